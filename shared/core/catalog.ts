@@ -1,0 +1,147 @@
+/**
+ * The credential catalog: every credential cpw-vault knows by name, where it
+ * lives in the seed profile schema, which environment variables carry it, the
+ * shape a valid value has, and where a user gets one. Pure data.
+ */
+
+/** Section of the seed profile schema a credential's slot lives in. */
+export type ProfileSection = 'credentials' | 'online_services';
+
+/** A credential's identifier, `<service>.<key>`, e.g. `huggingface.token`. */
+export type CredentialId = string;
+
+/** One known credential. */
+export interface CatalogEntry {
+  readonly id: CredentialId;
+  readonly service: string;
+  readonly key: string;
+  readonly label: string;
+  readonly section: ProfileSection;
+  /** Environment variables carrying it: reads honour the first one set; `exec` sets all. */
+  readonly envVars: readonly string[];
+  /** Secret values live in the keychain; non-secret ones in the profile slot. */
+  readonly secret: boolean;
+  readonly format: { readonly pattern: RegExp; readonly hint: string };
+  /** Where to get one ("get it at"). */
+  readonly url?: string;
+}
+
+const HF_TOKEN = { pattern: /^hf_[A-Za-z0-9]{30,}$/, hint: '"hf_" followed by 30 or more letters and digits' };
+const GOOGLE_KEY = { pattern: /^AIza[0-9A-Za-z_-]{35}$/, hint: '"AIza" followed by 35 characters' };
+const HEX32 = /^[0-9a-fA-F]{32}$/;
+
+/** Every catalog credential, in display order. */
+export const CATALOG: readonly CatalogEntry[] = [
+  {
+    id: 'huggingface.token', service: 'huggingface', key: 'token', label: 'HuggingFace token', section: 'credentials',
+    envVars: ['HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN'], secret: true, format: HF_TOKEN,
+    url: 'https://huggingface.co/settings/tokens',
+  },
+  {
+    id: 'pyannote.token', service: 'pyannote', key: 'token', label: 'pyannote token', section: 'credentials',
+    envVars: ['PYANNOTE_API_TOKEN'], secret: true, format: HF_TOKEN,
+    url: 'https://huggingface.co/settings/tokens',
+  },
+  {
+    id: 'tmdb.api_key', service: 'tmdb', key: 'api_key', label: 'TMDB API key', section: 'credentials',
+    envVars: ['TMDB_API_KEY'], secret: true,
+    format: {
+      pattern: /^(?:[0-9a-fA-F]{32}|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/,
+      hint: '32 hexadecimal characters (v3 API key) or a v4 read access token (JWT, starts with "eyJ")',
+    },
+    url: 'https://www.themoviedb.org/settings/api',
+  },
+  {
+    id: 'openai.api_key', service: 'openai', key: 'api_key', label: 'OpenAI API key', section: 'credentials',
+    envVars: ['OPENAI_API_KEY'], secret: true,
+    format: { pattern: /^sk-[A-Za-z0-9_-]{20,}$/, hint: '"sk-" followed by 20 or more characters' },
+    url: 'https://platform.openai.com/api-keys',
+  },
+  {
+    id: 'openai.organization_id', service: 'openai', key: 'organization_id', label: 'OpenAI organization ID',
+    section: 'credentials', envVars: ['OPENAI_ORG_ID'], secret: false,
+    format: { pattern: /^org-[A-Za-z0-9]{8,}$/, hint: '"org-" followed by letters and digits' },
+  },
+  {
+    id: 'anthropic.api_key', service: 'anthropic', key: 'api_key', label: 'Anthropic API key', section: 'credentials',
+    envVars: ['ANTHROPIC_API_KEY'], secret: true,
+    format: { pattern: /^sk-ant-[A-Za-z0-9_-]{20,}$/, hint: '"sk-ant-" followed by 20 or more characters' },
+    url: 'https://console.anthropic.com/settings/keys',
+  },
+  {
+    id: 'google.api_key', service: 'google', key: 'api_key', label: 'Google (Gemini) API key', section: 'credentials',
+    envVars: ['GOOGLE_API_KEY', 'GEMINI_API_KEY'], secret: true, format: GOOGLE_KEY,
+    url: 'https://aistudio.google.com/app/apikey',
+  },
+  {
+    id: 'youtube.api_key', service: 'youtube', key: 'api_key', label: 'YouTube Data API key', section: 'online_services',
+    envVars: ['YOUTUBE_API_KEY'], secret: true, format: GOOGLE_KEY,
+    url: 'https://console.cloud.google.com/apis/credentials',
+  },
+  {
+    id: 'vimeo.access_token', service: 'vimeo', key: 'access_token', label: 'Vimeo access token',
+    section: 'online_services', envVars: ['VIMEO_ACCESS_TOKEN'], secret: true,
+    format: { pattern: HEX32, hint: '32 hexadecimal characters' },
+    url: 'https://developer.vimeo.com/apps',
+  },
+];
+
+const BY_ID = new Map(CATALOG.map((e) => [e.id, e]));
+
+/** The catalog entry for `id`, or undefined for a custom credential. */
+export function catalogEntry(id: CredentialId): CatalogEntry | undefined {
+  return BY_ID.get(id);
+}
+
+/** `<service>.<key>` for a service and key. */
+export function credentialId(service: string, key: string): CredentialId {
+  return `${service}.${key}`;
+}
+
+/** Allowed shapes of a (custom) credential's service, key and env var names. */
+export const SERVICE_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
+export const KEY_NAME = /^[a-z][a-z0-9_]{0,39}$/;
+export const ENV_VAR_NAME = /^[A-Z_][A-Z0-9_]{0,63}$/;
+
+/** Longest secret value accepted (keychain items are small; anything longer is a paste accident). */
+export const MAX_SECRET_LENGTH = 8192;
+
+/** Result of checking a value against its catalog format: ok, or a warning the caller must accept. */
+export type FormatCheck = { ok: true } | { ok: false; warning: string };
+
+/**
+ * Checks `value` against the catalog format of `id`. Custom credentials have no
+ * format and always pass. The warning never contains the value.
+ */
+export function checkFormat(id: CredentialId, value: string): FormatCheck {
+  const entry = BY_ID.get(id);
+  if (!entry || entry.format.pattern.test(value)) return { ok: true };
+  return {
+    ok: false,
+    warning: `This does not look like a ${entry.label}: expected ${entry.format.hint}.`,
+  };
+}
+
+/**
+ * Key names used by the seed's `config/secrets.json`, mapped to credentials.
+ * Every catalog env var name maps too. Lookups are case-insensitive.
+ */
+const LEGACY_KEYS: Readonly<Record<string, CredentialId>> = {
+  hf_token: 'huggingface.token',
+  tmdb_api_key: 'tmdb.api_key',
+  pyannote_token: 'pyannote.token',
+  pyannote_api_token: 'pyannote.token',
+  openai_api_key: 'openai.api_key',
+  anthropic_api_key: 'anthropic.api_key',
+  google_api_key: 'google.api_key',
+};
+
+const LEGACY_MAP = new Map<string, CredentialId>([
+  ...Object.entries(LEGACY_KEYS),
+  ...CATALOG.flatMap((e) => e.envVars.map((v): [string, CredentialId] => [v.toLowerCase(), e.id])),
+]);
+
+/** The credential a legacy secrets.json key (or an env var name) stands for, case-insensitive. */
+export function legacyKeyToCredential(name: string): CredentialId | undefined {
+  return LEGACY_MAP.get(name.toLowerCase());
+}

@@ -1,0 +1,86 @@
+import { redact } from './redact';
+
+/** Every stable error code. The CLI maps them to exit codes, the renderer to messages. */
+export const ERROR_CODES = [
+  'PROFILE_NOT_FOUND',
+  'PROFILE_INVALID',
+  'PROFILE_PERMISSIONS',
+  'PROFILE_SYMLINK',
+  'PROFILE_LOCKED',
+  'PROFILE_READ_ONLY',
+  'PROFILE_PLAINTEXT',
+  'PROFILE_VERSION_UNSUPPORTED',
+  'PROFILE_TOO_LARGE',
+  'KEYCHAIN_LOCKED',
+  'KEYCHAIN_UNAVAILABLE',
+  'KEYCHAIN_NO_PROVIDER',
+  'KEYCHAIN_TIMEOUT',
+  'KEYCHAIN_DENIED',
+  'KEYCHAIN_ERROR',
+  'CREDENTIAL_MISSING',
+  'CREDENTIAL_FORMAT',
+  'CREDENTIAL_INVALID',
+  'WORKFLOW_UNKNOWN',
+  'WORKFLOW_NOT_READY',
+  'INVALID_ARGUMENT',
+  'IO_ERROR',
+  'INTERNAL',
+] as const;
+
+/** A stable, machine-readable error code. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** One field-level validation problem: where, and what is wrong (never the value). */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** The plain-JSON shape of an error as it crosses IPC or is printed with --json. */
+export interface VaultErrorJSON {
+  code: ErrorCode;
+  message: string;
+  fix: string;
+  fields?: FieldError[];
+}
+
+/**
+ * The one error type of cpw-vault: a stable `code`, a message a user can act
+ * on and a `fix` line. Message and fix are redacted on construction, so a
+ * secret that slips into them never leaves the process.
+ */
+export class VaultError extends Error {
+  readonly code: ErrorCode;
+  readonly fix: string;
+  readonly fields: FieldError[] | undefined;
+
+  constructor(code: ErrorCode, message: string, fix: string, options?: { fields?: FieldError[]; cause?: unknown }) {
+    super(redact(message));
+    this.name = 'VaultError';
+    this.code = code;
+    this.fix = redact(fix);
+    this.fields = options?.fields?.map((f) => ({ path: f.path, message: redact(f.message) }));
+    // The cause stays in-process for debugging; it is never serialised.
+    if (options?.cause !== undefined) Object.defineProperty(this, 'cause', { value: options.cause, enumerable: false });
+  }
+
+  /** Plain JSON for IPC and `--json`: code, message, fix, fields. Never the cause. */
+  toJSON(): VaultErrorJSON {
+    return { code: this.code, message: this.message, fix: this.fix, ...(this.fields ? { fields: this.fields } : {}) };
+  }
+}
+
+/** True for a VaultError with one of the given codes (or any code when none given). */
+export function isVaultError(err: unknown, ...codes: ErrorCode[]): err is VaultError {
+  return err instanceof VaultError && (codes.length === 0 || codes.includes(err.code));
+}
+
+/**
+ * Wraps anything thrown into a VaultError without leaking its text unredacted:
+ * VaultErrors pass through; other errors become INTERNAL with a redacted message.
+ */
+export function toVaultError(err: unknown): VaultError {
+  if (err instanceof VaultError) return err;
+  const text = err instanceof Error ? err.message : String(err);
+  return new VaultError('INTERNAL', `Unexpected error: ${text}`, 'This is a bug in cpw-vault; please report it with the steps that led here.', { cause: err });
+}

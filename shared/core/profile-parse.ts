@@ -1,0 +1,120 @@
+import type { z } from 'zod';
+import { catalogEntry, credentialId, type CredentialId } from './catalog';
+import { VaultError, type FieldError } from './errors';
+import { upgradeProfileData } from './profile-upgrade';
+import { preferencesSchema, profileSchema, userSchema, type Preferences, type Profile, type UserDetails } from './profile-schema';
+
+/** Converts zod issues to field errors (path + message; zod never quotes the input here). */
+export function fieldErrors(issues: readonly z.core.$ZodIssue[], prefix = ''): FieldError[] {
+  return issues.map((issue) => ({
+    path: [prefix, ...issue.path.map(String)].filter(Boolean).join('.'),
+    message: issue.message,
+  }));
+}
+
+function invalid(message: string, fields: FieldError[]): VaultError {
+  return new VaultError('PROFILE_INVALID', message, 'Fix the fields named above in the profile file, or move it aside and run: cpw-vault setup', { fields });
+}
+
+/**
+ * Secret values sitting in plaintext in the seed slots (`credentials` /
+ * `online_services`). A profile holding any is a migration source, never kept.
+ * Non-secret catalog slots (openai.organization_id) and flags are ignored.
+ */
+export function findPlaintextSecrets(data: Record<string, unknown>): CredentialId[] {
+  const found: CredentialId[] = [];
+  for (const section of ['credentials', 'online_services'] as const) {
+    const services = data[section];
+    if (services === null || typeof services !== 'object') continue;
+    for (const [service, slots] of Object.entries(services as Record<string, unknown>)) {
+      if (slots === null || typeof slots !== 'object') continue;
+      for (const [key, value] of Object.entries(slots as Record<string, unknown>)) {
+        const id = credentialId(service, key);
+        if (typeof value === 'string' && value.trim() !== '' && catalogEntry(id)?.secret !== false) found.push(id);
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * Validates a parsed profile document and upgrades it to the current schema.
+ * Throws PROFILE_INVALID with field-level errors, PROFILE_PLAINTEXT when it
+ * holds secret values (a seed 1.0 file: migrate it), or
+ * PROFILE_VERSION_UNSUPPORTED.
+ */
+export function parseProfile(raw: unknown, where = 'the profile'): Profile {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw invalid(`${where} must hold a JSON object at the top level.`, [{ path: '', message: 'expected an object' }]);
+  }
+  const data = raw as Record<string, unknown>;
+  const missing: FieldError[] = [];
+  if (!('version' in data)) missing.push({ path: 'version', message: 'required field is missing' });
+  if (!('credentials' in data)) missing.push({ path: 'credentials', message: 'required field is missing' });
+  if (missing.length) throw invalid(`${where} is missing required field(s): ${missing.map((m) => m.path).join(', ')}.`, missing);
+  if (typeof data['version'] !== 'string' || !/^\d+\.\d+$/.test(data['version'])) {
+    throw invalid(`${where} has an invalid version: expected "N.N", e.g. "2.0".`, [{ path: 'version', message: 'must be a string such as "2.0"' }]);
+  }
+  const plaintext = findPlaintextSecrets(data);
+  if (plaintext.length) {
+    throw new VaultError(
+      'PROFILE_PLAINTEXT',
+      `${where} holds ${plaintext.length} secret value(s) in plaintext (${plaintext.join(', ')}). cpw-vault keeps secrets only in the OS keychain.`,
+      'Move them into the keychain with: cpw-vault migrate --from <this file>',
+    );
+  }
+  const result = profileSchema.safeParse(upgradeProfileData(data));
+  if (!result.success) {
+    const fields = fieldErrors(result.error.issues);
+    throw invalid(`${where} is not valid: ${fields.map((f) => `${f.path || '(top)'} ${f.message}`).join('; ')}.`, fields);
+  }
+  return result.data;
+}
+
+/** Fields of the user section a caller may change. */
+export const EDITABLE_USER_FIELDS = ['name', 'email', 'job_title', 'timezone', 'avatar_url'] as const;
+export type UserUpdate = Partial<Pick<UserDetails, (typeof EDITABLE_USER_FIELDS)[number]>>;
+export type PreferencesUpdate = Partial<Omit<Preferences, 'notifications'>> & { notifications?: Partial<Preferences['notifications']> };
+
+/**
+ * Applies a user-details and/or preferences update to `profile`, returning a
+ * new profile. Preferences merge (notification toggles too); unknown keys in
+ * the stored preferences survive. Throws INVALID_ARGUMENT with field-level
+ * errors (paths like `user.email`) and leaves `profile` unchanged.
+ */
+export function applyProfileUpdate(profile: Profile, update: { user?: unknown; preferences?: unknown }, now: Date): Profile {
+  const fields: FieldError[] = [];
+  let user = profile.user;
+  let preferences = profile.preferences;
+  for (const section of ['user', 'preferences'] as const) {
+    const value = update[section];
+    if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+      fields.push({ path: section, message: 'must be an object of fields' });
+    }
+  }
+  const shapeOk = fields.length === 0;
+  if (shapeOk && update.user !== undefined) {
+    const extra = unknownKeys(update.user, EDITABLE_USER_FIELDS);
+    fields.push(...extra.map((k) => ({ path: `user.${k}`, message: 'is not an editable field' })));
+    const editable = Object.fromEntries(Object.entries(update.user as object).filter(([k]) => !extra.includes(k)));
+    const parsed = userSchema.safeParse({ ...profile.user, ...editable });
+    if (parsed.success) user = { ...parsed.data, updated_at: now.toISOString() };
+    else fields.push(...fieldErrors(parsed.error.issues, 'user'));
+  }
+  if (shapeOk && update.preferences !== undefined) {
+    const patch = update.preferences as Record<string, unknown>;
+    const notifications = { ...profile.preferences.notifications, ...((patch['notifications'] as object | undefined) ?? {}) };
+    const parsed = preferencesSchema.safeParse({ ...profile.preferences, ...patch, notifications });
+    if (parsed.success) preferences = parsed.data;
+    else fields.push(...fieldErrors(parsed.error.issues, 'preferences'));
+  }
+  if (fields.length) {
+    throw new VaultError('INVALID_ARGUMENT', `Profile not saved: ${fields.map((f) => `${f.path} ${f.message}`).join('; ')}.`, 'Correct the fields named above and save again.', { fields });
+  }
+  return { ...profile, user, preferences };
+}
+
+function unknownKeys(value: unknown, allowed: readonly string[]): string[] {
+  if (value === null || typeof value !== 'object') return [];
+  return Object.keys(value).filter((k) => !allowed.includes(k));
+}

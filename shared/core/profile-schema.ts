@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { CATALOG, ENV_VAR_NAME, KEY_NAME, SERVICE_NAME } from './catalog';
+import { AI_PROVIDERS, WORKFLOW_NAMES } from './workflows';
+
+/** The profile schema version this build writes. */
+export const PROFILE_VERSION = '2.0';
+
+/** True when `zone` is an IANA time zone the runtime knows (e.g. "Europe/Paris", "UTC"). */
+export function isTimeZone(zone: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(zone)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const timestamp = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time');
+const optionalTimestamp = timestamp.nullable().optional();
+
+/** Field-level schema of the user section. Every field has a message a user can act on. */
+export const userSchema = z.looseObject({
+  name: z.string().trim().max(160, 'must be at most 160 characters').default(''),
+  email: z.union([z.literal(''), z.email('must be an email address such as ada@example.com')]).default(''),
+  job_title: z.string().trim().max(160, 'must be at most 160 characters').default(''),
+  timezone: z.string().refine((v) => v === '' || isTimeZone(v), 'must be an IANA time zone such as Europe/Paris or UTC').default(''),
+  avatar_url: z
+    .union([z.literal(''), z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).max(2048, 'must be at most 2048 characters')])
+    .default(''),
+  created_at: optionalTimestamp,
+  updated_at: optionalTimestamp,
+  last_opened_at: optionalTimestamp,
+});
+
+/** Notification toggles. */
+export const notificationsSchema = z.looseObject({
+  run_finished: z.boolean().default(true),
+  run_failed: z.boolean().default(true),
+  credential_missing: z.boolean().default(true),
+});
+
+/** Preferences; updates merge into the stored object (see mergePreferences). */
+export const preferencesSchema = z.looseObject({
+  default_workflow: z.enum(WORKFLOW_NAMES, { error: `must be one of ${WORKFLOW_NAMES.join(', ')}` }).default('transcribe'),
+  default_source_language: z
+    .string()
+    .regex(/^(auto|[a-z]{2,3}(-[A-Za-z0-9]{2,8})*)$/, 'must be a language code such as en, de or pt-BR, or auto')
+    .default('en'),
+  ai_provider: z.enum(AI_PROVIDERS, { error: `must be one of ${AI_PROVIDERS.join(', ')}` }).default('openai'),
+  enable_cost_tracking: z.boolean({ error: 'must be true or false' }).default(true),
+  notifications: notificationsSchema.default({ run_finished: true, run_failed: true, credential_missing: true }),
+});
+
+/** A credential identifier `<service>.<key>`. */
+export const credentialIdSchema = z
+  .string()
+  .refine((id) => {
+    const dot = id.indexOf('.');
+    return dot > 0 && SERVICE_NAME.test(id.slice(0, dot)) && KEY_NAME.test(id.slice(dot + 1));
+  }, 'must be <service>.<key> in lower case, e.g. huggingface.token');
+
+/** Metadata about one stored credential. Never its value: only a masked hint. */
+export const credentialMetaSchema = z.looseObject({
+  label: z.string().max(80, 'must be at most 80 characters').optional(),
+  created_at: timestamp,
+  updated_at: timestamp,
+  last_used_at: optionalTimestamp,
+  last_validated_at: optionalTimestamp,
+  hint: z.string().max(16),
+  storage: z.enum(['keychain', 'profile']).default('keychain'),
+  /** Custom credentials (not in the catalog) carry the env var their user chose. */
+  custom: z.boolean().optional(),
+  env_var: z.string().regex(ENV_VAR_NAME, 'must be an environment variable name such as MY_API_KEY').optional(),
+});
+
+const slotSection = z.record(z.string(), z.record(z.string(), z.unknown()));
+
+/** The whole profile file (version 2.0). Unknown fields at every level survive a round trip. */
+export const profileSchema = z.looseObject({
+  version: z.literal(PROFILE_VERSION),
+  user: userSchema.default(() => userSchema.parse({})),
+  credentials: slotSection,
+  online_services: slotSection.default({}),
+  preferences: preferencesSchema.default(() => preferencesSchema.parse({})),
+  credential_metadata: z.record(credentialIdSchema, credentialMetaSchema).default({}),
+});
+
+export type Profile = z.output<typeof profileSchema>;
+export type UserDetails = z.output<typeof userSchema>;
+export type Preferences = z.output<typeof preferencesSchema>;
+export type CredentialMeta = z.output<typeof credentialMetaSchema>;
+
+/**
+ * A fresh profile with every section and every catalog slot (empty), so a
+ * legacy reader of the seed schema can still load it.
+ */
+export function createProfileTemplate(now: Date, timezone = ''): Profile {
+  const credentials: Record<string, Record<string, unknown>> = {};
+  const online: Record<string, Record<string, unknown>> = {};
+  for (const entry of CATALOG) {
+    const section = entry.section === 'credentials' ? credentials : online;
+    const slot = (section[entry.service] ??= entry.section === 'online_services' ? { enabled: false } : {});
+    slot[entry.key] = '';
+  }
+  const iso = now.toISOString();
+  return profileSchema.parse({
+    version: PROFILE_VERSION,
+    user: { created_at: iso, updated_at: iso, timezone: timezone && isTimeZone(timezone) ? timezone : '' },
+    credentials,
+    online_services: online,
+    preferences: {},
+    credential_metadata: {},
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * The one redaction helper. Every error message, log line and audit event
+ * passes through here before it leaves the process or touches a file.
+ *
+ * Two layers: values the caller knows are secret (exact match, any shape), and
+ * the shapes of the catalog's credential formats (a key pasted into the wrong
+ * field is still a key).
+ */
+
+/** Text that replaces a secret. */
+export const REDACTED = '[REDACTED]';
+
+/** Shapes of well-known credential formats, redacted even when not known by value. */
+const SECRET_SHAPES: readonly RegExp[] = [
+  /\bhf_[A-Za-z0-9]{8,}/g, // HuggingFace / pyannote
+  /\bsk-(?:ant-)?[A-Za-z0-9_-]{12,}/g, // OpenAI, Anthropic
+  /\bAIza[0-9A-Za-z_-]{20,}/g, // Google, YouTube
+  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, // JWT (TMDB v4 read token)
+  /\b[0-9a-fA-F]{32}\b/g, // TMDB v3, Vimeo
+  /\b(Bearer\s+)[A-Za-z0-9._~+/-]{8,}=*/gi,
+];
+
+/** Values shorter than this are not redacted by value: they would shred ordinary text. */
+const MIN_KNOWN_LENGTH = 4;
+
+const known = new Set<string>();
+
+/**
+ * Registers a value as secret for the rest of this process, so later calls to
+ * {@link redact} remove it even where the caller did not pass it explicitly.
+ * The vault registers every value it reads or writes.
+ */
+export function registerSecret(value: string): void {
+  if (value.length >= MIN_KNOWN_LENGTH) known.add(value);
+}
+
+/** Forgets every registered secret (tests). */
+export function clearRegisteredSecrets(): void {
+  known.clear();
+}
+
+/**
+ * Returns `text` with every known secret and every credential-shaped token replaced by
+ * {@link REDACTED}. `extra` adds values to remove for this call only.
+ */
+export function redact(text: string, extra: readonly string[] = []): string {
+  let out = text;
+  const values = [...extra.filter((v) => v.length >= MIN_KNOWN_LENGTH), ...known];
+  // Longest first, so a value that contains another is removed whole.
+  values.sort((a, b) => b.length - a.length);
+  for (const value of values) out = out.split(value).join(REDACTED);
+  for (const shape of SECRET_SHAPES) {
+    out = out.replace(shape, (_m, prefix: unknown) => (typeof prefix === 'string' ? prefix + REDACTED : REDACTED));
+  }
+  return out;
+}
+
+/**
+ * Deep-copies a JSON-like value with every string passed through {@link redact}.
+ * Use it on anything structured that is about to be logged or serialised.
+ */
+export function redactDeep<T>(value: T, extra: readonly string[] = []): T {
+  if (typeof value === 'string') return redact(value, extra) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => redactDeep(v, extra)) as T;
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v, extra);
+    return out as T;
+  }
+  return value;
+}
+
+/**
+ * A masked hint safe to store and show: the last 4 characters of long values,
+ * nothing of short ones (where 4 characters would be too much of the secret).
+ */
+export function maskedHint(value: string): string {
+  return value.length >= 16 ? `••••${value.slice(-4)}` : '••••';
+}

@@ -1,0 +1,66 @@
+import { homedir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+
+/** Folder and file name of the default profile: ~/.cp-whisperx/user.profile. */
+export const PROFILE_DIR_NAME = '.cp-whisperx';
+export const PROFILE_FILE_NAME = 'user.profile';
+/** The seed's plaintext file, read (never written) as a deprecated fallback. */
+export const LEGACY_SECRETS_PATH = join('config', 'secrets.json');
+
+/** Where a profile comes from, and so how it may be treated. */
+export type ProfileOrigin = 'explicit' | 'env' | 'default';
+
+/** Inputs of path resolution; every capability comes in as a parameter. */
+export interface PathInputs {
+  /** Explicit path (`--profile`, `openVault({ profilePath })`). */
+  profilePath?: string | undefined;
+  env?: Readonly<Record<string, string | undefined>>;
+  homeDir?: string;
+  cwd?: string;
+}
+
+/** The resolved paths of one vault. */
+export interface ProfilePaths {
+  /** The profile file this vault reads and writes. */
+  profile: string;
+  origin: ProfileOrigin;
+  /** The deprecated config/secrets.json to fall back to (only for the default origin). */
+  legacySecrets: string | undefined;
+  /** True when the profile's folder belongs to cpw-vault and its mode is enforced. */
+  dedicatedDir: boolean;
+}
+
+/**
+ * Resolves the profile path in the documented load order: explicit path,
+ * then `CPW_PROFILE`, then ~/.cp-whisperx/user.profile, then (reads only)
+ * config/secrets.json in the working directory.
+ */
+export function resolveProfilePaths(inputs: PathInputs = {}): ProfilePaths {
+  const env = inputs.env ?? process.env;
+  const cwd = inputs.cwd ?? process.cwd();
+  const home = inputs.homeDir ?? homedir();
+  const fromEnv = env['CPW_PROFILE'];
+  let profile: string;
+  let origin: ProfileOrigin;
+  if (inputs.profilePath) {
+    profile = resolve(cwd, inputs.profilePath);
+    origin = 'explicit';
+  } else if (fromEnv) {
+    profile = resolve(cwd, fromEnv);
+    origin = 'env';
+  } else {
+    profile = join(home, PROFILE_DIR_NAME, PROFILE_FILE_NAME);
+    origin = 'default';
+  }
+  return {
+    profile,
+    origin,
+    legacySecrets: origin === 'default' ? resolve(cwd, LEGACY_SECRETS_PATH) : undefined,
+    dedicatedDir: origin === 'default' || basename(dirname(profile)) === PROFILE_DIR_NAME,
+  };
+}
+
+/** A file beside the profile (audit log, run history, backups). */
+export function besideProfile(paths: ProfilePaths, name: string): string {
+  return join(dirname(paths.profile), name);
+}

@@ -1,0 +1,178 @@
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, chmodSync, statSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { VaultError } from '../core/errors';
+
+/** Largest file cpw-vault reads (profile, secrets.json, logs are rotated well below). */
+export const MAX_FILE_BYTES = 1024 * 1024;
+
+/** Identity of a file's content on disk, to notice when another process replaced it. */
+export interface FileStamp {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+export function sameStamp(a: FileStamp | undefined, b: FileStamp | undefined): boolean {
+  return !!a && !!b && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+}
+
+/** Stamp of `path` (not following a symlink), or undefined when it does not exist. */
+export function stampOf(path: string): FileStamp | undefined {
+  try {
+    const s = lstatSync(path);
+    return { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw ioError(err, path);
+  }
+}
+
+export function ioError(err: unknown, path: string): VaultError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new VaultError('PROFILE_PERMISSIONS', `Permission denied for ${path} (${code}).`, `Check the owner and mode of ${path}: ls -l ${path}`, { cause: err });
+  }
+  return new VaultError('IO_ERROR', `Cannot access ${path} (${code}).`, `Check that ${path} exists and the disk is writable.`, { cause: err });
+}
+
+const currentUid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+
+/** Options for reading a protected file. */
+export interface SecureReadOptions {
+  /** Called with a warning a user should see (e.g. a group-readable file). */
+  warn: (message: string) => void;
+  /** Largest accepted size in bytes. */
+  maxBytes?: number;
+}
+
+/**
+ * Reads a file that may hold private data, refusing what is unsafe: a symlink
+ * (PROFILE_SYMLINK; its target is never opened), a file owned by another
+ * user or writable by group/other (PROFILE_PERMISSIONS), one over the size
+ * limit (PROFILE_TOO_LARGE). Warns when group/other can read it. ENOENT is
+ * rethrown as is, so callers can fall back to the next location.
+ */
+export function readSecureFile(path: string, options: SecureReadOptions): { text: string; stamp: FileStamp } {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw err;
+    if (code === 'ELOOP') throw symlinkError(path);
+    throw ioError(err, path);
+  }
+  try {
+    const s = fstatSync(fd);
+    if (!s.isFile()) throw new VaultError('PROFILE_INVALID', `${path} is not a regular file.`, `Move it aside; cpw-vault only reads regular files.`);
+    if (currentUid !== undefined && s.uid !== currentUid) {
+      throw new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${s.uid}); refusing to trust it.`, `Use your own profile, or as its owner: chown $(id -u) ${path}`);
+    }
+    if (s.mode & 0o022) {
+      throw new VaultError('PROFILE_PERMISSIONS', `${path} can be modified by other users (mode ${modeString(s.mode)}); refusing to trust it.`, `Run: chmod 600 ${path}`);
+    }
+    if (s.mode & 0o044) options.warn(`${path} is readable by other users (mode ${modeString(s.mode)}). Run: chmod 600 ${path}`);
+    const max = options.maxBytes ?? MAX_FILE_BYTES;
+    if (s.size > max) throw new VaultError('PROFILE_TOO_LARGE', `${path} is ${s.size} bytes, over the ${max}-byte limit.`, 'Check that this is the right file.');
+    const buf = Buffer.alloc(s.size);
+    let read = 0;
+    while (read < s.size) {
+      const n = readSync(fd, buf, read, s.size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return { text: buf.subarray(0, read).toString('utf8'), stamp: { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs } };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function modeString(mode: number): string {
+  return (mode & 0o777).toString(8).padStart(4, '0');
+}
+
+function symlinkError(path: string): VaultError {
+  return new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to follow it.`, `Replace the link with the real file: mv "$(readlink -f ${path})" ${path}`);
+}
+
+/**
+ * Creates `dir` (0700) if needed. When `dedicated` (a folder that belongs to
+ * cpw-vault, like ~/.cp-whisperx) or just created, its mode is forced to 0700
+ * even if it already existed with a looser one. A shared folder chosen with
+ * an explicit path is never chmod-ed.
+ */
+export function ensurePrivateDir(dir: string, dedicated: boolean): void {
+  try {
+    const created = mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const s = statSync(dir);
+    if ((dedicated || created !== undefined) && (s.mode & 0o777) !== 0o700 && s.uid === (currentUid ?? s.uid)) chmodSync(dir, 0o700);
+  } catch (err) {
+    if (err instanceof VaultError) throw err;
+    throw ioError(err, dir);
+  }
+}
+
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, constants.O_RDONLY);
+    fsyncSync(fd);
+  } catch {
+    // Some file systems refuse fsync on a directory; the rename itself is still atomic.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Replaces `path` atomically with `text`, mode 0600: a temp file in the same
+ * folder, fsync, rename, fsync of the folder. A reader (or a crash at any
+ * instant) sees the old or the new content, never a mix. Refuses a symlink
+ * at `path` (PROFILE_SYMLINK) and leaves its target untouched.
+ */
+export async function writeSecureFile(path: string, text: string, dedicatedDir: boolean): Promise<void> {
+  ensurePrivateDir(dirname(path), dedicatedDir);
+  try {
+    if (lstatSync(path).isSymbolicLink()) throw symlinkError(path);
+  } catch (err) {
+    if (err instanceof VaultError) throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(err, path);
+  }
+  try {
+    await writeFileAtomic(path, text, { mode: 0o600, fsync: true });
+  } catch (err) {
+    throw ioError(err, path);
+  }
+  fsyncDir(dirname(path));
+}
+
+/**
+ * Temp files left next to `path` by a writer that was killed mid-write
+ * (write-file-atomic names them `<file>.<digits>`).
+ */
+export function orphanTemps(path: string): string[] {
+  const prefix = `${basename(path)}.`;
+  try {
+    return readdirSync(dirname(path))
+      .filter((name) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)))
+      .map((name) => join(dirname(path), name));
+  } catch {
+    return [];
+  }
+}
+
+/** Removes orphan temp files. Call only while holding the file's lock. */
+export function removeOrphanTemps(path: string): number {
+  let removed = 0;
+  for (const file of orphanTemps(path)) {
+    try {
+      unlinkSync(file);
+      removed++;
+    } catch {
+      // Already gone: another process cleaned it.
+    }
+  }
+  return removed;
+}

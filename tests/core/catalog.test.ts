@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { CATALOG, catalogEntry, checkFormat, legacyKeyToCredential } from '../../shared/core/catalog';
+
+describe('catalog', () => {
+  it('holds the nine credentials of the design with their sections and env vars', () => {
+    expect(CATALOG.map((e) => [e.id, e.section, e.envVars.join(',')])).toEqual([
+      ['huggingface.token', 'credentials', 'HF_TOKEN,HUGGING_FACE_HUB_TOKEN'],
+      ['pyannote.token', 'credentials', 'PYANNOTE_API_TOKEN'],
+      ['tmdb.api_key', 'credentials', 'TMDB_API_KEY'],
+      ['openai.api_key', 'credentials', 'OPENAI_API_KEY'],
+      ['openai.organization_id', 'credentials', 'OPENAI_ORG_ID'],
+      ['anthropic.api_key', 'credentials', 'ANTHROPIC_API_KEY'],
+      ['google.api_key', 'credentials', 'GOOGLE_API_KEY,GEMINI_API_KEY'],
+      ['youtube.api_key', 'online_services', 'YOUTUBE_API_KEY'],
+      ['vimeo.access_token', 'online_services', 'VIMEO_ACCESS_TOKEN'],
+    ]);
+    expect(catalogEntry('openai.organization_id')!.secret).toBe(false);
+    expect(CATALOG.filter((e) => e.secret && !e.url)).toEqual([]);
+  });
+
+  it.each([
+    ['huggingface.token', 'hf_' + 'a1'.repeat(16), true],
+    ['huggingface.token', 'hf_short', false],
+    ['huggingface.token', 'sk-' + 'a'.repeat(40), false],
+    ['tmdb.api_key', '0123456789abcdef0123456789abcdef', true],
+    ['tmdb.api_key', 'eyJhbGciOiJIUzI1NiJ9.eyJhdWQiOiJ4In0.c2lnbmF0dXJlLXNpZ25hdHVyZQ', true],
+    ['tmdb.api_key', 'not-a-key', false],
+    ['openai.api_key', 'sk-proj-' + 'x'.repeat(40), true],
+    ['openai.organization_id', 'org-AbCdEf123456', true],
+    ['anthropic.api_key', 'sk-ant-api03-' + 'y'.repeat(40), true],
+    ['anthropic.api_key', 'sk-' + 'y'.repeat(40), false],
+    ['google.api_key', 'AIza' + 'B'.repeat(35), true],
+    ['google.api_key', 'AIza' + 'B'.repeat(20), false],
+    ['youtube.api_key', 'AIza' + 'C'.repeat(35), true],
+    ['vimeo.access_token', 'f'.repeat(32), true],
+    ['custom.thing', 'anything at all', true],
+  ])('format of %s (%#) ok=%s', (id, value, ok) => {
+    const r = checkFormat(id, value);
+    expect(r.ok).toBe(ok);
+    if (!r.ok) expect(r.warning).not.toContain(value);
+  });
+
+  it('maps the seed secrets.json keys and every env var name, case-insensitively', () => {
+    expect(legacyKeyToCredential('hf_token')).toBe('huggingface.token');
+    expect(legacyKeyToCredential('HF_TOKEN')).toBe('huggingface.token');
+    expect(legacyKeyToCredential('PYANNOTE_API_TOKEN')).toBe('pyannote.token');
+    expect(legacyKeyToCredential('Pyannote_Token')).toBe('pyannote.token');
+    expect(legacyKeyToCredential('gemini_api_key')).toBe('google.api_key');
+    expect(legacyKeyToCredential('vimeo_access_token')).toBe('vimeo.access_token');
+    expect(legacyKeyToCredential('something_else')).toBeUndefined();
+  });
+});

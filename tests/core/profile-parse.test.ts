@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { VaultError } from '../../shared/core/errors';
+import { applyProfileUpdate, parseProfile } from '../../shared/core/profile-parse';
+import { PROFILE_VERSION, createProfileTemplate } from '../../shared/core/profile-schema';
+import { UPGRADE_STEPS } from '../../shared/core/profile-upgrade';
+
+const now = new Date('2026-02-03T04:05:06Z');
+
+function codeOf(fn: () => unknown): VaultError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof VaultError) return err;
+    throw err;
+  }
+  throw new Error('expected a VaultError');
+}
+
+const seed10 = () => ({
+  version: '1.0',
+  user: { name: 'Ada', email: 'ada@example.com', created_at: '2025-12-10T12:00:00.123456+00:00' },
+  credentials: { huggingface: { token: '' }, tmdb: { api_key: '' }, openai: { api_key: '', organization_id: 'org-Abc12345678' } },
+  online_services: { youtube: { api_key: '', enabled: false } },
+  preferences: { default_workflow: 'subtitle', default_source_language: 'en', ai_provider: 'openai', enable_cost_tracking: true },
+});
+
+describe('profile template', () => {
+  it('has every section and an empty slot for every catalog credential', () => {
+    const t = createProfileTemplate(now, 'Europe/Paris');
+    expect(Object.keys(t)).toEqual(['version', 'user', 'credentials', 'online_services', 'preferences', 'credential_metadata']);
+    expect(t.version).toBe(PROFILE_VERSION);
+    expect(t.credentials).toMatchObject({ huggingface: { token: '' }, tmdb: { api_key: '' }, pyannote: { token: '' }, openai: { api_key: '', organization_id: '' }, anthropic: { api_key: '' }, google: { api_key: '' } });
+    expect(t.online_services).toMatchObject({ youtube: { api_key: '', enabled: false }, vimeo: { access_token: '', enabled: false } });
+    expect(t.preferences).toMatchObject({ default_workflow: 'transcribe', default_source_language: 'en', ai_provider: 'openai', enable_cost_tracking: true });
+    expect(t.user.timezone).toBe('Europe/Paris');
+    expect(t.user.created_at).toBe(now.toISOString());
+  });
+});
+
+describe('parsing and upgrading', () => {
+  it('upgrades a seed 1.0 file with empty slots to 2.0, keeping everything it knew', () => {
+    const p = parseProfile(seed10());
+    expect(p.version).toBe('2.0');
+    expect(p.user.name).toBe('Ada');
+    expect(p.preferences.default_workflow).toBe('subtitle');
+    expect(p.preferences.notifications).toEqual({ run_finished: true, run_failed: true, credential_missing: true });
+    expect(p.credentials['openai']!['organization_id']).toBe('org-Abc12345678');
+    expect(p.credential_metadata).toEqual({});
+  });
+
+  it('each upgrade step is pure: its input is not modified', () => {
+    const input = seed10();
+    const copy = JSON.parse(JSON.stringify(input));
+    UPGRADE_STEPS[0]!.up(input);
+    expect(input).toEqual(copy);
+  });
+
+  it('recognises a seed 1.0 file holding plaintext secrets as a migration source', () => {
+    const doc = seed10();
+    doc.credentials.huggingface.token = 'hf_PLAINTEXTPLAINTEXTPLAINTEXT1234';
+    const e = codeOf(() => parseProfile(doc));
+    expect(e.code).toBe('PROFILE_PLAINTEXT');
+    expect(e.message).toContain('huggingface.token');
+    expect(e.message).not.toContain('PLAINTEXT1234');
+    expect(e.fix).toContain('cpw-vault migrate');
+  });
+
+  it('keeps unknown fields at every level through a round trip', () => {
+    const doc = { ...seed10(), version: '2.0', extra_top: { a: 1 }, user: { ...seed10().user, nickname: 'A' } };
+    (doc.preferences as Record<string, unknown>)['theme'] = 'dark';
+    const p = parseProfile(JSON.parse(JSON.stringify(parseProfile(doc))));
+    expect(p['extra_top']).toEqual({ a: 1 });
+    expect(p.user['nickname']).toBe('A');
+    expect(p.preferences['theme']).toBe('dark');
+  });
+
+  it.each([
+    [[], 'PROFILE_INVALID', ''],
+    [{ credentials: {} }, 'PROFILE_INVALID', 'version'],
+    [{ version: '1.0' }, 'PROFILE_INVALID', 'credentials'],
+    [{ version: 'one', credentials: {} }, 'PROFILE_INVALID', 'version'],
+    [{ version: '9.0', credentials: {} }, 'PROFILE_VERSION_UNSUPPORTED', undefined],
+    [{ version: '2.0', credentials: {}, user: { email: 'nope' } }, 'PROFILE_INVALID', 'user.email'],
+    [{ version: '2.0', credentials: {}, user: { timezone: 'Mars/Olympus' } }, 'PROFILE_INVALID', 'user.timezone'],
+    [{ version: '2.0', credentials: {}, user: { avatar_url: 'http://x.example/a.png' } }, 'PROFILE_INVALID', 'user.avatar_url'],
+    [{ version: '2.0', credentials: {}, preferences: { ai_provider: 'skynet' } }, 'PROFILE_INVALID', 'preferences.ai_provider'],
+  ])('rejects %j with %s at field %s', (doc, code, field) => {
+    const e = codeOf(() => parseProfile(doc));
+    expect(e.code).toBe(code);
+    if (field !== undefined) expect(e.fields?.map((f) => f.path)).toContain(field);
+  });
+});
+
+describe('profile updates', () => {
+  const base = () => createProfileTemplate(now);
+
+  it('merges preferences, including notification toggles, and keeps unknown keys', () => {
+    const p0 = { ...base(), preferences: { ...base().preferences, theme: 'dark' } };
+    const p = applyProfileUpdate(p0, { preferences: { ai_provider: 'anthropic', notifications: { run_failed: false } } }, now);
+    expect(p.preferences).toMatchObject({ ai_provider: 'anthropic', default_workflow: 'transcribe', theme: 'dark', notifications: { run_finished: true, run_failed: false, credential_missing: true } });
+  });
+
+  it('reports every bad field by path and changes nothing', () => {
+    const p0 = base();
+    const e = codeOf(() => applyProfileUpdate(p0, { user: { email: 'x', timezone: 'Nowhere/City', created_at: 'x' }, preferences: { enable_cost_tracking: 'yes' } }, now));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.fields!.map((f) => f.path).sort()).toEqual(['preferences.enable_cost_tracking', 'user.created_at', 'user.email', 'user.timezone']);
+    const e2 = codeOf(() => applyProfileUpdate(p0, { user: { email: 'x', timezone: 'Nowhere/City' } }, now));
+    expect(e2.fields!.map((f) => f.path).sort()).toEqual(['user.email', 'user.timezone']);
+    expect(codeOf(() => applyProfileUpdate(p0, { user: 'name=Ada' }, now)).fields).toEqual([{ path: 'user', message: 'must be an object of fields' }]);
+    expect(p0).toEqual(base());
+  });
+
+  it('sets updated_at on a user change', () => {
+    const later = new Date('2026-03-01T00:00:00Z');
+    const p = applyProfileUpdate(base(), { user: { name: 'Grace', timezone: 'America/New_York', avatar_url: 'https://example.com/a.png' } }, later);
+    expect(p.user).toMatchObject({ name: 'Grace', timezone: 'America/New_York', updated_at: later.toISOString() });
+  });
+});

@@ -1,0 +1,35 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { REDACTED, clearRegisteredSecrets, maskedHint, redact, redactDeep, registerSecret } from '../../shared/core/redact';
+import { VaultError } from '../../shared/core/errors';
+
+afterEach(() => clearRegisteredSecrets());
+
+describe('redaction', () => {
+  it('removes values passed in and values registered earlier', () => {
+    registerSecret('zebra-canary-42');
+    expect(redact('a zebra-canary-42 b my-other-value', ['my-other-value'])).toBe(`a ${REDACTED} b ${REDACTED}`);
+  });
+
+  it('removes credential-shaped tokens even when unknown', () => {
+    const text = `hf_${'a'.repeat(34)} sk-ant-${'b'.repeat(30)} AIza${'c'.repeat(35)} ${'d'.repeat(32)} Bearer abcdefghijk`;
+    const out = redact(text);
+    expect(out).not.toMatch(/aaaa|bbbb|cccc|dddd|abcdefghijk/);
+    expect(out).toContain('Bearer [REDACTED]');
+  });
+
+  it('redacts nested structures', () => {
+    expect(redactDeep({ a: ['x secret-value y'], b: 1 }, ['secret-value'])).toEqual({ a: [`x ${REDACTED} y`], b: 1 });
+  });
+
+  it('is applied to every VaultError message and fix', () => {
+    registerSecret('canary-in-error');
+    const e = new VaultError('INTERNAL', 'failed with canary-in-error', 'retry canary-in-error');
+    expect(JSON.stringify(e.toJSON())).not.toContain('canary-in-error');
+    expect(e.message).toContain(REDACTED);
+  });
+
+  it('masks: last 4 characters of long values only', () => {
+    expect(maskedHint('hf_abcdefghijklmnopqrstuvwxyz1234')).toBe('••••1234');
+    expect(maskedHint('short-value')).toBe('••••');
+  });
+});

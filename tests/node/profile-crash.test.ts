@@ -1,0 +1,42 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { orphanTemps } from '../../shared/node/secure-fs';
+import { ProfileStore } from '../../shared/node/profile-store';
+import { fixture } from '../helpers/children';
+import { makeTempHome } from '../helpers/temp';
+
+/** Starts the writer, waits until it is writing, kills it with SIGKILL after `ms`. */
+function killWriterAfter(path: string, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fixture('profile-writer'), path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child.on('error', reject);
+    child.stdout.once('data', () => setTimeout(() => child.kill('SIGKILL'), ms));
+    child.on('close', () => resolve());
+  });
+}
+
+describe('atomic writes under SIGKILL', () => {
+  it('200 kills mid-write: the file always parses as a whole generation, mode 0600, and the next start removes every temp file', async () => {
+    const t = makeTempHome();
+    let lastGeneration = 0;
+    let sawOrphans = 0;
+    for (let i = 0; i < 200; i++) {
+      await killWriterAfter(t.profile, Math.floor(Math.random() * 25));
+      if (!existsSync(t.profile)) continue; // killed before its first rename
+      const doc = JSON.parse(readFileSync(t.profile, 'utf8'));
+      expect(doc.version).toBe('2.0');
+      expect(doc.filler).toBe(String(doc.generation % 10).repeat(256 * 1024));
+      expect(statSync(t.profile).mode & 0o777).toBe(0o600);
+      lastGeneration = doc.generation;
+      sawOrphans = Math.max(sawOrphans, orphanTemps(t.profile).length);
+    }
+    expect(lastGeneration).toBeGreaterThan(0);
+    // The test only proves cleanup if some kill really landed mid-write.
+    expect(sawOrphans).toBeGreaterThan(0);
+    const store = new ProfileStore({ homeDir: t.home, cwd: t.cwd, env: {}, warn: () => {} });
+    await store.recover();
+    expect(orphanTemps(t.profile)).toEqual([]);
+    expect(store.read().profile.version).toBe('2.0');
+  });
+});
