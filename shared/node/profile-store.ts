@@ -20,6 +20,8 @@ export interface ProfileStoreOptions extends PathInputs {
   now?: () => Date;
   /** Longest wait for the cross-process lock. */
   lockWaitMs?: number;
+  /** How the file is written (default: atomic, 0600). Injected by tests to simulate a failing disk. */
+  writeFile?: typeof writeSecureFile;
 }
 
 function defaultWarn(message: string): void {
@@ -39,6 +41,7 @@ export class ProfileStore {
   private readonly warn: (message: string) => void;
   private readonly now: () => Date;
   private readonly lockWaitMs: number | undefined;
+  private readonly writeFile: typeof writeSecureFile;
   private cache: { stamp: FileStamp; loaded: LoadedProfile } | undefined;
   private warned = new Set<string>();
 
@@ -47,6 +50,7 @@ export class ProfileStore {
     this.warn = options.warn ?? defaultWarn;
     this.now = options.now ?? (() => new Date());
     this.lockWaitMs = options.lockWaitMs;
+    this.writeFile = options.writeFile ?? writeSecureFile;
   }
 
   /** Warns once per process per distinct message (a hot loop must not flood stderr). */
@@ -155,7 +159,7 @@ export class ProfileStore {
       const current = stampOf(path) ? parseProfile(this.parseFile(path).value, path) : createProfileTemplate(this.now(), systemTimeZone());
       const next = parseProfile(await mutate(current), path);
       lock.assertHeld();
-      await writeSecureFile(path, `${JSON.stringify(next, null, 2)}\n`, this.paths.dedicatedDir);
+      await this.writeFile(path, `${JSON.stringify(next, null, 2)}\n`, this.paths.dedicatedDir);
       const stamp = stampOf(path);
       if (stamp) this.cache = { stamp, loaded: { kind: 'profile', path, profile: next } };
       return next;

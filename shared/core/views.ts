@@ -1,0 +1,44 @@
+import type { CredentialId } from './catalog';
+import type { CredentialMeta, Profile } from './profile-schema';
+
+/** Who is asking: recorded with every credential read in the audit log. */
+export type Caller = 'cli' | 'app' | 'library';
+
+/** Where a credential's value comes from. */
+export type CredentialSource =
+  | { kind: 'env'; name: string }
+  | { kind: 'keychain' }
+  | { kind: 'profile' }
+  | { kind: 'legacy'; path: string };
+
+/** A credential as listed: metadata only, never its value. */
+export interface CredentialView {
+  id: CredentialId;
+  service: string;
+  key: string;
+  label: string;
+  secret: boolean;
+  custom: boolean;
+  envVars: string[];
+  url?: string;
+  formatHint?: string;
+  /** The profile's index says a value is stored (keychain or profile slot). */
+  stored: boolean;
+  /** Where a read would take the value from now; null when nowhere. */
+  source: CredentialSource | null;
+  meta?: CredentialMeta;
+}
+
+/** The profile as shown to a caller: where it lives and what it holds (no secrets, ever). */
+export interface ProfileView {
+  path: string;
+  kind: 'profile' | 'legacy' | 'none';
+  profile: Profile;
+}
+
+/** Human label of a source, for tables and screens. */
+export function sourceLabel(source: CredentialSource | null): string {
+  if (!source) return 'missing';
+  if (source.kind === 'env') return `env ${source.name}`;
+  return source.kind === 'legacy' ? 'secrets.json (deprecated)' : source.kind;
+}

@@ -1,0 +1,105 @@
+import { closeSync, constants, fchmodSync, fstatSync, openSync, readFileSync, renameSync, rmSync, writeSync, statSync } from 'node:fs';
+import { redactDeep } from '../core/redact';
+import type { Caller } from '../core/views';
+import { withFileLock } from './file-lock';
+import { ioError } from './secure-fs';
+
+/** Every kind of audited action. */
+export const AUDIT_EVENTS = ['profile_updated', 'credential_set', 'credential_deleted', 'credential_read', 'migration_applied', 'passphrase_changed'] as const;
+export type AuditEventName = (typeof AUDIT_EVENTS)[number];
+
+/** One line of the audit log. Names and counts only: never a value. */
+export interface AuditEvent {
+  ts: string;
+  event: AuditEventName;
+  caller: Caller;
+  credential?: string;
+  details?: Record<string, string | number | boolean | string[]>;
+}
+
+export interface AuditLogOptions {
+  /** Rotate when the file would grow past this (default 1 MiB). */
+  maxBytes?: number;
+  /** Rotated generations kept (audit.log.1 … .N). */
+  keep?: number;
+}
+
+/**
+ * Append-only JSON-lines audit log beside the profile (0600). Each line is
+ * redacted before it is written. Rotation is bounded (maxBytes x keep) and
+ * happens under a lock so two processes never rotate the same file twice.
+ */
+export class AuditLog {
+  private readonly maxBytes: number;
+  private readonly keep: number;
+
+  constructor(readonly path: string, options: AuditLogOptions = {}) {
+    this.maxBytes = options.maxBytes ?? 1024 * 1024;
+    this.keep = options.keep ?? 3;
+  }
+
+  /** Appends one event (its folder must exist: it is the profile's). */
+  async append(event: Omit<AuditEvent, 'ts'>, now = new Date()): Promise<void> {
+    const line = `${JSON.stringify(redactDeep({ ts: now.toISOString(), ...event }))}\n`;
+    if (this.size() + line.length > this.maxBytes) await withFileLock(this.path, async () => this.rotateIfFull(line.length));
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+      if ((fstatSync(fd).mode & 0o777) !== 0o600) fchmodSync(fd, 0o600);
+      writeSync(fd, line);
+    } catch (err) {
+      throw ioError(err, this.path);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+
+  private size(): number {
+    try {
+      return statSync(this.path).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  private rotateIfFull(incoming: number): void {
+    if (this.size() + incoming <= this.maxBytes) return; // another process rotated first
+    rmSync(`${this.path}.${this.keep}`, { force: true });
+    for (let i = this.keep - 1; i >= 1; i--) {
+      try {
+        renameSync(`${this.path}.${i}`, `${this.path}.${i + 1}`);
+      } catch {
+        // that generation does not exist yet
+      }
+    }
+    renameSync(this.path, `${this.path}.1`);
+  }
+
+  /** Events, newest first, across the current file and the rotated ones. Unparseable lines are skipped. */
+  list(filter: { event?: AuditEventName; credential?: string; limit?: number } = {}): AuditEvent[] {
+    const out: AuditEvent[] = [];
+    const files = [this.path, ...Array.from({ length: this.keep }, (_, i) => `${this.path}.${i + 1}`)];
+    for (const file of files) {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        continue;
+      }
+      const lines = text.split('\n').filter(Boolean).reverse();
+      for (const line of lines) {
+        let event: AuditEvent;
+        try {
+          event = JSON.parse(line) as AuditEvent;
+        } catch {
+          continue;
+        }
+        if (filter.event && event.event !== filter.event) continue;
+        if (filter.credential && event.credential !== filter.credential) continue;
+        out.push(event);
+        if (filter.limit && out.length >= filter.limit) return out;
+      }
+    }
+    return out;
+  }
+}

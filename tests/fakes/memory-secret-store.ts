@@ -1,0 +1,37 @@
+import { keychainError, type KeychainReason, type KeychainStatus, type SecretStore } from '../../shared/core/secret-store';
+
+/**
+ * In-memory SecretStore for fast unit tests. `failWith` makes every call fail
+ * with a keychain reason; `failSetAfter` lets n writes succeed and fails the next.
+ */
+export class MemorySecretStore implements SecretStore {
+  readonly items = new Map<string, string>();
+  failWith: KeychainReason | undefined;
+  failSetAfter: number | undefined;
+  writes = 0;
+
+  private check(): void {
+    if (this.failWith) throw keychainError(this.failWith);
+  }
+
+  async get(account: string): Promise<string | undefined> {
+    this.check();
+    return this.items.get(account);
+  }
+
+  async set(account: string, value: string): Promise<void> {
+    this.check();
+    if (this.failSetAfter !== undefined && this.writes >= this.failSetAfter) throw keychainError('KEYCHAIN_ERROR', 'injected write failure');
+    this.writes++;
+    this.items.set(account, value);
+  }
+
+  async delete(account: string): Promise<boolean> {
+    this.check();
+    return this.items.delete(account);
+  }
+
+  async status(): Promise<KeychainStatus> {
+    return this.failWith ? { ok: false, backend: 'memory', code: this.failWith, message: 'fake', fix: 'fake' } : { ok: true, backend: 'memory' };
+  }
+}

@@ -1,0 +1,63 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { collect, fixture, type ChildResult } from './children';
+import { makeTempHome, type TempHome } from './temp';
+
+/** The keychain situation a child process runs in. */
+export type KeyringState = 'unlocked' | 'locked' | 'no-provider' | 'no-bus';
+
+/** A session bus config with no service directories: nothing can be activated, so no Secret Service. */
+function noServiceConfig(dir: string): string {
+  const file = join(dir, 'no-services.conf');
+  writeFileSync(file, `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>session</type><listen>unix:tmpdir=${dir}</listen><auth>EXTERNAL</auth>
+<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy></busconfig>\n`);
+  return file;
+}
+
+const START_KEYRING = `printf 'private-pw' | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
+for i in $(seq 1 100); do printf ok | secret-tool store --label=probe service cpw-probe account probe 2>/dev/null && break; sleep 0.1; done`;
+const LOCK = `gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets --method org.freedesktop.Secret.Service.Lock "['/org/freedesktop/secrets/aliases/default']" >/dev/null`;
+
+/**
+ * Runs a command in its own throwaway D-Bus session (so locking a collection
+ * never disturbs other tests), with its own HOME and keyring. `setup` runs in
+ * that session first (e.g. to store a value before locking).
+ */
+export function inPrivateSession(
+  state: KeyringState,
+  command: string[],
+  options: { input?: string; env?: Record<string, string>; home?: TempHome; setup?: string } = {},
+): Promise<ChildResult & { home: TempHome }> {
+  const home = options.home ?? makeTempHome();
+  const data = join(home.root, 'xdg-data');
+  const run = join(home.root, 'xdg-run');
+  mkdirSync(data, { recursive: true });
+  mkdirSync(run, { recursive: true });
+  chmodSync(run, 0o700);
+  const env: Record<string, string> = {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOME: home.home,
+    XDG_DATA_HOME: data,
+    XDG_RUNTIME_DIR: run,
+    CPW_KEYCHAIN_SERVICE: 'cp-whisperx-test',
+    ...options.env,
+  };
+  const quoted = command.map((c) => `'${c.replace(/'/g, `'\\''`)}'`).join(' ');
+  let argv: string[];
+  if (state === 'no-bus') {
+    argv = ['bash', '-c', `exec ${quoted}`];
+  } else {
+    const config = state === 'no-provider' ? ['--config-file', noServiceConfig(home.root)] : [];
+    const prepare = state === 'no-provider' ? '' : `${START_KEYRING}\n${options.setup ?? ''}\n${state === 'locked' ? LOCK : ''}`;
+    argv = ['dbus-run-session', ...config, '--', 'bash', '-c', `${prepare}\nexec ${quoted}`];
+  }
+  const child = spawn(argv[0]!, argv.slice(1), { env, cwd: home.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  return collect(child, options.input ?? '').then((r) => ({ ...r, home }));
+}
+
+/** Runs the vault-op fixture in a private session. */
+export function vaultOp(state: KeyringState, request: Record<string, unknown>, options: Parameters<typeof inPrivateSession>[2] = {}) {
+  return inPrivateSession(state, [process.execPath, fixture('vault-op')], { ...options, input: JSON.stringify(request) });
+}
