@@ -20,6 +20,11 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS launchers load the bundles with require().
+    files: ['**/*.cjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['shared/core/**/*.ts'],
     rules: restrict(
       [...nodeBuiltins, 'electron', 'keytar', 'react', 'react-dom', '**/shared/node/**', '**/node/**', '**/cli/**', '**/electron/**', '**/renderer/**'],

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { catalogEntry, credentialId, type CredentialId } from './catalog';
 import { VaultError, type FieldError } from './errors';
+import { findPlaintextSecrets } from './profile-index';
 import { upgradeProfileData } from './profile-upgrade';
 import { preferencesSchema, profileSchema, userSchema, type Preferences, type Profile, type UserDetails } from './profile-schema';
 
@@ -14,27 +14,6 @@ export function fieldErrors(issues: readonly z.core.$ZodIssue[], prefix = ''): F
 
 function invalid(message: string, fields: FieldError[]): VaultError {
   return new VaultError('PROFILE_INVALID', message, 'Fix the fields named above in the profile file, or move it aside and run: cpw-vault setup', { fields });
-}
-
-/**
- * Secret values sitting in plaintext in the seed slots (`credentials` /
- * `online_services`). A profile holding any is a migration source, never kept.
- * Non-secret catalog slots (openai.organization_id) and flags are ignored.
- */
-export function findPlaintextSecrets(data: Record<string, unknown>): CredentialId[] {
-  const found: CredentialId[] = [];
-  for (const section of ['credentials', 'online_services'] as const) {
-    const services = data[section];
-    if (services === null || typeof services !== 'object') continue;
-    for (const [service, slots] of Object.entries(services as Record<string, unknown>)) {
-      if (slots === null || typeof slots !== 'object') continue;
-      for (const [key, value] of Object.entries(slots as Record<string, unknown>)) {
-        const id = credentialId(service, key);
-        if (typeof value === 'string' && value.trim() !== '' && catalogEntry(id)?.secret !== false) found.push(id);
-      }
-    }
-  }
-  return found;
 }
 
 /**

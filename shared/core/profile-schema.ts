@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { CATALOG, ENV_VAR_NAME, KEY_NAME, SERVICE_NAME } from './catalog';
 import { AI_PROVIDERS, WORKFLOW_NAMES } from './workflows';
 
-/** The profile schema version this build writes. */
-export const PROFILE_VERSION = '2.0';
+import { PROFILE_VERSION } from './profile-version';
+
+export { PROFILE_VERSION } from './profile-version';
 
 /** True when `zone` is an IANA time zone the runtime knows (e.g. "Europe/Paris", "UTC"). */
 export function isTimeZone(zone: string): boolean {

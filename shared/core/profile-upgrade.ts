@@ -1,5 +1,5 @@
 import { VaultError } from './errors';
-import { PROFILE_VERSION } from './profile-schema';
+import { PROFILE_MAJOR as CURRENT_MAJOR, PROFILE_VERSION } from './profile-version';
 
 type Json = Record<string, unknown>;
 
@@ -37,8 +37,6 @@ export const UPGRADE_STEPS: readonly UpgradeStep[] = [
     },
   },
 ];
-
-const CURRENT_MAJOR = Number(PROFILE_VERSION.split('.')[0]);
 
 /**
  * Brings `data` (already known to have a valid "N.N" version) up to

@@ -1,5 +1,3 @@
-import lockfile from 'proper-lockfile';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { VaultError } from '../core/errors';
 
 /** Default longest wait for another process to release the lock. */
@@ -21,6 +19,8 @@ export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Pr
   const lockPath = `${target}.lock`;
   const deadline = Date.now() + waitMs;
   let release: (() => Promise<void>) | undefined;
+  // Loaded on first lock: proper-lockfile patches fs through graceful-fs, which read-only commands never need.
+  const { default: lockfile } = await import('proper-lockfile');
   for (;;) {
     try {
       release = await lockfile.lock(target, {
@@ -45,7 +45,7 @@ export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Pr
           `Wait for it to finish and retry. If no cpw-vault process is running, remove the stale lock: rmdir ${lockPath}`,
         );
       }
-      await sleep(10 + Math.random() * 40);
+      await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
     }
   }
   const held: HeldLock = {

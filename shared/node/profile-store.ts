@@ -1,13 +1,14 @@
 import { dirname } from 'node:path';
+import type { CredentialId } from '../core/catalog';
 import { VaultError } from '../core/errors';
 import { parseJson } from '../core/json';
 import { legacyValues } from '../core/legacy-secrets';
-import { createProfileTemplate, type Profile } from '../core/profile-schema';
 import { parseProfile } from '../core/profile-parse';
+import { createProfileTemplate, type Profile } from '../core/profile-schema';
 import { withFileLock } from './file-lock';
-import { resolveProfilePaths, type PathInputs, type ProfilePaths } from './profile-paths';
-import { ensurePrivateDir, orphanTemps, readSecureFile, removeOrphanTemps, sameStamp, stampOf, writeSecureFile, type FileStamp } from './secure-fs';
-import type { CredentialId } from '../core/catalog';
+import type { PathInputs, ProfilePaths } from './profile-paths';
+import { ProfileReader, UNPARSED, type RawProfile } from './profile-reader';
+import { ensurePrivateDir, orphanTemps, readSecureFile, removeOrphanTemps, stampOf, writeSecureFile } from './secure-fs';
 
 /** What a read found: the profile itself, or the deprecated secrets.json standing in for it. */
 export type LoadedProfile =
@@ -22,66 +23,70 @@ export interface ProfileStoreOptions extends PathInputs {
   lockWaitMs?: number;
   /** How the file is written (default: atomic, 0600). Injected by tests to simulate a failing disk. */
   writeFile?: typeof writeSecureFile;
+  /** Share a reader (and its cache) with the caller. */
+  reader?: ProfileReader;
 }
 
-function defaultWarn(message: string): void {
-  process.stderr.write(`cpw-vault: warning: ${message}\n`);
-}
-
-function systemTimeZone(): string {
+export function systemTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone ?? '';
 }
 
+/** Parses a document's text: JSON errors with line and column, never quoting the text. */
+export function parseDocument(read: RawProfile): unknown {
+  if (read.raw !== UNPARSED) return read.raw;
+  const parsed = parseJson(read.text);
+  if (!parsed.ok) {
+    throw new VaultError('PROFILE_INVALID', `${read.path} is not valid JSON: ${parsed.reason} at line ${parsed.line}, column ${parsed.column}.`, `Fix the JSON at line ${parsed.line}, column ${parsed.column} of ${read.path}.`);
+  }
+  return parsed.value;
+}
+
 /**
- * The profile file: cached per process, re-read when the file changes on
- * disk, written atomically under a cross-process lock. Never holds a secret.
+ * The profile file with full validation: cached per process, re-read when
+ * the file changes on disk, written atomically under a cross-process lock.
+ * Never holds a secret.
  */
 export class ProfileStore {
   readonly paths: ProfilePaths;
-  private readonly warn: (message: string) => void;
+  readonly reader: ProfileReader;
   private readonly now: () => Date;
   private readonly lockWaitMs: number | undefined;
   private readonly writeFile: typeof writeSecureFile;
-  private cache: { stamp: FileStamp; loaded: LoadedProfile } | undefined;
-  private warned = new Set<string>();
+  private parsed: { read: RawProfile; loaded: LoadedProfile } | undefined;
 
   constructor(options: ProfileStoreOptions = {}) {
-    this.paths = resolveProfilePaths(options);
-    this.warn = options.warn ?? defaultWarn;
+    this.reader = options.reader ?? new ProfileReader(options, options.warn);
+    this.paths = this.reader.paths;
     this.now = options.now ?? (() => new Date());
     this.lockWaitMs = options.lockWaitMs;
     this.writeFile = options.writeFile ?? writeSecureFile;
   }
 
-  /** Warns once per process per distinct message (a hot loop must not flood stderr). */
-  private warnOnce = (message: string): void => {
-    if (this.warned.has(message)) return;
-    this.warned.add(message);
-    this.warn(message);
-  };
-
   /** True when the profile file exists. */
   exists(): boolean {
-    return stampOf(this.paths.profile) !== undefined;
+    return this.reader.exists();
   }
 
   /**
-   * The current profile, from cache when the file is unchanged. Falls back to
-   * config/secrets.json (read-only, with a deprecation warning) when the
-   * default profile does not exist. Throws PROFILE_NOT_FOUND when neither does.
+   * The current profile, validated and upgraded, from cache when the file is
+   * unchanged. Falls back to config/secrets.json (read-only, with a
+   * deprecation warning). Throws PROFILE_NOT_FOUND when neither exists.
    */
   read(): LoadedProfile {
-    const stamp = stampOf(this.paths.profile);
-    if (stamp) return this.cached(this.paths.profile, stamp, () => this.loadProfile());
-    const legacy = this.paths.legacySecrets;
-    const legacyStamp = legacy ? stampOf(legacy) : undefined;
-    if (legacy && legacyStamp) return this.cached(legacy, legacyStamp, () => this.loadLegacy(legacy));
-    this.cache = undefined;
-    throw new VaultError(
-      'PROFILE_NOT_FOUND',
-      `No profile found at ${this.paths.profile}${this.paths.origin === 'default' ? ' (and no config/secrets.json in the working directory)' : ''}.`,
-      'Create one with: cpw-vault setup   (or open the cpw-vault app)',
-    );
+    const read = this.reader.read();
+    if (this.parsed?.read === read) return this.parsed.loaded;
+    const doc = parseDocument(read);
+    let loaded: LoadedProfile;
+    if (read.kind === 'profile') {
+      loaded = { kind: 'profile', path: read.path, profile: parseProfile(doc, read.path) };
+    } else {
+      if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+        throw new VaultError('PROFILE_INVALID', `${read.path} must hold a JSON object at the top level.`, `Fix ${read.path}, or create a profile with: cpw-vault setup`);
+      }
+      loaded = { kind: 'legacy', path: read.path, profile: createProfileTemplate(this.now()), values: legacyValues(doc as Record<string, unknown>) };
+    }
+    this.parsed = { read, loaded };
+    return loaded;
   }
 
   /** Like {@link read}, but a missing profile reads as a fresh template (for status screens). */
@@ -94,37 +99,6 @@ export class ProfileStore {
       }
       throw err;
     }
-  }
-
-  private cached(path: string, stamp: FileStamp, load: () => LoadedProfile): LoadedProfile {
-    if (this.cache && this.cache.loaded.path === path && sameStamp(this.cache.stamp, stamp)) return this.cache.loaded;
-    const loaded = load();
-    this.cache = { stamp, loaded };
-    return loaded;
-  }
-
-  private parseFile(path: string): { value: unknown } {
-    const { text } = readSecureFile(path, { warn: this.warnOnce });
-    const parsed = parseJson(text);
-    if (!parsed.ok) {
-      throw new VaultError('PROFILE_INVALID', `${path} is not valid JSON: ${parsed.reason} at line ${parsed.line}, column ${parsed.column}.`, `Fix the JSON at line ${parsed.line}, column ${parsed.column} of ${path}.`);
-    }
-    if (parsed.duplicateKeys.length) this.warnOnce(`${path} repeats key(s) ${parsed.duplicateKeys.join(', ')}; the last one wins.`);
-    return { value: parsed.value };
-  }
-
-  private loadProfile(): LoadedProfile {
-    const path = this.paths.profile;
-    return { kind: 'profile', path, profile: parseProfile(this.parseFile(path).value, path) };
-  }
-
-  private loadLegacy(path: string): LoadedProfile {
-    const { value } = this.parseFile(path);
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new VaultError('PROFILE_INVALID', `${path} must hold a JSON object at the top level.`, `Fix ${path}, or create a profile with: cpw-vault setup`);
-    }
-    this.warnOnce(`Using deprecated ${path} (plaintext secrets). Move them into the keychain: cpw-vault migrate`);
-    return { kind: 'legacy', path, profile: createProfileTemplate(this.now()), values: legacyValues(value as Record<string, unknown>) };
   }
 
   /**
@@ -156,13 +130,18 @@ export class ProfileStore {
     ensurePrivateDir(dirname(path), this.paths.dedicatedDir);
     return withFileLock(path, async (lock) => {
       removeOrphanTemps(path);
-      const current = stampOf(path) ? parseProfile(this.parseFile(path).value, path) : createProfileTemplate(this.now(), systemTimeZone());
+      const current = stampOf(path) ? this.readFresh(path) : createProfileTemplate(this.now(), systemTimeZone());
       const next = parseProfile(await mutate(current), path);
       lock.assertHeld();
       await this.writeFile(path, `${JSON.stringify(next, null, 2)}\n`, this.paths.dedicatedDir);
-      const stamp = stampOf(path);
-      if (stamp) this.cache = { stamp, loaded: { kind: 'profile', path, profile: next } };
+      this.reader.invalidate();
+      this.parsed = undefined;
       return next;
     }, this.lockWaitMs);
+  }
+
+  private readFresh(path: string): Profile {
+    const { text } = readSecureFile(path, { warn: this.reader.warn });
+    return parseProfile(parseDocument({ kind: 'profile', path, raw: UNPARSED, text }), path);
   }
 }

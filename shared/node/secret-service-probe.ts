@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeychainReason } from '../core/secret-store';
@@ -19,7 +18,9 @@ export function hasSessionBus(env: Env): boolean {
   return !!env['DISPLAY'];
 }
 
-function dbusSend(args: string[], env: Env, timeoutMs: number): Promise<{ ok: boolean; out: string }> {
+async function dbusSend(args: string[], env: Env, timeoutMs: number): Promise<{ ok: boolean; out: string }> {
+  // Loaded here, not at start-up: the probe only runs when keytar found nothing or failed.
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
     execFile('dbus-send', ['--session', '--print-reply', `--reply-timeout=${timeoutMs}`, ...args], { env: env as NodeJS.ProcessEnv, timeout: timeoutMs + 500 }, (err, stdout, stderr) => {
       resolve({ ok: !err, out: `${stdout}${stderr}` });

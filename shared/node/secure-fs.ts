@@ -1,6 +1,5 @@
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, chmodSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { VaultError } from '../core/errors';
 
 /** Largest file cpw-vault reads (profile, secrets.json, logs are rotated well below). */
@@ -141,6 +140,7 @@ export async function writeSecureFile(path: string, text: string, dedicatedDir: 
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(err, path);
   }
   try {
+    const { default: writeFileAtomic } = await import('write-file-atomic');
     await writeFileAtomic(path, text, { mode: 0o600, fsync: true });
   } catch (err) {
     throw ioError(err, path);

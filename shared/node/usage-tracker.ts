@@ -1,4 +1,5 @@
 import type { CredentialId } from '../core/catalog';
+import type { IndexedMeta } from '../core/profile-index';
 import type { Profile } from '../core/profile-schema';
 
 /** Resolution of `last_used_at`: a read updates it only when the stored stamp is older than this. */
@@ -20,15 +21,20 @@ export class UsageTracker {
   constructor(private readonly now: () => Date) {}
 
   /** Notes a read of `id`; cheap when the stamp is fresh. */
-  touch(id: CredentialId, profile: Profile): void {
-    const last = profile.credential_metadata[id]?.last_used_at;
-    if (!profile.credential_metadata[id]) return; // env or legacy value: nothing stored to stamp
+  touch(id: CredentialId, metadata: Readonly<Record<CredentialId, IndexedMeta>>): void {
+    const last = metadata[id]?.last_used_at;
+    if (!metadata[id]) return; // env or legacy value: nothing stored to stamp
     if (last && this.now().getTime() - Date.parse(last) < USAGE_RESOLUTION_MS) return;
     this.pending.add(id);
   }
 
   get size(): number {
     return this.pending.size;
+  }
+
+  /** The credentials waiting for a stamp. */
+  get ids(): CredentialId[] {
+    return [...this.pending];
   }
 
   /** Applies and clears pending marks on `profile` (pure apart from clearing). */

@@ -1,35 +1,20 @@
-import { catalogEntry, checkFormat, credentialId, ENV_VAR_NAME, KEY_NAME, MAX_SECRET_LENGTH, SERVICE_NAME, CATALOG, type CredentialId } from '../core/catalog';
+import { CATALOG, catalogEntry, checkFormat, ENV_VAR_NAME, MAX_SECRET_LENGTH, type CredentialId } from '../core/catalog';
 import { VaultError, isVaultError } from '../core/errors';
 import { applyProfileUpdate } from '../core/profile-parse';
+import { indexProfile } from '../core/profile-index';
 import type { CredentialMeta, Profile } from '../core/profile-schema';
+import { PROFILE_MAJOR } from '../core/profile-version';
 import { maskedHint, registerSecret } from '../core/redact';
-import type { KeychainStatus, SecretStore } from '../core/secret-store';
-import type { Caller, CredentialSource, CredentialView, ProfileView } from '../core/views';
-import { WORKFLOW_NAMES, fixLine, isWorkflowName, validateWorkflow, type WorkflowName, type WorkflowStatus } from '../core/workflows';
-import { AuditLog } from './audit-log';
-import { KeytarSecretStore } from './keychain';
-import { besideProfile } from './profile-paths';
-import { ProfileStore, type LoadedProfile, type ProfileStoreOptions } from './profile-store';
-import { UsageTracker } from './usage-tracker';
+import type { KeychainStatus } from '../core/secret-store';
+import type { CredentialSource, CredentialView, ProfileView } from '../core/views';
+import { WORKFLOW_NAMES, isWorkflowName, validateWorkflow, type WorkflowName, type WorkflowStatus } from '../core/workflows';
+import { ProfileStore, type ProfileStoreOptions } from './profile-store';
+import { VaultReader, checkedId, defaultEnvVar, type ReadView, type VaultReaderOptions } from './vault-reader';
 
-type Env = Readonly<Record<string, string | undefined>>;
+export { type CredentialValue } from './vault-reader';
 
 /** How to open a vault. Every capability can be injected; defaults are the real ones. */
-export interface VaultOptions extends ProfileStoreOptions {
-  /** Secret storage (default: the OS keychain through keytar). */
-  secrets?: SecretStore;
-  /** Who reads: recorded in the audit log. */
-  caller?: Caller;
-  auditMaxBytes?: number;
-  /** Longest wait for one keychain call (default 10 s). */
-  keychainTimeoutMs?: number;
-}
-
-/** A value and where it came from. */
-export interface CredentialValue {
-  value: string;
-  source: CredentialSource;
-}
+export interface VaultOptions extends VaultReaderOptions, Omit<ProfileStoreOptions, 'reader'> {}
 
 /** Options of {@link Vault.setCredential}. */
 export interface SetOptions {
@@ -45,25 +30,18 @@ export interface SetOptions {
  * library share. Secrets go to the keychain (or come from env vars); the
  * profile file holds only metadata. Every action is audited without values.
  */
-export class Vault {
+export class Vault extends VaultReader {
   readonly store: ProfileStore;
-  readonly secrets: SecretStore;
-  readonly audit: AuditLog;
-  readonly caller: Caller;
-  private readonly env: Env;
-  private readonly now: () => Date;
-  private readonly usage: UsageTracker;
-  private readonly warn: (message: string) => void;
 
   constructor(options: VaultOptions = {}) {
-    this.warn = options.warn ?? ((m) => process.stderr.write(`cpw-vault: warning: ${m}\n`));
-    this.env = options.env ?? process.env;
-    this.now = options.now ?? (() => new Date());
-    this.store = new ProfileStore(options);
-    this.secrets = options.secrets ?? new KeytarSecretStore({ env: this.env, ...(options.keychainTimeoutMs ? { timeoutMs: options.keychainTimeoutMs } : {}) });
-    this.audit = new AuditLog(besideProfile(this.store.paths, 'audit.log'), { maxBytes: options.auditMaxBytes });
-    this.caller = options.caller ?? 'library';
-    this.usage = new UsageTracker(this.now);
+    super(options);
+    this.store = new ProfileStore({ ...options, reader: this.reader });
+  }
+
+  protected override fullView(): ReadView {
+    const loaded = this.store.read();
+    if (loaded.kind === 'legacy') return { kind: 'legacy', path: loaded.path, values: loaded.values };
+    return { kind: 'profile', path: loaded.path, index: indexProfile(loaded.profile, PROFILE_MAJOR)! };
   }
 
   /** The profile as it is now; a missing profile reads as a fresh template (kind "none"). */
@@ -73,72 +51,8 @@ export class Vault {
       return { path: loaded.path, kind: loaded.kind, profile: loaded.profile };
     } catch (err) {
       if (!isVaultError(err, 'PROFILE_NOT_FOUND')) throw err;
-      return { path: this.store.paths.profile, kind: 'none', profile: this.store.readOrTemplate().profile };
+      return { path: this.paths.profile, kind: 'none', profile: this.store.readOrTemplate().profile };
     }
-  }
-
-  private loaded(): LoadedProfile | undefined {
-    try {
-      return this.store.read();
-    } catch (err) {
-      if (isVaultError(err, 'PROFILE_NOT_FOUND')) return undefined;
-      throw err;
-    }
-  }
-
-  /** Env vars that carry `id`, in precedence order. */
-  envVarsFor(id: CredentialId, profile?: Profile): string[] {
-    const entry = catalogEntry(id);
-    if (entry) return [...entry.envVars];
-    const custom = profile?.credential_metadata[id]?.env_var;
-    return custom ? [custom] : [defaultEnvVar(id)];
-  }
-
-  private fromEnv(id: CredentialId, profile?: Profile): CredentialValue | undefined {
-    for (const name of this.envVarsFor(id, profile)) {
-      const value = this.env[name];
-      if (value !== undefined && value.trim() !== '') return { value: value.trim(), source: { kind: 'env', name } };
-    }
-    return undefined;
-  }
-
-  /**
-   * The value of a credential and its source: the first set env var of the
-   * catalog, else the keychain (or the profile slot for non-secrets, or the
-   * deprecated secrets.json). Undefined when nowhere. Throws KEYCHAIN_* when
-   * the keychain cannot answer (a locked keychain is never "missing").
-   */
-  async findCredential(service: string, key: string): Promise<CredentialValue | undefined> {
-    const id = checkedId(service, key);
-    const loaded = this.loaded();
-    const profile = loaded?.profile;
-    const found = this.fromEnv(id, profile) ?? (await this.fromStorage(id, loaded));
-    if (!found) return undefined;
-    registerSecret(found.value);
-    if (found.source.kind !== 'env' && profile) this.usage.touch(id, profile);
-    await this.record({ event: 'credential_read', caller: this.caller, credential: id, details: { source: found.source.kind } });
-    return found;
-  }
-
-  private async fromStorage(id: CredentialId, loaded: LoadedProfile | undefined): Promise<CredentialValue | undefined> {
-    if (loaded?.kind === 'legacy') {
-      const value = loaded.values.get(id);
-      return value ? { value, source: { kind: 'legacy', path: loaded.path } } : undefined;
-    }
-    if (catalogEntry(id)?.secret === false) {
-      const slot = loaded?.profile[catalogEntry(id)!.section][catalogEntry(id)!.service]?.[catalogEntry(id)!.key];
-      return typeof slot === 'string' && slot !== '' ? { value: slot, source: { kind: 'profile' } } : undefined;
-    }
-    const value = await this.secrets.get(id);
-    return value === undefined ? undefined : { value, source: { kind: 'keychain' } };
-  }
-
-  /** Like {@link findCredential} but throws CREDENTIAL_MISSING with a fix line when absent. */
-  async getCredential(service: string, key: string): Promise<CredentialValue> {
-    const found = await this.findCredential(service, key);
-    if (found) return found;
-    const id = credentialId(service, key);
-    throw new VaultError('CREDENTIAL_MISSING', `${id} is not set: not in ${this.envVarsFor(id, this.loaded()?.profile).join(' or ')}, not in the keychain.`, fixLine(id));
   }
 
   /**
@@ -196,7 +110,8 @@ export class Vault {
     return format.ok ? { meta } : { meta, warning: format.warning };
   }
 
-  private async restore(id: CredentialId, previous: string | undefined): Promise<void> {
+  /** Puts a keychain item back as it was before a failed change (value, or absent). */
+  async restore(id: CredentialId, previous: string | undefined): Promise<void> {
     try {
       if (previous === undefined) await this.secrets.delete(id);
       else await this.secrets.set(id, previous);
@@ -215,7 +130,7 @@ export class Vault {
       delete metadata[id];
       let next: Profile = { ...profile, credential_metadata: metadata };
       if (catalogEntry(id)?.secret === false) {
-        existed ||= withSlotValue(profile, id) !== '';
+        existed ||= slotValue(profile, id) !== '';
         next = withSlot(next, id, '');
       } else {
         existed = (await this.secrets.delete(id)) || existed;
@@ -228,26 +143,25 @@ export class Vault {
 
   /** Every known and custom credential with metadata and source. Never a value; never touches the keychain. */
   listCredentials(): CredentialView[] {
-    const loaded = this.loaded();
-    const profile = loaded?.profile;
+    const view = this.view();
+    const profile = view?.kind === 'profile' ? this.store.read().profile : undefined;
     const metas = profile?.credential_metadata ?? {};
     const ids = [...CATALOG.map((e) => e.id), ...Object.keys(metas).filter((id) => !catalogEntry(id))];
     return ids.map((id) => {
       const entry = catalogEntry(id);
       const meta = metas[id];
-      const env = this.fromEnv(id, profile);
-      const legacy = loaded?.kind === 'legacy' && loaded.values.has(id);
-      const stored = !!meta;
-      const source: CredentialSource | null = env?.source ?? (stored ? { kind: meta.storage } : legacy ? { kind: 'legacy', path: loaded.path } : null);
+      const env = this.fromEnv(id, view);
+      const legacy = view?.kind === 'legacy' && view.values.has(id) ? view.path : undefined;
+      const source: CredentialSource | null = env?.source ?? (meta ? { kind: meta.storage } : legacy ? { kind: 'legacy', path: legacy } : null);
       const dot = id.indexOf('.');
       return {
         id, service: id.slice(0, dot), key: id.slice(dot + 1),
         label: meta?.label ?? entry?.label ?? id,
         secret: entry?.secret ?? true, custom: !entry,
-        envVars: this.envVarsFor(id, profile),
+        envVars: this.envVarsFor(id, view),
         ...(entry?.url ? { url: entry.url } : {}),
         ...(entry ? { formatHint: entry.format.hint } : {}),
-        stored, source,
+        stored: !!meta, source,
         ...(meta ? { meta } : {}),
       };
     });
@@ -255,8 +169,8 @@ export class Vault {
 
   /**
    * Readiness of a workflow from env vars and the profile's index. With
-   * `verify`, credentials the index says are in the keychain are read to
-   * prove it (and a locked keychain throws KEYCHAIN_LOCKED).
+   * `verify`, credentials the index says are stored are read to prove it
+   * (and a locked keychain throws KEYCHAIN_LOCKED).
    */
   async validateWorkflow(name: string, options: { verify?: boolean } = {}): Promise<WorkflowStatus> {
     if (!isWorkflowName(name)) {
@@ -267,10 +181,10 @@ export class Vault {
     const aiProvider = this.getProfile().profile.preferences.ai_provider;
     let status = validateWorkflow(name, (id) => present.has(id), aiProvider);
     if (options.verify) {
-      const loaded = this.loaded();
+      const view = this.view();
       for (const id of status.uses) {
-        if (this.fromEnv(id, loaded?.profile)) continue;
-        const found = await this.fromStorage(id, loaded);
+        if (this.fromEnv(id, view)) continue;
+        const found = await this.fromStorage(id, view);
         if (found) registerSecret(found.value);
         else present.delete(id);
       }
@@ -297,7 +211,7 @@ export class Vault {
     for (const id of status.uses) {
       const dot = id.indexOf('.');
       const { value } = await this.getCredential(id.slice(0, dot), id.slice(dot + 1));
-      for (const v of this.envVarsFor(id, this.loaded()?.profile)) env[v] = value;
+      for (const v of this.envVarsFor(id)) env[v] = value;
     }
     return env;
   }
@@ -311,21 +225,7 @@ export class Vault {
       return next;
     });
     await this.record({ event: 'profile_updated', caller: this.caller, details: { fields: changed } });
-    return { path: this.store.paths.profile, kind: 'profile', profile };
-  }
-
-  /**
-   * Appends an audit event. The log lives beside the profile, so with no
-   * profile (env-only use) there is nothing to append to. A failed append is
-   * reported as a warning, never fails the action it records.
-   */
-  private async record(event: Parameters<AuditLog['append']>[0]): Promise<void> {
-    if (!this.store.exists()) return;
-    try {
-      await this.audit.append(event, this.now());
-    } catch (err) {
-      this.warn(`could not write the audit log: ${err instanceof Error ? err.message : String(err)}`);
-    }
+    return { path: this.paths.profile, kind: 'profile', profile };
   }
 
   /** Whether the keychain is usable, with the reason and fix when not. */
@@ -336,7 +236,7 @@ export class Vault {
   /** Writes pending `last_used_at` marks (one profile write at most). Never throws: usage stamps are best effort. */
   async flush(): Promise<void> {
     if (!this.usage.size || !this.store.exists()) return;
-    await this.store.update((p) => this.usage.apply(p));
+    await this.store.update((p) => this.usage.apply(p)).catch((err: Error) => this.warn(`could not record last use: ${err.message}`));
   }
 }
 
@@ -352,17 +252,6 @@ export function notReady(status: WorkflowStatus): VaultError {
 
 function changedKeys(section: string, a: Record<string, unknown>, b: Record<string, unknown>): string[] {
   return Object.keys({ ...a, ...b }).filter((k) => k !== 'updated_at' && JSON.stringify(a[k]) !== JSON.stringify(b[k])).map((k) => `${section}.${k}`);
-}
-
-function defaultEnvVar(id: CredentialId): string {
-  return id.replace(/[.-]/g, '_').toUpperCase();
-}
-
-function checkedId(service: unknown, key: unknown): CredentialId {
-  if (typeof service !== 'string' || !SERVICE_NAME.test(service) || typeof key !== 'string' || !KEY_NAME.test(key)) {
-    throw new VaultError('INVALID_ARGUMENT', 'A credential is named <service> <key> in lower case, e.g. huggingface token.', 'Use lower-case letters, digits, "_" or "-" (service) and "_" (key), at most 40 characters each.');
-  }
-  return credentialId(service, key);
 }
 
 function checkedValue(id: CredentialId, value: unknown): string {
@@ -381,7 +270,7 @@ function checkedEnvVar(name: unknown): string {
   return name;
 }
 
-function withSlotValue(profile: Profile, id: CredentialId): unknown {
+function slotValue(profile: Profile, id: CredentialId): unknown {
   const e = catalogEntry(id)!;
   return profile[e.section][e.service]?.[e.key] ?? '';
 }

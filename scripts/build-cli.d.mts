@@ -1,0 +1,2 @@
+export declare function buildCli(): Promise<void>;
+export declare function buildLibrary(): Promise<void>;

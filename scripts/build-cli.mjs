@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// Builds what `npm install` needs for the `cpw-vault` command and the library:
+//   dist/cli.cjs     the CLI, one CommonJS bundle (CommonJS starts faster than ESM on Node 20)
+//   dist/index.mjs   the library, ESM, for `import ... from 'cpw-vault'`
+//   dist/types/      its type declarations
+// Runs on `npm install`/`npm ci` (prepare) and before the tests.
+import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { nodeBundleOptions } from './node-bundle.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { banner: _esmBanner, ...common } = nodeBundleOptions;
+
+const cjs = {
+  ...common,
+  format: 'cjs',
+  // Code that resolves native modules from its own location uses import.meta.url.
+  define: { 'import.meta.url': '__cpwImportMetaUrl' },
+  banner: { js: "const __cpwImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  minify: true,
+  legalComments: 'none',
+};
+
+export async function buildCli() {
+  await Promise.all([
+    build({ ...cjs, entryPoints: [join(root, 'shared/cli/bin.ts')], outfile: join(root, 'dist/cli.cjs') }),
+    // `get` alone: the fast path pipelines hit in loops; it requires ./cli.cjs only to hand over.
+    build({ ...cjs, entryPoints: [join(root, 'shared/cli/get-fast.ts')], outfile: join(root, 'dist/get.cjs'), external: [...common.external, './cli.cjs'] }),
+  ]);
+}
+
+export async function buildLibrary() {
+  await build({ ...nodeBundleOptions, entryPoints: [join(root, 'shared/index.ts')], outfile: join(root, 'dist/index.mjs') });
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'shared/tsconfig.lib.json')], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('declaration build failed');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await Promise.all([buildCli(), buildLibrary()]);
+}

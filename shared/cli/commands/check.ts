@@ -1,0 +1,25 @@
+import type { WorkflowStatus } from '../../core/workflows';
+import { paint, type CliIO } from '../io';
+import { printJson, type CliContext } from '../context';
+import { EXIT, type ExitCode } from '../exit-codes';
+
+/** Human lines for one workflow's readiness (shared by check, doctor and setup). */
+export function describeStatus(io: CliIO, s: WorkflowStatus): string {
+  const p = paint(io);
+  const lines = [`${s.ready ? p.green('✓') : p.red('✗')} ${s.workflow}: ${s.ready ? `ready (uses ${s.uses.join(', ')})` : 'not ready'}`];
+  for (const m of s.missing) lines.push(`    missing: ${m.description}`, `    fix: ${m.fix}`);
+  for (const w of s.warnings) lines.push(`    ${p.yellow('warning:')} ${w}`);
+  for (const n of s.notes) lines.push(`    note: ${n}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * `cpw-vault check <workflow>`: readiness with fix lines, verified against
+ * the keychain. Exit 0 when ready, 3 when not (4 when the keychain is locked).
+ */
+export async function check(args: { workflow: string }, ctx: CliContext): Promise<ExitCode> {
+  const status = await (await ctx.vault()).validateWorkflow(args.workflow, { verify: true });
+  if (ctx.globals.json) printJson(ctx.io, status);
+  else ctx.io.err(describeStatus(ctx.io, status));
+  return status.ready ? EXIT.ok : EXIT.missing;
+}

@@ -1,0 +1,16 @@
+import { printJson, type CliContext } from '../context';
+import { EXIT, type ExitCode } from '../exit-codes';
+
+/**
+ * `cpw-vault get <service> <key>`: prints the value and nothing else (no
+ * trailing newline when piped, so `$(...)` and subprocess reads get exactly
+ * the key). With --json: {service, key, value, source}.
+ */
+export async function get(args: { service: string; key: string }, ctx: CliContext): Promise<ExitCode> {
+  const vault = await ctx.vault();
+  const { value, source } = await vault.getCredential(args.service, args.key);
+  if (ctx.globals.json) printJson(ctx.io, { service: args.service, key: args.key, value, source });
+  else ctx.io.out(ctx.io.stdoutIsTTY ? `${value}\n` : value);
+  await vault.flush();
+  return EXIT.ok;
+}

@@ -1,0 +1,59 @@
+import { catalogEntry, checkFormat, credentialId } from '../../core/catalog';
+import { VaultError } from '../../core/errors';
+import { paint } from '../io';
+import type { CliContext } from '../context';
+import { EXIT, type ExitCode } from '../exit-codes';
+
+export interface SetArgs {
+  service: string;
+  key: string;
+  force?: boolean;
+  label?: string;
+  envVar?: string;
+}
+
+/** Reads the value: all of stdin when piped (one trailing newline dropped), else a hidden prompt. */
+async function readValue(args: SetArgs, ctx: CliContext): Promise<string> {
+  if (!ctx.io.stdinIsTTY) return (await ctx.io.readStdin()).replace(/\r?\n$/, '');
+  const entry = catalogEntry(credentialId(args.service, args.key));
+  if (entry?.url) ctx.io.err(`Get one at ${entry.url}\n`);
+  const prompts = await ctx.io.prompts();
+  const value = await prompts.secret(`${entry?.label ?? `${args.service}.${args.key}`} (input hidden):`);
+  const format = checkFormat(credentialId(args.service, args.key), value.trim());
+  if (!format.ok && !args.force) {
+    ctx.io.err(`${paint(ctx.io).yellow('warning:')} ${format.warning}\n`);
+    if (await prompts.confirm('Store it anyway?', false)) args.force = true;
+  }
+  return value;
+}
+
+/**
+ * `cpw-vault set <service> <key>`: stores a value read from stdin or a hidden
+ * prompt — never from argv. A value that does not match the catalog format
+ * is refused unless --force (or confirmed at the prompt).
+ */
+export async function set(args: SetArgs, ctx: CliContext): Promise<ExitCode> {
+  const value = await readValue(args, ctx);
+  const vault = await ctx.vault();
+  const { meta, warning } = await vault.setCredential(args.service, args.key, value, {
+    acceptFormatWarning: !!args.force,
+    ...(args.label !== undefined ? { label: args.label } : {}),
+    ...(args.envVar !== undefined ? { envVar: args.envVar } : {}),
+  });
+  const p = paint(ctx.io);
+  if (warning) ctx.io.err(`${p.yellow('warning:')} ${warning} Stored anyway (--force).\n`);
+  const id = credentialId(args.service, args.key);
+  ctx.io.err(`${p.green('✓')} Stored ${id} in the ${meta.storage === 'profile' ? 'profile (not a secret)' : 'keychain'} (${meta.hint}).\n`);
+  const shadow = vault.envVarsFor(id).find((v) => ctx.io.env[v]);
+  if (shadow) ctx.io.err(`${p.yellow('note:')} ${shadow} is set in this environment and takes precedence over the stored value.\n`);
+  return EXIT.ok;
+}
+
+/** The error for a value given on the command line. */
+export function argvValueRefused(): VaultError {
+  return new VaultError(
+    'INVALID_ARGUMENT',
+    'cpw-vault set never takes the value on the command line (other processes can read argv).',
+    'Pipe it on stdin: printf %s "$VALUE" | cpw-vault set <service> <key>   or run it in a terminal for a hidden prompt.',
+  );
+}

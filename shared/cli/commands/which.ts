@@ -1,0 +1,51 @@
+import { credentialId, type CredentialId } from '../../core/catalog';
+import { VaultError, isVaultError } from '../../core/errors';
+import { sourceLabel, type CredentialSource } from '../../core/views';
+import type { Vault } from '../../node/vault';
+import { paint } from '../io';
+import { printJson, type CliContext } from '../context';
+import { EXIT, type ExitCode } from '../exit-codes';
+import { table } from '../format';
+
+interface WhichRow {
+  id: CredentialId;
+  source: CredentialSource | null;
+  /** Set when an env var wins over a different value stored in the keychain/profile. */
+  shadows?: { env: string; stored: 'keychain' | 'profile' };
+  warning?: string;
+}
+
+async function whichOne(vault: Vault, id: CredentialId): Promise<WhichRow> {
+  const view = vault.listCredentials().find((c) => c.id === id);
+  const source = view?.source ?? null;
+  if (source?.kind !== 'env' || !view?.stored) return { id, source };
+  // An env var wins; compare it with what is stored (without printing either).
+  try {
+    const stored = await vault.storedValue(id);
+    const envValue = vault.envValue(id);
+    if (stored !== undefined && envValue !== undefined && stored !== envValue) {
+      return { id, source, shadows: { env: source.name, stored: view.meta?.storage ?? 'keychain' }, warning: `${source.name} shadows a different value stored in the ${view.meta?.storage ?? 'keychain'}.` };
+    }
+  } catch (err) {
+    if (!isVaultError(err)) throw err;
+    return { id, source, warning: `cannot compare with the stored value: ${err.message}` };
+  }
+  return { id, source };
+}
+
+/** `cpw-vault which <service> <key>` / `--all`: where each value comes from, and shadowing. */
+export async function which(args: { service?: string; key?: string; all?: boolean }, ctx: CliContext): Promise<ExitCode> {
+  const vault = await ctx.vault();
+  let ids: CredentialId[];
+  if (args.all) ids = vault.listCredentials().map((c) => c.id);
+  else if (args.service && args.key) ids = [credentialId(args.service, args.key)];
+  else throw new VaultError('INVALID_ARGUMENT', 'which needs <service> <key> or --all.', 'Example: cpw-vault which huggingface token');
+  const rows: WhichRow[] = [];
+  for (const id of ids) rows.push(await whichOne(vault, id));
+  if (ctx.globals.json) printJson(ctx.io, { credentials: rows });
+  else {
+    ctx.io.out(table(['CREDENTIAL', 'SOURCE'], rows.map((r) => [r.id, sourceLabel(r.source)])));
+    for (const r of rows) if (r.warning) ctx.io.err(`${paint(ctx.io).yellow('warning:')} ${r.id}: ${r.warning}\n`);
+  }
+  return !args.all && !rows[0]?.source ? EXIT.missing : EXIT.ok;
+}

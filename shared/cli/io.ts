@@ -1,0 +1,63 @@
+/**
+ * Everything a CLI command touches outside itself, so commands are plain
+ * functions tests can call: stdout for data, stderr for talk, stdin, the
+ * environment, prompts (loaded only when a command asks).
+ */
+export interface CliIO {
+  /** Data only (values, tables, JSON). */
+  out(text: string): void;
+  /** Messages, warnings, progress. */
+  err(text: string): void;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  stdinIsTTY: boolean;
+  stdoutIsTTY: boolean;
+  /** Colour on stderr/stdout is allowed (a TTY and no NO_COLOR). */
+  color: boolean;
+  /** All of stdin, as text. */
+  readStdin(): Promise<string>;
+  prompts(): Promise<Prompts>;
+}
+
+/** Interactive prompts (on the TTY; never used when stdin is piped). */
+export interface Prompts {
+  /** Hidden input: nothing is echoed. */
+  secret(message: string): Promise<string>;
+  confirm(message: string, defaultValue: boolean): Promise<boolean>;
+  input(message: string, options?: { default?: string; validate?: (value: string) => true | string }): Promise<string>;
+  select<T extends string>(message: string, choices: { value: T; name: string }[], defaultValue?: T): Promise<T>;
+}
+
+/**
+ * The real process: stdout, stderr, stdin, env. Prompts come from `prompts`
+ * (the full CLI passes the terminal prompts; the fast `get` path has none).
+ */
+export function processIO(prompts: () => Promise<Prompts> = noPrompts): CliIO {
+  const env = process.env;
+  return {
+    out: (text) => void process.stdout.write(text),
+    err: (text) => void process.stderr.write(text),
+    env,
+    cwd: process.cwd(),
+    stdinIsTTY: !!process.stdin.isTTY,
+    stdoutIsTTY: !!process.stdout.isTTY,
+    color: !!process.stderr.isTTY && !('NO_COLOR' in env) && env['TERM'] !== 'dumb',
+    readStdin: async () => {
+      let text = '';
+      process.stdin.setEncoding('utf8');
+      for await (const chunk of process.stdin) text += chunk as string;
+      return text;
+    },
+    prompts,
+  };
+}
+
+/** Minimal ANSI styling that honours NO_COLOR (through `io.color`). */
+export function paint(io: CliIO) {
+  const wrap = (code: number) => (text: string) => (io.color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  return { green: wrap(32), red: wrap(31), yellow: wrap(33), dim: wrap(2), bold: wrap(1) };
+}
+
+async function noPrompts(): Promise<Prompts> {
+  throw new Error('this command does not prompt');
+}

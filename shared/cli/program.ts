@@ -1,0 +1,116 @@
+import { Command, Option } from 'commander';
+import { redact } from '../core/redact';
+import { WORKFLOW_NAMES } from '../core/workflows';
+import type { CliContext, GlobalOptions } from './context';
+import type { CliIO } from './io';
+
+/** A parsed command line: which command function to run, with which arguments. */
+export interface Invocation {
+  run: (ctx: CliContext) => Promise<number>;
+  globals: GlobalOptions;
+}
+
+const examples = (lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+
+/**
+ * Builds the commander program. Actions only record the invocation; bin.ts
+ * runs it, so commands stay plain functions and errors map to exit codes in
+ * one place. Commands are imported when chosen: `get` loads only `get`.
+ */
+export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Command {
+  const program = new Command('cpw-vault')
+    .description('Credentials for CP-WhisperX pipelines, kept in the OS keychain.')
+    .option('--profile <path>', 'profile file (default: $CPW_PROFILE, then ~/.cp-whisperx/user.profile)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(redact(s)) })
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', examples(['cpw-vault setup', 'cpw-vault set huggingface token', 'cpw-vault check subtitle', 'cpw-vault exec --workflow subtitle -- python3 02_tmdb_enrichment.py']));
+
+  const sub = (name: string, description: string, json = true) => {
+    const cmd = program.command(name).description(description).option('--profile <path>', 'profile file');
+    if (json) cmd.option('--json', 'print one JSON document on stdout');
+    return cmd;
+  };
+  const invoke = (cmd: Command, run: (ctx: CliContext) => Promise<number>) => onInvoke({ run, globals: cmd.optsWithGlobals() as GlobalOptions });
+
+  sub('get', 'print a credential value (and nothing else) on stdout')
+    .argument('<service>').argument('<key>')
+    .addHelpText('after', examples(['cpw-vault get huggingface token', 'HF_TOKEN=$(cpw-vault get huggingface token)', 'cpw-vault get tmdb api_key --json']))
+    .action((service: string, key: string, _o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/get')).get({ service, key }, ctx)));
+
+  sub('set', 'store a credential, read from stdin or a hidden prompt (never from argv)', false)
+    .argument('<service>').argument('<key>').argument('[refused...]')
+    .allowUnknownOption()
+    .option('--force', 'store even if the value does not match the expected format')
+    .option('--label <text>', 'a label shown in lists')
+    .option('--env-var <NAME>', 'custom credentials: the env var that carries it')
+    .addHelpText('after', examples(['cpw-vault set huggingface token            # hidden prompt', 'printf %s "$KEY" | cpw-vault set tmdb api_key', 'cpw-vault set deepl api_key --env-var DEEPL_API_KEY < key.txt']))
+    .action((service: string, key: string, refused: string[], o: { force?: boolean; label?: string; envVar?: string }, cmd: Command) =>
+      invoke(cmd, async (ctx) => {
+        const m = await import('./commands/set');
+        if (refused.length) throw m.argvValueRefused();
+        return m.set({ service, key, ...o }, ctx);
+      }));
+
+  sub('delete', 'delete a credential (asks first on a terminal)', false)
+    .argument('<service>').argument('<key>').option('-y, --yes', 'do not ask')
+    .addHelpText('after', examples(['cpw-vault delete tmdb api_key', 'cpw-vault delete tmdb api_key --yes']))
+    .action((service: string, key: string, o: { yes?: boolean }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/delete')).del({ service, key, ...o }, ctx)));
+
+  sub('list', 'list credentials: source, masked hint, dates (never values)')
+    .addHelpText('after', examples(['cpw-vault list', 'cpw-vault list --json']))
+    .action((_o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/list')).list({}, ctx)));
+
+  sub('which', 'show where a value comes from (env var or keychain)')
+    .argument('[service]').argument('[key]').option('--all', 'every credential')
+    .addHelpText('after', examples(['cpw-vault which huggingface token', 'cpw-vault which --all']))
+    .action((service: string | undefined, key: string | undefined, o: { all?: boolean }, cmd: Command) =>
+      invoke(cmd, async (ctx) => (await import('./commands/which')).which({ ...(service ? { service } : {}), ...(key ? { key } : {}), ...o }, ctx)));
+
+  sub('check', 'is a workflow ready? exit 0 when ready, 3 when not')
+    .argument('<workflow>', WORKFLOW_NAMES.join(' | '))
+    .addHelpText('after', examples(['cpw-vault check subtitle', 'cpw-vault check summarize --json']))
+    .action((workflow: string, _o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/check')).check({ workflow }, ctx)));
+
+  sub('env', "print a workflow's credentials as environment exports", false)
+    .requiredOption('--workflow <name>', WORKFLOW_NAMES.join(' | '))
+    .addOption(new Option('--format <format>', 'output format').choices(['sh', 'dotenv', 'json']).default('sh'))
+    .addHelpText('after', examples(['eval "$(cpw-vault env --workflow subtitle)"', 'cpw-vault env --workflow transcribe --format dotenv > .env.local']))
+    .action((o: { workflow: string; format: string }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/env')).env(o, ctx)));
+
+  sub('exec', "run a command with a workflow's credentials in its environment", false)
+    .requiredOption('--workflow <name>', WORKFLOW_NAMES.join(' | '))
+    .option('--no-history', 'do not record this run')
+    .argument('<command...>', 'the command, after --')
+    .addHelpText('after', examples(['cpw-vault exec --workflow subtitle -- python3 02_tmdb_enrichment.py --job j1', 'cpw-vault exec --workflow diarize --no-history -- ./05_pyannote_vad.sh']))
+    .action((command: string[], o: { workflow: string; history: boolean }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/exec')).exec({ command, ...o }, ctx)));
+
+  const runs = sub('runs', 'recorded exec runs: list, show, delete, stats')
+    .option('--status <status>', 'pending | running | succeeded | failed')
+    .option('--workflow <name>', 'only this workflow')
+    .addHelpText('after', examples(['cpw-vault runs --status failed', 'cpw-vault runs show 3f2a9c', 'cpw-vault runs stats --json']))
+    .action((o: { status?: string; workflow?: string }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/runs')).runsList(o, ctx)));
+  runs.command('show').argument('<id>').option('--json').option('--profile <path>').description('one run')
+    .action((id: string, _o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/runs')).runsShow({ id }, ctx)));
+  runs.command('delete').argument('<id>').option('--profile <path>').description('delete one run')
+    .action((id: string, _o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/runs')).runsDelete({ id }, ctx)));
+  runs.command('stats').option('--json').option('--profile <path>').description('counts by status and workflow, success rate')
+    .action((_o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/runs')).runsStats({}, ctx)));
+
+  const profile = program.command('profile').description('show or edit your profile');
+  profile.command('show').option('--json').option('--profile <path>').description('user details and preferences')
+    .addHelpText('after', examples(['cpw-vault profile show', 'cpw-vault profile show --json']))
+    .action((_o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/profile')).profileShow({}, ctx)));
+  profile.command('set').argument('<field=value...>').option('--json').option('--profile <path>').description('name, email, timezone, avatar_url, job_title')
+    .addHelpText('after', examples(['cpw-vault profile set name="Ada Lovelace" email=ada@example.com timezone=Europe/London']))
+    .action((pairs: string[], _o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/profile')).profileSet({ pairs }, ctx)));
+  profile.command('prefs').description('preferences').command('set').argument('<key=value...>').option('--json').option('--profile <path>')
+    .addHelpText('after', examples(['cpw-vault profile prefs set ai_provider=anthropic default_workflow=subtitle', 'cpw-vault profile prefs set notifications.run_failed=false']))
+    .action((pairs: string[], _o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/profile')).prefsSet({ pairs }, ctx)));
+
+  sub('doctor', 'check profile, keychain and workflows; non-zero when something is broken')
+    .addHelpText('after', examples(['cpw-vault doctor', 'cpw-vault doctor --json']))
+    .action((_o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/doctor')).doctor({}, ctx)));
+
+  return program;
+}

@@ -1,0 +1,84 @@
+import { catalogEntry, credentialId, type CredentialId } from './catalog';
+
+/**
+ * The part of a profile a credential read needs: which credentials are
+ * stored (the metadata index), custom env var names, non-secret slot values,
+ * usage stamps and the AI provider preference. Computed without the full
+ * schema so the hot read path (`cpw-vault get`, the library) stays light;
+ * every write still goes through the full schema.
+ */
+export interface ProfileIndex {
+  metadata: Readonly<Record<CredentialId, IndexedMeta>>;
+  /** Non-secret value in a seed slot (credentials/online_services), or "". */
+  slot(id: CredentialId): string;
+  aiProvider: string | undefined;
+}
+
+/** What the index keeps of a credential's metadata. */
+export interface IndexedMeta {
+  storage: 'keychain' | 'profile';
+  env_var?: string;
+  last_used_at?: string | null;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * Secret values sitting in plaintext in the seed slots (`credentials` /
+ * `online_services`). A profile holding any is a migration source, never kept.
+ * Non-secret catalog slots (openai.organization_id) and flags are ignored.
+ */
+export function findPlaintextSecrets(data: Record<string, unknown>): CredentialId[] {
+  const found: CredentialId[] = [];
+  for (const section of ['credentials', 'online_services'] as const) {
+    const services = data[section];
+    if (!isObject(services)) continue;
+    for (const [service, slots] of Object.entries(services)) {
+      if (!isObject(slots)) continue;
+      for (const [key, value] of Object.entries(slots)) {
+        const id = credentialId(service, key);
+        if (typeof value === 'string' && value.trim() !== '' && catalogEntry(id)?.secret !== false) found.push(id);
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * Indexes a parsed profile document of the current major version, or returns
+ * undefined when the document needs the full parser: another version (to
+ * upgrade), plaintext secrets (to refuse), or any unexpected shape (to report
+ * precisely). Never throws.
+ */
+export function indexProfile(raw: unknown, currentMajor: number): ProfileIndex | undefined {
+  if (!isObject(raw) || typeof raw['version'] !== 'string' || !isObject(raw['credentials'])) return undefined;
+  if (Number(raw['version'].split('.')[0]) !== currentMajor || !/^\d+\.\d+$/.test(raw['version'])) return undefined;
+  if (findPlaintextSecrets(raw).length) return undefined;
+  const metaIn = raw['credential_metadata'] ?? {};
+  if (!isObject(metaIn)) return undefined;
+  const metadata: Record<CredentialId, IndexedMeta> = {};
+  for (const [id, m] of Object.entries(metaIn)) {
+    if (!isObject(m)) return undefined;
+    const storage = m['storage'] ?? 'keychain';
+    if (storage !== 'keychain' && storage !== 'profile') return undefined;
+    metadata[id] = {
+      storage,
+      ...(typeof m['env_var'] === 'string' ? { env_var: m['env_var'] } : {}),
+      ...(typeof m['last_used_at'] === 'string' ? { last_used_at: m['last_used_at'] } : {}),
+    };
+  }
+  const prefs = raw['preferences'];
+  return {
+    metadata,
+    slot(id) {
+      const e = catalogEntry(id);
+      const section = e ? raw[e.section] : undefined;
+      const slots = e && isObject(section) ? section[e.service] : undefined;
+      const value = e && isObject(slots) ? slots[e.key] : undefined;
+      return typeof value === 'string' ? value : '';
+    },
+    aiProvider: isObject(prefs) && typeof prefs['ai_provider'] === 'string' ? prefs['ai_provider'] : undefined,
+  };
+}

@@ -1,0 +1,44 @@
+import type { WorkflowName, WorkflowStatus } from '../core/workflows';
+import { notReady, openVault, type CredentialValue, type Vault, type VaultOptions } from './vault';
+
+export { openVault, Vault, type VaultOptions, type CredentialValue } from './vault';
+
+let shared: Promise<Vault> | undefined;
+
+/** The vault the module-level helpers share: default profile, OS keychain, caller "library". */
+function defaultVault(): Promise<Vault> {
+  return (shared ??= openVault({ caller: 'library' }));
+}
+
+/**
+ * The value of a credential and where it came from (env var first, then the
+ * keychain). Throws VaultError CREDENTIAL_MISSING (with a fix line) when it is
+ * nowhere, KEYCHAIN_LOCKED / KEYCHAIN_UNAVAILABLE / ... when the keychain
+ * cannot answer.
+ */
+export async function getCredential(service: string, key: string): Promise<CredentialValue> {
+  return (await defaultVault()).getCredential(service, key);
+}
+
+/**
+ * Checks that a workflow has every credential it needs (reading the keychain
+ * to be sure). Returns its status when ready; throws VaultError
+ * WORKFLOW_NOT_READY whose message lists each missing credential and the
+ * command that fixes it.
+ */
+export async function requireWorkflow(name: WorkflowName | string): Promise<WorkflowStatus> {
+  const status = await (await defaultVault()).validateWorkflow(name, { verify: true });
+  if (!status.ready) throw notReady(status);
+  return status;
+}
+
+/**
+ * The environment variables a workflow's stage expects (every alias of each
+ * credential), ready to merge into a child process's env. Throws like
+ * {@link requireWorkflow}.
+ */
+export async function workflowEnv(name: WorkflowName | string): Promise<Record<string, string>> {
+  return (await defaultVault()).workflowEnv(name);
+}
+
+export type { VaultOptions as OpenVaultOptions };
