@@ -7,6 +7,8 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 const BY_CODE: Partial<Record<ErrorCode, ExitCode>> = {
   INVALID_ARGUMENT: EXIT.usage,
+  CREDENTIAL_FORMAT: EXIT.usage,
+  CREDENTIAL_INVALID: EXIT.usage,
   WORKFLOW_UNKNOWN: EXIT.usage,
   CREDENTIAL_MISSING: EXIT.missing,
   WORKFLOW_NOT_READY: EXIT.missing,

@@ -41,7 +41,7 @@ export function processIO(prompts: () => Promise<Prompts> = noPrompts): CliIO {
     cwd: process.cwd(),
     stdinIsTTY: !!process.stdin.isTTY,
     stdoutIsTTY: !!process.stdout.isTTY,
-    color: !!process.stderr.isTTY && !('NO_COLOR' in env) && env['TERM'] !== 'dumb',
+    color: colorEnabled(!!process.stderr.isTTY, env),
     readStdin: async () => {
       let text = '';
       process.stdin.setEncoding('utf8');
@@ -56,6 +56,11 @@ export function processIO(prompts: () => Promise<Prompts> = noPrompts): CliIO {
 export function paint(io: CliIO) {
   const wrap = (code: number) => (text: string) => (io.color ? `\u001b[${code}m${text}\u001b[0m` : text);
   return { green: wrap(32), red: wrap(31), yellow: wrap(33), dim: wrap(2), bold: wrap(1) };
+}
+
+/** Colour only on a terminal, never with NO_COLOR set (any value, https://no-color.org) or TERM=dumb. */
+export function colorEnabled(isTTY: boolean, env: Readonly<Record<string, string | undefined>>): boolean {
+  return isTTY && env['NO_COLOR'] === undefined && env['TERM'] !== 'dumb';
 }
 
 async function noPrompts(): Promise<Prompts> {

@@ -75,7 +75,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
   sub('env', "print a workflow's credentials as environment exports", false)
     .requiredOption('--workflow <name>', WORKFLOW_NAMES.join(' | '))
     .addOption(new Option('--format <format>', 'output format').choices(['sh', 'dotenv', 'json']).default('sh'))
-    .addHelpText('after', examples(['eval "$(cpw-vault env --workflow subtitle)"', 'cpw-vault env --workflow transcribe --format dotenv > .env.local']))
+    .addHelpText('after', examples(['cpw-vault env --workflow subtitle', 'eval "$(cpw-vault env --workflow subtitle)"', 'cpw-vault env --workflow transcribe --format dotenv > .env.local']))
     .action((o: { workflow: string; format: string }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/env')).env(o, ctx)));
 
   sub('exec', "run a command with a workflow's credentials in its environment", false)

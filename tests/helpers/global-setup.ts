@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { nodeBundleOptions } from '../../scripts/node-bundle.mjs';
+import { buildCli, buildLibrary } from '../../scripts/build-cli.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -25,11 +26,14 @@ export default async function setup(project: TestProject): Promise<void> {
   const outdir = join(root, 'node_modules', '.cache', 'cpw-vault-tests');
   mkdirSync(outdir, { recursive: true });
   const entries = readdirSync(join(root, 'tests', 'fixtures')).filter((f) => f.endsWith('.child.ts'));
+  // The CLI and library bundles under test are built from the current sources.
+  const bundles = Promise.all([buildCli(), buildLibrary()]);
   await build({
     entryPoints: entries.map((f) => join(root, 'tests', 'fixtures', f)),
     outdir,
     outExtension: { '.js': '.mjs' },
     ...nodeBundleOptions,
   });
+  await bundles;
   project.provide('fixturesDir', outdir);
 }

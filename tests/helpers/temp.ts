@@ -1,5 +1,5 @@
 import { mkdtempSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { tmpdir } from 'node:os';
 
 /** A fresh HOME and working directory inside the test run's throwaway root. */
@@ -9,6 +9,8 @@ export interface TempHome {
   cwd: string;
   /** The default profile path under this HOME. */
   profile: string;
+  /** A keychain service name of its own, so parallel tests never share keychain items. */
+  service: string;
 }
 
 export function makeTempHome(): TempHome {
@@ -18,5 +20,5 @@ export function makeTempHome(): TempHome {
   const cwd = join(root, 'work');
   mkdirSync(home, { recursive: true });
   mkdirSync(cwd, { recursive: true });
-  return { root, home, cwd, profile: join(home, '.cp-whisperx', 'user.profile') };
+  return { root, home, cwd, profile: join(home, '.cp-whisperx', 'user.profile'), service: `cp-whisperx-test-${basename(root)}` };
 }

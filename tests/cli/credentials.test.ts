@@ -1,0 +1,120 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
+import { filesContaining } from '../helpers/canary';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const HF = `hf_${'Cli1'.repeat(9)}`;
+const TMDB = 'abcdef0123456789abcdef0123456789';
+
+const lookup = (t: TempHome, account: string) => spawnSync('secret-tool', ['lookup', 'service', t.service, 'account', account], { encoding: 'utf8' }).stdout;
+
+describe('cpw-vault set / get / delete on the real keychain', () => {
+  it('set reads stdin; get prints the value and nothing else; --json has service, key, value, source', async () => {
+    const t = makeTempHome();
+    const set = await cli(t, ['set', 'huggingface', 'token'], { input: `${HF}\n` });
+    expect(set.code).toBe(0);
+    expect(set.stdout).toBe('');
+    expect(set.stderr).toMatch(/Stored huggingface\.token in the keychain \(••••/);
+    expect(set.stderr).not.toContain(HF);
+    expect(lookup(t, 'huggingface.token')).toBe(HF);
+    const get = await cli(t, ['get', 'huggingface', 'token']);
+    expect(get).toMatchObject({ code: 0, stdout: HF });
+    const json = await cli(t, ['get', 'huggingface', 'token', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual({ service: 'huggingface', key: 'token', value: HF, source: { kind: 'keychain' } });
+    expect(filesContaining(t.root, HF)).toEqual([]);
+  });
+
+  it('refuses a value on the command line, exit 2, without echoing it', async () => {
+    const t = makeTempHome();
+    for (const args of [['set', 'huggingface', 'token', HF], ['set', 'huggingface', 'token', `--value=${HF}`]]) {
+      const r = await cli(t, args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/never takes the value on the command line/);
+      expect(r.stdout + r.stderr).not.toContain(HF);
+    }
+    expect(lookup(t, 'huggingface.token')).toBe('');
+  });
+
+  it('a format mismatch is explained and needs --force (exit 2 without)', async () => {
+    const t = makeTempHome();
+    const r = await cli(t, ['set', 'tmdb', 'api_key'], { input: 'definitely-not-tmdb' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/CREDENTIAL_FORMAT.*32 hexadecimal/s);
+    expect(r.stderr).toContain('--force');
+    expect(lookup(t, 'tmdb.api_key')).toBe('');
+    const forced = await cli(t, ['set', 'tmdb', 'api_key', '--force'], { input: 'definitely-not-tmdb' });
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toMatch(/warning: .*Stored anyway/);
+    expect(lookup(t, 'tmdb.api_key')).toBe('definitely-not-tmdb');
+  });
+
+  it('get of a missing credential: exit 3, the fix on stderr, nothing on stdout; --json gives the error document', async () => {
+    const t = makeTempHome();
+    const r = await cli(t, ['get', 'tmdb', 'api_key']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/CREDENTIAL_MISSING/);
+    expect(r.stderr).toContain('cpw-vault set tmdb api_key');
+    const j = await cli(t, ['get', 'tmdb', 'api_key', '--json']);
+    expect(JSON.parse(j.stdout)).toMatchObject({ error: { code: 'CREDENTIAL_MISSING', fix: expect.stringContaining('cpw-vault set tmdb api_key') } });
+  });
+
+  it('env vars win over the keychain in get, and which warns when one shadows a different stored value', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    const other = `hf_${'Env2'.repeat(9)}`;
+    const get = await cli(t, ['get', 'huggingface', 'token', '--json'], { env: { HUGGING_FACE_HUB_TOKEN: other } });
+    expect(JSON.parse(get.stdout)).toMatchObject({ value: other, source: { kind: 'env', name: 'HUGGING_FACE_HUB_TOKEN' } });
+    const which = await cli(t, ['which', 'huggingface', 'token'], { env: { HF_TOKEN: other } });
+    expect(which.code).toBe(0);
+    expect(which.stdout).toMatch(/huggingface\.token\s+env HF_TOKEN/);
+    expect(which.stderr).toMatch(/HF_TOKEN shadows a different value stored in the keychain/);
+    expect(which.stdout + which.stderr).not.toContain(other);
+    const same = await cli(t, ['which', 'huggingface', 'token'], { env: { HF_TOKEN: HF } });
+    expect(same.stderr).not.toMatch(/shadows/);
+    const all = await cli(t, ['which', '--all', '--json']);
+    const rows = JSON.parse(all.stdout).credentials;
+    expect(rows.find((r: { id: string }) => r.id === 'huggingface.token').source).toEqual({ kind: 'keychain' });
+    expect(rows.find((r: { id: string }) => r.id === 'tmdb.api_key').source).toBeNull();
+  });
+
+  it('list shows metadata only: source, masked hint, dates', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    await cli(t, ['set', 'tmdb', 'api_key'], { input: TMDB });
+    await cli(t, ['get', 'tmdb', 'api_key']);
+    const r = await cli(t, ['list']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^SERVICE\s+KEY\s+SOURCE\s+HINT\s+CREATED\s+LAST USED/);
+    expect(r.stdout).toMatch(/tmdb\s+api_key\s+keychain\s+••••6789\s+\d{4}-\d\d-\d\d \d\d:\d\dZ\s+\d{4}-/);
+    expect(r.stdout).toMatch(/vimeo\s+access_token\s+missing/);
+    expect(r.stdout).not.toContain(HF);
+    expect(r.stdout).not.toContain(TMDB);
+    const j = JSON.parse((await cli(t, ['list', '--json'])).stdout);
+    expect(j.credentials.find((c: { id: string }) => c.id === 'tmdb.api_key').meta.last_used_at).toMatch(/^\d{4}-/);
+    expect(JSON.stringify(j)).not.toContain(TMDB);
+  });
+
+  it('delete refuses without a terminal unless --yes; --yes removes it from the keychain', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    const no = await cli(t, ['delete', 'huggingface', 'token']);
+    expect(no.code).toBe(2);
+    expect(no.stderr).toContain('--yes');
+    expect(lookup(t, 'huggingface.token')).toBe(HF);
+    const yes = await cli(t, ['delete', 'huggingface', 'token', '--yes']);
+    expect(yes.code).toBe(0);
+    expect(lookup(t, 'huggingface.token')).toBe('');
+    expect(readFileSync(t.profile, 'utf8')).not.toContain('"huggingface.token"');
+  });
+
+  it('custom credentials keep the env var their user chose', async () => {
+    const t = makeTempHome();
+    const r = await cli(t, ['set', 'deepl', 'api_key', '--env-var', 'DEEPL_AUTH_KEY', '--label', 'DeepL'], { input: 'deepl-secret-1' });
+    expect(r.code).toBe(0);
+    const which = await cli(t, ['which', 'deepl', 'api_key', '--json'], { env: { DEEPL_AUTH_KEY: 'from-env' } });
+    expect(JSON.parse(which.stdout).credentials[0].source).toEqual({ kind: 'env', name: 'DEEPL_AUTH_KEY' });
+  });
+});

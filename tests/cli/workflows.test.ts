@@ -1,0 +1,222 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, cli } from '../helpers/cli';
+import { collect } from '../helpers/children';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const HF = `hf_${'Wf3x'.repeat(9)}`;
+const TMDB = '0123456789abcdef0123456789abcdef';
+
+async function ready(t: TempHome, ...which: Array<'hf' | 'tmdb'>) {
+  if (which.includes('hf')) await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+  if (which.includes('tmdb')) await cli(t, ['set', 'tmdb', 'api_key'], { input: TMDB });
+}
+
+describe('cpw-vault check', () => {
+  it('exit 3 with fix lines when not ready, 0 when ready; --json is the structured status', async () => {
+    const t = makeTempHome();
+    await ready(t, 'hf');
+    const no = await cli(t, ['check', 'subtitle']);
+    expect(no.code).toBe(3);
+    expect(no.stderr).toMatch(/✗ subtitle: not ready\n\s+missing: TMDB API key.*\n\s+fix: Run: cpw-vault set tmdb api_key/);
+    await ready(t, 'tmdb');
+    const yes = await cli(t, ['check', 'subtitle', '--json']);
+    expect(yes.code).toBe(0);
+    expect(JSON.parse(yes.stdout)).toMatchObject({ workflow: 'subtitle', ready: true, uses: ['huggingface.token', 'tmdb.api_key'], missing: [] });
+    expect((await cli(t, ['check', 'transcode'])).code).toBe(2);
+  });
+});
+
+describe('cpw-vault env', () => {
+  it('prints every alias, quoted so the shell reads back exactly the value', async () => {
+    const t = makeTempHome();
+    await ready(t, 'hf', 'tmdb');
+    const sh = await cli(t, ['env', '--workflow', 'subtitle']);
+    expect(sh.code).toBe(0);
+    expect(sh.stdout).toBe(`export HF_TOKEN='${HF}'\nexport HUGGING_FACE_HUB_TOKEN='${HF}'\nexport TMDB_API_KEY='${TMDB}'\n`);
+    const echo = spawnSync('sh', ['-c', `${sh.stdout}\nprintf '%s|%s' "$HUGGING_FACE_HUB_TOKEN" "$TMDB_API_KEY"`], { encoding: 'utf8' });
+    expect(echo.stdout).toBe(`${HF}|${TMDB}`);
+    const json = await cli(t, ['env', '--workflow', 'subtitle', '--format', 'json']);
+    expect(JSON.parse(json.stdout)).toEqual({ HF_TOKEN: HF, HUGGING_FACE_HUB_TOKEN: HF, TMDB_API_KEY: TMDB });
+    const dotenv = await cli(t, ['env', '--workflow', 'transcribe', '--format', 'dotenv']);
+    expect(dotenv.stdout).toBe(`HF_TOKEN='${HF}'\nHUGGING_FACE_HUB_TOKEN='${HF}'\n`);
+  });
+
+  it('quotes hostile values for sh: quotes, $, backticks, spaces survive literally', async () => {
+    const t = makeTempHome();
+    const nasty = `it's $HOME \`id\` "q" \\ end`;
+    await cli(t, ['set', 'huggingface', 'token', '--force'], { input: nasty });
+    const sh = await cli(t, ['env', '--workflow', 'transcribe']);
+    const echo = spawnSync('sh', ['-c', `${sh.stdout}\nprintf '%s' "$HF_TOKEN"`], { encoding: 'utf8' });
+    expect(echo.stdout).toBe(nasty);
+    const dotenv = await cli(t, ['env', '--workflow', 'transcribe', '--format', 'dotenv']);
+    expect(dotenv.stdout.split('\n')[0]).toBe(`HF_TOKEN="it's $HOME \`id\` \\"q\\" \\\\ end"`);
+  });
+
+  it('a workflow that is not ready: exit 3, nothing on stdout', async () => {
+    const t = makeTempHome();
+    const r = await cli(t, ['env', '--workflow', 'summarize']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/WORKFLOW_NOT_READY.*OpenAI/s);
+  });
+});
+
+describe('cpw-vault exec', () => {
+  it('runs the command with every alias in its environment and returns its exit code', async () => {
+    const t = makeTempHome();
+    await ready(t, 'hf', 'tmdb');
+    const out = join(t.root, 'seen.txt');
+    const r = await cli(t, ['exec', '--workflow', 'subtitle', '--', 'sh', '-c', `printf '%s %s %s' "$HF_TOKEN" "$HUGGING_FACE_HUB_TOKEN" "$TMDB_API_KEY" > ${out}; exit 7`]);
+    expect(r.code).toBe(7);
+    expect(readFileSync(out, 'utf8')).toBe(`${HF} ${HF} ${TMDB}`);
+  });
+
+  it('refuses to start (exit 3) when the workflow is not ready', async () => {
+    const t = makeTempHome();
+    await ready(t, 'hf');
+    const marker = join(t.root, 'started');
+    const r = await cli(t, ['exec', '--workflow', 'subtitle', '--', 'touch', marker]);
+    expect(r.code).toBe(3);
+    expect(existsSync(marker)).toBe(false);
+    expect(r.stderr).toContain('cpw-vault set tmdb api_key');
+  });
+
+  it('forwards SIGTERM to the child and returns the exit code the child chose', async () => {
+    const t = makeTempHome();
+    await ready(t, 'hf');
+    const flag = join(t.root, 'ready');
+    const child = spawn(process.execPath, [BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', `trap 'exit 42' TERM; touch ${flag}; while :; do sleep 0.05; done`], {
+      cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const done = collect(child);
+    for (let i = 0; i < 200 && !existsSync(flag); i++) await new Promise((r) => setTimeout(r, 25));
+    child.kill('SIGTERM');
+    expect((await done).code).toBe(42);
+  });
+
+  it('no secret in /proc/<pid>/cmdline of cpw-vault or the child, nor in the run record', async () => {
+    const t = makeTempHome();
+    await ready(t, 'hf');
+    const dump = join(t.root, 'cmdlines');
+    const r = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'sh', '-c', `cat /proc/$$/cmdline /proc/$PPID/cmdline > ${dump}`]);
+    expect(r.code).toBe(0);
+    const cmdlines = readFileSync(dump, 'utf8');
+    expect(cmdlines).toContain('cpw-vault');
+    expect(cmdlines).not.toContain(HF);
+    const runs = await cli(t, ['runs', '--json']);
+    expect(runs.stdout).not.toContain(HF);
+    expect(readFileSync(join(t.home, '.cp-whisperx', 'runs.json'), 'utf8')).not.toContain(HF);
+  });
+});
+
+describe('cpw-vault runs', () => {
+  it('records each exec (program without arguments, credentials by name), filters, shows, deletes and counts', async () => {
+    const t = makeTempHome();
+    await ready(t, 'hf');
+    await cli(t, ['exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'exit 0']);
+    await cli(t, ['exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'exit 3', 'secret-looking-arg']);
+    await cli(t, ['exec', '--workflow', 'translate', '--', 'true']);
+    await cli(t, ['exec', '--workflow', 'translate', '--no-history', '--', 'true']);
+    const all = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
+    expect(all).toHaveLength(3);
+    expect(all[0]).toMatchObject({ workflow: 'translate', program: 'true', status: 'succeeded', exit_code: 0, credentials: ['huggingface.token'] });
+    expect(all[1]).toMatchObject({ program: 'sh', status: 'failed', exit_code: 3 });
+    expect(JSON.stringify(all)).not.toContain('secret-looking-arg');
+    expect(all[1].finished_at >= all[1].started_at).toBe(true);
+    const failed = JSON.parse((await cli(t, ['runs', '--status', 'failed', '--json'])).stdout).runs;
+    expect(failed.map((r: { id: string }) => r.id)).toEqual([all[1].id]);
+    expect(JSON.parse((await cli(t, ['runs', '--workflow', 'translate', '--json'])).stdout).runs).toHaveLength(1);
+    const show = await cli(t, ['runs', 'show', all[1].id, '--json']);
+    expect(JSON.parse(show.stdout).id).toBe(all[1].id);
+    const stats = JSON.parse((await cli(t, ['runs', 'stats', '--json'])).stdout);
+    expect(stats).toMatchObject({ total: 3, by_status: { succeeded: 2, failed: 1, pending: 0, running: 0 }, by_workflow: { transcribe: { total: 2, succeeded: 1, failed: 1 } } });
+    expect(stats.success_rate).toBeCloseTo(2 / 3);
+    expect((await cli(t, ['runs', 'delete', all[1].id])).code).toBe(0);
+    expect(JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs).toHaveLength(2);
+    expect((await cli(t, ['runs', 'show', 'ffffffffffff'])).code).toBe(2);
+    expect((await cli(t, ['runs', '--status', 'weird'])).code).toBe(2);
+  });
+});
+
+describe('cpw-vault profile', () => {
+  it('sets fields, merges preferences, reports field errors (exit 2) and saves nothing on error', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['profile', 'set', 'name=Ada Lovelace', 'email=ada@example.com', 'timezone=Europe/London'])).code).toBe(0);
+    expect((await cli(t, ['profile', 'prefs', 'set', 'ai_provider=anthropic', 'notifications.run_failed=false'])).code).toBe(0);
+    const bad = await cli(t, ['profile', 'set', 'email=nope', 'timezone=Mars/Base', 'name=Changed']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/user\.email: must be an email address/);
+    expect(bad.stderr).toMatch(/user\.timezone: must be an IANA time zone/);
+    const shown = JSON.parse((await cli(t, ['profile', 'show', '--json'])).stdout);
+    expect(shown.profile.user).toMatchObject({ name: 'Ada Lovelace', email: 'ada@example.com', timezone: 'Europe/London' });
+    expect(shown.profile.preferences).toMatchObject({ ai_provider: 'anthropic', notifications: { run_failed: false, run_finished: true } });
+    const text = await cli(t, ['profile', 'show']);
+    expect(text.stdout).toMatch(/name\s+Ada Lovelace/);
+    expect((await cli(t, ['profile', 'prefs', 'set', 'enable_cost_tracking=maybe'])).stderr).toMatch(/preferences\.enable_cost_tracking: must be true or false/);
+  });
+
+  it('--profile points every command at another file', async () => {
+    const t = makeTempHome();
+    const other = join(t.root, 'elsewhere', 'my.profile');
+    expect((await cli(t, ['profile', 'set', 'name=Elsewhere', '--profile', other])).code).toBe(0);
+    expect(JSON.parse(readFileSync(other, 'utf8')).user.name).toBe('Elsewhere');
+    expect(existsSync(t.profile)).toBe(false);
+    await cli(t, ['set', 'huggingface', 'token', '--profile', other], { input: HF });
+    expect((await cli(t, ['get', 'huggingface', 'token', '--profile', other])).stdout).toBe(HF);
+  });
+});
+
+describe('cpw-vault doctor and help', () => {
+  it('doctor: 0 when healthy with path, mode, schema, keychain and workflows; 1 for a loose profile', async () => {
+    const t = makeTempHome();
+    await ready(t, 'hf');
+    const ok = await cli(t, ['doctor', '--json']);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, profile: { path: t.profile, mode: '0600', dir_mode: '0700', version: '2.0', problems: [] }, keychain: { ok: true } });
+    expect(JSON.parse(ok.stdout).workflows.map((w: { workflow: string; ready: boolean }) => `${w.workflow}:${w.ready}`)).toEqual(['transcribe:true', 'translate:true', 'subtitle:false', 'diarize:true', 'summarize:false']);
+    spawnSync('chmod', ['644', t.profile]);
+    const loose = await cli(t, ['doctor']);
+    expect(loose.code).toBe(1);
+    expect(loose.stderr).toMatch(/PROFILE_PERMISSIONS .*0644.*\n\s+fix: Run: chmod 600/);
+  });
+
+  it('doctor with no profile at all says how to create one', async () => {
+    const t = makeTempHome();
+    const r = await cli(t, ['doctor']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cpw-vault setup');
+  });
+
+  it.each([['get'], ['set'], ['delete'], ['list'], ['which'], ['check'], ['env'], ['exec'], ['runs'], ['doctor'], ['profile', 'set'], ['profile', 'show']])('%s --help shows usage and examples', async (...cmd) => {
+    const r = await cli(makeTempHome(), [...cmd, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Usage: cpw-vault/);
+    expect(r.stdout).toMatch(/Examples:\n {2}\$ cpw-vault/);
+  });
+
+  it('an unknown command is a usage error (exit 2)', async () => {
+    expect((await cli(makeTempHome(), ['frobnicate'])).code).toBe(2);
+  });
+
+  it('NO_COLOR: no escape codes anywhere', async () => {
+    const t = makeTempHome();
+    const r = await cli(t, ['check', 'transcribe'], { env: { NO_COLOR: '1' } });
+    expect(r.stderr).not.toMatch(/\u001b\[/);
+  });
+});
+
+describe('cpw-vault with a locked keychain', () => {
+  it('exits 4 with the reason and fix', async () => {
+    const { inPrivateSession } = await import('../helpers/private-session');
+    const t = makeTempHome();
+    const r = await inPrivateSession('locked', [process.execPath, BIN, 'get', 'huggingface', 'token'], { home: t });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/KEYCHAIN_LOCKED.*\nfix: .*[Uu]nlock/s);
+    const d = await inPrivateSession('locked', [process.execPath, BIN, 'doctor', '--json'], { home: t });
+    expect(d.code).toBe(4);
+    expect(JSON.parse(d.stdout).keychain).toMatchObject({ ok: false, code: 'KEYCHAIN_LOCKED' });
+  });
+});
