@@ -20,6 +20,7 @@ export function describeStatus(io: CliIO, s: WorkflowStatus): string {
 export async function check(args: { workflow: string }, ctx: CliContext): Promise<ExitCode> {
   const status = await (await ctx.vault()).validateWorkflow(args.workflow, { verify: true });
   if (ctx.globals.json) printJson(ctx.io, status);
-  else ctx.io.err(describeStatus(ctx.io, status));
+  // The human lines go to stderr either way: a script that reads --json still shows its user the fix.
+  ctx.io.err(describeStatus(ctx.io, status));
   return status.ready ? EXIT.ok : EXIT.missing;
 }

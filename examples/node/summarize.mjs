@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// A Node pipeline stage using the cpw-vault library directly (no subprocess).
+//   node examples/node/summarize.mjs
+import { getCredential, requireWorkflow, isVaultError } from 'cpw-vault';
+
+try {
+  const status = await requireWorkflow('summarize'); // throws VaultError listing what is missing
+  const [service] = status.uses[0].split('.');
+  const { value, source } = await getCredential(service, 'api_key');
+  for (const w of status.warnings) console.error(`[summarize.mjs] warning: ${w}`);
+  console.log(`[summarize.mjs] ${service} API key loaded: ${value ? 'yes' : 'no'} (from ${source.kind})`);
+} catch (err) {
+  if (!isVaultError(err)) throw err;
+  console.error(`[summarize.mjs] cannot run: [${err.code}] ${err.message}\nfix: ${err.fix}`);
+  process.exit(err.code === 'WORKFLOW_NOT_READY' || err.code === 'CREDENTIAL_MISSING' ? 3 : err.code.startsWith('KEYCHAIN_') ? 4 : 1);
+}

@@ -1,0 +1,15 @@
+#!/bin/sh
+# A shell pipeline step: check the workflow, then load its keys into this shell.
+#   sh examples/shell/subtitle.sh
+set -eu
+CPW_VAULT=${CPW_VAULT:-cpw-vault}
+status=0
+"$CPW_VAULT" check subtitle || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "[subtitle.sh] cannot run (cpw-vault said why above)" >&2
+  exit "$status"
+fi
+# Values go into the environment of this shell only; the script prints presence, never values.
+eval "$("$CPW_VAULT" env --workflow subtitle)"
+echo "[subtitle.sh] TMDB API key loaded: $([ -n "${TMDB_API_KEY:-}" ] && echo yes || echo no)"
+echo "[subtitle.sh] HuggingFace token loaded: $([ -n "${HF_TOKEN:-}" ] && echo yes || echo no)"

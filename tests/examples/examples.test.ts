@@ -1,0 +1,79 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, symlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, cli } from '../helpers/cli';
+import { collect } from '../helpers/children';
+import { inPrivateSession } from '../helpers/private-session';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const EX = resolve(import.meta.dirname, '../../examples');
+const HF = `hf_${'Ex4m'.repeat(9)}`;
+const TMDB = 'fedcba9876543210fedcba9876543210';
+const OPENAI = `sk-proj-${'e'.repeat(40)}`;
+
+/** A PATH where `cpw-vault` is the launcher under test, as after `npm install -g`. */
+function pathWithCli(t: TempHome): string {
+  const dir = join(t.root, 'bin');
+  mkdirSync(dir, { recursive: true });
+  try {
+    symlinkSync(BIN, join(dir, 'cpw-vault'));
+  } catch {
+    // already linked for this home
+  }
+  return `${dir}:${process.env['PATH']}`;
+}
+
+const STAGES: Record<string, { cmd: (t: TempHome) => string[]; needs: Array<'hf' | 'tmdb' | 'openai'>; says: RegExp }> = {
+  '02_tmdb_enrichment.py (cpw-vault get via subprocess)': { cmd: () => ['python3', join(EX, 'python/02_tmdb_enrichment.py')], needs: ['hf', 'tmdb'], says: /TMDB API key loaded: yes/ },
+  '05_pyannote_vad.py (under cpw-vault exec)': { cmd: () => ['cpw-vault', 'exec', '--workflow', 'diarize', '--', 'python3', join(EX, 'python/05_pyannote_vad.py')], needs: ['hf'], says: /pyannote token loaded: yes/ },
+  '06_whisperx_asr.py (under cpw-vault exec)': { cmd: () => ['cpw-vault', 'exec', '--workflow', 'transcribe', '--', 'python3', join(EX, 'python/06_whisperx_asr.py')], needs: ['hf'], says: /HuggingFace token loaded: yes/ },
+  '13_ai_summarization.py (check + get)': { cmd: () => ['python3', join(EX, 'python/13_ai_summarization.py')], needs: ['openai'], says: /provider: openai; API key loaded: yes/ },
+  'node/summarize.mjs (the library)': { cmd: () => [process.execPath, join(EX, 'node/summarize.mjs')], needs: ['openai'], says: /openai API key loaded: yes \(from keychain\)/ },
+  'shell/subtitle.sh (check + env)': { cmd: () => ['sh', join(EX, 'shell/subtitle.sh')], needs: ['hf', 'tmdb'], says: /TMDB API key loaded: yes/ },
+};
+
+async function store(t: TempHome, needs: Array<'hf' | 'tmdb' | 'openai'>) {
+  if (needs.includes('hf')) await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+  if (needs.includes('tmdb')) await cli(t, ['set', 'tmdb', 'api_key'], { input: TMDB });
+  if (needs.includes('openai')) await cli(t, ['set', 'openai', 'api_key'], { input: OPENAI });
+}
+
+function runStage(t: TempHome, argv: string[]) {
+  const child = spawn(argv[0]!, argv.slice(1), {
+    cwd: t.cwd,
+    env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, PATH: pathWithCli(t), PYTHONPATH: join(EX, 'python') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return collect(child);
+}
+
+describe.each(Object.entries(STAGES))('example %s', (_name, stage) => {
+  it('ready: runs, logs presence only, never a value', async () => {
+    const t = makeTempHome();
+    await store(t, stage.needs);
+    const r = await runStage(t, stage.cmd(t));
+    expect(r.stderr).not.toMatch(/Traceback/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(stage.says);
+    for (const secret of [HF, TMDB, OPENAI]) expect(r.stdout + r.stderr).not.toContain(secret);
+  });
+
+  it('missing: a clear message with the fix, exit 3', async () => {
+    const t = makeTempHome();
+    const r = await runStage(t, stage.cmd(t));
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/cpw-vault set|not ready|missing/i);
+    expect(r.stderr).not.toMatch(/Traceback/);
+  });
+
+  it('locked keychain: a clear message naming KEYCHAIN_LOCKED, exit 4', async () => {
+    const t = makeTempHome();
+    const seed = stage.needs.map((n) => (n === 'hf' ? `printf %s '${HF}' | '${process.execPath}' '${BIN}' set huggingface token` : n === 'tmdb' ? `printf %s '${TMDB}' | '${process.execPath}' '${BIN}' set tmdb api_key` : `printf %s '${OPENAI}' | '${process.execPath}' '${BIN}' set openai api_key`)).join(' 2>/dev/null\n');
+    const r = await inPrivateSession('locked', stage.cmd(t), { home: t, setup: seed, env: { PATH: pathWithCli(t), PYTHONPATH: join(EX, 'python'), CPW_KEYCHAIN_SERVICE: t.service } });
+    expect(r.stderr).not.toMatch(/Traceback/);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/KEYCHAIN_LOCKED/);
+    for (const secret of [HF, TMDB, OPENAI]) expect(r.stdout + r.stderr).not.toContain(secret);
+  });
+});
