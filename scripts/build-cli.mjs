@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Builds what `npm install` needs for the `cpw-vault` command and the library:
 //   dist/cli.cjs     the CLI, one CommonJS bundle (CommonJS starts faster than ESM on Node 20)
+//   dist/fast.cjs    `get` and `env` alone, without the argument parser or the schema library
 //   dist/index.mjs   the library, ESM, for `import ... from 'cpw-vault'`
 //   dist/types/      its type declarations
 // Runs on `npm install`/`npm ci` (prepare) and before the tests.
@@ -27,8 +28,8 @@ const cjs = {
 export async function buildCli() {
   await Promise.all([
     build({ ...cjs, entryPoints: [join(root, 'shared/cli/bin.ts')], outfile: join(root, 'dist/cli.cjs') }),
-    // `get` alone: the fast path pipelines hit in loops; it requires ./cli.cjs only to hand over.
-    build({ ...cjs, entryPoints: [join(root, 'shared/cli/get-fast.ts')], outfile: join(root, 'dist/get.cjs'), external: [...common.external, './cli.cjs'] }),
+    // `get` and `env` alone: the fast path pipelines hit in loops; it requires ./cli.cjs only to hand over.
+    build({ ...cjs, entryPoints: [join(root, 'shared/cli/fast.ts')], outfile: join(root, 'dist/fast.cjs'), external: [...common.external, './cli.cjs'] }),
   ]);
 }
 

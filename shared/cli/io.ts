@@ -1,3 +1,6 @@
+import { fstatSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
 /**
  * Everything a CLI command touches outside itself, so commands are plain
  * functions tests can call: stdout for data, stderr for talk, stdin, the
@@ -35,13 +38,15 @@ export interface Prompts {
 export function processIO(prompts: () => Promise<Prompts> = noPrompts): CliIO {
   const env = process.env;
   return {
-    out: (text) => void process.stdout.write(text),
+    out: writeStdout,
     err: (text) => void process.stderr.write(text),
     env,
     cwd: process.cwd(),
-    stdinIsTTY: !!process.stdin.isTTY,
-    stdoutIsTTY: !!process.stdout.isTTY,
-    color: colorEnabled(!!process.stderr.isTTY, env),
+    // Not process.stdin.isTTY: touching process.stdin/stdout builds streams (and loads the
+    // net and tty modules, milliseconds of start-up) that `get` never needs.
+    stdinIsTTY: isTerminal(0),
+    stdoutIsTTY: isTerminal(1),
+    color: colorEnabled(isTerminal(2), env),
     readStdin: async () => {
       let text = '';
       process.stdin.setEncoding('utf8');
@@ -56,6 +61,30 @@ export function processIO(prompts: () => Promise<Prompts> = noPrompts): CliIO {
 export function paint(io: CliIO) {
   const wrap = (code: number) => (text: string) => (io.color ? `\u001b[${code}m${text}\u001b[0m` : text);
   return { green: wrap(32), red: wrap(31), yellow: wrap(33), dim: wrap(2), bold: wrap(1) };
+}
+
+/**
+ * True when `fd` is a terminal. Pipes and files (what pipelines use) are
+ * ruled out by one fstat; only character devices ask the tty module.
+ */
+export function isTerminal(fd: number): boolean {
+  try {
+    if (!fstatSync(fd).isCharacterDevice()) return false;
+  } catch {
+    return false;
+  }
+  return (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(fd);
+}
+
+/** Writes to stdout synchronously without building process.stdout (see isTerminal). */
+function writeStdout(text: string): void {
+  try {
+    writeSync(1, text);
+  } catch (err) {
+    // A non-blocking stdout that is full: let the stream queue it.
+    if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    process.stdout.write(text);
+  }
 }
 
 /** Colour only on a terminal, never with NO_COLOR set (any value, https://no-color.org) or TERM=dumb. */

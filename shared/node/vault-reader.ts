@@ -1,4 +1,4 @@
-import { catalogEntry, credentialId, KEY_NAME, SERVICE_NAME, type CredentialId } from '../core/catalog';
+import { CATALOG, catalogEntry, credentialId, KEY_NAME, SERVICE_NAME, type CredentialId } from '../core/catalog';
 import { VaultError } from '../core/errors';
 import { legacyValues } from '../core/legacy-secrets';
 import { indexProfile, type ProfileIndex } from '../core/profile-index';
@@ -6,7 +6,7 @@ import { PROFILE_MAJOR } from '../core/profile-version';
 import { registerSecret } from '../core/redact';
 import type { SecretStore } from '../core/secret-store';
 import type { Caller, CredentialSource } from '../core/views';
-import { fixLine } from '../core/workflows';
+import { AI_PROVIDERS, WORKFLOW_NAMES, fixLine, isWorkflowName, validateWorkflow, type AiProvider, type WorkflowName, type WorkflowStatus } from '../core/workflows';
 import { AuditLog } from './audit-log';
 import { KeytarSecretStore } from './keychain';
 import { besideProfile, type PathInputs, type ProfilePaths } from './profile-paths';
@@ -160,6 +160,66 @@ export class VaultReader {
     return this.fromEnv(id, this.view())?.value;
   }
 
+  /** Credentials that have a value somewhere now: env var, the profile's index, or secrets.json. */
+  protected present(view: ReadView | undefined): Set<CredentialId> {
+    const custom = view?.kind === 'profile' ? Object.keys(view.index.metadata) : [];
+    const ids = new Set([...CATALOG.map((e) => e.id), ...custom]);
+    return new Set(
+      [...ids].filter((id) => this.fromEnv(id, view) || (view?.kind === 'profile' ? !!view.index.metadata[id] : !!view?.values.has(id))),
+    );
+  }
+
+  /**
+   * Readiness of a workflow from env vars and the profile's index. With
+   * `verify`, credentials the index says are stored are read to prove it
+   * (and a locked keychain throws KEYCHAIN_LOCKED). Unknown names throw
+   * WORKFLOW_UNKNOWN.
+   */
+  async validateWorkflow(name: string, options: { verify?: boolean } = {}): Promise<WorkflowStatus> {
+    if (!isWorkflowName(name)) {
+      // The name is not echoed: arbitrary input may be a key pasted in the wrong place.
+      throw new VaultError('WORKFLOW_UNKNOWN', 'Unknown workflow name.', `Use one of: ${WORKFLOW_NAMES.join(', ')}.`);
+    }
+    const view = this.view();
+    const present = this.present(view);
+    const preferred = view?.kind === 'profile' ? view.index.aiProvider : undefined;
+    const aiProvider: AiProvider = (AI_PROVIDERS as readonly string[]).includes(preferred ?? '') ? (preferred as AiProvider) : 'openai';
+    let status = validateWorkflow(name, (id) => present.has(id), aiProvider);
+    if (options.verify) {
+      for (const id of status.uses) {
+        if (this.fromEnv(id, view)) continue;
+        const found = await this.fromStorage(id, view);
+        if (found) registerSecret(found.value);
+        else present.delete(id);
+      }
+      status = validateWorkflow(name, (id) => present.has(id), aiProvider);
+    }
+    return status;
+  }
+
+  /** Readiness of every workflow. */
+  async validateAll(options: { verify?: boolean } = {}): Promise<WorkflowStatus[]> {
+    const out: WorkflowStatus[] = [];
+    for (const name of WORKFLOW_NAMES) out.push(await this.validateWorkflow(name, options));
+    return out;
+  }
+
+  /**
+   * The environment for a workflow: every env alias of each credential it
+   * uses, with its value. Throws WORKFLOW_NOT_READY listing what is missing.
+   */
+  async workflowEnv(name: WorkflowName | string): Promise<Record<string, string>> {
+    const status = await this.validateWorkflow(name, { verify: true });
+    if (!status.ready) throw notReady(status);
+    const env: Record<string, string> = {};
+    for (const id of status.uses) {
+      const dot = id.indexOf('.');
+      const { value } = await this.getCredential(id.slice(0, dot), id.slice(dot + 1));
+      for (const v of this.envVarsFor(id)) env[v] = value;
+    }
+    return env;
+  }
+
   /** Credentials read since the last flush whose `last_used_at` is due. */
   get pendingUsage(): CredentialId[] {
     return this.usage.ids;
@@ -178,6 +238,16 @@ export class VaultReader {
       this.warn(`could not write the audit log: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+}
+
+/** The error for a workflow that is not ready: what is missing and how to fix each. */
+export function notReady(status: WorkflowStatus): VaultError {
+  const lines = status.missing.map((m) => `  - ${m.description} (${m.credentials.join(' or ')})\n    ${m.fix}`);
+  return new VaultError(
+    'WORKFLOW_NOT_READY',
+    `The ${status.workflow} workflow is not ready; missing:\n${lines.join('\n')}`,
+    status.missing.map((m) => m.fix).join('\n'),
+  );
 }
 
 /** The env var of a custom credential without one chosen: SERVICE_KEY. */

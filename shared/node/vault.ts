@@ -7,11 +7,10 @@ import { PROFILE_MAJOR } from '../core/profile-version';
 import { maskedHint, registerSecret } from '../core/redact';
 import type { KeychainStatus } from '../core/secret-store';
 import type { CredentialSource, CredentialView, ProfileView } from '../core/views';
-import { WORKFLOW_NAMES, isWorkflowName, validateWorkflow, type WorkflowName, type WorkflowStatus } from '../core/workflows';
 import { ProfileStore, type ProfileStoreOptions } from './profile-store';
 import { VaultReader, checkedId, defaultEnvVar, type ReadView, type VaultReaderOptions } from './vault-reader';
 
-export { type CredentialValue } from './vault-reader';
+export { notReady, type CredentialValue } from './vault-reader';
 
 /** How to open a vault. Every capability can be injected; defaults are the real ones. */
 export interface VaultOptions extends VaultReaderOptions, Omit<ProfileStoreOptions, 'reader'> {}
@@ -167,55 +166,6 @@ export class Vault extends VaultReader {
     });
   }
 
-  /**
-   * Readiness of a workflow from env vars and the profile's index. With
-   * `verify`, credentials the index says are stored are read to prove it
-   * (and a locked keychain throws KEYCHAIN_LOCKED).
-   */
-  async validateWorkflow(name: string, options: { verify?: boolean } = {}): Promise<WorkflowStatus> {
-    if (!isWorkflowName(name)) {
-      // The name is not echoed: arbitrary input may be a key pasted in the wrong place.
-      throw new VaultError('WORKFLOW_UNKNOWN', 'Unknown workflow name.', `Use one of: ${WORKFLOW_NAMES.join(', ')}.`);
-    }
-    const present = new Set(this.listCredentials().filter((c) => c.source).map((c) => c.id));
-    const aiProvider = this.getProfile().profile.preferences.ai_provider;
-    let status = validateWorkflow(name, (id) => present.has(id), aiProvider);
-    if (options.verify) {
-      const view = this.view();
-      for (const id of status.uses) {
-        if (this.fromEnv(id, view)) continue;
-        const found = await this.fromStorage(id, view);
-        if (found) registerSecret(found.value);
-        else present.delete(id);
-      }
-      status = validateWorkflow(name, (id) => present.has(id), aiProvider);
-    }
-    return status;
-  }
-
-  /** Readiness of every workflow. */
-  async validateAll(options: { verify?: boolean } = {}): Promise<WorkflowStatus[]> {
-    const out: WorkflowStatus[] = [];
-    for (const name of WORKFLOW_NAMES) out.push(await this.validateWorkflow(name, options));
-    return out;
-  }
-
-  /**
-   * The environment for a workflow: every env alias of each credential it
-   * uses, with its value. Throws WORKFLOW_NOT_READY listing what is missing.
-   */
-  async workflowEnv(name: WorkflowName | string): Promise<Record<string, string>> {
-    const status = await this.validateWorkflow(name, { verify: true });
-    if (!status.ready) throw notReady(status);
-    const env: Record<string, string> = {};
-    for (const id of status.uses) {
-      const dot = id.indexOf('.');
-      const { value } = await this.getCredential(id.slice(0, dot), id.slice(dot + 1));
-      for (const v of this.envVarsFor(id)) env[v] = value;
-    }
-    return env;
-  }
-
   /** Updates user details and/or preferences (merged) with field-level errors. */
   async updateProfile(update: { user?: unknown; preferences?: unknown }): Promise<ProfileView> {
     let changed: string[] = [];
@@ -238,16 +188,6 @@ export class Vault extends VaultReader {
     if (!this.usage.size || !this.store.exists()) return;
     await this.store.update((p) => this.usage.apply(p)).catch((err: Error) => this.warn(`could not record last use: ${err.message}`));
   }
-}
-
-/** The error for a workflow that is not ready: what is missing and how to fix each. */
-export function notReady(status: WorkflowStatus): VaultError {
-  const lines = status.missing.map((m) => `  - ${m.description} (${m.credentials.join(' or ')})\n    ${m.fix}`);
-  return new VaultError(
-    'WORKFLOW_NOT_READY',
-    `The ${status.workflow} workflow is not ready; missing:\n${lines.join('\n')}`,
-    status.missing.map((m) => m.fix).join('\n'),
-  );
 }
 
 function changedKeys(section: string, a: Record<string, unknown>, b: Record<string, unknown>): string[] {

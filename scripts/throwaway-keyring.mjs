@@ -1,0 +1,58 @@
+// A throwaway HOME, D-Bus session and unlocked gnome-keyring, shared by
+// `npm test` and `npm run bench`, so neither ever touches a developer's real
+// keyring or ~/.cp-whisperx.
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** System tools the keychain needs, with the Debian package providing each. */
+export const TOOLS = [
+  ['dbus-run-session', 'dbus'],
+  ['dbus-send', 'dbus'],
+  ['gnome-keyring-daemon', 'gnome-keyring'],
+  ['secret-tool', 'libsecret-tools'],
+  ['gdbus', 'libglib2.0-bin'],
+];
+
+/** Tools missing from PATH, with their packages. */
+export function missingTools() {
+  return TOOLS.filter(([tool]) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0);
+}
+
+const CREDENTIAL_ENV = ['HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'PYANNOTE_API_TOKEN', 'TMDB_API_KEY', 'OPENAI_API_KEY', 'OPENAI_ORG_ID', 'ANTHROPIC_API_KEY', 'GOOGLE_API_KEY', 'GEMINI_API_KEY', 'YOUTUBE_API_KEY', 'VIMEO_ACCESS_TOKEN'];
+
+/** A fresh temp root and an environment pointing HOME and XDG_* into it, with no outer bus or display. */
+export function throwawayEnv(prefix, service) {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  const env = { ...process.env };
+  for (const [name, sub] of Object.entries({ HOME: 'home', XDG_DATA_HOME: 'data', XDG_CONFIG_HOME: 'config', XDG_CACHE_HOME: 'cache', XDG_RUNTIME_DIR: 'run' })) {
+    env[name] = join(root, sub);
+    mkdirSync(env[name], { recursive: true, mode: 0o700 });
+    chmodSync(env[name], 0o700);
+  }
+  // A prompt can never appear, and the only keyring reachable is the throwaway one.
+  for (const v of ['DBUS_SESSION_BUS_ADDRESS', 'DISPLAY', 'WAYLAND_DISPLAY', 'CPW_PROFILE', ...CREDENTIAL_ENV]) delete env[v];
+  env.CPW_KEYCHAIN_SERVICE = service;
+  return { root, env };
+}
+
+/** Re-runs `script --inside ...args` inside a private D-Bus session; resolves with its exit code. */
+export function runInSession(script, args, env) {
+  const child = spawn('dbus-run-session', ['--', process.execPath, script, '--inside', ...args], { env, stdio: 'inherit' });
+  return new Promise((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
+}
+
+/** Inside the session: starts and unlocks the throwaway keyring, and waits until it answers. */
+export async function startKeyring() {
+  const daemon = spawnSync('gnome-keyring-daemon', ['--unlock', '--components=secrets'], { input: 'throwaway-keyring-password\n', stdio: ['pipe', 'ignore', 'inherit'], timeout: 20000 });
+  if (daemon.status !== 0) throw new Error('gnome-keyring-daemon --unlock failed');
+  for (let i = 0; i < 100; i++) {
+    const store = spawnSync('secret-tool', ['store', '--label=cpw-vault probe', 'service', 'cpw-vault-probe', 'account', 'probe'], { input: 'ok', timeout: 5000 });
+    const look = spawnSync('secret-tool', ['lookup', 'service', 'cpw-vault-probe', 'account', 'probe'], { timeout: 5000 });
+    if (store.status === 0 && String(look.stdout) === 'ok') return;
+    await sleep(100);
+  }
+  throw new Error('the throwaway gnome-keyring never answered on the session bus');
+}
