@@ -108,6 +108,25 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .addHelpText('after', examples(['cpw-vault profile prefs set ai_provider=anthropic default_workflow=subtitle', 'cpw-vault profile prefs set notifications.run_failed=false']))
     .action((pairs: string[], _o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/profile')).prefsSet({ pairs }, ctx)));
 
+  sub('migrate', 'move plaintext secrets (secrets.json, .env, seed profile, HF token file) into the keychain')
+    .option('--from <path>', 'the file to migrate (default: config/secrets.json, then a seed profile, then the HF token file)')
+    .option('--dry-run', 'show the plan; change nothing')
+    .option('--backup-dir <dir>', 'where the 0600 backup of the source goes (default: beside it)')
+    .option('--overwrite <credential>', 'replace this conflicting credential (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--overwrite-all', 'replace every conflicting credential')
+    .option('--include-unknown', 'import unknown keys as custom credentials')
+    .option('--remove-plaintext', 'after a verified migration, delete the source and the backup')
+    .option('-y, --yes', 'do not ask')
+    .addHelpText('after', examples(['cpw-vault migrate --dry-run', 'cpw-vault migrate --from config/secrets.json --yes', 'cpw-vault migrate --from .env --include-unknown --overwrite tmdb.api_key', 'cpw-vault migrate --yes --remove-plaintext']))
+    .action((o: Record<string, unknown>, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/migrate')).migrate(o, ctx)));
+
+  sub('setup', 'the setup wizard: profile basics and keys, or migration of secrets.json', false)
+    .option('--non-interactive', 'for provisioning: keys from the catalog env vars (HF_TOKEN, TMDB_API_KEY, ...)')
+    .option('--force', 'non-interactive: store values that do not match the expected format')
+    .option('--name <name>').option('--email <email>').option('--timezone <zone>').option('--default-workflow <name>')
+    .addHelpText('after', examples(['cpw-vault setup', 'HF_TOKEN=... cpw-vault setup --non-interactive --name "CI runner" --timezone UTC']))
+    .action((o: Record<string, unknown>, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/setup')).setup(o, ctx)));
+
   sub('doctor', 'check profile, keychain and workflows; non-zero when something is broken')
     .addHelpText('after', examples(['cpw-vault doctor', 'cpw-vault doctor --json']))
     .action((_o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/doctor')).doctor({}, ctx)));

@@ -3,6 +3,7 @@ import type { CredentialId } from '../core/catalog';
 import { VaultError } from '../core/errors';
 import { parseJson } from '../core/json';
 import { legacyValues } from '../core/legacy-secrets';
+import { findPlaintextSecrets } from '../core/profile-index';
 import { parseProfile } from '../core/profile-parse';
 import { createProfileTemplate, type Profile } from '../core/profile-schema';
 import { withFileLock } from './file-lock';
@@ -39,6 +40,22 @@ export function parseDocument(read: RawProfile): unknown {
     throw new VaultError('PROFILE_INVALID', `${read.path} is not valid JSON: ${parsed.reason} at line ${parsed.line}, column ${parsed.column}.`, `Fix the JSON at line ${parsed.line}, column ${parsed.column} of ${read.path}.`);
   }
   return parsed.value;
+}
+
+/** A copy of a profile document with every plaintext secret slot emptied (the slots stay, for legacy readers). */
+export function withoutPlaintext(doc: unknown): unknown {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return doc;
+  const out: Record<string, unknown> = { ...(doc as Record<string, unknown>) };
+  for (const id of findPlaintextSecrets(out)) {
+    const dot = id.indexOf('.');
+    const [service, key] = [id.slice(0, dot), id.slice(dot + 1)];
+    for (const section of ['credentials', 'online_services']) {
+      const services = out[section] as Record<string, Record<string, unknown>> | undefined;
+      const slots = services?.[service];
+      if (slots && typeof slots[key] === 'string' && slots[key] !== '') out[section] = { ...services, [service]: { ...slots, [key]: '' } };
+    }
+  }
+  return out;
 }
 
 /**
@@ -118,7 +135,7 @@ export class ProfileStore {
    * (PROFILE_READ_ONLY) while the deprecated secrets.json is the only source,
    * unless `allowOverLegacy` (migration).
    */
-  async update(mutate: (profile: Profile) => Profile | Promise<Profile>, options: { allowOverLegacy?: boolean } = {}): Promise<Profile> {
+  async update(mutate: (profile: Profile) => Profile | Promise<Profile>, options: { allowOverLegacy?: boolean; stripPlaintext?: boolean } = {}): Promise<Profile> {
     const path = this.paths.profile;
     if (!options.allowOverLegacy && !this.exists() && this.paths.legacySecrets && stampOf(this.paths.legacySecrets)) {
       throw new VaultError(
@@ -130,7 +147,7 @@ export class ProfileStore {
     ensurePrivateDir(dirname(path), this.paths.dedicatedDir);
     return withFileLock(path, async (lock) => {
       removeOrphanTemps(path);
-      const current = stampOf(path) ? this.readFresh(path) : createProfileTemplate(this.now(), systemTimeZone());
+      const current = stampOf(path) ? this.readFresh(path, !!options.stripPlaintext) : createProfileTemplate(this.now(), systemTimeZone());
       const next = parseProfile(await mutate(current), path);
       lock.assertHeld();
       await this.writeFile(path, `${JSON.stringify(next, null, 2)}\n`, this.paths.dedicatedDir);
@@ -140,8 +157,10 @@ export class ProfileStore {
     }, this.lockWaitMs);
   }
 
-  private readFresh(path: string): Profile {
+  /** Reads the file for an update; with `stripPlaintext` (migration in place) its plaintext slots are emptied first. */
+  private readFresh(path: string, stripPlaintext: boolean): Profile {
     const { text } = readSecureFile(path, { warn: this.reader.warn });
-    return parseProfile(parseDocument({ kind: 'profile', path, raw: UNPARSED, text }), path);
+    const doc = parseDocument({ kind: 'profile', path, raw: UNPARSED, text });
+    return parseProfile(stripPlaintext ? withoutPlaintext(doc) : doc, path);
   }
 }

@@ -178,6 +178,11 @@ export class Vault extends VaultReader {
     return { path: this.paths.profile, kind: 'profile', profile };
   }
 
+  /** Audits a finished migration (source path, how many imported, backup path; never a value). */
+  async recordMigration(details: { source: string; imported: number; backup: string }): Promise<void> {
+    await this.record({ event: 'migration_applied', caller: this.caller, details });
+  }
+
   /** Whether the keychain is usable, with the reason and fix when not. */
   keychainStatus(): Promise<KeychainStatus> {
     return this.secrets.status();

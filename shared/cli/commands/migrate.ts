@@ -1,0 +1,76 @@
+import { homedir } from 'node:os';
+import { VaultError } from '../../core/errors';
+import type { MigrationPlan } from '../../core/migration-plan';
+import { applyMigration, findDefaultSource, planFor, readSource, type ApplyResult } from '../../node/migration';
+import { paint, type CliIO } from '../io';
+import { printJson, type CliContext } from '../context';
+import { EXIT, type ExitCode } from '../exit-codes';
+import { table } from '../format';
+
+export interface MigrateArgs {
+  from?: string;
+  dryRun?: boolean;
+  backupDir?: string;
+  overwrite?: string[];
+  overwriteAll?: boolean;
+  includeUnknown?: boolean;
+  removePlaintext?: boolean;
+  yes?: boolean;
+}
+
+/** The plan as a table (no values: the plan has none). */
+export function planTable(plan: MigrationPlan): string {
+  const rows = plan.rows.map((r) => [r.sourceKey, r.target ?? '-', r.action, r.apply ? 'yes' : 'no', [r.reason, r.warning].filter(Boolean).join('; ')]);
+  const dup = plan.duplicateKeys.length ? `duplicate keys in the source (the last one counts): ${plan.duplicateKeys.join(', ')}\n` : '';
+  const c = plan.counts;
+  return `${table(['SOURCE KEY', 'CREDENTIAL', 'ACTION', 'APPLY', 'NOTE'], rows)}${dup}${c.apply} to write; ${c.identical} identical, ${c.conflict} conflict, ${c.unknown} unknown, ${c.invalid} invalid.\n`;
+}
+
+/** The closing summary: counts, backup, and where plaintext is still on disk. */
+export function summary(io: CliIO, result: ApplyResult): string {
+  const p = paint(io);
+  const lines = [result.ok ? `${p.green('✓')} Migrated ${result.imported} credential(s) into the keychain.` : `${p.red('✗')} Migration failed; every change was undone and the source left untouched.`];
+  for (const r of result.rows.filter((x) => x.status === 'failed')) lines.push(`  ${r.sourceKey} -> ${r.target}: ${r.error}`);
+  if (result.backup) lines.push(`Backup: ${result.backup} (0600)`);
+  if (result.plaintextLeft.length) lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Delete it once your pipelines work: cpw-vault migrate --remove-plaintext (or rm).`);
+  if (result.removed.length) lines.push(`Removed plaintext: ${result.removed.join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * `cpw-vault migrate`: moves plaintext secrets (secrets.json, a seed profile,
+ * .env, the HuggingFace token file) into the keychain. Shows the plan; asks
+ * on a terminal unless --yes; --dry-run changes nothing.
+ */
+export async function migrate(args: MigrateArgs, ctx: CliContext): Promise<ExitCode> {
+  const vault = await ctx.vault();
+  const path = args.from ?? findDefaultSource(vault, ctx.io.cwd, ctx.io.env, ctx.io.env['HOME'] ?? homedir());
+  if (!path) throw new VaultError('INVALID_ARGUMENT', 'Nothing to migrate: no config/secrets.json here, no seed profile with plaintext, no HuggingFace token file.', 'Point at the file: cpw-vault migrate --from PATH');
+  const source = readSource(path, ctx.io.env);
+  const plan = await planFor(vault, source, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []), includeUnknown: !!args.includeUnknown });
+  if (ctx.globals.json && args.dryRun) {
+    printJson(ctx.io, { plan });
+    return EXIT.ok;
+  }
+  if (!ctx.globals.json) ctx.io.out(`Plan for ${source.path} (${source.kind}):\n${planTable(plan)}`);
+  if (args.dryRun) {
+    ctx.io.err('Dry run: nothing was changed.\n');
+    return EXIT.ok;
+  }
+  if (!args.yes) {
+    if (!ctx.io.stdinIsTTY) throw new VaultError('INVALID_ARGUMENT', 'Refusing to migrate without confirmation.', 'Review the plan (--dry-run), then run again with --yes.');
+    if (!(await (await ctx.io.prompts()).confirm(`Write ${plan.counts.apply} credential(s) to the keychain?`, true))) {
+      ctx.io.err('Nothing was changed.\n');
+      return EXIT.ok;
+    }
+  }
+  const many = plan.counts.apply >= 5;
+  const result = await applyMigration(vault, source, plan, {
+    ...(args.backupDir ? { backupDir: args.backupDir } : {}),
+    removePlaintext: !!args.removePlaintext,
+    ...(many ? { onProgress: (done: number, total: number, id: string) => ctx.io.err(`[${done + 1}/${total}] ${id}\n`) } : {}),
+  });
+  if (ctx.globals.json) printJson(ctx.io, { plan, result });
+  ctx.io.err(summary(ctx.io, result));
+  return result.ok ? EXIT.ok : EXIT.failure;
+}

@@ -1,0 +1,143 @@
+import { homedir } from 'node:os';
+import { CATALOG, catalogEntry, checkFormat, type CredentialId } from '../../core/catalog';
+import { VaultError } from '../../core/errors';
+import { isTimeZone, userSchema } from '../../core/profile-schema';
+import { WORKFLOW_NAMES, WORKFLOWS, type WorkflowName } from '../../core/workflows';
+import { applyMigration, findDefaultSource, planFor, readSource } from '../../node/migration';
+import { systemTimeZone } from '../../node/profile-store';
+import type { Vault } from '../../node/vault';
+import type { CliContext } from '../context';
+import { EXIT, type ExitCode } from '../exit-codes';
+import { paint, type Prompts } from '../io';
+import { describeStatus } from './check';
+import { planTable, summary } from './migrate';
+
+export interface SetupArgs {
+  nonInteractive?: boolean;
+  force?: boolean;
+  name?: string;
+  email?: string;
+  timezone?: string;
+  defaultWorkflow?: string;
+}
+
+/** Credentials the wizard offers: HuggingFace (required), then the optional ones of the seed bootstrap. */
+const OFFERED: ReadonlyArray<{ id: CredentialId; required: boolean; purpose: string }> = [
+  { id: 'huggingface.token', required: true, purpose: 'transcribe, translate, subtitle, diarize' },
+  { id: 'tmdb.api_key', required: false, purpose: 'subtitle (character names)' },
+  { id: 'openai.api_key', required: false, purpose: 'summarize' },
+  { id: 'anthropic.api_key', required: false, purpose: 'summarize' },
+  { id: 'google.api_key', required: false, purpose: 'summarize' },
+];
+
+const split = (id: CredentialId) => [id.slice(0, id.indexOf('.')), id.slice(id.indexOf('.') + 1)] as [string, string];
+
+/** Asks for one secret (hidden). Required ones re-ask on empty input or a format mismatch; optional ones skip on Enter. */
+async function askSecret(ctx: CliContext, prompts: Prompts, vault: Vault, id: CredentialId, required: boolean, purpose: string): Promise<boolean> {
+  const entry = catalogEntry(id)!;
+  const p = paint(ctx.io);
+  ctx.io.err(`\n${p.bold(entry.label)} — for ${purpose}${required ? ' (required)' : ' (optional, Enter skips)'}\n  Get one at ${entry.url}\n`);
+  for (;;) {
+    const value = (await prompts.secret(`${entry.label} (input hidden):`)).trim();
+    if (!value) {
+      if (!required) return false;
+      ctx.io.err(`${p.yellow('A value is required here.')}\n`);
+      continue;
+    }
+    const format = checkFormat(id, value);
+    if (!format.ok) {
+      ctx.io.err(`${p.yellow('warning:')} ${format.warning} Please paste it again.\n`);
+      continue;
+    }
+    const [service, key] = split(id);
+    const { meta } = await vault.setCredential(service, key, value);
+    ctx.io.err(`${p.green('✓')} Stored ${id} in the keychain (${meta.hint}).\n`);
+    return true;
+  }
+}
+
+async function basics(ctx: CliContext, prompts: Prompts, vault: Vault): Promise<void> {
+  const field = (name: 'name' | 'email' | 'timezone') => (v: string) => {
+    const r = userSchema.shape[name].safeParse(v);
+    return r.success ? true : r.error.issues[0]?.message ?? 'invalid';
+  };
+  const name = await prompts.input('Your name:', { validate: field('name') });
+  const email = await prompts.input('Email (optional):', { validate: field('email') });
+  const timezone = await prompts.input('Time zone:', { default: systemTimeZone() || 'UTC', validate: field('timezone') });
+  const workflow = await prompts.select<WorkflowName>('Default workflow:', WORKFLOW_NAMES.map((w) => ({ value: w, name: `${w} — ${WORKFLOWS[w].stage}` })), 'transcribe');
+  await vault.updateProfile({ user: { name, email, timezone }, preferences: { default_workflow: workflow } });
+}
+
+async function offerMigration(ctx: CliContext, prompts: Prompts, vault: Vault): Promise<void> {
+  const path = findDefaultSource(vault, ctx.io.cwd, ctx.io.env, ctx.io.env['HOME'] ?? homedir());
+  if (!path) return;
+  const source = readSource(path, ctx.io.env);
+  const plan = await planFor(vault, source);
+  if (!plan.counts.apply) return;
+  ctx.io.err(`\nFound plaintext credentials in ${path}. This is what migration would do:\n${planTable(plan)}`);
+  if (!(await prompts.confirm('Move them into the keychain now?', true))) return;
+  ctx.io.err(summary(ctx.io, await applyMigration(vault, source, plan)));
+}
+
+async function finish(ctx: CliContext, vault: Vault): Promise<ExitCode> {
+  const statuses = await vault.validateAll();
+  ctx.io.err('\nWorkflow readiness:\n');
+  for (const s of statuses) ctx.io.err(describeStatus(ctx.io, s));
+  const ready = statuses.find((s) => s.ready);
+  ctx.io.err(`\nNext: ${ready ? `cpw-vault exec --workflow ${ready.workflow} -- <your stage command>` : 'cpw-vault set huggingface token'}   (or: cpw-vault doctor)\n`);
+  return statuses.some((s) => s.workflow === 'transcribe' && s.ready) ? EXIT.ok : EXIT.missing;
+}
+
+/** For provisioning scripts: values from the catalog env vars, profile fields from flags. */
+async function nonInteractive(args: SetupArgs, ctx: CliContext, vault: Vault): Promise<ExitCode> {
+  const user = Object.fromEntries(Object.entries({ name: args.name, email: args.email, timezone: args.timezone }).filter(([, v]) => v !== undefined));
+  const preferences = args.defaultWorkflow ? { default_workflow: args.defaultWorkflow } : undefined;
+  if (Object.keys(user).length || preferences || !vault.store.exists()) await vault.updateProfile({ user, ...(preferences ? { preferences } : {}) });
+  let stored = 0;
+  for (const entry of CATALOG) {
+    const name = entry.envVars.find((v) => ctx.io.env[v]?.trim());
+    if (!name) continue;
+    const { warning } = await vault.setCredential(entry.service, entry.key, ctx.io.env[name], { acceptFormatWarning: !!args.force });
+    ctx.io.err(`${paint(ctx.io).green('✓')} ${entry.id} from ${name}${warning ? ` (warning: ${warning})` : ''}\n`);
+    stored++;
+  }
+  if (!stored && !(await vault.findCredential('huggingface', 'token'))) {
+    throw new VaultError('CREDENTIAL_MISSING', 'No credential found in the environment: setup --non-interactive reads HF_TOKEN, TMDB_API_KEY, OPENAI_API_KEY, ... (the catalog env vars).', 'Export at least HF_TOKEN, then run: cpw-vault setup --non-interactive');
+  }
+  return finish(ctx, vault);
+}
+
+/**
+ * `cpw-vault setup`: the terminal setup wizard. With a profile: its status
+ * and an offer to add what is missing. With a secrets.json (or a seed
+ * profile, or the HuggingFace token file): the migration plan, then an offer
+ * to migrate. Otherwise: name, email, time zone, default workflow, then the
+ * HuggingFace token (required) and the optional keys, each with where to get
+ * it. Ends with each workflow's readiness and the next command.
+ */
+export async function setup(args: SetupArgs, ctx: CliContext): Promise<ExitCode> {
+  const vault = await ctx.vault();
+  if (args.timezone !== undefined && !isTimeZone(args.timezone)) throw new VaultError('INVALID_ARGUMENT', 'The time zone is not an IANA zone.', 'Use a zone such as Europe/Paris or UTC.');
+  if (args.nonInteractive) return nonInteractive(args, ctx, vault);
+  if (!ctx.io.stdinIsTTY) throw new VaultError('INVALID_ARGUMENT', 'setup asks questions and needs a terminal.', 'For provisioning scripts: cpw-vault setup --non-interactive (values from HF_TOKEN, TMDB_API_KEY, ...).');
+  const prompts = await ctx.io.prompts();
+  const p = paint(ctx.io);
+  if (vault.getProfile().kind === 'profile') {
+    ctx.io.err(`${p.green('✓')} Profile found: ${vault.paths.profile}\n`);
+    const statuses = await vault.validateAll();
+    for (const s of statuses) ctx.io.err(describeStatus(ctx.io, s));
+    const missing = OFFERED.filter((o) => !vault.listCredentials().find((c) => c.id === o.id)?.source);
+    if (missing.length && (await prompts.confirm(`Add the ${missing.length} missing credential(s) now?`, true))) {
+      for (const m of missing) await askSecret(ctx, prompts, vault, m.id, false, m.purpose);
+    }
+    return finish(ctx, vault);
+  }
+  ctx.io.err(`${p.bold('cpw-vault setup')}: your API keys go to the OS keychain; ${vault.paths.profile} keeps only your details.\n`);
+  await offerMigration(ctx, prompts, vault);
+  await basics(ctx, prompts, vault);
+  for (const o of OFFERED) {
+    if (vault.listCredentials().find((c) => c.id === o.id)?.source) continue;
+    await askSecret(ctx, prompts, vault, o.id, o.required, o.purpose);
+  }
+  return finish(ctx, vault);
+}

@@ -1,0 +1,92 @@
+import { checkFormat, MAX_SECRET_LENGTH, type CredentialId } from './catalog';
+import type { ParsedSource, SourceKind } from './migration-sources';
+
+/** What migration will do with one source entry. */
+export type RowAction = 'import' | 'identical' | 'conflict' | 'unknown' | 'invalid';
+
+/** One row of the plan: printable, never holds a value. */
+export interface PlanRow {
+  /** Index of the entry in the parsed source (apply takes the value from there). */
+  index: number;
+  sourceKey: string;
+  target: CredentialId | undefined;
+  action: RowAction;
+  /** Whether apply writes this row (imports; conflicts chosen for overwrite; unknowns chosen for import). */
+  apply: boolean;
+  reason?: string;
+  /** A format mismatch: imported anyway (it is the user's existing key), but said. */
+  warning?: string;
+  /** Custom credentials: the env var they will carry. */
+  envVar?: string;
+}
+
+/** The whole plan. */
+export interface MigrationPlan {
+  source: { kind: SourceKind; path: string };
+  rows: PlanRow[];
+  duplicateKeys: string[];
+  counts: Record<RowAction, number> & { apply: number };
+}
+
+/** What is stored now for a credential, compared with the source value (the caller reads the keychain). */
+export type StoredComparison = 'absent' | 'same' | 'different';
+
+/** Choices that turn rows on. */
+export interface PlanChoices {
+  /** Conflicts to overwrite: credential ids or source keys; 'all' for every conflict. */
+  overwrite?: ReadonlySet<string> | 'all';
+  /** Import unknown keys as custom credentials. */
+  includeUnknown?: boolean;
+}
+
+function invalidReason(value: unknown): string | undefined {
+  if (typeof value !== 'string') return value === undefined ? 'not a NAME=value line' : `a ${value === null ? 'null' : Array.isArray(value) ? 'list' : typeof value}, not text`;
+  const v = value.trim();
+  if (v === '') return 'empty';
+  if (v.length > MAX_SECRET_LENGTH) return `${v.length} characters, over the ${MAX_SECRET_LENGTH} limit`;
+   
+  if (/[\u0000-\u001f\u007f]/.test(v)) return 'contains a line break or control character';
+  return undefined;
+}
+
+/**
+ * Plans a migration: one row per source entry — import, identical (already
+ * stored with the same value), conflict (a different value is stored:
+ * skipped unless chosen for overwrite), unknown (reported; imported as a
+ * custom credential when chosen), invalid (non-string, empty, too long,
+ * a second entry for the same credential). Pure: `compare` says what is
+ * stored. The plan holds no value.
+ */
+export function planMigration(source: ParsedSource, compare: (id: CredentialId, value: string) => StoredComparison, choices: PlanChoices = {}): MigrationPlan {
+  const claimed = new Map<CredentialId, string>();
+  const rows = source.entries.map((entry, index): PlanRow => {
+    const base = { index, sourceKey: entry.sourceKey };
+    const bad = invalidReason(entry.value);
+    const target = entry.target ?? entry.customTarget?.id;
+    if (bad) return { ...base, target, action: 'invalid', apply: false, reason: bad };
+    if (!target) return { ...base, target: undefined, action: 'invalid', apply: false, reason: 'not a usable credential name' };
+    const first = claimed.get(target);
+    if (first !== undefined) return { ...base, target, action: 'invalid', apply: false, reason: `duplicate: ${first} already maps to ${target}` };
+    claimed.set(target, entry.sourceKey);
+    const value = (entry.value as string).trim();
+    if (!entry.target) {
+      const envVar = entry.customTarget!.envVar;
+      return { ...base, target, action: 'unknown', apply: !!choices.includeUnknown, envVar, reason: `not a known credential; imported as custom ${target} (env ${envVar}) with --include-unknown` };
+    }
+    const format = checkFormat(target, value);
+    const warning = format.ok ? {} : { warning: format.warning };
+    const stored = compare(target, value);
+    if (stored === 'same') return { ...base, target, action: 'identical', apply: false, reason: 'already stored with the same value' };
+    if (stored === 'different') {
+      const chosen = choices.overwrite === 'all' || !!choices.overwrite?.has(target) || !!choices.overwrite?.has(entry.sourceKey);
+      return { ...base, target, action: 'conflict', apply: chosen, reason: chosen ? 'a different value is stored; it will be replaced' : 'a different value is stored; skipped (choose overwrite to replace it)', ...warning };
+    }
+    return { ...base, target, action: 'import', apply: true, ...warning };
+  });
+  const counts = { import: 0, identical: 0, conflict: 0, unknown: 0, invalid: 0, apply: 0 };
+  for (const r of rows) {
+    counts[r.action]++;
+    if (r.apply) counts.apply++;
+  }
+  return { source: { kind: source.kind, path: source.path }, rows, duplicateKeys: source.duplicateKeys, counts };
+}

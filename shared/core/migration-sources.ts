@@ -1,0 +1,150 @@
+import { catalogEntry, credentialId, ENV_VAR_NAME, KEY_NAME, SERVICE_NAME, type CredentialId } from './catalog';
+import { VaultError } from './errors';
+import { parseJson } from './json';
+import { legacyEntries } from './legacy-secrets';
+
+/** Kinds of plaintext source cpw-vault can migrate from. */
+export type SourceKind = 'secrets-json' | 'seed-profile' | 'dotenv' | 'hf-token-file';
+
+/** One entry found in a source: where, which credential it maps to, and its raw value (never printed). */
+export interface SourceEntry {
+  sourceKey: string;
+  /** The catalog credential it maps to; undefined for unknown keys. */
+  target: CredentialId | undefined;
+  /** For unknown keys: the custom credential it would become, if its name allows one. */
+  customTarget?: { id: CredentialId; envVar: string };
+  value: unknown;
+}
+
+/** A parsed source: its entries and what was odd about it (never a value). */
+export interface ParsedSource {
+  kind: SourceKind;
+  path: string;
+  entries: SourceEntry[];
+  /** JSON paths of keys that appeared twice in one object (the last one wins). */
+  duplicateKeys: string[];
+}
+
+/** Largest source accepted. */
+export const MAX_SOURCE_BYTES = 1024 * 1024;
+
+const SUFFIXES = ['_access_token', '_api_token', '_api_key', '_token', '_key', '_secret'];
+
+/**
+ * The custom credential an unknown key could become: `deepl_api_key` ->
+ * deepl.api_key (env DEEPL_API_KEY); `{"deepl": {"api_key": ...}}` the same.
+ * Undefined when the name cannot be one (e.g. "__proto__").
+ */
+export function customTargetFor(sourceKey: string): { id: CredentialId; envVar: string } | undefined {
+  const lower = sourceKey.toLowerCase().replace(/-/g, '_');
+  let service: string | undefined;
+  let key: string | undefined;
+  const dot = lower.indexOf('.');
+  if (dot > 0) {
+    service = lower.slice(0, dot);
+    key = lower.slice(dot + 1);
+  } else {
+    const suffix = SUFFIXES.find((s) => lower.endsWith(s) && lower.length > s.length);
+    if (suffix) {
+      service = lower.slice(0, -suffix.length);
+      key = suffix.slice(1);
+    } else {
+      service = 'custom';
+      key = lower;
+    }
+  }
+  if (!service || !key || !SERVICE_NAME.test(service) || !KEY_NAME.test(key) || service.startsWith('_')) return undefined;
+  const id = credentialId(service, key);
+  if (catalogEntry(id)) return undefined;
+  const envVar = sourceKey.toUpperCase().replace(/[.-]/g, '_');
+  return { id, envVar: ENV_VAR_NAME.test(envVar) ? envVar : id.replace(/[.-]/g, '_').toUpperCase() };
+}
+
+function withCustom(entry: SourceEntry): SourceEntry {
+  if (entry.target) return entry;
+  const custom = customTargetFor(entry.sourceKey);
+  return custom ? { ...entry, customTarget: custom } : entry;
+}
+
+function tooLarge(path: string, size: number): VaultError {
+  return new VaultError('INVALID_ARGUMENT', `${path} is ${size} bytes; migration sources are at most ${MAX_SOURCE_BYTES} bytes.`, 'Check that this is the right file.');
+}
+
+/**
+ * Parses a JSON source: a flat secrets.json, its nested form, or a seed 1.0
+ * profile with plaintext slots. Errors carry line and column, never the text.
+ */
+export function parseJsonSource(path: string, text: string): ParsedSource {
+  if (text.length > MAX_SOURCE_BYTES) throw tooLarge(path, text.length);
+  const parsed = parseJson(text);
+  if (!parsed.ok) {
+    throw new VaultError('INVALID_ARGUMENT', `${path} is not valid JSON: ${parsed.reason} at line ${parsed.line}, column ${parsed.column}.`, `Fix the JSON at line ${parsed.line}, column ${parsed.column}; nothing was changed.`);
+  }
+  const doc = parsed.value;
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new VaultError('INVALID_ARGUMENT', `${path} must hold a JSON object at the top level.`, 'A secrets file looks like {"hf_token": "..."}; nothing was changed.');
+  }
+  const record = doc as Record<string, unknown>;
+  const isSeedProfile = typeof record['version'] === 'string' && record['credentials'] !== null && typeof record['credentials'] === 'object';
+  if (isSeedProfile) {
+    const entries: SourceEntry[] = [];
+    for (const section of ['credentials', 'online_services']) {
+      const services = record[section];
+      if (services === null || typeof services !== 'object' || Array.isArray(services)) continue;
+      for (const entry of legacyEntries(services as Record<string, unknown>)) {
+        // Seed slots that are empty or flags (youtube.enabled) are not secrets to migrate.
+        if (typeof entry.value === 'boolean' || entry.value === '' || entry.value === null) continue;
+        entries.push(withCustom(entry));
+      }
+    }
+    return { kind: 'seed-profile', path, entries, duplicateKeys: parsed.duplicateKeys };
+  }
+  return { kind: 'secrets-json', path, entries: legacyEntries(record).map(withCustom), duplicateKeys: parsed.duplicateKeys };
+}
+
+/**
+ * Parses a .env file: comments, blank lines, `export ` prefixes, single
+ * quotes (literal), double quotes (\n, \", \\ escapes), inline comments after
+ * unquoted values. A line that is not `NAME=value` is reported as invalid.
+ */
+export function parseDotenv(path: string, text: string): ParsedSource {
+  if (text.length > MAX_SOURCE_BYTES) throw tooLarge(path, text.length);
+  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const entries: SourceEntry[] = [];
+  const seen = new Set<string>();
+  const duplicateKeys: string[] = [];
+  source.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) return;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) {
+      entries.push({ sourceKey: `line ${i + 1}`, target: undefined, value: undefined });
+      return;
+    }
+    const [, name, rest] = m as unknown as [string, string, string];
+    let value: string;
+    if (rest.startsWith("'")) {
+      const end = rest.indexOf("'", 1);
+      value = end > 0 ? rest.slice(1, end) : rest.slice(1);
+    } else if (rest.startsWith('"')) {
+      const body = /^"((?:[^"\\]|\\.)*)"/.exec(rest)?.[1] ?? rest.slice(1);
+      value = body.replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c));
+    } else {
+      value = rest.replace(/\s+#.*$/, '').trim();
+    }
+    if (seen.has(name)) duplicateKeys.push(name);
+    seen.add(name);
+    entries.push(withCustom({ sourceKey: name, target: legacyTarget(name), value }));
+  });
+  return { kind: 'dotenv', path, entries, duplicateKeys };
+}
+
+function legacyTarget(name: string): CredentialId | undefined {
+  return legacyEntries({ [name]: '' })[0]?.target;
+}
+
+/** Parses the HuggingFace token file (`~/.cache/huggingface/token`): one token. */
+export function parseHfTokenFile(path: string, text: string): ParsedSource {
+  if (text.length > MAX_SOURCE_BYTES) throw tooLarge(path, text.length);
+  return { kind: 'hf-token-file', path, entries: [{ sourceKey: 'token', target: 'huggingface.token', value: text.trim() }], duplicateKeys: [] };
+}

@@ -1,0 +1,228 @@
+import { closeSync, constants, copyFileSync, existsSync, fchmodSync, fstatSync, openSync, readSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { catalogEntry, type CredentialId } from '../core/catalog';
+import { VaultError } from '../core/errors';
+import { planMigration, type MigrationPlan, type PlanChoices, type StoredComparison } from '../core/migration-plan';
+import { MAX_SOURCE_BYTES, parseDotenv, parseHfTokenFile, parseJsonSource, type ParsedSource } from '../core/migration-sources';
+import type { CredentialMeta, Profile } from '../core/profile-schema';
+import { maskedHint, registerSecret } from '../core/redact';
+import { LEGACY_SECRETS_PATH } from './profile-paths';
+import { ensurePrivateDir, ioError } from './secure-fs';
+import type { Vault } from './vault';
+
+/** Where the HuggingFace CLI keeps its token: $HF_HOME/token, else ~/.cache/huggingface/token. */
+export function hfTokenPath(env: Readonly<Record<string, string | undefined>>, home = homedir()): string {
+  return env['HF_HOME'] ? join(env['HF_HOME'], 'token') : join(home, '.cache', 'huggingface', 'token');
+}
+
+/** Reads a source file: a regular file, at most 1 MiB, read errors as clear VaultErrors (nothing quoted). */
+function readSourceText(path: string): string {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new VaultError('INVALID_ARGUMENT', `${path} does not exist.`, 'Give the file to migrate with --from PATH.');
+    if (code === 'ELOOP') throw new VaultError('INVALID_ARGUMENT', `${path} is a symbolic link; refusing to follow it.`, 'Point --from at the real file.');
+    throw ioError(err, path);
+  }
+  try {
+    const s = fstatSync(fd);
+    if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `${path} is not a regular file.`, 'Point --from at a secrets file.');
+    if (s.size > MAX_SOURCE_BYTES) throw new VaultError('INVALID_ARGUMENT', `${path} is ${s.size} bytes; migration sources are at most ${MAX_SOURCE_BYTES} bytes.`, 'Check that this is the right file.');
+    const buf = Buffer.alloc(s.size);
+    let n = 0;
+    while (n < s.size) {
+      const r = readSync(fd, buf, n, s.size - n, n);
+      if (r === 0) break;
+      n += r;
+    }
+    return buf.subarray(0, n).toString('utf8');
+  } catch (err) {
+    if (err instanceof VaultError) throw err;
+    throw ioError(err, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Parses a source, recognising its kind by name and content. */
+export function readSource(path: string, env: Readonly<Record<string, string | undefined>> = process.env): ParsedSource {
+  const text = readSourceText(path);
+  const name = basename(path);
+  if (resolve(path) === resolve(hfTokenPath(env))) return parseHfTokenFile(path, text);
+  if (name === '.env' || name.startsWith('.env.') || name.endsWith('.env')) return parseDotenv(path, text);
+  return parseJsonSource(path, text);
+}
+
+/**
+ * The source to migrate when none is given: config/secrets.json in the
+ * working directory, else a seed profile holding plaintext, else the
+ * HuggingFace token file. Undefined when there is nothing.
+ */
+export function findDefaultSource(vault: Vault, cwd: string, env: Readonly<Record<string, string | undefined>>, home = homedir()): string | undefined {
+  const secrets = resolve(cwd, LEGACY_SECRETS_PATH);
+  if (existsSync(secrets)) return secrets;
+  const profile = vault.paths.profile;
+  try {
+    const parsed = existsSync(profile) ? readSource(profile, env) : undefined;
+    if (parsed?.kind === 'seed-profile' && parsed.entries.length) return profile;
+  } catch {
+    // not a readable seed profile: nothing to migrate there
+  }
+  const hf = hfTokenPath(env, home);
+  return existsSync(hf) ? hf : undefined;
+}
+
+/** Plans a migration against what the keychain holds now (reads each target; a locked keychain throws). */
+export async function planFor(vault: Vault, source: ParsedSource, choices: PlanChoices = {}): Promise<MigrationPlan> {
+  const stored = new Map<CredentialId, string | undefined>();
+  for (const entry of source.entries) {
+    const id = entry.target;
+    if (id && !stored.has(id) && typeof entry.value === 'string') stored.set(id, await vault.storedValue(id));
+  }
+  for (const entry of source.entries) if (typeof entry.value === 'string' && entry.value.trim().length >= 4) registerSecret(entry.value.trim());
+  const compare = (id: CredentialId, value: string): StoredComparison => {
+    const current = stored.get(id);
+    return current === undefined ? 'absent' : current === value ? 'same' : 'different';
+  };
+  return planMigration(source, compare, choices);
+}
+
+/** Per-row outcome of apply. */
+export interface RowResult {
+  sourceKey: string;
+  target: CredentialId | undefined;
+  status: 'imported' | 'identical' | 'skipped' | 'invalid' | 'failed' | 'rolled_back';
+  error?: string;
+}
+
+export interface ApplyOptions {
+  backupDir?: string;
+  removePlaintext?: boolean;
+  now?: Date;
+  /** Progress for long runs: called before each keychain write. */
+  onProgress?: (done: number, total: number, id: CredentialId) => void;
+}
+
+export interface ApplyResult {
+  ok: boolean;
+  rows: RowResult[];
+  imported: number;
+  /** The backup of the source (absent when nothing needed importing, or after --remove-plaintext). */
+  backup?: string;
+  /** Plaintext files still on disk after the run. */
+  plaintextLeft: string[];
+  removed: string[];
+}
+
+function timestamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z');
+}
+
+/** Copies the source into the backup folder, 0600, never over an existing file. */
+function backupSource(source: string, backupDir: string, now: Date): string {
+  ensurePrivateDir(backupDir, false);
+  const target = join(backupDir, `${basename(source)}.backup-${timestamp(now)}`);
+  try {
+    copyFileSync(source, target, constants.COPYFILE_EXCL);
+    // copyFile keeps the source mode; a backup of secrets is private whatever the source was.
+    const fd = openSync(target, constants.O_RDONLY);
+    try {
+      fchmodSync(fd, 0o600);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    rmSync(target, { force: true });
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new VaultError('IO_ERROR', `Cannot write the backup in ${backupDir} (${code}); nothing was changed.`, 'Choose a writable folder with --backup-dir DIR.', { cause: err });
+  }
+  return target;
+}
+
+/**
+ * Applies a plan, all or nothing, under the profile lock: backs the source up
+ * (0600), writes each chosen secret to the keychain and reads it back, then
+ * records metadata in the profile and the audit log. If any write or
+ * read-back (or the profile write) fails, every keychain item this run
+ * changed is put back (previous values restored, new ones removed), the
+ * backup is removed and the source is left untouched; the result says what
+ * happened per key. A seed profile migrated in place has its plaintext slots
+ * emptied in the same atomic write.
+ */
+export async function applyMigration(vault: Vault, source: ParsedSource, plan: MigrationPlan, options: ApplyOptions = {}): Promise<ApplyResult> {
+  const now = options.now ?? new Date();
+  const chosen = plan.rows.filter((r) => r.apply && r.target);
+  const rows: RowResult[] = plan.rows.map((r) => ({
+    sourceKey: r.sourceKey, target: r.target,
+    status: r.action === 'identical' ? 'identical' : r.action === 'invalid' ? 'invalid' : 'skipped',
+  }));
+  const inPlace = resolve(source.path) === resolve(vault.paths.profile);
+  if (!chosen.length && !inPlace) return { ok: true, rows, imported: 0, plaintextLeft: [source.path], removed: [] };
+
+  const backup = backupSource(source.path, options.backupDir ?? dirname(source.path), now);
+  const written: Array<{ id: CredentialId; previous: string | undefined }> = [];
+  let failedAt: { index: number; message: string } | undefined;
+  try {
+    await vault.store.update(async (profile) => {
+      let next: Profile = profile;
+      for (const [i, row] of chosen.entries()) {
+        const id = row.target!;
+        const value = (source.entries[row.index]!.value as string).trim();
+        options.onProgress?.(i, chosen.length, id);
+        try {
+          next = await writeOne(vault, next, id, value, row.envVar, now, written);
+        } catch (err) {
+          failedAt = { index: row.index, message: err instanceof Error ? err.message : String(err) };
+          throw err;
+        }
+        rows[row.index]!.status = 'imported';
+      }
+      return next;
+    }, { allowOverLegacy: true, stripPlaintext: inPlace });
+  } catch (err) {
+    for (const w of written.reverse()) await vault.restore(w.id, w.previous);
+    rmSync(backup, { force: true });
+    for (const r of rows) if (r.status === 'imported') r.status = 'rolled_back';
+    if (failedAt) rows[failedAt.index] = { ...rows[failedAt.index]!, status: 'failed', error: failedAt.message };
+    if (!failedAt) throw err;
+    return { ok: false, rows, imported: 0, plaintextLeft: [source.path], removed: [] };
+  }
+  await vault.recordMigration({ source: source.path, imported: written.length, backup });
+  const result: ApplyResult = { ok: true, rows, imported: written.length, backup, plaintextLeft: inPlace ? [backup] : [source.path, backup], removed: [] };
+  if (options.removePlaintext) {
+    for (const file of result.plaintextLeft) {
+      rmSync(file, { force: true });
+      result.removed.push(file);
+    }
+    result.plaintextLeft = [];
+    delete result.backup;
+  }
+  return result;
+}
+
+/** Writes one secret, verifies it by reading it back, and returns the profile with its metadata. */
+async function writeOne(vault: Vault, profile: Profile, id: CredentialId, value: string, envVar: string | undefined, now: Date, written: Array<{ id: CredentialId; previous: string | undefined }>): Promise<Profile> {
+  const stamp = now.toISOString();
+  const entry = catalogEntry(id);
+  const old = profile.credential_metadata[id];
+  const meta: CredentialMeta = {
+    ...old, created_at: old?.created_at ?? stamp, updated_at: stamp,
+    hint: entry?.secret === false ? value.slice(0, 16) : maskedHint(value),
+    storage: entry?.secret === false ? 'profile' : 'keychain',
+    ...(entry ? {} : { custom: true, env_var: envVar! }),
+  };
+  const next: Profile = { ...profile, credential_metadata: { ...profile.credential_metadata, [id]: meta } };
+  if (entry?.secret === false) {
+    const section = { ...next[entry.section], [entry.service]: { ...next[entry.section][entry.service], [entry.key]: value } };
+    return { ...next, [entry.section]: section };
+  }
+  const previous = await vault.secrets.get(id);
+  written.push({ id, previous });
+  await vault.secrets.set(id, value);
+  const readBack = await vault.secrets.get(id);
+  if (readBack !== value) throw new VaultError('KEYCHAIN_ERROR', `Reading ${id} back from the keychain did not return what was written.`, 'Check the keychain (Seahorse) and retry; nothing was changed.');
+  return next;
+}
