@@ -75,14 +75,32 @@ export function findDefaultSource(vault: Vault, cwd: string, env: Readonly<Recor
   return existsSync(hf) ? hf : undefined;
 }
 
+/**
+ * What is stored now for `id` in the vault's own storage: the keychain, or
+ * the profile slot for non-secrets. Never the deprecated secrets.json (which
+ * may be the very source being migrated).
+ */
+async function storedNow(vault: Vault, id: CredentialId): Promise<string | undefined> {
+  if (catalogEntry(id)?.secret !== false) return vault.secrets.get(id);
+  const e = catalogEntry(id)!;
+  let slot: unknown;
+  try {
+    const view = vault.getProfile();
+    slot = view.kind === 'profile' ? view.profile[e.section][e.service]?.[e.key] : undefined;
+  } catch {
+    slot = undefined; // the profile is itself the (plaintext) source: nothing stored yet
+  }
+  return typeof slot === 'string' && slot !== '' ? slot : undefined;
+}
+
 /** Plans a migration against what the keychain holds now (reads each target; a locked keychain throws). */
 export async function planFor(vault: Vault, source: ParsedSource, choices: PlanChoices = {}): Promise<MigrationPlan> {
   const stored = new Map<CredentialId, string | undefined>();
   for (const entry of source.entries) {
-    const id = entry.target;
-    if (id && !stored.has(id) && typeof entry.value === 'string') stored.set(id, await vault.storedValue(id));
+    const id = entry.target ?? entry.customTarget?.id;
+    if (id && !stored.has(id) && typeof entry.value === 'string') stored.set(id, await storedNow(vault, id));
+    if (typeof entry.value === 'string' && entry.value.trim().length >= 4) registerSecret(entry.value.trim());
   }
-  for (const entry of source.entries) if (typeof entry.value === 'string' && entry.value.trim().length >= 4) registerSecret(entry.value.trim());
   const compare = (id: CredentialId, value: string): StoredComparison => {
     const current = stored.get(id);
     return current === undefined ? 'absent' : current === value ? 'same' : 'different';

@@ -2,7 +2,7 @@ import { keychainError, type KeychainReason, type KeychainStatus, type SecretSto
 
 /**
  * In-memory SecretStore for fast unit tests. `failWith` makes every call fail
- * with a keychain reason; `failSetAfter` lets n writes succeed and fails the next.
+ * with a keychain reason; `failSetAfter` lets n writes succeed and fails the next one (once).
  */
 export class MemorySecretStore implements SecretStore {
   readonly items = new Map<string, string>();
@@ -21,7 +21,11 @@ export class MemorySecretStore implements SecretStore {
 
   async set(account: string, value: string): Promise<void> {
     this.check();
-    if (this.failSetAfter !== undefined && this.writes >= this.failSetAfter) throw keychainError('KEYCHAIN_ERROR', 'injected write failure');
+    if (this.failSetAfter !== undefined && this.writes >= this.failSetAfter) {
+      // One injected failure; later writes (a rollback) go through, as they would on a real keychain.
+      this.failSetAfter = undefined;
+      throw keychainError('KEYCHAIN_ERROR', 'injected write failure');
+    }
     this.writes++;
     this.items.set(account, value);
   }

@@ -1,0 +1,158 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { VaultError } from '../../shared/core/errors';
+import { planMigration, type StoredComparison } from '../../shared/core/migration-plan';
+import { customTargetFor, parseDotenv, parseHfTokenFile, parseJsonSource } from '../../shared/core/migration-sources';
+
+const HF = `hf_${'Mig1'.repeat(9)}`;
+const TMDB = '0123456789abcdef0123456789abcdef';
+const absent = (): StoredComparison => 'absent';
+
+function thrown(fn: () => unknown): VaultError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof VaultError) return err;
+    throw err;
+  }
+  throw new Error('expected a VaultError');
+}
+
+describe('sources', () => {
+  it('maps every seed secrets.json key and every catalog env var name, case-insensitively', () => {
+    const doc = {
+      hf_token: 'a1', tmdb_api_key: 'a2', pyannote_token: 'a3', openai_api_key: 'a4', anthropic_api_key: 'a5', google_api_key: 'a6',
+      PYANNOTE_API_TOKEN: 'a7', YOUTUBE_API_KEY: 'a8', vimeo_access_token: 'a9', Gemini_Api_Key: 'b1',
+    };
+    const s = parseJsonSource('secrets.json', JSON.stringify(doc));
+    expect(s.kind).toBe('secrets-json');
+    expect(s.entries.map((e) => [e.sourceKey, e.target])).toEqual([
+      ['hf_token', 'huggingface.token'], ['tmdb_api_key', 'tmdb.api_key'], ['pyannote_token', 'pyannote.token'],
+      ['openai_api_key', 'openai.api_key'], ['anthropic_api_key', 'anthropic.api_key'], ['google_api_key', 'google.api_key'],
+      ['PYANNOTE_API_TOKEN', 'pyannote.token'], ['YOUTUBE_API_KEY', 'youtube.api_key'], ['vimeo_access_token', 'vimeo.access_token'],
+      ['Gemini_Api_Key', 'google.api_key'],
+    ]);
+  });
+
+  it('reads the nested form and a seed 1.0 profile (slots, not flags or empty ones)', () => {
+    expect(parseJsonSource('s.json', JSON.stringify({ huggingface: { token: HF }, deepl: { api_key: 'x' } })).entries.map((e) => [e.sourceKey, e.target ?? e.customTarget?.id])).toEqual([
+      ['huggingface.token', 'huggingface.token'], ['deepl.api_key', 'deepl.api_key'],
+    ]);
+    const seed = { version: '1.0', user: { name: 'A' }, credentials: { huggingface: { token: HF }, tmdb: { api_key: '' }, openai: { api_key: '', organization_id: 'org-Abc12345678' } }, online_services: { youtube: { api_key: 'AIza' + 'Y'.repeat(35), enabled: true } } };
+    const s = parseJsonSource('user.profile', JSON.stringify(seed));
+    expect(s.kind).toBe('seed-profile');
+    expect(s.entries.map((e) => e.target)).toEqual(['huggingface.token', 'openai.organization_id', 'youtube.api_key']);
+  });
+
+  it('reads .env files: comments, export, quotes, inline comments, CRLF, bad lines', () => {
+    const text = '# keys\r\nexport HF_TOKEN="hf_abc\\"q"\r\nTMDB_API_KEY=\'lit $x\'\r\nOPENAI_API_KEY=sk-plain # comment\r\n\r\nnot a line\r\nDEEPL_API_KEY=d1\r\n';
+    const s = parseDotenv('.env', text);
+    expect(s.entries.map((e) => [e.sourceKey, e.target ?? e.customTarget?.id, e.value])).toEqual([
+      ['HF_TOKEN', 'huggingface.token', 'hf_abc"q'], ['TMDB_API_KEY', 'tmdb.api_key', 'lit $x'], ['OPENAI_API_KEY', 'openai.api_key', 'sk-plain'],
+      ['line 6', undefined, undefined], ['DEEPL_API_KEY', 'deepl.api_key', 'd1'],
+    ]);
+  });
+
+  it('reads the HuggingFace token file', () => {
+    expect(parseHfTokenFile('token', `${HF}\n`).entries).toEqual([{ sourceKey: 'token', target: 'huggingface.token', value: HF }]);
+  });
+
+  it('names unknown keys as custom credentials, or refuses names that cannot be one', () => {
+    expect(customTargetFor('deepl_api_key')).toEqual({ id: 'deepl.api_key', envVar: 'DEEPL_API_KEY' });
+    expect(customTargetFor('ASSEMBLYAI_TOKEN')).toEqual({ id: 'assemblyai.token', envVar: 'ASSEMBLYAI_TOKEN' });
+    expect(customTargetFor('webhook')).toEqual({ id: 'custom.webhook', envVar: 'WEBHOOK' });
+    expect(customTargetFor('__proto__')).toBeUndefined();
+    expect(customTargetFor('huggingface.token')).toBeUndefined();
+  });
+});
+
+describe('bad input: a clear error and nothing else', () => {
+  it('invalid JSON: line and column, no text quoted', () => {
+    const e = thrown(() => parseJsonSource('secrets.json', `{\n  "hf_token": "${HF}",\n  "tmdb_api_key": ${TMDB}\n}`));
+    expect(e.message).toMatch(/line 3, column \d+/);
+    expect(e.message + e.fix).not.toContain(TMDB);
+  });
+  it.each([['[1, 2]'], ['"just a string"'], ['null'], ['42']])('non-object top level %s', (text) => {
+    expect(thrown(() => parseJsonSource('s.json', text)).message).toMatch(/JSON object at the top level/);
+  });
+  it('a BOM and CRLF are fine', () => {
+    expect(parseJsonSource('s.json', `\uFEFF{\r\n"hf_token": "${HF}"\r\n}\r\n`).entries[0]!.value).toBe(HF);
+  });
+  it('over 1 MiB is refused', () => {
+    expect(thrown(() => parseJsonSource('s.json', `{"a": "${'x'.repeat(1024 * 1024)}"}`)).message).toMatch(/at most 1048576 bytes/);
+  });
+  it('duplicate keys are reported', () => {
+    expect(parseJsonSource('s.json', `{"hf_token": "a1234", "hf_token": "${HF}"}`).duplicateKeys).toEqual(['hf_token']);
+  });
+  it('__proto__ and constructor keys pollute nothing', () => {
+    const s = parseJsonSource('s.json', '{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"p2": 1}}, "hf_token": "' + HF + '"}');
+    const plan = planMigration(s, absent, { includeUnknown: true });
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect(({} as Record<string, unknown>)['p2']).toBeUndefined();
+    expect(plan.rows.find((r) => r.sourceKey === '__proto__.polluted')).toMatchObject({ action: 'invalid' });
+  });
+});
+
+describe('planMigration', () => {
+  const source = parseJsonSource('s.json', JSON.stringify({ hf_token: HF, tmdb_api_key: TMDB, openai_api_key: 'sk-conflict-value-0000000000', deepl_api_key: 'dk-1', google_api_key: 42, anthropic_api_key: '', HF_TOKEN: 'hf_other' }));
+  const stored: Record<string, string> = { 'tmdb.api_key': TMDB, 'openai.api_key': 'sk-old' };
+  const compare = (id: string, v: string): StoredComparison => (stored[id] === undefined ? 'absent' : stored[id] === v ? 'same' : 'different');
+
+  it('one row per entry: import, identical, conflict, unknown, invalid, with targets', () => {
+    const plan = planMigration(source, compare);
+    expect(plan.rows.map((r) => [r.sourceKey, r.target, r.action, r.apply])).toEqual([
+      ['hf_token', 'huggingface.token', 'import', true],
+      ['tmdb_api_key', 'tmdb.api_key', 'identical', false],
+      ['openai_api_key', 'openai.api_key', 'conflict', false],
+      ['deepl_api_key', 'deepl.api_key', 'unknown', false],
+      ['google_api_key', 'google.api_key', 'invalid', false],
+      ['anthropic_api_key', 'anthropic.api_key', 'invalid', false],
+      ['HF_TOKEN', 'huggingface.token', 'invalid', false],
+    ]);
+    expect(plan.rows[4]!.reason).toBe('a number, not text');
+    expect(plan.rows[6]!.reason).toMatch(/duplicate: hf_token already maps/);
+    expect(plan.counts).toEqual({ import: 1, identical: 1, conflict: 1, unknown: 1, invalid: 3, apply: 1 });
+  });
+
+  it('overwrite and include-unknown turn rows on', () => {
+    const plan = planMigration(source, compare, { overwrite: new Set(['openai.api_key']), includeUnknown: true });
+    expect(plan.rows.filter((r) => r.apply).map((r) => r.target)).toEqual(['huggingface.token', 'openai.api_key', 'deepl.api_key']);
+    expect(plan.rows.find((r) => r.target === 'deepl.api_key')!.envVar).toBe('DEEPL_API_KEY');
+    expect(planMigration(source, compare, { overwrite: 'all' }).rows[2]!.apply).toBe(true);
+  });
+
+  it('the printable plan holds no value', () => {
+    const text = JSON.stringify(planMigration(source, compare, { includeUnknown: true }));
+    for (const v of [HF, TMDB, 'sk-conflict-value-0000000000', 'dk-1', 'hf_other']) expect(text).not.toContain(v);
+  });
+});
+
+describe('property: arbitrary JSON-ish input', () => {
+  const CANARY = 'zzCANARYzz';
+  const secretish = fc.string({ minLength: 0, maxLength: 12 }).map((s) => `${CANARY}${s}`);
+  const key = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'hf_token', 'HF_TOKEN', 'tmdb_api_key', 'version', 'credentials', 'huggingface', 'token'), fc.string({ maxLength: 12 }));
+  const value = fc.letrec((tie) => ({
+    v: fc.oneof({ depthSize: 'small' }, secretish, fc.integer(), fc.boolean(), fc.constant(null), fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(key, tie('v'), { maxKeys: 4 })),
+  })).v;
+
+  it('only typed errors, no prototype pollution, no input value in any error', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.dictionary(key, value, { maxKeys: 6 }), value), fc.boolean(), (doc, mangle) => {
+        let text = JSON.stringify(doc) ?? 'null';
+        if (mangle) text = text.slice(0, Math.max(1, text.length - 3)) + `${CANARY}"`;
+        try {
+          const s = parseJsonSource('s.json', text);
+          const plan = planMigration(s, () => 'absent', { includeUnknown: true, overwrite: 'all' });
+          expect(JSON.stringify(plan)).not.toContain(CANARY);
+        } catch (err) {
+          expect(err).toBeInstanceOf(VaultError);
+          const e = err as VaultError;
+          expect(`${e.message} ${e.fix}`).not.toContain(CANARY);
+        }
+        expect(Object.keys(Object.prototype)).toEqual([]);
+        expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

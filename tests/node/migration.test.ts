@@ -1,0 +1,179 @@
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { SecretStore } from '../../shared/core/secret-store';
+import { applyMigration, findDefaultSource, planFor, readSource } from '../../shared/node/migration';
+import { Vault } from '../../shared/node/vault';
+import { MemorySecretStore } from '../fakes/memory-secret-store';
+import { filesContaining } from '../helpers/canary';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const HF = `hf_${'Node'.repeat(9)}`;
+const TMDB = '0123456789abcdef0123456789abcdef';
+const OPENAI = `sk-proj-${'o'.repeat(40)}`;
+const ANTHROPIC = `sk-ant-api03-${'a'.repeat(40)}`;
+const GOOGLE = `AIza${'g'.repeat(35)}`;
+const SEED_SECRETS = { hf_token: HF, tmdb_api_key: TMDB, pyannote_token: HF, openai_api_key: OPENAI, anthropic_api_key: ANTHROPIC, google_api_key: GOOGLE };
+
+function setup(secrets: SecretStore = new MemorySecretStore()) {
+  const t = makeTempHome();
+  const vault = new Vault({ homeDir: t.home, cwd: t.cwd, env: {}, secrets, warn: () => {} });
+  return { t, vault, secrets };
+}
+
+function writeSecretsJson(t: TempHome, doc: unknown = SEED_SECRETS): string {
+  const path = join(t.cwd, 'config', 'secrets.json');
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify(doc, null, 2));
+  chmodSync(path, 0o644);
+  return path;
+}
+
+const snapshot = (path: string) => (existsSync(path) ? { bytes: readFileSync(path).toString('base64'), mtime: statSync(path).mtimeMs } : undefined);
+
+describe('migration from config/secrets.json', () => {
+  it('migrates every credential, creates a 0600 backup, and the profile (0600) holds no value', async () => {
+    const { t, vault, secrets } = setup();
+    const path = writeSecretsJson(t);
+    expect(findDefaultSource(vault, t.cwd, {}, t.home)).toBe(path);
+    const source = readSource(path, {});
+    const plan = await planFor(vault, source);
+    expect(plan.counts.apply).toBe(6);
+    const result = await applyMigration(vault, source, plan, { now: new Date('2026-03-04T05:06:07Z') });
+    expect(result.ok).toBe(true);
+    expect(result.imported).toBe(6);
+    expect(Object.fromEntries(secrets.items)).toEqual({
+      'huggingface.token': HF, 'tmdb.api_key': TMDB, 'pyannote.token': HF, 'openai.api_key': OPENAI, 'anthropic.api_key': ANTHROPIC, 'google.api_key': GOOGLE,
+    });
+    expect(result.backup).toBe(join(t.cwd, 'config', 'secrets.json.backup-20260304T050607Z'));
+    expect(statSync(result.backup!).mode & 0o777).toBe(0o600);
+    expect(readFileSync(result.backup!)).toEqual(readFileSync(path));
+    expect(statSync(t.profile).mode & 0o777).toBe(0o600);
+    expect(result.plaintextLeft).toEqual([path, result.backup]);
+    for (const v of [HF, TMDB, OPENAI]) expect(readFileSync(t.profile, 'utf8')).not.toContain(v);
+    expect(vault.listCredentials().filter((c) => c.stored).map((c) => c.id).sort()).toEqual(['anthropic.api_key', 'google.api_key', 'huggingface.token', 'openai.api_key', 'pyannote.token', 'tmdb.api_key']);
+    expect(vault.audit.list({ event: 'migration_applied' })[0]!.details).toMatchObject({ imported: 6, source: path });
+  });
+
+  it('a second run after success changes nothing: all identical, no new backup, profile untouched', async () => {
+    const { t, vault } = setup();
+    const path = writeSecretsJson(t);
+    await applyMigration(vault, readSource(path), await planFor(vault, readSource(path)));
+    const before = { profile: snapshot(t.profile), files: readdirSync(dirname(path)).sort() };
+    const plan = await planFor(vault, readSource(path));
+    expect(plan.rows.every((r) => r.action === 'identical')).toBe(true);
+    const again = await applyMigration(vault, readSource(path), plan);
+    expect(again).toMatchObject({ ok: true, imported: 0 });
+    expect({ profile: snapshot(t.profile), files: readdirSync(dirname(path)).sort() }).toEqual(before);
+  });
+
+  it.each([0, 1, 3, 5])('a keychain failure after %i of 6 writes restores keychain and profile, leaves the source and removes the backup', async (k) => {
+    const secrets = new MemorySecretStore();
+    const { t, vault } = setup(secrets);
+    await vault.setCredential('openai', 'api_key', 'sk-previous-value-000000000000');
+    secrets.writes = 0;
+    const path = writeSecretsJson(t);
+    const before = { keychain: Object.fromEntries(secrets.items), profile: snapshot(t.profile), source: snapshot(path), dir: readdirSync(dirname(path)).sort() };
+    const plan = await planFor(vault, readSource(path), { overwrite: 'all' });
+    secrets.failSetAfter = k;
+    const result = await applyMigration(vault, readSource(path), plan);
+    expect(result.ok).toBe(false);
+    expect(result.rows.filter((r) => r.status === 'failed')).toHaveLength(1);
+    expect(result.rows.filter((r) => r.status === 'rolled_back')).toHaveLength(k);
+    secrets.failSetAfter = undefined;
+    expect(Object.fromEntries(secrets.items)).toEqual(before.keychain);
+    expect(snapshot(t.profile)).toEqual(before.profile);
+    expect(snapshot(path)).toEqual(before.source);
+    expect(readdirSync(dirname(path)).sort()).toEqual(before.dir);
+  });
+
+  it('a read-back that differs is a failure, undone like the others', async () => {
+    const store = new MemorySecretStore();
+    const lying: SecretStore = { ...store, get: async (a) => (a === 'tmdb.api_key' && store.items.has(a) ? 'something else' : store.items.get(a)), set: (a, v) => store.set(a, v), delete: (a) => store.delete(a), status: () => store.status() };
+    const { t, vault } = setup(lying);
+    const path = writeSecretsJson(t);
+    const result = await applyMigration(vault, readSource(path), await planFor(vault, readSource(path)));
+    expect(result.ok).toBe(false);
+    expect(result.rows.find((r) => r.status === 'failed')).toMatchObject({ target: 'tmdb.api_key', error: expect.stringMatching(/did not return what was written/) });
+    expect(store.items.size).toBe(0);
+  });
+
+  it('conflicts are skipped unless chosen; unknown keys only with include-unknown', async () => {
+    const { t, vault, secrets } = setup();
+    await vault.setCredential('tmdb', 'api_key', 'fedcba9876543210fedcba9876543210');
+    const path = writeSecretsJson(t, { tmdb_api_key: TMDB, deepl_api_key: 'dk-9999' });
+    await applyMigration(vault, readSource(path), await planFor(vault, readSource(path)));
+    expect(secrets.items.get('tmdb.api_key')).toBe('fedcba9876543210fedcba9876543210');
+    expect(secrets.items.has('deepl.api_key')).toBe(false);
+    await applyMigration(vault, readSource(path), await planFor(vault, readSource(path), { overwrite: new Set(['tmdb.api_key']), includeUnknown: true }));
+    expect(secrets.items.get('tmdb.api_key')).toBe(TMDB);
+    expect(secrets.items.get('deepl.api_key')).toBe('dk-9999');
+    expect(vault.listCredentials().find((c) => c.id === 'deepl.api_key')).toMatchObject({ custom: true, envVars: ['DEEPL_API_KEY'] });
+  });
+
+  it('--remove-plaintext deletes source and backup, only after success', async () => {
+    const { t, vault } = setup();
+    const path = writeSecretsJson(t);
+    const result = await applyMigration(vault, readSource(path), await planFor(vault, readSource(path)), { removePlaintext: true });
+    expect(result.ok).toBe(true);
+    expect(result.removed).toHaveLength(2);
+    expect(existsSync(path)).toBe(false);
+    expect(readdirSync(dirname(path))).toEqual([]);
+    expect(filesContaining(t.root, HF)).toEqual([]);
+  });
+
+  it('a backup folder that cannot be written: a clear error and nothing changed', async () => {
+    const { t, vault, secrets } = setup();
+    const path = writeSecretsJson(t);
+    const before = snapshot(path);
+    // /proc refuses new files even for root, which chmod cannot simulate.
+    await expect(applyMigration(vault, readSource(path), await planFor(vault, readSource(path)), { backupDir: '/proc' })).rejects.toMatchObject({ code: 'IO_ERROR', fix: expect.stringContaining('--backup-dir') });
+    expect(secrets.items.size).toBe(0);
+    expect(existsSync(t.profile)).toBe(false);
+    expect(snapshot(path)).toEqual(before);
+  });
+
+  it('an unreadable source (a folder, a symlink, a missing file) is a clear error', () => {
+    const t = makeTempHome();
+    expect(() => readSource(t.cwd)).toThrow(/not a regular file/);
+    expect(() => readSource(join(t.cwd, 'nope.json'))).toThrow(/does not exist/);
+  });
+});
+
+describe('other sources', () => {
+  it('a seed 1.0 profile with plaintext, migrated in place: upgraded to 2.0, slots emptied, backup 0600 keeps the old file', async () => {
+    const { t, vault, secrets } = setup();
+    mkdirSync(dirname(t.profile), { recursive: true });
+    const seed = { version: '1.0', user: { name: 'Seed User', email: 'seed@example.com' }, credentials: { huggingface: { token: HF }, tmdb: { api_key: TMDB }, openai: { api_key: '', organization_id: 'org-Abc12345678' } }, online_services: { youtube: { api_key: '', enabled: false } }, preferences: { default_workflow: 'subtitle' } };
+    writeFileSync(t.profile, JSON.stringify(seed), { mode: 0o600 });
+    expect(() => vault.getProfile()).toThrow(/plaintext/);
+    expect(findDefaultSource(vault, t.cwd, {}, t.home)).toBe(t.profile);
+    const source = readSource(t.profile);
+    const result = await applyMigration(vault, source, await planFor(vault, source));
+    expect(result.ok).toBe(true);
+    const p = JSON.parse(readFileSync(t.profile, 'utf8'));
+    expect(p).toMatchObject({ version: '2.0', user: { name: 'Seed User' }, credentials: { huggingface: { token: '' }, tmdb: { api_key: '' }, openai: { organization_id: 'org-Abc12345678' } }, preferences: { default_workflow: 'subtitle' } });
+    expect(Object.keys(p.credential_metadata).sort()).toEqual(['huggingface.token', 'openai.organization_id', 'tmdb.api_key']);
+    expect(secrets.items.get('huggingface.token')).toBe(HF);
+    expect(statSync(result.backup!).mode & 0o777).toBe(0o600);
+    expect(result.plaintextLeft).toEqual([result.backup]);
+    expect(vault.getProfile().kind).toBe('profile');
+  });
+
+  it('a .env file and the HuggingFace token file (HF_HOME)', async () => {
+    const { t, vault, secrets } = setup();
+    const env = join(t.cwd, '.env');
+    writeFileSync(env, `# pipeline\nexport TMDB_API_KEY="${TMDB}"\n`);
+    await applyMigration(vault, readSource(env), await planFor(vault, readSource(env)));
+    expect(secrets.items.get('tmdb.api_key')).toBe(TMDB);
+    const hfHome = join(t.root, 'hf');
+    mkdirSync(hfHome);
+    writeFileSync(join(hfHome, 'token'), `${HF}\n`);
+    const src = findDefaultSource(vault, t.cwd, { HF_HOME: hfHome }, t.home);
+    expect(src).toBe(join(hfHome, 'token'));
+    const parsed = readSource(src!, { HF_HOME: hfHome });
+    expect(parsed.kind).toBe('hf-token-file');
+    await applyMigration(vault, parsed, await planFor(vault, parsed));
+    expect(secrets.items.get('huggingface.token')).toBe(HF);
+  });
+});
