@@ -1,4 +1,4 @@
-import { closeSync, constants, copyFileSync, existsSync, fchmodSync, fstatSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, existsSync, fchmodSync, fstatSync, openSync, readdirSync, readSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { catalogEntry, type CredentialId } from '../core/catalog';
@@ -133,6 +133,8 @@ export interface ApplyResult {
   /** Plaintext files still on disk after the run. */
   plaintextLeft: string[];
   removed: string[];
+  /** Why --remove-plaintext kept the files. */
+  kept?: string;
 }
 
 function timestamp(d: Date): string {
@@ -178,9 +180,13 @@ export async function applyMigration(vault: Vault, source: ParsedSource, plan: M
     status: r.action === 'identical' ? 'identical' : r.action === 'invalid' ? 'invalid' : 'skipped',
   }));
   const inPlace = resolve(source.path) === resolve(vault.paths.profile);
-  if (!chosen.length && !inPlace) return { ok: true, rows, imported: 0, plaintextLeft: [source.path], removed: [] };
+  const backupDir = options.backupDir ?? dirname(source.path);
+  if (!chosen.length && !inPlace) {
+    // Nothing to write (a re-run): the plaintext left is the source and the backups earlier runs made of it.
+    return removeIfAllMigrated({ ok: true, rows, imported: 0, plaintextLeft: [source.path, ...earlierBackups(source.path, backupDir)], removed: [] }, !!options.removePlaintext);
+  }
 
-  const backup = backupSource(source.path, options.backupDir ?? dirname(source.path), now);
+  const backup = backupSource(source.path, backupDir, now);
   const written: Array<{ id: CredentialId; previous: string | undefined }> = [];
   let failedAt: { index: number; message: string } | undefined;
   try {
@@ -210,14 +216,38 @@ export async function applyMigration(vault: Vault, source: ParsedSource, plan: M
   }
   await vault.recordMigration({ source: source.path, imported: written.length, backup });
   const result: ApplyResult = { ok: true, rows, imported: written.length, backup, plaintextLeft: inPlace ? [backup] : [source.path, backup], removed: [] };
-  if (options.removePlaintext) {
-    for (const file of result.plaintextLeft) {
-      rmSync(file, { force: true });
-      result.removed.push(file);
-    }
-    result.plaintextLeft = [];
-    delete result.backup;
+  return removeIfAllMigrated(result, !!options.removePlaintext);
+}
+
+/** Backups an earlier run made of `source` in `dir` (`<name>.backup-<timestamp>`). */
+function earlierBackups(source: string, dir: string): string[] {
+  const prefix = `${basename(source)}.backup-`;
+  try {
+    return readdirSync(dir).filter((f) => f.startsWith(prefix)).map((f) => join(dir, f));
+  } catch {
+    return [];
   }
+}
+
+/**
+ * --remove-plaintext: deletes the plaintext files only when every entry of
+ * the source is now verified in the vault (imported or identical). Skipped
+ * conflicts, unknown or invalid entries would be lost with the file, so then
+ * the files stay and `kept` says why.
+ */
+function removeIfAllMigrated(result: ApplyResult, remove: boolean): ApplyResult {
+  if (!remove) return result;
+  const left = result.rows.filter((r) => r.status !== 'imported' && r.status !== 'identical');
+  if (left.length) {
+    result.kept = `${left.length} entr${left.length === 1 ? 'y was' : 'ies were'} not migrated (${left.map((r) => r.sourceKey).join(', ')}); the plaintext files were kept so nothing is lost.`;
+    return result;
+  }
+  for (const file of result.plaintextLeft) {
+    rmSync(file, { force: true });
+    result.removed.push(file);
+  }
+  result.plaintextLeft = [];
+  delete result.backup;
   return result;
 }
 

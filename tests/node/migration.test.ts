@@ -15,10 +15,11 @@ const ANTHROPIC = `sk-ant-api03-${'a'.repeat(40)}`;
 const GOOGLE = `AIza${'g'.repeat(35)}`;
 const SEED_SECRETS = { hf_token: HF, tmdb_api_key: TMDB, pyannote_token: HF, openai_api_key: OPENAI, anthropic_api_key: ANTHROPIC, google_api_key: GOOGLE };
 
-function setup(secrets: SecretStore = new MemorySecretStore()) {
+function setup(store: SecretStore = new MemorySecretStore()) {
   const t = makeTempHome();
-  const vault = new Vault({ homeDir: t.home, cwd: t.cwd, env: {}, secrets, warn: () => {} });
-  return { t, vault, secrets };
+  const vault = new Vault({ homeDir: t.home, cwd: t.cwd, env: {}, secrets: store, warn: () => {} });
+  // Every test but the read-back one passes (or defaults to) the in-memory fake.
+  return { t, vault, secrets: store as MemorySecretStore };
 }
 
 function writeSecretsJson(t: TempHome, doc: unknown = SEED_SECRETS): string {
@@ -120,6 +121,18 @@ describe('migration from config/secrets.json', () => {
     expect(existsSync(path)).toBe(false);
     expect(readdirSync(dirname(path))).toEqual([]);
     expect(filesContaining(t.root, HF)).toEqual([]);
+  });
+
+  it('--remove-plaintext keeps the files while an entry is not migrated (a skipped conflict would be lost)', async () => {
+    const { t, vault } = setup();
+    await vault.setCredential('tmdb', 'api_key', 'fedcba9876543210fedcba9876543210');
+    const path = writeSecretsJson(t, { hf_token: HF, tmdb_api_key: TMDB });
+    const result = await applyMigration(vault, readSource(path), await planFor(vault, readSource(path)), { removePlaintext: true });
+    expect(result.ok).toBe(true);
+    expect(result.removed).toEqual([]);
+    expect(result.kept).toMatch(/1 entry was not migrated \(tmdb_api_key\)/);
+    expect(existsSync(path)).toBe(true);
+    expect(existsSync(result.backup!)).toBe(true);
   });
 
   it('a backup folder that cannot be written: a clear error and nothing changed', async () => {

@@ -33,6 +33,7 @@ export function summary(io: CliIO, result: ApplyResult): string {
   for (const r of result.rows.filter((x) => x.status === 'failed')) lines.push(`  ${r.sourceKey} -> ${r.target}: ${r.error}`);
   if (result.backup) lines.push(`Backup: ${result.backup} (0600)`);
   if (result.plaintextLeft.length) lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Delete it once your pipelines work: cpw-vault migrate --remove-plaintext (or rm).`);
+  if (result.kept) lines.push(`${p.yellow('Not removed:')} ${result.kept}`);
   if (result.removed.length) lines.push(`Removed plaintext: ${result.removed.join(', ')}`);
   return `${lines.join('\n')}\n`;
 }

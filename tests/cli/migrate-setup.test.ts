@@ -1,0 +1,179 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, cli } from '../helpers/cli';
+import { collect } from '../helpers/children';
+import { filesContaining } from '../helpers/canary';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const HF = `hf_${'Setu'.repeat(9)}`;
+const TMDB = 'abcdefabcdefabcdefabcdefabcdef12';
+const OPENAI = `sk-proj-${'m'.repeat(40)}`;
+
+const lookup = (t: TempHome, account: string) => spawnSync('secret-tool', ['lookup', 'service', t.service, 'account', account], { encoding: 'utf8' }).stdout;
+
+function secretsJson(t: TempHome, doc: unknown = { hf_token: HF, tmdb_api_key: TMDB, openai_api_key: OPENAI }): string {
+  const path = join(t.cwd, 'config', 'secrets.json');
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify(doc));
+  return path;
+}
+
+const state = (path: string) => readdirSync(path).sort().map((f) => {
+  const s = statSync(join(path, f));
+  return [f, s.mtimeMs, s.isFile() ? readFileSync(join(path, f)).toString('base64') : 'dir'];
+});
+
+describe('cpw-vault migrate', () => {
+  it('--dry-run changes nothing: file bytes, mtimes and keychain are the same', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'openai', 'api_key'], { input: `sk-proj-${'x'.repeat(40)}` });
+    const path = secretsJson(t);
+    const before = { config: state(dirname(path)), profile: state(dirname(t.profile)), keychain: ['huggingface.token', 'tmdb.api_key', 'openai.api_key'].map((a) => lookup(t, a)) };
+    const r = await cli(t, ['migrate', '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/hf_token\s+huggingface\.token\s+import\s+yes/);
+    expect(r.stdout).toMatch(/openai_api_key\s+openai\.api_key\s+conflict\s+no/);
+    expect(r.stderr).toContain('Dry run: nothing was changed.');
+    for (const v of [HF, TMDB, OPENAI]) expect(r.stdout + r.stderr).not.toContain(v);
+    expect({ config: state(dirname(path)), profile: state(dirname(t.profile)), keychain: ['huggingface.token', 'tmdb.api_key', 'openai.api_key'].map((a) => lookup(t, a)) }).toEqual(before);
+    const json = JSON.parse((await cli(t, ['migrate', '--dry-run', '--json'])).stdout);
+    expect(json.plan.counts).toMatchObject({ import: 2, conflict: 1, apply: 2 });
+  });
+
+  it('refuses without --yes when there is no terminal (exit 2), then migrates with --yes', async () => {
+    const t = makeTempHome();
+    const path = secretsJson(t);
+    expect((await cli(t, ['migrate'])).code).toBe(2);
+    expect(lookup(t, 'huggingface.token')).toBe('');
+    const r = await cli(t, ['migrate', '--yes']);
+    expect(r.code).toBe(0);
+    expect(lookup(t, 'huggingface.token')).toBe(HF);
+    expect(lookup(t, 'tmdb.api_key')).toBe(TMDB);
+    expect(r.stderr).toMatch(/Migrated 3 credential\(s\)/);
+    expect(r.stderr).toMatch(new RegExp(`Plaintext is still on disk: ${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} and .*secrets\\.json\\.backup-`));
+    expect(readFileSync(t.profile, 'utf8')).not.toContain(HF);
+    expect(statSync(t.profile).mode & 0o777).toBe(0o600);
+    const again = await cli(t, ['migrate', '--yes', '--remove-plaintext']);
+    expect(again.code).toBe(0);
+    expect(existsSync(path)).toBe(false);
+    expect(filesContaining(t.root, HF)).toEqual([]);
+  });
+
+  it('bad input: invalid JSON names the line and column, exit 2, nothing changed', async () => {
+    const t = makeTempHome();
+    const path = join(t.cwd, 'broken.json');
+    writeFileSync(path, `{\n  "hf_token": "${HF}",\n}`);
+    const r = await cli(t, ['migrate', '--from', path, '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/line 3, column 1/);
+    expect(r.stderr).not.toContain(HF);
+    expect(existsSync(t.profile)).toBe(false);
+  });
+});
+
+/** Runs the CLI in a pseudo-terminal, answering prompts as they appear. */
+function inPty(t: TempHome, args: string[], steps: Array<{ expect: string; send: string }>, env: Record<string, string> = {}) {
+  const child = spawn('python3', [resolve(import.meta.dirname, '../helpers/pty_drive.py'), JSON.stringify(steps), process.execPath, BIN, ...args], {
+    cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, TERM: 'xterm', TZ: 'Europe/Berlin', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return collect(child).then((r) => {
+    const out = JSON.parse(r.stdout) as { screen: string; code: number | null; stuck_at?: string };
+    // Colours and cursor moves, not text: strip them so assertions read the words.
+    return { ...out, screen: out.screen.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '') };
+  });
+}
+
+describe('cpw-vault setup in a real terminal', () => {
+  it('first run: profile basics, hidden HuggingFace token re-asked on a bad format, optional keys skipped, readiness at the end', async () => {
+    const t = makeTempHome();
+    const r = await inPty(t, ['setup'], [
+      { expect: 'Your name', send: 'Ada Lovelace\r' },
+      { expect: 'Email', send: 'ada@example.com\r' },
+      { expect: 'Time zone', send: '\r' },
+      { expect: 'Default workflow', send: '\r' },
+      { expect: 'HuggingFace token \\(input hidden\\)', send: 'hf_tooshort\r' },
+      { expect: 'Please paste it again', send: `${HF}\r` },
+      { expect: 'TMDB API key \\(input hidden\\)', send: `${TMDB}\r` },
+      { expect: 'OpenAI API key \\(input hidden\\)', send: '\r' },
+      { expect: 'Anthropic API key \\(input hidden\\)', send: '\r' },
+      { expect: 'Google \\(Gemini\\) API key \\(input hidden\\)', send: '\r' },
+    ]);
+    expect(r.stuck_at).toBeUndefined();
+    expect(r.code).toBe(0);
+    // Hidden input is really hidden: neither token ever reached the screen.
+    expect(r.screen).not.toContain(HF);
+    expect(r.screen).not.toContain('hf_tooshort');
+    expect(r.screen).not.toContain(TMDB);
+    expect(r.screen).toContain('https://huggingface.co/settings/tokens');
+    expect(r.screen).toMatch(/subtitle: ready/);
+    expect(r.screen).toMatch(/summarize: not ready/);
+    expect(r.screen).toMatch(/Next: cpw-vault exec --workflow transcribe/);
+    expect(lookup(t, 'huggingface.token')).toBe(HF);
+    const profile = JSON.parse(readFileSync(t.profile, 'utf8'));
+    expect(profile.user).toMatchObject({ name: 'Ada Lovelace', email: 'ada@example.com', timezone: 'Europe/Berlin' });
+  });
+
+  it('with a secrets.json: shows the plan first and migrates on yes', async () => {
+    const t = makeTempHome();
+    secretsJson(t);
+    const r = await inPty(t, ['setup'], [
+      { expect: 'Move them into the keychain now\\?', send: 'y\r' },
+      { expect: 'Your name', send: 'Migrated User\r' },
+      { expect: 'Email', send: '\r' },
+      { expect: 'Time zone', send: 'UTC\r' },
+      { expect: 'Default workflow', send: '\r' },
+      { expect: 'Anthropic API key \\(input hidden\\)', send: '\r' },
+      { expect: 'Google \\(Gemini\\) API key \\(input hidden\\)', send: '\r' },
+    ]);
+    expect(r.stuck_at).toBeUndefined();
+    expect(r.screen).toMatch(/hf_token\s+huggingface\.token\s+import/);
+    expect(r.screen).toMatch(/Migrated 3 credential/);
+    expect(r.screen).not.toContain(HF);
+    expect(lookup(t, 'tmdb.api_key')).toBe(TMDB);
+    expect(r.code).toBe(0);
+  });
+
+  it('with a profile: shows its readiness and offers to add what is missing', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    const r = await inPty(t, ['setup'], [
+      { expect: 'Add the \\d+ missing credential', send: 'y\r' },
+      { expect: 'TMDB API key \\(input hidden\\)', send: `${TMDB}\r` },
+      { expect: 'OpenAI API key \\(input hidden\\)', send: '\r' },
+      { expect: 'Anthropic API key \\(input hidden\\)', send: '\r' },
+      { expect: 'Google \\(Gemini\\) API key \\(input hidden\\)', send: '\r' },
+    ]);
+    expect(r.stuck_at).toBeUndefined();
+    expect(r.screen).toMatch(/Profile found/);
+    expect(r.screen).toMatch(/✗ subtitle: not ready/);
+    expect(r.screen).not.toContain(TMDB);
+    expect(lookup(t, 'tmdb.api_key')).toBe(TMDB);
+  });
+});
+
+describe('cpw-vault setup --non-interactive', () => {
+  it('takes values from the catalog env vars and profile fields from flags', async () => {
+    const t = makeTempHome();
+    const r = await cli(t, ['setup', '--non-interactive', '--name', 'CI runner', '--timezone', 'UTC'], { env: { HF_TOKEN: HF, TMDB_API_KEY: TMDB } });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/huggingface\.token from HF_TOKEN/);
+    expect(r.stderr + r.stdout).not.toContain(HF);
+    expect(lookup(t, 'huggingface.token')).toBe(HF);
+    expect(lookup(t, 'tmdb.api_key')).toBe(TMDB);
+    expect(JSON.parse(readFileSync(t.profile, 'utf8')).user).toMatchObject({ name: 'CI runner', timezone: 'UTC' });
+  });
+
+  it('with nothing in the environment: exit 3 and what to export', async () => {
+    const r = await cli(makeTempHome(), ['setup', '--non-interactive']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/HF_TOKEN/);
+  });
+
+  it('without a terminal and without --non-interactive: exit 2 and how to provision', async () => {
+    const r = await cli(makeTempHome(), ['setup']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--non-interactive');
+  });
+});

@@ -1,0 +1,57 @@
+"""Drive a command through a real pseudo-terminal, like a person at a keyboard.
+
+argv[1]: JSON list of steps [{"expect": regex, "send": text}], argv[2:]: the command.
+Waits for each regex in the screen output (since the previous match), types
+`send`, then reads until the command exits. Prints JSON {"screen": ..., "code": ...}.
+"""
+import json
+import os
+import pty
+import re
+import select
+import sys
+import time
+
+steps = json.loads(sys.argv[1])
+cmd = sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(cmd[0], cmd)
+
+screen = b""
+cursor = 0
+
+
+def pump(timeout):
+    global screen
+    ready, _, _ = select.select([fd], [], [], timeout)
+    if not ready:
+        return True
+    try:
+        data = os.read(fd, 65536)
+    except OSError:
+        return False
+    if not data:
+        return False
+    screen += data
+    return True
+
+
+for step in steps:
+    deadline = time.time() + 20
+    pattern = re.compile(step["expect"].encode())
+    while True:
+        m = pattern.search(screen, cursor)
+        if m:
+            cursor = m.end()
+            break
+        if time.time() > deadline or not pump(0.1):
+            print(json.dumps({"screen": screen.decode(errors="replace"), "code": None, "stuck_at": step["expect"]}))
+            sys.exit(0)
+    time.sleep(0.15)
+    os.write(fd, step["send"].encode())
+
+while pump(0.5):
+    pass
+_, status = os.waitpid(pid, 0)
+print(json.dumps({"screen": screen.decode(errors="replace"), "code": os.waitstatus_to_exitcode(status)}))
