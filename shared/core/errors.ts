@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'WORKFLOW_UNKNOWN',
   'WORKFLOW_NOT_READY',
   'INVALID_ARGUMENT',
+  'IPC_FORBIDDEN',
   'IO_ERROR',
   'INTERNAL',
 ] as const;

@@ -90,3 +90,24 @@ export function planMigration(source: ParsedSource, compare: (id: CredentialId, 
   }
   return { source: { kind: source.kind, path: source.path }, rows, duplicateKeys: source.duplicateKeys, counts };
 }
+
+/** Per-row outcome of apply. */
+export interface RowResult {
+  sourceKey: string;
+  target: CredentialId | undefined;
+  status: 'imported' | 'identical' | 'skipped' | 'invalid' | 'failed' | 'rolled_back';
+  error?: string;
+}
+
+export interface ApplyResult {
+  ok: boolean;
+  rows: RowResult[];
+  imported: number;
+  /** The backup of the source (absent when nothing needed importing, or after --remove-plaintext). */
+  backup?: string;
+  /** Plaintext files still on disk after the run. */
+  plaintextLeft: string[];
+  removed: string[];
+  /** Why --remove-plaintext kept the files. */
+  kept?: string;
+}

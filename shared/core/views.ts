@@ -1,5 +1,7 @@
 import type { CredentialId } from './catalog';
 import type { CredentialMeta, Profile } from './profile-schema';
+import type { KeychainStatus } from './secret-store';
+import type { WorkflowStatus } from './workflows';
 
 /** Who is asking: recorded with every credential read in the audit log. */
 export type Caller = 'cli' | 'app' | 'library';
@@ -41,4 +43,22 @@ export function sourceLabel(source: CredentialSource | null): string {
   if (!source) return 'missing';
   if (source.kind === 'env') return `env ${source.name}`;
   return source.kind === 'legacy' ? 'secrets.json (deprecated)' : source.kind;
+}
+
+/** What `doctor` found about the profile file. */
+export interface ProfileReport {
+  path: string;
+  kind: 'profile' | 'legacy' | 'none';
+  mode: string | null;
+  dir_mode: string | null;
+  version: string | null;
+  problems: Array<{ code: string; message: string; fix: string }>;
+}
+
+/** Everything `doctor` checks, as one document (CLI `doctor --json`, the app's banner). */
+export interface DoctorReport {
+  ok: boolean;
+  profile: ProfileReport;
+  keychain: KeychainStatus;
+  workflows: WorkflowStatus[];
 }

@@ -1,21 +1,10 @@
 import { closeSync, constants, fchmodSync, fstatSync, openSync, readFileSync, renameSync, rmSync, writeSync, statSync } from 'node:fs';
 import { redactDeep } from '../core/redact';
-import type { Caller } from '../core/views';
+import type { AuditEvent, AuditEventName } from '../core/records';
 import { withFileLock } from './file-lock';
 import { ioError } from './secure-fs';
 
-/** Every kind of audited action. */
-export const AUDIT_EVENTS = ['profile_updated', 'credential_set', 'credential_deleted', 'credential_read', 'migration_applied', 'passphrase_changed'] as const;
-export type AuditEventName = (typeof AUDIT_EVENTS)[number];
-
-/** One line of the audit log. Names and counts only: never a value. */
-export interface AuditEvent {
-  ts: string;
-  event: AuditEventName;
-  caller: Caller;
-  credential?: string;
-  details?: Record<string, string | number | boolean | string[]>;
-}
+export { AUDIT_EVENTS, type AuditEvent, type AuditEventName } from '../core/records';
 
 export interface AuditLogOptions {
   /** Rotate when the file would grow past this (default 1 MiB). */

@@ -3,7 +3,9 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { catalogEntry, type CredentialId } from '../core/catalog';
 import { VaultError } from '../core/errors';
-import { planMigration, type MigrationPlan, type PlanChoices, type StoredComparison } from '../core/migration-plan';
+import { planMigration, type ApplyResult, type MigrationPlan, type PlanChoices, type RowResult, type StoredComparison } from '../core/migration-plan';
+
+export type { ApplyResult, RowResult } from '../core/migration-plan';
 import { MAX_SOURCE_BYTES, parseDotenv, parseHfTokenFile, parseJsonSource, type ParsedSource } from '../core/migration-sources';
 import type { CredentialMeta, Profile } from '../core/profile-schema';
 import { maskedHint, registerSecret } from '../core/redact';
@@ -108,14 +110,6 @@ export async function planFor(vault: Vault, source: ParsedSource, choices: PlanC
   return planMigration(source, compare, choices);
 }
 
-/** Per-row outcome of apply. */
-export interface RowResult {
-  sourceKey: string;
-  target: CredentialId | undefined;
-  status: 'imported' | 'identical' | 'skipped' | 'invalid' | 'failed' | 'rolled_back';
-  error?: string;
-}
-
 export interface ApplyOptions {
   backupDir?: string;
   removePlaintext?: boolean;
@@ -124,18 +118,6 @@ export interface ApplyOptions {
   onProgress?: (done: number, total: number, id: CredentialId) => void;
 }
 
-export interface ApplyResult {
-  ok: boolean;
-  rows: RowResult[];
-  imported: number;
-  /** The backup of the source (absent when nothing needed importing, or after --remove-plaintext). */
-  backup?: string;
-  /** Plaintext files still on disk after the run. */
-  plaintextLeft: string[];
-  removed: string[];
-  /** Why --remove-plaintext kept the files. */
-  kept?: string;
-}
 
 function timestamp(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z');

@@ -1,36 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { VaultError } from '../core/errors';
+import { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../core/records';
 import { parseJson } from '../core/json';
 import { withFileLock } from './file-lock';
 import { ensurePrivateDir, readSecureFile, stampOf, writeSecureFile } from './secure-fs';
 
-/** Status of a pipeline run started with `cpw-vault exec`. */
-export const RUN_STATUSES = ['pending', 'running', 'succeeded', 'failed'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
-
-/** One recorded run: names only (program without its arguments, credentials by id), never a value. */
-export interface RunRecord {
-  id: string;
-  workflow: string;
-  program: string;
-  credentials: string[];
-  status: RunStatus;
-  exit_code: number | null;
-  signal: string | null;
-  started_at: string;
-  finished_at: string | null;
-  duration_ms: number | null;
-}
-
-/** Counts by status and by workflow, and the success rate of finished runs. */
-export interface RunStats {
-  total: number;
-  by_status: Record<RunStatus, number>;
-  by_workflow: Record<string, { total: number; succeeded: number; failed: number }>;
-  /** succeeded / (succeeded + failed), or null when none finished. */
-  success_rate: number | null;
-}
+export { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../core/records';
 
 /**
  * Run history beside the profile (`runs.json`, 0600): the newest `limit`

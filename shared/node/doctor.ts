@@ -1,0 +1,42 @@
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { toVaultError } from '../core/errors';
+import { PROFILE_VERSION } from '../core/profile-version';
+import type { DoctorReport, ProfileReport } from '../core/views';
+import type { WorkflowStatus } from '../core/workflows';
+import { modeString } from './secure-fs';
+import type { Vault } from './vault';
+
+function modeOf(path: string): string | null {
+  const s = statSync(path, { throwIfNoEntry: false });
+  return s ? modeString(s.mode) : null;
+}
+
+/**
+ * Checks the profile (path, permissions, schema version, parse), the keychain
+ * (reachable, locked, with reason code and fix) and each workflow's
+ * readiness (from the index, so it works while the keychain is locked).
+ * `ok` is false when something is broken; unready workflows are not broken.
+ */
+export async function runDoctor(vault: Vault): Promise<DoctorReport> {
+  const path = vault.paths.profile;
+  const profile: ProfileReport = { path, kind: 'none', mode: modeOf(path), dir_mode: modeOf(dirname(path)), version: null, problems: [] };
+  try {
+    const view = vault.getProfile();
+    profile.kind = view.kind;
+    profile.version = view.kind === 'profile' ? PROFILE_VERSION : null;
+    if (view.kind === 'none') profile.problems.push({ code: 'PROFILE_NOT_FOUND', message: `No profile at ${path}.`, fix: 'Create one with: cpw-vault setup (or the app\'s onboarding)' });
+    if (view.kind === 'legacy') profile.problems.push({ code: 'PROFILE_READ_ONLY', message: `Reading the deprecated ${view.path}.`, fix: 'Move it into the keychain: cpw-vault migrate' });
+  } catch (err) {
+    profile.problems.push(toVaultError(err).toJSON());
+  }
+  if (profile.mode && parseInt(profile.mode, 8) & 0o077) profile.problems.push({ code: 'PROFILE_PERMISSIONS', message: `${path} has mode ${profile.mode}; it should be 0600.`, fix: `Run: chmod 600 ${path}` });
+  const keychain = await vault.keychainStatus();
+  let workflows: WorkflowStatus[] = [];
+  try {
+    workflows = await vault.validateAll();
+  } catch (err) {
+    profile.problems.push(toVaultError(err).toJSON());
+  }
+  return { ok: profile.problems.length === 0 && keychain.ok, profile, keychain, workflows };
+}
