@@ -3,7 +3,7 @@
  * the contract, and the profile-change event. Nothing else — never
  * ipcRenderer itself. Runs sandboxed (only `electron` can be required).
  */
-import { contextBridge, ipcRenderer } from 'electron';
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { CHANNELS, EVENTS, type VaultBridge, type VaultMethod } from '../../shared/core/ipc-contract';
 
 const bridge = {
@@ -28,6 +28,8 @@ const bridge = {
     ipcRenderer.on(EVENTS.profileChanged, handler);
     return () => ipcRenderer.removeListener(EVENTS.profileChanged, handler);
   },
+  // Not IPC: resolves a dropped File to its path, so the Migration screen can plan it.
+  pathForFile: (file) => webUtils.getPathForFile(file as File),
 } satisfies VaultBridge & Record<VaultMethod, unknown>;
 
 contextBridge.exposeInMainWorld('vault', bridge);

@@ -101,4 +101,11 @@ export type VaultBridge = {
 } & {
   /** Called when the profile file changed on disk (e.g. the CLI edited it). Returns an unsubscribe function. */
   onProfileChanged(listener: () => void): () => void;
+  /** The path of a file dropped on the page (Electron's webUtils.getPathForFile; "" when it has none). */
+  pathForFile(file: DroppedFile): string;
 };
+
+/** A dropped file, as much of the DOM File type as the contract needs (shared/core has no DOM types). */
+export interface DroppedFile {
+  readonly name: string;
+}

@@ -3,19 +3,11 @@ import { CATALOG, ENV_VAR_NAME, KEY_NAME, SERVICE_NAME } from './catalog';
 import { AI_PROVIDERS, WORKFLOW_NAMES } from './workflows';
 
 import { PROFILE_VERSION } from './profile-version';
+import { isTimeZone } from './timezone';
+
+export { isTimeZone } from './timezone';
 
 export { PROFILE_VERSION } from './profile-version';
-
-/** True when `zone` is an IANA time zone the runtime knows (e.g. "Europe/Paris", "UTC"). */
-export function isTimeZone(zone: string): boolean {
-  if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(zone)) return false;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const timestamp = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time');
 const optionalTimestamp = timestamp.nullable().optional();

@@ -1,0 +1,88 @@
+/**
+ * The renderer's one door to main: the contract's methods, unwrapping the
+ * IPC envelope into a value or an ApiError { code, message, fix, fields }.
+ * `window.vault` comes from the preload (or, in the e2e tests, from
+ * page.exposeBinding); tests of components inject a fake with setApi.
+ */
+import type { ErrorCode, FieldError, VaultErrorJSON } from '../shared/core/errors';
+import type { IpcResult, VaultApi, VaultBridge, VaultMethod } from '../shared/core/ipc-contract';
+
+declare global {
+  interface Window {
+    vault?: VaultBridge;
+  }
+}
+
+/** A failure from main, as the screens show it. */
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly fix: string;
+  readonly fields: FieldError[];
+  constructor(error: VaultErrorJSON) {
+    super(error.message);
+    this.name = 'ApiError';
+    this.code = error.code;
+    this.fix = error.fix;
+    this.fields = error.fields ?? [];
+  }
+}
+
+/** Any thrown thing as an ApiError (a bridge that is missing or broke becomes INTERNAL). */
+export function asApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  return new ApiError({ code: 'INTERNAL', message: err instanceof Error ? err.message : String(err), fix: 'Restart cpw-vault.' });
+}
+
+function bridge(): VaultBridge {
+  if (!window.vault) throw new ApiError({ code: 'INTERNAL', message: 'The app bridge is missing.', fix: 'Start cpw-vault from its launcher.' });
+  return window.vault;
+}
+
+async function call<M extends VaultMethod>(method: M, ...args: Parameters<VaultApi[M]>): Promise<Awaited<ReturnType<VaultApi[M]>>> {
+  const fn = bridge()[method] as (...a: Parameters<VaultApi[M]>) => Promise<IpcResult<Awaited<ReturnType<VaultApi[M]>>>>;
+  const result = await fn(...args);
+  if (result.ok) return result.value;
+  throw new ApiError(result.error);
+}
+
+/** The contract over `window.vault`. */
+export const ipcApi = {
+  profileGet: () => call('profileGet'),
+  profileUpdate: (update) => call('profileUpdate', update),
+  credentialsList: () => call('credentialsList'),
+  credentialsSet: (request) => call('credentialsSet', request),
+  credentialsDelete: (ref) => call('credentialsDelete', ref),
+  credentialsReveal: (ref) => call('credentialsReveal', ref),
+  credentialsCopy: (ref) => call('credentialsCopy', ref),
+  workflowsValidate: () => call('workflowsValidate'),
+  migrationPickFile: () => call('migrationPickFile'),
+  migrationPlan: (request) => call('migrationPlan', request),
+  migrationApply: (request) => call('migrationApply', request),
+  runsList: (filter) => call('runsList', filter),
+  runsStats: () => call('runsStats'),
+  auditList: (filter) => call('auditList', filter),
+  doctor: () => call('doctor'),
+  openExternal: (url) => call('openExternal', url),
+} satisfies VaultApi;
+
+let current: VaultApi = ipcApi;
+
+/** The api the store uses. */
+export function getApi(): VaultApi {
+  return current;
+}
+
+/** Replaces the api (component tests pass a fake). */
+export function setApi(api: VaultApi): void {
+  current = api;
+}
+
+/** The path of a dropped file ("" outside the app). */
+export function pathForFile(file: File): string {
+  return window.vault?.pathForFile(file) ?? '';
+}
+
+/** Subscribes to "the profile changed on disk" (the CLI edited it). */
+export function onProfileChanged(listener: () => void): () => void {
+  return window.vault?.onProfileChanged(listener) ?? (() => {});
+}
