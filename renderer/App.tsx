@@ -32,7 +32,7 @@ export function App() {
     <>
       <header>
         <h1>cpw-vault</h1>
-        {a.screen !== 'onboarding' && <Nav />}
+        {a.booted && a.screen !== 'onboarding' && <Nav />}
       </header>
       <KeychainBanner />
       <main id="main" aria-label={screenTitle(a.screen)}>

@@ -1,11 +1,11 @@
 import { useShallow } from 'zustand/react/shallow';
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { sourceLabel, type CredentialView } from '../../shared/core/views';
 import { asApiError } from '../api';
 import { CredentialForm } from '../components/CredentialForm';
 import { ErrorNote, Loading, When } from '../components/common';
 import { useVault } from '../store';
-import { selectByService } from '../store/credentials-slice';
+import { groupByService } from '../store/credentials-slice';
 
 /** How long a revealed value stays on screen. */
 export const REVEAL_MS = 30_000;
@@ -71,7 +71,8 @@ function CredentialRow({ c }: { c: CredentialView }) {
 /** Credentials grouped by service: metadata, add/edit/delete, reveal (30 s), copy (cleared after 20 s), custom credentials. */
 export function Credentials() {
   const { credentialsLoading, credentialsError, loadCredentials } = useVault(useShallow((s) => ({ credentialsLoading: s.credentialsLoading, credentialsError: s.credentialsError, loadCredentials: s.loadCredentials })));
-  const groups = useVault(useShallow(selectByService));
+  const credentials = useVault((s) => s.credentials);
+  const groups = useMemo(() => groupByService(credentials), [credentials]);
   const [adding, setAdding] = useState(false);
   useEffect(() => void loadCredentials(), [loadCredentials]);
   if (credentialsError) return <ErrorNote error={credentialsError} onRetry={() => void loadCredentials()} />;

@@ -45,7 +45,8 @@ export const createAppSlice: StateCreator<VaultState, [], [], AppSlice> = (set, 
   boot: async () => {
     try {
       const doctor = await getApi().doctor();
-      set({ doctor, booted: true, bootError: null, screen: doctor.profile.kind === 'none' ? 'onboarding' : 'workflows' });
+      // Only the first run changes the screen: never undo a navigation made while booting.
+      set({ doctor, booted: true, bootError: null, ...(doctor.profile.kind === 'none' ? { screen: 'onboarding' as const } : {}) });
     } catch (err) {
       set({ booted: true, bootError: asApiError(err) });
     }

@@ -64,9 +64,12 @@ export const createCredentialsSlice: StateCreator<VaultState, [], [], Credential
 });
 
 // Selectors
-/** Credentials grouped by service, in catalog order. */
-export const selectByService = (s: VaultState): Array<[string, CredentialView[]]> => {
+/**
+ * Credentials grouped by service, in catalog order. A derivation, not a
+ * selector: it builds new arrays, so components memoise it on `credentials`.
+ */
+export function groupByService(credentials: CredentialView[]): Array<[string, CredentialView[]]> {
   const groups = new Map<string, CredentialView[]>();
-  for (const c of s.credentials) groups.set(c.service, [...(groups.get(c.service) ?? []), c]);
+  for (const c of credentials) groups.set(c.service, [...(groups.get(c.service) ?? []), c]);
   return [...groups];
-};
+}

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { nodeBundleOptions } from '../../scripts/node-bundle.mjs';
 import { buildCli, buildLibrary } from '../../scripts/build-cli.mjs';
+import { buildApp } from '../../scripts/build-app.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -26,8 +27,8 @@ export default async function setup(project: TestProject): Promise<void> {
   const outdir = join(root, 'node_modules', '.cache', 'cpw-vault-tests');
   mkdirSync(outdir, { recursive: true });
   const entries = readdirSync(join(root, 'tests', 'fixtures')).filter((f) => f.endsWith('.child.ts'));
-  // The CLI and library bundles under test are built from the current sources.
-  const bundles = Promise.all([buildCli(), buildLibrary()]);
+  // The CLI, library and app bundles under test are built from the current sources.
+  const bundles = Promise.all([buildCli(), buildLibrary(), buildApp({ quiet: true })]);
   await build({
     entryPoints: entries.map((f) => join(root, 'tests', 'fixtures', f)),
     outdir,

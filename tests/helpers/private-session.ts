@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { collect, fixture, type ChildResult } from './children';
@@ -31,6 +31,13 @@ export function inPrivateSession(
   options: { input?: string; env?: Record<string, string>; home?: TempHome; setup?: string } = {},
 ): Promise<ChildResult & { home: TempHome }> {
   const home = options.home ?? makeTempHome();
+  const child = inPrivateSessionSpawn(state, command, { ...options, home });
+  return collect(child, options.input ?? '').then((r) => ({ ...r, home }));
+}
+
+/** Like inPrivateSession, but returns the running child (stdin/stdout piped, stderr inherited). */
+export function inPrivateSessionSpawn(state: KeyringState, command: string[], options: { env?: Record<string, string>; home: TempHome; setup?: string }): ChildProcess {
+  const home = options.home;
   const data = join(home.root, 'xdg-data');
   const run = join(home.root, 'xdg-run');
   mkdirSync(data, { recursive: true });
@@ -53,8 +60,7 @@ export function inPrivateSession(
     const prepare = state === 'no-provider' ? '' : `${START_KEYRING}\n${options.setup ?? ''}\n${state === 'locked' ? LOCK : ''}`;
     argv = ['dbus-run-session', ...config, '--', 'bash', '-c', `${prepare}\nexec ${quoted}`];
   }
-  const child = spawn(argv[0]!, argv.slice(1), { env, cwd: home.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-  return collect(child, options.input ?? '').then((r) => ({ ...r, home }));
+  return spawn(argv[0]!, argv.slice(1), { env, cwd: home.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 /** Runs the vault-op fixture in a private session. */
