@@ -1,0 +1,97 @@
+import { CATALOG } from '../../shared/core/catalog';
+import type { VaultErrorJSON } from '../../shared/core/errors';
+import type { VaultApi, VaultMethod } from '../../shared/core/ipc-contract';
+import type { MigrationPlan } from '../../shared/core/migration-plan';
+import { createProfileTemplate } from '../../shared/core/profile-schema';
+import type { AuditEvent, RunRecord } from '../../shared/core/records';
+import type { CredentialView, DoctorReport, ProfileView } from '../../shared/core/views';
+import { WORKFLOW_NAMES, validateWorkflow } from '../../shared/core/workflows';
+import { ApiError } from '../../renderer/api';
+
+/**
+ * An in-memory VaultApi for component tests: real workflow logic over a map
+ * of values, with switches to hold a call (loading states) or fail it
+ * (error states). Secret values stay in `values`, never in what list returns.
+ */
+export class FakeApi implements VaultApi {
+  values = new Map<string, string>();
+  profileKind: ProfileView['kind'] = 'profile';
+  profile = createProfileTemplate(new Date('2026-01-01T00:00:00Z'), 'UTC');
+  keychainOk = true;
+  plan: { path: string; plan: MigrationPlan } | null = null;
+  runs: RunRecord[] = [];
+  audit: AuditEvent[] = [];
+  calls: Array<{ method: VaultMethod; args: unknown[] }> = [];
+  private failures = new Map<VaultMethod, VaultErrorJSON>();
+  private holds = new Map<VaultMethod, Promise<void>>();
+
+  /** Makes `method` fail with this error until cleared. */
+  fail(method: VaultMethod, error: Partial<VaultErrorJSON> = {}): void {
+    this.failures.set(method, { code: 'IO_ERROR', message: `${method} failed`, fix: 'Try again later.', ...error });
+  }
+
+  /** Holds `method` pending until the returned function is called. */
+  hold(method: VaultMethod): () => void {
+    let release!: () => void;
+    this.holds.set(method, new Promise((r) => (release = r)));
+    return () => {
+      this.holds.delete(method);
+      release();
+    };
+  }
+
+  private async run<T>(method: VaultMethod, args: unknown[], fn: () => T): Promise<T> {
+    this.calls.push({ method, args });
+    await this.holds.get(method);
+    const failure = this.failures.get(method);
+    if (failure) throw new ApiError(failure);
+    return fn();
+  }
+
+  private view(): CredentialView[] {
+    return CATALOG.map((e) => ({
+      id: e.id, service: e.service, key: e.key, label: e.label, secret: e.secret, custom: false, envVars: [...e.envVars], formatHint: e.format.hint,
+      ...(e.url ? { url: e.url } : {}), stored: this.values.has(e.id), source: this.values.has(e.id) ? { kind: 'keychain' as const } : null,
+      ...(this.values.has(e.id) ? { meta: { created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', hint: '••••', storage: 'keychain' as const } } : {}),
+    }));
+  }
+
+  profileGet = () => this.run('profileGet', [], () => ({ path: '/home/u/.cp-whisperx/user.profile', kind: this.profileKind, profile: this.profile }));
+  profileUpdate: VaultApi['profileUpdate'] = (update) => this.run('profileUpdate', [update], () => {
+    this.profile = { ...this.profile, user: { ...this.profile.user, ...update.user }, preferences: { ...this.profile.preferences, ...(update.preferences as object) } };
+    this.profileKind = 'profile';
+    return { path: '/home/u/.cp-whisperx/user.profile', kind: 'profile' as const, profile: this.profile };
+  });
+  credentialsList = () => this.run('credentialsList', [], () => this.view());
+  credentialsSet: VaultApi['credentialsSet'] = (r) => this.run('credentialsSet', [r], () => {
+    const e = CATALOG.find((c) => c.id === `${r.service}.${r.key}`);
+    if (e && !e.format.pattern.test(r.value) && !r.acceptFormatWarning) throw new ApiError({ code: 'CREDENTIAL_FORMAT', message: `This does not look like a ${e.label}.`, fix: 'Save anyway' });
+    this.values.set(`${r.service}.${r.key}`, r.value);
+    return { meta: { created_at: 'x', updated_at: 'x', hint: '••••', storage: 'keychain' as const } };
+  });
+  credentialsDelete: VaultApi['credentialsDelete'] = (ref) => this.run('credentialsDelete', [ref], () => this.values.delete(`${ref.service}.${ref.key}`));
+  credentialsReveal: VaultApi['credentialsReveal'] = (ref) => this.run('credentialsReveal', [ref], () => this.values.get(`${ref.service}.${ref.key}`) ?? '');
+  credentialsCopy: VaultApi['credentialsCopy'] = (ref) => this.run('credentialsCopy', [ref], () => ({ clearsAfterMs: 20_000 }));
+  workflowsValidate = () => this.run('workflowsValidate', [], () => WORKFLOW_NAMES.map((w) => validateWorkflow(w, (id) => this.values.has(id), 'openai')));
+  migrationPickFile = () => this.run('migrationPickFile', [], () => '/picked/secrets.json');
+  migrationPlan: VaultApi['migrationPlan'] = (r) => this.run('migrationPlan', [r], () => this.plan);
+  migrationApply: VaultApi['migrationApply'] = (r) => this.run('migrationApply', [r], () => ({
+    ok: true, imported: this.plan?.plan.counts.apply ?? 0, rows: [], backup: '/x/secrets.json.backup-1',
+    plaintextLeft: r.removePlaintext ? [] : ['/x/secrets.json', '/x/secrets.json.backup-1'], removed: r.removePlaintext ? ['/x/secrets.json'] : [],
+  }));
+  runsList: VaultApi['runsList'] = (f) => this.run('runsList', [f], () => this.runs.filter((r) => !f.status || r.status === f.status));
+  runsStats = () => this.run('runsStats', [], () => ({
+    total: this.runs.length,
+    by_status: { pending: 0, running: 0, succeeded: this.runs.filter((r) => r.status === 'succeeded').length, failed: this.runs.filter((r) => r.status === 'failed').length },
+    by_workflow: {},
+    success_rate: this.runs.length ? this.runs.filter((r) => r.status === 'succeeded').length / this.runs.length : null,
+  }));
+  auditList: VaultApi['auditList'] = (f) => this.run('auditList', [f], () => this.audit.filter((a) => !f.event || a.event === f.event));
+  doctor = () => this.run('doctor', [], (): DoctorReport => ({
+    ok: this.keychainOk,
+    profile: { path: '/home/u/.cp-whisperx/user.profile', kind: this.profileKind, mode: '0600', dir_mode: '0700', version: '2.0', problems: [] },
+    keychain: this.keychainOk ? { ok: true, backend: 'fake' } : { ok: false, backend: 'fake', code: 'KEYCHAIN_LOCKED', message: 'The keychain is locked.', fix: 'Unlock it in Passwords and Keys.' },
+    workflows: [],
+  }));
+  openExternal: VaultApi['openExternal'] = (url) => this.run('openExternal', [url], () => undefined);
+}
