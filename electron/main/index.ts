@@ -50,9 +50,8 @@ function serveRenderer(root: string): void {
 async function start(): Promise<void> {
   const vault = await openVault({ caller: 'app', flushOnExit: false });
   const runs = new RunHistory(besideProfile(vault.paths, 'runs.json'), vault.paths.dedicatedDir);
-  const openExternal = (url: string) => {
-    if (isAllowedExternal(url)) void shell.openExternal(url);
-  };
+  // Every shell.openExternal call checks the allowlist on the same line (tests/electron/security.test.ts holds us to it).
+  const openExternal = (url: string) => void (isAllowedExternal(url) && shell.openExternal(url));
   const handlers = guardHandlers(
     createHandlers({
       vault,
@@ -64,7 +63,7 @@ async function start(): Promise<void> {
           return r.canceled ? null : (r.filePaths[0] ?? null);
         },
       },
-      external: { open: (url) => shell.openExternal(url) },
+      external: { open: async (url) => void (isAllowedExternal(url) && (await shell.openExternal(url))) },
       scheduler: { setTimeout: (fn, ms) => setTimeout(fn, ms) },
       cwd: process.cwd(),
       env: process.env,
@@ -76,7 +75,7 @@ async function start(): Promise<void> {
   app.on('web-contents-created', (_event, contents) => hardenContents(contents, openExternal));
   serveRenderer(join(__dirname, 'renderer'));
 
-  mainWindow = new BrowserWindow(windowOptions(join(__dirname, 'preload.cjs')));
+  mainWindow = new BrowserWindow(windowOptions(join(__dirname, 'preload.js')));
   mainWindow.once('ready-to-show', () => mainWindow?.show());
   mainWindow.on('closed', () => (mainWindow = undefined));
   await mainWindow.loadURL(START_URL);

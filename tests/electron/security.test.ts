@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { CONTENT_SECURITY_POLICY, START_URL, denyAllPermissions, hardenContents, windowOptions } from '../../electron/main/window';
 import { EXTERNAL_HOSTS, isAllowedExternal, isAppUrl } from '../../electron/main/url-policy';
@@ -85,5 +87,15 @@ describe('webContents hardening', () => {
     request!(null, 'media', cb);
     expect(cb).toHaveBeenCalledWith(false);
     expect(check!()).toBe(false);
+  });
+});
+
+describe('shell.openExternal call sites', () => {
+  it('every one in electron/ checks the allowlist on the same line (the reviewed Electronegativity suppression relies on it)', () => {
+    const dir = resolve(import.meta.dirname, '../../electron');
+    const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    const sites = files.flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l.includes('shell.openExternal(')).map((l) => [f, l.trim()]));
+    expect(sites.length).toBeGreaterThan(0);
+    for (const [file, line] of sites) expect(`${file}: ${line}`).toMatch(/isAllowedExternal\(url\) && .*shell\.openExternal\(url\)/);
   });
 });
