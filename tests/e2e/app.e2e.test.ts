@@ -133,7 +133,13 @@ describe('the desktop UI in real Chromium, over the real handlers, vault and key
     const t = makeTempHome();
     await cli(t, ['set', 'huggingface', 'token'], { input: HF });
     const { page, close } = await session(t, {}, 'dark');
-    await page.getByRole('button', { name: 'Profile' }).click();
+    // Keyboard only: Tab through the navigation to Profile, with a visible focus ring, and press Enter.
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    for (let i = 0; i < 4; i++) await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Profile');
+    expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).toBe('solid');
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Save profile' }).waitFor();
     await page.getByLabel('Name').fill('Ada Lovelace');
     await page.getByLabel('Job title').fill('Analyst');
     await page.getByLabel('Time zone').selectOption('Europe/London');
