@@ -1,4 +1,4 @@
-import { closeSync, constants, copyFileSync, existsSync, fchmodSync, fstatSync, openSync, readdirSync, readSync, rmSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, existsSync, fchmodSync, fstatSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { catalogEntry, type CredentialId } from '../core/catalog';
@@ -10,7 +10,7 @@ import { MAX_SOURCE_BYTES, parseDotenv, parseHfTokenFile, parseJsonSource, type 
 import type { CredentialMeta, Profile } from '../core/profile-schema';
 import { maskedHint, registerSecret } from '../core/redact';
 import { LEGACY_SECRETS_PATH } from './profile-paths';
-import { ensurePrivateDir, ioError } from './secure-fs';
+import { ensurePrivateDir, ioError, readAllText } from './secure-fs';
 import type { Vault } from './vault';
 
 /** Where the HuggingFace CLI keeps its token: $HF_HOME/token, else ~/.cache/huggingface/token. */
@@ -33,14 +33,7 @@ function readSourceText(path: string): string {
     const s = fstatSync(fd);
     if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `${path} is not a regular file.`, 'Point --from at a secrets file.');
     if (s.size > MAX_SOURCE_BYTES) throw new VaultError('INVALID_ARGUMENT', `${path} is ${s.size} bytes; migration sources are at most ${MAX_SOURCE_BYTES} bytes.`, 'Check that this is the right file.');
-    const buf = Buffer.alloc(s.size);
-    let n = 0;
-    while (n < s.size) {
-      const r = readSync(fd, buf, n, s.size - n, n);
-      if (r === 0) break;
-      n += r;
-    }
-    return buf.subarray(0, n).toString('utf8');
+    return readAllText(fd, s.size);
   } catch (err) {
     if (err instanceof VaultError) throw err;
     throw ioError(err, path);

@@ -75,17 +75,22 @@ export function readSecureFile(path: string, options: SecureReadOptions): { text
     if (s.mode & 0o044) options.warn(`${path} is readable by other users (mode ${modeString(s.mode)}). Run: chmod 600 ${path}`);
     const max = options.maxBytes ?? MAX_FILE_BYTES;
     if (s.size > max) throw new VaultError('PROFILE_TOO_LARGE', `${path} is ${s.size} bytes, over the ${max}-byte limit.`, 'Check that this is the right file.');
-    const buf = Buffer.alloc(s.size);
-    let read = 0;
-    while (read < s.size) {
-      const n = readSync(fd, buf, read, s.size - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    return { text: buf.subarray(0, read).toString('utf8'), stamp: { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs } };
+    return { text: readAllText(fd, s.size), stamp: { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs } };
   } finally {
     closeSync(fd);
   }
+}
+
+/** Reads `size` bytes of an open file as UTF-8 (fewer if it shrank meanwhile). */
+export function readAllText(fd: number, size: number): string {
+  const buf = Buffer.alloc(size);
+  let read = 0;
+  while (read < size) {
+    const n = readSync(fd, buf, read, size - read, read);
+    if (n === 0) break;
+    read += n;
+  }
+  return buf.subarray(0, read).toString('utf8');
 }
 
 export function modeString(mode: number): string {

@@ -3,20 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { VaultError } from '../../shared/core/errors';
 import { planMigration, type StoredComparison } from '../../shared/core/migration-plan';
 import { customTargetFor, parseDotenv, parseHfTokenFile, parseJsonSource } from '../../shared/core/migration-sources';
+import { thrown } from '../helpers/errors';
 
 const HF = `hf_${'Mig1'.repeat(9)}`;
 const TMDB = '0123456789abcdef0123456789abcdef';
 const absent = (): StoredComparison => 'absent';
-
-function thrown(fn: () => unknown): VaultError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof VaultError) return err;
-    throw err;
-  }
-  throw new Error('expected a VaultError');
-}
 
 describe('sources', () => {
   it('maps every seed secrets.json key and every catalog env var name, case-insensitively', () => {

@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { VaultError } from '../../shared/core/errors';
 import { applyProfileUpdate, parseProfile } from '../../shared/core/profile-parse';
 import { PROFILE_VERSION, createProfileTemplate } from '../../shared/core/profile-schema';
 import { UPGRADE_STEPS } from '../../shared/core/profile-upgrade';
+import { thrown } from '../helpers/errors';
 
 const now = new Date('2026-02-03T04:05:06Z');
-
-function codeOf(fn: () => unknown): VaultError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof VaultError) return err;
-    throw err;
-  }
-  throw new Error('expected a VaultError');
-}
 
 const seed10 = () => ({
   version: '1.0',
@@ -58,7 +48,7 @@ describe('parsing and upgrading', () => {
   it('recognises a seed 1.0 file holding plaintext secrets as a migration source', () => {
     const doc = seed10();
     doc.credentials.huggingface.token = 'hf_PLAINTEXTPLAINTEXTPLAINTEXT1234';
-    const e = codeOf(() => parseProfile(doc));
+    const e = thrown(() => parseProfile(doc));
     expect(e.code).toBe('PROFILE_PLAINTEXT');
     expect(e.message).toContain('huggingface.token');
     expect(e.message).not.toContain('PLAINTEXT1234');
@@ -85,7 +75,7 @@ describe('parsing and upgrading', () => {
     [{ version: '2.0', credentials: {}, user: { avatar_url: 'http://x.example/a.png' } }, 'PROFILE_INVALID', 'user.avatar_url'],
     [{ version: '2.0', credentials: {}, preferences: { ai_provider: 'skynet' } }, 'PROFILE_INVALID', 'preferences.ai_provider'],
   ])('rejects %j with %s at field %s', (doc, code, field) => {
-    const e = codeOf(() => parseProfile(doc));
+    const e = thrown(() => parseProfile(doc));
     expect(e.code).toBe(code);
     if (field !== undefined) expect(e.fields?.map((f) => f.path)).toContain(field);
   });
@@ -102,12 +92,12 @@ describe('profile updates', () => {
 
   it('reports every bad field by path and changes nothing', () => {
     const p0 = base();
-    const e = codeOf(() => applyProfileUpdate(p0, { user: { email: 'x', timezone: 'Nowhere/City', created_at: 'x' }, preferences: { enable_cost_tracking: 'yes' } }, now));
+    const e = thrown(() => applyProfileUpdate(p0, { user: { email: 'x', timezone: 'Nowhere/City', created_at: 'x' }, preferences: { enable_cost_tracking: 'yes' } }, now));
     expect(e.code).toBe('INVALID_ARGUMENT');
     expect(e.fields!.map((f) => f.path).sort()).toEqual(['preferences.enable_cost_tracking', 'user.created_at', 'user.email', 'user.timezone']);
-    const e2 = codeOf(() => applyProfileUpdate(p0, { user: { email: 'x', timezone: 'Nowhere/City' } }, now));
+    const e2 = thrown(() => applyProfileUpdate(p0, { user: { email: 'x', timezone: 'Nowhere/City' } }, now));
     expect(e2.fields!.map((f) => f.path).sort()).toEqual(['user.email', 'user.timezone']);
-    expect(codeOf(() => applyProfileUpdate(p0, { user: 'name=Ada' }, now)).fields).toEqual([{ path: 'user', message: 'must be an object of fields' }]);
+    expect(thrown(() => applyProfileUpdate(p0, { user: 'name=Ada' }, now)).fields).toEqual([{ path: 'user', message: 'must be an object of fields' }]);
     expect(p0).toEqual(base());
   });
 

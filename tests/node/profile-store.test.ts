@@ -1,34 +1,14 @@
 import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { VaultError } from '../../shared/core/errors';
 import { ProfileStore } from '../../shared/node/profile-store';
 import { makeTempHome } from '../helpers/temp';
+import { rejected, thrown } from '../helpers/errors';
 
 function storeFor(t: ReturnType<typeof makeTempHome>, extra: Partial<ConstructorParameters<typeof ProfileStore>[0]> = {}) {
   const warnings: string[] = [];
   const store = new ProfileStore({ homeDir: t.home, cwd: t.cwd, env: {}, warn: (m) => warnings.push(m), ...extra });
   return { store, warnings };
-}
-
-async function rejected(p: Promise<unknown>): Promise<VaultError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof VaultError) return err;
-    throw err;
-  }
-  throw new Error('expected a VaultError');
-}
-
-function thrown(fn: () => unknown): VaultError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof VaultError) return err;
-    throw err;
-  }
-  throw new Error('expected a VaultError');
 }
 
 const mode = (p: string) => statSync(p).mode & 0o777;

@@ -7,6 +7,7 @@ import { writeSecureFile } from '../../shared/node/secure-fs';
 import { Vault, type VaultOptions } from '../../shared/node/vault';
 import { MemorySecretStore } from '../fakes/memory-secret-store';
 import { makeTempHome } from '../helpers/temp';
+import { rejected } from '../helpers/errors';
 
 const HF = `hf_${'A1b2'.repeat(9)}`;
 const HF2 = `hf_${'Z9y8'.repeat(9)}`;
@@ -30,16 +31,6 @@ function setup(options: Partial<VaultOptions> = {}) {
     ...options,
   });
   return { t, vault, secrets, warnings, writes, tick: (ms: number) => (clock += ms) };
-}
-
-async function fails(p: Promise<unknown>): Promise<VaultError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof VaultError) return err;
-    throw err;
-  }
-  throw new Error('expected a VaultError');
 }
 
 describe('Vault credentials', () => {
@@ -73,7 +64,7 @@ describe('Vault credentials', () => {
 
   it('a format mismatch is a warning the caller must accept', async () => {
     const { t, vault, secrets } = setup();
-    const e = await fails(vault.setCredential('tmdb', 'api_key', 'not-a-tmdb-key-value'));
+    const e = await rejected(vault.setCredential('tmdb', 'api_key', 'not-a-tmdb-key-value'));
     expect(e.code).toBe('CREDENTIAL_FORMAT');
     expect(e.message).toMatch(/32 hexadecimal/);
     expect(e.message + e.fix).not.toContain('not-a-tmdb-key-value');
@@ -92,7 +83,7 @@ describe('Vault credentials', () => {
     [42, 'CREDENTIAL_INVALID'],
   ])('refuses a bad value (%#) with %s and writes nothing', async (value, code) => {
     const { t, vault, secrets } = setup();
-    const e = await fails(vault.setCredential('huggingface', 'token', value));
+    const e = await rejected(vault.setCredential('huggingface', 'token', value));
     expect(e.code).toBe(code);
     if (typeof value === 'string' && value.trim()) expect(e.message).not.toContain(value.trim().slice(0, 20));
     expect(secrets.items.size).toBe(0);
@@ -101,7 +92,7 @@ describe('Vault credentials', () => {
 
   it.each([['Hugging', 'token'], ['huggingface', 'to ken'], ['../x', 'y'], ['a', '']])('refuses the name %s %s', async (s, k) => {
     const { vault } = setup();
-    expect((await fails(vault.setCredential(s, k, HF))).code).toBe('INVALID_ARGUMENT');
+    expect((await rejected(vault.setCredential(s, k, HF))).code).toBe('INVALID_ARGUMENT');
   });
 
   it('keeps the non-secret organization id in the profile slot, not the keychain', async () => {
@@ -120,7 +111,7 @@ describe('Vault credentials', () => {
     expect(secrets.items.get('deepl.api_key')).toBe('stored-value-123');
     const view = vault.listCredentials().find((c) => c.id === 'deepl.api_key')!;
     expect(view).toMatchObject({ custom: true, label: 'DeepL', envVars: ['MY_DEEPL_KEY'], source: { kind: 'env', name: 'MY_DEEPL_KEY' } });
-    expect((await fails(vault.setCredential('other', 'key', 'v', { envVar: 'lower-case' }))).code).toBe('INVALID_ARGUMENT');
+    expect((await rejected(vault.setCredential('other', 'key', 'v', { envVar: 'lower-case' }))).code).toBe('INVALID_ARGUMENT');
   });
 
   it('lists metadata for every catalog credential and never a value', async () => {
@@ -163,8 +154,8 @@ describe('Vault credentials', () => {
     await vault.setCredential('huggingface', 'token', HF);
     const before = readFileSync(t.profile);
     secrets.failWith = 'KEYCHAIN_LOCKED';
-    expect((await fails(vault.getCredential('huggingface', 'token'))).code).toBe('KEYCHAIN_LOCKED');
-    const e = await fails(vault.setCredential('huggingface', 'token', HF2));
+    expect((await rejected(vault.getCredential('huggingface', 'token'))).code).toBe('KEYCHAIN_LOCKED');
+    const e = await rejected(vault.setCredential('huggingface', 'token', HF2));
     expect(e.code).toBe('KEYCHAIN_LOCKED');
     expect(e.fix).toMatch(/unlock/i);
     expect(readFileSync(t.profile)).toEqual(before);
@@ -178,7 +169,7 @@ describe('Vault credentials', () => {
     writeFileSync(join(t.cwd, 'config', 'secrets.json'), JSON.stringify({ hf_token: HF }), { mode: 0o600 });
     expect(await vault.getCredential('huggingface', 'token')).toMatchObject({ value: HF, source: { kind: 'legacy' } });
     expect((await vault.validateWorkflow('transcribe')).ready).toBe(true);
-    expect((await fails(vault.setCredential('tmdb', 'api_key', TMDB))).code).toBe('PROFILE_READ_ONLY');
+    expect((await rejected(vault.setCredential('tmdb', 'api_key', TMDB))).code).toBe('PROFILE_READ_ONLY');
   });
 });
 
@@ -211,7 +202,7 @@ describe('workflows through the vault', () => {
     await vault.setCredential('huggingface', 'token', HF);
     await vault.setCredential('tmdb', 'api_key', TMDB);
     expect((await vault.validateWorkflow('subtitle', { verify: true })).ready).toBe(true);
-    const e = await fails(vault.validateWorkflow('transcode'));
+    const e = await rejected(vault.validateWorkflow('transcode'));
     expect(e.code).toBe('WORKFLOW_UNKNOWN');
     expect(e.fix).toContain('transcribe, translate, subtitle, diarize, summarize');
   });
@@ -228,7 +219,7 @@ describe('workflows through the vault', () => {
     const { vault } = setup();
     await vault.setCredential('huggingface', 'token', HF);
     expect(await vault.workflowEnv('transcribe')).toEqual({ HF_TOKEN: HF, HUGGING_FACE_HUB_TOKEN: HF });
-    const e = await fails(vault.workflowEnv('subtitle'));
+    const e = await rejected(vault.workflowEnv('subtitle'));
     expect(e.code).toBe('WORKFLOW_NOT_READY');
     expect(e.message).toContain('TMDB API key');
     expect(e.message).toContain('cpw-vault set tmdb api_key');
