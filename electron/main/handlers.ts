@@ -32,8 +32,12 @@ export type Handlers = { [M in VaultMethod]: (...args: Parameters<VaultApi[M]>) 
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** Names a migration source may have when the path comes from the renderer (a dropped file). */
-const SOURCE_NAMES = /^(secrets\.json|user\.profile|token|\.env(\..+)?|.+\.env|.+\.json)$/;
+/**
+ * Names a migration source may have when its path comes from the renderer (a
+ * dropped file). Anything else must be chosen in main's own file dialog, so a
+ * compromised page cannot make main read arbitrary files.
+ */
+const SOURCE_NAMES = /^(secrets\.json|user\.profile|token|\.env(\..+)?|.+\.env)$/;
 
 /**
  * The handler object, typed from the contract: a missing or mistyped handler

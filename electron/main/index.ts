@@ -37,7 +37,12 @@ if (!app.requestSingleInstanceLock()) {
 function serveRenderer(root: string): void {
   protocol.handle(APP_SCHEME, async (request) => {
     const url = new URL(request.url);
-    const file = normalize(join(root, decodeURIComponent(url.pathname)));
+    let file: string;
+    try {
+      file = normalize(join(root, decodeURIComponent(url.pathname)));
+    } catch {
+      return new Response('bad request', { status: 400 }); // malformed percent-encoding
+    }
     if (url.hostname !== APP_HOST || !file.startsWith(root + sep)) return new Response('not found', { status: 404 });
     const response = await net.fetch(pathToFileURL(file).toString());
     const headers = new Headers(response.headers);
