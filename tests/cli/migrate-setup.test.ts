@@ -61,6 +61,15 @@ describe('cpw-vault migrate', () => {
     expect(filesContaining(t.root, HF)).toEqual([]);
   });
 
+  it('long runs report progress on stderr', async () => {
+    const t = makeTempHome();
+    secretsJson(t, { hf_token: HF, tmdb_api_key: TMDB, openai_api_key: OPENAI, pyannote_token: HF, anthropic_api_key: `sk-ant-${'n'.repeat(30)}`, google_api_key: `AIza${'q'.repeat(35)}` });
+    const r = await cli(t, ['migrate', '--yes']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/\[1\/6\] huggingface\.token\n/);
+    expect(r.stderr).toMatch(/\[6\/6\] google\.api_key\n/);
+  });
+
   it('bad input: invalid JSON names the line and column, exit 2, nothing changed', async () => {
     const t = makeTempHome();
     const path = join(t.cwd, 'broken.json');

@@ -42,6 +42,13 @@ describe('Workflows screen', () => {
     expect(alert.textContent).toContain('Fix: Unlock it.');
   });
 
+  it('empty: says so', async () => {
+    const { api, show } = withFakeApi();
+    api.workflowsValidate = async () => [];
+    show(<Workflows />);
+    expect(await screen.findByText('No workflows to show.')).toBeTruthy();
+  });
+
   it('ready when the key is there', async () => {
     const { api, show } = withFakeApi();
     api.values.set('huggingface.token', HF);
@@ -52,10 +59,26 @@ describe('Workflows screen', () => {
 });
 
 describe('Credentials screen', () => {
-  it('loading, error and the grouped list without values', async () => {
+  it('loading, then the list grouped by service, without values', async () => {
     const { api, show } = withFakeApi();
-    api.fail('credentialsList');
+    api.values.set('huggingface.token', HF);
+    const release = api.hold('credentialsList');
     show(<Credentials />);
+    expect(screen.getByRole('status').textContent).toBe('Loading credentials…');
+    release();
+    expect(await screen.findByRole('region', { name: 'huggingface' })).toBeTruthy();
+    expect(screen.getByRole('region', { name: 'vimeo' })).toBeTruthy();
+    expect(document.body.textContent).not.toContain(HF);
+  });
+
+  it('empty and error', async () => {
+    const { api, show } = withFakeApi();
+    api.credentialsList = async () => [];
+    show(<Credentials />);
+    expect(await screen.findByText('No credentials yet.')).toBeTruthy();
+    const failing = withFakeApi();
+    failing.api.fail('credentialsList');
+    failing.show(<Credentials />);
     expect((await screen.findByRole('alert')).textContent).toContain('credentialsList failed');
   });
 
@@ -101,9 +124,12 @@ describe('Credentials screen', () => {
 });
 
 describe('Migration screen', () => {
-  it('empty: nothing found', async () => {
-    const { show } = withFakeApi();
+  it('loading, then empty: nothing found', async () => {
+    const { api, show } = withFakeApi();
+    const release = api.hold('migrationPlan');
     show(<Migration />);
+    expect(screen.getByRole('status').textContent).toBe('Loading the plan…');
+    release();
     expect(await screen.findByText(/No plaintext secrets found/)).toBeTruthy();
   });
 
@@ -192,8 +218,15 @@ describe('Activity screen', () => {
     expect(within(auditTable).getByText('credential_read')).toBeTruthy();
   });
 
-  it('error', async () => {
+  it('loading and error', async () => {
     const { api, show } = withFakeApi();
+    const release = api.hold('runsStats');
+    show(<Activity />);
+    expect(screen.getByRole('status').textContent).toBe('Loading activity…');
+    release();
+    await screen.findByText(/No runs yet/);
+    cleanup();
+    useVault.setState(initialState());
     api.fail('runsStats');
     show(<Activity />);
     expect((await screen.findByRole('alert')).textContent).toContain('runsStats failed');
