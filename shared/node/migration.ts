@@ -7,11 +7,11 @@ import { planMigration, type ApplyResult, type MigrationPlan, type PlanChoices, 
 
 export type { ApplyResult, RowResult } from '../core/migration-plan';
 import { MAX_SOURCE_BYTES, parseDotenv, parseHfTokenFile, parseJsonSource, type ParsedSource } from '../core/migration-sources';
-import type { CredentialMeta, Profile } from '../core/profile-schema';
-import { maskedHint, registerSecret } from '../core/redact';
+import type { Profile } from '../core/profile-schema';
+import { registerSecret } from '../core/redact';
 import { LEGACY_SECRETS_PATH } from './profile-paths';
 import { ensurePrivateDir, ioError, readAllText } from './secure-fs';
-import type { Vault } from './vault';
+import { withCredential, type Vault } from './vault';
 
 /** Where the HuggingFace CLI keeps its token: $HF_HOME/token, else ~/.cache/huggingface/token. */
 export function hfTokenPath(env: Readonly<Record<string, string | undefined>>, home = homedir()): string {
@@ -228,20 +228,8 @@ function removeIfAllMigrated(result: ApplyResult, remove: boolean): ApplyResult 
 
 /** Writes one secret, verifies it by reading it back, and returns the profile with its metadata. */
 async function writeOne(vault: Vault, profile: Profile, id: CredentialId, value: string, envVar: string | undefined, now: Date, written: Array<{ id: CredentialId; previous: string | undefined }>): Promise<Profile> {
-  const stamp = now.toISOString();
-  const entry = catalogEntry(id);
-  const old = profile.credential_metadata[id];
-  const meta: CredentialMeta = {
-    ...old, created_at: old?.created_at ?? stamp, updated_at: stamp,
-    hint: entry?.secret === false ? value.slice(0, 16) : maskedHint(value),
-    storage: entry?.secret === false ? 'profile' : 'keychain',
-    ...(entry ? {} : { custom: true, env_var: envVar! }),
-  };
-  const next: Profile = { ...profile, credential_metadata: { ...profile.credential_metadata, [id]: meta } };
-  if (entry?.secret === false) {
-    const section = { ...next[entry.section], [entry.service]: { ...next[entry.section][entry.service], [entry.key]: value } };
-    return { ...next, [entry.section]: section };
-  }
+  const next = withCredential(profile, id, value, now, { envVar: catalogEntry(id) ? undefined : envVar });
+  if (catalogEntry(id)?.secret === false) return next;
   const previous = await vault.secrets.get(id);
   written.push({ id, previous });
   await vault.secrets.set(id, value);

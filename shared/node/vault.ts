@@ -80,24 +80,12 @@ export class Vault extends VaultReader {
     let meta!: CredentialMeta;
     try {
       await this.store.update(async (profile) => {
-        const stamp = this.now().toISOString();
-        const old = profile.credential_metadata[id];
-        meta = {
-          ...old,
-          ...(options.label !== undefined ? { label: options.label } : {}),
-          created_at: old?.created_at ?? stamp,
-          updated_at: stamp,
-          hint: inKeychain ? maskedHint(clean) : clean.slice(0, 16),
-          storage: inKeychain ? 'keychain' : 'profile',
-          ...(envVar ? { custom: true, env_var: envVar } : {}),
-        };
-        let next: Profile = { ...profile, credential_metadata: { ...profile.credential_metadata, [id]: meta } };
+        const next = withCredential(profile, id, clean, this.now(), { envVar, label: options.label });
+        meta = next.credential_metadata[id]!;
         if (inKeychain) {
           previous = await this.secrets.get(id);
           await this.secrets.set(id, clean);
           wroteKeychain = true;
-        } else {
-          next = withSlot(next, id, clean);
         }
         return next;
       });
@@ -218,6 +206,29 @@ function checkedEnvVar(name: unknown): string {
 function slotValue(profile: Profile, id: CredentialId): unknown {
   const e = catalogEntry(id)!;
   return profile[e.section][e.service]?.[e.key] ?? '';
+}
+
+/**
+ * `profile` with the metadata of credential `id` set for `value` (created
+ * kept, updated now, masked hint, storage, custom env var) and, for a
+ * non-secret, the value in its profile slot. Secret values are never put in
+ * the profile: the caller writes them to the keychain.
+ */
+export function withCredential(profile: Profile, id: CredentialId, value: string, now: Date, extra: { envVar?: string | undefined; label?: string | undefined } = {}): Profile {
+  const stamp = now.toISOString();
+  const inKeychain = catalogEntry(id)?.secret !== false;
+  const old = profile.credential_metadata[id];
+  const meta: CredentialMeta = {
+    ...old,
+    ...(extra.label !== undefined ? { label: extra.label } : {}),
+    created_at: old?.created_at ?? stamp,
+    updated_at: stamp,
+    hint: inKeychain ? maskedHint(value) : value.slice(0, 16),
+    storage: inKeychain ? 'keychain' : 'profile',
+    ...(extra.envVar ? { custom: true, env_var: extra.envVar } : {}),
+  };
+  const next: Profile = { ...profile, credential_metadata: { ...profile.credential_metadata, [id]: meta } };
+  return inKeychain ? next : withSlot(next, id, value);
 }
 
 function withSlot(profile: Profile, id: CredentialId, value: string): Profile {
