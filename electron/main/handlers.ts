@@ -6,8 +6,8 @@ import type { IpcResult, MigrationRequest, VaultApi, VaultMethod } from '../../s
 import { ARG_SCHEMAS } from '../../shared/core/ipc-schemas';
 import { fieldErrors } from '../../shared/core/profile-parse';
 import { runDoctor } from '../../shared/node/doctor';
-import { applyMigration, findDefaultSource, planFor, readSource } from '../../shared/node/migration';
-import type { RunHistory } from '../../shared/node/run-history';
+import { applyMigration, findDefaultSource, planFor, readSource } from '../../shared/node/migration/apply';
+import type { RunHistory } from '../../shared/node/records/run-history';
 import type { Vault } from '../../shared/node/vault';
 import type { ClipboardPort, DialogPort, ExternalPort, SchedulerPort } from './ports';
 import { isAllowedExternal, isAppUrl } from './url-policy';

@@ -7,9 +7,9 @@ import { app, BrowserWindow, clipboard, dialog, ipcMain, net, protocol, session,
 import { join, normalize, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CHANNELS, EVENTS, type VaultMethod } from '../../shared/core/ipc-contract';
-import { besideProfile } from '../../shared/node/profile-paths';
-import { watchProfile } from '../../shared/node/profile-watch';
-import { RunHistory } from '../../shared/node/run-history';
+import { besideProfile } from '../../shared/node/profile/paths';
+import { watchProfile } from '../../shared/node/profile/watch';
+import { RunHistory } from '../../shared/node/records/run-history';
 import { openVault } from '../../shared/node/vault';
 import { createHandlers, guardHandlers } from './handlers';
 import { APP_HOST, APP_SCHEME, isAllowedExternal } from './url-policy';

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { catalogEntry, credentialId, ENV_VAR_NAME, KEY_NAME, SERVICE_NAME } from '../../shared/core/catalog';
+import { catalogEntry } from '../../shared/core/catalog';
+import { credentialId, ENV_VAR_NAME, KEY_NAME, SERVICE_NAME } from '../../shared/core/credential';
 import { asApiError, getApi, type ApiError } from '../api';
 import { useVault } from '../store';
 import { ErrorNote, Field, SecretInput } from './common';

@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import type { PathInputs } from '../node/profile-paths';
+import type { PathInputs } from '../node/profile/paths';
 import { createContext } from './context';
 import { EXIT, reportError } from './exit-codes';
 import { processIO, type CliIO } from './io';
@@ -38,7 +38,7 @@ export async function main(argv: string[], io: CliIO = processIO(terminalPrompts
  * load the profile writer itself). Best effort.
  */
 export async function recordUse(inputs: PathInputs, ids: string[]): Promise<void> {
-  const [{ ProfileStore }, { UsageTracker }] = await Promise.all([import('../node/profile-store'), import('../node/usage-tracker')]);
+  const [{ ProfileStore }, { UsageTracker }] = await Promise.all([import('../node/profile/store'), import('../node/records/usage-tracker')]);
   const store = new ProfileStore(inputs);
   const tracker = new UsageTracker(() => new Date());
   await store.update((p) => {

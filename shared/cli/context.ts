@@ -1,4 +1,4 @@
-import type { RunHistory } from '../node/run-history';
+import type { RunHistory } from '../node/records/run-history';
 import type { Vault } from '../node/vault';
 import type { CliIO } from './io';
 
@@ -32,7 +32,7 @@ export function createContext(io: CliIO, globals: GlobalOptions): CliContext {
     globals,
     vault: openOnce,
     runs: async () => {
-      const [{ RunHistory }, { besideProfile }, v] = await Promise.all([import('../node/run-history'), import('../node/profile-paths'), openOnce()]);
+      const [{ RunHistory }, { besideProfile }, v] = await Promise.all([import('../node/records/run-history'), import('../node/profile/paths'), openOnce()]);
       return new RunHistory(besideProfile(v.store.paths, 'runs.json'), v.store.paths.dedicatedDir, 500, warn);
     },
   };

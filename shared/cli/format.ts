@@ -11,9 +11,3 @@ export function shortDate(iso: string | null | undefined): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? '-' : `${d.toISOString().slice(0, 16).replace('T', ' ')}Z`;
 }
-
-/** Splits `<service>.<key>` into its parts. */
-export function splitId(id: string): [string, string] {
-  const dot = id.indexOf('.');
-  return [id.slice(0, dot), id.slice(dot + 1)];
-}

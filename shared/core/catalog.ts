@@ -3,12 +3,11 @@
  * lives in the seed profile schema, which environment variables carry it, the
  * shape a valid value has, and where a user gets one. Pure data.
  */
+import type { CredentialId } from './credential';
 
 /** Section of the seed profile schema a credential's slot lives in. */
 export type ProfileSection = 'credentials' | 'online_services';
 
-/** A credential's identifier, `<service>.<key>`, e.g. `huggingface.token`. */
-export type CredentialId = string;
 
 /** One known credential. */
 export interface CatalogEntry {
@@ -92,19 +91,6 @@ const BY_ID = new Map(CATALOG.map((e) => [e.id, e]));
 export function catalogEntry(id: CredentialId): CatalogEntry | undefined {
   return BY_ID.get(id);
 }
-
-/** `<service>.<key>` for a service and key. */
-export function credentialId(service: string, key: string): CredentialId {
-  return `${service}.${key}`;
-}
-
-/** Allowed shapes of a (custom) credential's service, key and env var names. */
-export const SERVICE_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
-export const KEY_NAME = /^[a-z][a-z0-9_]{0,39}$/;
-export const ENV_VAR_NAME = /^[A-Z_][A-Z0-9_]{0,63}$/;
-
-/** Longest secret value accepted (keychain items are small; anything longer is a paste accident). */
-export const MAX_SECRET_LENGTH = 8192;
 
 /** Result of checking a value against its catalog format: ok, or a warning the caller must accept. */
 export type FormatCheck = { ok: true } | { ok: false; warning: string };

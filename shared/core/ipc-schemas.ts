@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ENV_VAR_NAME, KEY_NAME, SERVICE_NAME } from './catalog';
+import { ENV_VAR_NAME, KEY_NAME, SERVICE_NAME } from './credential';
 import type { VaultMethod } from './ipc-contract';
 import { AUDIT_EVENTS, RUN_STATUSES } from './records';
 

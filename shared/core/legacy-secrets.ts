@@ -1,4 +1,5 @@
-import { catalogEntry, legacyKeyToCredential, type CredentialId } from './catalog';
+import { catalogEntry, legacyKeyToCredential } from './catalog';
+import { type CredentialId } from './credential';
 
 /** A value found in a legacy secrets document, with the key path it came from. */
 export interface LegacyEntry {

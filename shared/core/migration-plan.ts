@@ -1,4 +1,5 @@
-import { checkFormat, MAX_SECRET_LENGTH, type CredentialId } from './catalog';
+import { checkFormat } from './catalog';
+import { valueProblem, type CredentialId } from './credential';
 import type { ParsedSource, SourceKind } from './migration-sources';
 
 /** What migration will do with one source entry. */
@@ -39,16 +40,6 @@ export interface PlanChoices {
   includeUnknown?: boolean;
 }
 
-function invalidReason(value: unknown): string | undefined {
-  if (typeof value !== 'string') return value === undefined ? 'not a NAME=value line' : `a ${value === null ? 'null' : Array.isArray(value) ? 'list' : typeof value}, not text`;
-  const v = value.trim();
-  if (v === '') return 'empty';
-  if (v.length > MAX_SECRET_LENGTH) return `${v.length} characters, over the ${MAX_SECRET_LENGTH} limit`;
-   
-  if (/[\u0000-\u001f\u007f]/.test(v)) return 'contains a line break or control character';
-  return undefined;
-}
-
 /**
  * Plans a migration: one row per source entry — import, identical (already
  * stored with the same value), conflict (a different value is stored:
@@ -61,7 +52,7 @@ export function planMigration(source: ParsedSource, compare: (id: CredentialId, 
   const claimed = new Map<CredentialId, string>();
   const rows = source.entries.map((entry, index): PlanRow => {
     const base = { index, sourceKey: entry.sourceKey };
-    const bad = invalidReason(entry.value);
+    const bad = valueProblem(entry.value)?.text;
     const target = entry.target ?? entry.customTarget?.id;
     if (bad) return { ...base, target, action: 'invalid', apply: false, reason: bad };
     if (!target) return { ...base, target: undefined, action: 'invalid', apply: false, reason: 'not a usable credential name' };

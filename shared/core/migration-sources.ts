@@ -1,4 +1,5 @@
-import { catalogEntry, credentialId, ENV_VAR_NAME, KEY_NAME, SERVICE_NAME, type CredentialId } from './catalog';
+import { catalogEntry } from './catalog';
+import { credentialId, ENV_VAR_NAME, KEY_NAME, SERVICE_NAME, type CredentialId } from './credential';
 import { VaultError } from './errors';
 import { parseJson } from './json';
 import { legacyEntries } from './legacy-secrets';

@@ -1,4 +1,5 @@
-import { catalogEntry, credentialId, type CredentialId } from './catalog';
+import { catalogEntry } from './catalog';
+import { credentialId, type CredentialId } from './credential';
 
 /**
  * The part of a profile a credential read needs: which credentials are

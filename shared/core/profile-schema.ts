@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { CATALOG, ENV_VAR_NAME, KEY_NAME, SERVICE_NAME } from './catalog';
+import { CATALOG } from './catalog';
+import { ENV_VAR_NAME, isCredentialId } from './credential';
 import { AI_PROVIDERS, WORKFLOW_NAMES } from './workflows';
 
 import { PROFILE_VERSION } from './profile-version';
@@ -48,10 +49,7 @@ export const preferencesSchema = z.looseObject({
 /** A credential identifier `<service>.<key>`. */
 export const credentialIdSchema = z
   .string()
-  .refine((id) => {
-    const dot = id.indexOf('.');
-    return dot > 0 && SERVICE_NAME.test(id.slice(0, dot)) && KEY_NAME.test(id.slice(dot + 1));
-  }, 'must be <service>.<key> in lower case, e.g. huggingface.token');
+  .refine(isCredentialId, 'must be <service>.<key> in lower case, e.g. huggingface.token');
 
 /** Metadata about one stored credential. Never its value: only a masked hint. */
 export const credentialMetaSchema = z.looseObject({

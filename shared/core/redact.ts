@@ -69,11 +69,3 @@ export function redactDeep<T>(value: T, extra: readonly string[] = []): T {
   }
   return value;
 }
-
-/**
- * A masked hint safe to store and show: the last 4 characters of long values,
- * nothing of short ones (where 4 characters would be too much of the secret).
- */
-export function maskedHint(value: string): string {
-  return value.length >= 16 ? `••••${value.slice(-4)}` : '••••';
-}

@@ -1,4 +1,4 @@
-import type { CredentialId } from './catalog';
+import type { CredentialId } from './credential';
 import type { CredentialMeta, Profile } from './profile-schema';
 import type { KeychainStatus } from './secret-store';
 import type { WorkflowStatus } from './workflows';

@@ -1,4 +1,5 @@
-import { catalogEntry, type CredentialId } from './catalog';
+import { catalogEntry } from './catalog';
+import { splitCredentialId, type CredentialId } from './credential';
 
 /** Workflows a pipeline can run. */
 export const WORKFLOW_NAMES = ['transcribe', 'translate', 'subtitle', 'diarize', 'summarize'] as const;
@@ -73,14 +74,9 @@ export interface WorkflowStatus {
 /** The fix line for a missing credential: the CLI command and the desktop screen. */
 export function fixLine(id: CredentialId): string {
   const entry = catalogEntry(id);
-  const [service, key] = splitId(id);
+  const { service, key } = splitCredentialId(id);
   const where = entry?.url ? ` Get one at ${entry.url}.` : '';
   return `Run: cpw-vault set ${service} ${key}  (or in the app: Credentials → ${entry?.label ?? id}).${where}`;
-}
-
-function splitId(id: CredentialId): [string, string] {
-  const dot = id.indexOf('.');
-  return [id.slice(0, dot), id.slice(dot + 1)];
 }
 
 function orderFor(req: Requirement, provider: AiProvider | undefined): CredentialId[] {

@@ -4,7 +4,7 @@ import { toVaultError } from '../core/errors';
 import { PROFILE_VERSION } from '../core/profile-version';
 import type { DoctorReport, ProfileReport } from '../core/views';
 import type { WorkflowStatus } from '../core/workflows';
-import { modeString } from './secure-fs';
+import { modeString } from './profile/secure-fs';
 import type { Vault } from './vault';
 
 function modeOf(path: string): string | null {

@@ -1,4 +1,5 @@
-import { CATALOG, catalogEntry, credentialId, KEY_NAME, SERVICE_NAME, type CredentialId } from '../core/catalog';
+import { CATALOG, catalogEntry } from '../core/catalog';
+import { credentialId, KEY_NAME, SERVICE_NAME, type CredentialId } from '../core/credential';
 import { VaultError } from '../core/errors';
 import { legacyValues } from '../core/legacy-secrets';
 import { indexProfile, type ProfileIndex } from '../core/profile-index';
@@ -7,11 +8,11 @@ import { registerSecret } from '../core/redact';
 import type { SecretStore } from '../core/secret-store';
 import type { Caller, CredentialSource } from '../core/views';
 import { AI_PROVIDERS, WORKFLOW_NAMES, fixLine, isWorkflowName, validateWorkflow, type AiProvider, type WorkflowName, type WorkflowStatus } from '../core/workflows';
-import { AuditLog } from './audit-log';
-import { KeytarSecretStore } from './keychain';
-import { besideProfile, type PathInputs, type ProfilePaths } from './profile-paths';
-import { ProfileReader, UNPARSED, defaultWarn } from './profile-reader';
-import { UsageTracker } from './usage-tracker';
+import { AuditLog } from './records/audit-log';
+import { KeytarSecretStore } from './secrets/keytar-store';
+import { besideProfile, type PathInputs, type ProfilePaths } from './profile/paths';
+import { ProfileReader, UNPARSED, defaultWarn } from './profile/reader';
+import { UsageTracker } from './records/usage-tracker';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -1,13 +1,15 @@
-import { CATALOG, catalogEntry, checkFormat, ENV_VAR_NAME, MAX_SECRET_LENGTH, type CredentialId } from '../core/catalog';
+import { CATALOG, catalogEntry, checkFormat } from '../core/catalog';
+import { ENV_VAR_NAME, MAX_SECRET_LENGTH, type CredentialId } from '../core/credential';
 import { VaultError, isVaultError } from '../core/errors';
 import { applyProfileUpdate } from '../core/profile-parse';
 import { indexProfile } from '../core/profile-index';
 import type { CredentialMeta, Profile } from '../core/profile-schema';
 import { PROFILE_MAJOR } from '../core/profile-version';
-import { maskedHint, registerSecret } from '../core/redact';
+import { registerSecret } from '../core/redact';
+import { maskedHint } from '../core/credential';
 import type { KeychainStatus } from '../core/secret-store';
 import type { CredentialSource, CredentialView, ProfileView } from '../core/views';
-import { ProfileStore, type ProfileStoreOptions } from './profile-store';
+import { ProfileStore, type ProfileStoreOptions } from './profile/store';
 import { VaultReader, checkedId, defaultEnvVar, type ReadView, type VaultReaderOptions } from './vault-reader';
 
 export { notReady, type CredentialValue } from './vault-reader';

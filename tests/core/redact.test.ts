@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { REDACTED, clearRegisteredSecrets, maskedHint, redact, redactDeep, registerSecret } from '../../shared/core/redact';
+import { REDACTED, clearRegisteredSecrets, redact, redactDeep, registerSecret } from '../../shared/core/redact';
+import { maskedHint } from '../../shared/core/credential';
 import { VaultError } from '../../shared/core/errors';
 
 afterEach(() => clearRegisteredSecrets());

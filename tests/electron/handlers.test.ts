@@ -2,9 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHANNELS, type VaultMethod } from '../../shared/core/ipc-contract';
-import { RunHistory } from '../../shared/node/run-history';
+import { RunHistory } from '../../shared/node/records/run-history';
 import { openVault } from '../../shared/node/vault';
-import { besideProfile } from '../../shared/node/profile-paths';
+import { besideProfile } from '../../shared/node/profile/paths';
 import { CLIPBOARD_CLEAR_MS, createHandlers, guardHandlers, type SenderEvent } from '../../electron/main/handlers';
 import { makeTempHome } from '../helpers/temp';
 

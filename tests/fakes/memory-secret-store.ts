@@ -1,4 +1,5 @@
-import { keychainError, type KeychainReason, type KeychainStatus, type SecretStore } from '../../shared/core/secret-store';
+import type { KeychainReason, KeychainStatus, SecretStore } from '../../shared/core/secret-store';
+import { keychainError } from '../../shared/node/secrets/reasons';
 
 /**
  * In-memory SecretStore for fast unit tests. `failWith` makes every call fail

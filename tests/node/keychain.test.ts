@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { KeytarSecretStore, reasonFromMessage } from '../../shared/node/keychain';
+import { KeytarSecretStore, reasonFromMessage } from '../../shared/node/secrets/keytar-store';
 import { openVault } from '../../shared/node/vault';
 import { makeTempHome } from '../helpers/temp';
 import { filesContaining } from '../helpers/canary';

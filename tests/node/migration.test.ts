@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SecretStore } from '../../shared/core/secret-store';
-import { applyMigration, findDefaultSource, planFor, readSource } from '../../shared/node/migration';
+import { applyMigration, findDefaultSource, planFor, readSource } from '../../shared/node/migration/apply';
 import { Vault } from '../../shared/node/vault';
 import { MemorySecretStore } from '../fakes/memory-secret-store';
 import { filesContaining } from '../helpers/canary';

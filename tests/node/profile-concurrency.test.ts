@@ -1,8 +1,8 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ProfileStore } from '../../shared/node/profile-store';
-import { withFileLock } from '../../shared/node/file-lock';
+import { ProfileStore } from '../../shared/node/profile/store';
+import { withFileLock } from '../../shared/node/profile/file-lock';
 import { runFixture } from '../helpers/children';
 import { makeTempHome } from '../helpers/temp';
 

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { orphanTemps } from '../../shared/node/secure-fs';
-import { ProfileStore } from '../../shared/node/profile-store';
+import { orphanTemps } from '../../shared/node/profile/secure-fs';
+import { ProfileStore } from '../../shared/node/profile/store';
 import { fixture } from '../helpers/children';
 import { makeTempHome } from '../helpers/temp';
 

@@ -1,7 +1,7 @@
 import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ProfileStore } from '../../shared/node/profile-store';
+import { ProfileStore } from '../../shared/node/profile/store';
 import { makeTempHome } from '../helpers/temp';
 import { rejected, thrown } from '../helpers/errors';
 

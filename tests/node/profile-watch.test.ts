@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { watchProfile } from '../../shared/node/profile-watch';
+import { watchProfile } from '../../shared/node/profile/watch';
 import { cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
 

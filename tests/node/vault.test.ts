@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VaultError } from '../../shared/core/errors';
 import { clearRegisteredSecrets } from '../../shared/core/redact';
-import { writeSecureFile } from '../../shared/node/secure-fs';
+import { writeSecureFile } from '../../shared/node/profile/secure-fs';
 import { Vault, type VaultOptions } from '../../shared/node/vault';
 import { MemorySecretStore } from '../fakes/memory-secret-store';
 import { makeTempHome } from '../helpers/temp';

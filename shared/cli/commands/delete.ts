@@ -1,4 +1,4 @@
-import { credentialId } from '../../core/catalog';
+import { credentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
 import { paint } from '../io';
 import type { CliContext } from '../context';

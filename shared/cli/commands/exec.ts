@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { basename } from 'node:path';
-import type { RunHistory, RunRecord } from '../../node/run-history';
+import type { RunHistory, RunRecord } from '../../node/records/run-history';
 import type { CliContext } from '../context';
 import type { ExitCode } from '../exit-codes';
 

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { VaultError } from '../../core/errors';
 import type { MigrationPlan } from '../../core/migration-plan';
-import { applyMigration, findDefaultSource, planFor, readSource, type ApplyResult } from '../../node/migration';
+import { applyMigration, findDefaultSource, planFor, readSource, type ApplyResult } from '../../node/migration/apply';
 import { paint, type CliIO } from '../io';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';

@@ -1,4 +1,5 @@
-import { catalogEntry, checkFormat, credentialId } from '../../core/catalog';
+import { catalogEntry, checkFormat } from '../../core/catalog';
+import { credentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
 import { paint } from '../io';
 import type { CliContext } from '../context';

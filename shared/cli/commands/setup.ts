@@ -1,10 +1,11 @@
 import { homedir } from 'node:os';
-import { CATALOG, catalogEntry, checkFormat, type CredentialId } from '../../core/catalog';
+import { CATALOG, catalogEntry, checkFormat } from '../../core/catalog';
+import { splitCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
 import { isTimeZone, userSchema } from '../../core/profile-schema';
 import { WORKFLOW_NAMES, WORKFLOWS, type WorkflowName } from '../../core/workflows';
-import { applyMigration, findDefaultSource, planFor, readSource } from '../../node/migration';
-import { systemTimeZone } from '../../node/profile-store';
+import { applyMigration, findDefaultSource, planFor, readSource } from '../../node/migration/apply';
+import { systemTimeZone } from '../../node/profile/store';
 import type { Vault } from '../../node/vault';
 import type { CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
@@ -30,8 +31,6 @@ const OFFERED: ReadonlyArray<{ id: CredentialId; required: boolean; purpose: str
   { id: 'google.api_key', required: false, purpose: 'summarize' },
 ];
 
-const split = (id: CredentialId) => [id.slice(0, id.indexOf('.')), id.slice(id.indexOf('.') + 1)] as [string, string];
-
 /** Asks for one secret (hidden). Required ones re-ask on empty input or a format mismatch; optional ones skip on Enter. */
 async function askSecret(ctx: CliContext, prompts: Prompts, vault: Vault, id: CredentialId, required: boolean, purpose: string): Promise<boolean> {
   const entry = catalogEntry(id)!;
@@ -49,7 +48,7 @@ async function askSecret(ctx: CliContext, prompts: Prompts, vault: Vault, id: Cr
       ctx.io.err(`${p.yellow('warning:')} ${format.warning} Please paste it again.\n`);
       continue;
     }
-    const [service, key] = split(id);
+    const { service, key } = splitCredentialId(id);
     const { meta } = await vault.setCredential(service, key, value);
     ctx.io.err(`${p.green('✓')} Stored ${id} in the keychain (${meta.hint}).\n`);
     return true;

@@ -1,4 +1,4 @@
-import { credentialId, type CredentialId } from '../../core/catalog';
+import { credentialId, type CredentialId } from '../../core/credential';
 import { VaultError, isVaultError } from '../../core/errors';
 import { sourceLabel, type CredentialSource } from '../../core/views';
 import type { Vault } from '../../node/vault';

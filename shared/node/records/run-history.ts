@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
-import { VaultError } from '../core/errors';
-import { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../core/records';
-import { parseJson } from '../core/json';
-import { withFileLock } from './file-lock';
-import { ensurePrivateDir, readSecureFile, stampOf, writeSecureFile } from './secure-fs';
+import { VaultError } from '../../core/errors';
+import { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
+import { parseJson } from '../../core/json';
+import { withFileLock } from '../profile/file-lock';
+import { ensurePrivateDir, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
 
-export { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../core/records';
+export { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
 
 /**
  * Run history beside the profile (`runs.json`, 0600): the newest `limit`

@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, chmodSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { VaultError } from '../core/errors';
+import { VaultError } from '../../core/errors';
 
 /** Largest file cpw-vault reads (profile, secrets.json, logs are rotated well below). */
 export const MAX_FILE_BYTES = 1024 * 1024;

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KeychainReason } from '../core/secret-store';
+import type { KeychainReason } from '../../core/secret-store';
 
 /** What the Secret Service says about itself, found out for real over D-Bus. */
 export type SecretServiceState = 'ready' | 'no-default-collection' | KeychainReason;

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
-import { VaultError } from '../core/errors';
-import { keychainError, keychainStatus, type KeychainReason, type KeychainStatus, type SecretStore } from '../core/secret-store';
+import { VaultError } from '../../core/errors';
+import type { KeychainReason, KeychainStatus, SecretStore } from '../../core/secret-store';
+import { keychainError, keychainStatus } from './reasons';
 import { hasSessionBus, probeSecretService } from './secret-service-probe';
 
 /** The keychain service name every cpw-vault item lives under. */

@@ -1,4 +1,4 @@
-import { VaultError } from '../core/errors';
+import { VaultError } from '../../core/errors';
 
 /** Default longest wait for another process to release the lock. */
 export const DEFAULT_LOCK_WAIT_MS = 10_000;

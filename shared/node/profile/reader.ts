@@ -1,5 +1,5 @@
-import { VaultError } from '../core/errors';
-import { resolveProfilePaths, type PathInputs, type ProfilePaths } from './profile-paths';
+import { VaultError } from '../../core/errors';
+import { resolveProfilePaths, type PathInputs, type ProfilePaths } from './paths';
 import { readSecureFile, sameStamp, stampOf, type FileStamp } from './secure-fs';
 
 /** Marks a document that JSON.parse refused (the full parser reports where). */

@@ -1,17 +1,18 @@
 import { closeSync, constants, copyFileSync, existsSync, fchmodSync, fstatSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { catalogEntry, type CredentialId } from '../core/catalog';
-import { VaultError } from '../core/errors';
-import { planMigration, type ApplyResult, type MigrationPlan, type PlanChoices, type RowResult, type StoredComparison } from '../core/migration-plan';
+import { catalogEntry } from '../../core/catalog';
+import { type CredentialId } from '../../core/credential';
+import { VaultError } from '../../core/errors';
+import { planMigration, type ApplyResult, type MigrationPlan, type PlanChoices, type RowResult, type StoredComparison } from '../../core/migration-plan';
 
-export type { ApplyResult, RowResult } from '../core/migration-plan';
-import { MAX_SOURCE_BYTES, parseDotenv, parseHfTokenFile, parseJsonSource, type ParsedSource } from '../core/migration-sources';
-import type { Profile } from '../core/profile-schema';
-import { registerSecret } from '../core/redact';
-import { LEGACY_SECRETS_PATH } from './profile-paths';
-import { ensurePrivateDir, ioError, readAllText } from './secure-fs';
-import { withCredential, type Vault } from './vault';
+export type { ApplyResult, RowResult } from '../../core/migration-plan';
+import { MAX_SOURCE_BYTES, parseDotenv, parseHfTokenFile, parseJsonSource, type ParsedSource } from '../../core/migration-sources';
+import type { Profile } from '../../core/profile-schema';
+import { registerSecret } from '../../core/redact';
+import { LEGACY_SECRETS_PATH } from '../profile/paths';
+import { ensurePrivateDir, ioError, readAllText } from '../profile/secure-fs';
+import { withCredential, type Vault } from '../vault';
 
 /** Where the HuggingFace CLI keeps its token: $HF_HOME/token, else ~/.cache/huggingface/token. */
 export function hfTokenPath(env: Readonly<Record<string, string | undefined>>, home = homedir()): string {

@@ -1,14 +1,14 @@
 import { dirname } from 'node:path';
-import type { CredentialId } from '../core/catalog';
-import { VaultError } from '../core/errors';
-import { parseJson } from '../core/json';
-import { legacyValues } from '../core/legacy-secrets';
-import { findPlaintextSecrets } from '../core/profile-index';
-import { parseProfile } from '../core/profile-parse';
-import { createProfileTemplate, type Profile } from '../core/profile-schema';
+import type { CredentialId } from '../../core/credential';
+import { VaultError } from '../../core/errors';
+import { parseJson } from '../../core/json';
+import { legacyValues } from '../../core/legacy-secrets';
+import { findPlaintextSecrets } from '../../core/profile-index';
+import { parseProfile } from '../../core/profile-parse';
+import { createProfileTemplate, type Profile } from '../../core/profile-schema';
 import { withFileLock } from './file-lock';
-import type { PathInputs, ProfilePaths } from './profile-paths';
-import { ProfileReader, UNPARSED, type RawProfile } from './profile-reader';
+import type { PathInputs, ProfilePaths } from './paths';
+import { ProfileReader, UNPARSED, type RawProfile } from './reader';
 import { ensurePrivateDir, orphanTemps, readSecureFile, removeOrphanTemps, stampOf, writeSecureFile } from './secure-fs';
 
 /** What a read found: the profile itself, or the deprecated secrets.json standing in for it. */

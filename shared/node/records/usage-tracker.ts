@@ -1,6 +1,6 @@
-import type { CredentialId } from '../core/catalog';
-import type { IndexedMeta } from '../core/profile-index';
-import type { Profile } from '../core/profile-schema';
+import type { CredentialId } from '../../core/credential';
+import type { IndexedMeta } from '../../core/profile-index';
+import type { Profile } from '../../core/profile-schema';
 
 /** Resolution of `last_used_at`: a read updates it only when the stored stamp is older than this. */
 export const USAGE_RESOLUTION_MS = 60_000;

@@ -1,10 +1,10 @@
 import { closeSync, constants, fchmodSync, fstatSync, openSync, readFileSync, renameSync, rmSync, writeSync, statSync } from 'node:fs';
-import { redactDeep } from '../core/redact';
-import type { AuditEvent, AuditEventName } from '../core/records';
-import { withFileLock } from './file-lock';
-import { ioError } from './secure-fs';
+import { redactDeep } from '../../core/redact';
+import type { AuditEvent, AuditEventName } from '../../core/records';
+import { withFileLock } from '../profile/file-lock';
+import { ioError } from '../profile/secure-fs';
 
-export { AUDIT_EVENTS, type AuditEvent, type AuditEventName } from '../core/records';
+export { AUDIT_EVENTS, type AuditEvent, type AuditEventName } from '../../core/records';
 
 export interface AuditLogOptions {
   /** Rotate when the file would grow past this (default 1 MiB). */

@@ -1,0 +1,87 @@
+/**
+ * The credential record: how a credential is named, what a storable value
+ * is, and the masked hint that may be shown and stored in its place. Pure:
+ * every part of cpw-vault that builds or splits an id, checks a value or
+ * shows a hint calls this file, so the rules exist once.
+ */
+import { VaultError } from './errors';
+
+/** A credential's identifier, `<service>.<key>`, e.g. `huggingface.token`. */
+export type CredentialId = string;
+
+/** Allowed shapes of a (custom) credential's service, key and env var names. */
+export const SERVICE_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
+export const KEY_NAME = /^[a-z][a-z0-9_]{0,39}$/;
+export const ENV_VAR_NAME = /^[A-Z_][A-Z0-9_]{0,63}$/;
+
+/** Longest secret value accepted (keychain items are small; anything longer is a paste accident). */
+export const MAX_SECRET_LENGTH = 8192;
+
+/** `<service>.<key>` for a service and key (no check: see {@link checkedCredentialId}). */
+export function credentialId(service: string, key: string): CredentialId {
+  return `${service}.${key}`;
+}
+
+/** The service and key of `<service>.<key>` (the service never holds a dot; the key may not either). */
+export function splitCredentialId(id: CredentialId): { service: string; key: string } {
+  const dot = id.indexOf('.');
+  return { service: id.slice(0, dot), key: id.slice(dot + 1) };
+}
+
+/** True when `id` is a well-formed `<service>.<key>`. */
+export function isCredentialId(id: unknown): id is CredentialId {
+  if (typeof id !== 'string') return false;
+  const { service, key } = splitCredentialId(id);
+  return id.includes('.') && SERVICE_NAME.test(service) && KEY_NAME.test(key);
+}
+
+/** `<service>.<key>` after checking both names: INVALID_ARGUMENT otherwise, never echoing them. */
+export function checkedCredentialId(service: unknown, key: unknown): CredentialId {
+  if (typeof service !== 'string' || !SERVICE_NAME.test(service) || typeof key !== 'string' || !KEY_NAME.test(key)) {
+    throw new VaultError('INVALID_ARGUMENT', 'A credential is named <service> <key> in lower case, e.g. huggingface token.', 'Use lower-case letters, digits, "_" or "-" (service) and "_" (key), at most 40 characters each.');
+  }
+  return credentialId(service, key);
+}
+
+/** Which part of the value rule a value breaks. */
+export type ValueProblem = { rule: 'not-text' | 'empty' | 'too-long' | 'control'; text: string };
+
+/**
+ * Why a value cannot be stored, or undefined when it can: the one value
+ * rule, applied to the trimmed value (text, not empty, at most
+ * {@link MAX_SECRET_LENGTH} characters, no line break or control character).
+ * The text names the rule and never quotes the value.
+ */
+export function valueProblem(value: unknown): ValueProblem | undefined {
+  if (typeof value !== 'string') {
+    return { rule: 'not-text', text: value === undefined ? 'not a NAME=value line' : `a ${value === null ? 'null' : Array.isArray(value) ? 'list' : typeof value}, not text` };
+  }
+  const v = value.trim();
+  if (v === '') return { rule: 'empty', text: 'empty' };
+  if (v.length > MAX_SECRET_LENGTH) return { rule: 'too-long', text: `${v.length} characters, over the ${MAX_SECRET_LENGTH} limit` };
+  if (/[\u0000-\u001f\u007f]/.test(v)) return { rule: 'control', text: 'contains a line break or control character' };
+  return undefined;
+}
+
+const VALUE_FIX: Record<ValueProblem['rule'], string> = {
+  'not-text': 'Paste the key as text.',
+  empty: 'Paste the key; to remove a credential use: cpw-vault delete.',
+  'too-long': 'Check that you pasted only the key.',
+  control: 'Paste the key on one line.',
+};
+
+/** The trimmed value, or CREDENTIAL_INVALID saying which rule it breaks (never the value). */
+export function checkedValue(id: CredentialId, value: unknown): string {
+  const problem = valueProblem(value);
+  if (!problem) return (value as string).trim();
+  const what = problem.rule === 'not-text' ? 'must be text' : problem.rule === 'control' ? problem.text : `is ${problem.text}`;
+  throw new VaultError('CREDENTIAL_INVALID', `The value for ${id} ${what}.`, VALUE_FIX[problem.rule]);
+}
+
+/**
+ * A masked hint safe to store and show: the last 4 characters of long values,
+ * nothing of short ones (where 4 characters would be too much of the secret).
+ */
+export function maskedHint(value: string): string {
+  return value.length >= 16 ? `••••${value.slice(-4)}` : '••••';
+}
