@@ -6,9 +6,9 @@ import type { IpcResult, MigrationRequest, VaultApi, VaultMethod } from '../../s
 import { ARG_SCHEMAS } from '../../shared/core/ipc-schemas';
 import { fieldErrors } from '../../shared/core/profile-parse';
 import { runDoctor } from '../../shared/node/doctor';
-import { applyMigration, findDefaultSource, planFor, readSource } from '../../shared/node/migration/apply';
+import { findDefaultSource, readSource } from '../../shared/node/migration/sources';
 import type { RunHistory } from '../../shared/node/records/run-history';
-import type { Vault } from '../../shared/node/vault';
+import type { Vault } from '../../shared/node/vault/vault';
 import type { ClipboardPort, DialogPort, ExternalPort, SchedulerPort } from './ports';
 import { isAllowedExternal, isAppUrl } from './url-policy';
 
@@ -49,7 +49,7 @@ export function createHandlers(deps: MainDeps): Handlers {
 
   /** The source of a migration request: one the user picked, or a dropped file with a secrets-like name, or the one found by default. */
   const sourcePath = (request: MigrationRequest): string | undefined => {
-    if (request.path === undefined) return findDefaultSource(vault, deps.cwd, deps.env, deps.env['HOME'] ?? homedir());
+    if (request.path === undefined) return findDefaultSource(vault.profilePath, deps.cwd, deps.env, deps.env['HOME'] ?? homedir());
     if (granted.has(request.path) || (isAbsolute(request.path) && SOURCE_NAMES.test(basename(request.path)))) return request.path;
     throw new VaultError('INVALID_ARGUMENT', 'That file was not chosen as a migration source.', 'Choose the file with the file dialog, or drop it on the Migration screen.');
   };
@@ -85,17 +85,17 @@ export function createHandlers(deps: MainDeps): Handlers {
     migrationPlan: async (request) => {
       const path = sourcePath(request);
       if (!path) return null;
-      return { path, plan: await planFor(vault, readSource(path, deps.env), choices(request)) };
+      return { path, plan: await vault.planMigration(readSource(path, deps.env), choices(request)) };
     },
     migrationApply: async (request) => {
       const path = sourcePath(request);
       if (!path) throw new VaultError('INVALID_ARGUMENT', 'There is nothing to migrate.', 'Choose a secrets file first.');
       const source = readSource(path, deps.env);
-      return applyMigration(vault, source, await planFor(vault, source, choices(request)), { removePlaintext: !!request.removePlaintext });
+      return vault.applyMigration(source, await vault.planMigration(source, choices(request)), { removePlaintext: !!request.removePlaintext });
     },
     runsList: async (filter) => deps.runs.list(filter),
     runsStats: async () => deps.runs.stats(),
-    auditList: async ({ event, credential, limit }) => vault.audit.list({ ...(event ? { event } : {}), ...(credential ? { credential } : {}), limit: limit ?? 200 }),
+    auditList: async ({ event, credential, limit }) => vault.auditEvents({ ...(event ? { event } : {}), ...(credential ? { credential } : {}), limit: limit ?? 200 }),
     doctor: () => runDoctor(vault),
     openExternal: async (url) => {
       if (!isAllowedExternal(url)) throw new VaultError('INVALID_ARGUMENT', 'Only https pages of the credential providers can be opened.', 'Open the page yourself in a browser.');

@@ -7,10 +7,8 @@ import { app, BrowserWindow, clipboard, dialog, ipcMain, net, protocol, session,
 import { join, normalize, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CHANNELS, EVENTS, type VaultMethod } from '../../shared/core/ipc-contract';
-import { besideProfile } from '../../shared/node/profile/paths';
 import { watchProfile } from '../../shared/node/profile/watch';
-import { RunHistory } from '../../shared/node/records/run-history';
-import { openVault } from '../../shared/node/vault';
+import { openServices } from '../../shared/node/open';
 import { createHandlers, guardHandlers } from './handlers';
 import { APP_HOST, APP_SCHEME, isAllowedExternal } from './url-policy';
 import { CONTENT_SECURITY_POLICY, START_URL, denyAllPermissions, hardenContents, windowOptions } from './window';
@@ -53,8 +51,7 @@ function serveRenderer(root: string): void {
 }
 
 async function start(): Promise<void> {
-  const vault = await openVault({ caller: 'app', flushOnExit: false });
-  const runs = new RunHistory(besideProfile(vault.paths, 'runs.json'), vault.paths.dedicatedDir);
+  const { vault, history: runs } = await openServices({ caller: 'app', flushOnExit: false });
   // Every shell.openExternal call checks the allowlist on the same line (tests/electron/security.test.ts holds us to it).
   const openExternal = (url: string) => void (isAllowedExternal(url) && shell.openExternal(url));
   const handlers = guardHandlers(
@@ -85,7 +82,7 @@ async function start(): Promise<void> {
   mainWindow.on('closed', () => (mainWindow = undefined));
   await mainWindow.loadURL(START_URL);
 
-  const stopWatching = watchProfile(vault.paths.profile, () => mainWindow?.webContents.send(EVENTS.profileChanged));
+  const stopWatching = watchProfile(vault.profilePath, () => mainWindow?.webContents.send(EVENTS.profileChanged));
   const flushTimer = setInterval(() => void vault.flush(), 10_000);
   app.on('window-all-closed', () => {
     stopWatching();

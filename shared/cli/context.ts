@@ -1,5 +1,6 @@
 import type { RunHistory } from '../node/records/run-history';
-import type { Vault } from '../node/vault';
+import type { Vault } from '../node/vault/vault';
+import { commandKeychainDeadline } from './deadline';
 import type { CliIO } from './io';
 
 /** Options every command accepts. */
@@ -17,24 +18,21 @@ export interface CliContext {
 }
 
 /**
- * Builds a context whose vault is opened lazily, once, as the CLI caller.
- * Modules are imported on demand so a command loads only what it needs.
+ * Builds a context whose vault and run history are opened lazily, once, by
+ * the composition root (shared/node/open.ts), as the CLI caller. Modules are
+ * imported on demand so a command loads only what it needs.
  */
 export function createContext(io: CliIO, globals: GlobalOptions): CliContext {
   const warn = (m: string) => io.err(`warning: ${m}\n`);
-  let vault: Promise<Vault> | undefined;
-  const openOnce = () =>
-    (vault ??= import('../node/vault').then(({ openVault }) =>
-      openVault({ profilePath: globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', flushOnExit: false, warn }),
-    ));
+  let services: ReturnType<typeof open> | undefined;
+  const open = () =>
+    import('../node/open').then(({ openServices }) => openServices({ profilePath: globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', flushOnExit: false, warn, keychainTimeoutMs: commandKeychainDeadline() }));
+  const once = () => (services ??= open());
   return {
     io,
     globals,
-    vault: openOnce,
-    runs: async () => {
-      const [{ RunHistory }, { besideProfile }, v] = await Promise.all([import('../node/records/run-history'), import('../node/profile/paths'), openOnce()]);
-      return new RunHistory(besideProfile(v.store.paths, 'runs.json'), v.store.paths.dedicatedDir, 500, warn);
-    },
+    vault: async () => (await once()).vault,
+    runs: async () => (await once()).history,
   };
 }
 

@@ -1,9 +1,11 @@
 import { toVaultError, type ErrorCode, type VaultError } from '../core/errors';
 import { paint, type CliIO } from './io';
+import { signalExitCode } from './signals';
 
 /** Exit codes of every command. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, missing: 3, keychain: 4 } as const;
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+/** 0-4, or 128 + n for a command a signal cancelled (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP). */
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT] | number;
 
 const BY_CODE: Partial<Record<ErrorCode, ExitCode>> = {
   INVALID_ARGUMENT: EXIT.usage,
@@ -18,10 +20,12 @@ const BY_CODE: Partial<Record<ErrorCode, ExitCode>> = {
   KEYCHAIN_TIMEOUT: EXIT.keychain,
   KEYCHAIN_DENIED: EXIT.keychain,
   KEYCHAIN_ERROR: EXIT.keychain,
+  KEYCHAIN_NO_COLLECTION: EXIT.keychain,
 };
 
 /** The one place error codes become exit codes. */
 export function exitCodeFor(err: VaultError): ExitCode {
+  if (err.code === 'CANCELLED') return signalExitCode((err as { cause?: unknown }).cause);
   return BY_CODE[err.code] ?? EXIT.failure;
 }
 
@@ -33,6 +37,12 @@ export function exitCodeFor(err: VaultError): ExitCode {
 export function reportError(io: CliIO, thrown: unknown, json: boolean): ExitCode {
   const err = toVaultError(thrown);
   const p = paint(io);
+  if (err.code === 'CANCELLED') {
+    // Not an error: the user stopped it, and the rollback left everything as it was.
+    io.err(`${err.message}\n`);
+    if (json) io.out(`${JSON.stringify({ error: err.toJSON() })}\n`);
+    return exitCodeFor(err);
+  }
   io.err(`${p.red('error')} [${err.code}] ${err.message}\n`);
   for (const field of err.fields ?? []) io.err(`  ${field.path}: ${field.message}\n`);
   if (err.fix) io.err(`${p.dim('fix:')} ${err.fix.split('\n').join('\n     ')}\n`);

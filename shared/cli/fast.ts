@@ -1,5 +1,7 @@
-import { NeedsFullVault, VaultReader } from '../node/vault-reader';
+import { openReader } from '../node/open-read';
+import { NeedsFullVault } from '../node/vault/reader';
 import { renderEnv, ENV_FORMATS, type EnvFormat } from './commands/env';
+import { commandKeychainDeadline } from './deadline';
 import { EXIT, reportError } from './exit-codes';
 import { processIO, type CliIO } from './io';
 
@@ -52,7 +54,7 @@ function parse(argv: string[]): FastArgs | undefined {
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   const args = parse(argv);
   if (!args) return fullCli().main(argv, io);
-  const reader = new VaultReader({ profilePath: args.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn: (m) => io.err(`warning: ${m}\n`) });
+  const reader = openReader({ profilePath: args.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn: (m) => io.err(`warning: ${m}\n`), keychainTimeoutMs: commandKeychainDeadline() });
   let text: string;
   try {
     if (args.command === 'get') {

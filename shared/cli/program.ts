@@ -128,8 +128,9 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .action((o: Record<string, unknown>, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/setup')).setup(o, ctx)));
 
   sub('doctor', 'check profile, keychain and workflows; non-zero when something is broken')
-    .addHelpText('after', examples(['cpw-vault doctor', 'cpw-vault doctor --json']))
-    .action((_o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/doctor')).doctor({}, ctx)));
+    .option('--repair', 'make the profile index and the keychain agree: finish or undo an interrupted change, re-index what the keychain holds, drop entries whose value is gone')
+    .addHelpText('after', examples(['cpw-vault doctor', 'cpw-vault doctor --json', 'cpw-vault doctor --repair']))
+    .action((o: { repair?: boolean }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/doctor')).doctor(o, ctx)));
 
   return program;
 }

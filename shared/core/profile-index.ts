@@ -1,4 +1,5 @@
 import { catalogEntry } from './catalog';
+import { journalOf, type Transaction } from './journal';
 import { credentialId, type CredentialId } from './credential';
 
 /**
@@ -13,6 +14,10 @@ export interface ProfileIndex {
   /** Non-secret value in a seed slot (credentials/online_services), or "". */
   slot(id: CredentialId): string;
   aiProvider: string | undefined;
+  /** Where the secret values live: the backend and the recorded namespace suffix (undefined: not recorded yet). */
+  storage: { backend: string; namespace: string | undefined };
+  /** Transactions in the journal (a crashed writer's leave one behind until the next start repairs it). */
+  journal: Transaction[];
 }
 
 /** What the index keeps of a credential's metadata. */
@@ -71,6 +76,8 @@ export function indexProfile(raw: unknown, currentMajor: number): ProfileIndex |
     };
   }
   const prefs = raw['preferences'];
+  const storage = raw['storage'];
+  if (storage !== undefined && !isObject(storage)) return undefined;
   return {
     metadata,
     slot(id) {
@@ -81,5 +88,10 @@ export function indexProfile(raw: unknown, currentMajor: number): ProfileIndex |
       return typeof value === 'string' ? value : '';
     },
     aiProvider: isObject(prefs) && typeof prefs['ai_provider'] === 'string' ? prefs['ai_provider'] : undefined,
+    storage: {
+      backend: typeof storage?.['backend'] === 'string' ? storage['backend'] : 'keychain',
+      namespace: typeof storage?.['namespace'] === 'string' ? storage['namespace'] : undefined,
+    },
+    journal: journalOf(raw),
   };
 }

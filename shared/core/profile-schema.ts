@@ -67,6 +67,23 @@ export const credentialMetaSchema = z.looseObject({
 
 const slotSection = z.record(z.string(), z.record(z.string(), z.unknown()));
 
+/** Where this profile's secret values live. Not a secret: which backend, and the namespace inside it. */
+export const storageSchema = z.looseObject({
+  backend: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be a backend name such as keychain or file').default('keychain'),
+  /** Suffix of the keychain service name holding this profile's values: '' for the shared `cp-whisperx`, else `cp-whisperx:<suffix>`. */
+  namespace: z.string().regex(/^[A-Za-z0-9._@-]{0,64}$/, 'must be letters, digits, ".", "_", "@" or "-"').optional(),
+});
+
+/** One pending or committed credential transaction (shared/core/journal.ts): names only, never a value. */
+export const transactionSchema = z.looseObject({
+  id: z.string().regex(/^[0-9a-f]{8,32}$/),
+  owner: z.looseObject({ pid: z.number().int(), host: z.string(), boot: z.string() }),
+  started_at: timestamp,
+  state: z.enum(['pending', 'committed']),
+  ops: z.array(z.looseObject({ id: z.string().refine(isCredentialId, 'must be a credential id'), previous: z.enum(['absent', 'stashed']) })),
+  files: z.array(z.string()).optional(),
+});
+
 /** The whole profile file (version 2.0). Unknown fields at every level survive a round trip. */
 export const profileSchema = z.looseObject({
   version: z.literal(PROFILE_VERSION),
@@ -75,6 +92,8 @@ export const profileSchema = z.looseObject({
   online_services: slotSection.default({}),
   preferences: preferencesSchema.default(() => preferencesSchema.parse({})),
   credential_metadata: z.record(credentialIdSchema, credentialMetaSchema).default({}),
+  storage: storageSchema.optional(),
+  journal: z.array(transactionSchema).optional(),
 });
 
 export type Profile = z.output<typeof profileSchema>;

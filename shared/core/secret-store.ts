@@ -1,20 +1,33 @@
 /**
- * The port every secret goes through. One account per credential
- * (`<service>.<key>`) under one keychain service name.
+ * The port every secret goes through. A store is opened for one namespace
+ * (the keychain service name of one profile) and holds one account per
+ * credential (`<service>.<key>`), plus the journal's stash accounts while a
+ * transaction runs. Backends: shared/node/secrets/ (chosen in one place,
+ * openSecretStore()).
  */
 export interface SecretStore {
+  /** Which backend this is (`keychain`, `file`, ... as named in the factory). */
+  readonly backend: string;
+  /** Human description for doctor and the app: what and where. */
+  readonly description: string;
   /** The value, or undefined when absent. Throws VaultError(KEYCHAIN_*) when locked/unavailable — never "absent". */
   get(account: string): Promise<string | undefined>;
   /** Stores or replaces the value. Throws VaultError(KEYCHAIN_*). */
   set(account: string, value: string): Promise<void>;
   /** Removes the value; false when there was none. Throws VaultError(KEYCHAIN_*). */
   delete(account: string): Promise<boolean>;
-  /** Whether the keychain is usable right now, and if not why (for doctor and the app banner). */
+  /** Every account in this namespace (repair). Throws KEYCHAIN_LOCKED rather than returning a partial list. */
+  list(): Promise<string[]>;
+  /** How many items the namespace holds, locked ones included, when the backend can count cheaply (start-up census). */
+  count?(): Promise<number>;
+  /** Whether the store is usable right now, and if not why (for doctor and the app banner). */
   status(): Promise<KeychainStatus>;
+  /** Releases connections and timers so the process can exit. The store may be used again afterwards. */
+  close(): void;
 }
 
 /** Why a keychain cannot be used. */
-export type KeychainReason = 'KEYCHAIN_UNAVAILABLE' | 'KEYCHAIN_NO_PROVIDER' | 'KEYCHAIN_LOCKED' | 'KEYCHAIN_TIMEOUT' | 'KEYCHAIN_DENIED' | 'KEYCHAIN_ERROR';
+export type KeychainReason = 'KEYCHAIN_UNAVAILABLE' | 'KEYCHAIN_NO_PROVIDER' | 'KEYCHAIN_LOCKED' | 'KEYCHAIN_TIMEOUT' | 'KEYCHAIN_DENIED' | 'KEYCHAIN_ERROR' | 'KEYCHAIN_NO_COLLECTION';
 
 /** Keychain health: usable, or a reason code with a message and a fix. */
 export type KeychainStatus = { ok: true; backend: string } | { ok: false; backend: string; code: KeychainReason; message: string; fix: string };

@@ -55,9 +55,26 @@ export interface ProfileReport {
   problems: Array<{ code: string; message: string; fix: string }>;
 }
 
+/** What a repair of the index found and did: credential names and counts, never a value. */
+export interface RepairSummary {
+  /** Interrupted changes undone / finished. */
+  rolledBack: number;
+  finished: number;
+  /** Credentials found in the keychain and indexed again. */
+  added: string[];
+  /** Index entries whose value is gone from the keychain (removed by a repair). */
+  stale: string[];
+  dropped: string[];
+  /** Values in the keychain's namespace that are not catalog credentials nor indexed: left alone. */
+  orphans: string[];
+  stashesRemoved: number;
+}
+
 /** Everything `doctor` checks, as one document (CLI `doctor --json`, the app's banner). */
 export interface DoctorReport {
   ok: boolean;
+  /** What `doctor --repair` did (names and counts only). */
+  repair?: RepairSummary;
   profile: ProfileReport;
   keychain: KeychainStatus;
   workflows: WorkflowStatus[];

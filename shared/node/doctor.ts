@@ -2,10 +2,10 @@ import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { toVaultError } from '../core/errors';
 import { PROFILE_VERSION } from '../core/profile-version';
-import type { DoctorReport, ProfileReport } from '../core/views';
+import type { DoctorReport, ProfileReport, RepairSummary } from '../core/views';
 import type { WorkflowStatus } from '../core/workflows';
 import { modeString } from './profile/secure-fs';
-import type { Vault } from './vault';
+import type { Vault } from './vault/vault';
 
 function modeOf(path: string): string | null {
   const s = statSync(path, { throwIfNoEntry: false });
@@ -16,10 +16,16 @@ function modeOf(path: string): string | null {
  * Checks the profile (path, permissions, schema version, parse), the keychain
  * (reachable, locked, with reason code and fix) and each workflow's
  * readiness (from the index, so it works while the keychain is locked).
+ * With `repair`, first makes the index and the keychain agree (Vault.repair).
  * `ok` is false when something is broken; unready workflows are not broken.
  */
-export async function runDoctor(vault: Vault): Promise<DoctorReport> {
-  const path = vault.paths.profile;
+export async function runDoctor(vault: Vault, options: { repair?: boolean } = {}): Promise<DoctorReport> {
+  const path = vault.profilePath;
+  let repair: RepairSummary | undefined;
+  if (options.repair) {
+    const r = await vault.repair({ dropStale: true });
+    repair = { ...r.recovered, added: r.added, stale: r.stale, dropped: r.dropped, orphans: r.orphans, stashesRemoved: r.stashesRemoved };
+  }
   const profile: ProfileReport = { path, kind: 'none', mode: modeOf(path), dir_mode: modeOf(dirname(path)), version: null, problems: [] };
   try {
     const view = vault.getProfile();
@@ -38,5 +44,5 @@ export async function runDoctor(vault: Vault): Promise<DoctorReport> {
   } catch (err) {
     profile.problems.push(toVaultError(err).toJSON());
   }
-  return { ok: profile.problems.length === 0 && keychain.ok, profile, keychain, workflows };
+  return { ok: profile.problems.length === 0 && keychain.ok, ...(repair ? { repair } : {}), profile, keychain, workflows };
 }

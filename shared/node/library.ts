@@ -1,7 +1,11 @@
 import type { WorkflowName, WorkflowStatus } from '../core/workflows';
-import { notReady, openVault, type CredentialValue, type Vault, type VaultOptions } from './vault';
+import { openVault, type OpenOptions } from './open';
+import { notReady, type CredentialValue, type Vault } from './vault/vault';
 
-export { openVault, Vault, type VaultOptions, type CredentialValue } from './vault';
+export { openVault } from './open';
+export { Vault, type CredentialValue } from './vault/vault';
+/** Options of {@link openVault}. */
+export type VaultOptions = OpenOptions;
 
 let shared: Promise<Vault> | undefined;
 
@@ -41,4 +45,4 @@ export async function workflowEnv(name: WorkflowName | string): Promise<Record<s
   return (await defaultVault()).workflowEnv(name);
 }
 
-export type { VaultOptions as OpenVaultOptions };
+export type { OpenOptions as OpenVaultOptions };

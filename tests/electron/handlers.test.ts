@@ -2,9 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHANNELS, type VaultMethod } from '../../shared/core/ipc-contract';
-import { RunHistory } from '../../shared/node/records/run-history';
-import { openVault } from '../../shared/node/vault';
-import { besideProfile } from '../../shared/node/profile/paths';
+import { openServices } from '../../shared/node/open';
 import { CLIPBOARD_CLEAR_MS, createHandlers, guardHandlers, type SenderEvent } from '../../electron/main/handlers';
 import { makeTempHome } from '../helpers/temp';
 
@@ -15,8 +13,7 @@ const APP: SenderEvent = { senderFrame: { url: 'app://vault/index.html' } };
 async function setup() {
   const t = makeTempHome();
   const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service };
-  const vault = await openVault({ homeDir: t.home, cwd: t.cwd, env, caller: 'app', flushOnExit: false, warn: () => {} });
-  const runs = new RunHistory(besideProfile(vault.paths, 'runs.json'), true);
+  const { vault, history: runs } = await openServices({ homeDir: t.home, cwd: t.cwd, env, caller: 'app', flushOnExit: false, warn: () => {} });
   let board = '';
   const timers: Array<() => void> = [];
   const opened: string[] = [];

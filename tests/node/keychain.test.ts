@@ -1,62 +1,106 @@
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { KeytarSecretStore, reasonFromMessage } from '../../shared/node/secrets/keytar-store';
-import { openVault } from '../../shared/node/vault';
+import { openSecretStore, secretNamespace } from '../../shared/node/secrets/open-secret-store';
+import { openVault } from '../../shared/node/open';
 import { makeTempHome } from '../helpers/temp';
 import { filesContaining } from '../helpers/canary';
 
 const SERVICE = 'cp-whisperx-test';
+const keytar = createRequire(import.meta.url)('keytar') as typeof import('keytar');
 
-function secretToolLookup(account: string): string {
-  return spawnSync('secret-tool', ['lookup', 'service', SERVICE, 'account', account], { encoding: 'utf8' }).stdout;
+function secretTool(args: string[], input?: string): string {
+  return spawnSync('secret-tool', args, { encoding: 'utf8', ...(input !== undefined ? { input } : {}) }).stdout;
 }
 
-describe('keytar adapter on the real throwaway keychain', () => {
+const store = (service: string) => openSecretStore({ backend: 'keychain', namespace: service, env: process.env, timeoutMs: 10_000, profilePath: '/nonexistent/user.profile' });
+
+describe('the keychain backend on the real throwaway Secret Service', () => {
   it('set, then secret-tool finds the value; the profile and the audit log do not contain it', async () => {
     const t = makeTempHome();
     const canary = `hf_${'CaNaRy'.repeat(6)}${Date.now()}`;
     const vault = await openVault({ homeDir: t.home, cwd: t.cwd, env: process.env, caller: 'cli' });
     await vault.setCredential('huggingface', 'token', canary);
-    expect(secretToolLookup('huggingface.token')).toBe(canary);
+    expect(secretTool(['lookup', 'service', SERVICE, 'account', 'huggingface.token'])).toBe(canary);
     expect(await vault.getCredential('huggingface', 'token')).toEqual({ value: canary, source: { kind: 'keychain' } });
     await vault.flush();
     expect(filesContaining(t.root, canary)).toEqual([]);
     expect(await vault.deleteCredential('huggingface', 'token')).toBe(true);
-    expect(secretToolLookup('huggingface.token')).toBe('');
+    expect(secretTool(['lookup', 'service', SERVICE, 'account', 'huggingface.token'])).toBe('');
   });
 
-  it('uses the test service name, never the real cp-whisperx one', () => {
-    expect(new KeytarSecretStore().service).toBe(SERVICE);
-    expect(new KeytarSecretStore({ env: {} }).service).toBe('cp-whisperx');
+  it('items are keytar-compatible both ways: what keytar stored is read, what we store keytar reads', async () => {
+    const service = `${SERVICE}-interop-${Date.now()}`;
+    await keytar.setPassword(service, 'tmdb.api_key', 'stored-by-keytar-0123456789');
+    const s = store(service);
+    expect(await s.get('tmdb.api_key')).toBe('stored-by-keytar-0123456789');
+    await s.set('openai.api_key', 'stored-by-cpw-vault-abcdef');
+    expect(await keytar.getPassword(service, 'openai.api_key')).toBe('stored-by-cpw-vault-abcdef');
+    expect(await s.list()).toEqual(['openai.api_key', 'tmdb.api_key']);
+    expect(await s.count!()).toBe(2);
+    expect(await s.delete('tmdb.api_key')).toBe(true);
+    expect(await keytar.getPassword(service, 'tmdb.api_key')).toBeNull();
+    await s.delete('openai.api_key');
+    s.close();
   });
 
-  it('a missing item in an unlocked keychain is really absent, and status is ok', async () => {
-    const store = new KeytarSecretStore();
-    expect(await store.get(`nobody.home_${Date.now()}`)).toBeUndefined();
-    expect(await store.delete(`nobody.home_${Date.now()}`)).toBe(false);
-    expect(await store.status()).toMatchObject({ ok: true, backend: expect.stringContaining('Secret Service') });
+  it('a missing item in an unlocked keychain is really absent; status is ok and names the provider', async () => {
+    const s = store(SERVICE);
+    expect(await s.get(`nobody.home_${Date.now()}`)).toBeUndefined();
+    expect(await s.delete(`nobody.home_${Date.now()}`)).toBe(false);
+    expect(await s.status()).toMatchObject({ ok: true, backend: expect.stringMatching(/Secret Service .*gnome-keyring/) });
+    s.close();
   });
 
-  it('with HF_TOKEN set, get reports source=env and the env value, over a stored one', async () => {
-    const t = makeTempHome();
-    const vault = await openVault({ homeDir: t.home, cwd: t.cwd, env: { ...process.env, HF_TOKEN: 'hf_from_env_value_1234567890abcdef' } });
-    await vault.setCredential('huggingface', 'token', `hf_${'s'.repeat(34)}`);
-    expect(await vault.getCredential('huggingface', 'token')).toEqual({ value: 'hf_from_env_value_1234567890abcdef', source: { kind: 'env', name: 'HF_TOKEN' } });
-    await vault.deleteCredential('huggingface', 'token');
+  it('values are UTF-8 both ways, and a value of 8 KiB round-trips', async () => {
+    const s = store(`${SERVICE}-utf8`);
+    const value = `clé-ключ-鍵-🔑-${'x'.repeat(8000)}`;
+    await s.set('custom.key', value);
+    expect(await s.get('custom.key')).toBe(value);
+    expect(await keytar.getPassword(`${SERVICE}-utf8`, 'custom.key')).toBe(value);
+    await s.delete('custom.key');
+    s.close();
   });
 
-  it('a keychain call that never answers fails with KEYCHAIN_TIMEOUT within the timeout', async () => {
+  it('the default profile keeps the historical name; any other profile gets its own namespace', () => {
+    const env = { CPW_KEYCHAIN_SERVICE: SERVICE };
+    expect(secretNamespace({ env: {}, isDefault: true, recorded: undefined, legacyValues: false, profilePath: '/h/.cp-whisperx/user.profile' })).toBe('cp-whisperx');
+    expect(secretNamespace({ env, isDefault: true, recorded: undefined, legacyValues: false, profilePath: '/h/.cp-whisperx/user.profile' })).toBe(SERVICE);
+    const a = secretNamespace({ env, isDefault: false, recorded: undefined, legacyValues: false, profilePath: '/p/a.profile' });
+    const b = secretNamespace({ env, isDefault: false, recorded: undefined, legacyValues: false, profilePath: '/p/b.profile' });
+    expect(a).toMatch(new RegExp(`^${SERVICE}:[0-9a-f]{12}$`));
+    expect(a).not.toBe(b);
+    // A recorded name wins (a moved profile keeps its values); a profile from before namespaces keeps the shared one.
+    expect(secretNamespace({ env, isDefault: false, recorded: 'abc123abc123', legacyValues: false, profilePath: '/moved/a.profile' })).toBe(`${SERVICE}:abc123abc123`);
+    expect(secretNamespace({ env, isDefault: false, recorded: undefined, legacyValues: true, profilePath: '/p/old.profile' })).toBe(SERVICE);
+  });
+});
+
+describe('the keytar adapter (macOS and Windows)', () => {
+  it('a keychain call that never answers fails with KEYCHAIN_TIMEOUT within the timeout, then fails at once', async () => {
     const never = new Promise<never>(() => {});
     const hung = { getPassword: () => never, setPassword: () => never, deletePassword: () => never } as unknown as typeof import('keytar');
-    const store = new KeytarSecretStore({ timeoutMs: 300, loadKeytar: () => hung });
+    const s = new KeytarSecretStore({ service: SERVICE, timeoutMs: 300, loadKeytar: () => hung });
     const started = Date.now();
-    await expect(store.set('a.b', 'v')).rejects.toMatchObject({ code: 'KEYCHAIN_TIMEOUT', fix: expect.stringMatching(/prompt/) });
+    await expect(s.set('a.b', 'v')).rejects.toMatchObject({ code: 'KEYCHAIN_TIMEOUT', fix: expect.stringMatching(/prompt/) });
     expect(Date.now() - started).toBeLessThan(3000);
+    const again = Date.now();
+    await expect(s.get('a.b')).rejects.toMatchObject({ code: 'KEYCHAIN_TIMEOUT' });
+    expect(Date.now() - again).toBeLessThan(100);
+  });
+
+  it('reads and writes through keytar on the real keychain', async () => {
+    const service = `${SERVICE}-keytar-${Date.now()}`;
+    const s = new KeytarSecretStore({ service, timeoutMs: 10_000 });
+    await s.set('a.b', 'value-1');
+    expect(await s.get('a.b')).toBe('value-1');
+    expect(await s.list()).toEqual(['a.b']);
+    expect(await s.delete('a.b')).toBe(true);
+    expect(await s.get('a.b')).toBeUndefined();
   });
 
   it.each([
-    ['Cannot autolaunch D-Bus without X11 $DISPLAY', 'KEYCHAIN_UNAVAILABLE'],
-    ['The name org.freedesktop.secrets was not provided by any .service files', 'KEYCHAIN_NO_PROVIDER'],
     ['Cannot create an item in a locked collection', 'KEYCHAIN_LOCKED'],
     ['Prompt dismissed', 'KEYCHAIN_DENIED'],
     ['User canceled the operation.', 'KEYCHAIN_DENIED'],

@@ -2,8 +2,8 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SecretStore } from '../../shared/core/secret-store';
-import { applyMigration, findDefaultSource, planFor, readSource } from '../../shared/node/migration/apply';
-import { Vault } from '../../shared/node/vault';
+import { findDefaultSource, readSource } from '../../shared/node/migration/sources';
+import { createVault } from '../../shared/node/open';
 import { MemorySecretStore } from '../fakes/memory-secret-store';
 import { filesContaining } from '../helpers/canary';
 import { makeTempHome, type TempHome } from '../helpers/temp';
@@ -17,7 +17,7 @@ const SEED_SECRETS = { hf_token: HF, tmdb_api_key: TMDB, pyannote_token: HF, ope
 
 function setup(store: SecretStore = new MemorySecretStore()) {
   const t = makeTempHome();
-  const vault = new Vault({ homeDir: t.home, cwd: t.cwd, env: {}, secrets: store, warn: () => {} });
+  const vault = createVault({ homeDir: t.home, cwd: t.cwd, env: {}, secrets: store, warn: () => {} });
   // Every test but the read-back one passes (or defaults to) the in-memory fake.
   return { t, vault, secrets: store as MemorySecretStore };
 }
@@ -30,40 +30,42 @@ function writeSecretsJson(t: TempHome, doc: unknown = SEED_SECRETS): string {
   return path;
 }
 
-const snapshot = (path: string) => (existsSync(path) ? { bytes: readFileSync(path).toString('base64'), mtime: statSync(path).mtimeMs } : undefined);
+// Modification times to the millisecond (utimes cannot put nanoseconds back).
+const snapshot = (path: string) => (existsSync(path) ? { bytes: readFileSync(path).toString('base64'), mtime: Math.floor(statSync(path).mtimeMs) } : undefined);
 
 describe('migration from config/secrets.json', () => {
   it('migrates every credential, creates a 0600 backup, and the profile (0600) holds no value', async () => {
     const { t, vault, secrets } = setup();
     const path = writeSecretsJson(t);
-    expect(findDefaultSource(vault, t.cwd, {}, t.home)).toBe(path);
+    expect(findDefaultSource(vault.profilePath, t.cwd, {}, t.home)).toBe(path);
     const source = readSource(path, {});
-    const plan = await planFor(vault, source);
+    const plan = await vault.planMigration(source);
     expect(plan.counts.apply).toBe(6);
-    const result = await applyMigration(vault, source, plan, { now: new Date('2026-03-04T05:06:07Z') });
+    const result = await vault.applyMigration(source, plan, { now: new Date('2026-03-04T05:06:07Z') });
     expect(result.ok).toBe(true);
     expect(result.imported).toBe(6);
     expect(Object.fromEntries(secrets.items)).toEqual({
       'huggingface.token': HF, 'tmdb.api_key': TMDB, 'pyannote.token': HF, 'openai.api_key': OPENAI, 'anthropic.api_key': ANTHROPIC, 'google.api_key': GOOGLE,
     });
-    expect(result.backup).toBe(join(t.cwd, 'config', 'secrets.json.backup-20260304T050607Z'));
+    // Unique per run: the time, then random hex, so two runs in the same second never collide.
+    expect(result.backup).toMatch(new RegExp(`^${join(t.cwd, 'config')}/secrets\\.json\\.backup-20260304T050607Z-[0-9a-f]{6}$`));
     expect(statSync(result.backup!).mode & 0o777).toBe(0o600);
     expect(readFileSync(result.backup!)).toEqual(readFileSync(path));
     expect(statSync(t.profile).mode & 0o777).toBe(0o600);
     expect(result.plaintextLeft).toEqual([path, result.backup]);
     for (const v of [HF, TMDB, OPENAI]) expect(readFileSync(t.profile, 'utf8')).not.toContain(v);
     expect(vault.listCredentials().filter((c) => c.stored).map((c) => c.id).sort()).toEqual(['anthropic.api_key', 'google.api_key', 'huggingface.token', 'openai.api_key', 'pyannote.token', 'tmdb.api_key']);
-    expect(vault.audit.list({ event: 'migration_applied' })[0]!.details).toMatchObject({ imported: 6, source: path });
+    expect(vault.auditEvents({ event: 'migration_applied' })[0]!.details).toMatchObject({ imported: 6, source: path });
   });
 
   it('a second run after success changes nothing: all identical, no new backup, profile untouched', async () => {
     const { t, vault } = setup();
     const path = writeSecretsJson(t);
-    await applyMigration(vault, readSource(path), await planFor(vault, readSource(path)));
+    await vault.applyMigration(readSource(path), await vault.planMigration(readSource(path)));
     const before = { profile: snapshot(t.profile), files: readdirSync(dirname(path)).sort() };
-    const plan = await planFor(vault, readSource(path));
+    const plan = await vault.planMigration(readSource(path));
     expect(plan.rows.every((r) => r.action === 'identical')).toBe(true);
-    const again = await applyMigration(vault, readSource(path), plan);
+    const again = await vault.applyMigration(readSource(path), plan);
     expect(again).toMatchObject({ ok: true, imported: 0 });
     expect({ profile: snapshot(t.profile), files: readdirSync(dirname(path)).sort() }).toEqual(before);
   });
@@ -75,9 +77,9 @@ describe('migration from config/secrets.json', () => {
     secrets.writes = 0;
     const path = writeSecretsJson(t);
     const before = { keychain: Object.fromEntries(secrets.items), profile: snapshot(t.profile), source: snapshot(path), dir: readdirSync(dirname(path)).sort() };
-    const plan = await planFor(vault, readSource(path), { overwrite: 'all' });
+    const plan = await vault.planMigration(readSource(path), { overwrite: 'all' });
     secrets.failSetAfter = k;
-    const result = await applyMigration(vault, readSource(path), plan);
+    const result = await vault.applyMigration(readSource(path), plan);
     expect(result.ok).toBe(false);
     expect(result.rows.filter((r) => r.status === 'failed')).toHaveLength(1);
     expect(result.rows.filter((r) => r.status === 'rolled_back')).toHaveLength(k);
@@ -89,11 +91,15 @@ describe('migration from config/secrets.json', () => {
   });
 
   it('a read-back that differs is a failure, undone like the others', async () => {
-    const store = new MemorySecretStore();
-    const lying: SecretStore = { ...store, get: async (a) => (a === 'tmdb.api_key' && store.items.has(a) ? 'something else' : store.items.get(a)), set: (a, v) => store.set(a, v), delete: (a) => store.delete(a), status: () => store.status() };
+    const store = new (class extends MemorySecretStore {
+      override async get(a: string) {
+        return a === 'tmdb.api_key' && this.items.has(a) ? 'something else' : this.items.get(a);
+      }
+    })();
+    const lying: SecretStore = store;
     const { t, vault } = setup(lying);
     const path = writeSecretsJson(t);
-    const result = await applyMigration(vault, readSource(path), await planFor(vault, readSource(path)));
+    const result = await vault.applyMigration(readSource(path), await vault.planMigration(readSource(path)));
     expect(result.ok).toBe(false);
     expect(result.rows.find((r) => r.status === 'failed')).toMatchObject({ target: 'tmdb.api_key', error: expect.stringMatching(/did not return what was written/) });
     expect(store.items.size).toBe(0);
@@ -103,10 +109,10 @@ describe('migration from config/secrets.json', () => {
     const { t, vault, secrets } = setup();
     await vault.setCredential('tmdb', 'api_key', 'fedcba9876543210fedcba9876543210');
     const path = writeSecretsJson(t, { tmdb_api_key: TMDB, deepl_api_key: 'dk-9999' });
-    await applyMigration(vault, readSource(path), await planFor(vault, readSource(path)));
+    await vault.applyMigration(readSource(path), await vault.planMigration(readSource(path)));
     expect(secrets.items.get('tmdb.api_key')).toBe('fedcba9876543210fedcba9876543210');
     expect(secrets.items.has('deepl.api_key')).toBe(false);
-    await applyMigration(vault, readSource(path), await planFor(vault, readSource(path), { overwrite: new Set(['tmdb.api_key']), includeUnknown: true }));
+    await vault.applyMigration(readSource(path), await vault.planMigration(readSource(path), { overwrite: new Set(['tmdb.api_key']), includeUnknown: true }));
     expect(secrets.items.get('tmdb.api_key')).toBe(TMDB);
     expect(secrets.items.get('deepl.api_key')).toBe('dk-9999');
     expect(vault.listCredentials().find((c) => c.id === 'deepl.api_key')).toMatchObject({ custom: true, envVars: ['DEEPL_API_KEY'] });
@@ -115,7 +121,7 @@ describe('migration from config/secrets.json', () => {
   it('--remove-plaintext deletes source and backup, only after success', async () => {
     const { t, vault } = setup();
     const path = writeSecretsJson(t);
-    const result = await applyMigration(vault, readSource(path), await planFor(vault, readSource(path)), { removePlaintext: true });
+    const result = await vault.applyMigration(readSource(path), await vault.planMigration(readSource(path)), { removePlaintext: true });
     expect(result.ok).toBe(true);
     expect(result.removed).toHaveLength(2);
     expect(existsSync(path)).toBe(false);
@@ -127,7 +133,7 @@ describe('migration from config/secrets.json', () => {
     const { t, vault } = setup();
     await vault.setCredential('tmdb', 'api_key', 'fedcba9876543210fedcba9876543210');
     const path = writeSecretsJson(t, { hf_token: HF, tmdb_api_key: TMDB });
-    const result = await applyMigration(vault, readSource(path), await planFor(vault, readSource(path)), { removePlaintext: true });
+    const result = await vault.applyMigration(readSource(path), await vault.planMigration(readSource(path)), { removePlaintext: true });
     expect(result.ok).toBe(true);
     expect(result.removed).toEqual([]);
     expect(result.kept).toMatch(/1 entry was not migrated \(tmdb_api_key\)/);
@@ -140,7 +146,7 @@ describe('migration from config/secrets.json', () => {
     const path = writeSecretsJson(t);
     const before = snapshot(path);
     // /proc refuses new files even for root, which chmod cannot simulate.
-    await expect(applyMigration(vault, readSource(path), await planFor(vault, readSource(path)), { backupDir: '/proc' })).rejects.toMatchObject({ code: 'IO_ERROR', fix: expect.stringContaining('--backup-dir') });
+    await expect(vault.applyMigration(readSource(path), await vault.planMigration(readSource(path)), { backupDir: '/proc' })).rejects.toMatchObject({ code: 'IO_ERROR', fix: expect.stringContaining('--backup-dir') });
     expect(secrets.items.size).toBe(0);
     expect(existsSync(t.profile)).toBe(false);
     expect(snapshot(path)).toEqual(before);
@@ -160,9 +166,9 @@ describe('other sources', () => {
     const seed = { version: '1.0', user: { name: 'Seed User', email: 'seed@example.com' }, credentials: { huggingface: { token: HF }, tmdb: { api_key: TMDB }, openai: { api_key: '', organization_id: 'org-Abc12345678' } }, online_services: { youtube: { api_key: '', enabled: false } }, preferences: { default_workflow: 'subtitle' } };
     writeFileSync(t.profile, JSON.stringify(seed), { mode: 0o600 });
     expect(() => vault.getProfile()).toThrow(/plaintext/);
-    expect(findDefaultSource(vault, t.cwd, {}, t.home)).toBe(t.profile);
+    expect(findDefaultSource(vault.profilePath, t.cwd, {}, t.home)).toBe(t.profile);
     const source = readSource(t.profile);
-    const result = await applyMigration(vault, source, await planFor(vault, source));
+    const result = await vault.applyMigration(source, await vault.planMigration(source));
     expect(result.ok).toBe(true);
     const p = JSON.parse(readFileSync(t.profile, 'utf8'));
     expect(p).toMatchObject({ version: '2.0', user: { name: 'Seed User' }, credentials: { huggingface: { token: '' }, tmdb: { api_key: '' }, openai: { organization_id: 'org-Abc12345678' } }, preferences: { default_workflow: 'subtitle' } });
@@ -177,16 +183,16 @@ describe('other sources', () => {
     const { t, vault, secrets } = setup();
     const env = join(t.cwd, '.env');
     writeFileSync(env, `# pipeline\nexport TMDB_API_KEY="${TMDB}"\n`);
-    await applyMigration(vault, readSource(env), await planFor(vault, readSource(env)));
+    await vault.applyMigration(readSource(env), await vault.planMigration(readSource(env)));
     expect(secrets.items.get('tmdb.api_key')).toBe(TMDB);
     const hfHome = join(t.root, 'hf');
     mkdirSync(hfHome);
     writeFileSync(join(hfHome, 'token'), `${HF}\n`);
-    const src = findDefaultSource(vault, t.cwd, { HF_HOME: hfHome }, t.home);
+    const src = findDefaultSource(vault.profilePath, t.cwd, { HF_HOME: hfHome }, t.home);
     expect(src).toBe(join(hfHome, 'token'));
     const parsed = readSource(src!, { HF_HOME: hfHome });
     expect(parsed.kind).toBe('hf-token-file');
-    await applyMigration(vault, parsed, await planFor(vault, parsed));
+    await vault.applyMigration(parsed, await vault.planMigration(parsed));
     expect(secrets.items.get('huggingface.token')).toBe(HF);
   });
 });

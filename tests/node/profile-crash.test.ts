@@ -38,5 +38,5 @@ describe('atomic writes under SIGKILL', () => {
     await store.recover();
     expect(orphanTemps(t.profile)).toEqual([]);
     expect(store.read().profile.version).toBe('2.0');
-  });
+  }, 180_000);
 });

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { VaultError } from '../../shared/core/errors';
 import { clearRegisteredSecrets } from '../../shared/core/redact';
 import { writeSecureFile } from '../../shared/node/profile/secure-fs';
-import { Vault, type VaultOptions } from '../../shared/node/vault';
+import { createVault, type OpenOptions as VaultOptions } from '../../shared/node/open';
 import { MemorySecretStore } from '../fakes/memory-secret-store';
 import { makeTempHome } from '../helpers/temp';
 import { rejected } from '../helpers/errors';
@@ -21,7 +21,7 @@ function setup(options: Partial<VaultOptions> = {}) {
   const warnings: string[] = [];
   let clock = new Date('2026-05-01T10:00:00Z').getTime();
   const writes: string[] = [];
-  const vault = new Vault({
+  const vault = createVault({
     homeDir: t.home, cwd: t.cwd, env: {}, secrets, caller: 'cli', warn: (m) => warnings.push(m),
     now: () => new Date(clock),
     writeFile: async (...args) => {
@@ -142,7 +142,7 @@ describe('Vault credentials', () => {
     const diskFull = async () => {
       throw new VaultError('IO_ERROR', 'disk full', 'free space');
     };
-    const broken = new Vault({ homeDir: t.home, cwd: t.cwd, env: {}, secrets, warn: () => {}, writeFile: diskFull });
+    const broken = createVault({ homeDir: t.home, cwd: t.cwd, env: {}, secrets, warn: () => {}, writeFile: diskFull });
     await expect(broken.setCredential('huggingface', 'token', HF2)).rejects.toMatchObject({ code: 'IO_ERROR' });
     expect(secrets.items.get('huggingface.token')).toBe(HF);
     await expect(broken.setCredential('tmdb', 'api_key', TMDB)).rejects.toMatchObject({ code: 'IO_ERROR' });
@@ -231,7 +231,7 @@ describe('profile through the vault', () => {
     const { t, vault } = setup();
     await vault.updateProfile({ user: { name: 'Ada', timezone: 'Europe/London' }, preferences: { ai_provider: 'google' } });
     await expect(vault.updateProfile({ user: { email: 'nope' } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', fields: [{ path: 'user.email' }] });
-    const other = new Vault({ homeDir: t.home, cwd: t.cwd, env: {}, secrets: new MemorySecretStore(), warn: () => {} });
+    const other = createVault({ homeDir: t.home, cwd: t.cwd, env: {}, secrets: new MemorySecretStore(), warn: () => {} });
     await other.updateProfile({ preferences: { default_workflow: 'diarize' } });
     expect(vault.getProfile().profile.preferences).toMatchObject({ ai_provider: 'google', default_workflow: 'diarize' });
     expect(vault.getProfile().profile.user.name).toBe('Ada');
@@ -257,7 +257,7 @@ describe('audit log', () => {
       ['credential_deleted', 'cli', 'huggingface.token'],
     ]);
     expect(events[0].details.fields).toEqual(['user.name']);
-    expect(vault.audit.list({ limit: 1 })[0]!.event).toBe('credential_deleted');
+    expect(vault.auditEvents({ limit: 1 })[0]!.event).toBe('credential_deleted');
   });
 
   it('rotates: the log stays bounded however many events are written', async () => {
@@ -268,6 +268,6 @@ describe('audit log', () => {
     const logs = readdirSync(dir).filter((f) => f.startsWith('audit.log'));
     expect(logs.sort()).toEqual(['audit.log', 'audit.log.1', 'audit.log.2', 'audit.log.3']);
     for (const f of logs) expect(statSync(join(dir, f)).size).toBeLessThanOrEqual(2000);
-    expect(vault.audit.list().length).toBeGreaterThan(20);
+    expect(vault.auditEvents().length).toBeGreaterThan(20);
   });
 });

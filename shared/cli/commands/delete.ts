@@ -3,6 +3,7 @@ import { VaultError } from '../../core/errors';
 import { paint } from '../io';
 import type { CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
+import { interruptible } from '../signals';
 
 /** `cpw-vault delete <service> <key>`: asks on a TTY; without a TTY requires --yes. */
 export async function del(args: { service: string; key: string; yes?: boolean }, ctx: CliContext): Promise<ExitCode> {
@@ -16,7 +17,7 @@ export async function del(args: { service: string; key: string; yes?: boolean },
     }
   }
   const vault = await ctx.vault();
-  const existed = await vault.deleteCredential(args.service, args.key);
+  const existed = await interruptible((signal) => vault.deleteCredential(args.service, args.key, { signal }));
   ctx.io.err(existed ? `${paint(ctx.io).green('✓')} Deleted ${id}.\n` : `${id} was not stored; nothing to delete.\n`);
   return EXIT.ok;
 }

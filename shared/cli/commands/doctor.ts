@@ -1,3 +1,4 @@
+import type { RepairSummary } from '../../core/views';
 import { runDoctor } from '../../node/doctor';
 import { paint } from '../io';
 import { describeStatus } from './check';
@@ -8,15 +9,17 @@ import { EXIT, type ExitCode } from '../exit-codes';
  * `cpw-vault doctor`: profile path, permissions and schema version; the
  * keychain (reachable, locked, reason code and fix); each workflow's
  * readiness. Exit 0 when nothing is broken, 4 when the keychain is not
- * usable, 1 for any other problem.
+ * usable, 1 for any other problem. `--repair` first makes the index and the
+ * keychain agree, and says what it changed.
  */
-export async function doctor(_args: object, ctx: CliContext): Promise<ExitCode> {
-  const report = await runDoctor(await ctx.vault());
+export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promise<ExitCode> {
+  const report = await runDoctor(await ctx.vault(), { repair: !!args.repair });
   const { profile, keychain, workflows } = report;
   if (ctx.globals.json) printJson(ctx.io, report);
   else {
     const p = paint(ctx.io);
     const mark = (good: boolean) => (good ? p.green('✓') : p.red('✗'));
+    if (report.repair) ctx.io.err(repairLines(report.repair));
     ctx.io.err(`${mark(profile.problems.length === 0)} profile ${profile.path}\n    kind: ${profile.kind}  mode: ${profile.mode ?? '-'}  folder: ${profile.dir_mode ?? '-'}  schema: ${profile.version ?? '-'}\n`);
     for (const problem of profile.problems) ctx.io.err(`    ${p.red(problem.code)} ${problem.message}\n    fix: ${problem.fix}\n`);
     ctx.io.err(`${mark(keychain.ok)} keychain ${keychain.backend}${keychain.ok ? ': reachable and unlocked' : `\n    ${p.red(keychain.code)} ${keychain.message}\n    fix: ${keychain.fix}`}\n`);
@@ -24,4 +27,17 @@ export async function doctor(_args: object, ctx: CliContext): Promise<ExitCode> 
   }
   if (!keychain.ok) return EXIT.keychain;
   return report.ok ? EXIT.ok : EXIT.failure;
+}
+
+/** What a repair did, one line per kind of change (names only). */
+function repairLines(r: RepairSummary): string {
+  const lines = [
+    r.rolledBack ? `undid ${r.rolledBack} interrupted change(s)` : '',
+    r.finished ? `finished ${r.finished} interrupted change(s)` : '',
+    r.added.length ? `re-indexed from the keychain: ${r.added.join(', ')}` : '',
+    r.dropped.length ? `removed from the index (no value in the keychain): ${r.dropped.join(', ')}` : '',
+    r.stashesRemoved ? `removed ${r.stashesRemoved} leftover rollback cop${r.stashesRemoved === 1 ? 'y' : 'ies'} from the keychain` : '',
+    r.orphans.length ? `left alone (in the keychain, not in the index, not a known credential): ${r.orphans.join(', ')}; add one with: cpw-vault set <service> <key> --env-var NAME` : '',
+  ].filter(Boolean);
+  return `repair: ${lines.length ? lines.join('\n        ') : 'nothing to do: the index and the keychain agree'}\n`;
 }

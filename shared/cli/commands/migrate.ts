@@ -1,10 +1,12 @@
 import { homedir } from 'node:os';
 import { VaultError } from '../../core/errors';
 import type { MigrationPlan } from '../../core/migration-plan';
-import { applyMigration, findDefaultSource, planFor, readSource, type ApplyResult } from '../../node/migration/apply';
+import type { ApplyResult } from '../../node/migration/apply';
+import { findDefaultSource, readSource } from '../../node/migration/sources';
 import { paint, type CliIO } from '../io';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
+import { interruptible } from '../signals';
 import { table } from '../format';
 
 export interface MigrateArgs {
@@ -45,10 +47,10 @@ export function summary(io: CliIO, result: ApplyResult): string {
  */
 export async function migrate(args: MigrateArgs, ctx: CliContext): Promise<ExitCode> {
   const vault = await ctx.vault();
-  const path = args.from ?? findDefaultSource(vault, ctx.io.cwd, ctx.io.env, ctx.io.env['HOME'] ?? homedir());
+  const path = args.from ?? findDefaultSource(vault.profilePath, ctx.io.cwd, ctx.io.env, ctx.io.env['HOME'] ?? homedir());
   if (!path) throw new VaultError('INVALID_ARGUMENT', 'Nothing to migrate: no config/secrets.json here, no seed profile with plaintext, no HuggingFace token file.', 'Point at the file: cpw-vault migrate --from PATH');
   const source = readSource(path, ctx.io.env);
-  const plan = await planFor(vault, source, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []), includeUnknown: !!args.includeUnknown });
+  const plan = await vault.planMigration(source, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []), includeUnknown: !!args.includeUnknown });
   if (ctx.globals.json && args.dryRun) {
     printJson(ctx.io, { plan });
     return EXIT.ok;
@@ -66,11 +68,12 @@ export async function migrate(args: MigrateArgs, ctx: CliContext): Promise<ExitC
     }
   }
   const many = plan.counts.apply >= 5;
-  const result = await applyMigration(vault, source, plan, {
+  const result = await interruptible((signal) => vault.applyMigration(source, plan, {
     ...(args.backupDir ? { backupDir: args.backupDir } : {}),
     removePlaintext: !!args.removePlaintext,
+    signal,
     ...(many ? { onProgress: (done: number, total: number, id: string) => ctx.io.err(`[${done + 1}/${total}] ${id}\n`) } : {}),
-  });
+  }));
   if (ctx.globals.json) printJson(ctx.io, { plan, result });
   ctx.io.err(summary(ctx.io, result));
   return result.ok ? EXIT.ok : EXIT.failure;

@@ -4,6 +4,7 @@ import { VaultError } from '../../core/errors';
 import { paint } from '../io';
 import type { CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
+import { interruptible } from '../signals';
 
 export interface SetArgs {
   service: string;
@@ -36,11 +37,12 @@ async function readValue(args: SetArgs, ctx: CliContext): Promise<string> {
 export async function set(args: SetArgs, ctx: CliContext): Promise<ExitCode> {
   const value = await readValue(args, ctx);
   const vault = await ctx.vault();
-  const { meta, warning } = await vault.setCredential(args.service, args.key, value, {
+  const { meta, warning } = await interruptible((signal) => vault.setCredential(args.service, args.key, value, {
     acceptFormatWarning: !!args.force,
+    signal,
     ...(args.label !== undefined ? { label: args.label } : {}),
     ...(args.envVar !== undefined ? { envVar: args.envVar } : {}),
-  });
+  }));
   const p = paint(ctx.io);
   if (warning) ctx.io.err(`${p.yellow('warning:')} ${warning} Stored anyway (--force).\n`);
   const id = credentialId(args.service, args.key);

@@ -4,9 +4,9 @@ import { splitCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
 import { isTimeZone, userSchema } from '../../core/profile-schema';
 import { WORKFLOW_NAMES, WORKFLOWS, type WorkflowName } from '../../core/workflows';
-import { applyMigration, findDefaultSource, planFor, readSource } from '../../node/migration/apply';
+import { findDefaultSource, readSource } from '../../node/migration/sources';
 import { systemTimeZone } from '../../node/profile/store';
-import type { Vault } from '../../node/vault';
+import type { Vault } from '../../node/vault/vault';
 import type { CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint, type Prompts } from '../io';
@@ -68,14 +68,14 @@ async function basics(ctx: CliContext, prompts: Prompts, vault: Vault): Promise<
 }
 
 async function offerMigration(ctx: CliContext, prompts: Prompts, vault: Vault): Promise<void> {
-  const path = findDefaultSource(vault, ctx.io.cwd, ctx.io.env, ctx.io.env['HOME'] ?? homedir());
+  const path = findDefaultSource(vault.profilePath, ctx.io.cwd, ctx.io.env, ctx.io.env['HOME'] ?? homedir());
   if (!path) return;
   const source = readSource(path, ctx.io.env);
-  const plan = await planFor(vault, source);
+  const plan = await vault.planMigration(source);
   if (!plan.counts.apply) return;
   ctx.io.err(`\nFound plaintext credentials in ${path}. This is what migration would do:\n${planTable(plan)}`);
   if (!(await prompts.confirm('Move them into the keychain now?', true))) return;
-  ctx.io.err(summary(ctx.io, await applyMigration(vault, source, plan)));
+  ctx.io.err(summary(ctx.io, await vault.applyMigration(source, plan)));
 }
 
 async function finish(ctx: CliContext, vault: Vault): Promise<ExitCode> {
@@ -91,7 +91,7 @@ async function finish(ctx: CliContext, vault: Vault): Promise<ExitCode> {
 async function nonInteractive(args: SetupArgs, ctx: CliContext, vault: Vault): Promise<ExitCode> {
   const user = Object.fromEntries(Object.entries({ name: args.name, email: args.email, timezone: args.timezone }).filter(([, v]) => v !== undefined));
   const preferences = args.defaultWorkflow ? { default_workflow: args.defaultWorkflow } : undefined;
-  if (Object.keys(user).length || preferences || !vault.store.exists()) await vault.updateProfile({ user, ...(preferences ? { preferences } : {}) });
+  if (Object.keys(user).length || preferences || vault.getProfile().kind !== 'profile') await vault.updateProfile({ user, ...(preferences ? { preferences } : {}) });
   let stored = 0;
   for (const entry of CATALOG) {
     const name = entry.envVars.find((v) => ctx.io.env[v]?.trim());
@@ -122,7 +122,7 @@ export async function setup(args: SetupArgs, ctx: CliContext): Promise<ExitCode>
   const prompts = await ctx.io.prompts();
   const p = paint(ctx.io);
   if (vault.getProfile().kind === 'profile') {
-    ctx.io.err(`${p.green('✓')} Profile found: ${vault.paths.profile}\n`);
+    ctx.io.err(`${p.green('✓')} Profile found: ${vault.profilePath}\n`);
     const statuses = await vault.validateAll();
     for (const s of statuses) ctx.io.err(describeStatus(ctx.io, s));
     const missing = OFFERED.filter((o) => !vault.listCredentials().find((c) => c.id === o.id)?.source);
@@ -131,7 +131,7 @@ export async function setup(args: SetupArgs, ctx: CliContext): Promise<ExitCode>
     }
     return finish(ctx, vault);
   }
-  ctx.io.err(`${p.bold('cpw-vault setup')}: your API keys go to the OS keychain; ${vault.paths.profile} keeps only your details.\n`);
+  ctx.io.err(`${p.bold('cpw-vault setup')}: your API keys go to the OS keychain; ${vault.profilePath} keeps only your details.\n`);
   await offerMigration(ctx, prompts, vault);
   await basics(ctx, prompts, vault);
   for (const o of OFFERED) {

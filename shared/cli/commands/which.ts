@@ -1,7 +1,7 @@
 import { credentialId, type CredentialId } from '../../core/credential';
 import { VaultError, isVaultError } from '../../core/errors';
 import { sourceLabel, type CredentialSource } from '../../core/views';
-import type { Vault } from '../../node/vault';
+import type { Vault } from '../../node/vault/vault';
 import { paint } from '../io';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';

@@ -1,65 +1,200 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readFileSync, renameSync, rmdirSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { VaultError } from '../../core/errors';
+import type { TxOwner } from '../../core/journal';
+import { currentOwner, ownerIsGone } from './owner';
 
-/** Default longest wait for another process to release the lock. */
-export const DEFAULT_LOCK_WAIT_MS = 10_000;
+/** Default longest wait for a live holder: well past the stale window, so a busy holder is never mistaken for a dead one. */
+export const DEFAULT_LOCK_WAIT_MS = 30_000;
+/** A holder on another host (a shared home over NFS) whose lock was not refreshed for this long is gone. */
+export const STALE_MS = 10_000;
+const HEARTBEAT_MS = 2_000;
 
-/** A held lock: `assertHeld` throws PROFILE_LOCKED if it was lost (stale takeover, clock jump). */
+/** A held lock: `assertHeld` throws PROFILE_LOCKED if it was lost (taken over, removed by hand). */
 export interface HeldLock {
   assertHeld(): void;
 }
 
-/**
- * Runs `fn` while holding a cross-process lock on `target` (a `<target>.lock`
- * folder, via proper-lockfile; stale after 10 s so a killed holder frees it).
- * Waits at most `waitMs`, then fails with PROFILE_LOCKED. A lock lost while
- * held never crashes the process: `fn` sees it through `assertHeld`.
- */
-export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Promise<T>, waitMs = DEFAULT_LOCK_WAIT_MS): Promise<T> {
-  let compromised: Error | undefined;
-  const lockPath = `${target}.lock`;
-  const deadline = Date.now() + waitMs;
-  let release: (() => Promise<void>) | undefined;
-  // Loaded on first lock: proper-lockfile patches fs through graceful-fs, which read-only commands never need.
-  const { default: lockfile } = await import('proper-lockfile');
-  for (;;) {
+/** Who holds a lock, as written in the lock file. */
+export interface LockOwner extends TxOwner {
+  nonce: string;
+  since: string;
+}
+
+const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+
+type Peek = { kind: 'free' } | { kind: 'owner'; owner: LockOwner; mtimeMs: number; raw: string } | { kind: 'unreadable'; mtimeMs: number } | { kind: 'legacy-dir'; mtimeMs: number };
+
+/** What is at the lock path now, without following a link. */
+function peek(lockPath: string): Peek {
+  let fd: number;
+  try {
+    fd = openSync(lockPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { kind: 'free' };
+    if (code === 'ELOOP') throw new VaultError('PROFILE_SYMLINK', `The lock ${lockPath} is a symbolic link; refusing to follow it.`, `Remove it if no cpw-vault runs: rm ${lockPath}`);
+    throw lockIoError(err, lockPath);
+  }
+  try {
+    const s = fstatSync(fd);
+    if (s.isDirectory()) return { kind: 'legacy-dir', mtimeMs: s.mtimeMs };
+    if (uid !== undefined && s.uid !== uid) {
+      throw new VaultError('PROFILE_PERMISSIONS', `The lock ${lockPath} belongs to another user (uid ${s.uid}); refusing to share it.`, `Use a profile in a folder only you can write, or as its owner remove it: rm ${lockPath}`);
+    }
+    const raw = readFileSync(fd, 'utf8');
     try {
-      release = await lockfile.lock(target, {
-        realpath: false,
-        lockfilePath: lockPath,
-        stale: 10_000,
-        update: 2_500,
-        retries: 0,
-        onCompromised: (err) => {
-          compromised = err;
-        },
-      });
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') {
-        throw new VaultError('IO_ERROR', `Cannot create the lock ${lockPath} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, `Check that ${lockPath}'s folder exists and is writable.`, { cause: err });
-      }
-      if (Date.now() >= deadline) {
-        throw new VaultError(
-          'PROFILE_LOCKED',
-          `Another cpw-vault process has held ${lockPath} for more than ${Math.round(waitMs / 1000)} s.`,
-          `Wait for it to finish and retry. If no cpw-vault process is running, remove the stale lock: rmdir ${lockPath}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
+      const owner = JSON.parse(raw) as LockOwner;
+      if (typeof owner.pid === 'number' && typeof owner.nonce === 'string') return { kind: 'owner', owner, mtimeMs: s.mtimeMs, raw };
+    } catch {
+      // half-written by a holder killed between create and write
+    }
+    return { kind: 'unreadable', mtimeMs: s.mtimeMs };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function lockIoError(err: unknown, lockPath: string): VaultError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+  return new VaultError('IO_ERROR', `Cannot create the lock ${lockPath} (${code}).`, `Check that ${lockPath}'s folder exists and is writable.`, { cause: err });
+}
+
+/** Tries to create the lock file naming us; false when someone holds it. */
+function tryCreate(lockPath: string, owner: LockOwner): boolean {
+  let fd: number;
+  try {
+    fd = openSync(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw lockIoError(err, lockPath);
+  }
+  try {
+    writeSync(fd, JSON.stringify(owner));
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/**
+ * Removes the lock of a holder that is gone. The file is first renamed to a
+ * name of our own (only one waiter can win that), then checked: if what we
+ * moved is not the dead holder's lock (a new holder got in between), it is
+ * linked back. Never removes a live holder's lock.
+ */
+function takeOver(lockPath: string, seen: Peek): void {
+  if (seen.kind === 'legacy-dir') {
+    try {
+      rmdirSync(lockPath); // proper-lockfile's lock folder from an older cpw-vault
+    } catch {
+      // someone else removed or reused it
+    }
+    return;
+  }
+  const aside = `${lockPath}.gone-${randomBytes(6).toString('hex')}`;
+  try {
+    renameSync(lockPath, aside);
+  } catch {
+    return; // already taken over by another waiter
+  }
+  let moved = '';
+  try {
+    moved = readFileSync(aside, 'utf8');
+  } catch {
+    // unreadable: treat as what we saw
+  }
+  if (seen.kind === 'owner' && moved !== seen.raw) {
+    try {
+      linkSync(aside, lockPath); // not the one we judged dead: give it back
+    } catch {
+      // a third process holds the path now; the moved holder will notice its lock is gone and abort its write
     }
   }
+  try {
+    unlinkSync(aside);
+  } catch {
+    // gone already
+  }
+}
+
+/**
+ * Runs `fn` while holding a cross-process lock on `target`: a lock file
+ * `<target>.lock` created with O_EXCL|O_NOFOLLOW that names its holder (pid,
+ * host, boot id). Why not proper-lockfile (used before): it can only judge a
+ * lock by its age, so a killed holder blocked every writer for its 10 s stale
+ * window and the error could not say who held it. Here a holder that is gone
+ * (dead pid, earlier boot) is taken over at once; a live holder is waited
+ * for up to `waitMs` (30 s, longer than any stale window), and then
+ * PROFILE_LOCKED names its pid. A lock lost while held never crashes the
+ * process: `fn` sees it through `assertHeld`.
+ */
+export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Promise<T>, waitMs = DEFAULT_LOCK_WAIT_MS): Promise<T> {
+  const lockPath = `${target}.lock`;
+  const owner: LockOwner = { ...currentOwner(), nonce: randomBytes(8).toString('hex'), since: new Date().toISOString() };
+  const mine = JSON.stringify(owner);
+  const deadline = Date.now() + waitMs;
+  let delay = 5;
+  for (;;) {
+    if (tryCreate(lockPath, owner)) break;
+    const seen = peek(lockPath);
+    if (seen.kind === 'free') continue;
+    const gone =
+      seen.kind === 'owner' ? ownerIsGone(seen.owner, seen.mtimeMs, STALE_MS)
+        : Date.now() - seen.mtimeMs > (seen.kind === 'legacy-dir' ? STALE_MS : 2_000); // an empty file: a holder killed between create and write
+    if (gone) {
+      takeOver(lockPath, seen);
+      continue;
+    }
+    if (Date.now() >= deadline) throw lockedError(lockPath, seen, waitMs);
+    await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
+    delay = Math.min(delay * 2, 100);
+  }
+
+  let lost: string | undefined;
+  const heartbeat = setInterval(() => {
+    try {
+      if (readFileSync(lockPath, 'utf8') !== mine) lost = 'taken by another process';
+      else utimesSync(lockPath, new Date(), new Date());
+    } catch {
+      lost = 'removed';
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
   const held: HeldLock = {
     assertHeld() {
-      if (compromised) {
-        throw new VaultError('PROFILE_LOCKED', `The lock ${lockPath} was lost while writing; nothing was saved.`, 'Retry the operation.', { cause: compromised });
+      if (!lost) {
+        try {
+          if (lstatSync(lockPath).isFile() && readFileSync(lockPath, 'utf8') === mine) return;
+        } catch {
+          // fall through: it is gone
+        }
+        lost = 'removed';
       }
+      throw new VaultError('PROFILE_LOCKED', `The lock ${lockPath} was lost while writing (${lost}); nothing was saved.`, 'Retry the operation.');
     },
   };
   try {
     return await fn(held);
   } finally {
-    await release().catch(() => {
-      // Already released or taken over (compromised): nothing left to free.
-    });
+    clearInterval(heartbeat);
+    try {
+      if (readFileSync(lockPath, 'utf8') === mine) unlinkSync(lockPath);
+    } catch {
+      // already gone
+    }
   }
+}
+
+function lockedError(lockPath: string, seen: Peek, waitMs: number): VaultError {
+  const who = seen.kind === 'owner' ? `process ${seen.owner.pid}${seen.owner.host !== hostname() ? ` on ${seen.owner.host}` : ''} (since ${seen.owner.since})` : 'another process';
+  const pid = seen.kind === 'owner' ? seen.owner.pid : undefined;
+  return new VaultError(
+    'PROFILE_LOCKED',
+    `Another cpw-vault, ${who}, has held ${lockPath} for over ${Math.round(waitMs / 1000)} s.`,
+    pid !== undefined
+      ? `Wait for it to finish and retry; see what it is with: ps -p ${pid} -o pid,etime,args. If it is stuck, stop it (kill ${pid}); cpw-vault takes over the lock of a process that is gone.`
+      : `Wait for it to finish and retry. If no cpw-vault process is running, remove the lock: rm ${lockPath}`,
+  );
 }

@@ -28,6 +28,8 @@ export interface ProfilePaths {
   legacySecrets: string | undefined;
   /** True when the profile's folder belongs to cpw-vault and its mode is enforced. */
   dedicatedDir: boolean;
+  /** True for ~/.cp-whisperx/user.profile however it was named: its keychain names are the historical ones. */
+  isDefault: boolean;
 }
 
 /**
@@ -55,6 +57,7 @@ export function resolveProfilePaths(inputs: PathInputs = {}): ProfilePaths {
   return {
     profile,
     origin,
+    isDefault: profile === join(home, PROFILE_DIR_NAME, PROFILE_FILE_NAME),
     legacySecrets: origin === 'default' ? resolve(cwd, LEGACY_SECRETS_PATH) : undefined,
     dedicatedDir: origin === 'default' || basename(dirname(profile)) === PROFILE_DIR_NAME,
   };

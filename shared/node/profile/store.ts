@@ -1,3 +1,4 @@
+import { rmSync, utimesSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
@@ -6,12 +7,23 @@ import { legacyValues } from '../../core/legacy-secrets';
 import { findPlaintextSecrets } from '../../core/profile-index';
 import { parseProfile } from '../../core/profile-parse';
 import { createProfileTemplate, type Profile } from '../../core/profile-schema';
-import { withFileLock } from './file-lock';
+import { journalOf, withJournal, type Transaction } from '../../core/journal';
+import { withFileLock, type HeldLock } from './file-lock';
 import type { PathInputs, ProfilePaths } from './paths';
 import { ProfileReader, UNPARSED, type RawProfile } from './reader';
 import { ensurePrivateDir, orphanTemps, readSecureFile, removeOrphanTemps, stampOf, writeSecureFile } from './secure-fs';
 
 /** What a read found: the profile itself, or the deprecated secrets.json standing in for it. */
+/** The profile text around a journal write: what a rollback puts back. */
+export interface JournalSnapshot {
+  /** The text before (undefined: there was no file). */
+  before: string | undefined;
+  /** The text the journal write left. */
+  after: string;
+  /** The modification time before. */
+  mtimeMs?: number;
+}
+
 export type LoadedProfile =
   | { kind: 'profile'; path: string; profile: Profile }
   | { kind: 'legacy'; path: string; profile: Profile; values: ReadonlyMap<CredentialId, string> };
@@ -130,31 +142,92 @@ export class ProfileStore {
 
   /**
    * Read-modify-write under the cross-process lock: re-reads the file (never
-   * the cache), applies `mutate`, validates, writes atomically. Creates the
-   * profile from the template when it does not exist. Refuses
-   * (PROFILE_READ_ONLY) while the deprecated secrets.json is the only source,
-   * unless `allowOverLegacy` (migration).
+   * the cache), applies `mutate` (synchronous: nothing slow happens while the
+   * lock is held), validates, writes atomically. Creates the profile from the
+   * template when it does not exist. Refuses (PROFILE_READ_ONLY) while the
+   * deprecated secrets.json is the only source, unless `allowOverLegacy`.
    */
-  async update(mutate: (profile: Profile) => Profile | Promise<Profile>, options: { allowOverLegacy?: boolean; stripPlaintext?: boolean } = {}): Promise<Profile> {
-    const path = this.paths.profile;
-    if (!options.allowOverLegacy && !this.exists() && this.paths.legacySecrets && stampOf(this.paths.legacySecrets)) {
+  async update(mutate: (profile: Profile) => Profile, options: { allowOverLegacy?: boolean; stripPlaintext?: boolean } = {}): Promise<Profile> {
+    this.assertWritable(!!options.allowOverLegacy);
+    return this.locked(async (path, lock) => {
+      const current = stampOf(path) ? this.readFresh(path, !!options.stripPlaintext) : createProfileTemplate(this.now(), systemTimeZone());
+      const next = parseProfile(mutate(current), path);
+      lock.assertHeld();
+      await this.write(path, `${JSON.stringify(next, null, 2)}\n`);
+      return next;
+    });
+  }
+
+  /**
+   * Changes only the journal (shared/core/journal.ts) of the document, without
+   * the schema: it must also work on a seed profile being migrated in place,
+   * which holds plaintext until the migration commits. Creates the profile
+   * from the template when missing. Returns the file text before (undefined
+   * when there was no file) and after, so a rollback can put it back exactly.
+   */
+  async updateJournal(fn: (journal: Transaction[]) => Transaction[], options: { allowOverLegacy?: boolean } = {}): Promise<JournalSnapshot> {
+    this.assertWritable(!!options.allowOverLegacy);
+    return this.locked(async (path, lock) => {
+      const stamp = stampOf(path);
+      const before = stamp ? readSecureFile(path, { warn: this.reader.warn }).text : undefined;
+      const doc = before === undefined ? createProfileTemplate(this.now(), systemTimeZone()) : parseDocument({ kind: 'profile', path, raw: UNPARSED, text: before });
+      if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new VaultError('PROFILE_INVALID', `${path} must hold a JSON object at the top level.`, `Fix ${path}, or move it aside and run: cpw-vault setup`);
+      const after = `${JSON.stringify(withJournal(doc, fn(journalOf(doc))), null, 2)}\n`;
+      lock.assertHeld();
+      await this.write(path, after);
+      return { before, after, ...(stamp ? { mtimeMs: stamp.mtimeMs } : {}) };
+    });
+  }
+
+  /**
+   * Puts the profile back to `original` (removes it when undefined) if it
+   * still holds exactly `expected`: a rolled-back change leaves the file
+   * byte-identical when nobody else wrote it meanwhile. False otherwise.
+   */
+  async restoreIfUnchanged(snapshot: JournalSnapshot): Promise<boolean> {
+    return this.locked(async (path, lock) => {
+      if (!stampOf(path) || readSecureFile(path, { warn: this.reader.warn }).text !== snapshot.after) return false;
+      lock.assertHeld();
+      if (snapshot.before === undefined) {
+        rmSync(path, { force: true });
+        this.forget();
+        return true;
+      }
+      await this.write(path, snapshot.before);
+      // Byte-identical, and its modification time put back too: backup tools and `make` see no change.
+      if (snapshot.mtimeMs !== undefined) utimesSync(path, new Date(), snapshot.mtimeMs / 1000); // to the microsecond
+      this.forget();
+      return true;
+    });
+  }
+
+  private assertWritable(allowOverLegacy: boolean): void {
+    if (!allowOverLegacy && !this.exists() && this.paths.legacySecrets && stampOf(this.paths.legacySecrets)) {
       throw new VaultError(
         'PROFILE_READ_ONLY',
         `The only credentials source is the deprecated ${this.paths.legacySecrets}, which cpw-vault reads but never writes.`,
         'Move it into the keychain first: cpw-vault migrate',
       );
     }
+  }
+
+  private locked<T>(fn: (path: string, lock: HeldLock) => Promise<T>): Promise<T> {
+    const path = this.paths.profile;
     ensurePrivateDir(dirname(path), this.paths.dedicatedDir);
     return withFileLock(path, async (lock) => {
       removeOrphanTemps(path);
-      const current = stampOf(path) ? this.readFresh(path, !!options.stripPlaintext) : createProfileTemplate(this.now(), systemTimeZone());
-      const next = parseProfile(await mutate(current), path);
-      lock.assertHeld();
-      await this.writeFile(path, `${JSON.stringify(next, null, 2)}\n`, this.paths.dedicatedDir);
-      this.reader.invalidate();
-      this.parsed = undefined;
-      return next;
+      return fn(path, lock);
     }, this.lockWaitMs);
+  }
+
+  private async write(path: string, text: string): Promise<void> {
+    await this.writeFile(path, text, this.paths.dedicatedDir);
+    this.forget();
+  }
+
+  private forget(): void {
+    this.reader.invalidate();
+    this.parsed = undefined;
   }
 
   /** Reads the file for an update; with `stripPlaintext` (migration in place) its plaintext slots are emptied first. */

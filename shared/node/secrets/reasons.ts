@@ -27,6 +27,10 @@ const TEXT: Record<KeychainReason, { message: string; fix: string }> = {
     message: 'The keychain request was cancelled or denied.',
     fix: 'Retry and approve the keychain prompt (the item belongs to cpw-vault).',
   },
+  KEYCHAIN_NO_COLLECTION: {
+    message: 'The Secret Service answers but offers no collection to keep secrets in (nothing behind its "default" alias).',
+    fix: 'gnome-keyring: create a keyring and make it the default (Seahorse: File → New → Password Keyring, then "Set as default"). KeePassXC: Database → Database Settings → Secret Service Integration → expose a group.',
+  },
   KEYCHAIN_ERROR: {
     message: 'The keychain reported an error.',
     fix: 'Check that a default keyring exists (Seahorse: File → New → Password Keyring, set as default) and retry.',

@@ -1,34 +1,20 @@
-import { CATALOG, catalogEntry } from '../core/catalog';
-import { credentialId, KEY_NAME, SERVICE_NAME, type CredentialId } from '../core/credential';
-import { VaultError } from '../core/errors';
-import { legacyValues } from '../core/legacy-secrets';
-import { indexProfile, type ProfileIndex } from '../core/profile-index';
-import { PROFILE_MAJOR } from '../core/profile-version';
-import { registerSecret } from '../core/redact';
-import type { SecretStore } from '../core/secret-store';
-import type { Caller, CredentialSource } from '../core/views';
-import { AI_PROVIDERS, WORKFLOW_NAMES, fixLine, isWorkflowName, validateWorkflow, type AiProvider, type WorkflowName, type WorkflowStatus } from '../core/workflows';
-import { AuditLog } from './records/audit-log';
-import { KeytarSecretStore } from './secrets/keytar-store';
-import { besideProfile, type PathInputs, type ProfilePaths } from './profile/paths';
-import { ProfileReader, UNPARSED, defaultWarn } from './profile/reader';
-import { UsageTracker } from './records/usage-tracker';
+import { CATALOG, catalogEntry } from '../../core/catalog';
+import { checkedCredentialId, credentialId, splitCredentialId, type CredentialId } from '../../core/credential';
+import { VaultError } from '../../core/errors';
+import { legacyValues } from '../../core/legacy-secrets';
+import { indexProfile, type ProfileIndex } from '../../core/profile-index';
+import { PROFILE_MAJOR } from '../../core/profile-version';
+import { registerSecret } from '../../core/redact';
+import type { SecretStore } from '../../core/secret-store';
+import type { Caller, CredentialSource } from '../../core/views';
+import { AI_PROVIDERS, WORKFLOW_NAMES, fixLine, isWorkflowName, validateWorkflow, type AiProvider, type WorkflowName, type WorkflowStatus } from '../../core/workflows';
+import { ownerIsGone } from '../profile/owner';
+import { UNPARSED, type ProfileReader, type RawProfile } from '../profile/reader';
+import type { AuditLog } from '../records/audit-log';
+import { UsageTracker } from '../records/usage-tracker';
+import { secretNamespace } from '../secrets/open-secret-store';
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-/** Options of the read side of the vault (the Vault adds write options). */
-export interface VaultReaderOptions extends PathInputs {
-  /** Secret storage (default: the OS keychain through keytar). */
-  secrets?: SecretStore;
-  /** Who reads: recorded in the audit log. */
-  caller?: Caller;
-  /** Receives warnings. Default: stderr. */
-  warn?: (message: string) => void;
-  now?: () => Date;
-  auditMaxBytes?: number;
-  /** Longest wait for one keychain call (default 10 s). */
-  keychainTimeoutMs?: number;
-}
 
 /** A value and where it came from. */
 export interface CredentialValue {
@@ -41,58 +27,99 @@ export type ReadView =
   | { kind: 'profile'; path: string; index: ProfileIndex }
   | { kind: 'legacy'; path: string; values: ReadonlyMap<CredentialId, string> };
 
-/** Thrown by the light reader when a profile needs the full parser (upgrade, precise error, plaintext). */
+/** Signals, in the fast `get` bundle only, that this profile needs the full vault (upgrade, precise error, crash repair). */
 export class NeedsFullVault extends Error {
   constructor() {
     super('this profile needs the full vault');
   }
 }
 
+/** What the read side is built from (the composition root, shared/node/open.ts, supplies it). */
+export interface ReaderDeps {
+  profile: ProfileReader;
+  env: Env;
+  caller: Caller;
+  warn: (message: string) => void;
+  now: () => Date;
+  audit: AuditLog;
+  /** Opens a secret store (the factory, or a test's). */
+  openSecrets: (backend: string, namespace: string) => SecretStore;
+  /** The full parser for a profile the light index cannot read. Absent in the fast bundle: reads then throw NeedsFullVault. */
+  fullView?: (read: RawProfile) => ReadView;
+}
+
 /**
- * The read side of the vault: env vars, keychain, profile index, audit of
- * reads, usage stamps. It loads no schema library, so `cpw-vault get` and
- * library reads start fast; the Vault extends it with writes and full
- * validation.
+ * The read side of the vault: env vars, the secret store, the profile index,
+ * audit of reads, usage stamps. It loads no schema library, so `cpw-vault
+ * get` and library reads start fast. The Vault (vault.ts) is built around it.
  */
 export class VaultReader {
-  readonly reader: ProfileReader;
-  readonly paths: ProfilePaths;
-  readonly secrets: SecretStore;
-  readonly audit: AuditLog;
   readonly caller: Caller;
-  protected readonly env: Env;
-  protected readonly now: () => Date;
-  protected readonly warn: (message: string) => void;
-  protected readonly usage: UsageTracker;
+  private readonly usage: UsageTracker;
+  private store: { key: string; secrets: SecretStore } | undefined;
 
-  constructor(options: VaultReaderOptions & { reader?: ProfileReader } = {}) {
-    this.env = options.env ?? process.env;
-    this.now = options.now ?? (() => new Date());
-    this.warn = options.warn ?? defaultWarn;
-    this.reader = options.reader ?? new ProfileReader(options, this.warn);
-    this.paths = this.reader.paths;
-    this.secrets = options.secrets ?? new KeytarSecretStore({ env: this.env, ...(options.keychainTimeoutMs ? { timeoutMs: options.keychainTimeoutMs } : {}) });
-    this.audit = new AuditLog(besideProfile(this.paths, 'audit.log'), options.auditMaxBytes ? { maxBytes: options.auditMaxBytes } : {});
-    this.caller = options.caller ?? 'library';
-    this.usage = new UsageTracker(this.now);
+  constructor(private readonly deps: ReaderDeps) {
+    this.caller = deps.caller;
+    this.usage = new UsageTracker(deps.now);
+  }
+
+  /** The profile file this vault reads and writes. */
+  get profilePath(): string {
+    return this.deps.profile.paths.profile;
   }
 
   /** The read view, or undefined with no profile at all. */
-  protected view(): ReadView | undefined {
-    const read = this.reader.readIfAny();
+  view(): ReadView | undefined {
+    const read = this.deps.profile.readIfAny();
     if (!read) return undefined;
     if (read.kind === 'legacy') {
       const doc = read.raw;
       if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) return { kind: 'legacy', path: read.path, values: legacyValues(doc as Record<string, unknown>) };
-      return this.fullView();
+      return this.full(read);
     }
     const index = read.raw === UNPARSED ? undefined : indexProfile(read.raw, PROFILE_MAJOR);
-    return index ? { kind: 'profile', path: read.path, index } : this.fullView();
+    // A transaction left by a crashed writer is repaired by the full vault before anything is read.
+    if (!index || (!this.deps.fullView && index.journal.some((t) => ownerIsGone(t.owner, Date.parse(t.started_at), 3_600_000)))) return this.full(read);
+    return { kind: 'profile', path: read.path, index };
   }
 
-  /** The view through the full parser (upgrade or precise error). The light reader cannot: it asks for the full vault. */
-  protected fullView(): ReadView {
-    throw new NeedsFullVault();
+  /** The view, or undefined when the profile cannot be read (a seed file being migrated, a damaged one): its values live in the default place. */
+  private viewOrNone(): ReadView | undefined {
+    try {
+      return this.view();
+    } catch (err) {
+      if (err instanceof NeedsFullVault) throw err;
+      return undefined;
+    }
+  }
+
+  private full(read: RawProfile): ReadView {
+    if (!this.deps.fullView) throw new NeedsFullVault();
+    return this.deps.fullView(read);
+  }
+
+  /** The secret store this profile's values live in (its backend and namespace), opened once per process. */
+  secretStore(view: ReadView | undefined = this.viewOrNone()): SecretStore {
+    const index = view?.kind === 'profile' ? view.index : undefined;
+    const backend = index?.storage.backend ?? 'keychain';
+    const namespace = secretNamespace({
+      env: this.deps.env,
+      isDefault: this.deps.profile.paths.isDefault,
+      recorded: index?.storage.namespace,
+      legacyValues: !!index && Object.values(index.metadata).some((m) => m.storage === 'keychain'),
+      profilePath: this.profilePath,
+    });
+    const key = `${backend}\0${namespace}`;
+    if (this.store?.key !== key) {
+      this.store?.secrets.close();
+      this.store = { key, secrets: this.deps.openSecrets(backend, namespace) };
+    }
+    return this.store.secrets;
+  }
+
+  /** Releases the secret store's connection so the process can exit. */
+  close(): void {
+    this.store?.secrets.close();
   }
 
   /** Env vars that carry `id`, in precedence order. */
@@ -103,15 +130,15 @@ export class VaultReader {
     return [custom ?? defaultEnvVar(id)];
   }
 
-  protected fromEnv(id: CredentialId, view: ReadView | undefined): CredentialValue | undefined {
+  private fromEnv(id: CredentialId, view: ReadView | undefined): CredentialValue | undefined {
     for (const name of this.envVarsFor(id, view)) {
-      const value = this.env[name];
+      const value = this.deps.env[name];
       if (value !== undefined && value.trim() !== '') return { value: value.trim(), source: { kind: 'env', name } };
     }
     return undefined;
   }
 
-  protected async fromStorage(id: CredentialId, view: ReadView | undefined): Promise<CredentialValue | undefined> {
+  private async fromStorage(id: CredentialId, view: ReadView | undefined): Promise<CredentialValue | undefined> {
     if (view?.kind === 'legacy') {
       const value = view.values.get(id);
       return value ? { value, source: { kind: 'legacy', path: view.path } } : undefined;
@@ -120,18 +147,18 @@ export class VaultReader {
       const slot = view?.index.slot(id) ?? '';
       return slot !== '' ? { value: slot, source: { kind: 'profile' } } : undefined;
     }
-    const value = await this.secrets.get(id);
+    const value = await this.secretStore(view).get(id);
     return value === undefined ? undefined : { value, source: { kind: 'keychain' } };
   }
 
   /**
    * The value of a credential and its source: the first set env var of the
-   * catalog, else the keychain (or the profile slot for non-secrets, or the
-   * deprecated secrets.json). Undefined when nowhere. Throws KEYCHAIN_* when
-   * the keychain cannot answer (a locked keychain is never "missing").
+   * catalog, else the secret store (or the profile slot for non-secrets, or
+   * the deprecated secrets.json). Undefined when nowhere. Throws KEYCHAIN_*
+   * when the keychain cannot answer (a locked keychain is never "missing").
    */
   async findCredential(service: string, key: string): Promise<CredentialValue | undefined> {
-    const id = checkedId(service, key);
+    const id = checkedCredentialId(service, key);
     const view = this.view();
     const found = this.fromEnv(id, view) ?? (await this.fromStorage(id, view));
     if (!found) return undefined;
@@ -149,7 +176,7 @@ export class VaultReader {
     throw new VaultError('CREDENTIAL_MISSING', `${id} is not set: not in ${this.envVarsFor(id).join(' or ')}, not in the keychain.`, fixLine(id));
   }
 
-  /** The stored value of `id` (keychain, profile slot or secrets.json), ignoring env vars; not audited. */
+  /** The stored value of `id` (secret store, profile slot or secrets.json), ignoring env vars; not audited. */
   async storedValue(id: CredentialId): Promise<string | undefined> {
     const found = await this.fromStorage(id, this.view());
     if (found) registerSecret(found.value);
@@ -161,13 +188,13 @@ export class VaultReader {
     return this.fromEnv(id, this.view())?.value;
   }
 
-  /** Credentials that have a value somewhere now: env var, the profile's index, or secrets.json. */
-  protected present(view: ReadView | undefined): Set<CredentialId> {
-    const custom = view?.kind === 'profile' ? Object.keys(view.index.metadata) : [];
-    const ids = new Set([...CATALOG.map((e) => e.id), ...custom]);
-    return new Set(
-      [...ids].filter((id) => this.fromEnv(id, view) || (view?.kind === 'profile' ? !!view.index.metadata[id] : !!view?.values.has(id))),
-    );
+  /** Where a read of `id` would take its value from now, without reading it (env var, index entry, secrets.json). */
+  sourceOf(id: CredentialId, view: ReadView | undefined = this.view()): CredentialSource | null {
+    const env = this.fromEnv(id, view);
+    if (env) return env.source;
+    if (view?.kind === 'legacy') return view.values.has(id) ? { kind: 'legacy', path: view.path } : null;
+    const meta = view?.index.metadata[id];
+    return meta ? { kind: meta.storage } : null;
   }
 
   /**
@@ -182,7 +209,7 @@ export class VaultReader {
       throw new VaultError('WORKFLOW_UNKNOWN', 'Unknown workflow name.', `Use one of: ${WORKFLOW_NAMES.join(', ')}.`);
     }
     const view = this.view();
-    const present = this.present(view);
+    const present = new Set(this.allIds(view).filter((id) => this.sourceOf(id, view)));
     const preferred = view?.kind === 'profile' ? view.index.aiProvider : undefined;
     const aiProvider: AiProvider = (AI_PROVIDERS as readonly string[]).includes(preferred ?? '') ? (preferred as AiProvider) : 'openai';
     let status = validateWorkflow(name, (id) => present.has(id), aiProvider);
@@ -214,11 +241,17 @@ export class VaultReader {
     if (!status.ready) throw notReady(status);
     const env: Record<string, string> = {};
     for (const id of status.uses) {
-      const dot = id.indexOf('.');
-      const { value } = await this.getCredential(id.slice(0, dot), id.slice(dot + 1));
+      const { service, key } = splitCredentialId(id);
+      const { value } = await this.getCredential(service, key);
       for (const v of this.envVarsFor(id)) env[v] = value;
     }
     return env;
+  }
+
+  /** Catalog credentials and the custom ones the index knows. */
+  allIds(view: ReadView | undefined = this.view()): CredentialId[] {
+    const custom = view?.kind === 'profile' ? Object.keys(view.index.metadata).filter((id) => !catalogEntry(id)) : [];
+    return [...CATALOG.map((e) => e.id), ...custom];
   }
 
   /** Credentials read since the last flush whose `last_used_at` is due. */
@@ -226,17 +259,22 @@ export class VaultReader {
     return this.usage.ids;
   }
 
+  /** The usage tracker (the Vault writes its marks). */
+  get usageTracker(): UsageTracker {
+    return this.usage;
+  }
+
   /**
    * Appends an audit event. The log lives beside the profile, so with no
    * profile (env-only use) there is nothing to append to. A failed append is
    * reported as a warning, never fails the action it records.
    */
-  protected async record(event: Parameters<AuditLog['append']>[0]): Promise<void> {
-    if (!this.reader.exists()) return;
+  async record(event: Parameters<AuditLog['append']>[0]): Promise<void> {
+    if (!this.deps.profile.exists()) return;
     try {
-      await this.audit.append(event, this.now());
+      await this.deps.audit.append(event, this.deps.now());
     } catch (err) {
-      this.warn(`could not write the audit log: ${err instanceof Error ? err.message : String(err)}`);
+      this.deps.warn(`could not write the audit log: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 }
@@ -254,12 +292,4 @@ export function notReady(status: WorkflowStatus): VaultError {
 /** The env var of a custom credential without one chosen: SERVICE_KEY. */
 export function defaultEnvVar(id: CredentialId): string {
   return id.replace(/[.-]/g, '_').toUpperCase();
-}
-
-/** `<service>.<key>` after checking both names (INVALID_ARGUMENT, never echoing them). */
-export function checkedId(service: unknown, key: unknown): CredentialId {
-  if (typeof service !== 'string' || !SERVICE_NAME.test(service) || typeof key !== 'string' || !KEY_NAME.test(key)) {
-    throw new VaultError('INVALID_ARGUMENT', 'A credential is named <service> <key> in lower case, e.g. huggingface token.', 'Use lower-case letters, digits, "_" or "-" (service) and "_" (key), at most 40 characters each.');
-  }
-  return credentialId(service, key);
 }

@@ -1,0 +1,31 @@
+import { constants } from 'node:os';
+
+/** Signals that interrupt a change: Ctrl-C, kill, a closed terminal. */
+const INTERRUPTS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * Runs `fn` with SIGINT, SIGTERM and SIGHUP turned into an abort of `signal`
+ * instead of killing the process, so a change in progress rolls back
+ * (previous values back, new ones removed) before the command exits. The
+ * first signal aborts; more signals while the rollback runs are absorbed:
+ * a rollback cut short would be the very thing this prevents (SIGKILL stays
+ * possible; the journal repairs that at the next start).
+ */
+export async function interruptible<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (!controller.signal.aborted) controller.abort(name);
+  };
+  for (const s of INTERRUPTS) process.on(s, onSignal);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    for (const s of INTERRUPTS) process.off(s, onSignal);
+  }
+}
+
+/** The conventional exit code of a command stopped by `signal`: 128 + its number (SIGINT 130, SIGTERM 143, SIGHUP 129). */
+export function signalExitCode(signal: unknown): number {
+  const n = typeof signal === 'string' ? (constants.signals as Record<string, number>)[signal] : undefined;
+  return 128 + (n ?? constants.signals.SIGINT);
+}

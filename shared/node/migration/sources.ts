@@ -1,0 +1,64 @@
+import { closeSync, constants, existsSync, fstatSync, openSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { VaultError } from '../../core/errors';
+import { MAX_SOURCE_BYTES, parseDotenv, parseHfTokenFile, parseJsonSource, type ParsedSource } from '../../core/migration-sources';
+import { LEGACY_SECRETS_PATH } from '../profile/paths';
+import { ioError, readAllText } from '../profile/secure-fs';
+
+/** Where the HuggingFace CLI keeps its token: $HF_HOME/token, else ~/.cache/huggingface/token. */
+export function hfTokenPath(env: Readonly<Record<string, string | undefined>>, home = homedir()): string {
+  return env['HF_HOME'] ? join(env['HF_HOME'], 'token') : join(home, '.cache', 'huggingface', 'token');
+}
+
+/** Reads a source file: a regular file, at most 1 MiB, read errors as clear VaultErrors (nothing quoted). */
+function readSourceText(path: string): string {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new VaultError('INVALID_ARGUMENT', `${path} does not exist.`, 'Give the file to migrate with --from PATH.');
+    if (code === 'ELOOP') throw new VaultError('INVALID_ARGUMENT', `${path} is a symbolic link; refusing to follow it.`, 'Point --from at the real file.');
+    throw ioError(err, path);
+  }
+  try {
+    const s = fstatSync(fd);
+    if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `${path} is not a regular file.`, 'Point --from at a secrets file.');
+    if (s.size > MAX_SOURCE_BYTES) throw new VaultError('INVALID_ARGUMENT', `${path} is ${s.size} bytes; migration sources are at most ${MAX_SOURCE_BYTES} bytes.`, 'Check that this is the right file.');
+    return readAllText(fd, s.size);
+  } catch (err) {
+    if (err instanceof VaultError) throw err;
+    throw ioError(err, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Parses a source, recognising its kind by name and content. */
+export function readSource(path: string, env: Readonly<Record<string, string | undefined>> = process.env): ParsedSource {
+  const text = readSourceText(path);
+  const name = basename(path);
+  if (resolve(path) === resolve(hfTokenPath(env))) return parseHfTokenFile(path, text);
+  if (name === '.env' || name.startsWith('.env.') || name.endsWith('.env')) return parseDotenv(path, text);
+  return parseJsonSource(path, text);
+}
+
+/**
+ * The source to migrate when none is given: config/secrets.json in the
+ * working directory, else a seed profile holding plaintext, else the
+ * HuggingFace token file. Undefined when there is nothing.
+ */
+export function findDefaultSource(profilePath: string, cwd: string, env: Readonly<Record<string, string | undefined>>, home = homedir()): string | undefined {
+  const secrets = resolve(cwd, LEGACY_SECRETS_PATH);
+  if (existsSync(secrets)) return secrets;
+  const profile = profilePath;
+  try {
+    const parsed = existsSync(profile) ? readSource(profile, env) : undefined;
+    if (parsed?.kind === 'seed-profile' && parsed.entries.length) return profile;
+  } catch {
+    // not a readable seed profile: nothing to migrate there
+  }
+  const hf = hfTokenPath(env, home);
+  return existsSync(hf) ? hf : undefined;
+}

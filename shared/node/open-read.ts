@@ -1,0 +1,56 @@
+/**
+ * The light half of the composition root (shared/node/open.ts): the read
+ * side of a vault without the schema library or the profile writer, for the
+ * fast `get`/`env` bundle. open.ts builds the full vault on these same parts,
+ * so both halves resolve paths, the audit log and the secret store alike.
+ */
+import type { SecretStore } from '../core/secret-store';
+import type { Caller } from '../core/views';
+import { besideProfile, type PathInputs } from './profile/paths';
+import { ProfileReader, defaultWarn } from './profile/reader';
+import type { writeSecureFile } from './profile/secure-fs';
+import { AuditLog } from './records/audit-log';
+import { DEFAULT_SECRET_TIMEOUT_MS, openSecretStore } from './secrets/open-secret-store';
+import { VaultReader } from './vault/reader';
+
+/** How to open a vault. Every capability can be injected; defaults are the real ones. */
+export interface OpenOptions extends PathInputs {
+  /** Who uses it: recorded with every read in the audit log. */
+  caller?: Caller;
+  /** Receives warnings. Default: stderr. */
+  warn?: (message: string) => void;
+  now?: () => Date;
+  auditMaxBytes?: number;
+  /** Longest wait for one secret-store call (default 10 s). */
+  keychainTimeoutMs?: number;
+  /** Longest wait for a live holder of the profile lock. */
+  lockWaitMs?: number;
+  /** Tests: a secret store to use instead of the one the factory opens. */
+  secrets?: SecretStore;
+  /** Tests: how the profile is written (to simulate a failing disk). */
+  writeFile?: typeof writeSecureFile;
+}
+
+/** The parts of the read side, built once from the options. */
+export function readerParts(options: OpenOptions) {
+  const env = options.env ?? process.env;
+  const warn = options.warn ?? defaultWarn;
+  const now = options.now ?? (() => new Date());
+  const profile = new ProfileReader(options, warn);
+  const audit = new AuditLog(besideProfile(profile.paths, 'audit.log'), options.auditMaxBytes ? { maxBytes: options.auditMaxBytes } : {});
+  const timeoutMs = options.keychainTimeoutMs ?? DEFAULT_SECRET_TIMEOUT_MS;
+  const openSecrets = options.secrets
+    ? () => options.secrets!
+    : (backend: string, namespace: string) => openSecretStore({ backend, namespace, env, timeoutMs, profilePath: profile.paths.profile });
+  return { env, warn, now, profile, audit, openSecrets };
+}
+
+/**
+ * The read side alone (the fast `get`/`env` bundle): no schema library, no
+ * writer. A profile it cannot read lightly makes it throw NeedsFullVault.
+ */
+export function openReader(options: OpenOptions = {}): VaultReader {
+  const p = readerParts(options);
+  return new VaultReader({ profile: p.profile, env: p.env, caller: options.caller ?? 'library', warn: p.warn, now: p.now, audit: p.audit, openSecrets: p.openSecrets });
+}
+

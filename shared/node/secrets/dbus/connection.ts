@@ -1,0 +1,261 @@
+import { connect, type Socket } from 'node:net';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Reader, Writer, marshal, parseSignature } from './wire';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** A method call to send. */
+export interface DbusCall {
+  destination: string;
+  path: string;
+  interface: string;
+  member: string;
+  signature?: string;
+  body?: readonly unknown[];
+}
+
+/** A received message (reply, error or signal). */
+export interface DbusMessage {
+  type: number;
+  serial: number;
+  replySerial?: number;
+  path?: string;
+  interface?: string;
+  member?: string;
+  errorName?: string;
+  sender?: string;
+  signature: string;
+  body: unknown[];
+}
+
+/** An error reply from the peer (`name` is the D-Bus error name). */
+export class DbusError extends Error {
+  constructor(override readonly name: string, message: string) {
+    super(message);
+  }
+}
+
+/** The peer did not answer within the deadline. */
+export class DbusTimeout extends Error {
+  constructor(what: string, ms: number) {
+    super(`no answer to ${what} within ${Math.round(ms / 100) / 10} s`);
+  }
+}
+
+/** The connection failed or closed before an answer. */
+export class DbusDisconnected extends Error {}
+
+const TYPE = { call: 1, reply: 2, error: 3, signal: 4 } as const;
+const FIELD = { path: 1, interface: 2, member: 3, errorName: 4, replySerial: 5, destination: 6, sender: 7, signature: 8 } as const;
+const HEADER_FIELDS = parseSignature('a(yv)')[0]!;
+
+/**
+ * The session bus socket: DBUS_SESSION_BUS_ADDRESS (unix:path / unix:abstract,
+ * the first usable of a ';' list), else the systemd user bus at
+ * $XDG_RUNTIME_DIR/bus. Undefined when there is none (no desktop session).
+ */
+export function sessionBusPath(env: Env): string | undefined {
+  const address = env['DBUS_SESSION_BUS_ADDRESS'];
+  if (address) {
+    for (const entry of address.split(';')) {
+      const colon = entry.indexOf(':');
+      if (entry.slice(0, colon) !== 'unix') continue;
+      const params = new Map(entry.slice(colon + 1).split(',').map((kv) => {
+        const eq = kv.indexOf('=');
+        return [kv.slice(0, eq), decodeURIComponent(kv.slice(eq + 1))] as const;
+      }));
+      if (params.get('path')) return params.get('path');
+      // Linux abstract socket namespace: Node connects to it with a leading NUL.
+      if (params.get('abstract')) return `\0${params.get('abstract')}`;
+    }
+    return undefined;
+  }
+  const runtime = env['XDG_RUNTIME_DIR'];
+  if (runtime && existsSync(join(runtime, 'bus'))) return join(runtime, 'bus');
+  return undefined;
+}
+
+/**
+ * One connection to a D-Bus bus: EXTERNAL authentication, Hello, method
+ * calls with a deadline each, and signals. Nothing here can block the
+ * process: a call that gets no answer rejects at its deadline, and
+ * {@link close} destroys the socket, so a stuck peer never holds up exit.
+ * The socket is unref-ed while no call is pending.
+ */
+export class DbusConnection {
+  private serial = 1;
+  private readonly pending = new Map<number, { resolve: (m: DbusMessage) => void; reject: (e: Error) => void }>();
+  private readonly signalHandlers = new Set<(m: DbusMessage) => void>();
+  private inbox: Buffer = Buffer.alloc(0);
+  private authenticated = false;
+  private closedWith: Error | undefined;
+  /** Our unique bus name, once Hello answered. */
+  uniqueName: string | undefined;
+
+  private constructor(private readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('error', (err) => this.fail(new DbusDisconnected(`D-Bus connection failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
+    socket.on('close', () => this.fail(new DbusDisconnected('the D-Bus connection closed')));
+    socket.unref();
+  }
+
+  /**
+   * Connects and authenticates. Authentication, BEGIN and Hello are sent in
+   * one write (pipelined, as sd-bus does), so a call made right after costs
+   * no extra round trip; the first reply proves the handshake worked.
+   */
+  static open(path: string): DbusConnection {
+    const socket = connect({ path });
+    const conn = new DbusConnection(socket);
+    const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+    const hexUid = Buffer.from(String(uid), 'ascii').toString('hex');
+    socket.write(`\0AUTH EXTERNAL ${hexUid}\r\nBEGIN\r\n`);
+    conn.send({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello' }).then(
+      (m) => (conn.uniqueName = m.body[0] as string),
+      () => {},
+    );
+    return conn;
+  }
+
+  /** Calls a method; resolves with the reply, rejects with DbusError / DbusTimeout / DbusDisconnected. */
+  async call(call: DbusCall, timeoutMs: number): Promise<DbusMessage> {
+    let timer: NodeJS.Timeout | undefined;
+    const serial = this.serial; // the serial send() will use
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.pending.delete(serial);
+        this.refresh();
+        reject(new DbusTimeout(`${call.interface}.${call.member}`, timeoutMs));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([this.send(call), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Registers a signal handler (add a match rule with AddMatch for the bus to route signals here). */
+  onSignal(handler: (m: DbusMessage) => void): () => void {
+    this.signalHandlers.add(handler);
+    return () => this.signalHandlers.delete(handler);
+  }
+
+  /** Destroys the socket: pending calls reject, nothing keeps the process alive. */
+  close(): void {
+    this.fail(new DbusDisconnected('the D-Bus connection was closed'));
+    this.socket.destroy();
+  }
+
+  private send(call: DbusCall): Promise<DbusMessage> {
+    if (this.closedWith) return Promise.reject(this.closedWith);
+    const serial = this.serial++;
+    const body = call.signature ? marshal(call.signature, call.body ?? []) : Buffer.alloc(0);
+    const fields: Array<[number, [string, unknown]]> = [
+      [FIELD.path, ['o', call.path]],
+      [FIELD.interface, ['s', call.interface]],
+      [FIELD.member, ['s', call.member]],
+      [FIELD.destination, ['s', call.destination]],
+    ];
+    if (call.signature) fields.push([FIELD.signature, ['g', call.signature]]);
+    const w = new Writer();
+    w.bytes(Buffer.from([0x6c, TYPE.call, 0, 1])); // 'l' little endian, method call, no flags, protocol 1
+    w.u32(body.length);
+    w.u32(serial);
+    w.write(HEADER_FIELDS, fields);
+    w.align(8);
+    w.bytes(body);
+    const promise = new Promise<DbusMessage>((resolve, reject) => this.pending.set(serial, { resolve, reject }));
+    this.refresh();
+    this.socket.write(w.done());
+    return promise;
+  }
+
+  /** Keeps the process alive only while an answer is awaited. */
+  private refresh(): void {
+    if (this.pending.size) this.socket.ref();
+    else this.socket.unref();
+  }
+
+  private fail(err: Error): void {
+    if (this.closedWith) return;
+    this.closedWith = err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  private receive(chunk: Buffer): void {
+    this.inbox = this.inbox.length ? Buffer.concat([this.inbox, chunk]) : chunk;
+    if (!this.authenticated) {
+      const end = this.inbox.indexOf('\r\n');
+      if (end < 0) return;
+      const line = this.inbox.toString('ascii', 0, end);
+      this.inbox = this.inbox.subarray(end + 2);
+      if (!line.startsWith('OK ')) {
+        this.fail(new DbusDisconnected(`the D-Bus bus refused authentication (${line.split(' ')[0]})`));
+        this.socket.destroy();
+        return;
+      }
+      this.authenticated = true;
+    }
+    for (;;) {
+      let message: DbusMessage | undefined;
+      try {
+        message = this.takeMessage();
+      } catch (err) {
+        // A message we cannot parse: the stream is out of step; nothing after it can be trusted.
+        this.fail(new DbusDisconnected(`a malformed D-Bus message arrived (${(err as Error).message})`));
+        this.socket.destroy();
+        return;
+      }
+      if (!message) return;
+      this.dispatch(message);
+    }
+  }
+
+  /** Parses one complete message off the inbox, or undefined when more bytes are needed. */
+  private takeMessage(): DbusMessage | undefined {
+    const buf = this.inbox;
+    if (buf.length < 16) return undefined;
+    const little = buf[0] === 0x6c;
+    const read32 = (at: number) => (little ? buf.readUInt32LE(at) : buf.readUInt32BE(at));
+    const bodyLength = read32(4);
+    const fieldsLength = read32(12);
+    const headerEnd = 16 + fieldsLength + ((8 - ((16 + fieldsLength) % 8)) % 8);
+    const total = headerEnd + bodyLength;
+    if (buf.length < total) return undefined;
+    const message = buf.subarray(0, total);
+    this.inbox = buf.subarray(total);
+    const r = new Reader(message, little, 12);
+    const fields = new Map((r.read(HEADER_FIELDS) as Array<[number, [string, unknown]]>).map(([code, [, v]]) => [code, v]));
+    const signature = (fields.get(FIELD.signature) as string | undefined) ?? '';
+    const body = new Reader(message, little, headerEnd, headerEnd);
+    return {
+      type: message[1]!,
+      serial: read32(8),
+      replySerial: fields.get(FIELD.replySerial) as number | undefined,
+      path: fields.get(FIELD.path) as string | undefined,
+      interface: fields.get(FIELD.interface) as string | undefined,
+      member: fields.get(FIELD.member) as string | undefined,
+      errorName: fields.get(FIELD.errorName) as string | undefined,
+      sender: fields.get(FIELD.sender) as string | undefined,
+      signature,
+      body: parseSignature(signature).map((t) => body.read(t)),
+    };
+  }
+
+  private dispatch(m: DbusMessage): void {
+    if (m.type === TYPE.signal) {
+      for (const h of this.signalHandlers) h(m);
+      return;
+    }
+    if (m.type !== TYPE.reply && m.type !== TYPE.error) return;
+    const waiter = m.replySerial === undefined ? undefined : this.pending.get(m.replySerial);
+    if (!waiter) return;
+    this.pending.delete(m.replySerial!);
+    this.refresh();
+    if (m.type === TYPE.reply) waiter.resolve(m);
+    else waiter.reject(new DbusError(m.errorName ?? 'org.freedesktop.DBus.Error.Failed', typeof m.body[0] === 'string' ? m.body[0] : m.errorName ?? 'error'));
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * The D-Bus wire format (https://dbus.freedesktop.org/doc/dbus-specification.html,
+ * "Message Protocol"): marshalling and unmarshalling of values by signature.
+ *
+ * Why not a library: the JavaScript D-Bus clients on npm (dbus-next,
+ * @homebridge/dbus-native) cost 20-25 ms of start-up (measured: they load an
+ * XML parser, streams and a 64-bit integer library), which would make every
+ * `cpw-vault get` slower than the keytar floor it is measured against. The
+ * Secret Service needs a handful of signatures; this file implements the
+ * general rules (alignment, both byte orders, all basic and container types)
+ * in one place and is tested against the real dbus-daemon and gnome-keyring.
+ *
+ * JavaScript values: s/o/g strings; y/n/q/i/u/h/d numbers; b booleans; x/t
+ * bigints; `ay` a Buffer; other arrays JS arrays; a dict `a{kv}` an array of
+ * [key, value] pairs; a struct an array of its fields; a variant a
+ * [signature, value] pair.
+ */
+
+/** One parsed type of a signature. */
+export interface DbusType {
+  code: string;
+  children: DbusType[];
+}
+
+const BASIC_ALIGN: Record<string, number> = { y: 1, b: 4, n: 2, q: 2, i: 4, u: 4, x: 8, t: 8, d: 8, s: 4, o: 4, g: 1, h: 4, v: 1, a: 4, '(': 8, '{': 8 };
+
+/** Parses a signature into its complete types. Throws on a malformed one. */
+export function parseSignature(signature: string): DbusType[] {
+  let i = 0;
+  const one = (): DbusType => {
+    const code = signature[i++];
+    if (code === undefined) throw new Error('signature ended early');
+    if (code === 'a') return { code, children: [one()] };
+    if (code === '(' || code === '{') {
+      const close = code === '(' ? ')' : '}';
+      const children: DbusType[] = [];
+      while (signature[i] !== close) {
+        if (i >= signature.length) throw new Error('unclosed container in signature');
+        children.push(one());
+      }
+      i++;
+      return { code, children };
+    }
+    if (!(code in BASIC_ALIGN)) throw new Error(`unknown type code ${code}`);
+    return { code, children: [] };
+  };
+  const out: DbusType[] = [];
+  while (i < signature.length) out.push(one());
+  return out;
+}
+
+/** The signature text of a parsed type. */
+function signatureOf(t: DbusType): string {
+  if (t.code === 'a') return `a${signatureOf(t.children[0]!)}`;
+  if (t.code === '(') return `(${t.children.map(signatureOf).join('')})`;
+  if (t.code === '{') return `{${t.children.map(signatureOf).join('')}}`;
+  return t.code;
+}
+
+/** Builds a little-endian message buffer; offsets (and so alignment) count from its start. */
+export class Writer {
+  private buf = Buffer.alloc(256);
+  length = 0;
+
+  private ensure(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const next = Buffer.alloc(Math.max(this.buf.length * 2, this.length + n));
+    this.buf.copy(next, 0, 0, this.length);
+    this.buf = next;
+  }
+
+  align(n: number): void {
+    const pad = (n - (this.length % n)) % n;
+    this.ensure(pad);
+    this.buf.fill(0, this.length, this.length + pad);
+    this.length += pad;
+  }
+
+  bytes(b: Buffer): void {
+    this.ensure(b.length);
+    b.copy(this.buf, this.length);
+    this.length += b.length;
+  }
+
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf.writeUInt8(v, this.length++);
+  }
+
+  u32(v: number): void {
+    this.align(4);
+    this.ensure(4);
+    this.buf.writeUInt32LE(v, this.length);
+    this.length += 4;
+  }
+
+  /** Overwrites a u32 written earlier (array lengths, body length). */
+  patchU32(at: number, v: number): void {
+    this.buf.writeUInt32LE(v, at);
+  }
+
+  write(t: DbusType, value: unknown): void {
+    this.align(BASIC_ALIGN[t.code]!);
+    const fail = () => new Error(`value does not fit D-Bus type ${signatureOf(t)}`);
+    switch (t.code) {
+      case 'y': return this.u8(num(value, fail));
+      case 'b': return this.u32(value ? 1 : 0);
+      case 'n': case 'q': {
+        this.ensure(2);
+        if (t.code === 'n') this.buf.writeInt16LE(num(value, fail), this.length);
+        else this.buf.writeUInt16LE(num(value, fail), this.length);
+        this.length += 2;
+        return;
+      }
+      case 'i': this.ensure(4); this.buf.writeInt32LE(num(value, fail), this.length); this.length += 4; return;
+      case 'u': case 'h': return this.u32(num(value, fail));
+      case 'x': case 't': {
+        if (typeof value !== 'bigint') throw fail();
+        this.ensure(8);
+        if (t.code === 'x') this.buf.writeBigInt64LE(value, this.length);
+        else this.buf.writeBigUInt64LE(value, this.length);
+        this.length += 8;
+        return;
+      }
+      case 'd': this.ensure(8); this.buf.writeDoubleLE(num(value, fail), this.length); this.length += 8; return;
+      case 's': case 'o': {
+        if (typeof value !== 'string') throw fail();
+        const b = Buffer.from(value, 'utf8');
+        this.u32(b.length);
+        this.bytes(b);
+        return this.u8(0);
+      }
+      case 'g': {
+        if (typeof value !== 'string') throw fail();
+        this.u8(Buffer.byteLength(value));
+        this.bytes(Buffer.from(value, 'ascii'));
+        return this.u8(0);
+      }
+      case 'v': {
+        if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== 'string') throw fail();
+        const [inner] = parseSignature(value[0]);
+        if (!inner) throw fail();
+        this.write({ code: 'g', children: [] }, value[0]);
+        return this.write(inner, value[1]);
+      }
+      case '(': case '{': {
+        if (!Array.isArray(value) || value.length !== t.children.length) throw fail();
+        t.children.forEach((c, i) => this.write(c, value[i]));
+        return;
+      }
+      case 'a': {
+        const elem = t.children[0]!;
+        this.u32(0);
+        const lengthAt = this.length - 4;
+        this.align(BASIC_ALIGN[elem.code]!); // padding before the first element is not counted
+        const start = this.length;
+        if (elem.code === 'y' && Buffer.isBuffer(value)) this.bytes(value);
+        else {
+          if (!Array.isArray(value)) throw fail();
+          for (const item of value) this.write(elem, item);
+        }
+        this.patchU32(lengthAt, this.length - start);
+        return;
+      }
+    }
+    throw fail();
+  }
+
+  /** The bytes written so far. */
+  done(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
+}
+
+function num(v: unknown, fail: () => Error): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw fail();
+  return v;
+}
+
+/** Reads values from a received message; `base` is the message start, for alignment. */
+export class Reader {
+  offset: number;
+
+  constructor(private readonly buf: Buffer, private readonly little: boolean, offset = 0, private readonly base = 0) {
+    this.offset = offset;
+  }
+
+  private align(n: number): void {
+    const rel = this.offset - this.base;
+    this.offset += (n - (rel % n)) % n;
+  }
+
+  private need(n: number): void {
+    if (this.offset + n > this.buf.length) throw new Error('D-Bus message truncated');
+  }
+
+  u32(): number {
+    this.align(4);
+    this.need(4);
+    const v = this.little ? this.buf.readUInt32LE(this.offset) : this.buf.readUInt32BE(this.offset);
+    this.offset += 4;
+    return v;
+  }
+
+  read(t: DbusType): unknown {
+    this.align(BASIC_ALIGN[t.code]!);
+    const b = this.buf;
+    const le = this.little;
+    const at = this.offset;
+    switch (t.code) {
+      case 'y': this.need(1); this.offset += 1; return b.readUInt8(at);
+      case 'b': return this.u32() !== 0;
+      case 'n': this.need(2); this.offset += 2; return le ? b.readInt16LE(at) : b.readInt16BE(at);
+      case 'q': this.need(2); this.offset += 2; return le ? b.readUInt16LE(at) : b.readUInt16BE(at);
+      case 'i': this.need(4); this.offset += 4; return le ? b.readInt32LE(at) : b.readInt32BE(at);
+      case 'u': case 'h': return this.u32();
+      case 'x': this.need(8); this.offset += 8; return le ? b.readBigInt64LE(at) : b.readBigInt64BE(at);
+      case 't': this.need(8); this.offset += 8; return le ? b.readBigUInt64LE(at) : b.readBigUInt64BE(at);
+      case 'd': this.need(8); this.offset += 8; return le ? b.readDoubleLE(at) : b.readDoubleBE(at);
+      case 's': case 'o': {
+        const n = this.u32();
+        this.need(n + 1);
+        const s = b.toString('utf8', this.offset, this.offset + n);
+        this.offset += n + 1;
+        return s;
+      }
+      case 'g': {
+        this.need(1);
+        const n = b.readUInt8(this.offset);
+        this.need(n + 2);
+        const s = b.toString('ascii', this.offset + 1, this.offset + 1 + n);
+        this.offset += n + 2;
+        return s;
+      }
+      case 'v': {
+        const sig = this.read({ code: 'g', children: [] }) as string;
+        const [inner] = parseSignature(sig);
+        if (!inner) throw new Error('empty variant signature');
+        return [sig, this.read(inner)];
+      }
+      case '(': case '{': return t.children.map((c) => this.read(c));
+      case 'a': {
+        const n = this.u32();
+        const elem = t.children[0]!;
+        this.align(BASIC_ALIGN[elem.code]!);
+        const end = this.offset + n;
+        this.need(n);
+        if (elem.code === 'y') {
+          this.offset = end;
+          return Buffer.from(b.subarray(end - n, end));
+        }
+        const out: unknown[] = [];
+        while (this.offset < end) out.push(this.read(elem));
+        return out;
+      }
+    }
+    throw new Error(`unknown type code ${t.code}`);
+  }
+}
+
+/** Marshals `values` with `signature` from offset 0 (a message body). */
+export function marshal(signature: string, values: readonly unknown[]): Buffer {
+  const types = parseSignature(signature);
+  if (types.length !== values.length) throw new Error(`signature ${signature} needs ${types.length} values, got ${values.length}`);
+  const w = new Writer();
+  types.forEach((t, i) => w.write(t, values[i]));
+  return w.done();
+}

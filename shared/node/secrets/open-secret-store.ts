@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import { VaultError } from '../../core/errors';
+import type { SecretStore } from '../../core/secret-store';
+import { KeytarSecretStore } from './keytar-store';
+import { SecretServiceStore } from './secret-service';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The keychain service name of the default profile (and of every vault before per-profile namespaces). */
+export const DEFAULT_KEYCHAIN_SERVICE = 'cp-whisperx';
+/** Longest wait for one secret-store call. */
+export const DEFAULT_SECRET_TIMEOUT_MS = 10_000;
+
+/** What a backend needs to open. */
+export interface SecretStoreRequest {
+  /** Backend name, as the profile records it (`keychain`, `file`, or one registered by a test). */
+  backend: string;
+  /** The namespace inside it: the keychain service name of this profile. */
+  namespace: string;
+  /** The profile file (a file backend keeps its data beside it). */
+  profilePath: string;
+  env: Env;
+  timeoutMs: number;
+}
+
+type BackendFactory = (request: SecretStoreRequest) => SecretStore;
+
+/**
+ * The backends. This map (with {@link openSecretStore}) is the only place
+ * that decides which backend stores a secret: a new backend is one file in
+ * this folder plus one entry here. The keychain is the Secret Service over
+ * D-Bus on Linux (abandonable calls, exact lock states) and keytar on macOS
+ * and Windows.
+ */
+const BACKENDS = new Map<string, BackendFactory>([
+  [
+    'keychain',
+    (r) => (process.platform === 'linux'
+      ? new SecretServiceStore({ service: r.namespace, env: r.env, timeoutMs: r.timeoutMs })
+      : new KeytarSecretStore({ service: r.namespace, timeoutMs: r.timeoutMs })),
+  ],
+]);
+
+/** Adds a backend by name (tests register the in-memory store this way). Returns a function that removes it. */
+export function registerSecretBackend(name: string, factory: BackendFactory): () => void {
+  BACKENDS.set(name, factory);
+  return () => void BACKENDS.delete(name);
+}
+
+/** Opens the secret store a profile records. Throws PROFILE_INVALID for a backend this build does not have. */
+export function openSecretStore(request: SecretStoreRequest): SecretStore {
+  const factory = BACKENDS.get(request.backend);
+  if (!factory) {
+    throw new VaultError('PROFILE_INVALID', `The profile stores its secrets in the "${request.backend}" backend, which this cpw-vault does not have.`, `Use a cpw-vault that has it, or switch back: cpw-vault backend use keychain`);
+  }
+  return factory(request);
+}
+
+/**
+ * The namespace (keychain service name) of a profile's values. The default
+ * profile keeps `cp-whisperx` (so existing vaults and `secret-tool` keep
+ * working); another profile gets `cp-whisperx:<id>`, where the id is
+ * recorded in the profile (a moved profile keeps its values) or, for a new
+ * one, derived from its path. A profile from before namespaces that already
+ * holds keychain values keeps the shared name, so nothing becomes unreadable.
+ * `CPW_KEYCHAIN_SERVICE` replaces `cp-whisperx` (tests use a throwaway name).
+ */
+export function secretNamespace(input: { env: Env; isDefault: boolean; recorded: string | undefined; legacyValues: boolean; profilePath: string }): string {
+  const base = input.env['CPW_KEYCHAIN_SERVICE'] || DEFAULT_KEYCHAIN_SERVICE;
+  const suffix = namespaceSuffix(input);
+  return suffix ? `${base}:${suffix}` : base;
+}
+
+/** The suffix a profile records (`storage.namespace`): '' for the shared name, else its id. */
+export function namespaceSuffix(input: { isDefault: boolean; recorded: string | undefined; legacyValues: boolean; profilePath: string }): string {
+  if (input.isDefault) return '';
+  if (input.recorded !== undefined) return input.recorded;
+  if (input.legacyValues) return '';
+  return createHash('sha256').update(input.profilePath).digest('hex').slice(0, 12);
+}

@@ -1,0 +1,310 @@
+import { catalogEntry, checkFormat } from '../../core/catalog';
+import { checkedCredentialId, checkedValue, ENV_VAR_NAME, splitCredentialId, type CredentialId } from '../../core/credential';
+import { VaultError, isVaultError } from '../../core/errors';
+import type { ApplyResult, MigrationPlan, PlanChoices } from '../../core/migration-plan';
+import type { ParsedSource } from '../../core/migration-sources';
+import { applyProfileUpdate } from '../../core/profile-parse';
+import type { CredentialMeta, Profile } from '../../core/profile-schema';
+import { registerSecret } from '../../core/redact';
+import type { AuditEvent, AuditEventName } from '../../core/records';
+import type { KeychainStatus, SecretStore } from '../../core/secret-store';
+import type { CredentialView, ProfileView } from '../../core/views';
+import type { WorkflowName, WorkflowStatus } from '../../core/workflows';
+import { CredentialStore } from '../credentials/credential-store';
+import { repairIndex, type RepairReport } from '../credentials/repair';
+import { applyMigration, planMigrationFor, type ApplyOptions } from '../migration/apply';
+import type { ProfileStore } from '../profile/store';
+import type { AuditLog } from '../records/audit-log';
+import { namespaceSuffix } from '../secrets/open-secret-store';
+import { defaultEnvVar, type CredentialValue, type VaultReader } from './reader';
+
+export { notReady, type CredentialValue } from './reader';
+
+/** Options of {@link Vault.setCredential}. */
+export interface SetOptions {
+  /** The caller showed the format warning and the user accepted it. */
+  acceptFormatWarning?: boolean;
+  label?: string;
+  /** Custom credentials only: the env var that carries it (default SERVICE_KEY). */
+  envVar?: string;
+  /** Aborts and rolls back (a signal, a closed window). */
+  signal?: AbortSignal;
+}
+
+/** The parts a Vault is made of; built once by the composition root (shared/node/open.ts). */
+export interface VaultParts {
+  reader: VaultReader;
+  profile: ProfileStore;
+  audit: AuditLog;
+  now: () => Date;
+  warn: (message: string) => void;
+}
+
+/**
+ * The Vault service: the one API the Electron main process, the CLI and the
+ * library share. It offers verbs and hides its parts: secrets go to the
+ * secret store and metadata to the profile index, both through the
+ * credential store (one transaction each); env vars take precedence on
+ * reads; every action is audited without values.
+ */
+export class Vault {
+  private readonly reader: VaultReader;
+  private readonly profile: ProfileStore;
+  private readonly audit: AuditLog;
+  private readonly now: () => Date;
+  private readonly warn: (message: string) => void;
+  private credentialStore: { secrets: SecretStore; store: CredentialStore } | undefined;
+  /** Values a plan read, kept in memory only until its apply, so apply does not read them again. */
+  private readonly planned = new WeakMap<MigrationPlan, Map<CredentialId, string | undefined>>();
+
+  constructor(parts: VaultParts) {
+    this.reader = parts.reader;
+    this.profile = parts.profile;
+    this.audit = parts.audit;
+    this.now = parts.now;
+    this.warn = parts.warn;
+  }
+
+  /** The profile file this vault reads and writes. */
+  get profilePath(): string {
+    return this.reader.profilePath;
+  }
+
+  /** Who uses this vault (cli, app, library): recorded in the audit log. */
+  get caller() {
+    return this.reader.caller;
+  }
+
+  // Reads ---------------------------------------------------------------
+
+  /** See {@link VaultReader.findCredential}. */
+  findCredential(service: string, key: string): Promise<CredentialValue | undefined> {
+    return this.reader.findCredential(service, key);
+  }
+
+  /** See {@link VaultReader.getCredential}: throws CREDENTIAL_MISSING with a fix. */
+  getCredential(service: string, key: string): Promise<CredentialValue> {
+    return this.reader.getCredential(service, key);
+  }
+
+  /** The stored value of `id`, ignoring env vars; not audited. */
+  storedValue(id: CredentialId): Promise<string | undefined> {
+    return this.reader.storedValue(id);
+  }
+
+  /** The value `id` gets from the environment, if any. */
+  envValue(id: CredentialId): string | undefined {
+    return this.reader.envValue(id);
+  }
+
+  /** Env vars that carry `id`, in precedence order. */
+  envVarsFor(id: CredentialId): string[] {
+    return this.reader.envVarsFor(id);
+  }
+
+  /** Readiness of a workflow (see {@link VaultReader.validateWorkflow}). */
+  validateWorkflow(name: string, options: { verify?: boolean } = {}): Promise<WorkflowStatus> {
+    return this.reader.validateWorkflow(name, options);
+  }
+
+  /** Readiness of every workflow. */
+  validateAll(options: { verify?: boolean } = {}): Promise<WorkflowStatus[]> {
+    return this.reader.validateAll(options);
+  }
+
+  /** The env vars of a workflow, with values; throws WORKFLOW_NOT_READY. */
+  workflowEnv(name: WorkflowName | string): Promise<Record<string, string>> {
+    return this.reader.workflowEnv(name);
+  }
+
+  /** The profile as it is now; a missing profile reads as a fresh template (kind "none"). */
+  getProfile(): ProfileView {
+    try {
+      const loaded = this.profile.read();
+      return { path: loaded.path, kind: loaded.kind, profile: loaded.profile };
+    } catch (err) {
+      if (!isVaultError(err, 'PROFILE_NOT_FOUND')) throw err;
+      return { path: this.profilePath, kind: 'none', profile: this.profile.readOrTemplate().profile };
+    }
+  }
+
+  /** Every known and custom credential with metadata and source. Never a value; never touches the secret store. */
+  listCredentials(): CredentialView[] {
+    const view = this.reader.view();
+    const metas = view?.kind === 'profile' ? this.profile.read().profile.credential_metadata : {};
+    return this.reader.allIds(view).map((id) => {
+      const entry = catalogEntry(id);
+      const meta = metas[id];
+      const { service, key } = splitCredentialId(id);
+      return {
+        id, service, key,
+        label: meta?.label ?? entry?.label ?? id,
+        secret: entry?.secret ?? true, custom: !entry,
+        envVars: this.reader.envVarsFor(id, view),
+        ...(entry?.url ? { url: entry.url } : {}),
+        ...(entry ? { formatHint: entry.format.hint } : {}),
+        stored: !!meta, source: this.reader.sourceOf(id, view),
+        ...(meta ? { meta } : {}),
+      };
+    });
+  }
+
+  /** Audit events, newest first (names and counts only, never a value). */
+  auditEvents(filter: { event?: AuditEventName; credential?: string; limit?: number } = {}): AuditEvent[] {
+    return this.audit.list(filter);
+  }
+
+  /** Whether the secret store is usable, with the reason and fix when not. */
+  keychainStatus(): Promise<KeychainStatus> {
+    return this.reader.secretStore().status();
+  }
+
+  // Writes --------------------------------------------------------------
+
+  /**
+   * Stores a credential in one transaction: the value in the secret store
+   * (non-secrets in the profile slot), its metadata (created/updated, masked
+   * hint) in the profile. A value that does not match the catalog format is
+   * refused with CREDENTIAL_FORMAT unless the caller accepted that warning.
+   * On any failure or abort, everything is as it was.
+   */
+  async setCredential(service: string, key: string, value: unknown, options: SetOptions = {}): Promise<{ meta: CredentialMeta; warning?: string }> {
+    const id = checkedCredentialId(service, key);
+    const clean = checkedValue(id, value);
+    registerSecret(clean);
+    const format = checkFormat(id, clean);
+    if (!format.ok && !options.acceptFormatWarning) {
+      throw new VaultError('CREDENTIAL_FORMAT', format.warning, `Check that you pasted the right value. To store it anyway: cpw-vault set ${service} ${key} --force (in the app: "Save anyway").`);
+    }
+    const envVar = catalogEntry(id) ? undefined : checkedEnvVar(options.envVar ?? defaultEnvVar(id));
+    if (options.label !== undefined && (typeof options.label !== 'string' || options.label.length > 80)) {
+      throw new VaultError('INVALID_ARGUMENT', 'The label must be text of at most 80 characters.', 'Shorten the label.');
+    }
+    const { profile } = await this.credentials().commit([{ kind: 'set', id, value: clean, label: options.label, envVar }], { signal: options.signal });
+    await this.reader.record({ event: 'credential_set', caller: this.caller, credential: id, details: { format_warning_accepted: !format.ok } });
+    const meta = profile.credential_metadata[id]!;
+    return format.ok ? { meta } : { meta, warning: format.warning };
+  }
+
+  /** Removes a credential's value and metadata in one transaction. False when nothing was stored. */
+  async deleteCredential(service: string, key: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    const id = checkedCredentialId(service, key);
+    const { existed } = await this.credentials().commit([{ kind: 'delete', id }], { signal: options.signal });
+    const had = !!existed.get(id);
+    if (had) await this.reader.record({ event: 'credential_deleted', caller: this.caller, credential: id });
+    return had;
+  }
+
+  /** Updates user details and/or preferences (merged) with field-level errors. */
+  async updateProfile(update: { user?: unknown; preferences?: unknown }): Promise<ProfileView> {
+    let changed: string[] = [];
+    const profile = await this.profile.update((p) => {
+      const next = applyProfileUpdate(p, update, this.now());
+      changed = [...changedKeys('user', p.user, next.user), ...changedKeys('preferences', p.preferences, next.preferences)];
+      return this.stampStorage(next);
+    });
+    await this.reader.record({ event: 'profile_updated', caller: this.caller, details: { fields: changed } });
+    return { path: this.profilePath, kind: 'profile', profile };
+  }
+
+  /** Plans a migration against what is stored now (reads each target; a locked keychain throws). */
+  async planMigration(source: ParsedSource, choices: PlanChoices = {}): Promise<MigrationPlan> {
+    const { plan, stored } = await planMigrationFor(source, choices, (id) => this.credentials().storedValue(id, this.currentProfile()));
+    this.planned.set(plan, stored);
+    return plan;
+  }
+
+  /** Applies a plan all or nothing through the credential store (see migration/apply.ts). */
+  async applyMigration(source: ParsedSource, plan: MigrationPlan, options: ApplyOptions = {}): Promise<ApplyResult> {
+    const result = await applyMigration(this.credentials(), source, plan, {
+      ...options,
+      profilePath: this.profilePath,
+      known: this.planned.get(plan),
+    });
+    if (result.ok && result.imported + (result.backup ? 1 : 0) > 0) {
+      await this.reader.record({ event: 'migration_applied', caller: this.caller, details: { source: source.path, imported: result.imported, backup: result.backup ?? '' } });
+    }
+    return result;
+  }
+
+  /**
+   * Repairs the index from the secret store: finishes or rolls back
+   * transactions left by a crash, indexes catalog credentials found in the
+   * secret store but missing from the index, and (with `dropStale`) removes
+   * index entries whose value is gone. What `doctor --repair` runs, and, in
+   * its cheap form, every start (see {@link ensureConsistent}).
+   */
+  async repair(options: { dropStale?: boolean } = {}): Promise<RepairReport> {
+    return repairIndex({ secrets: this.reader.secretStore(), credentials: this.credentials(), profile: this.profile, now: this.now, stamp: (p) => this.stampStorage(p) }, options);
+  }
+
+  /**
+   * Start-up consistency, cheap when there is nothing to do: recovers a
+   * crashed writer's transaction, and re-indexes catalog credentials the
+   * secret store holds but the index lost (one count of the namespace; a
+   * full listing only when the counts differ). A secret store that cannot
+   * answer now is left alone: reads report it in their own words.
+   */
+  async ensureConsistent(): Promise<void> {
+    try {
+      const report = await repairIndex({ secrets: this.reader.secretStore(), credentials: this.credentials(), profile: this.profile, now: this.now, stamp: (p) => this.stampStorage(p) }, { quick: true });
+      if (report.added.length) this.warn(`re-indexed ${report.added.join(', ')}: found in the ${this.reader.secretStore().description} but missing from ${this.profilePath}.`);
+    } catch (err) {
+      if (!isVaultError(err) || !err.code.startsWith('KEYCHAIN_')) throw err;
+    }
+  }
+
+  /** Start-up: removes temp files a killed writer left, then {@link ensureConsistent}. Called once by the composition root. */
+  async open(): Promise<void> {
+    await this.profile.recover();
+    await this.ensureConsistent();
+  }
+
+  /** Writes pending `last_used_at` marks (one profile write at most). Never throws: usage stamps are best effort. */
+  async flush(): Promise<void> {
+    const usage = this.reader.usageTracker;
+    if (!usage.size || !this.profile.exists()) return;
+    await this.profile.update((p) => usage.apply(p)).catch((err: Error) => this.warn(`could not record last use: ${err.message}`));
+  }
+
+  /** Releases the secret store's connection (the process can exit at once). */
+  close(): void {
+    this.reader.close();
+  }
+
+  private credentials(): CredentialStore {
+    const secrets = this.reader.secretStore();
+    if (this.credentialStore?.secrets !== secrets) {
+      this.credentialStore = { secrets, store: new CredentialStore(secrets, this.profile, this.now, (p) => this.stampStorage(p)) };
+    }
+    return this.credentialStore.store;
+  }
+
+  private currentProfile(): Profile | undefined {
+    try {
+      const loaded = this.profile.read();
+      return loaded.kind === 'profile' ? loaded.profile : undefined;
+    } catch {
+      return undefined; // the profile is itself the (plaintext) source: nothing stored yet
+    }
+  }
+
+  /** Records where this profile's values live the first time it is written (a moved profile keeps finding them). */
+  private stampStorage(p: Profile): Profile {
+    if (p.storage?.namespace !== undefined) return p;
+    const legacyValues = Object.values(p.credential_metadata).some((m) => m.storage === 'keychain');
+    const paths = { isDefault: this.profile.paths.isDefault, recorded: undefined, legacyValues, profilePath: this.profilePath };
+    return { ...p, storage: { backend: 'keychain', ...p.storage, namespace: namespaceSuffix(paths) } };
+  }
+}
+
+function changedKeys(section: string, a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+  return Object.keys({ ...a, ...b }).filter((k) => k !== 'updated_at' && JSON.stringify(a[k]) !== JSON.stringify(b[k])).map((k) => `${section}.${k}`);
+}
+
+function checkedEnvVar(name: unknown): string {
+  if (typeof name !== 'string' || !ENV_VAR_NAME.test(name)) {
+    throw new VaultError('INVALID_ARGUMENT', 'The environment variable name must be upper case letters, digits and "_", e.g. MY_API_KEY.', 'Choose a name like MY_SERVICE_TOKEN.');
+  }
+  return name;
+}
