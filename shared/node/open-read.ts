@@ -21,7 +21,7 @@ export interface OpenOptions extends PathInputs {
   warn?: (message: string) => void;
   now?: () => Date;
   auditMaxBytes?: number;
-  /** Longest wait for one secret-store call (default 10 s). */
+  /** Longest wait for one secret-store call (default 9.5 s: a call answers within 10 s). */
   keychainTimeoutMs?: number;
   /** Longest wait for a live holder of the profile lock. */
   lockWaitMs?: number;

@@ -9,7 +9,8 @@ import { makeTempHome } from '../helpers/temp';
 const CANARY = `hf_${'LoCkEd'.repeat(6)}77`;
 const NEW_VALUE = `hf_${'NeWvAl'.repeat(6)}88`;
 
-const parse = (text: string) => JSON.parse(text.trim().split('\n').pop()!);
+// The fixture's JSON line; a keyring daemon that D-Bus activated on a loaded machine may add its own chatter ("discover_other_daemon: 1") to the shared stderr.
+const parse = (text: string) => JSON.parse(text.trim().split('\n').filter((l) => l.startsWith('{')).pop()!);
 
 /** A shell line that runs one vault op from a 0600 request file (so no value sits in any argv). */
 function opFromFile(dir: string, name: string, request: Record<string, unknown>): string {

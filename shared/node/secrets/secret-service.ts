@@ -21,7 +21,7 @@ export interface SecretServiceOptions {
   /** The keychain `service` attribute: the vault's namespace. */
   service: string;
   env: Env;
-  /** Deadline of one call (default 10 s). */
+  /** Deadline of one call. */
   timeoutMs: number;
 }
 

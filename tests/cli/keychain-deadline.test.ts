@@ -1,0 +1,32 @@
+// A Secret Service provider that stops answering (the real gnome-keyring-daemon,
+// stopped with SIGSTOP): every command must end with exit 4 (KEYCHAIN_TIMEOUT)
+// within 11 s of wall-clock time, and a library call must reject within 10 s
+// and let its process exit right after.
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fixture } from '../helpers/children';
+import { BIN } from '../helpers/cli';
+import { inPrivateSession } from '../helpers/private-session';
+
+const LIBRARY = resolve(import.meta.dirname, '../../dist/index.mjs');
+
+describe('a keychain that stops answering (SIGSTOP on gnome-keyring-daemon)', () => {
+  it('get, set, exec, migrate and check exit 4 within 11 s; the library rejects within 10 s and its process exits at once', async () => {
+    const r = await inPrivateSession('unlocked', [process.execPath, fixture('stopped-keychain'), BIN, LIBRARY]);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop()!) as {
+      commands: Array<{ args: string; code: number; ms: number; stderr: string }>;
+      library: { rejected: boolean; code: string; ms: number; exitMs: number; stderr: string };
+    };
+    for (const c of result.commands) console.log(`stopped keychain: cpw-vault ${c.args}: exit ${c.code} after ${(c.ms / 1000).toFixed(2)} s`);
+    console.log(`stopped keychain: library getCredential rejected ${result.library.code} after ${(result.library.ms / 1000).toFixed(2)} s; its process exited after ${(result.library.exitMs / 1000).toFixed(2)} s`);
+    for (const c of result.commands) {
+      expect(c.code, `${c.args}: ${c.stderr}`).toBe(4);
+      expect(c.stderr).toMatch(/KEYCHAIN_TIMEOUT/);
+      expect(c.ms).toBeLessThanOrEqual(11_000);
+    }
+    expect(result.library).toMatchObject({ rejected: true, code: 'KEYCHAIN_TIMEOUT' });
+    expect(result.library.ms).toBeLessThanOrEqual(10_000);
+    expect(result.library.exitMs - result.library.ms).toBeLessThan(2_000);
+  }, 120_000);
+});

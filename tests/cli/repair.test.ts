@@ -1,0 +1,60 @@
+// The index lost, then found again: what a user does by hand (rm -rf of the
+// profile folder, two profiles side by side) and what the vault makes of it.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
+import { makeTempHome } from '../helpers/temp';
+
+const HF = `hf_${'Repair1'.repeat(5)}`;
+const HF_B = `hf_${'Repair2'.repeat(5)}`;
+
+describe('repair of the profile index', () => {
+  it('set, then rm -rf ~/.cp-whisperx: the next command re-indexes it, and check, exec and list agree with get', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    rmSync(dirname(t.profile), { recursive: true, force: true });
+    expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
+    const check = await cli(t, ['check', 'transcribe']);
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stderr).toMatch(/re-indexed huggingface\.token/);
+    expect(JSON.parse(readFileSync(t.profile, 'utf8')).credential_metadata['huggingface.token']).toMatchObject({ hint: `••••${HF.slice(-4)}` });
+    const exec = await cli(t, ['exec', '--workflow', 'transcribe', '--no-history', '--', 'sh', '-c', 'test -n "$HF_TOKEN"']);
+    expect(exec.code).toBe(0);
+    const list = JSON.parse((await cli(t, ['list', '--json'])).stdout);
+    expect(list.credentials.find((c: { id: string }) => c.id === 'huggingface.token')).toMatchObject({ stored: true, source: { kind: 'keychain' } });
+  });
+
+  it('doctor --repair drops an entry whose value was removed behind the vault\'s back, says so, and has nothing left to do the second time', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: '0123456789abcdef0123456789abcdef' })).code).toBe(0);
+    const { spawnSync } = await import('node:child_process');
+    spawnSync('secret-tool', ['clear', 'service', t.service, 'account', 'tmdb.api_key']);
+    expect((await cli(t, ['check', 'subtitle'])).code).toBe(3); // get says missing, and so does readiness
+    const first = await cli(t, ['doctor', '--repair', '--json']);
+    expect(JSON.parse(first.stdout).repair).toMatchObject({ dropped: ['tmdb.api_key'], added: [] });
+    expect(JSON.parse(readFileSync(t.profile, 'utf8')).credential_metadata['tmdb.api_key']).toBeUndefined();
+    const again = await cli(t, ['doctor', '--repair']);
+    expect(again.stderr).toMatch(/repair: nothing to do: the index and the keychain agree/);
+    expect(again.code).toBe(0);
+  });
+
+  it('a value set through --profile a is not readable through --profile b, and the default profile still uses cp-whisperx names', async () => {
+    const t = makeTempHome();
+    const a = join(t.cwd, 'a.profile');
+    const b = join(t.cwd, 'b.profile');
+    expect((await cli(t, ['--profile', a, 'set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const fromB = await cli(t, ['--profile', b, 'get', 'huggingface', 'token']);
+    expect(fromB.code).toBe(3);
+    expect(fromB.stdout).toBe('');
+    expect((await cli(t, ['--profile', b, 'set', 'huggingface', 'token'], { input: HF_B })).code).toBe(0);
+    expect((await cli(t, ['--profile', a, 'get', 'huggingface', 'token'])).stdout).toBe(HF);
+    expect((await cli(t, ['--profile', b, 'get', 'huggingface', 'token'])).stdout).toBe(HF_B);
+    expect(existsSync(t.profile)).toBe(false);
+    // The default profile reads what secret-tool (and every earlier cpw-vault) stores under the plain service name.
+    const { spawnSync } = await import('node:child_process');
+    spawnSync('secret-tool', ['store', '--label=x', 'xdg:schema', 'org.freedesktop.Secret.Generic', 'service', t.service, 'account', 'huggingface.token'], { input: HF });
+    expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
+  });
+});

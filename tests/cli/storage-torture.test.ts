@@ -1,0 +1,174 @@
+// The storage core tried the way a user's machine tries it: SIGKILL at random
+// instants of set / delete / migrate, and Ctrl-C (SIGINT), SIGTERM and SIGHUP
+// in the middle of a migration. Always on the real throwaway keychain and the
+// real CLI.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { describe, expect, it } from 'vitest';
+import { maskedHint } from '../../shared/core/credential';
+import { isStashAccount } from '../../shared/core/journal';
+import { openSecretStore } from '../../shared/node/secrets/open-secret-store';
+import { BIN, cli } from '../helpers/cli';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const hex = (n: number) => Array.from({ length: n }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
+const VALUES: Record<string, () => string> = {
+  'huggingface.token': () => `hf_${hex(34)}`,
+  'tmdb.api_key': () => hex(32),
+  'openai.api_key': () => `sk-${hex(40)}`,
+};
+const IDS = Object.keys(VALUES);
+
+const store = (t: TempHome) => openSecretStore({ backend: 'keychain', namespace: t.service, env: process.env, timeoutMs: 10_000, profilePath: t.profile });
+
+/** Every value in the test's namespace (stash copies included). */
+async function keychain(t: TempHome): Promise<Record<string, string>> {
+  const s = store(t);
+  const out: Record<string, string> = {};
+  for (const account of await s.list()) out[account] = (await s.get(account))!;
+  s.close();
+  return out;
+}
+
+function env(t: TempHome): Record<string, string | undefined> {
+  return { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service };
+}
+
+/** Starts `cpw-vault args`, feeding `input`; resolves with the child once spawned. */
+function start(t: TempHome, args: string[], input = '') {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: t.cwd, env: env(t) as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end(input);
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.resume();
+    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+  });
+  return { child, done };
+}
+
+function writeSource(t: TempHome, values: Record<string, string>): string {
+  const path = join(t.cwd, 'config', 'secrets.json');
+  mkdirSync(join(t.cwd, 'config'), { recursive: true });
+  writeFileSync(path, JSON.stringify(values, null, 2), { mode: 0o600 });
+  return path;
+}
+
+describe('SIGKILL at random instants of set, delete and migrate', () => {
+  it('200 kills, each followed by one command: 0 disagreements, 0 lost values, nothing left blocking', async () => {
+    const t = makeTempHome();
+    for (const id of IDS) {
+      const [service, key] = id.split('.') as [string, string];
+      expect((await cli(t, ['set', service, key], { input: VALUES[id]!() })).code).toBe(0);
+    }
+    // Calibrate: how long one operation takes here, so the kills land inside it.
+    const t0 = Date.now();
+    await cli(t, ['set', 'tmdb', 'api_key'], { input: VALUES['tmdb.api_key']!() });
+    const span = Math.max(150, (Date.now() - t0) * 1.3);
+    const stats = { kills: 0, completed: 0, disagreements: 0, lost: 0, followUpMs: [] as number[] };
+    for (let i = 0; i < 200; i++) {
+      const before = await keychain(t);
+      const backups = () => (existsSync(join(t.cwd, 'config')) ? readdirSync(join(t.cwd, 'config')).filter((f) => f.includes('.backup-')).sort() : []);
+      const backupsBefore = backups();
+      const kind = ['set', 'delete', 'migrate'][i % 3]!;
+      const id = IDS[Math.floor(Math.random() * IDS.length)]!;
+      const [service, key] = id.split('.') as [string, string];
+      const next: Record<string, string> = {};
+      let run: ReturnType<typeof start>;
+      if (kind === 'set') {
+        next[id] = VALUES[id]!();
+        run = start(t, ['set', service, key], next[id]);
+      } else if (kind === 'delete') {
+        run = start(t, ['delete', service, key, '--yes']);
+      } else {
+        for (const m of IDS) next[m] = VALUES[m]!();
+        const path = writeSource(t, { hf_token: next['huggingface.token']!, tmdb_api_key: next['tmdb.api_key']!, openai_api_key: next['openai.api_key']! });
+        run = start(t, ['migrate', '--from', path, '--overwrite-all', '--yes']);
+      }
+      const timer = setTimeout(() => run.child.kill('SIGKILL'), Math.random() * span);
+      const end = await run.done;
+      clearTimeout(timer);
+      if (end.signal === 'SIGKILL') stats.kills++;
+      else stats.completed++;
+
+      // The one command after the crash: it must work at once and repair what the crash left.
+      const f0 = Date.now();
+      const list = await cli(t, ['list', '--json']);
+      stats.followUpMs.push(Date.now() - f0);
+      expect(list.code, list.stderr).toBe(0);
+
+      const after = await keychain(t);
+      const profile = JSON.parse(readFileSync(t.profile, 'utf8'));
+      const index = Object.keys(profile.credential_metadata ?? {}).sort();
+      const values = Object.keys(after).filter((a) => !isStashAccount(a)).sort();
+      expect(Object.keys(after).filter(isStashAccount), 'rollback copies left behind').toEqual([]);
+      expect(profile.journal, 'journal left behind').toBeUndefined();
+      if (JSON.stringify(index) !== JSON.stringify(values)) stats.disagreements++;
+      for (const account of values) {
+        if (profile.credential_metadata[account]?.hint !== maskedHint(after[account]!)) stats.disagreements++;
+        // Old or new, nothing else.
+        if (after[account] !== before[account] && after[account] !== next[account]) stats.lost++;
+      }
+      // Nothing lost: a value that was there is still there, unless this very operation removed or replaced it.
+      for (const [account, value] of Object.entries(before)) {
+        if (isStashAccount(account) || after[account] !== undefined) continue;
+        if (!(kind === 'delete' && account === id)) stats.lost++;
+        void value;
+      }
+      // A migration that did not commit leaves no backup behind.
+      const committed = kind === 'migrate' && IDS.every((m) => after[m] === next[m]);
+      if (kind === 'migrate' && !committed) expect(backups()).toEqual(backupsBefore);
+    }
+    const sorted = [...stats.followUpMs].sort((a, b) => a - b);
+    console.log(`kill test: ${stats.kills} killed, ${stats.completed} finished before the kill; disagreements ${stats.disagreements}, lost ${stats.lost}; next command median ${sorted[100]} ms, max ${sorted[199]} ms`);
+    expect(stats.kills).toBeGreaterThan(100);
+    expect(stats.disagreements).toBe(0);
+    expect(stats.lost).toBe(0);
+    expect(existsSync(`${t.profile}.lock`)).toBe(false);
+  }, 900_000);
+});
+
+describe('Ctrl-C, SIGTERM and SIGHUP in the middle of a migration', () => {
+  const N = 12;
+
+  /** A home with three stored values (to be overwritten) and a secrets.json of N entries. */
+  async function prepared() {
+    const t = makeTempHome();
+    for (const id of IDS) {
+      const [service, key] = id.split('.') as [string, string];
+      expect((await cli(t, ['set', service, key], { input: VALUES[id]!() })).code).toBe(0);
+    }
+    const doc: Record<string, string> = { hf_token: VALUES['huggingface.token']!(), tmdb_api_key: VALUES['tmdb.api_key']!(), openai_api_key: VALUES['openai.api_key']!() };
+    for (let i = 0; i < N - 3; i++) doc[`custom_key_${i}`] = `value-${hex(20)}`;
+    const path = writeSource(t, doc);
+    const snapshot = async () => ({
+      keychain: await keychain(t),
+      profile: readFileSync(t.profile, 'utf8'),
+      source: readFileSync(path, 'utf8'),
+      dir: readdirSync(join(t.cwd, 'config')).sort(),
+    });
+    return { t, path, snapshot, before: await snapshot() };
+  }
+
+  it.each([
+    ['SIGINT', 0, 130],
+    ['SIGINT', 1, 130],
+    ['SIGINT', N / 2, 130],
+    ['SIGINT', N - 1, 130],
+    ['SIGTERM', N / 2, 143],
+    ['SIGHUP', N / 2, 129],
+  ] as const)('%s after %i of 12 writes: keychain, profile and source byte-identical, exit %i', async (signal, k, code) => {
+    const { t, path, snapshot, before } = await prepared();
+    const run = start(t, ['migrate', '--from', path, '--overwrite-all', '--include-unknown', '--yes']);
+    // Progress "[i/N] id" is printed before write i; seeing [k+1/N] means k writes are done.
+    createInterface({ input: run.child.stderr! }).on('line', (line) => {
+      if (line.startsWith(`[${k + 1}/${N}]`)) run.child.kill(signal);
+    });
+    const end = await run.done;
+    expect(end.code, end.stderr).toBe(code);
+    expect(end.stderr).toContain('cancelled: nothing changed');
+    expect(await snapshot()).toEqual(before);
+  });
+});

@@ -1,0 +1,190 @@
+// The credential store's contract, run against every backend the factory knows:
+// the real keychain (the throwaway gnome-keyring of `npm test`) and the in-memory
+// fake, registered through the factory alone. Each backend is wrapped so that the
+// same failure tests (a write that fails, a keychain that stops answering, an abort)
+// run on both.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { stashAccount, type Transaction } from '../../shared/core/journal';
+import { createVault } from '../../shared/node/open';
+import { bootId } from '../../shared/node/profile/owner';
+import { openSecretStore, registerSecretBackend } from '../../shared/node/secrets/open-secret-store';
+import { FailingStore } from '../fakes/failing-store';
+import { MemorySecretStore } from '../fakes/memory-secret-store';
+import { rejected } from '../helpers/errors';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const HF = `hf_${'Cstore1'.repeat(5)}`;
+const HF2 = `hf_${'Cstore2'.repeat(5)}`;
+const TMDB = '0123456789abcdef0123456789abcdef';
+
+// The in-memory backend: one store per namespace, so reopening finds what was written.
+const memory = new Map<string, MemorySecretStore>();
+const wrappers = new Map<string, FailingStore>();
+const unregister = [
+  registerSecretBackend('memory', (r) => memory.get(r.namespace) ?? memory.set(r.namespace, new MemorySecretStore()).get(r.namespace)!),
+  ...['memory', 'keychain'].map((inner) =>
+    registerSecretBackend(`failing-${inner}`, (r) => {
+      const store = new FailingStore(openSecretStore({ ...r, backend: inner }));
+      wrappers.set(r.namespace, store);
+      return store;
+    }),
+  ),
+];
+afterAll(() => unregister.forEach((u) => u()));
+
+/** A profile that records `backend`, and a vault on it (the vault learns its backend from the profile, as in use). */
+function setup(backend: string) {
+  const t = makeTempHome();
+  mkdirSync(dirname(t.profile), { recursive: true, mode: 0o700 });
+  writeFileSync(t.profile, JSON.stringify({ version: '2.0', credentials: {}, storage: { backend: `failing-${backend}`, namespace: '' } }), { mode: 0o600 });
+  const env = { CPW_KEYCHAIN_SERVICE: t.service, DBUS_SESSION_BUS_ADDRESS: process.env['DBUS_SESSION_BUS_ADDRESS'] };
+  const open = () => createVault({ homeDir: t.home, cwd: t.cwd, env, caller: 'cli', warn: () => {} });
+  const vault = open();
+  const raw = () => openSecretStore({ backend, namespace: t.service, env, timeoutMs: 10_000, profilePath: t.profile });
+  return { t, vault, open, raw, wrapper: () => wrappers.get(t.service)! };
+}
+
+async function contents(raw: () => ReturnType<typeof openSecretStore>): Promise<Record<string, string>> {
+  const store = raw();
+  const out: Record<string, string> = {};
+  for (const account of await store.list()) out[account] = (await store.get(account))!;
+  return out;
+}
+
+const profileOf = (t: TempHome) => JSON.parse(readFileSync(t.profile, 'utf8'));
+const bytes = (t: TempHome) => (existsSync(t.profile) ? readFileSync(t.profile, 'utf8') : undefined);
+
+/** A pid that certainly belongs to no running process (a child that has exited). */
+function deadPid(): number {
+  return Number(spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim());
+}
+
+describe.each(['memory', 'keychain'])('credential store on the %s backend (opened through the factory)', (backend) => {
+  it('set: the value in the store, only metadata in the index, nothing else left behind', async () => {
+    const { t, vault, raw } = setup(backend);
+    await vault.setCredential('huggingface', 'token', HF);
+    expect(await contents(raw)).toEqual({ 'huggingface.token': HF });
+    const doc = profileOf(t);
+    expect(doc.credential_metadata['huggingface.token']).toMatchObject({ hint: `••••${HF.slice(-4)}`, storage: 'keychain' });
+    expect(doc.journal).toBeUndefined();
+    expect(readFileSync(t.profile, 'utf8')).not.toContain(HF);
+    expect(existsSync(`${t.profile}.lock`)).toBe(false);
+  });
+
+  it('replace keeps created_at and leaves no rollback copy; delete removes both halves', async () => {
+    const { t, vault, raw } = setup(backend);
+    await vault.setCredential('huggingface', 'token', HF);
+    const created = profileOf(t).credential_metadata['huggingface.token'].created_at;
+    await vault.setCredential('huggingface', 'token', HF2);
+    expect(await contents(raw)).toEqual({ 'huggingface.token': HF2 });
+    expect(profileOf(t).credential_metadata['huggingface.token'].created_at).toBe(created);
+    expect(await vault.deleteCredential('huggingface', 'token')).toBe(true);
+    expect(await contents(raw)).toEqual({});
+    expect(profileOf(t).credential_metadata).toEqual({});
+    expect(await vault.deleteCredential('huggingface', 'token')).toBe(false);
+  });
+
+  it.each([0, 1, 2])('a write failing after %i of 3 rolls everything back: store and profile exactly as before', async (k) => {
+    const { t, vault, raw, wrapper } = setup(backend);
+    await vault.setCredential('huggingface', 'token', HF);
+    const before = { store: await contents(raw), profile: bytes(t) };
+    wrapper().failWrite(k);
+    const source = { kind: 'secrets-json' as const, path: `${t.cwd}/s.json`, duplicateKeys: [], entries: [
+      { sourceKey: 'hf_token', target: 'huggingface.token', value: HF2 },
+      { sourceKey: 'tmdb_api_key', target: 'tmdb.api_key', value: TMDB },
+      { sourceKey: 'custom_api_key', target: undefined, customTarget: { id: 'custom.api_key', envVar: 'CUSTOM_API_KEY' }, value: 'custom-value-1' },
+    ] };
+    writeFileSync(source.path, '{}');
+    const plan = await vault.planMigration(source, { overwrite: 'all', includeUnknown: true });
+    const result = await vault.applyMigration(source, plan);
+    expect(result.ok).toBe(false);
+    expect(await contents(raw)).toEqual(before.store);
+    expect(bytes(t)).toBe(before.profile);
+  });
+
+  it('an abort (a signal) mid-way rolls back and says CANCELLED', async () => {
+    const { t, vault, raw, wrapper } = setup(backend);
+    await vault.setCredential('tmdb', 'api_key', TMDB);
+    const before = { store: await contents(raw), profile: bytes(t) };
+    const controller = new AbortController();
+    wrapper().onWrite = () => controller.abort('SIGINT');
+    const e = await rejected(vault.setCredential('tmdb', 'api_key', 'fedcba9876543210fedcba9876543210', { signal: controller.signal }));
+    expect(e.code).toBe('CANCELLED');
+    expect(e.message).toBe('cancelled: nothing changed');
+    expect(await contents(raw)).toEqual(before.store);
+    expect(bytes(t)).toBe(before.profile);
+  });
+
+  it('a keychain that stops answering mid-way leaves a journal that the next start rolls back', async () => {
+    const { t, vault, open, raw, wrapper } = setup(backend);
+    await vault.setCredential('huggingface', 'token', HF);
+    wrapper().breakAfter(3); // read previous, stash, write: then silence, so the read-back fails and even the rollback cannot run
+    expect((await rejected(vault.setCredential('huggingface', 'token', HF2))).code).toBe('KEYCHAIN_TIMEOUT');
+    expect(profileOf(t).journal).toHaveLength(1);
+    // The transaction's process is alive (it is this one); a new vault in it still recovers it: it is not running.
+    const next = open();
+    await next.open();
+    expect(profileOf(t).journal).toBeUndefined();
+    expect(await contents(raw)).toEqual({ 'huggingface.token': HF });
+    expect(profileOf(t).credential_metadata['huggingface.token'].hint).toBe(`••••${HF.slice(-4)}`);
+  });
+
+  it('a crashed writer\'s pending transaction (dead pid) is rolled back at the next start; a committed one is finished', async () => {
+    const { t, vault, open, raw } = setup(backend);
+    await vault.setCredential('huggingface', 'token', HF);
+    const store = raw();
+    const owner = { pid: deadPid(), host: hostname(), boot: bootId() };
+    const pending: Transaction = { id: 'aaaaaaaaaaaa', owner, started_at: new Date().toISOString(), state: 'pending', ops: [{ id: 'huggingface.token', previous: 'stashed' }, { id: 'tmdb.api_key', previous: 'absent' }] };
+    const committed: Transaction = { id: 'bbbbbbbbbbbb', owner, started_at: new Date().toISOString(), state: 'committed', ops: [{ id: 'openai.api_key', previous: 'stashed' }] };
+    // What the crashed writers left: stashes, half-written new values, a committed change whose stash was not yet removed.
+    await store.set(stashAccount(pending, 'huggingface.token'), HF);
+    await store.set('huggingface.token', HF2);
+    await store.set('tmdb.api_key', TMDB);
+    await store.set(stashAccount(committed, 'openai.api_key'), 'sk-old-value-000000000000000');
+    const doc = profileOf(t);
+    writeFileSync(t.profile, JSON.stringify({ ...doc, journal: [pending, committed] }), { mode: 0o600 });
+    await open().open();
+    expect(await contents(raw)).toEqual({ 'huggingface.token': HF });
+    expect(profileOf(t).journal).toBeUndefined();
+  });
+
+  it('the index lost (profile folder removed): the next start re-indexes what the store holds; doctor --repair drops stale entries', async () => {
+    const { t, vault, open, raw } = setup(backend);
+    await vault.setCredential('huggingface', 'token', HF);
+    await vault.setCredential('tmdb', 'api_key', TMDB);
+    const recorded = profileOf(t).storage;
+    rmSync(dirname(t.profile), { recursive: true, force: true });
+    // The profile (and the backend it recorded) is gone: only the default backend can be searched. Put the record back as a user restoring a dotfile would.
+    mkdirSync(dirname(t.profile), { recursive: true, mode: 0o700 });
+    writeFileSync(t.profile, JSON.stringify({ version: '2.0', credentials: {}, storage: recorded }), { mode: 0o600 });
+    const next = open();
+    await next.open();
+    expect(Object.keys(profileOf(t).credential_metadata).sort()).toEqual(['huggingface.token', 'tmdb.api_key']);
+    expect((await next.validateWorkflow('subtitle', { verify: true })).ready).toBe(true);
+    await raw().delete('tmdb.api_key'); // removed behind the vault's back (Seahorse)
+    const report = await next.repair({ dropStale: true });
+    expect(report.dropped).toEqual(['tmdb.api_key']);
+    expect(Object.keys(profileOf(t).credential_metadata)).toEqual(['huggingface.token']);
+  });
+
+  it('two profiles in one folder keep separate values', async () => {
+    const t = makeTempHome();
+    const env = { CPW_KEYCHAIN_SERVICE: t.service, DBUS_SESSION_BUS_ADDRESS: process.env['DBUS_SESSION_BUS_ADDRESS'] };
+    const at = (name: string) => {
+      const path = `${t.cwd}/${name}.profile`;
+      writeFileSync(path, JSON.stringify({ version: '2.0', credentials: {}, storage: { backend } }), { mode: 0o600 });
+      return createVault({ profilePath: path, cwd: t.cwd, homeDir: t.home, env, warn: () => {} });
+    };
+    const a = at('a');
+    const b = at('b');
+    await a.setCredential('huggingface', 'token', HF);
+    expect(await b.findCredential('huggingface', 'token')).toBeUndefined();
+    await b.setCredential('huggingface', 'token', HF2);
+    expect((await a.getCredential('huggingface', 'token')).value).toBe(HF);
+    expect(statSync(`${t.cwd}/a.profile`).mode & 0o777).toBe(0o600);
+  });
+});
