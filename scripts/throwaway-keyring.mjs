@@ -44,10 +44,18 @@ export function runInSession(script, args, env) {
   return new Promise((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
 }
 
+function ownsSecretsName() {
+  const r = spawnSync('gdbus', ['call', '--session', '--dest', 'org.freedesktop.DBus', '--object-path', '/org/freedesktop/DBus', '--method', 'org.freedesktop.DBus.NameHasOwner', 'org.freedesktop.secrets'], { encoding: 'utf8', timeout: 5000 });
+  return /true/.test(r.stdout ?? '');
+}
+
 /** Inside the session: starts and unlocks the throwaway keyring, and waits until it answers. */
 export async function startKeyring() {
   const daemon = spawnSync('gnome-keyring-daemon', ['--unlock', '--components=secrets'], { input: 'throwaway-keyring-password\n', stdio: ['pipe', 'ignore', 'inherit'], timeout: 20000 });
   if (daemon.status !== 0) throw new Error('gnome-keyring-daemon --unlock failed');
+  // Wait until the daemon owns its bus name: a request before that would make D-Bus start a second daemon,
+  // and the two would hand the name over while tests run (seen as "UnknownMethod" answers).
+  for (let i = 0; i < 200 && !ownsSecretsName(); i++) await sleep(50);
   for (let i = 0; i < 100; i++) {
     const store = spawnSync('secret-tool', ['store', '--label=cpw-vault probe', 'service', 'cpw-vault-probe', 'account', 'probe'], { input: 'ok', timeout: 5000 });
     const look = spawnSync('secret-tool', ['lookup', 'service', 'cpw-vault-probe', 'account', 'probe'], { timeout: 5000 });

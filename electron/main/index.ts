@@ -51,7 +51,7 @@ function serveRenderer(root: string): void {
 }
 
 async function start(): Promise<void> {
-  const { vault, history: runs } = await openServices({ caller: 'app', flushOnExit: false });
+  const { vault, history: runs } = await openServices({ caller: 'app' });
   // Every shell.openExternal call checks the allowlist on the same line (tests/electron/security.test.ts holds us to it).
   const openExternal = (url: string) => void (isAllowedExternal(url) && shell.openExternal(url));
   const handlers = guardHandlers(
@@ -83,10 +83,9 @@ async function start(): Promise<void> {
   await mainWindow.loadURL(START_URL);
 
   const stopWatching = watchProfile(vault.profilePath, () => mainWindow?.webContents.send(EVENTS.profileChanged));
-  const flushTimer = setInterval(() => void vault.flush(), 10_000);
   app.on('window-all-closed', () => {
     stopWatching();
-    clearInterval(flushTimer);
-    void vault.flush().finally(() => app.quit());
+    vault.close();
+    app.quit();
   });
 }

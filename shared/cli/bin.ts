@@ -1,5 +1,4 @@
 import { CommanderError } from 'commander';
-import type { PathInputs } from '../node/profile/paths';
 import { createContext } from './context';
 import { EXIT, reportError } from './exit-codes';
 import { processIO, type CliIO } from './io';
@@ -31,18 +30,4 @@ export async function main(argv: string[], io: CliIO = processIO(terminalPrompts
   } catch (err) {
     return reportError(io, err, !!invocation.globals.json);
   }
-}
-
-/**
- * Stamps `last_used_at` of credentials the fast `get` path read (it does not
- * load the profile writer itself). Best effort.
- */
-export async function recordUse(inputs: PathInputs, ids: string[]): Promise<void> {
-  const [{ ProfileStore }, { UsageTracker }] = await Promise.all([import('../node/profile/store'), import('../node/records/usage-tracker')]);
-  const store = new ProfileStore(inputs);
-  const tracker = new UsageTracker(() => new Date());
-  await store.update((p) => {
-    for (const id of ids) tracker.touch(id, p.credential_metadata);
-    return tracker.apply(p);
-  });
 }

@@ -1,5 +1,9 @@
 import type { RunHistory } from '../node/records/run-history';
+import type { VaultReader } from '../node/vault/reader';
 import type { Vault } from '../node/vault/vault';
+
+/** What the read commands use: both the Vault and the light VaultReader offer it. */
+export type ReadVault = Pick<VaultReader & Vault, 'getCredential' | 'findCredential' | 'storedValue' | 'envValue' | 'envVarsFor' | 'validateWorkflow' | 'workflowEnv' | 'listCredentials'>;
 import { commandKeychainDeadline } from './deadline';
 import type { CliIO } from './io';
 
@@ -13,6 +17,8 @@ export interface GlobalOptions {
 export interface CliContext {
   io: CliIO;
   globals: GlobalOptions;
+  /** The read side: what get, env, list, which and check need (on the light path, without the writer). */
+  reader(): Promise<ReadVault>;
   vault(): Promise<Vault>;
   runs(): Promise<RunHistory>;
 }
@@ -26,11 +32,12 @@ export function createContext(io: CliIO, globals: GlobalOptions): CliContext {
   const warn = (m: string) => io.err(`warning: ${m}\n`);
   let services: ReturnType<typeof open> | undefined;
   const open = () =>
-    import('../node/open').then(({ openServices }) => openServices({ profilePath: globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', flushOnExit: false, warn, keychainTimeoutMs: commandKeychainDeadline() }));
+    import('../node/open').then(({ openServices }) => openServices({ profilePath: globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn, keychainTimeoutMs: commandKeychainDeadline() }));
   const once = () => (services ??= open());
   return {
     io,
     globals,
+    reader: async () => (await once()).vault,
     vault: async () => (await once()).vault,
     runs: async () => (await once()).history,
   };

@@ -1,16 +1,19 @@
 import { openReader } from '../node/open-read';
 import { NeedsFullVault } from '../node/vault/reader';
-import { renderEnv, ENV_FORMATS, type EnvFormat } from './commands/env';
+import { ENV_FORMATS } from './commands/env';
+import type { CliContext, GlobalOptions } from './context';
 import { commandKeychainDeadline } from './deadline';
-import { EXIT, reportError } from './exit-codes';
+import { reportError } from './exit-codes';
 import { processIO, type CliIO } from './io';
 
 /**
- * The fast path for `get` and `env`, bundled alone as dist/fast.cjs: pipeline
- * scripts call them in loops, so they load only the read side of the vault
- * (no argument parser, no schema library, no prompts). Anything unusual —
- * other options, a profile that needs upgrading or a precise error, a due
- * last_used_at stamp, a missing credential — is handed to the full CLI
+ * The light path for the read commands, bundled alone as dist/fast.cjs:
+ * `get`, `env`, `list`, `which` and `check` run the same command functions as
+ * the full CLI, but over the read side of the vault only (no argument
+ * parser, no schema library, no prompts, no writer), because pipelines call
+ * them in loops. Anything unusual — another option, a profile that needs the
+ * full parser or a repair (a crashed writer's journal, an index that lost a
+ * keychain value), a missing credential — is handed to the full CLI
  * (dist/cli.cjs), which gives the same answer.
  */
 
@@ -21,57 +24,98 @@ function fullCli(): typeof import('./bin') {
   return require('./cli.cjs') as typeof import('./bin');
 }
 
-interface FastArgs {
-  command: 'get' | 'env';
+/** The commands this path serves and the options each takes (`value`: takes an argument). */
+const COMMANDS: Record<string, { positional: number[]; options: Record<string, 'flag' | 'value'> }> = {
+  get: { positional: [2], options: { '--json': 'flag' } },
+  env: { positional: [0], options: { '--json': 'flag', '--workflow': 'value', '--format': 'value' } },
+  list: { positional: [0], options: { '--json': 'flag' } },
+  which: { positional: [0, 2], options: { '--json': 'flag', '--all': 'flag' } },
+  check: { positional: [1], options: { '--json': 'flag' } },
+};
+
+interface LightArgs {
+  command: string;
   positional: string[];
-  json: boolean;
-  profile?: string;
-  workflow?: string;
-  format?: string;
+  options: Record<string, string | true>;
+  globals: GlobalOptions;
 }
 
-/** Parses the plain forms of `get <service> <key>` and `env --workflow W`; anything else is for the full CLI. */
-function parse(argv: string[]): FastArgs | undefined {
-  const [command, ...rest] = argv;
-  if (command !== 'get' && command !== 'env') return undefined;
-  const out: FastArgs = { command, positional: [], json: false };
+/** Parses the plain forms of the read commands; anything else (help, unknown or repeated options) is for the full CLI. */
+export function parseLight(argv: string[]): LightArgs | undefined {
+  const args = [...argv];
+  const globals: GlobalOptions = {};
+  if (args[0] === '--profile' && args[1] !== undefined) {
+    globals.profile = args[1];
+    args.splice(0, 2);
+  }
+  const [command, ...rest] = args;
+  const spec = command ? COMMANDS[command] : undefined;
+  if (!command || !spec) return undefined;
+  const out: LightArgs = { command, positional: [], options: {}, globals };
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i]!;
-    const next = rest[i + 1];
-    if (a === '--json') out.json = true;
-    else if (a === '--profile' && next !== undefined) out.profile = rest[++i];
-    else if (command === 'env' && a === '--workflow' && next !== undefined) out.workflow = rest[++i];
-    else if (command === 'env' && a === '--format' && next !== undefined) out.format = rest[++i];
+    if (a === '--profile' && rest[i + 1] !== undefined && globals.profile === undefined) globals.profile = rest[++i];
+    else if (spec.options[a] === 'flag' && !(a in out.options)) out.options[a] = true;
+    else if (spec.options[a] === 'value' && rest[i + 1] !== undefined && !(a in out.options) && !rest[i + 1]!.startsWith('-')) out.options[a] = rest[++i]!;
     else if (a.startsWith('-')) return undefined;
     else out.positional.push(a);
   }
-  if (command === 'get' && out.positional.length !== 2) return undefined;
-  if (command === 'env' && (out.positional.length || !out.workflow || (out.format && !(ENV_FORMATS as readonly string[]).includes(out.format)))) return undefined;
+  if (!spec.positional.includes(out.positional.length)) return undefined;
+  if (command === 'env' && (!out.options['--workflow'] || (out.options['--format'] && !(ENV_FORMATS as readonly string[]).includes(out.options['--format'] as string)))) return undefined;
+  if (command === 'which' && (out.positional.length === 0) === !out.options['--all']) return undefined;
+  globals.json = out.options['--json'] === true;
   return out;
 }
 
-/** Runs `get` / `env`; falls back to the full CLI for everything the fast path does not handle. */
+/** Runs one read command on the light path. */
+async function run(args: LightArgs, ctx: CliContext): Promise<number> {
+  const o = args.options;
+  const [a, b] = args.positional;
+  switch (args.command) {
+    case 'get':
+      return (await import('./commands/get')).get({ service: a!, key: b! }, ctx);
+    case 'env':
+      return (await import('./commands/env')).env({ workflow: o['--workflow'] as string, ...(o['--format'] ? { format: o['--format'] as string } : {}) }, ctx);
+    case 'list':
+      return (await import('./commands/list')).list({}, ctx);
+    case 'which':
+      return (await import('./commands/which')).which({ ...(a ? { service: a } : {}), ...(b ? { key: b } : {}), ...(o['--all'] ? { all: true } : {}) }, ctx);
+    default:
+      return (await import('./commands/check')).check({ workflow: a! }, ctx);
+  }
+}
+
+/** Runs a read command; falls back to the full CLI for everything the light path does not handle. */
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
-  const args = parse(argv);
+  const args = parseLight(argv);
   if (!args) return fullCli().main(argv, io);
-  const reader = openReader({ profilePath: args.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn: (m) => io.err(`warning: ${m}\n`), keychainTimeoutMs: commandKeychainDeadline() });
-  let text: string;
+  let warn = (m: string) => io.err(`warning: ${m}\n`);
+  const reader = openReader({ profilePath: args.globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn: (m) => warn(m), keychainTimeoutMs: commandKeychainDeadline() });
+  const ctx: CliContext = {
+    io,
+    globals: args.globals,
+    reader: async () => {
+      // Reads that go by the index need it whole: a repair is the full vault's job.
+      if (args.command !== 'get' && (await reader.needsRepair())) throw new NeedsFullVault();
+      return reader;
+    },
+    vault: () => Promise.reject(new NeedsFullVault()),
+    runs: () => Promise.reject(new NeedsFullVault()),
+  };
+  // Output is held back until the command is done, so a hand-over to the full CLI never prints anything twice.
+  const held: Array<['out' | 'err', string]> = [];
+  const flush = () => held.forEach(([to, text]) => io[to](text));
+  const lightIO: CliIO = { ...io, out: (text) => void held.push(['out', text]), err: (text) => void held.push(['err', text]) };
+  warn = (m) => lightIO.err(`warning: ${m}\n`);
   try {
-    if (args.command === 'get') {
-      const [service, key] = args.positional as [string, string];
-      const found = await reader.findCredential(service, key);
-      if (!found) return fullCli().main(argv, io); // the full CLI words the missing-credential error
-      text = args.json ? `${JSON.stringify({ service, key, value: found.value, source: found.source }, null, 2)}\n` : io.stdoutIsTTY ? `${found.value}\n` : found.value;
-    } else {
-      const format = (args.json ? 'json' : args.format ?? 'sh') as EnvFormat;
-      text = renderEnv(await reader.workflowEnv(args.workflow!), format);
-    }
+    const code = await run(args, { ...ctx, io: lightIO });
+    flush();
+    return code;
   } catch (err) {
     if (err instanceof NeedsFullVault) return fullCli().main(argv, io);
-    return reportError(io, err, args.json);
+    flush();
+    return reportError(io, err, !!args.globals.json);
+  } finally {
+    reader.close();
   }
-  // A due last_used_at stamp means a profile write: the full CLI's writer does it (once a minute at most).
-  if (reader.pendingUsage.length) await fullCli().recordUse({ profilePath: args.profile, env: io.env, cwd: io.cwd }, reader.pendingUsage).catch(() => {});
-  io.out(text);
-  return EXIT.ok;
 }

@@ -20,11 +20,23 @@ export interface ProfileIndex {
   journal: Transaction[];
 }
 
-/** What the index keeps of a credential's metadata. */
+/** A credential's metadata as the index reads it (the fields the schema defines, checked for type only). */
 export interface IndexedMeta {
   storage: 'keychain' | 'profile';
+  created_at: string;
+  updated_at: string;
+  hint: string;
+  label?: string;
+  custom?: boolean;
   env_var?: string;
   last_used_at?: string | null;
+  last_validated_at?: string | null;
+  [field: string]: unknown;
+}
+
+/** True when `field` is absent or of `type`. */
+function optional(m: Record<string, unknown>, field: string, type: 'string' | 'boolean'): boolean {
+  return m[field] === undefined || typeof m[field] === type;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -69,11 +81,9 @@ export function indexProfile(raw: unknown, currentMajor: number): ProfileIndex |
     if (!isObject(m)) return undefined;
     const storage = m['storage'] ?? 'keychain';
     if (storage !== 'keychain' && storage !== 'profile') return undefined;
-    metadata[id] = {
-      storage,
-      ...(typeof m['env_var'] === 'string' ? { env_var: m['env_var'] } : {}),
-      ...(typeof m['last_used_at'] === 'string' ? { last_used_at: m['last_used_at'] } : {}),
-    };
+    if (typeof m['created_at'] !== 'string' || typeof m['updated_at'] !== 'string' || typeof m['hint'] !== 'string') return undefined;
+    if (!optional(m, 'label', 'string') || !optional(m, 'env_var', 'string') || !optional(m, 'custom', 'boolean')) return undefined;
+    metadata[id] = { ...m, storage } as IndexedMeta;
   }
   const prefs = raw['preferences'];
   const storage = raw['storage'];

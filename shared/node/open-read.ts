@@ -6,10 +6,11 @@
  */
 import type { SecretStore } from '../core/secret-store';
 import type { Caller } from '../core/views';
-import { besideProfile, type PathInputs } from './profile/paths';
+import { sidecarPath, type PathInputs } from './profile/paths';
 import { ProfileReader, defaultWarn } from './profile/reader';
 import type { writeSecureFile } from './profile/secure-fs';
 import { AuditLog } from './records/audit-log';
+import { UsageMarks } from './records/usage-marks';
 import { DEFAULT_SECRET_TIMEOUT_MS, openSecretStore } from './secrets/open-secret-store';
 import { VaultReader } from './vault/reader';
 
@@ -21,7 +22,7 @@ export interface OpenOptions extends PathInputs {
   warn?: (message: string) => void;
   now?: () => Date;
   auditMaxBytes?: number;
-  /** Longest wait for one secret-store call (default 9.5 s: a call answers within 10 s). */
+  /** Longest wait for one secret-store call (default 9 s: a library call answers within 10 s). */
   keychainTimeoutMs?: number;
   /** Longest wait for a live holder of the profile lock. */
   lockWaitMs?: number;
@@ -37,12 +38,13 @@ export function readerParts(options: OpenOptions) {
   const warn = options.warn ?? defaultWarn;
   const now = options.now ?? (() => new Date());
   const profile = new ProfileReader(options, warn);
-  const audit = new AuditLog(besideProfile(profile.paths, 'audit.log'), options.auditMaxBytes ? { maxBytes: options.auditMaxBytes } : {});
+  const audit = new AuditLog(sidecarPath(profile.paths, 'audit.log'), options.auditMaxBytes ? { maxBytes: options.auditMaxBytes } : {});
+  const usage = new UsageMarks(sidecarPath(profile.paths, 'usage'), warn);
   const timeoutMs = options.keychainTimeoutMs ?? DEFAULT_SECRET_TIMEOUT_MS;
   const openSecrets = options.secrets
     ? () => options.secrets!
     : (backend: string, namespace: string) => openSecretStore({ backend, namespace, env, timeoutMs, profilePath: profile.paths.profile });
-  return { env, warn, now, profile, audit, openSecrets };
+  return { env, warn, now, profile, audit, usage, openSecrets };
 }
 
 /**
@@ -51,6 +53,6 @@ export function readerParts(options: OpenOptions) {
  */
 export function openReader(options: OpenOptions = {}): VaultReader {
   const p = readerParts(options);
-  return new VaultReader({ profile: p.profile, env: p.env, caller: options.caller ?? 'library', warn: p.warn, now: p.now, audit: p.audit, openSecrets: p.openSecrets });
+  return new VaultReader({ profile: p.profile, env: p.env, caller: options.caller ?? 'library', warn: p.warn, now: p.now, audit: p.audit, usage: p.usage, openSecrets: p.openSecrets });
 }
 

@@ -7,7 +7,7 @@
 import { indexProfile } from '../core/profile-index';
 import { PROFILE_MAJOR } from '../core/profile-version';
 import { readerParts, type OpenOptions } from './open-read';
-import { besideProfile } from './profile/paths';
+import { sidecarPath } from './profile/paths';
 import { ProfileStore } from './profile/store';
 import { RunHistory } from './records/run-history';
 import { VaultReader, type ReadView } from './vault/reader';
@@ -19,18 +19,15 @@ export { openReader, type OpenOptions } from './open-read';
  * Opens the vault: resolves the profile path, removes temp files a killed
  * writer left, recovers a crashed transaction and re-indexes what the index
  * lost (cheap when there is nothing to do), and returns a ready Vault.
- * `flushOnExit` (default for the library) writes pending last_used_at marks
- * when the script ends.
  */
-export async function openVault(options: OpenOptions & { flushOnExit?: boolean } = {}): Promise<Vault> {
-  const vault = buildVault(options);
-  await vault.vault.open();
-  if (options.flushOnExit ?? (options.caller ?? 'library') === 'library') process.once('beforeExit', () => void vault.vault.flush());
-  return vault.vault;
+export async function openVault(options: OpenOptions = {}): Promise<Vault> {
+  const vault = buildVault(options).vault;
+  await vault.open();
+  return vault;
 }
 
 /** The vault and the run history beside its profile: what the CLI's `exec` and the app use. */
-export async function openServices(options: OpenOptions & { flushOnExit?: boolean } = {}): Promise<{ vault: Vault; history: RunHistory }> {
+export async function openServices(options: OpenOptions = {}): Promise<{ vault: Vault; history: RunHistory }> {
   const built = buildVault(options);
   await built.vault.open();
   return { vault: built.vault, history: built.history };
@@ -49,8 +46,8 @@ function buildVault(options: OpenOptions): { vault: Vault; history: RunHistory }
     if (loaded.kind === 'legacy') return { kind: 'legacy', path: loaded.path, values: loaded.values };
     return { kind: 'profile', path: loaded.path, index: indexProfile(loaded.profile, PROFILE_MAJOR)! };
   };
-  const reader = new VaultReader({ profile: p.profile, env: p.env, caller: options.caller ?? 'library', warn: p.warn, now: p.now, audit: p.audit, openSecrets: p.openSecrets, fullView });
+  const reader = new VaultReader({ profile: p.profile, env: p.env, caller: options.caller ?? 'library', warn: p.warn, now: p.now, audit: p.audit, usage: p.usage, openSecrets: p.openSecrets, fullView });
   const vault = new Vault({ reader, profile: store, audit: p.audit, now: p.now, warn: p.warn });
-  const history = new RunHistory(besideProfile(p.profile.paths, 'runs.json'), p.profile.paths.dedicatedDir, 500, p.warn);
+  const history = new RunHistory(sidecarPath(p.profile.paths, 'runs.json'), p.profile.paths.dedicatedDir, 500, p.warn);
   return { vault, history };
 }

@@ -13,7 +13,7 @@ const APP: SenderEvent = { senderFrame: { url: 'app://vault/index.html' } };
 async function setup() {
   const t = makeTempHome();
   const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service };
-  const { vault, history: runs } = await openServices({ homeDir: t.home, cwd: t.cwd, env, caller: 'app', flushOnExit: false, warn: () => {} });
+  const { vault, history: runs } = await openServices({ homeDir: t.home, cwd: t.cwd, env, caller: 'app', warn: () => {} });
   let board = '';
   const timers: Array<() => void> = [];
   const opened: string[] = [];

@@ -174,24 +174,25 @@ describe('Vault credentials', () => {
 });
 
 describe('usage stamps', () => {
-  it('a hot loop of reads writes the profile once, on flush, and not again within a minute', async () => {
-    const { vault, writes, tick } = setup();
+  it('reads never write the profile; the last use is a mark beside it, moved at most once a minute', async () => {
+    const { t, vault, writes, tick } = setup();
     await vault.setCredential('huggingface', 'token', HF);
     writes.length = 0;
+    const profileBefore = readFileSync(t.profile, 'utf8');
     for (let i = 0; i < 500; i++) await vault.getCredential('huggingface', 'token');
     expect(writes).toHaveLength(0);
-    tick(1000);
-    await vault.flush();
-    expect(writes).toHaveLength(1);
-    expect(vault.listCredentials().find((c) => c.id === 'huggingface.token')!.meta!.last_used_at).toBe('2026-05-01T10:00:01.000Z');
+    expect(readFileSync(t.profile, 'utf8')).toBe(profileBefore);
+    const mark = join(t.home, '.cp-whisperx', 'usage', 'huggingface.token');
+    expect(statSync(mark).mode & 0o777).toBe(0o600);
+    expect(statSync(mark).size).toBe(0);
+    expect(vault.listCredentials().find((c) => c.id === 'huggingface.token')!.meta!.last_used_at).toBe('2026-05-01T10:00:00.000Z');
     tick(30_000);
-    for (let i = 0; i < 10; i++) await vault.getCredential('huggingface', 'token');
-    await vault.flush();
-    expect(writes).toHaveLength(1);
+    await vault.getCredential('huggingface', 'token');
+    expect(vault.listCredentials().find((c) => c.id === 'huggingface.token')!.meta!.last_used_at).toBe('2026-05-01T10:00:00.000Z');
     tick(60_000);
     await vault.getCredential('huggingface', 'token');
-    await vault.flush();
-    expect(writes).toHaveLength(2);
+    expect(vault.listCredentials().find((c) => c.id === 'huggingface.token')!.meta!.last_used_at).toBe('2026-05-01T10:01:30.000Z');
+    expect(writes).toHaveLength(0);
   });
 });
 

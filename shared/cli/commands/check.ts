@@ -18,7 +18,7 @@ export function describeStatus(io: CliIO, s: WorkflowStatus): string {
  * the keychain. Exit 0 when ready, 3 when not (4 when the keychain is locked).
  */
 export async function check(args: { workflow: string }, ctx: CliContext): Promise<ExitCode> {
-  const status = await (await ctx.vault()).validateWorkflow(args.workflow, { verify: true });
+  const status = await (await ctx.reader()).validateWorkflow(args.workflow, { verify: true });
   if (ctx.globals.json) printJson(ctx.io, status);
   // The human lines go to stderr either way: a script that reads --json still shows its user the fix.
   ctx.io.err(describeStatus(ctx.io, status));

@@ -36,9 +36,8 @@ export function renderEnv(env: Record<string, string>, format: EnvFormat): strin
 export async function env(args: { workflow: string; format?: string }, ctx: CliContext): Promise<ExitCode> {
   const format = (ctx.globals.json ? 'json' : args.format ?? 'sh') as EnvFormat;
   if (!ENV_FORMATS.includes(format)) throw new VaultError('INVALID_ARGUMENT', 'Unknown --format.', `Use one of: ${ENV_FORMATS.join(', ')}.`);
-  const vault = await ctx.vault();
+  const vault = await ctx.reader();
   const vars = await vault.workflowEnv(args.workflow);
   ctx.io.out(renderEnv(vars, format));
-  await vault.flush();
   return EXIT.ok;
 }

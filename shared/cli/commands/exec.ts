@@ -24,7 +24,6 @@ export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
   const vault = await ctx.vault();
   const status = await vault.validateWorkflow(args.workflow, { verify: true });
   const vars = await vault.workflowEnv(args.workflow); // throws WORKFLOW_NOT_READY (exit 3) before anything starts
-  await vault.flush();
   const history = args.history === false ? undefined : await ctx.runs();
   const [program, ...rest] = args.command as [string, ...string[]];
   const run = await history?.start({ workflow: args.workflow, program: basename(program), credentials: status.uses }, new Date());

@@ -7,10 +7,9 @@ import { EXIT, type ExitCode } from '../exit-codes';
  * the key). With --json: {service, key, value, source}.
  */
 export async function get(args: { service: string; key: string }, ctx: CliContext): Promise<ExitCode> {
-  const vault = await ctx.vault();
+  const vault = await ctx.reader();
   const { value, source } = await vault.getCredential(args.service, args.key);
   if (ctx.globals.json) printJson(ctx.io, { service: args.service, key: args.key, value, source });
   else ctx.io.out(ctx.io.stdoutIsTTY ? `${value}\n` : value);
-  await vault.flush();
   return EXIT.ok;
 }

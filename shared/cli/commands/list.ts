@@ -5,7 +5,7 @@ import { shortDate, table } from '../format';
 
 /** `cpw-vault list`: metadata of every credential (never a value). */
 export async function list(_args: object, ctx: CliContext): Promise<ExitCode> {
-  const creds = (await ctx.vault()).listCredentials();
+  const creds = (await ctx.reader()).listCredentials();
   if (ctx.globals.json) {
     printJson(ctx.io, { credentials: creds });
     return EXIT.ok;

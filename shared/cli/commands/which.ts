@@ -1,9 +1,8 @@
 import { credentialId, type CredentialId } from '../../core/credential';
 import { VaultError, isVaultError } from '../../core/errors';
 import { sourceLabel, type CredentialSource } from '../../core/views';
-import type { Vault } from '../../node/vault/vault';
 import { paint } from '../io';
-import { printJson, type CliContext } from '../context';
+import { printJson, type CliContext, type ReadVault } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { table } from '../format';
 
@@ -15,7 +14,7 @@ interface WhichRow {
   warning?: string;
 }
 
-async function whichOne(vault: Vault, id: CredentialId): Promise<WhichRow> {
+async function whichOne(vault: ReadVault, id: CredentialId): Promise<WhichRow> {
   const view = vault.listCredentials().find((c) => c.id === id);
   const source = view?.source ?? null;
   if (source?.kind !== 'env' || !view?.stored) return { id, source };
@@ -35,7 +34,7 @@ async function whichOne(vault: Vault, id: CredentialId): Promise<WhichRow> {
 
 /** `cpw-vault which <service> <key>` / `--all`: where each value comes from, and shadowing. */
 export async function which(args: { service?: string; key?: string; all?: boolean }, ctx: CliContext): Promise<ExitCode> {
-  const vault = await ctx.vault();
+  const vault = await ctx.reader();
   let ids: CredentialId[];
   if (args.all) ids = vault.listCredentials().map((c) => c.id);
   else if (args.service && args.key) ids = [credentialId(args.service, args.key)];

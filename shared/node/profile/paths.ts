@@ -63,7 +63,12 @@ export function resolveProfilePaths(inputs: PathInputs = {}): ProfilePaths {
   };
 }
 
-/** A file beside the profile (audit log, run history, backups). */
-export function besideProfile(paths: ProfilePaths, name: string): string {
-  return join(dirname(paths.profile), name);
+/**
+ * A file that belongs to one profile (audit log, run history, usage marks):
+ * beside it, named after it, so that profiles sharing a folder never share
+ * these. The default profile keeps the historical names (`audit.log`, ...).
+ */
+export function sidecarPath(paths: ProfilePaths, name: string): string {
+  const dir = dirname(paths.profile);
+  return paths.isDefault ? join(dir, name) : join(dir, `${basename(paths.profile)}.${name}`);
 }

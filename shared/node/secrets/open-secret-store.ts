@@ -9,10 +9,11 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** The keychain service name of the default profile (and of every vault before per-profile namespaces). */
 export const DEFAULT_KEYCHAIN_SERVICE = 'cp-whisperx';
 /**
- * Longest wait for one secret-store call: 9.5 s, so that a library call,
- * with its own work around the keychain call, rejects within 10 s.
+ * Longest wait for one secret-store call: 9 s, so that a library call, with
+ * its own work around the keychain call (on a busy machine too), rejects
+ * within 10 s.
  */
-export const DEFAULT_SECRET_TIMEOUT_MS = 9_500;
+export const DEFAULT_SECRET_TIMEOUT_MS = 9_000;
 
 /** What a backend needs to open. */
 export interface SecretStoreRequest {

@@ -6,12 +6,13 @@ import { indexProfile, type ProfileIndex } from '../../core/profile-index';
 import { PROFILE_MAJOR } from '../../core/profile-version';
 import { registerSecret } from '../../core/redact';
 import type { SecretStore } from '../../core/secret-store';
-import type { Caller, CredentialSource } from '../../core/views';
+import type { CredentialMeta } from '../../core/profile-schema';
+import type { Caller, CredentialSource, CredentialView } from '../../core/views';
 import { AI_PROVIDERS, WORKFLOW_NAMES, fixLine, isWorkflowName, validateWorkflow, type AiProvider, type WorkflowName, type WorkflowStatus } from '../../core/workflows';
 import { ownerIsGone } from '../profile/owner';
 import { UNPARSED, type ProfileReader, type RawProfile } from '../profile/reader';
 import type { AuditLog } from '../records/audit-log';
-import { UsageTracker } from '../records/usage-tracker';
+import { laterOf, type UsageMarks } from '../records/usage-marks';
 import { secretNamespace } from '../secrets/open-secret-store';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -42,6 +43,8 @@ export interface ReaderDeps {
   warn: (message: string) => void;
   now: () => Date;
   audit: AuditLog;
+  /** "Last used" marks, off the read path. */
+  usage: UsageMarks;
   /** Opens a secret store (the factory, or a test's). */
   openSecrets: (backend: string, namespace: string) => SecretStore;
   /** The full parser for a profile the light index cannot read. Absent in the fast bundle: reads then throw NeedsFullVault. */
@@ -55,12 +58,10 @@ export interface ReaderDeps {
  */
 export class VaultReader {
   readonly caller: Caller;
-  private readonly usage: UsageTracker;
   private store: { key: string; secrets: SecretStore } | undefined;
 
   constructor(private readonly deps: ReaderDeps) {
     this.caller = deps.caller;
-    this.usage = new UsageTracker(deps.now);
   }
 
   /** The profile file this vault reads and writes. */
@@ -117,6 +118,26 @@ export class VaultReader {
     return this.store.secrets;
   }
 
+  /**
+   * True when the index cannot be trusted as it is: a journal left by a writer
+   * (a crash or a running change), or a count of the secret store's namespace
+   * that differs from the index (a value the index lost). One cheap call;
+   * a store that cannot answer now is left to the reads to report.
+   */
+  async needsRepair(): Promise<boolean> {
+    const view = this.view();
+    if (view?.kind === 'legacy') return false;
+    if (view?.index.journal.length) return true;
+    const store = this.secretStore(view);
+    if (!store.count) return false;
+    const indexed = Object.values(view?.index.metadata ?? {}).filter((m) => m.storage === 'keychain').length;
+    try {
+      return (await store.count()) !== indexed;
+    } catch {
+      return false;
+    }
+  }
+
   /** Releases the secret store's connection so the process can exit. */
   close(): void {
     this.store?.secrets.close();
@@ -163,7 +184,7 @@ export class VaultReader {
     const found = this.fromEnv(id, view) ?? (await this.fromStorage(id, view));
     if (!found) return undefined;
     registerSecret(found.value);
-    if (found.source.kind !== 'env' && view?.kind === 'profile') this.usage.touch(id, view.index.metadata);
+    if (found.source.kind !== 'env' && view?.kind === 'profile' && view.index.metadata[id]) this.deps.usage.touch(id, this.deps.now());
     await this.record({ event: 'credential_read', caller: this.caller, credential: id, details: { source: found.source.kind } });
     return found;
   }
@@ -254,14 +275,29 @@ export class VaultReader {
     return [...CATALOG.map((e) => e.id), ...custom];
   }
 
-  /** Credentials read since the last flush whose `last_used_at` is due. */
-  get pendingUsage(): CredentialId[] {
-    return this.usage.ids;
-  }
-
-  /** The usage tracker (the Vault writes its marks). */
-  get usageTracker(): UsageTracker {
-    return this.usage;
+  /**
+   * Every catalog and custom credential with its metadata and source. Never a
+   * value; never touches the secret store; no schema library (the index).
+   */
+  listCredentials(view: ReadView | undefined = this.view()): CredentialView[] {
+    const metas = view?.kind === 'profile' ? view.index.metadata : {};
+    const used = this.deps.usage.read();
+    return this.allIds(view).map((id) => {
+      const entry = catalogEntry(id);
+      const indexed = metas[id];
+      const meta = indexed ? ({ ...indexed, last_used_at: laterOf(indexed.last_used_at, used.get(id)) ?? null } as CredentialMeta) : undefined;
+      const { service, key } = splitCredentialId(id);
+      return {
+        id, service, key,
+        label: meta?.label ?? entry?.label ?? id,
+        secret: entry?.secret ?? true, custom: !entry,
+        envVars: this.envVarsFor(id, view),
+        ...(entry?.url ? { url: entry.url } : {}),
+        ...(entry ? { formatHint: entry.format.hint } : {}),
+        stored: !!meta, source: this.sourceOf(id, view),
+        ...(meta ? { meta } : {}),
+      };
+    });
   }
 
   /**

@@ -1,5 +1,5 @@
 import { catalogEntry, checkFormat } from '../../core/catalog';
-import { checkedCredentialId, checkedValue, ENV_VAR_NAME, splitCredentialId, type CredentialId } from '../../core/credential';
+import { checkedCredentialId, checkedValue, ENV_VAR_NAME, type CredentialId } from '../../core/credential';
 import { VaultError, isVaultError } from '../../core/errors';
 import type { ApplyResult, MigrationPlan, PlanChoices } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
@@ -130,23 +130,7 @@ export class Vault {
 
   /** Every known and custom credential with metadata and source. Never a value; never touches the secret store. */
   listCredentials(): CredentialView[] {
-    const view = this.reader.view();
-    const metas = view?.kind === 'profile' ? this.profile.read().profile.credential_metadata : {};
-    return this.reader.allIds(view).map((id) => {
-      const entry = catalogEntry(id);
-      const meta = metas[id];
-      const { service, key } = splitCredentialId(id);
-      return {
-        id, service, key,
-        label: meta?.label ?? entry?.label ?? id,
-        secret: entry?.secret ?? true, custom: !entry,
-        envVars: this.reader.envVarsFor(id, view),
-        ...(entry?.url ? { url: entry.url } : {}),
-        ...(entry ? { formatHint: entry.format.hint } : {}),
-        stored: !!meta, source: this.reader.sourceOf(id, view),
-        ...(meta ? { meta } : {}),
-      };
-    });
+    return this.reader.listCredentials();
   }
 
   /** Audit events, newest first (names and counts only, never a value). */
@@ -258,13 +242,6 @@ export class Vault {
   async open(): Promise<void> {
     await this.profile.recover();
     await this.ensureConsistent();
-  }
-
-  /** Writes pending `last_used_at` marks (one profile write at most). Never throws: usage stamps are best effort. */
-  async flush(): Promise<void> {
-    const usage = this.reader.usageTracker;
-    if (!usage.size || !this.profile.exists()) return;
-    await this.profile.update((p) => usage.apply(p)).catch((err: Error) => this.warn(`could not record last use: ${err.message}`));
   }
 
   /** Releases the secret store's connection (the process can exit at once). */

@@ -1,0 +1,76 @@
+import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, statSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { isCredentialId, type CredentialId } from '../../core/credential';
+
+/** Resolution of "last used": a read re-marks a credential only when its mark is older than this. */
+export const USAGE_RESOLUTION_MS = 60_000;
+
+const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+
+/**
+ * "Last used" of each credential, recorded off the read path: one empty
+ * file per credential in a folder beside the profile, whose modification
+ * time is the last read. Why: a stage's first read used to rewrite the
+ * whole profile under its lock (2.3x the cost of the read itself); now a
+ * read costs one stat, and at most once a minute one utimes, with no lock,
+ * no profile write, no schema. Lists merge these times with the index.
+ */
+export class UsageMarks {
+  private warned = false;
+
+  constructor(readonly dir: string, private readonly warn: (message: string) => void) {}
+
+  /** Marks `id` used at `now`, unless its mark is younger than the resolution. Never throws. */
+  touch(id: CredentialId, now: Date): void {
+    if (!isCredentialId(id)) return;
+    const path = join(this.dir, id);
+    try {
+      const s = statSync(path, { throwIfNoEntry: false });
+      if (s && now.getTime() - s.mtimeMs < USAGE_RESOLUTION_MS) return;
+      if (!s) {
+        this.ensureDir();
+        closeSync(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600));
+      }
+      utimesSync(path, now, now);
+    } catch (err) {
+      // Usage is a convenience: a read must never fail for it. Say so once.
+      if (!this.warned) this.warn(`could not record the last use of ${id} in ${this.dir} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      this.warned = true;
+    }
+  }
+
+  /** The last use of every marked credential (ISO time). */
+  read(): Map<CredentialId, string> {
+    const out = new Map<CredentialId, string>();
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return out;
+    }
+    for (const name of names) {
+      if (!isCredentialId(name)) continue;
+      const s = statSync(join(this.dir, name), { throwIfNoEntry: false });
+      if (s?.isFile()) out.set(name, new Date(s.mtimeMs).toISOString());
+    }
+    return out;
+  }
+
+  /** The folder, 0700 and ours: a link or someone else's folder planted there is refused. */
+  private ensureDir(): void {
+    try {
+      const s = lstatSync(this.dir);
+      if (!s.isDirectory() || (uid !== undefined && s.uid !== uid)) throw Object.assign(new Error('not our folder'), { code: 'EPERM' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      mkdirSync(this.dir, { mode: 0o700 });
+    }
+  }
+}
+
+/** The later of two ISO times (either may be missing). */
+export function laterOf(a: string | null | undefined, b: string | undefined): string | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return Date.parse(a) >= Date.parse(b) ? a : b;
+}
