@@ -1,5 +1,4 @@
 import { catalogEntry } from './catalog';
-import { journalOf, type Transaction } from './journal';
 import { credentialId, type CredentialId } from './credential';
 
 /**
@@ -16,8 +15,6 @@ export interface ProfileIndex {
   aiProvider: string | undefined;
   /** Where the secret values live: the backend and the recorded namespace suffix (undefined: not recorded yet). */
   storage: { backend: string; namespace: string | undefined };
-  /** Transactions in the journal (a crashed writer's leave one behind until the next start repairs it). */
-  journal: Transaction[];
 }
 
 /** A credential's metadata as the index reads it (the fields the schema defines, checked for type only). */
@@ -102,6 +99,5 @@ export function indexProfile(raw: unknown, currentMajor: number): ProfileIndex |
       backend: typeof storage?.['backend'] === 'string' ? storage['backend'] : 'keychain',
       namespace: typeof storage?.['namespace'] === 'string' ? storage['namespace'] : undefined,
     },
-    journal: journalOf(raw),
   };
 }

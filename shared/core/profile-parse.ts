@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { VaultError, type FieldError } from './errors';
+import { isTimeZone } from './timezone';
 import { findPlaintextSecrets } from './profile-index';
 import { upgradeProfileData } from './profile-upgrade';
 import { preferencesSchema, profileSchema, userSchema, type Preferences, type Profile, type UserDetails } from './profile-schema';
@@ -77,8 +78,12 @@ export function applyProfileUpdate(profile: Profile, update: { user?: unknown; p
     fields.push(...extra.map((k) => ({ path: `user.${k}`, message: 'is not an editable field' })));
     const editable = Object.fromEntries(Object.entries(update.user as object).filter(([k]) => !extra.includes(k)));
     const parsed = userSchema.safeParse({ ...profile.user, ...editable });
-    if (parsed.success) user = { ...parsed.data, updated_at: now.toISOString() };
-    else fields.push(...fieldErrors(parsed.error.issues, 'user'));
+    const zone = editable['timezone'];
+    // The schema checks a zone's shape; a zone being set is checked for real (ICU), once, here.
+    const badZone = typeof zone === 'string' && zone !== '' && zone !== profile.user.timezone && !isTimeZone(zone) && !(parsed.error?.issues ?? []).some((i) => i.path[0] === 'timezone');
+    if (badZone) fields.push({ path: 'user.timezone', message: 'must be an IANA time zone such as Europe/Paris or UTC' });
+    if (!parsed.success) fields.push(...fieldErrors(parsed.error.issues, 'user'));
+    else if (!badZone) user = { ...parsed.data, updated_at: now.toISOString() };
   }
   if (shapeOk && update.preferences !== undefined) {
     const patch = update.preferences as Record<string, unknown>;

@@ -4,7 +4,7 @@ import { ENV_VAR_NAME, isCredentialId } from './credential';
 import { AI_PROVIDERS, WORKFLOW_NAMES } from './workflows';
 
 import { PROFILE_VERSION } from './profile-version';
-import { isTimeZone } from './timezone';
+import { isTimeZoneShape } from './timezone';
 
 export { isTimeZone } from './timezone';
 
@@ -18,7 +18,8 @@ export const userSchema = z.looseObject({
   name: z.string().trim().max(160, 'must be at most 160 characters').default(''),
   email: z.union([z.literal(''), z.email('must be an email address such as ada@example.com')]).default(''),
   job_title: z.string().trim().max(160, 'must be at most 160 characters').default(''),
-  timezone: z.string().refine((v) => v === '' || isTimeZone(v), 'must be an IANA time zone such as Europe/Paris or UTC').default(''),
+  // The shape only: the zone itself is checked when a user sets it (applyProfileUpdate), not on every read.
+  timezone: z.string().refine((v) => v === '' || isTimeZoneShape(v), 'must be an IANA time zone such as Europe/Paris or UTC').default(''),
   avatar_url: z
     .union([z.literal(''), z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).max(2048, 'must be at most 2048 characters')])
     .default(''),
@@ -74,16 +75,6 @@ export const storageSchema = z.looseObject({
   namespace: z.string().regex(/^[A-Za-z0-9._@-]{0,64}$/, 'must be letters, digits, ".", "_", "@" or "-"').optional(),
 });
 
-/** One pending or committed credential transaction (shared/core/journal.ts): names only, never a value. */
-export const transactionSchema = z.looseObject({
-  id: z.string().regex(/^[0-9a-f]{8,32}$/),
-  owner: z.looseObject({ pid: z.number().int(), host: z.string(), boot: z.string() }),
-  started_at: timestamp,
-  state: z.enum(['pending', 'committed']),
-  ops: z.array(z.looseObject({ id: z.string().refine(isCredentialId, 'must be a credential id'), previous: z.enum(['absent', 'stashed']) })),
-  files: z.array(z.string()).optional(),
-});
-
 /** The whole profile file (version 2.0). Unknown fields at every level survive a round trip. */
 export const profileSchema = z.looseObject({
   version: z.literal(PROFILE_VERSION),
@@ -93,7 +84,6 @@ export const profileSchema = z.looseObject({
   preferences: preferencesSchema.default(() => preferencesSchema.parse({})),
   credential_metadata: z.record(credentialIdSchema, credentialMetaSchema).default({}),
   storage: storageSchema.optional(),
-  journal: z.array(transactionSchema).optional(),
 });
 
 export type Profile = z.output<typeof profileSchema>;
@@ -116,7 +106,7 @@ export function createProfileTemplate(now: Date, timezone = ''): Profile {
   const iso = now.toISOString();
   return profileSchema.parse({
     version: PROFILE_VERSION,
-    user: { created_at: iso, updated_at: iso, timezone: timezone && isTimeZone(timezone) ? timezone : '' },
+    user: { created_at: iso, updated_at: iso, timezone: timezone && isTimeZoneShape(timezone) ? timezone : '' },
     credentials,
     online_services: online,
     preferences: {},

@@ -12,6 +12,8 @@ export interface SecretStore {
   readonly description: string;
   /** The value, or undefined when absent. Throws VaultError(KEYCHAIN_*) when locked/unavailable — never "absent". */
   get(account: string): Promise<string | undefined>;
+  /** Several values at once, when the backend can do better than one `get` after another (migration plans, read-backs). */
+  getMany?(accounts: readonly string[]): Promise<Map<string, string | undefined>>;
   /** Stores or replaces the value. Throws VaultError(KEYCHAIN_*). */
   set(account: string, value: string): Promise<void>;
   /** Removes the value; false when there was none. Throws VaultError(KEYCHAIN_*). */

@@ -57,9 +57,8 @@ export interface ProfileReport {
 
 /** What a repair of the index found and did: credential names and counts, never a value. */
 export interface RepairSummary {
-  /** Interrupted changes undone / finished. */
-  rolledBack: number;
-  finished: number;
+  /** Interrupted changes (a crashed writer's) finished. */
+  recovered: number;
   /** Credentials found in the keychain and indexed again. */
   added: string[];
   /** Index entries whose value is gone from the keychain (removed by a repair). */
@@ -67,7 +66,6 @@ export interface RepairSummary {
   dropped: string[];
   /** Values in the keychain's namespace that are not catalog credentials nor indexed: left alone. */
   orphans: string[];
-  stashesRemoved: number;
 }
 
 /** Everything `doctor` checks, as one document (CLI `doctor --json`, the app's banner). */

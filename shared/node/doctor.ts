@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { toVaultError } from '../core/errors';
 import { PROFILE_VERSION } from '../core/profile-version';
+import { isTimeZone } from '../core/timezone';
 import type { DoctorReport, ProfileReport, RepairSummary } from '../core/views';
 import type { WorkflowStatus } from '../core/workflows';
 import { modeString } from './profile/secure-fs';
@@ -24,7 +25,7 @@ export async function runDoctor(vault: Vault, options: { repair?: boolean } = {}
   let repair: RepairSummary | undefined;
   if (options.repair) {
     const r = await vault.repair({ dropStale: true });
-    repair = { ...r.recovered, added: r.added, stale: r.stale, dropped: r.dropped, orphans: r.orphans, stashesRemoved: r.stashesRemoved };
+    repair = { recovered: r.recovered, added: r.added, stale: r.stale, dropped: r.dropped, orphans: r.orphans };
   }
   const profile: ProfileReport = { path, kind: 'none', mode: modeOf(path), dir_mode: modeOf(dirname(path)), version: null, problems: [] };
   try {
@@ -33,6 +34,9 @@ export async function runDoctor(vault: Vault, options: { repair?: boolean } = {}
     profile.version = view.kind === 'profile' ? PROFILE_VERSION : null;
     if (view.kind === 'none') profile.problems.push({ code: 'PROFILE_NOT_FOUND', message: `No profile at ${path}.`, fix: 'Create one with: cpw-vault setup (or the app\'s onboarding)' });
     if (view.kind === 'legacy') profile.problems.push({ code: 'PROFILE_READ_ONLY', message: `Reading the deprecated ${view.path}.`, fix: 'Move it into the keychain: cpw-vault migrate' });
+    // Reads check only a zone's shape (the real check costs ICU's start-up); doctor can afford the real one.
+    const zone = view.profile.user.timezone;
+    if (view.kind === 'profile' && zone && !isTimeZone(zone)) profile.problems.push({ code: 'PROFILE_INVALID', message: `${path}: user.timezone is not a time zone this system knows.`, fix: 'Set one: cpw-vault profile set timezone=Europe/Paris (any IANA zone, or UTC)' });
   } catch (err) {
     profile.problems.push(toVaultError(err).toJSON());
   }

@@ -11,6 +11,7 @@ import { ProfileReader, defaultWarn } from './profile/reader';
 import type { writeSecureFile } from './profile/secure-fs';
 import { AuditLog } from './records/audit-log';
 import { UsageMarks } from './records/usage-marks';
+import { JournalFile } from './credentials/journal-file';
 import { DEFAULT_SECRET_TIMEOUT_MS, openSecretStore } from './secrets/open-secret-store';
 import { VaultReader } from './vault/reader';
 
@@ -40,11 +41,12 @@ export function readerParts(options: OpenOptions) {
   const profile = new ProfileReader(options, warn);
   const audit = new AuditLog(sidecarPath(profile.paths, 'audit.log'), options.auditMaxBytes ? { maxBytes: options.auditMaxBytes } : {});
   const usage = new UsageMarks(sidecarPath(profile.paths, 'usage'), warn);
+  const journal = new JournalFile(sidecarPath(profile.paths, 'journal'), profile.paths.profile, profile.paths.dedicatedDir, options.lockWaitMs);
   const timeoutMs = options.keychainTimeoutMs ?? DEFAULT_SECRET_TIMEOUT_MS;
   const openSecrets = options.secrets
     ? () => options.secrets!
     : (backend: string, namespace: string) => openSecretStore({ backend, namespace, env, timeoutMs, profilePath: profile.paths.profile });
-  return { env, warn, now, profile, audit, usage, openSecrets };
+  return { env, warn, now, profile, audit, usage, journal, openSecrets };
 }
 
 /**
@@ -53,6 +55,6 @@ export function readerParts(options: OpenOptions) {
  */
 export function openReader(options: OpenOptions = {}): VaultReader {
   const p = readerParts(options);
-  return new VaultReader({ profile: p.profile, env: p.env, caller: options.caller ?? 'library', warn: p.warn, now: p.now, audit: p.audit, usage: p.usage, openSecrets: p.openSecrets });
+  return new VaultReader({ profile: p.profile, env: p.env, caller: options.caller ?? 'library', warn: p.warn, now: p.now, audit: p.audit, usage: p.usage, journal: p.journal, openSecrets: p.openSecrets });
 }
 

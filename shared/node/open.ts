@@ -46,8 +46,8 @@ function buildVault(options: OpenOptions): { vault: Vault; history: RunHistory }
     if (loaded.kind === 'legacy') return { kind: 'legacy', path: loaded.path, values: loaded.values };
     return { kind: 'profile', path: loaded.path, index: indexProfile(loaded.profile, PROFILE_MAJOR)! };
   };
-  const reader = new VaultReader({ profile: p.profile, env: p.env, caller: options.caller ?? 'library', warn: p.warn, now: p.now, audit: p.audit, usage: p.usage, openSecrets: p.openSecrets, fullView });
-  const vault = new Vault({ reader, profile: store, audit: p.audit, now: p.now, warn: p.warn });
+  const reader = new VaultReader({ profile: p.profile, env: p.env, caller: options.caller ?? 'library', warn: p.warn, now: p.now, audit: p.audit, usage: p.usage, journal: p.journal, openSecrets: p.openSecrets, fullView });
+  const vault = new Vault({ reader, profile: store, journal: p.journal, audit: p.audit, now: p.now, warn: p.warn });
   const history = new RunHistory(sidecarPath(p.profile.paths, 'runs.json'), p.profile.paths.dedicatedDir, 500, p.warn);
   return { vault, history };
 }

@@ -58,3 +58,17 @@ describe('repair of the profile index', () => {
     expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
   });
 });
+
+describe('doctor checks what reads only shape-check', () => {
+  it('a stored time zone this system does not know is a problem doctor names, with the fix', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['profile', 'set', 'name=Ada'])).code).toBe(0);
+    const { writeFileSync } = await import('node:fs');
+    const doc = JSON.parse(readFileSync(t.profile, 'utf8'));
+    writeFileSync(t.profile, JSON.stringify({ ...doc, user: { ...doc.user, timezone: 'Mars/Olympus' } }), { mode: 0o600 });
+    expect((await cli(t, ['profile', 'show'])).code).toBe(0); // reads do not pay for the check
+    const r = await cli(t, ['doctor', '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).profile.problems).toContainEqual(expect.objectContaining({ code: 'PROFILE_INVALID', message: expect.stringMatching(/user\.timezone is not a time zone/), fix: expect.stringContaining('profile set timezone=') }));
+  });
+});

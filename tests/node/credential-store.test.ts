@@ -6,9 +6,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { stashAccount, type Transaction } from '../../shared/core/journal';
+import type { Transaction } from '../../shared/core/journal';
 import { createVault } from '../../shared/node/open';
 import { bootId } from '../../shared/node/profile/owner';
 import { openSecretStore, registerSecretBackend } from '../../shared/node/secrets/open-secret-store';
@@ -56,6 +56,7 @@ async function contents(raw: () => ReturnType<typeof openSecretStore>): Promise<
 }
 
 const profileOf = (t: TempHome) => JSON.parse(readFileSync(t.profile, 'utf8'));
+const journalOf = (t: TempHome) => join(dirname(t.profile), 'journal');
 const bytes = (t: TempHome) => (existsSync(t.profile) ? readFileSync(t.profile, 'utf8') : undefined);
 
 /** A pid that certainly belongs to no running process (a child that has exited). */
@@ -70,7 +71,7 @@ describe.each(['memory', 'keychain'])('credential store on the %s backend (opene
     expect(await contents(raw)).toEqual({ 'huggingface.token': HF });
     const doc = profileOf(t);
     expect(doc.credential_metadata['huggingface.token']).toMatchObject({ hint: `••••${HF.slice(-4)}`, storage: 'keychain' });
-    expect(doc.journal).toBeUndefined();
+    expect(existsSync(journalOf(t))).toBe(false);
     expect(readFileSync(t.profile, 'utf8')).not.toContain(HF);
     expect(existsSync(`${t.profile}.lock`)).toBe(false);
   });
@@ -119,37 +120,40 @@ describe.each(['memory', 'keychain'])('credential store on the %s backend (opene
     expect(bytes(t)).toBe(before.profile);
   });
 
-  it('a keychain that stops answering mid-way leaves a journal that the next start rolls back', async () => {
+  it('a keychain that stops answering mid-way leaves the journal; the next start rolls it forward: value and index agree', async () => {
     const { t, vault, open, raw, wrapper } = setup(backend);
     await vault.setCredential('huggingface', 'token', HF);
-    wrapper().breakAfter(3); // read previous, stash, write: then silence, so the read-back fails and even the rollback cannot run
+    wrapper().breakAfter(2); // read the previous value, write the new one: then silence, so the read-back fails and even the rollback cannot run
     expect((await rejected(vault.setCredential('huggingface', 'token', HF2))).code).toBe('KEYCHAIN_TIMEOUT');
-    expect(profileOf(t).journal).toHaveLength(1);
+    expect(existsSync(journalOf(t))).toBe(true);
+    expect(profileOf(t).credential_metadata['huggingface.token'].hint).toBe(`••••${HF.slice(-4)}`);
     // The transaction's process is alive (it is this one); a new vault in it still recovers it: it is not running.
     const next = open();
     await next.open();
-    expect(profileOf(t).journal).toBeUndefined();
-    expect(await contents(raw)).toEqual({ 'huggingface.token': HF });
-    expect(profileOf(t).credential_metadata['huggingface.token'].hint).toBe(`••••${HF.slice(-4)}`);
+    expect(existsSync(journalOf(t))).toBe(false);
+    expect(await contents(raw)).toEqual({ 'huggingface.token': HF2 }); // the write had landed: rolled forward
+    expect(profileOf(t).credential_metadata['huggingface.token'].hint).toBe(`••••${HF2.slice(-4)}`);
   });
 
-  it('a crashed writer\'s pending transaction (dead pid) is rolled back at the next start; a committed one is finished', async () => {
+  it('a crashed writer\'s transaction (dead pid) is rolled forward at the next start: each entry describes what the store holds', async () => {
     const { t, vault, open, raw } = setup(backend);
     await vault.setCredential('huggingface', 'token', HF);
+    await vault.setCredential('openai', 'api_key', `sk-${'o'.repeat(30)}`);
     const store = raw();
     const owner = { pid: deadPid(), host: hostname(), boot: bootId() };
-    const pending: Transaction = { id: 'aaaaaaaaaaaa', owner, started_at: new Date().toISOString(), state: 'pending', ops: [{ id: 'huggingface.token', previous: 'stashed' }, { id: 'tmdb.api_key', previous: 'absent' }] };
-    const committed: Transaction = { id: 'bbbbbbbbbbbb', owner, started_at: new Date().toISOString(), state: 'committed', ops: [{ id: 'openai.api_key', previous: 'stashed' }] };
-    // What the crashed writers left: stashes, half-written new values, a committed change whose stash was not yet removed.
-    await store.set(stashAccount(pending, 'huggingface.token'), HF);
+    // What a writer killed mid-way left: one new value landed, one new credential written but not indexed, one deletion done but not committed.
+    const tx: Transaction = { id: 'aaaaaaaaaaaa', owner, started_at: new Date().toISOString(), ops: [{ id: 'huggingface.token', kind: 'set' }, { id: 'custom.api_key', kind: 'set', env_var: 'MY_CUSTOM_KEY', label: 'Custom' }, { id: 'openai.api_key', kind: 'delete' }] };
     await store.set('huggingface.token', HF2);
-    await store.set('tmdb.api_key', TMDB);
-    await store.set(stashAccount(committed, 'openai.api_key'), 'sk-old-value-000000000000000');
-    const doc = profileOf(t);
-    writeFileSync(t.profile, JSON.stringify({ ...doc, journal: [pending, committed] }), { mode: 0o600 });
+    await store.set('custom.api_key', 'custom-value-123');
+    await store.delete('openai.api_key');
+    writeFileSync(journalOf(t), JSON.stringify({ transactions: [tx] }), { mode: 0o600 });
     await open().open();
-    expect(await contents(raw)).toEqual({ 'huggingface.token': HF });
-    expect(profileOf(t).journal).toBeUndefined();
+    expect(await contents(raw)).toEqual({ 'huggingface.token': HF2, 'custom.api_key': 'custom-value-123' });
+    const index = profileOf(t).credential_metadata;
+    expect(Object.keys(index).sort()).toEqual(['custom.api_key', 'huggingface.token']);
+    expect(index['huggingface.token'].hint).toBe(`••••${HF2.slice(-4)}`);
+    expect(index['custom.api_key']).toMatchObject({ custom: true, env_var: 'MY_CUSTOM_KEY', label: 'Custom' });
+    expect(existsSync(journalOf(t))).toBe(false);
   });
 
   it('the index lost (profile folder removed): the next start re-indexes what the store holds; doctor --repair drops stale entries', async () => {

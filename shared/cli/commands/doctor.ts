@@ -32,11 +32,9 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
 /** What a repair did, one line per kind of change (names only). */
 function repairLines(r: RepairSummary): string {
   const lines = [
-    r.rolledBack ? `undid ${r.rolledBack} interrupted change(s)` : '',
-    r.finished ? `finished ${r.finished} interrupted change(s)` : '',
+    r.recovered ? `finished ${r.recovered} change(s) a crashed cpw-vault had started` : '',
     r.added.length ? `re-indexed from the keychain: ${r.added.join(', ')}` : '',
     r.dropped.length ? `removed from the index (no value in the keychain): ${r.dropped.join(', ')}` : '',
-    r.stashesRemoved ? `removed ${r.stashesRemoved} leftover rollback cop${r.stashesRemoved === 1 ? 'y' : 'ies'} from the keychain` : '',
     r.orphans.length ? `left alone (in the keychain, not in the index, not a known credential): ${r.orphans.join(', ')}; add one with: cpw-vault set <service> <key> --env-var NAME` : '',
   ].filter(Boolean);
   return `repair: ${lines.length ? lines.join('\n        ') : 'nothing to do: the index and the keychain agree'}\n`;

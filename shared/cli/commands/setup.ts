@@ -58,6 +58,7 @@ async function askSecret(ctx: CliContext, prompts: Prompts, vault: Vault, id: Cr
 async function basics(ctx: CliContext, prompts: Prompts, vault: Vault): Promise<void> {
   const field = (name: 'name' | 'email' | 'timezone') => (v: string) => {
     const r = userSchema.shape[name].safeParse(v);
+    if (r.success && name === 'timezone' && v !== '' && !isTimeZone(v)) return 'must be an IANA time zone such as Europe/Paris or UTC';
     return r.success ? true : r.error.issues[0]?.message ?? 'invalid';
   };
   const name = await prompts.input('Your name:', { validate: field('name') });

@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { VaultError } from '../../core/errors';
 import { isSecretCredential, slotValue, withCredential, withoutCredential } from '../../core/credential-index';
-import type { CredentialId } from '../../core/credential';
-import { stashAccount, type Transaction, type TxOwner } from '../../core/journal';
+import { maskedHint, type CredentialId } from '../../core/credential';
+import type { JournalOp, Transaction } from '../../core/journal';
 import type { Profile } from '../../core/profile-schema';
 import type { SecretStore } from '../../core/secret-store';
-import type { JournalSnapshot, ProfileStore } from '../profile/store';
 import { currentOwner, ownerIsGone } from '../profile/owner';
+import type { ProfileStore } from '../profile/store';
+import type { JournalFile } from './journal-file';
 
 /** One change to one credential. */
 export type CredentialChange =
@@ -37,29 +38,24 @@ export interface CommitResult {
   existed: ReadonlyMap<CredentialId, boolean>;
 }
 
-/** What recovery did at start-up. */
-export interface RecoveryReport {
-  rolledBack: number;
-  finished: number;
-}
-
 /** Transactions running in this process: never recovered by it. */
 const ACTIVE = new Set<string>();
+
+/** About what one credential's index entry takes in the profile file (an upper bound, with the label and env var). */
+const METADATA_BYTES = 400;
 
 /**
  * The one owner of "value in the secret store + entry in the profile index".
  * Every change (set, delete, migration, backend moves, the app) is a journaled
- * transaction (shared/core/journal.ts): intent, stash of previous values in
- * the secret store, write and read back, one atomic commit of index and
- * journal, cleanup. A failure or a signal rolls back exactly (previous values
- * back, new ones removed, created files deleted, the profile byte-identical
- * when nobody else wrote it); a crash at any instant is rolled back by
- * {@link recover} at the next start. The profile lock is held only for the
- * profile writes, never across a secret-store call.
+ * transaction (shared/core/journal.ts): intent in the journal, each value
+ * written and read back, one atomic profile write that commits the index. A
+ * failure or a signal rolls back exactly from memory (previous values back,
+ * new ones removed, created files deleted, the profile never written); a
+ * crash is rolled forward by {@link recover} at the next start. The profile
+ * lock is held only for the journal and profile writes, never across a
+ * secret-store call.
  */
 export class CredentialStore {
-  private readonly owner: TxOwner = currentOwner();
-
   /**
    * @param stamp applied to the profile in every index write (the Vault
    *   records where the profile's values live the first time it is written).
@@ -67,55 +63,59 @@ export class CredentialStore {
   constructor(
     private readonly secrets: SecretStore,
     private readonly profile: ProfileStore,
+    private readonly journal: JournalFile,
     private readonly now: () => Date,
     private readonly stamp: (profile: Profile) => Profile = (p) => p,
   ) {}
 
-  /** The stored value of `id` (secret store, or the profile slot of a non-secret), ignoring env vars. */
-  async storedValue(id: CredentialId, profile: Profile | undefined): Promise<string | undefined> {
-    if (isSecretCredential(id)) return this.secrets.get(id);
-    const slot = profile ? slotValue(profile, id) : '';
-    return slot === '' ? undefined : slot;
+  /** The stored values of `ids` (secret store, or the profile slot of a non-secret), ignoring env vars; secrets read in one batch. */
+  async storedValues(ids: readonly CredentialId[], profile: Profile | undefined): Promise<Map<CredentialId, string | undefined>> {
+    const out = new Map(await readMany(this.secrets, ids.filter(isSecretCredential)));
+    for (const id of ids) {
+      if (isSecretCredential(id)) continue;
+      const slot = profile ? slotValue(profile, id) : '';
+      out.set(id, slot === '' ? undefined : slot);
+    }
+    return out;
   }
 
   /** Applies `changes` all or nothing. Throws the first failure (after rolling back), or CANCELLED. */
   async commit(changes: readonly CredentialChange[], options: CommitOptions = {}): Promise<CommitResult> {
     cancelled(options.signal);
+    // A change that would take the profile past its limit is refused before anything is stored.
+    this.profile.assertRoomFor(changes.reduce((n, c) => n + (c.kind === 'set' ? METADATA_BYTES + c.id.length : 0), 0));
     const secret = changes.filter((c) => isSecretCredential(c.id));
     const existed = new Map<CredentialId, boolean>();
     const writeOptions = { stripPlaintext: options.stripPlaintext, allowOverLegacy: options.allowOverLegacy };
     if (!secret.length && !options.files?.length) {
-      const profile = await this.profile.update((p) => this.toIndex(p, changes, existed, undefined), writeOptions);
+      const profile = await this.profile.update((p) => this.toIndex(p, changes, existed), writeOptions);
       return { profile, existed };
     }
-    const previous = new Map<CredentialId, string | undefined>();
-    for (const c of secret) {
-      previous.set(c.id, options.known?.has(c.id) ? options.known.get(c.id) : await this.secrets.get(c.id));
-      cancelled(options.signal);
-    }
+    const unknown = secret.filter((c) => !options.known?.has(c.id)).map((c) => c.id);
+    const previous = new Map([...(options.known ?? []), ...(await readMany(this.secrets, unknown))]);
+    cancelled(options.signal);
     const tx: Transaction = {
       id: randomBytes(6).toString('hex'),
-      owner: this.owner,
+      owner: currentOwner(),
       started_at: this.now().toISOString(),
-      state: 'pending',
-      ops: secret.map((c) => ({ id: c.id, previous: previous.get(c.id) === undefined ? 'absent' : 'stashed' })),
+      ops: secret.map((c): JournalOp => (c.kind === 'set' ? { id: c.id, kind: 'set', ...(c.label !== undefined ? { label: c.label } : {}), ...(c.envVar ? { env_var: c.envVar } : {}) } : { id: c.id, kind: 'delete' })),
       ...(options.files?.length ? { files: options.files.map((f) => f.path) } : {}),
     };
     ACTIVE.add(tx.id);
+    const written: CredentialChange[] = [];
     try {
-      const snapshot = await this.profile.updateJournal((j) => [...j, tx], writeOptions);
+      await this.journal.add(tx);
       let profile: Profile;
       try {
         for (const f of options.files ?? []) f.create();
-        await this.stashAll(tx, previous, options.signal);
-        await this.writeAll(secret, existed, previous, options);
-        profile = await this.profile.update((p) => this.toIndex(p, changes, existed, tx.id), writeOptions);
+        await this.writeAll(secret, written, existed, previous, options);
+        profile = await this.profile.update((p) => this.toIndex(p, changes, existed), writeOptions);
       } catch (err) {
-        await this.rollback(tx, snapshot);
+        await this.rollback(tx, written, previous);
         throw err;
       }
-      await this.finish(tx).catch(() => {
-        // The commit stands; its stashes are deleted by the next start's recovery.
+      await this.journal.remove(tx.id).catch(() => {
+        // The commit stands; the next start finds the entry and re-syncs it, which changes nothing.
       });
       return { profile, existed };
     } finally {
@@ -124,39 +124,44 @@ export class CredentialStore {
   }
 
   /**
-   * Start-up recovery: rolls back every pending transaction whose owner is
-   * gone (or that failed earlier in this process) and finishes the cleanup of
-   * committed ones. Idempotent: a crash during recovery is recovered next time.
+   * Start-up recovery: rolls forward every transaction whose owner is gone
+   * (or that failed earlier in this process): each credential it names gets
+   * the index entry that describes what the secret store holds now (old
+   * value or new, never a mix), files it created are removed, the journal
+   * entry dropped. Idempotent, so a crash during recovery is recovered next
+   * time. Returns how many transactions it finished.
    */
-  async recover(journal: readonly Transaction[]): Promise<RecoveryReport> {
-    const report: RecoveryReport = { rolledBack: 0, finished: 0 };
-    for (const tx of journal) {
-      if (ACTIVE.has(tx.id)) continue;
-      const mine = tx.owner.pid === this.owner.pid && tx.owner.host === this.owner.host && tx.owner.boot === this.owner.boot;
+  async recover(journal: readonly Transaction[]): Promise<number> {
+    const owner = currentOwner();
+    const due = journal.filter((tx) => {
+      if (ACTIVE.has(tx.id)) return false;
+      const mine = tx.owner.pid === owner.pid && tx.owner.host === owner.host && tx.owner.boot === owner.boot;
       // Another host's writer cannot be seen: its transaction is left for an hour before it counts as abandoned.
-      if (!mine && !ownerIsGone(tx.owner, Date.parse(tx.started_at), 3_600_000)) continue;
-      if (tx.state === 'committed') {
-        await this.finish(tx);
-        report.finished++;
-      } else {
-        await this.rollback(tx, undefined, true);
-        report.rolledBack++;
-      }
-    }
-    return report;
+      return mine || ownerIsGone(tx.owner, Date.parse(tx.started_at), 3_600_000);
+    });
+    if (!due.length) return 0;
+    const ops = due.flatMap((tx) => tx.ops);
+    const actual = await readMany(this.secrets, [...new Set(ops.map((o) => o.id))]);
+    await this.profile.update((p) => {
+      let next = this.stamp(p);
+      for (const op of ops) next = resynced(next, op, actual.get(op.id), this.now());
+      return next;
+    }, { allowOverLegacy: true });
+    for (const file of due.flatMap((tx) => tx.files ?? [])) rmSync(file, { force: true });
+    await this.journal.remove(...due.map((tx) => tx.id));
+    return due.length;
   }
 
-  private async stashAll(tx: Transaction, previous: ReadonlyMap<CredentialId, string | undefined>, signal: AbortSignal | undefined): Promise<void> {
-    for (const op of tx.ops) {
-      if (op.previous !== 'stashed') continue;
-      await this.secrets.set(stashAccount(tx, op.id), previous.get(op.id)!);
-      cancelled(signal);
-    }
-  }
-
-  private async writeAll(secret: readonly CredentialChange[], existed: Map<CredentialId, boolean>, previous: ReadonlyMap<CredentialId, string | undefined>, options: CommitOptions): Promise<void> {
+  /**
+   * Writes the new values one at a time, each read back at once. One after
+   * another on purpose: the keychain's own write is the cost (milliseconds,
+   * growing with its size), a read-back is a fraction of it, and a signal is
+   * honoured between two writes, never with a batch still in flight.
+   */
+  private async writeAll(secret: readonly CredentialChange[], written: CredentialChange[], existed: Map<CredentialId, boolean>, previous: ReadonlyMap<CredentialId, string | undefined>, options: CommitOptions): Promise<void> {
     for (const [i, c] of secret.entries()) {
       options.onProgress?.(i, secret.length, c.id);
+      written.push(c);
       if (c.kind === 'set') {
         await this.secrets.set(c.id, c.value);
         if ((await this.secrets.get(c.id)) !== c.value) {
@@ -170,8 +175,8 @@ export class CredentialStore {
     }
   }
 
-  /** The index after `changes`, with the transaction marked committed in the same write. */
-  private toIndex(profile: Profile, changes: readonly CredentialChange[], existed: Map<CredentialId, boolean>, txId: string | undefined): Profile {
+  /** The index after `changes`. */
+  private toIndex(profile: Profile, changes: readonly CredentialChange[], existed: Map<CredentialId, boolean>): Profile {
     const now = this.now();
     let next = this.stamp(profile);
     for (const c of changes) {
@@ -181,44 +186,46 @@ export class CredentialStore {
         next = withoutCredential(next, c.id);
       }
     }
-    if (!txId) return next;
-    return { ...next, journal: (next.journal ?? []).map((t) => (t.id === txId ? { ...t, state: 'committed' as const } : t)) };
-  }
-
-  /** After the commit: the stashes go, then the transaction. */
-  private async finish(tx: Transaction): Promise<void> {
-    for (const op of tx.ops) if (op.previous === 'stashed') await this.secrets.delete(stashAccount(tx, op.id));
-    await this.profile.updateJournal((j) => j.filter((t) => t.id !== tx.id), { allowOverLegacy: true });
+    return next;
   }
 
   /**
-   * Undoes a transaction that did not commit: previous values back from their
-   * stashes, values that had none deleted, created files removed, then the
-   * journal entry dropped (the profile put back byte for byte when nobody
-   * else wrote it). If the secret store fails now (a keychain that stopped
-   * answering), the journal stays for the next start; `strict` (recovery)
-   * rethrows that failure instead of hiding it.
+   * Undoes a transaction that did not commit, from memory: every credential
+   * it touched gets its previous value back (or none), created files are
+   * removed, the journal entry dropped. The profile was never written. If the
+   * secret store fails now (a keychain that stopped answering), the journal
+   * stays and the next start rolls the transaction forward instead.
    */
-  private async rollback(tx: Transaction, snapshot: JournalSnapshot | undefined, strict = false): Promise<void> {
+  private async rollback(tx: Transaction, written: readonly CredentialChange[], previous: ReadonlyMap<CredentialId, string | undefined>): Promise<void> {
     try {
-      for (const op of [...tx.ops].reverse()) {
-        if (op.previous === 'absent') {
-          await this.secrets.delete(op.id);
-          continue;
-        }
-        const stash = stashAccount(tx, op.id);
-        const value = await this.secrets.get(stash);
-        if (value === undefined) continue; // never stashed: the write had not started, the old value is in place
-        await this.secrets.set(op.id, value);
-        await this.secrets.delete(stash);
+      for (const c of [...written].reverse()) {
+        const before = previous.get(c.id);
+        if (before === undefined) await this.secrets.delete(c.id);
+        else await this.secrets.set(c.id, before);
       }
       for (const file of tx.files ?? []) rmSync(file, { force: true });
-      if (snapshot && (await this.profile.restoreIfUnchanged(snapshot))) return;
-      await this.profile.updateJournal((j) => j.filter((t) => t.id !== tx.id), { allowOverLegacy: true });
-    } catch (err) {
-      if (strict) throw err;
+      await this.journal.remove(tx.id);
+    } catch {
+      // Left for recovery: the journal still names every credential involved.
     }
   }
+}
+
+/** The index entry of `op.id` made to describe `value` (what the secret store holds), or removed when there is none. */
+function resynced(profile: Profile, op: JournalOp, value: string | undefined, now: Date): Profile {
+  if (value === undefined) return withoutCredential(profile, op.id);
+  const entry = profile.credential_metadata[op.id];
+  if (entry && entry.hint === maskedHint(value)) return profile; // already describes it
+  return withCredential(profile, op.id, value, now, { label: op.label, envVar: op.env_var });
+}
+
+/** Several values from a store: in one batch when it can, else one after another. */
+export async function readMany(store: SecretStore, accounts: readonly string[]): Promise<Map<string, string | undefined>> {
+  if (!accounts.length) return new Map();
+  if (store.getMany) return store.getMany(accounts);
+  const out = new Map<string, string | undefined>();
+  for (const a of accounts) out.set(a, await store.get(a));
+  return out;
 }
 
 /** Throws CANCELLED when the signal fired (the caller rolls back first). */

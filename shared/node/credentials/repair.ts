@@ -1,16 +1,17 @@
 import { catalogEntry } from '../../core/catalog';
 import { withCredential, withoutCredential } from '../../core/credential-index';
 import type { CredentialId } from '../../core/credential';
-import { isStashAccount, journalOf, stashAccount } from '../../core/journal';
 import type { Profile } from '../../core/profile-schema';
 import { registerSecret } from '../../core/redact';
 import type { SecretStore } from '../../core/secret-store';
 import type { ProfileStore } from '../profile/store';
-import type { CredentialStore, RecoveryReport } from './credential-store';
+import { readMany, type CredentialStore } from './credential-store';
+import type { JournalFile } from './journal-file';
 
 /** What a repair found and did. Names only. */
 export interface RepairReport {
-  recovered: RecoveryReport;
+  /** Interrupted changes (a crashed writer's) finished. */
+  recovered: number;
   /** Catalog credentials found in the secret store and added to the index. */
   added: CredentialId[];
   /** Index entries whose value is not in the secret store (removed with `dropStale`). */
@@ -18,14 +19,13 @@ export interface RepairReport {
   dropped: CredentialId[];
   /** Accounts in the namespace that are neither catalog credentials nor indexed (left alone: their env var is unknown). */
   orphans: string[];
-  /** Stashes of transactions that no longer exist, deleted. */
-  stashesRemoved: number;
 }
 
 /** What a repair works with. */
 export interface RepairDeps {
   secrets: SecretStore;
   credentials: CredentialStore;
+  journal: JournalFile;
   profile: ProfileStore;
   now: () => Date;
   stamp: (profile: Profile) => Profile;
@@ -33,46 +33,36 @@ export interface RepairDeps {
 
 /**
  * Makes the index and the secret store agree. First the journal: a crashed
- * writer's transaction is rolled back (or its cleanup finished). Then, in
- * `quick` mode (every start), the namespace is counted and compared with the
- * index; only when they differ (or without `quick`: `doctor --repair`) is it
- * listed: catalog credentials the secret store holds but the index lost are
- * indexed again (from their value: a masked hint), stashes of vanished
- * transactions are deleted, and stale entries are reported (removed with
- * `dropStale`). Never indexes over the deprecated secrets.json fallback, and
- * never calls a "find all" on a locked store: the backend throws
- * KEYCHAIN_LOCKED instead of answering partially.
+ * writer's transaction is rolled forward. Then, in `quick` mode (every
+ * start), the namespace is counted and compared with the index; only when
+ * they differ (or without `quick`: `doctor --repair`) is it listed: catalog
+ * credentials the secret store holds but the index lost are indexed again
+ * (from their value: a masked hint), and stale entries are reported
+ * (removed with `dropStale`). Never indexes over the deprecated secrets.json
+ * fallback or rewrites a profile that does not parse, and never lists a
+ * locked store: the backend throws KEYCHAIN_LOCKED instead of answering
+ * partially.
  */
 export async function repairIndex(deps: RepairDeps, options: { quick?: boolean; dropStale?: boolean } = {}): Promise<RepairReport> {
-  const report: RepairReport = { recovered: { rolledBack: 0, finished: 0 }, added: [], stale: [], dropped: [], orphans: [], stashesRemoved: 0 };
+  const report: RepairReport = { recovered: 0, added: [], stale: [], dropped: [], orphans: [] };
   const read = deps.profile.reader.readIfAny();
   if (read?.kind === 'legacy') return report; // secrets.json stands in for the profile: creating one would hide it
-  const journal = read ? journalOf(read.raw) : [];
-  if (journal.length) report.recovered = await deps.credentials.recover(journal);
   const profile = read ? currentProfile(deps.profile) : undefined;
   if (read && !profile) return report; // a profile that does not parse (or holds plaintext) is reported by reads, never rewritten here
-  const indexed = new Set(Object.entries(profile?.credential_metadata ?? {}).filter(([, m]) => m.storage === 'keychain').map(([id]) => id));
-  const live = journalOf(deps.profile.reader.readIfAny()?.raw);
-  const liveStashes = new Set(live.flatMap((t) => t.ops.filter((o) => o.previous === 'stashed').map((o) => stashAccount(t, o.id))));
+  const journal = deps.journal.read();
+  if (journal.length) report.recovered = await deps.credentials.recover(journal);
+  const indexed = new Set(Object.entries(currentProfile(deps.profile)?.credential_metadata ?? {}).filter(([, m]) => m.storage === 'keychain').map(([id]) => id));
   if (options.quick) {
     if (!deps.secrets.count) return report;
-    if ((await deps.secrets.count()) === indexed.size + liveStashes.size) return report;
+    if ((await deps.secrets.count()) === indexed.size) return report;
   }
   const accounts = await deps.secrets.list();
   const present = new Set(accounts);
-  const found = new Map<CredentialId, string>();
-  for (const account of accounts) {
-    if (isStashAccount(account)) {
-      if (!liveStashes.has(account) && (await deps.secrets.delete(account))) report.stashesRemoved++;
-    } else if (catalogEntry(account)?.secret && !indexed.has(account)) {
-      const value = await deps.secrets.get(account);
-      if (value !== undefined) {
-        registerSecret(value);
-        found.set(account, value);
-      }
-    } else if (!catalogEntry(account) && !indexed.has(account)) report.orphans.push(account);
-  }
+  const missing = accounts.filter((a) => catalogEntry(a)?.secret && !indexed.has(a));
+  report.orphans = accounts.filter((a) => !catalogEntry(a) && !indexed.has(a));
   report.stale = [...indexed].filter((id) => !present.has(id));
+  const found = new Map([...(await readMany(deps.secrets, missing))].filter((e): e is [string, string] => e[1] !== undefined));
+  for (const value of found.values()) registerSecret(value);
   if (!found.size && !(options.dropStale && report.stale.length)) return report;
   await deps.profile.update((p) => {
     let next = deps.stamp(p);

@@ -12,17 +12,18 @@ import { ensurePrivateDir } from '../profile/secure-fs';
 export type { ApplyResult, RowResult } from '../../core/migration-plan';
 
 /**
- * Plans a migration against what is stored now: `stored` reads each target
- * (a locked keychain throws). Returns the plan (no values) and, separately,
+ * Plans a migration against what is stored now: `stored` reads every target
+ * in one batch (a locked keychain throws). Returns the plan (no values) and, separately,
  * the values read, which the apply that follows may reuse instead of reading again.
  */
-export async function planMigrationFor(source: ParsedSource, choices: PlanChoices, stored: (id: CredentialId) => Promise<string | undefined>): Promise<{ plan: MigrationPlan; stored: Map<CredentialId, string | undefined> }> {
-  const values = new Map<CredentialId, string | undefined>();
+export async function planMigrationFor(source: ParsedSource, choices: PlanChoices, stored: (ids: CredentialId[]) => Promise<Map<CredentialId, string | undefined>>): Promise<{ plan: MigrationPlan; stored: Map<CredentialId, string | undefined> }> {
+  const ids = new Set<CredentialId>();
   for (const entry of source.entries) {
     const id = entry.target ?? entry.customTarget?.id;
-    if (id && !values.has(id) && typeof entry.value === 'string') values.set(id, await stored(id));
+    if (id && typeof entry.value === 'string') ids.add(id);
     if (typeof entry.value === 'string' && entry.value.trim().length >= 4) registerSecret(entry.value.trim());
   }
+  const values = await stored([...ids]);
   for (const v of values.values()) if (v !== undefined) registerSecret(v);
   const compare = (id: CredentialId, value: string): StoredComparison => {
     const current = values.get(id);

@@ -1,6 +1,6 @@
 import { VaultError } from '../../core/errors';
 import { resolveProfilePaths, type PathInputs, type ProfilePaths } from './paths';
-import { readSecureFile, sameStamp, stampOf, type FileStamp } from './secure-fs';
+import { PROFILE_READ_LIMIT, readSecureFile, sameStamp, stampOf, type FileStamp } from './secure-fs';
 
 /** Marks a document that JSON.parse refused (the full parser reports where). */
 export const UNPARSED: unique symbol = Symbol('unparsed');
@@ -80,7 +80,7 @@ export class ProfileReader {
 
   private load(kind: RawProfile['kind'], path: string, stamp: FileStamp): RawProfile {
     if (this.cache && this.cache.read.path === path && sameStamp(this.cache.stamp, stamp)) return this.cache.read;
-    const { text, stamp: readStamp } = readSecureFile(path, { warn: this.warn });
+    const { text, stamp: readStamp } = readSecureFile(path, { warn: this.warn, ...(kind === 'profile' ? { maxBytes: PROFILE_READ_LIMIT } : {}) });
     let raw: unknown = UNPARSED;
     try {
       raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);

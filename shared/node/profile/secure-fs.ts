@@ -2,8 +2,16 @@ import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openS
 import { basename, dirname, join } from 'node:path';
 import { VaultError } from '../../core/errors';
 
-/** Largest file cpw-vault reads (profile, secrets.json, logs are rotated well below). */
+/** Largest file cpw-vault reads by default (secrets.json and the like). */
 export const MAX_FILE_BYTES = 1024 * 1024;
+/**
+ * The profile's limits. 10,000 credentials make a profile of about 3 MiB.
+ * Writes that grow it stop at 16 MiB, reads go to 32 MiB: a file the reader
+ * refuses is never written, and a vault over the write limit (by hand) can
+ * still be read, and shrunk by deleting credentials.
+ */
+export const PROFILE_WRITE_LIMIT = 16 * 1024 * 1024;
+export const PROFILE_READ_LIMIT = 32 * 1024 * 1024;
 
 /** Identity of a file's content on disk, to notice when another process replaced it. */
 export interface FileStamp {

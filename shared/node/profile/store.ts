@@ -1,4 +1,5 @@
-import { rmSync, utimesSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
+import { isTimeZoneShape } from '../../core/timezone';
 import { dirname } from 'node:path';
 import type { CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
@@ -7,23 +8,12 @@ import { legacyValues } from '../../core/legacy-secrets';
 import { findPlaintextSecrets } from '../../core/profile-index';
 import { parseProfile } from '../../core/profile-parse';
 import { createProfileTemplate, type Profile } from '../../core/profile-schema';
-import { journalOf, withJournal, type Transaction } from '../../core/journal';
 import { withFileLock, type HeldLock } from './file-lock';
 import type { PathInputs, ProfilePaths } from './paths';
 import { ProfileReader, UNPARSED, type RawProfile } from './reader';
-import { ensurePrivateDir, orphanTemps, readSecureFile, removeOrphanTemps, stampOf, writeSecureFile } from './secure-fs';
+import { ensurePrivateDir, orphanTemps, PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT, readSecureFile, removeOrphanTemps, stampOf, writeSecureFile } from './secure-fs';
 
 /** What a read found: the profile itself, or the deprecated secrets.json standing in for it. */
-/** The profile text around a journal write: what a rollback puts back. */
-export interface JournalSnapshot {
-  /** The text before (undefined: there was no file). */
-  before: string | undefined;
-  /** The text the journal write left. */
-  after: string;
-  /** The modification time before. */
-  mtimeMs?: number;
-}
-
 export type LoadedProfile =
   | { kind: 'profile'; path: string; profile: Profile }
   | { kind: 'legacy'; path: string; profile: Profile; values: ReadonlyMap<CredentialId, string> };
@@ -40,7 +30,19 @@ export interface ProfileStoreOptions extends PathInputs {
   reader?: ProfileReader;
 }
 
-export function systemTimeZone(): string {
+/**
+ * The system's time zone, cheaply: $TZ, else the zone /etc/localtime links
+ * to; only then ICU (whose first use costs ~18 ms of start-up).
+ */
+export function systemTimeZone(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const tz = env['TZ']?.replace(/^:/, '');
+  if (tz && isTimeZoneShape(tz)) return tz;
+  try {
+    const zone = readlinkSync('/etc/localtime').split('/zoneinfo/')[1];
+    if (zone && isTimeZoneShape(zone)) return zone;
+  } catch {
+    // no such link (macOS keeps one too; Windows has none)
+  }
   return Intl.DateTimeFormat().resolvedOptions().timeZone ?? '';
 }
 
@@ -152,53 +154,22 @@ export class ProfileStore {
     return this.locked(async (path, lock) => {
       const current = stampOf(path) ? this.readFresh(path, !!options.stripPlaintext) : createProfileTemplate(this.now(), systemTimeZone());
       const next = parseProfile(mutate(current), path);
+      const text = `${JSON.stringify(next, null, 2)}\n`;
+      const size = Buffer.byteLength(text);
+      if (size > PROFILE_WRITE_LIMIT && size > (stampOf(path)?.size ?? 0)) throw tooLarge(path, size);
       lock.assertHeld();
-      await this.write(path, `${JSON.stringify(next, null, 2)}\n`);
+      await this.write(path, text);
       return next;
     });
   }
 
   /**
-   * Changes only the journal (shared/core/journal.ts) of the document, without
-   * the schema: it must also work on a seed profile being migrated in place,
-   * which holds plaintext until the migration commits. Creates the profile
-   * from the template when missing. Returns the file text before (undefined
-   * when there was no file) and after, so a rollback can put it back exactly.
+   * Throws PROFILE_TOO_LARGE, before anything is stored anywhere, when
+   * `growth` more bytes would take the profile past its write limit.
    */
-  async updateJournal(fn: (journal: Transaction[]) => Transaction[], options: { allowOverLegacy?: boolean } = {}): Promise<JournalSnapshot> {
-    this.assertWritable(!!options.allowOverLegacy);
-    return this.locked(async (path, lock) => {
-      const stamp = stampOf(path);
-      const before = stamp ? readSecureFile(path, { warn: this.reader.warn }).text : undefined;
-      const doc = before === undefined ? createProfileTemplate(this.now(), systemTimeZone()) : parseDocument({ kind: 'profile', path, raw: UNPARSED, text: before });
-      if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new VaultError('PROFILE_INVALID', `${path} must hold a JSON object at the top level.`, `Fix ${path}, or move it aside and run: cpw-vault setup`);
-      const after = `${JSON.stringify(withJournal(doc, fn(journalOf(doc))), null, 2)}\n`;
-      lock.assertHeld();
-      await this.write(path, after);
-      return { before, after, ...(stamp ? { mtimeMs: stamp.mtimeMs } : {}) };
-    });
-  }
-
-  /**
-   * Puts the profile back to `original` (removes it when undefined) if it
-   * still holds exactly `expected`: a rolled-back change leaves the file
-   * byte-identical when nobody else wrote it meanwhile. False otherwise.
-   */
-  async restoreIfUnchanged(snapshot: JournalSnapshot): Promise<boolean> {
-    return this.locked(async (path, lock) => {
-      if (!stampOf(path) || readSecureFile(path, { warn: this.reader.warn }).text !== snapshot.after) return false;
-      lock.assertHeld();
-      if (snapshot.before === undefined) {
-        rmSync(path, { force: true });
-        this.forget();
-        return true;
-      }
-      await this.write(path, snapshot.before);
-      // Byte-identical, and its modification time put back too: backup tools and `make` see no change.
-      if (snapshot.mtimeMs !== undefined) utimesSync(path, new Date(), snapshot.mtimeMs / 1000); // to the microsecond
-      this.forget();
-      return true;
-    });
+  assertRoomFor(growth: number): void {
+    const size = stampOf(this.paths.profile)?.size ?? 0;
+    if (growth > 0 && size + growth > PROFILE_WRITE_LIMIT) throw tooLarge(this.paths.profile, size + growth);
   }
 
   private assertWritable(allowOverLegacy: boolean): void {
@@ -232,8 +203,16 @@ export class ProfileStore {
 
   /** Reads the file for an update; with `stripPlaintext` (migration in place) its plaintext slots are emptied first. */
   private readFresh(path: string, stripPlaintext: boolean): Profile {
-    const { text } = readSecureFile(path, { warn: this.reader.warn });
+    const { text } = readSecureFile(path, { warn: this.reader.warn, maxBytes: PROFILE_READ_LIMIT });
     const doc = parseDocument({ kind: 'profile', path, raw: UNPARSED, text });
     return parseProfile(stripPlaintext ? withoutPlaintext(doc) : doc, path);
   }
+}
+
+function tooLarge(path: string, size: number): VaultError {
+  return new VaultError(
+    'PROFILE_TOO_LARGE',
+    `${path} would grow to ${(size / 2 ** 20).toFixed(1)} MiB, over the ${PROFILE_WRITE_LIMIT / 2 ** 20} MiB limit; nothing was stored.`,
+    'Delete credentials you no longer use (cpw-vault list, then cpw-vault delete), or keep them in a second profile (--profile PATH).',
+  );
 }

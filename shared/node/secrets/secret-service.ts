@@ -60,6 +60,21 @@ export class SecretServiceStore implements SecretStore {
     return undefined;
   }
 
+  /** Several values at once: the searches are pipelined on the connection and the secrets fetched in one call. */
+  async getMany(accounts: readonly string[]): Promise<Map<string, string | undefined>> {
+    const found = await Promise.all(accounts.map((a) => this.search(a)));
+    if (found.some((f) => !f.unlocked.length && f.locked.length)) throw keychainError('KEYCHAIN_LOCKED');
+    const paths = found.map((f) => f.unlocked[0]).filter((p): p is string => p !== undefined);
+    let secrets = new Map<string, string>();
+    if (paths.length) {
+      const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'GetSecrets', signature: 'aoo', body: [paths, await this.openSession()] });
+      secrets = new Map((reply.body[0] as Array<[string, [string, Buffer, Buffer, string]]>).map(([path, s]) => [path, s[2].toString('utf8')]));
+    }
+    const out = new Map(accounts.map((a, i) => [a, found[i]!.unlocked[0] === undefined ? undefined : secrets.get(found[i]!.unlocked[0]!)] as const));
+    if ([...out.values()].includes(undefined)) await this.assertDefaultCollection();
+    return out;
+  }
+
   async set(account: string, value: string): Promise<void> {
     const collection = await this.assertDefaultCollection();
     const properties: Array<[string, [string, unknown]]> = [

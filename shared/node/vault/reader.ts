@@ -12,6 +12,7 @@ import { AI_PROVIDERS, WORKFLOW_NAMES, fixLine, isWorkflowName, validateWorkflow
 import { ownerIsGone } from '../profile/owner';
 import { UNPARSED, type ProfileReader, type RawProfile } from '../profile/reader';
 import type { AuditLog } from '../records/audit-log';
+import type { JournalFile } from '../credentials/journal-file';
 import { laterOf, type UsageMarks } from '../records/usage-marks';
 import { secretNamespace } from '../secrets/open-secret-store';
 
@@ -45,6 +46,8 @@ export interface ReaderDeps {
   audit: AuditLog;
   /** "Last used" marks, off the read path. */
   usage: UsageMarks;
+  /** The credential journal (names of credentials a writer is changing). */
+  journal: Pick<JournalFile, 'read'>;
   /** Opens a secret store (the factory, or a test's). */
   openSecrets: (backend: string, namespace: string) => SecretStore;
   /** The full parser for a profile the light index cannot read. Absent in the fast bundle: reads then throw NeedsFullVault. */
@@ -80,7 +83,7 @@ export class VaultReader {
     }
     const index = read.raw === UNPARSED ? undefined : indexProfile(read.raw, PROFILE_MAJOR);
     // A transaction left by a crashed writer is repaired by the full vault before anything is read.
-    if (!index || (!this.deps.fullView && index.journal.some((t) => ownerIsGone(t.owner, Date.parse(t.started_at), 3_600_000)))) return this.full(read);
+    if (!index || (!this.deps.fullView && this.deps.journal.read().some((t) => ownerIsGone(t.owner, Date.parse(t.started_at), 3_600_000)))) return this.full(read);
     return { kind: 'profile', path: read.path, index };
   }
 
@@ -127,7 +130,7 @@ export class VaultReader {
   async needsRepair(): Promise<boolean> {
     const view = this.view();
     if (view?.kind === 'legacy') return false;
-    if (view?.index.journal.length) return true;
+    if (this.deps.journal.read().length) return true;
     const store = this.secretStore(view);
     if (!store.count) return false;
     const indexed = Object.values(view?.index.metadata ?? {}).filter((m) => m.storage === 'keychain').length;

@@ -11,6 +11,7 @@ import type { KeychainStatus, SecretStore } from '../../core/secret-store';
 import type { CredentialView, ProfileView } from '../../core/views';
 import type { WorkflowName, WorkflowStatus } from '../../core/workflows';
 import { CredentialStore } from '../credentials/credential-store';
+import type { JournalFile } from '../credentials/journal-file';
 import { repairIndex, type RepairReport } from '../credentials/repair';
 import { applyMigration, planMigrationFor, type ApplyOptions } from '../migration/apply';
 import type { ProfileStore } from '../profile/store';
@@ -35,6 +36,7 @@ export interface SetOptions {
 export interface VaultParts {
   reader: VaultReader;
   profile: ProfileStore;
+  journal: JournalFile;
   audit: AuditLog;
   now: () => Date;
   warn: (message: string) => void;
@@ -50,6 +52,7 @@ export interface VaultParts {
 export class Vault {
   private readonly reader: VaultReader;
   private readonly profile: ProfileStore;
+  private readonly journal: JournalFile;
   private readonly audit: AuditLog;
   private readonly now: () => Date;
   private readonly warn: (message: string) => void;
@@ -60,6 +63,7 @@ export class Vault {
   constructor(parts: VaultParts) {
     this.reader = parts.reader;
     this.profile = parts.profile;
+    this.journal = parts.journal;
     this.audit = parts.audit;
     this.now = parts.now;
     this.warn = parts.warn;
@@ -193,7 +197,7 @@ export class Vault {
 
   /** Plans a migration against what is stored now (reads each target; a locked keychain throws). */
   async planMigration(source: ParsedSource, choices: PlanChoices = {}): Promise<MigrationPlan> {
-    const { plan, stored } = await planMigrationFor(source, choices, (id) => this.credentials().storedValue(id, this.currentProfile()));
+    const { plan, stored } = await planMigrationFor(source, choices, (ids) => this.credentials().storedValues(ids, this.currentProfile()));
     this.planned.set(plan, stored);
     return plan;
   }
@@ -219,7 +223,7 @@ export class Vault {
    * its cheap form, every start (see {@link ensureConsistent}).
    */
   async repair(options: { dropStale?: boolean } = {}): Promise<RepairReport> {
-    return repairIndex({ secrets: this.reader.secretStore(), credentials: this.credentials(), profile: this.profile, now: this.now, stamp: (p) => this.stampStorage(p) }, options);
+    return repairIndex(this.repairDeps(), options);
   }
 
   /**
@@ -231,7 +235,7 @@ export class Vault {
    */
   async ensureConsistent(): Promise<void> {
     try {
-      const report = await repairIndex({ secrets: this.reader.secretStore(), credentials: this.credentials(), profile: this.profile, now: this.now, stamp: (p) => this.stampStorage(p) }, { quick: true });
+      const report = await repairIndex(this.repairDeps(), { quick: true });
       if (report.added.length) this.warn(`re-indexed ${report.added.join(', ')}: found in the ${this.reader.secretStore().description} but missing from ${this.profilePath}.`);
     } catch (err) {
       if (!isVaultError(err) || !err.code.startsWith('KEYCHAIN_')) throw err;
@@ -249,10 +253,14 @@ export class Vault {
     this.reader.close();
   }
 
+  private repairDeps() {
+    return { secrets: this.reader.secretStore(), credentials: this.credentials(), journal: this.journal, profile: this.profile, now: this.now, stamp: (p: Profile) => this.stampStorage(p) };
+  }
+
   private credentials(): CredentialStore {
     const secrets = this.reader.secretStore();
     if (this.credentialStore?.secrets !== secrets) {
-      this.credentialStore = { secrets, store: new CredentialStore(secrets, this.profile, this.now, (p) => this.stampStorage(p)) };
+      this.credentialStore = { secrets, store: new CredentialStore(secrets, this.profile, this.journal, this.now, (p) => this.stampStorage(p)) };
     }
     return this.credentialStore.store;
   }
