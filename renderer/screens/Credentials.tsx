@@ -89,7 +89,7 @@ export function Credentials() {
   const current = visible.find((c) => c.id === s.selected) ?? visible[0];
   useEffect(() => {
     if (!focusItem) return;
-    const target = document.querySelector<HTMLElement>(`[data-credential="${CSS.escape(focusItem)}"]`) ?? search.current;
+    const target = [...document.querySelectorAll<HTMLElement>('[data-credential]')].find((el) => el.dataset['credential'] === focusItem) ?? search.current;
     target?.focus();
     setFocusItem(null);
   }, [focusItem, visible]);

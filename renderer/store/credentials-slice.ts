@@ -94,6 +94,8 @@ export const createCredentialsSlice: StateCreator<VaultState, [], [], Credential
 });
 
 // Selectors
+// One collator for every comparison: localeCompare builds one per call, which shows at 500 credentials.
+const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
 const time = (iso: string | null | undefined) => (iso ? Date.parse(iso) || 0 : 0);
 
 function matches(c: CredentialView, query: string, filter: CredentialFilter): boolean {
@@ -113,7 +115,7 @@ function matches(c: CredentialView, query: string, filter: CredentialFilter): bo
  */
 export function visibleCredentials(credentials: readonly CredentialView[], query: string, filter: CredentialFilter, sort: CredentialSort): CredentialView[] {
   const list = credentials.filter((c) => matches(c, query.trim(), filter));
-  const byName = (a: CredentialView, b: CredentialView) => a.label.localeCompare(b.label) || a.id.localeCompare(b.id);
+  const byName = (a: CredentialView, b: CredentialView) => collator.compare(a.label, b.label) || collator.compare(a.id, b.id);
   if (sort === 'name') return list.sort(byName);
   const stamp = (c: CredentialView) => time(sort === 'last-used' ? c.meta?.last_used_at : c.meta?.updated_at);
   return list.sort((a, b) => stamp(b) - stamp(a) || byName(a, b));
