@@ -1,6 +1,7 @@
 import { useEffect, type ReactElement } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { onEvent } from './api';
+import { onApiError, onEvent } from './api';
+import { KEYCHAIN_CODES } from './errors';
 import { KeychainBanner, Nav, ScreenTitle, Toasts, screenTitle } from './components/Chrome';
 import { ErrorNote, Loading } from './components/common';
 import { Activity } from './screens/Activity';
@@ -29,6 +30,8 @@ function useMainEvents() {
       }),
       onEvent('clipboardCleared', (p) => useVault.getState().clipboardCleared(p.cleared)),
     ];
+    // A call that meets a locked keychain updates the banner, readiness and the disabled actions at once.
+    onApiError((e) => void (KEYCHAIN_CODES.has(e.code) && useVault.getState().refreshDoctor()));
     return () => offs.forEach((off) => off());
   }, []);
 }

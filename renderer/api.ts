@@ -38,11 +38,20 @@ function bridge(): VaultBridge {
   return window.vault;
 }
 
+let errorListener: (error: ApiError) => void = () => {};
+
+/** Hears every failure from main (the app re-checks the keychain when one says it is locked). */
+export function onApiError(listener: (error: ApiError) => void): void {
+  errorListener = listener;
+}
+
 async function call<M extends VaultMethod>(method: M, ...args: Parameters<VaultApi[M]>): Promise<Awaited<ReturnType<VaultApi[M]>>> {
   const fn = bridge()[method] as (...a: Parameters<VaultApi[M]>) => Promise<IpcResult<Awaited<ReturnType<VaultApi[M]>>>>;
   const result = await fn(...args);
   if (result.ok) return result.value;
-  throw new ApiError(result.error);
+  const error = new ApiError(result.error);
+  errorListener(error);
+  throw error;
 }
 
 /** The contract over `window.vault`. */

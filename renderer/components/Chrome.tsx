@@ -42,6 +42,9 @@ export function ScreenTitle() {
   return <h2 id="screen-title" className="screen-title" tabIndex={-1} ref={ref}>{TITLES[screen]}</h2>;
 }
 
+/** How often a locked or unreachable keychain is checked again. */
+export const KEYCHAIN_RECHECK_MS = 10_000;
+
 /**
  * Shown on every screen while the keychain is locked or unreachable: the
  * reason and the fix. Readiness shows as unknown and Reveal / Copy / Edit
@@ -52,6 +55,13 @@ export function KeychainBanner() {
   const problem = useVault(selectKeychainProblem);
   const refresh = useVault((s) => s.refreshDoctor);
   const reload = useVault((s) => s.loadWorkflows);
+  const down = !!problem;
+  // While it is down, look again every 10 s: unlocking the keyring elsewhere clears the banner by itself.
+  useEffect(() => {
+    if (!down) return;
+    const timer = setInterval(() => void refresh(), KEYCHAIN_RECHECK_MS);
+    return () => clearInterval(timer);
+  }, [down, refresh]);
   if (!problem) return null;
   return (
     <section className="banner" role="alert" aria-label="Keychain problem">

@@ -38,6 +38,21 @@ describe('migration sources are handles main minted; the renderer never names a 
     expect(await s.value('credentialsReveal', { service: 'tmdb', key: 'api_key' })).toBe(TMDB);
   });
 
+  it('a seed 1.0 profile holding plaintext is offered, migrated in place, and its plaintext backup removed on request', async () => {
+    const s = await setupMain();
+    mkdirSync(join(s.t.home, '.cp-whisperx'), { recursive: true, mode: 0o700 });
+    writeFileSync(s.t.profile, JSON.stringify({ version: '1.0', user: { name: 'Seed' }, credentials: { huggingface: { token: HF }, tmdb: { api_key: TMDB } }, preferences: {} }), { mode: 0o600 });
+    const [source] = await s.value<MigrationSource[]>('migrationSources');
+    expect(source).toMatchObject({ path: s.t.profile, origin: 'found' });
+    expect(await s.value('migrationApply', { source: source!.handle })).toMatchObject({ ok: true, imported: 2 });
+    expect(readFileSync(s.t.profile, 'utf8')).not.toContain(HF);
+    expect(await s.value('migrationSources')).toEqual([]); // now the user's own profile: never a source again
+    const r = await s.value<{ removed: string[] }>('migrationRemovePlaintext', { source: source!.handle });
+    expect(r.removed).toHaveLength(1);
+    expect(r.removed[0]).toMatch(/user\.profile\.backup-/);
+    expect(existsSync(s.t.profile)).toBe(true);
+  });
+
   it('never lists the user\'s own current profile as a source, even one holding a non-secret value', async () => {
     const s = await setupMain();
     await s.value('credentialsSet', { service: 'openai', key: 'organization_id', value: 'org-abcdefgh12' });

@@ -2,6 +2,8 @@
 import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../../renderer/App';
+import { ipcApi, onApiError } from '../../renderer/api';
+import { KEYCHAIN_RECHECK_MS } from '../../renderer/components/Chrome';
 import { Activity } from '../../renderer/screens/Activity';
 import { Profile } from '../../renderer/screens/Profile';
 import { initialState, useVault } from '../../renderer/store';
@@ -228,6 +230,27 @@ describe('the app shell', () => {
     expect(screen.getByRole('alert', { name: '' }).textContent).toContain('Fix: Try again.');
     fireEvent.click(screen.getByRole('button', { name: 'Dismiss: Not saved.' }));
     expect(useVault.getState().toasts).toEqual([]);
+  });
+
+  it('a locked keychain is checked again every 10 s: unlocking it elsewhere clears the banner by itself', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const { api, show } = withFakeApi();
+    api.keychainOk = false;
+    show(<App />);
+    expect(await screen.findByRole('alert', { name: 'Keychain problem' })).toBeTruthy();
+    api.keychainOk = true;
+    await act(async () => void vi.advanceTimersByTime(KEYCHAIN_RECHECK_MS + 10));
+    await waitFor(() => expect(screen.queryByRole('alert', { name: 'Keychain problem' })).toBeNull());
+  });
+
+  it('every failure from main reaches the error listener (the app re-checks the keychain on KEYCHAIN_*)', async () => {
+    const heard: string[] = [];
+    onApiError((e) => void heard.push(e.code));
+    window.vault = { doctor: async () => ({ ok: false, error: { code: 'KEYCHAIN_LOCKED', message: 'locked', fix: 'unlock' } }) } as never;
+    await expect(ipcApi.doctor()).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED', fix: 'unlock' });
+    expect(heard).toEqual(['KEYCHAIN_LOCKED']);
+    delete window.vault;
+    onApiError(() => {});
   });
 
   it('a boot failure is shown with its fix', async () => {
