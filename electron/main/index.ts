@@ -93,7 +93,8 @@ async function start(): Promise<void> {
     external: { open: async (url: string) => void (isAllowedExternal(url) && (await shell.openExternal(url))) },
     scheduler: { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms) },
     events: { send: (event: keyof typeof EVENTS, payload: unknown) => send(EVENTS[event], payload) },
-    fetch: (url: string, init: RequestInit) => net.fetch(url, { ...init, credentials: 'omit', cache: 'no-store' }),
+    // Node's fetch, not net.fetch: no cookie jar, and redirect: 'manual' hands back the 3xx so avatar.ts checks every hop itself.
+    fetch: (url: string, init: RequestInit) => fetch(url, { ...init, cache: 'no-store' }),
     cwd: process.cwd(),
     env: process.env,
   };

@@ -84,7 +84,10 @@ export function CredentialDetail({ c, startEditing, onDeleted }: { c: Credential
   const copyCredential = useVault((s) => s.copyCredential);
   const deleteCredential = useVault((s) => s.deleteCredential);
   const keychain = useVault(selectKeychainProblem);
-  const [mode, setMode] = useState<'view' | 'edit' | 'confirm'>(startEditing ? 'edit' : 'view');
+  const needsKeychain = c.secret && c.source?.kind !== 'env';
+  const blockedRead = !!keychain && needsKeychain;
+  const blockedWrite = !!keychain && c.secret;
+  const [mode, setMode] = useState<'view' | 'edit' | 'confirm'>(startEditing && !blockedWrite ? 'edit' : 'view');
   const [revealed, setRevealed] = useState(false);
   const [returnFocus, setReturnFocus] = useState<'edit' | 'delete' | null>(null);
   const editRef = useRef<HTMLButtonElement>(null);
@@ -95,11 +98,9 @@ export function CredentialDetail({ c, startEditing, onDeleted }: { c: Credential
     if (returnFocus === 'delete') deleteRef.current?.focus();
     if (returnFocus) setReturnFocus(null);
   }, [returnFocus]);
-  const needsKeychain = c.secret && c.source?.kind !== 'env';
-  const blockedRead = !!keychain && needsKeychain;
-  const blockedWrite = !!keychain && c.secret;
   const ref = { service: c.service, key: c.key };
-  const described = blockedRead || blockedWrite ? reasonId : undefined;
+  const blocked = [...(blockedWrite ? [c.stored ? 'Edit' : 'Add'] : []), ...(blockedRead && c.source ? ['Reveal', 'Copy'] : []), ...(blockedWrite && c.stored ? ['Delete'] : [])];
+  const described = blocked.length ? reasonId : undefined;
   const remove = async () => {
     if (await deleteCredential(ref)) onDeleted(c);
     else setMode('view');
@@ -110,7 +111,7 @@ export function CredentialDetail({ c, startEditing, onDeleted }: { c: Credential
       <p className="muted"><code>{c.id}</code>{c.custom ? ' · custom' : ''}</p>
       <Meta c={c} />
       {revealed && <RevealedValue credential={c} onHide={() => setRevealed(false)} />}
-      {keychain && (blockedRead || blockedWrite) && <p id={reasonId} className="warning">Reveal, Copy, Edit and Delete are unavailable: {keychainReason(keychain)}. See the banner for the fix.</p>}
+      {keychain && blocked.length > 0 && <p id={reasonId} className="warning">{blocked.join(', ').replace(/, ([^,]+)$/, ' and $1')} {blocked.length > 1 ? 'are' : 'is'} unavailable: {keychainReason(keychain)}. See the banner for the fix.</p>}
       {mode !== 'edit' && (
         <div className="actions">
           <button type="button" ref={editRef} onClick={() => setMode('edit')} disabled={blockedWrite} aria-describedby={described}>{c.stored ? 'Edit' : 'Add'}</button>

@@ -73,6 +73,7 @@ export interface Page<T> {
   offset: number;
 }
 
+/** Which runs to list (newest first), and which page. */
 export interface RunFilter {
   status?: RunStatus;
   workflow?: string;
@@ -80,6 +81,7 @@ export interface RunFilter {
   limit?: number;
 }
 
+/** Which audit events to list (newest first), and which page. */
 export interface AuditFilter {
   event?: AuditEventName;
   /** Credential id, exact. */
@@ -127,6 +129,7 @@ export interface VaultApi {
   openExternal(url: string): Promise<void>;
 }
 
+/** The name of a renderer -> main call. */
 export type VaultMethod = keyof VaultApi;
 
 /**
@@ -171,6 +174,7 @@ export const EVENTS = {
   clipboardCleared: 'vault:clipboard.cleared',
 } as const;
 
+/** The name of a main -> renderer event. */
 export type VaultEvent = keyof typeof EVENTS;
 
 /** The payload of each event. */
