@@ -1,4 +1,4 @@
-import { useEffect, useState, type DragEvent } from 'react';
+import { useEffect, useRef, useState, type DragEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { PlanRow } from '../../shared/core/migration-plan';
 import { ErrorNote, Loading } from '../components/common';
@@ -33,13 +33,23 @@ export function PlanTable({ rows, overwrite, onToggle, disabled }: { rows: PlanR
   );
 }
 
+/** Takes the focus when it appears: the button that led here (Migrate, Remove) is gone by then, and focus must not fall to <body>. */
+function useFocusOnAppear<T extends HTMLElement>(shown: unknown) {
+  const ref = useRef<T>(null);
+  useEffect(() => {
+    if (shown) ref.current?.focus();
+  }, [shown]);
+  return ref;
+}
+
 function Result() {
-  const m = useVault(useShallow((s) => ({ result: s.migrationResult })));
-  if (!m.result) return null;
-  const r = m.result;
+  const result = useVault((s) => s.migrationResult);
+  const heading = useFocusOnAppear<HTMLHeadingElement>(result);
+  if (!result) return null;
+  const r = result;
   return (
     <section aria-label="Result" className={r.ok ? 'result ok' : 'result failed'} role="status">
-      <h3>{r.ok ? `Migrated ${r.imported} credential(s)` : 'Migration failed — nothing was changed'}</h3>
+      <h3 tabIndex={-1} ref={heading}>{r.ok ? `Migrated ${r.imported} credential(s)` : 'Migration failed — nothing was changed'}</h3>
       {r.rows.filter((x) => x.status === 'failed').map((x) => <p key={x.sourceKey} className="field-error">{x.sourceKey} → {x.target}: {x.error}</p>)}
       {r.backup && <p>Backup: <code>{r.backup}</code></p>}
     </section>
@@ -50,7 +60,8 @@ function Result() {
 function Removal() {
   const m = useVault(useShallow((s) => ({ plan: s.plan, result: s.migrationResult, removal: s.removal, removing: s.removing, remove: s.removePlaintext, migrating: s.migrating })));
   const allIn = m.plan && m.plan.plan.counts.apply === 0;
-  if (m.removal?.removed.length) return <p role="status">Removed: {m.removal.removed.join(', ')}</p>;
+  const removed = useFocusOnAppear<HTMLParagraphElement>(m.removal?.removed.length);
+  if (m.removal?.removed.length) return <p role="status" tabIndex={-1} ref={removed}>Removed: {m.removal.removed.join(', ')}</p>;
   if (!allIn && !m.result?.plaintextLeft.length) return null;
   const left = m.removal?.left ?? m.result?.plaintextLeft ?? [];
   return (

@@ -6,7 +6,7 @@ import { cli } from '../helpers/cli';
 import { filesContaining } from '../helpers/canary';
 import { makeTempHome } from '../helpers/temp';
 import { launchChromium } from './harness';
-import { check, focused, goTo, lookup, printTimings, retype, session, typeInto } from './steps';
+import { WAIT, check, focused, goTo, lookup, printTimings, retype, session, typeInto } from './steps';
 
 const HF = `hf_${'E2e1'.repeat(9)}`;
 const TMDB = '0123456789abcdef0123456789abcdef';
@@ -30,7 +30,7 @@ describe('the desktop UI in real Chromium, over the real handlers, vault and key
     await check(page, '1-onboarding-welcome');
     await page.getByRole('button', { name: 'Get started' }).click();
     await page.getByRole('heading', { name: 'About you' }).waitFor();
-    expect((await focused(page)).text).toBe('About you');
+    await expect.poll(async () => (await focused(page)).text, WAIT).toBe('About you');
     expect(await page.getByRole('list', { name: 'Progress' }).locator('[aria-current="step"]').textContent()).toBe('2. About you');
     const name = page.getByLabel('Name');
     await typeInto(name, 'Grace Hopper');
@@ -43,7 +43,7 @@ describe('the desktop UI in real Chromium, over the real handlers, vault and key
     await check(page, '1-onboarding-basics');
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('heading', { name: 'Your keys' }).waitFor();
-    expect((await focused(page)).text).toBe('Your keys');
+    await expect.poll(async () => (await focused(page)).text, WAIT).toBe('Your keys');
     await page.getByText(/HuggingFace token \(required\) — for transcribe, subtitle — not set/).waitFor();
     await page.getByText(/TMDB API key \(optional\) — for subtitle — not set/).waitFor();
     expect(await page.getByRole('button', { name: 'Continue' }).isDisabled()).toBe(true);
@@ -55,7 +55,7 @@ describe('the desktop UI in real Chromium, over the real handlers, vault and key
     await check(page, '1-onboarding-key-form');
     await page.getByRole('button', { name: 'Save to keychain' }).click();
     await page.getByText(/HuggingFace token \(required\) — .* — ✓ stored/).waitFor();
-    await expect.poll(async () => (await focused(page)).text).toBe('Replace HuggingFace token');
+    await expect.poll(async () => (await focused(page)).text, WAIT).toBe('Replace HuggingFace token');
     await check(page, '1-onboarding-keys');
     await page.getByRole('button', { name: 'Back' }).click();
     expect(await page.getByLabel('Name').inputValue()).toBe('Grace Hopper');
@@ -75,7 +75,7 @@ describe('the desktop UI in real Chromium, over the real handlers, vault and key
     expect(filesContaining(t.home, HF)).toEqual([]);
     await page.getByRole('button', { name: 'Open the workflows' }).click();
     await page.getByRole('navigation', { name: 'Main' }).waitFor();
-    expect((await focused(page)).id).toBe('screen-title');
+    await expect.poll(async () => (await focused(page)).id, WAIT).toBe('screen-title');
     await close();
   });
 
@@ -97,7 +97,7 @@ describe('the desktop UI in real Chromium, over the real handlers, vault and key
     await retype(field, TMDB);
     await form.getByRole('button', { name: 'Save to keychain' }).click();
     await page.getByText('Saved tmdb.api_key to the keychain.').waitFor();
-    await expect.poll(async () => (await focused(page)).text).toBe('Edit');
+    await expect.poll(async () => (await focused(page)).text, WAIT).toBe('Edit');
     expect(lookup(t, 'tmdb.api_key')).toBe(TMDB);
     await page.getByRole('button', { name: /HuggingFace token/ }).click();
     const detail = page.getByRole('region', { name: 'HuggingFace token' });
@@ -115,7 +115,7 @@ describe('the desktop UI in real Chromium, over the real handlers, vault and key
     // A run ending while the app is open: the real run watcher raises a desktop notification and the list refreshes.
     await cli(t, ['exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'exit 7']);
     await page.getByText(/3 runs · 1 succeeded · 2 failed/).waitFor();
-    await expect.poll(() => main.notifications).toContainEqual({ title: 'transcribe: run failed', body: expect.stringMatching(/^sh failed with exit code 7 in .+\.$/) });
+    await expect.poll(() => main.notifications, WAIT).toContainEqual({ title: 'transcribe: run failed', body: expect.stringMatching(/^sh failed with exit code 7 in .+\.$/) });
     await page.getByLabel('Status').selectOption('failed');
     await page.getByText('1–2 of 2 runs').waitFor();
     await check(page, '6-activity');
@@ -148,6 +148,7 @@ describe('the desktop UI in real Chromium, over the real handlers, vault and key
     await check(page, '4-migration-plan');
     await page.getByRole('button', { name: 'Migrate 4 credential(s)' }).click();
     await page.getByRole('heading', { name: 'Migrated 4 credential(s)' }).waitFor();
+    await expect.poll(async () => (await focused(page)).text, WAIT).toBe('Migrated 4 credential(s)'); // not <body>: the Migrate button is gone
     await plan.getByRole('row', { name: /tmdb_api_key tmdb.api_key Already stored No/ }).waitFor();
     await page.getByText('Nothing to write: every usable entry is already in the vault.').waitFor();
     expect(await page.getByRole('button', { name: /^Migrate/ }).count()).toBe(0);
@@ -160,6 +161,7 @@ describe('the desktop UI in real Chromium, over the real handlers, vault and key
     main.answerDialogs({ confirmRemove: true });
     await page.getByRole('button', { name: 'Remove the plaintext files…' }).click();
     await page.getByText(/^Removed: /).waitFor();
+    await expect.poll(async () => (await focused(page)).text, WAIT).toMatch(/^Removed: /);
     expect(main.dialogs.map((d) => d.kind)).toEqual(['confirmRemovePlaintext', 'confirmRemovePlaintext']);
     expect(main.dialogs[1]!.paths[0]).toBe(source);
     expect(main.dialogs[1]!.paths[1]).toMatch(/secrets\.json\.backup-/);
@@ -203,7 +205,7 @@ describe('the desktop UI in real Chromium, over the real handlers, vault and key
     expect(await page.getByLabel('Name').inputValue()).toBe('Ada Lovelace');
     expect(await page.getByLabel(/^Time zone/).inputValue()).toBe('Europe/London');
     await cli(t, ['profile', 'set', 'name=Changed by the CLI']);
-    await expect.poll(() => page.getByLabel('Name').inputValue(), { timeout: 10_000 }).toBe('Changed by the CLI');
+    await expect.poll(() => page.getByLabel('Name').inputValue(), WAIT).toBe('Changed by the CLI');
     await close();
   });
 });

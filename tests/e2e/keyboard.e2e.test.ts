@@ -6,7 +6,7 @@ import { MAX_SECRET_LENGTH } from '../../shared/core/credential';
 import { cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
 import { launchChromium } from './harness';
-import { check, focused, lookup, printTimings, session, tabTo } from './steps';
+import { WAIT, check, focused, lookup, printTimings, session, tabTo } from './steps';
 
 const HF = `hf_${'Keys'.repeat(9)}`;
 
@@ -24,7 +24,7 @@ async function expectFocus(page: Page, want: Partial<Awaited<ReturnType<typeof f
   await expect.poll(async () => {
     const f = await focused(page);
     return { ...Object.fromEntries(Object.keys(want).map((k) => [k, f[k as keyof typeof f]])), body: f.tag === 'BODY' };
-  }).toEqual({ ...want, body: false });
+  }, WAIT).toEqual({ ...want, body: false });
 }
 
 type Ipc = { ok: boolean; value?: unknown; error?: { code: string; message: string } };
@@ -65,7 +65,7 @@ describe('keyboard only, and a renderer that lies', () => {
     await page.keyboard.type('dk-second-value');
     await page.keyboard.press('Enter');
     await expectFocus(page, { text: 'Edit' });
-    await expect.poll(() => lookup(t, 'deepl.api_key')).toBe('dk-second-value');
+    await expect.poll(() => lookup(t, 'deepl.api_key'), WAIT).toBe('dk-second-value');
     await page.keyboard.press('Enter');
     await expectFocus(page, { label: 'Value (hidden)' });
     await page.keyboard.press('Escape');

@@ -7,7 +7,7 @@ import { AUDIT_EVENTS, type RunRecord } from '../../shared/core/records';
 import { cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
 import { launchChromium } from './harness';
-import { check, focused, goTo, printTimings, session, timing } from './steps';
+import { WAIT, check, focused, goTo, printTimings, session, timing } from './steps';
 
 const DEEPL = 'dk-scale-5f1e';
 
@@ -59,7 +59,7 @@ describe('the app at scale, over the real handlers', () => {
     await page.getByText('500 of 500 shown').waitFor();
     await check(page);
     await page.keyboard.press('/');
-    expect((await focused(page)).tag).toBe('INPUT');
+    await expect.poll(async () => (await focused(page)).tag, WAIT).toBe('INPUT');
     const started = performance.now();
     await page.keyboard.type('deepl');
     await page.getByText('1 of 500 shown').waitFor();
@@ -69,7 +69,7 @@ describe('the app at scale, over the real handlers', () => {
     await page.getByLabel('deepl.api_key value').getByText(DEEPL).waitFor();
     await page.locator('body').click({ position: { x: 5, y: 5 } });
     await page.keyboard.press('ControlOrMeta+f');
-    expect((await focused(page)).tag).toBe('INPUT');
+    await expect.poll(async () => (await focused(page)).tag, WAIT).toBe('INPUT');
     await page.keyboard.press('ControlOrMeta+a');
     await page.keyboard.type('svc12');
     await page.getByText('11 of 500 shown').waitFor(); // svc120..svc129 by id, and svc012 by its env var SVC12_API_KEY
@@ -81,7 +81,7 @@ describe('the app at scale, over the real handlers', () => {
     await page.getByRole('list', { name: 'Credentials' }).getByRole('button').first().focus();
     const first = (await focused(page)).credential;
     await page.keyboard.press('ArrowDown');
-    expect((await focused(page)).credential).not.toBe(first);
+    await expect.poll(async () => (await focused(page)).credential, WAIT).not.toBe(first);
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.closest('.detail-pane') !== null)).toBe(true);
     await close();

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
 import { launchChromium } from './harness';
-import { check, focused, goTo, lookup, printTimings, session, typeInto } from './steps';
+import { WAIT, check, focused, goTo, lookup, printTimings, session, typeInto } from './steps';
 
 const HF = `hf_${'Start'.repeat(7)}x`;
 
@@ -93,7 +93,7 @@ describe('the states the app can start in, over the real handlers', () => {
     expect(await page.getByText('✓ Ready').count()).toBe(0);
     await check(page, '7-keychain-locked');
     await goTo(page, 'Credentials');
-    expect((await focused(page)).id).toBe('screen-title');
+    await expect.poll(async () => (await focused(page)).id, WAIT).toBe('screen-title');
     await page.getByRole('button', { name: /^HuggingFace token/ }).click();
     const detail = page.getByRole('region', { name: 'HuggingFace token' });
     for (const name of ['Edit', 'Reveal', 'Copy', 'Delete']) expect(await detail.getByRole('button', { name, exact: true }).isDisabled()).toBe(true);

@@ -8,6 +8,9 @@ import { expect } from 'vitest';
 import type { TempHome } from '../helpers/temp';
 import { LARGE, SCREENSHOTS, SMALL, axeViolations, errorsOf, firstScreenMs, openApp, serveRenderer, startMain, type MainProcess } from './harness';
 
+/** How long a poll waits for a condition: generous, because CI is a loaded 2-core machine (a pass returns as soon as it holds). */
+export const WAIT = { timeout: 15_000, interval: 50 };
+
 export interface Session {
   main: MainProcess;
   page: Page;
