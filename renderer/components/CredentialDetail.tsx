@@ -80,7 +80,7 @@ function ConfirmDelete({ c, onCancel, onConfirm }: { c: CredentialView; onCancel
  * unreachable, the actions that need it are disabled and say why. Focus
  * returns to the button that opened a form or dialog when it closes.
  */
-export function CredentialDetail({ c, startEditing, onDeleted }: { c: CredentialView; startEditing: boolean; onDeleted: (c: CredentialView) => void }) {
+export function CredentialDetail({ c, startEditing, onEditStarted, onDeleted }: { c: CredentialView; startEditing: boolean; onEditStarted?: () => void; onDeleted: (c: CredentialView) => void }) {
   const copyCredential = useVault((s) => s.copyCredential);
   const deleteCredential = useVault((s) => s.deleteCredential);
   const keychain = useVault(selectKeychainProblem);
@@ -93,6 +93,11 @@ export function CredentialDetail({ c, startEditing, onDeleted }: { c: Credential
   const editRef = useRef<HTMLButtonElement>(null);
   const deleteRef = useRef<HTMLButtonElement>(null);
   const reasonId = useId();
+  const started = mode === 'edit' && startEditing;
+  useEffect(() => {
+    if (started) onEditStarted?.();
+    // Only on mount: the form opened because the caller asked, once.
+  }, []);
   useEffect(() => {
     if (returnFocus === 'edit') editRef.current?.focus();
     if (returnFocus === 'delete') deleteRef.current?.focus();

@@ -77,6 +77,8 @@ export function Credentials() {
   const search = useRef<HTMLInputElement>(null);
   const [adding, setAdding] = useState(false);
   const [focusItem, setFocusItem] = useState<string | null>(null);
+  // A Fix from the workflows opens that credential's form once, not every time it is selected again.
+  const [editFor, setEditFor] = useState(s.focusCredential);
   const { load, focusCredential, select, setView } = s;
   useEffect(() => void load(), [load]);
   useEffect(() => {
@@ -138,7 +140,7 @@ export function Credentials() {
               <CredentialForm onDone={(saved, id) => (setAdding(false), saved && id ? (select(id), setFocusItem(id)) : setFocusItem(current?.id ?? '__search__'))} />
             </section>
           ) : current ? (
-            <CredentialDetail key={current.id} c={current} startEditing={current.id === focusCredential} onDeleted={afterDelete} />
+            <CredentialDetail key={current.id} c={current} startEditing={current.id === editFor} onEditStarted={() => setEditFor(null)} onDeleted={afterDelete} />
           ) : (
             <p>{s.credentials.length ? 'No credential matches the search.' : 'No credentials yet.'}</p>
           )}

@@ -183,6 +183,18 @@ describe('Credentials screen', () => {
     expect(confirm.isConnected).toBe(false);
   });
 
+  it('a Fix from the workflows opens that credential\'s form once, focused, not each time it is selected again', async () => {
+    const { user, show } = withFakeApi();
+    useVault.setState({ focusCredential: 'tmdb.api_key', screen: 'credentials' });
+    show(<Credentials />);
+    const field = await screen.findByLabelText('TMDB API key (hidden)');
+    expect(document.activeElement).toBe(field);
+    await user.keyboard('{Escape}');
+    await user.click(screen.getByRole('button', { name: /^Anthropic API key/ }));
+    await user.click(screen.getByRole('button', { name: /^TMDB API key/ }));
+    expect(screen.queryByLabelText('TMDB API key (hidden)')).toBeNull();
+  });
+
   it('while the keychain is locked, Edit, Reveal, Copy and Delete are disabled and say why', async () => {
     const { api, user, show } = withFakeApi();
     api.values.set('huggingface.token', HF);
