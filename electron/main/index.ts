@@ -4,9 +4,9 @@
  * decision lives in handlers.ts, window.ts, url-policy.ts, menu.ts and
  * run-notifications.ts, which tests run without Electron.
  */
-import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, net, Notification, protocol, session, shell } from 'electron';
-import { join, normalize, sep } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, Notification, protocol, session, shell } from 'electron';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
 import { CHANNELS, EVENTS, type VaultMethod } from '../../shared/core/ipc-contract';
 import { besideProfile } from '../../shared/node/profile/paths';
 import { watchProfile } from '../../shared/node/profile/watch';
@@ -37,7 +37,14 @@ if (!app.requestSingleInstanceLock()) {
   });
 }
 
-/** Serves the renderer from dist/app/renderer with the CSP header; nothing outside that folder. */
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
+
+/**
+ * Serves the renderer from dist/app/renderer with the CSP header; nothing
+ * outside that folder. Read with fs (which sees into app.asar), not fetched
+ * over file://: the file protocol has no extra privileges (a fuse), and the
+ * app needs none.
+ */
 function serveRenderer(root: string): void {
   protocol.handle(APP_SCHEME, async (request) => {
     const url = new URL(request.url);
@@ -47,12 +54,11 @@ function serveRenderer(root: string): void {
     } catch {
       return new Response('bad request', { status: 400 }); // malformed percent-encoding
     }
-    if (url.hostname !== APP_HOST || !file.startsWith(root + sep)) return new Response('not found', { status: 404 });
-    const response = await net.fetch(pathToFileURL(file).toString());
-    const headers = new Headers(response.headers);
-    headers.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-    headers.set('X-Content-Type-Options', 'nosniff');
-    return new Response(response.body, { status: response.status, headers });
+    const type = TYPES[extname(file)];
+    if (url.hostname !== APP_HOST || !file.startsWith(root + sep) || !type) return new Response('not found', { status: 404 });
+    const body = await readFile(file).catch(() => undefined);
+    if (!body) return new Response('not found', { status: 404 });
+    return new Response(new Uint8Array(body), { status: 200, headers: { 'Content-Type': type, 'Content-Security-Policy': CONTENT_SECURITY_POLICY, 'X-Content-Type-Options': 'nosniff' } });
   });
 }
 
