@@ -6,6 +6,12 @@ import { useVault } from '../store';
 
 const ACTION_TEXT: Record<PlanRow['action'], string> = { import: 'Import', identical: 'Already stored', conflict: 'Conflict', unknown: 'Unknown key', invalid: 'Invalid' };
 
+/** A row's note in the app's own words (the plan's reason names the CLI flag for unknown keys). */
+function noteOf(r: PlanRow): string | undefined {
+  if (r.action !== 'unknown') return r.reason;
+  return `not a known credential: becomes the custom credential ${r.target} (env ${r.envVar}) when "Import unknown keys" is ticked`;
+}
+
 /** The plan: one row per source entry, per-row overwrite for conflicts. Never a value. */
 export function PlanTable({ rows, overwrite, onToggle, disabled }: { rows: PlanRow[]; overwrite: string[]; onToggle: (id: string) => void; disabled?: boolean }) {
   return (
@@ -25,7 +31,7 @@ export function PlanTable({ rows, overwrite, onToggle, disabled }: { rows: PlanR
                 <label className="check"><input type="checkbox" checked={overwrite.includes(r.target)} onChange={() => onToggle(r.target!)} disabled={disabled} /> <span>Overwrite</span><span className="sr-only"> {r.target}</span></label>
               ) : r.apply ? 'Yes' : 'No'}
             </td>
-            <td>{[r.reason, r.warning].filter(Boolean).join('; ')}</td>
+            <td>{[noteOf(r), r.warning].filter(Boolean).join('; ')}</td>
           </tr>
         ))}
       </tbody>
@@ -116,6 +122,8 @@ export function Migration() {
       {m.error && <ErrorNote error={m.error} onRetry={() => void (m.plan ? m.loadPlan() : m.loadSources())} />}
       {m.loading && !plan && <Loading what="the plan" />}
       {m.loaded && !m.loading && !m.error && !plan && <p>No plaintext secrets found (no <code>config/secrets.json</code> here, no HuggingFace token file). Choose a file to migrate.</p>}
+      <Result />
+      <Removal />
       {plan && (
         <section aria-label="Plan">
           <p>Source: <code>{m.plan!.source.path}</code> ({plan.source.kind})</p>
@@ -133,8 +141,6 @@ export function Migration() {
           {m.migrating && <progress aria-label="Migrating" />}
         </section>
       )}
-      <Result />
-      <Removal />
     </div>
   );
 }
