@@ -3,16 +3,17 @@ import { isTimeZone } from '../shared/core/timezone';
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-/** "21 Nov 2026, 14:05" in `timeZone` (the profile's; the system's when unset or unknown), or "—". */
-export function formatWhen(iso: string | null | undefined, timeZone?: string): string {
+/** "21 Nov 2026, 14:05" (or "14:05:09" with `seconds`) in `timeZone` (the profile's; the system's when unset or unknown), or "—". */
+export function formatWhen(iso: string | null | undefined, timeZone?: string, seconds = false): string {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '—';
   const zone = timeZone && isTimeZone(timeZone) ? timeZone : '';
-  let f = formatters.get(zone);
+  const key = `${zone}|${seconds}`;
+  let f = formatters.get(key);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', ...(zone ? { timeZone: zone } : {}) });
-    formatters.set(zone, f);
+    f = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: seconds ? 'medium' : 'short', ...(zone ? { timeZone: zone } : {}) });
+    formatters.set(key, f);
   }
   return f.format(d);
 }

@@ -65,11 +65,11 @@ export function Loading({ what }: { what: string }) {
   return <p role="status" className="loading">Loading {what}…</p>;
 }
 
-/** A date in the profile's time zone, or a dash. */
-export function When({ iso }: { iso: string | null | undefined }) {
+/** A date in the profile's time zone ("never" when there is none); `seconds` for logs, where events come close together. */
+export function When({ iso, seconds = false }: { iso: string | null | undefined; seconds?: boolean }) {
   const zone = useVault((s) => s.profile?.profile.user.timezone);
   if (!iso) return <span>never</span>;
-  return <time dateTime={iso}>{formatWhen(iso, zone)}</time>;
+  return <time dateTime={iso}>{formatWhen(iso, zone, seconds)}</time>;
 }
 
 /** Whole seconds left until `until` (epoch ms), ticking once a second; 0 when past. */

@@ -44,7 +44,7 @@ function Runs() {
             <thead><tr><th scope="col">Started{a.zone ? ` (${a.zone})` : ''}</th><th scope="col">Workflow</th><th scope="col">Program</th><th scope="col">Status</th><th scope="col">Exit</th><th scope="col">Duration</th></tr></thead>
             <tbody>
               {a.runs.items.map((r) => (
-                <tr key={r.id}><td><When iso={r.started_at} /></td><td>{r.workflow}</td><td><code>{r.program}</code></td><td>{r.status}</td><td>{r.exit_code ?? r.signal ?? '—'}</td><td>{r.duration_ms === null ? '—' : formatDuration(r.duration_ms)}</td></tr>
+                <tr key={r.id}><td><When iso={r.started_at} seconds /></td><td>{r.workflow}</td><td><code>{r.program}</code></td><td>{r.status}</td><td>{r.exit_code ?? r.signal ?? '—'}</td><td>{r.duration_ms === null ? '—' : formatDuration(r.duration_ms)}</td></tr>
               ))}
             </tbody>
           </table>
@@ -69,7 +69,7 @@ function Audit() {
             <caption className="sr-only">Audit events</caption>
             <thead><tr><th scope="col">When{a.zone ? ` (${a.zone})` : ''}</th><th scope="col">Event</th><th scope="col">By</th><th scope="col">Credential</th></tr></thead>
             <tbody>
-              {a.audit.items.map((e, i) => <tr key={`${a.audit!.offset + i}`}><td><When iso={e.ts} /></td><td>{e.event}</td><td>{e.caller}</td><td>{e.credential ?? '—'}</td></tr>)}
+              {a.audit.items.map((e, i) => <tr key={`${a.audit!.offset + i}`}><td><When iso={e.ts} seconds /></td><td>{e.event}</td><td>{e.caller}</td><td>{e.credential ?? '—'}</td></tr>)}
             </tbody>
           </table>
         </>

@@ -100,7 +100,7 @@ describe('the app at scale, over the real handlers', () => {
     await page.getByText(/^10,000 runs · 6,000 succeeded · 2,000 failed · 2,000 refused/).waitFor();
     const table = page.getByRole('table', { name: 'Runs' });
     // Newest first: run 9999 started 2026-01-07T22:39Z, 07:39 the next day in Tokyo.
-    await table.getByRole('row').nth(1).getByRole('cell', { name: '8 Jan 2026, 07:39' }).waitFor();
+    await table.getByRole('row').nth(1).getByRole('cell', { name: '8 Jan 2026, 07:39:00' }).waitFor();
     expect(await table.getByRole('cell', { name: '9 min 16 s' }).count()).toBeGreaterThan(50);
     expect(await page.getByRole('columnheader', { name: 'Started (Asia/Tokyo)' }).count()).toBe(1);
     await check(page);
