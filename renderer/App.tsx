@@ -1,41 +1,58 @@
 import { useEffect, type ReactElement } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { onProfileChanged } from './api';
-import { KeychainBanner, Nav, Toasts, screenTitle } from './components/Chrome';
+import { onApiError, onEvent } from './api';
+import { KEYCHAIN_CODES } from './errors';
+import { KeychainBanner, Nav, ScreenTitle, Toasts, screenTitle } from './components/Chrome';
 import { ErrorNote, Loading } from './components/common';
 import { Activity } from './screens/Activity';
 import { Credentials } from './screens/Credentials';
 import { Migration } from './screens/Migration';
 import { Onboarding } from './screens/Onboarding';
 import { Profile } from './screens/Profile';
+import { ProfileProblem } from './screens/ProfileProblem';
 import { Workflows } from './screens/Workflows';
 import { useVault } from './store';
 import type { Screen } from './store/app-slice';
 
-const SCREENS: Record<Screen, () => ReactElement> = { onboarding: Onboarding, workflows: Workflows, credentials: Credentials, migration: Migration, profile: Profile, activity: Activity };
+const SCREENS: Record<Screen, () => ReactElement | null> = { onboarding: Onboarding, problem: ProfileProblem, workflows: Workflows, credentials: Credentials, migration: Migration, profile: Profile, activity: Activity };
 
-/** The app: boots from `doctor`, reloads when the CLI edits the profile, shows one screen at a time. */
+/** Keeps the screens in step with main: the CLI editing the profile, a run starting or ending, the clipboard being cleared. */
+function useMainEvents() {
+  useEffect(() => {
+    const offs = [
+      onEvent('profileChanged', () => {
+        const s = useVault.getState();
+        void Promise.all([s.loadProfile(), s.loadCredentials(), s.loadWorkflows(), s.refreshDoctor()]);
+      }),
+      onEvent('runsChanged', () => {
+        const s = useVault.getState();
+        if (s.screen === 'activity' && s.activityTab === 'runs') void s.loadRuns();
+      }),
+      onEvent('clipboardCleared', (p) => useVault.getState().clipboardCleared(p.cleared)),
+    ];
+    // A call that meets a locked keychain updates the banner, readiness and the disabled actions at once.
+    onApiError((e) => void (KEYCHAIN_CODES.has(e.code) && useVault.getState().refreshDoctor()));
+    return () => offs.forEach((off) => off());
+  }, []);
+}
+
+/** The app: boots from `doctor`, follows main's events, shows one screen at a time under its title. */
 export function App() {
   const a = useVault(useShallow((s) => ({ screen: s.screen, booted: s.booted, bootError: s.bootError, boot: s.boot })));
   const { boot } = a;
   useEffect(() => void boot(), [boot]);
-  useEffect(
-    () =>
-      onProfileChanged(() => {
-        const s = useVault.getState();
-        void Promise.all([s.loadProfile(), s.loadCredentials(), s.loadWorkflows(), s.refreshDoctor()]);
-      }),
-    [],
-  );
+  useMainEvents();
   const Current = SCREENS[a.screen];
+  const withNav = a.booted && !a.bootError && a.screen !== 'onboarding' && a.screen !== 'problem';
   return (
     <>
       <header>
         <h1>cpw-vault</h1>
-        {a.booted && a.screen !== 'onboarding' && <Nav />}
+        {withNav && <Nav />}
       </header>
       <KeychainBanner />
       <main id="main" aria-label={screenTitle(a.screen)}>
+        {a.booted && !a.bootError && <ScreenTitle />}
         {!a.booted && <Loading what="cpw-vault" />}
         {a.bootError && <ErrorNote error={a.bootError} onRetry={() => void a.boot()} />}
         {a.booted && !a.bootError && <Current />}

@@ -5,7 +5,7 @@
  * page.exposeBinding); tests of components inject a fake with setApi.
  */
 import type { ErrorCode, FieldError, VaultErrorJSON } from '../shared/core/errors';
-import type { IpcResult, VaultApi, VaultBridge, VaultMethod } from '../shared/core/ipc-contract';
+import type { EventPayloads, IpcResult, VaultApi, VaultBridge, VaultEvent, VaultMethod } from '../shared/core/ipc-contract';
 
 declare global {
   interface Window {
@@ -38,26 +38,40 @@ function bridge(): VaultBridge {
   return window.vault;
 }
 
+let errorListener: (error: ApiError) => void = () => {};
+
+/** Hears every failure from main (the app re-checks the keychain when one says it is locked). */
+export function onApiError(listener: (error: ApiError) => void): void {
+  errorListener = listener;
+}
+
 async function call<M extends VaultMethod>(method: M, ...args: Parameters<VaultApi[M]>): Promise<Awaited<ReturnType<VaultApi[M]>>> {
   const fn = bridge()[method] as (...a: Parameters<VaultApi[M]>) => Promise<IpcResult<Awaited<ReturnType<VaultApi[M]>>>>;
   const result = await fn(...args);
   if (result.ok) return result.value;
-  throw new ApiError(result.error);
+  const error = new ApiError(result.error);
+  errorListener(error);
+  throw error;
 }
 
 /** The contract over `window.vault`. */
 export const ipcApi = {
   profileGet: () => call('profileGet'),
   profileUpdate: (update) => call('profileUpdate', update),
+  profileAvatar: () => call('profileAvatar'),
+  profileFixPermissions: () => call('profileFixPermissions'),
   credentialsList: () => call('credentialsList'),
   credentialsSet: (request) => call('credentialsSet', request),
   credentialsDelete: (ref) => call('credentialsDelete', ref),
   credentialsReveal: (ref) => call('credentialsReveal', ref),
   credentialsCopy: (ref) => call('credentialsCopy', ref),
   workflowsValidate: () => call('workflowsValidate'),
+  migrationSources: () => call('migrationSources'),
   migrationPickFile: () => call('migrationPickFile'),
+  migrationDrop: (file) => call('migrationDrop', file),
   migrationPlan: (request) => call('migrationPlan', request),
   migrationApply: (request) => call('migrationApply', request),
+  migrationRemovePlaintext: (request) => call('migrationRemovePlaintext', request),
   runsList: (filter) => call('runsList', filter),
   runsStats: () => call('runsStats'),
   auditList: (filter) => call('auditList', filter),
@@ -77,12 +91,7 @@ export function setApi(api: VaultApi): void {
   current = api;
 }
 
-/** The path of a dropped file ("" outside the app). */
-export function pathForFile(file: File): string {
-  return window.vault?.pathForFile(file) ?? '';
-}
-
-/** Subscribes to "the profile changed on disk" (the CLI edited it). */
-export function onProfileChanged(listener: () => void): () => void {
-  return window.vault?.onProfileChanged(listener) ?? (() => {});
+/** Subscribes to a main -> renderer event (no-op outside the app). */
+export function onEvent<E extends VaultEvent>(event: E, listener: (payload: EventPayloads[E]) => void): () => void {
+  return window.vault?.on(event, listener) ?? (() => {});
 }

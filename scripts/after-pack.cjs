@@ -13,6 +13,11 @@ const FUSES = {
   [FuseV1Options.EnableNodeCliInspectArguments]: false,
   // Only the signed app.asar is ever loaded, never a loose app folder beside it.
   [FuseV1Options.OnlyLoadAppFromAsar]: true,
+  // ... and that asar is checked against the hash electron-builder embeds at build time (macOS, Windows):
+  // a modified app.asar refuses to load.
+  [FuseV1Options.EnableEmbeddedAsarIntegrityValidation]: true,
+  // file:// pages get no special powers (fetch, service workers, ...): the app serves itself from app://.
+  [FuseV1Options.GrantFileProtocolExtraPrivileges]: false,
   [FuseV1Options.EnableCookieEncryption]: true,
 };
 

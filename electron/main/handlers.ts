@@ -1,19 +1,35 @@
+/**
+ * The IPC handlers: plain functions over the Vault, the run history and the
+ * ports, typed from the contract. Every call from electron/ into shared/node
+ * lives in this file (index.ts only constructs), so the storage layer can
+ * change under one file.
+ */
 import { createHash } from 'node:crypto';
-import { basename, isAbsolute } from 'node:path';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { VaultError, toVaultError } from '../../shared/core/errors';
-import type { IpcResult, MigrationRequest, VaultApi, VaultMethod } from '../../shared/core/ipc-contract';
+import { resolve } from 'node:path';
+import { splitCredentialId, valueProblem } from '../../shared/core/credential';
+import type { PlanRow } from '../../shared/core/migration-plan';
+import { VaultError, isVaultError, toVaultError } from '../../shared/core/errors';
+import type { IpcResult, MainArgs, MigrationRequest, MigrationSource, Page, VaultApi, VaultMethod } from '../../shared/core/ipc-contract';
 import { ARG_SCHEMAS } from '../../shared/core/ipc-schemas';
 import { fieldErrors } from '../../shared/core/profile-parse';
+import type { RunRecord } from '../../shared/core/records';
 import { runDoctor } from '../../shared/node/doctor';
-import { findDefaultSource, readSource } from '../../shared/node/migration/sources';
+import { hfTokenPath, readSource } from '../../shared/node/migration/sources';
+import { LEGACY_SECRETS_PATH } from '../../shared/node/profile/paths';
 import type { RunHistory } from '../../shared/node/records/run-history';
 import type { Vault } from '../../shared/node/vault/vault';
-import type { ClipboardPort, DialogPort, ExternalPort, SchedulerPort } from './ports';
+import { fetchAvatar } from './avatar';
+import type { ClipboardPort, DialogPort, EventPort, ExternalPort, FetchPort, SchedulerPort } from './ports';
+import type { NotificationPrefs } from './run-notifications';
+import { SourceRegistry, backupsOf, checkDroppedPath, refuseOwnFiles } from './source-registry';
 import { isAllowedExternal, isAppUrl } from './url-policy';
 
 /** How long a copied secret stays on the clipboard. */
 export const CLIPBOARD_CLEAR_MS = 20_000;
+/** Page size when the caller names none. */
+export const DEFAULT_PAGE = 100;
 
 /** What the handlers work with. */
 export interface MainDeps {
@@ -23,21 +39,153 @@ export interface MainDeps {
   dialog: DialogPort;
   external: ExternalPort;
   scheduler: SchedulerPort;
+  events: EventPort;
+  fetch: FetchPort;
   cwd: string;
   env: Readonly<Record<string, string | undefined>>;
 }
 
-/** A handler per method: the same signature as the contract. */
-export type Handlers = { [M in VaultMethod]: (...args: Parameters<VaultApi[M]>) => ReturnType<VaultApi[M]> };
+/** A handler per method: what main receives (MainArgs), the contract's result. */
+export type Handlers = { [M in VaultMethod]: (...args: MainArgs<M>) => ReturnType<VaultApi[M]> };
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
+function pageOf<T>(items: T[], filter: { offset?: number | undefined; limit?: number | undefined }): Page<T> {
+  const offset = filter.offset ?? 0;
+  return { items: items.slice(offset, offset + (filter.limit ?? DEFAULT_PAGE)), total: items.length, offset };
+}
+
 /**
- * Names a migration source may have when its path comes from the renderer (a
- * dropped file). Anything else must be chosen in main's own file dialog, so a
- * compromised page cannot make main read arbitrary files.
+ * Memoises reads of a file-backed list until the file changes (inode, size,
+ * mtime, ctime): paging through 10,000 runs must not re-parse the history
+ * for every page. Both stores replace or append to their file on every
+ * change, so a changed stamp always means a changed list.
  */
-const SOURCE_NAMES = /^(secrets\.json|user\.profile|token|\.env(\..+)?|.+\.env)$/;
+function stampMemo(path: () => string) {
+  let stamp = '';
+  const memo = new Map<string, unknown>();
+  return <T>(key: string, read: () => T): T => {
+    const s = statSync(path(), { throwIfNoEntry: false });
+    const now = s ? `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}` : 'none';
+    if (now !== stamp) {
+      memo.clear();
+      stamp = now;
+    }
+    if (!memo.has(key)) memo.set(key, read());
+    return memo.get(key) as T;
+  };
+}
+
+/** The run history and notification toggles, for the run watcher (index.ts wires them to the file watch). */
+export function notificationFeed(deps: Pick<MainDeps, 'vault' | 'runs'>): { readRuns: () => RunRecord[]; readPrefs: () => NotificationPrefs } {
+  return {
+    readRuns: () => deps.runs.list(),
+    readPrefs: () => deps.vault.getProfile().profile.preferences.notifications,
+  };
+}
+
+/** Migration: sources as handles (found by main, picked in main's dialog, dropped and confirmed), plan, apply, remove plaintext. */
+function migrationHandlers(deps: MainDeps) {
+  const { vault } = deps;
+  const registry = new SourceRegistry();
+  const own = vault.ownFiles;
+  const choices = (request: MigrationRequest) => ({
+    overwrite: request.overwrite === 'all' ? ('all' as const) : new Set(request.overwrite ?? []),
+    includeUnknown: !!request.includeUnknown,
+  });
+  /** A seed 1.0 profile holding plaintext is a source; the user's own current profile never is. */
+  const seedProfile = () => {
+    try {
+      vault.getProfile();
+      return false;
+    } catch (err) {
+      return isVaultError(err, 'PROFILE_PLAINTEXT');
+    }
+  };
+  const discover = (): MigrationSource[] => {
+    const found = [resolve(deps.cwd, LEGACY_SECRETS_PATH), ...(seedProfile() ? [vault.profilePath] : []), hfTokenPath(deps.env, deps.env['HOME'] ?? homedir())];
+    return found.filter((p) => existsSync(p)).map((p) => registry.grant(p, 'found'));
+  };
+  /** True when deleting this entry's file loses nothing: it is stored with the same value (an unknown key as its custom credential), or it was empty. */
+  const heldInVault = async (row: PlanRow, value: unknown): Promise<boolean> => {
+    if (row.action === 'identical' || valueProblem(value)?.rule === 'empty') return true;
+    if (row.action !== 'unknown' || !row.target || typeof value !== 'string') return false;
+    const { service, key } = splitCredentialId(row.target);
+    return (await vault.findCredential(service, key))?.value === value.trim();
+  };
+  const parsed = (request: { source: string }) => {
+    const source = registry.resolve(request.source);
+    return { source, parsed: readSource(source.path, deps.env) };
+  };
+
+  return {
+    migrationSources: async () => discover(),
+    migrationPickFile: async () => {
+      const path = await deps.dialog.chooseSecretsFile();
+      if (!path) return null;
+      refuseOwnFiles(path, own);
+      return registry.grant(path, 'picked');
+    },
+    migrationDrop: async (path: string) => {
+      const full = checkDroppedPath(path, own);
+      return (await deps.dialog.confirmSource(full)) ? registry.grant(full, 'dropped') : null;
+    },
+    migrationPlan: async (request: MigrationRequest) => {
+      const { source, parsed: p } = parsed(request);
+      return { source, plan: await vault.planMigration(p, choices(request)) };
+    },
+    migrationApply: async (request: MigrationRequest) => {
+      const { parsed: p } = parsed(request);
+      return vault.applyMigration(p, await vault.planMigration(p, choices(request)));
+    },
+    migrationRemovePlaintext: async (request: { source: string }) => {
+      const source = registry.resolve(request.source);
+      const inPlace = resolve(source.path) === resolve(vault.profilePath);
+      const backups = backupsOf(source.path);
+      const files = [...(!inPlace && existsSync(source.path) ? [source.path] : []), ...backups];
+      if (!files.length) return { cancelled: false, removed: [], left: [] };
+      // What the files hold is checked against the vault now: the source itself, or (migrated in place) its latest backup.
+      const p = readSource(inPlace || !existsSync(source.path) ? backups.at(-1)! : source.path, deps.env);
+      const plan = await vault.planMigration(p);
+      const lost = [];
+      for (const r of plan.rows) if (!(await heldInVault(r, p.entries[r.index]?.value))) lost.push(r);
+      if (lost.length) {
+        const kept = `${lost.length} entr${lost.length === 1 ? 'y is' : 'ies are'} not in the vault (${lost.map((r) => r.sourceKey).join(', ')}); the plaintext files were kept so nothing is lost.`;
+        return { cancelled: false, removed: [], left: files, kept };
+      }
+      if (!(await deps.dialog.confirmRemovePlaintext(files))) return { cancelled: true, removed: [], left: files };
+      for (const f of files) rmSync(f, { force: true });
+      return { cancelled: false, removed: files, left: [] };
+    },
+  };
+}
+
+/** Credentials: list, set, delete, reveal, and copy with the clipboard cleared after 20 s if it still holds the value. */
+function credentialHandlers(deps: MainDeps) {
+  const { vault } = deps;
+  let copies = 0;
+  return {
+    credentialsList: async () => vault.listCredentials(),
+    credentialsSet: ({ service, key, value, acceptFormatWarning, label, envVar }: Parameters<VaultApi['credentialsSet']>[0]) =>
+      vault.setCredential(service, key, value, { acceptFormatWarning: !!acceptFormatWarning, ...(label !== undefined ? { label } : {}), ...(envVar !== undefined ? { envVar } : {}) }),
+    credentialsDelete: ({ service, key }: Parameters<VaultApi['credentialsDelete']>[0]) => vault.deleteCredential(service, key),
+    credentialsReveal: async ({ service, key }: Parameters<VaultApi['credentialsReveal']>[0]) => (await vault.getCredential(service, key)).value,
+    credentialsCopy: async ({ service, key }: Parameters<VaultApi['credentialsCopy']>[0]) => {
+      const { value } = await vault.getCredential(service, key);
+      deps.clipboard.writeText(value);
+      // Only a hash is kept until the timer fires: enough to tell whether the clipboard still holds it.
+      const digest = sha256(value);
+      const copy = ++copies;
+      deps.scheduler.setTimeout(() => {
+        if (copy !== copies) return; // a later copy owns the clipboard and its own timer
+        const still = sha256(deps.clipboard.readText()) === digest;
+        if (still) deps.clipboard.clear();
+        deps.events.send('clipboardCleared', { cleared: still });
+      }, CLIPBOARD_CLEAR_MS);
+      return { clearsAfterMs: CLIPBOARD_CLEAR_MS };
+    },
+  };
+}
 
 /**
  * The handler object, typed from the contract: a missing or mistyped handler
@@ -45,60 +193,32 @@ const SOURCE_NAMES = /^(secrets\.json|user\.profile|token|\.env(\..+)?|.+\.env)$
  */
 export function createHandlers(deps: MainDeps): Handlers {
   const { vault } = deps;
-  const granted = new Set<string>();
-
-  /** The source of a migration request: one the user picked, or a dropped file with a secrets-like name, or the one found by default. */
-  const sourcePath = (request: MigrationRequest): string | undefined => {
-    if (request.path === undefined) return findDefaultSource(vault.profilePath, deps.cwd, deps.env, deps.env['HOME'] ?? homedir());
-    if (granted.has(request.path) || (isAbsolute(request.path) && SOURCE_NAMES.test(basename(request.path)))) return request.path;
-    throw new VaultError('INVALID_ARGUMENT', 'That file was not chosen as a migration source.', 'Choose the file with the file dialog, or drop it on the Migration screen.');
-  };
-  const choices = (request: MigrationRequest) => ({
-    overwrite: request.overwrite === 'all' ? ('all' as const) : new Set(request.overwrite ?? []),
-    includeUnknown: !!request.includeUnknown,
-  });
-
+  const avatars = new Map<string, string | null>();
+  const runsMemo = stampMemo(() => deps.runs.path);
+  const auditMemo = stampMemo(() => vault.auditLogPath);
   return {
     profileGet: async () => vault.getProfile(),
     profileUpdate: (update) => vault.updateProfile(update),
-    credentialsList: async () => vault.listCredentials(),
-    credentialsSet: ({ service, key, value, acceptFormatWarning, label, envVar }) =>
-      vault.setCredential(service, key, value, { acceptFormatWarning: !!acceptFormatWarning, ...(label !== undefined ? { label } : {}), ...(envVar !== undefined ? { envVar } : {}) }),
-    credentialsDelete: ({ service, key }) => vault.deleteCredential(service, key),
-    credentialsReveal: async ({ service, key }) => (await vault.getCredential(service, key)).value,
-    credentialsCopy: async ({ service, key }) => {
-      const { value } = await vault.getCredential(service, key);
-      deps.clipboard.writeText(value);
-      // Only a hash is kept until the timer fires: enough to tell whether the clipboard still holds it.
-      const digest = sha256(value);
-      deps.scheduler.setTimeout(() => {
-        if (sha256(deps.clipboard.readText()) === digest) deps.clipboard.clear();
-      }, CLIPBOARD_CLEAR_MS);
-      return { clearsAfterMs: CLIPBOARD_CLEAR_MS };
+    profileAvatar: async () => {
+      const url = vault.getProfile().profile.user.avatar_url;
+      if (!url) return null;
+      // Only the URL saved in the profile, once per URL per session.
+      if (!avatars.has(url)) avatars.set(url, (await fetchAvatar(url, deps.fetch)) ?? null);
+      return avatars.get(url) ?? null;
     },
+    profileFixPermissions: async () => {
+      vault.tightenPermissions();
+      return runDoctor(vault);
+    },
+    ...credentialHandlers(deps),
     workflowsValidate: () => vault.validateAll(),
-    migrationPickFile: async () => {
-      const path = await deps.dialog.chooseSecretsFile();
-      if (path) granted.add(path);
-      return path;
-    },
-    migrationPlan: async (request) => {
-      const path = sourcePath(request);
-      if (!path) return null;
-      return { path, plan: await vault.planMigration(readSource(path, deps.env), choices(request)) };
-    },
-    migrationApply: async (request) => {
-      const path = sourcePath(request);
-      if (!path) throw new VaultError('INVALID_ARGUMENT', 'There is nothing to migrate.', 'Choose a secrets file first.');
-      const source = readSource(path, deps.env);
-      return vault.applyMigration(source, await vault.planMigration(source, choices(request)), { removePlaintext: !!request.removePlaintext });
-    },
-    runsList: async (filter) => deps.runs.list(filter),
-    runsStats: async () => deps.runs.stats(),
-    auditList: async ({ event, credential, limit }) => vault.auditEvents({ ...(event ? { event } : {}), ...(credential ? { credential } : {}), limit: limit ?? 200 }),
+    ...migrationHandlers(deps),
+    runsList: async ({ status, workflow, ...page }) => pageOf(runsMemo(`list:${status}:${workflow}`, () => deps.runs.list({ ...(status ? { status } : {}), ...(workflow ? { workflow } : {}) })), page),
+    runsStats: async () => runsMemo('stats', () => deps.runs.stats()),
+    auditList: async ({ event, credential, ...page }) => pageOf(auditMemo(`list:${event}:${credential}`, () => vault.auditEvents({ ...(event ? { event } : {}), ...(credential ? { credential } : {}) })), page),
     doctor: () => runDoctor(vault),
     openExternal: async (url) => {
-      if (!isAllowedExternal(url)) throw new VaultError('INVALID_ARGUMENT', 'Only https pages of the credential providers can be opened.', 'Open the page yourself in a browser.');
+      if (!isAllowedExternal(url)) throw new VaultError('INVALID_ARGUMENT', 'Only the credential providers\' own key pages can be opened from the app.', 'Open the page yourself in a browser.');
       await deps.external.open(url);
     },
   } satisfies Handlers;

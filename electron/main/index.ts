@@ -1,15 +1,19 @@
 /**
- * The Electron shell: lifecycle, the window, the app:// protocol, IPC
- * registration. Thin on purpose — every decision lives in handlers.ts,
- * window.ts and url-policy.ts, which tests run without Electron.
+ * The Electron shell: lifecycle, the window, the menu, the app:// protocol,
+ * IPC registration, native dialogs and notifications. Thin on purpose: every
+ * decision lives in handlers.ts, window.ts, url-policy.ts, menu.ts and
+ * run-notifications.ts, which tests run without Electron.
  */
-import { app, BrowserWindow, clipboard, dialog, ipcMain, net, protocol, session, shell } from 'electron';
-import { join, normalize, sep } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, Notification, protocol, session, shell } from 'electron';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
 import { CHANNELS, EVENTS, type VaultMethod } from '../../shared/core/ipc-contract';
 import { watchProfile } from '../../shared/node/profile/watch';
 import { openServices } from '../../shared/node/open';
-import { createHandlers, guardHandlers } from './handlers';
+import { createHandlers, guardHandlers, notificationFeed } from './handlers';
+import { aboutPanel, menuTemplate } from './menu';
+import type { DialogPort } from './ports';
+import { watchRuns } from './run-notifications';
 import { APP_HOST, APP_SCHEME, isAllowedExternal } from './url-policy';
 import { CONTENT_SECURITY_POLICY, START_URL, denyAllPermissions, hardenContents, windowOptions } from './window';
 
@@ -31,7 +35,14 @@ if (!app.requestSingleInstanceLock()) {
   });
 }
 
-/** Serves the renderer from dist/app/renderer with the CSP header; nothing outside that folder. */
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
+
+/**
+ * Serves the renderer from dist/app/renderer with the CSP header; nothing
+ * outside that folder. Read with fs (which sees into app.asar), not fetched
+ * over file://: the file protocol has no extra privileges (a fuse), and the
+ * app needs none.
+ */
 function serveRenderer(root: string): void {
   protocol.handle(APP_SCHEME, async (request) => {
     const url = new URL(request.url);
@@ -41,37 +52,61 @@ function serveRenderer(root: string): void {
     } catch {
       return new Response('bad request', { status: 400 }); // malformed percent-encoding
     }
-    if (url.hostname !== APP_HOST || !file.startsWith(root + sep)) return new Response('not found', { status: 404 });
-    const response = await net.fetch(pathToFileURL(file).toString());
-    const headers = new Headers(response.headers);
-    headers.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-    headers.set('X-Content-Type-Options', 'nosniff');
-    return new Response(response.body, { status: response.status, headers });
+    const type = TYPES[extname(file)];
+    if (url.hostname !== APP_HOST || !file.startsWith(root + sep) || !type) return new Response('not found', { status: 404 });
+    const body = await readFile(file).catch(() => undefined);
+    if (!body) return new Response('not found', { status: 404 });
+    return new Response(new Uint8Array(body), { status: 200, headers: { 'Content-Type': type, 'Content-Security-Policy': CONTENT_SECURITY_POLICY, 'X-Content-Type-Options': 'nosniff' } });
   });
+}
+
+/** Native dialogs, parented to the window so the page cannot hide or fake them. */
+function nativeDialogs(): DialogPort {
+  const ask = async (message: string, detail: string, yes: string) => {
+    const options = { type: 'warning' as const, message, detail, buttons: ['Cancel', yes], defaultId: 0, cancelId: 0, noLink: true };
+    const r = mainWindow ? await dialog.showMessageBox(mainWindow, options) : await dialog.showMessageBox(options);
+    return r.response === 1;
+  };
+  return {
+    chooseSecretsFile: async () => {
+      const options = { title: 'Choose a secrets file', properties: ['openFile' as const, 'showHiddenFiles' as const], filters: [{ name: 'Secrets', extensions: ['json', 'env', 'profile', '*'] }] };
+      const r = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
+    confirmSource: (path) => ask('Migrate the secrets in this file?', `${path}\n\ncpw-vault will read it and show the plan first; nothing changes until you press Migrate.`, 'Read this file'),
+    confirmRemovePlaintext: (paths) => ask('Delete these plaintext files?', `Every entry is in the vault. These files will be deleted:\n\n${paths.join('\n')}`, 'Delete them'),
+  };
+}
+
+/** The README shipped with the app (extraResources when packaged; the repo when run from source). */
+function docsPath(): string {
+  return app.isPackaged ? join(process.resourcesPath, 'README.md') : join(app.getAppPath(), 'README.md');
 }
 
 async function start(): Promise<void> {
   const { vault, history: runs } = await openServices({ caller: 'app' });
+  const send = (channel: string, payload?: unknown) => mainWindow?.webContents.send(channel, payload);
   // Every shell.openExternal call checks the allowlist on the same line (tests/electron/security.test.ts holds us to it).
   const openExternal = (url: string) => void (isAllowedExternal(url) && shell.openExternal(url));
-  const handlers = guardHandlers(
-    createHandlers({
-      vault,
-      runs,
-      clipboard,
-      dialog: {
-        chooseSecretsFile: async () => {
-          const r = await dialog.showOpenDialog({ title: 'Choose a secrets file', properties: ['openFile', 'showHiddenFiles'], filters: [{ name: 'Secrets', extensions: ['json', 'env', 'profile', '*'] }] });
-          return r.canceled ? null : (r.filePaths[0] ?? null);
-        },
-      },
-      external: { open: async (url) => void (isAllowedExternal(url) && (await shell.openExternal(url))) },
-      scheduler: { setTimeout: (fn, ms) => setTimeout(fn, ms) },
-      cwd: process.cwd(),
-      env: process.env,
-    }),
-  );
+  const deps = {
+    vault,
+    runs,
+    clipboard,
+    dialog: nativeDialogs(),
+    external: { open: async (url: string) => void (isAllowedExternal(url) && (await shell.openExternal(url))) },
+    scheduler: { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms) },
+    events: { send: (event: keyof typeof EVENTS, payload: unknown) => send(EVENTS[event], payload) },
+    // Node's fetch, not net.fetch: no cookie jar, and redirect: 'manual' hands back the 3xx so avatar.ts checks every hop itself.
+    fetch: (url: string, init: RequestInit) => fetch(url, { ...init, cache: 'no-store' }),
+    cwd: process.cwd(),
+    env: process.env,
+  };
+  const handlers = guardHandlers(createHandlers(deps));
   for (const method of Object.keys(CHANNELS) as VaultMethod[]) ipcMain.handle(CHANNELS[method], handlers[method]);
+
+  const name = app.getName();
+  app.setAboutPanelOptions(aboutPanel({ name, version: app.getVersion() }));
+  Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate({ name, version: app.getVersion(), isMac: process.platform === 'darwin', openDocs: () => void shell.openPath(docsPath()) })));
 
   denyAllPermissions(session.defaultSession);
   app.on('web-contents-created', (_event, contents) => hardenContents(contents, openExternal));
@@ -82,9 +117,16 @@ async function start(): Promise<void> {
   mainWindow.on('closed', () => (mainWindow = undefined));
   await mainWindow.loadURL(START_URL);
 
-  const stopWatching = watchProfile(vault.profilePath, () => mainWindow?.webContents.send(EVENTS.profileChanged));
+  const stopWatching = watchProfile(vault.profilePath, () => send(EVENTS.profileChanged));
+  const stopRuns = watchRuns({
+    ...notificationFeed(deps),
+    watch: (onChange) => watchProfile(runs.path, onChange),
+    notifier: { notify: (n) => void (Notification.isSupported() && new Notification({ title: n.title, body: n.body, silent: false }).show()) },
+    onChange: () => send(EVENTS.runsChanged),
+  });
   app.on('window-all-closed', () => {
     stopWatching();
+    stopRuns();
     vault.close();
     app.quit();
   });

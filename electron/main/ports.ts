@@ -2,6 +2,7 @@
  * What the handlers need from the desktop, behind small ports so the
  * handlers are plain functions tests run without Electron.
  */
+import type { EventPayloads, VaultEvent } from '../../shared/core/ipc-contract';
 
 /** The system clipboard (Electron's `clipboard`). */
 export interface ClipboardPort {
@@ -10,9 +11,14 @@ export interface ClipboardPort {
   clear(): void;
 }
 
-/** A file chooser (Electron's `dialog.showOpenDialog`). Resolves to a path, or null when cancelled. */
+/** Native dialogs owned by main (Electron's `dialog`): what the page cannot fake. */
 export interface DialogPort {
+  /** A file chooser. Resolves to a path, or null when cancelled. */
   chooseSecretsFile(): Promise<string | null>;
+  /** "Migrate the secrets in <path>?" for a dropped file. True when the user confirmed. */
+  confirmSource(path: string): Promise<boolean>;
+  /** "Delete these plaintext files?" listing every path. True when the user confirmed. */
+  confirmRemovePlaintext(paths: readonly string[]): Promise<boolean>;
 }
 
 /** The system browser (Electron's `shell.openExternal`). */
@@ -23,4 +29,17 @@ export interface ExternalPort {
 /** Timers, injectable so tests control time. */
 export interface SchedulerPort {
   setTimeout(fn: () => void, ms: number): unknown;
+}
+
+/** Main -> window events (Electron's `webContents.send`). */
+export interface EventPort {
+  send<E extends VaultEvent>(event: E, payload: EventPayloads[E]): void;
+}
+
+/** HTTP for the avatar (Electron's `net.fetch`, or Node's fetch). */
+export type FetchPort = (url: string, init: { redirect: 'manual'; signal: AbortSignal; headers: Record<string, string> }) => Promise<Response>;
+
+/** Desktop notifications (Electron's `Notification`). */
+export interface NotifierPort {
+  notify(notification: { title: string; body: string }): void;
 }

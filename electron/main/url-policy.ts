@@ -5,8 +5,8 @@ export const APP_SCHEME = 'app';
 export const APP_HOST = 'vault';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 
-/** Hosts the app may open in the browser: the catalog's "get it at" pages. */
-export const EXTERNAL_HOSTS: ReadonlySet<string> = new Set(CATALOG.flatMap((e) => (e.url ? [new URL(e.url).hostname] : [])));
+/** The pages the app may open in the browser: the catalog's "get it at" pages, exactly. */
+export const EXTERNAL_PAGES: ReadonlySet<string> = new Set(CATALOG.flatMap((e) => (e.url ? [e.url] : [])));
 
 function parse(raw: unknown): URL | undefined {
   if (typeof raw !== 'string') return undefined;
@@ -28,10 +28,13 @@ export function isAppUrl(raw: unknown): boolean {
 }
 
 /**
- * True for a page the app may open externally: https only, host exactly on
- * the allowlist, default port, no credentials in the URL.
+ * True only for one of the catalog's pages, character for character, that
+ * is also exactly what the URL parser makes of it (https, no credentials,
+ * no port). So " https://huggingface.co/...", "https://%68uggingface.co/...",
+ * another path, a query or a fragment are all refused.
  */
 export function isAllowedExternal(raw: unknown): boolean {
+  if (typeof raw !== 'string' || !EXTERNAL_PAGES.has(raw)) return false;
   const url = parse(raw);
-  return !!url && url.protocol === 'https:' && EXTERNAL_HOSTS.has(url.hostname) && !url.port && !url.username && !url.password;
+  return !!url && url.href === raw && url.protocol === 'https:' && !url.port && !url.username && !url.password;
 }

@@ -1,7 +1,9 @@
+import { useEffect, useRef } from 'react';
 import { useVault } from '../store';
 import { SCREENS, selectKeychainProblem, type Screen } from '../store/app-slice';
 
-const TITLES: Record<Screen, string> = { onboarding: 'Welcome', workflows: 'Workflows', credentials: 'Credentials', migration: 'Migration', profile: 'Profile', activity: 'Activity' };
+const TITLES: Record<Screen, string> = { onboarding: 'Set up cpw-vault', problem: 'Your profile needs attention', workflows: 'Workflows', credentials: 'Credentials', migration: 'Migration', profile: 'Profile', activity: 'Activity' };
+const NAV_LABELS: Record<(typeof SCREENS)[number], string> = { workflows: 'Workflows', credentials: 'Credentials', migration: 'Migration', profile: 'Profile', activity: 'Activity' };
 
 export function screenTitle(screen: Screen): string {
   return TITLES[screen];
@@ -16,7 +18,7 @@ export function Nav() {
       <ul>
         {SCREENS.map((s) => (
           <li key={s}>
-            <button type="button" aria-current={screen === s ? 'page' : undefined} onClick={() => go(s)}>{TITLES[s]}</button>
+            <button type="button" aria-current={screen === s ? 'page' : undefined} onClick={() => go(s)}>{NAV_LABELS[s]}</button>
           </li>
         ))}
       </ul>
@@ -24,10 +26,42 @@ export function Nav() {
   );
 }
 
-/** Shown on every screen while the keychain is locked or unreachable: the reason and the fix. */
+/**
+ * The screen's visible title. When the screen changes (not on the first
+ * one), focus moves here, so keyboard and screen-reader users land at the
+ * top of the new screen instead of on <body>.
+ */
+export function ScreenTitle() {
+  const screen = useVault((s) => s.screen);
+  const ref = useRef<HTMLHeadingElement>(null);
+  const shown = useRef<Screen | null>(null);
+  useEffect(() => {
+    if (shown.current !== null && shown.current !== screen) ref.current?.focus();
+    shown.current = screen;
+  }, [screen]);
+  return <h2 id="screen-title" className="screen-title" tabIndex={-1} ref={ref}>{TITLES[screen]}</h2>;
+}
+
+/** How often a locked or unreachable keychain is checked again. */
+export const KEYCHAIN_RECHECK_MS = 10_000;
+
+/**
+ * Shown on every screen while the keychain is locked or unreachable: the
+ * reason and the fix. Readiness shows as unknown and Reveal / Copy / Edit
+ * are disabled meanwhile. (When the age-file backend lands, its locked state
+ * routes to its own unlock screen from here.)
+ */
 export function KeychainBanner() {
   const problem = useVault(selectKeychainProblem);
   const refresh = useVault((s) => s.refreshDoctor);
+  const reload = useVault((s) => s.loadWorkflows);
+  const down = !!problem;
+  // While it is down, look again every 10 s: unlocking the keyring elsewhere clears the banner by itself.
+  useEffect(() => {
+    if (!down) return;
+    const timer = setInterval(() => void refresh(), KEYCHAIN_RECHECK_MS);
+    return () => clearInterval(timer);
+  }, [down, refresh]);
   if (!problem) return null;
   return (
     <section className="banner" role="alert" aria-label="Keychain problem">
@@ -35,22 +69,29 @@ export function KeychainBanner() {
         <strong>{problem.message}</strong> <code>{problem.code}</code>
       </p>
       <p className="fix">Fix: {problem.fix}</p>
-      <button type="button" onClick={() => void refresh()}>Check again</button>
+      <p className="muted">Until then, stored values cannot be read or changed, and readiness that depends on them is unknown.</p>
+      <button type="button" onClick={() => void Promise.all([refresh(), reload()])}>Check again</button>
     </section>
   );
 }
 
+/** Toasts: successes time out; errors stay until dismissed and carry their fix. Kept bottom-right, clear of the save bars. */
 export function Toasts() {
   const toasts = useVault((s) => s.toasts);
   const dismiss = useVault((s) => s.dismissToast);
-  return (
-    <div className="toasts" role="status" aria-live="polite">
-      {toasts.map((t) => (
-        <div key={t.id} className={`toast ${t.kind}`}>
-          <span>{t.text}</span>
-          <button type="button" className="ghost" aria-label="Dismiss" onClick={() => dismiss(t.id)}>×</button>
-        </div>
-      ))}
+  const item = (t: (typeof toasts)[number]) => (
+    <div key={t.id} className={`toast ${t.kind}`}>
+      <div>
+        <p>{t.text}</p>
+        {t.fix && <p className="fix">Fix: {t.fix}</p>}
+      </div>
+      <button type="button" className="ghost" aria-label={`Dismiss: ${t.text}`} onClick={() => dismiss(t.id)}>×</button>
     </div>
+  );
+  return (
+    <section className="toasts" aria-label="Notifications">
+      <div role="status">{toasts.filter((t) => t.kind !== 'error').map(item)}</div>
+      <div role="alert">{toasts.filter((t) => t.kind === 'error').map(item)}</div>
+    </section>
   );
 }

@@ -1,41 +1,69 @@
 import { useState, type FormEvent } from 'react';
 import { catalogEntry } from '../../shared/core/catalog';
-import { credentialId, ENV_VAR_NAME, KEY_NAME, SERVICE_NAME } from '../../shared/core/credential';
+import { checkedValue, credentialId, ENV_VAR_NAME, KEY_NAME, SERVICE_NAME } from '../../shared/core/credential';
 import { asApiError, getApi, type ApiError } from '../api';
 import { useVault } from '../store';
 import { ErrorNote, Field, SecretInput } from './common';
 
+/** The value rule's message for a value (the same words main uses, at every size), or undefined when it may be saved. */
+export function valueError(id: string, value: string): string | undefined {
+  if (!value.trim()) return undefined; // empty: Save is simply disabled
+  try {
+    checkedValue(id, value);
+    return undefined;
+  } catch (err) {
+    return `${(err as Error).message} ${(err as { fix?: string }).fix ?? ''}`.trim();
+  }
+}
+
+// Not a `key` prop: spread into JSX it would be React's key, and the fields would remount on every keystroke.
+function CustomFields(p: { service: string; keyName: string; label: string; envVar: string; set: (k: 'service' | 'key' | 'label' | 'envVar', v: string) => void }) {
+  const nameError = p.service && p.keyName && (!SERVICE_NAME.test(p.service) || !KEY_NAME.test(p.keyName)) ? 'Use lower-case names, e.g. deepl and api_key.' : undefined;
+  const envError = p.envVar && !ENV_VAR_NAME.test(p.envVar) ? 'Upper-case letters, digits and _, e.g. DEEPL_API_KEY.' : undefined;
+  return (
+    <div className="row">
+      <Field label="Service" error={nameError}>{(f) => <input id={f.id} value={p.service} onChange={(e) => p.set('service', e.target.value)} aria-describedby={f.describedBy} aria-invalid={f.invalid || undefined} required autoFocus />}</Field>
+      <Field label="Key">{(f) => <input id={f.id} value={p.keyName} onChange={(e) => p.set('key', e.target.value)} required />}</Field>
+      <Field label="Label" hint="Optional; how the list shows it">{(f) => <input id={f.id} value={p.label} maxLength={80} onChange={(e) => p.set('label', e.target.value)} aria-describedby={f.describedBy} />}</Field>
+      <Field label="Environment variable" hint="Optional; default SERVICE_KEY" error={envError}>{(f) => <input id={f.id} value={p.envVar} onChange={(e) => p.set('envVar', e.target.value)} aria-describedby={f.describedBy} aria-invalid={f.invalid || undefined} />}</Field>
+    </div>
+  );
+}
+
 /**
  * Add or replace one credential. The value exists only in this component's
  * state while the form is open: it is cleared after save or cancel. A
- * format mismatch is shown as a warning with "Save anyway".
+ * format mismatch is shown as a warning with "Save anyway"; a value the rule
+ * refuses (too long, a line break) is said before anything is sent. Escape
+ * cancels. `onDone(saved)` lets the caller put focus back where it belongs.
  */
-export function CredentialForm(props: { service?: string; key_?: string; onDone: () => void; autoFocus?: boolean }) {
+export function CredentialForm(props: { service?: string; key_?: string; onDone: (saved: boolean, id?: string) => void; autoFocus?: boolean }) {
   const saveCredential = useVault((s) => s.saveCredential);
   const custom = props.service === undefined;
-  const [service, setService] = useState(props.service ?? '');
-  const [key, setKey] = useState(props.key_ ?? '');
-  const [envVar, setEnvVar] = useState('');
+  const [names, setNames] = useState({ service: props.service ?? '', key: props.key_ ?? '', label: '', envVar: '' });
   const [value, setValue] = useState('');
   const [saving, setSaving] = useState(false);
   const [formatWarning, setFormatWarning] = useState<string | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
-  const entry = catalogEntry(credentialId(service, key));
-  const nameError = custom && service && key && (!SERVICE_NAME.test(service) || !KEY_NAME.test(key)) ? 'Use lower-case names, e.g. deepl and api_key.' : undefined;
-  const envError = custom && envVar && !ENV_VAR_NAME.test(envVar) ? 'Upper-case letters, digits and _, e.g. DEEPL_API_KEY.' : undefined;
+  const id = credentialId(names.service, names.key);
+  const entry = catalogEntry(id);
+  const badNames = custom && (!SERVICE_NAME.test(names.service) || !KEY_NAME.test(names.key) || (!!names.envVar && !ENV_VAR_NAME.test(names.envVar)));
+  const tooBad = valueError(id, value);
 
-  const close = () => {
+  const close = (saved: boolean) => {
     setValue('');
-    props.onDone();
+    props.onDone(saved, saved ? id : undefined);
   };
   const submit = async (e: FormEvent, acceptFormatWarning = false) => {
     e.preventDefault();
+    if (saving || tooBad || badNames || !value.trim()) return;
     setSaving(true);
     setError(null);
     try {
-      await saveCredential({ service, key, value, acceptFormatWarning, ...(custom && envVar ? { envVar } : {}) });
+      const extra = custom ? { ...(names.envVar ? { envVar: names.envVar } : {}), ...(names.label.trim() ? { label: names.label.trim() } : {}) } : {};
+      await saveCredential({ service: names.service, key: names.key, value, acceptFormatWarning, ...extra });
       setFormatWarning(null);
-      close();
+      close(true);
     } catch (err) {
       const apiError = asApiError(err);
       if (apiError.code === 'CREDENTIAL_FORMAT') setFormatWarning(apiError.message);
@@ -46,16 +74,15 @@ export function CredentialForm(props: { service?: string; key_?: string; onDone:
   };
 
   return (
-    <form className="credential-form" onSubmit={(e) => void submit(e)} aria-label={`Set ${entry?.label ?? 'a custom credential'}`}>
-      {custom && (
-        <div className="row">
-          <Field label="Service" error={nameError}>{(f) => <input id={f.id} value={service} onChange={(e) => setService(e.target.value)} aria-describedby={f.describedBy} aria-invalid={f.invalid || undefined} required />}</Field>
-          <Field label="Key">{(f) => <input id={f.id} value={key} onChange={(e) => setKey(e.target.value)} required />}</Field>
-          <Field label="Environment variable" hint="Optional; default SERVICE_KEY" error={envError}>{(f) => <input id={f.id} value={envVar} onChange={(e) => setEnvVar(e.target.value)} aria-describedby={f.describedBy} />}</Field>
-        </div>
-      )}
-      <Field label={entry ? `${entry.label} (hidden)` : 'Value (hidden)'} hint={entry ? `Expected: ${entry.format.hint}` : undefined}>
-        {(f) => <SecretInput id={f.id} value={value} onChange={setValue} describedBy={f.describedBy} required autoFocus={props.autoFocus ?? true} />}
+    <form
+      className="credential-form"
+      onSubmit={(e) => void submit(e)}
+      onKeyDown={(e) => e.key === 'Escape' && !saving && (e.stopPropagation(), close(false))}
+      aria-label={`Set ${entry?.label ?? 'a custom credential'}`}
+    >
+      {custom && <CustomFields service={names.service} keyName={names.key} label={names.label} envVar={names.envVar} set={(k, v) => setNames({ ...names, [k]: v })} />}
+      <Field label={entry ? `${entry.label} (hidden)` : 'Value (hidden)'} hint={entry ? `Expected: ${entry.format.hint}` : undefined} error={tooBad}>
+        {(f) => <SecretInput id={f.id} value={value} onChange={setValue} describedBy={f.describedBy} invalid={f.invalid} required autoFocus={!custom && (props.autoFocus ?? true)} />}
       </Field>
       {entry?.url && (
         <p>
@@ -70,8 +97,9 @@ export function CredentialForm(props: { service?: string; key_?: string; onDone:
       )}
       {error && <ErrorNote error={error} />}
       <div className="actions">
-        <button type="submit" className="primary" disabled={saving || !value.trim() || !!nameError || !!envError}>{saving ? 'Saving…' : 'Save to keychain'}</button>
-        <button type="button" onClick={close} disabled={saving}>Cancel</button>
+        {/* While saving, aria-disabled (not disabled): a disabled button drops the keyboard focus to <body>. */}
+        <button type="submit" className="primary" disabled={!value.trim() || !!tooBad || badNames} aria-disabled={saving || undefined}>{saving ? 'Saving…' : 'Save to keychain'}</button>
+        <button type="button" onClick={() => close(false)} disabled={saving}>Cancel</button>
       </div>
     </form>
   );

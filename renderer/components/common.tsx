@@ -1,8 +1,11 @@
-import { useId, useState, type ReactNode } from 'react';
+import { useEffect, useId, useState, type ReactNode } from 'react';
 import type { ApiError } from '../api';
+import { describeError } from '../errors';
+import { formatWhen } from '../format';
+import { useVault } from '../store';
 
 /** A labelled input row with an optional hint and an inline error, wired for screen readers. */
-export function Field(props: { label: string; hint?: string | undefined; error?: string | undefined; children: (ids: { id: string; describedBy: string | undefined; invalid: boolean }) => ReactNode }) {
+export function Field(props: { label: string; hint?: ReactNode; error?: string | undefined; children: (ids: { id: string; describedBy: string | undefined; invalid: boolean }) => ReactNode }) {
   const id = useId();
   const hintId = props.hint ? `${id}-hint` : undefined;
   const errorId = props.error ? `${id}-error` : undefined;
@@ -12,7 +15,7 @@ export function Field(props: { label: string; hint?: string | undefined; error?:
       <label htmlFor={id}>{props.label}</label>
       {props.children({ id, describedBy, invalid: !!props.error })}
       {props.hint && <p id={hintId} className="hint">{props.hint}</p>}
-      {props.error && <p id={errorId} className="field-error" role="alert">{props.error}</p>}
+      {props.error && <p id={errorId} className="field-error">{props.error}</p>}
     </div>
   );
 }
@@ -43,12 +46,16 @@ export function SecretInput(props: { id: string; value: string; onChange: (v: st
 
 /** An error from main: what happened and the fix, with an optional retry. */
 export function ErrorNote({ error, onRetry }: { error: ApiError; onRetry?: () => void }) {
+  const { message, fix } = describeError(error);
   return (
     <div className="error-note" role="alert">
       <p>
-        <strong>{error.message}</strong> <code>{error.code}</code>
+        <strong>{message}</strong> <code>{error.code}</code>
       </p>
-      {error.fix && <p className="fix">Fix: {error.fix}</p>}
+      {error.fields.length > 0 && (
+        <ul>{error.fields.map((f) => <li key={f.path}><code>{f.path}</code>: {f.message}</li>)}</ul>
+      )}
+      {fix && <p className="fix">Fix: {fix}</p>}
       {onRetry && <button type="button" onClick={onRetry}>Try again</button>}
     </div>
   );
@@ -58,9 +65,21 @@ export function Loading({ what }: { what: string }) {
   return <p role="status" className="loading">Loading {what}…</p>;
 }
 
-/** `YYYY-MM-DD HH:MM` in the user's zone, or a dash. */
-export function When({ iso }: { iso: string | null | undefined }) {
-  if (!iso) return <span aria-label="never">—</span>;
-  const d = new Date(iso);
-  return <time dateTime={iso}>{Number.isNaN(d.getTime()) ? '—' : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}</time>;
+/** A date in the profile's time zone ("never" when there is none); `seconds` for logs, where events come close together. */
+export function When({ iso, seconds = false }: { iso: string | null | undefined; seconds?: boolean }) {
+  const zone = useVault((s) => s.profile?.profile.user.timezone);
+  if (!iso) return <span>never</span>;
+  return <time dateTime={iso}>{formatWhen(iso, zone, seconds)}</time>;
+}
+
+/** Whole seconds left until `until` (epoch ms), ticking once a second; 0 when past. */
+export function useSecondsLeft(until: number | null): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (until === null) return;
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [until]);
+  return until === null ? 0 : Math.max(0, Math.ceil((until - now) / 1000));
 }

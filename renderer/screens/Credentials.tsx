@@ -1,94 +1,151 @@
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type RefObject } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { useEffect, useMemo, useState } from 'react';
-import { sourceLabel, type CredentialView } from '../../shared/core/views';
-import { asApiError } from '../api';
+import type { CredentialView } from '../../shared/core/views';
+import { CredentialDetail } from '../components/CredentialDetail';
 import { CredentialForm } from '../components/CredentialForm';
-import { ErrorNote, Loading, When } from '../components/common';
+import { ErrorNote, Field, Loading, useSecondsLeft } from '../components/common';
 import { useVault } from '../store';
-import { groupByService } from '../store/credentials-slice';
+import { CREDENTIAL_FILTERS, CREDENTIAL_SORTS, visibleCredentials, type CredentialFilter, type CredentialSort } from '../store/credentials-slice';
 
-/** How long a revealed value stays on screen. */
-export const REVEAL_MS = 30_000;
+const FILTER_TEXT: Record<CredentialFilter, string> = { all: 'All', stored: 'Stored', missing: 'Missing', custom: 'Custom', env: 'From environment' };
+const SORT_TEXT: Record<CredentialSort, string> = { name: 'Name', 'last-used': 'Last used', updated: 'Updated' };
 
-function Revealed({ credential, onHide }: { credential: CredentialView; onHide: () => void }) {
-  const reveal = useVault((s) => s.revealCredential);
-  const [value, setValue] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let alive = true;
-    reveal({ service: credential.service, key: credential.key }).then((v) => alive && setValue(v), (e: unknown) => alive && setError(asApiError(e).message));
-    const timer = setTimeout(onHide, REVEAL_MS);
-    return () => {
-      alive = false;
-      clearTimeout(timer);
-      setValue(null);
-    };
-  }, [credential.service, credential.key, reveal, onHide]);
-  if (error) return <p role="alert" className="field-error">{error}</p>;
-  return <code className="revealed" aria-label={`${credential.label} value`}>{value ?? '…'}</code>;
+function status(c: CredentialView): string {
+  if (c.source?.kind === 'env') return `from ${c.source.name}`;
+  if (c.source?.kind === 'legacy') return 'plaintext file';
+  return c.source ? 'stored' : 'missing';
 }
 
-function CredentialRow({ c }: { c: CredentialView }) {
-  const { deleteCredential, copyCredential, focusCredential } = useVault(useShallow((s) => ({ deleteCredential: s.deleteCredential, copyCredential: s.copyCredential, focusCredential: s.focusCredential })));
-  const [editing, setEditing] = useState(focusCredential === c.id);
-  const [revealed, setRevealed] = useState(false);
-  const [confirming, setConfirming] = useState(false);
-  const ref = { service: c.service, key: c.key };
+/** The copied value's fate: a countdown to main's clear, then "cleared" (or "left alone"). */
+function ClipboardStatus() {
+  const clip = useVault((s) => s.clipboard);
+  const left = useSecondsLeft(clip?.outcome === 'pending' ? clip.clearsAt : null);
+  if (!clip) return <p role="status" className="clipboard-status" />;
+  const text = clip.outcome === 'cleared' ? `Clipboard cleared (it held ${clip.label}).`
+    : clip.outcome === 'left' ? 'The clipboard holds something else now; cpw-vault left it alone.'
+    : `Copied ${clip.label}. The clipboard is cleared in ${left} s.`;
+  return <p role="status" className="clipboard-status">{text}</p>;
+}
+
+/** Ctrl/Cmd+F and "/" focus the search field (not while typing in another field). */
+function useSearchShortcut(search: RefObject<HTMLInputElement | null>) {
+  useEffect(() => {
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      const typing = e.target instanceof HTMLElement && /^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName);
+      if (((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'f') || (e.key === '/' && !typing && !e.ctrlKey && !e.metaKey)) {
+        e.preventDefault();
+        search.current?.focus();
+        search.current?.select();
+      }
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [search]);
+}
+
+function Toolbar({ search, onAdd }: { search: RefObject<HTMLInputElement | null>; onAdd: () => void }) {
+  const v = useVault(useShallow((s) => ({ query: s.credentialQuery, filter: s.credentialFilter, sort: s.credentialSort, set: s.setCredentialView })));
   return (
-    <li className="credential">
-      <div className="credential-head">
-        <div>
-          <h3>{c.label}</h3>
-          <p className="muted"><code>{c.id}</code> · env {c.envVars.join(', ')}</p>
-        </div>
-        <dl>
-          <dt>Source</dt><dd>{sourceLabel(c.source)}</dd>
-          <dt>Hint</dt><dd>{c.meta?.hint ?? '—'}</dd>
-          <dt>Created</dt><dd><When iso={c.meta?.created_at} /></dd>
-          <dt>Updated</dt><dd><When iso={c.meta?.updated_at} /></dd>
-          <dt>Last used</dt><dd><When iso={c.meta?.last_used_at} /></dd>
-        </dl>
-      </div>
-      {revealed && <Revealed credential={c} onHide={() => setRevealed(false)} />}
-      <div className="actions">
-        <button type="button" onClick={() => setEditing(!editing)} aria-expanded={editing}>{c.stored ? 'Edit' : 'Add'}</button>
-        {c.source && <button type="button" onClick={() => setRevealed(!revealed)} aria-pressed={revealed}>{revealed ? 'Hide' : 'Reveal'}</button>}
-        {c.source && <button type="button" onClick={() => void copyCredential(ref)}>Copy</button>}
-        {c.stored && !confirming && <button type="button" className="danger" onClick={() => setConfirming(true)}>Delete</button>}
-      </div>
-      {confirming && (
-        <div role="alertdialog" aria-label={`Delete ${c.label}?`} className="confirm">
-          <p>Delete {c.label} from the keychain? This cannot be undone.</p>
-          <button type="button" className="danger" autoFocus onClick={() => void deleteCredential(ref).then(() => setConfirming(false))}>Delete</button>
-          <button type="button" onClick={() => setConfirming(false)}>Keep it</button>
-        </div>
-      )}
-      {editing && <CredentialForm service={c.service} key_={c.key} onDone={() => setEditing(false)} />}
-    </li>
+    <div className="toolbar" role="search" aria-label="Find credentials">
+      <Field label="Search" hint="/ or Ctrl+F">
+        {(f) => <input id={f.id} ref={search} type="search" value={v.query} onChange={(e) => v.set({ credentialQuery: e.target.value })} aria-describedby={f.describedBy} autoComplete="off" spellCheck={false} />}
+      </Field>
+      <Field label="Show">
+        {(f) => <select id={f.id} value={v.filter} onChange={(e) => v.set({ credentialFilter: e.target.value as CredentialFilter })}>{CREDENTIAL_FILTERS.map((x) => <option key={x} value={x}>{FILTER_TEXT[x]}</option>)}</select>}
+      </Field>
+      <Field label="Sort by">
+        {(f) => <select id={f.id} value={v.sort} onChange={(e) => v.set({ credentialSort: e.target.value as CredentialSort })}>{CREDENTIAL_SORTS.map((x) => <option key={x} value={x}>{SORT_TEXT[x]}</option>)}</select>}
+      </Field>
+      <button type="button" onClick={onAdd}>Add a custom credential</button>
+    </div>
   );
 }
 
-/** Credentials grouped by service: metadata, add/edit/delete, reveal (30 s), copy (cleared after 20 s), custom credentials. */
+/**
+ * Credentials as a searchable list and a detail pane: usable at 50 and at
+ * 500. The list is one Tab stop (arrow keys, Home and End move within
+ * it), so Tab reaches the detail pane at once. Ctrl/Cmd+C copies the selected
+ * credential, "/" or Ctrl/Cmd+F searches. Focus never falls to <body>: after
+ * a delete it goes to the list (or the search field when the list is empty).
+ */
 export function Credentials() {
-  const { credentialsLoading, credentialsError, loadCredentials } = useVault(useShallow((s) => ({ credentialsLoading: s.credentialsLoading, credentialsError: s.credentialsError, loadCredentials: s.loadCredentials })));
-  const credentials = useVault((s) => s.credentials);
-  const groups = useMemo(() => groupByService(credentials), [credentials]);
+  const s = useVault(useShallow((st) => ({
+    credentials: st.credentials, loading: st.credentialsLoading, error: st.credentialsError, load: st.loadCredentials,
+    query: st.credentialQuery, filter: st.credentialFilter, sort: st.credentialSort, selected: st.selectedCredential, select: st.selectCredential,
+    focusCredential: st.focusCredential, copy: st.copyCredential, setView: st.setCredentialView,
+  })));
+  const search = useRef<HTMLInputElement>(null);
   const [adding, setAdding] = useState(false);
-  useEffect(() => void loadCredentials(), [loadCredentials]);
-  if (credentialsError) return <ErrorNote error={credentialsError} onRetry={() => void loadCredentials()} />;
-  if (credentialsLoading && !groups.length) return <Loading what="credentials" />;
+  const [focusItem, setFocusItem] = useState<string | null>(null);
+  // A Fix from the workflows opens that credential's form once, not every time it is selected again.
+  const [editFor, setEditFor] = useState(s.focusCredential);
+  const { load, focusCredential, select, setView } = s;
+  useEffect(() => void load(), [load]);
+  useEffect(() => {
+    if (!focusCredential) return;
+    setView({ credentialQuery: '', credentialFilter: 'all' });
+    select(focusCredential);
+  }, [focusCredential, select, setView]);
+  useSearchShortcut(search);
+  const visible = useMemo(() => visibleCredentials(s.credentials, s.query, s.filter, s.sort), [s.credentials, s.query, s.filter, s.sort]);
+  const current = visible.find((c) => c.id === s.selected) ?? visible[0];
+  useEffect(() => {
+    if (!focusItem) return;
+    const target = [...document.querySelectorAll<HTMLElement>('[data-credential]')].find((el) => el.dataset['credential'] === focusItem) ?? search.current;
+    target?.focus();
+    setFocusItem(null);
+  }, [focusItem, visible]);
+
+  if (s.error) return <ErrorNote error={s.error} onRetry={() => void load()} />;
+  if (s.loading && !s.credentials.length) return <Loading what="credentials" />;
+  const move = (e: KeyboardEvent, c: CredentialView) => {
+    const i = visible.indexOf(c);
+    const next = e.key === 'ArrowDown' ? visible[i + 1] : e.key === 'ArrowUp' ? visible[i - 1] : e.key === 'Home' ? visible[0] : e.key === 'End' ? visible.at(-1) : undefined;
+    if (next) {
+      e.preventDefault();
+      select(next.id);
+      setFocusItem(next.id);
+    } else if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'c' && c.source && !window.getSelection()?.toString()) {
+      e.preventDefault();
+      void s.copy({ service: c.service, key: c.key });
+    }
+  };
+  const afterDelete = (c: CredentialView) => {
+    const i = visible.findIndex((x) => x.id === c.id);
+    const stays = !c.custom; // a catalog credential stays listed, now missing
+    const next = stays ? c : (visible[i + 1] ?? visible[i - 1]);
+    select(next?.id ?? null);
+    setFocusItem(next?.id ?? '__search__');
+  };
   return (
-    <div>
-      {!groups.length && <p>No credentials yet.</p>}
-      {groups.map(([service, list]) => (
-        <section key={service} aria-labelledby={`svc-${service}`} className="service">
-          <h2 id={`svc-${service}`}>{service}</h2>
-          <ul>{list.map((c) => <CredentialRow key={c.id} c={c} />)}</ul>
-        </section>
-      ))}
-      <section aria-label="Custom credential" className="service">
-        {adding ? <CredentialForm onDone={() => setAdding(false)} /> : <button type="button" onClick={() => setAdding(true)}>Add a custom credential</button>}
-      </section>
+    <div className="credentials">
+      <Toolbar search={search} onAdd={() => setAdding(true)} />
+      <p className="muted shortcuts">{visible.length} of {s.credentials.length} shown · ↑ ↓ move · Ctrl+C copies the selected credential</p>
+      <ClipboardStatus />
+      <div className="credentials-layout">
+        <ul className="credential-list" aria-label="Credentials">
+          {visible.map((c) => (
+            <li key={c.id}>
+              <button type="button" data-credential={c.id} aria-current={c.id === current?.id ? 'true' : undefined} tabIndex={c.id === current?.id ? 0 : -1} onClick={() => (select(c.id), setAdding(false))} onKeyDown={(e) => move(e, c)}>
+                <span className="item-label">{c.label}</span> <span className={`badge ${c.source ? 'ok' : 'bad'}`}>{status(c)}</span>
+                <span className="item-id">{c.id}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+        <div className="detail-pane">
+          {adding ? (
+            <section aria-label="Add a custom credential">
+              <h3>Add a custom credential</h3>
+              <CredentialForm onDone={(saved, id) => (setAdding(false), saved && id ? (select(id), setFocusItem(id)) : setFocusItem(current?.id ?? '__search__'))} />
+            </section>
+          ) : current ? (
+            <CredentialDetail key={current.id} c={current} startEditing={current.id === editFor} onEditStarted={() => setEditFor(null)} onDeleted={afterDelete} />
+          ) : (
+            <p>{s.credentials.length ? 'No credential matches the search.' : 'No credentials yet.'}</p>
+          )}
+        </div>
+      </div>
     </div>
   );
 }

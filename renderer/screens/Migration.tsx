@@ -1,11 +1,16 @@
-import { useEffect, useState, type DragEvent } from 'react';
+import { useEffect, useRef, useState, type DragEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { PlanRow } from '../../shared/core/migration-plan';
-import { pathForFile } from '../api';
 import { ErrorNote, Loading } from '../components/common';
 import { useVault } from '../store';
 
 const ACTION_TEXT: Record<PlanRow['action'], string> = { import: 'Import', identical: 'Already stored', conflict: 'Conflict', unknown: 'Unknown key', invalid: 'Invalid' };
+
+/** A row's note in the app's own words (the plan's reason names the CLI flag for unknown keys). */
+function noteOf(r: PlanRow): string | undefined {
+  if (r.action !== 'unknown') return r.reason;
+  return `not a known credential: becomes the custom credential ${r.target} (env ${r.envVar}) when "Import unknown keys" is ticked`;
+}
 
 /** The plan: one row per source entry, per-row overwrite for conflicts. Never a value. */
 export function PlanTable({ rows, overwrite, onToggle, disabled }: { rows: PlanRow[]; overwrite: string[]; onToggle: (id: string) => void; disabled?: boolean }) {
@@ -23,10 +28,10 @@ export function PlanTable({ rows, overwrite, onToggle, disabled }: { rows: PlanR
             <td>{ACTION_TEXT[r.action]}</td>
             <td>
               {r.action === 'conflict' && r.target ? (
-                <label><input type="checkbox" checked={overwrite.includes(r.target)} onChange={() => onToggle(r.target!)} disabled={disabled} /> Overwrite</label>
+                <label className="check"><input type="checkbox" checked={overwrite.includes(r.target)} onChange={() => onToggle(r.target!)} disabled={disabled} /> <span>Overwrite</span><span className="sr-only"> {r.target}</span></label>
               ) : r.apply ? 'Yes' : 'No'}
             </td>
-            <td>{[r.reason, r.warning].filter(Boolean).join('; ')}</td>
+            <td>{[noteOf(r), r.warning].filter(Boolean).join('; ')}</td>
           </tr>
         ))}
       </tbody>
@@ -34,65 +39,106 @@ export function PlanTable({ rows, overwrite, onToggle, disabled }: { rows: PlanR
   );
 }
 
-/** Choose or drop a file, review the plan, migrate, then optionally remove the plaintext. */
-export function Migration() {
-  const m = useVault(useShallow((s) => ({
-    plan: s.plan, source: s.migrationSource, overwrite: s.overwrite, includeUnknown: s.includeUnknown, loading: s.migrationLoading, migrating: s.migrating,
-    result: s.migrationResult, error: s.migrationError, loadPlan: s.loadPlan, pick: s.pickMigrationFile, toggle: s.toggleOverwrite, setUnknown: s.setIncludeUnknown, apply: s.applyMigration,
-  })));
+/** Takes the focus when it appears: the button that led here (Migrate, Remove) is gone by then, and focus must not fall to <body>. */
+function useFocusOnAppear<T extends HTMLElement>(shown: unknown) {
+  const ref = useRef<T>(null);
+  useEffect(() => {
+    if (shown) ref.current?.focus();
+  }, [shown]);
+  return ref;
+}
+
+function Result() {
+  const result = useVault((s) => s.migrationResult);
+  const heading = useFocusOnAppear<HTMLHeadingElement>(result);
+  if (!result) return null;
+  const r = result;
+  return (
+    <section aria-label="Result" className={r.ok ? 'result ok' : 'result failed'} role="status">
+      <h3 tabIndex={-1} ref={heading}>{r.ok ? `Migrated ${r.imported} credential(s)` : 'Migration failed — nothing was changed'}</h3>
+      {r.rows.filter((x) => x.status === 'failed').map((x) => <p key={x.sourceKey} className="field-error">{x.sourceKey} → {x.target}: {x.error}</p>)}
+      {r.backup && <p>Backup: <code>{r.backup}</code></p>}
+    </section>
+  );
+}
+
+/** "Remove the plaintext files": main lists the files and asks in its own dialog; nothing is deleted unless every entry is in the vault. */
+function Removal() {
+  const m = useVault(useShallow((s) => ({ plan: s.plan, result: s.migrationResult, removal: s.removal, removing: s.removing, remove: s.removePlaintext, migrating: s.migrating })));
+  const allIn = m.plan && m.plan.plan.counts.apply === 0;
+  const removed = useFocusOnAppear<HTMLParagraphElement>(m.removal?.removed.length);
+  if (m.removal?.removed.length) return <p role="status" tabIndex={-1} ref={removed}>Removed: {m.removal.removed.join(', ')}</p>;
+  if (!allIn && !m.result?.plaintextLeft.length) return null;
+  const left = m.removal?.left ?? m.result?.plaintextLeft ?? [];
+  return (
+    <section aria-label="Plaintext left on disk" className="removal">
+      <p className="warning">Plaintext is still on disk{left.length ? `: ${left.join(' and ')}` : ''}. Once every entry is in the vault you can remove it; cpw-vault asks you to confirm the exact files first.</p>
+      {m.removal?.kept && <p className="warning" role="alert">{m.removal.kept}</p>}
+      {m.removal?.cancelled && <p role="status">Nothing was removed.</p>}
+      <button type="button" className="danger" onClick={() => void m.remove()} disabled={m.removing || m.migrating}>{m.removing ? 'Waiting for your answer…' : 'Remove the plaintext files…'}</button>
+    </section>
+  );
+}
+
+function Sources() {
+  const m = useVault(useShallow((s) => ({ sources: s.sources, source: s.source, use: s.useSource, pick: s.pickMigrationFile, drop: s.dropMigrationFile, migrating: s.migrating })));
   const [dragging, setDragging] = useState(false);
-  const { loadPlan } = m;
-  useEffect(() => void loadPlan(), [loadPlan]);
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
     setDragging(false);
     const file = e.dataTransfer.files[0];
-    const path = file ? pathForFile(file) : '';
-    if (path) void m.loadPlan(path);
+    if (file) void m.drop(file);
   };
-  const plan = m.plan?.plan;
   return (
-    <div>
-      <div
-        className={`dropzone ${dragging ? 'dragging' : ''}`}
-        onDragOver={(e) => { e.preventDefault(); setDragging(true); }}
-        onDragLeave={() => setDragging(false)}
-        onDrop={onDrop}
-      >
-        <p>Drop a <code>secrets.json</code>, <code>.env</code> or old <code>user.profile</code> here, or</p>
+    <>
+      {m.sources.length > 1 && (
+        <fieldset>
+          <legend>Plaintext files cpw-vault found</legend>
+          {m.sources.map((src) => (
+            <label key={src.handle} className="check"><input type="radio" name="source" checked={m.source?.handle === src.handle} onChange={() => void m.use(src)} /> <code>{src.path}</code></label>
+          ))}
+        </fieldset>
+      )}
+      <div className={`dropzone ${dragging ? 'dragging' : ''}`} onDragOver={(e) => (e.preventDefault(), setDragging(true))} onDragLeave={() => setDragging(false)} onDrop={onDrop}>
+        <p>Drop a <code>secrets.json</code>, <code>.env</code> or old <code>user.profile</code> here (cpw-vault asks you to confirm it), or</p>
         <button type="button" onClick={() => void m.pick()} disabled={m.migrating}>Choose a file…</button>
       </div>
-      {m.error && <ErrorNote error={m.error} onRetry={() => void m.loadPlan()} />}
+    </>
+  );
+}
+
+/** Choose, find or drop a file, review the plan, migrate (the plan then refreshes), then remove the plaintext after a confirmation. */
+export function Migration() {
+  const m = useVault(useShallow((s) => ({
+    plan: s.plan, loaded: s.sourcesLoaded, overwrite: s.overwrite, includeUnknown: s.includeUnknown, loading: s.migrationLoading, migrating: s.migrating,
+    error: s.migrationError, loadSources: s.loadSources, loadPlan: s.loadPlan, toggle: s.toggleOverwrite, setUnknown: s.setIncludeUnknown, apply: s.applyMigration,
+  })));
+  const { loadSources } = m;
+  useEffect(() => void loadSources(), [loadSources]);
+  const plan = m.plan?.plan;
+  return (
+    <div className="migration">
+      <Sources />
+      {m.error && <ErrorNote error={m.error} onRetry={() => void (m.plan ? m.loadPlan() : m.loadSources())} />}
       {m.loading && !plan && <Loading what="the plan" />}
-      {!m.loading && !m.error && !plan && <p>No plaintext secrets found (no <code>config/secrets.json</code> here). Choose a file to migrate.</p>}
+      {m.loaded && !m.loading && !m.error && !plan && <p>No plaintext secrets found (no <code>config/secrets.json</code> here, no HuggingFace token file). Choose a file to migrate.</p>}
+      <Result />
+      <Removal />
       {plan && (
         <section aria-label="Plan">
-          <p>Source: <code>{m.plan!.path}</code> ({plan.source.kind})</p>
+          <p>Source: <code>{m.plan!.source.path}</code> ({plan.source.kind})</p>
           <PlanTable rows={plan.rows} overwrite={m.overwrite} onToggle={(id) => void m.toggle(id)} disabled={m.migrating} />
           {plan.counts.unknown > 0 && (
             <label className="check"><input type="checkbox" checked={m.includeUnknown} onChange={(e) => void m.setUnknown(e.target.checked)} disabled={m.migrating} /> Import unknown keys as custom credentials</label>
           )}
           {plan.duplicateKeys.length > 0 && <p className="warning">Duplicate keys in the file (the last one counts): {plan.duplicateKeys.join(', ')}</p>}
           <p>{plan.counts.apply} to write · {plan.counts.identical} already stored · {plan.counts.conflict} conflict · {plan.counts.invalid} invalid</p>
-          <button type="button" className="primary" disabled={m.migrating || plan.counts.apply === 0} onClick={() => void m.apply(false)}>
-            {m.migrating ? 'Migrating…' : `Migrate ${plan.counts.apply} credential(s)`}
-          </button>
-          {m.migrating && <progress aria-label="Migrating" />}
-        </section>
-      )}
-      {m.result && (
-        <section aria-label="Result" className={m.result.ok ? 'result ok' : 'result failed'} role="status">
-          <h2>{m.result.ok ? `Migrated ${m.result.imported} credential(s)` : 'Migration failed — nothing was changed'}</h2>
-          {m.result.rows.filter((r) => r.status === 'failed').map((r) => <p key={r.sourceKey} className="field-error">{r.sourceKey} → {r.target}: {r.error}</p>)}
-          {m.result.backup && <p>Backup: <code>{m.result.backup}</code></p>}
-          {m.result.kept && <p className="warning">{m.result.kept}</p>}
-          {m.result.plaintextLeft.length > 0 && (
-            <>
-              <p className="warning">Plaintext is still on disk: {m.result.plaintextLeft.join(' and ')}.</p>
-              <button type="button" className="danger" onClick={() => void m.apply(true)} disabled={m.migrating}>Remove the plaintext files</button>
-            </>
+          {plan.counts.apply > 0 ? (
+            <button type="button" className="primary" disabled={m.migrating || m.loading} onClick={() => void m.apply()}>{m.migrating ? 'Migrating…' : `Migrate ${plan.counts.apply} credential(s)`}</button>
+          ) : (
+            <p>{plan.counts.conflict > 0 ? 'Nothing to write yet: tick Overwrite on a conflict to replace the stored value.' : 'Nothing to write: every usable entry is already in the vault.'}</p>
           )}
-          {m.result.removed.length > 0 && <p>Removed: {m.result.removed.join(', ')}</p>}
+          {m.migrating && <progress aria-label="Migrating" />}
         </section>
       )}
     </div>

@@ -1,9 +1,10 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { isTimeZone, timeZones } from '../../shared/core/timezone';
-import { AI_PROVIDERS, WORKFLOW_NAMES } from '../../shared/core/workflows';
 import type { ProfileView } from '../../shared/core/views';
+import { AI_PROVIDERS, WORKFLOW_NAMES } from '../../shared/core/workflows';
 import { ErrorNote, Field, Loading } from '../components/common';
+import { TimeZoneField, timeZoneError } from '../components/TimeZoneField';
+import { initials } from '../format';
 import { useVault } from '../store';
 
 type Draft = {
@@ -11,8 +12,10 @@ type Draft = {
   default_workflow: string; default_source_language: string; ai_provider: string; enable_cost_tracking: boolean;
   run_finished: boolean; run_failed: boolean; credential_missing: boolean;
 };
+type TextKey = 'name' | 'email' | 'job_title' | 'avatar_url' | 'default_source_language';
+type ToggleKey = 'enable_cost_tracking' | 'run_finished' | 'run_failed' | 'credential_missing';
 
-function draftOf(view: ProfileView): Draft {
+export function draftOf(view: ProfileView): Draft {
   const { user, preferences: p } = view.profile;
   return {
     name: user.name, email: user.email, job_title: user.job_title, timezone: user.timezone, avatar_url: user.avatar_url,
@@ -21,27 +24,58 @@ function draftOf(view: ProfileView): Draft {
   };
 }
 
-/** Checks the browser can do before saving (main checks everything again). */
+/** Checks the page can do before saving (main checks everything again). */
 function localErrors(d: Draft): Record<string, string> {
   const e: Record<string, string> = {};
-  if (d.timezone && !isTimeZone(d.timezone)) e['user.timezone'] = 'must be an IANA time zone such as Europe/Paris or UTC';
+  const tz = timeZoneError(d.timezone);
+  if (tz) e['user.timezone'] = tz;
   if (d.avatar_url && !/^https:\/\/[^\s/]+\.[^\s]+$/.test(d.avatar_url)) e['user.avatar_url'] = 'must be an https:// URL';
   if (d.email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(d.email)) e['user.email'] = 'must be an email address such as ada@example.com';
+  if (d.default_source_language && !/^(auto|[a-z]{2,3}(-[A-Za-z0-9]{2,8})*)$/.test(d.default_source_language)) e['preferences.default_source_language'] = 'must be a language code such as en, de or pt-BR, or auto';
   return e;
 }
 
-/** User details and preferences: validated, save disabled while saving, inline field errors, a toast. */
+/** The saved avatar (fetched by main, shown from a data: URL), or the initials when there is none or it did not load. */
+function Avatar({ name, changed }: { name: string; changed: boolean }) {
+  const avatar = useVault((s) => s.avatar);
+  return (
+    <div className="avatar-row">
+      {avatar ? <img className="avatar" src={avatar} alt="Your avatar" width={64} height={64} /> : <span className="avatar initials" role="img" aria-label={`Avatar: initials ${initials(name)}`}>{initials(name)}</span>}
+      <p className="hint">{changed ? 'The new avatar loads after you save.' : 'cpw-vault fetches the image itself (https only, at most 512 KB, PNG, JPEG, GIF or WebP).'}</p>
+    </div>
+  );
+}
+
+function Section({ legend, children, note }: { legend: string; children: ReactNode; note?: ReactNode }) {
+  return (
+    <fieldset>
+      <legend>{legend}</legend>
+      {note && <p className="muted">{note}</p>}
+      {children}
+    </fieldset>
+  );
+}
+
+/**
+ * User details and preferences: validated as you type, a searchable time
+ * zone, the avatar fetched by main, an "unsaved changes" mark, and a save bar
+ * that stays in view. Every toggle here has an effect: the pipeline
+ * preferences reach stages through `cpw-vault exec`, the notification
+ * toggles drive desktop notifications while the app runs.
+ */
 export function Profile() {
-  const s = useVault(useShallow((st) => ({ profile: st.profile, loading: st.profileLoading, error: st.profileError, saving: st.profileSaving, serverErrors: st.profileFieldErrors, load: st.loadProfile, save: st.saveProfile })));
+  const s = useVault(useShallow((st) => ({ profile: st.profile, loading: st.profileLoading, error: st.profileError, saving: st.profileSaving, serverErrors: st.profileFieldErrors, load: st.loadProfile, save: st.saveProfile, loadAvatar: st.loadAvatar })));
   const [draft, setDraft] = useState<Draft | null>(null);
   const [touched, setTouched] = useState(false);
-  const { load } = s;
-  useEffect(() => void load(), [load]);
+  const { load, loadAvatar } = s;
+  useEffect(() => void Promise.all([load(), loadAvatar()]), [load, loadAvatar]);
   useEffect(() => {
     if (s.profile && !touched) setDraft(draftOf(s.profile));
   }, [s.profile, touched]);
   if (s.error) return <ErrorNote error={s.error} onRetry={() => void s.load()} />;
-  if (!draft) return <Loading what="your profile" />;
+  if (!draft || !s.profile) return <Loading what="your profile" />;
+  const saved = draftOf(s.profile);
+  const dirty = (Object.keys(draft) as Array<keyof Draft>).some((k) => draft[k] !== saved[k]);
   const local = localErrors(draft);
   const errorFor = (path: string) => local[path] ?? s.serverErrors.find((f) => f.path === path)?.message;
   const set = <K extends keyof Draft>(k: K, v: Draft[K]) => {
@@ -50,6 +84,7 @@ export function Profile() {
   };
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    if (s.saving || !dirty || Object.keys(local).length) return;
     const ok = await s.save({
       user: { name: draft.name, email: draft.email, job_title: draft.job_title, timezone: draft.timezone, avatar_url: draft.avatar_url },
       preferences: {
@@ -59,48 +94,45 @@ export function Profile() {
     });
     if (ok) setTouched(false);
   };
-  const text = (k: 'name' | 'email' | 'job_title' | 'avatar_url' | 'default_source_language', label: string, path: string, type = 'text', hint?: string) => (
+  const text = (k: TextKey, label: string, path: string, type = 'text', hint?: string) => (
     <Field label={label} error={errorFor(path)} hint={hint}>
       {(f) => <input id={f.id} type={type} value={draft[k]} onChange={(e) => set(k, e.target.value)} aria-describedby={f.describedBy} aria-invalid={f.invalid || undefined} />}
     </Field>
   );
-  const toggle = (k: 'enable_cost_tracking' | 'run_finished' | 'run_failed' | 'credential_missing', label: string) => (
-    <label className="check"><input type="checkbox" checked={draft[k]} onChange={(e) => set(k, e.target.checked)} /> {label}</label>
+  const toggle = (k: ToggleKey, label: string) => <label className="check"><input type="checkbox" checked={draft[k]} onChange={(e) => set(k, e.target.checked)} /> {label}</label>;
+  const select = (k: 'default_workflow' | 'ai_provider', label: string, path: string, options: readonly string[]) => (
+    <Field label={label} error={errorFor(path)}>{(f) => <select id={f.id} value={draft[k]} onChange={(e) => set(k, e.target.value)}>{options.map((o) => <option key={o}>{o}</option>)}</select>}</Field>
   );
   return (
-    <form className="profile" onSubmit={(e) => void submit(e)} noValidate>
-      <fieldset>
-        <legend>You</legend>
-        {s.profile && <p className="muted">Saved in <code>{s.profile.path}</code></p>}
-        {text('name', 'Name', 'user.name')}
-        {text('email', 'Email', 'user.email', 'email')}
-        {text('job_title', 'Job title', 'user.job_title')}
-        <Field label="Time zone" error={errorFor('user.timezone')}>
-          {(f) => (
-            <select id={f.id} value={draft.timezone} onChange={(e) => set('timezone', e.target.value)} aria-describedby={f.describedBy} aria-invalid={f.invalid || undefined}>
-              <option value="">Not set</option>
-              {timeZones().map((z) => <option key={z} value={z}>{z}</option>)}
-            </select>
-          )}
-        </Field>
-        {text('avatar_url', 'Avatar URL', 'user.avatar_url', 'url', 'An https:// image')}
-        {draft.avatar_url && !local['user.avatar_url'] && <img className="avatar" src={draft.avatar_url} alt="Avatar preview" width={64} height={64} />}
-      </fieldset>
-      <fieldset>
-        <legend>Preferences</legend>
-        <Field label="Default workflow" error={errorFor('preferences.default_workflow')}>
-          {(f) => <select id={f.id} value={draft.default_workflow} onChange={(e) => set('default_workflow', e.target.value)}>{WORKFLOW_NAMES.map((w) => <option key={w}>{w}</option>)}</select>}
-        </Field>
-        {text('default_source_language', 'Source language', 'preferences.default_source_language', 'text', 'A code such as en, de or pt-BR, or auto')}
-        <Field label="AI provider" error={errorFor('preferences.ai_provider')}>
-          {(f) => <select id={f.id} value={draft.ai_provider} onChange={(e) => set('ai_provider', e.target.value)}>{AI_PROVIDERS.map((p) => <option key={p}>{p}</option>)}</select>}
-        </Field>
-        {toggle('enable_cost_tracking', 'Track AI costs')}
-        {toggle('run_finished', 'Notify when a run finishes')}
-        {toggle('run_failed', 'Notify when a run fails')}
-        {toggle('credential_missing', 'Notify when a workflow misses a credential')}
-      </fieldset>
-      <button type="submit" className="primary" disabled={s.saving || Object.keys(local).length > 0}>{s.saving ? 'Saving…' : 'Save profile'}</button>
+    <form className="profile" onSubmit={(e) => void submit(e)} noValidate aria-label="Profile">
+      <div className="profile-grid">
+        <Section legend="You" note={<>Saved in <code>{s.profile.path}</code></>}>
+          {text('name', 'Name', 'user.name')}
+          {text('email', 'Email', 'user.email', 'email')}
+          {text('job_title', 'Job title', 'user.job_title')}
+          <TimeZoneField value={draft.timezone} onChange={(z) => set('timezone', z)} error={errorFor('user.timezone')} label="Time zone (dates in the app use it)" />
+          {text('avatar_url', 'Avatar URL', 'user.avatar_url', 'url', 'An https:// image')}
+          <Avatar name={draft.name} changed={draft.avatar_url !== saved.avatar_url} />
+        </Section>
+        <div>
+          <Section legend="Pipeline preferences" note={<>Stages read these: <code>cpw-vault exec</code> passes them as <code>CPW_SOURCE_LANGUAGE</code>, <code>CPW_AI_PROVIDER</code> and <code>CPW_COST_TRACKING</code>. The AI provider also picks which key summarize prefers.</>}>
+            {select('default_workflow', 'Default workflow', 'preferences.default_workflow', WORKFLOW_NAMES)}
+            {text('default_source_language', 'Source language', 'preferences.default_source_language', 'text', 'A code such as en, de or pt-BR, or auto')}
+            {select('ai_provider', 'AI provider', 'preferences.ai_provider', AI_PROVIDERS)}
+            {toggle('enable_cost_tracking', 'Track AI costs (CPW_COST_TRACKING)')}
+          </Section>
+          <Section legend="Desktop notifications" note="While the app is open, for runs of cpw-vault exec.">
+            {toggle('run_finished', 'Notify when a run finishes')}
+            {toggle('run_failed', 'Notify when a run fails')}
+            {toggle('credential_missing', 'Notify when a run is refused for a missing credential')}
+          </Section>
+        </div>
+      </div>
+      <div className="save-bar">
+        <button type="submit" className="primary" disabled={!dirty || Object.keys(local).length > 0} aria-disabled={s.saving || undefined}>{s.saving ? 'Saving…' : 'Save profile'}</button>
+        <button type="button" disabled={s.saving || !dirty} onClick={() => (setDraft(saved), setTouched(false))}>Discard changes</button>
+        <span className="dirty" role="status">{dirty ? '● Unsaved changes' : 'All changes saved'}</span>
+      </div>
     </form>
   );
 }

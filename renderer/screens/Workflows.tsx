@@ -1,32 +1,46 @@
-import { useShallow } from 'zustand/react/shallow';
 import { useEffect } from 'react';
-import { useVault } from '../store';
+import { useShallow } from 'zustand/react/shallow';
 import { ErrorNote, Loading } from '../components/common';
+import { keychainReason } from '../components/CredentialDetail';
+import { useVault } from '../store';
+import { selectKeychainProblem } from '../store/app-slice';
+import { readinessOf } from '../store/workflows-slice';
 
-/** A card per workflow: ready or not, what is missing, and a Fix that opens the right form. */
+const STATUS_TEXT = { ready: '✓ Ready', missing: '✗ Missing credentials', unknown: '? Unknown' } as const;
+
+/** A card per workflow: ready, missing (with a Fix that opens the right form) or unknown while the keychain cannot be read. */
 export function Workflows() {
-  const { workflows, workflowsLoading, workflowsError, loadWorkflows, go } = useVault(useShallow((s) => ({ workflows: s.workflows, workflowsLoading: s.workflowsLoading, workflowsError: s.workflowsError, loadWorkflows: s.loadWorkflows, go: s.go })));
-  useEffect(() => void loadWorkflows(), [loadWorkflows]);
-  if (workflowsError) return <ErrorNote error={workflowsError} onRetry={() => void loadWorkflows()} />;
-  if (workflowsLoading && !workflows.length) return <Loading what="workflows" />;
-  if (!workflows.length) return <p>No workflows to show.</p>;
+  const s = useVault(useShallow((st) => ({
+    workflows: st.workflows, loading: st.workflowsLoading, error: st.workflowsError, load: st.loadWorkflows,
+    credentials: st.credentials, loadCredentials: st.loadCredentials, go: st.go,
+  })));
+  const keychain = useVault(selectKeychainProblem);
+  const { load, loadCredentials } = s;
+  useEffect(() => void Promise.all([load(), loadCredentials()]), [load, loadCredentials]);
+  if (s.error) return <ErrorNote error={s.error} onRetry={() => void load()} />;
+  if (s.loading && !s.workflows.length) return <Loading what="workflows" />;
+  if (!s.workflows.length) return <p>No workflows to show.</p>;
   return (
     <ul className="cards">
-      {workflows.map((w) => (
-        <li key={w.workflow} className={`card ${w.ready ? 'ready' : 'missing'}`}>
-          <h2>{w.title}</h2>
-          <p className="status">{w.ready ? '✓ Ready' : '✗ Missing credentials'}</p>
-          {w.ready && <p className="muted">Uses {w.uses.join(', ')}</p>}
-          {w.missing.map((m) => (
-            <div key={m.description} className="missing-item">
-              <p>Missing: {m.description}</p>
-              <button type="button" className="primary" onClick={() => go('credentials', m.credentials[0] ?? null)} aria-label={`Fix ${w.title}: add ${m.description}`}>Fix</button>
-            </div>
-          ))}
-          {w.warnings.map((x) => <p key={x} className="warning">{x}</p>)}
-          {w.notes.map((x) => <p key={x} className="muted">{x}</p>)}
-        </li>
-      ))}
+      {s.workflows.map((w) => {
+        const readiness = readinessOf(w, s.credentials, !!keychain);
+        return (
+          <li key={w.workflow} className={`card ${readiness}`}>
+            <h3>{w.title}</h3>
+            <p className="status">{STATUS_TEXT[readiness]}</p>
+            {readiness === 'unknown' && keychain && <p className="muted">It uses {w.uses.join(', ')}, which cannot be checked: {keychainReason(keychain)}.</p>}
+            {readiness === 'ready' && <p className="muted">Uses {w.uses.join(', ')}</p>}
+            {w.missing.map((m) => (
+              <div key={m.description} className="missing-item">
+                <p>Missing: {m.description}</p>
+                <button type="button" className="primary" onClick={() => s.go('credentials', m.credentials[0] ?? null)} aria-label={`Fix ${w.title}: add ${m.description}`}>Fix</button>
+              </div>
+            ))}
+            {w.warnings.map((x) => <p key={x} className="warning">{x}</p>)}
+            {w.notes.map((x) => <p key={x} className="muted">{x}</p>)}
+          </li>
+        );
+      })}
     </ul>
   );
 }

@@ -1,51 +1,78 @@
 import type { StateCreator } from 'zustand';
+import type { Page } from '../../shared/core/ipc-contract';
 import type { AuditEvent, AuditEventName, RunRecord, RunStats, RunStatus } from '../../shared/core/records';
 import { asApiError, getApi, type ApiError } from '../api';
 import type { VaultState } from './index';
 
+/** Rows per page of each Activity table: a page renders in one frame even with 10,000 rows behind it. */
+export const ACTIVITY_PAGE = 100;
+
+export type ActivityTab = 'runs' | 'audit';
+
 // State
 export interface ActivityState {
-  audit: AuditEvent[];
-  runs: RunRecord[];
+  activityTab: ActivityTab;
+  runs: Page<RunRecord> | null;
   runStats: RunStats | null;
-  auditFilter: AuditEventName | '';
   runStatusFilter: RunStatus | '';
   runWorkflowFilter: string;
+  audit: Page<AuditEvent> | null;
+  auditFilter: AuditEventName | '';
+  auditCredentialFilter: string;
   activityLoading: boolean;
   activityError: ApiError | null;
 }
 
 // Actions
 export interface ActivityActions {
-  loadActivity(): Promise<void>;
-  setActivityFilters(filters: Partial<Pick<ActivityState, 'auditFilter' | 'runStatusFilter' | 'runWorkflowFilter'>>): Promise<void>;
+  setActivityTab(tab: ActivityTab): void;
+  /** Loads the runs page at `offset` (default: the current one) and the statistics. */
+  loadRuns(offset?: number): Promise<void>;
+  loadAudit(offset?: number): Promise<void>;
+  /** Changes filters and goes back to the first page. */
+  setRunFilters(filters: Partial<Pick<ActivityState, 'runStatusFilter' | 'runWorkflowFilter'>>): Promise<void>;
+  setAuditFilters(filters: Partial<Pick<ActivityState, 'auditFilter' | 'auditCredentialFilter'>>): Promise<void>;
 }
 
 export type ActivitySlice = ActivityState & ActivityActions;
 
 export const getInitialActivityState = (): ActivityState => ({
-  audit: [], runs: [], runStats: null, auditFilter: '', runStatusFilter: '', runWorkflowFilter: '', activityLoading: false, activityError: null,
+  activityTab: 'runs', runs: null, runStats: null, runStatusFilter: '', runWorkflowFilter: '',
+  audit: null, auditFilter: '', auditCredentialFilter: '', activityLoading: false, activityError: null,
 });
 
-export const createActivitySlice: StateCreator<VaultState, [], [], ActivitySlice> = (set, get) => ({
-  ...getInitialActivityState(),
-  loadActivity: async () => {
-    const { auditFilter, runStatusFilter, runWorkflowFilter } = get();
+export const createActivitySlice: StateCreator<VaultState, [], [], ActivitySlice> = (set, get) => {
+  const load = async (work: () => Promise<Partial<ActivityState>>) => {
     set({ activityLoading: true, activityError: null });
     try {
-      const api = getApi();
-      const [audit, runs, runStats] = await Promise.all([
-        api.auditList({ ...(auditFilter ? { event: auditFilter } : {}), limit: 200 }),
-        api.runsList({ ...(runStatusFilter ? { status: runStatusFilter } : {}), ...(runWorkflowFilter ? { workflow: runWorkflowFilter } : {}) }),
-        api.runsStats(),
-      ]);
-      set({ audit, runs, runStats, activityLoading: false });
+      set({ ...(await work()), activityLoading: false });
     } catch (err) {
       set({ activityError: asApiError(err), activityLoading: false });
     }
-  },
-  setActivityFilters: async (filters) => {
-    set(filters);
-    await get().loadActivity();
-  },
-});
+  };
+  return {
+    ...getInitialActivityState(),
+    setActivityTab: (activityTab) => set({ activityTab }),
+    loadRuns: (offset) =>
+      load(async () => {
+        const s = get();
+        const filter = { ...(s.runStatusFilter ? { status: s.runStatusFilter } : {}), ...(s.runWorkflowFilter ? { workflow: s.runWorkflowFilter } : {}) };
+        const [runs, runStats] = await Promise.all([getApi().runsList({ ...filter, offset: offset ?? s.runs?.offset ?? 0, limit: ACTIVITY_PAGE }), getApi().runsStats()]);
+        return { runs, runStats };
+      }),
+    loadAudit: (offset) =>
+      load(async () => {
+        const s = get();
+        const filter = { ...(s.auditFilter ? { event: s.auditFilter } : {}), ...(s.auditCredentialFilter ? { credential: s.auditCredentialFilter } : {}) };
+        return { audit: await getApi().auditList({ ...filter, offset: offset ?? s.audit?.offset ?? 0, limit: ACTIVITY_PAGE }) };
+      }),
+    setRunFilters: async (filters) => {
+      set(filters);
+      await get().loadRuns(0);
+    },
+    setAuditFilters: async (filters) => {
+      set(filters);
+      await get().loadAudit(0);
+    },
+  };
+};

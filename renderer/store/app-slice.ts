@@ -1,43 +1,73 @@
 import type { StateCreator } from 'zustand';
 import type { DoctorReport } from '../../shared/core/views';
 import { asApiError, getApi, type ApiError } from '../api';
+import { describeError, LOCK_RETRY_TEXT } from '../errors';
 import type { VaultState } from './index';
 
 export const SCREENS = ['workflows', 'credentials', 'migration', 'profile', 'activity'] as const;
-export type Screen = 'onboarding' | (typeof SCREENS)[number];
+/** onboarding: first run, or a plaintext file standing in for the profile; problem: a profile that exists but cannot be used safely. */
+export type Screen = 'onboarding' | 'problem' | (typeof SCREENS)[number];
+
+/** How the app started: a first run, the deprecated secrets.json, or a seed 1.0 profile holding plaintext. */
+export type Start = 'first-run' | 'legacy' | 'seed';
 
 export interface Toast {
   id: number;
-  kind: 'success' | 'error';
+  kind: 'success' | 'info' | 'error';
   text: string;
+  /** Errors carry their fix line. */
+  fix?: string;
 }
 
 // State
 export interface AppState {
   screen: Screen;
+  start: Start | null;
   booted: boolean;
   bootError: ApiError | null;
   doctor: DoctorReport | null;
   toasts: Toast[];
   /** The credential a "Fix" action asked the Credentials screen to open. */
   focusCredential: string | null;
+  fixingProfile: boolean;
 }
 
 // Actions
 export interface AppActions {
   go(screen: Screen, focusCredential?: string | null): void;
-  /** First load: doctor decides between onboarding (no profile yet) and the workflows. */
+  /** First load: doctor decides between onboarding, the problem screen and the workflows. */
   boot(): Promise<void>;
   refreshDoctor(): Promise<void>;
-  toast(kind: Toast['kind'], text: string): void;
+  /** "Fix it" on the problem screen: main tightens the profile's mode, then the app starts if nothing else is wrong. */
+  fixProfilePermissions(): Promise<void>;
+  /** Success and info toasts time out; error toasts stay until dismissed and carry the fix. */
+  toast(kind: Toast['kind'], text: string, fix?: string): void;
+  /** An error toast from any thrown thing, worded by renderer/errors.ts. */
+  toastError(err: unknown, prefix?: string): void;
   dismissToast(id: number): void;
+  /** Runs a profile write, retrying while another cpw-vault holds the lock (and saying so). */
+  withLockRetry<T>(write: () => Promise<T>): Promise<T>;
 }
 
 export type AppSlice = AppState & AppActions;
 
-export const getInitialAppState = (): AppState => ({ screen: 'workflows', booted: false, bootError: null, doctor: null, toasts: [], focusCredential: null });
+export const getInitialAppState = (): AppState => ({ screen: 'workflows', start: null, booted: false, bootError: null, doctor: null, toasts: [], focusCredential: null, fixingProfile: false });
+
+/** Doctor codes that mean "no usable profile yet": the onboarding handles them (migration first when there is plaintext). */
+const FIRST_RUN_CODES = new Set(['PROFILE_NOT_FOUND', 'PROFILE_READ_ONLY', 'PROFILE_PLAINTEXT']);
+
+/** Where the app starts for a doctor report. Never a first run over an existing but damaged file. */
+export function startScreen(d: DoctorReport): { screen: Screen; start: Start | null } {
+  const codes = d.profile.problems.map((p) => p.code);
+  if (codes.some((c) => !FIRST_RUN_CODES.has(c))) return { screen: 'problem', start: null };
+  if (codes.includes('PROFILE_PLAINTEXT')) return { screen: 'onboarding', start: 'seed' };
+  if (d.profile.kind === 'legacy') return { screen: 'onboarding', start: 'legacy' };
+  if (d.profile.kind === 'none') return { screen: 'onboarding', start: 'first-run' };
+  return { screen: 'workflows', start: null };
+}
 
 let toastId = 0;
+const LOCK_ATTEMPTS = 3;
 
 export const createAppSlice: StateCreator<VaultState, [], [], AppSlice> = (set, get) => ({
   ...getInitialAppState(),
@@ -45,8 +75,7 @@ export const createAppSlice: StateCreator<VaultState, [], [], AppSlice> = (set, 
   boot: async () => {
     try {
       const doctor = await getApi().doctor();
-      // Only the first run changes the screen: never undo a navigation made while booting.
-      set({ doctor, booted: true, bootError: null, ...(doctor.profile.kind === 'none' ? { screen: 'onboarding' as const } : {}) });
+      set({ doctor, booted: true, bootError: null, ...startScreen(doctor) });
     } catch (err) {
       set({ booted: true, bootError: asApiError(err) });
     }
@@ -55,17 +84,41 @@ export const createAppSlice: StateCreator<VaultState, [], [], AppSlice> = (set, 
     try {
       set({ doctor: await getApi().doctor() });
     } catch (err) {
-      get().toast('error', asApiError(err).message);
+      get().toastError(err);
     }
   },
-  toast: (kind, text) => {
+  fixProfilePermissions: async () => {
+    set({ fixingProfile: true });
+    try {
+      const doctor = await getApi().profileFixPermissions();
+      set({ doctor, fixingProfile: false, ...(startScreen(doctor).screen !== 'problem' ? startScreen(doctor) : {}) });
+    } catch (err) {
+      set({ fixingProfile: false });
+      get().toastError(err, 'Not fixed: ');
+    }
+  },
+  toast: (kind, text, fix) => {
     const id = ++toastId;
-    set((s) => ({ toasts: [...s.toasts, { id, kind, text }] }));
-    setTimeout(() => get().dismissToast(id), 6000);
+    set((s) => ({ toasts: [...s.toasts, { id, kind, text, ...(fix ? { fix } : {}) }] }));
+    if (kind !== 'error') setTimeout(() => get().dismissToast(id), 6000);
+  },
+  toastError: (err, prefix = '') => {
+    const { message, fix } = describeError(asApiError(err));
+    get().toast('error', `${prefix}${message}`, fix);
   },
   dismissToast: (id) => set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })),
+  withLockRetry: async (write) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (err) {
+        if (attempt >= LOCK_ATTEMPTS || asApiError(err).code !== 'PROFILE_LOCKED') throw err;
+        get().toast('info', LOCK_RETRY_TEXT);
+      }
+    }
+  },
 });
 
 // Selectors
-/** The keychain's problem, if any (for the banner). */
+/** The keychain's problem, if any (for the banner, readiness "unknown" and disabled actions). */
 export const selectKeychainProblem = (s: VaultState) => (s.doctor && !s.doctor.keychain.ok ? s.doctor.keychain : null);

@@ -4,12 +4,25 @@ import type { CredentialView } from '../../shared/core/views';
 import { asApiError, getApi, type ApiError } from '../api';
 import type { VaultState } from './index';
 
+export const CREDENTIAL_FILTERS = ['all', 'stored', 'missing', 'custom', 'env'] as const;
+export type CredentialFilter = (typeof CREDENTIAL_FILTERS)[number];
+export const CREDENTIAL_SORTS = ['name', 'last-used', 'updated'] as const;
+export type CredentialSort = (typeof CREDENTIAL_SORTS)[number];
+
+/** The clipboard after a Copy: counting down to main's clear, then cleared (or left alone: it held something else by then). */
+export type ClipboardState = { label: string; clearsAt: number; outcome: 'pending' | 'cleared' | 'left' } | null;
+
 // State: metadata only. Secret values never enter the store: forms keep them
 // in component state while open, and reveal hands the value to its caller.
 export interface CredentialsState {
   credentials: CredentialView[];
   credentialsLoading: boolean;
   credentialsError: ApiError | null;
+  credentialQuery: string;
+  credentialFilter: CredentialFilter;
+  credentialSort: CredentialSort;
+  selectedCredential: string | null;
+  clipboard: ClipboardState;
 }
 
 // Actions
@@ -17,15 +30,23 @@ export interface CredentialsActions {
   loadCredentials(): Promise<void>;
   /** Stores a value; resolves to the format warning accepted, if any. Rejects with ApiError (the form shows it). */
   saveCredential(request: SetCredentialRequest): Promise<string | undefined>;
-  deleteCredential(ref: CredentialRef): Promise<void>;
+  /** Deletes; true when it worked (a toast says how it went). */
+  deleteCredential(ref: CredentialRef): Promise<boolean>;
   /** The value, for the component that shows it (not kept here). */
   revealCredential(ref: CredentialRef): Promise<string>;
   copyCredential(ref: CredentialRef): Promise<void>;
+  /** Main's clipboard timer fired. */
+  clipboardCleared(cleared: boolean): void;
+  setCredentialView(view: Partial<Pick<CredentialsState, 'credentialQuery' | 'credentialFilter' | 'credentialSort'>>): void;
+  selectCredential(id: string | null): void;
 }
 
 export type CredentialsSlice = CredentialsState & CredentialsActions;
 
-export const getInitialCredentialsState = (): CredentialsState => ({ credentials: [], credentialsLoading: false, credentialsError: null });
+export const getInitialCredentialsState = (): CredentialsState => ({
+  credentials: [], credentialsLoading: false, credentialsError: null,
+  credentialQuery: '', credentialFilter: 'all', credentialSort: 'name', selectedCredential: null, clipboard: null,
+});
 
 export const createCredentialsSlice: StateCreator<VaultState, [], [], CredentialsSlice> = (set, get) => ({
   ...getInitialCredentialsState(),
@@ -38,38 +59,64 @@ export const createCredentialsSlice: StateCreator<VaultState, [], [], Credential
     }
   },
   saveCredential: async (request) => {
-    const { warning } = await getApi().credentialsSet(request);
-    get().toast('success', `Saved ${request.service}.${request.key} to the keychain.`);
+    const { warning } = await get().withLockRetry(() => getApi().credentialsSet(request));
+    get().toast('success', `Saved ${request.label ?? `${request.service}.${request.key}`} to the keychain.`);
     await Promise.all([get().loadCredentials(), get().loadWorkflows()]);
     return warning;
   },
   deleteCredential: async (ref) => {
     try {
-      await getApi().credentialsDelete(ref);
+      await get().withLockRetry(() => getApi().credentialsDelete(ref));
       get().toast('success', `Deleted ${ref.service}.${ref.key}.`);
       await Promise.all([get().loadCredentials(), get().loadWorkflows()]);
+      return true;
     } catch (err) {
-      get().toast('error', asApiError(err).message);
+      get().toastError(err, 'Not deleted: ');
+      return false;
     }
   },
   revealCredential: (ref) => getApi().credentialsReveal(ref),
   copyCredential: async (ref) => {
+    const label = get().credentials.find((c) => c.service === ref.service && c.key === ref.key)?.label ?? `${ref.service}.${ref.key}`;
     try {
       const { clearsAfterMs } = await getApi().credentialsCopy(ref);
-      get().toast('success', `Copied. The clipboard is cleared in ${Math.round(clearsAfterMs / 1000)} s.`);
+      set({ clipboard: { label, clearsAt: Date.now() + clearsAfterMs, outcome: 'pending' } });
     } catch (err) {
-      get().toast('error', asApiError(err).message);
+      get().toastError(err, 'Not copied: ');
     }
   },
+  clipboardCleared: (cleared) => {
+    const c = get().clipboard;
+    if (c) set({ clipboard: { ...c, outcome: cleared ? 'cleared' : 'left' } });
+  },
+  setCredentialView: (view) => set(view),
+  selectCredential: (id) => set({ selectedCredential: id }),
 });
 
 // Selectors
+// One collator for every comparison: localeCompare builds one per call, which shows at 500 credentials.
+const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
+const time = (iso: string | null | undefined) => (iso ? Date.parse(iso) || 0 : 0);
+
+function matches(c: CredentialView, query: string, filter: CredentialFilter): boolean {
+  if (filter === 'stored' && !c.stored) return false;
+  if (filter === 'missing' && c.source) return false;
+  if (filter === 'custom' && !c.custom) return false;
+  if (filter === 'env' && c.source?.kind !== 'env') return false;
+  if (!query) return true;
+  const q = query.toLowerCase();
+  return c.label.toLowerCase().includes(q) || c.id.includes(q) || c.envVars.some((v) => v.toLowerCase().includes(q));
+}
+
 /**
- * Credentials grouped by service, in catalog order. A derivation, not a
- * selector: it builds new arrays, so components memoise it on `credentials`.
+ * The credentials the list shows: searched (label, id, env var), filtered,
+ * sorted (by name; or most recently used / updated first, never-used last).
+ * A derivation, not a selector: it builds a new array, so components memoise it.
  */
-export function groupByService(credentials: CredentialView[]): Array<[string, CredentialView[]]> {
-  const groups = new Map<string, CredentialView[]>();
-  for (const c of credentials) groups.set(c.service, [...(groups.get(c.service) ?? []), c]);
-  return [...groups];
+export function visibleCredentials(credentials: readonly CredentialView[], query: string, filter: CredentialFilter, sort: CredentialSort): CredentialView[] {
+  const list = credentials.filter((c) => matches(c, query.trim(), filter));
+  const byName = (a: CredentialView, b: CredentialView) => collator.compare(a.label, b.label) || collator.compare(a.id, b.id);
+  if (sort === 'name') return list.sort(byName);
+  const stamp = (c: CredentialView) => time(sort === 'last-used' ? c.meta?.last_used_at : c.meta?.updated_at);
+  return list.sort((a, b) => stamp(b) - stamp(a) || byName(a, b));
 }

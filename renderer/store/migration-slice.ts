@@ -1,86 +1,134 @@
 import type { StateCreator } from 'zustand';
-import type { MigrationPlanResult } from '../../shared/core/ipc-contract';
+import type { DroppedFile, MigrationPlanResult, MigrationSource, RemovePlaintextResult } from '../../shared/core/ipc-contract';
 import type { ApplyResult } from '../../shared/core/migration-plan';
 import { asApiError, getApi, type ApiError } from '../api';
 import type { VaultState } from './index';
 
 // State
 export interface MigrationState {
-  migrationSource: string | null;
-  plan: MigrationPlanResult;
+  /** Sources main found by itself. */
+  sources: MigrationSource[];
+  sourcesLoaded: boolean;
+  /** The source being planned (a handle main minted; never a path the page made up). */
+  source: MigrationSource | null;
+  plan: MigrationPlanResult | null;
   overwrite: string[];
   includeUnknown: boolean;
   migrationLoading: boolean;
   migrating: boolean;
   migrationResult: ApplyResult | null;
+  removal: RemovePlaintextResult | null;
+  removing: boolean;
   migrationError: ApiError | null;
 }
 
 // Actions
 export interface MigrationActions {
-  /** Plans the source cpw-vault finds by itself (config/secrets.json, ...), or `path`. */
-  loadPlan(path?: string | null): Promise<void>;
+  /** Asks main what it found; plans the first one unless a source is already chosen. */
+  loadSources(): Promise<void>;
+  useSource(source: MigrationSource): Promise<void>;
+  /** Plans the current source with the current choices. */
+  loadPlan(): Promise<void>;
   pickMigrationFile(): Promise<void>;
+  dropMigrationFile(file: DroppedFile): Promise<void>;
   toggleOverwrite(id: string): Promise<void>;
   setIncludeUnknown(on: boolean): Promise<void>;
-  applyMigration(removePlaintext: boolean): Promise<void>;
+  /** Migrates, then plans again: the table shows what is now stored. */
+  applyMigration(): Promise<void>;
+  /** Main asks in its own dialog, then deletes the source and its backups. */
+  removePlaintext(): Promise<void>;
   resetMigration(): void;
 }
 
 export type MigrationSlice = MigrationState & MigrationActions;
 
 export const getInitialMigrationState = (): MigrationState => ({
-  migrationSource: null, plan: null, overwrite: [], includeUnknown: false, migrationLoading: false, migrating: false, migrationResult: null, migrationError: null,
+  sources: [], sourcesLoaded: false, source: null, plan: null, overwrite: [], includeUnknown: false,
+  migrationLoading: false, migrating: false, migrationResult: null, removal: null, removing: false, migrationError: null,
 });
 
-export const createMigrationSlice: StateCreator<VaultState, [], [], MigrationSlice> = (set, get) => {
-  const request = () => {
+export const createMigrationSlice: StateCreator<VaultState, [], [], MigrationSlice> = (set, get) => ({
+  ...getInitialMigrationState(),
+  loadSources: async () => {
+    set({ migrationLoading: true, migrationError: null });
+    try {
+      const sources = await getApi().migrationSources();
+      set({ sources, sourcesLoaded: true, migrationLoading: false });
+      const first = sources[0];
+      if (!get().source && first) await get().useSource(first);
+    } catch (err) {
+      set({ migrationError: asApiError(err), migrationLoading: false, sourcesLoaded: true });
+    }
+  },
+  useSource: async (source) => {
+    set({ source, plan: null, overwrite: [], includeUnknown: false, migrationResult: null, removal: null });
+    await get().loadPlan();
+  },
+  loadPlan: async () => {
     const s = get();
-    return { ...(s.migrationSource ? { path: s.migrationSource } : {}), overwrite: s.overwrite, includeUnknown: s.includeUnknown };
-  };
-  return {
-    ...getInitialMigrationState(),
-    loadPlan: async (path) => {
-      if (path !== undefined) set({ migrationSource: path, overwrite: [], migrationResult: null });
-      set({ migrationLoading: true, migrationError: null });
-      try {
-        const plan = await getApi().migrationPlan(request());
-        set({ plan, migrationSource: plan?.path ?? get().migrationSource, migrationLoading: false });
-      } catch (err) {
-        set({ plan: null, migrationError: asApiError(err), migrationLoading: false });
+    if (!s.source) return;
+    set({ migrationLoading: true, migrationError: null });
+    try {
+      const plan = await getApi().migrationPlan({ source: s.source.handle, overwrite: s.overwrite, includeUnknown: s.includeUnknown });
+      set({ plan, migrationLoading: false });
+    } catch (err) {
+      set({ plan: null, migrationError: asApiError(err), migrationLoading: false });
+    }
+  },
+  pickMigrationFile: async () => {
+    try {
+      const source = await getApi().migrationPickFile();
+      if (source) await get().useSource(source);
+    } catch (err) {
+      set({ migrationError: asApiError(err) });
+    }
+  },
+  dropMigrationFile: async (file) => {
+    try {
+      const source = await getApi().migrationDrop(file);
+      if (source) await get().useSource(source);
+    } catch (err) {
+      set({ migrationError: asApiError(err) });
+    }
+  },
+  toggleOverwrite: async (id) => {
+    const current = get().overwrite;
+    set({ overwrite: current.includes(id) ? current.filter((x) => x !== id) : [...current, id] });
+    await get().loadPlan();
+  },
+  setIncludeUnknown: async (on) => {
+    set({ includeUnknown: on });
+    await get().loadPlan();
+  },
+  applyMigration: async () => {
+    const s = get();
+    if (!s.source) return;
+    set({ migrating: true, migrationError: null, removal: null });
+    try {
+      const result = await get().withLockRetry(() => getApi().migrationApply({ source: s.source!.handle, overwrite: s.overwrite, includeUnknown: s.includeUnknown }));
+      // The choices were used: the refreshed plan shows what is stored now, not a stale "will be replaced".
+      set({ migrating: false, migrationResult: result, overwrite: [], includeUnknown: false });
+      get().toast(result.ok ? 'success' : 'error', result.ok ? `Migrated ${result.imported} credential(s).` : 'Migration failed; nothing was changed.');
+      await Promise.all([get().loadPlan(), get().loadCredentials(), get().loadWorkflows(), get().refreshDoctor()]);
+    } catch (err) {
+      set({ migrating: false, migrationError: asApiError(err) });
+    }
+  },
+  removePlaintext: async () => {
+    const s = get();
+    if (!s.source) return;
+    set({ removing: true, migrationError: null });
+    try {
+      const removal = await getApi().migrationRemovePlaintext({ source: s.source.handle });
+      set({ removing: false, removal });
+      if (removal.removed.length) {
+        get().toast('success', `Removed ${removal.removed.length} plaintext file(s).`);
+        set({ plan: null });
+        await get().refreshDoctor();
       }
-    },
-    pickMigrationFile: async () => {
-      try {
-        const path = await getApi().migrationPickFile();
-        if (path) await get().loadPlan(path);
-      } catch (err) {
-        set({ migrationError: asApiError(err) });
-      }
-    },
-    toggleOverwrite: async (id) => {
-      const current = get().overwrite;
-      set({ overwrite: current.includes(id) ? current.filter((x) => x !== id) : [...current, id] });
-      await get().loadPlan();
-    },
-    setIncludeUnknown: async (on) => {
-      set({ includeUnknown: on });
-      await get().loadPlan();
-    },
-    applyMigration: async (removePlaintext) => {
-      set({ migrating: true, migrationError: null });
-      try {
-        const result = await getApi().migrationApply({ ...request(), removePlaintext });
-        set({ migrating: false, migrationResult: result });
-        get().toast(result.ok ? 'success' : 'error', result.ok ? `Migrated ${result.imported} credential(s).` : 'Migration failed; nothing was changed.');
-        await Promise.all([get().loadCredentials(), get().loadWorkflows(), get().refreshDoctor()]);
-      } catch (err) {
-        set({ migrating: false, migrationError: asApiError(err) });
-      }
-    },
-    resetMigration: () => set(getInitialMigrationState()),
-  };
-};
-
-// Selectors
-export const selectPlanRows = (s: VaultState) => s.plan?.plan.rows ?? [];
+    } catch (err) {
+      set({ removing: false, migrationError: asApiError(err) });
+    }
+  },
+  resetMigration: () => set(getInitialMigrationState()),
+});

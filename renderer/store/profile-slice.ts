@@ -15,18 +15,25 @@ export interface ProfileState {
   profileSaving: boolean;
   /** Field errors of the last save, by path (user.email, preferences.ai_provider). */
   profileFieldErrors: FieldError[];
+  /** The last save failed as a whole (not field by field): shown where the save happened. */
+  profileSaveError: ApiError | null;
+  /** The saved avatar as main fetched it (a data: URL), or null: the screen then shows initials. */
+  avatar: string | null;
 }
 
 // Actions
 export interface ProfileActions {
   loadProfile(): Promise<void>;
-  /** Saves; true on success. Field errors land in profileFieldErrors, a toast says how it went. */
-  saveProfile(update: ProfileUpdate): Promise<boolean>;
+  /** Saves; true on success. Field errors land in profileFieldErrors. `quiet` (onboarding) skips the toasts: the wizard shows its own progress. */
+  saveProfile(update: ProfileUpdate, options?: { quiet?: boolean }): Promise<boolean>;
+  loadAvatar(): Promise<void>;
 }
 
 export type ProfileSlice = ProfileState & ProfileActions;
 
-export const getInitialProfileState = (): ProfileState => ({ profile: null, profileLoading: false, profileError: null, profileSaving: false, profileFieldErrors: [] });
+export const getInitialProfileState = (): ProfileState => ({
+  profile: null, profileLoading: false, profileError: null, profileSaving: false, profileFieldErrors: [], profileSaveError: null, avatar: null,
+});
 
 export const createProfileSlice: StateCreator<VaultState, [], [], ProfileSlice> = (set, get) => ({
   ...getInitialProfileState(),
@@ -38,19 +45,27 @@ export const createProfileSlice: StateCreator<VaultState, [], [], ProfileSlice> 
       set({ profileError: asApiError(err), profileLoading: false });
     }
   },
-  saveProfile: async (update) => {
-    set({ profileSaving: true, profileFieldErrors: [] });
+  saveProfile: async (update, options = {}) => {
+    set({ profileSaving: true, profileFieldErrors: [], profileSaveError: null });
     try {
-      const profile = await getApi().profileUpdate(update);
+      const profile = await get().withLockRetry(() => getApi().profileUpdate(update));
       set({ profile, profileSaving: false });
-      get().toast('success', 'Profile saved.');
+      if (!options.quiet) get().toast('success', 'Profile saved.');
       void get().loadWorkflows();
+      void get().loadAvatar();
       return true;
     } catch (err) {
       const e = asApiError(err);
-      set({ profileSaving: false, profileFieldErrors: e.fields });
-      get().toast('error', `Not saved: ${e.message}`);
+      set({ profileSaving: false, profileFieldErrors: e.fields, profileSaveError: e });
+      if (!options.quiet) get().toastError(e, 'Not saved: ');
       return false;
+    }
+  },
+  loadAvatar: async () => {
+    try {
+      set({ avatar: await getApi().profileAvatar() });
+    } catch {
+      set({ avatar: null });
     }
   },
 });

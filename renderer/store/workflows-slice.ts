@@ -1,4 +1,5 @@
 import type { StateCreator } from 'zustand';
+import type { CredentialView } from '../../shared/core/views';
 import type { WorkflowStatus } from '../../shared/core/workflows';
 import { asApiError, getApi, type ApiError } from '../api';
 import type { VaultState } from './index';
@@ -33,3 +34,23 @@ export const createWorkflowsSlice: StateCreator<VaultState, [], [], WorkflowsSli
 
 // Selectors
 export const selectReadyCount = (s: VaultState) => s.workflows.filter((w) => w.ready).length;
+
+/** What a card says: ready, missing, or unknown (it relies on a keychain that is locked or unreachable right now). */
+export type Readiness = 'ready' | 'missing' | 'unknown';
+
+/**
+ * A workflow's readiness as the screen can honestly state it. The index says
+ * which credentials are stored, but while the keychain cannot be read a
+ * workflow using a keychain value may not really be ready: "unknown". One
+ * fed only by environment variables (or non-secret profile values) is still
+ * ready; a missing credential is missing either way.
+ */
+export function readinessOf(w: WorkflowStatus, credentials: readonly CredentialView[], keychainDown: boolean): Readiness {
+  if (!w.ready) return 'missing';
+  if (!keychainDown) return 'ready';
+  const viaKeychain = w.uses.some((id) => {
+    const c = credentials.find((x) => x.id === id);
+    return !c || (c.secret && c.source?.kind !== 'env');
+  });
+  return viaKeychain ? 'unknown' : 'ready';
+}

@@ -3,7 +3,10 @@
  * result types. Main registers one handler object typed from it (a missing
  * handler does not compile), the preload exposes one method per channel, and
  * renderer/api.ts calls them. Arguments are re-validated in main with the
- * schemas of ipc-schemas.ts: the renderer is untrusted input.
+ * schemas of ipc-schemas.ts: the renderer is untrusted input. No call takes a
+ * file path: migration sources are opaque handles main mints for files it
+ * found, or that the user chose in main's dialog or dropped (resolved by the
+ * preload, confirmed in main's dialog).
  */
 import type { VaultErrorJSON } from './errors';
 import type { ApplyResult, MigrationPlan } from './migration-plan';
@@ -29,59 +32,131 @@ export interface SetCredentialRequest extends CredentialRef {
   envVar?: string;
 }
 
-/** A migration source and the per-row choices. No path: the source cpw-vault finds itself (secrets.json, ...). */
+/** A migration source main vouches for: an opaque handle, and the path for display only. */
+export interface MigrationSource {
+  handle: string;
+  path: string;
+  /** found: main discovered it (config/secrets.json, a seed profile, the HuggingFace token file); picked: main's file dialog; dropped: a dropped file the user confirmed. */
+  origin: 'found' | 'picked' | 'dropped';
+}
+
+/** A migration source (by handle) and the per-row choices. */
 export interface MigrationRequest {
-  path?: string;
+  source: string;
   /** Conflicts to overwrite (credential ids), or all. */
   overwrite?: string[] | 'all';
   includeUnknown?: boolean;
 }
 
-export interface MigrationApplyRequest extends MigrationRequest {
-  removePlaintext?: boolean;
+/** The plan for a source. */
+export interface MigrationPlanResult {
+  source: MigrationSource;
+  plan: MigrationPlan;
 }
 
-/** The plan for a source, or null when there is nothing to migrate. */
-export type MigrationPlanResult = { path: string; plan: MigrationPlan } | null;
+/** What "Remove the plaintext files" did. Main asks in its own dialog first. */
+export interface RemovePlaintextResult {
+  /** The user said no in main's dialog: nothing was removed. */
+  cancelled: boolean;
+  removed: string[];
+  /** Plaintext files still on disk. */
+  left: string[];
+  /** Why nothing was removed, when entries would have been lost. */
+  kept?: string;
+}
+
+/** One page of a long list, newest first. */
+export interface Page<T> {
+  items: T[];
+  /** Matching items in all pages. */
+  total: number;
+  offset: number;
+}
+
+/** Which runs to list (newest first), and which page. */
+export interface RunFilter {
+  status?: RunStatus;
+  workflow?: string;
+  offset?: number;
+  limit?: number;
+}
+
+/** Which audit events to list (newest first), and which page. */
+export interface AuditFilter {
+  event?: AuditEventName;
+  /** Credential id, exact. */
+  credential?: string;
+  offset?: number;
+  limit?: number;
+}
+
+/** A dropped file, as much of the DOM File type as the contract needs (shared/core has no DOM types). */
+export interface DroppedFile {
+  readonly name: string;
+}
 
 /** Every renderer -> main call. Every call resolves to plain JSON; failures carry { code, message, fix }. */
 export interface VaultApi {
   profileGet(): Promise<ProfileView>;
   profileUpdate(update: { user?: UserUpdate; preferences?: PreferencesUpdate }): Promise<ProfileView>;
+  /** The saved avatar, fetched by main (https only, size and type checked), as a data: URL; null when there is none or it failed. */
+  profileAvatar(): Promise<string | null>;
+  /** Tightens the profile file to 0600 (and its own folder to 0700); returns doctor's new report. */
+  profileFixPermissions(): Promise<DoctorReport>;
   credentialsList(): Promise<CredentialView[]>;
   credentialsSet(request: SetCredentialRequest): Promise<{ meta: CredentialMeta; warning?: string }>;
   credentialsDelete(ref: CredentialRef): Promise<boolean>;
   /** The value, for display only. */
   credentialsReveal(ref: CredentialRef): Promise<string>;
-  /** Puts the value on the clipboard; main clears it after `clearsAfterMs` if it still holds it. */
+  /** Puts the value on the clipboard; main clears it after `clearsAfterMs` if it still holds it, and says so with EVENTS.clipboardCleared. */
   credentialsCopy(ref: CredentialRef): Promise<{ clearsAfterMs: number }>;
   workflowsValidate(): Promise<WorkflowStatus[]>;
-  migrationPickFile(): Promise<string | null>;
+  /** The plaintext sources main found by itself. */
+  migrationSources(): Promise<MigrationSource[]>;
+  /** Main's own file dialog; null when cancelled. */
+  migrationPickFile(): Promise<MigrationSource | null>;
+  /** A dropped file: the preload resolves its path, main asks the user to confirm it; null when declined. */
+  migrationDrop(file: DroppedFile): Promise<MigrationSource | null>;
   migrationPlan(request: MigrationRequest): Promise<MigrationPlanResult>;
-  migrationApply(request: MigrationApplyRequest): Promise<ApplyResult>;
-  runsList(filter: { status?: RunStatus; workflow?: string }): Promise<RunRecord[]>;
+  migrationApply(request: MigrationRequest): Promise<ApplyResult>;
+  /** Deletes the source and its backups once every entry is in the vault, after main's own confirmation dialog. */
+  migrationRemovePlaintext(request: { source: string }): Promise<RemovePlaintextResult>;
+  runsList(filter: RunFilter): Promise<Page<RunRecord>>;
   runsStats(): Promise<RunStats>;
-  auditList(filter: { event?: AuditEventName; credential?: string; limit?: number }): Promise<AuditEvent[]>;
+  auditList(filter: AuditFilter): Promise<Page<AuditEvent>>;
   doctor(): Promise<DoctorReport>;
-  /** Opens an https page on the allowlist (the catalog's "get it at" hosts) in the browser. */
+  /** Opens one of the catalog's "get it at" pages (exactly) in the browser. */
   openExternal(url: string): Promise<void>;
 }
 
+/** The name of a renderer -> main call. */
 export type VaultMethod = keyof VaultApi;
+
+/**
+ * What main receives per channel. The same as the renderer sends, except
+ * where the preload transforms the call: a dropped File crosses as the path
+ * webUtils.getPathForFile gave it (main still asks the user to confirm it).
+ */
+export type MainArgs<M extends VaultMethod> = M extends 'migrationDrop' ? [path: string] : Parameters<VaultApi[M]>;
 
 /** The channel of each method. */
 export const CHANNELS = {
   profileGet: 'vault:profile.get',
   profileUpdate: 'vault:profile.update',
+  profileAvatar: 'vault:profile.avatar',
+  profileFixPermissions: 'vault:profile.fix-permissions',
   credentialsList: 'vault:credentials.list',
   credentialsSet: 'vault:credentials.set',
   credentialsDelete: 'vault:credentials.delete',
   credentialsReveal: 'vault:credentials.reveal',
   credentialsCopy: 'vault:credentials.copy',
   workflowsValidate: 'vault:workflows.validate',
+  migrationSources: 'vault:migration.sources',
   migrationPickFile: 'vault:migration.pick-file',
+  migrationDrop: 'vault:migration.drop',
   migrationPlan: 'vault:migration.plan',
   migrationApply: 'vault:migration.apply',
+  migrationRemovePlaintext: 'vault:migration.remove-plaintext',
   runsList: 'vault:runs.list',
   runsStats: 'vault:runs.stats',
   auditList: 'vault:audit.list',
@@ -90,22 +165,32 @@ export const CHANNELS = {
 } as const satisfies Record<VaultMethod, `vault:${string}`>;
 
 /** Main -> renderer events. */
-export const EVENTS = { profileChanged: 'vault:profile.changed' } as const;
+export const EVENTS = {
+  /** The profile file changed on disk (e.g. the CLI edited it). */
+  profileChanged: 'vault:profile.changed',
+  /** The run history changed (a pipeline run started or ended). */
+  runsChanged: 'vault:runs.changed',
+  /** The clipboard timer fired: `cleared` is false when the clipboard held something else by then (left alone). */
+  clipboardCleared: 'vault:clipboard.cleared',
+} as const;
+
+/** The name of a main -> renderer event. */
+export type VaultEvent = keyof typeof EVENTS;
+
+/** The payload of each event. */
+export interface EventPayloads {
+  profileChanged: undefined;
+  runsChanged: undefined;
+  clipboardCleared: { cleared: boolean };
+}
 
 /** What crosses IPC: a value, or an error without any secret. */
 export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: VaultErrorJSON };
 
-/** What the preload exposes as `window.vault`: one method per channel, resolving to an envelope, plus the change event. */
+/** What the preload exposes as `window.vault`: one method per channel, resolving to an envelope, plus one subscription per event. */
 export type VaultBridge = {
   [M in VaultMethod]: (...args: Parameters<VaultApi[M]>) => Promise<IpcResult<Awaited<ReturnType<VaultApi[M]>>>>;
 } & {
-  /** Called when the profile file changed on disk (e.g. the CLI edited it). Returns an unsubscribe function. */
-  onProfileChanged(listener: () => void): () => void;
-  /** The path of a file dropped on the page (Electron's webUtils.getPathForFile; "" when it has none). */
-  pathForFile(file: DroppedFile): string;
+  /** Subscribes to a main -> renderer event. Returns an unsubscribe function. */
+  on<E extends VaultEvent>(event: E, listener: (payload: EventPayloads[E]) => void): () => void;
 };
-
-/** A dropped file, as much of the DOM File type as the contract needs (shared/core has no DOM types). */
-export interface DroppedFile {
-  readonly name: string;
-}

@@ -3,12 +3,21 @@ import { ENV_VAR_NAME, KEY_NAME, SERVICE_NAME } from './credential';
 import type { VaultMethod } from './ipc-contract';
 import { AUDIT_EVENTS, RUN_STATUSES } from './records';
 
+/** Largest value the credentials.set channel carries: far over the value rule (8192), so the Vault's own clear message answers a long paste. */
+export const MAX_IPC_VALUE = 4 * 1024 * 1024;
+
+/** Largest page a list channel returns. */
+export const MAX_PAGE = 500;
+
 const ref = z.strictObject({ service: z.string().regex(SERVICE_NAME), key: z.string().regex(KEY_NAME) });
-const migration = {
-  path: z.string().min(1).max(4096).optional(),
+/** Handles are what main minted: 32 hex digits, never a path. */
+const handle = z.string().regex(/^[0-9a-f]{32}$/);
+const page = { offset: z.number().int().min(0).max(10_000_000).optional(), limit: z.number().int().min(1).max(MAX_PAGE).optional() };
+const migration = z.strictObject({
+  source: handle,
   overwrite: z.union([z.literal('all'), z.array(z.string().max(120)).max(200)]).optional(),
   includeUnknown: z.boolean().optional(),
-};
+});
 
 /**
  * The argument tuple of every channel, checked in main before a handler
@@ -19,10 +28,12 @@ const migration = {
 export const ARG_SCHEMAS = {
   profileGet: z.tuple([]),
   profileUpdate: z.tuple([z.strictObject({ user: z.record(z.string(), z.unknown()).optional(), preferences: z.record(z.string(), z.unknown()).optional() })]),
+  profileAvatar: z.tuple([]),
+  profileFixPermissions: z.tuple([]),
   credentialsList: z.tuple([]),
   credentialsSet: z.tuple([
     ref.extend({
-      value: z.string().max(16_384),
+      value: z.string().max(MAX_IPC_VALUE),
       acceptFormatWarning: z.boolean().optional(),
       label: z.string().max(80).optional(),
       envVar: z.string().regex(ENV_VAR_NAME).optional(),
@@ -32,12 +43,16 @@ export const ARG_SCHEMAS = {
   credentialsReveal: z.tuple([ref]),
   credentialsCopy: z.tuple([ref]),
   workflowsValidate: z.tuple([]),
+  migrationSources: z.tuple([]),
   migrationPickFile: z.tuple([]),
-  migrationPlan: z.tuple([z.strictObject(migration)]),
-  migrationApply: z.tuple([z.strictObject({ ...migration, removePlaintext: z.boolean().optional() })]),
-  runsList: z.tuple([z.strictObject({ status: z.enum(RUN_STATUSES).optional(), workflow: z.string().max(40).optional() })]),
+  // What the preload resolved for a dropped File (main confirms it with the user before minting a handle).
+  migrationDrop: z.tuple([z.string().min(1).max(4096)]),
+  migrationPlan: z.tuple([migration]),
+  migrationApply: z.tuple([migration]),
+  migrationRemovePlaintext: z.tuple([z.strictObject({ source: handle })]),
+  runsList: z.tuple([z.strictObject({ status: z.enum(RUN_STATUSES).optional(), workflow: z.string().max(40).optional(), ...page })]),
   runsStats: z.tuple([]),
-  auditList: z.tuple([z.strictObject({ event: z.enum(AUDIT_EVENTS).optional(), credential: z.string().max(120).optional(), limit: z.number().int().min(1).max(1000).optional() })]),
+  auditList: z.tuple([z.strictObject({ event: z.enum(AUDIT_EVENTS).optional(), credential: z.string().max(120).optional(), ...page })]),
   doctor: z.tuple([]),
   openExternal: z.tuple([z.string().max(2048)]),
 } satisfies Record<VaultMethod, z.ZodTuple>;

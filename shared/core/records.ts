@@ -1,7 +1,10 @@
 import type { Caller } from './views';
 
-/** Status of a pipeline run started with `cpw-vault exec`. */
-export const RUN_STATUSES = ['pending', 'running', 'succeeded', 'failed'] as const;
+/**
+ * Status of a pipeline run started with `cpw-vault exec`. `refused`: exec did
+ * not start the command because a credential the workflow needs is missing.
+ */
+export const RUN_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'refused'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** One recorded run: names only (program without its arguments, credentials by id), never a value. */
@@ -38,4 +41,19 @@ export interface AuditEvent {
   caller: Caller;
   credential?: string;
   details?: Record<string, string | number | boolean | string[]>;
+}
+
+/**
+ * A duration for people: "850 ms", "42 s", "9 min 16 s", "2 h 5 min".
+ * Used by the Activity screen and desktop notifications alike.
+ */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
+  const h = Math.floor(m / 60);
+  return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
 }

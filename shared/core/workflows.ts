@@ -118,3 +118,39 @@ export function validateWorkflow(
   }
   return status;
 }
+
+/** A credential the first-run flows offer (app onboarding and `cpw-vault setup` alike). */
+export interface OfferedCredential {
+  id: CredentialId;
+  /** Needed for the main workflow to be ready; the others are optional. */
+  required: boolean;
+  /** The workflows it serves, e.g. "transcribe, translate, subtitle, diarize". */
+  purpose: string;
+}
+
+/**
+ * The credentials to offer someone who runs `main` and `others`, derived from
+ * the workflow catalog so onboarding and `setup` can never disagree. Each
+ * need is offered by its usual credential, unless a credential offered
+ * already meets it (a HuggingFace token stands in for pyannote); a need the
+ * user meets by choosing a provider (summarize) offers every provider, the
+ * preferred one first. Needs of `main` are required, the rest optional.
+ * Pure; throws nothing.
+ */
+export function offeredCredentials(main: WorkflowName, others: readonly WorkflowName[] = [], aiProvider?: AiProvider): OfferedCredential[] {
+  const order = [main, ...WORKFLOW_NAMES.filter((w) => w !== main && others.includes(w))];
+  const offered = new Map<CredentialId, boolean>();
+  for (const name of order) {
+    for (const req of WORKFLOWS[name].requires) {
+      const options = orderFor(req, aiProvider);
+      if (options.some((id) => offered.has(id))) continue;
+      const picked = req.preferByProvider ? options : options.slice(0, 1);
+      picked.forEach((id, i) => offered.set(id, name === main && i === 0));
+    }
+  }
+  return [...offered].map(([id, required]) => ({
+    id,
+    required,
+    purpose: order.filter((w) => WORKFLOWS[w].requires.some((r) => r.anyOf.includes(id))).sort((a, b) => WORKFLOW_NAMES.indexOf(a) - WORKFLOW_NAMES.indexOf(b)).join(', '),
+  }));
+}

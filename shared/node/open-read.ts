@@ -31,6 +31,8 @@ export interface OpenOptions extends PathInputs {
   secrets?: SecretStore;
   /** Tests: how the profile is written (to simulate a failing disk). */
   writeFile?: typeof writeSecureFile;
+  /** Run history bounds (default 500 runs, 1 MiB read). */
+  history?: { limit?: number; maxBytes?: number };
 }
 
 /** The parts of the read side, built once from the options. */

@@ -48,6 +48,6 @@ function buildVault(options: OpenOptions): { vault: Vault; history: RunHistory }
   };
   const reader = new VaultReader({ profile: p.profile, env: p.env, caller: options.caller ?? 'library', warn: p.warn, now: p.now, audit: p.audit, usage: p.usage, journal: p.journal, openSecrets: p.openSecrets, fullView });
   const vault = new Vault({ reader, profile: store, journal: p.journal, audit: p.audit, now: p.now, warn: p.warn });
-  const history = new RunHistory(sidecarPath(p.profile.paths, 'runs.json'), p.profile.paths.dedicatedDir, 500, p.warn);
+  const history = new RunHistory(sidecarPath(p.profile.paths, 'runs.json'), p.profile.paths.dedicatedDir, options.history?.limit ?? 500, p.warn, options.history?.maxBytes);
   return { vault, history };
 }

@@ -37,21 +37,27 @@ export async function serveRenderer(t: TempHome): Promise<{ server: Server; orig
   return { server, origin: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
 }
 
-/** The IPC handler process (real Vault, real keychain) the page talks to. */
+type MainMessage = { id?: number; result?: unknown; ready?: boolean; event?: string; payload?: unknown; kind?: string; paths?: string[]; title?: string; body?: string };
+
+/** The IPC handler process (real Vault, real keychain) the page talks to. Records main's dialogs and notifications. */
 export class MainProcess {
   private next = 1;
   private pending = new Map<number, (r: unknown) => void>();
-  private listeners: Array<() => void> = [];
+  private listeners: Array<(event: string, payload: unknown) => void> = [];
   readonly ready: Promise<void>;
+  readonly dialogs: Array<{ kind: string; paths: string[] }> = [];
+  readonly notifications: Array<{ title: string; body: string }> = [];
 
   constructor(readonly child: ChildProcess) {
     let resolveReady!: () => void;
     this.ready = new Promise((r) => (resolveReady = r));
     child.stderr?.on('data', () => {});
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      const msg = JSON.parse(line) as { id?: number; result?: unknown; ready?: boolean; event?: string };
+      const msg = JSON.parse(line) as MainMessage;
       if (msg.ready) resolveReady();
-      else if (msg.event === 'profileChanged') this.listeners.forEach((l) => l());
+      else if (msg.event === 'dialog') this.dialogs.push({ kind: msg.kind!, paths: msg.paths! });
+      else if (msg.event === 'notification') this.notifications.push({ title: msg.title!, body: msg.body! });
+      else if (msg.event) this.listeners.forEach((l) => l(msg.event!, msg.payload));
       else if (msg.id) this.pending.get(msg.id)?.(msg.result);
     });
   }
@@ -64,7 +70,12 @@ export class MainProcess {
     });
   }
 
-  onProfileChanged(listener: () => void): void {
+  /** How main's native dialogs will answer from now on. */
+  answerDialogs(answers: { pick?: string | null; confirmSource?: boolean; confirmRemove?: boolean }): void {
+    this.child.stdin!.write(`${JSON.stringify({ control: 'dialogs', answers })}\n`);
+  }
+
+  onEvent(listener: (event: string, payload: unknown) => void): void {
     this.listeners.push(listener);
   }
 
@@ -73,12 +84,12 @@ export class MainProcess {
   }
 }
 
-/** Starts the handler process: in this test's keyring, or in a private session whose keyring is locked. */
-export function startMain(t: TempHome, options: { locked?: boolean; pick?: string } = {}): MainProcess {
+/** Starts the handler process: in this test's keyring, or in a private session whose keyring is locked (after `setup` ran there). */
+export function startMain(t: TempHome, options: { locked?: boolean; pick?: string; setup?: string } = {}): MainProcess {
   const env = { HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, CPW_E2E_CWD: t.cwd, ...(options.pick ? { CPW_E2E_PICK: options.pick } : {}) };
   const argv = [process.execPath, fixture('ipc-server')];
   const child = options.locked
-    ? inPrivateSessionSpawn('locked', argv, { home: t, env })
+    ? inPrivateSessionSpawn('locked', argv, { home: t, env, ...(options.setup ? { setup: options.setup } : {}) })
     : spawn(argv[0]!, argv.slice(1), { cwd: t.cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
   return new MainProcess(child);
 }
@@ -89,14 +100,20 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS, headless: true });
 }
 
+/** The window size the screens are designed and checked at. */
+export const LARGE = { width: 1280, height: 800 };
+export const SMALL = { width: 800, height: 600 };
+
 /**
  * Opens the app in a page whose `window.vault` forwards every call to the
  * handler process through page.exposeBinding — the role the preload and
- * Electron's IPC play in the real app.
+ * Electron's IPC play in the real app. Like the preload, migrationDrop turns
+ * a dropped File into the path "webUtils" gives it: here, the path the test
+ * registered for that file name in `window.__cpwDropped` ("" otherwise).
+ * Returns the page once the first screen's title is shown, and how long that took.
  */
 export async function openApp(browser: Browser, origin: string, main: MainProcess, colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 }, colorScheme });
-  // A page error (a crash of the React tree, a CSP violation) fails the scenario at its next snapshot.
+  const page = await browser.newPage({ viewport: LARGE, colorScheme });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
@@ -105,41 +122,52 @@ export async function openApp(browser: Browser, origin: string, main: MainProces
     if (new URL(source.frame.url()).origin !== origin) return { ok: false, error: { code: 'IPC_FORBIDDEN', message: 'wrong frame', fix: '' } };
     return main.call(method, args);
   });
-  await page.exposeBinding('__cpwSubscribe', async (source) => {
-    main.onProfileChanged(() => void source.page.evaluate(() => (window as unknown as { __cpwChanged?: () => void }).__cpwChanged?.()).catch(() => {}));
-  });
+  main.onEvent((event, payload) => void page.evaluate(([e, p]) => (window as unknown as { __cpwEmit?: (e: string, p: unknown) => void }).__cpwEmit?.(e as string, p), [event, payload] as const).catch(() => {}));
   await page.addInitScript((methods: string[]) => {
-    const w = window as unknown as Record<string, unknown> & { __cpwCall: (m: string, a: unknown[]) => Promise<unknown>; __cpwSubscribe: () => Promise<void> };
+    type W = Record<string, unknown> & { __cpwCall: (m: string, a: unknown[]) => Promise<unknown>; __cpwDropped?: Record<string, string> };
+    const w = window as unknown as W;
+    const listeners = new Map<string, Set<(p: unknown) => void>>();
     const vault: Record<string, unknown> = {};
     for (const m of methods) vault[m] = (...args: unknown[]) => w.__cpwCall(m, args);
-    vault['onProfileChanged'] = (fn: () => void) => {
-      w['__cpwChanged'] = fn;
-      void w.__cpwSubscribe();
-      return () => (w['__cpwChanged'] = undefined);
+    vault['migrationDrop'] = (file: { name: string }) => w.__cpwCall('migrationDrop', [w.__cpwDropped?.[file.name] ?? '']);
+    vault['on'] = (event: string, fn: (p: unknown) => void) => {
+      if (!listeners.has(event)) listeners.set(event, new Set());
+      listeners.get(event)!.add(fn);
+      return () => listeners.get(event)?.delete(fn);
     };
-    vault['pathForFile'] = () => '';
+    w['__cpwEmit'] = (event: string, payload: unknown) => listeners.get(event)?.forEach((fn) => fn(payload));
     w['vault'] = vault;
   }, Object.keys(CHANNELS));
+  const started = performance.now();
   await page.goto(`${origin}/index.html`);
+  await page.locator('#screen-title').waitFor();
+  timings.set(page, performance.now() - started);
   return page;
 }
 
 const pageErrors = new WeakMap<Page, string[]>();
+const timings = new WeakMap<Page, number>();
+
+/** Milliseconds from navigation to the first screen's title. */
+export function firstScreenMs(page: Page): number {
+  return timings.get(page) ?? NaN;
+}
 
 /** Errors the page reported so far (uncaught exceptions, console errors such as CSP violations). */
 export function errorsOf(page: Page): string[] {
   return pageErrors.get(page) ?? [];
 }
 
-/** axe-core scan; returns the serious and critical violations. */
-export async function axeViolations(page: Page): Promise<Array<{ id: string; impact: string; nodes: number }>> {
-  await page.addScriptTag({ url: '/axe.min.js' });
+/** axe-core scan of the page as it is; every violation, whatever its impact. */
+export async function axeViolations(page: Page): Promise<Array<{ id: string; impact: string; nodes: string[] }>> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ url: '/axe.min.js' });
   return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe;
+    const axe = (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } }).axe;
     const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
   });
 }
 
-export const SCREENSHOTS = join(ROOT, 'docs/screenshots');
-mkdirSync(SCREENSHOTS, { recursive: true });
+/** The folder `npm run screenshots` writes to (CPW_SCREENSHOTS); unset in `npm test`, so a test run never rewrites the PNGs. */
+export const SCREENSHOTS = process.env['CPW_SCREENSHOTS'] ? resolve(ROOT, process.env['CPW_SCREENSHOTS']) : undefined;
+if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });

@@ -1,119 +1,146 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CHANNELS, type VaultMethod } from '../../shared/core/ipc-contract';
-import { openServices } from '../../shared/node/open';
-import { CLIPBOARD_CLEAR_MS, createHandlers, guardHandlers, type SenderEvent } from '../../electron/main/handlers';
-import { makeTempHome } from '../helpers/temp';
+import { CHANNELS, type Page, type VaultMethod } from '../../shared/core/ipc-contract';
+import { MAX_SECRET_LENGTH } from '../../shared/core/credential';
+import type { RunRecord } from '../../shared/core/records';
+import { CLIPBOARD_CLEAR_MS, type SenderEvent } from '../../electron/main/handlers';
+import { setupMain } from './main-setup';
 
 const HF = `hf_${'Ipc1'.repeat(9)}`;
 const TMDB = '0123456789abcdef0123456789abcdef';
-const APP: SenderEvent = { senderFrame: { url: 'app://vault/index.html' } };
-
-async function setup() {
-  const t = makeTempHome();
-  const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service };
-  const { vault, history: runs } = await openServices({ homeDir: t.home, cwd: t.cwd, env, caller: 'app', warn: () => {} });
-  let board = '';
-  const timers: Array<() => void> = [];
-  const opened: string[] = [];
-  let chosen: string | null = null;
-  const handlers = createHandlers({
-    vault, runs, cwd: t.cwd, env,
-    clipboard: { readText: () => board, writeText: (s) => void (board = s), clear: () => void (board = '') },
-    dialog: { chooseSecretsFile: async () => chosen },
-    external: { open: async (url) => void opened.push(url) },
-    scheduler: { setTimeout: (fn) => timers.push(fn) },
-  });
-  const ipc = guardHandlers(handlers);
-  const call = async (method: VaultMethod, ...args: unknown[]) => ipc[method](APP, ...args);
-  const value = async (method: VaultMethod, ...args: unknown[]) => {
-    const r = await call(method, ...args);
-    if (!r.ok) throw new Error(`${method}: ${r.error.code} ${r.error.message}`);
-    return r.value as never;
-  };
-  return { t, vault, runs, ipc, call, value, timers, opened, board: () => board, setBoard: (s: string) => (board = s), choose: (p: string | null) => (chosen = p) };
-}
 
 describe('IPC handlers over the real vault and keychain', () => {
   it('registers exactly one guarded handler per channel of the contract', async () => {
-    const { ipc } = await setup();
+    const { ipc } = await setupMain();
     expect(Object.keys(ipc).sort()).toEqual(Object.keys(CHANNELS).sort());
   });
 
   it('profile get / update (field errors come back as fields)', async () => {
-    const s = await setup();
-    expect((await s.value('profileGet')) as { kind: string }).toMatchObject({ kind: 'none' });
+    const s = await setupMain();
+    expect(await s.value('profileGet')).toMatchObject({ kind: 'none' });
     const updated = await s.value('profileUpdate', { user: { name: 'Ada', timezone: 'Europe/Paris' }, preferences: { ai_provider: 'google' } });
     expect(updated).toMatchObject({ kind: 'profile', profile: { user: { name: 'Ada' }, preferences: { ai_provider: 'google' } } });
     const bad = await s.call('profileUpdate', { user: { email: 'nope' } });
     expect(bad).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', fields: [{ path: 'user.email' }] } });
   });
 
-  it('credentials set / list / reveal / copy / delete, workflows validate', async () => {
-    const s = await setup();
+  it('credentials set / list / reveal / delete, workflows validate', async () => {
+    const s = await setupMain();
     expect(await s.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF })).toMatchObject({ meta: { hint: `••••${HF.slice(-4)}` } });
-    const list = (await s.value('credentialsList')) as Array<{ id: string; stored: boolean }>;
+    const list = await s.value<Array<{ id: string; stored: boolean }>>('credentialsList');
     expect(list.find((c) => c.id === 'huggingface.token')!.stored).toBe(true);
     expect(JSON.stringify(list)).not.toContain(HF);
     expect(await s.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
-    const wf = (await s.value('workflowsValidate')) as Array<{ workflow: string; ready: boolean }>;
+    const wf = await s.value<Array<{ workflow: string; ready: boolean }>>('workflowsValidate');
     expect(wf.find((w) => w.workflow === 'transcribe')!.ready).toBe(true);
     expect(await s.value('credentialsDelete', { service: 'huggingface', key: 'token' })).toBe(true);
     expect(await s.call('credentialsReveal', { service: 'huggingface', key: 'token' })).toMatchObject({ ok: false, error: { code: 'CREDENTIAL_MISSING' } });
   });
 
-  it('copy puts the value on the clipboard and clears it after 20 s only if it is still there', async () => {
-    const s = await setup();
+  it('a custom credential keeps its label', async () => {
+    const s = await setupMain();
+    await s.value('credentialsSet', { service: 'deepl', key: 'api_key', value: 'dk-1', label: 'DeepL (work)', envVar: 'DEEPL_API_KEY' });
+    const list = await s.value<Array<{ id: string; label: string; custom: boolean }>>('credentialsList');
+    expect(list.find((c) => c.id === 'deepl.api_key')).toMatchObject({ label: 'DeepL (work)', custom: true });
+  });
+
+  it.each([MAX_SECRET_LENGTH + 1, 16 * 1024 + 1, 1024 * 1024])('a %s-character value gets the value rule\'s own message, like every other size', async (size) => {
+    const s = await setupMain();
+    const r = await s.call('credentialsSet', { service: 'tmdb', key: 'api_key', value: 'a'.repeat(size) });
+    expect(r).toMatchObject({ ok: false, error: { code: 'CREDENTIAL_INVALID', message: `The value for tmdb.api_key is ${size} characters, over the ${MAX_SECRET_LENGTH} limit.` } });
+  });
+
+  it('copy puts the value on the clipboard, clears it after 20 s only if it is still there, and tells the window either way', async () => {
+    const s = await setupMain();
     await s.value('credentialsSet', { service: 'tmdb', key: 'api_key', value: TMDB });
     expect(await s.value('credentialsCopy', { service: 'tmdb', key: 'api_key' })).toEqual({ clearsAfterMs: CLIPBOARD_CLEAR_MS });
     expect(CLIPBOARD_CLEAR_MS).toBe(20_000);
     expect(s.board()).toBe(TMDB);
     s.timers.shift()!();
     expect(s.board()).toBe('');
+    expect(s.events).toEqual([{ event: 'clipboardCleared', payload: { cleared: true } }]);
     await s.value('credentialsCopy', { service: 'tmdb', key: 'api_key' });
     s.setBoard('something the user copied since');
     s.timers.shift()!();
     expect(s.board()).toBe('something the user copied since');
+    expect(s.events.at(-1)).toEqual({ event: 'clipboardCleared', payload: { cleared: false } });
   });
 
-  it('migration: plan of the secrets.json found by default, then apply; a picked file is granted', async () => {
-    const s = await setup();
-    mkdirSync(join(s.t.cwd, 'config'));
-    writeFileSync(join(s.t.cwd, 'config', 'secrets.json'), JSON.stringify({ hf_token: HF, tmdb_api_key: TMDB }));
-    const planned = (await s.value('migrationPlan', {})) as { path: string; plan: { counts: { apply: number } } };
-    expect(planned.plan.counts.apply).toBe(2);
-    expect(JSON.stringify(planned)).not.toContain(HF);
-    const result = (await s.value('migrationApply', {})) as { ok: boolean; imported: number };
-    expect(result).toMatchObject({ ok: true, imported: 2 });
-    expect(await s.value('credentialsReveal', { service: 'tmdb', key: 'api_key' })).toBe(TMDB);
-    const picked = join(s.t.root, 'odd-name.txt');
-    writeFileSync(picked, JSON.stringify({ openai_api_key: `sk-proj-${'p'.repeat(40)}` }));
-    expect(await s.call('migrationPlan', { path: picked })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
-    s.choose(picked);
-    expect(await s.value('migrationPickFile')).toBe(picked);
-    expect(((await s.value('migrationPlan', { path: picked })) as { plan: { counts: { apply: number } } }).plan.counts.apply).toBe(1);
-  });
-
-  it('runs, stats, audit and doctor', async () => {
-    const s = await setup();
+  it('two copies in a row: only the later one\'s timer acts', async () => {
+    const s = await setupMain();
+    await s.value('credentialsSet', { service: 'tmdb', key: 'api_key', value: TMDB });
     await s.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF });
-    const run = await s.runs.start({ workflow: 'transcribe', program: 'python3', credentials: ['huggingface.token'] }, new Date());
-    await s.runs.update(run.id, { status: 'succeeded', exit_code: 0 });
-    expect(((await s.value('runsList', {})) as unknown[]).length).toBe(1);
-    expect(await s.value('runsList', { status: 'failed' })).toEqual([]);
-    expect(await s.value('runsStats')).toMatchObject({ total: 1, success_rate: 1 });
-    const audit = (await s.value('auditList', { limit: 5 })) as Array<{ event: string; caller: string }>;
-    expect(audit[0]).toMatchObject({ event: 'credential_set', caller: 'app' });
+    await s.value('credentialsCopy', { service: 'tmdb', key: 'api_key' });
+    await s.value('credentialsCopy', { service: 'huggingface', key: 'token' });
+    s.timers.shift()!();
+    expect([s.board(), s.events.length]).toEqual([HF, 0]);
+    s.timers.shift()!();
+    expect([s.board(), s.events]).toEqual(['', [{ event: 'clipboardCleared', payload: { cleared: true } }]]);
+  });
+
+  it('runs and audit events come in pages with their total; stats count refused runs', async () => {
+    const s = await setupMain();
+    await s.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF });
+    for (let i = 0; i < 5; i++) {
+      const run = await s.runs.start({ workflow: 'transcribe', program: `stage${i}`, credentials: ['huggingface.token'] }, new Date());
+      await s.runs.update(run.id, { status: i === 4 ? 'refused' : 'succeeded', exit_code: i === 4 ? 3 : 0 });
+    }
+    const page = await s.value<Page<RunRecord>>('runsList', { offset: 1, limit: 2 });
+    expect([page.total, page.offset, page.items.map((r) => r.program)]).toEqual([5, 1, ['stage3', 'stage2']]);
+    expect(await s.value<Page<RunRecord>>('runsList', { status: 'refused' })).toMatchObject({ total: 1, items: [{ program: 'stage4' }] });
+    expect(await s.value('runsStats')).toMatchObject({ total: 5, by_status: { succeeded: 4, refused: 1 }, success_rate: 1 });
+    const audit = await s.value<Page<{ event: string; caller: string }>>('auditList', { limit: 5 });
+    expect(audit).toMatchObject({ total: 1, offset: 0, items: [{ event: 'credential_set', caller: 'app' }] });
     expect(await s.value('doctor')).toMatchObject({ ok: true, keychain: { ok: true } });
   });
 
-  it('openExternal opens only allowlisted https pages', async () => {
-    const s = await setup();
+  it('a new run shows in the next page even right after a read (the memo follows the file)', async () => {
+    const s = await setupMain();
+    expect(await s.value('runsList', {})).toMatchObject({ total: 0 });
+    await s.runs.start({ workflow: 'transcribe', program: 'x', credentials: [] }, new Date());
+    expect(await s.value('runsList', {})).toMatchObject({ total: 1 });
+  });
+
+  it('"Fix it" makes a profile others can write private again (0600, folder 0700); doctor then finds nothing', async () => {
+    const s = await setupMain();
+    await s.value('profileUpdate', { user: { name: 'Ada' } });
+    chmodSync(s.t.profile, 0o666);
+    chmodSync(dirname(s.t.profile), 0o755);
+    expect(await s.value('doctor')).toMatchObject({ ok: false, profile: { problems: expect.arrayContaining([expect.objectContaining({ code: 'PROFILE_PERMISSIONS' })]) } });
+    expect(await s.value('profileFixPermissions')).toMatchObject({ ok: true, profile: { problems: [] } });
+    expect([statSync(s.t.profile).mode & 0o777, statSync(dirname(s.t.profile)).mode & 0o777]).toEqual([0o600, 0o700]);
+  });
+
+  it('"Fix it" never follows a symlinked profile to its target', async () => {
+    const s = await setupMain();
+    const target = join(s.t.root, 'elsewhere.json');
+    writeFileSync(target, '{}', { mode: 0o666 });
+    chmodSync(target, 0o666);
+    await s.value('profileUpdate', { user: { name: 'Ada' } });
+    const { rmSync } = await import('node:fs');
+    rmSync(s.t.profile);
+    symlinkSync(target, s.t.profile);
+    expect(await s.call('profileFixPermissions')).toMatchObject({ ok: false, error: { code: 'PROFILE_SYMLINK' } });
+    expect(statSync(target).mode & 0o777).toBe(0o666);
+  });
+});
+
+describe('openExternal: only the catalog\'s exact pages', () => {
+  it.each([
+    ' https://huggingface.co/settings/tokens', 'https://%68uggingface.co/settings/tokens', 'https://huggingface.co/settings/tokens?next=x', 'https://huggingface.co/settings/tokens#x',
+    'https://huggingface.co/', 'https://HUGGINGFACE.co/settings/tokens', 'https://huggingface.co./settings/tokens', 'https://user:pw@huggingface.co/settings/tokens',
+    'https://huggingface.co:443/settings/tokens', 'http://huggingface.co/settings/tokens', 'https://huggingface.co.evil.example/settings/tokens', 'https://huggingface.co/settings/tokens/../../evil',
+    'https://huggingface.co\\@evil.example/settings/tokens', 'javascript:alert(1)', 'file:///etc/passwd',
+  ])('refuses %j and opens nothing', async (url) => {
+    const s = await setupMain();
+    expect(await s.call('openExternal', url)).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    expect(s.opened).toEqual([]);
+  });
+
+  it('opens a catalog page, exactly as written', async () => {
+    const s = await setupMain();
     await s.value('openExternal', 'https://huggingface.co/settings/tokens');
-    for (const url of ['http://huggingface.co/settings/tokens', 'https://huggingface.co.evil.example/x', 'https://evil.example/huggingface.co', 'https://huggingface.co@evil.example/', 'javascript:alert(1)', 'file:///etc/passwd']) {
-      expect(await s.call('openExternal', url)).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
-    }
     expect(s.opened).toEqual(['https://huggingface.co/settings/tokens']);
   });
 });
@@ -127,7 +154,7 @@ describe('the guard', () => {
     [{ senderFrame: { url: 'app://vault:8080/index.html' } }],
     [{ senderFrame: null }],
   ])('rejects a forged sender %j with IPC_FORBIDDEN and runs nothing', async (event) => {
-    const s = await setup();
+    const s = await setupMain();
     const r = await s.ipc.credentialsSet(event as SenderEvent, { service: 'huggingface', key: 'token', value: HF });
     expect(r).toMatchObject({ ok: false, error: { code: 'IPC_FORBIDDEN' } });
     expect(s.vault.listCredentials().find((c) => c.id === 'huggingface.token')!.stored).toBe(false);
@@ -138,19 +165,23 @@ describe('the guard', () => {
     ['credentialsSet', [{ service: 'huggingface', key: 'token', value: 42 }]],
     ['credentialsSet', [{ service: 'Hugging Face', key: 'token', value: 'x' }]],
     ['credentialsSet', [{ service: 'huggingface', key: 'token', value: 'x', extra: true }]],
+    ['credentialsSet', [{ service: 'huggingface', key: 'token', value: 'x'.repeat(4 * 1024 * 1024 + 1) }]],
     ['credentialsReveal', []],
     ['profileGet', ['unexpected']],
+    ['profileAvatar', ['https://evil.example/a.png']],
     ['runsList', [{ status: 'exploded' }]],
+    ['runsList', [{ limit: 100_000 }]],
     ['auditList', [{ limit: 1e9 }]],
+    ['auditList', [{ offset: -1 }]],
     ['openExternal', [42]],
   ])('rejects invalid arguments for %s with INVALID_ARGUMENT', async (method, args) => {
-    const s = await setup();
+    const s = await setupMain();
     const r = await s.call(method as VaultMethod, ...(args as unknown[]));
     expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
   });
 
   it('errors carry code, message and fix, and never the secret', async () => {
-    const s = await setup();
+    const s = await setupMain();
     const canary = 'zq-ipc-canary-7f3b-1234567890';
     const results = [
       await s.call('credentialsSet', { service: 'tmdb', key: 'api_key', value: canary }),

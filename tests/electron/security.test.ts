@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { CONTENT_SECURITY_POLICY, START_URL, denyAllPermissions, hardenContents, windowOptions } from '../../electron/main/window';
-import { EXTERNAL_HOSTS, isAllowedExternal, isAppUrl } from '../../electron/main/url-policy';
+import { EXTERNAL_PAGES, isAllowedExternal, isAppUrl } from '../../electron/main/url-policy';
+import { CATALOG } from '../../shared/core/catalog';
 
 describe('the BrowserWindow options', () => {
   const prefs = windowOptions('/app/preload.cjs').webPreferences!;
@@ -19,11 +20,14 @@ describe('the BrowserWindow options', () => {
     expect(prefs.preload).toBe('/app/preload.cjs');
     expect(START_URL).toBe('app://vault/index.html');
   });
-  it('the CSP is strict', () => {
-    for (const d of ["default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' https: data:", "object-src 'none'", "frame-ancestors 'none'"]) {
+  it('the CSP is strict: no remote image (the avatar comes from main as a data: URL), no inline or eval', () => {
+    for (const d of ["default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'none'", "object-src 'none'", "frame-ancestors 'none'"]) {
       expect(CONTENT_SECURITY_POLICY).toContain(d);
     }
-    expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-(inline|eval)/);
+    expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-(inline|eval)|https:|\*/);
+    const meta = /content="([^"]+)"/.exec(readFileSync(resolve(import.meta.dirname, '../../renderer/index.html'), 'utf8'))![1]!;
+    expect(meta).toContain("img-src 'self' data:");
+    expect(meta).not.toMatch(/https:/);
   });
 });
 
@@ -36,17 +40,18 @@ describe('URL allowlists', () => {
     expect(isAppUrl(url)).toBe(ok);
   });
   it.each([
-    ['https://huggingface.co/settings/tokens', true], ['https://www.themoviedb.org/settings/api', true],
-    ['https://platform.openai.com/api-keys', true], ['https://console.anthropic.com/settings/keys', true],
-    ['https://aistudio.google.com/app/apikey', true], ['https://console.cloud.google.com/apis/credentials', true], ['https://developer.vimeo.com/apps', true],
-    ['http://huggingface.co/', false], ['https://huggingface.co.evil.example/', false], ['https://evilhuggingface.co/', false],
-    ['https://evil.example/https://huggingface.co/', false], ['https://huggingface.co@evil.example/', false], ['https://user:pw@huggingface.co/', false],
-    ['https://huggingface.co:8443/', false], ['file:///etc/passwd', false], ['javascript:alert(1)', false], ['data:text/html,hi', false],
-  ])('openExternal %s allowed: %s', (url, ok) => {
+    ...CATALOG.flatMap((e) => (e.url ? [[e.url, true] as const] : [])),
+    ['https://huggingface.co/', false], ['https://huggingface.co/settings/tokens/', false], ['https://huggingface.co/settings/tokens?x=1', false], ['https://huggingface.co/settings/tokens#x', false],
+    [' https://huggingface.co/settings/tokens', false], ['https://huggingface.co/settings/tokens ', false], ['https://%68uggingface.co/settings/tokens', false], ['https://huggingface.co/settings/%74okens', false],
+    ['HTTPS://huggingface.co/settings/tokens', false], ['https://huggingface.co:443/settings/tokens', false], ['https://huggingface.co./settings/tokens', false],
+    ['http://huggingface.co/settings/tokens', false], ['https://huggingface.co.evil.example/settings/tokens', false], ['https://evil.example/https://huggingface.co/settings/tokens', false],
+    ['https://huggingface.co@evil.example/', false], ['https://user:pw@huggingface.co/settings/tokens', false], ['file:///etc/passwd', false], ['javascript:alert(1)', false], ['data:text/html,hi', false],
+  ] as Array<readonly [string, boolean]>)('openExternal %j allowed: %s', (url, ok) => {
     expect(isAllowedExternal(url)).toBe(ok);
   });
-  it('the allowlist is the catalog "get it at" hosts', () => {
-    expect([...EXTERNAL_HOSTS].sort()).toEqual(['aistudio.google.com', 'console.anthropic.com', 'console.cloud.google.com', 'developer.vimeo.com', 'huggingface.co', 'platform.openai.com', 'www.themoviedb.org']);
+  it('the allowlist is the catalog\'s "get it at" pages, each exactly as the URL parser writes it', () => {
+    expect([...EXTERNAL_PAGES].sort()).toEqual([...new Set(CATALOG.flatMap((e) => (e.url ? [e.url] : [])))].sort());
+    for (const page of EXTERNAL_PAGES) expect(new URL(page).href).toBe(page);
   });
 });
 
@@ -75,6 +80,7 @@ describe('webContents hardening', () => {
     expect(fire(f.listeners['will-redirect']!, 'file:///etc/passwd')).toBe(true);
     expect(fire(f.listeners['will-attach-webview']!)).toBe(true);
     expect(f.open('https://huggingface.co/settings/tokens')).toEqual({ action: 'deny' });
+    expect(f.open('https://huggingface.co/settings/tokens?x')).toEqual({ action: 'deny' });
     expect(f.open('https://evil.example/')).toEqual({ action: 'deny' });
     expect(opened).toEqual(['https://huggingface.co/settings/tokens']);
   });

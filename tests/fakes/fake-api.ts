@@ -1,6 +1,6 @@
 import { CATALOG } from '../../shared/core/catalog';
 import type { VaultErrorJSON } from '../../shared/core/errors';
-import type { VaultApi, VaultMethod } from '../../shared/core/ipc-contract';
+import type { MigrationSource, Page, VaultApi, VaultMethod } from '../../shared/core/ipc-contract';
 import type { MigrationPlan } from '../../shared/core/migration-plan';
 import { createProfileTemplate } from '../../shared/core/profile-schema';
 import type { AuditEvent, RunRecord } from '../../shared/core/records';
@@ -18,7 +18,11 @@ export class FakeApi implements VaultApi {
   profileKind: ProfileView['kind'] = 'profile';
   profile = createProfileTemplate(new Date('2026-01-01T00:00:00Z'), 'UTC');
   keychainOk = true;
-  plan: { path: string; plan: MigrationPlan } | null = null;
+  /** What migrationSources finds (and plans: `plan`). */
+  plan: { source: MigrationSource; plan: MigrationPlan } | null = null;
+  picked: MigrationSource | null = { handle: 'f'.repeat(32), path: '/picked/secrets.json', origin: 'picked' };
+  removeAnswer = true;
+  avatar: string | null = null;
   runs: RunRecord[] = [];
   audit: AuditEvent[] = [];
   calls: Array<{ method: VaultMethod; args: unknown[] }> = [];
@@ -73,25 +77,54 @@ export class FakeApi implements VaultApi {
   credentialsReveal: VaultApi['credentialsReveal'] = (ref) => this.run('credentialsReveal', [ref], () => this.values.get(`${ref.service}.${ref.key}`) ?? '');
   credentialsCopy: VaultApi['credentialsCopy'] = (ref) => this.run('credentialsCopy', [ref], () => ({ clearsAfterMs: 20_000 }));
   workflowsValidate = () => this.run('workflowsValidate', [], () => WORKFLOW_NAMES.map((w) => validateWorkflow(w, (id) => this.values.has(id), 'openai')));
-  migrationPickFile = () => this.run('migrationPickFile', [], () => '/picked/secrets.json');
-  migrationPlan: VaultApi['migrationPlan'] = (r) => this.run('migrationPlan', [r], () => this.plan);
-  migrationApply: VaultApi['migrationApply'] = (r) => this.run('migrationApply', [r], () => ({
-    ok: true, imported: this.plan?.plan.counts.apply ?? 0, rows: [], backup: '/x/secrets.json.backup-1',
-    plaintextLeft: r.removePlaintext ? [] : ['/x/secrets.json', '/x/secrets.json.backup-1'], removed: r.removePlaintext ? ['/x/secrets.json'] : [],
-  }));
-  runsList: VaultApi['runsList'] = (f) => this.run('runsList', [f], () => this.runs.filter((r) => !f.status || r.status === f.status));
-  runsStats = () => this.run('runsStats', [], () => ({
-    total: this.runs.length,
-    by_status: { pending: 0, running: 0, succeeded: this.runs.filter((r) => r.status === 'succeeded').length, failed: this.runs.filter((r) => r.status === 'failed').length },
-    by_workflow: {},
-    success_rate: this.runs.length ? this.runs.filter((r) => r.status === 'succeeded').length / this.runs.length : null,
-  }));
-  auditList: VaultApi['auditList'] = (f) => this.run('auditList', [f], () => this.audit.filter((a) => !f.event || a.event === f.event));
-  doctor = () => this.run('doctor', [], (): DoctorReport => ({
-    ok: this.keychainOk,
-    profile: { path: '/home/u/.cp-whisperx/user.profile', kind: this.profileKind, mode: '0600', dir_mode: '0700', version: '2.0', problems: [] },
-    keychain: this.keychainOk ? { ok: true, backend: 'fake' } : { ok: false, backend: 'fake', code: 'KEYCHAIN_LOCKED', message: 'The keychain is locked.', fix: 'Unlock it in Passwords and Keys.' },
-    workflows: [],
-  }));
+  migrationSources = () => this.run('migrationSources', [], () => (this.plan ? [this.plan.source] : []));
+  migrationPickFile = () => this.run('migrationPickFile', [], () => this.picked);
+  migrationDrop: VaultApi['migrationDrop'] = (file) => this.run('migrationDrop', [file], () => ({ handle: 'd'.repeat(32), path: `/dropped/${file.name}`, origin: 'dropped' as const }));
+  migrationPlan: VaultApi['migrationPlan'] = (r) => this.run('migrationPlan', [r], () => {
+    if (!this.plan || r.source !== this.plan.source.handle) throw new ApiError({ code: 'INVALID_ARGUMENT', message: 'That migration source is not one cpw-vault offered.', fix: '' });
+    return this.plan;
+  });
+  migrationApply: VaultApi['migrationApply'] = (r) => this.run('migrationApply', [r], () => {
+    const imported = this.plan?.plan.counts.apply ?? 0;
+    if (this.plan) this.plan = { ...this.plan, plan: { ...this.plan.plan, rows: this.plan.plan.rows.map((row) => (row.apply ? { ...row, action: 'identical' as const, apply: false } : row)), counts: { ...this.plan.plan.counts, apply: 0, identical: this.plan.plan.counts.identical + imported } } };
+    return { ok: true, imported, rows: [], backup: '/x/secrets.json.backup-1', plaintextLeft: ['/x/secrets.json', '/x/secrets.json.backup-1'], removed: [] };
+  });
+  migrationRemovePlaintext: VaultApi['migrationRemovePlaintext'] = (r) => this.run('migrationRemovePlaintext', [r], () => {
+    const files = ['/x/secrets.json', '/x/secrets.json.backup-1'];
+    return this.removeAnswer ? { cancelled: false, removed: files, left: [] } : { cancelled: true, removed: [], left: files };
+  });
+  runsList: VaultApi['runsList'] = (f) => this.run('runsList', [f], () => page(this.runs.filter((r) => (!f.status || r.status === f.status) && (!f.workflow || r.workflow === f.workflow)), f));
+  runsStats = () => this.run('runsStats', [], () => {
+    const count = (s: string) => this.runs.filter((r) => r.status === s).length;
+    const finished = count('succeeded') + count('failed');
+    return {
+      total: this.runs.length,
+      by_status: { pending: count('pending'), running: count('running'), succeeded: count('succeeded'), failed: count('failed'), refused: count('refused') },
+      by_workflow: {},
+      success_rate: finished ? count('succeeded') / finished : null,
+    };
+  });
+  auditList: VaultApi['auditList'] = (f) => this.run('auditList', [f], () => page(this.audit.filter((a) => (!f.event || a.event === f.event) && (!f.credential || a.credential === f.credential)), f));
+  profileAvatar = () => this.run('profileAvatar', [], () => this.avatar);
+  profileFixPermissions = () => this.run('profileFixPermissions', [], () => {
+    this.problems = [];
+    return this.report();
+  });
+  /** Profile problems doctor reports (the problem screen). */
+  problems: DoctorReport['profile']['problems'] = [];
+  private report(): DoctorReport {
+    return {
+      ok: this.keychainOk && !this.problems.length,
+      profile: { path: '/home/u/.cp-whisperx/user.profile', kind: this.profileKind, mode: '0600', dir_mode: '0700', version: '2.0', problems: this.problems },
+      keychain: this.keychainOk ? { ok: true, backend: 'fake' } : { ok: false, backend: 'fake', code: 'KEYCHAIN_LOCKED', message: 'The keychain is locked.', fix: 'Unlock it in Passwords and Keys.' },
+      workflows: [],
+    };
+  }
+  doctor = () => this.run('doctor', [], () => this.report());
   openExternal: VaultApi['openExternal'] = (url) => this.run('openExternal', [url], () => undefined);
+}
+
+function page<T>(items: T[], f: { offset?: number; limit?: number }): Page<T> {
+  const offset = f.offset ?? 0;
+  return { items: items.slice(offset, offset + (f.limit ?? 100)), total: items.length, offset };
 }

@@ -1,18 +1,21 @@
 // @vitest-environment jsdom
 import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { App } from '../../renderer/App';
-import { Activity } from '../../renderer/screens/Activity';
-import { Credentials, REVEAL_MS } from '../../renderer/screens/Credentials';
+import { REVEAL_MS } from '../../renderer/components/CredentialDetail';
+import { Credentials } from '../../renderer/screens/Credentials';
 import { Migration } from '../../renderer/screens/Migration';
-import { Profile } from '../../renderer/screens/Profile';
 import { Workflows } from '../../renderer/screens/Workflows';
 import { initialState, useVault } from '../../renderer/store';
+import { visibleCredentials } from '../../renderer/store/credentials-slice';
+import { MAX_SECRET_LENGTH } from '../../shared/core/credential';
 import { parseJsonSource } from '../../shared/core/migration-sources';
 import { planMigration } from '../../shared/core/migration-plan';
+import type { CredentialView } from '../../shared/core/views';
 import { withFakeApi } from './setup';
 
 const HF = `hf_${'Comp'.repeat(9)}`;
+const locked = { ok: false as const, backend: 'fake', code: 'KEYCHAIN_LOCKED' as const, message: 'The keychain is locked.', fix: 'Unlock it.' };
+const doctorWith = (keychain: typeof locked) => ({ ok: false, profile: { path: '/p', kind: 'profile' as const, mode: '0600', dir_mode: '0700', version: '2.0', problems: [] }, keychain, workflows: [] });
 
 afterEach(() => {
   cleanup();
@@ -42,32 +45,30 @@ describe('Workflows screen', () => {
     expect(alert.textContent).toContain('Fix: Unlock it.');
   });
 
-  it('empty: says so', async () => {
-    const { api, show } = withFakeApi();
-    api.workflowsValidate = async () => [];
-    show(<Workflows />);
-    expect(await screen.findByText('No workflows to show.')).toBeTruthy();
-  });
-
-  it('ready when the key is there', async () => {
+  it('ready when the key is there; "unknown" (never a false ready) while the keychain cannot be read', async () => {
     const { api, show } = withFakeApi();
     api.values.set('huggingface.token', HF);
     show(<Workflows />);
     const transcribe = (await screen.findByRole('heading', { name: 'Transcribe' })).closest('li') as HTMLElement;
-    expect(within(transcribe).getByText('✓ Ready')).toBeTruthy();
+    await within(transcribe).findByText('✓ Ready');
+    act(() => useVault.setState({ doctor: doctorWith(locked) }));
+    expect(within(transcribe).getByText('? Unknown')).toBeTruthy();
+    expect(within(transcribe).getByText(/cannot be checked: the keychain is locked \(KEYCHAIN_LOCKED\)/)).toBeTruthy();
+    expect(screen.queryByText('✓ Ready')).toBeNull();
   });
 });
 
 describe('Credentials screen', () => {
-  it('loading, then the list grouped by service, without values', async () => {
+  it('loading, then a list and the selected one\'s details, without values', async () => {
     const { api, show } = withFakeApi();
     api.values.set('huggingface.token', HF);
     const release = api.hold('credentialsList');
     show(<Credentials />);
-    expect(screen.getByRole('status').textContent).toBe('Loading credentials…');
+    expect(screen.getByRole('status', { name: '' }).textContent).toBe('Loading credentials…');
     release();
-    expect(await screen.findByRole('region', { name: 'huggingface' })).toBeTruthy();
-    expect(screen.getByRole('region', { name: 'vimeo' })).toBeTruthy();
+    const list = await screen.findByRole('list', { name: 'Credentials' });
+    expect(within(list).getAllByRole('button')).toHaveLength(9);
+    expect(screen.getByText('9 of 9 shown · ↑ ↓ move · Ctrl+C copies the selected credential')).toBeTruthy();
     expect(document.body.textContent).not.toContain(HF);
   });
 
@@ -82,51 +83,166 @@ describe('Credentials screen', () => {
     expect((await screen.findByRole('alert')).textContent).toContain('credentialsList failed');
   });
 
-  it('add with a format warning: Save anyway; the hidden value is cleared on cancel', async () => {
-    const { api, show } = withFakeApi();
+  it('add with a format warning: Save anyway; the hidden value is cleared on cancel; Escape cancels too', async () => {
+    const { api, user, show } = withFakeApi();
     show(<Credentials />);
-    const tmdb = (await screen.findByRole('heading', { name: 'TMDB API key' })).closest('li') as HTMLElement;
-    fireEvent.click(within(tmdb).getByRole('button', { name: 'Add' }));
-    const input = within(tmdb).getByLabelText('TMDB API key (hidden)') as HTMLInputElement;
-    expect(input.type).toBe('password');
-    fireEvent.click(within(tmdb).getByRole('button', { name: 'Show' }));
+    await user.click(await screen.findByRole('button', { name: /^TMDB API key/ }));
+    await user.click(screen.getByRole('button', { name: 'Add' }));
+    const input = screen.getByLabelText('TMDB API key (hidden)') as HTMLInputElement;
+    expect([input.type, document.activeElement]).toEqual(['password', input]);
+    await user.click(screen.getByRole('button', { name: 'Show' }));
     expect(input.type).toBe('text');
-    fireEvent.change(input, { target: { value: 'abc' } });
-    fireEvent.click(within(tmdb).getByRole('button', { name: 'Cancel' }));
-    fireEvent.click(within(tmdb).getByRole('button', { name: 'Add' }));
-    expect((within(tmdb).getByLabelText('TMDB API key (hidden)') as HTMLInputElement).value).toBe('');
-    fireEvent.change(within(tmdb).getByLabelText('TMDB API key (hidden)'), { target: { value: 'not-a-key' } });
-    fireEvent.click(within(tmdb).getByRole('button', { name: 'Save to keychain' }));
-    fireEvent.click(await within(tmdb).findByRole('button', { name: 'Save anyway' }));
+    await user.type(input, 'abc');
+    await user.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(document.activeElement?.textContent).toBe('Add');
+    await user.click(screen.getByRole('button', { name: 'Add' }));
+    expect((screen.getByLabelText('TMDB API key (hidden)') as HTMLInputElement).value).toBe('');
+    await user.keyboard('{Escape}');
+    expect(screen.queryByRole('form')).toBeNull();
+    await user.click(screen.getByRole('button', { name: 'Add' }));
+    await user.type(screen.getByLabelText('TMDB API key (hidden)'), 'not-a-key');
+    await user.click(screen.getByRole('button', { name: 'Save to keychain' }));
+    await user.click(await screen.findByRole('button', { name: 'Save anyway' }));
     await waitFor(() => expect(api.values.get('tmdb.api_key')).toBe('not-a-key'));
     expect(api.calls.filter((c) => c.method === 'credentialsSet').map((c) => (c.args[0] as { acceptFormatWarning: boolean }).acceptFormatWarning)).toEqual([false, true]);
     expect(document.body.textContent).not.toContain('not-a-key');
   });
 
-  it('reveal hides again after 30 s; delete asks first', async () => {
+  it('a value over the limit is refused in the form, with the value rule\'s own words, before anything is sent', async () => {
+    const { api, user, show } = withFakeApi();
+    show(<Credentials />);
+    await user.click(await screen.findByRole('button', { name: /^TMDB API key/ }));
+    await user.click(screen.getByRole('button', { name: 'Add' }));
+    fireEvent.change(screen.getByLabelText('TMDB API key (hidden)'), { target: { value: 'a'.repeat(MAX_SECRET_LENGTH + 1) } }); // a paste
+    expect(screen.getByText(`The value for tmdb.api_key is ${MAX_SECRET_LENGTH + 1} characters, over the ${MAX_SECRET_LENGTH} limit. Check that you pasted only the key.`)).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Save to keychain' }).hasAttribute('disabled')).toBe(true);
+    expect(api.calls.some((c) => c.method === 'credentialsSet')).toBe(false);
+  });
+
+  it('one keychain read per Reveal, a visible 30 s countdown, then hidden', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
     const { api, show } = withFakeApi();
     api.values.set('huggingface.token', HF);
     show(<Credentials />);
-    const hf = (await screen.findByRole('heading', { name: 'HuggingFace token' })).closest('li') as HTMLElement;
-    vi.useFakeTimers({ shouldAdvanceTime: true });
-    fireEvent.click(within(hf).getByRole('button', { name: 'Reveal' }));
-    expect((await within(hf).findByLabelText('HuggingFace token value')).textContent).toBe(HF);
-    await act(async () => void vi.advanceTimersByTime(REVEAL_MS + 10));
-    expect(within(hf).queryByLabelText('HuggingFace token value')).toBeNull();
+    fireEvent.click(await screen.findByRole('button', { name: /^HuggingFace token/ }));
+    fireEvent.click(screen.getByRole('button', { name: 'Reveal' }));
+    expect((await screen.findByLabelText('HuggingFace token value')).textContent).toBe(HF);
+    expect(screen.getByText('Hides in 30 s')).toBeTruthy();
+    await act(async () => void vi.advanceTimersByTime(10_000));
+    expect(screen.getByText('Hides in 20 s')).toBeTruthy();
+    await act(async () => void vi.advanceTimersByTime(REVEAL_MS - 10_000 + 10));
+    expect(screen.queryByLabelText('HuggingFace token value')).toBeNull();
     expect(document.body.textContent).not.toContain(HF);
-    vi.useRealTimers();
-    fireEvent.click(within(hf).getByRole('button', { name: 'Delete' }));
-    const confirm = within(hf).getByRole('alertdialog');
+    expect(api.calls.filter((c) => c.method === 'credentialsReveal')).toHaveLength(1);
+  });
+
+  it('copy: a countdown to the clear, then "clipboard cleared" when main says so (or left alone)', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const { api, show } = withFakeApi();
+    api.values.set('huggingface.token', HF);
+    show(<Credentials />);
+    fireEvent.click(await screen.findByRole('button', { name: /^HuggingFace token/ }));
+    fireEvent.click(screen.getByRole('button', { name: 'Copy' }));
+    expect(await screen.findByText('Copied HuggingFace token. The clipboard is cleared in 20 s.')).toBeTruthy();
+    await act(async () => void vi.advanceTimersByTime(5_000));
+    expect(screen.getByText('Copied HuggingFace token. The clipboard is cleared in 15 s.')).toBeTruthy();
+    act(() => useVault.getState().clipboardCleared(true));
+    expect(screen.getByText('Clipboard cleared (it held HuggingFace token).')).toBeTruthy();
+    act(() => useVault.getState().clipboardCleared(false));
+    expect(screen.getByText('The clipboard holds something else now; cpw-vault left it alone.')).toBeTruthy();
+  });
+
+  it('Ctrl+C on the selected item copies it; arrow keys move the selection and the focus', async () => {
+    const { api, user, show } = withFakeApi();
+    api.values.set('huggingface.token', HF);
+    show(<Credentials />);
+    const hf = await screen.findByRole('button', { name: /^HuggingFace token/ });
+    await user.click(hf);
+    await user.keyboard('{Control>}c{/Control}');
+    await waitFor(() => expect(api.calls.filter((c) => c.method === 'credentialsCopy')).toHaveLength(1));
+    await user.keyboard('{ArrowDown}');
+    expect(document.activeElement?.getAttribute('data-credential')).toBe('openai.api_key');
+    expect(screen.getByRole('heading', { name: 'OpenAI API key' })).toBeTruthy();
+  });
+
+  it('delete asks first with Cancel focused; Escape keeps it; confirming deletes', async () => {
+    const { api, user, show } = withFakeApi();
+    api.values.set('huggingface.token', HF);
+    show(<Credentials />);
+    await user.click(await screen.findByRole('button', { name: /^HuggingFace token/ }));
+    await user.click(screen.getByRole('button', { name: 'Delete' }));
+    const confirm = screen.getByRole('alertdialog', { name: 'Delete HuggingFace token?' });
+    expect(document.activeElement?.textContent).toBe('Cancel');
+    await user.keyboard('{Escape}');
+    expect(screen.queryByRole('alertdialog')).toBeNull();
+    expect(document.activeElement?.textContent).toBe('Delete');
     expect(api.values.has('huggingface.token')).toBe(true);
-    fireEvent.click(within(confirm).getByRole('button', { name: 'Delete' }));
+    await user.click(screen.getByRole('button', { name: 'Delete' }));
+    await user.click(within(screen.getByRole('alertdialog')).getByRole('button', { name: 'Delete' }));
     await waitFor(() => expect(api.values.has('huggingface.token')).toBe(false));
+    expect(confirm.isConnected).toBe(false);
+  });
+
+  it('a Fix from the workflows opens that credential\'s form once, focused, not each time it is selected again', async () => {
+    const { user, show } = withFakeApi();
+    useVault.setState({ focusCredential: 'tmdb.api_key', screen: 'credentials' });
+    show(<Credentials />);
+    const field = await screen.findByLabelText('TMDB API key (hidden)');
+    expect(document.activeElement).toBe(field);
+    await user.keyboard('{Escape}');
+    await user.click(screen.getByRole('button', { name: /^Anthropic API key/ }));
+    await user.click(screen.getByRole('button', { name: /^TMDB API key/ }));
+    expect(screen.queryByLabelText('TMDB API key (hidden)')).toBeNull();
+  });
+
+  it('while the keychain is locked, Edit, Reveal, Copy and Delete are disabled and say why', async () => {
+    const { api, user, show } = withFakeApi();
+    api.values.set('huggingface.token', HF);
+    useVault.setState({ doctor: doctorWith(locked) });
+    show(<Credentials />);
+    await user.click(await screen.findByRole('button', { name: /^HuggingFace token/ }));
+    for (const name of ['Edit', 'Reveal', 'Copy', 'Delete']) expect(screen.getByRole('button', { name }).hasAttribute('disabled')).toBe(true);
+    expect(screen.getByRole('button', { name: 'Reveal' }).getAttribute('aria-describedby')).toBeTruthy();
+    expect(screen.getByText(/unavailable: the keychain is locked \(KEYCHAIN_LOCKED\)/)).toBeTruthy();
+  });
+});
+
+describe('finding credentials', () => {
+  const cred = (id: string, extra: Partial<CredentialView> = {}): CredentialView => ({
+    id, service: id.split('.')[0]!, key: id.split('.')[1]!, label: id, secret: true, custom: false, envVars: [id.toUpperCase().replace('.', '_')], stored: false, source: null, ...extra,
+  });
+  const list = [
+    cred('b.key', { stored: true, source: { kind: 'keychain' }, meta: { created_at: '2026-01-01T00:00:00Z', updated_at: '2026-03-01T00:00:00Z', last_used_at: '2026-02-01T00:00:00Z', hint: '', storage: 'keychain' } }),
+    cred('a.key', { stored: true, source: { kind: 'keychain' }, custom: true, meta: { created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', last_used_at: '2026-04-01T00:00:00Z', hint: '', storage: 'keychain' } }),
+    cred('c.key', { source: { kind: 'env', name: 'C_KEY' } }),
+    cred('d.token', { label: 'Delta' }),
+  ];
+  const ids = (...args: Parameters<typeof visibleCredentials>) => visibleCredentials(...args).map((c) => c.id);
+
+  it('search matches label, id and env var, case-insensitively', () => {
+    expect(ids(list, 'DELTA', 'all', 'name')).toEqual(['d.token']);
+    expect(ids(list, 'c_k', 'all', 'name')).toEqual(['c.key']);
+    expect(ids(list, '  key ', 'all', 'name')).toEqual(['a.key', 'b.key', 'c.key']);
+  });
+  it('filters: stored, missing, custom, from env', () => {
+    expect([ids(list, '', 'stored', 'name'), ids(list, '', 'missing', 'name'), ids(list, '', 'custom', 'name'), ids(list, '', 'env', 'name')]).toEqual([['a.key', 'b.key'], ['d.token'], ['a.key'], ['c.key']]);
+  });
+  it('sorts by name, last used or updated (most recent first, never-used last)', () => {
+    expect(ids(list, '', 'all', 'name')).toEqual(['a.key', 'b.key', 'c.key', 'd.token']);
+    expect(ids(list, '', 'all', 'last-used')).toEqual(['a.key', 'b.key', 'c.key', 'd.token']);
+    expect(ids(list, '', 'all', 'updated')).toEqual(['b.key', 'a.key', 'c.key', 'd.token']);
   });
 });
 
 describe('Migration screen', () => {
+  const withPlan = (api: ReturnType<typeof withFakeApi>['api']) => {
+    const source = parseJsonSource('/x/secrets.json', JSON.stringify({ hf_token: HF, tmdb_api_key: '0123456789abcdef0123456789abcdef' }));
+    api.plan = { source: { handle: 'a'.repeat(32), path: '/x/secrets.json', origin: 'found' }, plan: planMigration(source, (id) => (id === 'tmdb.api_key' ? 'different' : 'absent')) };
+  };
+
   it('loading, then empty: nothing found', async () => {
     const { api, show } = withFakeApi();
-    const release = api.hold('migrationPlan');
+    const release = api.hold('migrationSources');
     show(<Migration />);
     expect(screen.getByRole('status').textContent).toBe('Loading the plan…');
     release();
@@ -135,139 +251,42 @@ describe('Migration screen', () => {
 
   it('error from the plan', async () => {
     const { api, show } = withFakeApi();
+    withPlan(api);
     api.fail('migrationPlan', { code: 'INVALID_ARGUMENT', message: 'secrets.json is not valid JSON: comma expected at line 3, column 1.', fix: 'Fix the JSON.' });
     show(<Migration />);
     expect((await screen.findByRole('alert')).textContent).toContain('line 3, column 1');
   });
 
-  it('plan table, migrate, result with backup and a remove-plaintext action', async () => {
-    const { api, show } = withFakeApi();
-    const source = parseJsonSource('/x/secrets.json', JSON.stringify({ hf_token: HF, tmdb_api_key: '0123456789abcdef0123456789abcdef' }));
-    api.plan = { path: '/x/secrets.json', plan: planMigration(source, (id) => (id === 'tmdb.api_key' ? 'different' : 'absent')) };
+  it('plan by handle, overwrite, migrate, the plan refreshed (no stale "will be replaced"), then remove the plaintext after main asks', async () => {
+    const { api, user, show } = withFakeApi();
+    withPlan(api);
     show(<Migration />);
     const table = await screen.findByRole('table', { name: 'Migration plan' });
     expect(within(table).getAllByRole('row')).toHaveLength(3);
     expect(table.textContent).not.toContain(HF);
-    fireEvent.click(within(table).getByRole('checkbox', { name: 'Overwrite' }));
-    await waitFor(() => expect(api.calls.at(-1)).toMatchObject({ method: 'migrationPlan', args: [{ overwrite: ['tmdb.api_key'] }] }));
-    fireEvent.click(screen.getByRole('button', { name: /Migrate 1 credential/ }));
+    await user.click(within(table).getByRole('checkbox', { name: 'Overwrite tmdb.api_key' }));
+    await waitFor(() => expect(api.calls.at(-1)).toMatchObject({ method: 'migrationPlan', args: [{ source: 'a'.repeat(32), overwrite: ['tmdb.api_key'] }] }));
+    await user.click(screen.getByRole('button', { name: /Migrate 1 credential/ }));
     expect(await screen.findByRole('heading', { name: 'Migrated 1 credential(s)' })).toBeTruthy();
+    await screen.findByText(/Nothing to write yet|Nothing to write:/);
+    expect(screen.queryByRole('button', { name: /^Migrate/ })).toBeNull();
     expect(screen.getByText(/Backup:/).textContent).toContain('/x/secrets.json.backup-1');
-    fireEvent.click(screen.getByRole('button', { name: 'Remove the plaintext files' }));
+    api.removeAnswer = false;
+    await user.click(screen.getByRole('button', { name: 'Remove the plaintext files…' }));
+    expect(await screen.findByText('Nothing was removed.')).toBeTruthy();
+    api.removeAnswer = true;
+    await user.click(screen.getByRole('button', { name: 'Remove the plaintext files…' }));
     expect(await screen.findByText(/Removed: \/x\/secrets.json/)).toBeTruthy();
   });
-});
 
-describe('Profile screen', () => {
-  it('loading, then fields; save disabled while saving; a toast on success', async () => {
-    const { api, show } = withFakeApi();
-    const release = api.hold('profileGet');
-    show(<Profile />);
-    expect(screen.getByRole('status').textContent).toBe('Loading your profile…');
-    release();
-    fireEvent.change(await screen.findByLabelText('Name'), { target: { value: 'Ada' } });
-    const releaseSave = api.hold('profileUpdate');
-    fireEvent.click(screen.getByRole('button', { name: 'Save profile' }));
-    expect((await screen.findByRole('button', { name: 'Saving…' })).hasAttribute('disabled')).toBe(true);
-    releaseSave();
-    await waitFor(() => expect(useVault.getState().toasts.map((t) => t.text)).toContain('Profile saved.'));
-    expect(api.profile.user.name).toBe('Ada');
-  });
-
-  it('field errors inline: local (https avatar) and from main (email)', async () => {
-    const { api, show } = withFakeApi();
-    show(<Profile />);
-    fireEvent.change(await screen.findByLabelText('Avatar URL'), { target: { value: 'http://x.example/a.png' } });
-    expect(screen.getByText('must be an https:// URL')).toBeTruthy();
-    expect(screen.getByRole('button', { name: 'Save profile' }).hasAttribute('disabled')).toBe(true);
-    fireEvent.change(screen.getByLabelText('Avatar URL'), { target: { value: 'https://x.example/a.png' } });
-    expect(screen.getByRole('img', { name: 'Avatar preview' }).getAttribute('src')).toBe('https://x.example/a.png');
-    api.fail('profileUpdate', { code: 'INVALID_ARGUMENT', message: 'Profile not saved.', fix: 'Correct the fields.', fields: [{ path: 'user.name', message: 'must be at most 160 characters' }] });
-    fireEvent.click(screen.getByRole('button', { name: 'Save profile' }));
-    expect(await screen.findByText('must be at most 160 characters')).toBeTruthy();
-    expect(useVault.getState().toasts.map((t) => t.text)).toContain('Not saved: Profile not saved.');
-  });
-
-  it('error loading', async () => {
-    const { api, show } = withFakeApi();
-    api.fail('profileGet', { code: 'PROFILE_PERMISSIONS', message: 'The profile can be modified by other users.', fix: 'Run: chmod 600 …' });
-    show(<Profile />);
-    expect((await screen.findByRole('alert')).textContent).toContain('chmod 600');
-  });
-});
-
-describe('Activity screen', () => {
-  it('empty, then runs and events with filters and the stats summary', async () => {
-    const { api, show } = withFakeApi();
-    show(<Activity />);
-    expect(await screen.findByText(/No runs yet/)).toBeTruthy();
-    expect(screen.getByText('No events yet.')).toBeTruthy();
-    cleanup();
-    api.runs = [
-      { id: 'a1', workflow: 'transcribe', program: 'python3', credentials: ['huggingface.token'], status: 'succeeded', exit_code: 0, signal: null, started_at: '2026-01-01T10:00:00Z', finished_at: '2026-01-01T10:01:00Z', duration_ms: 60000 },
-      { id: 'b2', workflow: 'subtitle', program: 'stage02', credentials: [], status: 'failed', exit_code: 3, signal: null, started_at: '2026-01-01T11:00:00Z', finished_at: '2026-01-01T11:00:01Z', duration_ms: 1000 },
-    ];
-    api.audit = [{ ts: '2026-01-01T10:00:00Z', event: 'credential_read', caller: 'cli', credential: 'huggingface.token' }];
-    useVault.setState(initialState());
-    show(<Activity />);
-    expect(await screen.findByText(/2 runs · 1 succeeded · 1 failed · 0 running · success rate 50%/)).toBeTruthy();
-    fireEvent.change(screen.getByLabelText('Status'), { target: { value: 'failed' } });
-    await waitFor(() => expect(screen.queryByText('python3')).toBeNull());
-    expect(screen.getByText('stage02')).toBeTruthy();
-    const auditTable = screen.getByRole('table', { name: 'Audit events' });
-    expect(within(auditTable).getByText('credential_read')).toBeTruthy();
-  });
-
-  it('loading and error', async () => {
-    const { api, show } = withFakeApi();
-    const release = api.hold('runsStats');
-    show(<Activity />);
-    expect(screen.getByRole('status').textContent).toBe('Loading activity…');
-    release();
-    await screen.findByText(/No runs yet/);
-    cleanup();
-    useVault.setState(initialState());
-    api.fail('runsStats');
-    show(<Activity />);
-    expect((await screen.findByRole('alert')).textContent).toContain('runsStats failed');
-  });
-});
-
-describe('the app shell', () => {
-  it('first run opens onboarding; a locked keychain shows the banner with its fix', async () => {
-    const { api, show } = withFakeApi();
-    api.profileKind = 'none';
-    api.keychainOk = false;
-    show(<App />);
-    expect(await screen.findByRole('heading', { name: 'Welcome to cpw-vault' })).toBeTruthy();
-    const banner = screen.getByRole('alert', { name: 'Keychain problem' });
-    expect(banner.textContent).toContain('KEYCHAIN_LOCKED');
-    expect(banner.textContent).toContain('Fix: Unlock it in Passwords and Keys.');
-    expect(screen.queryByRole('navigation')).toBeNull();
-  });
-
-  it('onboarding walks basics, keys, review and done', async () => {
-    const { api, show } = withFakeApi();
-    api.profileKind = 'none';
-    show(<App />);
-    fireEvent.click(await screen.findByRole('button', { name: 'Get started' }));
-    fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'Grace' } });
-    fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
-    fireEvent.click(await screen.findByRole('button', { name: 'Add HuggingFace token' }));
-    expect(screen.getByRole('button', { name: 'Continue' }).hasAttribute('disabled')).toBe(true);
-    fireEvent.change(screen.getByLabelText('HuggingFace token (hidden)'), { target: { value: HF } });
-    fireEvent.click(screen.getByRole('button', { name: 'Save to keychain' }));
-    await waitFor(() => expect(screen.getByRole('button', { name: 'Continue' }).hasAttribute('disabled')).toBe(false));
-    fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
-    fireEvent.click(await screen.findByRole('button', { name: 'Finish' }));
-    expect(await screen.findByText('✓ Transcribe: ready')).toBeTruthy();
-    expect(api.profile.user.name).toBe('Grace');
-  });
-
-  it('a boot failure is shown with its fix', async () => {
-    const { api, show } = withFakeApi();
-    api.fail('doctor', { code: 'INTERNAL', message: 'The app bridge is missing.', fix: 'Start cpw-vault from its launcher.' });
-    show(<App />);
-    expect((await screen.findByRole('alert')).textContent).toContain('Start cpw-vault from its launcher.');
+  it('choose a file: main\'s dialog gives a handle, and the plan asks for that handle', async () => {
+    const { api, user, show } = withFakeApi();
+    withPlan(api);
+    api.plan!.source.handle = 'f'.repeat(32);
+    api.migrationSources = async () => [];
+    show(<Migration />);
+    await user.click(await screen.findByRole('button', { name: 'Choose a file…' }));
+    await screen.findByRole('table', { name: 'Migration plan' });
+    expect(api.calls.find((c) => c.method === 'migrationPlan')!.args).toEqual([{ source: 'f'.repeat(32), overwrite: [], includeUnknown: false }]);
   });
 });

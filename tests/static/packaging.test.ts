@@ -27,6 +27,7 @@ describe('electron-builder configuration', () => {
     expect(build.asar).toBe(true);
     expect(build.asarUnpack).toEqual(['**/node_modules/keytar/**/*.node']);
     expect(pkg.main).toBe('dist/app/main.js');
+    expect(build.extraResources).toEqual([{ from: 'README.md', to: 'README.md' }]); // Help → documentation
     expect(existsSync(join(root, pkg.main))).toBe(true);
     expect(existsSync(join(root, 'dist/app/preload.js'))).toBe(true);
   });
@@ -38,7 +39,7 @@ describe('electron-builder configuration', () => {
 });
 
 describe('the afterPack hook', () => {
-  it('flips the fuses on the packed Electron binary: no RunAsNode, no NODE_OPTIONS, no inspect, asar only, cookie encryption', async () => {
+  it('flips the fuses on the packed Electron binary: no RunAsNode, no NODE_OPTIONS, no inspect, asar only and integrity-checked, cookie encryption, no file:// privileges', async () => {
     const afterPack = require(join(root, pkg.build.afterPack));
     const { getCurrentFuseWire, FuseV1Options } = require('@electron/fuses');
     const t = makeTempHome();
@@ -55,6 +56,8 @@ describe('the afterPack hook', () => {
     expect(state(FuseV1Options.EnableNodeCliInspectArguments)).toBe('0');
     expect(state(FuseV1Options.OnlyLoadAppFromAsar)).toBe('1');
     expect(state(FuseV1Options.EnableCookieEncryption)).toBe('1');
+    expect(state(FuseV1Options.EnableEmbeddedAsarIntegrityValidation)).toBe('1');
+    expect(state(FuseV1Options.GrantFileProtocolExtraPrivileges)).toBe('0');
   });
 
   it('finds the binary on each platform', () => {

@@ -3,7 +3,7 @@ import { CATALOG, catalogEntry, checkFormat } from '../../core/catalog';
 import { splitCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
 import { isTimeZone, userSchema } from '../../core/profile-schema';
-import { WORKFLOW_NAMES, WORKFLOWS, type WorkflowName } from '../../core/workflows';
+import { offeredCredentials, WORKFLOW_NAMES, WORKFLOWS, type WorkflowName } from '../../core/workflows';
 import { findDefaultSource, readSource } from '../../node/migration/sources';
 import { systemTimeZone } from '../../node/profile/store';
 import type { Vault } from '../../node/vault/vault';
@@ -22,14 +22,8 @@ export interface SetupArgs {
   defaultWorkflow?: string;
 }
 
-/** Credentials the wizard offers: HuggingFace (required), then the optional ones of the seed bootstrap. */
-const OFFERED: ReadonlyArray<{ id: CredentialId; required: boolean; purpose: string }> = [
-  { id: 'huggingface.token', required: true, purpose: 'transcribe, translate, subtitle, diarize' },
-  { id: 'tmdb.api_key', required: false, purpose: 'subtitle (character names)' },
-  { id: 'openai.api_key', required: false, purpose: 'summarize' },
-  { id: 'anthropic.api_key', required: false, purpose: 'summarize' },
-  { id: 'google.api_key', required: false, purpose: 'summarize' },
-];
+/** Credentials the wizard offers: derived from the workflow catalog, exactly as the app's onboarding does. */
+const OFFERED = offeredCredentials('transcribe', WORKFLOW_NAMES);
 
 /** Asks for one secret (hidden). Required ones re-ask on empty input or a format mismatch; optional ones skip on Enter. */
 async function askSecret(ctx: CliContext, prompts: Prompts, vault: Vault, id: CredentialId, required: boolean, purpose: string): Promise<boolean> {

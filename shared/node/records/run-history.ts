@@ -11,10 +11,11 @@ export { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../
 /**
  * Run history beside the profile (`runs.json`, 0600): the newest `limit`
  * runs, older ones dropped. Every change is a locked read-modify-write with
- * an atomic replace, like the profile.
+ * an atomic replace, like the profile. `maxBytes` bounds a read (default
+ * 1 MiB, plenty for 500 runs; a larger `limit` needs a larger bound).
  */
 export class RunHistory {
-  constructor(readonly path: string, private readonly dedicatedDir: boolean, private readonly limit = 500, private readonly warn: (m: string) => void = () => {}) {}
+  constructor(readonly path: string, private readonly dedicatedDir: boolean, private readonly limit = 500, private readonly warn: (m: string) => void = () => {}, private readonly maxBytes?: number) {}
 
   /** All runs, newest first. */
   list(filter: { status?: string; workflow?: string } = {}): RunRecord[] {
@@ -69,7 +70,7 @@ export class RunHistory {
 
   private read(): RunRecord[] {
     if (!stampOf(this.path)) return [];
-    const parsed = parseJson(readSecureFile(this.path, { warn: this.warn }).text);
+    const parsed = parseJson(readSecureFile(this.path, { warn: this.warn, ...(this.maxBytes ? { maxBytes: this.maxBytes } : {}) }).text);
     if (!parsed.ok || !Array.isArray(parsed.value)) {
       throw new VaultError('IO_ERROR', `${this.path} is damaged (not a JSON list of runs).`, `Move it aside to start a new history: mv ${this.path} ${this.path}.bad`);
     }

@@ -14,6 +14,7 @@ import { CredentialStore } from '../credentials/credential-store';
 import type { JournalFile } from '../credentials/journal-file';
 import { repairIndex, type RepairReport } from '../credentials/repair';
 import { applyMigration, planMigrationFor, type ApplyOptions } from '../migration/apply';
+import { tightenProfile } from '../profile/permissions';
 import type { ProfileStore } from '../profile/store';
 import type { AuditLog } from '../records/audit-log';
 import { namespaceSuffix } from '../secrets/open-secret-store';
@@ -72,6 +73,16 @@ export class Vault {
   /** The profile file this vault reads and writes. */
   get profilePath(): string {
     return this.reader.profilePath;
+  }
+
+  /** The profile and whether its folder is cpw-vault's alone (~/.cp-whisperx): files never to treat as anything else. */
+  get ownFiles(): { profile: string; dedicatedDir: boolean } {
+    return { profile: this.profilePath, dedicatedDir: this.profile.paths.dedicatedDir };
+  }
+
+  /** The audit log's file (to notice that it changed). */
+  get auditLogPath(): string {
+    return this.audit.path;
   }
 
   /** Who uses this vault (cli, app, library): recorded in the audit log. */
@@ -240,6 +251,15 @@ export class Vault {
     } catch (err) {
       if (!isVaultError(err) || !err.code.startsWith('KEYCHAIN_')) throw err;
     }
+  }
+
+  /**
+   * "Fix it" for a profile others can read or write: the file to 0600 and,
+   * when its folder is cpw-vault's own, the folder to 0700. Never follows a
+   * link or touches another user's file (see profile/permissions.ts).
+   */
+  tightenPermissions(): void {
+    tightenProfile(this.profilePath, this.profile.paths.dedicatedDir);
   }
 
   /** Start-up: removes temp files a killed writer left, then {@link ensureConsistent}. Called once by the composition root. */

@@ -1,0 +1,85 @@
+/**
+ * Migration sources as opaque handles. Main mints a handle only for a file
+ * it found itself, one the user chose in main's own dialog, or a dropped
+ * file the user confirmed in main's dialog; the renderer can only name a
+ * handle, never a path, so a compromised page cannot make main read, reveal
+ * or delete any other file.
+ */
+import { randomBytes } from 'node:crypto';
+import { lstatSync, readdirSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { VaultError } from '../../shared/core/errors';
+import type { MigrationSource } from '../../shared/core/ipc-contract';
+import { MAX_SOURCE_BYTES } from '../../shared/core/migration-sources';
+
+const unknownHandle = () =>
+  new VaultError('INVALID_ARGUMENT', 'That migration source is not one cpw-vault offered.', 'Choose the file with "Choose a file…", or drop it on the Migration screen.');
+
+/** The handles of one app session. */
+export class SourceRegistry {
+  private readonly byHandle = new Map<string, MigrationSource>();
+  private readonly byPath = new Map<string, string>();
+
+  /** The handle of `path` (the same one every time), minted if new. */
+  grant(path: string, origin: MigrationSource['origin']): MigrationSource {
+    const full = resolve(path);
+    const known = this.byPath.get(full);
+    if (known) return this.byHandle.get(known)!;
+    const source: MigrationSource = { handle: randomBytes(16).toString('hex'), path: full, origin };
+    this.byHandle.set(source.handle, source);
+    this.byPath.set(full, source.handle);
+    return source;
+  }
+
+  /** The source of a handle main minted; INVALID_ARGUMENT for anything else. */
+  resolve(handle: string): MigrationSource {
+    const source = this.byHandle.get(handle);
+    if (!source) throw unknownHandle();
+    return source;
+  }
+}
+
+/**
+ * Checks a path the preload says was dropped, before main asks the user
+ * about it: absolute, a regular file (not a link, folder or device), at most
+ * the migration size limit, and not one of cpw-vault's own files.
+ */
+export function checkDroppedPath(path: string, own: OwnFiles): string {
+  if (!isAbsolute(path) || path.includes('\0')) throw new VaultError('INVALID_ARGUMENT', 'That dropped item is not a file on this computer.', 'Drop a secrets.json, .env or token file from your file manager.');
+  const full = resolve(path);
+  refuseOwnFiles(full, own);
+  const s = lstatSync(full, { throwIfNoEntry: false });
+  if (!s) throw new VaultError('INVALID_ARGUMENT', `${full} does not exist.`, 'Drop the file again from your file manager.');
+  if (s.isSymbolicLink()) throw new VaultError('INVALID_ARGUMENT', `${full} is a symbolic link; refusing to follow it.`, 'Drop the real file.');
+  if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `${full} is not a regular file.`, 'Drop a secrets.json, .env or token file.');
+  if (s.size > MAX_SOURCE_BYTES) throw new VaultError('INVALID_ARGUMENT', `${full} is ${s.size} bytes; migration sources are at most ${MAX_SOURCE_BYTES} bytes.`, 'Check that this is the right file.');
+  return full;
+}
+
+/** Where cpw-vault keeps its own files: the profile, and whether its folder is cpw-vault's alone (~/.cp-whisperx). */
+export interface OwnFiles {
+  profile: string;
+  dedicatedDir: boolean;
+}
+
+const BESIDE_PROFILE = /^(audit\.log(\.\d+)?|runs\.json)$/;
+
+/** Refuses cpw-vault's own files (the profile, audit log, run history; anything in its own folder): they are never a migration source. */
+export function refuseOwnFiles(path: string, own: OwnFiles): void {
+  const full = resolve(path);
+  const folder = dirname(resolve(own.profile));
+  const inFolder = dirname(full) === folder;
+  if (full === resolve(own.profile) || (inFolder && (own.dedicatedDir || BESIDE_PROFILE.test(basename(full))))) {
+    throw new VaultError('INVALID_ARGUMENT', `${path} is one of cpw-vault's own files, not a plaintext secrets file.`, 'Choose a secrets.json, .env or token file.');
+  }
+}
+
+/** The backups migration made of `source` beside it (`<name>.backup-<timestamp>`), oldest first. */
+export function backupsOf(source: string): string[] {
+  const prefix = `${basename(source)}.backup-`;
+  try {
+    return readdirSync(dirname(source)).filter((f) => f.startsWith(prefix)).sort().map((f) => join(dirname(source), f));
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,132 @@
+import { useEffect, useId, useRef, useState } from 'react';
+import type { KeychainStatus } from '../../shared/core/secret-store';
+import { sourceLabel, type CredentialView } from '../../shared/core/views';
+import { asApiError } from '../api';
+import { useVault } from '../store';
+import { selectKeychainProblem } from '../store/app-slice';
+import { CredentialForm } from './CredentialForm';
+import { useSecondsLeft, When } from './common';
+
+/** How long a revealed value stays on screen. */
+export const REVEAL_MS = 30_000;
+
+/** Why keychain actions are off, in a few words. */
+export function keychainReason(k: Extract<KeychainStatus, { ok: false }>): string {
+  return k.code === 'KEYCHAIN_LOCKED' ? `the keychain is locked (${k.code})` : `the keychain cannot be reached (${k.code})`;
+}
+
+/** The value, read once per Reveal (one keychain read, one audit event), shown for 30 s with a countdown. */
+function RevealedValue({ credential, onHide }: { credential: CredentialView; onHide: () => void }) {
+  const reveal = useVault((s) => s.revealCredential);
+  const [value, setValue] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [until, setUntil] = useState<number | null>(null);
+  const hide = useRef(onHide);
+  hide.current = onHide;
+  const { service, key } = credential;
+  useEffect(() => {
+    let alive = true;
+    reveal({ service, key }).then(
+      (v) => alive && (setValue(v), setUntil(Date.now() + REVEAL_MS)),
+      (e: unknown) => alive && setError(asApiError(e).message),
+    );
+    const timer = setTimeout(() => hide.current(), REVEAL_MS);
+    return () => {
+      alive = false;
+      clearTimeout(timer);
+      setValue(null);
+    };
+  }, [service, key, reveal]);
+  const left = useSecondsLeft(until);
+  if (error) return <p role="alert" className="field-error">{error}</p>;
+  return (
+    <div className="revealed-box">
+      <code className="revealed" aria-label={`${credential.label} value`}>{value ?? '…'}</code>
+      {value !== null && <p className="muted countdown">Hides in {left} s</p>}
+    </div>
+  );
+}
+
+function Meta({ c }: { c: CredentialView }) {
+  return (
+    <dl className="meta">
+      <dt>Source</dt><dd>{sourceLabel(c.source)}</dd>
+      <dt>Env</dt><dd>{c.envVars.join(', ')}</dd>
+      <dt>Hint</dt><dd>{c.meta?.hint ?? '—'}</dd>
+      <dt>Created</dt><dd><When iso={c.meta?.created_at} /></dd>
+      <dt>Updated</dt><dd><When iso={c.meta?.updated_at} /></dd>
+      <dt>Last used</dt><dd><When iso={c.meta?.last_used_at} /></dd>
+    </dl>
+  );
+}
+
+function ConfirmDelete({ c, onCancel, onConfirm }: { c: CredentialView; onCancel: () => void; onConfirm: () => void }) {
+  const id = useId();
+  return (
+    <div role="alertdialog" aria-labelledby={`${id}-t`} aria-describedby={`${id}-d`} className="confirm" onKeyDown={(e) => e.key === 'Escape' && (e.stopPropagation(), onCancel())}>
+      <p id={`${id}-t`}><strong>Delete {c.label}?</strong></p>
+      <p id={`${id}-d`}>Its value is removed from the keychain. This cannot be undone.</p>
+      <div className="actions">
+        <button type="button" onClick={onCancel} autoFocus>Cancel</button>
+        <button type="button" className="danger" onClick={onConfirm}>Delete</button>
+      </div>
+    </div>
+  );
+}
+
+/**
+ * One credential: metadata, and Reveal (30 s), Copy (cleared after 20 s),
+ * Edit and Delete (confirm focuses Cancel). While the keychain is locked or
+ * unreachable, the actions that need it are disabled and say why. Focus
+ * returns to the button that opened a form or dialog when it closes.
+ */
+export function CredentialDetail({ c, startEditing, onEditStarted, onDeleted }: { c: CredentialView; startEditing: boolean; onEditStarted?: () => void; onDeleted: (c: CredentialView) => void }) {
+  const copyCredential = useVault((s) => s.copyCredential);
+  const deleteCredential = useVault((s) => s.deleteCredential);
+  const keychain = useVault(selectKeychainProblem);
+  const needsKeychain = c.secret && c.source?.kind !== 'env';
+  const blockedRead = !!keychain && needsKeychain;
+  const blockedWrite = !!keychain && c.secret;
+  const [mode, setMode] = useState<'view' | 'edit' | 'confirm'>(startEditing && !blockedWrite ? 'edit' : 'view');
+  const [revealed, setRevealed] = useState(false);
+  const [returnFocus, setReturnFocus] = useState<'edit' | 'delete' | null>(null);
+  const editRef = useRef<HTMLButtonElement>(null);
+  const deleteRef = useRef<HTMLButtonElement>(null);
+  const reasonId = useId();
+  const started = mode === 'edit' && startEditing;
+  useEffect(() => {
+    if (started) onEditStarted?.();
+    // Only on mount: the form opened because the caller asked, once.
+  }, []);
+  useEffect(() => {
+    if (returnFocus === 'edit') editRef.current?.focus();
+    if (returnFocus === 'delete') deleteRef.current?.focus();
+    if (returnFocus) setReturnFocus(null);
+  }, [returnFocus]);
+  const ref = { service: c.service, key: c.key };
+  const blocked = [...(blockedWrite ? [c.stored ? 'Edit' : 'Add'] : []), ...(blockedRead && c.source ? ['Reveal', 'Copy'] : []), ...(blockedWrite && c.stored ? ['Delete'] : [])];
+  const described = blocked.length ? reasonId : undefined;
+  const remove = async () => {
+    if (await deleteCredential(ref)) onDeleted(c);
+    else setMode('view');
+  };
+  return (
+    <section className="credential-detail" aria-labelledby={`${reasonId}-h`}>
+      <h3 id={`${reasonId}-h`}>{c.label}</h3>
+      <p className="muted"><code>{c.id}</code>{c.custom ? ' · custom' : ''}</p>
+      <Meta c={c} />
+      {revealed && <RevealedValue credential={c} onHide={() => setRevealed(false)} />}
+      {keychain && blocked.length > 0 && <p id={reasonId} className="warning">{blocked.join(', ').replace(/, ([^,]+)$/, ' and $1')} {blocked.length > 1 ? 'are' : 'is'} unavailable: {keychainReason(keychain)}. See the banner for the fix.</p>}
+      {mode !== 'edit' && (
+        <div className="actions">
+          <button type="button" ref={editRef} onClick={() => setMode('edit')} disabled={blockedWrite} aria-describedby={described}>{c.stored ? 'Edit' : 'Add'}</button>
+          {c.source && <button type="button" onClick={() => setRevealed(!revealed)} aria-pressed={revealed} disabled={blockedRead} aria-describedby={described}>{revealed ? 'Hide' : 'Reveal'}</button>}
+          {c.source && <button type="button" onClick={() => void copyCredential(ref)} disabled={blockedRead} aria-describedby={described}>Copy</button>}
+          {c.stored && <button type="button" ref={deleteRef} className="danger" onClick={() => setMode('confirm')} disabled={blockedWrite || mode === 'confirm'} aria-describedby={described}>Delete</button>}
+        </div>
+      )}
+      {mode === 'confirm' && <ConfirmDelete c={c} onCancel={() => (setMode('view'), setReturnFocus('delete'))} onConfirm={() => void remove()} />}
+      {mode === 'edit' && <CredentialForm service={c.service} key_={c.key} onDone={() => (setMode('view'), setReturnFocus('edit'))} />}
+    </section>
+  );
+}

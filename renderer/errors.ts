@@ -1,0 +1,26 @@
+/**
+ * The one place error codes become what a person reads (STYLE.md §4).
+ * Messages from main are already specific; this only replaces the few whose
+ * raw text means nothing to a user (a lock file path) and adds the wording
+ * the screens share.
+ */
+import type { ErrorCode } from '../shared/core/errors';
+import type { ApiError } from './api';
+
+const OVERRIDES: Partial<Record<ErrorCode, { message: string; fix: string }>> = {
+  PROFILE_LOCKED: {
+    message: 'Another cpw-vault (the app or a command) kept the profile busy; nothing was saved.',
+    fix: 'Wait for the other cpw-vault command to finish, then try again.',
+  },
+};
+
+/** While a write waits for another process: shown instead of the lock file's path. */
+export const LOCK_RETRY_TEXT = 'Another cpw-vault is saving; retrying…';
+
+/** What to show for an error: its message and fix, or the plain-language version for codes whose raw text is internal. */
+export function describeError(error: Pick<ApiError, 'code' | 'message' | 'fix'>): { message: string; fix: string } {
+  return OVERRIDES[error.code] ?? { message: error.message, fix: error.fix };
+}
+
+/** Keychain codes: the store cannot be reached, so values cannot be read or written. */
+export const KEYCHAIN_CODES: ReadonlySet<ErrorCode> = new Set(['KEYCHAIN_LOCKED', 'KEYCHAIN_UNAVAILABLE', 'KEYCHAIN_NO_PROVIDER', 'KEYCHAIN_TIMEOUT', 'KEYCHAIN_DENIED', 'KEYCHAIN_ERROR']);

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { AVATAR_MAX_BYTES } from '../../electron/main/avatar';
+import type { FetchPort } from '../../electron/main/ports';
+import { setupMain } from './main-setup';
+
+const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64, 1)]);
+const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(64, 2)]);
+const SVG = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
+
+/** A fake web: URL -> response. Records every request main makes. */
+function web(pages: Record<string, () => Response>) {
+  const requested: string[] = [];
+  const fetch: FetchPort = async (url, init) => {
+    requested.push(url);
+    expect(init.redirect).toBe('manual');
+    const page = pages[url];
+    if (!page) throw new TypeError('fetch failed');
+    return page();
+  };
+  return { fetch, requested };
+}
+const image = (body: Buffer, type: string, headers: Record<string, string> = {}) => () => new Response(new Uint8Array(body), { status: 200, headers: { 'content-type': type, ...headers } });
+const redirect = (to: string) => () => new Response(null, { status: 302, headers: { location: to } });
+
+async function avatarFor(url: string, pages: Record<string, () => Response>) {
+  const w = web(pages);
+  const s = await setupMain({ fetch: w.fetch });
+  await s.value('profileUpdate', { user: { avatar_url: url } });
+  return { result: await s.call('profileAvatar'), requested: w.requested, s };
+}
+
+describe('the avatar is fetched by main and handed to the page as a data: URL', () => {
+  it('a PNG over https becomes a data URL, fetched once per URL', async () => {
+    const { result, requested, s } = await avatarFor('https://img.example/a.png', { 'https://img.example/a.png': image(PNG, 'image/png') });
+    expect(result).toEqual({ ok: true, value: `data:image/png;base64,${PNG.toString('base64')}` });
+    await s.call('profileAvatar');
+    expect(requested).toEqual(['https://img.example/a.png']);
+  });
+
+  it('follows an https redirect, checking each hop', async () => {
+    const { result, requested } = await avatarFor('https://img.example/me', { 'https://img.example/me': redirect('/avatars/me.jpg'), 'https://img.example/avatars/me.jpg': image(JPEG, 'image/jpeg; charset=binary') });
+    expect(result).toMatchObject({ ok: true, value: expect.stringMatching(/^data:image\/jpeg;base64,/) });
+    expect(requested).toEqual(['https://img.example/me', 'https://img.example/avatars/me.jpg']);
+  });
+
+  it.each([
+    ['SVG (it can carry script)', { 'https://img.example/a.png': image(SVG, 'image/svg+xml') }],
+    ['HTML', { 'https://img.example/a.png': image(Buffer.from('<html>'), 'text/html') }],
+    ['bytes that are not the declared type', { 'https://img.example/a.png': image(JPEG, 'image/png') }],
+    ['a declared size over the limit', { 'https://img.example/a.png': image(PNG, 'image/png', { 'content-length': String(AVATAR_MAX_BYTES + 1) }) }],
+    ['a body over the limit', { 'https://img.example/a.png': image(Buffer.concat([PNG, Buffer.alloc(AVATAR_MAX_BYTES)]), 'image/png') }],
+    ['a redirect to http', { 'https://img.example/a.png': redirect('http://img.example/a.png') }],
+    ['a redirect to a credentialed URL', { 'https://img.example/a.png': redirect('https://u:p@img.example/a.png') }],
+    ['endless redirects', { 'https://img.example/a.png': redirect('https://img.example/a.png') }],
+    ['a 404', { 'https://img.example/a.png': () => new Response('no', { status: 404, headers: { 'content-type': 'image/png' } }) }],
+    ['a network failure', {}],
+  ])('%s: null (the page shows initials)', async (_what, pages) => {
+    const { result, requested } = await avatarFor('https://img.example/a.png', pages);
+    expect(result).toEqual({ ok: true, value: null });
+    expect(requested.length).toBeLessThanOrEqual(4);
+  });
+
+  it.each(['https://127.0.0.1/a.png', 'https://[::1]/a.png', 'https://localhost/a.png', 'https://img.example:8443/a.png', 'https://intranet/a.png'])('%s is never requested', async (url) => {
+    const { result, requested } = await avatarFor(url, { [url]: image(PNG, 'image/png') });
+    expect(result).toEqual({ ok: true, value: null });
+    expect(requested).toEqual([]);
+  });
+
+  it('no avatar: null without a request; the page cannot name a URL of its own', async () => {
+    const w = web({});
+    const s = await setupMain({ fetch: w.fetch });
+    expect(await s.call('profileAvatar')).toEqual({ ok: true, value: null });
+    expect(await s.call('profileAvatar', 'https://evil.example/?k=secret')).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    expect(w.requested).toEqual([]);
+  });
+});

@@ -1,0 +1,175 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { MigrationSource } from '../../shared/core/ipc-contract';
+import { setupMain } from './main-setup';
+
+const HF = `hf_${'Mig1'.repeat(9)}`;
+const TMDB = '0123456789abcdef0123456789abcdef';
+const CANARY = `sk-proj-${'Cnry'.repeat(10)}`;
+
+/** Another project's plaintext, which nothing the page says may make main read, reveal or delete. */
+function otherProject(root: string) {
+  const dir = join(root, 'other-project');
+  mkdirSync(dir, { recursive: true });
+  const files = { env: join(dir, '.env'), secrets: join(dir, 'secrets.json'), token: join(dir, 'token') };
+  writeFileSync(files.env, `OPENAI_API_KEY=${CANARY}\n`);
+  writeFileSync(files.secrets, JSON.stringify({ openai_api_key: CANARY }));
+  writeFileSync(files.token, CANARY);
+  return { dir, files, untouched: () => Object.values(files).every((f) => existsSync(f) && readFileSync(f, 'utf8').includes(CANARY)) };
+}
+
+describe('migration sources are handles main minted; the renderer never names a path', () => {
+  it('finds config/secrets.json and the HuggingFace token file itself, plans and applies them by handle', async () => {
+    const s = await setupMain();
+    mkdirSync(join(s.t.cwd, 'config'));
+    const secrets = join(s.t.cwd, 'config', 'secrets.json');
+    writeFileSync(secrets, JSON.stringify({ hf_token: HF, tmdb_api_key: TMDB }));
+    mkdirSync(join(s.t.home, '.cache', 'huggingface'), { recursive: true });
+    writeFileSync(join(s.t.home, '.cache', 'huggingface', 'token'), HF);
+    const sources = await s.value<MigrationSource[]>('migrationSources');
+    expect(sources.map((x) => [x.path, x.origin])).toEqual([[secrets, 'found'], [join(s.t.home, '.cache', 'huggingface', 'token'), 'found']]);
+    expect(sources[0]!.handle).toMatch(/^[0-9a-f]{32}$/);
+    expect((await s.value<MigrationSource[]>('migrationSources'))[0]!.handle).toBe(sources[0]!.handle); // stable
+    const planned = await s.value<{ plan: { counts: { apply: number } } }>('migrationPlan', { source: sources[0]!.handle });
+    expect(planned.plan.counts.apply).toBe(2);
+    expect(JSON.stringify(planned)).not.toContain(HF);
+    expect(await s.value('migrationApply', { source: sources[0]!.handle })).toMatchObject({ ok: true, imported: 2 });
+    expect(await s.value('credentialsReveal', { service: 'tmdb', key: 'api_key' })).toBe(TMDB);
+  });
+
+  it('a seed 1.0 profile holding plaintext is offered, migrated in place, and its plaintext backup removed on request', async () => {
+    const s = await setupMain();
+    mkdirSync(join(s.t.home, '.cp-whisperx'), { recursive: true, mode: 0o700 });
+    writeFileSync(s.t.profile, JSON.stringify({ version: '1.0', user: { name: 'Seed' }, credentials: { huggingface: { token: HF }, tmdb: { api_key: TMDB } }, preferences: {} }), { mode: 0o600 });
+    const [source] = await s.value<MigrationSource[]>('migrationSources');
+    expect(source).toMatchObject({ path: s.t.profile, origin: 'found' });
+    expect(await s.value('migrationApply', { source: source!.handle })).toMatchObject({ ok: true, imported: 2 });
+    expect(readFileSync(s.t.profile, 'utf8')).not.toContain(HF);
+    expect(await s.value('migrationSources')).toEqual([]); // now the user's own profile: never a source again
+    const r = await s.value<{ removed: string[] }>('migrationRemovePlaintext', { source: source!.handle });
+    expect(r.removed).toHaveLength(1);
+    expect(r.removed[0]).toMatch(/user\.profile\.backup-/);
+    expect(existsSync(s.t.profile)).toBe(true);
+  });
+
+  it('never lists the user\'s own current profile as a source, even one holding a non-secret value', async () => {
+    const s = await setupMain();
+    await s.value('credentialsSet', { service: 'openai', key: 'organization_id', value: 'org-abcdefgh12' });
+    expect(await s.value('migrationSources')).toEqual([]);
+  });
+
+  it.each([
+    ['a path instead of a handle', { source: '/etc/passwd' }],
+    ['the old "path" field', { path: '/tmp/.env' }],
+    ['both', { source: '0'.repeat(32), path: '/tmp/.env' }],
+    ['a handle main never minted', { source: 'a'.repeat(32) }],
+    ['a traversal', { source: '../../../.env' }],
+  ])('plan, apply and remove refuse %s, and touch nothing', async (_what, request) => {
+    const s = await setupMain();
+    const other = otherProject(s.t.root);
+    for (const method of ['migrationPlan', 'migrationApply'] as const) expect(await s.call(method, request)).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    expect(await s.call('migrationRemovePlaintext', { source: (request as { source?: string }).source ?? other.files.env })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    expect(other.untouched()).toBe(true);
+    expect(s.dialogs).toEqual([]);
+    expect(s.vault.listCredentials().some((c) => c.stored)).toBe(false);
+  });
+
+  it('a "dropped" path is checked, then asked about in main\'s own dialog: the user says no, nothing is read', async () => {
+    const s = await setupMain();
+    const other = otherProject(s.t.root);
+    s.answers.confirmSource = false;
+    const r = await s.call('migrationDrop', other.files.env);
+    expect(r).toEqual({ ok: true, value: null });
+    expect(s.dialogs).toEqual([{ kind: 'confirmSource', paths: [other.files.env] }]);
+    expect(JSON.stringify(r)).not.toContain(CANARY);
+    expect(other.untouched()).toBe(true);
+  });
+
+  it('a dropped file the user confirms becomes a handle; its plan names no value', async () => {
+    const s = await setupMain();
+    const other = otherProject(s.t.root);
+    const source = await s.value<MigrationSource>('migrationDrop', other.files.env);
+    expect(source).toMatchObject({ path: other.files.env, origin: 'dropped' });
+    const plan = await s.value('migrationPlan', { source: source.handle });
+    expect(JSON.stringify(plan)).not.toContain(CANARY);
+  });
+
+  it.each([
+    ['a relative path', () => 'relative/.env'],
+    ['an empty path (a File the page made itself)', () => ''],
+    ['a folder', (root: string) => root],
+    ['a symlink', (root: string) => (symlinkSync(join(root, 'other-project', '.env'), join(root, 'link.env')), join(root, 'link.env'))],
+    ['a missing file', (root: string) => join(root, 'nope.env')],
+    ['over 1 MiB', (root: string) => (writeFileSync(join(root, 'big.json'), 'x'.repeat(1024 * 1024 + 1)), join(root, 'big.json'))],
+    ['/dev/zero', () => '/dev/zero'],
+  ])('a dropped path that is %s is refused before any dialog', async (_what, make) => {
+    const s = await setupMain();
+    otherProject(s.t.root);
+    expect(await s.call('migrationDrop', make(s.t.root))).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    expect(s.dialogs).toEqual([]);
+  });
+
+  it('cpw-vault\'s own files are never a source: dropped or picked', async () => {
+    const s = await setupMain();
+    await s.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF });
+    for (const own of [s.t.profile, join(s.t.home, '.cp-whisperx', 'audit.log')]) {
+      expect(await s.call('migrationDrop', own)).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining("cpw-vault's own files") } });
+      s.answers.pick = own;
+      expect(await s.call('migrationPickFile')).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    }
+    expect(s.dialogs).toEqual([]);
+  });
+
+  it('a file picked in main\'s dialog needs no further confirmation, whatever its name', async () => {
+    const s = await setupMain();
+    const picked = join(s.t.root, 'odd-name.txt');
+    writeFileSync(picked, JSON.stringify({ openai_api_key: `sk-proj-${'p'.repeat(40)}` }));
+    s.answers.pick = picked;
+    const source = await s.value<MigrationSource>('migrationPickFile');
+    expect(source).toMatchObject({ path: picked, origin: 'picked' });
+    expect(await s.value('migrationPlan', { source: source.handle })).toMatchObject({ plan: { counts: { apply: 1 } } });
+    s.answers.pick = null;
+    expect(await s.value('migrationPickFile')).toBeNull();
+  });
+});
+
+describe('removing the plaintext asks in main\'s own dialog, and only once nothing would be lost', () => {
+  async function migrated(extra: Record<string, unknown> = {}) {
+    const s = await setupMain();
+    mkdirSync(join(s.t.cwd, 'config'));
+    const secrets = join(s.t.cwd, 'config', 'secrets.json');
+    writeFileSync(secrets, JSON.stringify({ hf_token: HF, tmdb_api_key: TMDB, ...extra }));
+    const [source] = await s.value<MigrationSource[]>('migrationSources');
+    await s.value('migrationApply', { source: source!.handle, includeUnknown: true });
+    const backups = readdirSync(join(s.t.cwd, 'config')).filter((f) => f.startsWith('secrets.json.backup-')).map((f) => join(s.t.cwd, 'config', f));
+    return { s, secrets, handle: source!.handle, backups };
+  }
+
+  it('lists the source and its backups in the dialog; "no" keeps them, "yes" deletes them', async () => {
+    const { s, secrets, handle, backups } = await migrated();
+    expect(backups).toHaveLength(1);
+    s.answers.confirmRemove = false;
+    expect(await s.value('migrationRemovePlaintext', { source: handle })).toEqual({ cancelled: true, removed: [], left: [secrets, ...backups] });
+    expect([existsSync(secrets), existsSync(backups[0]!)]).toEqual([true, true]);
+    s.answers.confirmRemove = true;
+    expect(await s.value('migrationRemovePlaintext', { source: handle })).toEqual({ cancelled: false, removed: [secrets, ...backups], left: [] });
+    expect(s.dialogs).toEqual([{ kind: 'confirmRemovePlaintext', paths: [secrets, ...backups] }, { kind: 'confirmRemovePlaintext', paths: [secrets, ...backups] }]);
+    expect([existsSync(secrets), existsSync(backups[0]!)]).toEqual([false, false]);
+  });
+
+  it('works when an entry was empty (nothing to lose) and when an unknown key went in as a custom credential', async () => {
+    const { s, secrets, handle } = await migrated({ pyannote_token: '', deepl_api_key: 'dk-1' });
+    expect(await s.value('migrationRemovePlaintext', { source: handle })).toMatchObject({ cancelled: false, removed: expect.arrayContaining([secrets]) });
+  });
+
+  it('keeps everything, without asking, while an entry is not in the vault', async () => {
+    const { s, secrets, handle } = await migrated();
+    await s.value('credentialsSet', { service: 'tmdb', key: 'api_key', value: 'fedcba9876543210fedcba9876543210' }); // now a conflict
+    const r = await s.value<{ kept: string; removed: string[] }>('migrationRemovePlaintext', { source: handle });
+    expect(r.removed).toEqual([]);
+    expect(r.kept).toMatch(/1 entry is not in the vault \(tmdb_api_key\)/);
+    expect(s.dialogs).toEqual([]);
+    expect(existsSync(secrets)).toBe(true);
+  });
+});

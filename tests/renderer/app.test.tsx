@@ -1,0 +1,262 @@
+// @vitest-environment jsdom
+import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { App } from '../../renderer/App';
+import { ipcApi, onApiError } from '../../renderer/api';
+import { KEYCHAIN_RECHECK_MS } from '../../renderer/components/Chrome';
+import { Activity } from '../../renderer/screens/Activity';
+import { Profile } from '../../renderer/screens/Profile';
+import { initialState, useVault } from '../../renderer/store';
+import type { RunRecord } from '../../shared/core/records';
+import { withFakeApi } from './setup';
+
+const HF = `hf_${'Comp'.repeat(9)}`;
+
+afterEach(() => {
+  cleanup();
+  useVault.setState(initialState());
+  vi.useRealTimers();
+});
+
+describe('Profile screen', () => {
+  it('loading, then fields; Save only with changes, an unsaved mark, disabled-looking while saving, a toast on success', async () => {
+    const { api, user, show } = withFakeApi();
+    const release = api.hold('profileGet');
+    show(<Profile />);
+    expect(screen.getByRole('status').textContent).toBe('Loading your profile…');
+    release();
+    const save = await screen.findByRole('button', { name: 'Save profile' });
+    expect([save.hasAttribute('disabled'), screen.getByText('All changes saved')]).toBeTruthy();
+    expect(save.hasAttribute('disabled')).toBe(true);
+    await user.type(screen.getByLabelText('Name'), 'Ada');
+    expect(screen.getByText('● Unsaved changes')).toBeTruthy();
+    const releaseSave = api.hold('profileUpdate');
+    await user.click(save);
+    expect((await screen.findByRole('button', { name: 'Saving…' })).getAttribute('aria-disabled')).toBe('true');
+    releaseSave();
+    await waitFor(() => expect(useVault.getState().toasts.map((t) => t.text)).toContain('Profile saved.'));
+    expect(api.profile.user.name).toBe('Ada');
+    expect(await screen.findByText('All changes saved')).toBeTruthy();
+  });
+
+  it('field errors inline: local (https avatar, time zone) and from main (name); the error toast keeps its fix', async () => {
+    const { api, user, show } = withFakeApi();
+    show(<Profile />);
+    await user.type(await screen.findByLabelText('Avatar URL'), 'http://x.example/a.png');
+    expect(screen.getByText('must be an https:// URL')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Save profile' }).hasAttribute('disabled')).toBe(true);
+    await user.clear(screen.getByLabelText('Avatar URL'));
+    const zone = screen.getByLabelText(/^Time zone/);
+    await user.clear(zone);
+    await user.type(zone, 'Europe/Pari');
+    expect(screen.getByText('must be an IANA time zone such as Europe/Paris or UTC')).toBeTruthy();
+    await user.type(zone, 's');
+    expect(screen.queryByText('must be an IANA time zone such as Europe/Paris or UTC')).toBeNull();
+    api.fail('profileUpdate', { code: 'INVALID_ARGUMENT', message: 'Profile not saved.', fix: 'Correct the fields.', fields: [{ path: 'user.name', message: 'must be at most 160 characters' }] });
+    await user.click(screen.getByRole('button', { name: 'Save profile' }));
+    expect(await screen.findByText('must be at most 160 characters')).toBeTruthy();
+    expect(useVault.getState().toasts).toMatchObject([{ kind: 'error', text: 'Not saved: Profile not saved.', fix: 'Correct the fields.' }]);
+  });
+
+  it('the avatar: initials without one (or when it failed), the image main fetched otherwise', async () => {
+    const { api, show } = withFakeApi();
+    api.profile = { ...api.profile, user: { ...api.profile.user, name: 'Grace Hopper', avatar_url: 'https://img.example/g.png' } };
+    show(<Profile />);
+    expect(await screen.findByRole('img', { name: 'Avatar: initials GH' })).toBeTruthy();
+    cleanup();
+    api.avatar = 'data:image/png;base64,iVBORw0KGgo=';
+    useVault.setState(initialState());
+    show(<Profile />);
+    expect((await screen.findByRole('img', { name: 'Your avatar' })).getAttribute('src')).toBe('data:image/png;base64,iVBORw0KGgo=');
+  });
+
+  it('says which preferences reach pipeline stages and how', async () => {
+    const { show } = withFakeApi();
+    show(<Profile />);
+    const prefs = (await screen.findByRole('group', { name: 'Pipeline preferences' })).textContent!;
+    for (const v of ['CPW_SOURCE_LANGUAGE', 'CPW_AI_PROVIDER', 'CPW_COST_TRACKING', 'cpw-vault exec']) expect(prefs).toContain(v);
+    expect(screen.getByLabelText('Notify when a run is refused for a missing credential')).toBeTruthy();
+  });
+
+  it('error loading', async () => {
+    const { api, show } = withFakeApi();
+    api.fail('profileGet', { code: 'PROFILE_PERMISSIONS', message: 'The profile can be modified by other users.', fix: 'Run: chmod 600 …' });
+    show(<Profile />);
+    expect((await screen.findByRole('alert')).textContent).toContain('chmod 600');
+  });
+});
+
+describe('Activity screen', () => {
+  const runs = (n: number): RunRecord[] => Array.from({ length: n }, (_, i) => ({
+    id: `r${i}`, workflow: i % 2 ? 'subtitle' : 'transcribe', program: `stage${i}`, credentials: [], status: i % 5 === 4 ? 'refused' : i % 2 ? 'failed' : 'succeeded',
+    exit_code: 0, signal: null, started_at: '2026-01-01T10:00:00Z', finished_at: null, duration_ms: 556_000,
+  }));
+
+  it('empty runs and events', async () => {
+    const { user, show } = withFakeApi();
+    show(<Activity />);
+    expect(await screen.findByText(/No runs yet/)).toBeTruthy();
+    await user.click(screen.getByRole('tab', { name: 'Audit log' }));
+    expect(await screen.findByText('No events yet.')).toBeTruthy();
+  });
+
+  it('runs in pages with stats (refused counted), durations for people, filters back to page one', async () => {
+    const { api, user, show } = withFakeApi();
+    api.runs = runs(250);
+    show(<Activity />);
+    expect(await screen.findByText('1–100 of 250 runs')).toBeTruthy();
+    expect(screen.getByText(/250 runs · 100 succeeded · 100 failed · 50 refused/)).toBeTruthy();
+    expect(screen.getAllByText('9 min 16 s').length).toBe(100);
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    expect(await screen.findByText('101–200 of 250 runs')).toBeTruthy();
+    fireEvent.change(screen.getByLabelText('Status'), { target: { value: 'refused' } });
+    expect(await screen.findByText('1–50 of 50 runs')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Next' }).hasAttribute('disabled')).toBe(true);
+  });
+
+  it('tabs follow the arrow keys; audit events with their filter', async () => {
+    const { api, user, show } = withFakeApi();
+    api.audit = [{ ts: '2026-01-01T10:00:00Z', event: 'credential_read', caller: 'cli', credential: 'huggingface.token' }, { ts: '2026-01-01T09:00:00Z', event: 'profile_updated', caller: 'app' }];
+    show(<Activity />);
+    const runsTab = await screen.findByRole('tab', { name: 'Pipeline runs' });
+    runsTab.focus();
+    await user.keyboard('{ArrowRight}');
+    expect(document.activeElement?.textContent).toBe('Audit log');
+    const table = await screen.findByRole('table', { name: 'Audit events' });
+    expect(within(table).getByText('credential_read')).toBeTruthy();
+    fireEvent.change(screen.getByLabelText('Event'), { target: { value: 'profile_updated' } });
+    await waitFor(() => expect(within(screen.getByRole('table', { name: 'Audit events' })).queryByText('credential_read')).toBeNull());
+  });
+
+  it('loading and error', async () => {
+    const { api, show } = withFakeApi();
+    const release = api.hold('runsStats');
+    show(<Activity />);
+    expect(screen.getByRole('status').textContent).toBe('Loading activity…');
+    release();
+    await screen.findByText(/No runs yet/);
+    cleanup();
+    useVault.setState(initialState());
+    api.fail('runsStats');
+    show(<Activity />);
+    expect((await screen.findByRole('alert')).textContent).toContain('runsStats failed');
+  });
+});
+
+describe('the app shell', () => {
+  it('first run opens onboarding; a locked keychain shows the banner with its fix', async () => {
+    const { api, show } = withFakeApi();
+    api.profileKind = 'none';
+    api.keychainOk = false;
+    show(<App />);
+    expect(await screen.findByRole('heading', { name: 'Welcome to cpw-vault' })).toBeTruthy();
+    const banner = screen.getByRole('alert', { name: 'Keychain problem' });
+    expect(banner.textContent).toContain('KEYCHAIN_LOCKED');
+    expect(banner.textContent).toContain('Fix: Unlock it in Passwords and Keys.');
+    expect(screen.queryByRole('navigation')).toBeNull();
+  });
+
+  it('onboarding: typed key by key, a step indicator, no toast mid-wizard, Continue once the default workflow is ready', async () => {
+    const { api, user, show } = withFakeApi();
+    api.profileKind = 'none';
+    show(<App />);
+    await user.click(await screen.findByRole('button', { name: 'Get started' }));
+    await user.type(screen.getByLabelText('Name'), 'Grace');
+    expect((screen.getByLabelText('Name') as HTMLInputElement).value).toBe('Grace');
+    expect(within(screen.getByRole('list', { name: 'Progress' })).getByText('2. About you').getAttribute('aria-current')).toBe('step');
+    await user.click(screen.getByRole('button', { name: 'Continue' }));
+    await user.click(await screen.findByRole('button', { name: 'Add HuggingFace token' }));
+    expect(screen.getByRole('button', { name: 'Continue' }).hasAttribute('disabled')).toBe(true);
+    await user.type(screen.getByLabelText('HuggingFace token (hidden)'), HF);
+    await user.click(screen.getByRole('button', { name: 'Save to keychain' }));
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Continue' }).hasAttribute('disabled')).toBe(false));
+    await user.click(screen.getByRole('button', { name: 'Continue' }));
+    await user.click(await screen.findByRole('button', { name: 'Finish' }));
+    expect(await screen.findByText('✓ Transcribe: ready')).toBeTruthy();
+    expect(api.profile.user.name).toBe('Grace');
+    expect(useVault.getState().toasts.map((t) => t.text)).not.toContain('Profile saved.');
+  });
+
+  it('onboarding: a failure in the last step is shown, and Finish can be tried again', async () => {
+    const { api, user, show } = withFakeApi();
+    api.profileKind = 'none';
+    api.values.set('huggingface.token', HF);
+    show(<App />);
+    await user.click(await screen.findByRole('button', { name: 'Get started' }));
+    await user.click(screen.getByRole('button', { name: 'Continue' }));
+    await user.click(await screen.findByRole('button', { name: 'Continue' }));
+    api.fail('doctor', { code: 'KEYCHAIN_TIMEOUT', message: 'The keychain did not answer in time.', fix: 'Answer the prompt.' });
+    await user.click(await screen.findByRole('button', { name: 'Finish' }));
+    expect(await screen.findByText('Fix: Answer the prompt.')).toBeTruthy();
+    expect(screen.getByRole('heading', { name: 'Review' })).toBeTruthy();
+  });
+
+  it('a damaged profile: the problem screen (never onboarding); Fix it makes it private and the app starts', async () => {
+    const { api, user, show } = withFakeApi();
+    api.problems = [{ code: 'PROFILE_PERMISSIONS', message: '/home/u/.cp-whisperx/user.profile can be modified by other users (mode 0666); refusing to trust it.', fix: 'Run: chmod 600 /home/u/.cp-whisperx/user.profile' }];
+    show(<App />);
+    expect(await screen.findByRole('heading', { name: 'Your profile needs attention' })).toBeTruthy();
+    expect(screen.queryByText('Welcome to cpw-vault')).toBeNull();
+    expect(screen.getByText('PROFILE_PERMISSIONS')).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: /Fix it/ }));
+    expect(await screen.findByRole('navigation', { name: 'Main' })).toBeTruthy();
+  });
+
+  it('a held profile lock: "another cpw-vault is saving; retrying", then saved', async () => {
+    const { api, user, show } = withFakeApi();
+    let attempts = 0;
+    const update = api.profileUpdate;
+    api.profileUpdate = async (u) => {
+      if (++attempts === 1) throw new (await import('../../renderer/api')).ApiError({ code: 'PROFILE_LOCKED', message: 'Timed out after 10 s waiting for /home/u/.cp-whisperx/user.profile.lock.', fix: 'Retry.' });
+      return update(u);
+    };
+    show(<Profile />);
+    await user.type(await screen.findByLabelText('Name'), 'Ada');
+    await user.click(screen.getByRole('button', { name: 'Save profile' }));
+    await waitFor(() => expect(useVault.getState().toasts.map((t) => t.text)).toEqual(['Another cpw-vault is saving; retrying…', 'Profile saved.']));
+    expect(document.body.textContent).not.toContain('.lock');
+  });
+
+  it('error toasts stay until dismissed; success toasts go after a few seconds', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const { show } = withFakeApi();
+    show(<App />);
+    act(() => {
+      useVault.getState().toast('success', 'Saved.');
+      useVault.getState().toast('error', 'Not saved.', 'Try again.');
+    });
+    await act(async () => void vi.advanceTimersByTime(60_000));
+    expect(useVault.getState().toasts.map((t) => t.text)).toEqual(['Not saved.']);
+    expect(screen.getByRole('alert', { name: '' }).textContent).toContain('Fix: Try again.');
+    fireEvent.click(screen.getByRole('button', { name: 'Dismiss: Not saved.' }));
+    expect(useVault.getState().toasts).toEqual([]);
+  });
+
+  it('a locked keychain is checked again every 10 s: unlocking it elsewhere clears the banner by itself', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const { api, show } = withFakeApi();
+    api.keychainOk = false;
+    show(<App />);
+    expect(await screen.findByRole('alert', { name: 'Keychain problem' })).toBeTruthy();
+    api.keychainOk = true;
+    await act(async () => void vi.advanceTimersByTime(KEYCHAIN_RECHECK_MS + 10));
+    await waitFor(() => expect(screen.queryByRole('alert', { name: 'Keychain problem' })).toBeNull());
+  });
+
+  it('every failure from main reaches the error listener (the app re-checks the keychain on KEYCHAIN_*)', async () => {
+    const heard: string[] = [];
+    onApiError((e) => void heard.push(e.code));
+    window.vault = { doctor: async () => ({ ok: false, error: { code: 'KEYCHAIN_LOCKED', message: 'locked', fix: 'unlock' } }) } as never;
+    await expect(ipcApi.doctor()).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED', fix: 'unlock' });
+    expect(heard).toEqual(['KEYCHAIN_LOCKED']);
+    delete window.vault;
+    onApiError(() => {});
+  });
+
+  it('a boot failure is shown with its fix', async () => {
+    const { api, show } = withFakeApi();
+    api.fail('doctor', { code: 'INTERNAL', message: 'The app bridge is missing.', fix: 'Start cpw-vault from its launcher.' });
+    show(<App />);
+    expect(await screen.findByText('Fix: Start cpw-vault from its launcher.')).toBeTruthy();
+  });
+});
