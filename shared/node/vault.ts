@@ -8,6 +8,7 @@ import { PROFILE_MAJOR } from '../core/profile-version';
 import { registerSecret } from '../core/redact';
 import { maskedHint } from '../core/credential';
 import type { KeychainStatus } from '../core/secret-store';
+import { toValidationRecord, type VerificationResult } from '../core/verification';
 import type { CredentialSource, CredentialView, ProfileView } from '../core/views';
 import { ProfileStore, type ProfileStoreOptions } from './profile/store';
 import { VaultReader, checkedId, defaultEnvVar, type ReadView, type VaultReaderOptions } from './vault-reader';
@@ -171,6 +172,24 @@ export class Vault extends VaultReader {
   /** Audits a finished migration (source path, how many imported, backup path; never a value). */
   async recordMigration(details: { source: string; imported: number; backup: string }): Promise<void> {
     await this.record({ event: 'migration_applied', caller: this.caller, details });
+  }
+
+  /**
+   * Records a verification: `last_validated_at` and `last_validation`
+   * (outcome, calls, account and role; never a value or a response body) in
+   * the credential's metadata when the verified value is the stored one, and
+   * a `credential_verified` audit event either way.
+   */
+  async recordVerification(id: CredentialId, result: VerificationResult): Promise<void> {
+    if ((result.source === 'keychain' || result.source === 'profile') && this.store.exists()) {
+      await this.store.update((p) => {
+        const meta = p.credential_metadata[id];
+        if (!meta) return p;
+        return { ...p, credential_metadata: { ...p.credential_metadata, [id]: { ...meta, last_validated_at: result.checkedAt, last_validation: toValidationRecord(result) } } };
+      });
+    }
+    const failing = result.checks.find((c) => c.result === result.result && c.result !== 'valid');
+    await this.record({ event: 'credential_verified', caller: this.caller, credential: id, details: { result: result.result, checks: result.checks.map((c) => c.check), source: result.source ?? 'unknown', ...(failing?.reason ? { reason: failing.reason } : {}), ...(failing?.status ? { status: failing.status } : {}) } });
   }
 
   /** Whether the keychain is usable, with the reason and fix when not. */
