@@ -1,3 +1,4 @@
+import type { LookupFunction } from 'node:net';
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { isLoopbackHost } from './endpoints';
 import { classifyNetworkError, type Unreachable } from './network-errors';
@@ -24,6 +25,12 @@ export interface Call {
   readBody: boolean;
 }
 
+/** Connection options: a private CA to trust (a mirror's), a resolver (default: the system's). */
+export interface ConnectOptions {
+  ca?: string;
+  lookup?: LookupFunction;
+}
+
 /** Largest part of a body ever read. */
 export const MAX_BODY_BYTES = 64 * 1024;
 const MAX_SAME_ORIGIN_REDIRECTS = 3;
@@ -38,7 +45,7 @@ export class HttpClient {
   private direct: Agent | undefined;
   private proxied: Dispatcher | undefined;
 
-  constructor(private readonly env: Env, readonly timeoutMs: number) {}
+  constructor(private readonly env: Env, readonly timeoutMs: number, private readonly connect: ConnectOptions = {}) {}
 
   /** Sends `call`; never throws. */
   async send(call: Call): Promise<Outcome> {
@@ -67,6 +74,8 @@ export class HttpClient {
 
   private async once(url: URL, call: Call, signal: AbortSignal): Promise<Answer> {
     const res = await request(url, { method: call.method, headers: { 'user-agent': 'cpw-vault', ...call.headers }, signal, dispatcher: this.dispatcherFor(url) });
+    // Dropping the rest of a body aborts it; that is expected, not an error to report.
+    res.body.on('error', () => {});
     const headers: Record<string, string | undefined> = {};
     for (const [k, v] of Object.entries(res.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
     const body = call.readBody && call.method !== 'HEAD' ? await readLimited(res.body) : (res.body.destroy(), undefined);
@@ -74,7 +83,9 @@ export class HttpClient {
   }
 
   private dispatcherFor(url: URL): Dispatcher {
-    const options = { connect: { timeout: this.timeoutMs }, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs };
+    const tls = { ...(this.connect.ca ? { ca: this.connect.ca } : {}), ...(this.connect.lookup ? { lookup: this.connect.lookup } : {}) };
+    // `connect` is for direct connections; through a proxy the provider's TLS is `requestTls`.
+    const options = { connect: { timeout: this.timeoutMs, ...tls }, requestTls: tls, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs };
     if (isLoopbackHost(url.hostname)) return (this.direct ??= new Agent(options));
     // Explicit values (never undici's own read of process.env), so the caller's environment decides.
     const e = this.env;

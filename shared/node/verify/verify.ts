@@ -2,7 +2,7 @@ import { splitCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
 import { worstResult, type CheckResult, type VerificationResult } from '../../core/verification';
 import { joinUrl, resolveEndpoint } from './endpoints';
-import { HttpClient, type Call } from './http';
+import { HttpClient, type Call, type ConnectOptions } from './http';
 import { interpret, type Interpreted } from './interpret';
 import { callsFor, isVerifiable, type ProviderCall } from './providers';
 
@@ -22,6 +22,8 @@ export interface VerifyOptions {
   /** Non-secret values sent along where a provider takes them (openai.organization_id). */
   related?: Readonly<Record<CredentialId, string | undefined>>;
   now?: () => Date;
+  /** A private CA to trust (e.g. a mirror's) and a resolver; default: the system's. */
+  connect?: ConnectOptions;
   /** Share one connection pool between calls (verifyMany does). */
   client?: HttpClient;
 }
@@ -94,7 +96,7 @@ export async function verifyCredential(id: CredentialId, value: string, options:
   if (!isVerifiable(id)) throw new VaultError('INVALID_ARGUMENT', `cpw-vault cannot verify ${id}: no provider call is known for it.`, 'Verifiable: huggingface token, pyannote token, openai api_key, anthropic api_key, google api_key, tmdb api_key, youtube api_key, vimeo access_token.');
   const started = Date.now();
   const now = options.now ?? (() => new Date());
-  const client = options.client ?? new HttpClient(options.env ?? process.env, options.timeoutMs ?? VERIFY_TIMEOUT_MS);
+  const client = options.client ?? new HttpClient(options.env ?? process.env, options.timeoutMs ?? VERIFY_TIMEOUT_MS, options.connect);
   const notes = new Set<string>();
   const found: Interpreted[] = [];
   try {
@@ -126,7 +128,7 @@ export interface VerifyItem {
  */
 export async function verifyMany(items: readonly VerifyItem[], options: VerifyOptions = {}): Promise<VerificationResult[]> {
   for (const item of items) if (!isVerifiable(item.id)) await verifyCredential(item.id, '', options); // throws the usage error
-  const client = options.client ?? new HttpClient(options.env ?? process.env, options.timeoutMs ?? VERIFY_TIMEOUT_MS);
+  const client = options.client ?? new HttpClient(options.env ?? process.env, options.timeoutMs ?? VERIFY_TIMEOUT_MS, options.connect);
   const results: VerificationResult[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
