@@ -1,4 +1,4 @@
-import type { LookupAddress, LookupFunction } from 'node:net';
+import type { LookupFunction } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CredentialId } from '../../../shared/core/credential';
 import { verifyCredential, verifyMany } from '../../../shared/node/verify/verify';
@@ -211,7 +211,7 @@ describe('HTTPS_PROXY and NO_PROXY', () => {
   let proxy: ConnectProxy;
   let proxyUrl: string;
   // Resolves every name to loopback, so nothing ever reaches DNS.
-  const lookup: LookupFunction = (_host, options, cb) => (options.all ? (cb as unknown as (e: null, a: LookupAddress[]) => void)(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4));
+  const lookup: LookupFunction = (_host, options, cb) => (options.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4));
   const token = KEYS['huggingface.token']!;
 
   beforeAll(async () => {
