@@ -4,6 +4,9 @@
  * transition table is states x (distinct pattern bytes + 1).
  */
 
+/** Bytes of a pattern's start searched with indexOf to skip text that cannot begin a match. */
+const NEEDLE = 4;
+
 /** Largest dense transition table (entries) before the automaton walks failure links instead. */
 const DENSE_LIMIT = 8 * 1024 * 1024;
 
@@ -17,6 +20,10 @@ export interface Automaton {
   readonly depth: Int32Array;
   /** Next state for (state, class), or null when the table would be too large (then use `step`). */
   readonly dense: Int32Array | null;
+  /** 1 for the first byte of a pattern (the only bytes that leave the start state), else 0. */
+  readonly startsPattern: Uint8Array;
+  /** The distinct first (up to) 4 bytes of the patterns: where a match can begin, found with indexOf. */
+  readonly needles: readonly Buffer[];
   /** Next state for (state, byte class), walking failure links. */
   step(state: number, cls: number): number;
 }
@@ -112,5 +119,8 @@ export function buildAutomaton(patterns: readonly Uint8Array[]): Automaton {
       }
     }
   }
-  return { classOf, classes, matchLen, depth: trie.depth, dense, step };
+  const startsPattern = new Uint8Array(256);
+  for (const p of list) startsPattern[p[0]!] = 1;
+  const needles = new Map(list.map((p) => [Buffer.from(p.subarray(0, NEEDLE)).toString('latin1'), Buffer.from(p.subarray(0, NEEDLE))]));
+  return { classOf, classes, matchLen, depth: trie.depth, dense, step, startsPattern, needles: [...needles.values()] };
 }

@@ -44,16 +44,43 @@ export class StreamMasker {
 
   private scan(chunk: Uint8Array): void {
     const { dense, classOf, classes, matchLen } = this.automaton;
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    const next = this.candidates(bytes);
     let state = this.state;
     const base = this.pos + 1;
-    for (let i = 0; i < chunk.length; i++) {
-      const cls = classOf[chunk[i]!]!;
+    for (let i = 0; i < bytes.length; i++) {
+      // In the start state, jump to the next place a match can begin (found by indexOf, at memchr speed).
+      if (state === 0 && (i = next(i)) >= bytes.length) break;
+      const cls = classOf[bytes[i]!]!;
       state = dense ? dense[state * classes + cls]! : this.automaton.step(state, cls);
       const len = matchLen[state]!;
       if (len) this.mark(base + i - len, base + i);
     }
     this.state = state;
-    this.pos += chunk.length;
+    this.pos += bytes.length;
+  }
+
+  /**
+   * For a chunk: the first position at or after `from` where a pattern's first bytes (its
+   * needle) occur, or where the chunk ends with the start of a pattern cut off by the chunk's
+   * end (the last NEEDLE-1 bytes are walked byte by byte). The chunk's length when none.
+   */
+  private candidates(bytes: Buffer): (from: number) => number {
+    const { needles, startsPattern } = this.automaton;
+    const at = needles.map(() => -1);
+    const tail = Math.max(0, bytes.length - 3);
+    return (from) => {
+      let best = bytes.length;
+      for (let k = 0; k < needles.length; k++) {
+        if (at[k]! < from && at[k] !== bytes.length) {
+          const found = bytes.indexOf(needles[k]!, from);
+          at[k] = found === -1 ? bytes.length : found;
+        }
+        if (at[k]! < best) best = at[k]!;
+      }
+      for (let i = Math.max(from, tail); i < best; i++) if (startsPattern[bytes[i]!]) return i;
+      return best;
+    };
   }
 
   /** Adds the occurrence [start, end), merging it with pending intervals it overlaps. */
