@@ -144,3 +144,13 @@ describe('verify with the documented hosts, through HTTPS_PROXY', () => {
     }
   });
 });
+
+describe('help', () => {
+  it.each([['verify'], ['git-credential'], ['exec'], ['check']])('%s --help shows usage, the new options and examples', async (cmd) => {
+    const r = await cli(makeTempHome(), [cmd, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Usage: cpw-vault/);
+    expect(r.stdout).toMatch(/Examples:\n {2}\$ cpw-vault/);
+    if (cmd === 'exec') expect(r.stdout).toMatch(/--inherit-secrets[\s\S]*--mask[\s\S]*--no-mask[\s\S]*--verify/);
+  });
+});

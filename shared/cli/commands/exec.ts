@@ -13,6 +13,7 @@ import { isTerminal } from '../io';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
+/** Arguments of `cpw-vault exec`. */
 export interface ExecArgs {
   workflow: string;
   command: string[];

@@ -5,6 +5,7 @@ import { paint, type CliIO } from '../io';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 
+/** Arguments of `cpw-vault verify`: one credential, --workflow, or --all. */
 export interface VerifyArgs {
   service?: string;
   key?: string;

@@ -10,6 +10,7 @@ const NEEDLE = 4;
 /** Largest dense transition table (entries) before the automaton walks failure links instead. */
 const DENSE_LIMIT = 8 * 1024 * 1024;
 
+/** The automaton's tables (read by the StreamMasker's inner loop). */
 export interface Automaton {
   /** Input class of each byte value (0: in no pattern). */
   readonly classOf: Uint16Array;

@@ -57,6 +57,12 @@ async function runCall(id: CredentialId, call: ProviderCall, value: string, opti
   return interpret(id, call, outcome.answer, url.host);
 }
 
+/** INVALID_ARGUMENT for a credential without a provider call. */
+export function assertVerifiable(id: CredentialId): void {
+  if (isVerifiable(id)) return;
+  throw new VaultError('INVALID_ARGUMENT', `cpw-vault cannot verify ${id}: no provider call is known for it.`, 'Verifiable: huggingface token, pyannote token, openai api_key, anthropic api_key, google api_key, tmdb api_key, youtube api_key, vimeo access_token.');
+}
+
 /** A value no provider key can be: sent nowhere. */
 function unsendable(value: string): CheckResult | undefined {
   if (/^[\x21-\x7e]+$/.test(value)) return undefined;
@@ -93,7 +99,7 @@ function summarise(id: CredentialId, checks: CheckResult[], found: Interpreted[]
  * does. Throws INVALID_ARGUMENT for a credential it cannot verify.
  */
 export async function verifyCredential(id: CredentialId, value: string, options: VerifyOptions = {}): Promise<VerificationResult> {
-  if (!isVerifiable(id)) throw new VaultError('INVALID_ARGUMENT', `cpw-vault cannot verify ${id}: no provider call is known for it.`, 'Verifiable: huggingface token, pyannote token, openai api_key, anthropic api_key, google api_key, tmdb api_key, youtube api_key, vimeo access_token.');
+  assertVerifiable(id);
   const started = Date.now();
   const now = options.now ?? (() => new Date());
   const client = options.client ?? new HttpClient(options.env ?? process.env, options.timeoutMs ?? VERIFY_TIMEOUT_MS, options.connect);
@@ -127,7 +133,7 @@ export interface VerifyItem {
  * provider trouble; throws INVALID_ARGUMENT for an unverifiable id.
  */
 export async function verifyMany(items: readonly VerifyItem[], options: VerifyOptions = {}): Promise<VerificationResult[]> {
-  for (const item of items) if (!isVerifiable(item.id)) await verifyCredential(item.id, '', options); // throws the usage error
+  for (const item of items) assertVerifiable(item.id);
   const client = options.client ?? new HttpClient(options.env ?? process.env, options.timeoutMs ?? VERIFY_TIMEOUT_MS, options.connect);
   const results: VerificationResult[] = new Array(items.length);
   let next = 0;
