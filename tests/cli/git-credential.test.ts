@@ -53,6 +53,22 @@ describe('cpw-vault git-credential', () => {
     expect(plain.stdout + plain.stderr).not.toContain(HF);
   });
 
+  it('hostile requests get nothing: 1 MiB of junk, invalid UTF-8, a host with a path or user, a NUL', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    for (const input of [
+      `protocol=https\n${'x'.repeat(1024 * 1024)}\nhost=huggingface.co\n\n`,
+      'protocol=https\nhost=hugging\xfe\xffface.co\n\n',
+      'protocol=https\nhost=huggingface.co/evil\n\n',
+      'protocol=https\nhost=evil@huggingface.co\n\n',
+      'protocol=https\nhost=huggingface.co\0.evil.example\n\n',
+      'host=huggingface.co\n\n',
+    ]) {
+      const r = await cli(t, ['git-credential', 'get'], { input });
+      expect([r.code, r.stdout]).toEqual([0, '']);
+    }
+  });
+
   it('store and erase write nothing: approve/reject leave the vault and the disk as they were', async () => {
     const t = makeTempHome();
     await cli(t, ['set', 'huggingface', 'token'], { input: HF });

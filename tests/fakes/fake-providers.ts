@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
  * token; an unknown token is rejected the way each provider rejects one.
  */
 
-export type Behaviour = 'valid' | 'gated-denied' | 'gated-forbidden' | 'rate-limited' | 'insufficient-quota' | 'disabled' | 'org-mismatch' | 'slow' | 'redirect-away' | 'redirect-same' | 'server-error';
+export type Behaviour = 'valid' | 'huge-body' | 'garbage-body' | 'gated-denied' | 'gated-forbidden' | 'rate-limited' | 'insufficient-quota' | 'disabled' | 'org-mismatch' | 'slow' | 'redirect-away' | 'redirect-same' | 'server-error';
 
 export type Provider = 'hf' | 'openai' | 'anthropic' | 'google' | 'tmdb' | 'youtube' | 'vimeo';
 
@@ -141,6 +141,8 @@ export class FakeProviders {
     }
     if (b === 'redirect-away') return void res.writeHead(302, { location: this.redirectTo }).end();
     if (b === 'redirect-same' && !url.searchParams.has('moved')) return void res.writeHead(307, { location: `${url.pathname}?moved=1` }).end();
+    if (b === 'huge-body') return void res.writeHead(200, { 'content-type': 'application/json' }).end(`{"name":"ada-lovelace","padding":"${'x'.repeat(5 * 1024 * 1024)}"}`);
+    if (b === 'garbage-body') return void res.writeHead(200, { 'content-type': 'application/json' }).end(Buffer.from([0xff, 0xfe, 0x7b, 0x00, 0x22]));
     const reply = route(provider, req, path, b, key);
     res.writeHead(reply.status, reply.headers ?? {});
     res.end(reply.body === undefined || req.method === 'HEAD' ? undefined : JSON.stringify(reply.body));

@@ -132,6 +132,14 @@ describe('verifyCredential against loopback providers', () => {
     expect(await verifyCredential('vimeo.access_token', key('server-error', ''), { env })).toMatchObject({ result: 'unreachable', checks: [{ reason: 'provider-error', status: 503 }] });
   });
 
+  it('a 5 MiB body or bytes that are not JSON: valid by the status, only 64 KiB read, no account invented', async () => {
+    for (const b of ['huge-body', 'garbage-body'] as const) {
+      const r = await verifyCredential('huggingface.token', key(b), { env });
+      expect(r).toMatchObject({ result: 'valid', message: 'the Hub accepted the token' });
+      expect(r.account).toBeUndefined();
+    }
+  });
+
   it('a value no key can be (spaces, non-ASCII) is invalid without being sent anywhere', async () => {
     const before = fake.seen.length;
     const r = await verifyCredential('openai.api_key', 'sk-über key', { env });
