@@ -89,12 +89,16 @@ export class HttpClient {
     if (isLoopbackHost(url.hostname)) return (this.direct ??= new Agent(options));
     // Explicit values (never undici's own read of process.env), so the caller's environment decides.
     const e = this.env;
-    return (this.proxied ??= new EnvHttpProxyAgent({
-      ...options,
-      httpProxy: e['http_proxy'] ?? e['HTTP_PROXY'] ?? '',
-      httpsProxy: e['https_proxy'] ?? e['HTTPS_PROXY'] ?? '',
-      noProxy: e['no_proxy'] ?? e['NO_PROXY'] ?? '',
-    }));
+    try {
+      return (this.proxied ??= new EnvHttpProxyAgent({
+        ...options,
+        httpProxy: e['http_proxy'] ?? e['HTTP_PROXY'] ?? '',
+        httpsProxy: e['https_proxy'] ?? e['HTTPS_PROXY'] ?? '',
+        noProxy: e['no_proxy'] ?? e['NO_PROXY'] ?? '',
+      }));
+    } catch {
+      throw Object.assign(new Error('Proxy response (bad proxy URL)'), { code: 'CPW_BAD_PROXY' });
+    }
   }
 
   /** The proxy host a request to `url` would go through, for messages (never its credentials). */

@@ -27,6 +27,9 @@ export function classifyNetworkError(err: unknown, ctx: { host: string; timeoutM
   const all = flatten(err);
   const codes = all.map((e) => e.code ?? '');
   const via = ctx.proxy ? ` (through the proxy ${ctx.proxy})` : '';
+  if (codes.includes('CPW_BAD_PROXY')) {
+    return { reason: 'proxy', message: `the proxy variable (HTTPS_PROXY / HTTP_PROXY) is not a usable URL, so ${ctx.host} was not asked`, fix: 'Set HTTPS_PROXY to a URL such as http://proxy.example:3128, or unset it.' };
+  }
   const proxyStatus = all.map((e) => /Proxy response \((\d+)\)/.exec(e.message)?.[1]).find(Boolean);
   if (proxyStatus) {
     return { reason: 'proxy', message: `the proxy ${ctx.proxy ?? ''} refused to open a tunnel to ${ctx.host} (HTTP ${proxyStatus})`.replace('  ', ' '), fix: 'Check HTTPS_PROXY (and its credentials) or add the host to NO_PROXY.' };

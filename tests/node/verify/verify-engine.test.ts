@@ -252,6 +252,12 @@ describe('HTTPS_PROXY and NO_PROXY', () => {
     expect(proxy.connects).toEqual([]);
   });
 
+  it('a proxy variable that is not a URL is "unreachable: proxy" and nothing is sent', async () => {
+    const r = await verifyCredential('huggingface.token', token, { env: { HTTPS_PROXY: 'not a proxy url', HF_ENDPOINT: 'https://hub.example' } });
+    expect(r).toMatchObject({ result: 'unreachable', checks: [{ reason: 'proxy' }] });
+    expect(r.fix).toMatch(/HTTPS_PROXY/);
+  });
+
   it('a proxy that refuses the tunnel is "unreachable: proxy", naming the proxy', async () => {
     proxy.refuseWith = 407;
     try {
