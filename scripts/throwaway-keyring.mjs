@@ -34,6 +34,8 @@ export function throwawayEnv(prefix, service) {
   }
   // A prompt can never appear, and the only keyring reachable is the throwaway one.
   for (const v of ['DBUS_SESSION_BUS_ADDRESS', 'DISPLAY', 'WAYLAND_DISPLAY', 'CPW_PROFILE', ...CREDENTIAL_ENV]) delete env[v];
+  // Provider calls in tests go only where a test points them: no outer proxy or endpoint variable.
+  for (const v of Object.keys(env)) if (/^(https?_proxy|all_proxy|no_proxy)$/i.test(v) || /^CPW_VAULT_ENDPOINT_|^(HF_ENDPOINT|OPENAI_BASE_URL|ANTHROPIC_BASE_URL|NODE_EXTRA_CA_CERTS|CPW_VAULT_BIN)$/.test(v)) delete env[v];
   env.CPW_KEYCHAIN_SERVICE = service;
   return { root, env };
 }

@@ -2,9 +2,14 @@ import { toVaultError, type ErrorCode, type VaultError } from '../core/errors';
 import { paint, type CliIO } from './io';
 import { signalExitCode } from './signals';
 
-/** Exit codes of every command. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, missing: 3, keychain: 4 } as const;
-/** 0-4, or 128 + n for a command a signal cancelled (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP). */
+/**
+ * Exit codes of every command: 0 ok, 1 failure, 2 usage, 3 missing credential
+ * / workflow not ready / a key the provider rejects (verify), 4 keychain
+ * locked or unavailable, 5 a provider could not be asked (unreachable or
+ * rate-limited: verify, check --verify, exec --verify).
+ */
+export const EXIT = { ok: 0, failure: 1, usage: 2, missing: 3, keychain: 4, unreachable: 5 } as const;
+/** 0-5, or 128 + n for a command a signal cancelled (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP). */
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT] | number;
 
 const BY_CODE: Partial<Record<ErrorCode, ExitCode>> = {
@@ -14,6 +19,8 @@ const BY_CODE: Partial<Record<ErrorCode, ExitCode>> = {
   WORKFLOW_UNKNOWN: EXIT.usage,
   CREDENTIAL_MISSING: EXIT.missing,
   WORKFLOW_NOT_READY: EXIT.missing,
+  CREDENTIAL_REJECTED: EXIT.missing,
+  PROVIDER_UNREACHABLE: EXIT.unreachable,
   KEYCHAIN_LOCKED: EXIT.keychain,
   KEYCHAIN_UNAVAILABLE: EXIT.keychain,
   KEYCHAIN_NO_PROVIDER: EXIT.keychain,

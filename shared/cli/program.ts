@@ -69,8 +69,19 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
 
   sub('check', 'is a workflow ready? exit 0 when ready, 3 when not')
     .argument('<workflow>', WORKFLOW_NAMES.join(' | '))
-    .addHelpText('after', examples(['cpw-vault check subtitle', 'cpw-vault check summarize --json']))
-    .action((workflow: string, _o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/check')).check({ workflow }, ctx)));
+    .option('--verify', 'also ask each provider whether the keys work (exit 3 rejected, 5 unreachable)')
+    .option('--timeout <seconds>', 'with --verify: deadline of each provider call (default 10)')
+    .addHelpText('after', examples(['cpw-vault check subtitle', 'cpw-vault check summarize --json', 'cpw-vault check diarize --verify']))
+    .action((workflow: string, o: { verify?: boolean; timeout?: string }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/check')).check({ workflow, ...o }, ctx)));
+
+  sub('verify', 'ask each provider whether a key works (one cheap read-only call); exit 0 valid, 3 rejected, 5 unreachable')
+    .argument('[service]').argument('[key]')
+    .option('--workflow <name>', `the keys a workflow uses (${WORKFLOW_NAMES.join(' | ')}); diarize also checks the gated pyannote models`)
+    .option('--all', 'every credential that has a value')
+    .option('--timeout <seconds>', 'deadline of each provider call (default 10)')
+    .addHelpText('after', examples(['cpw-vault verify huggingface token', 'cpw-vault verify --workflow diarize', 'cpw-vault verify --all --json', 'CPW_VAULT_ENDPOINT_HUGGINGFACE=https://hf-mirror.example cpw-vault verify huggingface token']))
+    .action((service: string | undefined, key: string | undefined, o: { workflow?: string; all?: boolean; timeout?: string }, cmd: Command) =>
+      invoke(cmd, async (ctx) => (await import('./commands/verify')).verify({ ...(service !== undefined ? { service } : {}), ...(key !== undefined ? { key } : {}), ...o }, ctx)));
 
   sub('env', "print a workflow's credentials as environment exports", false)
     .requiredOption('--workflow <name>', WORKFLOW_NAMES.join(' | '))
@@ -78,12 +89,23 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .addHelpText('after', examples(['cpw-vault env --workflow subtitle', 'eval "$(cpw-vault env --workflow subtitle)"', 'cpw-vault env --workflow transcribe --format dotenv > .env.local']))
     .action((o: { workflow: string; format: string }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/env')).env(o, ctx)));
 
-  sub('exec', "run a command with a workflow's credentials in its environment", false)
+  sub('exec', "run a command with a workflow's credentials (and no others) in its environment", false)
     .requiredOption('--workflow <name>', WORKFLOW_NAMES.join(' | '))
     .option('--no-history', 'do not record this run')
+    .option('--inherit-secrets', "keep other credentials' env vars inherited from this shell (removed by default)")
+    .option('--mask', "mask stored values in the child's output even on a terminal (the child then writes to a pipe)")
+    .option('--no-mask', "never mask the child's output (default: masked when it goes to a file or pipe)")
+    .option('--verify', 'ask the providers first; refuse to start when a key is rejected (3) or cannot be checked (5)')
+    .option('--timeout <seconds>', 'with --verify: deadline of each provider call (default 10)')
     .argument('<command...>', 'the command, after --')
-    .addHelpText('after', examples(['cpw-vault exec --workflow subtitle -- python3 02_tmdb_enrichment.py --job j1', 'cpw-vault exec --workflow diarize --no-history -- ./05_pyannote_vad.sh']))
-    .action((command: string[], o: { workflow: string; history: boolean }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/exec')).exec({ command, ...o }, ctx)));
+    .addHelpText('after', examples(['cpw-vault exec --workflow subtitle -- python3 02_tmdb_enrichment.py --job j1', 'cpw-vault exec --workflow diarize --verify -- python3 05_pyannote_vad.py > vad.log', 'cpw-vault exec --workflow transcribe --mask -- python3 06_whisperx_asr.py', 'cpw-vault exec --workflow diarize --no-history -- ./05_pyannote_vad.sh']))
+    .action((command: string[], o: { workflow: string; history: boolean; inheritSecrets?: boolean; mask?: boolean; verify?: boolean; timeout?: string }, cmd: Command) =>
+      invoke(cmd, async (ctx) => (await import('./commands/exec')).exec({ command, ...o }, ctx)));
+
+  sub('git-credential', "git's credential helper for https://huggingface.co (the HF token from the vault; writes nothing)", false)
+    .argument('<operation>', 'get | store | erase (called by git), or: config (prints the git config line that installs it)')
+    .addHelpText('after', examples(['cpw-vault git-credential config', 'git config --global credential.https://huggingface.co.helper "!cpw-vault git-credential"', "printf 'protocol=https\\nhost=huggingface.co\\n\\n' | git credential fill"]))
+    .action((operation: string, _o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/git-credential')).gitCredential({ operation }, ctx)));
 
   const runs = sub('runs', 'recorded exec runs: list, show, delete, stats')
     .option('--status <status>', 'pending | running | succeeded | failed')

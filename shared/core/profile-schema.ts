@@ -5,6 +5,7 @@ import { AI_PROVIDERS, WORKFLOW_NAMES } from './workflows';
 
 import { PROFILE_VERSION } from './profile-version';
 import { isTimeZoneShape } from './timezone';
+import { VERIFY_RESULTS } from './verification';
 
 export { isTimeZone } from './timezone';
 
@@ -52,6 +53,16 @@ export const credentialIdSchema = z
   .string()
   .refine(isCredentialId, 'must be <service>.<key> in lower case, e.g. huggingface.token');
 
+/** The outcome of the last `cpw-vault verify` of a credential (no value, no response body). */
+export const validationRecordSchema = z.looseObject({
+  result: z.enum(VERIFY_RESULTS),
+  at: timestamp,
+  checks: z.array(z.string().max(120)).max(20).default([]),
+  reason: z.string().max(80).optional(),
+  account: z.string().max(96).optional(),
+  role: z.string().max(40).optional(),
+});
+
 /** Metadata about one stored credential. Never its value: only a masked hint. */
 export const credentialMetaSchema = z.looseObject({
   label: z.string().max(80, 'must be at most 80 characters').optional(),
@@ -59,6 +70,7 @@ export const credentialMetaSchema = z.looseObject({
   updated_at: timestamp,
   last_used_at: optionalTimestamp,
   last_validated_at: optionalTimestamp,
+  last_validation: validationRecordSchema.optional(),
   hint: z.string().max(16),
   storage: z.enum(['keychain', 'profile']).default('keychain'),
   /** Custom credentials (not in the catalog) carry the env var their user chose. */

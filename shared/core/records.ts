@@ -19,6 +19,12 @@ export interface RunRecord {
   started_at: string;
   finished_at: string | null;
   duration_ms: number | null;
+  /** Credentials whose env vars the child inherited from the parent (`exec --inherit-secrets`). */
+  inherited?: string[];
+  /** Credentials whose env vars were removed from the child's environment (least privilege). */
+  stripped?: string[];
+  /** Whether the child's output was masked. */
+  masked?: boolean;
 }
 
 /** Counts by status and by workflow, and the success rate of finished runs. */
@@ -31,7 +37,7 @@ export interface RunStats {
 }
 
 /** Every kind of audited action. */
-export const AUDIT_EVENTS = ['profile_updated', 'credential_set', 'credential_deleted', 'credential_read', 'migration_applied', 'passphrase_changed'] as const;
+export const AUDIT_EVENTS = ['profile_updated', 'credential_set', 'credential_deleted', 'credential_read', 'migration_applied', 'passphrase_changed', 'credential_verified'] as const;
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];
 
 /** One line of the audit log. Names and counts only: never a value. */

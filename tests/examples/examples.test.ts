@@ -8,6 +8,8 @@ import { inPrivateSession } from '../helpers/private-session';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
 const EX = resolve(import.meta.dirname, '../../examples');
+/** The cpw_vault package the Python examples import (as after `pip install ./python`). */
+const PYPKG = resolve(import.meta.dirname, '../../python/src');
 const HF = `hf_${'Ex4m'.repeat(9)}`;
 const TMDB = 'fedcba9876543210fedcba9876543210';
 const OPENAI = `sk-proj-${'e'.repeat(40)}`;
@@ -27,8 +29,8 @@ function pathWithCli(t: TempHome): string {
 const STAGES: Record<string, { cmd: (t: TempHome) => string[]; needs: Array<'hf' | 'tmdb' | 'openai'>; says: RegExp }> = {
   '02_tmdb_enrichment.py (cpw-vault get via subprocess)': { cmd: () => ['python3', join(EX, 'python/02_tmdb_enrichment.py')], needs: ['hf', 'tmdb'], says: /TMDB API key loaded: yes/ },
   '05_pyannote_vad.py (under cpw-vault exec)': { cmd: () => ['cpw-vault', 'exec', '--workflow', 'diarize', '--', 'python3', join(EX, 'python/05_pyannote_vad.py')], needs: ['hf'], says: /pyannote token loaded: yes/ },
-  '06_whisperx_asr.py (under cpw-vault exec)': { cmd: () => ['cpw-vault', 'exec', '--workflow', 'transcribe', '--', 'python3', join(EX, 'python/06_whisperx_asr.py')], needs: ['hf'], says: /HuggingFace token loaded: yes/ },
-  '13_ai_summarization.py (check + get)': { cmd: () => ['python3', join(EX, 'python/13_ai_summarization.py')], needs: ['openai'], says: /provider: openai; API key loaded: yes/ },
+  '06_whisperx_asr.py (under cpw-vault exec)': { cmd: () => ['cpw-vault', 'exec', '--workflow', 'transcribe', '--', 'python3', join(EX, 'python/06_whisperx_asr.py')], needs: ['hf'], says: /HuggingFace token loaded: yes\n.*source language: en; cost tracking: on/ },
+  '13_ai_summarization.py (require_workflow + get)': { cmd: () => ['python3', join(EX, 'python/13_ai_summarization.py')], needs: ['openai'], says: /provider: openai; API key loaded: yes\n.*cost tracking: on/ },
   'node/summarize.mjs (the library)': { cmd: () => [process.execPath, join(EX, 'node/summarize.mjs')], needs: ['openai'], says: /openai API key loaded: yes \(from keychain\)/ },
   'shell/subtitle.sh (check + env)': { cmd: () => ['sh', join(EX, 'shell/subtitle.sh')], needs: ['hf', 'tmdb'], says: /TMDB API key loaded: yes/ },
 };
@@ -42,7 +44,7 @@ async function store(t: TempHome, needs: Array<'hf' | 'tmdb' | 'openai'>) {
 function runStage(t: TempHome, argv: string[]) {
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: t.cwd,
-    env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, PATH: pathWithCli(t), PYTHONPATH: join(EX, 'python') },
+    env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, PATH: pathWithCli(t), PYTHONPATH: PYPKG, PYTHONDONTWRITEBYTECODE: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return collect(child);
@@ -70,7 +72,7 @@ describe.each(Object.entries(STAGES))('example %s', (_name, stage) => {
   it('locked keychain: a clear message naming KEYCHAIN_LOCKED, exit 4', async () => {
     const t = makeTempHome();
     const seed = stage.needs.map((n) => (n === 'hf' ? `printf %s '${HF}' | '${process.execPath}' '${BIN}' set huggingface token` : n === 'tmdb' ? `printf %s '${TMDB}' | '${process.execPath}' '${BIN}' set tmdb api_key` : `printf %s '${OPENAI}' | '${process.execPath}' '${BIN}' set openai api_key`)).join(' 2>/dev/null\n');
-    const r = await inPrivateSession('locked', stage.cmd(t), { home: t, setup: seed, env: { PATH: pathWithCli(t), PYTHONPATH: join(EX, 'python'), CPW_KEYCHAIN_SERVICE: t.service } });
+    const r = await inPrivateSession('locked', stage.cmd(t), { home: t, setup: seed, env: { PATH: pathWithCli(t), PYTHONPATH: PYPKG, PYTHONDONTWRITEBYTECODE: '1', CPW_KEYCHAIN_SERVICE: t.service } });
     expect(r.stderr).not.toMatch(/Traceback/);
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/KEYCHAIN_LOCKED/);

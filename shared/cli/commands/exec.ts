@@ -1,37 +1,86 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { basename } from 'node:path';
+import { VaultError } from '../../core/errors';
+import { childEnv } from '../../node/exec/child-env';
+import { valuesToMask } from '../../node/masking/mask-values';
+import { pipeMasked } from '../../node/masking/pipe-masked';
 import type { RunHistory, RunRecord } from '../../node/records/run-history';
+import type { Vault } from '../../node/vault/vault';
 import type { CliContext } from '../context';
-import type { ExitCode } from '../exit-codes';
+import { EXIT, type ExitCode } from '../exit-codes';
+import { isTerminal } from '../io';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
+/** Arguments of `cpw-vault exec`. */
 export interface ExecArgs {
   workflow: string;
   command: string[];
   history?: boolean;
+  /** Keep other credentials' env vars inherited from the parent (removed by default). */
+  inheritSecrets?: boolean;
+  /** true: always mask; false: never; undefined: mask what does not go to a terminal. */
+  mask?: boolean;
+  /** Ask the providers before starting. */
+  verify?: boolean;
+  timeout?: string;
+}
+
+/** Which of stdout / stderr get masked: --mask both, --no-mask neither, else each one that is not a terminal (a terminal keeps its TTY). */
+function maskedStreams(mask: boolean | undefined): { out: boolean; err: boolean } {
+  if (mask !== undefined) return { out: mask, err: mask };
+  return { out: !isTerminal(1), err: !isTerminal(2) };
+}
+
+/** exec --verify: the workflow's keys checked with their providers; refuses to start unless all are valid. */
+async function verifyFirst(vault: Vault, args: ExecArgs, ctx: CliContext): Promise<void> {
+  const [{ verifyWithVault }, { describeVerification, timeoutMs, verifyExitCode }] = await Promise.all([import('../../node/verify/with-vault'), import('./verify')]);
+  const ms = timeoutMs(args.timeout);
+  const { results } = await verifyWithVault(vault, { kind: 'workflow', workflow: args.workflow }, { env: ctx.io.env, ...(ms ? { timeoutMs: ms } : {}) });
+  for (const r of results) ctx.io.err(describeVerification(ctx.io, r));
+  const code = verifyExitCode(results);
+  if (code === EXIT.missing) throw new VaultError('CREDENTIAL_REJECTED', `Not starting: a key of the ${args.workflow} workflow was rejected by its provider (see above).`, results.map((r) => r.fix).filter(Boolean).join('\n') || 'Fix the key, then run again.');
+  if (code !== EXIT.ok) throw new VaultError('PROVIDER_UNREACHABLE', `Not starting: a provider of the ${args.workflow} workflow could not confirm its key (see above).`, 'Try again later, or run without --verify.');
 }
 
 /**
  * `cpw-vault exec --workflow W -- cmd args...`: runs the command with the
  * workflow's credentials (every alias) in its environment — never on its
- * command line. Refuses to start (exit 3) when the workflow is not ready.
- * Forwards signals, returns the child's exit code (128+n when it died of
- * signal n), and records the run unless --no-history.
+ * command line — and without the env vars of any other credential the
+ * parent had (unless --inherit-secrets). Adds the pipeline preferences
+ * (CPW_AI_PROVIDER, CPW_SOURCE_LANGUAGE, CPW_COST_TRACKING). Masks stored
+ * values in output that goes to a file or pipe (--mask / --no-mask).
+ * Refuses to start (exit 3) when the workflow is not ready. Forwards
+ * signals, returns the child's exit code (128+n when it died of signal n),
+ * and records the run unless --no-history.
  */
 export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
   const vault = await ctx.vault();
   const status = await vault.validateWorkflow(args.workflow, { verify: true });
   const vars = await vault.workflowEnv(args.workflow); // throws WORKFLOW_NOT_READY (exit 3) before anything starts
+  if (args.verify) await verifyFirst(vault, args, ctx);
+  const carriers = new Map(vault.listCredentials().map((c) => [c.id, c.envVars]));
+  const { preferences } = vault.getProfile().profile;
+  const child = childEnv({ parent: ctx.io.env, injected: vars, uses: status.uses, carriers, inheritSecrets: !!args.inheritSecrets, preferences });
+  const streams = maskedStreams(args.mask);
+  let values: string[] = [];
+  if (streams.out || streams.err) values = await valuesToMask(vault, vars, ctx.io.env, (m) => ctx.io.err(`warning: ${m}\n`));
   const history = args.history === false ? undefined : await ctx.runs();
   const [program, ...rest] = args.command as [string, ...string[]];
-  const run = await history?.start({ workflow: args.workflow, program: basename(program), credentials: status.uses }, new Date());
-  const code = await runChild(program, rest, { ...ctx.io.env, ...vars }, ctx, history, run);
+  const masked = values.length > 0 && (streams.out || streams.err);
+  const run = await history?.start({ workflow: args.workflow, program: basename(program), credentials: status.uses, stripped: child.stripped, inherited: child.inherited, masked }, new Date());
+  const code = await runChild(program, rest, child.env, { out: streams.out && masked, err: streams.err && masked, values }, ctx, history, run);
   return code as ExitCode;
 }
 
-function runChild(program: string, rest: string[], env: Record<string, string | undefined>, ctx: CliContext, history: RunHistory | undefined, run: RunRecord | undefined): Promise<number> {
+interface Masking {
+  out: boolean;
+  err: boolean;
+  values: string[];
+}
+
+function runChild(program: string, rest: string[], env: Record<string, string>, masking: Masking, ctx: CliContext, history: RunHistory | undefined, run: RunRecord | undefined): Promise<number> {
   // History updates run one after another, so "running" can never land after "succeeded".
   let updates: Promise<void> = Promise.resolve();
   const record = (patch: Partial<RunRecord>) => {
@@ -40,23 +89,25 @@ function runChild(program: string, rest: string[], env: Record<string, string | 
   };
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(program, rest, { stdio: 'inherit', env: env as NodeJS.ProcessEnv });
+    const child = spawn(program, rest, { stdio: ['inherit', masking.out ? 'pipe' : 'inherit', masking.err ? 'pipe' : 'inherit'], env });
+    const flows = Promise.all([child.stdout && pipeMasked(child.stdout, process.stdout, masking.values), child.stderr && pipeMasked(child.stderr, process.stderr, masking.values)]);
     const forward = (signal: NodeJS.Signals) => {
       // A terminal's Ctrl-C already reaches the child (same process group): do not send it twice.
       if (signal === 'SIGINT' && ctx.io.stdinIsTTY) return;
       child.kill(signal);
     };
     for (const s of FORWARDED) process.on(s, forward);
-    const finish = (code: number, signal: NodeJS.Signals | null) => {
+    const finish = (code: number, signal: NodeJS.Signals | null, drained: Promise<unknown>) => {
       for (const s of FORWARDED) process.off(s, forward);
       record({ status: code === 0 ? 'succeeded' : 'failed', exit_code: code, signal, finished_at: new Date().toISOString(), duration_ms: Date.now() - started });
-      void updates.then(() => resolve(code));
+      // Masked output is written in full (until the child's pipes close) before exec returns.
+      void Promise.all([updates, drained]).then(() => resolve(code));
     };
     child.once('spawn', () => record({ status: 'running' }));
     child.once('error', (err: NodeJS.ErrnoException) => {
       ctx.io.err(`error: cannot start ${basename(program)}: ${err.code === 'ENOENT' ? 'command not found' : err.code ?? err.message}\n`);
-      finish(err.code === 'ENOENT' ? 127 : 126, null);
+      finish(err.code === 'ENOENT' ? 127 : 126, null, Promise.resolve());
     });
-    child.once('exit', (code, signal) => finish(code ?? 128 + (signal ? constants.signals[signal] : 0), signal));
+    child.once('exit', (code, signal) => finish(code ?? 128 + (signal ? constants.signals[signal] : 0), signal, flows));
   });
 }

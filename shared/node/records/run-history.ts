@@ -35,7 +35,7 @@ export class RunHistory {
   }
 
   /** Starts a record (status pending) and returns it. */
-  async start(run: Pick<RunRecord, 'workflow' | 'program' | 'credentials'>, now: Date): Promise<RunRecord> {
+  async start(run: Pick<RunRecord, 'workflow' | 'program' | 'credentials'> & Partial<Pick<RunRecord, 'inherited' | 'stripped' | 'masked'>>, now: Date): Promise<RunRecord> {
     const record: RunRecord = { id: randomBytes(6).toString('hex'), ...run, status: 'pending', exit_code: null, signal: null, started_at: now.toISOString(), finished_at: null, duration_ms: null };
     await this.mutate((runs) => [...runs, record]);
     return record;

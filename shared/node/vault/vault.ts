@@ -8,6 +8,7 @@ import type { CredentialMeta, Profile } from '../../core/profile-schema';
 import { registerSecret } from '../../core/redact';
 import type { AuditEvent, AuditEventName } from '../../core/records';
 import type { KeychainStatus, SecretStore } from '../../core/secret-store';
+import { toValidationRecord, type VerificationResult } from '../../core/verification';
 import type { CredentialView, ProfileView } from '../../core/views';
 import type { WorkflowName, WorkflowStatus } from '../../core/workflows';
 import { CredentialStore } from '../credentials/credential-store';
@@ -224,6 +225,24 @@ export class Vault {
       await this.reader.record({ event: 'migration_applied', caller: this.caller, details: { source: source.path, imported: result.imported, backup: result.backup ?? '' } });
     }
     return result;
+  }
+
+  /**
+   * Records a verification: `last_validated_at` and `last_validation`
+   * (outcome, calls, account and role; never a value or a response body) in
+   * the credential's metadata when the verified value is the stored one, and
+   * a `credential_verified` audit event either way.
+   */
+  async recordVerification(id: CredentialId, result: VerificationResult): Promise<void> {
+    if ((result.source === 'keychain' || result.source === 'profile') && this.profile.exists()) {
+      await this.profile.update((p) => {
+        const meta = p.credential_metadata[id];
+        if (!meta) return p;
+        return { ...p, credential_metadata: { ...p.credential_metadata, [id]: { ...meta, last_validated_at: result.checkedAt, last_validation: toValidationRecord(result) } } };
+      });
+    }
+    const failing = result.checks.find((c) => c.result === result.result && c.result !== 'valid');
+    await this.reader.record({ event: 'credential_verified', caller: this.caller, credential: id, details: { result: result.result, checks: result.checks.map((c) => c.check), source: result.source ?? 'unknown', ...(failing?.reason ? { reason: failing.reason } : {}), ...(failing?.status ? { status: failing.status } : {}) } });
   }
 
   /**

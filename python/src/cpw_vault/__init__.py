@@ -1,0 +1,128 @@
+"""cpw_vault: credentials for CP-WhisperX pipeline stages, from cpw-vault (the OS keychain).
+
+    import cpw_vault
+    cpw_vault.require_workflow("subtitle")        # WorkflowNotReady lists what is missing + the fix
+    key = cpw_vault.get("tmdb", "api_key")        # a str whose repr() is Secret('****')
+
+Every function calls the cpw-vault command, so env vars win over the keychain exactly
+as on the command line. Exit codes become exceptions: CredentialMissing and
+WorkflowNotReady (3), KeychainUnavailable / KeychainLocked (4), ProviderUnreachable (5),
+CredentialRejected (3, verify), UsageError (2), all VaultError.
+"""
+
+from . import _cli
+from ._secret import Secret, secret
+from .errors import (CliNotFound, CredentialMissing, CredentialRejected, KeychainLocked, KeychainUnavailable,
+                     ProviderUnreachable, UsageError, VaultError, WorkflowNotReady)
+
+__all__ = [
+    "get", "require_workflow", "check_workflow", "workflow_env", "verify", "preferences", "Secret",
+    "VaultError", "UsageError", "CredentialMissing", "WorkflowNotReady", "CredentialRejected",
+    "KeychainUnavailable", "KeychainLocked", "ProviderUnreachable", "CliNotFound",
+]
+__version__ = "0.1.0"
+
+
+def _malformed(what):
+    return VaultError("CLI_OUTPUT", "cpw-vault gave output this version of cpw_vault cannot read (%s)." % what,
+                      "Check that CPW_VAULT_BIN / cpw-vault on PATH is cpw-vault, and update one of the two.")
+
+
+def get(service, key):
+    """The value of a credential (its env var first, then the keychain) as a Secret.
+
+    Raises CredentialMissing (with the fix), KeychainUnavailable / KeychainLocked, UsageError."""
+    result = _cli.run(["get", service, key])
+    if result.code != 0:
+        raise _cli.error(result)
+    try:
+        return secret(result.out.text())
+    except UnicodeDecodeError:
+        pass
+    raise _malformed("a value that is not UTF-8")
+
+
+def check_workflow(name):
+    """A workflow's readiness: {"workflow", "ready", "uses", "missing": [{"description", "credentials", "fix"}], "warnings", "notes"}.
+
+    Does not raise when the workflow is merely not ready; raises KeychainUnavailable, UsageError."""
+    result = _cli.run(["check", name, "--json"])
+    status = _cli.parse_json(result) if result.code in (0, 3) else None
+    if isinstance(status, dict) and isinstance(status.get("ready"), bool):
+        return status
+    raise _cli.error(result) if result.code != 0 else _malformed("check --json is not a readiness document")
+
+
+def require_workflow(name, verify=False):
+    """Returns the workflow's status when it is ready; raises WorkflowNotReady whose message lists each
+    missing credential and the command that fixes it. With verify=True the providers are asked too
+    (CredentialRejected, ProviderUnreachable)."""
+    status = check_workflow(name)
+    if not status["ready"]:
+        missing = status.get("missing", [])
+        lines = ["  - %s (%s)\n    %s" % (m["description"], " or ".join(m["credentials"]), m["fix"]) for m in missing]
+        raise WorkflowNotReady("WORKFLOW_NOT_READY", "The %s workflow is not ready; missing:\n%s" % (name, "\n".join(lines)),
+                               "\n".join(m["fix"] for m in missing), 3, missing)
+    if verify:
+        status["verification"] = _verified(["--workflow", name], True)
+    return status
+
+
+def workflow_env(name):
+    """The environment a workflow's stage expects (every alias of each credential), values as Secrets:
+    ready to merge into subprocess.run(env={**os.environ, **cpw_vault.workflow_env("transcribe")}).
+
+    Raises WorkflowNotReady, KeychainUnavailable, UsageError."""
+    result = _cli.run(["env", "--workflow", name, "--format", "json"])
+    if result.code != 0:
+        raise _cli.error(result)
+    doc = _cli.parse_json(result)
+    if not isinstance(doc, dict) or not all(isinstance(v, str) for v in doc.values()):
+        raise _malformed("env --format json is not an object of strings")
+    return {k: secret(v) for k, v in doc.items()}
+
+
+def verify(service=None, key=None, workflow=None, all=False, timeout=None, check=True):  # noqa: A002 (mirrors --all)
+    """Asks each provider whether keys work: one credential (service, key), a workflow's, or all=True.
+
+    Returns a list of results ({"credential", "result", "message", "fix", "checks", ...}; never a value).
+    With check=True (default) raises CredentialRejected when a key is invalid or lacks access,
+    ProviderUnreachable when a provider could not be asked; CredentialMissing, KeychainUnavailable as usual."""
+    if (service is None) != (key is None):
+        raise UsageError("INVALID_ARGUMENT", "verify takes both service and key, or workflow=..., or all=True.",
+                         'Example: cpw_vault.verify("huggingface", "token")', 2)
+    args = [service, key] if service is not None else []
+    if workflow is not None:
+        args += ["--workflow", workflow]
+    if all:
+        args.append("--all")
+    if timeout is not None:
+        args += ["--timeout", str(timeout)]
+    return _verified(args, check)
+
+
+def _verified(args, check):
+    result = _cli.run(["verify"] + args + ["--json"])
+    doc = _cli.parse_json(result) if result.code in (0, 3, 5) else None
+    if not isinstance(doc, dict) or not isinstance(doc.get("results"), list):
+        raise _cli.error(result)
+    results = doc["results"]
+    if check and result.code in (3, 5):
+        bad = [r for r in results if r.get("result") != "valid"]
+        text = "\n".join("  - %s: %s: %s" % (r["credential"], r["result"], r["message"]) for r in bad)
+        fix = "\n".join(r.get("fix", "") for r in bad if r.get("fix"))
+        cls = CredentialRejected if result.code == 3 else ProviderUnreachable
+        code = "CREDENTIAL_REJECTED" if result.code == 3 else "PROVIDER_UNREACHABLE"
+        raise cls(code, "Verification failed:\n" + text, fix, result.code, results)
+    return results
+
+
+def preferences():
+    """The pipeline preferences: ai_provider, default_source_language, enable_cost_tracking, default_workflow, ...
+
+    Under `cpw-vault exec` the same are in CPW_AI_PROVIDER, CPW_SOURCE_LANGUAGE, CPW_COST_TRACKING."""
+    result = _cli.run(["profile", "show", "--json"])
+    doc = _cli.parse_json(result) if result.code == 0 else None
+    if not isinstance(doc, dict) or not isinstance(doc.get("profile", {}).get("preferences"), dict):
+        raise _cli.error(result) if result.code != 0 else _malformed("profile show --json has no preferences")
+    return doc["profile"]["preferences"]

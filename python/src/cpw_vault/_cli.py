@@ -1,0 +1,74 @@
+"""Runs the cpw-vault command. Values travel only on its stdout (a pipe), never on a command line."""
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+
+from ._secret import Sensitive
+from .errors import CliNotFound, VaultError, error_for
+
+_ERROR_LINE = re.compile(r"^error \[([A-Z_]+)\] (.*)$")
+
+
+class Result:
+    """Exit status, stdout (kept hidden until parsed) and stderr (cpw-vault's redacted talk)."""
+
+    __slots__ = ("code", "out", "err")
+
+    def __init__(self, code, out, err):
+        self.code = code
+        self.out = out
+        self.err = err
+
+    def __repr__(self):
+        return "<cpw-vault result: exit %d>" % self.code
+
+
+def command():
+    """The cpw-vault command: CPW_VAULT_BIN (a path, or a command line such as "node /x/cpw-vault.cjs"), else cpw-vault on PATH."""
+    raw = os.environ.get("CPW_VAULT_BIN", "").strip() or "cpw-vault"
+    argv = shlex.split(raw)
+    found = shutil.which(argv[0]) if argv else None
+    if not found:
+        raise CliNotFound("CLI_NOT_FOUND", "%s was not found." % (argv[0] if argv else "cpw-vault"),
+                          "Install cpw-vault (npm install -g cpw-vault) or point CPW_VAULT_BIN at it.")
+    return [found] + argv[1:]
+
+
+def run(args):
+    """Runs `cpw-vault args...` with no terminal and no colour; never raises for a non-zero exit."""
+    env = dict(os.environ, NO_COLOR="1")
+    proc = subprocess.Popen(command() + list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    out, err = proc.communicate()
+    return Result(proc.returncode, Sensitive(out), err.decode("utf-8", "replace"))
+
+
+def parse_json(result):
+    """stdout as JSON, or None when it is not (no exception context is kept: it would hold the text)."""
+    try:
+        return json.loads(result.out.text())
+    except ValueError:
+        return None
+
+
+def error(result):
+    """The exception for a failed run, from cpw-vault's `error [CODE] message` and `fix:` lines on stderr."""
+    code, message, fix, in_fix = "", [], [], False
+    for line in result.err.splitlines():
+        m = _ERROR_LINE.match(line)
+        if m:
+            code, message, fix, in_fix = m.group(1), [m.group(2)], [], False
+        elif code and line.startswith("fix: "):
+            fix, in_fix = [line[5:]], True
+        elif code and in_fix and line.startswith("     "):
+            fix.append(line[5:])
+        elif code and not in_fix:
+            message.append(line)
+    if not code:
+        return VaultError("CLI_FAILED", "cpw-vault exited with %d: %s" % (result.code, result.err.strip() or "no message"), "", result.code) \
+            if result.code not in (2, 3, 4, 5) else error_for("", result.err.strip() or "cpw-vault exited with %d" % result.code, "", result.code)
+    return error_for(code, "\n".join(message).strip(), "\n".join(fix).strip(), result.code)

@@ -1,0 +1,206 @@
+"""cpw_vault against the real cpw-vault CLI and the throwaway keychain of `npm test`."""
+
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+import traceback
+
+import pytest
+
+import cpw_vault
+from cpw_vault import _cli
+
+HF = "hf_" + "Pyth" * 9
+TMDB = "0123456789abcdef0123456789abcdef"
+
+
+def full_traceback(exc):
+    """The traceback as the most talkative tools print it: with every frame's locals."""
+    return "".join(traceback.TracebackException.from_exception(exc, capture_locals=True).format())
+
+
+def test_get_returns_the_value_as_a_str_whose_repr_is_masked(vault):
+    vault("huggingface", "token", HF)
+    token = cpw_vault.get("huggingface", "token")
+    assert token == HF and isinstance(token, str)
+    assert f"{token}" == HF and str(token) == HF and token.startswith("hf_")
+    assert HF not in repr(token) and repr(token) == "Secret('****')"
+    assert HF not in repr({"token": token}) and HF not in repr([token])
+
+
+def test_an_env_var_wins_over_the_keychain_as_on_the_command_line(vault, monkeypatch):
+    vault("huggingface", "token", HF)
+    other = "hf_" + "EnvW" * 9
+    monkeypatch.setenv("HF_TOKEN", other)
+    assert cpw_vault.get("huggingface", "token") == other
+
+
+def test_a_missing_credential_raises_credential_missing_with_the_fix(vault):
+    with pytest.raises(cpw_vault.CredentialMissing) as info:
+        cpw_vault.get("tmdb", "api_key")
+    e = info.value
+    assert (e.code, e.exit_code) == ("CREDENTIAL_MISSING", 3)
+    assert isinstance(e, cpw_vault.VaultError)
+    assert "cpw-vault set tmdb api_key" in e.fix and "cpw-vault set tmdb api_key" in str(e)
+
+
+def test_require_workflow_lists_what_is_missing_and_the_fix(vault):
+    vault("huggingface", "token", HF)
+    with pytest.raises(cpw_vault.WorkflowNotReady) as info:
+        cpw_vault.require_workflow("subtitle")
+    e = info.value
+    assert e.exit_code == 3 and e.code == "WORKFLOW_NOT_READY"
+    assert "TMDB API key" in str(e) and "cpw-vault set tmdb api_key" in str(e)
+    assert [m["credentials"] for m in e.missing] == [["tmdb.api_key"]]
+    vault("tmdb", "api_key", TMDB)
+    assert cpw_vault.require_workflow("subtitle")["uses"] == ["huggingface.token", "tmdb.api_key"]
+    assert cpw_vault.check_workflow("summarize")["ready"] is False
+
+
+def test_an_unknown_workflow_is_a_usage_error(vault):
+    with pytest.raises(cpw_vault.UsageError) as info:
+        cpw_vault.require_workflow("transcode")
+    assert info.value.exit_code == 2 and info.value.code == "WORKFLOW_UNKNOWN"
+
+
+def test_workflow_env_gives_every_alias_masked_in_repr_and_usable_in_a_child(vault):
+    vault("huggingface", "token", HF)
+    env = cpw_vault.workflow_env("transcribe")
+    assert env == {"HF_TOKEN": HF, "HUGGING_FACE_HUB_TOKEN": HF}
+    assert HF not in repr(env)
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.environ['HF_TOKEN'] == os.environ['HUGGING_FACE_HUB_TOKEN'], len(os.environ['HF_TOKEN']))"],
+                           env={**os.environ, **env}, capture_output=True, text=True, check=True)
+    assert child.stdout == "True %d\n" % len(HF)
+
+
+def test_preferences_are_the_profile_preferences(vault):
+    assert cpw_vault.preferences()["ai_provider"] == "openai"
+    cli = _cli.command()
+    subprocess.run(cli + ["profile", "prefs", "set", "ai_provider=anthropic", "enable_cost_tracking=false"], check=True, capture_output=True)
+    prefs = cpw_vault.preferences()
+    assert (prefs["ai_provider"], prefs["enable_cost_tracking"], prefs["default_source_language"]) == ("anthropic", False, "en")
+
+
+class FakeHub(http.server.BaseHTTPRequestHandler):
+    """Answers whoami-v2 like the Hub: 200 with the account for the good token, 401 otherwise."""
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        ok = self.headers.get("Authorization") == "Bearer " + HF
+        body = json.dumps({"name": "ada-lovelace", "auth": {"accessToken": {"role": "read"}}} if ok else {"error": "Invalid credentials in Authorization header"}).encode()
+        self.send_response(200 if ok else 401)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture()
+def hub(monkeypatch):
+    server = http.server.HTTPServer(("127.0.0.1", 0), FakeHub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("CPW_VAULT_ENDPOINT_HUGGINGFACE", "http://127.0.0.1:%d" % server.server_port)
+    yield server
+    server.shutdown()
+
+
+def test_verify_returns_results_and_raises_for_a_rejected_key_or_an_unreachable_provider(vault, hub, monkeypatch):
+    vault("huggingface", "token", HF)
+    [result] = cpw_vault.verify("huggingface", "token")
+    assert (result["credential"], result["result"], result["account"]) == ("huggingface.token", "valid", "ada-lovelace")
+    vault("huggingface", "token", "hf_" + "Gone" * 9)
+    with pytest.raises(cpw_vault.CredentialRejected) as info:
+        cpw_vault.verify(workflow="transcribe")
+    assert info.value.exit_code == 3 and "cpw-vault set huggingface token" in info.value.fix
+    assert cpw_vault.verify(all=True, check=False)[0]["result"] == "invalid"
+    monkeypatch.setenv("CPW_VAULT_ENDPOINT_HUGGINGFACE", "http://hf-mirror.example")
+    with pytest.raises(cpw_vault.ProviderUnreachable) as down:
+        cpw_vault.verify("huggingface", "token", timeout=2)
+    assert down.value.exit_code == 5 and down.value.results[0]["result"] == "unreachable"
+    with pytest.raises(cpw_vault.UsageError):
+        cpw_vault.verify("huggingface")
+
+
+def test_cpw_vault_bin_that_does_not_exist_is_cli_not_found(vault, monkeypatch):
+    monkeypatch.setenv("CPW_VAULT_BIN", "/nonexistent/cpw-vault")
+    with pytest.raises(cpw_vault.CliNotFound) as info:
+        cpw_vault.get("huggingface", "token")
+    assert "CPW_VAULT_BIN" in info.value.fix
+
+
+def test_no_value_ever_goes_on_a_command_line(vault, monkeypatch):
+    vault("huggingface", "token", HF)
+    seen = []
+    real = subprocess.Popen
+
+    def spy(args, *rest, **kwargs):
+        seen.append(list(args))
+        return real(args, *rest, **kwargs)
+
+    monkeypatch.setattr(_cli.subprocess, "Popen", spy)
+    cpw_vault.get("huggingface", "token")
+    cpw_vault.workflow_env("transcribe")
+    cpw_vault.require_workflow("transcribe")
+    assert len(seen) == 3 and all(HF not in " ".join(a) for a in seen)
+
+
+def test_no_value_in_a_traceback_with_locals_while_a_stage_holds_it(vault):
+    vault("huggingface", "token", HF)
+
+    def stage():
+        token = cpw_vault.get("huggingface", "token")  # noqa: F841 (shown by the traceback's locals)
+        env = cpw_vault.workflow_env("transcribe")  # noqa: F841
+        raise RuntimeError("the stage failed")
+
+    with pytest.raises(RuntimeError) as info:
+        stage()
+    text = full_traceback(info.value)
+    assert "Secret('****')" in text and HF not in text
+
+
+@pytest.fixture()
+def lying_cli(tmp_path, monkeypatch):
+    """A stand-in CLI that puts the token where cpw-vault never would: in broken output and in its error text."""
+    script = tmp_path / "liar.py"
+    script.write_text(
+        "import sys\n"
+        "tok = %r\n"
+        "if sys.argv[1] == 'env':\n"
+        "    sys.stdout.write('{\"HF_TOKEN\": \"' + tok + '\", broken')\n"
+        "    sys.exit(0)\n"
+        "if sys.argv[1] == 'get':\n"
+        "    sys.stdout.buffer.write(tok.encode() + b'\\xff\\xfe')\n"
+        "    sys.exit(0)\n"
+        "sys.stderr.write('error [KEYCHAIN_LOCKED] locked while reading ' + tok + '\\nfix: unlock it (' + tok + ')\\n')\n"
+        "sys.exit(4)\n" % HF)
+    monkeypatch.setenv("CPW_VAULT_BIN", "%s %s" % (sys.executable, script))
+
+
+def test_no_value_in_an_exception_its_repr_or_its_traceback_even_from_broken_output(vault, lying_cli):
+    cpw_vault._secret._KNOWN.add(HF)  # as after any earlier read of it in this process
+    for call, cls in ((lambda: cpw_vault.workflow_env("transcribe"), cpw_vault.VaultError),
+                      (lambda: cpw_vault.get("huggingface", "token"), cpw_vault.VaultError),
+                      (lambda: cpw_vault.require_workflow("transcribe"), cpw_vault.KeychainLocked)):
+        with pytest.raises(cls) as info:
+            call()
+        e = info.value
+        for text in (str(e), repr(e), e.message, e.fix, full_traceback(e)):
+            assert HF not in text
+
+
+@pytest.mark.locked
+def test_a_locked_keychain_raises_keychain_locked_with_the_fix():
+    for call in (lambda: cpw_vault.get("huggingface", "token"), lambda: cpw_vault.workflow_env("transcribe"),
+                 lambda: cpw_vault.require_workflow("transcribe")):
+        with pytest.raises(cpw_vault.KeychainLocked) as info:
+            call()
+        e = info.value
+        assert isinstance(e, cpw_vault.KeychainUnavailable) and e.exit_code == 4 and e.code == "KEYCHAIN_LOCKED"
+        assert "nlock" in e.fix
+        text = full_traceback(e)  # first: an assert expression's operands become frame locals too
+        assert os.environ["CPW_TEST_STORED"] not in text

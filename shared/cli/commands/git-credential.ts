@@ -1,0 +1,90 @@
+import { realpathSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { VaultError, isVaultError } from '../../core/errors';
+import { formatAnswer, isHuggingFaceRequest, parseRequest } from '../../node/git-credential/protocol';
+import type { Vault } from '../../node/vault/vault';
+import type { CliContext } from '../context';
+import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes';
+import { shQuote } from './env';
+
+/** HuggingFace's own default user name for git (huggingface_hub's set_git_credential). */
+const DEFAULT_USERNAME = 'hf_user';
+
+function realpath(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How git should start this helper: `!cpw-vault git-credential` when the
+ * `cpw-vault` on PATH is this very launcher, else by absolute paths.
+ */
+function helperCommand(env: Readonly<Record<string, string | undefined>>): string {
+  const self = process.argv[1] ? realpath(process.argv[1]) : undefined;
+  const onPath = (env['PATH'] ?? '').split(delimiter).filter(Boolean).map((dir) => realpath(join(dir, 'cpw-vault'))).find(Boolean);
+  if (self && onPath === self) return '!cpw-vault git-credential';
+  return `!${shQuote(process.execPath)} ${shQuote(self ?? 'cpw-vault')} git-credential`;
+}
+
+/** The `git config` command that installs the helper for https://huggingface.co only. */
+export function gitConfigLine(env: Readonly<Record<string, string | undefined>>): string {
+  return `git config --global --replace-all credential.https://huggingface.co.helper ${shQuote(helperCommand(env))}`;
+}
+
+/** The user name for the token: what git already has, else the account `verify` learnt from whoami, else HuggingFace's default. */
+function usernameFor(vault: Vault, requested: string | undefined, fromKeychain: boolean): string {
+  if (requested) return requested;
+  const account = fromKeychain ? vault.listCredentials().find((c) => c.id === 'huggingface.token')?.meta?.last_validation?.account : undefined;
+  return account ?? DEFAULT_USERNAME;
+}
+
+async function answerGet(ctx: CliContext): Promise<ExitCode> {
+  const request = parseRequest(await ctx.io.readStdin());
+  if (!isHuggingFaceRequest(request, ctx.io.env)) return EXIT.ok; // another host: answer nothing, git asks elsewhere
+  try {
+    const vault = await ctx.vault();
+    const found = await vault.findCredential('huggingface', 'token');
+    if (!found) {
+      ctx.io.err('cpw-vault git-credential: no HuggingFace token in the vault, so none was given to git. fix: cpw-vault set huggingface token\n');
+      return EXIT.missing;
+    }
+    ctx.io.out(formatAnswer({ username: usernameFor(vault, request.get('username'), found.source.kind === 'keychain'), password: found.value }));
+    return EXIT.ok;
+  } catch (err) {
+    if (!isVaultError(err)) throw err;
+    // stdout stays empty: git gets nothing and asks its next helper (or the user).
+    ctx.io.err(`cpw-vault git-credential: no HuggingFace token given to git: ${err.message} fix: ${err.fix}\n`);
+    return exitCodeFor(err);
+  }
+}
+
+/**
+ * `cpw-vault git-credential get|store|erase`: git's credential helper
+ * protocol. `get` for https://huggingface.co (or the configured Hub
+ * endpoint) answers with the HuggingFace token from the vault; any other
+ * host gets nothing. `store` and `erase` read git's request and write
+ * nothing (the vault is changed with cpw-vault set/delete, never by git).
+ * `config` prints the git config command that installs the helper.
+ */
+export async function gitCredential(args: { operation: string }, ctx: CliContext): Promise<ExitCode> {
+  switch (args.operation) {
+    case 'get':
+      return answerGet(ctx);
+    case 'config':
+      ctx.io.out(`${gitConfigLine(ctx.io.env)}\n`);
+      ctx.io.err('Run the line above once: git then asks cpw-vault for the HuggingFace token (https://huggingface.co only), so no token sits in ~/.git-credentials or in a remote URL.\n');
+      return EXIT.ok;
+    case 'store':
+    case 'erase':
+      await ctx.io.readStdin(); // consume git's request; change nothing
+      return EXIT.ok;
+    default:
+      // git's protocol: a helper silently ignores operations it does not know (a later git may add some).
+      if (ctx.io.stdinIsTTY) throw new VaultError('INVALID_ARGUMENT', 'Unknown git-credential operation.', 'Use: cpw-vault git-credential config   (git itself calls get, store and erase).');
+      await ctx.io.readStdin();
+      return EXIT.ok;
+  }
+}

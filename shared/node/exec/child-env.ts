@@ -1,0 +1,59 @@
+import { catalogEntry } from '../../core/catalog';
+import type { CredentialId } from '../../core/credential';
+import type { Preferences } from '../../core/profile-schema';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** What the child of `exec` gets, and which other credentials were kept out of (or let into) its environment. */
+export interface ChildEnv {
+  env: Record<string, string>;
+  /** Credentials whose env vars, inherited from the parent, were removed. */
+  stripped: CredentialId[];
+  /** Credentials whose env vars were inherited on purpose (`--inherit-secrets`). */
+  inherited: CredentialId[];
+}
+
+/** What {@link childEnv} needs. */
+export interface ChildEnvInput {
+  parent: Env;
+  /** The workflow's variables (every alias of each credential it uses). */
+  injected: Readonly<Record<string, string>>;
+  /** The credentials the workflow uses. */
+  uses: readonly CredentialId[];
+  /** Every catalog and custom credential with the env vars that carry it. */
+  carriers: ReadonlyMap<CredentialId, readonly string[]>;
+  inheritSecrets: boolean;
+  preferences: Pick<Preferences, 'ai_provider' | 'default_source_language' | 'enable_cost_tracking'>;
+}
+
+/** The pipeline preferences as stages read them: CPW_AI_PROVIDER, CPW_SOURCE_LANGUAGE, CPW_COST_TRACKING ("1"/"0"). */
+export function preferenceVars(p: ChildEnvInput['preferences']): Record<string, string> {
+  return { CPW_AI_PROVIDER: p.ai_provider, CPW_SOURCE_LANGUAGE: p.default_source_language, CPW_COST_TRACKING: p.enable_cost_tracking ? '1' : '0' };
+}
+
+/**
+ * The least-privilege environment of `exec --workflow W`: the parent's
+ * environment without the env vars of any other secret credential (catalog
+ * or custom) unless `inheritSecrets`, plus the workflow's own variables and
+ * the pipeline preferences (a value the parent already exports wins, as env
+ * vars win everywhere in cpw-vault). Pure.
+ */
+export function childEnv(input: ChildEnvInput): ChildEnv {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(input.parent)) if (v !== undefined) env[k] = v;
+  const stripped: CredentialId[] = [];
+  const inherited: CredentialId[] = [];
+  for (const [id, names] of input.carriers) {
+    if (input.uses.includes(id) || catalogEntry(id)?.secret === false) continue;
+    const present = names.filter((n) => env[n] !== undefined);
+    if (!present.length) continue;
+    if (input.inheritSecrets) inherited.push(id);
+    else {
+      for (const n of present) delete env[n];
+      stripped.push(id);
+    }
+  }
+  for (const [k, v] of Object.entries(preferenceVars(input.preferences))) if (env[k] === undefined) env[k] = v;
+  Object.assign(env, input.injected);
+  return { env, stripped, inherited };
+}

@@ -1,0 +1,77 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { hfTokenPath } from '../migration/sources';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** A file that still holds a HuggingFace token in plaintext, and how to move it into the vault. Never the token. */
+export interface PlaintextToken {
+  path: string;
+  kind: 'git-credentials' | 'hf-token-file';
+  message: string;
+  fix: string;
+}
+
+const HF_HOSTS = new Set(['huggingface.co', 'hf.co']);
+
+/** POSIX shell quoting for a path in a fix line. */
+const q = (path: string) => (/^[\w./~-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`);
+const MAX_BYTES = 1024 * 1024;
+
+function readSmall(path: string): string | undefined {
+  const s = statSync(path, { throwIfNoEntry: false });
+  if (!s?.isFile() || s.size > MAX_BYTES) return undefined;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when a git-credential-store file has an entry for a HuggingFace host with a password. */
+function storesHfToken(text: string): boolean {
+  return text.split('\n').some((line) => {
+    try {
+      const url = new URL(line.trim());
+      return HF_HOSTS.has(url.hostname) && url.password !== '';
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The one-liner that moves an HF token out of git's plaintext store into the vault, then erases it there. */
+function gitStoreFix(path: string, helperLine: string): string {
+  const req = "printf 'protocol=https\\nhost=huggingface.co\\n\\n'";
+  return [
+    `${req} | git credential-store --file ${q(path)} get | sed -n 's/^password=//p' | cpw-vault set huggingface token`,
+    `${req} | git credential-store --file ${q(path)} erase`,
+    helperLine,
+  ].join('\n');
+}
+
+/**
+ * Looks for HuggingFace tokens left in plaintext: git's credential store
+ * (~/.git-credentials, $XDG_CONFIG_HOME/git/credentials) and the Hub's
+ * token file ($HF_TOKEN_PATH, $HF_HOME/token, ~/.cache/huggingface/token).
+ * Reads only to decide; never returns or logs a value.
+ */
+export function findPlaintextHfTokens(env: Env, home: string, helperLine: string): PlaintextToken[] {
+  const found: PlaintextToken[] = [];
+  const gitStores = [join(home, '.git-credentials'), join(env['XDG_CONFIG_HOME'] || join(home, '.config'), 'git', 'credentials')];
+  for (const path of gitStores) {
+    const text = readSmall(path);
+    if (text && storesHfToken(text)) {
+      found.push({ path, kind: 'git-credentials', message: `${path} holds a HuggingFace token in plaintext (git's "store" helper).`, fix: gitStoreFix(path, helperLine) });
+    }
+  }
+  const standard = hfTokenPath(env, home);
+  const tokenFiles = new Set([env['HF_TOKEN_PATH'], standard].filter((p): p is string => !!p));
+  for (const path of tokenFiles) {
+    if (!readSmall(path)?.trim()) continue;
+    // migrate recognises the Hub's standard token file; another path goes in through stdin.
+    const move = path === standard ? `cpw-vault migrate --from ${q(path)} --remove-plaintext --yes` : `cpw-vault set huggingface token < ${q(path)} && rm ${q(path)}`;
+    found.push({ path, kind: 'hf-token-file', message: `${path} holds a HuggingFace token in plaintext (written by huggingface-cli login).`, fix: `${move}   (then run stages under cpw-vault exec, which gives them HF_TOKEN)` });
+  }
+  return found;
+}

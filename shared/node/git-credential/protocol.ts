@@ -1,0 +1,54 @@
+import { resolveEndpoint } from '../verify/endpoints';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Largest request git's credential protocol ever needs; anything longer is not git. */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+
+/** The fields of a credential request (`key=value` lines up to a blank line). Array keys (`key[]`) are ignored. */
+export type CredentialRequest = ReadonlyMap<string, string>;
+
+/** Parses git's credential request; later lines win, as in git. */
+export function parseRequest(text: string): CredentialRequest {
+  const fields = new Map<string, string>();
+  for (const line of text.slice(0, MAX_REQUEST_BYTES).split('\n')) {
+    const clean = line.replace(/\r$/, '');
+    if (clean === '') break;
+    const eq = clean.indexOf('=');
+    if (eq <= 0 || clean.slice(0, eq).endsWith('[]')) continue;
+    fields.set(clean.slice(0, eq), clean.slice(eq + 1));
+  }
+  return fields;
+}
+
+/** Formats an answer for git: `key=value` lines. Refuses a value with a line break or NUL (git would misread it). */
+export function formatAnswer(fields: Readonly<Record<string, string>>): string {
+  return Object.entries(fields)
+    .map(([k, v]) => {
+      if (/[\n\0]/.test(v)) throw new Error(`a ${k} with a line break cannot be given to git`);
+      return `${k}=${v}\n`;
+    })
+    .join('');
+}
+
+/** The HuggingFace origins the helper answers for: https://huggingface.co, and the configured Hub endpoint (HF_ENDPOINT, ...). */
+export function huggingFaceOrigins(env: Env): string[] {
+  const origins = new Set(['https://huggingface.co']);
+  const configured = resolveEndpoint('huggingface', 'huggingface', env);
+  if (configured.ok) origins.add(configured.base.origin);
+  return [...origins];
+}
+
+/** True when git asks for one of the HuggingFace origins (protocol and host, port included, must match exactly). */
+export function isHuggingFaceRequest(req: CredentialRequest, env: Env): boolean {
+  const protocol = req.get('protocol');
+  const host = req.get('host');
+  if ((protocol !== 'https' && protocol !== 'http') || !host || /[/@\s\\?#]/.test(host)) return false;
+  let origin: string;
+  try {
+    origin = new URL(`${protocol}://${host}`).origin;
+  } catch {
+    return false;
+  }
+  return huggingFaceOrigins(env).includes(origin);
+}

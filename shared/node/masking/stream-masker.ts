@@ -1,0 +1,145 @@
+import { Transform } from 'node:stream';
+import { buildAutomaton, type Automaton } from './automaton';
+
+/** What a masked value becomes. */
+export const MASK = Buffer.from('****');
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Masks values in a byte stream, chunk by chunk, in linear time (one
+ * Aho-Corasick step per byte). Every maximal run of bytes covered by
+ * overlapping occurrences of the values becomes one `****`; every other
+ * byte passes unchanged, binary included. A value split across chunks is
+ * still caught: only bytes that could still be the start of a value are
+ * held back, so nothing waits longer than the partial value in progress
+ * (values hold no line breaks, so never past the end of a line).
+ */
+export class StreamMasker {
+  private state = 0;
+  /** Bytes fed so far. */
+  private pos = 0;
+  /** Offset of the first byte not yet emitted; `held` holds [emitted, pos). */
+  private emitted = 0;
+  private held: Buffer = EMPTY;
+  /** Pending masked intervals, flat [start, end, start, end, ...], disjoint and sorted. */
+  private intervals: number[] = [];
+
+  constructor(private readonly automaton: Automaton, private readonly replacement: Buffer = MASK) {}
+
+  /** Feeds a chunk; returns what is safe to write now (possibly empty). */
+  push(chunk: Uint8Array): Buffer {
+    if (!chunk.length) return EMPTY;
+    this.scan(chunk);
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    const view = this.held.length ? Buffer.concat([this.held, bytes]) : bytes;
+    return this.emit(view, this.pos - this.automaton.depth[this.state]!);
+  }
+
+  /** End of the stream: everything held back, masked where it matched. */
+  end(): Buffer {
+    const out = this.emit(this.held, this.pos);
+    this.state = 0;
+    return out;
+  }
+
+  private scan(chunk: Uint8Array): void {
+    const { dense, classOf, classes, matchLen } = this.automaton;
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    const next = this.candidates(bytes);
+    let state = this.state;
+    const base = this.pos + 1;
+    for (let i = 0; i < bytes.length; i++) {
+      // In the start state, jump to the next place a match can begin (found by indexOf, at memchr speed).
+      if (state === 0 && (i = next(i)) >= bytes.length) break;
+      const cls = classOf[bytes[i]!]!;
+      state = dense ? dense[state * classes + cls]! : this.automaton.step(state, cls);
+      const len = matchLen[state]!;
+      if (len) this.mark(base + i - len, base + i);
+    }
+    this.state = state;
+    this.pos += bytes.length;
+  }
+
+  /**
+   * For a chunk: the first position at or after `from` where a pattern's first bytes (its
+   * needle) occur, or where the chunk ends with the start of a pattern cut off by the chunk's
+   * end (the last NEEDLE-1 bytes are walked byte by byte). The chunk's length when none.
+   */
+  private candidates(bytes: Buffer): (from: number) => number {
+    const { needles, startsPattern } = this.automaton;
+    const at = needles.map(() => -1);
+    const tail = Math.max(0, bytes.length - 3);
+    return (from) => {
+      let best = bytes.length;
+      for (let k = 0; k < needles.length; k++) {
+        if (at[k]! < from && at[k] !== bytes.length) {
+          const found = bytes.indexOf(needles[k]!, from);
+          at[k] = found === -1 ? bytes.length : found;
+        }
+        if (at[k]! < best) best = at[k]!;
+      }
+      for (let i = Math.max(from, tail); i < best; i++) if (startsPattern[bytes[i]!]) return i;
+      return best;
+    };
+  }
+
+  /** Adds the occurrence [start, end), merging it with pending intervals it overlaps. */
+  private mark(start: number, end: number): void {
+    const iv = this.intervals;
+    let s = start;
+    while (iv.length && iv[iv.length - 1]! > s) {
+      s = Math.min(s, iv[iv.length - 2]!);
+      iv.length -= 2;
+    }
+    iv.push(s, end);
+  }
+
+  /** Emits [emitted, safe) of `view` (which starts at `emitted`): final intervals as the mask, the rest raw. */
+  private emit(view: Buffer, safe: number): Buffer {
+    const origin = this.emitted;
+    const parts: Buffer[] = [];
+    const iv = this.intervals;
+    let at = origin;
+    let k = 0;
+    // An interval ending at or before `safe` can no longer grow: later matches start at `safe` or after.
+    for (; k < iv.length && iv[k + 1]! <= safe; k += 2) {
+      if (iv[k]! > at) parts.push(view.subarray(at - origin, iv[k]! - origin));
+      parts.push(this.replacement);
+      at = iv[k + 1]!;
+    }
+    if (k) iv.splice(0, k);
+    const limit = iv.length ? Math.min(safe, iv[0]!) : safe;
+    if (limit > at) {
+      parts.push(view.subarray(at - origin, limit - origin));
+      at = limit;
+    }
+    // The held-back tail is copied so a large chunk is not kept alive by a small slice of it.
+    this.held = at - origin < view.length ? Buffer.from(view.subarray(at - origin)) : EMPTY;
+    this.emitted = at;
+    return parts.length === 1 ? parts[0]! : parts.length ? Buffer.concat(parts) : EMPTY;
+  }
+}
+
+/** The byte patterns to mask for `values`, with the shapes a program commonly prints them in (JSON-escaped, URL-encoded). */
+export function maskPatterns(values: Iterable<string>): Uint8Array[] {
+  const out = new Map<string, Uint8Array>();
+  for (const v of values) {
+    for (const form of [v, JSON.stringify(v).slice(1, -1), encodeURIComponent(v)]) out.set(form, Buffer.from(form, 'utf8'));
+  }
+  return [...out.values()];
+}
+
+/** A Transform stream that masks `values` (see {@link StreamMasker}). */
+export function maskingStream(values: Iterable<string>): Transform {
+  const masker = new StreamMasker(buildAutomaton(maskPatterns(values)));
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const out = masker.push(chunk);
+      done(null, out.length ? out : undefined);
+    },
+    flush(done) {
+      const out = masker.end();
+      done(null, out.length ? out : undefined);
+    },
+  });
+}

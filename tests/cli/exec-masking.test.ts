@@ -1,0 +1,149 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, cli } from '../helpers/cli';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const HF = `hf_${'Mask'.repeat(9)}`;
+const TMDB = '0123456789abcdef0123456789abcdef';
+const OPENAI = `sk-proj-${'m'.repeat(40)}`;
+const DEEPL = 'deepl-secret-4242';
+const PTY = resolve(import.meta.dirname, '../helpers/pty_drive.py');
+
+/** A Python stage that prints the token whole, split across writes, byte by byte, JSON-escaped and partly, on one fd. */
+const PRINTER = `
+import os, sys, time, json, urllib.parse
+t = os.environ["HF_TOKEN"].encode()
+other = open(sys.argv[1], "rb").read() if len(sys.argv) > 1 else b""
+for fd in (1, 2):
+    w = lambda b: os.write(fd, b)
+    w(b"whole: " + t + b"\\n")
+    w(b"split: " + t[:10]); time.sleep(0.05); w(t[10:] + b" end\\n")
+    w(b"bytes: ")
+    for i in range(len(t)): w(t[i:i + 1])
+    w(b"\\n")
+    w(b"json: " + json.dumps({"token": t.decode()}).encode() + b"\\n")
+    w(b"url: " + urllib.parse.quote(t.decode()).encode() + b"\\n")
+    w(b"partly: " + t[:12] + b"...\\n")
+    w(b"twice: " + t + t + b"\\n")
+    if other: w(b"other stored value: " + other + b"\\n")
+`;
+
+/** What PRINTER's output becomes once masked: the token only, each occurrence (or run of them) one ****. */
+function expected(withOther: boolean): string {
+  return `whole: ****\nsplit: **** end\nbytes: ****\njson: {"token": "****"}\nurl: ****\npartly: ${HF.slice(0, 12)}...\ntwice: ********\n${withOther ? 'other stored value: ****\n' : ''}`;
+}
+
+async function stored(t: TempHome): Promise<void> {
+  await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+  await cli(t, ['set', 'tmdb', 'api_key'], { input: TMDB });
+  await cli(t, ['set', 'deepl', 'api_key'], { input: DEEPL });
+}
+
+const countOf = (text: string, needle: string) => text.split(needle).length - 1;
+
+describe('exec: least privilege', () => {
+  it("the child gets only the workflow's credentials; every other inherited one is removed; the run record names both", async () => {
+    const t = makeTempHome();
+    await stored(t);
+    await cli(t, ['profile', 'prefs', 'set', 'ai_provider=anthropic', 'default_source_language=de', 'enable_cost_tracking=false']);
+    const dump = join(t.root, 'env.json');
+    const parent = { TMDB_API_KEY: TMDB, OPENAI_API_KEY: OPENAI, ANTHROPIC_API_KEY: `sk-ant-${'p'.repeat(30)}`, DEEPL_API_KEY: DEEPL, OPENAI_ORG_ID: 'org-abcdef123', UNRELATED: 'kept' };
+    const script = `import json, os; json.dump({k: os.environ.get(k) for k in ${JSON.stringify(['HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', ...Object.keys(parent), 'CPW_AI_PROVIDER', 'CPW_SOURCE_LANGUAGE', 'CPW_COST_TRACKING'])}}, open(${JSON.stringify(dump)}, "w"))`;
+    const r = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'python3', '-c', script], { env: parent });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(readFileSync(dump, 'utf8'))).toEqual({
+      HF_TOKEN: HF, HUGGING_FACE_HUB_TOKEN: HF, TMDB_API_KEY: null, OPENAI_API_KEY: null, ANTHROPIC_API_KEY: null, DEEPL_API_KEY: null,
+      OPENAI_ORG_ID: 'org-abcdef123', UNRELATED: 'kept', CPW_AI_PROVIDER: 'anthropic', CPW_SOURCE_LANGUAGE: 'de', CPW_COST_TRACKING: '0',
+    });
+    const inherit = await cli(t, ['exec', '--workflow', 'transcribe', '--inherit-secrets', '--', 'python3', '-c', script], { env: { ...parent, CPW_SOURCE_LANGUAGE: 'fr' } });
+    expect(inherit.code).toBe(0);
+    expect(JSON.parse(readFileSync(dump, 'utf8'))).toMatchObject({ TMDB_API_KEY: TMDB, OPENAI_API_KEY: OPENAI, DEEPL_API_KEY: DEEPL, CPW_SOURCE_LANGUAGE: 'fr' });
+    const [second, first] = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
+    expect(first).toMatchObject({ credentials: ['huggingface.token'], stripped: ['tmdb.api_key', 'openai.api_key', 'anthropic.api_key', 'deepl.api_key'], inherited: [] });
+    expect(second).toMatchObject({ credentials: ['huggingface.token'], stripped: [], inherited: ['tmdb.api_key', 'openai.api_key', 'anthropic.api_key', 'deepl.api_key'] });
+  });
+});
+
+describe('exec: masked output', () => {
+  it('into a pipe: zero occurrences on stdout and stderr, including other stored values; everything else byte for byte', async () => {
+    const t = makeTempHome();
+    await stored(t);
+    const other = join(t.root, 'other.txt');
+    writeFileSync(other, DEEPL);
+    const r = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'python3', '-c', PRINTER, other]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(expected(true));
+    expect(r.stderr).toBe(expected(true));
+    for (const v of [HF, DEEPL]) expect(countOf(r.stdout + r.stderr, v)).toBe(0);
+    const runs = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
+    expect(runs[0].masked).toBe(true);
+  });
+
+  it('into files (a shell redirect): the same; --no-mask writes the token through', async () => {
+    const t = makeTempHome();
+    await stored(t);
+    const [out, err] = [join(t.root, 'out.log'), join(t.root, 'err.log')];
+    const sh = (extra: string) => spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe ${extra} -- python3 -c "$2" > ${out} 2> ${err}`, process.execPath, BIN, PRINTER], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service } });
+    expect(sh('').status).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe(expected(false));
+    expect(readFileSync(err, 'utf8')).toBe(expected(false));
+    expect(sh('--no-mask').status).toBe(0);
+    expect(countOf(readFileSync(out, 'utf8'), HF)).toBe(7);
+  });
+
+  it('binary output passes unchanged; the exit code and a death by signal come through', async () => {
+    const t = makeTempHome();
+    await stored(t);
+    const blob = join(t.root, 'blob.bin');
+    const data = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), Buffer.from('hf_Mas\0\xff'), Buffer.alloc(300_000, 0xa5), Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919) % 256))]);
+    writeFileSync(blob, data);
+    const child = spawn(process.execPath, [BIN, 'exec', '--workflow', 'transcribe', '--', 'python3', '-c', `import sys; sys.stdout.buffer.write(open(${JSON.stringify(blob)}, "rb").read()); sys.stdout.flush(); sys.exit(7)`], {
+      cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    const code = await new Promise((r) => child.on('close', r));
+    expect(code).toBe(7);
+    expect(Buffer.concat(chunks).equals(data)).toBe(true);
+    const killed = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'python3', '-c', 'import os, signal; print("bye", flush=True); os.kill(os.getpid(), signal.SIGTERM)']);
+    expect([killed.code, killed.stdout]).toEqual([143, 'bye\n']);
+  });
+
+  it('a reader that goes away (| head) ends the run instead of hanging, with no EPIPE crash', async () => {
+    const t = makeTempHome();
+    await stored(t);
+    const r = spawnSync('sh', ['-c', '"$0" "$1" exec --workflow transcribe -- yes "line of output" | head -n 2; echo "status done"', process.execPath, BIN], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8', timeout: 30_000 });
+    expect(r.stdout).toBe('line of output\nline of output\nstatus done\n');
+    expect(r.stderr).not.toMatch(/EPIPE|Error|internal/);
+  });
+});
+
+describe('exec on a terminal', () => {
+  const progress = `
+import os, sys, time
+print("tty", sys.stdout.isatty(), sys.stderr.isatty(), flush=True)
+for i in range(0, 101, 25):
+    sys.stderr.write("\\r%3d%%|%s%s| token=%s" % (i, "#" * (i // 25), " " * (4 - i // 25), os.environ["HF_TOKEN"])); sys.stderr.flush(); time.sleep(0.02)
+sys.stderr.write("\\n")
+`;
+  const drive = (t: TempHome, extra: string[]) => {
+    const r = spawnSync('python3', [PTY, '[]', process.execPath, BIN, 'exec', '--workflow', 'transcribe', ...extra, '--', 'python3', '-c', progress], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, NO_COLOR: '1' }, encoding: 'utf8', timeout: 60_000 });
+    return JSON.parse(r.stdout) as { screen: string; code: number };
+  };
+
+  it('the child keeps its TTY (tqdm works) and is not masked; --mask masks it and the \\r progress still streams', async () => {
+    const t = makeTempHome();
+    await stored(t);
+    const plain = drive(t, []);
+    expect(plain.code).toBe(0);
+    expect(plain.screen).toMatch(/tty True True/);
+    expect(plain.screen).toContain(`\r 50%|##  | token=${HF}`);
+    const masked = drive(t, ['--mask']);
+    expect(masked.code).toBe(0);
+    expect(masked.screen).toMatch(/tty False False/);
+    expect(masked.screen).toContain('\r  0%|    | token=****\r 25%|#   | token=****\r 50%|##  | token=****');
+    expect(masked.screen).not.toContain(HF);
+  });
+});

@@ -1,0 +1,186 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, cli } from '../helpers/cli';
+import { collect } from '../helpers/children';
+import { inPrivateSession } from '../helpers/private-session';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+import { FakeProviders } from '../fakes/fake-providers';
+import { GitHttpServer } from '../fakes/git-http-server';
+
+const HF = `hf_${'Gitc'.repeat(9)}`;
+const HELPER = `!'${process.execPath}' '${BIN}' git-credential`;
+const ASK = (host: string, protocol = 'https') => `protocol=${protocol}\nhost=${host}\n\n`;
+
+/** Runs git with a throwaway HOME, no system config, no prompts, and cpw-vault as the only credential helper. */
+function git(t: TempHome, args: string[], options: { input?: string; env?: Record<string, string>; helper?: string } = {}) {
+  const r = spawnSync('git', ['-c', 'credential.helper=', '-c', `credential.helper=${options.helper ?? HELPER}`, ...args], {
+    cwd: t.cwd, input: options.input ?? '', encoding: 'utf8', timeout: 60_000,
+    env: { PATH: process.env['PATH'], HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: '', SSH_ASKPASS: '', DBUS_SESSION_BUS_ADDRESS: process.env['DBUS_SESSION_BUS_ADDRESS'], XDG_RUNTIME_DIR: process.env['XDG_RUNTIME_DIR'], ...options.env } as NodeJS.ProcessEnv,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('cpw-vault git-credential', () => {
+  it('git credential fill for https://huggingface.co gets the HF token; the user name comes from whoami once verified', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    const fill = git(t, ['credential', 'fill'], { input: ASK('huggingface.co') });
+    expect(fill.stderr).toBe('');
+    expect(fill.stdout).toBe(`protocol=https\nhost=huggingface.co\nusername=hf_user\npassword=${HF}\n`);
+    const fake = new FakeProviders();
+    fake.tokens.set(HF, 'valid');
+    const origin = await fake.start();
+    try {
+      expect((await cli(t, ['verify', 'huggingface', 'token'], { env: { CPW_VAULT_ENDPOINT_HUGGINGFACE: `${origin}/hf` } })).code).toBe(0);
+    } finally {
+      await fake.stop();
+    }
+    expect(git(t, ['credential', 'fill'], { input: ASK('huggingface.co') }).stdout).toContain('username=ada-lovelace\npassword=');
+    // A user name git already has (from the URL) is kept.
+    expect(git(t, ['credential', 'fill'], { input: `protocol=https\nhost=huggingface.co\nusername=ada\n\n` }).stdout).toContain('username=ada\npassword=');
+  });
+
+  it.each([['github.com'], ['huggingface.co.evil.example'], ['huggingface.co:8443'], ['hf.co']])('another host (%s) gets nothing: git falls back (and fails without prompts)', async (host) => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    const r = git(t, ['credential', 'fill'], { input: ASK(host) });
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).not.toContain(HF);
+    expect(r.stderr).toMatch(/terminal prompts disabled/);
+    const plain = git(t, ['credential', 'fill'], { input: ASK('huggingface.co', 'http') });
+    expect(plain.stdout + plain.stderr).not.toContain(HF);
+  });
+
+  it('hostile requests get nothing: 1 MiB of junk, invalid UTF-8, a host with a path or user, a NUL', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    for (const input of [
+      `protocol=https\n${'x'.repeat(1024 * 1024)}\nhost=huggingface.co\n\n`,
+      'protocol=https\nhost=hugging\xfe\xffface.co\n\n',
+      'protocol=https\nhost=huggingface.co/evil\n\n',
+      'protocol=https\nhost=evil@huggingface.co\n\n',
+      'protocol=https\nhost=huggingface.co\0.evil.example\n\n',
+      'host=huggingface.co\n\n',
+    ]) {
+      const r = await cli(t, ['git-credential', 'get'], { input });
+      expect([r.code, r.stdout]).toEqual([0, '']);
+    }
+  });
+
+  it('store and erase write nothing: approve/reject leave the vault and the disk as they were', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    const before = { profile: readFileSync(t.profile, 'utf8'), files: readdirSync(join(t.home, '.cp-whisperx')).sort() };
+    const other = `hf_${'Othr'.repeat(9)}`;
+    expect(git(t, ['credential', 'approve'], { input: `protocol=https\nhost=huggingface.co\nusername=x\npassword=${other}\n\n` }).code).toBe(0);
+    expect(git(t, ['credential', 'reject'], { input: `protocol=https\nhost=huggingface.co\nusername=x\npassword=${HF}\n\n` }).code).toBe(0);
+    expect({ profile: readFileSync(t.profile, 'utf8'), files: readdirSync(join(t.home, '.cp-whisperx')).sort() }).toEqual(before);
+    expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
+    expect(existsSync(join(t.home, '.git-credentials'))).toBe(false);
+  });
+
+  it('no value in argv: /proc/*/cmdline, read over and over while the helper runs, never holds the token', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    const dump = join(t.root, 'cmdlines');
+    const wrapper = join(t.root, 'scan-helper.sh');
+    // A background job's stdin is /dev/null; git's request comes on stdin, so it is kept on fd 3 first.
+    writeFileSync(wrapper, `#!/bin/sh\nexec 3<&0\n"$SCAN_NODE" "$SCAN_BIN" git-credential "$@" <&3 &\npid=$!\nwhile kill -0 $pid 2>/dev/null; do cat /proc/[0-9]*/cmdline >> "$SCAN_DUMP" 2>/dev/null; echo >> "$SCAN_DUMP"; done\nwait $pid\n`);
+    chmodSync(wrapper, 0o755);
+    const r = git(t, ['credential', 'fill'], { input: ASK('huggingface.co'), helper: `!${wrapper}`, env: { SCAN_NODE: process.execPath, SCAN_BIN: BIN, SCAN_DUMP: dump } });
+    expect(r.stdout).toContain(`password=${HF}`);
+    const seen = readFileSync(dump, 'utf8');
+    expect(seen).toContain('git-credential\0get');
+    expect(seen).not.toContain(HF);
+  });
+
+  it('a locked keychain: git gets nothing, and one clear line on stderr says why', async () => {
+    const t = makeTempHome();
+    const seed = `printf %s '${HF}' | '${process.execPath}' '${BIN}' set huggingface token`;
+    const r = await inPrivateSession('locked', ['git', '-c', 'credential.helper=', '-c', `credential.helper=${HELPER}`, 'credential', 'fill'], { home: t, setup: seed, input: ASK('huggingface.co'), env: { GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' } });
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).not.toContain('password=');
+    expect(r.stderr).toMatch(/cpw-vault git-credential: no HuggingFace token given to git: .*locked.* fix: /i);
+    expect(r.stdout + r.stderr).not.toContain(HF);
+  });
+});
+
+describe('installing the helper, and a real clone', () => {
+  let repos: string;
+  let server: GitHttpServer;
+  let origin: string;
+
+  beforeAll(async () => {
+    const t = makeTempHome();
+    repos = join(t.root, 'repos');
+    mkdirSync(repos);
+    const run = (args: string[], cwd = repos) => spawnSync('git', args, { cwd, env: { ...process.env, HOME: t.home, GIT_CONFIG_NOSYSTEM: '1' }, stdio: 'ignore' });
+    run(['init', '-q', '--bare', '--initial-branch=main', 'ada-lovelace/private-model.git']);
+    const work = join(t.root, 'seed');
+    run(['init', '-q', work]);
+    writeFileSync(join(work, 'config.yaml'), 'model: private\n');
+    run(['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'add', '.'], work);
+    run(['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-qm', 'seed'], work);
+    run(['push', '-q', join(repos, 'ada-lovelace/private-model.git'), 'HEAD:refs/heads/main'], work);
+    server = new GitHttpServer(repos, HF);
+    origin = await server.start();
+  });
+  afterAll(() => server.stop());
+
+  it('`git-credential config` prints the line; once run, git clone of a private repository works with no token on disk or in the URL', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    const bin = join(t.root, 'bin');
+    mkdirSync(bin);
+    symlinkSync(BIN, join(bin, 'cpw-vault'));
+    const PATH = `${bin}:${process.env['PATH']}`;
+    const config = await cli(t, ['git-credential', 'config'], { env: { PATH } });
+    expect(config.stdout).toBe("git config --global --replace-all credential.https://huggingface.co.helper '!cpw-vault git-credential'\n");
+    const env = { ...process.env, PATH, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', HF_ENDPOINT: origin };
+    expect(spawnSync('sh', ['-c', config.stdout], { env }).status).toBe(0);
+    // The loopback "Hub" is the configured HF endpoint; git looks up helpers by URL, so install it for that origin the same way.
+    expect(spawnSync('git', ['config', '--global', `credential.${origin}.helper`, '!cpw-vault git-credential'], { env }).status).toBe(0);
+    // Asynchronously: the git server runs in this process.
+    const clone = await collect(spawn('git', ['clone', '-q', `${origin}/ada-lovelace/private-model.git`, 'model'], { cwd: t.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    expect(clone.stderr).toBe('');
+    expect(clone.code).toBe(0);
+    expect(readFileSync(join(t.cwd, 'model', 'config.yaml'), 'utf8')).toBe('model: private\n');
+    expect(server.authorizations.map((a) => Buffer.from(a.slice(6), 'base64').toString())).toContain(`hf_user:${HF}`);
+    expect(readFileSync(join(t.cwd, 'model', '.git', 'config'), 'utf8')).not.toContain(HF);
+    expect(existsSync(join(t.home, '.git-credentials'))).toBe(false);
+  });
+});
+
+describe('doctor and plaintext HuggingFace tokens', () => {
+  it('warns about ~/.git-credentials and the Hub token file (never the token), and the fixes it offers work', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'tmdb', 'api_key'], { input: '0123456789abcdef0123456789abcdef' });
+    const old = `hf_${'Plan'.repeat(9)}`;
+    writeFileSync(join(t.home, '.git-credentials'), `https://octo:ghp_notours@github.com\nhttps://ada:${old}@huggingface.co\n`, { mode: 0o600 });
+    mkdirSync(join(t.home, '.cache', 'huggingface'), { recursive: true });
+    writeFileSync(join(t.home, '.cache', 'huggingface', 'token'), old);
+    const r = await cli(t, ['doctor']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/! .*\.git-credentials holds a HuggingFace token in plaintext.*\n\s+fix: printf 'protocol=https\\nhost=huggingface\.co\\n\\n' \| git credential-store --file \S+ get \| sed -n 's\/\^password=\/\/p' \| cpw-vault set huggingface token/);
+    expect(r.stderr).toMatch(/huggingface\/token holds a HuggingFace token in plaintext.*\n\s+fix: cpw-vault migrate --from \S+ --remove-plaintext --yes/);
+    expect(r.stdout + r.stderr).not.toContain(old);
+    const json = JSON.parse((await cli(t, ['doctor', '--json'])).stdout);
+    expect(json.plaintext_tokens.map((p: { kind: string }) => p.kind)).toEqual(['git-credentials', 'hf-token-file']);
+    // Run the offered fixes as a user would (cpw-vault on PATH).
+    const bin = join(t.root, 'bin');
+    mkdirSync(bin);
+    symlinkSync(BIN, join(bin, 'cpw-vault'));
+    const env = { ...process.env, PATH: `${bin}:${process.env['PATH']}`, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, GIT_CONFIG_NOSYSTEM: '1' };
+    for (const p of json.plaintext_tokens as Array<{ fix: string }>) {
+      const fix = p.fix.replace(/ {3}\(then .*$/m, '');
+      const done = spawnSync('sh', ['-ec', fix], { cwd: t.cwd, env, encoding: 'utf8' });
+      expect(done.status).toBe(0);
+    }
+    expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(old);
+    expect(readFileSync(join(t.home, '.git-credentials'), 'utf8')).toBe('https://octo:ghp_notours@github.com\n');
+    expect(existsSync(join(t.home, '.cache', 'huggingface', 'token'))).toBe(false);
+    expect(JSON.parse((await cli(t, ['doctor', '--json'])).stdout).plaintext_tokens).toEqual([]);
+  });
+});

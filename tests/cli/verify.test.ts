@@ -1,0 +1,156 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+import { makeTestPki } from '../helpers/tls';
+import { ConnectProxy } from '../fakes/connect-proxy';
+import { FakeProviders, PROVIDER_HOSTS, recordingServer } from '../fakes/fake-providers';
+
+const HF = `hf_${'Vrfy'.repeat(9)}`;
+const GATED = `hf_${'Gate'.repeat(9)}`;
+const REVOKED = `hf_${'Gone'.repeat(9)}`;
+const TMDB = '0123456789abcdef0123456789abcdef';
+const OPENAI = `sk-proj-${'v'.repeat(40)}`;
+const NO_PROXY_ENV = { HTTPS_PROXY: undefined, https_proxy: undefined, HTTP_PROXY: undefined, http_proxy: undefined, NO_PROXY: undefined, no_proxy: undefined, HF_ENDPOINT: undefined, OPENAI_BASE_URL: undefined, ANTHROPIC_BASE_URL: undefined };
+
+let fake: FakeProviders;
+let endpoints: Record<string, string | undefined>;
+
+beforeAll(async () => {
+  fake = new FakeProviders();
+  const origin = await fake.start();
+  for (const k of [HF, TMDB, OPENAI]) fake.tokens.set(k, 'valid');
+  fake.tokens.set(GATED, 'gated-denied');
+  endpoints = { ...NO_PROXY_ENV, CPW_VAULT_ENDPOINT_HUGGINGFACE: `${origin}/hf`, CPW_VAULT_ENDPOINT_TMDB: `${origin}/tmdb`, OPENAI_BASE_URL: `${origin}/openai/v1` };
+});
+afterAll(() => fake.stop());
+
+const run = (t: TempHome, args: string[], env: Record<string, string | undefined> = {}, input?: string) => cli(t, args, { env: { ...endpoints, ...env }, ...(input !== undefined ? { input } : {}) });
+
+describe('cpw-vault verify', () => {
+  it('a valid token: exit 0, the account shown, the outcome recorded in the metadata and the audit log, never the value', async () => {
+    const t = makeTempHome();
+    await run(t, ['set', 'huggingface', 'token'], {}, HF);
+    const r = await run(t, ['verify', 'huggingface', 'token']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('✓ huggingface.token: valid (valid: account ada-lovelace, read token)  [keychain]\n');
+    const profileText = readFileSync(t.profile, 'utf8');
+    const meta = JSON.parse(profileText).credential_metadata['huggingface.token'];
+    expect(meta.last_validation).toEqual({ result: 'valid', at: meta.last_validated_at, checks: ['whoami'], account: 'ada-lovelace', role: 'read' });
+    const audit = readFileSync(join(t.home, '.cp-whisperx', 'audit.log'), 'utf8');
+    expect(JSON.parse(audit.trim().split('\n').at(-1)!)).toMatchObject({ event: 'credential_verified', caller: 'cli', credential: 'huggingface.token', details: { result: 'valid', checks: ['whoami'], source: 'keychain' } });
+    for (const text of [profileText, audit, r.stdout]) expect(text).not.toContain(HF);
+  });
+
+  it('--workflow diarize: gated terms not accepted is exit 3 with the model page; --json is one document', async () => {
+    const t = makeTempHome();
+    await run(t, ['set', 'huggingface', 'token'], {}, GATED);
+    const r = await run(t, ['verify', '--workflow', 'diarize', '--json']);
+    expect(r.code).toBe(3);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.results).toHaveLength(1);
+    expect(doc.results[0]).toMatchObject({ credential: 'huggingface.token', result: 'no-access', fixUrl: 'https://huggingface.co/pyannote/speaker-diarization-3.1', account: 'ada-lovelace' });
+    expect(doc.results[0].checks.map((c: { check: string }) => c.check)).toEqual(['whoami', 'gated:pyannote/speaker-diarization-3.1', 'gated:pyannote/segmentation-3.0']);
+    const human = await run(t, ['verify', '--workflow', 'diarize']);
+    expect(human.stdout).toMatch(/✗ huggingface\.token: no-access — the token's account has not accepted the conditions of the gated model pyannote\/speaker-diarization-3\.1\s+\[keychain\]\n\s+fix: Open https:\/\/huggingface\.co\/pyannote\/speaker-diarization-3\.1/);
+    expect(JSON.parse(readFileSync(t.profile, 'utf8')).credential_metadata['huggingface.token'].last_validation).toMatchObject({ result: 'no-access', reason: 'GatedRepo' });
+  });
+
+  it('--all: 5 when a provider cannot be reached, 3 as soon as a key is rejected; unverifiable ones are named', async () => {
+    const t = makeTempHome();
+    const closed = await recordingServer();
+    await closed.stop();
+    await run(t, ['set', 'huggingface', 'token'], {}, HF);
+    await run(t, ['set', 'tmdb', 'api_key'], {}, TMDB);
+    await run(t, ['set', 'deepl', 'api_key'], {}, 'deepl-key-123456');
+    const down = await run(t, ['verify', '--all'], { CPW_VAULT_ENDPOINT_TMDB: closed.origin });
+    expect(down.code).toBe(5);
+    expect(down.stdout).toMatch(/✓ huggingface\.token: valid/);
+    expect(down.stdout).toMatch(/! tmdb\.api_key: unreachable — 127\.0\.0\.1:\d+ refused the connection/);
+    expect(down.stderr).toMatch(/note: deepl\.api_key not verified: no provider call is known for it/);
+    await run(t, ['set', 'openai', 'api_key'], {}, `sk-proj-${'r'.repeat(40)}`);
+    const rejected = await run(t, ['verify', '--all'], { CPW_VAULT_ENDPOINT_TMDB: closed.origin });
+    expect(rejected.code).toBe(3);
+    expect(rejected.stdout).toMatch(/✗ openai\.api_key: invalid .*\n\s+fix: Create a new key at https:\/\/platform\.openai\.com\/api-keys, then: cpw-vault set openai api_key/);
+  });
+
+  it('usage errors: nothing to verify, two targets, a custom credential, a bad --timeout (exit 2); a missing one (exit 3)', async () => {
+    const t = makeTempHome();
+    expect((await run(t, ['verify'])).code).toBe(2);
+    expect((await run(t, ['verify', 'huggingface', 'token', '--all'])).code).toBe(2);
+    expect((await run(t, ['verify', 'deepl', 'api_key'])).stderr).toMatch(/cannot verify deepl\.api_key/);
+    expect((await run(t, ['verify', '--all', '--timeout', 'soon'])).code).toBe(2);
+    const missing = await run(t, ['verify', 'tmdb', 'api_key']);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('cpw-vault set tmdb api_key');
+  });
+});
+
+describe('check --verify and exec --verify', () => {
+  it('check --verify: 0 when every key works, 3 when one is revoked, with the fix', async () => {
+    const t = makeTempHome();
+    await run(t, ['set', 'huggingface', 'token'], {}, HF);
+    await run(t, ['set', 'tmdb', 'api_key'], {}, TMDB);
+    const ok = await run(t, ['check', 'subtitle', '--verify', '--json']);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ workflow: 'subtitle', ready: true, verification: [{ credential: 'huggingface.token', result: 'valid' }, { credential: 'tmdb.api_key', result: 'valid' }] });
+    await run(t, ['set', 'huggingface', 'token'], {}, REVOKED);
+    const bad = await run(t, ['check', 'subtitle', '--verify']);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toMatch(/✗ huggingface\.token: invalid/);
+  });
+
+  it('exec --verify refuses to start on a rejected key (3) or an unreachable provider (5), and starts when all are valid', async () => {
+    const t = makeTempHome();
+    const marker = join(t.root, 'started');
+    await run(t, ['set', 'huggingface', 'token'], {}, REVOKED);
+    const rejected = await run(t, ['exec', '--workflow', 'transcribe', '--verify', '--', 'touch', marker]);
+    expect(rejected.code).toBe(3);
+    expect(rejected.stderr).toMatch(/CREDENTIAL_REJECTED.*Not starting/);
+    await run(t, ['set', 'huggingface', 'token'], {}, HF);
+    const unreachable = await run(t, ['exec', '--workflow', 'transcribe', '--verify', '--', 'touch', marker], { CPW_VAULT_ENDPOINT_HUGGINGFACE: 'http://hf-mirror.example' });
+    expect(unreachable.code).toBe(5);
+    expect(unreachable.stderr).toMatch(/PROVIDER_UNREACHABLE/);
+    expect(existsSync(marker)).toBe(false);
+    const ok = await run(t, ['exec', '--workflow', 'transcribe', '--verify', '--', 'touch', marker]);
+    expect(ok.code).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+  });
+});
+
+describe('verify with the documented hosts, through HTTPS_PROXY', () => {
+  it('with no endpoint variable, each provider is reached at its real host by a CONNECT tunnel; the proxy never sees a key', async () => {
+    const pki = makeTestPki(PROVIDER_HOSTS);
+    const tls = new FakeProviders({ key: pki.key, cert: pki.cert });
+    const keys = { HF_TOKEN: HF, PYANNOTE_API_TOKEN: `hf_${'Pyan'.repeat(9)}`, TMDB_API_KEY: TMDB, OPENAI_API_KEY: OPENAI, ANTHROPIC_API_KEY: `sk-ant-${'a'.repeat(40)}`, GOOGLE_API_KEY: `AIza${'g'.repeat(35)}`, YOUTUBE_API_KEY: `AIza${'y'.repeat(35)}`, VIMEO_ACCESS_TOKEN: 'fedcba9876543210fedcba9876543210' };
+    for (const v of Object.values(keys)) tls.tokens.set(v, 'valid');
+    const proxy = new ConnectProxy(Number(new URL(await tls.start()).port));
+    const proxyUrl = await proxy.start();
+    try {
+      const t = makeTempHome();
+      expect((await cli(t, ['setup', '--non-interactive'], { env: { ...NO_PROXY_ENV, ...keys } })).code).toBe(0);
+      const r = await cli(t, ['verify', '--all', '--json'], { env: { ...NO_PROXY_ENV, HTTPS_PROXY: proxyUrl, NODE_EXTRA_CA_CERTS: pki.caFile } });
+      expect(JSON.parse(r.stdout).results.map((x: { credential: string; result: string }) => `${x.credential}:${x.result}`)).toEqual(['huggingface.token:valid', 'pyannote.token:valid', 'tmdb.api_key:valid', 'openai.api_key:valid', 'anthropic.api_key:valid', 'google.api_key:valid', 'youtube.api_key:valid', 'vimeo.access_token:valid']);
+      expect(r.code).toBe(0);
+      expect([...new Set(proxy.connects)].sort()).toEqual(['api.anthropic.com:443', 'api.openai.com:443', 'api.themoviedb.org:443', 'api.vimeo.com:443', 'generativelanguage.googleapis.com:443', 'huggingface.co:443', 'www.googleapis.com:443']);
+      const tunnelled = Buffer.concat(proxy.bytes);
+      for (const v of Object.values(keys)) expect(tunnelled.includes(v)).toBe(false);
+      expect(proxy.plain).toEqual([]);
+    } finally {
+      await proxy.stop();
+      await tls.stop();
+    }
+  });
+});
+
+describe('help', () => {
+  it.each([['verify'], ['git-credential'], ['exec'], ['check']])('%s --help shows usage, the new options and examples', async (cmd) => {
+    const r = await cli(makeTempHome(), [cmd, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Usage: cpw-vault/);
+    expect(r.stdout).toMatch(/Examples:\n {2}\$ cpw-vault/);
+    if (cmd === 'exec') expect(r.stdout).toMatch(/--inherit-secrets[\s\S]*--mask[\s\S]*--no-mask[\s\S]*--verify/);
+  });
+});

@@ -1,0 +1,61 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli';
+import { inPrivateSession } from '../helpers/private-session';
+import { makeTempHome } from '../helpers/temp';
+
+/** Debian's interpreter, with python3-setuptools, python3-wheel and python3-pytest (scripts/install-system-deps.sh). */
+const PY = '/usr/bin/python3';
+const SRC = resolve(import.meta.dirname, '../../python');
+const CPW_VAULT_BIN = `'${process.execPath}' '${BIN}'`;
+const QUIET = { PYTHONDONTWRITEBYTECODE: '1', NO_COLOR: '1' };
+
+let site: string;
+
+/** pytest's summary line counts, e.g. { passed: 12, skipped: 1 }. */
+function counts(output: string): Record<string, number> {
+  const line = output.trim().split('\n').at(-1) ?? '';
+  return Object.fromEntries([...line.matchAll(/(\d+) (passed|failed|skipped|errors?)/g)].map((m) => [m[2]!, Number(m[1])]));
+}
+
+beforeAll(() => {
+  // Build from a copy: setuptools writes build/ and *.egg-info beside the sources.
+  const root = mkdtempSync(join(process.env['CPW_TEST_ROOT']!, 'py-'));
+  cpSync(SRC, join(root, 'src'), { recursive: true, filter: (p) => !/__pycache__|\.egg-info|\/build$/.test(p) });
+  site = join(root, 'site');
+  const pip = spawnSync(PY, ['-m', 'pip', 'install', '--no-build-isolation', '--no-deps', '--no-index', '--no-compile', '--quiet', '--target', site, join(root, 'src')], { encoding: 'utf8', env: { ...process.env, ...QUIET } });
+  if (pip.status !== 0) throw new Error(`pip install failed:\n${pip.stdout}\n${pip.stderr}`);
+});
+
+describe('the cpw_vault Python package', () => {
+  it("installs offline with Debian's python3 (pip --no-build-isolation), with no third-party dependency", () => {
+    expect(readdirSync(join(site, 'cpw_vault')).sort()).toEqual(['__init__.py', '_cli.py', '_secret.py', 'errors.py', 'py.typed']);
+    expect(readdirSync(site).filter((d) => !d.startsWith('cpw_vault'))).toEqual([]);
+    expect(existsSync(join(SRC, 'build'))).toBe(false);
+  });
+
+  it('passes its pytest suite against the installed copy, on the throwaway keychain', () => {
+    const r = spawnSync(PY, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', join(SRC, 'tests')], {
+      cwd: makeTempHome().cwd, encoding: 'utf8', timeout: 120_000,
+      env: { ...process.env, ...QUIET, PYTHONPATH: site, CPW_VAULT_BIN },
+    });
+    expect(r.stdout).not.toMatch(/Traceback|FAILED/);
+    expect(r.status).toBe(0);
+    expect(counts(r.stdout)).toEqual({ passed: 12, skipped: 1 });
+  });
+
+  it('in a session whose keychain is locked: KeychainLocked with the fix', async () => {
+    const t = makeTempHome();
+    const HF = `hf_${'Lock'.repeat(9)}`;
+    const r = await inPrivateSession('locked', [PY, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', '-m', 'locked', join(SRC, 'tests')], {
+      home: t,
+      setup: `printf %s '${HF}' | '${process.execPath}' '${BIN}' set huggingface token`,
+      env: { ...QUIET, PYTHONPATH: site, CPW_VAULT_BIN, CPW_TEST_KEYRING: 'locked', CPW_TEST_STORED: HF },
+    });
+    expect(r.stdout).not.toMatch(/FAILED/);
+    expect(r.code).toBe(0);
+    expect(counts(r.stdout)).toMatchObject({ passed: 1 });
+  });
+});
