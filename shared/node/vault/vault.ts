@@ -268,7 +268,9 @@ export class Vault {
       const report = await repairIndex(this.repairDeps(), { quick: true });
       if (report.added.length) this.warn(`re-indexed ${report.added.join(', ')}: found in the ${this.reader.secretStore().description} but missing from ${this.profilePath}.`);
     } catch (err) {
-      if (!isVaultError(err) || !err.code.startsWith('KEYCHAIN_')) throw err;
+      // A keychain that cannot answer, a profile that cannot be read or written now: every read reports it in its own words
+      // (and the app's problem screen shows it); start-up must not fail for a repair it could not make.
+      if (!isVaultError(err) || !/^(KEYCHAIN_|PROFILE_|VAULT_|IO_ERROR)/.test(err.code)) throw err;
     }
   }
 
