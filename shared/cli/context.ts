@@ -23,9 +23,11 @@ export interface CliContext {
 export function createContext(io: CliIO, globals: GlobalOptions): CliContext {
   const warn = (m: string) => io.err(`warning: ${m}\n`);
   let vault: Promise<Vault> | undefined;
+  // The vault file backend asks its passphrase (once) when no unlock agent runs — only on a terminal.
+  const askPassphrase = io.stdinIsTTY ? async () => (await import('./passphrase-input')).promptSecret(io, 'Passphrase of the vault file (input hidden):') : undefined;
   const openOnce = () =>
     (vault ??= import('../node/vault').then(({ openVault }) =>
-      openVault({ profilePath: globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', flushOnExit: false, warn }),
+      openVault({ profilePath: globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', flushOnExit: false, warn, ...(askPassphrase ? { askPassphrase } : {}) }),
     ));
   return {
     io,

@@ -2,7 +2,7 @@ import { toVaultError, type ErrorCode, type VaultError } from '../core/errors';
 import { paint, type CliIO } from './io';
 
 /** Exit codes of every command. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, missing: 3, keychain: 4 } as const;
+export const EXIT = { ok: 0, failure: 1, usage: 2, missing: 3, keychain: 4, cancelled: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 const BY_CODE: Partial<Record<ErrorCode, ExitCode>> = {
@@ -18,6 +18,10 @@ const BY_CODE: Partial<Record<ErrorCode, ExitCode>> = {
   KEYCHAIN_TIMEOUT: EXIT.keychain,
   KEYCHAIN_DENIED: EXIT.keychain,
   KEYCHAIN_ERROR: EXIT.keychain,
+  // The vault file backend: locked or absent is "the secret store cannot be used", like a keychain.
+  VAULT_LOCKED: EXIT.keychain,
+  VAULT_NOT_FOUND: EXIT.keychain,
+  CANCELLED: EXIT.cancelled,
 };
 
 /** The one place error codes become exit codes. */

@@ -1,3 +1,4 @@
+import { isVaultError } from '../core/errors';
 import { NeedsFullVault, VaultReader } from '../node/vault-reader';
 import { renderEnv, ENV_FORMATS, type EnvFormat } from './commands/env';
 import { EXIT, reportError } from './exit-codes';
@@ -65,7 +66,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       text = renderEnv(await reader.workflowEnv(args.workflow!), format);
     }
   } catch (err) {
-    if (err instanceof NeedsFullVault) return fullCli().main(argv, io);
+    // A locked vault file on a terminal: the full CLI asks the passphrase (the fast path has no prompts).
+    if (err instanceof NeedsFullVault || (io.stdinIsTTY && isVaultError(err, 'VAULT_LOCKED'))) return fullCli().main(argv, io);
     return reportError(io, err, args.json);
   }
   // A due last_used_at stamp means a profile write: the full CLI's writer does it (once a minute at most).

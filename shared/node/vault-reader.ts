@@ -9,7 +9,7 @@ import type { SecretStore } from '../core/secret-store';
 import type { Caller, CredentialSource } from '../core/views';
 import { AI_PROVIDERS, WORKFLOW_NAMES, fixLine, isWorkflowName, validateWorkflow, type AiProvider, type WorkflowName, type WorkflowStatus } from '../core/workflows';
 import { AuditLog } from './records/audit-log';
-import { KeytarSecretStore } from './secrets/keytar-store';
+import { SwitchedSecretStore } from './secrets/backend-switch';
 import { besideProfile, type PathInputs, type ProfilePaths } from './profile/paths';
 import { ProfileReader, UNPARSED, defaultWarn } from './profile/reader';
 import { UsageTracker } from './records/usage-tracker';
@@ -28,6 +28,8 @@ export interface VaultReaderOptions extends PathInputs {
   auditMaxBytes?: number;
   /** Longest wait for one keychain call (default 10 s). */
   keychainTimeoutMs?: number;
+  /** Vault file backend on a terminal: asks the passphrase when no unlock agent runs (once per process). */
+  askPassphrase?: () => Promise<string>;
 }
 
 /** A value and where it came from. */
@@ -71,7 +73,9 @@ export class VaultReader {
     this.warn = options.warn ?? defaultWarn;
     this.reader = options.reader ?? new ProfileReader(options, this.warn);
     this.paths = this.reader.paths;
-    this.secrets = options.secrets ?? new KeytarSecretStore({ env: this.env, ...(options.keychainTimeoutMs ? { timeoutMs: options.keychainTimeoutMs } : {}) });
+    // INTERIM: the backend (keychain, or the age vault file when the profile says storage.backend "file")
+    // is chosen in secrets/backend-switch.ts until the storage core's openSecretStore() takes it over.
+    this.secrets = options.secrets ?? new SwitchedSecretStore({ reader: this.reader, env: this.env, ...(options.keychainTimeoutMs ? { keychainTimeoutMs: options.keychainTimeoutMs } : {}), ...(options.askPassphrase ? { askPassphrase: options.askPassphrase } : {}) });
     this.audit = new AuditLog(besideProfile(this.paths, 'audit.log'), options.auditMaxBytes ? { maxBytes: options.auditMaxBytes } : {});
     this.caller = options.caller ?? 'library';
     this.usage = new UsageTracker(this.now);

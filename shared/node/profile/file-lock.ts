@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { VaultError } from '../../core/errors';
 
 /** Default longest wait for another process to release the lock. */
@@ -9,12 +10,24 @@ export interface HeldLock {
 }
 
 /**
+ * Locks held by the current async call chain, by target. Lets a secret store
+ * that writes under the profile lock (the age vault file) be called from
+ * inside a profile update that already holds it, instead of waiting for
+ * itself until PROFILE_LOCKED.
+ */
+const heldHere = new AsyncLocalStorage<ReadonlyMap<string, HeldLock>>();
+
+/**
  * Runs `fn` while holding a cross-process lock on `target` (a `<target>.lock`
  * folder, via proper-lockfile; stale after 10 s so a killed holder frees it).
  * Waits at most `waitMs`, then fails with PROFILE_LOCKED. A lock lost while
  * held never crashes the process: `fn` sees it through `assertHeld`.
+ * Re-entrant within one async call chain: called again for the same target
+ * from inside `fn`, it runs the inner function under the lock already held.
  */
 export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Promise<T>, waitMs = DEFAULT_LOCK_WAIT_MS): Promise<T> {
+  const outer = heldHere.getStore()?.get(target);
+  if (outer) return fn(outer);
   let compromised: Error | undefined;
   const lockPath = `${target}.lock`;
   const deadline = Date.now() + waitMs;
@@ -56,7 +69,7 @@ export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Pr
     },
   };
   try {
-    return await fn(held);
+    return await heldHere.run(new Map([...(heldHere.getStore() ?? []), [target, held]]), () => fn(held));
   } finally {
     await release().catch(() => {
       // Already released or taken over (compromised): nothing left to free.
