@@ -52,7 +52,11 @@ export function fileEnv(h: FileVaultHome, extra: Record<string, string | undefin
 export function fileCli(h: FileVaultHome, args: string[], options: { input?: string; fd3?: string; env?: Record<string, string | undefined> } = {}): Promise<ChildResult> {
   const stdio: Array<'pipe'> = options.fd3 !== undefined ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'];
   const child = spawn(process.execPath, [BIN, ...args], { cwd: h.cwd, env: fileEnv(h, options.env), stdio });
-  if (options.fd3 !== undefined) (child.stdio[3] as NodeJS.WritableStream).end(options.fd3);
+  if (options.fd3 !== undefined) {
+    const fd3 = child.stdio[3] as NodeJS.WritableStream;
+    fd3.on('error', () => {}); // a command that refuses its arguments exits without reading it
+    fd3.end(options.fd3);
+  }
   return collect(child, options.input ?? '');
 }
 
