@@ -8,8 +8,9 @@
 #   chromium                                   real browser for the UI end-to-end tests
 #   xvfb, xauth                                a display when one is needed
 #   python3-keyring                            the Python baseline of the benchmark
+#   age                                        tests prove the vault file and exports open without cpw-vault
 set -euo pipefail
-PACKAGES=(libsecret-1-dev pkg-config python3 g++ make gnome-keyring dbus dbus-x11 libsecret-tools libglib2.0-bin chromium xvfb xauth python3-keyring)
+PACKAGES=(libsecret-1-dev pkg-config python3 g++ make gnome-keyring dbus dbus-x11 libsecret-tools libglib2.0-bin chromium xvfb xauth python3-keyring age)
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive

@@ -66,8 +66,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       text = renderEnv(await reader.workflowEnv(args.workflow!), format);
     }
   } catch (err) {
-    // A locked vault file on a terminal: the full CLI asks the passphrase (the fast path has no prompts).
-    if (err instanceof NeedsFullVault || (io.stdinIsTTY && isVaultError(err, 'VAULT_LOCKED'))) return fullCli().main(argv, io);
+    if (err instanceof NeedsFullVault) return fullCli().main(argv, io);
+    // A locked vault file on a terminal: the full CLI, with its terminal prompts, asks the passphrase.
+    if (io.stdinIsTTY && isVaultError(err, 'VAULT_LOCKED')) return fullCli().main(argv);
     return reportError(io, err, args.json);
   }
   // A due last_used_at stamp means a profile write: the full CLI's writer does it (once a minute at most).

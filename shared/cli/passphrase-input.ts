@@ -110,7 +110,10 @@ export interface PassphrasePrompt {
   validate?: (value: string) => void;
 }
 
-/** The hidden-prompt dialogue: validation and confirmation re-ask, three rounds at most. */
+/** Rounds of the new-passphrase dialogue before it gives up. */
+const MAX_ROUNDS = 5;
+
+/** The hidden-prompt dialogue: a refused or mismatched entry is asked again, {@link MAX_ROUNDS} rounds at most. */
 export async function askNewOrCurrent(io: CliIO, prompt: PassphrasePrompt): Promise<string> {
   for (let attempt = 1; ; attempt++) {
     const first = await promptSecret(io, `${prompt.message} (input hidden):`);
@@ -118,14 +121,14 @@ export async function askNewOrCurrent(io: CliIO, prompt: PassphrasePrompt): Prom
     try {
       prompt.validate?.(first);
     } catch (err) {
-      if (!(err instanceof VaultError) || attempt === 3) throw err;
+      if (!(err instanceof VaultError) || attempt === MAX_ROUNDS) throw err;
       problem = err.message;
     }
     if (!problem && !prompt.confirm) return first;
     if (!problem) {
       const again = await promptSecret(io, 'Type it again to confirm (input hidden):');
       if (again === first) return first;
-      if (attempt === 3) throw new VaultError('INVALID_ARGUMENT', 'The two passphrases did not match, three times.', 'Run the command again.');
+      if (attempt === MAX_ROUNDS) throw new VaultError('INVALID_ARGUMENT', `The two entries did not match, ${MAX_ROUNDS} times.`, 'Run the command again.');
       problem = 'The two entries did not match.';
     }
     io.err(`${problem} Please try again.\n`);

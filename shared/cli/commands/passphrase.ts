@@ -27,18 +27,18 @@ export async function passphraseChange(_args: object, ctx: CliContext): Promise<
   const opened = await openIdentity(files, current);
   ctx.io.err(`${p.green('✓')} Current passphrase verified.\n`);
   const next = await askNewOrCurrent(ctx.io, { message: `New passphrase (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v, current) });
+  // Connected before the change: the agent stops by itself once it sees the new identity file, maybe before we could ask.
+  const agent = await AgentClient.connect(socket).catch(() => undefined);
   ctx.io.err('Re-encrypting the identity file...\n');
-  await changePassphrase(files, opened, next);
-  let agentLocked = false;
   try {
-    const agent = await AgentClient.connect(socket);
-    if (agent) {
-      await agent.lock();
-      agentLocked = true;
-    }
-  } catch {
-    // The agent also stops by itself within a second: it watches the identity file.
+    await changePassphrase(files, opened, next);
+  } catch (err) {
+    agent?.close();
+    throw err;
   }
+  // Whatever it answers (it may already be stopping), a running agent ends here: the old unlock no longer counts.
+  if (agent) await agent.lock().catch(() => agent.close());
+  const agentLocked = agent !== undefined;
   await auditCli(ctx, audit, { event: 'passphrase_changed', details: { agent_locked: agentLocked } });
   ctx.io.err(`${p.green('✓')} Passphrase changed: only the new one opens ${files.identity} now.\n`);
   if (agentLocked) ctx.io.err('The unlock agent was stopped; unlock again with the new passphrase: cpw-vault unlock\n');

@@ -33,7 +33,8 @@ export async function unlock(args: UnlockArgs, ctx: CliContext): Promise<ExitCod
     return EXIT.ok;
   }
   assertVaultExists(files);
-  const passphrase = await readPassphrase(args, ctx.io, { message: `Passphrase of ${files.vault}` });
+  if (ctx.io.stdinIsTTY && args.passphraseFd === undefined && args.passphraseFile === undefined) ctx.io.err(`Unlocking ${files.vault}\n`);
+  const passphrase = await readPassphrase(args, ctx.io, { message: 'Passphrase of the vault file' });
   const { openIdentity } = await import('../../node/secrets/vault-admin');
   const opened = await openIdentity(files, passphrase);
   const { pid, expiresAt } = await startAgent({ key: opened.key, files, socket, ttlMs });
