@@ -37,7 +37,9 @@ function raw(path: string, line: string): Promise<string> {
     let out = '';
     c.on('data', (d) => {
       out += d.toString();
-      if (out.includes('\n')) (c.destroy(), resolve(out.trim()));
+      if (!out.includes('\n')) return;
+      c.destroy();
+      resolve(out.trim());
     });
     c.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' || err.code === 'EPIPE' ? resolve(`closed: ${err.code}`) : reject(err)));
     c.on('close', () => resolve(out.trim()));
