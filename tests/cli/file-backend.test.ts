@@ -1,8 +1,12 @@
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readExportFile } from '../../shared/node/secrets/export-file';
-import { agentSockets, fileCli, makeFileVaultHome, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
+import { cli } from '../helpers/cli';
+import { collect } from '../helpers/children';
+import { agentSockets, fileCli, fileEnv, makeFileVaultHome, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
+import { makeTempHome } from '../helpers/temp';
 
 const HF = `hf_${'PiPeLiNe'.repeat(5)}`;
 const TMDB = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
@@ -88,6 +92,13 @@ describe('the file backend through the CLI, on a host with no D-Bus session', ()
     expect(exec.stdout).toContain('keys loaded: yes');
     expect(exec.code).toBe(0);
     expect((await fileCli(h, ['doctor'])).stderr).toMatch(/✓ keychain age vault file .* \(unlocked by agent pid \d+/);
+    // The library through the agent: the script gets its key and exits on its own (the idle agent connection holds nothing open).
+    const script = `import { getCredential } from ${JSON.stringify(resolve(import.meta.dirname, '../../dist/index.mjs'))}; const { value } = await getCredential('tmdb', 'api_key'); console.log(value.length);`;
+    const started = Date.now();
+    const lib = await collect(spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: h.cwd, env: fileEnv(h), stdio: ['ignore', 'pipe', 'pipe'] }));
+    expect(lib.stdout.trim()).toBe('32');
+    expect(lib.code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
     for (const f of [h.files.vault, h.files.identity]) {
       expect(statSync(f).mode & 0o777).toBe(0o600);
       for (const v of [HF, TMDB]) expect(readFileSync(f).includes(v)).toBe(false);
@@ -147,5 +158,19 @@ describe('the file backend through the CLI, on a host with no D-Bus session', ()
     const audit = readFileSync(join(h.home, '.cp-whisperx', 'audit.log'), 'utf8');
     for (const event of ['vault_unlocked', 'credential_set', 'credential_read', 'credential_deleted', 'vault_locked']) expect(audit).toContain(`"event":"${event}"`);
     for (const v of [HF, TMDB, h.passphrase]) expect(audit).not.toContain(v);
+  });
+});
+
+describe('export on the keychain backend', () => {
+  it('reads every value from the keychain into the same age export', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const pass = join(t.root, 'pass');
+    writeFileSync(pass, 'keychain export passphrase\n', { mode: 0o600 });
+    const r = await cli(t, ['export', '--to', 'k.age', '--passphrase-file', pass, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ count: 1, credentials: ['huggingface.token'] });
+    const doc = await readExportFile(join(t.cwd, 'k.age'), 'keychain export passphrase');
+    expect(doc.credentials).toEqual([{ id: 'huggingface.token', value: HF, meta: expect.objectContaining({ storage: 'keychain' }) }]);
   });
 });
