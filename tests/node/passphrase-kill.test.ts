@@ -101,5 +101,5 @@ describe('passphrase change under SIGKILL', () => {
       await changePassphrase(h.files, opened!, which[0] === A ? B : A, { logN: LOG_N });
       expect(readdirSync(dirname(h.profile)).filter((n) => n.includes('.tmp-'))).toEqual([]);
     }
-  }, 240_000);
+  }, 400_000);
 });

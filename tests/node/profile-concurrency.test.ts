@@ -20,12 +20,33 @@ describe('cross-process lock', () => {
   it('gives up after the bounded wait with a clear PROFILE_LOCKED error', async () => {
     const t = makeTempHome();
     mkdirSync(dirname(t.profile), { recursive: true });
-    await withFileLock(t.profile, async () => {
-      const store = new ProfileStore({ profilePath: t.profile, lockWaitMs: 300, warn: () => {} });
-      const started = Date.now();
-      await expect(store.update((p) => p)).rejects.toMatchObject({ code: 'PROFILE_LOCKED', fix: expect.stringContaining('.lock') });
-      expect(Date.now() - started).toBeLessThan(5000);
+    // Another holder: started beside this test's call chain, not around it (inside its own chain the lock is re-entrant).
+    let release!: () => void;
+    let held!: () => void;
+    const holding = new Promise<void>((r) => (held = r));
+    const holder = withFileLock(t.profile, () => (held(), new Promise<void>((r) => (release = r))));
+    await holding;
+    const store = new ProfileStore({ profilePath: t.profile, lockWaitMs: 300, warn: () => {} });
+    const started = Date.now();
+    await expect(store.update((p) => p)).rejects.toMatchObject({ code: 'PROFILE_LOCKED', fix: expect.stringContaining('.lock') });
+    expect(Date.now() - started).toBeLessThan(5000);
+    release();
+    await holder;
+  });
+
+  it('is re-entrant within one call chain: a secret store that writes under the profile lock can be called from a profile update', async () => {
+    const t = makeTempHome();
+    mkdirSync(dirname(t.profile), { recursive: true });
+    const store = new ProfileStore({ profilePath: t.profile, lockWaitMs: 300, warn: () => {} });
+    let inner = false;
+    await store.update(async (p) => {
+      await withFileLock(t.profile, async (lock) => {
+        lock.assertHeld();
+        inner = true;
+      }, 300);
+      return p;
     });
+    expect(inner).toBe(true);
   });
 
   it('a lock lost while held aborts the write instead of crashing the process', async () => {
