@@ -1,5 +1,6 @@
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { VaultError } from '../core/errors';
+import { registerSecret } from '../core/redact';
 import { modeString } from '../node/profile/secure-fs';
 import type { CliIO } from './io';
 
@@ -19,6 +20,7 @@ function finish(text: string, from: string): string {
   const value = text.replace(/\r?\n$/, '');
   if (value === '') throw new VaultError('INVALID_ARGUMENT', `${from} holds no passphrase.`, 'Put the passphrase on its first line.');
   if (/[\r\n]/.test(value)) throw new VaultError('INVALID_ARGUMENT', `${from} holds more than one line.`, 'Put only the passphrase in it, on one line.');
+  registerSecret(value);
   return value;
 }
 
@@ -71,7 +73,9 @@ export async function readPassphraseFd(text: string): Promise<string> {
 export async function promptSecret(io: CliIO, message: string): Promise<string> {
   const prompts = await io.prompts();
   try {
-    return await prompts.secret(message);
+    const value = await prompts.secret(message);
+    registerSecret(value); // redacted from any message that might ever quote it
+    return value;
   } catch (err) {
     if (err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError')) {
       throw new VaultError('CANCELLED', 'Cancelled: nothing changed.', '');

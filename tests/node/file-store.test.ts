@@ -150,6 +150,17 @@ describe('the age vault file store', () => {
     expect(await none.status()).toMatchObject({ ok: false, code: 'VAULT_NOT_FOUND' });
   });
 
+  it('a new vault can be filled at once with the key createFileVault returns: no agent, no question, no second scrypt', async () => {
+    const t = makeTempHome();
+    const files = vaultFilesFor(t.profile);
+    const { key } = await createFileVault(files, 'the passphrase of a new vault', { logN: LOG_N });
+    const store = createFileSecretStore({ profilePath: t.profile, env: {}, key });
+    await store.set('huggingface.token', HF);
+    expect(await store.get('huggingface.token')).toBe(HF);
+    expect((await openIdentity(files, 'the passphrase of a new vault')).key).toEqual(key);
+    expect(await store.status()).toMatchObject({ ok: true, backend: expect.stringContaining('unlocked in this process') });
+  });
+
   it('creating a vault never replaces one, and refuses a short passphrase', async () => {
     const h = await makeFileVaultHome({ logN: LOG_N });
     const before = vaultBytes(h);

@@ -23,6 +23,8 @@ export interface FileStoreOptions {
    * locked vault throws VAULT_LOCKED.
    */
   askPassphrase?: () => Promise<string>;
+  /** A key already unlocked in this process (e.g. just made by createFileVault): no agent, no question. */
+  key?: { identity: string; recipient: string };
   lockWaitMs?: number;
   /** Longest wait for one agent answer (default 5 s). */
   agentTimeoutMs?: number;
@@ -57,6 +59,7 @@ export class FileSecretStore implements SecretStore {
   constructor(private readonly options: FileStoreOptions) {
     this.files = vaultFilesFor(options.profilePath);
     this.env = options.env ?? process.env;
+    this.local = options.key;
   }
 
   /** The value of `account`, or undefined. Throws VAULT_LOCKED / VAULT_NOT_FOUND / VAULT_CORRUPT / VAULT_PASSPHRASE_WRONG. */

@@ -61,9 +61,11 @@ export async function openIdentity(files: VaultFiles, passphrase: string, option
  * encrypted with `passphrase` (scrypt), and an empty vault encrypted to it,
  * both 0600 beside the profile, under the profile lock. Refuses
  * (INVALID_ARGUMENT) a short passphrase, (IO_ERROR) when either file exists:
- * a vault is never silently replaced.
+ * a vault is never silently replaced. Returns the new key, so the caller can
+ * fill the vault at once (`createFileSecretStore({ key })`) without paying
+ * scrypt again; keep it in memory only.
  */
-export async function createFileVault(files: VaultFiles, passphrase: string, options: PassphraseOptions & { dedicatedDir?: boolean } = {}): Promise<{ recipient: string }> {
+export async function createFileVault(files: VaultFiles, passphrase: string, options: PassphraseOptions & { dedicatedDir?: boolean } = {}): Promise<{ key: VaultKey }> {
   checkNewPassphrase(passphrase);
   ensurePrivateDir(dirname(files.profile), !!options.dedicatedDir);
   return withFileLock(files.profile, async (lock) => {
@@ -76,7 +78,7 @@ export async function createFileVault(files: VaultFiles, passphrase: string, opt
     lock.assertHeld();
     writeFileDurably(files.identity, identity, { exclusive: true });
     writeFileDurably(files.vault, vault, { exclusive: true });
-    return { recipient: key.recipient };
+    return { key };
   }, options.lockWaitMs);
 }
 
