@@ -2,6 +2,7 @@ import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node
 import { VaultError } from '../core/errors';
 import { registerSecret } from '../core/redact';
 import { modeString } from '../node/profile/secure-fs';
+import { MIN_PASSPHRASE_LENGTH } from '../node/secrets/vault-crypto';
 import type { CliIO } from './io';
 
 /** Where a command may take a passphrase from besides the hidden prompt (never argv, never an env var). */
@@ -20,8 +21,17 @@ function finish(text: string, from: string): string {
   const value = text.replace(/\r?\n$/, '');
   if (value === '') throw new VaultError('INVALID_ARGUMENT', `${from} holds no passphrase.`, 'Put the passphrase on its first line.');
   if (/[\r\n]/.test(value)) throw new VaultError('INVALID_ARGUMENT', `${from} holds more than one line.`, 'Put only the passphrase in it, on one line.');
-  registerSecret(value);
+  remember(value);
   return value;
+}
+
+/**
+ * Adds a passphrase to the redaction registry, so no message can ever quote
+ * it. Only one long enough to be a passphrase at all: a refused short entry
+ * ("short") must not blank that word out of the very message refusing it.
+ */
+function remember(value: string): void {
+  if ([...value].length >= MIN_PASSPHRASE_LENGTH) registerSecret(value);
 }
 
 /**
@@ -74,7 +84,7 @@ export async function promptSecret(io: CliIO, message: string): Promise<string> 
   const prompts = await io.prompts();
   try {
     const value = await prompts.secret(message);
-    registerSecret(value); // redacted from any message that might ever quote it
+    remember(value);
     return value;
   } catch (err) {
     if (err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError')) {
