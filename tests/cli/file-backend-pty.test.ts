@@ -51,19 +51,6 @@ describe('the file backend in a real terminal, and with Debian age', () => {
     expect(agentSockets(h)).toEqual([]);
   });
 
-  it('export: an age file that Debian age opens with its own passphrase', async () => {
-    const pass = join(h.root, 'export-pass');
-    writeFileSync(pass, 'export file passphrase\n', { mode: 0o600 });
-    const out = join(h.cwd, 'moving.age');
-    const r = await inPty(h.cwd, env, cpw('export', '--to', out, '--passphrase-file', pass), [{ expect: 'Passphrase of the vault file', send: `${h.passphrase}\r` }]);
-    expect(r.code).toBe(0);
-    expect(scryptLogN(out)).toBe(18);
-    const age = await inPty(h.cwd, env, ['age', '-d', out], [{ expect: 'Enter passphrase', send: 'export file passphrase\r' }]);
-    expect(age.code).toBe(0);
-    const doc = JSON.parse(age.screen.slice(age.screen.indexOf('{')));
-    expect(doc).toMatchObject({ format: 'cpw-vault-export', version: 1, credentials: [{ id: 'huggingface.token', value: HF }, { id: 'tmdb.api_key', value: TMDB }] });
-  });
-
   it('passphrase change is interactive only; a wrong current passphrase exits 1 and Ctrl-C exits 130, the file byte-identical', async () => {
     const before = vaultBytes(h);
     const piped = await fileCli(h, ['passphrase', 'change'], { input: `${h.passphrase}\n${NEW_PASS}\n${NEW_PASS}\n` });
@@ -79,10 +66,28 @@ describe('the file backend in a real terminal, and with Debian age', () => {
     expect(vaultBytes(h)).toEqual(before);
   });
 
-  it('unlock at the terminal, then passphrase change: re-asks a short, an unchanged or a mismatched one; after it only the new passphrase opens and the agent is stopped', async () => {
+  it('unlock at the terminal: a hidden prompt, then the agent serves', async () => {
     const unlock = await inPty(h.cwd, env, cpw('unlock', '--ttl', '10m'), [{ expect: 'Unlocking .*vault\\.age[\\s\\S]*Passphrase of the vault file \\(input hidden\\)', send: `${h.passphrase}\r` }]);
     expect(unlock.code).toBe(0);
     expect(unlock.screen).not.toContain(h.passphrase);
+    expect(agentSockets(h)).toHaveLength(1);
+  });
+
+  it('export: an age file that Debian age opens with its own passphrase', async () => {
+    const pass = join(h.root, 'export-pass');
+    writeFileSync(pass, 'export file passphrase\n', { mode: 0o600 });
+    const out = join(h.cwd, 'moving.age');
+    // The agent started above serves the export: no vault passphrase is asked.
+    const r = await fileCli(h, ['export', '--to', out, '--passphrase-file', pass]);
+    expect(r.code).toBe(0);
+    expect(scryptLogN(out)).toBe(18);
+    const age = await inPty(h.cwd, env, ['age', '-d', out], [{ expect: 'Enter passphrase', send: 'export file passphrase\r' }]);
+    expect(age.code).toBe(0);
+    const doc = JSON.parse(age.screen.slice(age.screen.indexOf('{')));
+    expect(doc).toMatchObject({ format: 'cpw-vault-export', version: 1, credentials: [{ id: 'huggingface.token', value: HF }, { id: 'tmdb.api_key', value: TMDB }] });
+  });
+
+  it('passphrase change: re-asks a short, an unchanged or a mismatched one; after it only the new passphrase opens and the running agent is stopped', async () => {
     expect(agentSockets(h)).toHaveLength(1);
     const vaultBefore = readFileSync(h.files.vault);
     const r = await inPty(h.cwd, env, cpw('passphrase', 'change'), [
