@@ -21,16 +21,96 @@ function median(xs) {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-/** Median wall time (ms) of running argv `RUNS` times (after 3 warm-up runs). */
-function time(argv, input) {
+/** Median wall time (ms) of running argv `runs` times (after 3 warm-up runs); `between` runs untimed after each. */
+function time(argv, input, { env = process.env, runs = RUNS, warmup = 3, between } = {}) {
   const once = () => {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(argv[0], argv.slice(1), { input, stdio: ['pipe', 'ignore', 'ignore'] });
+    const r = spawnSync(argv[0], argv.slice(1), { input, env, stdio: ['pipe', 'ignore', 'ignore'] });
+    if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}`);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    between?.();
+    return ms;
+  };
+  for (let i = 0; i < warmup; i++) once();
+  return median(Array.from({ length: runs }, once));
+}
+
+/**
+ * Medians of two commands timed in alternation (A, B, A, B...), so a shared
+ * machine's load swings hit both alike: the fair way to get their ratio.
+ */
+function timePair(a, b, { runs = RUNS } = {}) {
+  const once = ({ argv, input, env = process.env }) => {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(argv[0], argv.slice(1), { input, env, stdio: ['pipe', 'ignore', 'ignore'] });
     if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}`);
     return Number(process.hrtime.bigint() - t0) / 1e6;
   };
-  for (let i = 0; i < 3; i++) once();
-  return median(Array.from({ length: RUNS }, once));
+  const sa = [];
+  const sb = [];
+  for (let i = 0; i < runs + 3; i++) {
+    const x = once(a);
+    const y = once(b);
+    if (i < 3) continue; // warm-up
+    sa.push(x);
+    sb.push(y);
+  }
+  return [median(sa), median(sb)];
+}
+
+/** Median of `n` timings (ms) of an async in-process call. */
+async function timeAsync(n, fn) {
+  const samples = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    await fn(i);
+    samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return median(samples);
+}
+
+/**
+ * The age vault file backend: a profile of its own (storage.backend "file")
+ * with a vault created at age's default scrypt work factor, then unlock,
+ * get and set through the CLI with the agent running, and in-process.
+ */
+async function fileBackend() {
+  const { build } = await import('esbuild');
+  const { nodeBundleOptions } = await import('../scripts/node-bundle.mjs');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const dir = join(process.env.HOME, 'file-backend');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const profile = join(dir, 'user.profile');
+  writeFileSync(profile, `${JSON.stringify({ version: '2.0', credentials: {}, storage: { backend: 'file' } })}\n`, { mode: 0o600 });
+  const passFile = join(dir, 'pass');
+  writeFileSync(passFile, 'benchmark vault passphrase\n', { mode: 0o600 });
+  // The vault is created through the library code (the lead's `backend use file` will call the same function).
+  const helper = join(dir, 'helper.mjs');
+  await build({ ...nodeBundleOptions, stdin: { contents: "export { createFileVault } from './shared/node/secrets/vault-admin'; export { vaultFilesFor } from './shared/node/secrets/vault-files'; export { createFileSecretStore } from './shared/node/secrets/file-store';", resolveDir: root, loader: 'ts' }, outfile: helper });
+  const lib = await import(pathToFileURL(helper).href);
+  const files = lib.vaultFilesFor(profile);
+  await lib.createFileVault(files, 'benchmark vault passphrase');
+  const env = { ...process.env, CPW_PROFILE: profile };
+  const run = (args, input) => execFileSync(process.execPath, [BIN, ...args], { input, env, stdio: ['pipe', 'pipe', 'ignore'] });
+  const unlock = time([process.execPath, BIN, 'unlock', '--passphrase-file', passFile], undefined, { env, runs: 5, warmup: 0, between: () => run(['lock']) });
+  run(['unlock', '--passphrase-file', passFile]);
+  run(['set', 'huggingface', 'token'], HF);
+  run(['set', 'tmdb', 'api_key'], TMDB);
+  const [get, keychainGet] = timePair({ argv: [process.execPath, BIN, 'get', 'huggingface', 'token'], env }, { argv: [process.execPath, BIN, 'get', 'huggingface', 'token'] });
+  const [set, keychainSet] = timePair({ argv: [process.execPath, BIN, 'set', 'tmdb', 'api_key'], input: TMDB, env }, { argv: [process.execPath, BIN, 'set', 'tmdb', 'api_key'], input: TMDB }, { runs: 15 });
+  const viaAgent = lib.createFileSecretStore({ profilePath: profile });
+  await viaAgent.get('huggingface.token');
+  const agentGet = await timeAsync(100, () => viaAgent.get('huggingface.token'));
+  const agentSet = await timeAsync(30, (i) => viaAgent.set('custom.bench', `value-${i}-${'x'.repeat(30)}`));
+  await viaAgent.close();
+  run(['lock']);
+  const local = lib.createFileSecretStore({ profilePath: profile, askPassphrase: async () => 'benchmark vault passphrase' });
+  const t0 = process.hrtime.bigint();
+  await local.get('huggingface.token');
+  const firstGetUnlocking = Number(process.hrtime.bigint() - t0) / 1e6;
+  const localGet = await timeAsync(100, () => local.get('huggingface.token'));
+  const localSet = await timeAsync(30, (i) => local.set('custom.bench', `value-${i}-${'x'.repeat(30)}`));
+  return { unlock, get, keychainGet, set, keychainSet, agentGet, agentSet, firstGetUnlocking, localGet, localSet };
 }
 
 async function inProcessWarm() {
@@ -148,6 +228,19 @@ async function inside() {
   row('getCredential in-process, warm', r.warm, undefined);
   console.log(`in-process warm target <= 2 ms: ${r.warm <= 2 ? 'meets' : 'misses'}`);
   console.log(`cpw-vault get overhead above the keytar floor: ${(r.get - r.floor).toFixed(2)} ms`);
+  const f = await fileBackend();
+  console.log('\nage vault file backend (scrypt work factor 18, age\'s default)');
+  row('cpw-vault unlock (scrypt + start the agent)', f.unlock, f.unlock / r.node);
+  console.log('(get and set timed in alternation with the same command on the keychain; ratio = file / keychain)');
+  row('cpw-vault get, keychain', f.keychainGet, 1);
+  row('cpw-vault get, file backend, agent running', f.get, f.get / f.keychainGet);
+  row('cpw-vault set, keychain', f.keychainSet, 1);
+  row('cpw-vault set, file backend, agent running', f.set, f.set / f.keychainSet);
+  row('store.get in-process, through the agent', f.agentGet, undefined);
+  row('store.set in-process, through the agent', f.agentSet, undefined);
+  row('store: first get, unlocking in-process', f.firstGetUnlocking, undefined);
+  row('store.get in-process, key in this process', f.localGet, undefined);
+  row('store.set in-process, key in this process', f.localSet, undefined);
   await masking();
 }
 

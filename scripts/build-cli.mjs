@@ -2,6 +2,7 @@
 // Builds what `npm install` needs for the `cpw-vault` command and the library:
 //   dist/cli.cjs     the CLI, one CommonJS bundle (CommonJS starts faster than ESM on Node 20)
 //   dist/fast.cjs    `get` and `env` alone, without the argument parser or the schema library
+//   dist/agent.cjs   the unlock agent of the age vault file backend (started by `cpw-vault unlock`)
 //   dist/index.mjs   the library, ESM, for `import ... from 'cpw-vault'`
 //   dist/types/      its type declarations
 // Runs on `npm install`/`npm ci` (prepare) and before the tests.
@@ -32,7 +33,9 @@ export async function buildCli() {
   await Promise.all([
     build({ ...cjs, entryPoints: [join(root, 'shared/cli/bin.ts')], outfile: join(root, 'dist/cli.cjs') }),
     // `get` and `env` alone: the fast path pipelines hit in loops; it requires ./cli.cjs only to hand over.
-    build({ ...cjs, entryPoints: [join(root, 'shared/cli/fast.ts')], outfile: join(root, 'dist/fast.cjs'), external: [...cjs.external, './cli.cjs'] }),
+    // age-encryption stays out of the fast bundle: `get` through the agent never loads it (from node_modules when needed).
+    build({ ...cjs, entryPoints: [join(root, 'shared/cli/fast.ts')], outfile: join(root, 'dist/fast.cjs'), external: [...cjs.external, './cli.cjs', 'age-encryption'] }),
+    build({ ...cjs, entryPoints: [join(root, 'shared/node/agent/main.ts')], outfile: join(root, 'dist/agent.cjs') }),
   ]);
 }
 

@@ -7,13 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** System tools the keychain needs, with the Debian package providing each. */
+/** System tools the keychain tests need (and age, for the vault file interop tests), with the Debian package providing each. */
 export const TOOLS = [
   ['dbus-run-session', 'dbus'],
   ['dbus-send', 'dbus'],
   ['gnome-keyring-daemon', 'gnome-keyring'],
   ['secret-tool', 'libsecret-tools'],
   ['gdbus', 'libglib2.0-bin'],
+  ['age', 'age'],
 ];
 
 /** Tools missing from PATH, with their packages. */

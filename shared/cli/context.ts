@@ -31,8 +31,12 @@ export interface CliContext {
 export function createContext(io: CliIO, globals: GlobalOptions): CliContext {
   const warn = (m: string) => io.err(`warning: ${m}\n`);
   let services: ReturnType<typeof open> | undefined;
+  // The vault file backend asks its passphrase (once) when no unlock agent runs — only on a terminal.
+  const askPassphrase = io.stdinIsTTY ? async () => (await import('./passphrase-input')).promptSecret(io, 'Passphrase of the vault file (input hidden):') : undefined;
   const open = () =>
-    import('../node/open').then(({ openServices }) => openServices({ profilePath: globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn, keychainTimeoutMs: commandKeychainDeadline() }));
+    import('../node/open').then(({ openServices }) =>
+      openServices({ profilePath: globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn, keychainTimeoutMs: commandKeychainDeadline(), ...(askPassphrase ? { askPassphrase } : {}) }),
+    );
   const once = () => (services ??= open());
   return {
     io,

@@ -28,6 +28,9 @@ const BY_CODE: Partial<Record<ErrorCode, ExitCode>> = {
   KEYCHAIN_DENIED: EXIT.keychain,
   KEYCHAIN_ERROR: EXIT.keychain,
   KEYCHAIN_NO_COLLECTION: EXIT.keychain,
+  // The vault file backend: locked or absent is "the secret store cannot be used", like a keychain.
+  VAULT_LOCKED: EXIT.keychain,
+  VAULT_NOT_FOUND: EXIT.keychain,
 };
 
 /** The one place error codes become exit codes. */

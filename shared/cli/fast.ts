@@ -1,3 +1,4 @@
+import { isVaultError } from '../core/errors';
 import { openReader } from '../node/open-read';
 import { NeedsFullVault } from '../node/vault/reader';
 import { ENV_FORMATS } from './commands/env';
@@ -113,6 +114,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     return code;
   } catch (err) {
     if (err instanceof NeedsFullVault) return fullCli().main(argv, io);
+    // A locked vault file on a terminal: the full CLI, with its terminal prompts, asks the passphrase.
+    if (io.stdinIsTTY && isVaultError(err, 'VAULT_LOCKED')) return fullCli().main(argv, io);
     flush();
     return reportError(io, err, !!args.globals.json);
   } finally {

@@ -149,6 +149,30 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .addHelpText('after', examples(['cpw-vault setup', 'HF_TOKEN=... cpw-vault setup --non-interactive --name "CI runner" --timezone UTC']))
     .action((o: Record<string, unknown>, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/setup')).setup(o, ctx)));
 
+  const passphraseFrom = (cmd: Command) =>
+    cmd
+      .option('--passphrase-fd <n>', 'read the passphrase from this open file descriptor (a pipe), never from argv')
+      .option('--passphrase-file <path>', 'read the passphrase from this file (refused when others can read it)');
+
+  passphraseFrom(sub('unlock', 'vault file backend: ask the passphrase once and start the unlock agent for this session'))
+    .option('--ttl <duration>', 'how long the agent keeps the vault open: 90s, 30m, 8h, 1d (at most 30d)', '8h')
+    .addHelpText('after', examples(['cpw-vault unlock', 'cpw-vault unlock --ttl 30m', 'cpw-vault unlock --passphrase-file ~/.config/cpw-vault/pass   # a 0600 file', 'cpw-vault unlock --passphrase-fd 3 3< <(pass show cpw-vault)']))
+    .action((o: { ttl: string; passphraseFd?: string; passphraseFile?: string }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/unlock')).unlock(o, ctx)));
+
+  sub('lock', 'vault file backend: stop the unlock agent (the next read needs the passphrase again)')
+    .addHelpText('after', examples(['cpw-vault lock']))
+    .action((_o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/lock')).lock({}, ctx)));
+
+  program.command('passphrase').description('vault file backend: the vault passphrase')
+    .command('change').option('--profile <path>', 'profile file').description('change the vault passphrase (interactive only: current, new, confirm)')
+    .addHelpText('after', examples(['cpw-vault passphrase change']))
+    .action((_o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/passphrase')).passphraseChange({}, ctx)));
+
+  passphraseFrom(sub('export', 'write every secret and its metadata to an age file with a passphrase of its own'))
+    .requiredOption('--to <file>', 'the export file to create (never replaced)')
+    .addHelpText('after', examples(['cpw-vault export --to vault-export.age', 'age -d vault-export.age   # read it without cpw-vault']))
+    .action((o: { to: string; passphraseFd?: string; passphraseFile?: string }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/export')).exportVault(o, ctx)));
+
   sub('doctor', 'check profile, keychain and workflows; non-zero when something is broken')
     .option('--repair', 'make the profile index and the keychain agree: finish or undo an interrupted change, re-index what the keychain holds, drop entries whose value is gone')
     .addHelpText('after', examples(['cpw-vault doctor', 'cpw-vault doctor --json', 'cpw-vault doctor --repair']))

@@ -31,5 +31,8 @@ export interface SecretStore {
 /** Why a keychain cannot be used. */
 export type KeychainReason = 'KEYCHAIN_UNAVAILABLE' | 'KEYCHAIN_NO_PROVIDER' | 'KEYCHAIN_LOCKED' | 'KEYCHAIN_TIMEOUT' | 'KEYCHAIN_DENIED' | 'KEYCHAIN_ERROR' | 'KEYCHAIN_NO_COLLECTION';
 
-/** Keychain health: usable, or a reason code with a message and a fix. */
-export type KeychainStatus = { ok: true; backend: string } | { ok: false; backend: string; code: KeychainReason; message: string; fix: string };
+/** Why the age vault file backend cannot be used. */
+export type VaultFileReason = 'VAULT_LOCKED' | 'VAULT_NOT_FOUND' | 'VAULT_CORRUPT' | 'VAULT_AGENT_UNSAFE';
+
+/** Secret store health: usable, or a reason code with a message and a fix. */
+export type KeychainStatus = { ok: true; backend: string } | { ok: false; backend: string; code: KeychainReason | VaultFileReason; message: string; fix: string };

@@ -31,6 +31,8 @@ export interface OpenOptions extends PathInputs {
   secrets?: SecretStore;
   /** Tests: how the profile is written (to simulate a failing disk). */
   writeFile?: typeof writeSecureFile;
+  /** The vault file backend on a terminal: asks the passphrase when no unlock agent runs (once per process). */
+  askPassphrase?: () => Promise<string>;
   /** Run history bounds (default 500 runs, 1 MiB read). */
   history?: { limit?: number; maxBytes?: number };
 }
@@ -47,7 +49,7 @@ export function readerParts(options: OpenOptions) {
   const timeoutMs = options.keychainTimeoutMs ?? DEFAULT_SECRET_TIMEOUT_MS;
   const openSecrets = options.secrets
     ? () => options.secrets!
-    : (backend: string, namespace: string) => openSecretStore({ backend, namespace, env, timeoutMs, profilePath: profile.paths.profile });
+    : (backend: string, namespace: string) => openSecretStore({ backend, namespace, env, timeoutMs, profilePath: profile.paths.profile, askPassphrase: options.askPassphrase, lockWaitMs: options.lockWaitMs });
   return { env, warn, now, profile, audit, usage, journal, openSecrets };
 }
 

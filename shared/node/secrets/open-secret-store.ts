@@ -25,6 +25,10 @@ export interface SecretStoreRequest {
   profilePath: string;
   env: Env;
   timeoutMs: number;
+  /** The vault file on a terminal: asks the passphrase when no unlock agent runs (once per process). */
+  askPassphrase?: (() => Promise<string>) | undefined;
+  /** Longest wait for a live holder of the profile lock (the vault file is written under it). */
+  lockWaitMs?: number | undefined;
 }
 
 type BackendFactory = (request: SecretStoreRequest) => SecretStore;
@@ -43,7 +47,35 @@ const BACKENDS = new Map<string, BackendFactory>([
       ? new SecretServiceStore({ service: r.namespace, env: r.env, timeoutMs: r.timeoutMs })
       : new KeytarSecretStore({ service: r.namespace, timeoutMs: r.timeoutMs })),
   ],
+  [
+    // The age-encrypted vault file beside the profile, for hosts without a keychain (file-store.ts).
+    // Loaded on first use: keychain users never load age.
+    'file',
+    (r) => lazyStore('file', `age vault file beside ${r.profilePath}`, async () =>
+      (await import('./file-store')).createFileSecretStore({ profilePath: r.profilePath, env: r.env, askPassphrase: r.askPassphrase, ...(r.lockWaitMs !== undefined ? { lockWaitMs: r.lockWaitMs } : {}) })),
+  ],
 ]);
+
+/** A store built on its first call (a backend whose module is heavy to load). */
+function lazyStore(backend: string, description: string, build: () => Promise<SecretStore>): SecretStore {
+  let inner: Promise<SecretStore> | undefined;
+  let built: SecretStore | undefined;
+  const store = () => (inner ??= build().then((s) => (built = s)));
+  return {
+    backend,
+    description,
+    get: async (a) => (await store()).get(a),
+    getMany: async (as) => {
+      const s = await store();
+      return s.getMany ? s.getMany(as) : new Map(await Promise.all(as.map(async (a) => [a, await s.get(a)] as const)));
+    },
+    set: async (a, v) => (await store()).set(a, v),
+    delete: async (a) => (await store()).delete(a),
+    list: async () => (await store()).list(),
+    status: async () => (await store()).status(),
+    close: () => built?.close(),
+  };
+}
 
 /** Adds a backend by name (tests register the in-memory store this way). Returns a function that removes it. */
 export function registerSecretBackend(name: string, factory: BackendFactory): () => void {

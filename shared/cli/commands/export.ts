@@ -1,0 +1,54 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { VaultError } from '../../core/errors';
+import { buildExport, type ExportedCredential } from '../../core/vault-export';
+import { MIN_PASSPHRASE_LENGTH } from '../../node/secrets/vault-crypto';
+import type { Vault } from '../../node/vault/vault';
+import { printJson, type CliContext } from '../context';
+import { EXIT, type ExitCode } from '../exit-codes';
+import { paint } from '../io';
+import { readPassphrase, type PassphraseSource } from '../passphrase-input';
+import { auditCli, vaultFilesOf } from '../vault-file';
+
+export interface ExportArgs extends PassphraseSource {
+  to: string;
+}
+
+/** Every stored credential with its value (from the keychain, the vault file or the profile slot) and its metadata. */
+async function collect(vault: Vault, warn: (m: string) => void): Promise<ExportedCredential[]> {
+  const out: ExportedCredential[] = [];
+  for (const c of vault.listCredentials()) {
+    if (!c.meta) continue;
+    const value = await vault.storedValue(c.id);
+    if (value === undefined) {
+      warn(`${c.id} is listed but has no stored value; it is not in the export.`);
+      continue;
+    }
+    out.push({ id: c.id, value, meta: { ...c.meta } });
+  }
+  return out;
+}
+
+/**
+ * `cpw-vault export --to FILE`: writes every stored secret and its metadata
+ * to FILE, an age file encrypted with a passphrase of its own (asked twice,
+ * or --passphrase-file / --passphrase-fd; at least 12 characters), 0600,
+ * never over an existing file. Works on either backend. `age -d FILE`
+ * opens it; `cpw-vault import` reads it.
+ */
+export async function exportVault(args: ExportArgs, ctx: CliContext): Promise<ExitCode> {
+  const target = resolve(ctx.io.cwd, args.to);
+  if (existsSync(target)) throw new VaultError('IO_ERROR', `${target} already exists; refusing to replace it.`, 'Choose another file name, or move the old export away first.');
+  const vault = await ctx.vault();
+  const credentials = await collect(vault, (m) => ctx.io.err(`warning: ${m}\n`));
+  const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');
+  const passphrase = await readPassphrase(args, ctx.io, { message: `Passphrase for the export file (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) });
+  ctx.io.err('Encrypting the export...\n');
+  const { writeExportFile } = await import('../../node/secrets/export-file');
+  await writeExportFile(target, buildExport(credentials, new Date()), passphrase);
+  const { audit } = vaultFilesOf(ctx);
+  await auditCli(ctx, audit, { event: 'credentials_exported', details: { count: credentials.length, file: target } });
+  if (ctx.globals.json) printJson(ctx.io, { file: target, count: credentials.length, credentials: credentials.map((c) => c.id) });
+  ctx.io.err(`${paint(ctx.io).green('✓')} Exported ${credentials.length} credential(s) to ${target} (age, passphrase-encrypted, 0600). Read it with: age -d ${target}\n`);
+  return EXIT.ok;
+}

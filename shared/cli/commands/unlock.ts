@@ -1,0 +1,45 @@
+import { formatDuration, parseDuration } from '../../core/duration';
+import { AgentClient } from '../../node/agent/client';
+import { startAgent } from '../../node/agent/start';
+import { printJson, type CliContext } from '../context';
+import { EXIT, type ExitCode } from '../exit-codes';
+import { paint } from '../io';
+import { readPassphrase, type PassphraseSource } from '../passphrase-input';
+import { assertVaultExists, auditCli, vaultFilesOf } from '../vault-file';
+
+export interface UnlockArgs extends PassphraseSource {
+  ttl?: string;
+}
+
+/** Default time an unlock lasts. */
+export const DEFAULT_TTL = '8h';
+
+/**
+ * `cpw-vault unlock [--ttl 8h]`: asks the vault passphrase (hidden prompt,
+ * or --passphrase-fd / --passphrase-file), opens the identity file (the one
+ * scrypt), and starts the unlock agent that serves it until the TTL,
+ * `cpw-vault lock`, or a passphrase change. An agent already running is
+ * reported and left alone (nothing is asked).
+ */
+export async function unlock(args: UnlockArgs, ctx: CliContext): Promise<ExitCode> {
+  const ttlMs = parseDuration(args.ttl ?? DEFAULT_TTL);
+  const { files, socket, audit } = vaultFilesOf(ctx);
+  const p = paint(ctx.io);
+  const running = await AgentClient.connect(socket);
+  if (running) {
+    running.close();
+    if (ctx.globals.json) printJson(ctx.io, { unlocked: true, already: true, pid: running.hello.pid, expires_at: running.hello.expires_at });
+    ctx.io.err(`Already unlocked: agent pid ${running.hello.pid}, until ${running.hello.expires_at}. To change its time to live: cpw-vault lock, then unlock again.\n`);
+    return EXIT.ok;
+  }
+  assertVaultExists(files);
+  if (ctx.io.stdinIsTTY && args.passphraseFd === undefined && args.passphraseFile === undefined) ctx.io.err(`Unlocking ${files.vault}\n`);
+  const passphrase = await readPassphrase(args, ctx.io, { message: 'Passphrase of the vault file' });
+  const { openIdentity } = await import('../../node/secrets/vault-admin');
+  const opened = await openIdentity(files, passphrase);
+  const { pid, expiresAt } = await startAgent({ key: opened.key, files, socket, ttlMs });
+  await auditCli(ctx, audit, { event: 'vault_unlocked', details: { ttl_s: Math.round(ttlMs / 1000) } });
+  if (ctx.globals.json) printJson(ctx.io, { unlocked: true, already: false, pid, expires_at: expiresAt.toISOString() });
+  ctx.io.err(`${p.green('✓')} Unlocked for ${formatDuration(ttlMs)} (until ${expiresAt.toISOString()}), agent pid ${pid}. Lock it again with: cpw-vault lock\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,150 @@
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { VaultError } from '../core/errors';
+import { registerSecret } from '../core/redact';
+import { modeString } from '../node/profile/secure-fs';
+import { MIN_PASSPHRASE_LENGTH } from '../node/secrets/vault-crypto';
+import type { CliIO } from './io';
+
+/** Where a command may take a passphrase from besides the hidden prompt (never argv, never an env var). */
+export interface PassphraseSource {
+  passphraseFd?: string;
+  passphraseFile?: string;
+}
+
+/** Longest passphrase read from a file or a descriptor. */
+const MAX_PASSPHRASE_BYTES = 4096;
+
+const uid = (): number | undefined => (typeof process.getuid === 'function' ? process.getuid() : undefined);
+
+/** Drops one trailing line break (what `echo` and editors add), refuses empty input. */
+function finish(text: string, from: string): string {
+  const value = text.replace(/\r?\n$/, '');
+  if (value === '') throw new VaultError('INVALID_ARGUMENT', `${from} holds no passphrase.`, 'Put the passphrase on its first line.');
+  if (/[\r\n]/.test(value)) throw new VaultError('INVALID_ARGUMENT', `${from} holds more than one line.`, 'Put only the passphrase in it, on one line.');
+  remember(value);
+  return value;
+}
+
+/**
+ * Adds a passphrase to the redaction registry, so no message can ever quote
+ * it. Only one long enough to be a passphrase at all: a refused short entry
+ * ("short") must not blank that word out of the very message refusing it.
+ */
+function remember(value: string): void {
+  if ([...value].length >= MIN_PASSPHRASE_LENGTH) registerSecret(value);
+}
+
+/**
+ * Reads a passphrase file: refuses one readable or writable by group or
+ * others, or owned by another user (PROFILE_PERMISSIONS), anything but a
+ * regular file, and more than 4 KiB.
+ */
+export function readPassphraseFile(path: string): string {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new VaultError('INVALID_ARGUMENT', `Cannot open the passphrase file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, 'Check the path.');
+  }
+  try {
+    const s = fstatSync(fd);
+    if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `The passphrase file ${path} is not a regular file.`, 'Use a plain file, or --passphrase-fd for a pipe.');
+    if (s.mode & 0o077) throw new VaultError('PROFILE_PERMISSIONS', `The passphrase file ${path} can be read or changed by other users (mode ${modeString(s.mode)}); refusing it.`, `Run: chmod 600 ${path}`);
+    if (uid() !== undefined && s.uid !== uid()) throw new VaultError('PROFILE_PERMISSIONS', `The passphrase file ${path} belongs to another user (uid ${s.uid}); refusing it.`, 'Use a file of your own.');
+    if (s.size > MAX_PASSPHRASE_BYTES) throw new VaultError('INVALID_ARGUMENT', `The passphrase file ${path} is over ${MAX_PASSPHRASE_BYTES} bytes.`, 'Put only the passphrase in it.');
+    const buf = Buffer.alloc(s.size);
+    const n = s.size ? readSync(fd, buf, 0, s.size, 0) : 0;
+    return finish(buf.subarray(0, n).toString('utf8'), `The passphrase file ${path}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads a passphrase from an open file descriptor (a pipe from the caller), up to its end. */
+export async function readPassphraseFd(text: string): Promise<string> {
+  if (!/^\d{1,4}$/.test(text)) throw new VaultError('INVALID_ARGUMENT', 'The --passphrase-fd value must be a file descriptor number, e.g. 3.', 'Example: cpw-vault unlock --passphrase-fd 3 3< pass.txt');
+  const fd = Number(text);
+  try {
+    fstatSync(fd);
+  } catch {
+    throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is not open.`, `Open it for cpw-vault, e.g.: cpw-vault unlock --passphrase-fd ${fd} ${fd}< pass.txt`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of createReadStream('', { fd, autoClose: fd > 2 })) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size > MAX_PASSPHRASE_BYTES) throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} gave over ${MAX_PASSPHRASE_BYTES} bytes.`, 'Send only the passphrase.');
+  }
+  return finish(Buffer.concat(chunks).toString('utf8'), `File descriptor ${fd}`);
+}
+
+/** A hidden prompt; Ctrl-C (or a closed terminal) becomes CANCELLED (exit 130, "nothing changed"). */
+export async function promptSecret(io: CliIO, message: string): Promise<string> {
+  const prompts = await io.prompts();
+  try {
+    const value = await prompts.secret(message);
+    remember(value);
+    return value;
+  } catch (err) {
+    if (err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError')) {
+      throw new VaultError('CANCELLED', 'Cancelled: nothing changed.', '');
+    }
+    throw err;
+  }
+}
+
+/**
+ * The passphrase for a command: from `--passphrase-fd`, `--passphrase-file`,
+ * or a hidden prompt on the terminal (asked twice with `confirm`, for a new
+ * passphrase). Without a terminal and without either option: INVALID_ARGUMENT
+ * (exit 2) naming both options.
+ */
+export async function readPassphrase(source: PassphraseSource, io: CliIO, prompt: PassphrasePrompt): Promise<string> {
+  if (source.passphraseFd !== undefined && source.passphraseFile !== undefined) {
+    throw new VaultError('INVALID_ARGUMENT', 'Give --passphrase-fd or --passphrase-file, not both.', 'Keep one of them.');
+  }
+  if (source.passphraseFd !== undefined || source.passphraseFile !== undefined) {
+    const value = source.passphraseFd !== undefined ? await readPassphraseFd(source.passphraseFd) : readPassphraseFile(source.passphraseFile!);
+    prompt.validate?.(value);
+    return value;
+  }
+  if (!io.stdinIsTTY) {
+    throw new VaultError('INVALID_ARGUMENT', 'There is no terminal to ask the passphrase on.', 'Give it with --passphrase-file PATH (a 0600 file) or --passphrase-fd N (never on the command line).');
+  }
+  return askNewOrCurrent(io, prompt);
+}
+
+/** What to ask on the terminal. */
+export interface PassphrasePrompt {
+  message: string;
+  /** A new passphrase: asked twice. */
+  confirm?: boolean;
+  /** Throws a VaultError for an unacceptable passphrase; on the terminal its message is shown and the question asked again. */
+  validate?: (value: string) => void;
+}
+
+/** Rounds of the new-passphrase dialogue before it gives up. */
+const MAX_ROUNDS = 5;
+
+/** The hidden-prompt dialogue: a refused or mismatched entry is asked again, {@link MAX_ROUNDS} rounds at most. */
+export async function askNewOrCurrent(io: CliIO, prompt: PassphrasePrompt): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const first = await promptSecret(io, `${prompt.message} (input hidden):`);
+    let problem: string | undefined;
+    try {
+      prompt.validate?.(first);
+    } catch (err) {
+      if (!(err instanceof VaultError) || attempt === MAX_ROUNDS) throw err;
+      problem = err.message;
+    }
+    if (!problem && !prompt.confirm) return first;
+    if (!problem) {
+      const again = await promptSecret(io, 'Type it again to confirm (input hidden):');
+      if (again === first) return first;
+      if (attempt === MAX_ROUNDS) throw new VaultError('INVALID_ARGUMENT', `The two entries did not match, ${MAX_ROUNDS} times.`, 'Run the command again.');
+      problem = 'The two entries did not match.';
+    }
+    io.err(`${problem} Please try again.\n`);
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The document inside an export file (`cpw-vault export --to FILE`, an age
+ * file encrypted with its own passphrase), and its pure reader for import:
+ *
+ *   {
+ *     "format": "cpw-vault-export",
+ *     "version": 1,
+ *     "exported_at": "2026-11-21T10:00:00.000Z",
+ *     "credentials": [
+ *       { "id": "huggingface.token", "value": "hf_...",
+ *         "meta": { "created_at": "...", "updated_at": "...", "hint": "••••abcd", "storage": "keychain", ... } }
+ *     ]
+ *   }
+ *
+ * `meta` is the profile's credential metadata as it was (label, dates,
+ * custom env var...). The reader checks the structure only; whether each id
+ * and value may be stored is the import plan's call (invalid rows), exactly
+ * as for migration. Errors never quote the text.
+ */
+import { VaultError } from './errors';
+
+/** The `format` marker of an export document. */
+export const EXPORT_FORMAT = 'cpw-vault-export';
+/** Version of the export document this build writes and reads. */
+export const EXPORT_VERSION = 1;
+/** Most credentials one export may carry (a sanity bound for a hostile file). */
+export const MAX_EXPORT_CREDENTIALS = 10_000;
+
+/** One exported credential: its id, its value as found, its metadata. */
+export interface ExportedCredential {
+  id: string;
+  /** The value as stored. Import checks it with the value rule (it may be anything in a hostile file). */
+  value: unknown;
+  meta?: Record<string, unknown>;
+}
+
+/** A whole export document. */
+export interface ExportDocument {
+  format: typeof EXPORT_FORMAT;
+  version: typeof EXPORT_VERSION;
+  exported_at: string;
+  credentials: ExportedCredential[];
+}
+
+/** Builds the export document for `credentials` at `now`. */
+export function buildExport(credentials: ExportedCredential[], now: Date): ExportDocument {
+  return { format: EXPORT_FORMAT, version: EXPORT_VERSION, exported_at: now.toISOString(), credentials };
+}
+
+/**
+ * Reads a decrypted export document. Throws EXPORT_INVALID naming what is
+ * wrong (never a value): not JSON, not an export, a newer version, a
+ * credential without an id, an id given twice, too many credentials.
+ */
+export function parseExport(text: string): ExportDocument {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch {
+    throw invalid('it is not JSON');
+  }
+  if (!isObject(doc) || doc['format'] !== EXPORT_FORMAT) throw invalid('it is not a cpw-vault export');
+  if (typeof doc['version'] === 'number' && doc['version'] > EXPORT_VERSION) {
+    throw new VaultError('EXPORT_INVALID', `This export was written by a newer cpw-vault (export format ${doc['version']}).`, 'Update cpw-vault on this machine, then import again.');
+  }
+  if (doc['version'] !== EXPORT_VERSION) throw invalid('it has no known format version');
+  const list = doc['credentials'];
+  if (!Array.isArray(list)) throw invalid('it has no credentials list');
+  if (list.length > MAX_EXPORT_CREDENTIALS) throw invalid(`it lists ${list.length} credentials, over the ${MAX_EXPORT_CREDENTIALS} limit`);
+  const seen = new Set<string>();
+  const credentials = list.map((item, i): ExportedCredential => {
+    if (!isObject(item) || typeof item['id'] !== 'string') throw invalid(`credential ${i + 1} has no id`);
+    if (seen.has(item['id'])) throw invalid(`credential ${i + 1} repeats an id given before`);
+    seen.add(item['id']);
+    const meta = item['meta'];
+    if (meta !== undefined && !isObject(meta)) throw invalid(`credential ${i + 1} has metadata that is not an object`);
+    return { id: item['id'], value: item['value'], ...(meta ? { meta: { ...meta } } : {}) };
+  });
+  return { format: EXPORT_FORMAT, version: EXPORT_VERSION, exported_at: typeof doc['exported_at'] === 'string' ? doc['exported_at'] : '', credentials };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function invalid(why: string): VaultError {
+  return new VaultError('EXPORT_INVALID', `This file decrypts, but ${why}.`, 'Check that you chose a file written by cpw-vault export.');
+}

@@ -1,0 +1,68 @@
+/**
+ * The unlock agent's protocol: one JSON document per line over a Unix
+ * socket, one request at a time per connection, each answered by one line.
+ *
+ *   {"op":"hello"}                 -> {"ok":true,"pid":..,"recipient":"age1..","expires_at":"..","identity":"/path"}
+ *   {"op":"decrypt","data":"<b64>"} -> {"ok":true,"text":".."}   (an age file encrypted to the vault's identity)
+ *   {"op":"lock"}                  -> {"ok":true}                (the agent has stopped listening and exits)
+ *   failures                       -> {"ok":false,"code":"VAULT_CORRUPT"|"VAULT_LOCKED"|"INVALID_ARGUMENT","why":".."}
+ *
+ * The agent never sends the identity: like ssh-agent, it performs the
+ * operation (here: decrypt one age file) and keeps the key.
+ */
+
+/** A request to the agent. */
+export type AgentRequest = { op: 'hello' } | { op: 'decrypt'; data: string } | { op: 'lock' };
+
+/** What `hello` answers. */
+export interface AgentHello {
+  ok: true;
+  pid: number;
+  recipient: string;
+  expires_at: string;
+  identity: string;
+}
+
+/** A refusal, with a code and a fixed reason text (never file content). */
+export interface AgentFailure {
+  ok: false;
+  code: 'VAULT_CORRUPT' | 'VAULT_LOCKED' | 'INVALID_ARGUMENT';
+  why: string;
+}
+
+/** Any reply. */
+export type AgentReply = AgentHello | { ok: true; text: string } | { ok: true } | AgentFailure;
+
+/** Longest line either side accepts: a 16 MiB vault file in base64, plus room. */
+export const MAX_LINE_BYTES = 24 * 1024 * 1024;
+
+/**
+ * Splits a byte stream into lines and hands each complete one to `onLine`.
+ * Calls `onOverflow` (once) when a line grows past {@link MAX_LINE_BYTES}.
+ */
+export function lineSplitter(onLine: (line: string) => void, onOverflow: () => void): (chunk: Buffer) => void {
+  let pending: Buffer[] = [];
+  let size = 0;
+  let overflowed = false;
+  return (chunk) => {
+    if (overflowed) return;
+    let start = 0;
+    for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
+      pending.push(chunk.subarray(start, nl));
+      const line = Buffer.concat(pending).toString('utf8');
+      pending = [];
+      size = 0;
+      start = nl + 1;
+      onLine(line);
+    }
+    if (start < chunk.length) {
+      pending.push(chunk.subarray(start));
+      size += chunk.length - start;
+      if (size > MAX_LINE_BYTES) {
+        overflowed = true;
+        pending = [];
+        onOverflow();
+      }
+    }
+  };
+}

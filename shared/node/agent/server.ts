@@ -1,0 +1,172 @@
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { VaultError } from '../../core/errors';
+import { sameStamp, stampOf, type FileStamp } from '../profile/secure-fs';
+import { CORRUPT_WHY, openWithIdentity } from '../secrets/vault-crypto';
+import { lineSplitter, type AgentReply } from './protocol';
+import { checkSocketDir } from './socket-dir';
+
+/** What the agent is started with (sent by `cpw-vault unlock` over a pipe, never argv or env). */
+export interface AgentConfig {
+  identity: string;
+  recipient: string;
+  identityPath: string;
+  socketDir: string;
+  socketPath: string;
+  ttlMs: number;
+}
+
+/** A running agent. */
+export interface RunningAgent {
+  pid: number;
+  expiresAt: Date;
+  /** Resolves when the agent has stopped (TTL, lock, identity changed, stop()). */
+  stopped: Promise<string>;
+  stop(reason: string): void;
+}
+
+/** How often the agent checks its TTL, its identity file and its socket. */
+const CHECK_EVERY_MS = 1_000;
+
+/** The agent's state: one key, one socket, the connections being served. */
+class Agent implements RunningAgent {
+  readonly pid = process.pid;
+  readonly expiresAt: Date;
+  readonly stopped: Promise<string>;
+  private resolveStopped!: (reason: string) => void;
+  private stopping: string | undefined;
+  private readonly connections = new Set<Socket>();
+  private readonly identityStamp: FileStamp | undefined;
+  private socketIno = -1;
+  private timer: NodeJS.Timeout | undefined;
+  readonly server: Server;
+
+  constructor(private readonly config: AgentConfig) {
+    this.expiresAt = new Date(Date.now() + config.ttlMs);
+    this.identityStamp = stampOf(config.identityPath);
+    this.stopped = new Promise<string>((r) => (this.resolveStopped = r));
+    this.server = createServer((conn) => this.serve(conn));
+  }
+
+  /** Starts the checks once the socket listens. */
+  started(): void {
+    this.socketIno = lstatSync(this.config.socketPath).ino;
+    this.timer = setInterval(() => {
+      const reason = this.endReason() ?? (this.socketIno !== lstatSync(this.config.socketPath, { throwIfNoEntry: false })?.ino ? 'socket removed' : undefined);
+      if (reason) this.stop(reason);
+    }, CHECK_EVERY_MS);
+  }
+
+  /** Stops listening at once (the socket goes first, so no new client gets in); `answering` still gets its reply. */
+  stop(reason: string, answering?: Socket): void {
+    if (this.stopping) return;
+    this.stopping = reason;
+    clearInterval(this.timer);
+    this.server.close();
+    // Remove the socket only if it is still ours (a new agent may have replaced a stale one).
+    if (lstatSync(this.config.socketPath, { throwIfNoEntry: false })?.ino === this.socketIno) unlinkSync(this.config.socketPath);
+    for (const c of this.connections) if (c !== answering) c.destroy();
+    if (!answering) this.resolveStopped(reason);
+    else setTimeout(() => this.resolveStopped(reason), 2_000); // in case that last reply can never be flushed
+  }
+
+  /** Why the agent must stop now: its TTL passed, or the identity file changed (a passphrase change). */
+  private endReason(): 'ttl' | 'identity changed' | undefined {
+    if (Date.now() >= this.expiresAt.getTime()) return 'ttl';
+    try {
+      return sameStamp(stampOf(this.config.identityPath), this.identityStamp) ? undefined : 'identity changed';
+    } catch {
+      return 'identity changed'; // unreadable now: stop
+    }
+  }
+
+  private async answer(line: string, conn: Socket): Promise<AgentReply> {
+    // Checked on every request too, so no request is ever served past the TTL or after a passphrase change.
+    const end = this.endReason();
+    if (end) {
+      this.stop(end, conn);
+      return { ok: false, code: 'VAULT_LOCKED', why: end === 'ttl' ? 'the unlock agent reached its time to live' : 'the vault passphrase was changed' };
+    }
+    let req: { op?: unknown; data?: unknown };
+    try {
+      req = JSON.parse(line) as typeof req;
+    } catch {
+      return { ok: false, code: 'INVALID_ARGUMENT', why: 'unreadable request' };
+    }
+    if (req.op === 'hello') return { ok: true, pid: this.pid, recipient: this.config.recipient, expires_at: this.expiresAt.toISOString(), identity: this.config.identityPath };
+    if (req.op === 'lock') {
+      this.stop('lock', conn);
+      return { ok: true };
+    }
+    if (req.op === 'decrypt' && typeof req.data === 'string') return this.decrypt(req.data);
+    return { ok: false, code: 'INVALID_ARGUMENT', why: 'unknown request' };
+  }
+
+  private async decrypt(base64: string): Promise<AgentReply> {
+    try {
+      return { ok: true, text: await openWithIdentity(Buffer.from(base64, 'base64'), this.config.identity, 'the vault file') };
+    } catch (err) {
+      const why = Object.values(CORRUPT_WHY).find((w) => err instanceof VaultError && err.message.includes(w));
+      return { ok: false, code: 'VAULT_CORRUPT', why: why ?? CORRUPT_WHY.altered };
+    }
+  }
+
+  private serve(conn: Socket): void {
+    this.connections.add(conn);
+    let queue = Promise.resolve();
+    const reply = async (line: string) => {
+      const text = `${JSON.stringify(await this.answer(line, conn))}\n`;
+      // The last answer of a stopping agent is flushed before the process ends.
+      if (this.stopping) conn.end(text, () => this.resolveStopped(this.stopping!));
+      else conn.write(text);
+    };
+    conn.on('data', lineSplitter((line) => (queue = queue.then(() => reply(line))), () => conn.destroy()));
+    conn.on('error', () => conn.destroy());
+    conn.on('close', () => this.connections.delete(conn));
+  }
+}
+
+/**
+ * Serves one unlocked vault identity on a Unix socket, like ssh-agent:
+ * decrypts age files for clients and never hands out the key. Listens in a
+ * private folder (checked, or created 0700), socket 0600. Stops at the TTL,
+ * on `lock`, when the identity file changes (a passphrase change), or when
+ * its socket is removed. Throws VAULT_AGENT_UNSAFE for a folder that is not
+ * this user's, VAULT_LOCKED ("already running") when a live agent holds the socket.
+ */
+export async function serveAgent(config: AgentConfig): Promise<RunningAgent> {
+  checkSocketDir(config.socketDir, true);
+  const agent = new Agent(config);
+  await listen(agent.server, config.socketPath);
+  agent.started();
+  return agent;
+}
+
+/** Listens on `path` with mode 0600; replaces a stale socket, refuses when a live agent answers there. */
+async function listen(server: Server, path: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(path, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      chmodSync(path, 0o600);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt > 0) throw err;
+      if (await answers(path)) throw new VaultError('VAULT_LOCKED', 'An unlock agent is already running for this vault.', 'Use it, or stop it first: cpw-vault lock');
+      unlinkSync(path);
+    }
+  }
+}
+
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = createConnection(path);
+    c.once('connect', () => (c.destroy(), resolve(true)));
+    c.once('error', () => resolve(false));
+  });
+}

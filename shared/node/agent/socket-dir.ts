@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import { lstatSync, mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { modeString } from '../profile/secure-fs';
+import { unsafeSocketDir } from '../secrets/vault-errors';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Where the unlock agent of one vault listens. */
+export interface AgentSocket {
+  /** A 0700 folder of this user. */
+  dir: string;
+  /** The Unix socket inside it, named after the identity file it serves. */
+  path: string;
+}
+
+// sun_path holds 108 bytes on Linux, 104 on macOS: stay well below both.
+const MAX_SOCKET_PATH = 100;
+
+const uid = (): number => (typeof process.getuid === 'function' ? process.getuid() : 0);
+
+/**
+ * The socket of the agent for `identityPath`: in `$XDG_RUNTIME_DIR/cpw-vault`
+ * when set (and short enough for a socket path), else in
+ * `$TMPDIR/cpw-vault-<uid>`, else `/tmp/cpw-vault-<uid>`. One agent per
+ * vault, so two profiles never share one. Pure: touches no file.
+ */
+export function agentSocketFor(identityPath: string, env: Env): AgentSocket {
+  const name = `agent-${createHash('sha256').update(resolve(identityPath)).digest('hex').slice(0, 16)}.sock`;
+  const runtime = env['XDG_RUNTIME_DIR'];
+  const tmp = env['TMPDIR'];
+  const dirs = [
+    runtime && isAbsolute(runtime) ? join(runtime, 'cpw-vault') : undefined,
+    tmp && isAbsolute(tmp) ? join(tmp, `cpw-vault-${uid()}`) : undefined,
+    `/tmp/cpw-vault-${uid()}`,
+  ].filter((d): d is string => !!d);
+  const dir = dirs.find((d) => Buffer.byteLength(join(d, name)) <= MAX_SOCKET_PATH) ?? dirs[dirs.length - 1]!;
+  return { dir, path: join(dir, name) };
+}
+
+/**
+ * Checks that `dir` is a private folder of this user: a real directory (not
+ * a symlink), owned by this user, no access for group or others, inside a
+ * parent others cannot rename it in (private, or sticky like /tmp). With
+ * `create`, a missing folder is made 0700 first. Returns false when it does
+ * not exist (and `create` is off). Throws VAULT_AGENT_UNSAFE otherwise —
+ * a folder squatted by another user is never used, by the agent or a client.
+ */
+export function checkSocketDir(dir: string, create: boolean): boolean {
+  let s = lstatSync(dir, { throwIfNoEntry: false });
+  if (!s && create) {
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw unsafeSocketDir(dir, `it cannot be created (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    s = lstatSync(dir, { throwIfNoEntry: false });
+  }
+  if (!s) return false;
+  if (s.isSymbolicLink() || !s.isDirectory()) throw unsafeSocketDir(dir, 'it is not a plain directory (a symbolic link or a file is in its place)');
+  if (s.uid !== uid()) throw unsafeSocketDir(dir, `it belongs to another user (uid ${s.uid})`);
+  if (s.mode & 0o077) throw unsafeSocketDir(dir, `other users can reach it (mode ${modeString(s.mode)})`);
+  const parent = lstatSync(dirname(dir), { throwIfNoEntry: false });
+  if (parent && parent.mode & 0o022 && !(parent.mode & 0o1000)) {
+    throw unsafeSocketDir(dir, `its parent folder can be changed by other users (mode ${modeString(parent.mode)}, not sticky)`);
+  }
+  return true;
+}

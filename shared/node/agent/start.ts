@@ -1,0 +1,75 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ERROR_CODES, VaultError, type ErrorCode } from '../../core/errors';
+import type { VaultKey } from '../secrets/vault-crypto';
+import type { VaultFiles } from '../secrets/vault-files';
+import type { AgentConfig } from './server';
+import { checkSocketDir, type AgentSocket } from './socket-dir';
+
+/** Longest wait for a new agent to say it listens (a loaded CI machine can be slow to start node). */
+const START_TIMEOUT_MS = 20_000;
+
+/** The agent bundle: dist/agent.cjs, beside the bundle this code runs from (dist/cli.cjs, dist/index.mjs). */
+export function defaultAgentScript(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), 'agent.cjs');
+}
+
+/** Options of {@link startAgent}. */
+export interface StartAgentOptions {
+  key: VaultKey;
+  files: VaultFiles;
+  socket: AgentSocket;
+  ttlMs: number;
+  /** The agent bundle (default: dist/agent.cjs beside this bundle). */
+  agentScript?: string;
+}
+
+/**
+ * Starts the unlock agent for an unlocked key: a detached node process (own
+ * session, cwd /, empty environment) that receives the key over a pipe —
+ * never argv, never an env var, never a file — and listens on `socket`.
+ * Resolves when it listens. Throws VAULT_AGENT_UNSAFE for an unsafe socket
+ * folder, VAULT_LOCKED when an agent already runs, INTERNAL when it could
+ * not start.
+ */
+export async function startAgent(options: StartAgentOptions): Promise<{ pid: number; expiresAt: Date }> {
+  const script = options.agentScript ?? defaultAgentScript();
+  if (!existsSync(script)) throw new VaultError('INTERNAL', `The unlock agent program is missing (${script}).`, 'Reinstall cpw-vault (npm install), or build it: npm run build:cli');
+  checkSocketDir(options.socket.dir, true);
+  const config: AgentConfig = {
+    identity: options.key.identity,
+    recipient: options.key.recipient,
+    identityPath: options.files.identity,
+    socketDir: options.socket.dir,
+    socketPath: options.socket.path,
+    ttlMs: options.ttlMs,
+  };
+  const child = spawn(process.execPath, [script], { detached: true, cwd: '/', env: {}, stdio: ['pipe', 'pipe', 'ignore'] });
+  child.stdin.end(`${JSON.stringify(config)}\n`);
+  const answer = await new Promise<string>((resolve) => {
+    let text = '';
+    const timer = setTimeout(() => resolve(''), START_TIMEOUT_MS);
+    child.stdout.on('data', (d: Buffer) => {
+      text += d.toString('utf8');
+      if (!text.includes('\n')) return;
+      clearTimeout(timer);
+      resolve(text.slice(0, text.indexOf('\n')));
+    });
+    child.once('exit', () => (clearTimeout(timer), resolve(text)));
+    child.once('error', () => (clearTimeout(timer), resolve('')));
+  });
+  child.stdout.destroy();
+  child.unref();
+  let reply: { ready?: boolean; pid?: number; expires_at?: string; code?: string; message?: string; fix?: string } = {};
+  try {
+    reply = JSON.parse(answer) as typeof reply;
+  } catch {
+    // no answer: reported below
+  }
+  if (reply.ready && reply.pid && reply.expires_at) return { pid: reply.pid, expiresAt: new Date(reply.expires_at) };
+  child.kill();
+  if ((ERROR_CODES as readonly string[]).includes(reply.code ?? '') && reply.message) throw new VaultError(reply.code as ErrorCode, reply.message, reply.fix ?? '');
+  throw new VaultError('INTERNAL', 'The unlock agent did not start.', 'Retry: cpw-vault unlock. If it keeps failing, check that node can run from this shell.');
+}

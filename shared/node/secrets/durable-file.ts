@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { VaultError } from '../../core/errors';
+import { ioError, modeString } from '../profile/secure-fs';
+
+/** Largest vault, identity or export file read (values are at most 8 KiB each). */
+export const MAX_VAULT_FILE_BYTES = 16 * 1024 * 1024;
+
+const TEMP_MARK = '.tmp-';
+const currentUid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+
+/**
+ * The bytes of a private file, or undefined when it does not exist. Refuses
+ * a symlink (its target is never opened), anything but a regular file, a
+ * file owned by another user or writable by group/others, and one over the
+ * size limit — each with PROFILE_* codes like the profile itself.
+ */
+export function readPrivateFile(path: string, maxBytes = MAX_VAULT_FILE_BYTES): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to follow it.`, `Replace the link with the real file: mv "$(readlink -f ${path})" ${path}`);
+    throw ioError(err, path);
+  }
+  try {
+    const s = fstatSync(fd);
+    if (!s.isFile()) throw new VaultError('PROFILE_INVALID', `${path} is not a regular file.`, 'Move it aside; cpw-vault only reads regular files.');
+    if (currentUid !== undefined && s.uid !== currentUid) throw new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${s.uid}); refusing to trust it.`, `Use your own vault, or as its owner: chown $(id -u) ${path}`);
+    if (s.mode & 0o022) throw new VaultError('PROFILE_PERMISSIONS', `${path} can be modified by other users (mode ${modeString(s.mode)}); refusing to trust it.`, `Run: chmod 600 ${path}`);
+    if (s.size > maxBytes) throw new VaultError('PROFILE_TOO_LARGE', `${path} is ${s.size} bytes, over the ${maxBytes}-byte limit.`, 'Check that this is the right file.');
+    const buf = Buffer.alloc(s.size);
+    let read = 0;
+    while (read < s.size) {
+      const n = readSync(fd, buf, read, s.size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buf.subarray(0, read);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, constants.O_RDONLY);
+    fsyncSync(fd);
+  } catch {
+    // Some file systems refuse fsync on a directory; the rename itself is still atomic.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Writes `bytes` to `path` so that a crash at any instant leaves either the
+ * old file or the new one, complete: a temp file in the same folder created
+ * O_CREAT|O_EXCL|O_NOFOLLOW with an unpredictable name and mode 0600, fully
+ * written and fsync-ed, renamed over `path`, then the folder fsync-ed.
+ * With `exclusive`, an existing `path` is refused (IO_ERROR) instead of
+ * replaced (the temp file is hard-linked into place, which never replaces). Refuses a symlink at `path`.
+ */
+export function writeFileDurably(path: string, bytes: Uint8Array, options: { exclusive?: boolean } = {}): void {
+  const existing = lstatSync(path, { throwIfNoEntry: false });
+  if (existing?.isSymbolicLink()) throw new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to write through it.`, `Replace the link with the real file: mv "$(readlink -f ${path})" ${path}`);
+  if (existing && options.exclusive) throw new VaultError('IO_ERROR', `${path} already exists; refusing to replace it.`, 'Choose another file name, or move the old file away first.');
+  const temp = join(dirname(path), `${basename(path)}${TEMP_MARK}${randomBytes(12).toString('hex')}`);
+  let fd: number;
+  try {
+    fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  } catch (err) {
+    throw ioError(err, temp);
+  }
+  try {
+    let written = 0;
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = -1;
+    if (options.exclusive) {
+      // link() never replaces: a file that appeared meanwhile is kept and reported.
+      linkSync(temp, path);
+      unlinkSync(temp);
+    } else {
+      renameSync(temp, path);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') err = new VaultError('IO_ERROR', `${path} appeared while writing; refusing to replace it.`, 'Choose another file name.');
+    if (fd >= 0) closeSync(fd);
+    try {
+      unlinkSync(temp);
+    } catch {
+      // Already renamed or gone.
+    }
+    throw err instanceof VaultError ? err : ioError(err, path);
+  }
+  fsyncDir(dirname(path));
+}
+
+/**
+ * Removes temp files a killed writer left beside `path` (they only ever hold
+ * ciphertext). Call while holding the lock that guards `path`.
+ */
+export function removeTempsOf(path: string): number {
+  const prefix = `${basename(path)}${TEMP_MARK}`;
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/^[0-9a-f]{24}$/.test(name.slice(prefix.length))) continue;
+    try {
+      unlinkSync(join(dirname(path), name));
+      removed++;
+    } catch {
+      // Another process cleaned it.
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,192 @@
+import { existsSync } from 'node:fs';
+import { isVaultError } from '../../core/errors';
+import type { KeychainStatus, SecretStore } from '../../core/secret-store';
+import { parseVaultContent, serializeVaultContent, type VaultEntries } from '../../core/vault-content';
+import { AgentClient } from '../agent/client';
+import { agentSocketFor } from '../agent/socket-dir';
+import { withFileLock } from '../profile/file-lock';
+import { readPrivateFile, removeTempsOf, writeFileDurably } from './durable-file';
+import { vaultLocked, vaultNotFound } from './vault-errors';
+import { vaultFilesFor, type VaultFiles } from './vault-files';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Options of {@link createFileSecretStore}. */
+export interface FileStoreOptions {
+  /** The profile file: the vault files sit beside it and its lock guards their writes. */
+  profilePath: string;
+  /** Where to look for the agent's socket (XDG_RUNTIME_DIR, TMPDIR). Default: process.env. */
+  env?: Env;
+  /**
+   * Asks for the passphrase when no agent runs — only given on a terminal.
+   * Asked at most once per store (so once per CLI process). Without it a
+   * locked vault throws VAULT_LOCKED.
+   */
+  askPassphrase?: () => Promise<string>;
+  /** A key already unlocked in this process (e.g. just made by createFileVault): no agent, no question. */
+  key?: { identity: string; recipient: string };
+  lockWaitMs?: number;
+  /** Longest wait for one agent answer (default 5 s). */
+  agentTimeoutMs?: number;
+  /** Pause after a wrong passphrase (default 1 s). */
+  wrongPassphraseDelayMs?: number;
+}
+
+/** A way to decrypt the vault and the recipient to encrypt it to: the agent, or a key unlocked in this process. */
+interface Unlocked {
+  decrypt(bytes: Uint8Array): Promise<string>;
+  recipient: string;
+  viaAgent: boolean;
+}
+
+/**
+ * The age vault file backend. Every value lives in one file beside the
+ * profile, `<profile>.vault.age` (0600): an age file encrypted to the X25519
+ * recipient of the identity in `<profile>.identity.age`, which is itself
+ * encrypted with the passphrase. Reads decrypt through the unlock agent
+ * when one runs, else with a key unlocked once in this process (after
+ * `askPassphrase`), else throw VAULT_LOCKED. Writes re-encrypt the whole
+ * file to the recipient (no scrypt) and replace it atomically and durably
+ * under the profile's lock. Nothing decrypted is ever written anywhere.
+ */
+export class FileSecretStore implements SecretStore {
+  readonly backend = 'file';
+  readonly files: VaultFiles;
+  private readonly env: Env;
+  private local: { identity: string; recipient: string } | undefined;
+  private agent: AgentClient | undefined;
+  private asked = false;
+
+  constructor(private readonly options: FileStoreOptions) {
+    this.files = vaultFilesFor(options.profilePath);
+    this.env = options.env ?? process.env;
+    this.local = options.key;
+  }
+
+  get description(): string {
+    return `age vault file ${this.files.vault}`;
+  }
+
+  /** The value of `account`, or undefined. Throws VAULT_LOCKED / VAULT_NOT_FOUND / VAULT_CORRUPT / VAULT_PASSPHRASE_WRONG. */
+  async get(account: string): Promise<string | undefined> {
+    return (await this.readEntries()).get(account);
+  }
+
+  /** Stores `value` under `account` (re-encrypts the file; no scrypt). */
+  async set(account: string, value: string): Promise<void> {
+    await this.modify((entries) => (entries.set(account, value), true));
+  }
+
+  /** Removes `account`; false when it was not there (the file is then left as it was). */
+  async delete(account: string): Promise<boolean> {
+    return this.modify((entries) => entries.delete(account));
+  }
+
+  /** Every account name in the vault, sorted. */
+  async list(): Promise<string[]> {
+    return [...(await this.readEntries()).keys()].sort();
+  }
+
+  /** Usable now (unlocked in this process, or an agent answers), or why not. Never prompts. */
+  async status(): Promise<KeychainStatus> {
+    const backend = `age vault file ${this.files.vault}`;
+    try {
+      this.assertFiles();
+      if (this.local) return { ok: true, backend: `${backend} (unlocked in this process)` };
+      const agent = await this.connectAgent();
+      if (agent) return { ok: true, backend: `${backend} (unlocked by agent pid ${agent.hello.pid} until ${agent.hello.expires_at})` };
+      const e = vaultLocked();
+      return { ok: false, backend, code: 'VAULT_LOCKED', message: e.message, fix: e.fix };
+    } catch (err) {
+      if (!isVaultError(err, 'VAULT_NOT_FOUND', 'VAULT_LOCKED', 'VAULT_AGENT_UNSAFE', 'VAULT_CORRUPT')) throw err;
+      return { ok: false, backend, code: err.code as 'VAULT_LOCKED', message: err.message, fix: err.fix };
+    }
+  }
+
+  /** Forgets a key unlocked in this process and closes the agent connection, so the process can exit. */
+  async close(): Promise<void> {
+    this.agent?.close();
+    this.agent = undefined;
+    this.local = undefined;
+  }
+
+  private assertFiles(): void {
+    const identity = existsSync(this.files.identity);
+    const vault = existsSync(this.files.vault);
+    if (!vault) throw vaultNotFound(this.files.vault, identity ? this.files.identity : undefined);
+    if (!identity) throw vaultNotFound(this.files.identity, this.files.vault);
+  }
+
+  private async readEntries(): Promise<VaultEntries> {
+    this.assertFiles();
+    const bytes = readPrivateFile(this.files.vault);
+    if (!bytes) throw vaultNotFound(this.files.vault, this.files.identity);
+    const text = await this.withKey((key) => key.decrypt(bytes));
+    return parseVaultContent(text, this.files.vault);
+  }
+
+  /** Read-modify-write under the profile lock. `change` returns false for "nothing to write". */
+  private async modify(change: (entries: VaultEntries) => boolean): Promise<boolean> {
+    return withFileLock(this.files.profile, async (lock) => {
+      removeTempsOf(this.files.vault);
+      const entries = await this.readEntries();
+      if (!change(entries)) return false;
+      const { sealToRecipient } = await import('./vault-crypto');
+      const bytes = await this.withKey(async (key) => sealToRecipient(key.recipient, serializeVaultContent(entries)));
+      lock.assertHeld();
+      writeFileDurably(this.files.vault, bytes);
+      return true;
+    }, this.options.lockWaitMs);
+  }
+
+  /** Runs `fn` with the key; an agent that went away meanwhile is dropped and the key found again, once. */
+  private async withKey<T>(fn: (key: Unlocked) => Promise<T>): Promise<T> {
+    const key = await this.unlock();
+    try {
+      return await fn(key);
+    } catch (err) {
+      if (!key.viaAgent || !isVaultError(err, 'VAULT_LOCKED')) throw err;
+      this.agent?.close();
+      this.agent = undefined;
+      return fn(await this.unlock());
+    }
+  }
+
+  private async unlock(): Promise<Unlocked> {
+    if (this.local) return this.localKey(this.local);
+    const agent = this.agent ?? (await this.connectAgent());
+    if (agent) {
+      this.agent = agent;
+      return { decrypt: (bytes) => agent.decrypt(bytes, this.files.vault), recipient: agent.hello.recipient, viaAgent: true };
+    }
+    if (!this.options.askPassphrase || this.asked) throw vaultLocked();
+    this.asked = true; // once per process: a wrong passphrase is not asked again
+    const passphrase = await this.options.askPassphrase();
+    const { openIdentity } = await import('./vault-admin');
+    const opened = await openIdentity(this.files, passphrase, { wrongDelayMs: this.options.wrongPassphraseDelayMs });
+    this.local = opened.key;
+    return this.localKey(opened.key);
+  }
+
+  private localKey(key: { identity: string; recipient: string }): Unlocked {
+    return {
+      decrypt: async (bytes) => (await import('./vault-crypto')).openWithIdentity(bytes, key.identity, this.files.vault),
+      recipient: key.recipient,
+      viaAgent: false,
+    };
+  }
+
+  private async connectAgent(): Promise<AgentClient | undefined> {
+    const client = await AgentClient.connect(agentSocketFor(this.files.identity, this.env), this.options.agentTimeoutMs);
+    if (client && client.hello.identity !== this.files.identity) {
+      client.close();
+      return undefined;
+    }
+    return client;
+  }
+}
+
+/** The age vault file backend for a profile (see {@link FileSecretStore}). */
+export function createFileSecretStore(options: FileStoreOptions): FileSecretStore {
+  return new FileSecretStore(options);
+}

@@ -1,0 +1,40 @@
+import { VaultError } from '../../core/errors';
+
+/**
+ * The errors of the age vault file backend, worded once. None of them ever
+ * carries text from a file or from age-encryption (its messages can quote
+ * the first line of whatever file it was handed).
+ */
+
+/** No agent runs and nobody can be asked: exit 4, fix `cpw-vault unlock`. */
+export function vaultLocked(detail?: string): VaultError {
+  return new VaultError(
+    'VAULT_LOCKED',
+    `The vault file is locked${detail ? ` (${detail})` : ''}: no unlock agent is running and there is no terminal to ask for the passphrase.`,
+    'Unlock it once for this session: cpw-vault unlock   (add --ttl 8h to choose how long; in scripts: --passphrase-file PATH)',
+  );
+}
+
+/** The identity or the vault file is missing. */
+export function vaultNotFound(missing: string, other: string | undefined): VaultError {
+  return new VaultError(
+    'VAULT_NOT_FOUND',
+    other ? `${missing} is missing, while ${other} is there: the vault cannot be opened without both.` : `There is no vault file at ${missing}.`,
+    other ? `Restore ${missing} from a backup (both files are needed), or import an export into a new vault.` : 'Create the vault and move your secrets into it: cpw-vault backend use file',
+  );
+}
+
+/** The passphrase does not open the identity file. */
+export function wrongPassphrase(file: string): VaultError {
+  return new VaultError('VAULT_PASSPHRASE_WRONG', `That passphrase does not open ${file}. Nothing was changed.`, 'Type the passphrase again (it is case-sensitive). If it is lost, the vault cannot be opened: import an export instead.');
+}
+
+/** A file is not a well-formed age file, or fails its authentication. */
+export function corruptFile(file: string, why: string): VaultError {
+  return new VaultError('VAULT_CORRUPT', `${file} cannot be read: ${why}. Nothing was changed.`, `Restore ${file} from a backup (or import an export). cpw-vault never writes over a file it cannot read.`);
+}
+
+/** The agent's socket folder is not a private folder of this user. */
+export function unsafeSocketDir(dir: string, why: string): VaultError {
+  return new VaultError('VAULT_AGENT_UNSAFE', `Refusing the unlock agent folder ${dir}: ${why}.`, `Another user may be trying to intercept your vault. Check it (ls -ld ${dir}); remove it if it is not yours, or set XDG_RUNTIME_DIR to a private folder.`);
+}

@@ -1,0 +1,121 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli';
+import { agentSockets, fileCli, fileEnv, inPty, makeFileVaultHome, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
+
+const HF = `hf_${'TeRmInAl'.repeat(5)}`;
+const TMDB = '0f1e2d3c4b5a69788796a5b4c3d2e1f0';
+const NEW_PASS = 'a whole new vault passphrase';
+
+/** The scrypt work factor written in an age file's header (`-> scrypt <salt> <logN>`). */
+const scryptLogN = (path: string) => Number(/-> scrypt \S+ (\d+)/.exec(readFileSync(path).subarray(0, 120).toString('latin1'))?.[1]);
+
+/**
+ * The file backend at a real terminal, and its files opened by Debian's own
+ * `age` (no cpw-vault involved), all with age's real scrypt work factor.
+ */
+describe('the file backend in a real terminal, and with Debian age', () => {
+  let h: FileVaultHome;
+  let env: NodeJS.ProcessEnv;
+  const cpw = (...args: string[]) => [process.execPath, BIN, ...args];
+  beforeAll(async () => {
+    h = await makeFileVaultHome();
+    env = fileEnv(h);
+    expect((await fileCli(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    expect((await fileCli(h, ['set', 'tmdb', 'api_key'], { input: TMDB })).code).toBe(0);
+    expect((await fileCli(h, ['lock'])).code).toBe(0);
+  });
+  afterAll(async () => {
+    await fileCli(h, ['lock']);
+  });
+
+  it('age -d -i identity vault opens the vault with the passphrase alone: a user who lost cpw-vault keeps their keys', async () => {
+    expect(scryptLogN(h.files.identity)).toBe(18);
+    const r = await inPty(h.cwd, env, ['age', '-d', '-i', h.files.identity, h.files.vault], [{ expect: 'Enter passphrase for identity file', send: `${h.passphrase}\r` }]);
+    expect(r.stuck_at, r.screen.slice(-800)).toBeUndefined();
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.screen.slice(r.screen.indexOf('{')));
+    expect(doc).toEqual({ version: 1, entries: { 'huggingface.token': HF, 'tmdb.api_key': TMDB } });
+  });
+
+  it('on a terminal without an agent, a command asks the passphrase once (hidden) and reads all it needs', async () => {
+    const r = await inPty(h.cwd, env, cpw('env', '--workflow', 'subtitle'), [{ expect: 'Passphrase of the vault file \\(input hidden\\)', send: `${h.passphrase}\r` }]);
+    expect(r.code).toBe(0);
+    // Asked once (inquirer redraws the question per key; ✔ marks each one answered): a second question would hang the run.
+    expect(r.screen.match(/✔ Passphrase of the vault file/g)).toHaveLength(1);
+    expect(r.screen).toContain(`TMDB_API_KEY='${TMDB}'`);
+    expect(r.screen).toContain(`HF_TOKEN='${HF}'`);
+    expect(r.screen).not.toContain(h.passphrase);
+    expect(agentSockets(h)).toEqual([]);
+  });
+
+  it('passphrase change is interactive only; a wrong current passphrase exits 1 and Ctrl-C exits 130, the file byte-identical', async () => {
+    const before = vaultBytes(h);
+    const piped = await fileCli(h, ['passphrase', 'change'], { input: `${h.passphrase}\n${NEW_PASS}\n${NEW_PASS}\n` });
+    expect(piped.code).toBe(2);
+    expect(piped.stderr).toContain('interactive only');
+    const wrong = await inPty(h.cwd, env, cpw('passphrase', 'change'), [{ expect: 'Current passphrase \\(input hidden\\)', send: 'definitely not it\r' }]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.screen).toMatch(/\[VAULT_PASSPHRASE_WRONG\] That passphrase does not open/);
+    expect(wrong.screen).not.toContain('New passphrase');
+    const cancelled = await inPty(h.cwd, env, cpw('passphrase', 'change'), [{ expect: 'Current passphrase', send: '\u0003' }]);
+    expect(cancelled.code).toBe(130);
+    expect(cancelled.screen).toContain('Cancelled: nothing changed.');
+    expect(vaultBytes(h)).toEqual(before);
+  });
+
+  it('unlock at the terminal: a hidden prompt, then the agent serves', async () => {
+    const unlock = await inPty(h.cwd, env, cpw('unlock', '--ttl', '10m'), [{ expect: 'Unlocking .*vault\\.age[\\s\\S]*Passphrase of the vault file \\(input hidden\\)', send: `${h.passphrase}\r` }]);
+    expect(unlock.code).toBe(0);
+    expect(unlock.screen).not.toContain(h.passphrase);
+    expect(agentSockets(h)).toHaveLength(1);
+  });
+
+  it('export: an age file that Debian age opens with its own passphrase', async () => {
+    const pass = join(h.root, 'export-pass');
+    writeFileSync(pass, 'export file passphrase\n', { mode: 0o600 });
+    const out = join(h.cwd, 'moving.age');
+    // The agent started above serves the export: no vault passphrase is asked.
+    const r = await fileCli(h, ['export', '--to', out, '--passphrase-file', pass]);
+    expect(r.code).toBe(0);
+    expect(scryptLogN(out)).toBe(18);
+    const age = await inPty(h.cwd, env, ['age', '-d', out], [{ expect: 'Enter passphrase', send: 'export file passphrase\r' }]);
+    expect(age.code).toBe(0);
+    const doc = JSON.parse(age.screen.slice(age.screen.indexOf('{')));
+    expect(doc).toMatchObject({ format: 'cpw-vault-export', version: 1, credentials: [{ id: 'huggingface.token', value: HF }, { id: 'tmdb.api_key', value: TMDB }] });
+  });
+
+  it('passphrase change: re-asks a short, an unchanged or a mismatched one; after it only the new passphrase opens and the running agent is stopped', async () => {
+    expect(agentSockets(h)).toHaveLength(1);
+    const vaultBefore = readFileSync(h.files.vault);
+    const r = await inPty(h.cwd, env, cpw('passphrase', 'change'), [
+      { expect: 'Current passphrase', send: `${h.passphrase}\r` },
+      { expect: 'New passphrase \\(at least 12 characters\\)', send: 'short\r' },
+      { expect: 'too short[\\s\\S]*New passphrase', send: `${h.passphrase}\r` },
+      { expect: 'same as the current one[\\s\\S]*New passphrase', send: `${NEW_PASS}\r` },
+      { expect: 'Type it again', send: 'a whole new vault passphrasf\r' },
+      { expect: 'did not match[\\s\\S]*New passphrase', send: `${NEW_PASS}\r` },
+      { expect: 'Type it again', send: `${NEW_PASS}\r` },
+    ]);
+    expect(r.stuck_at, r.screen.slice(-800)).toBeUndefined();
+    expect(r.code).toBe(0);
+    expect(r.screen).toContain('Passphrase changed');
+    expect(r.screen).toContain('The unlock agent was stopped');
+    for (const p of [h.passphrase, NEW_PASS]) expect(r.screen).not.toContain(p);
+    expect(agentSockets(h)).toEqual([]);
+    expect((await fileCli(h, ['get', 'huggingface', 'token'])).code).toBe(4);
+    expect(readFileSync(h.files.vault).equals(vaultBefore)).toBe(true);
+    expect(scryptLogN(h.files.identity)).toBe(18);
+    const old = await inPty(h.cwd, env, ['age', '-d', '-i', h.files.identity, h.files.vault], [{ expect: 'Enter passphrase for identity file', send: `${h.passphrase}\r` }]);
+    expect(old.code).not.toBe(0);
+    expect(old.screen).not.toContain(HF);
+    const fresh = await inPty(h.cwd, env, ['age', '-d', '-i', h.files.identity, h.files.vault], [{ expect: 'Enter passphrase for identity file', send: `${NEW_PASS}\r` }]);
+    expect(fresh.code).toBe(0);
+    expect(fresh.screen).toContain(HF);
+    const audit = readFileSync(join(h.home, '.cp-whisperx', 'audit.log'), 'utf8');
+    expect(audit).toMatch(/"event":"passphrase_changed".*"agent_locked":true/);
+    for (const p of [h.passphrase, NEW_PASS, HF]) expect(audit).not.toContain(p);
+  });
+});

@@ -1,0 +1,176 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readExportFile } from '../../shared/node/secrets/export-file';
+import { cli } from '../helpers/cli';
+import { collect } from '../helpers/children';
+import { agentSockets, fileCli, fileEnv, makeFileVaultHome, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
+import { makeTempHome } from '../helpers/temp';
+
+const HF = `hf_${'PiPeLiNe'.repeat(5)}`;
+const TMDB = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+
+/**
+ * The file backend as a pipeline user meets it: no D-Bus session at all
+ * (no keychain), one unlock, then stages that never ask. One vault with
+ * age's real scrypt work factor, unlocked once for the whole file.
+ */
+describe('the file backend through the CLI, on a host with no D-Bus session', () => {
+  let h: FileVaultHome;
+  beforeAll(async () => {
+    h = await makeFileVaultHome();
+  });
+  afterAll(async () => {
+    await fileCli(h, ['lock']);
+  });
+
+  it('locked, with no agent and no terminal: exit 4 with the fix `cpw-vault unlock`, and nothing is written', async () => {
+    const before = vaultBytes(h);
+    const set = await fileCli(h, ['set', 'huggingface', 'token'], { input: HF });
+    expect(set.code).toBe(4);
+    expect(set.stderr).toMatch(/\[VAULT_LOCKED\][\s\S]*fix: Unlock it once for this session: cpw-vault unlock/);
+    const get = await fileCli(h, ['get', 'huggingface', 'token', '--json']);
+    expect(get.code).toBe(4);
+    expect(JSON.parse(get.stdout).error.code).toBe('VAULT_LOCKED');
+    expect(vaultBytes(h)).toEqual(before);
+    expect((await fileCli(h, ['doctor'])).code).toBe(4);
+  });
+
+  it('refuses a passphrase file others can read, two passphrase sources, and a passphrase on the command line', async () => {
+    const loose = join(h.root, 'loose.txt');
+    writeFileSync(loose, `${h.passphrase}\n`);
+    chmodSync(loose, 0o644);
+    const r = await fileCli(h, ['unlock', '--passphrase-file', loose]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`can be read or changed by other users (mode 0644); refusing it`);
+    const both = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--passphrase-fd', '3'], { fd3: h.passphrase });
+    expect(both.code).toBe(2);
+    const argv = await fileCli(h, ['unlock', h.passphrase]);
+    expect(argv.code).toBe(2);
+    expect(argv.stderr).not.toContain(h.passphrase);
+    const noTty = await fileCli(h, ['unlock']);
+    expect(noTty.code).toBe(2);
+    expect(noTty.stderr).toMatch(/--passphrase-file PATH .* or --passphrase-fd N/);
+    expect(agentSockets(h)).toEqual([]);
+  });
+
+  it('a wrong passphrase: exit 1, a clear error after a pause, no agent, files byte-identical', async () => {
+    const wrong = join(h.root, 'wrong.txt');
+    writeFileSync(wrong, 'this is not the passphrase\n', { mode: 0o600 });
+    const before = vaultBytes(h);
+    const started = Date.now();
+    const r = await fileCli(h, ['unlock', '--passphrase-file', wrong]);
+    expect(Date.now() - started).toBeGreaterThan(1_000);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\[VAULT_PASSPHRASE_WRONG\] That passphrase does not open .*identity\.age\. Nothing was changed\./);
+    expect(r.stderr).not.toContain('this is not the passphrase');
+    expect(vaultBytes(h)).toEqual(before);
+    expect(agentSockets(h)).toEqual([]);
+  });
+
+  it('one unlock (passphrase on a descriptor), then a 13-stage pipeline reads without a terminal and asks nothing', async () => {
+    const unlock = await fileCli(h, ['unlock', '--ttl', '10m', '--passphrase-fd', '3'], { fd3: `${h.passphrase}\n` });
+    expect(unlock.stderr).toMatch(/Unlocked for 10m \(until .*\), agent pid \d+/);
+    expect(unlock.code).toBe(0);
+    expect(agentSockets(h)).toHaveLength(1);
+    expect(statSync(join(h.runtime, 'cpw-vault')).mode & 0o777).toBe(0o700);
+    expect((await fileCli(h, ['unlock', '--passphrase-file', h.passFile])).stderr).toMatch(/Already unlocked: agent pid \d+/);
+    expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    expect((await fileCli(h, ['set', 'tmdb', 'api_key'], { input: `${TMDB}\n` })).code).toBe(0);
+    for (let stage = 1; stage <= 13; stage++) {
+      const r = await fileCli(h, ['get', stage % 2 ? 'huggingface' : 'tmdb', stage % 2 ? 'token' : 'api_key']);
+      expect(r.code, `stage ${stage}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toBe(stage % 2 ? HF : TMDB);
+    }
+    expect((await fileCli(h, ['check', 'subtitle'])).code).toBe(0);
+    const env = await fileCli(h, ['env', '--workflow', 'subtitle', '--format', 'dotenv']);
+    expect(env.stdout).toContain(`TMDB_API_KEY='${TMDB}'`);
+    // A stage that checks its keys by shape (no value on any command line) and says so, like the examples do.
+    const stage = 'const e = process.env; const ok = /^hf_/.test(e.HF_TOKEN ?? "") && e.HF_TOKEN === e.HUGGING_FACE_HUB_TOKEN && (e.TMDB_API_KEY ?? "").length === 32; console.log(`keys loaded: ${ok ? "yes" : "no"}`); process.exit(ok ? 0 : 5)';
+    const exec = await fileCli(h, ['exec', '--workflow', 'subtitle', '--', process.execPath, '-e', stage]);
+    expect(exec.stdout).toContain('keys loaded: yes');
+    expect(exec.code).toBe(0);
+    expect((await fileCli(h, ['doctor'])).stderr).toMatch(/✓ keychain age vault file .* \(unlocked by agent pid \d+/);
+    // The library through the agent: the script gets its key and exits on its own (the idle agent connection holds nothing open).
+    const script = `import { getCredential } from ${JSON.stringify(resolve(import.meta.dirname, '../../dist/index.mjs'))}; const { value } = await getCredential('tmdb', 'api_key'); console.log(value.length);`;
+    const started = Date.now();
+    const lib = await collect(spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: h.cwd, env: fileEnv(h), stdio: ['ignore', 'pipe', 'pipe'] }));
+    expect(lib.stdout.trim()).toBe('32');
+    expect(lib.code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    for (const f of [h.files.vault, h.files.identity]) {
+      expect(statSync(f).mode & 0o777).toBe(0o600);
+      for (const v of [HF, TMDB]) expect(readFileSync(f).includes(v)).toBe(false);
+    }
+  });
+
+  it('a tampered vault file: reads and writes fail clearly and the file stays byte-identical', async () => {
+    const good = readFileSync(h.files.vault);
+    const bad = Buffer.from(good.map((b, i) => (i === good.length - 2 ? b ^ 0x40 : b)));
+    writeFileSync(h.files.vault, bad, { mode: 0o600 });
+    const get = await fileCli(h, ['get', 'huggingface', 'token']);
+    expect(get.code).toBe(1);
+    expect(get.stderr).toMatch(/\[VAULT_CORRUPT\] .*vault\.age cannot be read: its age encryption does not check out \(truncated or altered\)\. Nothing was changed\./);
+    const set = await fileCli(h, ['set', 'tmdb', 'api_key'], { input: TMDB });
+    expect(set.code).toBe(1);
+    writeFileSync(h.files.vault, bad.subarray(0, 50), { mode: 0o600 });
+    expect((await fileCli(h, ['get', 'huggingface', 'token'])).stderr).toContain('[VAULT_CORRUPT]');
+    expect(readFileSync(h.files.vault).equals(bad.subarray(0, 50))).toBe(true);
+    writeFileSync(h.files.vault, good, { mode: 0o600 });
+    expect((await fileCli(h, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
+  });
+
+  it('export --to FILE: every secret and its metadata in an age file of its own passphrase, 0600, never over an existing file', async () => {
+    const exportPass = join(h.root, 'export-pass.txt');
+    writeFileSync(exportPass, 'passphrase of the export file\n', { mode: 0o600 });
+    const out = join(h.cwd, 'vault-export.age');
+    const r = await fileCli(h, ['export', '--to', 'vault-export.age', '--passphrase-file', exportPass]);
+    expect(r.stderr).toMatch(/Exported 2 credential\(s\) to .*vault-export\.age/);
+    expect(r.code).toBe(0);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(readFileSync(out).includes(HF)).toBe(false);
+    const doc = await readExportFile(out, 'passphrase of the export file');
+    expect(doc.credentials).toEqual([
+      { id: 'huggingface.token', value: HF, meta: expect.objectContaining({ hint: `••••${HF.slice(-4)}`, created_at: expect.any(String) }) },
+      { id: 'tmdb.api_key', value: TMDB, meta: expect.objectContaining({ hint: `••••${TMDB.slice(-4)}` }) },
+    ]);
+    const before = readFileSync(out);
+    const again = await fileCli(h, ['export', '--to', out, '--passphrase-file', exportPass]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already exists; refusing to replace it');
+    expect(readFileSync(out).equals(before)).toBe(true);
+    const short = join(h.root, 'short.txt');
+    writeFileSync(short, 'short\n', { mode: 0o600 });
+    expect((await fileCli(h, ['export', '--to', 'x.age', '--passphrase-file', short])).code).toBe(2);
+    expect(existsSync(join(h.cwd, 'x.age'))).toBe(false);
+    expect(readFileSync(join(h.home, '.cp-whisperx', 'audit.log'), 'utf8')).toMatch(/"event":"credentials_exported".*"count":2/);
+  });
+
+  it('delete, then lock: the agent stops and the next read is locked again', async () => {
+    expect((await fileCli(h, ['delete', 'tmdb', 'api_key', '--yes'])).code).toBe(0);
+    expect((await fileCli(h, ['get', 'tmdb', 'api_key'])).code).toBe(3);
+    const lock = await fileCli(h, ['lock']);
+    expect(lock.stderr).toMatch(/Locked: the unlock agent \(pid \d+\) has stopped/);
+    expect(agentSockets(h)).toEqual([]);
+    expect((await fileCli(h, ['get', 'huggingface', 'token'])).code).toBe(4);
+    expect((await fileCli(h, ['lock'])).stderr).toContain('Nothing to lock');
+    const audit = readFileSync(join(h.home, '.cp-whisperx', 'audit.log'), 'utf8');
+    for (const event of ['vault_unlocked', 'credential_set', 'credential_read', 'credential_deleted', 'vault_locked']) expect(audit).toContain(`"event":"${event}"`);
+    for (const v of [HF, TMDB, h.passphrase]) expect(audit).not.toContain(v);
+  });
+});
+
+describe('export on the keychain backend', () => {
+  it('reads every value from the keychain into the same age export', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const pass = join(t.root, 'pass');
+    writeFileSync(pass, 'keychain export passphrase\n', { mode: 0o600 });
+    const r = await cli(t, ['export', '--to', 'k.age', '--passphrase-file', pass, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ count: 1, credentials: ['huggingface.token'] });
+    const doc = await readExportFile(join(t.cwd, 'k.age'), 'keychain export passphrase');
+    expect(doc.credentials).toEqual([{ id: 'huggingface.token', value: HF, meta: expect.objectContaining({ storage: 'keychain' }) }]);
+  });
+});

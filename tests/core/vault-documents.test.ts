@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { formatDuration, parseDuration } from '../../shared/core/duration';
+import { parseVaultContent, serializeVaultContent } from '../../shared/core/vault-content';
+import { buildExport, parseExport } from '../../shared/core/vault-export';
+import { thrown } from '../helpers/errors';
+
+const SECRET = `hf_${'DoC'.repeat(10)}`;
+
+describe('the decrypted vault document', () => {
+  it('round-trips entries, accounts sorted, in the documented shape', () => {
+    const text = serializeVaultContent(new Map([['tmdb.api_key', 'b'], ['huggingface.token', SECRET]]));
+    expect(text).toBe(`{"version":1,"entries":{"huggingface.token":"${SECRET}","tmdb.api_key":"b"}}`);
+    expect([...parseVaultContent(text, 'v')]).toEqual([['huggingface.token', SECRET], ['tmdb.api_key', 'b']]);
+  });
+
+  it('refuses anything else with VAULT_CORRUPT, never quoting the text', () => {
+    for (const text of [`not json ${SECRET}`, `["${SECRET}"]`, `{"version":2,"entries":{"a":"${SECRET}"}}`, `{"version":1}`, `{"version":1,"entries":{"a":1,"b":"${SECRET}"}}`, `{"entries":{"a":"${SECRET}"}}`]) {
+      const err = thrown(() => parseVaultContent(text, '/x/user.profile.vault.age'));
+      expect(err.code).toBe('VAULT_CORRUPT');
+      expect(err.message).toContain('/x/user.profile.vault.age');
+      expect(`${err.message}${err.fix}`).not.toContain(SECRET);
+    }
+    expect(thrown(() => parseVaultContent('{"version":9,"entries":{}}', 'v')).message).toContain('newer cpw-vault');
+  });
+
+  it('keeps a __proto__ account as a plain entry', () => {
+    const entries = parseVaultContent('{"version":1,"entries":{"__proto__":"x"}}', 'v');
+    expect(entries.get('__proto__')).toBe('x');
+    expect(({} as Record<string, unknown>)['x']).toBeUndefined();
+  });
+});
+
+describe('the export document', () => {
+  it('round-trips what export writes', () => {
+    const doc = buildExport([{ id: 'huggingface.token', value: SECRET, meta: { hint: '••••CDoC' } }], new Date('2026-03-01T00:00:00Z'));
+    expect(parseExport(JSON.stringify(doc))).toEqual(doc);
+    expect(doc).toMatchObject({ format: 'cpw-vault-export', version: 1, exported_at: '2026-03-01T00:00:00.000Z' });
+  });
+
+  it('keeps values as found (the import plan judges them) but refuses a broken structure with EXPORT_INVALID', () => {
+    const odd = parseExport(JSON.stringify({ format: 'cpw-vault-export', version: 1, credentials: [{ id: 'x.y', value: 42 }] }));
+    expect(odd.credentials[0]).toEqual({ id: 'x.y', value: 42 });
+    const bad = [
+      `${SECRET} not json`,
+      JSON.stringify({ format: 'something-else', version: 1, credentials: [] }),
+      JSON.stringify({ format: 'cpw-vault-export', credentials: [] }),
+      JSON.stringify({ format: 'cpw-vault-export', version: 1, credentials: {} }),
+      JSON.stringify({ format: 'cpw-vault-export', version: 1, credentials: [{ value: SECRET }] }),
+      JSON.stringify({ format: 'cpw-vault-export', version: 1, credentials: [{ id: 'a.b', value: SECRET }, { id: 'a.b', value: 'x' }] }),
+      JSON.stringify({ format: 'cpw-vault-export', version: 1, credentials: [{ id: 'a.b', value: SECRET, meta: [] }] }),
+      JSON.stringify({ format: 'cpw-vault-export', version: 1, credentials: Array.from({ length: 10_001 }, (_, i) => ({ id: `a.b${i}`, value: 'v' })) }),
+    ];
+    for (const text of bad) {
+      const err = thrown(() => parseExport(text));
+      expect(err.code).toBe('EXPORT_INVALID');
+      expect(`${err.message}${err.fix}`).not.toContain(SECRET);
+    }
+    expect(thrown(() => parseExport(JSON.stringify({ format: 'cpw-vault-export', version: 3, credentials: [] }))).message).toContain('newer cpw-vault');
+  });
+});
+
+describe('durations', () => {
+  it('parses what --ttl takes and refuses the rest', () => {
+    expect(parseDuration('8h')).toBe(8 * 3_600_000);
+    expect(parseDuration('1h30m')).toBe(90 * 60_000);
+    expect(parseDuration('90s')).toBe(90_000);
+    expect(parseDuration('30d')).toBe(30 * 86_400_000);
+    for (const bad of ['', '0s', '8', 'h', '8x', '31d', '-1h', '1h 30m', '8H', '1e3s']) expect(thrown(() => parseDuration(bad)).code).toBe('INVALID_ARGUMENT');
+    expect(formatDuration(90 * 60_000)).toBe('1h 30m');
+    expect(formatDuration(8 * 3_600_000)).toBe('8h');
+  });
+});

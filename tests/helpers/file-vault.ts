@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createFileVault } from '../../shared/node/secrets/vault-admin';
+import { vaultFilesFor, type VaultFiles } from '../../shared/node/secrets/vault-files';
+import { BIN } from './cli';
+import { collect, type ChildResult } from './children';
+import { makeTempHome, type TempHome } from './temp';
+
+/** A temp HOME whose profile uses the age vault file backend, with the vault created. */
+export interface FileVaultHome extends TempHome {
+  files: VaultFiles;
+  /** XDG_RUNTIME_DIR of this home (0700): where its unlock agent listens. */
+  runtime: string;
+  passphrase: string;
+  /** A 0600 file holding the passphrase (for --passphrase-file). */
+  passFile: string;
+}
+
+/** A profile that names the file backend (the interim switch: `storage.backend`). */
+export function writeFileBackendProfile(profile: string): void {
+  mkdirSync(resolve(profile, '..'), { recursive: true, mode: 0o700 });
+  writeFileSync(profile, `${JSON.stringify({ version: '2.0', credentials: {}, storage: { backend: 'file' } }, null, 2)}\n`, { mode: 0o600 });
+}
+
+/**
+ * A temp HOME on the file backend. `logN` lowers scrypt for tests that
+ * are not about age interop (the default, 18, is age's own).
+ */
+export async function makeFileVaultHome(options: { logN?: number; passphrase?: string } = {}): Promise<FileVaultHome> {
+  const t = makeTempHome();
+  const runtime = join(t.root, 'run');
+  mkdirSync(runtime, { mode: 0o700 });
+  chmodSync(runtime, 0o700);
+  writeFileBackendProfile(t.profile);
+  const passphrase = options.passphrase ?? 'correct horse battery staple 42';
+  const files = vaultFilesFor(t.profile);
+  await createFileVault(files, passphrase, { dedicatedDir: true, ...(options.logN ? { logN: options.logN } : {}) });
+  const passFile = join(t.root, 'pass.txt');
+  writeFileSync(passFile, `${passphrase}\n`, { mode: 0o600 });
+  return { ...t, files, runtime, passphrase, passFile };
+}
+
+/** The environment of a CLI run on a file-backend home: no D-Bus session at all, its own runtime dir. */
+export function fileEnv(h: FileVaultHome, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: Record<string, string | undefined> = { ...process.env, HOME: h.home, XDG_RUNTIME_DIR: h.runtime, CPW_KEYCHAIN_SERVICE: h.service, DBUS_SESSION_BUS_ADDRESS: undefined, DISPLAY: undefined, ...extra };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  return env as NodeJS.ProcessEnv;
+}
+
+/** Runs `cpw-vault ...args` on a file-backend home, no terminal; `fd3` is written to file descriptor 3 when given. */
+export function fileCli(h: FileVaultHome, args: string[], options: { input?: string; fd3?: string; env?: Record<string, string | undefined> } = {}): Promise<ChildResult> {
+  const stdio: Array<'pipe'> = options.fd3 !== undefined ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'];
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: h.cwd, env: fileEnv(h, options.env), stdio });
+  if (options.fd3 !== undefined) {
+    const fd3 = child.stdio[3] as NodeJS.WritableStream;
+    fd3.on('error', () => {}); // a command that refuses its arguments exits without reading it
+    fd3.end(options.fd3);
+  }
+  return collect(child, options.input ?? '');
+}
+
+/** The bytes of both vault files, to prove an operation changed nothing. */
+export function vaultBytes(h: { files: VaultFiles }): { vault: string; identity: string } {
+  return { vault: readFileSync(h.files.vault).toString('base64'), identity: readFileSync(h.files.identity).toString('base64') };
+}
+
+/** The agent sockets of a home's runtime dir (empty when no agent listens). */
+export function agentSockets(h: FileVaultHome): string[] {
+  try {
+    return readdirSync(join(h.runtime, 'cpw-vault')).filter((n) => n.endsWith('.sock'));
+  } catch {
+    return [];
+  }
+}
+
+/** Runs a command in a real pseudo-terminal (tests/helpers/pty_drive.py), answering prompts; colours stripped. */
+export function inPty(cwd: string, env: NodeJS.ProcessEnv, command: string[], steps: Array<{ expect: string; send: string }>): Promise<{ screen: string; code: number | null; stuck_at?: string }> {
+  const child = spawn('/usr/bin/python3', [resolve(import.meta.dirname, 'pty_drive.py'), JSON.stringify(steps), ...command], { cwd, env: { ...env, TERM: 'xterm' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return collect(child).then((r) => {
+    const out = JSON.parse(r.stdout) as { screen: string; code: number | null; stuck_at?: string };
+    return { ...out, screen: out.screen.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '') };
+  });
+}

@@ -1,0 +1,182 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { AgentClient } from '../../shared/node/agent/client';
+import { serveAgent, type RunningAgent } from '../../shared/node/agent/server';
+import { agentSocketFor } from '../../shared/node/agent/socket-dir';
+import { createFileSecretStore } from '../../shared/node/secrets/file-store';
+import { changePassphrase, openIdentity } from '../../shared/node/secrets/vault-admin';
+import { collect } from '../helpers/children';
+import { rejected } from '../helpers/errors';
+import { makeFileVaultHome, type FileVaultHome } from '../helpers/file-vault';
+
+// Not an interop test: a low scrypt work factor keeps these fast.
+const LOG_N = 10;
+const HF = `hf_${'AgEnT'.repeat(7)}`;
+
+const running: RunningAgent[] = [];
+afterEach(() => {
+  for (const a of running.splice(0)) a.stop('test over');
+});
+
+async function agentFor(h: FileVaultHome, ttlMs = 60_000, runtime = h.runtime) {
+  const { key } = await openIdentity(h.files, h.passphrase);
+  const socket = agentSocketFor(h.files.identity, { XDG_RUNTIME_DIR: runtime });
+  const agent = await serveAgent({ identity: key.identity, recipient: key.recipient, identityPath: h.files.identity, socketDir: socket.dir, socketPath: socket.path, ttlMs });
+  running.push(agent);
+  return { agent, socket, key };
+}
+
+/** One raw request line to a socket, one answer line back. */
+function raw(path: string, line: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = createConnection(path);
+    let out = '';
+    c.on('data', (d) => {
+      out += d.toString();
+      if (!out.includes('\n')) return;
+      c.destroy();
+      resolve(out.trim());
+    });
+    c.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' || err.code === 'EPIPE' ? resolve(`closed: ${err.code}`) : reject(err)));
+    c.on('close', () => resolve(out.trim()));
+    c.write(line);
+  });
+}
+
+const within = <T>(p: Promise<T>, ms: number) => Promise.race([p, new Promise<never>((_, r) => setTimeout(() => r(new Error(`not within ${ms} ms`)), ms))]);
+
+describe('the unlock agent', () => {
+  it('serves reads and writes without asking anything, in a 0700 folder with a 0600 socket, and never sends the key', async () => {
+    const h = await makeFileVaultHome({ logN: LOG_N });
+    const { socket, key } = await agentFor(h);
+    expect(statSync(socket.dir).mode & 0o777).toBe(0o700);
+    expect(statSync(socket.path).mode & 0o777).toBe(0o600);
+    const store = createFileSecretStore({ profilePath: h.profile, env: { XDG_RUNTIME_DIR: h.runtime } });
+    await store.set('huggingface.token', HF);
+    expect(await store.get('huggingface.token')).toBe(HF);
+    expect(await store.status()).toMatchObject({ ok: true, backend: expect.stringContaining('unlocked by agent pid') });
+    const hello = await raw(socket.path, '{"op":"hello"}\n');
+    expect(JSON.parse(hello)).toMatchObject({ ok: true, recipient: key.recipient, identity: h.files.identity });
+    expect(hello).not.toContain('AGE-SECRET-KEY');
+    expect(JSON.parse(await raw(socket.path, '{"op":"give me the key"}\n'))).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT' });
+    expect(JSON.parse(await raw(socket.path, 'not json\n'))).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT' });
+    // A file encrypted to another key is refused with a fixed text.
+    expect(JSON.parse(await raw(socket.path, `${JSON.stringify({ op: 'decrypt', data: Buffer.from('age-encryption.org/v1\n-> X25519 abc\n').toString('base64') })}\n`))).toMatchObject({ ok: false, code: 'VAULT_CORRUPT' });
+    await store.close();
+  });
+
+  it('stops at its time to live: the socket goes and reads say VAULT_LOCKED', async () => {
+    const h = await makeFileVaultHome({ logN: LOG_N });
+    const { agent, socket } = await agentFor(h, 1_500);
+    expect(await within(agent.stopped, 5_000)).toBe('ttl');
+    expect(existsSync(socket.path)).toBe(false);
+    const store = createFileSecretStore({ profilePath: h.profile, env: { XDG_RUNTIME_DIR: h.runtime } });
+    expect((await rejected(store.get('huggingface.token'))).code).toBe('VAULT_LOCKED');
+  });
+
+  it('stops when the identity file changes passphrase, and on lock', async () => {
+    const h = await makeFileVaultHome({ logN: LOG_N });
+    const first = await agentFor(h);
+    await changePassphrase(h.files, await openIdentity(h.files, h.passphrase), 'the second passphrase', { logN: LOG_N });
+    expect(await within(first.agent.stopped, 5_000)).toBe('identity changed');
+    h.passphrase = 'the second passphrase';
+    const second = await agentFor(h);
+    const client = await AgentClient.connect(second.socket);
+    await client!.lock();
+    expect(await within(second.agent.stopped, 5_000)).toBe('lock');
+    expect(existsSync(second.socket.path)).toBe(false);
+    expect(await AgentClient.connect(second.socket)).toBeUndefined();
+  });
+
+  it('replaces the stale socket of a killed agent; a client treats it as "no agent"', async () => {
+    const h = await makeFileVaultHome({ logN: LOG_N });
+    const socket = agentSocketFor(h.files.identity, { XDG_RUNTIME_DIR: h.runtime });
+    mkdirSync(socket.dir, { mode: 0o700 });
+    const r = spawnSync('/usr/bin/python3', ['-c', 'import os,socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); os.kill(os.getpid(), 9)', socket.path]);
+    expect(r.signal).toBe('SIGKILL');
+    expect(existsSync(socket.path)).toBe(true);
+    expect(await AgentClient.connect(socket)).toBeUndefined();
+    await agentFor(h);
+    expect((await AgentClient.connect(socket))?.hello.pid).toBe(process.pid);
+  });
+
+  it('refuses a socket folder others can reach or that is a symlink, as agent and as client', async () => {
+    const h = await makeFileVaultHome({ logN: LOG_N });
+    const socket = agentSocketFor(h.files.identity, { XDG_RUNTIME_DIR: h.runtime });
+    mkdirSync(socket.dir, { mode: 0o700 });
+    chmodSync(socket.dir, 0o755);
+    expect((await rejected(agentFor(h))).code).toBe('VAULT_AGENT_UNSAFE');
+    expect((await rejected(AgentClient.connect(socket))).message).toMatch(/other users can reach it \(mode 0755\)/);
+    rmSync(socket.dir, { recursive: true });
+    const elsewhere = mkdtempSync(join(h.root, 'elsewhere-'));
+    symlinkSync(elsewhere, socket.dir);
+    expect((await rejected(agentFor(h))).message).toMatch(/not a plain directory/);
+    const store = createFileSecretStore({ profilePath: h.profile, env: { XDG_RUNTIME_DIR: h.runtime } });
+    expect((await rejected(store.get('huggingface.token'))).code).toBe('VAULT_AGENT_UNSAFE');
+  });
+
+  it('cuts off a request line over the size limit', async () => {
+    const h = await makeFileVaultHome({ logN: LOG_N });
+    const { socket } = await agentFor(h);
+    const answer = await raw(socket.path, 'x'.repeat(25 * 1024 * 1024));
+    expect(answer).toMatch(/^(closed: .*)?$/); // no answer: the connection was dropped
+    expect(JSON.parse(await raw(socket.path, '{"op":"hello"}\n')).ok).toBe(true);
+  });
+});
+
+// Needs root to create a second OS user (CI runs as root).
+const isRoot = process.getuid?.() === 0;
+describe.runIf(isRoot)('another OS user', () => {
+  const user = `cpwv${process.pid}`;
+  let uid = 0;
+  let gid = 0;
+  const shared = mkdtempSync(join(tmpdir(), 'cpw-xuser-'));
+  afterAll(() => {
+    spawnSync('userdel', [user]);
+    rmSync(shared, { recursive: true, force: true });
+  });
+
+  /** Connects to a Unix socket as the other user: "connected ..." or the OS error name. Async: the agent under test runs in this process. */
+  async function connectAs(path: string): Promise<string> {
+    const child = spawn('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '/usr/bin/python3', '-c',
+      'import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.settimeout(10)\ntry:\n  s.connect(sys.argv[1]); s.sendall(b\'{"op":"hello"}\\n\'); print("connected", s.recv(4096).decode())\nexcept OSError as e:\n  print(type(e).__name__)', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = await collect(child);
+    return `${r.stdout}${r.stderr}`.trim();
+  }
+
+  it('cannot connect to the agent; a socket folder it planted is refused by agent and clients', async () => {
+    expect(spawnSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', user]).status).toBe(0);
+    uid = Number(spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout);
+    gid = Number(spawnSync('id', ['-g', user], { encoding: 'utf8' }).stdout);
+    chmodSync(shared, 0o755); // the runtime dir itself is reachable: only cpw-vault's own 0700 folder stands in the way
+    const h = await makeFileVaultHome({ logN: LOG_N });
+    const { socket } = await agentFor(h, 60_000, shared);
+    expect(await connectAs(socket.path)).toBe('PermissionError');
+    // Control: the same client, as that user, does connect where nothing forbids it (so the check above can fail).
+    const open = join(shared, 'open');
+    mkdirSync(open, { mode: 0o777 });
+    chmodSync(open, 0o777);
+    const { createServer } = await import('node:net');
+    const server = createServer((c) => c.end('{"ok":true}\n'));
+    await new Promise<void>((r) => server.listen(join(open, 's'), r));
+    chmodSync(join(open, 's'), 0o777);
+    expect(await connectAs(join(open, 's'))).toMatch(/^connected/);
+    server.close();
+
+    // The other user plants the folder where a vault's agent would listen (XDG_RUNTIME_DIR unset: /tmp/cpw-vault-<uid>-like).
+    const h2 = await makeFileVaultHome({ logN: LOG_N });
+    const runtime2 = join(shared, 'second');
+    mkdirSync(runtime2, { mode: 0o755 });
+    const planted = agentSocketFor(h2.files.identity, { XDG_RUNTIME_DIR: runtime2 });
+    mkdirSync(planted.dir, { mode: 0o700 });
+    chownSync(planted.dir, uid, gid);
+    expect((await rejected(agentFor(h2, 60_000, runtime2))).message).toMatch(new RegExp(`belongs to another user \\(uid ${uid}\\)`));
+    const store = createFileSecretStore({ profilePath: h2.profile, env: { XDG_RUNTIME_DIR: runtime2 } });
+    expect((await rejected(store.get('huggingface.token'))).code).toBe('VAULT_AGENT_UNSAFE');
+    expect(readFileSync(h2.files.vault).length).toBeGreaterThan(0);
+  });
+});
