@@ -87,9 +87,12 @@ async function run(args: LightArgs, ctx: CliContext): Promise<number> {
 }
 
 /** Runs a read command; falls back to the full CLI for everything the light path does not handle. */
-export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+export async function main(argv: string[], given?: CliIO): Promise<number> {
+  const io = given ?? processIO();
+  // The full CLI builds its own IO when none is given: the real one, with terminal prompts (this bundle has none).
+  const handOver = () => fullCli().main(argv, given);
   const args = parseLight(argv);
-  if (!args) return fullCli().main(argv, io);
+  if (!args) return handOver();
   let warn = (m: string) => io.err(`warning: ${m}\n`);
   const reader = openReader({ profilePath: args.globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn: (m) => warn(m), keychainTimeoutMs: commandKeychainDeadline() });
   const ctx: CliContext = {
@@ -113,9 +116,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     flush();
     return code;
   } catch (err) {
-    if (err instanceof NeedsFullVault) return fullCli().main(argv, io);
+    if (err instanceof NeedsFullVault) return handOver();
     // A locked vault file on a terminal: the full CLI, with its terminal prompts, asks the passphrase.
-    if (io.stdinIsTTY && isVaultError(err, 'VAULT_LOCKED')) return fullCli().main(argv, io);
+    if (io.stdinIsTTY && isVaultError(err, 'VAULT_LOCKED')) return handOver();
     flush();
     return reportError(io, err, !!args.globals.json);
   } finally {

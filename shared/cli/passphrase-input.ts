@@ -81,17 +81,10 @@ export async function readPassphraseFd(text: string): Promise<string> {
 
 /** A hidden prompt; Ctrl-C (or a closed terminal) becomes CANCELLED (exit 130, "nothing changed"). */
 export async function promptSecret(io: CliIO, message: string): Promise<string> {
-  const prompts = await io.prompts();
-  try {
-    const value = await prompts.secret(message);
-    remember(value);
-    return value;
-  } catch (err) {
-    if (err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError')) {
-      throw new VaultError('CANCELLED', 'Cancelled: nothing changed.', '');
-    }
-    throw err;
-  }
+  // Ctrl-C / Ctrl-D at the prompt already comes back as CANCELLED (shared/cli/prompts.ts).
+  const value = await (await io.prompts()).secret(message);
+  remember(value);
+  return value;
 }
 
 /**

@@ -42,7 +42,7 @@ describe('the file backend in a real terminal, and with Debian age', () => {
 
   it('on a terminal without an agent, a command asks the passphrase once (hidden) and reads all it needs', async () => {
     const r = await inPty(h.cwd, env, cpw('env', '--workflow', 'subtitle'), [{ expect: 'Passphrase of the vault file \\(input hidden\\)', send: `${h.passphrase}\r` }]);
-    expect(r.code).toBe(0);
+    expect(r.code, r.screen.slice(-1500)).toBe(0);
     // Asked once (inquirer redraws the question per key; ✔ marks each one answered): a second question would hang the run.
     expect(r.screen.match(/✔ Passphrase of the vault file/g)).toHaveLength(1);
     expect(r.screen).toContain(`TMDB_API_KEY='${TMDB}'`);
@@ -62,7 +62,7 @@ describe('the file backend in a real terminal, and with Debian age', () => {
     expect(wrong.screen).not.toContain('New passphrase');
     const cancelled = await inPty(h.cwd, env, cpw('passphrase', 'change'), [{ expect: 'Current passphrase', send: '\u0003' }]);
     expect(cancelled.code).toBe(130);
-    expect(cancelled.screen).toContain('Cancelled: nothing changed.');
+    expect(cancelled.screen).toContain('cancelled: nothing changed');
     expect(vaultBytes(h)).toEqual(before);
   });
 
