@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 'use strict';
-// The `cpw-vault` command: a thin launcher. The read commands pipelines call in
-// loops (get, env, list, which, check) load a small bundle of their own, which
+// The `cpw-vault` command: a thin launcher. The commands pipelines call in loops
+// (get, env, list, which, check, exec) load a small bundle of their own, which
 // hands anything unusual to the full CLI; every other command loads the full CLI.
 const argv = process.argv.slice(2);
 const command = argv[0] === '--profile' ? argv[2] : argv[0];
-const light = ['get', 'env', 'list', 'which', 'check'].includes(command);
+const light = ['get', 'env', 'list', 'which', 'check', 'exec'].includes(command);
 const { main } = light ? require('../dist/fast.cjs') : require('../dist/cli.cjs');
 
 main(argv).then(

@@ -3,7 +3,7 @@ import type { VaultReader } from '../node/vault/reader';
 import type { Vault } from '../node/vault/vault';
 
 /** What the read commands use: both the Vault and the light VaultReader offer it. */
-export type ReadVault = Pick<VaultReader & Vault, 'getCredential' | 'findCredential' | 'storedValue' | 'envValue' | 'envVarsFor' | 'validateWorkflow' | 'workflowEnv' | 'listCredentials'>;
+export type ReadVault = Pick<VaultReader & Vault, 'getCredential' | 'findCredential' | 'storedValue' | 'storedValues' | 'envValue' | 'envVarsFor' | 'validateWorkflow' | 'workflowEnv' | 'listCredentials' | 'pipelinePreferences'>;
 import { commandKeychainDeadline } from './deadline';
 import type { CliIO } from './io';
 

@@ -32,11 +32,14 @@ const COMMANDS: Record<string, { positional: number[]; options: Record<string, '
   list: { positional: [0], options: { '--json': 'flag' } },
   which: { positional: [0, 2], options: { '--json': 'flag', '--all': 'flag' } },
   check: { positional: [1], options: { '--json': 'flag' } },
+  exec: { positional: [0], options: { '--workflow': 'value', '--no-history': 'flag', '--inherit-secrets': 'flag', '--mask': 'flag', '--no-mask': 'flag' } },
 };
 
 interface LightArgs {
   command: string;
   positional: string[];
+  /** exec: the command after `--`. */
+  rest: string[];
   options: Record<string, string | true>;
   globals: GlobalOptions;
 }
@@ -49,10 +52,14 @@ export function parseLight(argv: string[]): LightArgs | undefined {
     globals.profile = args[1];
     args.splice(0, 2);
   }
-  const [command, ...rest] = args;
+  const [command, ...all] = args;
   const spec = command ? COMMANDS[command] : undefined;
   if (!command || !spec) return undefined;
-  const out: LightArgs = { command, positional: [], options: {}, globals };
+  // exec runs what follows `--`; only that form is served here.
+  const dashes = command === 'exec' ? all.indexOf('--') : -1;
+  if (command === 'exec' && (dashes < 0 || dashes === all.length - 1)) return undefined;
+  const rest = dashes < 0 ? all : all.slice(0, dashes);
+  const out: LightArgs = { command, positional: [], rest: dashes < 0 ? [] : all.slice(dashes + 1), options: {}, globals };
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i]!;
     if (a === '--profile' && rest[i + 1] !== undefined && globals.profile === undefined) globals.profile = rest[++i];
@@ -64,6 +71,7 @@ export function parseLight(argv: string[]): LightArgs | undefined {
   if (!spec.positional.includes(out.positional.length)) return undefined;
   if (command === 'env' && (!out.options['--workflow'] || (out.options['--format'] && !(ENV_FORMATS as readonly string[]).includes(out.options['--format'] as string)))) return undefined;
   if (command === 'which' && (out.positional.length === 0) === !out.options['--all']) return undefined;
+  if (command === 'exec' && (!out.options['--workflow'] || (out.options['--mask'] && out.options['--no-mask']))) return undefined;
   globals.json = out.options['--json'] === true;
   return out;
 }
@@ -81,6 +89,14 @@ async function run(args: LightArgs, ctx: CliContext): Promise<number> {
       return (await import('./commands/list')).list({}, ctx);
     case 'which':
       return (await import('./commands/which')).which({ ...(a ? { service: a } : {}), ...(b ? { key: b } : {}), ...(o['--all'] ? { all: true } : {}) }, ctx);
+    case 'exec':
+      return (await import('./commands/exec')).exec({
+        workflow: o['--workflow'] as string,
+        command: args.rest,
+        history: !o['--no-history'],
+        ...(o['--inherit-secrets'] ? { inheritSecrets: true } : {}),
+        ...(o['--mask'] ? { mask: true } : o['--no-mask'] ? { mask: false } : {}),
+      }, ctx);
     default:
       return (await import('./commands/check')).check({ workflow: a! }, ctx);
   }
@@ -94,7 +110,7 @@ export async function main(argv: string[], given?: CliIO): Promise<number> {
   const args = parseLight(argv);
   if (!args) return handOver();
   let warn = (m: string) => io.err(`warning: ${m}\n`);
-  const reader = openReader({ profilePath: args.globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn: (m) => warn(m), keychainTimeoutMs: commandKeychainDeadline() });
+  const { reader, history } = openReader({ profilePath: args.globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn: (m) => warn(m), keychainTimeoutMs: commandKeychainDeadline() });
   const ctx: CliContext = {
     io,
     globals: args.globals,
@@ -104,12 +120,13 @@ export async function main(argv: string[], given?: CliIO): Promise<number> {
       return reader;
     },
     vault: () => Promise.reject(new NeedsFullVault()),
-    runs: () => Promise.reject(new NeedsFullVault()),
+    runs: async () => history,
   };
-  // Output is held back until the command is done, so a hand-over to the full CLI never prints anything twice.
+  // Output is held back until the command is done, so a hand-over to the full CLI never prints anything twice
+  // (not for exec: its stage talks to the terminal while it runs, and it hands over only before the stage starts).
   const held: Array<['out' | 'err', string]> = [];
   const flush = () => held.forEach(([to, text]) => io[to](text));
-  const lightIO: CliIO = { ...io, out: (text) => void held.push(['out', text]), err: (text) => void held.push(['err', text]) };
+  const lightIO: CliIO = args.command === 'exec' ? io : { ...io, out: (text) => void held.push(['out', text]), err: (text) => void held.push(['err', text]) };
   warn = (m) => lightIO.err(`warning: ${m}\n`);
   try {
     const code = await run(args, { ...ctx, io: lightIO });

@@ -72,7 +72,8 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .option('--verify', 'also ask each provider whether the keys work (exit 3 rejected, 5 unreachable)')
     .option('--timeout <seconds>', 'with --verify: deadline of each provider call (default 10)')
     .addHelpText('after', examples(['cpw-vault check subtitle', 'cpw-vault check summarize --json', 'cpw-vault check diarize --verify']))
-    .action((workflow: string, o: { verify?: boolean; timeout?: string }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/check')).check({ workflow, ...o }, ctx)));
+    .action((workflow: string, o: { verify?: boolean; timeout?: string }, cmd: Command) =>
+      invoke(cmd, async (ctx) => (o.verify ? (await import('./commands/check-verify')).checkVerify({ workflow, ...o }, ctx) : (await import('./commands/check')).check({ workflow }, ctx))));
 
   sub('verify', 'ask each provider whether a key works (one cheap read-only call); exit 0 valid, 3 rejected, 5 unreachable')
     .argument('[service]').argument('[key]')
@@ -100,7 +101,11 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .argument('<command...>', 'the command, after --')
     .addHelpText('after', examples(['cpw-vault exec --workflow subtitle -- python3 02_tmdb_enrichment.py --job j1', 'cpw-vault exec --workflow diarize --verify -- python3 05_pyannote_vad.py > vad.log', 'cpw-vault exec --workflow transcribe --mask -- python3 06_whisperx_asr.py', 'cpw-vault exec --workflow diarize --no-history -- ./05_pyannote_vad.sh']))
     .action((command: string[], o: { workflow: string; history: boolean; inheritSecrets?: boolean; mask?: boolean; verify?: boolean; timeout?: string }, cmd: Command) =>
-      invoke(cmd, async (ctx) => (await import('./commands/exec')).exec({ command, ...o }, ctx)));
+      invoke(cmd, async (ctx) => {
+        // --verify asks the providers first (readiness included), then the stage runs as without it.
+        if (o.verify) await (await import('./commands/exec-verify')).verifyFirst(await ctx.vault(), o, ctx);
+        return (await import('./commands/exec')).exec({ command, ...o }, ctx);
+      }));
 
   sub('git-credential', "git's credential helper for https://huggingface.co (the HF token from the vault; writes nothing)", false)
     .argument('<operation>', 'get | store | erase (called by git), or: config (prints the git config line that installs it)')

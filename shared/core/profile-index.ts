@@ -13,6 +13,8 @@ export interface ProfileIndex {
   /** Non-secret value in a seed slot (credentials/online_services), or "". */
   slot(id: CredentialId): string;
   aiProvider: string | undefined;
+  /** The preferences object as stored (read with shared/core/preferences.ts). */
+  preferences: unknown;
   /** Where the secret values live: the backend and the recorded namespace suffix (undefined: not recorded yet). */
   storage: { backend: string; namespace: string | undefined };
 }
@@ -95,6 +97,7 @@ export function indexProfile(raw: unknown, currentMajor: number): ProfileIndex |
       return typeof value === 'string' ? value : '';
     },
     aiProvider: isObject(prefs) && typeof prefs['ai_provider'] === 'string' ? prefs['ai_provider'] : undefined,
+    preferences: prefs,
     storage: {
       backend: typeof storage?.['backend'] === 'string' ? storage['backend'] : 'keychain',
       namespace: typeof storage?.['namespace'] === 'string' ? storage['namespace'] : undefined,

@@ -3,6 +3,7 @@ import { CATALOG } from './catalog';
 import { ENV_VAR_NAME, isCredentialId } from './credential';
 import { AI_PROVIDERS, WORKFLOW_NAMES } from './workflows';
 
+import { HISTORY_LIMITS, PREFERENCE_DEFAULTS } from './preferences';
 import { PROFILE_VERSION } from './profile-version';
 import { isTimeZoneShape } from './timezone';
 import { VERIFY_RESULTS } from './verification';
@@ -38,14 +39,18 @@ export const notificationsSchema = z.looseObject({
 
 /** Preferences; updates merge into the stored object (see mergePreferences). */
 export const preferencesSchema = z.looseObject({
-  default_workflow: z.enum(WORKFLOW_NAMES, { error: `must be one of ${WORKFLOW_NAMES.join(', ')}` }).default('transcribe'),
+  default_workflow: z.enum(WORKFLOW_NAMES, { error: `must be one of ${WORKFLOW_NAMES.join(', ')}` }).default(PREFERENCE_DEFAULTS.default_workflow),
   default_source_language: z
     .string()
     .regex(/^(auto|[a-z]{2,3}(-[A-Za-z0-9]{2,8})*)$/, 'must be a language code such as en, de or pt-BR, or auto')
-    .default('en'),
-  ai_provider: z.enum(AI_PROVIDERS, { error: `must be one of ${AI_PROVIDERS.join(', ')}` }).default('openai'),
-  enable_cost_tracking: z.boolean({ error: 'must be true or false' }).default(true),
+    .default(PREFERENCE_DEFAULTS.default_source_language),
+  ai_provider: z.enum(AI_PROVIDERS, { error: `must be one of ${AI_PROVIDERS.join(', ')}` }).default(PREFERENCE_DEFAULTS.ai_provider),
+  enable_cost_tracking: z.boolean({ error: 'must be true or false' }).default(PREFERENCE_DEFAULTS.enable_cost_tracking),
   notifications: notificationsSchema.default({ run_finished: true, run_failed: true, credential_missing: true }),
+  /** Run history: the newest this many runs are kept... */
+  history_max_runs: z.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(HISTORY_LIMITS.maxRuns, `must be at most ${HISTORY_LIMITS.maxRuns}`).default(PREFERENCE_DEFAULTS.history_max_runs),
+  /** ...and none older than this many days. */
+  history_max_age_days: z.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(HISTORY_LIMITS.maxAgeDays, `must be at most ${HISTORY_LIMITS.maxAgeDays}`).default(PREFERENCE_DEFAULTS.history_max_age_days),
 });
 
 /** A credential identifier `<service>.<key>`. */

@@ -9,7 +9,9 @@ import type { Caller } from '../core/views';
 import { sidecarPath, type PathInputs } from './profile/paths';
 import { ProfileReader, defaultWarn } from './profile/reader';
 import type { writeSecureFile } from './profile/secure-fs';
+import { historyBounds } from '../core/preferences';
 import { AuditLog } from './records/audit-log';
+import { RunHistory, type HistoryBounds } from './records/run-history';
 import { UsageMarks } from './records/usage-marks';
 import { JournalFile } from './credentials/journal-file';
 import { DEFAULT_SECRET_TIMEOUT_MS, openSecretStore } from './secrets/open-secret-store';
@@ -33,8 +35,8 @@ export interface OpenOptions extends PathInputs {
   writeFile?: typeof writeSecureFile;
   /** The vault file backend on a terminal: asks the passphrase when no unlock agent runs (once per process). */
   askPassphrase?: () => Promise<string>;
-  /** Run history bounds (default 500 runs, 1 MiB read). */
-  history?: { limit?: number; maxBytes?: number };
+  /** Run history bounds (default: the profile's preferences, else 500 runs and 90 days). */
+  history?: Partial<HistoryBounds>;
 }
 
 /** The parts of the read side, built once from the options. */
@@ -50,15 +52,33 @@ export function readerParts(options: OpenOptions) {
   const openSecrets = options.secrets
     ? () => options.secrets!
     : (backend: string, namespace: string) => openSecretStore({ backend, namespace, env, timeoutMs, profilePath: profile.paths.profile, askPassphrase: options.askPassphrase, lockWaitMs: options.lockWaitMs });
-  return { env, warn, now, profile, audit, usage, journal, openSecrets };
+  const history = new RunHistory(sidecarPath(profile.paths, 'runs.jsonl'), {
+    legacyPath: sidecarPath(profile.paths, 'runs.json'),
+    dedicatedDir: profile.paths.dedicatedDir,
+    bounds: () => ({ ...historyBounds(preferencesOf(profile)), ...options.history }),
+    warn,
+    now,
+  });
+  return { env, warn, now, profile, audit, usage, journal, history, openSecrets };
+}
+
+/** The stored preferences (raw), or none when the profile cannot be read now (the bounds then take their defaults). */
+function preferencesOf(profile: ProfileReader): unknown {
+  try {
+    const raw = profile.readIfAny()?.raw;
+    return raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>)['preferences'] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * The read side alone (the fast `get`/`env` bundle): no schema library, no
- * writer. A profile it cannot read lightly makes it throw NeedsFullVault.
+ * The read side alone (the fast bundle), with the run history `exec`
+ * appends to: no schema library, no writer. A profile it cannot read lightly
+ * makes its reads throw NeedsFullVault.
  */
-export function openReader(options: OpenOptions = {}): VaultReader {
+export function openReader(options: OpenOptions = {}): { reader: VaultReader; history: RunHistory } {
   const p = readerParts(options);
-  return new VaultReader({ profile: p.profile, env: p.env, caller: options.caller ?? 'library', warn: p.warn, now: p.now, audit: p.audit, usage: p.usage, journal: p.journal, openSecrets: p.openSecrets });
+  const reader = new VaultReader({ profile: p.profile, env: p.env, caller: options.caller ?? 'library', warn: p.warn, now: p.now, audit: p.audit, usage: p.usage, journal: p.journal, openSecrets: p.openSecrets });
+  return { reader, history: p.history };
 }
-

@@ -7,9 +7,8 @@
 import { indexProfile } from '../core/profile-index';
 import { PROFILE_MAJOR } from '../core/profile-version';
 import { readerParts, type OpenOptions } from './open-read';
-import { sidecarPath } from './profile/paths';
 import { ProfileStore } from './profile/store';
-import { RunHistory } from './records/run-history';
+import type { RunHistory } from './records/run-history';
 import { VaultReader, type ReadView } from './vault/reader';
 import { Vault } from './vault/vault';
 
@@ -48,6 +47,5 @@ function buildVault(options: OpenOptions): { vault: Vault; history: RunHistory }
   };
   const reader = new VaultReader({ profile: p.profile, env: p.env, caller: options.caller ?? 'library', warn: p.warn, now: p.now, audit: p.audit, usage: p.usage, journal: p.journal, openSecrets: p.openSecrets, fullView });
   const vault = new Vault({ reader, profile: store, journal: p.journal, audit: p.audit, now: p.now, warn: p.warn });
-  const history = new RunHistory(sidecarPath(p.profile.paths, 'runs.json'), p.profile.paths.dedicatedDir, options.history?.limit ?? 500, p.warn, options.history?.maxBytes);
-  return { vault, history };
+  return { vault, history: p.history };
 }

@@ -108,7 +108,7 @@ describe('cpw-vault exec', () => {
     expect(cmdlines).not.toContain(HF);
     const runs = await cli(t, ['runs', '--json']);
     expect(runs.stdout).not.toContain(HF);
-    expect(readFileSync(join(t.home, '.cp-whisperx', 'runs.json'), 'utf8')).not.toContain(HF);
+    expect(readFileSync(join(t.home, '.cp-whisperx', 'runs.jsonl'), 'utf8')).not.toContain(HF);
   });
 });
 

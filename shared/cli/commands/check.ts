@@ -14,28 +14,15 @@ export function describeStatus(io: CliIO, s: WorkflowStatus): string {
 }
 
 /**
- * `cpw-vault check <workflow> [--verify]`: readiness with fix lines,
- * verified against the keychain. Exit 0 when ready, 3 when not (4 when the
- * keychain is locked). With --verify, a ready workflow's keys are also
- * checked with their providers: 3 when one is invalid or lacks access, 5
- * when a provider cannot be asked.
+ * `cpw-vault check <workflow>`: readiness with fix lines, verified against
+ * the keychain. Exit 0 when ready, 3 when not (4 when the keychain is
+ * locked). Only the read side is needed (the light bundle runs it too);
+ * `--verify` is check-verify.ts.
  */
-export async function check(args: { workflow: string; verify?: boolean; timeout?: string }, ctx: CliContext): Promise<ExitCode> {
-  // Without --verify only the read side is needed (the light path runs this too).
-  const vault = args.verify ? await ctx.vault() : await ctx.reader();
-  const status = await vault.validateWorkflow(args.workflow, { verify: true });
-  if (!status.ready || !args.verify) {
-    if (ctx.globals.json) printJson(ctx.io, status);
-    // The human lines go to stderr either way: a script that reads --json still shows its user the fix.
-    ctx.io.err(describeStatus(ctx.io, status));
-    return status.ready ? EXIT.ok : EXIT.missing;
-  }
-  const [{ verifyWithVault }, { describeVerification, timeoutMs, verifyExitCode }] = await Promise.all([import('../../node/verify/with-vault'), import('./verify')]);
-  const ms = timeoutMs(args.timeout);
-  const report = await verifyWithVault(await ctx.vault(), { kind: 'workflow', workflow: status.workflow }, { env: ctx.io.env, ...(ms ? { timeoutMs: ms } : {}) });
-  const code = verifyExitCode(report.results);
-  if (ctx.globals.json) printJson(ctx.io, { ...status, ready: code === EXIT.ok, verification: report.results });
+export async function check(args: { workflow: string }, ctx: CliContext): Promise<ExitCode> {
+  const status = await (await ctx.reader()).validateWorkflow(args.workflow, { verify: true });
+  if (ctx.globals.json) printJson(ctx.io, status);
+  // The human lines go to stderr either way: a script that reads --json still shows its user the fix.
   ctx.io.err(describeStatus(ctx.io, status));
-  for (const r of report.results) ctx.io.err(describeVerification(ctx.io, r));
-  return code;
+  return status.ready ? EXIT.ok : EXIT.missing;
 }

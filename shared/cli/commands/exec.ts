@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { basename } from 'node:path';
-import { VaultError } from '../../core/errors';
 import { childEnv } from '../../node/exec/child-env';
 import { valuesToMask } from '../../node/masking/mask-values';
 import { pipeMasked } from '../../node/masking/pipe-masked';
 import type { RunHistory, RunRecord } from '../../node/records/run-history';
-import type { Vault } from '../../node/vault/vault';
+import { notReady } from '../../node/vault/reader';
 import type { CliContext } from '../context';
-import { EXIT, type ExitCode } from '../exit-codes';
+import type { ExitCode } from '../exit-codes';
 import { isTerminal } from '../io';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
@@ -22,26 +21,12 @@ export interface ExecArgs {
   inheritSecrets?: boolean;
   /** true: always mask; false: never; undefined: mask what does not go to a terminal. */
   mask?: boolean;
-  /** Ask the providers before starting. */
-  verify?: boolean;
-  timeout?: string;
 }
 
 /** Which of stdout / stderr get masked: --mask both, --no-mask neither, else each one that is not a terminal (a terminal keeps its TTY). */
 function maskedStreams(mask: boolean | undefined): { out: boolean; err: boolean } {
   if (mask !== undefined) return { out: mask, err: mask };
   return { out: !isTerminal(1), err: !isTerminal(2) };
-}
-
-/** exec --verify: the workflow's keys checked with their providers; refuses to start unless all are valid. */
-async function verifyFirst(vault: Vault, args: ExecArgs, ctx: CliContext): Promise<void> {
-  const [{ verifyWithVault }, { describeVerification, timeoutMs, verifyExitCode }] = await Promise.all([import('../../node/verify/with-vault'), import('./verify')]);
-  const ms = timeoutMs(args.timeout);
-  const { results } = await verifyWithVault(vault, { kind: 'workflow', workflow: args.workflow }, { env: ctx.io.env, ...(ms ? { timeoutMs: ms } : {}) });
-  for (const r of results) ctx.io.err(describeVerification(ctx.io, r));
-  const code = verifyExitCode(results);
-  if (code === EXIT.missing) throw new VaultError('CREDENTIAL_REJECTED', `Not starting: a key of the ${args.workflow} workflow was rejected by its provider (see above).`, results.map((r) => r.fix).filter(Boolean).join('\n') || 'Fix the key, then run again.');
-  if (code !== EXIT.ok) throw new VaultError('PROVIDER_UNREACHABLE', `Not starting: a provider of the ${args.workflow} workflow could not confirm its key (see above).`, 'Try again later, or run without --verify.');
 }
 
 /**
@@ -56,18 +41,22 @@ async function verifyFirst(vault: Vault, args: ExecArgs, ctx: CliContext): Promi
  * and records the run unless --no-history.
  */
 export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
-  const vault = await ctx.vault();
+  // Only the read side is needed (the light bundle runs exec too), unless --verify asks the providers.
+  const vault = await ctx.reader();
+  const history = args.history === false ? undefined : await ctx.runs();
+  const [program, ...rest] = args.command as [string, ...string[]];
   const status = await vault.validateWorkflow(args.workflow, { verify: true });
-  const vars = await vault.workflowEnv(args.workflow); // throws WORKFLOW_NOT_READY (exit 3) before anything starts
-  if (args.verify) await verifyFirst(vault, args, ctx);
+  if (!status.ready) {
+    // Refused before anything started: recorded (the app notifies it), then the error with what is missing (exit 3).
+    await history?.start({ workflow: args.workflow, program: basename(program), credentials: status.missing.flatMap((m) => m.credentials), status: 'refused' }, new Date());
+    throw notReady(status);
+  }
+  const vars = await vault.workflowEnv(args.workflow);
   const carriers = new Map(vault.listCredentials().map((c) => [c.id, c.envVars]));
-  const { preferences } = vault.getProfile().profile;
-  const child = childEnv({ parent: ctx.io.env, injected: vars, uses: status.uses, carriers, inheritSecrets: !!args.inheritSecrets, preferences });
+  const child = childEnv({ parent: ctx.io.env, injected: vars, uses: status.uses, carriers, inheritSecrets: !!args.inheritSecrets, preferences: vault.pipelinePreferences() });
   const streams = maskedStreams(args.mask);
   let values: string[] = [];
   if (streams.out || streams.err) values = await valuesToMask(vault, vars, ctx.io.env, (m) => ctx.io.err(`warning: ${m}\n`));
-  const history = args.history === false ? undefined : await ctx.runs();
-  const [program, ...rest] = args.command as [string, ...string[]];
   const masked = values.length > 0 && (streams.out || streams.err);
   const run = await history?.start({ workflow: args.workflow, program: basename(program), credentials: status.uses, stripped: child.stripped, inherited: child.inherited, masked }, new Date());
   const code = await runChild(program, rest, child.env, { out: streams.out && masked, err: streams.err && masked, values }, ctx, history, run);

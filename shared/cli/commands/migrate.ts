@@ -46,6 +46,11 @@ export function summary(io: CliIO, result: ApplyResult): string {
  * on a terminal unless --yes; --dry-run changes nothing.
  */
 export async function migrate(args: MigrateArgs, ctx: CliContext): Promise<ExitCode> {
+  // From the start: a signal while the plan is read (or asked about) cancels as cleanly as one during the writes.
+  return interruptible((signal) => migrateWith(signal, args, ctx));
+}
+
+async function migrateWith(signal: AbortSignal, args: MigrateArgs, ctx: CliContext): Promise<ExitCode> {
   const vault = await ctx.vault();
   const path = args.from ?? findDefaultSource(vault.profilePath, ctx.io.cwd, ctx.io.env, ctx.io.env['HOME'] ?? homedir());
   if (!path) throw new VaultError('INVALID_ARGUMENT', 'Nothing to migrate: no config/secrets.json here, no seed profile with plaintext, no HuggingFace token file.', 'Point at the file: cpw-vault migrate --from PATH');
@@ -68,12 +73,12 @@ export async function migrate(args: MigrateArgs, ctx: CliContext): Promise<ExitC
     }
   }
   const many = plan.counts.apply >= 5;
-  const result = await interruptible((signal) => vault.applyMigration(source, plan, {
+  const result = await vault.applyMigration(source, plan, {
     ...(args.backupDir ? { backupDir: args.backupDir } : {}),
     removePlaintext: !!args.removePlaintext,
     signal,
     ...(many ? { onProgress: (done: number, total: number, id: string) => ctx.io.err(`[${done + 1}/${total}] ${id}\n`) } : {}),
-  }));
+  });
   if (ctx.globals.json) printJson(ctx.io, { plan, result });
   ctx.io.err(summary(ctx.io, result));
   return result.ok ? EXIT.ok : EXIT.failure;

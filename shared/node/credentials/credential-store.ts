@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { VaultError } from '../../core/errors';
-import { isSecretCredential, slotValue, withCredential, withoutCredential } from '../../core/credential-index';
+import { isSecretCredential, slotValue, withIndexChanges, type IndexChange } from '../../core/credential-index';
 import { maskedHint, type CredentialId } from '../../core/credential';
 import type { JournalOp, Transaction } from '../../core/journal';
 import type { Profile } from '../../core/profile-schema';
@@ -143,9 +143,8 @@ export class CredentialStore {
     const ops = due.flatMap((tx) => tx.ops);
     const actual = await readMany(this.secrets, [...new Set(ops.map((o) => o.id))]);
     await this.profile.update((p) => {
-      let next = this.stamp(p);
-      for (const op of ops) next = resynced(next, op, actual.get(op.id), this.now());
-      return next;
+      const base = this.stamp(p);
+      return withIndexChanges(base, ops.flatMap((op) => resynced(base, op, actual.get(op.id))), this.now());
     }, { allowOverLegacy: true });
     for (const file of due.flatMap((tx) => tx.files ?? [])) rmSync(file, { force: true });
     await this.journal.remove(...due.map((tx) => tx.id));
@@ -177,16 +176,11 @@ export class CredentialStore {
 
   /** The index after `changes`. */
   private toIndex(profile: Profile, changes: readonly CredentialChange[], existed: Map<CredentialId, boolean>): Profile {
-    const now = this.now();
-    let next = this.stamp(profile);
+    const base = this.stamp(profile);
     for (const c of changes) {
-      if (c.kind === 'set') next = withCredential(next, c.id, c.value, now, { envVar: c.envVar, label: c.label });
-      else {
-        existed.set(c.id, !!existed.get(c.id) || c.id in next.credential_metadata || (!isSecretCredential(c.id) && slotValue(next, c.id) !== ''));
-        next = withoutCredential(next, c.id);
-      }
+      if (c.kind === 'delete') existed.set(c.id, !!existed.get(c.id) || c.id in base.credential_metadata || (!isSecretCredential(c.id) && slotValue(base, c.id) !== ''));
     }
-    return next;
+    return withIndexChanges(base, changes, this.now());
   }
 
   /**
@@ -211,12 +205,12 @@ export class CredentialStore {
   }
 }
 
-/** The index entry of `op.id` made to describe `value` (what the secret store holds), or removed when there is none. */
-function resynced(profile: Profile, op: JournalOp, value: string | undefined, now: Date): Profile {
-  if (value === undefined) return withoutCredential(profile, op.id);
+/** The index change that makes `op.id`'s entry describe `value` (what the secret store holds): none when it already does. */
+function resynced(profile: Profile, op: JournalOp, value: string | undefined): IndexChange[] {
   const entry = profile.credential_metadata[op.id];
-  if (entry && entry.hint === maskedHint(value)) return profile; // already describes it
-  return withCredential(profile, op.id, value, now, { label: op.label, envVar: op.env_var });
+  if (value === undefined) return entry ? [{ kind: 'delete', id: op.id }] : [];
+  if (entry && entry.hint === maskedHint(value)) return []; // already describes it
+  return [{ kind: 'set', id: op.id, value, label: op.label, envVar: op.env_var }];
 }
 
 /** Several values from a store: in one batch when it can, else one after another. */

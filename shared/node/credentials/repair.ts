@@ -1,5 +1,5 @@
 import { catalogEntry } from '../../core/catalog';
-import { withCredential, withoutCredential } from '../../core/credential-index';
+import { withIndexChanges } from '../../core/credential-index';
 import type { CredentialId } from '../../core/credential';
 import type { Profile } from '../../core/profile-schema';
 import { registerSecret } from '../../core/redact';
@@ -64,12 +64,10 @@ export async function repairIndex(deps: RepairDeps, options: { quick?: boolean; 
   const found = new Map([...(await readMany(deps.secrets, missing))].filter((e): e is [string, string] => e[1] !== undefined));
   for (const value of found.values()) registerSecret(value);
   if (!found.size && !(options.dropStale && report.stale.length)) return report;
-  await deps.profile.update((p) => {
-    let next = deps.stamp(p);
-    for (const [id, value] of found) next = withCredential(next, id, value, deps.now());
-    if (options.dropStale) for (const id of report.stale) next = withoutCredential(next, id);
-    return next;
-  });
+  await deps.profile.update((p) => withIndexChanges(deps.stamp(p), [
+    ...[...found].map(([id, value]) => ({ kind: 'set' as const, id, value })),
+    ...(options.dropStale ? report.stale.map((id) => ({ kind: 'delete' as const, id })) : []),
+  ], deps.now()));
   report.added = [...found.keys()];
   if (options.dropStale) report.dropped = [...report.stale];
   return report;

@@ -1,6 +1,6 @@
 import { catalogEntry } from '../../core/catalog';
 import type { CredentialId } from '../../core/credential';
-import type { Preferences } from '../../core/profile-schema';
+import type { PipelinePreferences } from '../../core/preferences';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -23,7 +23,7 @@ export interface ChildEnvInput {
   /** Every catalog and custom credential with the env vars that carry it. */
   carriers: ReadonlyMap<CredentialId, readonly string[]>;
   inheritSecrets: boolean;
-  preferences: Pick<Preferences, 'ai_provider' | 'default_source_language' | 'enable_cost_tracking'>;
+  preferences: PipelinePreferences;
 }
 
 /** The pipeline preferences as stages read them: CPW_AI_PROVIDER, CPW_SOURCE_LANGUAGE, CPW_COST_TRACKING ("1"/"0"). */

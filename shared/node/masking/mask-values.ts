@@ -1,4 +1,11 @@
-import type { Vault } from '../vault/vault';
+import type { CredentialId } from '../../core/credential';
+import type { CredentialView } from '../../core/views';
+
+/** What masking needs of a vault: its credentials and their stored values (one batch). */
+export interface MaskSource {
+  listCredentials(): CredentialView[];
+  storedValues(ids: readonly CredentialId[]): Promise<Map<CredentialId, string | undefined>>;
+}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -11,20 +18,20 @@ export const MIN_MASK_LENGTH = 4;
  * credential env var of the parent (stripped or not). A stored value the
  * keychain will not give is reported through `warn` and skipped.
  */
-export async function valuesToMask(vault: Vault, injected: Readonly<Record<string, string>>, parent: Env, warn: (m: string) => void): Promise<string[]> {
+export async function valuesToMask(vault: MaskSource, injected: Readonly<Record<string, string>>, parent: Env, warn: (m: string) => void): Promise<string[]> {
   const values = new Set(Object.values(injected));
+  const stored: CredentialId[] = [];
   for (const c of vault.listCredentials()) {
     for (const name of c.envVars) {
       const v = parent[name];
       if (v?.trim()) values.add(v).add(v.trim());
     }
-    if (!c.stored || !c.secret || c.meta?.storage === 'profile') continue;
-    try {
-      const stored = await vault.storedValue(c.id);
-      if (stored) values.add(stored);
-    } catch (err) {
-      warn(`could not read ${c.id} to mask it in the output: ${err instanceof Error ? err.message : String(err)}`);
-    }
+    if (c.stored && c.secret && c.meta?.storage !== 'profile') stored.push(c.id);
+  }
+  try {
+    for (const v of (await vault.storedValues(stored)).values()) if (v) values.add(v);
+  } catch (err) {
+    warn(`could not read the stored values to mask them in the output: ${err instanceof Error ? err.message : String(err)}`);
   }
   const short = [...values].filter((v) => v.length < MIN_MASK_LENGTH);
   if (short.length) warn(`${short.length} value(s) shorter than ${MIN_MASK_LENGTH} characters cannot be masked without shredding the output; they are not masked.`);

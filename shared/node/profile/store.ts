@@ -156,7 +156,8 @@ export class ProfileStore {
       const next = parseProfile(mutate(current), path);
       const text = `${JSON.stringify(next, null, 2)}\n`;
       const size = Buffer.byteLength(text);
-      if (size > PROFILE_WRITE_LIMIT && size > (stampOf(path)?.size ?? 0)) throw tooLarge(path, size);
+      // Over the limit, a write may still shrink it or settle what is there (defaults filled in, a stamp): it must not add.
+      if (size > PROFILE_WRITE_LIMIT && size > (stampOf(path)?.size ?? 0) + SETTLE_BYTES) throw tooLarge(path, size);
       lock.assertHeld();
       await this.write(path, text);
       return next;
@@ -208,6 +209,9 @@ export class ProfileStore {
     return parseProfile(stripPlaintext ? withoutPlaintext(doc) : doc, path);
   }
 }
+
+/** What a write that adds nothing may still add past the limit: defaults and stamps of a hand-made profile. */
+const SETTLE_BYTES = 64 * 1024;
 
 function tooLarge(path: string, size: number): VaultError {
   return new VaultError(

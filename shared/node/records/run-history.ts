@@ -1,21 +1,53 @@
 import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fstatSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
-import { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
 import { parseJson } from '../../core/json';
+import { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
-import { ensurePrivateDir, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
+import { ensurePrivateDir, ioError, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
 
 export { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
 
+/** How much history is kept: the newest `maxRuns`, none older than `maxAgeDays` (the profile's preferences). */
+export interface HistoryBounds {
+  maxRuns: number;
+  maxAgeDays: number;
+}
+
+/** One line of the history file. */
+type RunEvent = { op: 'start'; run: RunRecord } | { op: 'update'; id: string; patch: Partial<RunRecord> } | { op: 'delete'; id: string };
+
+/** Options of a run history. */
+export interface RunHistoryOptions {
+  /** The history of cpw-vault before it was append-only (`runs.json`): read, and folded in by the first compaction. */
+  legacyPath?: string;
+  dedicatedDir: boolean;
+  /** The bounds now (read from the profile's preferences at each use). */
+  bounds: () => HistoryBounds;
+  warn: (message: string) => void;
+  now?: () => Date;
+}
+
+/** Longest wait for the history's lock: a stage is never held up for its history. */
+const APPEND_WAIT_MS = 2_000;
+/** Largest history read (a run is a few hundred bytes; this is far past any bound). */
+const MAX_READ_BYTES = 256 * 1024 * 1024;
+
 /**
- * Run history beside the profile (`runs.json`, 0600): the newest `limit`
- * runs, older ones dropped. Every change is a locked read-modify-write with
- * an atomic replace, like the profile. `maxBytes` bounds a read (default
- * 1 MiB, plenty for 500 runs; a larger `limit` needs a larger bound).
+ * The run history beside the profile: append-only JSON lines (`runs.jsonl`,
+ * 0600). Recording a run never reads or rewrites the history: each event
+ * (start, update, delete) is one line appended under the history's lock, so
+ * `exec` costs the same with 0 or 50,000 runs recorded. When the file grows
+ * past twice its bounds, the append that notices compacts it (newest
+ * `maxRuns`, none older than `maxAgeDays`). A damaged line is skipped (said
+ * once); a damaged old `runs.json` is set aside and a new history started;
+ * neither ever stops a stage.
  */
 export class RunHistory {
-  constructor(readonly path: string, private readonly dedicatedDir: boolean, private readonly limit = 500, private readonly warn: (m: string) => void = () => {}, private readonly maxBytes?: number) {}
+  private warnedDamage = false;
+
+  constructor(readonly path: string, private readonly options: RunHistoryOptions) {}
 
   /** All runs, newest first. */
   list(filter: { status?: string; workflow?: string } = {}): RunRecord[] {
@@ -34,22 +66,22 @@ export class RunHistory {
     return matches[0]!;
   }
 
-  /** Starts a record (status pending) and returns it. */
-  async start(run: Pick<RunRecord, 'workflow' | 'program' | 'credentials'> & Partial<Pick<RunRecord, 'inherited' | 'stripped' | 'masked'>>, now: Date): Promise<RunRecord> {
-    const record: RunRecord = { id: randomBytes(6).toString('hex'), ...run, status: 'pending', exit_code: null, signal: null, started_at: now.toISOString(), finished_at: null, duration_ms: null };
-    await this.mutate((runs) => [...runs, record]);
+  /** Records the start of a run (status pending) and returns it. */
+  async start(run: Pick<RunRecord, 'workflow' | 'program' | 'credentials'> & Partial<Pick<RunRecord, 'inherited' | 'stripped' | 'masked' | 'status'>>, now: Date): Promise<RunRecord> {
+    const record: RunRecord = { id: randomBytes(6).toString('hex'), status: 'pending', ...run, exit_code: null, signal: null, started_at: now.toISOString(), finished_at: null, duration_ms: null };
+    await this.append({ op: 'start', run: record });
     return record;
   }
 
-  /** Updates a record's fields. */
+  /** Updates a record's fields (one appended line). */
   async update(id: string, patch: Partial<RunRecord>): Promise<void> {
-    await this.mutate((runs) => runs.map((r) => (r.id === id ? { ...r, ...patch } : r)));
+    await this.append({ op: 'update', id, patch });
   }
 
-  /** Removes a run; false when there was none. */
+  /** Removes a run. Throws INVALID_ARGUMENT when unknown. */
   async delete(id: string): Promise<boolean> {
     const target = this.get(id);
-    await this.mutate((runs) => runs.filter((r) => r.id !== target.id));
+    await this.append({ op: 'delete', id: target.id });
     return true;
   }
 
@@ -58,7 +90,7 @@ export class RunHistory {
     const by_status = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as Record<RunStatus, number>;
     const by_workflow: RunStats['by_workflow'] = {};
     for (const r of runs) {
-      by_status[r.status]++;
+      by_status[r.status] = (by_status[r.status] ?? 0) + 1;
       const w = (by_workflow[r.workflow] ??= { total: 0, succeeded: 0, failed: 0 });
       w.total++;
       if (r.status === 'succeeded') w.succeeded++;
@@ -68,21 +100,111 @@ export class RunHistory {
     return { total: runs.length, by_status, by_workflow, success_rate: finished ? by_status.succeeded / finished : null };
   }
 
-  private read(): RunRecord[] {
-    if (!stampOf(this.path)) return [];
-    const parsed = parseJson(readSecureFile(this.path, { warn: this.warn, ...(this.maxBytes ? { maxBytes: this.maxBytes } : {}) }).text);
-    if (!parsed.ok || !Array.isArray(parsed.value)) {
-      throw new VaultError('IO_ERROR', `${this.path} is damaged (not a JSON list of runs).`, `Move it aside to start a new history: mv ${this.path} ${this.path}.bad`);
-    }
-    return parsed.value as RunRecord[];
-  }
-
-  private async mutate(fn: (runs: RunRecord[]) => RunRecord[]): Promise<void> {
-    ensurePrivateDir(dirname(this.path), this.dedicatedDir);
+  /** Rewrites the history within its bounds (under its lock), folding in the old runs.json. */
+  async compact(): Promise<void> {
+    ensurePrivateDir(dirname(this.path), this.options.dedicatedDir);
     await withFileLock(this.path, async (lock) => {
-      const next = fn(this.read()).slice(-this.limit);
+      const runs = this.read();
       lock.assertHeld();
-      await writeSecureFile(this.path, `${JSON.stringify(next, null, 1)}\n`, this.dedicatedDir);
+      await writeSecureFile(this.path, runs.map((run) => `${JSON.stringify({ op: 'start', run })}\n`).join(''), this.options.dedicatedDir);
+      const legacy = this.options.legacyPath;
+      if (legacy && stampOf(legacy)) renameSync(legacy, `${legacy}.imported`);
     });
   }
+
+  /**
+   * Appends one event under the lock. A history that cannot be written (a
+   * busy or foreign lock, a full disk) is said, never thrown: the stage runs anyway.
+   */
+  private async append(event: RunEvent): Promise<void> {
+    try {
+      ensurePrivateDir(dirname(this.path), this.options.dedicatedDir);
+      const size = await withFileLock(this.path, async () => appendLine(this.path, `${JSON.stringify(event)}\n`), APPEND_WAIT_MS);
+      if (size > compactAt(this.options.bounds())) await this.compact();
+    } catch (err) {
+      this.options.warn(`could not record the run in ${this.path}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** Every run, oldest first, within the bounds: the old runs.json, then the events of runs.jsonl folded. */
+  private read(): RunRecord[] {
+    const runs = new Map<string, RunRecord>();
+    for (const run of this.readLegacy()) runs.set(run.id, run);
+    let damaged = 0;
+    for (const line of this.readText(this.path).split('\n')) {
+      if (!line) continue;
+      const event = parseEvent(line);
+      if (!event) damaged++;
+      else if (event.op === 'start') runs.set(event.run.id, event.run);
+      else if (event.op === 'delete') runs.delete(event.id);
+      else {
+        const run = runs.get(event.id);
+        if (run) runs.set(event.id, { ...run, ...event.patch, id: run.id });
+      }
+    }
+    if (damaged && !this.warnedDamage) {
+      this.warnedDamage = true;
+      this.options.warn(`${damaged} damaged line(s) in ${this.path} skipped (a write cut short); the rest of the history is intact.`);
+    }
+    const { maxRuns, maxAgeDays } = this.options.bounds();
+    const oldest = (this.options.now?.() ?? new Date()).getTime() - maxAgeDays * 86_400_000;
+    const kept = [...runs.values()].filter((r) => Date.parse(r.started_at) >= oldest);
+    return kept.slice(Math.max(0, kept.length - maxRuns));
+  }
+
+  private readText(path: string): string {
+    if (!stampOf(path)) return '';
+    return readSecureFile(path, { warn: this.options.warn, maxBytes: MAX_READ_BYTES }).text;
+  }
+
+  /** The old JSON-array history; a damaged one is set aside (0600, renamed) with a warning, and a new history starts. */
+  private readLegacy(): RunRecord[] {
+    const legacy = this.options.legacyPath;
+    if (!legacy || !stampOf(legacy)) return [];
+    const parsed = parseJson(this.readText(legacy));
+    if (parsed.ok && Array.isArray(parsed.value)) return (parsed.value as unknown[]).filter(isRun);
+    const aside = `${legacy}.damaged-${new Date().toISOString().replace(/[-:.]/g, '')}`;
+    try {
+      renameSync(legacy, aside);
+      this.options.warn(`${legacy} was damaged; it is kept as ${aside} and a new history started.`);
+    } catch {
+      // another process set it aside first
+    }
+    return [];
+  }
+}
+
+/** Appends `line` (O_APPEND, never following a link, 0600); returns the file's size after. */
+function appendLine(path: string, line: string): number {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    writeSync(fd, line);
+    return fstatSync(fd).size;
+  } catch (err) {
+    throw ioError(err, path);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The size past which the history is compacted: twice what its bounds need (a run is ~3 lines of ~200 bytes). */
+function compactAt(bounds: HistoryBounds): number {
+  return Math.max(256 * 1024, bounds.maxRuns * 1200);
+}
+
+function isRun(v: unknown): v is RunRecord {
+  const r = v as Partial<RunRecord> | null;
+  return !!r && typeof r === 'object' && typeof r.id === 'string' && typeof r.started_at === 'string' && typeof r.workflow === 'string';
+}
+
+function parseEvent(line: string): RunEvent | undefined {
+  try {
+    const e = JSON.parse(line) as Partial<RunEvent> & { op?: string };
+    if (e.op === 'start' && isRun((e as { run?: unknown }).run)) return e as RunEvent;
+    if ((e.op === 'update' || e.op === 'delete') && typeof (e as { id?: unknown }).id === 'string') return e as RunEvent;
+  } catch {
+    // a line cut short by a crash
+  }
+  return undefined;
 }

@@ -3,6 +3,7 @@ import { checkedCredentialId, credentialId, splitCredentialId, type CredentialId
 import { VaultError } from '../../core/errors';
 import { legacyValues } from '../../core/legacy-secrets';
 import { indexProfile, type ProfileIndex } from '../../core/profile-index';
+import { pipelinePreferences, type PipelinePreferences } from '../../core/preferences';
 import { PROFILE_MAJOR } from '../../core/profile-version';
 import { registerSecret } from '../../core/redact';
 import type { SecretStore } from '../../core/secret-store';
@@ -205,6 +206,24 @@ export class VaultReader {
     const found = await this.fromStorage(id, this.view());
     if (found) registerSecret(found.value);
     return found?.value;
+  }
+
+  /** The stored values of `ids`, ignoring env vars, the secret-store ones read in one batch; not audited. */
+  async storedValues(ids: readonly CredentialId[]): Promise<Map<CredentialId, string | undefined>> {
+    const view = this.view();
+    const out = new Map<CredentialId, string | undefined>();
+    const fromStore = ids.filter((id) => view?.kind !== 'legacy' && catalogEntry(id)?.secret !== false);
+    const store = this.secretStore(view);
+    const batch = fromStore.length ? (store.getMany ? await store.getMany(fromStore) : new Map(await Promise.all(fromStore.map(async (id) => [id, await store.get(id)] as const)))) : new Map<string, string | undefined>();
+    for (const id of ids) out.set(id, batch.has(id) ? batch.get(id) : (await this.fromStorage(id, view))?.value);
+    for (const v of out.values()) if (v) registerSecret(v);
+    return out;
+  }
+
+  /** The pipeline preferences a stage gets (CPW_AI_PROVIDER, ...), defaults where none are stored. */
+  pipelinePreferences(): PipelinePreferences {
+    const view = this.view();
+    return pipelinePreferences(view?.kind === 'profile' ? view.index.preferences : undefined);
   }
 
   /** The value `id` gets from the environment (first set alias), if any. */

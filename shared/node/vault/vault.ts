@@ -3,6 +3,7 @@ import { checkedCredentialId, checkedValue, ENV_VAR_NAME, type CredentialId } fr
 import { VaultError, isVaultError } from '../../core/errors';
 import type { ApplyResult, MigrationPlan, PlanChoices } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
+import type { PipelinePreferences } from '../../core/preferences';
 import { applyProfileUpdate } from '../../core/profile-parse';
 import type { CredentialMeta, Profile } from '../../core/profile-schema';
 import { registerSecret } from '../../core/redact';
@@ -106,6 +107,16 @@ export class Vault {
   /** The stored value of `id`, ignoring env vars; not audited. */
   storedValue(id: CredentialId): Promise<string | undefined> {
     return this.reader.storedValue(id);
+  }
+
+  /** The stored values of `ids` (one batch from the secret store), ignoring env vars; not audited. */
+  storedValues(ids: readonly CredentialId[]): Promise<Map<CredentialId, string | undefined>> {
+    return this.reader.storedValues(ids);
+  }
+
+  /** The pipeline preferences a stage gets. */
+  pipelinePreferences(): PipelinePreferences {
+    return this.reader.pipelinePreferences();
   }
 
   /** The value `id` gets from the environment, if any. */

@@ -4,7 +4,8 @@ import { VaultError } from '../../core/errors';
 import type { VerificationResult } from '../../core/verification';
 import type { CredentialSource } from '../../core/views';
 import { checkedCredentialId as checkedId } from '../../core/credential';
-import { notReady, type Vault } from '../vault/vault';
+import { notReady } from '../vault/reader';
+import type { Vault } from '../vault/vault';
 import { isVerifiable } from './providers';
 import { verifyMany, type VerifyItem, type VerifyOptions } from './verify';
 

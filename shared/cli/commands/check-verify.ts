@@ -1,0 +1,23 @@
+import { EXIT, type ExitCode } from '../exit-codes';
+import { printJson, type CliContext } from '../context';
+import { check, describeStatus } from './check';
+
+/**
+ * `cpw-vault check <workflow> --verify`: readiness, then a ready workflow's
+ * keys checked with their providers: 3 when one is invalid or lacks access,
+ * 5 when a provider cannot be asked. Its own module so the light bundle that
+ * runs plain `check` never carries the HTTP client.
+ */
+export async function checkVerify(args: { workflow: string; timeout?: string | undefined }, ctx: CliContext): Promise<ExitCode> {
+  const vault = await ctx.vault();
+  const status = await vault.validateWorkflow(args.workflow, { verify: true });
+  if (!status.ready) return check(args, ctx);
+  const [{ verifyWithVault }, { describeVerification, timeoutMs, verifyExitCode }] = await Promise.all([import('../../node/verify/with-vault'), import('./verify')]);
+  const ms = timeoutMs(args.timeout);
+  const report = await verifyWithVault(vault, { kind: 'workflow', workflow: status.workflow }, { env: ctx.io.env, ...(ms ? { timeoutMs: ms } : {}) });
+  const code = verifyExitCode(report.results);
+  if (ctx.globals.json) printJson(ctx.io, { ...status, ready: code === EXIT.ok, verification: report.results });
+  ctx.io.err(describeStatus(ctx.io, status));
+  for (const r of report.results) ctx.io.err(describeVerification(ctx.io, r));
+  return code;
+}

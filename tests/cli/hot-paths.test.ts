@@ -1,0 +1,107 @@
+// The structural promises behind the benchmark's figures (issue: performance at
+// pipeline scale), tested as outcomes, not timings: a read writes nothing and
+// takes no lock; exec appends to its history; a huge or damaged history never
+// holds up a stage.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, cli } from '../helpers/cli';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const HF = `hf_${'HotPath1'.repeat(5)}`;
+
+async function ready(t: TempHome) {
+  expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+}
+
+/** Runs `cpw-vault args` under strace; returns the file syscalls it (and its children) made. */
+function traced(t: TempHome, args: string[]): { code: number | null; calls: string[] } {
+  const log = join(t.root, `strace-${Date.now()}.log`);
+  const r = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=openat,rename,renameat,renameat2,unlink,unlinkat,mkdir,utimensat', process.execPath, BIN, ...args], {
+    cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8',
+  });
+  return { code: r.status, calls: readFileSync(log, 'utf8').split('\n').filter((l) => l.includes(t.home)) };
+}
+
+describe('a read writes nothing and takes no lock', () => {
+  it('get (the first of a stage, minutes after the last) opens the profile read-only, creates no lock, renames nothing', async () => {
+    const t = makeTempHome();
+    await ready(t);
+    const dir = join(t.home, '.cp-whisperx');
+    // A first read made the mark; the last use was long ago, so this read is due to be recorded.
+    expect((await cli(t, ['get', 'huggingface', 'token'])).code).toBe(0);
+    const mark = join(dir, 'usage', 'huggingface.token');
+    spawnSync('touch', ['-d', '2020-01-01', mark]);
+    const profileBefore = statSync(t.profile);
+    const { code, calls } = traced(t, ['get', 'huggingface', 'token']);
+    expect(code).toBe(0);
+    const profileOpens = calls.filter((l) => l.includes('user.profile"'));
+    expect(profileOpens.length).toBeGreaterThan(0);
+    expect(profileOpens.every((l) => /O_RDONLY/.test(l) && !/O_WRONLY|O_RDWR|O_CREAT/.test(l))).toBe(true);
+    expect(calls.filter((l) => l.includes('.lock'))).toEqual([]);
+    expect(calls.filter((l) => /rename|unlink|mkdir/.test(l))).toEqual([]);
+    const after = statSync(t.profile);
+    expect([after.ino, after.mtimeMs]).toEqual([profileBefore.ino, profileBefore.mtimeMs]);
+    // The use was recorded, off the profile: the mark's time moved.
+    expect(statSync(mark).mtimeMs).toBeGreaterThan(Date.parse('2021-01-01'));
+  });
+});
+
+describe('exec and its history', () => {
+  it('appends to the history: the file keeps its inode and every earlier byte', async () => {
+    const t = makeTempHome();
+    await ready(t);
+    expect((await cli(t, ['exec', '--workflow', 'transcribe', '--', 'true'])).code).toBe(0);
+    const path = join(t.home, '.cp-whisperx', 'runs.jsonl');
+    const before = { ino: statSync(path).ino, text: readFileSync(path, 'utf8') };
+    expect((await cli(t, ['exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'exit 7'])).code).toBe(7);
+    const after = { ino: statSync(path).ino, text: readFileSync(path, 'utf8') };
+    expect(after.ino).toBe(before.ino);
+    expect(after.text.startsWith(before.text)).toBe(true);
+    const lines = after.text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.op)).toEqual(['start', 'update', 'update', 'start', 'update', 'update']);
+    const runs = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
+    expect(runs.map((r: { status: string; exit_code: number }) => [r.status, r.exit_code])).toEqual([['failed', 7], ['succeeded', 0]]);
+  });
+
+  it('a history of 50,000 runs does not hold up exec; it is compacted to its bounds once', async () => {
+    const t = makeTempHome();
+    await ready(t);
+    const path = join(t.home, '.cp-whisperx', 'runs.jsonl');
+    const old = (i: number) => JSON.stringify({ op: 'start', run: { id: `r${i}`, workflow: 'transcribe', program: 'x', credentials: [], status: 'succeeded', exit_code: 0, signal: null, started_at: new Date(Date.now() - (50_000 - i) * 1000).toISOString(), finished_at: null, duration_ms: 1 } });
+    writeFileSync(path, `${Array.from({ length: 50_000 }, (_, i) => old(i)).join('\n')}\n`, { mode: 0o600 });
+    const r = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'true']);
+    expect(r.code, r.stderr).toBe(0);
+    const runs = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
+    expect(runs).toHaveLength(500); // the default bound
+    expect(runs[0].program).toBe('true');
+    expect(statSync(path).size).toBeLessThan(500 * 1200);
+  });
+
+  it('a damaged old runs.json is set aside (0600) with one warning; the stage runs and a new history starts', async () => {
+    const t = makeTempHome();
+    await ready(t);
+    const legacy = join(t.home, '.cp-whisperx', 'runs.json');
+    writeFileSync(legacy, '[{"id": "x", "workflow"', { mode: 0o600 });
+    const r = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'true']);
+    expect(r.code).toBe(0);
+    const runs = await cli(t, ['runs', '--json']);
+    expect(runs.stderr).toMatch(/runs\.json was damaged; it is kept as .*runs\.json\.damaged-/);
+    expect(JSON.parse(runs.stdout).runs).toHaveLength(1);
+    const aside = readdirSync(join(t.home, '.cp-whisperx')).find((f) => f.startsWith('runs.json.damaged-'))!;
+    expect(statSync(join(t.home, '.cp-whisperx', aside)).mode & 0o777).toBe(0o600);
+    expect(existsSync(legacy)).toBe(false);
+  });
+
+  it('a refused run (missing credential) is recorded with status refused, and exec exits 3 without starting the stage', async () => {
+    const t = makeTempHome();
+    await ready(t);
+    const marker = join(t.root, 'started');
+    const r = await cli(t, ['exec', '--workflow', 'subtitle', '--', 'touch', marker]);
+    expect(r.code).toBe(3);
+    expect(existsSync(marker)).toBe(false);
+    const [run] = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
+    expect(run).toMatchObject({ status: 'refused', workflow: 'subtitle', program: 'touch', credentials: ['tmdb.api_key'] });
+  });
+});

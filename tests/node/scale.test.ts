@@ -1,0 +1,78 @@
+// Scale and size limits: 10,000 credentials work end to end, and the profile
+// can never be pushed past what its reader accepts.
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ParsedSource } from '../../shared/core/migration-sources';
+import { createVault } from '../../shared/node/open';
+import { PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT } from '../../shared/node/profile/secure-fs';
+import { MemorySecretStore } from '../fakes/memory-secret-store';
+import { rejected } from '../helpers/errors';
+import { makeTempHome } from '../helpers/temp';
+
+const HF = `hf_${'Scale1'.repeat(6)}`;
+
+function setup() {
+  const t = makeTempHome();
+  const secrets = new MemorySecretStore();
+  const vault = createVault({ homeDir: t.home, cwd: t.cwd, env: {}, secrets, caller: 'cli', warn: () => {} });
+  return { t, secrets, vault };
+}
+
+describe('10,000 credentials', () => {
+  it('can be stored (one migration), listed, read, added to and deleted from', async () => {
+    const { t, secrets, vault } = setup();
+    const source: ParsedSource = {
+      kind: 'secrets-json', path: `${t.cwd}/big.json`, duplicateKeys: [],
+      entries: Array.from({ length: 10_000 }, (_, i) => ({ sourceKey: `svc${i}_api_key`, target: undefined, customTarget: { id: `svc${i}.api_key`, envVar: `SVC${i}_API_KEY` }, value: `value-${i}-${'x'.repeat(24)}` })),
+    };
+    writeFileSync(source.path, '{}');
+    const result = await vault.applyMigration(source, await vault.planMigration(source, { includeUnknown: true }));
+    expect(result).toMatchObject({ ok: true, imported: 10_000 });
+    expect(secrets.credentials.size).toBe(10_000);
+    const size = readFileSync(t.profile).length;
+    console.log(`profile with 10,000 credentials: ${(size / 2 ** 20).toFixed(2)} MiB`);
+    expect(size).toBeLessThan(PROFILE_WRITE_LIMIT);
+    expect(vault.listCredentials().filter((c) => c.stored)).toHaveLength(10_000);
+    expect((await vault.getCredential('svc9999', 'api_key')).value).toBe(`value-9999-${'x'.repeat(24)}`);
+    await vault.setCredential('huggingface', 'token', HF);
+    expect(await vault.deleteCredential('svc0', 'api_key')).toBe(true);
+    expect(vault.listCredentials().filter((c) => c.stored)).toHaveLength(10_000);
+  });
+});
+
+describe('the profile size limit', () => {
+  /** A profile just under the write limit (an unknown field of padding, which survives round trips). */
+  function nearLimit(t: ReturnType<typeof makeTempHome>, bytes: number) {
+    mkdirSync(dirname(t.profile), { recursive: true, mode: 0o700 });
+    const doc = { version: '2.0', credentials: {}, credential_metadata: { 'tmdb.api_key': { created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', hint: '••••', storage: 'keychain' } }, padding: 'p'.repeat(bytes) };
+    writeFileSync(t.profile, JSON.stringify(doc), { mode: 0o600 });
+  }
+
+  it('a set that would take it past the limit is refused before anything is stored; the vault can still read and delete its way out', async () => {
+    const { t, secrets, vault } = setup();
+    nearLimit(t, PROFILE_WRITE_LIMIT - 200);
+    await secrets.set('tmdb.api_key', '0123456789abcdef0123456789abcdef');
+    const digest = () => createHash('sha256').update(readFileSync(t.profile)).digest('hex'); // no 16 MiB diffs in a failure report
+    const before = digest();
+    const e = await rejected(vault.setCredential('huggingface', 'token', HF));
+    expect(e.code).toBe('PROFILE_TOO_LARGE');
+    expect(e.message).toMatch(/nothing was stored/);
+    expect(e.fix).toMatch(/cpw-vault delete/);
+    expect(secrets.items.has('huggingface.token')).toBe(false);
+    expect(digest()).toBe(before);
+    expect((await vault.getCredential('tmdb', 'api_key')).value).toBe('0123456789abcdef0123456789abcdef');
+    expect(await vault.deleteCredential('tmdb', 'api_key')).toBe(true);
+  });
+
+  it('a profile over the write limit (edited by hand) still reads and shrinks; over the read limit it is a clear error', async () => {
+    const { t, vault } = setup();
+    nearLimit(t, PROFILE_WRITE_LIMIT + 1024);
+    expect(vault.listCredentials().find((c) => c.id === 'tmdb.api_key')!.stored).toBe(true);
+    expect(await vault.deleteCredential('tmdb', 'api_key')).toBe(true);
+    nearLimit(t, PROFILE_READ_LIMIT + 1);
+    const e = await rejected(vault.getCredential('tmdb', 'api_key'));
+    expect(e.code).toBe('PROFILE_TOO_LARGE');
+  });
+});
