@@ -1,0 +1,26 @@
+// P6: the library in a long-running stage, and what the CLI's processes weigh.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BIN, root, row, section, timeAsync } from './lib.mjs';
+
+export async function inProcess() {
+  section('P6: getCredential in-process, warm, over 10,000 calls');
+  const { openVault } = await import(pathToFileURL(join(root, 'dist/index.mjs')).href);
+  const vault = await openVault({ caller: 'library' });
+  await vault.getCredential('huggingface', 'token');
+  const t = await timeAsync(10_000, () => vault.getCredential('huggingface', 'token'));
+  row('median', t.median, undefined);
+  row('p99', t.p99, undefined);
+  console.log(`  targets: median <= 2 ms ${t.median <= 2 ? 'meets' : 'MISSES'}; p99 <= 5 ms ${t.p99 <= 5 ? 'meets' : 'MISSES'}`);
+  vault.close();
+
+  section('P6: memory (resident set) of the CLI');
+  const rss = (args) => {
+    const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, BIN, ...args], { encoding: 'utf8' });
+    return Number(r.stderr.trim().split('\n').pop()) / 1024;
+  };
+  console.log(`  cpw-vault get: ${rss(['get', 'huggingface', 'token']).toFixed(1)} MiB at its peak`);
+  const during = spawnSync(process.execPath, [BIN, 'exec', '--workflow', 'transcribe', '--no-history', '--', 'sh', '-c', "grep VmRSS /proc/$PPID/status | tr -s ' ' | cut -d' ' -f2"], { encoding: 'utf8' });
+  console.log(`  cpw-vault exec, while its child runs: ${(Number(during.stdout.trim()) / 1024).toFixed(1)} MiB`);
+}

@@ -1,0 +1,75 @@
+// Timing helpers of the benchmark: medians, percentiles, commands timed in
+// alternation (so a shared machine's load swings hit every command alike), and
+// one way to print a figure with its target and verdict.
+import { spawnSync } from 'node:child_process';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const BIN = join(root, 'bin/cpw-vault.cjs');
+export const RUNS = Number(process.env.BENCH_RUNS ?? 21);
+export const HF = `hf_${'Bench'.repeat(7)}`;
+export const TMDB = '00112233445566778899aabbccddeeff';
+/** Debian's interpreter, where python3-keyring is installed (a pyenv python3 on PATH would not have it). */
+export const DEBIAN_PYTHON = '/usr/bin/python3';
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+export function percentile(xs, p) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+
+/** One timed run of a command (ms); throws when it fails. */
+export function once({ argv, input, env = process.env }) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), { input, env, stdio: ['pipe', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${String(r.stderr).slice(0, 300)}`);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+/**
+ * Medians of several commands timed round-robin (A, B, C, A, B, C...) after
+ * warm-up rounds. `before` (untimed) runs before each timed run of a command.
+ */
+export function interleaved(commands, { runs = RUNS, warmup = 2 } = {}) {
+  const samples = commands.map(() => []);
+  for (let i = 0; i < runs + warmup; i++) {
+    commands.forEach((c, k) => {
+      c.before?.();
+      const ms = once(c);
+      if (i >= warmup) samples[k].push(ms);
+    });
+  }
+  return samples.map(median);
+}
+
+/** Median and p99 of `n` timings (ms) of an async in-process call. */
+export async function timeAsync(n, fn) {
+  const samples = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    await fn(i);
+    samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return { median: median(samples), p99: percentile(samples, 99) };
+}
+
+/** Prints one figure: name, time, ratio (to what `base` names) and the verdict against `target`. */
+export function row(name, ms, ratio, target) {
+  const verdict = target === undefined ? '' : ratio <= target ? `meets <= ${target}` : `MISSES <= ${target}`;
+  const r = ratio === undefined ? '' : `${ratio.toFixed(2)}x`;
+  console.log(`  ${name.padEnd(58)} ${ms.toFixed(1).padStart(9)} ms ${r.padStart(7)}  ${verdict}`);
+}
+
+export function section(title) {
+  console.log(`\n${title}`);
+}
+
+/** The CLI as a command description. */
+export function cpw(args, options = {}) {
+  return { argv: [process.execPath, BIN, ...args], ...options };
+}

@@ -1,0 +1,92 @@
+// P4: scale curves at 10 / 1,000 / 10,000 credentials. The index side is
+// measured with the real CLI code over a secret store that costs nothing (a
+// JSON file standing in for the in-memory store, registered through the
+// factory like the tests' fake), so the curve is the vault's own; the real
+// keychain curve goes to 1,000 (filling gnome-keyring further takes hours).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, HF, cpw, interleaved, root, row, section } from './lib.mjs';
+
+const SIZES = [10, 1_000, 10_000];
+
+/** Builds the CLI (light and full bundles) with one more backend, `bench-store`: values in a JSON file, no keychain. */
+async function benchCli(dir) {
+  const { build } = await import('esbuild');
+  const { nodeBundleOptions } = await import('../scripts/node-bundle.mjs');
+  const { banner: _b, ...common } = nodeBundleOptions;
+  const register = `
+import { readFileSync, writeFileSync } from 'node:fs';
+import { registerSecretBackend } from './shared/node/secrets/open-secret-store';
+const file = process.env.CPW_BENCH_STORE;
+const load = () => { try { return JSON.parse(readFileSync(file, 'utf8')); } catch { return {}; } };
+registerSecretBackend('bench-store', () => ({
+  backend: 'bench-store', description: 'benchmark store',
+  get: async (a) => load()[a], getMany: async (as) => { const all = load(); return new Map(as.map((a) => [a, all[a]])); },
+  set: async (a, v) => { const all = load(); all[a] = v; writeFileSync(file, JSON.stringify(all)); },
+  delete: async (a) => { const all = load(); const had = a in all; delete all[a]; writeFileSync(file, JSON.stringify(all)); return had; },
+  list: async () => Object.keys(load()).sort(), count: async () => Object.keys(load()).length,
+  status: async () => ({ ok: true, backend: 'benchmark store' }), close: () => {},
+}));`;
+  const cjs = { ...common, format: 'cjs', define: { 'import.meta.url': '__u' }, banner: { js: "const __u = require('node:url').pathToFileURL(__filename).href;" }, minify: true };
+  await Promise.all([
+    build({ ...cjs, stdin: { contents: `${register}\nexport { main } from './shared/cli/bin';`, resolveDir: root, loader: 'ts' }, outfile: join(dir, 'cli.cjs') }),
+    build({ ...cjs, stdin: { contents: `${register}\nexport { main } from './shared/cli/fast';`, resolveDir: root, loader: 'ts' }, outfile: join(dir, 'fast.cjs'), external: [...common.external, './cli.cjs', 'age-encryption'] }),
+  ]);
+  const launcher = join(dir, 'cpw-vault.cjs');
+  writeFileSync(launcher, (await import('node:fs')).readFileSync(BIN, 'utf8').replaceAll('../dist/', './'));
+  return launcher;
+}
+
+/** A HOME whose profile indexes `n` credentials (plus the HF token), all held by the benchmark store. */
+function homeWith(n, launcher) {
+  const dir = join(process.env.HOME, `scale-${n}`);
+  mkdirSync(join(dir, '.cp-whisperx'), { recursive: true, mode: 0o700 });
+  const now = new Date().toISOString();
+  const metadata = {};
+  const values = { 'huggingface.token': HF };
+  metadata['huggingface.token'] = { created_at: now, updated_at: now, hint: `••••${HF.slice(-4)}`, storage: 'keychain' };
+  for (let i = 0; i < n; i++) {
+    metadata[`svc${i}.api_key`] = { created_at: now, updated_at: now, hint: '••••abcd', storage: 'keychain', custom: true, env_var: `SVC${i}_API_KEY` };
+    values[`svc${i}.api_key`] = `value-${i}-${'x'.repeat(24)}abcd`;
+  }
+  const store = join(dir, 'store.json');
+  writeFileSync(store, JSON.stringify(values));
+  writeFileSync(join(dir, '.cp-whisperx', 'user.profile'), `${JSON.stringify({ version: '2.0', credentials: {}, credential_metadata: metadata, storage: { backend: 'bench-store', namespace: '' } }, null, 2)}\n`, { mode: 0o600 });
+  const env = { ...process.env, HOME: dir, CPW_BENCH_STORE: store };
+  execFileSync(process.execPath, [launcher, 'profile', 'set', 'name=Bench'], { env, stdio: 'ignore' }); // settle defaults once
+  return env;
+}
+
+export async function scale() {
+  const dir = join(process.env.HOME, 'scale-cli');
+  mkdirSync(dir, { recursive: true });
+  const launcher = await benchCli(dir);
+  const run = (args, env) => ({ argv: [process.execPath, launcher, ...args], env });
+  section('P4: scale curves, the index side (the CLI over a store that costs nothing), medians in alternation');
+  const envs = SIZES.map((n) => homeWith(n, launcher));
+  for (const [name, args, input] of [['get', ['get', 'huggingface', 'token']], ['list', ['list']], ['check', ['check', 'transcribe']], ['set', ['set', 'huggingface', 'token'], HF]]) {
+    const times = interleaved(envs.map((env) => ({ ...run(args, env), input })), { runs: Math.min(11, Number(process.env.BENCH_RUNS ?? 11)) });
+    SIZES.forEach((n, i) => row(`${name} at ${n.toLocaleString('en')} credentials`, times[i], times[i] / times[0], i === SIZES.length - 1 ? 1.2 : undefined));
+  }
+}
+
+/** The real keychain up to 1,000 credentials: get, list, check, set at 10 and 1,000 items. */
+export async function scaleKeychain() {
+  section('P4: the real keychain (gnome-keyring) at 10 and 1,000 credentials');
+  const envs = [10, 1_000].map((n) => {
+    const dir = join(process.env.HOME, `kscale-${n}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const env = { ...process.env, HOME: dir, CPW_KEYCHAIN_SERVICE: `${process.env.CPW_KEYCHAIN_SERVICE}-k${n}` };
+    const doc = Object.fromEntries(Array.from({ length: n }, (_, i) => [`svc${i}_api_key`, `value-${i}-${'y'.repeat(24)}`]));
+    doc.hf_token = HF;
+    writeFileSync(join(dir, 'secrets.json'), JSON.stringify(doc));
+    execFileSync(process.execPath, [BIN, 'migrate', '--from', join(dir, 'secrets.json'), '--include-unknown', '--yes'], { env, stdio: 'ignore' });
+    return env;
+  });
+  for (const [name, args, input] of [['get', ['get', 'huggingface', 'token']], ['list', ['list']], ['check', ['check', 'transcribe']], ['set', ['set', 'huggingface', 'token'], HF]]) {
+    const [a, b] = interleaved(envs.map((env) => cpw(args, { env, input })), { runs: 11 });
+    row(`${name}, keychain, 10 credentials`, a, 1);
+    row(`${name}, keychain, 1,000 credentials`, b, b / a);
+  }
+}
