@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 'use strict';
 // The `cpw-vault` command: a thin launcher. The commands pipelines call in loops
-// (get, env, list, which, check, exec) load a small bundle of their own, which
-// hands anything unusual to the full CLI; every other command loads the full CLI.
+// (get, env, list, which, check, exec), and doctor, load a small bundle of their
+// own, which hands anything unusual to the full CLI; every other command loads
+// the full CLI.
 const argv = process.argv.slice(2);
 const command = argv[0] === '--profile' ? argv[2] : argv[0];
 const light = ['get', 'env', 'list', 'which', 'check', 'exec'].includes(command);
-const { main } = light ? require('../dist/fast.cjs') : require('../dist/cli.cjs');
+const bundle = light ? '../dist/fast.cjs' : command === 'doctor' ? '../dist/light-doctor.cjs' : '../dist/cli.cjs';
+const { main } = require(bundle);
 
 main(argv).then(
   (code) => process.exit(code),

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Builds what `npm install` needs for the `cpw-vault` command and the library:
 //   dist/cli.cjs     the CLI, one CommonJS bundle (CommonJS starts faster than ESM on Node 20)
-//   dist/fast.cjs    `get` and `env` alone, without the argument parser or the schema library
+//   dist/fast.cjs    the read commands pipelines call in loops (get, env, list, which, check, exec)
+//                    without the argument parser, prompts, the schema library or the writer
+//   dist/light-doctor.cjs  a plain `doctor`: the light bundle plus doctor and the profile schema
 //   dist/agent.cjs   the unlock agent of the age vault file backend (started by `cpw-vault unlock`)
 //   dist/index.mjs   the library, ESM, for `import ... from 'cpw-vault'`
 //   dist/types/      its type declarations
@@ -32,9 +34,10 @@ const cjs = {
 export async function buildCli() {
   await Promise.all([
     build({ ...cjs, entryPoints: [join(root, 'shared/cli/bin.ts')], outfile: join(root, 'dist/cli.cjs') }),
-    // `get` and `env` alone: the fast path pipelines hit in loops; it requires ./cli.cjs only to hand over.
+    // The light path; it requires ./cli.cjs only to hand over.
     // age-encryption stays out of the fast bundle: `get` through the agent never loads it (from node_modules when needed).
     build({ ...cjs, entryPoints: [join(root, 'shared/cli/fast.ts')], outfile: join(root, 'dist/fast.cjs'), external: [...cjs.external, './cli.cjs', 'age-encryption'] }),
+    build({ ...cjs, entryPoints: [join(root, 'shared/cli/fast-doctor.ts')], outfile: join(root, 'dist/light-doctor.cjs'), external: [...cjs.external, './cli.cjs', 'age-encryption'] }),
     build({ ...cjs, entryPoints: [join(root, 'shared/node/agent/main.ts')], outfile: join(root, 'dist/agent.cjs') }),
   ]);
 }

@@ -1,5 +1,6 @@
 import type { RunHistory } from '../node/records/run-history';
 import type { VaultReader } from '../node/vault/reader';
+import type { DoctorSubject } from '../node/doctor';
 import type { Vault } from '../node/vault/vault';
 
 /** What the read commands use: both the Vault and the light VaultReader offer it. */
@@ -20,6 +21,8 @@ export interface CliContext {
   /** The read side: what get, env, list, which and check need (on the light path, without the writer). */
   reader(): Promise<ReadVault>;
   vault(): Promise<Vault>;
+  /** What a plain `doctor` examines (on the light path, the read side with a validating profile reader). */
+  doctorSubject(): Promise<DoctorSubject>;
   runs(): Promise<RunHistory>;
 }
 
@@ -43,6 +46,7 @@ export function createContext(io: CliIO, globals: GlobalOptions): CliContext {
     globals,
     reader: async () => (await once()).vault,
     vault: async () => (await once()).vault,
+    doctorSubject: async () => (await once()).vault,
     runs: async () => (await once()).history,
   };
 }

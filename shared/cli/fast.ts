@@ -9,7 +9,7 @@ import { processIO, type CliIO } from './io';
 
 /**
  * The light path for the read commands, bundled alone as dist/fast.cjs:
- * `get`, `env`, `list`, `which` and `check` run the same command functions as
+ * `get`, `env`, `list`, `which`, `check`, `exec` and a plain `doctor` run the same command functions as
  * the full CLI, but over the read side of the vault only (no argument
  * parser, no schema library, no prompts, no writer), because pipelines call
  * them in loops. Anything unusual — another option, a profile that needs the
@@ -25,8 +25,14 @@ function fullCli(): typeof import('./bin') {
   return require('./cli.cjs') as typeof import('./bin');
 }
 
-/** The commands this path serves and the options each takes (`value`: takes an argument). */
-const COMMANDS: Record<string, { positional: number[]; options: Record<string, 'flag' | 'value'> }> = {
+/** The positional counts a command accepts and the options it takes (`value`: takes an argument). */
+export interface CommandSpec {
+  positional: number[];
+  options: Record<string, 'flag' | 'value'>;
+}
+
+/** The commands this path serves. */
+const COMMANDS: Record<string, CommandSpec> = {
   get: { positional: [2], options: { '--json': 'flag' } },
   env: { positional: [0], options: { '--json': 'flag', '--workflow': 'value', '--format': 'value' } },
   list: { positional: [0], options: { '--json': 'flag' } },
@@ -35,7 +41,17 @@ const COMMANDS: Record<string, { positional: number[]; options: Record<string, '
   exec: { positional: [0], options: { '--workflow': 'value', '--no-history': 'flag', '--inherit-secrets': 'flag', '--mask': 'flag', '--no-mask': 'flag' } },
 };
 
-interface LightArgs {
+/**
+ * A command served by a light bundle of its own (built on this one), so
+ * what it needs never weighs on `get`: its spec and how it runs over the
+ * read side.
+ */
+export interface LightExtension {
+  spec: CommandSpec;
+  run(args: LightArgs, ctx: CliContext, parts: ReturnType<typeof openReader>): Promise<number>;
+}
+
+export interface LightArgs {
   command: string;
   positional: string[];
   /** exec: the command after `--`. */
@@ -45,7 +61,7 @@ interface LightArgs {
 }
 
 /** Parses the plain forms of the read commands; anything else (help, unknown or repeated options) is for the full CLI. */
-export function parseLight(argv: string[]): LightArgs | undefined {
+export function parseLight(argv: string[], commands: Record<string, CommandSpec> = COMMANDS): LightArgs | undefined {
   const args = [...argv];
   const globals: GlobalOptions = {};
   if (args[0] === '--profile' && args[1] !== undefined) {
@@ -53,7 +69,7 @@ export function parseLight(argv: string[]): LightArgs | undefined {
     args.splice(0, 2);
   }
   const [command, ...all] = args;
-  const spec = command ? COMMANDS[command] : undefined;
+  const spec = command && Object.hasOwn(commands, command) ? commands[command] : undefined;
   if (!command || !spec) return undefined;
   // exec runs what follows `--`; only that form is served here.
   const dashes = command === 'exec' ? all.indexOf('--') : -1;
@@ -103,37 +119,52 @@ async function run(args: LightArgs, ctx: CliContext): Promise<number> {
 }
 
 /** Runs a read command; falls back to the full CLI for everything the light path does not handle. */
-export async function main(argv: string[], given?: CliIO): Promise<number> {
+export function main(argv: string[], given?: CliIO): Promise<number> {
+  return lightMain(argv, given);
+}
+
+/** {@link main}, with the commands of a light bundle built on this one. */
+export async function lightMain(argv: string[], given?: CliIO, extensions: Record<string, LightExtension> = {}): Promise<number> {
   const io = given ?? processIO();
   // The full CLI builds its own IO when none is given: the real one, with terminal prompts (this bundle has none).
   const handOver = () => fullCli().main(argv, given);
-  const args = parseLight(argv);
+  const extension = (command: string) => (Object.hasOwn(extensions, command) ? extensions[command] : undefined);
+  const args = parseLight(argv, { ...COMMANDS, ...Object.fromEntries(Object.entries(extensions).map(([name, e]) => [name, e.spec])) });
   if (!args) return handOver();
   let warn = (m: string) => io.err(`warning: ${m}\n`);
-  const { reader, history } = openReader({ profilePath: args.globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn: (m) => warn(m), keychainTimeoutMs: commandKeychainDeadline() });
+  let repairCheck: Promise<boolean> | undefined;
+  const parts = openReader({ profilePath: args.globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn: (m) => warn(m), keychainTimeoutMs: commandKeychainDeadline() });
+  const { reader, history } = parts;
   const ctx: CliContext = {
     io,
     globals: args.globals,
     reader: async () => {
-      // Reads that go by the index need it whole: a repair is the full vault's job.
-      if (args.command !== 'get' && (await reader.needsRepair())) throw new NeedsFullVault();
+      // Reads that go by the index need it whole: a repair is the full vault's job. `get` reads by id and needs no
+      // index; exec must know before its stage starts; the others ask alongside their reads (one round trip fewer),
+      // and the answer is in before their held output leaves.
+      if (args.command === 'exec' && (await reader.needsRepair())) throw new NeedsFullVault();
+      if (args.command !== 'get') repairCheck ??= reader.needsRepair().catch((err) => err instanceof NeedsFullVault); // other failures: the reads report them
       return reader;
     },
     vault: () => Promise.reject(new NeedsFullVault()),
+    doctorSubject: () => Promise.reject(new NeedsFullVault()),
     runs: async () => history,
   };
   // Output is held back until the command is done, so a hand-over to the full CLI never prints anything twice
   // (not for exec: its stage talks to the terminal while it runs, and it hands over only before the stage starts).
   const held: Array<['out' | 'err', string]> = [];
+  const needsFullVault = async () => !!repairCheck && (await repairCheck);
   const flush = () => held.forEach(([to, text]) => io[to](text));
   const lightIO: CliIO = args.command === 'exec' ? io : { ...io, out: (text) => void held.push(['out', text]), err: (text) => void held.push(['err', text]) };
   warn = (m) => lightIO.err(`warning: ${m}\n`);
   try {
-    const code = await run(args, { ...ctx, io: lightIO });
+    const own = extension(args.command);
+    const code = own ? await own.run(args, { ...ctx, io: lightIO }, parts) : await run(args, { ...ctx, io: lightIO });
+    if (await needsFullVault()) return handOver();
     flush();
     return code;
   } catch (err) {
-    if (err instanceof NeedsFullVault) return handOver();
+    if (err instanceof NeedsFullVault || (await needsFullVault())) return handOver();
     // A locked vault file on a terminal: the full CLI, with its terminal prompts, asks the passphrase.
     if (io.stdinIsTTY && isVaultError(err, 'VAULT_LOCKED')) return handOver();
     flush();

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { VaultError, type FieldError } from './errors';
 import { isTimeZone } from './timezone';
 import { findPlaintextSecrets } from './profile-index';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { CATALOG } from './catalog';
 import { ENV_VAR_NAME, isCredentialId } from './credential';
 import { AI_PROVIDERS, WORKFLOW_NAMES } from './workflows';
@@ -12,19 +12,19 @@ export { isTimeZone } from './timezone';
 
 export { PROFILE_VERSION } from './profile-version';
 
-const timestamp = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time');
-const optionalTimestamp = timestamp.nullable().optional();
+const timestamp = z.string().check(z.refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time'));
+const optionalTimestamp = z.optional(z.nullable(timestamp));
+const text160 = z.string().check(z.trim(), z.maxLength(160, 'must be at most 160 characters'));
+const wholeNumber = (max: number) => z.int({ error: 'must be a whole number' }).check(z.minimum(1, 'must be at least 1'), z.maximum(max, `must be at most ${max}`));
 
 /** Field-level schema of the user section. Every field has a message a user can act on. */
 export const userSchema = z.looseObject({
-  name: z.string().trim().max(160, 'must be at most 160 characters').default(''),
-  email: z.union([z.literal(''), z.email('must be an email address such as ada@example.com')]).default(''),
-  job_title: z.string().trim().max(160, 'must be at most 160 characters').default(''),
+  name: z._default(text160, ''),
+  email: z._default(z.union([z.literal(''), z.email('must be an email address such as ada@example.com')]), ''),
+  job_title: z._default(text160, ''),
   // The shape only: the zone itself is checked when a user sets it (applyProfileUpdate), not on every read.
-  timezone: z.string().refine((v) => v === '' || isTimeZoneShape(v), 'must be an IANA time zone such as Europe/Paris or UTC').default(''),
-  avatar_url: z
-    .union([z.literal(''), z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).max(2048, 'must be at most 2048 characters')])
-    .default(''),
+  timezone: z._default(z.string().check(z.refine((v) => v === '' || isTimeZoneShape(v), 'must be an IANA time zone such as Europe/Paris or UTC')), ''),
+  avatar_url: z._default(z.union([z.literal(''), z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).check(z.maxLength(2048, 'must be at most 2048 characters'))]), ''),
   created_at: optionalTimestamp,
   updated_at: optionalTimestamp,
   last_opened_at: optionalTimestamp,
@@ -32,75 +32,75 @@ export const userSchema = z.looseObject({
 
 /** Notification toggles. */
 export const notificationsSchema = z.looseObject({
-  run_finished: z.boolean().default(true),
-  run_failed: z.boolean().default(true),
-  credential_missing: z.boolean().default(true),
+  run_finished: z._default(z.boolean(), true),
+  run_failed: z._default(z.boolean(), true),
+  credential_missing: z._default(z.boolean(), true),
 });
 
 /** Preferences; updates merge into the stored object (see mergePreferences). */
 export const preferencesSchema = z.looseObject({
-  default_workflow: z.enum(WORKFLOW_NAMES, { error: `must be one of ${WORKFLOW_NAMES.join(', ')}` }).default(PREFERENCE_DEFAULTS.default_workflow),
-  default_source_language: z
-    .string()
-    .regex(/^(auto|[a-z]{2,3}(-[A-Za-z0-9]{2,8})*)$/, 'must be a language code such as en, de or pt-BR, or auto')
-    .default(PREFERENCE_DEFAULTS.default_source_language),
-  ai_provider: z.enum(AI_PROVIDERS, { error: `must be one of ${AI_PROVIDERS.join(', ')}` }).default(PREFERENCE_DEFAULTS.ai_provider),
-  enable_cost_tracking: z.boolean({ error: 'must be true or false' }).default(PREFERENCE_DEFAULTS.enable_cost_tracking),
-  notifications: notificationsSchema.default({ run_finished: true, run_failed: true, credential_missing: true }),
+  default_workflow: z._default(z.enum(WORKFLOW_NAMES, { error: `must be one of ${WORKFLOW_NAMES.join(', ')}` }), PREFERENCE_DEFAULTS.default_workflow),
+  default_source_language: z._default(
+    z.string().check(z.regex(/^(auto|[a-z]{2,3}(-[A-Za-z0-9]{2,8})*)$/, 'must be a language code such as en, de or pt-BR, or auto')),
+    PREFERENCE_DEFAULTS.default_source_language,
+  ),
+  ai_provider: z._default(z.enum(AI_PROVIDERS, { error: `must be one of ${AI_PROVIDERS.join(', ')}` }), PREFERENCE_DEFAULTS.ai_provider),
+  enable_cost_tracking: z._default(z.boolean({ error: 'must be true or false' }), PREFERENCE_DEFAULTS.enable_cost_tracking),
+  notifications: z._default(notificationsSchema, { run_finished: true, run_failed: true, credential_missing: true }),
   /** Run history: the newest this many runs are kept... */
-  history_max_runs: z.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(HISTORY_LIMITS.maxRuns, `must be at most ${HISTORY_LIMITS.maxRuns}`).default(PREFERENCE_DEFAULTS.history_max_runs),
+  history_max_runs: z._default(wholeNumber(HISTORY_LIMITS.maxRuns), PREFERENCE_DEFAULTS.history_max_runs),
   /** ...and none older than this many days. */
-  history_max_age_days: z.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(HISTORY_LIMITS.maxAgeDays, `must be at most ${HISTORY_LIMITS.maxAgeDays}`).default(PREFERENCE_DEFAULTS.history_max_age_days),
+  history_max_age_days: z._default(wholeNumber(HISTORY_LIMITS.maxAgeDays), PREFERENCE_DEFAULTS.history_max_age_days),
 });
 
 /** A credential identifier `<service>.<key>`. */
-export const credentialIdSchema = z
-  .string()
-  .refine(isCredentialId, 'must be <service>.<key> in lower case, e.g. huggingface.token');
+export const credentialIdSchema = z.string().check(z.refine(isCredentialId, 'must be <service>.<key> in lower case, e.g. huggingface.token'));
+
+const shortText = (max: number) => z.string().check(z.maxLength(max));
 
 /** The outcome of the last `cpw-vault verify` of a credential (no value, no response body). */
 export const validationRecordSchema = z.looseObject({
   result: z.enum(VERIFY_RESULTS),
   at: timestamp,
-  checks: z.array(z.string().max(120)).max(20).default([]),
-  reason: z.string().max(80).optional(),
-  account: z.string().max(96).optional(),
-  role: z.string().max(40).optional(),
+  checks: z._default(z.array(shortText(120)).check(z.maxLength(20)), []),
+  reason: z.optional(shortText(80)),
+  account: z.optional(shortText(96)),
+  role: z.optional(shortText(40)),
 });
 
 /** Metadata about one stored credential. Never its value: only a masked hint. */
 export const credentialMetaSchema = z.looseObject({
-  label: z.string().max(80, 'must be at most 80 characters').optional(),
+  label: z.optional(z.string().check(z.maxLength(80, 'must be at most 80 characters'))),
   created_at: timestamp,
   updated_at: timestamp,
   last_used_at: optionalTimestamp,
   last_validated_at: optionalTimestamp,
-  last_validation: validationRecordSchema.optional(),
-  hint: z.string().max(16),
-  storage: z.enum(['keychain', 'profile']).default('keychain'),
+  last_validation: z.optional(validationRecordSchema),
+  hint: shortText(16),
+  storage: z._default(z.enum(['keychain', 'profile']), 'keychain'),
   /** Custom credentials (not in the catalog) carry the env var their user chose. */
-  custom: z.boolean().optional(),
-  env_var: z.string().regex(ENV_VAR_NAME, 'must be an environment variable name such as MY_API_KEY').optional(),
+  custom: z.optional(z.boolean()),
+  env_var: z.optional(z.string().check(z.regex(ENV_VAR_NAME, 'must be an environment variable name such as MY_API_KEY'))),
 });
 
 const slotSection = z.record(z.string(), z.record(z.string(), z.unknown()));
 
 /** Where this profile's secret values live. Not a secret: which backend, and the namespace inside it. */
 export const storageSchema = z.looseObject({
-  backend: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be a backend name such as keychain or file').default('keychain'),
+  backend: z._default(z.string().check(z.regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be a backend name such as keychain or file')), 'keychain'),
   /** Suffix of the keychain service name holding this profile's values: '' for the shared `cp-whisperx`, else `cp-whisperx:<suffix>`. */
-  namespace: z.string().regex(/^[A-Za-z0-9._@-]{0,64}$/, 'must be letters, digits, ".", "_", "@" or "-"').optional(),
+  namespace: z.optional(z.string().check(z.regex(/^[A-Za-z0-9._@-]{0,64}$/, 'must be letters, digits, ".", "_", "@" or "-"'))),
 });
 
 /** The whole profile file (version 2.0). Unknown fields at every level survive a round trip. */
 export const profileSchema = z.looseObject({
   version: z.literal(PROFILE_VERSION),
-  user: userSchema.default(() => userSchema.parse({})),
+  user: z._default(userSchema, () => userSchema.parse({})),
   credentials: slotSection,
-  online_services: slotSection.default({}),
-  preferences: preferencesSchema.default(() => preferencesSchema.parse({})),
-  credential_metadata: z.record(credentialIdSchema, credentialMetaSchema).default({}),
-  storage: storageSchema.optional(),
+  online_services: z._default(slotSection, {}),
+  preferences: z._default(preferencesSchema, () => preferencesSchema.parse({})),
+  credential_metadata: z._default(z.record(credentialIdSchema, credentialMetaSchema), {}),
+  storage: z.optional(storageSchema),
 });
 
 export type Profile = z.output<typeof profileSchema>;

@@ -2,16 +2,22 @@ import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { toVaultError } from '../core/errors';
 import { PROFILE_VERSION } from '../core/profile-version';
-import { isTimeZone } from '../core/timezone';
 import type { DoctorReport, ProfileReport, RepairSummary } from '../core/views';
 import type { WorkflowStatus } from '../core/workflows';
 import { modeString } from './profile/secure-fs';
+import { knownTimeZone } from './profile/time-zone';
+import type { ProfileReader } from './profile/reader';
+import { ProfileStore, profileView } from './profile/store';
+import type { VaultReader } from './vault/reader';
 import type { Vault } from './vault/vault';
 
 function modeOf(path: string): string | null {
   const s = statSync(path, { throwIfNoEntry: false });
   return s ? modeString(s.mode) : null;
 }
+
+/** What doctor examines: the full vault, or (for a plain `doctor` on the light path) its read side with a validating profile reader. */
+export type DoctorSubject = Pick<Vault, 'profilePath' | 'getProfile' | 'keychainStatus' | 'validateAll'> & Partial<Pick<Vault, 'repair'>>;
 
 /**
  * Checks the profile (path, permissions, schema version, parse), the keychain
@@ -20,10 +26,11 @@ function modeOf(path: string): string | null {
  * With `repair`, first makes the index and the keychain agree (Vault.repair).
  * `ok` is false when something is broken; unready workflows are not broken.
  */
-export async function runDoctor(vault: Vault, options: { repair?: boolean } = {}): Promise<DoctorReport> {
+export async function runDoctor(vault: DoctorSubject, options: { repair?: boolean } = {}): Promise<DoctorReport> {
   const path = vault.profilePath;
   let repair: RepairSummary | undefined;
   if (options.repair) {
+    if (!vault.repair) throw new Error('doctor --repair needs the full vault');
     const r = await vault.repair({ dropStale: true });
     repair = { recovered: r.recovered, added: r.added, stale: r.stale, dropped: r.dropped, orphans: r.orphans };
   }
@@ -34,9 +41,9 @@ export async function runDoctor(vault: Vault, options: { repair?: boolean } = {}
     profile.version = view.kind === 'profile' ? PROFILE_VERSION : null;
     if (view.kind === 'none') profile.problems.push({ code: 'PROFILE_NOT_FOUND', message: `No profile at ${path}.`, fix: 'Create one with: cpw-vault setup (or the app\'s onboarding)' });
     if (view.kind === 'legacy') profile.problems.push({ code: 'PROFILE_READ_ONLY', message: `Reading the deprecated ${view.path}.`, fix: 'Move it into the keychain: cpw-vault migrate' });
-    // Reads check only a zone's shape (the real check costs ICU's start-up); doctor can afford the real one.
+    // Reads check only a zone's shape; doctor checks the zone itself (in the system's tzdata, else ICU).
     const zone = view.profile.user.timezone;
-    if (view.kind === 'profile' && zone && !isTimeZone(zone)) profile.problems.push({ code: 'PROFILE_INVALID', message: `${path}: user.timezone is not a time zone this system knows.`, fix: 'Set one: cpw-vault profile set timezone=Europe/Paris (any IANA zone, or UTC)' });
+    if (view.kind === 'profile' && zone && !knownTimeZone(zone)) profile.problems.push({ code: 'PROFILE_INVALID', message: `${path}: user.timezone is not a time zone this system knows.`, fix: 'Set one: cpw-vault profile set timezone=Europe/Paris (any IANA zone, or UTC)' });
   } catch (err) {
     profile.problems.push(toVaultError(err).toJSON());
   }
@@ -49,4 +56,19 @@ export async function runDoctor(vault: Vault, options: { repair?: boolean } = {}
     profile.problems.push(toVaultError(err).toJSON());
   }
   return { ok: profile.problems.length === 0 && keychain.ok, ...(repair ? { repair } : {}), profile, keychain, workflows };
+}
+
+/**
+ * Doctor's subject on the light path (a plain `cpw-vault doctor`): the read
+ * side of the vault, with the profile validated by the full schema. The
+ * caller hands over to the full vault when the index needs a repair first.
+ */
+export function readSideSubject(reader: VaultReader, profile: ProfileReader): DoctorSubject {
+  const store = new ProfileStore({ reader: profile });
+  return {
+    profilePath: reader.profilePath,
+    getProfile: () => profileView(store),
+    keychainStatus: () => reader.secretStore().status(),
+    validateAll: (options) => reader.validateAll(options),
+  };
 }

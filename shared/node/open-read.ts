@@ -74,11 +74,11 @@ function preferencesOf(profile: ProfileReader): unknown {
 
 /**
  * The read side alone (the fast bundle), with the run history `exec`
- * appends to: no schema library, no writer. A profile it cannot read lightly
+ * appends to, and the profile reader: no schema library, no writer. A profile it cannot read lightly
  * makes its reads throw NeedsFullVault.
  */
-export function openReader(options: OpenOptions = {}): { reader: VaultReader; history: RunHistory } {
+export function openReader(options: OpenOptions = {}): { reader: VaultReader; history: RunHistory; profile: ProfileReader } {
   const p = readerParts(options);
   const reader = new VaultReader({ profile: p.profile, env: p.env, caller: options.caller ?? 'library', warn: p.warn, now: p.now, audit: p.audit, usage: p.usage, journal: p.journal, openSecrets: p.openSecrets });
-  return { reader, history: p.history };
+  return { reader, history: p.history, profile: p.profile };
 }

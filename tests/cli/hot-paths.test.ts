@@ -16,12 +16,13 @@ async function ready(t: TempHome) {
 }
 
 /** Runs `cpw-vault args` under strace; returns the file syscalls it (and its children) made. */
-function traced(t: TempHome, args: string[]): { code: number | null; calls: string[] } {
+function traced(t: TempHome, args: string[]): { code: number | null; calls: string[]; all: string[] } {
   const log = join(t.root, `strace-${Date.now()}.log`);
   const r = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=openat,rename,renameat,renameat2,unlink,unlinkat,mkdir,utimensat', process.execPath, BIN, ...args], {
     cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8',
   });
-  return { code: r.status, calls: readFileSync(log, 'utf8').split('\n').filter((l) => l.includes(t.home)) };
+  const all = readFileSync(log, 'utf8').split('\n');
+  return { code: r.status, calls: all.filter((l) => l.includes(t.home)), all };
 }
 
 describe('a read writes nothing and takes no lock', () => {
@@ -45,6 +46,61 @@ describe('a read writes nothing and takes no lock', () => {
     expect([after.ino, after.mtimeMs]).toEqual([profileBefore.ino, profileBefore.mtimeMs]);
     // The use was recorded, off the profile: the mark's time moved.
     expect(statSync(mark).mtimeMs).toBeGreaterThan(Date.parse('2021-01-01'));
+  });
+});
+
+describe('each command loads only what it runs', () => {
+  /** The same command through the full CLI bundle (what the light path hands over to). */
+  function full(t: TempHome, args: string[]) {
+    const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(join(BIN, '../../dist/cli.cjs'))}).main(${JSON.stringify(args)}).then((c) => process.exit(c))`], {
+      cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8', input: '',
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  it('list, which, check and a plain doctor never open the full CLI bundle', async () => {
+    const t = makeTempHome();
+    await ready(t);
+    for (const args of [['list'], ['which', 'huggingface', 'token'], ['check', 'transcribe'], ['doctor'], ['doctor', '--json']]) {
+      const { all } = traced(t, args);
+      expect(all.filter((l) => /(fast|light-doctor)\.cjs"/.test(l)).length, args.join(' ')).toBeGreaterThan(0);
+      expect(all.filter((l) => l.includes('/cli.cjs"')), args.join(' ')).toEqual([]);
+    }
+  });
+
+  it('the bundle of get, env and exec carries no schema library (doctor has a bundle of its own)', () => {
+    const dist = join(BIN, '../../dist');
+    // zod's core names its classes $Zod...; the light bundle must never pay for parsing them.
+    expect(readFileSync(join(dist, 'fast.cjs'), 'utf8')).not.toMatch(/\$Zod/);
+    expect(readFileSync(join(dist, 'light-doctor.cjs'), 'utf8')).toMatch(/\$Zod/);
+  });
+
+  it('a plain doctor on the light path says exactly what the full CLI says, whatever state the profile is in', async () => {
+    const t = makeTempHome();
+    const states: Array<[string, () => void]> = [
+      ['no profile', () => {}],
+      ['healthy', () => void spawnSync(process.execPath, [BIN, 'set', 'huggingface', 'token'], { input: HF, cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service } })],
+      ['a zone no system knows', () => {
+        const doc = JSON.parse(readFileSync(t.profile, 'utf8'));
+        writeFileSync(t.profile, JSON.stringify({ ...doc, user: { ...doc.user, timezone: 'Mars/Olympus' } }));
+      }],
+      ['loose mode', () => void spawnSync('chmod', ['644', t.profile])],
+      ['an invalid email', () => {
+        spawnSync('chmod', ['600', t.profile]);
+        const doc = JSON.parse(readFileSync(t.profile, 'utf8'));
+        writeFileSync(t.profile, JSON.stringify({ ...doc, user: { ...doc.user, email: 'not-an-email' } }));
+      }],
+      ['cut-off JSON', () => writeFileSync(t.profile, '{"version":"2.0",')],
+    ];
+    for (const [state, make] of states) {
+      make();
+      for (const args of [['doctor'], ['doctor', '--json']]) {
+        const light = await cli(t, args);
+        expect({ state, code: light.code, stdout: light.stdout, stderr: light.stderr }).toEqual({ state, ...full(t, args) });
+      }
+    }
+    const bad = await cli(t, ['doctor']);
+    expect(bad.stderr).toMatch(/PROFILE_INVALID .*not valid JSON/);
   });
 });
 

@@ -18,7 +18,7 @@ import { EXIT, type ExitCode } from '../exit-codes';
  * changed.
  */
 export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promise<ExitCode> {
-  const report = await runDoctor(await ctx.vault(), { repair: !!args.repair });
+  const report = await runDoctor(args.repair ? await ctx.vault() : await ctx.doctorSubject(), { repair: !!args.repair });
   const { profile, keychain, workflows } = report;
   const plaintext = findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), gitConfigLine(ctx.io.env));
   if (ctx.globals.json) printJson(ctx.io, { ...report, plaintext_tokens: plaintext });

@@ -8,6 +8,7 @@ import { legacyValues } from '../../core/legacy-secrets';
 import { findPlaintextSecrets } from '../../core/profile-index';
 import { parseProfile } from '../../core/profile-parse';
 import { createProfileTemplate, type Profile } from '../../core/profile-schema';
+import type { ProfileView } from '../../core/views';
 import { withFileLock, type HeldLock } from './file-lock';
 import type { PathInputs, ProfilePaths } from './paths';
 import { ProfileReader, UNPARSED, type RawProfile } from './reader';
@@ -70,6 +71,17 @@ export function withoutPlaintext(doc: unknown): unknown {
     }
   }
   return out;
+}
+
+/** The profile as it is now, validated; a missing profile reads as a fresh template (kind "none"). */
+export function profileView(store: ProfileStore): ProfileView {
+  try {
+    const loaded = store.read();
+    return { path: loaded.path, kind: loaded.kind, profile: loaded.profile };
+  } catch (err) {
+    if (!(err instanceof VaultError && err.code === 'PROFILE_NOT_FOUND')) throw err;
+    return { path: store.paths.profile, kind: 'none', profile: store.readOrTemplate().profile };
+  }
 }
 
 /**

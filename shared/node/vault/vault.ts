@@ -17,7 +17,7 @@ import type { JournalFile } from '../credentials/journal-file';
 import { repairIndex, type RepairReport } from '../credentials/repair';
 import { applyMigration, planMigrationFor, type ApplyOptions } from '../migration/apply';
 import { tightenProfile } from '../profile/permissions';
-import type { ProfileStore } from '../profile/store';
+import { profileView, type ProfileStore } from '../profile/store';
 import type { AuditLog } from '../records/audit-log';
 import { namespaceSuffix } from '../secrets/open-secret-store';
 import { defaultEnvVar, type CredentialValue, type VaultReader } from './reader';
@@ -146,13 +146,7 @@ export class Vault {
 
   /** The profile as it is now; a missing profile reads as a fresh template (kind "none"). */
   getProfile(): ProfileView {
-    try {
-      const loaded = this.profile.read();
-      return { path: loaded.path, kind: loaded.kind, profile: loaded.profile };
-    } catch (err) {
-      if (!isVaultError(err, 'PROFILE_NOT_FOUND')) throw err;
-      return { path: this.profilePath, kind: 'none', profile: this.profile.readOrTemplate().profile };
-    }
+    return profileView(this.profile);
   }
 
   /** Every known and custom credential with metadata and source. Never a value; never touches the secret store. */

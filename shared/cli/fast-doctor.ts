@@ -1,0 +1,27 @@
+import { readSideSubject } from '../node/doctor';
+import { NeedsFullVault } from '../node/vault/reader';
+import { doctor } from './commands/doctor';
+import { lightMain, type LightExtension } from './fast';
+import type { CliIO } from './io';
+
+/**
+ * A plain `cpw-vault doctor` on the light path, as dist/light-doctor.cjs:
+ * the light bundle plus doctor and the profile schema, without the argument
+ * parser, prompts or writer of the full CLI, and without weighing on `get`
+ * (whose bundle stays free of the schema). `doctor --repair`, and a vault
+ * whose index needs a repair first, go to the full CLI, as everything
+ * unusual does.
+ */
+const DOCTOR: LightExtension = {
+  spec: { positional: [0], options: { '--json': 'flag' } },
+  async run(_args, ctx, { reader, profile }) {
+    // A crashed writer's journal or a count that disagrees: the full vault repairs before doctor reports, as there.
+    if (await reader.needsRepair()) throw new NeedsFullVault();
+    return doctor({}, { ...ctx, doctorSubject: async () => readSideSubject(reader, profile) });
+  },
+};
+
+/** Runs `doctor` (or hands over to the full CLI). */
+export function main(argv: string[], given?: CliIO): Promise<number> {
+  return lightMain(argv, given, { doctor: DOCTOR });
+}
