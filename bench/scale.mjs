@@ -1,8 +1,8 @@
 // P4: scale curves at 10 / 1,000 / 10,000 credentials. The index side is
-// measured with the real CLI code over a secret store that costs nothing (a
-// JSON file standing in for the in-memory store, registered through the
-// factory like the tests' fake), so the curve is the vault's own; the real
-// keychain curve goes to 1,000 (filling gnome-keyring further takes hours).
+// measured with the real CLI code over a secret store that costs next to
+// nothing (one file per value, registered through the factory like the tests'
+// fake), so the curve is the vault's own; the real keychain curve goes to
+// 1,000 (filling gnome-keyring further takes hours).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,22 +10,24 @@ import { BIN, HF, cpw, interleaved, root, row, section } from './lib.mjs';
 
 const SIZES = [10, 1_000, 10_000];
 
-/** Builds the CLI (light and full bundles) with one more backend, `bench-store`: values in a JSON file, no keychain. */
-async function benchCli(dir) {
+/** Builds the CLI (light and full bundles) with one more backend, `bench-store`: values as files in a folder, no keychain. */
+export async function benchCli(dir) {
   const { build } = await import('esbuild');
   const { nodeBundleOptions } = await import('../scripts/node-bundle.mjs');
   const { banner: _b, ...common } = nodeBundleOptions;
+  // Values as one file each in a folder: every operation costs O(1) (count: one readdir), so the curve is the vault's.
   const register = `
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { registerSecretBackend } from './shared/node/secrets/open-secret-store';
-const file = process.env.CPW_BENCH_STORE;
-const load = () => { try { return JSON.parse(readFileSync(file, 'utf8')); } catch { return {}; } };
+const dir = process.env.CPW_BENCH_STORE;
+const read = (a) => { try { return readFileSync(join(dir, a), 'utf8'); } catch { return undefined; } };
 registerSecretBackend('bench-store', () => ({
   backend: 'bench-store', description: 'benchmark store',
-  get: async (a) => load()[a], getMany: async (as) => { const all = load(); return new Map(as.map((a) => [a, all[a]])); },
-  set: async (a, v) => { const all = load(); all[a] = v; writeFileSync(file, JSON.stringify(all)); },
-  delete: async (a) => { const all = load(); const had = a in all; delete all[a]; writeFileSync(file, JSON.stringify(all)); return had; },
-  list: async () => Object.keys(load()).sort(), count: async () => Object.keys(load()).length,
+  get: async (a) => read(a), getMany: async (as) => new Map(as.map((a) => [a, read(a)])),
+  set: async (a, v) => { mkdirSync(dir, { recursive: true }); writeFileSync(join(dir, a), v); },
+  delete: async (a) => { const had = read(a) !== undefined; rmSync(join(dir, a), { force: true }); return had; },
+  list: async () => readdirSync(dir).sort(), count: async () => readdirSync(dir).length,
   status: async () => ({ ok: true, backend: 'benchmark store' }), close: () => {},
 }));`;
   const cjs = { ...common, format: 'cjs', define: { 'import.meta.url': '__u' }, banner: { js: "const __u = require('node:url').pathToFileURL(__filename).href;" }, minify: true };
@@ -39,7 +41,7 @@ registerSecretBackend('bench-store', () => ({
 }
 
 /** A HOME whose profile indexes `n` credentials (plus the HF token), all held by the benchmark store. */
-function homeWith(n, launcher) {
+export function homeWith(n, launcher) {
   const dir = join(process.env.HOME, `scale-${n}`);
   mkdirSync(join(dir, '.cp-whisperx'), { recursive: true, mode: 0o700 });
   const now = new Date().toISOString();
@@ -50,8 +52,9 @@ function homeWith(n, launcher) {
     metadata[`svc${i}.api_key`] = { created_at: now, updated_at: now, hint: '••••abcd', storage: 'keychain', custom: true, env_var: `SVC${i}_API_KEY` };
     values[`svc${i}.api_key`] = `value-${i}-${'x'.repeat(24)}abcd`;
   }
-  const store = join(dir, 'store.json');
-  writeFileSync(store, JSON.stringify(values));
+  const store = join(dir, 'store');
+  mkdirSync(store, { recursive: true });
+  for (const [account, value] of Object.entries(values)) writeFileSync(join(store, account), value);
   writeFileSync(join(dir, '.cp-whisperx', 'user.profile'), `${JSON.stringify({ version: '2.0', credentials: {}, credential_metadata: metadata, storage: { backend: 'bench-store', namespace: '' } }, null, 2)}\n`, { mode: 0o600 });
   const env = { ...process.env, HOME: dir, CPW_BENCH_STORE: store };
   execFileSync(process.execPath, [launcher, 'profile', 'set', 'name=Bench'], { env, stdio: 'ignore' }); // settle defaults once

@@ -75,14 +75,19 @@ export function indexProfile(raw: unknown, currentMajor: number): ProfileIndex |
   if (findPlaintextSecrets(raw).length) return undefined;
   const metaIn = raw['credential_metadata'] ?? {};
   if (!isObject(metaIn)) return undefined;
-  const metadata: Record<CredentialId, IndexedMeta> = {};
-  for (const [id, m] of Object.entries(metaIn)) {
+  // The document's own object when every entry is complete (no copy: at 10,000 credentials copies cost more than checks).
+  let metadata = metaIn as Record<CredentialId, IndexedMeta>;
+  for (const id in metaIn) {
+    const m = metaIn[id];
     if (!isObject(m)) return undefined;
-    const storage = m['storage'] ?? 'keychain';
-    if (storage !== 'keychain' && storage !== 'profile') return undefined;
+    const storage = m['storage'];
+    if (storage !== undefined && storage !== 'keychain' && storage !== 'profile') return undefined;
     if (typeof m['created_at'] !== 'string' || typeof m['updated_at'] !== 'string' || typeof m['hint'] !== 'string') return undefined;
     if (!optional(m, 'label', 'string') || !optional(m, 'env_var', 'string') || !optional(m, 'custom', 'boolean')) return undefined;
-    metadata[id] = { ...m, storage } as IndexedMeta;
+    if (storage === undefined) {
+      if (metadata === metaIn) metadata = { ...metaIn } as Record<CredentialId, IndexedMeta>;
+      metadata[id] = { ...m, storage: 'keychain' } as IndexedMeta;
+    }
   }
   const prefs = raw['preferences'];
   const storage = raw['storage'];

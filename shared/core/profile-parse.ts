@@ -51,6 +51,28 @@ export function parseProfile(raw: unknown, where = 'the profile'): Profile {
   return result.data;
 }
 
+/**
+ * {@link parseProfile} for `after`, a change made to the valid `before`:
+ * credential metadata entries `after` shares with `before` (the same
+ * objects) were validated already and are not checked again, so a change
+ * to one credential of 10,000 costs one entry, not 10,000. Everything else
+ * is validated as in parseProfile.
+ */
+export function parseProfileChange(before: Profile, after: Profile, where?: string): Profile {
+  const meta = after.credential_metadata as unknown;
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) return parseProfile(after, where);
+  const entries = meta as Record<string, unknown>;
+  const old = before.credential_metadata as Record<string, unknown>;
+  const ids = Object.keys(entries);
+  const isNew = (id: string) => !Object.hasOwn(old, id) || entries[id] !== old[id];
+  // Object.fromEntries makes own properties of every key ("__proto__" included), never a prototype.
+  const changed = Object.fromEntries(ids.filter(isNew).map((id) => [id, entries[id]]));
+  const parsed = parseProfile({ ...after, credential_metadata: changed }, where);
+  const checked = parsed.credential_metadata as Record<string, unknown>;
+  const merged = Object.fromEntries(ids.map((id) => [id, Object.hasOwn(changed, id) ? checked[id] : entries[id]]));
+  return { ...parsed, credential_metadata: merged as Profile['credential_metadata'] };
+}
+
 /** Fields of the user section a caller may change. */
 export const EDITABLE_USER_FIELDS = ['name', 'email', 'job_title', 'timezone', 'avatar_url'] as const;
 export type UserUpdate = Partial<Pick<UserDetails, (typeof EDITABLE_USER_FIELDS)[number]>>;

@@ -6,12 +6,13 @@ import { VaultError } from '../../core/errors';
 import { parseJson } from '../../core/json';
 import { legacyValues } from '../../core/legacy-secrets';
 import { findPlaintextSecrets } from '../../core/profile-index';
-import { parseProfile } from '../../core/profile-parse';
+import { parseProfile, parseProfileChange } from '../../core/profile-parse';
 import { createProfileTemplate, type Profile } from '../../core/profile-schema';
 import type { ProfileView } from '../../core/views';
 import { withFileLock, type HeldLock } from './file-lock';
-import type { PathInputs, ProfilePaths } from './paths';
+import { sidecarPath, type PathInputs, type ProfilePaths } from './paths';
 import { ProfileReader, UNPARSED, type RawProfile } from './reader';
+import { ValidatedText } from './validated-text';
 import { ensurePrivateDir, orphanTemps, PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT, readSecureFile, removeOrphanTemps, stampOf, writeSecureFile } from './secure-fs';
 
 /** What a read found: the profile itself, or the deprecated secrets.json standing in for it. */
@@ -96,6 +97,7 @@ export class ProfileStore {
   private readonly lockWaitMs: number | undefined;
   private readonly writeFile: typeof writeSecureFile;
   private parsed: { read: RawProfile; loaded: LoadedProfile } | undefined;
+  private readonly validated: ValidatedText;
 
   constructor(options: ProfileStoreOptions = {}) {
     this.reader = options.reader ?? new ProfileReader(options, options.warn);
@@ -103,6 +105,7 @@ export class ProfileStore {
     this.now = options.now ?? (() => new Date());
     this.lockWaitMs = options.lockWaitMs;
     this.writeFile = options.writeFile ?? writeSecureFile;
+    this.validated = new ValidatedText(sidecarPath(this.paths, 'profile.checked'), this.paths.dedicatedDir, this.writeFile);
   }
 
   /** True when the profile file exists. */
@@ -121,7 +124,7 @@ export class ProfileStore {
     const doc = parseDocument(read);
     let loaded: LoadedProfile;
     if (read.kind === 'profile') {
-      loaded = { kind: 'profile', path: read.path, profile: parseProfile(doc, read.path) };
+      loaded = { kind: 'profile', path: read.path, profile: this.validate(doc, read.text, read.path) };
     } else {
       if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
         throw new VaultError('PROFILE_INVALID', `${read.path} must hold a JSON object at the top level.`, `Fix ${read.path}, or create a profile with: cpw-vault setup`);
@@ -165,7 +168,7 @@ export class ProfileStore {
     this.assertWritable(!!options.allowOverLegacy);
     return this.locked(async (path, lock) => {
       const current = stampOf(path) ? this.readFresh(path, !!options.stripPlaintext) : createProfileTemplate(this.now(), systemTimeZone());
-      const next = parseProfile(mutate(current), path);
+      const next = parseProfileChange(current, mutate(current), path);
       const text = `${JSON.stringify(next, null, 2)}\n`;
       const size = Buffer.byteLength(text);
       // Over the limit, a write may still shrink it or settle what is there (defaults filled in, a stamp): it must not add.
@@ -207,6 +210,12 @@ export class ProfileStore {
   private async write(path: string, text: string): Promise<void> {
     await this.writeFile(path, text, this.paths.dedicatedDir);
     this.forget();
+    await this.validated.remember(text);
+  }
+
+  /** The schema pass over a document, skipped when its text is the validated output of a write (see ValidatedText). */
+  private validate(doc: unknown, text: string, path: string): Profile {
+    return this.validated.matches(text) ? (doc as Profile) : parseProfile(doc, path);
   }
 
   private forget(): void {
@@ -217,8 +226,17 @@ export class ProfileStore {
   /** Reads the file for an update; with `stripPlaintext` (migration in place) its plaintext slots are emptied first. */
   private readFresh(path: string, stripPlaintext: boolean): Profile {
     const { text } = readSecureFile(path, { warn: this.reader.warn, maxBytes: PROFILE_READ_LIMIT });
-    const doc = parseDocument({ kind: 'profile', path, raw: UNPARSED, text });
-    return parseProfile(stripPlaintext ? withoutPlaintext(doc) : doc, path);
+    // Unchanged since this process read it (the usual case: read, then update): the same text, the same profile.
+    const last = this.parsed;
+    if (!stripPlaintext && last?.loaded.kind === 'profile' && last.read.text === text) return last.loaded.profile;
+    let raw: unknown = UNPARSED;
+    try {
+      raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    } catch {
+      // parseDocument says where the JSON is broken, without quoting it.
+    }
+    const doc = parseDocument({ kind: 'profile', path, raw, text });
+    return stripPlaintext ? parseProfile(withoutPlaintext(doc), path) : this.validate(doc, text, path);
   }
 }
 

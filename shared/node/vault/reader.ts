@@ -63,6 +63,7 @@ export interface ReaderDeps {
 export class VaultReader {
   readonly caller: Caller;
   private store: { key: string; secrets: SecretStore } | undefined;
+  private indexed: { read: RawProfile; index: ProfileIndex | undefined } | undefined;
 
   constructor(private readonly deps: ReaderDeps) {
     this.caller = deps.caller;
@@ -82,7 +83,9 @@ export class VaultReader {
       if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) return { kind: 'legacy', path: read.path, values: legacyValues(doc as Record<string, unknown>) };
       return this.full(read);
     }
-    const index = read.raw === UNPARSED ? undefined : indexProfile(read.raw, PROFILE_MAJOR);
+    // The reader hands back the same read while the file is unchanged: index it once (10,000 entries are not free).
+    if (this.indexed?.read !== read) this.indexed = { read, index: read.raw === UNPARSED ? undefined : indexProfile(read.raw, PROFILE_MAJOR) };
+    const index = this.indexed.index;
     // A transaction left by a crashed writer is repaired by the full vault before anything is read.
     if (!index || (!this.deps.fullView && this.deps.journal.read().some((t) => ownerIsGone(t.owner, Date.parse(t.started_at), 3_600_000)))) return this.full(read);
     return { kind: 'profile', path: read.path, index };
@@ -252,7 +255,8 @@ export class VaultReader {
       throw new VaultError('WORKFLOW_UNKNOWN', 'Unknown workflow name.', `Use one of: ${WORKFLOW_NAMES.join(', ')}.`);
     }
     const view = this.view();
-    const present = new Set(this.allIds(view).filter((id) => this.sourceOf(id, view)));
+    // Workflows use catalog credentials only: the custom ones (maybe thousands) are not looked at.
+    const present = new Set(CATALOG.map((e) => e.id).filter((id) => this.sourceOf(id, view)));
     const preferred = view?.kind === 'profile' ? view.index.aiProvider : undefined;
     const aiProvider: AiProvider = (AI_PROVIDERS as readonly string[]).includes(preferred ?? '') ? (preferred as AiProvider) : 'openai';
     let status = validateWorkflow(name, (id) => present.has(id), aiProvider);

@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import { PROFILE_SCHEMA_REVISION } from '../../core/profile-version';
+import { readSecureFile, type writeSecureFile } from './secure-fs';
+
+/**
+ * Which exact profile text this vault last wrote, after validating it: the
+ * SHA-256 of the text (and the schema revision it was validated against) in
+ * a small file beside the profile. A full read whose text has that digest
+ * is the writer's own output — a fixed point of the schema — and skips the
+ * schema pass, which at 10,000 credentials costs more than the rest of a
+ * command. Why a digest and not the file's stamp: it names the content, so
+ * an edit, a restore or a copy from elsewhere is always validated again.
+ * Only ever a shortcut: a missing, foreign, damaged or stale record means
+ * "validate", never an error.
+ */
+export class ValidatedText {
+  private known: string | undefined;
+
+  constructor(
+    private readonly path: string,
+    private readonly dedicatedDir: boolean,
+    private readonly write: typeof writeSecureFile,
+  ) {}
+
+  /** True when `text` is exactly what the last validated write produced. */
+  matches(text: string): boolean {
+    const digest = digestOf(text);
+    if (this.known === digest) return true;
+    try {
+      const record = JSON.parse(readSecureFile(this.path, { warn: () => {}, maxBytes: 1024 }).text) as unknown;
+      this.known = isRecord(record) && record.revision === PROFILE_SCHEMA_REVISION ? record.sha256 : undefined;
+    } catch {
+      this.known = undefined;
+    }
+    return this.known === digest;
+  }
+
+  /** Records `text` (just written, validated) as the current one. A failure only costs the next reader a schema pass. */
+  async remember(text: string): Promise<void> {
+    const digest = digestOf(text);
+    try {
+      await this.write(this.path, `${JSON.stringify({ revision: PROFILE_SCHEMA_REVISION, sha256: digest })}\n`, this.dedicatedDir);
+      this.known = digest;
+    } catch {
+      this.known = undefined;
+    }
+  }
+}
+
+function digestOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function isRecord(v: unknown): v is { revision: number; sha256: string } {
+  return v !== null && typeof v === 'object' && typeof (v as { sha256?: unknown }).sha256 === 'string';
+}

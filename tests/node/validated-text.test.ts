@@ -1,0 +1,66 @@
+// A profile text the vault wrote (validated) is not validated again by the next
+// process; any other text is, in full. Correctness first: the shortcut must be
+// invisible except in time.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseProfile } from '../../shared/core/profile-parse';
+import { createVault } from '../../shared/node/open';
+import { MemorySecretStore } from '../fakes/memory-secret-store';
+import { rejected } from '../helpers/errors';
+import { makeTempHome } from '../helpers/temp';
+
+const HF = `hf_${'Valid8'.repeat(6)}`;
+
+function open(t: ReturnType<typeof makeTempHome>, secrets = new MemorySecretStore()) {
+  return createVault({ homeDir: t.home, cwd: t.cwd, env: {}, secrets, caller: 'cli', warn: () => {} });
+}
+
+describe('the validated-text record', () => {
+  it('what the vault writes is a fixed point of the schema (skipping the pass changes nothing)', async () => {
+    const t = makeTempHome();
+    const vault = open(t);
+    await vault.setCredential('huggingface', 'token', HF);
+    await vault.setCredential('acme', 'api_key', 'acme-secret-value-0001', { envVar: 'ACME_API_KEY', label: 'Acme' });
+    await vault.updateProfile({ user: { name: '  Ada  ', email: 'ada@example.com', timezone: 'Europe/Paris' }, preferences: { notifications: { run_failed: false } } });
+    const doc = JSON.parse(readFileSync(t.profile, 'utf8'));
+    expect(parseProfile(doc)).toEqual(doc);
+    expect(readFileSync(join(dirname(t.profile), 'profile.checked'), 'utf8')).toMatch(/"sha256":"[0-9a-f]{64}"/);
+  });
+
+  it('a hand edit is validated in full by the next process: a bad field is reported, not trusted', async () => {
+    const t = makeTempHome();
+    await open(t).setCredential('huggingface', 'token', HF);
+    const doc = JSON.parse(readFileSync(t.profile, 'utf8'));
+    doc.credential_metadata['huggingface.token'].storage = 'floppy-disk';
+    writeFileSync(t.profile, JSON.stringify(doc, null, 2));
+    const e = await rejected(Promise.resolve().then(() => open(t).getProfile()));
+    expect(e.code).toBe('PROFILE_INVALID');
+    expect(e.message).toContain('credential_metadata.huggingface.token.storage');
+  });
+
+  it('a damaged, foreign-revision or planted record only means "validate": never an error, never trust', async () => {
+    const t = makeTempHome();
+    await open(t).setCredential('huggingface', 'token', HF);
+    const record = join(dirname(t.profile), 'profile.checked');
+    const doc = JSON.parse(readFileSync(t.profile, 'utf8'));
+    doc.user.email = 'not-an-email';
+    const text = `${JSON.stringify(doc, null, 2)}\n`;
+    writeFileSync(t.profile, text);
+    // A record claiming the bad text is valid, but from another schema revision: not trusted.
+    const { createHash } = await import('node:crypto');
+    writeFileSync(record, JSON.stringify({ revision: -1, sha256: createHash('sha256').update(text).digest('hex') }), { mode: 0o600 });
+    expect((await rejected(Promise.resolve().then(() => open(t).getProfile()))).code).toBe('PROFILE_INVALID');
+    writeFileSync(record, '{"revision":', { mode: 0o600 });
+    expect((await rejected(Promise.resolve().then(() => open(t).getProfile()))).code).toBe('PROFILE_INVALID');
+  });
+
+  it('a change to one credential among many validates that entry, and a bad one is still refused', async () => {
+    const t = makeTempHome();
+    const vault = open(t);
+    for (let i = 0; i < 5; i++) await vault.setCredential(`svc${i}`, 'api_key', `value-${i}-${'x'.repeat(24)}`, { envVar: `SVC${i}_API_KEY` });
+    const e = await rejected(vault.setCredential('svc9', 'api_key', `value-9-${'x'.repeat(24)}`, { label: 'l'.repeat(81) }));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(open(t).listCredentials().filter((c) => c.stored)).toHaveLength(5);
+  });
+});
