@@ -4,7 +4,7 @@ import type { DoctorSubject } from '../node/doctor';
 import type { Vault } from '../node/vault/vault';
 
 /** What the read commands use: both the Vault and the light VaultReader offer it. */
-export type ReadVault = Pick<VaultReader & Vault, 'getCredential' | 'findCredential' | 'storedValue' | 'storedValues' | 'envValue' | 'envVarsFor' | 'validateWorkflow' | 'workflowEnv' | 'listCredentials' | 'pipelinePreferences'>;
+export type ReadVault = Pick<VaultReader & Vault, 'getCredential' | 'findCredential' | 'storedValue' | 'storedValues' | 'envValue' | 'envVarsFor' | 'validateWorkflow' | 'resolveWorkflow' | 'environmentOf' | 'workflowEnv' | 'listCredentials' | 'pipelinePreferences'>;
 import { commandKeychainDeadline } from './deadline';
 import type { CliIO } from './io';
 
@@ -24,6 +24,13 @@ export interface CliContext {
   /** What a plain `doctor` examines (on the light path, the read side with a validating profile reader). */
   doctorSubject(): Promise<DoctorSubject>;
   runs(): Promise<RunHistory>;
+  /**
+   * Resolves once the reads so far can be acted on. The light path asks its
+   * repair question alongside the reads and throws NeedsFullVault here when
+   * the index needs the full vault first; commands with effects beyond their
+   * output (exec starting a stage) call it before them.
+   */
+  readsSettled?(): Promise<void>;
 }
 
 /**

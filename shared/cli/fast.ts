@@ -133,6 +133,7 @@ export async function lightMain(argv: string[], given?: CliIO, extensions: Recor
   if (!args) return handOver();
   let warn = (m: string) => io.err(`warning: ${m}\n`);
   let repairCheck: Promise<boolean> | undefined;
+  const needsFullVault = async () => !!repairCheck && (await repairCheck);
   const parts = openReader({ profilePath: args.globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn: (m) => warn(m), keychainTimeoutMs: commandKeychainDeadline() });
   const { reader, history } = parts;
   const ctx: CliContext = {
@@ -140,11 +141,13 @@ export async function lightMain(argv: string[], given?: CliIO, extensions: Recor
     globals: args.globals,
     reader: async () => {
       // Reads that go by the index need it whole: a repair is the full vault's job. `get` reads by id and needs no
-      // index; exec must know before its stage starts; the others ask alongside their reads (one round trip fewer),
-      // and the answer is in before their held output leaves.
-      if (args.command === 'exec' && (await reader.needsRepair())) throw new NeedsFullVault();
+      // index; the others ask alongside their reads (one round trip fewer), and the answer is in before their held
+      // output leaves, or (exec) before its stage starts.
       if (args.command !== 'get') repairCheck ??= reader.needsRepair().catch((err) => err instanceof NeedsFullVault); // other failures: the reads report them
       return reader;
+    },
+    readsSettled: async () => {
+      if (await needsFullVault()) throw new NeedsFullVault();
     },
     vault: () => Promise.reject(new NeedsFullVault()),
     doctorSubject: () => Promise.reject(new NeedsFullVault()),
@@ -153,7 +156,6 @@ export async function lightMain(argv: string[], given?: CliIO, extensions: Recor
   // Output is held back until the command is done, so a hand-over to the full CLI never prints anything twice
   // (not for exec: its stage talks to the terminal while it runs, and it hands over only before the stage starts).
   const held: Array<['out' | 'err', string]> = [];
-  const needsFullVault = async () => !!repairCheck && (await repairCheck);
   const flush = () => held.forEach(([to, text]) => io[to](text));
   const lightIO: CliIO = args.command === 'exec' ? io : { ...io, out: (text) => void held.push(['out', text]), err: (text) => void held.push(['err', text]) };
   warn = (m) => lightIO.err(`warning: ${m}\n`);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { basename } from 'node:path';
 import { childEnv } from '../../node/exec/child-env';
-import { valuesToMask } from '../../node/masking/mask-values';
+import { maskedIds, valuesToMask } from '../../node/masking/mask-values';
 import { pipeMasked } from '../../node/masking/pipe-masked';
 import type { RunHistory, RunRecord } from '../../node/records/run-history';
 import { notReady } from '../../node/vault/reader';
@@ -45,18 +45,25 @@ export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
   const vault = await ctx.reader();
   const history = args.history === false ? undefined : await ctx.runs();
   const [program, ...rest] = args.command as [string, ...string[]];
-  const status = await vault.validateWorkflow(args.workflow, { verify: true });
+  const streams = maskedStreams(args.mask);
+  const credentials = vault.listCredentials();
+  // One batch of the secret store: the workflow's credentials, and (to mask them) every stored secret.
+  const resolved = await vault.resolveWorkflow(args.workflow, { verify: true, alsoRead: streams.out || streams.err ? maskedIds(credentials) : [] });
+  const { status } = resolved;
+  await ctx.readsSettled?.();
   if (!status.ready) {
     // Refused before anything started: recorded (the app notifies it), then the error with what is missing (exit 3).
     await history?.start({ workflow: args.workflow, program: basename(program), credentials: status.missing.flatMap((m) => m.credentials), status: 'refused' }, new Date());
     throw notReady(status);
   }
-  const vars = await vault.workflowEnv(args.workflow);
-  const carriers = new Map(vault.listCredentials().map((c) => [c.id, c.envVars]));
+  const vars = await vault.environmentOf(resolved);
+  const carriers = new Map(credentials.map((c) => [c.id, c.envVars]));
   const child = childEnv({ parent: ctx.io.env, injected: vars, uses: status.uses, carriers, inheritSecrets: !!args.inheritSecrets, preferences: vault.pipelinePreferences() });
-  const streams = maskedStreams(args.mask);
   let values: string[] = [];
-  if (streams.out || streams.err) values = await valuesToMask(vault, vars, ctx.io.env, (m) => ctx.io.err(`warning: ${m}\n`));
+  if (streams.out || streams.err) {
+    const prefetched = { listCredentials: () => credentials, storedValues: async () => (resolved.alsoReadError ? Promise.reject(resolved.alsoReadError) : resolved.alsoRead) };
+    values = await valuesToMask(prefetched, vars, ctx.io.env, (m) => ctx.io.err(`warning: ${m}\n`));
+  }
   const masked = values.length > 0 && (streams.out || streams.err);
   const run = await history?.start({ workflow: args.workflow, program: basename(program), credentials: status.uses, stripped: child.stripped, inherited: child.inherited, masked }, new Date());
   const code = await runChild(program, rest, child.env, { out: streams.out && masked, err: streams.err && masked, values }, ctx, history, run);

@@ -18,16 +18,21 @@ export const MIN_MASK_LENGTH = 4;
  * credential env var of the parent (stripped or not). A stored value the
  * keychain will not give is reported through `warn` and skipped.
  */
+/** The credentials whose stored values a child's output is masked for: every stored secret (not the profile-slot ones). */
+export function maskedIds(credentials: readonly CredentialView[]): CredentialId[] {
+  return credentials.filter((c) => c.stored && c.secret && c.meta?.storage !== 'profile').map((c) => c.id);
+}
+
 export async function valuesToMask(vault: MaskSource, injected: Readonly<Record<string, string>>, parent: Env, warn: (m: string) => void): Promise<string[]> {
   const values = new Set(Object.values(injected));
-  const stored: CredentialId[] = [];
-  for (const c of vault.listCredentials()) {
+  const credentials = vault.listCredentials();
+  for (const c of credentials) {
     for (const name of c.envVars) {
       const v = parent[name];
       if (v?.trim()) values.add(v).add(v.trim());
     }
-    if (c.stored && c.secret && c.meta?.storage !== 'profile') stored.push(c.id);
   }
+  const stored = maskedIds(credentials);
   try {
     for (const v of (await vault.storedValues(stored)).values()) if (v) values.add(v);
   } catch (err) {

@@ -9,12 +9,13 @@ import { registerSecret } from '../../core/redact';
 import type { SecretStore } from '../../core/secret-store';
 import type { CredentialMeta } from '../../core/profile-schema';
 import type { Caller, CredentialSource, CredentialView } from '../../core/views';
-import { AI_PROVIDERS, WORKFLOW_NAMES, fixLine, isWorkflowName, validateWorkflow, type AiProvider, type WorkflowName, type WorkflowStatus } from '../../core/workflows';
+import { fixLine, type WorkflowName, type WorkflowStatus } from '../../core/workflows';
 import { ownerIsGone } from '../profile/owner';
 import { UNPARSED, type ProfileReader, type RawProfile } from '../profile/reader';
 import type { AuditLog } from '../records/audit-log';
 import type { JournalFile } from '../credentials/journal-file';
 import { laterOf, type UsageMarks } from '../records/usage-marks';
+import { environmentOf, resolveAll, resolveWorkflow, type ResolvedWorkflow } from './workflow-reads';
 import { secretNamespace } from '../secrets/open-secret-store';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -158,7 +159,8 @@ export class VaultReader {
     return [custom ?? defaultEnvVar(id)];
   }
 
-  private fromEnv(id: CredentialId, view: ReadView | undefined): CredentialValue | undefined {
+  /** The value of `id` from the first of its env vars that is set, if any. */
+  fromEnv(id: CredentialId, view: ReadView | undefined): CredentialValue | undefined {
     for (const name of this.envVarsFor(id, view)) {
       const value = this.deps.env[name];
       if (value !== undefined && value.trim() !== '') return { value: value.trim(), source: { kind: 'env', name } };
@@ -190,10 +192,15 @@ export class VaultReader {
     const view = this.view();
     const found = this.fromEnv(id, view) ?? (await this.fromStorage(id, view));
     if (!found) return undefined;
+    await this.noteRead(id, found, view);
+    return found;
+  }
+
+  /** Records a read a caller gets: its value joins the redaction registry, its last use is marked, the audit log says who read it from where. */
+  async noteRead(id: CredentialId, found: CredentialValue, view: ReadView | undefined): Promise<void> {
     registerSecret(found.value);
     if (found.source.kind !== 'env' && view?.kind === 'profile' && view.index.metadata[id]) this.deps.usage.touch(id, this.deps.now());
     await this.record({ event: 'credential_read', caller: this.caller, credential: id, details: { source: found.source.kind } });
-    return found;
   }
 
   /** Like {@link findCredential} but throws CREDENTIAL_MISSING with a fix line when absent. */
@@ -213,13 +220,21 @@ export class VaultReader {
 
   /** The stored values of `ids`, ignoring env vars, the secret-store ones read in one batch; not audited. */
   async storedValues(ids: readonly CredentialId[]): Promise<Map<CredentialId, string | undefined>> {
-    const view = this.view();
-    const out = new Map<CredentialId, string | undefined>();
+    const found = await this.storedIn(this.view(), ids);
+    return new Map(ids.map((id) => [id, found.get(id)?.value]));
+  }
+
+  /** {@link storedValues} with sources, for `view`: the secret-store ones in one batch (one round trip), the rest from the view. */
+  async storedIn(view: ReadView | undefined, ids: readonly CredentialId[]): Promise<Map<CredentialId, CredentialValue | undefined>> {
+    const out = new Map<CredentialId, CredentialValue | undefined>();
     const fromStore = ids.filter((id) => view?.kind !== 'legacy' && catalogEntry(id)?.secret !== false);
-    const store = this.secretStore(view);
-    const batch = fromStore.length ? (store.getMany ? await store.getMany(fromStore) : new Map(await Promise.all(fromStore.map(async (id) => [id, await store.get(id)] as const)))) : new Map<string, string | undefined>();
-    for (const id of ids) out.set(id, batch.has(id) ? batch.get(id) : (await this.fromStorage(id, view))?.value);
-    for (const v of out.values()) if (v) registerSecret(v);
+    if (fromStore.length) {
+      const store = this.secretStore(view);
+      const batch = store.getMany ? await store.getMany(fromStore) : new Map(await Promise.all(fromStore.map(async (id) => [id, await store.get(id)] as const)));
+      for (const [id, value] of batch) if (value !== undefined) out.set(id, { value, source: { kind: 'keychain' } });
+    }
+    for (const id of ids) if (!out.has(id) && !fromStore.includes(id)) out.set(id, await this.fromStorage(id, view));
+    for (const v of out.values()) if (v) registerSecret(v.value);
     return out;
   }
 
@@ -243,56 +258,33 @@ export class VaultReader {
     return meta ? { kind: meta.storage } : null;
   }
 
-  /**
-   * Readiness of a workflow from env vars and the profile's index. With
-   * `verify`, credentials the index says are stored are read to prove it
-   * (and a locked keychain throws KEYCHAIN_LOCKED). Unknown names throw
-   * WORKFLOW_UNKNOWN.
-   */
+  /** Readiness of a workflow from env vars and the index; with `verify`, proven by reading its credentials (see resolveWorkflow). */
   async validateWorkflow(name: string, options: { verify?: boolean } = {}): Promise<WorkflowStatus> {
-    if (!isWorkflowName(name)) {
-      // The name is not echoed: arbitrary input may be a key pasted in the wrong place.
-      throw new VaultError('WORKFLOW_UNKNOWN', 'Unknown workflow name.', `Use one of: ${WORKFLOW_NAMES.join(', ')}.`);
-    }
-    const view = this.view();
-    // Workflows use catalog credentials only: the custom ones (maybe thousands) are not looked at.
-    const present = new Set(CATALOG.map((e) => e.id).filter((id) => this.sourceOf(id, view)));
-    const preferred = view?.kind === 'profile' ? view.index.aiProvider : undefined;
-    const aiProvider: AiProvider = (AI_PROVIDERS as readonly string[]).includes(preferred ?? '') ? (preferred as AiProvider) : 'openai';
-    let status = validateWorkflow(name, (id) => present.has(id), aiProvider);
-    if (options.verify) {
-      for (const id of status.uses) {
-        if (this.fromEnv(id, view)) continue;
-        const found = await this.fromStorage(id, view);
-        if (found) registerSecret(found.value);
-        else present.delete(id);
-      }
-      status = validateWorkflow(name, (id) => present.has(id), aiProvider);
-    }
-    return status;
+    return (await resolveWorkflow(this, name, options)).status;
   }
 
   /** Readiness of every workflow. */
-  async validateAll(options: { verify?: boolean } = {}): Promise<WorkflowStatus[]> {
-    const out: WorkflowStatus[] = [];
-    for (const name of WORKFLOW_NAMES) out.push(await this.validateWorkflow(name, options));
-    return out;
+  validateAll(options: { verify?: boolean } = {}): Promise<WorkflowStatus[]> {
+    return resolveAll(this, options);
+  }
+
+  /** A workflow's readiness proven by its reads, with the values (and `alsoRead` in the same batch): see workflow-reads.ts. */
+  resolveWorkflow(name: string, options: { verify?: boolean; alsoRead?: readonly CredentialId[] } = {}): Promise<ResolvedWorkflow> {
+    return resolveWorkflow(this, name, options);
+  }
+
+  /** The environment of a resolved, ready workflow (each read recorded); throws WORKFLOW_NOT_READY. */
+  environmentOf(resolved: ResolvedWorkflow): Promise<Record<string, string>> {
+    return environmentOf(this, resolved);
   }
 
   /**
    * The environment for a workflow: every env alias of each credential it
-   * uses, with its value. Throws WORKFLOW_NOT_READY listing what is missing.
+   * uses, with its value (read in one batch). Throws WORKFLOW_NOT_READY
+   * listing what is missing.
    */
   async workflowEnv(name: WorkflowName | string): Promise<Record<string, string>> {
-    const status = await this.validateWorkflow(name, { verify: true });
-    if (!status.ready) throw notReady(status);
-    const env: Record<string, string> = {};
-    for (const id of status.uses) {
-      const { service, key } = splitCredentialId(id);
-      const { value } = await this.getCredential(service, key);
-      for (const v of this.envVarsFor(id)) env[v] = value;
-    }
-    return env;
+    return environmentOf(this, await resolveWorkflow(this, name, { verify: true }));
   }
 
   /** Catalog credentials and the custom ones the index knows. */
@@ -341,15 +333,7 @@ export class VaultReader {
   }
 }
 
-/** The error for a workflow that is not ready: what is missing and how to fix each. */
-export function notReady(status: WorkflowStatus): VaultError {
-  const lines = status.missing.map((m) => `  - ${m.description} (${m.credentials.join(' or ')})\n    ${m.fix}`);
-  return new VaultError(
-    'WORKFLOW_NOT_READY',
-    `The ${status.workflow} workflow is not ready; missing:\n${lines.join('\n')}`,
-    status.missing.map((m) => m.fix).join('\n'),
-  );
-}
+export { notReady } from './workflow-reads';
 
 /** The env var of a custom credential without one chosen: SERVICE_KEY. */
 export function defaultEnvVar(id: CredentialId): string {

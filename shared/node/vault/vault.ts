@@ -21,6 +21,7 @@ import { profileView, type ProfileStore } from '../profile/store';
 import type { AuditLog } from '../records/audit-log';
 import { namespaceSuffix } from '../secrets/open-secret-store';
 import { defaultEnvVar, type CredentialValue, type VaultReader } from './reader';
+import type { ResolvedWorkflow } from './workflow-reads';
 
 export { notReady, type CredentialValue } from './reader';
 
@@ -137,6 +138,16 @@ export class Vault {
   /** Readiness of every workflow. */
   validateAll(options: { verify?: boolean } = {}): Promise<WorkflowStatus[]> {
     return this.reader.validateAll(options);
+  }
+
+  /** A workflow's readiness proven by its reads, with the values (see {@link VaultReader.resolveWorkflow}). */
+  resolveWorkflow(name: string, options: { verify?: boolean; alsoRead?: readonly CredentialId[] } = {}): Promise<ResolvedWorkflow> {
+    return this.reader.resolveWorkflow(name, options);
+  }
+
+  /** The environment of a resolved, ready workflow (see {@link VaultReader.environmentOf}). */
+  environmentOf(resolved: ResolvedWorkflow): Promise<Record<string, string>> {
+    return this.reader.environmentOf(resolved);
   }
 
   /** The env vars of a workflow, with values; throws WORKFLOW_NOT_READY. */

@@ -1,0 +1,100 @@
+import { CATALOG } from '../../core/catalog';
+import type { CredentialId } from '../../core/credential';
+import { VaultError } from '../../core/errors';
+import { AI_PROVIDERS, WORKFLOW_NAMES, isWorkflowName, validateWorkflow, type AiProvider, type WorkflowStatus } from '../../core/workflows';
+import type { CredentialValue, ReadView, VaultReader } from './reader';
+
+/** A workflow's readiness and, when its credentials were read, their values. */
+export interface ResolvedWorkflow {
+  status: WorkflowStatus;
+  /** The value of each credential the workflow uses (when read: `verify`). */
+  values: Map<CredentialId, CredentialValue>;
+  /** The stored values of the `alsoRead` ids (read in the same batch). */
+  alsoRead: Map<CredentialId, string | undefined>;
+  /** Why the `alsoRead` ids could not be read, when they could not (the workflow's own reads went on). */
+  alsoReadError?: unknown;
+  view: ReadView | undefined;
+}
+
+/**
+ * A workflow's readiness from env vars and the index; with `verify`, proven
+ * by reading the credentials it uses — all in one batch of the secret store
+ * (and `alsoRead` in the same batch: exec's masking needs every stored
+ * secret). A credential the index lists but the store lacks is missing; an
+ * alternative the workflow then falls back to (diarize: pyannote, else
+ * HuggingFace) is read in turn. A locked keychain throws KEYCHAIN_LOCKED.
+ * Unknown names throw WORKFLOW_UNKNOWN (the name is not echoed: it may be a
+ * key pasted in the wrong place).
+ */
+export async function resolveWorkflow(reader: VaultReader, name: string, options: { verify?: boolean; alsoRead?: readonly CredentialId[] } = {}): Promise<ResolvedWorkflow> {
+  if (!isWorkflowName(name)) throw new VaultError('WORKFLOW_UNKNOWN', 'Unknown workflow name.', `Use one of: ${WORKFLOW_NAMES.join(', ')}.`);
+  const view = reader.view();
+  // Workflows use catalog credentials only: the custom ones (maybe thousands) are not looked at.
+  const present = new Set(CATALOG.map((e) => e.id).filter((id) => reader.sourceOf(id, view)));
+  const preferred = view?.kind === 'profile' ? view.index.aiProvider : undefined;
+  const aiProvider: AiProvider = (AI_PROVIDERS as readonly string[]).includes(preferred ?? '') ? (preferred as AiProvider) : 'openai';
+  const out: ResolvedWorkflow = { status: validateWorkflow(name, (id) => present.has(id), aiProvider), values: new Map(), alsoRead: new Map(), view };
+  if (!options.verify) return out;
+  const tried = new Set<CredentialId>();
+  let extra = [...(options.alsoRead ?? [])];
+  for (;;) {
+    const need = out.status.uses.filter((id) => !tried.has(id));
+    if (!need.length) return out;
+    const fromStore = need.filter((id) => !reader.fromEnv(id, view));
+    const batch = await readBatch(reader, view, fromStore, extra, out);
+    extra = [];
+    for (const id of need) {
+      tried.add(id);
+      const found = reader.fromEnv(id, view) ?? batch.get(id);
+      if (found) out.values.set(id, found);
+      else present.delete(id);
+    }
+    out.status = validateWorkflow(name, (id) => present.has(id), aiProvider);
+  }
+}
+
+/** `ids` and `extra` in one batch; when that fails and `extra` was asked, `ids` alone (the failure noted for `extra`). */
+async function readBatch(reader: VaultReader, view: ReadView | undefined, ids: CredentialId[], extra: CredentialId[], out: ResolvedWorkflow): Promise<Map<CredentialId, CredentialValue | undefined>> {
+  if (!extra.length) return reader.storedIn(view, ids);
+  try {
+    const batch = await reader.storedIn(view, [...new Set([...ids, ...extra])]);
+    for (const id of extra) out.alsoRead.set(id, batch.get(id)?.value);
+    return batch;
+  } catch (err) {
+    out.alsoReadError = err;
+    return reader.storedIn(view, ids);
+  }
+}
+
+/**
+ * The environment of a ready workflow: every env alias of each credential it
+ * uses, with its value; each read recorded (audit, last use) as a single
+ * read is. Throws WORKFLOW_NOT_READY listing what is missing.
+ */
+export async function environmentOf(reader: VaultReader, resolved: ResolvedWorkflow): Promise<Record<string, string>> {
+  if (!resolved.status.ready) throw notReady(resolved.status);
+  const env: Record<string, string> = {};
+  for (const id of resolved.status.uses) {
+    const found = resolved.values.get(id)!;
+    await reader.noteRead(id, found, resolved.view);
+    for (const v of reader.envVarsFor(id, resolved.view)) env[v] = found.value;
+  }
+  return env;
+}
+
+/** Readiness of every workflow (from the index; with `verify`, each proven by its reads). */
+export async function resolveAll(reader: VaultReader, options: { verify?: boolean } = {}): Promise<WorkflowStatus[]> {
+  const out: WorkflowStatus[] = [];
+  for (const name of WORKFLOW_NAMES) out.push((await resolveWorkflow(reader, name, options)).status);
+  return out;
+}
+
+/** The error for a workflow that is not ready: what is missing and how to fix each. */
+export function notReady(status: WorkflowStatus): VaultError {
+  const lines = status.missing.map((m) => `  - ${m.description} (${m.credentials.join(' or ')})\n    ${m.fix}`);
+  return new VaultError(
+    'WORKFLOW_NOT_READY',
+    `The ${status.workflow} workflow is not ready; missing:\n${lines.join('\n')}`,
+    status.missing.map((m) => m.fix).join('\n'),
+  );
+}
