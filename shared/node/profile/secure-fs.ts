@@ -47,6 +47,21 @@ export function ioError(err: unknown, path: string): VaultError {
 
 const currentUid = typeof process.getuid === 'function' ? process.getuid() : undefined;
 
+/**
+ * Checks an opened sidecar (audit log, run history) before anything is
+ * written to it: a regular file of this user. Throws PROFILE_PERMISSIONS for
+ * another user's file (in a shared folder it could be planted there to take
+ * or swallow our records), PROFILE_INVALID for anything but a file.
+ */
+export function assertOwnFile(fd: number, path: string): Stats {
+  const s = fstatSync(fd);
+  if (!s.isFile()) throw new VaultError('PROFILE_INVALID', `${path} is not a regular file.`, `Move it aside: mv ${path} ${path}.aside`);
+  if (currentUid !== undefined && s.uid !== currentUid) {
+    throw new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${s.uid}); refusing to write to it.`, `Use a profile in a folder only you can write (--profile PATH), or as its owner remove it: rm ${path}`);
+  }
+  return s;
+}
+
 /** Options for reading a protected file. */
 export interface SecureReadOptions {
   /** Called with a warning a user should see (e.g. a group-readable file). */
