@@ -135,12 +135,21 @@ function symlinkError(path: string): VaultError {
  */
 export function ensurePrivateDir(dir: string, dedicated: boolean): void {
   try {
+    if (dedicated) refuseLinkedFolder(dir);
     const created = mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const s = assertTrustedFolder(dir, dedicated);
-    if ((dedicated || created !== undefined) && (s.mode & 0o777) !== 0o700 && s.uid === (currentUid ?? s.uid)) chmodSync(dir, 0o700);
+    const s = lstatSync(dir);
+    if ((dedicated || created !== undefined) && s.isDirectory() && (s.mode & 0o777) !== 0o700 && s.uid === (currentUid ?? s.uid)) chmodSync(dir, 0o700);
+    assertTrustedFolder(dir, dedicated);
   } catch (err) {
     if (err instanceof VaultError) throw err;
     throw ioError(err, dir);
+  }
+}
+
+/** PROFILE_SYMLINK when `dir` (cpw-vault's own folder, ~/.cp-whisperx) is a symbolic link. */
+export function refuseLinkedFolder(dir: string): void {
+  if (lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) {
+    throw new VaultError('PROFILE_SYMLINK', `${dir} is a symbolic link; refusing to follow it (its target is never changed).`, `Make it a real folder: mv ${dir} ${dir}.link && mkdir -m 700 ${dir}, then copy the files you need from ${dir}.link/`);
   }
 }
 
@@ -152,14 +161,10 @@ export function ensurePrivateDir(dir: string, dedicated: boolean): void {
  * others can write it, carry the sticky bit (like /tmp): otherwise another
  * user could rename, replace or remove our files in it (PROFILE_PERMISSIONS).
  */
-export function assertTrustedFolder(dir: string, dedicated: boolean): Stats {
+function assertTrustedFolder(dir: string, dedicated: boolean): Stats {
+  if (dedicated) refuseLinkedFolder(dir);
   const link = lstatSync(dir);
-  if (link.isSymbolicLink()) {
-    if (dedicated) {
-      throw new VaultError('PROFILE_SYMLINK', `${dir} is a symbolic link; refusing to follow it (its target is never changed).`, `Make it a real folder: mv ${dir} ${dir}.link && mkdir -m 700 ${dir}, then copy the files you need from ${dir}.link/`);
-    }
-    if (!trustedOwner(link.uid)) throw foreignFolder(dir, link.uid, 'symbolic link');
-  }
+  if (link.isSymbolicLink() && !trustedOwner(link.uid)) throw foreignFolder(dir, link.uid, 'symbolic link');
   const s = link.isSymbolicLink() ? statSync(dir) : link;
   if (!s.isDirectory()) throw new VaultError('PROFILE_INVALID', `${dir} is not a folder.`, `Move ${dir} aside, or choose another --profile path.`);
   if (!trustedOwner(s.uid)) throw foreignFolder(dir, s.uid, 'folder');
