@@ -2,8 +2,9 @@
 // folder, another user (uid 65534) planting links at the names a writer would
 // use, and sidecars that belong to someone else. Tests run as root, so the
 // kernel's own owner checks do not help: every refusal here is cpw-vault's.
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, lchownSync, lstatSync, mkdirSync, readFileSync, readlinkSync, readdirSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -12,10 +13,12 @@ import { clearRegisteredSecrets } from '../../shared/core/redact';
 import { createVault, openServices, type OpenOptions } from '../../shared/node/open';
 import { ProfileStore } from '../../shared/node/profile/store';
 import { MemorySecretStore } from '../fakes/memory-secret-store';
+import { fixture } from '../helpers/children';
 import { rejected, thrown } from '../helpers/errors';
 import { makeTempHome } from '../helpers/temp';
 
 const OTHER = 65534; // nobody
+const USER = 1000; // the vault's user in the attack run as it happens
 const HF = `hf_${'Sh4r3d'.repeat(6)}`;
 const TMDB = '0123456789abcdef0123456789abcdef';
 
@@ -49,10 +52,70 @@ function options(t: ReturnType<typeof makeTempHome>, profilePath: string, warnin
  * its own path, the pid, the thread id and a counter, all known to another
  * user on the machine. The first `count` of them.
  */
-function predictableTempNames(target: string, count: number): string[] {
-  const lib = createRequire(import.meta.url).resolve('write-file-atomic');
-  return Array.from({ length: count }, (_, i) => `${target}.${createHash('sha1').update(lib).update(String(process.pid)).update(String(threadId)).update(String(i + 1)).digest().readUInt32BE(0)}`);
+function predictableTempNames(target: string, count: number, lib = createRequire(import.meta.url).resolve('write-file-atomic'), pid = process.pid, thread = threadId): string[] {
+  return Array.from({ length: count }, (_, i) => `${target}.${createHash('sha1').update(lib).update(String(pid)).update(String(thread)).update(String(i + 1)).digest().readUInt32BE(0)}`);
 }
+
+/** The first line a child prints. */
+function firstLine(child: ReturnType<typeof spawn>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      text += d.toString();
+      if (text.includes('\n')) resolve(text.slice(0, text.indexOf('\n')));
+    });
+    child.on('error', reject);
+    child.on('close', () => reject(new Error(`the child exited before printing a line: ${text}`)));
+  });
+}
+
+describe('the attack as it happens: the vault run by one user (uid 1000), links planted by another (uid 65534)', () => {
+  it('the ~/.bashrc of the vault user, reachable through every planted link, is not changed; the profile is written', async () => {
+    // Outside the test root (0700, root's): the vault user must reach its home, the shared folder and node.
+    const base = mkdtempSync('/tmp/cpw-shared-');
+    chmodSync(base, 0o755);
+    try {
+      const shared = join(base, 'shared');
+      mkdirSync(shared);
+      chmodSync(shared, 0o1777);
+      const home = join(base, 'home');
+      mkdirSync(home);
+      chownSync(home, USER, USER);
+      const bashrc = join(home, '.bashrc');
+      writeFileSync(bashrc, '# the vault user\'s bashrc\n');
+      chmodSync(bashrc, 0o644);
+      chownSync(bashrc, USER, USER);
+      const target = join(shared, 'a.profile');
+      const script = realpathSync(fixture('shared-writer'));
+      const child = spawn('setpriv', [`--reuid=${USER}`, `--regid=${USER}`, '--clear-groups', process.execPath, script, target, home], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+      const pid = Number(await firstLine(child));
+      // What any user on the machine knows: the writer's path, its pid, thread 0, a counter from 1.
+      const planted = predictableTempNames(target, 64, script, pid, 0);
+      for (const name of planted) {
+        symlinkSync(bashrc, name);
+        lchownSync(name, OTHER, OTHER);
+      }
+      child.stdin.end('go\n');
+      await closed;
+      expect(err).toBe('');
+      expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ ok: true });
+      expect(readFileSync(bashrc, 'utf8')).toBe('# the vault user\'s bashrc\n');
+      expect(statSync(bashrc).mode & 0o777).toBe(0o644);
+      for (const name of planted) expect(readlinkSync(name)).toBe(bashrc);
+      const written = lstatSync(target);
+      expect(written.isFile()).toBe(true);
+      expect([written.uid, written.mode & 0o777]).toEqual([USER, 0o600]);
+      expect(JSON.parse(readFileSync(target, 'utf8')).user.name).toBe('Ada');
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('a profile in a folder others can write', () => {
   it('another user plants links at every predictable temp name: none of their files (or ours) is changed', async () => {
