@@ -102,10 +102,10 @@ describe('the attack as it happens: the vault run by one user (uid 1000), links 
       }
       child.stdin.end('go\n');
       await closed;
-      expect(err).toBe('');
-      expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ ok: true });
       expect(readFileSync(bashrc, 'utf8')).toBe('# the vault user\'s bashrc\n');
       expect(statSync(bashrc).mode & 0o777).toBe(0o644);
+      expect(err).toBe('');
+      expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ ok: true });
       for (const name of planted) expect(readlinkSync(name)).toBe(bashrc);
       const written = lstatSync(target);
       expect(written.isFile()).toBe(true);
