@@ -16,6 +16,33 @@ export interface ParsedJson {
 export type JsonParseResult = ({ ok: true } & ParsedJson) | ({ ok: false } & JsonSyntaxProblem);
 
 /**
+ * Deepest nesting of arrays and objects accepted. A profile nests 4 levels,
+ * a secrets file 2 or 3; 100,000 `[` would overflow the stack of any
+ * recursive reader after the parser (and of the parser itself).
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Offset of the first bracket that opens level `max + 1`, or -1. One linear
+ * pass that skips strings (a `[` inside a value does not count).
+ */
+export function overDeepAt(text: string, max = MAX_JSON_DEPTH): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return i;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return -1;
+}
+
+/**
  * Parses strict JSON (no comments, no trailing commas) without ever echoing
  * the input: errors carry only a line, a column and a reason (unlike
  * JSON.parse, whose messages quote the text — which may be a secret).
@@ -24,6 +51,8 @@ export type JsonParseResult = ({ ok: true } & ParsedJson) | ({ ok: false } & Jso
  */
 export function parseJson(text: string): JsonParseResult {
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const deep = overDeepAt(source);
+  if (deep >= 0) return { ok: false, ...position(source, deep), reason: `nested deeper than ${MAX_JSON_DEPTH} levels` };
   const errors: ParseError[] = [];
   const tree = parseTree(source, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   if (errors.length > 0 || !tree) {
