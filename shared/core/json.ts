@@ -61,7 +61,7 @@ export function parseJson(text: string): JsonParseResult {
     return { ok: false, ...position(source, offset), reason: first ? describe(printParseErrorCode(first.error)) : 'empty document' };
   }
   const duplicateKeys: string[] = [];
-  return { ok: true, value: toValue(tree, '', duplicateKeys), duplicateKeys };
+  return { ok: true, value: toValue(tree, [], duplicateKeys), duplicateKeys };
 }
 
 function position(text: string, offset: number): { line: number; column: number } {
@@ -81,7 +81,12 @@ function describe(code: string): string {
   return code.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
 }
 
-function toValue(node: Node, path: string, duplicates: string[]): unknown {
+/**
+ * The value of a parse tree. `at` holds the path to `node` as segments, built
+ * into a string only for a duplicate key: a string per node made 1 MiB of
+ * nested arrays cost seconds (each node copied its parent's whole path).
+ */
+function toValue(node: Node, at: string[], duplicates: string[]): unknown {
   switch (node.type) {
     case 'object': {
       const out: Record<string, unknown> = {};
@@ -89,15 +94,24 @@ function toValue(node: Node, path: string, duplicates: string[]): unknown {
         const [keyNode, valueNode] = prop.children ?? [];
         if (!keyNode || !valueNode) continue;
         const key = String(keyNode.value);
-        const childPath = path ? `${path}.${key}` : key;
-        if (Object.prototype.hasOwnProperty.call(out, key)) duplicates.push(childPath);
+        at.push(at.length ? `.${key}` : key);
+        if (Object.prototype.hasOwnProperty.call(out, key)) duplicates.push(at.join(''));
         // defineProperty, not assignment: "__proto__" stays an ordinary own key.
-        Object.defineProperty(out, key, { value: toValue(valueNode, childPath, duplicates), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(out, key, { value: toValue(valueNode, at, duplicates), enumerable: true, writable: true, configurable: true });
+        at.pop();
       }
       return out;
     }
-    case 'array':
-      return (node.children ?? []).map((child, i) => toValue(child, `${path}[${i}]`, duplicates));
+    case 'array': {
+      const children = node.children ?? [];
+      const out = new Array<unknown>(children.length);
+      for (let i = 0; i < children.length; i++) {
+        at.push(`[${i}]`);
+        out[i] = toValue(children[i]!, at, duplicates);
+        at.pop();
+      }
+      return out;
+    }
     default:
       return node.value;
   }
