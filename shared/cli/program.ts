@@ -84,7 +84,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .action((service: string | undefined, key: string | undefined, o: { workflow?: string; all?: boolean; timeout?: string }, cmd: Command) =>
       invoke(cmd, async (ctx) => (await import('./commands/verify')).verify({ ...(service !== undefined ? { service } : {}), ...(key !== undefined ? { key } : {}), ...o }, ctx)));
 
-  sub('env', "print a workflow's credentials as environment exports", false)
+  sub('env', "print a workflow's credentials as environment exports")
     .requiredOption('--workflow <name>', WORKFLOW_NAMES.join(' | '))
     .addOption(new Option('--format <format>', 'output format').choices(['sh', 'dotenv', 'json']).default('sh'))
     .addHelpText('after', examples(['cpw-vault env --workflow subtitle', 'eval "$(cpw-vault env --workflow subtitle)"', 'cpw-vault env --workflow transcribe --format dotenv > .env.local']))

@@ -3,7 +3,7 @@ import { isTimeZoneShape } from '../../core/timezone';
 import { dirname } from 'node:path';
 import type { CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
-import { parseJson } from '../../core/json';
+import { MAX_JSON_DEPTH, overDeepAt, parseJson } from '../../core/json';
 import { legacyValues } from '../../core/legacy-secrets';
 import { findPlaintextSecrets } from '../../core/profile-index';
 import { parseProfile, parseProfileChange } from '../../core/profile-parse';
@@ -46,6 +46,14 @@ export function systemTimeZone(env: Readonly<Record<string, string | undefined>>
     // no such link (macOS keeps one too; Windows has none)
   }
   return Intl.DateTimeFormat().resolvedOptions().timeZone ?? '';
+}
+
+/** PROFILE_INVALID when `text` nests deeper than MAX_JSON_DEPTH (where, never what). */
+function refuseOverDeep(text: string, path: string): void {
+  const at = overDeepAt(text);
+  if (at < 0) return;
+  const line = text.slice(0, at).split('\n').length;
+  throw new VaultError('PROFILE_INVALID', `${path} nests deeper than ${MAX_JSON_DEPTH} levels (line ${line}); refusing to read it.`, `Remove the deep nesting near line ${line} of ${path}, or move the file aside and run: cpw-vault setup`);
 }
 
 /** Parses a document's text: JSON errors with line and column, never quoting the text. */
@@ -215,7 +223,10 @@ export class ProfileStore {
 
   /** The schema pass over a document, skipped when its text is the validated output of a write (see ValidatedText). */
   private validate(doc: unknown, text: string, path: string): Profile {
-    return this.validated.matches(text) ? (doc as Profile) : parseProfile(doc, path);
+    if (this.validated.matches(text)) return doc as Profile;
+    // JSON.parse is iterative and takes any depth; what runs after it (the next write's stringify) would overflow.
+    refuseOverDeep(text, path);
+    return parseProfile(doc, path);
   }
 
   private forget(): void {
@@ -236,7 +247,9 @@ export class ProfileStore {
       // parseDocument says where the JSON is broken, without quoting it.
     }
     const doc = parseDocument({ kind: 'profile', path, raw, text });
-    return stripPlaintext ? parseProfile(withoutPlaintext(doc), path) : this.validate(doc, text, path);
+    if (!stripPlaintext) return this.validate(doc, text, path);
+    refuseOverDeep(text, path);
+    return parseProfile(withoutPlaintext(doc), path);
   }
 }
 
