@@ -1,3 +1,4 @@
+import { envVarProblem } from './env-var-names';
 import { catalogEntry } from './catalog';
 import { credentialId, ENV_VAR_NAME, KEY_NAME, SERVICE_NAME, type CredentialId } from './credential';
 import { VaultError } from './errors';
@@ -58,7 +59,9 @@ export function customTargetFor(sourceKey: string): { id: CredentialId; envVar: 
   const id = credentialId(service, key);
   if (catalogEntry(id)) return undefined;
   const envVar = sourceKey.toUpperCase().replace(/[.-]/g, '_');
-  return { id, envVar: ENV_VAR_NAME.test(envVar) ? envVar : id.replace(/[.-]/g, '_').toUpperCase() };
+  // A key named like PATH or LD_PRELOAD keeps its value, under a name no loader or shell reads.
+  const usable = ENV_VAR_NAME.test(envVar) && !envVarProblem(envVar, id);
+  return { id, envVar: usable ? envVar : `CUSTOM_${id.replace(/[.-]/g, '_').toUpperCase()}`.replace(/^CUSTOM_CUSTOM_/, 'CUSTOM_') };
 }
 
 function withCustom(entry: SourceEntry): SourceEntry {

@@ -122,7 +122,7 @@ export function modeString(mode: number): string {
 }
 
 function symlinkError(path: string): VaultError {
-  return new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to follow it.`, `Replace the link with the real file: mv "$(readlink -f ${path})" ${path}`);
+  return new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to follow it.`, replaceLinkFix(path));
 }
 
 /**
@@ -282,4 +282,14 @@ export function removeOrphanTemps(path: string): number {
     }
   }
   return removed;
+}
+
+/**
+ * The fix line for a symbolic link where a private file must be: a copy of
+ * its target in its place. Never a move: the target often belongs to a
+ * dotfiles manager, and moving it would break that tool's checkout.
+ */
+export function replaceLinkFix(path: string): string {
+  const q = `'${path.replace(/'/g, `'\\''`)}'`;
+  return `Replace the link with a copy of its target (the target stays where it is): cp --remove-destination "$(readlink -f ${q})" ${q}`;
 }

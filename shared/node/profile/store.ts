@@ -169,12 +169,15 @@ export class ProfileStore {
    * Read-modify-write under the cross-process lock: re-reads the file (never
    * the cache), applies `mutate` (synchronous: nothing slow happens while the
    * lock is held), validates, writes atomically. Creates the profile from the
-   * template when it does not exist. Refuses (PROFILE_READ_ONLY) while the
-   * deprecated secrets.json is the only source, unless `allowOverLegacy`.
+   * template when it does not exist. While the deprecated secrets.json is
+   * the only source (a read fallback, never written), the first write
+   * creates the profile and warns that secrets.json is no longer read and
+   * how to move it in (cpw-vault migrate); `allowOverLegacy` (migration
+   * itself) skips the warning.
    */
   async update(mutate: (profile: Profile) => Profile, options: { allowOverLegacy?: boolean; stripPlaintext?: boolean } = {}): Promise<Profile> {
-    this.assertWritable(!!options.allowOverLegacy);
-    return this.locked(async (path, lock) => {
+    const overLegacy = !options.allowOverLegacy && this.legacyOnly();
+    const written = await this.locked(async (path, lock) => {
       const current = stampOf(path) ? this.readFresh(path, !!options.stripPlaintext) : createProfileTemplate(this.now(), systemTimeZone());
       const next = parseProfileChange(current, mutate(current), path);
       const text = `${JSON.stringify(next, null, 2)}\n`;
@@ -185,6 +188,10 @@ export class ProfileStore {
       await this.write(path, text);
       return next;
     });
+    if (overLegacy) {
+      this.reader.warn(`Created ${this.paths.profile}; from now on it is read instead of the deprecated ${this.paths.legacySecrets}, whose credentials are not read any more. Move them into the keychain: cpw-vault migrate`);
+    }
+    return written;
   }
 
   /**
@@ -196,14 +203,9 @@ export class ProfileStore {
     if (growth > 0 && size + growth > PROFILE_WRITE_LIMIT) throw tooLarge(this.paths.profile, size + growth);
   }
 
-  private assertWritable(allowOverLegacy: boolean): void {
-    if (!allowOverLegacy && !this.exists() && this.paths.legacySecrets && stampOf(this.paths.legacySecrets)) {
-      throw new VaultError(
-        'PROFILE_READ_ONLY',
-        `The only credentials source is the deprecated ${this.paths.legacySecrets}, which cpw-vault reads but never writes.`,
-        'Move it into the keychain first: cpw-vault migrate',
-      );
-    }
+  /** True while the deprecated secrets.json is the only source (no profile yet): the first write creates the profile. */
+  private legacyOnly(): boolean {
+    return !this.exists() && !!this.paths.legacySecrets && !!stampOf(this.paths.legacySecrets);
   }
 
   private locked<T>(fn: (path: string, lock: HeldLock) => Promise<T>): Promise<T> {

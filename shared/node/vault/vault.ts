@@ -1,5 +1,6 @@
 import { catalogEntry, checkFormat } from '../../core/catalog';
 import { checkedCredentialId, checkedValue, ENV_VAR_NAME, type CredentialId } from '../../core/credential';
+import { envVarProblem } from '../../core/env-var-names';
 import { VaultError, isVaultError } from '../../core/errors';
 import type { ApplyResult, MigrationPlan, PlanChoices } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
@@ -192,7 +193,7 @@ export class Vault {
     if (!format.ok && !options.acceptFormatWarning) {
       throw new VaultError('CREDENTIAL_FORMAT', format.warning, `Check that you pasted the right value. To store it anyway: cpw-vault set ${service} ${key} --force (in the app: "Save anyway").`);
     }
-    const envVar = catalogEntry(id) ? undefined : checkedEnvVar(options.envVar ?? defaultEnvVar(id));
+    const envVar = catalogEntry(id) ? undefined : checkedEnvVar(options.envVar ?? defaultEnvVar(id), id, this.customEnvVars());
     if (options.label !== undefined && (typeof options.label !== 'string' || options.label.length > 80)) {
       throw new VaultError('INVALID_ARGUMENT', 'The label must be text of at most 80 characters.', 'Shorten the label.');
     }
@@ -322,6 +323,12 @@ export class Vault {
     return this.credentialStore.store;
   }
 
+  /** Env var names other custom credentials already use, with their ids. */
+  private customEnvVars(): Map<string, string> {
+    const meta = this.currentProfile()?.credential_metadata ?? {};
+    return new Map(Object.entries(meta).flatMap(([id, m]) => (m.env_var ? [[m.env_var, id] as const] : [])));
+  }
+
   private currentProfile(): Profile | undefined {
     try {
       const loaded = this.profile.read();
@@ -344,9 +351,11 @@ function changedKeys(section: string, a: Record<string, unknown>, b: Record<stri
   return Object.keys({ ...a, ...b }).filter((k) => k !== 'updated_at' && JSON.stringify(a[k]) !== JSON.stringify(b[k])).map((k) => `${section}.${k}`);
 }
 
-function checkedEnvVar(name: unknown): string {
+function checkedEnvVar(name: unknown, id: CredentialId, others: ReadonlyMap<string, string>): string {
   if (typeof name !== 'string' || !ENV_VAR_NAME.test(name)) {
     throw new VaultError('INVALID_ARGUMENT', 'The environment variable name must be upper case letters, digits and "_", e.g. MY_API_KEY.', 'Choose a name like MY_SERVICE_TOKEN.');
   }
+  const problem = envVarProblem(name, id, others);
+  if (problem) throw new VaultError('INVALID_ARGUMENT', `${problem} Nothing was stored.`, `Choose a name of its own with --env-var, such as ${defaultEnvVar(id).startsWith('CPW_') ? 'MY_SERVICE_TOKEN' : `MY_${defaultEnvVar(id)}`}.`);
   return name;
 }
