@@ -3,6 +3,7 @@ import { checkedCredentialId, checkedValue, ENV_VAR_NAME, type CredentialId } fr
 import { VaultError, isVaultError } from '../../core/errors';
 import type { ApplyResult, MigrationPlan, PlanChoices } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
+import { exportAsSource, exportedEnvVar, exportedLabel, type ExportDocument } from '../../core/vault-export';
 import type { PipelinePreferences } from '../../core/preferences';
 import { applyProfileUpdate } from '../../core/profile-parse';
 import type { CredentialMeta, Profile } from '../../core/profile-schema';
@@ -13,7 +14,7 @@ import { toValidationRecord, type VerificationResult } from '../../core/verifica
 import type { CredentialView, ProfileView } from '../../core/views';
 import type { WorkflowName, WorkflowStatus } from '../../core/workflows';
 import { moveBackend, moveRecorded, recoverBackendMove, type MoveDeps, type MoveOptions, type MoveResult, type MoveSide } from '../credentials/backend-move';
-import { CredentialStore } from '../credentials/credential-store';
+import { CredentialStore, type CredentialChange } from '../credentials/credential-store';
 import type { JournalFile } from '../credentials/journal-file';
 import { repairIndex, type RepairReport } from '../credentials/repair';
 import { applyMigration, planMigrationFor, type ApplyOptions } from '../migration/apply';
@@ -257,6 +258,35 @@ export class Vault {
       await this.reader.record({ event: 'migration_applied', caller: this.caller, details: { source: source.path, imported: result.imported, backup: result.backup ?? '' } });
     }
     return result;
+  }
+
+  /**
+   * Plans the import of an export document (`cpw-vault import`): the same
+   * plan as migration (import / identical / conflict / invalid) against
+   * what is stored now. Holds no value; its apply reuses the values read.
+   */
+  async planImport(doc: ExportDocument, path: string, choices: Pick<PlanChoices, 'overwrite'> = {}): Promise<MigrationPlan> {
+    return this.planMigration(exportAsSource(doc, path), choices);
+  }
+
+  /**
+   * Applies an import plan all or nothing, as one credential-store
+   * transaction (each value written and read back; any failure or the
+   * signal undoes everything). Labels and custom env vars come along; dates
+   * are this machine's. Audited `credentials_imported` (counts only).
+   */
+  async applyImport(doc: ExportDocument, plan: MigrationPlan, options: { signal?: AbortSignal; onProgress?: (done: number, total: number, id: CredentialId) => void } = {}): Promise<{ imported: CredentialId[] }> {
+    const source = exportAsSource(doc, plan.source.path);
+    const chosen = plan.rows.filter((r) => r.apply && r.target);
+    const changes = chosen.map((row): CredentialChange => {
+      const exported = doc.credentials[row.index]!;
+      const envVar = exportedEnvVar(exported);
+      return { kind: 'set', id: row.target!, value: (source.entries[row.index]!.value as string).trim(), label: exportedLabel(exported), ...(envVar ? { envVar } : {}) };
+    });
+    if (changes.length) await this.credentials().commit(changes, { signal: options.signal, known: this.planned.get(plan), onProgress: options.onProgress });
+    const imported = changes.map((c) => c.id);
+    await this.reader.record({ event: 'credentials_imported', caller: this.caller, details: { file: plan.source.path, imported: imported.length, identical: plan.counts.identical, conflicts_kept: plan.rows.filter((r) => r.action === 'conflict' && !r.apply).length } });
+    return { imported };
   }
 
   /**
