@@ -363,6 +363,11 @@ export class Vault {
 
   // Backends ------------------------------------------------------------
 
+  /** Audits an event of the vault file backend done outside a verb (unlock, lock, passphrase change, export): names and counts only. */
+  async recordEvent(event: { event: AuditEventName; details?: AuditEvent['details'] }): Promise<void> {
+    await this.reader.record({ ...event, caller: this.caller });
+  }
+
   /** The backend this profile's secrets live in: `keychain` or `file`. */
   backend(): string {
     return this.reader.backendName();
