@@ -12,7 +12,7 @@ export const APP: SenderEvent = { senderFrame: { url: 'app://vault/index.html' }
 /** A fresh vault and the guarded handlers; the ports record what main asked of the desktop. */
 export async function setupMain(options: { fetch?: FetchPort; env?: Record<string, string | undefined>; logN?: number } = {}) {
   const t = makeTempHome();
-  const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, ...options.env };
+  const env: Record<string, string | undefined> = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, ...options.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   const { vault, history: runs } = await openServices({ homeDir: t.home, cwd: t.cwd, env, caller: 'app', warn: () => {} });
   let board = '';
