@@ -101,7 +101,7 @@ export function securityHandlers(deps: SecurityDeps): Api {
       const opened = await openIdentity(files(), current);
       const running = await agent();
       try {
-        await changePassphrase(files(), opened, next);
+        await changePassphrase(files(), opened, next, deps.logN ? { logN: deps.logN } : {});
       } finally {
         if (running) await running.lock().catch(() => running.close());
       }
