@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildExport } from '../../shared/core/vault-export';
-import { writeExportFile } from '../../shared/node/secrets/export-file';
+import { readExportFile, writeExportFile } from '../../shared/node/secrets/export-file';
 import { SecretServiceStore } from '../../shared/node/secrets/secret-service';
 import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
 import { BIN } from '../helpers/cli';
@@ -16,6 +16,8 @@ const TMDB = '9a8b7c6d5e4f30211203f4e5d6c7b8a9';
 const CUSTOM = 'deepl-custom-value-0123456789';
 const PASS = 'vault passphrase of the switch test';
 const EXPORT_PASS = 'export passphrase of the switch test';
+/** Budget of one test: several real scrypts (age's work factor) through the CLI, on a machine others load too. */
+const BUDGET = 300_000;
 
 interface Home extends TempHome {
   runtime: string;
@@ -87,7 +89,7 @@ describe('backend use on a host with no D-Bus session at all', () => {
     const age = await inPty(h.cwd, env, ['age', '-d', '-i', files.identity, files.vault], [{ expect: 'Enter passphrase for identity file', send: `${PASS}\r` }]);
     expect(age.code, age.screen.slice(-400)).toBe(0);
     expect(JSON.parse(age.screen.slice(age.screen.indexOf('{')))).toEqual({ version: 1, entries: { 'huggingface.token': HF, 'tmdb.api_key': TMDB } });
-  });
+  }, BUDGET);
 });
 
 describe('backend use between the keychain and the vault file', () => {
@@ -118,7 +120,7 @@ describe('backend use between the keychain and the vault file', () => {
     const audit = readFileSync(join(h.home, '.cp-whisperx', 'audit.log'), 'utf8');
     expect(audit.match(/"event":"backend_switched"/g)).toHaveLength(2);
     for (const v of [HF, TMDB, CUSTOM, PASS]) expect(audit).not.toContain(v);
-  });
+  }, BUDGET);
 
   it('refuses vault files already there, a short passphrase, and a wrong one: nothing changes', async () => {
     const h = await keychainHome();
@@ -133,7 +135,7 @@ describe('backend use between the keychain and the vault file', () => {
     expect(readFileSync(files.vault, 'utf8')).toBe('not mine');
     expect(profileOf(h).storage?.backend ?? 'keychain').toBe('keychain');
     expect((await keychainHolds(h)).length).toBe(3);
-  });
+  }, BUDGET);
 
   it('Ctrl-C while the new vault is being made: cancelled, nothing changed, no vault file left', async () => {
     const h = await keychainHome();
@@ -155,7 +157,7 @@ describe('backend use between the keychain and the vault file', () => {
     expect(existsSync(join(h.home, '.cp-whisperx', 'backend-move'))).toBe(false);
     expect(profileOf(h).storage?.backend ?? 'keychain').toBe('keychain');
     expect((await run(h, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
-  });
+  }, BUDGET);
 });
 
 describe('import of an encrypted export', () => {
@@ -163,6 +165,9 @@ describe('import of an encrypted export', () => {
     const src = await keychainHome();
     expect((await run(src, ['export', '--to', 'move.age', '--passphrase-fd', '3'], { fd3: EXPORT_PASS })).code).toBe(0);
     const exportFile = join(src.cwd, 'move.age');
+    // The same export at a low scrypt work factor for the cases that are not about age's cost (each run decrypts it once).
+    const fast = join(src.root, 'move-fast.age');
+    await writeExportFile(fast, await readExportFile(exportFile, EXPORT_PASS), EXPORT_PASS, { logN: 10 });
 
     const dst = home();
     expect((await run(dst, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: PASS, noDbus: true })).code).toBe(0);
@@ -171,21 +176,21 @@ describe('import of an encrypted export', () => {
     const files = vaultFilesFor(dst.profile);
     const vaultBefore = readFileSync(files.vault);
 
-    const wrong = await run(dst, ['import', exportFile, '--passphrase-fd', '3', '--yes'], { fd3: 'not the export passphrase', noDbus: true });
+    const wrong = await run(dst, ['import', fast, '--passphrase-fd', '3', '--yes'], { fd3: 'not the export passphrase', noDbus: true });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('[VAULT_PASSPHRASE_WRONG]');
     const tampered = join(dst.root, 'tampered.age');
-    const bytes = readFileSync(exportFile);
+    const bytes = readFileSync(fast);
     writeFileSync(tampered, Buffer.from(bytes.map((b, i) => (i === bytes.length - 3 ? b ^ 1 : b))));
     const bad = await run(dst, ['import', tampered, '--passphrase-fd', '3', '--yes'], { fd3: EXPORT_PASS, noDbus: true });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('[VAULT_CORRUPT]');
-    const dry = await run(dst, ['import', exportFile, '--passphrase-fd', '3', '--dry-run'], { fd3: EXPORT_PASS, noDbus: true });
+    const dry = await run(dst, ['import', fast, '--passphrase-fd', '3', '--dry-run'], { fd3: EXPORT_PASS, noDbus: true });
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(/huggingface\.token\s+huggingface\.token\s+import\s+yes/);
     expect(dry.stdout).toMatch(/tmdb\.api_key\s+tmdb\.api_key\s+conflict\s+no/);
     expect(dry.stdout).toContain('2 to write; 0 identical, 1 conflict');
-    expect((await run(dst, ['import', exportFile, '--passphrase-fd', '3'], { fd3: EXPORT_PASS, noDbus: true })).stderr).toContain('Refusing to import without confirmation');
+    expect((await run(dst, ['import', fast, '--passphrase-fd', '3'], { fd3: EXPORT_PASS, noDbus: true })).stderr).toContain('Refusing to import without confirmation');
     expect(readFileSync(files.vault).equals(vaultBefore)).toBe(true);
 
     const apply = await run(dst, ['import', exportFile, '--passphrase-fd', '3', '--yes', '--json'], { fd3: EXPORT_PASS, noDbus: true });
@@ -194,13 +199,13 @@ describe('import of an encrypted export', () => {
     expect((await run(dst, ['get', 'huggingface', 'token'], { noDbus: true })).stdout).toBe(HF);
     expect((await run(dst, ['get', 'tmdb', 'api_key'], { noDbus: true })).stdout).toBe('00000000000000000000000000000000');
     expect(profileOf(dst).credential_metadata['deepl.api_key']?.env_var).toBe('DEEPL_KEY');
-    const over = await run(dst, ['import', exportFile, '--passphrase-fd', '3', '--yes', '--overwrite', 'tmdb.api_key'], { fd3: EXPORT_PASS, noDbus: true });
+    const over = await run(dst, ['import', fast, '--passphrase-fd', '3', '--yes', '--overwrite', 'tmdb.api_key'], { fd3: EXPORT_PASS, noDbus: true });
     expect(over.stderr).toContain('Imported 1 credential(s)');
     expect((await run(dst, ['get', 'tmdb', 'api_key'], { noDbus: true })).stdout).toBe(TMDB);
-    const again = await run(dst, ['import', exportFile, '--passphrase-fd', '3', '--yes'], { fd3: EXPORT_PASS, noDbus: true });
+    const again = await run(dst, ['import', fast, '--passphrase-fd', '3', '--yes'], { fd3: EXPORT_PASS, noDbus: true });
     expect(again.stderr).toContain('Nothing to import');
     await run(dst, ['lock'], { noDbus: true });
-  });
+  }, BUDGET);
 
   it('a hostile export: bad ids and values become invalid rows, escape sequences are not printed, nothing else is written', async () => {
     const h = await keychainHome();
@@ -220,5 +225,5 @@ describe('import of an encrypted export', () => {
     expect(r.stdout + r.stderr).not.toContain('\u001b]0;');
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     expect((await keychainHolds(h)).sort()).toEqual(['anthropic.api_key', 'deepl.api_key', 'huggingface.token', 'tmdb.api_key']);
-  });
+  }, BUDGET);
 });
