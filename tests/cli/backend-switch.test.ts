@@ -195,7 +195,7 @@ describe('import of an encrypted export', () => {
 
     const apply = await run(dst, ['import', exportFile, '--passphrase-fd', '3', '--yes', '--json'], { fd3: EXPORT_PASS, noDbus: true });
     expect(apply.code, apply.stderr).toBe(0);
-    expect(JSON.parse(apply.stdout).imported).toEqual(['deepl.api_key', 'huggingface.token']);
+    expect(JSON.parse(apply.stdout).imported.sort()).toEqual(['deepl.api_key', 'huggingface.token']);
     expect((await run(dst, ['get', 'huggingface', 'token'], { noDbus: true })).stdout).toBe(HF);
     expect((await run(dst, ['get', 'tmdb', 'api_key'], { noDbus: true })).stdout).toBe('00000000000000000000000000000000');
     expect(profileOf(dst).credential_metadata['deepl.api_key']?.env_var).toBe('DEEPL_KEY');

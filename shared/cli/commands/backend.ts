@@ -92,6 +92,8 @@ export async function backendUse(args: BackendUseArgs, ctx: CliContext): Promise
       const { openIdentity } = await import('../../node/secrets/vault-admin');
       sourceKey = (await openIdentity(files, await readPassphrase(args, ctx.io, { message: 'Passphrase of the vault file' }))).key;
     }
+    // Connected before the move: the agent stops by itself once the vault files go, maybe before we could ask.
+    const agent = from === 'file' ? await AgentClient.connect(socket).catch(() => undefined) : undefined;
     const result = await vault.useBackend(args.backend, {
       signal,
       ...(passphrase !== undefined ? { passphrase } : {}),
@@ -99,16 +101,13 @@ export async function backendUse(args: BackendUseArgs, ctx: CliContext): Promise
       onPhase: (phase, count) => {
         if (!ctx.globals.json && (count || phase === 'switching')) ctx.io.err(`${PHASES[phase]}${count ? ` (${count})` : ''}...\n`);
       },
+    }).catch((err: unknown) => {
+      agent?.close();
+      throw err;
     });
-    let agentStopped = false;
-    if (from === 'file') {
-      // The vault file is gone: an agent still holding its key has nothing left to serve.
-      const agent = await AgentClient.connect(socket).catch(() => undefined);
-      if (agent) {
-        await agent.lock().catch(() => agent.close());
-        agentStopped = true;
-      }
-    }
+    // The vault file is gone: an agent still holding its key has nothing left to serve (whatever it answers, it ends here).
+    if (agent) await agent.lock().catch(() => agent.close());
+    const agentStopped = agent !== undefined;
     if (ctx.globals.json) {
       printJson(ctx.io, { ...result, agent_stopped: agentStopped });
       return EXIT.ok;
