@@ -111,6 +111,16 @@ describe('backend use between the keychain and the vault file', () => {
     const show = await run(h, ['backend', '--json']);
     expect(JSON.parse(show.stdout)).toMatchObject({ backend: 'file', status: { ok: true }, agent: { pid: expect.any(Number) } });
 
+    // A wrong passphrase for the vault being left: a clear error after a pause, nothing moved.
+    const wrongPass = join(h.root, 'wrong-pass');
+    writeFileSync(wrongPass, 'not the vault passphrase\n', { mode: 0o600 });
+    const vaultBefore = readFileSync(files.vault);
+    const wrong = await run(h, ['backend', 'use', 'keychain', '--passphrase-file', wrongPass]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('[VAULT_PASSPHRASE_WRONG]');
+    expect(readFileSync(files.vault).equals(vaultBefore)).toBe(true);
+    expect(await keychainHolds(h)).toEqual([]);
+    expect(profileOf(h).storage?.backend).toBe('file');
     const toKeychain = await run(h, ['backend', 'use', 'keychain', '--json']);
     expect(toKeychain.code, toKeychain.stderr).toBe(0);
     expect(JSON.parse(toKeychain.stdout)).toMatchObject({ from: 'file', to: 'keychain', moved: ['deepl.api_key', 'huggingface.token', 'tmdb.api_key'], agent_stopped: true });
@@ -122,7 +132,7 @@ describe('backend use between the keychain and the vault file', () => {
     for (const v of [HF, TMDB, CUSTOM, PASS]) expect(audit).not.toContain(v);
   }, BUDGET);
 
-  it('refuses vault files already there, a short passphrase, and a wrong one: nothing changes', async () => {
+  it('refuses vault files already there and a short passphrase: nothing changes', async () => {
     const h = await keychainHome();
     const short = await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: 'short' });
     expect(short.code).toBe(2);
