@@ -5,8 +5,8 @@ import { VaultError } from './errors';
 import { parseJson } from './json';
 import { legacyEntries } from './legacy-secrets';
 
-/** Kinds of plaintext source cpw-vault can migrate from. */
-export type SourceKind = 'secrets-json' | 'seed-profile' | 'dotenv' | 'hf-token-file';
+/** Kinds of source cpw-vault can migrate from (plaintext files), or import (an encrypted `cpw-vault export`). */
+export type SourceKind = 'secrets-json' | 'seed-profile' | 'dotenv' | 'hf-token-file' | 'export';
 
 /** One entry found in a source: where, which credential it maps to, and its raw value (never printed). */
 export interface SourceEntry {
