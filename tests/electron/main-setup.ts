@@ -9,9 +9,9 @@ import { makeTempHome } from '../helpers/temp';
 export const APP: SenderEvent = { senderFrame: { url: 'app://vault/index.html' } };
 
 /** A fresh vault and the guarded handlers; the ports record what main asked of the desktop. */
-export async function setupMain(options: { fetch?: FetchPort } = {}) {
+export async function setupMain(options: { fetch?: FetchPort; env?: Record<string, string | undefined> } = {}) {
   const t = makeTempHome();
-  const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service };
+  const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, ...options.env };
   const { vault, history: runs } = await openServices({ homeDir: t.home, cwd: t.cwd, env, caller: 'app', warn: () => {} });
   let board = '';
   const timers: Array<() => void> = [];
