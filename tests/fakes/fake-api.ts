@@ -29,6 +29,8 @@ export class FakeApi implements VaultApi {
   calls: Array<{ method: VaultMethod; args: unknown[] }> = [];
   /** What a provider says about each credential id (a stored one without an answer is "valid"). */
   verdicts = new Map<string, Partial<VerificationResult>>();
+  /** Extra metadata of stored credentials (e.g. a last_validation record). */
+  metaOverrides = new Map<string, Partial<NonNullable<CredentialView['meta']>>>();
   private failures = new Map<VaultMethod, VaultErrorJSON>();
   private holds = new Map<VaultMethod, Promise<void>>();
 
@@ -59,7 +61,7 @@ export class FakeApi implements VaultApi {
     return CATALOG.map((e) => ({
       id: e.id, service: e.service, key: e.key, label: e.label, secret: e.secret, custom: false, envVars: [...e.envVars], formatHint: e.format.hint,
       ...(e.url ? { url: e.url } : {}), stored: this.values.has(e.id), source: this.values.has(e.id) ? { kind: 'keychain' as const } : null,
-      ...(this.values.has(e.id) ? { meta: { created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', hint: '••••', storage: 'keychain' as const } } : {}),
+      ...(this.values.has(e.id) ? { meta: { created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', hint: '••••', storage: 'keychain' as const, ...this.metaOverrides.get(e.id) } } : {}),
     }));
   }
 
