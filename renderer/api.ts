@@ -66,6 +66,7 @@ export const ipcApi = {
   credentialsReveal: (ref) => call('credentialsReveal', ref),
   credentialsCopy: (ref) => call('credentialsCopy', ref),
   workflowsValidate: () => call('workflowsValidate'),
+  credentialsVerify: (request) => call('credentialsVerify', request),
   migrationSources: () => call('migrationSources'),
   migrationPickFile: () => call('migrationPickFile'),
   migrationDrop: (file) => call('migrationDrop', file),

@@ -19,6 +19,7 @@ const bridge = {
   credentialsReveal: (ref) => ipcRenderer.invoke(CHANNELS.credentialsReveal, ref),
   credentialsCopy: (ref) => ipcRenderer.invoke(CHANNELS.credentialsCopy, ref),
   workflowsValidate: () => ipcRenderer.invoke(CHANNELS.workflowsValidate),
+  credentialsVerify: (request) => ipcRenderer.invoke(CHANNELS.credentialsVerify, request),
   migrationSources: () => ipcRenderer.invoke(CHANNELS.migrationSources),
   migrationPickFile: () => ipcRenderer.invoke(CHANNELS.migrationPickFile),
   // A File made by the page itself has no path (""), which main refuses.

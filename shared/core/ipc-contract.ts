@@ -13,6 +13,7 @@ import type { ApplyResult, MigrationPlan } from './migration-plan';
 import type { CredentialMeta } from './profile-schema';
 import type { PreferencesUpdate, UserUpdate } from './profile-parse';
 import type { AuditEvent, AuditEventName, RunRecord, RunStats, RunStatus } from './records';
+import type { VerificationResult } from './verification';
 import type { CredentialView, DoctorReport, ProfileView } from './views';
 import type { WorkflowStatus } from './workflows';
 
@@ -111,6 +112,15 @@ export interface SecurityStatus {
   offerFile: boolean;
 }
 
+/** What the app asks the providers about: one credential (its Test button), or every credential that has a value ("Verify all"). */
+export type VerifyRequest = { kind: 'credential'; service: string; key: string } | { kind: 'all' };
+
+/** The providers' answers: one result per credential asked about (never a value, never a response body), and what "Verify all" passed over. */
+export interface VerifyOutcome {
+  results: VerificationResult[];
+  skipped: Array<{ credential: string; reason: string }>;
+}
+
 /** Every renderer -> main call. Every call resolves to plain JSON; failures carry { code, message, fix }. */
 export interface VaultApi {
   profileGet(): Promise<ProfileView>;
@@ -127,6 +137,8 @@ export interface VaultApi {
   /** Puts the value on the clipboard; main clears it after `clearsAfterMs` if it still holds it, and says so with EVENTS.clipboardCleared. */
   credentialsCopy(ref: CredentialRef): Promise<{ clearsAfterMs: number }>;
   workflowsValidate(): Promise<WorkflowStatus[]>;
+  /** Asks each provider whether the key works (main reads the value, picks the endpoint from its own environment, records the outcome). */
+  credentialsVerify(request: VerifyRequest): Promise<VerifyOutcome>;
   /** The plaintext sources main found by itself. */
   migrationSources(): Promise<MigrationSource[]>;
   /** Main's own file dialog; null when cancelled. */
@@ -184,6 +196,7 @@ export const CHANNELS = {
   credentialsReveal: 'vault:credentials.reveal',
   credentialsCopy: 'vault:credentials.copy',
   workflowsValidate: 'vault:workflows.validate',
+  credentialsVerify: 'vault:credentials.verify',
   migrationSources: 'vault:migration.sources',
   migrationPickFile: 'vault:migration.pick-file',
   migrationDrop: 'vault:migration.drop',

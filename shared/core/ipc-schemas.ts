@@ -46,6 +46,8 @@ export const ARG_SCHEMAS = {
   credentialsReveal: z.tuple([ref]),
   credentialsCopy: z.tuple([ref]),
   workflowsValidate: z.tuple([]),
+  // Which credential, or all: never a value, a URL or a timeout (main alone decides where a key may go).
+  credentialsVerify: z.tuple([z.discriminatedUnion('kind', [ref.extend({ kind: z.literal('credential') }), z.strictObject({ kind: z.literal('all') })])]),
   migrationSources: z.tuple([]),
   migrationPickFile: z.tuple([]),
   // What the preload resolved for a dropped File (main confirms it with the user before minting a handle).

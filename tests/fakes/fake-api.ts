@@ -1,9 +1,10 @@
 import { CATALOG } from '../../shared/core/catalog';
 import type { VaultErrorJSON } from '../../shared/core/errors';
-import type { MigrationSource, Page, SecurityStatus, VaultApi, VaultMethod } from '../../shared/core/ipc-contract';
+import type { MigrationSource, Page, SecurityStatus, VaultApi, VaultMethod, VerifyRequest } from '../../shared/core/ipc-contract';
 import type { MigrationPlan } from '../../shared/core/migration-plan';
 import { createProfileTemplate } from '../../shared/core/profile-schema';
 import type { AuditEvent, RunRecord } from '../../shared/core/records';
+import type { VerificationResult } from '../../shared/core/verification';
 import type { CredentialView, DoctorReport, ProfileView } from '../../shared/core/views';
 import { WORKFLOW_NAMES, validateWorkflow } from '../../shared/core/workflows';
 import { ApiError } from '../../renderer/api';
@@ -26,6 +27,10 @@ export class FakeApi implements VaultApi {
   runs: RunRecord[] = [];
   audit: AuditEvent[] = [];
   calls: Array<{ method: VaultMethod; args: unknown[] }> = [];
+  /** What a provider says about each credential id (a stored one without an answer is "valid"). */
+  verdicts = new Map<string, Partial<VerificationResult>>();
+  /** Extra metadata of stored credentials (e.g. a last_validation record). */
+  metaOverrides = new Map<string, Partial<NonNullable<CredentialView['meta']>>>();
   private failures = new Map<VaultMethod, VaultErrorJSON>();
   private holds = new Map<VaultMethod, Promise<void>>();
 
@@ -56,7 +61,7 @@ export class FakeApi implements VaultApi {
     return CATALOG.map((e) => ({
       id: e.id, service: e.service, key: e.key, label: e.label, secret: e.secret, custom: false, envVars: [...e.envVars], formatHint: e.format.hint,
       ...(e.url ? { url: e.url } : {}), stored: this.values.has(e.id), source: this.values.has(e.id) ? { kind: 'keychain' as const } : null,
-      ...(this.values.has(e.id) ? { meta: { created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', hint: '••••', storage: 'keychain' as const } } : {}),
+      ...(this.values.has(e.id) ? { meta: { created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', hint: '••••', storage: 'keychain' as const, ...this.metaOverrides.get(e.id) } } : {}),
     }));
   }
 
@@ -76,6 +81,11 @@ export class FakeApi implements VaultApi {
   credentialsDelete: VaultApi['credentialsDelete'] = (ref) => this.run('credentialsDelete', [ref], () => this.values.delete(`${ref.service}.${ref.key}`));
   credentialsReveal: VaultApi['credentialsReveal'] = (ref) => this.run('credentialsReveal', [ref], () => this.values.get(`${ref.service}.${ref.key}`) ?? '');
   credentialsCopy: VaultApi['credentialsCopy'] = (ref) => this.run('credentialsCopy', [ref], () => ({ clearsAfterMs: 20_000 }));
+  credentialsVerify = (request: VerifyRequest) => this.run('credentialsVerify', [request], () => {
+    const ids = request.kind === 'all' ? [...this.values.keys()] : [`${request.service}.${request.key}`];
+    const results = ids.map((id): VerificationResult => ({ credential: id, result: 'valid', message: 'the provider accepted the key', notes: [], checks: [], checkedAt: new Date().toISOString(), durationMs: 1, source: 'keychain', ...this.verdicts.get(id) }));
+    return { results, skipped: [] };
+  });
   workflowsValidate = () => this.run('workflowsValidate', [], () => WORKFLOW_NAMES.map((w) => validateWorkflow(w, (id) => this.values.has(id), 'openai')));
   migrationSources = () => this.run('migrationSources', [], () => (this.plan ? [this.plan.source] : []));
   migrationPickFile = () => this.run('migrationPickFile', [], () => this.picked);
