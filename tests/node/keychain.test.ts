@@ -29,6 +29,24 @@ describe('the keychain backend on the real throwaway Secret Service', () => {
     expect(secretTool(['lookup', 'service', SERVICE, 'account', 'huggingface.token'])).toBe('');
   });
 
+  it('a batch the keychain answers one by one may take longer than the deadline: only silence times out', async () => {
+    const service = `${SERVICE}-batch-${Date.now()}`;
+    const timeoutMs = 1_000;
+    const s = openSecretStore({ backend: 'keychain', namespace: service, env: process.env, timeoutMs, profilePath: '/nonexistent/user.profile' });
+    await s.set('a.b', 'batch-value');
+    // Grow the batch until gnome-keyring needs longer than the deadline to answer all of it (so the test proves something on any machine).
+    for (let n = 4_000; ; n *= 2) {
+      const accounts = Array.from({ length: n }, (_, i) => (i === n - 1 ? 'a.b' : `x.k${i}`));
+      const started = Date.now();
+      const got = await s.getMany!(accounts);
+      const took = Date.now() - started;
+      expect(got.get('a.b')).toBe('batch-value');
+      expect(got.size).toBe(n);
+      if (took > 2 * timeoutMs) break;
+      expect(n, 'even 128,000 searches were answered within the deadline').toBeLessThan(128_000);
+    }
+  }, 120_000);
+
   it('items are keytar-compatible both ways: what keytar stored is read, what we store keytar reads', async () => {
     const service = `${SERVICE}-interop-${Date.now()}`;
     await keytar.setPassword(service, 'tmdb.api_key', 'stored-by-keytar-0123456789');

@@ -86,6 +86,8 @@ export function sessionBusPath(env: Env): string | undefined {
 export class DbusConnection {
   private serial = 1;
   private corked = false;
+  /** When the peer last answered one of our calls (ms since the epoch). */
+  private lastAnswerAt = 0;
   private readonly pending = new Map<number, { resolve: (m: DbusMessage) => void; reject: (e: Error) => void }>();
   private readonly signalHandlers = new Set<(m: DbusMessage) => void>();
   private inbox: Buffer = Buffer.alloc(0);
@@ -123,12 +125,22 @@ export class DbusConnection {
   async call(call: DbusCall, timeoutMs: number): Promise<DbusMessage> {
     let timer: NodeJS.Timeout | undefined;
     const serial = this.serial; // the serial send() will use
+    const sentAt = Date.now();
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+      // The deadline is `timeoutMs` without an answer: a peer still working through a queue of our calls
+      // (the 10,000 searches of a migration plan, sent at once) answers one after another and is not hung;
+      // a peer that stopped answers nothing, and every call fails `timeoutMs` after it was sent.
+      const expire = () => {
+        const left = Math.max(sentAt, this.lastAnswerAt) + timeoutMs - Date.now();
+        if (left > 0 && this.pending.has(serial)) {
+          timer = setTimeout(expire, left);
+          return;
+        }
         this.pending.delete(serial);
         this.refresh();
         reject(new DbusTimeout(`${call.interface}.${call.member}`, timeoutMs));
-      }, timeoutMs);
+      };
+      timer = setTimeout(expire, timeoutMs);
     });
     try {
       return await Promise.race([this.send(call), timeout]);
@@ -263,6 +275,7 @@ export class DbusConnection {
     if (m.type !== TYPE.reply && m.type !== TYPE.error) return;
     const waiter = m.replySerial === undefined ? undefined : this.pending.get(m.replySerial);
     if (!waiter) return;
+    this.lastAnswerAt = Date.now();
     this.pending.delete(m.replySerial!);
     this.refresh();
     if (m.type === TYPE.reply) waiter.resolve(m);
