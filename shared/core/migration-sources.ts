@@ -5,7 +5,7 @@ import { parseJson } from './json';
 import { legacyEntries } from './legacy-secrets';
 
 /** Kinds of plaintext source cpw-vault can migrate from. */
-export type SourceKind = 'secrets-json' | 'seed-profile' | 'dotenv' | 'hf-token-file';
+export type SourceKind = 'secrets-json' | 'seed-profile' | 'dotenv' | 'hf-token-file' | 'team-file';
 
 /** One entry found in a source: where, which credential it maps to, and its raw value (never printed). */
 export interface SourceEntry {
