@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli';
-import { fileCli, makeFileVaultHome, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
+import { BIN, cli } from '../helpers/cli';
+import { fileCli, fileEnv, inPty, makeFileVaultHome, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
 const HF = `hf_${'TeamShared'.repeat(4)}`;
@@ -91,6 +91,14 @@ describe('a team vault shared through a real git repository', () => {
     const refused = await b(['team', 'pull', '--file', bobFile()]);
     expect(refused.code).toBe(2);
     expect(refused.stdout).toMatch(/tmdb\.api_key\s+tmdb\.api_key\s+import/);
+    // On a terminal the plan is shown and a question asked; Ctrl-C there changes nothing.
+    const before = vaultBytes(bob).vault;
+    const pty = await inPty(bob.cwd, fileEnv(bob), [process.execPath, BIN, 'team', 'pull', '--file', bobFile()], [{ expect: 'Write 2 credential\\(s\\) into your vault', send: '\u0003' }]);
+    expect(pty.stuck_at).toBeUndefined();
+    expect(pty.screen).toMatch(/tmdb\.api_key\s+tmdb\.api_key\s+import/);
+    expect(pty.screen).toContain('cancelled: nothing changed');
+    expect(pty.code).toBe(130);
+    expect(vaultBytes(bob).vault).toBe(before);
     const pull = await b(['team', 'pull', '--yes', '--file', bobFile()]);
     expect(pull.stderr).toContain('Pulled 2 credential(s)');
     expect(pull.code).toBe(0);
