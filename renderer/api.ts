@@ -77,6 +77,12 @@ export const ipcApi = {
   auditList: (filter) => call('auditList', filter),
   doctor: () => call('doctor'),
   openExternal: (url) => call('openExternal', url),
+  teamPickFile: () => call('teamPickFile'),
+  teamStatus: (request) => call('teamStatus', request),
+  teamIdentity: () => call('teamIdentity'),
+  teamPullPlan: (request) => call('teamPullPlan', request),
+  teamPull: (request) => call('teamPull', request),
+  teamPush: (request) => call('teamPush', request),
 } satisfies VaultApi;
 
 let current: VaultApi = ipcApi;

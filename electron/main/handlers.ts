@@ -24,6 +24,7 @@ import { fetchAvatar } from './avatar';
 import type { ClipboardPort, DialogPort, EventPort, ExternalPort, FetchPort, SchedulerPort } from './ports';
 import type { NotificationPrefs } from './run-notifications';
 import { SourceRegistry, backupsOf, checkDroppedPath, refuseOwnFiles } from './source-registry';
+import { teamHandlers } from './team-handlers';
 import { isAllowedExternal, isAppUrl } from './url-policy';
 
 /** How long a copied secret stays on the clipboard. */
@@ -213,6 +214,7 @@ export function createHandlers(deps: MainDeps): Handlers {
     ...credentialHandlers(deps),
     workflowsValidate: () => vault.validateAll(),
     ...migrationHandlers(deps),
+    ...teamHandlers(deps),
     runsList: async ({ status, workflow, ...page }) => pageOf(runsMemo(`list:${status}:${workflow}`, () => deps.runs.list({ ...(status ? { status } : {}), ...(workflow ? { workflow } : {}) })), page),
     runsStats: async () => runsMemo('stats', () => deps.runs.stats()),
     auditList: async ({ event, credential, ...page }) => pageOf(auditMemo(`list:${event}:${credential}`, () => vault.auditEvents({ ...(event ? { event } : {}), ...(credential ? { credential } : {}) })), page),

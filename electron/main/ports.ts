@@ -19,6 +19,8 @@ export interface DialogPort {
   confirmSource(path: string): Promise<boolean>;
   /** "Delete these plaintext files?" listing every path. True when the user confirmed. */
   confirmRemovePlaintext(paths: readonly string[]): Promise<boolean>;
+  /** A file chooser for a team file (cpw-team.age). Resolves to a path, or null when cancelled. */
+  chooseTeamFile(): Promise<string | null>;
 }
 
 /** The system browser (Electron's `shell.openExternal`). */

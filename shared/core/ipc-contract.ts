@@ -15,6 +15,7 @@ import type { PreferencesUpdate, UserUpdate } from './profile-parse';
 import type { AuditEvent, AuditEventName, RunRecord, RunStats, RunStatus } from './records';
 import type { CredentialView, DoctorReport, ProfileView } from './views';
 import type { WorkflowStatus } from './workflows';
+import type { TeamView } from './team-view';
 
 /** A credential by name. */
 export interface CredentialRef {
@@ -95,6 +96,12 @@ export interface DroppedFile {
   readonly name: string;
 }
 
+/** A team file main vouches for (chosen in main's dialog): an opaque handle, and the path for display only. */
+export interface TeamFileRef {
+  handle: string;
+  path: string;
+}
+
 /** Every renderer -> main call. Every call resolves to plain JSON; failures carry { code, message, fix }. */
 export interface VaultApi {
   profileGet(): Promise<ProfileView>;
@@ -127,6 +134,16 @@ export interface VaultApi {
   doctor(): Promise<DoctorReport>;
   /** Opens one of the catalog's "get it at" pages (exactly) in the browser. */
   openExternal(url: string): Promise<void>;
+  /** Team vault: main's file dialog for a cpw-team.age; null when cancelled. */
+  teamPickFile(): Promise<TeamFileRef | null>;
+  /** Members, key names (never values), whether you are a recipient, which of your values differ. */
+  teamStatus(request: { handle: string }): Promise<TeamView>;
+  /** Your team public key, created in your secret store on first use. */
+  teamIdentity(): Promise<{ recipient: string }>;
+  /** The pull plan, shown before anything is written. */
+  teamPullPlan(request: { handle: string }): Promise<MigrationPlan>;
+  teamPull(request: { handle: string }): Promise<{ ok: boolean; imported: number }>;
+  teamPush(request: { handle: string }): Promise<{ updated: string[] }>;
 }
 
 /** The name of a renderer -> main call. */
@@ -162,6 +179,12 @@ export const CHANNELS = {
   auditList: 'vault:audit.list',
   doctor: 'vault:doctor',
   openExternal: 'vault:open-external',
+  teamPickFile: 'vault:team.pick-file',
+  teamStatus: 'vault:team.status',
+  teamIdentity: 'vault:team.identity',
+  teamPullPlan: 'vault:team.pull-plan',
+  teamPull: 'vault:team.pull',
+  teamPush: 'vault:team.push',
 } as const satisfies Record<VaultMethod, `vault:${string}`>;
 
 /** Main -> renderer events. */

@@ -55,4 +55,10 @@ export const ARG_SCHEMAS = {
   auditList: z.tuple([z.strictObject({ event: z.enum(AUDIT_EVENTS).optional(), credential: z.string().max(120).optional(), ...page })]),
   doctor: z.tuple([]),
   openExternal: z.tuple([z.string().max(2048)]),
+  teamPickFile: z.tuple([]),
+  teamStatus: z.tuple([z.strictObject({ handle })]),
+  teamIdentity: z.tuple([]),
+  teamPullPlan: z.tuple([z.strictObject({ handle })]),
+  teamPull: z.tuple([z.strictObject({ handle })]),
+  teamPush: z.tuple([z.strictObject({ handle })]),
 } satisfies Record<VaultMethod, z.ZodTuple>;

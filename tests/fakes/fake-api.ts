@@ -1,6 +1,7 @@
 import { CATALOG } from '../../shared/core/catalog';
 import type { VaultErrorJSON } from '../../shared/core/errors';
-import type { MigrationSource, Page, VaultApi, VaultMethod } from '../../shared/core/ipc-contract';
+import type { MigrationSource, Page, TeamFileRef, VaultApi, VaultMethod } from '../../shared/core/ipc-contract';
+import type { TeamView } from '../../shared/core/team-view';
 import type { MigrationPlan } from '../../shared/core/migration-plan';
 import { createProfileTemplate } from '../../shared/core/profile-schema';
 import type { AuditEvent, RunRecord } from '../../shared/core/records';
@@ -122,6 +123,16 @@ export class FakeApi implements VaultApi {
   }
   doctor = () => this.run('doctor', [], () => this.report());
   openExternal: VaultApi['openExternal'] = (url) => this.run('openExternal', [url], () => undefined);
+  /** The team file main's dialog gives, and its view and pull plan. */
+  teamFile: TeamFileRef | null = { handle: 'e'.repeat(32), path: '/repo/cpw-team.age' };
+  team: TeamView | null = null;
+  teamPlanResult: MigrationPlan | null = null;
+  teamPickFile: VaultApi['teamPickFile'] = () => this.run('teamPickFile', [], () => this.teamFile);
+  teamStatus: VaultApi['teamStatus'] = (r) => this.run('teamStatus', [r], () => this.team!);
+  teamIdentity: VaultApi['teamIdentity'] = () => this.run('teamIdentity', [], () => ({ recipient: `age1${'q'.repeat(58)}` }));
+  teamPullPlan: VaultApi['teamPullPlan'] = (r) => this.run('teamPullPlan', [r], () => this.teamPlanResult!);
+  teamPull: VaultApi['teamPull'] = (r) => this.run('teamPull', [r], () => ({ ok: true, imported: this.teamPlanResult?.counts.apply ?? 0 }));
+  teamPush: VaultApi['teamPush'] = (r) => this.run('teamPush', [r], () => ({ updated: [] }));
 }
 
 function page<T>(items: T[], f: { offset?: number; limit?: number }): Page<T> {
