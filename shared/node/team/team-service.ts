@@ -4,7 +4,7 @@ import { catalogEntry } from '../../core/catalog';
 import { VaultError, isVaultError } from '../../core/errors';
 import type { MigrationPlan } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
-import { nextDocument, type RotateReminder, type TeamCredential, type TeamDocument } from '../../core/team-document';
+import { nextDocument, type TeamCredential, type TeamDocument } from '../../core/team-document';
 import type { TeamView } from '../../core/team-view';
 import type { Vault } from '../vault/vault';
 import { defaultEnvVar } from '../vault/reader';
