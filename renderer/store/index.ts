@@ -5,10 +5,11 @@ import { createCredentialsSlice, getInitialCredentialsState, type CredentialsSli
 import { createMigrationSlice, getInitialMigrationState, type MigrationSlice } from './migration-slice';
 import { createProfileSlice, getInitialProfileState, type ProfileSlice } from './profile-slice';
 import { createTeamSlice, getInitialTeamState, type TeamSlice } from './team-slice';
+import { createVerifySlice, getInitialVerifyState, type VerifySlice } from './verify-slice';
 import { createWorkflowsSlice, getInitialWorkflowsState, type WorkflowsSlice } from './workflows-slice';
 
 /** The one store, made of slices (STYLE.md §6). */
-export type VaultState = AppSlice & CredentialsSlice & WorkflowsSlice & ProfileSlice & MigrationSlice & ActivitySlice & TeamSlice;
+export type VaultState = AppSlice & CredentialsSlice & WorkflowsSlice & ProfileSlice & MigrationSlice & ActivitySlice & VerifySlice & TeamSlice;
 
 export const useVault = create<VaultState>()((...a) => ({
   ...createAppSlice(...a),
@@ -17,6 +18,7 @@ export const useVault = create<VaultState>()((...a) => ({
   ...createProfileSlice(...a),
   ...createMigrationSlice(...a),
   ...createActivitySlice(...a),
+  ...createVerifySlice(...a),
   ...createTeamSlice(...a),
 }));
 
@@ -28,5 +30,6 @@ export const initialState = (): Partial<VaultState> => ({
   ...getInitialProfileState(),
   ...getInitialMigrationState(),
   ...getInitialActivityState(),
+  ...getInitialVerifyState(),
   ...getInitialTeamState(),
 });
