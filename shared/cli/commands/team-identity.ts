@@ -65,7 +65,7 @@ async function importIdentity(args: IdentityArgs, ctx: CliContext, signal: Abort
   if (current && !args.force) {
     throw new VaultError('INVALID_ARGUMENT', `You already have a different team identity (${current.recipient}); replacing it loses access to every team file encrypted to it.`, 'Keep a backup first (cpw-vault team identity --export-identity FILE), then import again with --force.');
   }
-  await vault.setCredential(TEAM_IDENTITY.service, TEAM_IDENTITY.key, key.identity, { label: 'Team vault identity (age)', signal });
+  await vault.setCredential(TEAM_IDENTITY.service, TEAM_IDENTITY.key, key.identity, { label: TEAM_IDENTITY.label, envVar: TEAM_IDENTITY.envVar, signal });
   return key;
 }
 

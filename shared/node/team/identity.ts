@@ -14,7 +14,11 @@ import { modeString } from '../profile/secure-fs';
  */
 
 /** Service and key of the credential that holds the identity. */
-export const TEAM_IDENTITY = { service: 'cpw-vault', key: 'team_identity', id: 'cpw-vault.team_identity' } as const;
+export const TEAM_IDENTITY = {
+  service: 'cpw-vault', key: 'team_identity', id: 'cpw-vault.team_identity',
+  // Its env var (CPW_* names are reserved for cpw-vault's own settings); exec strips it from every stage.
+  envVar: 'TEAM_AGE_IDENTITY', label: 'Team vault identity (age)',
+} as const;
 
 /** A key pair: the secret `AGE-SECRET-KEY-1...` and its `age1...` recipient. */
 export interface TeamKey {
@@ -25,7 +29,7 @@ export interface TeamKey {
 /** The vault verbs the identity needs. */
 export interface IdentityVault {
   findCredential(service: string, key: string): Promise<{ value: string } | undefined>;
-  setCredential?(service: string, key: string, value: unknown, options?: { label?: string; signal?: AbortSignal }): Promise<unknown>;
+  setCredential?(service: string, key: string, value: unknown, options?: { label?: string; envVar?: string; signal?: AbortSignal }): Promise<unknown>;
 }
 
 const MAX_IDENTITY_FILE_BYTES = 64 * 1024;
@@ -89,7 +93,7 @@ export async function ensureIdentity(vault: IdentityVault & Required<Pick<Identi
   if (found) return { ...found, created: false };
   const identity = await generateX25519Identity();
   registerSecret(identity);
-  await vault.setCredential(TEAM_IDENTITY.service, TEAM_IDENTITY.key, identity, { label: 'Team vault identity (age)', ...(signal ? { signal } : {}) });
+  await vault.setCredential(TEAM_IDENTITY.service, TEAM_IDENTITY.key, identity, { label: TEAM_IDENTITY.label, envVar: TEAM_IDENTITY.envVar, ...(signal ? { signal } : {}) });
   return { identity, recipient: await identityToRecipient(identity), created: true };
 }
 
