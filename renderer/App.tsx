@@ -11,11 +11,12 @@ import { Onboarding } from './screens/Onboarding';
 import { Profile } from './screens/Profile';
 import { Security, Unlock } from './screens/Security';
 import { ProfileProblem } from './screens/ProfileProblem';
+import { Team } from './screens/Team';
 import { Workflows } from './screens/Workflows';
 import { useVault } from './store';
 import type { Screen } from './store/app-slice';
 
-const SCREENS: Record<Screen, () => ReactElement | null> = { onboarding: Onboarding, problem: ProfileProblem, workflows: Workflows, credentials: Credentials, migration: Migration, security: Security, profile: Profile, activity: Activity };
+const SCREENS: Record<Screen, () => ReactElement | null> = { onboarding: Onboarding, problem: ProfileProblem, workflows: Workflows, credentials: Credentials, migration: Migration, security: Security, team: Team, profile: Profile, activity: Activity };
 
 /** Keeps the screens in step with main: the CLI editing the profile, a run starting or ending, the clipboard being cleared. */
 function useMainEvents() {

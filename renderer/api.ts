@@ -87,6 +87,12 @@ export const ipcApi = {
   securityImportPlan: (request) => call('securityImportPlan', request),
   securityImportApply: (request) => call('securityImportApply', request),
   openExternal: (url) => call('openExternal', url),
+  teamPickFile: () => call('teamPickFile'),
+  teamStatus: (request) => call('teamStatus', request),
+  teamIdentity: () => call('teamIdentity'),
+  teamPullPlan: (request) => call('teamPullPlan', request),
+  teamPull: (request) => call('teamPull', request),
+  teamPush: (request) => call('teamPush', request),
 } satisfies VaultApi;
 
 let current: VaultApi = ipcApi;

@@ -27,6 +27,7 @@ import type { ClipboardPort, DialogPort, EventPort, ExternalPort, FetchPort, Sch
 import type { NotificationPrefs } from './run-notifications';
 import { securityHandlers } from './security-handlers';
 import { SourceRegistry, backupsOf, checkDroppedPath, refuseOwnFiles } from './source-registry';
+import { teamHandlers } from './team-handlers';
 import { isAllowedExternal, isAppUrl } from './url-policy';
 
 /** How long a copied secret stays on the clipboard. */
@@ -237,6 +238,7 @@ export function createHandlers(deps: MainDeps): Handlers {
     workflowsValidate: () => vault.validateAll(),
     ...verifyHandlers(deps),
     ...migrationHandlers(deps),
+    ...teamHandlers(deps),
     runsList: async ({ status, workflow, ...page }) => pageOf(runsMemo(`list:${status}:${workflow}`, () => deps.runs.list({ ...(status ? { status } : {}), ...(workflow ? { workflow } : {}) })), page),
     runsStats: async () => runsMemo('stats', () => deps.runs.stats()),
     auditList: async ({ event, credential, ...page }) => pageOf(auditMemo(`list:${event}:${credential}`, () => vault.auditEvents({ ...(event ? { event } : {}), ...(credential ? { credential } : {}) })), page),

@@ -73,6 +73,11 @@ function nativeDialogs(): DialogPort {
       const r = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
       return r.canceled ? null : (r.filePaths[0] ?? null);
     },
+    chooseTeamFile: async () => {
+      const options = { title: 'Open a team file', properties: ['openFile' as const, 'showHiddenFiles' as const], filters: [{ name: 'Team file', extensions: ['age', '*'] }] };
+      const r = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
     confirmSource: (path) => ask('Migrate the secrets in this file?', `${path}\n\ncpw-vault will read it and show the plan first; nothing changes until you press Migrate.`, 'Read this file'),
     confirmRemovePlaintext: (paths) => ask('Delete these plaintext files?', `Every entry is in the vault. These files will be deleted:\n\n${paths.join('\n')}`, 'Delete them'),
     chooseExportTarget: async () => {

@@ -23,6 +23,8 @@ export interface DialogPort {
   chooseExportTarget(): Promise<string | null>;
   /** An open dialog for an export file to import. Resolves to a path, or null when cancelled. */
   chooseExportFile(): Promise<string | null>;
+  /** A file chooser for a team file (cpw-team.age). Resolves to a path, or null when cancelled. */
+  chooseTeamFile(): Promise<string | null>;
 }
 
 /** The system browser (Electron's `shell.openExternal`). */

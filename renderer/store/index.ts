@@ -4,11 +4,12 @@ import { createAppSlice, getInitialAppState, type AppSlice } from './app-slice';
 import { createCredentialsSlice, getInitialCredentialsState, type CredentialsSlice } from './credentials-slice';
 import { createMigrationSlice, getInitialMigrationState, type MigrationSlice } from './migration-slice';
 import { createProfileSlice, getInitialProfileState, type ProfileSlice } from './profile-slice';
+import { createTeamSlice, getInitialTeamState, type TeamSlice } from './team-slice';
 import { createVerifySlice, getInitialVerifyState, type VerifySlice } from './verify-slice';
 import { createWorkflowsSlice, getInitialWorkflowsState, type WorkflowsSlice } from './workflows-slice';
 
 /** The one store, made of slices (STYLE.md §6). */
-export type VaultState = AppSlice & CredentialsSlice & WorkflowsSlice & ProfileSlice & MigrationSlice & ActivitySlice & VerifySlice;
+export type VaultState = AppSlice & CredentialsSlice & WorkflowsSlice & ProfileSlice & MigrationSlice & ActivitySlice & VerifySlice & TeamSlice;
 
 export const useVault = create<VaultState>()((...a) => ({
   ...createAppSlice(...a),
@@ -18,6 +19,7 @@ export const useVault = create<VaultState>()((...a) => ({
   ...createMigrationSlice(...a),
   ...createActivitySlice(...a),
   ...createVerifySlice(...a),
+  ...createTeamSlice(...a),
 }));
 
 /** Every slice's initial data (tests reset the store with it; actions are kept). */
@@ -29,4 +31,5 @@ export const initialState = (): Partial<VaultState> => ({
   ...getInitialMigrationState(),
   ...getInitialActivityState(),
   ...getInitialVerifyState(),
+  ...getInitialTeamState(),
 });

@@ -3,6 +3,7 @@ import { redact } from '../core/redact';
 import { WORKFLOW_NAMES } from '../core/workflows';
 import type { CliContext, GlobalOptions } from './context';
 import type { CliIO } from './io';
+import { addTeamCommands } from './team-program';
 
 /** A parsed command line: which command function to run, with which arguments. */
 export interface Invocation {
@@ -35,8 +36,11 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
 
   sub('get', 'print a credential value (and nothing else) on stdout')
     .argument('<service>').argument('<key>')
-    .addHelpText('after', examples(['cpw-vault get huggingface token', 'HF_TOKEN=$(cpw-vault get huggingface token)', 'cpw-vault get tmdb api_key --json']))
-    .action((service: string, key: string, _o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/get')).get({ service, key }, ctx)));
+    .option('--team <file>', 'when neither env nor your vault has it, read it from this team file (cpw-team.age)')
+    .option('--identity-file <path>', 'with --team: an age identity file (CI) instead of your stored identity')
+    .addHelpText('after', examples(['cpw-vault get huggingface token', 'HF_TOKEN=$(cpw-vault get huggingface token)', 'cpw-vault get tmdb api_key --json', 'cpw-vault get tmdb api_key --team cpw-team.age']))
+    .action((service: string, key: string, o: { team?: string; identityFile?: string }, cmd: Command) =>
+      invoke(cmd, async (ctx) => (o.team ? (await import('./commands/team-read')).teamGet({ service, key, file: o.team, ...(o.identityFile ? { identityFile: o.identityFile } : {}) }, ctx) : (await import('./commands/get')).get({ service, key }, ctx))));
 
   sub('set', 'store a credential, read from stdin or a hidden prompt (never from argv)', false)
     .argument('<service>').argument('<key>').argument('[refused...]')
@@ -63,9 +67,14 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
 
   sub('which', 'show where a value comes from (env var or keychain)')
     .argument('[service]').argument('[key]').option('--all', 'every credential')
-    .addHelpText('after', examples(['cpw-vault which huggingface token', 'cpw-vault which --all']))
-    .action((service: string | undefined, key: string | undefined, o: { all?: boolean }, cmd: Command) =>
-      invoke(cmd, async (ctx) => (await import('./commands/which')).which({ ...(service ? { service } : {}), ...(key ? { key } : {}), ...o }, ctx)));
+    .option('--team <file>', 'also say what this team file gives').option('--identity-file <path>', 'with --team: an age identity file (CI)')
+    .addHelpText('after', examples(['cpw-vault which huggingface token', 'cpw-vault which --all', 'cpw-vault which --all --team cpw-team.age']))
+    .action((service: string | undefined, key: string | undefined, o: { all?: boolean; team?: string; identityFile?: string }, cmd: Command) =>
+      invoke(cmd, async (ctx) => {
+        const named = { ...(service ? { service } : {}), ...(key ? { key } : {}), ...(o.all ? { all: true } : {}) };
+        if (o.team) return (await import('./commands/team-read')).teamWhich({ ...named, file: o.team, ...(o.identityFile ? { identityFile: o.identityFile } : {}) }, ctx);
+        return (await import('./commands/which')).which(named, ctx);
+      }));
 
   sub('check', 'is a workflow ready? exit 0 when ready, 3 when not')
     .argument('<workflow>', WORKFLOW_NAMES.join(' | '))
@@ -98,10 +107,13 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .option('--no-mask', "never mask the child's output (default: masked when it goes to a file or pipe)")
     .option('--verify', 'ask the providers first; refuse to start when a key is rejected (3) or cannot be checked (5)')
     .option('--timeout <seconds>', 'with --verify: deadline of each provider call (default 10)')
+    .option('--team <file>', "the team file's values for what neither env nor your vault has (precedence: env, your vault, team)")
+    .option('--identity-file <path>', 'with --team: an age identity file (CI) instead of your stored identity')
     .argument('<command...>', 'the command, after --')
     .addHelpText('after', examples(['cpw-vault exec --workflow subtitle -- python3 02_tmdb_enrichment.py --job j1', 'cpw-vault exec --workflow diarize --verify -- python3 05_pyannote_vad.py > vad.log', 'cpw-vault exec --workflow transcribe --mask -- python3 06_whisperx_asr.py', 'cpw-vault exec --workflow diarize --no-history -- ./05_pyannote_vad.sh']))
-    .action((command: string[], o: { workflow: string; history: boolean; inheritSecrets?: boolean; mask?: boolean; verify?: boolean; timeout?: string }, cmd: Command) =>
+    .action((command: string[], o: { workflow: string; history: boolean; inheritSecrets?: boolean; mask?: boolean; verify?: boolean; timeout?: string; team?: string; identityFile?: string }, cmd: Command) =>
       invoke(cmd, async (ctx) => {
+        if (o.team) return (await import('./commands/team-read')).teamExec({ command, ...o, file: o.team }, ctx);
         // --verify asks the providers first (readiness included), then the stage runs as without it.
         if (o.verify) await (await import('./commands/exec-verify')).verifyFirst(await ctx.vault(), o, ctx);
         return (await import('./commands/exec')).exec({ command, ...o }, ctx);
@@ -195,6 +207,8 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .description('move every secret to that backend (read back, all or nothing) and use it from now on')
     .addHelpText('after', examples(['cpw-vault backend use file            # asks the new vault passphrase twice', 'cpw-vault backend use file --passphrase-file ~/vault-pass   # a 0600 file', 'cpw-vault backend use keychain']))
     .action((name: string, o: { passphraseFd?: string; passphraseFile?: string }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/backend')).backendUse({ backend: name, ...o }, ctx)));
+
+  addTeamCommands(program, sub, invoke, examples);
 
   sub('doctor', 'check profile, keychain and workflows; non-zero when something is broken')
     .option('--repair', 'make the profile index and the keychain agree: finish or undo an interrupted change, re-index what the keychain holds, drop entries whose value is gone')

@@ -16,6 +16,7 @@ import type { AuditEvent, AuditEventName, RunRecord, RunStats, RunStatus } from 
 import type { VerificationResult } from './verification';
 import type { CredentialView, DoctorReport, ProfileView } from './views';
 import type { WorkflowStatus } from './workflows';
+import type { TeamView } from './team-view';
 
 /** A credential by name. */
 export interface CredentialRef {
@@ -96,6 +97,12 @@ export interface DroppedFile {
   readonly name: string;
 }
 
+/** A team file main vouches for (chosen in main's dialog): an opaque handle, and the path for display only. */
+export interface TeamFileRef {
+  handle: string;
+  path: string;
+}
+
 /** Where the secrets live (Security section), and whether they can be read now. Never a value or a key. */
 export interface SecurityStatus {
   /** `keychain` (the OS keychain) or `file` (the age vault file beside the profile). */
@@ -172,6 +179,16 @@ export interface VaultApi {
   securityImportApply(request: { source: string; overwrite?: string[] | 'all' }): Promise<{ imported: string[] }>;
   /** Opens one of the catalog's "get it at" pages (exactly) in the browser. */
   openExternal(url: string): Promise<void>;
+  /** Team vault: main's file dialog for a cpw-team.age; null when cancelled. */
+  teamPickFile(): Promise<TeamFileRef | null>;
+  /** Members, key names (never values), whether you are a recipient, which of your values differ. */
+  teamStatus(request: { handle: string }): Promise<TeamView>;
+  /** Your team public key, created in your secret store on first use. */
+  teamIdentity(): Promise<{ recipient: string }>;
+  /** The pull plan, shown before anything is written. */
+  teamPullPlan(request: { handle: string }): Promise<MigrationPlan>;
+  teamPull(request: { handle: string }): Promise<{ ok: boolean; imported: number }>;
+  teamPush(request: { handle: string }): Promise<{ updated: string[] }>;
 }
 
 /** The name of a renderer -> main call. */
@@ -217,6 +234,12 @@ export const CHANNELS = {
   securityImportPlan: 'vault:security.import-plan',
   securityImportApply: 'vault:security.import-apply',
   openExternal: 'vault:open-external',
+  teamPickFile: 'vault:team.pick-file',
+  teamStatus: 'vault:team.status',
+  teamIdentity: 'vault:team.identity',
+  teamPullPlan: 'vault:team.pull-plan',
+  teamPull: 'vault:team.pull',
+  teamPush: 'vault:team.push',
 } as const satisfies Record<VaultMethod, `vault:${string}`>;
 
 /** Main -> renderer events. */

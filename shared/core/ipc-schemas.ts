@@ -69,4 +69,10 @@ export const ARG_SCHEMAS = {
   securityImportPlan: z.tuple([z.strictObject({ source: handle, passphrase, overwrite: migration.shape.overwrite })]),
   securityImportApply: z.tuple([z.strictObject({ source: handle, overwrite: migration.shape.overwrite })]),
   openExternal: z.tuple([z.string().max(2048)]),
+  teamPickFile: z.tuple([]),
+  teamStatus: z.tuple([z.strictObject({ handle })]),
+  teamIdentity: z.tuple([]),
+  teamPullPlan: z.tuple([z.strictObject({ handle })]),
+  teamPull: z.tuple([z.strictObject({ handle })]),
+  teamPush: z.tuple([z.strictObject({ handle })]),
 } satisfies Record<VaultMethod, z.ZodTuple>;

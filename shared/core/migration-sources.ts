@@ -6,7 +6,7 @@ import { parseJson } from './json';
 import { legacyEntries } from './legacy-secrets';
 
 /** Kinds of source cpw-vault can migrate from (plaintext files), or import (an encrypted `cpw-vault export`). */
-export type SourceKind = 'secrets-json' | 'seed-profile' | 'dotenv' | 'hf-token-file' | 'export';
+export type SourceKind = 'secrets-json' | 'seed-profile' | 'dotenv' | 'hf-token-file' | 'export' | 'team-file';
 
 /** One entry found in a source: where, which credential it maps to, and its raw value (never printed). */
 export interface SourceEntry {

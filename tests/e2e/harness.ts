@@ -88,8 +88,8 @@ export class MainProcess {
 }
 
 /** Starts the handler process: in this test's keyring, or in a private session whose keyring is locked (after `setup` ran there); `env` adds to its environment (e.g. provider endpoints). */
-export function startMain(t: TempHome, options: { locked?: boolean; pick?: string; setup?: string; env?: Record<string, string> } = {}): MainProcess {
-  const env = { HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, CPW_E2E_CWD: t.cwd, ...(options.pick ? { CPW_E2E_PICK: options.pick } : {}), ...options.env };
+export function startMain(t: TempHome, options: { locked?: boolean; pick?: string; team?: string; setup?: string; env?: Record<string, string> } = {}): MainProcess {
+  const env = { HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, CPW_E2E_CWD: t.cwd, ...(options.pick ? { CPW_E2E_PICK: options.pick } : {}), ...(options.team ? { CPW_E2E_TEAM: options.team } : {}), ...options.env };
   const argv = [process.execPath, fixture('ipc-server')];
   const child = options.locked
     ? inPrivateSessionSpawn('locked', argv, { home: t, env, ...(options.setup ? { setup: options.setup } : {}) })

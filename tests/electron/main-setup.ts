@@ -20,7 +20,7 @@ export async function setupMain(options: { fetch?: FetchPort; env?: Record<strin
   const opened: string[] = [];
   const events: Array<{ event: VaultEvent; payload: unknown }> = [];
   const dialogs: Array<{ kind: string; paths: readonly string[] }> = [];
-  const answers = { pick: null as string | null, confirmSource: true, confirmRemove: true, exportTarget: null as string | null, exportFile: null as string | null };
+  const answers = { pick: null as string | null, team: null as string | null, confirmSource: true, confirmRemove: true, exportTarget: null as string | null, exportFile: null as string | null };
   const fetched: string[] = [];
   const handlers = createHandlers({
     vault, runs, cwd: t.cwd, env,
@@ -29,6 +29,7 @@ export async function setupMain(options: { fetch?: FetchPort; env?: Record<strin
     clipboard: { readText: () => board, writeText: (s) => void (board = s), clear: () => void (board = '') },
     dialog: {
       chooseSecretsFile: async () => answers.pick,
+      chooseTeamFile: async () => answers.team,
       confirmSource: async (path) => (dialogs.push({ kind: 'confirmSource', paths: [path] }), answers.confirmSource),
       confirmRemovePlaintext: async (paths) => (dialogs.push({ kind: 'confirmRemovePlaintext', paths }), answers.confirmRemove),
       chooseExportTarget: async () => (dialogs.push({ kind: 'chooseExportTarget', paths: [] }), answers.exportTarget),

@@ -1,6 +1,7 @@
 import { CATALOG } from '../../shared/core/catalog';
 import type { VaultErrorJSON } from '../../shared/core/errors';
-import type { MigrationSource, Page, SecurityStatus, VaultApi, VaultMethod, VerifyRequest } from '../../shared/core/ipc-contract';
+import type { MigrationSource, Page, SecurityStatus, TeamFileRef, VaultApi, VaultMethod, VerifyRequest } from '../../shared/core/ipc-contract';
+import type { TeamView } from '../../shared/core/team-view';
 import type { MigrationPlan } from '../../shared/core/migration-plan';
 import { createProfileTemplate } from '../../shared/core/profile-schema';
 import type { AuditEvent, RunRecord } from '../../shared/core/records';
@@ -168,6 +169,16 @@ export class FakeApi implements VaultApi {
   });
   securityImportApply: VaultApi['securityImportApply'] = (r) => this.run('securityImportApply', [r], () => ({ imported: (this.plan?.plan.rows ?? []).filter((x) => x.apply && x.target).map((x) => x.target!) }));
   openExternal: VaultApi['openExternal'] = (url) => this.run('openExternal', [url], () => undefined);
+  /** The team file main's dialog gives, and its view and pull plan. */
+  teamFile: TeamFileRef | null = { handle: 'e'.repeat(32), path: '/repo/cpw-team.age' };
+  team: TeamView | null = null;
+  teamPlanResult: MigrationPlan | null = null;
+  teamPickFile: VaultApi['teamPickFile'] = () => this.run('teamPickFile', [], () => this.teamFile);
+  teamStatus: VaultApi['teamStatus'] = (r) => this.run('teamStatus', [r], () => this.team!);
+  teamIdentity: VaultApi['teamIdentity'] = () => this.run('teamIdentity', [], () => ({ recipient: `age1${'q'.repeat(58)}` }));
+  teamPullPlan: VaultApi['teamPullPlan'] = (r) => this.run('teamPullPlan', [r], () => this.teamPlanResult!);
+  teamPull: VaultApi['teamPull'] = (r) => this.run('teamPull', [r], () => ({ ok: true, imported: this.teamPlanResult?.counts.apply ?? 0 }));
+  teamPush: VaultApi['teamPush'] = (r) => this.run('teamPush', [r], () => ({ updated: [] }));
 }
 
 function page<T>(items: T[], f: { offset?: number; limit?: number }): Page<T> {

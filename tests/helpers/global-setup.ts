@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { build } from 'esbuild';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -24,7 +25,8 @@ export default async function setup(project: TestProject): Promise<void> {
   }
   const root = resolve(import.meta.dirname, '../..');
   // Inside the repo so `keytar` (native, external) resolves from node_modules.
-  const outdir = join(root, 'node_modules', '.cache', 'cpw-vault-tests');
+  // One folder per checkout: worktrees share node_modules (a symlink), and a run in one must not rebuild another's fixtures mid-test.
+  const outdir = join(root, 'node_modules', '.cache', `cpw-vault-tests-${createHash('sha256').update(root).digest('hex').slice(0, 10)}`);
   mkdirSync(outdir, { recursive: true });
   const entries = readdirSync(join(root, 'tests', 'fixtures')).filter((f) => f.endsWith('.child.ts'));
   // The CLI, library and app bundles under test are built from the current sources.

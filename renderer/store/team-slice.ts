@@ -1,0 +1,95 @@
+import type { StateCreator } from 'zustand';
+import type { TeamFileRef } from '../../shared/core/ipc-contract';
+import type { MigrationPlan } from '../../shared/core/migration-plan';
+import type { TeamView } from '../../shared/core/team-view';
+import { asApiError, getApi, type ApiError } from '../api';
+import type { VaultState } from './index';
+
+// State
+export interface TeamState {
+  teamFile: TeamFileRef | null;
+  teamView: TeamView | null;
+  teamLoading: boolean;
+  teamError: ApiError | null;
+  /** The pull plan, shown before anything is written; null when none is shown. */
+  teamPlan: MigrationPlan | null;
+  teamBusy: boolean;
+}
+
+// Actions
+export interface TeamActions {
+  /** Main's file dialog, then the file's status. */
+  openTeamFile(): Promise<void>;
+  loadTeam(): Promise<void>;
+  createTeamKey(): Promise<void>;
+  showPullPlan(): Promise<void>;
+  cancelPullPlan(): void;
+  applyPull(): Promise<void>;
+  pushTeam(): Promise<void>;
+}
+
+export type TeamSlice = TeamState & TeamActions;
+
+export const getInitialTeamState = (): TeamState => ({ teamFile: null, teamView: null, teamLoading: false, teamError: null, teamPlan: null, teamBusy: false });
+
+export const createTeamSlice: StateCreator<VaultState, [], [], TeamSlice> = (set, get) => {
+  /** Runs an action with the busy flag; a failure becomes an error toast. */
+  const busy = async (what: string, fn: () => Promise<void>) => {
+    set({ teamBusy: true });
+    try {
+      await fn();
+    } catch (err) {
+      get().toastError(err, what);
+    } finally {
+      set({ teamBusy: false });
+    }
+  };
+  return {
+    ...getInitialTeamState(),
+    openTeamFile: async () => {
+      try {
+        const file = await getApi().teamPickFile();
+        if (!file) return;
+        set({ teamFile: file, teamView: null, teamPlan: null });
+        await get().loadTeam();
+      } catch (err) {
+        get().toastError(err, 'Could not open the team file');
+      }
+    },
+    loadTeam: async () => {
+      const file = get().teamFile;
+      if (!file) return;
+      set({ teamLoading: true, teamError: null });
+      try {
+        set({ teamView: await getApi().teamStatus({ handle: file.handle }), teamLoading: false });
+      } catch (err) {
+        set({ teamError: asApiError(err), teamLoading: false });
+      }
+    },
+    createTeamKey: () => busy('Could not create your team key', async () => {
+      const { recipient } = await getApi().teamIdentity();
+      get().toast('success', `Your team key is ready: ${recipient}`);
+      await get().loadTeam();
+    }),
+    showPullPlan: () => busy('Could not read the team file', async () => {
+      const file = get().teamFile;
+      if (file) set({ teamPlan: await getApi().teamPullPlan({ handle: file.handle }) });
+    }),
+    cancelPullPlan: () => set({ teamPlan: null }),
+    applyPull: () => busy('Pull failed; nothing was changed', async () => {
+      const file = get().teamFile;
+      if (!file) return;
+      const r = await getApi().teamPull({ handle: file.handle });
+      set({ teamPlan: null });
+      get().toast(r.ok ? 'success' : 'error', r.ok ? `Pulled ${r.imported} credential(s) into your vault.` : 'Pull failed; every change was undone.');
+      await Promise.all([get().loadTeam(), get().loadCredentials()]);
+    }),
+    pushTeam: () => busy('Push failed; the team file was not changed', async () => {
+      const file = get().teamFile;
+      if (!file) return;
+      const r = await getApi().teamPush({ handle: file.handle });
+      get().toast('success', r.updated.length ? `Pushed ${r.updated.join(', ')}. Commit and push the team file.` : 'Nothing to push: the team file already has your values.');
+      await get().loadTeam();
+    }),
+  };
+};

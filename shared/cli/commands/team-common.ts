@@ -1,0 +1,64 @@
+import { resolve } from 'node:path';
+import { VaultError } from '../../core/errors';
+import { isCredentialId, type TeamDocument } from '../../core/team-document';
+import { TEAM_IDENTITY, teamIdentity, type TeamKey } from '../../node/team/identity';
+import { mismatch, readRecipientsFile, readTeamFile, recipientsDiffer, teamFilesFor, type TeamFiles } from '../../node/team/team-file';
+import type { CliContext } from '../context';
+
+/** Options every team command takes. */
+export interface TeamTarget {
+  /** The team file (default cpw-team.age in the current folder). */
+  file?: string;
+  /** A CI deploy identity (an age-keygen file only its owner can read) instead of the stored one. */
+  identityFile?: string;
+}
+
+/** The default team file name. */
+export const DEFAULT_TEAM_FILE = 'cpw-team.age';
+
+/** The team files a command works on. */
+export function filesOf(ctx: CliContext, args: TeamTarget): TeamFiles {
+  return teamFilesFor(resolve(ctx.io.cwd, args.file ?? DEFAULT_TEAM_FILE));
+}
+
+/** The identity of this run: --identity-file, else the one in the user's vault (read side only). */
+export function identityOf(ctx: CliContext, args: TeamTarget): Promise<TeamKey> {
+  return teamIdentity(() => ctx.reader(), args.identityFile ? resolve(ctx.io.cwd, args.identityFile) : undefined);
+}
+
+/** The decrypted team file, with the recipients file checked against it (a warning, or `strict`: TEAM_MISMATCH). */
+export async function openTeam(ctx: CliContext, args: TeamTarget, options: { strict?: boolean; tolerate?: (diff: { onlyInFile: string[]; onlyInList: string[] }) => boolean } = {}): Promise<{ files: TeamFiles; key: TeamKey; doc: TeamDocument }> {
+  const files = filesOf(ctx, args);
+  const key = await identityOf(ctx, args);
+  const doc = await readTeamFile(files.file, key.identity, key.recipient);
+  const diff = recipientsDiffer(doc, readRecipientsFile(files));
+  if (diff && !options.tolerate?.(diff)) {
+    const err = mismatch(files, diff);
+    if (options.strict) throw err;
+    ctx.io.err(`warning: ${err.message}\n  fix: ${err.fix}\n`);
+  }
+  return { files, key, doc };
+}
+
+/** The credential ids given with --add, checked (`service.key`; never the team identity itself). */
+export function idsOf(list: string[] | undefined): string[] {
+  const out: string[] = [];
+  for (const raw of list ?? []) {
+    const id = raw.replace('/', '.');
+    if (!isCredentialId(id)) throw new VaultError('INVALID_ARGUMENT', `"${raw.slice(0, 80)}" is not a credential name.`, 'Name credentials service.key, e.g. --add tmdb.api_key --add huggingface.token');
+    if (id === TEAM_IDENTITY.id) throw new VaultError('INVALID_ARGUMENT', 'Your team identity is yours alone; it never goes into a team file.', 'Share your public key instead: cpw-vault team identity');
+    if (!out.includes(id)) out.push(id);
+  }
+  return out;
+}
+
+/** The member name of this user: --name, else $USER, else "me". */
+export function selfName(ctx: CliContext, name: string | undefined): string {
+  const fallback = (ctx.io.env['USER'] ?? ctx.io.env['LOGNAME'] ?? 'me').replace(/[^A-Za-z0-9._@+-]/g, '').slice(0, 64);
+  return name ?? (/^[A-Za-z0-9]/.test(fallback) ? fallback : 'me');
+}
+
+/** The name of the member whose recipient is `recipient`, if any. */
+export function memberOf(doc: TeamDocument, recipient: string): string | undefined {
+  return doc.members.find((m) => m.recipient === recipient)?.name;
+}

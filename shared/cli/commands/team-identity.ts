@@ -1,0 +1,80 @@
+import { resolve } from 'node:path';
+import { VaultError } from '../../core/errors';
+import { writeFileDurably } from '../../node/secrets/durable-file';
+import { MIN_PASSPHRASE_LENGTH, sealWithPassphrase } from '../../node/secrets/vault-crypto';
+import { TEAM_IDENTITY, ensureIdentity, identityFileText, parseIdentityText, readIdentityFile, storedIdentity, type TeamKey } from '../../node/team/identity';
+import { printJson, type CliContext } from '../context';
+import { EXIT, type ExitCode } from '../exit-codes';
+import { paint } from '../io';
+import { readPassphrase, type PassphraseSource } from '../passphrase-input';
+import { interruptible } from '../signals';
+
+export interface IdentityArgs extends PassphraseSource {
+  /** An age-keygen identity file to store as this user's team identity (`-` = stdin). */
+  import?: string;
+  /** Replace a stored identity that differs from the imported one. */
+  force?: boolean;
+  /** Write the identity, age-encrypted with a passphrase, to this new file (backup). */
+  exportIdentity?: string;
+  identityFile?: string;
+}
+
+/**
+ * `cpw-vault team identity`: prints the user's age public key (and nothing
+ * else on stdout), creating the identity in the user's secret store on first
+ * use. `--import FILE|-` stores an age-keygen identity instead;
+ * `--export-identity FILE` writes a passphrase-encrypted copy (`age -d FILE`
+ * gives back the identity file); `--identity-file PATH` prints that file's key.
+ */
+export async function teamIdentityCmd(args: IdentityArgs, ctx: CliContext): Promise<ExitCode> {
+  return interruptible(async (signal) => {
+    let key: TeamKey;
+    let note: string;
+    if (args.identityFile) {
+      key = await readIdentityFile(resolve(ctx.io.cwd, args.identityFile));
+      note = `Identity from ${args.identityFile}.`;
+    } else if (args.import !== undefined) {
+      key = await importIdentity(args, ctx, signal);
+      note = `Imported into your vault as ${TEAM_IDENTITY.id}.`;
+    } else {
+      const made = await ensureIdentity(await ctx.vault(), signal);
+      key = made;
+      note = made.created ? `Created a team identity; its private half is in your vault as ${TEAM_IDENTITY.id} (never in a plain file).` : `Your team identity (${TEAM_IDENTITY.id} in your vault).`;
+    }
+    if (args.exportIdentity) await exportIdentity(args, key, ctx);
+    if (ctx.globals.json) printJson(ctx.io, { recipient: key.recipient });
+    else ctx.io.out(`${key.recipient}\n`);
+    ctx.io.err(`${note} Send the age1... line to a member, who runs: cpw-vault team add <you> ${key.recipient}\n`);
+    return EXIT.ok;
+  });
+}
+
+async function importIdentity(args: IdentityArgs, ctx: CliContext, signal: AbortSignal): Promise<TeamKey> {
+  const from = args.import!;
+  let key: TeamKey;
+  if (from === '-') {
+    const text = await ctx.io.readStdin();
+    if (text.length > 64 * 1024) throw new VaultError('INVALID_ARGUMENT', 'stdin is over 64 KiB; an identity file is a few lines.', 'Pipe the file written by age-keygen.');
+    key = await parseIdentityText(text, 'stdin');
+  } else {
+    key = await readIdentityFile(resolve(ctx.io.cwd, from));
+  }
+  const vault = await ctx.vault();
+  const current = await storedIdentity(vault);
+  if (current?.identity === key.identity) return key;
+  if (current && !args.force) {
+    throw new VaultError('INVALID_ARGUMENT', `You already have a different team identity (${current.recipient}); replacing it loses access to every team file encrypted to it.`, 'Keep a backup first (cpw-vault team identity --export-identity FILE), then import again with --force.');
+  }
+  await vault.setCredential(TEAM_IDENTITY.service, TEAM_IDENTITY.key, key.identity, { label: TEAM_IDENTITY.label, envVar: TEAM_IDENTITY.envVar, signal });
+  return key;
+}
+
+async function exportIdentity(args: IdentityArgs, key: TeamKey, ctx: CliContext): Promise<void> {
+  const target = resolve(ctx.io.cwd, args.exportIdentity!);
+  const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');
+  const passphrase = await readPassphrase(args, ctx.io, { message: `Passphrase for the identity backup (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) });
+  ctx.io.err('Encrypting the identity backup...\n');
+  const sealed = await sealWithPassphrase(identityFileText(key, new Date()), passphrase);
+  writeFileDurably(target, sealed, { exclusive: true });
+  ctx.io.err(`${paint(ctx.io).green('✓')} Wrote ${target} (age, passphrase-encrypted, 0600). Restore with: age -d ${target} | cpw-vault team identity --import -\n`);
+}

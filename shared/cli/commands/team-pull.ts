@@ -1,0 +1,87 @@
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { catalogEntry } from '../../core/catalog';
+import { VaultError } from '../../core/errors';
+import type { MigrationPlan } from '../../core/migration-plan';
+import type { ParsedSource } from '../../core/migration-sources';
+import type { TeamDocument } from '../../core/team-document';
+import { defaultEnvVar } from '../../node/vault/reader';
+import { printJson, type CliContext } from '../context';
+import { EXIT, type ExitCode } from '../exit-codes';
+import { paint } from '../io';
+import { interruptible } from '../signals';
+import { planTable } from './migrate';
+import { openTeam, type TeamTarget } from './team-common';
+
+export interface PullArgs extends TeamTarget {
+  dryRun?: boolean;
+  yes?: boolean;
+  overwrite?: string[];
+  overwriteAll?: boolean;
+}
+
+/** The team document as a migration source: every credential explicitly chosen (custom ones keep their env var). */
+export function teamSource(path: string, doc: TeamDocument): ParsedSource {
+  return {
+    kind: 'team-file',
+    path,
+    entries: doc.credentials.map((c) => ({ sourceKey: c.id, target: c.id, value: c.value })),
+    duplicateKeys: [],
+  };
+}
+
+/** Custom credentials keep the env var the team gave them (else SERVICE_KEY). */
+function withEnvVars(plan: MigrationPlan, doc: TeamDocument): MigrationPlan {
+  const byId = new Map(doc.credentials.map((c) => [c.id, c.meta.env_var]));
+  return { ...plan, rows: plan.rows.map((r) => (r.target && !catalogEntry(r.target) ? { ...r, envVar: byId.get(r.target) ?? defaultEnvVar(r.target) } : r)) };
+}
+
+/**
+ * `cpw-vault team pull`: the team's values into the user's vault, planned as
+ * migration plans (import / identical / conflict / invalid), asked on a
+ * terminal (--yes otherwise), applied all or nothing through the credential
+ * store; conflicts are skipped unless --overwrite ID / --overwrite-all.
+ * Ctrl-C at the question or during the writes: cancelled, nothing changed.
+ */
+export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCode> {
+  return interruptible(async (signal) => {
+    const { doc, files } = await openTeam(ctx, args);
+    const vault = await ctx.vault();
+    const source = teamSource(files.file, doc);
+    const plan = withEnvVars(await vault.planMigration(source, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []), includeUnknown: true }), doc);
+    if (ctx.globals.json && args.dryRun) {
+      printJson(ctx.io, { plan });
+      return EXIT.ok;
+    }
+    if (!ctx.globals.json) ctx.io.out(`Plan for ${files.file} (team file):\n${planTable(plan)}`);
+    if (args.dryRun) {
+      ctx.io.err('Dry run: nothing was changed.\n');
+      return EXIT.ok;
+    }
+    if (!plan.counts.apply) {
+      ctx.io.err('Nothing to pull: your vault already has the team\'s values (conflicts are kept; --overwrite ID takes the team\'s).\n');
+      if (ctx.globals.json) printJson(ctx.io, { plan, imported: 0 });
+      return EXIT.ok;
+    }
+    if (!args.yes) {
+      if (!ctx.io.stdinIsTTY) throw new VaultError('INVALID_ARGUMENT', 'Refusing to pull without confirmation.', 'Review the plan (--dry-run), then run again with --yes.');
+      if (!(await (await ctx.io.prompts()).confirm(`Write ${plan.counts.apply} credential(s) into your vault?`, true))) {
+        ctx.io.err('cancelled: nothing changed\n');
+        return EXIT.ok;
+      }
+    }
+    if (signal.aborted) throw new VaultError('CANCELLED', 'cancelled: nothing changed', 'Run the command again when you are ready.', { cause: signal.reason });
+    // The "backup of the source" that migration keeps is a copy of the encrypted team file: made in the profile's folder, removed after.
+    const result = await vault.applyMigration(source, plan, { signal, backupDir: join(dirname(vault.profilePath), 'team-pulls') });
+    if (result.backup) rmSync(result.backup, { force: true });
+    if (ctx.globals.json) printJson(ctx.io, { plan, imported: result.imported, ok: result.ok });
+    const p = paint(ctx.io);
+    if (!result.ok) {
+      for (const r of result.rows.filter((x) => x.status === 'failed')) ctx.io.err(`  ${r.target}: ${r.error}\n`);
+      ctx.io.err(`${p.red('✗')} Pull failed; every change was undone.\n`);
+      return EXIT.failure;
+    }
+    ctx.io.err(`${p.green('✓')} Pulled ${result.imported} credential(s) from ${files.file} into your vault.\n`);
+    return EXIT.ok;
+  });
+}

@@ -1,0 +1,214 @@
+import { existsSync } from 'node:fs';
+import { VaultError } from '../../core/errors';
+import { checkMemberName, checkRecipient, nextDocument, type TeamCredential, type TeamDocument } from '../../core/team-document';
+import { readRepoFile, readRecipientsFile, updateTeamFile, writeRecipientsFile } from '../../node/team/team-file';
+import { printJson, type CliContext } from '../context';
+import { EXIT, type ExitCode } from '../exit-codes';
+import { paint } from '../io';
+import { table } from '../format';
+import { interruptible } from '../signals';
+import { filesOf, idsOf, identityOf, memberOf, openTeam, selfName, type TeamTarget } from './team-common';
+
+/**
+ * `cpw-vault team ...`: the team vault (see shared/core/team-document.ts and
+ * shared/node/team/). Every command that changes the team file re-encrypts
+ * it whole to the member list and replaces it atomically; the values never
+ * touch the disk decrypted. Identity commands are in team-identity.ts, pull
+ * in team-pull.ts, the read-through of get/exec/which in team-read.ts.
+ */
+
+const cancelled = (signal: AbortSignal) => new VaultError('CANCELLED', 'cancelled: nothing changed', 'Run the command again when you are ready.', { cause: signal.reason });
+
+/** Runs a team file change so that Ctrl-C / SIGTERM before the rename cancels it cleanly (the old file stays). */
+function change(ctx: CliContext, args: TeamTarget, make: (signal: AbortSignal) => Promise<TeamDocument | undefined>): Promise<TeamDocument | undefined> {
+  return interruptible((signal) =>
+    updateTeamFile(filesOf(ctx, args), () => make(signal), {
+      beforeRename: () => {
+        if (signal.aborted) throw cancelled(signal);
+      },
+    }));
+}
+
+/** The values of `ids` from the user's personal vault (never env vars): the team file only carries what was stored on purpose. */
+async function personalValues(ctx: CliContext, ids: string[]): Promise<Map<string, string | undefined>> {
+  if (!ids.length) return new Map();
+  const vault = await ctx.vault();
+  return vault.storedValues(ids);
+}
+
+/** `team init --add ID...`: a new team file with this user as its one member. */
+export async function teamInit(args: TeamTarget & { add?: string[]; name?: string }, ctx: CliContext): Promise<ExitCode> {
+  const files = filesOf(ctx, args);
+  if (existsSync(files.file)) throw new VaultError('INVALID_ARGUMENT', `${files.file} already exists.`, 'Update it with cpw-vault team push --add SERVICE.KEY, or choose another --file.');
+  const ids = idsOf(args.add);
+  const name = checkMemberName(selfName(ctx, args.name));
+  const key = args.identityFile ? await identityOf(ctx, args) : await (await import('../../node/team/identity')).ensureIdentity(await ctx.vault());
+  const values = await personalValues(ctx, ids);
+  const missing = ids.filter((id) => values.get(id) === undefined);
+  if (missing.length) throw new VaultError('CREDENTIAL_MISSING', `Not in your vault: ${missing.join(', ')}.`, `Store them first (cpw-vault set ${missing[0]!.replace('.', ' ')}), or leave them out.`);
+  const now = new Date();
+  const credentials = ids.map((id): TeamCredential => ({ id, value: values.get(id)!, meta: { updated_at: now.toISOString(), updated_by: name } }));
+  await change(ctx, args, async () => {
+    if (existsSync(files.file)) throw new VaultError('INVALID_ARGUMENT', `${files.file} appeared meanwhile.`, 'Run cpw-vault team push instead.');
+    return nextDocument(undefined, [{ name, recipient: key.recipient }], credentials, now);
+  });
+  ctx.io.err(`${paint(ctx.io).green('✓')} Created ${files.file} (${ids.length} key(s), encrypted to you as ${name}) and ${files.recipients}.\n`);
+  ctx.io.err(`Next: git add ${files.file} ${files.recipients} && git commit; add members with cpw-vault team add NAME age1...\n`);
+  if (ctx.globals.json) printJson(ctx.io, { file: files.file, recipients: files.recipients, member: name, recipient: key.recipient, credentials: ids });
+  return EXIT.ok;
+}
+
+/** `team add NAME age1...`: re-encrypts the team file to one more member (all or nothing). */
+export async function teamAdd(args: TeamTarget & { name: string; recipient: string }, ctx: CliContext): Promise<ExitCode> {
+  const name = checkMemberName(args.name);
+  const recipient = checkRecipient(args.recipient.trim());
+  let unchanged = false;
+  await change(ctx, args, async () => {
+    // The one tolerated disagreement: this very member written to one file and not yet to the other (an interrupted add).
+    const { doc } = await openTeam(ctx, args, { strict: true, tolerate: (d) => !d.onlyInFile.length && d.onlyInList.length === 1 && readRecipientsFile(filesOf(ctx, args))?.some((m) => m.recipient === recipient) === true });
+    const same = doc.members.find((m) => m.name === name);
+    if (same?.recipient === recipient) return void (unchanged = true);
+    if (same) throw new VaultError('INVALID_ARGUMENT', `${name} is already a member with another key.`, `To give ${name} a new key: cpw-vault team remove ${name}, then team add ${name} age1...`);
+    const other = doc.members.find((m) => m.recipient === recipient);
+    if (other) throw new VaultError('INVALID_ARGUMENT', `That key already belongs to member ${other.name}.`, 'Each member has a key of their own.');
+    return nextDocument(doc, [...doc.members, { name, recipient }], doc.credentials, new Date());
+  });
+  const files = filesOf(ctx, args);
+  ctx.io.err(unchanged ? `${name} is already a member with that key; nothing changed.\n` : `${paint(ctx.io).green('✓')} ${name} added; ${files.file} re-encrypted. Commit and push both files.\n`);
+  if (ctx.globals.json) printJson(ctx.io, { added: unchanged ? null : name });
+  return EXIT.ok;
+}
+
+/** `team remove NAME`: re-encrypts the team file without a member, and says which keys to rotate. */
+export async function teamRemove(args: TeamTarget & { name: string }, ctx: CliContext): Promise<ExitCode> {
+  let seen: string[] = [];
+  await change(ctx, args, async () => {
+    const { doc } = await openTeam(ctx, args, { strict: true, tolerate: (d) => !d.onlyInList.length && d.onlyInFile.length === 1 && d.onlyInFile[0] === args.name });
+    const member = doc.members.find((m) => m.name === args.name);
+    if (!member) throw new VaultError('INVALID_ARGUMENT', `${args.name.slice(0, 64)} is not a member of this team file.`, 'See the members: cpw-vault team status');
+    seen = member.seen;
+    return nextDocument(doc, doc.members.filter((m) => m !== member), doc.credentials, new Date(), [member.name]);
+  });
+  const p = paint(ctx.io);
+  ctx.io.err(`${p.green('✓')} ${args.name} removed; new versions of the team file are not encrypted to them. Commit and push both files.\n`);
+  if (seen.length) {
+    ctx.io.err(`${p.yellow('Rotate these keys:')} ${args.name} has seen ${seen.join(', ')}, and keeps every old version of the file in git history.\n`);
+    ctx.io.err('  Issue new keys at each provider, cpw-vault set them, then cpw-vault team push. (cpw-vault team rotate-reminder lists what is left.)\n');
+  }
+  if (ctx.globals.json) printJson(ctx.io, { removed: args.name, rotate: seen });
+  return EXIT.ok;
+}
+
+/** `team push [--add ID]`: the team file's values (and the added keys) from the user's vault. */
+export async function teamPush(args: TeamTarget & { add?: string[] }, ctx: CliContext): Promise<ExitCode> {
+  const added = idsOf(args.add);
+  const report = { updated: [] as string[], unchanged: [] as string[], kept: [] as string[] };
+  const written = await change(ctx, args, async () => {
+    const { doc, key } = await openTeam(ctx, args, { strict: true });
+    const ids = [...new Set([...doc.credentials.map((c) => c.id), ...added])];
+    const values = await personalValues(ctx, ids);
+    const missing = added.filter((id) => values.get(id) === undefined && !doc.credentials.some((c) => c.id === id));
+    if (missing.length) throw new VaultError('CREDENTIAL_MISSING', `Not in your vault: ${missing.join(', ')}.`, `Store them first: cpw-vault set ${missing[0]!.replace('.', ' ')}`);
+    const now = new Date().toISOString();
+    const by = memberOf(doc, key.recipient);
+    const credentials = ids.map((id): TeamCredential => {
+      const old = doc.credentials.find((c) => c.id === id);
+      const mine = values.get(id);
+      if (mine === undefined) return (report.kept.push(id), old!);
+      if (old?.value === mine) return (report.unchanged.push(id), old);
+      report.updated.push(id);
+      return { id, value: mine, meta: { ...old?.meta, updated_at: now, ...(by ? { updated_by: by } : {}) } };
+    });
+    return report.updated.length ? nextDocument(doc, doc.members, credentials, new Date()) : undefined;
+  });
+  const files = filesOf(ctx, args);
+  if (report.kept.length) ctx.io.err(`warning: not in your vault, the team's value kept: ${report.kept.join(', ')}\n`);
+  ctx.io.err(written ? `${paint(ctx.io).green('✓')} Pushed ${report.updated.join(', ')} to ${files.file}. Commit and push it.\n` : `Nothing to push: ${files.file} already has your values.\n`);
+  if (ctx.globals.json) printJson(ctx.io, report);
+  return EXIT.ok;
+}
+
+/** `team status`: members, keys (names only), you are / are not a recipient, which local values differ. */
+export async function teamStatus(args: TeamTarget, ctx: CliContext): Promise<ExitCode> {
+  const files = filesOf(ctx, args);
+  const key = await identityOf(ctx, args);
+  let opened: Awaited<ReturnType<typeof openTeam>>;
+  try {
+    opened = await openTeam(ctx, args);
+  } catch (err) {
+    if (!(err instanceof VaultError) || err.code !== 'TEAM_NOT_RECIPIENT') throw err;
+    const listed = readRecipientsFile(files) ?? [];
+    if (ctx.globals.json) printJson(ctx.io, { file: files.file, recipient: false, you: key.recipient, members: listed.map((m) => ({ name: m.name, recipient: m.recipient })) });
+    else ctx.io.out(`${files.file}: you are NOT a recipient (your key ${key.recipient}).\nMembers listed in ${files.recipients}: ${listed.map((m) => m.name).join(', ') || 'none'}\n`);
+    ctx.io.err(`fix: ${err.fix}\n`);
+    return EXIT.failure;
+  }
+  const { doc } = opened;
+  const values = await localValues(ctx, doc);
+  const rows = doc.credentials.map((c) => ({ id: c.id, local: values.get(c.id) === undefined ? 'not in your vault' : values.get(c.id) === c.value ? 'same' : 'differs', updated_at: c.meta.updated_at, updated_by: c.meta.updated_by ?? null }));
+  const me = memberOf(doc, key.recipient);
+  if (ctx.globals.json) {
+    printJson(ctx.io, { file: files.file, recipient: true, you: me, members: doc.members.map((m) => ({ name: m.name, recipient: m.recipient })), credentials: rows, rotate: doc.rotate });
+    return EXIT.ok;
+  }
+  ctx.io.out(`${files.file}: you are a recipient (as ${me}). Last change ${doc.updated_at}.\n\n`);
+  ctx.io.out(table(['MEMBER', 'AGE KEY'], doc.members.map((m) => [m.name + (m.name === me ? ' (you)' : ''), m.recipient])));
+  ctx.io.out('\n');
+  ctx.io.out(table(['KEY', 'YOUR VAULT', 'UPDATED', 'BY'], rows.map((r) => [r.id, r.local, r.updated_at.slice(0, 16).replace('T', ' '), r.updated_by ?? '-'])));
+  if (doc.rotate.length) ctx.io.out(`\nTo rotate (seen by removed members): ${doc.rotate.map((r) => `${r.ids.join(', ')} (${r.name})`).join('; ')}\n`);
+  return EXIT.ok;
+}
+
+/** The user's stored values of the team's keys; an unreadable vault (no keychain on CI) shows them as absent, with a warning. */
+async function localValues(ctx: CliContext, doc: TeamDocument): Promise<Map<string, string | undefined>> {
+  try {
+    return await personalValues(ctx, doc.credentials.map((c) => c.id));
+  } catch (err) {
+    ctx.io.err(`warning: cannot compare with your vault: ${err instanceof Error ? err.message : String(err)}\n`);
+    return new Map();
+  }
+}
+
+/** `team rotate-reminder`: the keys removed members have seen and that were not changed since. */
+export async function teamRotateReminder(args: TeamTarget, ctx: CliContext): Promise<ExitCode> {
+  const { doc } = await openTeam(ctx, args);
+  if (ctx.globals.json) printJson(ctx.io, { rotate: doc.rotate });
+  else if (!doc.rotate.length) ctx.io.err('Nothing to rotate: no removed member has seen a key that is still in use.\n');
+  else ctx.io.out(table(['REMOVED MEMBER', 'REMOVED AT', 'KEYS TO ROTATE'], doc.rotate.map((r) => [r.name, r.removed_at.slice(0, 16).replace('T', ' '), r.ids.join(', ')])));
+  return EXIT.ok;
+}
+
+/** `team recipients [--write]`: the members inside the team file; --write rewrites the recipients file from them. */
+export async function teamRecipients(args: TeamTarget & { write?: boolean }, ctx: CliContext): Promise<ExitCode> {
+  const { doc, files } = await openTeam(ctx, args, args.write ? { tolerate: () => true } : {});
+  if (args.write) {
+    await writeRecipientsFile(files, doc);
+    ctx.io.err(`${paint(ctx.io).green('✓')} Rewrote ${files.recipients} from ${files.file} (${doc.members.length} member(s)).\n`);
+  }
+  if (ctx.globals.json) printJson(ctx.io, { members: doc.members.map((m) => ({ name: m.name, recipient: m.recipient })) });
+  else ctx.io.out(doc.members.map((m) => `# ${m.name}\n${m.recipient}\n`).join(''));
+  return EXIT.ok;
+}
+
+/**
+ * `team diff FILE`: a git textconv. Prints member names and keys, and each
+ * credential's name with a short fingerprint of its value (so a diff shows
+ * which key changed), never a value. Never fails: a file it cannot open is
+ * described instead.
+ */
+export async function teamDiff(args: TeamTarget & { path: string }, ctx: CliContext): Promise<ExitCode> {
+  const { createHash } = await import('node:crypto');
+  const out = ['# cpw-vault team file (values not shown; fingerprint = first 8 hex of sha256 of the value)'];
+  try {
+    const { doc } = await openTeam({ ...ctx, io: { ...ctx.io, err: () => undefined } }, { ...args, file: args.path });
+    out.push(`updated_at ${doc.updated_at}`);
+    for (const m of doc.members) out.push(`member ${m.name} ${m.recipient}`);
+    for (const c of doc.credentials) out.push(`key ${c.id} sha256:${createHash('sha256').update(c.value).digest('hex').slice(0, 8)} ${c.meta.updated_by ?? ''}`.trimEnd());
+    for (const r of doc.rotate) out.push(`rotate ${r.name}: ${r.ids.join(' ')}`);
+  } catch (err) {
+    const bytes = readRepoFile(args.path);
+    out.push(`(cannot decrypt: ${err instanceof VaultError ? err.code : 'error'}; ${bytes?.length ?? 0} bytes)`);
+  }
+  ctx.io.out(`${out.join('\n')}\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,111 @@
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { generateX25519Identity, identityToRecipient } from 'age-encryption';
+import { VaultError } from '../../core/errors';
+import { registerSecret } from '../../core/redact';
+import { modeString } from '../profile/secure-fs';
+
+/**
+ * The user's team identity: an age X25519 key pair whose secret half lives
+ * only in the user's secret store (keychain or vault file), as the custom
+ * credential `cpw-vault.team_identity` — so it is written through the
+ * credential store (journal, read-back, rollback) like any secret, and a
+ * vault export carries it. A CI runner instead gives `--identity-file`, a
+ * file only it can read (what `age-keygen` writes).
+ */
+
+/** Service and key of the credential that holds the identity. */
+export const TEAM_IDENTITY = {
+  service: 'cpw-vault', key: 'team_identity', id: 'cpw-vault.team_identity',
+  // Its env var (CPW_* names are reserved for cpw-vault's own settings); exec strips it from every stage.
+  envVar: 'TEAM_AGE_IDENTITY', label: 'Team vault identity (age)',
+} as const;
+
+/** A key pair: the secret `AGE-SECRET-KEY-1...` and its `age1...` recipient. */
+export interface TeamKey {
+  identity: string;
+  recipient: string;
+}
+
+/** The vault verbs the identity needs. */
+export interface IdentityVault {
+  findCredential(service: string, key: string): Promise<{ value: string } | undefined>;
+  setCredential?(service: string, key: string, value: unknown, options?: { label?: string; envVar?: string; signal?: AbortSignal }): Promise<unknown>;
+}
+
+const MAX_IDENTITY_FILE_BYTES = 64 * 1024;
+
+/**
+ * The one identity in an age identity file's text (`# comments`, blank
+ * lines, one `AGE-SECRET-KEY-1...` line). Throws INVALID_ARGUMENT naming
+ * `from` (never the text).
+ */
+export async function parseIdentityText(text: string, from: string): Promise<TeamKey> {
+  const keys = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  if (keys.length !== 1 || !/^AGE-SECRET-KEY-1[0-9A-Z]+$/.test(keys[0]!)) {
+    throw new VaultError('INVALID_ARGUMENT', `${from} does not hold exactly one age X25519 identity (an AGE-SECRET-KEY-1... line).`, 'Give a file written by age-keygen (or cpw-vault team identity --export-identity, decrypted with age -d).');
+  }
+  registerSecret(keys[0]!);
+  try {
+    return { identity: keys[0]!, recipient: await identityToRecipient(keys[0]!) };
+  } catch {
+    throw new VaultError('INVALID_ARGUMENT', `${from} holds a malformed age identity.`, 'Generate a new one with age-keygen, or copy the file again.');
+  }
+}
+
+/**
+ * Reads a CI deploy identity file: refuses one readable or writable by group
+ * or others, or owned by another user (PROFILE_PERMISSIONS), a symlink,
+ * anything but a regular file, over 64 KiB.
+ */
+export async function readIdentityFile(path: string): Promise<TeamKey> {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    if (code === 'ELOOP') throw new VaultError('PROFILE_SYMLINK', `The identity file ${path} is a symbolic link; refusing to follow it.`, 'Give the path of the file itself.');
+    throw new VaultError('INVALID_ARGUMENT', `Cannot open the identity file ${path} (${code}).`, 'Check the path.');
+  }
+  try {
+    const s = fstatSync(fd);
+    if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `The identity file ${path} is not a regular file.`, 'Give a file written by age-keygen.');
+    if (s.mode & 0o077) throw new VaultError('PROFILE_PERMISSIONS', `The identity file ${path} can be read or changed by other users (mode ${modeString(s.mode)}); refusing it.`, `Run: chmod 600 ${path}`);
+    const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+    if (uid !== undefined && s.uid !== uid) throw new VaultError('PROFILE_PERMISSIONS', `The identity file ${path} belongs to another user (uid ${s.uid}); refusing it.`, 'Use a file of your own.');
+    if (s.size > MAX_IDENTITY_FILE_BYTES) throw new VaultError('INVALID_ARGUMENT', `The identity file ${path} is over ${MAX_IDENTITY_FILE_BYTES} bytes.`, 'Give a file written by age-keygen.');
+    const buf = Buffer.alloc(s.size);
+    const n = s.size ? readSync(fd, buf, 0, s.size, 0) : 0;
+    return await parseIdentityText(buf.subarray(0, n).toString('utf8'), `The identity file ${path}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The identity stored in the user's vault, or undefined when there is none yet. */
+export async function storedIdentity(vault: IdentityVault): Promise<TeamKey | undefined> {
+  const found = await vault.findCredential(TEAM_IDENTITY.service, TEAM_IDENTITY.key);
+  return found ? parseIdentityText(found.value, `The stored ${TEAM_IDENTITY.id}`) : undefined;
+}
+
+/** The stored identity, created (and stored in one transaction) on first use. `created` says which. */
+export async function ensureIdentity(vault: IdentityVault & Required<Pick<IdentityVault, 'setCredential'>>, signal?: AbortSignal): Promise<TeamKey & { created: boolean }> {
+  const found = await storedIdentity(vault);
+  if (found) return { ...found, created: false };
+  const identity = await generateX25519Identity();
+  registerSecret(identity);
+  await vault.setCredential(TEAM_IDENTITY.service, TEAM_IDENTITY.key, identity, { label: TEAM_IDENTITY.label, envVar: TEAM_IDENTITY.envVar, ...(signal ? { signal } : {}) });
+  return { identity, recipient: await identityToRecipient(identity), created: true };
+}
+
+/** The identity a team command uses: `--identity-file`, else the stored one. Throws CREDENTIAL_MISSING when there is none. */
+export async function teamIdentity(vault: () => Promise<IdentityVault>, identityFile: string | undefined): Promise<TeamKey> {
+  if (identityFile) return readIdentityFile(identityFile);
+  const found = await storedIdentity(await vault());
+  if (!found) throw new VaultError('CREDENTIAL_MISSING', 'You have no team identity yet.', 'Create one and send the age1... line it prints to a member: cpw-vault team identity   (CI: --identity-file PATH with an age-keygen file)');
+  return found;
+}
+
+/** The text of an identity file for `age -d -i` (what age-keygen writes). */
+export function identityFileText(key: TeamKey, now: Date): string {
+  return `# cpw-vault team identity\n# created: ${now.toISOString()}\n# public key: ${key.recipient}\n${key.identity}\n`;
+}

@@ -1,0 +1,185 @@
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { Decrypter, Encrypter, armor } from 'age-encryption';
+import { VaultError } from '../../core/errors';
+import { registerSecret } from '../../core/redact';
+import { hasConflictMarkers, parseRecipients, parseTeamDocument, recipientsText, sortMembers, teamConflict, type TeamDocument } from '../../core/team-document';
+import { withFileLock } from '../profile/file-lock';
+import { ioError } from '../profile/secure-fs';
+import { MAX_VAULT_FILE_BYTES, removeTempsOf, writeFileDurably } from '../secrets/durable-file';
+
+/**
+ * The team file on disk: `cpw-team.age`, an ASCII-armored age file (text, so
+ * git diffs and merges it as text and a conflict shows as markers, never as
+ * garbage) encrypted to every member's X25519 recipient, and
+ * `cpw-team.age.recipients` beside it. Both are written durably (temp file,
+ * fsync, rename), the team file first, under `cpw-team.age.lock`: a kill at
+ * any instant leaves a team file that opens for exactly the old or the new
+ * member set. age-encryption's messages are never passed on.
+ */
+
+/** The two files of a team vault. */
+export interface TeamFiles {
+  file: string;
+  recipients: string;
+}
+
+/** `cpw-team.age` -> itself and `cpw-team.age.recipients`. */
+export function teamFilesFor(file: string): TeamFiles {
+  return { file, recipients: `${file}.recipients` };
+}
+
+const NO_MATCH = "no identity matched any of the file's recipients";
+const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
+const MAGIC = 'age-encryption.org/v1\n';
+
+/** The bytes of a file (any mode: it is a repository file), or undefined when absent. Refuses symlinks, non-files, over 16 MiB. */
+export function readRepoFile(path: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to follow it.`, 'Give the path of the team file itself.');
+    throw ioError(err, path);
+  }
+  try {
+    const s = fstatSync(fd);
+    if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `${path} is not a regular file.`, 'Give the path of a team file (cpw-team.age).');
+    if (s.size > MAX_VAULT_FILE_BYTES) throw new VaultError('PROFILE_TOO_LARGE', `${path} is ${s.size} bytes, over the ${MAX_VAULT_FILE_BYTES}-byte limit.`, 'Check that this is a team file.');
+    const buf = Buffer.alloc(s.size);
+    let read = 0;
+    while (read < s.size) {
+      const n = readSync(fd, buf, read, s.size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buf.subarray(0, read);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The raw age bytes of a team file (armored or binary, as `age -R` writes either). Throws TEAM_CONFLICT / TEAM_INVALID. */
+export function ageBytesOf(bytes: Buffer, file: string): Uint8Array {
+  const head = bytes.subarray(0, 64 * 1024).toString('latin1');
+  if (hasConflictMarkers(head) || head.startsWith('<<<<<<< ')) throw teamConflict(file);
+  if (head.trimStart().startsWith(ARMOR_BEGIN)) {
+    try {
+      return armor.decode(bytes.toString('latin1'));
+    } catch {
+      throw damaged(file, 'its armor is broken (truncated or edited)');
+    }
+  }
+  if (!head.startsWith(MAGIC)) throw damaged(file, 'it is not an age file');
+  return bytes;
+}
+
+/** The number of recipient stanzas in an age header (readable without a key). */
+export function stanzaCount(age: Uint8Array): number {
+  const head = Buffer.from(age.subarray(0, 64 * 1024)).toString('latin1');
+  const end = head.indexOf('\n---');
+  return (end < 0 ? head : head.slice(0, end)).split('\n').filter((l) => l.startsWith('-> ')).length;
+}
+
+/**
+ * Reads and decrypts a team file with `identity`. Throws VAULT_NOT_FOUND
+ * (no file), TEAM_CONFLICT (merge markers), TEAM_INVALID (damaged,
+ * truncated, tampered, or no team document), TEAM_NOT_RECIPIENT (the
+ * identity is not one of its recipients; the fix names the command a member
+ * runs, with `recipient`).
+ */
+export async function readTeamFile(file: string, identity: string, recipient: string): Promise<TeamDocument> {
+  const bytes = readRepoFile(file);
+  if (!bytes) throw new VaultError('VAULT_NOT_FOUND', `There is no team file at ${file}.`, 'Pull the repository (git pull), or create one: cpw-vault team init --add SERVICE.KEY');
+  const age = ageBytesOf(bytes, file);
+  const d = new Decrypter();
+  d.addIdentity(identity);
+  let text: string;
+  try {
+    text = await d.decrypt(age, 'text');
+  } catch (err) {
+    if (err instanceof Error && err.message === NO_MATCH) throw notRecipient(file, recipient);
+    throw damaged(file, 'its age encryption does not check out (truncated, tampered, or edited)');
+  }
+  const doc = parseTeamDocument(text, file);
+  for (const c of doc.credentials) registerSecret(c.value);
+  return doc;
+}
+
+/** The recipients file's members, or undefined when it is absent. Throws TEAM_CONFLICT / TEAM_INVALID. */
+export function readRecipientsFile(files: TeamFiles): { name: string; recipient: string }[] | undefined {
+  const bytes = readRepoFile(files.recipients);
+  return bytes ? parseRecipients(bytes.toString('utf8'), files.recipients) : undefined;
+}
+
+/** What differs between the recipients file and the members inside the team file (recipients only; names are labels). */
+export function recipientsDiffer(doc: TeamDocument, listed: { name: string; recipient: string }[] | undefined): { onlyInFile: string[]; onlyInList: string[] } | undefined {
+  if (!listed) return { onlyInFile: doc.members.map((m) => m.name), onlyInList: [] };
+  const inDoc = new Set(doc.members.map((m) => m.recipient));
+  const inList = new Set(listed.map((m) => m.recipient));
+  const onlyInFile = doc.members.filter((m) => !inList.has(m.recipient)).map((m) => m.name);
+  const onlyInList = listed.filter((m) => !inDoc.has(m.recipient)).map((m) => m.name);
+  return onlyInFile.length || onlyInList.length ? { onlyInFile, onlyInList } : undefined;
+}
+
+/** The error for a recipients file that does not list who can read the team file. */
+export function mismatch(files: TeamFiles, diff: { onlyInFile: string[]; onlyInList: string[] }): VaultError {
+  const parts = [diff.onlyInFile.length ? `the team file is encrypted to ${diff.onlyInFile.join(', ')}, not listed there` : '', diff.onlyInList.length ? `it lists ${diff.onlyInList.join(', ')}, who cannot read the team file` : ''].filter(Boolean);
+  return new VaultError(
+    'TEAM_MISMATCH',
+    `${files.recipients} and ${files.file} disagree: ${parts.join('; ')}.`,
+    `To add someone, use cpw-vault team add NAME age1... (editing the list alone gives no access). To rewrite the list from the team file: cpw-vault team recipients --write`,
+  );
+}
+
+/** Encrypts `doc` to its members (armored) : the bytes of the team file. */
+export async function sealTeamDocument(doc: TeamDocument): Promise<string> {
+  const e = new Encrypter();
+  for (const m of sortMembers(doc.members)) e.addRecipient(m.recipient);
+  return armor.encode(await e.encrypt(JSON.stringify(doc, null, 2)));
+}
+
+/**
+ * Writes the team file and its recipients file under the team file's lock:
+ * `change` gets the current document (undefined for a new file) and returns
+ * the next one, or undefined for "nothing to write". The team file is
+ * replaced first, then the recipients list, each atomically; temp files a
+ * killed writer left are removed first.
+ */
+export async function updateTeamFile(files: TeamFiles, change: () => Promise<TeamDocument | undefined>, options: { lockWaitMs?: number; beforeRename?: () => void } = {}): Promise<TeamDocument | undefined> {
+  return withFileLock(files.file, async (lock) => {
+    removeTempsOf(files.file);
+    removeTempsOf(files.recipients);
+    const next = await change();
+    if (!next) return undefined;
+    if (!next.members.length) throw new VaultError('INVALID_ARGUMENT', 'A team file needs at least one member.', 'Add another member before removing this one.');
+    const sealed = await sealTeamDocument(next);
+    lock.assertHeld();
+    options.beforeRename?.();
+    writeFileDurably(files.file, Buffer.from(sealed, 'latin1'));
+    writeFileDurably(files.recipients, Buffer.from(recipientsText(next.members), 'utf8'));
+    return next;
+  }, options.lockWaitMs);
+}
+
+/** Writes only the recipients list (from the team file's members). */
+export async function writeRecipientsFile(files: TeamFiles, doc: TeamDocument): Promise<void> {
+  await withFileLock(files.file, async () => {
+    removeTempsOf(files.recipients);
+    writeFileDurably(files.recipients, Buffer.from(recipientsText(doc.members), 'utf8'));
+  });
+}
+
+/** Not a recipient: what to send to a member. */
+export function notRecipient(file: string, recipient: string): VaultError {
+  return new VaultError(
+    'TEAM_NOT_RECIPIENT',
+    `You are not a recipient of ${file}: it was not encrypted to your age key ${recipient}. Nothing was changed.`,
+    `Ask a member to run: cpw-vault team add <you> ${recipient}   (then git push; you git pull)`,
+  );
+}
+
+function damaged(file: string, why: string): VaultError {
+  return new VaultError('TEAM_INVALID', `${file} cannot be read: ${why}. Nothing was changed.`, `Restore it from git: git checkout -- ${file}   (or git log -- ${file} for an older version), then ask its last writer to push again.`);
+}

@@ -1,0 +1,155 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, cli } from '../helpers/cli';
+import { fileCli, fileEnv, inPty, makeFileVaultHome, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const HF = `hf_${'TeamShared'.repeat(4)}`;
+const TMDB = 'f00dfeedf00dfeedf00dfeedf00dfeed';
+const sha = (v: string) => createHash('sha256').update(v).digest('hex');
+/** A stage that proves which TMDB key it got without printing it (or taking it in argv). */
+const STAGE = ['node', '-e', "process.stdout.write('tmdb-sha=' + require('crypto').createHash('sha256').update(process.env.TMDB_API_KEY || '').digest('hex'))"];
+
+const GIT_ENV = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com', GIT_CONFIG_NOSYSTEM: '1' };
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'init.defaultBranch=main', ...args], { cwd, env: { ...process.env, ...GIT_ENV, HOME: cwd }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/**
+ * Two users, two HOMEs, two secret stores (alice: the session keychain in a
+ * namespace of her own; bob: an age vault file, no D-Bus at all), one bare
+ * git repository on disk between them: the whole life of a team vault.
+ */
+describe('a team vault shared through a real git repository', () => {
+  let alice: TempHome;
+  let bob: FileVaultHome;
+  let aliceRepo: string;
+  let bobRepo: string;
+  let bobKey: string;
+  const a = (args: string[], input?: string) => cli(alice, args, input === undefined ? {} : { input });
+  const b = (args: string[], input?: string) => fileCli(bob, args, input === undefined ? {} : { input });
+  const aliceFile = () => join(aliceRepo, 'cpw-team.age');
+  const bobFile = () => join(bobRepo, 'cpw-team.age');
+
+  beforeAll(async () => {
+    alice = makeTempHome();
+    bob = await makeFileVaultHome({ logN: 10 });
+    const origin = join(alice.root, 'origin.git');
+    git(alice.root, 'init', '-q', '--bare', origin);
+    git(alice.root, 'clone', '-q', origin, 'alice-repo');
+    git(bob.root, 'clone', '-q', origin, 'bob-repo');
+    aliceRepo = join(alice.root, 'alice-repo');
+    bobRepo = join(bob.root, 'bob-repo');
+    expect((await a(['set', 'tmdb', 'api_key'], TMDB)).code).toBe(0);
+    expect((await a(['set', 'huggingface', 'token'], HF)).code).toBe(0);
+    expect((await b(['unlock', '--passphrase-file', bob.passFile])).code).toBe(0);
+  });
+  afterAll(async () => {
+    await b(['lock']);
+  });
+
+  it('alice inits and pushes: an armored age file plus a recipients file in age -R format, no value in either', async () => {
+    const r = await a(['team', 'init', '--file', aliceFile(), '--name', 'alice', '--add', 'tmdb.api_key', '--add', 'huggingface.token']);
+    expect(r.stderr).toContain('Created');
+    expect(r.code).toBe(0);
+    const text = readFileSync(aliceFile(), 'utf8');
+    expect(text.startsWith('-----BEGIN AGE ENCRYPTED FILE-----')).toBe(true);
+    expect(text).not.toContain(TMDB);
+    const recipients = readFileSync(`${aliceFile()}.recipients`, 'utf8');
+    expect(recipients).toMatch(/^# alice\nage1[a-z0-9]{58}$/m);
+    git(aliceRepo, 'add', '.');
+    git(aliceRepo, 'commit', '-qm', 'team file');
+    git(aliceRepo, 'push', '-q', 'origin', 'HEAD:main');
+  });
+
+  it('bob prints his identity (created in his vault file, never a plain file), and is told he is not a recipient yet', async () => {
+    const before = vaultBytes(bob).vault;
+    const r = await b(['team', 'identity']);
+    expect(r.code).toBe(0);
+    bobKey = r.stdout.trim();
+    expect(bobKey).toMatch(/^age1[a-z0-9]{58}$/);
+    expect(vaultBytes(bob).vault).not.toBe(before);
+    expect((await b(['team', 'identity'])).stdout.trim()).toBe(bobKey);
+    git(bobRepo, 'pull', '-q', 'origin', 'main');
+    const denied = await b(['team', 'pull', '--yes', '--file', bobFile()]);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain('[TEAM_NOT_RECIPIENT]');
+    expect(denied.stderr).toContain(`cpw-vault team add <you> ${bobKey}`);
+  });
+
+  it('alice adds bob; bob pulls the repo, team pulls (plan first) and runs a stage with the team TMDB key', async () => {
+    const add = await a(['team', 'add', 'bob', bobKey, '--file', aliceFile()]);
+    expect(add.code).toBe(0);
+    expect(readFileSync(`${aliceFile()}.recipients`, 'utf8')).toContain(`# bob\n${bobKey}`);
+    git(aliceRepo, 'commit', '-qam', 'add bob');
+    git(aliceRepo, 'push', '-q', 'origin', 'HEAD:main');
+    git(bobRepo, 'pull', '-q', 'origin', 'main');
+
+    const refused = await b(['team', 'pull', '--file', bobFile()]);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toMatch(/tmdb\.api_key\s+tmdb\.api_key\s+import/);
+    // On a terminal the plan is shown and a question asked; Ctrl-C there changes nothing.
+    const before = vaultBytes(bob).vault;
+    const pty = await inPty(bob.cwd, fileEnv(bob), [process.execPath, BIN, 'team', 'pull', '--file', bobFile()], [{ expect: 'Write 2 credential\\(s\\) into your vault', send: '\u0003' }]);
+    expect(pty.stuck_at).toBeUndefined();
+    expect(pty.screen).toMatch(/tmdb\.api_key\s+tmdb\.api_key\s+import/);
+    expect(pty.screen).toContain('cancelled: nothing changed');
+    expect(pty.code).toBe(130);
+    expect(vaultBytes(bob).vault).toBe(before);
+    const pull = await b(['team', 'pull', '--yes', '--file', bobFile()]);
+    expect(pull.stderr).toContain('Pulled 2 credential(s)');
+    expect(pull.code).toBe(0);
+    expect((await b(['get', 'tmdb', 'api_key'])).stdout).toBe(TMDB);
+    const again = await b(['team', 'pull', '--yes', '--file', bobFile()]);
+    expect(again.stdout).toMatch(/tmdb\.api_key\s+tmdb\.api_key\s+identical/);
+
+    const stage = await b(['exec', '--workflow', 'subtitle', '--', ...STAGE]);
+    expect(stage.code).toBe(0);
+    expect(stage.stdout).toBe(`tmdb-sha=${sha(TMDB)}`);
+    const status = await b(['team', 'status', '--file', bobFile(), '--json']);
+    const doc = JSON.parse(status.stdout) as { you: string; members: { name: string }[]; credentials: { id: string; local: string }[] };
+    expect(doc.you).toBe('bob');
+    expect(doc.members.map((m) => m.name)).toEqual(['alice', 'bob']);
+    expect(doc.credentials).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'tmdb.api_key', local: 'same' })]));
+    expect(status.stdout).not.toContain(TMDB);
+  });
+
+  it('alice removes bob: told which keys to rotate; bob cannot read the new file and his vault is unchanged; the old commit still opens', async () => {
+    const rm = await a(['team', 'remove', 'bob', '--file', aliceFile()]);
+    expect(rm.code).toBe(0);
+    expect(rm.stderr).toContain('Rotate these keys: bob has seen huggingface.token, tmdb.api_key');
+    const reminder = await a(['team', 'rotate-reminder', '--file', aliceFile()]);
+    expect(reminder.stdout).toMatch(/bob .* huggingface\.token, tmdb\.api_key/);
+    git(aliceRepo, 'commit', '-qam', 'remove bob');
+    git(aliceRepo, 'push', '-q', 'origin', 'HEAD:main');
+    git(bobRepo, 'pull', '-q', 'origin', 'main');
+
+    const before = vaultBytes(bob).vault;
+    const denied = await b(['team', 'pull', '--yes', '--file', bobFile()]);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain('[TEAM_NOT_RECIPIENT]');
+    expect(denied.stderr).toContain('Nothing was changed');
+    expect(vaultBytes(bob).vault).toBe(before);
+    expect((await b(['exec', '--team', bobFile(), '--workflow', 'subtitle', '--', 'true'])).code).toBe(1);
+
+    // git keeps every version: the one bob could read still opens for him (why the README says rotate).
+    const old = join(bob.root, 'old.age');
+    execFileSync('sh', ['-c', `git show HEAD~1:cpw-team.age > ${old}`], { cwd: bobRepo });
+    const oldPlan = await b(['team', 'pull', '--dry-run', '--file', old]);
+    expect(oldPlan.code).toBe(0);
+    expect(oldPlan.stdout).toMatch(/tmdb\.api_key\s+tmdb\.api_key\s+identical/);
+  });
+
+  it('alice rotates: a push of a new value clears the reminder for that key', async () => {
+    const NEW = 'ba5eba11ba5eba11ba5eba11ba5eba11';
+    expect((await a(['set', 'tmdb', 'api_key'], NEW)).code).toBe(0);
+    const push = await a(['team', 'push', '--file', aliceFile()]);
+    expect(push.stderr).toContain('Pushed tmdb.api_key');
+    const reminder = await a(['team', 'rotate-reminder', '--file', aliceFile(), '--json']);
+    expect(JSON.parse(reminder.stdout)).toEqual({ rotate: [expect.objectContaining({ name: 'bob', ids: ['huggingface.token'] })] });
+    expect((await a(['team', 'push', '--file', aliceFile()])).stderr).toContain('Nothing to push');
+  });
+});

@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import { generateX25519Identity, identityToRecipient } from 'age-encryption';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nextDocument } from '../../shared/core/team-document';
+import { readTeamFile, teamFilesFor, updateTeamFile } from '../../shared/node/team/team-file';
+import { cli } from '../helpers/cli';
+import { makeTempHome } from '../helpers/temp';
+import { launchChromium } from './harness';
+import { WAIT, check, goTo, lookup, printTimings, session } from './steps';
+
+const HF = `hf_${'TeamE2E'.repeat(5)}`;
+const TMDB = '5eed5eed5eed5eed5eed5eed5eed5eed';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  printTimings('team');
+});
+
+describe('the Team section in a real browser', () => {
+  it('open a team file from main\'s dialog: not a recipient, create my key, added by alice, plan first, pull into the keychain', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    const file = join(t.cwd, 'cpw-team.age');
+    const alice = await generateX25519Identity();
+    const aliceR = await identityToRecipient(alice);
+    await updateTeamFile(teamFilesFor(file), async () => nextDocument(undefined, [{ name: 'alice', recipient: aliceR }], [{ id: 'tmdb.api_key', value: TMDB, meta: { updated_at: '', updated_by: 'alice' } }], new Date()));
+    const { page, close } = await session(browser, t, { team: file });
+    try {
+      await goTo(page, 'Team');
+      await page.getByRole('button', { name: 'Open a team file…' }).click();
+      await page.getByText('You are not a recipient of this team file.').waitFor(WAIT).catch(async (err: unknown) => {
+        throw new Error(`${String(err)}\nscreen: ${await page.locator('body').innerText()}`);
+      });
+      expect(await page.getByRole('table', { name: 'Members' }).textContent()).toContain('alice');
+      await check(page, 'team-not-recipient');
+      await page.getByRole('button', { name: 'Create my team key' }).click();
+      const mine = (await page.getByLabel('Your team key', { exact: true }).textContent())!;
+      expect(mine).toMatch(/^age1[a-z0-9]{58}$/);
+      expect(lookup(t, 'cpw-vault.team_identity')).toMatch(/^AGE-SECRET-KEY-1/);
+
+      // alice adds the key the page showed, as `cpw-vault team add me age1...` does.
+      await updateTeamFile(teamFilesFor(file), async () => {
+        const doc = await readTeamFile(file, alice, aliceR);
+        return nextDocument(doc, [...doc.members, { name: 'me', recipient: mine }], doc.credentials, new Date());
+      });
+      await page.getByRole('button', { name: 'Open another team file…' }).click();
+      await page.getByText('You are a recipient (as me).').waitFor(WAIT);
+      expect(await page.getByRole('table', { name: 'Keys shared' }).textContent()).toContain('tmdb.api_keynot in your vault');
+      await page.getByRole('button', { name: 'Pull…' }).click();
+      const plan = page.getByRole('table', { name: 'Plan' });
+      await plan.waitFor(WAIT);
+      expect(await plan.textContent()).toContain('tmdb.api_keyimport');
+      expect(await page.content()).not.toContain(TMDB);
+      await check(page, 'team-pull-plan');
+      expect(lookup(t, 'tmdb.api_key')).toBe('');
+      await page.getByRole('button', { name: 'Pull 1 credential(s)' }).click();
+      await page.getByText('Pulled 1 credential(s) into your vault.').waitFor(WAIT);
+      expect(lookup(t, 'tmdb.api_key')).toBe(TMDB);
+      await page.getByRole('table', { name: 'Keys shared' }).getByText('same as yours').waitFor(WAIT);
+    } finally {
+      await close();
+    }
+  }, 120_000);
+});

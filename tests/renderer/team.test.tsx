@@ -1,0 +1,89 @@
+// @vitest-environment jsdom
+import { cleanup, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Team } from '../../renderer/screens/Team';
+import { initialState, useVault } from '../../renderer/store';
+import { planMigration } from '../../shared/core/migration-plan';
+import type { TeamView } from '../../shared/core/team-view';
+import { withFakeApi } from './setup';
+
+const ME = `age1${'m'.repeat(58)}`;
+const ALICE = `age1${'a'.repeat(58)}`;
+const view = (over: Partial<TeamView> = {}): TeamView => ({
+  path: '/repo/cpw-team.age', you: ME, recipient: true, member: 'me',
+  members: [{ name: 'alice', recipient: ALICE }, { name: 'me', recipient: ME }],
+  keys: [{ id: 'tmdb.api_key', local: 'absent', updated_at: '2026-12-01T00:00:00Z', updated_by: 'alice' }, { id: 'huggingface.token', local: 'same', updated_at: '', updated_by: null }],
+  rotate: [], warning: null, fix: null, ...over,
+});
+
+afterEach(() => {
+  cleanup();
+  useVault.setState(initialState());
+});
+
+describe('Team screen', () => {
+  it('opens a team file through main\'s dialog; a cancelled dialog changes nothing', async () => {
+    const { api, user, show } = withFakeApi();
+    api.team = view();
+    api.teamFile = null;
+    show(<Team />);
+    await user.click(screen.getByRole('button', { name: 'Open a team file…' }));
+    expect(api.calls.map((c) => c.method)).toEqual(['teamPickFile']);
+    expect(screen.getByRole('button', { name: 'Open a team file…' })).toBeTruthy();
+    api.teamFile = { handle: 'e'.repeat(32), path: '/repo/cpw-team.age' };
+    await user.click(screen.getByRole('button', { name: 'Open a team file…' }));
+    expect(await screen.findByText('You are a recipient (as me).')).toBeTruthy();
+    expect(api.calls.at(-1)).toMatchObject({ method: 'teamStatus', args: [{ handle: 'e'.repeat(32) }] });
+    const members = screen.getByRole('table', { name: 'Members' });
+    expect(within(members).getAllByRole('row')).toHaveLength(3);
+    const keys = screen.getByRole('table', { name: 'Keys shared' });
+    expect(keys.textContent).toContain('tmdb.api_keynot in your vaultalice');
+  });
+
+  it('not a recipient: says so with the fix, shows members but no keys and no pull; no key yet: offers to create one', async () => {
+    const { api, user, show } = withFakeApi();
+    api.team = view({ recipient: false, member: null, you: null, keys: [], members: [{ name: 'alice', recipient: ALICE }], fix: 'Ask a member to run: cpw-vault team add <you> <your age1 key>' });
+    show(<Team />);
+    await user.click(screen.getByRole('button', { name: 'Open a team file…' }));
+    expect(await screen.findByText('You are not a recipient of this team file.')).toBeTruthy();
+    expect(screen.getByText(/Ask a member to run: cpw-vault team add/)).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Pull…' })).toBeNull();
+    expect(screen.queryByRole('table', { name: 'Keys shared' })).toBeNull();
+    api.team = view({ recipient: false, member: null, keys: [], fix: 'Ask a member to run: cpw-vault team add <you> ' + ME });
+    await user.click(screen.getByRole('button', { name: 'Create my team key' }));
+    expect((await screen.findByLabelText('Your team key')).textContent).toBe(ME);
+    expect(useVault.getState().toasts.at(-1)?.text).toContain('Your team key is ready');
+  });
+
+  it('pull shows the plan first; Cancel writes nothing; Pull writes and refreshes', async () => {
+    const { api, user, show } = withFakeApi();
+    api.team = view();
+    api.teamPlanResult = planMigration({ kind: 'team-file', path: '/repo/cpw-team.age', entries: [{ sourceKey: 'tmdb.api_key', target: 'tmdb.api_key', value: '0123456789abcdef0123456789abcdef' }, { sourceKey: 'huggingface.token', target: 'huggingface.token', value: `hf_${'x'.repeat(34)}` }], duplicateKeys: [] }, (id) => (id === 'huggingface.token' ? 'same' : 'absent'));
+    show(<Team />);
+    await user.click(screen.getByRole('button', { name: 'Open a team file…' }));
+    await user.click(await screen.findByRole('button', { name: 'Pull…' }));
+    const plan = await screen.findByRole('table', { name: 'Plan' });
+    expect(plan.textContent).toContain('tmdb.api_keyimport');
+    expect(plan.textContent).toContain('huggingface.tokenidentical');
+    expect(plan.textContent).not.toContain('0123456789abcdef');
+    await user.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByRole('table', { name: 'Plan' })).toBeNull();
+    expect(api.calls.some((c) => c.method === 'teamPull')).toBe(false);
+    await user.click(screen.getByRole('button', { name: 'Pull…' }));
+    await user.click(await screen.findByRole('button', { name: 'Pull 1 credential(s)' }));
+    await waitFor(() => expect(useVault.getState().toasts.at(-1)?.text).toBe('Pulled 1 credential(s) into your vault.'));
+    expect(api.calls.filter((c) => c.method === 'teamPull')).toHaveLength(1);
+  });
+
+  it('a failed push is an error toast with the fix; the view stays', async () => {
+    const { api, user, show } = withFakeApi();
+    api.team = view({ warning: 'cpw-team.age.recipients and cpw-team.age disagree: it lists bob, who cannot read the team file.' });
+    show(<Team />);
+    await user.click(screen.getByRole('button', { name: 'Open a team file…' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('disagree');
+    api.fail('teamPush', { code: 'TEAM_MISMATCH', message: 'The two files disagree.', fix: 'cpw-vault team recipients --write' });
+    await user.click(screen.getByRole('button', { name: 'Push my values' }));
+    await waitFor(() => expect(useVault.getState().toasts.at(-1)).toMatchObject({ kind: 'error' }));
+    expect(screen.getByText('You are a recipient (as me).')).toBeTruthy();
+  });
+});
