@@ -77,6 +77,15 @@ export const ipcApi = {
   runsStats: () => call('runsStats'),
   auditList: (filter) => call('auditList', filter),
   doctor: () => call('doctor'),
+  securityStatus: () => call('securityStatus'),
+  securityUnlock: (request) => call('securityUnlock', request),
+  securityLock: () => call('securityLock'),
+  securityChangePassphrase: (request) => call('securityChangePassphrase', request),
+  securityUseBackend: (request) => call('securityUseBackend', request),
+  securityExport: (request) => call('securityExport', request),
+  securityImportPick: () => call('securityImportPick'),
+  securityImportPlan: (request) => call('securityImportPlan', request),
+  securityImportApply: (request) => call('securityImportApply', request),
   openExternal: (url) => call('openExternal', url),
 } satisfies VaultApi;
 

@@ -1,8 +1,8 @@
 /**
  * The IPC handlers: plain functions over the Vault, the run history and the
  * ports, typed from the contract. Every call from electron/ into shared/node
- * lives in this file (index.ts only constructs), so the storage layer can
- * change under one file.
+ * lives in this file and in security-handlers.ts, its Security section
+ * (index.ts only constructs), so the storage layer can change under them.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, rmSync, statSync } from 'node:fs';
@@ -25,6 +25,7 @@ import type { Vault } from '../../shared/node/vault/vault';
 import { fetchAvatar } from './avatar';
 import type { ClipboardPort, DialogPort, EventPort, ExternalPort, FetchPort, SchedulerPort } from './ports';
 import type { NotificationPrefs } from './run-notifications';
+import { securityHandlers } from './security-handlers';
 import { SourceRegistry, backupsOf, checkDroppedPath, refuseOwnFiles } from './source-registry';
 import { isAllowedExternal, isAppUrl } from './url-policy';
 
@@ -45,6 +46,10 @@ export interface MainDeps {
   fetch: FetchPort;
   cwd: string;
   env: Readonly<Record<string, string | undefined>>;
+  /** The unlock agent program (dist/agent.cjs) for the Security section's unlock. */
+  agentScript?: string;
+  /** scrypt work factor of a vault file or export the app creates (tests only). */
+  logN?: number;
 }
 
 /** A handler per method: what main receives (MainArgs), the contract's result. */
@@ -236,6 +241,7 @@ export function createHandlers(deps: MainDeps): Handlers {
     runsStats: async () => runsMemo('stats', () => deps.runs.stats()),
     auditList: async ({ event, credential, ...page }) => pageOf(auditMemo(`list:${event}:${credential}`, () => vault.auditEvents({ ...(event ? { event } : {}), ...(credential ? { credential } : {}) })), page),
     doctor: () => runDoctor(vault),
+    ...securityHandlers({ vault, dialog: deps.dialog, env: deps.env, agentScript: deps.agentScript, logN: deps.logN }),
     openExternal: async (url) => {
       if (!isAllowedExternal(url)) throw new VaultError('INVALID_ARGUMENT', 'Only the credential providers\' own key pages (and the fix pages of a verification) can be opened from the app.', 'Open the page yourself in a browser.');
       await deps.external.open(url);
