@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { build } from 'esbuild';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -23,8 +24,9 @@ export default async function setup(project: TestProject): Promise<void> {
     throw new Error('Run the tests with `npm test`: it provides a throwaway HOME, D-Bus session and keyring. Running vitest directly could touch your real keyring.');
   }
   const root = resolve(import.meta.dirname, '../..');
-  // Inside the repo so `keytar` (native, external) resolves from node_modules.
-  const outdir = join(root, 'node_modules', '.cache', 'cpw-vault-tests');
+  // Inside the repo so `keytar` (native, external) resolves from node_modules. One folder per
+  // checkout: worktrees share node_modules, and one checkout's fixtures must never run another's tests.
+  const outdir = join(root, 'node_modules', '.cache', `cpw-vault-tests-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`);
   mkdirSync(outdir, { recursive: true });
   const entries = readdirSync(join(root, 'tests', 'fixtures')).filter((f) => f.endsWith('.child.ts'));
   // The CLI, library and app bundles under test are built from the current sources.
