@@ -1,0 +1,82 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
+import { makeTempHome } from '../helpers/temp';
+import { launchChromium } from './harness';
+import { WAIT, focused, goTo, printTimings, session, tabTo } from './steps';
+
+const HF = `hf_${'Focu'.repeat(9)}`;
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  printTimings('focus');
+});
+
+/** Focus is on something matching `want`, never <body>. */
+async function expectFocus(page: Page, want: Partial<Awaited<ReturnType<typeof focused>>>): Promise<void> {
+  await expect.poll(async () => {
+    const f = await focused(page);
+    return { ...Object.fromEntries(Object.keys(want).map((k) => [k, f[k as keyof typeof f]])), body: f.tag === 'BODY' };
+  }, WAIT).toEqual({ ...want, body: false });
+}
+
+describe('focus never falls to <body> when the button pressed goes away or turns off', () => {
+  it('profile: Save and Discard pressed from the keyboard keep the focus; an error toast dismissed from the keyboard hands it back', async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Focus']);
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Profile');
+    await tabTo(page, (f) => f.label === 'Name');
+    await page.keyboard.type(' Keeper');
+    await tabTo(page, (f) => f.text === 'Save profile');
+    await page.keyboard.press('Enter');
+    await page.getByText('All changes saved').waitFor();
+    await page.getByText('Profile saved.').waitFor();
+    await expectFocus(page, { text: 'Save profile' });
+    // Discard: the changes go, the focus stays on the button.
+    await tabTo(page, (f) => f.label === 'Job title', 40, 'Shift+Tab');
+    await page.keyboard.type('Temp');
+    await page.getByText('● Unsaved changes').waitFor();
+    await tabTo(page, (f) => f.text === 'Discard changes');
+    await page.keyboard.press('Enter');
+    await page.getByText('All changes saved').waitFor();
+    expect(await page.getByLabel('Job title').inputValue()).toBe('');
+    await expectFocus(page, { text: 'Discard changes' });
+    // Main refuses a 161-character job title: an error toast that stays, with its fix.
+    await tabTo(page, (f) => f.label === 'Job title', 40, 'Shift+Tab');
+    await page.keyboard.type('j'.repeat(161));
+    await tabTo(page, (f) => f.text === 'Save profile');
+    await page.keyboard.press('Enter');
+    const toast = page.getByRole('region', { name: 'Notifications' }).getByRole('alert');
+    await toast.getByText(/^Not saved: /).waitFor();
+    await toast.getByText(/^Fix: /).waitFor();
+    await tabTo(page, (f) => (f.label ?? '').startsWith('Dismiss: Not saved'));
+    await page.keyboard.press('Enter');
+    await expect.poll(() => toast.getByText(/^Not saved: /).count(), WAIT).toBe(0);
+    await expectFocus(page, { id: 'screen-title' });
+    await close();
+  });
+
+  it('migration: "Remove the plaintext files…" answered "no" in main\'s dialog keeps the focus on the button', async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Remover']);
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    mkdirSync(join(t.cwd, 'config'));
+    writeFileSync(join(t.cwd, 'config', 'secrets.json'), JSON.stringify({ hf_token: HF }));
+    const { page, main, close } = await session(browser, t);
+    await goTo(page, 'Migration');
+    await page.getByText('Nothing to write: every usable entry is already in the vault.').waitFor();
+    main.answerDialogs({ confirmRemove: false });
+    await tabTo(page, (f) => f.text === 'Remove the plaintext files…');
+    await page.keyboard.press('Enter');
+    await page.getByText('Nothing was removed.').waitFor();
+    await expectFocus(page, { text: 'Remove the plaintext files…' });
+    await close();
+  });
+});
