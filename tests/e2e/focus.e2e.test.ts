@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
 import { launchChromium } from './harness';
-import { WAIT, focused, goTo, printTimings, session, tabTo } from './steps';
+import { E2E_TIMEOUT, WAIT, check, focused, goTo, printTimings, session, tabTo } from './steps';
 
 const HF = `hf_${'Focu'.repeat(9)}`;
 
@@ -26,7 +26,7 @@ async function expectFocus(page: Page, want: Partial<Awaited<ReturnType<typeof f
   }, WAIT).toEqual({ ...want, body: false });
 }
 
-describe('focus never falls to <body> when the button pressed goes away or turns off', () => {
+describe('focus never falls to <body> when the button pressed goes away or turns off', { timeout: E2E_TIMEOUT }, () => {
   it('profile: Save and Discard pressed from the keyboard keep the focus; an error toast dismissed from the keyboard hands it back', async () => {
     const t = makeTempHome();
     await cli(t, ['profile', 'set', 'name=Focus']);
@@ -56,10 +56,15 @@ describe('focus never falls to <body> when the button pressed goes away or turns
     const toast = page.getByRole('region', { name: 'Notifications' }).getByRole('alert');
     await toast.getByText(/^Not saved: /).waitFor();
     await toast.getByText(/^Fix: /).waitFor();
+    await check(page); // an error toast and a field error on screen: axe in every mode
     await tabTo(page, (f) => (f.label ?? '').startsWith('Dismiss: Not saved'));
     await page.keyboard.press('Enter');
     await expect.poll(() => toast.getByText(/^Not saved: /).count(), WAIT).toBe(0);
     await expectFocus(page, { id: 'screen-title' });
+    // Migration with nothing found: the empty state, checked too.
+    await goTo(page, 'Migration');
+    await page.getByText(/^No plaintext secrets found/).waitFor();
+    await check(page);
     await close();
   });
 

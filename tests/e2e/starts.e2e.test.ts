@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
 import { launchChromium } from './harness';
-import { WAIT, check, focused, goTo, lookup, printTimings, session, typeInto } from './steps';
+import { E2E_TIMEOUT, WAIT, check, focused, goTo, lookup, printTimings, session, typeInto } from './steps';
 
 const HF = `hf_${'Start'.repeat(7)}x`;
 
@@ -18,7 +18,7 @@ afterAll(async () => {
   printTimings('starts');
 });
 
-describe('the states the app can start in, over the real handlers', () => {
+describe('the states the app can start in, over the real handlers', { timeout: E2E_TIMEOUT }, () => {
   it('no profile and a config/secrets.json: says it is reading plaintext, never shows it as ready, and leads into onboarding with the migration first', async () => {
     const t = makeTempHome();
     mkdirSync(join(t.cwd, 'config'));
