@@ -104,7 +104,10 @@ describe('the desktop UI in real Chromium, over the real handlers, vault and key
     await detail.getByRole('button', { name: 'Reveal' }).click();
     await detail.getByLabel('HuggingFace token value').getByText(HF).waitFor();
     await detail.getByText(/Hides in (30|29|28) s/).waitFor();
-    await detail.getByText(/Hides in 2[0-7] s/).waitFor(); // the countdown re-rendered a few times: still one read
+    // While it is shown, the CLI stores another key: the app reloads the list and re-renders the detail (still one read).
+    await cli(t, ['set', 'openai', 'api_key'], { input: OPENAI });
+    await page.getByRole('list', { name: 'Credentials' }).getByRole('button', { name: /OpenAI.*stored/ }).waitFor();
+    await detail.getByLabel('HuggingFace token value').getByText(HF).waitFor();
     await detail.getByRole('button', { name: 'Hide' }).click();
     await detail.getByRole('button', { name: 'Copy' }).click();
     await page.getByText(/Copied HuggingFace token\. The clipboard is cleared in (20|19|18) s\./).waitFor();

@@ -1,11 +1,13 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixture } from '../helpers/children';
 import { cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
 import { launchChromium } from './harness';
-import { E2E_TIMEOUT, WAIT, check, focused, goTo, printTimings, session, tabTo } from './steps';
+import { E2E_TIMEOUT, WAIT, check, focused, goTo, printTimings, retype, session, tabTo } from './steps';
 
 const HF = `hf_${'Focu'.repeat(9)}`;
 
@@ -82,6 +84,34 @@ describe('focus never falls to <body> when the button pressed goes away or turns
     await page.keyboard.press('Enter');
     await page.getByText('Nothing was removed.').waitFor();
     await expectFocus(page, { text: 'Remove the plaintext files…' });
+    await close();
+  });
+});
+
+/** Another process holding the profile lock (the real lock code), until killed. */
+function holdLock(profile: string): Promise<{ kill: () => Promise<void> }> {
+  const child = spawn(process.execPath, [fixture('lock-holder'), profile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.stdout.once('data', () => resolve({ kill: () => new Promise((r) => (child.kill('SIGKILL'), child.once('close', () => r()))) }));
+  });
+}
+
+describe('errors a person can act on, over the real handlers', { timeout: E2E_TIMEOUT }, () => {
+  it('a held profile lock: "Another cpw-vault is saving; retrying…", never the .lock path; saved once the other one lets go', async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Locked']);
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Profile');
+    const other = await holdLock(t.profile);
+    await retype(page.getByLabel('Name'), 'Patient');
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    // Main waits 30 s for the lock, then the app says why it is retrying.
+    await page.getByText('Another cpw-vault is saving; retrying…').waitFor({ timeout: 120_000 });
+    expect(await page.content()).not.toContain(`${t.profile}.lock`);
+    await other.kill();
+    await page.getByText('Profile saved.').waitFor({ timeout: 60_000 });
+    expect(JSON.parse(readFileSync(t.profile, 'utf8')).user.name).toBe('Patient');
     await close();
   });
 });
