@@ -244,6 +244,20 @@ describe('the app shell', () => {
     await waitFor(() => expect(screen.queryByRole('alert', { name: 'Keychain problem' })).toBeNull());
   });
 
+  it('"Check again" finding the keychain unlocked: the banner goes and the focus lands on the screen title, not <body>', async () => {
+    const { api, show } = withFakeApi();
+    api.keychainOk = false;
+    show(<App />);
+    const banner = await screen.findByRole('alert', { name: 'Keychain problem' });
+    await screen.findByRole('heading', { name: 'Workflows', level: 2 });
+    const again = within(banner).getByRole('button', { name: 'Check again' });
+    again.focus();
+    api.keychainOk = true;
+    fireEvent.click(again);
+    await waitFor(() => expect(screen.queryByRole('alert', { name: 'Keychain problem' })).toBeNull());
+    await waitFor(() => expect(document.activeElement?.id).toBe('screen-title'));
+  });
+
   it('every failure from main reaches the error listener (the app re-checks the keychain on KEYCHAIN_*)', async () => {
     const heard: string[] = [];
     onApiError((e) => void heard.push(e.code));
