@@ -88,9 +88,11 @@ describe('the desktop UI in real Chromium, over the real handlers, vault and key
     const subtitle = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Subtitle' }) });
     await subtitle.getByText('✗ Missing credentials').waitFor();
     await check(page, '2-workflows');
-    await subtitle.getByRole('button', { name: /Fix Subtitle/ }).click();
+    await subtitle.getByRole('button', { name: /Fix Subtitle/ }).press('Enter');
     const form = page.getByRole('form', { name: 'Set TMDB API key' });
     const field = form.getByLabel('TMDB API key (hidden)');
+    // Fix lands in the field it opened (the screen title does not take the focus back).
+    await expect.poll(async () => (await focused(page)).label, WAIT).toBe('TMDB API key (hidden)');
     await typeInto(field, 'not-a-tmdb-key');
     await form.getByRole('button', { name: 'Save to keychain' }).click();
     await form.getByText(/does not look like a TMDB API key/).waitFor();
