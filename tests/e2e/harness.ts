@@ -84,9 +84,9 @@ export class MainProcess {
   }
 }
 
-/** Starts the handler process: in this test's keyring, or in a private session whose keyring is locked (after `setup` ran there). */
-export function startMain(t: TempHome, options: { locked?: boolean; pick?: string; setup?: string } = {}): MainProcess {
-  const env = { HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, CPW_E2E_CWD: t.cwd, ...(options.pick ? { CPW_E2E_PICK: options.pick } : {}) };
+/** Starts the handler process: in this test's keyring, or in a private session whose keyring is locked (after `setup` ran there); `env` on top. */
+export function startMain(t: TempHome, options: { locked?: boolean; pick?: string; setup?: string; env?: Record<string, string> } = {}): MainProcess {
+  const env = { HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, CPW_E2E_CWD: t.cwd, ...(options.pick ? { CPW_E2E_PICK: options.pick } : {}), ...options.env };
   const argv = [process.execPath, fixture('ipc-server')];
   const child = options.locked
     ? inPrivateSessionSpawn('locked', argv, { home: t, env, ...(options.setup ? { setup: options.setup } : {}) })

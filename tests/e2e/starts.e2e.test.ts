@@ -101,4 +101,24 @@ describe('the states the app can start in, over the real handlers', { timeout: E
     await check(page);
     await close();
   });
+
+  it('an unreachable keychain (no D-Bus session bus): the banner says why, readiness "unknown", the actions disabled with the reason', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    const { page, close } = await session(browser, t, { env: { DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(t.root, 'no-bus')}` } });
+    const banner = page.getByRole('alert', { name: 'Keychain problem' });
+    await banner.getByText('KEYCHAIN_UNAVAILABLE').waitFor();
+    await banner.getByText(/^Fix: /).waitFor();
+    const transcribe = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Transcribe' }) });
+    await transcribe.getByText('? Unknown').waitFor();
+    await transcribe.getByText(/cannot be checked: the keychain cannot be reached \(KEYCHAIN_UNAVAILABLE\)/).waitFor();
+    expect(await page.getByText('✓ Ready').count()).toBe(0);
+    await goTo(page, 'Credentials');
+    await page.getByRole('button', { name: /^HuggingFace token/ }).click();
+    const detail = page.getByRole('region', { name: 'HuggingFace token' });
+    for (const name of ['Edit', 'Reveal', 'Copy', 'Delete']) expect(await detail.getByRole('button', { name, exact: true }).isDisabled()).toBe(true);
+    await detail.getByText(/are unavailable: the keychain cannot be reached \(KEYCHAIN_UNAVAILABLE\)/).waitFor();
+    await check(page);
+    await close();
+  });
 });
