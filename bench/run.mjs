@@ -3,7 +3,7 @@
 // (throwaway) keychain, each with its target and verdict. Not a test: these
 // machines are shared and noisy, so commands are timed in alternation and
 // ratios matter more than milliseconds; read the figures, rerun if odd.
-// BENCH_ONLY=startup,scale,keychain,migration,inprocess,file,masking picks sections; BENCH_RUNS sets the runs.
+// BENCH_ONLY=startup,scale,keychain,migration,inprocess,file,masking,parsers picks sections; BENCH_RUNS sets the runs.
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { missingTools, runInSession, startKeyring, throwawayEnv } from '../scripts/throwaway-keyring.mjs';
@@ -17,6 +17,7 @@ const SECTIONS = {
   inprocess: async () => (await import('./inprocess.mjs')).inProcess(),
   file: async () => (await import('./file-backend.mjs')).fileBackend(),
   masking: async () => (await import('./masking.mjs')).masking(),
+  parsers: async () => (await import('./parsers.mjs')).parserFigures(),
 };
 
 async function inside() {

@@ -9,12 +9,13 @@ import { Credentials } from './screens/Credentials';
 import { Migration } from './screens/Migration';
 import { Onboarding } from './screens/Onboarding';
 import { Profile } from './screens/Profile';
+import { Security, Unlock } from './screens/Security';
 import { ProfileProblem } from './screens/ProfileProblem';
 import { Workflows } from './screens/Workflows';
 import { useVault } from './store';
 import type { Screen } from './store/app-slice';
 
-const SCREENS: Record<Screen, () => ReactElement | null> = { onboarding: Onboarding, problem: ProfileProblem, workflows: Workflows, credentials: Credentials, migration: Migration, profile: Profile, activity: Activity };
+const SCREENS: Record<Screen, () => ReactElement | null> = { onboarding: Onboarding, problem: ProfileProblem, workflows: Workflows, credentials: Credentials, migration: Migration, security: Security, profile: Profile, activity: Activity };
 
 /** Keeps the screens in step with main: the CLI editing the profile, a run starting or ending, the clipboard being cleared. */
 function useMainEvents() {
@@ -42,7 +43,9 @@ export function App() {
   const { boot } = a;
   useEffect(() => void boot(), [boot]);
   useMainEvents();
-  const Current = SCREENS[a.screen];
+  // The vault file is locked: the unlock screen stands in for every screen but Security (which has the same form).
+  const locked = useVault((s) => s.doctor?.keychain.ok === false && s.doctor.keychain.code === 'VAULT_LOCKED');
+  const Current = locked && a.screen !== 'security' && a.screen !== 'onboarding' && a.screen !== 'problem' ? Unlock : SCREENS[a.screen];
   const withNav = a.booted && !a.bootError && a.screen !== 'onboarding' && a.screen !== 'problem';
   return (
     <>

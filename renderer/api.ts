@@ -66,6 +66,7 @@ export const ipcApi = {
   credentialsReveal: (ref) => call('credentialsReveal', ref),
   credentialsCopy: (ref) => call('credentialsCopy', ref),
   workflowsValidate: () => call('workflowsValidate'),
+  credentialsVerify: (request) => call('credentialsVerify', request),
   migrationSources: () => call('migrationSources'),
   migrationPickFile: () => call('migrationPickFile'),
   migrationDrop: (file) => call('migrationDrop', file),
@@ -76,6 +77,15 @@ export const ipcApi = {
   runsStats: () => call('runsStats'),
   auditList: (filter) => call('auditList', filter),
   doctor: () => call('doctor'),
+  securityStatus: () => call('securityStatus'),
+  securityUnlock: (request) => call('securityUnlock', request),
+  securityLock: () => call('securityLock'),
+  securityChangePassphrase: (request) => call('securityChangePassphrase', request),
+  securityUseBackend: (request) => call('securityUseBackend', request),
+  securityExport: (request) => call('securityExport', request),
+  securityImportPick: () => call('securityImportPick'),
+  securityImportPlan: (request) => call('securityImportPlan', request),
+  securityImportApply: (request) => call('securityImportApply', request),
   openExternal: (url) => call('openExternal', url),
 } satisfies VaultApi;
 

@@ -1,8 +1,8 @@
 /**
  * The IPC handlers: plain functions over the Vault, the run history and the
  * ports, typed from the contract. Every call from electron/ into shared/node
- * lives in this file (index.ts only constructs), so the storage layer can
- * change under one file.
+ * lives in this file and in security-handlers.ts, its Security section
+ * (index.ts only constructs), so the storage layer can change under them.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, rmSync, statSync } from 'node:fs';
@@ -11,11 +11,13 @@ import { resolve } from 'node:path';
 import { splitCredentialId, valueProblem } from '../../shared/core/credential';
 import type { PlanRow } from '../../shared/core/migration-plan';
 import { VaultError, isVaultError, toVaultError } from '../../shared/core/errors';
+import { redactDeep } from '../../shared/core/redact';
 import type { IpcResult, MainArgs, MigrationRequest, MigrationSource, Page, VaultApi, VaultMethod } from '../../shared/core/ipc-contract';
 import { ARG_SCHEMAS } from '../../shared/core/ipc-schemas';
 import { fieldErrors } from '../../shared/core/profile-parse';
 import type { RunRecord } from '../../shared/core/records';
 import { runDoctor } from '../../shared/node/doctor';
+import { verifyWithVault } from '../../shared/node/verify/with-vault';
 import { hfTokenPath, readSource } from '../../shared/node/migration/sources';
 import { LEGACY_SECRETS_PATH } from '../../shared/node/profile/paths';
 import type { RunHistory } from '../../shared/node/records/run-history';
@@ -23,6 +25,7 @@ import type { Vault } from '../../shared/node/vault/vault';
 import { fetchAvatar } from './avatar';
 import type { ClipboardPort, DialogPort, EventPort, ExternalPort, FetchPort, SchedulerPort } from './ports';
 import type { NotificationPrefs } from './run-notifications';
+import { securityHandlers } from './security-handlers';
 import { SourceRegistry, backupsOf, checkDroppedPath, refuseOwnFiles } from './source-registry';
 import { isAllowedExternal, isAppUrl } from './url-policy';
 
@@ -43,6 +46,10 @@ export interface MainDeps {
   fetch: FetchPort;
   cwd: string;
   env: Readonly<Record<string, string | undefined>>;
+  /** The unlock agent program (dist/agent.cjs) for the Security section's unlock. */
+  agentScript?: string;
+  /** scrypt work factor of a vault file or export the app creates (tests only). */
+  logN?: number;
 }
 
 /** A handler per method: what main receives (MainArgs), the contract's result. */
@@ -188,6 +195,22 @@ function credentialHandlers(deps: MainDeps) {
 }
 
 /**
+ * Verification: main reads the value through the vault, sends it only to the
+ * provider endpoint its own environment names (the renderer picks neither the
+ * value nor a URL), records the outcome, and answers with results that hold
+ * no value (redacted once more on the way out). The fix pages those results
+ * link to are in url-policy's allowlist (FIX_PAGES), so openExternal opens them.
+ */
+function verifyHandlers(deps: MainDeps) {
+  return {
+    credentialsVerify: async (request: Parameters<VaultApi['credentialsVerify']>[0]) => {
+      const target = request.kind === 'all' ? ({ kind: 'all' } as const) : ({ kind: 'credential', service: request.service, key: request.key } as const);
+      return redactDeep(await verifyWithVault(deps.vault, target, { env: deps.env }));
+    },
+  };
+}
+
+/**
  * The handler object, typed from the contract: a missing or mistyped handler
  * is a compile error. Plain functions over the real Vault and the ports.
  */
@@ -212,13 +235,15 @@ export function createHandlers(deps: MainDeps): Handlers {
     },
     ...credentialHandlers(deps),
     workflowsValidate: () => vault.validateAll(),
+    ...verifyHandlers(deps),
     ...migrationHandlers(deps),
     runsList: async ({ status, workflow, ...page }) => pageOf(runsMemo(`list:${status}:${workflow}`, () => deps.runs.list({ ...(status ? { status } : {}), ...(workflow ? { workflow } : {}) })), page),
     runsStats: async () => runsMemo('stats', () => deps.runs.stats()),
     auditList: async ({ event, credential, ...page }) => pageOf(auditMemo(`list:${event}:${credential}`, () => vault.auditEvents({ ...(event ? { event } : {}), ...(credential ? { credential } : {}) })), page),
     doctor: () => runDoctor(vault),
+    ...securityHandlers({ vault, dialog: deps.dialog, env: deps.env, agentScript: deps.agentScript, logN: deps.logN }),
     openExternal: async (url) => {
-      if (!isAllowedExternal(url)) throw new VaultError('INVALID_ARGUMENT', 'Only the credential providers\' own key pages can be opened from the app.', 'Open the page yourself in a browser.');
+      if (!isAllowedExternal(url)) throw new VaultError('INVALID_ARGUMENT', 'Only the credential providers\' own key pages (and the fix pages of a verification) can be opened from the app.', 'Open the page yourself in a browser.');
       await deps.external.open(url);
     },
   } satisfies Handlers;

@@ -75,6 +75,16 @@ function nativeDialogs(): DialogPort {
     },
     confirmSource: (path) => ask('Migrate the secrets in this file?', `${path}\n\ncpw-vault will read it and show the plan first; nothing changes until you press Migrate.`, 'Read this file'),
     confirmRemovePlaintext: (paths) => ask('Delete these plaintext files?', `Every entry is in the vault. These files will be deleted:\n\n${paths.join('\n')}`, 'Delete them'),
+    chooseExportTarget: async () => {
+      const options = { title: 'Export the vault to an encrypted file', defaultPath: 'cpw-vault-export.age', properties: ['showOverwriteConfirmation' as const, 'createDirectory' as const] };
+      const r = mainWindow ? await dialog.showSaveDialog(mainWindow, options) : await dialog.showSaveDialog(options);
+      return r.canceled || !r.filePath ? null : r.filePath;
+    },
+    chooseExportFile: async () => {
+      const options = { title: 'Choose a cpw-vault export file', properties: ['openFile' as const, 'showHiddenFiles' as const], filters: [{ name: 'age export', extensions: ['age', '*'] }] };
+      const r = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
   };
 }
 
@@ -100,6 +110,8 @@ async function start(): Promise<void> {
     fetch: (url: string, init: RequestInit) => fetch(url, { ...init, cache: 'no-store' }),
     cwd: process.cwd(),
     env: process.env,
+    // The CLI's unlock agent (dist/agent.cjs, beside dist/app/): the app and the CLI share one unlock.
+    agentScript: join(__dirname, '..', 'agent.cjs'),
   };
   const handlers = guardHandlers(createHandlers(deps));
   for (const method of Object.keys(CHANNELS) as VaultMethod[]) ipcMain.handle(CHANNELS[method], handlers[method]);

@@ -19,6 +19,10 @@ export interface DialogPort {
   confirmSource(path: string): Promise<boolean>;
   /** "Delete these plaintext files?" listing every path. True when the user confirmed. */
   confirmRemovePlaintext(paths: readonly string[]): Promise<boolean>;
+  /** A save dialog for a new export file. Resolves to a path, or null when cancelled. */
+  chooseExportTarget(): Promise<string | null>;
+  /** An open dialog for an export file to import. Resolves to a path, or null when cancelled. */
+  chooseExportFile(): Promise<string | null>;
 }
 
 /** The system browser (Electron's `shell.openExternal`). */

@@ -1,12 +1,13 @@
 import { CATALOG } from '../../shared/core/catalog';
+import { FIX_PAGES } from '../../shared/node/verify/providers';
 
 /** The app's own origin: pages are served from app://vault/ (a standard, secure custom scheme). */
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'vault';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 
-/** The pages the app may open in the browser: the catalog's "get it at" pages, exactly. */
-export const EXTERNAL_PAGES: ReadonlySet<string> = new Set(CATALOG.flatMap((e) => (e.url ? [e.url] : [])));
+/** The pages the app may open in the browser, exactly: the catalog's "get it at" pages, and the fix pages a verification result links to. */
+export const EXTERNAL_PAGES: ReadonlySet<string> = new Set([...CATALOG.flatMap((e) => (e.url ? [e.url] : [])), ...FIX_PAGES]);
 
 function parse(raw: unknown): URL | undefined {
   if (typeof raw !== 'string') return undefined;

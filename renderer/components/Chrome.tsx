@@ -2,8 +2,8 @@ import { useEffect, useRef, type FocusEvent } from 'react';
 import { useVault } from '../store';
 import { SCREENS, selectKeychainProblem, type Screen } from '../store/app-slice';
 
-const TITLES: Record<Screen, string> = { onboarding: 'Set up cpw-vault', problem: 'Your profile needs attention', workflows: 'Workflows', credentials: 'Credentials', migration: 'Migration', profile: 'Profile', activity: 'Activity' };
-const NAV_LABELS: Record<(typeof SCREENS)[number], string> = { workflows: 'Workflows', credentials: 'Credentials', migration: 'Migration', profile: 'Profile', activity: 'Activity' };
+const TITLES: Record<Screen, string> = { onboarding: 'Set up cpw-vault', problem: 'Your profile needs attention', workflows: 'Workflows', credentials: 'Credentials', migration: 'Migration', security: 'Security', profile: 'Profile', activity: 'Activity' };
+const NAV_LABELS: Record<(typeof SCREENS)[number], string> = { workflows: 'Workflows', credentials: 'Credentials', migration: 'Migration', security: 'Security', profile: 'Profile', activity: 'Activity' };
 
 export function screenTitle(screen: Screen): string {
   return TITLES[screen];

@@ -6,6 +6,7 @@ import { useVault } from '../store';
 import { selectKeychainProblem } from '../store/app-slice';
 import { CredentialForm } from './CredentialForm';
 import { useSecondsLeft, When } from './common';
+import { canVerify, VerifyDetails } from './VerifyStatus';
 
 /** How long a revealed value stays on screen. */
 export const REVEAL_MS = 30_000;
@@ -83,6 +84,9 @@ function ConfirmDelete({ c, onCancel, onConfirm }: { c: CredentialView; onCancel
 export function CredentialDetail({ c, startEditing, onEditStarted, onDeleted }: { c: CredentialView; startEditing: boolean; onEditStarted?: () => void; onDeleted: (c: CredentialView) => void }) {
   const copyCredential = useVault((s) => s.copyCredential);
   const deleteCredential = useVault((s) => s.deleteCredential);
+  const verifyCredential = useVault((s) => s.verifyCredential);
+  const testing = useVault((s) => s.verifying.includes(c.id));
+  const testable = canVerify(c);
   const keychain = useVault(selectKeychainProblem);
   const needsKeychain = c.secret && c.source?.kind !== 'env';
   const blockedRead = !!keychain && needsKeychain;
@@ -104,7 +108,7 @@ export function CredentialDetail({ c, startEditing, onEditStarted, onDeleted }: 
     if (returnFocus) setReturnFocus(null);
   }, [returnFocus]);
   const ref = { service: c.service, key: c.key };
-  const blocked = [...(blockedWrite ? [c.stored ? 'Edit' : 'Add'] : []), ...(blockedRead && c.source ? ['Reveal', 'Copy'] : []), ...(blockedWrite && c.stored ? ['Delete'] : [])];
+  const blocked = [...(blockedWrite ? [c.stored ? 'Edit' : 'Add'] : []), ...(blockedRead && c.source ? ['Reveal', 'Copy', ...(testable ? ['Test'] : [])] : []), ...(blockedWrite && c.stored ? ['Delete'] : [])];
   const described = blocked.length ? reasonId : undefined;
   const remove = async () => {
     if (await deleteCredential(ref)) onDeleted(c);
@@ -115,6 +119,7 @@ export function CredentialDetail({ c, startEditing, onEditStarted, onDeleted }: 
       <h3 id={`${reasonId}-h`}>{c.label}</h3>
       <p className="muted"><code>{c.id}</code>{c.custom ? ' · custom' : ''}</p>
       <Meta c={c} />
+      {testable && <VerifyDetails c={c} />}
       {revealed && <RevealedValue credential={c} onHide={() => setRevealed(false)} />}
       {keychain && blocked.length > 0 && <p id={reasonId} className="warning">{blocked.join(', ').replace(/, ([^,]+)$/, ' and $1')} {blocked.length > 1 ? 'are' : 'is'} unavailable: {keychainReason(keychain)}. See the banner for the fix.</p>}
       {mode !== 'edit' && (
@@ -122,6 +127,7 @@ export function CredentialDetail({ c, startEditing, onEditStarted, onDeleted }: 
           <button type="button" ref={editRef} onClick={() => setMode('edit')} disabled={blockedWrite} aria-describedby={described}>{c.stored ? 'Edit' : 'Add'}</button>
           {c.source && <button type="button" onClick={() => setRevealed(!revealed)} aria-pressed={revealed} disabled={blockedRead} aria-describedby={described}>{revealed ? 'Hide' : 'Reveal'}</button>}
           {c.source && <button type="button" onClick={() => void copyCredential(ref)} disabled={blockedRead} aria-describedby={described}>Copy</button>}
+          {testable && <button type="button" onClick={() => void verifyCredential(ref)} disabled={blockedRead || testing} aria-describedby={described}>{testing ? 'Testing…' : 'Test'}</button>}
           {c.stored && <button type="button" ref={deleteRef} className="danger" onClick={() => setMode('confirm')} disabled={blockedWrite || mode === 'confirm'} aria-describedby={described}>Delete</button>}
         </div>
       )}

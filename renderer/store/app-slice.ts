@@ -4,7 +4,7 @@ import { asApiError, getApi, type ApiError } from '../api';
 import { describeError, LOCK_RETRY_TEXT } from '../errors';
 import type { VaultState } from './index';
 
-export const SCREENS = ['workflows', 'credentials', 'migration', 'profile', 'activity'] as const;
+export const SCREENS = ['workflows', 'credentials', 'migration', 'security', 'profile', 'activity'] as const;
 /** onboarding: first run, or a plaintext file standing in for the profile; problem: a profile that exists but cannot be used safely. */
 export type Screen = 'onboarding' | 'problem' | (typeof SCREENS)[number];
 

@@ -4,10 +4,11 @@ import { createAppSlice, getInitialAppState, type AppSlice } from './app-slice';
 import { createCredentialsSlice, getInitialCredentialsState, type CredentialsSlice } from './credentials-slice';
 import { createMigrationSlice, getInitialMigrationState, type MigrationSlice } from './migration-slice';
 import { createProfileSlice, getInitialProfileState, type ProfileSlice } from './profile-slice';
+import { createVerifySlice, getInitialVerifyState, type VerifySlice } from './verify-slice';
 import { createWorkflowsSlice, getInitialWorkflowsState, type WorkflowsSlice } from './workflows-slice';
 
 /** The one store, made of slices (STYLE.md §6). */
-export type VaultState = AppSlice & CredentialsSlice & WorkflowsSlice & ProfileSlice & MigrationSlice & ActivitySlice;
+export type VaultState = AppSlice & CredentialsSlice & WorkflowsSlice & ProfileSlice & MigrationSlice & ActivitySlice & VerifySlice;
 
 export const useVault = create<VaultState>()((...a) => ({
   ...createAppSlice(...a),
@@ -16,6 +17,7 @@ export const useVault = create<VaultState>()((...a) => ({
   ...createProfileSlice(...a),
   ...createMigrationSlice(...a),
   ...createActivitySlice(...a),
+  ...createVerifySlice(...a),
 }));
 
 /** Every slice's initial data (tests reset the store with it; actions are kept). */
@@ -26,4 +28,5 @@ export const initialState = (): Partial<VaultState> => ({
   ...getInitialProfileState(),
   ...getInitialMigrationState(),
   ...getInitialActivityState(),
+  ...getInitialVerifyState(),
 });

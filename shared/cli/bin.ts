@@ -1,4 +1,6 @@
 import { CommanderError } from 'commander';
+import { VaultError } from '../core/errors';
+import { redact } from '../core/redact';
 import { createContext } from './context';
 import { EXIT, reportError } from './exit-codes';
 import { processIO, type CliIO } from './io';
@@ -6,6 +8,16 @@ import { buildProgram, type Invocation } from './program';
 
 /** Terminal prompts, loaded only when a command asks. */
 const terminalPrompts = () => import('./prompts').then((m) => m.inquirerPrompts());
+
+/** True when the command line asks for JSON output (`--json`, `--format json`), whatever else is wrong with it. */
+export function wantsJson(argv: readonly string[]): boolean {
+  return argv.some((a, i) => a === '--json' || a === '--format=json' || (a === '--format' && argv[i + 1] === 'json'));
+}
+
+function usageError(err: CommanderError): VaultError {
+  const message = redact(err.message.replace(/^error: /, '')).trim();
+  return new VaultError('INVALID_ARGUMENT', message.charAt(0).toUpperCase() + message.slice(1), 'Run the command with --help for its usage.');
+}
 
 /**
  * Runs the CLI on `argv` (without node and script) and returns the exit
@@ -17,7 +29,12 @@ export async function main(argv: string[], io: CliIO = processIO(terminalPrompts
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return EXIT.ok;
+      // Commander said what is wrong on stderr; a script that asked for JSON also gets one error document.
+      if (wantsJson(argv)) io.out(`${JSON.stringify({ error: usageError(err).toJSON() })}\n`);
+      return EXIT.usage;
+    }
     return reportError(io, err, false);
   }
   if (!invocation) {

@@ -6,6 +6,7 @@ import type { Vault } from '../node/vault/vault';
 /** What the read commands use: both the Vault and the light VaultReader offer it. */
 export type ReadVault = Pick<VaultReader & Vault, 'getCredential' | 'findCredential' | 'storedValue' | 'storedValues' | 'envValue' | 'envVarsFor' | 'validateWorkflow' | 'resolveWorkflow' | 'environmentOf' | 'workflowEnv' | 'listCredentials' | 'pipelinePreferences'>;
 import { commandKeychainDeadline } from './deadline';
+import { assertNamedProfileExists } from './missing-profile';
 import type { CliIO } from './io';
 
 /** Options every command accepts. */
@@ -51,7 +52,10 @@ export function createContext(io: CliIO, globals: GlobalOptions): CliContext {
   return {
     io,
     globals,
-    reader: async () => (await once()).vault,
+    reader: async () => {
+      assertNamedProfileExists(globals.profile, io);
+      return (await once()).vault;
+    },
     vault: async () => (await once()).vault,
     doctorSubject: async () => (await once()).vault,
     runs: async () => (await once()).history,

@@ -5,6 +5,7 @@ import { ENV_FORMATS } from './commands/env';
 import type { CliContext, GlobalOptions } from './context';
 import { commandKeychainDeadline } from './deadline';
 import { reportError } from './exit-codes';
+import { assertNamedProfileExists } from './missing-profile';
 import { processIO, type CliIO } from './io';
 
 /**
@@ -140,6 +141,7 @@ export async function lightMain(argv: string[], given?: CliIO, extensions: Recor
     io,
     globals: args.globals,
     reader: async () => {
+      assertNamedProfileExists(args.globals.profile, io);
       // Reads that go by the index need it whole: a repair is the full vault's job. `get` reads by id and needs no
       // index; the others ask alongside their reads (one round trip fewer), and the answer is in before their held
       // output leaves, or (exec) before its stage starts.

@@ -1,3 +1,4 @@
+import { VaultError } from '../core/errors';
 import { fstatSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -48,13 +49,25 @@ export function processIO(prompts: () => Promise<Prompts> = noPrompts): CliIO {
     stdoutIsTTY: isTerminal(1),
     color: colorEnabled(isTerminal(2), env),
     readStdin: async () => {
-      let text = '';
-      process.stdin.setEncoding('utf8');
-      for await (const chunk of process.stdin) text += chunk as string;
-      return text;
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return decodeStdin(Buffer.concat(chunks));
     },
     prompts,
   };
+}
+
+/**
+ * stdin's bytes as text. Invalid UTF-8 is refused (INVALID_ARGUMENT), never
+ * turned into U+FFFD: a value stored that way would not be the bytes given,
+ * and `get` would print something else. The error never quotes the input.
+ */
+export function decodeStdin(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new VaultError('INVALID_ARGUMENT', 'stdin is not valid UTF-8; nothing was stored.', 'Give the value as UTF-8 text, e.g. convert it: iconv -f LATIN1 -t UTF-8');
+  }
 }
 
 /** Minimal ANSI styling that honours NO_COLOR (through `io.color`). */

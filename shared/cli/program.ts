@@ -84,7 +84,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .action((service: string | undefined, key: string | undefined, o: { workflow?: string; all?: boolean; timeout?: string }, cmd: Command) =>
       invoke(cmd, async (ctx) => (await import('./commands/verify')).verify({ ...(service !== undefined ? { service } : {}), ...(key !== undefined ? { key } : {}), ...o }, ctx)));
 
-  sub('env', "print a workflow's credentials as environment exports", false)
+  sub('env', "print a workflow's credentials as environment exports")
     .requiredOption('--workflow <name>', WORKFLOW_NAMES.join(' | '))
     .addOption(new Option('--format <format>', 'output format').choices(['sh', 'dotenv', 'json']).default('sh'))
     .addHelpText('after', examples(['cpw-vault env --workflow subtitle', 'eval "$(cpw-vault env --workflow subtitle)"', 'cpw-vault env --workflow transcribe --format dotenv > .env.local']))
@@ -177,6 +177,24 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .requiredOption('--to <file>', 'the export file to create (never replaced)')
     .addHelpText('after', examples(['cpw-vault export --to vault-export.age', 'age -d vault-export.age   # read it without cpw-vault']))
     .action((o: { to: string; passphraseFd?: string; passphraseFile?: string }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/export')).exportVault(o, ctx)));
+
+  passphraseFrom(sub('import', 'read an export file (cpw-vault export) into this vault: the plan first, then all or nothing'))
+    .argument('<file>', 'the export file')
+    .option('--dry-run', 'show the plan; change nothing')
+    .option('--overwrite <credential>', 'replace this conflicting credential (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--overwrite-all', 'replace every conflicting credential')
+    .option('-y, --yes', 'do not ask')
+    .addHelpText('after', examples(['cpw-vault import vault-export.age --dry-run', 'cpw-vault import vault-export.age', 'cpw-vault import vault-export.age --yes --passphrase-file ~/export-pass   # a 0600 file']))
+    .action((file: string, o: { dryRun?: boolean; overwrite?: string[]; overwriteAll?: boolean; yes?: boolean; passphraseFd?: string; passphraseFile?: string }, cmd: Command) =>
+      invoke(cmd, async (ctx) => (await import('./commands/import')).importVault({ file, ...o }, ctx)));
+
+  const backend = sub('backend', 'where the secrets live: the OS keychain or the age vault file (and switching)')
+    .addHelpText('after', examples(['cpw-vault backend', 'cpw-vault backend use file', 'cpw-vault backend use keychain']))
+    .action((_o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/backend')).backendShow({}, ctx)));
+  passphraseFrom(backend.command('use').argument('<backend>', 'keychain | file').option('--json').option('--profile <path>'))
+    .description('move every secret to that backend (read back, all or nothing) and use it from now on')
+    .addHelpText('after', examples(['cpw-vault backend use file            # asks the new vault passphrase twice', 'cpw-vault backend use file --passphrase-file ~/vault-pass   # a 0600 file', 'cpw-vault backend use keychain']))
+    .action((name: string, o: { passphraseFd?: string; passphraseFile?: string }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/backend')).backendUse({ backend: name, ...o }, ctx)));
 
   sub('doctor', 'check profile, keychain and workflows; non-zero when something is broken')
     .option('--repair', 'make the profile index and the keychain agree: finish or undo an interrupted change, re-index what the keychain holds, drop entries whose value is gone')

@@ -104,7 +104,7 @@ export function checkFormat(id: CredentialId, value: string): FormatCheck {
   if (!entry || entry.format.pattern.test(value)) return { ok: true };
   return {
     ok: false,
-    warning: `This does not look like a ${entry.label}: expected ${entry.format.hint}.`,
+    warning: `This does not look like ${/^[aeiou]/i.test(entry.label) ? 'an' : 'a'} ${entry.label}: expected ${entry.format.hint}.`,
   };
 }
 

@@ -13,6 +13,7 @@ import type { ApplyResult, MigrationPlan } from './migration-plan';
 import type { CredentialMeta } from './profile-schema';
 import type { PreferencesUpdate, UserUpdate } from './profile-parse';
 import type { AuditEvent, AuditEventName, RunRecord, RunStats, RunStatus } from './records';
+import type { VerificationResult } from './verification';
 import type { CredentialView, DoctorReport, ProfileView } from './views';
 import type { WorkflowStatus } from './workflows';
 
@@ -95,6 +96,31 @@ export interface DroppedFile {
   readonly name: string;
 }
 
+/** Where the secrets live (Security section), and whether they can be read now. Never a value or a key. */
+export interface SecurityStatus {
+  /** `keychain` (the OS keychain) or `file` (the age vault file beside the profile). */
+  backend: string;
+  /** Usable now. */
+  ok: boolean;
+  /** When not: why (KEYCHAIN_* or VAULT_LOCKED, VAULT_NOT_FOUND...), and the fix. */
+  code?: string;
+  message?: string;
+  fix?: string;
+  /** The vault file backend: until when the unlock agent keeps it open, or null when locked. */
+  unlockedUntil?: string | null;
+  /** No Secret Service is reachable: the app offers the vault file (nothing switches by itself). */
+  offerFile: boolean;
+}
+
+/** What the app asks the providers about: one credential (its Test button), or every credential that has a value ("Verify all"). */
+export type VerifyRequest = { kind: 'credential'; service: string; key: string } | { kind: 'all' };
+
+/** The providers' answers: one result per credential asked about (never a value, never a response body), and what "Verify all" passed over. */
+export interface VerifyOutcome {
+  results: VerificationResult[];
+  skipped: Array<{ credential: string; reason: string }>;
+}
+
 /** Every renderer -> main call. Every call resolves to plain JSON; failures carry { code, message, fix }. */
 export interface VaultApi {
   profileGet(): Promise<ProfileView>;
@@ -111,6 +137,8 @@ export interface VaultApi {
   /** Puts the value on the clipboard; main clears it after `clearsAfterMs` if it still holds it, and says so with EVENTS.clipboardCleared. */
   credentialsCopy(ref: CredentialRef): Promise<{ clearsAfterMs: number }>;
   workflowsValidate(): Promise<WorkflowStatus[]>;
+  /** Asks each provider whether the key works (main reads the value, picks the endpoint from its own environment, records the outcome). */
+  credentialsVerify(request: VerifyRequest): Promise<VerifyOutcome>;
   /** The plaintext sources main found by itself. */
   migrationSources(): Promise<MigrationSource[]>;
   /** Main's own file dialog; null when cancelled. */
@@ -125,6 +153,23 @@ export interface VaultApi {
   runsStats(): Promise<RunStats>;
   auditList(filter: AuditFilter): Promise<Page<AuditEvent>>;
   doctor(): Promise<DoctorReport>;
+  securityStatus(): Promise<SecurityStatus>;
+  /** The vault file: opens it with the passphrase (one scrypt) and starts the unlock agent (8 h), shared with the CLI. */
+  securityUnlock(request: { passphrase: string }): Promise<SecurityStatus>;
+  /** Stops the unlock agent. */
+  securityLock(): Promise<SecurityStatus>;
+  /** The vault file: current (verified), then the new one (at least 12 characters); the agent is stopped afterwards. */
+  securityChangePassphrase(request: { current: string; next: string }): Promise<SecurityStatus>;
+  /** Moves every secret to the other backend, all or nothing (to the file: the new vault's passphrase). */
+  securityUseBackend(request: { backend: 'keychain' | 'file'; passphrase?: string }): Promise<{ moved: string[]; status: SecurityStatus }>;
+  /** Writes every secret to an age file main's save dialog names, encrypted with `passphrase`; null when the dialog was cancelled. */
+  securityExport(request: { passphrase: string }): Promise<{ file: string; count: number } | null>;
+  /** Main's open dialog for an export file; null when cancelled. */
+  securityImportPick(): Promise<MigrationSource | null>;
+  /** Decrypts the chosen export (kept in main's memory) and plans it like a migration. */
+  securityImportPlan(request: { source: string; passphrase: string; overwrite?: string[] | 'all' }): Promise<MigrationPlanResult>;
+  /** Applies the plan of an export decrypted by securityImportPlan, all or nothing. */
+  securityImportApply(request: { source: string; overwrite?: string[] | 'all' }): Promise<{ imported: string[] }>;
   /** Opens one of the catalog's "get it at" pages (exactly) in the browser. */
   openExternal(url: string): Promise<void>;
 }
@@ -151,6 +196,7 @@ export const CHANNELS = {
   credentialsReveal: 'vault:credentials.reveal',
   credentialsCopy: 'vault:credentials.copy',
   workflowsValidate: 'vault:workflows.validate',
+  credentialsVerify: 'vault:credentials.verify',
   migrationSources: 'vault:migration.sources',
   migrationPickFile: 'vault:migration.pick-file',
   migrationDrop: 'vault:migration.drop',
@@ -161,6 +207,15 @@ export const CHANNELS = {
   runsStats: 'vault:runs.stats',
   auditList: 'vault:audit.list',
   doctor: 'vault:doctor',
+  securityStatus: 'vault:security.status',
+  securityUnlock: 'vault:security.unlock',
+  securityLock: 'vault:security.lock',
+  securityChangePassphrase: 'vault:security.change-passphrase',
+  securityUseBackend: 'vault:security.use-backend',
+  securityExport: 'vault:security.export',
+  securityImportPick: 'vault:security.import-pick',
+  securityImportPlan: 'vault:security.import-plan',
+  securityImportApply: 'vault:security.import-apply',
   openExternal: 'vault:open-external',
 } as const satisfies Record<VaultMethod, `vault:${string}`>;
 

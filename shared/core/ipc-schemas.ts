@@ -19,6 +19,9 @@ const migration = z.strictObject({
   includeUnknown: z.boolean().optional(),
 });
 
+/** A passphrase crossing IPC (the Security section): bounded; its rules (length, not the current one) are main's. */
+const passphrase = z.string().min(1).max(4096);
+
 /**
  * The argument tuple of every channel, checked in main before a handler
  * runs. Shapes only (strict objects, bounded strings); the Vault checks the
@@ -43,6 +46,8 @@ export const ARG_SCHEMAS = {
   credentialsReveal: z.tuple([ref]),
   credentialsCopy: z.tuple([ref]),
   workflowsValidate: z.tuple([]),
+  // Which credential, or all: never a value, a URL or a timeout (main alone decides where a key may go).
+  credentialsVerify: z.tuple([z.discriminatedUnion('kind', [ref.extend({ kind: z.literal('credential') }), z.strictObject({ kind: z.literal('all') })])]),
   migrationSources: z.tuple([]),
   migrationPickFile: z.tuple([]),
   // What the preload resolved for a dropped File (main confirms it with the user before minting a handle).
@@ -54,5 +59,14 @@ export const ARG_SCHEMAS = {
   runsStats: z.tuple([]),
   auditList: z.tuple([z.strictObject({ event: z.enum(AUDIT_EVENTS).optional(), credential: z.string().max(120).optional(), ...page })]),
   doctor: z.tuple([]),
+  securityStatus: z.tuple([]),
+  securityUnlock: z.tuple([z.strictObject({ passphrase: passphrase })]),
+  securityLock: z.tuple([]),
+  securityChangePassphrase: z.tuple([z.strictObject({ current: passphrase, next: passphrase })]),
+  securityUseBackend: z.tuple([z.strictObject({ backend: z.enum(['keychain', 'file']), passphrase: passphrase.optional() })]),
+  securityExport: z.tuple([z.strictObject({ passphrase })]),
+  securityImportPick: z.tuple([]),
+  securityImportPlan: z.tuple([z.strictObject({ source: handle, passphrase, overwrite: migration.shape.overwrite })]),
+  securityImportApply: z.tuple([z.strictObject({ source: handle, overwrite: migration.shape.overwrite })]),
   openExternal: z.tuple([z.string().max(2048)]),
 } satisfies Record<VaultMethod, z.ZodTuple>;

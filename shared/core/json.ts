@@ -16,6 +16,33 @@ export interface ParsedJson {
 export type JsonParseResult = ({ ok: true } & ParsedJson) | ({ ok: false } & JsonSyntaxProblem);
 
 /**
+ * Deepest nesting of arrays and objects accepted. A profile nests 4 levels,
+ * a secrets file 2 or 3; 100,000 `[` would overflow the stack of any
+ * recursive reader after the parser (and of the parser itself).
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Offset of the first bracket that opens level `max + 1`, or -1. One linear
+ * pass that skips strings (a `[` inside a value does not count).
+ */
+export function overDeepAt(text: string, max = MAX_JSON_DEPTH): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return i;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return -1;
+}
+
+/**
  * Parses strict JSON (no comments, no trailing commas) without ever echoing
  * the input: errors carry only a line, a column and a reason (unlike
  * JSON.parse, whose messages quote the text — which may be a secret).
@@ -24,6 +51,8 @@ export type JsonParseResult = ({ ok: true } & ParsedJson) | ({ ok: false } & Jso
  */
 export function parseJson(text: string): JsonParseResult {
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const deep = overDeepAt(source);
+  if (deep >= 0) return { ok: false, ...position(source, deep), reason: `nested deeper than ${MAX_JSON_DEPTH} levels` };
   const errors: ParseError[] = [];
   const tree = parseTree(source, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   if (errors.length > 0 || !tree) {
@@ -32,7 +61,7 @@ export function parseJson(text: string): JsonParseResult {
     return { ok: false, ...position(source, offset), reason: first ? describe(printParseErrorCode(first.error)) : 'empty document' };
   }
   const duplicateKeys: string[] = [];
-  return { ok: true, value: toValue(tree, '', duplicateKeys), duplicateKeys };
+  return { ok: true, value: toValue(tree, [], duplicateKeys), duplicateKeys };
 }
 
 function position(text: string, offset: number): { line: number; column: number } {
@@ -52,7 +81,12 @@ function describe(code: string): string {
   return code.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
 }
 
-function toValue(node: Node, path: string, duplicates: string[]): unknown {
+/**
+ * The value of a parse tree. `at` holds the path to `node` as segments, built
+ * into a string only for a duplicate key: a string per node made 1 MiB of
+ * nested arrays cost seconds (each node copied its parent's whole path).
+ */
+function toValue(node: Node, at: string[], duplicates: string[]): unknown {
   switch (node.type) {
     case 'object': {
       const out: Record<string, unknown> = {};
@@ -60,15 +94,24 @@ function toValue(node: Node, path: string, duplicates: string[]): unknown {
         const [keyNode, valueNode] = prop.children ?? [];
         if (!keyNode || !valueNode) continue;
         const key = String(keyNode.value);
-        const childPath = path ? `${path}.${key}` : key;
-        if (Object.prototype.hasOwnProperty.call(out, key)) duplicates.push(childPath);
+        at.push(at.length ? `.${key}` : key);
+        if (Object.prototype.hasOwnProperty.call(out, key)) duplicates.push(at.join(''));
         // defineProperty, not assignment: "__proto__" stays an ordinary own key.
-        Object.defineProperty(out, key, { value: toValue(valueNode, childPath, duplicates), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(out, key, { value: toValue(valueNode, at, duplicates), enumerable: true, writable: true, configurable: true });
+        at.pop();
       }
       return out;
     }
-    case 'array':
-      return (node.children ?? []).map((child, i) => toValue(child, `${path}[${i}]`, duplicates));
+    case 'array': {
+      const children = node.children ?? [];
+      const out = new Array<unknown>(children.length);
+      for (let i = 0; i < children.length; i++) {
+        at.push(`[${i}]`);
+        out[i] = toValue(children[i]!, at, duplicates);
+        at.pop();
+      }
+      return out;
+    }
     default:
       return node.value;
   }

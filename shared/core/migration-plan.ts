@@ -62,7 +62,7 @@ export function planMigration(source: ParsedSource, compare: (id: CredentialId, 
     const value = (entry.value as string).trim();
     if (!entry.target) {
       const envVar = entry.customTarget!.envVar;
-      return { ...base, target, action: 'unknown', apply: !!choices.includeUnknown, envVar, reason: `not a known credential; imported as custom ${target} (env ${envVar}) with --include-unknown` };
+      return { ...base, target, action: 'unknown', apply: !!choices.includeUnknown, envVar, reason: choices.includeUnknown ? `not a known credential; imported as custom ${target} (env ${envVar})` : `not a known credential; not imported (--include-unknown imports it as custom ${target}, env ${envVar})` };
     }
     const format = checkFormat(target, value);
     const warning = format.ok ? {} : { warning: format.warning };
@@ -99,6 +99,8 @@ export interface ApplyResult {
   /** Plaintext files still on disk after the run. */
   plaintextLeft: string[];
   removed: string[];
-  /** Why --remove-plaintext kept the files. */
+  /** Why --remove-plaintext kept files (one sentence per reason). */
   kept?: string;
+  /** The plaintext files --remove-plaintext kept (a non-zero exit for the CLI). */
+  keptFiles?: string[];
 }

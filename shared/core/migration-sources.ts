@@ -1,11 +1,12 @@
+import { envVarProblem } from './env-var-names';
 import { catalogEntry } from './catalog';
 import { credentialId, ENV_VAR_NAME, KEY_NAME, SERVICE_NAME, type CredentialId } from './credential';
 import { VaultError } from './errors';
 import { parseJson } from './json';
 import { legacyEntries } from './legacy-secrets';
 
-/** Kinds of plaintext source cpw-vault can migrate from. */
-export type SourceKind = 'secrets-json' | 'seed-profile' | 'dotenv' | 'hf-token-file';
+/** Kinds of source cpw-vault can migrate from (plaintext files), or import (an encrypted `cpw-vault export`). */
+export type SourceKind = 'secrets-json' | 'seed-profile' | 'dotenv' | 'hf-token-file' | 'export';
 
 /** One entry found in a source: where, which credential it maps to, and its raw value (never printed). */
 export interface SourceEntry {
@@ -58,7 +59,9 @@ export function customTargetFor(sourceKey: string): { id: CredentialId; envVar: 
   const id = credentialId(service, key);
   if (catalogEntry(id)) return undefined;
   const envVar = sourceKey.toUpperCase().replace(/[.-]/g, '_');
-  return { id, envVar: ENV_VAR_NAME.test(envVar) ? envVar : id.replace(/[.-]/g, '_').toUpperCase() };
+  // A key named like PATH or LD_PRELOAD keeps its value, under a name no loader or shell reads.
+  const usable = ENV_VAR_NAME.test(envVar) && !envVarProblem(envVar, id);
+  return { id, envVar: usable ? envVar : `CUSTOM_${id.replace(/[.-]/g, '_').toUpperCase()}`.replace(/^CUSTOM_CUSTOM_/, 'CUSTOM_') };
 }
 
 function withCustom(entry: SourceEntry): SourceEntry {
@@ -107,37 +110,80 @@ export function parseJsonSource(path: string, text: string): ParsedSource {
  * Parses a .env file: comments, blank lines, `export ` prefixes, single
  * quotes (literal), double quotes (\n, \", \\ escapes), inline comments after
  * unquoted values. A line that is not `NAME=value` is reported as invalid.
+ * A name given twice: the last one counts (as when the file is sourced), and
+ * it is listed in `duplicateKeys`. Linear in the input: every line is read
+ * once, character by character (no backtracking regex: a 1 MiB line of
+ * spaces once took minutes), so a dropped file never freezes the app.
  */
 export function parseDotenv(path: string, text: string): ParsedSource {
   if (text.length > MAX_SOURCE_BYTES) throw tooLarge(path, text.length);
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const entries: SourceEntry[] = [];
-  const seen = new Set<string>();
+  const byName = new Map<string, number>();
   const duplicateKeys: string[] = [];
-  source.split(/\r?\n/).forEach((raw, i) => {
+  source.split('\n').forEach((raw, i) => {
     const line = raw.trim();
     if (!line || line.startsWith('#')) return;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(line);
-    if (!m) {
+    const parsed = dotenvLine(line);
+    if (!parsed) {
       entries.push({ sourceKey: `line ${i + 1}`, target: undefined, value: undefined });
       return;
     }
-    const [, name, rest] = m as unknown as [string, string, string];
-    let value: string;
-    if (rest.startsWith("'")) {
-      const end = rest.indexOf("'", 1);
-      value = end > 0 ? rest.slice(1, end) : rest.slice(1);
-    } else if (rest.startsWith('"')) {
-      const body = /^"((?:[^"\\]|\\.)*)"/.exec(rest)?.[1] ?? rest.slice(1);
-      value = body.replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c));
+    const entry = withCustom({ sourceKey: parsed.name, target: legacyTarget(parsed.name), value: parsed.value });
+    const earlier = byName.get(parsed.name);
+    if (earlier === undefined) {
+      byName.set(parsed.name, entries.length);
+      entries.push(entry);
     } else {
-      value = rest.replace(/\s+#.*$/, '').trim();
+      if (!duplicateKeys.includes(parsed.name)) duplicateKeys.push(parsed.name);
+      entries[earlier] = entry; // the last one counts, in the place the name first appeared
     }
-    if (seen.has(name)) duplicateKeys.push(name);
-    seen.add(name);
-    entries.push(withCustom({ sourceKey: name, target: legacyTarget(name), value }));
   });
   return { kind: 'dotenv', path, entries, duplicateKeys };
+}
+
+const isSpace = (c: string | undefined) => c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v';
+const isNameStart = (c: string) => (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c === '_';
+const isNameChar = (c: string) => isNameStart(c) || (c >= '0' && c <= '9') || c === '.' || c === '-';
+
+/** One trimmed `[export ]NAME=value` line, or undefined when it is not one. */
+function dotenvLine(line: string): { name: string; value: string } | undefined {
+  let i = 0;
+  if (line.startsWith('export') && isSpace(line[6])) {
+    i = 6;
+    while (isSpace(line[i])) i++;
+  }
+  const nameStart = i;
+  if (!isNameStart(line[i] ?? '')) return undefined;
+  while (i < line.length && isNameChar(line[i]!)) i++;
+  const name = line.slice(nameStart, i);
+  while (isSpace(line[i])) i++;
+  if (line[i] !== '=') return undefined;
+  i++;
+  while (isSpace(line[i])) i++;
+  return { name, value: dotenvValue(line.slice(i)) };
+}
+
+function dotenvValue(rest: string): string {
+  if (rest.startsWith("'")) {
+    const end = rest.indexOf("'", 1);
+    return end > 0 ? rest.slice(1, end) : rest.slice(1);
+  }
+  if (rest.startsWith('"')) {
+    let out = '';
+    for (let i = 1; i < rest.length; i++) {
+      const c = rest[i]!;
+      if (c === '"') break;
+      if (c === '\\' && i + 1 < rest.length) {
+        const next = rest[++i]!;
+        out += next === 'n' ? '\n' : next;
+      } else out += c;
+    }
+    return out;
+  }
+  // Unquoted: an inline comment starts at the first # after a space.
+  for (let i = 1; i < rest.length; i++) if (rest[i] === '#' && isSpace(rest[i - 1])) return rest.slice(0, i).trim();
+  return rest.trim();
 }
 
 function legacyTarget(name: string): CredentialId | undefined {

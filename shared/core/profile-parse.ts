@@ -3,7 +3,7 @@ import { VaultError, type FieldError } from './errors';
 import { isTimeZone } from './timezone';
 import { findPlaintextSecrets } from './profile-index';
 import { upgradeProfileData } from './profile-upgrade';
-import { preferencesSchema, profileSchema, userSchema, type Preferences, type Profile, type UserDetails } from './profile-schema';
+import { notificationsSchema, preferencesSchema, profileSchema, userSchema, type Preferences, type Profile, type UserDetails } from './profile-schema';
 
 /** Converts zod issues to field errors (path + message; zod never quotes the input here). */
 export function fieldErrors(issues: readonly z.core.$ZodIssue[], prefix = ''): FieldError[] {
@@ -109,15 +109,53 @@ export function applyProfileUpdate(profile: Profile, update: { user?: unknown; p
   }
   if (shapeOk && update.preferences !== undefined) {
     const patch = update.preferences as Record<string, unknown>;
+    const problems = preferenceProblems(patch);
     const notifications = { ...profile.preferences.notifications, ...((patch['notifications'] as object | undefined) ?? {}) };
     const parsed = preferencesSchema.safeParse({ ...profile.preferences, ...patch, notifications });
-    if (parsed.success) preferences = parsed.data;
-    else fields.push(...fieldErrors(parsed.error.issues, 'preferences'));
+    fields.push(...problems);
+    if (!parsed.success) fields.push(...fieldErrors(parsed.error.issues, 'preferences').filter((f) => !problems.some((p) => p.path === f.path)));
+    else if (!problems.length) preferences = parsed.data;
   }
   if (fields.length) {
     throw new VaultError('INVALID_ARGUMENT', `Profile not saved: ${fields.map((f) => `${f.path} ${f.message}`).join('; ')}.`, 'Correct the fields named above and save again.', { fields });
   }
   return { ...profile, user, preferences };
+}
+
+const PREFERENCE_KEYS = Object.keys(preferencesSchema.shape);
+const NOTIFICATION_KEYS = Object.keys(notificationsSchema.shape);
+
+/**
+ * What the schema alone lets through in a preferences update: keys no
+ * version knows (a typo would be saved and never read), notifications given
+ * as anything but an object of toggles, and a source language that is not
+ * a BCP 47 tag (the schema checks its shape only; Intl checks the tag).
+ */
+function preferenceProblems(patch: Record<string, unknown>): FieldError[] {
+  const out: FieldError[] = [];
+  for (const k of unknownKeys(patch, PREFERENCE_KEYS)) {
+    out.push({ path: `preferences.${k}`, message: k === 'timezone' ? 'is not a preference (the time zone is a profile field: cpw-vault profile set timezone=Europe/Paris)' : `is not a preference; known: ${PREFERENCE_KEYS.join(', ')}` });
+  }
+  const n = patch['notifications'];
+  if (n !== undefined && (n === null || typeof n !== 'object' || Array.isArray(n))) {
+    out.push({ path: 'preferences.notifications', message: `is a group of toggles: set one of ${NOTIFICATION_KEYS.map((k) => `notifications.${k}`).join(', ')}` });
+  } else {
+    for (const k of unknownKeys(n, NOTIFICATION_KEYS)) out.push({ path: `preferences.notifications.${k}`, message: `is not a notification; known: ${NOTIFICATION_KEYS.join(', ')}` });
+  }
+  const lang = patch['default_source_language'];
+  if (typeof lang === 'string' && lang !== 'auto' && !isLanguageTag(lang)) {
+    out.push({ path: 'preferences.default_source_language', message: 'must be a BCP 47 language tag such as en, de or pt-BR, or auto' });
+  }
+  return out;
+}
+
+/** A well-formed BCP 47 tag (Intl canonicalises it or throws). */
+function isLanguageTag(tag: string): boolean {
+  try {
+    return Intl.getCanonicalLocales(tag).length === 1;
+  } catch {
+    return false;
+  }
 }
 
 function unknownKeys(value: unknown, allowed: readonly string[]): string[] {

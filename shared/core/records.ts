@@ -37,7 +37,7 @@ export interface RunStats {
 }
 
 /** Every kind of audited action. */
-export const AUDIT_EVENTS = ['profile_updated', 'credential_set', 'credential_deleted', 'credential_read', 'migration_applied', 'passphrase_changed', 'credential_verified', 'vault_unlocked', 'vault_locked', 'credentials_exported'] as const;
+export const AUDIT_EVENTS = ['profile_updated', 'credential_set', 'credential_deleted', 'credential_read', 'migration_applied', 'passphrase_changed', 'credential_verified', 'vault_unlocked', 'vault_locked', 'credentials_exported', 'backend_switched', 'credentials_imported'] as const;
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];
 
 /** One line of the audit log. Names and counts only: never a value. */

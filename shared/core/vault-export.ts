@@ -17,7 +17,10 @@
  * and value may be stored is the import plan's call (invalid rows), exactly
  * as for migration. Errors never quote the text.
  */
+import { catalogEntry } from './catalog';
+import { ENV_VAR_NAME, isCredentialId } from './credential';
 import { VaultError } from './errors';
+import type { ParsedSource } from './migration-sources';
 
 /** The `format` marker of an export document. */
 export const EXPORT_FORMAT = 'cpw-vault-export';
@@ -85,4 +88,37 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function invalid(why: string): VaultError {
   return new VaultError('EXPORT_INVALID', `This file decrypts, but ${why}.`, 'Check that you chose a file written by cpw-vault export.');
+}
+
+/**
+ * An export as an import source, planned exactly like a migration (import /
+ * identical / conflict / invalid). Every well-formed id is a target: a
+ * custom credential keeps the env var its metadata names (else SERVICE_KEY).
+ * An id that is not one (a hostile file) is an invalid row.
+ */
+export function exportAsSource(doc: ExportDocument, path: string): ParsedSource {
+  return {
+    kind: 'export',
+    path,
+    duplicateKeys: [],
+    entries: doc.credentials.map((c) => {
+      // Custom credentials are targets too: a different value stored under one is a conflict, as for a catalog one.
+      const id: string = c.id;
+      if (!isCredentialId(id)) return { sourceKey: c.id.slice(0, 80).replace(/[^\x20-\x7e]/g, '?'), target: undefined, value: c.value };
+      return { sourceKey: id, target: id, value: c.value };
+    }),
+  };
+}
+
+/** The label an exported credential carried, when it is one a profile accepts. */
+export function exportedLabel(c: ExportedCredential | undefined): string | undefined {
+  const label = c?.meta?.['label'];
+  return typeof label === 'string' && label.length <= 80 ? label : undefined;
+}
+
+/** The env var an imported custom credential carries (its exported one, else SERVICE_KEY); undefined for a catalog credential. */
+export function exportedEnvVar(c: ExportedCredential): string | undefined {
+  if (catalogEntry(c.id)) return undefined;
+  const named = c.meta?.['env_var'];
+  return typeof named === 'string' && ENV_VAR_NAME.test(named) ? named : c.id.replace(/[.-]/g, '_').toUpperCase();
 }

@@ -5,6 +5,9 @@
  */
 import type { CredentialId } from './credential';
 
+/** The credentials a provider call can verify (shared/node/verify/providers.ts has the calls; a test holds the two to the same list). */
+export const VERIFIABLE_CREDENTIALS: readonly CredentialId[] = ['huggingface.token', 'pyannote.token', 'openai.api_key', 'anthropic.api_key', 'google.api_key', 'tmdb.api_key', 'youtube.api_key', 'vimeo.access_token'];
+
 /** Every verification outcome, from best to worst as far as the key is concerned. */
 export const VERIFY_RESULTS = ['valid', 'unreachable', 'rate-limited', 'no-access', 'invalid'] as const;
 export type VerifyResult = (typeof VERIFY_RESULTS)[number];

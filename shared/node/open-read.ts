@@ -51,7 +51,8 @@ export function readerParts(options: OpenOptions) {
   const timeoutMs = options.keychainTimeoutMs ?? DEFAULT_SECRET_TIMEOUT_MS;
   const openSecrets = options.secrets
     ? () => options.secrets!
-    : (backend: string, namespace: string) => openSecretStore({ backend, namespace, env, timeoutMs, profilePath: profile.paths.profile, askPassphrase: options.askPassphrase, lockWaitMs: options.lockWaitMs });
+    : (backend: string, namespace: string, extra: { key?: { identity: string; recipient: string } } = {}) =>
+      openSecretStore({ backend, namespace, env, timeoutMs, profilePath: profile.paths.profile, askPassphrase: options.askPassphrase, lockWaitMs: options.lockWaitMs, ...extra });
   const history = new RunHistory(sidecarPath(profile.paths, 'runs.jsonl'), {
     legacyPath: sidecarPath(profile.paths, 'runs.json'),
     dedicatedDir: profile.paths.dedicatedDir,

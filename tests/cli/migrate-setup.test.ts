@@ -55,10 +55,13 @@ describe('cpw-vault migrate', () => {
     expect(r.stderr).toMatch(new RegExp(`Plaintext is still on disk: ${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} and .*secrets\\.json\\.backup-`));
     expect(readFileSync(t.profile, 'utf8')).not.toContain(HF);
     expect(statSync(t.profile).mode & 0o777).toBe(0o600);
+    // The re-run deletes the source it was given; the first run's backup is not a file this run made: kept, named, exit 1.
     const again = await cli(t, ['migrate', '--yes', '--remove-plaintext']);
-    expect(again.code).toBe(0);
+    expect(again.code).toBe(1);
     expect(existsSync(path)).toBe(false);
-    expect(filesContaining(t.root, HF)).toEqual([]);
+    const [backup] = filesContaining(t.root, HF);
+    expect(backup).toMatch(/secrets\.json\.backup-/);
+    expect(again.stderr).toContain(`Not removed: ${join(t.root, backup!)}: an earlier run made this backup`);
   });
 
   it('long runs report progress on stderr', async () => {

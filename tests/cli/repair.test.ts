@@ -45,6 +45,8 @@ describe('repair of the profile index', () => {
     const a = join(t.cwd, 'a.profile');
     const b = join(t.cwd, 'b.profile');
     expect((await cli(t, ['--profile', a, 'set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    // b exists (a profile of its own, no credential): a named profile that does not exist is an error of its own.
+    expect((await cli(t, ['--profile', b, 'profile', 'set', 'name=B'])).code).toBe(0);
     const fromB = await cli(t, ['--profile', b, 'get', 'huggingface', 'token']);
     expect(fromB.code).toBe(3);
     expect(fromB.stdout).toBe('');

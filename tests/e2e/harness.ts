@@ -37,7 +37,7 @@ export async function serveRenderer(t: TempHome): Promise<{ server: Server; orig
   return { server, origin: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
 }
 
-type MainMessage = { id?: number; result?: unknown; ready?: boolean; event?: string; payload?: unknown; kind?: string; paths?: string[]; title?: string; body?: string };
+type MainMessage = { id?: number; result?: unknown; ready?: boolean; event?: string; payload?: unknown; kind?: string; paths?: string[]; title?: string; body?: string; url?: string };
 
 /** The IPC handler process (real Vault, real keychain) the page talks to. Records main's dialogs and notifications. */
 export class MainProcess {
@@ -47,6 +47,8 @@ export class MainProcess {
   readonly ready: Promise<void>;
   readonly dialogs: Array<{ kind: string; paths: string[] }> = [];
   readonly notifications: Array<{ title: string; body: string }> = [];
+  /** Pages main opened in the browser (its external port). */
+  readonly opened: string[] = [];
 
   constructor(readonly child: ChildProcess) {
     let resolveReady!: () => void;
@@ -57,6 +59,7 @@ export class MainProcess {
       if (msg.ready) resolveReady();
       else if (msg.event === 'dialog') this.dialogs.push({ kind: msg.kind!, paths: msg.paths! });
       else if (msg.event === 'notification') this.notifications.push({ title: msg.title!, body: msg.body! });
+      else if (msg.event === 'openExternal') this.opened.push(msg.url!);
       else if (msg.event) this.listeners.forEach((l) => l(msg.event!, msg.payload));
       else if (msg.id) this.pending.get(msg.id)?.(msg.result);
     });
@@ -84,7 +87,7 @@ export class MainProcess {
   }
 }
 
-/** Starts the handler process: in this test's keyring, or in a private session whose keyring is locked (after `setup` ran there); `env` on top. */
+/** Starts the handler process: in this test's keyring, or in a private session whose keyring is locked (after `setup` ran there); `env` adds to its environment (e.g. provider endpoints). */
 export function startMain(t: TempHome, options: { locked?: boolean; pick?: string; setup?: string; env?: Record<string, string> } = {}): MainProcess {
   const env = { HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, CPW_E2E_CWD: t.cwd, ...(options.pick ? { CPW_E2E_PICK: options.pick } : {}), ...options.env };
   const argv = [process.execPath, fixture('ipc-server')];

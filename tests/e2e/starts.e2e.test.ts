@@ -96,8 +96,8 @@ describe('the states the app can start in, over the real handlers', { timeout: E
     await expect.poll(async () => (await focused(page)).id, WAIT).toBe('screen-title');
     await page.getByRole('button', { name: /^HuggingFace token/ }).click();
     const detail = page.getByRole('region', { name: 'HuggingFace token' });
-    for (const name of ['Edit', 'Reveal', 'Copy', 'Delete']) expect(await detail.getByRole('button', { name, exact: true }).isDisabled()).toBe(true);
-    await detail.getByText(/Edit, Reveal, Copy and Delete are unavailable: the keychain is locked \(KEYCHAIN_LOCKED\)/).waitFor();
+    for (const name of ['Edit', 'Reveal', 'Copy', 'Test', 'Delete']) expect(await detail.getByRole('button', { name, exact: true }).isDisabled()).toBe(true);
+    await detail.getByText(/Edit, Reveal, Copy, Test and Delete are unavailable: the keychain is locked \(KEYCHAIN_LOCKED\)/).waitFor();
     await check(page);
     await close();
   });

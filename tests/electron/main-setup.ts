@@ -4,29 +4,35 @@ import type { EventPayloads, VaultEvent, VaultMethod } from '../../shared/core/i
 import { openServices } from '../../shared/node/open';
 import { createHandlers, guardHandlers, type SenderEvent } from '../../electron/main/handlers';
 import type { FetchPort } from '../../electron/main/ports';
+import { resolve } from 'node:path';
 import { makeTempHome } from '../helpers/temp';
 
 export const APP: SenderEvent = { senderFrame: { url: 'app://vault/index.html' } };
 
 /** A fresh vault and the guarded handlers; the ports record what main asked of the desktop. */
-export async function setupMain(options: { fetch?: FetchPort } = {}) {
+export async function setupMain(options: { fetch?: FetchPort; env?: Record<string, string | undefined>; logN?: number } = {}) {
   const t = makeTempHome();
-  const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service };
+  const env: Record<string, string | undefined> = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, ...options.env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   const { vault, history: runs } = await openServices({ homeDir: t.home, cwd: t.cwd, env, caller: 'app', warn: () => {} });
   let board = '';
   const timers: Array<() => void> = [];
   const opened: string[] = [];
   const events: Array<{ event: VaultEvent; payload: unknown }> = [];
   const dialogs: Array<{ kind: string; paths: readonly string[] }> = [];
-  const answers = { pick: null as string | null, confirmSource: true, confirmRemove: true };
+  const answers = { pick: null as string | null, confirmSource: true, confirmRemove: true, exportTarget: null as string | null, exportFile: null as string | null };
   const fetched: string[] = [];
   const handlers = createHandlers({
     vault, runs, cwd: t.cwd, env,
+    agentScript: resolve(import.meta.dirname, '../../dist/agent.cjs'),
+    ...(options.logN ? { logN: options.logN } : {}),
     clipboard: { readText: () => board, writeText: (s) => void (board = s), clear: () => void (board = '') },
     dialog: {
       chooseSecretsFile: async () => answers.pick,
       confirmSource: async (path) => (dialogs.push({ kind: 'confirmSource', paths: [path] }), answers.confirmSource),
       confirmRemovePlaintext: async (paths) => (dialogs.push({ kind: 'confirmRemovePlaintext', paths }), answers.confirmRemove),
+      chooseExportTarget: async () => (dialogs.push({ kind: 'chooseExportTarget', paths: [] }), answers.exportTarget),
+      chooseExportFile: async () => (dialogs.push({ kind: 'chooseExportFile', paths: [] }), answers.exportFile),
     },
     external: { open: async (url) => void opened.push(url) },
     scheduler: { setTimeout: (fn) => timers.push(fn) },

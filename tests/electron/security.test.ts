@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { CONTENT_SECURITY_POLICY, START_URL, denyAllPermissions, hardenContents, windowOptions } from '../../electron/main/window';
 import { EXTERNAL_PAGES, isAllowedExternal, isAppUrl } from '../../electron/main/url-policy';
+import { FIX_PAGES } from '../../shared/node/verify/providers';
 import { CATALOG } from '../../shared/core/catalog';
 
 describe('the BrowserWindow options', () => {
@@ -45,12 +46,14 @@ describe('URL allowlists', () => {
     [' https://huggingface.co/settings/tokens', false], ['https://huggingface.co/settings/tokens ', false], ['https://%68uggingface.co/settings/tokens', false], ['https://huggingface.co/settings/%74okens', false],
     ['HTTPS://huggingface.co/settings/tokens', false], ['https://huggingface.co:443/settings/tokens', false], ['https://huggingface.co./settings/tokens', false],
     ['http://huggingface.co/settings/tokens', false], ['https://huggingface.co.evil.example/settings/tokens', false], ['https://evil.example/https://huggingface.co/settings/tokens', false],
+    ['https://huggingface.co/pyannote/speaker-diarization-3.1', true], ['https://huggingface.co/pyannote/speaker-diarization-3.1/', false], ['https://huggingface.co/pyannote/other-model', false],
     ['https://huggingface.co@evil.example/', false], ['https://user:pw@huggingface.co/settings/tokens', false], ['file:///etc/passwd', false], ['javascript:alert(1)', false], ['data:text/html,hi', false],
   ] as Array<readonly [string, boolean]>)('openExternal %j allowed: %s', (url, ok) => {
     expect(isAllowedExternal(url)).toBe(ok);
   });
-  it('the allowlist is the catalog\'s "get it at" pages, each exactly as the URL parser writes it', () => {
-    expect([...EXTERNAL_PAGES].sort()).toEqual([...new Set(CATALOG.flatMap((e) => (e.url ? [e.url] : [])))].sort());
+  it('the allowlist is the catalog\'s "get it at" pages and the verification fix pages, each exactly as the URL parser writes it', () => {
+    expect([...EXTERNAL_PAGES].sort()).toEqual([...new Set([...CATALOG.flatMap((e) => (e.url ? [e.url] : [])), ...FIX_PAGES])].sort());
+    expect(FIX_PAGES).toEqual(['https://huggingface.co/pyannote/speaker-diarization-3.1', 'https://huggingface.co/pyannote/segmentation-3.0', 'https://console.cloud.google.com/apis/library/generativelanguage.googleapis.com', 'https://console.cloud.google.com/apis/library/youtube.googleapis.com', 'https://huggingface.co/settings/tokens']);
     for (const page of EXTERNAL_PAGES) expect(new URL(page).href).toBe(page);
   });
 });

@@ -1,9 +1,10 @@
 import { CATALOG } from '../../shared/core/catalog';
 import type { VaultErrorJSON } from '../../shared/core/errors';
-import type { MigrationSource, Page, VaultApi, VaultMethod } from '../../shared/core/ipc-contract';
+import type { MigrationSource, Page, SecurityStatus, VaultApi, VaultMethod, VerifyRequest } from '../../shared/core/ipc-contract';
 import type { MigrationPlan } from '../../shared/core/migration-plan';
 import { createProfileTemplate } from '../../shared/core/profile-schema';
 import type { AuditEvent, RunRecord } from '../../shared/core/records';
+import type { VerificationResult } from '../../shared/core/verification';
 import type { CredentialView, DoctorReport, ProfileView } from '../../shared/core/views';
 import { WORKFLOW_NAMES, validateWorkflow } from '../../shared/core/workflows';
 import { ApiError } from '../../renderer/api';
@@ -26,6 +27,10 @@ export class FakeApi implements VaultApi {
   runs: RunRecord[] = [];
   audit: AuditEvent[] = [];
   calls: Array<{ method: VaultMethod; args: unknown[] }> = [];
+  /** What a provider says about each credential id (a stored one without an answer is "valid"). */
+  verdicts = new Map<string, Partial<VerificationResult>>();
+  /** Extra metadata of stored credentials (e.g. a last_validation record). */
+  metaOverrides = new Map<string, Partial<NonNullable<CredentialView['meta']>>>();
   private failures = new Map<VaultMethod, VaultErrorJSON>();
   private holds = new Map<VaultMethod, Promise<void>>();
 
@@ -56,7 +61,7 @@ export class FakeApi implements VaultApi {
     return CATALOG.map((e) => ({
       id: e.id, service: e.service, key: e.key, label: e.label, secret: e.secret, custom: false, envVars: [...e.envVars], formatHint: e.format.hint,
       ...(e.url ? { url: e.url } : {}), stored: this.values.has(e.id), source: this.values.has(e.id) ? { kind: 'keychain' as const } : null,
-      ...(this.values.has(e.id) ? { meta: { created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', hint: '••••', storage: 'keychain' as const } } : {}),
+      ...(this.values.has(e.id) ? { meta: { created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', hint: '••••', storage: 'keychain' as const, ...this.metaOverrides.get(e.id) } } : {}),
     }));
   }
 
@@ -76,6 +81,11 @@ export class FakeApi implements VaultApi {
   credentialsDelete: VaultApi['credentialsDelete'] = (ref) => this.run('credentialsDelete', [ref], () => this.values.delete(`${ref.service}.${ref.key}`));
   credentialsReveal: VaultApi['credentialsReveal'] = (ref) => this.run('credentialsReveal', [ref], () => this.values.get(`${ref.service}.${ref.key}`) ?? '');
   credentialsCopy: VaultApi['credentialsCopy'] = (ref) => this.run('credentialsCopy', [ref], () => ({ clearsAfterMs: 20_000 }));
+  credentialsVerify = (request: VerifyRequest) => this.run('credentialsVerify', [request], () => {
+    const ids = request.kind === 'all' ? [...this.values.keys()] : [`${request.service}.${request.key}`];
+    const results = ids.map((id): VerificationResult => ({ credential: id, result: 'valid', message: 'the provider accepted the key', notes: [], checks: [], checkedAt: new Date().toISOString(), durationMs: 1, source: 'keychain', ...this.verdicts.get(id) }));
+    return { results, skipped: [] };
+  });
   workflowsValidate = () => this.run('workflowsValidate', [], () => WORKFLOW_NAMES.map((w) => validateWorkflow(w, (id) => this.values.has(id), 'openai')));
   migrationSources = () => this.run('migrationSources', [], () => (this.plan ? [this.plan.source] : []));
   migrationPickFile = () => this.run('migrationPickFile', [], () => this.picked);
@@ -121,6 +131,42 @@ export class FakeApi implements VaultApi {
     };
   }
   doctor = () => this.run('doctor', [], () => this.report());
+  /** The Security section's state: which backend, whether the vault file is open, its passphrase. */
+  security = { backend: 'keychain', unlocked: false, passphrase: 'the current vault passphrase', offerFile: false };
+  exportTarget: string | null = '/home/u/cpw-vault-export.age';
+  private securityStatusNow(): SecurityStatus {
+    const s = this.security;
+    if (s.backend === 'file' && !s.unlocked) return { backend: 'file', ok: false, code: 'VAULT_LOCKED', message: 'The vault file is locked.', fix: 'Unlock it.', unlockedUntil: null, offerFile: false };
+    if (s.backend === 'keychain' && s.offerFile) return { backend: 'keychain', ok: false, code: 'KEYCHAIN_UNAVAILABLE', message: 'The keychain cannot be reached.', fix: 'Start a keyring.', offerFile: true };
+    return { backend: s.backend, ok: true, offerFile: false, ...(s.backend === 'file' ? { unlockedUntil: '2026-01-01T08:00:00.000Z' } : {}) };
+  }
+  private wrongPassphrase(): ApiError {
+    return new ApiError({ code: 'VAULT_PASSPHRASE_WRONG', message: 'That passphrase does not open the vault file. Nothing was changed.', fix: 'Type it again.' });
+  }
+  securityStatus = () => this.run('securityStatus', [], () => this.securityStatusNow());
+  securityUnlock: VaultApi['securityUnlock'] = (r) => this.run('securityUnlock', [r], () => {
+    if (r.passphrase !== this.security.passphrase) throw this.wrongPassphrase();
+    this.security.unlocked = true;
+    return this.securityStatusNow();
+  });
+  securityLock = () => this.run('securityLock', [], () => ((this.security.unlocked = false), this.securityStatusNow()));
+  securityChangePassphrase: VaultApi['securityChangePassphrase'] = (r) => this.run('securityChangePassphrase', [r], () => {
+    if (r.current !== this.security.passphrase) throw this.wrongPassphrase();
+    this.security.passphrase = r.next;
+    this.security.unlocked = false;
+    return this.securityStatusNow();
+  });
+  securityUseBackend: VaultApi['securityUseBackend'] = (r) => this.run('securityUseBackend', [r], () => {
+    this.security = { ...this.security, backend: r.backend, unlocked: false, offerFile: false, ...(r.passphrase ? { passphrase: r.passphrase } : {}) };
+    return { moved: [...this.values.keys()].sort(), status: this.securityStatusNow() };
+  });
+  securityExport: VaultApi['securityExport'] = (r) => this.run('securityExport', [r], () => (this.exportTarget ? { file: this.exportTarget, count: this.values.size } : null));
+  securityImportPick = () => this.run('securityImportPick', [], () => ({ handle: 'e'.repeat(32), path: '/home/u/move.age', origin: 'picked' as const }));
+  securityImportPlan: VaultApi['securityImportPlan'] = (r) => this.run('securityImportPlan', [r], () => {
+    if (!this.plan) throw new ApiError({ code: 'EXPORT_INVALID', message: 'No export.', fix: '' });
+    return { ...this.plan, source: { handle: r.source, path: '/home/u/move.age', origin: 'picked' as const } };
+  });
+  securityImportApply: VaultApi['securityImportApply'] = (r) => this.run('securityImportApply', [r], () => ({ imported: (this.plan?.plan.rows ?? []).filter((x) => x.apply && x.target).map((x) => x.target!) }));
   openExternal: VaultApi['openExternal'] = (url) => this.run('openExternal', [url], () => undefined);
 }
 

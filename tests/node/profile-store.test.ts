@@ -51,9 +51,10 @@ describe('load order', () => {
     if (loaded.kind !== 'legacy') return;
     expect(Object.fromEntries(loaded.values)).toEqual({ 'huggingface.token': 'hf_legacyvalue', 'tmdb.api_key': 'tmdbvalue' });
     expect(warnings.join('\n')).toMatch(/deprecated .*secrets\.json.*cpw-vault migrate/s);
-    const e = await rejected(store.update((p) => p));
-    expect(e.code).toBe('PROFILE_READ_ONLY');
-    expect(store.exists()).toBe(false);
+    // The first write creates the profile, and says that secrets.json is not read any more and how to move it in.
+    await store.update((p) => p);
+    expect(store.exists()).toBe(true);
+    expect(warnings.join('\n')).toMatch(/Created .*user\.profile; from now on it is read instead of the deprecated .*secrets\.json.*cpw-vault migrate/s);
   });
 
   it('does not fall back to secrets.json when an explicit profile is missing', () => {

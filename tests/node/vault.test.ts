@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VaultError } from '../../shared/core/errors';
@@ -169,7 +169,9 @@ describe('Vault credentials', () => {
     writeFileSync(join(t.cwd, 'config', 'secrets.json'), JSON.stringify({ hf_token: HF }), { mode: 0o600 });
     expect(await vault.getCredential('huggingface', 'token')).toMatchObject({ value: HF, source: { kind: 'legacy' } });
     expect((await vault.validateWorkflow('transcribe')).ready).toBe(true);
-    expect((await rejected(vault.setCredential('tmdb', 'api_key', TMDB))).code).toBe('PROFILE_READ_ONLY');
+    // A write creates the profile (the legacy file is a read fallback only); the warning points at migrate.
+    await vault.setCredential('tmdb', 'api_key', TMDB);
+    expect(existsSync(t.profile)).toBe(true);
   });
 });
 

@@ -195,15 +195,15 @@ describe('Credentials screen', () => {
     expect(screen.queryByLabelText('TMDB API key (hidden)')).toBeNull();
   });
 
-  it('while the keychain is locked, Edit, Reveal, Copy and Delete are disabled and say why', async () => {
+  it('while the keychain is locked, Edit, Reveal, Copy, Test and Delete are disabled and say why', async () => {
     const { api, user, show } = withFakeApi();
     api.values.set('huggingface.token', HF);
     useVault.setState({ doctor: doctorWith(locked) });
     show(<Credentials />);
     await user.click(await screen.findByRole('button', { name: /^HuggingFace token/ }));
-    for (const name of ['Edit', 'Reveal', 'Copy', 'Delete']) expect(screen.getByRole('button', { name }).hasAttribute('disabled')).toBe(true);
+    for (const name of ['Edit', 'Reveal', 'Copy', 'Test', 'Delete']) expect(screen.getByRole('button', { name }).hasAttribute('disabled')).toBe(true);
     expect(screen.getByRole('button', { name: 'Reveal' }).getAttribute('aria-describedby')).toBeTruthy();
-    expect(screen.getByText(/unavailable: the keychain is locked \(KEYCHAIN_LOCKED\)/)).toBeTruthy();
+    expect(screen.getByText(/Edit, Reveal, Copy, Test and Delete are unavailable: the keychain is locked \(KEYCHAIN_LOCKED\)/)).toBeTruthy();
   });
 });
 

@@ -5,6 +5,7 @@ import { findPlaintextHfTokens } from '../../node/git-credential/plaintext-scan'
 import { gitConfigLine } from './git-credential';
 import { paint } from '../io';
 import { describeStatus } from './check';
+import { USE_FILE, fileOfferText, offersFileBackend } from '../file-offer';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 
@@ -21,7 +22,8 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
   const report = await runDoctor(args.repair ? await ctx.vault() : await ctx.doctorSubject(), { repair: !!args.repair });
   const { profile, keychain, workflows } = report;
   const plaintext = findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), gitConfigLine(ctx.io.env));
-  if (ctx.globals.json) printJson(ctx.io, { ...report, plaintext_tokens: plaintext });
+  const offer = offersFileBackend(keychain) ? { backend: 'file', command: USE_FILE } : undefined;
+  if (ctx.globals.json) printJson(ctx.io, { ...report, plaintext_tokens: plaintext, ...(offer ? { offer } : {}) });
   else {
     const p = paint(ctx.io);
     const mark = (good: boolean) => (good ? p.green('✓') : p.red('✗'));
@@ -29,6 +31,7 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
     ctx.io.err(`${mark(profile.problems.length === 0)} profile ${profile.path}\n    kind: ${profile.kind}  mode: ${profile.mode ?? '-'}  folder: ${profile.dir_mode ?? '-'}  schema: ${profile.version ?? '-'}\n`);
     for (const problem of profile.problems) ctx.io.err(`    ${p.red(problem.code)} ${problem.message}\n    fix: ${problem.fix}\n`);
     ctx.io.err(`${mark(keychain.ok)} keychain ${keychain.backend}${keychain.ok ? ': reachable and unlocked' : `\n    ${p.red(keychain.code)} ${keychain.message}\n    fix: ${keychain.fix}`}\n`);
+    if (offer) ctx.io.err(`    ${fileOfferText().split('\n').join('\n    ')}\n`);
     for (const w of workflows) ctx.io.err(describeStatus(ctx.io, w));
     for (const t of plaintext) ctx.io.err(`${p.yellow('!')} ${t.message}\n    fix: ${t.fix.split('\n').join('\n         ')}\n`);
   }

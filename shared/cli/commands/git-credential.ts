@@ -79,12 +79,12 @@ export async function gitCredential(args: { operation: string }, ctx: CliContext
       return EXIT.ok;
     case 'store':
     case 'erase':
-      await ctx.io.readStdin(); // consume git's request; change nothing
+      await ctx.io.readStdin().catch(() => ''); // consume git's request (whatever its bytes); change nothing
       return EXIT.ok;
     default:
       // git's protocol: a helper silently ignores operations it does not know (a later git may add some).
       if (ctx.io.stdinIsTTY) throw new VaultError('INVALID_ARGUMENT', 'Unknown git-credential operation.', 'Use: cpw-vault git-credential config   (git itself calls get, store and erase).');
-      await ctx.io.readStdin();
+      await ctx.io.readStdin().catch(() => '');
       return EXIT.ok;
   }
 }

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { VaultError } from '../../core/errors';
 import type { MigrationPlan } from '../../core/migration-plan';
@@ -28,14 +29,19 @@ export function planTable(plan: MigrationPlan): string {
   return `${table(['SOURCE KEY', 'CREDENTIAL', 'ACTION', 'APPLY', 'NOTE'], rows)}${dup}${c.apply} to write; ${c.identical} identical, ${c.conflict} conflict, ${c.unknown} unknown, ${c.invalid} invalid.\n`;
 }
 
+/** A path as one shell word (for the rm line the summary suggests). */
+function shellQuote(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
+}
+
 /** The closing summary: counts, backup, and where plaintext is still on disk. */
 export function summary(io: CliIO, result: ApplyResult): string {
   const p = paint(io);
   const lines = [result.ok ? `${p.green('✓')} Migrated ${result.imported} credential(s) into the keychain.` : `${p.red('✗')} Migration failed; every change was undone and the source left untouched.`];
   for (const r of result.rows.filter((x) => x.status === 'failed')) lines.push(`  ${r.sourceKey} -> ${r.target}: ${r.error}`);
   if (result.backup) lines.push(`Backup: ${result.backup} (0600)`);
-  if (result.plaintextLeft.length) lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Delete it once your pipelines work: cpw-vault migrate --remove-plaintext (or rm).`);
-  if (result.kept) lines.push(`${p.yellow('Not removed:')} ${result.kept}`);
+  if (result.plaintextLeft.length && !result.kept) lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Delete them once your pipelines work: rm -- ${result.plaintextLeft.map(shellQuote).join(' ')}`);
+  if (result.kept) lines.push(`${p.yellow('Not removed:')} ${result.kept.split('\n').join('\n  ')}`);
   if (result.removed.length) lines.push(`Removed plaintext: ${result.removed.join(', ')}`);
   return `${lines.join('\n')}\n`;
 }
@@ -50,12 +56,34 @@ export async function migrate(args: MigrateArgs, ctx: CliContext): Promise<ExitC
   return interruptible((signal) => migrateWith(signal, args, ctx));
 }
 
+/** --backup-dir must name an existing folder: a typo must not create a tree of folders holding plaintext. */
+function checkBackupDir(dir: string): void {
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new VaultError('INVALID_ARGUMENT', `--backup-dir ${dir} does not exist; nothing was changed.`, `Create it first (mkdir -m 700 ${dir}) or pick an existing folder.`);
+  }
+  if (!isDir) throw new VaultError('INVALID_ARGUMENT', `--backup-dir ${dir} is not a folder; nothing was changed.`, 'Give an existing folder.');
+}
+
+/** Every --overwrite must name a row of the plan (its credential or its source key). */
+function checkOverwrite(plan: MigrationPlan, names: string[]): void {
+  const known = new Set(plan.rows.flatMap((r) => [r.sourceKey, ...(r.target ? [r.target] : [])]));
+  const bad = names.filter((n) => !known.has(n));
+  if (!bad.length) return;
+  const conflicts = plan.rows.filter((r) => r.action === 'conflict').map((r) => r.target);
+  throw new VaultError('INVALID_ARGUMENT', `--overwrite ${bad.join(', ')}: not in the plan; nothing was changed.`, conflicts.length ? `The conflicts are: ${conflicts.join(', ')}` : 'This plan has no conflicts: leave --overwrite out (see: cpw-vault migrate --dry-run).');
+}
+
 async function migrateWith(signal: AbortSignal, args: MigrateArgs, ctx: CliContext): Promise<ExitCode> {
+  if (args.backupDir !== undefined) checkBackupDir(args.backupDir);
   const vault = await ctx.vault();
   const path = args.from ?? findDefaultSource(vault.profilePath, ctx.io.cwd, ctx.io.env, ctx.io.env['HOME'] ?? homedir());
   if (!path) throw new VaultError('INVALID_ARGUMENT', 'Nothing to migrate: no config/secrets.json here, no seed profile with plaintext, no HuggingFace token file.', 'Point at the file: cpw-vault migrate --from PATH');
   const source = readSource(path, ctx.io.env);
   const plan = await vault.planMigration(source, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []), includeUnknown: !!args.includeUnknown });
+  checkOverwrite(plan, args.overwrite ?? []);
   if (ctx.globals.json && args.dryRun) {
     printJson(ctx.io, { plan });
     return EXIT.ok;
@@ -76,10 +104,11 @@ async function migrateWith(signal: AbortSignal, args: MigrateArgs, ctx: CliConte
   const result = await vault.applyMigration(source, plan, {
     ...(args.backupDir ? { backupDir: args.backupDir } : {}),
     removePlaintext: !!args.removePlaintext,
+    sourceNamed: args.from !== undefined,
     signal,
     ...(many ? { onProgress: (done: number, total: number, id: string) => ctx.io.err(`[${done + 1}/${total}] ${id}\n`) } : {}),
   });
   if (ctx.globals.json) printJson(ctx.io, { plan, result });
   ctx.io.err(summary(ctx.io, result));
-  return result.ok ? EXIT.ok : EXIT.failure;
+  return result.ok && !result.keptFiles?.length ? EXIT.ok : EXIT.failure;
 }

@@ -1,5 +1,6 @@
 import { VaultError } from '../../core/errors';
-import { EDITABLE_USER_FIELDS } from '../../core/profile-parse';
+import { applyProfileUpdate, EDITABLE_USER_FIELDS } from '../../core/profile-parse';
+import { preferencesSchema } from '../../core/profile-schema';
 import { paint } from '../io';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
@@ -22,17 +23,23 @@ export async function profileShow(_args: object, ctx: CliContext): Promise<ExitC
   return EXIT.ok;
 }
 
-/** Parses `key=value` pairs (dotted keys nest; true/false become booleans when `booleans`). */
-export function parseAssignments(pairs: string[], booleans: boolean): Record<string, unknown> {
+/**
+ * Parses `key=value` pairs (dotted keys nest). `typeOf` gives the type a
+ * field has in the schema: a number or boolean field gets a number or
+ * boolean ("5", "true"), never the string (anything else stays text, for the
+ * schema to refuse with its own message).
+ */
+export function parseAssignments(pairs: string[], typeOf: (path: string[]) => string = () => 'string'): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new VaultError('INVALID_ARGUMENT', 'Each field is given as key=value.', 'Example: cpw-vault profile set name="Ada Lovelace" timezone=Europe/London');
     const key = pair.slice(0, eq);
     const raw = pair.slice(eq + 1);
-    const value = booleans && (raw === 'true' || raw === 'false') ? raw === 'true' : raw;
     const parts = key.split('.');
     if (parts.some((p) => !/^[a-z][a-z0-9_]*$/.test(p)) || parts.length > 2) throw new VaultError('INVALID_ARGUMENT', 'Field names are lower_case words, optionally one level dotted (notifications.run_failed).', 'Check the field name.');
+    const type = typeOf(parts);
+    const value = type === 'boolean' && (raw === 'true' || raw === 'false') ? raw === 'true' : type === 'number' && /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
     let target = out;
     for (const part of parts.slice(0, -1)) target = (target[part] ??= {}) as Record<string, unknown>;
     target[parts[parts.length - 1]!] = value;
@@ -40,18 +47,48 @@ export function parseAssignments(pairs: string[], booleans: boolean): Record<str
   return out;
 }
 
-/** `cpw-vault profile set name=... email=...`: field-level errors, nothing saved on any error. */
-export async function profileSet(args: { pairs: string[] }, ctx: CliContext): Promise<ExitCode> {
-  const view = await (await ctx.vault()).updateProfile({ user: parseAssignments(args.pairs, false) });
+/** The fields an update would change (compared with the profile as it is), none for a no-op. */
+function changedBy(before: unknown, update: Record<string, unknown>, section: string): string[] {
+  const out: string[] = [];
+  const walk = (now: unknown, patch: Record<string, unknown>, path: string) => {
+    for (const [k, v] of Object.entries(patch)) {
+      const current = now !== null && typeof now === 'object' ? (now as Record<string, unknown>)[k] : undefined;
+      if (v !== null && typeof v === 'object' && current !== null && typeof current === 'object') walk(current, v as Record<string, unknown>, `${path}.${k}`);
+      else if (JSON.stringify(current) !== JSON.stringify(v)) out.push(`${path}.${k}`);
+    }
+  };
+  walk(before, update, section);
+  return out;
+}
+
+/** Saves a user or preferences update; an update that changes nothing is said to be one, and writes nothing. */
+async function save(section: 'user' | 'preferences', update: Record<string, unknown>, ctx: CliContext): Promise<ExitCode> {
+  const vault = await ctx.vault();
+  const before = vault.getProfile();
+  const p = paint(ctx.io);
+  if (before.kind === 'profile') {
+    // Validate first (a no-op with a bad field is still an error), then skip the write when nothing changes.
+    applyProfileUpdate(before.profile, { [section]: update }, new Date());
+    if (!changedBy(before.profile[section], update, section).length) {
+      if (ctx.globals.json) printJson(ctx.io, before);
+      ctx.io.err(`Nothing changed: ${Object.keys(update).length === 1 ? 'that is' : 'those are'} already the ${section === 'user' ? 'profile' : 'preference'} value${Object.keys(update).length === 1 ? '' : 's'}.\n`);
+      return EXIT.ok;
+    }
+  }
+  const view = await vault.updateProfile({ [section]: update });
   if (ctx.globals.json) printJson(ctx.io, view);
-  ctx.io.err(`${paint(ctx.io).green('✓')} Profile saved (${view.path}).\n`);
+  ctx.io.err(section === 'user' ? `${p.green('✓')} Profile saved (${view.path}).\n` : `${p.green('✓')} Preferences saved.\n`);
   return EXIT.ok;
 }
 
-/** `cpw-vault profile prefs set key=value`: preferences merge. */
+/** `cpw-vault profile set name=... email=...`: field-level errors, nothing saved on any error. */
+export async function profileSet(args: { pairs: string[] }, ctx: CliContext): Promise<ExitCode> {
+  return save('user', parseAssignments(args.pairs), ctx);
+}
+
+/** `cpw-vault profile prefs set key=value`: preferences merge; each value parsed to its field's type (booleans, whole numbers). */
 export async function prefsSet(args: { pairs: string[] }, ctx: CliContext): Promise<ExitCode> {
-  const view = await (await ctx.vault()).updateProfile({ preferences: parseAssignments(args.pairs, true) });
-  if (ctx.globals.json) printJson(ctx.io, view);
-  ctx.io.err(`${paint(ctx.io).green('✓')} Preferences saved.\n`);
-  return EXIT.ok;
+  const defaults = preferencesSchema.parse({}) as Record<string, unknown>;
+  const typeOf = (path: string[]) => typeof path.reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), defaults);
+  return save('preferences', parseAssignments(args.pairs, typeOf), ctx);
 }

@@ -46,7 +46,7 @@ export async function set(args: SetArgs, ctx: CliContext): Promise<ExitCode> {
   const p = paint(ctx.io);
   if (warning) ctx.io.err(`${p.yellow('warning:')} ${warning} Stored anyway (--force).\n`);
   const id = credentialId(args.service, args.key);
-  ctx.io.err(`${p.green('✓')} Stored ${id} in the ${meta.storage === 'profile' ? 'profile (not a secret)' : 'keychain'} (${meta.hint}).\n`);
+  ctx.io.err(`${p.green('✓')} Stored ${id} in the ${meta.storage === 'profile' ? 'profile (not a secret)' : vault.backend() === 'file' ? 'vault file' : 'keychain'} (${meta.hint}).\n`);
   const shadow = vault.envVarsFor(id).find((v) => ctx.io.env[v]);
   if (shadow) ctx.io.err(`${p.yellow('note:')} ${shadow} is set in this environment and takes precedence over the stored value.\n`);
   return EXIT.ok;

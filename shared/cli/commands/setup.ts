@@ -12,6 +12,10 @@ import { EXIT, type ExitCode } from '../exit-codes';
 import { paint, type Prompts } from '../io';
 import { describeStatus } from './check';
 import { planTable, summary } from './migrate';
+import { USE_FILE, fileOfferText, offersFileBackend } from '../file-offer';
+import { askNewOrCurrent } from '../passphrase-input';
+import { interruptible } from '../signals';
+import { MIN_PASSPHRASE_LENGTH } from '../../node/secrets/vault-crypto';
 
 export interface SetupArgs {
   nonInteractive?: boolean;
@@ -82,12 +86,41 @@ async function finish(ctx: CliContext, vault: Vault): Promise<ExitCode> {
   return statuses.some((s) => s.workflow === 'transcribe' && s.ready) ? EXIT.ok : EXIT.missing;
 }
 
+/**
+ * No Secret Service here (SSH, container, CI) and the profile on the
+ * keychain: says so and offers the age vault file. Yes: asks its passphrase
+ * twice and switches (`backend use file`); the first key stored then asks it
+ * once more, to unlock. No: nothing changes and setup stops (false), since
+ * no key could be stored. Never switches without asking, never plaintext.
+ */
+async function offerFileBackend(ctx: CliContext, prompts: Prompts, vault: Vault): Promise<boolean> {
+  if (vault.backend() !== 'keychain') return true;
+  const status = await vault.keychainStatus();
+  if (!offersFileBackend(status) || status.ok) return true;
+  const p = paint(ctx.io);
+  ctx.io.err(`${p.yellow('!')} ${status.message}\n  ${fileOfferText().split('\n').join('\n  ')}\n`);
+  if (!(await prompts.confirm('Keep the secrets in an age-encrypted vault file?', true))) {
+    ctx.io.err(`Nothing was changed. To use the keychain: ${status.fix}\nOr later: ${USE_FILE}\n`);
+    return false;
+  }
+  const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');
+  const passphrase = await askNewOrCurrent(ctx.io, { message: `New vault passphrase (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) });
+  ctx.io.err('Creating the vault file...\n');
+  await interruptible((signal) => vault.useBackend('file', { passphrase, signal }));
+  ctx.io.err(`${p.green('✓')} This profile keeps its secrets in the age vault file now. Pipelines: cpw-vault unlock once per session.\n`);
+  return true;
+}
+
 /** For provisioning scripts: values from the catalog env vars, profile fields from flags. */
 async function nonInteractive(args: SetupArgs, ctx: CliContext, vault: Vault): Promise<ExitCode> {
   const user = Object.fromEntries(Object.entries({ name: args.name, email: args.email, timezone: args.timezone }).filter(([, v]) => v !== undefined));
   const preferences = args.defaultWorkflow ? { default_workflow: args.defaultWorkflow } : undefined;
   if (Object.keys(user).length || preferences || vault.getProfile().kind !== 'profile') await vault.updateProfile({ user, ...(preferences ? { preferences } : {}) });
   let stored = 0;
+  const status = CATALOG.some((e) => e.envVars.some((v) => ctx.io.env[v]?.trim())) ? await vault.keychainStatus() : undefined;
+  if (status && !status.ok && offersFileBackend(status)) {
+    throw new VaultError(status.code, status.message, `${status.fix}\nOr keep the secrets in an age-encrypted file: ${USE_FILE} --passphrase-file PATH, then cpw-vault unlock --passphrase-file PATH, then run setup again.`);
+  }
   for (const entry of CATALOG) {
     const name = entry.envVars.find((v) => ctx.io.env[v]?.trim());
     if (!name) continue;
@@ -116,6 +149,7 @@ export async function setup(args: SetupArgs, ctx: CliContext): Promise<ExitCode>
   if (!ctx.io.stdinIsTTY) throw new VaultError('INVALID_ARGUMENT', 'setup asks questions and needs a terminal.', 'For provisioning scripts: cpw-vault setup --non-interactive (values from HF_TOKEN, TMDB_API_KEY, ...).');
   const prompts = await ctx.io.prompts();
   const p = paint(ctx.io);
+  if (!(await offerFileBackend(ctx, prompts, vault))) return EXIT.keychain;
   if (vault.getProfile().kind === 'profile') {
     ctx.io.err(`${p.green('✓')} Profile found: ${vault.profilePath}\n`);
     const statuses = await vault.validateAll();

@@ -46,7 +46,9 @@ export async function startAgent(options: StartAgentOptions): Promise<{ pid: num
     socketPath: options.socket.path,
     ttlMs: options.ttlMs,
   };
-  const child = spawn(process.execPath, [script], { detached: true, cwd: '/', env: {}, stdio: ['pipe', 'pipe', 'ignore'] });
+  // From the desktop app, process.execPath is Electron: run it as plain node (the only variable the agent gets).
+  const env = process.versions['electron'] ? { ELECTRON_RUN_AS_NODE: '1' } : {};
+  const child = spawn(process.execPath, [script], { detached: true, cwd: '/', env, stdio: ['pipe', 'pipe', 'ignore'] });
   child.stdin.end(`${JSON.stringify(config)}\n`);
   const answer = await new Promise<string>((resolve) => {
     let text = '';

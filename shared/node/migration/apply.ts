@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, copyFileSync, fchmodSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, fchmodSync, lstatSync, openSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CredentialId } from '../../core/credential';
 import { VaultError, isVaultError } from '../../core/errors';
@@ -41,6 +41,12 @@ export interface ApplyOptions {
   onProgress?: (done: number, total: number, id: CredentialId) => void;
   /** Aborts (SIGINT, SIGTERM, SIGHUP): everything is rolled back and CANCELLED thrown. */
   signal?: AbortSignal;
+  /**
+   * The user named the source (--from): only then may --remove-plaintext
+   * delete the HuggingFace CLI's own token file (found by default it is that
+   * tool's login, not a file the user handed over).
+   */
+  sourceNamed?: boolean;
 }
 
 function timestamp(d: Date): string {
@@ -96,7 +102,8 @@ export async function applyMigration(
   const backupDir = options.backupDir ?? dirname(source.path);
   if (!chosen.length && !inPlace) {
     // Nothing to write (a re-run): the plaintext left is the source and the backups earlier runs made of it.
-    return removeIfAllMigrated({ ok: true, rows, imported: 0, plaintextLeft: [source.path, ...earlierBackups(source.path, backupDir)], removed: [] }, !!options.removePlaintext);
+    const result: ApplyResult = { ok: true, rows, imported: 0, plaintextLeft: [source.path, ...earlierBackups(source.path, backupDir)], removed: [] };
+    return removeIfAllMigrated(result, removable(source, options, []), options);
   }
   ensurePrivateDir(backupDir, false);
   const backup = backupPath(source.path, backupDir, now);
@@ -124,7 +131,7 @@ export async function applyMigration(
   }
   for (const row of chosen) rows[row.index]!.status = 'imported';
   const result: ApplyResult = { ok: true, rows, imported: chosen.length, backup, plaintextLeft: inPlace ? [backup] : [source.path, backup], removed: [] };
-  return removeIfAllMigrated(result, !!options.removePlaintext);
+  return removeIfAllMigrated(result, removable(source, options, [backup]), options);
 }
 
 /** Backups an earlier run made of `source` in `dir` (`<name>.backup-<timestamp>[-<hex>]`). */
@@ -138,23 +145,73 @@ function earlierBackups(source: string, dir: string): string[] {
 }
 
 /**
- * --remove-plaintext: deletes the plaintext files only when every entry of
- * the source is now verified in the vault (imported or identical). Skipped
- * conflicts, unknown or invalid entries would be lost with the file, so then
- * the files stay and `kept` says why.
+ * The files --remove-plaintext may delete: the ones this run created
+ * (`created`: its backup) and the source the user gave, never a file found
+ * by a name pattern. The source is not deleted when it is the profile itself
+ * (migrated in place) or the HuggingFace CLI's token file found by default.
  */
-function removeIfAllMigrated(result: ApplyResult, remove: boolean): ApplyResult {
-  if (!remove) return result;
+function removable(source: ParsedSource, options: ApplyOptions & { profilePath: string }, created: string[]): { files: string[]; keep: Map<string, string> } {
+  const keep = new Map<string, string>();
+  const files: string[] = [];
+  if (resolve(source.path) !== resolve(options.profilePath)) {
+    if (source.kind === 'hf-token-file' && !options.sourceNamed) {
+      keep.set(source.path, 'it is the HuggingFace CLI\'s login token, found by default; name it to delete it: cpw-vault migrate --from ' + source.path + ' --remove-plaintext (or huggingface-cli logout)');
+    } else {
+      files.push(source.path);
+    }
+  }
+  return { files: [...files, ...created], keep };
+}
+
+/**
+ * --remove-plaintext: deletes exactly `which.files` (never by pattern), and
+ * only when every entry of the source is now verified in the vault
+ * (imported or identical): skipped conflicts, unknown or invalid entries
+ * would be lost with the file. Every file is checked to be a plain file
+ * before any is deleted. Whatever stays is listed in `keptFiles`, with why
+ * in `kept` (the CLI then exits non-zero).
+ */
+function removeIfAllMigrated(result: ApplyResult, which: { files: string[]; keep: Map<string, string> }, options: ApplyOptions): ApplyResult {
+  if (!options.removePlaintext) return result;
+  const reasons: string[] = [];
+  const keptFiles = new Set<string>();
+  const keep = (file: string, why: string) => {
+    keptFiles.add(file);
+    reasons.push(`${file}: ${why}.`);
+  };
   const left = result.rows.filter((r) => r.status !== 'imported' && r.status !== 'identical');
   if (left.length) {
-    result.kept = `${left.length} entr${left.length === 1 ? 'y was' : 'ies were'} not migrated (${left.map((r) => r.sourceKey).join(', ')}); the plaintext files were kept so nothing is lost.`;
+    result.kept = `${left.length} entr${left.length === 1 ? 'y was' : 'ies were'} not migrated (${left.map((r) => r.sourceKey).join(', ')}); the plaintext files were kept so nothing is lost: ${result.plaintextLeft.join(', ')}.`;
+    result.keptFiles = [...result.plaintextLeft];
     return result;
   }
+  for (const [file, why] of which.keep) keep(file, why);
   for (const file of result.plaintextLeft) {
-    rmSync(file, { force: true });
-    result.removed.push(file);
+    if (!which.files.includes(file) && !which.keep.has(file)) keep(file, 'an earlier run made this backup; cpw-vault deletes only the files this run created or was given. Check it, then: rm -- ' + file);
   }
-  result.plaintextLeft = [];
-  delete result.backup;
+  const odd = which.files.filter((f) => !isPlainFile(f));
+  if (odd.length) {
+    for (const f of which.files) keep(f, odd.includes(f) ? 'not a regular file any more (a folder or a link took its place); nothing was deleted' : 'kept because another file could not be deleted safely; nothing was deleted');
+  } else {
+    for (const file of which.files) {
+      unlinkSync(file);
+      result.removed.push(file);
+    }
+  }
+  result.plaintextLeft = result.plaintextLeft.filter((f) => !result.removed.includes(f));
+  if (result.backup && result.removed.includes(result.backup)) delete result.backup;
+  if (keptFiles.size) {
+    result.kept = reasons.join('\n');
+    result.keptFiles = [...keptFiles];
+  }
   return result;
+}
+
+/** A regular file (not a folder, not a link): the only kind --remove-plaintext deletes. */
+function isPlainFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
 }

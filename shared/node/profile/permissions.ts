@@ -1,6 +1,7 @@
 import { closeSync, constants, fchmodSync, fstatSync, lstatSync, chmodSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
+import { replaceLinkFix } from './secure-fs';
 
 function ownedByMe(uid: number): boolean {
   return typeof process.getuid !== 'function' || uid === process.getuid();
@@ -18,7 +19,7 @@ export function tightenProfile(profile: string, dedicatedDir: boolean): void {
     fd = openSync(profile, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw new VaultError('PROFILE_SYMLINK', `${profile} is a symbolic link; cpw-vault will not change its target.`, `Replace the link with the file itself: mv "$(readlink -f ${profile})" ${profile}`);
+    if (code === 'ELOOP') throw new VaultError('PROFILE_SYMLINK', `${profile} is a symbolic link; cpw-vault will not change its target.`, replaceLinkFix(profile));
     throw new VaultError('PROFILE_PERMISSIONS', `Cannot open ${profile} to fix its mode (${code ?? 'error'}).`, `Run: chmod 600 ${profile}`);
   }
   try {

@@ -1,6 +1,7 @@
+import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { resolveProfilePaths, type PathInputs, type ProfilePaths } from './paths';
-import { PROFILE_READ_LIMIT, readSecureFile, sameStamp, stampOf, type FileStamp } from './secure-fs';
+import { refuseLinkedFolder, PROFILE_READ_LIMIT, readSecureFile, sameStamp, stampOf, type FileStamp } from './secure-fs';
 
 /** Marks a document that JSON.parse refused (the full parser reports where). */
 export const UNPARSED: unique symbol = Symbol('unparsed');
@@ -80,6 +81,8 @@ export class ProfileReader {
 
   private load(kind: RawProfile['kind'], path: string, stamp: FileStamp): RawProfile {
     if (this.cache && this.cache.read.path === path && sameStamp(this.cache.stamp, stamp)) return this.cache.read;
+    // ~/.cp-whisperx as a link is refused like a linked profile: what it points to is not ours to trust (or chmod).
+    if (kind === 'profile' && this.paths.dedicatedDir) refuseLinkedFolder(dirname(path));
     const { text, stamp: readStamp } = readSecureFile(path, { warn: this.warn, ...(kind === 'profile' ? { maxBytes: PROFILE_READ_LIMIT } : {}) });
     let raw: unknown = UNPARSED;
     try {

@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, chmodSync, statSync, unlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, chmodSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { VaultError } from '../../core/errors';
 
@@ -45,6 +46,21 @@ export function ioError(err: unknown, path: string): VaultError {
 }
 
 const currentUid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+
+/**
+ * Checks an opened sidecar (audit log, run history) before anything is
+ * written to it: a regular file of this user. Throws PROFILE_PERMISSIONS for
+ * another user's file (in a shared folder it could be planted there to take
+ * or swallow our records), PROFILE_INVALID for anything but a file.
+ */
+export function assertOwnFile(fd: number, path: string): Stats {
+  const s = fstatSync(fd);
+  if (!s.isFile()) throw new VaultError('PROFILE_INVALID', `${path} is not a regular file.`, `Move it aside: mv ${path} ${path}.aside`);
+  if (currentUid !== undefined && s.uid !== currentUid) {
+    throw new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${s.uid}); refusing to write to it.`, `Use a profile in a folder only you can write (--profile PATH), or as its owner remove it: rm ${path}`);
+  }
+  return s;
+}
 
 /** Options for reading a protected file. */
 export interface SecureReadOptions {
@@ -106,24 +122,64 @@ export function modeString(mode: number): string {
 }
 
 function symlinkError(path: string): VaultError {
-  return new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to follow it.`, `Replace the link with the real file: mv "$(readlink -f ${path})" ${path}`);
+  return new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to follow it.`, replaceLinkFix(path));
 }
 
 /**
- * Creates `dir` (0700) if needed. When `dedicated` (a folder that belongs to
- * cpw-vault, like ~/.cp-whisperx) or just created, its mode is forced to 0700
- * even if it already existed with a looser one. A shared folder chosen with
- * an explicit path is never chmod-ed.
+ * Creates `dir` (0700) if needed and checks it is a folder a write can trust
+ * (see {@link assertTrustedFolder}). When `dedicated` (a folder that belongs
+ * to cpw-vault, like ~/.cp-whisperx) or just created, its mode is forced to
+ * 0700 even if it already existed with a looser one. A shared folder chosen
+ * with an explicit path is never chmod-ed, and a symlinked dedicated folder
+ * is refused before anything is changed: its target is never chmod-ed.
  */
 export function ensurePrivateDir(dir: string, dedicated: boolean): void {
   try {
+    if (dedicated) refuseLinkedFolder(dir);
     const created = mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const s = statSync(dir);
-    if ((dedicated || created !== undefined) && (s.mode & 0o777) !== 0o700 && s.uid === (currentUid ?? s.uid)) chmodSync(dir, 0o700);
+    const s = lstatSync(dir);
+    if ((dedicated || created !== undefined) && s.isDirectory() && (s.mode & 0o777) !== 0o700 && s.uid === (currentUid ?? s.uid)) chmodSync(dir, 0o700);
+    assertTrustedFolder(dir, dedicated);
   } catch (err) {
     if (err instanceof VaultError) throw err;
     throw ioError(err, dir);
   }
+}
+
+/** PROFILE_SYMLINK when `dir` (cpw-vault's own folder, ~/.cp-whisperx) is a symbolic link. */
+export function refuseLinkedFolder(dir: string): void {
+  if (lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) {
+    throw new VaultError('PROFILE_SYMLINK', `${dir} is a symbolic link; refusing to follow it (its target is never changed).`, `Make it a real folder: mv ${dir} ${dir}.link && mkdir -m 700 ${dir}, then copy the files you need from ${dir}.link/`);
+  }
+}
+
+/**
+ * Checks the folder a file is written (renamed) into, and returns its stat:
+ * a dedicated folder (~/.cp-whisperx) must not be a symbolic link
+ * (PROFILE_SYMLINK); a link elsewhere must belong to us or root (macOS'
+ * /tmp) and lead to a folder. That folder must belong to us or root, and if
+ * others can write it, carry the sticky bit (like /tmp): otherwise another
+ * user could rename, replace or remove our files in it (PROFILE_PERMISSIONS).
+ */
+function assertTrustedFolder(dir: string, dedicated: boolean): Stats {
+  if (dedicated) refuseLinkedFolder(dir);
+  const link = lstatSync(dir);
+  if (link.isSymbolicLink() && !trustedOwner(link.uid)) throw foreignFolder(dir, link.uid, 'symbolic link');
+  const s = link.isSymbolicLink() ? statSync(dir) : link;
+  if (!s.isDirectory()) throw new VaultError('PROFILE_INVALID', `${dir} is not a folder.`, `Move ${dir} aside, or choose another --profile path.`);
+  if (!trustedOwner(s.uid)) throw foreignFolder(dir, s.uid, 'folder');
+  if (s.mode & 0o022 && !(s.mode & 0o1000)) {
+    throw new VaultError('PROFILE_PERMISSIONS', `${dir} can be written by other users and has no sticky bit (mode ${modeString(s.mode)}): they could replace or remove cpw-vault's files in it.`, `Use a folder only you can write, or as its owner: chmod o-w,g-w ${dir} (or chmod +t ${dir})`);
+  }
+  return s;
+}
+
+function trustedOwner(uid: number): boolean {
+  return currentUid === undefined || uid === currentUid || uid === 0;
+}
+
+function foreignFolder(dir: string, uid: number, what: string): VaultError {
+  return new VaultError('PROFILE_PERMISSIONS', `${dir} is a ${what} of another user (uid ${uid}); refusing to write in it.`, 'Use a profile in a folder you own (--profile PATH).');
 }
 
 function fsyncDir(dir: string): void {
@@ -138,11 +194,22 @@ function fsyncDir(dir: string): void {
   }
 }
 
+/** Temp names: `<file>.tmp-` and 24 random hex digits (96 bits: nobody can plant a link at the next one). */
+const TEMP_MARK = '.tmp-';
+const TEMP_TAIL = /^[0-9a-f]{24}$/;
+/** Temp names of write-file-atomic, used before: `<file>.<digits>`, cleaned up too. */
+const OLD_TEMP_TAIL = /^\d+$/;
+
 /**
  * Replaces `path` atomically with `text`, mode 0600: a temp file in the same
- * folder, fsync, rename, fsync of the folder. A reader (or a crash at any
- * instant) sees the old or the new content, never a mix. Refuses a symlink
- * at `path` (PROFILE_SYMLINK) and leaves its target untouched.
+ * folder, created O_CREAT|O_EXCL|O_NOFOLLOW under an unpredictable name (so
+ * a link or file planted by another user in a shared folder is never opened),
+ * fully written and fsync-ed, renamed over `path`, then the folder fsync-ed.
+ * A reader (or a crash at any instant) sees the old or the new content, never
+ * a mix. Refuses a symlink at `path` (PROFILE_SYMLINK, its target untouched)
+ * and a folder others could replace files in (see ensurePrivateDir).
+ * Why not write-file-atomic (used before): it opens a predictable temp name
+ * with 'w', which follows a planted symlink and truncates its target.
  */
 export async function writeSecureFile(path: string, text: string, dedicatedDir: boolean): Promise<void> {
   ensurePrivateDir(dirname(path), dedicatedDir);
@@ -152,25 +219,52 @@ export async function writeSecureFile(path: string, text: string, dedicatedDir: 
     if (err instanceof VaultError) throw err;
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(err, path);
   }
+  const temp = join(dirname(path), `${basename(path)}${TEMP_MARK}${randomBytes(12).toString('hex')}`);
+  let fd: number;
   try {
-    const { default: writeFileAtomic } = await import('write-file-atomic');
-    await writeFileAtomic(path, text, { mode: 0o600, fsync: true });
+    fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   } catch (err) {
+    throw ioError(err, temp);
+  }
+  try {
+    const bytes = Buffer.from(text, 'utf8');
+    let written = 0;
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = -1;
+    renameSync(temp, path);
+  } catch (err) {
+    if (fd >= 0) closeSync(fd);
+    try {
+      unlinkSync(temp);
+    } catch {
+      // renamed or gone already
+    }
     throw ioError(err, path);
   }
   fsyncDir(dirname(path));
 }
 
 /**
- * Temp files left next to `path` by a writer that was killed mid-write
- * (write-file-atomic names them `<file>.<digits>`).
+ * Temp files left next to `path` by a writer that was killed mid-write: ours
+ * (`<file>.tmp-<hex>`) and write-file-atomic's (`<file>.<digits>`), only
+ * regular files of this user (in a shared folder, never another user's).
  */
 export function orphanTemps(path: string): string[] {
   const prefix = `${basename(path)}.`;
   try {
     return readdirSync(dirname(path))
-      .filter((name) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)))
-      .map((name) => join(dirname(path), name));
+      .filter((name) => {
+        if (!name.startsWith(prefix)) return false;
+        const tail = name.slice(prefix.length);
+        return OLD_TEMP_TAIL.test(tail) || (tail.startsWith(TEMP_MARK.slice(1)) && TEMP_TAIL.test(tail.slice(TEMP_MARK.length - 1)));
+      })
+      .map((name) => join(dirname(path), name))
+      .filter((file) => {
+        const s = lstatSync(file, { throwIfNoEntry: false });
+        return !!s && s.isFile() && (currentUid === undefined || s.uid === currentUid);
+      });
   } catch {
     return [];
   }
@@ -188,4 +282,14 @@ export function removeOrphanTemps(path: string): number {
     }
   }
   return removed;
+}
+
+/**
+ * The fix line for a symbolic link where a private file must be: a copy of
+ * its target in its place. Never a move: the target often belongs to a
+ * dotfiles manager, and moving it would break that tool's checkout.
+ */
+export function replaceLinkFix(path: string): string {
+  const q = `'${path.replace(/'/g, `'\\''`)}'`;
+  return `Replace the link with a copy of its target (the target stays where it is): cp --remove-destination "$(readlink -f ${q})" ${q}`;
 }

@@ -3,7 +3,7 @@ import { isTimeZoneShape } from '../../core/timezone';
 import { dirname } from 'node:path';
 import type { CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
-import { parseJson } from '../../core/json';
+import { MAX_JSON_DEPTH, overDeepAt, parseJson } from '../../core/json';
 import { legacyValues } from '../../core/legacy-secrets';
 import { findPlaintextSecrets } from '../../core/profile-index';
 import { parseProfile, parseProfileChange } from '../../core/profile-parse';
@@ -46,6 +46,14 @@ export function systemTimeZone(env: Readonly<Record<string, string | undefined>>
     // no such link (macOS keeps one too; Windows has none)
   }
   return Intl.DateTimeFormat().resolvedOptions().timeZone ?? '';
+}
+
+/** PROFILE_INVALID when `text` nests deeper than MAX_JSON_DEPTH (where, never what). */
+function refuseOverDeep(text: string, path: string): void {
+  const at = overDeepAt(text);
+  if (at < 0) return;
+  const line = text.slice(0, at).split('\n').length;
+  throw new VaultError('PROFILE_INVALID', `${path} nests deeper than ${MAX_JSON_DEPTH} levels (line ${line}); refusing to read it.`, `Remove the deep nesting near line ${line} of ${path}, or move the file aside and run: cpw-vault setup`);
 }
 
 /** Parses a document's text: JSON errors with line and column, never quoting the text. */
@@ -161,12 +169,15 @@ export class ProfileStore {
    * Read-modify-write under the cross-process lock: re-reads the file (never
    * the cache), applies `mutate` (synchronous: nothing slow happens while the
    * lock is held), validates, writes atomically. Creates the profile from the
-   * template when it does not exist. Refuses (PROFILE_READ_ONLY) while the
-   * deprecated secrets.json is the only source, unless `allowOverLegacy`.
+   * template when it does not exist. While the deprecated secrets.json is
+   * the only source (a read fallback, never written), the first write
+   * creates the profile and warns that secrets.json is no longer read and
+   * how to move it in (cpw-vault migrate); `allowOverLegacy` (migration
+   * itself) skips the warning.
    */
   async update(mutate: (profile: Profile) => Profile, options: { allowOverLegacy?: boolean; stripPlaintext?: boolean } = {}): Promise<Profile> {
-    this.assertWritable(!!options.allowOverLegacy);
-    return this.locked(async (path, lock) => {
+    const overLegacy = !options.allowOverLegacy && this.legacyOnly();
+    const written = await this.locked(async (path, lock) => {
       const current = stampOf(path) ? this.readFresh(path, !!options.stripPlaintext) : createProfileTemplate(this.now(), systemTimeZone());
       const next = parseProfileChange(current, mutate(current), path);
       const text = `${JSON.stringify(next, null, 2)}\n`;
@@ -177,6 +188,10 @@ export class ProfileStore {
       await this.write(path, text);
       return next;
     });
+    if (overLegacy) {
+      this.reader.warn(`Created ${this.paths.profile}; from now on it is read instead of the deprecated ${this.paths.legacySecrets}, whose credentials are not read any more. Move them into the keychain: cpw-vault migrate`);
+    }
+    return written;
   }
 
   /**
@@ -188,14 +203,9 @@ export class ProfileStore {
     if (growth > 0 && size + growth > PROFILE_WRITE_LIMIT) throw tooLarge(this.paths.profile, size + growth);
   }
 
-  private assertWritable(allowOverLegacy: boolean): void {
-    if (!allowOverLegacy && !this.exists() && this.paths.legacySecrets && stampOf(this.paths.legacySecrets)) {
-      throw new VaultError(
-        'PROFILE_READ_ONLY',
-        `The only credentials source is the deprecated ${this.paths.legacySecrets}, which cpw-vault reads but never writes.`,
-        'Move it into the keychain first: cpw-vault migrate',
-      );
-    }
+  /** True while the deprecated secrets.json is the only source (no profile yet): the first write creates the profile. */
+  private legacyOnly(): boolean {
+    return !this.exists() && !!this.paths.legacySecrets && !!stampOf(this.paths.legacySecrets);
   }
 
   private locked<T>(fn: (path: string, lock: HeldLock) => Promise<T>): Promise<T> {
@@ -215,7 +225,10 @@ export class ProfileStore {
 
   /** The schema pass over a document, skipped when its text is the validated output of a write (see ValidatedText). */
   private validate(doc: unknown, text: string, path: string): Profile {
-    return this.validated.matches(text) ? (doc as Profile) : parseProfile(doc, path);
+    if (this.validated.matches(text)) return doc as Profile;
+    // JSON.parse is iterative and takes any depth; what runs after it (the next write's stringify) would overflow.
+    refuseOverDeep(text, path);
+    return parseProfile(doc, path);
   }
 
   private forget(): void {
@@ -236,7 +249,9 @@ export class ProfileStore {
       // parseDocument says where the JSON is broken, without quoting it.
     }
     const doc = parseDocument({ kind: 'profile', path, raw, text });
-    return stripPlaintext ? parseProfile(withoutPlaintext(doc), path) : this.validate(doc, text, path);
+    if (!stripPlaintext) return this.validate(doc, text, path);
+    refuseOverDeep(text, path);
+    return parseProfile(withoutPlaintext(doc), path);
   }
 }
 

@@ -1,8 +1,9 @@
-import { closeSync, constants, fchmodSync, fstatSync, openSync, readFileSync, renameSync, rmSync, writeSync, statSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, openSync, readFileSync, renameSync, rmSync, writeSync, statSync } from 'node:fs';
 import { redactDeep } from '../../core/redact';
 import type { AuditEvent, AuditEventName } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
-import { ioError } from '../profile/secure-fs';
+import { assertOwnFile, ioError } from '../profile/secure-fs';
+import { VaultError } from '../../core/errors';
 
 export { AUDIT_EVENTS, type AuditEvent, type AuditEventName } from '../../core/records';
 
@@ -34,9 +35,11 @@ export class AuditLog {
     let fd: number | undefined;
     try {
       fd = openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
-      if ((fstatSync(fd).mode & 0o777) !== 0o600) fchmodSync(fd, 0o600);
+      // Another user's file planted at this name is never written to nor chmod-ed.
+      if ((assertOwnFile(fd, this.path).mode & 0o777) !== 0o600) fchmodSync(fd, 0o600);
       writeSync(fd, line);
     } catch (err) {
+      if (err instanceof VaultError) throw err;
       throw ioError(err, this.path);
     } finally {
       if (fd !== undefined) closeSync(fd);

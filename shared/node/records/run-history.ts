@@ -5,7 +5,7 @@ import { VaultError } from '../../core/errors';
 import { parseJson } from '../../core/json';
 import { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
-import { ensurePrivateDir, ioError, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
+import { assertOwnFile, ensurePrivateDir, ioError, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
 
 export { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
 
@@ -179,9 +179,11 @@ function appendLine(path: string, line: string): number {
   let fd: number | undefined;
   try {
     fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    assertOwnFile(fd, path);
     writeSync(fd, line);
     return fstatSync(fd).size;
   } catch (err) {
+    if (err instanceof VaultError) throw err;
     throw ioError(err, path);
   } finally {
     if (fd !== undefined) closeSync(fd);

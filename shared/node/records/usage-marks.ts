@@ -27,14 +27,18 @@ export class UsageMarks {
     try {
       const s = statSync(path, { throwIfNoEntry: false });
       if (s && now.getTime() - s.mtimeMs < USAGE_RESOLUTION_MS) return;
-      if (!s) {
-        this.ensureDir();
-        closeSync(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600));
-      }
+      // Before any write (at most once a minute): the folder, then the mark, must be ours. utimes follows
+      // links, so a mark that is a link or another user's file is never touched.
+      this.ensureDir();
+      const mark = lstatSync(path, { throwIfNoEntry: false });
+      if (mark && (!mark.isFile() || (uid !== undefined && mark.uid !== uid))) throw Object.assign(new Error('not our file'), { code: 'EPERM' });
+      if (!mark) closeSync(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600));
       utimesSync(path, now, now);
     } catch (err) {
       // Usage is a convenience: a read must never fail for it. Say so once.
-      if (!this.warned) this.warn(`could not record the last use of ${id} in ${this.dir} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      const why = code === 'EPERM' ? 'it belongs to another user or is not a plain folder and file; refusing to use it' : code;
+      if (!this.warned) this.warn(`could not record the last use of ${id} in ${this.dir} (${why})`);
       this.warned = true;
     }
   }
@@ -44,13 +48,16 @@ export class UsageMarks {
     const out = new Map<CredentialId, string>();
     let names: string[];
     try {
+      // Another user's folder (or a link) says nothing about our reads.
+      const d = lstatSync(this.dir);
+      if (!d.isDirectory() || (uid !== undefined && d.uid !== uid)) return out;
       names = readdirSync(this.dir);
     } catch {
       return out;
     }
     for (const name of names) {
       if (!isCredentialId(name)) continue;
-      const s = statSync(join(this.dir, name), { throwIfNoEntry: false });
+      const s = lstatSync(join(this.dir, name), { throwIfNoEntry: false });
       if (s?.isFile()) out.set(name, new Date(s.mtimeMs).toISOString());
     }
     return out;

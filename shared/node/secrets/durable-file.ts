@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { VaultError } from '../../core/errors';
-import { ioError, modeString } from '../profile/secure-fs';
+import { ioError, modeString, replaceLinkFix } from '../profile/secure-fs';
 
 /** Largest vault, identity or export file read (values are at most 8 KiB each). */
 export const MAX_VAULT_FILE_BYTES = 16 * 1024 * 1024;
@@ -23,7 +23,7 @@ export function readPrivateFile(path: string, maxBytes = MAX_VAULT_FILE_BYTES): 
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    if (code === 'ELOOP') throw new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to follow it.`, `Replace the link with the real file: mv "$(readlink -f ${path})" ${path}`);
+    if (code === 'ELOOP') throw new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to follow it.`, replaceLinkFix(path));
     throw ioError(err, path);
   }
   try {
@@ -67,7 +67,7 @@ function fsyncDir(dir: string): void {
  */
 export function writeFileDurably(path: string, bytes: Uint8Array, options: { exclusive?: boolean } = {}): void {
   const existing = lstatSync(path, { throwIfNoEntry: false });
-  if (existing?.isSymbolicLink()) throw new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to write through it.`, `Replace the link with the real file: mv "$(readlink -f ${path})" ${path}`);
+  if (existing?.isSymbolicLink()) throw new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to write through it.`, replaceLinkFix(path));
   if (existing && options.exclusive) throw new VaultError('IO_ERROR', `${path} already exists; refusing to replace it.`, 'Choose another file name, or move the old file away first.');
   const temp = join(dirname(path), `${basename(path)}${TEMP_MARK}${randomBytes(12).toString('hex')}`);
   let fd: number;

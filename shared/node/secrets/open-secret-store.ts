@@ -29,6 +29,8 @@ export interface SecretStoreRequest {
   askPassphrase?: (() => Promise<string>) | undefined;
   /** Longest wait for a live holder of the profile lock (the vault file is written under it). */
   lockWaitMs?: number | undefined;
+  /** The vault file: a key already unlocked in this process (a backend switch that just created or opened the vault). */
+  key?: { identity: string; recipient: string } | undefined;
 }
 
 type BackendFactory = (request: SecretStoreRequest) => SecretStore;
@@ -52,7 +54,7 @@ const BACKENDS = new Map<string, BackendFactory>([
     // Loaded on first use: keychain users never load age.
     'file',
     (r) => lazyStore('file', `age vault file beside ${r.profilePath}`, async () =>
-      (await import('./file-store')).createFileSecretStore({ profilePath: r.profilePath, env: r.env, askPassphrase: r.askPassphrase, ...(r.lockWaitMs !== undefined ? { lockWaitMs: r.lockWaitMs } : {}) })),
+      (await import('./file-store')).createFileSecretStore({ profilePath: r.profilePath, env: r.env, askPassphrase: r.askPassphrase, ...(r.key ? { key: r.key } : {}), ...(r.lockWaitMs !== undefined ? { lockWaitMs: r.lockWaitMs } : {}) })),
   ],
 ]);
 

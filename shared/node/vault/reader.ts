@@ -51,7 +51,7 @@ export interface ReaderDeps {
   /** The credential journal (names of credentials a writer is changing). */
   journal: Pick<JournalFile, 'read'>;
   /** Opens a secret store (the factory, or a test's). */
-  openSecrets: (backend: string, namespace: string) => SecretStore;
+  openSecrets: (backend: string, namespace: string, extra?: { key?: { identity: string; recipient: string } }) => SecretStore;
   /** The full parser for a profile the light index cannot read. Absent in the fast bundle: reads then throw NeedsFullVault. */
   fullView?: (read: RawProfile) => ReadView;
 }
@@ -107,17 +107,36 @@ export class VaultReader {
     return this.deps.fullView(read);
   }
 
-  /** The secret store this profile's values live in (its backend and namespace), opened once per process. */
-  secretStore(view: ReadView | undefined = this.viewOrNone()): SecretStore {
+  /** The backend this profile's values live in (`keychain` unless the profile names another). */
+  backendName(view: ReadView | undefined = this.viewOrNone()): string {
+    return (view?.kind === 'profile' ? view.index.storage.backend : undefined) ?? 'keychain';
+  }
+
+  /** The namespace of this profile's values inside any backend. */
+  private namespace(view: ReadView | undefined): string {
     const index = view?.kind === 'profile' ? view.index : undefined;
-    const backend = index?.storage.backend ?? 'keychain';
-    const namespace = secretNamespace({
+    return secretNamespace({
       env: this.deps.env,
       isDefault: this.deps.profile.paths.isDefault,
       recorded: index?.storage.namespace,
       legacyValues: !!index && Object.values(index.metadata).some((m) => m.storage === 'keychain'),
       profilePath: this.profilePath,
     });
+  }
+
+  /**
+   * A store of another backend for this profile's namespace, not the one in
+   * use (a backend switch fills it): opened fresh, with the vault file's key
+   * when the caller holds it. The caller closes it.
+   */
+  openBackend(backend: string, extra: { key?: { identity: string; recipient: string } } = {}): SecretStore {
+    return this.deps.openSecrets(backend, this.namespace(this.viewOrNone()), extra);
+  }
+
+  /** The secret store this profile's values live in (its backend and namespace), opened once per process. */
+  secretStore(view: ReadView | undefined = this.viewOrNone()): SecretStore {
+    const backend = this.backendName(view);
+    const namespace = this.namespace(view);
     const key = `${backend}\0${namespace}`;
     if (this.store?.key !== key) {
       this.store?.secrets.close();

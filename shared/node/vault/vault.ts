@@ -1,8 +1,10 @@
 import { catalogEntry, checkFormat } from '../../core/catalog';
 import { checkedCredentialId, checkedValue, ENV_VAR_NAME, type CredentialId } from '../../core/credential';
+import { envVarProblem } from '../../core/env-var-names';
 import { VaultError, isVaultError } from '../../core/errors';
 import type { ApplyResult, MigrationPlan, PlanChoices } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
+import { exportAsSource, exportedEnvVar, exportedLabel, type ExportDocument } from '../../core/vault-export';
 import type { PipelinePreferences } from '../../core/preferences';
 import { applyProfileUpdate } from '../../core/profile-parse';
 import type { CredentialMeta, Profile } from '../../core/profile-schema';
@@ -12,14 +14,17 @@ import type { KeychainStatus, SecretStore } from '../../core/secret-store';
 import { toValidationRecord, type VerificationResult } from '../../core/verification';
 import type { CredentialView, ProfileView } from '../../core/views';
 import type { WorkflowName, WorkflowStatus } from '../../core/workflows';
-import { CredentialStore } from '../credentials/credential-store';
+import { moveBackend, moveRecorded, recoverBackendMove, type MoveDeps, type MoveOptions, type MoveResult, type MoveSide } from '../credentials/backend-move';
+import { CredentialStore, type CredentialChange } from '../credentials/credential-store';
 import type { JournalFile } from '../credentials/journal-file';
 import { repairIndex, type RepairReport } from '../credentials/repair';
 import { applyMigration, planMigrationFor, type ApplyOptions } from '../migration/apply';
 import { tightenProfile } from '../profile/permissions';
 import { profileView, type ProfileStore } from '../profile/store';
 import type { AuditLog } from '../records/audit-log';
+import { sidecarPath } from '../profile/paths';
 import { namespaceSuffix } from '../secrets/open-secret-store';
+import { vaultFilesFor } from '../secrets/vault-files';
 import { defaultEnvVar, type CredentialValue, type VaultReader } from './reader';
 import type { ResolvedWorkflow } from './workflow-reads';
 
@@ -34,6 +39,19 @@ export interface SetOptions {
   envVar?: string;
   /** Aborts and rolls back (a signal, a closed window). */
   signal?: AbortSignal;
+}
+
+/** The backends a profile can switch between. */
+export const BACKEND_NAMES = ['keychain', 'file'] as const;
+
+/** Options of {@link Vault.useBackend}. */
+export interface UseBackendOptions extends Pick<MoveOptions, 'signal' | 'onPhase' | 'step'> {
+  /** Switching to the file backend: the new vault's passphrase (checked: at least 12 characters). */
+  passphrase?: string;
+  /** scrypt work factor of the new vault (default age's 18; only tests go lower). */
+  logN?: number;
+  /** Switching away from the file backend: its key, unlocked by the caller (else the agent, or the store's own question). */
+  sourceKey?: { identity: string; recipient: string };
 }
 
 /** The parts a Vault is made of; built once by the composition root (shared/node/open.ts). */
@@ -192,7 +210,7 @@ export class Vault {
     if (!format.ok && !options.acceptFormatWarning) {
       throw new VaultError('CREDENTIAL_FORMAT', format.warning, `Check that you pasted the right value. To store it anyway: cpw-vault set ${service} ${key} --force (in the app: "Save anyway").`);
     }
-    const envVar = catalogEntry(id) ? undefined : checkedEnvVar(options.envVar ?? defaultEnvVar(id));
+    const envVar = catalogEntry(id) ? undefined : checkedEnvVar(options.envVar ?? defaultEnvVar(id), id, this.customEnvVars());
     if (options.label !== undefined && (typeof options.label !== 'string' || options.label.length > 80)) {
       throw new VaultError('INVALID_ARGUMENT', 'The label must be text of at most 80 characters.', 'Shorten the label.');
     }
@@ -241,6 +259,35 @@ export class Vault {
       await this.reader.record({ event: 'migration_applied', caller: this.caller, details: { source: source.path, imported: result.imported, backup: result.backup ?? '' } });
     }
     return result;
+  }
+
+  /**
+   * Plans the import of an export document (`cpw-vault import`): the same
+   * plan as migration (import / identical / conflict / invalid) against
+   * what is stored now. Holds no value; its apply reuses the values read.
+   */
+  async planImport(doc: ExportDocument, path: string, choices: Pick<PlanChoices, 'overwrite'> = {}): Promise<MigrationPlan> {
+    return this.planMigration(exportAsSource(doc, path), choices);
+  }
+
+  /**
+   * Applies an import plan all or nothing, as one credential-store
+   * transaction (each value written and read back; any failure or the
+   * signal undoes everything). Labels and custom env vars come along; dates
+   * are this machine's. Audited `credentials_imported` (counts only).
+   */
+  async applyImport(doc: ExportDocument, plan: MigrationPlan, options: { signal?: AbortSignal; onProgress?: (done: number, total: number, id: CredentialId) => void } = {}): Promise<{ imported: CredentialId[] }> {
+    const source = exportAsSource(doc, plan.source.path);
+    const chosen = plan.rows.filter((r) => r.apply && r.target);
+    const changes = chosen.map((row): CredentialChange => {
+      const exported = doc.credentials[row.index]!;
+      const envVar = exportedEnvVar(exported);
+      return { kind: 'set', id: row.target!, value: (source.entries[row.index]!.value as string).trim(), label: exportedLabel(exported), ...(envVar ? { envVar } : {}) };
+    });
+    if (changes.length) await this.credentials().commit(changes, { signal: options.signal, known: this.planned.get(plan), onProgress: options.onProgress });
+    const imported = changes.map((c) => c.id);
+    await this.reader.record({ event: 'credentials_imported', caller: this.caller, details: { file: plan.source.path, imported: imported.length, identical: plan.counts.identical, conflicts_kept: plan.rows.filter((r) => r.action === 'conflict' && !r.apply).length } });
+    return { imported };
   }
 
   /**
@@ -299,10 +346,100 @@ export class Vault {
     tightenProfile(this.profilePath, this.profile.paths.dedicatedDir);
   }
 
-  /** Start-up: removes temp files a killed writer left, then {@link ensureConsistent}. Called once by the composition root. */
+  /** Start-up: removes temp files a killed writer left, finishes a backend switch a crash left, then {@link ensureConsistent}. Called once by the composition root. */
   async open(): Promise<void> {
     await this.profile.recover();
+    if (moveRecorded(this.moveDeps().recordPath)) {
+      try {
+        const done = await recoverBackendMove(this.moveDeps());
+        if (done) this.warn(`finished a switch from the ${done.from} to the ${done.to} backend that was interrupted.`);
+      } catch (err) {
+        // A backend that cannot answer now: the record stays, and the next start (or doctor) finishes it.
+        if (!isVaultError(err)) throw err;
+        this.warn(`an interrupted backend switch could not be finished yet: ${err.message}`);
+      }
+    }
     await this.ensureConsistent();
+  }
+
+  // Backends ------------------------------------------------------------
+
+  /** Audits an event of the vault file backend done outside a verb (unlock, lock, passphrase change, export): names and counts only. */
+  async recordEvent(event: { event: AuditEventName; details?: AuditEvent['details'] }): Promise<void> {
+    await this.reader.record({ ...event, caller: this.caller });
+  }
+
+  /** The backend this profile's secrets live in: `keychain` or `file`. */
+  backend(): string {
+    return this.reader.backendName();
+  }
+
+  /**
+   * Moves every secret to the `to` backend, all or nothing, and records it
+   * in the profile (see credentials/backend-move.ts: read-back verified,
+   * safe against SIGKILL at any instant, the source emptied after the
+   * commit). To `file`: creates the vault with `passphrase` (refused when
+   * vault files exist). From `file`: removes the vault files afterwards.
+   * Audited `backend_switched` (names and counts only).
+   */
+  async useBackend(to: string, options: UseBackendOptions = {}): Promise<MoveResult> {
+    if (!(BACKEND_NAMES as readonly string[]).includes(to)) throw new VaultError('INVALID_ARGUMENT', `"${to.slice(0, 40)}" is not a backend.`, 'Choose one of: cpw-vault backend use keychain, cpw-vault backend use file');
+    const from = this.backend();
+    if (from === to) throw new VaultError('INVALID_ARGUMENT', `This profile already keeps its secrets in the ${to} backend; nothing changed.`, 'See where they are with: cpw-vault backend');
+    const deps = this.moveDeps();
+    if (moveRecorded(deps.recordPath)) await recoverBackendMove(deps);
+    const files = vaultFilesFor(this.profilePath);
+    const fileList = [files.identity, files.vault];
+    const opened: Array<{ close(): void | Promise<void> }> = [];
+    const memo = (open: () => SecretStore, own: boolean) => {
+      let s: SecretStore | undefined;
+      return () => {
+        if (!s) {
+          s = open();
+          if (own) opened.push(s);
+        }
+        return s;
+      };
+    };
+    let newKey: { identity: string; recipient: string } | undefined;
+    const source: MoveSide = {
+      backend: from,
+      store: options.sourceKey ? memo(() => this.reader.openBackend(from, { key: options.sourceKey! }), true) : memo(() => this.reader.secretStore(), false),
+      ...(from === 'file' ? { files: fileList } : {}),
+    };
+    const target: MoveSide = { backend: to, store: memo(() => this.reader.openBackend(to, newKey ? { key: newKey } : {}), true), ...(to === 'file' ? { files: fileList } : {}) };
+    let createTarget: (() => Promise<void>) | undefined;
+    if (to === 'file') {
+      const { checkNewPassphrase, createFileVault } = await import('../secrets/vault-admin');
+      if (options.passphrase === undefined) throw new VaultError('INVALID_ARGUMENT', 'The file backend needs a passphrase for the new vault.', 'Run: cpw-vault backend use file (it asks twice)');
+      checkNewPassphrase(options.passphrase);
+      registerSecret(options.passphrase);
+      const passphrase = options.passphrase;
+      createTarget = async () => {
+        newKey = (await createFileVault(files, passphrase, { dedicatedDir: this.profile.paths.dedicatedDir, ...(options.logN ? { logN: options.logN } : {}) })).key;
+      };
+    }
+    try {
+      const result = await moveBackend(deps, source, target, { signal: options.signal, onPhase: options.onPhase, step: options.step, createTarget });
+      await this.reader.record({ event: 'backend_switched', caller: this.caller, details: { from, to, moved: result.moved.length } });
+      return result;
+    } finally {
+      for (const s of opened) await s.close();
+    }
+  }
+
+  private moveDeps(): MoveDeps {
+    return {
+      profile: this.profile,
+      recordPath: sidecarPath(this.profile.paths, 'backend-move'),
+      dedicatedDir: this.profile.paths.dedicatedDir,
+      now: this.now,
+      withBackend: (p, backend) => {
+        const stamped = this.stampStorage(p);
+        return { ...stamped, storage: { ...stamped.storage, backend } };
+      },
+      openStore: (backend) => this.reader.openBackend(backend),
+    };
   }
 
   /** Releases the secret store's connection (the process can exit at once). */
@@ -320,6 +457,12 @@ export class Vault {
       this.credentialStore = { secrets, store: new CredentialStore(secrets, this.profile, this.journal, this.now, (p) => this.stampStorage(p)) };
     }
     return this.credentialStore.store;
+  }
+
+  /** Env var names other custom credentials already use, with their ids. */
+  private customEnvVars(): Map<string, string> {
+    const meta = this.currentProfile()?.credential_metadata ?? {};
+    return new Map(Object.entries(meta).flatMap(([id, m]) => (m.env_var ? [[m.env_var, id] as const] : [])));
   }
 
   private currentProfile(): Profile | undefined {
@@ -344,9 +487,11 @@ function changedKeys(section: string, a: Record<string, unknown>, b: Record<stri
   return Object.keys({ ...a, ...b }).filter((k) => k !== 'updated_at' && JSON.stringify(a[k]) !== JSON.stringify(b[k])).map((k) => `${section}.${k}`);
 }
 
-function checkedEnvVar(name: unknown): string {
+function checkedEnvVar(name: unknown, id: CredentialId, others: ReadonlyMap<string, string>): string {
   if (typeof name !== 'string' || !ENV_VAR_NAME.test(name)) {
     throw new VaultError('INVALID_ARGUMENT', 'The environment variable name must be upper case letters, digits and "_", e.g. MY_API_KEY.', 'Choose a name like MY_SERVICE_TOKEN.');
   }
+  const problem = envVarProblem(name, id, others);
+  if (problem) throw new VaultError('INVALID_ARGUMENT', `${problem} Nothing was stored.`, `Choose a name of its own with --env-var, such as ${defaultEnvVar(id).startsWith('CPW_') ? 'MY_SERVICE_TOKEN' : `MY_${defaultEnvVar(id)}`}.`);
   return name;
 }

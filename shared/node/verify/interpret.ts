@@ -2,7 +2,7 @@ import { catalogEntry } from '../../core/catalog';
 import { splitCredentialId, type CredentialId } from '../../core/credential';
 import type { CheckResult, VerifyResult } from '../../core/verification';
 import type { Answer } from './http';
-import type { ProviderCall } from './providers';
+import { HF_TOKEN_SETTINGS, type ProviderCall } from './providers';
 
 /** A check's result, plus what the provider told about the key's owner. */
 export interface Interpreted {
@@ -123,7 +123,7 @@ function gated(call: ProviderCall, answer: Answer, kind: VerifyResult): Interpre
     return { check: { ...base, result: 'no-access', reason: code, message: `the token's account has not accepted the conditions of the gated model ${repo}`, fix: `Open ${call.accessUrl}, log in as the token's account and accept the conditions, then run: cpw-vault verify --workflow diarize`, fixUrl: call.accessUrl! } };
   }
   if (kind === 'no-access') {
-    return { check: { ...base, result: 'no-access', reason: code ?? 'forbidden', message: `the token may not read ${repo} (HTTP 403)`, fix: 'A fine-grained token needs "Read access to contents of all public gated repos you can access": edit it at https://huggingface.co/settings/tokens', fixUrl: 'https://huggingface.co/settings/tokens' } };
+    return { check: { ...base, result: 'no-access', reason: code ?? 'forbidden', message: `the token may not read ${repo} (HTTP 403)`, fix: `A fine-grained token needs "Read access to contents of all public gated repos you can access": edit it at ${HF_TOKEN_SETTINGS}`, fixUrl: HF_TOKEN_SETTINGS } };
   }
   return undefined;
 }

@@ -70,6 +70,15 @@ const HF_WHOAMI: ProviderCall = {
 
 const GOOGLE_ENABLE = 'https://console.cloud.google.com/apis/library/generativelanguage.googleapis.com';
 const YOUTUBE_ENABLE = 'https://console.cloud.google.com/apis/library/youtube.googleapis.com';
+/** Where a fine-grained HuggingFace token gets read access to gated repos. */
+export const HF_TOKEN_SETTINGS = 'https://huggingface.co/settings/tokens';
+
+/**
+ * Every page a verification result may name as its fix (`fixUrl`): the
+ * gated models' pages, the Google API enable pages, the Hub's token
+ * settings. The app opens these (and the catalog's key pages), no others.
+ */
+export const FIX_PAGES: readonly string[] = [...DIARIZE_MODELS.map((repo) => `https://huggingface.co/${repo}`), GOOGLE_ENABLE, YOUTUBE_ENABLE, HF_TOKEN_SETTINGS];
 
 /** Every verifiable credential and its calls. */
 export const PROVIDERS: Readonly<Record<CredentialId, readonly ProviderCall[]>> = {

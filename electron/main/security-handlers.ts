@@ -1,0 +1,163 @@
+/**
+ * The Security section's handlers: where the secrets live (keychain or age
+ * vault file), unlock / lock through the same agent as the CLI, passphrase
+ * change, backend switch, and encrypted export / import through main's own
+ * file dialogs. Part of handlers.ts (split out to keep that file small):
+ * arguments arrive validated (ipc-schemas.ts), no call takes a path, and an
+ * import file is an opaque handle main minted for the file the user chose.
+ */
+import { VaultError, isVaultError } from '../../shared/core/errors';
+import type { MigrationRequest, SecurityStatus, VaultApi } from '../../shared/core/ipc-contract';
+import { registerSecret } from '../../shared/core/redact';
+import { buildExport, type ExportDocument, type ExportedCredential } from '../../shared/core/vault-export';
+import { AgentClient } from '../../shared/node/agent/client';
+import { agentSocketFor } from '../../shared/node/agent/socket-dir';
+import { startAgent } from '../../shared/node/agent/start';
+import { readExportFile, writeExportFile } from '../../shared/node/secrets/export-file';
+import { changePassphrase, checkNewPassphrase, openIdentity } from '../../shared/node/secrets/vault-admin';
+import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
+import type { Vault } from '../../shared/node/vault/vault';
+import type { DialogPort } from './ports';
+import { SourceRegistry } from './source-registry';
+
+/** How long an unlock from the app lasts (the CLI's default). */
+export const APP_UNLOCK_TTL_MS = 8 * 3_600_000;
+
+/** What the Security handlers work with. */
+export interface SecurityDeps {
+  vault: Vault;
+  dialog: DialogPort;
+  env: Readonly<Record<string, string | undefined>>;
+  /** The unlock agent program (dist/agent.cjs); default: beside the running bundle. */
+  agentScript?: string | undefined;
+  /** scrypt work factor of a new vault file (tests only; default age's 18). */
+  logN?: number | undefined;
+}
+
+const NO_KEYCHAIN = new Set(['KEYCHAIN_UNAVAILABLE', 'KEYCHAIN_NO_PROVIDER', 'KEYCHAIN_NO_COLLECTION']);
+
+type Api = Pick<VaultApi, 'securityStatus' | 'securityUnlock' | 'securityLock' | 'securityChangePassphrase' | 'securityUseBackend' | 'securityExport' | 'securityImportPick' | 'securityImportPlan' | 'securityImportApply'>;
+
+export function securityHandlers(deps: SecurityDeps): Api {
+  const { vault } = deps;
+  const files = () => vaultFilesFor(vault.profilePath);
+  const socket = () => agentSocketFor(files().identity, deps.env);
+  const imports = new SourceRegistry();
+  /** Export documents decrypted for a plan, by handle: in main's memory only, until applied. */
+  const decrypted = new Map<string, ExportDocument>();
+  const overwrite = (o: MigrationRequest['overwrite']) => (o === 'all' ? ('all' as const) : new Set(o ?? []));
+
+  const agent = async () => AgentClient.connect(socket()).catch(() => undefined);
+  const status = async (): Promise<SecurityStatus> => {
+    const backend = vault.backend();
+    const s = await vault.keychainStatus();
+    let unlockedUntil: string | null | undefined;
+    if (backend === 'file') {
+      const a = await agent();
+      unlockedUntil = a ? a.hello.expires_at : null;
+      a?.close();
+    }
+    const base = { backend, ...(unlockedUntil !== undefined ? { unlockedUntil } : {}) };
+    if (s.ok) return { ...base, ok: true, offerFile: false };
+    return { ...base, ok: false, code: s.code, message: s.message, fix: s.fix, offerFile: backend === 'keychain' && NO_KEYCHAIN.has(s.code) };
+  };
+  const assertFile = () => {
+    if (vault.backend() !== 'file') throw new VaultError('INVALID_ARGUMENT', 'This profile keeps its secrets in the keychain, not in a vault file.', 'Switch to the vault file first (Security → Where your secrets live).');
+  };
+  const stopAgent = async () => {
+    const a = await agent();
+    if (a) await a.lock().catch(() => a.close());
+  };
+
+  return {
+    securityStatus: status,
+    securityUnlock: async ({ passphrase }) => {
+      assertFile();
+      registerSecret(passphrase);
+      const running = await agent();
+      if (running) {
+        running.close();
+        return status();
+      }
+      const opened = await openIdentity(files(), passphrase);
+      await startAgent({ key: opened.key, files: files(), socket: socket(), ttlMs: APP_UNLOCK_TTL_MS, ...(deps.agentScript ? { agentScript: deps.agentScript } : {}) });
+      await vault.recordEvent({ event: 'vault_unlocked', details: { ttl_s: APP_UNLOCK_TTL_MS / 1000 } });
+      return status();
+    },
+    securityLock: async () => {
+      const a = await agent();
+      if (a) {
+        await a.lock().catch(() => a.close());
+        await vault.recordEvent({ event: 'vault_locked' });
+      }
+      return status();
+    },
+    securityChangePassphrase: async ({ current, next }) => {
+      assertFile();
+      registerSecret(current);
+      registerSecret(next);
+      // Checked before scrypt: a too-short or unchanged passphrase answers at once.
+      checkNewPassphrase(next, current);
+      const opened = await openIdentity(files(), current);
+      const running = await agent();
+      try {
+        await changePassphrase(files(), opened, next, deps.logN ? { logN: deps.logN } : {});
+      } finally {
+        if (running) await running.lock().catch(() => running.close());
+      }
+      await vault.recordEvent({ event: 'passphrase_changed', details: { agent_locked: !!running } });
+      return status();
+    },
+    securityUseBackend: async ({ backend, passphrase }) => {
+      if (passphrase !== undefined) registerSecret(passphrase);
+      const from = vault.backend();
+      const result = await vault.useBackend(backend, { ...(passphrase !== undefined ? { passphrase } : {}), ...(deps.logN ? { logN: deps.logN } : {}) });
+      if (from === 'file') await stopAgent();
+      return { moved: result.moved, status: await status() };
+    },
+    securityExport: async ({ passphrase }) => {
+      registerSecret(passphrase);
+      checkNewPassphrase(passphrase);
+      const target = await deps.dialog.chooseExportTarget();
+      if (!target) return null;
+      const credentials: ExportedCredential[] = [];
+      for (const c of vault.listCredentials()) {
+        if (!c.meta) continue;
+        const value = await vault.storedValue(c.id);
+        if (value !== undefined) credentials.push({ id: c.id, value, meta: { ...c.meta } });
+      }
+      await writeExportFile(target, buildExport(credentials, new Date()), passphrase, deps.logN ? { logN: deps.logN } : {});
+      await vault.recordEvent({ event: 'credentials_exported', details: { count: credentials.length, file: target } });
+      return { file: target, count: credentials.length };
+    },
+    securityImportPick: async () => {
+      const path = await deps.dialog.chooseExportFile();
+      if (!path) return null;
+      const own = vault.ownFiles;
+      if (path === own.profile || path.startsWith(`${own.profile}.`)) throw new VaultError('INVALID_ARGUMENT', `${path} is one of cpw-vault's own files, not an export.`, 'Choose a file written by cpw-vault export.');
+      return imports.grant(path, 'picked');
+    },
+    securityImportPlan: async ({ source, passphrase, overwrite: o }) => {
+      registerSecret(passphrase);
+      const picked = imports.resolve(source);
+      let doc: ExportDocument;
+      try {
+        doc = await readExportFile(picked.path, passphrase);
+      } catch (err) {
+        if (isVaultError(err)) decrypted.delete(source);
+        throw err;
+      }
+      decrypted.set(source, doc);
+      return { source: picked, plan: await vault.planImport(doc, picked.path, { overwrite: overwrite(o) }) };
+    },
+    securityImportApply: async ({ source, overwrite: o }) => {
+      const picked = imports.resolve(source);
+      const doc = decrypted.get(source);
+      if (!doc) throw new VaultError('INVALID_ARGUMENT', 'Open the export file first: its plan has not been shown.', 'Choose the file, type its passphrase, and review the plan.');
+      const plan = await vault.planImport(doc, picked.path, { overwrite: overwrite(o) });
+      const result = await vault.applyImport(doc, plan);
+      decrypted.delete(source);
+      return result;
+    },
+  };
+}

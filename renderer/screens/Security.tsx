@@ -1,0 +1,306 @@
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import type { MigrationPlanResult, SecurityStatus } from '../../shared/core/ipc-contract';
+import { asApiError, getApi, type ApiError } from '../api';
+import { ErrorNote, Field, Loading, SecretInput } from '../components/common';
+import { useVault } from '../store';
+import { PlanTable } from './Migration';
+
+/** Shortest passphrase main accepts for a vault file, a new passphrase or an export (the CLI's rule). */
+export const MIN_PASSPHRASE = 12;
+
+const BACKEND_TEXT: Record<string, string> = {
+  keychain: 'The OS keychain (Secret Service, macOS Keychain, Windows Credential Manager). It unlocks with your login.',
+  file: 'An age-encrypted vault file beside your profile. It opens with its own passphrase, once per session (the CLI and the app share the unlock).',
+};
+
+/** Inline checks of a new passphrase and its confirmation (main checks again). */
+function newPassphraseErrors(next: string, confirm: string, current?: string): { next?: string; confirm?: string } {
+  const out: { next?: string; confirm?: string } = {};
+  if (next && [...next].length < MIN_PASSPHRASE) out.next = `At least ${MIN_PASSPHRASE} characters (${[...next].length} so far).`;
+  else if (current !== undefined && next && next === current) out.next = 'Must differ from the current passphrase.';
+  if (confirm && confirm !== next) out.confirm = 'Does not match the new passphrase.';
+  return out;
+}
+
+function useStatus() {
+  const [status, setStatus] = useState<SecurityStatus | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const load = useCallback(async () => {
+    try {
+      setStatus(await getApi().securityStatus());
+      setError(null);
+    } catch (err) {
+      setError(asApiError(err));
+    }
+  }, []);
+  useEffect(() => void load(), [load]);
+  return { status, setStatus, error, load };
+}
+
+/** After the vault opened or closed: every screen reads again. */
+async function reloadAll(): Promise<void> {
+  const s = useVault.getState();
+  await Promise.all([s.refreshDoctor(), s.loadCredentials(), s.loadWorkflows()]);
+}
+
+/** The unlock form: shown as the whole screen while the vault file is locked, and in the Security section. */
+export function Unlock({ onUnlocked }: { onUnlocked?: (s: SecurityStatus) => void }) {
+  const [passphrase, setPassphrase] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  const toast = useVault((s) => s.toast);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      const s = await getApi().securityUnlock({ passphrase });
+      setPassphrase('');
+      toast('success', `Vault file unlocked until ${s.unlockedUntil ?? 'later'}.`);
+      onUnlocked?.(s);
+      await reloadAll();
+    } catch (err) {
+      const e2 = asApiError(err);
+      setError(`${e2.message} ${e2.fix}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="card" aria-label="Unlock the vault file" onSubmit={(e) => void submit(e)}>
+      <h3>The vault file is locked</h3>
+      <p>Your secrets are in an age-encrypted file. Type its passphrase to open it for 8 hours (pipelines started from a terminal use the same unlock).</p>
+      <Field label="Vault passphrase" error={error}>
+        {(ids) => <SecretInput id={ids.id} value={passphrase} onChange={setPassphrase} describedBy={ids.describedBy} invalid={ids.invalid} required autoFocus />}
+      </Field>
+      <button type="submit" disabled={busy || !passphrase}>{busy ? 'Unlocking…' : 'Unlock'}</button>
+    </form>
+  );
+}
+
+function ChangePassphrase({ onDone }: { onDone: (s: SecurityStatus) => void }) {
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  const toast = useVault((s) => s.toast);
+  const errors = newPassphraseErrors(next, confirm, current);
+  const ready = !!current && !!next && next === confirm && !errors.next && !errors.confirm;
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      const s = await getApi().securityChangePassphrase({ current, next });
+      setCurrent('');
+      setNext('');
+      setConfirm('');
+      toast('success', 'Passphrase changed: only the new one opens the vault file. Unlock again with it.');
+      onDone(s);
+      await reloadAll();
+    } catch (err) {
+      const e2 = asApiError(err);
+      setError(`${e2.message} ${e2.fix}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="card" aria-label="Change the vault passphrase" onSubmit={(e) => void submit(e)}>
+      <h3>Change the passphrase</h3>
+      <Field label="Current passphrase" error={error}>
+        {(ids) => <SecretInput id={ids.id} value={current} onChange={setCurrent} describedBy={ids.describedBy} invalid={ids.invalid} required />}
+      </Field>
+      <Field label="New passphrase" hint={`At least ${MIN_PASSPHRASE} characters; four or five random words work well.`} error={errors.next}>
+        {(ids) => <SecretInput id={ids.id} value={next} onChange={setNext} describedBy={ids.describedBy} invalid={ids.invalid} required />}
+      </Field>
+      <Field label="Confirm the new passphrase" error={errors.confirm}>
+        {(ids) => <SecretInput id={ids.id} value={confirm} onChange={setConfirm} describedBy={ids.describedBy} invalid={ids.invalid} required />}
+      </Field>
+      <button type="submit" disabled={busy || !ready}>{busy ? 'Re-encrypting…' : 'Change passphrase'}</button>
+    </form>
+  );
+}
+
+function BackendChoice({ status, onChanged }: { status: SecurityStatus; onChanged: (s: SecurityStatus) => void }) {
+  const [next, setNext] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const toast = useVault((s) => s.toast);
+  const toFile = status.backend === 'keychain';
+  const errors = newPassphraseErrors(next, confirm);
+  const ready = !toFile || (!!next && next === confirm && !errors.next && !errors.confirm);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await getApi().securityUseBackend(toFile ? { backend: 'file', passphrase: next } : { backend: 'keychain' });
+      setNext('');
+      setConfirm('');
+      toast('success', `Moved ${r.moved.length} credential(s) to the ${toFile ? 'vault file' : 'keychain'}; each was read back first.`);
+      onChanged(r.status);
+      await reloadAll();
+    } catch (err) {
+      setError(asApiError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="card" aria-label="Where your secrets live" onSubmit={(e) => void submit(e)}>
+      <h3>Where your secrets live</h3>
+      <p><strong>{status.backend === 'file' ? 'Vault file' : 'Keychain'}</strong>: {BACKEND_TEXT[status.backend] ?? status.backend}</p>
+      {status.ok ? <p className="muted">Available now{status.unlockedUntil ? `, unlocked until ${status.unlockedUntil}` : ''}.</p> : <p role="status"><code>{status.code}</code> {status.message} <span className="fix">Fix: {status.fix}</span></p>}
+      {status.offerFile && <p>No keychain on this computer? Keep the secrets in an age-encrypted vault file instead. Nothing switches by itself, and nothing is ever stored in plaintext.</p>}
+      {toFile ? (
+        <>
+          <p className="muted">Switching moves every secret into a new vault file, reads each one back, then empties the keychain — all or nothing.</p>
+          <Field label="Vault passphrase" hint={`At least ${MIN_PASSPHRASE} characters. Without it nobody, you included, can read the secrets.`} error={errors.next}>
+            {(ids) => <SecretInput id={ids.id} value={next} onChange={setNext} describedBy={ids.describedBy} invalid={ids.invalid} />}
+          </Field>
+          <Field label="Confirm the vault passphrase" error={errors.confirm}>
+            {(ids) => <SecretInput id={ids.id} value={confirm} onChange={setConfirm} describedBy={ids.describedBy} invalid={ids.invalid} />}
+          </Field>
+        </>
+      ) : (
+        <p className="muted">Switching back moves every secret into the keychain, reads each one back, then removes the vault files.</p>
+      )}
+      {error && <ErrorNote error={error} />}
+      <button type="submit" disabled={busy || !ready}>{busy ? 'Moving…' : toFile ? 'Use a vault file' : 'Use the keychain'}</button>
+    </form>
+  );
+}
+
+function ExportCard() {
+  const [pass, setPass] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const toast = useVault((s) => s.toast);
+  const errors = newPassphraseErrors(pass, confirm);
+  const ready = !!pass && pass === confirm && !errors.next && !errors.confirm;
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await getApi().securityExport({ passphrase: pass });
+      if (r) {
+        setPass('');
+        setConfirm('');
+        toast('success', `Exported ${r.count} credential(s) to ${r.file} (age; read it with: age -d).`);
+      }
+    } catch (err) {
+      setError(asApiError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="card" aria-label="Export" onSubmit={(e) => void submit(e)}>
+      <h3>Export to an encrypted file</h3>
+      <p className="muted">Every secret and its details, in an age file with a passphrase of its own: to move the vault to another computer.</p>
+      <Field label="Export passphrase" hint={`At least ${MIN_PASSPHRASE} characters.`} error={errors.next}>
+        {(ids) => <SecretInput id={ids.id} value={pass} onChange={setPass} describedBy={ids.describedBy} invalid={ids.invalid} />}
+      </Field>
+      <Field label="Confirm the export passphrase" error={errors.confirm}>
+        {(ids) => <SecretInput id={ids.id} value={confirm} onChange={setConfirm} describedBy={ids.describedBy} invalid={ids.invalid} />}
+      </Field>
+      {error && <ErrorNote error={error} />}
+      <button type="submit" disabled={busy || !ready}>{busy ? 'Encrypting…' : 'Export…'}</button>
+    </form>
+  );
+}
+
+function ImportCard() {
+  const [picked, setPicked] = useState<{ handle: string; path: string } | null>(null);
+  const [pass, setPass] = useState('');
+  const [plan, setPlan] = useState<MigrationPlanResult | null>(null);
+  const [overwrite, setOverwrite] = useState<string[]>([]);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const toast = useVault((s) => s.toast);
+  const run = async (fn: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await fn();
+    } catch (err) {
+      setError(asApiError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const pick = () => run(async () => {
+    const s = await getApi().securityImportPick();
+    if (!s) return;
+    setPicked(s);
+    setPlan(null);
+    setOverwrite([]);
+  });
+  const showPlan = (e: FormEvent) => {
+    e.preventDefault();
+    void run(async () => {
+      setPlan(await getApi().securityImportPlan({ source: picked!.handle, passphrase: pass, overwrite }));
+      setPass('');
+    });
+  };
+  const apply = () => run(async () => {
+    const r = await getApi().securityImportApply({ source: picked!.handle, overwrite });
+    toast('success', `Imported ${r.imported.length} credential(s); each was read back.`);
+    setPicked(null);
+    setPlan(null);
+    setOverwrite([]);
+    await reloadAll();
+  });
+  const toggle = (id: string) => setOverwrite((o) => (o.includes(id) ? o.filter((x) => x !== id) : [...o, id]));
+  const willWrite = plan ? plan.plan.rows.filter((r) => r.apply || (r.action === 'conflict' && r.target && overwrite.includes(r.target))).length : 0;
+  return (
+    <section className="card" aria-label="Import">
+      <h3>Import an export file</h3>
+      <p className="muted">The plan is shown first; nothing changes until you press Import, and then everything is written or nothing.</p>
+      <button type="button" onClick={() => void pick()} disabled={busy}>Choose an export file…</button>
+      {picked && !plan && (
+        <form onSubmit={showPlan}>
+          <p>File: <code>{picked.path}</code></p>
+          <Field label="Passphrase of the export file">
+            {(ids) => <SecretInput id={ids.id} value={pass} onChange={setPass} describedBy={ids.describedBy} />}
+          </Field>
+          <button type="submit" disabled={busy || !pass}>{busy ? 'Decrypting…' : 'Show the plan'}</button>
+        </form>
+      )}
+      {plan && (
+        <>
+          <PlanTable rows={plan.plan.rows} overwrite={overwrite} onToggle={toggle} disabled={busy} />
+          <button type="button" onClick={() => void apply()} disabled={busy || !willWrite}>{busy ? 'Importing…' : `Import ${willWrite} credential(s)`}</button>
+        </>
+      )}
+      {error && <ErrorNote error={error} />}
+    </section>
+  );
+}
+
+/** Security: where the secrets live (and switching), unlock, passphrase change, encrypted export and import. */
+export function Security() {
+  const { status, setStatus, error, load } = useStatus();
+  if (error) return <ErrorNote error={error} onRetry={() => void load()} />;
+  if (!status) return <Loading what="security" />;
+  const locked = status.backend === 'file' && status.code === 'VAULT_LOCKED';
+  return (
+    <div className="security">
+      {locked && <Unlock onUnlocked={setStatus} />}
+      <BackendChoice status={status} onChanged={setStatus} />
+      {status.backend === 'file' && !locked && (
+        <p>
+          <button type="button" className="ghost" onClick={() => void getApi().securityLock().then(async (s) => (setStatus(s), await reloadAll()))}>Lock now</button>
+        </p>
+      )}
+      {status.backend === 'file' && <ChangePassphrase onDone={setStatus} />}
+      {status.ok && <ExportCard />}
+      {status.ok && <ImportCard />}
+    </div>
+  );
+}

@@ -1,0 +1,125 @@
+import { existsSync } from 'node:fs';
+import { VaultError } from '../../core/errors';
+import { AgentClient } from '../../node/agent/client';
+import type { MovePhase } from '../../node/credentials/backend-move';
+import { MIN_PASSPHRASE_LENGTH } from '../../node/secrets/vault-crypto';
+import { printJson, type CliContext } from '../context';
+import { EXIT, type ExitCode } from '../exit-codes';
+import { paint } from '../io';
+import { readPassphrase, type PassphraseSource } from '../passphrase-input';
+import { interruptible } from '../signals';
+import { vaultFilesOf } from '../vault-file';
+
+const NAMES: Record<string, string> = { keychain: 'the OS keychain', file: 'the age vault file' };
+
+/**
+ * `cpw-vault backend`: where this profile's secrets live (keychain or age
+ * vault file), whether that backend can be used now, and how to switch.
+ */
+export async function backendShow(_args: object, ctx: CliContext): Promise<ExitCode> {
+  const vault = await ctx.vault();
+  const backend = vault.backend();
+  const status = await vault.keychainStatus();
+  const { files, socket } = vaultFilesOf(ctx);
+  let agent: { pid: number; expires_at: string } | undefined;
+  if (backend === 'file') {
+    const c = await AgentClient.connect(socket).catch(() => undefined);
+    if (c) {
+      agent = { pid: c.hello.pid, expires_at: c.hello.expires_at };
+      c.close();
+    }
+  }
+  if (ctx.globals.json) {
+    printJson(ctx.io, { backend, status, ...(backend === 'file' ? { files: { vault: files.vault, identity: files.identity }, agent: agent ?? null } : {}) });
+    return EXIT.ok;
+  }
+  const p = paint(ctx.io);
+  ctx.io.out(`backend: ${backend} (${NAMES[backend] ?? backend})\n`);
+  ctx.io.out(`${status.ok ? p.green('✓') : p.red('✗')} ${status.backend}${status.ok ? '' : `\n    ${status.code} ${status.message}\n    fix: ${status.fix}`}\n`);
+  if (backend === 'file') {
+    ctx.io.out(`vault file: ${files.vault}${existsSync(files.vault) ? '' : ' (missing)'}\nidentity:   ${files.identity}${existsSync(files.identity) ? '' : ' (missing)'}\n`);
+    ctx.io.out(agent ? `unlocked by agent pid ${agent.pid} until ${agent.expires_at}\n` : 'locked: no unlock agent runs (cpw-vault unlock)\n');
+    ctx.io.out('Switch back with: cpw-vault backend use keychain\n');
+  } else {
+    ctx.io.out('On a host without a keychain (SSH, containers, CI): cpw-vault backend use file\n');
+  }
+  return EXIT.ok;
+}
+
+export interface BackendUseArgs extends PassphraseSource {
+  backend: string;
+}
+
+const PHASES: Record<MovePhase, string> = {
+  reading: 'Reading the secrets',
+  writing: 'Writing them to the new backend',
+  verifying: 'Reading them back',
+  switching: 'Switching the profile',
+  cleaning: 'Removing them from the old backend',
+};
+
+/**
+ * `cpw-vault backend use file|keychain`: moves every secret to the other
+ * backend with read-back verification, all or nothing, and records the
+ * choice in the profile; says what it moved. To the file backend it asks
+ * the new vault's passphrase twice (or --passphrase-file / --passphrase-fd);
+ * from it, the vault is opened through the agent, a passphrase source, or
+ * one hidden question, and the agent is stopped afterwards. Ctrl-C before
+ * the switch: `cancelled: nothing changed` (exit 130).
+ */
+export async function backendUse(args: BackendUseArgs, ctx: CliContext): Promise<ExitCode> {
+  if (args.backend !== 'file' && args.backend !== 'keychain') {
+    throw new VaultError('INVALID_ARGUMENT', `"${args.backend.slice(0, 40)}" is not a backend.`, 'Choose one of: cpw-vault backend use keychain, cpw-vault backend use file');
+  }
+  return interruptible(async (signal) => {
+    const vault = await ctx.vault();
+    const from = vault.backend();
+    if (from === args.backend) throw new VaultError('INVALID_ARGUMENT', `This profile already keeps its secrets in ${NAMES[from]}; nothing changed.`, 'See where they are with: cpw-vault backend');
+    const { files, socket } = vaultFilesOf(ctx);
+    const p = paint(ctx.io);
+    let passphrase: string | undefined;
+    let sourceKey: { identity: string; recipient: string } | undefined;
+    if (args.backend === 'file') {
+      for (const f of [files.identity, files.vault]) {
+        if (existsSync(f)) throw new VaultError('IO_ERROR', `${f} already exists; refusing to create a new vault over it. Nothing was moved.`, 'Move the old vault files away first (they may hold secrets: keep them until you know), then run the command again.');
+      }
+      const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');
+      if (ctx.io.stdinIsTTY && args.passphraseFd === undefined && args.passphraseFile === undefined) {
+        ctx.io.err(`The vault file ${files.vault} will be encrypted with a passphrase of your choice.\nWithout it nobody (you included) can read the secrets: keep it somewhere safe.\n`);
+      }
+      passphrase = await readPassphrase(args, ctx.io, { message: `New vault passphrase (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) });
+    } else if (args.passphraseFd !== undefined || args.passphraseFile !== undefined) {
+      const { openIdentity } = await import('../../node/secrets/vault-admin');
+      sourceKey = (await openIdentity(files, await readPassphrase(args, ctx.io, { message: 'Passphrase of the vault file' }))).key;
+    }
+    // Connected before the move: the agent stops by itself once the vault files go, maybe before we could ask.
+    const agent = from === 'file' ? await AgentClient.connect(socket).catch(() => undefined) : undefined;
+    const result = await vault.useBackend(args.backend, {
+      signal,
+      ...(passphrase !== undefined ? { passphrase } : {}),
+      ...(sourceKey ? { sourceKey } : {}),
+      onPhase: (phase, count) => {
+        if (!ctx.globals.json && (count || phase === 'switching')) ctx.io.err(`${PHASES[phase]}${count ? ` (${count})` : ''}...\n`);
+      },
+    }).catch((err: unknown) => {
+      agent?.close();
+      throw err;
+    });
+    // The vault file is gone: an agent still holding its key has nothing left to serve (whatever it answers, it ends here).
+    if (agent) await agent.lock().catch(() => agent.close());
+    const agentStopped = agent !== undefined;
+    if (ctx.globals.json) {
+      printJson(ctx.io, { ...result, agent_stopped: agentStopped });
+      return EXIT.ok;
+    }
+    const list = result.moved.length ? `: ${result.moved.join(', ')}` : '';
+    ctx.io.err(`${p.green('✓')} Moved ${result.moved.length} credential(s) from ${NAMES[from]} to ${NAMES[args.backend]}${list}. Each was read back before the switch.\n`);
+    for (const id of result.missing) ctx.io.err(`${p.yellow('!')} ${id} is listed but had no stored value; nothing to move.\n`);
+    if (args.backend === 'file') {
+      ctx.io.err(`The profile now uses ${files.vault} (0600). Nothing was left in the keychain.\nNext: cpw-vault unlock   (once per session; pipelines then read without asking)\n`);
+    } else {
+      ctx.io.err(`The profile now uses the keychain; the vault files were removed.${agentStopped ? ' The unlock agent was stopped.' : ''}\n`);
+    }
+    return EXIT.ok;
+  });
+}

@@ -1,0 +1,66 @@
+import { resolve } from 'node:path';
+import { VaultError } from '../../core/errors';
+import { printJson, type CliContext } from '../context';
+import { EXIT, type ExitCode } from '../exit-codes';
+import { paint } from '../io';
+import { readPassphrase, type PassphraseSource } from '../passphrase-input';
+import { interruptible } from '../signals';
+import { planTable } from './migrate';
+
+export interface ImportArgs extends PassphraseSource {
+  file: string;
+  dryRun?: boolean;
+  overwrite?: string[];
+  overwriteAll?: boolean;
+  yes?: boolean;
+}
+
+/**
+ * `cpw-vault import FILE`: reads an export (`cpw-vault export`, an age file
+ * with its own passphrase: hidden prompt, --passphrase-file or
+ * --passphrase-fd), shows the same plan as migration (import / identical /
+ * conflict / invalid; a conflict is kept unless --overwrite ID or
+ * --overwrite-all), asks on a terminal unless --yes, then writes it all or
+ * nothing into this profile's backend (keychain or vault file). --dry-run
+ * changes nothing. Ctrl-C: `cancelled: nothing changed`.
+ */
+export async function importVault(args: ImportArgs, ctx: CliContext): Promise<ExitCode> {
+  return interruptible(async (signal) => {
+    const path = resolve(ctx.io.cwd, args.file);
+    const passphrase = await readPassphrase(args, ctx.io, { message: `Passphrase of the export file ${path}` });
+    if (!ctx.globals.json) ctx.io.err('Decrypting the export...\n');
+    const { readExportFile } = await import('../../node/secrets/export-file');
+    const doc = await readExportFile(path, passphrase);
+    const vault = await ctx.vault();
+    const plan = await vault.planImport(doc, path, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []) });
+    if (ctx.globals.json && args.dryRun) {
+      printJson(ctx.io, { plan });
+      return EXIT.ok;
+    }
+    if (!ctx.globals.json) ctx.io.out(`Plan for ${path} (exported ${doc.exported_at || 'at an unknown time'}, into the ${vault.backend()} backend):\n${planTable(plan)}`);
+    if (args.dryRun) {
+      ctx.io.err('Dry run: nothing was changed.\n');
+      return EXIT.ok;
+    }
+    if (!plan.counts.apply) {
+      if (ctx.globals.json) printJson(ctx.io, { plan, imported: [] });
+      ctx.io.err('Nothing to import: nothing was changed.\n');
+      return EXIT.ok;
+    }
+    if (!args.yes) {
+      if (!ctx.io.stdinIsTTY) throw new VaultError('INVALID_ARGUMENT', 'Refusing to import without confirmation.', 'Review the plan (--dry-run), then run again with --yes.');
+      if (!(await (await ctx.io.prompts()).confirm(`Write ${plan.counts.apply} credential(s)?`, true))) {
+        ctx.io.err('Nothing was changed.\n');
+        return EXIT.ok;
+      }
+    }
+    const { imported } = await vault.applyImport(doc, plan, {
+      signal,
+      ...(plan.counts.apply >= 5 && !ctx.globals.json ? { onProgress: (done: number, total: number, id: string) => ctx.io.err(`[${done + 1}/${total}] ${id}\n`) } : {}),
+    });
+    if (ctx.globals.json) printJson(ctx.io, { plan, imported });
+    const kept = plan.rows.filter((r) => r.action === 'conflict' && !r.apply).length;
+    ctx.io.err(`${paint(ctx.io).green('✓')} Imported ${imported.length} credential(s), each read back${kept ? `; ${kept} conflict(s) kept as stored (--overwrite ID to replace)` : ''}.\n`);
+    return EXIT.ok;
+  });
+}

@@ -1,0 +1,22 @@
+import type { KeychainStatus } from '../core/secret-store';
+
+/** Keychain states that mean "no Secret Service here" (SSH, containers, WSL, CI), not "a keychain with a problem". */
+const NO_KEYCHAIN = new Set(['KEYCHAIN_UNAVAILABLE', 'KEYCHAIN_NO_PROVIDER', 'KEYCHAIN_NO_COLLECTION']);
+
+/** The command that switches a profile to the age vault file. */
+export const USE_FILE = 'cpw-vault backend use file';
+
+/**
+ * Whether to offer the age vault file: the profile uses the keychain and
+ * no Secret Service can be reached. Only an offer: nothing ever switches
+ * by itself, and there is no plaintext fallback.
+ */
+export function offersFileBackend(status: KeychainStatus): boolean {
+  // KEYCHAIN_* reasons come from the keychain backend only (the vault file reports VAULT_*).
+  return !status.ok && NO_KEYCHAIN.has(status.code);
+}
+
+/** The offer, as doctor and setup print it. */
+export function fileOfferText(): string {
+  return `No keychain on this host (SSH, container, WSL, CI)? Keep the secrets in an age-encrypted file beside the profile instead, unlocked once per session:\n    ${USE_FILE}   (asks a passphrase twice; nothing switches by itself)`;
+}

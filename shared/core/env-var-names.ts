@@ -1,0 +1,46 @@
+/**
+ * Environment variable names a custom credential may not take: `exec` puts
+ * a credential's value into the stage's environment under its name, so a
+ * name the dynamic loader, a shell, a language runtime or a common tool
+ * reads as configuration (PATH, LD_PRELOAD, NODE_OPTIONS, BASH_ENV, ...)
+ * would turn a secret into code or a search path. Pure.
+ */
+import { CATALOG } from './catalog';
+
+/** Names read as configuration by the loader, shells, runtimes and common tools. */
+const RESERVED = new Set([
+  // process and shell
+  'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'PWD', 'OLDPWD', 'TMPDIR', 'TMP', 'TEMP', 'TERM', 'TZ', 'LANG', 'LANGUAGE',
+  'IFS', 'ENV', 'BASH_ENV', 'SHELLOPTS', 'BASHOPTS', 'PS1', 'PS2', 'PS3', 'PS4', 'PROMPT_COMMAND', 'CDPATH', 'GLOBIGNORE',
+  'HISTFILE', 'MAIL', 'MAILPATH', 'FPATH', 'ZDOTDIR', 'EDITOR', 'VISUAL', 'PAGER', 'BROWSER', 'DISPLAY', 'WAYLAND_DISPLAY',
+  'DBUS_SESSION_BUS_ADDRESS', 'GCONV_PATH', 'HOSTALIASES', 'LOCALDOMAIN', 'RES_OPTIONS', 'NLSPATH', 'LOCPATH',
+  // runtimes
+  'NODE_OPTIONS', 'NODE_PATH', 'NODE_EXTRA_CA_CERTS', 'NODE_TLS_REJECT_UNAUTHORIZED', 'ELECTRON_RUN_AS_NODE',
+  'PERL5LIB', 'PERL5OPT', 'PERLLIB', 'RUBYOPT', 'RUBYLIB', 'GEM_HOME', 'GEM_PATH', 'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS', 'JDK_JAVA_OPTIONS',
+  'CLASSPATH', 'LUA_PATH', 'LUA_CPATH', 'TCLLIBPATH', 'R_PROFILE', 'R_PROFILE_USER',
+  // network and TLS
+  'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE',
+  // git and ssh
+  'GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_EXEC_PATH', 'GIT_ASKPASS', 'SSH_ASKPASS', 'GIT_DIR', 'GIT_WORK_TREE', 'GIT_PROXY_COMMAND',
+  'GIT_EXTERNAL_DIFF', 'GIT_PAGER', 'GIT_EDITOR', 'SSH_AUTH_SOCK',
+]);
+
+/** Families of names: the loader (LD_*, DYLD_*), Python (PYTHON*), bash functions, locales, XDG folders, git config, cpw-vault's own. */
+const RESERVED_PREFIXES = ['LD_', 'DYLD_', 'PYTHON', 'BASH_FUNC_', 'LC_', 'XDG_', 'GIT_CONFIG', 'MALLOC_', 'GLIBC_', 'CPW_'];
+
+/** The credential (catalog) that owns each of its env var names. */
+const CATALOG_OWNER = new Map(CATALOG.flatMap((e) => e.envVars.map((v) => [v, e.id] as const)));
+
+/**
+ * Why `name` cannot be the env var of custom credential `id`, or undefined
+ * when it can. `others` maps env var names already used by other custom
+ * credentials to their ids.
+ */
+export function envVarProblem(name: string, id: string, others: ReadonlyMap<string, string> = new Map()): string | undefined {
+  if (RESERVED.has(name) || RESERVED_PREFIXES.some((p) => name.startsWith(p))) {
+    return `${name} is read by the system, a shell or a language runtime as configuration; exec would put a secret there.`;
+  }
+  const owner = CATALOG_OWNER.get(name) ?? others.get(name);
+  if (owner !== undefined && owner !== id) return `${name} already belongs to ${owner}.`;
+  return undefined;
+}

@@ -1,0 +1,269 @@
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { CredentialId } from '../../core/credential';
+import { isSecretCredential } from '../../core/credential-index';
+import { VaultError, isVaultError } from '../../core/errors';
+import type { TxOwner } from '../../core/journal';
+import { parseJson } from '../../core/json';
+import type { Profile } from '../../core/profile-schema';
+import type { SecretStore } from '../../core/secret-store';
+import { withFileLock } from '../profile/file-lock';
+import { currentOwner, ownerIsGone } from '../profile/owner';
+import { ensurePrivateDir, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
+import type { ProfileStore } from '../profile/store';
+import { readMany } from './credential-store';
+
+/**
+ * Moving every secret of a profile from one backend to the other
+ * (`cpw-vault backend use file|keychain`), all or nothing, safe against a
+ * SIGKILL at any instant.
+ *
+ * The profile's `storage.backend` is the commit point. Before it changes,
+ * the source holds every value and is the one in use; after, the target
+ * does. A record beside the profile (names and file paths only, never a
+ * value) says what a move is doing, so whoever finds it after a crash can
+ * finish it: roll back (remove what was written to the target) while the
+ * profile still names the source, roll forward (empty the source) once it
+ * names the target. So after recovery exactly one backend holds the
+ * secrets, and no secret is ever only in a half-filled backend.
+ *
+ *   1. record the intent (ids, which of them the target lacked, files the move creates)
+ *   2. fill the target; read every value back and compare
+ *   3. flip `storage.backend` in one atomic profile write (refused if the index changed meanwhile)
+ *   4. empty the source (delete its values, or remove the vault files)
+ *   5. drop the record
+ */
+
+/** The record of a move in progress (a sidecar of the profile; no value ever). */
+export interface MoveRecord {
+  id: string;
+  owner: TxOwner;
+  started_at: string;
+  from: string;
+  to: string;
+  /** Every credential moved. */
+  ids: CredentialId[];
+  /** Those the target did not hold before: what a rollback deletes from it. */
+  written: CredentialId[];
+  /** Files the move created for the target (a new vault file): removed on rollback. */
+  target_files: string[];
+  /** Files of the source (the vault files left behind): removed on roll forward. */
+  source_files: string[];
+}
+
+/** One side of a move: a backend name, its store, and the files it lives in (the vault file backend). */
+export interface MoveSide {
+  backend: string;
+  /** Its store; opened when first needed (a new vault file has no key before it is created). */
+  store: () => SecretStore;
+  files?: string[];
+}
+
+/** What a move reports (names only). */
+export interface MoveResult {
+  from: string;
+  to: string;
+  moved: CredentialId[];
+  /** Listed in the index but without a value in the source: nothing to move. */
+  missing: CredentialId[];
+}
+
+/** What a move needs from its caller (the Vault). */
+export interface MoveDeps {
+  profile: ProfileStore;
+  recordPath: string;
+  dedicatedDir: boolean;
+  lockWaitMs?: number | undefined;
+  now: () => Date;
+  /** The profile with `storage.backend` set to `backend` (and its namespace recorded). */
+  withBackend: (p: Profile, backend: string) => Profile;
+  /** Opens the store of a backend without a key (recovery: the keychain; the file backend is only ever removed whole). */
+  openStore: (backend: string) => SecretStore;
+}
+
+/** Progress of a move, for a terminal. */
+export type MovePhase = 'reading' | 'writing' | 'verifying' | 'switching' | 'cleaning';
+
+/** Options of {@link moveBackend}. */
+export interface MoveOptions {
+  signal?: AbortSignal | undefined;
+  onPhase?: ((phase: MovePhase, count: number) => void) | undefined;
+  /** Creates the target's files (a new vault file) after the intent is recorded; they are removed on rollback. */
+  createTarget?: (() => Promise<void>) | undefined;
+  /** Test hook: called between steps (a kill test stops here). */
+  step?: ((name: string) => void) | undefined;
+}
+
+/**
+ * Moves every secret of the profile from `from` to `to` (see the file's
+ * comment). Throws (after rolling back) the first failure, CANCELLED on a
+ * signal before the commit, CREDENTIAL_CONFLICT-like INVALID_ARGUMENT when
+ * the target already holds a different value for a credential.
+ */
+export async function moveBackend(deps: MoveDeps, from: MoveSide, to: MoveSide, options: MoveOptions = {}): Promise<MoveResult> {
+  const signal = options.signal;
+  // No profile yet (a fresh host): nothing indexed; the switch creates it naming the target.
+  const before = deps.profile.readOrTemplate();
+  if (before.kind !== 'profile') throw new VaultError('PROFILE_READ_ONLY', `The only credentials source is the deprecated ${before.path}.`, 'Move it into the vault first: cpw-vault migrate');
+  const metaBefore = JSON.stringify(before.profile.credential_metadata);
+  for (const f of options.createTarget ? (to.files ?? []) : []) {
+    if (stampOf(f)) throw new VaultError('IO_ERROR', `${f} already exists; refusing to create a new vault over it. Nothing was moved.`, 'Move the old vault files away first (they may hold secrets: keep them until you know), then run the command again.');
+  }
+  const indexed = Object.entries(before.profile.credential_metadata).filter(([id, m]) => m.storage === 'keychain' && isSecretCredential(id)).map(([id]) => id);
+
+  // 1. What the source holds. A source that cannot answer with nothing indexed (no keychain on this host, nothing stored) moves nothing.
+  options.onPhase?.('reading', indexed.length);
+  let listed: string[] = [];
+  try {
+    listed = await from.store().list();
+  } catch (err) {
+    if (indexed.length) throw err;
+  }
+  const ids = [...new Set([...indexed, ...listed.filter(isSecretCredential)])].sort();
+  const values = ids.length ? await readMany(from.store(), ids) : new Map<string, string | undefined>();
+  const missing = ids.filter((id) => values.get(id) === undefined);
+  const moving = ids.filter((id) => values.get(id) !== undefined);
+  cancelled(signal);
+
+  const record: MoveRecord = {
+    id: randomBytes(6).toString('hex'),
+    owner: currentOwner(),
+    started_at: deps.now().toISOString(),
+    from: from.backend,
+    to: to.backend,
+    ids: moving,
+    written: [],
+    target_files: options.createTarget ? (to.files ?? []) : [],
+    source_files: from.files ?? [],
+  };
+  await writeRecord(deps, record);
+  options.step?.('recorded');
+  let committed = false;
+  let created = !options.createTarget;
+  try {
+    if (options.createTarget) await options.createTarget();
+    created = true;
+    options.step?.('created');
+    cancelled(signal); // scrypt of a new vault takes seconds: a Ctrl-C meanwhile is honoured here
+    // 2. Fill the target. What it already holds with the same value stays; a different value is never overwritten.
+    const present = moving.length ? await readMany(to.store(), moving) : new Map<string, string | undefined>();
+    const conflicts = moving.filter((id) => present.get(id) !== undefined && present.get(id) !== values.get(id));
+    if (conflicts.length) {
+      throw new VaultError('INVALID_ARGUMENT', `The ${to.store().description} already holds a different value for ${conflicts.join(', ')}; nothing was moved.`, `Remove those from the ${to.backend} backend first, or keep using the ${from.backend} backend.`);
+    }
+    record.written = moving.filter((id) => present.get(id) === undefined);
+    await writeRecord(deps, record);
+    options.onPhase?.('writing', record.written.length);
+    for (const id of record.written) {
+      await to.store().set(id, values.get(id)!);
+      options.step?.(`wrote ${id}`);
+      cancelled(signal);
+    }
+    options.onPhase?.('verifying', moving.length);
+    const back = moving.length ? await readMany(to.store(), moving) : new Map<string, string | undefined>();
+    const wrong = moving.filter((id) => back.get(id) !== values.get(id));
+    if (wrong.length) throw new VaultError('KEYCHAIN_ERROR', `Reading ${wrong.join(', ')} back from the ${to.store().description} did not return what was written; nothing was moved.`, 'Check the target backend, then run the command again.');
+    cancelled(signal);
+    // 3. The commit: one atomic profile write, refused if a writer changed the index meanwhile (its value would be left behind).
+    options.onPhase?.('switching', moving.length);
+    await deps.profile.update((p) => {
+      if (JSON.stringify(p.credential_metadata ?? {}) !== metaBefore) {
+        throw new VaultError('PROFILE_LOCKED', 'A credential changed while the backend was being switched; nothing was moved.', 'Run the command again.');
+      }
+      return deps.withBackend(p, to.backend);
+    });
+    committed = true;
+    options.step?.('switched');
+  } catch (err) {
+    // Files another process created meanwhile (createTarget refused them) are not ours to remove.
+    if (!committed) await rollBack(deps, created ? record : { ...record, target_files: [] }, to.store).catch(() => {});
+    throw err;
+  }
+  // 4. Empty the source; a failure here is finished by the next start (the record stays).
+  options.onPhase?.('cleaning', moving.length);
+  await rollForward(deps, record, from.store, options.step);
+  return { from: from.backend, to: to.backend, moved: moving, missing };
+}
+
+/**
+ * Finishes a move a crashed (or failed) process left: forward when the
+ * profile names its target, back otherwise. Idempotent. Returns the record
+ * it finished, or undefined when there was none due (none, or its owner is
+ * still running).
+ */
+export async function recoverBackendMove(deps: MoveDeps): Promise<MoveRecord | undefined> {
+  const record = readRecord(deps.recordPath);
+  if (!record) return undefined;
+  const mine = record.owner.pid === process.pid && record.owner.boot === currentOwner().boot;
+  if (mine || !ownerIsGone(record.owner, Date.parse(record.started_at), 3_600_000)) return undefined;
+  const loaded = deps.profile.read();
+  const backend = loaded.kind === 'profile' ? (loaded.profile.storage?.backend ?? 'keychain') : 'keychain';
+  if (backend === record.to) await rollForward(deps, record, () => deps.openStore(record.from));
+  else await rollBack(deps, record, () => deps.openStore(record.to));
+  return record;
+}
+
+/** Removes what a move put in its target (the target is not in use). */
+async function rollBack(deps: MoveDeps, record: MoveRecord, target: () => SecretStore): Promise<void> {
+  if (record.target_files.length) {
+    // The vault files the move created: removed whole (no key needed), vault first, identity last.
+    for (const f of [...record.target_files].reverse()) rmSync(f, { force: true });
+  } else {
+    for (const id of record.written) await target().delete(id);
+  }
+  await removeRecord(deps);
+}
+
+/** Empties the source of a committed move (it is no longer in use). */
+async function rollForward(deps: MoveDeps, record: MoveRecord, source: () => SecretStore, step?: (name: string) => void): Promise<void> {
+  if (record.source_files.length) {
+    for (const f of [...record.source_files].reverse()) {
+      rmSync(f, { force: true });
+      step?.(`removed ${f}`);
+    }
+  } else {
+    for (const id of record.ids) {
+      await source().delete(id);
+      step?.(`deleted ${id}`);
+    }
+  }
+  await removeRecord(deps);
+}
+
+function readRecord(path: string): MoveRecord | undefined {
+  if (!stampOf(path)) return undefined;
+  try {
+    const parsed = parseJson(readSecureFile(path, { warn: () => {} }).text);
+    if (!parsed.ok) return undefined;
+    const r = parsed.value as Partial<MoveRecord> | null;
+    const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+    if (!r || typeof r !== 'object' || typeof r.from !== 'string' || typeof r.to !== 'string' || !r.owner || !strings(r.ids) || !strings(r.written) || !strings(r.target_files) || !strings(r.source_files)) return undefined;
+    return r as MoveRecord;
+  } catch (err) {
+    if (isVaultError(err)) return undefined;
+    throw err;
+  }
+}
+
+async function writeRecord(deps: MoveDeps, record: MoveRecord): Promise<void> {
+  ensurePrivateDir(dirname(deps.recordPath), deps.dedicatedDir);
+  await withFileLock(deps.profile.paths.profile, async (lock) => {
+    lock.assertHeld();
+    await writeSecureFile(deps.recordPath, `${JSON.stringify(record, null, 1)}\n`, deps.dedicatedDir);
+  }, deps.lockWaitMs);
+}
+
+async function removeRecord(deps: MoveDeps): Promise<void> {
+  rmSync(deps.recordPath, { force: true });
+}
+
+/** True when a move record exists (one stat): what start-up checks before doing anything. */
+export function moveRecorded(path: string): boolean {
+  return !!stampOf(path);
+}
+
+function cancelled(signal: AbortSignal | undefined): void {
+  if (!signal?.aborted) return;
+  throw new VaultError('CANCELLED', 'cancelled: nothing changed', 'Run the command again when you are ready.', { cause: signal.reason });
+}

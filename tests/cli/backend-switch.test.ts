@@ -1,0 +1,239 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildExport } from '../../shared/core/vault-export';
+import { readExportFile, writeExportFile } from '../../shared/node/secrets/export-file';
+import { SecretServiceStore } from '../../shared/node/secrets/secret-service';
+import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
+import { BIN } from '../helpers/cli';
+import { collect, type ChildResult } from '../helpers/children';
+import { inPty } from '../helpers/file-vault';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const HF = `hf_${'SwItCh'.repeat(6)}`;
+const TMDB = '9a8b7c6d5e4f30211203f4e5d6c7b8a9';
+const CUSTOM = 'deepl-custom-value-0123456789';
+const PASS = 'vault passphrase of the switch test';
+const EXPORT_PASS = 'export passphrase of the switch test';
+/** Budget of one test: several real scrypts (age's work factor) through the CLI, on a machine others load too. */
+const BUDGET = 300_000;
+
+interface Home extends TempHome {
+  runtime: string;
+}
+
+function home(): Home {
+  const t = makeTempHome();
+  const runtime = join(t.root, 'run');
+  mkdirSync(runtime, { mode: 0o700 });
+  chmodSync(runtime, 0o700);
+  return { ...t, runtime };
+}
+
+/** cpw-vault on `h`: with the test keyring, or (noDbus) with no D-Bus session at all; `fd3` written to descriptor 3. */
+function run(h: Home, args: string[], options: { input?: string; fd3?: string; noDbus?: boolean } = {}): Promise<ChildResult> & { child: ReturnType<typeof spawn> } {
+  const env: Record<string, string | undefined> = { ...process.env, HOME: h.home, XDG_RUNTIME_DIR: h.runtime, CPW_KEYCHAIN_SERVICE: h.service };
+  if (options.noDbus) Object.assign(env, { DBUS_SESSION_BUS_ADDRESS: undefined, DISPLAY: undefined });
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: h.cwd, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+  const fd3 = child.stdio[3] as NodeJS.WritableStream;
+  fd3.on('error', () => {});
+  fd3.end(options.fd3 ?? '');
+  return Object.assign(collect(child, options.input ?? ''), { child });
+}
+
+const profileOf = (h: TempHome) => JSON.parse(readFileSync(h.profile, 'utf8')) as { storage?: { backend?: string }; credential_metadata: Record<string, { env_var?: string }> };
+
+/** What the keychain holds of this home's namespace (the default profile: the service name itself). */
+async function keychainHolds(h: TempHome): Promise<string[]> {
+  const kc = new SecretServiceStore({ service: h.service, env: process.env, timeoutMs: 10_000 });
+  try {
+    return await kc.list();
+  } finally {
+    kc.close();
+  }
+}
+
+async function keychainHome(): Promise<Home> {
+  const h = home();
+  expect((await run(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+  expect((await run(h, ['set', 'tmdb', 'api_key'], { input: TMDB })).code).toBe(0);
+  expect((await run(h, ['set', 'deepl', 'api_key', '--env-var', 'DEEPL_KEY', '--label', 'DeepL'], { input: CUSTOM })).code).toBe(0);
+  return h;
+}
+
+describe('backend use on a host with no D-Bus session at all', () => {
+  it('a fresh host switches to the vault file, unlocks once, and a pipeline stage runs; Debian age opens the vault the switch made', async () => {
+    const h = home();
+    const before = await run(h, ['backend'], { noDbus: true });
+    expect(before.stdout).toMatch(/backend: keychain[\s\S]*KEYCHAIN_UNAVAILABLE[\s\S]*cpw-vault backend use file/);
+    const use = await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: `${PASS}\n`, noDbus: true });
+    expect(use.stderr).toMatch(/Moved 0 credential\(s\) from the OS keychain to the age vault file/);
+    expect(use.code).toBe(0);
+    expect(profileOf(h).storage?.backend).toBe('file');
+    const files = vaultFilesFor(h.profile);
+    for (const f of [files.vault, files.identity]) expect(statSync(f).mode & 0o777).toBe(0o600);
+    expect((await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: PASS, noDbus: true })).code).toBe(2);
+    const bogus = await run(h, ['backend', 'use', 'cloud'], { noDbus: true });
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toContain('is not a backend');
+    expect((await run(h, ['unlock', '--passphrase-fd', '3'], { fd3: PASS, noDbus: true })).code).toBe(0);
+    expect((await run(h, ['set', 'huggingface', 'token'], { input: HF, noDbus: true })).stderr).toContain('Stored huggingface.token in the vault file');
+    expect((await run(h, ['set', 'tmdb', 'api_key'], { input: TMDB, noDbus: true })).code).toBe(0);
+    const stage = 'const e = process.env; process.exit(e.HF_TOKEN === e.HUGGING_FACE_HUB_TOKEN && /^hf_/.test(e.HF_TOKEN ?? "") && (e.TMDB_API_KEY ?? "").length === 32 ? 0 : 5)';
+    const exec = await run(h, ['exec', '--workflow', 'subtitle', '--', process.execPath, '-e', stage], { noDbus: true });
+    expect(exec.code, exec.stderr).toBe(0);
+    expect((await run(h, ['lock'], { noDbus: true })).code).toBe(0);
+    const env = { ...process.env, HOME: h.home, TERM: 'xterm' };
+    const age = await inPty(h.cwd, env, ['age', '-d', '-i', files.identity, files.vault], [{ expect: 'Enter passphrase for identity file', send: `${PASS}\r` }]);
+    expect(age.code, age.screen.slice(-400)).toBe(0);
+    expect(JSON.parse(age.screen.slice(age.screen.indexOf('{')))).toEqual({ version: 1, entries: { 'huggingface.token': HF, 'tmdb.api_key': TMDB } });
+  }, BUDGET);
+});
+
+describe('backend use between the keychain and the vault file', () => {
+  it('moves every secret across with read-back, says what it moved, and leaves nothing behind either way', async () => {
+    const h = await keychainHome();
+    const toFile = await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3', '--json'], { fd3: PASS });
+    expect(toFile.code, toFile.stderr).toBe(0);
+    expect(JSON.parse(toFile.stdout)).toMatchObject({ from: 'keychain', to: 'file', moved: ['deepl.api_key', 'huggingface.token', 'tmdb.api_key'], missing: [] });
+    expect(await keychainHolds(h)).toEqual([]);
+    expect(profileOf(h).storage?.backend).toBe('file');
+    expect(profileOf(h).credential_metadata['deepl.api_key']?.env_var).toBe('DEEPL_KEY');
+    expect(existsSync(join(h.home, '.cp-whisperx', 'backend-move'))).toBe(false);
+    const files = vaultFilesFor(h.profile);
+    for (const v of [HF, TMDB, CUSTOM]) expect(readFileSync(files.vault).includes(v)).toBe(false);
+    // Locked: a read without a terminal says so; after one unlock the values come from the file.
+    expect((await run(h, ['get', 'tmdb', 'api_key'])).code).toBe(4);
+    expect((await run(h, ['unlock', '--passphrase-fd', '3'], { fd3: PASS })).code).toBe(0);
+    expect((await run(h, ['get', 'deepl', 'api_key'])).stdout).toBe(CUSTOM);
+    const show = await run(h, ['backend', '--json']);
+    expect(JSON.parse(show.stdout)).toMatchObject({ backend: 'file', status: { ok: true }, agent: { pid: expect.any(Number) } });
+
+    // A wrong passphrase for the vault being left: a clear error after a pause, nothing moved.
+    const wrongPass = join(h.root, 'wrong-pass');
+    writeFileSync(wrongPass, 'not the vault passphrase\n', { mode: 0o600 });
+    const vaultBefore = readFileSync(files.vault);
+    const wrong = await run(h, ['backend', 'use', 'keychain', '--passphrase-file', wrongPass]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('[VAULT_PASSPHRASE_WRONG]');
+    expect(readFileSync(files.vault).equals(vaultBefore)).toBe(true);
+    expect(await keychainHolds(h)).toEqual([]);
+    expect(profileOf(h).storage?.backend).toBe('file');
+    const toKeychain = await run(h, ['backend', 'use', 'keychain', '--json']);
+    expect(toKeychain.code, toKeychain.stderr).toBe(0);
+    expect(JSON.parse(toKeychain.stdout)).toMatchObject({ from: 'file', to: 'keychain', moved: ['deepl.api_key', 'huggingface.token', 'tmdb.api_key'], agent_stopped: true });
+    expect(existsSync(files.vault) || existsSync(files.identity)).toBe(false);
+    expect((await keychainHolds(h)).sort()).toEqual(['deepl.api_key', 'huggingface.token', 'tmdb.api_key']);
+    expect((await run(h, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
+    const audit = readFileSync(join(h.home, '.cp-whisperx', 'audit.log'), 'utf8');
+    expect(audit.match(/"event":"backend_switched"/g)).toHaveLength(2);
+    for (const v of [HF, TMDB, CUSTOM, PASS]) expect(audit).not.toContain(v);
+  }, BUDGET);
+
+  it('refuses vault files already there and a short passphrase: nothing changes', async () => {
+    const h = await keychainHome();
+    const short = await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: 'short' });
+    expect(short.code).toBe(2);
+    expect(short.stderr).toContain('too short');
+    const files = vaultFilesFor(h.profile);
+    writeFileSync(files.vault, 'not mine', { mode: 0o600 });
+    const there = await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: PASS });
+    expect(there.code).toBe(1);
+    expect(there.stderr).toContain('already exists; refusing to create a new vault over it');
+    expect(readFileSync(files.vault, 'utf8')).toBe('not mine');
+    expect(profileOf(h).storage?.backend ?? 'keychain').toBe('keychain');
+    expect((await keychainHolds(h)).length).toBe(3);
+  }, BUDGET);
+
+  it('Ctrl-C while the new vault is being made: cancelled, nothing changed, no vault file left', async () => {
+    const h = await keychainHome();
+    const p = run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: PASS });
+    // Interrupt once it has read the secrets: it is then creating the vault (scrypt, seconds).
+    await new Promise<void>((resolve) => {
+      let seen = '';
+      p.child.stderr!.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (seen.includes('Reading the secrets')) resolve();
+      });
+    });
+    p.child.kill('SIGINT');
+    const r = await p;
+    expect(r.stderr).toMatch(/cancelled: nothing changed/i);
+    expect(r.code).toBe(130);
+    const files = vaultFilesFor(h.profile);
+    expect(existsSync(files.vault) || existsSync(files.identity)).toBe(false);
+    expect(existsSync(join(h.home, '.cp-whisperx', 'backend-move'))).toBe(false);
+    expect(profileOf(h).storage?.backend ?? 'keychain').toBe('keychain');
+    expect((await run(h, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
+  }, BUDGET);
+});
+
+describe('import of an encrypted export', () => {
+  it('keychain HOME -> file HOME: the plan first, conflicts kept unless chosen, all written and read back; bad files change nothing', async () => {
+    const src = await keychainHome();
+    expect((await run(src, ['export', '--to', 'move.age', '--passphrase-fd', '3'], { fd3: EXPORT_PASS })).code).toBe(0);
+    const exportFile = join(src.cwd, 'move.age');
+    // The same export at a low scrypt work factor for the cases that are not about age's cost (each run decrypts it once).
+    const fast = join(src.root, 'move-fast.age');
+    await writeExportFile(fast, await readExportFile(exportFile, EXPORT_PASS), EXPORT_PASS, { logN: 10 });
+
+    const dst = home();
+    expect((await run(dst, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: PASS, noDbus: true })).code).toBe(0);
+    expect((await run(dst, ['unlock', '--passphrase-fd', '3'], { fd3: PASS, noDbus: true })).code).toBe(0);
+    expect((await run(dst, ['set', 'tmdb', 'api_key'], { input: '00000000000000000000000000000000', noDbus: true })).code).toBe(0);
+    const files = vaultFilesFor(dst.profile);
+    const vaultBefore = readFileSync(files.vault);
+
+    const wrong = await run(dst, ['import', fast, '--passphrase-fd', '3', '--yes'], { fd3: 'not the export passphrase', noDbus: true });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('[VAULT_PASSPHRASE_WRONG]');
+    const tampered = join(dst.root, 'tampered.age');
+    const bytes = readFileSync(fast);
+    writeFileSync(tampered, Buffer.from(bytes.map((b, i) => (i === bytes.length - 3 ? b ^ 1 : b))));
+    const bad = await run(dst, ['import', tampered, '--passphrase-fd', '3', '--yes'], { fd3: EXPORT_PASS, noDbus: true });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('[VAULT_CORRUPT]');
+    const dry = await run(dst, ['import', fast, '--passphrase-fd', '3', '--dry-run'], { fd3: EXPORT_PASS, noDbus: true });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/huggingface\.token\s+huggingface\.token\s+import\s+yes/);
+    expect(dry.stdout).toMatch(/tmdb\.api_key\s+tmdb\.api_key\s+conflict\s+no/);
+    expect(dry.stdout).toContain('2 to write; 0 identical, 1 conflict');
+    expect((await run(dst, ['import', fast, '--passphrase-fd', '3'], { fd3: EXPORT_PASS, noDbus: true })).stderr).toContain('Refusing to import without confirmation');
+    expect(readFileSync(files.vault).equals(vaultBefore)).toBe(true);
+
+    const apply = await run(dst, ['import', exportFile, '--passphrase-fd', '3', '--yes', '--json'], { fd3: EXPORT_PASS, noDbus: true });
+    expect(apply.code, apply.stderr).toBe(0);
+    expect(JSON.parse(apply.stdout).imported.sort()).toEqual(['deepl.api_key', 'huggingface.token']);
+    expect((await run(dst, ['get', 'huggingface', 'token'], { noDbus: true })).stdout).toBe(HF);
+    expect((await run(dst, ['get', 'tmdb', 'api_key'], { noDbus: true })).stdout).toBe('00000000000000000000000000000000');
+    expect(profileOf(dst).credential_metadata['deepl.api_key']?.env_var).toBe('DEEPL_KEY');
+    const over = await run(dst, ['import', fast, '--passphrase-fd', '3', '--yes', '--overwrite', 'tmdb.api_key'], { fd3: EXPORT_PASS, noDbus: true });
+    expect(over.stderr).toContain('Imported 1 credential(s)');
+    expect((await run(dst, ['get', 'tmdb', 'api_key'], { noDbus: true })).stdout).toBe(TMDB);
+    const again = await run(dst, ['import', fast, '--passphrase-fd', '3', '--yes'], { fd3: EXPORT_PASS, noDbus: true });
+    expect(again.stderr).toContain('Nothing to import');
+    await run(dst, ['lock'], { noDbus: true });
+  }, BUDGET);
+
+  it('a hostile export: bad ids and values become invalid rows, escape sequences are not printed, nothing else is written', async () => {
+    const h = await keychainHome();
+    const file = join(h.root, 'hostile.age');
+    const doc = buildExport([
+      { id: '\u001b]0;pwned\u0007evil.key', value: 'x'.repeat(20) },
+      { id: 'openai.api_key', value: { nested: true } },
+      { id: '__proto__.polluted', value: 'y'.repeat(20) },
+      { id: 'anthropic.api_key', value: `sk-ant-${'a'.repeat(40)}`, meta: { label: 'x'.repeat(500), env_var: 'rm -rf /' } },
+    ], new Date());
+    await writeExportFile(file, doc, EXPORT_PASS, { logN: 10 });
+    const r = await run(h, ['import', file, '--passphrase-fd', '3', '--yes', '--json'], { fd3: EXPORT_PASS });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { plan: { counts: Record<string, number> }; imported: string[] };
+    expect(out.plan.counts).toMatchObject({ invalid: 3, import: 1 });
+    expect(out.imported).toEqual(['anthropic.api_key']);
+    expect(r.stdout + r.stderr).not.toContain('\u001b]0;');
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect((await keychainHolds(h)).sort()).toEqual(['anthropic.api_key', 'deepl.api_key', 'huggingface.token', 'tmdb.api_key']);
+  }, BUDGET);
+});

@@ -1,0 +1,66 @@
+// Issue 12, "Parsers", as a user meets them: a profile or a source nested
+// 100,000 deep is a clear PROFILE_INVALID / invalid-source error, never
+// INTERNAL "this is a bug"; a .env with a repeated name imports the last value.
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+function profileText(t: TempHome, text: string) {
+  mkdirSync(dirname(t.profile), { recursive: true, mode: 0o700 });
+  writeFileSync(t.profile, text);
+  chmodSync(t.profile, 0o600);
+}
+
+const unclosed = '['.repeat(100_000);
+const wellFormedButDeep = `{"version": "2.0", "user": {"name": "x"}, "credentials": {}, "extra": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+
+describe('a profile nested 100,000 deep', () => {
+  it.each([
+    ['get', ['get', 'huggingface', 'token']],
+    ['list', ['list']],
+    ['list --json', ['list', '--json']],
+    ['profile show', ['profile', 'show']],
+  ])('%s: PROFILE_INVALID with where, exit 1, never INTERNAL', async (_name, args) => {
+    const t = makeTempHome();
+    profileText(t, unclosed);
+    const r = await cli(t, args);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('[PROFILE_INVALID]');
+    expect(r.stderr).toContain('nested deeper than 64 levels at line 1, column 65');
+    expect(r.stderr + r.stdout).not.toContain('INTERNAL');
+  });
+
+  it('well-formed but deep: a write is refused with PROFILE_INVALID before anything is written', async () => {
+    const t = makeTempHome();
+    profileText(t, wellFormedButDeep);
+    const r = await cli(t, ['profile', 'set', 'name=y']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('[PROFILE_INVALID]');
+    expect(r.stderr).toContain('deeper than 64 levels');
+    expect(r.stderr).not.toContain('INTERNAL');
+  });
+});
+
+describe('migrate', () => {
+  it('a source nested 100,000 deep is refused as invalid (exit 2), never INTERNAL', async () => {
+    const t = makeTempHome();
+    const source = join(t.cwd, 'deep.json');
+    writeFileSync(source, '{"a":'.repeat(100_000));
+    const r = await cli(t, ['migrate', '--from', source, '--dry-run', '--json']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).error.code).toBe('INVALID_ARGUMENT');
+    expect(r.stderr).toContain('nested deeper than 64 levels');
+  });
+
+  it('a .env naming a key twice imports the last value, and the plan says the last one counts', async () => {
+    const t = makeTempHome();
+    const source = join(t.cwd, '.env');
+    writeFileSync(source, 'TMDB_API_KEY=0123456789abcdef0123456789abcdef\nTMDB_API_KEY=fedcba9876543210fedcba9876543210\n');
+    const r = await cli(t, ['migrate', '--from', source, '--yes']);
+    expect(r.code).toBe(0);
+    expect(r.stdout + r.stderr).toContain('duplicate keys in the source (the last one counts): TMDB_API_KEY');
+    expect((await cli(t, ['get', 'tmdb', 'api_key'])).stdout).toBe('fedcba9876543210fedcba9876543210');
+  });
+});

@@ -1,0 +1,117 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const HF = `hf_${'Plai'.repeat(9)}`;
+const TMDB = 'abcdefabcdefabcdefabcdefabcdef12';
+
+const lookup = (t: TempHome, account: string) => spawnSync('secret-tool', ['lookup', 'service', t.service, 'account', account], { encoding: 'utf8' }).stdout;
+
+function secretsJson(t: TempHome, doc: unknown = { hf_token: HF }): string {
+  const path = join(t.cwd, 'config', 'secrets.json');
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify(doc), { mode: 0o600 });
+  return path;
+}
+
+describe('migrate --remove-plaintext deletes exactly what this run created or was given', () => {
+  it('never deletes a file by pattern: a hand-made secrets.json.backup-MANUAL-keep-me stays', async () => {
+    const t = makeTempHome();
+    const path = secretsJson(t);
+    const manual = `${path}.backup-MANUAL-keep-me`;
+    writeFileSync(manual, 'my own notes', { mode: 0o600 });
+    const r = await cli(t, ['migrate', '--yes', '--remove-plaintext']);
+    expect(r.code).toBe(0);
+    expect(existsSync(path)).toBe(false);
+    expect(readdirSync(dirname(path))).toEqual(['secrets.json.backup-MANUAL-keep-me']);
+    expect(r.stderr).toMatch(/Removed plaintext: .*secrets\.json, .*secrets\.json\.backup-\d{8}T\d{6}Z-[0-9a-f]{6}\n/);
+  });
+
+  it("a re-run keeps an earlier run's backup, names it and why, and exits 1", async () => {
+    const t = makeTempHome();
+    const path = secretsJson(t);
+    expect((await cli(t, ['migrate', '--yes'])).code).toBe(0);
+    const [earlier] = readdirSync(dirname(path)).filter((f) => f.includes('.backup-'));
+    const r = await cli(t, ['migrate', '--yes', '--remove-plaintext']);
+    expect(r.code).toBe(1);
+    expect(existsSync(path)).toBe(false);
+    expect(existsSync(join(dirname(path), earlier!))).toBe(true);
+    expect(r.stderr).toContain(`Not removed: ${join(dirname(path), earlier!)}: an earlier run made this backup`);
+    expect(r.stderr).toContain(`rm -- ${join(dirname(path), earlier!)}`);
+  });
+
+  it("found by default, the HuggingFace CLI's token file is kept (exit 1, saying how to name it); named with --from, it goes", async () => {
+    const t = makeTempHome();
+    const token = join(t.home, '.cache', 'huggingface', 'token');
+    mkdirSync(dirname(token), { recursive: true });
+    writeFileSync(token, `${HF}\n`, { mode: 0o600 });
+    const r = await cli(t, ['migrate', '--yes', '--remove-plaintext']);
+    expect(r.code).toBe(1);
+    expect(lookup(t, 'huggingface.token')).toBe(HF);
+    expect(existsSync(token)).toBe(true);
+    expect(r.stderr).toContain(`Not removed: ${token}: it is the HuggingFace CLI's login token`);
+    expect(r.stderr).toContain(`cpw-vault migrate --from ${token} --remove-plaintext`);
+    // Its own backup is a file this run made: deleted.
+    expect(readdirSync(dirname(token))).toEqual(['token']);
+    const named = await cli(t, ['migrate', '--yes', '--remove-plaintext', '--from', token]);
+    expect(named.code).toBe(0);
+    expect(existsSync(token)).toBe(false);
+  });
+
+  it('a folder where the source should be: a clear error, nothing deleted', async () => {
+    const t = makeTempHome();
+    const folder = join(t.cwd, 'config', 'secrets.json');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'inside'), HF);
+    const r = await cli(t, ['migrate', '--yes', '--remove-plaintext']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${folder} is not a regular file`);
+    expect(r.stderr).not.toContain('INTERNAL');
+    expect(readdirSync(folder)).toEqual(['inside']);
+  });
+
+  it('entries left behind (a conflict): every file kept, exit 1', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'tmdb', 'api_key'], { input: 'ffffffffffffffffffffffffffffff99' });
+    const path = secretsJson(t, { hf_token: HF, tmdb_api_key: TMDB });
+    const r = await cli(t, ['migrate', '--yes', '--remove-plaintext']);
+    expect(r.code).toBe(1);
+    expect(existsSync(path)).toBe(true);
+    expect(r.stderr).toMatch(/1 entry was not migrated \(tmdb_api_key\); the plaintext files were kept so nothing is lost: .*secrets\.json, .*backup-/);
+  });
+});
+
+describe('migrate usage errors (exit 2, nothing changed)', () => {
+  it('--backup-dir that does not exist is refused, and no folder is created', async () => {
+    const t = makeTempHome();
+    secretsJson(t);
+    const dir = join(t.root, 'no', 'such', 'dir');
+    const r = await cli(t, ['migrate', '--yes', '--backup-dir', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--backup-dir ${dir} does not exist`);
+    expect(existsSync(join(t.root, 'no'))).toBe(false);
+    expect(lookup(t, 'huggingface.token')).toBe('');
+  });
+
+  it('--overwrite of a credential the plan does not hold is refused', async () => {
+    const t = makeTempHome();
+    secretsJson(t);
+    const r = await cli(t, ['migrate', '--yes', '--overwrite', 'bogus.id']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--overwrite bogus.id: not in the plan');
+    expect(lookup(t, 'huggingface.token')).toBe('');
+    expect((await cli(t, ['migrate', '--dry-run', '--overwrite', 'hf_token'])).code).toBe(0);
+  });
+
+  it('the plan note of an unknown key does not read as imported unless --include-unknown', async () => {
+    const t = makeTempHome();
+    secretsJson(t, { hf_token: HF, my_service_key: 'abcdefgh12345678' });
+    const r = await cli(t, ['migrate', '--dry-run']);
+    expect(r.stdout).toMatch(/my_service_key .*unknown\s+no\s+not a known credential; not imported \(--include-unknown imports it as custom/);
+    const w = await cli(t, ['migrate', '--dry-run', '--include-unknown']);
+    expect(w.stdout).toMatch(/my_service_key .*unknown\s+yes\s+not a known credential; imported as custom/);
+  });
+});

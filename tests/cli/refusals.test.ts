@@ -1,0 +1,139 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const HF = `hf_${'Refu'.repeat(9)}`;
+const TMDB = 'abcdefabcdefabcdefabcdefabcdef12';
+
+const lookup = (t: TempHome, account: string) => spawnSync('secret-tool', ['lookup', 'service', t.service, 'account', account], { encoding: 'utf8' }).stdout;
+const profileJson = (t: TempHome) => JSON.parse(readFileSync(t.profile, 'utf8'));
+
+describe('custom credentials never take an env var name something else reads', () => {
+  it.each(['PATH', 'HOME', 'LD_PRELOAD', 'DYLD_INSERT_LIBRARIES', 'NODE_OPTIONS', 'PYTHONPATH', 'PYTHONSTARTUP', 'BASH_ENV', 'ENV', 'IFS', 'SHELLOPTS', 'PS4', 'PERL5LIB', 'RUBYOPT', 'JAVA_TOOL_OPTIONS'])('refuses %s (exit 2, nothing stored)', async (name) => {
+    const t = makeTempHome();
+    const r = await cli(t, ['set', 'mysvc', 'token', '--env-var', name], { input: 'value-1234567' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${name} is read by the system, a shell or a language runtime`);
+    expect(lookup(t, 'mysvc.token')).toBe('');
+    expect(existsSync(t.profile)).toBe(false);
+  });
+
+  it("refuses a name another credential owns: a catalog one (HF_TOKEN) or another custom credential's", async () => {
+    const t = makeTempHome();
+    const hf = await cli(t, ['set', 'mysvc', 'token', '--env-var', 'HF_TOKEN'], { input: 'value-1234567' });
+    expect(hf.code).toBe(2);
+    expect(hf.stderr).toContain('HF_TOKEN already belongs to huggingface.token');
+    expect((await cli(t, ['set', 'mysvc', 'token', '--env-var', 'MY_TOKEN'], { input: 'value-1234567' })).code).toBe(0);
+    const other = await cli(t, ['set', 'othersvc', 'token', '--env-var', 'MY_TOKEN'], { input: 'value-7654321' });
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('MY_TOKEN already belongs to mysvc.token');
+    // The credential itself may keep its own name.
+    expect((await cli(t, ['set', 'mysvc', 'token', '--env-var', 'MY_TOKEN'], { input: 'value-1111111' })).code).toBe(0);
+    // The default name counts too: `set ld preload` would be LD_PRELOAD.
+    expect((await cli(t, ['set', 'ld', 'preload'], { input: 'value-1234567' })).code).toBe(2);
+  });
+});
+
+describe('prefs set validates every preference', () => {
+  const prefs = async (t: TempHome, ...pairs: string[]) => cli(t, ['profile', 'prefs', 'set', ...pairs]);
+
+  it('refuses unknown keys, a language that is not BCP 47, a time zone (not a preference) and notifications as a whole', async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Ada']);
+    const before = readFileSync(t.profile, 'utf8');
+    for (const [pair, message] of [
+      ['notifications.bogus=true', 'preferences.notifications.bogus: is not a notification'],
+      ['bogus=1', 'preferences.bogus: is not a preference'],
+      ['default_source_language=xx-INVALID-123', 'preferences.default_source_language: must be a BCP 47 language tag'],
+      ['timezone=', 'preferences.timezone: is not a preference (the time zone is a profile field'],
+      ['notifications=false', 'preferences.notifications: is a group of toggles'],
+      ['enable_cost_tracking=yes', 'preferences.enable_cost_tracking: must be true or false'],
+      ['history_max_runs=lots', 'preferences.history_max_runs: must be a whole number'],
+    ] as const) {
+      const r = await prefs(t, pair);
+      expect(r.code, pair).toBe(2);
+      expect(r.stderr, pair).toContain(message);
+    }
+    expect(readFileSync(t.profile, 'utf8')).toBe(before);
+  });
+
+  it('stores numbers and booleans as their types, a good language tag as given, and says when nothing changed', async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Ada']);
+    const r = await prefs(t, 'history_max_runs=250', 'notifications.run_failed=false', 'default_source_language=pt-BR');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('Preferences saved');
+    expect(profileJson(t).preferences).toMatchObject({ history_max_runs: 250, default_source_language: 'pt-BR', notifications: { run_failed: false } });
+    const audit = join(dirname(t.profile), 'audit.log');
+    const events = readFileSync(audit, 'utf8');
+    const same = await prefs(t, 'notifications.run_failed=false');
+    expect(same.code).toBe(0);
+    expect(same.stderr).toContain('Nothing changed');
+    expect(same.stderr).not.toContain('saved');
+    expect(readFileSync(audit, 'utf8')).toBe(events);
+  });
+});
+
+describe('text', () => {
+  it('the symlinked-profile fix copies the target instead of moving it', async () => {
+    const t = makeTempHome();
+    const target = join(t.root, 'dotfiles', 'user.profile');
+    mkdirSync(dirname(target), { recursive: true });
+    mkdirSync(dirname(t.profile), { recursive: true, mode: 0o700 });
+    writeFileSync(target, '{}', { mode: 0o600 });
+    symlinkSync(target, t.profile);
+    const r = await cli(t, ['profile', 'set', 'name=Ada']);
+    expect(r.stderr).toContain(`cp --remove-destination "$(readlink -f '${t.profile}')" '${t.profile}'`);
+    expect(r.stderr).not.toMatch(/\bmv\b/);
+    expect(readFileSync(target, 'utf8')).toBe('{}');
+  });
+
+  it('"an OpenAI API key", "an Anthropic API key", "a TMDB API key"', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'openai', 'api_key'], { input: 'nope' })).stderr).toContain('does not look like an OpenAI API key');
+    expect((await cli(t, ['set', 'anthropic', 'api_key'], { input: 'nope' })).stderr).toContain('does not look like an Anthropic API key');
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: 'nope' })).stderr).toContain('does not look like a TMDB API key');
+  });
+});
+
+describe('where the vault used to refuse for no good reason', () => {
+  function legacy(t: TempHome): string {
+    const path = join(t.cwd, 'config', 'secrets.json');
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, JSON.stringify({ hf_token: HF }), { mode: 0o600 });
+    return path;
+  }
+
+  it.each([
+    ['set', ['set', 'tmdb', 'api_key'], { input: TMDB }],
+    ['profile set', ['profile', 'set', 'name=Ada'], {}],
+    ['setup --non-interactive', ['setup', '--non-interactive'], { env: { TMDB_API_KEY: TMDB } }],
+  ] as const)('no profile and a config/secrets.json here: %s creates the default profile and points at migrate', async (_name, args, options) => {
+    const t = makeTempHome();
+    const path = legacy(t);
+    const r = await cli(t, [...args], options);
+    expect(r.stderr).not.toContain('PROFILE_READ_ONLY');
+    expect([0, 3]).toContain(r.code); // setup ends with readiness: transcribe needs the HF token, still only in secrets.json
+    expect(existsSync(t.profile)).toBe(true);
+    expect(r.stderr).toMatch(/Created .*user\.profile; from now on it is read instead of the deprecated .*secrets\.json.*cpw-vault migrate/);
+    expect(readFileSync(path, 'utf8')).toContain(HF);
+  });
+
+  it('--profile /typo (or CPW_PROFILE) for a read says the profile does not exist, not "run cpw-vault set"', async () => {
+    const t = makeTempHome();
+    const typo = join(t.root, 'typo.profile');
+    for (const args of [['get', 'huggingface', 'token'], ['list'], ['check', 'transcribe'], ['env', '--workflow', 'transcribe']]) {
+      const r = await cli(t, ['--profile', typo, ...args], { env: { HF_TOKEN: HF } });
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toContain(`The profile ${typo} (from --profile) does not exist.`);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).not.toContain('cpw-vault set');
+    }
+    const env = await cli(t, ['get', 'huggingface', 'token'], { env: { CPW_PROFILE: typo } });
+    expect(env.stderr).toContain('(from $CPW_PROFILE) does not exist');
+    expect(existsSync(typo)).toBe(false);
+  });
+});

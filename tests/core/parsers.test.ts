@@ -1,0 +1,84 @@
+// Issue 12, "Parsers": linear .env parsing, bounded JSON depth, the last of
+// a repeated key counts in both. Outcomes only; the parse times are in
+// `npm run bench` (bench/parsers.mjs).
+import { describe, expect, it } from 'vitest';
+import { MAX_JSON_DEPTH, overDeepAt, parseJson } from '../../shared/core/json';
+import { planMigration } from '../../shared/core/migration-plan';
+import { MAX_SOURCE_BYTES, parseDotenv, parseJsonSource } from '../../shared/core/migration-sources';
+import { thrown } from '../helpers/errors';
+
+const absent = () => 'absent' as const;
+
+describe('.env parsing', () => {
+  it('parses a 1 MiB worst-case line (spaces between the value and a #) to the exact value', () => {
+    // The old /\s+#.*$/ retried at every space: this line took minutes.
+    const line = `TMDB_API_KEY=x${' '.repeat(MAX_SOURCE_BYTES - 32)}y`;
+    const parsed = parseDotenv('.env', line);
+    expect(parsed.entries).toHaveLength(1);
+    expect(parsed.entries[0]!.value).toBe(`x${' '.repeat(MAX_SOURCE_BYTES - 32)}y`);
+  });
+
+  it('parses 1 MiB of lines that each almost hold an inline comment', () => {
+    const text = `A=x${' '.repeat(200)}y\n`.repeat(Math.floor(MAX_SOURCE_BYTES / 205));
+    const parsed = parseDotenv('.env', text);
+    expect(parsed.entries).toHaveLength(1);
+    expect(parsed.duplicateKeys).toEqual(['A']);
+  });
+
+  it('keeps the forms it always read: export, quotes, escapes, inline comments, CRLF, invalid lines', () => {
+    const parsed = parseDotenv('.env', [
+      '# comment',
+      'export HF_TOKEN=hf_plain # a comment',
+      "TMDB_API_KEY='single # kept'",
+      'OPENAI_API_KEY="dq \\"quoted\\" \\\\ \\n end" # c',
+      'ANTHROPIC_API_KEY = spaced#not-a-comment\r',
+      'not a line',
+      '',
+    ].join('\n'));
+    expect(parsed.entries.map((e) => [e.sourceKey, e.value])).toEqual([
+      ['HF_TOKEN', 'hf_plain'],
+      ['TMDB_API_KEY', 'single # kept'],
+      ['OPENAI_API_KEY', 'dq "quoted" \\ \n end'],
+      ['ANTHROPIC_API_KEY', 'spaced#not-a-comment'],
+      ['line 6', undefined],
+    ]);
+  });
+
+  it('a name given twice: the last one counts (as the plan note says), listed once as a duplicate', () => {
+    const parsed = parseDotenv('.env', 'TMDB_API_KEY=first\nHF_TOKEN=hf_x\nTMDB_API_KEY=second\nTMDB_API_KEY=third\n');
+    expect(parsed.entries.map((e) => [e.sourceKey, e.value])).toEqual([['TMDB_API_KEY', 'third'], ['HF_TOKEN', 'hf_x']]);
+    expect(parsed.duplicateKeys).toEqual(['TMDB_API_KEY']);
+    const plan = planMigration(parsed, absent);
+    expect(plan.rows.filter((r) => r.target === 'tmdb.api_key')).toHaveLength(1);
+    expect(plan.rows.find((r) => r.target === 'tmdb.api_key')!.action).toBe('import');
+  });
+});
+
+describe('JSON depth', () => {
+  it('100,000 [ is a clear error with line and column, not a stack overflow', () => {
+    const r = parseJson('['.repeat(100_000));
+    expect(r).toMatchObject({ ok: false, line: 1, column: MAX_JSON_DEPTH + 1 });
+    expect(!r.ok && r.reason).toContain(`deeper than ${MAX_JSON_DEPTH}`);
+  });
+
+  it('a deep but well-formed document is refused the same way; brackets inside strings do not count', () => {
+    const deep = `{"a": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    expect(parseJson(deep).ok).toBe(false);
+    expect(overDeepAt(`{"a": "${'['.repeat(100_000)}\\"{{{"}`)).toBe(-1);
+    expect(overDeepAt(`${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`)).toBe(-1);
+  });
+
+  it('a migration source nested 100,000 deep is refused as an invalid source (INVALID_ARGUMENT), never INTERNAL', () => {
+    const err = thrown(() => parseJsonSource('deep.json', '{"a":'.repeat(100_000)));
+    expect(err.code).toBe('INVALID_ARGUMENT');
+    expect(err.message).toContain('nested deeper than');
+  });
+});
+
+describe('duplicate JSON keys', () => {
+  it('the last one counts, and is listed', () => {
+    const parsed = parseJsonSource('secrets.json', '{"tmdb_api_key": "first", "tmdb_api_key": "second"}');
+    expect(parsed.entries.map((e) => [e.sourceKey, e.value])).toEqual([['tmdb_api_key', 'second']]);
+    expect(parsed.duplicateKeys).toEqual(['tmdb_api_key']);
+  });
+});

@@ -1,0 +1,64 @@
+import { resolve } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileCli, makeFileVaultHome } from '../helpers/file-vault';
+import { launchChromium } from './harness';
+import { WAIT, check, goTo, printTimings, session, typeInto } from './steps';
+
+const NEXT = 'a new desktop vault passphrase';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  printTimings('security');
+});
+
+describe('the Security section in real Chromium, on the vault file backend', () => {
+  it('the unlock screen stands in while the vault file is locked; unlock, passphrase change typed key by key, then locked again', async () => {
+    // A low scrypt work factor: the flows, not age's cost (tests/cli covers interop at age's own).
+    const h = await makeFileVaultHome({ logN: 10 });
+    // The handler process inherits these: its agent program, and a runtime folder of this home.
+    process.env['CPW_E2E_AGENT'] = resolve(import.meta.dirname, '../../dist/agent.cjs');
+    process.env['XDG_RUNTIME_DIR'] = h.runtime;
+    const s = await session(browser, h);
+    const { page } = s;
+    try {
+      const unlock = page.getByRole('form', { name: 'Unlock the vault file' });
+      await unlock.waitFor(WAIT);
+      await check(page, '9-vault-locked');
+      await typeInto(unlock.getByLabel('Vault passphrase', { exact: true }), 'not the passphrase');
+      await unlock.getByRole('button', { name: 'Unlock' }).click();
+      await unlock.getByText(/does not open/).waitFor(WAIT);
+      await unlock.getByLabel('Vault passphrase', { exact: true }).press('ControlOrMeta+a');
+      await unlock.getByLabel('Vault passphrase', { exact: true }).pressSequentially(h.passphrase);
+      await unlock.getByRole('button', { name: 'Unlock' }).click();
+      await unlock.waitFor({ state: 'detached', timeout: 30_000 });
+      await goTo(page, 'Security');
+      const change = page.getByRole('form', { name: 'Change the vault passphrase' });
+      await change.waitFor(WAIT);
+      await typeInto(change.getByLabel('Current passphrase', { exact: true }), h.passphrase);
+      await typeInto(change.getByLabel('New passphrase', { exact: true }), 'short');
+      await change.getByText('At least 12 characters (5 so far).').waitFor(WAIT);
+      expect(await change.getByRole('button', { name: 'Change passphrase' }).isDisabled()).toBe(true);
+      await change.getByLabel('New passphrase', { exact: true }).press('ControlOrMeta+a');
+      await change.getByLabel('New passphrase', { exact: true }).pressSequentially(NEXT);
+      await typeInto(change.getByLabel('Confirm the new passphrase', { exact: true }), NEXT);
+      await check(page, '9-security');
+      await change.getByRole('button', { name: 'Change passphrase' }).click();
+      await page.getByText(/Passphrase changed: only the new one opens/).waitFor({ timeout: 30_000 });
+      expect(await change.getByLabel('New passphrase', { exact: true }).inputValue()).toBe('');
+      // The agent was stopped: the vault is locked again, and only the new passphrase opens it (from the CLI too).
+      await page.getByRole('form', { name: 'Unlock the vault file' }).waitFor(WAIT);
+      expect((await fileCli(h, ['get', 'huggingface', 'token'])).code).toBe(4);
+      const pass = `${h.root}/new-pass`;
+      (await import('node:fs')).writeFileSync(pass, `${NEXT}\n`, { mode: 0o600 });
+      expect((await fileCli(h, ['unlock', '--passphrase-file', pass])).code).toBe(0);
+    } finally {
+      await fileCli(h, ['lock']);
+      await s.close();
+    }
+  }, 240_000);
+});

@@ -1,0 +1,114 @@
+import { mkdtempSync, readFileSync, existsSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readExportFile } from '../../shared/node/secrets/export-file';
+import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
+import { APP, setupMain } from './main-setup';
+
+const HF = `hf_${'DeSkTop'.repeat(5)}`;
+const PASS = 'desktop vault passphrase';
+const NEXT = 'desktop vault passphrase two';
+const EXPORT_PASS = 'desktop export passphrase';
+
+describe('Security section handlers (real vault, real agent, main-owned dialogs)', async () => {
+  const runtime = mkdtempSync(join(process.env['CPW_TEST_ROOT'] ?? '/tmp', 'run-'));
+  chmodSync(runtime, 0o700);
+  // A low scrypt work factor: this is about the app's flows, not age interop (tests/cli covers that).
+  const m = await setupMain({ env: { XDG_RUNTIME_DIR: runtime }, logN: 10 });
+  const code = async (method: Parameters<typeof m.call>[0], ...args: unknown[]) => {
+    const r = await m.call(method, ...args);
+    return r.ok ? 'ok' : r.error.code;
+  };
+  afterAll(async () => {
+    await m.call('securityLock');
+  });
+
+  it('keychain -> vault file: locked until unlocked (a wrong passphrase changes nothing), then the app reads through the agent', async () => {
+    expect(await m.value('securityStatus')).toMatchObject({ backend: 'keychain', ok: true, offerFile: false });
+    await m.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF });
+    expect(await code('securityUseBackend', { backend: 'file', passphrase: 'short' })).toBe('INVALID_ARGUMENT');
+    expect(await m.value('securityUseBackend', { backend: 'file', passphrase: PASS })).toMatchObject({ moved: ['huggingface.token'], status: { backend: 'file', ok: false, code: 'VAULT_LOCKED', unlockedUntil: null } });
+    expect(await code('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe('VAULT_LOCKED');
+    const files = vaultFilesFor(m.vault.profilePath);
+    const before = readFileSync(files.identity);
+    const wrong = await m.call('securityUnlock', { passphrase: 'not the passphrase at all' });
+    expect(wrong.ok ? '' : wrong.error.code).toBe('VAULT_PASSPHRASE_WRONG');
+    expect(JSON.stringify(wrong)).not.toContain('not the passphrase at all');
+    expect(readFileSync(files.identity).equals(before)).toBe(true);
+    expect(await m.value('securityUnlock', { passphrase: PASS })).toMatchObject({ backend: 'file', ok: true, unlockedUntil: expect.any(String) });
+    expect(await m.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
+  });
+
+  it('passphrase change: refused rules and a wrong current one change nothing; then only the new one opens and the agent is stopped', async () => {
+    const files = vaultFilesFor(m.vault.profilePath);
+    const before = readFileSync(files.identity);
+    expect(await code('securityChangePassphrase', { current: PASS, next: PASS })).toBe('INVALID_ARGUMENT');
+    expect(await code('securityChangePassphrase', { current: PASS, next: 'short' })).toBe('INVALID_ARGUMENT');
+    expect(await code('securityChangePassphrase', { current: 'wrong current passphrase', next: NEXT })).toBe('VAULT_PASSPHRASE_WRONG');
+    expect(readFileSync(files.identity).equals(before)).toBe(true);
+    expect(await m.value('securityChangePassphrase', { current: PASS, next: NEXT })).toMatchObject({ ok: false, code: 'VAULT_LOCKED' });
+    expect(await code('securityUnlock', { passphrase: PASS })).toBe('VAULT_PASSPHRASE_WRONG');
+    expect(await code('securityUnlock', { passphrase: NEXT })).toBe('ok');
+    const audit = readFileSync(m.vault.auditLogPath, 'utf8');
+    expect(audit).toContain('"event":"passphrase_changed"');
+    for (const secret of [PASS, NEXT, HF]) expect(audit).not.toContain(secret);
+  });
+
+  it('export to the file main\'s save dialog names; import by the handle main\'s open dialog minted, plan first', async () => {
+    m.answers.exportTarget = null;
+    expect(await m.value('securityExport', { passphrase: EXPORT_PASS })).toBeNull();
+    const target = join(m.t.root, 'desktop-export.age');
+    m.answers.exportTarget = target;
+    expect(await m.value('securityExport', { passphrase: EXPORT_PASS })).toEqual({ file: target, count: 1 });
+    expect((await readExportFile(target, EXPORT_PASS)).credentials.map((c) => c.id)).toEqual(['huggingface.token']);
+    expect(readFileSync(target).includes(HF)).toBe(false);
+    m.answers.exportFile = target;
+    const picked = await m.value<{ handle: string }>('securityImportPick');
+    expect(await code('securityImportApply', { source: picked.handle })).toBe('INVALID_ARGUMENT');
+    expect(await code('securityImportPlan', { source: picked.handle, passphrase: 'wrong export passphrase' })).toBe('VAULT_PASSPHRASE_WRONG');
+    const plan = await m.value<{ plan: { counts: Record<string, number> } }>('securityImportPlan', { source: picked.handle, passphrase: EXPORT_PASS });
+    expect(plan.plan.counts).toMatchObject({ identical: 1, apply: 0 });
+    expect(await m.value('securityImportApply', { source: picked.handle })).toEqual({ imported: [] });
+    m.answers.exportFile = m.vault.profilePath;
+    expect(await code('securityImportPick')).toBe('INVALID_ARGUMENT');
+  });
+
+  it('hostile arguments: wrong shapes, unknown keys, huge strings, paths instead of handles, foreign frames — refused before anything runs', async () => {
+    const files = vaultFilesFor(m.vault.profilePath);
+    const before = readFileSync(files.identity);
+    const cases: Array<[Parameters<typeof m.call>[0], unknown[]]> = [
+      ['securityUnlock', [{ passphrase: 42 }]],
+      ['securityUnlock', [{ passphrase: '' }]],
+      ['securityUnlock', [{ passphrase: 'x'.repeat(5_000_000) }]],
+      ['securityUnlock', [{ passphrase: PASS, ttl: '999d' }]],
+      ['securityUnlock', []],
+      ['securityChangePassphrase', [{ current: NEXT }]],
+      ['securityChangePassphrase', [{ current: NEXT, next: ['a'] }]],
+      ['securityUseBackend', [{ backend: 'plaintext' }]],
+      ['securityUseBackend', [{ backend: 'file', passphrase: PASS, logN: 1 }]],
+      ['securityExport', [{ passphrase: EXPORT_PASS, path: '/tmp/x.age' }]],
+      ['securityExport', ['/tmp/x.age']],
+      ['securityImportPlan', [{ source: '/etc/passwd', passphrase: 'p' }]],
+      ['securityImportPlan', [{ source: '../../../../etc/shadow', passphrase: 'p' }]],
+      ['securityImportApply', [{ source: '0'.repeat(32) }]],
+      ['securityImportPlan', [{ source: 'f'.repeat(32), passphrase: 'p' }]],
+      ['securityImportPick', [{ path: '/etc/passwd' }]],
+      ['securityStatus', [{ __proto__: { polluted: true } }]],
+    ];
+    for (const [method, args] of cases) expect(await code(method, ...args), `${method} ${JSON.stringify(args).slice(0, 80)}`).toBe('INVALID_ARGUMENT');
+    const foreign = await m.ipc.securityUnlock({ senderFrame: { url: 'https://evil.example/' } }, { passphrase: NEXT });
+    expect(foreign.ok ? 'ok' : foreign.error.code).toBe('IPC_FORBIDDEN');
+    expect(existsSync('/tmp/x.age')).toBe(false);
+    expect(readFileSync(files.identity).equals(before)).toBe(true);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect(APP.senderFrame?.url).toContain('app://');
+  });
+
+  it('vault file -> keychain: every secret moves back, the vault files are removed and the agent stopped', async () => {
+    const r = await m.value<{ moved: string[]; status: { backend: string; ok: boolean } }>('securityUseBackend', { backend: 'keychain' });
+    expect(r).toMatchObject({ moved: ['huggingface.token'], status: { backend: 'keychain', ok: true } });
+    const files = vaultFilesFor(m.vault.profilePath);
+    expect(existsSync(files.vault) || existsSync(files.identity)).toBe(false);
+    expect(await m.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
+  });
+});

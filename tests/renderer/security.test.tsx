@@ -1,0 +1,123 @@
+// @vitest-environment jsdom
+import { cleanup, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { App } from '../../renderer/App';
+import { Security } from '../../renderer/screens/Security';
+import { initialState, useVault } from '../../renderer/store';
+import { parseJsonSource } from '../../shared/core/migration-sources';
+import { planMigration } from '../../shared/core/migration-plan';
+import { withFakeApi } from './setup';
+
+const CURRENT = 'the current vault passphrase';
+const NEXT = 'a brand new vault passphrase';
+
+afterEach(() => {
+  cleanup();
+  useVault.setState(initialState());
+});
+
+describe('Security section', () => {
+  it('on the keychain without a Secret Service: explains the vault file and switches only once both passphrase entries agree', async () => {
+    const { api, user, show } = withFakeApi();
+    api.security.offerFile = true;
+    api.values.set('huggingface.token', 'hf_x');
+    show(<Security />);
+    const form = await screen.findByRole('form', { name: 'Where your secrets live' });
+    expect(form.textContent).toContain('No keychain on this computer?');
+    const go = within(form).getByRole('button', { name: 'Use a vault file' }) as HTMLButtonElement;
+    expect(go.disabled).toBe(true);
+    await user.click(within(form).getByLabelText('Vault passphrase', { selector: 'input' }));
+    await user.keyboard('short');
+    expect(form.textContent).toContain('At least 12 characters (5 so far)');
+    await user.clear(within(form).getByLabelText('Vault passphrase', { selector: 'input' }));
+    await user.type(within(form).getByLabelText('Vault passphrase', { selector: 'input' }), NEXT);
+    await user.type(within(form).getByLabelText('Confirm the vault passphrase', { selector: 'input' }), `${NEXT}x`);
+    expect(form.textContent).toContain('Does not match');
+    expect(go.disabled).toBe(true);
+    await user.type(within(form).getByLabelText('Confirm the vault passphrase', { selector: 'input' }), '{Backspace}');
+    expect(go.disabled).toBe(false);
+    await user.click(go);
+    expect(await screen.findByRole('form', { name: 'Unlock the vault file' })).toBeTruthy();
+    expect(api.calls.find((c) => c.method === 'securityUseBackend')?.args).toEqual([{ backend: 'file', passphrase: NEXT }]);
+    expect(useVault.getState().toasts.at(-1)?.text).toContain('Moved 1 credential(s) to the vault file');
+  });
+
+  it('passphrase change: inline validation, save disabled while working, a wrong current passphrase keeps the fields, success clears them', async () => {
+    const { api, user, show } = withFakeApi();
+    api.security = { backend: 'file', unlocked: true, passphrase: CURRENT, offerFile: false };
+    show(<Security />);
+    const form = await screen.findByRole('form', { name: 'Change the vault passphrase' });
+    const save = within(form).getByRole('button', { name: 'Change passphrase' }) as HTMLButtonElement;
+    const cur = within(form).getByLabelText('Current passphrase', { selector: 'input' }) as HTMLInputElement;
+    const next = within(form).getByLabelText('New passphrase', { selector: 'input' }) as HTMLInputElement;
+    const confirm = within(form).getByLabelText('Confirm the new passphrase', { selector: 'input' }) as HTMLInputElement;
+    await user.type(cur, CURRENT);
+    await user.type(next, CURRENT);
+    expect(form.textContent).toContain('Must differ from the current passphrase');
+    await user.clear(next);
+    await user.type(next, NEXT);
+    await user.type(confirm, NEXT);
+    expect(save.disabled).toBe(false);
+    // Wrong current: the error shows, nothing is cleared.
+    await user.clear(cur);
+    await user.type(cur, 'not the current passphrase');
+    await user.click(save);
+    expect(await within(form).findByText(/does not open the vault file/)).toBeTruthy();
+    expect(next.value).toBe(NEXT);
+    expect(api.security.passphrase).toBe(CURRENT);
+    await user.clear(cur);
+    await user.type(cur, CURRENT);
+    const release = api.hold('securityChangePassphrase');
+    await user.click(save);
+    expect((within(form).getByRole('button', { name: 'Re-encrypting…' }) as HTMLButtonElement).disabled).toBe(true);
+    release();
+    // Locked afterwards (the agent is stopped): the unlock form appears, the change form's fields are empty.
+    await screen.findByRole('form', { name: 'Unlock the vault file' });
+    expect(api.security.passphrase).toBe(NEXT);
+    expect(useVault.getState().toasts.at(-1)?.text).toContain('Passphrase changed');
+    const after = screen.getByRole('form', { name: 'Change the vault passphrase' });
+    for (const i of within(after).getAllByDisplayValue('')) expect((i as HTMLInputElement).value).toBe('');
+    expect(within(after).queryByDisplayValue(NEXT)).toBeNull();
+  });
+
+  it('export asks main for the file; import shows the plan before anything is written', async () => {
+    const { api, user, show } = withFakeApi();
+    api.values.set('huggingface.token', 'hf_x');
+    const source = parseJsonSource('/home/u/move.age', JSON.stringify({ hf_token: 'hf_abcdefghijklmnopqrstuvwxyzABCDEFGH', tmdb_api_key: '0123456789abcdef0123456789abcdef' }));
+    api.plan = { source: { handle: 'e'.repeat(32), path: '/home/u/move.age', origin: 'picked' }, plan: planMigration(source, (id) => (id === 'tmdb.api_key' ? 'different' : 'absent')) };
+    show(<Security />);
+    const exp = await screen.findByRole('form', { name: 'Export' });
+    await user.type(within(exp).getByLabelText('Export passphrase', { selector: 'input' }), NEXT);
+    await user.type(within(exp).getByLabelText('Confirm the export passphrase', { selector: 'input' }), NEXT);
+    await user.click(within(exp).getByRole('button', { name: 'Export…' }));
+    await waitFor(() => expect(useVault.getState().toasts.at(-1)?.text).toContain('Exported 1 credential(s) to /home/u/cpw-vault-export.age'));
+    const imp = screen.getByRole('region', { name: 'Import' });
+    await user.click(within(imp).getByRole('button', { name: 'Choose an export file…' }));
+    await user.type(within(imp).getByLabelText('Passphrase of the export file', { selector: 'input' }), 'export passphrase');
+    await user.click(within(imp).getByRole('button', { name: 'Show the plan' }));
+    const table = await within(imp).findByRole('table');
+    expect(within(table).getAllByRole('row')).toHaveLength(3);
+    expect(api.calls.some((c) => c.method === 'securityImportApply')).toBe(false);
+    await user.click(within(table).getByRole('checkbox', { name: 'Overwrite tmdb.api_key' }));
+    await user.click(within(imp).getByRole('button', { name: 'Import 2 credential(s)' }));
+    await waitFor(() => expect(useVault.getState().toasts.at(-1)?.text).toMatch(/^Imported \d credential\(s\)/));
+    expect(api.calls.find((c) => c.method === 'securityImportApply')?.args).toEqual([{ source: 'e'.repeat(32), overwrite: ['tmdb.api_key'] }]);
+  });
+
+  it('the whole app shows the unlock screen while the vault file is locked, and the screens once it opens', async () => {
+    const { api, user, show } = withFakeApi();
+    api.security = { backend: 'file', unlocked: false, passphrase: CURRENT, offerFile: false };
+    const doctor = api.doctor;
+    api.doctor = () => doctor().then((d) => (api.security.unlocked ? d : { ...d, ok: false, keychain: { ok: false, backend: 'age vault file', code: 'VAULT_LOCKED', message: 'The vault file is locked.', fix: 'Unlock it.' } }));
+    show(<App />);
+    const form = await screen.findByRole('form', { name: 'Unlock the vault file' });
+    await user.type(within(form).getByLabelText('Vault passphrase', { selector: 'input' }), 'wrong passphrase!!');
+    await user.click(within(form).getByRole('button', { name: 'Unlock' }));
+    expect(await within(form).findByText(/does not open the vault file/)).toBeTruthy();
+    await user.clear(within(form).getByLabelText('Vault passphrase', { selector: 'input' }));
+    await user.type(within(form).getByLabelText('Vault passphrase', { selector: 'input' }), CURRENT);
+    await user.click(within(form).getByRole('button', { name: 'Unlock' }));
+    await waitFor(() => expect(screen.queryByRole('form', { name: 'Unlock the vault file' })).toBeNull());
+    expect(within(screen.getByRole('navigation', { name: 'Main' })).getByRole('button', { name: 'Security' })).toBeTruthy();
+  });
+});
