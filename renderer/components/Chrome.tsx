@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, type FocusEvent } from 'react';
 import { useVault } from '../store';
 import { SCREENS, selectKeychainProblem, type Screen } from '../store/app-slice';
 
@@ -56,9 +56,15 @@ export function KeychainBanner() {
   const refresh = useVault((s) => s.refreshDoctor);
   const reload = useVault((s) => s.loadWorkflows);
   const down = !!problem;
+  const hadFocus = useRef(false);
   // While it is down, look again every 10 s: unlocking the keyring elsewhere clears the banner by itself.
   useEffect(() => {
-    if (!down) return;
+    if (!down) {
+      // "Check again" found it unlocked: the banner (and the button with the focus) goes; the focus goes to the screen's title.
+      if (hadFocus.current && (document.activeElement === document.body || !document.activeElement)) document.getElementById('screen-title')?.focus();
+      hadFocus.current = false;
+      return;
+    }
     const timer = setInterval(() => void refresh(), KEYCHAIN_RECHECK_MS);
     return () => clearInterval(timer);
   }, [down, refresh]);
@@ -70,15 +76,41 @@ export function KeychainBanner() {
       </p>
       <p className="fix">Fix: {problem.fix}</p>
       <p className="muted">Until then, stored values cannot be read or changed, and readiness that depends on them is unknown.</p>
-      <button type="button" onClick={() => void Promise.all([refresh(), reload()])}>Check again</button>
+      <button type="button" onFocus={() => (hadFocus.current = true)} onBlur={(e) => void (e.relatedTarget && (hadFocus.current = false))} onClick={() => void Promise.all([refresh(), reload()])}>Check again</button>
     </section>
   );
 }
 
-/** Toasts: successes time out; errors stay until dismissed and carry their fix. Kept bottom-right, clear of the save bars. */
+/** Where focus goes when the toast holding it goes: the next toast's dismiss button, else the screen's title. */
+function focusAfterToast(region: HTMLElement | null): void {
+  const next = region?.querySelector<HTMLButtonElement>('button');
+  (next ?? document.getElementById('screen-title'))?.focus();
+}
+
+/**
+ * Toasts: successes time out; errors stay until dismissed and carry their
+ * fix. Kept bottom-right, clear of the save bars. A toast that goes while it
+ * holds the keyboard focus (dismissed, or timed out) hands the focus on
+ * instead of dropping it to <body>.
+ */
 export function Toasts() {
   const toasts = useVault((s) => s.toasts);
   const dismiss = useVault((s) => s.dismissToast);
+  const region = useRef<HTMLElement>(null);
+  // The toast button that has (or last had) the focus; null once focus left it for anything that is still on the page.
+  const holder = useRef<HTMLElement | null>(null);
+  useEffect(() => {
+    const el = holder.current;
+    if (!el || el.isConnected) return;
+    holder.current = null;
+    if (document.activeElement === document.body || !document.activeElement) focusAfterToast(region.current);
+  }, [toasts]);
+  const onBlur = (e: FocusEvent<HTMLElement>) => {
+    const el = e.target;
+    // Tabbing or clicking away lets go; a button removed with its toast is no longer on the page a moment later.
+    if (e.relatedTarget) holder.current = null;
+    else setTimeout(() => void (holder.current === el && el.isConnected && (holder.current = null)), 0);
+  };
   const item = (t: (typeof toasts)[number]) => (
     <div key={t.id} className={`toast ${t.kind}`}>
       <div>
@@ -89,7 +121,7 @@ export function Toasts() {
     </div>
   );
   return (
-    <section className="toasts" aria-label="Notifications">
+    <section className="toasts" aria-label="Notifications" ref={region} onFocus={(e) => void (holder.current = e.target)} onBlur={onBlur}>
       <div role="status">{toasts.filter((t) => t.kind !== 'error').map(item)}</div>
       <div role="alert">{toasts.filter((t) => t.kind === 'error').map(item)}</div>
     </section>

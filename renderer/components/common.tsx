@@ -1,4 +1,4 @@
-import { useEffect, useId, useState, type ReactNode } from 'react';
+import { useEffect, useId, useState, type ButtonHTMLAttributes, type MouseEvent, type ReactNode } from 'react';
 import type { ApiError } from '../api';
 import { describeError } from '../errors';
 import { formatWhen } from '../format';
@@ -82,4 +82,18 @@ export function useSecondsLeft(until: number | null): number {
     return () => clearInterval(timer);
   }, [until]);
   return until === null ? 0 : Math.max(0, Math.ceil((until - now) / 1000));
+}
+
+/**
+ * A button that turns off without dropping the keyboard focus: `off` sets
+ * aria-disabled and ignores presses (a `disabled` button that has the focus
+ * sends it to <body>, so a keyboard user pressing Save, Remove or Finish
+ * would land nowhere).
+ */
+export function SoftButton({ off, onClick, ...rest }: ButtonHTMLAttributes<HTMLButtonElement> & { off: boolean }) {
+  const press = (e: MouseEvent<HTMLButtonElement>) => {
+    if (off) e.preventDefault();
+    else onClick?.(e);
+  };
+  return <button {...rest} aria-disabled={off || undefined} onClick={press} />;
 }

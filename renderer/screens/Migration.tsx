@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type DragEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { PlanRow } from '../../shared/core/migration-plan';
-import { ErrorNote, Loading } from '../components/common';
+import { ErrorNote, Loading, SoftButton } from '../components/common';
 import { useVault } from '../store';
 
 const ACTION_TEXT: Record<PlanRow['action'], string> = { import: 'Import', identical: 'Already stored', conflict: 'Conflict', unknown: 'Unknown key', invalid: 'Invalid' };
@@ -75,7 +75,7 @@ function Removal() {
       <p className="warning">Plaintext is still on disk{left.length ? `: ${left.join(' and ')}` : ''}. Once every entry is in the vault you can remove it; cpw-vault asks you to confirm the exact files first.</p>
       {m.removal?.kept && <p className="warning" role="alert">{m.removal.kept}</p>}
       {m.removal?.cancelled && <p role="status">Nothing was removed.</p>}
-      <button type="button" className="danger" onClick={() => void m.remove()} disabled={m.removing || m.migrating}>{m.removing ? 'Waiting for your answer…' : 'Remove the plaintext files…'}</button>
+      <SoftButton type="button" className="danger" onClick={() => void m.remove()} off={m.removing || m.migrating}>{m.removing ? 'Waiting for your answer…' : 'Remove the plaintext files…'}</SoftButton>
     </section>
   );
 }
@@ -134,7 +134,7 @@ export function Migration() {
           {plan.duplicateKeys.length > 0 && <p className="warning">Duplicate keys in the file (the last one counts): {plan.duplicateKeys.join(', ')}</p>}
           <p>{plan.counts.apply} to write · {plan.counts.identical} already stored · {plan.counts.conflict} conflict · {plan.counts.invalid} invalid</p>
           {plan.counts.apply > 0 ? (
-            <button type="button" className="primary" disabled={m.migrating || m.loading} onClick={() => void m.apply()}>{m.migrating ? 'Migrating…' : `Migrate ${plan.counts.apply} credential(s)`}</button>
+            <SoftButton type="button" className="primary" off={m.migrating || m.loading} onClick={() => void m.apply()}>{m.migrating ? 'Migrating…' : `Migrate ${plan.counts.apply} credential(s)`}</SoftButton>
           ) : (
             <p>{plan.counts.conflict > 0 ? 'Nothing to write yet: tick Overwrite on a conflict to replace the stored value.' : 'Nothing to write: every usable entry is already in the vault.'}</p>
           )}

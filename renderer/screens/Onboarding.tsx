@@ -3,7 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { catalogEntry } from '../../shared/core/catalog';
 import { AI_PROVIDERS, WORKFLOW_NAMES, WORKFLOWS, type AiProvider, type WorkflowName } from '../../shared/core/workflows';
 import { asApiError, getApi, type ApiError } from '../api';
-import { ErrorNote, Field } from '../components/common';
+import { ErrorNote, Field, SoftButton } from '../components/common';
 import { TimeZoneField, timeZoneError } from '../components/TimeZoneField';
 import { useVault } from '../store';
 import { Migration } from './Migration';
@@ -162,7 +162,7 @@ export function Onboarding() {
             <dt>Keys stored</dt><dd>{offered.filter((n) => has(n.id)).map((n) => catalogEntry(n.id)!.label).join(', ') || '—'}</dd>
           </dl>
           {finishError && <ErrorNote error={finishError} onRetry={() => void finish()} />}
-          <div className="actions">{back('keys')}<button type="button" className="primary" disabled={finishing} onClick={() => void finish()}>{finishing ? 'Checking…' : 'Finish'}</button></div>
+          <div className="actions">{back('keys')}<SoftButton type="button" className="primary" off={finishing} onClick={() => void finish()}>{finishing ? 'Checking…' : 'Finish'}</SoftButton></div>
         </div>
       )}
       {step === 'done' && (

@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { ProfileView } from '../../shared/core/views';
 import { AI_PROVIDERS, WORKFLOW_NAMES } from '../../shared/core/workflows';
-import { ErrorNote, Field, Loading } from '../components/common';
+import { ErrorNote, Field, Loading, SoftButton } from '../components/common';
 import { TimeZoneField, timeZoneError } from '../components/TimeZoneField';
 import { initials } from '../format';
 import { useVault } from '../store';
@@ -129,8 +129,9 @@ export function Profile() {
         </div>
       </div>
       <div className="save-bar">
-        <button type="submit" className="primary" disabled={!dirty || Object.keys(local).length > 0} aria-disabled={s.saving || undefined}>{s.saving ? 'Saving…' : 'Save profile'}</button>
-        <button type="button" disabled={s.saving || !dirty} onClick={() => (setDraft(saved), setTouched(false))}>Discard changes</button>
+        {/* Soft-disabled: saving or discarding turns the button off while it has the keyboard focus, which must stay there. */}
+        <SoftButton type="submit" className="primary" off={s.saving || !dirty || Object.keys(local).length > 0}>{s.saving ? 'Saving…' : 'Save profile'}</SoftButton>
+        <SoftButton type="button" off={s.saving || !dirty} onClick={() => (setDraft(saved), setTouched(false))}>Discard changes</SoftButton>
         <span className="dirty" role="status">{dirty ? '● Unsaved changes' : 'All changes saved'}</span>
       </div>
     </form>

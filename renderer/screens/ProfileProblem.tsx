@@ -1,5 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
 import type { FieldError } from '../../shared/core/errors';
+import { SoftButton } from '../components/common';
 import { useVault } from '../store';
 
 /** Problems "Fix it" can repair from the app: a profile (or its folder) others can read or write. */
@@ -42,7 +43,7 @@ export function ProfileProblem() {
         ))}
       </ul>
       <div className="actions">
-        {fixable && <button type="button" className="primary" disabled={p.fixing} onClick={() => void p.fix()}>{p.fixing ? 'Fixing…' : 'Fix it: make the profile private (0600)'}</button>}
+        {fixable && <SoftButton type="button" className="primary" off={p.fixing} onClick={() => void p.fix()}>{p.fixing ? 'Fixing…' : 'Fix it: make the profile private (0600)'}</SoftButton>}
         <button type="button" onClick={() => void p.boot()}>Check again</button>
         {readable && <button type="button" onClick={() => p.go('workflows')}>Continue anyway</button>}
       </div>

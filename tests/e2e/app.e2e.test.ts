@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
 import { filesContaining } from '../helpers/canary';
 import { makeTempHome } from '../helpers/temp';
 import { launchChromium } from './harness';
-import { WAIT, check, focused, goTo, lookup, printTimings, retype, session, typeInto } from './steps';
+import { E2E_TIMEOUT, WAIT, check, focused, goTo, lookup, printTimings, retype, session, typeInto } from './steps';
 
 const HF = `hf_${'E2e1'.repeat(9)}`;
 const TMDB = '0123456789abcdef0123456789abcdef';
@@ -22,7 +22,7 @@ afterAll(async () => {
   printTimings('app');
 });
 
-describe('the desktop UI in real Chromium, over the real handlers, vault and keychain', () => {
+describe('the desktop UI in real Chromium, over the real handlers, vault and keychain', { timeout: E2E_TIMEOUT }, () => {
   it('onboarding from an empty HOME, every field typed key by key: focus stays in the field, Back works, no toast mid-wizard', async () => {
     const t = makeTempHome();
     const { page, close } = await session(browser, t);
@@ -88,9 +88,11 @@ describe('the desktop UI in real Chromium, over the real handlers, vault and key
     const subtitle = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Subtitle' }) });
     await subtitle.getByText('✗ Missing credentials').waitFor();
     await check(page, '2-workflows');
-    await subtitle.getByRole('button', { name: /Fix Subtitle/ }).click();
+    await subtitle.getByRole('button', { name: /Fix Subtitle/ }).press('Enter');
     const form = page.getByRole('form', { name: 'Set TMDB API key' });
     const field = form.getByLabel('TMDB API key (hidden)');
+    // Fix lands in the field it opened (the screen title does not take the focus back).
+    await expect.poll(async () => (await focused(page)).label, WAIT).toBe('TMDB API key (hidden)');
     await typeInto(field, 'not-a-tmdb-key');
     await form.getByRole('button', { name: 'Save to keychain' }).click();
     await form.getByText(/does not look like a TMDB API key/).waitFor();
@@ -104,9 +106,16 @@ describe('the desktop UI in real Chromium, over the real handlers, vault and key
     await detail.getByRole('button', { name: 'Reveal' }).click();
     await detail.getByLabel('HuggingFace token value').getByText(HF).waitFor();
     await detail.getByText(/Hides in (30|29|28) s/).waitFor();
+    // While it is shown, the CLI stores another key: the app reloads the list and re-renders the detail (still one read).
+    await cli(t, ['set', 'openai', 'api_key'], { input: OPENAI });
+    await page.getByRole('list', { name: 'Credentials' }).getByRole('button', { name: /OpenAI.*stored/ }).waitFor();
+    await detail.getByLabel('HuggingFace token value').getByText(HF).waitFor();
     await detail.getByRole('button', { name: 'Hide' }).click();
     await detail.getByRole('button', { name: 'Copy' }).click();
     await page.getByText(/Copied HuggingFace token\. The clipboard is cleared in (20|19|18) s\./).waitFor();
+    // One keychain read per Reveal and per Copy, as the audit log records them (the app once read 4 times per Reveal).
+    const appReads = () => readFileSync(join(dirname(t.profile), 'audit.log'), 'utf8').split('\n').filter((l) => l.includes('"credential_read"') && l.includes('"app"'));
+    expect(appReads()).toHaveLength(2);
     await check(page, '3-credentials');
     await goTo(page, 'Workflows');
     await subtitle.getByText('✓ Ready').waitFor();
@@ -121,6 +130,9 @@ describe('the desktop UI in real Chromium, over the real handlers, vault and key
     await check(page, '6-activity');
     await page.getByRole('tab', { name: 'Audit log' }).click();
     await page.getByRole('table', { name: 'Audit events' }).getByRole('cell', { name: 'credential_set' }).first().waitFor();
+    // Main's 20 s timer cleared the clipboard meanwhile and told the window, which says so.
+    await goTo(page, 'Credentials');
+    await page.getByText('Clipboard cleared (it held HuggingFace token).').waitFor({ timeout: 30_000 });
     await close();
   });
 
@@ -174,7 +186,7 @@ describe('the desktop UI in real Chromium, over the real handlers, vault and key
   it('profile: typed key by key, a searchable time zone, unsaved mark, Save in view at 1280x800, avatar initials; survives a reload; the CLI editing the file updates the screen', async () => {
     const t = makeTempHome();
     await cli(t, ['set', 'huggingface', 'token'], { input: HF });
-    const { page, close } = await session(browser, t, {}, 'dark');
+    const { page, main, close } = await session(browser, t, {}, 'dark');
     await goTo(page, 'Profile');
     await page.getByText('All changes saved').waitFor();
     await typeInto(page.getByLabel('Name'), 'Ada Lovelace');
@@ -199,6 +211,11 @@ describe('the desktop UI in real Chromium, over the real handlers, vault and key
     const saved = JSON.parse(readFileSync(t.profile, 'utf8'));
     expect(saved.user).toMatchObject({ name: 'Ada Lovelace', job_title: 'Analyst', timezone: 'Europe/London', avatar_url: 'https://avatar.invalid/ada.png' });
     expect(saved.preferences).toMatchObject({ ai_provider: 'anthropic', notifications: { run_failed: false } });
+    // The toggle has its effect in the running app: a failed run is silent now, a refused one (still on) is announced.
+    await cli(t, ['exec', '--workflow', 'transcribe', '--', 'false']);
+    await cli(t, ['exec', '--workflow', 'subtitle', '--', 'true']);
+    await expect.poll(() => main.notifications.map((n) => n.title), WAIT).toContain('subtitle: run refused');
+    expect(main.notifications.map((n) => n.title)).toEqual(['subtitle: run refused']);
     await check(page, '5-profile-dark', 'dark');
     await page.reload();
     await goTo(page, 'Profile');

@@ -6,7 +6,7 @@ import { MAX_SECRET_LENGTH } from '../../shared/core/credential';
 import { cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
 import { launchChromium } from './harness';
-import { WAIT, check, focused, lookup, printTimings, session, tabTo } from './steps';
+import { E2E_TIMEOUT, WAIT, check, focused, lookup, printTimings, session, tabTo } from './steps';
 
 const HF = `hf_${'Keys'.repeat(9)}`;
 
@@ -31,7 +31,7 @@ type Ipc = { ok: boolean; value?: unknown; error?: { code: string; message: stri
 const raw = (page: Page, method: string, args: unknown[]) => page.evaluate(([m, a]) => (window as unknown as { __cpwCall: (m: string, a: unknown[]) => Promise<Ipc> }).__cpwCall(m as string, a as unknown[]), [method, args] as const);
 const viaBridge = (page: Page, method: string, args: unknown[]) => page.evaluate(([m, a]) => (window as unknown as { vault: Record<string, (...x: unknown[]) => Promise<Ipc>> }).vault[m as string]!(...(a as unknown[])), [method, args] as const);
 
-describe('keyboard only, and a renderer that lies', () => {
+describe('keyboard only, and a renderer that lies', { timeout: E2E_TIMEOUT }, () => {
   it('add, edit and delete a credential with the keyboard alone; focus is checked after every step and never falls to <body>', async () => {
     const t = makeTempHome();
     await cli(t, ['set', 'huggingface', 'token'], { input: HF });
@@ -58,6 +58,10 @@ describe('keyboard only, and a renderer that lies', () => {
     await page.keyboard.press('Enter');
     await expectFocus(page, { credential: 'deepl.api_key' });
     expect(lookup(t, 'deepl.api_key')).toBe('dk-first-value');
+    // The copy shortcut on the selected item, with the countdown to main's clear.
+    await page.keyboard.press('ControlOrMeta+c');
+    await page.getByRole('status').getByText(/^Copied .*DeepL.*\. The clipboard is cleared in (20|19|18) s\.$/).waitFor();
+    await expectFocus(page, { credential: 'deepl.api_key' });
     await page.keyboard.press('Tab');
     await expectFocus(page, { text: 'Edit' });
     await page.keyboard.press('Enter');

@@ -7,7 +7,7 @@ import { AUDIT_EVENTS, type RunRecord } from '../../shared/core/records';
 import { cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
 import { launchChromium } from './harness';
-import { WAIT, check, focused, goTo, printTimings, session, timing } from './steps';
+import { E2E_TIMEOUT, WAIT, check, focused, goTo, printTimings, session, timing } from './steps';
 
 const DEEPL = 'dk-scale-5f1e';
 
@@ -48,7 +48,7 @@ function runs(count: number): RunRecord[] {
   });
 }
 
-describe('the app at scale, over the real handlers', () => {
+describe('the app at scale, over the real handlers', { timeout: E2E_TIMEOUT }, () => {
   it('500 credentials: "/" and Ctrl+F search, typed key by key, filter and sort; the list stays one Tab stop', async () => {
     const t = makeTempHome();
     await cli(t, ['profile', 'set', 'name=Scale']);

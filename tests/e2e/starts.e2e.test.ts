@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
 import { launchChromium } from './harness';
-import { WAIT, check, focused, goTo, lookup, printTimings, session, typeInto } from './steps';
+import { E2E_TIMEOUT, WAIT, check, focused, goTo, lookup, printTimings, session, typeInto } from './steps';
 
 const HF = `hf_${'Start'.repeat(7)}x`;
 
@@ -18,7 +18,7 @@ afterAll(async () => {
   printTimings('starts');
 });
 
-describe('the states the app can start in, over the real handlers', () => {
+describe('the states the app can start in, over the real handlers', { timeout: E2E_TIMEOUT }, () => {
   it('no profile and a config/secrets.json: says it is reading plaintext, never shows it as ready, and leads into onboarding with the migration first', async () => {
     const t = makeTempHome();
     mkdirSync(join(t.cwd, 'config'));
@@ -98,6 +98,26 @@ describe('the states the app can start in, over the real handlers', () => {
     const detail = page.getByRole('region', { name: 'HuggingFace token' });
     for (const name of ['Edit', 'Reveal', 'Copy', 'Test', 'Delete']) expect(await detail.getByRole('button', { name, exact: true }).isDisabled()).toBe(true);
     await detail.getByText(/Edit, Reveal, Copy, Test and Delete are unavailable: the keychain is locked \(KEYCHAIN_LOCKED\)/).waitFor();
+    await check(page);
+    await close();
+  });
+
+  it('an unreachable keychain (no D-Bus session bus): the banner says why, readiness "unknown", the actions disabled with the reason', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    const { page, close } = await session(browser, t, { env: { DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(t.root, 'no-bus')}` } });
+    const banner = page.getByRole('alert', { name: 'Keychain problem' });
+    await banner.getByText('KEYCHAIN_UNAVAILABLE').waitFor();
+    await banner.getByText(/^Fix: /).waitFor();
+    const transcribe = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Transcribe' }) });
+    await transcribe.getByText('? Unknown').waitFor();
+    await transcribe.getByText(/cannot be checked: the keychain cannot be reached \(KEYCHAIN_UNAVAILABLE\)/).waitFor();
+    expect(await page.getByText('✓ Ready').count()).toBe(0);
+    await goTo(page, 'Credentials');
+    await page.getByRole('button', { name: /^HuggingFace token/ }).click();
+    const detail = page.getByRole('region', { name: 'HuggingFace token' });
+    for (const name of ['Edit', 'Reveal', 'Copy', 'Delete']) expect(await detail.getByRole('button', { name, exact: true }).isDisabled()).toBe(true);
+    await detail.getByText(/are unavailable: the keychain cannot be reached \(KEYCHAIN_UNAVAILABLE\)/).waitFor();
     await check(page);
     await close();
   });

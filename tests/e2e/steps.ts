@@ -11,6 +11,13 @@ import { LARGE, SCREENSHOTS, SMALL, axeViolations, errorsOf, firstScreenMs, open
 /** How long a poll waits for a condition: generous, because CI is a loaded 2-core machine (a pass returns as soon as it holds). */
 export const WAIT = { timeout: 15_000, interval: 50 };
 
+/**
+ * How long one scenario may take: a whole user journey with axe in four modes per screen. At load 19 on
+ * the 2-core machine some took 50-60 s, against vitest's 60 s default; the speed figures are the
+ * printed timings (and bench/), never this bound.
+ */
+export const E2E_TIMEOUT = 240_000;
+
 export interface Session {
   main: MainProcess;
   page: Page;

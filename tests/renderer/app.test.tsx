@@ -26,8 +26,9 @@ describe('Profile screen', () => {
     expect(screen.getByRole('status').textContent).toBe('Loading your profile…');
     release();
     const save = await screen.findByRole('button', { name: 'Save profile' });
-    expect([save.hasAttribute('disabled'), screen.getByText('All changes saved')]).toBeTruthy();
-    expect(save.hasAttribute('disabled')).toBe(true);
+    expect(screen.getByText('All changes saved')).toBeTruthy();
+    // Off, but focusable (aria-disabled): pressing it from the keyboard must not drop the focus to <body>.
+    expect([save.getAttribute('aria-disabled'), save.hasAttribute('disabled')]).toEqual(['true', false]);
     await user.type(screen.getByLabelText('Name'), 'Ada');
     expect(screen.getByText('● Unsaved changes')).toBeTruthy();
     const releaseSave = api.hold('profileUpdate');
@@ -44,7 +45,7 @@ describe('Profile screen', () => {
     show(<Profile />);
     await user.type(await screen.findByLabelText('Avatar URL'), 'http://x.example/a.png');
     expect(screen.getByText('must be an https:// URL')).toBeTruthy();
-    expect(screen.getByRole('button', { name: 'Save profile' }).hasAttribute('disabled')).toBe(true);
+    expect(screen.getByRole('button', { name: 'Save profile' }).getAttribute('aria-disabled')).toBe('true');
     await user.clear(screen.getByLabelText('Avatar URL'));
     const zone = screen.getByLabelText(/^Time zone/);
     await user.clear(zone);
@@ -241,6 +242,20 @@ describe('the app shell', () => {
     api.keychainOk = true;
     await act(async () => void vi.advanceTimersByTime(KEYCHAIN_RECHECK_MS + 10));
     await waitFor(() => expect(screen.queryByRole('alert', { name: 'Keychain problem' })).toBeNull());
+  });
+
+  it('"Check again" finding the keychain unlocked: the banner goes and the focus lands on the screen title, not <body>', async () => {
+    const { api, show } = withFakeApi();
+    api.keychainOk = false;
+    show(<App />);
+    const banner = await screen.findByRole('alert', { name: 'Keychain problem' });
+    await screen.findByRole('heading', { name: 'Workflows', level: 2 });
+    const again = within(banner).getByRole('button', { name: 'Check again' });
+    again.focus();
+    api.keychainOk = true;
+    fireEvent.click(again);
+    await waitFor(() => expect(screen.queryByRole('alert', { name: 'Keychain problem' })).toBeNull());
+    await waitFor(() => expect(document.activeElement?.id).toBe('screen-title'));
   });
 
   it('every failure from main reaches the error listener (the app re-checks the keychain on KEYCHAIN_*)', async () => {
