@@ -91,5 +91,5 @@ describe('canary on the file backend', () => {
     for (const secret of [canary, custom]) expect(filesContaining(h.root, secret)).toEqual([]);
     expect(filesContaining(h.root, h.passphrase).sort()).toEqual(['export-pass', 'pass.txt', 'wrong']);
     expect(readFileSync(join(h.home, '.cp-whisperx', 'audit.log'), 'utf8')).toContain('"event":"credentials_exported"');
-  }, 300_000);
+  }, 600_000);
 });
