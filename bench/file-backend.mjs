@@ -23,6 +23,8 @@ async function measure() {
   const lib = await import(pathToFileURL(helper).href);
   const env = { ...process.env, CPW_PROFILE: profile };
   const run = (args, input) => execFileSync(process.execPath, [BIN, ...args], { input, env, stdio: ['pipe', 'pipe', 'ignore'] });
+  // The keychain side of the comparison holds the same values (this section may run alone: BENCH_ONLY=file).
+  execFileSync(process.execPath, [BIN, 'set', 'huggingface', 'token'], { input: HF, stdio: ['pipe', 'ignore', 'ignore'] });
   // The vault is made as a user makes it: `backend use file` on a fresh profile (one scrypt to seal the new identity).
   const switchMs = once({ argv: [process.execPath, BIN, 'backend', 'use', 'file', '--passphrase-file', passFile], env });
   const unlockRuns = Array.from({ length: 5 }, () => { const ms = once({ argv: [process.execPath, BIN, 'unlock', '--passphrase-file', passFile], env }); run(['lock']); return ms; }).sort((a, b) => a - b);

@@ -68,7 +68,8 @@ export function KeychainBanner() {
     const timer = setInterval(() => void refresh(), KEYCHAIN_RECHECK_MS);
     return () => clearInterval(timer);
   }, [down, refresh]);
-  if (!problem) return null;
+  // A locked vault file has its own unlock screen (the banner's CLI fix would only repeat it less helpfully).
+  if (!problem || problem.code === 'VAULT_LOCKED') return null;
   return (
     <section className="banner" role="alert" aria-label="Keychain problem">
       <p>

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { MigrationPlanResult, SecurityStatus } from '../../shared/core/ipc-contract';
 import { asApiError, getApi, type ApiError } from '../api';
-import { ErrorNote, Field, Loading, SecretInput } from '../components/common';
+import { ErrorNote, Field, Loading, SecretInput, When } from '../components/common';
 import { useVault } from '../store';
 import { PlanTable } from './Migration';
 
@@ -56,7 +56,7 @@ export function Unlock({ onUnlocked }: { onUnlocked?: (s: SecurityStatus) => voi
     try {
       const s = await getApi().securityUnlock({ passphrase });
       setPassphrase('');
-      toast('success', `Vault file unlocked until ${s.unlockedUntil ?? 'later'}.`);
+      toast('success', 'Vault file unlocked for 8 hours (the CLI uses the same unlock).');
       onUnlocked?.(s);
       await reloadAll();
     } catch (err) {
@@ -153,7 +153,7 @@ function BackendChoice({ status, onChanged }: { status: SecurityStatus; onChange
     <form className="card" aria-label="Where your secrets live" onSubmit={(e) => void submit(e)}>
       <h3>Where your secrets live</h3>
       <p><strong>{status.backend === 'file' ? 'Vault file' : 'Keychain'}</strong>: {BACKEND_TEXT[status.backend] ?? status.backend}</p>
-      {status.ok ? <p className="muted">Available now{status.unlockedUntil ? `, unlocked until ${status.unlockedUntil}` : ''}.</p> : <p role="status"><code>{status.code}</code> {status.message} <span className="fix">Fix: {status.fix}</span></p>}
+      {status.ok ? <p className="muted">Available now{status.unlockedUntil ? <>, unlocked until <When iso={status.unlockedUntil} /></> : ''}.</p> : <p role="status"><code>{status.code}</code> {status.message} <span className="fix">Fix: {status.fix}</span></p>}
       {status.offerFile && <p>No keychain on this computer? Keep the secrets in an age-encrypted vault file instead. Nothing switches by itself, and nothing is ever stored in plaintext.</p>}
       {toFile ? (
         <>

@@ -74,6 +74,11 @@ describe('canary on the file backend', () => {
     const exportPass = join(h.root, 'export-pass');
     writeFileSync(exportPass, `export ${h.passphrase}\n`, { mode: 0o600 });
     expect((await run(['export', '--to', 'out.age', '--passphrase-file', exportPass])).code).toBe(0);
+    // Import of that export (plan, then nothing to write: every value identical) and a switch to a keychain this host lacks (rolled back).
+    expect((await run(['import', 'out.age', '--dry-run', '--passphrase-file', exportPass])).code).toBe(0);
+    expect((await run(['import', 'out.age', '--yes', '--json', '--passphrase-file', exportPass])).code).toBe(0);
+    expect((await run(['backend', 'use', 'keychain'])).code).not.toBe(0);
+    expect((await run(['backend', '--json'])).stdout).toContain('"backend": "file"');
     expect((await run(['delete', 'custom', 'secret', '--yes'])).code).toBe(0);
     expect((await run(['lock'])).code).toBe(0);
     await run(['get', 'huggingface', 'token']); // locked again: exit 4
@@ -86,5 +91,5 @@ describe('canary on the file backend', () => {
     for (const secret of [canary, custom]) expect(filesContaining(h.root, secret)).toEqual([]);
     expect(filesContaining(h.root, h.passphrase).sort()).toEqual(['export-pass', 'pass.txt', 'wrong']);
     expect(readFileSync(join(h.home, '.cp-whisperx', 'audit.log'), 'utf8')).toContain('"event":"credentials_exported"');
-  }, 180_000);
+  }, 600_000);
 });
