@@ -4,7 +4,7 @@ import type { DoctorSubject } from '../node/doctor';
 import type { Vault } from '../node/vault/vault';
 
 /** What the read commands use: both the Vault and the light VaultReader offer it. */
-export type ReadVault = Pick<VaultReader & Vault, 'getCredential' | 'findCredential' | 'storedValue' | 'storedValues' | 'envValue' | 'envVarsFor' | 'validateWorkflow' | 'resolveWorkflow' | 'environmentOf' | 'workflowEnv' | 'listCredentials' | 'pipelinePreferences'>;
+export type ReadVault = Pick<VaultReader & Vault, 'getCredential' | 'findCredential' | 'storedValue' | 'storedValues' | 'envValue' | 'envVarsFor' | 'validateWorkflow' | 'resolveWorkflow' | 'environmentOf' | 'workflowEnv' | 'listCredentials' | 'pipelinePreferences' | 'keychainStatus'>;
 import { commandKeychainDeadline } from './deadline';
 import { assertNamedProfileExists } from './missing-profile';
 import type { CliIO } from './io';
@@ -32,6 +32,8 @@ export interface CliContext {
    * output (exec starting a stage) call it before them.
    */
   readsSettled?(): Promise<void>;
+  /** Drops the warnings that start with `prefix` (a command that reports the same fact itself: doctor). */
+  muteWarning?(prefix: string): void;
 }
 
 /**
@@ -40,7 +42,8 @@ export interface CliContext {
  * imported on demand so a command loads only what it needs.
  */
 export function createContext(io: CliIO, globals: GlobalOptions): CliContext {
-  const warn = (m: string) => io.err(`warning: ${m}\n`);
+  const muted: string[] = [];
+  const warn = (m: string) => void (muted.some((p) => m.startsWith(p)) || io.err(`warning: ${m}\n`));
   let services: ReturnType<typeof open> | undefined;
   // The vault file backend asks its passphrase (once) when no unlock agent runs — only on a terminal.
   const askPassphrase = io.stdinIsTTY ? async () => (await import('./passphrase-input')).promptSecret(io, 'Passphrase of the vault file (input hidden):') : undefined;
@@ -59,6 +62,7 @@ export function createContext(io: CliIO, globals: GlobalOptions): CliContext {
     vault: async () => (await once()).vault,
     doctorSubject: async () => (await once()).vault,
     runs: async () => (await once()).history,
+    muteWarning: (prefix) => void muted.push(prefix),
   };
 }
 

@@ -1,6 +1,6 @@
 import { readSideSubject } from '../node/doctor';
 import { NeedsFullVault } from '../node/vault/reader';
-import { doctor } from './commands/doctor';
+import { doctor, muteModeWarning } from './commands/doctor';
 import { lightMain, type LightExtension } from './fast';
 import type { CliIO } from './io';
 
@@ -15,6 +15,7 @@ import type { CliIO } from './io';
 const DOCTOR: LightExtension = {
   spec: { positional: [0], options: { '--json': 'flag' } },
   async run(_args, ctx, { reader, profile }) {
+    muteModeWarning(ctx);
     // A crashed writer's journal or a count that disagrees: the full vault repairs before doctor reports, as there.
     if (await reader.needsRepair()) throw new NeedsFullVault();
     return doctor({}, { ...ctx, doctorSubject: async () => readSideSubject(reader, profile) });

@@ -69,6 +69,22 @@ export interface WorkflowStatus {
   missing: MissingItem[];
   warnings: string[];
   notes: string[];
+  /** Set when readiness cannot be known (the secret store cannot be asked): `ready` is then false, `missing` empty. */
+  unknown?: string;
+}
+
+/** Why the secret store could not be asked, as readiness shows it ("keychain locked"). */
+export function unknownReason(code: string): string {
+  if (code === 'KEYCHAIN_LOCKED') return 'keychain locked';
+  if (code === 'KEYCHAIN_TIMEOUT') return 'keychain not answering';
+  if (code === 'VAULT_LOCKED') return 'vault file locked';
+  if (code === 'VAULT_NOT_FOUND') return 'vault file missing';
+  return 'keychain unavailable';
+}
+
+/** `status` when the secret store cannot be asked: not ready, nothing called missing, the reason given. */
+export function unknownStatus(status: WorkflowStatus, code: string): WorkflowStatus {
+  return { ...status, ready: false, uses: [], missing: [], unknown: unknownReason(code) };
 }
 
 /** The fix line for a missing credential: the CLI command and the desktop screen. */

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { toVaultError } from '../core/errors';
 import { PROFILE_VERSION } from '../core/profile-version';
 import type { DoctorReport, ProfileReport, RepairSummary } from '../core/views';
-import type { WorkflowStatus } from '../core/workflows';
+import { unknownStatus, type WorkflowStatus } from '../core/workflows';
 import { modeString } from './profile/secure-fs';
 import { knownTimeZone } from './profile/time-zone';
 import type { ProfileReader } from './profile/reader';
@@ -53,8 +53,12 @@ export async function runDoctor(vault: DoctorSubject, options: { repair?: boolea
   try {
     workflows = await vault.validateAll();
   } catch (err) {
-    profile.problems.push(toVaultError(err).toJSON());
+    const e = toVaultError(err);
+    // The keychain's own problem is reported once, in its section.
+    if (keychain.ok || e.code !== keychain.code) profile.problems.push(e.toJSON());
   }
+  // Readiness comes from the index; while the store cannot be asked, the index proves nothing: unknown.
+  if (!keychain.ok) workflows = workflows.map((w) => unknownStatus(w, keychain.code));
   return { ok: profile.problems.length === 0 && keychain.ok, ...(repair ? { repair } : {}), profile, keychain, workflows };
 }
 

@@ -106,6 +106,7 @@ describe('cpw-vault setup in a real terminal', () => {
       { expect: 'Time zone', send: '\r' },
       { expect: 'Default workflow', send: '\r' },
       { expect: 'HuggingFace token \\(input hidden\\)', send: 'hf_tooshort\r' },
+      { expect: 'Store it anyway\\?', send: '\r' },
       { expect: 'Please paste it again', send: `${HF}\r` },
       { expect: 'TMDB API key \\(input hidden\\)', send: `${TMDB}\r` },
       { expect: 'OpenAI API key \\(input hidden\\)', send: '\r' },

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
@@ -89,6 +89,14 @@ describe('text', () => {
     expect(r.stderr).toContain(`cp --remove-destination "$(readlink -f '${t.profile}')" '${t.profile}'`);
     expect(r.stderr).not.toMatch(/\bmv\b/);
     expect(readFileSync(target, 'utf8')).toBe('{}');
+  });
+
+  it('doctor names a 0644 profile once (a problem with its fix), not also as a warning', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'tmdb', 'api_key'], { input: TMDB });
+    chmodSync(t.profile, 0o644);
+    const r = await cli(t, ['doctor']);
+    expect(r.stderr.match(/readable by other users|has mode 0644; it should be 0600/g)).toEqual(['has mode 0644; it should be 0600']);
   });
 
   it('"an OpenAI API key", "an Anthropic API key", "a TMDB API key"', async () => {

@@ -1,4 +1,4 @@
-import type { WorkflowStatus } from '../../core/workflows';
+import { unknownStatus, type WorkflowStatus } from '../../core/workflows';
 import { paint, type CliIO } from '../io';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
@@ -6,6 +6,7 @@ import { EXIT, type ExitCode } from '../exit-codes';
 /** Human lines for one workflow's readiness (shared by check, doctor and setup). */
 export function describeStatus(io: CliIO, s: WorkflowStatus): string {
   const p = paint(io);
+  if (s.unknown) return `${p.yellow('?')} ${s.workflow}: unknown: ${s.unknown}\n`;
   const lines = [`${s.ready ? p.green('✓') : p.red('✗')} ${s.workflow}: ${s.ready ? `ready (uses ${s.uses.join(', ')})` : 'not ready'}`];
   for (const m of s.missing) lines.push(`    missing: ${m.description}`, `    fix: ${m.fix}`);
   for (const w of s.warnings) lines.push(`    ${p.yellow('warning:')} ${w}`);
@@ -20,9 +21,17 @@ export function describeStatus(io: CliIO, s: WorkflowStatus): string {
  * `--verify` is check-verify.ts.
  */
 export async function check(args: { workflow: string }, ctx: CliContext): Promise<ExitCode> {
-  const status = await (await ctx.reader()).validateWorkflow(args.workflow, { verify: true });
-  if (ctx.globals.json) printJson(ctx.io, status);
+  const reader = await ctx.reader();
+  let status = await reader.validateWorkflow(args.workflow, { verify: true });
+  // "Missing" only when the store was asked: a locked, unreachable or hung keychain makes readiness unknown (exit 4).
+  const keychain = status.ready ? undefined : await reader.keychainStatus();
+  if (keychain && !keychain.ok) status = unknownStatus(status, keychain.code);
+  if (ctx.globals.json) printJson(ctx.io, keychain && !keychain.ok ? { ...status, keychain } : status);
   // The human lines go to stderr either way: a script that reads --json still shows its user the fix.
   ctx.io.err(describeStatus(ctx.io, status));
+  if (keychain && !keychain.ok) {
+    ctx.io.err(`    ${keychain.code} ${keychain.message}\n    fix: ${keychain.fix}\n`);
+    return EXIT.keychain;
+  }
   return status.ready ? EXIT.ok : EXIT.missing;
 }

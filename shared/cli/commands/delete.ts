@@ -1,4 +1,4 @@
-import { credentialId } from '../../core/credential';
+import { checkedCredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
 import { paint } from '../io';
 import type { CliContext } from '../context';
@@ -7,7 +7,14 @@ import { interruptible } from '../signals';
 
 /** `cpw-vault delete <service> <key>`: asks on a TTY; without a TTY requires --yes. */
 export async function del(args: { service: string; key: string; yes?: boolean }, ctx: CliContext): Promise<ExitCode> {
-  const id = credentialId(args.service, args.key);
+  const id = checkedCredentialId(args.service, args.key);
+  const vault = await ctx.vault();
+  // Ask only about something that is there: no question (and no "Deleted") for a name that was never stored.
+  const indexed = vault.listCredentials().some((c) => c.id === id && c.stored);
+  if (!indexed && (await vault.storedValue(id)) === undefined) {
+    ctx.io.err(`${id} is not stored; nothing to delete.\n`);
+    return EXIT.ok;
+  }
   if (!args.yes) {
     if (!ctx.io.stdinIsTTY) throw new VaultError('INVALID_ARGUMENT', `Refusing to delete ${id} without confirmation.`, `Add --yes: cpw-vault delete ${args.service} ${args.key} --yes`);
     const sure = await (await ctx.io.prompts()).confirm(`Delete ${id} from the keychain? This cannot be undone.`, false);
@@ -16,7 +23,6 @@ export async function del(args: { service: string; key: string; yes?: boolean },
       return EXIT.ok;
     }
   }
-  const vault = await ctx.vault();
   const existed = await interruptible((signal) => vault.deleteCredential(args.service, args.key, { signal }));
   ctx.io.err(existed ? `${paint(ctx.io).green('✓')} Deleted ${id}.\n` : `${id} was not stored; nothing to delete.\n`);
   return EXIT.ok;

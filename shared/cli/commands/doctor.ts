@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import type { RepairSummary } from '../../core/views';
 import { runDoctor } from '../../node/doctor';
+import { resolveProfilePaths } from '../../node/profile/paths';
 import { findPlaintextHfTokens } from '../../node/git-credential/plaintext-scan';
 import { gitConfigLine } from './git-credential';
 import { paint } from '../io';
@@ -19,6 +20,7 @@ import { EXIT, type ExitCode } from '../exit-codes';
  * changed.
  */
 export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promise<ExitCode> {
+  muteModeWarning(ctx);
   const report = await runDoctor(args.repair ? await ctx.vault() : await ctx.doctorSubject(), { repair: !!args.repair });
   const { profile, keychain, workflows } = report;
   const plaintext = findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), gitConfigLine(ctx.io.env));
@@ -37,6 +39,11 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
   }
   if (!keychain.ok) return EXIT.keychain;
   return report.ok ? EXIT.ok : EXIT.failure;
+}
+
+/** A loose profile mode is one of doctor's problems, with its fix: said once, not also as a warning (call before the first read). */
+export function muteModeWarning(ctx: CliContext): void {
+  ctx.muteWarning?.(`${resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd }).profile} is readable by other users`);
 }
 
 /** What a repair did, one line per kind of change (names only). */

@@ -11,6 +11,7 @@ import type { CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint, type Prompts } from '../io';
 import { describeStatus } from './check';
+import { interruptible } from '../signals';
 import { planTable, summary } from './migrate';
 import { USE_FILE, fileOfferText, offersFileBackend } from '../file-offer';
 import { askNewOrCurrent } from '../passphrase-input';
@@ -29,31 +30,52 @@ export interface SetupArgs {
 /** Credentials the wizard offers: derived from the workflow catalog, exactly as the app's onboarding does. */
 const OFFERED = offeredCredentials('transcribe', WORKFLOW_NAMES);
 
-/** Asks for one secret (hidden). Required ones re-ask on empty input or a format mismatch; optional ones skip on Enter. */
-async function askSecret(ctx: CliContext, prompts: Prompts, vault: Vault, id: CredentialId, required: boolean, purpose: string): Promise<boolean> {
+/** Asks for one secret (hidden). Required ones re-ask on empty input; a format mismatch offers "store anyway", as `set` does; optional ones skip on Enter. Returns the value to store, undefined when skipped. Stores nothing. */
+async function askSecret(ctx: CliContext, prompts: Prompts, id: CredentialId, required: boolean, purpose: string): Promise<string | undefined> {
   const entry = catalogEntry(id)!;
   const p = paint(ctx.io);
   ctx.io.err(`\n${p.bold(entry.label)} — for ${purpose}${required ? ' (required)' : ' (optional, Enter skips)'}\n  Get one at ${entry.url}\n`);
   for (;;) {
     const value = (await prompts.secret(`${entry.label} (input hidden):`)).trim();
     if (!value) {
-      if (!required) return false;
+      if (!required) return undefined;
       ctx.io.err(`${p.yellow('A value is required here.')}\n`);
       continue;
     }
     const format = checkFormat(id, value);
     if (!format.ok) {
-      ctx.io.err(`${p.yellow('warning:')} ${format.warning} Please paste it again.\n`);
+      ctx.io.err(`${p.yellow('warning:')} ${format.warning}\n`);
+      if (await prompts.confirm('Store it anyway?', false)) return value;
+      ctx.io.err('Please paste it again.\n');
       continue;
     }
-    const { service, key } = splitCredentialId(id);
-    const { meta } = await vault.setCredential(service, key, value);
-    ctx.io.err(`${p.green('✓')} Stored ${id} in the keychain (${meta.hint}).\n`);
-    return true;
+    return value;
   }
 }
 
-async function basics(ctx: CliContext, prompts: Prompts, vault: Vault): Promise<void> {
+/** Asks for each offered credential not stored yet; returns the answers (nothing is stored here). */
+async function askSecrets(ctx: CliContext, prompts: Prompts, vault: Vault, offered: typeof OFFERED): Promise<Map<CredentialId, string>> {
+  const answers = new Map<CredentialId, string>();
+  for (const o of offered) {
+    if (vault.listCredentials().find((c) => c.id === o.id)?.source) continue;
+    const value = await askSecret(ctx, prompts, o.id, o.required, o.purpose);
+    if (value !== undefined) answers.set(o.id, value);
+  }
+  return answers;
+}
+
+/** The wizard's final step: the answers stored, each as one interruptible transaction (a signal rolls the current one back). */
+async function storeAnswers(ctx: CliContext, vault: Vault, answers: Map<CredentialId, string>): Promise<void> {
+  const p = paint(ctx.io);
+  for (const [id, value] of answers) {
+    const { service, key } = splitCredentialId(id);
+    const { meta } = await interruptible((signal) => vault.setCredential(service, key, value, { acceptFormatWarning: true, signal }));
+    ctx.io.err(`${p.green('✓')} Stored ${id} in the keychain (${meta.hint}).\n`);
+  }
+}
+
+/** Profile basics, asked; nothing is written here. */
+async function basics(prompts: Prompts): Promise<{ user: { name: string; email: string; timezone: string }; preferences: { default_workflow: WorkflowName } }> {
   const field = (name: 'name' | 'email' | 'timezone') => (v: string) => {
     const r = userSchema.shape[name].safeParse(v);
     if (r.success && name === 'timezone' && v !== '' && !isTimeZone(v)) return 'must be an IANA time zone such as Europe/Paris or UTC';
@@ -63,7 +85,7 @@ async function basics(ctx: CliContext, prompts: Prompts, vault: Vault): Promise<
   const email = await prompts.input('Email (optional):', { validate: field('email') });
   const timezone = await prompts.input('Time zone:', { default: systemTimeZone() || 'UTC', validate: field('timezone') });
   const workflow = await prompts.select<WorkflowName>('Default workflow:', WORKFLOW_NAMES.map((w) => ({ value: w, name: `${w} — ${WORKFLOWS[w].stage}` })), 'transcribe');
-  await vault.updateProfile({ user: { name, email, timezone }, preferences: { default_workflow: workflow } });
+  return { user: { name, email, timezone }, preferences: { default_workflow: workflow } };
 }
 
 async function offerMigration(ctx: CliContext, prompts: Prompts, vault: Vault): Promise<void> {
@@ -155,17 +177,18 @@ export async function setup(args: SetupArgs, ctx: CliContext): Promise<ExitCode>
     const statuses = await vault.validateAll();
     for (const s of statuses) ctx.io.err(describeStatus(ctx.io, s));
     const missing = OFFERED.filter((o) => !vault.listCredentials().find((c) => c.id === o.id)?.source);
+    // The same requirements as a first run (the HuggingFace token is required): a re-run after an interrupted one resumes it.
     if (missing.length && (await prompts.confirm(`Add the ${missing.length} missing credential(s) now?`, true))) {
-      for (const m of missing) await askSecret(ctx, prompts, vault, m.id, false, m.purpose);
+      await storeAnswers(ctx, vault, await askSecrets(ctx, prompts, vault, missing));
     }
     return finish(ctx, vault);
   }
   ctx.io.err(`${p.bold('cpw-vault setup')}: your API keys go to the OS keychain; ${vault.profilePath} keeps only your details.\n`);
   await offerMigration(ctx, prompts, vault);
-  await basics(ctx, prompts, vault);
-  for (const o of OFFERED) {
-    if (vault.listCredentials().find((c) => c.id === o.id)?.source) continue;
-    await askSecret(ctx, prompts, vault, o.id, o.required, o.purpose);
-  }
+  // Every answer first, then the writes: Ctrl-C or Ctrl-D at any question leaves nothing behind.
+  const profile = await basics(prompts);
+  const answers = await askSecrets(ctx, prompts, vault, OFFERED);
+  await storeAnswers(ctx, vault, answers);
+  await vault.updateProfile(profile);
   return finish(ctx, vault);
 }

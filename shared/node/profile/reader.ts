@@ -34,9 +34,17 @@ export class ProfileReader {
     this.paths = resolveProfilePaths(inputs);
   }
 
+  /** Messages starting with one of these are not printed: their reader reports the same fact itself (doctor). */
+  private readonly muted: string[] = [];
+
+  /** Drops warnings that start with `prefix` (doctor lists a loose profile mode as a problem of its own: said once). */
+  mute(prefix: string): void {
+    this.muted.push(prefix);
+  }
+
   /** Warns once per process per distinct message (a hot loop must not flood stderr). */
   warn = (message: string): void => {
-    if (this.warned.has(message)) return;
+    if (this.warned.has(message) || this.muted.some((m) => message.startsWith(m))) return;
     this.warned.add(message);
     this.warnSink(message);
   };

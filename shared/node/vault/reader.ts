@@ -6,7 +6,7 @@ import { indexProfile, type ProfileIndex } from '../../core/profile-index';
 import { pipelinePreferences, type PipelinePreferences } from '../../core/preferences';
 import { PROFILE_MAJOR } from '../../core/profile-version';
 import { registerSecret } from '../../core/redact';
-import type { SecretStore } from '../../core/secret-store';
+import type { KeychainStatus, SecretStore } from '../../core/secret-store';
 import type { CredentialMeta } from '../../core/profile-schema';
 import type { Caller, CredentialSource, CredentialView } from '../../core/views';
 import { fixLine, type WorkflowName, type WorkflowStatus } from '../../core/workflows';
@@ -231,6 +231,11 @@ export class VaultReader {
   }
 
   /** The stored value of `id` (secret store, profile slot or secrets.json), ignoring env vars; not audited. */
+  /** Whether the secret store can be asked now (reachable, unlocked), without reading a secret. */
+  keychainStatus(): Promise<KeychainStatus> {
+    return this.secretStore().status();
+  }
+
   async storedValue(id: CredentialId): Promise<string | undefined> {
     const found = await this.fromStorage(id, this.view());
     if (found) registerSecret(found.value);

@@ -1,0 +1,51 @@
+// While the keychain cannot be asked (its collection locked), readiness is
+// unknown, never "missing" or "ready": doctor, check and list exit 4 like get,
+// and say the keychain's problem once.
+import { describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli';
+import { inPrivateSession } from '../helpers/private-session';
+
+const HF = `hf_${'Lock'.repeat(9)}`;
+
+/** Runs each command in the locked session; one JSON line per command: code, stdout, stderr. */
+const RUN_ALL = `
+import { spawnSync } from 'node:child_process';
+const [bin, ...lists] = process.argv.slice(1);
+const out = [];
+for (const args of JSON.parse(lists[0])) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60000 });
+  out.push({ args: args.join(' '), code: r.status, stdout: r.stdout, stderr: r.stderr });
+}
+process.stdout.write(JSON.stringify(out));
+`;
+
+const COMMANDS = [['doctor'], ['doctor', '--json'], ['check', 'summarize'], ['check', 'transcribe'], ['check', 'transcribe', '--json'], ['list'], ['get', 'huggingface', 'token']];
+
+async function lockedRun(setup: string) {
+  const r = await inPrivateSession('locked', [process.execPath, '--input-type=module', '-e', RUN_ALL, BIN, JSON.stringify(COMMANDS)], { setup });
+  return Object.fromEntries((JSON.parse(r.stdout) as Array<{ args: string; code: number; stdout: string; stderr: string }>).map((x) => [x.args, x]));
+}
+
+describe('a locked keychain: readiness unknown, exit 4 everywhere', () => {
+  for (const [name, setup] of [
+    ['nothing stored yet', ''],
+    ['a token stored before the lock', `printf %s '${HF}' | '${process.execPath}' '${BIN}' set huggingface token`],
+  ] as const) {
+    it(`${name}: doctor, check and list say unknown (keychain locked) once, exit 4; JSON ready is never true`, async () => {
+      const r = await lockedRun(setup);
+      for (const [args, x] of Object.entries(r)) expect(x.code, `${args}\n${x.stderr}`).toBe(4);
+      const doctor = r['doctor']!.stderr;
+      expect(doctor).toMatch(/\? transcribe: unknown: keychain locked/);
+      expect(doctor).not.toMatch(/transcribe: (ready|not ready)/);
+      expect(doctor).not.toContain('missing:');
+      expect(doctor.match(/KEYCHAIN_LOCKED/g)).toHaveLength(1);
+      const json = JSON.parse(r['doctor --json']!.stdout);
+      for (const w of json.workflows) expect(w).toMatchObject({ ready: false, unknown: 'keychain locked', missing: [] });
+      expect(r['check summarize']!.stderr).toMatch(/\? summarize: unknown: keychain locked/);
+      expect(r['check summarize']!.stderr.match(/KEYCHAIN_LOCKED/g)).toHaveLength(1);
+      if (!setup) expect(JSON.parse(r['check transcribe --json']!.stdout)).toMatchObject({ ready: false, unknown: 'keychain locked', keychain: { code: 'KEYCHAIN_LOCKED' } });
+      expect(r['list']!.stderr).toMatch(/sources unknown: keychain locked/);
+      expect(r['list']!.stdout).toMatch(/huggingface\s+token/);
+    });
+  }
+});

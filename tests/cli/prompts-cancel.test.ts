@@ -1,0 +1,110 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, cli } from '../helpers/cli';
+import { collect } from '../helpers/children';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const HF = `hf_${'Canc'.repeat(9)}`;
+const TMDB = 'abcdefabcdefabcdefabcdefabcdef12';
+const KEYS = { 'Ctrl-C': '\u0003', 'Ctrl-D': '\u0004' } as const;
+
+const lookup = (t: TempHome, account: string) => spawnSync('secret-tool', ['lookup', 'service', t.service, 'account', account], { encoding: 'utf8' }).stdout;
+
+/** Runs the CLI in a real pseudo-terminal (tests/helpers/pty_drive.py), answering prompts as they appear. */
+function inPty(t: TempHome, args: string[], steps: Array<{ expect: string; send: string }>) {
+  const child = spawn('python3', [resolve(import.meta.dirname, '../helpers/pty_drive.py'), JSON.stringify(steps), process.execPath, BIN, ...args], {
+    cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, TERM: 'xterm' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return collect(child).then((r) => {
+    const out = JSON.parse(r.stdout) as { screen: string; code: number | null; stuck_at?: string };
+    return { ...out, screen: out.screen.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '') };
+  });
+}
+
+/** The wizard's questions in order, each with the answer that moves on. */
+const WIZARD: Array<{ expect: string; send: string }> = [
+  { expect: 'Your name', send: 'Ada\r' },
+  { expect: 'Email', send: '\r' },
+  { expect: 'Time zone', send: '\r' },
+  { expect: 'Default workflow', send: '\r' },
+  { expect: 'HuggingFace token \\(input hidden\\)', send: 'hf_short\r' },
+  { expect: 'Store it anyway\\?', send: 'y\r' },
+  { expect: 'TMDB API key \\(input hidden\\)', send: '\r' },
+  { expect: 'OpenAI API key \\(input hidden\\)', send: '\r' },
+  { expect: 'Anthropic API key \\(input hidden\\)', send: '\r' },
+  { expect: 'Google \\(Gemini\\) API key \\(input hidden\\)', send: '\r' },
+];
+
+function expectCancelled(r: { screen: string; code: number | null; stuck_at?: string }) {
+  expect(r.stuck_at).toBeUndefined();
+  expect(r.code).toBe(130);
+  expect(r.screen).toContain('cancelled: nothing changed');
+  expect(r.screen).not.toContain('INTERNAL');
+}
+
+describe('Ctrl-C and Ctrl-D at every prompt: cancelled, exit 130, nothing changed', () => {
+  for (const [name, key] of Object.entries(KEYS)) {
+    it(`setup (first run), ${name} at each question: no profile, no keychain item`, async () => {
+      for (let i = 0; i < 7; i++) {
+        const t = makeTempHome();
+        const r = await inPty(t, ['setup'], [...WIZARD.slice(0, i), { expect: WIZARD[i]!.expect, send: key }]);
+        expectCancelled(r);
+        expect(existsSync(dirname(t.profile)), `at ${WIZARD[i]!.expect}`).toBe(false);
+        expect(lookup(t, 'huggingface.token')).toBe('');
+      }
+    });
+
+    it(`set, ${name} at the hidden prompt and at "Store it anyway?"; delete, ${name} at its question`, async () => {
+      const t = makeTempHome();
+      await cli(t, ['set', 'tmdb', 'api_key'], { input: TMDB });
+      const before = readFileSync(t.profile, 'utf8');
+      expectCancelled(await inPty(t, ['set', 'tmdb', 'api_key'], [{ expect: 'input hidden', send: key }]));
+      expectCancelled(await inPty(t, ['set', 'tmdb', 'api_key'], [{ expect: 'input hidden', send: 'nope\r' }, { expect: 'Store it anyway\\?', send: key }]));
+      expectCancelled(await inPty(t, ['delete', 'tmdb', 'api_key'], [{ expect: 'cannot be undone', send: key }]));
+      expect(lookup(t, 'tmdb.api_key')).toBe(TMDB);
+      expect(readFileSync(t.profile, 'utf8')).toBe(before);
+    });
+  }
+});
+
+describe('setup writes at its final step', () => {
+  it('a format mismatch offers "Store it anyway?", and only the last step writes', async () => {
+    const t = makeTempHome();
+    const r = await inPty(t, ['setup'], WIZARD);
+    expect(r.stuck_at).toBeUndefined();
+    expect(r.screen).toMatch(/Stored huggingface\.token/);
+    expect(lookup(t, 'huggingface.token')).toBe('hf_short');
+    expect(JSON.parse(readFileSync(t.profile, 'utf8')).user.name).toBe('Ada');
+  });
+
+  it('a re-run after an interrupted one asks for the HuggingFace token as required again', async () => {
+    const t = makeTempHome();
+    // An earlier run that got as far as storing an optional key (its profile exists), without the token.
+    await cli(t, ['set', 'tmdb', 'api_key'], { input: TMDB });
+    const r = await inPty(t, ['setup'], [
+      { expect: 'Add the \\d+ missing credential', send: 'y\r' },
+      { expect: '\\(required\\)', send: '' },
+      { expect: 'HuggingFace token \\(input hidden\\)', send: '\r' },
+      { expect: 'A value is required here', send: `${HF}\r` },
+      { expect: 'OpenAI API key \\(input hidden\\)', send: '\r' },
+      { expect: 'Anthropic API key \\(input hidden\\)', send: '\r' },
+      { expect: 'Google \\(Gemini\\) API key \\(input hidden\\)', send: '\r' },
+    ]);
+    expect(r.stuck_at).toBeUndefined();
+    expect(r.code).toBe(0);
+    expect(lookup(t, 'huggingface.token')).toBe(HF);
+  });
+});
+
+describe('delete', () => {
+  it('says a key is not stored before asking anything', async () => {
+    const t = makeTempHome();
+    const r = await inPty(t, ['delete', 'tmdb', 'api_key'], []);
+    expect(r.code).toBe(0);
+    expect(r.screen).toContain('tmdb.api_key is not stored; nothing to delete.');
+    expect(r.screen).not.toContain('cannot be undone');
+    expect(existsSync(t.profile) ? readdirSync(dirname(t.profile)) : []).not.toContain('user.profile');
+  });
+});
