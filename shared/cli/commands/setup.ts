@@ -15,7 +15,6 @@ import { interruptible } from '../signals';
 import { planTable, summary } from './migrate';
 import { USE_FILE, fileOfferText, offersFileBackend } from '../file-offer';
 import { askNewOrCurrent } from '../passphrase-input';
-import { interruptible } from '../signals';
 import { MIN_PASSPHRASE_LENGTH } from '../../node/secrets/vault-crypto';
 
 export interface SetupArgs {
