@@ -1,3 +1,6 @@
+import { terminalDialogs, type KeychainDialogs } from '../node/secrets/dialogs';
+import type { CliIO } from './io';
+
 /**
  * The deadline of one keychain call for this command: what is left of 9.8 s
  * since the process started (at least 2 s). A keychain that stops answering
@@ -6,4 +9,15 @@
  */
 export function commandKeychainDeadline(): number {
   return Math.max(2_000, Math.round(9_800 - process.uptime() * 1000));
+}
+
+/**
+ * The keychain dialog policy of a command: a person at the terminal (stderr
+ * a TTY, not CI, not a stage under exec) gets the longer wait, told at once
+ * on stderr — straight to the terminal, never held back with the command's
+ * own output.
+ */
+export function keychainDialogsFor(io: CliIO): { keychainDialogs?: KeychainDialogs } {
+  const dialogs = terminalDialogs(io.env, io.stderrIsTTY ?? false, (text) => io.err(text));
+  return dialogs ? { keychainDialogs: dialogs } : {};
 }
