@@ -21,7 +21,7 @@ const TEXT: Record<KeychainReason, { message: string; fix: string }> = {
   },
   KEYCHAIN_TIMEOUT: {
     message: 'The keychain did not answer in time.',
-    fix: 'A dialog (unlock, access confirmation) may be waiting on screen: answer it and retry. If none is, restart the keyring daemon or KeePassXC (or log out and in) and retry.',
+    fix: 'A dialog (an unlock or access-confirmation prompt) may be waiting on screen: answer it and retry. If none is, restart the keyring daemon or KeePassXC (or log out and in) and retry.',
   },
   KEYCHAIN_DENIED: {
     message: 'The keychain refused: its dialog was dismissed or the access denied.',
