@@ -17,7 +17,9 @@ export function commandKeychainDeadline(): number {
  * on stderr — straight to the terminal, never held back with the command's
  * own output.
  */
-export function keychainDialogsFor(io: CliIO): { keychainDialogs?: KeychainDialogs } {
+export function keychainDialogsFor(io: CliIO): { keychainDialogs?: KeychainDialogs; keychainDeadlineAt: number } {
   const dialogs = terminalDialogs(io.env, io.stderrIsTTY ?? false, (text) => io.err(text));
-  return dialogs ? { keychainDialogs: dialogs } : {};
+  // The same 9.8 s after start as each call's deadline: a dialog nobody answers ends the command then, with its exit code.
+  const keychainDeadlineAt = Date.now() + commandKeychainDeadline();
+  return dialogs ? { keychainDialogs: dialogs, keychainDeadlineAt } : { keychainDeadlineAt };
 }

@@ -30,6 +30,8 @@ export interface OpenOptions extends PathInputs {
   keychainTimeoutMs?: number;
   /** A person can answer the keychain provider's dialogs (a terminal, the app): how long to wait for one and how to say so. Default: none (a dialog gets the call's deadline). */
   keychainDialogs?: KeychainDialogs;
+  /** The command's deadline (epoch ms): a keychain dialog nobody is known to answer is given up by then. */
+  keychainDeadlineAt?: number;
   /** Longest wait for a live holder of the profile lock. */
   lockWaitMs?: number;
   /** Tests: a secret store to use instead of the one the factory opens. */
@@ -54,7 +56,7 @@ export function readerParts(options: OpenOptions) {
   const timeoutMs = options.keychainTimeoutMs ?? DEFAULT_SECRET_TIMEOUT_MS;
   const openSecrets = options.secrets
     ? () => options.secrets!
-    : (backend: string, namespace: string) => openSecretStore({ backend, namespace, env, timeoutMs, dialogs: options.keychainDialogs, profilePath: profile.paths.profile, askPassphrase: options.askPassphrase, lockWaitMs: options.lockWaitMs });
+    : (backend: string, namespace: string) => openSecretStore({ backend, namespace, env, timeoutMs, dialogs: options.keychainDialogs, deadlineAt: options.keychainDeadlineAt, profilePath: profile.paths.profile, askPassphrase: options.askPassphrase, lockWaitMs: options.lockWaitMs });
   const history = new RunHistory(sidecarPath(profile.paths, 'runs.jsonl'), {
     legacyPath: sidecarPath(profile.paths, 'runs.json'),
     dedicatedDir: profile.paths.dedicatedDir,

@@ -28,6 +28,8 @@ export interface SecretStoreRequest {
   timeoutMs: number;
   /** A person can answer the keychain's dialogs (a terminal, the app): wait longer for them and say so. Absent: a dialog gets `timeoutMs`. */
   dialogs?: KeychainDialogs | undefined;
+  /** The command's deadline (epoch ms), for a dialog nobody is known to answer. */
+  deadlineAt?: number | undefined;
   /** The vault file on a terminal: asks the passphrase when no unlock agent runs (once per process). */
   askPassphrase?: (() => Promise<string>) | undefined;
   /** Longest wait for a live holder of the profile lock (the vault file is written under it). */
@@ -47,7 +49,7 @@ const BACKENDS = new Map<string, BackendFactory>([
   [
     'keychain',
     (r) => (process.platform === 'linux'
-      ? new SecretServiceStore({ service: r.namespace, env: r.env, timeoutMs: r.timeoutMs, dialogs: r.dialogs })
+      ? new SecretServiceStore({ service: r.namespace, env: r.env, timeoutMs: r.timeoutMs, dialogs: r.dialogs, deadlineAt: r.deadlineAt })
       : new KeytarSecretStore({ service: r.namespace, timeoutMs: r.timeoutMs })),
   ],
   [

@@ -31,6 +31,8 @@ export interface SecretServiceOptions {
   timeoutMs: number;
   /** A person can answer the provider's dialogs: the longer wait and the notice (dialogs.ts). */
   dialogs?: KeychainDialogs | undefined;
+  /** The command's own deadline (epoch ms): a dialog nobody is known to answer is given up by then (the CLI: 9.8 s after start). */
+  deadlineAt?: number | undefined;
 }
 
 /** What the prompt was for: says which refusal a dismissed one is. */
@@ -297,7 +299,8 @@ export class SecretServiceStore implements SecretStore {
   private async prompt(path: string, started: number, purpose: PromptPurpose): Promise<{ dismissed: boolean; result: unknown }> {
     this.assertNotRefused();
     const dialogs = this.options.dialogs;
-    const waitMs = dialogs ? dialogs.waitMs : Math.max(1_000, started + this.options.timeoutMs - Date.now());
+    const end = Math.min(started + this.options.timeoutMs, this.options.deadlineAt ?? Infinity);
+    const waitMs = dialogs ? dialogs.waitMs : Math.max(500, end - Date.now());
     await this.call({ ...BUS, member: 'AddMatch', signature: 's', body: [`type='signal',interface='${PROMPT_IFACE}',member='Completed',path='${path}'`] });
     const conn = this.conn!;
     let off = () => {};
@@ -318,7 +321,7 @@ export class SecretServiceStore implements SecretStore {
       await conn.call({ destination: SS, path, interface: PROMPT_IFACE, member: 'Dismiss' }, 1_000).catch(() => {});
       this.broken = new VaultError(
         'KEYCHAIN_TIMEOUT',
-        `${keychainError('KEYCHAIN_TIMEOUT').message} (nobody answered the ${PURPOSE_TEXT[purpose]} of ${label} within ${Math.round(waitMs / 1000)} s)`,
+        `${keychainError('KEYCHAIN_TIMEOUT').message} (nobody answered ${possessive(label)} ${PURPOSE_TEXT[purpose]} within ${Math.round(waitMs / 1000)} s)`,
         dialogs
           ? `Answer ${label}'s dialog when it shows, then retry (the wait is CPW_KEYCHAIN_DIALOG_TIMEOUT seconds, default 60).`
           : `Nobody can answer ${label}'s dialog here (no terminal, a stage under exec, or CI). Run the command once from a terminal and answer it, or unlock ${label} first; KeePassXC: turn off "Confirm when passwords are retrieved by clients" (Settings → Secret Service Integration).`,
@@ -385,4 +388,9 @@ export class SecretServiceStore implements SecretStore {
     if (err instanceof VaultError) return err;
     return keychainError('KEYCHAIN_ERROR', `${what} failed: ${err instanceof Error ? err.message : String(err)}`, err);
   }
+}
+
+/** "KeePassXC's", "the keychain's". */
+function possessive(label: string): string {
+  return `${label}'s`;
 }
