@@ -29,7 +29,7 @@ const TEXT: Record<KeychainReason, { message: string; fix: string }> = {
   },
   KEYCHAIN_NO_COLLECTION: {
     message: 'The Secret Service answers but exposes nothing to keep secrets in (no collection behind its "default" alias).',
-    fix: 'KeePassXC: Database → Database Settings → Secret Service Integration → "Expose entries under this group" (pick a group), with the database open. gnome-keyring: create a keyring and make it the default (Seahorse: File → New → Password Keyring, then "Set as default").',
+    fix: 'KeePassXC: open and unlock the database, then Database → Database Settings → Secret Service Integration → "Expose entries under this group" (pick a group). gnome-keyring: create a keyring and make it the default (Seahorse: File → New → Password Keyring, then "Set as default").',
   },
   KEYCHAIN_ERROR: {
     message: 'The keychain reported an error.',
