@@ -87,7 +87,7 @@ describe('keychain contract: KeePassXC', () => {
       expect(r.stderr).not.toMatch(/CREDENTIAL_MISSING|missing/i);
       expect(r.ms).toBeLessThan(DEADLINE_MS);
     }
-    expect(byLabel('get, access dismissed').dialogs).toHaveLength(1);
+    expect(byLabel('set (replace, dialog dismissed)').dialogs).toHaveLength(1);
     expect(byLabel('exec transcribe, denied').stdout).not.toContain('stage-ran');
   }, 240_000);
 
@@ -148,16 +148,16 @@ describe('keychain contract: KeePassXC', () => {
     }
   }, 240_000);
 
-  it('a replace with access confirmation on, its dialog unanswered: exit 4 at the deadline, and keychain and index still agree on the old value', async () => {
+  it('a replace whose dialog (2.7.4) nobody answers: exit 4 at the deadline, the write never lands, keychain and index still agree on the old value', async () => {
     const { results, byLabel } = await withProvider({
       provider: 'keepassxc',
-      settings: { confirmAccess: true },
       steps: [
         SET('set (new key)'),
         { ...SET('set (replace, dialog unanswered)', TOKEN2), dialog: 'leave' },
-        // The dialog the unanswered set left open is answered first; this get's own dialog follows.
-        { ...GET('get after'), dialog: ['allow', 'allow'] },
+        GET('get after'),
+        { label: 'secret-tool lookup after', lookup: 'huggingface.token' },
         { label: 'list after', run: ['list'] },
+        { label: 'doctor after', run: ['doctor'] },
       ],
     });
     row('KeePassXC', results);
@@ -166,6 +166,8 @@ describe('keychain contract: KeePassXC', () => {
     expect(unanswered.stderr).toMatch(/KEYCHAIN_TIMEOUT/);
     expect(unanswered.ms).toBeLessThan(DEADLINE_MS);
     expect(byLabel('get after').stdout).toBe(TOKEN);
+    expect(byLabel('secret-tool lookup after').stdout).toBe(TOKEN);
+    expect(byLabel('doctor after').code, byLabel('doctor after').stderr).toBe(0);
     expect(byLabel('list after').stdout).toMatch(new RegExp(`huggingface\\s+token\\s+keychain\\s+••••${TOKEN.slice(-4)}`));
   }, 240_000);
 
