@@ -220,7 +220,7 @@ describe('keychain contract: gnome-keyring', () => {
     row('gnome-keyring', results);
     for (const label of ['set', 'get', 'list', 'check transcribe', 'exec transcribe', 'doctor', 'get, locked, prompt answered', 'delete']) expect(byLabel(label).code, `${label}: ${byLabel(label).stderr}`).toBe(0);
     expect(byLabel('get').stdout).toBe(TOKEN);
-    expect(byLabel('doctor').stderr).toMatch(/provider: gnome-keyring \d+/);
+    expect(byLabel('doctor').stderr).toMatch(/provider: gnome-keyring: reachable and unlocked/);
     expect(byLabel('get, locked, prompt answered').stdout).toBe(TOKEN);
     expect(byLabel('get, locked, prompt cancelled').code).toBe(4);
     expect(byLabel('get, locked, prompt cancelled').stderr).toMatch(/KEYCHAIN_LOCKED/);

@@ -54,12 +54,14 @@ function startedByBus(pid: number): boolean {
 }
 
 /**
- * The provider's version, from `<its executable> --version` (at most 3 s;
- * doctor only, never on a command's path). KeePassXC prints "KeePassXC 2.7.4"
- * (Qt needs no display for it with the offscreen platform), gnome-keyring-daemon
- * "gnome-keyring-daemon: 42.1".
+ * KeePassXC's version, from `<its executable> --version` (Qt needs no display
+ * for it with the offscreen platform; at most 3 s, doctor only, never on a
+ * command's path): it decides the 2.7.4 replace warning. Other providers'
+ * versions change nothing cpw-vault does and are not asked (a process per
+ * doctor run).
  */
 export function providerVersion(info: ProviderInfo): string | undefined {
+  if (info.label !== 'KeePassXC') return undefined;
   let exe: string;
   try {
     exe = readFileSync(`/proc/${info.pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
