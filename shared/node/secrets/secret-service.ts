@@ -236,6 +236,7 @@ export class SecretServiceStore implements SecretStore {
     this.collection ??= (async () => {
       const { path, locked } = await this.defaultCollectionState();
       if (!locked) return path;
+      if (!this.canShowDialog()) throw keychainError('KEYCHAIN_LOCKED', 'no display here for its unlock dialog');
       this.assertNotRefused();
       const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'Unlock', signature: 'ao', body: [[path]] });
       const [done, prompt] = reply.body as [string[], string];
@@ -254,6 +255,7 @@ export class SecretServiceStore implements SecretStore {
 
   /** Unlocks items the provider lists as locked in an unlocked collection (KeePassXC: access not yet confirmed), through one dialog. */
   private async unlockItems(items: string[], started: number): Promise<string[]> {
+    if (!this.canShowDialog()) throw keychainError('KEYCHAIN_LOCKED', `${await this.label()} wants the access confirmed in a dialog, and there is no display here to show it`);
     this.assertNotRefused();
     const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'Unlock', signature: 'ao', body: [items] });
     const [done, prompt] = reply.body as [string[], string];
@@ -277,6 +279,15 @@ export class SecretServiceStore implements SecretStore {
 
   private async denied(purpose: PromptPurpose): Promise<VaultError> {
     return keychainError('KEYCHAIN_DENIED', `${await this.label()} refused: its ${PURPOSE_TEXT[purpose]} was dismissed or denied`);
+  }
+
+  /**
+   * An unlock or access dialog can be seen only on a display: without
+   * DISPLAY / WAYLAND_DISPLAY (ssh, a CI box, a test's private session) none
+   * is opened and the locked state is reported at once.
+   */
+  private canShowDialog(): boolean {
+    return !!(this.options.env['DISPLAY'] || this.options.env['WAYLAND_DISPLAY']);
   }
 
   /** Remembers a dismissed dialog for a moment, so the same command does not show it again (a rollback, a read-back). */
