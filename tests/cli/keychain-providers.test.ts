@@ -121,6 +121,8 @@ describe('keychain contract: KeePassXC', () => {
       steps: [
         SET('set (new key)'),
         { label: 'doctor, locked', lock: true, run: ['doctor'], dialog: 'leave' },
+        // Over ssh (no display) no dialog can be seen: none is opened, the state is told at once.
+        { ...GET('get, locked, no display'), env: { DISPLAY: '' }, dialog: 'leave' },
         { ...GET('get, locked, unlock unanswered'), dialog: 'leave' },
         // KeePassXC keeps one unlock dialog per database: the one left open above now serves this command too.
         { ...SET('set, locked, unlock unanswered', TOKEN2), dialog: 'leave' },
@@ -133,6 +135,10 @@ describe('keychain contract: KeePassXC', () => {
     expect(doctor.code, doctor.stderr).toBe(4);
     expect(doctor.stderr).toMatch(/KEYCHAIN_LOCKED/);
     expect(doctor.dialogs).toEqual([]);
+    const noDisplay = byLabel('get, locked, no display');
+    expect(noDisplay.code, noDisplay.stderr).toBe(4);
+    expect(noDisplay.stderr).toMatch(/KEYCHAIN_LOCKED.*no display here for its unlock dialog/);
+    expect(noDisplay.dialogs).toEqual([]);
     const unlocked = byLabel('get, locked, unlock answered');
     expect(unlocked.code, unlocked.stderr).toBe(0);
     expect(unlocked.stdout).toBe(TOKEN);
