@@ -385,6 +385,8 @@ export class SecretServiceStore implements SecretStore {
       return this.broken;
     }
     if (err instanceof DbusDisconnected) {
+      // Closed by us after a timeout (a pipelined call, or one waiting beside an abandoned dialog): the timeout is the reason.
+      if (this.broken) return this.broken;
       this.conn = undefined;
       this.session = undefined;
       return keychainError('KEYCHAIN_UNAVAILABLE', err.message, err);
