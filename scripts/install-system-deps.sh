@@ -16,8 +16,10 @@
 #   age                                        tests prove the vault file and exports open without cpw-vault
 #   strace                                     tests prove which files a command opens (a get writes nothing)
 #   python3-dotenv                             tests prove `env --format dotenv` reads back exactly with python-dotenv
+#   keepassxc, xdotool                         a second Secret Service provider for the keychain contract suite
+#                                              (headless under xvfb; xdotool answers its dialogs)
 set -euo pipefail
-PACKAGES=(libsecret-1-dev pkg-config python3 g++ make gnome-keyring dbus dbus-x11 libsecret-tools libglib2.0-bin chromium xvfb xauth python3-keyring python3-setuptools python3-wheel python3-pip python3-pytest git openssl age strace python3-dotenv)
+PACKAGES=(libsecret-1-dev pkg-config python3 g++ make gnome-keyring dbus dbus-x11 libsecret-tools libglib2.0-bin chromium xvfb xauth python3-keyring python3-setuptools python3-wheel python3-pip python3-pytest git openssl age strace python3-dotenv keepassxc xdotool)
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive

@@ -14,6 +14,7 @@ import { createHandlers, guardHandlers, notificationFeed } from './handlers';
 import { aboutPanel, menuTemplate } from './menu';
 import type { DialogPort } from './ports';
 import { watchRuns } from './run-notifications';
+import { appKeychainDialogs } from './keychain-dialogs';
 import { APP_HOST, APP_SCHEME, isAllowedExternal } from './url-policy';
 import { CONTENT_SECURITY_POLICY, START_URL, denyAllPermissions, hardenContents, windowOptions } from './window';
 
@@ -99,7 +100,8 @@ function docsPath(): string {
 }
 
 async function start(): Promise<void> {
-  const { vault, history: runs } = await openServices({ caller: 'app' });
+  const desktopNotifier = { notify: (n: { title: string; body: string }) => void (Notification.isSupported() && new Notification({ title: n.title, body: n.body, silent: false }).show()) };
+  const { vault, history: runs } = await openServices({ caller: 'app', keychainDialogs: appKeychainDialogs(process.env, desktopNotifier) });
   const send = (channel: string, payload?: unknown) => mainWindow?.webContents.send(channel, payload);
   // Every shell.openExternal call checks the allowlist on the same line (tests/electron/security.test.ts holds us to it).
   const openExternal = (url: string) => void (isAllowedExternal(url) && shell.openExternal(url));
@@ -138,7 +140,7 @@ async function start(): Promise<void> {
   const stopRuns = watchRuns({
     ...notificationFeed(deps),
     watch: (onChange) => watchProfile(runs.path, onChange),
-    notifier: { notify: (n) => void (Notification.isSupported() && new Notification({ title: n.title, body: n.body, silent: false }).show()) },
+    notifier: desktopNotifier,
     onChange: () => send(EVENTS.runsChanged),
   });
   app.on('window-all-closed', () => {

@@ -5,7 +5,7 @@ import type { Vault } from '../node/vault/vault';
 
 /** What the read commands use: both the Vault and the light VaultReader offer it. */
 export type ReadVault = Pick<VaultReader & Vault, 'getCredential' | 'findCredential' | 'storedValue' | 'storedValues' | 'envValue' | 'envVarsFor' | 'validateWorkflow' | 'resolveWorkflow' | 'environmentOf' | 'workflowEnv' | 'listCredentials' | 'pipelinePreferences' | 'keychainStatus'>;
-import { commandKeychainDeadline } from './deadline';
+import { commandKeychainDeadline, keychainDialogsFor } from './deadline';
 import { assertNamedProfileExists } from './missing-profile';
 import type { CliIO } from './io';
 
@@ -49,7 +49,7 @@ export function createContext(io: CliIO, globals: GlobalOptions): CliContext {
   const askPassphrase = io.stdinIsTTY ? async () => (await import('./passphrase-input')).promptSecret(io, 'Passphrase of the vault file (input hidden):') : undefined;
   const open = () =>
     import('../node/open').then(({ openServices }) =>
-      openServices({ profilePath: globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn, keychainTimeoutMs: commandKeychainDeadline(), ...(askPassphrase ? { askPassphrase } : {}) }),
+      openServices({ profilePath: globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn, keychainTimeoutMs: commandKeychainDeadline(), ...keychainDialogsFor(io), ...(askPassphrase ? { askPassphrase } : {}) }),
     );
   const once = () => (services ??= open());
   return {

@@ -3,7 +3,7 @@ import { openReader } from '../node/open-read';
 import { NeedsFullVault } from '../node/vault/reader';
 import { ENV_FORMATS } from './commands/env';
 import type { CliContext, GlobalOptions } from './context';
-import { commandKeychainDeadline } from './deadline';
+import { commandKeychainDeadline, keychainDialogsFor } from './deadline';
 import { reportError } from './exit-codes';
 import { assertNamedProfileExists } from './missing-profile';
 import { processIO, type CliIO } from './io';
@@ -135,7 +135,7 @@ export async function lightMain(argv: string[], given?: CliIO, extensions: Recor
   let warn = (m: string) => io.err(`warning: ${m}\n`);
   let repairCheck: Promise<boolean> | undefined;
   const needsFullVault = async () => !!repairCheck && (await repairCheck);
-  const parts = openReader({ profilePath: args.globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn: (m) => warn(m), keychainTimeoutMs: commandKeychainDeadline() });
+  const parts = openReader({ profilePath: args.globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn: (m) => warn(m), keychainTimeoutMs: commandKeychainDeadline(), ...keychainDialogsFor(io) });
   const { reader, history } = parts;
   const ctx: CliContext = {
     io,

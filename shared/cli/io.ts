@@ -16,6 +16,8 @@ export interface CliIO {
   cwd: string;
   stdinIsTTY: boolean;
   stdoutIsTTY: boolean;
+  /** stderr is a terminal: a person may be watching (keychain dialogs wait longer for them). */
+  stderrIsTTY?: boolean;
   /** Colour on stderr/stdout is allowed (a TTY and no NO_COLOR). */
   color: boolean;
   /** All of stdin, as text. */
@@ -47,6 +49,7 @@ export function processIO(prompts: () => Promise<Prompts> = noPrompts): CliIO {
     // net and tty modules, milliseconds of start-up) that `get` never needs.
     stdinIsTTY: isTerminal(0),
     stdoutIsTTY: isTerminal(1),
+    stderrIsTTY: isTerminal(2),
     color: colorEnabled(isTerminal(2), env),
     readStdin: async () => {
       const chunks: Buffer[] = [];

@@ -35,4 +35,7 @@ export type KeychainReason = 'KEYCHAIN_UNAVAILABLE' | 'KEYCHAIN_NO_PROVIDER' | '
 export type VaultFileReason = 'VAULT_LOCKED' | 'VAULT_NOT_FOUND' | 'VAULT_CORRUPT' | 'VAULT_AGENT_UNSAFE';
 
 /** Secret store health: usable, or a reason code with a message and a fix. */
-export type KeychainStatus = { ok: true; backend: string } | { ok: false; backend: string; code: KeychainReason | VaultFileReason; message: string; fix: string };
+export type KeychainStatus = ({ ok: true; backend: string } | { ok: false; backend: string; code: KeychainReason | VaultFileReason; message: string; fix: string }) & {
+  /** Things doctor should say about the backend even when it works (a provider version with a known defect, a provider the bus started by itself). */
+  warnings?: string[];
+};

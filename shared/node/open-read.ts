@@ -14,6 +14,7 @@ import { AuditLog } from './records/audit-log';
 import { RunHistory, type HistoryBounds } from './records/run-history';
 import { UsageMarks } from './records/usage-marks';
 import { JournalFile } from './credentials/journal-file';
+import type { KeychainDialogs } from './secrets/dialogs';
 import { DEFAULT_SECRET_TIMEOUT_MS, openSecretStore } from './secrets/open-secret-store';
 import { VaultReader } from './vault/reader';
 
@@ -27,6 +28,10 @@ export interface OpenOptions extends PathInputs {
   auditMaxBytes?: number;
   /** Longest wait for one secret-store call (default 9 s: a library call answers within 10 s). */
   keychainTimeoutMs?: number;
+  /** A person can answer the keychain provider's dialogs (a terminal, the app): how long to wait for one and how to say so. Default: none (a dialog gets the call's deadline). */
+  keychainDialogs?: KeychainDialogs;
+  /** The command's deadline (epoch ms): a keychain dialog nobody is known to answer is given up by then. */
+  keychainDeadlineAt?: number;
   /** Longest wait for a live holder of the profile lock. */
   lockWaitMs?: number;
   /** Tests: a secret store to use instead of the one the factory opens. */
@@ -52,7 +57,7 @@ export function readerParts(options: OpenOptions) {
   const openSecrets = options.secrets
     ? () => options.secrets!
     : (backend: string, namespace: string, extra: { key?: { identity: string; recipient: string } } = {}) =>
-      openSecretStore({ backend, namespace, env, timeoutMs, profilePath: profile.paths.profile, askPassphrase: options.askPassphrase, lockWaitMs: options.lockWaitMs, ...extra });
+      openSecretStore({ backend, namespace, env, timeoutMs, dialogs: options.keychainDialogs, deadlineAt: options.keychainDeadlineAt, profilePath: profile.paths.profile, askPassphrase: options.askPassphrase, lockWaitMs: options.lockWaitMs, ...extra });
   const history = new RunHistory(sidecarPath(profile.paths, 'runs.jsonl'), {
     legacyPath: sidecarPath(profile.paths, 'runs.json'),
     dedicatedDir: profile.paths.dedicatedDir,

@@ -8,7 +8,7 @@ import { makeTempHome, type TempHome } from './temp';
 export type KeyringState = 'unlocked' | 'locked' | 'no-provider' | 'no-bus';
 
 /** A session bus config with no service directories: nothing can be activated, so no Secret Service. */
-function noServiceConfig(dir: string): string {
+export function noServiceConfig(dir: string): string {
   const file = join(dir, 'no-services.conf');
   writeFileSync(file, `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig><type>session</type><listen>unix:tmpdir=${dir}</listen><auth>EXTERNAL</auth>

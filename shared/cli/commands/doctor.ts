@@ -34,6 +34,7 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
     for (const problem of profile.problems) ctx.io.err(`    ${p.red(problem.code)} ${problem.message}\n    fix: ${problem.fix}\n`);
     ctx.io.err(`${mark(keychain.ok)} keychain ${keychain.backend}${keychain.ok ? ': reachable and unlocked' : `\n    ${p.red(keychain.code)} ${keychain.message}\n    fix: ${keychain.fix}`}\n`);
     if (offer) ctx.io.err(`    ${fileOfferText().split('\n').join('\n    ')}\n`);
+    for (const w of keychain.warnings ?? []) ctx.io.err(`    ${p.yellow('!')} ${w}\n`);
     for (const w of workflows) ctx.io.err(describeStatus(ctx.io, w));
     for (const t of plaintext) ctx.io.err(`${p.yellow('!')} ${t.message}\n    fix: ${t.fix.split('\n').join('\n         ')}\n`);
   }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { VaultError } from '../../core/errors';
 import type { SecretStore } from '../../core/secret-store';
 import { KeytarSecretStore } from './keytar-store';
+import type { KeychainDialogs } from './dialogs';
 import { SecretServiceStore } from './secret-service';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -25,6 +26,10 @@ export interface SecretStoreRequest {
   profilePath: string;
   env: Env;
   timeoutMs: number;
+  /** A person can answer the keychain's dialogs (a terminal, the app): wait longer for them and say so. Absent: a dialog gets `timeoutMs`. */
+  dialogs?: KeychainDialogs | undefined;
+  /** The command's deadline (epoch ms), for a dialog nobody is known to answer. */
+  deadlineAt?: number | undefined;
   /** The vault file on a terminal: asks the passphrase when no unlock agent runs (once per process). */
   askPassphrase?: (() => Promise<string>) | undefined;
   /** Longest wait for a live holder of the profile lock (the vault file is written under it). */
@@ -46,7 +51,7 @@ const BACKENDS = new Map<string, BackendFactory>([
   [
     'keychain',
     (r) => (process.platform === 'linux'
-      ? new SecretServiceStore({ service: r.namespace, env: r.env, timeoutMs: r.timeoutMs })
+      ? new SecretServiceStore({ service: r.namespace, env: r.env, timeoutMs: r.timeoutMs, dialogs: r.dialogs, deadlineAt: r.deadlineAt })
       : new KeytarSecretStore({ service: r.namespace, timeoutMs: r.timeoutMs })),
   ],
   [

@@ -17,19 +17,19 @@ const TEXT: Record<KeychainReason, { message: string; fix: string }> = {
   },
   KEYCHAIN_LOCKED: {
     message: 'The keychain is locked: its values cannot be read or written until it is unlocked.',
-    fix: 'Unlock it: open "Passwords and Keys" (Seahorse) and unlock the Login keyring, or run: gnome-keyring-daemon --unlock --components=secrets (type the password, then Ctrl-D). On macOS: security unlock-keychain.',
+    fix: 'Unlock it: open "Passwords and Keys" (Seahorse) and unlock the Login keyring, or run: gnome-keyring-daemon --unlock --components=secrets (type the password, then Ctrl-D); KeePassXC: unlock the database in its window. On macOS: security unlock-keychain.',
   },
   KEYCHAIN_TIMEOUT: {
     message: 'The keychain did not answer in time.',
-    fix: 'An unlock prompt may be waiting on screen: answer it and retry. If none is, restart the keyring daemon (or log out and in) and retry.',
+    fix: 'A dialog (an unlock or access-confirmation prompt) may be waiting on screen: answer it and retry. If none is, restart the keyring daemon or KeePassXC (or log out and in) and retry.',
   },
   KEYCHAIN_DENIED: {
-    message: 'The keychain request was cancelled or denied.',
-    fix: 'Retry and approve the keychain prompt (the item belongs to cpw-vault).',
+    message: 'The keychain refused: its dialog was dismissed or the access denied.',
+    fix: 'Retry and allow cpw-vault in the dialog (KeePassXC: "Allow", tick "Remember" to be asked once per run), or in KeePassXC turn off "Confirm when passwords are retrieved by clients" (Settings → Secret Service Integration).',
   },
   KEYCHAIN_NO_COLLECTION: {
-    message: 'The Secret Service answers but offers no collection to keep secrets in (nothing behind its "default" alias).',
-    fix: 'gnome-keyring: create a keyring and make it the default (Seahorse: File → New → Password Keyring, then "Set as default"). KeePassXC: Database → Database Settings → Secret Service Integration → expose a group.',
+    message: 'The Secret Service answers but exposes nothing to keep secrets in (no collection behind its "default" alias).',
+    fix: 'KeePassXC: open and unlock the database, then Database → Database Settings → Secret Service Integration → "Expose entries under this group" (pick a group). gnome-keyring: create a keyring and make it the default (Seahorse: File → New → Password Keyring, then "Set as default").',
   },
   KEYCHAIN_ERROR: {
     message: 'The keychain reported an error.',

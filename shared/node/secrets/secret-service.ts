@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
 import type { KeychainReason, KeychainStatus, SecretStore } from '../../core/secret-store';
 import { VaultError } from '../../core/errors';
 import { DbusConnection, DbusDisconnected, DbusError, DbusTimeout, sessionBusPath, type DbusCall, type DbusMessage } from './dbus/connection';
+import type { KeychainDialogs } from './dialogs';
+import { describeProvider, providerVersion, providerWarnings, type ProviderInfo } from './provider';
 import { keychainError, keychainStatus } from './reasons';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -12,20 +12,39 @@ const SERVICE_PATH = '/org/freedesktop/secrets';
 const SERVICE_IFACE = 'org.freedesktop.Secret.Service';
 const ITEM_IFACE = 'org.freedesktop.Secret.Item';
 const COLLECTION_IFACE = 'org.freedesktop.Secret.Collection';
+const PROMPT_IFACE = 'org.freedesktop.Secret.Prompt';
 const PROPS = 'org.freedesktop.DBus.Properties';
+const BUS = { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus' } as const;
 /** keytar's (libsecret's) schema: items carry `xdg:schema`, `service`, `account`, so keytar and secret-tool see ours and we see theirs. */
 const SCHEMA = 'org.freedesktop.Secret.Generic';
 /** Accounts read per window of getMany (see there). */
 const BATCH = 256;
+/** A prompt still open after this long is a dialog on screen (KeePassXC answers every CreateItem with a prompt, most of them complete at once). */
+const NOTICE_AFTER_MS = 400;
+/** A dismissed dialog is not shown again for this long: the rest of the same command (a rollback, a read-back) gets the refusal at once. */
+const REFUSAL_MEMORY_MS = 2_000;
 
 /** Options of the Secret Service backend. */
 export interface SecretServiceOptions {
   /** The keychain `service` attribute: the vault's namespace. */
   service: string;
   env: Env;
-  /** Deadline of one call. */
+  /** Deadline of one call (and of a dialog nobody is known to be able to answer). */
   timeoutMs: number;
+  /** A person can answer the provider's dialogs: the longer wait and the notice (dialogs.ts). */
+  dialogs?: KeychainDialogs | undefined;
+  /** The command's own deadline (epoch ms): a dialog nobody is known to answer is given up by then (the CLI: 9.8 s after start). */
+  deadlineAt?: number | undefined;
 }
+
+/** What the prompt was for: says which refusal a dismissed one is. */
+type PromptPurpose = 'unlock' | 'access' | 'store' | 'delete';
+const PURPOSE_TEXT: Record<PromptPurpose, string> = {
+  unlock: 'unlock dialog',
+  access: 'access confirmation',
+  store: 'confirmation to store the value',
+  delete: 'confirmation to delete the value',
+};
 
 /**
  * The Secret Service (gnome-keyring, KeePassXC, KWallet) spoken to directly
@@ -34,8 +53,18 @@ export interface SecretServiceOptions {
  * agree. Unlike keytar (whose libsecret calls block a libuv thread that
  * process exit must join), every call here can be abandoned: it has a
  * deadline, and after a timeout the store answers KEYCHAIN_TIMEOUT at once
- * and closes its socket, so the process exits right away. A locked item is
- * never "absent": the service says which matches are locked.
+ * and closes its socket, so the process exits right away (and a provider
+ * drops the prompts of a client that left, so a dialog answered late writes
+ * nothing).
+ *
+ * Dialogs are Secret Service prompts: a locked collection is unlocked
+ * through one (KeePassXC's "Unlock Database", gnome-keyring's password
+ * prompt), an item the provider wants confirmed (KeePassXC's access
+ * dialog) is unlocked through one, and KeePassXC answers every CreateItem
+ * (and, by default, every Delete) with one. A prompt is shown, its
+ * Completed signal awaited; dismissed is KEYCHAIN_DENIED (an access, store
+ * or delete refused) or KEYCHAIN_LOCKED (an unlock cancelled), never
+ * "absent"; no answer in time is KEYCHAIN_TIMEOUT.
  */
 export class SecretServiceStore implements SecretStore {
   readonly backend = 'keychain' as const;
@@ -43,6 +72,8 @@ export class SecretServiceStore implements SecretStore {
   private session: Promise<string> | undefined;
   private collection: Promise<string> | undefined;
   private broken: VaultError | undefined;
+  private refused: { error: VaultError; at: number } | undefined;
+  private provider: Promise<ProviderInfo | undefined> | undefined;
 
   constructor(private readonly options: SecretServiceOptions) {}
 
@@ -51,73 +82,84 @@ export class SecretServiceStore implements SecretStore {
   }
 
   async get(account: string): Promise<string | undefined> {
+    const started = Date.now();
+    await this.defaultCollection(started);
     const { unlocked, locked } = await this.search(account);
-    if (unlocked.length) {
-      const [secret] = (await this.call({ destination: SS, path: unlocked[0]!, interface: ITEM_IFACE, member: 'GetSecret', signature: 'o', body: [await this.openSession()] })).body as [[string, Buffer, Buffer, string]];
-      return secret[2].toString('utf8');
-    }
-    if (locked.length) throw keychainError('KEYCHAIN_LOCKED');
-    // Nothing matched. Some providers hide the items of a locked collection entirely: only an unlocked default collection proves absence.
-    await this.assertDefaultCollection();
-    return undefined;
+    const path = unlocked[0] ?? (locked.length ? (await this.unlockItems(locked.slice(0, 1), started))[0] : undefined);
+    if (path === undefined) return undefined;
+    const [secret] = (await this.call({ destination: SS, path, interface: ITEM_IFACE, member: 'GetSecret', signature: 'o', body: [await this.openSession()] })).body as [[string, Buffer, Buffer, string]];
+    return secret[2].toString('utf8');
   }
 
   /**
-   * Several values at once: the searches are pipelined on the connection and the secrets fetched in one call,
-   * a window of BATCH accounts at a time. gnome-keyring reads a whole burst before it answers any of it (the
-   * first of 8,000 searches sent at once was answered after 1.7 s on a loaded machine), so an unbounded burst
-   * would look like a keychain that stopped answering; a window keeps every answer well inside the deadline.
+   * Several values at once: the searches are pipelined on the connection, the items to confirm confirmed in one
+   * dialog, the secrets fetched in one call — a window of BATCH accounts at a time. gnome-keyring reads a whole
+   * burst before it answers any of it (the first of 8,000 searches sent at once was answered after 1.7 s on a
+   * loaded machine), so an unbounded burst would look like a keychain that stopped answering.
    */
   async getMany(accounts: readonly string[]): Promise<Map<string, string | undefined>> {
+    const started = Date.now();
+    await this.defaultCollection(started);
     const out = new Map<string, string | undefined>();
     for (let i = 0; i < accounts.length; i += BATCH) {
-      for (const [a, v] of await this.getWindow(accounts.slice(i, i + BATCH))) out.set(a, v);
+      for (const [a, v] of await this.getWindow(accounts.slice(i, i + BATCH), started)) out.set(a, v);
     }
-    if ([...out.values()].includes(undefined)) await this.assertDefaultCollection();
     return out;
   }
 
-  private async getWindow(accounts: readonly string[]): Promise<Array<[string, string | undefined]>> {
+  private async getWindow(accounts: readonly string[], started: number): Promise<Array<[string, string | undefined]>> {
     const found = await Promise.all(accounts.map((a) => this.search(a)));
-    if (found.some((f) => !f.unlocked.length && f.locked.length)) throw keychainError('KEYCHAIN_LOCKED');
-    const paths = found.map((f) => f.unlocked[0]).filter((p): p is string => p !== undefined);
+    const toUnlock = found.filter((f) => !f.unlocked.length && f.locked.length).map((f) => f.locked[0]!);
+    if (toUnlock.length) await this.unlockItems(toUnlock, started);
+    const chosen = found.map((f) => f.unlocked[0] ?? f.locked[0]);
+    const paths = chosen.filter((p): p is string => p !== undefined);
     let secrets = new Map<string, string>();
     if (paths.length) {
       const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'GetSecrets', signature: 'aoo', body: [paths, await this.openSession()] });
       secrets = new Map((reply.body[0] as Array<[string, [string, Buffer, Buffer, string]]>).map(([path, s]) => [path, s[2].toString('utf8')]));
     }
-    return accounts.map((a, i) => [a, found[i]!.unlocked[0] === undefined ? undefined : secrets.get(found[i]!.unlocked[0]!)]);
+    // An item the provider found but did not hand over (it withdrew the access): never "absent".
+    if (paths.some((p) => !secrets.has(p))) throw await this.refusal(paths.find((p) => !secrets.has(p))!, 'access');
+    return accounts.map((a, i) => [a, chosen[i] === undefined ? undefined : secrets.get(chosen[i]!)]);
   }
 
   async set(account: string, value: string): Promise<void> {
-    const collection = await this.assertDefaultCollection();
+    const started = Date.now();
+    const collection = await this.defaultCollection(started);
     const properties: Array<[string, [string, unknown]]> = [
       ['org.freedesktop.Secret.Item.Label', ['s', `${this.options.service}/${account}`]],
       ['org.freedesktop.Secret.Item.Attributes', ['a{ss}', this.attributes(account)]],
     ];
     const secret = [await this.openSession(), Buffer.alloc(0), Buffer.from(value, 'utf8'), 'text/plain; charset=utf8'];
     const reply = await this.call({ destination: SS, path: collection, interface: COLLECTION_IFACE, member: 'CreateItem', signature: 'a{sv}(oayays)b', body: [properties, secret, true] });
-    if (reply.body[1] !== '/') throw keychainError('KEYCHAIN_LOCKED', 'the keychain asked to show a dialog before storing');
+    const prompt = reply.body[1] as string;
+    if (prompt !== '/' && (await this.prompt(prompt, started, 'store')).dismissed) throw this.refuse(await this.denied('store'));
   }
 
   async delete(account: string): Promise<boolean> {
+    const started = Date.now();
+    await this.defaultCollection(started);
     const { unlocked, locked } = await this.search(account);
-    if (locked.length) throw keychainError('KEYCHAIN_LOCKED');
-    for (const item of unlocked) {
-      const reply = await this.call({ destination: SS, path: item, interface: ITEM_IFACE, member: 'Delete' });
-      if (reply.body[0] !== '/') throw keychainError('KEYCHAIN_LOCKED', 'the keychain asked to show a dialog before deleting');
+    const items = [...unlocked, ...(locked.length ? await this.unlockItems(locked, started) : [])];
+    for (const item of items) {
+      const prompt = (await this.call({ destination: SS, path: item, interface: ITEM_IFACE, member: 'Delete' })).body[0] as string;
+      if (prompt !== '/' && (await this.prompt(prompt, started, 'delete')).dismissed) throw this.refuse(await this.denied('delete'));
     }
-    if (!unlocked.length) await this.assertDefaultCollection();
-    return unlocked.length > 0;
+    return items.length > 0;
   }
 
-  /** Every account stored under this namespace (one search). A locked match is KEYCHAIN_LOCKED, never a shorter list. */
+  /**
+   * Every account stored under this namespace (one search). Attributes are
+   * readable without the access confirmation an item's secret needs, so a
+   * list shows no dialog once the collection is unlocked; an attribute the
+   * provider keeps locked is KEYCHAIN_LOCKED, never a shorter list.
+   */
   async list(): Promise<string[]> {
+    await this.defaultCollection(Date.now());
     const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'SearchItems', signature: 'a{ss}', body: [[['xdg:schema', SCHEMA], ['service', this.options.service]]] });
     const [unlocked, locked] = reply.body as [string[], string[]];
-    if (locked.length) throw keychainError('KEYCHAIN_LOCKED');
     const accounts: string[] = [];
-    for (const item of unlocked) {
+    for (const item of [...unlocked, ...locked]) {
       const attrs = (await this.call({ destination: SS, path: item, interface: PROPS, member: 'Get', signature: 'ss', body: [ITEM_IFACE, 'Attributes'] })).body[0] as [string, Array<[string, string]>];
       const account = attrs[1].find(([k]) => k === 'account')?.[1];
       if (account !== undefined) accounts.push(account);
@@ -125,27 +167,49 @@ export class SecretServiceStore implements SecretStore {
     return [...new Set(accounts)].sort();
   }
 
-  /** Items in this namespace, locked ones included: one search, no secret read (works while locked). */
+  /**
+   * Items in this namespace, locked ones included: one search, no secret
+   * read, no dialog. KeePassXC neither searches a locked database nor
+   * answers a search while none is unlocked (it shows its unlock dialog
+   * first), so there a locked default collection is KEYCHAIN_LOCKED.
+   */
   async count(): Promise<number> {
+    const state = await this.defaultCollectionState();
+    if (state.locked && (await this.providerInfo())?.label === 'KeePassXC') throw keychainError('KEYCHAIN_LOCKED');
     const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'SearchItems', signature: 'a{ss}', body: [[['xdg:schema', SCHEMA], ['service', this.options.service]]] });
     const [unlocked, locked] = reply.body as [string[], string[]];
     return unlocked.length + locked.length;
   }
 
+  /** Reachable, a default collection, unlocked; names the provider (its version, whether the bus started it). Never shows a dialog. */
   async status(): Promise<KeychainStatus> {
-    const backend = `${this.description}${await this.providerName()}`;
+    let failure: VaultError | undefined;
     try {
-      await this.assertDefaultCollection();
-      return { ok: true, backend };
+      // First: this call is what starts an activatable provider, which can then be named.
+      if ((await this.defaultCollectionState()).locked) failure = keychainError('KEYCHAIN_LOCKED');
     } catch (err) {
-      if (err instanceof VaultError && err.code.startsWith('KEYCHAIN_')) return { ...keychainStatus(backend, err.code as KeychainReason), message: err.message } as KeychainStatus;
-      throw err;
+      if (!(err instanceof VaultError && err.code.startsWith('KEYCHAIN_'))) throw err;
+      failure = err;
     }
+    let backend = this.description;
+    let warnings: string[] = [];
+    const info = await this.providerInfo();
+    if (info) {
+      const version = providerVersion(info);
+      backend += ` — provider: ${info.label}${version ? ` ${version}` : ''}${info.activated ? ' (started by D-Bus activation)' : ''}`;
+      warnings = providerWarnings(info, version);
+    }
+    const extra = warnings.length ? { warnings } : {};
+    if (!failure) return { ok: true, backend, ...extra };
+    return { ...keychainStatus(backend, failure.code as KeychainReason), message: failure.message, ...extra } as KeychainStatus;
   }
 
   close(): void {
     this.conn?.close();
     this.conn = undefined;
+    this.session = undefined;
+    this.collection = undefined;
+    this.refused = undefined;
   }
 
   private attributes(account: string): Array<[string, string]> {
@@ -164,14 +228,37 @@ export class SecretServiceStore implements SecretStore {
     return this.session;
   }
 
-  /** The default collection's path once it is known to exist and be unlocked. */
-  private assertDefaultCollection(): Promise<string> {
+  /**
+   * The collection behind the `default` alias and whether it is locked. No
+   * collection there (KeePassXC with no group exposed, an empty keyring
+   * list) is KEYCHAIN_NO_COLLECTION. Checked before any search: KeePassXC
+   * answers a search while nothing is unlocked only after its unlock
+   * dialog, which a D-Bus call cannot abandon.
+   */
+  private async defaultCollectionState(): Promise<{ path: string; locked: boolean }> {
+    const path = (await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'ReadAlias', signature: 's', body: ['default'] })).body[0] as string;
+    if (path === '/') {
+      const all = (await this.call({ destination: SS, path: SERVICE_PATH, interface: PROPS, member: 'Get', signature: 'ss', body: [SERVICE_IFACE, 'Collections'] }).catch(() => undefined))?.body[0] as [string, string[]] | undefined;
+      const label = (await this.providerInfo())?.label ?? 'The provider';
+      throw keychainError('KEYCHAIN_NO_COLLECTION', all && !all[1].length ? `${label} exposes no collection at all` : `${label} has collections, none of them behind the "default" alias`);
+    }
+    const locked = (await this.call({ destination: SS, path, interface: PROPS, member: 'Get', signature: 'ss', body: [COLLECTION_IFACE, 'Locked'] })).body[0] as [string, boolean];
+    return { path, locked: locked[1] };
+  }
+
+  /** The default collection's path once it exists and is unlocked: a locked one is unlocked through the provider's dialog. */
+  private defaultCollection(started: number): Promise<string> {
     this.collection ??= (async () => {
-      const alias = (await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'ReadAlias', signature: 's', body: ['default'] })).body[0] as string;
-      if (alias === '/') throw keychainError('KEYCHAIN_NO_COLLECTION');
-      const locked = (await this.call({ destination: SS, path: alias, interface: PROPS, member: 'Get', signature: 'ss', body: [COLLECTION_IFACE, 'Locked'] })).body[0] as [string, boolean];
-      if (locked[1]) throw keychainError('KEYCHAIN_LOCKED');
-      return alias;
+      const { path, locked } = await this.defaultCollectionState();
+      if (!locked) return path;
+      if (!this.canShowDialog()) throw keychainError('KEYCHAIN_LOCKED', 'no display here for its unlock dialog');
+      this.assertNotRefused();
+      const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'Unlock', signature: 'ao', body: [[path]] });
+      const [done, prompt] = reply.body as [string[], string];
+      if (done.includes(path)) return path;
+      const outcome = prompt === '/' ? { dismissed: true, result: [] } : await this.prompt(prompt, started, 'unlock');
+      if (outcome.dismissed || !(outcome.result as string[]).includes(path)) throw this.refuse(keychainError('KEYCHAIN_LOCKED', `the unlock dialog of ${await this.label()} was dismissed`));
+      return path;
     })();
     const pending = this.collection;
     // A failed check is not remembered: the next call asks again (the user may have unlocked meanwhile).
@@ -181,15 +268,111 @@ export class SecretServiceStore implements SecretStore {
     return pending;
   }
 
-  /** " — provider: gnome-keyring-daemon" from the process that owns org.freedesktop.secrets, when it can be told. */
-  private async providerName(): Promise<string> {
-    try {
-      const pid = (await this.call({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'GetConnectionUnixProcessID', signature: 's', body: [SS] })).body[0] as number;
-      const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
-      return argv0 ? ` — provider: ${basename(argv0)}` : '';
-    } catch {
-      return ''; // not running yet, or another user's process: the name is only a courtesy
+  /** Unlocks items the provider lists as locked in an unlocked collection (KeePassXC: access not yet confirmed), through one dialog. */
+  private async unlockItems(items: string[], started: number): Promise<string[]> {
+    if (!this.canShowDialog()) throw keychainError('KEYCHAIN_LOCKED', `${await this.label()} wants the access confirmed in a dialog, and there is no display here to show it`);
+    this.assertNotRefused();
+    const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'Unlock', signature: 'ao', body: [items] });
+    const [done, prompt] = reply.body as [string[], string];
+    const unlocked = new Set(done);
+    if (prompt !== '/') {
+      const outcome = await this.prompt(prompt, started, 'access');
+      if (!outcome.dismissed) for (const p of outcome.result as string[]) unlocked.add(p);
     }
+    const refused = items.find((p) => !unlocked.has(p));
+    if (refused !== undefined) throw this.refuse(await this.refusal(refused, 'access'));
+    return items;
+  }
+
+  /** Why `item` stayed locked: its collection is locked (KEYCHAIN_LOCKED) or the access was refused (KEYCHAIN_DENIED). */
+  private async refusal(item: string, purpose: PromptPurpose): Promise<VaultError> {
+    const collection = item.slice(0, item.lastIndexOf('/'));
+    const locked = (await this.call({ destination: SS, path: collection, interface: PROPS, member: 'Get', signature: 'ss', body: [COLLECTION_IFACE, 'Locked'] }).catch(() => undefined))?.body[0] as [string, boolean] | undefined;
+    if (locked?.[1]) return keychainError('KEYCHAIN_LOCKED', `the unlock dialog of ${await this.label()} was dismissed`);
+    return this.denied(purpose);
+  }
+
+  private async denied(purpose: PromptPurpose): Promise<VaultError> {
+    return keychainError('KEYCHAIN_DENIED', `${await this.label()} refused: its ${PURPOSE_TEXT[purpose]} was dismissed or denied`);
+  }
+
+  /**
+   * An unlock or access dialog can be seen only on a display: without
+   * DISPLAY / WAYLAND_DISPLAY (ssh, a CI box, a test's private session) none
+   * is opened and the locked state is reported at once.
+   */
+  private canShowDialog(): boolean {
+    return !!(this.options.env['DISPLAY'] || this.options.env['WAYLAND_DISPLAY']);
+  }
+
+  /** Remembers a dismissed dialog for a moment, so the same command does not show it again (a rollback, a read-back). */
+  private refuse(error: VaultError): VaultError {
+    this.refused = { error, at: Date.now() };
+    return error;
+  }
+
+  private assertNotRefused(): void {
+    if (this.refused && Date.now() - this.refused.at < REFUSAL_MEMORY_MS) throw this.refused.error;
+  }
+
+  /**
+   * Shows a prompt and waits for its Completed signal: up to the dialog wait
+   * when a person can answer (who is told at once), else what is left of the
+   * call's deadline. No answer in time: the connection is closed (the
+   * provider drops the prompt, and what it would have done, with the client)
+   * and the store answers KEYCHAIN_TIMEOUT from then on.
+   */
+  private async prompt(path: string, started: number, purpose: PromptPurpose): Promise<{ dismissed: boolean; result: unknown }> {
+    this.assertNotRefused();
+    const dialogs = this.options.dialogs;
+    const end = Math.min(started + this.options.timeoutMs, this.options.deadlineAt ?? Infinity);
+    const waitMs = dialogs ? dialogs.waitMs : Math.max(500, end - Date.now());
+    await this.call({ ...BUS, member: 'AddMatch', signature: 's', body: [`type='signal',interface='${PROMPT_IFACE}',member='Completed',path='${path}'`] });
+    const conn = this.conn!;
+    let off = () => {};
+    const completed = new Promise<{ dismissed: boolean; result: unknown }>((resolve) => {
+      off = conn.onSignal((m) => {
+        if (m.path === path && m.interface === PROMPT_IFACE && m.member === 'Completed') resolve({ dismissed: m.body[0] === true, result: (m.body[1] as [string, unknown] | undefined)?.[1] });
+      });
+    });
+    const label = await this.label();
+    let notice: NodeJS.Timeout | undefined;
+    let deadline: NodeJS.Timeout | undefined;
+    try {
+      await this.call({ destination: SS, path, interface: PROMPT_IFACE, member: 'Prompt', signature: 's', body: [''] });
+      if (dialogs) notice = setTimeout(() => dialogs.notify(`waiting for ${label}: answer its ${PURPOSE_TEXT[purpose]} (up to ${Math.round(waitMs / 1000)} s)…`), NOTICE_AFTER_MS);
+      const timedOut = new Promise<undefined>((resolve) => (deadline = setTimeout(() => resolve(undefined), waitMs)));
+      const outcome = await Promise.race([completed, timedOut]);
+      if (outcome) return outcome;
+      // Not Prompt.Dismiss: gnome-keyring-daemon 42.1 crashes on it while its prompter shows (the contract suite saw it);
+      // both providers drop the prompt of a client that left, and with it whatever the prompt would have done.
+      this.broken = new VaultError(
+        'KEYCHAIN_TIMEOUT',
+        `${keychainError('KEYCHAIN_TIMEOUT').message} (nobody answered ${possessive(label)} ${PURPOSE_TEXT[purpose]} within ${Math.round(waitMs / 1000)} s)`,
+        dialogs
+          ? `Answer ${label}'s dialog when it shows, then retry (the wait is CPW_KEYCHAIN_DIALOG_TIMEOUT seconds, default 60).`
+          : `Nobody can answer ${label}'s dialog here (no terminal, a stage under exec, or CI). Run the command once from a terminal and answer it, or unlock ${label} first; KeePassXC: turn off "Confirm when passwords are retrieved by clients" (Settings → Secret Service Integration).`,
+      );
+      this.close();
+      throw this.broken;
+    } finally {
+      clearTimeout(notice);
+      clearTimeout(deadline);
+      off();
+    }
+  }
+
+  /** Who owns org.freedesktop.secrets (asked once per store). */
+  private providerInfo(): Promise<ProviderInfo | undefined> {
+    this.provider ??= this.call({ ...BUS, member: 'GetConnectionUnixProcessID', signature: 's', body: [SS] }).then(
+      (r) => describeProvider(r.body[0] as number),
+      () => undefined, // not running yet, or another user's process: the name is only a courtesy
+    );
+    return this.provider;
+  }
+
+  private async label(): Promise<string> {
+    return (await this.providerInfo())?.label ?? 'the keychain';
   }
 
   /** One call with the deadline; every failure becomes a reasoned VaultError. */
@@ -207,6 +390,7 @@ export class SecretServiceStore implements SecretStore {
     }
   }
 
+
   private reason(err: unknown, call: DbusCall): VaultError {
     const what = `${call.member}`;
     if (err instanceof DbusTimeout) {
@@ -216,6 +400,8 @@ export class SecretServiceStore implements SecretStore {
       return this.broken;
     }
     if (err instanceof DbusDisconnected) {
+      // Closed by us after a timeout (a pipelined call, or one waiting beside an abandoned dialog): the timeout is the reason.
+      if (this.broken) return this.broken;
       this.conn = undefined;
       this.session = undefined;
       return keychainError('KEYCHAIN_UNAVAILABLE', err.message, err);
@@ -231,4 +417,9 @@ export class SecretServiceStore implements SecretStore {
     if (err instanceof VaultError) return err;
     return keychainError('KEYCHAIN_ERROR', `${what} failed: ${err instanceof Error ? err.message : String(err)}`, err);
   }
+}
+
+/** "KeePassXC's", "the keychain's". */
+function possessive(label: string): string {
+  return `${label}'s`;
 }
