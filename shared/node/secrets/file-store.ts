@@ -56,6 +56,8 @@ export class FileSecretStore implements SecretStore {
   private local: { identity: string; recipient: string } | undefined;
   private agent: AgentClient | undefined;
   private asked = false;
+  /** The passphrase question in flight, shared by every read that needs the key meanwhile. */
+  private asking: Promise<Unlocked> | undefined;
 
   constructor(private readonly options: FileStoreOptions) {
     this.files = vaultFilesFor(options.profilePath);
@@ -159,13 +161,19 @@ export class FileSecretStore implements SecretStore {
       this.agent = agent;
       return { decrypt: (bytes) => agent.decrypt(bytes, this.files.vault), recipient: agent.hello.recipient, viaAgent: true };
     }
+    // Reads that run side by side (a command's values and its repair check) share the one question.
+    if (this.asking) return this.asking;
     if (!this.options.askPassphrase || this.asked) throw vaultLocked();
     this.asked = true; // once per process: a wrong passphrase is not asked again
-    const passphrase = await this.options.askPassphrase();
-    const { openIdentity } = await import('./vault-admin');
-    const opened = await openIdentity(this.files, passphrase, { wrongDelayMs: this.options.wrongPassphraseDelayMs });
-    this.local = opened.key;
-    return this.localKey(opened.key);
+    const ask = this.options.askPassphrase;
+    this.asking = (async () => {
+      const passphrase = await ask();
+      const { openIdentity } = await import('./vault-admin');
+      const opened = await openIdentity(this.files, passphrase, { wrongDelayMs: this.options.wrongPassphraseDelayMs });
+      this.local = opened.key;
+      return this.localKey(opened.key);
+    })();
+    return this.asking;
   }
 
   private localKey(key: { identity: string; recipient: string }): Unlocked {
