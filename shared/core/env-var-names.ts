@@ -28,6 +28,11 @@ const RESERVED = new Set([
 /** Families of names: the loader (LD_*, DYLD_*), Python (PYTHON*), bash functions, locales, XDG folders, git config, cpw-vault's own. */
 const RESERVED_PREFIXES = ['LD_', 'DYLD_', 'PYTHON', 'BASH_FUNC_', 'LC_', 'XDG_', 'GIT_CONFIG', 'MALLOC_', 'GLIBC_', 'CPW_'];
 
+/** A name the loader, a shell, a runtime or a common tool reads as configuration: never a credential's carrier. */
+export function isReservedEnvVar(name: string): boolean {
+  return RESERVED.has(name) || RESERVED_PREFIXES.some((p) => name.startsWith(p));
+}
+
 /** The credential (catalog) that owns each of its env var names. */
 const CATALOG_OWNER = new Map(CATALOG.flatMap((e) => e.envVars.map((v) => [v, e.id] as const)));
 
@@ -37,7 +42,7 @@ const CATALOG_OWNER = new Map(CATALOG.flatMap((e) => e.envVars.map((v) => [v, e.
  * credentials to their ids.
  */
 export function envVarProblem(name: string, id: string, others: ReadonlyMap<string, string> = new Map()): string | undefined {
-  if (RESERVED.has(name) || RESERVED_PREFIXES.some((p) => name.startsWith(p))) {
+  if (isReservedEnvVar(name)) {
     return `${name} is read by the system, a shell or a language runtime as configuration; exec would put a secret there.`;
   }
   const owner = CATALOG_OWNER.get(name) ?? others.get(name);

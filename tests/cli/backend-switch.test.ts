@@ -32,8 +32,8 @@ function home(): Home {
 }
 
 /** cpw-vault on `h`: with the test keyring, or (noDbus) with no D-Bus session at all; `fd3` written to descriptor 3. */
-function run(h: Home, args: string[], options: { input?: string; fd3?: string; noDbus?: boolean } = {}): Promise<ChildResult> & { child: ReturnType<typeof spawn> } {
-  const env: Record<string, string | undefined> = { ...process.env, HOME: h.home, XDG_RUNTIME_DIR: h.runtime, CPW_KEYCHAIN_SERVICE: h.service };
+function run(h: Home, args: string[], options: { input?: string; fd3?: string; noDbus?: boolean; env?: Record<string, string> } = {}): Promise<ChildResult> & { child: ReturnType<typeof spawn> } {
+  const env: Record<string, string | undefined> = { ...process.env, HOME: h.home, XDG_RUNTIME_DIR: h.runtime, CPW_KEYCHAIN_SERVICE: h.service, ...options.env };
   if (options.noDbus) Object.assign(env, { DBUS_SESSION_BUS_ADDRESS: undefined, DISPLAY: undefined });
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   const child = spawn(process.execPath, [BIN, ...args], { cwd: h.cwd, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
@@ -68,6 +68,14 @@ describe('backend use on a host with no D-Bus session at all', () => {
     const h = home();
     const before = await run(h, ['backend'], { noDbus: true });
     expect(before.stdout).toMatch(/backend: keychain[\s\S]*KEYCHAIN_UNAVAILABLE[\s\S]*cpw-vault backend use file/);
+    // doctor and setup offer the vault file; neither switches by itself.
+    const doctor = await run(h, ['doctor'], { noDbus: true });
+    expect(doctor.code).toBe(4);
+    expect(doctor.stderr).toMatch(/KEYCHAIN_UNAVAILABLE[\s\S]*age-encrypted file beside the profile[\s\S]*cpw-vault backend use file/);
+    const setup = await run(h, ['setup', '--non-interactive'], { noDbus: true, env: { HF_TOKEN: HF } });
+    expect(setup.code).toBe(4);
+    expect(setup.stderr).toMatch(/Or keep the secrets in an age-encrypted file: cpw-vault backend use file --passphrase-file PATH/);
+    expect(profileOf(h).storage?.backend ?? 'keychain').toBe('keychain');
     const use = await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: `${PASS}\n`, noDbus: true });
     expect(use.stderr).toMatch(/Moved 0 credential\(s\) from the OS keychain to the age vault file/);
     expect(use.code).toBe(0);

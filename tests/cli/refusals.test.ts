@@ -37,6 +37,30 @@ describe('custom credentials never take an env var name something else reads', (
   });
 });
 
+describe('a custom credential stored under such a name before they were refused', () => {
+  it('carries nothing: get never answers $PATH, exec leaves the stage its PATH and puts no secret in it', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'mysvc', 'token', '--env-var', 'MY_TOKEN'], { input: 'old-vault-value-1234' })).code).toBe(0);
+    const doc = profileJson(t);
+    doc.credential_metadata['mysvc.token'].env_var = 'PATH';
+    writeFileSync(t.profile, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
+    const path = '/usr/local/bin:/usr/bin:/bin';
+    const get = await cli(t, ['get', 'mysvc', 'token'], { env: { PATH: path } });
+    expect(get.code, get.stderr).toBe(0);
+    expect(get.stdout.trim()).toBe('old-vault-value-1234');
+    // With no stored value, $PATH is still not the secret.
+    expect((await cli(t, ['delete', 'mysvc', 'token', '--yes'])).code).toBe(0);
+    writeFileSync(t.profile, `${JSON.stringify({ ...doc, credential_metadata: { ...doc.credential_metadata } }, null, 2)}\n`, { mode: 0o600 });
+    const missing = await cli(t, ['get', 'mysvc', 'token'], { env: { PATH: path } });
+    expect(missing.stdout).not.toContain(path);
+    expect(missing.code).not.toBe(0);
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const exec = await cli(t, ['exec', '--workflow', 'transcribe', '--', process.execPath, '-e', 'process.stdout.write(process.env.PATH ?? "<none>")'], { env: { PATH: path } });
+    expect(exec.code, exec.stderr).toBe(0);
+    expect(exec.stdout).toBe(path);
+  });
+});
+
 describe('prefs set validates every preference', () => {
   const prefs = async (t: TempHome, ...pairs: string[]) => cli(t, ['profile', 'prefs', 'set', ...pairs]);
 

@@ -4,6 +4,7 @@ import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, statSync
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
+import { inPty } from '../helpers/file-vault';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
 const HF = `hf_${'InterOpKey'.repeat(4)}`;
@@ -55,6 +56,31 @@ describe('team vault: age interop, CI, damaged files', () => {
     expect(init.code).toBe(0);
     carolKey = keygen(join(m.root, 'carol.key'));
     expect((await run(['team', 'add', 'carol', carolKey])).code).toBe(0);
+  });
+
+  it('--export-identity: a passphrase-encrypted age file (0600, never over a file) that Debian age opens and --import restores', async () => {
+    const pass = join(m.root, 'backup-pass.txt');
+    writeFileSync(pass, 'correct horse battery staple\n', { mode: 0o600 });
+    const backup = join(m.cwd, 'team-key.age');
+    const ex = await run(['team', 'identity', '--export-identity', backup, '--passphrase-file', pass]);
+    expect(ex.code, ex.stderr).toBe(0);
+    expect(statSync(backup).mode & 0o777).toBe(0o600);
+    const alice = readFileSync(join(m.root, 'alice.key'), 'utf8');
+    const secretLine = alice.split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!;
+    expect(readFileSync(backup, 'utf8')).not.toContain(secretLine);
+    const before = readFileSync(backup);
+    const again = await run(['team', 'identity', '--export-identity', backup, '--passphrase-file', pass]);
+    expect(again.code).not.toBe(0);
+    expect(readFileSync(backup)).toEqual(before);
+    // Debian's age asks the passphrase on the terminal only.
+    const opened = await inPty(m.cwd, { ...process.env, HOME: m.home, TERM: 'xterm' }, ['age', '-d', '-o', join(m.root, 'restored.key'), backup], [{ expect: 'Enter passphrase', send: 'correct horse battery staple\r' }]);
+    expect(opened.code, opened.screen.slice(-300)).toBe(0);
+    const restored = readFileSync(join(m.root, 'restored.key'), 'utf8');
+    expect(restored).toContain(secretLine);
+    const fresh = makeTempHome();
+    const imported = await cli(fresh, ['team', 'identity', '--import', '-'], { input: restored });
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout.trim()).toBe((await run(['team', 'identity'])).stdout.trim());
   });
 
   it('age -d -i with an age-keygen identity added as a member opens the team file', () => {

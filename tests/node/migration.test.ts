@@ -179,6 +179,24 @@ describe('other sources', () => {
     expect(vault.getProfile().kind).toBe('profile');
   });
 
+  it('a seed profile migrated in place whose value conflicts with the keychain: refused with nothing changed, never the value only in a backup', async () => {
+    const { t, vault, secrets } = setup();
+    await vault.setCredential('huggingface', 'token', `hf_${'Other'.repeat(7)}`);
+    const seed = { version: '1.0', user: { name: 'Seed User' }, credentials: { huggingface: { token: HF }, tmdb: { api_key: TMDB } } };
+    const text = JSON.stringify(seed);
+    writeFileSync(t.profile, text, { mode: 0o600 });
+    const source = readSource(t.profile);
+    const plan = await vault.planMigration(source);
+    expect(plan.rows.find((r) => r.target === 'huggingface.token')).toMatchObject({ action: 'conflict', apply: false });
+    await expect(vault.applyMigration(source, plan)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('huggingface.token'), fix: expect.stringContaining('--overwrite huggingface.token') });
+    expect(readFileSync(t.profile, 'utf8')).toBe(text);
+    expect(secrets.items.get('tmdb.api_key')).toBeUndefined();
+    expect(readdirSync(dirname(t.profile)).filter((f) => f.includes('backup'))).toEqual([]);
+    const taken = await vault.applyMigration(source, await vault.planMigration(source, { overwrite: new Set(['huggingface.token']) }));
+    expect(taken.ok).toBe(true);
+    expect(secrets.items.get('huggingface.token')).toBe(HF);
+  });
+
   it('a .env file and the HuggingFace token file (HF_HOME)', async () => {
     const { t, vault, secrets } = setup();
     const env = join(t.cwd, '.env');

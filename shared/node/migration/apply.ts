@@ -99,6 +99,16 @@ export async function applyMigration(
     status: r.action === 'identical' ? 'identical' : r.action === 'invalid' ? 'invalid' : 'skipped',
   }));
   const inPlace = resolve(source.path) === resolve(options.profilePath);
+  const kept = plan.rows.filter((r) => r.action === 'conflict' && !r.apply && r.target);
+  if (inPlace && kept.length) {
+    // In place, the commit empties every plaintext slot: a skipped conflict's value would then live only in the backup.
+    const ids = kept.map((r) => r.target!);
+    throw new VaultError(
+      'INVALID_ARGUMENT',
+      `Migrating ${source.path} in place would drop the profile's own value of ${ids.join(', ')} (a different value is in the keychain, and the plan keeps that one). Nothing was changed.`,
+      `To take the profile's value: add --overwrite ${ids.join(' --overwrite ')}. To keep the keychain's: empty that slot in ${source.path} yourself (keeping or dropping its value is your call), then migrate again.`,
+    );
+  }
   const backupDir = options.backupDir ?? dirname(source.path);
   if (!chosen.length && !inPlace) {
     // Nothing to write (a re-run): the plaintext left is the source and the backups earlier runs made of it.

@@ -1,6 +1,7 @@
 import { CATALOG, catalogEntry } from '../../core/catalog';
 import { checkedCredentialId, credentialId, splitCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
+import { isReservedEnvVar } from '../../core/env-var-names';
 import { legacyValues } from '../../core/legacy-secrets';
 import { indexProfile, type ProfileIndex } from '../../core/profile-index';
 import { pipelinePreferences, type PipelinePreferences } from '../../core/preferences';
@@ -175,7 +176,9 @@ export class VaultReader {
     const entry = catalogEntry(id);
     if (entry) return [...entry.envVars];
     const custom = view?.kind === 'profile' ? view.index.metadata[id]?.env_var : undefined;
-    return [custom ?? defaultEnvVar(id)];
+    // A name stored before such names were refused (PATH, LD_PRELOAD, ...) carries nothing: get never reads
+    // $PATH as the secret, exec never strips the stage's PATH nor puts a secret there.
+    return [custom, defaultEnvVar(id)].filter((n): n is string => n !== undefined && !isReservedEnvVar(n)).slice(0, 1);
   }
 
   /** The value of `id` from the first of its env vars that is set, if any. */
@@ -227,7 +230,8 @@ export class VaultReader {
     const found = await this.findCredential(service, key);
     if (found) return found;
     const id = credentialId(service, key);
-    throw new VaultError('CREDENTIAL_MISSING', `${id} is not set: not in ${this.envVarsFor(id).join(' or ')}, not in the keychain.`, fixLine(id));
+    const names = this.envVarsFor(id);
+    throw new VaultError('CREDENTIAL_MISSING', `${id} is not set: ${names.length ? `not in ${names.join(' or ')}, ` : ''}not in the keychain.`, fixLine(id));
   }
 
   /** The stored value of `id` (secret store, profile slot or secrets.json), ignoring env vars; not audited. */
