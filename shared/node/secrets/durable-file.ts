@@ -17,21 +17,36 @@ const currentUid = typeof process.getuid === 'function' ? process.getuid() : und
  * size limit — each with PROFILE_* codes like the profile itself.
  */
 export function readPrivateFile(path: string, maxBytes = MAX_VAULT_FILE_BYTES): Buffer | undefined {
+  return readRegularFile(path, { maxBytes });
+}
+
+/**
+ * The bytes of a regular file opened without following a link, at most
+ * `maxBytes`; undefined when it does not exist (unless `mustExist`). With
+ * `what` ("the team file"), a file the user hands in, in any mode; without,
+ * a private file of the vault's own (owner and mode checked).
+ */
+export function readRegularFile(path: string, options: { what?: string; maxBytes?: number; mustExist?: boolean } = {}): Buffer | undefined {
+  const { what, maxBytes = MAX_VAULT_FILE_BYTES } = options;
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    if (code === 'ELOOP') throw new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to follow it.`, replaceLinkFix(path));
+    if (code === 'ENOENT' && !options.mustExist) return undefined;
+    if (code === 'ELOOP') throw new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to follow it.`, what ? `Give the path of ${what} itself.` : replaceLinkFix(path));
     throw ioError(err, path);
   }
   try {
     const s = fstatSync(fd);
-    if (!s.isFile()) throw new VaultError('PROFILE_INVALID', `${path} is not a regular file.`, 'Move it aside; cpw-vault only reads regular files.');
-    if (currentUid !== undefined && s.uid !== currentUid) throw new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${s.uid}); refusing to trust it.`, `Use your own vault, or as its owner: chown $(id -u) ${path}`);
-    if (s.mode & 0o022) throw new VaultError('PROFILE_PERMISSIONS', `${path} can be modified by other users (mode ${modeString(s.mode)}); refusing to trust it.`, `Run: chmod 600 ${path}`);
-    if (s.size > maxBytes) throw new VaultError('PROFILE_TOO_LARGE', `${path} is ${s.size} bytes, over the ${maxBytes}-byte limit.`, 'Check that this is the right file.');
+    if (!s.isFile()) {
+      throw what
+        ? new VaultError('INVALID_ARGUMENT', `${path} is not a regular file.`, `Give the path of ${what}.`)
+        : new VaultError('PROFILE_INVALID', `${path} is not a regular file.`, 'Move it aside; cpw-vault only reads regular files.');
+    }
+    if (!what && currentUid !== undefined && s.uid !== currentUid) throw new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${s.uid}); refusing to trust it.`, `Use your own vault, or as its owner: chown $(id -u) ${path}`);
+    if (!what && s.mode & 0o022) throw new VaultError('PROFILE_PERMISSIONS', `${path} can be modified by other users (mode ${modeString(s.mode)}); refusing to trust it.`, `Run: chmod 600 ${path}`);
+    if (s.size > maxBytes) throw new VaultError('PROFILE_TOO_LARGE', `${path} is ${s.size} bytes, over the ${maxBytes}-byte limit.`, `Check that this is ${what ?? 'the right file'}.`);
     const buf = Buffer.alloc(s.size);
     let read = 0;
     while (read < s.size) {

@@ -173,6 +173,8 @@ export class FileSecretStore implements SecretStore {
       this.local = opened.key;
       return this.localKey(opened.key);
     })();
+    // A wrong passphrase answers the reads that waited on it; later ones find the vault locked (asked once per process).
+    this.asking.catch(() => (this.asking = undefined));
     return this.asking;
   }
 

@@ -1,11 +1,9 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { Decrypter, Encrypter, armor } from 'age-encryption';
 import { VaultError } from '../../core/errors';
 import { registerSecret } from '../../core/redact';
 import { hasConflictMarkers, parseRecipients, parseTeamDocument, recipientsText, sortMembers, teamConflict, type TeamDocument } from '../../core/team-document';
 import { withFileLock } from '../profile/file-lock';
-import { ioError } from '../profile/secure-fs';
-import { MAX_VAULT_FILE_BYTES, removeTempsOf, writeFileDurably } from '../secrets/durable-file';
+import { readRegularFile, removeTempsOf, writeFileDurably } from '../secrets/durable-file';
 
 /**
  * The team file on disk: `cpw-team.age`, an ASCII-armored age file (text, so
@@ -34,30 +32,7 @@ const MAGIC = 'age-encryption.org/v1\n';
 
 /** The bytes of a file (any mode: it is a repository file), or undefined when absent. Refuses symlinks, non-files, over 16 MiB. */
 export function readRepoFile(path: string): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    if (code === 'ELOOP') throw new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to follow it.`, 'Give the path of the team file itself.');
-    throw ioError(err, path);
-  }
-  try {
-    const s = fstatSync(fd);
-    if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `${path} is not a regular file.`, 'Give the path of a team file (cpw-team.age).');
-    if (s.size > MAX_VAULT_FILE_BYTES) throw new VaultError('PROFILE_TOO_LARGE', `${path} is ${s.size} bytes, over the ${MAX_VAULT_FILE_BYTES}-byte limit.`, 'Check that this is a team file.');
-    const buf = Buffer.alloc(s.size);
-    let read = 0;
-    while (read < s.size) {
-      const n = readSync(fd, buf, read, s.size - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    return buf.subarray(0, read);
-  } finally {
-    closeSync(fd);
-  }
+  return readRegularFile(path, { what: 'the team file' });
 }
 
 /** The raw age bytes of a team file (armored or binary, as `age -R` writes either). Throws TEAM_CONFLICT / TEAM_INVALID. */
