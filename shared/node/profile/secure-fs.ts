@@ -214,6 +214,19 @@ const OLD_TEMP_TAIL = /^\d+$/;
  * Why not write-file-atomic (used before): it opens a predictable temp name
  * with 'w', which follows a planted symlink and truncates its target.
  */
+/**
+ * A new 0600 temp file beside `path`, under an unpredictable name, created
+ * with O_CREAT|O_EXCL|O_NOFOLLOW: a link or file planted there is never opened.
+ */
+export function createTempBeside(path: string): { temp: string; fd: number } {
+  const temp = join(dirname(path), `${basename(path)}${TEMP_MARK}${randomBytes(12).toString('hex')}`);
+  try {
+    return { temp, fd: openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600) };
+  } catch (err) {
+    throw ioError(err, temp);
+  }
+}
+
 export async function writeSecureFile(path: string, text: string, dedicatedDir: boolean): Promise<void> {
   ensurePrivateDir(dirname(path), dedicatedDir);
   try {
@@ -222,13 +235,9 @@ export async function writeSecureFile(path: string, text: string, dedicatedDir: 
     if (err instanceof VaultError) throw err;
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(err, path);
   }
-  const temp = join(dirname(path), `${basename(path)}${TEMP_MARK}${randomBytes(12).toString('hex')}`);
-  let fd: number;
-  try {
-    fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  } catch (err) {
-    throw ioError(err, temp);
-  }
+  const created = createTempBeside(path);
+  const temp = created.temp;
+  let fd = created.fd;
   try {
     const bytes = Buffer.from(text, 'utf8');
     let written = 0;

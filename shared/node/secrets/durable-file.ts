@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { VaultError } from '../../core/errors';
-import { ioError, modeString, replaceLinkFix } from '../profile/secure-fs';
+import { createTempBeside, ioError, modeString, replaceLinkFix } from '../profile/secure-fs';
 
 /** Largest vault, identity or export file read (values are at most 8 KiB each). */
 export const MAX_VAULT_FILE_BYTES = 16 * 1024 * 1024;
@@ -84,13 +83,9 @@ export function writeFileDurably(path: string, bytes: Uint8Array, options: { exc
   const existing = lstatSync(path, { throwIfNoEntry: false });
   if (existing?.isSymbolicLink()) throw new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to write through it.`, replaceLinkFix(path));
   if (existing && options.exclusive) throw new VaultError('IO_ERROR', `${path} already exists; refusing to replace it.`, 'Choose another file name, or move the old file away first.');
-  const temp = join(dirname(path), `${basename(path)}${TEMP_MARK}${randomBytes(12).toString('hex')}`);
-  let fd: number;
-  try {
-    fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  } catch (err) {
-    throw ioError(err, temp);
-  }
+  const created = createTempBeside(path);
+  const temp = created.temp;
+  let fd = created.fd;
   try {
     let written = 0;
     while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
