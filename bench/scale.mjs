@@ -32,11 +32,15 @@ registerSecretBackend('bench-store', () => ({
 }));`;
   const cjs = { ...common, format: 'cjs', define: { 'import.meta.url': '__u' }, banner: { js: "const __u = require('node:url').pathToFileURL(__filename).href;" }, minify: true };
   await Promise.all([
-    build({ ...cjs, stdin: { contents: `${register}\nexport { main } from './shared/cli/bin';`, resolveDir: root, loader: 'ts' }, outfile: join(dir, 'cli.cjs') }),
-    build({ ...cjs, stdin: { contents: `${register}\nexport { main } from './shared/cli/fast';`, resolveDir: root, loader: 'ts' }, outfile: join(dir, 'fast.cjs'), external: [...common.external, './cli.cjs', 'age-encryption'] }),
+    build({ ...cjs, stdin: { contents: `${register}\nexport { main } from './shared/cli/bin';`, resolveDir: root, loader: 'ts' }, outfile: join(dir, 'dist/cli.cjs') }),
+    build({ ...cjs, stdin: { contents: `${register}\nexport { main } from './shared/cli/fast';`, resolveDir: root, loader: 'ts' }, outfile: join(dir, 'dist/fast.cjs'), external: [...common.external, './cli.cjs', 'age-encryption'] }),
   ]);
-  const launcher = join(dir, 'cpw-vault.cjs');
-  writeFileSync(launcher, (await import('node:fs')).readFileSync(BIN, 'utf8').replaceAll('../dist/', './'));
+  // The launcher and its loader, beside the bundles as in the package (bin/ and dist/ are siblings there).
+  const { copyFileSync } = await import('node:fs');
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  copyFileSync(join(root, 'bin/load-bundle.cjs'), join(dir, 'bin/load-bundle.cjs'));
+  const launcher = join(dir, 'bin/cpw-vault.cjs');
+  copyFileSync(BIN, launcher);
   return launcher;
 }
 

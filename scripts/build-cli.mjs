@@ -4,6 +4,7 @@
 //   dist/fast.cjs    the read commands pipelines call in loops (get, env, list, which, check, exec)
 //                    without the argument parser, prompts, the schema library or the writer
 //   dist/light-doctor.cjs  a plain `doctor`: the light bundle plus doctor and the profile schema
+//   dist/*.cjs.cache V8's code cache of the three CLI bundles (scripts/code-cache.mjs, read by bin/load-bundle.cjs)
 //   dist/agent.cjs   the unlock agent of the age vault file backend (started by `cpw-vault unlock`)
 //   dist/index.mjs   the library, ESM, for `import ... from 'cpw-vault'`
 //   dist/types/      its type declarations
@@ -13,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildCodeCaches } from './code-cache.mjs';
 import { nodeBundleOptions } from './node-bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,7 +29,8 @@ const cjs = {
   // Code that resolves native modules from its own location uses import.meta.url.
   define: { 'import.meta.url': '__cpwImportMetaUrl' },
   banner: { js: "const __cpwImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-  minify: true,
+  // CPW_NO_MINIFY=1: readable bundles, for a CPU profile with real function names.
+  minify: !process.env.CPW_NO_MINIFY,
   legalComments: 'none',
 };
 
@@ -40,6 +43,7 @@ export async function buildCli() {
     build({ ...cjs, entryPoints: [join(root, 'shared/cli/fast-doctor.ts')], outfile: join(root, 'dist/light-doctor.cjs'), external: [...cjs.external, './cli.cjs', 'age-encryption'] }),
     build({ ...cjs, entryPoints: [join(root, 'shared/node/agent/main.ts')], outfile: join(root, 'dist/agent.cjs') }),
   ]);
+  buildCodeCaches();
 }
 
 export async function buildLibrary() {

@@ -1,4 +1,7 @@
 import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { MAX_JSON_DEPTH, overDeepAt } from './json-depth';
+
+export { MAX_JSON_DEPTH, overDeepAt } from './json-depth';
 
 /** Where a JSON document is broken: 1-based line and column, and what was expected. */
 export interface JsonSyntaxProblem {
@@ -14,33 +17,6 @@ export interface ParsedJson {
 }
 
 export type JsonParseResult = ({ ok: true } & ParsedJson) | ({ ok: false } & JsonSyntaxProblem);
-
-/**
- * Deepest nesting of arrays and objects accepted. A profile nests 4 levels,
- * a secrets file 2 or 3; 100,000 `[` would overflow the stack of any
- * recursive reader after the parser (and of the parser itself).
- */
-export const MAX_JSON_DEPTH = 64;
-
-/**
- * Offset of the first bracket that opens level `max + 1`, or -1. One linear
- * pass that skips strings (a `[` inside a value does not count).
- */
-export function overDeepAt(text: string, max = MAX_JSON_DEPTH): number {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return i;
-    } else if (c === 0x5d || c === 0x7d) depth--;
-  }
-  return -1;
-}
 
 /**
  * Parses strict JSON (no comments, no trailing commas) without ever echoing

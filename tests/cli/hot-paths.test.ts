@@ -116,7 +116,9 @@ describe('exec and its history', () => {
     expect(after.ino).toBe(before.ino);
     expect(after.text.startsWith(before.text)).toBe(true);
     const lines = after.text.trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.op)).toEqual(['start', 'update', 'update', 'start', 'update', 'update']);
+    // Two lines per run: its start (recorded once the stage runs) and its end.
+    expect(lines.map((l) => l.op)).toEqual(['start', 'update', 'start', 'update']);
+    expect(lines.filter((l) => l.op === 'start').map((l) => l.run.status)).toEqual(['running', 'running']);
     const runs = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
     expect(runs.map((r: { status: string; exit_code: number }) => [r.status, r.exit_code])).toEqual([['failed', 7], ['succeeded', 0]]);
   });

@@ -65,9 +65,15 @@ export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
     values = await valuesToMask(prefetched, vars, ctx.io.env, (m) => ctx.io.err(`warning: ${m}\n`));
   }
   const masked = values.length > 0 && (streams.out || streams.err);
-  const run = await history?.start({ workflow: args.workflow, program: basename(program), credentials: status.uses, stripped: child.stripped, inherited: child.inherited, masked }, new Date());
-  const code = await runChild(program, rest, child.env, { out: streams.out && masked, err: streams.err && masked, values }, ctx, history, run);
+  const run = { workflow: args.workflow, program: basename(program), credentials: status.uses, stripped: child.stripped, inherited: child.inherited, masked };
+  const code = await runChild(program, rest, child.env, { out: streams.out && masked, err: streams.err && masked, values }, ctx, history && { history, run });
   return code as ExitCode;
+}
+
+/** The history a run is recorded in, and what is recorded of it. */
+interface Recording {
+  history: RunHistory;
+  run: Parameters<RunHistory['start']>[0];
 }
 
 interface Masking {
@@ -76,12 +82,27 @@ interface Masking {
   values: string[];
 }
 
-function runChild(program: string, rest: string[], env: Record<string, string>, masking: Masking, ctx: CliContext, history: RunHistory | undefined, run: RunRecord | undefined): Promise<number> {
-  // History updates run one after another, so "running" can never land after "succeeded".
-  let updates: Promise<void> = Promise.resolve();
+/**
+ * Runs the stage. Its run is recorded once it started (status running: one
+ * appended line while the stage already runs, none before it) and again
+ * when it ends; a stage that could not start is recorded as failed.
+ */
+function runChild(program: string, rest: string[], env: Record<string, string>, masking: Masking, ctx: CliContext, recording: Recording | undefined): Promise<number> {
+  // History lines are appended one after another, so the end of a run can never land before its start.
+  let updates: Promise<RunRecord | undefined> = Promise.resolve(undefined);
   const record = (patch: Partial<RunRecord>) => {
-    if (!history || !run) return;
-    updates = updates.then(() => history.update(run.id, patch)).catch((err: Error) => ctx.io.err(`warning: could not record the run: ${err.message}\n`));
+    if (!recording) return;
+    const { history, run } = recording;
+    updates = updates
+      .then(async (recorded) => {
+        const entry = recorded ?? (await history.start({ ...run, status: 'running' }, new Date()));
+        if (patch.status !== 'running') await history.update(entry.id, patch);
+        return entry;
+      })
+      .catch((err: Error) => {
+        ctx.io.err(`warning: could not record the run: ${err.message}\n`);
+        return undefined;
+      });
   };
   return new Promise((resolve) => {
     const started = Date.now();

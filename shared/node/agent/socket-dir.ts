@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../builtins';
 import { lstatSync, mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { modeString } from '../profile/secure-fs';
@@ -26,7 +26,7 @@ const uid = (): number => (typeof process.getuid === 'function' ? process.getuid
  * vault, so two profiles never share one. Pure: touches no file.
  */
 export function agentSocketFor(identityPath: string, env: Env): AgentSocket {
-  const name = `agent-${createHash('sha256').update(resolve(identityPath)).digest('hex').slice(0, 16)}.sock`;
+  const name = `agent-${sha256Hex(resolve(identityPath)).slice(0, 16)}.sock`;
   const runtime = env['XDG_RUNTIME_DIR'];
   const tmp = env['TMPDIR'];
   const dirs = [

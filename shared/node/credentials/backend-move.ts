@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../builtins';
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CredentialId } from '../../core/credential';
@@ -127,7 +127,7 @@ export async function moveBackend(deps: MoveDeps, from: MoveSide, to: MoveSide, 
   cancelled(signal);
 
   const record: MoveRecord = {
-    id: randomBytes(6).toString('hex'),
+    id: randomHex(6),
     owner: currentOwner(),
     started_at: deps.now().toISOString(),
     from: from.backend,

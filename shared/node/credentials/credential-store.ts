@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../builtins';
 import { rmSync } from 'node:fs';
 import { VaultError } from '../../core/errors';
 import { isSecretCredential, slotValue, withIndexChanges, type IndexChange } from '../../core/credential-index';
@@ -95,7 +95,7 @@ export class CredentialStore {
     const previous = new Map([...(options.known ?? []), ...(await readMany(this.secrets, unknown))]);
     cancelled(options.signal);
     const tx: Transaction = {
-      id: randomBytes(6).toString('hex'),
+      id: randomHex(6),
       owner: currentOwner(),
       started_at: this.now().toISOString(),
       ops: secret.map((c): JournalOp => (c.kind === 'set' ? { id: c.id, kind: 'set', ...(c.label !== undefined ? { label: c.label } : {}), ...(c.envVar ? { env_var: c.envVar } : {}) } : { id: c.id, kind: 'delete' })),

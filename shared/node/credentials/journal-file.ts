@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { journalOf, type Transaction } from '../../core/journal';
-import { parseJson } from '../../core/json';
+import { parseOwnJson } from '../../core/json-depth';
 import { withFileLock } from '../profile/file-lock';
 import { ensurePrivateDir, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
 
@@ -24,8 +24,8 @@ export class JournalFile {
   read(): Transaction[] {
     if (!stampOf(this.path)) return [];
     try {
-      const parsed = parseJson(readSecureFile(this.path, { warn: () => {} }).text);
-      return parsed.ok ? journalOf(parsed.value) : [];
+      const value = parseOwnJson(readSecureFile(this.path, { warn: () => {} }).text);
+      return value === undefined ? [] : journalOf(value);
     } catch {
       return [];
     }

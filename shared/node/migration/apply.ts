@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../builtins';
 import { closeSync, constants, copyFileSync, fchmodSync, lstatSync, openSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CredentialId } from '../../core/credential';
@@ -55,7 +55,7 @@ function timestamp(d: Date): string {
 
 /** A backup name no other run can have picked: the time, then random hex. */
 function backupPath(source: string, backupDir: string, now: Date): string {
-  return join(backupDir, `${basename(source)}.backup-${timestamp(now)}-${randomBytes(3).toString('hex')}`);
+  return join(backupDir, `${basename(source)}.backup-${timestamp(now)}-${randomHex(3)}`);
 }
 
 /** Copies the source into a new file (never over an existing one), 0600. */

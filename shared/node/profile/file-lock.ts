@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../builtins';
 import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readFileSync, renameSync, rmdirSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { VaultError } from '../../core/errors';
@@ -93,7 +93,7 @@ function takeOver(lockPath: string, seen: Peek): void {
     }
     return;
   }
-  const aside = `${lockPath}.gone-${randomBytes(6).toString('hex')}`;
+  const aside = `${lockPath}.gone-${randomHex(6)}`;
   try {
     renameSync(lockPath, aside);
   } catch {
@@ -132,7 +132,7 @@ function takeOver(lockPath: string, seen: Peek): void {
  */
 export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Promise<T>, waitMs = DEFAULT_LOCK_WAIT_MS): Promise<T> {
   const lockPath = `${target}.lock`;
-  const owner: LockOwner = { ...currentOwner(), nonce: randomBytes(8).toString('hex'), since: new Date().toISOString() };
+  const owner: LockOwner = { ...currentOwner(), nonce: randomHex(8), since: new Date().toISOString() };
   const mine = JSON.stringify(owner);
   const deadline = Date.now() + waitMs;
   let delay = 5;

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../builtins';
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, chmodSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { VaultError } from '../../core/errors';
@@ -219,7 +219,7 @@ const OLD_TEMP_TAIL = /^\d+$/;
  * with O_CREAT|O_EXCL|O_NOFOLLOW: a link or file planted there is never opened.
  */
 export function createTempBeside(path: string): { temp: string; fd: number } {
-  const temp = join(dirname(path), `${basename(path)}${TEMP_MARK}${randomBytes(12).toString('hex')}`);
+  const temp = join(dirname(path), `${basename(path)}${TEMP_MARK}${randomHex(12)}`);
   try {
     return { temp, fd: openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600) };
   } catch (err) {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../builtins';
 import { PROFILE_SCHEMA_REVISION } from '../../core/profile-version';
 import { readSecureFile, type writeSecureFile } from './secure-fs';
 
@@ -48,7 +48,7 @@ export class ValidatedText {
 }
 
 function digestOf(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return sha256Hex(text);
 }
 
 function isRecord(v: unknown): v is { revision: number; sha256: string } {

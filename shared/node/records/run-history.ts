@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
-import { parseJson } from '../../core/json';
+import { parseOwnJson } from '../../core/json-depth';
 import { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
 import { assertOwnFile, ensurePrivateDir, ioError, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
@@ -68,7 +67,7 @@ export class RunHistory {
 
   /** Records the start of a run (status pending) and returns it. */
   async start(run: Pick<RunRecord, 'workflow' | 'program' | 'credentials'> & Partial<Pick<RunRecord, 'inherited' | 'stripped' | 'masked' | 'status'>>, now: Date): Promise<RunRecord> {
-    const record: RunRecord = { id: randomBytes(6).toString('hex'), status: 'pending', ...run, exit_code: null, signal: null, started_at: now.toISOString(), finished_at: null, duration_ms: null };
+    const record: RunRecord = { id: runId(), status: 'pending', ...run, exit_code: null, signal: null, started_at: now.toISOString(), finished_at: null, duration_ms: null };
     await this.append({ op: 'start', run: record });
     return record;
   }
@@ -161,8 +160,8 @@ export class RunHistory {
   private readLegacy(): RunRecord[] {
     const legacy = this.options.legacyPath;
     if (!legacy || !stampOf(legacy)) return [];
-    const parsed = parseJson(this.readText(legacy));
-    if (parsed.ok && Array.isArray(parsed.value)) return (parsed.value as unknown[]).filter(isRun);
+    const parsed = parseOwnJson(this.readText(legacy));
+    if (Array.isArray(parsed)) return (parsed as unknown[]).filter(isRun);
     const aside = `${legacy}.damaged-${new Date().toISOString().replace(/[-:.]/g, '')}`;
     try {
       renameSync(legacy, aside);
@@ -172,6 +171,14 @@ export class RunHistory {
     }
     return [];
   }
+}
+
+/**
+ * A run's id: 12 hex digits. Math.random (seeded per process by Node from the system's random source), not
+ * node:crypto: an id names a run, it guards nothing, and loading crypto would cost every exec milliseconds.
+ */
+function runId(): string {
+  return Array.from({ length: 3 }, () => Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0')).join('');
 }
 
 /** Appends `line` (O_APPEND, never following a link, 0600); returns the file's size after. */

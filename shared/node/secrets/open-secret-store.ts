@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../builtins';
 import { VaultError } from '../../core/errors';
 import type { SecretStore } from '../../core/secret-store';
 import { KeytarSecretStore } from './keytar-store';
@@ -119,5 +119,5 @@ export function namespaceSuffix(input: { isDefault: boolean; recorded: string | 
   if (input.isDefault) return '';
   if (input.recorded !== undefined) return input.recorded;
   if (input.legacyValues) return '';
-  return createHash('sha256').update(input.profilePath).digest('hex').slice(0, 12);
+  return sha256Hex(input.profilePath).slice(0, 12);
 }

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { childProcess } from '../builtins';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 
@@ -69,7 +69,7 @@ export function providerVersion(info: ProviderInfo): string | undefined {
     return undefined;
   }
   if (!exe) return undefined;
-  const r = spawnSync(exe, ['--version'], { encoding: 'utf8', timeout: 3_000, stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, QT_QPA_PLATFORM: 'offscreen' } });
+  const r = childProcess().spawnSync(exe, ['--version'], { encoding: 'utf8', timeout: 3_000, stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, QT_QPA_PLATFORM: 'offscreen' } });
   return /(\d+\.\d+(?:\.\d+)?)/.exec(r.stdout ?? '')?.[1];
 }
 

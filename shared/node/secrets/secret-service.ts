@@ -9,6 +9,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const SS = 'org.freedesktop.secrets';
 const SERVICE_PATH = '/org/freedesktop/secrets';
+const DEFAULT_ALIAS_PATH = '/org/freedesktop/secrets/aliases/default';
 const SERVICE_IFACE = 'org.freedesktop.Secret.Service';
 const ITEM_IFACE = 'org.freedesktop.Secret.Item';
 const COLLECTION_IFACE = 'org.freedesktop.Secret.Collection';
@@ -83,6 +84,7 @@ export class SecretServiceStore implements SecretStore {
 
   async get(account: string): Promise<string | undefined> {
     const started = Date.now();
+    this.prefetchSession();
     await this.defaultCollection(started);
     const { unlocked, locked } = await this.search(account);
     const path = unlocked[0] ?? (locked.length ? (await this.unlockItems(locked.slice(0, 1), started))[0] : undefined);
@@ -99,6 +101,7 @@ export class SecretServiceStore implements SecretStore {
    */
   async getMany(accounts: readonly string[]): Promise<Map<string, string | undefined>> {
     const started = Date.now();
+    this.prefetchSession();
     await this.defaultCollection(started);
     const out = new Map<string, string | undefined>();
     for (let i = 0; i < accounts.length; i += BATCH) {
@@ -222,6 +225,15 @@ export class SecretServiceStore implements SecretStore {
     return { unlocked, locked };
   }
 
+  /**
+   * Opens the transfer session alongside the collection check (a read needs it two round trips later): one
+   * round trip fewer per read. Opening a session shows no dialog in any provider; its failure is reported by
+   * the call that needs it.
+   */
+  private prefetchSession(): void {
+    this.openSession().catch(() => {});
+  }
+
   private openSession(): Promise<string> {
     // "plain": the secret travels over the private session-bus socket to a process of the same user, as with secret-tool.
     this.session ??= this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'OpenSession', signature: 'sv', body: ['plain', ['s', '']] }).then((r) => r.body[1] as string);
@@ -236,12 +248,18 @@ export class SecretServiceStore implements SecretStore {
    * dialog, which a D-Bus call cannot abandon.
    */
   private async defaultCollectionState(): Promise<{ path: string; locked: boolean }> {
-    const path = (await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'ReadAlias', signature: 's', body: ['default'] })).body[0] as string;
+    // The alias's own object path answers Locked in the same round trip as ReadAlias (gnome-keyring and
+    // KeePassXC export it); a provider that does not is asked by the collection's path next.
+    const [path, viaAlias] = await Promise.all([
+      this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'ReadAlias', signature: 's', body: ['default'] }).then((r) => r.body[0] as string),
+      this.call({ destination: SS, path: DEFAULT_ALIAS_PATH, interface: PROPS, member: 'Get', signature: 'ss', body: [COLLECTION_IFACE, 'Locked'] }).then((r) => (r.body[0] as [string, boolean])[1], () => undefined),
+    ]);
     if (path === '/') {
       const all = (await this.call({ destination: SS, path: SERVICE_PATH, interface: PROPS, member: 'Get', signature: 'ss', body: [SERVICE_IFACE, 'Collections'] }).catch(() => undefined))?.body[0] as [string, string[]] | undefined;
       const label = (await this.providerInfo())?.label ?? 'The provider';
       throw keychainError('KEYCHAIN_NO_COLLECTION', all && !all[1].length ? `${label} exposes no collection at all` : `${label} has collections, none of them behind the "default" alias`);
     }
+    if (typeof viaAlias === 'boolean') return { path, locked: viaAlias };
     const locked = (await this.call({ destination: SS, path, interface: PROPS, member: 'Get', signature: 'ss', body: [COLLECTION_IFACE, 'Locked'] })).body[0] as [string, boolean];
     return { path, locked: locked[1] };
   }

@@ -1,0 +1,26 @@
+/**
+ * Node built-ins the read path rarely needs, loaded on first use rather than
+ * at start: `cpw-vault get` pays each module it loads at every start, and
+ * node:crypto (temp names, run ids, hashed names) or node:child_process
+ * (a provider's --version) cost milliseconds a read never uses.
+ */
+
+/** node:crypto, on first use. */
+export function nodeCrypto(): typeof import('node:crypto') {
+  return process.getBuiltinModule('node:crypto');
+}
+
+/** node:child_process, on first use. */
+export function childProcess(): typeof import('node:child_process') {
+  return process.getBuiltinModule('node:child_process');
+}
+
+/** `bytes` random bytes as hex (temp file names, record ids). */
+export function randomHex(bytes: number): string {
+  return nodeCrypto().randomBytes(bytes).toString('hex');
+}
+
+/** SHA-256 of `text`, hex. */
+export function sha256Hex(text: string): string {
+  return nodeCrypto().createHash('sha256').update(text).digest('hex');
+}

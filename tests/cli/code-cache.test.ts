@@ -1,0 +1,51 @@
+// The launcher loads each CLI bundle with the V8 code cache the build wrote
+// beside it (bin/load-bundle.cjs, scripts/code-cache.mjs): the caches exist
+// and fit this Node, and a cache that does not fit (damaged, another Node,
+// a bundle rebuilt without it) costs only the compile, never a wrong answer.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { makeTempHome } from '../helpers/temp';
+
+const root = resolve(import.meta.dirname, '../..');
+const { cacheAccepted } = createRequire(import.meta.url)(join(root, 'bin/load-bundle.cjs')) as { cacheAccepted(file: string): boolean | undefined };
+const BUNDLES = ['fast.cjs', 'light-doctor.cjs', 'cli.cjs'];
+const HF = `hf_${'CodeCache1'.repeat(4)}`;
+
+/** A copy of the package's launcher and bundles in a folder of its own, with `cache(bundle)` as each cache. */
+function packageCopy(dir: string, cache: (bundle: string) => Buffer | undefined): string {
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  mkdirSync(join(dir, 'dist'), { recursive: true });
+  for (const f of ['cpw-vault.cjs', 'load-bundle.cjs']) copyFileSync(join(root, 'bin', f), join(dir, 'bin', f));
+  for (const b of BUNDLES) {
+    copyFileSync(join(root, 'dist', b), join(dir, 'dist', b));
+    const c = cache(b);
+    if (c) writeFileSync(join(dir, 'dist', `${b}.cache`), c);
+  }
+  return join(dir, 'bin', 'cpw-vault.cjs');
+}
+
+describe('code cache of the CLI bundles', () => {
+  it('the build leaves a cache for each bundle, and this Node accepts it', () => {
+    for (const b of BUNDLES) expect(cacheAccepted(join(root, 'dist', b)), b).toBe(true);
+  });
+
+  it.each([
+    ['a damaged', () => Buffer.from('not a V8 code cache at all, just bytes'.repeat(100))],
+    ['a truncated', (b: string) => Buffer.from(spawnSync('head', ['-c', '4096', join(root, 'dist', `${b}.cache`)]).stdout)],
+    ['no', () => undefined],
+  ])('%s cache: the commands still answer exactly', (what, cache) => {
+    const t = makeTempHome();
+    const bin = packageCopy(join(t.root, 'pkg'), cache);
+    if (what !== 'no') expect(cacheAccepted(join(t.root, 'pkg', 'dist', 'fast.cjs'))).toBe(false);
+    const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, HF_TOKEN: HF };
+    const get = spawnSync(process.execPath, [bin, 'get', 'huggingface', 'token'], { cwd: t.cwd, env, encoding: 'utf8' });
+    expect(get.status, get.stderr).toBe(0);
+    expect(get.stdout).toBe(HF);
+    const help = spawnSync(process.execPath, [bin, 'set', '--help'], { cwd: t.cwd, env, encoding: 'utf8' });
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/never from the command line|stdin/i);
+  });
+});
