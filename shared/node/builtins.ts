@@ -15,7 +15,7 @@ export function childProcess(): typeof import('node:child_process') {
   return process.getBuiltinModule('node:child_process');
 }
 
-/** `bytes` random bytes as hex (temp file names, record ids). */
+/** `bytes` random bytes as hex, unpredictable (temp file names others must not guess, transaction ids). */
 export function randomHex(bytes: number): string {
   return nodeCrypto().randomBytes(bytes).toString('hex');
 }
@@ -23,4 +23,16 @@ export function randomHex(bytes: number): string {
 /** SHA-256 of `text`, hex. */
 export function sha256Hex(text: string): string {
   return nodeCrypto().createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * `bytes` bytes of hex that are unique, not unpredictable: names that only
+ * tell one holder or record from another (a lock's nonce, a run's id) and
+ * guard nothing. Math.random, which Node seeds per process from the
+ * system's random source: no node:crypto for them on the hot path.
+ */
+export function uniqueHex(bytes: number): string {
+  let out = '';
+  for (let i = 0; i < bytes; i++) out += Math.floor(Math.random() * 256).toString(16).padStart(2, '0');
+  return out;
 }

@@ -1,4 +1,4 @@
-import { randomHex } from '../builtins';
+import { randomHex, uniqueHex } from '../builtins';
 import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readFileSync, renameSync, rmdirSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { VaultError } from '../../core/errors';
@@ -132,7 +132,7 @@ function takeOver(lockPath: string, seen: Peek): void {
  */
 export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Promise<T>, waitMs = DEFAULT_LOCK_WAIT_MS): Promise<T> {
   const lockPath = `${target}.lock`;
-  const owner: LockOwner = { ...currentOwner(), nonce: randomHex(8), since: new Date().toISOString() };
+  const owner: LockOwner = { ...currentOwner(), nonce: uniqueHex(8), since: new Date().toISOString() };
   const mine = JSON.stringify(owner);
   const deadline = Date.now() + waitMs;
   let delay = 5;

@@ -1,3 +1,4 @@
+import { uniqueHex } from '../builtins';
 import { closeSync, constants, fstatSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
@@ -67,7 +68,7 @@ export class RunHistory {
 
   /** Records the start of a run (status pending) and returns it. */
   async start(run: Pick<RunRecord, 'workflow' | 'program' | 'credentials'> & Partial<Pick<RunRecord, 'inherited' | 'stripped' | 'masked' | 'status'>>, now: Date): Promise<RunRecord> {
-    const record: RunRecord = { id: runId(), status: 'pending', ...run, exit_code: null, signal: null, started_at: now.toISOString(), finished_at: null, duration_ms: null };
+    const record: RunRecord = { id: uniqueHex(6), status: 'pending', ...run, exit_code: null, signal: null, started_at: now.toISOString(), finished_at: null, duration_ms: null };
     await this.append({ op: 'start', run: record });
     return record;
   }
@@ -171,14 +172,6 @@ export class RunHistory {
     }
     return [];
   }
-}
-
-/**
- * A run's id: 12 hex digits. Math.random (seeded per process by Node from the system's random source), not
- * node:crypto: an id names a run, it guards nothing, and loading crypto would cost every exec milliseconds.
- */
-function runId(): string {
-  return Array.from({ length: 3 }, () => Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0')).join('');
 }
 
 /** Appends `line` (O_APPEND, never following a link, 0600); returns the file's size after. */
