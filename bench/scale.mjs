@@ -15,19 +15,22 @@ export async function benchCli(dir) {
   const { build } = await import('esbuild');
   const { nodeBundleOptions } = await import('../scripts/node-bundle.mjs');
   const { banner: _b, ...common } = nodeBundleOptions;
-  // Values as one file each in a folder: every operation costs O(1) (count: one readdir), so the curve is the vault's.
+  // Values as one file each in a folder, and their count in a file (as an in-memory store's Map.size): every
+  // operation but list costs O(1), so the curve is the vault's.
   const register = `
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { registerSecretBackend } from './shared/node/secrets/open-secret-store';
-const dir = process.env.CPW_BENCH_STORE;
+const dir = join(process.env.CPW_BENCH_STORE, 'values');
+const countFile = join(process.env.CPW_BENCH_STORE, 'count');
 const read = (a) => { try { return readFileSync(join(dir, a), 'utf8'); } catch { return undefined; } };
+const count = () => Number(readFileSync(countFile, 'utf8'));
 registerSecretBackend('bench-store', () => ({
   backend: 'bench-store', description: 'benchmark store',
   get: async (a) => read(a), getMany: async (as) => new Map(as.map((a) => [a, read(a)])),
-  set: async (a, v) => { mkdirSync(dir, { recursive: true }); writeFileSync(join(dir, a), v); },
-  delete: async (a) => { const had = read(a) !== undefined; rmSync(join(dir, a), { force: true }); return had; },
-  list: async () => readdirSync(dir).sort(), count: async () => readdirSync(dir).length,
+  set: async (a, v) => { const had = read(a) !== undefined; mkdirSync(dir, { recursive: true }); writeFileSync(join(dir, a), v); if (!had) writeFileSync(countFile, String(count() + 1)); },
+  delete: async (a) => { const had = read(a) !== undefined; rmSync(join(dir, a), { force: true }); if (had) writeFileSync(countFile, String(count() - 1)); return had; },
+  list: async () => readdirSync(dir).sort(), count: async () => count(),
   status: async () => ({ ok: true, backend: 'benchmark store' }), close: () => {},
 }));`;
   const cjs = { ...common, format: 'cjs', define: { 'import.meta.url': '__u' }, banner: { js: "const __u = require('node:url').pathToFileURL(__filename).href;" }, minify: true };
@@ -57,8 +60,9 @@ export function homeWith(n, launcher) {
     values[`svc${i}.api_key`] = `value-${i}-${'x'.repeat(24)}abcd`;
   }
   const store = join(dir, 'store');
-  mkdirSync(store, { recursive: true });
-  for (const [account, value] of Object.entries(values)) writeFileSync(join(store, account), value);
+  mkdirSync(join(store, 'values'), { recursive: true });
+  for (const [account, value] of Object.entries(values)) writeFileSync(join(store, 'values', account), value);
+  writeFileSync(join(store, 'count'), String(Object.keys(values).length));
   writeFileSync(join(dir, '.cp-whisperx', 'user.profile'), `${JSON.stringify({ version: '2.0', credentials: {}, credential_metadata: metadata, storage: { backend: 'bench-store', namespace: '' } }, null, 2)}\n`, { mode: 0o600 });
   const env = { ...process.env, HOME: dir, CPW_BENCH_STORE: store };
   execFileSync(process.execPath, [launcher, 'profile', 'set', 'name=Bench'], { env, stdio: 'ignore' }); // settle defaults once

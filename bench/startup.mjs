@@ -60,12 +60,18 @@ export async function startup() {
     withHistory(hh, n);
     return hh;
   });
-  const [get2, ...execs] = interleaved([
+  // exec's own floor: what Node itself pays to read one item and run a child, with nothing of cpw-vault.
+  const execFloorScript = join(h.dir, 'keytar-exec-floor.cjs');
+  writeFileSync(execFloorScript, `require(${JSON.stringify(join(root, 'node_modules/keytar'))}).getPassword(${JSON.stringify(process.env.CPW_KEYCHAIN_SERVICE)}, 'huggingface.token').then((v) => require('node:child_process').spawn('true', [], { stdio: ['inherit', 'pipe', 'pipe'], env: { ...process.env, HF_TOKEN: v } }).on('exit', (c) => process.exit(c)))`);
+  const [get2, execFloor, ...execs] = interleaved([
     cpw(['get', 'huggingface', 'token'], { env: h.env }),
+    { argv: [process.execPath, execFloorScript] },
     ...homes.map((hh) => cpw(['exec', '--workflow', 'transcribe', '--', 'true'], { env: hh.env })),
   ]);
   row('cpw-vault get huggingface token', get2, 1);
+  row('bare node + keytar getPassword + spawn true (exec\'s floor)', execFloor, execFloor / get2);
   [0, 500, 50_000].forEach((n, i) => row(`cpw-vault exec -- true, ${n.toLocaleString('en')} runs recorded`, execs[i], execs[i] / get2, 1.15));
+  console.log(`  exec (0 runs) / its floor: ${(execs[0] / execFloor).toFixed(2)}x`);
   const flat = Math.max(...execs) / Math.min(...execs);
   console.log(`  exec at 50,000 runs / at 0: ${(execs[2] / execs[0]).toFixed(2)}x; largest / smallest: ${flat.toFixed(2)}x (flat when <= 1.10: ${flat <= 1.1 ? 'meets' : 'MISSES'})`);
 

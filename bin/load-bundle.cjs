@@ -23,8 +23,8 @@ function compile(file, cachedData) {
   return new vm.Script(wrapped(file), {
     filename: file,
     cachedData,
-    // The bundles have `import()` calls of Node built-ins: resolved as in any CommonJS module.
-    importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    // No importModuleDynamically: the bundles have no import() (tests/cli/code-cache.test.ts checks), and the
+    // option that would allow one is experimental in Node 20 (a warning on stderr).
   });
 }
 

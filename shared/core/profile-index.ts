@@ -9,7 +9,12 @@ import { credentialId, type CredentialId } from './credential';
  * every write still goes through the full schema.
  */
 export interface ProfileIndex {
+  /** Every indexed credential (a lookup index loads them all on first use: prefer {@link meta} for one). */
   metadata: Readonly<Record<CredentialId, IndexedMeta>>;
+  /** The metadata of one credential, if indexed. */
+  meta(id: CredentialId): IndexedMeta | undefined;
+  /** How many indexed credentials have their value in the secret store. */
+  keychainCount: number;
   /** Non-secret value in a seed slot (credentials/online_services), or "". */
   slot(id: CredentialId): string;
   aiProvider: string | undefined;
@@ -77,23 +82,40 @@ export function indexProfile(raw: unknown, currentMajor: number): ProfileIndex |
   if (!isObject(metaIn)) return undefined;
   // The document's own object when every entry is complete (no copy: at 10,000 credentials copies cost more than checks).
   let metadata = metaIn as Record<CredentialId, IndexedMeta>;
+  let keychainCount = 0;
   for (const id in metaIn) {
-    const m = metaIn[id];
-    if (!isObject(m)) return undefined;
-    const storage = m['storage'];
-    if (storage !== undefined && storage !== 'keychain' && storage !== 'profile') return undefined;
-    if (typeof m['created_at'] !== 'string' || typeof m['updated_at'] !== 'string' || typeof m['hint'] !== 'string') return undefined;
-    if (!optional(m, 'label', 'string') || !optional(m, 'env_var', 'string') || !optional(m, 'custom', 'boolean')) return undefined;
-    if (storage === undefined) {
+    const m = indexedMeta(metaIn[id]);
+    if (!m) return undefined;
+    if (m !== metaIn[id]) {
       if (metadata === metaIn) metadata = { ...metaIn } as Record<CredentialId, IndexedMeta>;
-      metadata[id] = { ...m, storage: 'keychain' } as IndexedMeta;
+      metadata[id] = m;
     }
+    if (m.storage === 'keychain') keychainCount++;
   }
+  const head = indexHead(raw);
+  if (!head) return undefined;
+  return { ...head, metadata, meta: (id) => (Object.hasOwn(metadata, id) ? metadata[id] : undefined), keychainCount };
+}
+
+/**
+ * One metadata entry as the index reads it (a missing `storage` is the
+ * keychain), or undefined when it is not a complete entry.
+ */
+export function indexedMeta(m: unknown): IndexedMeta | undefined {
+  if (!isObject(m)) return undefined;
+  const storage = m['storage'];
+  if (storage !== undefined && storage !== 'keychain' && storage !== 'profile') return undefined;
+  if (typeof m['created_at'] !== 'string' || typeof m['updated_at'] !== 'string' || typeof m['hint'] !== 'string') return undefined;
+  if (!optional(m, 'label', 'string') || !optional(m, 'env_var', 'string') || !optional(m, 'custom', 'boolean')) return undefined;
+  return storage === undefined ? ({ ...m, storage: 'keychain' } as IndexedMeta) : (m as IndexedMeta);
+}
+
+/** The parts of the index outside the credential metadata: slots, preferences, storage. Undefined when the storage field is not an object. */
+export function indexHead(raw: Record<string, unknown>): Pick<ProfileIndex, 'slot' | 'aiProvider' | 'preferences' | 'storage'> | undefined {
   const prefs = raw['preferences'];
   const storage = raw['storage'];
   if (storage !== undefined && !isObject(storage)) return undefined;
   return {
-    metadata,
     slot(id) {
       const e = catalogEntry(id);
       const section = e ? raw[e.section] : undefined;

@@ -49,7 +49,7 @@ export function readerParts(options: OpenOptions) {
   const env = options.env ?? process.env;
   const warn = options.warn ?? defaultWarn;
   const now = options.now ?? (() => new Date());
-  const profile = new ProfileReader(options, warn);
+  const profile = new ProfileReader(options, warn, options.writeFile);
   const audit = new AuditLog(sidecarPath(profile.paths, 'audit.log'), options.auditMaxBytes ? { maxBytes: options.auditMaxBytes } : {});
   const usage = new UsageMarks(sidecarPath(profile.paths, 'usage'), warn);
   const journal = new JournalFile(sidecarPath(profile.paths, 'journal'), profile.paths.profile, profile.paths.dedicatedDir, options.lockWaitMs);
@@ -71,7 +71,7 @@ export function readerParts(options: OpenOptions) {
 /** The stored preferences (raw), or none when the profile cannot be read now (the bounds then take their defaults). */
 function preferencesOf(profile: ProfileReader): unknown {
   try {
-    const raw = profile.readIfAny()?.raw;
+    const raw = profile.lookup()?.head ?? profile.readIfAny()?.raw;
     return raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>)['preferences'] : undefined;
   } catch {
     return undefined;

@@ -3,7 +3,7 @@
 // and fit this Node, and a cache that does not fit (damaged, another Node,
 // a bundle rebuilt without it) costs only the compile, never a wrong answer.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -28,6 +28,10 @@ function packageCopy(dir: string, cache: (bundle: string) => Buffer | undefined)
 }
 
 describe('code cache of the CLI bundles', () => {
+  it('the bundles have no import() (a script compiled with a code cache has no module loader for one)', () => {
+    for (const b of BUNDLES) expect(readFileSync(join(root, 'dist', b), 'utf8'), b).not.toMatch(/[^\w.$]import\(/);
+  });
+
   it('the build leaves a cache for each bundle, and this Node accepts it', () => {
     for (const b of BUNDLES) expect(cacheAccepted(join(root, 'dist', b)), b).toBe(true);
   });

@@ -37,9 +37,11 @@ describe('a read writes nothing and takes no lock', () => {
     const profileBefore = statSync(t.profile);
     const { code, calls } = traced(t, ['get', 'huggingface', 'token']);
     expect(code).toBe(0);
-    const profileOpens = calls.filter((l) => l.includes('user.profile"'));
-    expect(profileOpens.length).toBeGreaterThan(0);
-    expect(profileOpens.every((l) => /O_RDONLY/.test(l) && !/O_WRONLY|O_RDWR|O_CREAT/.test(l))).toBe(true);
+    // The index is read from its lookup copy (the profile is not even opened), read-only.
+    expect(calls.filter((l) => l.includes('user.profile"') && l.includes('openat'))).toEqual([]);
+    const indexOpens = calls.filter((l) => l.includes('profile.index"'));
+    expect(indexOpens.length).toBeGreaterThan(0);
+    expect(indexOpens.every((l) => /O_RDONLY/.test(l) && !/O_WRONLY|O_RDWR|O_CREAT/.test(l))).toBe(true);
     expect(calls.filter((l) => l.includes('.lock'))).toEqual([]);
     expect(calls.filter((l) => /rename|unlink|mkdir/.test(l))).toEqual([]);
     const after = statSync(t.profile);

@@ -1,3 +1,4 @@
+import { sha256Hex } from '../../node/builtins';
 import { existsSync } from 'node:fs';
 import { VaultError } from '../../core/errors';
 import { checkMemberName, checkRecipient, nextDocument, type TeamCredential, type TeamDocument } from '../../core/team-document';
@@ -197,13 +198,12 @@ export async function teamRecipients(args: TeamTarget & { write?: boolean }, ctx
  * described instead.
  */
 export async function teamDiff(args: TeamTarget & { path: string }, ctx: CliContext): Promise<ExitCode> {
-  const { createHash } = await import('node:crypto');
   const out = ['# cpw-vault team file (values not shown; fingerprint = first 8 hex of sha256 of the value)'];
   try {
     const { doc } = await openTeam({ ...ctx, io: { ...ctx.io, err: () => undefined } }, { ...args, file: args.path });
     out.push(`updated_at ${doc.updated_at}`);
     for (const m of doc.members) out.push(`member ${m.name} ${m.recipient}`);
-    for (const c of doc.credentials) out.push(`key ${c.id} sha256:${createHash('sha256').update(c.value).digest('hex').slice(0, 8)} ${c.meta.updated_by ?? ''}`.trimEnd());
+    for (const c of doc.credentials) out.push(`key ${c.id} sha256:${sha256Hex(c.value).slice(0, 8)} ${c.meta.updated_by ?? ''}`.trimEnd());
     for (const r of doc.rotate) out.push(`rotate ${r.name}: ${r.ids.join(' ')}`);
   } catch (err) {
     const bytes = readRepoFile(args.path);

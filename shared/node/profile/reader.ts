@@ -1,7 +1,9 @@
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
-import { resolveProfilePaths, type PathInputs, type ProfilePaths } from './paths';
-import { refuseLinkedFolder, PROFILE_READ_LIMIT, readSecureFile, sameStamp, stampOf, type FileStamp } from './secure-fs';
+import { lstatSync } from 'node:fs';
+import { LookupIndexFile, type LookupIndex } from './lookup-index';
+import { resolveProfilePaths, sidecarPath, type PathInputs, type ProfilePaths } from './paths';
+import { assertPrivateFile, ioError, refuseLinkedFolder, PROFILE_READ_LIMIT, readSecureFile, sameStamp, stampOf, writeSecureFile, type FileStamp } from './secure-fs';
 
 /** Marks a document that JSON.parse refused (the full parser reports where). */
 export const UNPARSED: unique symbol = Symbol('unparsed');
@@ -28,10 +30,14 @@ export function defaultWarn(message: string): void {
 export class ProfileReader {
   readonly paths: ProfilePaths;
   private cache: { stamp: FileStamp; read: RawProfile } | undefined;
+  private lookupCache: { stamp: FileStamp; index: LookupIndex | undefined } | undefined;
   private readonly warned = new Set<string>();
+  /** The lookup copy of the credential index beside the profile (see lookup-index.ts); the profile writer keeps it. */
+  readonly lookupFile: LookupIndexFile;
 
-  constructor(inputs: PathInputs, private readonly warnSink: (message: string) => void = defaultWarn) {
+  constructor(inputs: PathInputs, private readonly warnSink: (message: string) => void = defaultWarn, writeFile: typeof writeSecureFile = writeSecureFile) {
     this.paths = resolveProfilePaths(inputs);
+    this.lookupFile = new LookupIndexFile(sidecarPath(this.paths, 'profile.index'), this.paths.dedicatedDir, writeFile);
   }
 
   /** Messages starting with one of these are not printed: their reader reports the same fact itself (doctor). */
@@ -77,6 +83,31 @@ export class ProfileReader {
     );
   }
 
+  /**
+   * The lookup copy of the credential index, when the profile exists and the
+   * copy was made from it as it is now; undefined otherwise (the caller then
+   * reads the profile). The profile passes the same checks as a read (a
+   * private regular file of this user, a real folder), from its stat.
+   */
+  lookup(): LookupIndex | undefined {
+    const path = this.paths.profile;
+    let s;
+    try {
+      s = lstatSync(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw ioError(err, path);
+    }
+    const stamp: FileStamp = { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
+    if (this.lookupCache && sameStamp(this.lookupCache.stamp, stamp)) return this.lookupCache.index;
+    // A link, another user's file, a loose mode: not used here; the full read refuses it with its reason.
+    if (s.isSymbolicLink()) return undefined;
+    if (this.paths.dedicatedDir) refuseLinkedFolder(dirname(path));
+    assertPrivateFile(s, path, { warn: this.warn, maxBytes: PROFILE_READ_LIMIT });
+    this.lookupCache = { stamp, index: this.lookupFile.read(stamp) };
+    return this.lookupCache.index;
+  }
+
   /** Like read(), but undefined instead of PROFILE_NOT_FOUND. */
   readIfAny(): RawProfile | undefined {
     try {
@@ -106,5 +137,6 @@ export class ProfileReader {
   /** Forgets the cache (after this process wrote the file itself). */
   invalidate(): void {
     this.cache = undefined;
+    this.lookupCache = undefined;
   }
 }

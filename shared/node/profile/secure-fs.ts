@@ -78,6 +78,12 @@ export interface SecureReadOptions {
  * rethrown as is, so callers can fall back to the next location.
  */
 export function readSecureFile(path: string, options: SecureReadOptions): { text: string; stamp: FileStamp } {
+  const { bytes, stamp } = readSecureBytes(path, options);
+  return { text: bytes.toString('utf8'), stamp };
+}
+
+/** {@link readSecureFile}, as bytes (for a caller that decodes only the part it needs). */
+export function readSecureBytes(path: string, options: SecureReadOptions): { bytes: Buffer; stamp: FileStamp } {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -89,32 +95,46 @@ export function readSecureFile(path: string, options: SecureReadOptions): { text
   }
   try {
     const s = fstatSync(fd);
-    if (!s.isFile()) throw new VaultError('PROFILE_INVALID', `${path} is not a regular file.`, `Move it aside; cpw-vault only reads regular files.`);
-    if (currentUid !== undefined && s.uid !== currentUid) {
-      throw new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${s.uid}); refusing to trust it.`, `Use your own profile, or as its owner: chown $(id -u) ${path}`);
-    }
-    if (s.mode & 0o022) {
-      throw new VaultError('PROFILE_PERMISSIONS', `${path} can be modified by other users (mode ${modeString(s.mode)}); refusing to trust it.`, `Run: chmod 600 ${path}`);
-    }
-    if (s.mode & 0o044) options.warn(`${path} is readable by other users (mode ${modeString(s.mode)}). Run: chmod 600 ${path}`);
-    const max = options.maxBytes ?? MAX_FILE_BYTES;
-    if (s.size > max) throw new VaultError('PROFILE_TOO_LARGE', `${path} is ${s.size} bytes, over the ${max}-byte limit.`, 'Check that this is the right file.');
-    return { text: readAllText(fd, s.size), stamp: { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs } };
+    assertPrivateFile(s, path, options);
+    return { bytes: readAllBytes(fd, s.size), stamp: { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs } };
   } finally {
     closeSync(fd);
   }
 }
 
+/**
+ * The checks of {@link readSecureFile} on a file's stat: a regular file of
+ * this user that only this user can modify, within the size limit (warns when
+ * others can read it).
+ */
+export function assertPrivateFile(s: Stats, path: string, options: SecureReadOptions): void {
+  if (!s.isFile()) throw new VaultError('PROFILE_INVALID', `${path} is not a regular file.`, `Move it aside; cpw-vault only reads regular files.`);
+  if (currentUid !== undefined && s.uid !== currentUid) {
+    throw new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${s.uid}); refusing to trust it.`, `Use your own profile, or as its owner: chown $(id -u) ${path}`);
+  }
+  if (s.mode & 0o022) {
+    throw new VaultError('PROFILE_PERMISSIONS', `${path} can be modified by other users (mode ${modeString(s.mode)}); refusing to trust it.`, `Run: chmod 600 ${path}`);
+  }
+  if (s.mode & 0o044) options.warn(`${path} is readable by other users (mode ${modeString(s.mode)}). Run: chmod 600 ${path}`);
+  const max = options.maxBytes ?? MAX_FILE_BYTES;
+  if (s.size > max) throw new VaultError('PROFILE_TOO_LARGE', `${path} is ${s.size} bytes, over the ${max}-byte limit.`, 'Check that this is the right file.');
+}
+
 /** Reads `size` bytes of an open file as UTF-8 (fewer if it shrank meanwhile). */
 export function readAllText(fd: number, size: number): string {
-  const buf = Buffer.alloc(size);
+  return readAllBytes(fd, size).toString('utf8');
+}
+
+/** Reads `size` bytes of an open file (fewer if it shrank meanwhile). */
+function readAllBytes(fd: number, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
   let read = 0;
   while (read < size) {
     const n = readSync(fd, buf, read, size - read, read);
     if (n === 0) break;
     read += n;
   }
-  return buf.subarray(0, read).toString('utf8');
+  return buf.subarray(0, read);
 }
 
 export function modeString(mode: number): string {

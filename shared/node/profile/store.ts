@@ -108,7 +108,7 @@ export class ProfileStore {
   private readonly validated: ValidatedText;
 
   constructor(options: ProfileStoreOptions = {}) {
-    this.reader = options.reader ?? new ProfileReader(options, options.warn);
+    this.reader = options.reader ?? new ProfileReader(options, options.warn, options.writeFile);
     this.paths = this.reader.paths;
     this.now = options.now ?? (() => new Date());
     this.lockWaitMs = options.lockWaitMs;
@@ -185,7 +185,7 @@ export class ProfileStore {
       // Over the limit, a write may still shrink it or settle what is there (defaults filled in, a stamp): it must not add.
       if (size > PROFILE_WRITE_LIMIT && size > (stampOf(path)?.size ?? 0) + SETTLE_BYTES) throw tooLarge(path, size);
       lock.assertHeld();
-      await this.write(path, text);
+      await this.write(path, text, next);
       return next;
     });
     if (overLegacy) {
@@ -217,10 +217,12 @@ export class ProfileStore {
     }, this.lockWaitMs);
   }
 
-  private async write(path: string, text: string): Promise<void> {
+  private async write(path: string, text: string, doc: Profile): Promise<void> {
     await this.writeFile(path, text, this.paths.dedicatedDir);
     this.forget();
     await this.validated.remember(text);
+    // Still under the lock: the lookup copy names the stamp of exactly this file.
+    await this.reader.lookupFile.remember(doc as unknown as Record<string, unknown>, path);
   }
 
   /** The schema pass over a document, skipped when its text is the validated output of a write (see ValidatedText). */

@@ -3,7 +3,7 @@ import { checkedCredentialId, credentialId, splitCredentialId, type CredentialId
 import { VaultError } from '../../core/errors';
 import { isReservedEnvVar } from '../../core/env-var-names';
 import { legacyValues } from '../../core/legacy-secrets';
-import { indexProfile, type ProfileIndex } from '../../core/profile-index';
+import { indexProfile, type IndexedMeta, type ProfileIndex } from '../../core/profile-index';
 import { pipelinePreferences, type PipelinePreferences } from '../../core/preferences';
 import { PROFILE_MAJOR } from '../../core/profile-version';
 import { registerSecret } from '../../core/redact';
@@ -12,6 +12,7 @@ import type { CredentialMeta } from '../../core/profile-schema';
 import type { Caller, CredentialSource, CredentialView } from '../../core/views';
 import { fixLine, type WorkflowName, type WorkflowStatus } from '../../core/workflows';
 import { ownerIsGone } from '../profile/owner';
+import type { LookupIndex } from '../profile/lookup-index';
 import { UNPARSED, type ProfileReader, type RawProfile } from '../profile/reader';
 import type { AuditLog } from '../records/audit-log';
 import type { JournalFile } from '../credentials/journal-file';
@@ -65,7 +66,7 @@ export interface ReaderDeps {
 export class VaultReader {
   readonly caller: Caller;
   private store: { key: string; secrets: SecretStore } | undefined;
-  private indexed: { read: RawProfile; index: ProfileIndex | undefined } | undefined;
+  private indexed: { read: RawProfile | LookupIndex; index: ProfileIndex | undefined } | undefined;
 
   constructor(private readonly deps: ReaderDeps) {
     this.caller = deps.caller;
@@ -76,8 +77,64 @@ export class VaultReader {
     return this.deps.profile.paths.profile;
   }
 
-  /** The read view, or undefined with no profile at all. */
+  /**
+   * The read view, or undefined with no profile at all: from the lookup copy
+   * of the index when it matches the profile (one credential found without
+   * parsing the profile), else from the profile itself.
+   */
   view(): ReadView | undefined {
+    const lookup = this.deps.profile.lookup();
+    if (lookup) {
+      if (this.indexed?.read !== lookup) this.indexed = { read: lookup, index: this.lookupIndex(lookup) };
+      if (this.indexed.index && !this.crashedWriter()) return { kind: 'profile', path: this.profilePath, index: this.indexed.index };
+    }
+    return this.parsedView();
+  }
+
+  /** A crashed writer's transaction is waiting: the full vault repairs it before anything is read. */
+  private crashedWriter(): boolean {
+    return !this.deps.fullView && this.deps.journal.read().some((t) => ownerIsGone(t.owner, Date.parse(t.started_at), 3_600_000));
+  }
+
+  /**
+   * The index over a lookup copy: the profile's fields from its head, one
+   * credential per lookup, all of them parsed only when a caller enumerates
+   * them. A damaged line sends the caller to the parsed profile.
+   */
+  private lookupIndex(lookup: LookupIndex): ProfileIndex | undefined {
+    const head = indexProfile(lookup.head, PROFILE_MAJOR);
+    if (!head) return undefined;
+    const parsed = () => {
+      const view = this.parsedView();
+      if (view?.kind !== 'profile') throw new NeedsFullVault();
+      return view.index;
+    };
+    let all: Readonly<Record<CredentialId, IndexedMeta>> | undefined;
+    return {
+      ...head,
+      keychainCount: lookup.keychainCount,
+      meta(id) {
+        // Once a caller enumerated them all, lookups go there (a search of the copy per id would be quadratic).
+        if (all) return Object.hasOwn(all, id) ? all[id] : undefined;
+        try {
+          return lookup.meta(id);
+        } catch {
+          return parsed().meta(id);
+        }
+      },
+      get metadata() {
+        try {
+          all ??= lookup.all();
+        } catch {
+          all = parsed().metadata;
+        }
+        return all;
+      },
+    };
+  }
+
+  /** The read view from the profile itself (parsed whole). */
+  private parsedView(): ReadView | undefined {
     const read = this.deps.profile.readIfAny();
     if (!read) return undefined;
     if (read.kind === 'legacy') {
@@ -89,7 +146,7 @@ export class VaultReader {
     if (this.indexed?.read !== read) this.indexed = { read, index: read.raw === UNPARSED ? undefined : indexProfile(read.raw, PROFILE_MAJOR) };
     const index = this.indexed.index;
     // A transaction left by a crashed writer is repaired by the full vault before anything is read.
-    if (!index || (!this.deps.fullView && this.deps.journal.read().some((t) => ownerIsGone(t.owner, Date.parse(t.started_at), 3_600_000)))) return this.full(read);
+    if (!index || this.crashedWriter()) return this.full(read);
     return { kind: 'profile', path: read.path, index };
   }
 
@@ -120,7 +177,7 @@ export class VaultReader {
       env: this.deps.env,
       isDefault: this.deps.profile.paths.isDefault,
       recorded: index?.storage.namespace,
-      legacyValues: !!index && Object.values(index.metadata).some((m) => m.storage === 'keychain'),
+      legacyValues: !!index && index.keychainCount > 0,
       profilePath: this.profilePath,
     });
   }
@@ -158,7 +215,7 @@ export class VaultReader {
     if (this.deps.journal.read().length) return true;
     const store = this.secretStore(view);
     if (!store.count) return false;
-    const indexed = Object.values(view?.index.metadata ?? {}).filter((m) => m.storage === 'keychain').length;
+    const indexed = view?.index.keychainCount ?? 0;
     try {
       return (await store.count()) !== indexed;
     } catch {
@@ -175,7 +232,7 @@ export class VaultReader {
   envVarsFor(id: CredentialId, view: ReadView | undefined = this.view()): string[] {
     const entry = catalogEntry(id);
     if (entry) return [...entry.envVars];
-    const custom = view?.kind === 'profile' ? view.index.metadata[id]?.env_var : undefined;
+    const custom = view?.kind === 'profile' ? view.index.meta(id)?.env_var : undefined;
     // A name stored before such names were refused (PATH, LD_PRELOAD, ...) carries nothing: get never reads
     // $PATH as the secret, exec never strips the stage's PATH nor puts a secret there.
     return [custom, defaultEnvVar(id)].filter((n): n is string => n !== undefined && !isReservedEnvVar(n)).slice(0, 1);
@@ -221,7 +278,7 @@ export class VaultReader {
   /** Records a read a caller gets: its value joins the redaction registry, its last use is marked, the audit log says who read it from where. */
   async noteRead(id: CredentialId, found: CredentialValue, view: ReadView | undefined): Promise<void> {
     registerSecret(found.value);
-    if (found.source.kind !== 'env' && view?.kind === 'profile' && view.index.metadata[id]) this.deps.usage.touch(id, this.deps.now());
+    if (found.source.kind !== 'env' && view?.kind === 'profile' && view.index.meta(id)) this.deps.usage.touch(id, this.deps.now());
     await this.record({ event: 'credential_read', caller: this.caller, credential: id, details: { source: found.source.kind } });
   }
 
@@ -282,7 +339,7 @@ export class VaultReader {
     const env = this.fromEnv(id, view);
     if (env) return env.source;
     if (view?.kind === 'legacy') return view.values.has(id) ? { kind: 'legacy', path: view.path } : null;
-    const meta = view?.index.metadata[id];
+    const meta = view?.index.meta(id);
     return meta ? { kind: meta.storage } : null;
   }
 

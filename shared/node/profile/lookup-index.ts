@@ -1,0 +1,157 @@
+import { indexedMeta, type IndexedMeta } from '../../core/profile-index';
+import type { CredentialId } from '../../core/credential';
+import { PROFILE_READ_LIMIT, readSecureBytes, sameStamp, stampOf, type FileStamp, type writeSecureFile } from './secure-fs';
+
+/**
+ * A lookup copy of the profile's credential index, beside the profile, so a
+ * read finds one credential without parsing the whole profile (at 10,000
+ * credentials the profile is 2.4 MB and parsing it costs a `get` more than
+ * everything else it does). Written by the profile writer after each write,
+ * under the profile's lock, and only ever a shortcut: it names the stamp
+ * (inode, size, mtime, ctime) of the profile it was made from, and a reader
+ * uses it only while the profile still has exactly that stamp. An edit, a
+ * restore, a writer killed between the two files, a damaged, foreign or
+ * missing copy: the reader parses the profile, as it would without it.
+ *
+ * The text is ASCII (JSON with \u escapes), one record per line:
+ *   cpw-vault profile index 1 <ino> <size> <mtimeMs> <ctimeMs> <keychain count>
+ *   <the profile without its credential_metadata, JSON>
+ *   <credential id, JSON string> TAB [<place in the profile>, <its metadata>]   (one line each, sorted by id)
+ * so a lookup is a binary search of the bytes and one small JSON.parse.
+ */
+const MAGIC = 'cpw-vault profile index 1';
+
+/** JSON with every non-ASCII character escaped: byte offsets are character offsets, and latin1 decodes it exactly. */
+function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The lookup text of a profile document written with `stamp`. */
+export function lookupIndexText(doc: Record<string, unknown>, stamp: FileStamp): string {
+  const metadata = (doc['credential_metadata'] ?? {}) as Record<string, unknown>;
+  const lines: Array<[string, string]> = [];
+  let keychain = 0;
+  for (const [id, meta] of Object.entries(metadata)) {
+    if (indexedMeta(meta)?.storage === 'keychain') keychain++;
+    // With its place in the profile: the lines are sorted by id, and all() gives them back in the profile's order.
+    lines.push([asciiJson(id), asciiJson([lines.length, meta])]);
+  }
+  // Sorted by key (ASCII: string order is byte order), so a reader finds one by binary search.
+  lines.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const head = asciiJson({ ...doc, credential_metadata: {} });
+  return `${MAGIC} ${stamp.ino} ${stamp.size} ${stamp.mtimeMs} ${stamp.ctimeMs} ${keychain}\n${head}\n${lines.map(([k, m]) => `${k}\t${m}\n`).join('')}`;
+}
+
+/** A lookup copy that matches the profile as it is now. */
+export interface LookupIndex {
+  /** The profile document without its credential metadata (credential_metadata is {}). */
+  head: Record<string, unknown>;
+  keychainCount: number;
+  /** The metadata of `id` as stored; undefined when not indexed; throws when its line is damaged. */
+  meta(id: CredentialId): IndexedMeta | undefined;
+  /** Every entry; throws when a line is damaged. */
+  all(): Record<CredentialId, IndexedMeta>;
+}
+
+const NL = 0x0a;
+const TAB = 0x09;
+
+/** A line's value: [its place in the profile, its metadata as the index reads it], or undefined when damaged. */
+function placedMeta(v: unknown): [number, IndexedMeta] | undefined {
+  if (!Array.isArray(v) || v.length !== 2 || !Number.isInteger(v[0])) return undefined;
+  const meta = indexedMeta(v[1]);
+  return meta ? [v[0] as number, meta] : undefined;
+}
+
+/** Parses the lookup copy `bytes`, or undefined when it is not one made from a profile with `stamp`. */
+export function parseLookupIndex(bytes: Buffer, stamp: FileStamp): LookupIndex | undefined {
+  const first = bytes.indexOf(NL);
+  const second = first < 0 ? -1 : bytes.indexOf(NL, first + 1);
+  if (second < 0) return undefined;
+  const fields = bytes.toString('latin1', 0, first).split(' ');
+  const numbers = fields.slice(MAGIC.split(' ').length).map(Number);
+  if (fields.slice(0, MAGIC.split(' ').length).join(' ') !== MAGIC || numbers.length !== 5) return undefined;
+  const [ino, size, mtimeMs, ctimeMs, keychainCount] = numbers as [number, number, number, number, number];
+  if (!sameStamp({ ino, size, mtimeMs, ctimeMs }, stamp) || !Number.isInteger(keychainCount)) return undefined;
+  let head: unknown;
+  try {
+    head = JSON.parse(bytes.toString('latin1', first + 1, second));
+  } catch {
+    return undefined;
+  }
+  if (head === null || typeof head !== 'object' || Array.isArray(head)) return undefined;
+  const entry = (start: number): [CredentialId, IndexedMeta] => {
+    const end = bytes.indexOf(NL, start);
+    const line = bytes.toString('latin1', start, end < 0 ? bytes.length : end);
+    const tab = line.indexOf('\t');
+    const meta = tab < 0 ? undefined : placedMeta(JSON.parse(line.slice(tab + 1)) as unknown);
+    if (!meta) throw new Error('damaged lookup index line');
+    return [JSON.parse(line.slice(0, tab)) as CredentialId, meta[1]];
+  };
+  return {
+    head: head as Record<string, unknown>,
+    keychainCount,
+    meta(id) {
+      const key = Buffer.from(asciiJson(id), 'latin1');
+      // [lo, hi): whole lines, each starting right after a newline.
+      let lo = second + 1;
+      let hi = bytes.length;
+      while (lo < hi) {
+        const start = bytes.lastIndexOf(NL, ((lo + hi) >>> 1) - 1) + 1;
+        const end = bytes.indexOf(NL, start);
+        const tab = bytes.indexOf(TAB, start);
+        if (end < 0 || tab < 0 || tab > end) throw new Error('damaged lookup index line');
+        const order = Buffer.compare(bytes.subarray(start, tab), key);
+        if (order === 0) return entry(start)[1];
+        if (order < 0) lo = end + 1;
+        else hi = start;
+      }
+      return undefined;
+    },
+    all() {
+      // The lines are `"id"<TAB>{...}<NL>` and JSON escapes every tab and newline inside strings: as one object
+      // (tabs to colons, newlines to commas) they parse in one JSON.parse, much faster than 10,000 small ones.
+      const body = bytes.toString('latin1', second + 1, bytes.length);
+      if (body !== '' && !body.endsWith('\n')) throw new Error('damaged lookup index');
+      const doc = JSON.parse(`{${body.slice(0, -1).replaceAll('\t', ':').replaceAll('\n', ',')}}`) as Record<string, unknown>;
+      const placed: Array<[CredentialId, [number, IndexedMeta]]> = [];
+      for (const id of Object.keys(doc)) {
+        const meta = placedMeta(doc[id]);
+        if (!meta) throw new Error('damaged lookup index line');
+        placed.push([id, meta]);
+      }
+      const out: Record<CredentialId, IndexedMeta> = {};
+      // defineProperty, not assignment: an id "__proto__" stays an ordinary own key (as JSON.parse made it).
+      for (const [id, [, meta]] of placed.sort((a, b) => a[1][0] - b[1][0])) Object.defineProperty(out, id, { value: meta, enumerable: true, writable: true, configurable: true });
+      return out;
+    },
+  };
+}
+
+/** The lookup copy beside a profile: written after each profile write, read while it matches. */
+export class LookupIndexFile {
+  constructor(
+    readonly path: string,
+    private readonly dedicatedDir: boolean,
+    private readonly write: typeof writeSecureFile,
+  ) {}
+
+  /** Records `doc`, just written to `profilePath`. A failure only costs the next reader a full parse. */
+  async remember(doc: Record<string, unknown>, profilePath: string): Promise<void> {
+    try {
+      const stamp = stampOf(profilePath);
+      if (stamp) await this.write(this.path, lookupIndexText(doc, stamp), this.dedicatedDir);
+    } catch {
+      // the stale copy names the old stamp: no reader will use it
+    }
+  }
+
+  /** The copy, when it was made from the profile that has `stamp` now; undefined otherwise (missing, stale, damaged, not ours). */
+  read(stamp: FileStamp): LookupIndex | undefined {
+    try {
+      return parseLookupIndex(readSecureBytes(this.path, { warn: () => {}, maxBytes: PROFILE_READ_LIMIT }).bytes, stamp);
+    } catch {
+      return undefined;
+    }
+  }
+}
