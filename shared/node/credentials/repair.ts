@@ -45,6 +45,11 @@ export interface RepairDeps {
  */
 export async function repairIndex(deps: RepairDeps, options: { quick?: boolean; dropStale?: boolean } = {}): Promise<RepairReport> {
   const report: RepairReport = { recovered: 0, added: [], stale: [], dropped: [], orphans: [] };
+  // The usual start: no journal, and the lookup copy of the index (made from the profile as it is) has the count
+  // to compare, so the profile is not parsed for it (2.4 MB at 10,000 credentials).
+  const lookup = options.quick && deps.secrets.count && !deps.journal.read().length ? deps.profile.reader.lookup() : undefined;
+  const counted = lookup ? await deps.secrets.count!() : undefined;
+  if (lookup && counted === lookup.keychainCount) return report;
   const read = deps.profile.reader.readIfAny();
   if (read?.kind === 'legacy') return report; // secrets.json stands in for the profile: creating one would hide it
   const profile = read ? currentProfile(deps.profile) : undefined;
@@ -54,7 +59,7 @@ export async function repairIndex(deps: RepairDeps, options: { quick?: boolean; 
   const indexed = new Set(Object.entries(currentProfile(deps.profile)?.credential_metadata ?? {}).filter(([, m]) => m.storage === 'keychain').map(([id]) => id));
   if (options.quick) {
     if (!deps.secrets.count) return report;
-    if ((await deps.secrets.count()) === indexed.size) return report;
+    if ((counted ?? (await deps.secrets.count())) === indexed.size) return report;
   }
   const accounts = await deps.secrets.list();
   const present = new Set(accounts);
