@@ -29,8 +29,9 @@ describe('the lookup text', () => {
   it.each([0, 1, 2, 3, 1_000])('with %i credentials: every one is found by binary search, absent ids are not, all() is the whole index', (n) => {
     const doc = docWith(n);
     const text = lookupIndexText(doc, STAMP);
-    expect(/^[\x00-\x7f]*$/.test(text)).toBe(true); // ASCII: byte offsets are character offsets
-    const index = parseLookupIndex(Buffer.from(text, 'latin1'), STAMP)!;
+    // The keys (what the binary search compares) are printable ASCII; the values keep their UTF-8.
+    expect(text.split('\n').slice(2, -1).every((l) => /^"[\x20-\x7e]*"\t/.test(l))).toBe(true);
+    const index = parseLookupIndex(Buffer.from(text), STAMP)!;
     const metadata = doc['credential_metadata'] as Record<string, unknown>;
     for (const id of Object.keys(metadata)) expect(index.meta(id), id).toEqual(indexedMeta(metadata[id]));
     for (const id of ['a.a', 'svc.api_key', 'svc1.api_kex', 'svc10.api_key0', 'zzz.zzz', 'svc-1.api_key', '__proto__']) expect(index.meta(id), id).toBeUndefined();
@@ -39,9 +40,17 @@ describe('the lookup text', () => {
     expect(index.head).toEqual({ ...doc, credential_metadata: {} });
   });
 
+  it('ids a hand-edited profile may hold (non-ASCII, quotes, tabs) keep the search exact', () => {
+    const ids = ['a.b', 'zé.key', 'q"uote.k', 'tab\there.k', 'ü.x', 'Ω.y', 'a.c', '😀.z', 'b\\s.k'];
+    const doc = { version: '2.0', credentials: {}, credential_metadata: Object.fromEntries(ids.map((id, i) => [id, meta(i)])) };
+    const index = parseLookupIndex(Buffer.from(lookupIndexText(doc, STAMP)), STAMP)!;
+    ids.forEach((id, i) => expect(index.meta(id), id).toEqual(meta(i)));
+    expect(Object.keys(index.all())).toEqual(ids);
+  });
+
   it('an id named __proto__ is an ordinary entry, and touches no prototype', () => {
     const doc = { version: '2.0', credentials: {}, credential_metadata: JSON.parse(`{"__proto__": ${JSON.stringify(meta(1))}, "a.b": ${JSON.stringify(meta(2))}}`) };
-    const index = parseLookupIndex(Buffer.from(lookupIndexText(doc, STAMP), 'latin1'), STAMP)!;
+    const index = parseLookupIndex(Buffer.from(lookupIndexText(doc, STAMP)), STAMP)!;
     expect(index.meta('__proto__')).toEqual(meta(1));
     const all = index.all();
     expect(Object.keys(all).sort()).toEqual(['__proto__', 'a.b']);
@@ -52,20 +61,20 @@ describe('the lookup text', () => {
   it('is refused when it was made from another file (each stamp field), or is not one at all', () => {
     const text = lookupIndexText(docWith(3), STAMP);
     for (const other of [{ ino: 43 }, { size: 1235 }, { mtimeMs: STAMP.mtimeMs + 0.001 }, { ctimeMs: STAMP.ctimeMs + 1 }]) {
-      expect(parseLookupIndex(Buffer.from(text, 'latin1'), { ...STAMP, ...other })).toBeUndefined();
+      expect(parseLookupIndex(Buffer.from(text), { ...STAMP, ...other })).toBeUndefined();
     }
     for (const bad of ['', '\n', 'cpw-vault profile index 2 42 1234 1 1 0\n{}\n', text.replace('"version"', '"version'), text.split('\n')[0]!]) {
-      expect(parseLookupIndex(Buffer.from(bad, 'latin1'), STAMP), JSON.stringify(bad.slice(0, 40))).toBeUndefined();
+      expect(parseLookupIndex(Buffer.from(bad), STAMP), JSON.stringify(bad.slice(0, 40))).toBeUndefined();
     }
   });
 
   it('a damaged line throws (the reader then parses the profile), never answers "absent"', () => {
     const text = lookupIndexText(docWith(5), STAMP).replace('"svc2.api_key"\t[', '"svc2.api_key"\t[[');
-    const index = parseLookupIndex(Buffer.from(text, 'latin1'), STAMP)!;
+    const index = parseLookupIndex(Buffer.from(text), STAMP)!;
     expect(() => index.meta('svc2.api_key')).toThrow();
     expect(() => index.all()).toThrow();
     const cut = lookupIndexText(docWith(5), STAMP).slice(0, -10);
-    expect(() => parseLookupIndex(Buffer.from(cut, 'latin1'), STAMP)!.all()).toThrow();
+    expect(() => parseLookupIndex(Buffer.from(cut), STAMP)!.all()).toThrow();
   });
 });
 
@@ -114,7 +123,7 @@ describe('reads through the lookup copy', () => {
     const good = readFileSync(copy);
     const variants: Record<string, (() => void)> = {
       missing: () => rmSync(copy),
-      'damaged line': () => writeFileSync(copy, good.toString('latin1').replace('"svc17.api_key"\t[', '"svc17.api_key"\t[['), { mode: 0o600 }),
+      'damaged line': () => writeFileSync(copy, good.toString('utf8').replace('"svc17.api_key"\t[', '"svc17.api_key"\t[['), { mode: 0o600 }),
       truncated: () => writeFileSync(copy, good.subarray(0, good.length - 300), { mode: 0o600 }),
       garbage: () => writeFileSync(copy, 'x'.repeat(5000), { mode: 0o600 }),
       'group-writable': () => {

@@ -13,7 +13,9 @@ import { PROFILE_READ_LIMIT, readSecureBytes, sameStamp, stampOf, type FileStamp
  * restore, a writer killed between the two files, a damaged, foreign or
  * missing copy: the reader parses the profile, as it would without it.
  *
- * The text is ASCII (JSON with \u escapes), one record per line:
+ * The text is UTF-8, one record per line (JSON escapes every newline and tab
+ * inside its strings; the ids are ASCII, escaped if need be, so they sort by
+ * their bytes):
  *   cpw-vault profile index 1 <ino> <size> <mtimeMs> <ctimeMs> <keychain count>
  *   <the profile without its credential_metadata, JSON>
  *   <credential id, JSON string> TAB [<place in the profile>, <its metadata>]   (one line each, sorted by id)
@@ -21,9 +23,10 @@ import { PROFILE_READ_LIMIT, readSecureBytes, sameStamp, stampOf, type FileStamp
  */
 const MAGIC = 'cpw-vault profile index 1';
 
-/** JSON with every non-ASCII character escaped: byte offsets are character offsets, and latin1 decodes it exactly. */
-function asciiJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+/** A credential id as its line's key: JSON, with any non-ASCII character escaped, so keys sort by their bytes. */
+function keyOf(id: string): string {
+  const json = JSON.stringify(id);
+  return /^[\x20-\x7e]*$/.test(json) ? json : json.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** The lookup text of a profile document written with `stamp`. */
@@ -34,11 +37,11 @@ export function lookupIndexText(doc: Record<string, unknown>, stamp: FileStamp):
   for (const [id, meta] of Object.entries(metadata)) {
     if (indexedMeta(meta)?.storage === 'keychain') keychain++;
     // With its place in the profile: the lines are sorted by id, and all() gives them back in the profile's order.
-    lines.push([asciiJson(id), asciiJson([lines.length, meta])]);
+    lines.push([keyOf(id), JSON.stringify([lines.length, meta])]);
   }
   // Sorted by key (ASCII: string order is byte order), so a reader finds one by binary search.
   lines.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const head = asciiJson({ ...doc, credential_metadata: {} });
+  const head = JSON.stringify({ ...doc, credential_metadata: {} });
   return `${MAGIC} ${stamp.ino} ${stamp.size} ${stamp.mtimeMs} ${stamp.ctimeMs} ${keychain}\n${head}\n${lines.map(([k, m]) => `${k}\t${m}\n`).join('')}`;
 }
 
@@ -75,14 +78,14 @@ export function parseLookupIndex(bytes: Buffer, stamp: FileStamp): LookupIndex |
   if (!sameStamp({ ino, size, mtimeMs, ctimeMs }, stamp) || !Number.isInteger(keychainCount)) return undefined;
   let head: unknown;
   try {
-    head = JSON.parse(bytes.toString('latin1', first + 1, second));
+    head = JSON.parse(bytes.toString('utf8', first + 1, second));
   } catch {
     return undefined;
   }
   if (head === null || typeof head !== 'object' || Array.isArray(head)) return undefined;
   const entry = (start: number): [CredentialId, IndexedMeta] => {
     const end = bytes.indexOf(NL, start);
-    const line = bytes.toString('latin1', start, end < 0 ? bytes.length : end);
+    const line = bytes.toString('utf8', start, end < 0 ? bytes.length : end);
     const tab = line.indexOf('\t');
     const meta = tab < 0 ? undefined : placedMeta(JSON.parse(line.slice(tab + 1)) as unknown);
     if (!meta) throw new Error('damaged lookup index line');
@@ -92,7 +95,7 @@ export function parseLookupIndex(bytes: Buffer, stamp: FileStamp): LookupIndex |
     head: head as Record<string, unknown>,
     keychainCount,
     meta(id) {
-      const key = Buffer.from(asciiJson(id), 'latin1');
+      const key = Buffer.from(keyOf(id), 'latin1');
       // [lo, hi): whole lines, each starting right after a newline.
       let lo = second + 1;
       let hi = bytes.length;
@@ -111,7 +114,7 @@ export function parseLookupIndex(bytes: Buffer, stamp: FileStamp): LookupIndex |
     all() {
       // The lines are `"id"<TAB>{...}<NL>` and JSON escapes every tab and newline inside strings: as one object
       // (tabs to colons, newlines to commas) they parse in one JSON.parse, much faster than 10,000 small ones.
-      const body = bytes.toString('latin1', second + 1, bytes.length);
+      const body = bytes.toString('utf8', second + 1, bytes.length);
       if (body !== '' && !body.endsWith('\n')) throw new Error('damaged lookup index');
       const doc = JSON.parse(`{${body.slice(0, -1).replaceAll('\t', ':').replaceAll('\n', ',')}}`) as Record<string, unknown>;
       const placed: Array<[CredentialId, [number, IndexedMeta]]> = [];
