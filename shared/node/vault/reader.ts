@@ -2,22 +2,20 @@ import { CATALOG, catalogEntry } from '../../core/catalog';
 import { checkedCredentialId, credentialId, splitCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
 import { isReservedEnvVar } from '../../core/env-var-names';
-import { legacyValues } from '../../core/legacy-secrets';
-import { indexProfile, type IndexedMeta, type ProfileIndex } from '../../core/profile-index';
 import { pipelinePreferences, type PipelinePreferences } from '../../core/preferences';
-import { PROFILE_MAJOR } from '../../core/profile-version';
 import { registerSecret } from '../../core/redact';
 import type { KeychainStatus, SecretStore } from '../../core/secret-store';
 import type { CredentialMeta } from '../../core/profile-schema';
 import type { Caller, CredentialSource, CredentialView } from '../../core/views';
 import { fixLine, type WorkflowName, type WorkflowStatus } from '../../core/workflows';
-import { ownerIsGone } from '../profile/owner';
-import type { LookupIndex } from '../profile/lookup-index';
-import { UNPARSED, type ProfileReader, type RawProfile } from '../profile/reader';
+import type { ProfileReader, RawProfile } from '../profile/reader';
 import type { AuditLog } from '../records/audit-log';
 import type { JournalFile } from '../credentials/journal-file';
 import { laterOf, type UsageMarks } from '../records/usage-marks';
+import { NeedsFullVault, ReadViews, type ReadView } from './read-view';
 import { environmentOf, resolveAll, resolveWorkflow, type ResolvedWorkflow } from './workflow-reads';
+
+export { NeedsFullVault, type ReadView } from './read-view';
 import { secretNamespace } from '../secrets/open-secret-store';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -26,18 +24,6 @@ type Env = Readonly<Record<string, string | undefined>>;
 export interface CredentialValue {
   value: string;
   source: CredentialSource;
-}
-
-/** The profile as the read path sees it: its index, or the deprecated secrets.json values. */
-export type ReadView =
-  | { kind: 'profile'; path: string; index: ProfileIndex }
-  | { kind: 'legacy'; path: string; values: ReadonlyMap<CredentialId, string> };
-
-/** Signals, in the fast `get` bundle only, that this profile needs the full vault (upgrade, precise error, crash repair). */
-export class NeedsFullVault extends Error {
-  constructor() {
-    super('this profile needs the full vault');
-  }
 }
 
 /** What the read side is built from (the composition root, shared/node/open.ts, supplies it). */
@@ -66,10 +52,11 @@ export interface ReaderDeps {
 export class VaultReader {
   readonly caller: Caller;
   private store: { key: string; secrets: SecretStore } | undefined;
-  private indexed: { read: RawProfile | LookupIndex; index: ProfileIndex | undefined } | undefined;
+  private readonly views: ReadViews;
 
   constructor(private readonly deps: ReaderDeps) {
     this.caller = deps.caller;
+    this.views = new ReadViews(deps);
   }
 
   /** The profile file this vault reads and writes. */
@@ -77,77 +64,9 @@ export class VaultReader {
     return this.deps.profile.paths.profile;
   }
 
-  /**
-   * The read view, or undefined with no profile at all: from the lookup copy
-   * of the index when it matches the profile (one credential found without
-   * parsing the profile), else from the profile itself.
-   */
+  /** The read view, or undefined with no profile at all (see read-view.ts). */
   view(): ReadView | undefined {
-    const lookup = this.deps.profile.lookup();
-    if (lookup) {
-      if (this.indexed?.read !== lookup) this.indexed = { read: lookup, index: this.lookupIndex(lookup) };
-      if (this.indexed.index && !this.crashedWriter()) return { kind: 'profile', path: this.profilePath, index: this.indexed.index };
-    }
-    return this.parsedView();
-  }
-
-  /** A crashed writer's transaction is waiting: the full vault repairs it before anything is read. */
-  private crashedWriter(): boolean {
-    return !this.deps.fullView && this.deps.journal.read().some((t) => ownerIsGone(t.owner, Date.parse(t.started_at), 3_600_000));
-  }
-
-  /**
-   * The index over a lookup copy: the profile's fields from its head, one
-   * credential per lookup, all of them parsed only when a caller enumerates
-   * them. A damaged line sends the caller to the parsed profile.
-   */
-  private lookupIndex(lookup: LookupIndex): ProfileIndex | undefined {
-    const head = indexProfile(lookup.head, PROFILE_MAJOR);
-    if (!head) return undefined;
-    const parsed = () => {
-      const view = this.parsedView();
-      if (view?.kind !== 'profile') throw new NeedsFullVault();
-      return view.index;
-    };
-    let all: Readonly<Record<CredentialId, IndexedMeta>> | undefined;
-    return {
-      ...head,
-      keychainCount: lookup.keychainCount,
-      meta(id) {
-        // Once a caller enumerated them all, lookups go there (a search of the copy per id would be quadratic).
-        if (all) return Object.hasOwn(all, id) ? all[id] : undefined;
-        try {
-          return lookup.meta(id);
-        } catch {
-          return parsed().meta(id);
-        }
-      },
-      get metadata() {
-        try {
-          all ??= lookup.all();
-        } catch {
-          all = parsed().metadata;
-        }
-        return all;
-      },
-    };
-  }
-
-  /** The read view from the profile itself (parsed whole). */
-  private parsedView(): ReadView | undefined {
-    const read = this.deps.profile.readIfAny();
-    if (!read) return undefined;
-    if (read.kind === 'legacy') {
-      const doc = read.raw;
-      if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) return { kind: 'legacy', path: read.path, values: legacyValues(doc as Record<string, unknown>) };
-      return this.full(read);
-    }
-    // The reader hands back the same read while the file is unchanged: index it once (10,000 entries are not free).
-    if (this.indexed?.read !== read) this.indexed = { read, index: read.raw === UNPARSED ? undefined : indexProfile(read.raw, PROFILE_MAJOR) };
-    const index = this.indexed.index;
-    // A transaction left by a crashed writer is repaired by the full vault before anything is read.
-    if (!index || this.crashedWriter()) return this.full(read);
-    return { kind: 'profile', path: read.path, index };
+    return this.views.view();
   }
 
   /** The view, or undefined when the profile cannot be read (a seed file being migrated, a damaged one): its values live in the default place. */
@@ -158,11 +77,6 @@ export class VaultReader {
       if (err instanceof NeedsFullVault) throw err;
       return undefined;
     }
-  }
-
-  private full(read: RawProfile): ReadView {
-    if (!this.deps.fullView) throw new NeedsFullVault();
-    return this.deps.fullView(read);
   }
 
   /** The backend this profile's values live in (`keychain` unless the profile names another). */
