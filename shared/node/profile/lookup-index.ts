@@ -18,8 +18,10 @@ import { PROFILE_READ_LIMIT, readSecureBytes, sameStamp, stampOf, type FileStamp
  * their bytes):
  *   cpw-vault profile index 1 <ino> <size> <mtimeMs> <ctimeMs> <keychain count>
  *   <the profile without its credential_metadata, JSON>
- *   <credential id, JSON string> TAB [<place in the profile>, <its metadata>]   (one line each, sorted by id)
- * so a lookup is a binary search of the bytes and one small JSON.parse.
+ *   <credential id, JSON string> TAB <its metadata, JSON>     (one line each, sorted by id)
+ * so a lookup is a binary search of the bytes and one small JSON.parse. A
+ * caller that needs every credential (list) parses the profile: JSON.parse
+ * of the profile costs no more than reading them all from here would.
  */
 const MAGIC = 'cpw-vault profile index 1';
 
@@ -36,8 +38,7 @@ export function lookupIndexText(doc: Record<string, unknown>, stamp: FileStamp):
   let keychain = 0;
   for (const [id, meta] of Object.entries(metadata)) {
     if (indexedMeta(meta)?.storage === 'keychain') keychain++;
-    // With its place in the profile: the lines are sorted by id, and all() gives them back in the profile's order.
-    lines.push([keyOf(id), JSON.stringify([lines.length, meta])]);
+    lines.push([keyOf(id), JSON.stringify(meta)]);
   }
   // Sorted by key (ASCII: string order is byte order), so a reader finds one by binary search.
   lines.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
@@ -52,19 +53,10 @@ export interface LookupIndex {
   keychainCount: number;
   /** The metadata of `id` as stored; undefined when not indexed; throws when its line is damaged. */
   meta(id: CredentialId): IndexedMeta | undefined;
-  /** Every entry; throws when a line is damaged. */
-  all(): Record<CredentialId, IndexedMeta>;
 }
 
 const NL = 0x0a;
 const TAB = 0x09;
-
-/** A line's value: [its place in the profile, its metadata as the index reads it], or undefined when damaged. */
-function placedMeta(v: unknown): [number, IndexedMeta] | undefined {
-  if (!Array.isArray(v) || v.length !== 2 || !Number.isInteger(v[0])) return undefined;
-  const meta = indexedMeta(v[1]);
-  return meta ? [v[0] as number, meta] : undefined;
-}
 
 /** Parses the lookup copy `bytes`, or undefined when it is not one made from a profile with `stamp`. */
 export function parseLookupIndex(bytes: Buffer, stamp: FileStamp): LookupIndex | undefined {
@@ -87,9 +79,9 @@ export function parseLookupIndex(bytes: Buffer, stamp: FileStamp): LookupIndex |
     const end = bytes.indexOf(NL, start);
     const line = bytes.toString('utf8', start, end < 0 ? bytes.length : end);
     const tab = line.indexOf('\t');
-    const meta = tab < 0 ? undefined : placedMeta(JSON.parse(line.slice(tab + 1)) as unknown);
+    const meta = tab < 0 ? undefined : indexedMeta(JSON.parse(line.slice(tab + 1)) as unknown);
     if (!meta) throw new Error('damaged lookup index line');
-    return [JSON.parse(line.slice(0, tab)) as CredentialId, meta[1]];
+    return [JSON.parse(line.slice(0, tab)) as CredentialId, meta];
   };
   return {
     head: head as Record<string, unknown>,
@@ -110,23 +102,6 @@ export function parseLookupIndex(bytes: Buffer, stamp: FileStamp): LookupIndex |
         else hi = start;
       }
       return undefined;
-    },
-    all() {
-      // The lines are `"id"<TAB>{...}<NL>` and JSON escapes every tab and newline inside strings: as one object
-      // (tabs to colons, newlines to commas) they parse in one JSON.parse, much faster than 10,000 small ones.
-      const body = bytes.toString('utf8', second + 1, bytes.length);
-      if (body !== '' && !body.endsWith('\n')) throw new Error('damaged lookup index');
-      const doc = JSON.parse(`{${body.slice(0, -1).replaceAll('\t', ':').replaceAll('\n', ',')}}`) as Record<string, unknown>;
-      const placed: Array<[CredentialId, [number, IndexedMeta]]> = [];
-      for (const id of Object.keys(doc)) {
-        const meta = placedMeta(doc[id]);
-        if (!meta) throw new Error('damaged lookup index line');
-        placed.push([id, meta]);
-      }
-      const out: Record<CredentialId, IndexedMeta> = {};
-      // defineProperty, not assignment: an id "__proto__" stays an ordinary own key (as JSON.parse made it).
-      for (const [id, [, meta]] of placed.sort((a, b) => a[1][0] - b[1][0])) Object.defineProperty(out, id, { value: meta, enumerable: true, writable: true, configurable: true });
-      return out;
     },
   };
 }

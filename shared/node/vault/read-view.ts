@@ -1,6 +1,6 @@
 import type { CredentialId } from '../../core/credential';
 import { legacyValues } from '../../core/legacy-secrets';
-import { indexProfile, type IndexedMeta, type ProfileIndex } from '../../core/profile-index';
+import { indexProfile, type ProfileIndex } from '../../core/profile-index';
 import { PROFILE_MAJOR } from '../../core/profile-version';
 import type { JournalFile } from '../credentials/journal-file';
 import type { LookupIndex } from '../profile/lookup-index';
@@ -61,24 +61,25 @@ export class ReadViews {
 
   /**
    * The index over a lookup copy: the profile's fields from its head, one
-   * credential per lookup, all of them parsed only when a caller enumerates
-   * them. A damaged line sends the caller to the parsed profile.
+   * credential per lookup (binary search). A caller that enumerates them all
+   * gets the parsed profile's (which costs no more), and so does a lookup
+   * that finds a damaged line.
    */
   private lookupIndex(lookup: LookupIndex): ProfileIndex | undefined {
     const head = indexProfile(lookup.head, PROFILE_MAJOR);
     if (!head) return undefined;
+    let whole: ProfileIndex | undefined;
     const parsed = () => {
+      if (whole) return whole;
       const view = this.parsedView();
       if (view?.kind !== 'profile') throw new NeedsFullVault();
-      return view.index;
+      return (whole = view.index);
     };
-    let all: Readonly<Record<CredentialId, IndexedMeta>> | undefined;
     return {
       ...head,
       keychainCount: lookup.keychainCount,
       meta(id) {
-        // Once a caller enumerated them all, lookups go there (a search of the copy per id would be quadratic).
-        if (all) return Object.hasOwn(all, id) ? all[id] : undefined;
+        if (whole) return whole.meta(id);
         try {
           return lookup.meta(id);
         } catch {
@@ -86,12 +87,7 @@ export class ReadViews {
         }
       },
       get metadata() {
-        try {
-          all ??= lookup.all();
-        } catch {
-          all = parsed().metadata;
-        }
-        return all;
+        return parsed().metadata;
       },
     };
   }

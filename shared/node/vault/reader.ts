@@ -153,8 +153,8 @@ export class VaultReader {
   }
 
   /** The value of `id` from the first of its env vars that is set, if any. */
-  fromEnv(id: CredentialId, view: ReadView | undefined): CredentialValue | undefined {
-    for (const name of this.envVarsFor(id, view)) {
+  fromEnv(id: CredentialId, view: ReadView | undefined, names: readonly string[] = this.envVarsFor(id, view)): CredentialValue | undefined {
+    for (const name of names) {
       const value = this.deps.env[name];
       if (value !== undefined && value.trim() !== '') return { value: value.trim(), source: { kind: 'env', name } };
     }
@@ -249,8 +249,8 @@ export class VaultReader {
   }
 
   /** Where a read of `id` would take its value from now, without reading it (env var, index entry, secrets.json). */
-  sourceOf(id: CredentialId, view: ReadView | undefined = this.view()): CredentialSource | null {
-    const env = this.fromEnv(id, view);
+  sourceOf(id: CredentialId, view: ReadView | undefined = this.view(), names?: readonly string[]): CredentialSource | null {
+    const env = this.fromEnv(id, view, names);
     if (env) return env.source;
     if (view?.kind === 'legacy') return view.values.has(id) ? { kind: 'legacy', path: view.path } : null;
     const meta = view?.index.meta(id);
@@ -304,14 +304,15 @@ export class VaultReader {
       const indexed = metas[id];
       const meta = indexed ? ({ ...indexed, last_used_at: laterOf(indexed.last_used_at, used.get(id)) ?? null } as CredentialMeta) : undefined;
       const { service, key } = splitCredentialId(id);
+      const envVars = this.envVarsFor(id, view);
       return {
         id, service, key,
         label: meta?.label ?? entry?.label ?? id,
         secret: entry?.secret ?? true, custom: !entry,
-        envVars: this.envVarsFor(id, view),
+        envVars,
         ...(entry?.url ? { url: entry.url } : {}),
         ...(entry ? { formatHint: entry.format.hint } : {}),
-        stored: !!meta, source: this.sourceOf(id, view),
+        stored: !!meta, source: this.sourceOf(id, view, envVars),
         ...(meta ? { meta } : {}),
       };
     });
