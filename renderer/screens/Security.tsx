@@ -37,6 +37,34 @@ function useStatus() {
   return { status, setStatus, error, load };
 }
 
+/** One action at a time in a form: busy while it runs, and its error (cleared when the next one starts). */
+function useBusy() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const run = async (fn: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await fn();
+    } catch (err) {
+      setError(asApiError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  /** A form's submit handler running `fn`. */
+  const onSubmit = (fn: () => Promise<void>) => (e: FormEvent) => {
+    e.preventDefault();
+    void run(fn);
+  };
+  return { busy, error, run, onSubmit };
+}
+
+/** An error as the line under a field: what happened, then the fix. */
+function fieldError(error: ApiError | null): string | undefined {
+  return error ? `${error.message} ${error.fix}` : undefined;
+}
+
 /** After the vault opened or closed: every screen reads again. */
 async function reloadAll(): Promise<void> {
   const s = useVault.getState();
@@ -46,31 +74,20 @@ async function reloadAll(): Promise<void> {
 /** The unlock form: shown as the whole screen while the vault file is locked, and in the Security section. */
 export function Unlock({ onUnlocked }: { onUnlocked?: (s: SecurityStatus) => void }) {
   const [passphrase, setPassphrase] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
+  const { busy, error, onSubmit } = useBusy();
   const toast = useVault((s) => s.toast);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const s = await getApi().securityUnlock({ passphrase });
-      setPassphrase('');
-      toast('success', 'Vault file unlocked for 8 hours (the CLI uses the same unlock).');
-      onUnlocked?.(s);
-      await reloadAll();
-    } catch (err) {
-      const e2 = asApiError(err);
-      setError(`${e2.message} ${e2.fix}`);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const submit = onSubmit(async () => {
+    const s = await getApi().securityUnlock({ passphrase });
+    setPassphrase('');
+    toast('success', 'Vault file unlocked for 8 hours (the CLI uses the same unlock).');
+    onUnlocked?.(s);
+    await reloadAll();
+  });
   return (
-    <form className="card" aria-label="Unlock the vault file" onSubmit={(e) => void submit(e)}>
+    <form className="card" aria-label="Unlock the vault file" onSubmit={submit}>
       <h3>The vault file is locked</h3>
       <p>Your secrets are in an age-encrypted file. Type its passphrase to open it for 8 hours (pipelines started from a terminal use the same unlock).</p>
-      <Field label="Vault passphrase" error={error}>
+      <Field label="Vault passphrase" error={fieldError(error)}>
         {(ids) => <SecretInput id={ids.id} value={passphrase} onChange={setPassphrase} describedBy={ids.describedBy} invalid={ids.invalid} required autoFocus />}
       </Field>
       <button type="submit" disabled={busy || !passphrase}>{busy ? 'Unlocking…' : 'Unlock'}</button>
@@ -82,34 +99,23 @@ function ChangePassphrase({ onDone }: { onDone: (s: SecurityStatus) => void }) {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [confirm, setConfirm] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
+  const { busy, error, onSubmit } = useBusy();
   const toast = useVault((s) => s.toast);
   const errors = newPassphraseErrors(next, confirm, current);
   const ready = !!current && !!next && next === confirm && !errors.next && !errors.confirm;
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const s = await getApi().securityChangePassphrase({ current, next });
-      setCurrent('');
-      setNext('');
-      setConfirm('');
-      toast('success', 'Passphrase changed: only the new one opens the vault file. Unlock again with it.');
-      onDone(s);
-      await reloadAll();
-    } catch (err) {
-      const e2 = asApiError(err);
-      setError(`${e2.message} ${e2.fix}`);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const submit = onSubmit(async () => {
+    const s = await getApi().securityChangePassphrase({ current, next });
+    setCurrent('');
+    setNext('');
+    setConfirm('');
+    toast('success', 'Passphrase changed: only the new one opens the vault file. Unlock again with it.');
+    onDone(s);
+    await reloadAll();
+  });
   return (
-    <form className="card" aria-label="Change the vault passphrase" onSubmit={(e) => void submit(e)}>
+    <form className="card" aria-label="Change the vault passphrase" onSubmit={submit}>
       <h3>Change the passphrase</h3>
-      <Field label="Current passphrase" error={error}>
+      <Field label="Current passphrase" error={fieldError(error)}>
         {(ids) => <SecretInput id={ids.id} value={current} onChange={setCurrent} describedBy={ids.describedBy} invalid={ids.invalid} required />}
       </Field>
       <Field label="New passphrase" hint={`At least ${MIN_PASSPHRASE} characters; four or five random words work well.`} error={errors.next}>
@@ -126,31 +132,21 @@ function ChangePassphrase({ onDone }: { onDone: (s: SecurityStatus) => void }) {
 function BackendChoice({ status, onChanged }: { status: SecurityStatus; onChanged: (s: SecurityStatus) => void }) {
   const [next, setNext] = useState('');
   const [confirm, setConfirm] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { busy, error, onSubmit } = useBusy();
   const toast = useVault((s) => s.toast);
   const toFile = status.backend === 'keychain';
   const errors = newPassphraseErrors(next, confirm);
   const ready = !toFile || (!!next && next === confirm && !errors.next && !errors.confirm);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const r = await getApi().securityUseBackend(toFile ? { backend: 'file', passphrase: next } : { backend: 'keychain' });
-      setNext('');
-      setConfirm('');
-      toast('success', `Moved ${r.moved.length} credential(s) to the ${toFile ? 'vault file' : 'keychain'}; each was read back first.`);
-      onChanged(r.status);
-      await reloadAll();
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const submit = onSubmit(async () => {
+    const r = await getApi().securityUseBackend(toFile ? { backend: 'file', passphrase: next } : { backend: 'keychain' });
+    setNext('');
+    setConfirm('');
+    toast('success', `Moved ${r.moved.length} credential(s) to the ${toFile ? 'vault file' : 'keychain'}; each was read back first.`);
+    onChanged(r.status);
+    await reloadAll();
+  });
   return (
-    <form className="card" aria-label="Where your secrets live" onSubmit={(e) => void submit(e)}>
+    <form className="card" aria-label="Where your secrets live" onSubmit={submit}>
       <h3>Where your secrets live</h3>
       <p><strong>{status.backend === 'file' ? 'Vault file' : 'Keychain'}</strong>: {BACKEND_TEXT[status.backend] ?? status.backend}</p>
       {status.ok ? <p className="muted">Available now{status.unlockedUntil ? <>, unlocked until <When iso={status.unlockedUntil} /></> : ''}.</p> : <p role="status"><code>{status.code}</code> {status.message} <span className="fix">Fix: {status.fix}</span></p>}
@@ -177,30 +173,19 @@ function BackendChoice({ status, onChanged }: { status: SecurityStatus; onChange
 function ExportCard() {
   const [pass, setPass] = useState('');
   const [confirm, setConfirm] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { busy, error, onSubmit } = useBusy();
   const toast = useVault((s) => s.toast);
   const errors = newPassphraseErrors(pass, confirm);
   const ready = !!pass && pass === confirm && !errors.next && !errors.confirm;
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const r = await getApi().securityExport({ passphrase: pass });
-      if (r) {
-        setPass('');
-        setConfirm('');
-        toast('success', `Exported ${r.count} credential(s) to ${r.file} (age; read it with: age -d).`);
-      }
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const submit = onSubmit(async () => {
+    const r = await getApi().securityExport({ passphrase: pass });
+    if (!r) return; // the save dialog was cancelled
+    setPass('');
+    setConfirm('');
+    toast('success', `Exported ${r.count} credential(s) to ${r.file} (age; read it with: age -d).`);
+  });
   return (
-    <form className="card" aria-label="Export" onSubmit={(e) => void submit(e)}>
+    <form className="card" aria-label="Export" onSubmit={submit}>
       <h3>Export to an encrypted file</h3>
       <p className="muted">Every secret and its details, in an age file with a passphrase of its own: to move the vault to another computer.</p>
       <Field label="Export passphrase" hint={`At least ${MIN_PASSPHRASE} characters.`} error={errors.next}>
@@ -220,20 +205,8 @@ function ImportCard() {
   const [pass, setPass] = useState('');
   const [plan, setPlan] = useState<MigrationPlanResult | null>(null);
   const [overwrite, setOverwrite] = useState<string[]>([]);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { busy, error, run, onSubmit } = useBusy();
   const toast = useVault((s) => s.toast);
-  const run = async (fn: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await fn();
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
   const pick = () => run(async () => {
     const s = await getApi().securityImportPick();
     if (!s) return;
@@ -241,13 +214,10 @@ function ImportCard() {
     setPlan(null);
     setOverwrite([]);
   });
-  const showPlan = (e: FormEvent) => {
-    e.preventDefault();
-    void run(async () => {
-      setPlan(await getApi().securityImportPlan({ source: picked!.handle, passphrase: pass, overwrite }));
-      setPass('');
-    });
-  };
+  const showPlan = onSubmit(async () => {
+    setPlan(await getApi().securityImportPlan({ source: picked!.handle, passphrase: pass, overwrite }));
+    setPass('');
+  });
   const apply = () => run(async () => {
     const r = await getApi().securityImportApply({ source: picked!.handle, overwrite });
     toast('success', `Imported ${r.imported.length} credential(s); each was read back.`);
