@@ -29,6 +29,27 @@ afterAll(() => fake.stop());
 const run = (t: TempHome, args: string[], env: Record<string, string | undefined> = {}, input?: string) => cli(t, args, { env: { ...endpoints, ...env }, ...(input !== undefined ? { input } : {}) });
 
 describe('cpw-vault verify', () => {
+  it('a value replaced while it is being verified: the result is not stamped on the new value (the audit log still says what was checked)', async () => {
+    const t = makeTempHome();
+    const held = `hf_${'Held'.repeat(9)}`;
+    const replacement = `hf_${'Next'.repeat(9)}`;
+    fake.tokens.set(held, 'held');
+    await run(t, ['set', 'huggingface', 'token'], {}, held);
+    const verifying = run(t, ['verify', 'huggingface', 'token']);
+    // The provider has the request (the old value was read and sent): now the value is replaced.
+    for (let i = 0; i < 400 && !fake.seen.some((r) => r.key === held); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(fake.seen.some((r) => r.key === held)).toBe(true);
+    expect((await run(t, ['set', 'huggingface', 'token'], {}, replacement)).code).toBe(0);
+    fake.release();
+    const r = await verifying;
+    expect(r.code, r.stderr).toBe(0);
+    const meta = JSON.parse(readFileSync(t.profile, 'utf8')).credential_metadata['huggingface.token'];
+    expect(meta.hint.endsWith(replacement.slice(-4))).toBe(true);
+    expect(meta.last_validated_at ?? null).toBeNull();
+    expect(meta.last_validation ?? null).toBeNull();
+    expect(readFileSync(join(t.home, '.cp-whisperx', 'audit.log'), 'utf8')).toMatch(/"event":"credential_verified"/);
+  });
+
   it('a valid token: exit 0, the account shown, the outcome recorded in the metadata and the audit log, never the value', async () => {
     const t = makeTempHome();
     await run(t, ['set', 'huggingface', 'token'], {}, HF);

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
  * token; an unknown token is rejected the way each provider rejects one.
  */
 
-export type Behaviour = 'valid' | 'huge-body' | 'garbage-body' | 'gated-denied' | 'gated-forbidden' | 'rate-limited' | 'insufficient-quota' | 'disabled' | 'org-mismatch' | 'slow' | 'redirect-away' | 'redirect-same' | 'server-error';
+export type Behaviour = 'valid' | 'held' | 'huge-body' | 'garbage-body' | 'gated-denied' | 'gated-forbidden' | 'rate-limited' | 'insufficient-quota' | 'disabled' | 'org-mismatch' | 'slow' | 'redirect-away' | 'redirect-same' | 'server-error';
 
 export type Provider = 'hf' | 'openai' | 'anthropic' | 'google' | 'tmdb' | 'youtube' | 'vimeo';
 
@@ -106,6 +106,8 @@ export class FakeProviders {
   redirectTo = 'http://127.0.0.1:9/elsewhere';
   private readonly server: http.Server;
   private readonly held = new Set<ServerResponse>();
+  /** Answers of `held` tokens, waiting for {@link release}. */
+  private readonly waiting: Array<() => void> = [];
 
   constructor(tls?: { key: string; cert: string }) {
     const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
@@ -117,6 +119,11 @@ export class FakeProviders {
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     const { port } = this.server.address() as AddressInfo;
     return `${this.server instanceof https.Server ? 'https' : 'http'}://127.0.0.1:${port}`;
+  }
+
+  /** Sends the answers held so far (a `held` token is answered as a valid one). */
+  release(): void {
+    for (const answer of this.waiting.splice(0)) answer();
   }
 
   async stop(): Promise<void> {
@@ -137,6 +144,16 @@ export class FakeProviders {
     const b = key === undefined ? undefined : this.tokens.get(key);
     if (b === 'slow') {
       this.held.add(res); // never answers: the client's deadline must end it
+      return;
+    }
+    if (b === 'held') {
+      this.held.add(res);
+      this.waiting.push(() => {
+        this.held.delete(res);
+        const reply = route(provider, req, path, 'valid', key);
+        res.writeHead(reply.status, reply.headers ?? {});
+        res.end(reply.body === undefined || req.method === 'HEAD' ? undefined : JSON.stringify(reply.body));
+      });
       return;
     }
     if (b === 'redirect-away') return void res.writeHead(302, { location: this.redirectTo }).end();

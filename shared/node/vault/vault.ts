@@ -290,17 +290,24 @@ export class Vault {
     return { imported };
   }
 
+  /** When the stored value of `id` was last set (its index entry's updated_at), if it is indexed. */
+  storedAt(id: CredentialId): string | null {
+    const view = this.reader.view();
+    return (view?.kind === 'profile' ? view.index.meta(id)?.updated_at : undefined) ?? null;
+  }
+
   /**
    * Records a verification: `last_validated_at` and `last_validation`
    * (outcome, calls, account and role; never a value or a response body) in
    * the credential's metadata when the verified value is the stored one, and
    * a `credential_verified` audit event either way.
    */
-  async recordVerification(id: CredentialId, result: VerificationResult): Promise<void> {
+  async recordVerification(id: CredentialId, result: VerificationResult, storedAt?: string | null): Promise<void> {
     if ((result.source === 'keychain' || result.source === 'profile') && this.profile.exists()) {
       await this.profile.update((p) => {
         const meta = p.credential_metadata[id];
-        if (!meta) return p;
+        // Another value was stored while this one was being verified: the result is not about the value stored now.
+        if (!meta || (storedAt !== undefined && meta.updated_at !== storedAt)) return p;
         return { ...p, credential_metadata: { ...p.credential_metadata, [id]: { ...meta, last_validated_at: result.checkedAt, last_validation: toValidationRecord(result) } } };
       });
     }

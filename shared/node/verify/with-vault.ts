@@ -19,14 +19,17 @@ export interface VerifyReport {
 }
 
 interface Planned {
-  items: Array<VerifyItem & { source: CredentialSource['kind'] }>;
+  items: Array<VerifyItem & { source: CredentialSource['kind']; storedAt: string | null }>;
   skipped: VerifyReport['skipped'];
 }
 
 async function read(vault: Vault, id: CredentialId, gated: boolean): Promise<Planned['items'][number]> {
   const { service, key } = splitCredentialId(id);
+  // When the stored value was last set, taken before the value is read: a result is stamped on the metadata only
+  // if no other value was stored while it was being verified (see Vault.recordVerification).
+  const storedAt = vault.storedAt(id);
   const { value, source } = await vault.getCredential(service, key);
-  return { id, value, gated, source: source.kind };
+  return { id, value, gated, source: source.kind, storedAt };
 }
 
 /** Which credentials a target means, read through the vault (audited reads; CREDENTIAL_MISSING / WORKFLOW_NOT_READY / KEYCHAIN_* as usual). */
@@ -72,7 +75,7 @@ export async function verifyWithVault(vault: Vault, target: VerifyTarget, option
   const results = await verifyMany(items, { ...options, ...(related ? { related } : {}) });
   for (const [i, result] of results.entries()) {
     result.source = items[i]!.source;
-    await vault.recordVerification(result.credential, result);
+    await vault.recordVerification(result.credential, result, items[i]!.storedAt);
   }
   return { results, skipped };
 }
