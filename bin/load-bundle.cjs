@@ -9,7 +9,7 @@
 // flags, the source's length, and here its payload's checksum) and compiles
 // normally when it does not, so a missing, stale or damaged cache costs the
 // compile, never a wrong result.
-const { readFileSync } = require('node:fs');
+const { closeSync, constants, fstatSync, openSync, readFileSync } = require('node:fs');
 const Module = require('node:module');
 const { dirname } = require('node:path');
 const { setFlagsFromString } = require('node:v8');
@@ -66,11 +66,21 @@ function run(script, file, parent) {
   return mod.exports;
 }
 
+/** Largest cache read (the biggest bundle's is under 1 MB). */
+const MAX_CACHE_BYTES = 64 * 1024 * 1024;
+
+/** The cache beside `file` when it is a regular file of a sane size; undefined otherwise (a fifo never blocks, a device is never read). */
 function readCache(file) {
+  let fd;
   try {
-    return readFileSync(`${file}.cache`);
+    fd = openSync(`${file}.cache`, constants.O_RDONLY | constants.O_NONBLOCK);
+    const s = fstatSync(fd);
+    if (!s.isFile() || s.size > MAX_CACHE_BYTES) return undefined;
+    return readFileSync(fd);
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

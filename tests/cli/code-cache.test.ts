@@ -3,7 +3,7 @@
 // and fit this Node, and a cache that does not fit (damaged, another Node,
 // a bundle rebuilt without it) costs only the compile, never a wrong answer.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -62,5 +62,22 @@ describe('code cache of the CLI bundles', () => {
     const help = spawnSync(process.execPath, [bin, 'set', '--help'], { cwd: t.cwd, env, encoding: 'utf8' });
     expect(help.status, help.stderr).toBe(0);
     expect(help.stdout).toMatch(/never from the command line|stdin/i);
+  });
+
+  it.each([
+    ['a fifo', (path: string) => spawnSync('mkfifo', [path])],
+    ['a link to /dev/zero', (path: string) => symlinkSync('/dev/zero', path)],
+    ['a folder', (path: string) => mkdirSync(path)],
+  ])('%s at the cache path: read as no cache (no wait, no endless read)', (_what, make) => {
+    const t = makeTempHome();
+    const bin = packageCopy(join(t.root, 'pkg'), () => undefined);
+    for (const b of BUNDLES) make(join(t.root, 'pkg', 'dist', `${b}.cache`));
+    const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, HF_TOKEN: HF };
+    // The deadline only ends a hang the test then reports: an answer takes well under a second.
+    const get = spawnSync(process.execPath, [bin, 'get', 'huggingface', 'token'], { cwd: t.cwd, env, encoding: 'utf8', timeout: 30_000 });
+    expect(get.signal, 'the launcher hung reading the cache').toBeNull();
+    expect(get.status, get.stderr).toBe(0);
+    expect(get.stdout).toBe(HF);
+    expect(get.stderr).toBe('');
   });
 });
