@@ -268,6 +268,27 @@ describe('fifos planted by another user at the names of sidecars', () => {
     expect(custom?.envVars).toEqual(['MY_CUSTOM_KEY']);
   });
 
+  it('at the audit log: a read answers at once, the log refused with a warning', async () => {
+    const t = makeTempHome();
+    const target = join(sharedFolder(t.root), 'a.profile');
+    writeFileSync(target, `${JSON.stringify({ version: '2.0', credentials: {}, credential_metadata: {} })}\n`, { mode: 0o600 });
+    plantFifo(`${target}.audit.log`);
+    const get = run(t, ['--profile', target, 'get', 'tmdb', 'api_key'], { TMDB_API_KEY: TMDB });
+    expect(get.status, get.stderr).toBe(0);
+    expect(get.stdout).toBe(TMDB);
+    expect(get.stderr).toContain('could not write the audit log');
+  });
+
+  it('at the run history: exec runs the stage and returns its exit code, the history refused with a warning', () => {
+    const t = makeTempHome();
+    const target = join(sharedFolder(t.root), 'a.profile');
+    writeFileSync(target, `${JSON.stringify({ version: '2.0', credentials: {}, credential_metadata: {} })}\n`, { mode: 0o600 });
+    plantFifo(`${target}.runs.jsonl`);
+    const exec = run(t, ['--profile', target, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'exit 7'], { HF_TOKEN: HF });
+    expect(exec.status, exec.stderr).toBe(7);
+    expect(exec.stderr).toContain('could not record the run');
+  });
+
   it('at the lock: a write is refused with PROFILE_PERMISSIONS, at once, nothing changed', async () => {
     const t = makeTempHome();
     const target = join(sharedFolder(t.root), 'a.profile');

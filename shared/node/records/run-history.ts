@@ -178,7 +178,8 @@ export class RunHistory {
 function appendLine(path: string, line: string): number {
   let fd: number | undefined;
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    // O_NONBLOCK: a fifo planted at this name fails the open (ENXIO) or the check below, instead of hanging it.
+    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
     assertOwnFile(fd, path);
     writeSync(fd, line);
     return fstatSync(fd).size;
