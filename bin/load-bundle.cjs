@@ -6,12 +6,32 @@
 // pipeline's `cpw-vault get` does not compile them again at every start
 // (measured: ~15 ms of a ~120 ms get). Node 22 has module.enableCompileCache
 // for this; Node 20 does not. V8 checks that a cache fits (its version, its
-// flags, the source's length) and compiles normally when it does not, so a
-// missing, stale or damaged cache costs the compile, never a wrong result.
-const { readFileSync } = require('node:fs');
+// flags, the source's length, and here its payload's checksum) and compiles
+// normally when it does not, so a missing, stale or damaged cache costs the
+// compile, never a wrong result.
+const { closeSync, constants, fstatSync, openSync, readFileSync } = require('node:fs');
 const Module = require('node:module');
 const { dirname } = require('node:path');
+const { setFlagsFromString } = require('node:v8');
 const vm = require('node:vm');
+
+/**
+ * Runs `fn` with V8's code cache checksum on: a cache is written with the
+ * checksum of its payload and read only when that checksum fits. Release
+ * builds of V8 check only a cache's header by default, and a cache damaged
+ * past it (a flipped bit on disk) crashed the process with a fatal error or
+ * ran what it decoded. Off again after: the flag is part of V8's flag hash,
+ * and left on it would make V8 refuse Node's own code cache of every built-in
+ * loaded later (node:crypto, node:child_process: twice their load time).
+ */
+function withChecksum(fn) {
+  setFlagsFromString('--verify-snapshot-checksum');
+  try {
+    return fn();
+  } finally {
+    setFlagsFromString('--no-verify-snapshot-checksum');
+  }
+}
 
 /** The code of `file` as it is compiled (the CommonJS wrapper around it): the cache is only valid for this exact text. */
 function wrapped(file) {
@@ -20,12 +40,15 @@ function wrapped(file) {
 
 /** Compiles `file` with `cachedData` (a Buffer, or undefined). */
 function compile(file, cachedData) {
-  return new vm.Script(wrapped(file), {
-    filename: file,
-    cachedData,
-    // No importModuleDynamically: the bundles have no import() (tests/cli/code-cache.test.ts checks), and the
-    // option that would allow one is experimental in Node 20 (a warning on stderr).
-  });
+  const source = wrapped(file);
+  const compileIt = () =>
+    new vm.Script(source, {
+      filename: file,
+      cachedData,
+      // No importModuleDynamically: the bundles have no import() (tests/cli/code-cache.test.ts checks), and the
+      // option that would allow one is experimental in Node 20 (a warning on stderr).
+    });
+  return cachedData ? withChecksum(compileIt) : compileIt();
 }
 
 /** Runs a compiled bundle as the CommonJS module `file` and returns its exports. */
@@ -43,11 +66,21 @@ function run(script, file, parent) {
   return mod.exports;
 }
 
+/** Largest cache read (the biggest bundle's is under 1 MB). */
+const MAX_CACHE_BYTES = 64 * 1024 * 1024;
+
+/** The cache beside `file` when it is a regular file of a sane size; undefined otherwise (a fifo never blocks, a device is never read). */
 function readCache(file) {
+  let fd;
   try {
-    return readFileSync(`${file}.cache`);
+    fd = openSync(`${file}.cache`, constants.O_RDONLY | constants.O_NONBLOCK);
+    const s = fstatSync(fd);
+    if (!s.isFile() || s.size > MAX_CACHE_BYTES) return undefined;
+    return readFileSync(fd);
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -65,7 +98,7 @@ function loadBundle(file, parent = module) {
 async function produceCache(file, warmUp) {
   const script = compile(file, undefined);
   await warmUp(run(script, file, module));
-  return script.createCachedData();
+  return withChecksum(() => script.createCachedData());
 }
 
 /** Tests: whether V8 accepted the cache of `file` (undefined: there is none). */

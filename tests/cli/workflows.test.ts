@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
@@ -143,6 +143,21 @@ describe('cpw-vault runs', () => {
     expect(JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs).toHaveLength(2);
     expect((await cli(t, ['runs', 'show', 'ffffffffffff'])).code).toBe(2);
     expect((await cli(t, ['runs', '--status', 'weird'])).code).toBe(2);
+  });
+
+  it('a history whose last line was cut short (a full disk) loses only that line: the next run is recorded whole', async () => {
+    const t = makeTempHome();
+    await ready(t, 'hf');
+    await cli(t, ['exec', '--workflow', 'transcribe', '--', 'true']);
+    const history = join(t.home, '.cp-whisperx', 'runs.jsonl');
+    appendFileSync(history, '{"op":"start","run":{"id":"cut'); // a write cut short: no newline
+    const exec = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'exit 5']);
+    expect(exec.code).toBe(5);
+    const runs = await cli(t, ['runs', '--json']);
+    const all = JSON.parse(runs.stdout).runs;
+    expect(all).toHaveLength(2);
+    expect(all[0]).toMatchObject({ program: 'sh', status: 'failed', exit_code: 5 });
+    expect(runs.stderr).toContain('1 damaged line(s)');
   });
 });
 

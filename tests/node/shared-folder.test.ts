@@ -2,7 +2,7 @@
 // folder, another user (uid 65534) planting links at the names a writer would
 // use, and sidecars that belong to someone else. Tests run as root, so the
 // kernel's own owner checks do not help: every refusal here is cpw-vault's.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,6 +14,7 @@ import { createVault, openServices, type OpenOptions } from '../../shared/node/o
 import { ProfileStore } from '../../shared/node/profile/store';
 import { MemorySecretStore } from '../fakes/memory-secret-store';
 import { fixture } from '../helpers/children';
+import { BIN } from '../helpers/cli';
 import { rejected, thrown } from '../helpers/errors';
 import { makeTempHome } from '../helpers/temp';
 
@@ -235,6 +236,69 @@ describe('sidecars that belong to someone else', () => {
     await vault.getCredential('tmdb', 'api_key');
     expect(statSync(mark).mtimeMs).toBe(old.getTime());
     expect(warnings.join('\n')).toContain('belongs to another user');
+  });
+});
+
+describe('fifos planted by another user at the names of sidecars', () => {
+  /** `cpw-vault ...args` as the vault's user runs it; a deadline far past any answer only ends a hang, which the test reports. */
+  function run(t: ReturnType<typeof makeTempHome>, args: string[], env: Record<string, string> = {}, input = '') {
+    const r = spawnSync(process.execPath, [BIN, ...args], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, ...env }, input, encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+    expect(r.signal, `cpw-vault ${args.join(' ')} hung`).toBeNull();
+    return r;
+  }
+
+  function plantFifo(path: string): void {
+    rmSync(path, { force: true });
+    expect(spawnSync('mkfifo', [path]).status).toBe(0);
+    lchownSync(path, OTHER, OTHER);
+  }
+
+  it('at the lookup copy (a profile written before copies existed): reads answer from the profile, at once', async () => {
+    const t = makeTempHome();
+    const target = join(sharedFolder(t.root), 'a.profile');
+    await createVault(options(t, target, [])).setCredential('custom', 'api_key', 'custom-value-1234', { envVar: 'MY_CUSTOM_KEY' });
+    // The copy's name is free until a writer makes one: another user takes it first (and, in a sticky folder, keeps it).
+    plantFifo(`${target}.profile.index`);
+    const get = run(t, ['--profile', target, 'get', 'tmdb', 'api_key'], { TMDB_API_KEY: TMDB });
+    expect(get.status, get.stderr).toBe(0);
+    expect(get.stdout).toBe(TMDB);
+    const list = run(t, ['--profile', target, 'list', '--json']);
+    expect(list.status, list.stderr).toBe(0);
+    const custom = (JSON.parse(list.stdout) as { credentials: Array<{ id: string; envVars: string[] }> }).credentials.find((c) => c.id === 'custom.api_key');
+    expect(custom?.envVars).toEqual(['MY_CUSTOM_KEY']);
+  });
+
+  it('at the audit log: a read answers at once, the log refused with a warning', async () => {
+    const t = makeTempHome();
+    const target = join(sharedFolder(t.root), 'a.profile');
+    writeFileSync(target, `${JSON.stringify({ version: '2.0', credentials: {}, credential_metadata: {} })}\n`, { mode: 0o600 });
+    plantFifo(`${target}.audit.log`);
+    const get = run(t, ['--profile', target, 'get', 'tmdb', 'api_key'], { TMDB_API_KEY: TMDB });
+    expect(get.status, get.stderr).toBe(0);
+    expect(get.stdout).toBe(TMDB);
+    expect(get.stderr).toContain('could not write the audit log');
+  });
+
+  it('at the run history: exec runs the stage and returns its exit code, the history refused with a warning', () => {
+    const t = makeTempHome();
+    const target = join(sharedFolder(t.root), 'a.profile');
+    writeFileSync(target, `${JSON.stringify({ version: '2.0', credentials: {}, credential_metadata: {} })}\n`, { mode: 0o600 });
+    plantFifo(`${target}.runs.jsonl`);
+    const exec = run(t, ['--profile', target, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'exit 7'], { HF_TOKEN: HF });
+    expect(exec.status, exec.stderr).toBe(7);
+    expect(exec.stderr).toContain('could not record the run');
+  });
+
+  it('at the lock: a write is refused with PROFILE_PERMISSIONS, at once, nothing changed', async () => {
+    const t = makeTempHome();
+    const target = join(sharedFolder(t.root), 'a.profile');
+    await createVault(options(t, target, [])).setCredential('custom', 'api_key', 'custom-value-1234');
+    const before = readFileSync(target, 'utf8');
+    plantFifo(`${target}.lock`);
+    const set = run(t, ['--profile', target, 'set', 'tmdb', 'api_key'], {}, TMDB);
+    expect(set.status).not.toBe(0);
+    expect(set.stderr).toContain(`belongs to another user (uid ${OTHER})`);
+    expect(readFileSync(target, 'utf8')).toBe(before);
   });
 });
 

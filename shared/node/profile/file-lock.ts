@@ -30,7 +30,8 @@ type Peek = { kind: 'free' } | { kind: 'owner'; owner: LockOwner; mtimeMs: numbe
 function peek(lockPath: string): Peek {
   let fd: number;
   try {
-    fd = openSync(lockPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // O_NONBLOCK: a fifo planted at the lock's name must not hang the open (its owner is then checked).
+    fd = openSync(lockPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { kind: 'free' };

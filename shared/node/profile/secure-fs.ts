@@ -86,7 +86,9 @@ export function readSecureFile(path: string, options: SecureReadOptions): { text
 export function readSecureBytes(path: string, options: SecureReadOptions): { bytes: Buffer; stamp: FileStamp } {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // O_NONBLOCK: a fifo (another user's, planted at a sidecar's name in a shared folder) must not hang the open;
+    // the checks below then refuse it as not a regular file.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw err;

@@ -34,7 +34,8 @@ export class AuditLog {
     if (this.size() + line.length > this.maxBytes) await withFileLock(this.path, async () => this.rotateIfFull(line.length));
     let fd: number | undefined;
     try {
-      fd = openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+      // O_NONBLOCK: a fifo planted at this name fails the open (ENXIO) or the check below, instead of hanging it.
+      fd = openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
       // Another user's file planted at this name is never written to nor chmod-ed.
       if ((assertOwnFile(fd, this.path).mode & 0o777) !== 0o600) fchmodSync(fd, 0o600);
       writeSync(fd, line);

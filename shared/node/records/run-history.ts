@@ -1,5 +1,5 @@
 import { uniqueHex } from '../builtins';
-import { closeSync, constants, fstatSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { parseOwnJson } from '../../core/json-depth';
@@ -174,13 +174,20 @@ export class RunHistory {
   }
 }
 
-/** Appends `line` (O_APPEND, never following a link, 0600); returns the file's size after. */
+/**
+ * Appends `line` (O_APPEND, never following a link, 0600); returns the file's size after. Called under the
+ * history's lock. A last line cut short (a full disk) gets its newline first: the event appended after it
+ * would otherwise join it, and a run whose start joined it would be lost with it.
+ */
 function appendLine(path: string, line: string): number {
   let fd: number | undefined;
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
-    assertOwnFile(fd, path);
-    writeSync(fd, line);
+    // O_NONBLOCK: a fifo planted at this name fails the open (ENXIO) or the check below, instead of hanging it.
+    fd = openSync(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+    const { size } = assertOwnFile(fd, path);
+    const last = Buffer.alloc(1);
+    const cut = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
+    writeSync(fd, cut ? `\n${line}` : line);
     return fstatSync(fd).size;
   } catch (err) {
     if (err instanceof VaultError) throw err;
