@@ -138,6 +138,26 @@ describe('reads through the lookup copy', () => {
     expect(stampOf(copy)).toBeDefined();
   });
 
+  it('a stale or missing copy (a chmod, a profile from before the copy existed) is made again by the next full start, never by a read', async () => {
+    const { t, secrets, vault, reader, copy } = setup();
+    await vault.setCredential('custom', 'api_key', 'custom-value-1234', { envVar: 'MY_CUSTOM_KEY' });
+    const profileBefore = readFileSync(t.profile, 'utf8');
+    execFileSync('chmod', ['600', t.profile]); // the fix a warning suggests: the ctime moves, the copy is stale
+    expect(reader().envVarsFor('custom.api_key')).toEqual(['MY_CUSTOM_KEY']);
+    const r = openReader({ homeDir: t.home, cwd: t.cwd, env: {}, secrets, caller: 'cli', warn: () => {} });
+    r.reader.envVarsFor('custom.api_key');
+    expect(r.profile.lookup()).toBeUndefined(); // a read does not remake it
+    const staleCopy = readFileSync(copy, 'utf8');
+    await createVault({ homeDir: t.home, cwd: t.cwd, env: {}, secrets, caller: 'cli', warn: () => {} }).open();
+    const fresh = openReader({ homeDir: t.home, cwd: t.cwd, env: {}, secrets, caller: 'cli', warn: () => {} });
+    expect(fresh.profile.lookup()?.meta('custom.api_key')?.env_var).toBe('MY_CUSTOM_KEY');
+    expect(readFileSync(copy, 'utf8')).not.toBe(staleCopy);
+    expect(readFileSync(t.profile, 'utf8')).toBe(profileBefore); // the profile itself untouched
+    rmSync(copy); // a profile from before the copy existed
+    await createVault({ homeDir: t.home, cwd: t.cwd, env: {}, secrets, caller: 'cli', warn: () => {} }).open();
+    expect(openReader({ homeDir: t.home, cwd: t.cwd, env: {}, secrets, caller: 'cli', warn: () => {} }).profile.lookup()).toBeDefined();
+  });
+
   it('a writer that died between the profile and its copy leaves a stale copy nobody uses', async () => {
     const { t, vault, reader, copy } = setup();
     await vault.setCredential('custom', 'api_key', 'custom-value-1234', { envVar: 'OLD_NAME_KEY' });

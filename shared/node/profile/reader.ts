@@ -134,6 +134,11 @@ export class ProfileReader {
     return read;
   }
 
+  /** Forgets what lookup() found (after this process wrote the lookup copy). */
+  forgetLookup(): void {
+    this.lookupCache = undefined;
+  }
+
   /** Forgets the cache (after this process wrote the file itself). */
   invalidate(): void {
     this.cache = undefined;

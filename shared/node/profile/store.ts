@@ -195,6 +195,20 @@ export class ProfileStore {
   }
 
   /**
+   * Makes the lookup copy of the index again when it does not match the
+   * profile (a profile from before the copy existed, a hand edit, a chmod):
+   * under the lock, from the validated profile. Never the profile itself.
+   */
+  async refreshLookup(): Promise<void> {
+    if (!this.exists() || this.reader.lookup()) return;
+    await this.locked(async (path) => {
+      const loaded = this.read();
+      if (loaded.kind === 'profile' && !this.reader.lookup()) await this.reader.lookupFile.remember(loaded.profile as unknown as Record<string, unknown>, path);
+      this.reader.forgetLookup();
+    });
+  }
+
+  /**
    * Throws PROFILE_TOO_LARGE, before anything is stored anywhere, when
    * `growth` more bytes would take the profile past its write limit.
    */

@@ -252,7 +252,7 @@ export class SecretServiceStore implements SecretStore {
     // KeePassXC export it); a provider that does not is asked by the collection's path next.
     const [path, viaAlias] = await Promise.all([
       this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'ReadAlias', signature: 's', body: ['default'] }).then((r) => r.body[0] as string),
-      this.call({ destination: SS, path: DEFAULT_ALIAS_PATH, interface: PROPS, member: 'Get', signature: 'ss', body: [COLLECTION_IFACE, 'Locked'] }).then((r) => (r.body[0] as [string, boolean])[1], () => undefined),
+      this.call({ destination: SS, path: DEFAULT_ALIAS_PATH, interface: PROPS, member: 'Get', signature: 'ss', body: [COLLECTION_IFACE, 'Locked'] }).then((r) => (r.body[0] as [string, unknown] | undefined)?.[1], () => undefined),
     ]);
     if (path === '/') {
       const all = (await this.call({ destination: SS, path: SERVICE_PATH, interface: PROPS, member: 'Get', signature: 'ss', body: [SERVICE_IFACE, 'Collections'] }).catch(() => undefined))?.body[0] as [string, string[]] | undefined;

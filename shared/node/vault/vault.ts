@@ -367,6 +367,8 @@ export class Vault {
       }
     }
     await this.ensureConsistent();
+    // The lookup copy of the index, made again if it went stale: reads after this one find credentials in it.
+    await this.profile.refreshLookup().catch(() => {});
   }
 
   // Backends ------------------------------------------------------------
