@@ -3,21 +3,23 @@
 // (throwaway) keychain, each with its target and verdict. Not a test: these
 // machines are shared and noisy, so commands are timed in alternation and
 // ratios matter more than milliseconds; read the figures, rerun if odd.
-// BENCH_ONLY=startup,scale,keychain,migration,inprocess,file,masking,parsers picks sections; BENCH_RUNS sets the runs.
+// BENCH_ONLY=startup,scale,inprocess,file,masking,parsers,migration,keychain picks sections; BENCH_RUNS sets the runs.
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { missingTools, runInSession, startKeyring, throwawayEnv } from '../scripts/throwaway-keyring.mjs';
 import { RUNS } from './lib.mjs';
 
+// The sections that fill the keyring with thousands of items (migration, keychain) run last: gnome-keyring's
+// every call slows as its collection grows, and the others would measure that instead of cpw-vault.
 const SECTIONS = {
   startup: async () => (await import('./startup.mjs')).startup(),
   scale: async () => (await import('./scale.mjs')).scale(),
-  keychain: async () => (await import('./scale.mjs')).scaleKeychain(),
-  migration: async () => (await import('./migration.mjs')).migration(),
   inprocess: async () => (await import('./inprocess.mjs')).inProcess(),
   file: async () => (await import('./file-backend.mjs')).fileBackend(),
   masking: async () => (await import('./masking.mjs')).masking(),
   parsers: async () => (await import('./parsers.mjs')).parserFigures(),
+  migration: async () => (await import('./migration.mjs')).migration(),
+  keychain: async () => (await import('./scale.mjs')).scaleKeychain(),
 };
 
 async function inside() {
