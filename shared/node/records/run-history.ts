@@ -66,7 +66,7 @@ export class RunHistory {
     return matches[0]!;
   }
 
-  /** Records the start of a run (status pending) and returns it. */
+  /** Records the start of a run (status pending unless the caller says, e.g. running) and returns it. */
   async start(run: Pick<RunRecord, 'workflow' | 'program' | 'credentials'> & Partial<Pick<RunRecord, 'inherited' | 'stripped' | 'masked' | 'status'>>, now: Date): Promise<RunRecord> {
     const record: RunRecord = { id: uniqueHex(6), status: 'pending', ...run, exit_code: null, signal: null, started_at: now.toISOString(), finished_at: null, duration_ms: null };
     await this.append({ op: 'start', run: record });
