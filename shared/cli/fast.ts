@@ -134,6 +134,7 @@ export async function lightMain(argv: string[], given?: CliIO, extensions: Recor
   if (!args) return handOver();
   let warn = (m: string) => io.err(`warning: ${m}\n`);
   let repairCheck: Promise<boolean> | undefined;
+  const checkRepair = () => (repairCheck ??= parts.reader.needsRepair().catch((err) => err instanceof NeedsFullVault)); // other failures: the reads report them
   const needsFullVault = async () => !!repairCheck && (await repairCheck);
   const parts = openReader({ profilePath: args.globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn: (m) => warn(m), keychainTimeoutMs: commandKeychainDeadline(), ...keychainDialogsFor(io) });
   const { reader, history } = parts;
@@ -143,9 +144,11 @@ export async function lightMain(argv: string[], given?: CliIO, extensions: Recor
     reader: async () => {
       assertNamedProfileExists(args.globals.profile, io);
       // Reads that go by the index need it whole: a repair is the full vault's job. `get` reads by id and needs no
-      // index; the others ask alongside their reads (one round trip fewer), and the answer is in before their held
-      // output leaves, or (exec) before its stage starts.
-      if (args.command !== 'get') repairCheck ??= reader.needsRepair().catch((err) => err instanceof NeedsFullVault); // other failures: the reads report them
+      // index. `env` prints only its workflow's credentials, each read from the store: an index that lost another
+      // value changes nothing it prints, so it asks only when the workflow is not ready (below). The others ask
+      // alongside their reads (one round trip fewer), and the answer is in before their held output leaves, or
+      // (exec, whose masking needs every stored secret indexed) before its stage starts.
+      if (args.command !== 'get' && args.command !== 'env') checkRepair();
       return reader;
     },
     readsSettled: async () => {
@@ -169,7 +172,10 @@ export async function lightMain(argv: string[], given?: CliIO, extensions: Recor
     flush();
     return code;
   } catch (err) {
-    if (err instanceof NeedsFullVault || (await needsFullVault())) return handOver();
+    if (err instanceof NeedsFullVault) return handOver();
+    // env: a workflow not ready (or a value missing) may be an index that lost it: the full vault repairs, then answers.
+    if (args.command === 'env' && isVaultError(err) && /^(WORKFLOW_NOT_READY|CREDENTIAL_MISSING)$/.test(err.code)) checkRepair();
+    if (await needsFullVault()) return handOver();
     // A locked vault file on a terminal: the full CLI, with its terminal prompts, asks the passphrase.
     if (io.stdinIsTTY && isVaultError(err, 'VAULT_LOCKED')) return handOver();
     flush();

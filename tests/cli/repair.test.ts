@@ -1,6 +1,6 @@
 // The index lost, then found again: what a user does by hand (rm -rf of the
 // profile folder, two profiles side by side) and what the vault makes of it.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
@@ -23,6 +23,28 @@ describe('repair of the profile index', () => {
     expect(exec.code).toBe(0);
     const list = JSON.parse((await cli(t, ['list', '--json'])).stdout);
     expect(list.credentials.find((c: { id: string }) => c.id === 'huggingface.token')).toMatchObject({ stored: true, source: { kind: 'keychain' } });
+  });
+
+  it('env: an index that lost a value its workflow needs is repaired, then answered; one that lost another value answers at once', async () => {
+    const t = makeTempHome();
+    const TMDB = '0123456789abcdef0123456789abcdef';
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: TMDB })).code).toBe(0);
+    // The index loses tmdb.api_key (a profile restored from before it was set); the keychain still has it.
+    const doc = JSON.parse(readFileSync(t.profile, 'utf8'));
+    delete doc.credential_metadata['tmdb.api_key'];
+    writeFileSync(t.profile, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
+    // transcribe uses only the HF token: the lost entry changes nothing it prints.
+    const transcribe = await cli(t, ['env', '--workflow', 'transcribe']);
+    expect(transcribe.code, transcribe.stderr).toBe(0);
+    expect(transcribe.stdout).toContain(HF);
+    expect(JSON.parse(readFileSync(t.profile, 'utf8')).credential_metadata['tmdb.api_key']).toBeUndefined();
+    // subtitle needs the lost one: not ready by the index, so the full vault repairs and then answers.
+    const subtitle = await cli(t, ['env', '--workflow', 'subtitle']);
+    expect(subtitle.code, subtitle.stderr).toBe(0);
+    expect(subtitle.stdout).toContain(TMDB);
+    expect(subtitle.stderr).toMatch(/re-indexed tmdb\.api_key/);
+    expect(JSON.parse(readFileSync(t.profile, 'utf8')).credential_metadata['tmdb.api_key']).toMatchObject({ hint: `••••${TMDB.slice(-4)}` });
   });
 
   it('doctor --repair drops an entry whose value was removed behind the vault\'s back, says so, and has nothing left to do the second time', async () => {
