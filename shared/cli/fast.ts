@@ -133,11 +133,11 @@ export async function lightMain(argv: string[], given?: CliIO, extensions: Recor
   const args = parseLight(argv, { ...COMMANDS, ...Object.fromEntries(Object.entries(extensions).map(([name, e]) => [name, e.spec])) });
   if (!args) return handOver();
   let warn = (m: string) => io.err(`warning: ${m}\n`);
-  let repairCheck: Promise<boolean> | undefined;
-  const checkRepair = () => (repairCheck ??= parts.reader.needsRepair().catch((err) => err instanceof NeedsFullVault)); // other failures: the reads report them
-  const needsFullVault = async () => !!repairCheck && (await repairCheck);
   const parts = openReader({ profilePath: args.globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn: (m) => warn(m), keychainTimeoutMs: commandKeychainDeadline(), ...keychainDialogsFor(io) });
   const { reader, history } = parts;
+  let repairCheck: Promise<boolean> | undefined;
+  const checkRepair = () => (repairCheck ??= reader.needsRepair().catch((err) => err instanceof NeedsFullVault)); // other failures: the reads report them
+  const needsFullVault = async () => !!repairCheck && (await repairCheck);
   const ctx: CliContext = {
     io,
     globals: args.globals,
