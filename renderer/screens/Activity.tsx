@@ -33,7 +33,7 @@ function Runs() {
       </div>
       {a.stats && (
         <p className="stats">
-          {a.stats.total.toLocaleString('en')} runs · {a.stats.by_status.succeeded.toLocaleString('en')} succeeded · {a.stats.by_status.failed.toLocaleString('en')} failed · {a.stats.by_status.refused.toLocaleString('en')} refused · {a.stats.by_status.running} running · success rate {rate === null || rate === undefined ? '—' : `${Math.round(rate * 100)}%`}
+          {a.stats.total.toLocaleString('en')} runs · {a.stats.by_status.succeeded.toLocaleString('en')} succeeded · {a.stats.by_status.failed.toLocaleString('en')} failed · {a.stats.by_status.refused.toLocaleString('en')} refused · {a.stats.by_status.running} running{a.stats.by_status.interrupted ? ` · ${a.stats.by_status.interrupted.toLocaleString('en')} interrupted` : ''} · success rate {rate === null || rate === undefined ? '—' : `${Math.round(rate * 100)}%`}
         </p>
       )}
       {a.runs && (a.runs.total === 0 ? (a.status || a.workflow ? <p>No runs match these filters.</p> : <p>No runs yet. Run a stage with <code>cpw-vault exec --workflow … -- …</code>.</p>) : (

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { redact } from '../core/redact';
+import { RUN_STATUSES } from '../core/records';
 import { WORKFLOW_NAMES } from '../core/workflows';
 import type { CliContext, GlobalOptions } from './context';
 import type { CliIO } from './io';
@@ -125,7 +126,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .action((operation: string, _o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/git-credential')).gitCredential({ operation }, ctx)));
 
   const runs = sub('runs', 'recorded exec runs: list, show, delete, stats')
-    .option('--status <status>', 'pending | running | succeeded | failed')
+    .option('--status <status>', RUN_STATUSES.join(' | '))
     .option('--workflow <name>', 'only this workflow')
     .addHelpText('after', examples(['cpw-vault runs --status failed', 'cpw-vault runs show 3f2a9c', 'cpw-vault runs stats --json']))
     .action((o: { status?: string; workflow?: string }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/runs')).runsList(o, ctx)));

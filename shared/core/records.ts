@@ -1,10 +1,14 @@
+import type { TxOwner } from './journal';
 import type { Caller } from './views';
 
 /**
  * Status of a pipeline run started with `cpw-vault exec`. `refused`: exec did
  * not start the command because a credential the workflow needs is missing.
+ * `interrupted`: the exec that ran it ended (killed, crashed, the machine
+ * restarted) before it could record how the stage ended, so its outcome is
+ * unknown; never counted as succeeded or failed.
  */
-export const RUN_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'refused'] as const;
+export const RUN_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'refused', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** One recorded run: names only (program without its arguments, credentials by id), never a value. */
@@ -25,6 +29,8 @@ export interface RunRecord {
   stripped?: string[];
   /** Whether the child's output was masked. */
   masked?: boolean;
+  /** The exec process that records the run's end (in the history file only; never shown). */
+  owner?: TxOwner;
 }
 
 /** Counts by status and by workflow, and the success rate of finished runs. */

@@ -145,6 +145,33 @@ describe('cpw-vault runs', () => {
     expect((await cli(t, ['runs', '--status', 'weird'])).code).toBe(2);
   });
 
+  it('an exec killed with -9 while its stage runs: the run shows as interrupted, never running forever, and stays so', async () => {
+    const t = makeTempHome();
+    await ready(t, 'hf');
+    const flag = join(t.root, 'started');
+    const exec = spawn(process.execPath, [BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', `touch ${flag}; sleep 30`], {
+      cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+    });
+    const done = collect(exec);
+    const history = join(t.home, '.cp-whisperx', 'runs.jsonl');
+    // The run is recorded once its stage runs: wait for both the stage and that line.
+    for (let i = 0; i < 400 && !(existsSync(flag) && existsSync(history) && readFileSync(history, 'utf8').includes('"running"')); i++) await new Promise((r) => setTimeout(r, 25));
+    const running = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
+    expect(running.map((r: { status: string }) => r.status)).toEqual(['running']);
+    expect(JSON.stringify(running)).not.toContain('owner');
+    exec.kill('SIGKILL');
+    await done;
+    process.kill(-exec.pid!, 'SIGKILL'); // the orphaned stage (its own process group)
+    const after = await cli(t, ['runs', '--json']);
+    expect(JSON.parse(after.stdout).runs).toMatchObject([{ status: 'interrupted', exit_code: null, finished_at: null }]);
+    expect(JSON.parse((await cli(t, ['runs', 'stats', '--json'])).stdout)).toMatchObject({ total: 1, by_status: { interrupted: 1, running: 0 }, success_rate: null });
+    expect((await cli(t, ['runs'])).stdout).toMatch(/interrupted/);
+    // A later run leaves it interrupted.
+    expect((await cli(t, ['exec', '--workflow', 'transcribe', '--', 'true'])).code).toBe(0);
+    const both = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
+    expect(both.map((r: { status: string }) => r.status)).toEqual(['succeeded', 'interrupted']);
+  });
+
   it('a history whose last line was cut short (a full disk) loses only that line: the next run is recorded whole', async () => {
     const t = makeTempHome();
     await ready(t, 'hf');

@@ -110,7 +110,7 @@ export class FakeApi implements VaultApi {
     const finished = count('succeeded') + count('failed');
     return {
       total: this.runs.length,
-      by_status: { pending: count('pending'), running: count('running'), succeeded: count('succeeded'), failed: count('failed'), refused: count('refused') },
+      by_status: { pending: count('pending'), running: count('running'), succeeded: count('succeeded'), failed: count('failed'), refused: count('refused'), interrupted: count('interrupted') },
       by_workflow: {},
       success_rate: finished ? count('succeeded') / finished : null,
     };

@@ -115,6 +115,15 @@ describe('Activity screen', () => {
     expect(screen.getByRole('button', { name: 'Next' }).hasAttribute('disabled')).toBe(true);
   });
 
+  it('interrupted runs (their exec gone before it recorded the end) are counted and filterable, apart from failed', async () => {
+    const { api, show } = withFakeApi();
+    api.runs = [...runs(4), { ...runs(1)[0]!, id: 'gone', status: 'interrupted' }];
+    show(<Activity />);
+    expect(await screen.findByText(/5 runs · 2 succeeded · 2 failed · 0 refused · 0 running · 1 interrupted/)).toBeTruthy();
+    fireEvent.change(screen.getByLabelText('Status'), { target: { value: 'interrupted' } });
+    expect(await screen.findByText('1–1 of 1 runs')).toBeTruthy();
+  });
+
   it('tabs follow the arrow keys; audit events with their filter', async () => {
     const { api, user, show } = withFakeApi();
     api.audit = [{ ts: '2026-01-01T10:00:00Z', event: 'credential_read', caller: 'cli', credential: 'huggingface.token' }, { ts: '2026-01-01T09:00:00Z', event: 'profile_updated', caller: 'app' }];

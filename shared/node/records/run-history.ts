@@ -5,6 +5,7 @@ import { VaultError } from '../../core/errors';
 import { parseOwnJson } from '../../core/json-depth';
 import { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
+import { currentOwner, ownerIsGone } from '../profile/owner';
 import { assertOwnFile, ensurePrivateDir, ioError, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
 
 export { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
@@ -66,10 +67,13 @@ export class RunHistory {
     return matches[0]!;
   }
 
-  /** Records the start of a run (status pending unless the caller says, e.g. running) and returns it. */
+  /**
+   * Records the start of a run (status pending unless the caller says, e.g.
+   * running) by this process, which is to record its end, and returns it.
+   */
   async start(run: Pick<RunRecord, 'workflow' | 'program' | 'credentials'> & Partial<Pick<RunRecord, 'inherited' | 'stripped' | 'masked' | 'status'>>, now: Date): Promise<RunRecord> {
     const record: RunRecord = { id: uniqueHex(6), status: 'pending', ...run, exit_code: null, signal: null, started_at: now.toISOString(), finished_at: null, duration_ms: null };
-    await this.append({ op: 'start', run: record });
+    await this.append({ op: 'start', run: { ...record, owner: currentOwner() } });
     return record;
   }
 
@@ -104,7 +108,7 @@ export class RunHistory {
   async compact(): Promise<void> {
     ensurePrivateDir(dirname(this.path), this.options.dedicatedDir);
     await withFileLock(this.path, async (lock) => {
-      const runs = this.read();
+      const runs = this.fold();
       lock.assertHeld();
       await writeSecureFile(this.path, runs.map((run) => `${JSON.stringify({ op: 'start', run })}\n`).join(''), this.options.dedicatedDir);
       const legacy = this.options.legacyPath;
@@ -126,8 +130,19 @@ export class RunHistory {
     }
   }
 
-  /** Every run, oldest first, within the bounds: the old runs.json, then the events of runs.jsonl folded. */
+  /** Every run, oldest first, within the bounds, as shown (no owner). */
   private read(): RunRecord[] {
+    return this.fold().map(({ owner: _owner, ...run }) => run);
+  }
+
+  /**
+   * Every run, oldest first, within the bounds: the old runs.json, then the
+   * events of runs.jsonl folded. A run not ended whose exec is certainly gone
+   * (its pid dead on this host and boot, or an earlier boot) is interrupted:
+   * nothing will record its end. One on another host (a shared home) cannot
+   * be seen and stays as recorded.
+   */
+  private fold(): RunRecord[] {
     const runs = new Map<string, RunRecord>();
     for (const run of this.readLegacy()) runs.set(run.id, run);
     let damaged = 0;
@@ -149,7 +164,7 @@ export class RunHistory {
     const { maxRuns, maxAgeDays } = this.options.bounds();
     const oldest = (this.options.now?.() ?? new Date()).getTime() - maxAgeDays * 86_400_000;
     const kept = [...runs.values()].filter((r) => Date.parse(r.started_at) >= oldest);
-    return kept.slice(Math.max(0, kept.length - maxRuns));
+    return kept.slice(Math.max(0, kept.length - maxRuns)).map((r) => (isInterrupted(r) ? { ...r, status: 'interrupted' } : r));
   }
 
   private readText(path: string): string {
@@ -200,6 +215,14 @@ function appendLine(path: string, line: string): number {
 /** The size past which the history is compacted: twice what its bounds need (a run is ~3 lines of ~200 bytes). */
 function compactAt(bounds: HistoryBounds): number {
   return Math.max(256 * 1024, bounds.maxRuns * 1200);
+}
+
+/** A run still pending or running whose exec (the process that records its end) is certainly gone. */
+function isInterrupted(run: RunRecord): boolean {
+  if (run.status !== 'pending' && run.status !== 'running') return false;
+  const owner = run.owner;
+  if (!owner || typeof owner !== 'object' || !Number.isSafeInteger(owner.pid) || owner.pid <= 0 || typeof owner.host !== 'string' || typeof owner.boot !== 'string') return false;
+  return ownerIsGone(owner, Date.parse(run.started_at), Infinity);
 }
 
 function isRun(v: unknown): v is RunRecord {

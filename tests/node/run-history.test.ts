@@ -1,0 +1,72 @@
+// The run history judges a run that never got its end recorded: interrupted
+// when the exec that ran it is certainly gone, running while it may live.
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bootId } from '../../shared/node/profile/owner';
+import { RunHistory, type RunRecord } from '../../shared/node/records/run-history';
+import { makeTempHome } from '../helpers/temp';
+
+const bounds = () => ({ maxRuns: 500, maxAgeDays: 90 });
+
+function history() {
+  const t = makeTempHome();
+  const path = join(t.home, 'runs.jsonl');
+  const warnings: string[] = [];
+  return { path, warnings, runs: new RunHistory(path, { dedicatedDir: true, bounds, warn: (m) => warnings.push(m) }) };
+}
+
+/** A pid that was alive a moment ago and is not now. */
+function deadPid(): number {
+  return Number(spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim());
+}
+
+const started = (id: string, owner: unknown, status = 'running'): string =>
+  `${JSON.stringify({ op: 'start', run: { id, workflow: 'transcribe', program: 'stage', credentials: [], status, exit_code: null, signal: null, started_at: new Date().toISOString(), finished_at: null, duration_ms: null, owner } })}\n`;
+
+describe('runs whose exec never recorded the end', () => {
+  it('a run started by this process stays running, and its owner is recorded in the file but never shown', async () => {
+    const { path, runs } = history();
+    const run = await runs.start({ workflow: 'transcribe', program: 'stage', credentials: [], status: 'running' }, new Date());
+    expect(runs.list().map((r) => r.status)).toEqual(['running']);
+    expect(JSON.parse(readFileSync(path, 'utf8')).run.owner).toEqual({ pid: process.pid, host: hostname(), boot: bootId() });
+    expect(Object.keys(runs.get(run.id))).not.toContain('owner');
+    await runs.update(run.id, { status: 'succeeded', exit_code: 0 });
+    expect(runs.list().map((r) => r.status)).toEqual(['succeeded']);
+  });
+
+  it('dead pid here, or any pid of an earlier boot: interrupted; alive, another host, or no owner at all: as recorded', () => {
+    const { path, runs } = history();
+    const here = { host: hostname(), boot: bootId() };
+    appendFileSync(path, started('dead', { pid: deadPid(), ...here }));
+    appendFileSync(path, started('pending-dead', { pid: deadPid(), ...here }, 'pending'));
+    appendFileSync(path, started('old-boot', { pid: process.pid, host: here.host, boot: 'another-boot' }));
+    appendFileSync(path, started('alive', { pid: process.pid, ...here }));
+    appendFileSync(path, started('elsewhere', { pid: deadPid(), host: `${here.host}-other`, boot: 'x' }));
+    appendFileSync(path, started('unowned', undefined));
+    const status = Object.fromEntries(runs.list().map((r: RunRecord) => [r.id, r.status]));
+    expect(status).toEqual({ dead: 'interrupted', 'pending-dead': 'interrupted', 'old-boot': 'interrupted', alive: 'running', elsewhere: 'running', unowned: 'running' });
+    expect(runs.stats()).toMatchObject({ total: 6, by_status: { interrupted: 3, running: 3 }, success_rate: null });
+  });
+
+  it('hostile owners (pid 0, negative, huge, strings, arrays) are never signalled and leave the run as recorded', () => {
+    const { path, runs } = history();
+    const here = { host: hostname(), boot: bootId() };
+    const owners = [{ pid: 0, ...here }, { pid: -1, ...here }, { pid: 2 ** 60, ...here }, { pid: '1', ...here }, [process.pid], 'me', { pid: 1 }];
+    owners.forEach((owner, i) => appendFileSync(path, started(`h${i}`, owner)));
+    expect(runs.list().map((r) => r.status)).toEqual(owners.map(() => 'running'));
+  });
+
+  it('compaction writes an interrupted run as interrupted: a recycled pid cannot make it running again', async () => {
+    const { path, runs } = history();
+    const pid = deadPid();
+    appendFileSync(path, started('dead', { pid, host: hostname(), boot: bootId() }));
+    await runs.compact();
+    expect(JSON.parse(readFileSync(path, 'utf8')).run).toMatchObject({ id: 'dead', status: 'interrupted' });
+    // The same pid alive again (here: rewritten to this process's) changes nothing.
+    writeFileSync(path, readFileSync(path, 'utf8').replace(`"pid":${pid}`, `"pid":${process.pid}`));
+    expect(runs.list().map((r) => r.status)).toEqual(['interrupted']);
+  });
+});
