@@ -68,8 +68,8 @@ export function parseProfileChange(before: Profile, after: Profile, where?: stri
   // Object.fromEntries makes own properties of every key ("__proto__" included), never a prototype.
   const changed = Object.fromEntries(ids.filter(isNew).map((id) => [id, entries[id]]));
   const parsed = parseProfile({ ...after, credential_metadata: changed }, where);
-  const checked = parsed.credential_metadata as Record<string, unknown>;
-  const merged = Object.fromEntries(ids.map((id) => [id, Object.hasOwn(changed, id) ? checked[id] : entries[id]]));
+  // Spread defines own properties ("__proto__" too) in the entries' order; the checked ones are a subset of them.
+  const merged = { ...entries, ...(parsed.credential_metadata as Record<string, unknown>) };
   return { ...parsed, credential_metadata: merged as Profile['credential_metadata'] };
 }
 

@@ -21,7 +21,7 @@ export function randomHex(bytes: number): string {
 }
 
 /** SHA-256 of `text`, hex. */
-export function sha256Hex(text: string): string {
+export function sha256Hex(text: string | Uint8Array): string {
   return nodeCrypto().createHash('sha256').update(text).digest('hex');
 }
 

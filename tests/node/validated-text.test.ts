@@ -1,11 +1,14 @@
 // A profile text the vault wrote (validated) is not validated again by the next
 // process; any other text is, in full. Correctness first: the shortcut must be
 // invisible except in time.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../shared/core/profile-parse';
 import { createVault } from '../../shared/node/open';
+import { stampOf, writeSecureFile } from '../../shared/node/profile/secure-fs';
+import { ValidatedText } from '../../shared/node/profile/validated-text';
 import { MemorySecretStore } from '../fakes/memory-secret-store';
 import { rejected } from '../helpers/errors';
 import { makeTempHome } from '../helpers/temp';
@@ -62,5 +65,36 @@ describe('the validated-text record', () => {
     const e = await rejected(vault.setCredential('svc9', 'api_key', `value-9-${'x'.repeat(24)}`, { label: 'l'.repeat(81) }));
     expect(e.code).toBe('INVALID_ARGUMENT');
     expect(open(t).listCredentials().filter((c) => c.stored)).toHaveLength(5);
+  });
+
+  it('the record names the written file\'s stamp: that very file skips hashing; a same-size edit with its mtime put back does not', async () => {
+    const t = makeTempHome();
+    await open(t).setCredential('huggingface', 'token', HF);
+    const record = JSON.parse(readFileSync(join(dirname(t.profile), 'profile.checked'), 'utf8'));
+    expect(record.stamp).toEqual(stampOf(t.profile));
+    // Unit: the stamp alone decides for that file; any other stamp falls back to the digest.
+    const dir = join(t.root, 'unit');
+    const file = join(dir, 'doc');
+    await writeSecureFile(file, 'validated text', false);
+    const v = new ValidatedText(join(dir, 'record'), false, writeSecureFile);
+    await v.remember(Buffer.from('validated text'), file);
+    expect(v.matches('any text', stampOf(file))).toBe(true);
+    expect(v.matches('validated text', { ...stampOf(file)!, ctimeMs: 1 })).toBe(true);
+    expect(v.matches('other text', { ...stampOf(file)!, ctimeMs: 1 })).toBe(false);
+    expect(v.matches('other text')).toBe(false);
+    // End to end: a bad field of the same length, the mtime put back: the ctime moved, so it is validated and refused.
+    const text = readFileSync(t.profile, 'utf8');
+    const before = statSync(t.profile, { bigint: true });
+    const reference = join(t.root, 'reference');
+    writeFileSync(reference, '');
+    execFileSync('touch', ['-r', t.profile, reference]); // nanosecond timestamps, as an editor's "keep mtime" would
+    const edited = text.replace('"storage": "keychain"', '"storage": "keychainX"').replace('"hint"', '"hin"');
+    expect(edited.length).toBe(text.length);
+    writeFileSync(t.profile, edited);
+    execFileSync('touch', ['-r', reference, t.profile]);
+    const after = statSync(t.profile, { bigint: true });
+    expect([after.ino, after.size, after.mtimeNs]).toEqual([before.ino, before.size, before.mtimeNs]);
+    const e = await rejected(Promise.resolve().then(() => open(t).getProfile()));
+    expect(e.code).toBe('PROFILE_INVALID');
   });
 });

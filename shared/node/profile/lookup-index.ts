@@ -34,16 +34,19 @@ function keyOf(id: string): string {
 /** The lookup text of a profile document written with `stamp`. */
 export function lookupIndexText(doc: Record<string, unknown>, stamp: FileStamp): string {
   const metadata = (doc['credential_metadata'] ?? {}) as Record<string, unknown>;
-  const lines: Array<[string, string]> = [];
+  const lines: string[] = [];
   let keychain = 0;
-  for (const [id, meta] of Object.entries(metadata)) {
+  for (const id in metadata) {
+    if (!Object.hasOwn(metadata, id)) continue;
+    const meta = metadata[id];
     if (indexedMeta(meta)?.storage === 'keychain') keychain++;
-    lines.push([keyOf(id), JSON.stringify(meta)]);
+    lines.push(`${keyOf(id)}\t${JSON.stringify(meta)}\n`);
   }
-  // Sorted by key (ASCII: string order is byte order), so a reader finds one by binary search.
-  lines.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  // Sorted by key, so a reader finds one by binary search. Whole lines sort as their keys do: a key is a JSON
+  // string (ASCII, its quotes inside escaped), so two keys differ at or before the closing quote of the shorter.
+  lines.sort();
   const head = JSON.stringify({ ...doc, credential_metadata: {} });
-  return `${MAGIC} ${stamp.ino} ${stamp.size} ${stamp.mtimeMs} ${stamp.ctimeMs} ${keychain}\n${head}\n${lines.map(([k, m]) => `${k}\t${m}\n`).join('')}`;
+  return `${MAGIC} ${stamp.ino} ${stamp.size} ${stamp.mtimeMs} ${stamp.ctimeMs} ${keychain}\n${head}\n${lines.join('')}`;
 }
 
 /** A lookup copy that matches the profile as it is now. */

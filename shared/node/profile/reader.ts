@@ -15,6 +15,8 @@ export interface RawProfile {
   /** JSON.parse of the text, or UNPARSED. */
   raw: unknown;
   text: string;
+  /** The file's stamp when this text was read. */
+  stamp?: FileStamp;
 }
 
 export function defaultWarn(message: string): void {
@@ -129,7 +131,7 @@ export class ProfileReader {
     } catch {
       // left UNPARSED: the full parser reports line and column without quoting the text
     }
-    const read: RawProfile = { kind, path, raw, text };
+    const read: RawProfile = { kind, path, raw, text, stamp: readStamp };
     this.cache = { stamp: readStamp, read };
     return read;
   }

@@ -249,7 +249,8 @@ export function createTempBeside(path: string): { temp: string; fd: number } {
   }
 }
 
-export async function writeSecureFile(path: string, text: string, dedicatedDir: boolean): Promise<void> {
+/** Writes `text` (a string, as UTF-8, or bytes already encoded) to `path` atomically: a 0600 temp file, fsync, rename, fsync of the folder. */
+export async function writeSecureFile(path: string, text: string | Uint8Array, dedicatedDir: boolean): Promise<void> {
   ensurePrivateDir(dirname(path), dedicatedDir);
   try {
     if (lstatSync(path).isSymbolicLink()) throw symlinkError(path);
@@ -261,7 +262,7 @@ export async function writeSecureFile(path: string, text: string, dedicatedDir: 
   const temp = created.temp;
   let fd = created.fd;
   try {
-    const bytes = Buffer.from(text, 'utf8');
+    const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
     let written = 0;
     while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
     fsyncSync(fd);
