@@ -58,7 +58,7 @@ describe('the keychain backend on the real throwaway Secret Service', () => {
       members.push(m.member);
       return call(m);
     };
-    const [values, count] = await Promise.all([s.getMany(['a.b', 'x.y']), s.count!()]);
+    const [values, count] = await Promise.all([s.getMany!(['a.b', 'x.y']), s.count!()]);
     expect([values.get('a.b'), values.get('x.y'), count]).toEqual(['shared-value', undefined, 1]);
     expect(members.filter((m) => m === 'ReadAlias')).toHaveLength(1);
     expect(await s.count!()).toBe(1);

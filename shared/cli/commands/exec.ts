@@ -9,6 +9,7 @@ import { notReady } from '../../node/vault/reader';
 import type { CliContext } from '../context';
 import type { ExitCode } from '../exit-codes';
 import { isTerminal } from '../io';
+import { isoNow } from '../../core/iso-time';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
@@ -116,7 +117,7 @@ function runChild(program: string, rest: string[], env: Record<string, string>, 
     for (const s of FORWARDED) process.on(s, forward);
     const finish = (code: number, signal: NodeJS.Signals | null, drained: Promise<unknown>) => {
       for (const s of FORWARDED) process.off(s, forward);
-      record({ status: code === 0 ? 'succeeded' : 'failed', exit_code: code, signal, finished_at: new Date().toISOString(), duration_ms: Date.now() - started });
+      record({ status: code === 0 ? 'succeeded' : 'failed', exit_code: code, signal, finished_at: isoNow(), duration_ms: Date.now() - started });
       // Masked output is written in full (until the child's pipes close) before exec returns.
       void Promise.all([updates, drained]).then(() => resolve(code));
     };
