@@ -44,6 +44,9 @@ function maskedStreams(mask: boolean | undefined): { out: boolean; err: boolean 
 export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
   // Only the read side is needed (the light bundle runs exec too), unless --verify asks the providers.
   const vault = await ctx.reader();
+  // The reader has started its keychain connection: one turn of the event loop sends the handshake and the first
+  // calls, so the keychain answers them while the work below (the index, the preferences) runs.
+  await new Promise((resolve) => setImmediate(resolve));
   const history = args.history === false ? undefined : await ctx.runs();
   const [program, ...rest] = args.command as [string, ...string[]];
   const streams = maskedStreams(args.mask);
