@@ -60,6 +60,7 @@ const MAX_RESTARTS = 5;
 function launch(replace) {
   const daemon = spawn('gnome-keyring-daemon', ['--foreground', ...(replace ? ['--replace'] : []), '--unlock', '--components=secrets'], { stdio: ['pipe', 'ignore', 'inherit'] });
   daemon.stdin.end(PASSWORD);
+  daemon.unref(); // the session ends when its work does (the bus going away then ends the daemon)
   return daemon;
 }
 
