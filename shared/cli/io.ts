@@ -39,7 +39,9 @@ export interface Prompts {
  * (the full CLI passes the terminal prompts; the fast `get` path has none).
  */
 export function processIO(prompts: () => Promise<Prompts> = noPrompts): CliIO {
-  const env = process.env;
+  // A plain copy, taken once: each read of process.env asks the C library (list at 10,000 credentials looks up
+  // 10,000 names), and a null prototype answers no inherited name ("constructor") as if it were a variable.
+  const env: Record<string, string | undefined> = Object.assign(Object.create(null) as Record<string, string | undefined>, process.env);
   return {
     out: writeStdout,
     err: (text) => void process.stderr.write(text),

@@ -95,6 +95,8 @@ describe('cpw-vault set / get / delete on the real keychain', () => {
     const j = JSON.parse((await cli(t, ['list', '--json'])).stdout);
     expect(j.credentials.find((c: { id: string }) => c.id === 'tmdb.api_key').meta.last_used_at).toMatch(/^\d{4}-/);
     expect(JSON.stringify(j)).not.toContain(TMDB);
+    // The fields keep the order scripts have always seen.
+    expect(Object.keys(j.credentials.find((c: { id: string }) => c.id === 'tmdb.api_key'))).toEqual(['id', 'service', 'key', 'label', 'secret', 'custom', 'envVars', 'url', 'formatHint', 'stored', 'source', 'meta']);
   });
 
   it('delete refuses without a terminal unless --yes; --yes removes it from the keychain', async () => {

@@ -299,22 +299,21 @@ export class VaultReader {
   listCredentials(view: ReadView | undefined = this.view()): CredentialView[] {
     const metas = view?.kind === 'profile' ? view.index.metadata : {};
     const used = this.deps.usage.read();
+    // One object per credential, its optional fields set in place (no spread of temporaries: 10,000 rows at scale).
     return this.allIds(view).map((id) => {
       const entry = catalogEntry(id);
       const indexed = metas[id];
       const meta = indexed ? ({ ...indexed, last_used_at: laterOf(indexed.last_used_at, used.get(id)) ?? null } as CredentialMeta) : undefined;
       const { service, key } = splitCredentialId(id);
       const envVars = this.envVarsFor(id, view);
-      return {
-        id, service, key,
-        label: meta?.label ?? entry?.label ?? id,
-        secret: entry?.secret ?? true, custom: !entry,
-        envVars,
-        ...(entry?.url ? { url: entry.url } : {}),
-        ...(entry ? { formatHint: entry.format.hint } : {}),
-        stored: !!meta, source: this.sourceOf(id, view, envVars),
-        ...(meta ? { meta } : {}),
-      };
+      // Fields in the order callers (and `list --json`) have always seen them.
+      const out = { id, service, key, label: meta?.label ?? entry?.label ?? id, secret: entry?.secret ?? true, custom: !entry, envVars } as CredentialView;
+      if (entry?.url) out.url = entry.url;
+      if (entry) out.formatHint = entry.format.hint;
+      out.stored = !!meta;
+      out.source = this.sourceOf(id, view, envVars);
+      if (meta) out.meta = meta;
+      return out;
     });
   }
 
