@@ -202,9 +202,11 @@ export class ProfileStore {
    */
   async refreshLookup(): Promise<void> {
     if (!this.exists() || this.reader.lookup()) return;
-    await this.locked(async (path) => {
+    await this.locked(async () => {
       const loaded = this.read();
-      if (loaded.kind === 'profile' && !this.reader.lookup()) await this.reader.lookupFile.remember(loaded.profile as unknown as Record<string, unknown>, path);
+      // The stamp the profile had when it was read, not now (a rename over it since would be named with this content).
+      const stamp = this.parsed?.loaded === loaded ? this.parsed.read.stamp : undefined;
+      if (loaded.kind === 'profile' && !this.reader.lookup()) await this.reader.lookupFile.remember(loaded.profile as unknown as Record<string, unknown>, stamp);
       this.reader.forgetLookup();
     });
   }
@@ -233,11 +235,13 @@ export class ProfileStore {
   }
 
   private async write(path: string, bytes: Buffer, doc: Profile): Promise<void> {
-    await this.writeFile(path, bytes, this.paths.dedicatedDir);
+    // The stamp of the file this write made, not of whatever is at `path` now: a program that does not take
+    // the lock (an editor, a sync tool) may have renamed its own file there since.
+    const written = await this.writeFile(path, bytes, this.paths.dedicatedDir);
     this.forget();
-    await this.validated.remember(bytes, path);
+    await this.validated.remember(bytes, written);
     // Still under the lock: the lookup copy names the stamp of exactly this file.
-    await this.reader.lookupFile.remember(doc as unknown as Record<string, unknown>, path);
+    await this.reader.lookupFile.remember(doc as unknown as Record<string, unknown>, written);
   }
 
   /** The schema pass over a document, skipped when its text is the validated output of a write (see ValidatedText). */

@@ -1,6 +1,6 @@
 import { sha256Hex } from '../builtins';
 import { PROFILE_SCHEMA_REVISION } from '../../core/profile-version';
-import { readSecureFile, sameStamp, stampOf, type FileStamp, type writeSecureFile } from './secure-fs';
+import { readSecureFile, sameStamp, type FileStamp, type writeSecureFile } from './secure-fs';
 
 /**
  * Which exact profile text this vault last wrote, after validating it: the
@@ -40,12 +40,12 @@ export class ValidatedText {
   }
 
   /**
-   * Records `text` (just written, validated; its UTF-8 bytes digest as the
-   * string does) as the current one. A failure only costs the next reader a schema pass.
+   * Records `text` (just written, validated, as the file with `stamp`; its
+   * UTF-8 bytes digest as the string does) as the current one. A failure
+   * only costs the next reader a schema pass.
    */
-  async remember(text: string | Uint8Array, writtenTo: string): Promise<void> {
+  async remember(text: string | Uint8Array, stamp: FileStamp | undefined): Promise<void> {
     const digest = digestOf(text);
-    const stamp = stampOf(writtenTo);
     try {
       await this.write(this.path, `${JSON.stringify({ revision: PROFILE_SCHEMA_REVISION, sha256: digest, ...(stamp ? { stamp } : {}) })}\n`, this.dedicatedDir);
       this.known = { sha256: digest, stamp };
