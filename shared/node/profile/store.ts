@@ -260,11 +260,14 @@ export class ProfileStore {
   /** Reads the file for an update; with `stripPlaintext` (migration in place) its plaintext slots are emptied first. */
   private readFresh(path: string, stripPlaintext: boolean): Profile {
     // Unchanged since this process read it (the usual case: read, then update): the same file, the same profile.
-    // Same stamp means the same file: every write renames a new inode in, and any change in place moves the ctime.
+    // Same stamp means the same file only when the file had not changed for a while when it was read: within one
+    // timestamp tick (a second on HFS+ or ext4 with small inodes, a jiffy on kernels before 6.13), other writers can
+    // rename in a file of the same size that gets the freed inode number back and the same times. Such a recent read
+    // is compared by its text instead.
     const last = this.parsed;
     const reusable = !stripPlaintext && last?.loaded.kind === 'profile' && last.read.path === path;
     const now = reusable ? stampOf(path) : undefined;
-    if (reusable && now && last.read.stamp && sameStamp(now, last.read.stamp)) return last.loaded.profile;
+    if (reusable && now && last.read.stamp && settledWhenRead(last.read) && sameStamp(now, last.read.stamp)) return last.loaded.profile;
     const { text, stamp } = readSecureFile(path, { warn: this.reader.warn, maxBytes: PROFILE_READ_LIMIT });
     if (reusable && last.read.text === text) return last.loaded.profile;
     let raw: unknown = UNPARSED;
@@ -278,6 +281,14 @@ export class ProfileStore {
     refuseOverDeep(text, path);
     return parseProfile(withoutPlaintext(doc), path);
   }
+}
+
+/** How long a file must have been unchanged when read for its stamp to name its content: past the coarsest timestamps (FAT's 2 s). */
+const RACY_MS = 2_500;
+
+/** True when the file's last change was RACY_MS or more before it was read: any later change gives another stamp. */
+function settledWhenRead(read: RawProfile): boolean {
+  return read.stamp !== undefined && read.readAtMs !== undefined && read.readAtMs - Math.max(read.stamp.mtimeMs, read.stamp.ctimeMs) >= RACY_MS;
 }
 
 /** What a write that adds nothing may still add past the limit: defaults and stamps of a hand-made profile. */
