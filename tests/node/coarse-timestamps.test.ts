@@ -5,11 +5,13 @@
 // update must not take that for "unchanged" and write back what it read
 // (a lost update). Needs a real such file system: a loop mount, as root.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createVault } from '../../shared/node/open';
+import { stampOf } from '../../shared/node/profile/secure-fs';
 import { MemorySecretStore } from '../fakes/memory-secret-store';
+import { rejected } from '../helpers/errors';
 import { makeTempHome } from '../helpers/temp';
 
 const ok = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignore', timeout: 30_000 }).status === 0;
@@ -51,5 +53,27 @@ describe('an update on a file system with coarse timestamps', () => {
       if (meta['svc1.api_key'].hint !== `••••${last}` || meta['svc2.api_key'].hint !== '••••2222') lost++;
     }
     expect(lost).toBe(0);
+  }, 300_000);
+
+  it('a hand edit in place of the same size within the second of the vault\'s write keeps the stamp: it is still validated, and refused (5 tries)', async (ctx) => {
+    if (!mount) return ctx.skip();
+    let tried = 0;
+    for (let i = 0; tried < 5 && i < 50; i++) {
+      const home = join(mount.dir, `e${i}`);
+      mkdirSync(home, { mode: 0o700 });
+      const profile = join(home, '.cp-whisperx', 'user.profile');
+      const open = () => createVault({ homeDir: home, cwd: home, env: {}, secrets: new MemorySecretStore(), caller: 'cli', warn: () => {} });
+      await open().setCredential('svc1', 'api_key', 'value-1-xxxxxxxxxxxxxxxxxxxxx0000', { envVar: 'SVC1_API_KEY' });
+      const text = readFileSync(profile, 'utf8');
+      const edited = text.replace('"storage": "keychain"', '"storage": "keychainX"').replace('"hint"', '"hin"');
+      expect(edited.length).toBe(text.length);
+      writeFileSync(profile, edited); // in place: same inode, same size
+      const record = JSON.parse(readFileSync(join(home, '.cp-whisperx', 'profile.checked'), 'utf8'));
+      if (JSON.stringify(record.stamp) !== JSON.stringify(stampOf(profile))) continue; // the second turned meanwhile: not this case
+      tried++;
+      const e = await rejected(Promise.resolve().then(() => open().getProfile()));
+      expect(e.code).toBe('PROFILE_INVALID');
+    }
+    expect(tried).toBe(5);
   }, 300_000);
 });

@@ -12,7 +12,7 @@ import type { ProfileView } from '../../core/views';
 import { withFileLock, type HeldLock } from './file-lock';
 import { sidecarPath, type PathInputs, type ProfilePaths } from './paths';
 import { ProfileReader, UNPARSED, type RawProfile } from './reader';
-import { ValidatedText } from './validated-text';
+import { settledWhenRead, ValidatedText } from './validated-text';
 import { ensurePrivateDir, orphanTemps, PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT, readSecureFile, removeOrphanTemps, sameStamp, stampOf, writeSecureFile, type FileStamp } from './secure-fs';
 
 /** What a read found: the profile itself, or the deprecated secrets.json standing in for it. */
@@ -132,7 +132,7 @@ export class ProfileStore {
     const doc = parseDocument(read);
     let loaded: LoadedProfile;
     if (read.kind === 'profile') {
-      loaded = { kind: 'profile', path: read.path, profile: this.validate(doc, read.text, read.path, read.stamp) };
+      loaded = { kind: 'profile', path: read.path, profile: this.validate(doc, read.text, read.path, read.stamp, read.readAtMs) };
     } else {
       if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
         throw new VaultError('PROFILE_INVALID', `${read.path} must hold a JSON object at the top level.`, `Fix ${read.path}, or create a profile with: cpw-vault setup`);
@@ -245,8 +245,8 @@ export class ProfileStore {
   }
 
   /** The schema pass over a document, skipped when its text is the validated output of a write (see ValidatedText). */
-  private validate(doc: unknown, text: string, path: string, stamp: FileStamp | undefined): Profile {
-    if (this.validated.matches(text, stamp)) return doc as Profile;
+  private validate(doc: unknown, text: string, path: string, stamp: FileStamp | undefined, readAtMs: number | undefined): Profile {
+    if (this.validated.matches(text, stamp, readAtMs)) return doc as Profile;
     // JSON.parse is iterative and takes any depth; what runs after it (the next write's stringify) would overflow.
     refuseOverDeep(text, path);
     return parseProfile(doc, path);
@@ -267,7 +267,8 @@ export class ProfileStore {
     const last = this.parsed;
     const reusable = !stripPlaintext && last?.loaded.kind === 'profile' && last.read.path === path;
     const now = reusable ? stampOf(path) : undefined;
-    if (reusable && now && last.read.stamp && settledWhenRead(last.read) && sameStamp(now, last.read.stamp)) return last.loaded.profile;
+    if (reusable && now && last.read.stamp && last.read.readAtMs !== undefined && settledWhenRead(last.read.stamp, last.read.readAtMs) && sameStamp(now, last.read.stamp)) return last.loaded.profile;
+    const readAtMs = Date.now();
     const { text, stamp } = readSecureFile(path, { warn: this.reader.warn, maxBytes: PROFILE_READ_LIMIT });
     if (reusable && last.read.text === text) return last.loaded.profile;
     let raw: unknown = UNPARSED;
@@ -277,18 +278,10 @@ export class ProfileStore {
       // parseDocument says where the JSON is broken, without quoting it.
     }
     const doc = parseDocument({ kind: 'profile', path, raw, text });
-    if (!stripPlaintext) return this.validate(doc, text, path, stamp);
+    if (!stripPlaintext) return this.validate(doc, text, path, stamp, readAtMs);
     refuseOverDeep(text, path);
     return parseProfile(withoutPlaintext(doc), path);
   }
-}
-
-/** How long a file must have been unchanged when read for its stamp to name its content: past the coarsest timestamps (FAT's 2 s). */
-const RACY_MS = 2_500;
-
-/** True when the file's last change was RACY_MS or more before it was read: any later change gives another stamp. */
-function settledWhenRead(read: RawProfile): boolean {
-  return read.stamp !== undefined && read.readAtMs !== undefined && read.readAtMs - Math.max(read.stamp.mtimeMs, read.stamp.ctimeMs) >= RACY_MS;
 }
 
 /** What a write that adds nothing may still add past the limit: defaults and stamps of a hand-made profile. */
