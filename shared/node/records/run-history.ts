@@ -230,13 +230,15 @@ function isRun(v: unknown): v is RunRecord {
   return !!r && typeof r === 'object' && typeof r.id === 'string' && typeof r.started_at === 'string' && typeof r.workflow === 'string';
 }
 
+/**
+ * One event, or undefined for a damaged line: cut short by a crash, or (a
+ * hand edit) nested deeper than MAX_JSON_DEPTH, which would overflow the
+ * stack of what writes it out again (a list as JSON, the compaction).
+ */
 function parseEvent(line: string): RunEvent | undefined {
-  try {
-    const e = JSON.parse(line) as Partial<RunEvent> & { op?: string };
-    if (e.op === 'start' && isRun((e as { run?: unknown }).run)) return e as RunEvent;
-    if ((e.op === 'update' || e.op === 'delete') && typeof (e as { id?: unknown }).id === 'string') return e as RunEvent;
-  } catch {
-    // a line cut short by a crash
-  }
+  const e = parseOwnJson(line) as (Partial<RunEvent> & { op?: string }) | null | undefined;
+  if (!e || typeof e !== 'object') return undefined;
+  if (e.op === 'start' && isRun((e as { run?: unknown }).run)) return e as RunEvent;
+  if ((e.op === 'update' || e.op === 'delete') && typeof (e as { id?: unknown }).id === 'string') return e as RunEvent;
   return undefined;
 }
