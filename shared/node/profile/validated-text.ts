@@ -53,7 +53,11 @@ export class ValidatedText {
     if (same(known) && stamp && readAtMs !== undefined && settledWhenRead(stamp, readAtMs)) {
       // From now on this file's stamp names this text: any change gives another stamp. A failure only costs a hash.
       known.settled = true;
-      this.write(this.path, recordText(known.sha256, stamp, true), this.dedicatedDir).catch(() => {});
+      try {
+        this.write(this.path, recordText(known.sha256, stamp, true), this.dedicatedDir).catch(() => {});
+      } catch {
+        // a read never fails for its shortcut
+      }
     }
     return true;
   }
