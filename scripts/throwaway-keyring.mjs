@@ -52,10 +52,20 @@ function ownsSecretsName() {
   return /true/.test(r.stdout ?? '');
 }
 
-/** Inside the session: starts and unlocks the throwaway keyring, and waits until it answers. */
-export async function startKeyring() {
-  const daemon = spawnSync('gnome-keyring-daemon', ['--unlock', '--components=secrets'], { input: 'throwaway-keyring-password\n', stdio: ['pipe', 'ignore', 'inherit'], timeout: 20000 });
-  if (daemon.status !== 0) throw new Error('gnome-keyring-daemon --unlock failed');
+const PASSWORD = 'throwaway-keyring-password\n';
+/** Restarts allowed in one session (a daemon that keeps dying is not hidden behind endless restarts). */
+const MAX_RESTARTS = 5;
+
+/** Starts the daemon in the foreground (so its exit is seen), unlocked; `replace` takes over from any other. */
+function launch(replace) {
+  const daemon = spawn('gnome-keyring-daemon', ['--foreground', ...(replace ? ['--replace'] : []), '--unlock', '--components=secrets'], { stdio: ['pipe', 'ignore', 'inherit'] });
+  daemon.stdin.end(PASSWORD);
+  daemon.unref(); // the session ends when its work does (the bus going away then ends the daemon)
+  return daemon;
+}
+
+/** Waits until the daemon owns its bus name and stores and reads a probe value. */
+async function answering() {
   // Wait until the daemon owns its bus name: a request before that would make D-Bus start a second daemon,
   // and the two would hand the name over while tests run (seen as "UnknownMethod" answers).
   for (let i = 0; i < 200 && !ownsSecretsName(); i++) await sleep(50);
@@ -66,4 +76,30 @@ export async function startKeyring() {
     await sleep(100);
   }
   throw new Error('the throwaway gnome-keyring never answered on the session bus');
+}
+
+/**
+ * Inside the session: starts and unlocks the throwaway keyring, and waits
+ * until it answers. For as long as the session lasts, a daemon that dies
+ * (a crash, a process killed by pattern) is started again, unlocked, with a
+ * warning: otherwise the next keychain call makes D-Bus start one on its
+ * own, which opens the keyring LOCKED, and every later test fails with
+ * "locked" (seen once in a full run).
+ */
+export async function startKeyring() {
+  let restarts = 0;
+  const keep = (daemon) =>
+    daemon.once('exit', (code, signal) => {
+      if (restarts++ >= MAX_RESTARTS) {
+        process.stderr.write(`warning: the throwaway gnome-keyring-daemon exited (${signal ?? code}) again; not restarted (${MAX_RESTARTS} restarts already)\n`);
+        return;
+      }
+      process.stderr.write(`warning: the throwaway gnome-keyring-daemon exited (${signal ?? code}); started again, unlocked (a keychain call at that moment may have failed)\n`);
+      const next = launch(true);
+      keep(next);
+      answering().catch((err) => process.stderr.write(`warning: ${err.message}\n`));
+    });
+  const daemon = launch(false);
+  keep(daemon);
+  await answering();
 }

@@ -6,6 +6,7 @@
 import { catalogEntry } from './catalog';
 import { maskedHint, type CredentialId } from './credential';
 import type { CredentialMeta, Profile } from './profile-schema';
+import { isoString } from './iso-time';
 
 /** True when the value of `id` belongs in the secret store (everything but the catalog's non-secrets). */
 export function isSecretCredential(id: CredentialId): boolean {
@@ -27,7 +28,7 @@ export type IndexChange =
  * secret store.
  */
 export function withIndexChanges(profile: Profile, changes: readonly IndexChange[], now: Date): Profile {
-  const stamp = now.toISOString();
+  const stamp = isoString(now);
   const metadata = { ...profile.credential_metadata };
   let next: Profile = { ...profile, credential_metadata: metadata };
   for (const c of changes) {

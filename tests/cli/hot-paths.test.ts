@@ -35,7 +35,7 @@ describe('a read writes nothing and takes no lock', () => {
     const mark = join(dir, 'usage', 'huggingface.token');
     spawnSync('touch', ['-d', '2020-01-01', mark]);
     const profileBefore = statSync(t.profile);
-    const { code, calls } = traced(t, ['get', 'huggingface', 'token']);
+    const { code, calls, all } = traced(t, ['get', 'huggingface', 'token']);
     expect(code).toBe(0);
     // The index is read from its lookup copy (the profile is not even opened), read-only.
     expect(calls.filter((l) => l.includes('user.profile"') && l.includes('openat'))).toEqual([]);
@@ -44,10 +44,16 @@ describe('a read writes nothing and takes no lock', () => {
     expect(indexOpens.every((l) => /O_RDONLY/.test(l) && !/O_WRONLY|O_RDWR|O_CREAT/.test(l))).toBe(true);
     expect(calls.filter((l) => l.includes('.lock'))).toEqual([]);
     expect(calls.filter((l) => /rename|unlink|mkdir/.test(l))).toEqual([]);
+    // Its stamps (the use, the audit line) are written in UTC without asking ICU for the host's time zone.
+    expect(all.filter((l) => l.includes('/etc/localtime'))).toEqual([]);
     const after = statSync(t.profile);
     expect([after.ino, after.mtimeMs]).toEqual([profileBefore.ino, profileBefore.mtimeMs]);
     // The use was recorded, off the profile: the mark's time moved.
     expect(statSync(mark).mtimeMs).toBeGreaterThan(Date.parse('2021-01-01'));
+    // Nor does exec, whose run history, lock and audit stamps are the same UTC strings.
+    const exec = traced(t, ['exec', '--workflow', 'transcribe', '--', 'true']);
+    expect(exec.code).toBe(0);
+    expect(exec.all.filter((l) => l.includes('/etc/localtime'))).toEqual([]);
   });
 });
 

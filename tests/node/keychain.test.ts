@@ -47,6 +47,26 @@ describe('the keychain backend on the real throwaway Secret Service', () => {
     }
   }, 120_000);
 
+  it('a read and a count asked together share one collection check; one asked after asks again', async () => {
+    const service = `${SERVICE}-share-${Date.now()}`;
+    const s = store(service);
+    await s.set('a.b', 'shared-value');
+    s.close();
+    const members: string[] = [];
+    const call = (s as unknown as { call: (m: { member: string }) => Promise<unknown> }).call.bind(s);
+    (s as unknown as { call: typeof call }).call = (m) => {
+      members.push(m.member);
+      return call(m);
+    };
+    const [values, count] = await Promise.all([s.getMany!(['a.b', 'x.y']), s.count!()]);
+    expect([values.get('a.b'), values.get('x.y'), count]).toEqual(['shared-value', undefined, 1]);
+    expect(members.filter((m) => m === 'ReadAlias')).toHaveLength(1);
+    expect(await s.count!()).toBe(1);
+    expect(members.filter((m) => m === 'ReadAlias')).toHaveLength(2);
+    await s.delete('a.b');
+    s.close();
+  });
+
   it('items are keytar-compatible both ways: what keytar stored is read, what we store keytar reads', async () => {
     const service = `${SERVICE}-interop-${Date.now()}`;
     await keytar.setPassword(service, 'tmdb.api_key', 'stored-by-keytar-0123456789');

@@ -1,6 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { collect } from '../helpers/children';
+import { makeTempHome } from '../helpers/temp';
 
 describe('the test environment is throwaway', () => {
   it('HOME and XDG_DATA_HOME live under the run root, never the developer home', () => {
@@ -21,4 +25,33 @@ describe('the test environment is throwaway', () => {
     const locked = spawnSync('gdbus', ['call', '--session', '--dest', 'org.freedesktop.secrets', '--object-path', '/org/freedesktop/secrets/aliases/default', '--method', 'org.freedesktop.DBus.Properties.Get', 'org.freedesktop.Secret.Collection', 'Locked'], { encoding: 'utf8' });
     expect(locked.stdout.trim()).toBe('(<false>,)');
   });
+
+  it('a keyring daemon that dies mid-run is started again unlocked (D-Bus alone would start a locked one)', async () => {
+    const t = makeTempHome();
+    const env: Record<string, string> = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: t.home };
+    for (const [name, sub] of Object.entries({ XDG_DATA_HOME: 'data', XDG_CONFIG_HOME: 'config', XDG_RUNTIME_DIR: 'run' })) {
+      env[name] = join(t.root, sub);
+      mkdirSync(env[name]!, { recursive: true, mode: 0o700 });
+      chmodSync(env[name]!, 0o700);
+    }
+    const script = join(t.root, 'die.mjs');
+    writeFileSync(script, `import { spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startKeyring } from ${JSON.stringify(join(process.cwd(), 'scripts/throwaway-keyring.mjs'))};
+await startKeyring();
+const look = () => spawnSync('secret-tool', ['lookup', 'service', 'die', 'account', 'a'], { encoding: 'utf8', timeout: 10000 }).stdout;
+spawnSync('secret-tool', ['store', '--label=die', 'service', 'die', 'account', 'a'], { input: 'kept' });
+const owner = spawnSync('gdbus', ['call', '--session', '--dest', 'org.freedesktop.DBus', '--object-path', '/org/freedesktop/DBus', '--method', 'org.freedesktop.DBus.GetConnectionUnixProcessID', 'org.freedesktop.secrets'], { encoding: 'utf8' }).stdout;
+const before = look();
+process.kill(Number(/uint32 (\\d+)/.exec(owner)[1]), 'SIGKILL');
+let after = '';
+for (let i = 0; i < 300 && after !== 'kept'; i++) { await sleep(100); after = look(); }
+const locked = spawnSync('gdbus', ['call', '--session', '--dest', 'org.freedesktop.secrets', '--object-path', '/org/freedesktop/secrets/aliases/default', '--method', 'org.freedesktop.DBus.Properties.Get', 'org.freedesktop.Secret.Collection', 'Locked'], { encoding: 'utf8' }).stdout.trim();
+console.log(JSON.stringify({ before, after, locked }));
+process.exit(0);
+`);
+    const r = await collect(spawn('dbus-run-session', ['--', process.execPath, script], { env, cwd: t.cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ before: 'kept', after: 'kept', locked: '(<false>,)' });
+    expect(r.stderr).toContain('exited (SIGKILL); started again, unlocked');
+  }, 60_000);
 });

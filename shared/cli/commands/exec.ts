@@ -9,6 +9,7 @@ import { notReady } from '../../node/vault/reader';
 import type { CliContext } from '../context';
 import type { ExitCode } from '../exit-codes';
 import { isTerminal } from '../io';
+import { isoNow } from '../../core/iso-time';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
@@ -43,6 +44,9 @@ function maskedStreams(mask: boolean | undefined): { out: boolean; err: boolean 
 export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
   // Only the read side is needed (the light bundle runs exec too), unless --verify asks the providers.
   const vault = await ctx.reader();
+  // The reader has started its keychain connection: one turn of the event loop sends the handshake and the first
+  // calls, so the keychain answers them while the work below (the index, the preferences) runs.
+  await new Promise((resolve) => setImmediate(resolve));
   const history = args.history === false ? undefined : await ctx.runs();
   const [program, ...rest] = args.command as [string, ...string[]];
   const streams = maskedStreams(args.mask);
@@ -116,7 +120,7 @@ function runChild(program: string, rest: string[], env: Record<string, string>, 
     for (const s of FORWARDED) process.on(s, forward);
     const finish = (code: number, signal: NodeJS.Signals | null, drained: Promise<unknown>) => {
       for (const s of FORWARDED) process.off(s, forward);
-      record({ status: code === 0 ? 'succeeded' : 'failed', exit_code: code, signal, finished_at: new Date().toISOString(), duration_ms: Date.now() - started });
+      record({ status: code === 0 ? 'succeeded' : 'failed', exit_code: code, signal, finished_at: isoNow(), duration_ms: Date.now() - started });
       // Masked output is written in full (until the child's pipes close) before exec returns.
       void Promise.all([updates, drained]).then(() => resolve(code));
     };

@@ -9,6 +9,7 @@ import type { SecretStore } from '../../core/secret-store';
 import { currentOwner, ownerIsGone } from '../profile/owner';
 import type { ProfileStore } from '../profile/store';
 import type { JournalFile } from './journal-file';
+import { isoString } from '../../core/iso-time';
 
 /** One change to one credential. */
 export type CredentialChange =
@@ -97,7 +98,7 @@ export class CredentialStore {
     const tx: Transaction = {
       id: randomHex(6),
       owner: currentOwner(),
-      started_at: this.now().toISOString(),
+      started_at: isoString(this.now()),
       ops: secret.map((c): JournalOp => (c.kind === 'set' ? { id: c.id, kind: 'set', ...(c.label !== undefined ? { label: c.label } : {}), ...(c.envVar ? { env_var: c.envVar } : {}) } : { id: c.id, kind: 'delete' })),
       ...(options.files?.length ? { files: options.files.map((f) => f.path) } : {}),
     };

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { VaultError } from '../../core/errors';
 import type { TxOwner } from '../../core/journal';
 import { currentOwner, ownerIsGone } from './owner';
+import { isoNow } from '../../core/iso-time';
 
 /** Default longest wait for a live holder: well past the stale window, so a busy holder is never mistaken for a dead one. */
 export const DEFAULT_LOCK_WAIT_MS = 30_000;
@@ -133,7 +134,7 @@ function takeOver(lockPath: string, seen: Peek): void {
  */
 export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Promise<T>, waitMs = DEFAULT_LOCK_WAIT_MS): Promise<T> {
   const lockPath = `${target}.lock`;
-  const owner: LockOwner = { ...currentOwner(), nonce: uniqueHex(8), since: new Date().toISOString() };
+  const owner: LockOwner = { ...currentOwner(), nonce: uniqueHex(8), since: isoNow() };
   const mine = JSON.stringify(owner);
   const deadline = Date.now() + waitMs;
   let delay = 5;

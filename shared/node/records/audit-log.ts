@@ -4,6 +4,7 @@ import type { AuditEvent, AuditEventName } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
 import { assertOwnFile, ioError } from '../profile/secure-fs';
 import { VaultError } from '../../core/errors';
+import { isoString } from '../../core/iso-time';
 
 export { AUDIT_EVENTS, type AuditEvent, type AuditEventName } from '../../core/records';
 
@@ -30,7 +31,7 @@ export class AuditLog {
 
   /** Appends one event (its folder must exist: it is the profile's). */
   async append(event: Omit<AuditEvent, 'ts'>, now = new Date()): Promise<void> {
-    const line = `${JSON.stringify(redactDeep({ ts: now.toISOString(), ...event }))}\n`;
+    const line = `${JSON.stringify(redactDeep({ ts: isoString(now), ...event }))}\n`;
     if (this.size() + line.length > this.maxBytes) await withFileLock(this.path, async () => this.rotateIfFull(line.length));
     let fd: number | undefined;
     try {

@@ -8,6 +8,7 @@ import { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../
 import { withFileLock } from '../profile/file-lock';
 import { bootId, currentOwner, ownerIsGone } from '../profile/owner';
 import { assertOwnFile, ensurePrivateDir, ioError, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
+import { isoNow, isoString } from '../../core/iso-time';
 
 export { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
 
@@ -73,7 +74,7 @@ export class RunHistory {
    * running) by this process, which is to record its end, and returns it.
    */
   async start(run: Pick<RunRecord, 'workflow' | 'program' | 'credentials'> & Partial<Pick<RunRecord, 'inherited' | 'stripped' | 'masked' | 'status'>>, now: Date): Promise<RunRecord> {
-    const record: RunRecord = { id: uniqueHex(6), status: 'pending', ...run, exit_code: null, signal: null, started_at: now.toISOString(), finished_at: null, duration_ms: null };
+    const record: RunRecord = { id: uniqueHex(6), status: 'pending', ...run, exit_code: null, signal: null, started_at: isoString(now), finished_at: null, duration_ms: null };
     await this.append({ op: 'start', run: { ...record, owner: currentOwner() } });
     return record;
   }
@@ -179,7 +180,7 @@ export class RunHistory {
     if (!legacy || !stampOf(legacy)) return [];
     const parsed = parseOwnJson(this.readText(legacy));
     if (Array.isArray(parsed)) return (parsed as unknown[]).filter(isRun);
-    const aside = `${legacy}.damaged-${new Date().toISOString().replace(/[-:.]/g, '')}`;
+    const aside = `${legacy}.damaged-${isoNow().replace(/[-:.]/g, '')}`;
     try {
       renameSync(legacy, aside);
       this.options.warn(`${legacy} was damaged; it is kept as ${aside} and a new history started.`);

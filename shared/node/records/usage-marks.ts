@@ -1,6 +1,7 @@
 import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { isCredentialId, type CredentialId } from '../../core/credential';
+import { isoString } from '../../core/iso-time';
 
 /** Resolution of "last used": a read re-marks a credential only when its mark is older than this. */
 export const USAGE_RESOLUTION_MS = 60_000;
@@ -58,7 +59,7 @@ export class UsageMarks {
     for (const name of names) {
       if (!isCredentialId(name)) continue;
       const s = lstatSync(join(this.dir, name), { throwIfNoEntry: false });
-      if (s?.isFile()) out.set(name, new Date(s.mtimeMs).toISOString());
+      if (s?.isFile()) out.set(name, isoString(new Date(s.mtimeMs)));
     }
     return out;
   }

@@ -72,6 +72,7 @@ export class SecretServiceStore implements SecretStore {
   private conn: DbusConnection | undefined;
   private session: Promise<string> | undefined;
   private collection: Promise<string> | undefined;
+  private state: Promise<{ path: string; locked: boolean }> | undefined;
   private broken: VaultError | undefined;
   private refused: { error: VaultError; at: number } | undefined;
   private provider: Promise<ProviderInfo | undefined> | undefined;
@@ -177,7 +178,7 @@ export class SecretServiceStore implements SecretStore {
    * first), so there a locked default collection is KEYCHAIN_LOCKED.
    */
   async count(): Promise<number> {
-    const state = await this.defaultCollectionState();
+    const state = await this.collectionState();
     if (state.locked && (await this.providerInfo())?.label === 'KeePassXC') throw keychainError('KEYCHAIN_LOCKED');
     const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'SearchItems', signature: 'a{ss}', body: [[['xdg:schema', SCHEMA], ['service', this.options.service]]] });
     const [unlocked, locked] = reply.body as [string[], string[]];
@@ -212,6 +213,7 @@ export class SecretServiceStore implements SecretStore {
     this.conn = undefined;
     this.session = undefined;
     this.collection = undefined;
+    this.state = undefined;
     this.refused = undefined;
   }
 
@@ -270,10 +272,27 @@ export class SecretServiceStore implements SecretStore {
     return { path, locked: locked[1] };
   }
 
+  /**
+   * {@link defaultCollectionState}, shared by the calls that ask while it is
+   * being asked (exec reads its values and counts the namespace at once: two
+   * round trips fewer). Never remembered once answered: a long-lived process
+   * (the app) must see a collection locked since.
+   */
+  private collectionState(): Promise<{ path: string; locked: boolean }> {
+    if (this.state) return this.state;
+    const pending = this.defaultCollectionState();
+    this.state = pending;
+    const done = () => {
+      if (this.state === pending) this.state = undefined;
+    };
+    pending.then(done, done);
+    return pending;
+  }
+
   /** The default collection's path once it exists and is unlocked: a locked one is unlocked through the provider's dialog. */
   private defaultCollection(started: number): Promise<string> {
     this.collection ??= (async () => {
-      const { path, locked } = await this.defaultCollectionState();
+      const { path, locked } = await this.collectionState();
       if (!locked) return path;
       if (!this.canShowDialog()) throw keychainError('KEYCHAIN_LOCKED', 'no display here for its unlock dialog');
       this.assertNotRefused();
