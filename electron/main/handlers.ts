@@ -15,7 +15,7 @@ import { redactDeep } from '../../shared/core/redact';
 import type { IpcResult, MainArgs, MigrationRequest, MigrationSource, Page, VaultApi, VaultMethod } from '../../shared/core/ipc-contract';
 import { ARG_SCHEMAS } from '../../shared/core/ipc-schemas';
 import { fieldErrors } from '../../shared/core/profile-parse';
-import type { RunRecord } from '../../shared/core/records';
+import type { RunRecord, RunStats, RunStatus } from '../../shared/core/records';
 import { runDoctor } from '../../shared/node/doctor';
 import { verifyWithVault } from '../../shared/node/verify/with-vault';
 import { hfTokenPath, readSource } from '../../shared/node/migration/sources';
@@ -72,15 +72,36 @@ function pageOf<T>(items: T[], filter: { offset?: number | undefined; limit?: nu
 function stampMemo(path: () => string) {
   let stamp = '';
   const memo = new Map<string, unknown>();
-  return <T>(key: string, read: () => T): T => {
+  /** `keep`: whether the value depends on the file alone (else it is read again at each call). */
+  return <T>(key: string, read: () => T, keep: (value: T) => boolean = () => true): T => {
     const s = statSync(path(), { throwIfNoEntry: false });
     const now = s ? `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}` : 'none';
     if (now !== stamp) {
       memo.clear();
       stamp = now;
     }
-    if (!memo.has(key)) memo.set(key, read());
-    return memo.get(key) as T;
+    if (memo.has(key)) return memo.get(key) as T;
+    const value = read();
+    if (keep(value)) memo.set(key, value);
+    return value;
+  };
+}
+
+/**
+ * The run history's reads, memoized by its file's stamp only while no run is
+ * pending or running: such a run turns interrupted when its exec dies, which
+ * changes nothing in the file.
+ */
+function runsReader(runs: MainDeps['runs']) {
+  const memo = stampMemo(() => runs.path);
+  const settled = (stats: RunStats) => stats.by_status.pending + stats.by_status.running === 0;
+  const stats = () => memo('stats', () => runs.stats(), settled);
+  return {
+    stats,
+    list: (filter: { status?: RunStatus; workflow?: string }): RunRecord[] => {
+      const read = () => runs.list({ ...(filter.status ? { status: filter.status } : {}), ...(filter.workflow ? { workflow: filter.workflow } : {}) });
+      return settled(stats()) ? memo(`list:${filter.status}:${filter.workflow}`, read) : read();
+    },
   };
 }
 
@@ -218,7 +239,7 @@ function verifyHandlers(deps: MainDeps) {
 export function createHandlers(deps: MainDeps): Handlers {
   const { vault } = deps;
   const avatars = new Map<string, string | null>();
-  const runsMemo = stampMemo(() => deps.runs.path);
+  const runsRead = runsReader(deps.runs);
   const auditMemo = stampMemo(() => vault.auditLogPath);
   return {
     profileGet: async () => vault.getProfile(),
@@ -239,8 +260,8 @@ export function createHandlers(deps: MainDeps): Handlers {
     ...verifyHandlers(deps),
     ...migrationHandlers(deps),
     ...teamHandlers(deps),
-    runsList: async ({ status, workflow, ...page }) => pageOf(runsMemo(`list:${status}:${workflow}`, () => deps.runs.list({ ...(status ? { status } : {}), ...(workflow ? { workflow } : {}) })), page),
-    runsStats: async () => runsMemo('stats', () => deps.runs.stats()),
+    runsList: async ({ status, workflow, ...page }) => pageOf(runsRead.list({ ...(status ? { status } : {}), ...(workflow ? { workflow } : {}) }), page),
+    runsStats: async () => runsRead.stats(),
     auditList: async ({ event, credential, ...page }) => pageOf(auditMemo(`list:${event}:${credential}`, () => vault.auditEvents({ ...(event ? { event } : {}), ...(credential ? { credential } : {}) })), page),
     doctor: () => runDoctor(vault),
     ...securityHandlers({ vault, dialog: deps.dialog, env: deps.env, agentScript: deps.agentScript, logN: deps.logN }),

@@ -1,9 +1,12 @@
-import { chmodSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHANNELS, type Page, type VaultMethod } from '../../shared/core/ipc-contract';
 import { MAX_SECRET_LENGTH } from '../../shared/core/credential';
 import type { RunRecord } from '../../shared/core/records';
+import { bootId } from '../../shared/node/profile/owner';
 import { CLIPBOARD_CLEAR_MS, type SenderEvent } from '../../electron/main/handlers';
 import { setupMain } from './main-setup';
 
@@ -100,6 +103,29 @@ describe('IPC handlers over the real vault and keychain', () => {
     expect(await s.value('runsList', {})).toMatchObject({ total: 0 });
     await s.runs.start({ workflow: 'transcribe', program: 'x', credentials: [] }, new Date());
     expect(await s.value('runsList', {})).toMatchObject({ total: 1 });
+  });
+
+  it('a run whose exec is killed shows as interrupted at the next read, though the history file did not change (no memo of a live judgement)', async () => {
+    const s = await setupMain();
+    // A stand-in exec: alive until killed; the start line names it as the owner.
+    const exec = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)'], { stdio: 'ignore' });
+    const gone = new Promise((done) => exec.once('exit', done));
+    const run = { id: 'abc123', workflow: 'transcribe', program: 'stage', credentials: [], status: 'running', exit_code: null, signal: null, started_at: new Date().toISOString(), finished_at: null, duration_ms: null, owner: { pid: exec.pid, host: hostname(), boot: bootId() } };
+    mkdirSync(dirname(s.runs.path), { recursive: true, mode: 0o700 });
+    writeFileSync(s.runs.path, `${JSON.stringify({ op: 'start', run })}\n`, { mode: 0o600 });
+    expect(await s.value('runsList', {})).toMatchObject({ total: 1, items: [{ status: 'running' }] });
+    expect(await s.value('runsList', { status: 'interrupted' })).toMatchObject({ total: 0 });
+    expect(await s.value('runsStats')).toMatchObject({ by_status: { running: 1, interrupted: 0 } });
+    const before = statSync(s.runs.path);
+    exec.kill('SIGKILL');
+    await gone; // reaped: its pid is dead, not a zombie
+    expect(await s.value('runsList', {})).toMatchObject({ total: 1, items: [{ status: 'interrupted' }] });
+    expect(await s.value('runsList', { status: 'interrupted' })).toMatchObject({ total: 1 });
+    expect(await s.value('runsList', { status: 'running' })).toMatchObject({ total: 0 });
+    expect(await s.value('runsStats')).toMatchObject({ by_status: { running: 0, interrupted: 1 } });
+    const items = (await s.value<Page<RunRecord>>('runsList', {})).items;
+    expect(Object.keys(items[0]!)).not.toContain('owner');
+    expect(statSync(s.runs.path).mtimeMs).toBe(before.mtimeMs);
   });
 
   it('"Fix it" makes a profile others can write private again (0600, folder 0700); doctor then finds nothing', async () => {

@@ -1,6 +1,6 @@
 // The run history judges a run that never got its end recorded: interrupted
 // when the exec that ran it is certainly gone, running while it may live.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,41 @@ describe('runs whose exec never recorded the end', () => {
     const owners = [{ pid: 0, ...here }, { pid: -1, ...here }, { pid: 2 ** 60, ...here }, { pid: '1', ...here }, [process.pid], 'me', { pid: 1 }];
     owners.forEach((owner, i) => appendFileSync(path, started(`h${i}`, owner)));
     expect(runs.list().map((r) => r.status)).toEqual(owners.map(() => 'running'));
+  });
+
+  it('a hand-edited line nested 200,000 deep (in the owner, the credentials, a patch) is skipped as damaged: list, JSON, stats and compaction still work', async () => {
+    const { path, runs, warnings } = history();
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    appendFileSync(path, started('ok0001', { pid: process.pid, host: hostname(), boot: bootId() }));
+    appendFileSync(path, started('deep01', 'X').replace('"owner":"X"', `"owner":${deep}`));
+    appendFileSync(path, started('deep02', undefined).replace('"credentials":[]', `"credentials":${deep}`));
+    appendFileSync(path, `{"op":"update","id":"ok0001","patch":{"stripped":${deep}}}\n`);
+    expect(runs.list().map((r) => r.id)).toEqual(['ok0001']);
+    expect(JSON.parse(JSON.stringify(runs.list()))).toMatchObject([{ id: 'ok0001', status: 'running' }]);
+    expect(runs.stats()).toMatchObject({ total: 1 });
+    expect(warnings.join('\n')).toContain('3 damaged line(s)');
+    await runs.compact();
+    expect(readFileSync(path, 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
+    expect(runs.list().map((r) => r.id)).toEqual(['ok0001']);
+  });
+
+  it('a live pid that started after the run did is not its exec (a recycled pid): interrupted; the exec itself: running', async () => {
+    const { path, runs } = history();
+    const here = { host: hostname(), boot: bootId() };
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)'], { stdio: 'ignore' });
+    try {
+      await new Promise((ready) => other.once('spawn', ready));
+      const run = (id: string, pid: number, startedAt: Date) =>
+        `${JSON.stringify({ op: 'start', run: { id, workflow: 'transcribe', program: 'stage', credentials: [], status: 'running', exit_code: null, signal: null, started_at: startedAt.toISOString(), finished_at: null, duration_ms: null, owner: { pid, ...here } } })}\n`;
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      appendFileSync(path, run('reused', other.pid!, hourAgo)); // its exec died; the pid now names a process started since
+      appendFileSync(path, run('mine', process.pid, new Date())); // this process started before its run
+      appendFileSync(path, run('mine-old', process.pid, new Date(Date.now() - 1_000)));
+      const status = Object.fromEntries(runs.list().map((r: RunRecord) => [r.id, r.status]));
+      expect(status).toEqual({ reused: 'interrupted', mine: 'running', 'mine-old': 'running' });
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 
   it('compaction writes an interrupted run as interrupted: a recycled pid cannot make it running again', async () => {

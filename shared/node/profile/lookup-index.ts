@@ -1,6 +1,6 @@
 import { indexedMeta, type IndexedMeta } from '../../core/profile-index';
 import type { CredentialId } from '../../core/credential';
-import { PROFILE_READ_LIMIT, readSecureBytes, sameStamp, stampOf, type FileStamp, type writeSecureFile } from './secure-fs';
+import { PROFILE_READ_LIMIT, readSecureBytes, sameStamp, type FileStamp, type writeSecureFile } from './secure-fs';
 
 /**
  * A lookup copy of the profile's credential index, beside the profile, so a
@@ -117,10 +117,9 @@ export class LookupIndexFile {
     private readonly write: typeof writeSecureFile,
   ) {}
 
-  /** Records `doc`, just written to `profilePath`. A failure only costs the next reader a full parse. */
-  async remember(doc: Record<string, unknown>, profilePath: string): Promise<void> {
+  /** Records `doc`, just written as the file with `stamp` (none: nothing recorded). A failure only costs the next reader a full parse. */
+  async remember(doc: Record<string, unknown>, stamp: FileStamp | undefined): Promise<void> {
     try {
-      const stamp = stampOf(profilePath);
       if (stamp) await this.write(this.path, lookupIndexText(doc, stamp), this.dedicatedDir);
     } catch {
       // the stale copy names the old stamp: no reader will use it

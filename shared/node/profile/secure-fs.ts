@@ -249,8 +249,12 @@ export function createTempBeside(path: string): { temp: string; fd: number } {
   }
 }
 
-/** Writes `text` (a string, as UTF-8, or bytes already encoded) to `path` atomically: a 0600 temp file, fsync, rename, fsync of the folder. */
-export async function writeSecureFile(path: string, text: string | Uint8Array, dedicatedDir: boolean): Promise<void> {
+/**
+ * Writes `text` (a string, as UTF-8, or bytes already encoded) to `path` atomically: a 0600 temp file, fsync, rename,
+ * fsync of the folder. Returns the stamp of the file it wrote, as renamed (from its own descriptor: another program may
+ * have put another file at `path` since), or undefined when it could not be had.
+ */
+export async function writeSecureFile(path: string, text: string | Uint8Array, dedicatedDir: boolean): Promise<FileStamp | undefined> {
   ensurePrivateDir(dirname(path), dedicatedDir);
   try {
     if (lstatSync(path).isSymbolicLink()) throw symlinkError(path);
@@ -260,17 +264,15 @@ export async function writeSecureFile(path: string, text: string | Uint8Array, d
   }
   const created = createTempBeside(path);
   const temp = created.temp;
-  let fd = created.fd;
+  const fd = created.fd;
   try {
     const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
     let written = 0;
     while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
     fsyncSync(fd);
-    closeSync(fd);
-    fd = -1;
     renameSync(temp, path);
   } catch (err) {
-    if (fd >= 0) closeSync(fd);
+    closeSync(fd);
     try {
       unlinkSync(temp);
     } catch {
@@ -278,7 +280,16 @@ export async function writeSecureFile(path: string, text: string | Uint8Array, d
     }
     throw ioError(err, path);
   }
+  let stamp: FileStamp | undefined;
+  try {
+    const s = fstatSync(fd); // after the rename, which moves the ctime
+    stamp = { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
+  } catch {
+    // only a shortcut for the records that name it
+  }
+  closeSync(fd);
   fsyncDir(dirname(path));
+  return stamp;
 }
 
 /**

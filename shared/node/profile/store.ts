@@ -12,7 +12,7 @@ import type { ProfileView } from '../../core/views';
 import { withFileLock, type HeldLock } from './file-lock';
 import { sidecarPath, type PathInputs, type ProfilePaths } from './paths';
 import { ProfileReader, UNPARSED, type RawProfile } from './reader';
-import { ValidatedText } from './validated-text';
+import { settledWhenRead, ValidatedText } from './validated-text';
 import { ensurePrivateDir, orphanTemps, PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT, readSecureFile, removeOrphanTemps, sameStamp, stampOf, writeSecureFile, type FileStamp } from './secure-fs';
 
 /** What a read found: the profile itself, or the deprecated secrets.json standing in for it. */
@@ -132,7 +132,7 @@ export class ProfileStore {
     const doc = parseDocument(read);
     let loaded: LoadedProfile;
     if (read.kind === 'profile') {
-      loaded = { kind: 'profile', path: read.path, profile: this.validate(doc, read.text, read.path, read.stamp) };
+      loaded = { kind: 'profile', path: read.path, profile: this.validate(doc, read.text, read.path, read.stamp, read.readAtMs) };
     } else {
       if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
         throw new VaultError('PROFILE_INVALID', `${read.path} must hold a JSON object at the top level.`, `Fix ${read.path}, or create a profile with: cpw-vault setup`);
@@ -202,9 +202,11 @@ export class ProfileStore {
    */
   async refreshLookup(): Promise<void> {
     if (!this.exists() || this.reader.lookup()) return;
-    await this.locked(async (path) => {
+    await this.locked(async () => {
       const loaded = this.read();
-      if (loaded.kind === 'profile' && !this.reader.lookup()) await this.reader.lookupFile.remember(loaded.profile as unknown as Record<string, unknown>, path);
+      // The stamp the profile had when it was read, not now (a rename over it since would be named with this content).
+      const stamp = this.parsed?.loaded === loaded ? this.parsed.read.stamp : undefined;
+      if (loaded.kind === 'profile' && !this.reader.lookup()) await this.reader.lookupFile.remember(loaded.profile as unknown as Record<string, unknown>, stamp);
       this.reader.forgetLookup();
     });
   }
@@ -233,16 +235,18 @@ export class ProfileStore {
   }
 
   private async write(path: string, bytes: Buffer, doc: Profile): Promise<void> {
-    await this.writeFile(path, bytes, this.paths.dedicatedDir);
+    // The stamp of the file this write made, not of whatever is at `path` now: a program that does not take
+    // the lock (an editor, a sync tool) may have renamed its own file there since.
+    const written = await this.writeFile(path, bytes, this.paths.dedicatedDir);
     this.forget();
-    await this.validated.remember(bytes, path);
+    await this.validated.remember(bytes, written);
     // Still under the lock: the lookup copy names the stamp of exactly this file.
-    await this.reader.lookupFile.remember(doc as unknown as Record<string, unknown>, path);
+    await this.reader.lookupFile.remember(doc as unknown as Record<string, unknown>, written);
   }
 
   /** The schema pass over a document, skipped when its text is the validated output of a write (see ValidatedText). */
-  private validate(doc: unknown, text: string, path: string, stamp: FileStamp | undefined): Profile {
-    if (this.validated.matches(text, stamp)) return doc as Profile;
+  private validate(doc: unknown, text: string, path: string, stamp: FileStamp | undefined, readAtMs: number | undefined): Profile {
+    if (this.validated.matches(text, stamp, readAtMs)) return doc as Profile;
     // JSON.parse is iterative and takes any depth; what runs after it (the next write's stringify) would overflow.
     refuseOverDeep(text, path);
     return parseProfile(doc, path);
@@ -256,11 +260,15 @@ export class ProfileStore {
   /** Reads the file for an update; with `stripPlaintext` (migration in place) its plaintext slots are emptied first. */
   private readFresh(path: string, stripPlaintext: boolean): Profile {
     // Unchanged since this process read it (the usual case: read, then update): the same file, the same profile.
-    // Same stamp means the same file: every write renames a new inode in, and any change in place moves the ctime.
+    // Same stamp means the same file only when the file had not changed for a while when it was read: within one
+    // timestamp tick (a second on HFS+ or ext4 with small inodes, a jiffy on kernels before 6.13), other writers can
+    // rename in a file of the same size that gets the freed inode number back and the same times. Such a recent read
+    // is compared by its text instead.
     const last = this.parsed;
     const reusable = !stripPlaintext && last?.loaded.kind === 'profile' && last.read.path === path;
     const now = reusable ? stampOf(path) : undefined;
-    if (reusable && now && last.read.stamp && sameStamp(now, last.read.stamp)) return last.loaded.profile;
+    if (reusable && now && last.read.stamp && last.read.readAtMs !== undefined && settledWhenRead(last.read.stamp, last.read.readAtMs) && sameStamp(now, last.read.stamp)) return last.loaded.profile;
+    const readAtMs = Date.now();
     const { text, stamp } = readSecureFile(path, { warn: this.reader.warn, maxBytes: PROFILE_READ_LIMIT });
     if (reusable && last.read.text === text) return last.loaded.profile;
     let raw: unknown = UNPARSED;
@@ -270,7 +278,7 @@ export class ProfileStore {
       // parseDocument says where the JSON is broken, without quoting it.
     }
     const doc = parseDocument({ kind: 'profile', path, raw, text });
-    if (!stripPlaintext) return this.validate(doc, text, path, stamp);
+    if (!stripPlaintext) return this.validate(doc, text, path, stamp, readAtMs);
     refuseOverDeep(text, path);
     return parseProfile(withoutPlaintext(doc), path);
   }

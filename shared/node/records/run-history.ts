@@ -1,11 +1,12 @@
 import { uniqueHex } from '../builtins';
-import { closeSync, constants, fstatSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { parseOwnJson } from '../../core/json-depth';
 import { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
-import { currentOwner, ownerIsGone } from '../profile/owner';
+import { bootId, currentOwner, ownerIsGone } from '../profile/owner';
 import { assertOwnFile, ensurePrivateDir, ioError, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
 import { isoNow, isoString } from '../../core/iso-time';
 
@@ -223,7 +224,49 @@ function isInterrupted(run: RunRecord): boolean {
   if (run.status !== 'pending' && run.status !== 'running') return false;
   const owner = run.owner;
   if (!owner || typeof owner !== 'object' || !Number.isSafeInteger(owner.pid) || owner.pid <= 0 || typeof owner.host !== 'string' || typeof owner.boot !== 'string') return false;
-  return ownerIsGone(owner, Date.parse(run.started_at), Infinity);
+  const startedAt = Date.parse(run.started_at);
+  if (ownerIsGone(owner, startedAt, Infinity)) return true;
+  // A live pid here is the exec, or a process that got its pid since (pids are recycled, from 32,768 by default):
+  // one that started after the run did is not the exec.
+  if (owner.host !== hostname() || (owner.boot && owner.boot !== bootId())) return false;
+  const began = processStartMs(owner.pid);
+  return began !== undefined && began > startedAt + PID_REUSE_SLACK_MS;
+}
+
+/**
+ * Slack for comparing a process's start (from /proc, to ~1 s, moved by a step of the clock since) with a run's
+ * recorded start: a live exec is never judged gone unless the clock jumped this far ahead while it ran (and its end,
+ * once recorded, still wins).
+ */
+const PID_REUSE_SLACK_MS = 30_000;
+
+let bootTimeCache: number | null | undefined;
+
+/** When this machine booted (ms since the epoch, to the second), from /proc/stat (Linux); null elsewhere. */
+function bootTimeMs(): number | null {
+  if (bootTimeCache === undefined) {
+    try {
+      const seconds = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+      bootTimeCache = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : null;
+    } catch {
+      bootTimeCache = null;
+    }
+  }
+  return bootTimeCache;
+}
+
+/** When process `pid` started (ms since the epoch, to ~1 s), from /proc (Linux; clock ticks of 10 ms); undefined when unknown. */
+function processStartMs(pid: number): number | undefined {
+  const boot = bootTimeMs();
+  if (boot === null) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After "pid (comm) ": the state is field 3, the start time field 22 (a comm may hold spaces and parentheses).
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    return Number.isFinite(ticks) ? boot + ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function isRun(v: unknown): v is RunRecord {
@@ -231,13 +274,15 @@ function isRun(v: unknown): v is RunRecord {
   return !!r && typeof r === 'object' && typeof r.id === 'string' && typeof r.started_at === 'string' && typeof r.workflow === 'string';
 }
 
+/**
+ * One event, or undefined for a damaged line: cut short by a crash, or (a
+ * hand edit) nested deeper than MAX_JSON_DEPTH, which would overflow the
+ * stack of what writes it out again (a list as JSON, the compaction).
+ */
 function parseEvent(line: string): RunEvent | undefined {
-  try {
-    const e = JSON.parse(line) as Partial<RunEvent> & { op?: string };
-    if (e.op === 'start' && isRun((e as { run?: unknown }).run)) return e as RunEvent;
-    if ((e.op === 'update' || e.op === 'delete') && typeof (e as { id?: unknown }).id === 'string') return e as RunEvent;
-  } catch {
-    // a line cut short by a crash
-  }
+  const e = parseOwnJson(line) as (Partial<RunEvent> & { op?: string }) | null | undefined;
+  if (!e || typeof e !== 'object') return undefined;
+  if (e.op === 'start' && isRun((e as { run?: unknown }).run)) return e as RunEvent;
+  if ((e.op === 'update' || e.op === 'delete') && typeof (e as { id?: unknown }).id === 'string') return e as RunEvent;
   return undefined;
 }
