@@ -17,8 +17,6 @@ export interface RawProfile {
   text: string;
   /** The file's stamp when this text was read. */
   stamp?: FileStamp;
-  /** When it was read (Date.now(), taken before the read). */
-  readAtMs?: number;
 }
 
 export function defaultWarn(message: string): void {
@@ -126,7 +124,6 @@ export class ProfileReader {
     if (this.cache && this.cache.read.path === path && sameStamp(this.cache.stamp, stamp)) return this.cache.read;
     // ~/.cp-whisperx as a link is refused like a linked profile: what it points to is not ours to trust (or chmod).
     if (kind === 'profile' && this.paths.dedicatedDir) refuseLinkedFolder(dirname(path));
-    const readAtMs = Date.now();
     const { text, stamp: readStamp } = readSecureFile(path, { warn: this.warn, ...(kind === 'profile' ? { maxBytes: PROFILE_READ_LIMIT } : {}) });
     let raw: unknown = UNPARSED;
     try {
@@ -134,7 +131,7 @@ export class ProfileReader {
     } catch {
       // left UNPARSED: the full parser reports line and column without quoting the text
     }
-    const read: RawProfile = { kind, path, raw, text, stamp: readStamp, readAtMs };
+    const read: RawProfile = { kind, path, raw, text, stamp: readStamp };
     this.cache = { stamp: readStamp, read };
     return read;
   }

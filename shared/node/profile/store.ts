@@ -12,8 +12,8 @@ import type { ProfileView } from '../../core/views';
 import { withFileLock, type HeldLock } from './file-lock';
 import { sidecarPath, type PathInputs, type ProfilePaths } from './paths';
 import { ProfileReader, UNPARSED, type RawProfile } from './reader';
-import { settledWhenRead, ValidatedText } from './validated-text';
-import { ensurePrivateDir, orphanTemps, PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT, readSecureFile, removeOrphanTemps, sameStamp, stampOf, writeSecureFile, type FileStamp } from './secure-fs';
+import { ValidatedText } from './validated-text';
+import { ensurePrivateDir, orphanTemps, PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT, readSecureFile, removeOrphanTemps, stampOf, writeSecureFile } from './secure-fs';
 
 /** What a read found: the profile itself, or the deprecated secrets.json standing in for it. */
 export type LoadedProfile =
@@ -132,7 +132,7 @@ export class ProfileStore {
     const doc = parseDocument(read);
     let loaded: LoadedProfile;
     if (read.kind === 'profile') {
-      loaded = { kind: 'profile', path: read.path, profile: this.validate(doc, read.text, read.path, read.stamp, read.readAtMs) };
+      loaded = { kind: 'profile', path: read.path, profile: this.validate(doc, read.text, read.path) };
     } else {
       if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
         throw new VaultError('PROFILE_INVALID', `${read.path} must hold a JSON object at the top level.`, `Fix ${read.path}, or create a profile with: cpw-vault setup`);
@@ -239,14 +239,14 @@ export class ProfileStore {
     // the lock (an editor, a sync tool) may have renamed its own file there since.
     const written = await this.writeFile(path, bytes, this.paths.dedicatedDir);
     this.forget();
-    await this.validated.remember(bytes, written);
+    await this.validated.remember(bytes);
     // Still under the lock: the lookup copy names the stamp of exactly this file.
     await this.reader.lookupFile.remember(doc as unknown as Record<string, unknown>, written);
   }
 
   /** The schema pass over a document, skipped when its text is the validated output of a write (see ValidatedText). */
-  private validate(doc: unknown, text: string, path: string, stamp: FileStamp | undefined, readAtMs: number | undefined): Profile {
-    if (this.validated.matches(text, stamp, readAtMs)) return doc as Profile;
+  private validate(doc: unknown, text: string, path: string): Profile {
+    if (this.validated.matches(text)) return doc as Profile;
     // JSON.parse is iterative and takes any depth; what runs after it (the next write's stringify) would overflow.
     refuseOverDeep(text, path);
     return parseProfile(doc, path);
@@ -259,18 +259,12 @@ export class ProfileStore {
 
   /** Reads the file for an update; with `stripPlaintext` (migration in place) its plaintext slots are emptied first. */
   private readFresh(path: string, stripPlaintext: boolean): Profile {
-    // Unchanged since this process read it (the usual case: read, then update): the same file, the same profile.
-    // Same stamp means the same file only when the file had not changed for a while when it was read: within one
-    // timestamp tick (a second on HFS+ or ext4 with small inodes, a jiffy on kernels before 6.13), other writers can
-    // rename in a file of the same size that gets the freed inode number back and the same times. Such a recent read
-    // is compared by its text instead.
+    const { text } = readSecureFile(path, { warn: this.reader.warn, maxBytes: PROFILE_READ_LIMIT });
+    // Unchanged since this process read it (the usual case: read, then update): the same text, the same profile.
+    // By its text, never its stamp: on coarse timestamps another writer's file can get the freed inode number back
+    // with the same size and times (a lost update, shown on a 1-second ext2).
     const last = this.parsed;
-    const reusable = !stripPlaintext && last?.loaded.kind === 'profile' && last.read.path === path;
-    const now = reusable ? stampOf(path) : undefined;
-    if (reusable && now && last.read.stamp && last.read.readAtMs !== undefined && settledWhenRead(last.read.stamp, last.read.readAtMs) && sameStamp(now, last.read.stamp)) return last.loaded.profile;
-    const readAtMs = Date.now();
-    const { text, stamp } = readSecureFile(path, { warn: this.reader.warn, maxBytes: PROFILE_READ_LIMIT });
-    if (reusable && last.read.text === text) return last.loaded.profile;
+    if (!stripPlaintext && last?.loaded.kind === 'profile' && last.read.path === path && last.read.text === text) return last.loaded.profile;
     let raw: unknown = UNPARSED;
     try {
       raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
@@ -278,7 +272,7 @@ export class ProfileStore {
       // parseDocument says where the JSON is broken, without quoting it.
     }
     const doc = parseDocument({ kind: 'profile', path, raw, text });
-    if (!stripPlaintext) return this.validate(doc, text, path, stamp, readAtMs);
+    if (!stripPlaintext) return this.validate(doc, text, path);
     refuseOverDeep(text, path);
     return parseProfile(withoutPlaintext(doc), path);
   }
