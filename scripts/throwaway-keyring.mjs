@@ -59,7 +59,8 @@ const MAX_RESTARTS = 5;
 
 /** Starts the daemon in the foreground (so its exit is seen), unlocked; `replace` takes over from any other. */
 function launch(replace) {
-  const daemon = spawn('gnome-keyring-daemon', ['--foreground', ...(replace ? ['--replace'] : []), '--unlock', '--components=secrets'], { stdio: ['pipe', 'ignore', 'inherit'] });
+  // Its own chatter (a warning per item re-registered under load) stays out of the test output; its exit does not.
+  const daemon = spawn('gnome-keyring-daemon', ['--foreground', ...(replace ? ['--replace'] : []), '--unlock', '--components=secrets'], { stdio: ['pipe', 'ignore', 'ignore'] });
   daemon.stdin.end(PASSWORD);
   return daemon;
 }
