@@ -62,6 +62,10 @@ function launch(replace) {
   // Its own chatter (a warning per item re-registered under load) stays out of the test output; its exit does not.
   const daemon = spawn('gnome-keyring-daemon', ['--foreground', ...(replace ? ['--replace'] : []), '--unlock', '--components=secrets'], { stdio: ['pipe', 'ignore', 'ignore'] });
   daemon.stdin.end(PASSWORD);
+  daemon.once('error', (err) => {
+    process.stderr.write(`warning: gnome-keyring-daemon could not be started: ${err.message}\n`);
+    process.exit(1);
+  });
   return daemon;
 }
 
@@ -112,8 +116,8 @@ function keepKeyring() {
  * would fail with "locked". gnome-keyring (42 here, 50 elsewhere) aborts on
  * an assertion when a client disconnects while its request waits in the
  * daemon's queue (gkd_secret_service_get_pkcs11_session: assertion 'client'
- * failed); short-lived clients killed mid-request, as tests and users do,
- * trigger it (seen in a full run and in the bench).
+ * failed). Short-lived clients trigger it, whether killed mid-request (as
+ * tests do) or just quick to leave: seen in a full run and in the bench.
  */
 export async function startKeyring() {
   const keeper = spawn(process.execPath, [fileURLToPath(import.meta.url), '--keep-keyring'], { stdio: ['ignore', 'ignore', 'inherit'] });
