@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { orphanTemps } from '../../shared/node/profile/secure-fs';
+import { orphanTemps } from '../../shared/node/profile/temp-files';
 import { ProfileStore } from '../../shared/node/profile/store';
 import { fixture } from '../helpers/children';
 import { makeTempHome } from '../helpers/temp';

@@ -1,7 +1,7 @@
-import { randomHex } from '../builtins';
-import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, chmodSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, chmodSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
+import { createTempBeside } from './temp-files';
 
 /** Largest file cpw-vault reads by default (secrets.json and the like). */
 export const MAX_FILE_BYTES = 1024 * 1024;
@@ -219,12 +219,6 @@ function fsyncDir(dir: string): void {
   }
 }
 
-/** Temp names: `<file>.tmp-` and 24 random hex digits (96 bits: nobody can plant a link at the next one). */
-const TEMP_MARK = '.tmp-';
-const TEMP_TAIL = /^[0-9a-f]{24}$/;
-/** Temp names of write-file-atomic, used before: `<file>.<digits>`, cleaned up too. */
-const OLD_TEMP_TAIL = /^\d+$/;
-
 /**
  * Replaces `path` atomically with `text`, mode 0600: a temp file in the same
  * folder, created O_CREAT|O_EXCL|O_NOFOLLOW under an unpredictable name (so
@@ -235,24 +229,10 @@ const OLD_TEMP_TAIL = /^\d+$/;
  * and a folder others could replace files in (see ensurePrivateDir).
  * Why not write-file-atomic (used before): it opens a predictable temp name
  * with 'w', which follows a planted symlink and truncates its target.
- */
-/**
- * A new 0600 temp file beside `path`, under an unpredictable name, created
- * with O_CREAT|O_EXCL|O_NOFOLLOW: a link or file planted there is never opened.
- */
-export function createTempBeside(path: string): { temp: string; fd: number } {
-  const temp = join(dirname(path), `${basename(path)}${TEMP_MARK}${randomHex(12)}`);
-  try {
-    return { temp, fd: openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600) };
-  } catch (err) {
-    throw ioError(err, temp);
-  }
-}
-
-/**
- * Writes `text` (a string, as UTF-8, or bytes already encoded) to `path` atomically: a 0600 temp file, fsync, rename,
- * fsync of the folder. Returns the stamp of the file it wrote, as renamed (from its own descriptor: another program may
- * have put another file at `path` since), or undefined when it could not be had.
+ * `text` is a string (written as UTF-8) or bytes already encoded. Returns
+ * the stamp of the file it wrote, as renamed (from its own descriptor:
+ * another program may have put another file at `path` since), or undefined
+ * when it could not be had.
  */
 export async function writeSecureFile(path: string, text: string | Uint8Array, dedicatedDir: boolean): Promise<FileStamp | undefined> {
   ensurePrivateDir(dirname(path), dedicatedDir);
@@ -290,44 +270,6 @@ export async function writeSecureFile(path: string, text: string | Uint8Array, d
   closeSync(fd);
   fsyncDir(dirname(path));
   return stamp;
-}
-
-/**
- * Temp files left next to `path` by a writer that was killed mid-write: ours
- * (`<file>.tmp-<hex>`) and write-file-atomic's (`<file>.<digits>`), only
- * regular files of this user (in a shared folder, never another user's).
- */
-export function orphanTemps(path: string): string[] {
-  const prefix = `${basename(path)}.`;
-  try {
-    return readdirSync(dirname(path))
-      .filter((name) => {
-        if (!name.startsWith(prefix)) return false;
-        const tail = name.slice(prefix.length);
-        return OLD_TEMP_TAIL.test(tail) || (tail.startsWith(TEMP_MARK.slice(1)) && TEMP_TAIL.test(tail.slice(TEMP_MARK.length - 1)));
-      })
-      .map((name) => join(dirname(path), name))
-      .filter((file) => {
-        const s = lstatSync(file, { throwIfNoEntry: false });
-        return !!s && s.isFile() && (currentUid === undefined || s.uid === currentUid);
-      });
-  } catch {
-    return [];
-  }
-}
-
-/** Removes orphan temp files. Call only while holding the file's lock. */
-export function removeOrphanTemps(path: string): number {
-  let removed = 0;
-  for (const file of orphanTemps(path)) {
-    try {
-      unlinkSync(file);
-      removed++;
-    } catch {
-      // Already gone: another process cleaned it.
-    }
-  }
-  return removed;
 }
 
 /**

@@ -13,7 +13,8 @@ import { withFileLock, type HeldLock } from './file-lock';
 import { sidecarPath, type PathInputs, type ProfilePaths } from './paths';
 import { ProfileReader, UNPARSED, type RawProfile } from './reader';
 import { ValidatedText } from './validated-text';
-import { ensurePrivateDir, orphanTemps, PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT, readSecureFile, removeOrphanTemps, stampOf, writeSecureFile } from './secure-fs';
+import { ensurePrivateDir, PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT, readSecureFile, stampOf, writeSecureFile } from './secure-fs';
+import { orphanTemps, removeOrphanTemps } from './temp-files';
 
 /** What a read found: the profile itself, or the deprecated secrets.json standing in for it. */
 export type LoadedProfile =

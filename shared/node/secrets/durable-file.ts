@@ -1,7 +1,8 @@
 import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { VaultError } from '../../core/errors';
-import { createTempBeside, ioError, modeString, replaceLinkFix } from '../profile/secure-fs';
+import { ioError, modeString, replaceLinkFix } from '../profile/secure-fs';
+import { createTempBeside } from '../profile/temp-files';
 
 /** Largest vault, identity or export file read (values are at most 8 KiB each). */
 export const MAX_VAULT_FILE_BYTES = 16 * 1024 * 1024;

@@ -1,0 +1,66 @@
+// The temp files of atomic writes: made beside their target under an
+// unpredictable name, and cleaned up after a writer killed mid-write.
+import { randomHex } from '../builtins';
+import { constants, lstatSync, openSync, readdirSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { ioError } from './secure-fs';
+
+const currentUid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+
+/** Temp names: `<file>.tmp-` and 24 random hex digits (96 bits: nobody can plant a link at the next one). */
+const TEMP_MARK = '.tmp-';
+const TEMP_TAIL = /^[0-9a-f]{24}$/;
+/** Temp names of write-file-atomic, used before: `<file>.<digits>`, cleaned up too. */
+const OLD_TEMP_TAIL = /^\d+$/;
+
+/**
+ * A new 0600 temp file beside `path`, under an unpredictable name, created
+ * with O_CREAT|O_EXCL|O_NOFOLLOW: a link or file planted there is never opened.
+ */
+export function createTempBeside(path: string): { temp: string; fd: number } {
+  const temp = join(dirname(path), `${basename(path)}${TEMP_MARK}${randomHex(12)}`);
+  try {
+    return { temp, fd: openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600) };
+  } catch (err) {
+    throw ioError(err, temp);
+  }
+}
+
+
+/**
+ * Temp files left next to `path` by a writer that was killed mid-write: ours
+ * (`<file>.tmp-<hex>`) and write-file-atomic's (`<file>.<digits>`), only
+ * regular files of this user (in a shared folder, never another user's).
+ */
+export function orphanTemps(path: string): string[] {
+  const prefix = `${basename(path)}.`;
+  try {
+    return readdirSync(dirname(path))
+      .filter((name) => {
+        if (!name.startsWith(prefix)) return false;
+        const tail = name.slice(prefix.length);
+        return OLD_TEMP_TAIL.test(tail) || (tail.startsWith(TEMP_MARK.slice(1)) && TEMP_TAIL.test(tail.slice(TEMP_MARK.length - 1)));
+      })
+      .map((name) => join(dirname(path), name))
+      .filter((file) => {
+        const s = lstatSync(file, { throwIfNoEntry: false });
+        return !!s && s.isFile() && (currentUid === undefined || s.uid === currentUid);
+      });
+  } catch {
+    return [];
+  }
+}
+
+/** Removes orphan temp files. Call only while holding the file's lock. */
+export function removeOrphanTemps(path: string): number {
+  let removed = 0;
+  for (const file of orphanTemps(path)) {
+    try {
+      unlinkSync(file);
+      removed++;
+    } catch {
+      // Already gone: another process cleaned it.
+    }
+  }
+  return removed;
+}
