@@ -2,7 +2,7 @@
 // `npm test` and `npm run bench`, so neither ever touches a developer's real
 // keyring or ~/.cp-whisperx.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,6 +83,11 @@ async function answering() {
   throw new Error('the throwaway gnome-keyring never answered on the session bus');
 }
 
+/** Where the keeper counts its restarts of the daemon (one line each), in the session's runtime folder. */
+export function restartLog() {
+  return join(process.env.XDG_RUNTIME_DIR ?? tmpdir(), 'cpw-vault-keyring-restarts');
+}
+
 /** True while the session bus answers (false once dbus-run-session has ended it). */
 function busAnswers() {
   return spawnSync('gdbus', ['call', '--session', '--dest', 'org.freedesktop.DBus', '--object-path', '/org/freedesktop/DBus', '--method', 'org.freedesktop.DBus.GetId'], { stdio: 'ignore', timeout: 5000 }).status === 0;
@@ -103,6 +108,12 @@ function keepKeyring() {
         process.exit(1);
       }
       process.stderr.write(`warning: the throwaway gnome-keyring-daemon exited (${signal ?? code}); started again, unlocked (a keychain call at that moment may have failed)\n`);
+      // Counted where tests can see it (tests/helpers/keyring-restarts.ts): a test whose keychain went away under it may run again.
+      try {
+        appendFileSync(restartLog(), `${new Date().toISOString()} ${signal ?? code}\n`);
+      } catch {
+        // only a hint for the tests
+      }
       keep(launch(true));
     });
   keep(launch(false));

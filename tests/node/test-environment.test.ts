@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect } from '../helpers/children';
+import { againIfKeyringRestarted } from '../helpers/keyring-restarts';
 import { makeTempHome } from '../helpers/temp';
 
 describe('the test environment is throwaway', () => {
@@ -47,11 +48,28 @@ process.kill(Number(/uint32 (\\d+)/.exec(owner)[1]), 'SIGKILL');
 let after = '';
 for (let i = 0; i < 300 && after !== 'kept'; i++) { await sleep(100); after = look(); }
 const locked = spawnSync('gdbus', ['call', '--session', '--dest', 'org.freedesktop.secrets', '--object-path', '/org/freedesktop/secrets/aliases/default', '--method', 'org.freedesktop.DBus.Properties.Get', 'org.freedesktop.Secret.Collection', 'Locked'], { encoding: 'utf8' }).stdout.trim();
-console.log(JSON.stringify({ before, after, locked }));
+const restarts = (await import('node:fs')).readFileSync(process.env.XDG_RUNTIME_DIR + '/cpw-vault-keyring-restarts', 'utf8').split('\\n').filter(Boolean).length;
+console.log(JSON.stringify({ before, after, locked, restarts }));
 process.exit(0);
 `);
     const r = await collect(spawn('dbus-run-session', ['--', process.execPath, script], { env, cwd: t.cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
-    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ before: 'kept', after: 'kept', locked: '(<false>,)' });
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ before: 'kept', after: 'kept', locked: '(<false>,)', restarts: 1 });
     expect(r.stderr).toContain('exited (SIGKILL); started again, unlocked');
   }, 60_000);
+
+  it('a test body runs again only when the keyring daemon was restarted under it; its own failures are thrown', async () => {
+    const log = join(makeTempHome().root, 'restarts');
+    let runs = 0;
+    const value = await againIfKeyringRestarted('helper test', async () => {
+      if (++runs === 1) {
+        writeFileSync(log, 'restart\n'); // what the keeper writes when it starts the daemon again
+        throw new Error('the keychain went away');
+      }
+      return 'second run';
+    }, 3, log);
+    expect([value, runs]).toEqual(['second run', 2]);
+    await expect(againIfKeyringRestarted('helper test', async () => {
+      throw new Error('a real failure');
+    }, 3, log)).rejects.toThrow('a real failure');
+  }, 30_000);
 });

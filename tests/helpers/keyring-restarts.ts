@@ -1,0 +1,56 @@
+// gnome-keyring-daemon aborts on an assertion when a client leaves while its
+// request waits in the daemon's queue (gkd_secret_service_get_pkcs11_session:
+// assertion 'client' failed: an upstream bug). The tests that SIGKILL cpw-vault
+// hundreds of times mid-request hit it now and then; the harness's keeper
+// (scripts/throwaway-keyring.mjs) then starts the daemon again, unlocked, and
+// counts the restart. A test body that failed while the daemon was restarted
+// under it runs again, fresh; any other failure is the test's own.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+
+const LOG = join(process.env['XDG_RUNTIME_DIR'] ?? tmpdir(), 'cpw-vault-keyring-restarts');
+/** Longest wait for the keeper to count a dead daemon (it does within milliseconds), then for the new one to answer. */
+const NOTICE_MS = 3_000;
+const SETTLE_MS = 20_000;
+
+/** How many times the keeper has restarted the daemon in this session. */
+export function keyringRestarts(log = LOG): number {
+  return existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Whether the daemon was restarted since `count` (waiting a moment for the keeper to notice), and then answers again. */
+async function restartedSince(count: number, log: string): Promise<boolean> {
+  const noticed = Date.now() + NOTICE_MS;
+  while (keyringRestarts(log) === count) {
+    if (Date.now() > noticed) return false;
+    await sleep(100);
+  }
+  const until = Date.now() + SETTLE_MS;
+  while (Date.now() < until) {
+    const probe = spawnSync('secret-tool', ['lookup', 'service', 'cpw-vault-probe', 'account', 'probe'], { encoding: 'utf8', timeout: 5000 });
+    if (probe.stdout === 'ok') return true;
+    await sleep(100);
+  }
+  return true;
+}
+
+/**
+ * Runs `body`; when it fails and the keyring daemon was restarted meanwhile
+ * (its abort, not cpw-vault's), runs it again (at most `attempts` times in
+ * all), saying so on stderr. A failure with no restart is thrown as is.
+ */
+export async function againIfKeyringRestarted<T>(label: string, body: () => Promise<T>, attempts = 3, log = LOG): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const before = keyringRestarts(log);
+    try {
+      return await body();
+    } catch (err) {
+      if (attempt >= attempts || !(await restartedSince(before, log))) throw err;
+      process.stderr.write(`${label}: gnome-keyring-daemon was restarted under attempt ${attempt} (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); running it again\n`);
+    }
+  }
+}
