@@ -102,6 +102,16 @@ describe('cpw-vault exec', () => {
     expect((await done).code).toBe(42);
   });
 
+  it('a SIGTERM that reaches exec the moment its stage starts is forwarded, never fatal to exec (20 runs)', async () => {
+    const t = makeTempHome();
+    await ready(t, 'hf');
+    for (let i = 0; i < 20; i++) {
+      // The stage's first act: signal its parent (exec) while exec is still right after the fork.
+      const r = await cli(t, ['exec', '--workflow', 'transcribe', '--no-history', '--', 'sh', '-c', `trap 'exit 42' TERM; kill -TERM $PPID; while :; do sleep 0.05; done`]);
+      expect(r.code, `run ${i + 1}: ${r.stderr}`).toBe(42);
+    }
+  });
+
   it('no secret in /proc/<pid>/cmdline of cpw-vault or the child, nor in the run record', async () => {
     const t = makeTempHome();
     await ready(t, 'hf');

@@ -110,14 +110,17 @@ function runChild(program: string, rest: string[], env: Record<string, string>, 
   };
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(program, rest, { stdio: ['inherit', masking.out ? 'pipe' : 'inherit', masking.err ? 'pipe' : 'inherit'], env });
-    const flows = Promise.all([child.stdout && pipeMasked(child.stdout, process.stdout, masking.values), child.stderr && pipeMasked(child.stderr, process.stderr, masking.values)]);
+    // The handlers go in before the stage starts: a signal sent the moment it runs (a loaded machine can pause this
+    // process right after the fork) is queued for the event loop, then forwarded, instead of killing exec by default.
+    // (A handler runs from the event loop, so `child` below is set by then.)
     const forward = (signal: NodeJS.Signals) => {
       // A terminal's Ctrl-C already reaches the child (same process group): do not send it twice.
       if (signal === 'SIGINT' && ctx.io.stdinIsTTY) return;
       child.kill(signal);
     };
     for (const s of FORWARDED) process.on(s, forward);
+    const child = spawn(program, rest, { stdio: ['inherit', masking.out ? 'pipe' : 'inherit', masking.err ? 'pipe' : 'inherit'], env });
+    const flows = Promise.all([child.stdout && pipeMasked(child.stdout, process.stdout, masking.values), child.stderr && pipeMasked(child.stderr, process.stderr, masking.values)]);
     const finish = (code: number, signal: NodeJS.Signals | null, drained: Promise<unknown>) => {
       for (const s of FORWARDED) process.off(s, forward);
       record({ status: code === 0 ? 'succeeded' : 'failed', exit_code: code, signal, finished_at: isoNow(), duration_ms: Date.now() - started });
