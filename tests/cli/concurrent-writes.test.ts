@@ -3,37 +3,13 @@
 // get and doctor agree with the keychain. Tries the profile write's shortcuts
 // (the validated record's stamp, an update reusing the profile it read) the
 // way parallel scripts do.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { maskedHint } from '../../shared/core/credential';
-import { openSecretStore } from '../../shared/node/secrets/open-secret-store';
-import { BIN, cli } from '../helpers/cli';
-import { makeTempHome, type TempHome } from '../helpers/temp';
+import { cli, hex, keychainValues, startCli } from '../helpers/cli';
+import { makeTempHome } from '../helpers/temp';
 import { againIfKeyringRestarted } from '../helpers/keyring-restarts';
 
-const hex = (n: number) => Array.from({ length: n }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
-
-async function keychain(t: TempHome): Promise<Record<string, string>> {
-  const s = openSecretStore({ backend: 'keychain', namespace: t.service, env: process.env, timeoutMs: 10_000, profilePath: t.profile });
-  const out: Record<string, string> = {};
-  for (const account of await s.list()) out[account] = (await s.get(account))!;
-  s.close();
-  return out;
-}
-
-function start(t: TempHome, args: string[], input: string) {
-  const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service };
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: t.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdin.end(input);
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.resume();
-    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
-  });
-  return { child, done };
-}
 
 describe('parallel set of different keys, some killed', () => {
   it('rounds of 14 parallel sets, a third killed at random instants: every acknowledged value stored, profile and keychain agree', async () => {
@@ -50,7 +26,7 @@ describe('parallel set of different keys, some killed', () => {
         const runs = Array.from({ length: 14 }, (_, i) => {
           const id = `svc${round}x${i}.api_key`;
           const value = `v-${hex(24)}`;
-          const run = start(t, ['set', `svc${round}x${i}`, 'api_key', '--env-var', `SVC${round}X${i}_API_KEY`], value);
+          const run = startCli(t, ['set', `svc${round}x${i}`, 'api_key', '--env-var', `SVC${round}X${i}_API_KEY`], value);
           const timer = i % 3 === 0 ? setTimeout(() => run.child.kill('SIGKILL'), Math.random() * span) : undefined;
           return { id, value, run, timer };
         });
@@ -66,7 +42,7 @@ describe('parallel set of different keys, some killed', () => {
         }
         const list = await cli(t, ['list', '--json']);
         expect(list.code, list.stderr).toBe(0);
-        const values = await keychain(t);
+        const values = await keychainValues(t);
         const profile = JSON.parse(readFileSync(t.profile, 'utf8'));
         const meta = profile.credential_metadata as Record<string, { hint?: string }>;
         // Every acknowledged credential: in the keychain with its value, in the profile with its hint.

@@ -2,52 +2,21 @@
 // instants of set / delete / migrate, and Ctrl-C (SIGINT), SIGTERM and SIGHUP
 // in the middle of a migration. Always on the real throwaway keychain and the
 // real CLI.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { maskedHint } from '../../shared/core/credential';
-import { openSecretStore } from '../../shared/node/secrets/open-secret-store';
-import { BIN, cli } from '../helpers/cli';
+import { cli, hex, keychainValues, startCli } from '../helpers/cli';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 import { againIfKeyringRestarted } from '../helpers/keyring-restarts';
 
-const hex = (n: number) => Array.from({ length: n }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
 const VALUES: Record<string, () => string> = {
   'huggingface.token': () => `hf_${hex(34)}`,
   'tmdb.api_key': () => hex(32),
   'openai.api_key': () => `sk-${hex(40)}`,
 };
 const IDS = Object.keys(VALUES);
-
-const store = (t: TempHome) => openSecretStore({ backend: 'keychain', namespace: t.service, env: process.env, timeoutMs: 10_000, profilePath: t.profile });
-
-/** Every value in the test's namespace (stash copies included). */
-async function keychain(t: TempHome): Promise<Record<string, string>> {
-  const s = store(t);
-  const out: Record<string, string> = {};
-  for (const account of await s.list()) out[account] = (await s.get(account))!;
-  s.close();
-  return out;
-}
-
-function env(t: TempHome): Record<string, string | undefined> {
-  return { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service };
-}
-
-/** Starts `cpw-vault args`, feeding `input`; resolves with the child once spawned. */
-function start(t: TempHome, args: string[], input = '') {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: t.cwd, env: env(t) as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdin.end(input);
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.resume();
-    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
-  });
-  return { child, done };
-}
 
 function writeSource(t: TempHome, values: Record<string, string>): string {
   const path = join(t.cwd, 'config', 'secrets.json');
@@ -71,23 +40,23 @@ describe('SIGKILL at random instants of set, delete and migrate', () => {
       const span = Math.max(150, (Date.now() - t0) * 1.3);
       const stats = { kills: 0, completed: 0, disagreements: 0, lost: 0, followUpMs: [] as number[] };
       for (let i = 0; i < 200; i++) {
-        const before = await keychain(t);
+        const before = await keychainValues(t);
         const backups = () => (existsSync(join(t.cwd, 'config')) ? readdirSync(join(t.cwd, 'config')).filter((f) => f.includes('.backup-')).sort() : []);
         const backupsBefore = backups();
         const kind = ['set', 'delete', 'migrate'][i % 3]!;
         const id = IDS[Math.floor(Math.random() * IDS.length)]!;
         const [service, key] = id.split('.') as [string, string];
         const next: Record<string, string> = {};
-        let run: ReturnType<typeof start>;
+        let run: ReturnType<typeof startCli>;
         if (kind === 'set') {
           next[id] = VALUES[id]!();
-          run = start(t, ['set', service, key], next[id]);
+          run = startCli(t, ['set', service, key], next[id]);
         } else if (kind === 'delete') {
-          run = start(t, ['delete', service, key, '--yes']);
+          run = startCli(t, ['delete', service, key, '--yes']);
         } else {
           for (const m of IDS) next[m] = VALUES[m]!();
           const path = writeSource(t, { hf_token: next['huggingface.token']!, tmdb_api_key: next['tmdb.api_key']!, openai_api_key: next['openai.api_key']! });
-          run = start(t, ['migrate', '--from', path, '--overwrite-all', '--yes']);
+          run = startCli(t, ['migrate', '--from', path, '--overwrite-all', '--yes']);
         }
         const timer = setTimeout(() => run.child.kill('SIGKILL'), Math.random() * span);
         const end = await run.done;
@@ -101,7 +70,7 @@ describe('SIGKILL at random instants of set, delete and migrate', () => {
         stats.followUpMs.push(Date.now() - f0);
         expect(list.code, list.stderr).toBe(0);
 
-        const after = await keychain(t);
+        const after = await keychainValues(t);
         const profile = JSON.parse(readFileSync(t.profile, 'utf8'));
         const index = Object.keys(profile.credential_metadata ?? {}).sort();
         const values = Object.keys(after).sort();
@@ -149,7 +118,7 @@ describe('Ctrl-C, SIGTERM and SIGHUP in the middle of a migration', () => {
     for (let i = 0; i < N - 3; i++) doc[`custom_key_${i}`] = `value-${hex(20)}`;
     const path = writeSource(t, doc);
     const snapshot = async () => ({
-      keychain: await keychain(t),
+      keychain: await keychainValues(t),
       profile: readFileSync(t.profile, 'utf8'),
       source: readFileSync(path, 'utf8'),
       dir: readdirSync(join(t.cwd, 'config')).sort(),
@@ -170,7 +139,7 @@ describe('Ctrl-C, SIGTERM and SIGHUP in the middle of a migration', () => {
     // signal lands only after the last write (the change is then complete, exit 0) gets another try.
     for (let attempt = 1; ; attempt++) {
       const { t, path, snapshot, before } = await prepared();
-      const run = start(t, ['migrate', '--from', path, '--overwrite-all', '--include-unknown', '--yes']);
+      const run = startCli(t, ['migrate', '--from', path, '--overwrite-all', '--include-unknown', '--yes']);
       const trigger = k === 0 ? run.child.stdout! : run.child.stderr!;
       createInterface({ input: trigger }).on('line', (line) => {
         if (k === 0 ? line.startsWith('Plan for') : line.startsWith(`[${k}/${N}]`)) run.child.kill(signal);
