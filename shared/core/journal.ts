@@ -30,11 +30,13 @@ export interface JournalOp {
   env_var?: string;
 }
 
-/** Who runs a transaction: a pid is only meaningful on its host and boot. */
+/** Who runs a transaction: a pid is only meaningful on its host and boot, inside its pid namespace. */
 export interface TxOwner {
   pid: number;
   host: string;
   boot: string;
+  /** The pid namespace (Linux, "pid:[4026531836]"); absent in records of older versions and elsewhere. */
+  pidns?: string;
 }
 
 /** One transaction in the journal. */

@@ -5,7 +5,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bootId } from '../../shared/node/profile/owner';
+import { bootId, pidNamespace } from '../../shared/node/profile/owner';
 import { RunHistory, type RunRecord } from '../../shared/node/records/run-history';
 import { makeTempHome } from '../helpers/temp';
 
@@ -31,13 +31,14 @@ describe('runs whose exec never recorded the end', () => {
     const { path, runs } = history();
     const run = await runs.start({ workflow: 'transcribe', program: 'stage', credentials: [], status: 'running' }, new Date());
     expect(runs.list().map((r) => r.status)).toEqual(['running']);
-    expect(JSON.parse(readFileSync(path, 'utf8')).run.owner).toEqual({ pid: process.pid, host: hostname(), boot: bootId() });
+    expect(JSON.parse(readFileSync(path, 'utf8')).run.owner).toEqual({ pid: process.pid, host: hostname(), boot: bootId(), pidns: pidNamespace() });
+    expect(pidNamespace()).toMatch(/^pid:\[\d+\]$/);
     expect(Object.keys(runs.get(run.id))).not.toContain('owner');
     await runs.update(run.id, { status: 'succeeded', exit_code: 0 });
     expect(runs.list().map((r) => r.status)).toEqual(['succeeded']);
   });
 
-  it('dead pid here, or any pid of an earlier boot: interrupted; alive, another host, or no owner at all: as recorded', () => {
+  it('dead pid here, or any pid of an earlier boot: interrupted; alive, another host or pid namespace, or no owner at all: as recorded', () => {
     const { path, runs } = history();
     const here = { host: hostname(), boot: bootId() };
     appendFileSync(path, started('dead', { pid: deadPid(), ...here }));
@@ -46,9 +47,16 @@ describe('runs whose exec never recorded the end', () => {
     appendFileSync(path, started('alive', { pid: process.pid, ...here }));
     appendFileSync(path, started('elsewhere', { pid: deadPid(), host: `${here.host}-other`, boot: 'x' }));
     appendFileSync(path, started('unowned', undefined));
+    // A container with a pid namespace of its own, on this host and boot: its pids are not ours to probe.
+    appendFileSync(path, started('container', { pid: deadPid(), ...here, pidns: 'pid:[1]' }));
+    appendFileSync(path, started('container-hostile', { pid: deadPid(), ...here, pidns: 4026531836 }));
+    appendFileSync(path, started('dead-same-ns', { pid: deadPid(), ...here, pidns: pidNamespace() }));
     const status = Object.fromEntries(runs.list().map((r: RunRecord) => [r.id, r.status]));
-    expect(status).toEqual({ dead: 'interrupted', 'pending-dead': 'interrupted', 'old-boot': 'interrupted', alive: 'running', elsewhere: 'running', unowned: 'running' });
-    expect(runs.stats()).toMatchObject({ total: 6, by_status: { interrupted: 3, running: 3 }, success_rate: null });
+    expect(status).toEqual({
+      dead: 'interrupted', 'pending-dead': 'interrupted', 'old-boot': 'interrupted', alive: 'running', elsewhere: 'running', unowned: 'running',
+      container: 'running', 'container-hostile': 'running', 'dead-same-ns': 'interrupted',
+    });
+    expect(runs.stats()).toMatchObject({ total: 9, by_status: { interrupted: 4, running: 5 }, success_rate: null });
   });
 
   it('hostile owners (pid 0, negative, huge, strings, arrays) are never signalled and leave the run as recorded', () => {

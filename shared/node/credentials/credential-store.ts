@@ -6,7 +6,7 @@ import { maskedHint, type CredentialId } from '../../core/credential';
 import type { JournalOp, Transaction } from '../../core/journal';
 import type { Profile } from '../../core/profile-schema';
 import type { SecretStore } from '../../core/secret-store';
-import { currentOwner, ownerIsGone } from '../profile/owner';
+import { currentOwner, isCurrentProcess, ownerIsGone } from '../profile/owner';
 import type { ProfileStore } from '../profile/store';
 import type { JournalFile } from './journal-file';
 import { isoString } from '../../core/iso-time';
@@ -133,12 +133,10 @@ export class CredentialStore {
    * time. Returns how many transactions it finished.
    */
   async recover(journal: readonly Transaction[]): Promise<number> {
-    const owner = currentOwner();
     const due = journal.filter((tx) => {
       if (ACTIVE.has(tx.id)) return false;
-      const mine = tx.owner.pid === owner.pid && tx.owner.host === owner.host && tx.owner.boot === owner.boot;
-      // Another host's writer cannot be seen: its transaction is left for an hour before it counts as abandoned.
-      return mine || ownerIsGone(tx.owner, Date.parse(tx.started_at), 3_600_000);
+      // Another host's (or container's) writer cannot be seen: its transaction is left for an hour before it counts as abandoned.
+      return isCurrentProcess(tx.owner) || ownerIsGone(tx.owner, Date.parse(tx.started_at), 3_600_000);
     });
     if (!due.length) return 0;
     const ops = due.flatMap((tx) => tx.ops);

@@ -3,7 +3,7 @@ import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readFil
 import { hostname } from 'node:os';
 import { VaultError } from '../../core/errors';
 import type { TxOwner } from '../../core/journal';
-import { currentOwner, ownerIsGone } from './owner';
+import { currentOwner, ownerIsGone, ownerPlace } from './owner';
 import { isoNow } from '../../core/iso-time';
 
 /** Default longest wait for a live holder: well past the stale window, so a busy holder is never mistaken for a dead one. */
@@ -190,13 +190,17 @@ export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Pr
 }
 
 function lockedError(lockPath: string, seen: Peek, waitMs: number): VaultError {
-  const who = seen.kind === 'owner' ? `process ${seen.owner.pid}${seen.owner.host !== hostname() ? ` on ${seen.owner.host}` : ''} (since ${seen.owner.since})` : 'another process';
-  const pid = seen.kind === 'owner' ? seen.owner.pid : undefined;
+  const holder = seen.kind === 'owner' ? seen.owner : undefined;
+  const place = holder ? ownerPlace(holder) : 'here';
+  const where = !holder || place === 'here' ? '' : holder.host !== hostname() ? ` on ${holder.host}` : ' in another pid namespace (a container)';
+  const who = holder ? `process ${holder.pid}${where} (since ${holder.since})` : 'another process';
   return new VaultError(
     'PROFILE_LOCKED',
     `Another cpw-vault, ${who}, has held ${lockPath} for over ${Math.round(waitMs / 1000)} s.`,
-    pid !== undefined
-      ? `Wait for it to finish and retry; see what it is with: ps -p ${pid} -o pid,etime,args. If it is stuck, stop it (kill ${pid}); cpw-vault takes over the lock of a process that is gone.`
-      : `Wait for it to finish and retry. If no cpw-vault process is running, remove the lock: rm ${lockPath}`,
+    !holder
+      ? `Wait for it to finish and retry. If no cpw-vault process is running, remove the lock: rm ${lockPath}`
+      : place === 'here'
+        ? `Wait for it to finish and retry; see what it is with: ps -p ${holder.pid} -o pid,etime,args. If it is stuck, stop it (kill ${holder.pid}); cpw-vault takes over the lock of a process that is gone.`
+        : `Wait for it to finish and retry; it cannot be seen from here, so its lock is taken over once it stops refreshing it (${STALE_MS / 1000} s).`,
   );
 }

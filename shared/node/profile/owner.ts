@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { TxOwner } from '../../core/journal';
 
 let bootIdCache: string | undefined;
+let pidNamespaceCache: string | undefined;
 
 /** This machine's boot id (Linux), '' elsewhere: a pid recorded under another boot is not a live process. */
 export function bootId(): string {
@@ -16,20 +17,61 @@ export function bootId(): string {
   return bootIdCache;
 }
 
-/** This process, as a lock file or a journal transaction records it. */
+/**
+ * This process's pid namespace (Linux: "pid:[4026531836]"), '' where it
+ * cannot be told. A container with a pid namespace of its own shares the
+ * host's boot id (one kernel) and often its home folder and host name
+ * (`--network host`), yet its pid 40 is not the host's pid 40.
+ */
+export function pidNamespace(): string {
+  if (pidNamespaceCache === undefined) {
+    try {
+      pidNamespaceCache = readlinkSync('/proc/self/ns/pid');
+    } catch {
+      pidNamespaceCache = '';
+    }
+  }
+  return pidNamespaceCache;
+}
+
+/** This process, as a lock file, a journal transaction or a run records it. */
 export function currentOwner(): TxOwner {
-  return { pid: process.pid, host: hostname(), boot: bootId() };
+  const pidns = pidNamespace();
+  return { pid: process.pid, host: hostname(), boot: bootId(), ...(pidns ? { pidns } : {}) };
 }
 
 /**
- * True when the recorded process is certainly gone: a dead pid on this host
- * and boot, or any pid of an earlier boot. A process on another host (a home
- * folder shared over NFS) cannot be seen: it counts as gone only when
- * `lastSignOfLifeMs` is older than `staleMs`.
+ * Where a recorded process is, seen from this one:
+ * - `here`: same host, boot and pid namespace; its pid can be probed;
+ * - `earlier-boot`: this host before its last boot; certainly gone;
+ * - `unseen`: another host (a home shared over NFS), or another pid
+ *   namespace on this one (a container): only its signs of life tell.
+ * A record that names no pid namespace (an older version) is judged by host
+ * and boot, as it was; one whose namespace differs from ours never is.
+ */
+export function ownerPlace(owner: TxOwner): 'here' | 'earlier-boot' | 'unseen' {
+  if (owner.host !== hostname()) return 'unseen';
+  if (owner.boot && bootId() && owner.boot !== bootId()) return 'earlier-boot';
+  const pidns = (owner as { pidns?: unknown }).pidns;
+  if (pidns === undefined) return 'here';
+  return typeof pidns === 'string' && pidns === pidNamespace() ? 'here' : 'unseen';
+}
+
+/** True when `owner` names this very process. */
+export function isCurrentProcess(owner: TxOwner): boolean {
+  return owner.pid === process.pid && ownerPlace(owner) === 'here';
+}
+
+/**
+ * True when the recorded process is certainly gone: a dead pid on this host,
+ * boot and pid namespace, or any pid of an earlier boot. A process that
+ * cannot be seen from here (another host, another pid namespace) counts as
+ * gone only when `lastSignOfLifeMs` is older than `staleMs`.
  */
 export function ownerIsGone(owner: TxOwner, lastSignOfLifeMs: number, staleMs = 10_000, now = Date.now()): boolean {
-  if (owner.host !== hostname()) return now - lastSignOfLifeMs > staleMs;
-  if (owner.boot && bootId() && owner.boot !== bootId()) return true;
+  const place = ownerPlace(owner);
+  if (place === 'unseen') return now - lastSignOfLifeMs > staleMs;
+  if (place === 'earlier-boot') return true;
   try {
     process.kill(owner.pid, 0);
     return false; // alive (EPERM also means alive: someone else's process)

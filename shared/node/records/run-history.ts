@@ -1,12 +1,11 @@
 import { uniqueHex } from '../builtins';
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { parseOwnJson } from '../../core/json-depth';
 import { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
-import { bootId, currentOwner, ownerIsGone } from '../profile/owner';
+import { currentOwner, ownerIsGone, ownerPlace } from '../profile/owner';
 import { assertOwnFile, ensurePrivateDir, ioError, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
 import { isoNow, isoString } from '../../core/iso-time';
 
@@ -228,7 +227,7 @@ function isInterrupted(run: RunRecord): boolean {
   if (ownerIsGone(owner, startedAt, Infinity)) return true;
   // A live pid here is the exec, or a process that got its pid since (pids are recycled, from 32,768 by default):
   // one that started after the run did is not the exec.
-  if (owner.host !== hostname() || (owner.boot && owner.boot !== bootId())) return false;
+  if (ownerPlace(owner) !== 'here') return false;
   const began = processStartMs(owner.pid);
   return began !== undefined && began > startedAt + PID_REUSE_SLACK_MS;
 }
