@@ -1,7 +1,8 @@
 /**
  * Desktop notifications from the run history, while the app runs: a run
- * that finished, failed, or that exec refused to start for a missing
- * credential, each behind its toggle in the profile. The decision is a pure
+ * that finished, failed, was interrupted (its exec died before recording the
+ * end), or that exec refused to start for a missing credential, each behind
+ * its toggle in the profile. The decision is a pure
  * function of two snapshots; the watcher only reads, decides and notifies
  * through a port.
  */
@@ -18,7 +19,8 @@ export interface NotificationPrefs {
 /** Run id -> status, as last seen. */
 export type RunSnapshot = ReadonlyMap<string, RunStatus>;
 
-const ENDED: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'refused']);
+const ENDED: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'interrupted', 'refused']);
+const UNDER_WAY: ReadonlySet<RunStatus> = new Set(['pending', 'running']);
 
 /** The snapshot of a list of runs. */
 export function snapshotOf(runs: readonly RunRecord[]): RunSnapshot {
@@ -32,12 +34,16 @@ function describe(run: RunRecord): { toggle: keyof NotificationPrefs; title: str
     const how = run.signal ? `was stopped by ${run.signal}` : `failed with exit code ${run.exit_code ?? '?'}`;
     return { toggle: 'run_failed', title: `${run.workflow}: run failed`, body: `${run.program} ${how}${took}.` };
   }
+  if (run.status === 'interrupted') {
+    return { toggle: 'run_failed', title: `${run.workflow}: run interrupted`, body: `${run.program} ran under a cpw-vault exec that was killed (or the machine restarted) before it could record how the run ended.` };
+  }
   return { toggle: 'credential_missing', title: `${run.workflow}: run refused`, body: `${run.program} was not started: a credential the workflow needs is missing. Open cpw-vault to add it.` };
 }
 
 /**
  * The notifications to raise going from `before` to `runs`: one per run that
- * has ended since (succeeded, failed or refused) and whose toggle is on.
+ * has ended since (succeeded, failed, interrupted or refused) and whose
+ * toggle is on (an interrupted run is behind run_failed).
  * A run already ended in `before` is never announced twice; runs that were
  * there before the app started are in the first snapshot, so history is
  * never replayed. Names only (workflow, program), never a value.
@@ -62,11 +68,19 @@ export interface RunWatchDeps {
   notifier: NotifierPort;
   /** Called after every change (the window refreshes its Activity screen). */
   onChange?: () => void;
+  /**
+   * How often the history is read again while a run is under way (default
+   * 5 s): a run whose exec died turns interrupted without a write to the
+   * file, so no change is heard of it.
+   */
+  recheckMs?: number;
 }
 
 /**
  * Watches the run history and notifies per the toggles. A history that
  * cannot be read (damaged, mid-replace) is skipped until the next change.
+ * While a run is pending or running it is also read again every `recheckMs`
+ * (its exec may die without a word); with none under way, nothing runs.
  * Returns a stop function.
  */
 export function watchRuns(deps: RunWatchDeps): () => void {
@@ -78,7 +92,9 @@ export function watchRuns(deps: RunWatchDeps): () => void {
     }
   };
   let snapshot = snapshotOf(read() ?? []);
-  return deps.watch(() => {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let stopped = false;
+  const look = (changed: boolean) => {
     const runs = read();
     if (!runs) return;
     let prefs: NotificationPrefs;
@@ -88,7 +104,28 @@ export function watchRuns(deps: RunWatchDeps): () => void {
       prefs = { run_finished: false, run_failed: false, credential_missing: false };
     }
     for (const n of runNotifications(snapshot, runs, prefs)) deps.notifier.notify({ title: n.title, body: n.body });
-    snapshot = snapshotOf(runs);
-    deps.onChange?.();
-  });
+    const next = snapshotOf(runs);
+    const moved = next.size !== snapshot.size || [...next].some(([id, status]) => snapshot.get(id) !== status);
+    snapshot = next;
+    recheck();
+    if (changed || moved) deps.onChange?.();
+  };
+  // Polls only while something may end without a write.
+  const recheck = () => {
+    const underWay = !stopped && [...snapshot.values()].some((s) => UNDER_WAY.has(s));
+    if (underWay && !timer) {
+      timer = setInterval(() => look(false), deps.recheckMs ?? 5_000);
+      timer.unref?.();
+    } else if (!underWay && timer) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  };
+  recheck();
+  const stopWatch = deps.watch(() => look(true));
+  return () => {
+    stopped = true;
+    recheck();
+    stopWatch();
+  };
 }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
 import { collect } from '../helpers/children';
 import { makeTempHome, type TempHome } from '../helpers/temp';
+import { startMain } from '../e2e/harness';
 
 const HF = `hf_${'Wf3x'.repeat(9)}`;
 const TMDB = '0123456789abcdef0123456789abcdef';
@@ -155,9 +156,12 @@ describe('cpw-vault runs', () => {
     expect((await cli(t, ['runs', '--status', 'weird'])).code).toBe(2);
   });
 
-  it('an exec killed with -9 while its stage runs: the run shows as interrupted, never running forever, and stays so', async () => {
+  it('an exec killed with -9 while its stage runs: the run shows as interrupted, never running forever, and stays so; the open app announces it', async () => {
     const t = makeTempHome();
     await ready(t, 'hf');
+    // The app's main process (real handlers and run watcher) is open meanwhile: nothing is written when exec dies.
+    const main = startMain(t);
+    await main.ready;
     const flag = join(t.root, 'started');
     const exec = spawn(process.execPath, [BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', `touch ${flag}; sleep 30`], {
       cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
@@ -176,6 +180,10 @@ describe('cpw-vault runs', () => {
     expect(JSON.parse(after.stdout).runs).toMatchObject([{ status: 'interrupted', exit_code: null, finished_at: null }]);
     expect(JSON.parse((await cli(t, ['runs', 'stats', '--json'])).stdout)).toMatchObject({ total: 1, by_status: { interrupted: 1, running: 0 }, success_rate: null });
     expect((await cli(t, ['runs'])).stdout).toMatch(/interrupted/);
+    await expect.poll(() => main.notifications, { timeout: 30_000, interval: 100 }).toEqual([
+      { title: 'transcribe: run interrupted', body: 'sh ran under a cpw-vault exec that was killed (or the machine restarted) before it could record how the run ended.' },
+    ]);
+    main.stop();
     // A later run leaves it interrupted.
     expect((await cli(t, ['exec', '--workflow', 'transcribe', '--', 'true'])).code).toBe(0);
     const both = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runNotifications, snapshotOf, watchRuns, type NotificationPrefs } from '../../electron/main/run-notifications';
 import type { RunRecord, RunStatus } from '../../shared/core/records';
 
@@ -34,6 +34,16 @@ describe('which runs raise a desktop notification', () => {
     expect(runNotifications(snapshotOf([run('x', 'pending')]), [run('x', 'running')], ALL)).toEqual([]);
   });
 
+  it('a run whose exec died before recording its end is announced as interrupted, behind the run_failed toggle', () => {
+    const before = snapshotOf([run('i', 'running')]);
+    expect(runNotifications(before, [run('i', 'interrupted', { exit_code: null, duration_ms: null })], ALL)).toEqual([
+      { runId: 'i', title: 'subtitle: run interrupted', body: 'stage02 ran under a cpw-vault exec that was killed (or the machine restarted) before it could record how the run ended.' },
+    ]);
+    expect(runNotifications(before, [run('i', 'interrupted')], { ...ALL, run_failed: false })).toEqual([]);
+    // Its end recorded after all (a late exec): already announced, not again.
+    expect(runNotifications(snapshotOf([run('i', 'interrupted')]), [run('i', 'failed')], ALL)).toEqual([]);
+  });
+
   it('a run stopped by a signal says so; no value ever appears, only names', () => {
     const [n] = runNotifications(snapshotOf([]), [run('s', 'failed', { exit_code: null, signal: 'SIGTERM', duration_ms: null })], ALL);
     expect(n!.body).toBe('stage02 was stopped by SIGTERM.');
@@ -41,21 +51,62 @@ describe('which runs raise a desktop notification', () => {
 });
 
 describe('the run watcher', () => {
+  afterEach(() => void vi.useRealTimers());
+
   function harness(initial: RunRecord[]) {
     let runs = initial;
     let prefs = ALL;
     let fire: () => void = () => {};
     const shown: Array<{ title: string; body: string }> = [];
     let changes = 0;
+    let reads = 0;
     const stop = watchRuns({
       watch: (onChange) => ((fire = onChange), () => (fire = () => {})),
-      readRuns: () => runs,
+      readRuns: () => (reads++, runs),
       readPrefs: () => prefs,
       notifier: { notify: (n) => void shown.push(n) },
       onChange: () => void changes++,
+      recheckMs: 1_000,
     });
-    return { set: (r: RunRecord[]) => ((runs = r), fire()), prefs: (p: NotificationPrefs) => (prefs = p), shown, changes: () => changes, stop, fail: () => ((runs = null as never), fire()) };
+    return {
+      set: (r: RunRecord[]) => ((runs = r), fire()),
+      /** Changes what the history reads as without any write being heard of (an exec that died). */
+      quietly: (r: RunRecord[]) => (runs = r),
+      prefs: (p: NotificationPrefs) => (prefs = p),
+      shown, changes: () => changes, reads: () => reads, stop, fail: () => ((runs = null as never), fire()),
+    };
   }
+
+  it('while a run is under way the history is read again on its own: a run whose exec died is announced once as interrupted', () => {
+    vi.useFakeTimers();
+    const h = harness([run('old', 'failed')]);
+    vi.advanceTimersByTime(10_000);
+    expect(h.reads()).toBe(1); // nothing under way: no polling
+    h.set([run('old', 'failed'), run('r', 'running')]);
+    expect(h.changes()).toBe(1);
+    vi.advanceTimersByTime(3_000);
+    expect(h.reads()).toBe(5); // the change, then every second
+    expect(h.changes()).toBe(1); // nothing moved: the window is not refreshed
+    h.quietly([run('old', 'failed'), run('r', 'interrupted', { exit_code: null, duration_ms: null })]);
+    vi.advanceTimersByTime(1_000);
+    expect(h.shown.map((n) => n.title)).toEqual(['subtitle: run interrupted']);
+    expect(h.changes()).toBe(2);
+    const reads = h.reads();
+    vi.advanceTimersByTime(10_000);
+    expect(h.reads()).toBe(reads); // nothing under way any more
+    expect(h.shown).toHaveLength(1);
+  });
+
+  it('stopping ends the polling too', () => {
+    vi.useFakeTimers();
+    const h = harness([run('r', 'running')]);
+    vi.advanceTimersByTime(2_000);
+    expect(h.reads()).toBe(3);
+    h.stop();
+    vi.advanceTimersByTime(10_000);
+    expect(h.reads()).toBe(3);
+    expect(vi.getTimerCount()).toBe(0);
+  });
 
   it('never replays the history it found at start; notifies on each change per the toggles read at that moment', () => {
     const h = harness([run('old', 'failed')]);
