@@ -123,7 +123,7 @@ export function Profile() {
           </Section>
           <Section legend="Desktop notifications" note="While the app is open, for runs of cpw-vault exec.">
             {toggle('run_finished', 'Notify when a run finishes')}
-            {toggle('run_failed', 'Notify when a run fails')}
+            {toggle('run_failed', 'Notify when a run fails or is interrupted')}
             {toggle('credential_missing', 'Notify when a run is refused for a missing credential')}
           </Section>
         </div>
