@@ -1,11 +1,12 @@
 /**
  * The IPC handlers: plain functions over the Vault, the run history and the
  * ports, typed from the contract. Every call from electron/ into shared/node
- * lives in this file and in security-handlers.ts, its Security section
- * (index.ts only constructs), so the storage layer can change under them.
+ * lives in this file and in security-handlers.ts, its Security section, and
+ * team-handlers.ts and history-reads.ts (index.ts only constructs), so the
+ * storage layer can change under them.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { splitCredentialId, valueProblem } from '../../shared/core/credential';
@@ -15,7 +16,6 @@ import { redactDeep } from '../../shared/core/redact';
 import type { IpcResult, MainArgs, MigrationRequest, MigrationSource, Page, VaultApi, VaultMethod } from '../../shared/core/ipc-contract';
 import { ARG_SCHEMAS } from '../../shared/core/ipc-schemas';
 import { fieldErrors } from '../../shared/core/profile-parse';
-import type { RunRecord, RunStats, RunStatus } from '../../shared/core/records';
 import { runDoctor } from '../../shared/node/doctor';
 import { verifyWithVault } from '../../shared/node/verify/with-vault';
 import { hfTokenPath, readSource } from '../../shared/node/migration/sources';
@@ -24,7 +24,7 @@ import type { RunHistory } from '../../shared/node/records/run-history';
 import type { Vault } from '../../shared/node/vault/vault';
 import { fetchAvatar } from './avatar';
 import type { ClipboardPort, DialogPort, EventPort, ExternalPort, FetchPort, SchedulerPort } from './ports';
-import type { NotificationPrefs } from './run-notifications';
+import { runsReader, stampMemo } from './history-reads';
 import { securityHandlers } from './security-handlers';
 import { SourceRegistry, backupsOf, checkDroppedPath, refuseOwnFiles } from './source-registry';
 import { teamHandlers } from './team-handlers';
@@ -61,56 +61,6 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 function pageOf<T>(items: T[], filter: { offset?: number | undefined; limit?: number | undefined }): Page<T> {
   const offset = filter.offset ?? 0;
   return { items: items.slice(offset, offset + (filter.limit ?? DEFAULT_PAGE)), total: items.length, offset };
-}
-
-/**
- * Memoises reads of a file-backed list until the file changes (inode, size,
- * mtime, ctime): paging through 10,000 runs must not re-parse the history
- * for every page. Both stores replace or append to their file on every
- * change, so a changed stamp always means a changed list.
- */
-function stampMemo(path: () => string) {
-  let stamp = '';
-  const memo = new Map<string, unknown>();
-  /** `keep`: whether the value depends on the file alone (else it is read again at each call). */
-  return <T>(key: string, read: () => T, keep: (value: T) => boolean = () => true): T => {
-    const s = statSync(path(), { throwIfNoEntry: false });
-    const now = s ? `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}` : 'none';
-    if (now !== stamp) {
-      memo.clear();
-      stamp = now;
-    }
-    if (memo.has(key)) return memo.get(key) as T;
-    const value = read();
-    if (keep(value)) memo.set(key, value);
-    return value;
-  };
-}
-
-/**
- * The run history's reads, memoized by its file's stamp only while no run is
- * pending or running: such a run turns interrupted when its exec dies, which
- * changes nothing in the file.
- */
-function runsReader(runs: MainDeps['runs']) {
-  const memo = stampMemo(() => runs.path);
-  const settled = (stats: RunStats) => stats.by_status.pending + stats.by_status.running === 0;
-  const stats = () => memo('stats', () => runs.stats(), settled);
-  return {
-    stats,
-    list: (filter: { status?: RunStatus; workflow?: string }): RunRecord[] => {
-      const read = () => runs.list({ ...(filter.status ? { status: filter.status } : {}), ...(filter.workflow ? { workflow: filter.workflow } : {}) });
-      return settled(stats()) ? memo(`list:${filter.status}:${filter.workflow}`, read) : read();
-    },
-  };
-}
-
-/** The run history and notification toggles, for the run watcher (index.ts wires them to the file watch). */
-export function notificationFeed(deps: Pick<MainDeps, 'vault' | 'runs'>): { readRuns: () => RunRecord[]; readPrefs: () => NotificationPrefs } {
-  return {
-    readRuns: () => deps.runs.list(),
-    readPrefs: () => deps.vault.getProfile().profile.preferences.notifications,
-  };
 }
 
 /** Migration: sources as handles (found by main, picked in main's dialog, dropped and confirmed), plan, apply, remove plaintext. */
