@@ -48,18 +48,31 @@ export function currentOwner(): TxOwner {
  *   namespace on this one (a container): only its signs of life tell.
  * A record that names no pid namespace (an older version) is judged by host
  * and boot, as it was; one whose namespace differs from ours never is.
+ * A record that cannot be read as an owner (a field of another type, a hand-
+ * edited or damaged file) is unseen too, and so is a pid whose probe tells
+ * nothing: 0 and negative pids address process groups (kill(0) and kill(-1)
+ * always "succeed"), a fraction or a number past 2^31 is refused by kill, and
+ * pid 1 is alive in every namespace (an older cpw-vault that ran as a
+ * container's first process recorded pid 1 and no namespace: probed here it
+ * was init, alive for ever, and its lock was never taken over).
  */
 export function ownerPlace(owner: TxOwner): 'here' | 'earlier-boot' | 'unseen' {
-  if (owner.host !== hostname()) return 'unseen';
-  if (owner.boot && bootId() && owner.boot !== bootId()) return 'earlier-boot';
-  const pidns = (owner as { pidns?: unknown }).pidns;
-  if (pidns === undefined) return 'here';
-  return typeof pidns === 'string' && pidns === pidNamespace() ? 'here' : 'unseen';
+  const place = placeOf(owner);
+  return place === 'here' && !(owner.pid > 1 && owner.pid <= 0x7fffffff) ? 'unseen' : place;
 }
 
-/** True when `owner` names this very process. */
+function placeOf(owner: TxOwner): 'here' | 'earlier-boot' | 'unseen' {
+  const o = owner as { pid?: unknown; host?: unknown; boot?: unknown; pidns?: unknown };
+  if (!Number.isSafeInteger(o.pid) || typeof o.host !== 'string' || typeof o.boot !== 'string') return 'unseen';
+  if (o.host !== hostname()) return 'unseen';
+  if (o.boot && bootId() && o.boot !== bootId()) return 'earlier-boot';
+  if (o.pidns === undefined) return 'here';
+  return typeof o.pidns === 'string' && o.pidns === pidNamespace() ? 'here' : 'unseen';
+}
+
+/** True when `owner` names this very process (pid 1 in a container included). */
 export function isCurrentProcess(owner: TxOwner): boolean {
-  return owner.pid === process.pid && ownerPlace(owner) === 'here';
+  return owner.pid === process.pid && placeOf(owner) === 'here';
 }
 
 /**
