@@ -1,9 +1,8 @@
 import { randomHex, uniqueHex } from '../builtins';
 import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readFileSync, renameSync, rmdirSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { VaultError } from '../../core/errors';
 import type { TxOwner } from '../../core/journal';
-import { currentOwner, ownerIsGone, ownerPlace, pidNamespace } from './owner';
+import { currentOwner, ownerIsGone, ownerPlace, ownerWhere, shown } from './owner';
 import { isoNow } from '../../core/iso-time';
 
 /** Default longest wait for a live holder: well past the stale window, so a busy holder is never mistaken for a dead one. */
@@ -192,7 +191,7 @@ export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Pr
 function lockedError(lockPath: string, seen: Peek, waitMs: number): VaultError {
   const holder = seen.kind === 'owner' ? seen.owner : undefined;
   const place = holder ? ownerPlace(holder) : 'here';
-  const who = holder ? `process ${shown(holder.pid)}${place === 'here' ? '' : whereUnseen(holder)} (since ${shown(holder.since)})` : 'another process';
+  const who = holder ? `process ${shown(holder.pid)}${ownerWhere(holder)} (since ${shown(holder.since)})` : 'another process';
   return new VaultError(
     'PROFILE_LOCKED',
     `Another cpw-vault, ${who}, has held ${lockPath} for over ${Math.round(waitMs / 1000)} s.`,
@@ -202,19 +201,4 @@ function lockedError(lockPath: string, seen: Peek, waitMs: number): VaultError {
         ? `Wait for it to finish and retry; see what it is with: ps -p ${holder.pid} -o pid,etime,args. If it is stuck, stop it (kill ${holder.pid}); cpw-vault takes over the lock of a process that is gone.`
         : `Wait for it to finish and retry; it cannot be seen from here, so its lock is taken over once it stops refreshing it (${STALE_MS / 1000} s).`,
   );
-}
-
-/** Where a holder that cannot be probed is: another host, another pid namespace, or nowhere we can say (a pid that tells nothing). */
-function whereUnseen(holder: LockOwner): string {
-  const { host, pidns } = holder as { host?: unknown; pidns?: unknown };
-  if (typeof host === 'string' && host !== hostname()) return ` on ${shown(host)}`;
-  if (pidns !== undefined && pidns !== pidNamespace()) return ' in another pid namespace (a container)';
-  return '';
-}
-
-/** A field of the lock file as the message shows it: the file may be damaged or planted, so no control character and at most 64 characters. */
-function shown(value: unknown): string {
-  const text = typeof value === 'string' || typeof value === 'number' ? String(value) : '?';
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-  return clean.length > 64 ? `${clean.slice(0, 64)}…` : clean;
 }

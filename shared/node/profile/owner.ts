@@ -70,6 +70,30 @@ function placeOf(owner: TxOwner): 'here' | 'earlier-boot' | 'unseen' {
   return typeof o.pidns === 'string' && o.pidns === pidNamespace() ? 'here' : 'unseen';
 }
 
+/** How long a journal transaction (or a backend switch) whose owner cannot be seen is left before it counts as abandoned. */
+export const ABANDONED_AFTER_MS = 3_600_000;
+
+/**
+ * Where a recorded owner is, for a message: '' here, " on HOST", " in
+ * another pid namespace (a container)". Its fields come from a file another
+ * version, a container or a hand edit wrote: shown clipped and without
+ * control characters.
+ */
+export function ownerWhere(owner: TxOwner): string {
+  if (ownerPlace(owner) === 'here') return '';
+  const { host, pidns } = owner as { host?: unknown; pidns?: unknown };
+  if (typeof host === 'string' && host !== hostname()) return ` on ${shown(host)}`;
+  if (pidns !== undefined && pidns !== pidNamespace()) return ' in another pid namespace (a container)';
+  return '';
+}
+
+/** A field of an owner record as a message shows it: no control character, at most 64 characters. */
+export function shown(value: unknown): string {
+  const text = typeof value === 'string' || typeof value === 'number' ? String(value) : '?';
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return clean.length > 64 ? `${clean.slice(0, 64)}…` : clean;
+}
+
 /** True when `owner` names this very process (pid 1 in a container included). */
 export function isCurrentProcess(owner: TxOwner): boolean {
   return owner.pid === process.pid && placeOf(owner) === 'here';

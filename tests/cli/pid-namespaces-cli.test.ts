@@ -1,0 +1,135 @@
+// The CLI as a container user runs it: the same HOME and keychain from the
+// host and from a pid namespace of its own (`unshare`, as root; skipped
+// elsewhere; with --uts too: another host name), and journals a container,
+// another version or a hand edit left behind.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bootId } from '../../shared/node/profile/owner';
+import { BIN, cli, hex, keychainValues, startCli } from '../helpers/cli';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const UNSHARE = ['--pid', '--fork', '--mount-proc'];
+const canUnshare = process.getuid?.() === 0 && spawnSync('unshare', [...UNSHARE, '--uts', 'true'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+const journalPath = (t: TempHome) => join(dirname(t.profile), 'journal');
+
+/** `cpw-vault args...` in a pid namespace of its own (pid 1 there), fed `input`; `kill9` kills it there. */
+function startInNamespace(t: TempHome, args: string[], input: string, extra: string[] = []) {
+  const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service };
+  const child = spawn('unshare', [...UNSHARE, ...extra, process.execPath, BIN, ...args], { cwd: t.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end(input);
+  const done = new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.resume();
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+  // unshare passes no SIGKILL on: the namespace's pid 1 (unshare's child) is killed, and the namespace with it.
+  const kill9 = () => void spawnSync('pkill', ['-KILL', '-P', String(child.pid)]);
+  return { done, kill9 };
+}
+
+/** Waits until `cond` holds (polling), at most `ms`. */
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return cond();
+}
+
+describe('a damaged journal (another version, a container, a hand edit)', () => {
+  it('ops that are not credential changes never crash a command; the rest of the transaction is recovered and the entry dropped', async () => {
+    const t = makeTempHome();
+    const value = hex(32);
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: value })).code).toBe(0);
+    const owner = { pid: 999_999, host: hostname(), boot: bootId(), pidns: 'pid:[1]' }; // another namespace, over an hour ago: abandoned
+    writeFileSync(join(t.cwd, 'keep-me'), 'mine');
+    const started = new Date(Date.now() - 2 * 3_600_000).toISOString();
+    writeFileSync(journalPath(t), JSON.stringify({ transactions: [{ id: 'abc', owner, started_at: started, ops: [1, null, 'x', { id: { a: 1 }, kind: 'set' }, { id: 'tmdb.api_key', kind: 'set', label: 7 }], files: 'keep-me' }] }), { mode: 0o600 });
+    const got = await cli(t, ['get', 'tmdb', 'api_key']);
+    expect(got.stderr).not.toContain('INTERNAL');
+    expect([got.code, got.stdout.trim()]).toEqual([0, value]);
+    const doctor = await cli(t, ['doctor']);
+    expect(doctor.stderr).not.toContain('INTERNAL');
+    expect(existsSync(journalPath(t))).toBe(false); // recovered, not left to be retried at every start
+    expect(existsSync(join(t.cwd, 'keep-me'))).toBe(true); // `files` that is not a list names nothing to remove (it was removed as a path relative to the cwd)
+    expect((await cli(t, ['list'])).code).toBe(0);
+  });
+});
+
+describe('the CLI on the host and in a container with its own pid namespace, one HOME', () => {
+  it('parallel sets from both sides (one with its own host name): every acknowledged value stored, profile and keychain agree', async (ctx) => {
+    if (!canUnshare) return ctx.skip();
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: hex(32) })).code).toBe(0);
+    const runs = Array.from({ length: 8 }, (_, i) => {
+      const id = `svc${i}.api_key`;
+      const value = `v-${hex(24)}`;
+      const args = ['set', `svc${i}`, 'api_key', '--env-var', `SVC${i}_API_KEY`];
+      return { id, value, run: i % 2 ? startCli(t, args, value) : startInNamespace(t, args, value, i % 4 === 0 ? ['--uts'] : []) };
+    });
+    for (const r of runs) {
+      const end = await r.run.done;
+      expect(end.code, end.stderr).toBe(0);
+    }
+    const values = await keychainValues(t);
+    const meta = JSON.parse(readFileSync(t.profile, 'utf8')).credential_metadata as Record<string, unknown>;
+    for (const r of runs) expect(values[r.id], r.id).toBe(r.value);
+    expect(Object.keys(meta).sort()).toEqual(Object.keys(values).sort());
+  }, 120_000);
+});
+
+describe('a cpw-vault killed in a container in the middle of a set', () => {
+  it('its change is left for the hour (never rolled forward under a writer that may still run), doctor says so and when it ends; the host writes meanwhile', async (ctx) => {
+    if (!canUnshare) return ctx.skip();
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: hex(32) })).code).toBe(0);
+    // Killed once its transaction is in the journal; again (another credential) when the set finished first.
+    let id = '';
+    for (let attempt = 0; attempt < 30 && !existsSync(journalPath(t)); attempt++) {
+      id = `box${attempt}.api_key`;
+      const run = startInNamespace(t, ['set', `box${attempt}`, 'api_key', '--env-var', `BOX${attempt}_API_KEY`], `v-${hex(24)}`);
+      await until(() => existsSync(journalPath(t)), 20_000);
+      run.kill9();
+      await run.done;
+    }
+    const journal = JSON.parse(readFileSync(journalPath(t), 'utf8')) as { transactions: { owner: { pid: number; pidns?: string }; started_at: string }[] };
+    expect(journal.transactions).toHaveLength(1);
+    expect(journal.transactions[0]!.owner.pidns).toMatch(/^pid:\[\d+\]$/);
+    const started = Date.parse(journal.transactions[0]!.started_at);
+
+    // The host writes meanwhile (a lock the killed writer left is taken over once stale: 10 s).
+    const t0 = Date.now();
+    const other = await cli(t, ['set', 'tmdb', 'api_key'], { input: hex(32) });
+    expect(other.code, other.stderr).toBe(0);
+    const waited = Date.now() - t0;
+
+    // Doctor names the unfinished change, who runs it and from when it is finished here; even --repair leaves it.
+    const json = await cli(t, ['doctor', '--json']);
+    const unfinished = (JSON.parse(json.stdout) as { unfinished?: { credentials: string[]; owner: string; abandoned_at?: string }[] }).unfinished;
+    expect(unfinished).toHaveLength(1);
+    expect(unfinished![0]!.credentials).toEqual([id]);
+    expect(unfinished![0]!.owner).toMatch(/^process 1 in another pid namespace \(a container\)$/);
+    expect(Date.parse(unfinished![0]!.abandoned_at!)).toBe(started + 3_600_000);
+    const text = await cli(t, ['doctor', '--repair']);
+    expect(text.stderr).toContain(`a change to ${id} started at ${journal.transactions[0]!.started_at} by process 1 in another pid namespace (a container) has not finished`);
+    expect(text.stderr).toContain(`run cpw-vault doctor --repair after ${unfinished![0]!.abandoned_at}`);
+    expect(existsSync(journalPath(t))).toBe(true);
+
+    // An hour later (its start moved back): finished by the next command, the index matching the keychain.
+    const doc = JSON.parse(readFileSync(journalPath(t), 'utf8')) as { transactions: { started_at: string }[] };
+    doc.transactions[0]!.started_at = new Date(started - 3_700_000).toISOString();
+    writeFileSync(journalPath(t), JSON.stringify(doc), { mode: 0o600 });
+    const repaired = await cli(t, ['doctor', '--repair']); // finished as the vault opens, before the repair itself
+    expect(repaired.stderr).not.toContain('has not finished');
+    expect(existsSync(journalPath(t))).toBe(false);
+    const values = await keychainValues(t);
+    const meta = JSON.parse(readFileSync(t.profile, 'utf8')).credential_metadata as Record<string, unknown>;
+    expect(Object.keys(meta).sort()).toEqual(Object.keys(values).sort());
+    console.log(`killed in a namespace: the host's next set waited ${waited} ms`);
+  }, 120_000);
+});
