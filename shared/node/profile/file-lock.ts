@@ -199,6 +199,12 @@ function lockedError(lockPath: string, seen: Peek, waitMs: number): VaultError {
       ? `Wait for it to finish and retry. If no cpw-vault process is running, remove the lock: rm ${lockPath}`
       : place === 'here'
         ? `Wait for it to finish and retry; see what it is with: ps -p ${holder.pid} -o pid,etime,args. If it is stuck, stop it (kill ${holder.pid}); cpw-vault takes over the lock of a process that is gone.`
-        : `Wait for it to finish and retry; it cannot be seen from here, so its lock is taken over once it stops refreshing it (${STALE_MS / 1000} s).`,
+        : `Wait for it to finish and retry; it cannot be seen from here, so its lock is taken over once it stops refreshing it (${STALE_MS / 1000} s). If it is stuck, stop it where it runs${stopWhere(holder)}; never by its pid here, which names another process or none.`,
   );
+}
+
+/** Where to stop a holder that cannot be seen from here. */
+function stopWhere(holder: LockOwner): string {
+  const where = ownerWhere(holder);
+  return where.startsWith(' on ') ? ` (${where.slice(1)})` : where ? ' (inside its container: docker/podman exec ... kill, or stop the container)' : '';
 }
