@@ -6,13 +6,15 @@
 // is judged by its signs of life like one in another pid namespace: never
 // probed, never kept for ever, and the lock error never tells the user to
 // `kill 1` or `kill 0`.
-import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withFileLock } from '../../shared/node/profile/file-lock';
 import { bootId, isCurrentProcess, ownerIsGone, ownerPlace, pidNamespace } from '../../shared/node/profile/owner';
 import type { TxOwner } from '../../shared/core/journal';
+import { collect, fixture } from '../helpers/children';
 import { rejected } from '../helpers/errors';
 import { makeTempHome } from '../helpers/temp';
 
@@ -71,5 +73,27 @@ describe('owner records that cannot be probed', () => {
     const then = new Date(Date.now() - 20_000);
     utimesSync(lock, then, then);
     await expect(withFileLock(t.profile, async () => 'got', 300)).resolves.toBe('got');
+  });
+});
+
+describe('a pid namespace that kept the host\'s /proc (`unshare --pid --fork` without --mount-proc)', () => {
+  const canUnshare = process.getuid?.() === 0 && spawnSync('unshare', ['--pid', '--fork', 'true'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+
+  it('a live run there is not judged by the host process its pid names in /proc (it was shown interrupted, and compacted so)', async (ctx) => {
+    if (!canUnshare) return ctx.skip();
+    const t = makeTempHome();
+    mkdirSync(dirname(t.profile), { recursive: true, mode: 0o700 });
+    const runsPath = join(dirname(t.profile), 'runs.jsonl');
+    // A host process started now: the recorder in the namespace gets the same pid (ns_last_pid), for a run started a minute ago.
+    const host = spawn('sleep', ['120'], { stdio: 'ignore' });
+    try {
+      const script = `echo ${host.pid! - 1} > /proc/sys/kernel/ns_last_pid; "$0" "$1" record "$2" & while [ ! -e "$2.recorded" ]; do sleep 0.05; done; "$0" "$1" list "$2"; kill $!`;
+      const r = await collect(spawn('unshare', ['--pid', '--fork', 'sh', '-c', script, process.execPath, fixture('run-recorder'), runsPath], { stdio: ['pipe', 'pipe', 'pipe'] }), '');
+      expect(r.stderr).toBe('');
+      expect(readFileSync(`${runsPath}.recorded`, 'utf8')).toBe(String(host.pid)); // the pid the host's /proc shows as the new sleep
+      expect(r.stdout.trim()).toBe('["running"]');
+    } finally {
+      host.kill('SIGKILL');
+    }
   });
 });

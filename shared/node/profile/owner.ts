@@ -34,6 +34,26 @@ export function pidNamespace(): string {
   return pidNamespaceCache;
 }
 
+let procIsOursCache: boolean | undefined;
+
+/**
+ * True when /proc shows this process's own pid namespace: /proc/self is our
+ * pid. A pid namespace that kept the host's /proc (`unshare --pid --fork`
+ * without --mount-proc, a sandbox that does not mount its own) sees the
+ * host's processes there: its pid 40 is /proc/<something else>, and
+ * /proc/40 is another process of the host.
+ */
+export function procIsOurs(): boolean {
+  if (procIsOursCache === undefined) {
+    try {
+      procIsOursCache = readlinkSync('/proc/self') === String(process.pid);
+    } catch {
+      procIsOursCache = false;
+    }
+  }
+  return procIsOursCache;
+}
+
 /** This process, as a lock file, a journal transaction or a run records it. */
 export function currentOwner(): TxOwner {
   const pidns = pidNamespace();
