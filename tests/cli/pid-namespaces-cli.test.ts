@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bootId } from '../../shared/node/profile/owner';
+import { collect } from '../helpers/children';
 import { BIN, cli, hex, keychainValues, startCli } from '../helpers/cli';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
@@ -132,4 +133,21 @@ describe('a cpw-vault killed in a container in the middle of a set', () => {
     expect(Object.keys(meta).sort()).toEqual(Object.keys(values).sort());
     console.log(`killed in a namespace: the host's next set waited ${waited} ms`);
   }, 120_000);
+});
+
+describe('the keychain provider, from a container that uses the host\'s session bus', () => {
+  it('doctor does not name a process of the container as the provider (the bus gives pids of its own namespace)', async (ctx) => {
+    if (!canUnshare) return ctx.skip();
+    const t = makeTempHome();
+    const asked = spawnSync('dbus-send', ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.GetConnectionUnixProcessID', 'string:org.freedesktop.secrets'], { encoding: 'utf8' });
+    const daemon = Number(/uint32 (\d+)/.exec(asked.stdout ?? '')?.[1]);
+    if (!daemon) return ctx.skip(); // no dbus-send
+    // In the namespace, `sleep` gets the keyring daemon's host pid (ns_last_pid): /proc there shows it under that pid.
+    const script = `echo ${daemon - 1} > /proc/sys/kernel/ns_last_pid; sleep 60 & "$0" "$1" doctor; kill $!`;
+    const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service };
+    const r = await collect(spawn('unshare', [...UNSHARE, 'sh', '-c', script, process.execPath, BIN], { cwd: t.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] }), '');
+    expect(r.stderr).toContain('✓ keychain Secret Service');
+    expect(r.stderr).not.toContain('provider: sleep');
+    expect((await cli(t, ['doctor'])).stderr).toContain('provider: gnome-keyring'); // on the host it is named
+  });
 });
