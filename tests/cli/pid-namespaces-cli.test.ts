@@ -52,7 +52,9 @@ describe('a damaged journal (another version, a container, a hand edit)', () => 
     const owner = { pid: 999_999, host: hostname(), boot: bootId(), pidns: 'pid:[1]' }; // another namespace, over an hour ago: abandoned
     writeFileSync(join(t.cwd, 'keep-me'), 'mine');
     const started = new Date(Date.now() - 2 * 3_600_000).toISOString();
-    writeFileSync(journalPath(t), JSON.stringify({ transactions: [{ id: 'abc', owner, started_at: started, ops: [1, null, 'x', { id: { a: 1 }, kind: 'set' }, { id: 'tmdb.api_key', kind: 'set', label: 7 }], files: 'keep-me' }] }), { mode: 0o600 });
+    writeFileSync(journalPath(t), JSON.stringify({ transactions: [{ id: 'abc', owner, started_at: started, ops: [1, null, 'x', { id: { a: 1 }, kind: 'set' }, { id: 'tmdb.api_key', kind: 'set', label: 7 }], files: 'keep-me' },
+      // No readable start: no sign of life at all (it used to stay in the journal for ever).
+      { id: 'def', owner, started_at: 'not a time', ops: [{ id: 'tmdb.api_key', kind: 'set' }] }] }), { mode: 0o600 });
     const got = await cli(t, ['get', 'tmdb', 'api_key']);
     expect(got.stderr).not.toContain('INTERNAL');
     expect([got.code, got.stdout.trim()]).toEqual([0, value]);

@@ -50,6 +50,7 @@ describe('owner records that cannot be probed', () => {
     expect(ownerIsGone(o, now - 60_000, 3_600_000, now)).toBe(false);
     expect(ownerIsGone(o, now - 3_700_000, 3_600_000, now)).toBe(true);
     expect(isCurrentProcess(o)).toBe(false);
+    expect(ownerIsGone(o, Number.NaN, 3_600_000, now)).toBe(true); // no readable time: no sign of life
   });
 
   it('this process is still itself, and a dead pid here is still gone at once', () => {

@@ -127,7 +127,8 @@ export function isCurrentProcess(owner: TxOwner): boolean {
  */
 export function ownerIsGone(owner: TxOwner, lastSignOfLifeMs: number, staleMs = 10_000, now = Date.now()): boolean {
   const place = ownerPlace(owner);
-  if (place === 'unseen') return now - lastSignOfLifeMs > staleMs;
+  // A record without a readable time (a damaged or planted started_at) shows no sign of life at all: gone, not kept for ever.
+  if (place === 'unseen') return !Number.isFinite(lastSignOfLifeMs) || now - lastSignOfLifeMs > staleMs;
   if (place === 'earlier-boot') return true;
   try {
     process.kill(owner.pid, 0);
