@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { maskedHint } from '../../shared/core/credential';
 import { bootId } from '../../shared/node/profile/owner';
+import { openSecretStore } from '../../shared/node/secrets/open-secret-store';
 import { collect } from '../helpers/children';
 import { BIN, cli, hex, keychainValues, startCli } from '../helpers/cli';
 import { againIfKeyringRestarted } from '../helpers/keyring-restarts';
@@ -32,6 +33,13 @@ function startInNamespace(t: TempHome, args: string[], input: string, extra: str
   // unshare passes no SIGKILL on: the namespace's pid 1 (unshare's child) is killed, and the namespace with it.
   const kill9 = () => void spawnSync('pkill', ['-KILL', '-P', String(child.pid)]);
   return { done, kill9 };
+}
+
+/** Removes one value from `t`'s keychain namespace, directly. */
+async function keychainDelete(t: TempHome, account: string): Promise<void> {
+  const s = openSecretStore({ backend: 'keychain', namespace: t.service, env: process.env, timeoutMs: 10_000, profilePath: t.profile });
+  await s.delete(account);
+  s.close();
 }
 
 /** Waits until `cond` holds (polling), at most `ms`. */
@@ -181,6 +189,29 @@ describe('a cpw-vault killed in a container in the middle of a set', () => {
     expect(Object.keys(meta).sort()).toEqual(Object.keys(values).sort());
     console.log(`killed in a namespace: the host's next set waited ${waited} ms`);
   }, 120_000);
+});
+
+describe('a change a container is making (its transaction in the journal, another pid namespace, within the hour)', () => {
+  it('the start-up census leaves its credential to it: not indexed from the keychain under it, nor dropped; doctor names it', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: hex(32) })).code).toBe(0);
+    // The container wrote the new value and has not committed: it may still roll back (Ctrl-C), deleting the value.
+    const s = openSecretStore({ backend: 'keychain', namespace: t.service, env: process.env, timeoutMs: 10_000, profilePath: t.profile });
+    await s.set('openai.api_key', `sk-${hex(40)}`);
+    s.close();
+    const owner = { pid: 1, host: hostname(), boot: bootId(), pidns: 'pid:[1]' };
+    writeFileSync(journalPath(t), JSON.stringify({ transactions: [{ id: 'abc', owner, started_at: new Date().toISOString(), ops: [{ id: 'openai.api_key', kind: 'set' }, { id: 'tmdb.api_key', kind: 'delete' }] }] }), { mode: 0o600 });
+    await keychainDelete(t, 'tmdb.api_key'); // and deleted another, not yet committed either
+    const list = await cli(t, ['list']);
+    expect(list.stderr).not.toContain('re-indexed');
+    const meta = () => Object.keys(JSON.parse(readFileSync(t.profile, 'utf8')).credential_metadata as object);
+    expect(meta()).toEqual(['tmdb.api_key']); // neither indexed under the writer nor dropped
+    const repair = await cli(t, ['doctor', '--repair']);
+    expect(repair.stderr).toContain('repair: nothing to do');
+    expect(repair.stderr).toContain('a change to openai.api_key, tmdb.api_key started at');
+    expect(meta()).toEqual(['tmdb.api_key']);
+    expect(existsSync(journalPath(t))).toBe(true);
+  });
 });
 
 describe('the keychain provider, from a container that uses the host\'s session bus', () => {
