@@ -49,12 +49,36 @@ export interface Transaction {
   files?: string[];
 }
 
-/** The transactions of a journal document (tolerant: anything malformed is ignored, never thrown). */
+/**
+ * The transactions of a journal document (tolerant: anything malformed is
+ * ignored, never thrown). The file may come from another version, a
+ * container sharing the home, or a hand edit: an op that is not a
+ * credential change (a null, a number, an id that is not text) is dropped
+ * and the rest of its transaction kept, so recovery neither crashes on it
+ * (every command used to end INTERNAL) nor leaves it in the journal for
+ * ever; a label or env var that is not text is dropped, and `files` holds
+ * text only (a string there was removed as a relative path).
+ */
 export function journalOf(doc: unknown): Transaction[] {
   const list = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>)['transactions'] : undefined;
   if (!Array.isArray(list)) return [];
-  return list.filter((t): t is Transaction => {
-    const tx = t as Partial<Transaction> | null;
-    return !!tx && typeof tx === 'object' && typeof tx.id === 'string' && Array.isArray(tx.ops) && !!tx.owner && typeof tx.owner.pid === 'number' && typeof tx.started_at === 'string';
-  });
+  const out: Transaction[] = [];
+  for (const t of list as unknown[]) {
+    if (!t || typeof t !== 'object') continue;
+    const { ops, files, ...tx } = t as Partial<Transaction> & { ops?: unknown; files?: unknown };
+    if (typeof tx.id !== 'string' || !Array.isArray(ops) || !tx.owner || typeof tx.owner !== 'object' || typeof tx.owner.pid !== 'number' || typeof tx.started_at !== 'string') continue;
+    const texts = Array.isArray(files) ? files.filter((f): f is string => typeof f === 'string') : [];
+    out.push({ ...(tx as Transaction), ops: (ops as unknown[]).flatMap(opOf), ...(texts.length ? { files: texts } : {}) });
+  }
+  return out;
+}
+
+function opOf(value: unknown): JournalOp[] {
+  if (!value || typeof value !== 'object') return [];
+  const op = value as Record<string, unknown>;
+  if (typeof op['id'] !== 'string') return [];
+  // Recovery needs only the id (it makes the index describe what the store holds): a kind of a newer version is kept as a set.
+  const label = op['label'];
+  const envVar = op['env_var'];
+  return [{ id: op['id'], kind: op['kind'] === 'delete' ? 'delete' : 'set', ...(typeof label === 'string' ? { label } : {}), ...(typeof envVar === 'string' ? { env_var: envVar } : {}) }];
 }

@@ -68,6 +68,16 @@ export interface RepairSummary {
   orphans: string[];
 }
 
+/** A change to credentials another cpw-vault started and has not finished (a journal transaction): names only. */
+export interface UnfinishedChange {
+  credentials: string[];
+  started_at: string;
+  /** Who runs it: "process 40", "process 1 in another pid namespace (a container)", "process 7 on HOST". */
+  owner: string;
+  /** For an owner that cannot be seen from here: from when it counts as abandoned and any command finishes it. */
+  abandoned_at?: string;
+}
+
 /** Everything `doctor` checks, as one document (CLI `doctor --json`, the app's banner). */
 export interface DoctorReport {
   ok: boolean;
@@ -76,4 +86,6 @@ export interface DoctorReport {
   profile: ProfileReport;
   keychain: KeychainStatus;
   workflows: WorkflowStatus[];
+  /** Changes other cpw-vaults started and have not finished (absent when none). */
+  unfinished?: UnfinishedChange[];
 }

@@ -17,7 +17,7 @@ function modeOf(path: string): string | null {
 }
 
 /** What doctor examines: the full vault, or (for a plain `doctor` on the light path) its read side with a validating profile reader. */
-export type DoctorSubject = Pick<Vault, 'profilePath' | 'getProfile' | 'keychainStatus' | 'validateAll'> & Partial<Pick<Vault, 'repair'>>;
+export type DoctorSubject = Pick<Vault, 'profilePath' | 'getProfile' | 'keychainStatus' | 'validateAll' | 'unfinishedChanges'> & Partial<Pick<Vault, 'repair'>>;
 
 /**
  * Checks the profile (path, permissions, schema version, parse), the keychain
@@ -59,7 +59,8 @@ export async function runDoctor(vault: DoctorSubject, options: { repair?: boolea
   }
   // Readiness comes from the index; while the store cannot be asked, the index proves nothing: unknown.
   if (!keychain.ok) workflows = workflows.map((w) => unknownStatus(w, keychain.code));
-  return { ok: profile.problems.length === 0 && keychain.ok, ...(repair ? { repair } : {}), profile, keychain, workflows };
+  const unfinished = vault.unfinishedChanges();
+  return { ok: profile.problems.length === 0 && keychain.ok, ...(repair ? { repair } : {}), profile, keychain, workflows, ...(unfinished.length ? { unfinished } : {}) };
 }
 
 /**
@@ -74,5 +75,6 @@ export function readSideSubject(reader: VaultReader, profile: ProfileReader): Do
     getProfile: () => profileView(store),
     keychainStatus: () => reader.secretStore().status(),
     validateAll: (options) => reader.validateAll(options),
+    unfinishedChanges: () => reader.unfinishedChanges(),
   };
 }

@@ -65,6 +65,7 @@ describe('owners in another pid namespace (a container on this host)', () => {
     expect(e.code).toBe('PROFILE_LOCKED');
     expect(e.message).toContain(`process ${owner.pid} in another pid namespace`);
     expect(e.fix).not.toContain('ps -p'); // a pid of another namespace means nothing here
+    expect(e.fix).toContain('stop it where it runs (inside its container');
     // Not refreshed for longer than the stale window: taken over.
     age(t.profile, 20_000);
     await expect(withFileLock(t.profile, async () => 'got', 300)).resolves.toBe('got');

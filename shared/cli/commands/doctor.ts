@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import type { RepairSummary } from '../../core/views';
+import type { RepairSummary, UnfinishedChange } from '../../core/views';
 import { runDoctor } from '../../node/doctor';
 import { resolveProfilePaths } from '../../node/profile/paths';
 import { findPlaintextHfTokens } from '../../node/git-credential/plaintext-scan';
@@ -36,6 +36,7 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
     if (offer) ctx.io.err(`    ${fileOfferText().split('\n').join('\n    ')}\n`);
     for (const w of keychain.warnings ?? []) ctx.io.err(`    ${p.yellow('!')} ${w}\n`);
     for (const w of workflows) ctx.io.err(describeStatus(ctx.io, w));
+    for (const u of report.unfinished ?? []) ctx.io.err(`${p.yellow('!')} ${unfinishedLine(u)}\n`);
     for (const t of plaintext) ctx.io.err(`${p.yellow('!')} ${t.message}\n    fix: ${t.fix.split('\n').join('\n         ')}\n`);
   }
   if (!keychain.ok) return EXIT.keychain;
@@ -45,6 +46,13 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
 /** A loose profile mode is one of doctor's problems, with its fix: said once, not also as a warning (call before the first read). */
 export function muteModeWarning(ctx: CliContext): void {
   ctx.muteWarning?.(`${resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd }).profile} is readable by other users`);
+}
+
+/** An unfinished change, with what to do about it. */
+function unfinishedLine(u: UnfinishedChange): string {
+  const what = `a change to ${u.credentials.join(', ') || 'credentials'} started at ${u.started_at} by ${u.owner} has not finished`;
+  if (!u.abandoned_at) return `${what}: it is still running.\n    fix: Let it finish; if it is stuck, stop it, and the next cpw-vault command finishes its change.`;
+  return `${what}; that process cannot be seen from here, so its change is not finished from here before ${u.abandoned_at}.\n    fix: If it still runs, let it finish. If it was stopped, run cpw-vault doctor --repair after ${u.abandoned_at} (any cpw-vault command finishes it then); until then the keychain may hold values the index does not list yet.`;
 }
 
 /** What a repair did, one line per kind of change (names only). */

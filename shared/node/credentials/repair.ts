@@ -63,9 +63,13 @@ export async function repairIndex(deps: RepairDeps, options: { quick?: boolean; 
   }
   const accounts = await deps.secrets.list();
   const present = new Set(accounts);
-  const missing = accounts.filter((a) => catalogEntry(a)?.secret && !indexed.has(a));
-  report.orphans = accounts.filter((a) => !catalogEntry(a) && !indexed.has(a));
-  report.stale = [...indexed].filter((id) => !present.has(id));
+  // Credentials a writer is still changing (its transaction is in the journal, not finished above: it runs, or runs where
+  // it cannot be seen, in a container) are its own: indexing its new value now would outlive its rollback (a stale
+  // entry), and dropping an entry would race its commit. Its transaction is finished by the writer, or by recovery.
+  const changing = new Set(deps.journal.read().flatMap((tx) => tx.ops.map((op) => op.id)));
+  const missing = accounts.filter((a) => catalogEntry(a)?.secret && !indexed.has(a) && !changing.has(a));
+  report.orphans = accounts.filter((a) => !catalogEntry(a) && !indexed.has(a) && !changing.has(a));
+  report.stale = [...indexed].filter((id) => !present.has(id) && !changing.has(id));
   const found = new Map([...(await readMany(deps.secrets, missing))].filter((e): e is [string, string] => e[1] !== undefined));
   for (const value of found.values()) registerSecret(value);
   if (!found.size && !(options.dropStale && report.stale.length)) return report;

@@ -1,9 +1,8 @@
 import { randomHex, uniqueHex } from '../builtins';
 import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readFileSync, renameSync, rmdirSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { VaultError } from '../../core/errors';
 import type { TxOwner } from '../../core/journal';
-import { currentOwner, ownerIsGone, ownerPlace } from './owner';
+import { currentOwner, ownerIsGone, ownerPlace, ownerWhere, shown } from './owner';
 import { isoNow } from '../../core/iso-time';
 
 /** Default longest wait for a live holder: well past the stale window, so a busy holder is never mistaken for a dead one. */
@@ -192,8 +191,7 @@ export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Pr
 function lockedError(lockPath: string, seen: Peek, waitMs: number): VaultError {
   const holder = seen.kind === 'owner' ? seen.owner : undefined;
   const place = holder ? ownerPlace(holder) : 'here';
-  const where = !holder || place === 'here' ? '' : holder.host !== hostname() ? ` on ${holder.host}` : ' in another pid namespace (a container)';
-  const who = holder ? `process ${holder.pid}${where} (since ${holder.since})` : 'another process';
+  const who = holder ? `process ${shown(holder.pid)}${ownerWhere(holder)} (since ${shown(holder.since)})` : 'another process';
   return new VaultError(
     'PROFILE_LOCKED',
     `Another cpw-vault, ${who}, has held ${lockPath} for over ${Math.round(waitMs / 1000)} s.`,
@@ -201,6 +199,12 @@ function lockedError(lockPath: string, seen: Peek, waitMs: number): VaultError {
       ? `Wait for it to finish and retry. If no cpw-vault process is running, remove the lock: rm ${lockPath}`
       : place === 'here'
         ? `Wait for it to finish and retry; see what it is with: ps -p ${holder.pid} -o pid,etime,args. If it is stuck, stop it (kill ${holder.pid}); cpw-vault takes over the lock of a process that is gone.`
-        : `Wait for it to finish and retry; it cannot be seen from here, so its lock is taken over once it stops refreshing it (${STALE_MS / 1000} s).`,
+        : `Wait for it to finish and retry; it cannot be seen from here, so its lock is taken over once it stops refreshing it (${STALE_MS / 1000} s). If it is stuck, stop it where it runs${stopWhere(holder)}; never by its pid here, which names another process or none.`,
   );
+}
+
+/** Where to stop a holder that cannot be seen from here. */
+function stopWhere(holder: LockOwner): string {
+  const where = ownerWhere(holder);
+  return where.startsWith(' on ') ? ` (${where.slice(1)})` : where ? ' (inside its container: docker/podman exec ... kill, or stop the container)' : '';
 }

@@ -34,6 +34,26 @@ export function pidNamespace(): string {
   return pidNamespaceCache;
 }
 
+let procIsOursCache: boolean | undefined;
+
+/**
+ * True when /proc shows this process's own pid namespace: /proc/self is our
+ * pid. A pid namespace that kept the host's /proc (`unshare --pid --fork`
+ * without --mount-proc, a sandbox that does not mount its own) sees the
+ * host's processes there: its pid 40 is /proc/<something else>, and
+ * /proc/40 is another process of the host.
+ */
+export function procIsOurs(): boolean {
+  if (procIsOursCache === undefined) {
+    try {
+      procIsOursCache = readlinkSync('/proc/self') === String(process.pid);
+    } catch {
+      procIsOursCache = false;
+    }
+  }
+  return procIsOursCache;
+}
+
 /** This process, as a lock file, a journal transaction or a run records it. */
 export function currentOwner(): TxOwner {
   const pidns = pidNamespace();
@@ -48,18 +68,55 @@ export function currentOwner(): TxOwner {
  *   namespace on this one (a container): only its signs of life tell.
  * A record that names no pid namespace (an older version) is judged by host
  * and boot, as it was; one whose namespace differs from ours never is.
+ * A record that cannot be read as an owner (a field of another type, a hand-
+ * edited or damaged file) is unseen too, and so is a pid whose probe tells
+ * nothing: 0 and negative pids address process groups (kill(0) and kill(-1)
+ * always "succeed"), a fraction or a number past 2^31 is refused by kill, and
+ * pid 1 is alive in every namespace (an older cpw-vault that ran as a
+ * container's first process recorded pid 1 and no namespace: probed here it
+ * was init, alive for ever, and its lock was never taken over).
  */
 export function ownerPlace(owner: TxOwner): 'here' | 'earlier-boot' | 'unseen' {
-  if (owner.host !== hostname()) return 'unseen';
-  if (owner.boot && bootId() && owner.boot !== bootId()) return 'earlier-boot';
-  const pidns = (owner as { pidns?: unknown }).pidns;
-  if (pidns === undefined) return 'here';
-  return typeof pidns === 'string' && pidns === pidNamespace() ? 'here' : 'unseen';
+  const place = placeOf(owner);
+  return place === 'here' && !(owner.pid > 1 && owner.pid <= 0x7fffffff) ? 'unseen' : place;
 }
 
-/** True when `owner` names this very process. */
+function placeOf(owner: TxOwner): 'here' | 'earlier-boot' | 'unseen' {
+  const o = owner as { pid?: unknown; host?: unknown; boot?: unknown; pidns?: unknown };
+  if (!Number.isSafeInteger(o.pid) || typeof o.host !== 'string' || typeof o.boot !== 'string') return 'unseen';
+  if (o.host !== hostname()) return 'unseen';
+  if (o.boot && bootId() && o.boot !== bootId()) return 'earlier-boot';
+  if (o.pidns === undefined) return 'here';
+  return typeof o.pidns === 'string' && o.pidns === pidNamespace() ? 'here' : 'unseen';
+}
+
+/** How long a journal transaction (or a backend switch) whose owner cannot be seen is left before it counts as abandoned. */
+export const ABANDONED_AFTER_MS = 3_600_000;
+
+/**
+ * Where a recorded owner is, for a message: '' here, " on HOST", " in
+ * another pid namespace (a container)". Its fields come from a file another
+ * version, a container or a hand edit wrote: shown clipped and without
+ * control characters.
+ */
+export function ownerWhere(owner: TxOwner): string {
+  if (ownerPlace(owner) === 'here') return '';
+  const { host, pidns } = owner as { host?: unknown; pidns?: unknown };
+  if (typeof host === 'string' && host !== hostname()) return ` on ${shown(host)}`;
+  if (pidns !== undefined && pidns !== pidNamespace()) return ' in another pid namespace (a container)';
+  return '';
+}
+
+/** A field of an owner record as a message shows it: no control character, at most 64 characters. */
+export function shown(value: unknown): string {
+  const text = typeof value === 'string' || typeof value === 'number' ? String(value) : '?';
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return clean.length > 64 ? `${clean.slice(0, 64)}…` : clean;
+}
+
+/** True when `owner` names this very process (pid 1 in a container included). */
 export function isCurrentProcess(owner: TxOwner): boolean {
-  return owner.pid === process.pid && ownerPlace(owner) === 'here';
+  return owner.pid === process.pid && placeOf(owner) === 'here';
 }
 
 /**
@@ -70,7 +127,8 @@ export function isCurrentProcess(owner: TxOwner): boolean {
  */
 export function ownerIsGone(owner: TxOwner, lastSignOfLifeMs: number, staleMs = 10_000, now = Date.now()): boolean {
   const place = ownerPlace(owner);
-  if (place === 'unseen') return now - lastSignOfLifeMs > staleMs;
+  // A record without a readable time (a damaged or planted started_at) shows no sign of life at all: gone, not kept for ever.
+  if (place === 'unseen') return !Number.isFinite(lastSignOfLifeMs) || now - lastSignOfLifeMs > staleMs;
   if (place === 'earlier-boot') return true;
   try {
     process.kill(owner.pid, 0);

@@ -5,7 +5,7 @@ import { VaultError } from '../../core/errors';
 import { parseOwnJson } from '../../core/json-depth';
 import { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
-import { currentOwner, ownerIsGone, ownerPlace } from '../profile/owner';
+import { currentOwner, ownerIsGone, ownerPlace, procIsOurs } from '../profile/owner';
 import { assertOwnFile, ensurePrivateDir, ioError, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
 import { isoNow, isoString } from '../../core/iso-time';
 
@@ -257,7 +257,7 @@ function bootTimeMs(): number | null {
 /** When process `pid` started (ms since the epoch, to ~1 s), from /proc (Linux; clock ticks of 10 ms); undefined when unknown. */
 function processStartMs(pid: number): number | undefined {
   const boot = bootTimeMs();
-  if (boot === null) return undefined;
+  if (boot === null || !procIsOurs()) return undefined; // /proc/<pid> of another pid namespace's /proc is another process
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // After "pid (comm) ": the state is field 3, the start time field 22 (a comm may hold spaces and parentheses).

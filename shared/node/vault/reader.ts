@@ -11,6 +11,8 @@ import { fixLine, type WorkflowName, type WorkflowStatus } from '../../core/work
 import type { ProfileReader, RawProfile } from '../profile/reader';
 import type { AuditLog } from '../records/audit-log';
 import type { JournalFile } from '../credentials/journal-file';
+import { unfinishedChanges } from '../credentials/unfinished';
+import type { UnfinishedChange } from '../../core/views';
 import { laterOf, type UsageMarks } from '../records/usage-marks';
 import { NeedsFullVault, ReadViews, type ReadView } from './read-view';
 import { environmentOf, resolveAll, resolveWorkflow, type ResolvedWorkflow } from './workflow-reads';
@@ -135,6 +137,11 @@ export class VaultReader {
     } catch {
       return false;
     }
+  }
+
+  /** Changes other cpw-vaults started and have not finished (see credentials/unfinished.ts). */
+  unfinishedChanges(): UnfinishedChange[] {
+    return unfinishedChanges(this.deps.journal.read());
   }
 
   /** Releases the secret store's connection so the process can exit. */

@@ -12,7 +12,7 @@ import { registerSecret } from '../../core/redact';
 import type { AuditEvent, AuditEventName } from '../../core/records';
 import type { KeychainStatus, SecretStore } from '../../core/secret-store';
 import { toValidationRecord, type VerificationResult } from '../../core/verification';
-import type { CredentialView, ProfileView } from '../../core/views';
+import type { CredentialView, ProfileView, UnfinishedChange } from '../../core/views';
 import type { WorkflowName, WorkflowStatus } from '../../core/workflows';
 import { moveBackend, moveRecorded, recoverBackendMove, type MoveDeps, type MoveOptions, type MoveResult, type MoveSide } from '../credentials/backend-move';
 import { CredentialStore, type CredentialChange } from '../credentials/credential-store';
@@ -151,6 +151,11 @@ export class Vault {
   /** Readiness of a workflow (see {@link VaultReader.validateWorkflow}). */
   validateWorkflow(name: string, options: { verify?: boolean } = {}): Promise<WorkflowStatus> {
     return this.reader.validateWorkflow(name, options);
+  }
+
+  /** Changes other cpw-vaults started and have not finished (a running writer, or one in a container not yet judged abandoned). */
+  unfinishedChanges(): UnfinishedChange[] {
+    return this.reader.unfinishedChanges();
   }
 
   /** Readiness of every workflow. */

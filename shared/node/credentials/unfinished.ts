@@ -1,0 +1,25 @@
+import type { Transaction } from '../../core/journal';
+import type { UnfinishedChange } from '../../core/views';
+import { ABANDONED_AFTER_MS, isCurrentProcess, ownerIsGone, ownerPlace, ownerWhere, shown } from '../profile/owner';
+
+/**
+ * The journal's transactions that no cpw-vault here will finish yet: their
+ * owner runs (a pid alive here), or cannot be seen from here (another pid
+ * namespace, another host) and started less than an hour ago. A writer
+ * killed in a container is one of them for that hour: its credentials may
+ * be in the keychain and not yet in the index. Doctor names them, who runs
+ * them and from when they are finished here, so the hour is not silent.
+ */
+export function unfinishedChanges(journal: readonly Transaction[], now = Date.now()): UnfinishedChange[] {
+  return journal.flatMap((tx) => {
+    const started = Date.parse(tx.started_at);
+    if (isCurrentProcess(tx.owner) || ownerIsGone(tx.owner, started, ABANDONED_AFTER_MS, now)) return [];
+    const seen = ownerPlace(tx.owner) === 'here';
+    return [{
+      credentials: tx.ops.map((op) => shown(op.id)),
+      started_at: shown(tx.started_at),
+      owner: `process ${shown(tx.owner.pid)}${ownerWhere(tx.owner)}`,
+      ...(seen || !Number.isFinite(started) ? {} : { abandoned_at: new Date(started + ABANDONED_AFTER_MS).toISOString() }),
+    }];
+  });
+}
