@@ -56,8 +56,10 @@ export interface Transaction {
  * credential change (a null, a number, an id that is not text) is dropped
  * and the rest of its transaction kept, so recovery neither crashes on it
  * (every command used to end INTERNAL) nor leaves it in the journal for
- * ever; a label or env var that is not text is dropped, and `files` holds
- * text only (a string there was removed as a relative path).
+ * ever; a label or env var that is not text is dropped, and `files` keeps
+ * only what a transaction can have created: absolute paths of migration
+ * backups (recovery removes them; a planted journal must not name any other
+ * file, nor a relative path, for it to delete).
  */
 export function journalOf(doc: unknown): Transaction[] {
   const list = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>)['transactions'] : undefined;
@@ -67,10 +69,18 @@ export function journalOf(doc: unknown): Transaction[] {
     if (!t || typeof t !== 'object') continue;
     const { ops, files, ...tx } = t as Partial<Transaction> & { ops?: unknown; files?: unknown };
     if (typeof tx.id !== 'string' || !Array.isArray(ops) || !tx.owner || typeof tx.owner !== 'object' || typeof tx.owner.pid !== 'number' || typeof tx.started_at !== 'string') continue;
-    const texts = Array.isArray(files) ? files.filter((f): f is string => typeof f === 'string') : [];
+    const texts = Array.isArray(files) ? files.filter(isBackupPath) : [];
     out.push({ ...(tx as Transaction), ops: (ops as unknown[]).flatMap(opOf), ...(texts.length ? { files: texts } : {}) });
   }
   return out;
+}
+
+/** The name a migration gives its backup of a plaintext source: `<name>.backup-<UTC time>-<6 hex>`. */
+export const BACKUP_NAME = /\.backup-\d{8}T\d{6}Z-[0-9a-f]{6}$/;
+
+/** An absolute path whose last part is a migration backup's name (POSIX or Windows). */
+function isBackupPath(value: unknown): value is string {
+  return typeof value === 'string' && /^(\/|[A-Za-z]:[\\/])/.test(value) && !/[\0\n]/.test(value) && BACKUP_NAME.test(value);
 }
 
 function opOf(value: unknown): JournalOp[] {

@@ -4,7 +4,7 @@
 // same failure tests (a write that fails, a keychain that stops answering, an abort)
 // run on both.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -154,6 +154,27 @@ describe.each(['memory', 'keychain'])('credential store on the %s backend (opene
     expect(index['huggingface.token'].hint).toBe(`••••${HF2.slice(-4)}`);
     expect(index['custom.api_key']).toMatchObject({ custom: true, env_var: 'MY_CUSTOM_KEY', label: 'Custom' });
     expect(existsSync(journalOf(t))).toBe(false);
+  });
+
+  it('recovery removes only what a transaction can have created: a planted journal cannot make it delete any other file', async () => {
+    const { t, open } = setup(backend);
+    const victim = join(t.root, 'notes.txt');
+    const backup = join(t.root, 'secrets.json.backup-20260101T000000Z-abc123');
+    const backupDir = join(t.root, 'x.json.backup-20260101T000000Z-def456');
+    const linked = join(t.root, 'y.json.backup-20260101T000000Z-0a0b0c');
+    writeFileSync(victim, 'keep me');
+    writeFileSync(backup, '{"hf_token": "plaintext"}');
+    mkdirSync(backupDir);
+    symlinkSync(victim, linked);
+    const owner = { pid: deadPid(), host: hostname(), boot: bootId() };
+    const files = [victim, backup, backupDir, linked, 'secrets.json.backup-20260101T000000Z-abc123', `${victim}\n${backup}`, 42, null];
+    writeFileSync(journalOf(t), JSON.stringify({ transactions: [{ id: 'bbbbbbbbbbbb', owner, started_at: new Date().toISOString(), ops: [], files }] }), { mode: 0o600 });
+    await open().open();
+    expect(existsSync(journalOf(t))).toBe(false);
+    expect(readFileSync(victim, 'utf8')).toBe('keep me'); // not a backup's name; nor followed through the link
+    expect(existsSync(backup)).toBe(false);
+    expect(statSync(backupDir).isDirectory()).toBe(true);
+    expect(existsSync(linked)).toBe(false);
   });
 
   it('the index lost (profile folder removed): the next start re-indexes what the store holds; doctor --repair drops stale entries', async () => {

@@ -1,5 +1,5 @@
 import { randomHex } from '../builtins';
-import { rmSync } from 'node:fs';
+import { lstatSync, rmSync } from 'node:fs';
 import { VaultError } from '../../core/errors';
 import { isSecretCredential, slotValue, withIndexChanges, type IndexChange } from '../../core/credential-index';
 import { maskedHint, type CredentialId } from '../../core/credential';
@@ -145,7 +145,7 @@ export class CredentialStore {
       const base = this.stamp(p);
       return withIndexChanges(base, ops.flatMap((op) => resynced(base, op, actual.get(op.id))), this.now());
     }, { allowOverLegacy: true });
-    for (const file of due.flatMap((tx) => tx.files ?? [])) rmSync(file, { force: true });
+    removeCreated(due.flatMap((tx) => tx.files ?? []));
     await this.journal.remove(...due.map((tx) => tx.id));
     return due.length;
   }
@@ -196,7 +196,7 @@ export class CredentialStore {
         if (before === undefined) await this.secrets.delete(c.id);
         else await this.secrets.set(c.id, before);
       }
-      for (const file of tx.files ?? []) rmSync(file, { force: true });
+      removeCreated(tx.files ?? []);
       await this.journal.remove(tx.id);
     } catch {
       // Left for recovery: the journal still names every credential involved.
@@ -225,4 +225,20 @@ export async function readMany(store: SecretStore, accounts: readonly string[]):
 function cancelled(signal: AbortSignal | undefined): void {
   if (!signal?.aborted) return;
   throw new VaultError('CANCELLED', 'cancelled: nothing changed', 'Run the command again when you are ready.', { cause: signal.reason });
+}
+
+/**
+ * Removes files a transaction created (a migration's plaintext backup): only
+ * regular files (or a link itself, never what it points to); one that cannot
+ * be removed never stops the recovery of the rest.
+ */
+function removeCreated(files: readonly string[]): void {
+  for (const file of files) {
+    try {
+      const s = lstatSync(file, { throwIfNoEntry: false });
+      if (s && (s.isFile() || s.isSymbolicLink())) rmSync(file, { force: true });
+    } catch {
+      // left in place; the journal entry goes anyway (a backup is the user's file too)
+    }
+  }
 }

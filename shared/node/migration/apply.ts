@@ -55,7 +55,8 @@ function timestamp(d: Date): string {
 
 /** A backup name no other run can have picked: the time, then random hex. */
 function backupPath(source: string, backupDir: string, now: Date): string {
-  return join(backupDir, `${basename(source)}.backup-${timestamp(now)}-${randomHex(3)}`);
+  // Absolute: the journal names it for recovery, which may run from another folder.
+  return resolve(backupDir, `${basename(source)}.backup-${timestamp(now)}-${randomHex(3)}`);
 }
 
 /** Copies the source into a new file (never over an existing one), 0600. */
