@@ -47,12 +47,13 @@ describe('the cpw_vault Python package', () => {
     // The suite starts the CLI a few dozen times: 85 s on a loaded 2-core machine. The guard is spawnSync's 120 s, not vitest's 60 s default.
   }, 150_000);
 
-  it('in a session whose keychain is locked: KeychainLocked with the fix', async () => {
+  // Nothing stored yet (a fresh user whose keyring is locked): check reports readiness unknown, which must still be KeychainLocked.
+  it.each([['a token stored before the lock', true], ['nothing stored yet', false]])('in a session whose keychain is locked (%s): KeychainLocked with the fix', async (_name, stored) => {
     const t = makeTempHome();
     const HF = `hf_${'Lock'.repeat(9)}`;
     const r = await inPrivateSession('locked', [PY, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', '-m', 'locked', join(SRC, 'tests')], {
       home: t,
-      setup: `printf %s '${HF}' | '${process.execPath}' '${BIN}' set huggingface token`,
+      setup: stored ? `printf %s '${HF}' | '${process.execPath}' '${BIN}' set huggingface token` : '',
       env: { ...QUIET, PYTHONPATH: site, CPW_VAULT_BIN, CPW_TEST_KEYRING: 'locked', CPW_TEST_STORED: HF },
     });
     expect(r.stdout).not.toMatch(/FAILED/);
