@@ -52,6 +52,8 @@ describe('a locked keychain: readiness unknown, exit 4 everywhere', () => {
         expect(r[cmd]!.stderr, cmd).toMatch(/\[KEYCHAIN_LOCKED\]/);
         expect(r[cmd]!.stderr, cmd).not.toMatch(/missing|WORKFLOW_NOT_READY/i);
       }
+      // Nothing to read: the error also says which env vars would have done (a CI run exporting its keys).
+      if (!setup) expect(r['env --workflow transcribe']!.stderr).toMatch(/keys are not all in the environment either: .*\(HF_TOKEN or HUGGING_FACE_HUB_TOKEN\)/);
       expect(r['list']!.stderr).toMatch(/sources unknown: keychain locked/);
       expect(r['list']!.stdout).toMatch(/huggingface\s+token/);
     });

@@ -41,7 +41,7 @@ export async function resolveWorkflow(reader: VaultReader, name: string, options
   for (;;) {
     const need = out.status.uses.filter((id) => !tried.has(id));
     if (!need.length) {
-      if (!out.status.ready) await storeAnswers(reader, view);
+      if (!out.status.ready) await storeAnswers(reader, view, out.status);
       return out;
     }
     const fromStore = need.filter((id) => !reader.fromEnv(id, view));
@@ -64,10 +64,13 @@ export async function resolveWorkflow(reader: VaultReader, name: string, options
  * Without this a locked keychain with an empty or lost index read as
  * "missing: run cpw-vault set" in env, exec and the library, as get never does.
  */
-async function storeAnswers(reader: VaultReader, view: ReadView | undefined): Promise<void> {
+async function storeAnswers(reader: VaultReader, view: ReadView | undefined, workflow: WorkflowStatus): Promise<void> {
   if (view?.kind === 'legacy') return; // secrets.json: the keychain is not read at all
   const status = await reader.keychainStatus();
-  if (!status.ok && status.code.startsWith('KEYCHAIN_')) throw new VaultError(status.code, status.message, status.fix);
+  if (status.ok || !status.code.startsWith('KEYCHAIN_')) return;
+  // What the environment lacks too (a CI run that exports its keys learns which one to add).
+  const lacking = workflow.missing.map((m) => `${m.description} (${m.credentials.flatMap((id) => reader.envVarsFor(id, view)).join(' or ')})`);
+  throw new VaultError(status.code, `${status.message} The ${workflow.workflow} workflow's keys are not all in the environment either: ${lacking.join('; ')}.`, status.fix);
 }
 
 /** `ids` and `extra` in one batch; when that fails and `extra` was asked, `ids` alone (the failure noted for `extra`). */
