@@ -53,7 +53,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .action((service: string, key: string, refused: string[], o: { force?: boolean; label?: string; envVar?: string }, cmd: Command) =>
       invoke(cmd, async (ctx) => {
         const m = await import('./commands/set');
-        if (refused.length) throw m.argvValueRefused();
+        if (refused.length) throw m.argvValueRefused(refused);
         return m.set({ service, key, ...o }, ctx);
       }));
 
