@@ -9,7 +9,7 @@
 #   xvfb, xauth                                a display when one is needed
 #   python3-keyring                            the Python baseline of the benchmark
 #   python3-setuptools, python3-wheel,         build and install the cpw_vault Python package offline
-#   python3-pip                                (pip install --no-build-isolation ./python)
+#   python3-pip, python3-venv                  (pip install --no-build-isolation ./python, in a venv: PEP 668)
 #   python3-pytest                             its tests, run from npm test
 #   git                                        git-credential tests (real git credential fill, a real clone)
 #   openssl                                    a throwaway CA and certificates for the verify/TLS tests
@@ -19,7 +19,7 @@
 #   keepassxc, xdotool                         a second Secret Service provider for the keychain contract suite
 #                                              (headless under xvfb; xdotool answers its dialogs)
 set -euo pipefail
-PACKAGES=(libsecret-1-dev pkg-config python3 g++ make gnome-keyring dbus dbus-x11 libsecret-tools libglib2.0-bin chromium xvfb xauth python3-keyring python3-setuptools python3-wheel python3-pip python3-pytest git openssl age strace python3-dotenv keepassxc xdotool)
+PACKAGES=(libsecret-1-dev pkg-config python3 g++ make gnome-keyring dbus dbus-x11 libsecret-tools libglib2.0-bin chromium xvfb xauth python3-keyring python3-setuptools python3-wheel python3-pip python3-venv python3-pytest git openssl age strace python3-dotenv keepassxc xdotool)
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive

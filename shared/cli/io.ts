@@ -94,13 +94,32 @@ export function isTerminal(fd: number): boolean {
   return (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(fd);
 }
 
-/** Writes to stdout synchronously without building process.stdout (see isTerminal). */
+/** Set once stdout's reader has gone away (`| head`): what follows has nobody to read it. */
+let stdoutGone = false;
+const readerGone = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
+
+/**
+ * Writes to stdout synchronously without building process.stdout (see
+ * isTerminal). A reader that went away (`cpw-vault runs | head -1`) only ends
+ * the output: the command finishes with its own exit code, never an internal error.
+ */
 function writeStdout(text: string): void {
+  if (stdoutGone) return;
   try {
     writeSync(1, text);
   } catch (err) {
+    if (readerGone(err)) {
+      stdoutGone = true;
+      return;
+    }
     // A non-blocking stdout that is full: let the stream queue it.
     if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    if (!process.stdout.listenerCount('error')) {
+      process.stdout.on('error', (e) => {
+        if (!readerGone(e)) throw e;
+        stdoutGone = true;
+      });
+    }
     process.stdout.write(text);
   }
 }

@@ -53,7 +53,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .action((service: string, key: string, refused: string[], o: { force?: boolean; label?: string; envVar?: string }, cmd: Command) =>
       invoke(cmd, async (ctx) => {
         const m = await import('./commands/set');
-        if (refused.length) throw m.argvValueRefused();
+        if (refused.length) throw m.argvValueRefused(refused);
         return m.set({ service, key, ...o }, ctx);
       }));
 
@@ -131,20 +131,26 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .addHelpText('after', examples(['cpw-vault runs --status failed', 'cpw-vault runs show 3f2a9c', 'cpw-vault runs stats --json']))
     .action((o: { status?: string; workflow?: string }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/runs')).runsList(o, ctx)));
   runs.command('show').argument('<id>').option('--json').option('--profile <path>').description('one run')
+    .addHelpText('after', examples(['cpw-vault runs show 3f2a9c', 'cpw-vault runs show 3f2a9c --json']))
     .action((id: string, _o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/runs')).runsShow({ id }, ctx)));
   runs.command('delete').argument('<id>').option('--profile <path>').description('delete one run')
+    .addHelpText('after', examples(['cpw-vault runs delete 3f2a9c']))
     .action((id: string, _o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/runs')).runsDelete({ id }, ctx)));
   runs.command('stats').option('--json').option('--profile <path>').description('counts by status and workflow, success rate')
+    .addHelpText('after', examples(['cpw-vault runs stats', 'cpw-vault runs stats --json']))
     .action((_o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/runs')).runsStats({}, ctx)));
 
-  const profile = program.command('profile').description('show or edit your profile');
+  const profile = program.command('profile').description('show or edit your profile')
+    .addHelpText('after', examples(['cpw-vault profile show', 'cpw-vault profile set name="Ada Lovelace" email=ada@example.com', 'cpw-vault profile prefs set ai_provider=anthropic']));
   profile.command('show').option('--json').option('--profile <path>').description('user details and preferences')
     .addHelpText('after', examples(['cpw-vault profile show', 'cpw-vault profile show --json']))
     .action((_o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/profile')).profileShow({}, ctx)));
   profile.command('set').argument('<field=value...>').option('--json').option('--profile <path>').description('name, email, timezone, avatar_url, job_title')
     .addHelpText('after', examples(['cpw-vault profile set name="Ada Lovelace" email=ada@example.com timezone=Europe/London']))
     .action((pairs: string[], _o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/profile')).profileSet({ pairs }, ctx)));
-  profile.command('prefs').description('preferences').command('set').argument('<key=value...>').option('--json').option('--profile <path>')
+  profile.command('prefs').description('preferences')
+    .addHelpText('after', examples(['cpw-vault profile prefs set default_source_language=de enable_cost_tracking=true']))
+    .command('set').argument('<key=value...>').option('--json').option('--profile <path>')
     .addHelpText('after', examples(['cpw-vault profile prefs set ai_provider=anthropic default_workflow=subtitle', 'cpw-vault profile prefs set notifications.run_failed=false']))
     .action((pairs: string[], _o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/profile')).prefsSet({ pairs }, ctx)));
 
@@ -182,6 +188,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .action((_o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/lock')).lock({}, ctx)));
 
   program.command('passphrase').description('vault file backend: the vault passphrase')
+    .addHelpText('after', examples(['cpw-vault passphrase change']))
     .command('change').option('--profile <path>', 'profile file').description('change the vault passphrase (interactive only: current, new, confirm)')
     .addHelpText('after', examples(['cpw-vault passphrase change']))
     .action((_o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/passphrase')).passphraseChange({}, ctx)));

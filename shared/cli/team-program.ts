@@ -46,31 +46,38 @@ export function addTeamCommands(program: Command, _sub: Sub, invoke: Invoke, exa
     .addHelpText('after', examples(['cpw-vault team init --add tmdb.api_key --add huggingface.token'])),
   (o) => async (ctx) => (await m()).teamInit(o, ctx));
 
-  run(target(team.command('add')).argument('<name>').argument('<age-recipient>').description('add a member and re-encrypt the team file to the new list (all or nothing)'),
+  run(target(team.command('add')).argument('<name>').argument('<age-recipient>').description('add a member and re-encrypt the team file to the new list (all or nothing)')
+    .addHelpText('after', examples(['cpw-vault team add bob age1...   # the key bob printed with: cpw-vault team identity', 'cpw-vault team add ci age1... --file pipelines/cpw-team.age'])),
     (o, name, recipient) => async (ctx) => (await m()).teamAdd({ ...o, name: name!, recipient: recipient! }, ctx));
 
-  run(target(team.command('remove')).argument('<name>').description('remove a member, re-encrypt, and list the keys they have seen (rotate them)'),
+  run(target(team.command('remove')).argument('<name>').description('remove a member, re-encrypt, and list the keys they have seen (rotate them)')
+    .addHelpText('after', examples(['cpw-vault team remove bob', 'cpw-vault team rotate-reminder   # then: what bob saw and is not rotated yet'])),
     (o, name) => async (ctx) => (await m()).teamRemove({ ...o, name: name! }, ctx));
 
   run(target(team.command('push')).description("update the team file's values from your vault (the keys it holds, plus any --add)")
-    .option('--add <service.key>', 'also share this credential (repeatable)', collect),
+    .option('--add <service.key>', 'also share this credential (repeatable)', collect)
+    .addHelpText('after', examples(['cpw-vault team push', 'cpw-vault team push --add openai.api_key'])),
   (o) => async (ctx) => (await m()).teamPush(o, ctx));
 
   run(target(team.command('pull')).description("the team's values into your vault: the plan first (import / identical / conflict / invalid), then all or nothing")
     .option('--dry-run', 'show the plan; change nothing')
     .option('--overwrite <service.key>', 'take the team value for this conflicting credential (repeatable)', collect)
     .option('--overwrite-all', 'take the team value for every conflict')
-    .option('-y, --yes', 'do not ask'),
+    .option('-y, --yes', 'do not ask')
+    .addHelpText('after', examples(['cpw-vault team pull --dry-run', 'cpw-vault team pull --yes', 'cpw-vault team pull --identity-file "$CPW_TEAM_KEY_FILE" --yes   # CI'])),
   (o) => async (ctx) => (await import('./commands/team-pull')).teamPull(o, ctx));
 
-  run(target(team.command('status')).description('members, keys (names only), whether you are a recipient, which of your values differ'),
+  run(target(team.command('status')).description('members, keys (names only), whether you are a recipient, which of your values differ')
+    .addHelpText('after', examples(['cpw-vault team status', 'cpw-vault team status --json'])),
     (o) => async (ctx) => (await m()).teamStatus(o, ctx));
 
-  run(target(team.command('rotate-reminder')).description('keys removed members have seen and that were not changed since'),
+  run(target(team.command('rotate-reminder')).description('keys removed members have seen and that were not changed since')
+    .addHelpText('after', examples(['cpw-vault team rotate-reminder'])),
     (o) => async (ctx) => (await m()).teamRotateReminder(o, ctx));
 
   run(target(team.command('recipients')).description('the members inside the team file, in recipients-file format')
-    .option('--write', 'rewrite the recipients file from the team file'),
+    .option('--write', 'rewrite the recipients file from the team file')
+    .addHelpText('after', examples(['cpw-vault team recipients', 'cpw-vault team recipients --write'])),
   (o) => async (ctx) => (await m()).teamRecipients(o, ctx));
 
   run(target(team.command('diff')).argument('<path>').description('git textconv: key names and value fingerprints, never values')

@@ -75,6 +75,10 @@ describe('backend use on a host with no D-Bus session at all', () => {
     const setup = await run(h, ['setup', '--non-interactive'], { noDbus: true, env: { HF_TOKEN: HF } });
     expect(setup.code).toBe(4);
     expect(setup.stderr).toMatch(/Or keep the secrets in an age-encrypted file: cpw-vault backend use file --passphrase-file PATH/);
+    // Nothing exported yet (the first thing a provisioning script may try): the same offer, not the bare keychain fix.
+    const bare = await run(h, ['setup', '--non-interactive'], { noDbus: true });
+    expect(bare.code).toBe(4);
+    expect(bare.stderr).toMatch(/KEYCHAIN_UNAVAILABLE[\s\S]*Or keep the secrets in an age-encrypted file: cpw-vault backend use file --passphrase-file PATH/);
     expect(profileOf(h).storage?.backend ?? 'keychain').toBe('keychain');
     const use = await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: `${PASS}\n`, noDbus: true });
     expect(use.stderr).toMatch(/Moved 0 credential\(s\) from the OS keychain to the age vault file/);

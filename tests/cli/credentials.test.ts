@@ -37,6 +37,20 @@ describe('cpw-vault set / get / delete on the real keychain', () => {
     expect(lookup(t, 'huggingface.token')).toBe('');
   });
 
+  // Seen as a new user: `set huggingface token --json` (or a typo, --froce) was told the value had been given on the
+  // command line. An option-shaped word (letters and dashes only: no key looks like that) is named as unknown.
+  it('an unknown option is called one, exit 2, nothing read or stored', async () => {
+    const t = makeTempHome();
+    for (const opt of ['--json', '--froce', '-f']) {
+      const r = await cli(t, ['set', 'huggingface', 'token', opt], { input: HF });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`unknown option '${opt}'`);
+      expect(r.stderr).toContain('--force, --label, --env-var');
+      expect(r.stderr).not.toMatch(/never takes the value/);
+    }
+    expect(lookup(t, 'huggingface.token')).toBe('');
+  });
+
   it('a format mismatch is explained and needs --force (exit 2 without)', async () => {
     const t = makeTempHome();
     const r = await cli(t, ['set', 'tmdb', 'api_key'], { input: 'definitely-not-tmdb' });

@@ -118,6 +118,23 @@ describe('exec: masked output', () => {
     expect(r.stdout).toBe('line of output\nline of output\nstatus done\n');
     expect(r.stderr).not.toMatch(/EPIPE|Error|internal/);
   });
+
+  // As without masking: the stage dies of SIGPIPE (exit 141, nothing said). It once got "Connection reset by peer"
+  // (its stdout is a socket whose reader vanished with data unread), printed it and exited 1, recorded as failed.
+  it('a reader that goes away ends the stage as a direct pipe would: SIGPIPE, exit 141, no error from the stage', async () => {
+    const t = makeTempHome();
+    await stored(t);
+    const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service };
+    const direct = spawnSync('bash', ['-c', 'yes "line of output" | head -n 1; echo "status ${PIPESTATUS[0]}"'], { encoding: 'utf8', timeout: 30_000 });
+    expect(direct.stdout).toBe('line of output\nstatus 141\n');
+    for (const stage of [['yes', 'line of output'], ['sh', '-c', 'while :; do echo "line of output $HF_TOKEN"; done']]) {
+      const r = spawnSync('bash', ['-c', '"$0" "$1" exec --workflow transcribe -- "${@:2}" | head -n 1; echo "status ${PIPESTATUS[0]}"', process.execPath, BIN, ...stage], { cwd: t.cwd, env, encoding: 'utf8', timeout: 30_000 });
+      expect(r.stdout, stage.join(' ')).toMatch(/^line of output( \*\*\*\*)?\nstatus 141\n$/);
+      expect(r.stderr, stage.join(' ')).toBe('');
+    }
+    const runs = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
+    expect(runs[0]).toMatchObject({ exit_code: 141, signal: 'SIGPIPE' });
+  });
 });
 
 describe('exec on a terminal', () => {

@@ -1,7 +1,7 @@
 // Issue 12, "Parsers", as a user meets them: a profile or a source nested
 // 100,000 deep is a clear PROFILE_INVALID / invalid-source error, never
 // INTERNAL "this is a bug"; a .env with a repeated name imports the last value.
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
@@ -52,6 +52,27 @@ describe('migrate', () => {
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout).error.code).toBe('INVALID_ARGUMENT');
     expect(r.stderr).toContain('nested deeper than 64 levels');
+  });
+
+  // Seen as a new user: a .env saved as Latin-1 was imported with U+FFFD in place of each bad byte (a broken key
+  // stored as if it were the real one). Like set's stdin, a source that is not UTF-8 is refused whole.
+  it.each([
+    ['.env', Buffer.concat([Buffer.from('HF_TOKEN=hf_abc'), Buffer.from([0xff, 0xfe]), Buffer.from('abcdefghijklmnopqrstuvwxyz\n')])],
+    ['secrets.json', Buffer.concat([Buffer.from('{"tmdb_api_key": "0123456789abcdef0123456789abcd'), Buffer.from([0xe9]), Buffer.from('f"}\n')])],
+  ])('a %s that is not UTF-8 is refused (exit 2): nothing stored, no backup', async (name, bytes) => {
+    const t = makeTempHome();
+    const source = join(t.cwd, name);
+    writeFileSync(source, bytes, { mode: 0o600 });
+    for (const extra of [['--dry-run', '--json'], ['--yes']]) {
+      const r = await cli(t, ['migrate', '--from', source, ...extra]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`${source} is not UTF-8 text`);
+      expect(r.stderr).not.toContain('\ufffd');
+      if (extra[1] === '--json') expect(JSON.parse(r.stdout).error.code).toBe('INVALID_ARGUMENT');
+    }
+    expect(readdirSync(t.cwd).filter((f) => f.includes('.backup-'))).toEqual([]);
+    expect(existsSync(t.profile)).toBe(false);
+    for (const [service, key] of [['huggingface', 'token'], ['tmdb', 'api_key']]) expect((await cli(t, ['get', service!, key!])).code).toBe(3);
   });
 
   it('a .env naming a key twice imports the last value, and the plan says the last one counts', async () => {

@@ -102,6 +102,24 @@ describe('profile updates', () => {
     expect(p0).toEqual(base());
   });
 
+  // Seen as a new user: `profile set name="$(printf 'a\033[2Jb')"` was saved, and `profile show` then sent the
+  // escape sequence to the terminal (the app shows the raw text). A name is one line of text.
+  it('refuses control characters (escape sequences, line breaks) in a text field being set, and changes nothing', () => {
+    const p0 = base();
+    for (const bad of ['a\u001b[2Jb', 'Ada\nLovelace', 'x\u0007', 'x\u009b31m']) {
+      const e = thrown(() => applyProfileUpdate(p0, { user: { name: bad, job_title: bad } }, now));
+      expect(e.code).toBe('INVALID_ARGUMENT');
+      expect(e.fields).toEqual([
+        { path: 'user.name', message: 'must not contain control characters (line breaks, tabs, escape sequences)' },
+        { path: 'user.job_title', message: 'must not contain control characters (line breaks, tabs, escape sequences)' },
+      ]);
+      expect(e.message).not.toContain(bad);
+    }
+    expect(p0).toEqual(base());
+    // Unicode text is fine.
+    expect(applyProfileUpdate(p0, { user: { name: 'Åda Lövelace 李' } }, now).user.name).toBe('Åda Lövelace 李');
+  });
+
   it('sets updated_at on a user change', () => {
     const later = new Date('2026-03-01T00:00:00Z');
     const p = applyProfileUpdate(base(), { user: { name: 'Grace', timezone: 'America/New_York', avatar_url: 'https://example.com/a.png' } }, later);

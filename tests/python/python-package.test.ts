@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli';
@@ -36,6 +36,18 @@ describe('the cpw_vault Python package', () => {
     expect(existsSync(join(SRC, 'build'))).toBe(false);
   });
 
+  it("installs as the README says, into a venv of Debian's python3 (a plain pip install is refused there: PEP 668)", () => {
+    const readme = readFileSync(resolve(SRC, '../README.md'), 'utf8');
+    const line = 'python3 -m venv --system-site-packages .venv && .venv/bin/pip install --no-build-isolation ./python';
+    expect(readme).toContain(line);
+    const dir = mkdtempSync(join(process.env['CPW_TEST_ROOT']!, 'venv-'));
+    cpSync(SRC, join(dir, 'python'), { recursive: true, filter: (p) => !/__pycache__|\.egg-info|\/build$/.test(p) });
+    // Offline, exactly the README's line (python3 being Debian's), then the import a stage does.
+    const r = spawnSync('sh', ['-c', `${line.replace(/^python3 /, `${PY} `)} --no-index --quiet && .venv/bin/python3 -c 'import cpw_vault; print(cpw_vault.__file__)'`], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...QUIET }, timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(join(dir, '.venv'));
+  }, 150_000);
+
   it('passes its pytest suite against the installed copy, on the throwaway keychain', () => {
     const r = spawnSync(PY, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', join(SRC, 'tests')], {
       cwd: makeTempHome().cwd, encoding: 'utf8', timeout: 120_000,
@@ -47,12 +59,13 @@ describe('the cpw_vault Python package', () => {
     // The suite starts the CLI a few dozen times: 85 s on a loaded 2-core machine. The guard is spawnSync's 120 s, not vitest's 60 s default.
   }, 150_000);
 
-  it('in a session whose keychain is locked: KeychainLocked with the fix', async () => {
+  // Nothing stored yet (a fresh user whose keyring is locked): check reports readiness unknown, which must still be KeychainLocked.
+  it.each([['a token stored before the lock', true], ['nothing stored yet', false]])('in a session whose keychain is locked (%s): KeychainLocked with the fix', async (_name, stored) => {
     const t = makeTempHome();
     const HF = `hf_${'Lock'.repeat(9)}`;
     const r = await inPrivateSession('locked', [PY, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', '-m', 'locked', join(SRC, 'tests')], {
       home: t,
-      setup: `printf %s '${HF}' | '${process.execPath}' '${BIN}' set huggingface token`,
+      setup: stored ? `printf %s '${HF}' | '${process.execPath}' '${BIN}' set huggingface token` : '',
       env: { ...QUIET, PYTHONPATH: site, CPW_VAULT_BIN, CPW_TEST_KEYRING: 'locked', CPW_TEST_STORED: HF },
     });
     expect(r.stdout).not.toMatch(/FAILED/);

@@ -13,7 +13,7 @@ CredentialRejected (3, verify), UsageError (2), all VaultError.
 from . import _cli
 from ._secret import Secret, secret
 from .errors import (CliNotFound, CredentialMissing, CredentialRejected, KeychainLocked, KeychainUnavailable,
-                     ProviderUnreachable, UsageError, VaultError, WorkflowNotReady)
+                     ProviderUnreachable, UsageError, VaultError, WorkflowNotReady, error_for)
 
 __all__ = [
     "get", "require_workflow", "check_workflow", "workflow_env", "verify", "preferences", "Secret",
@@ -47,8 +47,12 @@ def check_workflow(name):
 
     Does not raise when the workflow is merely not ready; raises KeychainUnavailable, UsageError."""
     result = _cli.run(["check", name, "--json"])
-    status = _cli.parse_json(result) if result.code in (0, 3) else None
-    if isinstance(status, dict) and isinstance(status.get("ready"), bool):
+    status = _cli.parse_json(result) if result.code in (0, 3, 4) else None
+    if result.code == 4 and isinstance(status, dict) and isinstance(status.get("keychain"), dict):
+        # Readiness unknown (exit 4): the document names the secret store's problem, KEYCHAIN_LOCKED say.
+        k = status["keychain"]
+        raise error_for(str(k.get("code", "")), str(k.get("message", "")), str(k.get("fix", "")), 4)
+    if result.code != 4 and isinstance(status, dict) and isinstance(status.get("ready"), bool):
         return status
     raise _cli.error(result) if result.code != 0 else _malformed("check --json is not a readiness document")
 

@@ -1,7 +1,9 @@
+import { isVaultError } from '../../core/errors';
+import type { KeychainStatus } from '../../core/secret-store';
 import { unknownStatus, type WorkflowStatus } from '../../core/workflows';
 import { paint, type CliIO } from '../io';
 import { printJson, type CliContext } from '../context';
-import { EXIT, type ExitCode } from '../exit-codes';
+import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes';
 
 /** Human lines for one workflow's readiness (shared by check, doctor and setup). */
 export function describeStatus(io: CliIO, s: WorkflowStatus): string {
@@ -22,9 +24,20 @@ export function describeStatus(io: CliIO, s: WorkflowStatus): string {
  */
 export async function check(args: { workflow: string }, ctx: CliContext): Promise<ExitCode> {
   const reader = await ctx.reader();
-  let status = await reader.validateWorkflow(args.workflow, { verify: true });
-  // "Missing" only when the store was asked: a locked, unreachable or hung keychain makes readiness unknown (exit 4).
-  const keychain = status.ready ? undefined : await reader.keychainStatus();
+  let status: WorkflowStatus;
+  let keychain: KeychainStatus | undefined;
+  try {
+    status = await reader.validateWorkflow(args.workflow, { verify: true });
+    // "Missing" only when the store was asked: a locked, unreachable or hung keychain makes readiness unknown (exit 4).
+    keychain = status.ready ? undefined : await reader.keychainStatus();
+  } catch (err) {
+    // A stored credential's read hit the store's own problem (locked, unreachable): readiness is unknown, as when
+    // nothing was stored, not an error document. A refusal of one item (KEYCHAIN_DENIED) leaves the store "ok": thrown.
+    if (!isVaultError(err) || exitCodeFor(err) !== EXIT.keychain) throw err;
+    keychain = await reader.keychainStatus();
+    if (keychain.ok) throw err;
+    status = await reader.validateWorkflow(args.workflow);
+  }
   if (keychain && !keychain.ok) status = unknownStatus(status, keychain.code);
   if (ctx.globals.json) printJson(ctx.io, keychain && !keychain.ok ? { ...status, keychain } : status);
   // The human lines go to stderr either way: a script that reads --json still shows its user the fix.

@@ -120,7 +120,9 @@ function runChild(program: string, rest: string[], env: Record<string, string>, 
     };
     for (const s of FORWARDED) process.on(s, forward);
     const child = spawn(program, rest, { stdio: ['inherit', masking.out ? 'pipe' : 'inherit', masking.err ? 'pipe' : 'inherit'], env });
-    const flows = Promise.all([child.stdout && pipeMasked(child.stdout, process.stdout, masking.values), child.stderr && pipeMasked(child.stderr, process.stderr, masking.values)]);
+    // A reader gone from a masked stream: the stage gets the SIGPIPE a direct pipe would have given it.
+    const readerGone = () => void child.kill('SIGPIPE');
+    const flows = Promise.all([child.stdout && pipeMasked(child.stdout, process.stdout, masking.values, readerGone), child.stderr && pipeMasked(child.stderr, process.stderr, masking.values, readerGone)]);
     const finish = (code: number, signal: NodeJS.Signals | null, drained: Promise<unknown>) => {
       for (const s of FORWARDED) process.off(s, forward);
       record({ status: code === 0 ? 'succeeded' : 'failed', exit_code: code, signal, finished_at: isoNow(), duration_ms: Date.now() - started });

@@ -52,8 +52,16 @@ export async function set(args: SetArgs, ctx: CliContext): Promise<ExitCode> {
   return EXIT.ok;
 }
 
-/** The error for a value given on the command line. */
-export function argvValueRefused(): VaultError {
+/**
+ * The error for extra words after `set <service> <key>`: a value given on the
+ * command line — or, when every word is option-shaped (letters and dashes
+ * only, which no key is), an unknown option, named.
+ */
+export function argvValueRefused(words: readonly string[] = []): VaultError {
+  const options = words.filter((w) => /^--?[a-z][a-z-]{0,30}$/.test(w));
+  if (options.length && options.length === words.length) {
+    return new VaultError('INVALID_ARGUMENT', `set: unknown option '${options[0]}'.`, 'set takes --force, --label, --env-var (and --profile); the value comes on stdin or at the hidden prompt. See: cpw-vault set --help');
+  }
   return new VaultError(
     'INVALID_ARGUMENT',
     'cpw-vault set never takes the value on the command line (other processes can read argv).',

@@ -138,8 +138,9 @@ async function nonInteractive(args: SetupArgs, ctx: CliContext, vault: Vault): P
   const preferences = args.defaultWorkflow ? { default_workflow: args.defaultWorkflow } : undefined;
   if (Object.keys(user).length || preferences || vault.getProfile().kind !== 'profile') await vault.updateProfile({ user, ...(preferences ? { preferences } : {}) });
   let stored = 0;
-  const status = CATALOG.some((e) => e.envVars.some((v) => ctx.io.env[v]?.trim())) ? await vault.keychainStatus() : undefined;
-  if (status && !status.ok && offersFileBackend(status)) {
+  // Asked with nothing in the environment too: the check below for a stored token would fail on the keychain without the offer.
+  const status = await vault.keychainStatus();
+  if (!status.ok && offersFileBackend(status)) {
     throw new VaultError(status.code, status.message, `${status.fix}\nOr keep the secrets in an age-encrypted file: ${USE_FILE} --passphrase-file PATH, then cpw-vault unlock --passphrase-file PATH, then run setup again.`);
   }
   for (const entry of CATALOG) {

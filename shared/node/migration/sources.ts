@@ -4,11 +4,20 @@ import { basename, join, resolve } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { MAX_SOURCE_BYTES, parseDotenv, parseHfTokenFile, parseJsonSource, type ParsedSource } from '../../core/migration-sources';
 import { LEGACY_SECRETS_PATH } from '../profile/paths';
-import { ioError, readAllText } from '../profile/secure-fs';
+import { ioError, readAllBytes } from '../profile/secure-fs';
 
 /** Where the HuggingFace CLI keeps its token: $HF_HOME/token, else ~/.cache/huggingface/token. */
 export function hfTokenPath(env: Readonly<Record<string, string | undefined>>, home = homedir()): string {
   return env['HF_HOME'] ? join(env['HF_HOME'], 'token') : join(home, '.cache', 'huggingface', 'token');
+}
+
+/** The file's text; bytes that are not UTF-8 refuse the whole file, never decoded as U+FFFD into a stored secret. */
+function strictUtf8(bytes: Uint8Array, path: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new VaultError('INVALID_ARGUMENT', `${path} is not UTF-8 text (a file saved in another encoding, or not text); nothing was changed.`, `Convert it first, e.g.: iconv -f LATIN1 -t UTF-8 ${path} > ${path}.utf8, then --from ${path}.utf8`);
+  }
 }
 
 /** Reads a source file: a regular file, at most 1 MiB, read errors as clear VaultErrors (nothing quoted). */
@@ -26,7 +35,7 @@ function readSourceText(path: string): string {
     const s = fstatSync(fd);
     if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `${path} is not a regular file.`, 'Point --from at a secrets file.');
     if (s.size > MAX_SOURCE_BYTES) throw new VaultError('INVALID_ARGUMENT', `${path} is ${s.size} bytes; migration sources are at most ${MAX_SOURCE_BYTES} bytes.`, 'Check that this is the right file.');
-    return readAllText(fd, s.size);
+    return strictUtf8(readAllBytes(fd, s.size), path);
   } catch (err) {
     if (err instanceof VaultError) throw err;
     throw ioError(err, path);

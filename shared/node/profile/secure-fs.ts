@@ -128,7 +128,7 @@ export function readAllText(fd: number, size: number): string {
 }
 
 /** Reads `size` bytes of an open file (fewer if it shrank meanwhile). */
-function readAllBytes(fd: number, size: number): Buffer {
+export function readAllBytes(fd: number, size: number): Buffer {
   const buf = Buffer.allocUnsafe(size);
   let read = 0;
   while (read < size) {

@@ -22,7 +22,8 @@ export interface ResolvedWorkflow {
  * (and `alsoRead` in the same batch: exec's masking needs every stored
  * secret). A credential the index lists but the store lacks is missing; an
  * alternative the workflow then falls back to (diarize: pyannote, else
- * HuggingFace) is read in turn. A locked keychain throws KEYCHAIN_LOCKED.
+ * HuggingFace) is read in turn. A locked keychain throws KEYCHAIN_LOCKED, also
+ * when nothing the workflow uses is indexed (see storeAnswers).
  * Unknown names throw WORKFLOW_UNKNOWN (the name is not echoed: it may be a
  * key pasted in the wrong place).
  */
@@ -39,7 +40,10 @@ export async function resolveWorkflow(reader: VaultReader, name: string, options
   let extra = [...(options.alsoRead ?? [])];
   for (;;) {
     const need = out.status.uses.filter((id) => !tried.has(id));
-    if (!need.length) return out;
+    if (!need.length) {
+      if (!out.status.ready) await storeAnswers(reader, view, out.status);
+      return out;
+    }
     const fromStore = need.filter((id) => !reader.fromEnv(id, view));
     const batch = await readBatch(reader, view, fromStore, extra, out);
     extra = [];
@@ -51,6 +55,22 @@ export async function resolveWorkflow(reader: VaultReader, name: string, options
     }
     out.status = validateWorkflow(name, (id) => present.has(id), aiProvider);
   }
+}
+
+/**
+ * A workflow found not ready is "missing" only when the keychain could have
+ * been asked: one it cannot ask (locked, unreachable, hung) throws its own
+ * error (exit 4, readiness unknown), since the index alone proves nothing.
+ * Without this a locked keychain with an empty or lost index read as
+ * "missing: run cpw-vault set" in env, exec and the library, as get never does.
+ */
+async function storeAnswers(reader: VaultReader, view: ReadView | undefined, workflow: WorkflowStatus): Promise<void> {
+  if (view?.kind === 'legacy') return; // secrets.json: the keychain is not read at all
+  const status = await reader.keychainStatus();
+  if (status.ok || !status.code.startsWith('KEYCHAIN_')) return;
+  // What the environment lacks too (a CI run that exports its keys learns which one to add).
+  const lacking = workflow.missing.map((m) => `${m.description} (${m.credentials.flatMap((id) => reader.envVarsFor(id, view)).join(' or ')})`);
+  throw new VaultError(status.code, `${status.message} The ${workflow.workflow} workflow's keys are not all in the environment either: ${lacking.join('; ')}.`, status.fix);
 }
 
 /** `ids` and `extra` in one batch; when that fails and `extra` was asked, `ids` alone (the failure noted for `extra`). */

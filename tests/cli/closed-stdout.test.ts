@@ -1,0 +1,42 @@
+// A reader that goes away (`cpw-vault runs | head -1`, `list | grep -q hf`) is
+// ordinary shell use, not a bug: the output just stops. Seen as a new user:
+// every such command printed "error [INTERNAL] ... EPIPE ... This is a bug in
+// cpw-vault" (or "cpw-vault: internal error") and exited 1.
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { BIN, cli } from '../helpers/cli';
+import { collect } from '../helpers/children';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const HF = `hf_${'Pipe'.repeat(9)}`;
+
+/** Runs cpw-vault with its stdout a pipe whose reading end is closed before the command writes anything. */
+function withClosedStdout(t: TempHome, args: string[]) {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, stdio: ['pipe', 'pipe', 'pipe'] });
+  // Closed at once, long before node has started in the child: every write it makes meets EPIPE.
+  child.stdout.destroy();
+  return collect(child, '');
+}
+
+describe('stdout closed by its reader', () => {
+  it.each([
+    ['list', ['list'], 0],
+    ['list --json', ['list', '--json'], 0],
+    ['which --all', ['which', '--all'], 0],
+    ['get', ['get', 'huggingface', 'token'], 0],
+    ['env', ['env', '--workflow', 'transcribe'], 0],
+    ['check --json', ['check', 'transcribe', '--json'], 0],
+    ['profile show', ['profile', 'show'], 0],
+    ['runs', ['runs'], 0],
+    ['runs stats', ['runs', 'stats'], 0],
+    ['doctor --json', ['doctor', '--json'], 0],
+    ['--help', ['--help'], 0],
+    ['get of a missing key (an error with --json)', ['get', 'tmdb', 'api_key', '--json'], 3],
+  ])('%s: no internal error, the exit code of the command', async (_name, args, code) => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const r = await withClosedStdout(t, args as string[]);
+    expect(r.stderr).not.toMatch(/INTERNAL|internal error|EPIPE|bug in cpw-vault/);
+    expect(r.code, r.stderr).toBe(code);
+  });
+});
