@@ -79,7 +79,10 @@ describe('backend use on a host with no D-Bus session at all', () => {
     const bare = await run(h, ['setup', '--non-interactive'], { noDbus: true });
     expect(bare.code).toBe(4);
     expect(bare.stderr).toMatch(/KEYCHAIN_UNAVAILABLE[\s\S]*Or keep the secrets in an age-encrypted file: cpw-vault backend use file --passphrase-file PATH/);
-    expect(profileOf(h).storage?.backend ?? 'keychain').toBe('keychain');
+    // Refused before anything is written: no profile half set up (it would look done).
+    const named = await run(h, ['setup', '--non-interactive', '--name', 'Grace Hopper'], { noDbus: true });
+    expect(named.code).toBe(4);
+    expect(existsSync(h.profile)).toBe(false);
     const use = await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: `${PASS}\n`, noDbus: true });
     expect(use.stderr).toMatch(/Moved 0 credential\(s\) from the OS keychain to the age vault file/);
     expect(use.code).toBe(0);

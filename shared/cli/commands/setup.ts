@@ -136,13 +136,14 @@ async function offerFileBackend(ctx: CliContext, prompts: Prompts, vault: Vault)
 async function nonInteractive(args: SetupArgs, ctx: CliContext, vault: Vault): Promise<ExitCode> {
   const user = Object.fromEntries(Object.entries({ name: args.name, email: args.email, timezone: args.timezone }).filter(([, v]) => v !== undefined));
   const preferences = args.defaultWorkflow ? { default_workflow: args.defaultWorkflow } : undefined;
-  if (Object.keys(user).length || preferences || vault.getProfile().kind !== 'profile') await vault.updateProfile({ user, ...(preferences ? { preferences } : {}) });
-  let stored = 0;
-  // Asked with nothing in the environment too: the check below for a stored token would fail on the keychain without the offer.
+  // Asked first, with nothing in the environment too: a host with no keychain gets the offer of the vault file, and
+  // nothing is written before it (a profile half set up would look done).
   const status = await vault.keychainStatus();
   if (!status.ok && offersFileBackend(status)) {
     throw new VaultError(status.code, status.message, `${status.fix}\nOr keep the secrets in an age-encrypted file: ${USE_FILE} --passphrase-file PATH, then cpw-vault unlock --passphrase-file PATH, then run setup again.`);
   }
+  if (Object.keys(user).length || preferences || vault.getProfile().kind !== 'profile') await vault.updateProfile({ user, ...(preferences ? { preferences } : {}) });
+  let stored = 0;
   for (const entry of CATALOG) {
     const name = entry.envVars.find((v) => ctx.io.env[v]?.trim());
     if (!name) continue;
