@@ -43,6 +43,15 @@ describe('cpw-vault env', () => {
     expect(JSON.parse(json.stdout)).toEqual({ HF_TOKEN: HF, HUGGING_FACE_HUB_TOKEN: HF, TMDB_API_KEY: TMDB });
     const dotenv = await cli(t, ['env', '--workflow', 'transcribe', '--format', 'dotenv']);
     expect(dotenv.stdout).toBe(`HF_TOKEN='${HF}'\nHUGGING_FACE_HUB_TOKEN='${HF}'\n`);
+    expect(JSON.parse((await cli(t, ['env', '--workflow', 'subtitle', '--json'])).stdout)).toEqual({ HF_TOKEN: HF, HUGGING_FACE_HUB_TOKEN: HF, TMDB_API_KEY: TMDB });
+    expect(JSON.parse((await cli(t, ['env', '--workflow', 'subtitle', '--json', '--format', 'json'])).stdout)).toEqual({ HF_TOKEN: HF, HUGGING_FACE_HUB_TOKEN: HF, TMDB_API_KEY: TMDB });
+    // Two outputs asked for (either order): refused, nothing printed but the error document.
+    for (const args of [['--format', 'dotenv', '--json'], ['--json', '--format', 'sh']]) {
+      const both = await cli(t, ['env', '--workflow', 'subtitle', ...args]);
+      expect(both.code).toBe(2);
+      expect(JSON.parse(both.stdout).error).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/--json and --format (dotenv|sh) ask for two different outputs/) });
+      expect(both.stdout + both.stderr).not.toContain(HF);
+    }
   });
 
   it('quotes hostile values for sh: quotes, $, backticks, spaces survive literally', async () => {

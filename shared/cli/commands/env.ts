@@ -48,6 +48,10 @@ export function renderEnv(env: Record<string, string>, format: EnvFormat): strin
  * Exit 3 when the workflow is not ready.
  */
 export async function env(args: { workflow: string; format?: string }, ctx: CliContext): Promise<ExitCode> {
+  // --json is the JSON format; with another format named the caller asked for two outputs: refused, never a guess.
+  if (ctx.globals.json && args.format !== undefined && args.format !== 'json') {
+    throw new VaultError('INVALID_ARGUMENT', `--json and --format ${args.format} ask for two different outputs.`, `Use one: --format ${args.format}, or --json (the same as --format json).`);
+  }
   const format = (ctx.globals.json ? 'json' : args.format ?? 'sh') as EnvFormat;
   // A script that asked for JSON gets its failure as one JSON document too ({"error": ...}).
   if (format === 'json') ctx.globals.json = true;
