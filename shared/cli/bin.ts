@@ -4,6 +4,7 @@ import { redact } from '../core/redact';
 import { createContext } from './context';
 import { EXIT, reportError } from './exit-codes';
 import { processIO, type CliIO } from './io';
+import { onLockWait } from '../node/profile/file-lock';
 import { buildProgram, type Invocation } from './program';
 
 /** Terminal prompts, loaded only when a command asks. */
@@ -42,6 +43,8 @@ export async function main(argv: string[], io: CliIO = processIO(terminalPrompts
     return EXIT.usage;
   }
   const ctx = createContext(io, invocation.globals);
+  // A command that waits for another cpw-vault's lock says so after a second instead of looking hung.
+  onLockWait((message) => io.err(`cpw-vault: ${message}\n`));
   try {
     return await invocation.run(ctx);
   } catch (err) {

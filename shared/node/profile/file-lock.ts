@@ -136,6 +136,8 @@ export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Pr
   const owner: LockOwner = { ...currentOwner(), nonce: uniqueHex(8), since: isoNow() };
   const mine = JSON.stringify(owner);
   const deadline = Date.now() + waitMs;
+  const noticeAt = Date.now() + WAIT_NOTICE_MS;
+  let told = false;
   let delay = 5;
   for (;;) {
     if (tryCreate(lockPath, owner)) break;
@@ -149,6 +151,10 @@ export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Pr
       continue;
     }
     if (Date.now() >= deadline) throw lockedError(lockPath, seen, waitMs);
+    if (!told && waitNotice && Date.now() >= noticeAt) {
+      told = true;
+      waitNotice(`waiting for ${holderText(seen)} to release ${lockPath} (at most ${Math.round((deadline - Date.now()) / 1000)} s more)...`);
+    }
     await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
     delay = Math.min(delay * 2, 100);
   }
@@ -188,10 +194,29 @@ export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Pr
   }
 }
 
+/** Who holds a lock, for a message: its pid, where it runs, since when (fields clipped: the file may be planted). */
+function holderText(seen: Peek): string {
+  const holder = seen.kind === 'owner' ? seen.owner : undefined;
+  return holder ? `process ${shown(holder.pid)}${ownerWhere(holder)} (since ${shown(holder.since)})` : 'another process';
+}
+
+/** How long a wait goes untold. */
+const WAIT_NOTICE_MS = 1_000;
+let waitNotice: ((message: string) => void) | undefined;
+
+/**
+ * Where a wait of over a second for a lock is told, once per wait (the CLI:
+ * its stderr, so a `set` behind another cpw-vault does not look hung for up
+ * to 30 s); unset, waits are silent (the app, the library).
+ */
+export function onLockWait(notice: ((message: string) => void) | undefined): void {
+  waitNotice = notice;
+}
+
 function lockedError(lockPath: string, seen: Peek, waitMs: number): VaultError {
   const holder = seen.kind === 'owner' ? seen.owner : undefined;
   const place = holder ? ownerPlace(holder) : 'here';
-  const who = holder ? `process ${shown(holder.pid)}${ownerWhere(holder)} (since ${shown(holder.since)})` : 'another process';
+  const who = holderText(seen);
   return new VaultError(
     'PROFILE_LOCKED',
     `Another cpw-vault, ${who}, has held ${lockPath} for over ${Math.round(waitMs / 1000)} s.`,
