@@ -12,17 +12,17 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** Values shorter than this are not masked: they would shred ordinary output (same threshold as redaction). */
 export const MIN_MASK_LENGTH = 4;
 
+/** The credentials whose stored values a child's output is masked for: every stored secret (not the profile-slot ones). */
+export function maskedIds(credentials: readonly CredentialView[]): CredentialId[] {
+  return credentials.filter((c) => c.stored && c.secret && c.meta?.storage !== 'profile').map((c) => c.id);
+}
+
 /**
  * Every value a child of `exec` might print that must not reach a log: the
  * ones injected into it, every secret stored in the vault, and every
  * credential env var of the parent (stripped or not). A stored value the
  * keychain will not give is reported through `warn` and skipped.
  */
-/** The credentials whose stored values a child's output is masked for: every stored secret (not the profile-slot ones). */
-export function maskedIds(credentials: readonly CredentialView[]): CredentialId[] {
-  return credentials.filter((c) => c.stored && c.secret && c.meta?.storage !== 'profile').map((c) => c.id);
-}
-
 export async function valuesToMask(vault: MaskSource, injected: Readonly<Record<string, string>>, parent: Env, warn: (m: string) => void): Promise<string[]> {
   const values = new Set(Object.values(injected));
   const credentials = vault.listCredentials();
