@@ -97,6 +97,7 @@ describe('the CLI on the host and in a container with its own pid namespace, one
 });
 
 describe('sets and deletes from both sides, one key shared, the container\'s killed at random instants', () => {
+  // A killed writer of the shared key holds its turn for up to 10 s (it cannot be seen from the host): rounds may wait.
   it('3 rounds of 10: once the killed writers\' hour has passed (their starts moved back), profile and keychain agree, value by value', async (ctx) => {
     if (!canUnshare) return ctx.skip();
     // SIGKILLs mid-request can abort gnome-keyring itself (an upstream bug): such a run is repeated, never counted.

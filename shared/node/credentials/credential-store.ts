@@ -6,7 +6,7 @@ import { maskedHint, type CredentialId } from '../../core/credential';
 import type { JournalOp, Transaction } from '../../core/journal';
 import type { Profile } from '../../core/profile-schema';
 import type { SecretStore } from '../../core/secret-store';
-import { currentOwner, isCurrentProcess, ownerIsGone } from '../profile/owner';
+import { ABANDONED_AFTER_MS, currentOwner, isCurrentProcess, ownerIsGone, ownerPlace } from '../profile/owner';
 import type { ProfileStore } from '../profile/store';
 import type { JournalFile } from './journal-file';
 import { isoString } from '../../core/iso-time';
@@ -92,9 +92,6 @@ export class CredentialStore {
       const profile = await this.profile.update((p) => this.toIndex(p, changes, existed), writeOptions);
       return { profile, existed };
     }
-    const unknown = secret.filter((c) => !options.known?.has(c.id)).map((c) => c.id);
-    const previous = new Map([...(options.known ?? []), ...(await readMany(this.secrets, unknown))]);
-    cancelled(options.signal);
     const tx: Transaction = {
       id: randomHex(6),
       owner: currentOwner(),
@@ -102,10 +99,26 @@ export class CredentialStore {
       ops: secret.map((c): JournalOp => (c.kind === 'set' ? { id: c.id, kind: 'set', ...(c.label !== undefined ? { label: c.label } : {}), ...(c.envVar ? { env_var: c.envVar } : {}) } : { id: c.id, kind: 'delete' })),
       ...(options.files?.length ? { files: options.files.map((f) => f.path) } : {}),
     };
-    ACTIVE.add(tx.id);
     const written: CredentialChange[] = [];
+    // The values before, read once this transaction holds its credentials (a writer of one of them that went first
+    // may have changed it): what a rollback puts back. Values the caller read (a migration's plan) are trusted unless
+    // this transaction had to wait for another.
+    const claim = async () => {
+      const waited = await this.journal.add(tx, liveTransaction);
+      const known = waited ? undefined : options.known;
+      const unknown = secret.filter((c) => !known?.has(c.id)).map((c) => c.id);
+      return new Map([...(known ?? []), ...(await readMany(this.secrets, unknown))]);
+    };
+    let previous: Map<CredentialId, string | undefined> = new Map();
+    ACTIVE.add(tx.id);
     try {
-      await this.journal.add(tx);
+      try {
+        previous = await claim();
+        cancelled(options.signal);
+      } catch (err) {
+        await this.journal.remove(tx.id).catch(() => {});
+        throw err;
+      }
       let profile: Profile;
       try {
         for (const f of options.files ?? []) f.create();
@@ -225,6 +238,21 @@ export async function readMany(store: SecretStore, accounts: readonly string[]):
 function cancelled(signal: AbortSignal | undefined): void {
   if (!signal?.aborted) return;
   throw new VaultError('CANCELLED', 'cancelled: nothing changed', 'Run the command again when you are ready.', { cause: signal.reason });
+}
+
+/**
+ * How long a writer waits its turn behind a transaction whose owner cannot be
+ * seen (a container, another host): a change takes a second or two, so one
+ * started longer ago is taken as stopped here (as a lock is after 10 s
+ * without a heartbeat); recovery still leaves it its hour.
+ */
+const UNSEEN_TURN_MS = 10_000;
+
+/** A transaction someone still runs, for a writer of the same credential: this process's (ACTIVE), a live pid here, or one that cannot be seen and started under UNSEEN_TURN_MS ago. */
+function liveTransaction(t: Transaction): boolean {
+  if (isCurrentProcess(t.owner)) return ACTIVE.has(t.id);
+  const seen = ownerPlace(t.owner) === 'here';
+  return !ownerIsGone(t.owner, Date.parse(t.started_at), seen ? ABANDONED_AFTER_MS : UNSEEN_TURN_MS);
 }
 
 /**

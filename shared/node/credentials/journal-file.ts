@@ -2,7 +2,9 @@ import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { journalOf, type Transaction } from '../../core/journal';
 import { parseOwnJson } from '../../core/json-depth';
-import { withFileLock } from '../profile/file-lock';
+import { VaultError } from '../../core/errors';
+import { DEFAULT_LOCK_WAIT_MS, withFileLock } from '../profile/file-lock';
+import { ownerWhere, shown } from '../profile/owner';
 import { ensurePrivateDir, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
 
 /**
@@ -31,9 +33,33 @@ export class JournalFile {
     }
   }
 
-  /** Adds a transaction (the intent). */
-  add(tx: Transaction): Promise<void> {
-    return this.change((all) => [...all, tx]);
+  /**
+   * Adds a transaction (the intent) once no other live transaction names one
+   * of its credentials: two writers of one credential take turns, each
+   * writing, reading back and indexing its value whole (else one read back
+   * the other's value, failed, and its rollback put the old value over the
+   * other's acknowledged one). A conflicting transaction whose owner is gone
+   * is left to recovery (which re-syncs the entry to what the store holds).
+   * Resolves true when it had to wait (what the caller read before is stale);
+   * throws PROFILE_LOCKED past `waitMs`.
+   */
+  async add(tx: Transaction, live: (other: Transaction) => boolean, waitMs = this.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS): Promise<boolean> {
+    const ids = new Set(tx.ops.map((op) => op.id));
+    const deadline = Date.now() + waitMs;
+    let delay = 5;
+    for (let waited = false; ; waited = true) {
+      let busy: Transaction | undefined;
+      await this.change((all) => {
+        busy = all.find((t) => t.id !== tx.id && t.ops.some((op) => ids.has(op.id)) && live(t));
+        return busy ? all : [...all, tx];
+      });
+      if (!busy) return waited;
+      if (Date.now() >= deadline) {
+        throw new VaultError('PROFILE_LOCKED', `Another cpw-vault (process ${shown(busy.owner.pid)}${ownerWhere(busy.owner)}) has been changing ${busy.ops.map((op) => shown(op.id)).join(', ')} for over ${Math.round(waitMs / 1000)} s; nothing was changed.`, 'Wait for it to finish and retry.');
+      }
+      await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
+      delay = Math.min(delay * 2, 100);
+    }
   }
 
   /** Drops transactions by id. */
@@ -44,7 +70,9 @@ export class JournalFile {
   private async change(fn: (all: Transaction[]) => Transaction[]): Promise<void> {
     ensurePrivateDir(dirname(this.path), this.dedicatedDir);
     await withFileLock(this.profilePath, async (lock) => {
-      const next = fn(this.read());
+      const all = this.read();
+      const next = fn(all);
+      if (next === all) return; // nothing to write
       lock.assertHeld();
       if (next.length) await writeSecureFile(this.path, `${JSON.stringify({ transactions: next }, null, 1)}\n`, this.dedicatedDir);
       else rmSync(this.path, { force: true });
