@@ -55,7 +55,7 @@ export class JournalFile {
       });
       if (!busy) return waited;
       if (Date.now() >= deadline) {
-        throw new VaultError('PROFILE_LOCKED', `Another cpw-vault (process ${shown(busy.owner.pid)}${ownerWhere(busy.owner)}) has been changing ${busy.ops.map((op) => shown(op.id)).join(', ')} for over ${Math.round(waitMs / 1000)} s; nothing was changed.`, 'Wait for it to finish and retry.');
+        throw new VaultError('PROFILE_LOCKED', `Another cpw-vault (process ${shown(busy.owner.pid)}${ownerWhere(busy.owner)}) has been changing ${[...new Set(busy.ops.map((op) => op.id).filter((id) => ids.has(id)))].slice(0, 5).map(shown).join(', ')} for over ${Math.round(waitMs / 1000)} s; nothing was changed.`, 'Wait for it to finish and retry.');
       }
       await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
       delay = Math.min(delay * 2, 100);
