@@ -3,7 +3,7 @@
 // 30 s it may wait, and never gives up while the holder lives.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
 import { fixture } from '../helpers/children';
 import { makeTempHome } from '../helpers/temp';
@@ -16,6 +16,7 @@ describe('a command waiting for the profile lock', () => {
     expect((await cli(t, ['profile', 'set', 'name=Waiter'])).code).toBe(0);
     const holder = spawn(process.execPath, [fixture('lock-holder'), t.profile], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise((held) => holder.stdout!.once('data', held));
+    onTestFinished(() => void holder.kill('SIGKILL')); // also when the test fails before it lets go
     const set = spawn(process.execPath, [BIN, 'set', 'huggingface', 'token'], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, stdio: ['pipe', 'pipe', 'pipe'] });
     set.stdin.end(HF);
     let stderr = '';
