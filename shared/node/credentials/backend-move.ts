@@ -9,7 +9,7 @@ import { parseJson } from '../../core/json';
 import type { Profile } from '../../core/profile-schema';
 import type { SecretStore } from '../../core/secret-store';
 import { withFileLock } from '../profile/file-lock';
-import { currentOwner, isCurrentProcess, ownerIsGone } from '../profile/owner';
+import { ABANDONED_AFTER_MS, currentOwner, isCurrentProcess, ownerIsGone } from '../profile/owner';
 import { ensurePrivateDir, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
 import type { ProfileStore } from '../profile/store';
 import { readMany } from './credential-store';
@@ -195,7 +195,7 @@ export async function moveBackend(deps: MoveDeps, from: MoveSide, to: MoveSide, 
 export async function recoverBackendMove(deps: MoveDeps): Promise<MoveRecord | undefined> {
   const record = readRecord(deps.recordPath);
   if (!record) return undefined;
-  if (isCurrentProcess(record.owner) || !ownerIsGone(record.owner, Date.parse(record.started_at), 3_600_000)) return undefined;
+  if (isCurrentProcess(record.owner) || !ownerIsGone(record.owner, Date.parse(record.started_at), ABANDONED_AFTER_MS)) return undefined;
   const loaded = deps.profile.read();
   const backend = loaded.kind === 'profile' ? (loaded.profile.storage?.backend ?? 'keychain') : 'keychain';
   if (backend === record.to) await rollForward(deps, record, () => deps.openStore(record.from));

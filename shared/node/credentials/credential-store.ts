@@ -149,7 +149,7 @@ export class CredentialStore {
     const due = journal.filter((tx) => {
       if (ACTIVE.has(tx.id)) return false;
       // Another host's (or container's) writer cannot be seen: its transaction is left for an hour before it counts as abandoned.
-      return isCurrentProcess(tx.owner) || ownerIsGone(tx.owner, Date.parse(tx.started_at), 3_600_000);
+      return isCurrentProcess(tx.owner) || ownerIsGone(tx.owner, Date.parse(tx.started_at), ABANDONED_AFTER_MS);
     });
     if (!due.length) return 0;
     const ops = due.flatMap((tx) => tx.ops);

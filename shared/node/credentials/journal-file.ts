@@ -3,8 +3,8 @@ import { dirname } from 'node:path';
 import { journalOf, type Transaction } from '../../core/journal';
 import { parseOwnJson } from '../../core/json-depth';
 import { VaultError } from '../../core/errors';
-import { DEFAULT_LOCK_WAIT_MS, withFileLock } from '../profile/file-lock';
-import { ownerWhere, shown } from '../profile/owner';
+import { backoff, DEFAULT_LOCK_WAIT_MS, withFileLock } from '../profile/file-lock';
+import { ownerName, shown } from '../profile/owner';
 import { ensurePrivateDir, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
 
 /**
@@ -46,7 +46,7 @@ export class JournalFile {
   async add(tx: Transaction, live: (other: Transaction) => boolean, waitMs = this.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS): Promise<boolean> {
     const ids = new Set(tx.ops.map((op) => op.id));
     const deadline = Date.now() + waitMs;
-    let delay = 5;
+    const pause = backoff();
     for (let waited = false; ; waited = true) {
       let busy: Transaction | undefined;
       await this.change((all) => {
@@ -55,10 +55,9 @@ export class JournalFile {
       });
       if (!busy) return waited;
       if (Date.now() >= deadline) {
-        throw new VaultError('PROFILE_LOCKED', `Another cpw-vault (process ${shown(busy.owner.pid)}${ownerWhere(busy.owner)}) has been changing ${[...new Set(busy.ops.map((op) => op.id).filter((id) => ids.has(id)))].slice(0, 5).map(shown).join(', ')} for over ${Math.round(waitMs / 1000)} s; nothing was changed.`, 'Wait for it to finish and retry.');
+        throw new VaultError('PROFILE_LOCKED', `Another cpw-vault (${ownerName(busy.owner)}) has been changing ${[...new Set(busy.ops.map((op) => op.id).filter((id) => ids.has(id)))].slice(0, 5).map(shown).join(', ')} for over ${Math.round(waitMs / 1000)} s; nothing was changed.`, 'Wait for it to finish and retry.');
       }
-      await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
-      delay = Math.min(delay * 2, 100);
+      await pause();
     }
   }
 

@@ -1,6 +1,6 @@
 import type { Transaction } from '../../core/journal';
 import type { UnfinishedChange } from '../../core/views';
-import { ABANDONED_AFTER_MS, isCurrentProcess, ownerIsGone, ownerPlace, ownerWhere, shown } from '../profile/owner';
+import { ABANDONED_AFTER_MS, isCurrentProcess, ownerIsGone, ownerName, ownerPlace, shown } from '../profile/owner';
 
 /**
  * The journal's transactions that no cpw-vault here will finish yet: their
@@ -18,7 +18,7 @@ export function unfinishedChanges(journal: readonly Transaction[], now = Date.no
     return [{
       credentials: tx.ops.map((op) => shown(op.id)),
       started_at: shown(tx.started_at),
-      owner: `process ${shown(tx.owner.pid)}${ownerWhere(tx.owner)}`,
+      owner: ownerName(tx.owner),
       ...(seen || !Number.isFinite(started) ? {} : { abandoned_at: new Date(started + ABANDONED_AFTER_MS).toISOString() }),
     }];
   });

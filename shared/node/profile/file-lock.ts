@@ -2,7 +2,7 @@ import { randomHex, uniqueHex } from '../builtins';
 import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readFileSync, renameSync, rmdirSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { VaultError } from '../../core/errors';
 import type { TxOwner } from '../../core/journal';
-import { currentOwner, ownerIsGone, ownerPlace, ownerWhere, shown } from './owner';
+import { currentOwner, ownerIsGone, ownerName, ownerPlace, ownerWhere, shown } from './owner';
 import { isoNow } from '../../core/iso-time';
 
 /** Default longest wait for a live holder: well past the stale window, so a busy holder is never mistaken for a dead one. */
@@ -138,7 +138,7 @@ export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Pr
   const deadline = Date.now() + waitMs;
   const noticeAt = Date.now() + WAIT_NOTICE_MS;
   let told = false;
-  let delay = 5;
+  const pause = backoff();
   for (;;) {
     if (tryCreate(lockPath, owner)) break;
     const seen = peek(lockPath);
@@ -155,8 +155,7 @@ export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Pr
       told = true;
       waitNotice(`waiting for ${holderText(seen)} to release ${lockPath} (at most ${Math.round((deadline - Date.now()) / 1000)} s more)...`);
     }
-    await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
-    delay = Math.min(delay * 2, 100);
+    await pause();
   }
 
   let lost: string | undefined;
@@ -194,10 +193,19 @@ export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Pr
   }
 }
 
+/** Waits between two tries at something another process holds: 5 ms, doubling to 100 ms, each jittered (waiters do not wake in step). */
+export function backoff(): () => Promise<void> {
+  let delay = 5;
+  return async () => {
+    await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
+    delay = Math.min(delay * 2, 100);
+  };
+}
+
 /** Who holds a lock, for a message: its pid, where it runs, since when (fields clipped: the file may be planted). */
 function holderText(seen: Peek): string {
   const holder = seen.kind === 'owner' ? seen.owner : undefined;
-  return holder ? `process ${shown(holder.pid)}${ownerWhere(holder)} (since ${shown(holder.since)})` : 'another process';
+  return holder ? `${ownerName(holder)} (since ${shown(holder.since)})` : 'another process';
 }
 
 /** How long a wait goes untold. */

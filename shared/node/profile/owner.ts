@@ -107,6 +107,11 @@ export function ownerWhere(owner: TxOwner): string {
   return '';
 }
 
+/** A recorded owner for a message: "process 40", "process 1 in another pid namespace (a container)", "process 7 on HOST". */
+export function ownerName(owner: TxOwner): string {
+  return `process ${shown(owner.pid)}${ownerWhere(owner)}`;
+}
+
 /** A field of an owner record as a message shows it: no control character, at most 64 characters. */
 export function shown(value: unknown): string {
   const text = typeof value === 'string' || typeof value === 'number' ? String(value) : '?';

@@ -4,7 +4,7 @@ import { indexProfile, type ProfileIndex } from '../../core/profile-index';
 import { PROFILE_MAJOR } from '../../core/profile-version';
 import type { JournalFile } from '../credentials/journal-file';
 import type { LookupIndex } from '../profile/lookup-index';
-import { ownerIsGone } from '../profile/owner';
+import { ABANDONED_AFTER_MS, ownerIsGone } from '../profile/owner';
 import { UNPARSED, type ProfileReader, type RawProfile } from '../profile/reader';
 
 /** The profile as the read path sees it: its index, or the deprecated secrets.json values. */
@@ -56,7 +56,7 @@ export class ReadViews {
 
   /** A crashed writer's transaction is waiting: the full vault repairs it before anything is read. */
   private crashedWriter(): boolean {
-    return !this.deps.fullView && this.deps.journal.read().some((t) => ownerIsGone(t.owner, Date.parse(t.started_at), 3_600_000));
+    return !this.deps.fullView && this.deps.journal.read().some((t) => ownerIsGone(t.owner, Date.parse(t.started_at), ABANDONED_AFTER_MS));
   }
 
   /**
