@@ -2,7 +2,9 @@
 // second), then goes on once the lock is free: it never looks hung for the
 // 30 s it may wait, and never gives up while the holder lives.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
 import { fixture } from '../helpers/children';
@@ -31,5 +33,29 @@ describe('a command waiting for the profile lock', () => {
     expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
     expect(existsSync(`${t.profile}.lock`)).toBe(false);
     expect(readFileSync(t.profile, 'utf8')).toContain('huggingface.token');
+  });
+
+  it('set says so while another live cpw-vault is changing the same credential, then stores the value once it is gone', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['profile', 'set', 'name=Waiter'])).code).toBe(0);
+    // Another cpw-vault mid-change of huggingface.token, as its journal entry says (a live process of this host).
+    const other = spawn('sleep', ['600'], { stdio: 'ignore' });
+    onTestFinished(() => void other.kill('SIGKILL'));
+    const owner = { pid: other.pid, host: hostname(), boot: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(), pidns: readlinkSync('/proc/self/ns/pid') };
+    const tx = { id: 'tx-other', owner, started_at: new Date().toISOString(), ops: [{ id: 'huggingface.token', kind: 'set' }, { id: 'tmdb.api_key', kind: 'set' }] };
+    writeFileSync(join(dirname(t.profile), 'journal'), `${JSON.stringify({ transactions: [tx] })}\n`, { mode: 0o600 });
+    const set = spawn(process.execPath, [BIN, 'set', 'huggingface', 'token'], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, stdio: ['pipe', 'pipe', 'pipe'] });
+    set.stdin.end(HF);
+    let stderr = '';
+    const told = new Promise<void>((resolve) => set.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), stderr.includes('waiting for') && resolve())));
+    const code = new Promise<number | null>((resolve) => set.on('close', resolve));
+    await told;
+    // Only the credential both change is named.
+    expect(stderr).toMatch(new RegExp(`cpw-vault: waiting for process ${other.pid} to finish changing huggingface\\.token \\(at most \\d+ s more\\)\\.\\.\\.`));
+    other.kill('SIGKILL');
+    expect(await code).toBe(0);
+    expect(stderr).not.toContain(HF);
+    expect(stderr.match(/waiting for/g)).toHaveLength(1);
+    expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
   });
 });

@@ -71,6 +71,17 @@ describe('owners in another pid namespace (a container on this host)', () => {
     await expect(withFileLock(t.profile, async () => 'got', 300)).resolves.toBe('got');
   });
 
+  it('a lock held from another host (a home shared over NFS): the fix says to stop it on that host, its name clipped and without control characters', async () => {
+    const t = makeTempHome();
+    mkdirSync(dirname(t.profile), { recursive: true, mode: 0o700 });
+    const owner = { pid: 4242, host: `gpu-01\u001b[2J${'x'.repeat(100)}`, boot: 'another-boot', nonce: 'n1', since: new Date().toISOString() };
+    writeFileSync(`${t.profile}.lock`, JSON.stringify(owner), { mode: 0o600 });
+    const e = await rejected(withFileLock(t.profile, async () => 'got', 300));
+    expect(e.message).toContain('process 4242 on gpu-01?[2J');
+    expect(e.fix).toMatch(/stop it where it runs \(on gpu-01\?\[2Jx+…\); never by its pid here/);
+    expect(e.fix).not.toMatch(/container|ps -p|[\u0000-\u001f]/);
+  });
+
   it('a live holder on the host is not taken over by a cpw-vault in a container, and the reverse', async (ctx) => {
     if (!canUnshare) return ctx.skip();
     const t = makeTempHome();

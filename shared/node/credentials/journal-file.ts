@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { journalOf, type Transaction } from '../../core/journal';
 import { parseOwnJson } from '../../core/json-depth';
 import { VaultError } from '../../core/errors';
-import { backoff, DEFAULT_LOCK_WAIT_MS, withFileLock } from '../profile/file-lock';
+import { backoff, DEFAULT_LOCK_WAIT_MS, waitTeller, withFileLock } from '../profile/file-lock';
 import { ownerName, shown } from '../profile/owner';
 import { ensurePrivateDir, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
 
@@ -46,6 +46,7 @@ export class JournalFile {
   async add(tx: Transaction, live: (other: Transaction) => boolean, waitMs = this.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS): Promise<boolean> {
     const ids = new Set(tx.ops.map((op) => op.id));
     const deadline = Date.now() + waitMs;
+    const tell = waitTeller();
     const pause = backoff();
     for (let waited = false; ; waited = true) {
       let busy: Transaction | undefined;
@@ -54,9 +55,13 @@ export class JournalFile {
         return busy ? all : [...all, tx];
       });
       if (!busy) return waited;
+      // Only the credentials both change (at most 5), each clipped: the journal may be planted.
+      const shared = [...new Set(busy.ops.map((op) => op.id).filter((id) => ids.has(id)))].slice(0, 5).map(shown).join(', ');
       if (Date.now() >= deadline) {
-        throw new VaultError('PROFILE_LOCKED', `Another cpw-vault (${ownerName(busy.owner)}) has been changing ${[...new Set(busy.ops.map((op) => op.id).filter((id) => ids.has(id)))].slice(0, 5).map(shown).join(', ')} for over ${Math.round(waitMs / 1000)} s; nothing was changed.`, 'Wait for it to finish and retry.');
+        throw new VaultError('PROFILE_LOCKED', `Another cpw-vault (${ownerName(busy.owner)}) has been changing ${shared} for over ${Math.round(waitMs / 1000)} s; nothing was changed.`, 'Wait for it to finish and retry.');
       }
+      const owner = busy.owner;
+      tell(() => `waiting for ${ownerName(owner)} to finish changing ${shared} (at most ${Math.round((deadline - Date.now()) / 1000)} s more)...`);
       await pause();
     }
   }

@@ -2,7 +2,7 @@ import { randomHex, uniqueHex } from '../builtins';
 import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readFileSync, renameSync, rmdirSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { VaultError } from '../../core/errors';
 import type { TxOwner } from '../../core/journal';
-import { currentOwner, ownerIsGone, ownerName, ownerPlace, ownerWhere, shown } from './owner';
+import { currentOwner, ownerIsGone, ownerName, ownerLocation, ownerPlace, shown } from './owner';
 import { isoNow } from '../../core/iso-time';
 
 /** Default longest wait for a live holder: well past the stale window, so a busy holder is never mistaken for a dead one. */
@@ -136,8 +136,7 @@ export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Pr
   const owner: LockOwner = { ...currentOwner(), nonce: uniqueHex(8), since: isoNow() };
   const mine = JSON.stringify(owner);
   const deadline = Date.now() + waitMs;
-  const noticeAt = Date.now() + WAIT_NOTICE_MS;
-  let told = false;
+  const tell = waitTeller();
   const pause = backoff();
   for (;;) {
     if (tryCreate(lockPath, owner)) break;
@@ -151,10 +150,7 @@ export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Pr
       continue;
     }
     if (Date.now() >= deadline) throw lockedError(lockPath, seen, waitMs);
-    if (!told && waitNotice && Date.now() >= noticeAt) {
-      told = true;
-      waitNotice(`waiting for ${holderText(seen)} to release ${lockPath} (at most ${Math.round((deadline - Date.now()) / 1000)} s more)...`);
-    }
+    tell(() => `waiting for ${holderText(seen)} to release ${lockPath} (at most ${Math.round((deadline - Date.now()) / 1000)} s more)...`);
     await pause();
   }
 
@@ -213,12 +209,24 @@ const WAIT_NOTICE_MS = 1_000;
 let waitNotice: ((message: string) => void) | undefined;
 
 /**
- * Where a wait of over a second for a lock is told, once per wait (the CLI:
- * its stderr, so a `set` behind another cpw-vault does not look hung for up
- * to 30 s); unset, waits are silent (the app, the library).
+ * Where a wait of over a second for another cpw-vault is told, once per wait
+ * (the CLI: its stderr, so a `set` behind another cpw-vault's lock or its
+ * change of the same credential does not look hung for up to 30 s); unset,
+ * waits are silent (the app, the library).
  */
 export function onLockWait(notice: ((message: string) => void) | undefined): void {
   waitNotice = notice;
+}
+
+/** For one wait: tells `describe()` once, when called a second or more after the wait began (and a notice is set). */
+export function waitTeller(): (describe: () => string) => void {
+  const at = Date.now() + WAIT_NOTICE_MS;
+  let told = false;
+  return (describe) => {
+    if (told || !waitNotice || Date.now() < at) return;
+    told = true;
+    waitNotice(describe());
+  };
 }
 
 function lockedError(lockPath: string, seen: Peek, waitMs: number): VaultError {
@@ -238,6 +246,6 @@ function lockedError(lockPath: string, seen: Peek, waitMs: number): VaultError {
 
 /** Where to stop a holder that cannot be seen from here. */
 function stopWhere(holder: LockOwner): string {
-  const where = ownerWhere(holder);
-  return where.startsWith(' on ') ? ` (${where.slice(1)})` : where ? ' (inside its container: docker/podman exec ... kill, or stop the container)' : '';
+  const at = ownerLocation(holder);
+  return at.kind === 'host' ? ` (on ${at.host})` : at.kind === 'container' ? ' (inside its container: docker/podman exec ... kill, or stop the container)' : '';
 }

@@ -93,18 +93,26 @@ function placeOf(owner: TxOwner): 'here' | 'earlier-boot' | 'unseen' {
 /** How long a journal transaction (or a backend switch) whose owner cannot be seen is left before it counts as abandoned. */
 export const ABANDONED_AFTER_MS = 3_600_000;
 
+/** Where a recorded owner runs, for a message: here, on another host (its name shown clipped), in another pid namespace, or cannot be told. */
+export type OwnerLocation = { kind: 'here' } | { kind: 'host'; host: string } | { kind: 'container' } | { kind: 'unknown' };
+
 /**
- * Where a recorded owner is, for a message: '' here, " on HOST", " in
- * another pid namespace (a container)". Its fields come from a file another
- * version, a container or a hand edit wrote: shown clipped and without
- * control characters.
+ * Where a recorded owner is, for a message. Its fields come from a file
+ * another version, a container or a hand edit wrote: a host name is shown
+ * clipped and without control characters.
  */
-export function ownerWhere(owner: TxOwner): string {
-  if (ownerPlace(owner) === 'here') return '';
+export function ownerLocation(owner: TxOwner): OwnerLocation {
+  if (ownerPlace(owner) === 'here') return { kind: 'here' };
   const { host, pidns } = owner as { host?: unknown; pidns?: unknown };
-  if (typeof host === 'string' && host !== hostname()) return ` on ${shown(host)}`;
-  if (pidns !== undefined && pidns !== pidNamespace()) return ' in another pid namespace (a container)';
-  return '';
+  if (typeof host === 'string' && host !== hostname()) return { kind: 'host', host: shown(host) };
+  if (pidns !== undefined && pidns !== pidNamespace()) return { kind: 'container' };
+  return { kind: 'unknown' };
+}
+
+/** {@link ownerLocation} as words: '' here (or untold), " on HOST", " in another pid namespace (a container)". */
+export function ownerWhere(owner: TxOwner): string {
+  const at = ownerLocation(owner);
+  return at.kind === 'host' ? ` on ${at.host}` : at.kind === 'container' ? ' in another pid namespace (a container)' : '';
 }
 
 /** A recorded owner for a message: "process 40", "process 1 in another pid namespace (a container)", "process 7 on HOST". */
