@@ -5,6 +5,7 @@
  * shows a hint calls this file, so the rules exist once.
  */
 import { VaultError } from './errors';
+import { hasSecretShape } from './redact';
 
 /** A credential's identifier, `<service>.<key>`, e.g. `huggingface.token`. */
 export type CredentialId = string;
@@ -35,10 +36,23 @@ export function isCredentialId(id: unknown): id is CredentialId {
   return id.includes('.') && SERVICE_NAME.test(service) && KEY_NAME.test(key);
 }
 
-/** `<service>.<key>` after checking both names: INVALID_ARGUMENT otherwise, never echoing them. */
-export function checkedCredentialId(service: unknown, key: unknown): CredentialId {
+/**
+ * `<service>.<key>` after checking both names: INVALID_ARGUMENT otherwise,
+ * never echoing them. A name with a secret's shape (a TMDB or Vimeo key is
+ * 32 lower-case hex, a valid key name) is a value typed where the name goes
+ * (`cpw-vault set tmdb <the key>`): refused, unless `allowSecretShape` (the
+ * way out for a credential an older version stored under such a name).
+ */
+export function checkedCredentialId(service: unknown, key: unknown, options: { allowSecretShape?: boolean } = {}): CredentialId {
   if (typeof service !== 'string' || !SERVICE_NAME.test(service) || typeof key !== 'string' || !KEY_NAME.test(key)) {
     throw new VaultError('INVALID_ARGUMENT', 'A credential is named <service> <key> in lower case, e.g. huggingface token.', 'Use lower-case letters, digits, "_" or "-" (service) and "_" (key), at most 40 characters each.');
+  }
+  if (!options.allowSecretShape && hasSecretShape(`${service} ${key}`)) {
+    throw new VaultError(
+      'INVALID_ARGUMENT',
+      'That credential name has the shape of a secret value (an API key or token), so it is refused and not shown: a value never goes in a name.',
+      'Name the credential (e.g. cpw-vault set tmdb api_key) and give the value at its hidden prompt, on stdin, or in the app\'s value field. If you typed it in a shell, remove it from the shell history.',
+    );
   }
   return credentialId(service, key);
 }

@@ -61,6 +61,40 @@ describe('a custom credential stored under such a name before they were refused'
   });
 });
 
+describe('a secret typed where the key name goes (`cpw-vault set tmdb <the key>`)', () => {
+  // A TMDB v3 or Vimeo key is 32 lower-case hex: a valid key name by its characters. Stored under it, the key sat in
+  // the profile, its lookup copy and every listing, and `which` printed it back.
+  const asName = (cmd: string[]) => [...cmd, 'tmdb', TMDB];
+
+  it('set, get, which and delete refuse it (exit 2), never print it, and write nothing', async () => {
+    const t = makeTempHome();
+    for (const cmd of [['set'], ['get'], ['which'], ['delete', '--yes'], ['which', '--json']]) {
+      const args = cmd[0] === 'delete' ? ['delete', 'tmdb', TMDB, '--yes'] : cmd[1] ? [cmd[0]!, 'tmdb', TMDB, cmd[1]] : asName(cmd);
+      const r = await cli(t, args, { input: 'the-value-1234' });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toContain('has the shape of a secret value');
+      expect(r.stdout + r.stderr, args.join(' ')).not.toContain(TMDB);
+    }
+    expect(existsSync(t.profile)).toBe(false);
+    expect(lookup(t, `tmdb.${TMDB}`)).toBe('');
+  });
+
+  it('one an older version stored under such a name can still be deleted', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'mysvc', 'token'], { input: 'old-vault-value-1234' })).code).toBe(0);
+    const doc = profileJson(t);
+    doc.credential_metadata[`tmdb.${TMDB}`] = doc.credential_metadata['mysvc.token'];
+    delete doc.credential_metadata['mysvc.token'];
+    writeFileSync(t.profile, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
+    expect(spawnSync('secret-tool', ['store', '--label=old', 'service', t.service, 'account', `tmdb.${TMDB}`], { input: 'old-vault-value-1234' }).status).toBe(0);
+    expect((await cli(t, ['delete', 'mysvc', 'token', '--yes'])).code).toBe(0);
+    const r = await cli(t, ['delete', 'tmdb', TMDB, '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lookup(t, `tmdb.${TMDB}`)).toBe('');
+    expect(readFileSync(t.profile, 'utf8')).not.toContain(TMDB);
+  });
+});
+
 describe('prefs set validates every preference', () => {
   const prefs = async (t: TempHome, ...pairs: string[]) => cli(t, ['profile', 'prefs', 'set', ...pairs]);
 

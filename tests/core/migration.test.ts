@@ -54,6 +54,9 @@ describe('sources', () => {
     expect(customTargetFor('webhook')).toEqual({ id: 'custom.webhook', envVar: 'WEBHOOK' });
     expect(customTargetFor('__proto__')).toBeUndefined();
     expect(customTargetFor('huggingface.token')).toBeUndefined();
+    // A value where a name goes (a .env line `<key>_KEY=...` written wrong): never a credential's name.
+    expect(customTargetFor('ABCDEF0123456789ABCDEF0123456789_KEY')).toBeUndefined();
+    expect(customTargetFor('custom.abcdef0123456789abcdef0123456789')).toBeUndefined();
   });
 });
 

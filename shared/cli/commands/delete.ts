@@ -7,11 +7,12 @@ import { interruptible } from '../signals';
 
 /** `cpw-vault delete <service> <key>`: asks on a TTY; without a TTY requires --yes. */
 export async function del(args: { service: string; key: string; yes?: boolean }, ctx: CliContext): Promise<ExitCode> {
-  const id = checkedCredentialId(args.service, args.key);
+  const id = checkedCredentialId(args.service, args.key, { allowSecretShape: true });
   const vault = await ctx.vault();
   // Ask only about something that is there: no question (and no "Deleted") for a name that was never stored.
   const indexed = vault.listCredentials().some((c) => c.id === id && c.stored);
   if (!indexed && (await vault.storedValue(id)) === undefined) {
+    checkedCredentialId(args.service, args.key); // a secret-shaped name that holds nothing is a value typed in its place: refused, never echoed
     ctx.io.err(`${id} is not stored; nothing to delete.\n`);
     return EXIT.ok;
   }

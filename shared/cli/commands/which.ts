@@ -1,4 +1,4 @@
-import { credentialId, type CredentialId } from '../../core/credential';
+import { checkedCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError, isVaultError } from '../../core/errors';
 import { sourceLabel, type CredentialSource } from '../../core/views';
 import { paint } from '../io';
@@ -37,7 +37,7 @@ export async function which(args: { service?: string; key?: string; all?: boolea
   const vault = await ctx.reader();
   let ids: CredentialId[];
   if (args.all) ids = vault.listCredentials().map((c) => c.id);
-  else if (args.service && args.key) ids = [credentialId(args.service, args.key)];
+  else if (args.service && args.key) ids = [checkedCredentialId(args.service, args.key)];
   else throw new VaultError('INVALID_ARGUMENT', 'which needs <service> <key> or --all.', 'Example: cpw-vault which huggingface token');
   const rows: WhichRow[] = [];
   for (const id of ids) rows.push(await whichOne(vault, id));

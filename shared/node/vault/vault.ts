@@ -148,6 +148,11 @@ export class Vault {
     return this.reader.envVarsFor(id);
   }
 
+  /** The default workflow the user chose (see {@link VaultReader.defaultWorkflow}). */
+  defaultWorkflow(): WorkflowName {
+    return this.reader.defaultWorkflow();
+  }
+
   /** Readiness of a workflow (see {@link VaultReader.validateWorkflow}). */
   validateWorkflow(name: string, options: { verify?: boolean } = {}): Promise<WorkflowStatus> {
     return this.reader.validateWorkflow(name, options);
@@ -227,7 +232,7 @@ export class Vault {
 
   /** Removes a credential's value and metadata in one transaction. False when nothing was stored. */
   async deleteCredential(service: string, key: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
-    const id = checkedCredentialId(service, key);
+    const id = checkedCredentialId(service, key, { allowSecretShape: true }); // the way out for one an older version stored
     const { existed } = await this.credentials().commit([{ kind: 'delete', id }], { signal: options.signal });
     const had = !!existed.get(id);
     if (had) await this.reader.record({ event: 'credential_deleted', caller: this.caller, credential: id });
