@@ -78,11 +78,11 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
       }));
 
   sub('check', 'is a workflow ready? exit 0 when ready, 3 when not')
-    .argument('<workflow>', WORKFLOW_NAMES.join(' | '))
+    .argument('[workflow]', `${WORKFLOW_NAMES.join(' | ')} (default: your default workflow)`)
     .option('--verify', 'also ask each provider whether the keys work (exit 3 rejected, 5 unreachable)')
     .option('--timeout <seconds>', 'with --verify: deadline of each provider call (default 10)')
     .addHelpText('after', examples(['cpw-vault check subtitle', 'cpw-vault check summarize --json', 'cpw-vault check diarize --verify']))
-    .action((workflow: string, o: { verify?: boolean; timeout?: string }, cmd: Command) =>
+    .action((workflow: string | undefined, o: { verify?: boolean; timeout?: string }, cmd: Command) =>
       invoke(cmd, async (ctx) => (o.verify ? (await import('./commands/check-verify')).checkVerify({ workflow, ...o }, ctx) : (await import('./commands/check')).check({ workflow }, ctx))));
 
   sub('verify', 'ask each provider whether a key works (one cheap read-only call); exit 0 valid, 3 rejected, 5 unreachable')

@@ -3,6 +3,7 @@
  * schema library: what `exec` passes to a stage and how much run history is
  * kept. The schema (profile-schema.ts) uses the same defaults.
  */
+import { isWorkflowName, type WorkflowName } from './workflows';
 
 /** The default of every preference with one. */
 export const PREFERENCE_DEFAULTS = {
@@ -40,6 +41,11 @@ export function pipelinePreferences(prefs: unknown): PipelinePreferences {
     default_source_language: field(prefs, 'default_source_language', isString, PREFERENCE_DEFAULTS.default_source_language),
     enable_cost_tracking: field(prefs, 'enable_cost_tracking', isBoolean, PREFERENCE_DEFAULTS.enable_cost_tracking),
   };
+}
+
+/** The workflow `check` looks at when none is named: the stored default_workflow when it names one, else the default. */
+export function defaultWorkflow(prefs: unknown): WorkflowName {
+  return field(prefs, 'default_workflow', (v): v is WorkflowName => isString(v) && isWorkflowName(v), PREFERENCE_DEFAULTS.default_workflow);
 }
 
 /** How much run history to keep, from a raw preferences object. */

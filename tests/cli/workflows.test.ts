@@ -28,6 +28,22 @@ describe('cpw-vault check', () => {
     expect(JSON.parse(yes.stdout)).toMatchObject({ workflow: 'subtitle', ready: true, uses: ['huggingface.token', 'tmdb.api_key'], missing: [] });
     expect((await cli(t, ['check', 'transcode'])).code).toBe(2);
   });
+
+  it('with no workflow named, checks the default workflow the user chose, and says which', async () => {
+    const t = makeTempHome();
+    await ready(t, 'hf');
+    // None chosen yet: transcribe (the preference's default), which HF alone makes ready.
+    const first = await cli(t, ['check']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain('(your default workflow, transcribe; another: cpw-vault check <workflow>)\n✓ transcribe: ready');
+    expect((await cli(t, ['profile', 'prefs', 'set', 'default_workflow=subtitle'])).code).toBe(0);
+    for (const args of [['check'], ['check', '--json'], ['check', '--verify']]) {
+      const r = await cli(t, args);
+      expect(r.code, args.join(' ')).toBe(3);
+      expect(r.stderr, args.join(' ')).toMatch(/your default workflow, subtitle;[^\n]*\n✗ subtitle: not ready\n\s+missing: TMDB API key/);
+      if (args.includes('--json')) expect(JSON.parse(r.stdout)).toMatchObject({ workflow: 'subtitle', ready: false });
+    }
+  });
 });
 
 describe('cpw-vault env', () => {

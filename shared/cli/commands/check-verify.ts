@@ -1,6 +1,6 @@
 import { EXIT, type ExitCode } from '../exit-codes';
 import { printJson, type CliContext } from '../context';
-import { check, describeStatus } from './check';
+import { check, describeStatus, namedDefault } from './check';
 
 /**
  * `cpw-vault check <workflow> --verify`: readiness, then a ready workflow's
@@ -8,8 +8,9 @@ import { check, describeStatus } from './check';
  * 5 when a provider cannot be asked. Its own module so the light bundle that
  * runs plain `check` never carries the HTTP client.
  */
-export async function checkVerify(args: { workflow: string; timeout?: string | undefined }, ctx: CliContext): Promise<ExitCode> {
+export async function checkVerify(given: { workflow?: string | undefined; timeout?: string | undefined }, ctx: CliContext): Promise<ExitCode> {
   const vault = await ctx.vault();
+  const args = { ...given, workflow: given.workflow ?? namedDefault(ctx, vault.defaultWorkflow()) };
   const status = await vault.validateWorkflow(args.workflow, { verify: true });
   if (!status.ready) return check(args, ctx);
   const [{ verifyWithVault }, { describeVerification, timeoutMs, verifyExitCode }] = await Promise.all([import('../../node/verify/with-vault'), import('./verify')]);

@@ -16,14 +16,22 @@ export function describeStatus(io: CliIO, s: WorkflowStatus): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The default workflow, for a check that names none: said on stderr, so the answer is never mistaken for another workflow's. */
+export function namedDefault(ctx: CliContext, workflow: string): string {
+  ctx.io.err(`(your default workflow, ${workflow}; another: cpw-vault check <workflow>)\n`);
+  return workflow;
+}
+
 /**
- * `cpw-vault check <workflow>`: readiness with fix lines, verified against
- * the keychain. Exit 0 when ready, 3 when not (4 when the keychain is
+ * `cpw-vault check [workflow]`: readiness with fix lines, verified against
+ * the keychain. No workflow: the default one the user chose (setup, the
+ * app's Profile, `profile prefs set default_workflow=...`). Exit 0 when ready, 3 when not (4 when the keychain is
  * locked). Only the read side is needed (the light bundle runs it too);
  * `--verify` is check-verify.ts.
  */
-export async function check(args: { workflow: string }, ctx: CliContext): Promise<ExitCode> {
+export async function check(given: { workflow?: string | undefined }, ctx: CliContext): Promise<ExitCode> {
   const reader = await ctx.reader();
+  const args = { workflow: given.workflow ?? namedDefault(ctx, reader.defaultWorkflow()) };
   let status: WorkflowStatus;
   let keychain: KeychainStatus | undefined;
   try {

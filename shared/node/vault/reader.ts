@@ -2,7 +2,7 @@ import { CATALOG, catalogEntry } from '../../core/catalog';
 import { checkedCredentialId, credentialId, splitCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
 import { isReservedEnvVar } from '../../core/env-var-names';
-import { pipelinePreferences, type PipelinePreferences } from '../../core/preferences';
+import { defaultWorkflow, pipelinePreferences, type PipelinePreferences } from '../../core/preferences';
 import { registerSecret } from '../../core/redact';
 import type { KeychainStatus, SecretStore } from '../../core/secret-store';
 import type { CredentialMeta } from '../../core/profile-schema';
@@ -248,6 +248,12 @@ export class VaultReader {
   pipelinePreferences(): PipelinePreferences {
     const view = this.view();
     return pipelinePreferences(view?.kind === 'profile' ? view.index.preferences : undefined);
+  }
+
+  /** The default workflow the user chose (setup, the app's Profile), for a `check` that names none. */
+  defaultWorkflow(): WorkflowName {
+    const view = this.view();
+    return defaultWorkflow(view?.kind === 'profile' ? view.index.preferences : undefined);
   }
 
   /** The value `id` gets from the environment (first set alias), if any. */
