@@ -6,6 +6,7 @@ import { EXIT, reportError } from './exit-codes';
 import { processIO, type CliIO } from './io';
 import { onLockWait } from '../node/profile/file-lock';
 import { buildProgram, type Invocation } from './program';
+import { notUtf8Argument, notUtf8Error } from './raw-argv';
 
 /** Terminal prompts, loaded only when a command asks. */
 const terminalPrompts = () => import('./prompts').then((m) => m.inquirerPrompts());
@@ -25,6 +26,8 @@ function usageError(err: CommanderError): VaultError {
  * code. The one place where errors become exit codes.
  */
 export async function main(argv: string[], io: CliIO = processIO(terminalPrompts)): Promise<number> {
+  const notUtf8 = notUtf8Argument(argv);
+  if (notUtf8) return reportError(io, notUtf8Error(notUtf8), wantsJson(argv));
   let invocation: Invocation | undefined;
   const program = buildProgram(io, (inv) => (invocation = inv));
   try {

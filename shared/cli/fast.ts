@@ -7,6 +7,7 @@ import { commandKeychainDeadline, keychainDialogsFor } from './deadline';
 import { reportError } from './exit-codes';
 import { assertNamedProfileExists } from './missing-profile';
 import { processIO, type CliIO } from './io';
+import { notUtf8Argument } from './raw-argv';
 
 /**
  * The light path for the read commands, bundled alone as dist/fast.cjs:
@@ -38,7 +39,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   env: { positional: [0], options: { '--json': 'flag', '--workflow': 'value', '--format': 'value' } },
   list: { positional: [0], options: { '--json': 'flag' } },
   which: { positional: [0, 2], options: { '--json': 'flag', '--all': 'flag' } },
-  check: { positional: [1], options: { '--json': 'flag' } },
+  check: { positional: [0, 1], options: { '--json': 'flag' } },
   exec: { positional: [0], options: { '--workflow': 'value', '--no-history': 'flag', '--inherit-secrets': 'flag', '--mask': 'flag', '--no-mask': 'flag' } },
 };
 
@@ -115,7 +116,7 @@ async function run(args: LightArgs, ctx: CliContext): Promise<number> {
         ...(o['--mask'] ? { mask: true } : o['--no-mask'] ? { mask: false } : {}),
       }, ctx);
     default:
-      return (await import('./commands/check')).check({ workflow: a! }, ctx);
+      return (await import('./commands/check')).check({ workflow: a }, ctx);
   }
 }
 
@@ -131,7 +132,7 @@ export async function lightMain(argv: string[], given?: CliIO, extensions: Recor
   const handOver = () => fullCli().main(argv, given);
   const extension = (command: string) => (Object.hasOwn(extensions, command) ? extensions[command] : undefined);
   const args = parseLight(argv, { ...COMMANDS, ...Object.fromEntries(Object.entries(extensions).map(([name, e]) => [name, e.spec])) });
-  if (!args) return handOver();
+  if (!args || notUtf8Argument(argv)) return handOver(); // the full CLI says which argument
   let warn = (m: string) => io.err(`warning: ${m}\n`);
   const parts = openReader({ profilePath: args.globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn: (m) => warn(m), keychainTimeoutMs: commandKeychainDeadline(), ...keychainDialogsFor(io) });
   const { reader, history } = parts;

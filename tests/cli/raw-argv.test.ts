@@ -1,0 +1,47 @@
+// Arguments are bytes; Node decodes them as UTF-8, replacing what is invalid
+// with U+FFFD. An argument that was not UTF-8 is refused (exit 2, its
+// position named, never its text) instead of being stored or passed on changed.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, cli } from '../helpers/cli';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const HF = `hf_${'RawArgv1'.repeat(5)}`;
+
+/** Runs cpw-vault through bash, so `args` (bash words, $'\xff' escapes included) reach it as raw bytes. */
+function raw(t: TempHome, args: string) {
+  return spawnSync('bash', ['-c', `exec "${process.execPath}" "${BIN}" ${args}`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8' });
+}
+
+describe('an argument that is not UTF-8', () => {
+  it('profile set: refused with its position, the profile untouched; valid UTF-8 (a typed U+FFFD too) is kept', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['profile', 'set', 'name=Ada'])).code).toBe(0);
+    const before = readFileSync(t.profile, 'utf8');
+    const bad = raw(t, `profile set $'name=Jos\\xe9'`);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('error [INVALID_ARGUMENT] Argument 3 is not valid UTF-8 text');
+    expect(bad.stderr).not.toContain('Jos');
+    expect(readFileSync(t.profile, 'utf8')).toBe(before);
+    const json = raw(t, `profile set $'name=\\xff' --json`);
+    expect(json.status).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
+    expect(raw(t, `profile set $'name=Jos\\xc3\\xa9 \\xef\\xbf\\xbd'`).status).toBe(0);
+    expect(readFileSync(t.profile, 'utf8')).toContain('"name": "José \uFFFD"');
+  });
+
+  it('exec: the stage never starts with an argument it was not given (a Latin-1 file name)', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const marker = join(t.cwd, 'ran');
+    const r = raw(t, `exec --workflow transcribe -- touch "${marker}" $'caf\\xe9.wav'`);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('Argument 7 is not valid UTF-8 text');
+    expect(existsSync(marker)).toBe(false);
+    // The same with the name in UTF-8 runs.
+    expect(raw(t, `exec --workflow transcribe -- touch "${marker}" $'caf\\xc3\\xa9.wav'`).status).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+  });
+});
