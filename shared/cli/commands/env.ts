@@ -1,6 +1,7 @@
 import { VaultError } from '../../core/errors';
 import type { CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
+import { protectSecretOutput } from '../secret-output';
 
 export const ENV_FORMATS = ['sh', 'dotenv', 'json'] as const;
 export type EnvFormat = (typeof ENV_FORMATS)[number];
@@ -58,6 +59,8 @@ export async function env(args: { workflow: string; format?: string }, ctx: CliC
   if (!ENV_FORMATS.includes(format)) throw new VaultError('INVALID_ARGUMENT', 'Unknown --format.', `Use one of: ${ENV_FORMATS.join(', ')}.`);
   const vault = await ctx.reader();
   const vars = await vault.workflowEnv(args.workflow);
+  const notice = protectSecretOutput(); // `env ... > .env.local` under umask 022: 0600 before a value is in it
+  if (notice) ctx.io.err(`${notice}\n`);
   ctx.io.out(renderEnv(vars, format));
   return EXIT.ok;
 }

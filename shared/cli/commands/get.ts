@@ -1,14 +1,18 @@
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
+import { protectSecretOutput } from '../secret-output';
 
 /**
  * `cpw-vault get <service> <key>`: prints the value and nothing else (no
  * trailing newline when piped, so `$(...)` and subprocess reads get exactly
- * the key). With --json: {service, key, value, source}.
+ * the key). With --json: {service, key, value, source}. A file other users
+ * can read, as stdout, is made 0600 first (secret-output.ts).
  */
 export async function get(args: { service: string; key: string }, ctx: CliContext): Promise<ExitCode> {
   const vault = await ctx.reader();
   const { value, source } = await vault.getCredential(args.service, args.key);
+  const notice = protectSecretOutput();
+  if (notice) ctx.io.err(`${notice}\n`);
   if (ctx.globals.json) printJson(ctx.io, { service: args.service, key: args.key, value, source });
   else ctx.io.out(ctx.io.stdoutIsTTY ? `${value}\n` : value);
   return EXIT.ok;

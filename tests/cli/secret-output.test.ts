@@ -1,0 +1,61 @@
+// `cpw-vault env --workflow W --format dotenv > .env.local` (the help's own
+// example) and `get ... > token.txt` under the usual umask 022 left the
+// values in a file every user of the machine could read. Such a stdout is
+// made 0600 before a value is written, and the user is told; a terminal,
+// pipe or /dev/null is left alone; a file that cannot be tightened is warned about.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, cli } from '../helpers/cli';
+import { fixture } from '../helpers/children';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const HF = `hf_${'SecretOut'.repeat(4)}`;
+
+/** `cpw-vault <args>` from bash under umask 022, with `redirect` (a bash redirection) as its stdout. */
+function sh(t: TempHome, args: string, redirect: string) {
+  return spawnSync('bash', ['-c', `umask 022; "${process.execPath}" "${BIN}" ${args} ${redirect}`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8' });
+}
+const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
+
+describe('secret values written to a file others can read', () => {
+  it('env > .env.local, get > file and get >> an existing 0644 file: made 0600 before the values, said on stderr', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const dotenv = join(t.cwd, '.env.local');
+    const r = sh(t, 'env --workflow transcribe --format dotenv', `> "${dotenv}"`);
+    expect(r.status, r.stderr).toBe(0);
+    expect(mode(dotenv)).toBe('600');
+    expect(r.stderr).toBe(`note: ${dotenv} was readable by other users (0644); it is now 0600, as the secret values written to it need.\n`);
+    expect(readFileSync(dotenv, 'utf8')).toContain(`HF_TOKEN='${HF}'`);
+    const existing = join(t.cwd, 'notes.txt');
+    writeFileSync(existing, 'kept\n');
+    chmodSync(existing, 0o644);
+    for (const [args, redirect, file] of [['get huggingface token', `> "${join(t.cwd, 'token.txt')}"`, join(t.cwd, 'token.txt')], ['get huggingface token --json', `>> "${existing}"`, existing]] as const) {
+      const g = sh(t, args, redirect);
+      expect(g.status, g.stderr).toBe(0);
+      expect(g.stderr).toContain('was readable by other users (0644); it is now 0600');
+      expect(mode(file)).toBe('600');
+      expect(readFileSync(file, 'utf8')).toContain(HF);
+    }
+    expect(readFileSync(existing, 'utf8')).toMatch(/^kept\n/);
+    // Already private, a pipe, /dev/null: nothing said, nothing changed.
+    const again = sh(t, 'get huggingface token', `> "${dotenv}"`);
+    expect(again.stderr).toBe('');
+    expect(sh(t, 'get huggingface token', '| cat').stderr).toBe('');
+    expect(sh(t, 'env --workflow transcribe', '> /dev/null').stderr).toBe('');
+    expect(mode('/dev/null')).toBe('666');
+  });
+
+  it('a file this process may not change (another owner): a warning, then the output as asked', (ctx) => {
+    if (process.getuid?.() !== 0) return ctx.skip(); // needs root to run the child as nobody
+    const t = makeTempHome();
+    const out = join(t.cwd, 'shared.txt');
+    const r = spawnSync('bash', ['-c', `umask 022; : > "${out}"; setpriv --reuid=65534 --regid=65534 --clear-groups "${process.execPath}" "${fixture('secret-output')}" >> "${out}"`], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe(`warning: ${out} can be read by other users (0644) and its mode could not be tightened; the secret values are written to it. Write them somewhere only you can read (umask 077), or pipe them instead.\n`);
+    expect(mode(out)).toBe('644');
+    expect(readFileSync(out, 'utf8')).toBe('value');
+  });
+});
