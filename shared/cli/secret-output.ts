@@ -1,32 +1,41 @@
 import { fchmodSync, fstatSync, readlinkSync } from 'node:fs';
+import { VaultError } from '../core/errors';
 
 /**
  * Before `get` or `env` writes values to stdout: when stdout is a regular
  * file other users can open (`cpw-vault env ... > .env.local` under the
  * usual umask 022 makes it 0644), the file is made 0600 first, as every
- * file cpw-vault writes a secret to, and the user is told. A file this
- * process may not change, or whose filesystem keeps its mode (a Windows
- * drive under WSL), gets a warning instead. A terminal, pipe or /dev/null
- * is left alone. Returns the line to print on stderr, if any.
+ * file cpw-vault writes a secret to, and the user is told. A file of
+ * another user (one planted in /tmp under the name the user redirects to)
+ * is refused before anything is written; one of the user's own whose
+ * filesystem keeps its mode (a Windows drive under WSL) gets a warning. A
+ * terminal, pipe or /dev/null is left alone. Returns the line to print on
+ * stderr, if any.
  */
 export function protectSecretOutput(fd = 1): string | undefined {
   let mode: number;
+  let owner: number;
   try {
     const st = fstatSync(fd);
     if (!st.isFile() || (st.mode & 0o077) === 0) return undefined;
     mode = st.mode & 0o777;
+    owner = st.uid;
   } catch {
     return undefined; // no stdout: nothing is written anywhere
   }
   const name = fileName(fd);
   const was = mode.toString(8).padStart(4, '0');
+  const me = process.getuid?.();
+  if (me !== undefined && me !== 0 && owner !== me) {
+    throw new VaultError('INVALID_ARGUMENT', `Refusing to write secret values to ${name}: it belongs to another user (uid ${owner}) and others can read it (${was}).`, 'Write them to a file of your own (e.g. umask 077; cpw-vault env --workflow W --format dotenv > ~/.env.local), or pipe them.');
+  }
   try {
     fchmodSync(fd, 0o600);
     if ((fstatSync(fd).mode & 0o077) === 0) return `note: ${name} was readable by other users (${was}); it is now 0600, as the secret values written to it need.`;
   } catch {
-    // not ours to change: said below
+    // its filesystem refuses modes: said below
   }
-  return `warning: ${name} can be read by other users (${was}) and its mode could not be tightened; the secret values are written to it. Write them somewhere only you can read (umask 077), or pipe them instead.`;
+  return `warning: ${name} can be read by other users (${was}) and its filesystem keeps that mode; the secret values are written to it. Write them somewhere only you can read, or pipe them instead.`;
 }
 
 /** The path of the file open as `fd` (Linux), for a message; "stdout" elsewhere. */

@@ -2,7 +2,7 @@
 // example) and `get ... > token.txt` under the usual umask 022 left the
 // values in a file every user of the machine could read. Such a stdout is
 // made 0600 before a value is written, and the user is told; a terminal,
-// pipe or /dev/null is left alone; a file that cannot be tightened is warned about.
+// pipe or /dev/null is left alone; another user's file is refused.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,14 +48,14 @@ describe('secret values written to a file others can read', () => {
     expect(mode('/dev/null')).toBe('666');
   });
 
-  it('a file this process may not change (another owner): a warning, then the output as asked', (ctx) => {
+  it("another user's file (planted in /tmp under the name redirected to): refused, nothing written", (ctx) => {
     if (process.getuid?.() !== 0) return ctx.skip(); // needs root to run the child as nobody
     const t = makeTempHome();
     const out = join(t.cwd, 'shared.txt');
     const r = spawnSync('bash', ['-c', `umask 022; : > "${out}"; setpriv --reuid=65534 --regid=65534 --clear-groups "${process.execPath}" "${fixture('secret-output')}" >> "${out}"`], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toBe(`warning: ${out} can be read by other users (0644) and its mode could not be tightened; the secret values are written to it. Write them somewhere only you can read (umask 077), or pipe them instead.\n`);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`INVALID_ARGUMENT: Refusing to write secret values to ${out}: it belongs to another user (uid 0) and others can read it (0644). | Write them to a file of your own (e.g. umask 077; cpw-vault env --workflow W --format dotenv > ~/.env.local), or pipe them.\n`);
     expect(mode(out)).toBe('644');
-    expect(readFileSync(out, 'utf8')).toBe('value');
+    expect(readFileSync(out, 'utf8')).toBe('');
   });
 });
