@@ -8,9 +8,19 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
 import { fixture } from '../helpers/children';
-import { makeTempHome } from '../helpers/temp';
+import { makeTempHome, type TempHome } from '../helpers/temp';
 
 const HF = `hf_${'LockWait'.repeat(5)}`;
+
+/** `cpw-vault set huggingface token` (value on stdin), with `told` once it says it is waiting. */
+function startSet(t: TempHome) {
+  const set = spawn(process.execPath, [BIN, 'set', 'huggingface', 'token'], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, stdio: ['pipe', 'pipe', 'pipe'] });
+  set.stdin.end(HF);
+  let stderr = '';
+  const told = new Promise<void>((resolve) => set.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), stderr.includes('waiting for') && resolve())));
+  const code = new Promise<number | null>((resolve) => set.on('close', resolve));
+  return { told, code, stderr: () => stderr };
+}
 
 describe('a command waiting for the profile lock', () => {
   it('set says who it waits for, then stores the value once the holder is gone; the notice never holds the value', async () => {
@@ -19,17 +29,14 @@ describe('a command waiting for the profile lock', () => {
     const holder = spawn(process.execPath, [fixture('lock-holder'), t.profile], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise((held) => holder.stdout!.once('data', held));
     onTestFinished(() => void holder.kill('SIGKILL')); // also when the test fails before it lets go
-    const set = spawn(process.execPath, [BIN, 'set', 'huggingface', 'token'], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, stdio: ['pipe', 'pipe', 'pipe'] });
-    set.stdin.end(HF);
-    let stderr = '';
-    const told = new Promise<void>((resolve) => set.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), stderr.includes('waiting for') && resolve())));
-    const code = new Promise<number | null>((resolve) => set.on('close', resolve));
-    await told;
+    const set = startSet(t);
+    await set.told;
+    const stderr = set.stderr();
     expect(stderr).toMatch(new RegExp(`cpw-vault: waiting for process ${holder.pid} \\(since [^)]+\\) to release ${t.profile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\.lock \\(at most \\d+ s more\\)\\.\\.\\.`));
     holder.kill('SIGKILL');
-    expect(await code).toBe(0);
-    expect(stderr).not.toContain(HF);
-    expect(stderr.match(/waiting for/g)).toHaveLength(1);
+    expect(await set.code).toBe(0);
+    expect(set.stderr()).not.toContain(HF);
+    expect(set.stderr().match(/waiting for/g)).toHaveLength(1);
     expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
     expect(existsSync(`${t.profile}.lock`)).toBe(false);
     expect(readFileSync(t.profile, 'utf8')).toContain('huggingface.token');
@@ -44,18 +51,15 @@ describe('a command waiting for the profile lock', () => {
     const owner = { pid: other.pid, host: hostname(), boot: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(), pidns: readlinkSync('/proc/self/ns/pid') };
     const tx = { id: 'tx-other', owner, started_at: new Date().toISOString(), ops: [{ id: 'huggingface.token', kind: 'set' }, { id: 'tmdb.api_key', kind: 'set' }] };
     writeFileSync(join(dirname(t.profile), 'journal'), `${JSON.stringify({ transactions: [tx] })}\n`, { mode: 0o600 });
-    const set = spawn(process.execPath, [BIN, 'set', 'huggingface', 'token'], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, stdio: ['pipe', 'pipe', 'pipe'] });
-    set.stdin.end(HF);
-    let stderr = '';
-    const told = new Promise<void>((resolve) => set.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), stderr.includes('waiting for') && resolve())));
-    const code = new Promise<number | null>((resolve) => set.on('close', resolve));
-    await told;
+    const set = startSet(t);
+    await set.told;
+    const stderr = set.stderr();
     // Only the credential both change is named.
     expect(stderr).toMatch(new RegExp(`cpw-vault: waiting for process ${other.pid} to finish changing huggingface\\.token \\(at most \\d+ s more\\)\\.\\.\\.`));
     other.kill('SIGKILL');
-    expect(await code).toBe(0);
-    expect(stderr).not.toContain(HF);
-    expect(stderr.match(/waiting for/g)).toHaveLength(1);
+    expect(await set.code).toBe(0);
+    expect(set.stderr()).not.toContain(HF);
+    expect(set.stderr().match(/waiting for/g)).toHaveLength(1);
     expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
   });
 });
