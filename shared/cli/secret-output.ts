@@ -1,5 +1,6 @@
 import { fchmodSync, fstatSync, readlinkSync } from 'node:fs';
 import { VaultError } from '../core/errors';
+import { withoutControlChars } from '../core/control-chars';
 
 /**
  * Before `get` or `env` writes values to stdout: when stdout is a regular
@@ -42,7 +43,7 @@ export function protectSecretOutput(fd = 1): string | undefined {
 function fileName(fd: number): string {
   try {
     const path = readlinkSync(`/proc/self/fd/${fd}`);
-    return path.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+    return withoutControlChars(path);
   } catch {
     return 'stdout';
   }

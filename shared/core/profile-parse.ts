@@ -1,5 +1,6 @@
 import type * as z from 'zod/mini';
 import { VaultError, type FieldError } from './errors';
+import { hasControlChars } from './control-chars';
 import { isTimeZone } from './timezone';
 import { findPlaintextSecrets } from './profile-index';
 import { upgradeProfileData } from './profile-upgrade';
@@ -78,9 +79,6 @@ export const EDITABLE_USER_FIELDS = ['name', 'email', 'job_title', 'timezone', '
 export type UserUpdate = Partial<Pick<UserDetails, (typeof EDITABLE_USER_FIELDS)[number]>>;
 export type PreferencesUpdate = Partial<Omit<Preferences, 'notifications'>> & { notifications?: Partial<Preferences['notifications']> };
 
-/** C0 and C1 control characters and DEL. */
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
-
 /**
  * Applies a user-details and/or preferences update to `profile`, returning a
  * new profile. Preferences merge (notification toggles too); unknown keys in
@@ -109,7 +107,7 @@ export function applyProfileUpdate(profile: Profile, update: { user?: unknown; p
     if (badZone) fields.push({ path: 'user.timezone', message: 'must be an IANA time zone such as Europe/Paris or UTC' });
     // Text being set is one line without control characters: `profile show` and the app print it as it is (an
     // escape sequence would drive the terminal). Checked on write only: a file holding one still reads.
-    const controls = Object.entries(editable).filter(([k, v]) => typeof v === 'string' && v !== (profile.user as Record<string, unknown>)[k] && CONTROL_CHARS.test(v));
+    const controls = Object.entries(editable).filter(([k, v]) => typeof v === 'string' && v !== (profile.user as Record<string, unknown>)[k] && hasControlChars(v));
     fields.push(...controls.map(([k]) => ({ path: `user.${k}`, message: 'must not contain control characters (line breaks, tabs, escape sequences)' })));
     if (!parsed.success) fields.push(...fieldErrors(parsed.error.issues, 'user').filter((f) => !controls.some(([k]) => f.path === `user.${k}`)));
     else if (!badZone && !controls.length) user = { ...parsed.data, updated_at: now.toISOString() };

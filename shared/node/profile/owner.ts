@@ -1,6 +1,7 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { TxOwner } from '../../core/journal';
+import { withoutControlChars } from '../../core/control-chars';
 
 let bootIdCache: string | undefined;
 let pidNamespaceCache: string | undefined;
@@ -123,7 +124,7 @@ export function ownerName(owner: TxOwner): string {
 /** A field of an owner record as a message shows it: no control character, at most 64 characters. */
 export function shown(value: unknown): string {
   const text = typeof value === 'string' || typeof value === 'number' ? String(value) : '?';
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  const clean = withoutControlChars(text);
   return clean.length > 64 ? `${clean.slice(0, 64)}…` : clean;
 }
 

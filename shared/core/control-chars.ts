@@ -1,0 +1,17 @@
+/**
+ * C0 and C1 control characters and DEL: line breaks, tabs and the escape
+ * sequences that drive a terminal. Text from a file someone else may have
+ * written (a teammate's team file, an export, a planted lock) or a field
+ * printed as it is (a label, a user field) is checked or cleaned with these.
+ */
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** True when `text` holds a control character. */
+export function hasControlChars(text: string): boolean {
+  return CONTROL_CHARS.test(text);
+}
+
+/** `text` with each control character replaced by "?", for a message. */
+export function withoutControlChars(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
