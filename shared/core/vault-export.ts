@@ -19,6 +19,7 @@
  */
 import { catalogEntry } from './catalog';
 import { ENV_VAR_NAME, isCredentialId } from './credential';
+import { envVarProblem } from './env-var-names';
 import { VaultError } from './errors';
 import type { ParsedSource } from './migration-sources';
 
@@ -119,6 +120,19 @@ export function exportedLabel(c: ExportedCredential | undefined): string | undef
 /** The env var an imported custom credential carries (its exported one, else SERVICE_KEY); undefined for a catalog credential. */
 export function exportedEnvVar(c: ExportedCredential): string | undefined {
   if (catalogEntry(c.id)) return undefined;
-  const named = c.meta?.['env_var'];
-  return typeof named === 'string' && ENV_VAR_NAME.test(named) ? named : c.id.replace(/[.-]/g, '_').toUpperCase();
+  return importedEnvVar(c.id, c.meta?.['env_var']);
+}
+
+/**
+ * The env var a custom credential brought in from a file (an export, a team
+ * file) gets: the one the file names when `set --env-var` would accept it
+ * too, else SERVICE_KEY, else CUSTOM_SERVICE_KEY. A file never gives a
+ * credential a name the loader, a shell or a runtime reads (LD_PRELOAD,
+ * BASH_ENV, PYTHONSTARTUP...) or one a catalog credential owns (HF_TOKEN).
+ */
+export function importedEnvVar(id: string, named: unknown): string {
+  const usable = (name: string) => ENV_VAR_NAME.test(name) && !envVarProblem(name, id);
+  if (typeof named === 'string' && usable(named)) return named;
+  const fallback = id.replace(/[.-]/g, '_').toUpperCase();
+  return usable(fallback) ? fallback : `CUSTOM_${fallback}`.replace(/^CUSTOM_CUSTOM_/, 'CUSTOM_');
 }

@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
-import { renameSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildExport, type ExportedCredential } from '../../shared/core/vault-export';
+import { writeExportFile } from '../../shared/node/secrets/export-file';
 import { BIN } from '../helpers/cli';
 import { collect, type ChildResult } from '../helpers/children';
 import { fileEnv, makeFileVaultHome, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
@@ -63,5 +64,76 @@ describe('a FIFO where cpw-vault expects a file never hangs a command', () => {
     expect(team.hung, 'team status hung on the FIFO').toBe(false);
     expect(team.stderr).toContain(`The identity file ${fifo} is not a regular file`);
     expect(vaultBytes(h)).toEqual(before);
+  });
+});
+
+/** The env var names (and labels) the profile holds for its custom credentials. */
+function storedMeta(h: FileVaultHome): Record<string, { env_var?: string; label?: string }> {
+  return (JSON.parse(readFileSync(h.profile, 'utf8')) as { credential_metadata: Record<string, { env_var?: string; label?: string }> }).credential_metadata;
+}
+
+/** A team file as a hostile teammate writes it: any JSON, encrypted with the reference age CLI to `recipient`. */
+function hostileTeamFile(dir: string, recipient: string, doc: Record<string, unknown>): string {
+  const file = join(dir, 'cpw-team.age');
+  writeFileSync(`${file}.recipients`, `# me\n${recipient}\n`);
+  execFileSync('age', ['-R', `${file}.recipients`, '-a', '-o', file], { input: JSON.stringify(doc) });
+  return file;
+}
+
+describe('a file from someone else (an export, a teammate\'s team file) cannot give a credential a dangerous env var', () => {
+  let h: FileVaultHome;
+  let me: string;
+  const EXPORT_PASS = 'export passphrase for the attack tests';
+  beforeAll(async () => {
+    h = await makeFileVaultHome({ logN: 10 });
+    expect((await run(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    me = (await run(h, ['team', 'identity'])).stdout.trim();
+  });
+  afterAll(async () => {
+    await run(h, ['lock']);
+    rmSync(h.root, { recursive: true, force: true });
+  });
+
+  it('import: LD_PRELOAD, BASH_ENV, PYTHONSTARTUP and another credential\'s HF_TOKEN are replaced by a name of its own', async () => {
+    const rows: ExportedCredential[] = [
+      { id: 'evil.preload', value: 'evil-value-0001', meta: { env_var: 'LD_PRELOAD' } },
+      { id: 'evil.bashenv', value: 'evil-value-0002', meta: { env_var: 'BASH_ENV' } },
+      { id: 'evil.py', value: 'evil-value-0003', meta: { env_var: 'PYTHONSTARTUP' } },
+      { id: 'evil.hf', value: 'evil-value-0004', meta: { env_var: 'HF_TOKEN' } },
+      { id: 'ld.preload', value: 'evil-value-0005', meta: { env_var: 'LD_PRELOAD' } },
+      { id: 'fine.key', value: 'fine-value-0006', meta: { env_var: 'MY_FINE_KEY' } },
+    ];
+    const file = join(h.root, 'hostile-env.age');
+    await writeExportFile(file, buildExport(rows, new Date()), EXPORT_PASS, { logN: 10 });
+    const r = await run(h, ['import', file, '--passphrase-fd', '0', '--yes'], { input: EXPORT_PASS });
+    expect(r.stderr).toContain('Imported 6 credential(s)');
+    expect(r.code).toBe(0);
+    const meta = storedMeta(h);
+    expect(meta['evil.preload']?.env_var).toBe('EVIL_PRELOAD');
+    expect(meta['evil.bashenv']?.env_var).toBe('EVIL_BASHENV');
+    expect(meta['evil.py']?.env_var).toBe('EVIL_PY');
+    expect(meta['evil.hf']?.env_var).toBe('EVIL_HF');
+    expect(meta['ld.preload']?.env_var).toBe('CUSTOM_LD_PRELOAD');
+    expect(meta['fine.key']?.env_var).toBe('MY_FINE_KEY');
+  });
+
+  it('team pull: a teammate\'s PYTHONSTARTUP is replaced, and a malformed name no longer makes every member\'s pull fail', async () => {
+    const file = hostileTeamFile(h.cwd, me, {
+      format: 'cpw-vault-team', version: 1, updated_at: '2026-12-01T00:00:00.000Z',
+      members: [{ name: 'me', recipient: me, seen: [] }],
+      credentials: [
+        { id: 'team.py', value: 'team-value-0001', meta: { updated_at: '2026-12-01T00:00:00.000Z', env_var: 'PYTHONSTARTUP' } },
+        { id: 'team.bad', value: 'team-value-0002', meta: { updated_at: '2026-12-01T00:00:00.000Z', env_var: 'not a name; rm -rf ~' } },
+        { id: 'team.hf', value: 'team-value-0003', meta: { updated_at: '2026-12-01T00:00:00.000Z', env_var: 'HF_TOKEN' } },
+      ],
+      rotate: [],
+    });
+    const r = await run(h, ['team', 'pull', '--yes', '--file', file]);
+    expect(r.stderr).toContain('Pulled 3 credential(s)');
+    expect(r.code).toBe(0);
+    const meta = storedMeta(h);
+    expect(meta['team.py']?.env_var).toBe('TEAM_PY');
+    expect(meta['team.bad']?.env_var).toBe('TEAM_BAD');
+    expect(meta['team.hf']?.env_var).toBe('TEAM_HF');
   });
 });
