@@ -170,7 +170,7 @@ export function parseTeamDocument(text: string, file: string): TeamDocument {
   return {
     format: TEAM_FORMAT,
     version: TEAM_VERSION,
-    updated_at: typeof doc['updated_at'] === 'string' ? doc['updated_at'] : '',
+    updated_at: str(doc['updated_at']) ?? '',
     members: members.map((m, i) => {
       if (!isObject(m) || typeof m['name'] !== 'string' || !MEMBER_NAME.test(m['name']) || typeof m['recipient'] !== 'string' || !AGE_RECIPIENT.test(m['recipient'])) throw invalid(file, `member ${i + 1} has no valid name and age recipient`);
       if (names.has(m['name'])) throw invalid(file, `member ${i + 1} repeats a name given before`);
@@ -182,9 +182,11 @@ export function parseTeamDocument(text: string, file: string): TeamDocument {
       if (ids.has(c['id'])) throw invalid(file, `credential ${i + 1} repeats an id given before`);
       ids.add(c['id']);
       const meta = isObject(c['meta']) ? c['meta'] : {};
-      return { id: c['id'], value: c['value'], meta: { updated_at: str(meta['updated_at']) ?? '', ...opt('updated_by', meta['updated_by']), ...opt('label', meta['label']), ...opt('env_var', meta['env_var']) } };
+      const by = typeof meta['updated_by'] === 'string' && MEMBER_NAME.test(meta['updated_by']) ? { updated_by: meta['updated_by'] } : {};
+      return { id: c['id'], value: c['value'], meta: { updated_at: str(meta['updated_at']) ?? '', ...by, ...opt('label', meta['label']), ...opt('env_var', meta['env_var']) } };
     }),
-    rotate: (Array.isArray(doc['rotate']) ? doc['rotate'] : []).filter(isObject).filter((r) => typeof r['name'] === 'string').slice(0, MAX_TEAM_MEMBERS)
+    // A reminder's name is printed like a member's: only a member name (never escape sequences from a hostile file).
+    rotate: (Array.isArray(doc['rotate']) ? doc['rotate'] : []).filter(isObject).filter((r) => typeof r['name'] === 'string' && MEMBER_NAME.test(r['name'])).slice(0, MAX_TEAM_MEMBERS)
       .map((r) => ({ name: r['name'] as string, removed_at: str(r['removed_at']) ?? '', ids: idList(r['ids']) })),
   };
 }
@@ -206,8 +208,12 @@ function idList(v: unknown): CredentialId[] {
   return Array.isArray(v) ? [...new Set(v.filter((x): x is string => typeof x === 'string' && isCredentialId(x)))].slice(0, MAX_TEAM_CREDENTIALS).sort() : [];
 }
 
+/** C0 and C1 control characters and DEL: what a hostile teammate would use to drive the terminal a field is printed on. */
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** A text field of a teammate's file that is printed or stored: at most 200 characters, no control characters. */
 function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v.length <= 200 ? v : undefined;
+  return typeof v === 'string' && v.length <= 200 && !CONTROL_CHARS.test(v) ? v : undefined;
 }
 
 function opt<K extends string>(key: K, v: unknown): Partial<Record<K, string>> {

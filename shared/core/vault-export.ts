@@ -80,7 +80,15 @@ export function parseExport(text: string): ExportDocument {
     if (meta !== undefined && !isObject(meta)) throw invalid(`credential ${i + 1} has metadata that is not an object`);
     return { id: item['id'], value: item['value'], ...(meta ? { meta: { ...meta } } : {}) };
   });
-  return { format: EXPORT_FORMAT, version: EXPORT_VERSION, exported_at: typeof doc['exported_at'] === 'string' ? doc['exported_at'] : '', credentials };
+  return { format: EXPORT_FORMAT, version: EXPORT_VERSION, exported_at: printable(doc['exported_at'], 64) ?? '', credentials };
+}
+
+/** C0 and C1 control characters and DEL: what a hostile file would use to drive the terminal it is printed on. */
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** `v` when it is text of at most `max` characters without control characters (safe to print or store), else undefined. */
+function printable(v: unknown, max: number): string | undefined {
+  return typeof v === 'string' && v.length <= max && !CONTROL_CHARS.test(v) ? v : undefined;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -111,10 +119,9 @@ export function exportAsSource(doc: ExportDocument, path: string): ParsedSource 
   };
 }
 
-/** The label an exported credential carried, when it is one a profile accepts. */
+/** The label an exported credential carried, when it is one a profile accepts (one line, no escape sequences). */
 export function exportedLabel(c: ExportedCredential | undefined): string | undefined {
-  const label = c?.meta?.['label'];
-  return typeof label === 'string' && label.length <= 80 ? label : undefined;
+  return printable(c?.meta?.['label'], 80);
 }
 
 /** The env var an imported custom credential carries (its exported one, else SERVICE_KEY); undefined for a catalog credential. */

@@ -137,3 +137,46 @@ describe('a file from someone else (an export, a teammate\'s team file) cannot g
     expect(meta['team.hf']?.env_var).toBe('TEAM_HF');
   });
 });
+
+describe('escape sequences in a file from someone else never reach the terminal', () => {
+  let h: FileVaultHome;
+  let me: string;
+  const ESC = '\u001b[2J\u001b]0;owned\u0007\u009b31m';
+  const EXPORT_PASS = 'export passphrase for the attack tests';
+  beforeAll(async () => {
+    h = await makeFileVaultHome({ logN: 10 });
+    expect((await run(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    me = (await run(h, ['team', 'identity'])).stdout.trim();
+  });
+  afterAll(async () => {
+    await run(h, ['lock']);
+    rmSync(h.root, { recursive: true, force: true });
+  });
+
+  it('import: an export date and a label with escape sequences are neither printed nor stored', async () => {
+    const file = join(h.root, 'hostile-esc.age');
+    const doc = { ...buildExport([{ id: 'esc.label', value: 'esc-value-0001', meta: { label: `red${ESC}` } }], new Date()), exported_at: `x${ESC}` };
+    await writeExportFile(file, doc, EXPORT_PASS, { logN: 10 });
+    for (const args of [['--dry-run'], ['--yes']]) {
+      const r = await run(h, ['import', file, '--passphrase-fd', '0', ...args], { input: EXPORT_PASS });
+      expect(r.code).toBe(0);
+      expect(r.stdout + r.stderr).not.toMatch(/[\u001b\u0007\u009b]/);
+    }
+    expect(storedMeta(h)['esc.label']?.label ?? '').not.toMatch(/[\u001b\u0007\u009b]/);
+  });
+
+  it('team status, rotate-reminder and diff: a teammate\'s names and dates with escape sequences are not printed', async () => {
+    const file = hostileTeamFile(h.cwd, me, {
+      format: 'cpw-vault-team', version: 1, updated_at: `2026${ESC}`,
+      members: [{ name: 'me', recipient: me, seen: ['team.esc'] }],
+      credentials: [{ id: 'team.esc', value: 'team-value-0009', meta: { updated_at: `2026${ESC}`, updated_by: `mallory${ESC}`, label: `l${ESC}` } }],
+      rotate: [{ name: `bob${ESC}`, removed_at: `2026${ESC}`, ids: ['team.esc'] }, { name: 'carol', removed_at: `2026${ESC}`, ids: ['team.esc'] }],
+    });
+    for (const args of [['team', 'status', '--file', file], ['team', 'rotate-reminder', '--file', file], ['team', 'diff', file], ['team', 'status', '--file', file, '--json']]) {
+      const r = await run(h, args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      expect(r.stdout + r.stderr, args.join(' ')).not.toMatch(/[\u001b\u0007\u009b]|\\u001b|\\u009b/);
+    }
+    expect((await run(h, ['team', 'rotate-reminder', '--file', file])).stdout).toContain('carol');
+  });
+});
