@@ -24,6 +24,12 @@ export const TEAM_VERSION = 1;
 /** Most members and credentials one team file may list (sanity bounds for a hostile file). */
 export const MAX_TEAM_MEMBERS = 1_000;
 export const MAX_TEAM_CREDENTIALS = 10_000;
+/**
+ * A member's own team identity (the credential `cpw-vault.team_identity`): never in a team file. A row a
+ * hostile teammate plants under that id is dropped on read, so `team push` never sends a member's private
+ * key to everyone and `team pull` never replaces it with one the teammate knows.
+ */
+export const NEVER_SHARED_ID = 'cpw-vault.team_identity';
 /** A member name: what `# name` says in the recipients file. */
 export const MEMBER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
 /** An age X25519 recipient (bech32, lower case), the only kind the reference age CLI and cpw-vault both read. */
@@ -177,13 +183,14 @@ export function parseTeamDocument(text: string, file: string): TeamDocument {
       names.add(m['name']);
       return { name: m['name'], recipient: m['recipient'], seen: idList(m['seen']) };
     }),
-    credentials: credentials.map((c, i) => {
+    credentials: credentials.flatMap((c, i): TeamCredential[] => {
+      if (isObject(c) && c['id'] === NEVER_SHARED_ID) return [];
       if (!isObject(c) || typeof c['id'] !== 'string' || !isCredentialId(c['id']) || typeof c['value'] !== 'string') throw invalid(file, `credential ${i + 1} has no valid id and text value`);
       if (ids.has(c['id'])) throw invalid(file, `credential ${i + 1} repeats an id given before`);
       ids.add(c['id']);
       const meta = isObject(c['meta']) ? c['meta'] : {};
       const by = typeof meta['updated_by'] === 'string' && MEMBER_NAME.test(meta['updated_by']) ? { updated_by: meta['updated_by'] } : {};
-      return { id: c['id'], value: c['value'], meta: { updated_at: str(meta['updated_at']) ?? '', ...by, ...opt('label', meta['label']), ...opt('env_var', meta['env_var']) } };
+      return [{ id: c['id'], value: c['value'], meta: { updated_at: str(meta['updated_at']) ?? '', ...by, ...opt('label', meta['label']), ...opt('env_var', meta['env_var']) } }];
     }),
     // A reminder's name is printed like a member's: only a member name (never escape sequences from a hostile file).
     rotate: (Array.isArray(doc['rotate']) ? doc['rotate'] : []).filter(isObject).filter((r) => typeof r['name'] === 'string' && MEMBER_NAME.test(r['name'])).slice(0, MAX_TEAM_MEMBERS)
@@ -205,7 +212,7 @@ function list(v: unknown, max: number, file: string, what: string): unknown[] {
 }
 
 function idList(v: unknown): CredentialId[] {
-  return Array.isArray(v) ? [...new Set(v.filter((x): x is string => typeof x === 'string' && isCredentialId(x)))].slice(0, MAX_TEAM_CREDENTIALS).sort() : [];
+  return Array.isArray(v) ? [...new Set(v.filter((x): x is string => typeof x === 'string' && isCredentialId(x) && x !== NEVER_SHARED_ID))].slice(0, MAX_TEAM_CREDENTIALS).sort() : [];
 }
 
 /** C0 and C1 control characters and DEL: what a hostile teammate would use to drive the terminal a field is printed on. */

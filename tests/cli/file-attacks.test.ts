@@ -72,6 +72,13 @@ function storedMeta(h: FileVaultHome): Record<string, { env_var?: string; label?
   return (JSON.parse(readFileSync(h.profile, 'utf8')) as { credential_metadata: Record<string, { env_var?: string; label?: string }> }).credential_metadata;
 }
 
+/** The user's team identity (AGE-SECRET-KEY-1...), read from their vault file through the CLI. */
+async function myIdentity(h: FileVaultHome): Promise<string> {
+  const r = await run(h, ['get', 'cpw-vault', 'team_identity']);
+  expect(r.code).toBe(0);
+  return r.stdout.trim();
+}
+
 /** A team file as a hostile teammate writes it: any JSON, encrypted with the reference age CLI to `recipient`. */
 function hostileTeamFile(dir: string, recipient: string, doc: Record<string, unknown>): string {
   const file = join(dir, 'cpw-team.age');
@@ -178,5 +185,44 @@ describe('escape sequences in a file from someone else never reach the terminal'
       expect(r.stdout + r.stderr, args.join(' ')).not.toMatch(/[\u001b\u0007\u009b]|\\u001b|\\u009b/);
     }
     expect((await run(h, ['team', 'rotate-reminder', '--file', file])).stdout).toContain('carol');
+  });
+});
+
+describe('a teammate cannot plant a team_identity row in the team file', () => {
+  let h: FileVaultHome;
+  let me: string;
+  beforeAll(async () => {
+    h = await makeFileVaultHome({ logN: 10 });
+    expect((await run(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    me = (await run(h, ['team', 'identity'])).stdout.trim();
+  });
+  afterAll(async () => {
+    await run(h, ['lock']);
+    rmSync(h.root, { recursive: true, force: true });
+  });
+
+  it('team push never sends the member\'s private identity, and pull --overwrite-all never replaces it', async () => {
+    const mine = await myIdentity(h);
+    const planted = execFileSync('age-keygen', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-1'))!;
+    const file = hostileTeamFile(h.cwd, me, {
+      format: 'cpw-vault-team', version: 1, updated_at: '2026-12-01T00:00:00.000Z',
+      members: [{ name: 'me', recipient: me, seen: [] }],
+      credentials: [
+        { id: 'cpw-vault.team_identity', value: planted, meta: { updated_at: '2026-12-01T00:00:00.000Z' } },
+        { id: 'team.shared', value: 'team-value-0010', meta: { updated_at: '2026-12-01T00:00:00.000Z' } },
+      ],
+      rotate: [],
+    });
+    const push = await run(h, ['team', 'push', '--file', file]);
+    expect(push.code, push.stderr).toBe(0);
+    const keyFile = join(h.root, 'me.key');
+    writeFileSync(keyFile, `${mine}\n`, { mode: 0o600 });
+    const inside = execFileSync('age', ['-d', '-i', keyFile, file], { encoding: 'utf8' });
+    rmSync(keyFile);
+    expect(inside).not.toContain(mine);
+    const pull = await run(h, ['team', 'pull', '--yes', '--overwrite-all', '--file', file]);
+    expect(pull.code, pull.stderr).toBe(0);
+    expect(await myIdentity(h)).toBe(mine);
+    expect((await run(h, ['team', 'identity'])).stdout.trim()).toBe(me);
   });
 });
