@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Encrypter } from 'age-encryption';
 import { buildExport, type ExportedCredential } from '../../shared/core/vault-export';
 import { writeExportFile } from '../../shared/node/secrets/export-file';
 import { BIN } from '../helpers/cli';
@@ -80,10 +81,10 @@ async function myIdentity(h: FileVaultHome): Promise<string> {
 }
 
 /** A team file as a hostile teammate writes it: any JSON, encrypted with the reference age CLI to `recipient`. */
-function hostileTeamFile(dir: string, recipient: string, doc: Record<string, unknown>): string {
+function hostileTeamFile(dir: string, recipient: string, doc: Record<string, unknown> | Buffer): string {
   const file = join(dir, 'cpw-team.age');
   writeFileSync(`${file}.recipients`, `# me\n${recipient}\n`);
-  execFileSync('age', ['-R', `${file}.recipients`, '-a', '-o', file], { input: JSON.stringify(doc) });
+  execFileSync('age', ['-R', `${file}.recipients`, '-a', '-o', file], { input: Buffer.isBuffer(doc) ? doc : JSON.stringify(doc) });
   return file;
 }
 
@@ -224,5 +225,48 @@ describe('a teammate cannot plant a team_identity row in the team file', () => {
     expect(pull.code, pull.stderr).toBe(0);
     expect(await myIdentity(h)).toBe(mine);
     expect((await run(h, ['team', 'identity'])).stdout.trim()).toBe(me);
+  });
+});
+
+describe('a file that is not UTF-8 inside is refused, never imported with its bytes replaced', () => {
+  let h: FileVaultHome;
+  let me: string;
+  const EXPORT_PASS = 'export passphrase for the attack tests';
+  /** A document whose one value holds the Latin-1 bytes of "café-secret-1": what a file saved in another encoding holds. */
+  const latin1 = (head: string, tail: string) => Buffer.concat([Buffer.from(head), Buffer.from('caf\xe9-secret-1', 'latin1'), Buffer.from(tail)]);
+  beforeAll(async () => {
+    h = await makeFileVaultHome({ logN: 10 });
+    expect((await run(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    me = (await run(h, ['team', 'identity'])).stdout.trim();
+  });
+  afterAll(async () => {
+    await run(h, ['lock']);
+    rmSync(h.root, { recursive: true, force: true });
+  });
+
+  it('import: VAULT_CORRUPT "not UTF-8 text", exit 1, nothing stored', async () => {
+    const e = new Encrypter();
+    e.setPassphrase(EXPORT_PASS);
+    e.setScryptWorkFactor(10);
+    const file = join(h.root, 'latin1.age');
+    writeFileSync(file, await e.encrypt(latin1('{"format":"cpw-vault-export","version":1,"exported_at":"x","credentials":[{"id":"enc.key","value":"', '"}]}')));
+    const before = vaultBytes(h).vault;
+    const r = await run(h, ['import', file, '--passphrase-fd', '0', '--yes'], { input: EXPORT_PASS });
+    expect(r.stderr).toContain('[VAULT_CORRUPT]');
+    expect(r.stderr).toContain('not UTF-8 text');
+    expect(r.code).toBe(1);
+    expect(vaultBytes(h).vault).toBe(before);
+    expect((await run(h, ['get', 'enc', 'key'])).code).toBe(3);
+  });
+
+  it('team pull: TEAM_INVALID "not UTF-8 text", exit 1, nothing stored', async () => {
+    const doc = latin1(`{"format":"cpw-vault-team","version":1,"updated_at":"x","members":[{"name":"me","recipient":"${me}","seen":[]}],"credentials":[{"id":"enc.team","value":"`, '","meta":{"updated_at":"x"}}],"rotate":[]}');
+    const file = hostileTeamFile(h.cwd, me, doc);
+    const before = vaultBytes(h).vault;
+    const r = await run(h, ['team', 'pull', '--yes', '--file', file]);
+    expect(r.stderr).toContain('[TEAM_INVALID]');
+    expect(r.stderr).toContain('not UTF-8 text');
+    expect(r.code).toBe(1);
+    expect(vaultBytes(h).vault).toBe(before);
   });
 });
