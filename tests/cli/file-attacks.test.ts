@@ -1,13 +1,13 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Encrypter } from 'age-encryption';
 import { buildExport, type ExportedCredential } from '../../shared/core/vault-export';
 import { writeExportFile } from '../../shared/node/secrets/export-file';
 import { BIN } from '../helpers/cli';
 import { collect, type ChildResult } from '../helpers/children';
-import { fileEnv, makeFileVaultHome, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
+import { agentSockets, fileEnv, makeFileVaultHome, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
 
 /**
  * The age vault file backend, export/import and the team vault, attacked:
@@ -269,4 +269,23 @@ describe('a file that is not UTF-8 inside is refused, never imported with its by
     expect(r.code).toBe(1);
     expect(vaultBytes(h).vault).toBe(before);
   });
+});
+
+describe('a megabyte pasted at a hidden prompt', () => {
+  let h: FileVaultHome;
+  beforeAll(async () => {
+    h = await makeFileVaultHome({ logN: 10 });
+  });
+  afterAll(() => rmSync(h.root, { recursive: true, force: true }));
+
+  it('unlock: refused within bounded time (exit 2, "over ... bytes"), nothing echoed, no agent, the vault unchanged', async () => {
+    const before = vaultBytes(h);
+    const child = spawn('/usr/bin/python3', [resolve(import.meta.dirname, '../helpers/pty_paste.py'), 'input hidden', String(1024 * 1024), process.execPath, BIN, 'unlock'], { cwd: h.cwd, env: { ...fileEnv(h), TERM: 'xterm' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = JSON.parse((await collect(child)).stdout) as { screen: string; code: number | null; seconds: number };
+    expect(r.code, `still running after ${r.seconds} s`).toBe(2);
+    expect(r.screen).toMatch(/over \d+ bytes; nothing was kept/);
+    expect(r.screen).not.toContain('x'.repeat(64));
+    expect(agentSockets(h)).toEqual([]);
+    expect(vaultBytes(h)).toEqual(before);
+  }, 200_000);
 });
