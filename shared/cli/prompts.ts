@@ -50,6 +50,7 @@ export async function inquirerPrompts(): Promise<Prompts> {
 async function cappedSecret(ask: (input: NodeJS.ReadableStream, signal: AbortSignal) => Promise<string>): Promise<string> {
   const tty = process.stdin;
   const abort = new AbortController();
+  if (!tty.isTTY) return ask(tty, abort.signal).catch(cancelled); // no terminal: nothing to paste into, no raw mode to manage
   // The prompt's readline turns raw mode off when it closes; after an overflow it stays on until the paste is drained (no echo).
   const guard = Object.assign(new PassThrough(), { isTTY: true, setRawMode: (on: boolean) => (abort.signal.aborted || tty.setRawMode(on), guard) });
   let total = 0;
