@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { VaultError } from '../core/errors';
 import { registerSecret } from '../core/redact';
 import { modeString } from '../node/profile/secure-fs';
@@ -42,7 +42,8 @@ function remember(value: string): void {
 export function readPassphraseFile(path: string): string {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // O_NONBLOCK: a fifo with no writer fails the regular-file check below instead of hanging the open.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     throw new VaultError('INVALID_ARGUMENT', `Cannot open the passphrase file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, 'Check the path.');
   }

@@ -1,5 +1,14 @@
+import { PassThrough } from 'node:stream';
 import { VaultError } from '../core/errors';
 import type { Prompts } from './io';
+
+/**
+ * Most bytes a hidden answer may take (a value is at most 8192 characters, a
+ * passphrase 4 KiB). readline redraws the whole line at each key, so a
+ * pasted megabyte took hours of CPU, and a Ctrl-C typed after it waited its
+ * turn behind every byte: input past this is never handed to the prompt.
+ */
+export const MAX_SECRET_INPUT_BYTES = 8 * 1024 + 16;
 
 /** What a prompt answers when the user presses Ctrl-C or Ctrl-D: the command stops, having changed nothing. */
 function cancelled(err: unknown): never {
@@ -25,9 +34,63 @@ export async function inquirerPrompts(): Promise<Prompts> {
   ]);
   const context = { output: process.stderr };
   return {
-    secret: (message) => password({ message, mask: false }, context).catch(cancelled),
+    secret: (message) => cappedSecret((input, signal) => password({ message, mask: false }, { ...context, input, signal })),
     confirm: (message, defaultValue) => confirm({ message, default: defaultValue }, context).catch(cancelled),
     input: (message, options = {}) => input({ message, ...(options.default !== undefined ? { default: options.default } : {}), ...(options.validate ? { validate: options.validate } : {}) }, context).catch(cancelled),
     select: (message, choices, defaultValue) => select({ message, choices, ...(defaultValue !== undefined ? { default: defaultValue } : {}) }, context).catch(cancelled),
   };
+}
+
+/**
+ * Runs a hidden prompt on the terminal through a guard: the terminal's bytes
+ * reach the prompt only up to {@link MAX_SECRET_INPUT_BYTES}; past that the
+ * prompt is aborted and the answer refused (INVALID_ARGUMENT), whatever was
+ * typed discarded. Ctrl-C / Ctrl-D stay CANCELLED.
+ */
+async function cappedSecret(ask: (input: NodeJS.ReadableStream, signal: AbortSignal) => Promise<string>): Promise<string> {
+  const tty = process.stdin;
+  const abort = new AbortController();
+  if (!tty.isTTY) return ask(tty, abort.signal).catch(cancelled); // no terminal: nothing to paste into, no raw mode to manage
+  // The prompt's readline turns raw mode off when it closes; after an overflow it stays on until the paste is drained (no echo).
+  const guard = Object.assign(new PassThrough(), { isTTY: true, setRawMode: (on: boolean) => (abort.signal.aborted || tty.setRawMode(on), guard) });
+  let total = 0;
+  const forward = (chunk: Buffer) => {
+    if (abort.signal.aborted) return;
+    total += chunk.length;
+    if (total > MAX_SECRET_INPUT_BYTES) abort.abort();
+    else guard.write(chunk);
+  };
+  tty.on('data', forward);
+  // The prompt's readline pauses its input when it closes (Ctrl-D, the answer): the terminal then pauses too, so the process can end.
+  guard.on('pause', () => tty.pause());
+  guard.on('resume', () => tty.resume());
+  tty.resume();
+  try {
+    return await ask(guard, abort.signal);
+  } catch (err) {
+    if (abort.signal.aborted) {
+      await drainPaste(tty);
+      throw new VaultError('INVALID_ARGUMENT', `The answer is over ${MAX_SECRET_INPUT_BYTES} bytes; nothing was kept.`, 'Type or paste only the passphrase or value (a file: --passphrase-file PATH, or a value on stdin).');
+    }
+    return cancelled(err);
+  } finally {
+    tty.off('data', forward);
+    tty.setRawMode(false);
+    tty.pause();
+    guard.end();
+  }
+}
+
+/** Reads and drops what is still arriving of an oversized paste (until the terminal is quiet for 300 ms), so the shell never gets it as commands. */
+async function drainPaste(tty: NodeJS.ReadStream): Promise<void> {
+  await new Promise<void>((resolve) => {
+    tty.resume();
+    const done = () => (tty.off('data', drop), resolve());
+    let quiet = setTimeout(done, 300);
+    const drop = () => {
+      clearTimeout(quiet);
+      quiet = setTimeout(done, 300);
+    };
+    tty.on('data', drop);
+  });
 }

@@ -24,6 +24,12 @@ export const TEAM_VERSION = 1;
 /** Most members and credentials one team file may list (sanity bounds for a hostile file). */
 export const MAX_TEAM_MEMBERS = 1_000;
 export const MAX_TEAM_CREDENTIALS = 10_000;
+/**
+ * A member's own team identity (the credential `cpw-vault.team_identity`): never in a team file. A row a
+ * hostile teammate plants under that id is dropped on read, so `team push` never sends a member's private
+ * key to everyone and `team pull` never replaces it with one the teammate knows.
+ */
+export const NEVER_SHARED_ID = 'cpw-vault.team_identity';
 /** A member name: what `# name` says in the recipients file. */
 export const MEMBER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
 /** An age X25519 recipient (bech32, lower case), the only kind the reference age CLI and cpw-vault both read. */
@@ -170,21 +176,24 @@ export function parseTeamDocument(text: string, file: string): TeamDocument {
   return {
     format: TEAM_FORMAT,
     version: TEAM_VERSION,
-    updated_at: typeof doc['updated_at'] === 'string' ? doc['updated_at'] : '',
+    updated_at: str(doc['updated_at']) ?? '',
     members: members.map((m, i) => {
       if (!isObject(m) || typeof m['name'] !== 'string' || !MEMBER_NAME.test(m['name']) || typeof m['recipient'] !== 'string' || !AGE_RECIPIENT.test(m['recipient'])) throw invalid(file, `member ${i + 1} has no valid name and age recipient`);
       if (names.has(m['name'])) throw invalid(file, `member ${i + 1} repeats a name given before`);
       names.add(m['name']);
       return { name: m['name'], recipient: m['recipient'], seen: idList(m['seen']) };
     }),
-    credentials: credentials.map((c, i) => {
+    credentials: credentials.flatMap((c, i): TeamCredential[] => {
+      if (isObject(c) && c['id'] === NEVER_SHARED_ID) return [];
       if (!isObject(c) || typeof c['id'] !== 'string' || !isCredentialId(c['id']) || typeof c['value'] !== 'string') throw invalid(file, `credential ${i + 1} has no valid id and text value`);
       if (ids.has(c['id'])) throw invalid(file, `credential ${i + 1} repeats an id given before`);
       ids.add(c['id']);
       const meta = isObject(c['meta']) ? c['meta'] : {};
-      return { id: c['id'], value: c['value'], meta: { updated_at: str(meta['updated_at']) ?? '', ...opt('updated_by', meta['updated_by']), ...opt('label', meta['label']), ...opt('env_var', meta['env_var']) } };
+      const by = typeof meta['updated_by'] === 'string' && MEMBER_NAME.test(meta['updated_by']) ? { updated_by: meta['updated_by'] } : {};
+      return [{ id: c['id'], value: c['value'], meta: { updated_at: str(meta['updated_at']) ?? '', ...by, ...opt('label', meta['label']), ...opt('env_var', meta['env_var']) } }];
     }),
-    rotate: (Array.isArray(doc['rotate']) ? doc['rotate'] : []).filter(isObject).filter((r) => typeof r['name'] === 'string').slice(0, MAX_TEAM_MEMBERS)
+    // A reminder's name is printed like a member's: only a member name (never escape sequences from a hostile file).
+    rotate: (Array.isArray(doc['rotate']) ? doc['rotate'] : []).filter(isObject).filter((r) => typeof r['name'] === 'string' && MEMBER_NAME.test(r['name'])).slice(0, MAX_TEAM_MEMBERS)
       .map((r) => ({ name: r['name'] as string, removed_at: str(r['removed_at']) ?? '', ids: idList(r['ids']) })),
   };
 }
@@ -203,11 +212,15 @@ function list(v: unknown, max: number, file: string, what: string): unknown[] {
 }
 
 function idList(v: unknown): CredentialId[] {
-  return Array.isArray(v) ? [...new Set(v.filter((x): x is string => typeof x === 'string' && isCredentialId(x)))].slice(0, MAX_TEAM_CREDENTIALS).sort() : [];
+  return Array.isArray(v) ? [...new Set(v.filter((x): x is string => typeof x === 'string' && isCredentialId(x) && x !== NEVER_SHARED_ID))].slice(0, MAX_TEAM_CREDENTIALS).sort() : [];
 }
 
+/** C0 and C1 control characters and DEL: what a hostile teammate would use to drive the terminal a field is printed on. */
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** A text field of a teammate's file that is printed or stored: at most 200 characters, no control characters. */
 function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v.length <= 200 ? v : undefined;
+  return typeof v === 'string' && v.length <= 200 && !CONTROL_CHARS.test(v) ? v : undefined;
 }
 
 function opt<K extends string>(key: K, v: unknown): Partial<Record<K, string>> {

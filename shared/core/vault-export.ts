@@ -19,6 +19,7 @@
  */
 import { catalogEntry } from './catalog';
 import { ENV_VAR_NAME, isCredentialId } from './credential';
+import { envVarProblem } from './env-var-names';
 import { VaultError } from './errors';
 import type { ParsedSource } from './migration-sources';
 
@@ -79,7 +80,15 @@ export function parseExport(text: string): ExportDocument {
     if (meta !== undefined && !isObject(meta)) throw invalid(`credential ${i + 1} has metadata that is not an object`);
     return { id: item['id'], value: item['value'], ...(meta ? { meta: { ...meta } } : {}) };
   });
-  return { format: EXPORT_FORMAT, version: EXPORT_VERSION, exported_at: typeof doc['exported_at'] === 'string' ? doc['exported_at'] : '', credentials };
+  return { format: EXPORT_FORMAT, version: EXPORT_VERSION, exported_at: printable(doc['exported_at'], 64) ?? '', credentials };
+}
+
+/** C0 and C1 control characters and DEL: what a hostile file would use to drive the terminal it is printed on. */
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** `v` when it is text of at most `max` characters without control characters (safe to print or store), else undefined. */
+function printable(v: unknown, max: number): string | undefined {
+  return typeof v === 'string' && v.length <= max && !CONTROL_CHARS.test(v) ? v : undefined;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -110,15 +119,27 @@ export function exportAsSource(doc: ExportDocument, path: string): ParsedSource 
   };
 }
 
-/** The label an exported credential carried, when it is one a profile accepts. */
+/** The label an exported credential carried, when it is one a profile accepts (one line, no escape sequences). */
 export function exportedLabel(c: ExportedCredential | undefined): string | undefined {
-  const label = c?.meta?.['label'];
-  return typeof label === 'string' && label.length <= 80 ? label : undefined;
+  return printable(c?.meta?.['label'], 80);
 }
 
 /** The env var an imported custom credential carries (its exported one, else SERVICE_KEY); undefined for a catalog credential. */
 export function exportedEnvVar(c: ExportedCredential): string | undefined {
   if (catalogEntry(c.id)) return undefined;
-  const named = c.meta?.['env_var'];
-  return typeof named === 'string' && ENV_VAR_NAME.test(named) ? named : c.id.replace(/[.-]/g, '_').toUpperCase();
+  return importedEnvVar(c.id, c.meta?.['env_var']);
+}
+
+/**
+ * The env var a custom credential brought in from a file (an export, a team
+ * file) gets: the one the file names when `set --env-var` would accept it
+ * too, else SERVICE_KEY, else CUSTOM_SERVICE_KEY. A file never gives a
+ * credential a name the loader, a shell or a runtime reads (LD_PRELOAD,
+ * BASH_ENV, PYTHONSTARTUP...) or one a catalog credential owns (HF_TOKEN).
+ */
+export function importedEnvVar(id: string, named: unknown): string {
+  const usable = (name: string) => ENV_VAR_NAME.test(name) && !envVarProblem(name, id);
+  if (typeof named === 'string' && usable(named)) return named;
+  const fallback = id.replace(/[.-]/g, '_').toUpperCase();
+  return usable(fallback) ? fallback : `CUSTOM_${fallback}`.replace(/^CUSTOM_CUSTOM_/, 'CUSTOM_');
 }

@@ -5,7 +5,7 @@ import { VaultError } from '../../core/errors';
 import type { MigrationPlan } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
 import type { TeamDocument } from '../../core/team-document';
-import { defaultEnvVar } from '../../node/vault/reader';
+import { importedEnvVar } from '../../core/vault-export';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
@@ -33,7 +33,7 @@ export function teamSource(path: string, doc: TeamDocument): ParsedSource {
 /** Custom credentials keep the env var the team gave them (else SERVICE_KEY). */
 function withEnvVars(plan: MigrationPlan, doc: TeamDocument): MigrationPlan {
   const byId = new Map(doc.credentials.map((c) => [c.id, c.meta.env_var]));
-  return { ...plan, rows: plan.rows.map((r) => (r.target && !catalogEntry(r.target) ? { ...r, envVar: byId.get(r.target) ?? defaultEnvVar(r.target) } : r)) };
+  return { ...plan, rows: plan.rows.map((r) => (r.target && !catalogEntry(r.target) ? { ...r, envVar: importedEnvVar(r.target, byId.get(r.target)) } : r)) };
 }
 
 /**

@@ -30,7 +30,8 @@ export function readRegularFile(path: string, options: { what?: string; maxBytes
   const { what, maxBytes = MAX_VAULT_FILE_BYTES } = options;
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // O_NONBLOCK: a fifo at this name (planted, or a mistake) must fail the regular-file check below, not hang the open.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !options.mustExist) return undefined;

@@ -33,8 +33,31 @@ export const CORRUPT_WHY = {
   notAge: 'it is not an age file (truncated, or not written by cpw-vault)',
   notOurs: "it was not encrypted for this vault's identity",
   altered: 'its age encryption does not check out (truncated or altered)',
+  notText: 'it decrypts, but its content is not UTF-8 text',
 } as const;
 const NO_MATCH = "no identity matched any of the file's recipients";
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Decrypted bytes as text, or undefined when they are not valid UTF-8. Never
+ * age-encryption's 'text' mode: its decoder turns each invalid byte into
+ * U+FFFD, so a value from a file written in another encoding would be
+ * stored silently altered.
+ */
+export function utf8Text(bytes: Uint8Array): string | undefined {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function asText(bytes: Uint8Array, file: string): string {
+  const text = utf8Text(bytes);
+  if (text === undefined) throw corruptFile(file, CORRUPT_WHY.notText);
+  return text;
+}
 
 /** A fresh X25519 key pair. */
 export async function newVaultKey(): Promise<VaultKey> {
@@ -86,12 +109,14 @@ export async function openWithPassphrase(bytes: Uint8Array, passphrase: string, 
   if (type !== 'scrypt') throw corruptFile(file, `it is an age file for a key (${/^[\w-]{1,24}$/.test(type) ? type : 'not a passphrase'}), not for a passphrase`);
   const d = new Decrypter();
   d.addPassphrase(passphrase);
+  let plain: Uint8Array;
   try {
-    return await d.decrypt(bytes, 'text');
+    plain = await d.decrypt(bytes);
   } catch (err) {
     if (err instanceof Error && err.message === NO_MATCH) throw wrongPassphrase(file);
     throw corruptFile(file, CORRUPT_WHY.altered);
   }
+  return asText(plain, file);
 }
 
 /** Decrypts an age file encrypted to `identity`. Throws VAULT_CORRUPT (never age's own message). */
@@ -99,12 +124,14 @@ export async function openWithIdentity(bytes: Uint8Array, identity: string, file
   if (stanzaType(bytes) === undefined) throw corruptFile(file, CORRUPT_WHY.notAge);
   const d = new Decrypter();
   d.addIdentity(identity);
+  let plain: Uint8Array;
   try {
-    return await d.decrypt(bytes, 'text');
+    plain = await d.decrypt(bytes);
   } catch (err) {
     if (err instanceof Error && err.message === NO_MATCH) throw corruptFile(file, CORRUPT_WHY.notOurs);
     throw corruptFile(file, CORRUPT_WHY.altered);
   }
+  return asText(plain, file);
 }
 
 /**

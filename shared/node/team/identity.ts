@@ -60,7 +60,8 @@ export async function parseIdentityText(text: string, from: string): Promise<Tea
 export async function readIdentityFile(path: string): Promise<TeamKey> {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // O_NONBLOCK: a fifo given as the identity file fails the regular-file check below instead of hanging the open.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     if (code === 'ELOOP') throw new VaultError('PROFILE_SYMLINK', `The identity file ${path} is a symbolic link; refusing to follow it.`, 'Give the path of the file itself.');

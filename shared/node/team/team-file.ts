@@ -4,6 +4,7 @@ import { registerSecret } from '../../core/redact';
 import { hasConflictMarkers, parseRecipients, parseTeamDocument, recipientsText, sortMembers, teamConflict, type TeamDocument } from '../../core/team-document';
 import { withFileLock } from '../profile/file-lock';
 import { readRegularFile, removeTempsOf, writeFileDurably } from '../secrets/durable-file';
+import { utf8Text } from '../secrets/vault-crypto';
 
 /**
  * The team file on disk: `cpw-team.age`, an ASCII-armored age file (text, so
@@ -70,13 +71,15 @@ export async function readTeamFile(file: string, identity: string, recipient: st
   const age = ageBytesOf(bytes, file);
   const d = new Decrypter();
   d.addIdentity(identity);
-  let text: string;
+  let plain: Uint8Array;
   try {
-    text = await d.decrypt(age, 'text');
+    plain = await d.decrypt(age);
   } catch (err) {
     if (err instanceof Error && err.message === NO_MATCH) throw notRecipient(file, recipient);
     throw damaged(file, 'its age encryption does not check out (truncated, tampered, or edited)');
   }
+  const text = utf8Text(plain);
+  if (text === undefined) throw damaged(file, 'it decrypts, but its content is not UTF-8 text (a file written in another encoding?)');
   const doc = parseTeamDocument(text, file);
   for (const c of doc.credentials) registerSecret(c.value);
   return doc;

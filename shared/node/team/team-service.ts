@@ -7,7 +7,7 @@ import type { ParsedSource } from '../../core/migration-sources';
 import { nextDocument, type TeamCredential, type TeamDocument } from '../../core/team-document';
 import type { TeamView } from '../../core/team-view';
 import type { Vault } from '../vault/vault';
-import { defaultEnvVar } from '../vault/reader';
+import { importedEnvVar } from '../../core/vault-export';
 import { ensureIdentity, storedIdentity, type TeamKey } from './identity';
 import { readRecipientsFile, readTeamFile, recipientsDiffer, mismatch, teamFilesFor, updateTeamFile } from './team-file';
 
@@ -65,7 +65,7 @@ export function teamSource(path: string, doc: TeamDocument): ParsedSource {
 
 function withEnvVars(plan: MigrationPlan, doc: TeamDocument): MigrationPlan {
   const byId = new Map(doc.credentials.map((c) => [c.id, c.meta.env_var]));
-  return { ...plan, rows: plan.rows.map((r) => (r.target && !catalogEntry(r.target) ? { ...r, envVar: byId.get(r.target) ?? defaultEnvVar(r.target) } : r)) };
+  return { ...plan, rows: plan.rows.map((r) => (r.target && !catalogEntry(r.target) ? { ...r, envVar: importedEnvVar(r.target, byId.get(r.target)) } : r)) };
 }
 
 /** The pull plan (import / identical / conflict / invalid); conflicts keep the user's value. */

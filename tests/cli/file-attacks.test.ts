@@ -1,0 +1,291 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Encrypter } from 'age-encryption';
+import { buildExport, type ExportedCredential } from '../../shared/core/vault-export';
+import { writeExportFile } from '../../shared/node/secrets/export-file';
+import { BIN } from '../helpers/cli';
+import { collect, type ChildResult } from '../helpers/children';
+import { agentSockets, fileEnv, makeFileVaultHome, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
+
+/**
+ * The age vault file backend, export/import and the team vault, attacked:
+ * each case here was a defect found by an attacker's pass (see the commit
+ * that added it). Values never reach argv; every run has a hang guard that
+ * kills it (and fails the test) instead of a fixed sleep.
+ */
+
+/** Runs the CLI on a file-backend home; a run still going after `hangMs` is killed and reported as hung. */
+async function run(h: FileVaultHome, args: string[], options: { input?: string; hangMs?: number } = {}): Promise<ChildResult & { hung: boolean }> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: h.cwd, env: fileEnv(h), stdio: ['pipe', 'pipe', 'pipe'] });
+  let hung = false;
+  const guard = setTimeout(() => {
+    hung = true;
+    child.kill('SIGKILL');
+  }, options.hangMs ?? 30_000);
+  const result = await collect(child, options.input ?? '');
+  clearTimeout(guard);
+  return { ...result, hung };
+}
+
+describe('a FIFO where cpw-vault expects a file never hangs a command', () => {
+  let h: FileVaultHome;
+  beforeAll(async () => {
+    h = await makeFileVaultHome({ logN: 10 });
+  });
+  afterAll(() => rmSync(h.root, { recursive: true, force: true }));
+
+  it.each([
+    ['vault', ['get', 'tmdb', 'api_key']],
+    ['identity', ['unlock', '--passphrase-file', '<pass>']],
+  ] as const)('the %s file made a FIFO: %j ends with "not a regular file" (exit 1), no hang', async (which, command) => {
+    const path = h.files[which];
+    renameSync(path, `${path}.real`);
+    execFileSync('mkfifo', ['-m', '600', path]);
+    try {
+      const r = await run(h, command.map((a) => (a === '<pass>' ? h.passFile : a)));
+      expect(r.hung, `${command[0]} hung on the FIFO`).toBe(false);
+      expect(r.stderr).toContain(`${path} is not a regular file`);
+      expect(r.code).toBe(1);
+    } finally {
+      rmSync(path);
+      renameSync(`${path}.real`, path);
+    }
+  });
+
+  it('a FIFO given as --passphrase-file or as a team --identity-file: a clear refusal, no hang', async () => {
+    const fifo = join(h.root, 'pass.fifo');
+    execFileSync('mkfifo', ['-m', '600', fifo]);
+    const before = vaultBytes(h);
+    const unlock = await run(h, ['unlock', '--passphrase-file', fifo]);
+    expect(unlock.hung, 'unlock hung on the FIFO').toBe(false);
+    expect(unlock.stderr).toContain(`The passphrase file ${fifo} is not a regular file`);
+    const team = await run(h, ['team', 'status', '--file', join(h.cwd, 'cpw-team.age'), '--identity-file', fifo]);
+    expect(team.hung, 'team status hung on the FIFO').toBe(false);
+    expect(team.stderr).toContain(`The identity file ${fifo} is not a regular file`);
+    expect(vaultBytes(h)).toEqual(before);
+  });
+});
+
+/** The env var names (and labels) the profile holds for its custom credentials. */
+function storedMeta(h: FileVaultHome): Record<string, { env_var?: string; label?: string }> {
+  return (JSON.parse(readFileSync(h.profile, 'utf8')) as { credential_metadata: Record<string, { env_var?: string; label?: string }> }).credential_metadata;
+}
+
+/** The user's team identity (AGE-SECRET-KEY-1...), read from their vault file through the CLI. */
+async function myIdentity(h: FileVaultHome): Promise<string> {
+  const r = await run(h, ['get', 'cpw-vault', 'team_identity']);
+  expect(r.code).toBe(0);
+  return r.stdout.trim();
+}
+
+/** A team file as a hostile teammate writes it: any JSON, encrypted with the reference age CLI to `recipient`. */
+function hostileTeamFile(dir: string, recipient: string, doc: Record<string, unknown> | Buffer): string {
+  const file = join(dir, 'cpw-team.age');
+  writeFileSync(`${file}.recipients`, `# me\n${recipient}\n`);
+  execFileSync('age', ['-R', `${file}.recipients`, '-a', '-o', file], { input: Buffer.isBuffer(doc) ? doc : JSON.stringify(doc) });
+  return file;
+}
+
+describe('a file from someone else (an export, a teammate\'s team file) cannot give a credential a dangerous env var', () => {
+  let h: FileVaultHome;
+  let me: string;
+  const EXPORT_PASS = 'export passphrase for the attack tests';
+  beforeAll(async () => {
+    h = await makeFileVaultHome({ logN: 10 });
+    expect((await run(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    me = (await run(h, ['team', 'identity'])).stdout.trim();
+  });
+  afterAll(async () => {
+    await run(h, ['lock']);
+    rmSync(h.root, { recursive: true, force: true });
+  });
+
+  it('import: LD_PRELOAD, BASH_ENV, PYTHONSTARTUP and another credential\'s HF_TOKEN are replaced by a name of its own', async () => {
+    const rows: ExportedCredential[] = [
+      { id: 'evil.preload', value: 'evil-value-0001', meta: { env_var: 'LD_PRELOAD' } },
+      { id: 'evil.bashenv', value: 'evil-value-0002', meta: { env_var: 'BASH_ENV' } },
+      { id: 'evil.py', value: 'evil-value-0003', meta: { env_var: 'PYTHONSTARTUP' } },
+      { id: 'evil.hf', value: 'evil-value-0004', meta: { env_var: 'HF_TOKEN' } },
+      { id: 'ld.preload', value: 'evil-value-0005', meta: { env_var: 'LD_PRELOAD' } },
+      { id: 'fine.key', value: 'fine-value-0006', meta: { env_var: 'MY_FINE_KEY' } },
+    ];
+    const file = join(h.root, 'hostile-env.age');
+    await writeExportFile(file, buildExport(rows, new Date()), EXPORT_PASS, { logN: 10 });
+    const r = await run(h, ['import', file, '--passphrase-fd', '0', '--yes'], { input: EXPORT_PASS });
+    expect(r.stderr).toContain('Imported 6 credential(s)');
+    expect(r.code).toBe(0);
+    const meta = storedMeta(h);
+    expect(meta['evil.preload']?.env_var).toBe('EVIL_PRELOAD');
+    expect(meta['evil.bashenv']?.env_var).toBe('EVIL_BASHENV');
+    expect(meta['evil.py']?.env_var).toBe('EVIL_PY');
+    expect(meta['evil.hf']?.env_var).toBe('EVIL_HF');
+    expect(meta['ld.preload']?.env_var).toBe('CUSTOM_LD_PRELOAD');
+    expect(meta['fine.key']?.env_var).toBe('MY_FINE_KEY');
+  });
+
+  it('team pull: a teammate\'s PYTHONSTARTUP is replaced, and a malformed name no longer makes every member\'s pull fail', async () => {
+    const file = hostileTeamFile(h.cwd, me, {
+      format: 'cpw-vault-team', version: 1, updated_at: '2026-12-01T00:00:00.000Z',
+      members: [{ name: 'me', recipient: me, seen: [] }],
+      credentials: [
+        { id: 'team.py', value: 'team-value-0001', meta: { updated_at: '2026-12-01T00:00:00.000Z', env_var: 'PYTHONSTARTUP' } },
+        { id: 'team.bad', value: 'team-value-0002', meta: { updated_at: '2026-12-01T00:00:00.000Z', env_var: 'not a name; rm -rf ~' } },
+        { id: 'team.hf', value: 'team-value-0003', meta: { updated_at: '2026-12-01T00:00:00.000Z', env_var: 'HF_TOKEN' } },
+      ],
+      rotate: [],
+    });
+    const r = await run(h, ['team', 'pull', '--yes', '--file', file]);
+    expect(r.stderr).toContain('Pulled 3 credential(s)');
+    expect(r.code).toBe(0);
+    const meta = storedMeta(h);
+    expect(meta['team.py']?.env_var).toBe('TEAM_PY');
+    expect(meta['team.bad']?.env_var).toBe('TEAM_BAD');
+    expect(meta['team.hf']?.env_var).toBe('TEAM_HF');
+  });
+});
+
+describe('escape sequences in a file from someone else never reach the terminal', () => {
+  let h: FileVaultHome;
+  let me: string;
+  const ESC = '\u001b[2J\u001b]0;owned\u0007\u009b31m';
+  const EXPORT_PASS = 'export passphrase for the attack tests';
+  beforeAll(async () => {
+    h = await makeFileVaultHome({ logN: 10 });
+    expect((await run(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    me = (await run(h, ['team', 'identity'])).stdout.trim();
+  });
+  afterAll(async () => {
+    await run(h, ['lock']);
+    rmSync(h.root, { recursive: true, force: true });
+  });
+
+  it('import: an export date and a label with escape sequences are neither printed nor stored', async () => {
+    const file = join(h.root, 'hostile-esc.age');
+    const doc = { ...buildExport([{ id: 'esc.label', value: 'esc-value-0001', meta: { label: `red${ESC}` } }], new Date()), exported_at: `x${ESC}` };
+    await writeExportFile(file, doc, EXPORT_PASS, { logN: 10 });
+    for (const args of [['--dry-run'], ['--yes']]) {
+      const r = await run(h, ['import', file, '--passphrase-fd', '0', ...args], { input: EXPORT_PASS });
+      expect(r.code).toBe(0);
+      expect(r.stdout + r.stderr).not.toMatch(/[\u001b\u0007\u009b]/);
+    }
+    expect(storedMeta(h)['esc.label']?.label ?? '').not.toMatch(/[\u001b\u0007\u009b]/);
+  });
+
+  it('team status, rotate-reminder and diff: a teammate\'s names and dates with escape sequences are not printed', async () => {
+    const file = hostileTeamFile(h.cwd, me, {
+      format: 'cpw-vault-team', version: 1, updated_at: `2026${ESC}`,
+      members: [{ name: 'me', recipient: me, seen: ['team.esc'] }],
+      credentials: [{ id: 'team.esc', value: 'team-value-0009', meta: { updated_at: `2026${ESC}`, updated_by: `mallory${ESC}`, label: `l${ESC}` } }],
+      rotate: [{ name: `bob${ESC}`, removed_at: `2026${ESC}`, ids: ['team.esc'] }, { name: 'carol', removed_at: `2026${ESC}`, ids: ['team.esc'] }],
+    });
+    for (const args of [['team', 'status', '--file', file], ['team', 'rotate-reminder', '--file', file], ['team', 'diff', file], ['team', 'status', '--file', file, '--json']]) {
+      const r = await run(h, args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      expect(r.stdout + r.stderr, args.join(' ')).not.toMatch(/[\u001b\u0007\u009b]|\\u001b|\\u009b/);
+    }
+    expect((await run(h, ['team', 'rotate-reminder', '--file', file])).stdout).toContain('carol');
+  });
+});
+
+describe('a teammate cannot plant a team_identity row in the team file', () => {
+  let h: FileVaultHome;
+  let me: string;
+  beforeAll(async () => {
+    h = await makeFileVaultHome({ logN: 10 });
+    expect((await run(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    me = (await run(h, ['team', 'identity'])).stdout.trim();
+  });
+  afterAll(async () => {
+    await run(h, ['lock']);
+    rmSync(h.root, { recursive: true, force: true });
+  });
+
+  it('team push never sends the member\'s private identity, and pull --overwrite-all never replaces it', async () => {
+    const mine = await myIdentity(h);
+    const planted = execFileSync('age-keygen', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-1'))!;
+    const file = hostileTeamFile(h.cwd, me, {
+      format: 'cpw-vault-team', version: 1, updated_at: '2026-12-01T00:00:00.000Z',
+      members: [{ name: 'me', recipient: me, seen: [] }],
+      credentials: [
+        { id: 'cpw-vault.team_identity', value: planted, meta: { updated_at: '2026-12-01T00:00:00.000Z' } },
+        { id: 'team.shared', value: 'team-value-0010', meta: { updated_at: '2026-12-01T00:00:00.000Z' } },
+      ],
+      rotate: [],
+    });
+    const push = await run(h, ['team', 'push', '--file', file]);
+    expect(push.code, push.stderr).toBe(0);
+    const keyFile = join(h.root, 'me.key');
+    writeFileSync(keyFile, `${mine}\n`, { mode: 0o600 });
+    const inside = execFileSync('age', ['-d', '-i', keyFile, file], { encoding: 'utf8' });
+    rmSync(keyFile);
+    expect(inside).not.toContain(mine);
+    const pull = await run(h, ['team', 'pull', '--yes', '--overwrite-all', '--file', file]);
+    expect(pull.code, pull.stderr).toBe(0);
+    expect(await myIdentity(h)).toBe(mine);
+    expect((await run(h, ['team', 'identity'])).stdout.trim()).toBe(me);
+  });
+});
+
+describe('a file that is not UTF-8 inside is refused, never imported with its bytes replaced', () => {
+  let h: FileVaultHome;
+  let me: string;
+  const EXPORT_PASS = 'export passphrase for the attack tests';
+  /** A document whose one value holds the Latin-1 bytes of "café-secret-1": what a file saved in another encoding holds. */
+  const latin1 = (head: string, tail: string) => Buffer.concat([Buffer.from(head), Buffer.from('caf\xe9-secret-1', 'latin1'), Buffer.from(tail)]);
+  beforeAll(async () => {
+    h = await makeFileVaultHome({ logN: 10 });
+    expect((await run(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    me = (await run(h, ['team', 'identity'])).stdout.trim();
+  });
+  afterAll(async () => {
+    await run(h, ['lock']);
+    rmSync(h.root, { recursive: true, force: true });
+  });
+
+  it('import: VAULT_CORRUPT "not UTF-8 text", exit 1, nothing stored', async () => {
+    const e = new Encrypter();
+    e.setPassphrase(EXPORT_PASS);
+    e.setScryptWorkFactor(10);
+    const file = join(h.root, 'latin1.age');
+    writeFileSync(file, await e.encrypt(latin1('{"format":"cpw-vault-export","version":1,"exported_at":"x","credentials":[{"id":"enc.key","value":"', '"}]}')));
+    const before = vaultBytes(h).vault;
+    const r = await run(h, ['import', file, '--passphrase-fd', '0', '--yes'], { input: EXPORT_PASS });
+    expect(r.stderr).toContain('[VAULT_CORRUPT]');
+    expect(r.stderr).toContain('not UTF-8 text');
+    expect(r.code).toBe(1);
+    expect(vaultBytes(h).vault).toBe(before);
+    expect((await run(h, ['get', 'enc', 'key'])).code).toBe(3);
+  });
+
+  it('team pull: TEAM_INVALID "not UTF-8 text", exit 1, nothing stored', async () => {
+    const doc = latin1(`{"format":"cpw-vault-team","version":1,"updated_at":"x","members":[{"name":"me","recipient":"${me}","seen":[]}],"credentials":[{"id":"enc.team","value":"`, '","meta":{"updated_at":"x"}}],"rotate":[]}');
+    const file = hostileTeamFile(h.cwd, me, doc);
+    const before = vaultBytes(h).vault;
+    const r = await run(h, ['team', 'pull', '--yes', '--file', file]);
+    expect(r.stderr).toContain('[TEAM_INVALID]');
+    expect(r.stderr).toContain('not UTF-8 text');
+    expect(r.code).toBe(1);
+    expect(vaultBytes(h).vault).toBe(before);
+  });
+});
+
+describe('a megabyte pasted at a hidden prompt', () => {
+  let h: FileVaultHome;
+  beforeAll(async () => {
+    h = await makeFileVaultHome({ logN: 10 });
+  });
+  afterAll(() => rmSync(h.root, { recursive: true, force: true }));
+
+  it('unlock: refused within bounded time (exit 2, "over ... bytes"), nothing echoed, no agent, the vault unchanged', async () => {
+    const before = vaultBytes(h);
+    const child = spawn('/usr/bin/python3', [resolve(import.meta.dirname, '../helpers/pty_paste.py'), 'input hidden', String(1024 * 1024), process.execPath, BIN, 'unlock'], { cwd: h.cwd, env: { ...fileEnv(h), TERM: 'xterm' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = JSON.parse((await collect(child)).stdout) as { screen: string; code: number | null; seconds: number };
+    expect(r.code, `still running after ${r.seconds} s`).toBe(2);
+    expect(r.screen).toMatch(/over \d+ bytes; nothing was kept/);
+    expect(r.screen).not.toContain('x'.repeat(64));
+    expect(agentSockets(h)).toEqual([]);
+    expect(vaultBytes(h)).toEqual(before);
+  }, 200_000);
+});
