@@ -7,7 +7,7 @@ import { pipeMasked } from '../../node/masking/pipe-masked';
 import type { RunHistory, RunRecord } from '../../node/records/run-history';
 import { notReady } from '../../node/vault/reader';
 import type { CliContext } from '../context';
-import type { ExitCode } from '../exit-codes';
+import { EXIT, type ExitCode } from '../exit-codes';
 import { isTerminal } from '../io';
 import { isoNow } from '../../core/iso-time';
 
@@ -74,6 +74,16 @@ export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
   return code as ExitCode;
 }
 
+/** Writes to stderr, ignoring a stderr that cannot be written (the disk it goes to is full, say). */
+function writeQuietly(ctx: CliContext, text: string): void {
+  try {
+    if (!process.stderr.listenerCount('error')) process.stderr.on('error', () => {});
+    ctx.io.err(text);
+  } catch {
+    // nowhere left to say it; the exit code says it
+  }
+}
+
 /** The history a run is recorded in, and what is recorded of it. */
 interface Recording {
   history: RunHistory;
@@ -123,16 +133,25 @@ function runChild(program: string, rest: string[], env: Record<string, string>, 
     // A reader gone from a masked stream: the stage gets the SIGPIPE a direct pipe would have given it.
     const readerGone = () => void child.kill('SIGPIPE');
     const flows = Promise.all([child.stdout && pipeMasked(child.stdout, process.stdout, masking.values, readerGone), child.stderr && pipeMasked(child.stderr, process.stderr, masking.values, readerGone)]);
-    const finish = (code: number, signal: NodeJS.Signals | null, drained: Promise<unknown>) => {
+    const finish = (code: number, signal: NodeJS.Signals | null, drained: Promise<ReadonlyArray<NodeJS.ErrnoException | null | undefined>>) => {
       for (const s of FORWARDED) process.off(s, forward);
-      record({ status: code === 0 ? 'succeeded' : 'failed', exit_code: code, signal, finished_at: isoNow(), duration_ms: Date.now() - started });
+      const finishedAt = isoNow();
+      const duration = Date.now() - started;
       // Masked output is written in full (until the child's pipes close) before exec returns.
-      void Promise.all([updates, drained]).then(() => resolve(code));
+      void drained.then((failures) => {
+        // Output that could not be written (a full disk) is a failed run, even when the stage finished happily: without
+        // masking the stage's own write would have failed. Said once, on stderr (it may be the stream that failed).
+        const failed = failures.find((f) => !!f);
+        if (failed) writeQuietly(ctx, `error: the output of ${basename(program)} could not be written (${failed.code ?? 'write error'}): it is incomplete.\n`);
+        const final = failed && code === 0 ? EXIT.failure : code;
+        record({ status: final === 0 ? 'succeeded' : 'failed', exit_code: final, signal, finished_at: finishedAt, duration_ms: duration });
+        return updates.then(() => resolve(final));
+      });
     };
     child.once('spawn', () => record({ status: 'running' }));
     child.once('error', (err: NodeJS.ErrnoException) => {
       ctx.io.err(`error: cannot start ${basename(program)}: ${err.code === 'ENOENT' ? 'command not found' : err.code ?? err.message}\n`);
-      finish(err.code === 'ENOENT' ? 127 : 126, null, Promise.resolve());
+      finish(err.code === 'ENOENT' ? 127 : 126, null, Promise.resolve([]));
     });
     child.once('exit', (code, signal) => finish(code ?? 128 + (signal ? constants.signals[signal] : 0), signal, flows));
   });
