@@ -1,8 +1,11 @@
 // `exec` pushed where pipelines push it: output that cannot be written, a
 // stage that dies of a signal, Ctrl-C with stdin redirected. Each case here
 // once went wrong (see each test).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { collect } from '../helpers/children';
 import { BIN, cli } from '../helpers/cli';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
@@ -37,5 +40,45 @@ describe('exec: masked output that cannot be written', () => {
     const t = await ready();
     const r = spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c 'echo out; echo "err $HF_TOKEN" >&2' 2> /dev/full`, process.execPath, BIN], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
     expect([r.status, r.stdout]).toEqual([1, 'out\n']);
+  });
+});
+
+/** Waits (polling, no fixed sleep) until `path` exists; false after `ms`. */
+async function appears(path: string, ms = 60_000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) if (existsSync(path)) return true;
+  return false;
+}
+
+describe('exec: a stage that dies of a signal', () => {
+  // exec used to exit 128+n: Python's subprocess saw 143 where the stage alone gives -15, and bash (which waits for a
+  // command to die of SIGINT before it stops a script at Ctrl-C) went on with the next turn of a loop.
+  it('ends exec by the same signal, masked or not; a core-dumping one gives 128+n; the run records both', async () => {
+    const t = await ready();
+    for (const mask of ['--mask', '--no-mask']) {
+      for (const sig of ['TERM', 'INT', 'HUP', 'USR1', 'PIPE']) {
+        const r = spawnSync(process.execPath, [BIN, 'exec', '--workflow', 'transcribe', mask, '--', 'sh', '-c', `echo "out $HF_TOKEN"; kill -${sig} $$`], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
+        expect([r.status, r.signal, r.stdout], `${mask} ${sig}: ${r.stderr}`).toEqual([null, `SIG${sig}`, mask === '--mask' ? 'out ****\n' : `out ${HF}\n`]);
+      }
+    }
+    const segv = spawnSync(process.execPath, [BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'kill -SEGV $$'], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
+    expect([segv.status, segv.signal]).toEqual([139, null]);
+    const runs = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
+    expect(runs[0]).toMatchObject({ status: 'failed', exit_code: 139, signal: 'SIGSEGV' });
+    expect(runs[1]).toMatchObject({ status: 'failed', exit_code: 141, signal: 'SIGPIPE' });
+  });
+
+  it('Ctrl-C (SIGINT to the process group) stops a bash loop of execs, as it stops a loop of the stage alone', async () => {
+    const t = await ready();
+    for (const wrapped of [false, true]) {
+      const marker = join(t.root, `started-${wrapped}`);
+      const stage = `echo run; [ -e "${marker}" ] && exit 0; touch "${marker}"; while :; do sleep 0.05; done`;
+      const loop = `for i in 1 2; do ${wrapped ? '"$0" "$1" exec --workflow transcribe -- ' : ''}sh -c '${stage}'; done; echo after`;
+      const bash = spawn('bash', ['-c', loop, process.execPath, BIN], { cwd: t.cwd, env: envOf(t), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const done = collect(bash);
+      expect(await appears(marker)).toBe(true);
+      process.kill(-bash.pid!, 'SIGINT');
+      const end = await done;
+      expect([end.signal, end.stdout], `${wrapped ? 'under exec' : 'alone'}: ${end.stderr}`).toEqual(['SIGINT', 'run\n']);
+    }
   });
 });

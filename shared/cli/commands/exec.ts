@@ -74,6 +74,30 @@ export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
   return code as ExitCode;
 }
 
+/**
+ * Signals whose default action ends a process without a core dump. A stage
+ * that died of one ends exec by the same signal, as `env`, `sudo` or `nice`
+ * do: an exit status of 143 is not a death by SIGTERM to whoever waits
+ * (Python's subprocess says 143 instead of -15), and bash, which got the
+ * terminal's Ctrl-C too, goes on with a script's loop when the command it
+ * waited for exited instead of dying of SIGINT. (SIGSEGV, SIGABRT, SIGQUIT ...
+ * would dump a core of exec itself: those stay exit 128+n.)
+ */
+const PLAIN_DEATHS: ReadonlySet<string> = new Set(['SIGHUP', 'SIGINT', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGKILL', 'SIGPROF', 'SIGVTALRM', 'SIGIO', 'SIGPOLL', 'SIGPWR', 'SIGSTKFLT']);
+
+/** Ends this process by `signal` when it is a {@link PLAIN_DEATHS} one; returns otherwise (the caller exits 128+n). */
+function dieOf(signal: NodeJS.Signals): void {
+  if (!PLAIN_DEATHS.has(signal)) return;
+  if (signal !== 'SIGKILL') {
+    process.removeAllListeners(signal);
+    // A listener added and removed puts the default action back (Node ignores SIGPIPE, and takes SIGUSR1 for its inspector).
+    const nothing = () => {};
+    process.on(signal, nothing);
+    process.off(signal, nothing);
+  }
+  process.kill(process.pid, signal);
+}
+
 /** Writes to stderr, ignoring a stderr that cannot be written (the disk it goes to is full, say). */
 function writeQuietly(ctx: CliContext, text: string): void {
   try {
@@ -145,7 +169,11 @@ function runChild(program: string, rest: string[], env: Record<string, string>, 
         if (failed) writeQuietly(ctx, `error: the output of ${basename(program)} could not be written (${failed.code ?? 'write error'}): it is incomplete.\n`);
         const final = failed && code === 0 ? EXIT.failure : code;
         record({ status: final === 0 ? 'succeeded' : 'failed', exit_code: final, signal, finished_at: finishedAt, duration_ms: duration });
-        return updates.then(() => resolve(final));
+        return updates.then(() => {
+          // Everything is written and recorded: end as the stage did, so whoever waits for exec sees the same death.
+          if (signal && !failed) dieOf(signal);
+          resolve(final);
+        });
       });
     };
     child.once('spawn', () => record({ status: 'running' }));
