@@ -3,13 +3,14 @@
 // once went wrong (see each test).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect } from '../helpers/children';
 import { BIN, cli } from '../helpers/cli';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
 const HF = `hf_${'Edge'.repeat(9)}`;
+const PTY = resolve(import.meta.dirname, '../helpers/pty_drive.py');
 
 async function ready(): Promise<TempHome> {
   const t = makeTempHome();
@@ -79,6 +80,33 @@ describe('exec: a stage that dies of a signal', () => {
       process.kill(-bash.pid!, 'SIGINT');
       const end = await done;
       expect([end.signal, end.stdout], `${wrapped ? 'under exec' : 'alone'}: ${end.stderr}`).toEqual(['SIGINT', 'run\n']);
+    }
+  });
+});
+
+describe('exec: Ctrl-C at a terminal whose stdin is redirected', () => {
+  // The terminal sends Ctrl-C to the whole foreground group, the stage included; exec forwarded it again whenever its
+  // stdin was not the terminal (`find ... | cpw-vault exec`, `< list.txt`), and the second KeyboardInterrupt cut short
+  // the cleanup the stage ran on the first (a traceback instead of "cleaned up").
+  const stage = `
+import sys, time
+print("ready", flush=True)
+try:
+    while True: time.sleep(0.05)
+except KeyboardInterrupt:
+    t = time.time()
+    while time.time() - t < 1.0: pass
+    print("cleaned up", flush=True)
+    sys.exit(5)
+`;
+  it('the stage gets the one SIGINT the terminal sent, finishes its cleanup, and its exit code comes through', async () => {
+    const t = await ready();
+    for (const mask of ['--no-mask', '--mask']) {
+      const line = `"$0" "$1" exec --workflow transcribe ${mask} -- python3 -c "$2" < /dev/null; echo "rc=$?"`;
+      const r = spawnSync('python3', [PTY, JSON.stringify([{ expect: 'ready', send: '\u0003' }]), 'bash', '-c', line, process.execPath, BIN, stage], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
+      const { screen } = JSON.parse(r.stdout) as { screen: string };
+      expect(screen, mask).toMatch(/cleaned up\r\nrc=5\r\n$/);
+      expect(screen, mask).not.toContain('KeyboardInterrupt');
     }
   });
 });

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { basename } from 'node:path';
 import { childEnv } from '../../node/exec/child-env';
+import { inTerminalForeground } from '../../node/exec/terminal-group';
 import { maskedIds, valuesToMask } from '../../node/masking/mask-values';
 import { pipeMasked } from '../../node/masking/pipe-masked';
 import type { RunHistory, RunRecord } from '../../node/records/run-history';
@@ -148,8 +149,9 @@ function runChild(program: string, rest: string[], env: Record<string, string>, 
     // process right after the fork) is queued for the event loop, then forwarded, instead of killing exec by default.
     // (A handler runs from the event loop, so `child` below is set by then.)
     const forward = (signal: NodeJS.Signals) => {
-      // A terminal's Ctrl-C already reaches the child (same process group): do not send it twice.
-      if (signal === 'SIGINT' && ctx.io.stdinIsTTY) return;
+      // A terminal's Ctrl-C / Ctrl-\ already reaches the child (same process group): do not send it twice (a second
+      // SIGINT cuts short the cleanup a stage does on its first). Whatever stdin is: `find | cpw-vault exec` too.
+      if ((signal === 'SIGINT' || signal === 'SIGQUIT') && inTerminalForeground(ctx.io.stdinIsTTY)) return;
       child.kill(signal);
     };
     for (const s of FORWARDED) process.on(s, forward);
