@@ -110,3 +110,28 @@ except KeyboardInterrupt:
     }
   });
 });
+
+describe('exec: the shapes a Python stage prints a value in', () => {
+  // Only JavaScript's shapes were masked (JSON.stringify, encodeURIComponent): a custom key with a non-ASCII letter,
+  // a "/" or a space reached the log through Python's json.dumps, quote, quote_plus and urlencode (what requests puts
+  // in a logged URL), though the README promises the JSON-escaped and URL-encoded forms are masked.
+  it('json.dumps, quote, quote(safe=""), quote_plus, urlencode and URLSearchParams forms are masked too', async () => {
+    const t = await ready();
+    const value = 'Päss/w0rd+ key!(x)*~😀';
+    expect((await cli(t, ['set', 'deepl', 'api_key'], { input: value })).code).toBe(0);
+    const stage = `
+import json, sys, urllib.parse
+v = sys.argv[1]
+for form in (v, json.dumps(v), json.dumps(v, ensure_ascii=False), urllib.parse.quote(v), urllib.parse.quote(v, safe=""),
+             urllib.parse.quote_plus(v), urllib.parse.urlencode({"key": v})):
+    print("form:", form)
+`;
+    const forms = spawnSync('python3', ['-c', stage, value], { encoding: 'utf8' }).stdout;
+    const js = spawnSync(process.execPath, ['-e', 'console.log("form: " + new URLSearchParams({ key: process.argv[1] }))', value], { encoding: 'utf8' }).stdout;
+    // The value (from argv here, as a stage could get it anywhere) printed in each shape; each shape differs from the raw value.
+    const r = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'python3 -c "$0" "$1"; node -e "console.log(\'form: \' + new URLSearchParams({ key: process.argv[1] }))" "$1"', stage, value]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(new Set((forms + js).split('\n')).size).toBe(9);
+    expect(r.stdout).toBe('form: ****\nform: "****"\nform: "****"\nform: ****\nform: ****\nform: ****\nform: key=****\nform: key=****\n');
+  });
+});

@@ -120,11 +120,45 @@ export class StreamMasker {
   }
 }
 
-/** The byte patterns to mask for `values`, with the shapes a program commonly prints them in (JSON-escaped, URL-encoded). */
+/** `v` percent-encoded (UTF-8, upper-case hex) keeping ASCII letters, digits and `keep`; a space as `+` when `spacePlus`. */
+function percentEncoded(v: string, keep: string, spacePlus: boolean): string {
+  let out = '';
+  for (const byte of Buffer.from(v, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    if (/^[A-Za-z0-9]$/.test(c) || keep.includes(c)) out += c;
+    else if (spacePlus && c === ' ') out += '+';
+    else out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** The inside of a JSON string holding `v` with every non-ASCII character escaped (Python's json.dumps, by default). */
+function jsonAscii(v: string): string {
+  return JSON.stringify(v).slice(1, -1).replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * The byte patterns to mask for `values`, with the shapes a program commonly
+ * prints them in: JSON-escaped (as JavaScript writes it, and as Python's
+ * json.dumps does by default, non-ASCII as \uXXXX) and URL-encoded (as
+ * encodeURIComponent, Python's quote, quote(safe=""), quote_plus / urlencode
+ * (what requests puts in a query string), and URLSearchParams write it).
+ * For a token of letters, digits, `-` and `_` these are all the value itself.
+ */
 export function maskPatterns(values: Iterable<string>): Uint8Array[] {
   const out = new Map<string, Uint8Array>();
   for (const v of values) {
-    for (const form of [v, JSON.stringify(v).slice(1, -1), encodeURIComponent(v)]) out.set(form, Buffer.from(form, 'utf8'));
+    const forms = [
+      v,
+      JSON.stringify(v).slice(1, -1),
+      jsonAscii(v),
+      encodeURIComponent(v),
+      percentEncoded(v, '_.-~/', false),
+      percentEncoded(v, '_.-~', false),
+      percentEncoded(v, '_.-~', true),
+      percentEncoded(v, '*-._', true),
+    ];
+    for (const form of forms) out.set(form, Buffer.from(form, 'utf8'));
   }
   return [...out.values()];
 }
