@@ -2,7 +2,7 @@
 // stage that dies of a signal, Ctrl-C with stdin redirected. Each case here
 // once went wrong (see each test).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect } from '../helpers/children';
@@ -133,5 +133,27 @@ for form in (v, json.dumps(v), json.dumps(v, ensure_ascii=False), urllib.parse.q
     expect(r.code, r.stderr).toBe(0);
     expect(new Set((forms + js).split('\n')).size).toBe(9);
     expect(r.stdout).toBe('form: ****\nform: "****"\nform: "****"\nform: ****\nform: ****\nform: ****\nform: key=****\nform: key=****\n');
+  });
+});
+
+describe('exec: stdout and stderr into one file', () => {
+  // The README's own example, `exec ... > asr.log 2>&1`: masked, the stage's two streams came through two pipes, read
+  // as two queues, and the log had every stdout line first and the stderr ones after (a traceback far from the
+  // progress lines it interrupted). One socket for both now keeps the stage's order.
+  it('> log 2>&1 and 2>&1 | cat keep the order the stage wrote in, masked', async () => {
+    const t = await ready();
+    const stage = 'i=0; while [ $i -lt 50 ]; do i=$((i+1)); echo "out $i $HF_TOKEN"; echo "err $i" >&2; done';
+    const want = Array.from({ length: 50 }, (_, i) => `out ${i + 1} ****\nerr ${i + 1}\n`).join('');
+    const log = join(t.root, 'stage.log');
+    const file = spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c '${stage}' > "${log}" 2>&1`, process.execPath, BIN], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
+    expect(file.status, file.stderr).toBe(0);
+    expect(readFileSync(log, 'utf8')).toBe(want);
+    const piped = spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c '${stage}' 2>&1 | cat`, process.execPath, BIN], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
+    expect(piped.stdout).toBe(want);
+    // Two files stay two streams.
+    const err = join(t.root, 'err.log');
+    const apart = spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c '${stage}' 2> "${err}"`, process.execPath, BIN], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
+    expect(apart.stdout).toBe(Array.from({ length: 50 }, (_, i) => `out ${i + 1} ****\n`).join(''));
+    expect(readFileSync(err, 'utf8')).toBe(Array.from({ length: 50 }, (_, i) => `err ${i + 1}\n`).join(''));
   });
 });

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { basename } from 'node:path';
 import { childEnv } from '../../node/exec/child-env';
+import { outputPair, sameFile } from '../../node/exec/merged-output';
 import { inTerminalForeground } from '../../node/exec/terminal-group';
 import { maskedIds, valuesToMask } from '../../node/masking/mask-values';
 import { pipeMasked } from '../../node/masking/pipe-masked';
@@ -126,7 +127,9 @@ interface Masking {
  * appended line while the stage already runs, none before it) and again
  * when it ends; a stage that could not start is recorded as failed.
  */
-function runChild(program: string, rest: string[], env: Record<string, string>, masking: Masking, ctx: CliContext, recording: Recording | undefined): Promise<number> {
+async function runChild(program: string, rest: string[], env: Record<string, string>, masking: Masking, ctx: CliContext, recording: Recording | undefined): Promise<number> {
+  // Both streams masked into one file (`> log 2>&1`): one socket for both keeps the order the stage wrote them in.
+  const pair = masking.out && masking.err && sameFile(1, 2) ? await outputPair() : undefined;
   // History lines are appended one after another, so the end of a run can never land before its start.
   let updates: Promise<RunRecord | undefined> = Promise.resolve(undefined);
   const record = (patch: Partial<RunRecord>) => {
@@ -155,10 +158,16 @@ function runChild(program: string, rest: string[], env: Record<string, string>, 
       child.kill(signal);
     };
     for (const s of FORWARDED) process.on(s, forward);
-    const child = spawn(program, rest, { stdio: ['inherit', masking.out ? 'pipe' : 'inherit', masking.err ? 'pipe' : 'inherit'], env });
+    const child = spawn(program, rest, { stdio: pair ? ['inherit', pair.child, pair.child] : ['inherit', masking.out ? 'pipe' : 'inherit', masking.err ? 'pipe' : 'inherit'], env });
+    // The child has its copy of its end now: with ours closed, its exit (and its children's) ends the stream.
+    pair?.child.destroy();
     // A reader gone from a masked stream: the stage gets the SIGPIPE a direct pipe would have given it.
     const readerGone = () => void child.kill('SIGPIPE');
-    const flows = Promise.all([child.stdout && pipeMasked(child.stdout, process.stdout, masking.values, readerGone), child.stderr && pipeMasked(child.stderr, process.stderr, masking.values, readerGone)]);
+    const flows = Promise.all(
+      pair
+        ? [pipeMasked(pair.ours, process.stdout, masking.values, readerGone)]
+        : [child.stdout && pipeMasked(child.stdout, process.stdout, masking.values, readerGone), child.stderr && pipeMasked(child.stderr, process.stderr, masking.values, readerGone)],
+    );
     const finish = (code: number, signal: NodeJS.Signals | null, drained: Promise<ReadonlyArray<NodeJS.ErrnoException | null | undefined>>) => {
       for (const s of FORWARDED) process.off(s, forward);
       const finishedAt = isoNow();
