@@ -2,7 +2,7 @@
 // stage that dies of a signal, Ctrl-C with stdin redirected. Each case here
 // once went wrong (see each test).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect } from '../helpers/children';
@@ -150,6 +150,18 @@ describe('exec: stdout and stderr into one file', () => {
     expect(readFileSync(log, 'utf8')).toBe(want);
     const piped = spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c '${stage}' 2>&1 | cat`, process.execPath, BIN], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
     expect(piped.stdout).toBe(want);
+    // A TMPDIR others can write without the sticky bit (they could swap the socket's folder): two pipes as before,
+    // nothing left in it, every line there.
+    const open = join(t.root, 'open-tmp');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const fds = 'readlink /proc/$$/fd/1 /proc/$$/fd/2';
+    const sockets = (tmp: string) => spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c '${fds}' 2>&1 | cat`, process.execPath, BIN], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp }, encoding: 'utf8', timeout: 60_000 }).stdout.trim().split('\n');
+    const [one, two] = sockets(t.root);
+    expect([one, one === two]).toEqual([expect.stringMatching(/^socket:/), true]);
+    const [outFd, errFd] = sockets(open);
+    expect([outFd, outFd === errFd]).toEqual([expect.stringMatching(/^socket:/), false]);
+    expect(readdirSync(open)).toEqual([]);
     // Two files stay two streams.
     const err = join(t.root, 'err.log');
     const apart = spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c '${stage}' 2> "${err}"`, process.execPath, BIN], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });

@@ -1,4 +1,4 @@
-import { fstatSync, mkdtempSync, rmSync } from 'node:fs';
+import { fstatSync, lstatSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,13 +25,17 @@ export interface OutputPair {
  * is read back in the order it wrote it (two pipes are two queues: a
  * `> log 2>&1` got every stdout line first, the stderr ones after). Made
  * over a Unix socket in a fresh private folder (mkdtemp: 0700, a random
- * name), removed before the child starts. Undefined when it cannot be made
- * (an unwritable TMPDIR, a path too long for a socket): the caller falls
- * back to two pipes.
+ * name) in a TMPDIR others cannot rename it in (theirs, or sticky like
+ * /tmp), removed before the child starts. Undefined when it cannot be made
+ * (an unwritable or unsafe TMPDIR, a path too long for a socket): the
+ * caller falls back to two pipes.
  */
 export async function outputPair(): Promise<OutputPair | undefined> {
   let dir: string | undefined;
   try {
+    // A folder others can write without the sticky bit lets them rename ours away and put their socket in its place.
+    const parent = lstatSync(tmpdir());
+    if (!parent.isDirectory() || (parent.mode & 0o022 && !(parent.mode & 0o1000))) return undefined;
     dir = mkdtempSync(join(tmpdir(), 'cpw-vault-exec-'));
     const path = join(dir, 'out.sock');
     const server = createServer();
@@ -46,7 +50,15 @@ export async function outputPair(): Promise<OutputPair | undefined> {
         child.once('connect', resolve);
         child.once('error', reject);
       });
-      return { ours: await accepted, child };
+      // Our own connection arrives at once; none (someone else's socket answered) means no pair.
+      let timer: NodeJS.Timeout | undefined;
+      const ours = await Promise.race([accepted, new Promise<undefined>((resolve) => (timer = setTimeout(resolve, 5_000)))]);
+      clearTimeout(timer);
+      if (!ours) {
+        child.destroy();
+        return undefined;
+      }
+      return { ours, child };
     } finally {
       server.close();
     }
