@@ -126,7 +126,16 @@ def test_verify_returns_results_and_raises_for_a_rejected_key_or_an_unreachable_
         cpw_vault.verify("huggingface")
 
 
-def test_cpw_vault_bin_that_does_not_exist_is_cli_not_found(vault, monkeypatch):
+def test_cpw_vault_bin_a_path_with_spaces_works_one_that_does_not_exist_is_cli_not_found(vault, monkeypatch, tmp_path):
+    # A path with a space (macOS "Application Support", "Program Files") was split as a command line: CliNotFound.
+    vault("huggingface", "token", HF)
+    folder = tmp_path / "my tools"
+    folder.mkdir()
+    wrapper = folder / "cpw-vault"
+    wrapper.write_text("#!/bin/sh\nexec %s \"$@\"\n" % os.environ["CPW_VAULT_BIN"])
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("CPW_VAULT_BIN", str(wrapper))
+    assert cpw_vault.get("huggingface", "token") == HF
     monkeypatch.setenv("CPW_VAULT_BIN", "/nonexistent/cpw-vault")
     with pytest.raises(cpw_vault.CliNotFound) as info:
         cpw_vault.get("huggingface", "token")
