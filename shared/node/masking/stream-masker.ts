@@ -120,17 +120,11 @@ export class StreamMasker {
   }
 }
 
-/** `v` percent-encoded (UTF-8, upper-case hex) keeping ASCII letters, digits and `keep`; a space as `+` when `spacePlus`. */
-function percentEncoded(v: string, keep: string, spacePlus: boolean): string {
-  let out = '';
-  for (const byte of Buffer.from(v, 'utf8')) {
-    const c = String.fromCharCode(byte);
-    if (/^[A-Za-z0-9]$/.test(c) || keep.includes(c)) out += c;
-    else if (spacePlus && c === ' ') out += '+';
-    else out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
+/** A value every shape below leaves as it is. */
+const PLAIN = /^[A-Za-z0-9_.-]*$/;
+
+/** `c` as %XX (upper-case hex, as every encoder here writes it). */
+const pct = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`;
 
 /** The inside of a JSON string holding `v` with every non-ASCII character escaped (Python's json.dumps, by default). */
 function jsonAscii(v: string): string {
@@ -148,15 +142,22 @@ function jsonAscii(v: string): string {
 export function maskPatterns(values: Iterable<string>): Uint8Array[] {
   const out = new Map<string, Uint8Array>();
   for (const v of values) {
+    // Letters, digits, "_", "." and "-" (every catalog key) read the same in every shape: one pattern, no encoding work.
+    if (PLAIN.test(v)) {
+      out.set(v, Buffer.from(v, 'utf8'));
+      continue;
+    }
+    const uri = encodeURIComponent(v); // keeps letters, digits and -_.!~*'()
+    const quoted = uri.replace(/[!'()*]/g, pct); // Python's quote(v, safe=""): keeps letters, digits and _.-~
     const forms = [
       v,
       JSON.stringify(v).slice(1, -1),
       jsonAscii(v),
-      encodeURIComponent(v),
-      percentEncoded(v, '_.-~/', false),
-      percentEncoded(v, '_.-~', false),
-      percentEncoded(v, '_.-~', true),
-      percentEncoded(v, '*-._', true),
+      uri,
+      quoted,
+      quoted.replace(/%2F/g, '/'), // quote(v): "/" is safe by default
+      quoted.replace(/%20/g, '+'), // quote_plus(v), urlencode
+      uri.replace(/[!'()~]/g, pct).replace(/%20/g, '+'), // URLSearchParams: keeps letters, digits and *-._
     ];
     for (const form of forms) out.set(form, Buffer.from(form, 'utf8'));
   }
