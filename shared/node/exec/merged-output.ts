@@ -51,8 +51,8 @@ export async function outputPair(): Promise<OutputPair | undefined> {
         child.once('error', reject);
       });
       // Our own connection arrives at once; none (someone else's socket answered) means no pair.
-      let timer: NodeJS.Timeout | undefined;
-      const ours = await Promise.race([accepted, new Promise<undefined>((resolve) => (timer = setTimeout(resolve, 5_000)))]);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const ours = await Promise.race([accepted, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 5_000)))]);
       clearTimeout(timer);
       if (!ours) {
         child.destroy();
