@@ -126,7 +126,16 @@ def test_verify_returns_results_and_raises_for_a_rejected_key_or_an_unreachable_
         cpw_vault.verify("huggingface")
 
 
-def test_cpw_vault_bin_that_does_not_exist_is_cli_not_found(vault, monkeypatch):
+def test_cpw_vault_bin_a_path_with_spaces_works_one_that_does_not_exist_is_cli_not_found(vault, monkeypatch, tmp_path):
+    # A path with a space (macOS "Application Support", "Program Files") was split as a command line: CliNotFound.
+    vault("huggingface", "token", HF)
+    folder = tmp_path / "my tools"
+    folder.mkdir()
+    wrapper = folder / "cpw-vault"
+    wrapper.write_text("#!/bin/sh\nexec %s \"$@\"\n" % os.environ["CPW_VAULT_BIN"])
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("CPW_VAULT_BIN", str(wrapper))
+    assert cpw_vault.get("huggingface", "token") == HF
     monkeypatch.setenv("CPW_VAULT_BIN", "/nonexistent/cpw-vault")
     with pytest.raises(cpw_vault.CliNotFound) as info:
         cpw_vault.get("huggingface", "token")
@@ -168,8 +177,11 @@ def lying_cli(tmp_path, monkeypatch):
     """A stand-in CLI that puts the token where cpw-vault never would: in broken output and in its error text."""
     script = tmp_path / "liar.py"
     script.write_text(
-        "import sys\n"
+        "import os, sys\n"
         "tok = %r\n"
+        "if sys.argv[1] == 'env' and os.environ.get('LIAR_JSON'):\n"
+        "    sys.stdout.write('{\"HF_TOKEN\": \"' + tok + '\", \"N\": 1}')\n"
+        "    sys.exit(0)\n"
         "if sys.argv[1] == 'env':\n"
         "    sys.stdout.write('{\"HF_TOKEN\": \"' + tok + '\", broken')\n"
         "    sys.exit(0)\n"
@@ -181,9 +193,20 @@ def lying_cli(tmp_path, monkeypatch):
     monkeypatch.setenv("CPW_VAULT_BIN", "%s %s" % (sys.executable, script))
 
 
-def test_no_value_in_an_exception_its_repr_or_its_traceback_even_from_broken_output(vault, lying_cli):
+def _env_with_a_number(monkeypatch):
+    # Output of another version: valid JSON, but not an object of strings. Its parsed form once sat in a local of
+    # workflow_env's frame when the exception left it, and a traceback with locals printed the token.
+    monkeypatch.setenv("LIAR_JSON", "1")
+    try:
+        return cpw_vault.workflow_env("transcribe")
+    finally:
+        monkeypatch.delenv("LIAR_JSON")
+
+
+def test_no_value_in_an_exception_its_repr_or_its_traceback_even_from_broken_output(vault, lying_cli, monkeypatch):
     cpw_vault._secret._KNOWN.add(HF)  # as after any earlier read of it in this process
     for call, cls in ((lambda: cpw_vault.workflow_env("transcribe"), cpw_vault.VaultError),
+                      (lambda: _env_with_a_number(monkeypatch), cpw_vault.VaultError),
                       (lambda: cpw_vault.get("huggingface", "token"), cpw_vault.VaultError),
                       (lambda: cpw_vault.require_workflow("transcribe"), cpw_vault.KeychainLocked)):
         with pytest.raises(cls) as info:

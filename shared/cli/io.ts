@@ -22,6 +22,8 @@ export interface CliIO {
   color: boolean;
   /** All of stdin, as text. */
   readStdin(): Promise<string>;
+  /** All of stdin, as bytes (a protocol whose fields need not be UTF-8: git's credential requests). */
+  readStdinBytes?(): Promise<Buffer>;
   prompts(): Promise<Prompts>;
 }
 
@@ -53,13 +55,16 @@ export function processIO(prompts: () => Promise<Prompts> = noPrompts): CliIO {
     stdoutIsTTY: isTerminal(1),
     stderrIsTTY: isTerminal(2),
     color: colorEnabled(isTerminal(2), env),
-    readStdin: async () => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-      return decodeStdin(Buffer.concat(chunks));
-    },
+    readStdin: async () => decodeStdin(await stdinBytes()),
+    readStdinBytes: stdinBytes,
     prompts,
   };
+}
+
+async function stdinBytes(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 /**

@@ -9,9 +9,22 @@ export type VaultOptions = OpenOptions;
 
 let shared: Promise<Vault> | undefined;
 
-/** The vault the module-level helpers share: default profile, OS keychain, caller "library". */
+/**
+ * The vault the module-level helpers share: default profile, OS keychain,
+ * caller "library". An open that failed (a lock another process held too
+ * long, a lock file that was a link) is not kept: the next call opens
+ * again, so a long-running pipeline recovers once the cause is gone instead
+ * of failing with the first error for as long as it runs.
+ */
 function defaultVault(): Promise<Vault> {
-  return (shared ??= openVault({ caller: 'library' }));
+  if (!shared) {
+    const opening = openVault({ caller: 'library' });
+    shared = opening;
+    opening.catch(() => {
+      if (shared === opening) shared = undefined;
+    });
+  }
+  return shared;
 }
 
 /**

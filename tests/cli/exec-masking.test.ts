@@ -108,7 +108,7 @@ describe('exec: masked output', () => {
     expect(code).toBe(7);
     expect(Buffer.concat(chunks).equals(data)).toBe(true);
     const killed = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'python3', '-c', 'import os, signal; print("bye", flush=True); os.kill(os.getpid(), signal.SIGTERM)']);
-    expect([killed.code, killed.stdout]).toEqual([143, 'bye\n']);
+    expect([killed.signal, killed.stdout]).toEqual(['SIGTERM', 'bye\n']);
   });
 
   it('a reader that goes away (| head) ends the run instead of hanging, with no EPIPE crash', async () => {

@@ -69,6 +69,38 @@ describe('cpw-vault git-credential', () => {
     }
   });
 
+  // The fields git passes on need not be UTF-8 (a user name from the URL, a `path`, the server's `wwwauth[]` headers
+  // that git 2.41+ forwards): the helper refused the whole request ("stdin is not valid UTF-8; nothing was stored",
+  // exit 2), so a clone of huggingface.co fell back to a password prompt. A NUL in the user name, or a line break in
+  // $HF_TOKEN, was an internal error ("This is a bug in cpw-vault").
+  it('a request with bytes that are not UTF-8, a user name with a NUL, a token with a line break in the env: answered or refused cleanly', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    const raw = (input: Buffer, env: Record<string, string> = {}) => {
+      const r = spawnSync(process.execPath, [BIN, 'git-credential', 'get'], { cwd: t.cwd, input, encoding: 'utf8', timeout: 60_000, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, ...env } });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    const bytes = (text: string) => Buffer.from(text, 'latin1');
+    expect(raw(bytes('protocol=https\nhost=huggingface.co\nwwwauth[]=Basic realm="Hugging \xe9 Face"\n\n'))).toEqual({ code: 0, stdout: `username=hf_user\npassword=${HF}\n`, stderr: '' });
+    // The user name is left out of the answer (git keeps the one it has) when it cannot be said back as it came.
+    expect(raw(bytes('protocol=https\nhost=huggingface.co\nusername=caf\xe9\n\n'))).toEqual({ code: 0, stdout: `password=${HF}\n`, stderr: '' });
+    expect(raw(bytes('protocol=https\nhost=huggingface.co\nusername=a\0b\n\n'))).toEqual({ code: 0, stdout: `password=${HF}\n`, stderr: '' });
+    // A host that is not UTF-8 is not huggingface.co.
+    expect(raw(bytes('protocol=https\nhost=hugging\xe9face.co\n\n'))).toEqual({ code: 0, stdout: '', stderr: '' });
+    const broken = raw(bytes('protocol=https\nhost=huggingface.co\n\n'), { HF_TOKEN: `${HF.slice(0, 10)}\n${HF.slice(10)}` });
+    expect([broken.code, broken.stdout]).toEqual([2, '']);
+    expect(broken.stderr).toMatch(/^cpw-vault git-credential: no HuggingFace token given to git: the HuggingFace token in \$HF_TOKEN holds a line break or NUL.* fix: set HF_TOKEN to the token alone/);
+    expect(broken.stderr).not.toMatch(/INTERNAL|bug in cpw-vault/);
+    expect(broken.stderr).not.toContain(HF.slice(10));
+    // Through git: a user name in Latin-1 from the URL still gets the token.
+    const fill = spawnSync('git', ['-c', 'credential.helper=', '-c', `credential.helper=${HELPER}`, 'credential', 'fill'], {
+      cwd: t.cwd, input: bytes('protocol=https\nhost=huggingface.co\nusername=caf\xe9\n\n'), timeout: 60_000,
+      env: { PATH: process.env['PATH'], HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: '', SSH_ASKPASS: '', DBUS_SESSION_BUS_ADDRESS: process.env['DBUS_SESSION_BUS_ADDRESS'], XDG_RUNTIME_DIR: process.env['XDG_RUNTIME_DIR'] } as NodeJS.ProcessEnv,
+    });
+    expect(fill.status, fill.stderr.toString()).toBe(0);
+    expect(fill.stdout.equals(bytes(`protocol=https\nhost=huggingface.co\nusername=caf\xe9\npassword=${HF}\n`))).toBe(true);
+  });
+
   it('store and erase write nothing: approve/reject leave the vault and the disk as they were', async () => {
     const t = makeTempHome();
     await cli(t, ['set', 'huggingface', 'token'], { input: HF });

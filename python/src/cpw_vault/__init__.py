@@ -80,10 +80,19 @@ def workflow_env(name):
     result = _cli.run(["env", "--workflow", name, "--format", "json"])
     if result.code != 0:
         raise _cli.error(result)
-    doc = _cli.parse_json(result)
-    if not isinstance(doc, dict) or not all(isinstance(v, str) for v in doc.values()):
+    env = _secrets_of(result)
+    if env is None:
         raise _malformed("env --format json is not an object of strings")
-    return {k: secret(v) for k, v in doc.items()}
+    return env
+
+
+def _secrets_of(result):
+    """env --format json's object as Secrets, or None. Its own frame: the parsed values (plain str) are gone before
+    the caller raises, so no traceback with locals can show them."""
+    doc = _cli.parse_json(result)
+    if isinstance(doc, dict) and all(isinstance(v, str) for v in doc.values()):
+        return {k: secret(v) for k, v in doc.items()}
+    return None
 
 
 def verify(service=None, key=None, workflow=None, all=False, timeout=None, check=True):  # noqa: A002 (mirrors --all)

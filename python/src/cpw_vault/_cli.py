@@ -30,6 +30,10 @@ class Result:
 def command():
     """The cpw-vault command: CPW_VAULT_BIN (a path, or a command line such as "node /x/cpw-vault.cjs"), else cpw-vault on PATH."""
     raw = os.environ.get("CPW_VAULT_BIN", "").strip() or "cpw-vault"
+    # A path as it is first (it may hold spaces: "/Applications/My Tools/cpw-vault"), else a command line.
+    whole = shutil.which(raw)
+    if whole:
+        return [whole]
     argv = shlex.split(raw)
     found = shutil.which(argv[0]) if argv else None
     if not found:

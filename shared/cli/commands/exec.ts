@@ -2,12 +2,14 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { basename } from 'node:path';
 import { childEnv } from '../../node/exec/child-env';
+import { outputPair, sameFile } from '../../node/exec/merged-output';
+import { inTerminalForeground } from '../../node/exec/terminal-group';
 import { maskedIds, valuesToMask } from '../../node/masking/mask-values';
 import { pipeMasked } from '../../node/masking/pipe-masked';
 import type { RunHistory, RunRecord } from '../../node/records/run-history';
 import { notReady } from '../../node/vault/reader';
 import type { CliContext } from '../context';
-import type { ExitCode } from '../exit-codes';
+import { EXIT, type ExitCode } from '../exit-codes';
 import { isTerminal } from '../io';
 import { isoNow } from '../../core/iso-time';
 
@@ -74,6 +76,40 @@ export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
   return code as ExitCode;
 }
 
+/**
+ * Signals whose default action ends a process without a core dump. A stage
+ * that died of one ends exec by the same signal, as `env`, `sudo` or `nice`
+ * do: an exit status of 143 is not a death by SIGTERM to whoever waits
+ * (Python's subprocess says 143 instead of -15), and bash, which got the
+ * terminal's Ctrl-C too, goes on with a script's loop when the command it
+ * waited for exited instead of dying of SIGINT. (SIGSEGV, SIGABRT, SIGQUIT ...
+ * would dump a core of exec itself: those stay exit 128+n.)
+ */
+const PLAIN_DEATHS: ReadonlySet<string> = new Set(['SIGHUP', 'SIGINT', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGKILL', 'SIGPROF', 'SIGVTALRM', 'SIGIO', 'SIGPOLL', 'SIGPWR', 'SIGSTKFLT']);
+
+/** Ends this process by `signal` when it is a {@link PLAIN_DEATHS} one; returns otherwise (the caller exits 128+n). */
+function dieOf(signal: NodeJS.Signals): void {
+  if (!PLAIN_DEATHS.has(signal)) return;
+  if (signal !== 'SIGKILL') {
+    process.removeAllListeners(signal);
+    // A listener added and removed puts the default action back (Node ignores SIGPIPE, and takes SIGUSR1 for its inspector).
+    const nothing = () => {};
+    process.on(signal, nothing);
+    process.off(signal, nothing);
+  }
+  process.kill(process.pid, signal);
+}
+
+/** Writes to stderr, ignoring a stderr that cannot be written (the disk it goes to is full, say). */
+function writeQuietly(ctx: CliContext, text: string): void {
+  try {
+    if (!process.stderr.listenerCount('error')) process.stderr.on('error', () => {});
+    ctx.io.err(text);
+  } catch {
+    // nowhere left to say it; the exit code says it
+  }
+}
+
 /** The history a run is recorded in, and what is recorded of it. */
 interface Recording {
   history: RunHistory;
@@ -91,7 +127,9 @@ interface Masking {
  * appended line while the stage already runs, none before it) and again
  * when it ends; a stage that could not start is recorded as failed.
  */
-function runChild(program: string, rest: string[], env: Record<string, string>, masking: Masking, ctx: CliContext, recording: Recording | undefined): Promise<number> {
+async function runChild(program: string, rest: string[], env: Record<string, string>, masking: Masking, ctx: CliContext, recording: Recording | undefined): Promise<number> {
+  // Both streams masked into one file (`> log 2>&1`): one socket for both keeps the order the stage wrote them in.
+  const pair = masking.out && masking.err && sameFile(1, 2) ? await outputPair() : undefined;
   // History lines are appended one after another, so the end of a run can never land before its start.
   let updates: Promise<RunRecord | undefined> = Promise.resolve(undefined);
   const record = (patch: Partial<RunRecord>) => {
@@ -114,25 +152,45 @@ function runChild(program: string, rest: string[], env: Record<string, string>, 
     // process right after the fork) is queued for the event loop, then forwarded, instead of killing exec by default.
     // (A handler runs from the event loop, so `child` below is set by then.)
     const forward = (signal: NodeJS.Signals) => {
-      // A terminal's Ctrl-C already reaches the child (same process group): do not send it twice.
-      if (signal === 'SIGINT' && ctx.io.stdinIsTTY) return;
+      // A terminal's Ctrl-C / Ctrl-\ already reaches the child (same process group): do not send it twice (a second
+      // SIGINT cuts short the cleanup a stage does on its first). Whatever stdin is: `find | cpw-vault exec` too.
+      if ((signal === 'SIGINT' || signal === 'SIGQUIT') && inTerminalForeground(ctx.io.stdinIsTTY)) return;
       child.kill(signal);
     };
     for (const s of FORWARDED) process.on(s, forward);
-    const child = spawn(program, rest, { stdio: ['inherit', masking.out ? 'pipe' : 'inherit', masking.err ? 'pipe' : 'inherit'], env });
+    const child = spawn(program, rest, { stdio: pair ? ['inherit', pair.child, pair.child] : ['inherit', masking.out ? 'pipe' : 'inherit', masking.err ? 'pipe' : 'inherit'], env });
+    // The child has its copy of its end now: with ours closed, its exit (and its children's) ends the stream.
+    pair?.child.destroy();
     // A reader gone from a masked stream: the stage gets the SIGPIPE a direct pipe would have given it.
     const readerGone = () => void child.kill('SIGPIPE');
-    const flows = Promise.all([child.stdout && pipeMasked(child.stdout, process.stdout, masking.values, readerGone), child.stderr && pipeMasked(child.stderr, process.stderr, masking.values, readerGone)]);
-    const finish = (code: number, signal: NodeJS.Signals | null, drained: Promise<unknown>) => {
+    const flows = Promise.all(
+      pair
+        ? [pipeMasked(pair.ours, process.stdout, masking.values, readerGone)]
+        : [child.stdout && pipeMasked(child.stdout, process.stdout, masking.values, readerGone), child.stderr && pipeMasked(child.stderr, process.stderr, masking.values, readerGone)],
+    );
+    const finish = (code: number, signal: NodeJS.Signals | null, drained: Promise<ReadonlyArray<NodeJS.ErrnoException | null | undefined>>) => {
       for (const s of FORWARDED) process.off(s, forward);
-      record({ status: code === 0 ? 'succeeded' : 'failed', exit_code: code, signal, finished_at: isoNow(), duration_ms: Date.now() - started });
+      const finishedAt = isoNow();
+      const duration = Date.now() - started;
       // Masked output is written in full (until the child's pipes close) before exec returns.
-      void Promise.all([updates, drained]).then(() => resolve(code));
+      void drained.then((failures) => {
+        // Output that could not be written (a full disk) is a failed run, even when the stage finished happily: without
+        // masking the stage's own write would have failed. Said once, on stderr (it may be the stream that failed).
+        const failed = failures.find((f) => !!f);
+        if (failed) writeQuietly(ctx, `error: the output of ${basename(program)} could not be written (${failed.code ?? 'write error'}): it is incomplete.\n`);
+        const final = failed && code === 0 ? EXIT.failure : code;
+        record({ status: final === 0 ? 'succeeded' : 'failed', exit_code: final, signal, finished_at: finishedAt, duration_ms: duration });
+        return updates.then(() => {
+          // Everything is written and recorded: end as the stage did, so whoever waits for exec sees the same death.
+          if (signal && !failed) dieOf(signal);
+          resolve(final);
+        });
+      });
     };
     child.once('spawn', () => record({ status: 'running' }));
     child.once('error', (err: NodeJS.ErrnoException) => {
       ctx.io.err(`error: cannot start ${basename(program)}: ${err.code === 'ENOENT' ? 'command not found' : err.code ?? err.message}\n`);
-      finish(err.code === 'ENOENT' ? 127 : 126, null, Promise.resolve());
+      finish(err.code === 'ENOENT' ? 127 : 126, null, Promise.resolve([]));
     });
     child.once('exit', (code, signal) => finish(code ?? 128 + (signal ? constants.signals[signal] : 0), signal, flows));
   });

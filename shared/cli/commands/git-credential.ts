@@ -41,8 +41,23 @@ function usernameFor(vault: Vault, requested: string | undefined, fromKeychain: 
   return account ?? DEFAULT_USERNAME;
 }
 
+/**
+ * git's request as text. Its fields need not be UTF-8 (a `wwwauth[]` header
+ * the server sent, a `path`, a user name from the URL): bytes that are not
+ * become U+FFFD, so a field this helper does not use never stops it from
+ * answering, and one it uses (protocol, host, user name) no longer matches
+ * or is not echoed.
+ */
+async function readRequest(ctx: CliContext): Promise<string> {
+  if (!ctx.io.readStdinBytes) return ctx.io.readStdin();
+  return new TextDecoder('utf-8').decode(await ctx.io.readStdinBytes());
+}
+
+/** git's protocol carries one line per field: a NUL or line break would end or split it. */
+const UNSAYABLE = /[\n\0]/;
+
 async function answerGet(ctx: CliContext): Promise<ExitCode> {
-  const request = parseRequest(await ctx.io.readStdin());
+  const request = parseRequest(await readRequest(ctx));
   if (!isHuggingFaceRequest(request, ctx.io.env)) return EXIT.ok; // another host: answer nothing, git asks elsewhere
   try {
     const vault = await ctx.vault();
@@ -51,7 +66,15 @@ async function answerGet(ctx: CliContext): Promise<ExitCode> {
       ctx.io.err('cpw-vault git-credential: no HuggingFace token in the vault, so none was given to git. fix: cpw-vault set huggingface token\n');
       return EXIT.missing;
     }
-    ctx.io.out(formatAnswer({ username: usernameFor(vault, request.get('username'), found.source.kind === 'keychain'), password: found.value }));
+    if (UNSAYABLE.test(found.value)) {
+      // Only an env var can hold one (stored values are one line): say which, never the value.
+      const where = found.source.kind === 'env' ? `$${found.source.name}` : 'the vault';
+      throw new VaultError('CREDENTIAL_INVALID', `the HuggingFace token in ${where} holds a line break or NUL, which git's credential protocol cannot carry.`, found.source.kind === 'env' ? `set ${found.source.name} to the token alone, on one line (or unset it to use the vault's).` : 'cpw-vault set huggingface token');
+    }
+    // A user name git gave that cannot be said back (a NUL, bytes that were not UTF-8) is left out: git keeps its own.
+    const requested = request.get('username');
+    const username = requested !== undefined && (UNSAYABLE.test(requested) || requested.includes('\ufffd')) ? undefined : usernameFor(vault, requested, found.source.kind === 'keychain');
+    ctx.io.out(formatAnswer({ ...(username !== undefined ? { username } : {}), password: found.value }));
     return EXIT.ok;
   } catch (err) {
     if (!isVaultError(err)) throw err;

@@ -8,13 +8,18 @@ import { maskingStream } from './stream-masker';
  * too, so the child sees the broken pipe it would have seen without
  * masking. Resolves once everything has been written; never rejects.
  *
+ * Resolves with the error of a write that failed otherwise (a full disk:
+ * ENOSPC, EIO): the child's stream is closed as for EPIPE, but that is not
+ * the reader's choice, it is output lost, and the caller must say so (the
+ * child may well have finished already, happy, with exit 0).
+ *
  * `onReaderGone` runs first on EPIPE: the child wrote what could not be
  * delivered, so without masking that write would have raised SIGPIPE; exec
  * sends it. (Closing the child's stream alone is not the same: it is a socket
  * holding unread data, and the child's next write fails with "Connection reset
  * by peer", which `yes` or a shell prints before exiting 1.)
  */
-export function pipeMasked(source: Readable, dest: Writable, values: readonly string[], onReaderGone?: () => void): Promise<void> {
+export function pipeMasked(source: Readable, dest: Writable, values: readonly string[], onReaderGone?: () => void): Promise<NodeJS.ErrnoException | undefined> {
   const masker = maskingStream(values);
   return new Promise((resolve) => {
     let stopped = false;
@@ -25,12 +30,13 @@ export function pipeMasked(source: Readable, dest: Writable, values: readonly st
       source.unpipe(masker);
       source.destroy();
       masker.destroy();
-      resolve();
+      resolve(err && err.code !== 'EPIPE' ? err : undefined);
     };
     dest.on('error', stop);
     masker.on('error', stop);
     source.on('error', () => masker.end());
-    masker.on('end', () => resolve());
+    // A failed write reports its error on a later tick than the data it was given: let it land before saying "all written".
+    masker.on('end', () => setImmediate(() => resolve(undefined)));
     masker.pipe(dest, { end: false });
     source.pipe(masker);
   });

@@ -120,11 +120,46 @@ export class StreamMasker {
   }
 }
 
-/** The byte patterns to mask for `values`, with the shapes a program commonly prints them in (JSON-escaped, URL-encoded). */
+/** A value every shape below leaves as it is. */
+const PLAIN = /^[A-Za-z0-9_.-]*$/;
+
+/** `c` as %XX (upper-case hex, as every encoder here writes it). */
+const pct = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`;
+
+/** The inside of a JSON string holding `v` with every non-ASCII character escaped (Python's json.dumps, by default). */
+function jsonAscii(v: string): string {
+  return JSON.stringify(v).slice(1, -1).replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * The byte patterns to mask for `values`, with the shapes a program commonly
+ * prints them in: JSON-escaped (as JavaScript writes it, and as Python's
+ * json.dumps does by default, non-ASCII as \uXXXX) and URL-encoded (as
+ * encodeURIComponent, Python's quote, quote(safe=""), quote_plus / urlencode
+ * (what requests puts in a query string), and URLSearchParams write it).
+ * For a token of letters, digits, `-` and `_` these are all the value itself.
+ */
 export function maskPatterns(values: Iterable<string>): Uint8Array[] {
   const out = new Map<string, Uint8Array>();
   for (const v of values) {
-    for (const form of [v, JSON.stringify(v).slice(1, -1), encodeURIComponent(v)]) out.set(form, Buffer.from(form, 'utf8'));
+    // Letters, digits, "_", "." and "-" (every catalog key) read the same in every shape: one pattern, no encoding work.
+    if (PLAIN.test(v)) {
+      out.set(v, Buffer.from(v, 'utf8'));
+      continue;
+    }
+    const uri = encodeURIComponent(v); // keeps letters, digits and -_.!~*'()
+    const quoted = uri.replace(/[!'()*]/g, pct); // Python's quote(v, safe=""): keeps letters, digits and _.-~
+    const forms = [
+      v,
+      JSON.stringify(v).slice(1, -1),
+      jsonAscii(v),
+      uri,
+      quoted,
+      quoted.replace(/%2F/g, '/'), // quote(v): "/" is safe by default
+      quoted.replace(/%20/g, '+'), // quote_plus(v), urlencode
+      uri.replace(/[!'()~]/g, pct).replace(/%20/g, '+'), // URLSearchParams: keeps letters, digits and *-._
+    ];
+    for (const form of forms) out.set(form, Buffer.from(form, 'utf8'));
   }
   return [...out.values()];
 }

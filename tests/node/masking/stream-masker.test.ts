@@ -86,7 +86,10 @@ describe('StreamMasker', () => {
 
   it('maskPatterns adds the JSON-escaped and URL-encoded forms of a value', () => {
     const forms = maskPatterns(['a/b"c']).map((p) => Buffer.from(p).toString());
-    expect(forms).toEqual(['a/b"c', 'a/b\\"c', 'a%2Fb%22c']);
+    // Python's quote keeps the "/" (its default safe character); encodeURIComponent and the others encode it.
+    expect(forms).toEqual(['a/b"c', 'a/b\\"c', 'a%2Fb%22c', 'a/b%22c']);
+    // A space and non-ASCII letters: Python's json.dumps (\\u escapes), quote_plus / urlencode (+), URLSearchParams (+, ~ encoded).
+    expect(maskPatterns(['é ~']).map((p) => Buffer.from(p).toString())).toEqual(['é ~', '\\u00e9 ~', '%C3%A9%20~', '%C3%A9+~', '%C3%A9+%7E']);
   });
 
   it('as a Transform stream: 4 MiB in odd chunk sizes, every occurrence masked, length otherwise kept', async () => {

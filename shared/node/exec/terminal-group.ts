@@ -1,0 +1,23 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * True when this process is in the foreground process group of its
+ * controlling terminal: a Ctrl-C (SIGINT) or Ctrl-\ (SIGQUIT) typed there is
+ * sent by the terminal to the whole group, so a child in the group got it
+ * already. Read from /proc/self/stat (its pgrp and the terminal's tpgid),
+ * whatever stdin is: `... | cpw-vault exec` or `< file` in a terminal is
+ * still in its foreground. Where /proc cannot say (macOS), `fallback`.
+ */
+export function inTerminalForeground(fallback: boolean): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync('/proc/self/stat', 'latin1');
+  } catch {
+    return fallback;
+  }
+  // pid (comm) state ppid pgrp session tty_nr tpgid ...: comm may hold spaces and parentheses, so count from the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const [pgrp, ttyNr, tpgid] = [Number(fields[2]), Number(fields[4]), Number(fields[5])];
+  if (![pgrp, ttyNr, tpgid].every(Number.isInteger)) return fallback;
+  return ttyNr !== 0 && tpgid > 0 && tpgid === pgrp;
+}

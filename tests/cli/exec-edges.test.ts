@@ -1,0 +1,171 @@
+// `exec` pushed where pipelines push it: output that cannot be written, a
+// stage that dies of a signal, Ctrl-C with stdin redirected. Each case here
+// once went wrong (see each test).
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { collect } from '../helpers/children';
+import { BIN, cli } from '../helpers/cli';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const HF = `hf_${'Edge'.repeat(9)}`;
+const PTY = resolve(import.meta.dirname, '../helpers/pty_drive.py');
+
+async function ready(): Promise<TempHome> {
+  const t = makeTempHome();
+  expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+  return t;
+}
+
+const envOf = (t: TempHome) => ({ ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service });
+
+describe('exec: masked output that cannot be written', () => {
+  // A log on a full disk: the stage's own write would fail (sh: "I/O error", exit 1). Masked, exec swallowed the
+  // ENOSPC of its copy and returned the stage's 0: a pipeline went on with an empty log and a green run.
+  it('a full disk (/dev/full) fails the run, says so once, and records it failed', async () => {
+    const t = await ready();
+    const direct = spawnSync('sh', ['-c', 'echo "some output" > /dev/full'], { encoding: 'utf8' });
+    expect(direct.status).toBe(1);
+    for (const stage of ['echo "some output"', 'echo "token $HF_TOKEN"; echo more']) {
+      const r = spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c '${stage}' > /dev/full`, process.execPath, BIN], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/^error: the output of sh could not be written \(ENOSPC\): it is incomplete\.\n$/);
+      expect(r.stderr).not.toContain(HF);
+    }
+    const runs = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
+    expect(runs[0]).toMatchObject({ status: 'failed', exit_code: 1 });
+  });
+
+  it('stderr on a full disk: stdout still complete, the run fails', async () => {
+    const t = await ready();
+    const r = spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c 'echo out; echo "err $HF_TOKEN" >&2' 2> /dev/full`, process.execPath, BIN], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
+    expect([r.status, r.stdout]).toEqual([1, 'out\n']);
+  });
+});
+
+/** Waits (polling, no fixed sleep) until `path` exists; false after `ms`. */
+async function appears(path: string, ms = 60_000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) if (existsSync(path)) return true;
+  return false;
+}
+
+describe('exec: a stage that dies of a signal', () => {
+  // exec used to exit 128+n: Python's subprocess saw 143 where the stage alone gives -15, and bash (which waits for a
+  // command to die of SIGINT before it stops a script at Ctrl-C) went on with the next turn of a loop.
+  it('ends exec by the same signal, masked or not; a core-dumping one gives 128+n; the run records both', async () => {
+    const t = await ready();
+    for (const mask of ['--mask', '--no-mask']) {
+      for (const sig of ['TERM', 'INT', 'HUP', 'USR1', 'PIPE']) {
+        const r = spawnSync(process.execPath, [BIN, 'exec', '--workflow', 'transcribe', mask, '--', 'sh', '-c', `echo "out $HF_TOKEN"; kill -${sig} $$`], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
+        expect([r.status, r.signal, r.stdout], `${mask} ${sig}: ${r.stderr}`).toEqual([null, `SIG${sig}`, mask === '--mask' ? 'out ****\n' : `out ${HF}\n`]);
+      }
+    }
+    const segv = spawnSync(process.execPath, [BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'kill -SEGV $$'], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
+    expect([segv.status, segv.signal]).toEqual([139, null]);
+    const runs = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
+    expect(runs[0]).toMatchObject({ status: 'failed', exit_code: 139, signal: 'SIGSEGV' });
+    expect(runs[1]).toMatchObject({ status: 'failed', exit_code: 141, signal: 'SIGPIPE' });
+  });
+
+  it('Ctrl-C (SIGINT to the process group) stops a bash loop of execs, as it stops a loop of the stage alone', async () => {
+    const t = await ready();
+    for (const wrapped of [false, true]) {
+      const marker = join(t.root, `started-${wrapped}`);
+      const stage = `echo run; [ -e "${marker}" ] && exit 0; touch "${marker}"; while :; do sleep 0.05; done`;
+      const loop = `for i in 1 2; do ${wrapped ? '"$0" "$1" exec --workflow transcribe -- ' : ''}sh -c '${stage}'; done; echo after`;
+      const bash = spawn('bash', ['-c', loop, process.execPath, BIN], { cwd: t.cwd, env: envOf(t), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const done = collect(bash);
+      expect(await appears(marker)).toBe(true);
+      process.kill(-bash.pid!, 'SIGINT');
+      const end = await done;
+      expect([end.signal, end.stdout], `${wrapped ? 'under exec' : 'alone'}: ${end.stderr}`).toEqual(['SIGINT', 'run\n']);
+    }
+  });
+});
+
+describe('exec: Ctrl-C at a terminal whose stdin is redirected', () => {
+  // The terminal sends Ctrl-C to the whole foreground group, the stage included; exec forwarded it again whenever its
+  // stdin was not the terminal (`find ... | cpw-vault exec`, `< list.txt`), and the second KeyboardInterrupt cut short
+  // the cleanup the stage ran on the first (a traceback instead of "cleaned up").
+  const stage = `
+import sys, time
+print("ready", flush=True)
+try:
+    while True: time.sleep(0.05)
+except KeyboardInterrupt:
+    t = time.time()
+    while time.time() - t < 1.0: pass
+    print("cleaned up", flush=True)
+    sys.exit(5)
+`;
+  it('the stage gets the one SIGINT the terminal sent, finishes its cleanup, and its exit code comes through', async () => {
+    const t = await ready();
+    for (const mask of ['--no-mask', '--mask']) {
+      const line = `"$0" "$1" exec --workflow transcribe ${mask} -- python3 -c "$2" < /dev/null; echo "rc=$?"`;
+      const r = spawnSync('python3', [PTY, JSON.stringify([{ expect: 'ready', send: '\u0003' }]), 'bash', '-c', line, process.execPath, BIN, stage], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
+      const { screen } = JSON.parse(r.stdout) as { screen: string };
+      expect(screen, mask).toMatch(/cleaned up\r\nrc=5\r\n$/);
+      expect(screen, mask).not.toContain('KeyboardInterrupt');
+    }
+  });
+});
+
+describe('exec: the shapes a Python stage prints a value in', () => {
+  // Only JavaScript's shapes were masked (JSON.stringify, encodeURIComponent): a custom key with a non-ASCII letter,
+  // a "/" or a space reached the log through Python's json.dumps, quote, quote_plus and urlencode (what requests puts
+  // in a logged URL), though the README promises the JSON-escaped and URL-encoded forms are masked.
+  it('json.dumps, quote, quote(safe=""), quote_plus, urlencode and URLSearchParams forms are masked too', async () => {
+    const t = await ready();
+    const value = 'Päss/w0rd+ key!(x)*~😀';
+    expect((await cli(t, ['set', 'deepl', 'api_key'], { input: value })).code).toBe(0);
+    const stage = `
+import json, sys, urllib.parse
+v = sys.argv[1]
+for form in (v, json.dumps(v), json.dumps(v, ensure_ascii=False), urllib.parse.quote(v), urllib.parse.quote(v, safe=""),
+             urllib.parse.quote_plus(v), urllib.parse.urlencode({"key": v})):
+    print("form:", form)
+`;
+    const forms = spawnSync('python3', ['-c', stage, value], { encoding: 'utf8' }).stdout;
+    const js = spawnSync(process.execPath, ['-e', 'console.log("form: " + new URLSearchParams({ key: process.argv[1] }))', value], { encoding: 'utf8' }).stdout;
+    // The value (from argv here, as a stage could get it anywhere) printed in each shape; each shape differs from the raw value.
+    const r = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'python3 -c "$0" "$1"; node -e "console.log(\'form: \' + new URLSearchParams({ key: process.argv[1] }))" "$1"', stage, value]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(new Set((forms + js).split('\n')).size).toBe(9);
+    expect(r.stdout).toBe('form: ****\nform: "****"\nform: "****"\nform: ****\nform: ****\nform: ****\nform: key=****\nform: key=****\n');
+  });
+});
+
+describe('exec: stdout and stderr into one file', () => {
+  // The README's own example, `exec ... > asr.log 2>&1`: masked, the stage's two streams came through two pipes, read
+  // as two queues, and the log had every stdout line first and the stderr ones after (a traceback far from the
+  // progress lines it interrupted). One socket for both now keeps the stage's order.
+  it('> log 2>&1 and 2>&1 | cat keep the order the stage wrote in, masked', async () => {
+    const t = await ready();
+    const stage = 'i=0; while [ $i -lt 50 ]; do i=$((i+1)); echo "out $i $HF_TOKEN"; echo "err $i" >&2; done';
+    const want = Array.from({ length: 50 }, (_, i) => `out ${i + 1} ****\nerr ${i + 1}\n`).join('');
+    const log = join(t.root, 'stage.log');
+    const file = spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c '${stage}' > "${log}" 2>&1`, process.execPath, BIN], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
+    expect(file.status, file.stderr).toBe(0);
+    expect(readFileSync(log, 'utf8')).toBe(want);
+    const piped = spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c '${stage}' 2>&1 | cat`, process.execPath, BIN], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
+    expect(piped.stdout).toBe(want);
+    // A TMPDIR others can write without the sticky bit (they could swap the socket's folder): two pipes as before,
+    // nothing left in it, every line there.
+    const open = join(t.root, 'open-tmp');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const fds = 'readlink /proc/$$/fd/1 /proc/$$/fd/2';
+    const sockets = (tmp: string) => spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c '${fds}' 2>&1 | cat`, process.execPath, BIN], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp }, encoding: 'utf8', timeout: 60_000 }).stdout.trim().split('\n');
+    const [one, two] = sockets(t.root);
+    expect([one, one === two]).toEqual([expect.stringMatching(/^socket:/), true]);
+    const [outFd, errFd] = sockets(open);
+    expect([outFd, outFd === errFd]).toEqual([expect.stringMatching(/^socket:/), false]);
+    expect(readdirSync(open)).toEqual([]);
+    // Two files stay two streams.
+    const err = join(t.root, 'err.log');
+    const apart = spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c '${stage}' 2> "${err}"`, process.execPath, BIN], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
+    expect(apart.stdout).toBe(Array.from({ length: 50 }, (_, i) => `out ${i + 1} ****\n`).join(''));
+    expect(readFileSync(err, 'utf8')).toBe(Array.from({ length: 50 }, (_, i) => `err ${i + 1}\n`).join(''));
+  });
+});

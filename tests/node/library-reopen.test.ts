@@ -1,0 +1,39 @@
+// The Node library as a long-running pipeline process uses it: one process, many calls, and a failure in between.
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
+import { collect } from '../helpers/children';
+import { makeTempHome } from '../helpers/temp';
+
+const LIBRARY = resolve(import.meta.dirname, '../../dist/index.mjs');
+const TMDB = '0123456789abcdef0123456789abcdef';
+
+describe('the Node library', () => {
+  // The helpers shared one opened vault, and kept it when opening failed: every later call in the process got the
+  // first error again, long after its cause was gone (a worker had to be restarted).
+  it('a call after a failed open opens again: the failure is not kept for the life of the process', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: TMDB })).code).toBe(0);
+    // Opening fails: a writer's leftover temp file must be removed under the lock, and the lock is a planted link.
+    const dir = dirname(t.profile);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'user.profile.tmp-0123456789abcdef01234567'), '{}', { mode: 0o600 });
+    const victim = join(t.root, 'victim');
+    writeFileSync(victim, 'untouched');
+    symlinkSync(victim, join(dir, 'user.profile.lock'));
+    const script = `
+      import { unlinkSync } from 'node:fs';
+      import { getCredential } from ${JSON.stringify(LIBRARY)};
+      const attempt = async () => { try { return (await getCredential('tmdb', 'api_key')).value.length; } catch (e) { return e.code; } };
+      console.log(await attempt());
+      unlinkSync(${JSON.stringify(join(dir, 'user.profile.lock'))});
+      console.log(await attempt());
+    `;
+    const r = await collect(spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('PROFILE_SYMLINK\n32\n');
+    expect(readFileSync(victim, 'utf8')).toBe('untouched');
+  });
+});
