@@ -48,6 +48,14 @@ describe('IPC handlers over the real vault and keychain', () => {
     expect(list.find((c) => c.id === 'deepl.api_key')).toMatchObject({ label: 'DeepL (work)', custom: true });
   });
 
+  it.each(['DeepL\u001b]0;pwned\u0007', 'DeepL\nsecond line', 'tab\there', 'C1\u009b31m'])('a label with a control character (%j) is refused, naming the rule; nothing is stored', async (label) => {
+    const s = await setupMain();
+    const r = await s.call('credentialsSet', { service: 'deepl', key: 'api_key', value: 'dk-1', label });
+    expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('without control characters') } });
+    expect((await s.value<Array<{ id: string }>>('credentialsList')).map((c) => c.id)).not.toContain('deepl.api_key');
+    expect(await s.call('credentialsReveal', { service: 'deepl', key: 'api_key' })).toMatchObject({ ok: false, error: { code: 'CREDENTIAL_MISSING' } });
+  });
+
   it.each([MAX_SECRET_LENGTH + 1, 16 * 1024 + 1, 1024 * 1024])('a %s-character value gets the value rule\'s own message, like every other size', async (size) => {
     const s = await setupMain();
     const r = await s.call('credentialsSet', { service: 'tmdb', key: 'api_key', value: 'a'.repeat(size) });
