@@ -56,6 +56,16 @@ describe('IPC handlers over the real vault and keychain', () => {
     expect(await s.call('credentialsReveal', { service: 'deepl', key: 'api_key' })).toMatchObject({ ok: false, error: { code: 'CREDENTIAL_MISSING' } });
   });
 
+  it.each(['abc\uD800def0123456789', '\uDE00abcdef0123456789', 'abcdef0123456789\uD83D'])('a value holding half of a UTF-16 pair (%j) is refused by the value rule, not blamed on the keychain; nothing is stored', async (value) => {
+    const s = await setupMain();
+    const r = await s.call('credentialsSet', { service: 'tmdb', key: 'api_key', value, acceptFormatWarning: true });
+    expect(r).toMatchObject({ ok: false, error: { code: 'CREDENTIAL_INVALID', message: 'The value for tmdb.api_key contains a broken character (half of an emoji or other UTF-16 pair).', fix: expect.stringContaining('paste it') } });
+    expect(await s.call('credentialsReveal', { service: 'tmdb', key: 'api_key' })).toMatchObject({ ok: false, error: { code: 'CREDENTIAL_MISSING' } });
+    // A whole emoji is text like any other.
+    expect(await s.call('credentialsSet', { service: 'tmdb', key: 'api_key', value: 'key-\u{1F511}-\u05D0\u05D1', acceptFormatWarning: true })).toMatchObject({ ok: true });
+    expect(await s.value('credentialsReveal', { service: 'tmdb', key: 'api_key' })).toBe('key-\u{1F511}-\u05D0\u05D1');
+  });
+
   it.each([MAX_SECRET_LENGTH + 1, 16 * 1024 + 1, 1024 * 1024])('a %s-character value gets the value rule\'s own message, like every other size', async (size) => {
     const s = await setupMain();
     const r = await s.call('credentialsSet', { service: 'tmdb', key: 'api_key', value: 'a'.repeat(size) });

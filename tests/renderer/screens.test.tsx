@@ -119,6 +119,17 @@ describe('Credentials screen', () => {
     expect(api.calls.some((c) => c.method === 'credentialsSet')).toBe(false);
   });
 
+  it('a pasted value holding half of an emoji is refused in the form with the value rule\'s words, before anything is sent', async () => {
+    const { api, user, show } = withFakeApi();
+    show(<Credentials />);
+    await user.click(await screen.findByRole('button', { name: /^TMDB API key/ }));
+    await user.click(screen.getByRole('button', { name: 'Add' }));
+    fireEvent.change(screen.getByLabelText('TMDB API key (hidden)'), { target: { value: 'abcdef0123456789\uD83D' } }); // a paste cut mid-emoji
+    expect(screen.getByText('The value for tmdb.api_key contains a broken character (half of an emoji or other UTF-16 pair). Copy the key again from its provider\'s page and paste it.')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Save to keychain' }).hasAttribute('disabled')).toBe(true);
+    expect(api.calls.some((c) => c.method === 'credentialsSet')).toBe(false);
+  });
+
   it('one keychain read per Reveal, a visible 30 s countdown, then hidden', async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     const { api, show } = withFakeApi();
