@@ -1,0 +1,50 @@
+// A new user's pass over the app, for what the other scenarios do not try:
+// leaving a screen with unsaved typing, pasting text of several lines.
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
+import { makeTempHome } from '../helpers/temp';
+import { launchChromium } from './harness';
+import { E2E_TIMEOUT, WAIT, check, goTo, printTimings, session, typeInto } from './steps';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  printTimings('ux');
+});
+
+describe('what a new user types is never lost or changed unseen', { timeout: E2E_TIMEOUT }, () => {
+  it('Profile: typing, going to another screen and back keeps the unsaved changes (marked), and Save then saves them', async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Ada Lovelace']);
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Profile');
+    await typeInto(page.getByLabel('Job title'), 'Analyst');
+    await page.getByLabel('Track AI costs (CPW_COST_TRACKING)').press('Space');
+    await page.getByText('● Unsaved changes').waitFor();
+    await goTo(page, 'Credentials');
+    await goTo(page, 'Profile');
+    expect(await page.getByLabel('Job title').inputValue()).toBe('Analyst');
+    expect(await page.getByLabel('Track AI costs (CPW_COST_TRACKING)').isChecked()).toBe(false);
+    await page.getByText('● Unsaved changes').waitFor();
+    // The CLI changes another field meanwhile: the screen shows it, what was typed stays, and Save does not undo it.
+    await cli(t, ['profile', 'set', 'email=ada@example.com']);
+    await expect.poll(() => page.getByLabel('Email').inputValue(), WAIT).toBe('ada@example.com');
+    expect(await page.getByLabel('Job title').inputValue()).toBe('Analyst');
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    await page.getByText('All changes saved').waitFor();
+    const shown = (await cli(t, ['profile', 'show', '--json'])).stdout;
+    expect(JSON.parse(shown)).toMatchObject({ profile: { user: { name: 'Ada Lovelace', email: 'ada@example.com', job_title: 'Analyst' }, preferences: { enable_cost_tracking: false } } });
+    // Discard forgets the draft for good, also across screens.
+    await typeInto(page.getByLabel('Job title'), ' (draft)');
+    await page.getByRole('button', { name: 'Discard changes' }).click();
+    await goTo(page, 'Workflows');
+    await goTo(page, 'Profile');
+    expect(await page.getByLabel('Job title').inputValue()).toBe('Analyst');
+    await check(page);
+    await close();
+  });
+});
