@@ -1,11 +1,11 @@
 // A new user's pass over the app, for what the other scenarios do not try:
 // leaving a screen with unsaved typing, pasting text of several lines.
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
 import { launchChromium } from './harness';
-import { E2E_TIMEOUT, WAIT, check, goTo, printTimings, session, typeInto } from './steps';
+import { E2E_TIMEOUT, WAIT, check, goTo, lookup, printTimings, session, typeInto } from './steps';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -15,6 +15,13 @@ afterAll(async () => {
   await browser?.close();
   printTimings('ux');
 });
+
+/** A real paste: the text on the page's clipboard, then Ctrl/Cmd+V into the focused field. */
+async function paste(page: Page, text: string): Promise<void> {
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.evaluate((t) => navigator.clipboard.writeText(t), text);
+  await page.keyboard.press('ControlOrMeta+v');
+}
 
 describe('what a new user types is never lost or changed unseen', { timeout: E2E_TIMEOUT }, () => {
   it('Profile: typing, going to another screen and back keeps the unsaved changes (marked), and Save then saves them', async () => {
@@ -45,6 +52,32 @@ describe('what a new user types is never lost or changed unseen', { timeout: E2E
     await goTo(page, 'Profile');
     expect(await page.getByLabel('Job title').inputValue()).toBe('Analyst');
     await check(page);
+    await close();
+  });
+
+  it('a key pasted with a line break inside is refused and said (the field would have joined the lines with a space); one line with a trailing break pastes', async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Paster']);
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Credentials');
+    await page.getByRole('button', { name: 'Add a custom credential' }).click();
+    await typeInto(page.getByLabel('Service'), 'deepl');
+    await typeInto(page.getByLabel('Key', { exact: true }), 'api_key');
+    const value = page.getByLabel('Value (hidden)');
+    await typeInto(value, 'dk-');
+    await paste(page, 'first-half\nsecond-half');
+    const refusal = page.getByRole('alert').filter({ hasText: 'Not pasted: the copied text has more than one line' });
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toContain('Copy only the key itself, on one line, and paste again.');
+    expect(await value.inputValue()).toBe('dk-'); // what was typed stays, nothing joined
+    expect(await value.getAttribute('aria-invalid')).toBe('true');
+    await check(page);
+    await paste(page, 'one-line-key\n');
+    await refusal.waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Save to keychain' }).click();
+    await page.getByRole('button', { name: /^deepl\.api_key|^DeepL/ }).first().waitFor();
+    await expect.poll(() => lookup(t, 'deepl.api_key'), WAIT).toBe('dk-one-line-key');
+    expect(await page.content()).not.toContain('one-line-key');
     await close();
   });
 });
