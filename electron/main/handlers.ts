@@ -213,7 +213,15 @@ export function createHandlers(deps: MainDeps): Handlers {
     runsList: async ({ status, workflow, ...page }) => pageOf(runsRead.list({ ...(status ? { status } : {}), ...(workflow ? { workflow } : {}) }), page),
     runsStats: async () => runsRead.stats(),
     auditList: async ({ event, credential, ...page }) => pageOf(auditMemo(`list:${event}:${credential}`, () => vault.auditEvents({ ...(event ? { event } : {}), ...(credential ? { credential } : {}) })), page),
-    doctor: () => runDoctor(vault),
+    doctor: async () => {
+      const report = await runDoctor(vault);
+      if (report.keychain.ok || report.keychain.code !== 'KEYCHAIN_TIMEOUT') return report;
+      // After a timeout the secret store stops talking to the keychain (every call fails at once: right for a
+      // command, which exits). The app lives on: asked again ("Check again", or after the next error), it
+      // starts a fresh connection, so a keychain that answers again is seen without restarting the app.
+      vault.close();
+      return runDoctor(vault);
+    },
     ...securityHandlers({ vault, dialog: deps.dialog, env: deps.env, agentScript: deps.agentScript, logN: deps.logN }),
     openExternal: async (url) => {
       if (!isAllowedExternal(url)) throw new VaultError('INVALID_ARGUMENT', 'Only the credential providers\' own key pages (and the fix pages of a verification) can be opened from the app.', 'Open the page yourself in a browser.');

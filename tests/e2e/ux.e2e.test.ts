@@ -2,9 +2,9 @@
 // leaving a screen with unsaved typing, pasting text of several lines.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli';
+import { BIN, cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
-import { launchChromium } from './harness';
+import { keyringDaemon, launchChromium } from './harness';
 import { E2E_TIMEOUT, WAIT, check, goTo, lookup, printTimings, session, typeInto } from './steps';
 
 let browser: Browser;
@@ -78,6 +78,38 @@ describe('what a new user types is never lost or changed unseen', { timeout: E2E
     await page.getByRole('button', { name: /^deepl\.api_key|^DeepL/ }).first().waitFor();
     await expect.poll(() => lookup(t, 'deepl.api_key'), WAIT).toBe('dk-one-line-key');
     expect(await page.content()).not.toContain('one-line-key');
+    await close();
+  });
+
+  it('the keychain stops answering mid-save (SIGSTOP), then answers again: a specific error with its fix, the typed value kept, and "Check again" finds it back without a restart', async () => {
+    const t = makeTempHome();
+    const setup = `'${process.execPath}' '${BIN}' profile set name=Stopped >/dev/null 2>&1`;
+    const { page, main, close } = await session(browser, t, { own: true, setup });
+    const daemon = keyringDaemon(t);
+    const KEY = '0123456789abcdef0123456789abcdef';
+    await goTo(page, 'Credentials');
+    await page.getByRole('button', { name: /^TMDB API key/ }).click();
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    const field = page.getByLabel('TMDB API key (hidden)');
+    await typeInto(field, KEY);
+    process.kill(daemon, 'SIGSTOP');
+    try {
+      await page.getByRole('button', { name: 'Save to keychain' }).click();
+      const error = page.locator('.credential-form').getByRole('alert');
+      await error.getByText('KEYCHAIN_TIMEOUT').waitFor({ timeout: 60_000 });
+      expect(await error.textContent()).toMatch(/did not answer in time.*Fix: .*retry/);
+      await page.getByRole('alert', { name: 'Keychain problem' }).getByText('KEYCHAIN_TIMEOUT').waitFor();
+      expect(await field.inputValue()).toBe(KEY);
+    } finally {
+      process.kill(daemon, 'SIGCONT');
+    }
+    expect(await page.locator('main').textContent()).not.toContain(KEY);
+    await page.getByRole('button', { name: 'Check again' }).click();
+    await page.getByRole('alert', { name: 'Keychain problem' }).waitFor({ state: 'detached', ...WAIT });
+    await page.getByRole('button', { name: 'Save to keychain' }).click();
+    await page.getByRole('button', { name: 'Reveal' }).waitFor(WAIT);
+    expect(await main.call('credentialsReveal', [{ service: 'tmdb', key: 'api_key' }])).toEqual({ ok: true, value: KEY });
+    expect(await page.locator('main').textContent()).not.toContain(KEY);
     await close();
   });
 });
