@@ -130,6 +130,19 @@ describe('Credentials screen', () => {
     expect(api.calls.some((c) => c.method === 'credentialsSet')).toBe(false);
   });
 
+  it('a Reveal that fails says what happened, its code and the fix', async () => {
+    const { api, show } = withFakeApi();
+    api.values.set('huggingface.token', HF);
+    show(<Credentials />);
+    fireEvent.click(await screen.findByRole('button', { name: /^HuggingFace token/ }));
+    api.fail('credentialsReveal', { code: 'KEYCHAIN_TIMEOUT', message: 'The keychain did not answer in time.', fix: 'Answer the dialog waiting on screen, or restart the keyring daemon, and retry.' });
+    fireEvent.click(screen.getByRole('button', { name: 'Reveal' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('The keychain did not answer in time.');
+    expect(alert.textContent).toContain('KEYCHAIN_TIMEOUT');
+    expect(alert.textContent).toContain('Fix: Answer the dialog waiting on screen, or restart the keyring daemon, and retry.');
+  });
+
   it('one keychain read per Reveal, a visible 30 s countdown, then hidden', async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     const { api, show } = withFakeApi();
