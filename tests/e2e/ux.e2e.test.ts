@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
 import { keyringDaemon, launchChromium } from './harness';
-import { E2E_TIMEOUT, WAIT, check, goTo, lookup, printTimings, session, typeInto } from './steps';
+import { E2E_TIMEOUT, WAIT, check, focused, goTo, lookup, printTimings, session, tabTo, typeInto } from './steps';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -110,6 +110,24 @@ describe('what a new user types is never lost or changed unseen', { timeout: E2E
     await page.getByRole('button', { name: 'Reveal' }).waitFor(WAIT);
     expect(await main.call('credentialsReveal', [{ service: 'tmdb', key: 'api_key' }])).toEqual({ ok: true, value: KEY });
     expect(await page.locator('main').textContent()).not.toContain(KEY);
+    await close();
+  });
+
+  it('keyboard only on Security: pressing Export… with Enter keeps the focus on the button while main works and after (it was `disabled` meanwhile, which sent the focus to <body>)', async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Keys Only']);
+    const { page, main, close } = await session(browser, t);
+    await goTo(page, 'Security');
+    const form = page.getByRole('form', { name: 'Export' });
+    await typeInto(form.getByLabel('Export passphrase', { exact: true }), 'an export passphrase');
+    await page.keyboard.press('Tab');
+    await tabTo(page, (f) => f.label === 'Confirm the export passphrase');
+    await page.keyboard.type('an export passphrase');
+    await tabTo(page, (f) => f.text === 'Export…');
+    await page.keyboard.press('Enter');
+    // Main's save dialog (answered "cancel" here) was asked; the focus never left the button for <body>.
+    await expect.poll(() => main.dialogs.map((d) => d.kind), WAIT).toEqual(['chooseExportTarget']);
+    await expect.poll(async () => (await focused(page)).text, WAIT).toBe('Export…');
     await close();
   });
 });
