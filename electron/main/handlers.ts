@@ -188,7 +188,9 @@ function verifyHandlers(deps: MainDeps) {
  */
 export function createHandlers(deps: MainDeps): Handlers {
   const { vault } = deps;
-  const avatars = new Map<string, string | null>();
+  // The fetch itself is remembered, not only its answer: calls that arrive while it runs share it (a page
+  // calling in a loop would otherwise make main send one request per call to the saved URL).
+  const avatars = new Map<string, Promise<string | null>>();
   const runsRead = runsReader(deps.runs);
   const auditMemo = stampMemo(() => vault.auditLogPath);
   return {
@@ -198,8 +200,8 @@ export function createHandlers(deps: MainDeps): Handlers {
       const url = vault.getProfile().profile.user.avatar_url;
       if (!url) return null;
       // Only the URL saved in the profile, once per URL per session.
-      if (!avatars.has(url)) avatars.set(url, (await fetchAvatar(url, deps.fetch)) ?? null);
-      return avatars.get(url) ?? null;
+      if (!avatars.has(url)) avatars.set(url, fetchAvatar(url, deps.fetch).then((a) => a ?? null, () => null));
+      return avatars.get(url)!;
     },
     profileFixPermissions: async () => {
       vault.tightenPermissions();
