@@ -224,6 +224,27 @@ describe('the guard', () => {
     expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
   });
 
+  it('__proto__ and constructor keys, and a 100,000-deep object, are refused by name; no prototype is touched and nothing is written', async () => {
+    const s = await setupMain();
+    await s.value('profileUpdate', { user: { name: 'Ada' } });
+    const before = (await import('node:fs')).readFileSync(s.t.profile, 'utf8');
+    // As structured clone and JSON deliver them: own properties named __proto__ / constructor.
+    const polluting = JSON.parse('{"user":{"name":"Eve","__proto__":{"polluted":"yes"}},"preferences":{"notifications":{"__proto__":{"run_failed":false}},"constructor":{"prototype":{"polluted":"yes"}}}}');
+    let deep: unknown = true;
+    for (let i = 0; i < 100_000; i++) deep = { a: deep };
+    for (const update of [polluting, { preferences: { notifications: deep } }]) {
+      const r = await s.call('profileUpdate', update);
+      expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    }
+    const refused = await s.call('profileUpdate', polluting);
+    expect(!refused.ok && refused.error.fields?.map((f) => f.path)).toEqual(expect.arrayContaining(['preferences.constructor', 'preferences.notifications.__proto__']));
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect((await import('node:fs')).readFileSync(s.t.profile, 'utf8')).toBe(before);
+    // A field offered only through __proto__ is never read as the field.
+    await s.call('profileUpdate', JSON.parse('{"user":{"__proto__":{"name":"Mallory","email":"m@evil.example"}}}'));
+    expect(await s.value('profileGet')).toMatchObject({ profile: { user: { name: 'Ada', email: '' } } });
+  });
+
   it('errors carry code, message and fix, and never the secret', async () => {
     const s = await setupMain();
     const canary = 'zq-ipc-canary-7f3b-1234567890';
