@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import type { MigrationPlanResult, SecurityStatus } from '../../shared/core/ipc-contract';
 import { asApiError, getApi, type ApiError } from '../api';
 import { ErrorNote, Field, Loading, SecretInput, SoftButton, When } from '../components/common';
@@ -37,17 +37,27 @@ function useStatus() {
   return { status, setStatus, error, load };
 }
 
-/** One action at a time in a form: busy while it runs, and its error (cleared when the next one starts). */
+/**
+ * One action at a time in a form: busy while it runs, and its error (cleared when the next one starts).
+ * An error that comes back after the user left the screen becomes an error toast: the form that would show it is gone.
+ */
 function useBusy() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
+  const toastError = useVault((s) => s.toastError);
+  const shown = useRef(true);
+  useEffect(() => {
+    shown.current = true;
+    return () => void (shown.current = false);
+  }, []);
   const run = async (fn: () => Promise<void>) => {
     setBusy(true);
     setError(null);
     try {
       await fn();
     } catch (err) {
-      setError(asApiError(err));
+      if (shown.current) setError(asApiError(err));
+      else toastError(err, 'Security: ');
     } finally {
       setBusy(false);
     }
