@@ -23,6 +23,7 @@ import { LEGACY_SECRETS_PATH } from '../../shared/node/profile/paths';
 import type { RunHistory } from '../../shared/node/records/run-history';
 import type { Vault } from '../../shared/node/vault/vault';
 import { fetchAvatar } from './avatar';
+import { oneDialogAtATime } from './dialog-gate';
 import type { ClipboardPort, DialogPort, EventPort, ExternalPort, FetchPort, SchedulerPort } from './ports';
 import { runsReader, stampMemo } from './history-reads';
 import { securityHandlers } from './security-handlers';
@@ -186,7 +187,9 @@ function verifyHandlers(deps: MainDeps) {
  * The handler object, typed from the contract: a missing or mistyped handler
  * is a compile error. Plain functions over the real Vault and the ports.
  */
-export function createHandlers(deps: MainDeps): Handlers {
+export function createHandlers(given: MainDeps): Handlers {
+  // Every dialog the page can cause, one at a time (see dialog-gate.ts).
+  const deps: MainDeps = { ...given, dialog: oneDialogAtATime(given.dialog) };
   const { vault } = deps;
   // The fetch itself is remembered, not only its answer: calls that arrive while it runs share it (a page
   // calling in a loop would otherwise make main send one request per call to the saved URL).
