@@ -24,6 +24,7 @@ import type { RunHistory } from '../../shared/node/records/run-history';
 import type { Vault } from '../../shared/node/vault/vault';
 import { fetchAvatar } from './avatar';
 import { oneDialogAtATime } from './dialog-gate';
+import { oneAtATime } from './one-at-a-time';
 import type { ClipboardPort, DialogPort, EventPort, ExternalPort, FetchPort, SchedulerPort } from './ports';
 import { runsReader, stampMemo } from './history-reads';
 import { securityHandlers } from './security-handlers';
@@ -218,7 +219,9 @@ export function createHandlers(given: MainDeps): Handlers {
     runsList: async ({ status, workflow, ...page }) => pageOf(runsRead.list({ ...(status ? { status } : {}), ...(workflow ? { workflow } : {}) }), page),
     runsStats: async () => runsRead.stats(),
     auditList: async ({ event, credential, ...page }) => pageOf(auditMemo(`list:${event}:${credential}`, () => vault.auditEvents({ ...(event ? { event } : {}), ...(credential ? { credential } : {}) })), page),
-    doctor: async () => {
+    // One at a time: the banner asks again every 10 s, and a probe of a hung keychain takes up to 9 s; two
+    // overlapping would close each other's fresh connection.
+    doctor: oneAtATime(async () => {
       const report = await runDoctor(vault);
       if (report.keychain.ok || report.keychain.code !== 'KEYCHAIN_TIMEOUT') return report;
       // After a timeout the secret store stops talking to the keychain (every call fails at once: right for a
@@ -226,7 +229,7 @@ export function createHandlers(given: MainDeps): Handlers {
       // starts a fresh connection, so a keychain that answers again is seen without restarting the app.
       vault.close();
       return runDoctor(vault);
-    },
+    }),
     ...securityHandlers({ vault, dialog: deps.dialog, env: deps.env, agentScript: deps.agentScript, logN: deps.logN }),
     openExternal: async (url) => {
       if (!isAllowedExternal(url)) throw new VaultError('INVALID_ARGUMENT', 'Only the credential providers\' own key pages (and the fix pages of a verification) can be opened from the app.', 'Open the page yourself in a browser.');
