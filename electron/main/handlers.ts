@@ -23,6 +23,8 @@ import { LEGACY_SECRETS_PATH } from '../../shared/node/profile/paths';
 import type { RunHistory } from '../../shared/node/records/run-history';
 import type { Vault } from '../../shared/node/vault/vault';
 import { fetchAvatar } from './avatar';
+import { oneDialogAtATime } from './dialog-gate';
+import { oneAtATime } from './one-at-a-time';
 import type { ClipboardPort, DialogPort, EventPort, ExternalPort, FetchPort, SchedulerPort } from './ports';
 import { runsReader, stampMemo } from './history-reads';
 import { securityHandlers } from './security-handlers';
@@ -186,9 +188,13 @@ function verifyHandlers(deps: MainDeps) {
  * The handler object, typed from the contract: a missing or mistyped handler
  * is a compile error. Plain functions over the real Vault and the ports.
  */
-export function createHandlers(deps: MainDeps): Handlers {
+export function createHandlers(given: MainDeps): Handlers {
+  // Every dialog the page can cause, one at a time (see dialog-gate.ts).
+  const deps: MainDeps = { ...given, dialog: oneDialogAtATime(given.dialog) };
   const { vault } = deps;
-  const avatars = new Map<string, string | null>();
+  // The fetch itself is remembered, not only its answer: calls that arrive while it runs share it (a page
+  // calling in a loop would otherwise make main send one request per call to the saved URL).
+  const avatars = new Map<string, Promise<string | null>>();
   const runsRead = runsReader(deps.runs);
   const auditMemo = stampMemo(() => vault.auditLogPath);
   return {
@@ -198,8 +204,8 @@ export function createHandlers(deps: MainDeps): Handlers {
       const url = vault.getProfile().profile.user.avatar_url;
       if (!url) return null;
       // Only the URL saved in the profile, once per URL per session.
-      if (!avatars.has(url)) avatars.set(url, (await fetchAvatar(url, deps.fetch)) ?? null);
-      return avatars.get(url) ?? null;
+      if (!avatars.has(url)) avatars.set(url, fetchAvatar(url, deps.fetch).then((a) => a ?? null, () => null));
+      return avatars.get(url)!;
     },
     profileFixPermissions: async () => {
       vault.tightenPermissions();
@@ -213,7 +219,17 @@ export function createHandlers(deps: MainDeps): Handlers {
     runsList: async ({ status, workflow, ...page }) => pageOf(runsRead.list({ ...(status ? { status } : {}), ...(workflow ? { workflow } : {}) }), page),
     runsStats: async () => runsRead.stats(),
     auditList: async ({ event, credential, ...page }) => pageOf(auditMemo(`list:${event}:${credential}`, () => vault.auditEvents({ ...(event ? { event } : {}), ...(credential ? { credential } : {}) })), page),
-    doctor: () => runDoctor(vault),
+    // One at a time: the banner asks again every 10 s, and a probe of a hung keychain takes up to 9 s; two
+    // overlapping would close each other's fresh connection.
+    doctor: oneAtATime(async () => {
+      const report = await runDoctor(vault);
+      if (report.keychain.ok || report.keychain.code !== 'KEYCHAIN_TIMEOUT') return report;
+      // After a timeout the secret store stops talking to the keychain (every call fails at once: right for a
+      // command, which exits). The app lives on: asked again ("Check again", or after the next error), it
+      // starts a fresh connection, so a keychain that answers again is seen without restarting the app.
+      vault.close();
+      return runDoctor(vault);
+    }),
     ...securityHandlers({ vault, dialog: deps.dialog, env: deps.env, agentScript: deps.agentScript, logN: deps.logN }),
     openExternal: async (url) => {
       if (!isAllowedExternal(url)) throw new VaultError('INVALID_ARGUMENT', 'Only the credential providers\' own key pages (and the fix pages of a verification) can be opened from the app.', 'Open the page yourself in a browser.');

@@ -19,6 +19,7 @@ import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
 import type { Vault } from '../../shared/node/vault/vault';
 import type { DialogPort } from './ports';
 import { SourceRegistry } from './source-registry';
+import { oneAtATime } from './one-at-a-time';
 
 /** How long an unlock from the app lasts (the CLI's default). */
 export const APP_UNLOCK_TTL_MS = 8 * 3_600_000;
@@ -71,7 +72,8 @@ export function securityHandlers(deps: SecurityDeps): Api {
 
   return {
     securityStatus: status,
-    securityUnlock: async ({ passphrase }) => {
+    // One at a time: a second Unlock pressed while the first starts the agent finds it running (not "already running").
+    securityUnlock: oneAtATime(async ({ passphrase }: { passphrase: string }) => {
       assertFile();
       registerSecret(passphrase);
       const running = await agent();
@@ -83,7 +85,7 @@ export function securityHandlers(deps: SecurityDeps): Api {
       await startAgent({ key: opened.key, files: files(), socket: socket(), ttlMs: APP_UNLOCK_TTL_MS, ...(deps.agentScript ? { agentScript: deps.agentScript } : {}) });
       await vault.recordEvent({ event: 'vault_unlocked', details: { ttl_s: APP_UNLOCK_TTL_MS / 1000 } });
       return status();
-    },
+    }),
     securityLock: async () => {
       const a = await agent();
       if (a) {

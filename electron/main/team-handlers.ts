@@ -11,6 +11,7 @@ import type { TeamFileRef } from '../../shared/core/ipc-contract';
 import { teamIdentity, teamPull, teamPullPlan, teamPush, teamView } from '../../shared/node/team/team-service';
 import type { Vault } from '../../shared/node/vault/vault';
 import type { DialogPort } from './ports';
+import { oneAtATime } from './one-at-a-time';
 
 /** The team-file handles of one app session. */
 class TeamFiles {
@@ -41,7 +42,9 @@ export function teamHandlers(deps: { vault: Vault; dialog: DialogPort }) {
       return path ? files.grant(path) : null;
     },
     teamStatus: async ({ handle }: { handle: string }) => teamView(vault, files.path(handle)),
-    teamIdentity: () => teamIdentity(vault),
+    // Created on first use: two calls at once (a double click, a looping page) would each create a key and the
+    // first caller's would be overwritten, so calls run one after the other.
+    teamIdentity: oneAtATime(() => teamIdentity(vault)),
     teamPullPlan: async ({ handle }: { handle: string }) => teamPullPlan(vault, files.path(handle)),
     teamPull: async ({ handle }: { handle: string }) => teamPull(vault, files.path(handle)),
     teamPush: async ({ handle }: { handle: string }) => teamPush(vault, files.path(handle)),

@@ -1,11 +1,11 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import type { KeychainStatus } from '../../shared/core/secret-store';
 import { sourceLabel, type CredentialView } from '../../shared/core/views';
-import { asApiError } from '../api';
+import { asApiError, type ApiError } from '../api';
 import { useVault } from '../store';
 import { selectKeychainProblem } from '../store/app-slice';
 import { CredentialForm } from './CredentialForm';
-import { useSecondsLeft, When } from './common';
+import { ErrorNote, useSecondsLeft, When } from './common';
 import { canVerify, VerifyDetails } from './VerifyStatus';
 
 /** How long a revealed value stays on screen. */
@@ -20,7 +20,7 @@ export function keychainReason(k: Extract<KeychainStatus, { ok: false }>): strin
 function RevealedValue({ credential, onHide }: { credential: CredentialView; onHide: () => void }) {
   const reveal = useVault((s) => s.revealCredential);
   const [value, setValue] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
   const [until, setUntil] = useState<number | null>(null);
   const hide = useRef(onHide);
   hide.current = onHide;
@@ -29,7 +29,7 @@ function RevealedValue({ credential, onHide }: { credential: CredentialView; onH
     let alive = true;
     reveal({ service, key }).then(
       (v) => alive && (setValue(v), setUntil(Date.now() + REVEAL_MS)),
-      (e: unknown) => alive && setError(asApiError(e).message),
+      (e: unknown) => alive && setError(asApiError(e)),
     );
     const timer = setTimeout(() => hide.current(), REVEAL_MS);
     return () => {
@@ -39,7 +39,8 @@ function RevealedValue({ credential, onHide }: { credential: CredentialView; onH
     };
   }, [service, key, reveal]);
   const left = useSecondsLeft(until);
-  if (error) return <p role="alert" className="field-error">{error}</p>;
+  // What went wrong, its code and its fix (a bare message left the user with nothing to do).
+  if (error) return <ErrorNote error={error} />;
   return (
     <div className="revealed-box">
       <code className="revealed" aria-label={`${credential.label} value`}>{value ?? '…'}</code>

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { catalogEntry } from '../../shared/core/catalog';
 import { checkedValue, credentialId, ENV_VAR_NAME, KEY_NAME, SERVICE_NAME } from '../../shared/core/credential';
 import { asApiError, getApi, type ApiError } from '../api';
@@ -39,6 +39,13 @@ function CustomFields(p: { service: string; keyName: string; label: string; envV
  */
 export function CredentialForm(props: { service?: string; key_?: string; onDone: (saved: boolean, id?: string) => void; autoFocus?: boolean }) {
   const saveCredential = useVault((s) => s.saveCredential);
+  const toastError = useVault((s) => s.toastError);
+  // Whether the form is still on screen: a save that fails after the user went elsewhere has no form to show it in.
+  const shown = useRef(true);
+  useEffect(() => {
+    shown.current = true;
+    return () => void (shown.current = false);
+  }, []);
   const custom = props.service === undefined;
   const [names, setNames] = useState({ service: props.service ?? '', key: props.key_ ?? '', label: '', envVar: '' });
   const [value, setValue] = useState('');
@@ -66,6 +73,8 @@ export function CredentialForm(props: { service?: string; key_?: string; onDone:
       close(true);
     } catch (err) {
       const apiError = asApiError(err);
+      // Gone from the screen (the user navigated away mid-save): an error toast, which stays until dismissed, says it.
+      if (!shown.current) return toastError(apiError, `Not saved: ${entry?.label ?? id}: `);
       if (apiError.code === 'CREDENTIAL_FORMAT') setFormatWarning(apiError.message);
       else setError(apiError);
     } finally {

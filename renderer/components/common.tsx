@@ -1,4 +1,4 @@
-import { useEffect, useId, useState, type ButtonHTMLAttributes, type MouseEvent, type ReactNode } from 'react';
+import { useEffect, useId, useState, type ButtonHTMLAttributes, type ClipboardEvent, type MouseEvent, type ReactNode } from 'react';
 import type { ApiError } from '../api';
 import { describeError } from '../errors';
 import { formatWhen } from '../format';
@@ -20,27 +20,47 @@ export function Field(props: { label: string; hint?: ReactNode; error?: string |
   );
 }
 
-/** A hidden input with a show/hide toggle. Its value lives in the caller's state only. */
+/** What a refused paste says: the browser would have joined the lines with a space, changing the value unseen. */
+export const MULTILINE_PASTE_TEXT = 'Not pasted: the copied text has more than one line, and a key or passphrase is one line (pasted here, its line breaks would silently become spaces).';
+export const MULTILINE_PASTE_FIX = 'Copy only the key itself, on one line, and paste again.';
+
+/**
+ * A hidden input with a show/hide toggle. Its value lives in the caller's state only.
+ * A paste of several lines is refused and said: an <input> turns a line break into a
+ * space, so "key\nmore" would be saved as "key more" without a word (a trailing line
+ * break, as a terminal copies, is fine: values are trimmed).
+ */
 export function SecretInput(props: { id: string; value: string; onChange: (v: string) => void; describedBy?: string | undefined; invalid?: boolean; required?: boolean; autoFocus?: boolean }) {
   const [shown, setShown] = useState(false);
+  const [refused, setRefused] = useState(false);
+  const refusedId = `${props.id}-paste`;
+  const onPaste = (e: ClipboardEvent<HTMLInputElement>) => {
+    const several = /[\r\n]/.test(e.clipboardData.getData('text/plain').trim());
+    if (several) e.preventDefault();
+    setRefused(several);
+  };
   return (
-    <div className="secret-input">
-      <input
-        id={props.id}
-        type={shown ? 'text' : 'password'}
-        value={props.value}
-        onChange={(e) => props.onChange(e.target.value)}
-        autoComplete="off"
-        spellCheck={false}
-        aria-describedby={props.describedBy}
-        aria-invalid={props.invalid || undefined}
-        required={props.required}
-        autoFocus={props.autoFocus}
-      />
-      <button type="button" className="ghost" aria-pressed={shown} aria-controls={props.id} onClick={() => setShown(!shown)}>
-        {shown ? 'Hide' : 'Show'}
-      </button>
-    </div>
+    <>
+      <div className="secret-input">
+        <input
+          id={props.id}
+          type={shown ? 'text' : 'password'}
+          value={props.value}
+          onChange={(e) => (setRefused(false), props.onChange(e.target.value))}
+          onPaste={onPaste}
+          autoComplete="off"
+          spellCheck={false}
+          aria-describedby={[props.describedBy, refused ? refusedId : undefined].filter(Boolean).join(' ') || undefined}
+          aria-invalid={props.invalid || refused || undefined}
+          required={props.required}
+          autoFocus={props.autoFocus}
+        />
+        <button type="button" className="ghost" aria-pressed={shown} aria-controls={props.id} onClick={() => setShown(!shown)}>
+          {shown ? 'Hide' : 'Show'}
+        </button>
+      </div>
+      {refused && <p id={refusedId} role="alert" className="field-error">{MULTILINE_PASTE_TEXT} {MULTILINE_PASTE_FIX}</p>}
+    </>
   );
 }
 

@@ -10,6 +10,13 @@ import { CREDENTIAL_FILTERS, CREDENTIAL_SORTS, visibleCredentials, type Credenti
 const FILTER_TEXT: Record<CredentialFilter, string> = { all: 'All', stored: 'Stored', missing: 'Missing', custom: 'Custom', env: 'From environment' };
 const SORT_TEXT: Record<CredentialSort, string> = { name: 'Name', 'last-used': 'Last used', updated: 'Updated' };
 
+/**
+ * Rows the list renders at most. Past that, every row is still searchable, filterable and counted, but only
+ * the first LIST_ROWS (and the selected one) are in the page: at 10,000 credentials the full list took seconds
+ * to mount and made every key typed in Search lag (each keystroke re-rendered every row).
+ */
+export const LIST_ROWS = 500;
+
 function status(c: CredentialView): string {
   if (c.source?.kind === 'env') return `from ${c.source.name}`;
   if (c.source?.kind === 'legacy') return 'plaintext file';
@@ -89,6 +96,11 @@ export function Credentials() {
   useSearchShortcut(search);
   const visible = useMemo(() => visibleCredentials(s.credentials, s.query, s.filter, s.sort), [s.credentials, s.query, s.filter, s.sort]);
   const current = visible.find((c) => c.id === s.selected) ?? visible[0];
+  const rows = useMemo(() => {
+    const first = visible.slice(0, LIST_ROWS);
+    // The selected credential always has its row: it is the list's one Tab stop.
+    return current && !first.includes(current) ? [...first, current] : first;
+  }, [visible, current]);
   useEffect(() => {
     if (!focusItem) return;
     const target = [...document.querySelectorAll<HTMLElement>('[data-credential]')].find((el) => el.dataset['credential'] === focusItem) ?? search.current;
@@ -99,8 +111,8 @@ export function Credentials() {
   if (s.error) return <ErrorNote error={s.error} onRetry={() => void load()} />;
   if (s.loading && !s.credentials.length) return <Loading what="credentials" />;
   const move = (e: KeyboardEvent, c: CredentialView) => {
-    const i = visible.indexOf(c);
-    const next = e.key === 'ArrowDown' ? visible[i + 1] : e.key === 'ArrowUp' ? visible[i - 1] : e.key === 'Home' ? visible[0] : e.key === 'End' ? visible.at(-1) : undefined;
+    const i = rows.indexOf(c);
+    const next = e.key === 'ArrowDown' ? rows[i + 1] : e.key === 'ArrowUp' ? rows[i - 1] : e.key === 'Home' ? rows[0] : e.key === 'End' ? rows.at(-1) : undefined;
     if (next) {
       e.preventDefault();
       select(next.id);
@@ -121,10 +133,11 @@ export function Credentials() {
     <div className="credentials">
       <Toolbar search={search} onAdd={() => setAdding(true)} />
       <p className="muted shortcuts">{visible.length} of {s.credentials.length} shown · ↑ ↓ move · Ctrl+C copies the selected credential</p>
+      {visible.length > LIST_ROWS && <p className="muted" role="status">The list holds the first {LIST_ROWS} of {visible.length}: type in Search to find the others.</p>}
       <ClipboardStatus />
       <div className="credentials-layout">
         <ul className="credential-list" aria-label="Credentials">
-          {visible.map((c) => (
+          {rows.map((c) => (
             <li key={c.id}>
               <button type="button" data-credential={c.id} aria-current={c.id === current?.id ? 'true' : undefined} tabIndex={c.id === current?.id ? 0 : -1} onClick={() => (select(c.id), setAdding(false))} onKeyDown={(e) => move(e, c)}>
                 <span className="item-label">{c.label}</span> <span className={`badge ${c.source ? 'ok' : 'bad'}`}>{status(c)}</span>

@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, type FormEvent, type ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { ProfileView } from '../../shared/core/views';
 import { AI_PROVIDERS, WORKFLOW_NAMES } from '../../shared/core/workflows';
@@ -6,12 +6,8 @@ import { ErrorNote, Field, Loading, SoftButton } from '../components/common';
 import { TimeZoneField, timeZoneError } from '../components/TimeZoneField';
 import { initials } from '../format';
 import { useVault } from '../store';
+import type { ProfileDraft as Draft } from '../store/profile-slice';
 
-type Draft = {
-  name: string; email: string; job_title: string; timezone: string; avatar_url: string;
-  default_workflow: string; default_source_language: string; ai_provider: string; enable_cost_tracking: boolean;
-  run_finished: boolean; run_failed: boolean; credential_missing: boolean;
-};
 type TextKey = 'name' | 'email' | 'job_title' | 'avatar_url' | 'default_source_language';
 type ToggleKey = 'enable_cost_tracking' | 'run_finished' | 'run_failed' | 'credential_missing';
 
@@ -64,24 +60,18 @@ function Section({ legend, children, note }: { legend: string; children: ReactNo
  * toggles drive desktop notifications while the app runs.
  */
 export function Profile() {
-  const s = useVault(useShallow((st) => ({ profile: st.profile, loading: st.profileLoading, error: st.profileError, saving: st.profileSaving, serverErrors: st.profileFieldErrors, load: st.loadProfile, save: st.saveProfile, loadAvatar: st.loadAvatar })));
-  const [draft, setDraft] = useState<Draft | null>(null);
-  const [touched, setTouched] = useState(false);
-  const { load, loadAvatar } = s;
+  const s = useVault(useShallow((st) => ({ profile: st.profile, loading: st.profileLoading, error: st.profileError, saving: st.profileSaving, serverErrors: st.profileFieldErrors, load: st.loadProfile, save: st.saveProfile, loadAvatar: st.loadAvatar, edited: st.profileDraft, setDraft: st.setProfileDraft })));
+  const { load, loadAvatar, setDraft } = s;
   useEffect(() => void Promise.all([load(), loadAvatar()]), [load, loadAvatar]);
-  useEffect(() => {
-    if (s.profile && !touched) setDraft(draftOf(s.profile));
-  }, [s.profile, touched]);
   if (s.error) return <ErrorNote error={s.error} onRetry={() => void s.load()} />;
-  if (!draft || !s.profile) return <Loading what="your profile" />;
+  if (!s.profile) return <Loading what="your profile" />;
   const saved = draftOf(s.profile);
+  // The fields the user changed (kept in the store across screens) over the saved profile, which follows the CLI's changes.
+  const draft: Draft = { ...saved, ...s.edited };
   const dirty = (Object.keys(draft) as Array<keyof Draft>).some((k) => draft[k] !== saved[k]);
   const local = localErrors(draft);
   const errorFor = (path: string) => local[path] ?? s.serverErrors.find((f) => f.path === path)?.message;
-  const set = <K extends keyof Draft>(k: K, v: Draft[K]) => {
-    setTouched(true);
-    setDraft({ ...draft, [k]: v });
-  };
+  const set = <K extends keyof Draft>(k: K, v: Draft[K]) => setDraft({ ...s.edited, [k]: v });
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (s.saving || !dirty || Object.keys(local).length) return;
@@ -92,7 +82,8 @@ export function Profile() {
         enable_cost_tracking: draft.enable_cost_tracking, notifications: { run_finished: draft.run_finished, run_failed: draft.run_failed, credential_missing: draft.credential_missing },
       },
     });
-    if (ok) setTouched(false);
+    // Saved: the form follows the profile again, unless the user typed on while it saved (that stays, unsaved).
+    if (ok && useVault.getState().profileDraft === s.edited) setDraft(null);
   };
   const text = (k: TextKey, label: string, path: string, type = 'text', hint?: string) => (
     <Field label={label} error={errorFor(path)} hint={hint}>
@@ -131,7 +122,7 @@ export function Profile() {
       <div className="save-bar">
         {/* Soft-disabled: saving or discarding turns the button off while it has the keyboard focus, which must stay there. */}
         <SoftButton type="submit" className="primary" off={s.saving || !dirty || Object.keys(local).length > 0}>{s.saving ? 'Saving…' : 'Save profile'}</SoftButton>
-        <SoftButton type="button" off={s.saving || !dirty} onClick={() => (setDraft(saved), setTouched(false))}>Discard changes</SoftButton>
+        <SoftButton type="button" off={s.saving || !dirty} onClick={() => setDraft(null)}>Discard changes</SoftButton>
         <span className="dirty" role="status">{dirty ? '● Unsaved changes' : 'All changes saved'}</span>
       </div>
     </form>

@@ -1,7 +1,7 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import type { MigrationPlanResult, SecurityStatus } from '../../shared/core/ipc-contract';
 import { asApiError, getApi, type ApiError } from '../api';
-import { ErrorNote, Field, Loading, SecretInput, When } from '../components/common';
+import { ErrorNote, Field, Loading, SecretInput, SoftButton, When } from '../components/common';
 import { useVault } from '../store';
 import { PlanTable } from './Migration';
 
@@ -37,17 +37,27 @@ function useStatus() {
   return { status, setStatus, error, load };
 }
 
-/** One action at a time in a form: busy while it runs, and its error (cleared when the next one starts). */
+/**
+ * One action at a time in a form: busy while it runs, and its error (cleared when the next one starts).
+ * An error that comes back after the user left the screen becomes an error toast: the form that would show it is gone.
+ */
 function useBusy() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
+  const toastError = useVault((s) => s.toastError);
+  const shown = useRef(true);
+  useEffect(() => {
+    shown.current = true;
+    return () => void (shown.current = false);
+  }, []);
   const run = async (fn: () => Promise<void>) => {
     setBusy(true);
     setError(null);
     try {
       await fn();
     } catch (err) {
-      setError(asApiError(err));
+      if (shown.current) setError(asApiError(err));
+      else toastError(err, 'Security: ');
     } finally {
       setBusy(false);
     }
@@ -55,7 +65,7 @@ function useBusy() {
   /** A form's submit handler running `fn`. */
   const onSubmit = (fn: () => Promise<void>) => (e: FormEvent) => {
     e.preventDefault();
-    void run(fn);
+    if (!busy) void run(fn);
   };
   return { busy, error, run, onSubmit };
 }
@@ -90,7 +100,7 @@ export function Unlock({ onUnlocked }: { onUnlocked?: (s: SecurityStatus) => voi
       <Field label="Vault passphrase" error={fieldError(error)}>
         {(ids) => <SecretInput id={ids.id} value={passphrase} onChange={setPassphrase} describedBy={ids.describedBy} invalid={ids.invalid} required autoFocus />}
       </Field>
-      <button type="submit" disabled={busy || !passphrase}>{busy ? 'Unlocking…' : 'Unlock'}</button>
+      <SoftButton type="submit" off={busy || !passphrase}>{busy ? 'Unlocking…' : 'Unlock'}</SoftButton>
     </form>
   );
 }
@@ -124,7 +134,7 @@ function ChangePassphrase({ onDone }: { onDone: (s: SecurityStatus) => void }) {
       <Field label="Confirm the new passphrase" error={errors.confirm}>
         {(ids) => <SecretInput id={ids.id} value={confirm} onChange={setConfirm} describedBy={ids.describedBy} invalid={ids.invalid} required />}
       </Field>
-      <button type="submit" disabled={busy || !ready}>{busy ? 'Re-encrypting…' : 'Change passphrase'}</button>
+      <SoftButton type="submit" off={busy || !ready}>{busy ? 'Re-encrypting…' : 'Change passphrase'}</SoftButton>
     </form>
   );
 }
@@ -165,7 +175,7 @@ function BackendChoice({ status, onChanged }: { status: SecurityStatus; onChange
         <p className="muted">Switching back moves every secret into the keychain, reads each one back, then removes the vault files.</p>
       )}
       {error && <ErrorNote error={error} />}
-      <button type="submit" disabled={busy || !ready}>{busy ? 'Moving…' : toFile ? 'Use a vault file' : 'Use the keychain'}</button>
+      <SoftButton type="submit" off={busy || !ready}>{busy ? 'Moving…' : toFile ? 'Use a vault file' : 'Use the keychain'}</SoftButton>
     </form>
   );
 }
@@ -195,7 +205,7 @@ function ExportCard() {
         {(ids) => <SecretInput id={ids.id} value={confirm} onChange={setConfirm} describedBy={ids.describedBy} invalid={ids.invalid} />}
       </Field>
       {error && <ErrorNote error={error} />}
-      <button type="submit" disabled={busy || !ready}>{busy ? 'Encrypting…' : 'Export…'}</button>
+      <SoftButton type="submit" off={busy || !ready}>{busy ? 'Encrypting…' : 'Export…'}</SoftButton>
     </form>
   );
 }
@@ -232,20 +242,20 @@ function ImportCard() {
     <section className="card" aria-label="Import">
       <h3>Import an export file</h3>
       <p className="muted">The plan is shown first; nothing changes until you press Import, and then everything is written or nothing.</p>
-      <button type="button" onClick={() => void pick()} disabled={busy}>Choose an export file…</button>
+      <SoftButton type="button" onClick={() => void pick()} off={busy}>Choose an export file…</SoftButton>
       {picked && !plan && (
         <form onSubmit={showPlan}>
           <p>File: <code>{picked.path}</code></p>
           <Field label="Passphrase of the export file">
             {(ids) => <SecretInput id={ids.id} value={pass} onChange={setPass} describedBy={ids.describedBy} />}
           </Field>
-          <button type="submit" disabled={busy || !pass}>{busy ? 'Decrypting…' : 'Show the plan'}</button>
+          <SoftButton type="submit" off={busy || !pass}>{busy ? 'Decrypting…' : 'Show the plan'}</SoftButton>
         </form>
       )}
       {plan && (
         <>
           <PlanTable rows={plan.plan.rows} overwrite={overwrite} onToggle={toggle} disabled={busy} />
-          <button type="button" onClick={() => void apply()} disabled={busy || !willWrite}>{busy ? 'Importing…' : `Import ${willWrite} credential(s)`}</button>
+          <SoftButton type="button" onClick={() => void apply()} off={busy || !willWrite}>{busy ? 'Importing…' : `Import ${willWrite} credential(s)`}</SoftButton>
         </>
       )}
       {error && <ErrorNote error={error} />}

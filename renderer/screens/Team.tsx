@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { ErrorNote, Loading } from '../components/common';
+import { ErrorNote, Loading, SoftButton } from '../components/common';
 import { useVault } from '../store';
 
 const LOCAL_TEXT = { same: 'same as yours', differs: 'differs from yours', absent: 'not in your vault' } as const;
@@ -17,7 +17,7 @@ export function Team() {
   })));
   const { load } = s;
   useEffect(() => void load(), [load]);
-  const opener = <button type="button" onClick={() => void s.open()} disabled={s.busy}>{s.file ? 'Open another team file…' : 'Open a team file…'}</button>;
+  const opener = <SoftButton type="button" onClick={() => void s.open()} off={s.busy}>{s.file ? 'Open another team file…' : 'Open a team file…'}</SoftButton>;
   if (!s.file) {
     return (
       <section aria-label="Team file">
@@ -38,7 +38,7 @@ export function Team() {
         {v.recipient ? `You are a recipient${v.member ? ` (as ${v.member})` : ''}.` : 'You are not a recipient of this team file.'}
       </p>
       {!v.recipient && v.fix && <p className="fix">{v.fix}</p>}
-      {v.you ? <p>Your team key: <code aria-label="Your team key">{v.you}</code></p> : <button type="button" onClick={() => void s.createKey()} disabled={s.busy}>Create my team key</button>}
+      {v.you ? <p>Your team key: <code aria-label="Your team key">{v.you}</code></p> : <SoftButton type="button" onClick={() => void s.createKey()} off={s.busy}>Create my team key</SoftButton>}
       {v.warning && <p className="warning" role="alert">{v.warning}</p>}
       <h3>Members</h3>
       <table aria-label="Members">
@@ -55,8 +55,8 @@ export function Team() {
           {v.rotate.length > 0 && <p className="warning">To rotate (seen by removed members): {v.rotate.map((r) => `${r.ids.join(', ')} (${r.name})`).join('; ')}</p>}
           {!s.plan && (
             <div className="actions">
-              <button type="button" className="primary" onClick={() => void s.showPlan()} disabled={s.busy}>Pull…</button>
-              <button type="button" onClick={() => void s.push()} disabled={s.busy}>Push my values</button>
+              <SoftButton type="button" className="primary" onClick={() => void s.showPlan()} off={s.busy}>Pull…</SoftButton>
+              <SoftButton type="button" onClick={() => void s.push()} off={s.busy}>Push my values</SoftButton>
             </div>
           )}
           {s.plan && (
@@ -67,8 +67,8 @@ export function Team() {
               </table>
               <p>{s.plan.counts.apply} to write; {s.plan.counts.identical} identical, {s.plan.counts.conflict} conflict (your value kept), {s.plan.counts.invalid} invalid.</p>
               <div className="actions">
-                <button type="button" className="primary" onClick={() => void s.pull()} disabled={s.busy || !s.plan.counts.apply}>Pull {s.plan.counts.apply} credential(s)</button>
-                <button type="button" onClick={s.cancel} disabled={s.busy}>Cancel</button>
+                <SoftButton type="button" className="primary" onClick={() => void s.pull()} off={s.busy || !s.plan.counts.apply}>Pull {s.plan.counts.apply} credential(s)</SoftButton>
+                <SoftButton type="button" onClick={s.cancel} off={s.busy}>Cancel</SoftButton>
               </div>
             </div>
           )}

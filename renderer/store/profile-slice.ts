@@ -7,6 +7,13 @@ import type { VaultState } from './index';
 
 type ProfileUpdate = Parameters<VaultApi['profileUpdate']>[0];
 
+/** The Profile screen's form, as the user left it (never a secret: names, toggles, codes). */
+export type ProfileDraft = {
+  name: string; email: string; job_title: string; timezone: string; avatar_url: string;
+  default_workflow: string; default_source_language: string; ai_provider: string; enable_cost_tracking: boolean;
+  run_finished: boolean; run_failed: boolean; credential_missing: boolean;
+};
+
 // State
 export interface ProfileState {
   profile: ProfileView | null;
@@ -19,6 +26,12 @@ export interface ProfileState {
   profileSaveError: ApiError | null;
   /** The saved avatar as main fetched it (a data: URL), or null: the screen then shows initials. */
   avatar: string | null;
+  /**
+   * The fields the user changed on the Profile screen and has not saved, or null. Kept here, not in the
+   * screen: going to another screen and back must not throw away what was typed. Only the changed fields:
+   * the others follow the saved profile, so a change the CLI made meanwhile is shown and saved, not undone.
+   */
+  profileDraft: Partial<ProfileDraft> | null;
 }
 
 // Actions
@@ -27,12 +40,14 @@ export interface ProfileActions {
   /** Saves; true on success. Field errors land in profileFieldErrors. `quiet` (onboarding) skips the toasts: the wizard shows its own progress. */
   saveProfile(update: ProfileUpdate, options?: { quiet?: boolean }): Promise<boolean>;
   loadAvatar(): Promise<void>;
+  /** The unsaved form (null: discarded or saved). */
+  setProfileDraft(draft: Partial<ProfileDraft> | null): void;
 }
 
 export type ProfileSlice = ProfileState & ProfileActions;
 
 export const getInitialProfileState = (): ProfileState => ({
-  profile: null, profileLoading: false, profileError: null, profileSaving: false, profileFieldErrors: [], profileSaveError: null, avatar: null,
+  profile: null, profileLoading: false, profileError: null, profileSaving: false, profileFieldErrors: [], profileSaveError: null, avatar: null, profileDraft: null,
 });
 
 export const createProfileSlice: StateCreator<VaultState, [], [], ProfileSlice> = (set, get) => ({
@@ -68,6 +83,7 @@ export const createProfileSlice: StateCreator<VaultState, [], [], ProfileSlice> 
       set({ avatar: null });
     }
   },
+  setProfileDraft: (draft) => set({ profileDraft: draft }),
 });
 
 // Selectors

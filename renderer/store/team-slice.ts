@@ -33,8 +33,9 @@ export type TeamSlice = TeamState & TeamActions;
 export const getInitialTeamState = (): TeamState => ({ teamFile: null, teamView: null, teamLoading: false, teamError: null, teamPlan: null, teamBusy: false });
 
 export const createTeamSlice: StateCreator<VaultState, [], [], TeamSlice> = (set, get) => {
-  /** Runs an action with the busy flag; a failure becomes an error toast. */
+  /** Runs an action with the busy flag (one at a time: a second press while one runs does nothing); a failure becomes an error toast. */
   const busy = async (what: string, fn: () => Promise<void>) => {
+    if (get().teamBusy) return;
     set({ teamBusy: true });
     try {
       await fn();
@@ -46,16 +47,12 @@ export const createTeamSlice: StateCreator<VaultState, [], [], TeamSlice> = (set
   };
   return {
     ...getInitialTeamState(),
-    openTeamFile: async () => {
-      try {
-        const file = await getApi().teamPickFile();
-        if (!file) return;
-        set({ teamFile: file, teamView: null, teamPlan: null });
-        await get().loadTeam();
-      } catch (err) {
-        get().toastError(err, 'Could not open the team file');
-      }
-    },
+    openTeamFile: () => busy('Could not open the team file', async () => {
+      const file = await getApi().teamPickFile();
+      if (!file) return;
+      set({ teamFile: file, teamView: null, teamPlan: null });
+      await get().loadTeam();
+    }),
     loadTeam: async () => {
       const file = get().teamFile;
       if (!file) return;

@@ -58,12 +58,14 @@ export function checkedCredentialId(service: unknown, key: unknown, options: { a
 }
 
 /** Which part of the value rule a value breaks. */
-export type ValueProblem = { rule: 'not-text' | 'empty' | 'too-long' | 'control'; text: string };
+export type ValueProblem = { rule: 'not-text' | 'empty' | 'too-long' | 'control' | 'broken'; text: string };
 
 /**
  * Why a value cannot be stored, or undefined when it can: the one value
  * rule, applied to the trimmed value (text, not empty, at most
- * {@link MAX_SECRET_LENGTH} characters, no line break or control character).
+ * {@link MAX_SECRET_LENGTH} characters, no line break or control character,
+ * no half of a UTF-16 surrogate pair: a store keeps UTF-8, which cannot hold
+ * one, so it would come back as U+FFFD and fail the read-back).
  * The text names the rule and never quotes the value.
  */
 export function valueProblem(value: unknown): ValueProblem | undefined {
@@ -74,6 +76,7 @@ export function valueProblem(value: unknown): ValueProblem | undefined {
   if (v === '') return { rule: 'empty', text: 'empty' };
   if (v.length > MAX_SECRET_LENGTH) return { rule: 'too-long', text: `${v.length} characters, over the ${MAX_SECRET_LENGTH} limit` };
   if (/[\u0000-\u001f\u007f]/.test(v)) return { rule: 'control', text: 'contains a line break or control character' };
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(v)) return { rule: 'broken', text: 'contains a broken character (half of an emoji or other UTF-16 pair)' };
   return undefined;
 }
 
@@ -82,13 +85,14 @@ const VALUE_FIX: Record<ValueProblem['rule'], string> = {
   empty: 'Paste the key; to remove a credential use: cpw-vault delete.',
   'too-long': 'Check that you pasted only the key.',
   control: 'Paste the key on one line.',
+  broken: 'Copy the key again from its provider\'s page and paste it.',
 };
 
 /** The trimmed value, or CREDENTIAL_INVALID saying which rule it breaks (never the value). */
 export function checkedValue(id: CredentialId, value: unknown): string {
   const problem = valueProblem(value);
   if (!problem) return (value as string).trim();
-  const what = problem.rule === 'not-text' ? 'must be text' : problem.rule === 'control' ? problem.text : `is ${problem.text}`;
+  const what = problem.rule === 'not-text' ? 'must be text' : problem.rule === 'control' || problem.rule === 'broken' ? problem.text : `is ${problem.text}`;
   throw new VaultError('CREDENTIAL_INVALID', `The value for ${id} ${what}.`, VALUE_FIX[problem.rule]);
 }
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { extname, join, resolve } from 'node:path';
@@ -87,12 +87,16 @@ export class MainProcess {
   }
 }
 
-/** Starts the handler process: in this test's keyring, or in a private session whose keyring is locked (after `setup` ran there); `env` adds to its environment (e.g. provider endpoints). */
-export function startMain(t: TempHome, options: { locked?: boolean; pick?: string; team?: string; setup?: string; env?: Record<string, string> } = {}): MainProcess {
+/**
+ * Starts the handler process: in this test's keyring, or in a private session (after `setup` ran there) whose
+ * keyring is locked (`locked`) or open (`own`: a keyring daemon of its own, which the test may stop with
+ * SIGSTOP without touching other tests' keyring; see keyringDaemon); `env` adds to its environment (e.g. provider endpoints).
+ */
+export function startMain(t: TempHome, options: { locked?: boolean; own?: boolean; pick?: string; team?: string; setup?: string; env?: Record<string, string> } = {}): MainProcess {
   const env = { HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, CPW_E2E_CWD: t.cwd, ...(options.pick ? { CPW_E2E_PICK: options.pick } : {}), ...(options.team ? { CPW_E2E_TEAM: options.team } : {}), ...options.env };
   const argv = [process.execPath, fixture('ipc-server')];
-  const child = options.locked
-    ? inPrivateSessionSpawn('locked', argv, { home: t, env, ...(options.setup ? { setup: options.setup } : {}) })
+  const child = options.locked || options.own
+    ? inPrivateSessionSpawn(options.locked ? 'locked' : 'unlocked', argv, { home: t, env, ...(options.setup ? { setup: options.setup } : {}) })
     : spawn(argv[0]!, argv.slice(1), { cwd: t.cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
   return new MainProcess(child);
 }
@@ -174,3 +178,20 @@ export async function axeViolations(page: Page): Promise<Array<{ id: string; imp
 /** The folder `npm run screenshots` writes to (CPW_SCREENSHOTS); unset in `npm test`, so a test run never rewrites the PNGs. */
 export const SCREENSHOTS = process.env['CPW_SCREENSHOTS'] ? resolve(ROOT, process.env['CPW_SCREENSHOTS']) : undefined;
 if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
+
+/**
+ * The pid of the gnome-keyring-daemon of `t`'s private session (startMain with `own`): the one process whose
+ * environment names this test's own runtime folder. Only that process is ever signalled.
+ */
+export function keyringDaemon(t: TempHome): number {
+  const runtime = `XDG_RUNTIME_DIR=${join(t.root, 'xdg-run')}`;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('gnome-keyring')) continue;
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(runtime)) return Number(pid);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  throw new Error(`no gnome-keyring-daemon runs for ${t.root}`);
+}

@@ -37,6 +37,20 @@ describe('the avatar is fetched by main and handed to the page as a data: URL', 
     expect(requested).toEqual(['https://img.example/a.png']);
   });
 
+  it('a page asking 50 times at once still makes one request (the avatar server is not used as a target)', async () => {
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    const requested: string[] = [];
+    const s = await setupMain({ fetch: async (url) => (requested.push(url), await slow, new Response(new Uint8Array(PNG), { status: 200, headers: { 'content-type': 'image/png' } })) });
+    await s.value('profileUpdate', { user: { avatar_url: 'https://img.example/slow.png' } });
+    const calls = Array.from({ length: 50 }, () => s.call('profileAvatar'));
+    await expect.poll(() => requested.length).toBe(1);
+    release();
+    const results = await Promise.all(calls);
+    expect(new Set(results.map((r) => JSON.stringify(r)))).toEqual(new Set([JSON.stringify({ ok: true, value: `data:image/png;base64,${PNG.toString('base64')}` })]));
+    expect(requested).toEqual(['https://img.example/slow.png']);
+  });
+
   it('follows an https redirect, checking each hop', async () => {
     const { result, requested } = await avatarFor('https://img.example/me', { 'https://img.example/me': redirect('/avatars/me.jpg'), 'https://img.example/avatars/me.jpg': image(JPEG, 'image/jpeg; charset=binary') });
     expect(result).toMatchObject({ ok: true, value: expect.stringMatching(/^data:image\/jpeg;base64,/) });

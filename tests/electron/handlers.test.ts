@@ -48,6 +48,24 @@ describe('IPC handlers over the real vault and keychain', () => {
     expect(list.find((c) => c.id === 'deepl.api_key')).toMatchObject({ label: 'DeepL (work)', custom: true });
   });
 
+  it.each(['DeepL\u001b]0;pwned\u0007', 'DeepL\nsecond line', 'tab\there', 'C1\u009b31m'])('a label with a control character (%j) is refused, naming the rule; nothing is stored', async (label) => {
+    const s = await setupMain();
+    const r = await s.call('credentialsSet', { service: 'deepl', key: 'api_key', value: 'dk-1', label });
+    expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('without control characters') } });
+    expect((await s.value<Array<{ id: string }>>('credentialsList')).map((c) => c.id)).not.toContain('deepl.api_key');
+    expect(await s.call('credentialsReveal', { service: 'deepl', key: 'api_key' })).toMatchObject({ ok: false, error: { code: 'CREDENTIAL_MISSING' } });
+  });
+
+  it.each(['abc\uD800def0123456789', '\uDE00abcdef0123456789', 'abcdef0123456789\uD83D'])('a value holding half of a UTF-16 pair (%j) is refused by the value rule, not blamed on the keychain; nothing is stored', async (value) => {
+    const s = await setupMain();
+    const r = await s.call('credentialsSet', { service: 'tmdb', key: 'api_key', value, acceptFormatWarning: true });
+    expect(r).toMatchObject({ ok: false, error: { code: 'CREDENTIAL_INVALID', message: 'The value for tmdb.api_key contains a broken character (half of an emoji or other UTF-16 pair).', fix: expect.stringContaining('paste it') } });
+    expect(await s.call('credentialsReveal', { service: 'tmdb', key: 'api_key' })).toMatchObject({ ok: false, error: { code: 'CREDENTIAL_MISSING' } });
+    // A whole emoji is text like any other.
+    expect(await s.call('credentialsSet', { service: 'tmdb', key: 'api_key', value: 'key-\u{1F511}-\u05D0\u05D1', acceptFormatWarning: true })).toMatchObject({ ok: true });
+    expect(await s.value('credentialsReveal', { service: 'tmdb', key: 'api_key' })).toBe('key-\u{1F511}-\u05D0\u05D1');
+  });
+
   it.each([MAX_SECRET_LENGTH + 1, 16 * 1024 + 1, 1024 * 1024])('a %s-character value gets the value rule\'s own message, like every other size', async (size) => {
     const s = await setupMain();
     const r = await s.call('credentialsSet', { service: 'tmdb', key: 'api_key', value: 'a'.repeat(size) });
@@ -204,6 +222,27 @@ describe('the guard', () => {
     const s = await setupMain();
     const r = await s.call(method as VaultMethod, ...(args as unknown[]));
     expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+  });
+
+  it('__proto__ and constructor keys, and a 100,000-deep object, are refused by name; no prototype is touched and nothing is written', async () => {
+    const s = await setupMain();
+    await s.value('profileUpdate', { user: { name: 'Ada' } });
+    const before = (await import('node:fs')).readFileSync(s.t.profile, 'utf8');
+    // As structured clone and JSON deliver them: own properties named __proto__ / constructor.
+    const polluting = JSON.parse('{"user":{"name":"Eve","__proto__":{"polluted":"yes"}},"preferences":{"notifications":{"__proto__":{"run_failed":false}},"constructor":{"prototype":{"polluted":"yes"}}}}');
+    let deep: unknown = true;
+    for (let i = 0; i < 100_000; i++) deep = { a: deep };
+    for (const update of [polluting, { preferences: { notifications: deep } }]) {
+      const r = await s.call('profileUpdate', update);
+      expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    }
+    const refused = await s.call('profileUpdate', polluting);
+    expect(!refused.ok && refused.error.fields?.map((f) => f.path)).toEqual(expect.arrayContaining(['preferences.constructor', 'preferences.notifications.__proto__']));
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect((await import('node:fs')).readFileSync(s.t.profile, 'utf8')).toBe(before);
+    // A field offered only through __proto__ is never read as the field.
+    await s.call('profileUpdate', JSON.parse('{"user":{"__proto__":{"name":"Mallory","email":"m@evil.example"}}}'));
+    expect(await s.value('profileGet')).toMatchObject({ profile: { user: { name: 'Ada', email: '' } } });
   });
 
   it('errors carry code, message and fix, and never the secret', async () => {

@@ -20,7 +20,8 @@ export async function setupMain(options: { fetch?: FetchPort; env?: Record<strin
   const opened: string[] = [];
   const events: Array<{ event: VaultEvent; payload: unknown }> = [];
   const dialogs: Array<{ kind: string; paths: readonly string[] }> = [];
-  const answers = { pick: null as string | null, team: null as string | null, confirmSource: true, confirmRemove: true, exportTarget: null as string | null, exportFile: null as string | null };
+  // `waitFor`: main's confirmation dialogs stay open until it settles (a user who has not answered yet).
+  const answers = { pick: null as string | null, team: null as string | null, confirmSource: true, confirmRemove: true, exportTarget: null as string | null, exportFile: null as string | null, waitFor: Promise.resolve() };
   const fetched: string[] = [];
   const handlers = createHandlers({
     vault, runs, cwd: t.cwd, env,
@@ -30,7 +31,7 @@ export async function setupMain(options: { fetch?: FetchPort; env?: Record<strin
     dialog: {
       chooseSecretsFile: async () => answers.pick,
       chooseTeamFile: async () => answers.team,
-      confirmSource: async (path) => (dialogs.push({ kind: 'confirmSource', paths: [path] }), answers.confirmSource),
+      confirmSource: async (path) => (dialogs.push({ kind: 'confirmSource', paths: [path] }), await answers.waitFor, answers.confirmSource),
       confirmRemovePlaintext: async (paths) => (dialogs.push({ kind: 'confirmRemovePlaintext', paths }), answers.confirmRemove),
       chooseExportTarget: async () => (dialogs.push({ kind: 'chooseExportTarget', paths: [] }), answers.exportTarget),
       chooseExportFile: async () => (dialogs.push({ kind: 'chooseExportFile', paths: [] }), answers.exportFile),

@@ -86,6 +86,28 @@ describe('migration sources are handles main minted; the renderer never names a 
     expect(other.untouched()).toBe(true);
   });
 
+  it('drops fired in a loop while main\'s dialog is open: one dialog, the others refused at once; after the answer, the next drop asks again', async () => {
+    const s = await setupMain();
+    const other = otherProject(s.t.root);
+    let answer!: () => void;
+    s.answers.waitFor = new Promise((r) => (answer = r));
+    s.answers.confirmSource = false;
+    const first = s.call('migrationDrop', other.files.env);
+    await expect.poll(() => s.dialogs.length).toBe(1);
+    const settled: unknown[] = [];
+    for (let i = 0; i < 20; i++) void s.call('migrationDrop', other.files.env).then((r) => settled.push(r));
+    // Answered without waiting for the user (before the fix, each waited for a dialog of its own).
+    await expect.poll(() => settled.length, { timeout: 10_000 }).toBe(20);
+    for (const r of settled) expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('already waiting for your answer'), fix: expect.stringContaining('Answer') } });
+    expect(await s.call('migrationPickFile')).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    expect(s.dialogs).toHaveLength(1);
+    answer();
+    expect(await first).toEqual({ ok: true, value: null });
+    expect(await s.call('migrationDrop', other.files.env)).toEqual({ ok: true, value: null });
+    expect(s.dialogs).toHaveLength(2);
+    expect(other.untouched()).toBe(true);
+  });
+
   it('a dropped file the user confirms becomes a handle; its plan names no value', async () => {
     const s = await setupMain();
     const other = otherProject(s.t.root);

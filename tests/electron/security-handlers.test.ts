@@ -54,6 +54,13 @@ describe('Security section handlers (real vault, real agent, main-owned dialogs)
     for (const secret of [PASS, NEXT, HF]) expect(audit).not.toContain(secret);
   });
 
+  it('Unlock pressed three times at once: one agent starts, and every press answers unlocked (none says "already running")', async () => {
+    await m.value('securityLock');
+    const presses = await Promise.all([1, 2, 3].map(() => code('securityUnlock', { passphrase: NEXT })));
+    expect(presses).toEqual(['ok', 'ok', 'ok']);
+    expect(await m.value('securityStatus')).toMatchObject({ ok: true, unlockedUntil: expect.any(String) });
+  });
+
   it('export to the file main\'s save dialog names; import by the handle main\'s open dialog minted, plan first', async () => {
     m.answers.exportTarget = null;
     expect(await m.value('securityExport', { passphrase: EXPORT_PASS })).toBeNull();

@@ -37,6 +37,14 @@ describe('team channels in main', () => {
     expect((await m.ipc.teamStatus({ senderFrame: { url: 'https://evil.example/' } }, { handle: 'a'.repeat(32) })).ok).toBe(false);
   });
 
+  it('three team-key requests at once (a double click, a looping page) create one key: every caller gets the one that is stored', async () => {
+    const m = await setupMain();
+    closers.push(() => m.vault.close());
+    const answers = await Promise.all([1, 2, 3].map(() => m.value<{ recipient: string }>('teamIdentity')));
+    const stored = await m.value<{ recipient: string }>('teamIdentity');
+    expect(answers.map((a) => a.recipient)).toEqual([stored.recipient, stored.recipient, stored.recipient]);
+  });
+
   it('a file chosen in main\'s dialog: not a recipient until added (names shown, never values); then pull with the plan first, and push', async () => {
     const m = await setupMain();
     closers.push(() => m.vault.close());

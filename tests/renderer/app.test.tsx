@@ -18,6 +18,45 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+describe('leaving a screen mid-save', () => {
+  it('a credential save that fails after the user went to another screen is said in an error toast with its fix (not lost with the form)', async () => {
+    const { api, user, show } = withFakeApi();
+    api.profileKind = 'profile';
+    show(<App />);
+    await user.click(await screen.findByRole('button', { name: 'Credentials' }));
+    await user.click(await screen.findByRole('button', { name: /^TMDB API key/ }));
+    await user.click(screen.getByRole('button', { name: 'Add' }));
+    await user.type(screen.getByLabelText('TMDB API key (hidden)'), '0123456789abcdef0123456789abcdef');
+    const release = api.hold('credentialsSet');
+    await user.click(screen.getByRole('button', { name: 'Save to keychain' }));
+    await user.click(screen.getByRole('button', { name: 'Workflows' }));
+    await screen.findByRole('heading', { name: 'Transcribe' });
+    api.fail('credentialsSet', { code: 'KEYCHAIN_TIMEOUT', message: 'The keychain did not answer in time.', fix: 'Answer the dialog on screen and retry.' });
+    release();
+    await waitFor(() => expect(useVault.getState().toasts).toMatchObject([{ kind: 'error', text: 'Not saved: TMDB API key: The keychain did not answer in time.', fix: 'Answer the dialog on screen and retry.' }]));
+    expect(document.body.textContent).not.toContain('0123456789abcdef0123456789abcdef');
+  });
+
+  it('a passphrase change that fails after the user went to another screen is said in an error toast with its fix', async () => {
+    const { api, user, show } = withFakeApi();
+    api.profileKind = 'profile';
+    api.security = { backend: 'file', unlocked: true, passphrase: 'the current passphrase', offerFile: false };
+    show(<App />);
+    await user.click(await screen.findByRole('button', { name: 'Security' }));
+    const form = await screen.findByRole('form', { name: 'Change the vault passphrase' });
+    await user.type(within(form).getByLabelText('Current passphrase', { selector: 'input' }), 'the current passphrase');
+    await user.type(within(form).getByLabelText('New passphrase', { selector: 'input' }), 'a brand new passphrase');
+    await user.type(within(form).getByLabelText('Confirm the new passphrase', { selector: 'input' }), 'a brand new passphrase');
+    const release = api.hold('securityChangePassphrase');
+    await user.click(within(form).getByRole('button', { name: 'Change passphrase' }));
+    await user.click(screen.getByRole('button', { name: 'Workflows' }));
+    await screen.findByRole('heading', { name: 'Transcribe' });
+    api.fail('securityChangePassphrase', { code: 'IO_ERROR', message: 'Could not write the vault file.', fix: 'Free some disk space and try again.' });
+    release();
+    await waitFor(() => expect(useVault.getState().toasts).toMatchObject([{ kind: 'error', text: 'Security: Could not write the vault file.', fix: 'Free some disk space and try again.' }]));
+  });
+});
+
 describe('Profile screen', () => {
   it('loading, then fields; Save only with changes, an unsaved mark, disabled-looking while saving, a toast on success', async () => {
     const { api, user, show } = withFakeApi();

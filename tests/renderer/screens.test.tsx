@@ -119,6 +119,30 @@ describe('Credentials screen', () => {
     expect(api.calls.some((c) => c.method === 'credentialsSet')).toBe(false);
   });
 
+  it('a pasted value holding half of an emoji is refused in the form with the value rule\'s words, before anything is sent', async () => {
+    const { api, user, show } = withFakeApi();
+    show(<Credentials />);
+    await user.click(await screen.findByRole('button', { name: /^TMDB API key/ }));
+    await user.click(screen.getByRole('button', { name: 'Add' }));
+    fireEvent.change(screen.getByLabelText('TMDB API key (hidden)'), { target: { value: 'abcdef0123456789\uD83D' } }); // a paste cut mid-emoji
+    expect(screen.getByText('The value for tmdb.api_key contains a broken character (half of an emoji or other UTF-16 pair). Copy the key again from its provider\'s page and paste it.')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Save to keychain' }).hasAttribute('disabled')).toBe(true);
+    expect(api.calls.some((c) => c.method === 'credentialsSet')).toBe(false);
+  });
+
+  it('a Reveal that fails says what happened, its code and the fix', async () => {
+    const { api, show } = withFakeApi();
+    api.values.set('huggingface.token', HF);
+    show(<Credentials />);
+    fireEvent.click(await screen.findByRole('button', { name: /^HuggingFace token/ }));
+    api.fail('credentialsReveal', { code: 'KEYCHAIN_TIMEOUT', message: 'The keychain did not answer in time.', fix: 'Answer the dialog waiting on screen, or restart the keyring daemon, and retry.' });
+    fireEvent.click(screen.getByRole('button', { name: 'Reveal' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('The keychain did not answer in time.');
+    expect(alert.textContent).toContain('KEYCHAIN_TIMEOUT');
+    expect(alert.textContent).toContain('Fix: Answer the dialog waiting on screen, or restart the keyring daemon, and retry.');
+  });
+
   it('one keychain read per Reveal, a visible 30 s countdown, then hidden', async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     const { api, show } = withFakeApi();

@@ -22,6 +22,25 @@ afterEach(() => {
 });
 
 describe('Team screen', () => {
+  it('Open a team file… pressed twice while main\'s dialog is open: one dialog, and the button keeps the keyboard focus (turned off with aria-disabled, not disabled)', async () => {
+    const { api, user, show } = withFakeApi();
+    api.team = view();
+    api.teamFile = null;
+    show(<Team />);
+    const release = api.hold('teamPickFile');
+    const open = screen.getByRole('button', { name: 'Open a team file…' });
+    open.focus();
+    await user.keyboard('{Enter}');
+    await user.keyboard('{Enter}');
+    expect(api.calls.filter((c) => c.method === 'teamPickFile')).toHaveLength(1);
+    expect(open.getAttribute('aria-disabled')).toBe('true');
+    expect((open as HTMLButtonElement).disabled).toBe(false);
+    expect(document.activeElement).toBe(open);
+    release();
+    await waitFor(() => expect(open.getAttribute('aria-disabled')).toBeNull());
+    expect(document.activeElement).toBe(open);
+  });
+
   it('opens a team file through main\'s dialog; a cancelled dialog changes nothing', async () => {
     const { api, user, show } = withFakeApi();
     api.team = view();

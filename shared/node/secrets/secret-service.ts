@@ -208,6 +208,7 @@ export class SecretServiceStore implements SecretStore {
     return { ...keychainStatus(backend, failure.code as KeychainReason), message: failure.message, ...extra } as KeychainStatus;
   }
 
+  /** Drops the connection and what it learnt, a timeout included: a store used after close() starts afresh (the app's "Check again"). */
   close(): void {
     this.conn?.close();
     this.conn = undefined;
@@ -215,6 +216,7 @@ export class SecretServiceStore implements SecretStore {
     this.collection = undefined;
     this.state = undefined;
     this.refused = undefined;
+    this.broken = undefined;
   }
 
   private attributes(account: string): Array<[string, string]> {
@@ -444,9 +446,10 @@ export class SecretServiceStore implements SecretStore {
     const what = `${call.member}`;
     if (err instanceof DbusTimeout) {
       // Stop talking to a keychain that does not answer: later calls fail at once and nothing waits on the socket.
-      this.broken = keychainError('KEYCHAIN_TIMEOUT', err.message, err);
+      const broken = keychainError('KEYCHAIN_TIMEOUT', err.message, err);
       this.close();
-      return this.broken;
+      this.broken = broken;
+      return broken;
     }
     if (err instanceof DbusDisconnected) {
       // Closed by us after a timeout (a pipelined call, or one waiting beside an abandoned dialog): the timeout is the reason.

@@ -224,6 +224,10 @@ export class Vault {
     if (options.label !== undefined && (typeof options.label !== 'string' || options.label.length > 80)) {
       throw new VaultError('INVALID_ARGUMENT', 'The label must be text of at most 80 characters.', 'Shorten the label.');
     }
+    // As the user fields (profile-parse): `list` and the app print a label as it is, so an escape sequence would drive the terminal.
+    if (options.label !== undefined && /[\u0000-\u001f\u007f-\u009f]/.test(options.label)) {
+      throw new VaultError('INVALID_ARGUMENT', 'The label must be one line without control characters (line breaks, tabs, escape sequences).', 'Type the label again without them.');
+    }
     const { profile } = await this.credentials().commit([{ kind: 'set', id, value: clean, label: options.label, envVar }], { signal: options.signal });
     await this.reader.record({ event: 'credential_set', caller: this.caller, credential: id, details: { format_warning_accepted: !format.ok } });
     const meta = profile.credential_metadata[id]!;
