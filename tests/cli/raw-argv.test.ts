@@ -44,4 +44,14 @@ describe('an argument that is not UTF-8', () => {
     expect(raw(t, `exec --workflow transcribe -- touch "${marker}" $'caf\\xc3\\xa9.wav'`).status).toBe(0);
     expect(existsSync(marker)).toBe(true);
   });
+
+  it('exec: an inherited variable that is not UTF-8 reaches the stage changed (Node passes only text): named in a warning', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const run = spawnSync('bash', ['-c', `MEDIA_DIR=$'/data/caf\\xe9' OTHER=$'caf\\xc3\\xa9 \\xef\\xbf\\xbd' exec "${process.execPath}" "${BIN}" exec --workflow transcribe -- printenv MEDIA_DIR OTHER`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service } });
+    expect(run.status, run.stderr.toString()).toBe(0);
+    expect(run.stderr.toString()).toContain('warning: MEDIA_DIR is not valid UTF-8: the stage gets it with U+FFFD in place of its invalid bytes');
+    expect(run.stderr.toString()).not.toContain('OTHER');
+    expect(run.stdout.toString('latin1').split('\n')[1]).toBe(Buffer.from('café \uFFFD').toString('latin1')); // valid UTF-8 (a real U+FFFD too) is passed as it was
+  });
 });

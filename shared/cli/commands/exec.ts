@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { basename } from 'node:path';
 import { childEnv } from '../../node/exec/child-env';
+import { alteredEnvVars } from '../../node/exec/env-bytes';
 import { outputPair, sameFile } from '../../node/exec/merged-output';
 import { inTerminalForeground } from '../../node/exec/terminal-group';
 import { maskedIds, valuesToMask } from '../../node/masking/mask-values';
@@ -65,6 +66,9 @@ export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
   const vars = await vault.environmentOf(resolved);
   const carriers = new Map(credentials.map((c) => [c.id, c.envVars]));
   const child = childEnv({ parent: ctx.io.env, injected: vars, uses: status.uses, carriers, inheritSecrets: !!args.inheritSecrets, preferences: vault.pipelinePreferences() });
+  for (const name of alteredEnvVars(child.env)) {
+    if (!Object.hasOwn(vars, name)) ctx.io.err(`warning: ${name} is not valid UTF-8: the stage gets it with U+FFFD in place of its invalid bytes (Node passes only text). Set it in UTF-8, or have the stage read it from a file.\n`);
+  }
   let values: string[] = [];
   if (streams.out || streams.err) {
     const prefetched = { listCredentials: () => credentials, storedValues: async () => (resolved.alsoReadError ? Promise.reject(resolved.alsoReadError) : resolved.alsoRead) };

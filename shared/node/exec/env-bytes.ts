@@ -1,0 +1,34 @@
+import { isUtf8 } from 'node:buffer';
+import { readFileSync } from 'node:fs';
+
+/**
+ * The names among `passed` (variables a stage is about to get from this
+ * process's environment) whose value, as this process received it, is not
+ * UTF-8: Node reads each as text with U+FFFD in place of the invalid bytes
+ * and can only pass text on, so the stage would get another value (a
+ * MEDIA_DIR=/data/café in Latin-1 names a folder that does not exist).
+ * Looked at only when a value holds U+FFFD, against /proc/self/environ
+ * (Linux); elsewhere none are named.
+ */
+export function alteredEnvVars(passed: Readonly<Record<string, string>>): string[] {
+  const suspects = Object.keys(passed).filter((name) => passed[name]!.includes('\uFFFD'));
+  if (!suspects.length) return [];
+  let raw: Buffer;
+  try {
+    raw = readFileSync('/proc/self/environ');
+  } catch {
+    return [];
+  }
+  const altered = new Set<string>();
+  for (let start = 0; start < raw.length; ) {
+    const end = raw.indexOf(0, start) < 0 ? raw.length : raw.indexOf(0, start);
+    const entry = raw.subarray(start, end);
+    const eq = entry.indexOf(0x3d);
+    if (eq > 0 && !isUtf8(entry.subarray(eq + 1))) {
+      const name = entry.subarray(0, eq).toString('utf8');
+      if (suspects.includes(name)) altered.add(name);
+    }
+    start = end + 1;
+  }
+  return suspects.filter((name) => altered.has(name));
+}
