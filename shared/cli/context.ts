@@ -4,7 +4,7 @@ import type { DoctorSubject } from '../node/doctor';
 import type { Vault } from '../node/vault/vault';
 
 /** What the read commands use: both the Vault and the light VaultReader offer it. */
-export type ReadVault = Pick<VaultReader & Vault, 'getCredential' | 'findCredential' | 'storedValue' | 'storedValues' | 'envValue' | 'envVarsFor' | 'validateWorkflow' | 'resolveWorkflow' | 'environmentOf' | 'workflowEnv' | 'listCredentials' | 'pipelinePreferences' | 'defaultWorkflow' | 'keychainStatus'>;
+export type ReadVault = Pick<VaultReader & Vault, 'getCredential' | 'findCredential' | 'storedValue' | 'storedValues' | 'envValue' | 'envVarsFor' | 'validateWorkflow' | 'resolveWorkflow' | 'environmentOf' | 'workflowEnv' | 'listCredentials' | 'pipelinePreferences' | 'defaultWorkflow' | 'backend' | 'keychainStatus'>;
 import { commandKeychainDeadline, keychainDialogsFor } from './deadline';
 import { assertNamedProfileExists } from './missing-profile';
 import type { CliIO } from './io';

@@ -39,9 +39,11 @@ export interface ProfileView {
 }
 
 /** Human label of a source, for tables and screens. */
-export function sourceLabel(source: CredentialSource | null): string {
+export function sourceLabel(source: CredentialSource | null, backend?: string): string {
   if (!source) return 'missing';
   if (source.kind === 'env') return `env ${source.name}`;
+  // kind 'keychain' is the secret store, whichever it is: with the age vault file, say so.
+  if (source.kind === 'keychain' && backend === 'file') return 'vault file';
   return source.kind === 'legacy' ? 'secrets.json (deprecated)' : source.kind;
 }
 

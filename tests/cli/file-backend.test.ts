@@ -84,6 +84,9 @@ describe('the file backend through the CLI, on a host with no D-Bus session', ()
       expect(r.stdout).toBe(stage % 2 ? HF : TMDB);
     }
     expect((await fileCli(h, ['check', 'subtitle'])).code).toBe(0);
+    // Where the values are, in words: the vault file, never "keychain" (on a host that has none).
+    expect((await fileCli(h, ['list'])).stdout).toMatch(/^tmdb +api_key +vault file +/m);
+    expect((await fileCli(h, ['which', 'huggingface', 'token'])).stdout).toMatch(/^huggingface\.token +vault file$/m);
     const env = await fileCli(h, ['env', '--workflow', 'subtitle', '--format', 'dotenv']);
     expect(env.stdout).toContain(`TMDB_API_KEY='${TMDB}'`);
     // A stage that checks its keys by shape (no value on any command line) and says so, like the examples do.

@@ -43,7 +43,7 @@ export async function which(args: { service?: string; key?: string; all?: boolea
   for (const id of ids) rows.push(await whichOne(vault, id));
   if (ctx.globals.json) printJson(ctx.io, { credentials: rows });
   else {
-    ctx.io.out(table(['CREDENTIAL', 'SOURCE'], rows.map((r) => [r.id, sourceLabel(r.source)])));
+    ctx.io.out(table(['CREDENTIAL', 'SOURCE'], rows.map((r) => [r.id, sourceLabel(r.source, vault.backend())])));
     for (const r of rows) if (r.warning) ctx.io.err(`${paint(ctx.io).yellow('warning:')} ${r.id}: ${r.warning}\n`);
   }
   return !args.all && !rows[0]?.source ? EXIT.missing : EXIT.ok;

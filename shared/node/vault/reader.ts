@@ -82,7 +82,7 @@ export class VaultReader {
   }
 
   /** The backend this profile's values live in (`keychain` unless the profile names another). */
-  backendName(view: ReadView | undefined = this.viewOrNone()): string {
+  backend(view: ReadView | undefined = this.viewOrNone()): string {
     return (view?.kind === 'profile' ? view.index.storage.backend : undefined) ?? 'keychain';
   }
 
@@ -109,7 +109,7 @@ export class VaultReader {
 
   /** The secret store this profile's values live in (its backend and namespace), opened once per process. */
   secretStore(view: ReadView | undefined = this.viewOrNone()): SecretStore {
-    const backend = this.backendName(view);
+    const backend = this.backend(view);
     const namespace = this.namespace(view);
     const key = `${backend}\0${namespace}`;
     if (this.store?.key !== key) {

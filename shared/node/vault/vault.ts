@@ -394,7 +394,7 @@ export class Vault {
 
   /** The backend this profile's secrets live in: `keychain` or `file`. */
   backend(): string {
-    return this.reader.backendName();
+    return this.reader.backend();
   }
 
   /**
