@@ -56,7 +56,7 @@ function Result() {
   return (
     <section aria-label="Result" className={r.ok ? 'result ok' : 'result failed'} role="status">
       <h3 tabIndex={-1} ref={heading}>{r.ok ? `Migrated ${r.imported} credential(s)` : 'Migration failed — nothing was changed'}</h3>
-      {r.rows.filter((x) => x.status === 'failed').map((x) => <p key={x.sourceKey} className="field-error">{x.sourceKey} → {x.target}: {x.error}</p>)}
+      {r.rows.filter((x) => x.status === 'failed').map((x) => <p key={x.sourceKey} className="field-error">{x.sourceKey} → {x.target}: {x.code ? `${x.code} ` : ''}{x.error}{x.fix && <><br />Fix: {x.fix}</>}</p>)}
       {r.backup && <p>Backup: <code>{r.backup}</code></p>}
     </section>
   );

@@ -87,7 +87,10 @@ export interface RowResult {
   sourceKey: string;
   target: CredentialId | undefined;
   status: 'imported' | 'identical' | 'skipped' | 'invalid' | 'failed' | 'rolled_back';
+  /** A failed row: what went wrong, its code and what to do (a keychain that locked mid-run: unlock it, run again). */
   error?: string;
+  code?: string;
+  fix?: string;
 }
 
 export interface ApplyResult {

@@ -81,7 +81,7 @@ describe('migration from config/secrets.json', () => {
     secrets.failSetAfter = k;
     const result = await vault.applyMigration(readSource(path), plan);
     expect(result.ok).toBe(false);
-    expect(result.rows.filter((r) => r.status === 'failed')).toHaveLength(1);
+    expect(result.rows.filter((r) => r.status === 'failed')).toEqual([expect.objectContaining({ code: 'KEYCHAIN_ERROR', error: expect.stringContaining('injected write failure'), fix: expect.stringMatching(/\S/) })]);
     expect(result.rows.filter((r) => r.status === 'rolled_back')).toHaveLength(k);
     secrets.failSetAfter = undefined;
     expect(Object.fromEntries(secrets.items)).toEqual(before.keychain);

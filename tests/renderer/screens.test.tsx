@@ -281,6 +281,17 @@ describe('Migration screen', () => {
     expect((await screen.findByRole('alert')).textContent).toContain('line 3, column 1');
   });
 
+  it('a row whose write failed names its code and what to do', async () => {
+    const { api, user, show } = withFakeApi();
+    withPlan(api);
+    api.migrationApply = async () => ({ ok: false, rows: [{ sourceKey: 'hf_token', target: 'huggingface.token', status: 'failed', error: 'The keychain is locked.', code: 'KEYCHAIN_LOCKED', fix: 'Unlock it, then migrate again.' }], imported: 0, plaintextLeft: ['/x/secrets.json'], removed: [] });
+    show(<Migration />);
+    await screen.findByRole('table', { name: 'Migration plan' });
+    await user.click(screen.getByRole('button', { name: /Migrate 1 credential/ }));
+    const row = await screen.findByText(/hf_token → huggingface\.token: KEYCHAIN_LOCKED The keychain is locked\./);
+    expect(row.textContent).toContain('Fix: Unlock it, then migrate again.');
+  });
+
   it('plan by handle, overwrite, migrate, the plan refreshed (no stale "will be replaced"), then remove the plaintext after main asks', async () => {
     const { api, user, show } = withFakeApi();
     withPlan(api);

@@ -38,7 +38,10 @@ function shellQuote(path: string): string {
 export function summary(io: CliIO, result: ApplyResult): string {
   const p = paint(io);
   const lines = [result.ok ? `${p.green('✓')} Migrated ${result.imported} credential(s) into the keychain.` : `${p.red('✗')} Migration failed; every change was undone and the source left untouched.`];
-  for (const r of result.rows.filter((x) => x.status === 'failed')) lines.push(`  ${r.sourceKey} -> ${r.target}: ${r.error}`);
+  for (const r of result.rows.filter((x) => x.status === 'failed')) {
+    lines.push(`  ${r.sourceKey} -> ${r.target}: ${r.code ? `${r.code} ` : ''}${r.error}`);
+    if (r.fix) lines.push(`    fix: ${r.fix}`);
+  }
   if (result.backup) lines.push(`Backup: ${result.backup} (0600)`);
   if (result.plaintextLeft.length && !result.kept) lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Delete them once your pipelines work: rm -- ${result.plaintextLeft.map(shellQuote).join(' ')}`);
   if (result.kept) lines.push(`${p.yellow('Not removed:')} ${result.kept.split('\n').join('\n  ')}`);

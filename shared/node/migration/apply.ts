@@ -137,7 +137,8 @@ export async function applyMigration(
     if (current === undefined || isVaultError(err, 'CANCELLED', 'IO_ERROR', 'PROFILE_LOCKED')) throw err;
     for (const [i, row] of chosen.entries()) rows[row.index]!.status = i < current ? 'rolled_back' : 'skipped';
     const failed = chosen[current]!;
-    rows[failed.index] = { ...rows[failed.index]!, status: 'failed', error: err instanceof Error ? err.message : String(err) };
+    const why = isVaultError(err) ? { error: err.message, code: err.code, fix: err.fix } : { error: err instanceof Error ? err.message : String(err) };
+    rows[failed.index] = { ...rows[failed.index]!, status: 'failed', ...why };
     return { ok: false, rows, imported: 0, plaintextLeft: [source.path], removed: [] };
   }
   for (const row of chosen) rows[row.index]!.status = 'imported';
