@@ -48,6 +48,7 @@ const MAX_READ_BYTES = 256 * 1024 * 1024;
  */
 export class RunHistory {
   private warnedDamage = false;
+  private warnedAppend = false;
 
   constructor(readonly path: string, private readonly options: RunHistoryOptions) {}
 
@@ -127,6 +128,9 @@ export class RunHistory {
       const size = await withFileLock(this.path, async () => appendLine(this.path, `${JSON.stringify(event)}\n`), APPEND_WAIT_MS);
       if (size > compactAt(this.options.bounds())) await this.compact();
     } catch (err) {
+      // Said once: a run's start and its end would otherwise say the same twice.
+      if (this.warnedAppend) return;
+      this.warnedAppend = true;
       this.options.warn(`could not record the run in ${this.path}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
