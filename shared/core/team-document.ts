@@ -16,6 +16,7 @@
  */
 import { KEY_NAME, SERVICE_NAME, splitCredentialId, type CredentialId } from './credential';
 import { VaultError } from './errors';
+import { hasControlChars } from './control-chars';
 
 /** The `format` marker of a team document. */
 export const TEAM_FORMAT = 'cpw-vault-team';
@@ -215,12 +216,9 @@ function idList(v: unknown): CredentialId[] {
   return Array.isArray(v) ? [...new Set(v.filter((x): x is string => typeof x === 'string' && isCredentialId(x) && x !== NEVER_SHARED_ID))].slice(0, MAX_TEAM_CREDENTIALS).sort() : [];
 }
 
-/** C0 and C1 control characters and DEL: what a hostile teammate would use to drive the terminal a field is printed on. */
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
-
 /** A text field of a teammate's file that is printed or stored: at most 200 characters, no control characters. */
 function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v.length <= 200 && !CONTROL_CHARS.test(v) ? v : undefined;
+  return typeof v === 'string' && v.length <= 200 && !hasControlChars(v) ? v : undefined;
 }
 
 function opt<K extends string>(key: K, v: unknown): Partial<Record<K, string>> {

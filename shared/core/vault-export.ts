@@ -21,6 +21,7 @@ import { catalogEntry } from './catalog';
 import { ENV_VAR_NAME, isCredentialId } from './credential';
 import { envVarProblem } from './env-var-names';
 import { VaultError } from './errors';
+import { hasControlChars } from './control-chars';
 import type { ParsedSource } from './migration-sources';
 
 /** The `format` marker of an export document. */
@@ -83,12 +84,9 @@ export function parseExport(text: string): ExportDocument {
   return { format: EXPORT_FORMAT, version: EXPORT_VERSION, exported_at: printable(doc['exported_at'], 64) ?? '', credentials };
 }
 
-/** C0 and C1 control characters and DEL: what a hostile file would use to drive the terminal it is printed on. */
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
-
 /** `v` when it is text of at most `max` characters without control characters (safe to print or store), else undefined. */
 function printable(v: unknown, max: number): string | undefined {
-  return typeof v === 'string' && v.length <= max && !CONTROL_CHARS.test(v) ? v : undefined;
+  return typeof v === 'string' && v.length <= max && !hasControlChars(v) ? v : undefined;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -29,6 +29,22 @@ async function run(h: FileVaultHome, args: string[], options: { input?: string; 
   return { ...result, hung };
 }
 
+const EXPORT_PASS = 'export passphrase for the attack tests';
+
+/** For the describe it is called in: a file-backend home, unlocked, with a team identity (given to `use`); locked and removed after. */
+function withUnlockedHome(use: (home: FileVaultHome, identity: string) => void): void {
+  let home: FileVaultHome;
+  beforeAll(async () => {
+    home = await makeFileVaultHome({ logN: 10 });
+    expect((await run(home, ['unlock', '--passphrase-file', home.passFile])).code).toBe(0);
+    use(home, (await run(home, ['team', 'identity'])).stdout.trim());
+  });
+  afterAll(async () => {
+    await run(home, ['lock']);
+    rmSync(home.root, { recursive: true, force: true });
+  });
+}
+
 describe('a FIFO where cpw-vault expects a file never hangs a command', () => {
   let h: FileVaultHome;
   beforeAll(async () => {
@@ -91,15 +107,9 @@ function hostileTeamFile(dir: string, recipient: string, doc: Record<string, unk
 describe('a file from someone else (an export, a teammate\'s team file) cannot give a credential a dangerous env var', () => {
   let h: FileVaultHome;
   let me: string;
-  const EXPORT_PASS = 'export passphrase for the attack tests';
-  beforeAll(async () => {
-    h = await makeFileVaultHome({ logN: 10 });
-    expect((await run(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
-    me = (await run(h, ['team', 'identity'])).stdout.trim();
-  });
-  afterAll(async () => {
-    await run(h, ['lock']);
-    rmSync(h.root, { recursive: true, force: true });
+  withUnlockedHome((home, id) => {
+    h = home;
+    me = id;
   });
 
   it('import: LD_PRELOAD, BASH_ENV, PYTHONSTARTUP and another credential\'s HF_TOKEN are replaced by a name of its own', async () => {
@@ -150,15 +160,9 @@ describe('escape sequences in a file from someone else never reach the terminal'
   let h: FileVaultHome;
   let me: string;
   const ESC = '\u001b[2J\u001b]0;owned\u0007\u009b31m';
-  const EXPORT_PASS = 'export passphrase for the attack tests';
-  beforeAll(async () => {
-    h = await makeFileVaultHome({ logN: 10 });
-    expect((await run(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
-    me = (await run(h, ['team', 'identity'])).stdout.trim();
-  });
-  afterAll(async () => {
-    await run(h, ['lock']);
-    rmSync(h.root, { recursive: true, force: true });
+  withUnlockedHome((home, id) => {
+    h = home;
+    me = id;
   });
 
   it('import: an export date and a label with escape sequences are neither printed nor stored', async () => {
@@ -192,14 +196,9 @@ describe('escape sequences in a file from someone else never reach the terminal'
 describe('a teammate cannot plant a team_identity row in the team file', () => {
   let h: FileVaultHome;
   let me: string;
-  beforeAll(async () => {
-    h = await makeFileVaultHome({ logN: 10 });
-    expect((await run(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
-    me = (await run(h, ['team', 'identity'])).stdout.trim();
-  });
-  afterAll(async () => {
-    await run(h, ['lock']);
-    rmSync(h.root, { recursive: true, force: true });
+  withUnlockedHome((home, id) => {
+    h = home;
+    me = id;
   });
 
   it('team push never sends the member\'s private identity, and pull --overwrite-all never replaces it', async () => {
@@ -231,17 +230,11 @@ describe('a teammate cannot plant a team_identity row in the team file', () => {
 describe('a file that is not UTF-8 inside is refused, never imported with its bytes replaced', () => {
   let h: FileVaultHome;
   let me: string;
-  const EXPORT_PASS = 'export passphrase for the attack tests';
   /** A document whose one value holds the Latin-1 bytes of "café-secret-1": what a file saved in another encoding holds. */
   const latin1 = (head: string, tail: string) => Buffer.concat([Buffer.from(head), Buffer.from('caf\xe9-secret-1', 'latin1'), Buffer.from(tail)]);
-  beforeAll(async () => {
-    h = await makeFileVaultHome({ logN: 10 });
-    expect((await run(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
-    me = (await run(h, ['team', 'identity'])).stdout.trim();
-  });
-  afterAll(async () => {
-    await run(h, ['lock']);
-    rmSync(h.root, { recursive: true, force: true });
+  withUnlockedHome((home, id) => {
+    h = home;
+    me = id;
   });
 
   it('import: VAULT_CORRUPT "not UTF-8 text", exit 1, nothing stored', async () => {

@@ -2,6 +2,7 @@ import { catalogEntry, checkFormat } from '../../core/catalog';
 import { checkedCredentialId, checkedValue, ENV_VAR_NAME, type CredentialId } from '../../core/credential';
 import { envVarProblem } from '../../core/env-var-names';
 import { VaultError, isVaultError } from '../../core/errors';
+import { hasControlChars } from '../../core/control-chars';
 import type { ApplyResult, MigrationPlan, PlanChoices } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
 import { exportAsSource, exportedEnvVar, exportedLabel, type ExportDocument } from '../../core/vault-export';
@@ -225,7 +226,7 @@ export class Vault {
       throw new VaultError('INVALID_ARGUMENT', 'The label must be text of at most 80 characters.', 'Shorten the label.');
     }
     // As the user fields (profile-parse): `list` and the app print a label as it is, so an escape sequence would drive the terminal.
-    if (options.label !== undefined && /[\u0000-\u001f\u007f-\u009f]/.test(options.label)) {
+    if (options.label !== undefined && hasControlChars(options.label)) {
       throw new VaultError('INVALID_ARGUMENT', 'The label must be one line without control characters (line breaks, tabs, escape sequences).', 'Type the label again without them.');
     }
     const { profile } = await this.credentials().commit([{ kind: 'set', id, value: clean, label: options.label, envVar }], { signal: options.signal });
