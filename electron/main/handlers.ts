@@ -24,7 +24,7 @@ import type { RunHistory } from '../../shared/node/records/run-history';
 import type { Vault } from '../../shared/node/vault/vault';
 import { fetchAvatar } from './avatar';
 import { oneDialogAtATime } from './dialog-gate';
-import { oneAtATime } from './one-at-a-time';
+import { oneRunAndOneNext } from './one-at-a-time';
 import type { ClipboardPort, DialogPort, EventPort, ExternalPort, FetchPort, SchedulerPort } from './ports';
 import { runsReader, stampMemo } from './history-reads';
 import { securityHandlers } from './security-handlers';
@@ -220,8 +220,8 @@ export function createHandlers(given: MainDeps): Handlers {
     runsStats: async () => runsRead.stats(),
     auditList: async ({ event, credential, ...page }) => pageOf(auditMemo(`list:${event}:${credential}`, () => vault.auditEvents({ ...(event ? { event } : {}), ...(credential ? { credential } : {}) })), page),
     // One at a time: the banner asks again every 10 s, and a probe of a hung keychain takes up to 9 s; two
-    // overlapping would close each other's fresh connection.
-    doctor: oneAtATime(async () => {
+    // overlapping would close each other's fresh connection. Calls arriving meanwhile share the next run.
+    doctor: oneRunAndOneNext(async () => {
       const report = await runDoctor(vault);
       if (report.keychain.ok || report.keychain.code !== 'KEYCHAIN_TIMEOUT') return report;
       // After a timeout the secret store stops talking to the keychain (every call fails at once: right for a

@@ -18,18 +18,23 @@ export function protectSecretOutput(fd = 1): string | undefined {
   let owner: number;
   try {
     const st = fstatSync(fd);
-    if (!st.isFile() || (st.mode & 0o077) === 0) return undefined;
+    if (!st.isFile()) return undefined;
     mode = st.mode & 0o777;
     owner = st.uid;
   } catch {
     return undefined; // no stdout: nothing is written anywhere
   }
+  // Another user's file first, whatever its mode: its owner can chmod it back or read it already (0600 or
+  // 0666 alike). Root can write to any file, so this is the only check between root (a container, CI) and
+  // a file planted in /tmp; under sudo, the file the invoking user's shell made is theirs to read.
+  const me = process.getuid?.();
+  const sudoer = me === 0 && process.env.SUDO_UID !== undefined ? Number(process.env.SUDO_UID) : undefined;
+  if (me !== undefined && owner !== me && owner !== sudoer) {
+    throw new VaultError('INVALID_ARGUMENT', `Refusing to write secret values to ${fileName(fd)}: it belongs to another user (uid ${owner}), who can read it whatever its mode (${mode.toString(8).padStart(4, '0')}).`, 'Write them to a file of your own (e.g. umask 077; cpw-vault env --workflow W --format dotenv > ~/.env.local), or pipe them.');
+  }
+  if ((mode & 0o077) === 0) return undefined;
   const name = fileName(fd);
   const was = mode.toString(8).padStart(4, '0');
-  const me = process.getuid?.();
-  if (me !== undefined && me !== 0 && owner !== me) {
-    throw new VaultError('INVALID_ARGUMENT', `Refusing to write secret values to ${name}: it belongs to another user (uid ${owner}) and others can read it (${was}).`, 'Write them to a file of your own (e.g. umask 077; cpw-vault env --workflow W --format dotenv > ~/.env.local), or pipe them.');
-  }
   try {
     fchmodSync(fd, 0o600);
     if ((fstatSync(fd).mode & 0o077) === 0) return `note: ${name} was readable by other users (${was}); it is now 0600, as the secret values written to it need.`;

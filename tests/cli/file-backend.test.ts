@@ -151,6 +151,10 @@ describe('the file backend through the CLI, on a host with no D-Bus session', ()
   });
 
   it('delete, then lock: the agent stops and the next read is locked again', async () => {
+    // which --team says it too (here: the export above counts the vault's credentials, and team init adds one): its own values are in the vault file, the team file's row says so.
+    const team = join(h.cwd, 'cpw-team.age');
+    expect((await fileCli(h, ['team', 'init', '--file', team, '--name', 'me', '--add', 'tmdb.api_key'])).code).toBe(0);
+    expect((await fileCli(h, ['which', '--team', team, 'tmdb', 'api_key'])).stdout).toMatch(/^tmdb\.api_key +vault file \(also in the team file\)$/m);
     expect((await fileCli(h, ['delete', 'tmdb', 'api_key', '--yes'])).code).toBe(0);
     expect((await fileCli(h, ['get', 'tmdb', 'api_key'])).code).toBe(3);
     const lock = await fileCli(h, ['lock']);

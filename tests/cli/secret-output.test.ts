@@ -4,7 +4,7 @@
 // made 0600 before a value is written, and the user is told; a terminal,
 // pipe or /dev/null is left alone; another user's file is refused.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
@@ -54,8 +54,39 @@ describe('secret values written to a file others can read', () => {
     const out = join(t.cwd, 'shared.txt');
     const r = spawnSync('bash', ['-c', `umask 022; : > "${out}"; setpriv --reuid=65534 --regid=65534 --clear-groups "${process.execPath}" "${fixture('secret-output')}" >> "${out}"`], { encoding: 'utf8' });
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe(`INVALID_ARGUMENT: Refusing to write secret values to ${out}: it belongs to another user (uid 0) and others can read it (0644). | Write them to a file of your own (e.g. umask 077; cpw-vault env --workflow W --format dotenv > ~/.env.local), or pipe them.\n`);
+    expect(r.stderr).toBe(`INVALID_ARGUMENT: Refusing to write secret values to ${out}: it belongs to another user (uid 0), who can read it whatever its mode (0644). | Write them to a file of your own (e.g. umask 077; cpw-vault env --workflow W --format dotenv > ~/.env.local), or pipe them.\n`);
     expect(mode(out)).toBe('644');
     expect(readFileSync(out, 'utf8')).toBe('');
+  });
+
+  it("root writing to another user's file planted in a 1777 folder (0600 or 0666): refused, nothing written, its mode kept", async (ctx) => {
+    // Root can open any file, and the owner can read their own file whatever its mode: as root (a container, CI)
+    // the owner check was skipped and a 0600 file was not even looked at, so the planter read every value.
+    if (process.getuid?.() !== 0) return ctx.skip();
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const shared = mkdtempSync('/tmp/cpw-planted-'); // the test home is 0700: nobody could not reach a folder in it
+    chmodSync(shared, 0o1777);
+    ctx.onTestFinished(() => rmSync(shared, { recursive: true, force: true }));
+    for (const planted of ['600', '666']) {
+      const out = join(shared, `env-${planted}.txt`);
+      const p = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'bash', '-c', `umask 0; : > "${out}"; chmod ${planted} "${out}"`], { encoding: 'utf8' });
+      expect(p.status, p.stderr).toBe(0);
+      for (const [args, redirect] of [['env --workflow transcribe --format dotenv', `>> "${out}"`], ['get huggingface token', `> "${out}"`]] as const) {
+        const r = sh(t, args, redirect);
+        expect(r.status).toBe(2);
+        expect(r.stderr).toContain(`Refusing to write secret values to ${out}: it belongs to another user (uid 65534), who can read it whatever its mode (0${planted}).`);
+        expect(r.stderr).not.toContain(HF);
+        expect(readFileSync(out, 'utf8')).toBe('');
+        expect(mode(out)).toBe(planted);
+      }
+    }
+    // sudo: the file the invoking user's shell made is theirs.
+    const mine = join(shared, 'sudoer.txt');
+    spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'bash', '-c', `umask 022; : > "${mine}"`]);
+    const s = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" get huggingface token >> "${mine}"`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, SUDO_UID: '65534' }, encoding: 'utf8' });
+    expect(s.status, s.stderr).toBe(0);
+    expect(readFileSync(mine, 'utf8')).toBe(HF);
+    expect(mode(mine)).toBe('600');
   });
 });

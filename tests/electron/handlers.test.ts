@@ -263,3 +263,30 @@ describe('the guard', () => {
     }
   });
 });
+
+describe('doctor calls while one runs', () => {
+  it('share the one run after it: six calls during a slow probe make two probes, not six, and every call gets a report', async () => {
+    // The keychain banner asks every 10 s whatever became of its last call, and a doctor of a hung keychain
+    // takes up to twice 9 s: calls queued one by one piled up for as long as the keychain hung.
+    const s = await setupMain();
+    const probe = s.vault.keychainStatus.bind(s.vault);
+    let probes = 0;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    s.vault.keychainStatus = async () => {
+      probes += 1;
+      if (probes === 1) await held; // the first probe hangs until released
+      return probe();
+    };
+    const first = s.call('doctor');
+    await expect.poll(() => probes).toBe(1);
+    const later = Array.from({ length: 5 }, () => s.call('doctor'));
+    release();
+    const answers = await Promise.all([first, ...later]);
+    for (const r of answers) expect(r).toMatchObject({ ok: true, value: { keychain: { ok: true } } });
+    expect(probes).toBe(2);
+    // Once nothing runs, a call probes again.
+    await s.value('doctor');
+    expect(probes).toBe(3);
+  });
+});

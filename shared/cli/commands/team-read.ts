@@ -84,7 +84,7 @@ export async function teamWhich(args: TeamTarget & { service?: string; key?: str
   else throw new VaultError('INVALID_ARGUMENT', 'which needs <service> <key> or --all.', 'Example: cpw-vault which --team cpw-team.age tmdb api_key');
   const rows = ids.map((id) => {
     const view = reader.listCredentials().find((c) => c.id === id);
-    const own = personalSource(reader, id) ? sourceLabel(view?.source ?? { kind: 'env', name: reader.envVarsFor(id)[0]! }) : null;
+    const own = personalSource(reader, id) ? sourceLabel(view?.source ?? { kind: 'env', name: reader.envVarsFor(id)[0]! }, reader.backend()) : null;
     const source = own ?? (inTeam.has(id) ? `team ${files.file}` : 'missing');
     return { id, source, team: inTeam.has(id) };
   });
