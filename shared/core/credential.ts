@@ -5,7 +5,6 @@
  * shows a hint calls this file, so the rules exist once.
  */
 import { VaultError } from './errors';
-import { hasSecretShape } from './redact';
 
 /** A credential's identifier, `<service>.<key>`, e.g. `huggingface.token`. */
 export type CredentialId = string;
@@ -37,9 +36,22 @@ export function isCredentialId(id: unknown): id is CredentialId {
 }
 
 /**
+ * The secret shapes a name's characters can hold (lower case, digits, "_",
+ * "-"): 32 or more hex digits (a TMDB v3 or Vimeo key), and hf_ or sk-/sk_
+ * followed by a token's length. Other shapes need upper case, which no name
+ * has; and hf_readonly or `bearer authorization` stay names.
+ */
+const SECRET_SHAPED_NAME = /^(?:[0-9a-f]{32,}|hf_[a-z0-9]{30,}|sk[-_][a-z0-9_-]{20,})$/;
+
+/** True when the service or the key of a name is a secret value typed where the name goes. */
+export function isSecretShapedName(service: string, key: string): boolean {
+  return SECRET_SHAPED_NAME.test(service) || SECRET_SHAPED_NAME.test(key);
+}
+
+/**
  * `<service>.<key>` after checking both names: INVALID_ARGUMENT otherwise,
- * never echoing them. A name with a secret's shape (a TMDB or Vimeo key is
- * 32 lower-case hex, a valid key name) is a value typed where the name goes
+ * never echoing them. A name with a secret's shape
+ * ({@link isSecretShapedName}) is a value typed where the name goes
  * (`cpw-vault set tmdb <the key>`): refused, unless `allowSecretShape` (the
  * way out for a credential an older version stored under such a name).
  */
@@ -47,7 +59,7 @@ export function checkedCredentialId(service: unknown, key: unknown, options: { a
   if (typeof service !== 'string' || !SERVICE_NAME.test(service) || typeof key !== 'string' || !KEY_NAME.test(key)) {
     throw new VaultError('INVALID_ARGUMENT', 'A credential is named <service> <key> in lower case, e.g. huggingface token.', 'Use lower-case letters, digits, "_" or "-" (service) and "_" (key), at most 40 characters each.');
   }
-  if (!options.allowSecretShape && hasSecretShape(`${service} ${key}`)) {
+  if (!options.allowSecretShape && isSecretShapedName(service, key)) {
     throw new VaultError(
       'INVALID_ARGUMENT',
       'That credential name has the shape of a secret value (an API key or token), so it is refused and not shown: a value never goes in a name.',

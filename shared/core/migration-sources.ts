@@ -1,9 +1,8 @@
 import { envVarProblem } from './env-var-names';
 import { catalogEntry } from './catalog';
-import { credentialId, ENV_VAR_NAME, KEY_NAME, SERVICE_NAME, type CredentialId } from './credential';
+import { credentialId, ENV_VAR_NAME, isSecretShapedName, KEY_NAME, SERVICE_NAME, type CredentialId } from './credential';
 import { VaultError } from './errors';
 import { parseJson } from './json';
-import { hasSecretShape } from './redact';
 import { legacyEntries } from './legacy-secrets';
 
 /** Kinds of source cpw-vault can migrate from (plaintext files), or import (an encrypted `cpw-vault export`). */
@@ -56,7 +55,7 @@ export function customTargetFor(sourceKey: string): { id: CredentialId; envVar: 
       key = lower;
     }
   }
-  if (!service || !key || !SERVICE_NAME.test(service) || !KEY_NAME.test(key) || service.startsWith('_') || hasSecretShape(`${service} ${key}`)) return undefined;
+  if (!service || !key || !SERVICE_NAME.test(service) || !KEY_NAME.test(key) || service.startsWith('_') || isSecretShapedName(service, key)) return undefined;
   const id = credentialId(service, key);
   if (catalogEntry(id)) return undefined;
   const envVar = sourceKey.toUpperCase().replace(/[.-]/g, '_');

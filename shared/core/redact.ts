@@ -20,19 +20,6 @@ const SECRET_SHAPES: readonly RegExp[] = [
   /\b(Bearer\s+)[A-Za-z0-9._~+/-]{8,}=*/gi,
 ];
 
-/**
- * True when `text` holds something with a credential's shape (what
- * {@link redact} would remove even unknown). A name with that shape is a
- * value pasted in the wrong place: it is never made a credential's name,
- * which the profile, the audit log and every listing would then show.
- */
-export function hasSecretShape(text: string): boolean {
-  return SECRET_SHAPES.some((shape) => {
-    shape.lastIndex = 0;
-    return shape.test(text);
-  });
-}
-
 /** Values shorter than this are not redacted by value: they would shred ordinary text. */
 const MIN_KNOWN_LENGTH = 4;
 

@@ -77,6 +77,11 @@ describe('a secret typed where the key name goes (`cpw-vault set tmdb <the key>`
     }
     expect(existsSync(t.profile)).toBe(false);
     expect(lookup(t, `tmdb.${TMDB}`)).toBe('');
+    // Names that only look a little like one stay names.
+    for (const [service, key] of [['huggingface', 'hf_readonly'], ['bearer', 'authorization'], ['deepl', 'api_key'], ['sk-learn', 'models'], ['hf_datasets', 'token']]) {
+      const ok = await cli(t, ['set', service!, key!], { input: 'the-value-1234' });
+      expect(ok.code, `${service} ${key}: ${ok.stderr}`).toBe(0);
+    }
   });
 
   it('one an older version stored under such a name can still be deleted', async () => {
