@@ -91,7 +91,7 @@ describe('a secret typed where the key name goes (`cpw-vault set tmdb <the key>`
     doc.credential_metadata[`tmdb.${TMDB}`] = doc.credential_metadata['mysvc.token'];
     delete doc.credential_metadata['mysvc.token'];
     writeFileSync(t.profile, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
-    expect(spawnSync('secret-tool', ['store', '--label=old', 'service', t.service, 'account', `tmdb.${TMDB}`], { input: 'old-vault-value-1234' }).status).toBe(0);
+    expect(spawnSync('secret-tool', ['store', '--label=old', 'xdg:schema', 'org.freedesktop.Secret.Generic', 'service', t.service, 'account', `tmdb.${TMDB}`], { input: 'old-vault-value-1234' }).status).toBe(0);
     expect((await cli(t, ['delete', 'mysvc', 'token', '--yes'])).code).toBe(0);
     const r = await cli(t, ['delete', 'tmdb', TMDB, '--yes']);
     expect(r.code, r.stderr).toBe(0);
