@@ -2,11 +2,13 @@
 // `npm test` and `npm run bench`, so neither ever touches a developer's real
 // keyring or ~/.cp-whisperx.
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+const PASSWORD = 'throwaway-keyring-password\n';
 
 /** System tools the keychain tests need (and age, for the vault file interop tests), with the Debian package providing each. */
 export const TOOLS = [
@@ -42,9 +44,29 @@ export function throwawayEnv(prefix, service) {
   return { root, env };
 }
 
+/**
+ * The session bus's configuration: the standard one, except that the bus
+ * itself starts the keyring UNLOCKED when a call asks for it and none runs.
+ * The standard activation file starts gnome-keyring-daemon locked: a call in
+ * the instant between a daemon's death and the keeper's restart (below) got
+ * that locked daemon, and a `secret-tool lookup` then waited for ever for an
+ * unlock prompt nobody can answer (a CI run hung on it, its vitest worker
+ * blocked in spawnSync). A servicedir listed before the standard ones wins.
+ */
+function sessionConfig(dir) {
+  mkdirSync(join(dir, 'services'), { recursive: true, mode: 0o700 });
+  const start = join(dir, 'start-keyring.sh');
+  writeFileSync(start, `#!/bin/sh\nprintf '%s\\n' '${PASSWORD.trim()}' | exec gnome-keyring-daemon --foreground --unlock --components=secrets\n`, { mode: 0o700 });
+  writeFileSync(join(dir, 'services', 'org.freedesktop.secrets.service'), `[D-BUS Service]\nName=org.freedesktop.secrets\nExec=${start}\n`);
+  const config = join(dir, 'session.conf');
+  writeFileSync(config, `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">\n<busconfig>\n  <servicedir>${join(dir, 'services')}</servicedir>\n  <include>/usr/share/dbus-1/session.conf</include>\n</busconfig>\n`);
+  return config;
+}
+
 /** Re-runs `script --inside ...args` inside a private D-Bus session; resolves with its exit code. */
 export function runInSession(script, args, env) {
-  const child = spawn('dbus-run-session', ['--', process.execPath, script, '--inside', ...args], { env, stdio: 'inherit' });
+  const config = sessionConfig(mkdtempSync(join(env.XDG_RUNTIME_DIR ?? tmpdir(), 'bus-')));
+  const child = spawn('dbus-run-session', [`--config-file=${config}`, '--', process.execPath, script, '--inside', ...args], { env, stdio: 'inherit' });
   return new Promise((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
 }
 
@@ -53,7 +75,6 @@ function ownsSecretsName() {
   return /true/.test(r.stdout ?? '');
 }
 
-const PASSWORD = 'throwaway-keyring-password\n';
 /** Restarts allowed in one session (a daemon that keeps dying is not hidden behind endless restarts). */
 const MAX_RESTARTS = 5;
 
