@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import { readFileSync } from 'node:fs';
 import { VaultError } from '../core/errors';
+import { procEntries } from '../node/builtins';
 
 /**
  * Arguments as they were typed are bytes; Node hands them over decoded as
@@ -14,18 +14,7 @@ import { VaultError } from '../core/errors';
  */
 export function notUtf8Argument(argv: readonly string[]): number {
   if (!argv.some((a) => a.includes('\uFFFD'))) return 0;
-  let raw: Buffer;
-  try {
-    raw = readFileSync('/proc/self/cmdline');
-  } catch {
-    return 0;
-  }
-  const parts: Buffer[] = [];
-  for (let start = 0; start < raw.length; ) {
-    const end = raw.indexOf(0, start);
-    parts.push(raw.subarray(start, end < 0 ? raw.length : end));
-    start = end < 0 ? raw.length : end + 1;
-  }
+  const parts = procEntries('cmdline');
   if (parts.length < argv.length) return 0;
   const typed = parts.slice(parts.length - argv.length);
   const at = argv.findIndex((a, i) => a.includes('\uFFFD') && !isUtf8(typed[i]!));

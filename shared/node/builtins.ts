@@ -4,6 +4,7 @@
  * node:crypto (temp names, run ids, hashed names) or node:child_process
  * (a provider's --version) cost milliseconds a read never uses.
  */
+import { readFileSync } from 'node:fs';
 
 /** node:crypto, on first use. */
 export function nodeCrypto(): typeof import('node:crypto') {
@@ -35,4 +36,22 @@ export function uniqueHex(bytes: number): string {
   let out = '';
   for (let i = 0; i < bytes; i++) out += Math.floor(Math.random() * 256).toString(16).padStart(2, '0');
   return out;
+}
+
+/** The NUL-separated entries of a /proc file of this process (cmdline, environ), as raw bytes; [] where it cannot be read. */
+export function procEntries(file: 'cmdline' | 'environ'): Buffer[] {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(`/proc/self/${file}`);
+  } catch {
+    return [];
+  }
+  const entries: Buffer[] = [];
+  for (let start = 0; start < raw.length; ) {
+    const nul = raw.indexOf(0, start);
+    const end = nul < 0 ? raw.length : nul;
+    entries.push(raw.subarray(start, end));
+    start = end + 1;
+  }
+  return entries;
 }

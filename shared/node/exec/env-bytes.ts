@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { readFileSync } from 'node:fs';
+import { procEntries } from '../builtins';
 
 /**
  * The names among `passed` (variables a stage is about to get from this
@@ -13,22 +13,13 @@ import { readFileSync } from 'node:fs';
 export function alteredEnvVars(passed: Readonly<Record<string, string>>): string[] {
   const suspects = Object.keys(passed).filter((name) => passed[name]!.includes('\uFFFD'));
   if (!suspects.length) return [];
-  let raw: Buffer;
-  try {
-    raw = readFileSync('/proc/self/environ');
-  } catch {
-    return [];
-  }
   const altered = new Set<string>();
-  for (let start = 0; start < raw.length; ) {
-    const end = raw.indexOf(0, start) < 0 ? raw.length : raw.indexOf(0, start);
-    const entry = raw.subarray(start, end);
+  for (const entry of procEntries('environ')) {
     const eq = entry.indexOf(0x3d);
     if (eq > 0 && !isUtf8(entry.subarray(eq + 1))) {
       const name = entry.subarray(0, eq).toString('utf8');
       if (suspects.includes(name)) altered.add(name);
     }
-    start = end + 1;
   }
   return suspects.filter((name) => altered.has(name));
 }
