@@ -391,15 +391,17 @@ export class SecretServiceStore implements SecretStore {
       if (outcome) return outcome;
       // Not Prompt.Dismiss: gnome-keyring-daemon 42.1 crashes on it while its prompter shows (the contract suite saw it);
       // both providers drop the prompt of a client that left, and with it whatever the prompt would have done.
-      this.broken = new VaultError(
+      const broken = new VaultError(
         'KEYCHAIN_TIMEOUT',
         `${keychainError('KEYCHAIN_TIMEOUT').message} (nobody answered ${possessive(label)} ${PURPOSE_TEXT[purpose]} within ${Math.round(waitMs / 1000)} s)`,
         dialogs
           ? `Answer ${label}'s dialog when it shows, then retry (the wait is CPW_KEYCHAIN_DIALOG_TIMEOUT seconds, default 60).`
           : `Nobody can answer ${label}'s dialog here (no terminal, a stage under exec, or CI). Run the command once from a terminal and answer it, or unlock ${label} first; KeePassXC: turn off "Confirm when passwords are retrieved by clients" (Settings → Secret Service Integration).`,
       );
+      // close() forgets a timeout (a store used again starts afresh): the reason is set after it.
       this.close();
-      throw this.broken;
+      this.broken = broken;
+      throw broken;
     } finally {
       clearTimeout(notice);
       clearTimeout(deadline);
