@@ -219,6 +219,16 @@ export class SecretServiceStore implements SecretStore {
     this.broken = undefined;
   }
 
+  /**
+   * Stops talking to a keychain that does not answer: closes the connection, then remembers `reason` so later
+   * calls fail at once with it. In that order: close() forgets a timeout (a store used again starts afresh).
+   */
+  private giveUp(reason: VaultError): VaultError {
+    this.close();
+    this.broken = reason;
+    return reason;
+  }
+
   private attributes(account: string): Array<[string, string]> {
     return [['xdg:schema', SCHEMA], ['service', this.options.service], ['account', account]];
   }
@@ -398,10 +408,7 @@ export class SecretServiceStore implements SecretStore {
           ? `Answer ${label}'s dialog when it shows, then retry (the wait is CPW_KEYCHAIN_DIALOG_TIMEOUT seconds, default 60).`
           : `Nobody can answer ${label}'s dialog here (no terminal, a stage under exec, or CI). Run the command once from a terminal and answer it, or unlock ${label} first; KeePassXC: turn off "Confirm when passwords are retrieved by clients" (Settings → Secret Service Integration).`,
       );
-      // close() forgets a timeout (a store used again starts afresh): the reason is set after it.
-      this.close();
-      this.broken = broken;
-      throw broken;
+      throw this.giveUp(broken);
     } finally {
       clearTimeout(notice);
       clearTimeout(deadline);
@@ -448,10 +455,7 @@ export class SecretServiceStore implements SecretStore {
     const what = `${call.member}`;
     if (err instanceof DbusTimeout) {
       // Stop talking to a keychain that does not answer: later calls fail at once and nothing waits on the socket.
-      const broken = keychainError('KEYCHAIN_TIMEOUT', err.message, err);
-      this.close();
-      this.broken = broken;
-      return broken;
+      return this.giveUp(keychainError('KEYCHAIN_TIMEOUT', err.message, err));
     }
     if (err instanceof DbusDisconnected) {
       // Closed by us after a timeout (a pipelined call, or one waiting beside an abandoned dialog): the timeout is the reason.
