@@ -139,7 +139,7 @@ for form in (v, json.dumps(v), json.dumps(v, ensure_ascii=False), urllib.parse.q
 describe('exec: stdout and stderr into one file', () => {
   // The README's own example, `exec ... > asr.log 2>&1`: masked, the stage's two streams came through two pipes, read
   // as two queues, and the log had every stdout line first and the stderr ones after (a traceback far from the
-  // progress lines it interrupted). One socket for both now keeps the stage's order.
+  // progress lines it interrupted). One pipe for both now keeps the stage's order.
   it('> log 2>&1 and 2>&1 | cat keep the order the stage wrote in, masked', async () => {
     const t = await ready();
     const stage = 'i=0; while [ $i -lt 50 ]; do i=$((i+1)); echo "out $i $HF_TOKEN"; echo "err $i" >&2; done';
@@ -150,22 +150,64 @@ describe('exec: stdout and stderr into one file', () => {
     expect(readFileSync(log, 'utf8')).toBe(want);
     const piped = spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c '${stage}' 2>&1 | cat`, process.execPath, BIN], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
     expect(piped.stdout).toBe(want);
-    // A TMPDIR others can write without the sticky bit (they could swap the socket's folder): two pipes as before,
-    // nothing left in it, every line there.
+    // A TMPDIR others can write without the sticky bit (they could swap the pipe's folder): Node's two pipes (socket
+    // pairs), nothing left in it, every line there.
     const open = join(t.root, 'open-tmp');
     mkdirSync(open);
     chmodSync(open, 0o777);
-    const fds = 'readlink /proc/$$/fd/1 /proc/$$/fd/2';
-    const sockets = (tmp: string) => spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c '${fds}' 2>&1 | cat`, process.execPath, BIN], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp }, encoding: 'utf8', timeout: 60_000 }).stdout.trim().split('\n');
-    const [one, two] = sockets(t.root);
-    expect([one, one === two]).toEqual([expect.stringMatching(/^socket:/), true]);
-    const [outFd, errFd] = sockets(open);
-    expect([outFd, outFd === errFd]).toEqual([expect.stringMatching(/^socket:/), false]);
+    const own = join(t.root, 'own-tmp');
+    mkdirSync(own, { mode: 0o700 });
+    const fds = 'stat -L -c "%F %i" /proc/$$/fd/1 /proc/$$/fd/2';
+    const ends = (tmp: string) => spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c '${fds}' 2>&1 | cat`, process.execPath, BIN], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp }, encoding: 'utf8', timeout: 60_000 }).stdout.trim().split('\n');
+    const [one, two] = ends(own);
+    expect([one, one === two]).toEqual([expect.stringMatching(/^fifo /), true]);
+    expect(readdirSync(own)).toEqual([]);
+    const [outFd, errFd] = ends(open);
+    expect([outFd, outFd === errFd]).toEqual([expect.stringMatching(/^socket /), false]);
     expect(readdirSync(open)).toEqual([]);
     // Two files stay two streams.
     const err = join(t.root, 'err.log');
     const apart = spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c '${stage}' 2> "${err}"`, process.execPath, BIN], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
     expect(apart.stdout).toBe(Array.from({ length: 50 }, (_, i) => `out ${i + 1} ****\n`).join(''));
     expect(readFileSync(err, 'utf8')).toBe(Array.from({ length: 50 }, (_, i) => `err ${i + 1}\n`).join(''));
+  });
+});
+
+describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
+  // Masked, the stage's streams were Node's pipes, which are sockets, and a socket cannot be opened by name:
+  // `echo warning > /dev/stderr`, `tee /dev/stdout` and Python's open("/dev/stdout") failed with "No such device or
+  // address" under exec, and only there. Real pipes (FIFOs, gone from disk before the stage starts) now.
+  const stage = 'echo "a $HF_TOKEN" > /dev/stdout; echo "b $HF_TOKEN" > /dev/stderr; echo "c $HF_TOKEN" | tee /dev/stdout; echo "d $HF_TOKEN" | tee /dev/stderr >/dev/null';
+  const py = 'import os; t = os.environ["HF_TOKEN"]; open("/dev/stdout", "w").write("e " + t + "\\n"); open("/dev/stderr", "w").write("f " + t + "\\n")';
+
+  it('works in bash, dash and Python, to a pipe, to files and to one file (> log 2>&1), masked, leaving nothing in TMPDIR', async () => {
+    const t = await ready();
+    const tmp = join(t.root, 'tmp');
+    mkdirSync(tmp, { mode: 0o700 });
+    const env = { ...envOf(t), TMPDIR: tmp };
+    const run = (cmd: string) => spawnSync('bash', ['-c', cmd, process.execPath, BIN], { cwd: t.cwd, env, encoding: 'utf8', timeout: 60_000 });
+    const log = join(t.root, 'stage.log');
+    const err = join(t.root, 'err.log');
+    for (const shell of ['bash', 'dash']) {
+      const piped = run(`"$0" "$1" exec --workflow transcribe -- ${shell} -c '${stage}' 2> "${err}" | cat; exit \${PIPESTATUS[0]}`);
+      expect([piped.status, piped.stdout, readFileSync(err, 'utf8')]).toEqual([0, 'a ****\nc ****\nc ****\n', 'b ****\nd ****\n']);
+      const merged = run(`"$0" "$1" exec --workflow transcribe -- ${shell} -c '${stage}' > "${log}" 2>&1`);
+      expect([merged.status, readFileSync(log, 'utf8')]).toEqual([0, 'a ****\nb ****\nc ****\nc ****\nd ****\n']);
+    }
+    const python = run(`"$0" "$1" exec --workflow transcribe -- python3 -c '${py}' 2> "${err}" | cat`);
+    expect([python.status, python.stdout, readFileSync(err, 'utf8')]).toEqual([0, 'e ****\n', 'f ****\n']);
+    expect(readdirSync(tmp)).toEqual([]);
+    // Unmasked, it is the caller's own pipe (as before).
+    const plain = run(`"$0" "$1" exec --workflow transcribe --no-mask -- dash -c 'echo "a $HF_TOKEN" > /dev/stdout' | cat`);
+    expect(plain.stdout).toBe(`a ${HF}\n`);
+  });
+
+  it('a reader that goes away (| head -1) stops the stage as a direct pipe would, and a hung-up child of the stage keeps exec waiting only while it holds the pipe', async () => {
+    const t = await ready();
+    const r = spawnSync('bash', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c 'while :; do echo "$HF_TOKEN"; done' | head -1; echo "\${PIPESTATUS[0]}"`, process.execPath, BIN], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout).toBe('****\n141\n');
+    // The stage's own child keeps the write end: exec ends once it does (as a pipe's reader would see EOF).
+    const bg = spawnSync('bash', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c '(sleep 0.3; echo late "$HF_TOKEN") & echo now' | cat`, process.execPath, BIN], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
+    expect(bg.stdout).toBe('now\nlate ****\n');
   });
 });

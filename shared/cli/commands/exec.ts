@@ -3,14 +3,14 @@ import { constants } from 'node:os';
 import { basename } from 'node:path';
 import { childEnv } from '../../node/exec/child-env';
 import { alteredEnvVars } from '../../node/exec/env-bytes';
-import { outputPair, sameFile } from '../../node/exec/merged-output';
+import { sameFile, stagePipes, type StagePipe, type StagePipes } from '../../node/exec/stage-pipes';
 import { inTerminalForeground } from '../../node/exec/terminal-group';
 import { maskedIds, valuesToMask } from '../../node/masking/mask-values';
 import { pipeMasked } from '../../node/masking/pipe-masked';
 import type { RunHistory, RunRecord } from '../../node/records/run-history';
 import { notReady } from '../../node/vault/reader';
 import type { CliContext } from '../context';
-import { EXIT, type ExitCode } from '../exit-codes';
+import { EXIT } from '../exit-codes';
 import { isTerminal } from '../io';
 import { isoNow } from '../../core/iso-time';
 
@@ -51,8 +51,19 @@ export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
   // calls, so the keychain answers them while the work below (the index, the preferences) runs.
   await new Promise((resolve) => setImmediate(resolve));
   const history = args.history === false ? undefined : await ctx.runs();
-  const [program, ...rest] = args.command as [string, ...string[]];
   const streams = maskedStreams(args.mask);
+  // Made while the keychain answers (a fork costs the main thread ~7 ms that is otherwise spent waiting).
+  const pipesMade = stagePipes({ ...streams, merged: streams.out && streams.err && sameFile(1, 2) });
+  try {
+    return await prepareAndRun(args, ctx, vault, history, streams, pipesMade);
+  } finally {
+    // Not taken by the stage (refused, failed before it started, nothing to mask): closed, its folder gone.
+    (await pipesMade)?.discard();
+  }
+}
+
+async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<ReturnType<CliContext['reader']>>, history: RunHistory | undefined, streams: { out: boolean; err: boolean }, pipesMade: Promise<StagePipes | undefined>): Promise<number> {
+  const [program, ...rest] = args.command as [string, ...string[]];
   const credentials = vault.listCredentials();
   // One batch of the secret store: the workflow's credentials, and (to mask them) every stored secret.
   const resolved = await vault.resolveWorkflow(args.workflow, { verify: true, alsoRead: streams.out || streams.err ? maskedIds(credentials) : [] });
@@ -76,8 +87,9 @@ export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
   }
   const masked = values.length > 0 && (streams.out || streams.err);
   const run = { workflow: args.workflow, program: basename(program), credentials: status.uses, stripped: child.stripped, inherited: child.inherited, masked };
-  const code = await runChild(program, rest, child.env, { out: streams.out && masked, err: streams.err && masked, values }, ctx, history && { history, run });
-  return code as ExitCode;
+  const pipes = await pipesMade;
+  if (!masked) pipes?.discard();
+  return runChild(program, rest, child.env, { out: streams.out && masked, err: streams.err && masked, values, pipes: masked ? pipes : undefined }, ctx, history && { history, run });
 }
 
 /**
@@ -124,6 +136,8 @@ interface Masking {
   out: boolean;
   err: boolean;
   values: string[];
+  /** Real pipes for the masked streams (Node's own are sockets, which `/dev/stdout` cannot open); none: Node's. */
+  pipes: StagePipes | undefined;
 }
 
 /**
@@ -132,8 +146,7 @@ interface Masking {
  * when it ends; a stage that could not start is recorded as failed.
  */
 async function runChild(program: string, rest: string[], env: Record<string, string>, masking: Masking, ctx: CliContext, recording: Recording | undefined): Promise<number> {
-  // Both streams masked into one file (`> log 2>&1`): one socket for both keeps the order the stage wrote them in.
-  const pair = masking.out && masking.err && sameFile(1, 2) ? await outputPair() : undefined;
+  const { pipes } = masking;
   // History lines are appended one after another, so the end of a run can never land before its start.
   let updates: Promise<RunRecord | undefined> = Promise.resolve(undefined);
   const record = (patch: Partial<RunRecord>) => {
@@ -162,16 +175,16 @@ async function runChild(program: string, rest: string[], env: Record<string, str
       child.kill(signal);
     };
     for (const s of FORWARDED) process.on(s, forward);
-    const child = spawn(program, rest, { stdio: pair ? ['inherit', pair.child, pair.child] : ['inherit', masking.out ? 'pipe' : 'inherit', masking.err ? 'pipe' : 'inherit'], env });
-    // The child has its copy of its end now: with ours closed, its exit (and its children's) ends the stream.
-    pair?.child.destroy();
+    const end = (masked: boolean, pipe: StagePipe | undefined) => (pipe ? pipe.child : masked ? 'pipe' : 'inherit');
+    const child = spawn(program, rest, { stdio: ['inherit', end(masking.out, pipes?.out), end(masking.err, pipes?.err)], env });
+    // The child has its copies of the write ends now: with ours closed, its exit (and its children's) ends the streams.
+    pipes?.release();
     // A reader gone from a masked stream: the stage gets the SIGPIPE a direct pipe would have given it.
     const readerGone = () => void child.kill('SIGPIPE');
-    const flows = Promise.all(
-      pair
-        ? [pipeMasked(pair.ours, process.stdout, masking.values, readerGone)]
-        : [child.stdout && pipeMasked(child.stdout, process.stdout, masking.values, readerGone), child.stderr && pipeMasked(child.stderr, process.stderr, masking.values, readerGone)],
-    );
+    // One pipe for both streams (`> log 2>&1`) is read once, into stdout (the same file as stderr).
+    const outSource = pipes?.out?.ours ?? child.stdout;
+    const errSource = pipes?.err && pipes.err === pipes.out ? undefined : (pipes?.err?.ours ?? child.stderr);
+    const flows = Promise.all([outSource && pipeMasked(outSource, process.stdout, masking.values, readerGone), errSource && pipeMasked(errSource, process.stderr, masking.values, readerGone)]);
     const finish = (code: number, signal: NodeJS.Signals | null, drained: Promise<ReadonlyArray<NodeJS.ErrnoException | null | undefined>>) => {
       for (const s of FORWARDED) process.off(s, forward);
       const finishedAt = isoNow();
