@@ -153,3 +153,17 @@ describe('a team vault shared through a real git repository', () => {
     expect((await a(['team', 'push', '--file', aliceFile()])).stderr).toContain('Nothing to push');
   });
 });
+
+describe('a first team identity asked for by several processes at once', () => {
+  // Two terminals, or a script and the app, asking at once: each made a key and the last one stored won, so the
+  // others printed a recipient whose private half was gone (a team file encrypted to it never opens).
+  it('every one prints the same recipient, and it is the one stored', async () => {
+    const t = makeTempHome();
+    const runs = await Promise.all(Array.from({ length: 4 }, () => cli(t, ['team', 'identity'])));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const printed = new Set(runs.map((r) => r.stdout.trim()));
+    expect(printed.size).toBe(1);
+    expect(runs.filter((r) => r.stderr.includes('Created a team identity')).length).toBe(1);
+    expect((await cli(t, ['team', 'identity'])).stdout.trim()).toBe([...printed][0]);
+  });
+});

@@ -1,8 +1,10 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { VaultError } from '../../core/errors';
 import { registerSecret } from '../../core/redact';
-import { modeString } from '../profile/secure-fs';
+import { withFileLock } from '../profile/file-lock';
+import { ensurePrivateDir, modeString } from '../profile/secure-fs';
 
 /**
  * The user's team identity: an age X25519 key pair whose secret half lives
@@ -30,6 +32,8 @@ export interface TeamKey {
 export interface IdentityVault {
   findCredential(service: string, key: string): Promise<{ value: string } | undefined>;
   setCredential?(service: string, key: string, value: unknown, options?: { label?: string; envVar?: string; signal?: AbortSignal }): Promise<unknown>;
+  /** The vault's own files: a first identity is made under a lock beside its profile. */
+  readonly ownFiles?: { profile: string; dedicatedDir: boolean };
 }
 
 const MAX_IDENTITY_FILE_BYTES = 64 * 1024;
@@ -92,10 +96,21 @@ export async function storedIdentity(vault: IdentityVault): Promise<TeamKey | un
 export async function ensureIdentity(vault: IdentityVault & Required<Pick<IdentityVault, 'setCredential'>>, signal?: AbortSignal): Promise<TeamKey & { created: boolean }> {
   const found = await storedIdentity(vault);
   if (found) return { ...found, created: false };
-  const identity = await generateX25519Identity();
-  registerSecret(identity);
-  await vault.setCredential(TEAM_IDENTITY.service, TEAM_IDENTITY.key, identity, { label: TEAM_IDENTITY.label, envVar: TEAM_IDENTITY.envVar, ...(signal ? { signal } : {}) });
-  return { identity, recipient: await identityToRecipient(identity), created: true };
+  const create = async (): Promise<TeamKey & { created: boolean }> => {
+    // Looked for again under the lock: another process may have made it while this one waited.
+    const made = await storedIdentity(vault);
+    if (made) return { ...made, created: false };
+    const identity = await generateX25519Identity();
+    registerSecret(identity);
+    await vault.setCredential(TEAM_IDENTITY.service, TEAM_IDENTITY.key, identity, { label: TEAM_IDENTITY.label, envVar: TEAM_IDENTITY.envVar, ...(signal ? { signal } : {}) });
+    return { identity, recipient: await identityToRecipient(identity), created: true };
+  };
+  // Two first uses at once (two terminals, a script and the app) each made a key, and the last one stored won: the
+  // other printed a recipient whose private half was gone, and a team file encrypted to it could never be opened.
+  const own = vault.ownFiles;
+  if (!own) return create();
+  ensurePrivateDir(dirname(own.profile), own.dedicatedDir);
+  return withFileLock(`${own.profile}.team-identity`, create);
 }
 
 /** The identity a team command uses: `--identity-file`, else the stored one. Throws CREDENTIAL_MISSING when there is none. */
