@@ -49,3 +49,41 @@ export function envVarProblem(name: string, id: string, others: ReadonlyMap<stri
   if (owner !== undefined && owner !== id) return `${name} already belongs to ${owner}.`;
   return undefined;
 }
+
+/** A custom credential's env var moved off a name another credential carries. */
+export interface MovedEnvVar {
+  id: string;
+  wanted: string;
+  owner: string;
+  got: string;
+}
+
+/**
+ * `items` (credentials about to be stored, each with the env var it would
+ * get) with every env var that another credential already carries (in
+ * `taken`, name to id, or earlier in `items`) moved to a name of its own:
+ * `CUSTOM_<ID>`, then `_2`, `_3`... An import, a migration or a team pull
+ * used to store two credentials under one name, and a stage then got
+ * whichever exec injected last. The value is kept either way; `moved` says
+ * what changed, so the caller can tell the user.
+ */
+export function distinctEnvVars<T extends { id: string; envVar?: string | undefined }>(items: readonly T[], taken: ReadonlyMap<string, string>): { items: T[]; moved: MovedEnvVar[] } {
+  const owners = new Map(taken);
+  const moved: MovedEnvVar[] = [];
+  const out = items.map((item) => {
+    const wanted = item.envVar;
+    if (!wanted) return item;
+    const owner = owners.get(wanted) ?? CATALOG_OWNER.get(wanted);
+    if (owner === undefined || owner === item.id) {
+      owners.set(wanted, item.id);
+      return item;
+    }
+    const base = `CUSTOM_${item.id.replace(/[.-]/g, '_').toUpperCase()}`.replace(/^CUSTOM_CUSTOM_/, 'CUSTOM_');
+    let got = base;
+    for (let n = 2; (owners.get(got) ?? item.id) !== item.id || envVarProblem(got, item.id); n++) got = `${base}_${n}`;
+    owners.set(got, item.id);
+    moved.push({ id: item.id, wanted, owner, got });
+    return { ...item, envVar: got };
+  });
+  return { items: out, moved };
+}

@@ -156,6 +156,51 @@ describe('a file from someone else (an export, a teammate\'s team file) cannot g
   });
 });
 
+describe('an import, a team pull or a migration never gives two credentials one env var', () => {
+  // `set --env-var` refuses a name another credential carries, but these wrote whatever the file said: two
+  // credentials under one name, and a stage got whichever exec injected last (a teammate's key for the user's own).
+  let h: FileVaultHome;
+  let me: string;
+  withUnlockedHome((home, id) => {
+    h = home;
+    me = id;
+  });
+
+  it('the one that comes in gets a name of its own, said on stderr; the stored one keeps its name', async () => {
+    expect((await run(h, ['set', 'mine', 'token', '--env-var', 'MY_TOKEN'], { input: 'my-own-value-0001' })).code).toBe(0);
+    const file = join(h.root, 'clash.age');
+    await writeExportFile(file, buildExport([
+      { id: 'theirs.token', value: 'their-value-0002', meta: { env_var: 'MY_TOKEN' } },
+      { id: 'both.one', value: 'their-value-0003', meta: { env_var: 'SHARED_NAME' } },
+      { id: 'both.two', value: 'their-value-0004', meta: { env_var: 'SHARED_NAME' } },
+    ], new Date()), EXPORT_PASS, { logN: 10 });
+    const r = await run(h, ['import', file, '--passphrase-fd', '0', '--yes'], { input: EXPORT_PASS });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('theirs.token is stored with the env var CUSTOM_THEIRS_TOKEN: MY_TOKEN already belongs to mine.token.');
+    expect(r.stderr).toContain('both.two is stored with the env var CUSTOM_BOTH_TWO: SHARED_NAME already belongs to both.one.');
+    expect(r.stderr).not.toContain('value-000');
+    const team = hostileTeamFile(h.cwd, me, {
+      format: 'cpw-vault-team', version: 1, updated_at: '2026-12-01T00:00:00.000Z',
+      members: [{ name: 'me', recipient: me, seen: [] }],
+      credentials: [{ id: 'team.token', value: 'team-value-0005', meta: { updated_at: '2026-12-01T00:00:00.000Z', env_var: 'MY_TOKEN' } }],
+      rotate: [],
+    });
+    const pulled = await run(h, ['team', 'pull', '--yes', '--file', team]);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(pulled.stderr).toContain('team.token is stored with the env var CUSTOM_TEAM_TOKEN: MY_TOKEN already belongs to mine.token.');
+    const env = join(h.cwd, '.env');
+    writeFileSync(env, 'MY_TOKEN=from-dotenv-0006\n');
+    const migrated = await run(h, ['migrate', '--from', env, '--include-unknown', '--yes']);
+    expect(migrated.code, migrated.stderr).toBe(0);
+    expect(migrated.stderr).toContain('my.token is stored with the env var CUSTOM_MY_TOKEN: MY_TOKEN already belongs to mine.token.');
+    const meta = storedMeta(h);
+    const names = Object.values(meta).flatMap((m) => (m.env_var ? [m.env_var] : []));
+    expect(names.length).toBe(new Set(names).size);
+    expect([meta['mine.token']?.env_var, meta['theirs.token']?.env_var, meta['team.token']?.env_var]).toEqual(['MY_TOKEN', 'CUSTOM_THEIRS_TOKEN', 'CUSTOM_TEAM_TOKEN']);
+    expect(meta['my.token']?.env_var).toBe('CUSTOM_MY_TOKEN');
+  });
+});
+
 describe('escape sequences in a file from someone else never reach the terminal', () => {
   let h: FileVaultHome;
   let me: string;

@@ -1,6 +1,6 @@
 import { catalogEntry, checkFormat } from '../../core/catalog';
 import { checkedCredentialId, checkedValue, ENV_VAR_NAME, type CredentialId } from '../../core/credential';
-import { envVarProblem } from '../../core/env-var-names';
+import { distinctEnvVars, envVarProblem } from '../../core/env-var-names';
 import { VaultError, isVaultError } from '../../core/errors';
 import { hasControlChars } from '../../core/control-chars';
 import type { ApplyResult, MigrationPlan, PlanChoices } from '../../core/migration-plan';
@@ -265,7 +265,9 @@ export class Vault {
 
   /** Applies a plan all or nothing through the credential store (see migration/apply.ts). */
   async applyMigration(source: ParsedSource, plan: MigrationPlan, options: ApplyOptions = {}): Promise<ApplyResult> {
-    const result = await applyMigration(this.credentials(), source, plan, {
+    const moved = new Map(this.distinctEnvVars(plan.rows.filter((r) => r.apply && r.target).map((r) => ({ ...r, id: r.target! }))).map((r) => [r.index, r]));
+    const distinct = { ...plan, rows: plan.rows.map((r) => moved.get(r.index) ?? r) };
+    const result = await applyMigration(this.credentials(), source, distinct, {
       ...options,
       profilePath: this.profilePath,
       known: this.planned.get(plan),
@@ -294,11 +296,13 @@ export class Vault {
   async applyImport(doc: ExportDocument, plan: MigrationPlan, options: { signal?: AbortSignal; onProgress?: (done: number, total: number, id: CredentialId) => void } = {}): Promise<{ imported: CredentialId[] }> {
     const source = exportAsSource(doc, plan.source.path);
     const chosen = plan.rows.filter((r) => r.apply && r.target);
-    const changes = chosen.map((row): CredentialChange => {
-      const exported = doc.credentials[row.index]!;
-      const envVar = exportedEnvVar(exported);
-      return { kind: 'set', id: row.target!, value: (source.entries[row.index]!.value as string).trim(), label: exportedLabel(exported), ...(envVar ? { envVar } : {}) };
-    });
+    const changes = this.distinctEnvVars(
+      chosen.map((row): CredentialChange => {
+        const exported = doc.credentials[row.index]!;
+        const envVar = exportedEnvVar(exported);
+        return { kind: 'set', id: row.target!, value: (source.entries[row.index]!.value as string).trim(), label: exportedLabel(exported), ...(envVar ? { envVar } : {}) };
+      }),
+    );
     if (changes.length) await this.credentials().commit(changes, { signal: options.signal, known: this.planned.get(plan), onProgress: options.onProgress });
     const imported = changes.map((c) => c.id);
     await this.reader.record({ event: 'credentials_imported', caller: this.caller, details: { file: plan.source.path, imported: imported.length, identical: plan.counts.identical, conflicts_kept: plan.rows.filter((r) => r.action === 'conflict' && !r.apply).length } });
@@ -484,6 +488,16 @@ export class Vault {
   }
 
   /** Env var names other custom credentials already use, with their ids. */
+  /** `items` with no env var another credential carries (see distinctEnvVars); each move said as a warning. */
+  private distinctEnvVars<T extends { id: string; envVar?: string | undefined }>(items: readonly T[]): T[] {
+    // A credential stored again under a new name frees its old one; every other name is taken.
+    const ids = new Set(items.filter((i) => i.envVar).map((i) => i.id));
+    const taken = new Map([...this.customEnvVars()].filter(([, id]) => !ids.has(id)));
+    const { items: out, moved } = distinctEnvVars(items, taken);
+    for (const m of moved) this.warn(`${m.id} is stored with the env var ${m.got}: ${m.wanted} already belongs to ${m.owner}.`);
+    return out;
+  }
+
   private customEnvVars(): Map<string, string> {
     const meta = this.currentProfile()?.credential_metadata ?? {};
     return new Map(Object.entries(meta).flatMap(([id, m]) => (m.env_var ? [[m.env_var, id] as const] : [])));
