@@ -9,7 +9,8 @@ export type Caller = 'cli' | 'app' | 'library';
 /** Where a credential's value comes from. */
 export type CredentialSource =
   | { kind: 'env'; name: string }
-  | { kind: 'keychain' }
+  /** The secret store; `store: 'file'` when it is the age vault file (no keychain involved). */
+  | { kind: 'keychain'; store?: 'file' }
   | { kind: 'profile' }
   | { kind: 'legacy'; path: string };
 
@@ -39,11 +40,11 @@ export interface ProfileView {
 }
 
 /** Human label of a source, for tables and screens. */
-export function sourceLabel(source: CredentialSource | null, backend?: string): string {
+export function sourceLabel(source: CredentialSource | null): string {
   if (!source) return 'missing';
   if (source.kind === 'env') return `env ${source.name}`;
   // kind 'keychain' is the secret store, whichever it is: with the age vault file, say so.
-  if (source.kind === 'keychain' && backend === 'file') return 'vault file';
+  if (source.kind === 'keychain' && source.store === 'file') return 'vault file';
   return source.kind === 'legacy' ? 'secrets.json (deprecated)' : source.kind;
 }
 

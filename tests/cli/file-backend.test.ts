@@ -87,6 +87,9 @@ describe('the file backend through the CLI, on a host with no D-Bus session', ()
     // Where the values are, in words: the vault file, never "keychain" (on a host that has none).
     expect((await fileCli(h, ['list'])).stdout).toMatch(/^tmdb +api_key +vault file +/m);
     expect((await fileCli(h, ['which', 'huggingface', 'token'])).stdout).toMatch(/^huggingface\.token +vault file$/m);
+    // And in the views the app shows (and list --json): the source names the store.
+    const listed = JSON.parse((await fileCli(h, ['list', '--json'])).stdout).credentials.find((c: { id: string }) => c.id === 'tmdb.api_key');
+    expect(listed.source).toEqual({ kind: 'keychain', store: 'file' });
     const env = await fileCli(h, ['env', '--workflow', 'subtitle', '--format', 'dotenv']);
     expect(env.stdout).toContain(`TMDB_API_KEY='${TMDB}'`);
     // A stage that checks its keys by shape (no value on any command line) and says so, like the examples do.

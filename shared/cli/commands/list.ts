@@ -14,12 +14,11 @@ import { shortDate, table } from '../format';
 export async function list(_args: object, ctx: CliContext): Promise<ExitCode> {
   const reader = await ctx.reader();
   const creds = reader.listCredentials();
-  const backend = reader.backend();
   const status = await reader.keychainStatus();
   const keychain = !status.ok && status.code.startsWith('KEYCHAIN_') ? status : undefined;
   if (ctx.globals.json) printJson(ctx.io, { credentials: creds, ...(keychain ? { keychain } : {}) });
   else {
-    const rows = creds.map((c) => [c.service, c.key, sourceLabel(c.source, backend), c.meta?.hint ?? '-', shortDate(c.meta?.created_at), shortDate(c.meta?.last_used_at)]);
+    const rows = creds.map((c) => [c.service, c.key, sourceLabel(c.source), c.meta?.hint ?? '-', shortDate(c.meta?.created_at), shortDate(c.meta?.last_used_at)]);
     ctx.io.out(table(['SERVICE', 'KEY', 'SOURCE', 'HINT', 'CREATED', 'LAST USED'], rows));
   }
   if (!keychain) return EXIT.ok;

@@ -82,9 +82,10 @@ export async function teamWhich(args: TeamTarget & { service?: string; key?: str
   if (args.all) ids = [...new Set([...reader.listCredentials().map((c) => c.id), ...inTeam])];
   else if (args.service && args.key) ids = [checkedCredentialId(args.service, args.key)];
   else throw new VaultError('INVALID_ARGUMENT', 'which needs <service> <key> or --all.', 'Example: cpw-vault which --team cpw-team.age tmdb api_key');
+  const views = new Map(reader.listCredentials().map((c) => [c.id, c]));
   const rows = ids.map((id) => {
-    const view = reader.listCredentials().find((c) => c.id === id);
-    const own = personalSource(reader, id) ? sourceLabel(view?.source ?? { kind: 'env', name: reader.envVarsFor(id)[0]! }, reader.backend()) : null;
+    const view = views.get(id);
+    const own = personalSource(reader, id) ? sourceLabel(view?.source ?? { kind: 'env', name: reader.envVarsFor(id)[0]! }) : null;
     const source = own ?? (inTeam.has(id) ? `team ${files.file}` : 'missing');
     return { id, source, team: inTeam.has(id) };
   });

@@ -267,7 +267,9 @@ export class VaultReader {
     if (env) return env.source;
     if (view?.kind === 'legacy') return view.values.has(id) ? { kind: 'legacy', path: view.path } : null;
     const meta = view?.index.meta(id);
-    return meta ? { kind: meta.storage } : null;
+    if (!meta) return null;
+    // The app and the CLI both say "vault file" from this (the app's screens do not know the backend).
+    return meta.storage === 'keychain' && this.backend(view) === 'file' ? { kind: 'keychain', store: 'file' } : { kind: meta.storage };
   }
 
   /** Readiness of a workflow from env vars and the index; with `verify`, proven by reading its credentials (see resolveWorkflow). */
