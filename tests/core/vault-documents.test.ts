@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, parseDuration } from '../../shared/core/duration';
+import { distinctEnvVars } from '../../shared/core/env-var-names';
 import { parseVaultContent, serializeVaultContent } from '../../shared/core/vault-content';
 import { buildExport, parseExport } from '../../shared/core/vault-export';
 import { thrown } from '../helpers/errors';
@@ -68,5 +69,28 @@ describe('durations', () => {
     for (const bad of ['', '0s', '8', 'h', '8x', '31d', '-1h', '1h 30m', '8H', '1e3s']) expect(thrown(() => parseDuration(bad)).code).toBe('INVALID_ARGUMENT');
     expect(formatDuration(90 * 60_000)).toBe('1h 30m');
     expect(formatDuration(8 * 3_600_000)).toBe('8h');
+  });
+});
+
+describe('env var names of credentials coming in (import, team pull, migrate)', () => {
+  it('a name another credential carries, stored or earlier in the batch, moves to CUSTOM_<ID>, then _2, _3; its own name stays', () => {
+    const taken = new Map([['MY_TOKEN', 'mine.token'], ['CUSTOM_A_KEY', 'other.thing']]);
+    const { items, moved } = distinctEnvVars(
+      [
+        { id: 'a.key', envVar: 'MY_TOKEN' },
+        { id: 'mine.token', envVar: 'MY_TOKEN' },
+        { id: 'b.key', envVar: 'SHARED' },
+        { id: 'c.key', envVar: 'SHARED' },
+        { id: 'd.key', envVar: 'HF_TOKEN' },
+        { id: 'e.key' },
+      ],
+      taken,
+    );
+    expect(items.map((i) => i.envVar)).toEqual(['CUSTOM_A_KEY_2', 'MY_TOKEN', 'SHARED', 'CUSTOM_C_KEY', 'CUSTOM_D_KEY', undefined]);
+    expect(moved).toEqual([
+      { id: 'a.key', wanted: 'MY_TOKEN', owner: 'mine.token', got: 'CUSTOM_A_KEY_2' },
+      { id: 'c.key', wanted: 'SHARED', owner: 'b.key', got: 'CUSTOM_C_KEY' },
+      { id: 'd.key', wanted: 'HF_TOKEN', owner: 'huggingface.token', got: 'CUSTOM_D_KEY' },
+    ]);
   });
 });
