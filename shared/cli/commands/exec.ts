@@ -52,7 +52,7 @@ export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
   await new Promise((resolve) => setImmediate(resolve));
   const history = args.history === false ? undefined : await ctx.runs();
   const streams = maskedStreams(args.mask);
-  // Made while the keychain answers (a fork costs the main thread ~7 ms that is otherwise spent waiting).
+  // Started before the workflow is read, so mkfifo runs while the keychain answers (its fork still costs ~5-8 ms here).
   const pipesMade = stagePipes({ ...streams, merged: streams.out && streams.err && sameFile(1, 2) });
   try {
     return await prepareAndRun(args, ctx, vault, history, streams, pipesMade);

@@ -60,7 +60,7 @@ export async function stagePipes(want: { out: boolean; err: boolean; merged: boo
     if (!mkfifo || !parent.isDirectory() || (parent.mode & 0o022 && !(parent.mode & 0o1000))) return undefined;
     dir = mkdtempSync(join(tmpdir(), 'cpw-vault-exec-'));
     const paths = names.map((n) => join(dir!, n));
-    // No secret is in this process's memory yet when exec calls this early (it overlaps the keychain's answer).
+    // A fork of this process, replaced by mkfifo at once (its own environment: no credential variable in it).
     const made = await new Promise<boolean>((resolve) => {
       const p = spawn(mkfifo, ['-m', '600', '--', ...paths], { stdio: 'ignore', env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
       p.once('error', () => resolve(false));
