@@ -202,6 +202,46 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
     expect(plain.stdout).toBe(`a ${HF}\n`);
   });
 
+  it('a stage that opens /dev/stdout again after its reader went away (| head -1) gets the error a pipe gives, never waits for ever', async () => {
+    // Opening a FIFO to write waits for a reader (an anonymous pipe's open does not): with exec's read end closed,
+    // such a loop (Python ignores SIGPIPE) sat in open() for ever, and exec with it (the loop outlives `head`).
+    const t = await ready();
+    const loop = 'import sys\nfor i in range(3000):\n    try:\n        with open("/dev/stdout", "w") as f: f.write("line %d\\n" % i)\n    except OSError: pass\nsys.stderr.write("done\\n")';
+    const shloop = 'trap "" PIPE; i=0; while [ $i -lt 1500 ]; do i=$((i+1)); echo "x $HF_TOKEN" > /dev/stdout; done 2>/dev/null; echo done >&2';
+    for (const stage of [['python3', '-c', loop], ['sh', '-c', shloop]]) {
+      const r = spawnSync('bash', ['-c', `"$0" "$1" exec --workflow transcribe -- "\${@:2}" | head -1`, process.execPath, BIN, ...stage], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 30_000 });
+      expect(r.error, 'exec hung').toBeUndefined();
+      expect([r.stdout, r.stderr]).toEqual([expect.stringMatching(/^(line 0|x \*\*\*\*)\n$/), 'done\n']);
+    }
+  });
+
+  it('Ctrl-C, SIGTERM or SIGHUP while the pipes are made leaves nothing in TMPDIR, and ends exec by that signal', async () => {
+    const t = await ready();
+    const tmp = join(t.root, 'tmp-signals');
+    mkdirSync(tmp, { mode: 0o700 });
+    const env = { ...envOf(t), TMPDIR: tmp };
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      const child = spawn(process.execPath, [BIN, 'exec', '--workflow', 'transcribe', '--', 'sleep', '5'], { cwd: t.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const done = collect(child, '');
+      let exited = false;
+      void done.then(() => (exited = true));
+      // The instant the pipes' folder appears (it lives a few milliseconds): the signal lands while it exists.
+      while (!exited && !readdirSync(tmp).length) await new Promise((r) => setImmediate(r));
+      child.kill(signal);
+      const r = await done;
+      expect(r.signal ?? r.code, signal).toBe(signal);
+      expect(readdirSync(tmp), signal).toEqual([]);
+    }
+  });
+
+  it('output to /dev/null is not masked (nothing can read it back): no pipes are made for it', async () => {
+    const t = await ready();
+    // The stage's own fds, written to a file of the test's (stderr is a pipe here: masked, a FIFO).
+    const r = spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c 'f=$(stat -L -c %F /proc/$$/fd/1 /proc/$$/fd/2); echo "$f" > "$0"' "$2" > /dev/null`, process.execPath, BIN, join(t.root, 'fd1')], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(t.root, 'fd1'), 'utf8')).toBe('character special file\nfifo\n');
+  });
+
   it('a reader that goes away (| head -1) stops the stage as a direct pipe would, and a hung-up child of the stage keeps exec waiting only while it holds the pipe', async () => {
     const t = await ready();
     const r = spawnSync('bash', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c 'while :; do echo "$HF_TOKEN"; done' | head -1; echo "\${PIPESTATUS[0]}"`, process.execPath, BIN], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });

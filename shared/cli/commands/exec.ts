@@ -3,7 +3,7 @@ import { constants } from 'node:os';
 import { basename } from 'node:path';
 import { childEnv } from '../../node/exec/child-env';
 import { alteredEnvVars } from '../../node/exec/env-bytes';
-import { sameFile, stagePipes, type StagePipe, type StagePipes } from '../../node/exec/stage-pipes';
+import { isDevNull, sameFile, stagePipes, type StagePipe, type StagePipes } from '../../node/exec/stage-pipes';
 import { inTerminalForeground } from '../../node/exec/terminal-group';
 import { maskedIds, valuesToMask } from '../../node/masking/mask-values';
 import { pipeMasked } from '../../node/masking/pipe-masked';
@@ -27,10 +27,14 @@ export interface ExecArgs {
   mask?: boolean;
 }
 
-/** Which of stdout / stderr get masked: --mask both, --no-mask neither, else each one that is not a terminal (a terminal keeps its TTY). */
+/**
+ * Which of stdout / stderr get masked: --mask both, --no-mask neither, else
+ * each one that is not a terminal (a terminal keeps its TTY). Never
+ * /dev/null: nothing written there can be read back.
+ */
 function maskedStreams(mask: boolean | undefined): { out: boolean; err: boolean } {
-  if (mask !== undefined) return { out: mask, err: mask };
-  return { out: !isTerminal(1), err: !isTerminal(2) };
+  const masks = (fd: number) => (mask ?? !isTerminal(fd)) && !isDevNull(fd);
+  return { out: masks(1), err: masks(2) };
 }
 
 /**

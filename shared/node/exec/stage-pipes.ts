@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, constants as fs, existsSync, fstatSync, lstatSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, constants as fs, existsSync, fstatSync, lstatSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,16 @@ export function sameFile(a: number, b: number): boolean {
     const x = fstatSync(a);
     const y = fstatSync(b);
     return x.ino !== 0 && x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** True when file descriptor `fd` is /dev/null: what goes there needs no masking. */
+export function isDevNull(fd: number): boolean {
+  try {
+    const st = fstatSync(fd);
+    return st.isCharacterDevice() && st.rdev === statSync('/dev/null').rdev;
   } catch {
     return false;
   }
@@ -27,33 +37,46 @@ export interface StagePipes {
   err?: StagePipe;
   /** Closes our copies of the write ends (once the stage has its own: its exit, and its children's, then ends the streams). */
   release(): void;
-  /** Closes everything (the stage never started). */
+  /** Closes everything (the stage ended, or never started). */
   discard(): void;
 }
 
+/** Linux's O_PATH: an fd naming the FIFO that is neither a reader nor a writer (not in Node's constants). */
+const O_PATH = 0o10000000;
+/** How often a stage's open of a pipe whose reader is gone is let through (see {@link letOpenersThrough}). */
+const OPENERS_EVERY_MS = 2;
+/** Signals that would end exec while the FIFOs' folder exists: held until it is gone, then acted on. */
+const HELD: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 /**
- * Real pipes (FIFOs) for the streams exec masks. Node's own child pipes are
- * socket pairs, and a socket cannot be opened by name: a stage writing to
- * `/dev/stdout` or `/dev/stderr` (`echo warning > /dev/stderr`,
+ * Real pipes (FIFOs) for the streams exec masks, on Linux. Node's own child
+ * pipes are socket pairs, and Linux cannot open a socket by name: a stage
+ * writing to `/dev/stdout` or `/dev/stderr` (`echo warning > /dev/stderr`,
  * `tee /dev/stdout`, Python's `open("/dev/stdout", "w")`) failed with "No such
- * device or address" under exec, and only there. With `merged` (stdout and
- * stderr are one file: `> log 2>&1`) both streams share one pipe, so they are
- * read back in the order the stage wrote them (two pipes are two queues).
+ * device or address" under exec, and only there. (Elsewhere /dev/fd/N is a
+ * dup of the descriptor, which works with a socket: Node's pipes are kept.)
+ * With `merged` (stdout and stderr are one file: `> log 2>&1`) both streams
+ * share one pipe, so they are read back in the order the stage wrote them.
  *
  * Each FIFO is made mode 0600 by `mkfifo` in a fresh private folder
  * (mkdtemp: 0700, a random name) in a TMPDIR others cannot rename it in
  * (theirs, or sticky like /tmp), opened at both ends, checked to be a FIFO
  * of ours that nobody else can open, and its folder removed before the
- * stage starts: nothing is left on disk, and nobody else can read the stage's
- * output. Undefined when that cannot be done (no `mkfifo`: Windows; an
- * unwritable or unsafe TMPDIR): the caller uses Node's pipes.
+ * stage starts: nothing is left on disk, and nobody else can read the
+ * stage's output. Ctrl-C, SIGTERM or SIGHUP while the folder exists is acted
+ * on once it is gone (only a kill -9 in those few milliseconds leaves it).
+ * Undefined when that cannot be done (no `mkfifo`, an unwritable or unsafe
+ * TMPDIR): the caller uses Node's pipes.
  */
 export async function stagePipes(want: { out: boolean; err: boolean; merged: boolean }): Promise<StagePipes | undefined> {
-  if (!want.out && !want.err) return undefined;
+  if ((!want.out && !want.err) || process.platform !== 'linux') return undefined;
   const names = want.merged ? ['both'] : [...(want.out ? ['out'] : []), ...(want.err ? ['err'] : [])];
   const mkfifo = ['/usr/bin/mkfifo', '/bin/mkfifo'].find((p) => existsSync(p));
   let dir: string | undefined;
   const opened: number[] = [];
+  let held: NodeJS.Signals | undefined;
+  const hold = (signal: NodeJS.Signals) => void (held ??= signal);
+  for (const s of HELD) process.on(s, hold);
   try {
     // A folder others can write without the sticky bit lets them rename ours away and put their own in its place.
     const parent = lstatSync(tmpdir());
@@ -66,19 +89,21 @@ export async function stagePipes(want: { out: boolean; err: boolean; merged: boo
       p.once('error', () => resolve(false));
       p.once('exit', (code) => resolve(code === 0));
     });
-    if (!made) return undefined;
+    if (!made || held) return undefined;
     const ends = paths.map((path) => {
       // The read end first, not blocking (no writer yet); then the write end, which a reader lets open at once.
       const read = openSync(path, fs.O_RDONLY | fs.O_NONBLOCK | fs.O_NOFOLLOW);
       opened.push(read);
       const write = openSync(path, fs.O_WRONLY | fs.O_NOFOLLOW);
       opened.push(write);
-      const [r, w] = [fstatSync(read), fstatSync(write)];
+      const named = openSync(path, O_PATH | fs.O_NOFOLLOW);
+      opened.push(named);
+      const [r, w, n] = [fstatSync(read), fstatSync(write), fstatSync(named)];
       const ours = r.isFIFO() && (process.getuid === undefined || r.uid === process.getuid()) && (r.mode & 0o077) === 0;
-      if (!ours || r.dev !== w.dev || r.ino !== w.ino) throw new Error('not our FIFO');
-      return { read, write };
+      if (!ours || r.dev !== w.dev || r.ino !== w.ino || r.dev !== n.dev || r.ino !== n.ino) throw new Error('not our FIFO');
+      return { read, write, named };
     });
-    const pipes: StagePipe[] = ends.map(({ read, write }) => ({ ours: new Socket({ fd: read, readable: true, writable: false }), child: write }));
+    const pipes = ends.map(({ read, write }): StagePipe => ({ ours: new Socket({ fd: read, readable: true, writable: false }), child: write }));
     opened.length = 0;
     const first = pipes[0]!;
     const out = want.merged || want.out ? first : undefined;
@@ -89,21 +114,63 @@ export async function stagePipes(want: { out: boolean; err: boolean; merged: boo
       released = true;
       for (const p of pipes) closeSync(p.child);
     };
+    const stopOpeners = letOpenersThrough(pipes, ends.map((e) => e.named));
     return {
       ...(out ? { out } : {}),
       ...(err ? { err } : {}),
       release,
       discard: () => {
         release();
+        stopOpeners();
         for (const p of pipes) p.ours.destroy();
       },
     };
   } catch {
-    for (const fd of opened) {
-      closeSync(fd);
-    }
     return undefined;
   } finally {
+    for (const fd of opened) closeSync(fd);
     if (dir) rmSync(dir, { recursive: true, force: true });
+    for (const s of HELD) process.off(s, hold);
+    // Ended as the signal would have ended it, now that nothing is left behind (or by a listener of its own).
+    if (held) process.kill(process.pid, held);
   }
+}
+
+/**
+ * Once our read end of a pipe is closed (its reader went away: `| head`; its
+ * file could not be written), a stage's writes to it fail with EPIPE, as
+ * with any pipe. But opening a FIFO to write waits for a reader, where an
+ * anonymous pipe's open does not: a stage reopening `/dev/stdout` then (a
+ * Python loop of `open("/dev/stdout", "w")` ignoring the error) waited for
+ * ever, and exec with it. A reader opened and closed at once, through an
+ * O_PATH fd of the FIFO, lets such an open through; its next write fails as
+ * with a pipe. Returns the stop.
+ */
+function letOpenersThrough(pipes: readonly StagePipe[], named: readonly number[]): () => void {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let stopped = false;
+  const tick = () => {
+    pipes.forEach((p, i) => {
+      if (!p.ours.destroyed) return;
+      try {
+        closeSync(openSync(`/proc/self/fd/${named[i]}`, fs.O_RDONLY | fs.O_NONBLOCK));
+      } catch {
+        // no /proc: nothing to let through
+      }
+    });
+  };
+  // Only from the moment one of our read ends is closed: a stage that runs for hours costs no timer until then.
+  const start = () => {
+    if (stopped || timer) return;
+    tick();
+    timer = setInterval(tick, OPENERS_EVERY_MS);
+    timer.unref();
+  };
+  for (const p of pipes) p.ours.once('close', start);
+  return () => {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(timer);
+    for (const fd of named) closeSync(fd);
+  };
 }
