@@ -50,6 +50,20 @@ export function envVarProblem(name: string, id: string, others: ReadonlyMap<stri
   return undefined;
 }
 
+/** Longest env var name a credential may carry (ENV_VAR_NAME). */
+const MAX_ENV_VAR = 64;
+
+/**
+ * The name of last resort of custom credential `id`: `CUSTOM_<ID>` (its dots
+ * and dashes as `_`), cut to fit the 64 characters a name may have with room
+ * for a `_<n>` suffix (a 58-character id made a name the profile then refused).
+ */
+export function customEnvVar(id: string, n = 1): string {
+  const suffix = n > 1 ? `_${n}` : '';
+  const base = `CUSTOM_${id.replace(/[.-]/g, '_').toUpperCase()}`.replace(/^CUSTOM_CUSTOM_/, 'CUSTOM_');
+  return `${base.slice(0, MAX_ENV_VAR - 4).replace(/_+$/, '')}${suffix}`;
+}
+
 /** A custom credential's env var moved off a name another credential carries. */
 export interface MovedEnvVar {
   id: string;
@@ -78,9 +92,8 @@ export function distinctEnvVars<T extends { id: string; envVar?: string | undefi
       owners.set(wanted, item.id);
       return item;
     }
-    const base = `CUSTOM_${item.id.replace(/[.-]/g, '_').toUpperCase()}`.replace(/^CUSTOM_CUSTOM_/, 'CUSTOM_');
-    let got = base;
-    for (let n = 2; (owners.get(got) ?? item.id) !== item.id || envVarProblem(got, item.id); n++) got = `${base}_${n}`;
+    let got = customEnvVar(item.id);
+    for (let n = 2; (owners.get(got) ?? item.id) !== item.id || envVarProblem(got, item.id); n++) got = customEnvVar(item.id, n);
     owners.set(got, item.id);
     moved.push({ id: item.id, wanted, owner, got });
     return { ...item, envVar: got };

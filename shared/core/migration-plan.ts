@@ -1,5 +1,6 @@
 import { checkFormat } from './catalog';
 import { valueProblem, type CredentialId } from './credential';
+import { distinctEnvVars, type MovedEnvVar } from './env-var-names';
 import type { ParsedSource, SourceKind } from './migration-sources';
 
 /** What migration will do with one source entry. */
@@ -106,4 +107,29 @@ export interface ApplyResult {
   kept?: string;
   /** The plaintext files --remove-plaintext kept (a non-zero exit for the CLI). */
   keptFiles?: string[];
+}
+
+/**
+ * `plan` with `envVarOf`'s names on its custom rows (import, team pull) and
+ * no two credentials on one env var (see distinctEnvVars): every row that
+ * applies and carries a name is checked against `stored` (name to id, the
+ * user's custom credentials) and the rows before it. A stored credential
+ * that comes in keeping its own name keeps it; one coming in under a new
+ * name frees its old one. The rows' reasons name what will be stored, so
+ * the plan shown (and --dry-run) is what apply does.
+ */
+export function withDistinctEnvVars(plan: MigrationPlan, stored: ReadonlyMap<string, string>, envVarOf?: (row: PlanRow) => string | undefined): { plan: MigrationPlan; moved: MovedEnvVar[] } {
+  const named = envVarOf ? plan.rows.map((r) => (r.target ? { ...r, envVar: envVarOf(r) } : r)) : plan.rows;
+  const claiming = named.filter((r) => r.apply && r.target && r.envVar);
+  const renaming = new Set(claiming.filter((r) => stored.get(r.envVar!) !== r.target).map((r) => r.target!));
+  const taken = new Map([...stored].filter(([, id]) => !renaming.has(id)));
+  const { items, moved } = distinctEnvVars(claiming.map((r) => ({ ...r, id: r.target! })), taken);
+  if (!moved.length && !envVarOf) return { plan, moved };
+  const got = new Map(items.map((i) => [i.index, i.envVar]));
+  const rows = named.map((r) => {
+    const name = got.get(r.index);
+    if (name === undefined || name === r.envVar) return r;
+    return { ...r, envVar: name, ...(r.reason ? { reason: r.reason.replace(`env ${r.envVar}`, `env ${name}`) } : {}) };
+  });
+  return { plan: { ...plan, rows }, moved };
 }

@@ -1,4 +1,4 @@
-import { envVarProblem } from './env-var-names';
+import { customEnvVar, envVarProblem } from './env-var-names';
 import { catalogEntry } from './catalog';
 import { credentialId, ENV_VAR_NAME, isSecretShapedName, KEY_NAME, SERVICE_NAME, type CredentialId } from './credential';
 import { VaultError } from './errors';
@@ -61,7 +61,7 @@ export function customTargetFor(sourceKey: string): { id: CredentialId; envVar: 
   const envVar = sourceKey.toUpperCase().replace(/[.-]/g, '_');
   // A key named like PATH or LD_PRELOAD keeps its value, under a name no loader or shell reads.
   const usable = ENV_VAR_NAME.test(envVar) && !envVarProblem(envVar, id);
-  return { id, envVar: usable ? envVar : `CUSTOM_${id.replace(/[.-]/g, '_').toUpperCase()}`.replace(/^CUSTOM_CUSTOM_/, 'CUSTOM_') };
+  return { id, envVar: usable ? envVar : customEnvVar(id) };
 }
 
 function withCustom(entry: SourceEntry): SourceEntry {

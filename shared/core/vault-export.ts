@@ -19,7 +19,7 @@
  */
 import { catalogEntry } from './catalog';
 import { ENV_VAR_NAME, isCredentialId } from './credential';
-import { envVarProblem } from './env-var-names';
+import { customEnvVar, envVarProblem } from './env-var-names';
 import { VaultError } from './errors';
 import { hasControlChars } from './control-chars';
 import type { ParsedSource } from './migration-sources';
@@ -139,5 +139,5 @@ export function importedEnvVar(id: string, named: unknown): string {
   const usable = (name: string) => ENV_VAR_NAME.test(name) && !envVarProblem(name, id);
   if (typeof named === 'string' && usable(named)) return named;
   const fallback = id.replace(/[.-]/g, '_').toUpperCase();
-  return usable(fallback) ? fallback : `CUSTOM_${fallback}`.replace(/^CUSTOM_CUSTOM_/, 'CUSTOM_');
+  return usable(fallback) ? fallback : customEnvVar(id);
 }

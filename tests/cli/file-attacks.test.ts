@@ -201,6 +201,50 @@ describe('an import, a team pull or a migration never gives two credentials one 
   });
 });
 
+describe('the env var renaming on import, pull and migrate, pushed further', () => {
+  let h: FileVaultHome;
+  withUnlockedHome((home) => {
+    h = home;
+  });
+
+  it('your own credential coming back keeps its name, whatever comes first in the file; the plan (--dry-run) shows what apply stores', async () => {
+    expect((await run(h, ['set', 'mine', 'token', '--env-var', 'MY_TOKEN'], { input: 'my-own-value-0001' })).code).toBe(0);
+    const file = join(h.root, 'comes-back.age');
+    await writeExportFile(file, buildExport([
+      { id: 'theirs.token', value: 'their-value-0002', meta: { env_var: 'MY_TOKEN' } },
+      { id: 'mine.token', value: 'my-new-value-0003', meta: { env_var: 'MY_TOKEN' } },
+    ], new Date()), EXPORT_PASS, { logN: 10 });
+    const dry = await run(h, ['import', file, '--passphrase-fd', '0', '--dry-run', '--overwrite-all'], { input: EXPORT_PASS });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toContain('theirs.token is stored with the env var CUSTOM_THEIRS_TOKEN: MY_TOKEN already belongs to mine.token.');
+    expect(storedMeta(h)['theirs.token']).toBeUndefined();
+    const r = await run(h, ['import', file, '--passphrase-fd', '0', '--yes', '--overwrite-all'], { input: EXPORT_PASS });
+    expect(r.code, r.stderr).toBe(0);
+    expect([storedMeta(h)['mine.token']?.env_var, storedMeta(h)['theirs.token']?.env_var]).toEqual(['MY_TOKEN', 'CUSTOM_THEIRS_TOKEN']);
+    // migrate --dry-run: the row's reason names the name apply will store.
+    const env = join(h.cwd, 'clash.env');
+    writeFileSync(env, 'MY_TOKEN=from-dotenv-0004\n');
+    const plan = JSON.parse((await run(h, ['migrate', '--from', env, '--include-unknown', '--dry-run', '--json'])).stdout).plan;
+    expect(plan.rows[0]).toMatchObject({ target: 'my.token', envVar: 'CUSTOM_MY_TOKEN', reason: expect.stringContaining('(env CUSTOM_MY_TOKEN)') });
+  });
+
+  it('a long credential id gets a name that fits (64 characters), never a profile the reader refuses', async () => {
+    const id = `${'s'.repeat(30)}.${'k'.repeat(27)}`;
+    const file = join(h.root, 'long.age');
+    await writeExportFile(file, buildExport([
+      { id: 'first.one', value: 'long-value-0005', meta: { env_var: 'LONG_CLAIMED' } },
+      { id, value: 'long-value-0006', meta: { env_var: 'LONG_CLAIMED' } },
+      { id: `${'t'.repeat(30)}.${'k'.repeat(30)}`, value: 'long-value-0007', meta: {} },
+    ], new Date()), EXPORT_PASS, { logN: 10 });
+    const r = await run(h, ['import', file, '--passphrase-fd', '0', '--yes'], { input: EXPORT_PASS });
+    expect(r.code, r.stderr).toBe(0);
+    const names = Object.values(storedMeta(h)).flatMap((m) => (m.env_var ? [m.env_var] : []));
+    for (const n of names) expect(n).toMatch(/^[A-Z_][A-Z0-9_]{0,63}$/);
+    expect(names.length).toBe(new Set(names).size);
+    expect((await run(h, ['list'])).code).toBe(0);
+  });
+});
+
 describe('escape sequences in a file from someone else never reach the terminal', () => {
   let h: FileVaultHome;
   let me: string;

@@ -166,4 +166,18 @@ describe('a first team identity asked for by several processes at once', () => {
     expect(runs.filter((r) => r.stderr.includes('Created a team identity')).length).toBe(1);
     expect((await cli(t, ['team', 'identity'])).stdout.trim()).toBe([...printed][0]);
   });
+
+  it('an import beside a first use: every key printed is the one stored in the end (the import is refused or comes first)', async () => {
+    for (let round = 0; round < 8; round++) {
+      const t = makeTempHome();
+      const keyFile = join(t.root, 'key.txt');
+      execFileSync('age-keygen', ['-o', keyFile], { stdio: 'ignore' });
+      const runs = await Promise.all([cli(t, ['team', 'identity']), cli(t, ['team', 'identity', '--import', keyFile]), cli(t, ['team', 'identity'])]);
+      const final = (await cli(t, ['team', 'identity'])).stdout.trim();
+      for (const r of runs) {
+        if (r.code === 0) expect(r.stdout.trim(), r.stderr).toBe(final);
+        else expect(r.stderr).toContain('You already have a different team identity');
+      }
+    }
+  });
 });

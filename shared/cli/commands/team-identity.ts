@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { writeFileDurably } from '../../node/secrets/durable-file';
 import { MIN_PASSPHRASE_LENGTH, sealWithPassphrase } from '../../node/secrets/vault-crypto';
-import { TEAM_IDENTITY, ensureIdentity, identityFileText, parseIdentityText, readIdentityFile, storedIdentity, type TeamKey } from '../../node/team/identity';
+import { TEAM_IDENTITY, ensureIdentity, identityFileText, parseIdentityText, readIdentityFile, storedIdentity, withIdentityLock, type TeamKey } from '../../node/team/identity';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
@@ -60,13 +60,17 @@ async function importIdentity(args: IdentityArgs, ctx: CliContext, signal: Abort
     key = await readIdentityFile(resolve(ctx.io.cwd, from));
   }
   const vault = await ctx.vault();
-  const current = await storedIdentity(vault);
-  if (current?.identity === key.identity) return key;
-  if (current && !args.force) {
-    throw new VaultError('INVALID_ARGUMENT', `You already have a different team identity (${current.recipient}); replacing it loses access to every team file encrypted to it.`, 'Keep a backup first (cpw-vault team identity --export-identity FILE), then import again with --force.');
-  }
-  await vault.setCredential(TEAM_IDENTITY.service, TEAM_IDENTITY.key, key.identity, { label: TEAM_IDENTITY.label, envVar: TEAM_IDENTITY.envVar, signal });
-  return key;
+  // Looked at and replaced under the identity lock: a first use running at the same time has either stored its key
+  // (then this is a replacement, refused without --force) or not started.
+  return withIdentityLock(vault, async () => {
+    const current = await storedIdentity(vault);
+    if (current?.identity === key.identity) return key;
+    if (current && !args.force) {
+      throw new VaultError('INVALID_ARGUMENT', `You already have a different team identity (${current.recipient}); replacing it loses access to every team file encrypted to it.`, 'Keep a backup first (cpw-vault team identity --export-identity FILE), then import again with --force.');
+    }
+    await vault.setCredential(TEAM_IDENTITY.service, TEAM_IDENTITY.key, key.identity, { label: TEAM_IDENTITY.label, envVar: TEAM_IDENTITY.envVar, signal });
+    return key;
+  });
 }
 
 async function exportIdentity(args: IdentityArgs, key: TeamKey, ctx: CliContext): Promise<void> {

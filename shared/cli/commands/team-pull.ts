@@ -1,14 +1,10 @@
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { catalogEntry } from '../../core/catalog';
 import { VaultError } from '../../core/errors';
-import type { MigrationPlan } from '../../core/migration-plan';
-import type { ParsedSource } from '../../core/migration-sources';
-import type { TeamDocument } from '../../core/team-document';
-import { importedEnvVar } from '../../core/vault-export';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
+import { pullPlan } from '../../node/team/team-service';
 import { interruptible } from '../signals';
 import { planTable } from './migrate';
 import { openTeam, type TeamTarget } from './team-common';
@@ -18,22 +14,6 @@ export interface PullArgs extends TeamTarget {
   yes?: boolean;
   overwrite?: string[];
   overwriteAll?: boolean;
-}
-
-/** The team document as a migration source: every credential explicitly chosen (custom ones keep their env var). */
-export function teamSource(path: string, doc: TeamDocument): ParsedSource {
-  return {
-    kind: 'team-file',
-    path,
-    entries: doc.credentials.map((c) => ({ sourceKey: c.id, target: c.id, value: c.value })),
-    duplicateKeys: [],
-  };
-}
-
-/** Custom credentials keep the env var the team gave them (else SERVICE_KEY). */
-function withEnvVars(plan: MigrationPlan, doc: TeamDocument): MigrationPlan {
-  const byId = new Map(doc.credentials.map((c) => [c.id, c.meta.env_var]));
-  return { ...plan, rows: plan.rows.map((r) => (r.target && !catalogEntry(r.target) ? { ...r, envVar: importedEnvVar(r.target, byId.get(r.target)) } : r)) };
 }
 
 /**
@@ -47,8 +27,7 @@ export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCod
   return interruptible(async (signal) => {
     const { doc, files } = await openTeam(ctx, args);
     const vault = await ctx.vault();
-    const source = teamSource(files.file, doc);
-    const plan = withEnvVars(await vault.planMigration(source, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []), includeUnknown: true }), doc);
+    const { source, plan } = await pullPlan(vault, files.file, doc, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []) });
     if (ctx.globals.json && args.dryRun) {
       printJson(ctx.io, { plan });
       return EXIT.ok;

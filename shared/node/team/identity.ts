@@ -105,12 +105,23 @@ export async function ensureIdentity(vault: IdentityVault & Required<Pick<Identi
     await vault.setCredential(TEAM_IDENTITY.service, TEAM_IDENTITY.key, identity, { label: TEAM_IDENTITY.label, envVar: TEAM_IDENTITY.envVar, ...(signal ? { signal } : {}) });
     return { identity, recipient: await identityToRecipient(identity), created: true };
   };
-  // Two first uses at once (two terminals, a script and the app) each made a key, and the last one stored won: the
-  // other printed a recipient whose private half was gone, and a team file encrypted to it could never be opened.
+  return withIdentityLock(vault, create);
+}
+
+/**
+ * Runs `fn` (which looks at the stored identity, then may store one) under
+ * a lock beside the vault's profile, so two processes never decide on a
+ * stale look. Two first uses at once (two terminals, a script and the app)
+ * each made a key, and the last one stored won; an import beside a first
+ * use overwrote the key the first use had just printed. Either way a
+ * recipient was handed out whose private half was gone, and a team file
+ * encrypted to it could never be opened.
+ */
+export async function withIdentityLock<T>(vault: IdentityVault, fn: () => Promise<T>): Promise<T> {
   const own = vault.ownFiles;
-  if (!own) return create();
+  if (!own) return fn();
   ensurePrivateDir(dirname(own.profile), own.dedicatedDir);
-  return withFileLock(`${own.profile}.team-identity`, create);
+  return withFileLock(`${own.profile}.team-identity`, fn);
 }
 
 /** The identity a team command uses: `--identity-file`, else the stored one. Throws CREDENTIAL_MISSING when there is none. */

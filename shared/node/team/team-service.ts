@@ -2,7 +2,7 @@ import { dirname, join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { catalogEntry } from '../../core/catalog';
 import { VaultError, isVaultError } from '../../core/errors';
-import type { MigrationPlan } from '../../core/migration-plan';
+import type { MigrationPlan, PlanChoices, PlanRow } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
 import { nextDocument, type TeamCredential, type TeamDocument } from '../../core/team-document';
 import type { TeamView } from '../../core/team-view';
@@ -63,22 +63,29 @@ export function teamSource(path: string, doc: TeamDocument): ParsedSource {
   return { kind: 'team-file', path, entries: doc.credentials.map((c) => ({ sourceKey: c.id, target: c.id, value: c.value })), duplicateKeys: [] };
 }
 
-function withEnvVars(plan: MigrationPlan, doc: TeamDocument): MigrationPlan {
+/**
+ * The pull of team document `doc` (file `file`) planned against the vault:
+ * every credential chosen explicitly, custom ones with the env var the team
+ * gave them when it is a safe one (else SERVICE_KEY), never one another of
+ * the user's credentials carries.
+ */
+export async function pullPlan(vault: Vault, file: string, doc: TeamDocument, choices: Omit<PlanChoices, 'includeUnknown'> = {}): Promise<{ source: ParsedSource; plan: MigrationPlan }> {
+  const source = teamSource(file, doc);
   const byId = new Map(doc.credentials.map((c) => [c.id, c.meta.env_var]));
-  return { ...plan, rows: plan.rows.map((r) => (r.target && !catalogEntry(r.target) ? { ...r, envVar: importedEnvVar(r.target, byId.get(r.target)) } : r)) };
+  const envVarOf = (r: PlanRow) => (r.target && !catalogEntry(r.target) ? importedEnvVar(r.target, byId.get(r.target)) : undefined);
+  return { source, plan: await vault.planMigration(source, { ...choices, includeUnknown: true }, envVarOf) };
 }
 
 /** The pull plan (import / identical / conflict / invalid); conflicts keep the user's value. */
 export async function teamPullPlan(vault: Vault, file: string): Promise<MigrationPlan> {
   const { doc } = await opened(vault, file);
-  return withEnvVars(await vault.planMigration(teamSource(file, doc), { includeUnknown: true }), doc);
+  return (await pullPlan(vault, file, doc)).plan;
 }
 
 /** Applies the pull plan all or nothing through the credential store. */
 export async function teamPull(vault: Vault, file: string): Promise<{ ok: boolean; imported: number }> {
   const { doc } = await opened(vault, file);
-  const source = teamSource(file, doc);
-  const plan = withEnvVars(await vault.planMigration(source, { includeUnknown: true }), doc);
+  const { source, plan } = await pullPlan(vault, file, doc);
   if (!plan.counts.apply) return { ok: true, imported: 0 };
   const result = await vault.applyMigration(source, plan, { backupDir: join(dirname(vault.profilePath), 'team-pulls') });
   if (result.backup) rmSync(result.backup, { force: true });

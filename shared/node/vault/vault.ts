@@ -1,9 +1,9 @@
 import { catalogEntry, checkFormat } from '../../core/catalog';
 import { checkedCredentialId, checkedValue, ENV_VAR_NAME, type CredentialId } from '../../core/credential';
-import { distinctEnvVars, envVarProblem } from '../../core/env-var-names';
+import { envVarProblem } from '../../core/env-var-names';
 import { VaultError, isVaultError } from '../../core/errors';
 import { hasControlChars } from '../../core/control-chars';
-import type { ApplyResult, MigrationPlan, PlanChoices } from '../../core/migration-plan';
+import { withDistinctEnvVars, type ApplyResult, type MigrationPlan, type PlanChoices, type PlanRow } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
 import { exportAsSource, exportedEnvVar, exportedLabel, type ExportDocument } from '../../core/vault-export';
 import type { PipelinePreferences } from '../../core/preferences';
@@ -256,17 +256,22 @@ export class Vault {
     return { path: this.profilePath, kind: 'profile', profile };
   }
 
-  /** Plans a migration against what is stored now (reads each target; a locked keychain throws). */
-  async planMigration(source: ParsedSource, choices: PlanChoices = {}): Promise<MigrationPlan> {
+  /**
+   * Plans a migration against what is stored now (reads each target; a
+   * locked keychain throws). `envVarOf` names the env var of each custom row
+   * (an import, a team pull: the file's, made safe); no two credentials ever
+   * get one name (said as a warning when one is moved).
+   */
+  async planMigration(source: ParsedSource, choices: PlanChoices = {}, envVarOf?: (row: PlanRow) => string | undefined): Promise<MigrationPlan> {
     const { plan, stored } = await planMigrationFor(source, choices, (ids) => this.credentials().storedValues(ids, this.currentProfile()));
     this.planned.set(plan, stored);
-    return plan;
+    return this.distinctPlan(plan, envVarOf);
   }
 
   /** Applies a plan all or nothing through the credential store (see migration/apply.ts). */
   async applyMigration(source: ParsedSource, plan: MigrationPlan, options: ApplyOptions = {}): Promise<ApplyResult> {
-    const moved = new Map(this.distinctEnvVars(plan.rows.filter((r) => r.apply && r.target).map((r) => ({ ...r, id: r.target! }))).map((r) => [r.index, r]));
-    const distinct = { ...plan, rows: plan.rows.map((r) => moved.get(r.index) ?? r) };
+    // Checked again: a credential stored since the plan was made may have taken a name.
+    const distinct = this.distinctPlan(plan);
     const result = await applyMigration(this.credentials(), source, distinct, {
       ...options,
       profilePath: this.profilePath,
@@ -284,7 +289,7 @@ export class Vault {
    * what is stored now. Holds no value; its apply reuses the values read.
    */
   async planImport(doc: ExportDocument, path: string, choices: Pick<PlanChoices, 'overwrite'> = {}): Promise<MigrationPlan> {
-    return this.planMigration(exportAsSource(doc, path), choices);
+    return this.planMigration(exportAsSource(doc, path), choices, (row) => exportedEnvVar(doc.credentials[row.index]!));
   }
 
   /**
@@ -295,14 +300,11 @@ export class Vault {
    */
   async applyImport(doc: ExportDocument, plan: MigrationPlan, options: { signal?: AbortSignal; onProgress?: (done: number, total: number, id: CredentialId) => void } = {}): Promise<{ imported: CredentialId[] }> {
     const source = exportAsSource(doc, plan.source.path);
-    const chosen = plan.rows.filter((r) => r.apply && r.target);
-    const changes = this.distinctEnvVars(
-      chosen.map((row): CredentialChange => {
-        const exported = doc.credentials[row.index]!;
-        const envVar = exportedEnvVar(exported);
-        return { kind: 'set', id: row.target!, value: (source.entries[row.index]!.value as string).trim(), label: exportedLabel(exported), ...(envVar ? { envVar } : {}) };
-      }),
-    );
+    const chosen = this.distinctPlan(plan).rows.filter((r) => r.apply && r.target);
+    const changes = chosen.map((row): CredentialChange => {
+      const exported = doc.credentials[row.index]!;
+      return { kind: 'set', id: row.target!, value: (source.entries[row.index]!.value as string).trim(), label: exportedLabel(exported), ...(row.envVar ? { envVar: row.envVar } : {}) };
+    });
     if (changes.length) await this.credentials().commit(changes, { signal: options.signal, known: this.planned.get(plan), onProgress: options.onProgress });
     const imported = changes.map((c) => c.id);
     await this.reader.record({ event: 'credentials_imported', caller: this.caller, details: { file: plan.source.path, imported: imported.length, identical: plan.counts.identical, conflicts_kept: plan.rows.filter((r) => r.action === 'conflict' && !r.apply).length } });
@@ -488,14 +490,13 @@ export class Vault {
   }
 
   /** Env var names other custom credentials already use, with their ids. */
-  /** `items` with no env var another credential carries (see distinctEnvVars); each move said as a warning. */
-  private distinctEnvVars<T extends { id: string; envVar?: string | undefined }>(items: readonly T[]): T[] {
-    // A credential stored again under a new name frees its old one; every other name is taken.
-    const ids = new Set(items.filter((i) => i.envVar).map((i) => i.id));
-    const taken = new Map([...this.customEnvVars()].filter(([, id]) => !ids.has(id)));
-    const { items: out, moved } = distinctEnvVars(items, taken);
+  /** `plan` as {@link withDistinctEnvVars} makes it, each move said as a warning; apply takes it as the plan it came from. */
+  private distinctPlan(plan: MigrationPlan, envVarOf?: (row: PlanRow) => string | undefined): MigrationPlan {
+    const { plan: next, moved } = withDistinctEnvVars(plan, this.customEnvVars(), envVarOf);
     for (const m of moved) this.warn(`${m.id} is stored with the env var ${m.got}: ${m.wanted} already belongs to ${m.owner}.`);
-    return out;
+    const known = this.planned.get(plan);
+    if (next !== plan && known) this.planned.set(next, known);
+    return next;
   }
 
   private customEnvVars(): Map<string, string> {
