@@ -2,7 +2,7 @@
 // stage that dies of a signal, Ctrl-C with stdin redirected. Each case here
 // once went wrong (see each test).
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect } from '../helpers/children';
@@ -196,6 +196,12 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
     }
     const python = run(`"$0" "$1" exec --workflow transcribe -- python3 -c '${py}' 2> "${err}" | cat`);
     expect([python.status, python.stdout, readFileSync(err, 'utf8')]).toEqual([0, 'e ****\n', 'f ****\n']);
+    expect(readdirSync(tmp)).toEqual([]);
+    // TMPDIR a symlink to a private folder: the folder it names is used.
+    const link = join(t.root, 'tmp-link');
+    symlinkSync(tmp, link);
+    const linked = spawnSync('bash', ['-c', `"$0" "$1" exec --workflow transcribe -- dash -c '${stage}' 2> "${err}" | cat`, process.execPath, BIN], { cwd: t.cwd, env: { ...env, TMPDIR: link }, encoding: 'utf8', timeout: 60_000 });
+    expect([linked.status, linked.stdout, readFileSync(err, 'utf8')]).toEqual([0, 'a ****\nc ****\nc ****\n', 'b ****\nd ****\n']);
     expect(readdirSync(tmp)).toEqual([]);
     // Unmasked, it is the caller's own pipe (as before).
     const plain = run(`"$0" "$1" exec --workflow transcribe --no-mask -- dash -c 'echo "a $HF_TOKEN" > /dev/stdout' | cat`);

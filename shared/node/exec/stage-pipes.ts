@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, constants as fs, existsSync, fstatSync, lstatSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants as fs, existsSync, fstatSync, lstatSync, mkdtempSync, openSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,10 +78,12 @@ export async function stagePipes(want: { out: boolean; err: boolean; merged: boo
   const hold = (signal: NodeJS.Signals) => void (held ??= signal);
   for (const s of HELD) process.on(s, hold);
   try {
-    // A folder others can write without the sticky bit lets them rename ours away and put their own in its place.
-    const parent = lstatSync(tmpdir());
+    // TMPDIR as the folder it names (a symlink to one: macOS's /tmp, a home's link to scratch space), then judged: a
+    // folder others can write without the sticky bit lets them rename ours away and put their own in its place.
+    const base = realpathSync(tmpdir());
+    const parent = lstatSync(base);
     if (!mkfifo || !parent.isDirectory() || (parent.mode & 0o022 && !(parent.mode & 0o1000))) return undefined;
-    dir = mkdtempSync(join(tmpdir(), 'cpw-vault-exec-'));
+    dir = mkdtempSync(join(base, 'cpw-vault-exec-'));
     const paths = names.map((n) => join(dir!, n));
     // A fork of this process, replaced by mkfifo at once (its own environment: no credential variable in it).
     const made = await new Promise<boolean>((resolve) => {
