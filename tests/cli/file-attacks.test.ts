@@ -228,6 +228,18 @@ describe('the env var renaming on import, pull and migrate, pushed further', () 
     expect(plan.rows[0]).toMatchObject({ target: 'my.token', envVar: 'CUSTOM_MY_TOKEN', reason: expect.stringContaining('(env CUSTOM_MY_TOKEN)') });
   });
 
+  it('a custom credential with no env var recorded (an older or hand-made profile) still owns the SERVICE_KEY name exec gives it', async () => {
+    expect((await run(h, ['set', 'hand', 'token'], { input: 'hand-value-0008' })).code).toBe(0);
+    const doc = JSON.parse(readFileSync(h.profile, 'utf8'));
+    delete doc.credential_metadata['hand.token'].env_var;
+    writeFileSync(h.profile, JSON.stringify(doc, null, 2));
+    const file = join(h.root, 'hand.age');
+    await writeExportFile(file, buildExport([{ id: 'other.thing', value: 'other-value-0009', meta: { env_var: 'HAND_TOKEN' } }], new Date()), EXPORT_PASS, { logN: 10 });
+    const r = await run(h, ['import', file, '--passphrase-fd', '0', '--yes'], { input: EXPORT_PASS });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('other.thing is stored with the env var CUSTOM_OTHER_THING: HAND_TOKEN already belongs to hand.token.');
+  });
+
   it('a long credential id gets a name that fits (64 characters), never a profile the reader refuses', async () => {
     const id = `${'s'.repeat(30)}.${'k'.repeat(27)}`;
     const file = join(h.root, 'long.age');

@@ -499,9 +499,13 @@ export class Vault {
     return next;
   }
 
+  /** The env var each custom credential carries (its own, else SERVICE_KEY, as exec gives it), to the credential's id. */
   private customEnvVars(): Map<string, string> {
     const meta = this.currentProfile()?.credential_metadata ?? {};
-    return new Map(Object.entries(meta).flatMap(([id, m]) => (m.env_var ? [[m.env_var, id] as const] : [])));
+    return new Map(Object.entries(meta).flatMap(([id, m]) => {
+      const name = m.env_var ?? (catalogEntry(id) ? undefined : defaultEnvVar(id));
+      return name ? [[name, id] as const] : [];
+    }));
   }
 
   private currentProfile(): Profile | undefined {
