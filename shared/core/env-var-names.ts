@@ -6,6 +6,7 @@
  * would turn a secret into code or a search path. Pure.
  */
 import { CATALOG } from './catalog';
+import { ENV_VAR_NAME } from './credential';
 
 /** Names read as configuration by the loader, shells, runtimes and common tools. */
 const RESERVED = new Set([
@@ -68,29 +69,44 @@ export function customEnvVar(id: string, n = 1): string {
 export interface MovedEnvVar {
   id: string;
   wanted: string;
-  owner: string;
+  /** The credential that carries `wanted`; undefined when no credential may carry it (reserved, not a name). */
+  owner: string | undefined;
   got: string;
+}
+
+/** What a {@link MovedEnvVar} says to the user. */
+export function movedEnvVarText(m: MovedEnvVar): string {
+  return `${m.id} is stored with the env var ${m.got}: ${m.wanted} ${m.owner !== undefined ? `already belongs to ${m.owner}` : 'is not a name a credential may carry'}.`;
 }
 
 /**
  * `items` (credentials about to be stored, each with the env var it would
  * get) with every env var that another credential already carries (in
- * `taken`, name to id, or earlier in `items`) moved to a name of its own:
- * `CUSTOM_<ID>`, then `_2`, `_3`... An import, a migration or a team pull
- * used to store two credentials under one name, and a stage then got
- * whichever exec injected last. The value is kept either way; `moved` says
- * what changed, so the caller can tell the user.
+ * `taken`, name to id, or earlier in `items`), or that no credential may
+ * carry (reserved, not a name), moved: to the name the credential has now
+ * (`current`, id to name), when it is free, else to `CUSTOM_<ID>`, then
+ * `_2`, `_3`... An import, a migration or a team pull used to store two
+ * credentials under one name, and a stage then got whichever exec injected
+ * last. The value is kept either way; `moved` says what changed, so the
+ * caller can tell the user.
  */
-export function distinctEnvVars<T extends { id: string; envVar?: string | undefined }>(items: readonly T[], taken: ReadonlyMap<string, string>): { items: T[]; moved: MovedEnvVar[] } {
+export function distinctEnvVars<T extends { id: string; envVar?: string | undefined }>(items: readonly T[], taken: ReadonlyMap<string, string>, current: ReadonlyMap<string, string> = new Map()): { items: T[]; moved: MovedEnvVar[] } {
   const owners = new Map(taken);
   const moved: MovedEnvVar[] = [];
+  const free = (name: string, id: string) => ENV_VAR_NAME.test(name) && !isReservedEnvVar(name) && (owners.get(name) ?? CATALOG_OWNER.get(name) ?? id) === id;
   const out = items.map((item) => {
     const wanted = item.envVar;
     if (!wanted) return item;
-    const owner = owners.get(wanted) ?? CATALOG_OWNER.get(wanted);
-    if (owner === undefined || owner === item.id) {
+    if (free(wanted, item.id)) {
       owners.set(wanted, item.id);
       return item;
+    }
+    const owner = ENV_VAR_NAME.test(wanted) && !isReservedEnvVar(wanted) ? (owners.get(wanted) ?? CATALOG_OWNER.get(wanted)) : undefined;
+    const now = current.get(item.id);
+    if (now !== undefined && now !== wanted && free(now, item.id)) {
+      owners.set(now, item.id);
+      moved.push({ id: item.id, wanted, owner, got: now });
+      return { ...item, envVar: now };
     }
     let got = customEnvVar(item.id);
     for (let n = 2; (owners.get(got) ?? item.id) !== item.id || envVarProblem(got, item.id); n++) got = customEnvVar(item.id, n);

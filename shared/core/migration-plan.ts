@@ -122,8 +122,10 @@ export function withDistinctEnvVars(plan: MigrationPlan, stored: ReadonlyMap<str
   const named = envVarOf ? plan.rows.map((r) => (r.target ? { ...r, envVar: envVarOf(r) } : r)) : plan.rows;
   const claiming = named.filter((r) => r.apply && r.target && r.envVar);
   const renaming = new Set(claiming.filter((r) => stored.get(r.envVar!) !== r.target).map((r) => r.target!));
+  // (A renamed credential whose new name is taken falls back to its current one, if nothing claimed it meanwhile.)
   const taken = new Map([...stored].filter(([, id]) => !renaming.has(id)));
-  const { items, moved } = distinctEnvVars(claiming.map((r) => ({ ...r, id: r.target! })), taken);
+  const current = new Map([...stored].map(([name, id]) => [id, name]));
+  const { items, moved } = distinctEnvVars(claiming.map((r) => ({ ...r, id: r.target! })), taken, current);
   if (!moved.length && !envVarOf) return { plan, moved };
   const got = new Map(items.map((i) => [i.index, i.envVar]));
   const rows = named.map((r) => {

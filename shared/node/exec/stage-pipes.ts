@@ -43,8 +43,15 @@ export interface StagePipes {
 
 /** Linux's O_PATH: an fd naming the FIFO that is neither a reader nor a writer (not in Node's constants). */
 const O_PATH = 0o10000000;
-/** How often a stage's open of a pipe whose reader is gone is let through (see {@link letOpenersThrough}). */
-const OPENERS_EVERY_MS = 2;
+/**
+ * How often a stage's open of a pipe whose reader is gone is let through (see
+ * {@link letOpenersThrough}): every 2 ms for the first 10 s (a loop of opens
+ * right after `| head` left, before the stage notices), then less and less
+ * often, to one every half second (a stage that lingers for hours).
+ */
+const OPENERS_FIRST_MS = 2;
+const OPENERS_FAST_FOR_MS = 10_000;
+const OPENERS_LAST_MS = 500;
 /** Signals that would end exec while the FIFOs' folder exists: held until it is gone, then acted on. */
 const HELD: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
@@ -132,6 +139,9 @@ export async function stagePipes(want: { out: boolean; err: boolean; merged: boo
   } finally {
     for (const fd of opened) closeSync(fd);
     if (dir) rmSync(dir, { recursive: true, force: true });
+    // A signal that came while this ran synchronously waits in the event loop: one turn hands it to `hold` (removed
+    // first, its queued signal was dropped with it, and exec ran the stage to the end: a lost Ctrl-C or SIGTERM).
+    await new Promise((resolve) => setImmediate(resolve));
     for (const s of HELD) process.off(s, hold);
     // Ended as the signal would have ended it, now that nothing is left behind (or by a listener of its own).
     if (held) process.kill(process.pid, held);
@@ -149,30 +159,41 @@ export async function stagePipes(want: { out: boolean; err: boolean; merged: boo
  * with a pipe. Returns the stop.
  */
 function letOpenersThrough(pipes: readonly StagePipe[], named: readonly number[]): () => void {
-  let timer: ReturnType<typeof setInterval> | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
+  let every = OPENERS_FIRST_MS;
+  let since = 0;
+  const gone = new Set<number>();
   const tick = () => {
-    pipes.forEach((p, i) => {
-      if (!p.ours.destroyed) return;
+    if (stopped) return;
+    for (const i of gone) {
       try {
         closeSync(openSync(`/proc/self/fd/${named[i]}`, fs.O_RDONLY | fs.O_NONBLOCK));
       } catch {
         // no /proc: nothing to let through
       }
-    });
-  };
-  // Only from the moment one of our read ends is closed: a stage that runs for hours costs no timer until then.
-  const start = () => {
-    if (stopped || timer) return;
-    tick();
-    timer = setInterval(tick, OPENERS_EVERY_MS);
+    }
+    if (Date.now() - since > OPENERS_FAST_FOR_MS) every = Math.min(OPENERS_LAST_MS, every * 1.1);
+    timer = setTimeout(tick, every);
     timer.unref();
   };
-  for (const p of pipes) p.ours.once('close', start);
+  // Only for a read end closed before the stage's output ended (its reader left, its file could not be written):
+  // at the end of the output (EOF: every writer closed it) nobody can open it again.
+  pipes.forEach((p, i) => {
+    let ended = false;
+    p.ours.once('end', () => (ended = true));
+    p.ours.once('close', () => {
+      if (ended || stopped) return;
+      gone.add(i);
+      if (timer) return;
+      since = Date.now();
+      tick();
+    });
+  });
   return () => {
     if (stopped) return;
     stopped = true;
-    clearInterval(timer);
+    clearTimeout(timer);
     for (const fd of named) closeSync(fd);
   };
 }

@@ -1,6 +1,6 @@
 import { catalogEntry, checkFormat } from '../../core/catalog';
 import { checkedCredentialId, checkedValue, ENV_VAR_NAME, type CredentialId } from '../../core/credential';
-import { envVarProblem } from '../../core/env-var-names';
+import { envVarProblem, movedEnvVarText } from '../../core/env-var-names';
 import { VaultError, isVaultError } from '../../core/errors';
 import { hasControlChars } from '../../core/control-chars';
 import { withDistinctEnvVars, type ApplyResult, type MigrationPlan, type PlanChoices, type PlanRow } from '../../core/migration-plan';
@@ -493,7 +493,7 @@ export class Vault {
   /** `plan` as {@link withDistinctEnvVars} makes it, each move said as a warning; apply takes it as the plan it came from. */
   private distinctPlan(plan: MigrationPlan, envVarOf?: (row: PlanRow) => string | undefined): MigrationPlan {
     const { plan: next, moved } = withDistinctEnvVars(plan, this.customEnvVars(), envVarOf);
-    for (const m of moved) this.warn(`${m.id} is stored with the env var ${m.got}: ${m.wanted} already belongs to ${m.owner}.`);
+    for (const m of moved) this.warn(movedEnvVarText(m));
     const known = this.planned.get(plan);
     if (next !== plan && known) this.planned.set(next, known);
     return next;
