@@ -300,7 +300,8 @@ export class Vault {
    */
   async applyImport(doc: ExportDocument, plan: MigrationPlan, options: { signal?: AbortSignal; onProgress?: (done: number, total: number, id: CredentialId) => void } = {}): Promise<{ imported: CredentialId[] }> {
     const source = exportAsSource(doc, plan.source.path);
-    const chosen = this.distinctPlan(plan).rows.filter((r) => r.apply && r.target);
+    // The plan's names (planImport set them), else the file's, made safe; checked again against what is stored now.
+    const chosen = this.distinctPlan(plan, (row) => row.envVar ?? exportedEnvVar(doc.credentials[row.index]!)).rows.filter((r) => r.apply && r.target);
     const changes = chosen.map((row): CredentialChange => {
       const exported = doc.credentials[row.index]!;
       return { kind: 'set', id: row.target!, value: (source.entries[row.index]!.value as string).trim(), label: exportedLabel(exported), ...(row.envVar ? { envVar: row.envVar } : {}) };
@@ -489,7 +490,6 @@ export class Vault {
     return this.credentialStore.store;
   }
 
-  /** Env var names other custom credentials already use, with their ids. */
   /** `plan` as {@link withDistinctEnvVars} makes it, each move said as a warning; apply takes it as the plan it came from. */
   private distinctPlan(plan: MigrationPlan, envVarOf?: (row: PlanRow) => string | undefined): MigrationPlan {
     const { plan: next, moved } = withDistinctEnvVars(plan, this.customEnvVars(), envVarOf);
