@@ -93,7 +93,7 @@ export function movedEnvVarText(m: MovedEnvVar): string {
 export function distinctEnvVars<T extends { id: string; envVar?: string | undefined }>(items: readonly T[], taken: ReadonlyMap<string, string>, current: ReadonlyMap<string, string> = new Map()): { items: T[]; moved: MovedEnvVar[] } {
   const owners = new Map(taken);
   const moved: MovedEnvVar[] = [];
-  const free = (name: string, id: string) => ENV_VAR_NAME.test(name) && !isReservedEnvVar(name) && (owners.get(name) ?? CATALOG_OWNER.get(name) ?? id) === id;
+  const free = (name: string, id: string) => ENV_VAR_NAME.test(name) && !envVarProblem(name, id, owners);
   const out = items.map((item) => {
     const wanted = item.envVar;
     if (!wanted) return item;
@@ -109,7 +109,7 @@ export function distinctEnvVars<T extends { id: string; envVar?: string | undefi
       return { ...item, envVar: now };
     }
     let got = customEnvVar(item.id);
-    for (let n = 2; (owners.get(got) ?? item.id) !== item.id || envVarProblem(got, item.id); n++) got = customEnvVar(item.id, n);
+    for (let n = 2; !free(got, item.id); n++) got = customEnvVar(item.id, n);
     owners.set(got, item.id);
     moved.push({ id: item.id, wanted, owner, got });
     return { ...item, envVar: got };
