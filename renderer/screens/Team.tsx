@@ -63,7 +63,7 @@ export function Team() {
             <div role="region" aria-label="Pull plan">
               <table aria-label="Plan">
                 <thead><tr><th>Credential</th><th>Action</th><th>Note</th></tr></thead>
-                <tbody>{s.plan.rows.map((r) => <tr key={r.index}><td>{r.target ?? r.sourceKey}</td><td>{r.action}</td><td>{r.reason ?? ''}</td></tr>)}</tbody>
+                <tbody>{s.plan.rows.map((r) => <tr key={r.index}><td>{r.target ?? r.sourceKey}</td><td>{r.action}</td><td>{[r.reason, r.warning].filter(Boolean).join('; ')}</td></tr>)}</tbody>
               </table>
               <p>{s.plan.counts.apply} to write; {s.plan.counts.identical} identical, {s.plan.counts.conflict} conflict (your value kept), {s.plan.counts.invalid} invalid.</p>
               <div className="actions">

@@ -1,6 +1,6 @@
 import { checkFormat } from './catalog';
 import { valueProblem, type CredentialId } from './credential';
-import { distinctEnvVars, type MovedEnvVar } from './env-var-names';
+import { distinctEnvVars, movedEnvVarText, type MovedEnvVar } from './env-var-names';
 import type { ParsedSource, SourceKind } from './migration-sources';
 
 /** What migration will do with one source entry. */
@@ -16,7 +16,7 @@ export interface PlanRow {
   /** Whether apply writes this row (imports; conflicts chosen for overwrite; unknowns chosen for import). */
   apply: boolean;
   reason?: string;
-  /** A format mismatch: imported anyway (it is the user's existing key), but said. */
+  /** Said to the user with the row: a format mismatch (imported anyway: it is the user's existing key), an env var moved. */
   warning?: string;
   /** Custom credentials: the env var they will carry. */
   envVar?: string;
@@ -115,8 +115,9 @@ export interface ApplyResult {
  * applies and carries a name is checked against `stored` (name to id, the
  * user's custom credentials) and the rows before it. A stored credential
  * that comes in keeping its own name keeps it; one coming in under a new
- * name frees its old one. The rows' reasons name what will be stored, so
- * the plan shown (and --dry-run) is what apply does.
+ * name frees its old one. The rows' reasons name what will be stored, and
+ * a moved row says why in its warning, so the plan shown (the CLI's table,
+ * --dry-run, --json, the app's) is what apply does and why.
  */
 export function withDistinctEnvVars(plan: MigrationPlan, stored: ReadonlyMap<string, string>, envVarOf?: (row: PlanRow) => string | undefined): { plan: MigrationPlan; moved: MovedEnvVar[] } {
   const named = envVarOf ? plan.rows.map((r) => (r.target ? { ...r, envVar: envVarOf(r) } : r)) : plan.rows;
@@ -131,7 +132,9 @@ export function withDistinctEnvVars(plan: MigrationPlan, stored: ReadonlyMap<str
   const rows = named.map((r) => {
     const name = got.get(r.index);
     if (name === undefined || name === r.envVar) return r;
-    return { ...r, envVar: name, ...(r.reason ? { reason: r.reason.replace(`env ${r.envVar}`, `env ${name}`) } : {}) };
+    const move = moved.find((m) => m.id === r.target && m.got === name);
+    const warning = [r.warning, move && movedEnvVarText(move)].filter(Boolean).join('; ');
+    return { ...r, envVar: name, ...(r.reason ? { reason: r.reason.replace(`env ${r.envVar}`, `env ${name}`) } : {}), ...(warning ? { warning } : {}) };
   });
   return { plan: { ...plan, rows }, moved };
 }

@@ -166,7 +166,7 @@ describe('an import, a team pull or a migration never gives two credentials one 
     me = id;
   });
 
-  it('the one that comes in gets a name of its own, said on stderr; the stored one keeps its name', async () => {
+  it('the one that comes in gets a name of its own, said in the plan\'s table; the stored one keeps its name', async () => {
     expect((await run(h, ['set', 'mine', 'token', '--env-var', 'MY_TOKEN'], { input: 'my-own-value-0001' })).code).toBe(0);
     const file = join(h.root, 'clash.age');
     await writeExportFile(file, buildExport([
@@ -176,9 +176,10 @@ describe('an import, a team pull or a migration never gives two credentials one 
     ], new Date()), EXPORT_PASS, { logN: 10 });
     const r = await run(h, ['import', file, '--passphrase-fd', '0', '--yes'], { input: EXPORT_PASS });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain('theirs.token is stored with the env var CUSTOM_THEIRS_TOKEN: MY_TOKEN already belongs to mine.token.');
-    expect(r.stderr).toContain('both.two is stored with the env var CUSTOM_BOTH_TWO: SHARED_NAME already belongs to both.one.');
+    expect(r.stdout).toContain('theirs.token is stored with the env var CUSTOM_THEIRS_TOKEN: MY_TOKEN already belongs to mine.token.');
+    expect(r.stdout).toContain('both.two is stored with the env var CUSTOM_BOTH_TWO: SHARED_NAME already belongs to both.one.');
     expect(r.stderr).not.toContain('value-000');
+    expect(r.stderr, 'said once, in the plan').not.toContain('is stored with');
     const team = hostileTeamFile(h.cwd, me, {
       format: 'cpw-vault-team', version: 1, updated_at: '2026-12-01T00:00:00.000Z',
       members: [{ name: 'me', recipient: me, seen: [] }],
@@ -187,12 +188,12 @@ describe('an import, a team pull or a migration never gives two credentials one 
     });
     const pulled = await run(h, ['team', 'pull', '--yes', '--file', team]);
     expect(pulled.code, pulled.stderr).toBe(0);
-    expect(pulled.stderr).toContain('team.token is stored with the env var CUSTOM_TEAM_TOKEN: MY_TOKEN already belongs to mine.token.');
+    expect(pulled.stdout).toContain('team.token is stored with the env var CUSTOM_TEAM_TOKEN: MY_TOKEN already belongs to mine.token.');
     const env = join(h.cwd, '.env');
     writeFileSync(env, 'MY_TOKEN=from-dotenv-0006\n');
     const migrated = await run(h, ['migrate', '--from', env, '--include-unknown', '--yes']);
     expect(migrated.code, migrated.stderr).toBe(0);
-    expect(migrated.stderr).toContain('my.token is stored with the env var CUSTOM_MY_TOKEN: MY_TOKEN already belongs to mine.token.');
+    expect(migrated.stdout).toContain('my.token is stored with the env var CUSTOM_MY_TOKEN: MY_TOKEN already belongs to mine.token.');
     const meta = storedMeta(h);
     const names = Object.values(meta).flatMap((m) => (m.env_var ? [m.env_var] : []));
     expect(names.length).toBe(new Set(names).size);
@@ -216,7 +217,7 @@ describe('the env var renaming on import, pull and migrate, pushed further', () 
     ], new Date()), EXPORT_PASS, { logN: 10 });
     const dry = await run(h, ['import', file, '--passphrase-fd', '0', '--dry-run', '--overwrite-all'], { input: EXPORT_PASS });
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.stderr).toContain('theirs.token is stored with the env var CUSTOM_THEIRS_TOKEN: MY_TOKEN already belongs to mine.token.');
+    expect(dry.stdout).toContain('theirs.token is stored with the env var CUSTOM_THEIRS_TOKEN: MY_TOKEN already belongs to mine.token.');
     expect(storedMeta(h)['theirs.token']).toBeUndefined();
     const r = await run(h, ['import', file, '--passphrase-fd', '0', '--yes', '--overwrite-all'], { input: EXPORT_PASS });
     expect(r.code, r.stderr).toBe(0);
@@ -237,7 +238,7 @@ describe('the env var renaming on import, pull and migrate, pushed further', () 
     await writeExportFile(file, buildExport([{ id: 'other.thing', value: 'other-value-0009', meta: { env_var: 'HAND_TOKEN' } }], new Date()), EXPORT_PASS, { logN: 10 });
     const r = await run(h, ['import', file, '--passphrase-fd', '0', '--yes'], { input: EXPORT_PASS });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain('other.thing is stored with the env var CUSTOM_OTHER_THING: HAND_TOKEN already belongs to hand.token.');
+    expect(r.stdout).toContain('other.thing is stored with the env var CUSTOM_OTHER_THING: HAND_TOKEN already belongs to hand.token.');
   });
 
   it('a long credential id gets a name that fits (64 characters), never a profile the reader refuses', async () => {

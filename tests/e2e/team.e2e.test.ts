@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import type { Browser } from 'playwright-core';
@@ -11,6 +12,8 @@ import { WAIT, check, goTo, lookup, printTimings, session } from './steps';
 
 const HF = `hf_${'TeamE2E'.repeat(5)}`;
 const TMDB = '5eed5eed5eed5eed5eed5eed5eed5eed';
+const MINE = 'mine-value-aaaaaaaaaaaaaaaaaaaa';
+const THEIRS = 'team-value-bbbbbbbbbbbbbbbbbbbb';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -22,13 +25,14 @@ afterAll(async () => {
 });
 
 describe('the Team section in a real browser', () => {
-  it('open a team file from main\'s dialog: not a recipient, create my key, added by alice, plan first, pull into the keychain', async () => {
+  it('open a team file from main\'s dialog: not a recipient, create my key, added by alice, plan first (an env var the team\'s key cannot have said in it), pull into the keychain', async () => {
     const t = makeTempHome();
     await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    await cli(t, ['set', 'mine', 'token', '--env-var', 'MY_TOKEN'], { input: MINE });
     const file = join(t.cwd, 'cpw-team.age');
     const alice = await generateX25519Identity();
     const aliceR = await identityToRecipient(alice);
-    await updateTeamFile(teamFilesFor(file), async () => nextDocument(undefined, [{ name: 'alice', recipient: aliceR }], [{ id: 'tmdb.api_key', value: TMDB, meta: { updated_at: '', updated_by: 'alice' } }], new Date()));
+    await updateTeamFile(teamFilesFor(file), async () => nextDocument(undefined, [{ name: 'alice', recipient: aliceR }], [{ id: 'tmdb.api_key', value: TMDB, meta: { updated_at: '', updated_by: 'alice' } }, { id: 'team.token', value: THEIRS, meta: { updated_at: '', updated_by: 'alice', env_var: 'MY_TOKEN' } }], new Date()));
     const { page, close } = await session(browser, t, { team: file });
     try {
       await goTo(page, 'Team');
@@ -55,13 +59,17 @@ describe('the Team section in a real browser', () => {
       const plan = page.getByRole('table', { name: 'Plan' });
       await plan.waitFor(WAIT);
       expect(await plan.textContent()).toContain('tmdb.api_keyimport');
+      // Seen before anything is written, not only in main's log: the name belongs to the user's own credential.
+      expect(await plan.textContent()).toContain('team.token is stored with the env var CUSTOM_TEAM_TOKEN: MY_TOKEN already belongs to mine.token.');
       expect(await page.content()).not.toContain(TMDB);
       await check(page, 'team-pull-plan');
       expect(lookup(t, 'tmdb.api_key')).toBe('');
-      await page.getByRole('button', { name: 'Pull 1 credential(s)' }).click();
-      await page.getByText('Pulled 1 credential(s) into your vault.').waitFor(WAIT);
+      await page.getByRole('button', { name: 'Pull 2 credential(s)' }).click();
+      await page.getByText('Pulled 2 credential(s) into your vault.').waitFor(WAIT);
       expect(lookup(t, 'tmdb.api_key')).toBe(TMDB);
-      await page.getByRole('table', { name: 'Keys shared' }).getByText('same as yours').waitFor(WAIT);
+      const meta = (JSON.parse(readFileSync(t.profile, 'utf8')) as { credential_metadata: Record<string, { env_var?: string }> }).credential_metadata;
+      expect([meta['mine.token']?.env_var, meta['team.token']?.env_var]).toEqual(['MY_TOKEN', 'CUSTOM_TEAM_TOKEN']);
+      await page.getByRole('table', { name: 'Keys shared' }).getByRole('row').filter({ hasText: 'tmdb.api_key' }).getByText('same as yours').waitFor(WAIT);
     } finally {
       await close();
     }

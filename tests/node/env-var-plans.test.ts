@@ -32,10 +32,28 @@ describe('env var names of an import', () => {
     await vault.setCredential('mysvc', 'c', V2, { envVar: 'C_KEY' });
     const d = doc([['mysvc.c', V3, 'A_KEY']]);
     const plan = await vault.planImport(d, '/x', { overwrite: 'all' });
-    expect(plan.rows[0]?.envVar).toBe('C_KEY');
+    expect(plan.rows[0]).toMatchObject({ envVar: 'C_KEY', warning: 'mysvc.c is stored with the env var C_KEY: A_KEY already belongs to mysvc.a.' });
     await vault.applyImport(d, plan);
     expect(envs()).toEqual({ 'mysvc.a': 'A_KEY', 'mysvc.c': 'C_KEY' });
-    expect(warnings).toEqual(['mysvc.c is stored with the env var C_KEY: A_KEY already belongs to mysvc.a.']);
+    expect(warnings, 'the plan said it: apply does not say it again').toEqual([]);
+  });
+
+  it('a move is said in the plan\'s row (the app and the CLI table show it), next to a format warning; one made only at apply is warned', async () => {
+    const { vault, warnings, envs } = setup();
+    await vault.setCredential('mysvc', 'a', V1, { envVar: 'A_KEY' });
+    const d = doc([['other.k', V2, 'A_KEY'], ['other.late', V3, 'LATE_KEY'], ['huggingface.token', 'not-an-hf-token-at-all-xxxx']]);
+    const plan = await vault.planImport(d, '/x');
+    expect(plan.rows.map((r) => [r.target, r.envVar, r.warning])).toEqual([
+      ['other.k', 'CUSTOM_OTHER_K', 'other.k is stored with the env var CUSTOM_OTHER_K: A_KEY already belongs to mysvc.a.'],
+      ['other.late', 'LATE_KEY', undefined],
+      ['huggingface.token', undefined, expect.stringMatching(/^(?!.*env var)./)],
+    ]);
+    expect(warnings).toEqual([]);
+    // LATE_KEY is taken between the plan and its apply (another window, a script): that move was never shown.
+    await vault.setCredential('mysvc', 'late', V1, { envVar: 'LATE_KEY' });
+    await vault.applyImport(d, plan);
+    expect(envs()).toMatchObject({ 'other.k': 'CUSTOM_OTHER_K', 'other.late': 'CUSTOM_OTHER_LATE', 'mysvc.late': 'LATE_KEY' });
+    expect(warnings).toEqual(['other.late is stored with the env var CUSTOM_OTHER_LATE: LATE_KEY already belongs to mysvc.late.']);
   });
 
   it('swaps, renames that free a name for another, and a second import of the same file', async () => {

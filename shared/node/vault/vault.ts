@@ -260,18 +260,18 @@ export class Vault {
    * Plans a migration against what is stored now (reads each target; a
    * locked keychain throws). `envVarOf` names the env var of each custom row
    * (an import, a team pull: the file's, made safe); no two credentials ever
-   * get one name (said as a warning when one is moved).
+   * get one name (a row whose name is moved says so in its warning).
    */
   async planMigration(source: ParsedSource, choices: PlanChoices = {}, envVarOf?: (row: PlanRow) => string | undefined): Promise<MigrationPlan> {
     const { plan, stored } = await planMigrationFor(source, choices, (ids) => this.credentials().storedValues(ids, this.currentProfile()));
     this.planned.set(plan, stored);
-    return this.distinctPlan(plan, envVarOf);
+    return this.distinctPlan(plan, 'plan', envVarOf);
   }
 
   /** Applies a plan all or nothing through the credential store (see migration/apply.ts). */
   async applyMigration(source: ParsedSource, plan: MigrationPlan, options: ApplyOptions = {}): Promise<ApplyResult> {
     // Checked again: a credential stored since the plan was made may have taken a name.
-    const distinct = this.distinctPlan(plan);
+    const distinct = this.distinctPlan(plan, 'apply');
     const result = await applyMigration(this.credentials(), source, distinct, {
       ...options,
       profilePath: this.profilePath,
@@ -301,7 +301,7 @@ export class Vault {
   async applyImport(doc: ExportDocument, plan: MigrationPlan, options: { signal?: AbortSignal; onProgress?: (done: number, total: number, id: CredentialId) => void } = {}): Promise<{ imported: CredentialId[] }> {
     const source = exportAsSource(doc, plan.source.path);
     // The plan's names (planImport set them), else the file's, made safe; checked again against what is stored now.
-    const chosen = this.distinctPlan(plan, (row) => row.envVar ?? exportedEnvVar(doc.credentials[row.index]!)).rows.filter((r) => r.apply && r.target);
+    const chosen = this.distinctPlan(plan, 'apply', (row) => row.envVar ?? exportedEnvVar(doc.credentials[row.index]!)).rows.filter((r) => r.apply && r.target);
     const changes = chosen.map((row): CredentialChange => {
       const exported = doc.credentials[row.index]!;
       return { kind: 'set', id: row.target!, value: (source.entries[row.index]!.value as string).trim(), label: exportedLabel(exported), ...(row.envVar ? { envVar: row.envVar } : {}) };
@@ -490,10 +490,14 @@ export class Vault {
     return this.credentialStore.store;
   }
 
-  /** `plan` as {@link withDistinctEnvVars} makes it, each move said as a warning; apply takes it as the plan it came from. */
-  private distinctPlan(plan: MigrationPlan, envVarOf?: (row: PlanRow) => string | undefined): MigrationPlan {
+  /**
+   * `plan` as {@link withDistinctEnvVars} makes it; apply takes it as the plan it came from. A plan being made
+   * says its moves in its rows (shown before anything is written); one being applied warns of any move it
+   * makes, since that one was not shown (a name taken since the plan, a plan made elsewhere).
+   */
+  private distinctPlan(plan: MigrationPlan, at: 'plan' | 'apply', envVarOf?: (row: PlanRow) => string | undefined): MigrationPlan {
     const { plan: next, moved } = withDistinctEnvVars(plan, this.customEnvVars(), envVarOf);
-    for (const m of moved) this.warn(movedEnvVarText(m));
+    if (at === 'apply') for (const m of moved) this.warn(movedEnvVarText(m));
     const known = this.planned.get(plan);
     if (next !== plan && known) this.planned.set(next, known);
     return next;
