@@ -13,10 +13,30 @@ const light = ['get', 'env', 'list', 'which', 'check', 'exec'].includes(command)
 const bundle = light ? 'fast.cjs' : command === 'doctor' ? 'light-doctor.cjs' : 'cli.cjs';
 const { main } = loadBundle(join(__dirname, '..', 'dist', bundle));
 
-main(argv).then(
-  (code) => process.exit(code),
-  () => {
-    process.stderr.write('cpw-vault: internal error\n');
-    process.exit(1);
-  },
-);
+/**
+ * Exits with `code`. A terminal that hung up while the command ran (a closed
+ * window, a dropped ssh: exec outlives it until its stage ends, a cancelled
+ * prompt exits after it) is closed first: Node 20 restores the terminal
+ * settings of stdio at exit and aborts when that fails (nodejs/node#51519,
+ * fixed in later Node), which ended the command with SIGABRT, a native stack
+ * on stderr and possibly a core dump holding its secrets. Node skips a closed
+ * descriptor. Only character devices that are not /dev/null-like (major 1)
+ * are asked, so the usual exit loads nothing.
+ */
+function exit(code) {
+  const { closeSync, fstatSync } = require('node:fs');
+  for (const fd of [0, 1, 2]) {
+    try {
+      const st = fstatSync(fd);
+      if (st.isCharacterDevice() && ((st.rdev >> 8) & 0xfff) !== 1 && !require('node:tty').isatty(fd)) closeSync(fd);
+    } catch {
+      // closed already: nothing to restore
+    }
+  }
+  process.exit(code);
+}
+
+main(argv).then(exit, () => {
+  process.stderr.write('cpw-vault: internal error\n');
+  exit(1);
+});

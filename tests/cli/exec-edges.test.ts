@@ -111,6 +111,76 @@ except KeyboardInterrupt:
   });
 });
 
+describe('exec: a terminal that hangs up', () => {
+  // Closing the window (or a dropped ssh) signals the session's leader; the SIGHUP that then reaches exec went to its
+  // whole process group, the stage included, and exec sent the stage a second one. Where exec leads the session
+  // (`ssh -t host cpw-vault exec ...`, a shell that exec'd it), only exec is told, so it must pass it on.
+  const driver = `
+import os, pty, signal, sys, time
+result, line = sys.argv[1], sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)  # as in a terminal's session (a test runner may ignore it, and bash keeps that)
+    os.execvp("bash", ["bash", "-c", line, *sys.argv[3:]])
+seen = b""
+while b"ready\\n" not in seen.replace(b"\\r", b""):
+    seen += os.read(fd, 4096)
+os.close(fd)  # the window closes: the terminal hangs up
+end = time.time() + 60
+while not os.path.exists(result) and time.time() < end:
+    time.sleep(0.02)
+print(open(result).read() if os.path.exists(result) else "no result")
+`;
+  // Counts each SIGHUP it is delivered (the wakeup fd gets a byte per delivery); after the first it asks exec for a
+  // SIGUSR1, which exec forwards after anything it forwarded for the hangup: then it writes the count and ends.
+  const stage = `
+import os, signal, sys
+r, w = os.pipe()
+os.set_blocking(w, False)
+signal.set_wakeup_fd(w)
+for s in (signal.SIGHUP, signal.SIGUSR1, signal.SIGCONT):
+    signal.signal(s, lambda *a: None)
+os.write(1, b"ready\\n")  # one write: the terminal may hang up right after it
+hups = 0
+while True:
+    for b in os.read(r, 64):
+        if b == signal.SIGHUP:
+            hups += 1
+            if hups == 1: os.kill(os.getppid(), signal.SIGUSR1)
+        if b == signal.SIGUSR1:
+            with open(sys.argv[1] + ".tmp", "w") as f: f.write(f"hups={hups}")
+            os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+            sys.exit(0)
+`;
+  it('under a shell: exec does not send the stage a second SIGHUP (strace shows no kill) and ends as the stage did; as the session leader it passes the one it got', async () => {
+    const t = await ready();
+    for (const mask of ['--no-mask', '--mask']) {
+      const result = join(t.cwd, `hup-${mask}`);
+      const trace = join(t.cwd, `kills-${mask}`);
+      // exec's stderr to a file, to see how it ends: Node 20 aborted at exit restoring the dead terminal (a native stack, SIGABRT).
+      const line = `strace -f -q -e trace=kill,exit_group -o "$3" "$0" "$1" exec --workflow transcribe ${mask} -- python3 -c "$2" "$4" 2>"$3.err"; echo "rc=$?"`;
+      const r = spawnSync('python3', ['-c', driver, result, line, process.execPath, BIN, stage, trace, result], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 90_000 });
+      expect(r.stdout.trim(), `${mask} ${r.stderr}`).toBe('hups=1');
+      // exec ends after the stage wrote its count: waited for until every process in the trace has its end there.
+      const allEnded = () => {
+        const text = readFileSync(trace, 'utf8');
+        const ended = new Set([...text.matchAll(/^(\d+) \+\+\+ (exited|killed)/gm)].map((m) => m[1]));
+        return (text.match(/^\d+/gm) ?? []).every((pid) => ended.has(pid));
+      };
+      for (const end = Date.now() + 30_000; !allEnded() && Date.now() < end; ) await new Promise((res) => setTimeout(res, 20));
+      const kills = readFileSync(trace, 'utf8');
+      expect(kills, mask).toMatch(/kill\(\d+, SIGUSR1\)/);
+      expect(kills, mask).not.toMatch(/kill\(\d+, SIGHUP\)/);
+      expect(kills, mask).not.toMatch(/killed by|SIGABRT|SIGSEGV/);
+      expect(readFileSync(`${trace}.err`, 'utf8'), mask).toBe('');
+    }
+    const result = join(t.cwd, 'hup-leader');
+    const line = 'exec "$0" "$1" exec --workflow transcribe -- python3 -c "$2" "$3"';
+    const r = spawnSync('python3', ['-c', driver, result, line, process.execPath, BIN, stage, result], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 90_000 });
+    expect(r.stdout.trim(), r.stderr).toBe('hups=1');
+  }, 240_000);
+});
+
 describe('exec: the shapes a Python stage prints a value in', () => {
   // Only JavaScript's shapes were masked (JSON.stringify, encodeURIComponent): a custom key with a non-ASCII letter,
   // a "/" or a space reached the log through Python's json.dumps, quote, quote_plus and urlencode (what requests puts
