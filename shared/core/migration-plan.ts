@@ -61,17 +61,20 @@ export function planMigration(source: ParsedSource, compare: (id: CredentialId, 
     if (first !== undefined) return { ...base, target, action: 'invalid', apply: false, reason: `duplicate: ${first} already maps to ${target}` };
     claimed.set(target, entry.sourceKey);
     const value = (entry.value as string).trim();
-    if (!entry.target) {
+    // A custom credential already stored is the user's, as a known one is: the same value again is identical (a second
+    // run changes nothing), a different one a conflict (kept unless chosen for overwrite).
+    const stored = compare(target, value);
+    if (!entry.target && stored === 'absent') {
       const envVar = entry.customTarget!.envVar;
       return { ...base, target, action: 'unknown', apply: !!choices.includeUnknown, envVar, reason: choices.includeUnknown ? `not a known credential; imported as custom ${target} (env ${envVar})` : `not a known credential; not imported (--include-unknown imports it as custom ${target}, env ${envVar})` };
     }
-    const format = checkFormat(target, value);
-    const warning = format.ok ? {} : { warning: format.warning };
-    const stored = compare(target, value);
+    const format = entry.target ? checkFormat(target, value) : undefined;
+    const warning = format && !format.ok ? { warning: format.warning } : {};
     if (stored === 'same') return { ...base, target, action: 'identical', apply: false, reason: 'already stored with the same value' };
     if (stored === 'different') {
       const chosen = choices.overwrite === 'all' || !!choices.overwrite?.has(target) || !!choices.overwrite?.has(entry.sourceKey);
-      return { ...base, target, action: 'conflict', apply: chosen, reason: chosen ? 'a different value is stored; it will be replaced' : 'a different value is stored; skipped (choose overwrite to replace it)', ...warning };
+      const custom = entry.target ? {} : { envVar: entry.customTarget!.envVar };
+      return { ...base, target, action: 'conflict', apply: chosen, ...custom, reason: chosen ? 'a different value is stored; it will be replaced' : 'a different value is stored; skipped (choose overwrite to replace it)', ...warning };
     }
     return { ...base, target, action: 'import', apply: true, ...warning };
   });

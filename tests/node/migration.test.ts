@@ -70,6 +70,26 @@ describe('migration from config/secrets.json', () => {
     expect({ profile: snapshot(t.profile), files: readdirSync(dirname(path)).sort() }).toEqual(before);
   });
 
+  it('with unknown keys included, a second run changes nothing either; a custom value changed in the file is a conflict, kept unless chosen', async () => {
+    // The custom credential a first run made was planned as "unknown" again: rewritten, a new backup, updated_at bumped.
+    const { t, vault, secrets } = setup();
+    const path = writeSecretsJson(t, { ...SEED_SECRETS, deepl_api_key: 'dk-first-value-1111' });
+    await vault.applyMigration(readSource(path), await vault.planMigration(readSource(path), { includeUnknown: true }));
+    const before = { profile: snapshot(t.profile), files: readdirSync(dirname(path)).sort() };
+    const plan = await vault.planMigration(readSource(path), { includeUnknown: true });
+    expect(plan.rows.map((r) => r.action)).toEqual(Array(7).fill('identical'));
+    expect(await vault.applyMigration(readSource(path), plan)).toMatchObject({ ok: true, imported: 0 });
+    expect({ profile: snapshot(t.profile), files: readdirSync(dirname(path)).sort() }).toEqual(before);
+    writeSecretsJson(t, { deepl_api_key: 'dk-changed-value-22' });
+    const changed = await vault.planMigration(readSource(path), { includeUnknown: true });
+    expect(changed.rows[0]).toMatchObject({ action: 'conflict', apply: false, target: 'deepl.api_key' });
+    await vault.applyMigration(readSource(path), changed);
+    expect(secrets.items.get('deepl.api_key')).toBe('dk-first-value-1111');
+    await vault.applyMigration(readSource(path), await vault.planMigration(readSource(path), { includeUnknown: true, overwrite: new Set(['deepl_api_key']) }));
+    expect(secrets.items.get('deepl.api_key')).toBe('dk-changed-value-22');
+    expect(vault.listCredentials().find((c) => c.id === 'deepl.api_key')).toMatchObject({ custom: true, envVars: ['DEEPL_API_KEY'] });
+  });
+
   it.each([0, 1, 3, 5])('a keychain failure after %i of 6 writes restores keychain and profile, leaves the source and removes the backup', async (k) => {
     const secrets = new MemorySecretStore();
     const { t, vault } = setup(secrets);
