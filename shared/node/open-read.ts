@@ -6,7 +6,8 @@
  */
 import type { SecretStore } from '../core/secret-store';
 import type { Caller } from '../core/views';
-import { sidecarPath, type PathInputs } from './profile/paths';
+import { existsSync } from 'node:fs';
+import { firstVersionSidecar, sidecarPath, type PathInputs, type ProfilePaths } from './profile/paths';
 import { ProfileReader, defaultWarn } from './profile/reader';
 import type { writeSecureFile } from './profile/secure-fs';
 import { historyBounds } from '../core/preferences';
@@ -50,7 +51,7 @@ export function readerParts(options: OpenOptions) {
   const warn = options.warn ?? defaultWarn;
   const now = options.now ?? (() => new Date());
   const profile = new ProfileReader(options, warn, options.writeFile);
-  const audit = new AuditLog(sidecarPath(profile.paths, 'audit.log'), options.auditMaxBytes ? { maxBytes: options.auditMaxBytes } : {});
+  const audit = new AuditLog(sidecarPath(profile.paths, 'audit.log'), { ...(options.auditMaxBytes ? { maxBytes: options.auditMaxBytes } : {}), older: firstVersionSidecar(profile.paths, 'audit.log') });
   const usage = new UsageMarks(sidecarPath(profile.paths, 'usage'), warn);
   const journal = new JournalFile(sidecarPath(profile.paths, 'journal'), profile.paths.profile, profile.paths.dedicatedDir, options.lockWaitMs);
   const timeoutMs = options.keychainTimeoutMs ?? DEFAULT_SECRET_TIMEOUT_MS;
@@ -59,7 +60,7 @@ export function readerParts(options: OpenOptions) {
     : (backend: string, namespace: string, extra: { key?: { identity: string; recipient: string } } = {}) =>
       openSecretStore({ backend, namespace, env, timeoutMs, dialogs: options.keychainDialogs, deadlineAt: options.keychainDeadlineAt, profilePath: profile.paths.profile, askPassphrase: options.askPassphrase, lockWaitMs: options.lockWaitMs, ...extra });
   const history = new RunHistory(sidecarPath(profile.paths, 'runs.jsonl'), {
-    legacyPath: sidecarPath(profile.paths, 'runs.json'),
+    ...legacyHistory(profile.paths),
     dedicatedDir: profile.paths.dedicatedDir,
     bounds: () => ({ ...historyBounds(preferencesOf(profile)), ...options.history }),
     warn,
@@ -87,4 +88,11 @@ export function openReader(options: OpenOptions = {}): { reader: VaultReader; hi
   const p = readerParts(options);
   const reader = new VaultReader({ profile: p.profile, env: p.env, caller: options.caller ?? 'library', warn: p.warn, now: p.now, audit: p.audit, usage: p.usage, journal: p.journal, openSecrets: p.openSecrets });
   return { reader, history: p.history, profile: p.profile };
+}
+
+/** The JSON-array history a profile had before runs.jsonl: its own, else the first versions' beside a named profile. */
+function legacyHistory(paths: ProfilePaths): { legacyPath: string; legacyMayBeForeign?: boolean } {
+  const own = sidecarPath(paths, 'runs.json');
+  const first = firstVersionSidecar(paths, 'runs.json');
+  return first && !existsSync(own) && existsSync(first) ? { legacyPath: first, legacyMayBeForeign: true } : { legacyPath: own };
 }

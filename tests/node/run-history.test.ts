@@ -1,13 +1,15 @@
 // The run history judges a run that never got its end recorded: interrupted
 // when the exec that ran it is certainly gone, running while it may live.
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname, uptime } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bootId, pidNamespace } from '../../shared/node/profile/owner';
+import { openServices } from '../../shared/node/open';
 import { RunHistory, type RunRecord } from '../../shared/node/records/run-history';
-import { makeTempHome } from '../helpers/temp';
+import { MemorySecretStore } from '../fakes/memory-secret-store';
+import { makeTempHome, type TempHome } from '../helpers/temp';
 
 const bounds = () => ({ maxRuns: 500, maxAgeDays: 90 });
 
@@ -111,5 +113,56 @@ describe('runs whose exec never recorded the end', () => {
     // The same pid alive again (here: rewritten to this process's) changes nothing.
     writeFileSync(path, readFileSync(path, 'utf8').replace(`"pid":${pid}`, `"pid":${process.pid}`));
     expect(runs.list().map((r) => r.status)).toEqual(['interrupted']);
+  });
+});
+
+describe('the history and audit trail the first versions wrote', () => {
+  // Found by the upgrade pass: the first versions kept runs.json and audit.log beside any profile; a named profile's are
+  // now <name>.runs.jsonl / <name>.audit.log, so its history and audit trail were gone after the upgrade, unsaid.
+  const legacyRun = (id: string, started_at: string, status = 'succeeded') => ({ id, workflow: 'transcribe', program: 'stage', credentials: [], status, exit_code: status === 'succeeded' ? 0 : null, signal: null, started_at, finished_at: null, duration_ms: null });
+  const audit = (event: string) => `${JSON.stringify({ ts: '2026-11-20T10:00:00.000Z', event, caller: 'cli', credential: 'huggingface.token' })}\n`;
+  const open = async (t: TempHome, profilePath: string) => openServices({ homeDir: t.home, cwd: t.cwd, env: {}, profilePath, secrets: new MemorySecretStore(), caller: 'cli', warn: () => {} });
+
+  it('a named profile in a project folder keeps them: runs listed in start order, a run killed before the last boot interrupted, events listed', async () => {
+    const t = makeTempHome();
+    const dir = join(t.cwd, 'studio');
+    mkdirSync(dir, { recursive: true });
+    const boot = Date.now() - uptime() * 1000;
+    const beforeBoot = new Date(boot - 3_600_000).toISOString();
+    const now = new Date().toISOString();
+    writeFileSync(join(dir, 'runs.json'), JSON.stringify([legacyRun('killed-before-boot', beforeBoot, 'running'), legacyRun('later-old-version', new Date(Date.now() + 60_000).toISOString()), legacyRun('running-now', now, 'running')]), { mode: 0o600 });
+    writeFileSync(join(dir, 'audit.log'), audit('credential_set') + audit('credential_read'), { mode: 0o600 });
+    const { vault, history } = await open(t, join(dir, 'studio.profile'));
+    await vault.setCredential('tmdb', 'api_key', '0123456789abcdef0123456789abcdef');
+    const mine = await history.start({ workflow: 'subtitle', program: 'new', credentials: [], status: 'running' }, new Date());
+    await history.update(mine.id, { status: 'succeeded', exit_code: 0 });
+    // Oldest first by start: the old version's run started after the new one comes after it.
+    expect(history.list().reverse().map((r) => [r.id === mine.id ? 'new' : r.id, r.status])).toEqual([
+      ['killed-before-boot', 'interrupted'], ['running-now', 'running'], ['new', 'succeeded'], ['later-old-version', 'succeeded'],
+    ]);
+    expect(vault.auditEvents().map((e) => e.event)).toEqual(['credential_set', 'credential_read', 'credential_set']);
+    await history.compact();
+    expect(existsSync(join(dir, 'runs.json.imported'))).toBe(true);
+    expect(history.list()).toHaveLength(4);
+  });
+
+  it('another program\'s runs.json and audit.log in that folder are neither listed nor renamed', async () => {
+    const t = makeTempHome();
+    const foreignRuns = JSON.stringify([{ id: 1, name: 'a CI job' }]);
+    const foreignObject = JSON.stringify({ runs: [] });
+    const foreignLog = `${JSON.stringify({ ts: 'x', event: 'user_login', user: 'ada' })}\nplain text line\n`;
+    for (const [name, runsText] of [['a', foreignRuns], ['b', foreignObject], ['c', '{ not json']]) {
+      const dir = join(t.cwd, name!);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'runs.json'), runsText!);
+      writeFileSync(join(dir, 'audit.log'), foreignLog);
+      const { vault, history } = await open(t, join(dir, 'studio.profile'));
+      const run = await history.start({ workflow: 'subtitle', program: 'new', credentials: [], status: 'succeeded' }, new Date());
+      await history.compact();
+      expect(history.list().map((r) => r.id), name).toEqual([run.id]);
+      expect(vault.auditEvents(), name).toEqual([]);
+      expect(readdirSync(dir).sort(), name).toEqual(['audit.log', 'runs.json', 'studio.profile.runs.jsonl']);
+      expect(readFileSync(join(dir, 'runs.json'), 'utf8'), name).toBe(runsText);
+    }
   });
 });

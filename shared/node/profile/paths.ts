@@ -72,3 +72,14 @@ export function sidecarPath(paths: ProfilePaths, name: string): string {
   const dir = dirname(paths.profile);
   return paths.isDefault ? join(dir, name) : join(dir, `${basename(paths.profile)}.${name}`);
 }
+
+/**
+ * Where the first versions of cpw-vault (before sidecars were named after
+ * their profile) kept `name` for a profile other than the default: plainly
+ * beside it. Read so an upgrade keeps that profile's history and audit
+ * trail; undefined for the default profile (its names never changed) and in
+ * a .cp-whisperx folder, where such a file is the default profile's.
+ */
+export function firstVersionSidecar(paths: ProfilePaths, name: string): string | undefined {
+  return paths.isDefault || basename(dirname(paths.profile)) === PROFILE_DIR_NAME ? undefined : join(dirname(paths.profile), name);
+}

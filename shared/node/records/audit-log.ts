@@ -1,8 +1,8 @@
 import { closeSync, constants, fchmodSync, openSync, readFileSync, renameSync, rmSync, writeSync, statSync } from 'node:fs';
 import { redactDeep } from '../../core/redact';
-import type { AuditEvent, AuditEventName } from '../../core/records';
+import { AUDIT_EVENTS, type AuditEvent, type AuditEventName } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
-import { assertOwnFile, ioError } from '../profile/secure-fs';
+import { assertOwnFile, ioError, readSecureFile } from '../profile/secure-fs';
 import { VaultError } from '../../core/errors';
 import { isoString } from '../../core/iso-time';
 
@@ -13,6 +13,8 @@ export interface AuditLogOptions {
   maxBytes?: number;
   /** Rotated generations kept (audit.log.1 … .N). */
   keep?: number;
+  /** A log written before this one's name (the first versions' beside a named profile): listed after it, never written. */
+  older?: string | undefined;
 }
 
 /**
@@ -20,13 +22,19 @@ export interface AuditLogOptions {
  * redacted before it is written. Rotation is bounded (maxBytes x keep) and
  * happens under a lock so two processes never rotate the same file twice.
  */
+/** The most of an older log (see {@link AuditLogOptions.older}) read: the first versions did not rotate theirs. */
+const OLDER_LOG_MAX_BYTES = 16 * 1024 * 1024;
+
 export class AuditLog {
   private readonly maxBytes: number;
   private readonly keep: number;
 
+  private readonly older: string | undefined;
+
   constructor(readonly path: string, options: AuditLogOptions = {}) {
     this.maxBytes = options.maxBytes ?? 1024 * 1024;
     this.keep = options.keep ?? 3;
+    this.older = options.older;
   }
 
   /** Appends one event (its folder must exist: it is the profile's). */
@@ -72,11 +80,13 @@ export class AuditLog {
   /** Events, newest first, across the current file and the rotated ones. Unparseable lines are skipped. */
   list(filter: { event?: AuditEventName; credential?: string; limit?: number } = {}): AuditEvent[] {
     const out: AuditEvent[] = [];
-    const files = [this.path, ...Array.from({ length: this.keep }, (_, i) => `${this.path}.${i + 1}`)];
+    const generations = (path: string) => [path, ...Array.from({ length: this.keep }, (_, i) => `${path}.${i + 1}`)];
+    const files = [...generations(this.path), ...(this.older ? generations(this.older) : [])];
     for (const file of files) {
       let text: string;
       try {
-        text = readFileSync(file, 'utf8');
+        // The older log sits in a folder that is not cpw-vault's: only a regular file of this user's, of bounded size.
+        text = file.startsWith(this.path) ? readFileSync(file, 'utf8') : readSecureFile(file, { warn: () => {}, maxBytes: OLDER_LOG_MAX_BYTES }).text;
       } catch {
         continue;
       }
@@ -88,6 +98,8 @@ export class AuditLog {
         } catch {
           continue;
         }
+        // Only cpw-vault's events: the older log's name (audit.log beside a named profile) is common in a project folder.
+        if (event === null || typeof event !== 'object' || typeof event.ts !== 'string' || !(AUDIT_EVENTS as readonly unknown[]).includes(event.event)) continue;
         if (filter.event && event.event !== filter.event) continue;
         if (filter.credential && event.credential !== filter.credential) continue;
         out.push(event);

@@ -24,6 +24,11 @@ type RunEvent = { op: 'start'; run: RunRecord } | { op: 'update'; id: string; pa
 export interface RunHistoryOptions {
   /** The history of cpw-vault before it was append-only (`runs.json`): read, and folded in by the first compaction. */
   legacyPath?: string;
+  /**
+   * The legacy file's name is common outside cpw-vault's folder (the first versions' `runs.json` beside a named
+   * profile, in a project): used only when it is a list of runs, and otherwise left alone (never set aside or renamed).
+   */
+  legacyMayBeForeign?: boolean;
   dedicatedDir: boolean;
   /** The bounds now (read from the profile's preferences at each use). */
   bounds: () => HistoryBounds;
@@ -49,6 +54,8 @@ const MAX_READ_BYTES = 256 * 1024 * 1024;
 export class RunHistory {
   private warnedDamage = false;
   private warnedAppend = false;
+  /** Whether the legacy file read last was a list of runs (only then is it renamed once folded in). */
+  private legacyIsRuns = false;
 
   constructor(readonly path: string, private readonly options: RunHistoryOptions) {}
 
@@ -114,7 +121,7 @@ export class RunHistory {
       lock.assertHeld();
       await writeSecureFile(this.path, runs.map((run) => `${JSON.stringify({ op: 'start', run })}\n`).join(''), this.options.dedicatedDir);
       const legacy = this.options.legacyPath;
-      if (legacy && stampOf(legacy)) renameSync(legacy, `${legacy}.imported`);
+      if (legacy && this.legacyIsRuns && stampOf(legacy)) renameSync(legacy, `${legacy}.imported`);
     });
   }
 
@@ -141,15 +148,16 @@ export class RunHistory {
   }
 
   /**
-   * Every run, oldest first, within the bounds: the old runs.json, then the
-   * events of runs.jsonl folded. A run not ended whose exec is certainly gone
+   * Every run, oldest first (by start), within the bounds: the old runs.json
+   * and the events of runs.jsonl folded. A run not ended whose exec is certainly gone
    * (its pid dead on this host and boot, or an earlier boot) is interrupted:
    * nothing will record its end. One on another host (a shared home) cannot
    * be seen and stays as recorded.
    */
   private fold(): RunRecord[] {
     const runs = new Map<string, RunRecord>();
-    for (const run of this.readLegacy()) runs.set(run.id, run);
+    const legacy = this.readLegacy();
+    for (const run of legacy) runs.set(run.id, run);
     let damaged = 0;
     for (const line of this.readText(this.path).split('\n')) {
       if (!line) continue;
@@ -168,7 +176,9 @@ export class RunHistory {
     }
     const { maxRuns, maxAgeDays } = this.options.bounds();
     const oldest = (this.options.now?.() ?? new Date()).getTime() - maxAgeDays * 86_400_000;
-    const kept = [...runs.values()].filter((r) => Date.parse(r.started_at) >= oldest);
+    let kept = [...runs.values()].filter((r) => Date.parse(r.started_at) >= oldest);
+    // The old file's runs come first, but an older cpw-vault run again after an upgrade adds newer ones to it: by start.
+    if (legacy.length) kept = kept.map((r) => ({ r, at: Date.parse(r.started_at) })).sort((a, b) => a.at - b.at).map(({ r }) => r);
     return kept.slice(Math.max(0, kept.length - maxRuns)).map((r) => (isInterrupted(r) ? { ...r, status: 'interrupted' } : r));
   }
 
@@ -179,9 +189,21 @@ export class RunHistory {
 
   /** The old JSON-array history; a damaged one is set aside (0600, renamed) with a warning, and a new history starts. */
   private readLegacy(): RunRecord[] {
+    this.legacyIsRuns = false;
     const legacy = this.options.legacyPath;
     if (!legacy || !stampOf(legacy)) return [];
+    if (this.options.legacyMayBeForeign) {
+      let parsed: unknown;
+      try {
+        parsed = parseOwnJson(readSecureFile(legacy, { warn: () => {}, maxBytes: MAX_READ_BYTES }).text);
+      } catch {
+        return [];
+      }
+      this.legacyIsRuns = Array.isArray(parsed) && parsed.every(isRun);
+      return this.legacyIsRuns ? (parsed as RunRecord[]) : [];
+    }
     const parsed = parseOwnJson(this.readText(legacy));
+    this.legacyIsRuns = true;
     if (Array.isArray(parsed)) return (parsed as unknown[]).filter(isRun);
     const aside = `${legacy}.damaged-${isoNow().replace(/[-:.]/g, '')}`;
     try {
@@ -226,6 +248,12 @@ function compactAt(bounds: HistoryBounds): number {
 function isInterrupted(run: RunRecord): boolean {
   if (run.status !== 'pending' && run.status !== 'running') return false;
   const owner = run.owner;
+  if (owner === undefined) {
+    // Recorded by a cpw-vault from before runs named their exec (the first versions' runs.json): its exec is gone
+    // for certain only when the machine booted since it started.
+    const boot = bootTimeMs();
+    return boot !== null && Date.parse(run.started_at) < boot - PID_REUSE_SLACK_MS;
+  }
   if (!owner || typeof owner !== 'object' || !Number.isSafeInteger(owner.pid) || owner.pid <= 0 || typeof owner.host !== 'string' || typeof owner.boot !== 'string') return false;
   const startedAt = Date.parse(run.started_at);
   if (ownerIsGone(owner, startedAt, Infinity)) return true;
