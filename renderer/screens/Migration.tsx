@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type DragEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import type { PlanRow } from '../../shared/core/migration-plan';
+import { planRowNote, type PlanRow } from '../../shared/core/migration-plan';
 import { ErrorNote, Loading, SoftButton } from '../components/common';
 import { useVault } from '../store';
 
@@ -31,7 +31,7 @@ export function PlanTable({ rows, overwrite, onToggle, disabled }: { rows: PlanR
                 <label className="check"><input type="checkbox" checked={overwrite.includes(r.target)} onChange={() => onToggle(r.target!)} disabled={disabled} /> <span>Overwrite</span><span className="sr-only"> {r.target}</span></label>
               ) : r.apply ? 'Yes' : 'No'}
             </td>
-            <td>{[noteOf(r), r.warning].filter(Boolean).join('; ')}</td>
+            <td>{planRowNote(r, noteOf(r))}</td>
           </tr>
         ))}
       </tbody>

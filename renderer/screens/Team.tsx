@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { ErrorNote, Loading, SoftButton } from '../components/common';
 import { useVault } from '../store';
+import { planRowNote } from '../../shared/core/migration-plan';
 
 const LOCAL_TEXT = { same: 'same as yours', differs: 'differs from yours', absent: 'not in your vault' } as const;
 
@@ -63,7 +64,7 @@ export function Team() {
             <div role="region" aria-label="Pull plan">
               <table aria-label="Plan">
                 <thead><tr><th>Credential</th><th>Action</th><th>Note</th></tr></thead>
-                <tbody>{s.plan.rows.map((r) => <tr key={r.index}><td>{r.target ?? r.sourceKey}</td><td>{r.action}</td><td>{[r.reason, r.warning].filter(Boolean).join('; ')}</td></tr>)}</tbody>
+                <tbody>{s.plan.rows.map((r) => <tr key={r.index}><td>{r.target ?? r.sourceKey}</td><td>{r.action}</td><td>{planRowNote(r)}</td></tr>)}</tbody>
               </table>
               <p>{s.plan.counts.apply} to write; {s.plan.counts.identical} identical, {s.plan.counts.conflict} conflict (your value kept), {s.plan.counts.invalid} invalid.</p>
               <div className="actions">

@@ -22,6 +22,12 @@ export interface PlanRow {
   envVar?: string;
 }
 
+/** A row's note as shown: why (`reason`: the row's, or the caller's words for it), the env var a custom credential gets (unless the reason names it), and any warning. */
+export function planRowNote(r: PlanRow, reason = r.reason): string {
+  const env = r.envVar && !reason?.includes(`env ${r.envVar}`) ? `env ${r.envVar}` : undefined;
+  return [reason, env, r.warning].filter(Boolean).join('; ');
+}
+
 /** The whole plan. */
 export interface MigrationPlan {
   source: { kind: SourceKind; path: string };

@@ -22,6 +22,7 @@ import { ENV_VAR_NAME, isCredentialId } from './credential';
 import { customEnvVar, envVarProblem } from './env-var-names';
 import { VaultError } from './errors';
 import { hasControlChars } from './control-chars';
+import type { MigrationPlan, PlanRow } from './migration-plan';
 import type { ParsedSource } from './migration-sources';
 
 /** The `format` marker of an export document. */
@@ -140,4 +141,22 @@ export function importedEnvVar(id: string, named: unknown): string {
   if (typeof named === 'string' && usable(named)) return named;
   const fallback = id.replace(/[.-]/g, '_').toUpperCase();
   return usable(fallback) ? fallback : customEnvVar(id);
+}
+
+/**
+ * `plan` with a warning on each custom row whose file (`namedOf`: the env
+ * var it names) asked for a name its credential cannot carry, which
+ * {@link importedEnvVar} replaced: the plan shown says so, as it says a
+ * name moved because another credential has it.
+ */
+export function withRefusedEnvVarNotes(plan: MigrationPlan, namedOf: (row: PlanRow) => unknown): MigrationPlan {
+  const rows = plan.rows.map((r) => {
+    const named = r.target && r.envVar ? namedOf(r) : undefined;
+    if (typeof named !== 'string' || importedEnvVar(r.target!, named) === named) return r;
+    // Shown only when printable: a hostile file's name could hold escape sequences.
+    const why = /^[\x21-\x7e]{1,64}$/.test(named) ? `the file's ${named} is not a name a credential may carry` : 'the name the file gives is not one a credential may carry';
+    const note = `${r.target} is stored with the env var ${r.envVar}: ${why}.`;
+    return { ...r, warning: r.warning ? `${r.warning}; ${note}` : note };
+  });
+  return { ...plan, rows };
 }

@@ -133,6 +133,10 @@ describe('a file from someone else (an export, a teammate\'s team file) cannot g
     expect(meta['evil.hf']?.env_var).toBe('EVIL_HF');
     expect(meta['ld.preload']?.env_var).toBe('CUSTOM_LD_PRELOAD');
     expect(meta['fine.key']?.env_var).toBe('MY_FINE_KEY');
+    // The plan shown before anything is written says each replacement, and every custom row's name.
+    expect(r.stdout).toContain('evil.preload is stored with the env var EVIL_PRELOAD: the file\'s LD_PRELOAD is not a name a credential may carry.');
+    expect(r.stdout).toContain('evil.hf is stored with the env var EVIL_HF: the file\'s HF_TOKEN is not a name a credential may carry.');
+    expect(r.stdout).toMatch(/fine\.key\s+import\s+yes\s+env MY_FINE_KEY\n/);
   });
 
   it('team pull: a teammate\'s PYTHONSTARTUP is replaced, and a malformed name no longer makes every member\'s pull fail', async () => {
@@ -149,6 +153,9 @@ describe('a file from someone else (an export, a teammate\'s team file) cannot g
     const r = await run(h, ['team', 'pull', '--yes', '--file', file]);
     expect(r.stderr).toContain('Pulled 3 credential(s)');
     expect(r.code).toBe(0);
+    expect(r.stdout).toContain('team.py is stored with the env var TEAM_PY: the file\'s PYTHONSTARTUP is not a name a credential may carry.');
+    // Not a printable name: said without it (it could hold escape sequences).
+    expect(r.stdout).toContain('team.bad is stored with the env var TEAM_BAD: the name the file gives is not one a credential may carry.');
     const meta = storedMeta(h);
     expect(meta['team.py']?.env_var).toBe('TEAM_PY');
     expect(meta['team.bad']?.env_var).toBe('TEAM_BAD');

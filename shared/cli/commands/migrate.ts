@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { VaultError } from '../../core/errors';
-import type { MigrationPlan } from '../../core/migration-plan';
+import { planRowNote, type MigrationPlan } from '../../core/migration-plan';
 import type { ApplyResult } from '../../node/migration/apply';
 import { findDefaultSource, readSource } from '../../node/migration/sources';
 import { paint, type CliIO } from '../io';
@@ -23,7 +23,7 @@ export interface MigrateArgs {
 
 /** The plan as a table (no values: the plan has none). */
 export function planTable(plan: MigrationPlan): string {
-  const rows = plan.rows.map((r) => [r.sourceKey, r.target ?? '-', r.action, r.apply ? 'yes' : 'no', [r.reason, r.warning].filter(Boolean).join('; ')]);
+  const rows = plan.rows.map((r) => [r.sourceKey, r.target ?? '-', r.action, r.apply ? 'yes' : 'no', planRowNote(r)]);
   const dup = plan.duplicateKeys.length ? `duplicate keys in the source (the last one counts): ${plan.duplicateKeys.join(', ')}\n` : '';
   const c = plan.counts;
   return `${table(['SOURCE KEY', 'CREDENTIAL', 'ACTION', 'APPLY', 'NOTE'], rows)}${dup}${c.apply} to write; ${c.identical} identical, ${c.conflict} conflict, ${c.unknown} unknown, ${c.invalid} invalid.\n`;

@@ -1,13 +1,11 @@
 import { dirname, join } from 'node:path';
 import { rmSync } from 'node:fs';
-import { catalogEntry } from '../../core/catalog';
 import { VaultError, isVaultError } from '../../core/errors';
 import type { MigrationPlan, PlanChoices, PlanRow } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
 import { nextDocument, type TeamCredential, type TeamDocument } from '../../core/team-document';
 import type { TeamView } from '../../core/team-view';
 import type { Vault } from '../vault/vault';
-import { importedEnvVar } from '../../core/vault-export';
 import { ensureIdentity, storedIdentity, type TeamKey } from './identity';
 import { readRecipientsFile, readTeamFile, recipientsDiffer, mismatch, teamFilesFor, updateTeamFile } from './team-file';
 
@@ -72,8 +70,7 @@ export function teamSource(path: string, doc: TeamDocument): ParsedSource {
 export async function pullPlan(vault: Vault, file: string, doc: TeamDocument, choices: Omit<PlanChoices, 'includeUnknown'> = {}): Promise<{ source: ParsedSource; plan: MigrationPlan }> {
   const source = teamSource(file, doc);
   const byId = new Map(doc.credentials.map((c) => [c.id, c.meta.env_var]));
-  const envVarOf = (r: PlanRow) => (r.target && !catalogEntry(r.target) ? importedEnvVar(r.target, byId.get(r.target)) : undefined);
-  return { source, plan: await vault.planMigration(source, { ...choices, includeUnknown: true }, envVarOf) };
+  return { source, plan: await vault.planMigration(source, { ...choices, includeUnknown: true }, (r: PlanRow) => (r.target ? byId.get(r.target) : undefined)) };
 }
 
 /** The pull plan (import / identical / conflict / invalid); conflicts keep the user's value. */

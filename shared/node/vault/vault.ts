@@ -5,7 +5,7 @@ import { VaultError, isVaultError } from '../../core/errors';
 import { hasControlChars } from '../../core/control-chars';
 import { withDistinctEnvVars, type ApplyResult, type MigrationPlan, type PlanChoices, type PlanRow } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
-import { exportAsSource, exportedEnvVar, exportedLabel, type ExportDocument } from '../../core/vault-export';
+import { exportAsSource, exportedEnvVar, exportedLabel, importedEnvVar, withRefusedEnvVarNotes, type ExportDocument } from '../../core/vault-export';
 import type { PipelinePreferences } from '../../core/preferences';
 import { applyProfileUpdate } from '../../core/profile-parse';
 import type { CredentialMeta, Profile } from '../../core/profile-schema';
@@ -258,14 +258,19 @@ export class Vault {
 
   /**
    * Plans a migration against what is stored now (reads each target; a
-   * locked keychain throws). `envVarOf` names the env var of each custom row
-   * (an import, a team pull: the file's, made safe); no two credentials ever
-   * get one name (a row whose name is moved says so in its warning).
+   * locked keychain throws). `fileEnvVar` gives the env var the file names
+   * for each row (an import, a team pull): a custom row gets it when its
+   * credential may carry it (see importedEnvVar); no two credentials ever
+   * get one name. A row whose name is replaced or moved says so in its warning.
    */
-  async planMigration(source: ParsedSource, choices: PlanChoices = {}, envVarOf?: (row: PlanRow) => string | undefined): Promise<MigrationPlan> {
+  async planMigration(source: ParsedSource, choices: PlanChoices = {}, fileEnvVar?: (row: PlanRow) => unknown): Promise<MigrationPlan> {
     const { plan, stored } = await planMigrationFor(source, choices, (ids) => this.credentials().storedValues(ids, this.currentProfile()));
     this.planned.set(plan, stored);
-    return this.distinctPlan(plan, 'plan', envVarOf);
+    if (!fileEnvVar) return this.distinctPlan(plan, 'plan');
+    const envVarOf = (row: PlanRow) => (row.target && !catalogEntry(row.target) ? importedEnvVar(row.target, fileEnvVar(row)) : undefined);
+    const noted = withRefusedEnvVarNotes(this.distinctPlan(plan, 'plan', envVarOf), fileEnvVar);
+    this.planned.set(noted, stored);
+    return noted;
   }
 
   /** Applies a plan all or nothing through the credential store (see migration/apply.ts). */
@@ -289,7 +294,7 @@ export class Vault {
    * what is stored now. Holds no value; its apply reuses the values read.
    */
   async planImport(doc: ExportDocument, path: string, choices: Pick<PlanChoices, 'overwrite'> = {}): Promise<MigrationPlan> {
-    return this.planMigration(exportAsSource(doc, path), choices, (row) => exportedEnvVar(doc.credentials[row.index]!));
+    return this.planMigration(exportAsSource(doc, path), choices, (row) => doc.credentials[row.index]?.meta?.['env_var']);
   }
 
   /**
