@@ -69,6 +69,8 @@ export interface RepairSummary {
   dropped: string[];
   /** Values in the keychain's namespace that are not catalog credentials nor indexed: left alone. */
   orphans: string[];
+  /** Catalog credentials not indexed, left alone: the namespace is the default profile's too (a profile the first versions made). */
+  shared: string[];
 }
 
 /** A change to credentials another cpw-vault started and has not finished (a journal transaction): names only. */

@@ -32,7 +32,7 @@ export async function runDoctor(vault: DoctorSubject, options: { repair?: boolea
   if (options.repair) {
     if (!vault.repair) throw new Error('doctor --repair needs the full vault');
     const r = await vault.repair({ dropStale: true });
-    repair = { recovered: r.recovered, added: r.added, stale: r.stale, dropped: r.dropped, orphans: r.orphans };
+    repair = { recovered: r.recovered, added: r.added, stale: r.stale, dropped: r.dropped, orphans: r.orphans, shared: r.shared };
   }
   const profile: ProfileReport = { path, kind: 'none', mode: modeOf(path), dir_mode: modeOf(dirname(path)), version: null, problems: [] };
   try {

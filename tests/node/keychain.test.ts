@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { KeytarSecretStore, reasonFromMessage } from '../../shared/node/secrets/keytar-store';
@@ -111,6 +113,37 @@ describe('the keychain backend on the real throwaway Secret Service', () => {
     // A recorded name wins (a moved profile keeps its values); a profile from before namespaces keeps the shared one.
     expect(secretNamespace({ env, isDefault: false, recorded: 'abc123abc123', legacyValues: false, profilePath: '/moved/a.profile' })).toBe(`${SERVICE}:abc123abc123`);
     expect(secretNamespace({ env, isDefault: false, recorded: undefined, legacyValues: true, profilePath: '/p/old.profile' })).toBe(SERVICE);
+  });
+});
+
+describe('a profile the first versions made beside the default one (one keychain name for all)', () => {
+  // Found by the upgrade pass: such a profile keeps the shared name (its values are there), and every start took in
+  // the default profile's values found under it as its own; a delete through it then removed the default profile's key.
+  it('never takes in a value it did not index: a start leaves it alone, doctor --repair names it', async () => {
+    const t = makeTempHome();
+    const service = `${SERVICE}-shared-${Date.now()}`;
+    const env = { ...process.env, CPW_KEYCHAIN_SERVICE: service };
+    const OPENAI = `sk-proj-${'p'.repeat(40)}`;
+    const TMDB = 'a1b2c3d4a1b2c3d4a1b2c3d4a1b2c3d4';
+    try {
+      const mine = await openVault({ homeDir: t.home, cwd: t.cwd, env, caller: 'cli' });
+      await mine.setCredential('openai', 'api_key', OPENAI);
+      mine.close();
+      // The studio profile as the first versions left it: its tmdb key under the one shared name, no namespace recorded.
+      await keytar.setPassword(service, 'tmdb.api_key', TMDB);
+      const studio = join(t.cwd, 'studio.profile');
+      const at = '2026-11-20T10:00:00.000Z';
+      writeFileSync(studio, JSON.stringify({ version: '2.0', credentials: {}, credential_metadata: { 'tmdb.api_key': { created_at: at, updated_at: at, hint: '••••c3d4', storage: 'keychain' } } }), { mode: 0o600 });
+      const other = await openVault({ homeDir: t.home, cwd: t.cwd, env, caller: 'cli', profilePath: studio });
+      expect((await other.getCredential('tmdb', 'api_key')).value).toBe(TMDB);
+      expect(other.listCredentials().filter((c) => c.stored).map((c) => c.id)).toEqual(['tmdb.api_key']);
+      const report = await other.repair();
+      expect(report).toMatchObject({ added: [], shared: ['openai.api_key'] });
+      expect(Object.keys(JSON.parse(readFileSync(studio, 'utf8')).credential_metadata)).toEqual(['tmdb.api_key']);
+      other.close();
+    } finally {
+      for (const account of ['openai.api_key', 'tmdb.api_key']) await keytar.deletePassword(service, account);
+    }
   });
 });
 

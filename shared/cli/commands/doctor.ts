@@ -62,6 +62,7 @@ function repairLines(r: RepairSummary): string {
     r.added.length ? `re-indexed from the keychain: ${r.added.join(', ')}` : '',
     r.dropped.length ? `removed from the index (no value in the keychain): ${r.dropped.join(', ')}` : '',
     r.orphans.length ? `left alone (in the keychain, not in the index, not a known credential): ${r.orphans.join(', ')}; add one with: cpw-vault set <service> <key> --env-var NAME` : '',
+    r.shared.length ? `left alone (in the keychain under the name this profile shares with the default profile, so perhaps the default profile's): ${r.shared.join(', ')}; to make one this profile's, set it again with this profile` : '',
   ].filter(Boolean);
   return `repair: ${lines.length ? lines.join('\n        ') : 'nothing to do: the index and the keychain agree'}\n`;
 }

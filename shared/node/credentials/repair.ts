@@ -19,6 +19,8 @@ export interface RepairReport {
   dropped: CredentialId[];
   /** Accounts in the namespace that are neither catalog credentials nor indexed (left alone: their env var is unknown). */
   orphans: string[];
+  /** Catalog credentials not indexed, left alone because the namespace is shared with the default profile (they may be its). */
+  shared: CredentialId[];
 }
 
 /** What a repair works with. */
@@ -29,6 +31,12 @@ export interface RepairDeps {
   profile: ProfileStore;
   now: () => Date;
   stamp: (profile: Profile) => Profile;
+  /**
+   * The profile is not the default one but keeps its values under the default profile's keychain name (a profile
+   * the first versions made: they had one name for all): a value found there and not indexed may be the default
+   * profile's, so it is never taken in, and a start does not list the namespace to look.
+   */
+  sharedNamespace?: boolean;
 }
 
 /**
@@ -44,7 +52,7 @@ export interface RepairDeps {
  * partially.
  */
 export async function repairIndex(deps: RepairDeps, options: { quick?: boolean; dropStale?: boolean } = {}): Promise<RepairReport> {
-  const report: RepairReport = { recovered: 0, added: [], stale: [], dropped: [], orphans: [] };
+  const report: RepairReport = { recovered: 0, added: [], stale: [], dropped: [], orphans: [], shared: [] };
   // The usual start: no journal, and the lookup copy of the index (made from the profile as it is) has the count
   // to compare, so the profile is not parsed for it (2.4 MB at 10,000 credentials).
   const lookup = options.quick && deps.secrets.count && !deps.journal.read().length ? deps.profile.reader.lookup() : undefined;
@@ -56,6 +64,7 @@ export async function repairIndex(deps: RepairDeps, options: { quick?: boolean; 
   if (read && !profile) return report; // a profile that does not parse (or holds plaintext) is reported by reads, never rewritten here
   const journal = deps.journal.read();
   if (journal.length) report.recovered = await deps.credentials.recover(journal);
+  if (options.quick && deps.sharedNamespace) return report;
   const indexed = new Set(Object.entries(currentProfile(deps.profile)?.credential_metadata ?? {}).filter(([, m]) => m.storage === 'keychain').map(([id]) => id));
   if (options.quick) {
     if (!deps.secrets.count) return report;
@@ -67,7 +76,9 @@ export async function repairIndex(deps: RepairDeps, options: { quick?: boolean; 
   // it cannot be seen, in a container) are its own: indexing its new value now would outlive its rollback (a stale
   // entry), and dropping an entry would race its commit. Its transaction is finished by the writer, or by recovery.
   const changing = new Set(deps.journal.read().flatMap((tx) => tx.ops.map((op) => op.id)));
-  const missing = accounts.filter((a) => catalogEntry(a)?.secret && !indexed.has(a) && !changing.has(a));
+  const unindexed = accounts.filter((a) => catalogEntry(a)?.secret && !indexed.has(a) && !changing.has(a));
+  const missing = deps.sharedNamespace ? [] : unindexed;
+  if (deps.sharedNamespace) report.shared = unindexed as CredentialId[];
   report.orphans = accounts.filter((a) => !catalogEntry(a) && !indexed.has(a) && !changing.has(a));
   report.stale = [...indexed].filter((id) => !present.has(id) && !changing.has(id));
   const found = new Map([...(await readMany(deps.secrets, missing))].filter((e): e is [string, string] => e[1] !== undefined));

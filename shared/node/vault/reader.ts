@@ -86,6 +86,11 @@ export class VaultReader {
     return (view?.kind === 'profile' ? view.index.storage.backend : undefined) ?? 'keychain';
   }
 
+  /** True for a profile other than the default whose values live under the default profile's name (the first versions had one name for all). */
+  sharesDefaultNamespace(): boolean {
+    return !this.deps.profile.paths.isDefault && this.namespace(this.viewOrNone()) === secretNamespace({ env: this.deps.env, isDefault: true, recorded: undefined, legacyValues: false, profilePath: this.profilePath });
+  }
+
   /** The namespace of this profile's values inside any backend. */
   private namespace(view: ReadView | undefined): string {
     const index = view?.kind === 'profile' ? view.index : undefined;

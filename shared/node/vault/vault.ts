@@ -484,7 +484,7 @@ export class Vault {
   }
 
   private repairDeps() {
-    return { secrets: this.reader.secretStore(), credentials: this.credentials(), journal: this.journal, profile: this.profile, now: this.now, stamp: (p: Profile) => this.stampStorage(p) };
+    return { secrets: this.reader.secretStore(), credentials: this.credentials(), journal: this.journal, profile: this.profile, now: this.now, stamp: (p: Profile) => this.stampStorage(p), sharedNamespace: this.reader.sharesDefaultNamespace() };
   }
 
   private credentials(): CredentialStore {
