@@ -176,6 +176,11 @@ describe('cpw-vault setup --non-interactive', () => {
     expect(lookup(t, 'huggingface.token')).toBe(HF);
     expect(lookup(t, 'tmdb.api_key')).toBe(TMDB);
     expect(JSON.parse(readFileSync(t.profile, 'utf8')).user).toMatchObject({ name: 'CI runner', timezone: 'UTC' });
+    expect(r.stderr).toMatch(/Next: cpw-vault exec --workflow transcribe /);
+    // The next step names the workflow the user chose as their default (it named the first ready one).
+    expect((await cli(t, ['profile', 'prefs', 'set', 'default_workflow=subtitle'])).code).toBe(0);
+    const again = await cli(t, ['setup', '--non-interactive']);
+    expect(again.stderr).toMatch(/Next: cpw-vault exec --workflow subtitle /);
   });
 
   it('with nothing in the environment: exit 3 and what to export', async () => {

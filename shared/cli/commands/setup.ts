@@ -102,7 +102,9 @@ async function finish(ctx: CliContext, vault: Vault): Promise<ExitCode> {
   const statuses = await vault.validateAll();
   ctx.io.err('\nWorkflow readiness:\n');
   for (const s of statuses) ctx.io.err(describeStatus(ctx.io, s));
-  const ready = statuses.find((s) => s.ready);
+  // The workflow the user chose as their default, when it is ready; else the first that is.
+  const chosen = vault.defaultWorkflow();
+  const ready = statuses.find((s) => s.ready && s.workflow === chosen) ?? statuses.find((s) => s.ready);
   ctx.io.err(`\nNext: ${ready ? `cpw-vault exec --workflow ${ready.workflow} -- <your stage command>` : 'cpw-vault set huggingface token'}   (or: cpw-vault doctor)\n`);
   return statuses.some((s) => s.workflow === 'transcribe' && s.ready) ? EXIT.ok : EXIT.missing;
 }
