@@ -53,6 +53,12 @@ describe('exec: least privilege', () => {
     const script = `import json, os; json.dump({k: os.environ.get(k) for k in ${JSON.stringify(['HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', ...Object.keys(parent), 'CPW_AI_PROVIDER', 'CPW_SOURCE_LANGUAGE', 'CPW_COST_TRACKING'])}}, open(${JSON.stringify(dump)}, "w"))`;
     const r = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'python3', '-c', script], { env: parent });
     expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    // A stage that then fails is told what was taken from it (names only): one that read a key from the shell breaks
+    // under exec otherwise without a word (the upgrade pass: the first versions passed it on).
+    const failed = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'test -n "$OPENAI_API_KEY"'], { env: parent });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toBe("note: exec removed TMDB_API_KEY, OPENAI_API_KEY, ANTHROPIC_API_KEY, DEEPL_API_KEY from the stage's environment: transcribe does not use tmdb.api_key, openai.api_key, anthropic.api_key, deepl.api_key. If the stage needs one: a workflow that uses it, or --inherit-secrets.\n");
     expect(JSON.parse(readFileSync(dump, 'utf8'))).toEqual({
       HF_TOKEN: HF, HUGGING_FACE_HUB_TOKEN: HF, TMDB_API_KEY: null, OPENAI_API_KEY: null, ANTHROPIC_API_KEY: null, DEEPL_API_KEY: null,
       OPENAI_ORG_ID: 'org-abcdef123', UNRELATED: 'kept', CPW_AI_PROVIDER: 'anthropic', CPW_SOURCE_LANGUAGE: 'de', CPW_COST_TRACKING: '0',
@@ -60,7 +66,7 @@ describe('exec: least privilege', () => {
     const inherit = await cli(t, ['exec', '--workflow', 'transcribe', '--inherit-secrets', '--', 'python3', '-c', script], { env: { ...parent, CPW_SOURCE_LANGUAGE: 'fr' } });
     expect(inherit.code).toBe(0);
     expect(JSON.parse(readFileSync(dump, 'utf8'))).toMatchObject({ TMDB_API_KEY: TMDB, OPENAI_API_KEY: OPENAI, DEEPL_API_KEY: DEEPL, CPW_SOURCE_LANGUAGE: 'fr' });
-    const [second, first] = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
+    const [second, , first] = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
     expect(first).toMatchObject({ credentials: ['huggingface.token'], stripped: ['tmdb.api_key', 'openai.api_key', 'anthropic.api_key', 'deepl.api_key'], inherited: [] });
     expect(second).toMatchObject({ credentials: ['huggingface.token'], stripped: [], inherited: ['tmdb.api_key', 'openai.api_key', 'anthropic.api_key', 'deepl.api_key'] });
   });

@@ -93,7 +93,9 @@ async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<Ret
   const run = { workflow: args.workflow, program: basename(program), credentials: status.uses, stripped: child.stripped, inherited: child.inherited, masked };
   const pipes = await pipesMade;
   if (!masked) pipes?.discard();
-  return runChild(program, rest, child.env, { out: streams.out && masked, err: streams.err && masked, values, pipes: masked ? pipes : undefined }, ctx, history && { history, run });
+  // Named if the stage fails: it may have needed one (a stage that read OPENAI_API_KEY from the shell before exec removed it).
+  const removed = child.stripped.flatMap((id) => (carriers.get(id) ?? []).filter((n) => ctx.io.env[n] !== undefined));
+  return runChild(program, rest, child.env, { out: streams.out && masked, err: streams.err && masked, values, pipes: masked ? pipes : undefined }, ctx, history && { history, run }, removed.length ? `note: exec removed ${removed.join(', ')} from the stage's environment: ${args.workflow} does not use ${child.stripped.join(', ')}. If the stage needs one: a workflow that uses it, or --inherit-secrets.\n` : undefined);
 }
 
 /**
@@ -149,7 +151,7 @@ interface Masking {
  * appended line while the stage already runs, none before it) and again
  * when it ends; a stage that could not start is recorded as failed.
  */
-async function runChild(program: string, rest: string[], env: Record<string, string>, masking: Masking, ctx: CliContext, recording: Recording | undefined): Promise<number> {
+async function runChild(program: string, rest: string[], env: Record<string, string>, masking: Masking, ctx: CliContext, recording: Recording | undefined, onFailure?: string): Promise<number> {
   const { pipes } = masking;
   // History lines are appended one after another, so the end of a run can never land before its start.
   let updates: Promise<RunRecord | undefined> = Promise.resolve(undefined);
@@ -203,6 +205,7 @@ async function runChild(program: string, rest: string[], env: Record<string, str
         const failed = failures.find((f) => !!f);
         if (failed) writeQuietly(ctx, `error: the output of ${basename(program)} could not be written (${failed.code ?? 'write error'}): it is incomplete.\n`);
         const final = failed && code === 0 ? EXIT.failure : code;
+        if (final !== 0 && !signal && onFailure) writeQuietly(ctx, onFailure);
         record({ status: final === 0 ? 'succeeded' : 'failed', exit_code: final, signal, finished_at: finishedAt, duration_ms: duration });
         return updates.then(() => {
           // Everything is written and recorded: end as the stage did, so whoever waits for exec sees the same death.
