@@ -14,16 +14,17 @@ const bundle = light ? 'fast.cjs' : command === 'doctor' ? 'light-doctor.cjs' : 
 const { main } = loadBundle(join(__dirname, '..', 'dist', bundle));
 
 /**
- * Exits with `code`. A terminal that hung up while the command ran (a closed
- * window, a dropped ssh: exec outlives it until its stage ends, a cancelled
- * prompt exits after it) is closed first: Node 20 restores the terminal
- * settings of stdio at exit and aborts when that fails (nodejs/node#51519,
- * fixed in later Node), which ended the command with SIGABRT, a native stack
- * on stderr and possibly a core dump holding its secrets. Node skips a closed
- * descriptor. Only character devices that are not /dev/null-like (major 1)
- * are asked, so the usual exit loads nothing.
+ * Before any exit (a normal one, process.exit, an uncaught error), a
+ * terminal that hung up while the command ran (a closed window, a dropped
+ * ssh: exec outlives it until its stage ends; a prompt is cancelled by it) is
+ * closed: Node 20 restores the terminal settings of stdio at exit and aborts
+ * when that fails (nodejs/node#51519, fixed in later Node), which ended the
+ * command with SIGABRT, a native stack on stderr and possibly a core dump
+ * holding its secrets. Node skips a closed descriptor. Only character
+ * devices that are not /dev/null-like (major 1) are asked, so the usual exit
+ * loads nothing.
  */
-function exit(code) {
+process.on('exit', () => {
   const { closeSync, fstatSync } = require('node:fs');
   for (const fd of [0, 1, 2]) {
     try {
@@ -33,10 +34,12 @@ function exit(code) {
       // closed already: nothing to restore
     }
   }
-  process.exit(code);
-}
-
-main(argv).then(exit, () => {
-  process.stderr.write('cpw-vault: internal error\n');
-  exit(1);
 });
+
+main(argv).then(
+  (code) => process.exit(code),
+  () => {
+    process.stderr.write('cpw-vault: internal error\n');
+    process.exit(1);
+  },
+);

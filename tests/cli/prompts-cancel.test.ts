@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
@@ -107,4 +107,41 @@ describe('delete', () => {
     expect(r.screen).not.toContain('cannot be undone');
     expect(existsSync(t.profile) ? readdirSync(dirname(t.profile)) : []).not.toContain('user.profile');
   });
+});
+
+describe('the terminal hangs up at a prompt (a closed window, a dropped ssh)', () => {
+  // Node 20 aborted at exit restoring the dead terminal's settings (SIGABRT or SIGSEGV, a native stack, possibly a core
+  // dump holding what the command had read: a migration's plaintext values). At a yes/no question the prompt's own
+  // cleanup threw first (setRawMode EIO), and the launcher's exit path was never reached.
+  const driver = `
+import os, pty, signal, sys
+expect, argv = sys.argv[1].encode(), sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    os.execvp(argv[0], argv)
+seen = b""
+while expect not in seen:
+    seen += os.read(fd, 4096)
+os.close(fd)
+_, status = os.waitpid(pid, 0)
+print("signal %d" % os.WTERMSIG(status) if os.WIFSIGNALED(status) else "exit %d" % os.WEXITSTATUS(status))
+`;
+  it('delete, set, setup and migrate end without a crash, and nothing changed', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'tmdb', 'api_key'], { input: TMDB });
+    const before = readFileSync(t.profile, 'utf8');
+    const plain = `${t.cwd}/secrets.env`;
+    writeFileSync(plain, `OPENAI_API_KEY=sk-proj-${'h'.repeat(40)}\n`);
+    const fresh = makeTempHome();
+    for (const [home, args, prompt] of [[t, ['delete', 'tmdb', 'api_key'], 'cannot be undone'], [t, ['set', 'tmdb', 'api_key'], 'input hidden'], [t, ['migrate', '--from', plain], 'Write 1'], [fresh, ['setup'], 'Your name']] as const) {
+      const r = spawnSync('python3', ['-c', driver, prompt, process.execPath, BIN, ...args], { cwd: home.cwd, env: { ...process.env, HOME: home.home, CPW_KEYCHAIN_SERVICE: home.service, TERM: 'xterm' }, encoding: 'utf8', timeout: 60_000 });
+      // Its stderr was the terminal that is gone: how it ended is what shows it did not abort (SIGABRT, SIGSEGV).
+      expect(r.stdout.trim(), `${args[0]}: ${r.stderr}`).toMatch(/^(exit \d+|signal 1)$/);
+    }
+    expect(lookup(t, 'tmdb.api_key')).toBe(TMDB);
+    expect(lookup(t, 'openai.api_key')).toBe('');
+    expect(readFileSync(t.profile, 'utf8')).toBe(before);
+    expect(existsSync(fresh.profile)).toBe(false);
+  }, 120_000);
 });

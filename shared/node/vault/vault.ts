@@ -1,11 +1,11 @@
 import { catalogEntry, checkFormat } from '../../core/catalog';
 import { checkedCredentialId, checkedValue, ENV_VAR_NAME, type CredentialId } from '../../core/credential';
-import { envVarProblem, movedEnvVarText } from '../../core/env-var-names';
+import { envVarProblem } from '../../core/env-var-names';
 import { VaultError, isVaultError } from '../../core/errors';
 import { hasControlChars } from '../../core/control-chars';
-import { withDistinctEnvVars, type ApplyResult, type MigrationPlan, type PlanChoices, type PlanRow } from '../../core/migration-plan';
+import type { ApplyResult, MigrationPlan, PlanChoices, PlanRow } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
-import { exportAsSource, exportedEnvVar, exportedLabel, importedEnvVar, withRefusedEnvVarNotes, type ExportDocument } from '../../core/vault-export';
+import type { ExportDocument } from '../../core/vault-export';
 import type { PipelinePreferences } from '../../core/preferences';
 import { applyProfileUpdate } from '../../core/profile-parse';
 import type { CredentialMeta, Profile } from '../../core/profile-schema';
@@ -16,10 +16,10 @@ import { toValidationRecord, type VerificationResult } from '../../core/verifica
 import type { CredentialView, ProfileView, UnfinishedChange } from '../../core/views';
 import type { WorkflowName, WorkflowStatus } from '../../core/workflows';
 import { moveBackend, moveRecorded, recoverBackendMove, type MoveDeps, type MoveOptions, type MoveResult, type MoveSide } from '../credentials/backend-move';
-import { CredentialStore, type CredentialChange } from '../credentials/credential-store';
+import { CredentialStore } from '../credentials/credential-store';
 import type { JournalFile } from '../credentials/journal-file';
 import { repairIndex, type RepairReport } from '../credentials/repair';
-import { applyMigration, planMigrationFor, type ApplyOptions } from '../migration/apply';
+import type { ApplyOptions } from '../migration/apply';
 import { tightenProfile } from '../profile/permissions';
 import { profileView, type ProfileStore } from '../profile/store';
 import type { AuditLog } from '../records/audit-log';
@@ -28,6 +28,7 @@ import { namespaceSuffix } from '../secrets/open-secret-store';
 import { vaultFilesFor } from '../secrets/vault-files';
 import { defaultEnvVar, type CredentialValue, type VaultReader } from './reader';
 import type { ResolvedWorkflow } from './workflow-reads';
+import { customEnvVars, VaultImports } from './imports';
 
 export { notReady, type CredentialValue } from './reader';
 
@@ -80,8 +81,7 @@ export class Vault {
   private readonly now: () => Date;
   private readonly warn: (message: string) => void;
   private credentialStore: { secrets: SecretStore; store: CredentialStore } | undefined;
-  /** Values a plan read, kept in memory only until its apply, so apply does not read them again. */
-  private readonly planned = new WeakMap<MigrationPlan, Map<CredentialId, string | undefined>>();
+  private readonly imports: VaultImports;
 
   constructor(parts: VaultParts) {
     this.reader = parts.reader;
@@ -90,6 +90,7 @@ export class Vault {
     this.audit = parts.audit;
     this.now = parts.now;
     this.warn = parts.warn;
+    this.imports = new VaultImports({ credentials: () => this.credentials(), currentProfile: () => this.currentProfile(), record: (e) => this.reader.record(e), warn: this.warn, profilePath: this.profilePath, caller: this.caller });
   }
 
   /** The profile file this vault reads and writes. */
@@ -221,7 +222,7 @@ export class Vault {
     if (!format.ok && !options.acceptFormatWarning) {
       throw new VaultError('CREDENTIAL_FORMAT', format.warning, `Check that you pasted the right value. To store it anyway: cpw-vault set ${service} ${key} --force (in the app: "Save anyway").`);
     }
-    const envVar = catalogEntry(id) ? undefined : checkedEnvVar(options.envVar ?? defaultEnvVar(id), id, this.customEnvVars());
+    const envVar = catalogEntry(id) ? undefined : checkedEnvVar(options.envVar ?? defaultEnvVar(id), id, customEnvVars(this.currentProfile()));
     if (options.label !== undefined && (typeof options.label !== 'string' || options.label.length > 80)) {
       throw new VaultError('INVALID_ARGUMENT', 'The label must be text of at most 80 characters.', 'Shorten the label.');
     }
@@ -256,65 +257,24 @@ export class Vault {
     return { path: this.profilePath, kind: 'profile', profile };
   }
 
-  /**
-   * Plans a migration against what is stored now (reads each target; a
-   * locked keychain throws). `fileEnvVar` gives the env var the file names
-   * for each row (an import, a team pull): a custom row gets it when its
-   * credential may carry it (see importedEnvVar); no two credentials ever
-   * get one name. A row whose name is replaced or moved says so in its warning.
-   */
-  async planMigration(source: ParsedSource, choices: PlanChoices = {}, fileEnvVar?: (row: PlanRow) => unknown): Promise<MigrationPlan> {
-    const { plan, stored } = await planMigrationFor(source, choices, (ids) => this.credentials().storedValues(ids, this.currentProfile()));
-    this.planned.set(plan, stored);
-    if (!fileEnvVar) return this.distinctPlan(plan, 'plan');
-    const envVarOf = (row: PlanRow) => (row.target && !catalogEntry(row.target) ? importedEnvVar(row.target, fileEnvVar(row)) : undefined);
-    const noted = withRefusedEnvVarNotes(this.distinctPlan(plan, 'plan', envVarOf), fileEnvVar);
-    this.planned.set(noted, stored);
-    return noted;
+  /** See {@link VaultImports.planMigration}. */
+  planMigration(source: ParsedSource, choices: PlanChoices = {}, fileEnvVar?: (row: PlanRow) => unknown): Promise<MigrationPlan> {
+    return this.imports.planMigration(source, choices, fileEnvVar);
   }
 
-  /** Applies a plan all or nothing through the credential store (see migration/apply.ts). */
-  async applyMigration(source: ParsedSource, plan: MigrationPlan, options: ApplyOptions = {}): Promise<ApplyResult> {
-    // Checked again: a credential stored since the plan was made may have taken a name.
-    const distinct = this.distinctPlan(plan, 'apply');
-    const result = await applyMigration(this.credentials(), source, distinct, {
-      ...options,
-      profilePath: this.profilePath,
-      known: this.planned.get(plan),
-    });
-    if (result.ok && result.imported + (result.backup ? 1 : 0) > 0) {
-      await this.reader.record({ event: 'migration_applied', caller: this.caller, details: { source: source.path, imported: result.imported, backup: result.backup ?? '' } });
-    }
-    return result;
+  /** See {@link VaultImports.applyMigration}. */
+  applyMigration(source: ParsedSource, plan: MigrationPlan, options: ApplyOptions = {}): Promise<ApplyResult> {
+    return this.imports.applyMigration(source, plan, options);
   }
 
-  /**
-   * Plans the import of an export document (`cpw-vault import`): the same
-   * plan as migration (import / identical / conflict / invalid) against
-   * what is stored now. Holds no value; its apply reuses the values read.
-   */
-  async planImport(doc: ExportDocument, path: string, choices: Pick<PlanChoices, 'overwrite'> = {}): Promise<MigrationPlan> {
-    return this.planMigration(exportAsSource(doc, path), choices, (row) => doc.credentials[row.index]?.meta?.['env_var']);
+  /** See {@link VaultImports.planImport}. */
+  planImport(doc: ExportDocument, path: string, choices: Pick<PlanChoices, 'overwrite'> = {}): Promise<MigrationPlan> {
+    return this.imports.planImport(doc, path, choices);
   }
 
-  /**
-   * Applies an import plan all or nothing, as one credential-store
-   * transaction (each value written and read back; any failure or the
-   * signal undoes everything). Labels and custom env vars come along; dates
-   * are this machine's. Audited `credentials_imported` (counts only).
-   */
-  async applyImport(doc: ExportDocument, plan: MigrationPlan, options: { signal?: AbortSignal; onProgress?: (done: number, total: number, id: CredentialId) => void } = {}): Promise<{ imported: CredentialId[] }> {
-    const source = exportAsSource(doc, plan.source.path);
-    // The plan's names (planImport set them), else the file's, made safe; checked again against what is stored now.
-    const chosen = this.distinctPlan(plan, 'apply', (row) => row.envVar ?? exportedEnvVar(doc.credentials[row.index]!)).rows.filter((r) => r.apply && r.target);
-    const changes = chosen.map((row): CredentialChange => {
-      const exported = doc.credentials[row.index]!;
-      return { kind: 'set', id: row.target!, value: (source.entries[row.index]!.value as string).trim(), label: exportedLabel(exported), ...(row.envVar ? { envVar: row.envVar } : {}) };
-    });
-    if (changes.length) await this.credentials().commit(changes, { signal: options.signal, known: this.planned.get(plan), onProgress: options.onProgress });
-    const imported = changes.map((c) => c.id);
-    await this.reader.record({ event: 'credentials_imported', caller: this.caller, details: { file: plan.source.path, imported: imported.length, identical: plan.counts.identical, conflicts_kept: plan.rows.filter((r) => r.action === 'conflict' && !r.apply).length } });
-    return { imported };
+  /** See {@link VaultImports.applyImport}. */
+  applyImport(doc: ExportDocument, plan: MigrationPlan, options: Parameters<VaultImports['applyImport']>[2] = {}): Promise<{ imported: CredentialId[] }> {
+    return this.imports.applyImport(doc, plan, options);
   }
 
   /** When the stored value of `id` was last set (its index entry's updated_at), if it is indexed. */
@@ -493,28 +453,6 @@ export class Vault {
       this.credentialStore = { secrets, store: new CredentialStore(secrets, this.profile, this.journal, this.now, (p) => this.stampStorage(p)) };
     }
     return this.credentialStore.store;
-  }
-
-  /**
-   * `plan` as {@link withDistinctEnvVars} makes it; apply takes it as the plan it came from. A plan being made
-   * says its moves in its rows (shown before anything is written); one being applied warns of any move it
-   * makes, since that one was not shown (a name taken since the plan, a plan made elsewhere).
-   */
-  private distinctPlan(plan: MigrationPlan, at: 'plan' | 'apply', envVarOf?: (row: PlanRow) => string | undefined): MigrationPlan {
-    const { plan: next, moved } = withDistinctEnvVars(plan, this.customEnvVars(), envVarOf);
-    if (at === 'apply') for (const m of moved) this.warn(movedEnvVarText(m));
-    const known = this.planned.get(plan);
-    if (next !== plan && known) this.planned.set(next, known);
-    return next;
-  }
-
-  /** The env var each custom credential carries (its own, else SERVICE_KEY, as exec gives it), to the credential's id. */
-  private customEnvVars(): Map<string, string> {
-    const meta = this.currentProfile()?.credential_metadata ?? {};
-    return new Map(Object.entries(meta).flatMap(([id, m]) => {
-      const name = m.env_var ?? (catalogEntry(id) ? undefined : defaultEnvVar(id));
-      return name ? [[name, id] as const] : [];
-    }));
   }
 
   private currentProfile(): Profile | undefined {
