@@ -79,8 +79,8 @@ export function planMigration(source: ParsedSource, compare: (id: CredentialId, 
     if (stored === 'same') return { ...base, target, action: 'identical', apply: false, reason: 'already stored with the same value' };
     if (stored === 'different') {
       const chosen = choices.overwrite === 'all' || !!choices.overwrite?.has(target) || !!choices.overwrite?.has(entry.sourceKey);
-      const custom = entry.target ? {} : { envVar: entry.customTarget!.envVar };
-      return { ...base, target, action: 'conflict', apply: chosen, ...custom, reason: chosen ? 'a different value is stored; it will be replaced' : 'a different value is stored; skipped (choose overwrite to replace it)', ...warning };
+      // A custom credential replaced keeps the env var it has: a plaintext file's key names the credential, not a new name.
+      return { ...base, target, action: 'conflict', apply: chosen, reason: chosen ? 'a different value is stored; it will be replaced' : 'a different value is stored; skipped (choose overwrite to replace it)', ...warning };
     }
     return { ...base, target, action: 'import', apply: true, ...warning };
   });
@@ -129,14 +129,20 @@ export interface ApplyResult {
  * --dry-run, --json, the app's) is what apply does and why.
  */
 export function withDistinctEnvVars(plan: MigrationPlan, stored: ReadonlyMap<string, string>, envVarOf?: (row: PlanRow) => string | undefined): { plan: MigrationPlan; moved: MovedEnvVar[] } {
-  const named = envVarOf ? plan.rows.map((r) => (r.target ? { ...r, envVar: envVarOf(r) } : r)) : plan.rows;
+  const current = new Map([...stored].map(([name, id]) => [id, name]));
+  // A row that writes nothing (identical, a conflict kept) shows the name its credential carries now, not the file's.
+  const kept = (r: PlanRow): PlanRow => {
+    const { envVar: _file, ...rest } = r;
+    const now = current.get(r.target!);
+    return now === undefined ? rest : { ...rest, envVar: now };
+  };
+  const named = (envVarOf ? plan.rows.map((r) => (r.target ? { ...r, envVar: envVarOf(r) } : r)) : plan.rows).map((r) => ((r.action === 'identical' || r.action === 'conflict') && !r.apply && r.envVar !== undefined ? kept(r) : r));
   const claiming = named.filter((r) => r.apply && r.target && r.envVar);
   const renaming = new Set(claiming.filter((r) => stored.get(r.envVar!) !== r.target).map((r) => r.target!));
   // (A renamed credential whose new name is taken falls back to its current one, if nothing claimed it meanwhile.)
   const taken = new Map([...stored].filter(([, id]) => !renaming.has(id)));
-  const current = new Map([...stored].map(([name, id]) => [id, name]));
   const { items, moved } = distinctEnvVars(claiming.map((r) => ({ ...r, id: r.target! })), taken, current);
-  if (!moved.length && !envVarOf) return { plan, moved };
+  if (!moved.length && !envVarOf && named.every((r, i) => r === plan.rows[i])) return { plan, moved };
   const got = new Map(items.map((i) => [i.index, i.envVar]));
   const rows = named.map((r) => {
     const name = got.get(r.index);

@@ -69,6 +69,18 @@ describe('env var names of an import', () => {
     expect(envs()).toEqual({ 'mysvc.a': 'NEW_A', 'mysvc.b': 'A_KEY', 'mysvc.c': 'B_KEY' });
   });
 
+  it('a row that writes nothing (identical, a conflict kept) shows the name its credential carries, not the file\'s', async () => {
+    const { vault } = setup();
+    await vault.setCredential('mysvc', 'a', V1, { envVar: 'SHARED_NAME' });
+    const d = doc([['other.z', V2, 'SHARED_NAME'], ['mysvc.t', V3, 'T_FROM_FILE']]);
+    await vault.setCredential('mysvc', 't', V1, { envVar: 'T_MINE' });
+    const first = await vault.planImport(d, '/x');
+    expect(first.rows.map((r) => [r.target, r.action, r.apply, r.envVar])).toEqual([['other.z', 'import', true, 'CUSTOM_OTHER_Z'], ['mysvc.t', 'conflict', false, 'T_MINE']]);
+    await vault.applyImport(d, first);
+    const again = await vault.planImport(d, '/x');
+    expect(again.rows.map((r) => [r.target, r.action, r.envVar])).toEqual([['other.z', 'identical', 'CUSTOM_OTHER_Z'], ['mysvc.t', 'conflict', 'T_MINE']]);
+  });
+
   it('a plan handed in by a caller (not made by planImport) cannot store a reserved or malformed name', async () => {
     const { vault, envs, warnings } = setup();
     const names = ['LD_PRELOAD', 'PATH', 'BASH_ENV', 'CPW_PROFILE', 'bad name', 'A'.repeat(80)];

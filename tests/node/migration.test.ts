@@ -90,6 +90,18 @@ describe('migration from config/secrets.json', () => {
     expect(vault.listCredentials().find((c) => c.id === 'deepl.api_key')).toMatchObject({ custom: true, envVars: ['DEEPL_API_KEY'] });
   });
 
+  it('overwriting a custom credential from a plaintext file keeps the env var the user gave it', async () => {
+    const { t, vault, secrets } = setup();
+    await vault.setCredential('acme', 'api_key', 'acme-old-value-0001', { envVar: 'ACME_TOKEN' });
+    const path = writeSecretsJson(t, { acme_api_key: 'acme-new-value-0002' });
+    const plan = await vault.planMigration(readSource(path), { overwrite: 'all' });
+    expect(plan.rows[0]).toMatchObject({ action: 'conflict', apply: true, target: 'acme.api_key' });
+    expect(plan.rows[0]?.envVar).toBeUndefined();
+    await vault.applyMigration(readSource(path), plan);
+    expect(secrets.items.get('acme.api_key')).toBe('acme-new-value-0002');
+    expect(vault.listCredentials().find((c) => c.id === 'acme.api_key')?.envVars).toEqual(['ACME_TOKEN']);
+  });
+
   it.each([0, 1, 3, 5])('a keychain failure after %i of 6 writes restores keychain and profile, leaves the source and removes the backup', async (k) => {
     const secrets = new MemorySecretStore();
     const { t, vault } = setup(secrets);
