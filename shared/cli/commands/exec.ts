@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { childEnv } from '../../node/exec/child-env';
 import { alteredEnvVars } from '../../node/exec/env-bytes';
 import { isDevNull, sameFile, stagePipes, type StagePipe, type StagePipes } from '../../node/exec/stage-pipes';
-import { inTerminalForeground, terminalHangup } from '../../node/exec/terminal-group';
+import { inTerminalForeground } from '../../node/exec/terminal-group';
 import { maskedIds, valuesToMask } from '../../node/masking/mask-values';
 import { pipeMasked } from '../../node/masking/pipe-masked';
 import type { RunHistory, RunRecord } from '../../node/records/run-history';
@@ -174,13 +174,13 @@ async function runChild(program: string, rest: string[], env: Record<string, str
     // The handlers go in before the stage starts: a signal sent the moment it runs (a loaded machine can pause this
     // process right after the fork) is queued for the event loop, then forwarded, instead of killing exec by default.
     // (A handler runs from the event loop, so `child` below is set by then.)
-    const terminal = terminalHangup();
     const forward = (signal: NodeJS.Signals) => {
       // A terminal's Ctrl-C / Ctrl-\ already reaches the child (same process group): do not send it twice (a second
       // SIGINT cuts short the cleanup a stage does on its first). Whatever stdin is: `find | cpw-vault exec` too.
       if ((signal === 'SIGINT' || signal === 'SIGQUIT') && inTerminalForeground(ctx.io.stdinIsTTY)) return;
-      // So does the SIGHUP of a terminal that hung up (a closed window, a dropped ssh), unless exec leads the session.
-      if (signal === 'SIGHUP' && terminal.groupGotHangup()) return;
+      // A SIGHUP is always passed on, though a terminal's hangup may have reached the stage through its process group
+      // already: a session leader that tells exec alone (`timeout --foreground`, a supervisor, ssh's command when exec
+      // is it) is indistinguishable from here, and a stage that never hears of the hangup runs on without its terminal.
       child.kill(signal);
     };
     for (const s of FORWARDED) process.on(s, forward);
