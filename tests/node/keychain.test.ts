@@ -5,7 +5,8 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { KeytarSecretStore, reasonFromMessage } from '../../shared/node/secrets/keytar-store';
 import { openSecretStore, secretNamespace } from '../../shared/node/secrets/open-secret-store';
-import { openVault } from '../../shared/node/open';
+import { createVault, openVault } from '../../shared/node/open';
+import { readSource } from '../../shared/node/migration/sources';
 import { makeTempHome } from '../helpers/temp';
 import { filesContaining } from '../helpers/canary';
 
@@ -117,29 +118,73 @@ describe('the keychain backend on the real throwaway Secret Service', () => {
 });
 
 describe('a profile the first versions made beside the default one (one keychain name for all)', () => {
-  // Found by the upgrade pass: such a profile keeps the shared name (its values are there), and every start took in
-  // the default profile's values found under it as its own; a delete through it then removed the default profile's key.
-  it('never takes in a value it did not index: a start leaves it alone, doctor --repair names it', async () => {
+  // Found by the upgrade and attack passes: such a profile kept the shared name (its values are there), so each profile
+  // took in the other's values at start, read them, planned migrations against them, and deleted them.
+  it('moves to a keychain name of its own at its first full start: neither profile reads, keeps or deletes the other\'s values', async () => {
     const t = makeTempHome();
     const service = `${SERVICE}-shared-${Date.now()}`;
     const env = { ...process.env, CPW_KEYCHAIN_SERVICE: service };
     const OPENAI = `sk-proj-${'p'.repeat(40)}`;
     const TMDB = 'a1b2c3d4a1b2c3d4a1b2c3d4a1b2c3d4';
+    const studio = join(t.cwd, 'studio.profile');
+    const warnings: string[] = [];
+    const open = (profilePath?: string) => openVault({ homeDir: t.home, cwd: t.cwd, env, caller: 'cli', warn: (m) => warnings.push(m), ...(profilePath ? { profilePath } : {}) });
     try {
-      const mine = await openVault({ homeDir: t.home, cwd: t.cwd, env, caller: 'cli' });
+      const mine = await open();
       await mine.setCredential('openai', 'api_key', OPENAI);
       mine.close();
       // The studio profile as the first versions left it: its tmdb key under the one shared name, no namespace recorded.
       await keytar.setPassword(service, 'tmdb.api_key', TMDB);
-      const studio = join(t.cwd, 'studio.profile');
       const at = '2026-11-20T10:00:00.000Z';
       writeFileSync(studio, JSON.stringify({ version: '2.0', credentials: {}, credential_metadata: { 'tmdb.api_key': { created_at: at, updated_at: at, hint: '••••c3d4', storage: 'keychain' } } }), { mode: 0o600 });
-      const other = await openVault({ homeDir: t.home, cwd: t.cwd, env, caller: 'cli', profilePath: studio });
+      const other = await open(studio);
+      const suffix = JSON.parse(readFileSync(studio, 'utf8')).storage.namespace as string;
+      expect(suffix).toMatch(/^[0-9a-f]{12}$/);
+      expect(await keytar.getPassword(`${service}:${suffix}`, 'tmdb.api_key')).toBe(TMDB);
+      expect(warnings.join('\n')).toContain('now keeps its 1 value(s) under a keychain name of its own');
       expect((await other.getCredential('tmdb', 'api_key')).value).toBe(TMDB);
+      expect(await other.findCredential('openai', 'api_key')).toBeUndefined();
       expect(other.listCredentials().filter((c) => c.stored).map((c) => c.id)).toEqual(['tmdb.api_key']);
-      const report = await other.repair();
-      expect(report).toMatchObject({ added: [], shared: ['openai.api_key'] });
-      expect(Object.keys(JSON.parse(readFileSync(studio, 'utf8')).credential_metadata)).toEqual(['tmdb.api_key']);
+      expect(await other.repair()).toMatchObject({ added: [], shared: [] });
+      expect(await other.deleteCredential('openai', 'api_key')).toBe(false);
+      other.close();
+      // The default profile may take in the old shared copy of tmdb; deleting it there no longer touches the studio's.
+      const again = await open();
+      expect((await again.getCredential('openai', 'api_key')).value).toBe(OPENAI);
+      await again.deleteCredential('tmdb', 'api_key');
+      again.close();
+      const studioAgain = await open(studio);
+      expect((await studioAgain.getCredential('tmdb', 'api_key')).value).toBe(TMDB);
+      studioAgain.close();
+    } finally {
+      for (const [svc, account] of [[service, 'openai.api_key'], [service, 'tmdb.api_key']]) await keytar.deletePassword(svc!, account!);
+      const suffix = (JSON.parse(readFileSync(studio, 'utf8')).storage?.namespace as string | undefined) ?? '';
+      if (suffix) await keytar.deletePassword(`${service}:${suffix}`, 'tmdb.api_key');
+    }
+  });
+
+  it('one that could not move yet (a change in progress) never reads, plans against or deletes a value it does not index', async () => {
+    const t = makeTempHome();
+    const service = `${SERVICE}-shared2-${Date.now()}`;
+    const env = { ...process.env, CPW_KEYCHAIN_SERVICE: service };
+    const OPENAI = `sk-proj-${'q'.repeat(40)}`;
+    const studio = join(t.cwd, 'studio.profile');
+    try {
+      const mine = await openVault({ homeDir: t.home, cwd: t.cwd, env, caller: 'cli' });
+      await mine.setCredential('openai', 'api_key', OPENAI);
+      mine.close();
+      await keytar.setPassword(service, 'tmdb.api_key', 'a1b2c3d4a1b2c3d4a1b2c3d4a1b2c3d4');
+      const at = '2026-11-20T10:00:00.000Z';
+      writeFileSync(studio, JSON.stringify({ version: '2.0', credentials: {}, credential_metadata: { 'tmdb.api_key': { created_at: at, updated_at: at, hint: '••••c3d4', storage: 'keychain' } } }), { mode: 0o600 });
+      // createVault does not run the start-up step: the profile stays on the shared name, as when its move failed.
+      const other = createVault({ homeDir: t.home, cwd: t.cwd, env, caller: 'cli', profilePath: studio, warn: () => {} });
+      expect(await other.findCredential('openai', 'api_key')).toBeUndefined();
+      const env2 = join(t.cwd, 'o.env');
+      writeFileSync(env2, `OPENAI_API_KEY=${OPENAI}\n`);
+      const plan = await other.planMigration(readSource(env2));
+      expect(plan.rows[0]).toMatchObject({ target: 'openai.api_key', action: 'import' });
+      expect(await other.deleteCredential('openai', 'api_key')).toBe(false);
+      expect(await keytar.getPassword(service, 'openai.api_key')).toBe(OPENAI);
       other.close();
     } finally {
       for (const account of ['openai.api_key', 'tmdb.api_key']) await keytar.deletePassword(service, account);

@@ -15,6 +15,7 @@ export interface ImportDeps {
   credentials: () => CredentialStore;
   currentProfile: () => Profile | undefined;
   record: VaultReader['record'];
+  othersValue: (id: CredentialId) => boolean;
   warn: (message: string) => void;
   profilePath: string;
   caller: Caller;
@@ -49,12 +50,14 @@ export class VaultImports {
    * get one name. A row whose name is replaced or moved says so in its warning.
    */
   async planMigration(source: ParsedSource, choices: PlanChoices = {}, fileEnvVar?: (row: PlanRow) => unknown): Promise<MigrationPlan> {
-    const { plan, stored } = await planMigrationFor(source, choices, (ids) => this.deps.credentials().storedValues(ids, this.deps.currentProfile()));
-    this.planned.set(plan, stored);
+    // A value this profile does not index under a keychain name it shares with the default profile is not its own: absent.
+    const stored = (ids: CredentialId[]) => this.deps.credentials().storedValues(ids.filter((id) => !this.deps.othersValue(id)), this.deps.currentProfile());
+    const { plan, stored: values } = await planMigrationFor(source, choices, stored);
+    this.planned.set(plan, values);
     if (!fileEnvVar) return this.distinctPlan(plan, 'plan');
     const envVarOf = (row: PlanRow) => (row.target && !catalogEntry(row.target) ? importedEnvVar(row.target, fileEnvVar(row)) : undefined);
     const noted = withRefusedEnvVarNotes(this.distinctPlan(plan, 'plan', envVarOf), fileEnvVar);
-    this.planned.set(noted, stored);
+    this.planned.set(noted, values);
     return noted;
   }
 

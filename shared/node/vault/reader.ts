@@ -18,7 +18,7 @@ import { NeedsFullVault, ReadViews, type ReadView } from './read-view';
 import { environmentOf, resolveAll, resolveWorkflow, type ResolvedWorkflow } from './workflow-reads';
 
 export { NeedsFullVault, type ReadView } from './read-view';
-import { secretNamespace } from '../secrets/open-secret-store';
+import { namespaceSuffix, secretNamespace } from '../secrets/open-secret-store';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -87,8 +87,18 @@ export class VaultReader {
   }
 
   /** True for a profile other than the default whose values live under the default profile's name (the first versions had one name for all). */
-  sharesDefaultNamespace(): boolean {
-    return !this.deps.profile.paths.isDefault && this.namespace(this.viewOrNone()) === secretNamespace({ env: this.deps.env, isDefault: true, recorded: undefined, legacyValues: false, profilePath: this.profilePath });
+  sharesDefaultNamespace(view: ReadView | undefined = this.viewOrNone()): boolean {
+    return !this.deps.profile.paths.isDefault && this.namespace(view) === secretNamespace({ env: this.deps.env, isDefault: true, recorded: undefined, legacyValues: false, profilePath: this.profilePath });
+  }
+
+  /**
+   * True when a value under this profile's keychain name may be another profile's: it shares the default
+   * profile's name (see {@link sharesDefaultNamespace}) and does not index `id`. Such a value is never read,
+   * planned against or deleted as this profile's.
+   */
+  othersValue(id: CredentialId, view: ReadView | undefined = this.viewOrNone()): boolean {
+    if (this.deps.profile.paths.isDefault || (view?.kind === 'profile' && view.index.meta(id))) return false;
+    return this.sharesDefaultNamespace(view);
   }
 
   /** The namespace of this profile's values inside any backend. */
@@ -101,6 +111,12 @@ export class VaultReader {
       legacyValues: !!index && index.keychainCount > 0,
       profilePath: this.profilePath,
     });
+  }
+
+  /** The keychain name a profile of its own gets (one the first versions made shares the default's until it moves: Vault.open), opened fresh; the caller closes it. */
+  openOwnKeychain(): { store: SecretStore; suffix: string } {
+    const suffix = namespaceSuffix({ isDefault: false, recorded: undefined, legacyValues: false, profilePath: this.profilePath });
+    return { suffix, store: this.deps.openSecrets('keychain', secretNamespace({ env: this.deps.env, isDefault: false, recorded: suffix, legacyValues: false, profilePath: this.profilePath })) };
   }
 
   /**
@@ -182,6 +198,7 @@ export class VaultReader {
       const slot = view?.index.slot(id) ?? '';
       return slot !== '' ? { value: slot, source: { kind: 'profile' } } : undefined;
     }
+    if (this.othersValue(id, view)) return undefined;
     const value = await this.secretStore(view).get(id);
     return value === undefined ? undefined : { value, source: { kind: 'keychain' } };
   }
@@ -239,9 +256,10 @@ export class VaultReader {
   async storedIn(view: ReadView | undefined, ids: readonly CredentialId[]): Promise<Map<CredentialId, CredentialValue | undefined>> {
     const out = new Map<CredentialId, CredentialValue | undefined>();
     const fromStore = ids.filter((id) => view?.kind !== 'legacy' && catalogEntry(id)?.secret !== false);
-    if (fromStore.length) {
+    const asked = fromStore.filter((id) => !this.othersValue(id, view));
+    if (asked.length) {
       const store = this.secretStore(view);
-      const batch = store.getMany ? await store.getMany(fromStore) : new Map(await Promise.all(fromStore.map(async (id) => [id, await store.get(id)] as const)));
+      const batch = store.getMany ? await store.getMany(asked) : new Map(await Promise.all(asked.map(async (id) => [id, await store.get(id)] as const)));
       for (const [id, value] of batch) if (value !== undefined) out.set(id, { value, source: { kind: 'keychain' } });
     }
     for (const id of ids) if (!out.has(id) && !fromStore.includes(id)) out.set(id, await this.fromStorage(id, view));
