@@ -2,6 +2,7 @@ import { customEnvVar, envVarProblem } from './env-var-names';
 import { catalogEntry } from './catalog';
 import { credentialId, ENV_VAR_NAME, isSecretShapedName, KEY_NAME, SERVICE_NAME, type CredentialId } from './credential';
 import { VaultError } from './errors';
+import { CONTROL_CHARS } from './control-chars';
 import { parseJson } from './json';
 import { legacyEntries } from './legacy-secrets';
 
@@ -64,10 +65,17 @@ export function customTargetFor(sourceKey: string): { id: CredentialId; envVar: 
   return { id, envVar: usable ? envVar : customEnvVar(id) };
 }
 
+/** A source key as shown (plan tables, --json, the app): a hostile file's key brings no escape sequence to a terminal, and no screenful. */
+export function shownKey(key: string): string {
+  const safe = key.replace(new RegExp(CONTROL_CHARS.source, 'g'), '?');
+  return safe.length > 80 ? `${safe.slice(0, 79)}…` : safe;
+}
+
+/** `entry` with its custom target (an unknown key's name, made from the key as it is) and its key as shown. */
 function withCustom(entry: SourceEntry): SourceEntry {
-  if (entry.target) return entry;
-  const custom = customTargetFor(entry.sourceKey);
-  return custom ? { ...entry, customTarget: custom } : entry;
+  const shown = shownKey(entry.sourceKey);
+  const custom = entry.target ? undefined : customTargetFor(entry.sourceKey);
+  return { ...entry, sourceKey: shown, ...(custom ? { customTarget: custom } : {}) };
 }
 
 function tooLarge(path: string, size: number): VaultError {
@@ -101,9 +109,9 @@ export function parseJsonSource(path: string, text: string): ParsedSource {
         entries.push(withCustom(entry));
       }
     }
-    return { kind: 'seed-profile', path, entries, duplicateKeys: parsed.duplicateKeys };
+    return { kind: 'seed-profile', path, entries, duplicateKeys: parsed.duplicateKeys.map(shownKey) };
   }
-  return { kind: 'secrets-json', path, entries: legacyEntries(record).map(withCustom), duplicateKeys: parsed.duplicateKeys };
+  return { kind: 'secrets-json', path, entries: legacyEntries(record).map(withCustom), duplicateKeys: parsed.duplicateKeys.map(shownKey) };
 }
 
 /**

@@ -84,4 +84,22 @@ describe('migrate', () => {
     expect(r.stdout + r.stderr).toContain('duplicate keys in the source (the last one counts): TMDB_API_KEY');
     expect((await cli(t, ['get', 'tmdb', 'api_key'])).stdout).toBe('fedcba9876543210fedcba9876543210');
   });
+
+  it('a secrets.json whose keys hold escape sequences or a screenful: the plan shows them defused and cut, never raw', async () => {
+    // Found by the attack pass: migrate's SOURCE KEY column printed a key's OSC sequence (a new window title, or worse)
+    // and a 5,000-character key in full; import already replaced such characters.
+    const t = makeTempHome();
+    const source = join(t.cwd, 'secrets.json');
+    const long = `k${'x'.repeat(5000)}`;
+    writeFileSync(source, JSON.stringify({ 'acme\u001b]0;PWN\u0007.api_key': 'v-aaaaaaaaaaaaaaaa', [long]: 'v-bbbbbbbbbbbbbbbb', 'dup\u001b[2J': 'a-1111', tmdb_api_key: '0123456789abcdef0123456789abcdef' }).replace('"tmdb_api_key"', '"dup\\u001b[2J": "a-2222", "tmdb_api_key"'));
+    const r = await cli(t, ['migrate', '--from', source, '--dry-run']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toMatch(/[\u001b\u0007]/);
+    expect(r.stdout).toContain('acme?]0;PWN?.api_key');
+    expect(r.stdout).toContain(`k${'x'.repeat(78)}…`);
+    expect(r.stdout).not.toContain('x'.repeat(100));
+    expect(r.stdout).toContain('duplicate keys in the source (the last one counts): dup?[2J');
+    const json = JSON.parse((await cli(t, ['migrate', '--from', source, '--dry-run', '--json'])).stdout);
+    expect(JSON.stringify(json)).not.toMatch(/\\u001b|\\u0007/);
+  });
 });
