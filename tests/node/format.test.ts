@@ -20,3 +20,13 @@ describe('list formatting at scale', () => {
     expect(out[200_000]).toBe('svc199999  api_key');
   });
 });
+
+describe('table cells never reach the terminal with a control character', () => {
+  // Found by the attack pass: `runs` printed a recorded program name (a planted or hand-edited record, or a stage whose
+  // name held ESC) raw: an OSC sequence retitled the window, CSI 2J cleared it; a line break split the table.
+  it('escape sequences, BEL, line breaks and C1 controls become "?"; plain rows are kept as they are', () => {
+    const out = table(['ID', 'PROGRAM'], [['a', 'python3 \u001b[31mRED\u001b]0;pwned\u0007 x'], ['b', 'two\nlines\tand\u009bC1'], ['c', 'plain — ünïcode']]);
+    expect(out).not.toMatch(/[\u0000-\u001f\u007f-\u009f](?<!\n)/);
+    expect(out.split('\n')).toEqual(['ID  PROGRAM', 'a   python3 ?[31mRED?]0;pwned? x', 'b   two?lines?and?C1', 'c   plain — ünïcode', '']);
+  });
+});

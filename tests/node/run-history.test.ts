@@ -151,11 +151,15 @@ describe('the history and audit trail the first versions wrote', () => {
     const foreignRuns = JSON.stringify([{ id: 1, name: 'a CI job' }]);
     const foreignObject = JSON.stringify({ runs: [] });
     const foreignLog = `${JSON.stringify({ ts: 'x', event: 'user_login', user: 'ada' })}\nplain text line\n`;
-    for (const [name, runsText] of [['a', foreignRuns], ['b', foreignObject], ['c', '{ not json']]) {
-      const dir = join(t.cwd, name!);
+    // Files cpw-vault could have written, but readable by others (a repository's, a download): not the user's.
+    const lookalikeRuns = JSON.stringify([legacyRun('planted', new Date().toISOString())]);
+    const lookalikeLog = audit('credentials_exported');
+    const cases: Array<[string, string, string, number]> = [['a', foreignRuns, foreignLog, 0o600], ['b', foreignObject, foreignLog, 0o600], ['c', '{ not json', foreignLog, 0o600], ['d', '[]', '', 0o600], ['e', lookalikeRuns, lookalikeLog, 0o644]];
+    for (const [name, runsText, logText, mode] of cases) {
+      const dir = join(t.cwd, name);
       mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'runs.json'), runsText!);
-      writeFileSync(join(dir, 'audit.log'), foreignLog);
+      writeFileSync(join(dir, 'runs.json'), runsText, { mode });
+      writeFileSync(join(dir, 'audit.log'), logText, { mode });
       const { vault, history } = await open(t, join(dir, 'studio.profile'));
       const run = await history.start({ workflow: 'subtitle', program: 'new', credentials: [], status: 'succeeded' }, new Date());
       await history.compact();

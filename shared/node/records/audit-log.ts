@@ -5,6 +5,7 @@ import { withFileLock } from '../profile/file-lock';
 import { assertOwnFile, ioError, readSecureFile } from '../profile/secure-fs';
 import { VaultError } from '../../core/errors';
 import { isoString } from '../../core/iso-time';
+import { privateFile } from './run-history';
 
 export { AUDIT_EVENTS, type AuditEvent, type AuditEventName } from '../../core/records';
 
@@ -86,7 +87,10 @@ export class AuditLog {
       let text: string;
       try {
         // The older log sits in a folder that is not cpw-vault's: only a regular file of this user's, of bounded size.
-        text = file.startsWith(this.path) ? readFileSync(file, 'utf8') : readSecureFile(file, { warn: () => {}, maxBytes: OLDER_LOG_MAX_BYTES }).text;
+        // (cpw-vault wrote it 0600: one others may read, a repository's or a download, is not this user's audit trail.)
+        if (file.startsWith(this.path)) text = readFileSync(file, 'utf8');
+        else if (privateFile(file)) text = readSecureFile(file, { warn: () => {}, maxBytes: OLDER_LOG_MAX_BYTES }).text;
+        else continue;
       } catch {
         continue;
       }
