@@ -47,15 +47,23 @@ export function exitCodeFor(err: VaultError): ExitCode {
 export function reportError(io: CliIO, thrown: unknown, json: boolean): ExitCode {
   const err = toVaultError(thrown);
   const p = paint(io);
+  // The JSON error document goes to stdout, which may be what failed (a full disk): then stderr has said it.
+  const jsonOut = (text: string) => {
+    try {
+      io.out(text);
+    } catch {
+      // said on stderr
+    }
+  };
   if (err.code === 'CANCELLED') {
     // Not an error: the user stopped it, and the rollback left everything as it was.
     io.err(`${err.message}\n`);
-    if (json) io.out(`${JSON.stringify({ error: err.toJSON() })}\n`);
+    if (json) jsonOut(`${JSON.stringify({ error: err.toJSON() })}\n`);
     return exitCodeFor(err);
   }
   io.err(`${p.red('error')} [${err.code}] ${err.message}\n`);
   for (const field of err.fields ?? []) io.err(`  ${field.path}: ${field.message}\n`);
   if (err.fix) io.err(`${p.dim('fix:')} ${err.fix.split('\n').join('\n     ')}\n`);
-  if (json) io.out(`${JSON.stringify({ error: err.toJSON() })}\n`);
+  if (json) jsonOut(`${JSON.stringify({ error: err.toJSON() })}\n`);
   return exitCodeFor(err);
 }

@@ -163,7 +163,8 @@ export async function lightMain(argv: string[], given?: CliIO, extensions: Recor
   // Output is held back until the command is done, so a hand-over to the full CLI never prints anything twice
   // (not for exec: its stage talks to the terminal while it runs, and it hands over only before the stage starts).
   const held: Array<['out' | 'err', string]> = [];
-  const flush = () => held.forEach(([to, text]) => io[to](text));
+  // Taken out before it is written: a write that fails (a full disk) is reported once, never written again.
+  const flush = () => held.splice(0).forEach(([to, text]) => io[to](text));
   const lightIO: CliIO = args.command === 'exec' ? io : { ...io, out: (text) => void held.push(['out', text]), err: (text) => void held.push(['err', text]) };
   warn = (m) => lightIO.err(`warning: ${m}\n`);
   try {

@@ -118,7 +118,7 @@ function writeStdout(text: string): void {
       return;
     }
     // A non-blocking stdout that is full: let the stream queue it.
-    if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw outputError(err);
     if (!process.stdout.listenerCount('error')) {
       process.stdout.on('error', (e) => {
         if (!readerGone(e)) throw e;
@@ -127,6 +127,12 @@ function writeStdout(text: string): void {
     }
     process.stdout.write(text);
   }
+}
+
+/** A write to stdout that failed (a full disk, an I/O error): said as such, never as a bug. */
+function outputError(err: unknown): VaultError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code ?? 'write error';
+  return new VaultError('IO_ERROR', `The output could not be written (${code}): it is incomplete.`, code === 'ENOSPC' ? 'Free space on the disk the output goes to, or send it elsewhere.' : 'Send the output somewhere it can be written.', { cause: err });
 }
 
 /** Colour only on a terminal, never with NO_COLOR set (any value, https://no-color.org) or TERM=dumb. */

@@ -40,3 +40,23 @@ describe('stdout closed by its reader', () => {
     expect(r.code, r.stderr).toBe(code);
   });
 });
+
+describe('stdout on a full disk (/dev/full)', () => {
+  // Found by the attack pass: the same commands said "cpw-vault: internal error", or INTERNAL "This is a bug", and a
+  // --json one tried to write its error document to the full disk too.
+  it.each([
+    ['get', ['get', 'huggingface', 'token']],
+    ['list', ['list']],
+    ['list --json', ['list', '--json']],
+    ['runs --json', ['runs', '--json']],
+    ['profile show', ['profile', 'show']],
+    ['--help', ['--help']],
+  ])('%s: IO_ERROR on stderr, exit 1, no internal error', async (_name, args) => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const r = await collect(spawn('sh', ['-c', '"$0" "$@" > /dev/full', process.execPath, BIN, ...args], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, stdio: ['ignore', 'pipe', 'pipe'] }), '');
+    expect(r.stderr).not.toMatch(/INTERNAL|internal error|bug in cpw-vault/);
+    expect(r.stderr).toBe('error [IO_ERROR] The output could not be written (ENOSPC): it is incomplete.\nfix: Free space on the disk the output goes to, or send it elsewhere.\n');
+    expect(r.code).toBe(1);
+  });
+});
