@@ -16,7 +16,7 @@ import { toValidationRecord, type VerificationResult } from '../../core/verifica
 import type { CredentialView, ProfileView, UnfinishedChange } from '../../core/views';
 import type { WorkflowName, WorkflowStatus } from '../../core/workflows';
 import { moveBackend, moveRecorded, recoverBackendMove, type MoveDeps, type MoveOptions, type MoveResult, type MoveSide } from '../credentials/backend-move';
-import { CredentialStore, readMany } from '../credentials/credential-store';
+import { CredentialStore } from '../credentials/credential-store';
 import type { JournalFile } from '../credentials/journal-file';
 import { repairIndex, type RepairReport } from '../credentials/repair';
 import type { ApplyOptions } from '../migration/apply';
@@ -29,6 +29,7 @@ import { vaultFilesFor } from '../secrets/vault-files';
 import { defaultEnvVar, type CredentialValue, type VaultReader } from './reader';
 import type { ResolvedWorkflow } from './workflow-reads';
 import { customEnvVars, VaultImports } from './imports';
+import { moveToOwnKeychainName } from './own-keychain-name';
 
 export { notReady, type CredentialValue } from './reader';
 
@@ -354,49 +355,10 @@ export class Vault {
         this.warn(`an interrupted backend switch could not be finished yet: ${err.message}`);
       }
     }
-    await this.ownKeychainName();
+    await moveToOwnKeychainName({ reader: this.reader, profile: this.profile, journal: this.journal, warn: this.warn, current: () => this.currentProfile() });
     await this.ensureConsistent();
     // The lookup copy of the index, made again if it went stale: reads after this one find credentials in it.
     await this.profile.refreshLookup().catch(() => {});
-  }
-
-  /**
-   * A named profile the first versions made keeps its values under the
-   * default profile's keychain name, with the default profile's: a value one
-   * wrote replaced the other's, and each took in the other's. At its first
-   * full start here it moves to a name of its own: each value it indexes is
-   * copied there and read back, then the profile records the name. Nothing
-   * is deleted under the shared name (the default profile may hold the same
-   * credentials there). A keychain that cannot answer, a change made
-   * meanwhile, a crash: it stays on the shared name (its reads never take a
-   * value it does not index) and the next start tries again.
-   */
-  private async ownKeychainName(): Promise<void> {
-    if (this.reader.backend() !== 'keychain' || !this.reader.sharesDefaultNamespace() || this.journal.read().length) return;
-    const before = this.currentProfile();
-    const metas = Object.entries(before?.credential_metadata ?? {}).filter(([, m]) => m.storage === 'keychain');
-    const seen = JSON.stringify(metas);
-    const { store, suffix } = this.reader.openOwnKeychain();
-    try {
-      const values = await readMany(this.reader.secretStore(), metas.map(([id]) => id));
-      for (const [id, value] of values) {
-        if (value === undefined) continue;
-        await store.set(id, value);
-        if ((await store.get(id)) !== value) return; // not read back: stays shared, tried again next start
-      }
-      let moved = false;
-      await this.profile.update((p) => {
-        const now = JSON.stringify(Object.entries(p.credential_metadata).filter(([, m]) => m.storage === 'keychain'));
-        if (now !== seen || (p.storage?.namespace ?? '') !== '') return p; // changed meanwhile: the next start
-        moved = true;
-        return { ...p, storage: { backend: 'keychain', ...p.storage, namespace: suffix } };
-      });
-      if (moved) this.warn(`${this.profilePath} now keeps its ${values.size} value(s) under a keychain name of its own; the first versions of cpw-vault kept them under the default profile's, with its values.`);
-    } catch (err) {
-      if (!isVaultError(err)) throw err; // a keychain or profile that cannot answer now: the next start
-    } finally {
-      store.close();
-    }
   }
 
   // Backends ------------------------------------------------------------
