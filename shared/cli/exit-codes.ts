@@ -61,9 +61,15 @@ export function reportError(io: CliIO, thrown: unknown, json: boolean): ExitCode
     if (json) jsonOut(`${JSON.stringify({ error: err.toJSON() })}\n`);
     return exitCodeFor(err);
   }
-  io.err(`${p.red('error')} [${err.code}] ${err.message}\n`);
-  for (const field of err.fields ?? []) io.err(`  ${field.path}: ${field.message}\n`);
-  if (err.fix) io.err(`${p.dim('fix:')} ${err.fix.split('\n').join('\n     ')}\n`);
+  // A path, an argument or a name in a message may hold an escape sequence (a folder unpacked from an archive): defused.
+  io.err(`${p.red('error')} [${err.code}] ${defused(err.message)}\n`);
+  for (const field of err.fields ?? []) io.err(`  ${defused(field.path)}: ${defused(field.message)}\n`);
+  if (err.fix) io.err(`${p.dim('fix:')} ${err.fix.split('\n').map(defused).join('\n     ')}\n`);
   if (json) jsonOut(`${JSON.stringify({ error: err.toJSON() })}\n`);
   return exitCodeFor(err);
+}
+
+/** `text` with each control character but the line break (an escape sequence's ESC, BEL, a carriage return) as '?'. */
+function defused(text: string): string {
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, '?');
 }

@@ -100,6 +100,12 @@ describe('migrate', () => {
     expect(r.stdout).not.toContain('x'.repeat(100));
     expect(r.stdout).toContain('duplicate keys in the source (the last one counts): dup?[2J');
     const json = JSON.parse((await cli(t, ['migrate', '--from', source, '--dry-run', '--json'])).stdout);
+    // An error naming a path or an argument that holds one (a folder unpacked from an archive) defuses it too.
+    const odd = join(t.cwd, 'd\u001b]0;PWN\u0007', 'nonexist', 'p.json');
+    const err = await cli(t, ['--profile', odd, 'list']);
+    expect(err.code).not.toBe(0);
+    expect(err.stderr).not.toMatch(/[\u001b\u0007]/);
+    expect(err.stderr).toContain('d?]0;PWN?');
     expect(JSON.stringify(json)).not.toMatch(/\\u001b|\\u0007/);
   });
 });

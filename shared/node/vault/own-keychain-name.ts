@@ -43,7 +43,9 @@ export async function moveToOwnKeychainName(deps: OwnNameDeps): Promise<void> {
     let moved = false;
     await deps.profile.update((p) => {
       const now = JSON.stringify(Object.entries(p.credential_metadata).filter(([, m]) => m.storage === 'keychain'));
-      if (now !== seen || (p.storage?.namespace ?? '') !== '') return p; // changed meanwhile: the next start
+      // Changed meanwhile, or a change in flight (its value written under the shared name, its index entry not yet):
+      // the next start.
+      if (now !== seen || (p.storage?.namespace ?? '') !== '' || deps.journal.read().length) return p;
       moved = true;
       return { ...p, storage: { backend: 'keychain', ...p.storage, namespace: suffix } };
     });
