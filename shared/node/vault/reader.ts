@@ -86,9 +86,9 @@ export class VaultReader {
     return (view?.kind === 'profile' ? view.index.storage.backend : undefined) ?? 'keychain';
   }
 
-  /** True for a profile other than the default whose values live under the default profile's name (the first versions had one name for all). */
+  /** True for a profile other than the default whose values live in the keychain under the default profile's name (the first versions had one name for all; a vault file is each profile's own). */
   sharesDefaultNamespace(view: ReadView | undefined = this.viewOrNone()): boolean {
-    return !this.deps.profile.paths.isDefault && this.namespace(view) === secretNamespace({ env: this.deps.env, isDefault: true, recorded: undefined, legacyValues: false, profilePath: this.profilePath });
+    return !this.deps.profile.paths.isDefault && this.backend(view) === 'keychain' && this.namespace(view) === secretNamespace({ env: this.deps.env, isDefault: true, recorded: undefined, legacyValues: false, profilePath: this.profilePath });
   }
 
   /**
