@@ -15,7 +15,7 @@ export interface ImportDeps {
   credentials: () => CredentialStore;
   currentProfile: () => Profile | undefined;
   record: VaultReader['record'];
-  othersValue: (id: CredentialId) => boolean;
+  othersValues: () => (id: CredentialId) => boolean;
   warn: (message: string) => void;
   profilePath: string;
   caller: Caller;
@@ -51,7 +51,10 @@ export class VaultImports {
    */
   async planMigration(source: ParsedSource, choices: PlanChoices = {}, fileEnvVar?: (row: PlanRow) => unknown): Promise<MigrationPlan> {
     // A value this profile does not index under a keychain name it shares with the default profile is not its own: absent.
-    const stored = (ids: CredentialId[]) => this.deps.credentials().storedValues(ids.filter((id) => !this.deps.othersValue(id)), this.deps.currentProfile());
+    const stored = (ids: CredentialId[]) => {
+      const others = this.deps.othersValues();
+      return this.deps.credentials().storedValues(ids.filter((id) => !others(id)), this.deps.currentProfile());
+    };
     const { plan, stored: values } = await planMigrationFor(source, choices, stored);
     this.planned.set(plan, values);
     if (!fileEnvVar) return this.distinctPlan(plan, 'plan');

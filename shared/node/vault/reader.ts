@@ -97,8 +97,13 @@ export class VaultReader {
    * planned against or deleted as this profile's.
    */
   othersValue(id: CredentialId, view: ReadView | undefined = this.viewOrNone()): boolean {
-    if (this.deps.profile.paths.isDefault || (view?.kind === 'profile' && view.index.meta(id))) return false;
-    return this.sharesDefaultNamespace(view);
+    return this.othersValues(view)(id);
+  }
+
+  /** {@link othersValue} for many ids, the view and the namespace settled once. */
+  othersValues(view: ReadView | undefined = this.viewOrNone()): (id: CredentialId) => boolean {
+    if (this.deps.profile.paths.isDefault || !this.sharesDefaultNamespace(view)) return () => false;
+    return (id) => !(view?.kind === 'profile' && view.index.meta(id));
   }
 
   /** The namespace of this profile's values inside any backend. */
@@ -256,7 +261,8 @@ export class VaultReader {
   async storedIn(view: ReadView | undefined, ids: readonly CredentialId[]): Promise<Map<CredentialId, CredentialValue | undefined>> {
     const out = new Map<CredentialId, CredentialValue | undefined>();
     const fromStore = ids.filter((id) => view?.kind !== 'legacy' && catalogEntry(id)?.secret !== false);
-    const asked = fromStore.filter((id) => !this.othersValue(id, view));
+    const others = this.othersValues(view);
+    const asked = fromStore.filter((id) => !others(id));
     if (asked.length) {
       const store = this.secretStore(view);
       const batch = store.getMany ? await store.getMany(asked) : new Map(await Promise.all(asked.map(async (id) => [id, await store.get(id)] as const)));

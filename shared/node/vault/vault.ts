@@ -91,7 +91,7 @@ export class Vault {
     this.audit = parts.audit;
     this.now = parts.now;
     this.warn = parts.warn;
-    this.imports = new VaultImports({ credentials: () => this.credentials(), currentProfile: () => this.currentProfile(), record: (e) => this.reader.record(e), othersValue: (id) => this.reader.othersValue(id), warn: this.warn, profilePath: this.profilePath, caller: this.caller });
+    this.imports = new VaultImports({ credentials: () => this.credentials(), currentProfile: () => this.currentProfile(), record: (e) => this.reader.record(e), othersValues: () => this.reader.othersValues(), warn: this.warn, profilePath: this.profilePath, caller: this.caller });
   }
 
   /** The profile file this vault reads and writes. */
