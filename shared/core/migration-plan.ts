@@ -144,10 +144,11 @@ export function withDistinctEnvVars(plan: MigrationPlan, stored: ReadonlyMap<str
   const { items, moved } = distinctEnvVars(claiming.map((r) => ({ ...r, id: r.target! })), taken, current);
   if (!moved.length && !envVarOf && named.every((r, i) => r === plan.rows[i])) return { plan, moved };
   const got = new Map(items.map((i) => [i.index, i.envVar]));
+  const moves = new Map(moved.map((m) => [`${m.id}\0${m.got}`, m])); // a file of 10,000 clashing names: no quadratic search
   const rows = named.map((r) => {
     const name = got.get(r.index);
     if (name === undefined || name === r.envVar) return r;
-    const move = moved.find((m) => m.id === r.target && m.got === name);
+    const move = moves.get(`${r.target}\0${name}`);
     const warning = [r.warning, move && movedEnvVarText(move)].filter(Boolean).join('; ');
     return { ...r, envVar: name, ...(r.reason ? { reason: r.reason.replace(`env ${r.envVar}`, `env ${name}`) } : {}), ...(warning ? { warning } : {}) };
   });

@@ -67,7 +67,7 @@ export function customTargetFor(sourceKey: string): { id: CredentialId; envVar: 
 
 /** A source key as shown (plan tables, --json, the app): a hostile file's key brings no escape sequence to a terminal, and no screenful. */
 export function shownKey(key: string): string {
-  const safe = key.replace(new RegExp(CONTROL_CHARS.source, 'g'), '?');
+  const safe = CONTROL_CHARS.test(key) ? key.replace(new RegExp(CONTROL_CHARS.source, 'g'), '?') : key;
   return safe.length > 80 ? `${safe.slice(0, 79)}…` : safe;
 }
 
