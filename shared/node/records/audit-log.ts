@@ -18,18 +18,17 @@ export interface AuditLogOptions {
   older?: string | undefined;
 }
 
+/** The most of an older log (see {@link AuditLogOptions.older}) read: the first versions did not rotate theirs. */
+const OLDER_LOG_MAX_BYTES = 16 * 1024 * 1024;
+
 /**
  * Append-only JSON-lines audit log beside the profile (0600). Each line is
  * redacted before it is written. Rotation is bounded (maxBytes x keep) and
  * happens under a lock so two processes never rotate the same file twice.
  */
-/** The most of an older log (see {@link AuditLogOptions.older}) read: the first versions did not rotate theirs. */
-const OLDER_LOG_MAX_BYTES = 16 * 1024 * 1024;
-
 export class AuditLog {
   private readonly maxBytes: number;
   private readonly keep: number;
-
   private readonly older: string | undefined;
 
   constructor(readonly path: string, options: AuditLogOptions = {}) {
