@@ -1,3 +1,4 @@
+import { withoutControlChars } from '../core/control-chars';
 import { toVaultError, type ErrorCode, type VaultError } from '../core/errors';
 import { paint, type CliIO } from './io';
 import { signalExitCode } from './signals';
@@ -64,12 +65,12 @@ export function reportError(io: CliIO, thrown: unknown, json: boolean): ExitCode
   // A path, an argument or a name in a message may hold an escape sequence (a folder unpacked from an archive): defused.
   io.err(`${p.red('error')} [${err.code}] ${defused(err.message)}\n`);
   for (const field of err.fields ?? []) io.err(`  ${defused(field.path)}: ${defused(field.message)}\n`);
-  if (err.fix) io.err(`${p.dim('fix:')} ${err.fix.split('\n').map(defused).join('\n     ')}\n`);
+  if (err.fix) io.err(`${p.dim('fix:')} ${err.fix.split('\n').map(withoutControlChars).join('\n     ')}\n`);
   if (json) jsonOut(`${JSON.stringify({ error: err.toJSON() })}\n`);
   return exitCodeFor(err);
 }
 
 /** `text` with each control character but the line break (an escape sequence's ESC, BEL, a carriage return) as '?'. */
 function defused(text: string): string {
-  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, '?');
+  return text.split('\n').map(withoutControlChars).join('\n');
 }

@@ -1,12 +1,10 @@
-import { CONTROL_CHARS } from '../core/control-chars';
-
-const CONTROL_GLOBAL = new RegExp(CONTROL_CHARS.source, 'g');
+import { hasControlChars, withoutControlChars } from '../core/control-chars';
 
 /** A plain text table: columns padded to their widest cell. */
 export function table(header: string[], rows: string[][]): string {
   // A cell never carries a control character to the terminal: a run's program name, a hand-edited or planted record,
   // a hostile file's key could hold an escape sequence (a new window title, a cleared screen) or a line break.
-  rows = rows.map((r) => (r.some((c) => CONTROL_CHARS.test(c)) ? r.map((c) => c.replace(CONTROL_GLOBAL, '?')) : r));
+  rows = rows.map((r) => (r.some(hasControlChars) ? r.map(withoutControlChars) : r));
   // One pass, no spread: a list of 10,000+ rows must not hit the argument limit of Math.max(...).
   const widths = header.map((h) => h.length);
   for (const r of rows) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (r[i] ?? '').length);

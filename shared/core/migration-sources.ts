@@ -2,7 +2,7 @@ import { customEnvVar, envVarProblem } from './env-var-names';
 import { catalogEntry } from './catalog';
 import { credentialId, ENV_VAR_NAME, isSecretShapedName, KEY_NAME, SERVICE_NAME, type CredentialId } from './credential';
 import { VaultError } from './errors';
-import { CONTROL_CHARS } from './control-chars';
+import { withoutControlChars } from './control-chars';
 import { parseJson } from './json';
 import { legacyEntries } from './legacy-secrets';
 
@@ -67,7 +67,7 @@ export function customTargetFor(sourceKey: string): { id: CredentialId; envVar: 
 
 /** A source key as shown (plan tables, --json, the app): a hostile file's key brings no escape sequence to a terminal, and no screenful. */
 export function shownKey(key: string): string {
-  const safe = CONTROL_CHARS.test(key) ? key.replace(new RegExp(CONTROL_CHARS.source, 'g'), '?') : key;
+  const safe = withoutControlChars(key);
   return safe.length > 80 ? `${safe.slice(0, 79)}…` : safe;
 }
 

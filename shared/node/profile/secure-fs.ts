@@ -122,6 +122,20 @@ export function assertPrivateFile(s: Stats, path: string, options: SecureReadOpt
   if (s.size > max) throw new VaultError('PROFILE_TOO_LARGE', `${path} is ${s.size} bytes, over the ${max}-byte limit.`, 'Check that this is the right file.');
 }
 
+/**
+ * True for a regular file of this user's that nobody else may read or write (0600 or stricter), not followed
+ * through a link: what cpw-vault writes. Stricter than {@link assertPrivateFile}, which only warns when others can
+ * read: for a file whose name other programs use too (the first versions' sidecars in a project folder).
+ */
+export function isPrivateFile(path: string): boolean {
+  try {
+    const s = lstatSync(path);
+    return s.isFile() && (s.mode & 0o077) === 0 && (currentUid === undefined || s.uid === currentUid);
+  } catch {
+    return false;
+  }
+}
+
 /** Reads `size` bytes of an open file as UTF-8 (fewer if it shrank meanwhile). */
 export function readAllText(fd: number, size: number): string {
   return readAllBytes(fd, size).toString('utf8');

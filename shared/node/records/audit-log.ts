@@ -2,10 +2,9 @@ import { closeSync, constants, fchmodSync, openSync, readFileSync, renameSync, r
 import { redactDeep } from '../../core/redact';
 import { AUDIT_EVENTS, type AuditEvent, type AuditEventName } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
-import { assertOwnFile, ioError, readSecureFile } from '../profile/secure-fs';
+import { assertOwnFile, ioError, isPrivateFile, readSecureFile } from '../profile/secure-fs';
 import { VaultError } from '../../core/errors';
 import { isoString } from '../../core/iso-time';
-import { privateFile } from './run-history';
 
 export { AUDIT_EVENTS, type AuditEvent, type AuditEventName } from '../../core/records';
 
@@ -88,7 +87,7 @@ export class AuditLog {
         // The older log sits in a folder that is not cpw-vault's: only a regular file of this user's, of bounded size.
         // (cpw-vault wrote it 0600: one others may read, a repository's or a download, is not this user's audit trail.)
         if (file.startsWith(this.path)) text = readFileSync(file, 'utf8');
-        else if (privateFile(file)) text = readSecureFile(file, { warn: () => {}, maxBytes: OLDER_LOG_MAX_BYTES }).text;
+        else if (isPrivateFile(file)) text = readSecureFile(file, { warn: () => {}, maxBytes: OLDER_LOG_MAX_BYTES }).text;
         else continue;
       } catch {
         continue;

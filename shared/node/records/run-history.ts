@@ -1,12 +1,12 @@
 import { uniqueHex } from '../builtins';
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { parseOwnJson } from '../../core/json-depth';
 import { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
 import { currentOwner, ownerIsGone, ownerPlace, procIsOurs } from '../profile/owner';
-import { assertOwnFile, ensurePrivateDir, ioError, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
+import { assertOwnFile, ensurePrivateDir, ioError, isPrivateFile, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
 import { isoNow, isoString } from '../../core/iso-time';
 
 export { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
@@ -194,10 +194,10 @@ export class RunHistory {
     if (!legacy || !stampOf(legacy)) return [];
     if (this.options.legacyMayBeForeign) {
       // cpw-vault wrote it 0600: a file others may read (a repository's, a download) is not a history of this user's runs.
-      if (!privateFile(legacy)) return [];
+      if (!isPrivateFile(legacy)) return [];
       let parsed: unknown;
       try {
-        parsed = parseOwnJson(readSecureFile(legacy, { warn: () => {}, maxBytes: MAX_READ_BYTES }).text);
+        parsed = parseOwnJson(this.readText(legacy));
       } catch {
         return [];
       }
@@ -318,14 +318,4 @@ function parseEvent(line: string): RunEvent | undefined {
   if (e.op === 'start' && isRun((e as { run?: unknown }).run)) return e as RunEvent;
   if ((e.op === 'update' || e.op === 'delete') && typeof (e as { id?: unknown }).id === 'string') return e as RunEvent;
   return undefined;
-}
-
-/** A regular file of this user's that nobody else may read or write (mode 0600 or stricter), not followed through a link. */
-export function privateFile(path: string): boolean {
-  try {
-    const st = lstatSync(path);
-    return st.isFile() && (st.mode & 0o077) === 0 && (process.getuid === undefined || st.uid === process.getuid());
-  } catch {
-    return false;
-  }
 }
