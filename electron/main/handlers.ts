@@ -5,12 +5,13 @@
  * team-handlers.ts and history-reads.ts (index.ts only constructs), so the
  * storage layer can change under them.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { splitCredentialId, valueProblem } from '../../shared/core/credential';
 import type { PlanRow } from '../../shared/core/migration-plan';
+import type { ParsedSource } from '../../shared/core/migration-sources';
 import { VaultError, isVaultError, toVaultError } from '../../shared/core/errors';
 import { redactDeep } from '../../shared/core/redact';
 import type { IpcResult, MainArgs, MigrationRequest, MigrationSource, Page, VaultApi, VaultMethod } from '../../shared/core/ipc-contract';
@@ -18,6 +19,8 @@ import { ARG_SCHEMAS } from '../../shared/core/ipc-schemas';
 import { fieldErrors } from '../../shared/core/profile-parse';
 import { runDoctor } from '../../shared/node/doctor';
 import { verifyWithVault } from '../../shared/node/verify/with-vault';
+import { commentedKeysKept } from '../../shared/node/migration/apply';
+import { isSameFile } from '../../shared/node/migration/own-files';
 import { hfTokenPath, readSource } from '../../shared/node/migration/sources';
 import { LEGACY_SECRETS_PATH } from '../../shared/node/profile/paths';
 import type { RunHistory } from '../../shared/node/records/run-history';
@@ -98,6 +101,9 @@ function migrationHandlers(deps: MainDeps) {
     const source = registry.resolve(request.source);
     return { source, parsed: readSource(source.path, deps.env) };
   };
+  // What a plan was made from, as a tag the renderer hands back to apply: keyed per session, so it says nothing of the values.
+  const tagKey = randomBytes(32);
+  const reviewedTag = (p: ParsedSource) => createHmac('sha256', tagKey).update(JSON.stringify([p.kind, p.entries])).digest('hex');
 
   return {
     migrationSources: async () => discover(),
@@ -113,27 +119,38 @@ function migrationHandlers(deps: MainDeps) {
     },
     migrationPlan: async (request: MigrationRequest) => {
       const { source, parsed: p } = parsed(request);
-      return { source, plan: await vault.planMigration(p, choices(request)) };
+      return { source, plan: await vault.planMigration(p, choices(request)), reviewed: reviewedTag(p) };
     },
     migrationApply: async (request: MigrationRequest) => {
-      const { parsed: p } = parsed(request);
+      const { source, parsed: p } = parsed(request);
+      // Only what the user reviewed is written: a file changed since its plan was shown (other keys, other values) is refused.
+      if (request.reviewed !== reviewedTag(p)) {
+        throw new VaultError('INVALID_ARGUMENT', `${source.path} changed since its plan was shown (or no plan was shown); nothing was changed.`, 'Review the plan shown now, then press Migrate again.');
+      }
       return vault.applyMigration(p, await vault.planMigration(p, choices(request)));
     },
     migrationRemovePlaintext: async (request: { source: string }) => {
       const source = registry.resolve(request.source);
-      const inPlace = resolve(source.path) === resolve(vault.profilePath);
+      const inPlace = resolve(source.path) === resolve(vault.profilePath) || isSameFile(source.path, vault.profilePath);
       const backups = backupsOf(source.path);
       const files = [...(!inPlace && existsSync(source.path) ? [source.path] : []), ...backups];
       if (!files.length) return { cancelled: false, removed: [], left: [] };
-      // What the files hold is checked against the vault now: the source itself, or (migrated in place) its latest backup.
-      const p = readSource(inPlace || !existsSync(source.path) ? backups.at(-1)! : source.path, deps.env);
-      const plan = await vault.planMigration(p);
-      const lost = [];
-      for (const r of plan.rows) if (!(await heldInVault(r, p.entries[r.index]?.value))) lost.push(r);
-      if (lost.length) {
-        const kept = `${lost.length} entr${lost.length === 1 ? 'y is' : 'ies are'} not in the vault (${lost.map((r) => r.sourceKey).join(', ')}); the plaintext files were kept so nothing is lost.`;
+      // Every file to delete is checked against the vault now (each backup too: an older one may hold other keys).
+      const lost = new Set<string>();
+      const commented = new Set<string>();
+      if (!inPlace) refuseOwnFiles(source.path, own);
+      for (const file of files) {
+        const p = readSource(file, deps.env, source.path);
+        for (const k of p.commentedKeys ?? []) commented.add(k);
+        const plan = await vault.planMigration(p);
+        for (const r of plan.rows) if (!(await heldInVault(r, p.entries[r.index]?.value))) lost.add(r.sourceKey);
+      }
+      if (lost.size) {
+        const kept = `${lost.size} entr${lost.size === 1 ? 'y is' : 'ies are'} not in the vault (${[...lost].join(', ')}); the plaintext files were kept so nothing is lost.`;
         return { cancelled: false, removed: [], left: files, kept };
       }
+      const kept = commentedKeysKept([...commented]);
+      if (kept) return { cancelled: false, removed: [], left: files, kept };
       if (!(await deps.dialog.confirmRemovePlaintext(files))) return { cancelled: true, removed: [], left: files };
       for (const f of files) rmSync(f, { force: true });
       return { cancelled: false, removed: files, left: [] };

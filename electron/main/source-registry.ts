@@ -8,8 +8,10 @@
 import { randomBytes } from 'node:crypto';
 import { lstatSync, readdirSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { refuseOwnFiles, type OwnFiles } from '../../shared/node/migration/own-files';
 import { VaultError } from '../../shared/core/errors';
 import type { MigrationSource } from '../../shared/core/ipc-contract';
+import { isBackupName } from '../../shared/core/journal';
 import { MAX_SOURCE_BYTES } from '../../shared/core/migration-sources';
 
 const unknownHandle = () =>
@@ -56,29 +58,17 @@ export function checkDroppedPath(path: string, own: OwnFiles): string {
   return full;
 }
 
-/** Where cpw-vault keeps its own files: the profile, and whether its folder is cpw-vault's alone (~/.cp-whisperx). */
-export interface OwnFiles {
-  profile: string;
-  dedicatedDir: boolean;
-}
+export { refuseOwnFiles, type OwnFiles };
 
-const BESIDE_PROFILE = /^(audit\.log(\.\d+)?|runs\.json)$/;
-
-/** Refuses cpw-vault's own files (the profile, audit log, run history; anything in its own folder): they are never a migration source. */
-export function refuseOwnFiles(path: string, own: OwnFiles): void {
-  const full = resolve(path);
-  const folder = dirname(resolve(own.profile));
-  const inFolder = dirname(full) === folder;
-  if (full === resolve(own.profile) || (inFolder && (own.dedicatedDir || BESIDE_PROFILE.test(basename(full))))) {
-    throw new VaultError('INVALID_ARGUMENT', `${path} is one of cpw-vault's own files, not a plaintext secrets file.`, 'Choose a secrets.json, .env or token file.');
-  }
-}
-
-/** The backups migration made of `source` beside it (`<name>.backup-<timestamp>`), oldest first. */
+/**
+ * The backups migration made of `source` beside it, oldest first: exactly
+ * `<name>.backup-<UTC time>-<6 hex>` (BACKUP_NAME), never any file whose
+ * name merely starts like one (`secrets.json.backup-my-old-keys` is the
+ * user's, and may hold keys the vault never got).
+ */
 export function backupsOf(source: string): string[] {
-  const prefix = `${basename(source)}.backup-`;
   try {
-    return readdirSync(dirname(source)).filter((f) => f.startsWith(prefix)).sort().map((f) => join(dirname(source), f));
+    return readdirSync(dirname(source)).filter((f) => isBackupName(basename(source), f)).sort().map((f) => join(dirname(source), f));
   } catch {
     return [];
   }

@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { DroppedFile, MigrationPlanResult, MigrationSource, RemovePlaintextResult } from '../../shared/core/ipc-contract';
+import type { DroppedFile, MigrationSource, RemovePlaintextResult, ReviewedPlan } from '../../shared/core/ipc-contract';
 import type { ApplyResult } from '../../shared/core/migration-plan';
 import { asApiError, getApi, type ApiError } from '../api';
 import type { VaultState } from './index';
@@ -11,7 +11,7 @@ export interface MigrationState {
   sourcesLoaded: boolean;
   /** The source being planned (a handle main minted; never a path the page made up). */
   source: MigrationSource | null;
-  plan: MigrationPlanResult | null;
+  plan: ReviewedPlan | null;
   overwrite: string[];
   includeUnknown: boolean;
   migrationLoading: boolean;
@@ -105,13 +105,16 @@ export const createMigrationSlice: StateCreator<VaultState, [], [], MigrationSli
     if (!s.source) return;
     set({ migrating: true, migrationError: null, removal: null });
     try {
-      const result = await get().withLockRetry(() => getApi().migrationApply({ source: s.source!.handle, overwrite: s.overwrite, includeUnknown: s.includeUnknown }));
+      const result = await get().withLockRetry(() => getApi().migrationApply({ source: s.source!.handle, overwrite: s.overwrite, includeUnknown: s.includeUnknown, ...(s.plan ? { reviewed: s.plan.reviewed } : {}) }));
       // The choices were used: the refreshed plan shows what is stored now, not a stale "will be replaced".
       set({ migrating: false, migrationResult: result, overwrite: [], includeUnknown: false });
       get().toast(result.ok ? 'success' : 'error', result.ok ? `Migrated ${result.imported} credential(s).` : 'Migration failed; nothing was changed.');
       await Promise.all([get().loadPlan(), get().loadCredentials(), get().loadWorkflows(), get().refreshDoctor()]);
     } catch (err) {
-      set({ migrating: false, migrationError: asApiError(err) });
+      set({ migrating: false });
+      // The plan shown again is what is on disk now (a file that changed since it was reviewed is refused): the error stays.
+      await get().loadPlan();
+      set({ migrationError: asApiError(err) });
     }
   },
   removePlaintext: async () => {

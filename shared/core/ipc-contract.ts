@@ -48,12 +48,19 @@ export interface MigrationRequest {
   /** Conflicts to overwrite (credential ids), or all. */
   overwrite?: string[] | 'all';
   includeUnknown?: boolean;
+  /** migrationApply: the `reviewed` of the plan the user saw (apply refuses a source that changed since). */
+  reviewed?: string;
 }
 
 /** The plan for a source. */
 export interface MigrationPlanResult {
   source: MigrationSource;
   plan: MigrationPlan;
+}
+
+/** A migration's plan, with what names the source's content as planned (an opaque tag, no value in it): migrationApply must be given it back. */
+export interface ReviewedPlan extends MigrationPlanResult {
+  reviewed: string;
 }
 
 /** What "Remove the plaintext files" did. Main asks in its own dialog first. */
@@ -152,7 +159,7 @@ export interface VaultApi {
   migrationPickFile(): Promise<MigrationSource | null>;
   /** A dropped file: the preload resolves its path, main asks the user to confirm it; null when declined. */
   migrationDrop(file: DroppedFile): Promise<MigrationSource | null>;
-  migrationPlan(request: MigrationRequest): Promise<MigrationPlanResult>;
+  migrationPlan(request: MigrationRequest): Promise<ReviewedPlan>;
   migrationApply(request: MigrationRequest): Promise<ApplyResult>;
   /** Deletes the source and its backups once every entry is in the vault, after main's own confirmation dialog. */
   migrationRemovePlaintext(request: { source: string }): Promise<RemovePlaintextResult>;

@@ -17,6 +17,7 @@ const migration = z.strictObject({
   source: handle,
   overwrite: z.union([z.literal('all'), z.array(z.string().max(120)).max(200)]).optional(),
   includeUnknown: z.boolean().optional(),
+  reviewed: z.string().max(128).optional(),
 });
 
 /** A passphrase crossing IPC (the Security section): bounded; its rules (length, not the current one) are main's. */

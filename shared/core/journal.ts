@@ -78,6 +78,16 @@ export function journalOf(doc: unknown): Transaction[] {
 /** The name a migration gives its backup of a plaintext source: `<name>.backup-<UTC time>-<6 hex>`. */
 export const BACKUP_NAME = /\.backup-\d{8}T\d{6}Z-[0-9a-f]{6}$/;
 
+/**
+ * Whether `file` is the name of a backup a migration made of a source named
+ * `source` (`<source>.backup-<UTC time>[-<6 hex>]`; the earliest versions
+ * wrote no hex), not merely a name starting like one.
+ */
+export function isBackupName(source: string, file: string): boolean {
+  const prefix = `${source}.backup-`;
+  return file.startsWith(prefix) && /^\d{8}T\d{6}Z(-[0-9a-f]{6})?$/.test(file.slice(prefix.length));
+}
+
 /** An absolute path whose last part is a migration backup's name (POSIX or Windows). */
 function isBackupPath(value: unknown): value is string {
   return typeof value === 'string' && /^(\/|[A-Za-z]:[\\/])/.test(value) && !/[\0\n]/.test(value) && BACKUP_NAME.test(value);

@@ -26,6 +26,11 @@ export interface ParsedSource {
   entries: SourceEntry[];
   /** JSON paths of keys that appeared twice in one object (the last one wins). */
   duplicateKeys: string[];
+  /**
+   * .env: names of commented-out assignments with a value (`# OPENAI_API_KEY=sk-...`). Not migrated, but a
+   * kept-aside key: removing the plaintext would lose it.
+   */
+  commentedKeys?: string[];
 }
 
 /** Largest source accepted. */
@@ -109,6 +114,9 @@ export function parseJsonSource(path: string, text: string): ParsedSource {
         entries.push(withCustom(entry));
       }
     }
+    // A profile with no plaintext (cpw-vault's own, current one) is not a source: "all 0 entries are in the vault"
+    // would make it a file safe to delete.
+    if (!entries.length) throw new VaultError('INVALID_ARGUMENT', `${path} is a cpw-vault profile with no plaintext secret in it: there is nothing to migrate, and nothing was changed.`, 'Point --from at a secrets.json, .env or token file.');
     return { kind: 'seed-profile', path, entries, duplicateKeys: parsed.duplicateKeys.map(shownKey) };
   }
   return { kind: 'secrets-json', path, entries: legacyEntries(record).map(withCustom), duplicateKeys: parsed.duplicateKeys.map(shownKey) };
@@ -129,9 +137,15 @@ export function parseDotenv(path: string, text: string): ParsedSource {
   const entries: SourceEntry[] = [];
   const byName = new Map<string, number>();
   const duplicateKeys: string[] = [];
+  const commentedKeys: string[] = [];
   source.split('\n').forEach((raw, i) => {
     const line = raw.trim();
-    if (!line || line.startsWith('#')) return;
+    if (line.startsWith('#')) {
+      const commented = dotenvLine(line.replace(/^#+/, '').trim());
+      if (commented?.value && !commentedKeys.includes(shownKey(commented.name))) commentedKeys.push(shownKey(commented.name));
+      return;
+    }
+    if (!line) return;
     const parsed = dotenvLine(line);
     if (!parsed) {
       entries.push({ sourceKey: `line ${i + 1}`, target: undefined, value: undefined });
@@ -147,7 +161,7 @@ export function parseDotenv(path: string, text: string): ParsedSource {
       entries[earlier] = entry; // the last one counts, in the place the name first appeared
     }
   });
-  return { kind: 'dotenv', path, entries, duplicateKeys };
+  return { kind: 'dotenv', path, entries, duplicateKeys, ...(commentedKeys.length ? { commentedKeys } : {}) };
 }
 
 const isSpace = (c: string | undefined) => c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v';

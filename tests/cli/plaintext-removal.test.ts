@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
@@ -113,5 +113,40 @@ describe('migrate usage errors (exit 2, nothing changed)', () => {
     expect(r.stdout).toMatch(/my_service_key .*unknown\s+no\s+not a known credential; not imported \(--include-unknown imports it as custom/);
     const w = await cli(t, ['migrate', '--dry-run', '--include-unknown']);
     expect(w.stdout).toMatch(/my_service_key .*unknown\s+yes\s+not a known credential; imported as custom/);
+  });
+});
+
+describe('migrate refuses sources that are not the user\'s plaintext', () => {
+  it('the live profile through a symlinked folder: refused, nothing deleted, every command still works', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    symlinkSync(join(t.home, '.cp-whisperx'), join(t.home, 'Documents'));
+    const profile = readFileSync(t.profile, 'utf8');
+    // The profile itself may be named (a seed profile migrated in place): this one holds no plaintext.
+    const viaLink = await cli(t, ['migrate', '--from', join(t.home, 'Documents', 'user.profile'), '--remove-plaintext', '--yes']);
+    expect(viaLink.code).toBe(2);
+    expect(viaLink.stderr).toContain('no plaintext secret in it');
+    const audit = await cli(t, ['migrate', '--from', join(t.home, 'Documents', 'audit.log'), '--remove-plaintext', '--yes']);
+    expect(audit.code).toBe(2);
+    expect(audit.stderr).toContain("is one of cpw-vault's own files");
+    // A copy of it elsewhere holds no plaintext: nothing to migrate, and never "safe to delete".
+    const copy = join(t.root, 'user.profile');
+    writeFileSync(copy, profile, { mode: 0o600 });
+    const c = await cli(t, ['migrate', '--from', copy, '--remove-plaintext', '--yes']);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toContain('no plaintext secret in it');
+    expect(existsSync(copy)).toBe(true);
+    expect(readFileSync(t.profile, 'utf8')).toBe(profile);
+    expect((await cli(t, ['list'])).stdout).toMatch(/huggingface\s+token\s+keychain/);
+  });
+
+  it.runIf(process.getuid?.() === 0)('another user\'s config/secrets.json: refused, naming the owner; nothing stored', async () => {
+    const t = makeTempHome();
+    const path = secretsJson(t);
+    chownSync(path, 65534, 65534);
+    const r = await cli(t, ['migrate', '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('belongs to another user (uid 65534)');
+    expect(lookup(t, 'huggingface.token')).toBe('');
   });
 });

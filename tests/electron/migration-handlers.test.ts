@@ -1,8 +1,17 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { MigrationSource } from '../../shared/core/ipc-contract';
 import { setupMain } from './main-setup';
+
+type Main = Awaited<ReturnType<typeof setupMain>>;
+
+/** Apply as the app does: the plan first, then apply with the tag of the plan the user saw. */
+async function applyReviewed(s: Main, request: { source: string; includeUnknown?: boolean }) {
+  const { reviewed } = await s.value<{ reviewed: string }>('migrationPlan', request);
+  return s.value('migrationApply', { ...request, reviewed });
+}
 
 const HF = `hf_${'Mig1'.repeat(9)}`;
 const TMDB = '0123456789abcdef0123456789abcdef';
@@ -34,7 +43,7 @@ describe('migration sources are handles main minted; the renderer never names a 
     const planned = await s.value<{ plan: { counts: { apply: number } } }>('migrationPlan', { source: sources[0]!.handle });
     expect(planned.plan.counts.apply).toBe(2);
     expect(JSON.stringify(planned)).not.toContain(HF);
-    expect(await s.value('migrationApply', { source: sources[0]!.handle })).toMatchObject({ ok: true, imported: 2 });
+    expect(await applyReviewed(s, { source: sources[0]!.handle })).toMatchObject({ ok: true, imported: 2 });
     expect(await s.value('credentialsReveal', { service: 'tmdb', key: 'api_key' })).toBe(TMDB);
   });
 
@@ -44,7 +53,7 @@ describe('migration sources are handles main minted; the renderer never names a 
     writeFileSync(s.t.profile, JSON.stringify({ version: '1.0', user: { name: 'Seed' }, credentials: { huggingface: { token: HF }, tmdb: { api_key: TMDB } }, preferences: {} }), { mode: 0o600 });
     const [source] = await s.value<MigrationSource[]>('migrationSources');
     expect(source).toMatchObject({ path: s.t.profile, origin: 'found' });
-    expect(await s.value('migrationApply', { source: source!.handle })).toMatchObject({ ok: true, imported: 2 });
+    expect(await applyReviewed(s, { source: source!.handle })).toMatchObject({ ok: true, imported: 2 });
     expect(readFileSync(s.t.profile, 'utf8')).not.toContain(HF);
     expect(await s.value('migrationSources')).toEqual([]); // now the user's own profile: never a source again
     const r = await s.value<{ removed: string[] }>('migrationRemovePlaintext', { source: source!.handle });
@@ -163,7 +172,7 @@ describe('removing the plaintext asks in main\'s own dialog, and only once nothi
     const secrets = join(s.t.cwd, 'config', 'secrets.json');
     writeFileSync(secrets, JSON.stringify({ hf_token: HF, tmdb_api_key: TMDB, ...extra }));
     const [source] = await s.value<MigrationSource[]>('migrationSources');
-    await s.value('migrationApply', { source: source!.handle, includeUnknown: true });
+    await applyReviewed(s, { source: source!.handle, includeUnknown: true });
     const backups = readdirSync(join(s.t.cwd, 'config')).filter((f) => f.startsWith('secrets.json.backup-')).map((f) => join(s.t.cwd, 'config', f));
     return { s, secrets, handle: source!.handle, backups };
   }
@@ -193,5 +202,101 @@ describe('removing the plaintext asks in main\'s own dialog, and only once nothi
     expect(r.kept).toMatch(/1 entry is not in the vault \(tmdb_api_key\)/);
     expect(s.dialogs).toEqual([]);
     expect(existsSync(secrets)).toBe(true);
+  });
+});
+
+describe('what a migration writes and removes is what the user reviewed, and only plaintext of theirs', () => {
+  it('apply refuses a file that changed since its plan was shown (or with no plan), and writes nothing', async () => {
+    const s = await setupMain();
+    mkdirSync(join(s.t.cwd, 'config'));
+    const secrets = join(s.t.cwd, 'config', 'secrets.json');
+    writeFileSync(secrets, JSON.stringify({ tmdb_api_key: TMDB }));
+    const [source] = await s.value<MigrationSource[]>('migrationSources');
+    const { reviewed, plan } = await s.value<{ reviewed: string; plan: { counts: { apply: number } } }>('migrationPlan', { source: source!.handle });
+    expect(plan.counts.apply).toBe(1);
+    expect(reviewed).toMatch(/^[0-9a-f]{64}$/);
+    writeFileSync(secrets, JSON.stringify({ tmdb_api_key: 'fedcba9876543210fedcba9876543210', hf_token: HF, openai_api_key: CANARY }));
+    for (const tag of [reviewed, undefined, 'f'.repeat(64)]) {
+      expect(await s.call('migrationApply', { source: source!.handle, ...(tag ? { reviewed: tag } : {}) })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('changed since its plan was shown') } });
+    }
+    expect(existsSync(s.t.profile)).toBe(false); // nothing stored: the first write would create it
+    expect(readdirSync(join(s.t.cwd, 'config'))).toEqual(['secrets.json']); // no backup either
+    // The plan shown again is the new file's; applying that one works.
+    expect(await applyReviewed(s, { source: source!.handle })).toMatchObject({ ok: true, imported: 3 });
+  });
+
+  it('the live profile reached through a symlinked folder is never a source, so never deleted as "plaintext"', async () => {
+    const s = await setupMain();
+    await s.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF });
+    const docs = join(s.t.home, 'Documents');
+    symlinkSync(join(s.t.home, '.cp-whisperx'), docs);
+    const alias = join(docs, 'user.profile');
+    expect(await s.call('migrationDrop', alias)).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining("cpw-vault's own files") } });
+    s.answers.pick = alias;
+    expect(await s.call('migrationPickFile')).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    // A copy of the current profile elsewhere holds no plaintext: not a source either (nothing to migrate, nothing "safe to delete").
+    const copy = join(s.t.root, 'user.profile');
+    writeFileSync(copy, readFileSync(s.t.profile));
+    s.answers.pick = copy;
+    const picked = await s.value<MigrationSource>('migrationPickFile');
+    expect(await s.call('migrationPlan', { source: picked.handle })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('no plaintext secret') } });
+    expect(await s.call('migrationRemovePlaintext', { source: picked.handle })).toMatchObject({ ok: false });
+    expect(existsSync(copy) && existsSync(s.t.profile)).toBe(true);
+    expect(s.dialogs.filter((d) => d.kind === 'confirmRemovePlaintext')).toEqual([]);
+  });
+
+  it('removes only the backups migration made, each checked: the user\'s own look-alike and an older backup with other keys keep everything', async () => {
+    const s = await setupMain();
+    mkdirSync(join(s.t.cwd, 'config'));
+    const secrets = join(s.t.cwd, 'config', 'secrets.json');
+    writeFileSync(secrets, JSON.stringify({ hf_token: HF }));
+    const mine = join(s.t.cwd, 'config', 'secrets.json.backup-my-old-keys');
+    writeFileSync(mine, JSON.stringify({ openai_api_key: CANARY }));
+    const [source] = await s.value<MigrationSource[]>('migrationSources');
+    await applyReviewed(s, { source: source!.handle });
+    // An older run's backup (its exact name) holding a key the vault never got.
+    const older = join(s.t.cwd, 'config', 'secrets.json.backup-20200101T000000Z-abcdef');
+    writeFileSync(older, JSON.stringify({ hf_token: HF, openai_api_key: CANARY }));
+    const kept = await s.value<{ kept: string; removed: string[] }>('migrationRemovePlaintext', { source: source!.handle });
+    expect(kept.removed).toEqual([]);
+    expect(kept.kept).toMatch(/1 entry is not in the vault \(openai_api_key\)/);
+    execFileSync('rm', [older]);
+    const r = await s.value<{ removed: string[] }>('migrationRemovePlaintext', { source: source!.handle });
+    expect(r.removed).toContain(secrets);
+    expect(r.removed).not.toContain(mine);
+    expect(readFileSync(mine, 'utf8')).toContain(CANARY);
+  });
+
+  it('a .env whose commented-out lines hold a value is kept, naming them', async () => {
+    const s = await setupMain();
+    const env = join(s.t.root, 'project.env');
+    writeFileSync(env, `HF_TOKEN=${HF}\n# OPENAI_API_KEY=${CANARY}\n# a plain comment\n`);
+    s.answers.pick = env;
+    const source = await s.value<MigrationSource>('migrationPickFile');
+    await applyReviewed(s, { source: source.handle });
+    const r = await s.value<{ kept: string; removed: string[] }>('migrationRemovePlaintext', { source: source.handle });
+    expect(r.removed).toEqual([]);
+    expect(r.kept).toContain('1 commented-out line(s) hold a value (OPENAI_API_KEY)');
+    expect(JSON.stringify(r)).not.toContain(CANARY);
+    expect(existsSync(env)).toBe(true);
+  });
+
+  it('a FIFO found as config/secrets.json is refused at once, never waited on', async () => {
+    const s = await setupMain();
+    mkdirSync(join(s.t.cwd, 'config'));
+    execFileSync('mkfifo', [join(s.t.cwd, 'config', 'secrets.json')]);
+    const [source] = await s.value<MigrationSource[]>('migrationSources');
+    expect(await s.call('migrationPlan', { source: source!.handle })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('not a regular file') } });
+  }, 10_000);
+
+  it.runIf(process.getuid?.() === 0)('another user\'s secrets file is refused, not taken as the user\'s keys', async () => {
+    const s = await setupMain();
+    mkdirSync(join(s.t.cwd, 'config'));
+    const planted = join(s.t.cwd, 'config', 'secrets.json');
+    writeFileSync(planted, JSON.stringify({ hf_token: HF }));
+    chownSync(planted, 65534, 65534);
+    const [source] = await s.value<MigrationSource[]>('migrationSources');
+    expect(await s.call('migrationPlan', { source: source!.handle })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('belongs to another user (uid 65534)') } });
+    expect(await s.call('credentialsReveal', { service: 'huggingface', key: 'token' })).toMatchObject({ ok: false });
   });
 });

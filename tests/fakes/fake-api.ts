@@ -93,7 +93,7 @@ export class FakeApi implements VaultApi {
   migrationDrop: VaultApi['migrationDrop'] = (file) => this.run('migrationDrop', [file], () => ({ handle: 'd'.repeat(32), path: `/dropped/${file.name}`, origin: 'dropped' as const }));
   migrationPlan: VaultApi['migrationPlan'] = (r) => this.run('migrationPlan', [r], () => {
     if (!this.plan || r.source !== this.plan.source.handle) throw new ApiError({ code: 'INVALID_ARGUMENT', message: 'That migration source is not one cpw-vault offered.', fix: '' });
-    return this.plan;
+    return { ...this.plan, reviewed: 'reviewed-tag' };
   });
   migrationApply: VaultApi['migrationApply'] = (r) => this.run('migrationApply', [r], () => {
     const imported = this.plan?.plan.counts.apply ?? 0;

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { VaultError } from '../../core/errors';
 import { planRowNote, type MigrationPlan } from '../../core/migration-plan';
 import type { ApplyResult } from '../../node/migration/apply';
+import { refuseOwnFiles } from '../../node/migration/own-files';
 import { findDefaultSource, readSource } from '../../node/migration/sources';
 import { paint, type CliIO } from '../io';
 import { printJson, type CliContext } from '../context';
@@ -84,6 +85,7 @@ async function migrateWith(signal: AbortSignal, args: MigrateArgs, ctx: CliConte
   const vault = await ctx.vault();
   const path = args.from ?? findDefaultSource(vault.profilePath, ctx.io.cwd, ctx.io.env, ctx.io.env['HOME'] ?? homedir());
   if (!path) throw new VaultError('INVALID_ARGUMENT', 'Nothing to migrate: no config/secrets.json here, no seed profile with plaintext, no HuggingFace token file.', 'Point at the file: cpw-vault migrate --from PATH');
+  refuseOwnFiles(path, vault.ownFiles, { allowProfile: true }); // a seed profile in place, never its sidecars or an alias's
   const source = readSource(path, ctx.io.env);
   const plan = await vault.planMigration(source, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []), includeUnknown: !!args.includeUnknown });
   checkOverwrite(plan, args.overwrite ?? []);

@@ -1,5 +1,5 @@
 import { randomHex } from '../builtins';
-import { closeSync, constants, copyFileSync, fchmodSync, lstatSync, openSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CredentialId } from '../../core/credential';
 import { VaultError, isVaultError } from '../../core/errors';
@@ -7,7 +7,9 @@ import { planMigration, type ApplyResult, type MigrationPlan, type PlanChoices, 
 import type { ParsedSource } from '../../core/migration-sources';
 import { registerSecret } from '../../core/redact';
 import type { CredentialChange, CredentialStore } from '../credentials/credential-store';
-import { ensurePrivateDir } from '../profile/secure-fs';
+import { ensurePrivateDir, readAllBytes } from '../profile/secure-fs';
+import { isBackupName } from '../../core/journal';
+import { isSameFile } from './own-files';
 
 export type { ApplyResult, RowResult } from '../../core/migration-plan';
 
@@ -59,21 +61,36 @@ function backupPath(source: string, backupDir: string, now: Date): string {
   return resolve(backupDir, `${basename(source)}.backup-${timestamp(now)}-${randomHex(3)}`);
 }
 
-/** Copies the source into a new file (never over an existing one), 0600. */
+/**
+ * Copies the source into a new file (never over an existing one), 0600. The
+ * source is opened as it was read for the plan: never through a link, and
+ * without blocking (a FIFO swapped in since is refused, not waited on).
+ */
 function writeBackup(source: string, target: string, backupDir: string): void {
+  let input: number | undefined;
+  let output: number | undefined;
+  let bytes: Buffer;
   try {
-    copyFileSync(source, target, constants.COPYFILE_EXCL);
-    // copyFile keeps the source mode; a backup of secrets is private whatever the source was.
-    const fd = openSync(target, constants.O_RDONLY | constants.O_NOFOLLOW);
-    try {
-      fchmodSync(fd, 0o600);
-    } finally {
-      closeSync(fd);
-    }
+    input = openSync(source, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const s = fstatSync(input);
+    if (!s.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EINVAL' });
+    bytes = readAllBytes(input, s.size);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-    if (code !== 'EEXIST') rmSync(target, { force: true }); // ours, half-made; an existing file is never touched
+    throw new VaultError('IO_ERROR', `Cannot read ${source} again for its backup (${code === 'EINVAL' ? 'no longer a regular file' : code}); nothing was changed.`, 'Check that the file is still there, then migrate again.', { cause: err });
+  } finally {
+    if (input !== undefined) closeSync(input);
+  }
+  try {
+    output = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    fchmodSync(output, 0o600); // whatever the umask: a backup of secrets is private
+    writeFileSync(output, bytes);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    if (output !== undefined) rmSync(target, { force: true }); // ours, half-made; an existing file is never touched
     throw new VaultError('IO_ERROR', `Cannot write the backup in ${backupDir} (${code}); nothing was changed.`, 'Choose a writable folder with --backup-dir DIR.', { cause: err });
+  } finally {
+    if (output !== undefined) closeSync(output);
   }
 }
 
@@ -99,7 +116,7 @@ export async function applyMigration(
     sourceKey: r.sourceKey, target: r.target,
     status: r.action === 'identical' ? 'identical' : r.action === 'invalid' ? 'invalid' : 'skipped',
   }));
-  const inPlace = resolve(source.path) === resolve(options.profilePath);
+  const inPlace = isInPlace(source.path, options.profilePath);
   const kept = plan.rows.filter((r) => r.action === 'conflict' && !r.apply && r.target);
   if (inPlace && kept.length) {
     // In place, the commit empties every plaintext slot: a skipped conflict's value would then live only in the backup.
@@ -146,11 +163,15 @@ export async function applyMigration(
   return removeIfAllMigrated(result, removable(source, options, [backup]), options);
 }
 
+/** Whether the source is the profile itself (a seed profile migrated in place), however its path is spelled. */
+function isInPlace(source: string, profile: string): boolean {
+  return resolve(source) === resolve(profile) || isSameFile(source, profile);
+}
+
 /** Backups an earlier run made of `source` in `dir` (`<name>.backup-<timestamp>[-<hex>]`). */
 function earlierBackups(source: string, dir: string): string[] {
-  const prefix = `${basename(source)}.backup-`;
   try {
-    return readdirSync(dir).filter((f) => f.startsWith(prefix) && /^\d{8}T\d{6}Z(-[0-9a-f]{6})?$/.test(f.slice(prefix.length))).map((f) => join(dir, f));
+    return readdirSync(dir).filter((f) => isBackupName(basename(source), f)).map((f) => join(dir, f));
   } catch {
     return [];
   }
@@ -162,17 +183,30 @@ function earlierBackups(source: string, dir: string): string[] {
  * by a name pattern. The source is not deleted when it is the profile itself
  * (migrated in place) or the HuggingFace CLI's token file found by default.
  */
-function removable(source: ParsedSource, options: ApplyOptions & { profilePath: string }, created: string[]): { files: string[]; keep: Map<string, string> } {
+function removable(source: ParsedSource, options: ApplyOptions & { profilePath: string }, created: string[]): Removable {
   const keep = new Map<string, string>();
   const files: string[] = [];
-  if (resolve(source.path) !== resolve(options.profilePath)) {
+  if (!isInPlace(source.path, options.profilePath)) {
     if (source.kind === 'hf-token-file' && !options.sourceNamed) {
       keep.set(source.path, 'it is the HuggingFace CLI\'s login token, found by default; name it to delete it: cpw-vault migrate --from ' + source.path + ' --remove-plaintext (or huggingface-cli logout)');
     } else {
       files.push(source.path);
     }
   }
-  return { files: [...files, ...created], keep };
+  return { files: [...files, ...created], keep, commented: source.commentedKeys ?? [] };
+}
+
+/** What --remove-plaintext may delete, what it keeps and why, and the source's commented-out keys (see ParsedSource). */
+interface Removable {
+  files: string[];
+  keep: Map<string, string>;
+  commented: string[];
+}
+
+/** Why the plaintext files are kept when a .env holds commented-out keys (never migrated, lost with the file); undefined when none. */
+export function commentedKeysKept(commented: readonly string[]): string | undefined {
+  if (!commented.length) return undefined;
+  return `${commented.length} commented-out line(s) hold a value (${commented.join(', ')}): they are not migrated and would be lost with the file, so the plaintext files were kept. Check them, then delete the files yourself.`;
 }
 
 /**
@@ -183,7 +217,7 @@ function removable(source: ParsedSource, options: ApplyOptions & { profilePath: 
  * before any is deleted. Whatever stays is listed in `keptFiles`, with why
  * in `kept` (the CLI then exits non-zero).
  */
-function removeIfAllMigrated(result: ApplyResult, which: { files: string[]; keep: Map<string, string> }, options: ApplyOptions): ApplyResult {
+function removeIfAllMigrated(result: ApplyResult, which: Removable, options: ApplyOptions): ApplyResult {
   if (!options.removePlaintext) return result;
   const reasons: string[] = [];
   const keptFiles = new Set<string>();
@@ -194,6 +228,12 @@ function removeIfAllMigrated(result: ApplyResult, which: { files: string[]; keep
   const left = result.rows.filter((r) => r.status !== 'imported' && r.status !== 'identical');
   if (left.length) {
     result.kept = `${left.length} entr${left.length === 1 ? 'y was' : 'ies were'} not migrated (${left.map((r) => r.sourceKey).join(', ')}); the plaintext files were kept so nothing is lost: ${result.plaintextLeft.join(', ')}.`;
+    result.keptFiles = [...result.plaintextLeft];
+    return result;
+  }
+  const commented = commentedKeysKept(which.commented);
+  if (commented) {
+    result.kept = commented;
     result.keptFiles = [...result.plaintextLeft];
     return result;
   }

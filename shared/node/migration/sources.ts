@@ -20,11 +20,19 @@ function strictUtf8(bytes: Uint8Array, path: string): string {
   }
 }
 
-/** Reads a source file: a regular file, at most 1 MiB, read errors as clear VaultErrors (nothing quoted). */
+/**
+ * Reads a source file: a regular file of this user, at most 1 MiB, read
+ * errors as clear VaultErrors (nothing quoted). Opened without blocking: a
+ * FIFO planted at the name (or swapped in after the user confirmed a dropped
+ * file) is refused, instead of freezing the app's main process until someone
+ * writes to it. Another user's file is refused as the profile's secrets.json
+ * is: its keys would become this user's credentials (a `config/secrets.json`
+ * planted in a shared folder), unnoticed.
+ */
 function readSourceText(path: string): string {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new VaultError('INVALID_ARGUMENT', `${path} does not exist.`, 'Give the file to migrate with --from PATH.');
@@ -34,6 +42,10 @@ function readSourceText(path: string): string {
   try {
     const s = fstatSync(fd);
     if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `${path} is not a regular file.`, 'Point --from at a secrets file.');
+    const uid = process.getuid?.();
+    if (uid !== undefined && s.uid !== uid) {
+      throw new VaultError('INVALID_ARGUMENT', `${path} belongs to another user (uid ${s.uid}); refusing to take its keys as yours. Nothing was changed.`, `If you trust it, check it, then copy it to a file of your own (cp ${path} ~/secrets-to-migrate; chmod 600 ~/secrets-to-migrate) and migrate that.`);
+    }
     if (s.size > MAX_SOURCE_BYTES) throw new VaultError('INVALID_ARGUMENT', `${path} is ${s.size} bytes; migration sources are at most ${MAX_SOURCE_BYTES} bytes.`, 'Check that this is the right file.');
     return strictUtf8(readAllBytes(fd, s.size), path);
   } catch (err) {
@@ -44,11 +56,11 @@ function readSourceText(path: string): string {
   }
 }
 
-/** Parses a source, recognising its kind by name and content. */
-export function readSource(path: string, env: Readonly<Record<string, string | undefined>> = process.env): ParsedSource {
+/** Parses a source, recognising its kind by name (`namedAs`'s: a backup is read as the file it copies) and content. */
+export function readSource(path: string, env: Readonly<Record<string, string | undefined>> = process.env, namedAs = path): ParsedSource {
   const text = readSourceText(path);
-  const name = basename(path);
-  if (resolve(path) === resolve(hfTokenPath(env))) return parseHfTokenFile(path, text);
+  const name = basename(namedAs);
+  if (resolve(namedAs) === resolve(hfTokenPath(env))) return parseHfTokenFile(path, text);
   if (name === '.env' || name.startsWith('.env.') || name.endsWith('.env')) return parseDotenv(path, text);
   return parseJsonSource(path, text);
 }
