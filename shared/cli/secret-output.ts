@@ -10,15 +10,18 @@ import { withoutControlChars } from '../core/control-chars';
  * another user (one planted in /tmp under the name the user redirects to)
  * is refused before anything is written; one of the user's own whose
  * filesystem keeps its mode (a Windows drive under WSL) gets a warning. A
- * terminal, pipe or /dev/null is left alone. Returns the line to print on
- * stderr, if any.
+ * named FIFO is judged as a file (another user's is refused: it would hand
+ * the values to its reader). A terminal, a pipe or /dev/null is left alone.
+ * Returns the line to print on stderr, if any.
  */
 export function protectSecretOutput(fd = 1): string | undefined {
   let mode: number;
   let owner: number;
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) return undefined;
+    // A named FIFO is a file too: another user's, planted under the name the user redirects to (mkfifo in /tmp),
+    // hands every value to whoever reads it. A pipe the shell made (`| consumer`) has no name and is left alone.
+    if (!st.isFile() && !(st.isFIFO() && isNamedFifo(fd))) return undefined;
     mode = st.mode & 0o777;
     owner = st.uid;
   } catch {
@@ -51,5 +54,14 @@ function fileName(fd: number): string {
     return withoutControlChars(path);
   } catch {
     return 'stdout';
+  }
+}
+
+/** Whether the FIFO open as `fd` has a name in the file system (Linux: not an anonymous `pipe:[N]`); false when unknown. */
+function isNamedFifo(fd: number): boolean {
+  try {
+    return !readlinkSync(`/proc/self/fd/${fd}`).startsWith('pipe:');
+  } catch {
+    return false;
   }
 }

@@ -89,4 +89,29 @@ describe('secret values written to a file others can read', () => {
     expect(readFileSync(mine, 'utf8')).toBe(HF);
     expect(mode(mine)).toBe('600');
   });
+  it("a FIFO another user planted under the name redirected to: refused, its reader gets nothing; the user's own named FIFO is made 0600", async (ctx) => {
+    if (process.getuid?.() !== 0) return ctx.skip(); // needs root to plant as nobody
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const shared = mkdtempSync('/tmp/cpw-planted-');
+    chmodSync(shared, 0o1777);
+    ctx.onTestFinished(() => rmSync(shared, { recursive: true, force: true }));
+    const fifo = join(shared, '.env.local');
+    const stolen = join(shared, 'stolen');
+    expect(spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'bash', '-c', `umask 0; mkfifo -m 622 "${fifo}"; : > "${stolen}"`]).status).toBe(0);
+    for (const args of ['get huggingface token', 'env --workflow transcribe --format dotenv']) {
+      // The planter reads whatever comes; the victim's shell opens the FIFO (the reader lets it), then cpw-vault runs.
+      const reader = spawnSync('bash', ['-c', `setpriv --reuid=65534 --regid=65534 --clear-groups bash -c 'cat "${fifo}" >> "${stolen}"' & umask 022; "${process.execPath}" "${BIN}" ${args} > "${fifo}"; echo "exit=$?" >&2; wait`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8', timeout: 60_000 });
+      expect(reader.stderr).toContain(`Refusing to write secret values to ${fifo}: it belongs to another user (uid 65534)`);
+      expect(reader.stderr).toContain('exit=2');
+      expect(readFileSync(stolen, 'utf8')).toBe('');
+    }
+    const own = join(t.cwd, 'own.fifo');
+    expect(spawnSync('bash', ['-c', `umask 0; mkfifo -m 644 "${own}"`]).status).toBe(0);
+    const mine = spawnSync('bash', ['-c', `cat "${own}" > "${own}.out" & "${process.execPath}" "${BIN}" get huggingface token > "${own}"; wait`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8', timeout: 60_000 });
+    expect(mine.status, mine.stderr).toBe(0);
+    expect(mine.stderr).toContain('was readable by other users (0644); it is now 0600');
+    expect(readFileSync(`${own}.out`, 'utf8')).toBe(HF);
+    expect(mode(own)).toBe('600');
+  });
 });
