@@ -1,3 +1,4 @@
+import { isVaultError } from '../core/errors';
 import type { WorkflowName, WorkflowStatus } from '../core/workflows';
 import { openVault, type OpenOptions } from './open';
 import { notReady, type CredentialValue, type Vault } from './vault/vault';
@@ -28,13 +29,30 @@ function defaultVault(): Promise<Vault> {
 }
 
 /**
+ * Runs a helper on the shared vault. After a keychain that did not answer in
+ * time, the vault's secret store answers KEYCHAIN_TIMEOUT at once from then
+ * on (right for a command, which exits): the shared vault closes it, so a
+ * long-running stage that asks again later gets a fresh connection and its
+ * value once the keychain answers again.
+ */
+async function withDefaultVault<T>(use: (vault: Vault) => Promise<T>): Promise<T> {
+  const vault = await defaultVault();
+  try {
+    return await use(vault);
+  } catch (err) {
+    if (isVaultError(err, 'KEYCHAIN_TIMEOUT')) vault.close();
+    throw err;
+  }
+}
+
+/**
  * The value of a credential and where it came from (env var first, then the
  * keychain). Throws VaultError CREDENTIAL_MISSING (with a fix line) when it is
  * nowhere, KEYCHAIN_LOCKED / KEYCHAIN_UNAVAILABLE / ... when the keychain
  * cannot answer.
  */
 export async function getCredential(service: string, key: string): Promise<CredentialValue> {
-  return (await defaultVault()).getCredential(service, key);
+  return withDefaultVault((vault) => vault.getCredential(service, key));
 }
 
 /**
@@ -44,9 +62,11 @@ export async function getCredential(service: string, key: string): Promise<Crede
  * command that fixes it.
  */
 export async function requireWorkflow(name: WorkflowName | string): Promise<WorkflowStatus> {
-  const status = await (await defaultVault()).validateWorkflow(name, { verify: true });
-  if (!status.ready) throw notReady(status);
-  return status;
+  return withDefaultVault(async (vault) => {
+    const status = await vault.validateWorkflow(name, { verify: true });
+    if (!status.ready) throw notReady(status);
+    return status;
+  });
 }
 
 /**
@@ -55,7 +75,7 @@ export async function requireWorkflow(name: WorkflowName | string): Promise<Work
  * {@link requireWorkflow}.
  */
 export async function workflowEnv(name: WorkflowName | string): Promise<Record<string, string>> {
-  return (await defaultVault()).workflowEnv(name);
+  return withDefaultVault((vault) => vault.workflowEnv(name));
 }
 
 export type { OpenOptions as OpenVaultOptions };
