@@ -22,9 +22,9 @@ afterEach(() => {
   for (const a of running.splice(0)) a.stop('test over');
 });
 
-async function agentFor(h: FileVaultHome, ttlMs = 60_000, runtime = h.runtime) {
+async function agentFor(h: FileVaultHome, ttlMs = 60_000, runtime = h.runtime, env: Record<string, string> = { XDG_RUNTIME_DIR: runtime }) {
   const { key } = await openIdentity(h.files, h.passphrase);
-  const socket = agentSocketFor(h.files.identity, { XDG_RUNTIME_DIR: runtime });
+  const socket = agentSocketFor(h.files.identity, env);
   const agent = await serveAgent({ identity: key.identity, recipient: key.recipient, identityPath: h.files.identity, socketDir: socket.dir, socketPath: socket.path, ttlMs });
   running.push(agent);
   return { agent, socket, key };
@@ -178,5 +178,24 @@ describe.runIf(isRoot)('another OS user', () => {
     const store = createFileSecretStore({ profilePath: h2.profile, env: { XDG_RUNTIME_DIR: runtime2 } });
     expect((await rejected(store.get('huggingface.token'))).code).toBe('VAULT_AGENT_UNSAFE');
     expect(readFileSync(h2.files.vault).length).toBeGreaterThan(0);
+  });
+
+  it('refuses a sticky folder that other user owns above the socket folder (TMPDIR pointed at it): its owner could swap ours for theirs', async () => {
+    // Runs after the test above made the user.
+    const h = await makeFileVaultHome({ logN: LOG_N });
+    const theirs = join(shared, 'theirs');
+    mkdirSync(theirs, { mode: 0o1777 });
+    chmodSync(theirs, 0o1777);
+    chownSync(theirs, uid, gid);
+    const socket = agentSocketFor(h.files.identity, { TMPDIR: theirs });
+    expect(socket.dir.startsWith(theirs)).toBe(true);
+    const refused = await rejected(agentFor(h, 60_000, undefined, { TMPDIR: theirs }));
+    expect(refused.message).toMatch(new RegExp(`a folder above it, ${theirs}, belongs to another user \\(uid ${uid}\\)`));
+    const store = createFileSecretStore({ profilePath: h.profile, env: { TMPDIR: theirs } });
+    expect((await rejected(store.get('huggingface.token'))).code).toBe('VAULT_AGENT_UNSAFE');
+    // The same folder owned by root (as /tmp is) is fine.
+    chownSync(theirs, 0, 0);
+    const { socket: ok } = await agentFor(h, 60_000, undefined, { TMPDIR: theirs });
+    expect(ok.dir.startsWith(theirs)).toBe(true);
   });
 });

@@ -60,9 +60,15 @@ export function checkSocketDir(dir: string, create: boolean): boolean {
   if (s.isSymbolicLink() || !s.isDirectory()) throw unsafeSocketDir(dir, 'it is not a plain directory (a symbolic link or a file is in its place)');
   if (s.uid !== uid()) throw unsafeSocketDir(dir, `it belongs to another user (uid ${s.uid})`);
   if (s.mode & 0o077) throw unsafeSocketDir(dir, `other users can reach it (mode ${modeString(s.mode)})`);
-  const parent = lstatSync(dirname(dir), { throwIfNoEntry: false });
-  if (parent && parent.mode & 0o022 && !(parent.mode & 0o1000)) {
-    throw unsafeSocketDir(dir, `its parent folder can be changed by other users (mode ${modeString(parent.mode)}, not sticky)`);
+  // Every folder above it: another user who owns one (a sticky /tmp/theirs, TMPDIR pointed at it) can rename
+  // ours away between our check and our connect, and put a socket of theirs in its place.
+  for (let above = dirname(resolve(dir)); ; above = dirname(above)) {
+    const a = lstatSync(above, { throwIfNoEntry: false });
+    if (a && a.uid !== uid() && a.uid !== 0) throw unsafeSocketDir(dir, `a folder above it, ${above}, belongs to another user (uid ${a.uid}), who could put a socket of theirs in its place`);
+    if (a && a.isDirectory() && a.mode & 0o022 && !(a.mode & 0o1000)) {
+      throw unsafeSocketDir(dir, `a folder above it, ${above}, can be changed by other users (mode ${modeString(a.mode)}, not sticky)`);
+    }
+    if (above === dirname(above)) break;
   }
   return true;
 }
