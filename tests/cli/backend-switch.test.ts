@@ -32,7 +32,7 @@ function home(): Home {
 }
 
 /** cpw-vault on `h`: with the test keyring, or (noDbus) with no D-Bus session at all; `fd3` written to descriptor 3. */
-function run(h: Home, args: string[], options: { input?: string; fd3?: string; noDbus?: boolean; env?: Record<string, string> } = {}): Promise<ChildResult> & { child: ReturnType<typeof spawn> } {
+function run(h: Home, args: string[], options: { input?: string; fd3?: string | Buffer; noDbus?: boolean; env?: Record<string, string> } = {}): Promise<ChildResult> & { child: ReturnType<typeof spawn> } {
   const env: Record<string, string | undefined> = { ...process.env, HOME: h.home, XDG_RUNTIME_DIR: h.runtime, CPW_KEYCHAIN_SERVICE: h.service, ...options.env };
   if (options.noDbus) Object.assign(env, { DBUS_SESSION_BUS_ADDRESS: undefined, DISPLAY: undefined });
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
@@ -152,6 +152,13 @@ describe('backend use between the keychain and the vault file', () => {
     const short = await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: 'short' });
     expect(short.code).toBe(2);
     expect(short.stderr).toContain('too short');
+    // Bytes that are not UTF-8 would reach Node as U+FFFD (two passphrases opening one vault, the age CLI neither); only spaces.
+    const latin1 = await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: Buffer.from('correct horse \xff\xfe battery\n', 'latin1') });
+    expect(latin1.code).toBe(2);
+    expect(latin1.stderr).toContain('The new passphrase is not UTF-8 text');
+    const spaces = await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: ' '.repeat(14) });
+    expect(spaces.code).toBe(2);
+    expect(spaces.stderr).toContain('only spaces');
     const files = vaultFilesFor(h.profile);
     writeFileSync(files.vault, 'not mine', { mode: 0o600 });
     const there = await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: PASS });

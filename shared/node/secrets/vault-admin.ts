@@ -31,8 +31,19 @@ export interface OpenedIdentity {
   passphrase: string;
 }
 
-/** Refuses a new passphrase that is too short, or equal to the one it replaces (INVALID_ARGUMENT). */
+/**
+ * Refuses a new passphrase that is too short, only spaces, not UTF-8 text,
+ * or equal to the one it replaces (INVALID_ARGUMENT). Bytes that are not
+ * UTF-8 (a passphrase file saved in Latin-1, a terminal in another encoding)
+ * reach Node as U+FFFD: two different passphrases would open the vault, and
+ * the age CLI, which reads the bytes as they are, neither. A vault made
+ * with one before this check still unlocks (only new passphrases are judged).
+ */
 export function checkNewPassphrase(next: string, current?: string): void {
+  if (next.includes('\uFFFD')) {
+    throw new VaultError('INVALID_ARGUMENT', 'The new passphrase is not UTF-8 text (a file saved in another encoding, or a terminal in one): it would not be read back the same by the age CLI.', 'Save it as UTF-8, or choose one of plain characters.');
+  }
+  if (next.trim() === '') throw new VaultError('INVALID_ARGUMENT', 'The new passphrase is only spaces.', 'Choose a real one: four or five random words work well.');
   if ([...next].length < MIN_PASSPHRASE_LENGTH) {
     throw new VaultError('INVALID_ARGUMENT', `The new passphrase is too short: at least ${MIN_PASSPHRASE_LENGTH} characters.`, 'Choose a longer one: four or five random words work well.');
   }
