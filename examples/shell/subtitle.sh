@@ -10,6 +10,9 @@ if [ "$status" -ne 0 ]; then
   exit "$status"
 fi
 # Values go into the environment of this shell only; the script prints presence, never values.
-eval "$("$CPW_VAULT" env --workflow subtitle)"
+# Not eval "$(...)" alone: eval of an empty output succeeds, and a failed env (a keychain locked since the
+# check) would go unnoticed. The assignment keeps env's exit status.
+exports=$("$CPW_VAULT" env --workflow subtitle) || exit $?
+eval "$exports"
 echo "[subtitle.sh] TMDB API key loaded: $([ -n "${TMDB_API_KEY:-}" ] && echo yes || echo no)"
 echo "[subtitle.sh] HuggingFace token loaded: $([ -n "${HF_TOKEN:-}" ] && echo yes || echo no)"

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
@@ -77,5 +77,19 @@ describe.each(Object.entries(STAGES))('example %s', (_name, stage) => {
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/KEYCHAIN_LOCKED/);
     for (const secret of [HF, TMDB, OPENAI]) expect(r.stdout + r.stderr).not.toContain(secret);
+  });
+});
+
+describe('shell/subtitle.sh when env fails after check passed (a keychain locked in between)', () => {
+  it('exits with env\'s status, never carries on without its keys', async () => {
+    const t = makeTempHome();
+    await store(t, ['hf', 'tmdb']);
+    // A cpw-vault whose `env` fails as a keychain locked since the check would: check passes, env exits 4.
+    const wrapper = join(t.root, 'cpw-vault-locks');
+    writeFileSync(wrapper, `#!/bin/sh\nif [ "$1" = env ]; then echo 'error [KEYCHAIN_LOCKED] The keychain is locked.' >&2; exit 4; fi\nexec '${process.execPath}' '${BIN}' "$@"\n`, { mode: 0o700 });
+    const child = spawn('sh', [join(EX, 'shell/subtitle.sh')], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, CPW_VAULT: wrapper }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = await collect(child);
+    expect(r.code).toBe(4);
+    expect(r.stdout).not.toContain('loaded');
   });
 });
