@@ -140,6 +140,20 @@ describe('migrate refuses sources that are not the user\'s plaintext', () => {
     expect((await cli(t, ['list'])).stdout).toMatch(/huggingface\s+token\s+keychain/);
   });
 
+  it.runIf(process.getuid?.() === 0)('another user\'s config/secrets.json in the folder passes over, said: keys from the environment still serve (no profile yet, CI style)', async () => {
+    const t = makeTempHome();
+    const path = secretsJson(t, { hf_token: `hf_${'Att4'.repeat(9)}` });
+    chownSync(path, 65534, 65534);
+    const mine = `hf_${'Env5'.repeat(9)}`;
+    for (const args of [['get', 'huggingface', 'token'], ['exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'printf %s "$HF_TOKEN" > token.out']]) {
+      const r = await cli(t, args, { env: { HF_TOKEN: mine } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`Ignoring ${path}: ${path} belongs to another user (uid 65534)`);
+    }
+    expect((await cli(t, ['get', 'huggingface', 'token'], { env: { HF_TOKEN: mine } })).stdout).toBe(mine);
+    expect(readFileSync(join(t.cwd, 'token.out'), 'utf8')).toBe(mine);
+  });
+
   it.runIf(process.getuid?.() === 0)('another user\'s config/secrets.json: refused, naming the owner; nothing stored', async () => {
     const t = makeTempHome();
     const path = secretsJson(t);

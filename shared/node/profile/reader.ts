@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { VaultError } from '../../core/errors';
+import { VaultError, isVaultError } from '../../core/errors';
 import { lstatSync } from 'node:fs';
 import { LookupIndexFile, type LookupIndex } from './lookup-index';
 import { resolveProfilePaths, sidecarPath, type PathInputs, type ProfilePaths } from './paths';
@@ -73,9 +73,19 @@ export class ProfileReader {
     const legacy = this.paths.legacySecrets;
     const legacyStamp = legacy ? stampOf(legacy) : undefined;
     if (legacy && legacyStamp) {
-      const read = this.load('legacy', legacy, legacyStamp);
-      this.warn(`Using deprecated ${legacy} (plaintext secrets). Move them into the keychain: cpw-vault migrate`);
-      return read;
+      let read: RawProfile | undefined;
+      try {
+        read = this.load('legacy', legacy, legacyStamp);
+      } catch (err) {
+        // Another user's file (a shared folder, a colleague's checkout) or a link is not this user's secrets: it is
+        // passed over, said, and the command goes on as without it (keys from the environment still serve).
+        if (!isVaultError(err, 'PROFILE_PERMISSIONS', 'PROFILE_SYMLINK')) throw err;
+        this.warn(`Ignoring ${legacy}: ${err.message}`);
+      }
+      if (read) {
+        this.warn(`Using deprecated ${legacy} (plaintext secrets). Move them into the keychain: cpw-vault migrate`);
+        return read;
+      }
     }
     this.cache = undefined;
     throw new VaultError(
