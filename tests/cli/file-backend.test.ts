@@ -122,6 +122,11 @@ describe('the file backend through the CLI, on a host with no D-Bus session', ()
     expect(set.code).toBe(1);
     writeFileSync(h.files.vault, bad.subarray(0, 50), { mode: 0o600 });
     expect((await fileCli(h, ['get', 'huggingface', 'token'])).stderr).toContain('[VAULT_CORRUPT]');
+    // doctor, with the agent unlocked, says so too (it said "reachable and unlocked", exit 0).
+    const doctor = await fileCli(h, ['doctor']);
+    expect(doctor.code).not.toBe(0);
+    expect(doctor.stderr).toMatch(/✗ keychain .*VAULT_CORRUPT|VAULT_CORRUPT/);
+    expect(doctor.stderr).not.toMatch(/reachable and unlocked/);
     expect(readFileSync(h.files.vault).equals(bad.subarray(0, 50))).toBe(true);
     writeFileSync(h.files.vault, good, { mode: 0o600 });
     expect((await fileCli(h, ['get', 'huggingface', 'token'])).stdout).toBe(HF);

@@ -94,9 +94,18 @@ export class FileSecretStore implements SecretStore {
     const backend = `age vault file ${this.files.vault}`;
     try {
       this.assertFiles();
-      if (this.local) return { ok: true, backend: `${backend} (unlocked in this process)` };
-      const agent = await this.connectAgent();
-      if (agent) return { ok: true, backend: `${backend} (unlocked by agent pid ${agent.hello.pid} until ${agent.hello.expires_at})` };
+      // Unlocked is not enough to say "reachable": the vault must open with that key (a truncated file, or one sealed
+      // to another key, is VAULT_CORRUPT here as it is for get).
+      if (this.local) {
+        await this.readEntries();
+        return { ok: true, backend: `${backend} (unlocked in this process)` };
+      }
+      const agent = this.agent ?? (await this.connectAgent());
+      if (agent) {
+        this.agent = agent;
+        await this.readEntries();
+        return { ok: true, backend: `${backend} (unlocked by agent pid ${agent.hello.pid} until ${agent.hello.expires_at})` };
+      }
       const e = vaultLocked();
       return { ok: false, backend, code: 'VAULT_LOCKED', message: e.message, fix: e.fix };
     } catch (err) {
