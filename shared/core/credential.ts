@@ -88,7 +88,7 @@ export function valueProblem(value: unknown): ValueProblem | undefined {
   if (v === '') return { rule: 'empty', text: 'empty' };
   if (v.length > MAX_SECRET_LENGTH) return { rule: 'too-long', text: `${v.length} characters, over the ${MAX_SECRET_LENGTH} limit` };
   if (/[\u0000-\u001f\u007f]/.test(v)) return { rule: 'control', text: 'contains a line break or control character' };
-  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(v)) return { rule: 'broken', text: 'contains a broken character (half of an emoji or other UTF-16 pair)' };
+  if (hasLoneSurrogate(v)) return { rule: 'broken', text: 'contains a broken character (half of an emoji or other UTF-16 pair)' };
   return undefined;
 }
 
@@ -114,4 +114,9 @@ export function checkedValue(id: CredentialId, value: unknown): string {
  */
 export function maskedHint(value: string): string {
   return value.length >= 16 ? `••••${value.slice(-4)}` : '••••';
+}
+
+/** True when `text` holds half of a UTF-16 surrogate pair (no character at all: UTF-8 cannot hold it). */
+export function hasLoneSurrogate(text: string): boolean {
+  return /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
 }

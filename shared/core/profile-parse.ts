@@ -1,6 +1,7 @@
 import type * as z from 'zod/mini';
 import { VaultError, type FieldError } from './errors';
 import { hasControlChars } from './control-chars';
+import { hasLoneSurrogate } from './credential';
 import { isTimeZone } from './timezone';
 import { findPlaintextSecrets } from './profile-index';
 import { upgradeProfileData } from './profile-upgrade';
@@ -107,8 +108,9 @@ export function applyProfileUpdate(profile: Profile, update: { user?: unknown; p
     if (badZone) fields.push({ path: 'user.timezone', message: 'must be an IANA time zone such as Europe/Paris or UTC' });
     // Text being set is one line without control characters: `profile show` and the app print it as it is (an
     // escape sequence would drive the terminal). Checked on write only: a file holding one still reads.
-    const controls = Object.entries(editable).filter(([k, v]) => typeof v === 'string' && v !== (profile.user as Record<string, unknown>)[k] && hasControlChars(v));
-    fields.push(...controls.map(([k]) => ({ path: `user.${k}`, message: 'must not contain control characters (line breaks, tabs, escape sequences)' })));
+    // A lone UTF-16 half (a renderer can send one) is no character at all: written as U+FFFD, it would not read back.
+    const controls = Object.entries(editable).filter(([k, v]) => typeof v === 'string' && v !== (profile.user as Record<string, unknown>)[k] && (hasControlChars(v) || hasLoneSurrogate(v)));
+    fields.push(...controls.map(([k, v]) => ({ path: `user.${k}`, message: !hasLoneSurrogate(v as string) ? 'must not contain control characters (line breaks, tabs, escape sequences, text-direction overrides)' : 'holds a broken character (half of a UTF-16 pair)' })));
     if (!parsed.success) fields.push(...fieldErrors(parsed.error.issues, 'user').filter((f) => !controls.some(([k]) => f.path === `user.${k}`)));
     else if (!badZone && !controls.length) user = { ...parsed.data, updated_at: now.toISOString() };
   }

@@ -106,18 +106,21 @@ describe('profile updates', () => {
   // escape sequence to the terminal (the app shows the raw text). A name is one line of text.
   it('refuses control characters (escape sequences, line breaks) in a text field being set, and changes nothing', () => {
     const p0 = base();
-    for (const bad of ['a\u001b[2Jb', 'Ada\nLovelace', 'x\u0007', 'x\u009b31m']) {
+    // And text-direction overrides: "\u202Eevil" showed as "live" in the app (a helper's attack pass).
+    for (const bad of ['a\u001b[2Jb', 'Ada\nLovelace', 'x\u0007', 'x\u009b31m', '\u202Eevil', 'gpj.\u2066exe\u2069']) {
       const e = thrown(() => applyProfileUpdate(p0, { user: { name: bad, job_title: bad } }, now));
       expect(e.code).toBe('INVALID_ARGUMENT');
       expect(e.fields).toEqual([
-        { path: 'user.name', message: 'must not contain control characters (line breaks, tabs, escape sequences)' },
-        { path: 'user.job_title', message: 'must not contain control characters (line breaks, tabs, escape sequences)' },
+        { path: 'user.name', message: 'must not contain control characters (line breaks, tabs, escape sequences, text-direction overrides)' },
+        { path: 'user.job_title', message: 'must not contain control characters (line breaks, tabs, escape sequences, text-direction overrides)' },
       ]);
       expect(e.message).not.toContain(bad);
     }
     expect(p0).toEqual(base());
-    // Unicode text is fine.
-    expect(applyProfileUpdate(p0, { user: { name: 'Åda Lövelace 李' } }, now).user.name).toBe('Åda Lövelace 李');
+    // Half of a UTF-16 pair (a renderer can send one) is no character: refused, said as such.
+    expect(thrown(() => applyProfileUpdate(p0, { user: { name: 'Ada \uD83D' } }, now)).fields).toEqual([{ path: 'user.name', message: 'holds a broken character (half of a UTF-16 pair)' }]);
+    // Unicode text is fine, right-to-left letters and whole emoji included.
+    expect(applyProfileUpdate(p0, { user: { name: 'Åda Lövelace 李 שלום 🎬' } }, now).user.name).toBe('Åda Lövelace 李 שלום 🎬');
   });
 
   it('sets updated_at on a user change', () => {

@@ -48,7 +48,7 @@ describe('IPC handlers over the real vault and keychain', () => {
     expect(list.find((c) => c.id === 'deepl.api_key')).toMatchObject({ label: 'DeepL (work)', custom: true });
   });
 
-  it.each(['DeepL\u001b]0;pwned\u0007', 'DeepL\nsecond line', 'tab\there', 'C1\u009b31m'])('a label with a control character (%j) is refused, naming the rule; nothing is stored', async (label) => {
+  it.each(['DeepL\u001b]0;pwned\u0007', 'DeepL\nsecond line', 'tab\there', 'C1\u009b31m', 'Saved \u202Egnp.exe', 'x\u2067y'])('a label with a control character (%j) is refused, naming the rule; nothing is stored', async (label) => {
     const s = await setupMain();
     const r = await s.call('credentialsSet', { service: 'deepl', key: 'api_key', value: 'dk-1', label });
     expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('without control characters') } });

@@ -170,3 +170,15 @@ describe('the history and audit trail the first versions wrote', () => {
     }
   });
 });
+
+describe('names shown from the history', () => {
+  it('control characters and text-direction overrides in a planted or hand-edited run are shown as "?" (the app and the CLI read the same list)', async () => {
+    const { path, runs } = history();
+    appendFileSync(path, `${JSON.stringify({ op: 'start', run: { id: 'r1', workflow: '\u202Eevil', program: 'gpj.\u2066exe\u2069', credentials: ['x\u001b[2J'], status: 'succeeded', exit_code: 0, signal: null, started_at: new Date().toISOString(), finished_at: null, duration_ms: 1 } })}\n`);
+    await runs.start({ workflow: 'transcribe', program: 'whisperx', credentials: ['huggingface.token'], status: 'running' }, new Date());
+    const [plain, planted] = runs.list();
+    expect(planted).toMatchObject({ workflow: '?evil', program: 'gpj.?exe?', credentials: ['x?[2J'] });
+    expect(plain).toMatchObject({ workflow: 'transcribe', program: 'whisperx', credentials: ['huggingface.token'] });
+    expect(runs.get('r1').workflow).toBe('?evil');
+  });
+});

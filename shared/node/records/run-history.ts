@@ -1,6 +1,7 @@
 import { uniqueHex } from '../builtins';
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { hasControlChars, withoutControlChars } from '../../core/control-chars';
 import { VaultError } from '../../core/errors';
 import { parseOwnJson } from '../../core/json-depth';
 import { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
@@ -142,9 +143,14 @@ export class RunHistory {
     }
   }
 
-  /** Every run, oldest first, within the bounds, as shown (no owner). */
+  /**
+   * Every run, oldest first, within the bounds, as shown (no owner): a name
+   * holding control characters or text-direction overrides (a hand-edited or
+   * planted history, a program named so) shown with "?" in their place, by
+   * the CLI and the app alike ("\u202Eevil" showed as "live").
+   */
   private read(): RunRecord[] {
-    return this.fold().map(({ owner: _owner, ...run }) => run);
+    return this.fold().map(({ owner: _owner, ...run }) => (shownFields(run).some(hasControlChars) ? defused(run) : run));
   }
 
   /**
@@ -318,4 +324,15 @@ function parseEvent(line: string): RunEvent | undefined {
   if (e.op === 'start' && isRun((e as { run?: unknown }).run)) return e as RunEvent;
   if ((e.op === 'update' || e.op === 'delete') && typeof (e as { id?: unknown }).id === 'string') return e as RunEvent;
   return undefined;
+}
+
+/** A run's names as shown (workflow, program, credentials). */
+function shownFields(run: RunRecord): string[] {
+  return [run.workflow, run.program, ...(Array.isArray(run.credentials) ? run.credentials : [])].filter((v): v is string => typeof v === 'string');
+}
+
+/** `run` with its shown names defused (see RunHistory.read). */
+function defused(run: RunRecord): RunRecord {
+  const clean = (v: unknown) => (typeof v === 'string' ? withoutControlChars(v) : v);
+  return { ...run, workflow: clean(run.workflow) as string, program: clean(run.program) as string, ...(Array.isArray(run.credentials) ? { credentials: run.credentials.map(clean) as RunRecord['credentials'] } : {}) };
 }

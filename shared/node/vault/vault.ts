@@ -229,7 +229,7 @@ export class Vault {
     }
     // As the user fields (profile-parse): `list` and the app print a label as it is, so an escape sequence would drive the terminal.
     if (options.label !== undefined && hasControlChars(options.label)) {
-      throw new VaultError('INVALID_ARGUMENT', 'The label must be one line without control characters (line breaks, tabs, escape sequences).', 'Type the label again without them.');
+      throw new VaultError('INVALID_ARGUMENT', 'The label must be one line without control characters (line breaks, tabs, escape sequences, text-direction overrides).', 'Type the label again without them.');
     }
     const { profile } = await this.credentials().commit([{ kind: 'set', id, value: clean, label: options.label, envVar }], { signal: options.signal });
     await this.reader.record({ event: 'credential_set', caller: this.caller, credential: id, details: { format_warning_accepted: !format.ok } });
