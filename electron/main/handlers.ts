@@ -56,6 +56,40 @@ export interface MainDeps {
   agentScript?: string;
   /** scrypt work factor of a vault file or export the app creates (tests only). */
   logN?: number;
+  /** The copied-secret guard (index.ts clears it as the app quits); made from the ports when not given. */
+  copies?: CopyGuard;
+}
+
+/** The secret copied last, cleared from the clipboard if it still holds it: after {@link CLIPBOARD_CLEAR_MS}, or at once. */
+export interface CopyGuard {
+  /** Puts `value` on the clipboard; 20 s later it is cleared if still there (a later copy owns the clipboard and its own timer). */
+  copy(value: string): void;
+  /** Clears the clipboard now if it still holds the value copied last (the app quitting: its timer would never fire). */
+  clearNow(): boolean;
+}
+
+/** A {@link CopyGuard} over the clipboard. Only a hash of the value is kept: enough to tell whether the clipboard still holds it. */
+export function createCopyGuard(deps: Pick<MainDeps, 'clipboard' | 'scheduler' | 'events'>): CopyGuard {
+  let copies = 0;
+  let held: string | undefined;
+  const clearNow = () => {
+    const still = held !== undefined && sha256(deps.clipboard.readText()) === held;
+    if (still) deps.clipboard.clear();
+    held = undefined;
+    return still;
+  };
+  return {
+    copy: (value) => {
+      deps.clipboard.writeText(value);
+      held = sha256(value);
+      const copy = ++copies;
+      deps.scheduler.setTimeout(() => {
+        if (copy !== copies) return; // a later copy owns the clipboard and its own timer
+        deps.events.send('clipboardCleared', { cleared: clearNow() });
+      }, CLIPBOARD_CLEAR_MS);
+    },
+    clearNow,
+  };
 }
 
 /** A handler per method: what main receives (MainArgs), the contract's result. */
@@ -161,7 +195,7 @@ function migrationHandlers(deps: MainDeps) {
 /** Credentials: list, set, delete, reveal, and copy with the clipboard cleared after 20 s if it still holds the value. */
 function credentialHandlers(deps: MainDeps) {
   const { vault } = deps;
-  let copies = 0;
+  const copies = deps.copies ?? createCopyGuard(deps);
   return {
     credentialsList: async () => vault.listCredentials(),
     credentialsSet: ({ service, key, value, acceptFormatWarning, label, envVar }: Parameters<VaultApi['credentialsSet']>[0]) =>
@@ -170,16 +204,7 @@ function credentialHandlers(deps: MainDeps) {
     credentialsReveal: async ({ service, key }: Parameters<VaultApi['credentialsReveal']>[0]) => (await vault.getCredential(service, key)).value,
     credentialsCopy: async ({ service, key }: Parameters<VaultApi['credentialsCopy']>[0]) => {
       const { value } = await vault.getCredential(service, key);
-      deps.clipboard.writeText(value);
-      // Only a hash is kept until the timer fires: enough to tell whether the clipboard still holds it.
-      const digest = sha256(value);
-      const copy = ++copies;
-      deps.scheduler.setTimeout(() => {
-        if (copy !== copies) return; // a later copy owns the clipboard and its own timer
-        const still = sha256(deps.clipboard.readText()) === digest;
-        if (still) deps.clipboard.clear();
-        deps.events.send('clipboardCleared', { cleared: still });
-      }, CLIPBOARD_CLEAR_MS);
+      copies.copy(value);
       return { clearsAfterMs: CLIPBOARD_CLEAR_MS };
     },
   };

@@ -10,7 +10,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { CHANNELS, EVENTS, type VaultMethod } from '../../shared/core/ipc-contract';
 import { watchProfile } from '../../shared/node/profile/watch';
 import { openServices } from '../../shared/node/open';
-import { createHandlers, guardHandlers } from './handlers';
+import { createCopyGuard, createHandlers, guardHandlers } from './handlers';
 import { notificationFeed } from './history-reads';
 import { aboutPanel, menuTemplate } from './menu';
 import type { DialogPort } from './ports';
@@ -106,14 +106,20 @@ async function start(): Promise<void> {
   const send = (channel: string, payload?: unknown) => mainWindow?.webContents.send(channel, payload);
   // Every shell.openExternal call checks the allowlist on the same line (tests/electron/security.test.ts holds us to it).
   const openExternal = (url: string) => void (isAllowedExternal(url) && shell.openExternal(url));
+  const scheduler = { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms) };
+  const events = { send: (event: keyof typeof EVENTS, payload: unknown) => send(EVENTS[event], payload) };
+  const copies = createCopyGuard({ clipboard, scheduler, events });
+  // A secret copied in the last 20 s is not left on the clipboard by quitting (its timer dies with the app).
+  app.on('before-quit', () => void copies.clearNow());
   const deps = {
     vault,
     runs,
     clipboard,
+    copies,
     dialog: nativeDialogs(),
     external: { open: async (url: string) => void (isAllowedExternal(url) && (await shell.openExternal(url))) },
-    scheduler: { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms) },
-    events: { send: (event: keyof typeof EVENTS, payload: unknown) => send(EVENTS[event], payload) },
+    scheduler,
+    events,
     // Node's fetch, not net.fetch: no cookie jar, and redirect: 'manual' hands back the 3xx so avatar.ts checks every hop itself.
     fetch: (url: string, init: RequestInit) => fetch(url, { ...init, cache: 'no-store' }),
     cwd: process.cwd(),

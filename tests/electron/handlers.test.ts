@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHANNELS, type Page, type VaultMethod } from '../../shared/core/ipc-contract';
 import { MAX_SECRET_LENGTH } from '../../shared/core/credential';
 import type { RunRecord } from '../../shared/core/records';
 import { bootId } from '../../shared/node/profile/owner';
-import { CLIPBOARD_CLEAR_MS, type SenderEvent } from '../../electron/main/handlers';
+import { CLIPBOARD_CLEAR_MS, createCopyGuard, type SenderEvent } from '../../electron/main/handlers';
 import { setupMain } from './main-setup';
 
 const HF = `hf_${'Ipc1'.repeat(9)}`;
@@ -86,6 +86,22 @@ describe('IPC handlers over the real vault and keychain', () => {
     s.timers.shift()!();
     expect(s.board()).toBe('something the user copied since');
     expect(s.events.at(-1)).toEqual({ event: 'clipboardCleared', payload: { cleared: false } });
+  });
+
+  it('quitting within the 20 s clears a copied secret still on the clipboard (its timer dies with the app), never what the user copied since', async () => {
+    let board = '';
+    const clipboard = { readText: () => board, writeText: (v: string) => void (board = v), clear: () => void (board = '') };
+    const guard = createCopyGuard({ clipboard, scheduler: { setTimeout: () => {} }, events: { send: () => {} } });
+    guard.copy(TMDB);
+    expect(guard.clearNow()).toBe(true);
+    expect(board).toBe('');
+    guard.copy(HF);
+    board = 'the user copied this since';
+    expect(guard.clearNow()).toBe(false);
+    expect(board).toBe('the user copied this since');
+    expect(guard.clearNow()).toBe(false); // nothing copied: nothing to clear
+    // The shell wires it to the app's quit.
+    expect(readFileSync(resolve(import.meta.dirname, '../../electron/main/index.ts'), 'utf8')).toMatch(/app\.on\('before-quit', \(\) => void copies\.clearNow\(\)\)/);
   });
 
   it('two copies in a row: only the later one\'s timer acts', async () => {
