@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -117,6 +117,22 @@ describe('the unlock agent', () => {
     expect((await rejected(agentFor(h))).message).toMatch(/not a plain directory/);
     const store = createFileSecretStore({ profilePath: h.profile, env: { XDG_RUNTIME_DIR: h.runtime } });
     expect((await rejected(store.get('huggingface.token'))).code).toBe('VAULT_AGENT_UNSAFE');
+  });
+
+  it('an agent that does not answer (stopped, hung): VAULT_LOCKED saying so, never "no unlock agent is running"', async () => {
+    const h = await makeFileVaultHome({ logN: LOG_N });
+    const socket = agentSocketFor(h.files.identity, { XDG_RUNTIME_DIR: h.runtime });
+    mkdirSync(socket.dir, { mode: 0o700 });
+    const silent = createServer(() => {}); // accepts, never answers
+    await new Promise<void>((r) => silent.listen(socket.path, r));
+    try {
+      const err = await rejected(AgentClient.connect(socket, 1000));
+      expect(err.code).toBe('VAULT_LOCKED');
+      expect(err.message).toBe('The vault file cannot be read: the unlock agent did not answer within 1 s, and there is no terminal to ask for the passphrase.');
+      expect(err.fix).toContain('cpw-vault lock, then cpw-vault unlock');
+    } finally {
+      silent.close();
+    }
   });
 
   it('cuts off a request line over the size limit', async () => {
