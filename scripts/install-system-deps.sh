@@ -18,8 +18,9 @@
 #   python3-dotenv                             tests prove `env --format dotenv` reads back exactly with python-dotenv
 #   keepassxc, xdotool                         a second Secret Service provider for the keychain contract suite
 #                                              (headless under xvfb; xdotool answers its dialogs)
+#   time                                       /usr/bin/time: peak memory of a command (tests, the benchmark's RSS)
 set -euo pipefail
-PACKAGES=(libsecret-1-dev pkg-config python3 g++ make gnome-keyring dbus dbus-x11 libsecret-tools libglib2.0-bin chromium xvfb xauth python3-keyring python3-setuptools python3-wheel python3-pip python3-venv python3-pytest git openssl age strace python3-dotenv keepassxc xdotool)
+PACKAGES=(libsecret-1-dev pkg-config python3 g++ make gnome-keyring dbus dbus-x11 libsecret-tools libglib2.0-bin chromium xvfb xauth python3-keyring python3-setuptools python3-wheel python3-pip python3-venv python3-pytest git openssl age strace python3-dotenv keepassxc xdotool time)
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive

@@ -22,8 +22,8 @@ export interface CliIO {
   color: boolean;
   /** All of stdin, as text. */
   readStdin(): Promise<string>;
-  /** All of stdin, as bytes (a protocol whose fields need not be UTF-8: git's credential requests). */
-  readStdinBytes?(): Promise<Buffer>;
+  /** All of stdin, as bytes (a protocol whose fields need not be UTF-8: git's credential requests); past `keep` bytes, read and dropped. */
+  readStdinBytes?(keep?: number): Promise<Buffer>;
   prompts(): Promise<Prompts>;
 }
 
@@ -61,9 +61,15 @@ export function processIO(prompts: () => Promise<Prompts> = noPrompts): CliIO {
   };
 }
 
-async function stdinBytes(): Promise<Buffer> {
+/** stdin to its end; bytes past `keep` are read and dropped (a writer is never cut off, and memory stays bounded). */
+async function stdinBytes(keep = Infinity): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    if (size >= keep) continue;
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
   return Buffer.concat(chunks);
 }
 

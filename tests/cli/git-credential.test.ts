@@ -69,6 +69,17 @@ describe('cpw-vault git-credential', () => {
     }
   });
 
+  it('a 100 MB request is read to its end with bounded memory (it took 349 MB), and answered from what a request can hold', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    const big = join(t.root, 'big-request');
+    writeFileSync(big, `protocol=https\nhost=huggingface.co\npath=${'p'.repeat(100 * 1024 * 1024)}\n\n`);
+    const r = spawnSync('/usr/bin/time', ['-f', 'maxrss=%M', process.execPath, BIN, 'git-credential', 'get'], { input: readFileSync(big), env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8', maxBuffer: 1024 * 1024 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`password=${HF}`);
+    expect(Number(/maxrss=(\d+)/.exec(r.stderr)![1]) / 1024).toBeLessThan(150); // MiB: Node itself is ~45
+  });
+
   // The fields git passes on need not be UTF-8 (a user name from the URL, a `path`, the server's `wwwauth[]` headers
   // that git 2.41+ forwards): the helper refused the whole request ("stdin is not valid UTF-8; nothing was stored",
   // exit 2), so a clone of huggingface.co fell back to a password prompt. A NUL in the user name, or a line break in

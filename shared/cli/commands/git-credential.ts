@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { VaultError, isVaultError } from '../../core/errors';
-import { formatAnswer, isHuggingFaceRequest, parseRequest } from '../../node/git-credential/protocol';
+import { MAX_REQUEST_BYTES, formatAnswer, isHuggingFaceRequest, parseRequest } from '../../node/git-credential/protocol';
 import type { Vault } from '../../node/vault/vault';
 import type { CliContext } from '../context';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes';
@@ -50,7 +50,8 @@ function usernameFor(vault: Vault, requested: string | undefined, fromKeychain: 
  */
 async function readRequest(ctx: CliContext): Promise<string> {
   if (!ctx.io.readStdinBytes) return ctx.io.readStdin();
-  return new TextDecoder('utf-8').decode(await ctx.io.readStdinBytes());
+  // Read to its end (git is never cut off), but no more than a request can hold is kept: 100 MB took 349 MB.
+  return new TextDecoder('utf-8').decode(await ctx.io.readStdinBytes(MAX_REQUEST_BYTES + 1));
 }
 
 /** git's protocol carries one line per field: a NUL or line break would end or split it. */
