@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
+import { inPrivateSession } from '../helpers/private-session';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
 const HF = `hf_${'HotPath1'.repeat(5)}`;
@@ -169,5 +170,16 @@ describe('exec and its history', () => {
     expect(existsSync(marker)).toBe(false);
     const [run] = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
     expect(run).toMatchObject({ status: 'refused', workflow: 'subtitle', program: 'touch', credentials: ['tmdb.api_key'] });
+  });
+
+  it('a run the keychain kept from starting (locked) is recorded as refused too: exit 4, the stage never ran', async () => {
+    const t = makeTempHome();
+    const marker = join(t.root, 'started');
+    const seed = `printf %s '${`hf_${'Lock'.repeat(9)}`}' | '${process.execPath}' '${BIN}' set huggingface token 2>/dev/null`;
+    const r = await inPrivateSession('locked', [process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'touch', marker], { home: t, setup: seed });
+    expect(r.code, r.stderr).toBe(4);
+    expect(existsSync(marker)).toBe(false);
+    const runs = await inPrivateSession('locked', [process.execPath, BIN, 'runs', '--json'], { home: t });
+    expect(JSON.parse(runs.stdout).runs).toMatchObject([{ status: 'refused', workflow: 'transcribe', program: 'touch' }]);
   });
 });

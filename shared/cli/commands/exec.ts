@@ -13,8 +13,11 @@ import type { CliContext } from '../context';
 import { EXIT } from '../exit-codes';
 import { isTerminal } from '../io';
 import { isoNow } from '../../core/iso-time';
+import { isVaultError } from '../../core/errors';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+/** Errors of the secret store that keep a stage from starting (recorded as a refused run). */
+const STORE_REFUSALS = /^(KEYCHAIN_[A-Z_]+|VAULT_LOCKED|VAULT_CORRUPT|VAULT_NOT_FOUND)$/;
 
 /** Arguments of `cpw-vault exec`. */
 export interface ExecArgs {
@@ -60,6 +63,14 @@ export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
   const pipesMade = stagePipes({ ...streams, merged: streams.out && streams.err && sameFile(1, 2) });
   try {
     return await prepareAndRun(args, ctx, vault, history, streams, pipesMade);
+  } catch (err) {
+    // A stage the secret store kept from starting (locked, unreachable, a damaged vault file) is a refused run too,
+    // as one whose workflow is not ready: `runs` and the app's notices show it. Not a locked vault file on a terminal:
+    // the full CLI then asks the passphrase and runs it.
+    if (isVaultError(err) && STORE_REFUSALS.test(err.code) && !(err.code === 'VAULT_LOCKED' && ctx.io.stdinIsTTY)) {
+      await history?.start({ workflow: args.workflow, program: basename(args.command[0]!), credentials: [], status: 'refused' }, new Date());
+    }
+    throw err;
   } finally {
     // Not taken by the stage (refused, failed before it started, nothing to mask): closed, its folder gone.
     (await pipesMade)?.discard();
