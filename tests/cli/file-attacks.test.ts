@@ -391,3 +391,26 @@ describe('a megabyte pasted at a hidden prompt', () => {
     expect(vaultBytes(h)).toEqual(before);
   }, 200_000);
 });
+
+describe('the unlock agent keeps nothing of whoever started it', () => {
+  it('a descriptor the caller inherited (a shell\'s 200>&1, a CI runner\'s pipe) is not held for the agent\'s TTL: `unlock ... | cat` ends', async () => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    try {
+      const child = spawn('bash', ['-c', `"${process.execPath}" "${BIN}" unlock --passphrase-file "${h.passFile}" 200>&1 | cat`], { cwd: h.cwd, env: fileEnv(h), stdio: ['ignore', 'pipe', 'pipe'] });
+      let hung = false;
+      const guard = setTimeout(() => {
+        hung = true;
+        child.kill('SIGKILL');
+      }, 30_000);
+      const r = await collect(child);
+      clearTimeout(guard);
+      expect(hung, 'the pipeline waited for the agent to let go of the pipe').toBe(false);
+      expect(r.code, r.stderr).toBe(0);
+      const lock = await run(h, ['lock']); // the agent ran all along
+      expect(lock.stdout + lock.stderr).toMatch(/the unlock agent \(pid \d+\) has stopped/);
+    } finally {
+      await run(h, ['lock']);
+      rmSync(h.root, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

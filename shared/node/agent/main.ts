@@ -7,8 +7,38 @@
  * TTL, `cpw-vault lock`, or a change of the identity file. It writes
  * nothing anywhere: no log, no file but its socket.
  */
+import { closeSync, readdirSync, readFileSync } from 'node:fs';
 import { toVaultError } from '../../core/errors';
 import { serveAgent, type AgentConfig } from './server';
+
+/** Linux's O_CLOEXEC, as /proc/self/fdinfo shows it (octal flags). */
+const O_CLOEXEC = 0o2000000;
+
+/**
+ * Closes the descriptors this process inherited beyond stdio (Linux): a
+ * shell's `200>&1`, a CI runner's or make's pipe to whoever ran `unlock`.
+ * Held for the agent's whole TTL, they kept that pipe open, and the
+ * wrapper waiting for its end waited hours. Node opens its own with
+ * O_CLOEXEC, so those without it are the inherited ones.
+ */
+function closeInherited(): void {
+  let names: string[];
+  try {
+    names = readdirSync('/proc/self/fd');
+  } catch {
+    return; // no /proc: nothing to go by
+  }
+  for (const name of names) {
+    const fd = Number(name);
+    if (!Number.isInteger(fd) || fd <= 2) continue;
+    try {
+      const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
+      if (flags !== undefined && (parseInt(flags, 8) & O_CLOEXEC) === 0) closeSync(fd);
+    } catch {
+      // gone already (the folder's own descriptor)
+    }
+  }
+}
 
 async function readConfig(): Promise<AgentConfig> {
   let text = '';
@@ -21,6 +51,7 @@ async function readConfig(): Promise<AgentConfig> {
 
 async function run(): Promise<void> {
   process.title = 'cpw-vault-agent';
+  closeInherited();
   let config: AgentConfig | undefined;
   try {
     config = await readConfig();
