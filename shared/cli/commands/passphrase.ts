@@ -5,6 +5,7 @@ import type { CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { askNewOrCurrent, promptSecret } from '../passphrase-input';
+import { interruptible } from '../signals';
 import { assertVaultExists, auditCli, vaultFilesOf } from '../vault-file';
 
 /**
@@ -16,6 +17,15 @@ import { assertVaultExists, auditCli, vaultFilesOf } from '../vault-file';
  * `passphrase_changed`.
  */
 export async function passphraseChange(_args: object, ctx: CliContext): Promise<ExitCode> {
+  // Ctrl-C during the seconds the current passphrase is checked (scrypt) ended the command by the signal itself,
+  // with no word: it is now "cancelled: nothing changed" (exit 130), as at the prompts.
+  return interruptible((signal) => changeWith(signal, ctx));
+}
+
+async function changeWith(signal: AbortSignal, ctx: CliContext): Promise<ExitCode> {
+  const stopIfAsked = () => {
+    if (signal.aborted) throw new VaultError('CANCELLED', 'cancelled: nothing changed', 'Run the command again when you are ready.', { cause: signal.reason });
+  };
   if (!ctx.io.stdinIsTTY) {
     throw new VaultError('INVALID_ARGUMENT', 'passphrase change is interactive only: it asks for the current and the new passphrase on a terminal.', 'Run it in a terminal: cpw-vault passphrase change');
   }
@@ -25,8 +35,10 @@ export async function passphraseChange(_args: object, ctx: CliContext): Promise<
   const { changePassphrase, checkNewPassphrase, openIdentity } = await import('../../node/secrets/vault-admin');
   const current = await promptSecret(ctx.io, 'Current passphrase (input hidden):');
   const opened = await openIdentity(files, current);
+  stopIfAsked();
   ctx.io.err(`${p.green('✓')} Current passphrase verified.\n`);
   const next = await askNewOrCurrent(ctx.io, { message: `New passphrase (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v, current) });
+  stopIfAsked();
   // Connected before the change: the agent stops by itself once it sees the new identity file, maybe before we could ask.
   const agent = await AgentClient.connect(socket).catch(() => undefined);
   ctx.io.err('Re-encrypting the identity file...\n');
