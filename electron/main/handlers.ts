@@ -6,7 +6,7 @@
  * storage layer can change under them.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { splitCredentialId, valueProblem } from '../../shared/core/credential';
@@ -137,7 +137,7 @@ function migrationHandlers(deps: MainDeps) {
   };
   // What a plan was made from, as a tag the renderer hands back to apply: keyed per session, so it says nothing of the values.
   const tagKey = randomBytes(32);
-  const reviewedTag = (p: ParsedSource) => createHmac('sha256', tagKey).update(JSON.stringify([p.kind, p.entries])).digest('hex');
+  const contentTag = (p: ParsedSource) => createHmac('sha256', tagKey).update(JSON.stringify([p.kind, p.entries, p.commentedKeys ?? []])).digest('hex');
 
   return {
     migrationSources: async () => discover(),
@@ -153,12 +153,12 @@ function migrationHandlers(deps: MainDeps) {
     },
     migrationPlan: async (request: MigrationRequest) => {
       const { source, parsed: p } = parsed(request);
-      return { source, plan: await vault.planMigration(p, choices(request)), reviewed: reviewedTag(p) };
+      return { source, plan: await vault.planMigration(p, choices(request)), reviewed: contentTag(p) };
     },
     migrationApply: async (request: MigrationRequest) => {
       const { source, parsed: p } = parsed(request);
       // Only what the user reviewed is written: a file changed since its plan was shown (other keys, other values) is refused.
-      if (request.reviewed !== reviewedTag(p)) {
+      if (request.reviewed !== contentTag(p)) {
         throw new VaultError('INVALID_ARGUMENT', `${source.path} changed since its plan was shown (or no plan was shown); nothing was changed.`, 'Review the plan shown now, then press Migrate again.');
       }
       return vault.applyMigration(p, await vault.planMigration(p, choices(request)));
@@ -166,15 +166,18 @@ function migrationHandlers(deps: MainDeps) {
     migrationRemovePlaintext: async (request: { source: string }) => {
       const source = registry.resolve(request.source);
       const inPlace = resolve(source.path) === resolve(vault.profilePath) || isSameFile(source.path, vault.profilePath);
-      const backups = backupsOf(source.path);
+      // A look-alike backup another user planted beside it is not the user's to delete (nor a reason to stop).
+      const backups = backupsOf(source.path).filter((f) => lstatSync(f, { throwIfNoEntry: false })?.uid === process.getuid?.());
       const files = [...(!inPlace && existsSync(source.path) ? [source.path] : []), ...backups];
       if (!files.length) return { cancelled: false, removed: [], left: [] };
       // Every file to delete is checked against the vault now (each backup too: an older one may hold other keys).
       const lost = new Set<string>();
       const commented = new Set<string>();
+      const checked = new Map<string, string>();
       if (!inPlace) refuseOwnFiles(source.path, own);
       for (const file of files) {
         const p = readSource(file, deps.env, source.path);
+        checked.set(file, contentTag(p));
         for (const k of p.commentedKeys ?? []) commented.add(k);
         const plan = await vault.planMigration(p);
         for (const r of plan.rows) if (!(await heldInVault(r, p.entries[r.index]?.value))) lost.add(r.sourceKey);
@@ -186,6 +189,15 @@ function migrationHandlers(deps: MainDeps) {
       const kept = commentedKeysKept([...commented]);
       if (kept) return { cancelled: false, removed: [], left: files, kept };
       if (!(await deps.dialog.confirmRemovePlaintext(files))) return { cancelled: true, removed: [], left: files };
+      // The dialog may have stayed open a while: a file changed meanwhile (a key added) may hold what the vault does not.
+      const changed = files.filter((f) => {
+        try {
+          return contentTag(readSource(f, deps.env, source.path)) !== checked.get(f);
+        } catch {
+          return true;
+        }
+      });
+      if (changed.length) return { cancelled: false, removed: [], left: files, kept: `${changed.join(', ')} changed while you answered (an entry added or edited); nothing was removed. Look at the plan again.` };
       for (const f of files) rmSync(f, { force: true });
       return { cancelled: false, removed: files, left: [] };
     },

@@ -32,7 +32,7 @@ export async function setupMain(options: { fetch?: FetchPort; env?: Record<strin
       chooseSecretsFile: async () => answers.pick,
       chooseTeamFile: async () => answers.team,
       confirmSource: async (path) => (dialogs.push({ kind: 'confirmSource', paths: [path] }), await answers.waitFor, answers.confirmSource),
-      confirmRemovePlaintext: async (paths) => (dialogs.push({ kind: 'confirmRemovePlaintext', paths }), answers.confirmRemove),
+      confirmRemovePlaintext: async (paths) => (dialogs.push({ kind: 'confirmRemovePlaintext', paths }), await answers.waitFor, answers.confirmRemove),
       chooseExportTarget: async () => (dialogs.push({ kind: 'chooseExportTarget', paths: [] }), answers.exportTarget),
       chooseExportFile: async () => (dialogs.push({ kind: 'chooseExportFile', paths: [] }), answers.exportFile),
     },

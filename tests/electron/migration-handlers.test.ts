@@ -267,6 +267,41 @@ describe('what a migration writes and removes is what the user reviewed, and onl
     expect(readFileSync(mine, 'utf8')).toContain(CANARY);
   });
 
+  it('a file changed while main\'s "remove?" dialog was open: nothing removed (a key added meanwhile would be lost)', async () => {
+    const s = await setupMain();
+    mkdirSync(join(s.t.cwd, 'config'));
+    const secrets = join(s.t.cwd, 'config', 'secrets.json');
+    writeFileSync(secrets, JSON.stringify({ hf_token: HF }));
+    const [source] = await s.value<MigrationSource[]>('migrationSources');
+    await applyReviewed(s, { source: source!.handle });
+    let answer!: () => void;
+    s.answers.waitFor = new Promise<void>((r) => (answer = r));
+    const removing = s.value<{ kept: string; removed: string[] }>('migrationRemovePlaintext', { source: source!.handle });
+    await expect.poll(() => s.dialogs.some((d) => d.kind === 'confirmRemovePlaintext')).toBe(true);
+    writeFileSync(secrets, JSON.stringify({ hf_token: HF, openai_api_key: CANARY }));
+    answer();
+    const r = await removing;
+    expect(r.removed).toEqual([]);
+    expect(r.kept).toContain('changed while you answered');
+    expect(readFileSync(secrets, 'utf8')).toContain(CANARY);
+  });
+
+  it.runIf(process.getuid?.() === 0)('a look-alike backup another user planted is left alone, and the user\'s own files are still removed', async () => {
+    const s = await setupMain();
+    mkdirSync(join(s.t.cwd, 'config'));
+    const secrets = join(s.t.cwd, 'config', 'secrets.json');
+    writeFileSync(secrets, JSON.stringify({ hf_token: HF }));
+    const [source] = await s.value<MigrationSource[]>('migrationSources');
+    await applyReviewed(s, { source: source!.handle });
+    const planted = join(s.t.cwd, 'config', 'secrets.json.backup-20200101T000000Z-abcdef');
+    writeFileSync(planted, JSON.stringify({ openai_api_key: CANARY }));
+    chownSync(planted, 65534, 65534);
+    const r = await s.value<{ removed: string[] }>('migrationRemovePlaintext', { source: source!.handle });
+    expect(r.removed).toContain(secrets);
+    expect(r.removed).not.toContain(planted);
+    expect(existsSync(planted)).toBe(true);
+  });
+
   it('a .env whose commented-out lines hold a value is kept, naming them', async () => {
     const s = await setupMain();
     const env = join(s.t.root, 'project.env');

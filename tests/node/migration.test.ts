@@ -173,6 +173,30 @@ describe('migration from config/secrets.json', () => {
     expect(existsSync(result.backup!)).toBe(true);
   });
 
+  it('--remove-plaintext deletes nothing when the file changed after it was read (a key added while the confirmation waited)', async () => {
+    const { t, vault } = setup();
+    await vault.setCredential('huggingface', 'token', HF);
+    const path = writeSecretsJson(t, { hf_token: HF });
+    const source = readSource(path);
+    const plan = await vault.planMigration(source);
+    // The user answers the prompt a minute later; meanwhile a key went into the file.
+    writeSecretsJson(t, { hf_token: HF, tmdb_api_key: TMDB });
+    const result = await vault.applyMigration(source, plan, { removePlaintext: true });
+    expect(result.removed).toEqual([]);
+    expect(result.kept).toContain('it changed since it was read for the plan');
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ hf_token: HF, tmdb_api_key: TMDB });
+    // Also when something is written (a backup made): both stay.
+    const again = setup();
+    const p2 = writeSecretsJson(again.t, { hf_token: HF });
+    const s2 = readSource(p2);
+    const plan2 = await again.vault.planMigration(s2);
+    writeSecretsJson(again.t, { hf_token: HF, openai_api_key: OPENAI });
+    const r2 = await again.vault.applyMigration(s2, plan2, { removePlaintext: true });
+    expect(r2.removed).toEqual([]);
+    expect(existsSync(p2) && existsSync(r2.backup!)).toBe(true);
+    expect(readFileSync(r2.backup!, 'utf8')).toContain(OPENAI);
+  });
+
   it('a backup folder that cannot be written: a clear error and nothing changed', async () => {
     const { t, vault, secrets } = setup();
     const path = writeSecretsJson(t);

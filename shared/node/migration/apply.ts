@@ -10,6 +10,7 @@ import type { CredentialChange, CredentialStore } from '../credentials/credentia
 import { ensurePrivateDir, readAllBytes } from '../profile/secure-fs';
 import { isBackupName } from '../../core/journal';
 import { isSameFile } from './own-files';
+import { readSource } from './sources';
 
 export type { ApplyResult, RowResult } from '../../core/migration-plan';
 
@@ -193,7 +194,7 @@ function removable(source: ParsedSource, options: ApplyOptions & { profilePath: 
       files.push(source.path);
     }
   }
-  return { files: [...files, ...created], keep, commented: source.commentedKeys ?? [] };
+  return { files: [...files, ...created], keep, commented: source.commentedKeys ?? [], source };
 }
 
 /** What --remove-plaintext may delete, what it keeps and why, and the source's commented-out keys (see ParsedSource). */
@@ -201,6 +202,22 @@ interface Removable {
   files: string[];
   keep: Map<string, string>;
   commented: string[];
+  /** The source as read for the plan: each file is read again, and must still hold exactly that, before any is deleted. */
+  source: ParsedSource;
+}
+
+/**
+ * Whether `file` (the source, or this run's backup of it) holds what the
+ * plan was made from: a key added to it while the confirmation waited, or
+ * while the backup was made, would be deleted with it otherwise.
+ */
+function stillAsRead(file: string, source: ParsedSource): boolean {
+  try {
+    const now = readSource(file, process.env, source.path);
+    return JSON.stringify([now.entries, now.commentedKeys ?? []]) === JSON.stringify([source.entries, source.commentedKeys ?? []]);
+  } catch {
+    return false;
+  }
 }
 
 /** Why the plaintext files are kept when a .env holds commented-out keys (never migrated, lost with the file); undefined when none. */
@@ -242,8 +259,11 @@ function removeIfAllMigrated(result: ApplyResult, which: Removable, options: App
     if (!which.files.includes(file) && !which.keep.has(file)) keep(file, 'an earlier run made this backup; cpw-vault deletes only the files this run created or was given. Check it, then: rm -- ' + file);
   }
   const odd = which.files.filter((f) => !isPlainFile(f));
+  const changed = odd.length ? [] : which.files.filter((f) => !stillAsRead(f, which.source));
   if (odd.length) {
     for (const f of which.files) keep(f, odd.includes(f) ? 'not a regular file any more (a folder or a link took its place); nothing was deleted' : 'kept because another file could not be deleted safely; nothing was deleted');
+  } else if (changed.length) {
+    for (const f of which.files) keep(f, changed.includes(f) ? 'it changed since it was read for the plan (an entry added or edited meanwhile), so it may hold what the vault does not; nothing was deleted. Run migrate again' : 'kept with the file that changed; nothing was deleted');
   } else {
     for (const file of which.files) {
       unlinkSync(file);
