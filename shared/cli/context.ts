@@ -8,6 +8,7 @@ export type ReadVault = Pick<VaultReader & Vault, 'getCredential' | 'findCredent
 import { commandKeychainDeadline, keychainDialogsFor } from './deadline';
 import { assertNamedProfileExists } from './missing-profile';
 import type { CliIO } from './io';
+import { defused } from './exit-codes';
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -43,7 +44,7 @@ export interface CliContext {
  */
 export function createContext(io: CliIO, globals: GlobalOptions): CliContext {
   const muted: string[] = [];
-  const warn = (m: string) => void (muted.some((p) => m.startsWith(p)) || io.err(`warning: ${m}\n`));
+  const warn = (m: string) => void (muted.some((p) => m.startsWith(p)) || io.err(`warning: ${defused(m)}\n`));
   let services: ReturnType<typeof open> | undefined;
   // The vault file backend asks its passphrase (once) when no unlock agent runs — only on a terminal.
   const askPassphrase = io.stdinIsTTY ? async () => (await import('./passphrase-input')).promptSecret(io, 'Passphrase of the vault file (input hidden):') : undefined;

@@ -70,7 +70,10 @@ export function reportError(io: CliIO, thrown: unknown, json: boolean): ExitCode
   return exitCodeFor(err);
 }
 
-/** `text` with each control character but the line break (an escape sequence's ESC, BEL, a carriage return) as '?'. */
-function defused(text: string): string {
+/**
+ * `text` with each control character but the line break (an escape sequence's ESC, BEL, a carriage return) as '?':
+ * for errors and warnings, which quote paths and names (a folder unpacked from an archive, one another user made).
+ */
+export function defused(text: string): string {
   return text.split('\n').map(withoutControlChars).join('\n');
 }

@@ -4,7 +4,7 @@ import { NeedsFullVault } from '../node/vault/reader';
 import { ENV_FORMATS } from './commands/env';
 import type { CliContext, GlobalOptions } from './context';
 import { commandKeychainDeadline, keychainDialogsFor } from './deadline';
-import { reportError } from './exit-codes';
+import { defused, reportError } from './exit-codes';
 import { assertNamedProfileExists } from './missing-profile';
 import { processIO, type CliIO } from './io';
 import { notUtf8Argument } from './raw-argv';
@@ -133,7 +133,7 @@ export async function lightMain(argv: string[], given?: CliIO, extensions: Recor
   const extension = (command: string) => (Object.hasOwn(extensions, command) ? extensions[command] : undefined);
   const args = parseLight(argv, { ...COMMANDS, ...Object.fromEntries(Object.entries(extensions).map(([name, e]) => [name, e.spec])) });
   if (!args || notUtf8Argument(argv)) return handOver(); // the full CLI says which argument
-  let warn = (m: string) => io.err(`warning: ${m}\n`);
+  let warn = (m: string) => io.err(`warning: ${defused(m)}\n`);
   const parts = openReader({ profilePath: args.globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn: (m) => warn(m), keychainTimeoutMs: commandKeychainDeadline(), ...keychainDialogsFor(io) });
   const { reader, history } = parts;
   let repairCheck: Promise<boolean> | undefined;
@@ -166,7 +166,7 @@ export async function lightMain(argv: string[], given?: CliIO, extensions: Recor
   // Taken out before it is written: a write that fails (a full disk) is reported once, never written again.
   const flush = () => held.splice(0).forEach(([to, text]) => io[to](text));
   const lightIO: CliIO = args.command === 'exec' ? io : { ...io, out: (text) => void held.push(['out', text]), err: (text) => void held.push(['err', text]) };
-  warn = (m) => lightIO.err(`warning: ${m}\n`);
+  warn = (m) => lightIO.err(`warning: ${defused(m)}\n`);
   try {
     const own = extension(args.command);
     const code = own ? await own.run(args, { ...ctx, io: lightIO }, parts) : await run(args, { ...ctx, io: lightIO });

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli';
+import { BIN, cli } from '../helpers/cli';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
 const HF = `hf_${'Plai'.repeat(9)}`;
@@ -148,10 +148,29 @@ describe('migrate refuses sources that are not the user\'s plaintext', () => {
     for (const args of [['get', 'huggingface', 'token'], ['exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'printf %s "$HF_TOKEN" > token.out']]) {
       const r = await cli(t, args, { env: { HF_TOKEN: mine } });
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toContain(`Ignoring ${path}: ${path} belongs to another user (uid 65534)`);
+      expect(r.stderr).toContain(`Ignoring ${path}: it belongs to another user (uid 65534); its keys are not read as yours.`);
     }
     expect((await cli(t, ['get', 'huggingface', 'token'], { env: { HF_TOKEN: mine } })).stdout).toBe(mine);
     expect(readFileSync(join(t.cwd, 'token.out'), 'utf8')).toBe(mine);
+    // The user's own file that others can modify is not passed over: an error, with its fix (as before).
+    chownSync(path, 0, 0);
+    chmodSync(path, 0o664);
+    const loose = await cli(t, ['get', 'huggingface', 'token'], { env: { HF_TOKEN: mine } });
+    expect(loose.code).not.toBe(0);
+    expect(loose.stderr).toContain('PROFILE_PERMISSIONS');
+    expect(loose.stderr).toContain(`chmod 600 ${path}`);
+  });
+
+  it.runIf(process.getuid?.() === 0)('that warning names a folder holding escape sequences and text-direction overrides with "?" (another user chose the name)', async () => {
+    const t = makeTempHome();
+    const odd = join(t.cwd, 'ev\u001b]0;pwned\u0007\u202Enosj');
+    mkdirSync(join(odd, 'config'), { recursive: true });
+    writeFileSync(join(odd, 'config', 'secrets.json'), JSON.stringify({ hf_token: HF }));
+    chownSync(join(odd, 'config', 'secrets.json'), 65534, 65534);
+    const r = spawnSync(process.execPath, [BIN, 'get', 'huggingface', 'token'], { cwd: odd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, HF_TOKEN: `hf_${'Env5'.repeat(9)}` }, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('ev?]0;pwned??nosj');
+    expect(r.stderr).not.toMatch(/[\u001b\u0007\u202e]/);
   });
 
   it.runIf(process.getuid?.() === 0)('another user\'s config/secrets.json: refused, naming the owner; nothing stored', async () => {

@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { VaultError, isVaultError } from '../../core/errors';
+import { VaultError } from '../../core/errors';
 import { lstatSync } from 'node:fs';
 import { LookupIndexFile, type LookupIndex } from './lookup-index';
 import { resolveProfilePaths, sidecarPath, type PathInputs, type ProfilePaths } from './paths';
@@ -73,15 +73,14 @@ export class ProfileReader {
     const legacy = this.paths.legacySecrets;
     const legacyStamp = legacy ? stampOf(legacy) : undefined;
     if (legacy && legacyStamp) {
-      let read: RawProfile | undefined;
-      try {
-        read = this.load('legacy', legacy, legacyStamp);
-      } catch (err) {
-        // Another user's file (a shared folder, a colleague's checkout) or a link is not this user's secrets: it is
-        // passed over, said, and the command goes on as without it (keys from the environment still serve).
-        if (!isVaultError(err, 'PROFILE_PERMISSIONS', 'PROFILE_SYMLINK')) throw err;
-        this.warn(`Ignoring ${legacy}: ${err.message}`);
-      }
+      // Another user's file (a shared folder, a colleague's checkout) or a link is not this user's secrets: it is
+      // passed over, said, and the command goes on as without it (keys from the environment still serve). A file of
+      // the user's own that is unsafe otherwise (others can modify it) is still an error, with its fix.
+      const s = lstatSync(legacy, { throwIfNoEntry: false });
+      const uid = process.getuid?.();
+      const notMine = s?.isSymbolicLink() ? 'it is a symbolic link' : s && uid !== undefined && s.uid !== uid ? `it belongs to another user (uid ${s.uid})` : undefined;
+      if (notMine) this.warn(`Ignoring ${legacy}: ${notMine}; its keys are not read as yours.`);
+      const read = notMine ? undefined : this.load('legacy', legacy, legacyStamp);
       if (read) {
         this.warn(`Using deprecated ${legacy} (plaintext secrets). Move them into the keychain: cpw-vault migrate`);
         return read;
