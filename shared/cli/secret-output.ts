@@ -1,4 +1,4 @@
-import { fchmodSync, fstatSync, readlinkSync } from 'node:fs';
+import { fchmodSync, fstatSync, readlinkSync, type Stats } from 'node:fs';
 import { VaultError } from '../core/errors';
 import { withoutControlChars } from '../core/control-chars';
 
@@ -15,25 +15,35 @@ import { withoutControlChars } from '../core/control-chars';
  * Returns the line to print on stderr, if any.
  */
 export function protectSecretOutput(fd = 1): string | undefined {
-  let mode: number;
-  let owner: number;
+  let st: Stats;
   try {
-    const st = fstatSync(fd);
-    // A named FIFO is a file too: another user's, planted under the name the user redirects to (mkfifo in /tmp),
-    // hands every value to whoever reads it. A pipe the shell made (`| consumer`) has no name and is left alone.
-    if (!st.isFile() && !(st.isFIFO() && isNamedFifo(fd))) return undefined;
-    mode = st.mode & 0o777;
-    owner = st.uid;
+    st = fstatSync(fd);
   } catch {
     return undefined; // no stdout: nothing is written anywhere
   }
+  const me = process.getuid?.();
+  const sudoer = me === undefined ? undefined : sudoUid(me);
+  // A terminal of another user (a link planted to their /dev/pts/N, opened to all): refused as their file is. Root's
+  // devices (a console, /dev/tty, the terminal `su` was run from) are not theirs.
+  if (st.isCharacterDevice() && me !== undefined && st.uid !== me && st.uid !== 0 && st.uid !== sudoer) {
+    throw new VaultError('INVALID_ARGUMENT', `Refusing to write secret values to ${fileName(fd)}: it is a device of another user (uid ${st.uid}).`, 'Write them to your own terminal or a file of your own, or pipe them.');
+  }
+  // A named FIFO is a file too: another user's, planted under the name the user redirects to (mkfifo in /tmp),
+  // hands every value to whoever reads it. A pipe the shell made (`| consumer`) has no name and is left alone.
+  const fifo = st.isFIFO() && isNamedFifo(fd);
+  if (!st.isFile() && !fifo) return undefined;
+  const mode = st.mode & 0o777;
+  const owner = st.uid;
   // Another user's file first, whatever its mode: its owner can chmod it back or read it already (0600 or
   // 0666 alike). Root can write to any file, so this is the only check between root (a container, CI) and
   // a file planted in /tmp; under sudo, the file the invoking user's shell made is theirs to read.
-  const me = process.getuid?.();
-  const sudoer = me === 0 && process.env.SUDO_UID !== undefined ? Number(process.env.SUDO_UID) : undefined;
   if (me !== undefined && owner !== me && owner !== sudoer) {
     throw new VaultError('INVALID_ARGUMENT', `Refusing to write secret values to ${fileName(fd)}: it belongs to another user (uid ${owner}), who can read it whatever its mode (${mode.toString(8).padStart(4, '0')}).`, 'Write them to a file of your own (e.g. umask 077; cpw-vault env --workflow W --format dotenv > ~/.env.local), or pipe them.');
+  }
+  // A FIFO of the user's that others can open: the open for writing returned once a reader was there, maybe theirs
+  // (a chmod now comes too late). Refused; made private before any reader opens it, it is fine.
+  if (fifo && mode & 0o077) {
+    throw new VaultError('INVALID_ARGUMENT', `Refusing to write secret values to ${fileName(fd)}: it is a FIFO other users can open (mode ${mode.toString(8).padStart(4, '0')}), so its reader may be theirs.`, `Make it private before any reader opens it (mkfifo -m 600, or chmod 600 ${fileName(fd)}), or use a pipe.`);
   }
   if ((mode & 0o077) === 0) return undefined;
   const name = fileName(fd);
@@ -64,4 +74,9 @@ function isNamedFifo(fd: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Under sudo (running as root), the invoking user's uid: the files and terminal their shell opened are theirs. */
+function sudoUid(me: number): number | undefined {
+  return me === 0 && process.env.SUDO_UID !== undefined ? Number(process.env.SUDO_UID) : undefined;
 }

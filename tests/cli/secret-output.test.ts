@@ -4,7 +4,7 @@
 // made 0600 before a value is written, and the user is told; a terminal,
 // pipe or /dev/null is left alone; another user's file is refused.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
@@ -89,7 +89,7 @@ describe('secret values written to a file others can read', () => {
     expect(readFileSync(mine, 'utf8')).toBe(HF);
     expect(mode(mine)).toBe('600');
   });
-  it("a FIFO another user planted under the name redirected to: refused, its reader gets nothing; the user's own named FIFO is made 0600", async (ctx) => {
+  it("a FIFO another user planted under the name redirected to: refused, its reader gets nothing; the user's own FIFO others can open and another user's device are refused too", async (ctx) => {
     if (process.getuid?.() !== 0) return ctx.skip(); // needs root to plant as nobody
     const t = makeTempHome();
     expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
@@ -106,12 +106,28 @@ describe('secret values written to a file others can read', () => {
       expect(reader.stderr).toContain('exit=2');
       expect(readFileSync(stolen, 'utf8')).toBe('');
     }
+    // The user's own FIFO that others can open: refused too (its reader may be theirs: a chmod once it is open is too late).
     const own = join(t.cwd, 'own.fifo');
     expect(spawnSync('bash', ['-c', `umask 0; mkfifo -m 644 "${own}"`]).status).toBe(0);
+    const open = spawnSync('bash', ['-c', `cat "${own}" > "${own}.out" & "${process.execPath}" "${BIN}" get huggingface token > "${own}"; echo "exit=$?" >&2; wait`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8', timeout: 60_000 });
+    expect(open.stderr).toContain(`Refusing to write secret values to ${own}: it is a FIFO other users can open (mode 0644)`);
+    expect(open.stderr).toContain('exit=2');
+    expect(readFileSync(`${own}.out`, 'utf8')).toBe('');
+    // Made private first, it works.
+    chmodSync(own, 0o600);
     const mine = spawnSync('bash', ['-c', `cat "${own}" > "${own}.out" & "${process.execPath}" "${BIN}" get huggingface token > "${own}"; wait`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8', timeout: 60_000 });
     expect(mine.status, mine.stderr).toBe(0);
-    expect(mine.stderr).toContain('was readable by other users (0644); it is now 0600');
+    expect(mine.stderr).toBe('');
     expect(readFileSync(`${own}.out`, 'utf8')).toBe(HF);
-    expect(mode(own)).toBe('600');
+    // A device of another user (a link planted to their terminal, opened to all): refused.
+    const theirs = mkdtempSync('/tmp/cpw-their-dev-'); // as /dev/pts: not a sticky folder
+    ctx.onTestFinished(() => rmSync(theirs, { recursive: true, force: true }));
+    chmodSync(theirs, 0o755);
+    const device = join(theirs, 'their-tty');
+    expect(spawnSync('mknod', ['-m', '666', device, 'c', '1', '3']).status).toBe(0);
+    chownSync(device, 65534, 65534);
+    const dev = sh(t, 'get huggingface token', `> "${device}"`);
+    expect(dev.status, dev.stderr).toBe(2);
+    expect(dev.stderr).toContain(`Refusing to write secret values to ${device}: it is a device of another user (uid 65534).`);
   });
 });
