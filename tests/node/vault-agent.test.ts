@@ -209,6 +209,10 @@ describe.runIf(isRoot)('another OS user', () => {
     expect(refused.message).toMatch(new RegExp(`a folder above it, ${theirs}, belongs to another user \\(uid ${uid}\\)`));
     const store = createFileSecretStore({ profilePath: h.profile, env: { TMPDIR: theirs } });
     expect((await rejected(store.get('huggingface.token'))).code).toBe('VAULT_AGENT_UNSAFE');
+    // Reached through a link of the user's own (TMPDIR=~/tmplink pointing there): refused as well.
+    const link = join(h.root, 'tmplink');
+    symlinkSync(theirs, link);
+    expect((await rejected(agentFor(h, 60_000, undefined, { TMPDIR: link }))).message).toMatch(new RegExp(`a folder above it, ${theirs}, belongs to another user`));
     // The same folder owned by root (as /tmp is) is fine.
     chownSync(theirs, 0, 0);
     const { socket: ok } = await agentFor(h, 60_000, undefined, { TMPDIR: theirs });

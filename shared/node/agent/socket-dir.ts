@@ -1,5 +1,5 @@
 import { sha256Hex } from '../builtins';
-import { lstatSync, mkdirSync } from 'node:fs';
+import { lstatSync, mkdirSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { modeString } from '../profile/secure-fs';
 import { unsafeSocketDir } from '../secrets/vault-errors';
@@ -60,9 +60,24 @@ export function checkSocketDir(dir: string, create: boolean): boolean {
   if (s.isSymbolicLink() || !s.isDirectory()) throw unsafeSocketDir(dir, 'it is not a plain directory (a symbolic link or a file is in its place)');
   if (s.uid !== uid()) throw unsafeSocketDir(dir, `it belongs to another user (uid ${s.uid})`);
   if (s.mode & 0o077) throw unsafeSocketDir(dir, `other users can reach it (mode ${modeString(s.mode)})`);
-  // Every folder above it: another user who owns one (a sticky /tmp/theirs, TMPDIR pointed at it) can rename
-  // ours away between our check and our connect, and put a socket of theirs in its place.
-  for (let above = dirname(resolve(dir)); ; above = dirname(above)) {
+  // Every folder above it, as spelled and as it really is (a link of the user's own, ~/tmplink, can point into
+  // another user's folder): another user who owns one (a sticky /tmp/theirs, TMPDIR pointed at it) can rename ours
+  // away between our check and our connect, and put a socket of theirs in its place.
+  const parent = dirname(resolve(dir));
+  checkFoldersAbove(dir, parent);
+  let real: string | undefined;
+  try {
+    real = realpathSync(parent);
+  } catch {
+    real = undefined;
+  }
+  if (real && real !== parent) checkFoldersAbove(dir, real);
+  return true;
+}
+
+/** Throws VAULT_AGENT_UNSAFE when `from` or a folder above it belongs to another user (not root) or others can change it without the sticky bit. */
+function checkFoldersAbove(dir: string, from: string): void {
+  for (let above = from; ; above = dirname(above)) {
     const a = lstatSync(above, { throwIfNoEntry: false });
     if (a && a.uid !== uid() && a.uid !== 0) throw unsafeSocketDir(dir, `a folder above it, ${above}, belongs to another user (uid ${a.uid}), who could put a socket of theirs in its place`);
     if (a && a.isDirectory() && a.mode & 0o022 && !(a.mode & 0o1000)) {
@@ -70,5 +85,4 @@ export function checkSocketDir(dir: string, create: boolean): boolean {
     }
     if (above === dirname(above)) break;
   }
-  return true;
 }
