@@ -8,7 +8,7 @@ import { openWithIdentity, stanzaType } from '../../shared/node/secrets/vault-cr
 import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
 import { createVault } from '../../shared/node/open';
 import { rejected } from '../helpers/errors';
-import { makeFileVaultHome, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
+import { fileCli, makeFileVaultHome, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
 import { makeTempHome } from '../helpers/temp';
 
 // Not an interop test: a low scrypt work factor keeps these fast (the CLI and age tests use age's 18).
@@ -75,6 +75,20 @@ describe('the age vault file store', () => {
     }
     expect(vaultBytes(h)).toEqual(before);
     expect(await store.status()).toMatchObject({ ok: false, code: 'VAULT_LOCKED' });
+  });
+
+  it('status never asks the passphrase, and says locked once the agent has stopped (not the agent it saw before)', async () => {
+    const h = await makeFileVaultHome({ logN: LOG_N });
+    const asked = { count: 0 };
+    const store = createFileSecretStore({ profilePath: h.profile, env: { XDG_RUNTIME_DIR: h.runtime }, askPassphrase: async () => (asked.count++, h.passphrase) });
+    expect((await fileCli(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    try {
+      expect(await store.status()).toMatchObject({ ok: true, backend: expect.stringContaining('unlocked by agent pid') });
+    } finally {
+      expect((await fileCli(h, ['lock'])).code).toBe(0);
+    }
+    expect(await store.status()).toMatchObject({ ok: false, code: 'VAULT_LOCKED' });
+    expect(asked.count).toBe(0);
   });
 
   it('a wrong passphrase: VAULT_PASSPHRASE_WRONG after a pause, not asked twice, nothing changed, the passphrase in no message', async () => {

@@ -95,15 +95,24 @@ export class FileSecretStore implements SecretStore {
     try {
       this.assertFiles();
       // Unlocked is not enough to say "reachable": the vault must open with that key (a truncated file, or one sealed
-      // to another key, is VAULT_CORRUPT here as it is for get).
+      // to another key, is VAULT_CORRUPT here as it is for get). Never a prompt, and the agent as it is now (a fresh
+      // connection: one kept from earlier may be to an agent stopped since).
+      const opens = async (key: Unlocked) => {
+        const bytes = readPrivateFile(this.files.vault);
+        if (!bytes) throw vaultNotFound(this.files.vault, this.files.identity);
+        parseVaultContent(await key.decrypt(bytes), this.files.vault);
+      };
       if (this.local) {
-        await this.readEntries();
+        await opens(this.localKey(this.local));
         return { ok: true, backend: `${backend} (unlocked in this process)` };
       }
-      const agent = this.agent ?? (await this.connectAgent());
+      const agent = await this.connectAgent();
       if (agent) {
-        this.agent = agent;
-        await this.readEntries();
+        try {
+          await opens({ decrypt: (bytes) => agent.decrypt(bytes, this.files.vault), recipient: agent.hello.recipient, viaAgent: true });
+        } finally {
+          agent.close();
+        }
         return { ok: true, backend: `${backend} (unlocked by agent pid ${agent.hello.pid} until ${agent.hello.expires_at})` };
       }
       const e = vaultLocked();
