@@ -1,14 +1,15 @@
 /**
  * C0 and C1 control characters and DEL: line breaks, tabs and the escape
- * sequences that drive a terminal; and the bidirectional embeddings,
- * overrides and isolates (U+202A-U+202E, U+2066-U+2069), which reverse the
+ * sequences that drive a terminal; the line and paragraph separators
+ * (U+2028, U+2029); and the bidirectional marks, embeddings, overrides and
+ * isolates (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), which reorder the
  * text around them on screen ("\u202Eevil" shows as "live", a file name's
  * extension turned around). Text from a file someone else may have written
  * (a teammate's team file, an export, a planted lock) or a field printed as
  * it is (a label, a user field) is checked or cleaned with these. Right-to-
  * left letters themselves are text, and stay.
  */
-export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 /** True when `text` holds a control character. */
 export function hasControlChars(text: string): boolean {
@@ -17,5 +18,5 @@ export function hasControlChars(text: string): boolean {
 
 /** `text` with each control character replaced by "?", for a message. */
 export function withoutControlChars(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '?');
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '?');
 }

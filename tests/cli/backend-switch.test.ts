@@ -156,9 +156,11 @@ describe('backend use between the keychain and the vault file', () => {
     const latin1 = await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: Buffer.from('correct horse \xff\xfe battery\n', 'latin1') });
     expect(latin1.code).toBe(2);
     expect(latin1.stderr).toContain('The new passphrase is not UTF-8 text');
-    const spaces = await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: ' '.repeat(14) });
-    expect(spaces.code).toBe(2);
-    expect(spaces.stderr).toContain('only spaces');
+    for (const blank of [' '.repeat(14), '\u200b'.repeat(14)]) {
+      const spaces = await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: blank });
+      expect(spaces.code).toBe(2);
+      expect(spaces.stderr).toContain('only spaces');
+    }
     const files = vaultFilesFor(h.profile);
     writeFileSync(files.vault, 'not mine', { mode: 0o600 });
     const there = await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: PASS });

@@ -242,3 +242,11 @@ describe('the export file', () => {
     expect((await rejected(writeExportFile(path, doc, 'export passphrase 1', { logN: LOG_N }))).code).toBe('IO_ERROR');
   });
 });
+
+describe('new passphrases', () => {
+  it('half of a UTF-16 pair (the app or the library can send one) is refused as not UTF-8 text, as Latin-1 bytes are', async () => {
+    const { checkNewPassphrase } = await import('../../shared/node/secrets/vault-admin');
+    expect(() => checkNewPassphrase('\uD800correct horse battery')).toThrow(/not UTF-8 text/);
+    expect(() => checkNewPassphrase('correct horse battery \uD83C\uDFAC')).not.toThrow(); // a whole emoji is text
+  });
+});

@@ -274,3 +274,15 @@ describe('audit log', () => {
     expect(vault.auditEvents().length).toBeGreaterThan(20);
   });
 });
+
+describe('labels shown as they are', () => {
+  it('a label saved before text-direction overrides were refused (or hand-edited in) is listed with "?" in their place', async () => {
+    const { vault, t } = setup();
+    await vault.setCredential('deepl', 'api_key', 'dk-12345', { label: 'DeepL', envVar: 'DEEPL_API_KEY' });
+    const doc = JSON.parse(readFileSync(t.profile, 'utf8'));
+    doc.credential_metadata['deepl.api_key'].label = 'Saved \u202Egnp.exe';
+    writeFileSync(t.profile, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
+    expect(vault.listCredentials().find((c) => c.id === 'deepl.api_key')!.label).toBe('Saved ?gnp.exe');
+    await expect(vault.setCredential('deepl', 'api_key', 'dk-12345', { label: 'x\u200fy' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});

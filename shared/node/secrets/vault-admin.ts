@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { hasLoneSurrogate } from '../../core/credential';
 import { VaultError, isVaultError } from '../../core/errors';
 import { serializeVaultContent } from '../../core/vault-content';
 import { withFileLock } from '../profile/file-lock';
@@ -40,10 +41,11 @@ export interface OpenedIdentity {
  * with one before this check still unlocks (only new passphrases are judged).
  */
 export function checkNewPassphrase(next: string, current?: string): void {
-  if (next.includes('\uFFFD')) {
+  if (next.includes('\uFFFD') || hasLoneSurrogate(next)) {
     throw new VaultError('INVALID_ARGUMENT', 'The new passphrase is not UTF-8 text (a file saved in another encoding, or a terminal in one): it would not be read back the same by the age CLI.', 'Save it as UTF-8, or choose one of plain characters.');
   }
-  if (next.trim() === '') throw new VaultError('INVALID_ARGUMENT', 'The new passphrase is only spaces.', 'Choose a real one: four or five random words work well.');
+  // Spaces, or characters that show as nothing (zero-width spaces and joiners, a BOM): not a passphrase anyone can type again.
+  if (/^[\s\u200b-\u200d\u2060\ufeff]*$/.test(next)) throw new VaultError('INVALID_ARGUMENT', 'The new passphrase is only spaces (or characters that show as nothing).', 'Choose a real one: four or five random words work well.');
   if ([...next].length < MIN_PASSPHRASE_LENGTH) {
     throw new VaultError('INVALID_ARGUMENT', `The new passphrase is too short: at least ${MIN_PASSPHRASE_LENGTH} characters.`, 'Choose a longer one: four or five random words work well.');
   }

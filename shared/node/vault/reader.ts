@@ -1,3 +1,4 @@
+import { hasControlChars, withoutControlChars } from '../../core/control-chars';
 import { CATALOG, catalogEntry } from '../../core/catalog';
 import { checkedCredentialId, credentialId, splitCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
@@ -351,7 +352,9 @@ export class VaultReader {
       const { service, key } = splitCredentialId(id);
       const envVars = this.envVarsFor(id, view);
       // Fields in the order callers (and `list --json`) have always seen them.
-      const out = { id, service, key, label: meta?.label ?? entry?.label ?? id, secret: entry?.secret ?? true, custom: !entry, envVars } as CredentialView;
+      // A label saved before control characters were refused (or hand-edited) is shown with "?" in their place (the app too).
+      const label = meta?.label ?? entry?.label ?? id;
+      const out = { id, service, key, label: hasControlChars(label) ? withoutControlChars(label) : label, secret: entry?.secret ?? true, custom: !entry, envVars } as CredentialView;
       if (entry?.url) out.url = entry.url;
       if (entry) out.formatHint = entry.format.hint;
       out.stored = !!meta;
