@@ -183,3 +183,20 @@ describe('migrate refuses sources that are not the user\'s plaintext', () => {
     expect(lookup(t, 'huggingface.token')).toBe('');
   });
 });
+
+describe('cpw-vault\'s own files beside a named profile are told from the user\'s', () => {
+  it('with --profile ./settings, settings.json and settings.env are the user\'s sources; settings.audit.log is not', async () => {
+    const t = makeTempHome();
+    const profile = join(t.cwd, 'settings');
+    writeFileSync(join(t.cwd, 'settings.env'), `HF_TOKEN=${HF}\n`, { mode: 0o600 });
+    writeFileSync(join(t.cwd, 'settings.json'), JSON.stringify({ tmdb_api_key: TMDB }), { mode: 0o600 });
+    writeFileSync(join(t.cwd, 'settings.audit.log'), '', { mode: 0o600 });
+    for (const source of ['settings.env', 'settings.json']) {
+      const r = await cli(t, ['--profile', profile, 'migrate', '--from', join(t.cwd, source), '--dry-run']);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const own = await cli(t, ['--profile', profile, 'migrate', '--from', join(t.cwd, 'settings.audit.log'), '--dry-run']);
+    expect(own.code).toBe(2);
+    expect(own.stderr).toContain("is one of cpw-vault's own files");
+  });
+});

@@ -10,6 +10,11 @@ export interface OwnFiles {
 
 /** The first versions' files beside a named profile (now named after it: `<profile>.audit.log`, ...). */
 const FIRST_VERSIONS_BESIDE = /^(audit\.log(\.\d+)?|runs\.json)$/;
+/**
+ * What follows `<profile>.` in the name of a file of a named profile: its sidecars, vault files, lock and temp
+ * files. Only these: `settings.json` beside a profile named `settings` is the user's.
+ */
+const SIDECAR = /^(audit\.log(\.\d+)?|runs\.jsonl?|journal|usage|profile\.(checked|index)|backend-move|identity\.age|vault\.age|lock)([.-].*)?$/;
 
 /**
  * Whether `a` and `b` name one file, however they are spelled: a symlinked
@@ -49,7 +54,8 @@ export function refuseOwnFiles(path: string, own: OwnFiles, options: { allowProf
   const real = realOf(path);
   const inFolder = dirname(real) === realOf(dirname(resolve(own.profile)));
   const name = basename(real);
-  const sidecar = name.startsWith(`${basename(own.profile)}.`) || FIRST_VERSIONS_BESIDE.test(name);
+  const prefix = `${basename(own.profile)}.`;
+  const sidecar = (name.startsWith(prefix) && SIDECAR.test(name.slice(prefix.length))) || FIRST_VERSIONS_BESIDE.test(name);
   if (isProfile || (inFolder && (own.dedicatedDir || sidecar))) {
     throw new VaultError('INVALID_ARGUMENT', `${path} is one of cpw-vault's own files, not a plaintext secrets file; nothing was changed.`, 'Choose a secrets.json, .env or token file.');
   }
