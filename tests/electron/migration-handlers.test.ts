@@ -7,6 +7,15 @@ import { setupMain } from './main-setup';
 
 type Main = Awaited<ReturnType<typeof setupMain>>;
 
+/** A config/secrets.json holding `doc` in the working folder, and the source main found for it. */
+async function foundSecretsJson(s: Main, doc: Record<string, string>): Promise<{ secrets: string; source: MigrationSource }> {
+  mkdirSync(join(s.t.cwd, 'config'), { recursive: true });
+  const secrets = join(s.t.cwd, 'config', 'secrets.json');
+  writeFileSync(secrets, JSON.stringify(doc));
+  const [source] = await s.value<MigrationSource[]>('migrationSources');
+  return { secrets, source: source! };
+}
+
 /** Apply as the app does: the plan first, then apply with the tag of the plan the user saw. */
 async function applyReviewed(s: Main, request: { source: string; includeUnknown?: boolean }) {
   const { reviewed } = await s.value<{ reviewed: string }>('migrationPlan', request);
@@ -208,10 +217,7 @@ describe('removing the plaintext asks in main\'s own dialog, and only once nothi
 describe('what a migration writes and removes is what the user reviewed, and only plaintext of theirs', () => {
   it('apply refuses a file that changed since its plan was shown (or with no plan), and writes nothing', async () => {
     const s = await setupMain();
-    mkdirSync(join(s.t.cwd, 'config'));
-    const secrets = join(s.t.cwd, 'config', 'secrets.json');
-    writeFileSync(secrets, JSON.stringify({ tmdb_api_key: TMDB }));
-    const [source] = await s.value<MigrationSource[]>('migrationSources');
+    const { secrets, source } = await foundSecretsJson(s, { tmdb_api_key: TMDB });
     const { reviewed, plan } = await s.value<{ reviewed: string; plan: { counts: { apply: number } } }>('migrationPlan', { source: source!.handle });
     expect(plan.counts.apply).toBe(1);
     expect(reviewed).toMatch(/^[0-9a-f]{64}$/);
@@ -248,11 +254,9 @@ describe('what a migration writes and removes is what the user reviewed, and onl
   it('removes only the backups migration made, each checked: the user\'s own look-alike and an older backup with other keys keep everything', async () => {
     const s = await setupMain();
     mkdirSync(join(s.t.cwd, 'config'));
-    const secrets = join(s.t.cwd, 'config', 'secrets.json');
-    writeFileSync(secrets, JSON.stringify({ hf_token: HF }));
     const mine = join(s.t.cwd, 'config', 'secrets.json.backup-my-old-keys');
     writeFileSync(mine, JSON.stringify({ openai_api_key: CANARY }));
-    const [source] = await s.value<MigrationSource[]>('migrationSources');
+    const { secrets, source } = await foundSecretsJson(s, { hf_token: HF });
     await applyReviewed(s, { source: source!.handle });
     // An older run's backup (its exact name) holding a key the vault never got.
     const older = join(s.t.cwd, 'config', 'secrets.json.backup-20200101T000000Z-abcdef');
@@ -269,10 +273,7 @@ describe('what a migration writes and removes is what the user reviewed, and onl
 
   it('a file changed while main\'s "remove?" dialog was open: nothing removed (a key added meanwhile would be lost)', async () => {
     const s = await setupMain();
-    mkdirSync(join(s.t.cwd, 'config'));
-    const secrets = join(s.t.cwd, 'config', 'secrets.json');
-    writeFileSync(secrets, JSON.stringify({ hf_token: HF }));
-    const [source] = await s.value<MigrationSource[]>('migrationSources');
+    const { secrets, source } = await foundSecretsJson(s, { hf_token: HF });
     await applyReviewed(s, { source: source!.handle });
     let answer!: () => void;
     s.answers.waitFor = new Promise<void>((r) => (answer = r));
@@ -288,10 +289,7 @@ describe('what a migration writes and removes is what the user reviewed, and onl
 
   it.runIf(process.getuid?.() === 0)('a look-alike backup another user planted is left alone, and the user\'s own files are still removed', async () => {
     const s = await setupMain();
-    mkdirSync(join(s.t.cwd, 'config'));
-    const secrets = join(s.t.cwd, 'config', 'secrets.json');
-    writeFileSync(secrets, JSON.stringify({ hf_token: HF }));
-    const [source] = await s.value<MigrationSource[]>('migrationSources');
+    const { secrets, source } = await foundSecretsJson(s, { hf_token: HF });
     await applyReviewed(s, { source: source!.handle });
     const planted = join(s.t.cwd, 'config', 'secrets.json.backup-20200101T000000Z-abcdef');
     writeFileSync(planted, JSON.stringify({ openai_api_key: CANARY }));
@@ -308,8 +306,8 @@ describe('what a migration writes and removes is what the user reviewed, and onl
     writeFileSync(env, `HF_TOKEN=${HF}\n# OPENAI_API_KEY=${CANARY}\n# a plain comment\n`);
     s.answers.pick = env;
     const source = await s.value<MigrationSource>('migrationPickFile');
-    await applyReviewed(s, { source: source.handle });
-    const r = await s.value<{ kept: string; removed: string[] }>('migrationRemovePlaintext', { source: source.handle });
+    await applyReviewed(s, { source: source!.handle });
+    const r = await s.value<{ kept: string; removed: string[] }>('migrationRemovePlaintext', { source: source!.handle });
     expect(r.removed).toEqual([]);
     expect(r.kept).toContain('1 commented-out line(s) hold a value (OPENAI_API_KEY)');
     expect(JSON.stringify(r)).not.toContain(CANARY);
