@@ -8,7 +8,7 @@
  */
 import { VaultError, isVaultError } from '../../shared/core/errors';
 import type { MigrationRequest, SecurityStatus, VaultApi } from '../../shared/core/ipc-contract';
-import { registerSecret } from '../../shared/core/redact';
+import { registerPassphrase } from '../../shared/core/redact';
 import { buildExport, type ExportDocument, type ExportedCredential } from '../../shared/core/vault-export';
 import { AgentClient } from '../../shared/node/agent/client';
 import { agentSocketFor } from '../../shared/node/agent/socket-dir';
@@ -75,7 +75,7 @@ export function securityHandlers(deps: SecurityDeps): Api {
     // One at a time: a second Unlock pressed while the first starts the agent finds it running (not "already running").
     securityUnlock: oneAtATime(async ({ passphrase }: { passphrase: string }) => {
       assertFile();
-      registerSecret(passphrase);
+      registerPassphrase(passphrase);
       const running = await agent();
       if (running) {
         running.close();
@@ -96,8 +96,8 @@ export function securityHandlers(deps: SecurityDeps): Api {
     },
     securityChangePassphrase: async ({ current, next }) => {
       assertFile();
-      registerSecret(current);
-      registerSecret(next);
+      registerPassphrase(current);
+      registerPassphrase(next);
       // Checked before scrypt: a too-short or unchanged passphrase answers at once.
       checkNewPassphrase(next, current);
       const opened = await openIdentity(files(), current);
@@ -111,14 +111,14 @@ export function securityHandlers(deps: SecurityDeps): Api {
       return status();
     },
     securityUseBackend: async ({ backend, passphrase }) => {
-      if (passphrase !== undefined) registerSecret(passphrase);
+      if (passphrase !== undefined) registerPassphrase(passphrase);
       const from = vault.backend();
       const result = await vault.useBackend(backend, { ...(passphrase !== undefined ? { passphrase } : {}), ...(deps.logN ? { logN: deps.logN } : {}) });
       if (from === 'file') await stopAgent();
       return { moved: result.moved, status: await status() };
     },
     securityExport: async ({ passphrase }) => {
-      registerSecret(passphrase);
+      registerPassphrase(passphrase);
       checkNewPassphrase(passphrase);
       const target = await deps.dialog.chooseExportTarget();
       if (!target) return null;
@@ -140,7 +140,7 @@ export function securityHandlers(deps: SecurityDeps): Api {
       return imports.grant(path, 'picked');
     },
     securityImportPlan: async ({ source, passphrase, overwrite: o }) => {
-      registerSecret(passphrase);
+      registerPassphrase(passphrase);
       const picked = imports.resolve(source);
       let doc: ExportDocument;
       try {

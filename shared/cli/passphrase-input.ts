@@ -1,8 +1,7 @@
 import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { VaultError } from '../core/errors';
-import { registerSecret } from '../core/redact';
+import { registerPassphrase } from '../core/redact';
 import { modeString } from '../node/profile/secure-fs';
-import { MIN_PASSPHRASE_LENGTH } from '../node/secrets/vault-crypto';
 import type { CliIO } from './io';
 
 /** Where a command may take a passphrase from besides the hidden prompt (never argv, never an env var). */
@@ -31,7 +30,7 @@ function finish(text: string, from: string): string {
  * ("short") must not blank that word out of the very message refusing it.
  */
 function remember(value: string): void {
-  if ([...value].length >= MIN_PASSPHRASE_LENGTH) registerSecret(value);
+  registerPassphrase(value);
 }
 
 /**

@@ -34,6 +34,18 @@ export function registerSecret(value: string): void {
   if (value.length >= MIN_KNOWN_LENGTH) known.add(value);
 }
 
+/**
+ * Registers a passphrase: only one long enough to be a passphrase at all (the minimum of a new one).
+ * A refused short entry ("short") must not blank that word out of the very message refusing it, nor out of
+ * every message after.
+ */
+export function registerPassphrase(value: string): void {
+  if ([...value].length >= MIN_PASSPHRASE_LENGTH) registerSecret(value);
+}
+
+/** The fewest characters a new passphrase (vault file, export, team backup) may have. */
+export const MIN_PASSPHRASE_LENGTH = 12;
+
 /** Forgets every registered secret (tests). */
 export function clearRegisteredSecrets(): void {
   known.clear();

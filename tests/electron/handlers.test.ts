@@ -306,3 +306,19 @@ describe('doctor calls while one runs', () => {
     expect(probes).toBe(3);
   });
 });
+
+describe('what joins the redaction list', () => {
+  it('a refused short passphrase and a planned non-credential value do not blank those words out of later messages and audit paths', async () => {
+    const { clearRegisteredSecrets, redact } = await import('../../shared/core/redact');
+    clearRegisteredSecrets();
+    const s = await setupMain();
+    const short = await s.call('securityExport', { passphrase: 'short' });
+    expect(short).toMatchObject({ ok: false, error: { message: expect.stringContaining('too short') } });
+    mkdirSync(join(s.t.cwd, 'config'), { recursive: true });
+    writeFileSync(join(s.t.cwd, 'config', 'secrets.json'), JSON.stringify({ hf_token: HF, project: 'cp-whisperx' }));
+    const [source] = await s.value<Array<{ handle: string }>>('migrationSources');
+    await s.value('migrationPlan', { source: source!.handle });
+    expect(redact('/home/ada/cp-whisperx/config/secrets.json.backup')).toBe('/home/ada/cp-whisperx/config/secrets.json.backup');
+    expect(redact(`the token ${HF}`)).not.toContain(HF); // what may become a credential is still a secret
+  });
+});

@@ -24,7 +24,10 @@ export async function planMigrationFor(source: ParsedSource, choices: PlanChoice
   for (const entry of source.entries) {
     const id = entry.target ?? entry.customTarget?.id;
     if (id && typeof entry.value === 'string') ids.add(id);
-    if (typeof entry.value === 'string' && entry.value.trim().length >= 4) registerSecret(entry.value.trim());
+    // A value that may become a credential is a secret from here on; an unknown key's only when unknown keys are
+    // imported (a `"project": "cp-whisperx"` was redacted out of every later message and audit path otherwise).
+    const mayBeStored = entry.target !== undefined || (!!entry.customTarget && !!choices.includeUnknown);
+    if (mayBeStored && typeof entry.value === 'string' && entry.value.trim().length >= 4) registerSecret(entry.value.trim());
   }
   const values = await stored([...ids]);
   for (const v of values.values()) if (v !== undefined) registerSecret(v);

@@ -18,7 +18,7 @@ import { corruptFile, wrongPassphrase } from './vault-errors';
 /** age's own default scrypt work factor (log2 N): about 1.7 s in pure JS here. */
 export const SCRYPT_LOG_N = 18;
 /** Shortest passphrase accepted for a new vault, a passphrase change or an export. */
-export const MIN_PASSPHRASE_LENGTH = 12;
+export { MIN_PASSPHRASE_LENGTH } from '../../core/redact';
 
 /** An age X25519 key pair: the secret identity and its public recipient. */
 export interface VaultKey {
