@@ -5,7 +5,7 @@
  * team-handlers.ts and history-reads.ts (index.ts only constructs), so the
  * storage layer can change under them.
  */
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
@@ -34,9 +34,8 @@ import { securityHandlers } from './security-handlers';
 import { SourceRegistry, backupsOf, checkDroppedPath, refuseOwnFiles } from './source-registry';
 import { teamHandlers } from './team-handlers';
 import { isAllowedExternal, isAppUrl } from './url-policy';
+import { CLIPBOARD_CLEAR_MS, createCopyGuard, type CopyGuard } from './copy-guard';
 
-/** How long a copied secret stays on the clipboard. */
-export const CLIPBOARD_CLEAR_MS = 20_000;
 /** Page size when the caller names none. */
 export const DEFAULT_PAGE = 100;
 
@@ -60,42 +59,9 @@ export interface MainDeps {
   copies?: CopyGuard;
 }
 
-/** The secret copied last, cleared from the clipboard if it still holds it: after {@link CLIPBOARD_CLEAR_MS}, or at once. */
-export interface CopyGuard {
-  /** Puts `value` on the clipboard; 20 s later it is cleared if still there (a later copy owns the clipboard and its own timer). */
-  copy(value: string): void;
-  /** Clears the clipboard now if it still holds the value copied last (the app quitting: its timer would never fire). */
-  clearNow(): boolean;
-}
-
-/** A {@link CopyGuard} over the clipboard. Only a hash of the value is kept: enough to tell whether the clipboard still holds it. */
-export function createCopyGuard(deps: Pick<MainDeps, 'clipboard' | 'scheduler' | 'events'>): CopyGuard {
-  let copies = 0;
-  let held: string | undefined;
-  const clearNow = () => {
-    const still = held !== undefined && sha256(deps.clipboard.readText()) === held;
-    if (still) deps.clipboard.clear();
-    held = undefined;
-    return still;
-  };
-  return {
-    copy: (value) => {
-      deps.clipboard.writeText(value);
-      held = sha256(value);
-      const copy = ++copies;
-      deps.scheduler.setTimeout(() => {
-        if (copy !== copies) return; // a later copy owns the clipboard and its own timer
-        deps.events.send('clipboardCleared', { cleared: clearNow() });
-      }, CLIPBOARD_CLEAR_MS);
-    },
-    clearNow,
-  };
-}
-
 /** A handler per method: what main receives (MainArgs), the contract's result. */
 export type Handlers = { [M in VaultMethod]: (...args: MainArgs<M>) => ReturnType<VaultApi[M]> };
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 function pageOf<T>(items: T[], filter: { offset?: number | undefined; limit?: number | undefined }): Page<T> {
   const offset = filter.offset ?? 0;

@@ -7,7 +7,8 @@ import { CHANNELS, type Page, type VaultMethod } from '../../shared/core/ipc-con
 import { MAX_SECRET_LENGTH } from '../../shared/core/credential';
 import type { RunRecord } from '../../shared/core/records';
 import { bootId } from '../../shared/node/profile/owner';
-import { CLIPBOARD_CLEAR_MS, createCopyGuard, type SenderEvent } from '../../electron/main/handlers';
+import { CLIPBOARD_CLEAR_MS, createCopyGuard } from '../../electron/main/copy-guard';
+import type { SenderEvent } from '../../electron/main/handlers';
 import { setupMain } from './main-setup';
 
 const HF = `hf_${'Ipc1'.repeat(9)}`;
