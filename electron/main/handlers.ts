@@ -11,7 +11,7 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { splitCredentialId, valueProblem } from '../../shared/core/credential';
 import type { PlanRow } from '../../shared/core/migration-plan';
-import type { ParsedSource } from '../../shared/core/migration-sources';
+import { sourceContent, type ParsedSource } from '../../shared/core/migration-sources';
 import { VaultError, isVaultError, toVaultError } from '../../shared/core/errors';
 import { redactDeep } from '../../shared/core/redact';
 import type { IpcResult, MainArgs, MigrationRequest, MigrationSource, Page, VaultApi, VaultMethod } from '../../shared/core/ipc-contract';
@@ -20,7 +20,7 @@ import { fieldErrors } from '../../shared/core/profile-parse';
 import { runDoctor } from '../../shared/node/doctor';
 import { verifyWithVault } from '../../shared/node/verify/with-vault';
 import { commentedKeysKept } from '../../shared/node/migration/apply';
-import { isSameFile } from '../../shared/node/migration/own-files';
+import { isTheProfile } from '../../shared/node/migration/own-files';
 import { hfTokenPath, readSource } from '../../shared/node/migration/sources';
 import { LEGACY_SECRETS_PATH } from '../../shared/node/profile/paths';
 import type { RunHistory } from '../../shared/node/records/run-history';
@@ -103,7 +103,7 @@ function migrationHandlers(deps: MainDeps) {
   };
   // What a plan was made from, as a tag the renderer hands back to apply: keyed per session, so it says nothing of the values.
   const tagKey = randomBytes(32);
-  const contentTag = (p: ParsedSource) => createHmac('sha256', tagKey).update(JSON.stringify([p.kind, p.entries, p.commentedKeys ?? []])).digest('hex');
+  const contentTag = (p: ParsedSource) => createHmac('sha256', tagKey).update(sourceContent(p)).digest('hex');
 
   return {
     migrationSources: async () => discover(),
@@ -131,7 +131,7 @@ function migrationHandlers(deps: MainDeps) {
     },
     migrationRemovePlaintext: async (request: { source: string }) => {
       const source = registry.resolve(request.source);
-      const inPlace = resolve(source.path) === resolve(vault.profilePath) || isSameFile(source.path, vault.profilePath);
+      const inPlace = isTheProfile(source.path, vault.profilePath);
       // A look-alike backup another user planted beside it is not the user's to delete (nor a reason to stop).
       const backups = backupsOf(source.path).filter((f) => lstatSync(f, { throwIfNoEntry: false })?.uid === process.getuid?.());
       const files = [...(!inPlace && existsSync(source.path) ? [source.path] : []), ...backups];

@@ -33,6 +33,15 @@ export interface ParsedSource {
   commentedKeys?: string[];
 }
 
+/**
+ * What a parsed source holds, as one string: two reads of a file are the same
+ * content exactly when these are equal (the plan's tag, the recheck before
+ * plaintext is deleted).
+ */
+export function sourceContent(source: ParsedSource): string {
+  return JSON.stringify([source.kind, source.entries, source.commentedKeys ?? []]);
+}
+
 /** Largest source accepted. */
 export const MAX_SOURCE_BYTES = 1024 * 1024;
 

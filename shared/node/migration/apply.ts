@@ -4,12 +4,12 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { CredentialId } from '../../core/credential';
 import { VaultError, isVaultError } from '../../core/errors';
 import { planMigration, type ApplyResult, type MigrationPlan, type PlanChoices, type RowResult, type StoredComparison } from '../../core/migration-plan';
-import type { ParsedSource } from '../../core/migration-sources';
+import { sourceContent, type ParsedSource } from '../../core/migration-sources';
 import { registerSecret } from '../../core/redact';
 import type { CredentialChange, CredentialStore } from '../credentials/credential-store';
 import { ensurePrivateDir, readAllBytes } from '../profile/secure-fs';
 import { isBackupName } from '../../core/journal';
-import { isSameFile } from './own-files';
+import { isTheProfile } from './own-files';
 import { readSource } from './sources';
 
 export type { ApplyResult, RowResult } from '../../core/migration-plan';
@@ -120,7 +120,7 @@ export async function applyMigration(
     sourceKey: r.sourceKey, target: r.target,
     status: r.action === 'identical' ? 'identical' : r.action === 'invalid' ? 'invalid' : 'skipped',
   }));
-  const inPlace = isInPlace(source.path, options.profilePath);
+  const inPlace = isTheProfile(source.path, options.profilePath);
   const kept = plan.rows.filter((r) => r.action === 'conflict' && !r.apply && r.target);
   if (inPlace && kept.length) {
     // In place, the commit empties every plaintext slot: a skipped conflict's value would then live only in the backup.
@@ -167,11 +167,6 @@ export async function applyMigration(
   return removeIfAllMigrated(result, removable(source, options, [backup]), options);
 }
 
-/** Whether the source is the profile itself (a seed profile migrated in place), however its path is spelled. */
-function isInPlace(source: string, profile: string): boolean {
-  return resolve(source) === resolve(profile) || isSameFile(source, profile);
-}
-
 /** Backups an earlier run made of `source` in `dir` (`<name>.backup-<timestamp>[-<hex>]`). */
 function earlierBackups(source: string, dir: string): string[] {
   try {
@@ -190,7 +185,7 @@ function earlierBackups(source: string, dir: string): string[] {
 function removable(source: ParsedSource, options: ApplyOptions & { profilePath: string }, created: string[]): Removable {
   const keep = new Map<string, string>();
   const files: string[] = [];
-  if (!isInPlace(source.path, options.profilePath)) {
+  if (!isTheProfile(source.path, options.profilePath)) {
     if (source.kind === 'hf-token-file' && !options.sourceNamed) {
       keep.set(source.path, 'it is the HuggingFace CLI\'s login token, found by default; name it to delete it: cpw-vault migrate --from ' + source.path + ' --remove-plaintext (or huggingface-cli logout)');
     } else {
@@ -217,7 +212,7 @@ interface Removable {
 function stillAsRead(file: string, source: ParsedSource): boolean {
   try {
     const now = readSource(file, process.env, source.path);
-    return JSON.stringify([now.entries, now.commentedKeys ?? []]) === JSON.stringify([source.entries, source.commentedKeys ?? []]);
+    return sourceContent(now) === sourceContent(source);
   } catch {
     return false;
   }

@@ -31,6 +31,11 @@ export function isSameFile(a: string, b: string): boolean {
   }
 }
 
+/** Whether a migration source is the profile itself (a seed profile migrated in place), however its path is spelled. */
+export function isTheProfile(source: string, profile: string): boolean {
+  return resolve(source) === resolve(profile) || isSameFile(source, profile);
+}
+
 /** The real path of `path` (links on the way followed), else its resolved spelling when it does not exist. */
 function realOf(path: string): string {
   try {
