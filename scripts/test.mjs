@@ -13,7 +13,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { missingTools, runInSession, startKeyring, throwawayEnv } from './throwaway-keyring.mjs';
+import { missingTools, restartLog, runInSession, startKeyring, throwawayEnv } from './throwaway-keyring.mjs';
 
 const require = createRequire(import.meta.url);
 const vitest = join(dirname(require.resolve('vitest/package.json')), 'vitest.mjs');
@@ -34,7 +34,13 @@ function summary(resultsFile, exitCode) {
 if (args[0] === '--inside') {
   await startKeyring();
   const child = spawn(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${process.env.CPW_TEST_RESULTS}`, ...args.slice(1)], { stdio: 'inherit' });
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  child.on('exit', (code, signal) => {
+    // How often gnome-keyring-daemon died under the run (its upstream abort) and was started again: in the CI log.
+    const log = restartLog();
+    const restarts = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0;
+    if (restarts) console.log(`gnome-keyring-daemon was restarted ${restarts} time(s) during the run`);
+    process.exit(code ?? (signal ? 1 : 0));
+  });
 } else {
   const missing = missingTools();
   if (missing.length) {

@@ -132,7 +132,7 @@ while not os.path.exists(result) and time.time() < end:
 print(open(result).read() if os.path.exists(result) else "no result")
 `;
   // Counts each SIGHUP it is delivered (the wakeup fd gets a byte per delivery); after the first it asks exec for a
-  // SIGUSR1, which exec forwards after anything it forwarded for the hangup: then it writes the count and ends.
+  // SIGUSR1, which exec forwards (mostly after what it forwarded for the hangup): then it writes the count and ends.
   const stage = `
 import os, signal, sys
 r, w = os.pipe()
@@ -148,6 +148,9 @@ while True:
             hups += 1
             if hups == 1: os.kill(os.getppid(), signal.SIGUSR1)
         if b == signal.SIGUSR1:
+            # exec's forwarded SIGHUP may come after its SIGUSR1 (the hangup can land on another of exec's threads, whose
+            # handler runs later on a loaded machine), and Python puts SIG_DFL back as it exits: it must not kill us then.
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
             with open(sys.argv[1] + ".tmp", "w") as f: f.write(f"hups={hups}")
             os.rename(sys.argv[1] + ".tmp", sys.argv[1])
             sys.exit(0)

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
 const LOG = join(process.env['XDG_RUNTIME_DIR'] ?? tmpdir(), 'cpw-vault-keyring-restarts');
-/** Longest wait for the keeper to count a dead daemon (it does within milliseconds), then for the new one to answer. */
-const NOTICE_MS = 3_000;
+/** Longest wait for the keeper to count a dead daemon (milliseconds, seconds on a loaded machine), then for the new one to answer. */
+const NOTICE_MS = 10_000;
 const SETTLE_MS = 20_000;
 
 /** How many times the keeper has restarted the daemon in this session. */
