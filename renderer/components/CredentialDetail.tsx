@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import type { KeychainStatus } from '../../shared/core/secret-store';
 import { sourceLabel, type CredentialView } from '../../shared/core/views';
+import { storeName } from '../../shared/core/secret-store';
 import { asApiError, type ApiError } from '../api';
 import { useVault } from '../store';
 import { selectKeychainProblem } from '../store/app-slice';
@@ -67,7 +68,7 @@ function ConfirmDelete({ c, onCancel, onConfirm }: { c: CredentialView; onCancel
   return (
     <div role="alertdialog" aria-labelledby={`${id}-t`} aria-describedby={`${id}-d`} className="confirm" onKeyDown={(e) => e.key === 'Escape' && (e.stopPropagation(), onCancel())}>
       <p id={`${id}-t`}><strong>Delete {c.label}?</strong></p>
-      <p id={`${id}-d`}>Its value is removed from the keychain. This cannot be undone.</p>
+      <p id={`${id}-d`}>Its value is removed from {storeName(c.source?.kind === 'keychain' && c.source.store === 'file' ? 'file' : 'keychain')}. This cannot be undone.</p>
       <div className="actions">
         <button type="button" onClick={onCancel} autoFocus>Cancel</button>
         <button type="button" className="danger" onClick={onConfirm}>Delete</button>

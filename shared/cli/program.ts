@@ -154,7 +154,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .addHelpText('after', examples(['cpw-vault profile prefs set ai_provider=anthropic default_workflow=subtitle', 'cpw-vault profile prefs set notifications.run_failed=false']))
     .action((pairs: string[], _o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/profile')).prefsSet({ pairs }, ctx)));
 
-  sub('migrate', 'move plaintext secrets (secrets.json, .env, seed profile, HF token file) into the keychain')
+  sub('migrate', 'move plaintext secrets (secrets.json, .env, seed profile, HF token file) into the keychain or the vault file')
     .option('--from <path>', 'the file to migrate (default: config/secrets.json, then a seed profile, then the HF token file)')
     .option('--dry-run', 'show the plan; change nothing')
     .option('--backup-dir <dir>', 'where the 0600 backup of the source goes (default: beside it)')

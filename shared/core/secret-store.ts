@@ -28,6 +28,11 @@ export interface SecretStore {
   close(): void;
 }
 
+/** Where a backend keeps the values, as messages name it: "the keychain" or "the vault file". */
+export function storeName(backend: string): string {
+  return backend === 'file' ? 'the vault file' : 'the keychain';
+}
+
 /** Why a keychain cannot be used. */
 export type KeychainReason = 'KEYCHAIN_UNAVAILABLE' | 'KEYCHAIN_NO_PROVIDER' | 'KEYCHAIN_LOCKED' | 'KEYCHAIN_TIMEOUT' | 'KEYCHAIN_DENIED' | 'KEYCHAIN_ERROR' | 'KEYCHAIN_NO_COLLECTION';
 

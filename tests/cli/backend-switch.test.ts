@@ -14,6 +14,7 @@ import { makeTempHome, type TempHome } from '../helpers/temp';
 const HF = `hf_${'SwItCh'.repeat(6)}`;
 const TMDB = '9a8b7c6d5e4f30211203f4e5d6c7b8a9';
 const CUSTOM = 'deepl-custom-value-0123456789';
+const OPENAI = `sk-proj-${'SwItCh'.repeat(7)}`;
 const PASS = 'vault passphrase of the switch test';
 const EXPORT_PASS = 'export passphrase of the switch test';
 /** Budget of one test: several real scrypts (age's work factor) through the CLI, on a machine others load too. */
@@ -99,11 +100,18 @@ describe('backend use on a host with no D-Bus session at all', () => {
     const stage = 'const e = process.env; process.exit(e.HF_TOKEN === e.HUGGING_FACE_HUB_TOKEN && /^hf_/.test(e.HF_TOKEN ?? "") && (e.TMDB_API_KEY ?? "").length === 32 ? 0 : 5)';
     const exec = await run(h, ['exec', '--workflow', 'subtitle', '--', process.execPath, '-e', stage], { noDbus: true });
     expect(exec.code, exec.stderr).toBe(0);
+    // Once the vault file is the backend, no message says the keychain: a missing key, migrate, doctor's repair.
+    expect((await run(h, ['get', 'openai', 'api_key'], { noDbus: true })).stderr).toContain('openai.api_key is not set: not in OPENAI_API_KEY, not in the vault file.');
+    mkdirSync(join(h.cwd, 'config'));
+    writeFileSync(join(h.cwd, 'config', 'secrets.json'), JSON.stringify({ openai_api_key: OPENAI }));
+    const migrated = await run(h, ['migrate', '--yes', '--remove-plaintext'], { noDbus: true });
+    expect(migrated.stderr, migrated.stderr).toContain('Migrated 1 credential(s) into the vault file.');
+    expect((await run(h, ['doctor', '--repair'], { noDbus: true })).stderr).toContain('repair: nothing to do: the index and the vault file agree');
     expect((await run(h, ['lock'], { noDbus: true })).code).toBe(0);
     const env = { ...process.env, HOME: h.home, TERM: 'xterm' };
     const age = await inPty(h.cwd, env, ['age', '-d', '-i', files.identity, files.vault], [{ expect: 'Enter passphrase for identity file', send: `${PASS}\r` }]);
     expect(age.code, age.screen.slice(-400)).toBe(0);
-    expect(JSON.parse(age.screen.slice(age.screen.indexOf('{')))).toEqual({ version: 1, entries: { 'huggingface.token': HF, 'tmdb.api_key': TMDB } });
+    expect(JSON.parse(age.screen.slice(age.screen.indexOf('{')))).toEqual({ version: 1, entries: { 'huggingface.token': HF, 'tmdb.api_key': TMDB, 'openai.api_key': OPENAI } });
   }, BUDGET);
 });
 

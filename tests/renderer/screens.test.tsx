@@ -72,16 +72,18 @@ describe('Credentials screen', () => {
     expect(document.body.textContent).not.toContain(HF);
   });
 
-  it('the Source line says "vault file" for a value in the age vault file (it said "keychain" on hosts with none)', async () => {
+  it('the Source line and the Delete question say "vault file" for a value in the age vault file (they said "keychain" on hosts with none)', async () => {
     const meta = { created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', hint: '••••Comp', storage: 'keychain' as const };
     for (const [source, shown] of [[{ kind: 'keychain', store: 'file' }, 'vault file'], [{ kind: 'keychain' }, 'keychain']] as const) {
-      const { api, show } = withFakeApi();
+      const { api, user, show } = withFakeApi();
       const view: CredentialView = { id: 'huggingface.token', service: 'huggingface', key: 'token', label: 'Hugging Face token', secret: true, custom: false, envVars: ['HF_TOKEN'], stored: true, source, meta };
       api.credentialsList = async () => [view];
       show(<Credentials />);
       await screen.findByRole('list', { name: 'Credentials' });
       const details = (await screen.findByText('Source')).closest('dl') as HTMLElement;
       expect(within(details).getByText('Source').nextElementSibling?.textContent).toBe(shown);
+      await user.click(screen.getByRole('button', { name: 'Delete' }));
+      expect(screen.getByRole('alertdialog', { name: 'Delete Hugging Face token?' }).textContent).toContain(`Its value is removed from the ${shown}.`);
       cleanup();
       useVault.setState(initialState());
     }

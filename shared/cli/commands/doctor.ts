@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import type { RepairSummary, UnfinishedChange } from '../../core/views';
+import { storeName } from '../../core/secret-store';
 import { runDoctor } from '../../node/doctor';
 import { resolveProfilePaths } from '../../node/profile/paths';
 import { findPlaintextHfTokens } from '../../node/git-credential/plaintext-scan';
@@ -21,7 +22,8 @@ import { EXIT, type ExitCode } from '../exit-codes';
  */
 export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promise<ExitCode> {
   muteModeWarning(ctx);
-  const report = await runDoctor(args.repair ? await ctx.vault() : await ctx.doctorSubject(), { repair: !!args.repair });
+  const full = args.repair ? await ctx.vault() : undefined;
+  const report = await runDoctor(full ?? (await ctx.doctorSubject()), { repair: !!args.repair });
   const { profile, keychain, workflows } = report;
   const plaintext = findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), gitConfigLine(ctx.io.env));
   const offer = offersFileBackend(keychain) ? { backend: 'file', command: USE_FILE } : undefined;
@@ -29,7 +31,7 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
   else {
     const p = paint(ctx.io);
     const mark = (good: boolean) => (good ? p.green('✓') : p.red('✗'));
-    if (report.repair) ctx.io.err(repairLines(report.repair));
+    if (report.repair && full) ctx.io.err(repairLines(report.repair, storeName(full.backend())));
     ctx.io.err(`${mark(profile.problems.length === 0)} profile ${profile.path}\n    kind: ${profile.kind}  mode: ${profile.mode ?? '-'}  folder: ${profile.dir_mode ?? '-'}  schema: ${profile.version ?? '-'}\n`);
     for (const problem of profile.problems) ctx.io.err(`    ${p.red(problem.code)} ${problem.message}\n    fix: ${problem.fix}\n`);
     ctx.io.err(`${mark(keychain.ok)} keychain ${keychain.backend}${keychain.ok ? ': reachable and unlocked' : `\n    ${p.red(keychain.code)} ${keychain.message}\n    fix: ${keychain.fix}`}\n`);
@@ -56,13 +58,13 @@ function unfinishedLine(u: UnfinishedChange): string {
 }
 
 /** What a repair did, one line per kind of change (names only). */
-function repairLines(r: RepairSummary): string {
+function repairLines(r: RepairSummary, store: string): string {
   const lines = [
     r.recovered ? `finished ${r.recovered} change(s) a crashed cpw-vault had started` : '',
-    r.added.length ? `re-indexed from the keychain: ${r.added.join(', ')}` : '',
-    r.dropped.length ? `removed from the index (no value in the keychain): ${r.dropped.join(', ')}` : '',
-    r.orphans.length ? `left alone (in the keychain, not in the index, not a known credential): ${r.orphans.join(', ')}; add one with: cpw-vault set <service> <key> --env-var NAME` : '',
+    r.added.length ? `re-indexed from ${store}: ${r.added.join(', ')}` : '',
+    r.dropped.length ? `removed from the index (no value in ${store}): ${r.dropped.join(', ')}` : '',
+    r.orphans.length ? `left alone (in ${store}, not in the index, not a known credential): ${r.orphans.join(', ')}; add one with: cpw-vault set <service> <key> --env-var NAME` : '',
     r.shared.length ? `left alone (in the keychain under the name this profile shares with the default profile, so perhaps the default profile's): ${r.shared.join(', ')}; to make one this profile's, set it again with this profile` : '',
   ].filter(Boolean);
-  return `repair: ${lines.length ? lines.join('\n        ') : 'nothing to do: the index and the keychain agree'}\n`;
+  return `repair: ${lines.length ? lines.join('\n        ') : `nothing to do: the index and ${store} agree`}\n`;
 }

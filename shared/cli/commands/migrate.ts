@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { VaultError } from '../../core/errors';
+import { storeName } from '../../core/secret-store';
 import { planRowNote, type MigrationPlan } from '../../core/migration-plan';
 import type { ApplyResult } from '../../node/migration/apply';
 import { refuseOwnFiles } from '../../node/migration/own-files';
@@ -35,10 +36,10 @@ function shellQuote(path: string): string {
   return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The closing summary: counts, backup, and where plaintext is still on disk. */
-export function summary(io: CliIO, result: ApplyResult): string {
+/** The closing summary: counts, where they went (`backend`), backup, and where plaintext is still on disk. */
+export function summary(io: CliIO, result: ApplyResult, backend: string): string {
   const p = paint(io);
-  const lines = [result.ok ? `${p.green('✓')} Migrated ${result.imported} credential(s) into the keychain.` : `${p.red('✗')} Migration failed; every change was undone and the source left untouched.`];
+  const lines = [result.ok ? `${p.green('✓')} Migrated ${result.imported} credential(s) into ${storeName(backend)}.` : `${p.red('✗')} Migration failed; every change was undone and the source left untouched.`];
   for (const r of result.rows.filter((x) => x.status === 'failed')) {
     lines.push(`  ${r.sourceKey} -> ${r.target}: ${r.code ? `${r.code} ` : ''}${r.error}`);
     if (r.fix) lines.push(`    fix: ${r.fix}`);
@@ -52,7 +53,7 @@ export function summary(io: CliIO, result: ApplyResult): string {
 
 /**
  * `cpw-vault migrate`: moves plaintext secrets (secrets.json, a seed profile,
- * .env, the HuggingFace token file) into the keychain. Shows the plan; asks
+ * .env, the HuggingFace token file) into the keychain or the vault file. Shows the plan; asks
  * on a terminal unless --yes; --dry-run changes nothing.
  */
 export async function migrate(args: MigrateArgs, ctx: CliContext): Promise<ExitCode> {
@@ -114,6 +115,6 @@ async function migrateWith(signal: AbortSignal, args: MigrateArgs, ctx: CliConte
     ...(many ? { onProgress: (done: number, total: number, id: string) => ctx.io.err(`[${done + 1}/${total}] ${id}\n`) } : {}),
   });
   if (ctx.globals.json) printJson(ctx.io, { plan, result });
-  ctx.io.err(summary(ctx.io, result));
+  ctx.io.err(summary(ctx.io, result, vault.backend()));
   return result.ok && !result.keptFiles?.length ? EXIT.ok : EXIT.failure;
 }

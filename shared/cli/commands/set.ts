@@ -1,6 +1,8 @@
 import { catalogEntry, checkFormat } from '../../core/catalog';
 import { credentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
+import { storeName } from '../../core/secret-store';
+import type { CredentialMeta } from '../../core/profile-schema';
 import { paint } from '../io';
 import type { CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
@@ -46,7 +48,7 @@ export async function set(args: SetArgs, ctx: CliContext): Promise<ExitCode> {
   const p = paint(ctx.io);
   if (warning) ctx.io.err(`${p.yellow('warning:')} ${warning} Stored anyway (--force).\n`);
   const id = credentialId(args.service, args.key);
-  ctx.io.err(`${p.green('✓')} Stored ${id} in the ${meta.storage === 'profile' ? 'profile (not a secret)' : vault.backend() === 'file' ? 'vault file' : 'keychain'} (${meta.hint}).\n`);
+  ctx.io.err(storedLine(p, id, meta, vault.backend()));
   const shadow = vault.envVarsFor(id).find((v) => ctx.io.env[v]);
   if (shadow) ctx.io.err(`${p.yellow('note:')} ${shadow} is set in this environment and takes precedence over the stored value.\n`);
   return EXIT.ok;
@@ -67,4 +69,9 @@ export function argvValueRefused(words: readonly string[] = []): VaultError {
     'cpw-vault set never takes the value on the command line (other processes can read argv).',
     'Pipe it on stdin: printf %s "$VALUE" | cpw-vault set <service> <key>   or run it in a terminal for a hidden prompt.',
   );
+}
+
+/** "✓ Stored <id> in <where> (<hint>)": the keychain, the vault file, or the profile for a value that is not a secret. */
+export function storedLine(p: ReturnType<typeof paint>, id: string, meta: CredentialMeta, backend: string): string {
+  return `${p.green('✓')} Stored ${id} in ${meta.storage === 'profile' ? 'the profile (not a secret)' : storeName(backend)} (${meta.hint}).\n`;
 }

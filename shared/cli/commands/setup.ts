@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { CATALOG, catalogEntry, checkFormat } from '../../core/catalog';
 import { splitCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
+import { storeName } from '../../core/secret-store';
 import { isTimeZone, userSchema } from '../../core/profile-schema';
 import { offeredCredentials, WORKFLOW_NAMES, WORKFLOWS, type WorkflowName } from '../../core/workflows';
 import { findDefaultSource, readSource } from '../../node/migration/sources';
@@ -13,6 +14,7 @@ import { paint, type Prompts } from '../io';
 import { describeStatus } from './check';
 import { interruptible } from '../signals';
 import { planTable, summary } from './migrate';
+import { storedLine } from './set';
 import { USE_FILE, fileOfferText, offersFileBackend } from '../file-offer';
 import { askNewOrCurrent } from '../passphrase-input';
 import { MIN_PASSPHRASE_LENGTH } from '../../node/secrets/vault-crypto';
@@ -69,7 +71,7 @@ async function storeAnswers(ctx: CliContext, vault: Vault, answers: Map<Credenti
   for (const [id, value] of answers) {
     const { service, key } = splitCredentialId(id);
     const { meta } = await interruptible((signal) => vault.setCredential(service, key, value, { acceptFormatWarning: true, signal }));
-    ctx.io.err(`${p.green('✓')} Stored ${id} in the keychain (${meta.hint}).\n`);
+    ctx.io.err(storedLine(p, id, meta, vault.backend()));
   }
 }
 
@@ -94,8 +96,8 @@ async function offerMigration(ctx: CliContext, prompts: Prompts, vault: Vault): 
   const plan = await vault.planMigration(source);
   if (!plan.counts.apply) return;
   ctx.io.err(`\nFound plaintext credentials in ${path}. This is what migration would do:\n${planTable(plan)}`);
-  if (!(await prompts.confirm('Move them into the keychain now?', true))) return;
-  ctx.io.err(summary(ctx.io, await vault.applyMigration(source, plan)));
+  if (!(await prompts.confirm(`Move them into ${storeName(vault.backend())} now?`, true))) return;
+  ctx.io.err(summary(ctx.io, await vault.applyMigration(source, plan), vault.backend()));
 }
 
 async function finish(ctx: CliContext, vault: Vault): Promise<ExitCode> {

@@ -5,7 +5,7 @@ import { VaultError } from '../../core/errors';
 import { isReservedEnvVar } from '../../core/env-var-names';
 import { defaultWorkflow, pipelinePreferences, type PipelinePreferences } from '../../core/preferences';
 import { registerSecret } from '../../core/redact';
-import type { KeychainStatus, SecretStore } from '../../core/secret-store';
+import { storeName, type KeychainStatus, type SecretStore } from '../../core/secret-store';
 import type { CredentialMeta } from '../../core/profile-schema';
 import type { Caller, CredentialSource, CredentialView } from '../../core/views';
 import { fixLine, type WorkflowName, type WorkflowStatus } from '../../core/workflows';
@@ -237,7 +237,7 @@ export class VaultReader {
     if (found) return found;
     const id = credentialId(service, key);
     const names = this.envVarsFor(id);
-    throw new VaultError('CREDENTIAL_MISSING', `${id} is not set: ${names.length ? `not in ${names.join(' or ')}, ` : ''}not in the keychain.`, fixLine(id));
+    throw new VaultError('CREDENTIAL_MISSING', `${id} is not set: ${names.length ? `not in ${names.join(' or ')}, ` : ''}not in ${storeName(this.backend())}.`, fixLine(id));
   }
 
   /** The stored value of `id` (secret store, profile slot or secrets.json), ignoring env vars; not audited. */
