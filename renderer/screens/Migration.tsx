@@ -12,30 +12,44 @@ function noteOf(r: PlanRow): string | undefined {
   return `not a known credential: becomes the custom credential ${r.target} (env ${r.envVar}) when "Import unknown keys" is ticked`;
 }
 
-/** The plan: one row per source entry, per-row overwrite for conflicts. Never a value. */
+/** Rows rendered at first, and added by each "Show more": a 10,000-key file rendered whole took 18 s, the app frozen. */
+export const PLAN_PAGE = 250;
+
+/** The plan: one row per source entry, per-row overwrite for conflicts, the first {@link PLAN_PAGE} rows then more on request. Never a value. */
 export function PlanTable({ rows, overwrite, onToggle, disabled }: { rows: PlanRow[]; overwrite: string[]; onToggle: (id: string) => void; disabled?: boolean }) {
+  const [limit, setLimit] = useState(PLAN_PAGE);
+  const shown = rows.length > limit ? rows.slice(0, limit) : rows;
+  const more = Math.min(rows.length - shown.length, 4 * PLAN_PAGE);
   return (
-    <table className="plan">
-      <caption>Migration plan</caption>
-      <thead>
-        <tr><th scope="col">Source key</th><th scope="col">Credential</th><th scope="col">Action</th><th scope="col">Will write</th><th scope="col">Note</th></tr>
-      </thead>
-      <tbody>
-        {rows.map((r) => (
-          <tr key={r.index} className={`action-${r.action}`}>
-            <td><code>{r.sourceKey}</code></td>
-            <td>{r.target ?? '—'}</td>
-            <td>{ACTION_TEXT[r.action]}</td>
-            <td>
-              {r.action === 'conflict' && r.target ? (
-                <label className="check"><input type="checkbox" checked={overwrite.includes(r.target)} onChange={() => onToggle(r.target!)} disabled={disabled} /> <span>Overwrite</span><span className="sr-only"> {r.target}</span></label>
-              ) : r.apply ? 'Yes' : 'No'}
-            </td>
-            <td>{planRowNote(r, noteOf(r))}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <>
+      <table className="plan">
+        <caption>Migration plan</caption>
+        <thead>
+          <tr><th scope="col">Source key</th><th scope="col">Credential</th><th scope="col">Action</th><th scope="col">Will write</th><th scope="col">Note</th></tr>
+        </thead>
+        <tbody>
+          {shown.map((r) => (
+            <tr key={r.index} className={`action-${r.action}`}>
+              <td><code>{r.sourceKey}</code></td>
+              <td>{r.target ?? '—'}</td>
+              <td>{ACTION_TEXT[r.action]}</td>
+              <td>
+                {r.action === 'conflict' && r.target ? (
+                  <label className="check"><input type="checkbox" checked={overwrite.includes(r.target)} onChange={() => onToggle(r.target!)} disabled={disabled} /> <span>Overwrite</span><span className="sr-only"> {r.target}</span></label>
+                ) : r.apply ? 'Yes' : 'No'}
+              </td>
+              <td>{planRowNote(r, noteOf(r))}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {more > 0 && (
+        <p>
+          Rows 1 to {shown.length} of {rows.length} shown; the counts below are the whole plan&apos;s. A conflict is overwritten only once shown and ticked.{' '}
+          <button type="button" onClick={() => setLimit(limit + more)}>Show {more} more</button>
+        </p>
+      )}
+    </>
   );
 }
 

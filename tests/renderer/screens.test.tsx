@@ -281,6 +281,31 @@ describe('Migration screen', () => {
     api.plan = { source: { handle: 'a'.repeat(32), path: '/x/secrets.json', origin: 'found' }, plan: planMigration(source, (id) => (id === 'tmdb.api_key' ? 'different' : 'absent')) };
   };
 
+  it('a 10,000-key file: the first 250 rows, then more on request; the counts and the Migrate button cover the whole plan', async () => {
+    for (const keys of [10_000, 1_300]) {
+      const { api, user, show } = withFakeApi();
+      const doc = Object.fromEntries(Array.from({ length: keys }, (_, i) => [`KEY_${i}`, `value-number-${i}-of-the-big-file`]));
+      const source = parseJsonSource('/x/secrets.json', JSON.stringify({ ...doc, tmdb_api_key: '0123456789abcdef0123456789abcdef' }));
+      api.plan = { source: { handle: 'a'.repeat(32), path: '/x/secrets.json', origin: 'found' }, plan: planMigration(source, () => 'absent', { includeUnknown: true }) };
+      show(<Migration />);
+      const table = await screen.findByRole('table', { name: 'Migration plan' });
+      const bodyRows = () => within(table).getAllByRole('row').length - 1;
+      expect(bodyRows()).toBe(250);
+      expect(screen.getByText(`Rows 1 to 250 of ${keys + 1} shown`, { exact: false })).toBeTruthy();
+      expect(screen.getByRole('button', { name: `Migrate ${keys + 1} credential(s)` })).toBeTruthy();
+      if (keys === 1_300) {
+        await user.click(screen.getByRole('button', { name: 'Show 1000 more' }));
+        expect(bodyRows()).toBe(1250);
+        expect(within(table).getByText('KEY_1249')).toBeTruthy();
+        await user.click(screen.getByRole('button', { name: 'Show 51 more' }));
+        expect(bodyRows()).toBe(1301);
+        expect(screen.queryByRole('button', { name: /^Show \d+ more$/ })).toBeNull();
+      } else expect(screen.getByRole('button', { name: 'Show 1000 more' })).toBeTruthy();
+      cleanup();
+      useVault.setState(initialState());
+    }
+  });
+
   it('loading, then empty: nothing found', async () => {
     const { api, show } = withFakeApi();
     const release = api.hold('migrationSources');
