@@ -22,10 +22,22 @@ export function keyringRestarts(log = LOG): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Whether the daemon was restarted since `count` (waiting a moment for the keeper to notice), and then answers again. */
-async function restartedSince(count: number, log: string): Promise<boolean> {
+/** The pid of the process that owns the Secret Service name now, if any. */
+function secretsOwner(): number | undefined {
+  const r = spawnSync('gdbus', ['call', '--session', '--dest', 'org.freedesktop.DBus', '--object-path', '/org/freedesktop/DBus', '--method', 'org.freedesktop.DBus.GetConnectionUnixProcessID', 'org.freedesktop.secrets'], { encoding: 'utf8', timeout: 5000 });
+  const pid = /uint32 (\d+)/.exec(r.stdout ?? '')?.[1];
+  return pid ? Number(pid) : undefined;
+}
+
+/**
+ * Whether the daemon was restarted since `count` (waiting a moment for the keeper to notice), or another one than
+ * `owner` answers now (one D-Bus started, or one the keeper started past its restart limit), and then answers again.
+ */
+async function restartedSince(count: number, owner: number | undefined, log: string): Promise<boolean> {
   const noticed = Date.now() + NOTICE_MS;
   while (keyringRestarts(log) === count) {
+    const now = secretsOwner();
+    if (owner !== undefined && now !== undefined && now !== owner) break;
     if (Date.now() > noticed) return false;
     await sleep(100);
   }
@@ -39,17 +51,18 @@ async function restartedSince(count: number, log: string): Promise<boolean> {
 }
 
 /**
- * Runs `body`; when it fails and the keyring daemon was restarted meanwhile
+ * Runs `body`; when it fails and the keyring daemon was restarted (or replaced) meanwhile
  * (its abort, not cpw-vault's), runs it again (at most `attempts` times in
  * all), saying so on stderr. A failure with no restart is thrown as is.
  */
 export async function againIfKeyringRestarted<T>(label: string, body: () => Promise<T>, attempts = 3, log = LOG): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const before = keyringRestarts(log);
+    const owner = secretsOwner();
     try {
       return await body();
     } catch (err) {
-      if (attempt >= attempts || !(await restartedSince(before, log))) throw err;
+      if (attempt >= attempts || !(await restartedSince(before, owner, log))) throw err;
       process.stderr.write(`${label}: gnome-keyring-daemon was restarted under attempt ${attempt} (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); running it again\n`);
     }
   }
