@@ -15,7 +15,7 @@ import type { KeychainStatus, SecretStore } from '../../core/secret-store';
 import { toValidationRecord, type VerificationResult } from '../../core/verification';
 import type { CredentialView, ProfileView, UnfinishedChange } from '../../core/views';
 import type { WorkflowName, WorkflowStatus } from '../../core/workflows';
-import { moveBackend, moveRecorded, recoverBackendMove, type MoveDeps, type MoveOptions, type MoveResult, type MoveSide } from '../credentials/backend-move';
+import { moveRecorded, recoverBackendMove, type MoveResult } from '../credentials/backend-move';
 import { CredentialStore } from '../credentials/credential-store';
 import type { JournalFile } from '../credentials/journal-file';
 import { repairIndex, type RepairReport } from '../credentials/repair';
@@ -23,15 +23,15 @@ import type { ApplyOptions } from '../migration/apply';
 import { tightenProfile } from '../profile/permissions';
 import { profileView, type ProfileStore } from '../profile/store';
 import type { AuditLog } from '../records/audit-log';
-import { sidecarPath } from '../profile/paths';
 import { namespaceSuffix } from '../secrets/open-secret-store';
-import { vaultFilesFor } from '../secrets/vault-files';
 import { defaultEnvVar, type CredentialValue, type VaultReader } from './reader';
 import type { ResolvedWorkflow } from './workflow-reads';
 import { customEnvVars, VaultImports } from './imports';
 import { moveToOwnKeychainName } from './own-keychain-name';
+import { moveDepsOf, useBackend, type BackendDeps, type UseBackendOptions } from './backends';
 
 export { notReady, type CredentialValue } from './reader';
+export { BACKEND_NAMES, type UseBackendOptions } from './backends';
 
 /** Options of {@link Vault.setCredential}. */
 export interface SetOptions {
@@ -42,19 +42,6 @@ export interface SetOptions {
   envVar?: string;
   /** Aborts and rolls back (a signal, a closed window). */
   signal?: AbortSignal;
-}
-
-/** The backends a profile can switch between. */
-export const BACKEND_NAMES = ['keychain', 'file'] as const;
-
-/** Options of {@link Vault.useBackend}. */
-export interface UseBackendOptions extends Pick<MoveOptions, 'signal' | 'onPhase' | 'step'> {
-  /** Switching to the file backend: the new vault's passphrase (checked: at least 12 characters). */
-  passphrase?: string;
-  /** scrypt work factor of the new vault (default age's 18; only tests go lower). */
-  logN?: number;
-  /** Switching away from the file backend: its key, unlocked by the caller (else the agent, or the store's own question). */
-  sourceKey?: { identity: string; recipient: string };
 }
 
 /** The parts a Vault is made of; built once by the composition root (shared/node/open.ts). */
@@ -345,9 +332,9 @@ export class Vault {
   /** Start-up: removes temp files a killed writer left, finishes a backend switch a crash left, then {@link ensureConsistent}. Called once by the composition root. */
   async open(): Promise<void> {
     await this.profile.recover();
-    if (moveRecorded(this.moveDeps().recordPath)) {
+    if (moveRecorded(moveDepsOf(this.backendDeps()).recordPath)) {
       try {
-        const done = await recoverBackendMove(this.moveDeps());
+        const done = await recoverBackendMove(moveDepsOf(this.backendDeps()));
         if (done) this.warn(`finished a switch from the ${done.from} to the ${done.to} backend that was interrupted.`);
       } catch (err) {
         // A backend that cannot answer now: the record stays, and the next start (or doctor) finishes it.
@@ -373,77 +360,18 @@ export class Vault {
     return this.reader.backend();
   }
 
-  /**
-   * Moves every secret to the `to` backend, all or nothing, and records it
-   * in the profile (see credentials/backend-move.ts: read-back verified,
-   * safe against SIGKILL at any instant, the source emptied after the
-   * commit). To `file`: creates the vault with `passphrase` (refused when
-   * vault files exist). From `file`: removes the vault files afterwards.
-   * Audited `backend_switched` (names and counts only).
-   */
-  async useBackend(to: string, options: UseBackendOptions = {}): Promise<MoveResult> {
-    if (!(BACKEND_NAMES as readonly string[]).includes(to)) throw new VaultError('INVALID_ARGUMENT', `"${to.slice(0, 40)}" is not a backend.`, 'Choose one of: cpw-vault backend use keychain, cpw-vault backend use file');
-    const from = this.backend();
-    if (from === to) throw new VaultError('INVALID_ARGUMENT', `This profile already keeps its secrets in the ${to} backend; nothing changed.`, 'See where they are with: cpw-vault backend');
-    const deps = this.moveDeps();
-    if (moveRecorded(deps.recordPath)) await recoverBackendMove(deps);
-    const files = vaultFilesFor(this.profilePath);
-    const fileList = [files.identity, files.vault];
-    const opened: Array<{ close(): void | Promise<void> }> = [];
-    const memo = (open: () => SecretStore, own: boolean) => {
-      let s: SecretStore | undefined;
-      return () => {
-        if (!s) {
-          s = open();
-          if (own) opened.push(s);
-        }
-        return s;
-      };
-    };
-    let newKey: { identity: string; recipient: string } | undefined;
-    const source: MoveSide = {
-      backend: from,
-      store: options.sourceKey ? memo(() => this.reader.openBackend(from, { key: options.sourceKey! }), true) : memo(() => this.reader.secretStore(), false),
-      ...(from === 'file' ? { files: fileList } : {}),
-    };
-    const target: MoveSide = { backend: to, store: memo(() => this.reader.openBackend(to, newKey ? { key: newKey } : {}), true), ...(to === 'file' ? { files: fileList } : {}) };
-    let createTarget: (() => Promise<void>) | undefined;
-    if (to === 'file') {
-      const { checkNewPassphrase, createFileVault } = await import('../secrets/vault-admin');
-      if (options.passphrase === undefined) throw new VaultError('INVALID_ARGUMENT', 'The file backend needs a passphrase for the new vault.', 'Run: cpw-vault backend use file (it asks twice)');
-      checkNewPassphrase(options.passphrase);
-      registerSecret(options.passphrase);
-      const passphrase = options.passphrase;
-      createTarget = async () => {
-        newKey = (await createFileVault(files, passphrase, { dedicatedDir: this.profile.paths.dedicatedDir, ...(options.logN ? { logN: options.logN } : {}) })).key;
-      };
-    }
-    try {
-      const result = await moveBackend(deps, source, target, { signal: options.signal, onPhase: options.onPhase, step: options.step, createTarget });
-      await this.reader.record({ event: 'backend_switched', caller: this.caller, details: { from, to, moved: result.moved.length } });
-      return result;
-    } finally {
-      for (const s of opened) await s.close();
-    }
-  }
-
-  private moveDeps(): MoveDeps {
-    return {
-      profile: this.profile,
-      recordPath: sidecarPath(this.profile.paths, 'backend-move'),
-      dedicatedDir: this.profile.paths.dedicatedDir,
-      now: this.now,
-      withBackend: (p, backend) => {
-        const stamped = this.stampStorage(p);
-        return { ...stamped, storage: { ...stamped.storage, backend } };
-      },
-      openStore: (backend) => this.reader.openBackend(backend),
-    };
+  /** Moves every secret to the `to` backend, all or nothing: see {@link useBackend} in backends.ts. */
+  useBackend(to: string, options: UseBackendOptions = {}): Promise<MoveResult> {
+    return useBackend(this.backendDeps(), to, options);
   }
 
   /** Releases the secret store's connection (the process can exit at once). */
   close(): void {
     this.reader.close();
+  }
+
+  private backendDeps(): BackendDeps {
+    return { reader: this.reader, profile: this.profile, now: this.now, stamp: (p) => this.stampStorage(p), caller: this.caller };
   }
 
   private repairDeps() {
