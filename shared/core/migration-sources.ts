@@ -27,8 +27,9 @@ export interface ParsedSource {
   /** JSON paths of keys that appeared twice in one object (the last one wins). */
   duplicateKeys: string[];
   /**
-   * .env: names of commented-out assignments with a value (`# OPENAI_API_KEY=sk-...`). Not migrated, but a
-   * kept-aside key: removing the plaintext would lose it.
+   * .env: comments that may hold a kept-aside key, never migrated, so removing the plaintext would lose it: the
+   * names of commented-out assignments of a secret (`# OPENAI_API_KEY=sk-...`), and `line N` for a comment with
+   * what looks like a key in its text (`# old key: sk-...`, `HF_TOKEN=hf_... # was hf_...`).
    */
   commentedKeys?: string[];
 }
@@ -147,11 +148,14 @@ export function parseDotenv(path: string, text: string): ParsedSource {
   const byName = new Map<string, number>();
   const duplicateKeys: string[] = [];
   const commentedKeys: string[] = [];
+  const keptAside = (name: string) => void (commentedKeys.includes(name) || commentedKeys.push(name));
   source.split('\n').forEach((raw, i) => {
     const line = raw.trim();
     if (line.startsWith('#')) {
-      const commented = dotenvLine(line.replace(/^#+/, '').trim());
-      if (commented?.value && !commentedKeys.includes(shownKey(commented.name))) commentedKeys.push(shownKey(commented.name));
+      const text = line.replace(/^#+/, '').trim();
+      const commented = dotenvLine(text);
+      if (commented?.value && commentedSecret(commented)) keptAside(shownKey(commented.name));
+      else if (holdsKeyLike(text)) keptAside(`line ${i + 1}`);
       return;
     }
     if (!line) return;
@@ -160,6 +164,7 @@ export function parseDotenv(path: string, text: string): ParsedSource {
       entries.push({ sourceKey: `line ${i + 1}`, target: undefined, value: undefined });
       return;
     }
+    if (parsed.comment && holdsKeyLike(parsed.comment)) keptAside(`line ${i + 1}`);
     const entry = withCustom({ sourceKey: parsed.name, target: legacyTarget(parsed.name), value: parsed.value });
     const earlier = byName.get(parsed.name);
     if (earlier === undefined) {
@@ -177,8 +182,30 @@ const isSpace = (c: string | undefined) => c === ' ' || c === '\t' || c === '\r'
 const isNameStart = (c: string) => (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c === '_';
 const isNameChar = (c: string) => isNameStart(c) || (c >= '0' && c <= '9') || c === '.' || c === '-';
 
-/** One trimmed `[export ]NAME=value` line, or undefined when it is not one. */
-function dotenvLine(line: string): { name: string; value: string } | undefined {
+/** A name that says it holds a secret (`DB_PASSWORD`, `STRIPE_SECRET`, `X_AUTH`): its commented-out value may be one. */
+const SECRET_NAME = /KEY|TOKEN|SECRET|PASS|PWD|AUTH|CRED|PRIVATE|SESSION|COOKIE|SIGNATURE|SALT/i;
+
+/**
+ * A token that looks like a key in free text: 20 or more characters of a
+ * token's alphabet, letters and digits both (`sk-proj-...`, `hf_...`, 32 hex
+ * digits, a JWT). A commit hash or a UUID counts too: keeping a file is the
+ * safe side. Words, dates, paths and URLs (split at ":", their rest starts
+ * with "/") do not.
+ */
+const KEY_LIKE = /^(?=.*[A-Za-z])(?=.*\d)[\w+=.~-][\w+/=.~-]{19,}$/;
+
+/** Whether free text (a comment) holds a key-like token. */
+function holdsKeyLike(text: string): boolean {
+  return text.split(/[\s"'`,;:()<>[\]{}|#=]+/).some((t) => KEY_LIKE.test(t));
+}
+
+/** Whether a commented-out assignment may be a kept-aside secret (`# PORT=3000`, `# DEBUG=true` are not). */
+function commentedSecret(c: { name: string; value: string }): boolean {
+  return legacyTarget(c.name) !== undefined || SECRET_NAME.test(c.name) || holdsKeyLike(c.value);
+}
+
+/** One trimmed `[export ]NAME=value` line (and the comment after its value), or undefined when it is not one. */
+function dotenvLine(line: string): { name: string; value: string; comment?: string } | undefined {
   let i = 0;
   if (line.startsWith('export') && isSpace(line[6])) {
     i = 6;
@@ -192,17 +219,20 @@ function dotenvLine(line: string): { name: string; value: string } | undefined {
   if (line[i] !== '=') return undefined;
   i++;
   while (isSpace(line[i])) i++;
-  return { name, value: dotenvValue(line.slice(i)) };
+  return { name, ...dotenvValue(line.slice(i)) };
 }
 
-function dotenvValue(rest: string): string {
+/** The value of what follows `=`, and any text after it (after a closing quote, or an unquoted value's ` #` comment). */
+function dotenvValue(rest: string): { value: string; comment?: string } {
+  const after = (end: number) => (end >= 0 && end < rest.length && rest.slice(end).trim() ? { comment: rest.slice(end).trim() } : {});
   if (rest.startsWith("'")) {
     const end = rest.indexOf("'", 1);
-    return end > 0 ? rest.slice(1, end) : rest.slice(1);
+    return end > 0 ? { value: rest.slice(1, end), ...after(end + 1) } : { value: rest.slice(1) };
   }
   if (rest.startsWith('"')) {
     let out = '';
-    for (let i = 1; i < rest.length; i++) {
+    let i = 1;
+    for (; i < rest.length; i++) {
       const c = rest[i]!;
       if (c === '"') break;
       if (c === '\\' && i + 1 < rest.length) {
@@ -210,11 +240,11 @@ function dotenvValue(rest: string): string {
         out += next === 'n' ? '\n' : next;
       } else out += c;
     }
-    return out;
+    return { value: out, ...after(i + 1) };
   }
   // Unquoted: an inline comment starts at the first # after a space.
-  for (let i = 1; i < rest.length; i++) if (rest[i] === '#' && isSpace(rest[i - 1])) return rest.slice(0, i).trim();
-  return rest.trim();
+  for (let i = 1; i < rest.length; i++) if (rest[i] === '#' && isSpace(rest[i - 1])) return { value: rest.slice(0, i).trim(), ...after(i) };
+  return { value: rest.trim() };
 }
 
 function legacyTarget(name: string): CredentialId | undefined {

@@ -44,6 +44,27 @@ describe('sources', () => {
     ]);
   });
 
+  it('.env comments that may hold a kept-aside key are named (by name, or "line N"), and only those: never a value', () => {
+    // Such a file is kept when the plaintext is removed: a key in a comment is never migrated and would be lost with it.
+    const key = `sk-proj-${'Ab1'.repeat(8)}`;
+    const cases: Array<[string, string[]]> = [
+      ['# PORT=3000', []], ['# DEBUG=true', []], ['# see https://huggingface.co/settings/tokens', []],
+      ['# BASE_URL=https://api.example.com/v1/models/whisper-large-v3', []], ['# Generated 2024-01-01T00:00:00Z by setup-script-v2', []],
+      [`HF_TOKEN=${HF} # the read token`, []], ['# a plain comment', []],
+      ['# DB_PASSWORD=hunter2', ['DB_PASSWORD']], ['# OPENAI_API_KEY=x', ['OPENAI_API_KEY']], ['#MY_VAR=a1b2c3d4e5f6g7h8i9j0k1', ['MY_VAR']],
+      [`# old key: ${key}`, ['line 1']], [`HF_TOKEN=${HF} # was ${key}`, ['line 1']], [`HF_TOKEN="${HF}" #${key}`, ['line 1']],
+      ['# eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl', ['line 1']],
+      [`\n\n# ${key}\n# OPENAI_API_KEY=${key}\n# OPENAI_API_KEY=again`, ['line 3', 'OPENAI_API_KEY']],
+    ];
+    for (const [text, named] of cases) {
+      const s = parseDotenv('.env', text);
+      expect(s.commentedKeys ?? [], text).toEqual(named);
+      expect(JSON.stringify(s.commentedKeys ?? [])).not.toContain(key);
+    }
+    // The entry's value is the same with a comment after it.
+    expect(parseDotenv('.env', `HF_TOKEN="${HF}" # was ${key}`).entries[0]?.value).toBe(HF);
+  });
+
   it('reads the HuggingFace token file', () => {
     expect(parseHfTokenFile('token', `${HF}\n`).entries).toEqual([{ sourceKey: 'token', target: 'huggingface.token', value: HF }]);
   });

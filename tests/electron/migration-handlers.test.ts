@@ -309,7 +309,7 @@ describe('what a migration writes and removes is what the user reviewed, and onl
     await applyReviewed(s, { source: source!.handle });
     const r = await s.value<{ kept: string; removed: string[] }>('migrationRemovePlaintext', { source: source!.handle });
     expect(r.removed).toEqual([]);
-    expect(r.kept).toContain('1 commented-out line(s) hold a value (OPENAI_API_KEY)');
+    expect(r.kept).toContain('1 comment(s) hold a value or what looks like a key (OPENAI_API_KEY)');
     expect(JSON.stringify(r)).not.toContain(CANARY);
     expect(existsSync(env)).toBe(true);
   });

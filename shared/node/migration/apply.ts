@@ -218,10 +218,10 @@ function stillAsRead(file: string, source: ParsedSource): boolean {
   }
 }
 
-/** Why the plaintext files are kept when a .env holds commented-out keys (never migrated, lost with the file); undefined when none. */
+/** Why the plaintext files are kept when a .env's comments may hold keys (never migrated, lost with the file); undefined when none. */
 export function commentedKeysKept(commented: readonly string[]): string | undefined {
   if (!commented.length) return undefined;
-  return `${commented.length} commented-out line(s) hold a value (${commented.join(', ')}): they are not migrated and would be lost with the file, so the plaintext files were kept. Check them, then delete the files yourself.`;
+  return `${commented.length} comment(s) hold a value or what looks like a key (${commented.join(', ')}): comments are not migrated and would be lost with the file, so the plaintext files were kept. Check them, then delete the files yourself.`;
 }
 
 /**
