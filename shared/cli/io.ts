@@ -109,29 +109,31 @@ export function isTerminal(fd: number): boolean {
 let stdoutGone = false;
 const readerGone = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
 
+/** Blocks this thread for `ms` (nothing else runs meanwhile, as in a blocking write). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /**
  * Writes to stdout synchronously without building process.stdout (see
- * isTerminal). A reader that went away (`cpw-vault runs | head -1`) only ends
- * the output: the command finishes with its own exit code, never an internal error.
+ * isTerminal), all of it before returning. stdout may be non-blocking: with
+ * `2>&1 |` it shares its file description with stderr, which Node's stderr
+ * stream makes non-blocking. A full pipe then takes part of a write (the
+ * rest of a 390 KB plan was dropped at 64 KiB, exit 0) or none (EAGAIN):
+ * the rest is written as its reader makes room, as a blocking write would.
+ * A reader that went away (`cpw-vault runs | head -1`) only ends the output:
+ * the command finishes with its own exit code, never an internal error.
  */
 function writeStdout(text: string): void {
-  if (stdoutGone) return;
-  try {
-    writeSync(1, text);
-  } catch (err) {
-    if (readerGone(err)) {
-      stdoutGone = true;
-      return;
+  const bytes = Buffer.from(text, 'utf8');
+  for (let done = 0; done < bytes.length && !stdoutGone; ) {
+    try {
+      done += writeSync(1, bytes, done);
+    } catch (err) {
+      if (readerGone(err)) stdoutGone = true;
+      else if ((err as NodeJS.ErrnoException).code === 'EAGAIN') pause(2);
+      else throw outputError(err);
     }
-    // A non-blocking stdout that is full: let the stream queue it.
-    if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw outputError(err);
-    if (!process.stdout.listenerCount('error')) {
-      process.stdout.on('error', (e) => {
-        if (!readerGone(e)) throw e;
-        stdoutGone = true;
-      });
-    }
-    process.stdout.write(text);
   }
 }
 

@@ -3,6 +3,8 @@
 // every such command printed "error [INTERNAL] ... EPIPE ... This is a bug in
 // cpw-vault" (or "cpw-vault: internal error") and exited 1.
 import { spawn } from 'node:child_process';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
 import { collect } from '../helpers/children';
@@ -59,4 +61,26 @@ describe('stdout on a full disk (/dev/full)', () => {
     expect(r.stderr).toBe('error [IO_ERROR] The output could not be written (ENOSPC): it is incomplete.\nfix: Free space on the disk the output goes to, or send it elsewhere.\n');
     expect(r.code).toBe(1);
   });
+});
+
+describe('stdout and stderr on one pipe (`2>&1 |`), its reader slow', () => {
+  // Node's stderr stream makes that shared pipe non-blocking: a full pipe then took 64 KiB of a write and the rest
+  // was dropped, exit 0 (a 2,000-key plan cut mid-row). Each stream must come through whole.
+  it('a 2,000-row migrate plan after a warning on stderr: every row, the summary and the warning', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['profile', 'set', 'name=Pipe Test'])).code).toBe(0);
+    chmodSync(t.profile, 0o644); // a warning on stderr before any output
+    const keys = Array.from({ length: 2000 }, (_, i) => `CUSTOM_SERVICE_${i}_API_KEY=value-number-${i}-of-a-long-plan`);
+    writeFileSync(join(t.cwd, 'big.env'), `${keys.join('\n')}\n`);
+    const out = join(t.cwd, 'out');
+    const line = '"$0" "$1" migrate --dry-run --from big.env --include-unknown 2>&1 | { sleep 1; cat > "$2"; }';
+    const r = await collect(spawn('sh', ['-c', line, process.execPath, BIN, out], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service } }), '');
+    expect(r.code, r.stderr).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    expect(text.length).toBeGreaterThan(200_000);
+    expect(text).toContain('is readable by other users');
+    for (const i of [0, 999, 1999]) expect(text).toContain(`CUSTOM_SERVICE_${i}_API_KEY`);
+    expect(text).toMatch(/2000 to write; 0 identical/);
+    expect(text).toContain('Dry run: nothing was changed.');
+  }, 60_000);
 });
