@@ -4,7 +4,7 @@
  * main's own dialog; the renderer never hands main a path. Nothing here
  * returns a value: names, members and comparisons only.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { VaultError } from '../../shared/core/errors';
 import type { TeamFileRef } from '../../shared/core/ipc-contract';
@@ -36,6 +36,9 @@ class TeamFiles {
 export function teamHandlers(deps: { vault: Vault; dialog: DialogPort }) {
   const files = new TeamFiles();
   const { vault } = deps;
+  // What a pull plan was made from, as a tag the renderer hands back to pull: keyed per session, so it says nothing of the values.
+  const tagKey = randomBytes(32);
+  const tag = (content: string) => createHmac('sha256', tagKey).update(content).digest('hex');
   return {
     teamPickFile: async () => {
       const path = await deps.dialog.chooseTeamFile();
@@ -45,8 +48,11 @@ export function teamHandlers(deps: { vault: Vault; dialog: DialogPort }) {
     // Created on first use: two calls at once (a double click, a looping page) would each create a key and the
     // first caller's would be overwritten, so calls run one after the other.
     teamIdentity: oneAtATime(() => teamIdentity(vault)),
-    teamPullPlan: async ({ handle }: { handle: string }) => teamPullPlan(vault, files.path(handle)),
-    teamPull: async ({ handle }: { handle: string }) => teamPull(vault, files.path(handle)),
+    teamPullPlan: async ({ handle }: { handle: string }) => {
+      const { plan, content } = await teamPullPlan(vault, files.path(handle));
+      return { plan, reviewed: tag(content) };
+    },
+    teamPull: async ({ handle, reviewed }: { handle: string; reviewed: string }) => teamPull(vault, files.path(handle), (content) => tag(content) === reviewed),
     teamPush: async ({ handle }: { handle: string }) => teamPush(vault, files.path(handle)),
   };
 }

@@ -13,6 +13,8 @@ export interface TeamState {
   teamError: ApiError | null;
   /** The pull plan, shown before anything is written; null when none is shown. */
   teamPlan: MigrationPlan | null;
+  /** Main's tag of what teamPlan was made from: the pull writes only that. */
+  teamReviewed: string | null;
   teamBusy: boolean;
 }
 
@@ -30,7 +32,7 @@ export interface TeamActions {
 
 export type TeamSlice = TeamState & TeamActions;
 
-export const getInitialTeamState = (): TeamState => ({ teamFile: null, teamView: null, teamLoading: false, teamError: null, teamPlan: null, teamBusy: false });
+export const getInitialTeamState = (): TeamState => ({ teamFile: null, teamView: null, teamLoading: false, teamError: null, teamPlan: null, teamReviewed: null, teamBusy: false });
 
 export const createTeamSlice: StateCreator<VaultState, [], [], TeamSlice> = (set, get) => {
   /** Runs an action with the busy flag (one at a time: a second press while one runs does nothing); a failure becomes an error toast. */
@@ -70,14 +72,24 @@ export const createTeamSlice: StateCreator<VaultState, [], [], TeamSlice> = (set
     }),
     showPullPlan: () => busy('Could not read the team file', async () => {
       const file = get().teamFile;
-      if (file) set({ teamPlan: await getApi().teamPullPlan({ handle: file.handle }) });
-    }),
-    cancelPullPlan: () => set({ teamPlan: null }),
-    applyPull: () => busy('Pull failed; nothing was changed', async () => {
-      const file = get().teamFile;
       if (!file) return;
-      const r = await getApi().teamPull({ handle: file.handle });
-      set({ teamPlan: null });
+      const { plan, reviewed } = await getApi().teamPullPlan({ handle: file.handle });
+      set({ teamPlan: plan, teamReviewed: reviewed });
+    }),
+    cancelPullPlan: () => set({ teamPlan: null, teamReviewed: null }),
+    applyPull: () => busy('Pull failed; nothing was changed', async () => {
+      const { teamFile: file, teamReviewed: reviewed } = get();
+      if (!file || !reviewed) return;
+      let r: { ok: boolean; imported: number };
+      try {
+        r = await getApi().teamPull({ handle: file.handle, reviewed });
+      } catch (err) {
+        // The plan shown again is what the file holds now (one changed since it was reviewed is refused).
+        const again = await getApi().teamPullPlan({ handle: file.handle }).catch(() => null);
+        set(again ? { teamPlan: again.plan, teamReviewed: again.reviewed } : { teamPlan: null, teamReviewed: null });
+        throw err;
+      }
+      set({ teamPlan: null, teamReviewed: null });
       get().toast(r.ok ? 'success' : 'error', r.ok ? `Pulled ${r.imported} credential(s) into your vault.` : 'Pull failed; every change was undone.');
       await Promise.all([get().loadTeam(), get().loadCredentials()]);
     }),
@@ -86,6 +98,7 @@ export const createTeamSlice: StateCreator<VaultState, [], [], TeamSlice> = (set
       if (!file) return;
       const r = await getApi().teamPush({ handle: file.handle });
       get().toast('success', r.updated.length ? `Pushed ${r.updated.join(', ')}. Commit and push the team file.` : 'Nothing to push: the team file already has your values.');
+      if (r.withheld.length) get().toast('error', `Not sent: ${r.withheld.join(', ')}. These keys were never shared from this vault (a teammate may have named a key of yours in the file). If one is the team's, send it with: cpw-vault team push --add ${r.withheld[0]}`);
       await get().loadTeam();
     }),
   };

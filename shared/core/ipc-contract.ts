@@ -192,10 +192,12 @@ export interface VaultApi {
   teamStatus(request: { handle: string }): Promise<TeamView>;
   /** Your team public key, created in your secret store on first use. */
   teamIdentity(): Promise<{ recipient: string }>;
-  /** The pull plan, shown before anything is written. */
-  teamPullPlan(request: { handle: string }): Promise<MigrationPlan>;
-  teamPull(request: { handle: string }): Promise<{ ok: boolean; imported: number }>;
-  teamPush(request: { handle: string }): Promise<{ updated: string[] }>;
+  /** The pull plan, shown before anything is written, and the tag of what it was made from (no value in it). */
+  teamPullPlan(request: { handle: string }): Promise<{ plan: MigrationPlan; reviewed: string }>;
+  /** Pulls only what the plan tagged `reviewed` showed: a team file changed since is refused, nothing written. */
+  teamPull(request: { handle: string; reviewed: string }): Promise<{ ok: boolean; imported: number }>;
+  /** `withheld`: keys the file names that this vault never shared (a teammate may have named a personal key): not sent. */
+  teamPush(request: { handle: string }): Promise<{ updated: string[]; withheld: string[] }>;
 }
 
 /** The name of a renderer -> main call. */

@@ -74,6 +74,6 @@ export const ARG_SCHEMAS = {
   teamStatus: z.tuple([z.strictObject({ handle })]),
   teamIdentity: z.tuple([]),
   teamPullPlan: z.tuple([z.strictObject({ handle })]),
-  teamPull: z.tuple([z.strictObject({ handle })]),
+  teamPull: z.tuple([z.strictObject({ handle, reviewed: z.string().max(128) })]),
   teamPush: z.tuple([z.strictObject({ handle })]),
 } satisfies Record<VaultMethod, z.ZodTuple>;

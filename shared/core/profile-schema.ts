@@ -80,6 +80,11 @@ export const credentialMetaSchema = z.looseObject({
   storage: z._default(z.enum(['keychain', 'profile']), 'keychain'),
   /** Custom credentials (not in the catalog) carry the env var their user chose. */
   custom: z.optional(z.boolean()),
+  /**
+   * Shared through team files from this vault (team init/push --add, or a pull that brought or matched the team's
+   * value): `team push` sends only these, so a teammate who names a personal key in the file cannot pull it out.
+   */
+  team_shared: z.optional(z.boolean()),
   env_var: z.optional(z.string().check(z.regex(ENV_VAR_NAME, 'must be an environment variable name such as MY_API_KEY'))),
 });
 

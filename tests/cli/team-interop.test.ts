@@ -223,4 +223,35 @@ describe('team vault: age interop, CI, damaged files', () => {
     expect(j.code).toBe(0);
     expect(j.stdout).toContain('cannot decrypt: TEAM_INVALID');
   });
+  it('a key a teammate names in the file is never pushed unless this vault shared it: withheld with a warning, sent only with --add', async () => {
+    const t = makeTempHome();
+    const me = (args: string[], input?: string) => cli(t, args, input === undefined ? {} : { input });
+    const team = join(t.cwd, 'cpw-team.age');
+    const daveKey = join(t.root, 'dave.key');
+    const dave = keygen(daveKey);
+    expect((await me(['set', 'tmdb', 'api_key'], TMDB)).code).toBe(0);
+    expect((await me(['team', 'init', '--name', 'erin', '--add', 'tmdb.api_key'])).code).toBe(0);
+    expect((await me(['team', 'add', 'dave', dave])).code).toBe(0);
+    const personal = `sk-proj-${'ErinsOwnKey1'.repeat(4)}`;
+    expect((await me(['set', 'openai', 'api_key'], personal)).code).toBe(0);
+    // dave, a member, edits the file with the reference CLI: erin's personal OpenAI key named, with a dummy value.
+    const doc = JSON.parse(execFileSync('age', ['-d', '-i', daveKey, team], { encoding: 'utf8' })) as { credentials: Array<{ id: string; value: string; meta: object }> };
+    doc.credentials.push({ id: 'openai.api_key', value: 'dummy', meta: { updated_at: '2026-01-01T00:00:00.000Z', updated_by: 'dave' } });
+    execFileSync('age', ['-R', `${team}.recipients`, '-a', '-o', team], { input: JSON.stringify(doc) });
+    const NEW = 'feedfacefeedfacefeedfacefeedface';
+    expect((await me(['set', 'tmdb', 'api_key'], NEW)).code).toBe(0);
+    const push = await me(['team', 'push', '--json']);
+    expect(push.code, push.stderr).toBe(0);
+    expect(JSON.parse(push.stdout)).toMatchObject({ updated: ['tmdb.api_key'], withheld: ['openai.api_key'] });
+    expect(push.stderr).toContain('not sent, never shared from this vault: openai.api_key');
+    expect(push.stderr).toContain('cpw-vault team push --add openai.api_key');
+    const seen = execFileSync('age', ['-d', '-i', daveKey, team], { encoding: 'utf8' });
+    expect(seen).not.toContain(personal);
+    expect(seen).toContain(NEW);
+    // Named on purpose, it is sent, and shared from then on.
+    expect((await me(['team', 'push', '--add', 'openai.api_key'])).code).toBe(0);
+    expect(execFileSync('age', ['-d', '-i', daveKey, team], { encoding: 'utf8' })).toContain(personal);
+    expect((await me(['set', 'openai', 'api_key'], `${personal}2`)).code).toBe(0);
+    expect(JSON.parse((await me(['team', 'push', '--json'])).stdout)).toMatchObject({ updated: ['openai.api_key'], withheld: [] });
+  });
 });

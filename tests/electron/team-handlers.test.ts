@@ -28,7 +28,7 @@ describe('team channels in main', () => {
         expect(r.ok, `${method} ${JSON.stringify(args).slice(0, 60)}`).toBe(false);
         if (!r.ok) expect(r.error.code).toBe('INVALID_ARGUMENT');
       }
-      const unknown = await m.call(method, { handle: 'a'.repeat(32) });
+      const unknown = await m.call(method, { handle: 'a'.repeat(32), ...(method === 'teamPull' ? { reviewed: 'f'.repeat(64) } : {}) });
       expect(unknown.ok).toBe(false);
       if (!unknown.ok) expect(unknown.error.message).toContain('not one cpw-vault offered');
     }
@@ -64,7 +64,7 @@ describe('team channels in main', () => {
     view = await m.value<TeamView>('teamStatus', { handle: ref.handle });
     expect(view.you).toBe(recipient);
     expect(view.fix).toContain(`cpw-vault team add <you> ${recipient}`);
-    const denied = await m.call('teamPull', { handle: ref.handle });
+    const denied = await m.call('teamPull', { handle: ref.handle, reviewed: 'f'.repeat(64) });
     expect(denied.ok === false && denied.error.code).toBe('TEAM_NOT_RECIPIENT');
 
     await updateTeamFile(teamFilesFor(file), async () => {
@@ -74,19 +74,63 @@ describe('team channels in main', () => {
     view = await m.value<TeamView>('teamStatus', { handle: ref.handle });
     expect(view).toMatchObject({ recipient: true, member: 'me', keys: [{ id: 'tmdb.api_key', local: 'absent', updated_by: 'alice' }] });
     expect(JSON.stringify(view)).not.toContain(TMDB);
-    const plan = await m.value<MigrationPlan>('teamPullPlan', { handle: ref.handle });
+    const { plan, reviewed } = await m.value<{ plan: MigrationPlan; reviewed: string }>('teamPullPlan', { handle: ref.handle });
     expect(plan.rows.map((r) => [r.target, r.action])).toEqual([['tmdb.api_key', 'import']]);
-    expect(JSON.stringify(plan)).not.toContain(TMDB);
-    expect(await m.value('teamPull', { handle: ref.handle })).toEqual({ ok: true, imported: 1 });
+    expect(JSON.stringify({ plan, reviewed })).not.toContain(TMDB);
+    expect(reviewed).toMatch(/^[0-9a-f]{64}$/);
+    // A pull names the plan it shows; without it, or with a made-up one, nothing is written.
+    for (const bad of [{ handle: ref.handle }, { handle: ref.handle, reviewed: 'f'.repeat(64) }]) {
+      const r = await m.call('teamPull', bad);
+      expect(r.ok === false && r.error.code).toBe('INVALID_ARGUMENT');
+    }
+    expect(await m.vault.findCredential('tmdb', 'api_key')).toBeUndefined();
+    expect(await m.value('teamPull', { handle: ref.handle, reviewed })).toEqual({ ok: true, imported: 1 });
     expect((await m.vault.getCredential('tmdb', 'api_key')).value).toBe(TMDB);
 
     await m.vault.setCredential('tmdb', 'api_key', 'fedcbafedcbafedcbafedcbafedcba98');
-    expect(await m.value('teamPush', { handle: ref.handle })).toEqual({ updated: ['tmdb.api_key'] });
+    expect(await m.value('teamPush', { handle: ref.handle })).toEqual({ updated: ['tmdb.api_key'], unchanged: [], kept: [], withheld: [] });
     expect((await readTeamFile(file, alice, aliceR)).credentials[0]).toMatchObject({ value: 'fedcbafedcbafedcbafedcbafedcba98', meta: { updated_by: 'me' } });
     // A recipients list edited by hand: shown as a warning, and push refuses.
     writeFileSync(`${file}.recipients`, readFileSync(`${file}.recipients`, 'utf8').replace(/# me\nage1\S+\n/, ''));
     expect((await m.value<TeamView>('teamStatus', { handle: ref.handle })).warning).toContain('disagree');
     const refused = await m.call('teamPush', { handle: ref.handle });
     expect(refused.ok === false && refused.error.code).toBe('TEAM_MISMATCH');
+  });
+
+  it('a teammate\'s file is untrusted: a pull writes only the plan shown, and a push never sends a personal key the file names', async () => {
+    const m = await setupMain();
+    closers.push(() => m.vault.close());
+    const file = join(m.t.cwd, 'cpw-team.age');
+    const alice = await generateX25519Identity();
+    const aliceR = await identityToRecipient(alice);
+    const { recipient } = await m.value<{ recipient: string }>('teamIdentity');
+    const members = [{ name: 'alice', recipient: aliceR }, { name: 'me', recipient }];
+    const write = (credentials: Array<{ id: string; value: string; env?: string }>) =>
+      updateTeamFile(teamFilesFor(file), async () => nextDocument(undefined, members, credentials.map((c) => ({ id: c.id, value: c.value, meta: { updated_at: '', updated_by: 'alice', ...(c.env ? { env_var: c.env } : {}) } })), new Date()));
+    await write([{ id: 'tmdb.api_key', value: TMDB }]);
+    m.answers.team = file;
+    const ref = await m.value<TeamFileRef>('teamPickFile');
+    // The plan shown: tmdb only. Then the file is replaced (git pull, a teammate's push) before the user presses Pull.
+    const shown = await m.value<{ plan: MigrationPlan; reviewed: string }>('teamPullPlan', { handle: ref.handle });
+    expect(shown.plan.rows.map((r) => r.target)).toEqual(['tmdb.api_key']);
+    await write([{ id: 'tmdb.api_key', value: 'another-value-0123456789abcdef01' }, { id: 'evil.thing', value: 'planted-value-0123456789', env: 'LESSOPEN' }]);
+    const changed = await m.call('teamPull', { handle: ref.handle, reviewed: shown.reviewed });
+    expect(changed.ok === false && changed.error.message).toContain('changed since its plan was shown');
+    expect(await m.vault.findCredential('tmdb', 'api_key')).toBeUndefined();
+    expect(m.vault.listCredentials().some((c) => c.id === 'evil.thing')).toBe(false);
+    await write([{ id: 'tmdb.api_key', value: TMDB }]);
+    const again = await m.value<{ reviewed: string }>('teamPullPlan', { handle: ref.handle });
+    expect(await m.value('teamPull', { handle: ref.handle, reviewed: again.reviewed })).toEqual({ ok: true, imported: 1 });
+
+    // The user's own OpenAI key, never shared. alice names it in the file; the user rotates the team's TMDB key and pushes.
+    const personal = `sk-proj-${'Personal1'.repeat(5)}`;
+    await m.vault.setCredential('openai', 'api_key', personal);
+    await write([{ id: 'tmdb.api_key', value: TMDB }, { id: 'openai.api_key', value: 'x' }]);
+    await m.vault.setCredential('tmdb', 'api_key', 'fedcbafedcbafedcbafedcbafedcba98');
+    expect(await m.value('teamPush', { handle: ref.handle })).toMatchObject({ updated: ['tmdb.api_key'], withheld: ['openai.api_key'] });
+    const doc = await readTeamFile(file, alice, aliceR);
+    expect(JSON.stringify(doc)).not.toContain(personal);
+    expect(doc.credentials.find((c) => c.id === 'openai.api_key')?.value).toBe('x');
+    expect(doc.credentials.find((c) => c.id === 'tmdb.api_key')?.value).toBe('fedcbafedcbafedcbafedcbafedcba98');
   });
 });

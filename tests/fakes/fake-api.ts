@@ -176,9 +176,9 @@ export class FakeApi implements VaultApi {
   teamPickFile: VaultApi['teamPickFile'] = () => this.run('teamPickFile', [], () => this.teamFile);
   teamStatus: VaultApi['teamStatus'] = (r) => this.run('teamStatus', [r], () => this.team!);
   teamIdentity: VaultApi['teamIdentity'] = () => this.run('teamIdentity', [], () => ({ recipient: `age1${'q'.repeat(58)}` }));
-  teamPullPlan: VaultApi['teamPullPlan'] = (r) => this.run('teamPullPlan', [r], () => this.teamPlanResult!);
+  teamPullPlan: VaultApi['teamPullPlan'] = (r) => this.run('teamPullPlan', [r], () => ({ plan: this.teamPlanResult!, reviewed: 'tag-of-the-plan' }));
   teamPull: VaultApi['teamPull'] = (r) => this.run('teamPull', [r], () => ({ ok: true, imported: this.teamPlanResult?.counts.apply ?? 0 }));
-  teamPush: VaultApi['teamPush'] = (r) => this.run('teamPush', [r], () => ({ updated: [] }));
+  teamPush: VaultApi['teamPush'] = (r) => this.run('teamPush', [r], () => ({ updated: [], withheld: [] }));
 }
 
 function page<T>(items: T[], f: { offset?: number; limit?: number }): Page<T> {

@@ -91,7 +91,34 @@ describe('Team screen', () => {
     await user.click(screen.getByRole('button', { name: 'Pull…' }));
     await user.click(await screen.findByRole('button', { name: 'Pull 1 credential(s)' }));
     await waitFor(() => expect(useVault.getState().toasts.at(-1)?.text).toBe('Pulled 1 credential(s) into your vault.'));
-    expect(api.calls.filter((c) => c.method === 'teamPull')).toHaveLength(1);
+    expect(api.calls.filter((c) => c.method === 'teamPull').map((c) => c.args)).toEqual([[{ handle: 'e'.repeat(32), reviewed: 'tag-of-the-plan' }]]);
+  });
+
+  it('a pull main refuses (the file changed since its plan) shows the error and the plan the file holds now', async () => {
+    const { api, user, show } = withFakeApi();
+    api.team = view();
+    api.teamPlanResult = planMigration({ kind: 'team-file', path: '/repo/cpw-team.age', entries: [{ sourceKey: 'tmdb.api_key', target: 'tmdb.api_key', value: '0123456789abcdef0123456789abcdef' }], duplicateKeys: [] }, () => 'absent');
+    show(<Team />);
+    await user.click(screen.getByRole('button', { name: 'Open a team file…' }));
+    await user.click(await screen.findByRole('button', { name: 'Pull…' }));
+    await screen.findByRole('table', { name: 'Plan' });
+    api.fail('teamPull', { code: 'INVALID_ARGUMENT', message: '/repo/cpw-team.age changed since its plan was shown; nothing was pulled.', fix: 'Review the plan shown now, then pull again.' });
+    api.teamPlanResult = planMigration({ kind: 'team-file', path: '/repo/cpw-team.age', entries: [{ sourceKey: 'tmdb.api_key', target: 'tmdb.api_key', value: '0123456789abcdef0123456789abcdef' }, { sourceKey: 'evil.thing', target: 'evil.thing', value: 'x'.repeat(20) }], duplicateKeys: [] }, () => 'absent', { includeUnknown: true });
+    await user.click(screen.getByRole('button', { name: 'Pull 1 credential(s)' }));
+    await waitFor(() => expect(useVault.getState().toasts.at(-1)).toMatchObject({ kind: 'error' }));
+    expect(useVault.getState().toasts.at(-1)?.text).toContain('changed since its plan was shown');
+    expect((await screen.findByRole('table', { name: 'Plan' })).textContent).toContain('evil.thing');
+  });
+
+  it('a push that withheld keys never shared from this vault says so, naming them', async () => {
+    const { api, user, show } = withFakeApi();
+    api.team = view();
+    api.teamPush = async () => ({ updated: ['tmdb.api_key'], withheld: ['openai.api_key'] });
+    show(<Team />);
+    await user.click(screen.getByRole('button', { name: 'Open a team file…' }));
+    await user.click(await screen.findByRole('button', { name: 'Push my values' }));
+    await waitFor(() => expect(useVault.getState().toasts.at(-1)?.text).toContain('Not sent: openai.api_key'));
+    expect(useVault.getState().toasts.map((t) => t.text)).toContain('Pushed tmdb.api_key. Commit and push the team file.');
   });
 
   it('a failed push is an error toast with the fix; the view stays', async () => {

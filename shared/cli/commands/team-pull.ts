@@ -4,7 +4,7 @@ import { VaultError } from '../../core/errors';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
-import { pullPlan } from '../../node/team/team-service';
+import { pullPlan, sharedByPull } from '../../node/team/team-service';
 import { interruptible } from '../signals';
 import { planTable } from './migrate';
 import { openTeam, type TeamTarget } from './team-common';
@@ -38,6 +38,7 @@ export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCod
       return EXIT.ok;
     }
     if (!plan.counts.apply) {
+      await vault.markTeamShared(sharedByPull(plan, true));
       ctx.io.err('Nothing to pull: your vault already has the team\'s values (conflicts are kept; --overwrite ID takes the team\'s).\n');
       if (ctx.globals.json) printJson(ctx.io, { plan, imported: 0 });
       return EXIT.ok;
@@ -53,6 +54,7 @@ export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCod
     // The "backup of the source" that migration keeps is a copy of the encrypted team file: made in the profile's folder, removed after.
     const result = await vault.applyMigration(source, plan, { signal, backupDir: join(dirname(vault.profilePath), 'team-pulls') });
     if (result.backup) rmSync(result.backup, { force: true });
+    await vault.markTeamShared(sharedByPull(plan, result.ok));
     if (ctx.globals.json) printJson(ctx.io, { plan, imported: result.imported, ok: result.ok });
     const p = paint(ctx.io);
     if (!result.ok) {

@@ -9,6 +9,7 @@ import { paint } from '../io';
 import { table } from '../format';
 import { interruptible } from '../signals';
 import { filesOf, idsOf, identityOf, memberOf, openTeam, selfName, type TeamTarget } from './team-common';
+import { pushedDocument, withheldText, type PushReport } from '../../node/team/team-service';
 
 /**
  * `cpw-vault team ...`: the team vault (see shared/core/team-document.ts and
@@ -53,6 +54,7 @@ export async function teamInit(args: TeamTarget & { add?: string[]; name?: strin
     if (existsSync(files.file)) throw new VaultError('INVALID_ARGUMENT', `${files.file} appeared meanwhile.`, 'Run cpw-vault team push instead.');
     return nextDocument(undefined, [{ name, recipient: key.recipient }], credentials, now);
   });
+  await (await ctx.vault()).markTeamShared(ids);
   ctx.io.err(`${paint(ctx.io).green('✓')} Created ${files.file} (${ids.length} key(s), encrypted to you as ${name}) and ${files.recipients}.\n`);
   ctx.io.err(`Next: git add ${files.file} ${files.recipients} && git commit; add members with cpw-vault team add NAME age1...\n`);
   if (ctx.globals.json) printJson(ctx.io, { file: files.file, recipients: files.recipients, member: name, recipient: key.recipient, credentials: ids });
@@ -100,30 +102,22 @@ export async function teamRemove(args: TeamTarget & { name: string }, ctx: CliCo
   return EXIT.ok;
 }
 
-/** `team push [--add ID]`: the team file's values (and the added keys) from the user's vault. */
+/** `team push [--add ID]`: the team file's values (the keys this vault shares, and the added ones) from the user's vault. */
 export async function teamPush(args: TeamTarget & { add?: string[] }, ctx: CliContext): Promise<ExitCode> {
   const added = idsOf(args.add);
-  const report = { updated: [] as string[], unchanged: [] as string[], kept: [] as string[] };
+  const report: PushReport = { updated: [], unchanged: [], kept: [], withheld: [] };
+  const vault = await ctx.vault();
   const written = await change(ctx, args, async () => {
     const { doc, key } = await openTeam(ctx, args, { strict: true });
-    const ids = [...new Set([...doc.credentials.map((c) => c.id), ...added])];
-    const values = await personalValues(ctx, ids);
+    const values = await personalValues(ctx, added);
     const missing = added.filter((id) => values.get(id) === undefined && !doc.credentials.some((c) => c.id === id));
     if (missing.length) throw new VaultError('CREDENTIAL_MISSING', `Not in your vault: ${missing.join(', ')}.`, `Store them first: cpw-vault set ${missing[0]!.replace('.', ' ')}`);
-    const now = new Date().toISOString();
-    const by = memberOf(doc, key.recipient);
-    const credentials = ids.map((id): TeamCredential => {
-      const old = doc.credentials.find((c) => c.id === id);
-      const mine = values.get(id);
-      if (mine === undefined) return (report.kept.push(id), old!);
-      if (old?.value === mine) return (report.unchanged.push(id), old);
-      report.updated.push(id);
-      return { id, value: mine, meta: { ...old?.meta, updated_at: now, ...(by ? { updated_by: by } : {}) } };
-    });
-    return report.updated.length ? nextDocument(doc, doc.members, credentials, new Date()) : undefined;
+    return pushedDocument(vault, doc, key.recipient, added, report);
   });
+  if (written) await vault.markTeamShared(added.filter((id) => !report.kept.includes(id)));
   const files = filesOf(ctx, args);
   if (report.kept.length) ctx.io.err(`warning: not in your vault, the team's value kept: ${report.kept.join(', ')}\n`);
+  if (report.withheld.length) ctx.io.err(`warning: ${withheldText(report.withheld)}\n`);
   ctx.io.err(written ? `${paint(ctx.io).green('✓')} Pushed ${report.updated.join(', ')} to ${files.file}. Commit and push it.\n` : `Nothing to push: ${files.file} already has your values.\n`);
   if (ctx.globals.json) printJson(ctx.io, report);
   return EXIT.ok;

@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { VaultError, isVaultError } from '../../core/errors';
+import type { CredentialId } from '../../core/credential';
 import type { MigrationPlan, PlanChoices, PlanRow } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
 import { nextDocument, type TeamCredential, type TeamDocument } from '../../core/team-document';
@@ -73,39 +74,94 @@ export async function pullPlan(vault: Vault, file: string, doc: TeamDocument, ch
   return { source, plan: await vault.planMigration(source, { ...choices, includeUnknown: true }, (r: PlanRow) => (r.target ? byId.get(r.target) : undefined)) };
 }
 
-/** The pull plan (import / identical / conflict / invalid); conflicts keep the user's value. */
-export async function teamPullPlan(vault: Vault, file: string): Promise<MigrationPlan> {
-  const { doc } = await opened(vault, file);
-  return (await pullPlan(vault, file, doc)).plan;
+/** What a pull plan is made from (ids, values, env var names), as one string: two reads are the same pull exactly when equal. */
+function pullContent(doc: TeamDocument): string {
+  return JSON.stringify(doc.credentials.map((c) => [c.id, c.value, c.meta.env_var ?? null]));
 }
 
-/** Applies the pull plan all or nothing through the credential store. */
-export async function teamPull(vault: Vault, file: string): Promise<{ ok: boolean; imported: number }> {
+/** The pull plan (import / identical / conflict / invalid; conflicts keep the user's value), and what it was made from. */
+export async function teamPullPlan(vault: Vault, file: string): Promise<{ plan: MigrationPlan; content: string }> {
   const { doc } = await opened(vault, file);
+  return { plan: (await pullPlan(vault, file, doc)).plan, content: pullContent(doc) };
+}
+
+/**
+ * The keys a pull shares with the team from now on (Vault.markTeamShared):
+ * those it wrote (when it succeeded) and those whose value was already the
+ * team's. A conflict kept is the user's own, never sent by a push.
+ */
+export function sharedByPull(plan: MigrationPlan, ok: boolean): CredentialId[] {
+  return plan.rows.flatMap((r) => (r.target && (r.action === 'identical' || (ok && r.apply)) ? [r.target] : []));
+}
+
+/**
+ * Applies the pull plan all or nothing through the credential store, when
+ * `reviewed` says the file still holds what the plan the user saw was made
+ * from (a file replaced meanwhile may bring other keys, values or env vars).
+ */
+export async function teamPull(vault: Vault, file: string, reviewed: (content: string) => boolean): Promise<{ ok: boolean; imported: number }> {
+  const { doc } = await opened(vault, file);
+  if (!reviewed(pullContent(doc))) {
+    throw new VaultError('INVALID_ARGUMENT', `${file} changed since its plan was shown (or no plan was shown); nothing was pulled.`, 'Review the plan shown now, then pull again.');
+  }
   const { source, plan } = await pullPlan(vault, file, doc);
-  if (!plan.counts.apply) return { ok: true, imported: 0 };
+  if (!plan.counts.apply) {
+    await vault.markTeamShared(sharedByPull(plan, true));
+    return { ok: true, imported: 0 };
+  }
   const result = await vault.applyMigration(source, plan, { backupDir: join(dirname(vault.profilePath), 'team-pulls') });
   if (result.backup) rmSync(result.backup, { force: true });
+  await vault.markTeamShared(sharedByPull(plan, result.ok));
   return { ok: result.ok, imported: result.imported };
 }
 
-/** The team file's values from the user's vault (the keys it holds); the file re-encrypted and replaced atomically. */
-export async function teamPush(vault: Vault, file: string): Promise<{ updated: string[] }> {
-  const updated: string[] = [];
+/** What a push did with each key: sent, already the same, not in this vault (the team's kept), withheld (never shared from here). */
+export interface PushReport {
+  updated: string[];
+  unchanged: string[];
+  kept: string[];
+  withheld: string[];
+}
+
+/**
+ * The team document a push writes, from `doc` and the user's stored values:
+ * each key the file holds that this vault shares (see Vault.markTeamShared),
+ * and each of `added` (shared from now on, once written). A key a teammate
+ * put in the file that this vault never shared is withheld, the file's value
+ * kept: anyone who can push to the repository can edit the file, and naming
+ * a personal key there must not pull its value out of this vault.
+ * undefined when nothing changes.
+ */
+export async function pushedDocument(vault: Vault, doc: TeamDocument, recipient: string, added: readonly string[], report: PushReport): Promise<TeamDocument | undefined> {
+  const ids = [...new Set([...doc.credentials.map((c) => c.id), ...added])];
+  const values = ids.length ? await vault.storedValues(ids) : new Map<string, string | undefined>();
+  const by = doc.members.find((m) => m.recipient === recipient)?.name;
+  const now = new Date().toISOString();
+  const credentials = ids.map((id): TeamCredential => {
+    const old = doc.credentials.find((c) => c.id === id);
+    const mine = values.get(id);
+    if (mine === undefined) return (report.kept.push(id), old!);
+    if (old?.value === mine) return (report.unchanged.push(id), old);
+    if (old && !added.includes(id) && !vault.isTeamShared(id)) return (report.withheld.push(id), old);
+    report.updated.push(id);
+    return { id, value: mine, meta: { ...old?.meta, updated_at: now, ...(by ? { updated_by: by } : {}) } };
+  });
+  return report.updated.length ? nextDocument(doc, doc.members, credentials, new Date()) : undefined;
+}
+
+/** Why a push withheld keys, and how to send them when they are the team's (one line). */
+export function withheldText(withheld: readonly string[]): string {
+  return `not sent, never shared from this vault: ${withheld.join(', ')} (a teammate may have named a key of yours in the file; if it is the team's, send yours with: cpw-vault team push --add ${withheld[0]})`;
+}
+
+/** The team file's values from the user's vault (the keys it shares); the file re-encrypted and replaced atomically. */
+export async function teamPush(vault: Vault, file: string): Promise<PushReport> {
+  const report: PushReport = { updated: [], unchanged: [], kept: [], withheld: [] };
   await updateTeamFile(teamFilesFor(file), async () => {
     const { doc, key } = await opened(vault, file);
     const diff = recipientsDiffer(doc, readRecipientsFile(teamFilesFor(file)));
     if (diff) throw mismatch(teamFilesFor(file), diff);
-    const mine = await vault.storedValues(doc.credentials.map((c) => c.id));
-    const by = doc.members.find((m) => m.recipient === key.recipient)?.name;
-    const now = new Date().toISOString();
-    const credentials = doc.credentials.map((c): TeamCredential => {
-      const value = mine.get(c.id);
-      if (value === undefined || value === c.value) return c;
-      updated.push(c.id);
-      return { id: c.id, value, meta: { ...c.meta, updated_at: now, ...(by ? { updated_by: by } : {}) } };
-    });
-    return updated.length ? nextDocument(doc, doc.members, credentials, new Date()) : undefined;
+    return pushedDocument(vault, doc, key.recipient, [], report);
   });
-  return { updated };
+  return report;
 }

@@ -266,6 +266,24 @@ export class Vault {
     return this.imports.applyImport(doc, plan, options);
   }
 
+  /** Whether this vault shares `id` through team files (see {@link markTeamShared}). */
+  isTeamShared(id: CredentialId): boolean {
+    const view = this.reader.view();
+    return view?.kind === 'profile' && view.index.meta(id)?.team_shared === true;
+  }
+
+  /** Marks stored credentials as shared through team files: `team push` sends their values from now on. */
+  async markTeamShared(ids: readonly CredentialId[]): Promise<void> {
+    if (!ids.length || !this.profile.exists()) return;
+    await this.profile.update((p) => {
+      const todo = ids.filter((id) => p.credential_metadata[id] && p.credential_metadata[id].team_shared !== true);
+      if (!todo.length) return p;
+      const metadata = { ...p.credential_metadata };
+      for (const id of todo) metadata[id] = { ...metadata[id]!, team_shared: true };
+      return { ...p, credential_metadata: metadata };
+    });
+  }
+
   /** When the stored value of `id` was last set (its index entry's updated_at), if it is indexed. */
   storedAt(id: CredentialId): string | null {
     const view = this.reader.view();
