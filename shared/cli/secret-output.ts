@@ -1,4 +1,5 @@
-import { fchmodSync, fstatSync, readlinkSync, type Stats } from 'node:fs';
+import { fchmodSync, fstatSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
 import { VaultError } from '../core/errors';
 import { withoutControlChars } from '../core/control-chars';
 
@@ -6,7 +7,11 @@ import { withoutControlChars } from '../core/control-chars';
  * Before `get` or `env` writes values to stdout: when stdout is a regular
  * file other users can open (`cpw-vault env ... > .env.local` under the
  * usual umask 022 makes it 0644), the file is made 0600 first, as every
- * file cpw-vault writes a secret to, and the user is told. A file of
+ * file cpw-vault writes a secret to, and the user is told. When other users
+ * can also reach it (every folder above it lets them through), one of them
+ * may have opened it between the shell's create and that chmod, and keeps
+ * reading what is written: refused, nothing written. So is a file in a
+ * folder of another user (a link planted in /tmp led there). A file of
  * another user (one planted in /tmp under the name the user redirects to)
  * is refused before anything is written; one of the user's own whose
  * filesystem keeps its mode (a Windows drive under WSL) gets a warning. A
@@ -45,9 +50,22 @@ export function protectSecretOutput(fd = 1): string | undefined {
   if (fifo && mode & 0o077) {
     throw new VaultError('INVALID_ARGUMENT', `Refusing to write secret values to ${fileName(fd)}: it is a FIFO other users can open (mode ${mode.toString(8).padStart(4, '0')}), so its reader may be theirs.`, `Make it private before any reader opens it (mkfifo -m 600, or chmod 600 ${fileName(fd)}), or use a pipe.`);
   }
+  const path = filePath(fd);
+  const folder = path === undefined ? undefined : statSync(dirname(path), { throwIfNoEntry: false });
+  if (me !== undefined && folder && folder.uid !== me && folder.uid !== 0 && folder.uid !== sudoer) {
+    throw new VaultError('INVALID_ARGUMENT', `Refusing to write secret values to ${fileName(fd)}: it is in a folder of another user (uid ${folder.uid}), who controls what is there (a link planted under the name you redirected to may have led there).`, 'Write them to a file in a folder of your own (e.g. ~/.env.local), or pipe them.');
+  }
   if ((mode & 0o077) === 0) return undefined;
   const name = fileName(fd);
   const was = mode.toString(8).padStart(4, '0');
+  if (mode & 0o004 && path !== undefined && othersCanReach(path)) {
+    try {
+      fchmodSync(fd, 0o600);
+    } catch {
+      // refused below all the same
+    }
+    throw new VaultError('INVALID_ARGUMENT', `Refusing to write secret values to ${name}: it was created readable by other users (${was}) in a folder they can reach, so one of them may have opened it before it could be made private, and would read what is written. Nothing was written (it is 0600 now).`, `Make new files private first: umask 077 (then redirect again), write under a folder only you can enter (chmod 700 the folder), or pipe them.`);
+  }
   try {
     fchmodSync(fd, 0o600);
     if ((fstatSync(fd).mode & 0o077) === 0) return `note: ${name} was readable by other users (${was}); it is now 0600, as the secret values written to it need.`;
@@ -55,6 +73,25 @@ export function protectSecretOutput(fd = 1): string | undefined {
     // its filesystem refuses modes: said below
   }
   return `warning: ${name} can be read by other users (${was}) and its filesystem keeps that mode; the secret values are written to it. Write them somewhere only you can read, or pipe them instead.`;
+}
+
+/** The absolute path of the file open as `fd` (Linux), when it has one still. */
+function filePath(fd: number): string | undefined {
+  try {
+    const path = readlinkSync(`/proc/self/fd/${fd}`);
+    return path.startsWith('/') && !path.endsWith(' (deleted)') ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether users other than the owner and group can get to `path`: every folder above it lets others through (o+x). */
+function othersCanReach(path: string): boolean {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    const st = statSync(dir, { throwIfNoEntry: false });
+    if (!st || (st.mode & 0o001) === 0) return false;
+    if (dir === dirname(dir)) return true;
+  }
 }
 
 /** The path of the file open as `fd` (Linux), for a message; "stdout" elsewhere. */

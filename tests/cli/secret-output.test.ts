@@ -59,6 +59,46 @@ describe('secret values written to a file others can read', () => {
     expect(readFileSync(out, 'utf8')).toBe('');
   });
 
+  it('a new file others can reach: created readable (umask 022) it is refused, nothing written, as another user may hold it open already; created private it is written', async (ctx) => {
+    // The shell creates `> .env.local` 0644 before cpw-vault starts: a user polling the folder opened it in that
+    // window and read the values after the chmod (a descriptor keeps its access). Only a folder others cannot enter
+    // makes that window harmless.
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const open = mkdtempSync('/tmp/cpw-reach-');
+    chmodSync(open, 0o755);
+    ctx.onTestFinished(() => rmSync(open, { recursive: true, force: true }));
+    for (const args of ['env --workflow transcribe --format dotenv', 'get huggingface token']) {
+      const out = join(open, `${args.split(' ')[0]}.out`);
+      const r = sh(t, args, `> "${out}"`);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`Refusing to write secret values to ${out}: it was created readable by other users (0644) in a folder they can reach`);
+      expect(r.stderr).toContain('umask 077');
+      expect(readFileSync(out, 'utf8')).toBe('');
+      expect(mode(out)).toBe('600');
+      rmSync(out);
+      const ok = spawnSync('bash', ['-c', `umask 077; "${process.execPath}" "${BIN}" ${args} > "${out}"`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8' });
+      expect(ok.status, ok.stderr).toBe(0);
+      expect(ok.stderr).toBe('');
+      expect(readFileSync(out, 'utf8')).toContain(HF);
+    }
+  });
+
+  it("a file in another user's folder (where a link planted in /tmp leads): refused whatever its mode, nothing written", async (ctx) => {
+    if (process.getuid?.() !== 0) return ctx.skip();
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const base = mkdtempSync('/tmp/cpw-theirs-');
+    ctx.onTestFinished(() => rmSync(base, { recursive: true, force: true }));
+    const theirs = join(base, 'nobody');
+    expect(spawnSync('bash', ['-c', `mkdir -m 700 "${theirs}" && chown 65534:65534 "${theirs}"`]).status).toBe(0);
+    const out = join(theirs, 'steal');
+    const r = spawnSync('bash', ['-c', `umask 077; "${process.execPath}" "${BIN}" get huggingface token > "${out}"`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`Refusing to write secret values to ${out}: it is in a folder of another user (uid 65534)`);
+    expect(readFileSync(out, 'utf8')).toBe('');
+  });
+
   it("root writing to another user's file planted in a 1777 folder (0600 or 0666): refused, nothing written, its mode kept", async (ctx) => {
     // Root can open any file, and the owner can read their own file whatever its mode: as root (a container, CI)
     // the owner check was skipped and a 0600 file was not even looked at, so the planter read every value.
@@ -81,9 +121,9 @@ describe('secret values written to a file others can read', () => {
         expect(mode(out)).toBe(planted);
       }
     }
-    // sudo: the file the invoking user's shell made is theirs.
+    // sudo: the file the invoking user's shell made (private, in a folder others can reach) is theirs.
     const mine = join(shared, 'sudoer.txt');
-    spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'bash', '-c', `umask 022; : > "${mine}"`]);
+    spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'bash', '-c', `umask 077; : > "${mine}"`]);
     const s = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" get huggingface token >> "${mine}"`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, SUDO_UID: '65534' }, encoding: 'utf8' });
     expect(s.status, s.stderr).toBe(0);
     expect(readFileSync(mine, 'utf8')).toBe(HF);
