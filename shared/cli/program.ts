@@ -97,7 +97,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
   sub('env', "print a workflow's credentials as environment exports")
     .requiredOption('--workflow <name>', WORKFLOW_NAMES.join(' | '))
     .addOption(new Option('--format <format>', 'output format (default: sh)').choices(['sh', 'dotenv', 'json']))
-    .addHelpText('after', examples(['cpw-vault env --workflow subtitle', 'exports=$(cpw-vault env --workflow subtitle) && eval "$exports"', 'cpw-vault env --workflow transcribe --format dotenv > .env.local']))
+    .addHelpText('after', examples(['cpw-vault env --workflow subtitle', 'exports=$(cpw-vault env --workflow subtitle) && eval "$exports"', '(umask 077; cpw-vault env --workflow transcribe --format dotenv > .env.local)']))
     .action((o: { workflow: string; format: string }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/env')).env(o, ctx)));
 
   sub('exec', "run a command with a workflow's credentials (and no others) in its environment", false)
