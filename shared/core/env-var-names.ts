@@ -24,10 +24,24 @@ const RESERVED = new Set([
   // git and ssh
   'GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_EXEC_PATH', 'GIT_ASKPASS', 'SSH_ASKPASS', 'GIT_DIR', 'GIT_WORK_TREE', 'GIT_PROXY_COMMAND',
   'GIT_EXTERNAL_DIFF', 'GIT_PAGER', 'GIT_EDITOR', 'SSH_AUTH_SOCK',
+  // what a pipeline's stages run on: GPUs, Python environments, model caches (a teammate's file must not move them)
+  'VIRTUAL_ENV', 'PYENV_VERSION', 'PYENV_ROOT', 'HF_HOME', 'HF_ENDPOINT', 'HF_TOKEN_PATH', 'HF_HUB_CACHE', 'HF_HUB_OFFLINE',
+  'HF_DATASETS_CACHE', 'HF_DATASETS_OFFLINE', 'TRANSFORMERS_CACHE', 'TRANSFORMERS_OFFLINE', 'TORCH_HOME', 'XLA_FLAGS',
+  // tools that run commands or load code named in a variable, or write keys to a file
+  'LESS', 'LESSOPEN', 'LESSCLOSE', 'LESSKEY', 'LESSSECURE', 'MANPAGER', 'SYSTEMD_PAGER', 'SUDO_ASKPASS', 'SUDO_EDITOR',
+  'EXINIT', 'VIMINIT', 'MYVIMRC', 'INPUTRC', 'TERMINFO', 'TERMINFO_DIRS', 'SSLKEYLOGFILE', 'GNUPGHOME', 'KRB5_CONFIG',
+  'KRB5CCNAME', 'FFREPORT', 'MAKEFLAGS', 'CC', 'CXX', 'CFLAGS', 'CPPFLAGS', 'LDFLAGS', 'PKG_CONFIG_PATH', 'FTP_PROXY',
+  'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CA_BUNDLE', 'DOCKER_HOST', 'DOCKER_CONFIG', 'KUBECONFIG',
 ]);
 
-/** Families of names: the loader (LD_*, DYLD_*), Python (PYTHON*), bash functions, locales, XDG folders, git config, cpw-vault's own. */
-const RESERVED_PREFIXES = ['LD_', 'DYLD_', 'PYTHON', 'BASH_FUNC_', 'LC_', 'XDG_', 'GIT_CONFIG', 'MALLOC_', 'GLIBC_', 'CPW_'];
+/**
+ * Families of names: the loader (LD_*, DYLD_*), Python (PYTHON*), bash
+ * functions, locales, XDG folders, git config, OpenSSL, GPU and thread
+ * runtimes (CUDA_VISIBLE_DEVICES, OMP_NUM_THREADS ...), Python package
+ * managers and environments, cpw-vault's own. (Not HF_*: HF_DATASETS_TOKEN
+ * may well be a custom credential's name; the cache names are listed above.)
+ */
+const RESERVED_PREFIXES = ['LD_', 'DYLD_', 'PYTHON', 'BASH_FUNC_', 'LC_', 'XDG_', 'GIT_CONFIG', 'MALLOC_', 'GLIBC_', 'CPW_', 'OPENSSL_', 'CUDA_', 'NVIDIA_', 'NCCL_', 'HIP_', 'ROCR_', 'OMP_', 'KMP_', 'MKL_', 'OPENBLAS_', 'PIP_', 'UV_', 'CONDA_', 'TORCHINDUCTOR_', 'NPM_CONFIG_'];
 
 /** A name the loader, a shell, a runtime or a common tool reads as configuration: never a credential's carrier. */
 export function isReservedEnvVar(name: string): boolean {
