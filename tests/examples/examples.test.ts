@@ -93,3 +93,20 @@ describe('shell/subtitle.sh when env fails after check passed (a keychain locked
     expect(r.stdout).not.toContain('loaded');
   });
 });
+
+describe('a Python stage under exec, with no cpw-vault on PATH (npx, node bin/cpw-vault.cjs)', () => {
+  it('the package calls the cpw-vault running it (exec sets CPW_VAULT_BIN, unless the stage already has one)', async () => {
+    const t = makeTempHome();
+    await store(t, ['hf', 'tmdb']);
+    const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, PYTHONPATH: PYPKG, PYTHONDONTWRITEBYTECODE: '1' };
+    delete env['CPW_VAULT_BIN'];
+    const argv = [BIN, 'exec', '--workflow', 'subtitle', '--', 'python3', join(EX, 'python/02_tmdb_enrichment.py')];
+    const r = await collect(spawn(process.execPath, argv, { cwd: t.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    expect(r.stderr).not.toMatch(/CLI_NOT_FOUND|Traceback/);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/TMDB API key loaded: yes/);
+    // One the user set wins (here a wrong one, to see it is the one used).
+    const own = await collect(spawn(process.execPath, argv, { cwd: t.cwd, env: { ...env, CPW_VAULT_BIN: '/nonexistent/cpw-vault' }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    expect(own.stderr).toContain('/nonexistent/cpw-vault was not found');
+  });
+});

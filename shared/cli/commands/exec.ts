@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { basename } from 'node:path';
-import { childEnv } from '../../node/exec/child-env';
+import { childEnv, selfCommand } from '../../node/exec/child-env';
 import { alteredEnvVars } from '../../node/exec/env-bytes';
 import { isDevNull, sameFile, stagePipes, type StagePipe, type StagePipes } from '../../node/exec/stage-pipes';
 import { inTerminalForeground } from '../../node/exec/terminal-group';
@@ -91,7 +91,7 @@ async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<Ret
   }
   const vars = await vault.environmentOf(resolved);
   const carriers = new Map(credentials.map((c) => [c.id, c.envVars]));
-  const child = childEnv({ parent: ctx.io.env, injected: vars, uses: status.uses, carriers, inheritSecrets: !!args.inheritSecrets, preferences: vault.pipelinePreferences() });
+  const child = childEnv({ parent: ctx.io.env, injected: vars, uses: status.uses, carriers, inheritSecrets: !!args.inheritSecrets, preferences: vault.pipelinePreferences(), self: selfCommand() });
   for (const name of alteredEnvVars(child.env)) {
     if (!Object.hasOwn(vars, name)) ctx.io.err(`warning: ${name} is not valid UTF-8: the stage gets it with U+FFFD in place of its invalid bytes (Node passes only text). Set it in UTF-8, or have the stage read it from a file.\n`);
   }

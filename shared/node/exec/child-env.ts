@@ -24,6 +24,14 @@ export interface ChildEnvInput {
   carriers: ReadonlyMap<CredentialId, readonly string[]>;
   inheritSecrets: boolean;
   preferences: PipelinePreferences;
+  /** The command line of the cpw-vault running exec (`'node' '/x/bin/cpw-vault.cjs'`): the stage's CPW_VAULT_BIN unless it has one. */
+  self?: string | undefined;
+}
+
+/** A command line that runs this very cpw-vault (Node, then the launcher), each word single-quoted (sh and Python's shlex). */
+export function selfCommand(argv1 = process.argv[1]): string | undefined {
+  const quote = (w: string) => `'${w.replace(/'/g, `'"'"'`)}'`;
+  return argv1 ? `${quote(process.execPath)} ${quote(argv1)}` : undefined;
 }
 
 /** The pipeline preferences as stages read them: CPW_AI_PROVIDER, CPW_SOURCE_LANGUAGE, CPW_COST_TRACKING ("1"/"0"). */
@@ -57,5 +65,7 @@ export function childEnv(input: ChildEnvInput): ChildEnv {
   Object.assign(env, input.injected);
   // A stage has nobody watching its keychain dialogs: a cpw-vault it runs fails at the normal deadline instead of waiting 60 s.
   env['CPW_VAULT_STAGE'] = '1';
+  // The stage's own cpw-vault calls (the Python package, a shell step) reach this one even when it is not on PATH (npx, node bin/...).
+  if (input.self && env['CPW_VAULT_BIN'] === undefined) env['CPW_VAULT_BIN'] = input.self;
   return { env, stripped, inherited };
 }
