@@ -98,7 +98,7 @@ describe('a Python stage under exec, with no cpw-vault on PATH (npx, node bin/cp
   it('the package calls the cpw-vault running it (exec sets CPW_VAULT_BIN, unless the stage already has one)', async () => {
     const t = makeTempHome();
     await store(t, ['hf', 'tmdb']);
-    const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, PYTHONPATH: PYPKG, PYTHONDONTWRITEBYTECODE: '1' };
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, PYTHONPATH: PYPKG, PYTHONDONTWRITEBYTECODE: '1' };
     delete env['CPW_VAULT_BIN'];
     const argv = [BIN, 'exec', '--workflow', 'subtitle', '--', 'python3', join(EX, 'python/02_tmdb_enrichment.py')];
     const r = await collect(spawn(process.execPath, argv, { cwd: t.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }));
