@@ -115,6 +115,27 @@ describe('backend use on a host with no D-Bus session at all', () => {
   }, BUDGET);
 });
 
+describe('setup on a host with no D-Bus session, cancelled after the vault file was made', () => {
+  it('Ctrl-C at the first question after the switch says the vault file stays (it said "nothing changed"), exit 130', async () => {
+    const h = home();
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: h.home, XDG_RUNTIME_DIR: h.runtime, CPW_KEYCHAIN_SERVICE: h.service };
+    delete env['DBUS_SESSION_BUS_ADDRESS'];
+    delete env['DISPLAY'];
+    const r = await inPty(h.cwd, env, [process.execPath, BIN, 'setup'], [
+      { expect: 'Keep the secrets in an age-encrypted vault file', send: 'y\r' },
+      { expect: 'New vault passphrase', send: `${PASS}\r` },
+      { expect: 'Type it again', send: `${PASS}\r` },
+      { expect: 'Your name', send: '\u0003' },
+    ]);
+    expect(r.stuck_at, r.screen.slice(-400)).toBeUndefined();
+    expect(r.code).toBe(130);
+    expect(r.screen).toContain('cancelled: what was done before stays (the profile keeps its secrets in the age vault file now); nothing else changed');
+    expect(r.screen).not.toContain('cancelled: nothing changed');
+    expect(r.screen).toContain('your API keys go to the age vault file');
+    expect(profileOf(h).storage?.backend).toBe('file');
+  }, BUDGET);
+});
+
 describe('backend use between the keychain and the vault file', () => {
   it('moves every secret across with read-back, says what it moved, and leaves nothing behind either way', async () => {
     const h = await keychainHome();

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { CATALOG, catalogEntry, checkFormat } from '../../core/catalog';
 import { splitCredentialId, type CredentialId } from '../../core/credential';
-import { VaultError } from '../../core/errors';
+import { VaultError, isVaultError } from '../../core/errors';
 import { storeName } from '../../core/secret-store';
 import { isTimeZone, userSchema } from '../../core/profile-schema';
 import { offeredCredentials, WORKFLOW_NAMES, WORKFLOWS, type WorkflowName } from '../../core/workflows';
@@ -66,12 +66,28 @@ async function askSecrets(ctx: CliContext, prompts: Prompts, vault: Vault, offer
 }
 
 /** The wizard's final step: the answers stored, each as one interruptible transaction (a signal rolls the current one back). */
-async function storeAnswers(ctx: CliContext, vault: Vault, answers: Map<CredentialId, string>): Promise<void> {
+async function storeAnswers(ctx: CliContext, vault: Vault, answers: Map<CredentialId, string>, done: string[]): Promise<void> {
   const p = paint(ctx.io);
   for (const [id, value] of answers) {
     const { service, key } = splitCredentialId(id);
     const { meta } = await interruptible((signal) => vault.setCredential(service, key, value, { acceptFormatWarning: true, signal }));
     ctx.io.err(storedLine(p, id, meta, vault.backend()));
+    done.push(`${id} stored`);
+  }
+}
+
+/**
+ * Runs the wizard's steps; `done` lists what they changed so far. A Ctrl-C
+ * after a change (the vault file created, a migration, a key stored) says
+ * what stays instead of "nothing changed"; a re-run resumes from there.
+ */
+async function sayingWhatStays<T>(run: (done: string[]) => Promise<T>): Promise<T> {
+  const done: string[] = [];
+  try {
+    return await run(done);
+  } catch (err) {
+    if (!isVaultError(err, 'CANCELLED') || !done.length) throw err;
+    throw new VaultError('CANCELLED', `cancelled: what was done before stays (${done.join('; ')}); nothing else changed`, 'Run cpw-vault setup again to finish: it asks only what is still missing.', { cause: err.cause });
   }
 }
 
@@ -89,7 +105,7 @@ async function basics(prompts: Prompts): Promise<{ user: { name: string; email: 
   return { user: { name, email, timezone }, preferences: { default_workflow: workflow } };
 }
 
-async function offerMigration(ctx: CliContext, prompts: Prompts, vault: Vault): Promise<void> {
+async function offerMigration(ctx: CliContext, prompts: Prompts, vault: Vault, done: string[]): Promise<void> {
   const path = findDefaultSource(vault.profilePath, ctx.io.cwd, ctx.io.env, ctx.io.env['HOME'] ?? homedir());
   if (!path) return;
   const source = readSource(path, ctx.io.env);
@@ -97,7 +113,9 @@ async function offerMigration(ctx: CliContext, prompts: Prompts, vault: Vault): 
   if (!plan.counts.apply) return;
   ctx.io.err(`\nFound plaintext credentials in ${path}. This is what migration would do:\n${planTable(plan)}`);
   if (!(await prompts.confirm(`Move them into ${storeName(vault.backend())} now?`, true))) return;
-  ctx.io.err(summary(ctx.io, await vault.applyMigration(source, plan), vault.backend()));
+  const result = await vault.applyMigration(source, plan);
+  if (result.ok && result.imported) done.push(`${result.imported} credential(s) migrated from ${path}`);
+  ctx.io.err(summary(ctx.io, result, vault.backend()));
 }
 
 async function finish(ctx: CliContext, vault: Vault): Promise<ExitCode> {
@@ -118,7 +136,7 @@ async function finish(ctx: CliContext, vault: Vault): Promise<ExitCode> {
  * once more, to unlock. No: nothing changes and setup stops (false), since
  * no key could be stored. Never switches without asking, never plaintext.
  */
-async function offerFileBackend(ctx: CliContext, prompts: Prompts, vault: Vault): Promise<boolean> {
+async function offerFileBackend(ctx: CliContext, prompts: Prompts, vault: Vault, done: string[]): Promise<boolean> {
   if (vault.backend() !== 'keychain') return true;
   const status = await vault.keychainStatus();
   if (!offersFileBackend(status) || status.ok) return true;
@@ -132,6 +150,7 @@ async function offerFileBackend(ctx: CliContext, prompts: Prompts, vault: Vault)
   const passphrase = await askNewOrCurrent(ctx.io, { message: `New vault passphrase (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) });
   ctx.io.err('Creating the vault file...\n');
   await interruptible((signal) => vault.useBackend('file', { passphrase, signal }));
+  done.push('the profile keeps its secrets in the age vault file now');
   ctx.io.err(`${p.green('✓')} This profile keeps its secrets in the age vault file now. Pipelines: cpw-vault unlock once per session.\n`);
   return true;
 }
@@ -175,25 +194,32 @@ export async function setup(args: SetupArgs, ctx: CliContext): Promise<ExitCode>
   if (args.nonInteractive) return nonInteractive(args, ctx, vault);
   if (!ctx.io.stdinIsTTY) throw new VaultError('INVALID_ARGUMENT', 'setup asks questions and needs a terminal.', 'For provisioning scripts: cpw-vault setup --non-interactive (values from HF_TOKEN, TMDB_API_KEY, ...).');
   const prompts = await ctx.io.prompts();
+  return sayingWhatStays((done) => wizard(ctx, prompts, vault, done));
+}
+
+/** The interactive wizard (see {@link setup}); `done` collects what it changed. */
+async function wizard(ctx: CliContext, prompts: Prompts, vault: Vault, done: string[]): Promise<ExitCode> {
   const p = paint(ctx.io);
-  if (!(await offerFileBackend(ctx, prompts, vault))) return EXIT.keychain;
-  if (vault.getProfile().kind === 'profile') {
+  // Asked before the vault file is offered: switching writes a profile, and a first run must still ask the basics.
+  const existing = vault.getProfile().kind === 'profile';
+  if (!(await offerFileBackend(ctx, prompts, vault, done))) return EXIT.keychain;
+  if (existing) {
     ctx.io.err(`${p.green('✓')} Profile found: ${vault.profilePath}\n`);
     const statuses = await vault.validateAll();
     for (const s of statuses) ctx.io.err(describeStatus(ctx.io, s));
     const missing = OFFERED.filter((o) => !vault.listCredentials().find((c) => c.id === o.id)?.source);
     // The same requirements as a first run (the HuggingFace token is required): a re-run after an interrupted one resumes it.
     if (missing.length && (await prompts.confirm(`Add the ${missing.length} missing credential(s) now?`, true))) {
-      await storeAnswers(ctx, vault, await askSecrets(ctx, prompts, vault, missing));
+      await storeAnswers(ctx, vault, await askSecrets(ctx, prompts, vault, missing), done);
     }
     return finish(ctx, vault);
   }
-  ctx.io.err(`${p.bold('cpw-vault setup')}: your API keys go to the OS keychain; ${vault.profilePath} keeps only your details.\n`);
-  await offerMigration(ctx, prompts, vault);
+  ctx.io.err(`${p.bold('cpw-vault setup')}: your API keys go to ${vault.backend() === 'file' ? 'the age vault file' : 'the OS keychain'}; ${vault.profilePath} keeps only your details.\n`);
+  await offerMigration(ctx, prompts, vault, done);
   // Every answer first, then the writes: Ctrl-C or Ctrl-D at any question leaves nothing behind.
   const profile = await basics(prompts);
   const answers = await askSecrets(ctx, prompts, vault, OFFERED);
-  await storeAnswers(ctx, vault, answers);
+  await storeAnswers(ctx, vault, answers, done);
   await vault.updateProfile(profile);
   return finish(ctx, vault);
 }
