@@ -107,6 +107,7 @@ describe('backend use on a host with no D-Bus session at all', () => {
     const migrated = await run(h, ['migrate', '--yes', '--remove-plaintext'], { noDbus: true });
     expect(migrated.stderr, migrated.stderr).toContain('Migrated 1 credential(s) into the vault file.');
     expect((await run(h, ['doctor', '--repair'], { noDbus: true })).stderr).toContain('repair: nothing to do: the index and the vault file agree');
+    expect((await run(h, ['which', 'huggingface', 'token'], { noDbus: true, env: { HF_TOKEN: `${HF}x` } })).stderr).toContain('HF_TOKEN shadows a different value stored in the vault file.');
     expect((await run(h, ['lock'], { noDbus: true })).code).toBe(0);
     const env = { ...process.env, HOME: h.home, TERM: 'xterm' };
     const age = await inPty(h.cwd, env, ['age', '-d', '-i', files.identity, files.vault], [{ expect: 'Enter passphrase for identity file', send: `${PASS}\r` }]);

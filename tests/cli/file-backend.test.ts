@@ -97,7 +97,7 @@ describe('the file backend through the CLI, on a host with no D-Bus session', ()
     const exec = await fileCli(h, ['exec', '--workflow', 'subtitle', '--', process.execPath, '-e', stage]);
     expect(exec.stdout).toContain('keys loaded: yes');
     expect(exec.code).toBe(0);
-    expect((await fileCli(h, ['doctor'])).stderr).toMatch(/✓ keychain age vault file .* \(unlocked by agent pid \d+/);
+    expect((await fileCli(h, ['doctor'])).stderr).toMatch(/✓ age vault file .* \(unlocked by agent pid \d+/);
     // The library through the agent: the script gets its key and exits on its own (the idle agent connection holds nothing open).
     const script = `import { getCredential } from ${JSON.stringify(resolve(import.meta.dirname, '../../dist/index.mjs'))}; const { value } = await getCredential('tmdb', 'api_key'); console.log(value.length);`;
     const started = Date.now();

@@ -1,5 +1,6 @@
 import { checkedCredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
+import { storeName } from '../../core/secret-store';
 import { paint } from '../io';
 import type { CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
@@ -18,7 +19,7 @@ export async function del(args: { service: string; key: string; yes?: boolean },
   }
   if (!args.yes) {
     if (!ctx.io.stdinIsTTY) throw new VaultError('INVALID_ARGUMENT', `Refusing to delete ${id} without confirmation.`, `Add --yes: cpw-vault delete ${args.service} ${args.key} --yes`);
-    const sure = await (await ctx.io.prompts()).confirm(`Delete ${id} from the keychain? This cannot be undone.`, false);
+    const sure = await (await ctx.io.prompts()).confirm(`Delete ${id} from ${storeName(vault.backend())}? This cannot be undone.`, false);
     if (!sure) {
       ctx.io.err('Nothing deleted.\n');
       return EXIT.ok;

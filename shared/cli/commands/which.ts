@@ -1,5 +1,6 @@
 import { checkedCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError, isVaultError } from '../../core/errors';
+import { storeName } from '../../core/secret-store';
 import { sourceLabel, type CredentialSource, type CredentialView } from '../../core/views';
 import { paint } from '../io';
 import { printJson, type CliContext, type ReadVault } from '../context';
@@ -23,7 +24,8 @@ async function whichOne(vault: ReadVault, id: CredentialId, views: ReadonlyMap<C
     const stored = await vault.storedValue(id);
     const envValue = vault.envValue(id);
     if (stored !== undefined && envValue !== undefined && stored !== envValue) {
-      return { id, source, shadows: { env: source.name, stored: view.meta?.storage ?? 'keychain' }, warning: `${source.name} shadows a different value stored in the ${view.meta?.storage ?? 'keychain'}.` };
+      const stored = view.meta?.storage ?? 'keychain';
+      return { id, source, shadows: { env: source.name, stored }, warning: `${source.name} shadows a different value stored in ${stored === 'profile' ? 'the profile' : storeName(vault.backend())}.` };
     }
   } catch (err) {
     if (!isVaultError(err)) throw err;
