@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readExportFile } from '../../shared/node/secrets/export-file';
-import { cli } from '../helpers/cli';
+import { BIN, cli } from '../helpers/cli';
 import { collect } from '../helpers/children';
 import { agentSockets, fileCli, fileEnv, makeFileVaultHome, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
 import { makeTempHome } from '../helpers/temp';
@@ -187,5 +187,25 @@ describe('export on the keychain backend', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ count: 1, credentials: ['huggingface.token'] });
     const doc = await readExportFile(join(t.cwd, 'k.age'), 'keychain export passphrase');
     expect(doc.credentials).toEqual([{ id: 'huggingface.token', value: HF, meta: expect.objectContaining({ storage: 'keychain' }) }]);
+  });
+});
+
+describe('an XDG_RUNTIME_DIR this user cannot look into (kept from another user across su)', () => {
+  it('lock and unlock say VAULT_AGENT_UNSAFE with the folder, never an internal error', async (ctx) => {
+    if (process.getuid?.() !== 0) return ctx.skip();
+    const base = mkdtempSync('/tmp/cpw-su-');
+    ctx.onTestFinished(() => rmSync(base, { recursive: true, force: true }));
+    chmodSync(base, 0o755);
+    const run = join(base, 'run');
+    mkdirSync(run, { mode: 0o700 }); // root's
+    const home = join(base, 'home');
+    mkdirSync(home);
+    chownSync(home, 65534, 65534);
+    for (const args of [['lock'], ['unlock', '--passphrase-file', '/dev/null']]) {
+      const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', '-i', `PATH=${process.env['PATH']}`, `HOME=${home}`, `XDG_RUNTIME_DIR=${run}`, process.execPath, BIN, ...args], { cwd: home, stdio: ['ignore', 'pipe', 'pipe'] });
+      const r = await collect(child);
+      expect(r.stderr, args[0]).toContain(`error [VAULT_AGENT_UNSAFE] Refusing the unlock agent folder ${run}/cpw-vault: ${run}/cpw-vault cannot be looked at (EACCES)`);
+      expect(r.stderr).not.toContain('INTERNAL');
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { sha256Hex } from '../builtins';
-import { lstatSync, mkdirSync, realpathSync } from 'node:fs';
+import { lstatSync, mkdirSync, realpathSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { modeString } from '../profile/secure-fs';
 import { unsafeSocketDir } from '../secrets/vault-errors';
@@ -47,14 +47,14 @@ export function agentSocketFor(identityPath: string, env: Env): AgentSocket {
  * a folder squatted by another user is never used, by the agent or a client.
  */
 export function checkSocketDir(dir: string, create: boolean): boolean {
-  let s = lstatSync(dir, { throwIfNoEntry: false });
+  let s = looked(dir, dir);
   if (!s && create) {
     try {
       mkdirSync(dir, { mode: 0o700 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw unsafeSocketDir(dir, `it cannot be created (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
-    s = lstatSync(dir, { throwIfNoEntry: false });
+    s = looked(dir, dir);
   }
   if (!s) return false;
   if (s.isSymbolicLink() || !s.isDirectory()) throw unsafeSocketDir(dir, 'it is not a plain directory (a symbolic link or a file is in its place)');
@@ -75,10 +75,24 @@ export function checkSocketDir(dir: string, create: boolean): boolean {
   return true;
 }
 
+/**
+ * lstat of `path` (a folder on the way to socket folder `dir`), undefined
+ * when absent; one this user may not look at (XDG_RUNTIME_DIR kept from
+ * another user across `su`) is VAULT_AGENT_UNSAFE, never an internal error.
+ */
+function looked(dir: string, path: string): Stats | undefined {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw unsafeSocketDir(dir, `${path} cannot be looked at (${code}); XDG_RUNTIME_DIR or TMPDIR may be another user's, kept across su`);
+  }
+}
+
 /** Throws VAULT_AGENT_UNSAFE when `from` or a folder above it belongs to another user (not root) or others can change it without the sticky bit. */
 function checkFoldersAbove(dir: string, from: string): void {
   for (let above = from; ; above = dirname(above)) {
-    const a = lstatSync(above, { throwIfNoEntry: false });
+    const a = looked(dir, above);
     if (a && a.uid !== uid() && a.uid !== 0) throw unsafeSocketDir(dir, `a folder above it, ${above}, belongs to another user (uid ${a.uid}), who could put a socket of theirs in its place`);
     if (a && a.isDirectory() && a.mode & 0o022 && !(a.mode & 0o1000)) {
       throw unsafeSocketDir(dir, `a folder above it, ${above}, can be changed by other users (mode ${modeString(a.mode)}, not sticky)`);
