@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, unlinkSync } from 'node:fs';
+import { isVaultError } from '../core/errors';
+import { AgentClient } from '../node/agent/client';
 import type { AuditEvent } from '../core/records';
 import { agentSocketFor, type AgentSocket } from '../node/agent/socket-dir';
 import { resolveProfilePaths, sidecarPath } from '../node/profile/paths';
@@ -28,5 +30,23 @@ export async function auditCli(ctx: CliContext, audit: AuditLog, event: Omit<Aud
     await audit.append({ ...event, caller: 'cli' });
   } catch (err) {
     ctx.io.err(`warning: could not write the audit log: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
+}
+
+/**
+ * The unlock agent of this vault, undefined when none runs. One that is
+ * there but does not answer (stopped with kill -STOP, hung) would block
+ * every lock and unlock: its socket is removed (the agent itself removes
+ * only its own, by inode, so a new one is safe), nothing reads through it
+ * any more, and the user is told; the process ends at its time to live.
+ */
+export async function answeringAgent(ctx: CliContext, socket: AgentSocket): Promise<AgentClient | undefined> {
+  try {
+    return await AgentClient.connect(socket);
+  } catch (err) {
+    if (!isVaultError(err, 'VAULT_LOCKED') || !/did not answer/.test(err.message)) throw err;
+    if (lstatSync(socket.path, { throwIfNoEntry: false })?.isSocket()) unlinkSync(socket.path);
+    ctx.io.err(`warning: the unlock agent of this vault did not answer (stopped or hung): its socket was removed, so nothing reads through it any more. The process ends at its time to live (see it with: pgrep -a cpw-vault-agent).\n`);
+    return undefined;
   }
 }

@@ -209,3 +209,47 @@ describe('an XDG_RUNTIME_DIR this user cannot look into (kept from another user 
     }
   });
 });
+
+/** SIGKILL to `pid`, if it still runs (an agent the test stopped). */
+function killIfRunning(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}
+
+describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
+  it('lock and unlock are not stuck behind it: its socket is removed with a warning, a new unlock serves reads', async (ctx) => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    const first = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    const stopped = (JSON.parse(first.stdout) as { pid: number }).pid;
+    process.kill(stopped, 'SIGSTOP');
+    ctx.onTestFinished(() => killIfRunning(stopped));
+    expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(4);
+    const again = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('the unlock agent of this vault did not answer (stopped or hung): its socket was removed');
+    const fresh = (JSON.parse(again.stdout) as { pid: number; already: boolean });
+    expect(fresh.already).toBe(false);
+    expect(fresh.pid).not.toBe(stopped);
+    expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    expect((await fileCli(h, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
+    // The stopped one, resumed and ended, leaves the new agent's socket alone (closing a listening socket removes the
+    // file by name: it removed the new agent's).
+    process.kill(stopped, 'SIGCONT');
+    process.kill(stopped, 'SIGTERM');
+    for (let i = 0; i < 100 && existsSync(`/proc/${stopped}`) && !readFileSync(`/proc/${stopped}/stat`, 'utf8').includes(') Z'); i++) await new Promise((r) => setTimeout(r, 50));
+    const afterOld = await fileCli(h, ['get', 'huggingface', 'token']);
+    expect(afterOld.stdout, afterOld.stderr).toBe(HF);
+    // And lock, with the new one stopped too: done, with the warning, and reads are locked.
+    const second = fresh.pid;
+    process.kill(second, 'SIGSTOP');
+    ctx.onTestFinished(() => killIfRunning(second));
+    const lock = await fileCli(h, ['lock']);
+    expect(lock.code, lock.stderr).toBe(0);
+    expect(lock.stderr).toContain('did not answer (stopped or hung): its socket was removed');
+    expect((await fileCli(h, ['get', 'huggingface', 'token'])).code).toBe(4);
+  }, 120_000);
+});

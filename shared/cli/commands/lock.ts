@@ -1,8 +1,7 @@
-import { AgentClient } from '../../node/agent/client';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
-import { auditCli, vaultFilesOf } from '../vault-file';
+import { answeringAgent, auditCli, vaultFilesOf } from '../vault-file';
 
 /**
  * `cpw-vault lock`: stops the unlock agent of this profile's vault, so the
@@ -10,7 +9,7 @@ import { auditCli, vaultFilesOf } from '../vault-file';
  */
 export async function lock(_args: object, ctx: CliContext): Promise<ExitCode> {
   const { socket, audit } = vaultFilesOf(ctx);
-  const agent = await AgentClient.connect(socket);
+  const agent = await answeringAgent(ctx, socket);
   if (!agent) {
     if (ctx.globals.json) printJson(ctx.io, { locked: true, was_running: false });
     ctx.io.err('Nothing to lock: no unlock agent is running for this vault.\n');

@@ -1,11 +1,10 @@
 import { formatDuration, parseDuration } from '../../core/duration';
-import { AgentClient } from '../../node/agent/client';
 import { startAgent } from '../../node/agent/start';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
-import { assertVaultExists, auditCli, vaultFilesOf } from '../vault-file';
+import { answeringAgent, assertVaultExists, auditCli, vaultFilesOf } from '../vault-file';
 
 export interface UnlockArgs extends PassphraseSource {
   ttl?: string;
@@ -25,7 +24,7 @@ export async function unlock(args: UnlockArgs, ctx: CliContext): Promise<ExitCod
   const ttlMs = parseDuration(args.ttl ?? DEFAULT_TTL);
   const { files, socket, audit } = vaultFilesOf(ctx);
   const p = paint(ctx.io);
-  const running = await AgentClient.connect(socket);
+  const running = await answeringAgent(ctx, socket);
   if (running) {
     running.close();
     if (ctx.globals.json) printJson(ctx.io, { unlocked: true, already: true, pid: running.hello.pid, expires_at: running.hello.expires_at });

@@ -37,7 +37,8 @@ class Agent implements RunningAgent {
   private stopping: string | undefined;
   private readonly connections = new Set<Socket>();
   private readonly identityStamp: FileStamp | undefined;
-  private socketIno = -1;
+  /** The socket file this agent made (see socketStamp). */
+  private socketId: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   readonly server: Server;
 
@@ -50,9 +51,9 @@ class Agent implements RunningAgent {
 
   /** Starts the checks once the socket listens. */
   started(): void {
-    this.socketIno = lstatSync(this.config.socketPath).ino;
+    this.socketId = socketStamp(this.config.socketPath);
     this.timer = setInterval(() => {
-      const reason = this.endReason() ?? (this.socketIno !== lstatSync(this.config.socketPath, { throwIfNoEntry: false })?.ino ? 'socket removed' : undefined);
+      const reason = this.endReason() ?? (this.socketId !== socketStamp(this.config.socketPath) ? 'socket removed' : undefined);
       if (reason) this.stop(reason);
     }, CHECK_EVERY_MS);
   }
@@ -62,9 +63,11 @@ class Agent implements RunningAgent {
     if (this.stopping) return;
     this.stopping = reason;
     clearInterval(this.timer);
-    this.server.close();
-    // Remove the socket only if it is still ours (a new agent may have replaced a stale one).
-    if (lstatSync(this.config.socketPath, { throwIfNoEntry: false })?.ino === this.socketIno) unlinkSync(this.config.socketPath);
+    // libuv removes the socket file by name when a listening socket closes: when the file there is not ours any more
+    // (a new agent replaced this one while it was stopped or hung), closing would remove the new agent's. The
+    // server is then left open (unreferenced) until the process exits, which closes it without touching the file.
+    if (socketStamp(this.config.socketPath) === this.socketId) this.server.close();
+    else this.server.unref();
     for (const c of this.connections) if (c !== answering) c.destroy();
     if (!answering) this.resolveStopped(reason);
     else setTimeout(() => this.resolveStopped(reason), 2_000); // in case that last reply can never be flushed
@@ -124,6 +127,18 @@ class Agent implements RunningAgent {
     conn.on('error', () => conn.destroy());
     conn.on('close', () => this.connections.delete(conn));
   }
+}
+
+/**
+ * Which socket file is at `path` now: its inode and change time to the
+ * nanosecond, undefined when none. The inode alone is not enough: a socket
+ * removed (an agent that stopped answering, replaced) frees its inode, and
+ * the next agent's socket often gets the same number, so the old agent, once
+ * resumed, took the new one for its own and removed it.
+ */
+function socketStamp(path: string): string | undefined {
+  const s = lstatSync(path, { throwIfNoEntry: false, bigint: true });
+  return s ? `${s.ino}:${s.ctimeNs}` : undefined;
 }
 
 /**
