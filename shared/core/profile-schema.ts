@@ -20,7 +20,7 @@ const wholeNumber = (max: number) => z.int({ error: 'must be a whole number' }).
 /** Field-level schema of the user section. Every field has a message a user can act on. */
 export const userSchema = z.looseObject({
   name: z._default(text160, ''),
-  email: z._default(z.union([z.literal(''), z.email('must be an email address such as ada@example.com')]), ''),
+  email: z._default(z.union([z.literal(''), z.email('must be an email address such as ada@example.com').check(z.maxLength(254, 'must be at most 254 characters'))]), ''),
   job_title: z._default(text160, ''),
   // The shape only: the zone itself is checked when a user sets it (applyProfileUpdate), not on every read.
   timezone: z._default(z.string().check(z.refine((v) => v === '' || isTimeZoneShape(v), 'must be an IANA time zone such as Europe/Paris or UTC')), ''),

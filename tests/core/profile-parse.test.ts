@@ -99,6 +99,9 @@ describe('profile updates', () => {
     const e2 = thrown(() => applyProfileUpdate(p0, { user: { email: 'x', timezone: 'Nowhere/City' } }, now));
     expect(e2.fields!.map((f) => f.path).sort()).toEqual(['user.email', 'user.timezone']);
     expect(thrown(() => applyProfileUpdate(p0, { user: 'name=Ada' }, now)).fields).toEqual([{ path: 'user', message: 'must be an object of fields' }]);
+    // A 100,000-character address was saved (name and job title stop at 160): one as long as an address may be is the limit.
+    expect(thrown(() => applyProfileUpdate(p0, { user: { email: `${'a'.repeat(100_000)}@x.com` } }, now)).fields).toEqual([{ path: 'user.email', message: expect.stringContaining('at most 254 characters') }]);
+    expect(applyProfileUpdate(p0, { user: { email: `${'a'.repeat(60)}@${'b'.repeat(60)}.com` } }, now).user.email).toHaveLength(125);
     expect(p0).toEqual(base());
   });
 

@@ -293,5 +293,5 @@ export async function writeSecureFile(path: string, text: string | Uint8Array, d
  */
 export function replaceLinkFix(path: string): string {
   const q = `'${path.replace(/'/g, `'\\''`)}'`;
-  return `Replace the link with a copy of its target (the target stays where it is): cp --remove-destination "$(readlink -f ${q})" ${q}`;
+  return `If you did not make this link, remove it (rm ${q}): someone may have planted it. If you did, replace it with a copy of its target (the target stays where it is): cp --remove-destination "$(readlink -f ${q})" ${q}`;
 }
