@@ -1,4 +1,5 @@
 import { withoutControlChars } from '../core/control-chars';
+import { fixWithFileOffer } from './file-offer';
 import { toVaultError, type ErrorCode, type VaultError } from '../core/errors';
 import { paint, type CliIO } from './io';
 import { signalExitCode } from './signals';
@@ -65,7 +66,9 @@ export function reportError(io: CliIO, thrown: unknown, json: boolean): ExitCode
   // A path, an argument or a name in a message may hold an escape sequence (a folder unpacked from an archive): defused.
   io.err(`${p.red('error')} [${err.code}] ${defused(err.message)}\n`);
   for (const field of err.fields ?? []) io.err(`  ${defused(field.path)}: ${defused(field.message)}\n`);
-  if (err.fix) io.err(`${p.dim('fix:')} ${err.fix.split('\n').map(withoutControlChars).join('\n     ')}\n`);
+  // A host with no keychain (SSH, a container, CI): the vault file is the way on, whatever command found out.
+  const fix = err.fix && fixWithFileOffer(err.code, err.fix);
+  if (fix) io.err(`${p.dim('fix:')} ${fix.split('\n').map(withoutControlChars).join('\n     ')}\n`);
   if (json) jsonOut(`${JSON.stringify({ error: err.toJSON() })}\n`);
   return exitCodeFor(err);
 }

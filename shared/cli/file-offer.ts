@@ -16,6 +16,11 @@ export function offersFileBackend(status: KeychainStatus): boolean {
   return !status.ok && NO_KEYCHAIN.has(status.code);
 }
 
+/** The error's fix with the vault file offered too, when its code means "no keychain here" and it does not offer it yet. */
+export function fixWithFileOffer(code: string, fix: string): string {
+  return NO_KEYCHAIN.has(code) && !fix.includes(USE_FILE) ? `${fix}\nOr keep the secrets in an age-encrypted file beside the profile: ${USE_FILE}` : fix;
+}
+
 /** The offer, as doctor and setup print it. */
 export function fileOfferText(): string {
   return `No keychain on this host (SSH, container, WSL, CI)? Keep the secrets in an age-encrypted file beside the profile instead, unlocked once per session:\n    ${USE_FILE}   (asks a passphrase twice; nothing switches by itself)`;

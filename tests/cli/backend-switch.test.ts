@@ -80,6 +80,10 @@ describe('backend use on a host with no D-Bus session at all', () => {
     const bare = await run(h, ['setup', '--non-interactive'], { noDbus: true });
     expect(bare.code).toBe(4);
     expect(bare.stderr).toMatch(/KEYCHAIN_UNAVAILABLE[\s\S]*Or keep the secrets in an age-encrypted file: cpw-vault backend use file --passphrase-file PATH/);
+    // Any command that finds no keychain points at the vault file too (set said only "start a desktop session").
+    const set = await run(h, ['set', 'huggingface', 'token'], { input: HF, noDbus: true });
+    expect(set.code).toBe(4);
+    expect(set.stderr).toMatch(/KEYCHAIN_UNAVAILABLE[\s\S]*fix: .*dbus-run-session[\s\S]*Or keep the secrets in an age-encrypted file beside the profile: cpw-vault backend use file/);
     // Refused before anything is written: no profile half set up (it would look done).
     const named = await run(h, ['setup', '--non-interactive', '--name', 'Grace Hopper'], { noDbus: true });
     expect(named.code).toBe(4);
