@@ -238,7 +238,9 @@ describe('the export file', () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(readFileSync(path).includes(HF)).toBe(false);
     expect(await readExportFile(path, 'export passphrase 1')).toEqual(doc);
-    expect((await rejected(readExportFile(path, 'export passphrase 2', { wrongDelayMs: 0 }))).code).toBe('VAULT_PASSPHRASE_WRONG');
+    const wrong = await rejected(readExportFile(path, 'export passphrase 2', { wrongDelayMs: 0 }));
+    expect(wrong.code).toBe('VAULT_PASSPHRASE_WRONG');
+    expect(wrong.fix).toContain('If it is lost, this export cannot be opened: make a new one');
     expect((await rejected(writeExportFile(path, doc, 'export passphrase 1', { logN: LOG_N }))).code).toBe('IO_ERROR');
   });
 });

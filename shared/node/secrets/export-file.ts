@@ -24,7 +24,7 @@ export async function writeExportFile(path: string, doc: ExportDocument, passphr
 export async function readExportFile(path: string, passphrase: string, options: { wrongDelayMs?: number } = {}): Promise<ExportDocument> {
   const bytes = readRegularFile(path, { what: 'an export file', mustExist: true })!;
   try {
-    return parseExport(await openWithPassphrase(bytes, passphrase, path));
+    return parseExport(await openWithPassphrase(bytes, passphrase, path, 'this export cannot be opened: make a new one from a vault that holds the keys (cpw-vault export).'));
   } catch (err) {
     if (isVaultError(err, 'VAULT_PASSPHRASE_WRONG')) await new Promise((r) => setTimeout(r, options.wrongDelayMs ?? WRONG_PASSPHRASE_DELAY_MS));
     throw err;

@@ -103,7 +103,7 @@ export function stanzaType(bytes: Uint8Array): string | undefined {
  * passphrase-encrypted age file or fails its authentication (truncated,
  * tampered).
  */
-export async function openWithPassphrase(bytes: Uint8Array, passphrase: string, file: string): Promise<string> {
+export async function openWithPassphrase(bytes: Uint8Array, passphrase: string, file: string, ifLost?: string): Promise<string> {
   const type = stanzaType(bytes);
   if (type === undefined) throw corruptFile(file, CORRUPT_WHY.notAge);
   if (type !== 'scrypt') throw corruptFile(file, `it is an age file for a key (${/^[\w-]{1,24}$/.test(type) ? type : 'not a passphrase'}), not for a passphrase`);
@@ -113,7 +113,7 @@ export async function openWithPassphrase(bytes: Uint8Array, passphrase: string, 
   try {
     plain = await d.decrypt(bytes);
   } catch (err) {
-    if (err instanceof Error && err.message === NO_MATCH) throw wrongPassphrase(file);
+    if (err instanceof Error && err.message === NO_MATCH) throw wrongPassphrase(file, ifLost);
     throw corruptFile(file, CORRUPT_WHY.altered);
   }
   return asText(plain, file);

@@ -28,9 +28,9 @@ export function vaultNotFound(missing: string, other: string | undefined): Vault
   );
 }
 
-/** The passphrase does not open the identity file. */
-export function wrongPassphrase(file: string): VaultError {
-  return new VaultError('VAULT_PASSPHRASE_WRONG', `That passphrase does not open ${file}. Nothing was changed.`, 'Type the passphrase again (it is case-sensitive). If it is lost, the vault cannot be opened: import an export instead.');
+/** The passphrase does not open `file` (the identity file; an export says what losing it means with `ifLost`). */
+export function wrongPassphrase(file: string, ifLost = 'the vault cannot be opened: import an export instead.'): VaultError {
+  return new VaultError('VAULT_PASSPHRASE_WRONG', `That passphrase does not open ${file}. Nothing was changed.`, `Type the passphrase again (it is case-sensitive). If it is lost, ${ifLost}`);
 }
 
 /** A file is not a well-formed age file, or fails its authentication. */
