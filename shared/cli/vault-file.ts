@@ -36,9 +36,10 @@ export async function auditCli(ctx: CliContext, audit: AuditLog, event: Omit<Aud
 /**
  * The unlock agent of this vault, undefined when none runs. One that is
  * there but does not answer (stopped with kill -STOP, hung) would block
- * every lock and unlock: its socket is removed (the agent itself removes
- * only its own, by inode, so a new one is safe), nothing reads through it
- * any more, and the user is told; the process ends at its time to live.
+ * every lock and unlock: its socket is removed (that agent, if it resumes,
+ * leaves a socket that is not its own alone, so a new agent is safe),
+ * nothing reads through it any more, and the user is told; the process ends
+ * at its time to live.
  */
 export async function answeringAgent(ctx: CliContext, socket: AgentSocket): Promise<AgentClient | undefined> {
   try {

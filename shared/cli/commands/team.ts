@@ -114,7 +114,8 @@ export async function teamPush(args: TeamTarget & { add?: string[] }, ctx: CliCo
     if (missing.length) throw new VaultError('CREDENTIAL_MISSING', `Not in your vault: ${missing.join(', ')}.`, `Store them first: cpw-vault set ${missing[0]!.replace('.', ' ')}`);
     return pushedDocument(vault, doc, key.recipient, added, report);
   });
-  if (written) await vault.markTeamShared(added.filter((id) => !report.kept.includes(id)));
+  // Named on purpose: shared from now on, whether or not the file changed (its value may be the same already).
+  await vault.markTeamShared(added.filter((id) => !report.kept.includes(id)));
   const files = filesOf(ctx, args);
   if (report.kept.length) ctx.io.err(`warning: not in your vault, the team's value kept: ${report.kept.join(', ')}\n`);
   if (report.withheld.length) ctx.io.err(`warning: ${withheldText(report.withheld)}\n`);

@@ -24,8 +24,8 @@ async function whichOne(vault: ReadVault, id: CredentialId, views: ReadonlyMap<C
     const stored = await vault.storedValue(id);
     const envValue = vault.envValue(id);
     if (stored !== undefined && envValue !== undefined && stored !== envValue) {
-      const stored = view.meta?.storage ?? 'keychain';
-      return { id, source, shadows: { env: source.name, stored }, warning: `${source.name} shadows a different value stored in ${stored === 'profile' ? 'the profile' : storeName(vault.backend())}.` };
+      const where = view.meta?.storage ?? 'keychain';
+      return { id, source, shadows: { env: source.name, stored: where }, warning: `${source.name} shadows a different value stored in ${where === 'profile' ? 'the profile' : storeName(vault.backend())}.` };
     }
   } catch (err) {
     if (!isVaultError(err)) throw err;
