@@ -253,3 +253,31 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
     expect((await fileCli(h, ['get', 'huggingface', 'token'])).code).toBe(4);
   }, 120_000);
 });
+
+describe('Ctrl-C while unlock checks the passphrase', () => {
+  it('is "cancelled: nothing changed", exit 130, and no agent starts (it died by SIGINT, saying nothing)', async () => {
+    const h = await makeFileVaultHome({ logN: 16 });
+    const child = spawn(process.execPath, [BIN, 'unlock', '--passphrase-fd', '3'], { cwd: h.cwd, env: fileEnv(h), stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    const done = collect(child);
+    // Once the command turns Ctrl-C into a cancel, the passphrase goes in and Ctrl-C follows at once: it lands while
+    // the passphrase is read or checked (scrypt), both before any agent. The sign of it in /proc's caught mask is
+    // SIGHUP (caught with SIGINT and SIGTERM): Node itself catches SIGINT from its start, to restore the terminal.
+    const caught = () => {
+      try {
+        return (BigInt(`0x${/^SigCgt:\s*([0-9a-f]+)/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? '0'}`) & 1n) !== 0n;
+      } catch {
+        return false;
+      }
+    };
+    for (const end = Date.now() + 20_000; !caught() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+    const fd3 = child.stdio[3] as NodeJS.WritableStream;
+    fd3.on('error', () => {}); // the command may stop reading it once cancelled
+    fd3.end(`${h.passphrase}\n`);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain('cancelled: nothing changed');
+    expect(agentSockets(h)).toEqual([]);
+  }, 60_000);
+});

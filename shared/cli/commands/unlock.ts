@@ -1,4 +1,6 @@
 import { formatDuration, parseDuration } from '../../core/duration';
+import { VaultError } from '../../core/errors';
+import { interruptible } from '../signals';
 import { startAgent } from '../../node/agent/start';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
@@ -21,6 +23,12 @@ export const DEFAULT_TTL = '8h';
  * reported and left alone (nothing is asked).
  */
 export async function unlock(args: UnlockArgs, ctx: CliContext): Promise<ExitCode> {
+  // Ctrl-C during the seconds the passphrase is checked (scrypt) ended the command by the signal, with no word:
+  // it is "cancelled: nothing changed" (exit 130), no agent started, as in passphrase change.
+  return interruptible((signal) => unlockWith(signal, args, ctx));
+}
+
+async function unlockWith(signal: AbortSignal, args: UnlockArgs, ctx: CliContext): Promise<ExitCode> {
   const ttlMs = parseDuration(args.ttl ?? DEFAULT_TTL);
   const { files, socket, audit } = vaultFilesOf(ctx);
   const p = paint(ctx.io);
@@ -36,6 +44,7 @@ export async function unlock(args: UnlockArgs, ctx: CliContext): Promise<ExitCod
   const passphrase = await readPassphrase(args, ctx.io, { message: 'Passphrase of the vault file' });
   const { openIdentity } = await import('../../node/secrets/vault-admin');
   const opened = await openIdentity(files, passphrase);
+  if (signal.aborted) throw new VaultError('CANCELLED', 'cancelled: nothing changed', 'Run the command again when you are ready.', { cause: signal.reason });
   const { pid, expiresAt } = await startAgent({ key: opened.key, files, socket, ttlMs });
   await auditCli(ctx, audit, { event: 'vault_unlocked', details: { ttl_s: Math.round(ttlMs / 1000) } });
   if (ctx.globals.json) printJson(ctx.io, { unlocked: true, already: false, pid, expires_at: expiresAt.toISOString() });
