@@ -172,6 +172,9 @@ describe('the file backend through the CLI, on a host with no D-Bus session', ()
     expect((await fileCli(h, ['lock'])).stderr).toContain('Nothing to lock');
     const audit = readFileSync(join(h.home, '.cp-whisperx', 'audit.log'), 'utf8');
     for (const event of ['vault_unlocked', 'credential_set', 'credential_read', 'credential_deleted', 'vault_locked']) expect(audit).toContain(`"event":"${event}"`);
+    const reads = audit.split('\n').filter((l) => l.includes('"event":"credential_read"'));
+    expect(reads.length).toBeGreaterThan(0);
+    for (const line of reads) expect(JSON.parse(line).details).toEqual({ source: 'file' });
     for (const v of [HF, TMDB, h.passphrase]) expect(audit).not.toContain(v);
   });
 });

@@ -228,7 +228,9 @@ export class VaultReader {
   async noteRead(id: CredentialId, found: CredentialValue, view: ReadView | undefined): Promise<void> {
     registerSecret(found.value);
     if (found.source.kind !== 'env' && view?.kind === 'profile' && view.index.meta(id)) this.deps.usage.touch(id, this.deps.now());
-    await this.record({ event: 'credential_read', caller: this.caller, credential: id, details: { source: found.source.kind } });
+    // Where it came from as the user knows it: a value in the age vault file is "file" (it said "keychain").
+    const source = found.source.kind === 'keychain' && view?.kind === 'profile' && view.index.storage.backend === 'file' ? 'file' : found.source.kind;
+    await this.record({ event: 'credential_read', caller: this.caller, credential: id, details: { source } });
   }
 
   /** Like {@link findCredential} but throws CREDENTIAL_MISSING with a fix line when absent. */
