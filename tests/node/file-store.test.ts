@@ -242,6 +242,15 @@ describe('the export file', () => {
     expect(wrong.code).toBe('VAULT_PASSPHRASE_WRONG');
     expect(wrong.fix).toContain('If it is lost, this export cannot be opened: make a new one');
     expect((await rejected(writeExportFile(path, doc, 'export passphrase 1', { logN: LOG_N }))).code).toBe('IO_ERROR');
+    // A link or a file at the name is refused before the document is even serialized (it waited for the seconds of scrypt).
+    const link = join(t.root, 'planted.age');
+    symlinkSync(join(t.root, 'elsewhere'), link);
+    let serialized = 0;
+    const watched = { ...doc, toJSON: () => (serialized++, doc) } as unknown as typeof doc;
+    expect((await rejected(writeExportFile(link, watched, 'export passphrase 1'))).code).toBe('PROFILE_SYMLINK');
+    expect((await rejected(writeExportFile(path, watched, 'export passphrase 1'))).code).toBe('IO_ERROR');
+    expect(serialized).toBe(0);
+    expect(existsSync(join(t.root, 'elsewhere'))).toBe(false);
   });
 });
 

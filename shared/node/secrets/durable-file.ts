@@ -74,6 +74,17 @@ function fsyncDir(dir: string): void {
 }
 
 /**
+ * What {@link writeFileDurably} refuses before writing: a symlink at `path`,
+ * and with `exclusive` any file there. Callers with slow work to do first
+ * (an export's scrypt) check it up front too.
+ */
+export function assertWritableTarget(path: string, options: { exclusive?: boolean } = {}): void {
+  const existing = lstatSync(path, { throwIfNoEntry: false });
+  if (existing?.isSymbolicLink()) throw new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to write through it.`, replaceLinkFix(path));
+  if (existing && options.exclusive) throw new VaultError('IO_ERROR', `${path} already exists; refusing to replace it.`, 'Choose another file name, or move the old file away first.');
+}
+
+/**
  * Writes `bytes` to `path` so that a crash at any instant leaves either the
  * old file or the new one, complete: a temp file in the same folder created
  * O_CREAT|O_EXCL|O_NOFOLLOW with an unpredictable name and mode 0600, fully
@@ -82,9 +93,7 @@ function fsyncDir(dir: string): void {
  * replaced (the temp file is hard-linked into place, which never replaces). Refuses a symlink at `path`.
  */
 export function writeFileDurably(path: string, bytes: Uint8Array, options: { exclusive?: boolean } = {}): void {
-  const existing = lstatSync(path, { throwIfNoEntry: false });
-  if (existing?.isSymbolicLink()) throw new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to write through it.`, replaceLinkFix(path));
-  if (existing && options.exclusive) throw new VaultError('IO_ERROR', `${path} already exists; refusing to replace it.`, 'Choose another file name, or move the old file away first.');
+  assertWritableTarget(path, options);
   const created = createTempBeside(path);
   const temp = created.temp;
   let fd = created.fd;

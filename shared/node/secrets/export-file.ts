@@ -1,6 +1,6 @@
 import { isVaultError } from '../../core/errors';
 import { parseExport, type ExportDocument } from '../../core/vault-export';
-import { readRegularFile, writeFileDurably } from './durable-file';
+import { assertWritableTarget, readRegularFile, writeFileDurably } from './durable-file';
 import { SCRYPT_LOG_N, openWithPassphrase, sealWithPassphrase } from './vault-crypto';
 import { WRONG_PASSPHRASE_DELAY_MS } from './vault-admin';
 
@@ -10,6 +10,7 @@ import { WRONG_PASSPHRASE_DELAY_MS } from './vault-admin';
  * over an existing file (IO_ERROR). `age -d FILE` opens it.
  */
 export async function writeExportFile(path: string, doc: ExportDocument, passphrase: string, options: { logN?: number } = {}): Promise<void> {
+  assertWritableTarget(path, { exclusive: true }); // refused before the seconds of scrypt, not after
   const sealed = await sealWithPassphrase(JSON.stringify(doc, null, 2), passphrase, options.logN ?? SCRYPT_LOG_N);
   writeFileDurably(path, sealed, { exclusive: true });
 }
