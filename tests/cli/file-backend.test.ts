@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readExportFile } from '../../shared/node/secrets/export-file';
@@ -190,6 +190,13 @@ describe('export on the keychain backend', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ count: 1, credentials: ['huggingface.token'] });
     const doc = await readExportFile(join(t.cwd, 'k.age'), 'keychain export passphrase');
     expect(doc.credentials).toEqual([{ id: 'huggingface.token', value: HF, meta: expect.objectContaining({ storage: 'keychain' }) }]);
+    // A dangling link planted at the name: refused at once (it passed the "exists" check and asked for a passphrase).
+    symlinkSync(join(t.root, 'theirs.age'), join(t.cwd, 'planted.age'));
+    const planted = await cli(t, ['export', '--to', 'planted.age']);
+    expect(planted.code).not.toBe(0);
+    expect(planted.stderr).toContain('[PROFILE_SYMLINK]');
+    expect(planted.stderr).toContain('If you did not make this link, remove it');
+    expect(existsSync(join(t.root, 'theirs.age'))).toBe(false);
   });
 });
 

@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { VaultError } from '../../core/errors';
 import { buildExport, type ExportedCredential } from '../../core/vault-export';
 import { MIN_PASSPHRASE_LENGTH } from '../../node/secrets/vault-crypto';
 import type { Vault } from '../../node/vault/vault';
@@ -8,6 +6,7 @@ import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
+import { assertWritableTarget } from '../../node/secrets/durable-file';
 import { auditCli, vaultFilesOf } from '../vault-file';
 
 export interface ExportArgs extends PassphraseSource {
@@ -38,7 +37,7 @@ async function collect(vault: Vault, warn: (m: string) => void): Promise<Exporte
  */
 export async function exportVault(args: ExportArgs, ctx: CliContext): Promise<ExitCode> {
   const target = resolve(ctx.io.cwd, args.to);
-  if (existsSync(target)) throw new VaultError('IO_ERROR', `${target} already exists; refusing to replace it.`, 'Choose another file name, or move the old export away first.');
+  assertWritableTarget(target, { exclusive: true }); // a file or a link (dangling too) there: refused before any question
   const vault = await ctx.vault();
   const credentials = await collect(vault, (m) => ctx.io.err(`warning: ${m}\n`));
   const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { VaultError } from '../../core/errors';
-import { writeFileDurably } from '../../node/secrets/durable-file';
+import { assertWritableTarget, writeFileDurably } from '../../node/secrets/durable-file';
 import { MIN_PASSPHRASE_LENGTH, sealWithPassphrase } from '../../node/secrets/vault-crypto';
 import { TEAM_IDENTITY, ensureIdentity, identityFileText, parseIdentityText, readIdentityFile, storedIdentity, withIdentityLock, type TeamKey } from '../../node/team/identity';
 import { printJson, type CliContext } from '../context';
@@ -75,6 +75,7 @@ async function importIdentity(args: IdentityArgs, ctx: CliContext, signal: Abort
 
 async function exportIdentity(args: IdentityArgs, key: TeamKey, ctx: CliContext): Promise<void> {
   const target = resolve(ctx.io.cwd, args.exportIdentity!);
+  assertWritableTarget(target, { exclusive: true }); // before the passphrase is asked and scrypt runs
   const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');
   const passphrase = await readPassphrase(args, ctx.io, { message: `Passphrase for the identity backup (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) });
   ctx.io.err('Encrypting the identity backup...\n');
