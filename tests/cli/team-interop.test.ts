@@ -248,6 +248,11 @@ describe('team vault: age interop, CI, damaged files', () => {
     const seen = execFileSync('age', ['-d', '-i', daveKey, team], { encoding: 'utf8' });
     expect(seen).not.toContain(personal);
     expect(seen).toContain(NEW);
+    // One named that is neither in the vault nor in the file: refused, the file unchanged.
+    const before = readFileSync(team);
+    const missing = await me(['team', 'push', '--add', 'anthropic.api_key']);
+    expect(missing.stderr).toContain('[CREDENTIAL_MISSING] Not in your vault: anthropic.api_key.');
+    expect(readFileSync(team)).toEqual(before);
     // Named on purpose, it is sent, and shared from then on.
     expect((await me(['team', 'push', '--add', 'openai.api_key'])).code).toBe(0);
     expect(execFileSync('age', ['-d', '-i', daveKey, team], { encoding: 'utf8' })).toContain(personal);

@@ -109,9 +109,6 @@ export async function teamPush(args: TeamTarget & { add?: string[] }, ctx: CliCo
   const vault = await ctx.vault();
   const written = await change(ctx, args, async () => {
     const { doc, key } = await openTeam(ctx, args, { strict: true });
-    const values = await personalValues(ctx, added);
-    const missing = added.filter((id) => values.get(id) === undefined && !doc.credentials.some((c) => c.id === id));
-    if (missing.length) throw new VaultError('CREDENTIAL_MISSING', `Not in your vault: ${missing.join(', ')}.`, `Store them first: cpw-vault set ${missing[0]!.replace('.', ' ')}`);
     return pushedDocument(vault, doc, key.recipient, added, report);
   });
   // Named on purpose: shared from now on, whether or not the file changed (its value may be the same already).

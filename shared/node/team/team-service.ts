@@ -126,7 +126,8 @@ export interface PushReport {
 /**
  * The team document a push writes, from `doc` and the user's stored values:
  * each key the file holds that this vault shares (see Vault.markTeamShared),
- * and each of `added` (shared from now on, once written). A key a teammate
+ * and each of `added` (shared from now on, once written; one that is neither
+ * in the vault nor in the file is CREDENTIAL_MISSING). A key a teammate
  * put in the file that this vault never shared is withheld, the file's value
  * kept: anyone who can push to the repository can edit the file, and naming
  * a personal key there must not pull its value out of this vault.
@@ -135,6 +136,8 @@ export interface PushReport {
 export async function pushedDocument(vault: Vault, doc: TeamDocument, recipient: string, added: readonly string[], report: PushReport): Promise<TeamDocument | undefined> {
   const ids = [...new Set([...doc.credentials.map((c) => c.id), ...added])];
   const values = ids.length ? await vault.storedValues(ids) : new Map<string, string | undefined>();
+  const missing = added.filter((id) => values.get(id) === undefined && !doc.credentials.some((c) => c.id === id));
+  if (missing.length) throw new VaultError('CREDENTIAL_MISSING', `Not in your vault: ${missing.join(', ')}.`, `Store them first: cpw-vault set ${missing[0]!.replace('.', ' ')}`);
   const by = doc.members.find((m) => m.recipient === recipient)?.name;
   const now = new Date().toISOString();
   const credentials = ids.map((id): TeamCredential => {
