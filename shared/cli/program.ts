@@ -5,6 +5,7 @@ import { WORKFLOW_NAMES } from '../core/workflows';
 import type { CliContext, GlobalOptions } from './context';
 import type { CliIO } from './io';
 import { addTeamCommands } from './team-program';
+import { version } from '../../package.json';
 
 /** A parsed command line: which command function to run, with which arguments. */
 export interface Invocation {
@@ -23,6 +24,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
   const program = new Command('cpw-vault')
     .description('Credentials for CP-WhisperX pipelines, kept in the OS keychain.')
     .option('--profile <path>', 'profile file (default: $CPW_PROFILE, then ~/.cp-whisperx/user.profile)')
+    .version(`cpw-vault ${version}`, '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(redact(s)) })
     .showHelpAfterError('(run with --help for usage)')
