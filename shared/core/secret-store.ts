@@ -36,8 +36,13 @@ export function storeName(backend: string): string {
 /** Why a keychain cannot be used. */
 export type KeychainReason = 'KEYCHAIN_UNAVAILABLE' | 'KEYCHAIN_NO_PROVIDER' | 'KEYCHAIN_LOCKED' | 'KEYCHAIN_TIMEOUT' | 'KEYCHAIN_DENIED' | 'KEYCHAIN_ERROR' | 'KEYCHAIN_NO_COLLECTION';
 
-/** Why the age vault file backend cannot be used. */
-export type VaultFileReason = 'VAULT_LOCKED' | 'VAULT_NOT_FOUND' | 'VAULT_CORRUPT' | 'VAULT_AGENT_UNSAFE';
+/**
+ * Why the age vault file backend cannot be used: locked, missing, not opening, an unsafe agent folder, or one of
+ * its files is not a private regular file of this user (PROFILE_INVALID / _PERMISSIONS / _SYMLINK / _TOO_LARGE,
+ * as a read says it) or cannot be read at all (IO_ERROR).
+ */
+export const VAULT_FILE_REASONS = ['VAULT_LOCKED', 'VAULT_NOT_FOUND', 'VAULT_CORRUPT', 'VAULT_AGENT_UNSAFE', 'PROFILE_INVALID', 'PROFILE_PERMISSIONS', 'PROFILE_SYMLINK', 'PROFILE_TOO_LARGE', 'IO_ERROR'] as const;
+export type VaultFileReason = (typeof VAULT_FILE_REASONS)[number];
 
 /** Secret store health: usable, or a reason code with a message and a fix. */
 export type KeychainStatus = ({ ok: true; backend: string } | { ok: false; backend: string; code: KeychainReason | VaultFileReason; message: string; fix: string }) & {

@@ -79,6 +79,7 @@ export function unknownReason(code: string): string {
   if (code === 'KEYCHAIN_TIMEOUT') return 'keychain not answering';
   if (code === 'VAULT_LOCKED') return 'vault file locked';
   if (code === 'VAULT_NOT_FOUND') return 'vault file missing';
+  if (code === 'VAULT_CORRUPT' || code.startsWith('PROFILE_') || code === 'IO_ERROR') return 'vault file unreadable';
   return 'keychain unavailable';
 }
 

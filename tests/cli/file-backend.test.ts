@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readExportFile } from '../../shared/node/secrets/export-file';
@@ -129,6 +129,32 @@ describe('the file backend through the CLI, on a host with no D-Bus session', ()
     expect(doctor.stderr).not.toMatch(/reachable and unlocked/);
     expect(readFileSync(h.files.vault).equals(bad.subarray(0, 50))).toBe(true);
     writeFileSync(h.files.vault, good, { mode: 0o600 });
+    expect((await fileCli(h, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
+  });
+
+  it('a FIFO or a folder at the vault file\'s name: doctor names that file\'s problem, locked or not (it said VAULT_LOCKED, or crashed)', async () => {
+    const aside = `${h.files.vault}.aside`;
+    renameSync(h.files.vault, aside);
+    const noAgent = { XDG_RUNTIME_DIR: mkdtempSync(join(h.root, 'no-agent-')) };
+    try {
+      for (const plant of [() => execFileSync('mkfifo', ['-m', '600', h.files.vault]), () => mkdirSync(h.files.vault, { mode: 0o700 })]) {
+        plant();
+        for (const env of [{}, noAgent]) {
+          const doctor = await fileCli(h, ['doctor', '--json'], { env });
+          expect(doctor.code).toBe(4);
+          const report = JSON.parse(doctor.stdout);
+          expect(report.keychain).toMatchObject({ ok: false, code: 'PROFILE_INVALID', message: `${h.files.vault} is not a regular file.` });
+          expect(report.workflows.map((w: { unknown?: string }) => w.unknown)).toEqual(report.workflows.map(() => 'vault file unreadable'));
+          const text = await fileCli(h, ['doctor'], { env });
+          expect(text.stderr).toContain('fix: Move it aside; cpw-vault only reads regular files.');
+          expect(text.stderr).not.toMatch(/VAULT_LOCKED|internal error/);
+        }
+        rmSync(h.files.vault, { recursive: true });
+      }
+    } finally {
+      rmSync(h.files.vault, { recursive: true, force: true });
+      renameSync(aside, h.files.vault);
+    }
     expect((await fileCli(h, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
   });
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isVaultError } from '../../core/errors';
-import type { KeychainStatus, SecretStore } from '../../core/secret-store';
+import { VAULT_FILE_REASONS, type KeychainStatus, type SecretStore, type VaultFileReason } from '../../core/secret-store';
 import { parseVaultContent, serializeVaultContent, type VaultEntries } from '../../core/vault-content';
 import { AgentClient } from '../agent/client';
 import { agentSocketFor } from '../agent/socket-dir';
@@ -94,14 +94,15 @@ export class FileSecretStore implements SecretStore {
     const backend = `age vault file ${this.files.vault}`;
     try {
       this.assertFiles();
+      // Both files are read as a read would, before the lock state: a FIFO, a directory or another user's file at
+      // either name is that file's problem (PROFILE_INVALID ...), which no unlock would fix, not VAULT_LOCKED.
+      const bytes = readPrivateFile(this.files.vault);
+      if (!bytes) throw vaultNotFound(this.files.vault, this.files.identity);
+      if (!readPrivateFile(this.files.identity)) throw vaultNotFound(this.files.identity, this.files.vault);
       // Unlocked is not enough to say "reachable": the vault must open with that key (a truncated file, or one sealed
       // to another key, is VAULT_CORRUPT here as it is for get). Never a prompt, and the agent as it is now (a fresh
       // connection: one kept from earlier may be to an agent stopped since).
-      const opens = async (key: Unlocked) => {
-        const bytes = readPrivateFile(this.files.vault);
-        if (!bytes) throw vaultNotFound(this.files.vault, this.files.identity);
-        parseVaultContent(await key.decrypt(bytes), this.files.vault);
-      };
+      const opens = async (key: Unlocked) => void parseVaultContent(await key.decrypt(bytes), this.files.vault);
       if (this.local) {
         await opens(this.localKey(this.local));
         return { ok: true, backend: `${backend} (unlocked in this process)` };
@@ -118,8 +119,8 @@ export class FileSecretStore implements SecretStore {
       const e = vaultLocked();
       return { ok: false, backend, code: 'VAULT_LOCKED', message: e.message, fix: e.fix };
     } catch (err) {
-      if (!isVaultError(err, 'VAULT_NOT_FOUND', 'VAULT_LOCKED', 'VAULT_AGENT_UNSAFE', 'VAULT_CORRUPT')) throw err;
-      return { ok: false, backend, code: err.code as 'VAULT_LOCKED', message: err.message, fix: err.fix };
+      if (!isVaultError(err, ...VAULT_FILE_REASONS)) throw err;
+      return { ok: false, backend, code: err.code as VaultFileReason, message: err.message, fix: err.fix };
     }
   }
 
