@@ -56,6 +56,8 @@ export interface ProfileReport {
   dir_mode: string | null;
   version: string | null;
   problems: Array<{ code: string; message: string; fix: string }>;
+  /** What works but deserves a word (a profile in a folder others can write, sticky like /tmp). */
+  warnings?: string[];
 }
 
 /** What a repair of the index found and did: credential names and counts, never a value. */

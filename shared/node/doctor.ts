@@ -4,7 +4,7 @@ import { toVaultError } from '../core/errors';
 import { PROFILE_VERSION } from '../core/profile-version';
 import type { DoctorReport, ProfileReport, RepairSummary } from '../core/views';
 import { unknownStatus, type WorkflowStatus } from '../core/workflows';
-import { modeString } from './profile/secure-fs';
+import { folderCheck, modeString } from './profile/secure-fs';
 import { knownTimeZone } from './profile/time-zone';
 import type { ProfileReader } from './profile/reader';
 import { ProfileStore, profileView } from './profile/store';
@@ -14,6 +14,24 @@ import type { Vault } from './vault/vault';
 function modeOf(path: string): string | null {
   const s = statSync(path, { throwIfNoEntry: false });
   return s ? modeString(s.mode) : null;
+}
+
+/** A folder's mode with its sticky bit (/tmp is 1777, not 0777). */
+function folderModeOf(path: string): string | null {
+  const s = statSync(path, { throwIfNoEntry: false });
+  return s ? (s.mode & 0o1777).toString(8).padStart(4, '0') : null;
+}
+
+/** The profile's folder as a write would find it: a problem (others can write it, no sticky bit; another user's), or a warning for a shared sticky folder. */
+function checkFolder(profile: ProfileReport): void {
+  const dir = dirname(profile.path);
+  const { problem, shared } = folderCheck(dir);
+  if (problem) profile.problems.push(problem.toJSON());
+  if (shared) {
+    profile.warnings = [
+      `${dir} (mode ${profile.dir_mode}) can be written by other users. The sticky bit keeps them from changing the vault's files, but a file they create first under a name the vault uses beside the profile (its lock, history or audit log) makes cpw-vault refuse it.\n    fix: Keep the profile in a folder only you can write: cpw-vault uses ~/.cp-whisperx when no --profile is given.`,
+    ];
+  }
 }
 
 /** What doctor examines: the full vault, or (for a plain `doctor` on the light path) its read side with a validating profile reader. */
@@ -34,7 +52,8 @@ export async function runDoctor(vault: DoctorSubject, options: { repair?: boolea
     const r = await vault.repair({ dropStale: true });
     repair = { recovered: r.recovered, added: r.added, stale: r.stale, dropped: r.dropped, orphans: r.orphans, shared: r.shared };
   }
-  const profile: ProfileReport = { path, kind: 'none', mode: modeOf(path), dir_mode: modeOf(dirname(path)), version: null, problems: [] };
+  const profile: ProfileReport = { path, kind: 'none', mode: modeOf(path), dir_mode: folderModeOf(dirname(path)), version: null, problems: [] };
+  checkFolder(profile);
   try {
     const view = vault.getProfile();
     profile.kind = view.kind;

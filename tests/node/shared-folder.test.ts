@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clearRegisteredSecrets } from '../../shared/core/redact';
+import { runDoctor } from '../../shared/node/doctor';
 import { createVault, openServices, type OpenOptions } from '../../shared/node/open';
 import { ProfileStore } from '../../shared/node/profile/store';
 import { MemorySecretStore } from '../fakes/memory-secret-store';
@@ -179,6 +180,34 @@ describe('a profile in a folder others can write', () => {
     expect(err.code).toBe('PROFILE_PERMISSIONS');
     expect(err.fix).toContain('chmod');
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('doctor says so before a write meets it: a problem without the sticky bit, a warning with it, nothing in a private folder', async () => {
+    const t = makeTempHome();
+    const report = async (dir: string) => runDoctor(createVault(options(t, join(dir, 'a.profile'), [])));
+    const open = join(t.root, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const refused = await report(open);
+    expect(refused.ok).toBe(false);
+    expect(refused.profile.dir_mode).toBe('0777');
+    expect(refused.profile.problems.map((p) => p.code)).toContain('PROFILE_PERMISSIONS');
+    expect(refused.profile.problems.find((p) => p.code === 'PROFILE_PERMISSIONS')?.message).toContain('has no sticky bit');
+
+    const shared = sharedFolder(t.root);
+    await createVault(options(t, join(shared, 'a.profile'), [])).setCredential('tmdb', 'api_key', TMDB);
+    const sticky = await report(shared);
+    expect(sticky.profile.dir_mode).toBe('1777');
+    expect(sticky.profile.problems).toEqual([]);
+    expect(sticky.ok).toBe(true);
+    expect(sticky.profile.warnings).toEqual([expect.stringMatching(/^.*shared \(mode 1777\) can be written by other users\..*\n {4}fix: Keep the profile in a folder only you can write/s)]);
+
+    const own = join(t.root, 'own');
+    mkdirSync(own, { mode: 0o700 });
+    await createVault(options(t, join(own, 'a.profile'), [])).setCredential('tmdb', 'api_key', TMDB);
+    const quiet = await report(own);
+    expect(quiet.profile.warnings).toBeUndefined();
+    expect(quiet.profile.problems).toEqual([]);
   });
 });
 

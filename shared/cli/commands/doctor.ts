@@ -34,6 +34,7 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
     if (report.repair && full) ctx.io.err(repairLines(report.repair, storeName(full.backend())));
     ctx.io.err(`${mark(profile.problems.length === 0)} profile ${profile.path}\n    kind: ${profile.kind}  mode: ${profile.mode ?? '-'}  folder: ${profile.dir_mode ?? '-'}  schema: ${profile.version ?? '-'}\n`);
     for (const problem of profile.problems) ctx.io.err(`    ${p.red(problem.code)} ${problem.message}\n    fix: ${problem.fix}\n`);
+    for (const w of profile.warnings ?? []) ctx.io.err(`    ${p.yellow('!')} ${w}\n`);
     // The vault file's description names itself ("age vault file ..."): "keychain" only before the keychain's.
     ctx.io.err(`${mark(keychain.ok)} ${keychain.backend.startsWith('age vault file') ? '' : 'keychain '}${keychain.backend}${keychain.ok ? ': reachable and unlocked' : `\n    ${p.red(keychain.code)} ${keychain.message}\n    fix: ${keychain.fix}`}\n`);
     if (offer) ctx.io.err(`    ${fileOfferText().split('\n').join('\n    ')}\n`);

@@ -213,6 +213,28 @@ function assertTrustedFolder(dir: string, dedicated: boolean): Stats {
   return s;
 }
 
+/**
+ * What doctor says about the folder a profile is written into: the problem a
+ * write would meet there (see {@link assertTrustedFolder}), or `shared` for a
+ * folder others can write that carries the sticky bit (like /tmp). There
+ * they cannot touch the vault's files, but a name they take first (the lock,
+ * the history, the audit log) makes cpw-vault refuse that file. Nothing when
+ * the folder does not exist yet.
+ */
+export function folderCheck(dir: string): { problem?: VaultError; shared?: boolean } {
+  if (!lstatSync(dir, { throwIfNoEntry: false })) return {};
+  try {
+    const s = assertTrustedFolder(dir, false);
+    return { shared: currentUid !== undefined && (s.mode & 0o022) !== 0 && (s.mode & 0o1000) !== 0 };
+  } catch (err) {
+    return { problem: toFolderError(err, dir) };
+  }
+}
+
+function toFolderError(err: unknown, dir: string): VaultError {
+  return err instanceof VaultError ? err : ioError(err, dir);
+}
+
 function trustedOwner(uid: number): boolean {
   return currentUid === undefined || uid === currentUid || uid === 0;
 }
