@@ -1,4 +1,4 @@
-import { fchmodSync, fstatSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { fchmodSync, fstatSync, lstatSync, readlinkSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { VaultError } from '../core/errors';
 import { withoutControlChars } from '../core/control-chars';
@@ -58,13 +58,15 @@ export function protectSecretOutput(fd = 1): string | undefined {
   if ((mode & 0o077) === 0) return undefined;
   const name = fileName(fd);
   const was = mode.toString(8).padStart(4, '0');
-  if (mode & 0o004 && path !== undefined && othersCanReach(path)) {
-    try {
-      fchmodSync(fd, 0o600);
-    } catch {
-      // refused below all the same
-    }
-    throw new VaultError('INVALID_ARGUMENT', `Refusing to write secret values to ${name}: it was created readable by other users (${was}) in a folder they can reach, so one of them may have opened it before it could be made private, and would read what is written. Nothing was written (it is 0600 now).`, `Make new files private first: umask 077 (then redirect again), write under a folder only you can enter (chmod 700 the folder), or pipe them.`);
+  // The file's group counts as other users unless it is the user's own primary group (a setgid team folder
+  // makes new files its group's: 0660 under umask 007 is readable by every member).
+  const othersRead = (mode & 0o004) !== 0 || ((mode & 0o040) !== 0 && st.gid !== process.getgid?.());
+  if (othersRead && path !== undefined && othersCanReach(path)) {
+    // A reader may hold it open already: made 0600 and left there, the next run (the fix's umask 077, then the
+    // same redirect) would write into it, accepted. An empty file (the shell's create, or its truncation) is
+    // removed, so that run makes a new one; one with content (`>>`) keeps its mode, refused again.
+    const removed = st.size === 0 && removeIfSame(path, st);
+    throw new VaultError('INVALID_ARGUMENT', `Refusing to write secret values to ${name}: it is readable by other users (${was}) in a folder they can reach, so one of them may have opened it before it could be made private, and would read what is written. Nothing was written${removed ? '; the empty file was removed, so whoever holds it open gets nothing' : ''}.`, `Make new files private first: umask 077, then redirect again${removed ? '' : ` to a new file (rm ${name} first: who opened it may still hold it)`}; or write under a folder only you can enter (chmod 700 the folder), or pipe them.`);
   }
   try {
     fchmodSync(fd, 0o600);
@@ -85,12 +87,28 @@ function filePath(fd: number): string | undefined {
   }
 }
 
-/** Whether users other than the owner and group can get to `path`: every folder above it lets others through (o+x). */
+/**
+ * Whether users other than the owner can get to `path`: every folder above it lets them through (o+x, or g+x
+ * of a group other than the user's own primary group).
+ */
 function othersCanReach(path: string): boolean {
+  const myGroup = process.getgid?.();
   for (let dir = dirname(path); ; dir = dirname(dir)) {
     const st = statSync(dir, { throwIfNoEntry: false });
-    if (!st || (st.mode & 0o001) === 0) return false;
+    if (!st || ((st.mode & 0o001) === 0 && ((st.mode & 0o010) === 0 || st.gid === myGroup))) return false;
     if (dir === dirname(dir)) return true;
+  }
+}
+
+/** Removes `path` when it is still the file `st` describes (same device and inode); whether it did. */
+function removeIfSame(path: string, st: Stats): boolean {
+  try {
+    const now = lstatSync(path);
+    if (now.dev !== st.dev || now.ino !== st.ino) return false;
+    unlinkSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

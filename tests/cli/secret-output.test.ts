@@ -4,7 +4,7 @@
 // made 0600 before a value is written, and the user is told; a terminal,
 // pipe or /dev/null is left alone; another user's file is refused.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
@@ -72,16 +72,60 @@ describe('secret values written to a file others can read', () => {
       const out = join(open, `${args.split(' ')[0]}.out`);
       const r = sh(t, args, `> "${out}"`);
       expect(r.status, r.stderr).toBe(2);
-      expect(r.stderr).toContain(`Refusing to write secret values to ${out}: it was created readable by other users (0644) in a folder they can reach`);
+      expect(r.stderr).toContain(`Refusing to write secret values to ${out}: it is readable by other users (0644) in a folder they can reach`);
+      expect(r.stderr).toContain('the empty file was removed');
       expect(r.stderr).toContain('umask 077');
-      expect(readFileSync(out, 'utf8')).toBe('');
-      expect(mode(out)).toBe('600');
-      rmSync(out);
+      expect(existsSync(out)).toBe(false);
       const ok = spawnSync('bash', ['-c', `umask 077; "${process.execPath}" "${BIN}" ${args} > "${out}"`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8' });
       expect(ok.status, ok.stderr).toBe(0);
       expect(ok.stderr).toBe('');
       expect(readFileSync(out, 'utf8')).toContain(HF);
     }
+  });
+
+  it('the refusal\'s own fix cannot re-arm the file: a reader holding it open from before reads nothing after `umask 077` and the same redirect', async (ctx) => {
+    // Made 0600 and left in place, the refused file was accepted by the next run (umask 077 does not touch an
+    // existing file) while another user's descriptor, opened when it was 0644, read every value.
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const open = mkdtempSync('/tmp/cpw-rearm-');
+    chmodSync(open, 0o755);
+    ctx.onTestFinished(() => rmSync(open, { recursive: true, force: true }));
+    const out = join(open, 'tok.txt');
+    writeFileSync(out, 'old\n', { mode: 0o644 });
+    const held = openSync(out, 'r'); // the other user's descriptor
+    ctx.onTestFinished(() => closeSync(held));
+    expect(sh(t, 'get huggingface token', `> "${out}"`).status).toBe(2);
+    const again = spawnSync('bash', ['-c', `umask 077; "${process.execPath}" "${BIN}" get huggingface token > "${out}"`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8' });
+    expect(again.status, again.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe(HF);
+    expect(readFileSync(held, 'utf8')).toBe('');
+    // Appended to (`>>`), a file with content is not removed: it keeps its mode and is refused again, untouched.
+    const log = join(open, 'log.txt');
+    writeFileSync(log, 'kept\n', { mode: 0o644 });
+    for (let i = 0; i < 2; i++) {
+      const r = spawnSync('bash', ['-c', `umask 077; "${process.execPath}" "${BIN}" get huggingface token >> "${log}"`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8' });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`rm ${log} first`);
+    }
+    expect(readFileSync(log, 'utf8')).toBe('kept\n');
+    expect(mode(log)).toBe('644');
+  });
+
+  it('a group folder (setgid, another group): the group\'s members are other users, so a 0660 file there is refused', async (ctx) => {
+    if (process.getuid?.() !== 0) return ctx.skip(); // chown to another group
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const base = mkdtempSync('/tmp/cpw-group-');
+    chmodSync(base, 0o755);
+    ctx.onTestFinished(() => rmSync(base, { recursive: true, force: true }));
+    const team = join(base, 'team');
+    expect(spawnSync('bash', ['-c', `mkdir "${team}" && chown 0:65534 "${team}" && chmod 2770 "${team}"`]).status).toBe(0);
+    const out = join(team, 'tok');
+    const r = spawnSync('bash', ['-c', `umask 007; "${process.execPath}" "${BIN}" get huggingface token > "${out}"`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`it is readable by other users (0660) in a folder they can reach`);
+    expect(existsSync(out)).toBe(false);
   });
 
   it("a file in another user's folder (where a link planted in /tmp leads): refused whatever its mode, nothing written", async (ctx) => {
