@@ -112,6 +112,23 @@ describe('secret values written to a file others can read', () => {
     expect(mode(log)).toBe('644');
   });
 
+  it('git-credential get, tried by hand into a file: the same protection as get (it wrote password=... into a 0644 file)', async (ctx) => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const open = mkdtempSync('/tmp/cpw-gitcred-');
+    chmodSync(open, 0o755);
+    ctx.onTestFinished(() => rmSync(open, { recursive: true, force: true }));
+    const out = join(open, 'answer.txt');
+    const request = `printf 'protocol=https\\nhost=huggingface.co\\n\\n' |`;
+    const r = spawnSync('bash', ['-c', `umask 022; ${request} "${process.execPath}" "${BIN}" git-credential get > "${out}"`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`Refusing to write secret values to ${out}`);
+    expect(existsSync(out)).toBe(false);
+    // Through a pipe, as git asks: answered.
+    const piped = spawnSync('bash', ['-c', `${request} "${process.execPath}" "${BIN}" git-credential get | cat`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8' });
+    expect(piped.stdout).toContain(`password=${HF}\n`);
+  });
+
   it('a group folder (setgid, another group): the group\'s members are other users, so a 0660 file there is refused', async (ctx) => {
     if (process.getuid?.() !== 0) return ctx.skip(); // chown to another group
     const t = makeTempHome();

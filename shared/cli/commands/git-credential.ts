@@ -6,6 +6,7 @@ import type { Vault } from '../../node/vault/vault';
 import type { CliContext } from '../context';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes';
 import { shQuote } from './env';
+import { protectSecretOutput } from '../secret-output';
 
 /** HuggingFace's own default user name for git (huggingface_hub's set_git_credential). */
 const DEFAULT_USERNAME = 'hf_user';
@@ -75,6 +76,10 @@ async function answerGet(ctx: CliContext): Promise<ExitCode> {
     // A user name git gave that cannot be said back (a NUL, bytes that were not UTF-8) is left out: git keeps its own.
     const requested = request.get('username');
     const username = requested !== undefined && (UNSAYABLE.test(requested) || requested.includes('\ufffd')) ? undefined : usernameFor(vault, requested, found.source.kind === 'keychain');
+    // git reads the answer through a pipe; redirected to a file (a user trying the helper by hand), the file gets
+    // the same protection as `get`'s (secret-output.ts).
+    const notice = protectSecretOutput();
+    if (notice) ctx.io.err(`${notice}\n`);
     ctx.io.out(formatAnswer({ ...(username !== undefined ? { username } : {}), password: found.value }));
     return EXIT.ok;
   } catch (err) {
