@@ -64,6 +64,19 @@ describe('cpw-vault migrate', () => {
     expect(again.stderr).toContain(`Not removed: ${join(t.root, backup!)}: an earlier run made this backup`);
   });
 
+  it('an entry left out (unknown) lives only in the plaintext: the summary says keep it, never the rm line that would lose it', async () => {
+    const t = makeTempHome();
+    secretsJson(t, { hf_token: HF, deepl_api_key: 'abcdef0123456789abcdef' });
+    const r = await cli(t, ['migrate', '--yes']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/Keep them: 1 entry was not migrated \(deepl_api_key\) and would be lost with them\. Migrate it \(--include-unknown, --overwrite ID\)/);
+    expect(r.stderr).not.toContain('rm --');
+    // Everything migrated (the unknown one included): the rm line is offered.
+    const all = await cli(t, ['migrate', '--yes', '--include-unknown']);
+    expect(all.code).toBe(0);
+    expect(all.stderr).toContain('Delete them once your pipelines work: rm -- ');
+  });
+
   it('long runs report progress on stderr', async () => {
     const t = makeTempHome();
     secretsJson(t, { hf_token: HF, tmdb_api_key: TMDB, openai_api_key: OPENAI, pyannote_token: HF, anthropic_api_key: `sk-ant-${'n'.repeat(30)}`, google_api_key: `AIza${'q'.repeat(35)}` });

@@ -45,7 +45,13 @@ export function summary(io: CliIO, result: ApplyResult, backend: string): string
     if (r.fix) lines.push(`    fix: ${r.fix}`);
   }
   if (result.backup) lines.push(`Backup: ${result.backup} (0600)`);
-  if (result.plaintextLeft.length && !result.kept) lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Delete them once your pipelines work: rm -- ${result.plaintextLeft.map(shellQuote).join(' ')}`);
+  // Entries left out (unknown, invalid, a kept conflict) live only in those files: no rm line then, or it loses them.
+  const left = result.ok ? result.rows.filter((r) => r.status !== 'imported' && r.status !== 'identical') : [];
+  if (result.plaintextLeft.length && !result.kept && left.length) {
+    const files = result.plaintextLeft.length === 1 ? 'it' : 'them';
+    const entries = left.length === 1 ? 'it' : 'them';
+    lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Keep ${files}: ${left.length} entr${left.length === 1 ? 'y was' : 'ies were'} not migrated (${left.map((r) => r.sourceKey).join(', ')}) and would be lost with ${files}. Migrate ${entries} (--include-unknown, --overwrite ID) or copy ${entries} elsewhere before deleting ${files}.`);
+  } else if (result.plaintextLeft.length && !result.kept) lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Delete them once your pipelines work: rm -- ${result.plaintextLeft.map(shellQuote).join(' ')}`);
   if (result.kept) lines.push(`${p.yellow('Not removed:')} ${result.kept.split('\n').join('\n  ')}`);
   if (result.removed.length) lines.push(`Removed plaintext: ${result.removed.join(', ')}`);
   return `${lines.join('\n')}\n`;
