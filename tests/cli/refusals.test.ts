@@ -208,3 +208,29 @@ describe('where the vault used to refuse for no good reason', () => {
     expect(existsSync(typo)).toBe(false);
   });
 });
+
+describe('a link where the profile must be: the fix never says to remove what is not the user\'s', () => {
+  it('--profile /dev/stdin: refused, and no `rm /dev/stdin` (as root that breaks the machine)', async () => {
+    const t = makeTempHome();
+    const r = await cli(t, ['list', '--profile', '/dev/stdin']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('[PROFILE_SYMLINK] /dev/stdin is a symbolic link');
+    expect(r.stderr).toContain('/dev/stdin is a link of the system, not a file cpw-vault can keep');
+    expect(r.stderr).not.toMatch(/rm |--remove-destination/);
+  });
+
+  it("another user's link (planted in a shared folder): do not use it, never `rm` (the user cannot) nor overwrite its target", async (ctx) => {
+    if (process.getuid?.() !== 0) return ctx.skip(); // lchown to another user
+    const t = makeTempHome();
+    const link = join(t.root, 'planted.profile');
+    symlinkSync(join(t.root, 'elsewhere'), link);
+    expect(spawnSync('chown', ['-h', '65534:65534', link]).status).toBe(0);
+    const r = await cli(t, ['list', '--profile', link]);
+    expect(r.stderr).toContain('The link belongs to another user (uid 65534), who may have planted it: do not use this path.');
+    expect(r.stderr).not.toMatch(/rm |--remove-destination/);
+    // The user's own link keeps the advice that fits it.
+    const own = join(t.root, 'own.profile');
+    symlinkSync(join(t.root, 'elsewhere'), own);
+    expect((await cli(t, ['list', '--profile', own])).stderr).toContain('If you did not make this link, remove it');
+  });
+});

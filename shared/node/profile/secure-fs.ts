@@ -308,6 +308,8 @@ export async function writeSecureFile(path: string, text: string | Uint8Array, d
   return stamp;
 }
 
+const SYSTEM_PATH = /^\/(dev|proc|sys|etc|usr|bin|sbin|lib|lib32|lib64|boot)(\/|$)/;
+
 /**
  * The fix line for a symbolic link where a private file must be: a copy of
  * its target in its place. Never a move: the target often belongs to a
@@ -315,5 +317,12 @@ export async function writeSecureFile(path: string, text: string | Uint8Array, d
  */
 export function replaceLinkFix(path: string): string {
   const q = `'${path.replace(/'/g, `'\\''`)}'`;
+  // Advice to remove or overwrite is for a link that is the user's to remove: never a system one (`--profile
+  // /dev/stdin` was told `rm '/dev/stdin'`, which as root breaks the machine), nor another user's.
+  if (SYSTEM_PATH.test(path)) return `${path} is a link of the system, not a file cpw-vault can keep: give the path of a regular file of your own (e.g. under ~/.cp-whisperx).`;
+  const owner = lstatSync(path, { throwIfNoEntry: false })?.uid;
+  if (owner !== undefined && currentUid !== undefined && owner !== currentUid && owner !== 0) {
+    return `The link belongs to another user (uid ${owner}), who may have planted it: do not use this path. Use a file in a folder only you can write (e.g. ~/.cp-whisperx).`;
+  }
   return `If you did not make this link, remove it (rm ${q}): someone may have planted it. If you did, replace it with a copy of its target (the target stays where it is): cp --remove-destination "$(readlink -f ${q})" ${q}`;
 }
