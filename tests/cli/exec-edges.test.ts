@@ -50,6 +50,20 @@ async function appears(path: string, ms = 60_000): Promise<boolean> {
   return false;
 }
 
+describe('exec: a program that cannot start', () => {
+  it('its name reaches the terminal without its escape sequences (a name that cleared the screen, or set the title), and the run lists it the same', async () => {
+    const t = await ready();
+    const evil = './no\u001b[2J\u001b]0;PWN\u0007such';
+    const r = await cli(t, ['exec', '--workflow', 'transcribe', '--', evil]);
+    expect(r.code).toBe(127);
+    expect(r.stderr).toContain('error: cannot start no?[2J?]0;PWN?such: command not found');
+    expect(r.stderr).not.toMatch(/[\u001b\u0007]/);
+    const runs = await cli(t, ['runs', '--json']);
+    expect(runs.stdout).not.toMatch(/\\u001b|\\u0007/);
+    expect(JSON.parse(runs.stdout).runs[0].program).toBe('no?[2J?]0;PWN?such');
+  });
+});
+
 describe('exec: a stage that dies of a signal', () => {
   // exec used to exit 128+n: Python's subprocess saw 143 where the stage alone gives -15, and bash (which waits for a
   // command to die of SIGINT before it stops a script at Ctrl-C) went on with the next turn of a loop.

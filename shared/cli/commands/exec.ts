@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { basename } from 'node:path';
+import { withoutControlChars } from '../../core/control-chars';
 import { childEnv, selfCommand } from '../../node/exec/child-env';
 import { alteredEnvVars } from '../../node/exec/env-bytes';
 import { isDevNull, sameFile, stagePipes, type StagePipe, type StagePipes } from '../../node/exec/stage-pipes';
@@ -68,7 +69,7 @@ export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
     // as one whose workflow is not ready: `runs` and the app's notices show it. Not a locked vault file on a terminal:
     // the full CLI then asks the passphrase and runs it.
     if (isVaultError(err) && STORE_REFUSALS.test(err.code) && !(err.code === 'VAULT_LOCKED' && ctx.io.stdinIsTTY)) {
-      await history?.start({ workflow: args.workflow, program: basename(args.command[0]!), credentials: [], status: 'refused' }, new Date());
+      await history?.start({ workflow: args.workflow, program: stageName(args.command[0]!), credentials: [], status: 'refused' }, new Date());
     }
     throw err;
   } finally {
@@ -86,7 +87,7 @@ async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<Ret
   await ctx.readsSettled?.();
   if (!status.ready) {
     // Refused before anything started: recorded (the app notifies it), then the error with what is missing (exit 3).
-    await history?.start({ workflow: args.workflow, program: basename(program), credentials: status.missing.flatMap((m) => m.credentials), status: 'refused' }, new Date());
+    await history?.start({ workflow: args.workflow, program: stageName(program), credentials: status.missing.flatMap((m) => m.credentials), status: 'refused' }, new Date());
     throw notReady(status);
   }
   const vars = await vault.environmentOf(resolved);
@@ -101,7 +102,7 @@ async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<Ret
     values = await valuesToMask(prefetched, vars, ctx.io.env, (m) => ctx.io.err(`warning: ${m}\n`));
   }
   const masked = values.length > 0 && (streams.out || streams.err);
-  const run = { workflow: args.workflow, program: basename(program), credentials: status.uses, stripped: child.stripped, inherited: child.inherited, masked };
+  const run = { workflow: args.workflow, program: stageName(program), credentials: status.uses, stripped: child.stripped, inherited: child.inherited, masked };
   const pipes = await pipesMade;
   if (!masked) pipes?.discard();
   // Named if the stage fails: it may have needed one (a stage that read OPENAI_API_KEY from the shell before exec removed it).
@@ -214,7 +215,7 @@ async function runChild(program: string, rest: string[], env: Record<string, str
         // Output that could not be written (a full disk) is a failed run, even when the stage finished happily: without
         // masking the stage's own write would have failed. Said once, on stderr (it may be the stream that failed).
         const failed = failures.find((f) => !!f);
-        if (failed) writeQuietly(ctx, `error: the output of ${basename(program)} could not be written (${failed.code ?? 'write error'}): it is incomplete.\n`);
+        if (failed) writeQuietly(ctx, `error: the output of ${stageName(program)} could not be written (${failed.code ?? 'write error'}): it is incomplete.\n`);
         const final = failed && code === 0 ? EXIT.failure : code;
         if (final !== 0 && !signal && onFailure) writeQuietly(ctx, onFailure);
         record({ status: final === 0 ? 'succeeded' : 'failed', exit_code: final, signal, finished_at: finishedAt, duration_ms: duration });
@@ -227,9 +228,14 @@ async function runChild(program: string, rest: string[], env: Record<string, str
     };
     child.once('spawn', () => record({ status: 'running' }));
     child.once('error', (err: NodeJS.ErrnoException) => {
-      ctx.io.err(`error: cannot start ${basename(program)}: ${err.code === 'ENOENT' ? 'command not found' : err.code ?? err.message}\n`);
+      ctx.io.err(`error: cannot start ${stageName(program)}: ${err.code === 'ENOENT' ? 'command not found' : withoutControlChars(err.code ?? err.message)}\n`);
       finish(err.code === 'ENOENT' ? 127 : 126, null, Promise.resolve([]));
     });
     child.once('exit', (code, signal) => finish(code ?? 128 + (signal ? constants.signals[signal] : 0), signal, flows));
   });
+}
+
+/** The stage's program as messages and the history name it: its base name, control characters (a terminal's escape sequences) shown as `?`. */
+function stageName(program: string): string {
+  return withoutControlChars(basename(program));
 }
