@@ -1,4 +1,4 @@
-import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, openSync, readFileSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { VaultError } from '../core/errors';
 import { registerPassphrase } from '../core/redact';
 import { modeString } from '../node/profile/secure-fs';
@@ -60,21 +60,63 @@ export function readPassphraseFile(path: string): string {
   }
 }
 
+/** Whether this process holds the write end of the pipe `fd` reads (a pipe of its own; a second read end, like bash's for `3< <(...)`, is not). */
+function ownPipe(fd: number, target: string): boolean {
+  try {
+    return readdirSync('/proc/self/fd').some((other) => Number(other) !== fd && descriptorTarget(Number(other)) === target && ((descriptorFlags(Number(other)) ?? 0) & 3) === 1);
+  } catch {
+    return false;
+  }
+}
+
+/** What `fd` is open on (Linux: a path, `pipe:[N]`, `anon_inode:[eventfd]`), or undefined. */
+function descriptorTarget(fd: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The open flags of `fd` (Linux: /proc/self/fdinfo), or undefined where they cannot be seen. */
+function descriptorFlags(fd: number): number | undefined {
+  try {
+    const m = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    return m ? parseInt(m[1]!, 8) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads a passphrase from an open file descriptor (a pipe from the caller), up to its end. */
 export async function readPassphraseFd(text: string): Promise<string> {
   if (!/^\d{1,4}$/.test(text)) throw new VaultError('INVALID_ARGUMENT', 'The --passphrase-fd value must be a file descriptor number, e.g. 3.', 'Example: cpw-vault unlock --passphrase-fd 3 3< pass.txt');
   const fd = Number(text);
+  const notOpen = new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is not open for cpw-vault to read.`, `Open it for cpw-vault, e.g.: cpw-vault unlock --passphrase-fd ${fd} ${fd}< pass.txt`);
+  if (fd === 1 || fd === 2) throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is ${fd === 1 ? 'stdout' : 'stderr'}, where cpw-vault writes.`, `Give the passphrase on another one, e.g.: cpw-vault unlock --passphrase-fd 3 3< pass.txt (or 0 for stdin)`);
   try {
     fstatSync(fd);
   } catch {
-    throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is not open.`, `Open it for cpw-vault, e.g.: cpw-vault unlock --passphrase-fd ${fd} ${fd}< pass.txt`);
+    throw notOpen;
   }
+  // Not given by the caller: Node's own descriptors (its event loop's epoll and eventfds, its wake-up pipes) fill
+  // the low numbers a caller did not open; reading one failed with an internal EBADF, or waited for ever on a pipe
+  // of Node's. Node holds both ends of its pipes; a caller's (`3< <(pass show vault)`) has its writer elsewhere.
+  const flags = descriptorFlags(fd);
+  const target = descriptorTarget(fd);
+  if (flags !== undefined && (flags & 3) === 1) throw notOpen; // write-only
+  if (target?.startsWith('anon_inode:') || (target?.startsWith('pipe:') && ownPipe(fd, target))) throw notOpen;
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of createReadStream('', { fd, autoClose: fd > 2 })) {
-    chunks.push(chunk as Buffer);
-    size += (chunk as Buffer).length;
-    if (size > MAX_PASSPHRASE_BYTES) throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} gave over ${MAX_PASSPHRASE_BYTES} bytes.`, 'Send only the passphrase.');
+  try {
+    for await (const chunk of createReadStream('', { fd, autoClose: fd > 2 })) {
+      chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      if (size > MAX_PASSPHRASE_BYTES) throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} gave over ${MAX_PASSPHRASE_BYTES} bytes.`, 'Send only the passphrase.');
+    }
+  } catch (err) {
+    if (err instanceof VaultError) throw err;
+    throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'read error'}).`, `Open it for reading, e.g.: cpw-vault unlock --passphrase-fd ${fd} ${fd}< pass.txt`);
   }
   return finish(Buffer.concat(chunks).toString('utf8'), `File descriptor ${fd}`);
 }

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +53,22 @@ describe('the file backend through the CLI, on a host with no D-Bus session', ()
     expect(noTty.code).toBe(2);
     expect(noTty.stderr).toMatch(/--passphrase-file PATH .* or --passphrase-fd N/);
     expect(agentSockets(h)).toEqual([]);
+  });
+
+  it('--passphrase-fd of stdout, of a descriptor the caller did not open (Node\'s own), or write-only: a clear refusal, never an internal error or a hang', async () => {
+    for (const fd of ['1', '2', '4', '9']) {
+      const r = await fileCli(h, ['unlock', '--passphrase-fd', fd]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/\[INVALID_ARGUMENT\] File descriptor \d+ (is std(out|err), where cpw-vault writes|is not open for cpw-vault to read)\./);
+    }
+    const writeOnly = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" unlock --passphrase-fd 5 5>/dev/null`], { cwd: h.cwd, env: fileEnv(h), encoding: 'utf8', timeout: 30_000 });
+    expect(writeOnly.status, writeOnly.stderr).toBe(2);
+    expect(writeOnly.stderr).toContain('File descriptor 5 is not open for cpw-vault to read.');
+    expect(agentSockets(h)).toEqual([]);
+    // The caller's own pipe, as a process substitution (bash keeps a second read end of it open): read.
+    const sub = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" unlock --passphrase-fd 3 3< <(printf '%s' "$PASS") && "${process.execPath}" "${BIN}" lock`], { cwd: h.cwd, env: fileEnv(h, { PASS: h.passphrase }), encoding: 'utf8', timeout: 60_000 });
+    expect(sub.status, sub.stderr).toBe(0);
+    expect(sub.stdout + sub.stderr).toContain('Unlocked for');
   });
 
   it('a wrong passphrase: exit 1, a clear error after a pause, no agent, files byte-identical', async () => {
