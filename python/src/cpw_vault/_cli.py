@@ -38,7 +38,7 @@ def command():
     found = shutil.which(argv[0]) if argv else None
     if not found:
         raise CliNotFound("CLI_NOT_FOUND", "%s was not found." % (argv[0] if argv else "cpw-vault"),
-                          "Install cpw-vault (npm install -g cpw-vault) or point CPW_VAULT_BIN at it.")
+                          "Put cpw-vault on PATH (npm link in its repository) or point CPW_VAULT_BIN at it.")
     return [found] + argv[1:]
 
 
