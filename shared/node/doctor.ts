@@ -4,22 +4,17 @@ import { toVaultError } from '../core/errors';
 import { PROFILE_VERSION } from '../core/profile-version';
 import type { DoctorReport, ProfileReport, RepairSummary } from '../core/views';
 import { unknownStatus, type WorkflowStatus } from '../core/workflows';
-import { folderCheck, modeString } from './profile/secure-fs';
+import { folderCheck } from './profile/secure-fs';
 import { knownTimeZone } from './profile/time-zone';
 import type { ProfileReader } from './profile/reader';
 import { ProfileStore, profileView } from './profile/store';
 import type { VaultReader } from './vault/reader';
 import type { Vault } from './vault/vault';
 
-function modeOf(path: string): string | null {
+/** The mode of `path` (`bits`: 0o1777 keeps a folder's sticky bit, /tmp is 1777), or null when it does not exist. */
+function modeOf(path: string, bits = 0o777): string | null {
   const s = statSync(path, { throwIfNoEntry: false });
-  return s ? modeString(s.mode) : null;
-}
-
-/** A folder's mode with its sticky bit (/tmp is 1777, not 0777). */
-function folderModeOf(path: string): string | null {
-  const s = statSync(path, { throwIfNoEntry: false });
-  return s ? (s.mode & 0o1777).toString(8).padStart(4, '0') : null;
+  return s ? (s.mode & bits).toString(8).padStart(4, '0') : null;
 }
 
 /** The profile's folder as a write would find it: a problem (others can write it, no sticky bit; another user's), or a warning for a shared sticky folder. */
@@ -52,7 +47,7 @@ export async function runDoctor(vault: DoctorSubject, options: { repair?: boolea
     const r = await vault.repair({ dropStale: true });
     repair = { recovered: r.recovered, added: r.added, stale: r.stale, dropped: r.dropped, orphans: r.orphans, shared: r.shared };
   }
-  const profile: ProfileReport = { path, kind: 'none', mode: modeOf(path), dir_mode: folderModeOf(dirname(path)), version: null, problems: [] };
+  const profile: ProfileReport = { path, kind: 'none', mode: modeOf(path), dir_mode: modeOf(dirname(path), 0o1777), version: null, problems: [] };
   checkFolder(profile);
   try {
     const view = vault.getProfile();

@@ -14,8 +14,9 @@ import { makeTempHome, type TempHome } from '../helpers/temp';
 const HF = `hf_${'SecretOut'.repeat(4)}`;
 
 /** `cpw-vault <args>` from bash under umask 022, with `redirect` (a bash redirection) as its stdout. */
-function sh(t: TempHome, args: string, redirect: string) {
-  return spawnSync('bash', ['-c', `umask 022; "${process.execPath}" "${BIN}" ${args} ${redirect}`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8' });
+/** `cpw-vault args redirect` run by bash under `umask`, after `before` (a pipe into it). */
+function sh(t: TempHome, args: string, redirect: string, umask = '022', before = '') {
+  return spawnSync('bash', ['-c', `umask ${umask}; ${before} "${process.execPath}" "${BIN}" ${args} ${redirect}`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8' });
 }
 const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
 
@@ -76,7 +77,7 @@ describe('secret values written to a file others can read', () => {
       expect(r.stderr).toContain('the empty file was removed');
       expect(r.stderr).toContain('umask 077');
       expect(existsSync(out)).toBe(false);
-      const ok = spawnSync('bash', ['-c', `umask 077; "${process.execPath}" "${BIN}" ${args} > "${out}"`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8' });
+      const ok = sh(t, args, `> "${out}"`, '077');
       expect(ok.status, ok.stderr).toBe(0);
       expect(ok.stderr).toBe('');
       expect(readFileSync(out, 'utf8')).toContain(HF);
@@ -96,7 +97,7 @@ describe('secret values written to a file others can read', () => {
     const held = openSync(out, 'r'); // the other user's descriptor
     ctx.onTestFinished(() => closeSync(held));
     expect(sh(t, 'get huggingface token', `> "${out}"`).status).toBe(2);
-    const again = spawnSync('bash', ['-c', `umask 077; "${process.execPath}" "${BIN}" get huggingface token > "${out}"`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8' });
+    const again = sh(t, 'get huggingface token', `> "${out}"`, '077');
     expect(again.status, again.stderr).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe(HF);
     expect(readFileSync(held, 'utf8')).toBe('');
@@ -104,7 +105,7 @@ describe('secret values written to a file others can read', () => {
     const log = join(open, 'log.txt');
     writeFileSync(log, 'kept\n', { mode: 0o644 });
     for (let i = 0; i < 2; i++) {
-      const r = spawnSync('bash', ['-c', `umask 077; "${process.execPath}" "${BIN}" get huggingface token >> "${log}"`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8' });
+      const r = sh(t, 'get huggingface token', `>> "${log}"`, '077');
       expect(r.status).toBe(2);
       expect(r.stderr).toContain(`rm ${log} first`);
     }
@@ -120,12 +121,12 @@ describe('secret values written to a file others can read', () => {
     ctx.onTestFinished(() => rmSync(open, { recursive: true, force: true }));
     const out = join(open, 'answer.txt');
     const request = `printf 'protocol=https\\nhost=huggingface.co\\n\\n' |`;
-    const r = spawnSync('bash', ['-c', `umask 022; ${request} "${process.execPath}" "${BIN}" git-credential get > "${out}"`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8' });
+    const r = sh(t, 'git-credential get', `> "${out}"`, '022', request);
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toContain(`Refusing to write secret values to ${out}`);
     expect(existsSync(out)).toBe(false);
     // Through a pipe, as git asks: answered.
-    const piped = spawnSync('bash', ['-c', `${request} "${process.execPath}" "${BIN}" git-credential get | cat`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8' });
+    const piped = sh(t, 'git-credential get', '| cat', '022', request);
     expect(piped.stdout).toContain(`password=${HF}\n`);
   });
 
@@ -139,7 +140,7 @@ describe('secret values written to a file others can read', () => {
     const team = join(base, 'team');
     expect(spawnSync('bash', ['-c', `mkdir "${team}" && chown 0:65534 "${team}" && chmod 2770 "${team}"`]).status).toBe(0);
     const out = join(team, 'tok');
-    const r = spawnSync('bash', ['-c', `umask 007; "${process.execPath}" "${BIN}" get huggingface token > "${out}"`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8' });
+    const r = sh(t, 'get huggingface token', `> "${out}"`, '007');
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toContain(`it is readable by other users (0660) in a folder they can reach`);
     expect(existsSync(out)).toBe(false);
@@ -154,7 +155,7 @@ describe('secret values written to a file others can read', () => {
     const theirs = join(base, 'nobody');
     expect(spawnSync('bash', ['-c', `mkdir -m 700 "${theirs}" && chown 65534:65534 "${theirs}"`]).status).toBe(0);
     const out = join(theirs, 'steal');
-    const r = spawnSync('bash', ['-c', `umask 077; "${process.execPath}" "${BIN}" get huggingface token > "${out}"`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8' });
+    const r = sh(t, 'get huggingface token', `> "${out}"`, '077');
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toContain(`Refusing to write secret values to ${out}: it is in a folder of another user (uid 65534)`);
     expect(readFileSync(out, 'utf8')).toBe('');
