@@ -77,7 +77,7 @@ describe('stdout and stderr on one pipe (`2>&1 |`), its reader slow', () => {
     const r = await collect(spawn('sh', ['-c', line, process.execPath, BIN, out], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service } }), '');
     expect(r.code, r.stderr).toBe(0);
     const text = readFileSync(out, 'utf8');
-    expect(text.length).toBeGreaterThan(200_000);
+    expect(text.length, text.slice(0, 2000)).toBeGreaterThan(200_000);
     expect(text).toContain('is readable by other users');
     for (const i of [0, 999, 1999]) expect(text).toContain(`CUSTOM_SERVICE_${i}_API_KEY`);
     expect(text).toMatch(/2000 to write; 0 identical/);
