@@ -1,6 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { DroppedFile, MigrationSource, RemovePlaintextResult, ReviewedPlan } from '../../shared/core/ipc-contract';
-import type { ApplyResult } from '../../shared/core/migration-plan';
+import { undoOutcome, type ApplyResult } from '../../shared/core/migration-plan';
 import { asApiError, getApi, type ApiError } from '../api';
 import type { VaultState } from './index';
 
@@ -108,7 +108,7 @@ export const createMigrationSlice: StateCreator<VaultState, [], [], MigrationSli
       const result = await get().withLockRetry(() => getApi().migrationApply({ source: s.source!.handle, overwrite: s.overwrite, includeUnknown: s.includeUnknown, ...(s.plan ? { reviewed: s.plan.reviewed } : {}) }));
       // The choices were used: the refreshed plan shows what is stored now, not a stale "will be replaced".
       set({ migrating: false, migrationResult: result, overwrite: [], includeUnknown: false });
-      get().toast(result.ok ? 'success' : 'error', result.ok ? `Migrated ${result.imported} credential(s).` : 'Migration failed; nothing was changed.');
+      get().toast(result.ok ? 'success' : 'error', result.ok ? `Migrated ${result.imported} credential(s).` : `Migration failed; ${undoOutcome(result)}.`);
       await Promise.all([get().loadPlan(), get().loadCredentials(), get().loadWorkflows(), get().refreshDoctor()]);
     } catch (err) {
       set({ migrating: false });

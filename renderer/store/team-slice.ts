@@ -1,6 +1,6 @@
 import type { StateCreator } from 'zustand';
-import type { TeamFileRef } from '../../shared/core/ipc-contract';
-import type { MigrationPlan } from '../../shared/core/migration-plan';
+import type { TeamFileRef, VaultApi } from '../../shared/core/ipc-contract';
+import { undoOutcome, type MigrationPlan } from '../../shared/core/migration-plan';
 import type { TeamView } from '../../shared/core/team-view';
 import { asApiError, getApi, type ApiError } from '../api';
 import type { VaultState } from './index';
@@ -80,7 +80,7 @@ export const createTeamSlice: StateCreator<VaultState, [], [], TeamSlice> = (set
     applyPull: () => busy('Pull failed; nothing was changed', async () => {
       const { teamFile: file, teamReviewed: reviewed } = get();
       if (!file || !reviewed) return;
-      let r: { ok: boolean; imported: number };
+      let r: Awaited<ReturnType<VaultApi['teamPull']>>;
       try {
         r = await getApi().teamPull({ handle: file.handle, reviewed });
       } catch (err) {
@@ -90,7 +90,7 @@ export const createTeamSlice: StateCreator<VaultState, [], [], TeamSlice> = (set
         throw err;
       }
       set({ teamPlan: null, teamReviewed: null });
-      get().toast(r.ok ? 'success' : 'error', r.ok ? `Pulled ${r.imported} credential(s) into your vault.` : 'Pull failed; every change was undone.');
+      get().toast(r.ok ? 'success' : 'error', r.ok ? `Pulled ${r.imported} credential(s) into your vault.` : `Pull failed; ${undoOutcome(r)}.`);
       await Promise.all([get().loadTeam(), get().loadCredentials()]);
     }),
     pushTeam: () => busy('Push failed; the team file was not changed', async () => {

@@ -96,7 +96,8 @@ export function planMigration(source: ParsedSource, compare: (id: CredentialId, 
 export interface RowResult {
   sourceKey: string;
   target: CredentialId | undefined;
-  status: 'imported' | 'identical' | 'skipped' | 'invalid' | 'failed' | 'rolled_back';
+  /** `not_undone`: written, and the undo of the failed run could not put the previous value back (a keychain that stopped answering). */
+  status: 'imported' | 'identical' | 'skipped' | 'invalid' | 'failed' | 'rolled_back' | 'not_undone';
   /** A failed row: what went wrong, its code and what to do (a keychain that locked mid-run: unlock it, run again). */
   error?: string;
   code?: string;
@@ -116,6 +117,15 @@ export interface ApplyResult {
   kept?: string;
   /** The plaintext files --remove-plaintext kept (a non-zero exit for the CLI). */
   keptFiles?: string[];
+  /** A failed run: the credentials its undo could not put back (they may keep the new value). */
+  notUndone?: CredentialId[];
+}
+
+/** What a failed apply left behind, for its one-line summary: every change undone, or the credentials the undo could not put back. */
+export function undoOutcome(result: Pick<ApplyResult, 'notUndone'>): string {
+  const left = result.notUndone ?? [];
+  if (!left.length) return 'every change was undone';
+  return `the undo did not finish (the keychain stopped answering): ${left.join(', ')} may keep the new value. The next command, once the keychain answers, makes the index describe what it holds`;
 }
 
 /**

@@ -10,6 +10,7 @@ import { keychainError } from '../../shared/node/secrets/reasons';
  */
 export class FailingStore implements SecretStore {
   private failAt: number | undefined;
+  private stopAfterFailure = false;
   private breakAt: number | undefined;
   /** Called after each successful credential write (e.g. to abort). */
   onWrite: ((n: number) => void) | undefined;
@@ -26,9 +27,15 @@ export class FailingStore implements SecretStore {
     return this.inner.description;
   }
 
-  /** The credential write after `k` more successful ones fails (once). */
-  failWrite(k: number): void {
+  /** The credential write after `k` more successful ones fails (once); with `thenStop`, every call after it fails too (a keychain that stopped answering mid-write, so the undo cannot run). */
+  failWrite(k: number, thenStop = false): void {
     this.failAt = this.writes + k;
+    this.stopAfterFailure = thenStop;
+  }
+
+  /** Answers again (after {@link breakAfter} or a stop). */
+  resume(): void {
+    this.breakAt = undefined;
   }
 
   /** After `n` more calls, every call fails with KEYCHAIN_TIMEOUT. */
@@ -51,6 +58,7 @@ export class FailingStore implements SecretStore {
     if (!account.includes('#')) {
       if (this.failAt !== undefined && this.writes >= this.failAt) {
         this.failAt = undefined;
+        if (this.stopAfterFailure) this.breakAt = this.calls;
         throw keychainError('KEYCHAIN_ERROR', 'injected write failure');
       }
       this.writes++;

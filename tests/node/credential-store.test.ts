@@ -9,6 +9,8 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Transaction } from '../../shared/core/journal';
+import { undoOutcome } from '../../shared/core/migration-plan';
+import { notUndone } from '../../shared/node/credentials/credential-store';
 import { createVault } from '../../shared/node/open';
 import { bootId } from '../../shared/node/profile/owner';
 import { openSecretStore, registerSecretBackend } from '../../shared/node/secrets/open-secret-store';
@@ -133,6 +135,47 @@ describe.each(['memory', 'keychain'])('credential store on the %s backend (opene
     expect(existsSync(journalOf(t))).toBe(false);
     expect(await contents(raw)).toEqual({ 'huggingface.token': HF2 }); // the write had landed: rolled forward
     expect(profileOf(t).credential_metadata['huggingface.token'].hint).toBe(`••••${HF2.slice(-4)}`);
+  });
+
+  it('a keychain that stops answering between a failed write and its undo: the result names what may keep the change, never "every change was undone"', async () => {
+    // Seen by an outside pass with a SIGSTOPped daemon: "Pull failed; every change was undone" while 1-4 of 8 values were new.
+    const { t, vault, open, raw, wrapper } = setup(backend);
+    await vault.setCredential('huggingface', 'token', HF);
+    wrapper().failWrite(2, true); // HF2 and TMDB land, the third write fails, and then the keychain is silent
+    const source = { kind: 'secrets-json' as const, path: `${t.cwd}/s.json`, duplicateKeys: [], entries: [
+      { sourceKey: 'hf_token', target: 'huggingface.token', value: HF2 },
+      { sourceKey: 'tmdb_api_key', target: 'tmdb.api_key', value: TMDB },
+      { sourceKey: 'custom_api_key', target: undefined, customTarget: { id: 'custom.api_key', envVar: 'CUSTOM_API_KEY' }, value: 'custom-value-1' },
+    ] };
+    writeFileSync(source.path, '{}');
+    const plan = await vault.planMigration(source, { overwrite: 'all', includeUnknown: true });
+    const result = await vault.applyMigration(source, plan);
+    expect(result.ok).toBe(false);
+    expect([...result.notUndone!].sort()).toEqual(['custom.api_key', 'huggingface.token', 'tmdb.api_key']);
+    expect(Object.fromEntries(result.rows.map((r) => [r.target, r.status]))).toEqual({ 'huggingface.token': 'not_undone', 'tmdb.api_key': 'not_undone', 'custom.api_key': 'failed' });
+    expect(undoOutcome(result)).toMatch(/^the undo did not finish .*: custom\.api_key, tmdb\.api_key, huggingface\.token may keep the new value/);
+    // Once the keychain answers, the next start makes the index describe what it holds: the two values that landed.
+    wrapper().resume();
+    await open().open();
+    expect(await contents(raw)).toEqual({ 'huggingface.token': HF2, 'tmdb.api_key': TMDB });
+    expect(profileOf(t).credential_metadata['huggingface.token'].hint).toBe(`••••${HF2.slice(-4)}`);
+    expect(Object.keys(profileOf(t).credential_metadata).sort()).toEqual(['huggingface.token', 'tmdb.api_key']);
+  });
+
+  it('Ctrl-C whose undo meets a silent keychain: CANCELLED that names the credential, not "cancelled: nothing changed"', async () => {
+    const { vault, wrapper } = setup(backend);
+    await vault.setCredential('tmdb', 'api_key', TMDB);
+    const controller = new AbortController();
+    wrapper().onWrite = () => {
+      controller.abort('SIGINT');
+      wrapper().breakAfter(1); // the read-back answers; the undo does not
+    };
+    const e = await rejected(vault.setCredential('tmdb', 'api_key', 'fedcba9876543210fedcba9876543210', { signal: controller.signal }));
+    expect(e.code).toBe('CANCELLED');
+    expect(e.message).toBe('cancelled, but tmdb.api_key may keep the change (the undo did not finish: the credential was not put back).');
+    expect(e.fix).toContain('the next cpw-vault command makes the index describe what it holds');
+    expect(notUndone(e)).toEqual(['tmdb.api_key']);
+    wrapper().resume();
   });
 
   it('a crashed writer\'s transaction (dead pid) is rolled forward at the next start: each entry describes what the store holds', async () => {

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { VaultError } from '../../core/errors';
 import { storeName } from '../../core/secret-store';
-import { planRowNote, type MigrationPlan } from '../../core/migration-plan';
+import { planRowNote, undoOutcome, type MigrationPlan } from '../../core/migration-plan';
 import type { ApplyResult } from '../../node/migration/apply';
 import { refuseOwnFiles } from '../../node/migration/own-files';
 import { findDefaultSource, readSource } from '../../node/migration/sources';
@@ -39,7 +39,7 @@ function shellQuote(path: string): string {
 /** The closing summary: counts, where they went (`backend`), backup, and where plaintext is still on disk. */
 export function summary(io: CliIO, result: ApplyResult, backend: string): string {
   const p = paint(io);
-  const lines = [result.ok ? `${p.green('✓')} Migrated ${result.imported} credential(s) into ${storeName(backend)}.` : `${p.red('✗')} Migration failed; every change was undone and the source left untouched.`];
+  const lines = [result.ok ? `${p.green('✓')} Migrated ${result.imported} credential(s) into ${storeName(backend)}.` : `${p.red('✗')} Migration failed; the source is untouched and ${undoOutcome(result)}.`];
   for (const r of result.rows.filter((x) => x.status === 'failed')) {
     lines.push(`  ${r.sourceKey} -> ${r.target}: ${r.code ? `${r.code} ` : ''}${r.error}`);
     if (r.fix) lines.push(`    fix: ${r.fix}`);

@@ -6,6 +6,7 @@ import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { pullPlan, sharedByPull } from '../../node/team/team-service';
 import { interruptible } from '../signals';
+import { undoOutcome } from '../../core/migration-plan';
 import { planTable } from './migrate';
 import { openTeam, type TeamTarget } from './team-common';
 
@@ -59,7 +60,7 @@ export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCod
     const p = paint(ctx.io);
     if (!result.ok) {
       for (const r of result.rows.filter((x) => x.status === 'failed')) ctx.io.err(`  ${r.target}: ${r.error}\n`);
-      ctx.io.err(`${p.red('✗')} Pull failed; every change was undone.\n`);
+      ctx.io.err(`${p.red('✗')} Pull failed; ${undoOutcome(result)}.\n`);
       return EXIT.failure;
     }
     ctx.io.err(`${p.green('✓')} Pulled ${result.imported} credential(s) from ${files.file} into your vault.\n`);

@@ -1,6 +1,6 @@
 import { randomHex } from '../builtins';
 import { lstatSync, rmSync } from 'node:fs';
-import { VaultError } from '../../core/errors';
+import { toVaultError, VaultError } from '../../core/errors';
 import { isSecretCredential, slotValue, withIndexChanges, type IndexChange } from '../../core/credential-index';
 import { maskedHint, type CredentialId } from '../../core/credential';
 import type { JournalOp, Transaction } from '../../core/journal';
@@ -125,8 +125,8 @@ export class CredentialStore {
         await this.writeAll(secret, written, existed, previous, options);
         profile = await this.profile.update((p) => this.toIndex(p, changes, existed), writeOptions);
       } catch (err) {
-        await this.rollback(tx, written, previous);
-        throw err;
+        const left = await this.rollback(tx, written, previous);
+        throw left.length ? undoIncomplete(err, left) : err;
       }
       await this.journal.remove(tx.id).catch(() => {
         // The commit stands; the next start finds the entry and re-syncs it, which changes nothing.
@@ -200,21 +200,52 @@ export class CredentialStore {
    * it touched gets its previous value back (or none), created files are
    * removed, the journal entry dropped. The profile was never written. If the
    * secret store fails now (a keychain that stopped answering), the journal
-   * stays and the next start rolls the transaction forward instead.
+   * stays and the next start rolls the transaction forward instead. Returns
+   * the credentials it could not put back (they may keep the change): empty
+   * when the undo is complete.
    */
-  private async rollback(tx: Transaction, written: readonly CredentialChange[], previous: ReadonlyMap<CredentialId, string | undefined>): Promise<void> {
+  private async rollback(tx: Transaction, written: readonly CredentialChange[], previous: ReadonlyMap<CredentialId, string | undefined>): Promise<CredentialId[]> {
+    const left = [...written].reverse().map((c) => c.id);
     try {
-      for (const c of [...written].reverse()) {
-        const before = previous.get(c.id);
-        if (before === undefined) await this.secrets.delete(c.id);
-        else await this.secrets.set(c.id, before);
+      while (left.length) {
+        const id = left[0]!;
+        const before = previous.get(id);
+        if (before === undefined) await this.secrets.delete(id);
+        else await this.secrets.set(id, before);
+        left.shift();
       }
-      removeCreated(tx.files ?? []);
-      await this.journal.remove(tx.id);
     } catch {
-      // Left for recovery: the journal still names every credential involved.
+      // Left for recovery: the journal still names every credential involved, and the caller says which may have changed.
+      return [...new Set(left)];
     }
+    removeCreated(tx.files ?? []);
+    await this.journal.remove(tx.id).catch(() => {
+      // The undo is complete; the next start finds the entry and re-syncs it, which changes nothing.
+    });
+    return [];
   }
+}
+
+/** The credentials a failed commit could not put back, by the error it threw. */
+const NOT_UNDONE = new WeakMap<object, readonly CredentialId[]>();
+
+/** The credentials a failed or cancelled commit could not put back (a keychain that stopped answering mid-undo): they may keep the change. Empty when the undo was complete. */
+export function notUndone(err: unknown): readonly CredentialId[] {
+  return (typeof err === 'object' && err !== null && NOT_UNDONE.get(err)) || [];
+}
+
+/**
+ * The error of a commit whose undo did not finish: the same code (a timeout stays exit 4, a Ctrl-C 130), but never
+ * "nothing changed": it names the credentials that may keep the change, and what sets them right.
+ */
+function undoIncomplete(err: unknown, left: CredentialId[]): VaultError {
+  const base = toVaultError(err);
+  const what = `${left.join(', ')} may keep the change (the undo did not finish: the ${left.length === 1 ? 'credential was' : 'credentials were'} not put back)`;
+  const message = base.code === 'CANCELLED' ? `cancelled, but ${what}.` : `${base.message.replace(/[.\s]*$/, '')}; ${what}.`;
+  const fix = `${base.code === 'CANCELLED' ? '' : `${base.fix} `}Once the keychain answers, the next cpw-vault command makes the index describe what it holds; check with \`cpw-vault list\` and set again any value you want back.`;
+  const out = new VaultError(base.code, message, fix, { cause: err });
+  NOT_UNDONE.set(out, left);
+  return out;
 }
 
 /** The index change that makes `op.id`'s entry describe `value` (what the secret store holds): none when it already does. */

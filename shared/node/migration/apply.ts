@@ -6,7 +6,7 @@ import { VaultError, isVaultError } from '../../core/errors';
 import { planMigration, type ApplyResult, type MigrationPlan, type PlanChoices, type RowResult, type StoredComparison } from '../../core/migration-plan';
 import { sourceContent, type ParsedSource } from '../../core/migration-sources';
 import { registerSecret } from '../../core/redact';
-import type { CredentialChange, CredentialStore } from '../credentials/credential-store';
+import { notUndone, type CredentialChange, type CredentialStore } from '../credentials/credential-store';
 import { ensurePrivateDir, readAllBytes } from '../profile/secure-fs';
 import { isBackupName } from '../../core/journal';
 import { isTheProfile } from './own-files';
@@ -156,11 +156,12 @@ export async function applyMigration(
   } catch (err) {
     // Not a keychain write that failed (the backup, the profile, a signal): nothing to say per row.
     if (current === undefined || isVaultError(err, 'CANCELLED', 'IO_ERROR', 'PROFILE_LOCKED')) throw err;
-    for (const [i, row] of chosen.entries()) rows[row.index]!.status = i < current ? 'rolled_back' : 'skipped';
+    const left = new Set(notUndone(err));
+    for (const [i, row] of chosen.entries()) rows[row.index]!.status = left.has(row.target!) ? 'not_undone' : i < current ? 'rolled_back' : 'skipped';
     const failed = chosen[current]!;
     const why = isVaultError(err) ? { error: err.message, code: err.code, fix: err.fix } : { error: err instanceof Error ? err.message : String(err) };
     rows[failed.index] = { ...rows[failed.index]!, status: 'failed', ...why };
-    return { ok: false, rows, imported: 0, plaintextLeft: [source.path], removed: [] };
+    return { ok: false, rows, imported: 0, plaintextLeft: [source.path], removed: [], ...(left.size ? { notUndone: [...left] } : {}) };
   }
   for (const row of chosen) rows[row.index]!.status = 'imported';
   const result: ApplyResult = { ok: true, rows, imported: chosen.length, backup, plaintextLeft: inPlace ? [backup] : [source.path, backup], removed: [] };

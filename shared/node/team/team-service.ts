@@ -99,7 +99,7 @@ export function sharedByPull(plan: MigrationPlan, ok: boolean): CredentialId[] {
  * `reviewed` says the file still holds what the plan the user saw was made
  * from (a file replaced meanwhile may bring other keys, values or env vars).
  */
-export async function teamPull(vault: Vault, file: string, reviewed: (content: string) => boolean): Promise<{ ok: boolean; imported: number }> {
+export async function teamPull(vault: Vault, file: string, reviewed: (content: string) => boolean): Promise<{ ok: boolean; imported: number; notUndone?: string[] }> {
   const { doc } = await opened(vault, file);
   if (!reviewed(pullContent(doc))) {
     throw new VaultError('INVALID_ARGUMENT', `${file} changed since its plan was shown (or no plan was shown); nothing was pulled.`, 'Review the plan shown now, then pull again.');
@@ -112,7 +112,7 @@ export async function teamPull(vault: Vault, file: string, reviewed: (content: s
   const result = await vault.applyMigration(source, plan, { backupDir: join(dirname(vault.profilePath), 'team-pulls') });
   if (result.backup) rmSync(result.backup, { force: true });
   await vault.markTeamShared(sharedByPull(plan, result.ok));
-  return { ok: result.ok, imported: result.imported };
+  return { ok: result.ok, imported: result.imported, ...(result.notUndone ? { notUndone: result.notUndone } : {}) };
 }
 
 /** What a push did with each key: sent, already the same, not in this vault (the team's kept), withheld (never shared from here). */
