@@ -5,6 +5,7 @@ import { createContext } from './context';
 import { EXIT, reportError } from './exit-codes';
 import { processIO, type CliIO } from './io';
 import { onLockWait } from '../node/profile/file-lock';
+import { namingProfile } from './profile-hint';
 import { buildProgram, type Invocation } from './program';
 import { notUtf8Argument, notUtf8Error } from './raw-argv';
 
@@ -45,6 +46,8 @@ export async function main(argv: string[], io: CliIO = processIO(terminalPrompts
     io.err(program.helpInformation());
     return EXIT.usage;
   }
+  // Every command a message suggests names the profile given with --profile: pasted, it acts on the same one.
+  io = namingProfile(io, invocation.globals.profile);
   const ctx = createContext(io, invocation.globals);
   // A command that waits for another cpw-vault's lock says so after a second instead of looking hung.
   onLockWait((message) => io.err(`cpw-vault: ${message}\n`));

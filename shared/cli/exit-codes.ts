@@ -1,6 +1,7 @@
 import { withoutControlChars } from '../core/control-chars';
 import { fixWithFileOffer } from './file-offer';
 import { toVaultError, type ErrorCode, type VaultError } from '../core/errors';
+import { notUndone } from '../core/journal';
 import { paint, type CliIO } from './io';
 import { signalExitCode } from './signals';
 
@@ -58,8 +59,9 @@ export function reportError(io: CliIO, thrown: unknown, json: boolean): ExitCode
     }
   };
   if (err.code === 'CANCELLED') {
-    // Not an error: the user stopped it, and the rollback left everything as it was.
+    // Not an error: the user stopped it, and the rollback left everything as it was (unless the keychain cut the undo short: then what to do).
     io.err(`${err.message}\n`);
+    if (notUndone(err).length) io.err(`${p.dim('fix:')} ${defused(err.fix)}\n`);
     if (json) jsonOut(`${JSON.stringify({ error: err.toJSON() })}\n`);
     return exitCodeFor(err);
   }

@@ -102,3 +102,17 @@ function opOf(value: unknown): JournalOp[] {
   const envVar = op['env_var'];
   return [{ id: op['id'], kind: op['kind'] === 'delete' ? 'delete' : 'set', ...(typeof label === 'string' ? { label } : {}), ...(typeof envVar === 'string' ? { env_var: envVar } : {}) }];
 }
+
+/** The credentials a failed commit could not put back, by the error it threw. */
+const NOT_UNDONE = new WeakMap<object, readonly CredentialId[]>();
+
+/** `err`, recorded as the error of a commit whose undo left `ids` possibly changed. */
+export function markNotUndone<E extends object>(err: E, ids: readonly CredentialId[]): E {
+  NOT_UNDONE.set(err, ids);
+  return err;
+}
+
+/** The credentials a failed or cancelled commit could not put back (a keychain that stopped answering mid-undo): they may keep the change. Empty when the undo was complete. */
+export function notUndone(err: unknown): readonly CredentialId[] {
+  return (typeof err === 'object' && err !== null && NOT_UNDONE.get(err)) || [];
+}

@@ -10,7 +10,9 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Transaction } from '../../shared/core/journal';
 import { undoOutcome } from '../../shared/core/migration-plan';
-import { notUndone } from '../../shared/node/credentials/credential-store';
+import { VaultError } from '../../shared/core/errors';
+import { markNotUndone, notUndone } from '../../shared/core/journal';
+import { reportError } from '../../shared/cli/exit-codes';
 import { createVault } from '../../shared/node/open';
 import { bootId } from '../../shared/node/profile/owner';
 import { openSecretStore, registerSecretBackend } from '../../shared/node/secrets/open-secret-store';
@@ -254,5 +256,18 @@ describe.each(['memory', 'keychain'])('credential store on the %s backend (opene
     await b.setCredential('huggingface', 'token', HF2);
     expect((await a.getCredential('huggingface', 'token')).value).toBe(HF);
     expect(statSync(`${t.cwd}/a.profile`).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('the CLI reports a Ctrl-C whose undo did not finish', () => {
+  it('prints the message and, unlike a clean cancel, what sets it right; exit 130 either way', () => {
+    const lines: string[] = [];
+    const io = { out: () => {}, err: (s: string) => void lines.push(s), env: {}, cwd: '/', stdinIsTTY: false, stdoutIsTTY: false, color: false, readStdin: async () => '', prompts: () => Promise.reject(new Error('no prompts')) };
+    const clean = new VaultError('CANCELLED', 'cancelled: nothing changed', 'Run the command again when you are ready.', { cause: 'SIGINT' });
+    expect(reportError(io, clean, false)).toBe(130);
+    expect(lines.splice(0)).toEqual(['cancelled: nothing changed\n']);
+    const cut = markNotUndone(new VaultError('CANCELLED', 'cancelled, but tmdb.api_key may keep the change.', 'Once the keychain answers, the next cpw-vault command makes the index describe what it holds.', { cause: 'SIGINT' }), ['tmdb.api_key']);
+    expect(reportError(io, cut, false)).toBe(130);
+    expect(lines).toEqual(['cancelled, but tmdb.api_key may keep the change.\n', 'fix: Once the keychain answers, the next cpw-vault command makes the index describe what it holds.\n']);
   });
 });

@@ -11,6 +11,7 @@ import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { interruptible } from '../signals';
 import { table } from '../format';
+import { shellWord } from '../profile-hint';
 
 export interface MigrateArgs {
   from?: string;
@@ -31,11 +32,6 @@ export function planTable(plan: MigrationPlan): string {
   return `${table(['SOURCE KEY', 'CREDENTIAL', 'ACTION', 'APPLY', 'NOTE'], rows)}${dup}${c.apply} to write; ${c.identical} identical, ${c.conflict} conflict, ${c.unknown} unknown, ${c.invalid} invalid.\n`;
 }
 
-/** A path as one shell word (for the rm line the summary suggests). */
-function shellQuote(path: string): string {
-  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
-}
-
 /** The closing summary: counts, where they went (`backend`), backup, and where plaintext is still on disk. */
 export function summary(io: CliIO, result: ApplyResult, backend: string): string {
   const p = paint(io);
@@ -51,7 +47,7 @@ export function summary(io: CliIO, result: ApplyResult, backend: string): string
     const files = result.plaintextLeft.length === 1 ? 'it' : 'them';
     const entries = left.length === 1 ? 'it' : 'them';
     lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Keep ${files}: ${left.length} entr${left.length === 1 ? 'y was' : 'ies were'} not migrated (${left.map((r) => r.sourceKey).join(', ')}) and would be lost with ${files}. Migrate ${entries} (--include-unknown, --overwrite ID) or copy ${entries} elsewhere before deleting ${files}.`);
-  } else if (result.plaintextLeft.length && !result.kept) lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Delete them once your pipelines work: rm -- ${result.plaintextLeft.map(shellQuote).join(' ')}`);
+  } else if (result.plaintextLeft.length && !result.kept) lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Delete them once your pipelines work: rm -- ${result.plaintextLeft.map(shellWord).join(' ')}`);
   if (result.kept) lines.push(`${p.yellow('Not removed:')} ${result.kept.split('\n').join('\n  ')}`);
   if (result.removed.length) lines.push(`Removed plaintext: ${result.removed.join(', ')}`);
   return `${lines.join('\n')}\n`;

@@ -3,7 +3,7 @@ import { lstatSync, rmSync } from 'node:fs';
 import { toVaultError, VaultError } from '../../core/errors';
 import { isSecretCredential, slotValue, withIndexChanges, type IndexChange } from '../../core/credential-index';
 import { maskedHint, type CredentialId } from '../../core/credential';
-import type { JournalOp, Transaction } from '../../core/journal';
+import { markNotUndone, type JournalOp, type Transaction } from '../../core/journal';
 import type { Profile } from '../../core/profile-schema';
 import type { SecretStore } from '../../core/secret-store';
 import { ABANDONED_AFTER_MS, currentOwner, isCurrentProcess, ownerIsGone, ownerPlace } from '../profile/owner';
@@ -226,14 +226,6 @@ export class CredentialStore {
   }
 }
 
-/** The credentials a failed commit could not put back, by the error it threw. */
-const NOT_UNDONE = new WeakMap<object, readonly CredentialId[]>();
-
-/** The credentials a failed or cancelled commit could not put back (a keychain that stopped answering mid-undo): they may keep the change. Empty when the undo was complete. */
-export function notUndone(err: unknown): readonly CredentialId[] {
-  return (typeof err === 'object' && err !== null && NOT_UNDONE.get(err)) || [];
-}
-
 /**
  * The error of a commit whose undo did not finish: the same code (a timeout stays exit 4, a Ctrl-C 130), but never
  * "nothing changed": it names the credentials that may keep the change, and what sets them right.
@@ -244,8 +236,7 @@ function undoIncomplete(err: unknown, left: CredentialId[]): VaultError {
   const message = base.code === 'CANCELLED' ? `cancelled, but ${what}.` : `${base.message.replace(/[.\s]*$/, '')}; ${what}.`;
   const fix = `${base.code === 'CANCELLED' ? '' : `${base.fix} `}Once the keychain answers, the next cpw-vault command makes the index describe what it holds; check with \`cpw-vault list\` and set again any value you want back.`;
   const out = new VaultError(base.code, message, fix, { cause: err });
-  NOT_UNDONE.set(out, left);
-  return out;
+  return markNotUndone(out, left);
 }
 
 /** The index change that makes `op.id`'s entry describe `value` (what the secret store holds): none when it already does. */

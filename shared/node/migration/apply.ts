@@ -6,9 +6,9 @@ import { VaultError, isVaultError } from '../../core/errors';
 import { planMigration, type ApplyResult, type MigrationPlan, type PlanChoices, type RowResult, type StoredComparison } from '../../core/migration-plan';
 import { sourceContent, type ParsedSource } from '../../core/migration-sources';
 import { registerSecret } from '../../core/redact';
-import { notUndone, type CredentialChange, type CredentialStore } from '../credentials/credential-store';
+import type { CredentialChange, CredentialStore } from '../credentials/credential-store';
 import { ensurePrivateDir, readAllBytes } from '../profile/secure-fs';
-import { isBackupName } from '../../core/journal';
+import { isBackupName, notUndone } from '../../core/journal';
 import { isTheProfile } from './own-files';
 import { readSource } from './sources';
 

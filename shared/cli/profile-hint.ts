@@ -1,0 +1,30 @@
+import type { CliIO } from './io';
+
+/** The top-level commands (a static test keeps this equal to the program's). */
+export const COMMAND_NAMES = ['backend', 'check', 'delete', 'doctor', 'env', 'exec', 'export', 'get', 'git-credential', 'import', 'list', 'lock', 'migrate', 'passphrase', 'profile', 'runs', 'set', 'setup', 'team', 'unlock', 'verify', 'which'] as const;
+
+/** A path as one POSIX shell word: bare when nothing in it is special, else single-quoted. */
+export function shellWord(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
+}
+
+const COMMAND = new RegExp(`\\bcpw-vault (?=(?:${COMMAND_NAMES.join('|')})\\b)`, 'g');
+
+/**
+ * `text` with `--profile PATH` in every cpw-vault command it suggests. Found by a new-user pass: with
+ * `--profile ./team.profile`, a fix line said `cpw-vault set huggingface token`, which, pasted, stored the token in
+ * the default profile and left this one as it was. A profile from $CPW_PROFILE needs nothing: the shell keeps it.
+ */
+export function withProfileOption(text: string, profile: string | undefined): string {
+  return profile === undefined ? text : text.replace(COMMAND, `cpw-vault --profile ${shellWord(profile)} `);
+}
+
+/**
+ * `io` whose messages (stderr: errors, fix lines, warnings, readiness) name the profile given with --profile in the
+ * commands they suggest. stdout is data (values, JSON) and is never rewritten.
+ */
+export function namingProfile(io: CliIO, profile: string | undefined): CliIO {
+  if (profile === undefined) return io;
+  // Over `io` rather than a copy of it: an IO whose methods live on a class keeps them.
+  return Object.assign(Object.create(io) as CliIO, { err: (text: string) => io.err(withProfileOption(text, profile)) });
+}

@@ -1,0 +1,61 @@
+// Found by a new-user pass: with `--profile ./team.profile`, the fix lines said `cpw-vault set huggingface token`,
+// which, pasted, stored the token in the default profile and left the named one not ready. Every command a message
+// suggests now carries the --profile it was given, quoted for the shell; pasted as printed, it acts on that profile.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../../shared/cli/program';
+import { COMMAND_NAMES, withProfileOption } from '../../shared/cli/profile-hint';
+import { BIN, cli } from '../helpers/cli';
+import { collect } from '../helpers/children';
+import { makeTempHome } from '../helpers/temp';
+
+const HF = `hf_${'Hint'.repeat(9)}`;
+
+describe('fix lines name the profile given with --profile', () => {
+  it('the rewrite knows every top-level command (so none is missed) and touches nothing else', () => {
+    const io = { out: () => {}, err: () => {}, env: {}, cwd: '/', stdinIsTTY: false, stdoutIsTTY: false, color: false, readStdin: async () => '', prompts: () => Promise.reject(new Error('no prompts')) };
+    const program: Command = buildProgram(io, () => {});
+    expect([...COMMAND_NAMES].sort()).toEqual(program.commands.map((c) => c.name()).sort());
+    expect(withProfileOption('Run: cpw-vault set tmdb api_key, then cpw-vault check; the next cpw-vault command; cpw-vault-agent', "/x/it's here")).toBe(
+      "Run: cpw-vault --profile '/x/it'\\''s here' set tmdb api_key, then cpw-vault --profile '/x/it'\\''s here' check; the next cpw-vault command; cpw-vault-agent",
+    );
+    expect(withProfileOption('Run: cpw-vault set tmdb api_key', undefined)).toBe('Run: cpw-vault set tmdb api_key');
+  });
+
+  it('a missing key under --profile (a path with a space and a quote): the fix line, pasted into sh, stores it in that profile', async () => {
+    const t = makeTempHome();
+    const dir = join(t.root, "team's profiles");
+    mkdirSync(dir);
+    const profile = join(dir, 'team.profile');
+    expect((await cli(t, ['--profile', profile, 'profile', 'set', 'name=Hint Test'])).code).toBe(0);
+    for (const args of [['check', 'transcribe'], ['get', 'huggingface', 'token'], ['exec', '--workflow', 'transcribe', '--', 'true']]) {
+      const r = await cli(t, ['--profile', profile, ...args]);
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).not.toMatch(/cpw-vault set/); // every suggestion carries the profile
+    }
+    const r = await cli(t, ['--profile', profile, 'check', 'transcribe']);
+    const line = /Run: (cpw-vault --profile .+ set huggingface token) /.exec(r.stderr)?.[1];
+    expect(line, r.stderr).toBe(`cpw-vault --profile '${profile.replace(/'/g, `'\\''`)}' set huggingface token`);
+    // Pasted as printed into sh, with `cpw-vault` on PATH (as npm link installs it).
+    const bin = join(t.root, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'cpw-vault'), `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, { mode: 0o755 });
+    const pasted = await collect(spawn('sh', ['-c', line!], { cwd: t.cwd, env: { ...process.env, PATH: `${bin}:${process.env['PATH']}`, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service } }), HF);
+    expect(pasted.code, pasted.stderr).toBe(0);
+    expect((await cli(t, ['--profile', profile, 'check', 'transcribe'])).code).toBe(0);
+    expect(existsSync(t.profile)).toBe(false); // the default profile was never created
+  });
+
+  it('without --profile, or with $CPW_PROFILE (the shell keeps it), the lines are as before', async () => {
+    const t = makeTempHome();
+    const r = await cli(t, ['get', 'huggingface', 'token']);
+    expect(r.stderr).toContain('Run: cpw-vault set huggingface token');
+    const env = { CPW_PROFILE: join(t.root, 'env.profile') };
+    expect((await cli(t, ['profile', 'set', 'name=Env Test'], { env })).code).toBe(0);
+    const viaEnv = await cli(t, ['get', 'huggingface', 'token'], { env });
+    expect(viaEnv.stderr).toContain('Run: cpw-vault set huggingface token');
+  });
+});
