@@ -3,6 +3,7 @@
 import http.server
 import json
 import os
+import shlex
 import subprocess
 import sys
 import threading
@@ -214,6 +215,23 @@ def test_no_value_in_an_exception_its_repr_or_its_traceback_even_from_broken_out
         e = info.value
         for text in (str(e), repr(e), e.message, e.fix, full_traceback(e)):
             assert HF not in text
+
+
+def test_a_locked_vault_file_raises_keychain_locked_with_the_unlock_fix(vault):
+    # A host with no keychain keeps its secrets in the vault file; with no unlock agent running, a read is VAULT_LOCKED
+    # (exit 4). It was KeychainUnavailable, so a stage that catches KeychainLocked to say "unlock first" missed it.
+    vault("huggingface", "token", HF)
+    cli = shlex.split(os.environ["CPW_VAULT_BIN"])
+    subprocess.run(cli + ["backend", "use", "file", "--passphrase-fd", "0"], input=b"a passphrase for the python test\n",
+                   check=True, capture_output=True)
+    subprocess.run(cli + ["lock"], check=True, capture_output=True)
+    for call in (lambda: cpw_vault.get("huggingface", "token"), lambda: cpw_vault.require_workflow("transcribe")):
+        with pytest.raises(cpw_vault.KeychainLocked) as info:
+            call()
+        e = info.value
+        assert isinstance(e, cpw_vault.KeychainUnavailable) and e.exit_code == 4 and e.code == "VAULT_LOCKED"
+        assert "cpw-vault unlock" in e.fix
+        assert HF not in full_traceback(e)
 
 
 @pytest.mark.locked

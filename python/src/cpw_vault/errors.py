@@ -60,7 +60,7 @@ class KeychainUnavailable(VaultError):
 
 
 class KeychainLocked(KeychainUnavailable):
-    """The keychain is locked (KEYCHAIN_LOCKED): unlock it and try again."""
+    """The keychain, or the vault file, is locked (KEYCHAIN_LOCKED, VAULT_LOCKED): unlock it and try again."""
 
 
 class ProviderUnreachable(VaultError):
@@ -83,6 +83,8 @@ BY_CODE = {
     "CREDENTIAL_REJECTED": CredentialRejected,
     "PROVIDER_UNREACHABLE": ProviderUnreachable,
     "KEYCHAIN_LOCKED": KeychainLocked,
+    # The vault file of a host with no keychain, with no unlock agent running: `cpw-vault unlock`, as for a keychain.
+    "VAULT_LOCKED": KeychainLocked,
     "INVALID_ARGUMENT": UsageError,
     "WORKFLOW_UNKNOWN": UsageError,
     "CREDENTIAL_FORMAT": UsageError,
