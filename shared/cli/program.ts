@@ -162,7 +162,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .option('--backup-dir <dir>', 'where the 0600 backup of the source goes (default: beside it)')
     .option('--overwrite <credential>', 'replace this conflicting credential (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--overwrite-all', 'replace every conflicting credential')
-    .option('--include-unknown', 'import unknown keys as custom credentials')
+    .option('--include-unknown', 'import unknown keys as custom credentials (not ones that look like settings: PORT=3000, DEBUG=true)')
     .option('--remove-plaintext', 'after a verified migration, delete the source and the backup')
     .option('-y, --yes', 'do not ask')
     .addHelpText('after', examples(['cpw-vault migrate --dry-run', 'cpw-vault migrate --from config/secrets.json --yes', 'cpw-vault migrate --from .env --include-unknown --overwrite tmdb.api_key', 'cpw-vault migrate --yes --remove-plaintext']))

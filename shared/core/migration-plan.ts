@@ -1,7 +1,7 @@
 import { checkFormat } from './catalog';
-import { valueProblem, type CredentialId } from './credential';
+import { splitCredentialId, valueProblem, type CredentialId } from './credential';
 import { distinctEnvVars, movedEnvVarText, type MovedEnvVar } from './env-var-names';
-import type { ParsedSource, SourceKind } from './migration-sources';
+import { maySecret, type ParsedSource, type SourceKind } from './migration-sources';
 
 /** What migration will do with one source entry. */
 export type RowAction = 'import' | 'identical' | 'conflict' | 'unknown' | 'invalid';
@@ -47,6 +47,9 @@ export interface PlanChoices {
   includeUnknown?: boolean;
 }
 
+/** Sources a person wrote by hand, settings and keys together (an export or a team file holds only credentials someone stored). */
+const PLAINTEXT: ReadonlySet<SourceKind> = new Set(['secrets-json', 'seed-profile', 'dotenv', 'hf-token-file']);
+
 /**
  * Plans a migration: one row per source entry — import, identical (already
  * stored with the same value), conflict (a different value is stored:
@@ -72,6 +75,11 @@ export function planMigration(source: ParsedSource, compare: (id: CredentialId, 
     const stored = compare(target, value);
     if (!entry.target && stored === 'absent') {
       const envVar = entry.customTarget!.envVar;
+      if (choices.includeUnknown && PLAINTEXT.has(source.kind) && !maySecret(entry.sourceKey, value)) {
+        // Found by a new-user pass: `PORT=3000` became a secret, and exec then took PORT from every stage and masked "3000" in its output.
+        const { service, key } = splitCredentialId(target);
+        return { ...base, target, action: 'unknown', apply: false, envVar, reason: `looks like a setting, not a secret; not imported (if it is one: cpw-vault set ${service} ${key} --env-var ${envVar})` };
+      }
       return { ...base, target, action: 'unknown', apply: !!choices.includeUnknown, envVar, reason: choices.includeUnknown ? `not a known credential; imported as custom ${target} (env ${envVar})` : `not a known credential; not imported (--include-unknown imports it as custom ${target}, env ${envVar})` };
     }
     const format = entry.target ? checkFormat(target, value) : undefined;

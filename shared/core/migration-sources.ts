@@ -182,8 +182,11 @@ const isSpace = (c: string | undefined) => c === ' ' || c === '\t' || c === '\r'
 const isNameStart = (c: string) => (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c === '_';
 const isNameChar = (c: string) => isNameStart(c) || (c >= '0' && c <= '9') || c === '.' || c === '-';
 
-/** A name that says it holds a secret (`DB_PASSWORD`, `STRIPE_SECRET`, `X_AUTH`): its commented-out value may be one. */
-const SECRET_NAME = /KEY|TOKEN|SECRET|PASS|PWD|AUTH|CRED|PRIVATE|SESSION|COOKIE|SIGNATURE|SALT/i;
+/** A name that says it holds a secret (`DB_PASSWORD`, `STRIPE_SECRET`, `X_AUTH`, `SENTRY_DSN`, `SLACK_WEBHOOK`). */
+const SECRET_NAME = /KEY|TOKEN|SECRET|PASS|PWD|AUTH|CRED|PRIVATE|SESSION|COOKIE|SIGNATURE|SALT|DSN|WEBHOOK/i;
+
+/** A URL with a password in it (`postgres://user:pw@host/db`). */
+const URL_PASSWORD = /:\/\/[^\s/@:]*:[^\s/@]+@/;
 
 /**
  * A token that looks like a key in free text: 20 or more characters of a
@@ -199,9 +202,18 @@ function holdsKeyLike(text: string): boolean {
   return text.split(/[\s"'`,;:()<>[\]{}|#=]+/).some((t) => KEY_LIKE.test(t));
 }
 
+/**
+ * Whether an assignment may hold a secret: a known credential's name, a name that says so, a key-like token or a URL
+ * with a password in its value. `PORT=3000`, `DEBUG=true`, `MODEL_DIR=/data/models`, `LANG=en` do not: a commented-out
+ * one is no kept-aside key, and an unknown one is a setting that `migrate --include-unknown` leaves where it is.
+ */
+export function maySecret(name: string, value: string): boolean {
+  return legacyTarget(name) !== undefined || SECRET_NAME.test(name) || holdsKeyLike(value) || URL_PASSWORD.test(value);
+}
+
 /** Whether a commented-out assignment may be a kept-aside secret (`# PORT=3000`, `# DEBUG=true` are not). */
 function commentedSecret(c: { name: string; value: string }): boolean {
-  return legacyTarget(c.name) !== undefined || SECRET_NAME.test(c.name) || holdsKeyLike(c.value);
+  return maySecret(c.name, c.value);
 }
 
 /** One trimmed `[export ]NAME=value` line (and the comment after its value), or undefined when it is not one. */

@@ -109,6 +109,19 @@ describe('bad input: a clear error and nothing else', () => {
 });
 
 describe('planMigration', () => {
+  it('--include-unknown leaves settings out of a hand-written file (PORT=3000 is no secret); anything with a sign of one goes in', () => {
+    // Found by a new-user pass: PORT=3000 was stored as a secret, and exec then took PORT from every stage and masked "3000".
+    const text = ['PORT=3000', 'DEBUG=true', 'MODEL_DIR=/data/models', 'LANG=en', 'DATABASE_URL=postgres://app:s3cretpw@db/app', 'DEEPL_API_KEY=abc', 'INTERNAL_THING=Zk3x9QvL2mN8pR4tY7wB1cD', 'SENTRY_DSN=https://abc@sentry.io/1', 'SLACK_WEBHOOK=https://hooks.example/x', 'DB_PASSWORD=hunter2'].join('\n');
+    const plan = planMigration(parseDotenv('.env', text), absent, { includeUnknown: true });
+    const applied = Object.fromEntries(plan.rows.map((r) => [r.sourceKey, r.apply]));
+    expect(applied).toEqual({ PORT: false, DEBUG: false, MODEL_DIR: false, LANG: false, DATABASE_URL: true, DEEPL_API_KEY: true, INTERNAL_THING: true, SENTRY_DSN: true, SLACK_WEBHOOK: true, DB_PASSWORD: true });
+    expect(plan.rows.find((r) => r.sourceKey === 'PORT')).toMatchObject({ action: 'unknown', reason: 'looks like a setting, not a secret; not imported (if it is one: cpw-vault set custom port --env-var PORT)' });
+    expect(plan.counts.apply).toBe(6);
+    // An export or a team file holds only what someone stored on purpose: every entry goes in.
+    const exported = { ...parseDotenv('.env', 'PORT=3000'), kind: 'export' as const };
+    expect(planMigration(exported, absent, { includeUnknown: true }).rows[0]).toMatchObject({ apply: true });
+  });
+
   const source = parseJsonSource('s.json', JSON.stringify({ hf_token: HF, tmdb_api_key: TMDB, openai_api_key: 'sk-conflict-value-0000000000', deepl_api_key: 'dk-1', google_api_key: 42, anthropic_api_key: '', HF_TOKEN: 'hf_other' }));
   const stored: Record<string, string> = { 'tmdb.api_key': TMDB, 'openai.api_key': 'sk-old' };
   const compare = (id: string, v: string): StoredComparison => (stored[id] === undefined ? 'absent' : stored[id] === v ? 'same' : 'different');
