@@ -181,3 +181,19 @@ describe('a first team identity asked for by several processes at once', () => {
     }
   });
 });
+
+describe('a team command on a host with no keychain', () => {
+  // Found by a new-user pass: `exec --team` and `team status` in a container said only how to start a keychain (or move
+  // to the vault file): never that CI gives the team key with --identity-file, the way meant for it.
+  it.each([
+    ['team status', ['team', 'status', '--file', 'cpw-team.age']],
+    ['exec --team', ['exec', '--workflow', 'subtitle', '--team', 'cpw-team.age', '--', 'true']],
+    ['get --team', ['get', 'tmdb', 'api_key', '--team', 'cpw-team.age']],
+  ])('%s: exit 4, and the fix names --identity-file before the keychain advice', async (_name, args) => {
+    const t = makeTempHome();
+    const r = await cli(t, args, { env: { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' } });
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(/^error \[KEYCHAIN_UNAVAILABLE\]/);
+    expect(r.stderr).toMatch(/fix: Your team identity is kept in the vault, which cannot be read now\. On a host with no keychain \(CI, a container\), give the team key as a file instead: --identity-file PATH .*Or: Run from a desktop session/);
+  });
+});

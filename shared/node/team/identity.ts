@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
-import { VaultError } from '../../core/errors';
+import { isVaultError, VaultError } from '../../core/errors';
 import { registerSecret } from '../../core/redact';
 import { withFileLock } from '../profile/file-lock';
 import { ensurePrivateDir, modeString } from '../profile/secure-fs';
@@ -127,7 +127,15 @@ export async function withIdentityLock<T>(vault: IdentityVault, fn: () => Promis
 /** The identity a team command uses: `--identity-file`, else the stored one. Throws CREDENTIAL_MISSING when there is none. */
 export async function teamIdentity(vault: () => Promise<IdentityVault>, identityFile: string | undefined): Promise<TeamKey> {
   if (identityFile) return readIdentityFile(identityFile);
-  const found = await storedIdentity(await vault());
+  let found: TeamKey | undefined;
+  try {
+    found = await storedIdentity(await vault());
+  } catch (err) {
+    // No keychain here (CI, a container, SSH): the team key can come as a file instead, which the keychain's own fix never said.
+    if (!isVaultError(err) || !/^(KEYCHAIN_|VAULT_LOCKED$|VAULT_NOT_FOUND$)/.test(err.code)) throw err;
+    const fix = `Your team identity is kept in the vault, which cannot be read now. On a host with no keychain (CI, a container), give the team key as a file instead: --identity-file PATH (an age-keygen identity, 0600). Or: ${err.fix}`;
+    throw new VaultError(err.code, err.message, fix, { cause: err });
+  }
   if (!found) throw new VaultError('CREDENTIAL_MISSING', 'You have no team identity yet.', 'Create one and send the age1... line it prints to a member: cpw-vault team identity   (CI: --identity-file PATH with an age-keygen file)');
   return found;
 }
