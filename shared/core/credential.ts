@@ -43,9 +43,21 @@ export function isCredentialId(id: unknown): id is CredentialId {
  */
 const SECRET_SHAPED_NAME = /^(?:[0-9a-f]{32,}|hf_[a-z0-9]{30,}|sk[-_][a-z0-9_-]{20,})$/;
 
+/** Keys whose prefix says what they are: Google (AIza), GitHub, Slack, GitLab, AWS access key ids, HuggingFace, OpenAI/Anthropic. */
+const KEY_PREFIX = /^(?=.*\d)(?:AIza|gh[opsu]_|github_pat_|xox[abprs]-|glpat-|AKIA|hf_|sk[-_])[\w-]{16,}$/;
+
+/**
+ * Whether a name (any case, as typed or as found in a file) is a key: a secret shape above, a key's known prefix, or a
+ * part (split at ".", "_", "-") of 16 or more characters with letters and digits both, a random token. A name such as
+ * `CUSTOM_SERVICE_1999_API_KEY` or `hf_readonly` is none of these.
+ */
+export function looksLikeKey(name: string): boolean {
+  return SECRET_SHAPED_NAME.test(name) || KEY_PREFIX.test(name) || name.split(/[._-]+/).some((p) => p.length >= 16 && /[A-Za-z]/.test(p) && /\d/.test(p));
+}
+
 /** True when the service or the key of a name is a secret value typed where the name goes. */
 export function isSecretShapedName(service: string, key: string): boolean {
-  return SECRET_SHAPED_NAME.test(service) || SECRET_SHAPED_NAME.test(key);
+  return looksLikeKey(service) || looksLikeKey(key);
 }
 
 /**
@@ -56,15 +68,17 @@ export function isSecretShapedName(service: string, key: string): boolean {
  * way out for a credential an older version stored under such a name).
  */
 export function checkedCredentialId(service: unknown, key: unknown, options: { allowSecretShape?: boolean } = {}): CredentialId {
-  if (typeof service !== 'string' || !SERVICE_NAME.test(service) || typeof key !== 'string' || !KEY_NAME.test(key)) {
-    throw new VaultError('INVALID_ARGUMENT', 'A credential is named <service> <key> in lower case, e.g. huggingface token.', 'Use lower-case letters, digits, "_" or "-" (service) and "_" (key), at most 40 characters each.');
-  }
-  if (!options.allowSecretShape && isSecretShapedName(service, key)) {
+  const named = typeof service === 'string' && typeof key === 'string';
+  // Before the lower-case rule: a key pasted where the name goes (`set google AIzaSy...`) was told to use lower case.
+  if (named && !options.allowSecretShape && isSecretShapedName(service, key)) {
     throw new VaultError(
       'INVALID_ARGUMENT',
       'That credential name has the shape of a secret value (an API key or token), so it is refused and not shown: a value never goes in a name.',
       'Name the credential (e.g. cpw-vault set tmdb api_key) and give the value at its hidden prompt, on stdin, or in the app\'s value field. If you typed it in a shell, remove it from the shell history.',
     );
+  }
+  if (!named || !SERVICE_NAME.test(service) || !KEY_NAME.test(key)) {
+    throw new VaultError('INVALID_ARGUMENT', 'A credential is named <service> <key> in lower case, e.g. huggingface token.', 'Use lower-case letters, digits, "_" or "-" (service) and "_" (key), at most 40 characters each.');
   }
   return credentialId(service, key);
 }

@@ -1,6 +1,6 @@
 import { customEnvVar, envVarProblem } from './env-var-names';
 import { catalogEntry } from './catalog';
-import { credentialId, ENV_VAR_NAME, isSecretShapedName, KEY_NAME, SERVICE_NAME, type CredentialId } from './credential';
+import { credentialId, ENV_VAR_NAME, isSecretShapedName, KEY_NAME, looksLikeKey, SERVICE_NAME, type CredentialId } from './credential';
 import { VaultError } from './errors';
 import { withoutControlChars } from './control-chars';
 import { parseJson } from './json';
@@ -54,6 +54,7 @@ const SUFFIXES = ['_access_token', '_api_token', '_api_key', '_token', '_key', '
  * Undefined when the name cannot be one (e.g. "__proto__").
  */
 export function customTargetFor(sourceKey: string): { id: CredentialId; envVar: string } | undefined {
+  if (sourceKey.split('.').some(looksLikeKey)) return undefined; // a key where the name goes: never a credential's name
   const lower = sourceKey.toLowerCase().replace(/-/g, '_');
   let service: string | undefined;
   let key: string | undefined;
@@ -80,11 +81,20 @@ export function customTargetFor(sourceKey: string): { id: CredentialId; envVar: 
   return { id, envVar: usable ? envVar : customEnvVar(id) };
 }
 
-/** A source key as shown (plan tables, --json, the app): a hostile file's key brings no escape sequence to a terminal, and no screenful. */
+/**
+ * A source key as shown (plan tables, --json, the app): a hostile file's key brings no escape sequence to a terminal,
+ * and no screenful; a part shaped like a key (`AIzaSy...` pasted as a name) shows its first 4 characters only.
+ */
 export function shownKey(key: string): string {
-  const safe = withoutControlChars(key);
+  const safe = withoutControlChars(key)
+    .split('.')
+    .map((part) => (looksLikeKey(part) ? `${part.slice(0, 4)}…(${KEY_SHAPED_NAME})` : part))
+    .join('.');
   return safe.length > 80 ? `${safe.slice(0, 79)}…` : safe;
 }
+
+/** What a key-shaped part of a source key shows in its place (the plan says why it is not imported). */
+export const KEY_SHAPED_NAME = 'a name shaped like a key, hidden';
 
 /** `entry` with its custom target (an unknown key's name, made from the key as it is) and its key as shown. */
 function withCustom(entry: SourceEntry): SourceEntry {
@@ -171,7 +181,7 @@ export function parseDotenv(path: string, text: string): ParsedSource {
       byName.set(parsed.name, entries.length);
       entries.push(entry);
     } else {
-      if (!duplicateKeys.includes(parsed.name)) duplicateKeys.push(parsed.name);
+      if (!duplicateKeys.includes(shownKey(parsed.name))) duplicateKeys.push(shownKey(parsed.name));
       entries[earlier] = entry; // the last one counts, in the place the name first appeared
     }
   });

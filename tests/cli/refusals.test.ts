@@ -84,6 +84,29 @@ describe('a secret typed where the key name goes (`cpw-vault set tmdb <the key>`
     }
   });
 
+  it('a key with upper case (Google AIza..., a GitHub or Slack token) is refused as a key, not told to use lower case; the migrate plan hides one found as a name', async () => {
+    // Found by an outside pass: `set google AIzaSy...` said "named in lower case", and a .env line `AIzaSy...=x`
+    // printed the key in the plan table and --json (and, lower-cased, offered it as a custom credential's name).
+    const t = makeTempHome();
+    const keys = [`AIzaSy${'D3xAmPlE'.repeat(4)}01`, `ghp_${'a1B2c3D4e5'.repeat(4)}`, `xoxb-1234567890-${'AbCdEf'.repeat(4)}`, `AKIA${'ABCDEFGH23'.repeat(2)}`];
+    for (const key of keys) {
+      const r = await cli(t, ['set', 'google', key], { input: 'the-value-1234' });
+      expect(r.code, key).toBe(2);
+      expect(r.stderr).toContain('has the shape of a secret value');
+      expect(r.stdout + r.stderr).not.toContain(key.slice(4));
+    }
+    writeFileSync(join(t.cwd, 'k.env'), `HF_TOKEN=hf_${'AbCdEf1234'.repeat(3)}\n${keys[0]}=x\n${keys[0]}=again\nCUSTOM_SERVICE_1999_API_KEY=v-123\n`);
+    for (const args of [['migrate', '--from', 'k.env', '--include-unknown', '--dry-run'], ['migrate', '--from', 'k.env', '--include-unknown', '--dry-run', '--json'], ['migrate', '--from', 'k.env', '--include-unknown', '--yes']]) {
+      const r = await cli(t, args);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout + r.stderr).not.toContain(keys[0]!.slice(4));
+      expect(r.stdout + r.stderr).toContain('AIza…(a name shaped like a key, hidden)');
+    }
+    const stored = readFileSync(t.profile, 'utf8');
+    expect(stored).not.toMatch(/aizasy/i);
+    expect(Object.keys(profileJson(t).credential_metadata).sort()).toEqual(['custom_service_1999.api_key', 'huggingface.token']);
+  });
+
   it('one an older version stored under such a name can still be deleted', async () => {
     const t = makeTempHome();
     expect((await cli(t, ['set', 'mysvc', 'token'], { input: 'old-vault-value-1234' })).code).toBe(0);
