@@ -20,7 +20,7 @@ process.stdout.write(JSON.stringify(out));
 `;
 
 // env and exec too: with nothing indexed (a fresh user, or ~/.cp-whisperx deleted) they once said "missing" (exit 3) here.
-const COMMANDS = [['doctor'], ['doctor', '--json'], ['check', 'summarize'], ['check', 'transcribe'], ['check', 'transcribe', '--json'], ['list'], ['get', 'huggingface', 'token'], ['env', '--workflow', 'transcribe'], ['exec', '--workflow', 'summarize', '--', 'true']];
+const COMMANDS = [['doctor'], ['doctor', '--json'], ['check', 'summarize'], ['check', 'transcribe'], ['check', 'transcribe', '--json'], ['list'], ['which', '--all'], ['which', 'huggingface', 'token', '--json'], ['get', 'huggingface', 'token'], ['env', '--workflow', 'transcribe'], ['exec', '--workflow', 'summarize', '--', 'true']];
 
 async function lockedRun(setup: string) {
   const r = await inPrivateSession('locked', [process.execPath, '--input-type=module', '-e', RUN_ALL, BIN, JSON.stringify(COMMANDS)], { setup });
@@ -56,6 +56,11 @@ describe('a locked keychain: readiness unknown, exit 4 everywhere', () => {
       if (!setup) expect(r['env --workflow transcribe']!.stderr).toMatch(/keys are not all in the environment either: .*\(HF_TOKEN or HUGGING_FACE_HUB_TOKEN\)/);
       expect(r['list']!.stderr).toMatch(/sources unknown: keychain locked/);
       expect(r['list']!.stdout).toMatch(/huggingface\s+token/);
+      // which as list: the index's sources, said to be unchecked (it exited 0, after waiting out each comparison).
+      expect(r['which --all']!.stderr).toMatch(/sources unknown: keychain locked/);
+      expect(r['which --all']!.stderr.match(/KEYCHAIN_LOCKED/g)).toHaveLength(1);
+      if (setup) expect(r['which --all']!.stdout).toMatch(/huggingface\.token\s+keychain/);
+      expect(JSON.parse(r['which huggingface token --json']!.stdout)).toMatchObject({ keychain: { code: 'KEYCHAIN_LOCKED' } });
     });
   }
 });

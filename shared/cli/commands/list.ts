@@ -1,6 +1,7 @@
 import { sourceLabel } from '../../core/views';
 import { unknownReason } from '../../core/workflows';
-import { printJson, type CliContext } from '../context';
+import type { KeychainStatus } from '../../core/secret-store';
+import { printJson, type CliContext, type ReadVault } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { shortDate, table } from '../format';
 
@@ -14,14 +15,24 @@ import { shortDate, table } from '../format';
 export async function list(_args: object, ctx: CliContext): Promise<ExitCode> {
   const reader = await ctx.reader();
   const creds = reader.listCredentials();
-  const status = await reader.keychainStatus();
-  const keychain = !status.ok && status.code.startsWith('KEYCHAIN_') ? status : undefined;
+  const keychain = await uncheckedKeychain(reader);
   if (ctx.globals.json) printJson(ctx.io, { credentials: creds, ...(keychain ? { keychain } : {}) });
   else {
     const rows = creds.map((c) => [c.service, c.key, sourceLabel(c.source), c.meta?.hint ?? '-', shortDate(c.meta?.created_at), shortDate(c.meta?.last_used_at)]);
     ctx.io.out(table(['SERVICE', 'KEY', 'SOURCE', 'HINT', 'CREATED', 'LAST USED'], rows));
   }
   if (!keychain) return EXIT.ok;
+  return sourcesUnknown(ctx, keychain);
+}
+
+/** The keychain's problem when it cannot be asked now (locked, unreachable, hung); undefined when it answers, or the backend is a vault file (whose index is all a read shows). */
+export async function uncheckedKeychain(reader: ReadVault): Promise<Extract<KeychainStatus, { ok: false }> | undefined> {
+  const status = await reader.keychainStatus();
+  return !status.ok && status.code.startsWith('KEYCHAIN_') ? status : undefined;
+}
+
+/** Says once that the sources shown come from the index, unchecked, and why; exit 4 (as get and check). */
+export function sourcesUnknown(ctx: CliContext, keychain: Extract<KeychainStatus, { ok: false }>): ExitCode {
   ctx.io.err(`? sources unknown: ${unknownReason(keychain.code)} (shown from the index, not checked)\n    ${keychain.code} ${keychain.message}\n    fix: ${keychain.fix}\n`);
   return EXIT.keychain;
 }

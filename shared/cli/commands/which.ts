@@ -6,6 +6,7 @@ import { paint } from '../io';
 import { printJson, type CliContext, type ReadVault } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { table } from '../format';
+import { sourcesUnknown, uncheckedKeychain } from './list';
 
 interface WhichRow {
   id: CredentialId;
@@ -43,12 +44,16 @@ export async function which(args: { service?: string; key?: string; all?: boolea
   else throw new VaultError('INVALID_ARGUMENT', 'which needs <service> <key> or --all.', 'Example: cpw-vault which huggingface token');
   // Listed once (per id, `which --all` at 10,000 credentials built 10,000 lists of 10,000).
   const views = new Map(vault.listCredentials().map((c) => [c.id, c]));
+  // A keychain that cannot be asked (locked, gone, SIGSTOPped): the sources are the index's, unchecked, and said so with
+  // exit 4 as list says it. `which --all` used to wait out the deadline on each comparison, then exit 0.
+  const keychain = await uncheckedKeychain(vault);
   const rows: WhichRow[] = [];
-  for (const id of ids) rows.push(await whichOne(vault, id, views));
-  if (ctx.globals.json) printJson(ctx.io, { credentials: rows });
+  for (const id of ids) rows.push(keychain ? { id, source: views.get(id)?.source ?? null } : await whichOne(vault, id, views));
+  if (ctx.globals.json) printJson(ctx.io, { credentials: rows, ...(keychain ? { keychain } : {}) });
   else {
     ctx.io.out(table(['CREDENTIAL', 'SOURCE'], rows.map((r) => [r.id, sourceLabel(r.source)])));
     for (const r of rows) if (r.warning) ctx.io.err(`${paint(ctx.io).yellow('warning:')} ${r.id}: ${r.warning}\n`);
   }
+  if (keychain) return sourcesUnknown(ctx, keychain);
   return !args.all && !rows[0]?.source ? EXIT.missing : EXIT.ok;
 }
