@@ -69,6 +69,10 @@ describe('backend use on a host with no D-Bus session at all', () => {
     const h = home();
     const before = await run(h, ['backend'], { noDbus: true });
     expect(before.stdout).toMatch(/backend: keychain[\s\S]*KEYCHAIN_UNAVAILABLE[\s\S]*cpw-vault backend use file/);
+    expect(before.code).toBe(4); // ✗ and exit 0 once: a script could not tell
+    const beforeJson = await run(h, ['backend', '--json'], { noDbus: true });
+    expect(beforeJson.code).toBe(4);
+    expect(JSON.parse(beforeJson.stdout)).toMatchObject({ backend: 'keychain', status: { ok: false, code: 'KEYCHAIN_UNAVAILABLE' } });
     // doctor and setup offer the vault file; neither switches by itself.
     const doctor = await run(h, ['doctor'], { noDbus: true });
     expect(doctor.code).toBe(4);
@@ -113,6 +117,12 @@ describe('backend use on a host with no D-Bus session at all', () => {
     expect((await run(h, ['doctor', '--repair'], { noDbus: true })).stderr).toContain('repair: nothing to do: the index and the vault file agree');
     expect((await run(h, ['which', 'huggingface', 'token'], { noDbus: true, env: { HF_TOKEN: `${HF}x` } })).stderr).toContain('HF_TOKEN shadows a different value stored in the vault file.');
     expect((await run(h, ['lock'], { noDbus: true })).code).toBe(0);
+    // Back to a keychain this host lacks: refused before the vault's passphrase is read (a wrong one is never tried; it was asked first, then the first write failed).
+    const back = await run(h, ['backend', 'use', 'keychain', '--passphrase-fd', '3'], { fd3: 'not the passphrase at all\n', noDbus: true });
+    expect(back.code, back.stderr).toBe(4);
+    expect(back.stderr).toMatch(/^error \[KEYCHAIN_UNAVAILABLE\] .*Nothing was moved: the secrets stay in the vault file\./);
+    expect(back.stderr).not.toContain('PASSPHRASE');
+    expect(profileOf(h).storage?.backend).toBe('file');
     const env = { ...process.env, HOME: h.home, TERM: 'xterm' };
     const age = await inPty(h.cwd, env, ['age', '-d', '-i', files.identity, files.vault], [{ expect: 'Enter passphrase for identity file', send: `${PASS}\r` }]);
     expect(age.code, age.screen.slice(-400)).toBe(0);
@@ -159,6 +169,7 @@ describe('backend use between the keychain and the vault file', () => {
     expect((await run(h, ['get', 'deepl', 'api_key'])).stdout).toBe(CUSTOM);
     const show = await run(h, ['backend', '--json']);
     expect(JSON.parse(show.stdout)).toMatchObject({ backend: 'file', status: { ok: true }, agent: { pid: expect.any(Number) } });
+    expect(show.code).toBe(0);
 
     // A wrong passphrase for the vault being left: a clear error after a pause, nothing moved.
     const wrongPass = join(h.root, 'wrong-pass');

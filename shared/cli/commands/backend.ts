@@ -31,7 +31,7 @@ export async function backendShow(_args: object, ctx: CliContext): Promise<ExitC
   }
   if (ctx.globals.json) {
     printJson(ctx.io, { backend, status, ...(backend === 'file' ? { files: { vault: files.vault, identity: files.identity }, agent: agent ?? null } : {}) });
-    return EXIT.ok;
+    return status.ok ? EXIT.ok : EXIT.keychain;
   }
   const p = paint(ctx.io);
   ctx.io.out(`backend: ${backend} (${NAMES[backend] ?? backend})\n`);
@@ -43,7 +43,8 @@ export async function backendShow(_args: object, ctx: CliContext): Promise<ExitC
   } else {
     ctx.io.out('On a host without a keychain (SSH, containers, CI): cpw-vault backend use file\n');
   }
-  return EXIT.ok;
+  // As doctor: the backend in use cannot be used right now (a locked or unreachable keychain, a locked vault file): exit 4, so a script can tell.
+  return status.ok ? EXIT.ok : EXIT.keychain;
 }
 
 export interface BackendUseArgs extends PassphraseSource {
@@ -88,7 +89,11 @@ export async function backendUse(args: BackendUseArgs, ctx: CliContext): Promise
         ctx.io.err(`The vault file ${files.vault} will be encrypted with a passphrase of your choice.\nWithout it nobody (you included) can read the secrets: keep it somewhere safe.\n`);
       }
       passphrase = await readPassphrase(args, ctx.io, { message: `New vault passphrase (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) });
-    } else if (args.passphraseFd !== undefined || args.passphraseFile !== undefined) {
+    } else {
+      // No passphrase asked for a move that cannot be made: a keychain this host lacks, or one locked or hung.
+      await vault.assertKeychainUsable();
+    }
+    if (args.backend === 'keychain' && (args.passphraseFd !== undefined || args.passphraseFile !== undefined)) {
       const { openIdentity } = await import('../../node/secrets/vault-admin');
       sourceKey = (await openIdentity(files, await readPassphrase(args, ctx.io, { message: 'Passphrase of the vault file' }))).key;
     }

@@ -1,7 +1,7 @@
 import { VaultError } from '../../core/errors';
 import type { Profile } from '../../core/profile-schema';
 import { registerSecret } from '../../core/redact';
-import type { SecretStore } from '../../core/secret-store';
+import type { KeychainStatus, SecretStore } from '../../core/secret-store';
 import type { Caller } from '../../core/views';
 import { moveBackend, moveRecorded, recoverBackendMove, type MoveDeps, type MoveOptions, type MoveResult, type MoveSide } from '../credentials/backend-move';
 import { sidecarPath } from '../profile/paths';
@@ -60,6 +60,21 @@ function lazily(open: () => SecretStore, opened: Array<{ close(): void | Promise
 }
 
 /**
+ * Refuses a move to a keychain that cannot be used now (none on this host, locked, hung), before the vault file's
+ * passphrase is asked: it used to be asked first, and the move then failed on the first write.
+ */
+export async function assertKeychainUsable(d: Pick<BackendDeps, 'reader'>): Promise<void> {
+  const store = d.reader.openBackend('keychain');
+  let status: KeychainStatus;
+  try {
+    status = await store.status();
+  } finally {
+    store.close();
+  }
+  if (!status.ok) throw new VaultError(status.code, `${status.message} Nothing was moved: the secrets stay in the vault file.`, status.fix);
+}
+
+/**
  * Moves every secret to the `to` backend, all or nothing, and records it
  * in the profile (see credentials/backend-move.ts: read-back verified,
  * safe against SIGKILL at any instant, the source emptied after the
@@ -71,6 +86,7 @@ export async function useBackend(d: BackendDeps, to: string, options: UseBackend
   if (!(BACKEND_NAMES as readonly string[]).includes(to)) throw new VaultError('INVALID_ARGUMENT', `"${to.slice(0, 40)}" is not a backend.`, 'Choose one of: cpw-vault backend use keychain, cpw-vault backend use file');
   const from = d.reader.backend();
   if (from === to) throw new VaultError('INVALID_ARGUMENT', `This profile already keeps its secrets in the ${to} backend; nothing changed.`, 'See where they are with: cpw-vault backend');
+  if (to === 'keychain') await assertKeychainUsable(d);
   const deps = moveDepsOf(d);
   if (moveRecorded(deps.recordPath)) await recoverBackendMove(deps);
   const files = vaultFilesFor(d.reader.profilePath);

@@ -28,7 +28,7 @@ import { defaultEnvVar, type CredentialValue, type VaultReader } from './reader'
 import type { ResolvedWorkflow } from './workflow-reads';
 import { customEnvVars, VaultImports } from './imports';
 import { moveToOwnKeychainName } from './own-keychain-name';
-import { moveDepsOf, useBackend, type BackendDeps, type UseBackendOptions } from './backends';
+import { assertKeychainUsable, moveDepsOf, useBackend, type BackendDeps, type UseBackendOptions } from './backends';
 
 export { notReady, type CredentialValue } from './reader';
 export { BACKEND_NAMES, type UseBackendOptions } from './backends';
@@ -376,6 +376,11 @@ export class Vault {
   /** The backend this profile's secrets live in: `keychain` or `file`. */
   backend(): string {
     return this.reader.backend();
+  }
+
+  /** Throws the keychain's problem when a move to it could not be made now (see {@link assertKeychainUsable}). */
+  assertKeychainUsable(): Promise<void> {
+    return assertKeychainUsable(this.backendDeps());
   }
 
   /** Moves every secret to the `to` backend, all or nothing: see {@link useBackend} in backends.ts. */
