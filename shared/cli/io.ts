@@ -63,6 +63,7 @@ export function processIO(prompts: () => Promise<Prompts> = noPrompts): CliIO {
 
 /** stdin to its end; bytes past `keep` are read and dropped (a writer is never cut off, and memory stays bounded). */
 async function stdinBytes(keep = Infinity): Promise<Buffer> {
+  assertNotFolder();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of process.stdin) {
@@ -71,6 +72,17 @@ async function stdinBytes(keep = Infinity): Promise<Buffer> {
     size += (chunk as Buffer).length;
   }
   return Buffer.concat(chunks);
+}
+
+/** A folder as stdin (`set tmdb api_key < ~/keys`) reads as nothing: said as what it is, not as an empty value. */
+function assertNotFolder(): void {
+  let folder = false;
+  try {
+    folder = fstatSync(0).isDirectory();
+  } catch {
+    // no stdin at all: reading it says so
+  }
+  if (folder) throw new VaultError('INVALID_ARGUMENT', 'stdin is a folder, not a value (a `< DIR` redirect?).', 'Redirect a file (< key.txt), pipe the value (printf %s "$KEY" | cpw-vault ...), or run on a terminal to type it at a hidden prompt.');
 }
 
 /**

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli';
+import { BIN, cli } from '../helpers/cli';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
 const HF = `hf_${'Refu'.repeat(9)}`;
@@ -255,5 +255,15 @@ describe('a link where the profile must be: the fix never says to remove what is
     const own = join(t.root, 'own.profile');
     symlinkSync(join(t.root, 'elsewhere'), own);
     expect((await cli(t, ['list', '--profile', own])).stderr).toContain('If you did not make this link, remove it');
+  });
+});
+
+describe('a folder as stdin', () => {
+  it('set < DIR is refused as a folder (it said "the value is empty"); nothing stored', async () => {
+    const t = makeTempHome();
+    const r = spawnSync('sh', ['-c', '"$0" "$1" set tmdb api_key < "$2"', process.execPath, BIN, t.root], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toBe('error [INVALID_ARGUMENT] stdin is a folder, not a value (a `< DIR` redirect?).\nfix: Redirect a file (< key.txt), pipe the value (printf %s "$KEY" | cpw-vault ...), or run on a terminal to type it at a hidden prompt.\n');
+    expect(existsSync(t.profile)).toBe(false);
   });
 });
