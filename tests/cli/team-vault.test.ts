@@ -197,3 +197,15 @@ describe('a team command on a host with no keychain', () => {
     expect(r.stderr).toMatch(/fix: Your team identity is kept in the vault, which cannot be read now\. On a host with no keychain \(CI, a container\), give the team key as a file instead: --identity-file PATH .*Or: Run from a desktop session/);
   });
 });
+
+describe('a team file that is not there', () => {
+  it('is a usage error naming the path (exit 2), not a keychain problem (exit 4)', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['team', 'identity'])).code).toBe(0);
+    for (const args of [['team', 'status', '--file', 'nope/cpw-team.age'], ['get', 'tmdb', 'api_key', '--team', 'nope/cpw-team.age'], ['team', 'pull', '--dry-run', '--file', 'nope/cpw-team.age']]) {
+      const r = await cli(t, args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(/^error \[INVALID_ARGUMENT\] There is no team file at .*nope\/cpw-team\.age\./);
+    }
+  });
+});

@@ -59,7 +59,7 @@ export function stanzaCount(age: Uint8Array): number {
 }
 
 /**
- * Reads and decrypts a team file with `identity`. Throws VAULT_NOT_FOUND
+ * Reads and decrypts a team file with `identity`. Throws INVALID_ARGUMENT
  * (no file), TEAM_CONFLICT (merge markers), TEAM_INVALID (damaged,
  * truncated, tampered, or no team document), TEAM_NOT_RECIPIENT (the
  * identity is not one of its recipients; the fix names the command a member
@@ -67,7 +67,8 @@ export function stanzaCount(age: Uint8Array): number {
  */
 export async function readTeamFile(file: string, identity: string, recipient: string): Promise<TeamDocument> {
   const bytes = readRepoFile(file);
-  if (!bytes) throw new VaultError('VAULT_NOT_FOUND', `There is no team file at ${file}.`, 'Pull the repository (git pull), or create one: cpw-vault team init --add SERVICE.KEY');
+  // A path given that names nothing: a usage error (exit 2), not the vault's own store missing (exit 4, "keychain").
+  if (!bytes) throw new VaultError('INVALID_ARGUMENT', `There is no team file at ${file}.`, 'Check the path (--file, --team), pull the repository (git pull), or create one: cpw-vault team init --add SERVICE.KEY');
   const age = ageBytesOf(bytes, file);
   const d = new Decrypter();
   d.addIdentity(identity);
