@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
@@ -207,5 +207,22 @@ describe('a team file that is not there', () => {
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(/^error \[INVALID_ARGUMENT\] There is no team file at .*nope\/cpw-team\.age\./);
     }
+  });
+});
+
+describe('team init that cannot write its recipients list', () => {
+  it('leaves no team file behind (the next init said "already exists"), says the folder is in the way, and works once it is gone', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: TMDB })).code).toBe(0);
+    const blocker = join(t.cwd, 'cpw-team.age.recipients');
+    mkdirSync(blocker);
+    const r = await cli(t, ['team', 'init', '--add', 'tmdb.api_key']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error [IO_ERROR] ${blocker} is a folder, where a file belongs (EISDIR); nothing was written there.`);
+    expect(readdirSync(t.cwd)).toEqual(['cpw-team.age.recipients']);
+    rmdirSync(blocker);
+    const again = await cli(t, ['team', 'init', '--add', 'tmdb.api_key']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(readdirSync(t.cwd).sort()).toEqual(['cpw-team.age', 'cpw-team.age.recipients']);
   });
 });

@@ -42,6 +42,7 @@ export function ioError(err: unknown, path: string): VaultError {
   if (code === 'EACCES' || code === 'EPERM') {
     return new VaultError('PROFILE_PERMISSIONS', `Permission denied for ${path} (${code}).`, `Check the owner and mode of ${path}: ls -l ${path}`, { cause: err });
   }
+  if (code === 'EISDIR') return new VaultError('IO_ERROR', `${path} is a folder, where a file belongs (${code}); nothing was written there.`, 'Move that folder out of the way, or choose another path.', { cause: err });
   return new VaultError('IO_ERROR', `Cannot access ${path} (${code}).`, `Check that ${path} exists and the disk is writable.`, { cause: err });
 }
 

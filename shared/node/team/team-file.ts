@@ -1,3 +1,4 @@
+import { lstatSync, rmSync } from 'node:fs';
 import { Decrypter, Encrypter, armor } from 'age-encryption';
 import { VaultError } from '../../core/errors';
 import { registerSecret } from '../../core/redact';
@@ -136,8 +137,21 @@ export async function updateTeamFile(files: TeamFiles, change: () => Promise<Tea
     const sealed = await sealTeamDocument(next);
     lock.assertHeld();
     options.beforeRename?.();
-    writeFileDurably(files.file, Buffer.from(sealed, 'latin1'));
-    writeFileDurably(files.recipients, Buffer.from(recipientsText(next.members), 'utf8'));
+    const recipients = Buffer.from(recipientsText(next.members), 'utf8');
+    if (lstatSync(files.file, { throwIfNoEntry: false })) {
+      writeFileDurably(files.file, Buffer.from(sealed, 'latin1'));
+      writeFileDurably(files.recipients, recipients);
+      return next;
+    }
+    // A new team (init): the list first, and the team file only once it is written. A failed init left a team file
+    // with no recipients list, which the next init refused as "already exists"; a list alone is rewritten by it.
+    writeFileDurably(files.recipients, recipients);
+    try {
+      writeFileDurably(files.file, Buffer.from(sealed, 'latin1'));
+    } catch (err) {
+      rmSync(files.recipients, { force: true });
+      throw err;
+    }
     return next;
   }, options.lockWaitMs);
 }
