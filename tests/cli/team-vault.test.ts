@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
@@ -221,8 +222,10 @@ describe('team init that cannot write its recipients list', () => {
     expect(r.stderr).toContain(`error [IO_ERROR] ${blocker} is a folder, where a file belongs (EISDIR); nothing was written there.`);
     expect(readdirSync(t.cwd)).toEqual(['cpw-team.age.recipients']);
     rmdirSync(blocker);
-    const again = await cli(t, ['team', 'init', '--add', 'tmdb.api_key']);
+    // A container with no $USER: the member is the account's name (it was "me", every such member alike).
+    const again = await cli(t, ['team', 'init', '--add', 'tmdb.api_key'], { env: { USER: undefined, LOGNAME: undefined } });
     expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`encrypted to you as ${userInfo().username})`);
     expect(readdirSync(t.cwd).sort()).toEqual(['cpw-team.age', 'cpw-team.age.recipients']);
   });
 });

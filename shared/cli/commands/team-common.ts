@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { isCredentialId, type TeamDocument } from '../../core/team-document';
@@ -54,8 +55,21 @@ export function idsOf(list: string[] | undefined): string[] {
 
 /** The member name of this user: --name, else $USER, else "me". */
 export function selfName(ctx: CliContext, name: string | undefined): string {
-  const fallback = (ctx.io.env['USER'] ?? ctx.io.env['LOGNAME'] ?? 'me').replace(/[^A-Za-z0-9._@+-]/g, '').slice(0, 64);
-  return name ?? (/^[A-Za-z0-9]/.test(fallback) ? fallback : 'me');
+  if (name !== undefined) return name;
+  // A container or a cron job often has no $USER: the account's own name then, before a last-resort "me" (every member alike).
+  for (const candidate of [ctx.io.env['USER'], ctx.io.env['LOGNAME'], accountName()]) {
+    const clean = (candidate ?? '').replace(/[^A-Za-z0-9._@+-]/g, '').slice(0, 64);
+    if (/^[A-Za-z0-9]/.test(clean)) return clean;
+  }
+  return 'me';
+}
+
+function accountName(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined; // a uid with no passwd entry (a container run as an arbitrary uid)
+  }
 }
 
 /** The name of the member whose recipient is `recipient`, if any. */
