@@ -165,6 +165,7 @@ describe('cpw-vault setup in a real terminal', () => {
     const t = makeTempHome();
     await cli(t, ['set', 'huggingface', 'token'], { input: HF });
     const r = await inPty(t, ['setup'], [
+      { expect: 'Your details \\(name, time zone\\.\\.\\.\\) are not set\\. Set them now\\?', send: 'n\r' },
       { expect: 'Add the \\d+ missing credential', send: 'y\r' },
       { expect: 'TMDB API key \\(input hidden\\)', send: `${TMDB}\r` },
       { expect: 'OpenAI API key \\(input hidden\\)', send: '\r' },
@@ -176,6 +177,36 @@ describe('cpw-vault setup in a real terminal', () => {
     expect(r.screen).toMatch(/✗ subtitle: not ready/);
     expect(r.screen).not.toContain(TMDB);
     expect(lookup(t, 'tmdb.api_key')).toBe(TMDB);
+  });
+});
+
+describe('setup run again after a Ctrl-C at its first profile question', () => {
+  it('asks the details it never saved (the migration before them stays), then writes them', async () => {
+    // Found by a new-user pass: the re-run found the profile the migration had made, skipped every question for good,
+    // and the profile kept an empty name (a team file then named its member "me").
+    const t = makeTempHome();
+    secretsJson(t);
+    const first = await inPty(t, ['setup'], [
+      { expect: 'Move them into the keychain now\\?', send: 'y\r' },
+      { expect: 'Your name', send: '\u0003' },
+    ]);
+    expect(first.code).toBe(130);
+    expect(JSON.parse(readFileSync(t.profile, 'utf8')).user.name).toBe('');
+    const again = await inPty(t, ['setup'], [
+      { expect: 'Your details \\(name, time zone\\.\\.\\.\\) are not set\\. Set them now\\?', send: '\r' },
+      { expect: 'Your name', send: 'Grace Hopper\r' },
+      { expect: 'Email', send: '\r' },
+      { expect: 'Time zone', send: 'UTC\r' },
+      { expect: 'Default workflow', send: '\r' },
+      { expect: 'Add the \\d+ missing credential', send: 'n\r' },
+    ]);
+    expect(again.stuck_at).toBeUndefined();
+    expect(again.code).toBe(0);
+    expect(JSON.parse(readFileSync(t.profile, 'utf8')).user).toMatchObject({ name: 'Grace Hopper', timezone: 'UTC' });
+    // Answered once: a third run does not ask again.
+    const third = await inPty(t, ['setup'], [{ expect: 'Add the \\d+ missing credential', send: 'n\r' }]);
+    expect(third.stuck_at).toBeUndefined();
+    expect(third.screen).not.toContain('Your details');
   });
 });
 

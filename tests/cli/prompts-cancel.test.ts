@@ -84,6 +84,7 @@ describe('setup writes at its final step', () => {
     // An earlier run that got as far as storing an optional key (its profile exists), without the token.
     await cli(t, ['set', 'tmdb', 'api_key'], { input: TMDB });
     const r = await inPty(t, ['setup'], [
+      { expect: 'Your details \\(name, time zone\\.\\.\\.\\) are not set\\. Set them now\\?', send: 'n\r' },
       { expect: 'Add the \\d+ missing credential', send: 'y\r' },
       { expect: '\\(required\\)', send: '' },
       { expect: 'HuggingFace token \\(input hidden\\)', send: '\r' },

@@ -207,11 +207,15 @@ async function wizard(ctx: CliContext, prompts: Prompts, vault: Vault, done: str
     ctx.io.err(`${p.green('✓')} Profile found: ${vault.profilePath}\n`);
     const statuses = await vault.validateAll();
     for (const s of statuses) ctx.io.err(describeStatus(ctx.io, s));
+    // A profile with no details: one made by a migration (or a vault file) before an earlier setup was stopped at its
+    // questions, or by `set`. The re-run used to skip them for good (and a team file then named its member "me").
+    const details = vault.getProfile().profile.user.name === '' && (await prompts.confirm('Your details (name, time zone...) are not set. Set them now?', true)) ? await basics(prompts) : undefined;
     const missing = OFFERED.filter((o) => !vault.listCredentials().find((c) => c.id === o.id)?.source);
     // The same requirements as a first run (the HuggingFace token is required): a re-run after an interrupted one resumes it.
-    if (missing.length && (await prompts.confirm(`Add the ${missing.length} missing credential(s) now?`, true))) {
-      await storeAnswers(ctx, vault, await askSecrets(ctx, prompts, vault, missing), done);
-    }
+    const answers = missing.length && (await prompts.confirm(`Add the ${missing.length} missing credential(s) now?`, true)) ? await askSecrets(ctx, prompts, vault, missing) : undefined;
+    // Every answer first, then the writes, as in a first run.
+    if (answers) await storeAnswers(ctx, vault, answers, done);
+    if (details) await vault.updateProfile(details);
     return finish(ctx, vault);
   }
   ctx.io.err(`${p.bold('cpw-vault setup')}: your API keys go to ${vault.backend() === 'file' ? 'the age vault file' : 'the OS keychain'}; ${vault.profilePath} keeps only your details.\n`);
