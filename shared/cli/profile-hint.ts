@@ -24,7 +24,6 @@ export function withProfileOption(text: string, profile: string | undefined): st
  * commands they suggest. stdout is data (values, JSON) and is never rewritten.
  */
 export function namingProfile(io: CliIO, profile: string | undefined): CliIO {
-  if (profile === undefined) return io;
-  // Over `io` rather than a copy of it: an IO whose methods live on a class keeps them.
-  return Object.assign(Object.create(io) as CliIO, { err: (text: string) => io.err(withProfileOption(text, profile)) });
+  // A plain copy, as every IO is one (the light path spreads it again: a prototype-based view lost env and cwd there).
+  return profile === undefined ? io : { ...io, err: (text: string) => io.err(withProfileOption(text, profile)) };
 }

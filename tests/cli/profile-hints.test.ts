@@ -47,6 +47,13 @@ describe('fix lines name the profile given with --profile', () => {
     expect(pasted.code, pasted.stderr).toBe(0);
     expect((await cli(t, ['--profile', profile, 'check', 'transcribe'])).code).toBe(0);
     expect(existsSync(t.profile)).toBe(false); // the default profile was never created
+    // Every command under --profile, the light (fast) path's ones included: a prototype-based IO once lost env there
+    // and doctor died INTERNAL ("reading 'HOME'").
+    for (const args of [['doctor'], ['doctor', '--json'], ['list'], ['which', '--all'], ['runs'], ['profile', 'show'], ['env', '--workflow', 'transcribe'], ['get', 'huggingface', 'token'], ['check', 'transcribe']]) {
+      const ran = await cli(t, ['--profile', profile, ...args]);
+      expect(ran.stderr, args.join(' ')).not.toMatch(/INTERNAL|internal error|bug in cpw-vault/);
+      expect(ran.code, `${args.join(' ')}: ${ran.stderr}`).toBe(0);
+    }
   });
 
   it('without --profile, or with $CPW_PROFILE (the shell keeps it), the lines are as before', async () => {
