@@ -119,6 +119,39 @@ describe('the attack as it happens: the vault run by one user (uid 1000), links 
   });
 });
 
+describe('a journal name planted by another user in the shared folder', () => {
+  it('the vault user is told the file is another user\'s (it was a bare EPERM), and nothing is stored half-way', async () => {
+    const base = mkdtempSync('/tmp/cpw-shared-');
+    chmodSync(base, 0o755);
+    try {
+      const shared = join(base, 'shared');
+      mkdirSync(shared);
+      chmodSync(shared, 0o1777);
+      const home = join(base, 'home');
+      mkdirSync(home);
+      chownSync(home, USER, USER);
+      const target = join(shared, 'a.profile');
+      const journal = `${target}.journal`;
+      writeFileSync(journal, '{"transactions": []}\n');
+      chmodSync(journal, 0o644);
+      chownSync(journal, OTHER, OTHER);
+      const child = spawn('setpriv', [`--reuid=${USER}`, `--regid=${USER}`, '--clear-groups', process.execPath, realpathSync(fixture('shared-writer')), target, home], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+      await firstLine(child);
+      child.stdin.end('go\n');
+      await closed;
+      const result = JSON.parse(out.trim().split('\n').pop()!) as { ok: boolean; code?: string; message?: string };
+      expect(result).toMatchObject({ ok: false, code: 'PROFILE_PERMISSIONS' });
+      expect(result.message).toMatch(new RegExp(`^${journal.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(\\.[\\w.-]+)? belongs to another user \\(uid ${OTHER}\\), so cpw-vault cannot replace it \\(E(PERM|ACCES)\\); nothing was written there\\.$`));
+      expect(readFileSync(journal, 'utf8')).toBe('{"transactions": []}\n');
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a profile in a folder others can write', () => {
   it('another user plants links at every predictable temp name: none of their files (or ours) is changed', async () => {
     const t = makeTempHome();

@@ -37,9 +37,24 @@ export function stampOf(path: string): FileStamp | undefined {
   }
 }
 
+/** The uid owning `path` itself (not followed), when it can be seen. */
+function ownerOf(path: string): number | undefined {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false })?.uid;
+  } catch {
+    return undefined;
+  }
+}
+
 export function ioError(err: unknown, path: string): VaultError {
   const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
   if (code === 'EACCES' || code === 'EPERM') {
+    const owner = ownerOf(path);
+    const me = process.getuid?.();
+    if (owner !== undefined && me !== undefined && owner !== me) {
+      // A name planted by another user in a shared folder (/tmp): the sticky bit lets nobody but them replace it.
+      return new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${owner}), so cpw-vault cannot replace it (${code}); nothing was written there.`, 'Keep the profile in a folder only you can write (cpw-vault uses ~/.cp-whisperx when no --profile is given), or ask that user or an admin to remove the file.', { cause: err });
+    }
     return new VaultError('PROFILE_PERMISSIONS', `Permission denied for ${path} (${code}).`, `Check the owner and mode of ${path}: ls -l ${path}`, { cause: err });
   }
   if (code === 'EISDIR') return new VaultError('IO_ERROR', `${path} is a folder, where a file belongs (${code}); nothing was written there.`, 'Move that folder out of the way, or choose another path.', { cause: err });
