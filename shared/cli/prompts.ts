@@ -34,11 +34,33 @@ export async function inquirerPrompts(): Promise<Prompts> {
   ]);
   const context = { output: process.stderr };
   return {
-    secret: (message) => cappedSecret((input, signal) => password({ message, mask: false }, { ...context, input, signal })),
-    confirm: (message, defaultValue) => confirm({ message, default: defaultValue }, context).catch(cancelled),
-    input: (message, options = {}) => input({ message, ...(options.default !== undefined ? { default: options.default } : {}), ...(options.validate ? { validate: options.validate } : {}) }, context).catch(cancelled),
-    select: (message, choices, defaultValue) => select({ message, choices, ...(defaultValue !== undefined ? { default: defaultValue } : {}) }, context).catch(cancelled),
+    secret: (message) => cappedSecret(message, (input, signal) => password({ message, mask: false }, { ...context, input, signal })),
+    confirm: (message, defaultValue) => afterStops(process.stdin, message, () => confirm({ message, default: defaultValue }, context)).catch(cancelled),
+    input: (message, options = {}) => afterStops(process.stdin, message, () => input({ message, ...(options.default !== undefined ? { default: options.default } : {}), ...(options.validate ? { validate: options.validate } : {}) }, context)).catch(cancelled),
+    select: (message, choices, defaultValue) => afterStops(process.stdin, message, () => select({ message, choices, ...(defaultValue !== undefined ? { default: defaultValue } : {}) }, context)).catch(cancelled),
   };
+}
+
+/**
+ * Runs a prompt that survives Ctrl-Z and `fg`. On Ctrl-Z, readline stops the process; on SIGCONT it pauses its input
+ * and leaves resuming it to the program. Nothing did, so the event loop emptied, the prompt ended as force-closed
+ * ("cancelled"), and what the user then typed (a key, at a hidden prompt) went to the shell as a command line, into
+ * its history. The input is resumed here, and the prompt goes on where it was.
+ */
+async function afterStops<T>(input: { resume(): unknown }, message: string, run: () => Promise<T>): Promise<T> {
+  // After readline's own SIGCONT work (raw mode back on: a hidden answer stays hidden), the question again: the
+  // prompt redraws only at the next key, and the screen otherwise shows nothing to answer.
+  const resume = () =>
+    setImmediate(() => {
+      input.resume();
+      process.stderr.write(`\n(continued) ${message}\n`);
+    });
+  process.on('SIGCONT', resume);
+  try {
+    return await run();
+  } finally {
+    process.off('SIGCONT', resume);
+  }
 }
 
 /**
@@ -47,7 +69,7 @@ export async function inquirerPrompts(): Promise<Prompts> {
  * prompt is aborted and the answer refused (INVALID_ARGUMENT), whatever was
  * typed discarded. Ctrl-C / Ctrl-D stay CANCELLED.
  */
-async function cappedSecret(ask: (input: NodeJS.ReadableStream, signal: AbortSignal) => Promise<string>): Promise<string> {
+async function cappedSecret(message: string, ask: (input: NodeJS.ReadableStream, signal: AbortSignal) => Promise<string>): Promise<string> {
   const tty = process.stdin;
   const abort = new AbortController();
   if (!tty.isTTY) return ask(tty, abort.signal).catch(cancelled); // no terminal: nothing to paste into, no raw mode to manage
@@ -66,7 +88,7 @@ async function cappedSecret(ask: (input: NodeJS.ReadableStream, signal: AbortSig
   guard.on('resume', () => tty.resume());
   tty.resume();
   try {
-    return await ask(guard, abort.signal);
+    return await afterStops(guard, message, () => ask(guard, abort.signal));
   } catch (err) {
     if (abort.signal.aborted) {
       await drainPaste(tty);

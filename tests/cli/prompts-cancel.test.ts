@@ -146,3 +146,38 @@ print("signal %d" % os.WTERMSIG(status) if os.WIFSIGNALED(status) else "exit %d"
     expect(existsSync(fresh.profile)).toBe(false);
   }, 120_000);
 });
+
+describe('Ctrl-Z at a prompt, then fg (job control in an interactive bash)', () => {
+  // Found by an outside pass: after `fg` the prompt ended as "cancelled" (readline pauses its input on SIGCONT and
+  // nothing resumed it), and the key the user then typed went to the shell as a command line, into its history.
+  it.each([
+    ['a hidden value (set)', ['set', 'tmdb', 'api_key'], 'TMDB API key \\(input hidden\\)', `${TMDB}\r`],
+    ['a confirmation (delete)', ['delete', 'tmdb', 'api_key'], 'Delete tmdb\\.api_key', 'y\r'],
+  ])('%s: the job stops, comes back at the same prompt, and takes the answer; nothing reaches the shell', async (_name, args, question, answer) => {
+    const t = makeTempHome();
+    if (args[0] === 'delete') expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: TMDB })).code).toBe(0);
+    const line = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ');
+    const steps = [
+      { expect: 'bash-[0-9.]+[#$] ', send: `${line}\n` },
+      { expect: question, send: '\u001a' },
+      { expect: 'Stopped', send: 'fg\n' },
+      // Said once the prompt is back, its terminal in raw mode again (the hidden answer is not echoed).
+      { expect: `\\(continued\\) ${question}`, send: answer },
+      { expect: 'bash-[0-9.]+[#$] ', send: 'echo "status=$?"\n' },
+      { expect: 'status=\\d+', send: 'exit\n' },
+    ];
+    const child = spawn('python3', [resolve(import.meta.dirname, '../helpers/pty_drive.py'), JSON.stringify(steps), 'bash', '--norc', '--noprofile', '-i'], {
+      cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, TERM: 'xterm', HISTFILE: '/dev/null' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const r = JSON.parse((await collect(child)).stdout) as { screen: string; code: number | null; stuck_at?: string };
+    const screen = r.screen.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+    expect(r.stuck_at, screen.slice(-600)).toBeUndefined();
+    expect(screen).toContain('status=0');
+    expect(screen).not.toContain('cancelled');
+    expect(screen).not.toContain('command not found');
+    if (args[0] === 'set') {
+      expect(screen).not.toContain(TMDB); // hidden again after fg
+      expect(lookup(t, 'tmdb.api_key')).toBe(TMDB);
+    } else expect(lookup(t, 'tmdb.api_key')).toBe('');
+  });
+});
