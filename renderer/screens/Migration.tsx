@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type DragEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { planRowNote, type PlanRow } from '../../shared/core/migration-plan';
+import { planRowNote, undoOutcome, type PlanRow } from '../../shared/core/migration-plan';
 import { ErrorNote, Loading, SoftButton } from '../components/common';
 import { useVault } from '../store';
 
@@ -69,8 +69,8 @@ function Result() {
   const r = result;
   return (
     <section aria-label="Result" className={r.ok ? 'result ok' : 'result failed'} role="status">
-      <h3 tabIndex={-1} ref={heading}>{r.ok ? `Migrated ${r.imported} credential(s)` : 'Migration failed — nothing was changed'}</h3>
-      {r.rows.filter((x) => x.status === 'failed').map((x) => <p key={x.sourceKey} className="field-error">{x.sourceKey} → {x.target}: {x.code ? `${x.code} ` : ''}{x.error}{x.fix && <><br />Fix: {x.fix}</>}</p>)}
+      <h3 tabIndex={-1} ref={heading}>{r.ok ? `Migrated ${r.imported} credential(s)` : `Migration failed — ${undoOutcome(r)}`}</h3>
+      {r.rows.filter((x) => x.error !== undefined).map((x) => <p key={x.sourceKey} className="field-error">{x.sourceKey} → {x.target}: {x.code ? `${x.code} ` : ''}{x.error}{x.fix && <><br />Fix: {x.fix}</>}</p>)}
       {r.backup && <p>Backup: <code>{r.backup}</code></p>}
     </section>
   );

@@ -77,7 +77,7 @@ export const createTeamSlice: StateCreator<VaultState, [], [], TeamSlice> = (set
       set({ teamPlan: plan, teamReviewed: reviewed });
     }),
     cancelPullPlan: () => set({ teamPlan: null, teamReviewed: null }),
-    applyPull: () => busy('Pull failed; nothing was changed', async () => {
+    applyPull: () => busy('Pull failed', async () => {
       const { teamFile: file, teamReviewed: reviewed } = get();
       if (!file || !reviewed) return;
       let r: Awaited<ReturnType<VaultApi['teamPull']>>;

@@ -6,6 +6,7 @@ import { BIN, cli } from '../helpers/cli';
 import { collect } from '../helpers/children';
 import { filesContaining } from '../helpers/canary';
 import { makeTempHome, type TempHome } from '../helpers/temp';
+import { summary } from '../../shared/cli/commands/migrate';
 
 const HF = `hf_${'Setu'.repeat(9)}`;
 const TMDB = 'abcdefabcdefabcdefabcdefabcdef12';
@@ -237,5 +238,18 @@ describe('cpw-vault setup --non-interactive', () => {
     const r = await cli(makeTempHome(), ['setup']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--non-interactive');
+  });
+});
+
+describe('the summary of a migration that failed', () => {
+  // Found by an outside pass: after "may keep the new value" it said "Delete them once your pipelines work: rm -- cur.env",
+  // while that file held the only copy of 222 of the 300 values.
+  it('never suggests deleting the source, and says to keep it', () => {
+    const io = { out: () => {}, err: () => {}, env: {}, cwd: '/', stdinIsTTY: false, stdoutIsTTY: false, color: false, readStdin: async () => '', prompts: () => Promise.reject(new Error('no prompts')) };
+    const failed = { ok: false, rows: [{ sourceKey: 'A_KEY', target: 'a.key', status: 'not_undone' as const }, { sourceKey: 'B_KEY', target: 'b.key', status: 'failed' as const, error: 'The keychain did not answer in time.' }], imported: 0, plaintextLeft: ['cur.env'], removed: [], notUndone: ['a.key', 'b.key'] };
+    const text = summary(io, failed, 'keychain');
+    expect(text).not.toMatch(/\brm\b|Delete them/);
+    expect(text).toContain('Keep cur.env: the migration did not complete, so the vault may not hold its values.');
+    expect(text).toContain('the undo did not finish (the keychain stopped answering): a.key, b.key may keep the new value');
   });
 });

@@ -332,6 +332,20 @@ describe('Migration screen', () => {
     await user.click(screen.getByRole('button', { name: /Migrate 1 credential/ }));
     const row = await screen.findByText(/hf_token → huggingface\.token: KEYCHAIN_LOCKED The keychain is locked\./);
     expect(row.textContent).toContain('Fix: Unlock it, then migrate again.');
+    expect(screen.getByRole('heading', { name: 'Migration failed — every change was undone' })).toBeTruthy();
+  });
+
+  it('a failure whose undo the keychain cut short: the heading names what may keep the new value, never "nothing was changed"', async () => {
+    const { api, user, show } = withFakeApi();
+    withPlan(api);
+    api.migrationApply = async () => ({ ok: false, rows: [{ sourceKey: 'hf_token', target: 'huggingface.token', status: 'not_undone', error: 'The keychain did not answer in time.', code: 'KEYCHAIN_TIMEOUT', fix: 'Restart it.' }], imported: 0, plaintextLeft: ['/x/secrets.json'], removed: [], notUndone: ['huggingface.token'] });
+    show(<Migration />);
+    await screen.findByRole('table', { name: 'Migration plan' });
+    await user.click(screen.getByRole('button', { name: /Migrate 1 credential/ }));
+    const heading = await screen.findByRole('heading', { name: /^Migration failed — the undo did not finish/ });
+    expect(heading.textContent).toContain('huggingface.token may keep the new value');
+    expect(heading.textContent).not.toContain('nothing was changed');
+    expect((await screen.findByText(/hf_token → huggingface\.token: KEYCHAIN_TIMEOUT/)).textContent).toContain('Fix: Restart it.');
   });
 
   it('plan by handle, overwrite, migrate, the plan refreshed (no stale "will be replaced"), then remove the plaintext after main asks', async () => {

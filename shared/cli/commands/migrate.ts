@@ -36,14 +36,18 @@ export function planTable(plan: MigrationPlan): string {
 export function summary(io: CliIO, result: ApplyResult, backend: string): string {
   const p = paint(io);
   const lines = [result.ok ? `${p.green('✓')} Migrated ${result.imported} credential(s) into ${storeName(backend)}.` : `${p.red('✗')} Migration failed; the source is untouched and ${undoOutcome(result)}.`];
-  for (const r of result.rows.filter((x) => x.status === 'failed')) {
+  for (const r of result.rows.filter((x) => x.error !== undefined)) {
     lines.push(`  ${r.sourceKey} -> ${r.target}: ${r.code ? `${r.code} ` : ''}${r.error}`);
     if (r.fix) lines.push(`    fix: ${r.fix}`);
   }
   if (result.backup) lines.push(`Backup: ${result.backup} (0600)`);
   // Entries left out (unknown, invalid, a kept conflict) live only in those files: no rm line then, or it loses them.
   const left = result.ok ? result.rows.filter((r) => r.status !== 'imported' && r.status !== 'identical') : [];
-  if (result.plaintextLeft.length && !result.kept && left.length) {
+  if (!result.ok) {
+    // Never an rm line after a failure: the source holds values the vault may not (it once said "rm -- cur.env" right
+    // after "may keep the new value", with 222 of 300 values in that file alone).
+    lines.push(`${p.yellow('Keep')} ${result.plaintextLeft.join(' and ')}: the migration did not complete, so the vault may not hold its values. Run the command again once the problem above is fixed.`);
+  } else if (result.plaintextLeft.length && !result.kept && left.length) {
     const files = result.plaintextLeft.length === 1 ? 'it' : 'them';
     const entries = left.length === 1 ? 'it' : 'them';
     lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Keep ${files}: ${left.length} entr${left.length === 1 ? 'y was' : 'ies were'} not migrated (${left.map((r) => r.sourceKey).join(', ')}) and would be lost with ${files}. Migrate ${entries} (--include-unknown, --overwrite ID) or copy ${entries} elsewhere before deleting ${files}.`);

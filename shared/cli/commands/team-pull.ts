@@ -59,7 +59,7 @@ export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCod
     if (ctx.globals.json) printJson(ctx.io, { plan, imported: result.imported, ok: result.ok });
     const p = paint(ctx.io);
     if (!result.ok) {
-      for (const r of result.rows.filter((x) => x.status === 'failed')) ctx.io.err(`  ${r.target}: ${r.error}\n`);
+      for (const r of result.rows.filter((x) => x.error !== undefined)) ctx.io.err(`  ${r.target}: ${r.error}\n`);
       ctx.io.err(`${p.red('✗')} Pull failed; ${undoOutcome(result)}.\n`);
       return EXIT.failure;
     }

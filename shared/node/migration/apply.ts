@@ -160,7 +160,8 @@ export async function applyMigration(
     for (const [i, row] of chosen.entries()) rows[row.index]!.status = left.has(row.target!) ? 'not_undone' : i < current ? 'rolled_back' : 'skipped';
     const failed = chosen[current]!;
     const why = isVaultError(err) ? { error: err.message, code: err.code, fix: err.fix } : { error: err instanceof Error ? err.message : String(err) };
-    rows[failed.index] = { ...rows[failed.index]!, status: 'failed', ...why };
+    // The row whose write failed may have landed all the same (a keychain that stopped answering after taking it).
+    rows[failed.index] = { ...rows[failed.index]!, status: left.has(failed.target!) ? 'not_undone' : 'failed', ...why };
     return { ok: false, rows, imported: 0, plaintextLeft: [source.path], removed: [], ...(left.size ? { notUndone: [...left] } : {}) };
   }
   for (const row of chosen) rows[row.index]!.status = 'imported';
