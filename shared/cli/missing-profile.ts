@@ -2,6 +2,7 @@ import { lstatSync } from 'node:fs';
 import { VaultError } from '../core/errors';
 import { resolveProfilePaths } from '../node/profile/paths';
 import type { CliIO } from './io';
+import { shellWord } from './profile-hint';
 
 /**
  * For the read commands: a profile named with --profile or $CPW_PROFILE that
@@ -13,5 +14,5 @@ export function assertNamedProfileExists(profileOption: string | undefined, io: 
   const paths = resolveProfilePaths({ profilePath: profileOption, env: io.env, cwd: io.cwd });
   if (paths.origin === 'default' || lstatSync(paths.profile, { throwIfNoEntry: false })) return;
   const via = paths.origin === 'env' ? '$CPW_PROFILE' : '--profile';
-  throw new VaultError('PROFILE_NOT_FOUND', `The profile ${paths.profile} (from ${via}) does not exist.`, `Check the path. To create a profile there: cpw-vault --profile ${paths.profile} setup`);
+  throw new VaultError('PROFILE_NOT_FOUND', `The profile ${paths.profile} (from ${via}) does not exist.`, `Check the path. To create a profile there: cpw-vault --profile ${shellWord(paths.profile)} setup`);
 }

@@ -23,6 +23,22 @@ describe('fix lines name the profile given with --profile', () => {
       "Run: cpw-vault --profile '/x/it'\\''s here' set tmdb api_key, then cpw-vault --profile '/x/it'\\''s here' check; the next cpw-vault command; cpw-vault-agent",
     );
     expect(withProfileOption('Run: cpw-vault set tmdb api_key', undefined)).toBe('Run: cpw-vault set tmdb api_key');
+    // Found by an attack pass: text inside a path was rewritten, and the path's control characters reached the terminal.
+    expect(withProfileOption('The profile /tmp/cpw-vault set y.profile is gone; run cpw-vault setup', '/tmp/cpw-vault set y.profile')).toBe("The profile /tmp/cpw-vault set y.profile is gone; run cpw-vault --profile '/tmp/cpw-vault set y.profile' setup");
+    expect(withProfileOption('run cpw-vault setup', '/tmp/p\u001b[31mRED\u0007\r.profile')).toBe("run cpw-vault --profile '/tmp/p?[31mRED??.profile' setup");
+  });
+
+  it('a profile that does not exist: its fix quotes the path (a $(...) in it once ran when pasted); backend\'s own lines carry it too', async () => {
+    const t = makeTempHome();
+    const odd = join(t.root, 'new $(touch PWNED).profile');
+    const r = await cli(t, ['--profile', odd, 'get', 'huggingface', 'token']);
+    expect(r.code).toBe(1);
+    const fix = /fix: Check the path\. To create a profile there: (.*)\n/.exec(r.stderr)?.[1];
+    expect(fix).toBe(`cpw-vault --profile '${odd}' setup`);
+    const profile = join(t.root, 'b.profile');
+    expect((await cli(t, ['--profile', profile, 'profile', 'set', 'name=B'])).code).toBe(0);
+    const shown = await cli(t, ['--profile', profile, 'backend']);
+    expect(shown.stdout).toContain(`cpw-vault --profile ${profile} backend use file`);
   });
 
   it('a missing key under --profile (a path with a space and a quote): the fix line, pasted into sh, stores it in that profile', async () => {

@@ -6,6 +6,7 @@ import { MIN_PASSPHRASE_LENGTH } from '../../node/secrets/vault-crypto';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
+import { withProfileOption } from '../profile-hint';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
 import { interruptible } from '../signals';
 import { vaultFilesOf } from '../vault-file';
@@ -34,14 +35,16 @@ export async function backendShow(_args: object, ctx: CliContext): Promise<ExitC
     return status.ok ? EXIT.ok : EXIT.keychain;
   }
   const p = paint(ctx.io);
-  ctx.io.out(`backend: ${backend} (${NAMES[backend] ?? backend})\n`);
-  ctx.io.out(`${status.ok ? p.green('✓') : p.red('✗')} ${status.backend}${status.ok ? '' : `\n    ${status.code} ${status.message}\n    fix: ${status.fix}`}\n`);
+  // Human lines on stdout that suggest commands: they name the --profile given, as stderr's do.
+  const say = (text: string) => ctx.io.out(withProfileOption(text, ctx.globals.profile));
+  say(`backend: ${backend} (${NAMES[backend] ?? backend})\n`);
+  say(`${status.ok ? p.green('✓') : p.red('✗')} ${status.backend}${status.ok ? '' : `\n    ${status.code} ${status.message}\n    fix: ${status.fix}`}\n`);
   if (backend === 'file') {
-    ctx.io.out(`vault file: ${files.vault}${existsSync(files.vault) ? '' : ' (missing)'}\nidentity:   ${files.identity}${existsSync(files.identity) ? '' : ' (missing)'}\n`);
-    ctx.io.out(agent ? `unlocked by agent pid ${agent.pid} until ${agent.expires_at}\n` : 'locked: no unlock agent runs (cpw-vault unlock)\n');
-    ctx.io.out('Switch back with: cpw-vault backend use keychain\n');
+    say(`vault file: ${files.vault}${existsSync(files.vault) ? '' : ' (missing)'}\nidentity:   ${files.identity}${existsSync(files.identity) ? '' : ' (missing)'}\n`);
+    say(agent ? `unlocked by agent pid ${agent.pid} until ${agent.expires_at}\n` : 'locked: no unlock agent runs (cpw-vault unlock)\n');
+    say('Switch back with: cpw-vault backend use keychain\n');
   } else {
-    ctx.io.out('On a host without a keychain (SSH, containers, CI): cpw-vault backend use file\n');
+    say('On a host without a keychain (SSH, containers, CI): cpw-vault backend use file\n');
   }
   // As doctor: the backend in use cannot be used right now (a locked or unreachable keychain, a locked vault file): exit 4, so a script can tell.
   return status.ok ? EXIT.ok : EXIT.keychain;
