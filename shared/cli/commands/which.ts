@@ -45,8 +45,11 @@ export async function which(args: { service?: string; key?: string; all?: boolea
   // Listed once (per id, `which --all` at 10,000 credentials built 10,000 lists of 10,000).
   const views = new Map(vault.listCredentials().map((c) => [c.id, c]));
   // A keychain that cannot be asked (locked, gone, SIGSTOPped): the sources are the index's, unchecked, and said so with
-  // exit 4 as list says it. `which --all` used to wait out the deadline on each comparison, then exit 0.
-  const keychain = await uncheckedKeychain(vault);
+  // exit 4 as list says it. `which --all` used to wait out the deadline on each comparison, then exit 0. One credential
+  // whose env var is set needs no keychain: that value wins whatever it holds (exit 0; a shadowing check that cannot be
+  // made is a warning).
+  const fromEnv = !args.all && views.get(ids[0]!)?.source?.kind === 'env';
+  const keychain = fromEnv ? undefined : await uncheckedKeychain(vault);
   const rows: WhichRow[] = [];
   for (const id of ids) rows.push(keychain ? { id, source: views.get(id)?.source ?? null } : await whichOne(vault, id, views));
   if (ctx.globals.json) printJson(ctx.io, { credentials: rows, ...(keychain ? { keychain } : {}) });
