@@ -43,16 +43,24 @@ export function isCredentialId(id: unknown): id is CredentialId {
  */
 const SECRET_SHAPED_NAME = /^(?:[0-9a-f]{32,}|hf_[a-z0-9]{30,}|sk[-_][a-z0-9_-]{20,})$/;
 
-/** Keys whose prefix says what they are: Google (AIza), GitHub, Slack, GitLab, AWS access key ids, HuggingFace, OpenAI/Anthropic. */
-const KEY_PREFIX = /^(?=.*\d)(?:AIza|gh[opsu]_|github_pat_|xox[abprs]-|glpat-|AKIA|hf_|sk[-_])[\w-]{16,}$/;
+/** Keys in the formats their providers give: Google (AIza), GitHub, Slack, GitLab, AWS access key ids, HuggingFace. */
+const KEY_FORMAT = /^(?:AIza[\w-]{30,}|gh[opsu]_[A-Za-z0-9]{30,}|github_pat_\w{22,}|xox[abprs]-\d+-[\w-]{8,}|glpat-[\w-]{20,}|AKIA[A-Z0-9]{16,}|hf_[A-Za-z0-9]{30,})$/;
+
+/** How often the characters of `part` change between digit and letter: a random token's letters and digits interleave. */
+function digitRuns(part: string): number {
+  let changes = 0;
+  for (let i = 1; i < part.length; i++) if (/\d/.test(part[i]!) !== /\d/.test(part[i - 1]!)) changes++;
+  return changes;
+}
 
 /**
- * Whether a name (any case, as typed or as found in a file) is a key: a secret shape above, a key's known prefix, or a
- * part (split at ".", "_", "-") of 16 or more characters with letters and digits both, a random token. A name such as
- * `CUSTOM_SERVICE_1999_API_KEY` or `hf_readonly` is none of these.
+ * Whether a name (any case, as typed or as found in a file) is a key: a secret shape above, a provider's key format,
+ * or a part (split at ".", "_", "-") of 16 or more letters and digits that interleave at least twice each way, a random
+ * token. Names with a version or a year in them stay names: `CUSTOM_SERVICE_1999_API_KEY`, `WHISPERLARGEV3MODEL_PATH`,
+ * `openaiApiKey2024`, `hf_token_readonly_team_2024`, `azureopenaigpt4o`.
  */
 export function looksLikeKey(name: string): boolean {
-  return SECRET_SHAPED_NAME.test(name) || KEY_PREFIX.test(name) || name.split(/[._-]+/).some((p) => p.length >= 16 && /[A-Za-z]/.test(p) && /\d/.test(p));
+  return SECRET_SHAPED_NAME.test(name) || KEY_FORMAT.test(name) || name.split(/[._-]+/).some((p) => p.length >= 16 && /^[A-Za-z0-9]+$/.test(p) && digitRuns(p) >= 4);
 }
 
 /** True when the service or the key of a name is a secret value typed where the name goes. */
