@@ -109,6 +109,15 @@ describe('bad input: a clear error and nothing else', () => {
 });
 
 describe('planMigration', () => {
+  it('settings and secrets as a real .env mixes them (an outside pass: MAX_TOKENS=4096 stored, MYSQL_ROOT_PW=hunter2 left out)', () => {
+    const settings = ['MAX_TOKENS=4096', 'OPENAI_MAX_TOKENS=512', 'SALT_ROUNDS=10', 'SESSION_TTL=3600', 'TOKEN_EXPIRY_SECONDS=86400', 'AUTH_ENABLED=true', 'DISABLE_AUTH=false', 'COOKIE_SECURE=true', 'KEY_ROTATION_DAYS=90', 'PRIVATE_MODE=false', 'BYPASS_CACHE=true', 'PASSWORD_MIN_LENGTH=8', 'NEXTAUTH_URL=http://localhost:3000', 'AUTH0_DOMAIN=dev-x1.us.auth0.com', 'SIGNING_KEY_ID=2', `COMMIT_SHA=${'0123456789abcdef'.repeat(2)}01234567`, 'BUILD_ID=550e8400-e29b-41d4-a716-446655440000', 'LOG_LEVEL=info', 'NODE_ENV=production', 'MODEL_DIR=./models'];
+    const secrets = ['MYSQL_ROOT_PW=hunter2', 'ADMIN_PW=Tr0ub4dor&3', 'SLACK_HOOK_URL=https://hooks.slack.com/services/T0/B0/XXXX', 'DISCORD_HOOK=https://discord.com/api/webhooks/1/abc', 'SENTRY_URL=https://0123abcd@o1.ingest.sentry.io/1', 'DATABASE_URL=jdbc:postgresql://h/db?user=u&password=S3cret', 'MONGO_URL=mongodb://app:p/ss@mongo/app', `WALLET_MNEMONIC=${'abandon '.repeat(11)}about`, 'TOTP_SEED=JBSWY3DPEHPK3PXP', 'ADMIN_PIN=1234', 'LICENSE=ABCD-EFGH-IJKL-MNOP-QRST', 'ROOT=Pa$$w0rd!', 'DB_PASSWORD=hunter2', 'STRIPE_SECRET=abc', 'MY_TOKEN=x'];
+    const plan = planMigration(parseDotenv('.env', [...settings, ...secrets].join('\n')), absent, { includeUnknown: true });
+    const applied = Object.fromEntries(plan.rows.map((r) => [r.sourceKey, r.apply]));
+    for (const line of settings) expect(applied[line.split('=')[0]!], line).toBe(false);
+    for (const line of secrets) expect(applied[line.split('=')[0]!], line).toBe(true);
+  });
+
   it('--include-unknown leaves settings out of a hand-written file (PORT=3000 is no secret); anything with a sign of one goes in', () => {
     // Found by a new-user pass: PORT=3000 was stored as a secret, and exec then took PORT from every stage and masked "3000".
     const text = ['PORT=3000', 'DEBUG=true', 'MODEL_DIR=/data/models', 'LANG=en', 'DATABASE_URL=postgres://app:s3cretpw@db/app', 'DEEPL_API_KEY=abc', 'INTERNAL_THING=Zk3x9QvL2mN8pR4tY7wB1cD', 'SENTRY_DSN=https://abc@sentry.io/1', 'SLACK_WEBHOOK=https://hooks.example/x', 'DB_PASSWORD=hunter2'].join('\n');
