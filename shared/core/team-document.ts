@@ -14,7 +14,7 @@
  * per removed member, the keys they saw whose value has not changed since.
  * Errors never quote the text (it holds secrets).
  */
-import { KEY_NAME, SERVICE_NAME, splitCredentialId, type CredentialId } from './credential';
+import { KEY_NAME, looksLikeKey, SERVICE_NAME, splitCredentialId, type CredentialId } from './credential';
 import { VaultError } from './errors';
 import { hasControlChars } from './control-chars';
 
@@ -67,6 +67,8 @@ export interface TeamDocument {
 
 /** Throws INVALID_ARGUMENT unless `name` can be a member name. */
 export function checkMemberName(name: string): string {
+  // A key typed as the name would be printed, and written in plain text to the recipients list in git.
+  if (looksLikeKey(name)) throw new VaultError('INVALID_ARGUMENT', 'That member name has the shape of a key, so it is refused and not shown.', 'Name the member (e.g. --name alice).');
   if (!MEMBER_NAME.test(name)) throw new VaultError('INVALID_ARGUMENT', 'A member name is 1-64 letters, digits or . _ @ + - (starting with a letter or digit).', 'Example: cpw-vault team add alice age1...');
   return name;
 }

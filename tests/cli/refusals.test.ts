@@ -267,3 +267,25 @@ describe('a folder as stdin', () => {
     expect(existsSync(t.profile)).toBe(false);
   });
 });
+
+describe('a key typed where another name goes', () => {
+  // From an outside pass: `--env-var AKIA...` was stored as the env var's name (in the profile and every listing), and
+  // `team init --name AIzaSy...` printed it and wrote it to the recipients list. `--env-var` on a known credential
+  // was ignored without a word.
+  it('--env-var and a team member name of a key\'s shape are refused unseen; --env-var on a known credential is refused', async () => {
+    const t = makeTempHome();
+    const key = 'AKIAIOSFODNN7EXAMPLE';
+    const env = await cli(t, ['set', 'custom', 'thing', '--env-var', key], { input: 'v-1234' });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toContain('That environment variable name has the shape of a key');
+    expect(env.stdout + env.stderr).not.toContain(key);
+    const member = await cli(t, ['team', 'init', '--name', `AIzaSy${'D3xAmPlE'.repeat(4)}01`, '--file', 't.age']);
+    expect(member.code).toBe(2);
+    expect(member.stderr).toContain('That member name has the shape of a key');
+    expect(member.stderr).not.toContain('D3xAmPlE');
+    const known = await cli(t, ['set', 'huggingface', 'token', '--env-var', 'FOO_BAR'], { input: `hf_${'Known'.repeat(8)}` });
+    expect(known.code).toBe(2);
+    expect(known.stderr).toContain('huggingface.token is a known credential: exec gives it as HF_TOKEN and HUGGING_FACE_HUB_TOKEN, and --env-var is for custom credentials only. Nothing was stored.');
+    expect(existsSync(t.profile)).toBe(false);
+  });
+});

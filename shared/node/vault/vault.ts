@@ -1,5 +1,5 @@
 import { catalogEntry, checkFormat } from '../../core/catalog';
-import { checkedCredentialId, checkedValue, ENV_VAR_NAME, type CredentialId } from '../../core/credential';
+import { checkedCredentialId, checkedValue, ENV_VAR_NAME, looksLikeKey, splitCredentialId, type CredentialId } from '../../core/credential';
 import { envVarProblem } from '../../core/env-var-names';
 import { VaultError, isVaultError } from '../../core/errors';
 import { hasControlChars } from '../../core/control-chars';
@@ -210,7 +210,12 @@ export class Vault {
     if (!format.ok && !options.acceptFormatWarning) {
       throw new VaultError('CREDENTIAL_FORMAT', format.warning, `Check that you pasted the right value. To store it anyway: cpw-vault set ${service} ${key} --force (in the app: "Save anyway").`);
     }
-    const envVar = catalogEntry(id) ? undefined : checkedEnvVar(options.envVar ?? defaultEnvVar(id), id, customEnvVars(this.currentProfile()));
+    const known = catalogEntry(id);
+    if (known && options.envVar !== undefined && !known.envVars.includes(options.envVar as string)) {
+      // It was ignored without a word: the user thought the key would reach stages under their name.
+      throw new VaultError('INVALID_ARGUMENT', `${id} is a known credential: exec gives it as ${known.envVars.join(' and ')}, and --env-var is for custom credentials only. Nothing was stored.`, `Run it again without --env-var, or store a custom credential under a name of your own (e.g. cpw-vault set my_${splitCredentialId(id).service} ${splitCredentialId(id).key} --env-var NAME).`);
+    }
+    const envVar = known ? undefined : checkedEnvVar(options.envVar ?? defaultEnvVar(id), id, customEnvVars(this.currentProfile()));
     if (options.label !== undefined && (typeof options.label !== 'string' || options.label.length > 80)) {
       throw new VaultError('INVALID_ARGUMENT', 'The label must be text of at most 80 characters.', 'Shorten the label.');
     }
@@ -432,6 +437,10 @@ function changedKeys(section: string, a: Record<string, unknown>, b: Record<stri
 }
 
 function checkedEnvVar(name: unknown, id: CredentialId, others: ReadonlyMap<string, string>): string {
+  if (typeof name === 'string' && looksLikeKey(name)) {
+    // A key typed where the name goes: it would sit in the profile, every listing and each stage's environment names.
+    throw new VaultError('INVALID_ARGUMENT', 'That environment variable name has the shape of a key, so it is refused and not shown: a value never goes in a name.', 'Name the variable (e.g. --env-var MY_SERVICE_KEY) and give the value on stdin or at the hidden prompt. If you typed it in a shell, remove it from the shell history.');
+  }
   if (typeof name !== 'string' || !ENV_VAR_NAME.test(name)) {
     throw new VaultError('INVALID_ARGUMENT', 'The environment variable name must be upper case letters, digits and "_", e.g. MY_API_KEY.', 'Choose a name like MY_SERVICE_TOKEN.');
   }
