@@ -122,6 +122,7 @@ describe('backend use on a host with no D-Bus session at all', () => {
     expect(back.code, back.stderr).toBe(4);
     expect(back.stderr).toMatch(/^error \[KEYCHAIN_UNAVAILABLE\] .*Nothing was moved: the secrets stay in the vault file\./);
     expect(back.stderr).not.toContain('PASSPHRASE');
+    expect(back.stderr).not.toContain('Or keep the secrets in an age-encrypted file'); // they are there already
     expect(profileOf(h).storage?.backend).toBe('file');
     const env = { ...process.env, HOME: h.home, TERM: 'xterm' };
     const age = await inPty(h.cwd, env, ['age', '-d', '-i', files.identity, files.vault], [{ expect: 'Enter passphrase for identity file', send: `${PASS}\r` }]);

@@ -71,7 +71,8 @@ export async function assertKeychainUsable(d: Pick<BackendDeps, 'reader'>): Prom
   } finally {
     store.close();
   }
-  if (!status.ok) throw new VaultError(status.code, `${status.message} Nothing was moved: the secrets stay in the vault file.`, status.fix);
+  // The fix names the file backend as where the secrets are, so the CLI's "no keychain here" offer of it is not added.
+  if (!status.ok) throw new VaultError(status.code, `${status.message} Nothing was moved: the secrets stay in the vault file.`, `${status.fix}\nUntil then they stay in the vault file, where \`cpw-vault backend use file\` put them.`);
 }
 
 /**
