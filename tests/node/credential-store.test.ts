@@ -63,6 +63,17 @@ const profileOf = (t: TempHome) => JSON.parse(readFileSync(t.profile, 'utf8'));
 const journalOf = (t: TempHome) => join(dirname(t.profile), 'journal');
 const bytes = (t: TempHome) => (existsSync(t.profile) ? readFileSync(t.profile, 'utf8') : undefined);
 
+/** A secrets.json source (its file written) that replaces the HuggingFace token and adds a TMDB key and a custom one. */
+function threeEntrySource(t: TempHome) {
+  const source = { kind: 'secrets-json' as const, path: `${t.cwd}/s.json`, duplicateKeys: [], entries: [
+    { sourceKey: 'hf_token', target: 'huggingface.token', value: HF2 },
+    { sourceKey: 'tmdb_api_key', target: 'tmdb.api_key', value: TMDB },
+    { sourceKey: 'custom_api_key', target: undefined, customTarget: { id: 'custom.api_key', envVar: 'CUSTOM_API_KEY' }, value: 'custom-value-1' },
+  ] };
+  writeFileSync(source.path, '{}');
+  return source;
+}
+
 /** A pid that certainly belongs to no running process (a child that has exited). */
 function deadPid(): number {
   return Number(spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim());
@@ -98,12 +109,7 @@ describe.each(['memory', 'keychain'])('credential store on the %s backend (opene
     await vault.setCredential('huggingface', 'token', HF);
     const before = { store: await contents(raw), profile: bytes(t) };
     wrapper().failWrite(k);
-    const source = { kind: 'secrets-json' as const, path: `${t.cwd}/s.json`, duplicateKeys: [], entries: [
-      { sourceKey: 'hf_token', target: 'huggingface.token', value: HF2 },
-      { sourceKey: 'tmdb_api_key', target: 'tmdb.api_key', value: TMDB },
-      { sourceKey: 'custom_api_key', target: undefined, customTarget: { id: 'custom.api_key', envVar: 'CUSTOM_API_KEY' }, value: 'custom-value-1' },
-    ] };
-    writeFileSync(source.path, '{}');
+    const source = threeEntrySource(t);
     const plan = await vault.planMigration(source, { overwrite: 'all', includeUnknown: true });
     const result = await vault.applyMigration(source, plan);
     expect(result.ok).toBe(false);
@@ -144,12 +150,7 @@ describe.each(['memory', 'keychain'])('credential store on the %s backend (opene
     const { t, vault, open, raw, wrapper } = setup(backend);
     await vault.setCredential('huggingface', 'token', HF);
     wrapper().failWrite(2, true); // HF2 and TMDB land, the third write fails, and then the keychain is silent
-    const source = { kind: 'secrets-json' as const, path: `${t.cwd}/s.json`, duplicateKeys: [], entries: [
-      { sourceKey: 'hf_token', target: 'huggingface.token', value: HF2 },
-      { sourceKey: 'tmdb_api_key', target: 'tmdb.api_key', value: TMDB },
-      { sourceKey: 'custom_api_key', target: undefined, customTarget: { id: 'custom.api_key', envVar: 'CUSTOM_API_KEY' }, value: 'custom-value-1' },
-    ] };
-    writeFileSync(source.path, '{}');
+    const source = threeEntrySource(t);
     const plan = await vault.planMigration(source, { overwrite: 'all', includeUnknown: true });
     const result = await vault.applyMigration(source, plan);
     expect(result.ok).toBe(false);

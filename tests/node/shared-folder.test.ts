@@ -71,18 +71,26 @@ function firstLine(child: ReturnType<typeof spawn>): Promise<string> {
   });
 }
 
+/**
+ * Outside the test root (0700, root's), so the vault user can reach them: a shared folder (1777) and the vault user's
+ * home, under one base folder to remove.
+ */
+function sharedFolderAndHome(): { base: string; shared: string; home: string } {
+  const base = mkdtempSync('/tmp/cpw-shared-');
+  chmodSync(base, 0o755);
+  const shared = join(base, 'shared');
+  mkdirSync(shared);
+  chmodSync(shared, 0o1777);
+  const home = join(base, 'home');
+  mkdirSync(home);
+  chownSync(home, USER, USER);
+  return { base, shared, home };
+}
+
 describe('the attack as it happens: the vault run by one user (uid 1000), links planted by another (uid 65534)', () => {
   it('the ~/.bashrc of the vault user, reachable through every planted link, is not changed; the profile is written', async () => {
-    // Outside the test root (0700, root's): the vault user must reach its home, the shared folder and node.
-    const base = mkdtempSync('/tmp/cpw-shared-');
-    chmodSync(base, 0o755);
+    const { base, shared, home } = sharedFolderAndHome();
     try {
-      const shared = join(base, 'shared');
-      mkdirSync(shared);
-      chmodSync(shared, 0o1777);
-      const home = join(base, 'home');
-      mkdirSync(home);
-      chownSync(home, USER, USER);
       const bashrc = join(home, '.bashrc');
       writeFileSync(bashrc, '# the vault user\'s bashrc\n');
       chmodSync(bashrc, 0o644);
@@ -121,15 +129,8 @@ describe('the attack as it happens: the vault run by one user (uid 1000), links 
 
 describe('a journal name planted by another user in the shared folder', () => {
   it('the vault user is told the file is another user\'s (it was a bare EPERM), and nothing is stored half-way', async () => {
-    const base = mkdtempSync('/tmp/cpw-shared-');
-    chmodSync(base, 0o755);
+    const { base, shared, home } = sharedFolderAndHome();
     try {
-      const shared = join(base, 'shared');
-      mkdirSync(shared);
-      chmodSync(shared, 0o1777);
-      const home = join(base, 'home');
-      mkdirSync(home);
-      chownSync(home, USER, USER);
       const target = join(shared, 'a.profile');
       const journal = `${target}.journal`;
       writeFileSync(journal, '{"transactions": []}\n');
