@@ -181,6 +181,21 @@ describe.each(['memory', 'keychain'])('credential store on the %s backend (opene
     wrapper().resume();
   });
 
+  it('Ctrl-C while a keychain call hangs: CANCELLED (exit 130), not the timeout that follows it', async () => {
+    // From an outside pass: with the daemon SIGSTOPped, Ctrl-C mid-migrate ended at the deadline as KEYCHAIN_TIMEOUT, exit 1.
+    const { vault, wrapper } = setup(backend);
+    await vault.setCredential('tmdb', 'api_key', TMDB);
+    const controller = new AbortController();
+    wrapper().onWrite = () => {
+      controller.abort('SIGINT');
+      wrapper().breakAfter(0); // the read-back times out, and so does the undo
+    };
+    const e = await rejected(vault.setCredential('tmdb', 'api_key', 'fedcba9876543210fedcba9876543210', { signal: controller.signal }));
+    expect(e.code).toBe('CANCELLED');
+    expect(e.message).toBe('cancelled, but tmdb.api_key may keep the change (the undo did not finish: the credential was not put back).');
+    wrapper().resume();
+  });
+
   it('a crashed writer\'s transaction (dead pid) is rolled forward at the next start: each entry describes what the store holds', async () => {
     const { t, vault, open, raw } = setup(backend);
     await vault.setCredential('huggingface', 'token', HF);
