@@ -70,7 +70,7 @@ describe('cpw-vault migrate', () => {
     secretsJson(t, { hf_token: HF, deepl_api_key: 'abcdef0123456789abcdef' });
     const r = await cli(t, ['migrate', '--yes']);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/Keep them: 1 entry was not migrated \(deepl_api_key\) and would be lost with them\. Migrate it \(--include-unknown, --overwrite ID\)/);
+    expect(r.stderr).toMatch(/Keep them: 1 entry was not migrated \(deepl_api_key\) and would be lost with them\. Migrate it as the plan's rows say \(--include-unknown, --overwrite ID, or cpw-vault set/);
     expect(r.stderr).not.toContain('rm --');
     // Everything migrated (the unknown one included): the rm line is offered.
     const all = await cli(t, ['migrate', '--yes', '--include-unknown']);
