@@ -197,6 +197,14 @@ describe('a team command on a host with no keychain', () => {
     expect(r.stderr).toMatch(/^error \[KEYCHAIN_UNAVAILABLE\]/);
     expect(r.stderr).toMatch(/fix: Your team identity is kept in the vault, which cannot be read now\. On a host with no keychain \(CI, a container\), give the team key as a file instead: --identity-file PATH .*Or: Run from a desktop session/);
   });
+
+  it('team pull, which writes into the vault anyway, gets the keychain\'s own fix (an identity file would not help it)', async () => {
+    const t = makeTempHome();
+    const r = await cli(t, ['team', 'pull', '--dry-run', '--file', 'cpw-team.age'], { env: { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' } });
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(/^error \[KEYCHAIN_UNAVAILABLE\]/);
+    expect(r.stderr).not.toContain('--identity-file');
+  });
 });
 
 describe('a team file that is not there', () => {

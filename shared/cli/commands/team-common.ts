@@ -23,14 +23,15 @@ export function filesOf(ctx: CliContext, args: TeamTarget): TeamFiles {
 }
 
 /** The identity of this run: --identity-file, else the one in the user's vault (read side only). */
-export function identityOf(ctx: CliContext, args: TeamTarget): Promise<TeamKey> {
-  return teamIdentity(() => ctx.reader(), args.identityFile ? resolve(ctx.io.cwd, args.identityFile) : undefined);
+export function identityOf(ctx: CliContext, args: TeamTarget, usesVault = false): Promise<TeamKey> {
+  return teamIdentity(() => ctx.reader(), args.identityFile ? resolve(ctx.io.cwd, args.identityFile) : undefined, { fileHint: !usesVault });
 }
 
 /** The decrypted team file, with the recipients file checked against it (a warning, or `strict`: TEAM_MISMATCH). */
-export async function openTeam(ctx: CliContext, args: TeamTarget, options: { strict?: boolean; tolerate?: (diff: { onlyInFile: string[]; onlyInList: string[] }) => boolean } = {}): Promise<{ files: TeamFiles; key: TeamKey; doc: TeamDocument }> {
+export async function openTeam(ctx: CliContext, args: TeamTarget, options: { strict?: boolean; tolerate?: (diff: { onlyInFile: string[]; onlyInList: string[] }) => boolean; usesVault?: boolean } = {}): Promise<{ files: TeamFiles; key: TeamKey; doc: TeamDocument }> {
   const files = filesOf(ctx, args);
-  const key = await identityOf(ctx, args);
+  // pull and push read or write the vault anyway: an identity file would not get them past a missing keychain.
+  const key = await identityOf(ctx, args, options.usesVault);
   const doc = await readTeamFile(files.file, key.identity, key.recipient);
   const diff = recipientsDiffer(doc, readRecipientsFile(files));
   if (diff && !options.tolerate?.(diff)) {

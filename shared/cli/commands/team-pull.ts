@@ -26,7 +26,7 @@ export interface PullArgs extends TeamTarget {
  */
 export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCode> {
   return interruptible(async (signal) => {
-    const { doc, files } = await openTeam(ctx, args);
+    const { doc, files } = await openTeam(ctx, args, { usesVault: true });
     const vault = await ctx.vault();
     const { source, plan } = await pullPlan(vault, files.file, doc, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []) });
     if (ctx.globals.json && args.dryRun) {

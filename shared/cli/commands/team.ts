@@ -108,7 +108,7 @@ export async function teamPush(args: TeamTarget & { add?: string[] }, ctx: CliCo
   const report: PushReport = { updated: [], unchanged: [], kept: [], withheld: [] };
   const vault = await ctx.vault();
   const written = await change(ctx, args, async () => {
-    const { doc, key } = await openTeam(ctx, args, { strict: true });
+    const { doc, key } = await openTeam(ctx, args, { strict: true, usesVault: true });
     return pushedDocument(vault, doc, key.recipient, added, report);
   });
   // Named on purpose: shared from now on, whether or not the file changed (its value may be the same already).

@@ -125,14 +125,14 @@ export async function withIdentityLock<T>(vault: IdentityVault, fn: () => Promis
 }
 
 /** The identity a team command uses: `--identity-file`, else the stored one. Throws CREDENTIAL_MISSING when there is none. */
-export async function teamIdentity(vault: () => Promise<IdentityVault>, identityFile: string | undefined): Promise<TeamKey> {
+export async function teamIdentity(vault: () => Promise<IdentityVault>, identityFile: string | undefined, options: { fileHint?: boolean } = {}): Promise<TeamKey> {
   if (identityFile) return readIdentityFile(identityFile);
   let found: TeamKey | undefined;
   try {
     found = await storedIdentity(await vault());
   } catch (err) {
     // No keychain here (CI, a container, SSH): the team key can come as a file instead, which the keychain's own fix never said.
-    if (!isVaultError(err) || !/^(KEYCHAIN_|VAULT_LOCKED$|VAULT_NOT_FOUND$)/.test(err.code)) throw err;
+    if (options.fileHint === false || !isVaultError(err) || !/^(KEYCHAIN_|VAULT_LOCKED$|VAULT_NOT_FOUND$)/.test(err.code)) throw err;
     const fix = `Your team identity is kept in the vault, which cannot be read now. On a host with no keychain (CI, a container), give the team key as a file instead: --identity-file PATH (an age-keygen identity, 0600). Or: ${err.fix}`;
     throw new VaultError(err.code, err.message, fix, { cause: err });
   }
