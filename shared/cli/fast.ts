@@ -128,13 +128,12 @@ export function main(argv: string[], given?: CliIO): Promise<number> {
 
 /** {@link main}, with the commands of a light bundle built on this one. */
 export async function lightMain(argv: string[], given?: CliIO, extensions: Record<string, LightExtension> = {}): Promise<number> {
-  const plainIO = given ?? processIO();
   // The full CLI builds its own IO when none is given: the real one, with terminal prompts (this bundle has none).
   const handOver = () => fullCli().main(argv, given);
   const extension = (command: string) => (Object.hasOwn(extensions, command) ? extensions[command] : undefined);
   const args = parseLight(argv, { ...COMMANDS, ...Object.fromEntries(Object.entries(extensions).map(([name, e]) => [name, e.spec])) });
   if (!args || notUtf8Argument(argv)) return handOver(); // the full CLI says which argument
-  const io = namingProfile(plainIO, args.globals.profile);
+  const io = namingProfile(given ?? processIO(), args.globals.profile);
   let warn = (m: string) => io.err(`warning: ${defused(m)}\n`);
   const parts = openReader({ profilePath: args.globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn: (m) => warn(m), keychainTimeoutMs: commandKeychainDeadline(), ...keychainDialogsFor(io) });
   const { reader, history } = parts;

@@ -1,7 +1,7 @@
 import { checkFormat } from './catalog';
 import { splitCredentialId, valueProblem, type CredentialId } from './credential';
 import { distinctEnvVars, movedEnvVarText, type MovedEnvVar } from './env-var-names';
-import { KEY_SHAPED_NAME, maySecret, type ParsedSource, type SourceKind } from './migration-sources';
+import { maySecret, type ParsedSource, type SourceKind } from './migration-sources';
 
 /** What migration will do with one source entry. */
 export type RowAction = 'import' | 'identical' | 'conflict' | 'unknown' | 'invalid';
@@ -65,7 +65,7 @@ export function planMigration(source: ParsedSource, compare: (id: CredentialId, 
     const bad = valueProblem(entry.value)?.text;
     const target = entry.target ?? entry.customTarget?.id;
     if (bad) return { ...base, target, action: 'invalid', apply: false, reason: bad };
-    if (!target) return { ...base, target: undefined, action: 'invalid', apply: false, reason: entry.sourceKey.includes(KEY_SHAPED_NAME) ? 'the name has the shape of a key (a value where a name goes): not imported; if it is a key, store it under a name with cpw-vault set, and remove it from this file' : 'not a usable credential name' };
+    if (!target) return { ...base, target: undefined, action: 'invalid', apply: false, reason: entry.keyShapedName ? 'the name has the shape of a key (a value where a name goes): not imported; if it is a key, store it under a name with cpw-vault set, and remove it from this file' : 'not a usable credential name' };
     const first = claimed.get(target);
     if (first !== undefined) return { ...base, target, action: 'invalid', apply: false, reason: `duplicate: ${first} already maps to ${target}` };
     claimed.set(target, entry.sourceKey);

@@ -16,6 +16,8 @@ export interface SourceEntry {
   target: CredentialId | undefined;
   /** For unknown keys: the custom credential it would become, if its name allows one. */
   customTarget?: { id: CredentialId; envVar: string };
+  /** Its name (or a part of it) has the shape of a key: never a credential's name, and shown cut (see shownKey). */
+  keyShapedName?: true;
   value: unknown;
 }
 
@@ -94,13 +96,14 @@ export function shownKey(key: string): string {
 }
 
 /** What a key-shaped part of a source key shows in its place (the plan says why it is not imported). */
-export const KEY_SHAPED_NAME = 'a name shaped like a key, hidden';
+const KEY_SHAPED_NAME = 'a name shaped like a key, hidden';
 
 /** `entry` with its custom target (an unknown key's name, made from the key as it is) and its key as shown. */
 function withCustom(entry: SourceEntry): SourceEntry {
   const shown = shownKey(entry.sourceKey);
   const custom = entry.target ? undefined : customTargetFor(entry.sourceKey);
-  return { ...entry, sourceKey: shown, ...(custom ? { customTarget: custom } : {}) };
+  const keyShaped = entry.sourceKey.split('.').some(looksLikeKey);
+  return { ...entry, sourceKey: shown, ...(custom ? { customTarget: custom } : {}), ...(keyShaped ? { keyShapedName: true as const } : {}) };
 }
 
 function tooLarge(path: string, size: number): VaultError {

@@ -74,6 +74,22 @@ function threeEntrySource(t: TempHome) {
   return source;
 }
 
+/**
+ * A TMDB key stored, then replaced with Ctrl-C pressed as the new value lands, and the keychain silent after `answered`
+ * more calls: the error the replacement ends with.
+ */
+async function ctrlCAsKeychainStops(backend: string, answered: number) {
+  const { vault, wrapper } = setup(backend);
+  await vault.setCredential('tmdb', 'api_key', TMDB);
+  const controller = new AbortController();
+  wrapper().onWrite = () => {
+    controller.abort('SIGINT');
+    wrapper().breakAfter(answered);
+  };
+  const e = await rejected(vault.setCredential('tmdb', 'api_key', 'fedcba9876543210fedcba9876543210', { signal: controller.signal }));
+  return { e, wrapper };
+}
+
 /** A pid that certainly belongs to no running process (a child that has exited). */
 function deadPid(): number {
   return Number(spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim());
@@ -166,14 +182,7 @@ describe.each(['memory', 'keychain'])('credential store on the %s backend (opene
   });
 
   it('Ctrl-C whose undo meets a silent keychain: CANCELLED that names the credential, not "cancelled: nothing changed"', async () => {
-    const { vault, wrapper } = setup(backend);
-    await vault.setCredential('tmdb', 'api_key', TMDB);
-    const controller = new AbortController();
-    wrapper().onWrite = () => {
-      controller.abort('SIGINT');
-      wrapper().breakAfter(1); // the read-back answers; the undo does not
-    };
-    const e = await rejected(vault.setCredential('tmdb', 'api_key', 'fedcba9876543210fedcba9876543210', { signal: controller.signal }));
+    const { e, wrapper } = await ctrlCAsKeychainStops(backend, 1); // the read-back answers; the undo does not
     expect(e.code).toBe('CANCELLED');
     expect(e.message).toBe('cancelled, but tmdb.api_key may keep the change (the undo did not finish: the credential was not put back).');
     expect(e.fix).toContain('the next cpw-vault command makes the index describe what it holds');
@@ -183,14 +192,7 @@ describe.each(['memory', 'keychain'])('credential store on the %s backend (opene
 
   it('Ctrl-C while a keychain call hangs: CANCELLED (exit 130), not the timeout that follows it', async () => {
     // From an outside pass: with the daemon SIGSTOPped, Ctrl-C mid-migrate ended at the deadline as KEYCHAIN_TIMEOUT, exit 1.
-    const { vault, wrapper } = setup(backend);
-    await vault.setCredential('tmdb', 'api_key', TMDB);
-    const controller = new AbortController();
-    wrapper().onWrite = () => {
-      controller.abort('SIGINT');
-      wrapper().breakAfter(0); // the read-back times out, and so does the undo
-    };
-    const e = await rejected(vault.setCredential('tmdb', 'api_key', 'fedcba9876543210fedcba9876543210', { signal: controller.signal }));
+    const { e, wrapper } = await ctrlCAsKeychainStops(backend, 0); // the read-back times out, and so does the undo
     expect(e.code).toBe('CANCELLED');
     expect(e.message).toBe('cancelled, but tmdb.api_key may keep the change (the undo did not finish: the credential was not put back).');
     wrapper().resume();

@@ -37,6 +37,8 @@ export function stampOf(path: string): FileStamp | undefined {
   }
 }
 
+const currentUid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+
 /** The uid owning `path` itself (not followed), when it can be seen. */
 function ownerOf(path: string): number | undefined {
   try {
@@ -50,8 +52,7 @@ export function ioError(err: unknown, path: string): VaultError {
   const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
   if (code === 'EACCES' || code === 'EPERM') {
     const owner = ownerOf(path);
-    const me = process.getuid?.();
-    if (owner !== undefined && me !== undefined && owner !== me) {
+    if (owner !== undefined && currentUid !== undefined && owner !== currentUid) {
       // A name planted by another user in a shared folder (/tmp): the sticky bit lets nobody but them replace it.
       return new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${owner}), so cpw-vault cannot replace it (${code}); nothing was written there.`, 'Keep the profile in a folder only you can write (cpw-vault uses ~/.cp-whisperx when no --profile is given), or ask that user or an admin to remove the file.', { cause: err });
     }
@@ -61,7 +62,6 @@ export function ioError(err: unknown, path: string): VaultError {
   return new VaultError('IO_ERROR', `Cannot access ${path} (${code}).`, `Check that ${path} exists and the disk is writable.`, { cause: err });
 }
 
-const currentUid = typeof process.getuid === 'function' ? process.getuid() : undefined;
 
 /**
  * Checks an opened sidecar (audit log, run history) before anything is
