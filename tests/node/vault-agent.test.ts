@@ -3,6 +3,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../shared/node/agent/client';
 import { serveAgent, type RunningAgent } from '../../shared/node/agent/server';
@@ -67,6 +68,28 @@ describe('the unlock agent', () => {
     // A file encrypted to another key is refused with a fixed text.
     expect(JSON.parse(await raw(socket.path, `${JSON.stringify({ op: 'decrypt', data: Buffer.from('age-encryption.org/v1\n-> X25519 abc\n').toString('base64') })}\n`))).toMatchObject({ ok: false, code: 'VAULT_CORRUPT' });
     await store.close();
+  });
+
+  it('an agent reporting a recipient that is not its key: a write is refused before the vault is replaced, every value kept', async () => {
+    const h = await makeFileVaultHome({ logN: LOG_N });
+    const { key } = await openIdentity(h.files, h.passphrase);
+    const own = createFileSecretStore({ profilePath: h.profile, env: {}, key });
+    await own.set('huggingface.token', HF);
+    const socket = agentSocketFor(h.files.identity, { XDG_RUNTIME_DIR: h.runtime });
+    const other = await identityToRecipient(await generateX25519Identity());
+    running.push(await serveAgent({ identity: key.identity, recipient: other, identityPath: h.files.identity, socketDir: socket.dir, socketPath: socket.path, ttlMs: 60_000 }));
+    const store = createFileSecretStore({ profilePath: h.profile, env: { XDG_RUNTIME_DIR: h.runtime } });
+    expect(await store.get('huggingface.token')).toBe(HF);
+    const before = readFileSync(h.files.vault);
+    const err = await rejected(store.set('tmdb.api_key', '00112233445566778899aabbccddeeff'));
+    expect(err.code).toBe('VAULT_LOCKED');
+    expect(err.message).toBe(`The unlock agent's key does not open a file sealed to the recipient it reported (${other}): ${h.files.vault} was not written, and nothing was changed.`);
+    expect(err.fix).toContain('cpw-vault lock, then cpw-vault unlock');
+    expect(readFileSync(h.files.vault).equals(before)).toBe(true);
+    await store.close();
+    // The vault still opens with its own key, its values intact.
+    expect(await own.get('huggingface.token')).toBe(HF);
+    expect(await own.get('tmdb.api_key')).toBeUndefined();
   });
 
   it('stops at its time to live: the socket goes and reads say VAULT_LOCKED', async () => {

@@ -6,7 +6,7 @@ import { AgentClient } from '../agent/client';
 import { agentSocketFor } from '../agent/socket-dir';
 import { withFileLock } from '../profile/file-lock';
 import { readPrivateFile, removeTempsOf, writeFileDurably } from './durable-file';
-import { vaultLocked, vaultNotFound } from './vault-errors';
+import { keyMismatch, vaultLocked, vaultNotFound } from './vault-errors';
 import { vaultFilesFor, type VaultFiles } from './vault-files';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -152,12 +152,28 @@ export class FileSecretStore implements SecretStore {
       removeTempsOf(this.files.vault);
       const entries = await this.readEntries();
       if (!change(entries)) return false;
-      const { sealToRecipient } = await import('./vault-crypto');
-      const bytes = await this.withKey(async (key) => sealToRecipient(key.recipient, serializeVaultContent(entries)));
+      const text = serializeVaultContent(entries);
+      const bytes = await this.withKey((key) => this.sealOpenable(key, text));
       lock.assertHeld();
       writeFileDurably(this.files.vault, bytes);
       return true;
     }, this.options.lockWaitMs);
+  }
+
+  /**
+   * `text` sealed to the key's recipient, once the key has opened it again. The recipient is the agent's word
+   * (its hello): one that is not its key's (an agent of another version, a bug) would replace the vault with a
+   * file no key opens, every value lost. Checked before anything is written; costs one decrypt.
+   */
+  private async sealOpenable(key: Unlocked, text: string): Promise<Uint8Array> {
+    const { sealToRecipient } = await import('./vault-crypto');
+    const sealed = await sealToRecipient(key.recipient, text);
+    const opened = await key.decrypt(sealed).catch((err: unknown) => {
+      if (isVaultError(err, 'VAULT_CORRUPT')) return undefined;
+      throw err;
+    });
+    if (opened !== text) throw keyMismatch(key.recipient, this.files.vault, key.viaAgent);
+    return sealed;
   }
 
   /** Runs `fn` with the key; an agent that went away meanwhile is dropped and the key found again, once. */

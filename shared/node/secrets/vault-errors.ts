@@ -19,6 +19,15 @@ export function vaultLocked(detail?: string): VaultError {
   );
 }
 
+/** The key at hand does not open what was sealed to the recipient it was given: nothing written (exit 4, like a lock). */
+export function keyMismatch(recipient: string, file: string, viaAgent: boolean): VaultError {
+  return new VaultError(
+    'VAULT_LOCKED',
+    `${viaAgent ? "The unlock agent's key" : 'The unlocked key'} does not open a file sealed to the recipient it reported (${recipient}): ${file} was not written, and nothing was changed.`,
+    'Start the unlock again: cpw-vault lock, then cpw-vault unlock',
+  );
+}
+
 /** The identity or the vault file is missing. */
 export function vaultNotFound(missing: string, other: string | undefined): VaultError {
   return new VaultError(
