@@ -97,6 +97,19 @@ describe('cpw-vault verify', () => {
     expect(rejected.stdout).toMatch(/✗ openai\.api_key: invalid .*\n\s+fix: Create a new key at https:\/\/platform\.openai\.com\/api-keys, then: cpw-vault set openai api_key/);
   });
 
+  it('a rejected key taken from an env var: the fix names the variable (a new key stored in the vault would change nothing)', async () => {
+    const t = makeTempHome();
+    await run(t, ['set', 'openai', 'api_key'], {}, OPENAI);
+    const bad = `sk-proj-${'e'.repeat(40)}`;
+    const r = await run(t, ['verify', 'openai', 'api_key'], { OPENAI_API_KEY: bad });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/✗ openai\.api_key: invalid .*\[env\]\n\s+fix: The key comes from OPENAI_API_KEY in this environment, which is read before the vault: correct or unset OPENAI_API_KEY \(new keys: https:\/\/platform\.openai\.com\/api-keys\)\.\n/);
+    expect(r.stdout).not.toContain('cpw-vault set');
+    expect(r.stdout + r.stderr).not.toContain(bad);
+    // The stored key itself, with the variable unset: verified as the vault's.
+    expect((await run(t, ['verify', 'openai', 'api_key'], { OPENAI_API_KEY: undefined })).code).toBe(0);
+  });
+
   it('usage errors: nothing to verify, two targets, a custom credential, a bad --timeout (exit 2); a missing one (exit 3)', async () => {
     const t = makeTempHome();
     expect((await run(t, ['verify'])).code).toBe(2);

@@ -19,7 +19,7 @@ export interface VerifyReport {
 }
 
 interface Planned {
-  items: Array<VerifyItem & { source: CredentialSource['kind']; storedAt: string | null }>;
+  items: Array<VerifyItem & { source: CredentialSource['kind']; envName?: string; storedAt: string | null }>;
   skipped: VerifyReport['skipped'];
 }
 
@@ -29,7 +29,7 @@ async function read(vault: Vault, id: CredentialId, gated: boolean): Promise<Pla
   // if no other value was stored while it was being verified (see Vault.recordVerification).
   const storedAt = vault.storedAt(id);
   const { value, source } = await vault.getCredential(service, key);
-  return { id, value, gated, source: source.kind, storedAt };
+  return { id, value, gated, source: source.kind, ...(source.kind === 'env' ? { envName: source.name } : {}), storedAt };
 }
 
 /** Which credentials a target means, read through the vault (audited reads; CREDENTIAL_MISSING / WORKFLOW_NOT_READY / KEYCHAIN_* as usual). */
@@ -75,6 +75,12 @@ export async function verifyWithVault(vault: Vault, target: VerifyTarget, option
   const results = await verifyMany(items, { ...options, ...(related ? { related } : {}) });
   for (const [i, result] of results.entries()) {
     result.source = items[i]!.source;
+    const envName = items[i]!.envName;
+    // The value came from the environment, which is read before the vault: storing a new key would change nothing.
+    if (envName && result.result === 'invalid') {
+      const url = catalogEntry(result.credential)?.url;
+      result.fix = `The key comes from ${envName} in this environment, which is read before the vault: correct or unset ${envName}${url ? ` (new keys: ${url})` : ''}.`;
+    }
     await vault.recordVerification(result.credential, result, items[i]!.storedAt);
   }
   return { results, skipped };
