@@ -1,7 +1,8 @@
-import { closeSync, constants, createReadStream, fstatSync, openSync, readFileSync, readSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, openSync, readSync, readdirSync } from 'node:fs';
 import { VaultError } from '../core/errors';
 import { registerPassphrase } from '../core/redact';
 import { modeString } from '../node/profile/secure-fs';
+import { descriptorFlags, descriptorTarget } from './descriptors';
 import type { CliIO } from './io';
 
 /** Where a command may take a passphrase from besides the hidden prompt (never argv, never an env var). */
@@ -66,25 +67,6 @@ function ownPipe(fd: number, target: string): boolean {
     return readdirSync('/proc/self/fd').some((other) => Number(other) !== fd && descriptorTarget(Number(other)) === target && ((descriptorFlags(Number(other)) ?? 0) & 3) === 1);
   } catch {
     return false;
-  }
-}
-
-/** What `fd` is open on (Linux: a path, `pipe:[N]`, `anon_inode:[eventfd]`), or undefined. */
-function descriptorTarget(fd: number): string | undefined {
-  try {
-    return readlinkSync(`/proc/self/fd/${fd}`);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The open flags of `fd` (Linux: /proc/self/fdinfo), or undefined where they cannot be seen. */
-function descriptorFlags(fd: number): number | undefined {
-  try {
-    const m = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
-    return m ? parseInt(m[1]!, 8) : undefined;
-  } catch {
-    return undefined;
   }
 }
 

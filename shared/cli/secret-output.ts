@@ -1,7 +1,8 @@
-import { fchmodSync, fstatSync, lstatSync, readlinkSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import { fchmodSync, fstatSync, lstatSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { VaultError } from '../core/errors';
 import { withoutControlChars } from '../core/control-chars';
+import { descriptorTarget } from './descriptors';
 
 /**
  * Before `get` or `env` writes values to stdout: when stdout is a regular
@@ -79,12 +80,8 @@ export function protectSecretOutput(fd = 1): string | undefined {
 
 /** The absolute path of the file open as `fd` (Linux), when it has one still. */
 function filePath(fd: number): string | undefined {
-  try {
-    const path = readlinkSync(`/proc/self/fd/${fd}`);
-    return path.startsWith('/') && !path.endsWith(' (deleted)') ? path : undefined;
-  } catch {
-    return undefined;
-  }
+  const path = descriptorTarget(fd);
+  return path?.startsWith('/') && !path.endsWith(' (deleted)') ? path : undefined;
 }
 
 /**
@@ -114,21 +111,12 @@ function removeIfSame(path: string, st: Stats): boolean {
 
 /** The path of the file open as `fd` (Linux), for a message; "stdout" elsewhere. */
 function fileName(fd: number): string {
-  try {
-    const path = readlinkSync(`/proc/self/fd/${fd}`);
-    return withoutControlChars(path);
-  } catch {
-    return 'stdout';
-  }
+  return withoutControlChars(descriptorTarget(fd) ?? 'stdout');
 }
 
 /** Whether the FIFO open as `fd` has a name in the file system (Linux: not an anonymous `pipe:[N]`); false when unknown. */
 function isNamedFifo(fd: number): boolean {
-  try {
-    return !readlinkSync(`/proc/self/fd/${fd}`).startsWith('pipe:');
-  } catch {
-    return false;
-  }
+  return descriptorTarget(fd)?.startsWith('pipe:') === false;
 }
 
 /** Under sudo (running as root), the invoking user's uid: the files and terminal their shell opened are theirs. */

@@ -1,0 +1,20 @@
+import { readFileSync, readlinkSync } from 'node:fs';
+
+/** What `fd` of this process is open on (Linux: a path, `pipe:[N]`, `anon_inode:[eventfd]`), or undefined where it cannot be seen. */
+export function descriptorTarget(fd: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The open flags of `fd` (Linux: /proc/self/fdinfo), or undefined where they cannot be seen. */
+export function descriptorFlags(fd: number): number | undefined {
+  try {
+    const m = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    return m ? parseInt(m[1]!, 8) : undefined;
+  } catch {
+    return undefined;
+  }
+}
