@@ -14,6 +14,8 @@ export class FailingStore implements SecretStore {
   private breakAt: number | undefined;
   /** Called after each successful credential write (e.g. to abort). */
   onWrite: ((n: number) => void) | undefined;
+  /** Called after each delete. */
+  onDelete: (() => void) | undefined;
   private writes = 0;
   private calls = 0;
 
@@ -69,7 +71,9 @@ export class FailingStore implements SecretStore {
 
   async delete(account: string): Promise<boolean> {
     this.tick();
-    return this.inner.delete(account);
+    const had = await this.inner.delete(account);
+    this.onDelete?.();
+    return had;
   }
 
   list(): Promise<string[]> {

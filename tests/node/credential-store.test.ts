@@ -133,6 +133,34 @@ describe.each(['memory', 'keychain'])('credential store on the %s backend (opene
     expect(bytes(t)).toBe(before.profile);
   });
 
+  it('a backend switch committed by another process while a set or delete runs: refused and undone, never indexed against the new backend', async () => {
+    const { t, vault, open, raw, wrapper } = setup(backend);
+    await vault.setCredential('huggingface', 'token', HF);
+    const switchedAway = () => {
+      // What `backend use file` in another process commits: the profile names another backend (its values moved there).
+      const doc = profileOf(t);
+      writeFileSync(t.profile, JSON.stringify({ ...doc, storage: { ...doc.storage, backend: 'file' } }), { mode: 0o600 });
+    };
+    const before = { store: await contents(raw), meta: profileOf(t).credential_metadata };
+    wrapper().onWrite = switchedAway;
+    const e = await rejected(vault.setCredential('huggingface', 'token', HF2));
+    expect(e.code).toBe('PROFILE_LOCKED');
+    expect(e.message).toBe(`The vault's backend was switched from failing-${backend} to file while this change ran (another cpw-vault); nothing was changed.`);
+    expect(await contents(raw)).toEqual(before.store);
+    expect(profileOf(t).credential_metadata).toEqual(before.meta);
+    expect(existsSync(journalOf(t))).toBe(false);
+    // A delete: the value the new backend holds is not dropped from the index, and the old backend keeps its copy.
+    wrapper().onWrite = undefined;
+    const doc = profileOf(t);
+    writeFileSync(t.profile, JSON.stringify({ ...doc, storage: { ...doc.storage, backend: `failing-${backend}` } }), { mode: 0o600 });
+    const deleter = open();
+    expect((await deleter.getCredential('huggingface', 'token')).value).toBe(HF); // its store opened (a wrapper of its own)
+    wrapper().onDelete = switchedAway;
+    expect((await rejected(deleter.deleteCredential('huggingface', 'token'))).code).toBe('PROFILE_LOCKED');
+    expect(profileOf(t).credential_metadata['huggingface.token']).toBeDefined();
+    expect(await contents(raw)).toEqual(before.store);
+  });
+
   it('an abort (a signal) mid-way rolls back and says CANCELLED', async () => {
     const { t, vault, raw, wrapper } = setup(backend);
     await vault.setCredential('tmdb', 'api_key', TMDB);

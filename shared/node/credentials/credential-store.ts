@@ -67,6 +67,8 @@ export class CredentialStore {
     private readonly journal: JournalFile,
     private readonly now: () => Date,
     private readonly stamp: (profile: Profile) => Profile = (p) => p,
+    /** The backend the profile named when `secrets` was opened for it: a commit refuses a profile that names another since. */
+    private readonly backend?: string,
   ) {}
 
   /** The stored values of `ids` (secret store, or the profile slot of a non-secret), ignoring env vars; secrets read in one batch. */
@@ -191,6 +193,12 @@ export class CredentialStore {
 
   /** The index after `changes`. */
   private toIndex(profile: Profile, changes: readonly CredentialChange[], existed: Map<CredentialId, boolean>): Profile {
+    const now = profile.storage?.backend ?? 'keychain';
+    if (this.backend !== undefined && now !== this.backend && changes.some((c) => isSecretCredential(c.id))) {
+      // Another cpw-vault switched the backend after this one opened its store: its values went to the old backend,
+      // and an index committed now would name values the new one does not hold (or drop one it still holds).
+      throw new VaultError('PROFILE_LOCKED', `The vault's backend was switched from ${this.backend} to ${now} while this change ran (another cpw-vault); nothing was changed.`, 'Run the command again: it will use the new backend.');
+    }
     const base = this.stamp(profile);
     for (const c of changes) {
       if (c.kind === 'delete') existed.set(c.id, !!existed.get(c.id) || c.id in base.credential_metadata || (!isSecretCredential(c.id) && slotValue(base, c.id) !== ''));

@@ -409,7 +409,7 @@ export class Vault {
   private credentials(): CredentialStore {
     const secrets = this.reader.secretStore();
     if (this.credentialStore?.secrets !== secrets) {
-      this.credentialStore = { secrets, store: new CredentialStore(secrets, this.profile, this.journal, this.now, (p) => this.stampStorage(p)) };
+      this.credentialStore = { secrets, store: new CredentialStore(secrets, this.profile, this.journal, this.now, (p) => this.stampStorage(p), this.reader.backend()) };
     }
     return this.credentialStore.store;
   }
