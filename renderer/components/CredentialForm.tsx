@@ -54,6 +54,7 @@ export function CredentialForm(props: { service?: string; key_?: string; onDone:
   const [error, setError] = useState<ApiError | null>(null);
   const id = credentialId(names.service, names.key);
   const entry = catalogEntry(id);
+  const plain = entry?.secret === false ? entry : undefined;
   const badNames = custom && (!SERVICE_NAME.test(names.service) || !KEY_NAME.test(names.key) || (!!names.envVar && !ENV_VAR_NAME.test(names.envVar)));
   const tooBad = valueError(id, value);
 
@@ -90,9 +91,16 @@ export function CredentialForm(props: { service?: string; key_?: string; onDone:
       aria-label={`Set ${entry?.label ?? 'a custom credential'}`}
     >
       {custom && <CustomFields service={names.service} keyName={names.key} label={names.label} envVar={names.envVar} set={(k, v) => setNames({ ...names, [k]: v })} />}
-      <Field label={entry ? `${entry.label} (hidden)` : 'Value (hidden)'} hint={entry ? `Expected: ${entry.format.hint}` : undefined} error={tooBad}>
-        {(f) => <SecretInput id={f.id} value={value} onChange={setValue} describedBy={f.describedBy} invalid={f.invalid} required autoFocus={!custom && (props.autoFocus ?? true)} />}
-      </Field>
+      {plain ? (
+        // Not a secret (the OpenAI organization ID): kept in the profile and shown in full, so it is not typed as one.
+        <Field label={plain.label} hint={`Expected: ${plain.format.hint}. Not a secret: kept in your profile and shown in full; a key typed here is refused.`} error={tooBad}>
+          {(f) => <input id={f.id} value={value} onChange={(e) => setValue(e.target.value)} autoComplete="off" spellCheck={false} aria-describedby={f.describedBy} aria-invalid={f.invalid || undefined} required autoFocus={props.autoFocus ?? true} />}
+        </Field>
+      ) : (
+        <Field label={entry ? `${entry.label} (hidden)` : 'Value (hidden)'} hint={entry ? `Expected: ${entry.format.hint}` : undefined} error={tooBad}>
+          {(f) => <SecretInput id={f.id} value={value} onChange={setValue} describedBy={f.describedBy} invalid={f.invalid} required autoFocus={!custom && (props.autoFocus ?? true)} />}
+        </Field>
+      )}
       {entry?.url && (
         <p>
           <button type="button" className="link" onClick={() => void getApi().openExternal(entry.url!).catch(() => {})}>Get a key at {new URL(entry.url).hostname} ↗</button>
@@ -107,7 +115,7 @@ export function CredentialForm(props: { service?: string; key_?: string; onDone:
       {error && <ErrorNote error={error} />}
       <div className="actions">
         {/* While saving, aria-disabled (not disabled): a disabled button drops the keyboard focus to <body>. */}
-        <button type="submit" className="primary" disabled={!value.trim() || !!tooBad || badNames} aria-disabled={saving || undefined}>{saving ? 'Saving…' : 'Save to keychain'}</button>
+        <button type="submit" className="primary" disabled={!value.trim() || !!tooBad || badNames} aria-disabled={saving || undefined}>{saving ? 'Saving…' : plain ? 'Save to profile' : 'Save to keychain'}</button>
         <button type="button" onClick={() => close(false)} disabled={saving}>Cancel</button>
       </div>
     </form>

@@ -1,4 +1,4 @@
-import { useEffect, useId, useState, type ButtonHTMLAttributes, type ClipboardEvent, type MouseEvent, type ReactNode } from 'react';
+import { useEffect, useId, useLayoutEffect, useRef, useState, type ButtonHTMLAttributes, type ClipboardEvent, type MouseEvent, type ReactNode } from 'react';
 import type { ApiError } from '../api';
 import { describeError } from '../errors';
 import { formatWhen } from '../format';
@@ -34,6 +34,12 @@ export function SecretInput(props: { id: string; value: string; onChange: (v: st
   const [shown, setShown] = useState(false);
   const [refused, setRefused] = useState(false);
   const refusedId = `${props.id}-paste`;
+  // Uncontrolled, its value set as the element's property only: React writes a controlled input's value into its
+  // `value` attribute too, so the secret being typed sat in the page's HTML (outerHTML, a DOM snapshot, devtools).
+  const input = useRef<HTMLInputElement>(null);
+  useLayoutEffect(() => {
+    if (input.current && input.current.value !== props.value) input.current.value = props.value;
+  }, [props.value]);
   const onPaste = (e: ClipboardEvent<HTMLInputElement>) => {
     const several = /[\r\n]/.test(e.clipboardData.getData('text/plain').trim());
     if (several) e.preventDefault();
@@ -44,8 +50,8 @@ export function SecretInput(props: { id: string; value: string; onChange: (v: st
       <div className="secret-input">
         <input
           id={props.id}
+          ref={input}
           type={shown ? 'text' : 'password'}
-          value={props.value}
           onChange={(e) => (setRefused(false), props.onChange(e.target.value))}
           onPaste={onPaste}
           autoComplete="off"

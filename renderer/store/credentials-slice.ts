@@ -1,4 +1,6 @@
 import type { StateCreator } from 'zustand';
+import { catalogEntry } from '../../shared/core/catalog';
+import { credentialId } from '../../shared/core/credential';
 import type { CredentialRef, SetCredentialRequest } from '../../shared/core/ipc-contract';
 import type { CredentialView } from '../../shared/core/views';
 import { asApiError, getApi, type ApiError } from '../api';
@@ -60,7 +62,8 @@ export const createCredentialsSlice: StateCreator<VaultState, [], [], Credential
   },
   saveCredential: async (request) => {
     const { warning } = await get().withLockRetry(() => getApi().credentialsSet(request));
-    get().toast('success', `Saved ${request.label ?? `${request.service}.${request.key}`} to the keychain.`);
+    const plain = catalogEntry(credentialId(request.service, request.key))?.secret === false;
+    get().toast('success', `Saved ${request.label ?? `${request.service}.${request.key}`} ${plain ? 'to your profile (not a secret)' : 'to the keychain'}.`);
     await Promise.all([get().loadCredentials(), get().loadWorkflows()]);
     return warning;
   },

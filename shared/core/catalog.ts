@@ -3,7 +3,7 @@
  * lives in the seed profile schema, which environment variables carry it, the
  * shape a valid value has, and where a user gets one. Pure data.
  */
-import type { CredentialId } from './credential';
+import { looksLikeKey, type CredentialId } from './credential';
 
 /** Section of the seed profile schema a credential's slot lives in. */
 export type ProfileSection = 'credentials' | 'online_services';
@@ -104,8 +104,31 @@ export function checkFormat(id: CredentialId, value: string): FormatCheck {
   if (!entry || entry.format.pattern.test(value)) return { ok: true };
   return {
     ok: false,
-    warning: `This does not look like ${/^[aeiou]/i.test(entry.label) ? 'an' : 'a'} ${entry.label}: expected ${entry.format.hint}.`,
+    warning: `This does not look like ${article(entry.label)}: expected ${entry.format.hint}.`,
   };
+}
+
+/**
+ * Why `value` may not go in the slot of `id`, a credential that is not a secret (kept in plain text in the profile,
+ * shown in full by list and the app): it is outside its own format and has a secret's, the format of a secret
+ * credential of the catalog or the shape of a key. The app's form for the OpenAI organization ID took an API key
+ * pasted into it. Undefined when it may; the reason never contains the value.
+ */
+export function plainSlotProblem(id: CredentialId, value: string): { reason: string; fix: string } | undefined {
+  const entry = BY_ID.get(id);
+  if (!entry || entry.secret || entry.format.pattern.test(value)) return undefined;
+  // The most specific format it fits (an Anthropic key fits OpenAI's "sk-" too).
+  const like = CATALOG.filter((e) => e.secret && e.format.pattern.test(value)).sort((a, b) => b.format.pattern.source.length - a.format.pattern.source.length)[0];
+  if (!like && !looksLikeKey(value)) return undefined;
+  return {
+    reason: `the value has ${like ? `the format of ${article(like.label)}` : 'the shape of a key'}, and ${entry.label} is not a secret (it is kept in plain text in the profile and shown in full)`,
+    fix: `${like ? `If it is your ${like.label}, store it where secrets go: cpw-vault set ${like.service} ${like.key}. ` : ''}${entry.label}: expected ${entry.format.hint}.`,
+  };
+}
+
+/** "an OpenAI API key", "a TMDB API key". */
+function article(label: string): string {
+  return `${/^[aeiou]/i.test(label) ? 'an' : 'a'} ${label}`;
 }
 
 /**

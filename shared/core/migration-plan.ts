@@ -1,4 +1,4 @@
-import { checkFormat } from './catalog';
+import { checkFormat, plainSlotProblem } from './catalog';
 import { splitCredentialId, valueProblem, type CredentialId } from './credential';
 import { distinctEnvVars, movedEnvVarText, type MovedEnvVar } from './env-var-names';
 import { maySecret, type ParsedSource, type SourceKind } from './migration-sources';
@@ -82,6 +82,8 @@ export function planMigration(source: ParsedSource, compare: (id: CredentialId, 
       }
       return { ...base, target, action: 'unknown', apply: !!choices.includeUnknown, envVar, reason: choices.includeUnknown ? `not a known credential; imported as custom ${target} (env ${envVar})` : `not a known credential; not imported (--include-unknown imports it as custom ${target}, env ${envVar})` };
     }
+    const plain = plainSlotProblem(target, value);
+    if (plain) return { ...base, target, action: 'invalid', apply: false, reason: `${plain.reason}: not imported` };
     const format = entry.target ? checkFormat(target, value) : undefined;
     const warning = format && !format.ok ? { warning: format.warning } : {};
     if (stored === 'same') return { ...base, target, action: 'identical', apply: false, reason: 'already stored with the same value' };

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
 import { filesContaining } from '../helpers/canary';
@@ -62,6 +62,26 @@ describe('cpw-vault set / get / delete on the real keychain', () => {
     expect(forced.code).toBe(0);
     expect(forced.stderr).toMatch(/warning: .*Stored anyway/);
     expect(lookup(t, 'tmdb.api_key')).toBe('definitely-not-tmdb');
+  });
+
+  it('a key given as the OpenAI organization ID (kept in plain text) is refused, --force or not, by set and by migrate', async () => {
+    const t = makeTempHome();
+    const key = `sk-proj-${'q7'.repeat(20)}`;
+    for (const args of [['set', 'openai', 'organization_id'], ['set', 'openai', 'organization_id', '--force']]) {
+      const r = await cli(t, args, { input: key });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('openai.organization_id was not stored: the value has the format of an OpenAI API key, and OpenAI organization ID is not a secret');
+      expect(r.stderr).toContain('cpw-vault set openai api_key');
+      expect(r.stderr + r.stdout).not.toContain(key);
+    }
+    writeFileSync(`${t.cwd}/secrets.json`, JSON.stringify({ hf_token: `hf_${'Mig'.repeat(11)}`, OPENAI_ORG_ID: key }));
+    const m = await cli(t, ['migrate', '--from', `${t.cwd}/secrets.json`, '--yes']);
+    expect(m.stdout + m.stderr).toMatch(/OPENAI_ORG_ID.*the shape of a key|OPENAI_ORG_ID.*format of an OpenAI API key/s);
+    expect(m.stdout + m.stderr).not.toContain(key);
+    expect(lookup(t, 'openai.organization_id')).toBe('');
+    expect(filesContaining(t.home, key)).toEqual([]);
+    // A real organization ID is kept as before.
+    expect((await cli(t, ['set', 'openai', 'organization_id'], { input: 'org-AbC123dEf456GhI789jKl0' })).code).toBe(0);
   });
 
   it('get of a missing credential: exit 3, the fix on stderr, nothing on stdout; --json gives the error document', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CATALOG, catalogEntry, checkFormat, legacyKeyToCredential } from '../../shared/core/catalog';
+import { CATALOG, catalogEntry, checkFormat, legacyKeyToCredential, plainSlotProblem } from '../../shared/core/catalog';
 
 describe('catalog', () => {
   it('holds the nine credentials of the design with their sections and env vars', () => {
@@ -38,6 +38,32 @@ describe('catalog', () => {
     const r = checkFormat(id, value);
     expect(r.ok).toBe(ok);
     if (!r.ok) expect(r.warning).not.toContain(value);
+  });
+
+  it.each([
+    ['sk-proj-' + 'a1'.repeat(20), 'OpenAI API key'],
+    ['sk-ant-api03-' + 'y'.repeat(40), 'Anthropic API key'], // it fits OpenAI's "sk-" too: the most specific format names it
+    ['hf_' + 'a1'.repeat(16), 'HuggingFace token'],
+    ['0123456789abcdef0123456789abcdef', 'TMDB API key'],
+    ['AIza' + 'B'.repeat(35), 'Google (Gemini) API key'],
+    ['ghp_' + 'a1B2'.repeat(9), undefined], // a key's shape, no catalog format
+    ['x9Kq2Lm8Np4Rs7Tv3Wz6Yb1', undefined],
+  ])('a secret typed as the OpenAI organization ID (kept in plain text) is refused: %s', (value, like) => {
+    const p = plainSlotProblem('openai.organization_id', value)!;
+    expect(p).toBeDefined();
+    expect(p.reason + p.fix).not.toContain(value);
+    expect(p.reason).toContain('OpenAI organization ID is not a secret (it is kept in plain text in the profile and shown in full)');
+    if (like) expect(p.reason).toContain(`the format of ${/^[aeiou]/i.test(like) ? 'an' : 'a'} ${like}`);
+    else expect(p.reason).toContain('the shape of a key');
+  });
+
+  it.each([['org-AbC123dEf456GhI789jKl0'], ['org-Abc12345678'], ['my org'], ['Acme Research']])('an organization ID, or a mistyped one that is no secret, is not refused as one: %s', (value) => {
+    expect(plainSlotProblem('openai.organization_id', value)).toBeUndefined();
+  });
+
+  it('a secret credential or a custom one is never judged a plain slot', () => {
+    expect(plainSlotProblem('openai.api_key', 'sk-proj-' + 'a1'.repeat(20))).toBeUndefined();
+    expect(plainSlotProblem('custom.thing', 'sk-proj-' + 'a1'.repeat(20))).toBeUndefined();
   });
 
   it('maps the seed secrets.json keys and every env var name, case-insensitively', () => {

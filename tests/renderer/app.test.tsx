@@ -18,6 +18,44 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+describe('credential forms', () => {
+  it('a secret being typed is never in the page\'s HTML (no value attribute), shown or hidden, and is saved as typed', async () => {
+    const { api, user, show } = withFakeApi();
+    api.profileKind = 'profile';
+    show(<App />);
+    await user.click(await screen.findByRole('button', { name: 'Credentials' }));
+    await user.click(await screen.findByRole('button', { name: /^TMDB API key/ }));
+    await user.click(screen.getByRole('button', { name: 'Add' }));
+    const field = screen.getByLabelText('TMDB API key (hidden)') as HTMLInputElement;
+    const key = 'fedcba9876543210fedcba9876543210';
+    await user.type(field, key);
+    expect(field.value).toBe(key);
+    expect(field.hasAttribute('value') && field.getAttribute('value') !== '').toBe(false);
+    expect(document.documentElement.outerHTML).not.toContain(key);
+    await user.click(screen.getByRole('button', { name: 'Show' }));
+    expect(field.type).toBe('text');
+    expect(document.documentElement.outerHTML).not.toContain(key);
+    await user.click(screen.getByRole('button', { name: 'Save to keychain' }));
+    await waitFor(() => expect(api.values.get('tmdb.api_key')).toBe(key));
+  });
+
+  it('the OpenAI organization ID (not a secret) is a plain field saved to the profile, and the toast says so', async () => {
+    const { api, user, show } = withFakeApi();
+    api.profileKind = 'profile';
+    show(<App />);
+    await user.click(await screen.findByRole('button', { name: 'Credentials' }));
+    await user.click(await screen.findByRole('button', { name: /^OpenAI organization ID/ }));
+    await user.click(screen.getByRole('button', { name: 'Add' }));
+    expect(screen.queryByLabelText('OpenAI organization ID (hidden)')).toBeNull();
+    const field = screen.getByLabelText('OpenAI organization ID', { selector: 'input' }) as HTMLInputElement;
+    expect(field.type).toBe('text');
+    expect(screen.getByText(/Not a secret: kept in your profile and shown in full; a key typed here is refused\./)).toBeTruthy();
+    await user.type(field, 'org-AbC123dEf456');
+    await user.click(screen.getByRole('button', { name: 'Save to profile' }));
+    await waitFor(() => expect(useVault.getState().toasts).toMatchObject([{ kind: 'success', text: 'Saved openai.organization_id to your profile (not a secret).' }]));
+  });
+});
+
 describe('leaving a screen mid-save', () => {
   it('a credential save that fails after the user went to another screen is said in an error toast with its fix (not lost with the form)', async () => {
     const { api, user, show } = withFakeApi();
