@@ -27,7 +27,7 @@ import type { RunHistory } from '../../shared/node/records/run-history';
 import type { Vault } from '../../shared/node/vault/vault';
 import { fetchAvatar } from './avatar';
 import { oneDialogAtATime } from './dialog-gate';
-import { oneRunAndOneNext } from './one-at-a-time';
+import { oneAtATime, oneRunAndOneNext } from './one-at-a-time';
 import type { ClipboardPort, DialogPort, EventPort, ExternalPort, FetchPort, SchedulerPort } from './ports';
 import { runsReader, stampMemo } from './history-reads';
 import { securityHandlers } from './security-handlers';
@@ -121,14 +121,16 @@ function migrationHandlers(deps: MainDeps) {
       const { source, parsed: p } = parsed(request);
       return { source, plan: await vault.planMigration(p, choices(request)), reviewed: contentTag(p) };
     },
-    migrationApply: async (request: MigrationRequest) => {
+    // One at a time: the same reviewed plan fired three times at once (a hostile page) was applied three times, each
+    // run "imported" and leaving its own plaintext backup; queued, the later ones find it all stored (identical).
+    migrationApply: oneAtATime(async (request: MigrationRequest) => {
       const { source, parsed: p } = parsed(request);
       // Only what the user reviewed is written: a file changed since its plan was shown (other keys, other values) is refused.
       if (request.reviewed !== contentTag(p)) {
         throw new VaultError('INVALID_ARGUMENT', `${source.path} changed since its plan was shown (or no plan was shown); nothing was changed.`, 'Review the plan shown now, then press Migrate again.');
       }
       return vault.applyMigration(p, await vault.planMigration(p, choices(request)));
-    },
+    }),
     migrationRemovePlaintext: async (request: { source: string }) => {
       const source = registry.resolve(request.source);
       const inPlace = isTheProfile(source.path, vault.profilePath);

@@ -50,7 +50,10 @@ function useSearchShortcut(search: RefObject<HTMLInputElement | null>) {
   }, [search]);
 }
 
-function Toolbar({ search, onAdd }: { search: RefObject<HTMLInputElement | null>; onAdd: () => void }) {
+/** The focus target that stands for the toolbar's "Add a custom credential" button. */
+const ADD_BUTTON = '__add__';
+
+function Toolbar({ search, addButton, onAdd }: { search: RefObject<HTMLInputElement | null>; addButton: RefObject<HTMLButtonElement | null>; onAdd: () => void }) {
   const v = useVault(useShallow((s) => ({ query: s.credentialQuery, filter: s.credentialFilter, sort: s.credentialSort, set: s.setCredentialView })));
   return (
     <div className="toolbar" role="search" aria-label="Find credentials">
@@ -63,7 +66,7 @@ function Toolbar({ search, onAdd }: { search: RefObject<HTMLInputElement | null>
       <Field label="Sort by">
         {(f) => <select id={f.id} value={v.sort} onChange={(e) => v.set({ credentialSort: e.target.value as CredentialSort })}>{CREDENTIAL_SORTS.map((x) => <option key={x} value={x}>{SORT_TEXT[x]}</option>)}</select>}
       </Field>
-      <button type="button" onClick={onAdd}>Add a custom credential</button>
+      <button type="button" ref={addButton} onClick={onAdd}>Add a custom credential</button>
     </div>
   );
 }
@@ -82,6 +85,7 @@ export function Credentials() {
     focusCredential: st.focusCredential, copy: st.copyCredential, setView: st.setCredentialView,
   })));
   const search = useRef<HTMLInputElement>(null);
+  const addButton = useRef<HTMLButtonElement>(null);
   const [adding, setAdding] = useState(false);
   const [focusItem, setFocusItem] = useState<string | null>(null);
   // A Fix from the workflows opens that credential's form once, not every time it is selected again.
@@ -103,7 +107,7 @@ export function Credentials() {
   }, [visible, current]);
   useEffect(() => {
     if (!focusItem) return;
-    const target = [...document.querySelectorAll<HTMLElement>('[data-credential]')].find((el) => el.dataset['credential'] === focusItem) ?? search.current;
+    const target = focusItem === ADD_BUTTON ? addButton.current : ([...document.querySelectorAll<HTMLElement>('[data-credential]')].find((el) => el.dataset['credential'] === focusItem) ?? search.current);
     target?.focus();
     setFocusItem(null);
   }, [focusItem, visible]);
@@ -131,7 +135,7 @@ export function Credentials() {
   };
   return (
     <div className="credentials">
-      <Toolbar search={search} onAdd={() => setAdding(true)} />
+      <Toolbar search={search} addButton={addButton} onAdd={() => setAdding(true)} />
       <p className="muted shortcuts">{visible.length} of {s.credentials.length} shown · ↑ ↓ move · Ctrl+C copies the selected credential</p>
       {visible.length > LIST_ROWS && <p className="muted" role="status">The list holds the first {LIST_ROWS} of {visible.length}: type in Search to find the others.</p>}
       <ClipboardStatus />
@@ -150,7 +154,8 @@ export function Credentials() {
           {adding ? (
             <section aria-label="Add a custom credential">
               <h3>Add a custom credential</h3>
-              <CredentialForm onDone={(saved, id) => (setAdding(false), saved && id ? (select(id), setFocusItem(id)) : setFocusItem(current?.id ?? '__search__'))} />
+              {/* Saved: focus goes to the new credential's row; cancelled: back to the button that opened the form. */}
+              <CredentialForm onDone={(saved, id) => (setAdding(false), saved && id ? (select(id), setFocusItem(id)) : setFocusItem(ADD_BUTTON))} />
             </section>
           ) : current ? (
             <CredentialDetail key={current.id} c={current} startEditing={current.id === editFor} onEditStarted={() => setEditFor(null)} onDeleted={afterDelete} />

@@ -106,7 +106,8 @@ export function Onboarding() {
   const { loadSources, loadCredentials } = o;
   useEffect(() => void Promise.all([loadSources(), loadCredentials()]), [loadSources, loadCredentials]);
   useEffect(() => {
-    if (!first.current) headingRef.current?.focus();
+    // Each step's heading takes the focus; the first one too when nothing has it (it was left on <body> at start).
+    if (!first.current || document.activeElement === document.body || !document.activeElement) headingRef.current?.focus();
     first.current = false;
   }, [step]);
   const provider = (AI_PROVIDERS as readonly string[]).includes(o.profile?.profile.preferences.ai_provider ?? '') ? (o.profile!.profile.preferences.ai_provider as AiProvider) : undefined;

@@ -108,7 +108,8 @@ export const createMigrationSlice: StateCreator<VaultState, [], [], MigrationSli
       const result = await get().withLockRetry(() => getApi().migrationApply({ source: s.source!.handle, overwrite: s.overwrite, includeUnknown: s.includeUnknown, ...(s.plan ? { reviewed: s.plan.reviewed } : {}) }));
       // The choices were used: the refreshed plan shows what is stored now, not a stale "will be replaced".
       set({ migrating: false, migrationResult: result, overwrite: [], includeUnknown: false });
-      get().toast(result.ok ? 'success' : 'error', result.ok ? `Migrated ${result.imported} credential(s).` : `Migration failed; ${undoOutcome(result)}.`);
+      // In the onboarding the step shows the result itself (no toast mid-wizard: it outlived the step it was about).
+      if (get().screen !== 'onboarding') get().toast(result.ok ? 'success' : 'error', result.ok ? `Migrated ${result.imported} credential(s).` : `Migration failed; ${undoOutcome(result)}.`);
       await Promise.all([get().loadPlan(), get().loadCredentials(), get().loadWorkflows(), get().refreshDoctor()]);
     } catch (err) {
       set({ migrating: false });
@@ -125,7 +126,7 @@ export const createMigrationSlice: StateCreator<VaultState, [], [], MigrationSli
       const removal = await getApi().migrationRemovePlaintext({ source: s.source.handle });
       set({ removing: false, removal });
       if (removal.removed.length) {
-        get().toast('success', `Removed ${removal.removed.length} plaintext file(s).`);
+        if (get().screen !== 'onboarding') get().toast('success', `Removed ${removal.removed.length} plaintext file(s).`);
         set({ plan: null });
         await get().refreshDoctor();
       }

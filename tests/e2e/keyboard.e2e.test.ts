@@ -43,6 +43,11 @@ describe('keyboard only, and a renderer that lies', { timeout: E2E_TIMEOUT }, ()
     await tabTo(page, (f) => f.text === 'Add a custom credential');
     await page.keyboard.press('Enter');
     await expectFocus(page, { tag: 'INPUT', label: 'Service' });
+    // Escape closes the form and gives the focus back to the button that opened it (it went to a list item).
+    await page.keyboard.press('Escape');
+    await expectFocus(page, { tag: 'BUTTON', text: 'Add a custom credential' });
+    await page.keyboard.press('Enter');
+    await expectFocus(page, { tag: 'INPUT', label: 'Service' });
     await page.keyboard.type('deepl');
     await page.keyboard.press('Tab');
     await expectFocus(page, { label: 'Key' });

@@ -56,6 +56,31 @@ describe('migration sources are handles main minted; the renderer never names a 
     expect(await s.value('credentialsReveal', { service: 'tmdb', key: 'api_key' })).toBe(TMDB);
   });
 
+  it('one reviewed plan applied three times at once (a hostile page): one run imports, the others find it stored; one backup', async () => {
+    const s = await setupMain();
+    const { secrets, source } = await foundSecretsJson(s, { hf_token: HF, tmdb_api_key: TMDB });
+    const { reviewed } = await s.value<{ reviewed: string }>('migrationPlan', { source: source.handle });
+    const results = await Promise.all([1, 2, 3].map(() => s.value<{ ok: boolean; imported: number }>('migrationApply', { source: source.handle, reviewed })));
+    expect(results.map((r) => [r.ok, r.imported])).toEqual([[true, 2], [true, 0], [true, 0]]);
+    expect(readdirSync(join(s.t.cwd, 'config')).filter((n) => n.startsWith('secrets.json.backup-'))).toHaveLength(1);
+    expect(existsSync(secrets)).toBe(true);
+  });
+
+  it('a key saved while a migration plans and applies is never written over (the apply is refused, then the plan keeps it as a conflict)', async () => {
+    const s = await setupMain();
+    const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`svc${i}_api_key`, `value-${i}-${'z'.repeat(20)}`]));
+    const { source } = await foundSecretsJson(s, { tmdb_api_key: TMDB, ...many });
+    const { reviewed } = await s.value<{ reviewed: string }>('migrationPlan', { source: source.handle, includeUnknown: true });
+    const saved = 'fedcba9876543210fedcba9876543210';
+    const apply = s.call('migrationApply', { source: source.handle, includeUnknown: true, reviewed });
+    await s.value('credentialsSet', { service: 'tmdb', key: 'api_key', value: saved });
+    await apply;
+    expect(await s.value('credentialsReveal', { service: 'tmdb', key: 'api_key' })).toBe(saved);
+    const again = await s.value<{ rows: Array<{ sourceKey: string; status: string }> }>('migrationApply', { source: source.handle, includeUnknown: true, reviewed });
+    expect(again.rows.find((r) => r.sourceKey === 'tmdb_api_key')?.status).toBe('skipped');
+    expect(await s.value('credentialsReveal', { service: 'tmdb', key: 'api_key' })).toBe(saved);
+  });
+
   it('a seed 1.0 profile holding plaintext is offered, migrated in place, and its plaintext backup removed on request', async () => {
     const s = await setupMain();
     mkdirSync(join(s.t.home, '.cp-whisperx'), { recursive: true, mode: 0o700 });

@@ -161,6 +161,26 @@ describe.each(['memory', 'keychain'])('credential store on the %s backend (opene
     expect(await contents(raw)).toEqual(before.store);
   });
 
+  it('a value stored between a migration\'s plan and its apply is never overwritten: the apply is refused, nothing changed', async () => {
+    const { t, vault, open, raw } = setup(backend);
+    const source = threeEntrySource(t);
+    const plan = await vault.planMigration(source, { includeUnknown: true });
+    expect(plan.rows.find((r) => r.target === 'tmdb.api_key')?.action).toBe('import');
+    const saved = 'fedcba9876543210fedcba9876543210';
+    await open().setCredential('tmdb', 'api_key', saved); // the app, or another cpw-vault, in the meantime
+    const before = { store: await contents(raw), profile: bytes(t) };
+    const e = await rejected(vault.applyMigration(source, plan));
+    expect(e.code).toBe('PROFILE_LOCKED');
+    expect(e.message).toBe('tmdb.api_key changed since the plan was made (stored meanwhile by the app or another cpw-vault); nothing was changed.');
+    expect(await contents(raw)).toEqual(before.store);
+    expect(bytes(t)).toBe(before.profile);
+    // Planned again, it is a conflict, kept.
+    const again = await vault.applyMigration(source, await vault.planMigration(source, { includeUnknown: true }));
+    expect(again.ok).toBe(true);
+    expect((await contents(raw))['tmdb.api_key']).toBe(saved);
+    expect((await contents(raw))['huggingface.token']).toBe(HF2);
+  });
+
   it('an abort (a signal) mid-way rolls back and says CANCELLED', async () => {
     const { t, vault, raw, wrapper } = setup(backend);
     await vault.setCredential('tmdb', 'api_key', TMDB);

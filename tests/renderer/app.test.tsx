@@ -237,6 +237,8 @@ describe('the app shell', () => {
     api.keychainOk = false;
     show(<App />);
     expect(await screen.findByRole('heading', { name: 'Welcome to cpw-vault' })).toBeTruthy();
+    // The first step's heading has the focus from the start (it was left on <body>).
+    await waitFor(() => expect(document.activeElement?.textContent).toBe('Welcome to cpw-vault'));
     const banner = screen.getByRole('alert', { name: 'Keychain problem' });
     expect(banner.textContent).toContain('KEYCHAIN_LOCKED');
     expect(banner.textContent).toContain('Fix: Unlock it in Passwords and Keys.');

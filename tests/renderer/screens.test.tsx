@@ -348,6 +348,20 @@ describe('Migration screen', () => {
     expect((await screen.findByText(/hf_token → huggingface\.token: KEYCHAIN_TIMEOUT/)).textContent).toContain('Fix: Restart it.');
   });
 
+  it.each([['onboarding', 0], ['migration', 2]] as const)('on the %s screen a migration and its plaintext removal raise %i toasts (none mid-wizard: the step shows the result)', async (where, toasts) => {
+    const { api, user, show } = withFakeApi();
+    withPlan(api);
+    useVault.setState({ screen: where });
+    show(<Migration />);
+    await screen.findByRole('table', { name: 'Migration plan' });
+    await user.click(screen.getByRole('button', { name: /Migrate 1 credential/ }));
+    expect(await screen.findByRole('heading', { name: 'Migrated 1 credential(s)' })).toBeTruthy();
+    api.removeAnswer = true;
+    await user.click(screen.getByRole('button', { name: 'Remove the plaintext files…' }));
+    expect(await screen.findByText(/Removed: \/x\/secrets.json/)).toBeTruthy();
+    expect(useVault.getState().toasts).toHaveLength(toasts);
+  });
+
   it('plan by handle, overwrite, migrate, the plan refreshed (no stale "will be replaced"), then remove the plaintext after main asks', async () => {
     const { api, user, show } = withFakeApi();
     withPlan(api);

@@ -23,7 +23,7 @@ export interface CommitOptions {
   signal?: AbortSignal | undefined;
   /** Called before each secret-store write. */
   onProgress?: ((done: number, total: number, id: CredentialId) => void) | undefined;
-  /** Values the caller just read (a migration plan): saves reading them again. */
+  /** Values the caller's plan read (a migration, an import, a pull): the commit refuses (PROFILE_LOCKED) when one is no longer what is stored. */
   known?: ReadonlyMap<CredentialId, string | undefined> | undefined;
   /** Files the transaction creates (a migration's backup), created after the intent is journaled; removed on rollback. */
   files?: ReadonlyArray<{ path: string; create: () => void }> | undefined;
@@ -108,13 +108,17 @@ export class CredentialStore {
     };
     const written: CredentialChange[] = [];
     // The values before, read once this transaction holds its credentials (a writer of one of them that went first
-    // may have changed it): what a rollback puts back. Values the caller read (a migration's plan) are trusted unless
-    // this transaction had to wait for another.
+    // may have changed it): what a rollback puts back. Values the caller's plan read (a migration, an import, a pull)
+    // must still be there: one stored since (the app, another cpw-vault; that write was acknowledged) is never
+    // overwritten by a plan that did not see it. Found by an outside pass: the app's migration wrote over a key saved
+    // while it ran, and reported the row "imported".
     const claim = async () => {
-      const waited = await this.journal.add(tx, liveTransaction);
-      const known = waited ? undefined : options.known;
-      const unknown = secret.filter((c) => !known?.has(c.id)).map((c) => c.id);
-      return new Map([...(known ?? []), ...(await readMany(this.secrets, unknown))]);
+      await this.journal.add(tx, liveTransaction);
+      const now = await readMany(this.secrets, secret.map((c) => c.id));
+      const known = options.known;
+      const changed = known ? secret.filter((c) => known.has(c.id) && known.get(c.id) !== now.get(c.id)).map((c) => c.id) : [];
+      if (changed.length) throw changedSincePlan(changed);
+      return now;
     };
     let previous: Map<CredentialId, string | undefined> = new Map();
     ACTIVE.add(tx.id);
@@ -246,6 +250,12 @@ export class CredentialStore {
  * The error of a commit whose undo did not finish: the same code (a timeout stays exit 4, a Ctrl-C 130), but never
  * "nothing changed": it names the credentials that may keep the change, and what sets them right.
  */
+/** PROFILE_LOCKED: credentials another writer changed between a plan and its apply (nothing written yet). */
+function changedSincePlan(ids: readonly CredentialId[]): VaultError {
+  const shown = ids.slice(0, 5).join(', ') + (ids.length > 5 ? ` and ${ids.length - 5} more` : '');
+  return new VaultError('PROFILE_LOCKED', `${shown} changed since the plan was made (stored meanwhile by the app or another cpw-vault); nothing was changed.`, 'Run it again: the new plan shows each as a conflict, kept unless you choose to overwrite it.');
+}
+
 function undoIncomplete(err: unknown, left: CredentialId[]): VaultError {
   const base = toVaultError(err);
   const what = `${left.join(', ')} may keep the change (the undo did not finish: the ${left.length === 1 ? 'credential was' : 'credentials were'} not put back)`;
