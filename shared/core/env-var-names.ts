@@ -32,6 +32,9 @@ const RESERVED = new Set([
   'EXINIT', 'VIMINIT', 'MYVIMRC', 'INPUTRC', 'TERMINFO', 'TERMINFO_DIRS', 'SSLKEYLOGFILE', 'GNUPGHOME', 'KRB5_CONFIG',
   'KRB5CCNAME', 'FFREPORT', 'MAKEFLAGS', 'CC', 'CXX', 'CFLAGS', 'CPPFLAGS', 'LDFLAGS', 'PKG_CONFIG_PATH', 'FTP_PROXY',
   'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CA_BUNDLE', 'DOCKER_HOST', 'DOCKER_CONFIG', 'KUBECONFIG',
+  'NETRC', 'CURL_HOME', 'WGETRC', 'XAUTHORITY', 'BASH_XTRACEFD', 'AWS_ENDPOINT_URL', 'GOOGLE_APPLICATION_CREDENTIALS',
+  // where a stage's SDKs send their keys, and the programs its media libraries run (as HF_ENDPOINT above)
+  'OPENAI_BASE_URL', 'OPENAI_API_BASE', 'ANTHROPIC_BASE_URL', 'FFMPEG_BINARY', 'IMAGEIO_FFMPEG_EXE', 'FFPROBE_BINARY',
 ]);
 
 /**
@@ -57,8 +60,9 @@ const CATALOG_OWNER = new Map(CATALOG.flatMap((e) => e.envVars.map((v) => [v, e.
  * credentials to their ids.
  */
 export function envVarProblem(name: string, id: string, others: ReadonlyMap<string, string> = new Map()): string | undefined {
+  if (name.startsWith('CPW_')) return `${name} is one of cpw-vault's own variables (exec sets them for stages); a secret cannot take it.`;
   if (isReservedEnvVar(name)) {
-    return `${name} is read by the system, a shell or a language runtime as configuration; exec would put a secret there.`;
+    return `${name} is read as configuration by the system, a shell, a language runtime or a tool a stage runs; exec would put a secret there.`;
   }
   const owner = CATALOG_OWNER.get(name) ?? others.get(name);
   if (owner !== undefined && owner !== id) return `${name} already belongs to ${owner}.`;

@@ -12,11 +12,12 @@ const lookup = (t: TempHome, account: string) => spawnSync('secret-tool', ['look
 const profileJson = (t: TempHome) => JSON.parse(readFileSync(t.profile, 'utf8'));
 
 describe('custom credentials never take an env var name something else reads', () => {
-  it.each(['PATH', 'HOME', 'LD_PRELOAD', 'DYLD_INSERT_LIBRARIES', 'NODE_OPTIONS', 'PYTHONPATH', 'PYTHONSTARTUP', 'BASH_ENV', 'ENV', 'IFS', 'SHELLOPTS', 'PS4', 'PERL5LIB', 'RUBYOPT', 'JAVA_TOOL_OPTIONS', 'CUDA_VISIBLE_DEVICES', 'VIRTUAL_ENV', 'HF_HOME', 'LESSOPEN', 'OPENSSL_CONF', 'SSLKEYLOGFILE'])('refuses %s (exit 2, nothing stored)', async (name) => {
+  it.each(['PATH', 'HOME', 'LD_PRELOAD', 'DYLD_INSERT_LIBRARIES', 'NODE_OPTIONS', 'PYTHONPATH', 'PYTHONSTARTUP', 'BASH_ENV', 'ENV', 'IFS', 'SHELLOPTS', 'PS4', 'PERL5LIB', 'RUBYOPT', 'JAVA_TOOL_OPTIONS', 'CUDA_VISIBLE_DEVICES', 'VIRTUAL_ENV', 'HF_HOME', 'LESSOPEN', 'OPENSSL_CONF', 'SSLKEYLOGFILE', 'OPENAI_BASE_URL', 'FFMPEG_BINARY'])('refuses %s (exit 2, nothing stored)', async (name) => {
     const t = makeTempHome();
     const r = await cli(t, ['set', 'mysvc', 'token', '--env-var', name], { input: 'value-1234567' });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${name} is read by the system, a shell or a language runtime`);
+    expect(r.stderr).toContain(`${name} is read as configuration by the system, a shell, a language runtime or a tool a stage runs`);
+    expect(r.stderr).toContain("--env-var NAME, or the app's Environment variable field");
     expect(lookup(t, 'mysvc.token')).toBe('');
     expect(existsSync(t.profile)).toBe(false);
   });

@@ -447,6 +447,6 @@ function checkedEnvVar(name: unknown, id: CredentialId, others: ReadonlyMap<stri
     throw new VaultError('INVALID_ARGUMENT', 'The environment variable name must be upper case letters, digits and "_", e.g. MY_API_KEY.', 'Choose a name like MY_SERVICE_TOKEN.');
   }
   const problem = envVarProblem(name, id, others);
-  if (problem) throw new VaultError('INVALID_ARGUMENT', `${problem} Nothing was stored.`, `Choose a name of its own with --env-var, such as ${defaultEnvVar(id).startsWith('CPW_') ? 'MY_SERVICE_TOKEN' : `MY_${defaultEnvVar(id)}`}.`);
+  if (problem) throw new VaultError('INVALID_ARGUMENT', `${problem} Nothing was stored.`, `Choose a name of its own (--env-var NAME, or the app's Environment variable field), such as ${defaultEnvVar(id).startsWith('CPW_') ? 'MY_SERVICE_TOKEN' : `MY_${defaultEnvVar(id)}`}.`);
   return name;
 }
