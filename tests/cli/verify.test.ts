@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
@@ -175,6 +176,26 @@ describe('verify with the documented hosts, through HTTPS_PROXY', () => {
     } finally {
       await proxy.stop();
       await tls.stop();
+    }
+  });
+});
+
+describe('a proxy that accepts the connection and never answers', () => {
+  it('verify gives up at its --timeout (exit 5, "through the proxy"), not after undici\'s own 300 s for the CONNECT', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => void sockets.push(s)); // accepts, reads nothing, answers nothing
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const t = makeTempHome();
+      await run(t, ['set', 'huggingface', 'token'], {}, HF);
+      const r = await cli(t, ['verify', 'huggingface', 'token', '--timeout', '1'], { env: { ...NO_PROXY_ENV, HTTPS_PROXY: `http://127.0.0.1:${port}` } });
+      expect(r.code, r.stderr).toBe(5);
+      expect(r.stdout).toContain(`no answer from huggingface.co within 1 s (through the proxy 127.0.0.1:${port})`);
+      expect(sockets.length).toBeGreaterThan(0);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
     }
   });
 });

@@ -51,10 +51,15 @@ export class HttpClient {
   async send(call: Call): Promise<Outcome> {
     const deadline = AbortSignal.timeout(this.timeoutMs);
     const proxy = isLoopbackHost(call.url.hostname) ? undefined : this.proxyHostFor(call.url);
+    // undici does not give the request's signal to a proxy's CONNECT, which then waited its own 300 s on a proxy that
+    // accepted the connection and never answered: the deadline ends the call whatever step it is at.
+    let expired: () => void = () => {};
+    const timedOut = new Promise<never>((_, reject) => (expired = () => reject(deadline.reason)));
+    deadline.addEventListener('abort', expired, { once: true });
     try {
       let url = call.url;
       for (let hop = 0; ; hop++) {
-        const answer = await this.once(url, call, deadline);
+        const answer = await Promise.race([this.once(url, call, deadline), timedOut]);
         const location = answer.status >= 300 && answer.status < 400 ? answer.headers['location'] : undefined;
         if (!location) return { ok: true, answer };
         const next = new URL(location, url);
@@ -63,7 +68,14 @@ export class HttpClient {
         url = next;
       }
     } catch (err) {
+      if (deadline.aborted && proxy) {
+        // The tunnel may still be waiting: its pool goes (closing that socket), the next call gets a new one.
+        void this.proxied?.destroy().catch(() => {});
+        this.proxied = undefined;
+      }
       return { ok: false, ...classifyNetworkError(err, { host: call.url.host, timeoutMs: this.timeoutMs, ...(proxy ? { proxy } : {}) }) };
+    } finally {
+      deadline.removeEventListener('abort', expired);
     }
   }
 
