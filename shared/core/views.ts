@@ -95,4 +95,6 @@ export interface DoctorReport {
   workflows: WorkflowStatus[];
   /** Changes other cpw-vaults started and have not finished (absent when none). */
   unfinished?: UnfinishedChange[];
+  /** Credentials the index lists whose value the secret store no longer holds (removed outside cpw-vault); absent when none. */
+  stale?: CredentialId[];
 }

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { toVaultError } from '../core/errors';
+import type { CredentialId } from '../core/credential';
+import { isVaultError, toVaultError } from '../core/errors';
 import { PROFILE_VERSION } from '../core/profile-version';
 import type { DoctorReport, ProfileReport, RepairSummary } from '../core/views';
 import { unknownStatus, type WorkflowStatus } from '../core/workflows';
@@ -73,8 +74,22 @@ export async function runDoctor(vault: DoctorSubject, options: { repair?: boolea
   }
   // Readiness comes from the index; while the store cannot be asked, the index proves nothing: unknown.
   if (!keychain.ok) workflows = workflows.map((w) => unknownStatus(w, keychain.code));
+  // Values removed outside cpw-vault (Seahorse, secret-tool): the index still lists them, and doctor said "ready" where
+  // check and exec said missing. Only the full vault comes here with a count that differs (the light path hands over).
+  const stale = keychain.ok && !options.repair && vault.repair ? await staleEntries(vault) : [];
+  if (stale.length) workflows = await vault.validateAll({ verify: true }).catch(() => workflows);
   const unfinished = vault.unfinishedChanges();
-  return { ok: profile.problems.length === 0 && keychain.ok, ...(repair ? { repair } : {}), profile, keychain, workflows, ...(unfinished.length ? { unfinished } : {}) };
+  return { ok: profile.problems.length === 0 && keychain.ok && !stale.length, ...(repair ? { repair } : {}), profile, keychain, workflows, ...(unfinished.length ? { unfinished } : {}), ...(stale.length ? { stale } : {}) };
+}
+
+/** The index's entries without a value in the store (what `--repair` would drop), found by a repair that drops nothing. */
+async function staleEntries(vault: DoctorSubject): Promise<CredentialId[]> {
+  try {
+    return (await vault.repair!({ dropStale: false })).stale;
+  } catch (err) {
+    if (!isVaultError(err)) throw err;
+    return []; // a store that cannot be listed now: its status above says so
+  }
 }
 
 /**

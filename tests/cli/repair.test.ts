@@ -54,6 +54,17 @@ describe('repair of the profile index', () => {
     const { spawnSync } = await import('node:child_process');
     spawnSync('secret-tool', ['clear', 'service', t.service, 'account', 'tmdb.api_key']);
     expect((await cli(t, ['check', 'subtitle'])).code).toBe(3); // get says missing, and so does readiness
+    // doctor and which agree with get (they said "ready" and "keychain", exit 0): the entry is named, with both ways out.
+    const plain = await cli(t, ['doctor']);
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toContain('✗ tmdb.api_key is listed in the profile, but the keychain does not hold its value (removed outside cpw-vault?)\n    fix: Store it again (cpw-vault set tmdb api_key), or drop it from the list: cpw-vault doctor --repair');
+    expect(plain.stderr).toMatch(/✗ subtitle: not ready/);
+    expect(JSON.parse((await cli(t, ['doctor', '--json'])).stdout)).toMatchObject({ ok: false, stale: ['tmdb.api_key'] });
+    const which = await cli(t, ['which', 'tmdb', 'api_key']);
+    expect(which.code).toBe(3);
+    expect(which.stdout).toMatch(/tmdb\.api_key +missing/);
+    expect(which.stderr).toContain('listed in the profile, but the keychain does not hold its value');
+    expect((await cli(t, ['which', 'huggingface', 'token'])).code).toBe(0);
     const first = await cli(t, ['doctor', '--repair', '--json']);
     expect(JSON.parse(first.stdout).repair).toMatchObject({ dropped: ['tmdb.api_key'], added: [] });
     expect(JSON.parse(readFileSync(t.profile, 'utf8')).credential_metadata['tmdb.api_key']).toBeUndefined();

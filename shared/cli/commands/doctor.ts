@@ -1,4 +1,5 @@
 import { homedir } from 'node:os';
+import { splitCredentialId } from '../../core/credential';
 import type { RepairSummary, UnfinishedChange } from '../../core/views';
 import { storeName } from '../../core/secret-store';
 import { runDoctor } from '../../node/doctor';
@@ -39,6 +40,11 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
     ctx.io.err(`${mark(keychain.ok)} ${keychain.backend.startsWith('age vault file') ? '' : 'keychain '}${keychain.backend}${keychain.ok ? ': reachable and unlocked' : `\n    ${p.red(keychain.code)} ${keychain.message}\n    fix: ${keychain.fix}`}\n`);
     if (offer) ctx.io.err(`    ${fileOfferText().split('\n').join('\n    ')}\n`);
     for (const w of keychain.warnings ?? []) ctx.io.err(`    ${p.yellow('!')} ${w}\n`);
+    const store = keychain.backend.startsWith('age vault file') ? 'vault file' : 'keychain';
+    for (const id of report.stale ?? []) {
+      const { service, key } = splitCredentialId(id);
+      ctx.io.err(`${p.red('✗')} ${id} is listed in the profile, but the ${store} does not hold its value (removed outside cpw-vault?)\n    fix: Store it again (cpw-vault set ${service} ${key}), or drop it from the list: cpw-vault doctor --repair\n`);
+    }
     for (const w of workflows) ctx.io.err(describeStatus(ctx.io, w));
     for (const u of report.unfinished ?? []) ctx.io.err(`${p.yellow('!')} ${unfinishedLine(u)}\n`);
     for (const t of plaintext) ctx.io.err(`${p.yellow('!')} ${t.message}\n    fix: ${t.fix.split('\n').join('\n         ')}\n`);

@@ -1,4 +1,4 @@
-import { checkedCredentialId, type CredentialId } from '../../core/credential';
+import { checkedCredentialId, splitCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError, isVaultError } from '../../core/errors';
 import { storeName } from '../../core/secret-store';
 import { sourceLabel, type CredentialSource, type CredentialView } from '../../core/views';
@@ -16,9 +16,16 @@ interface WhichRow {
   warning?: string;
 }
 
-async function whichOne(vault: ReadVault, id: CredentialId, views: ReadonlyMap<CredentialId, CredentialView>): Promise<WhichRow> {
+async function whichOne(vault: ReadVault, id: CredentialId, views: ReadonlyMap<CredentialId, CredentialView>, one: boolean): Promise<WhichRow> {
   const view = views.get(id);
   const source = view?.source ?? null;
+  if (one && source?.kind === 'keychain') {
+    // The index says so; the store decides (a value removed outside cpw-vault: which said "keychain", exit 0, while get
+    // said missing). One credential asked: one read, the value never shown.
+    if ((await vault.storedValue(id)) !== undefined) return { id, source };
+    const { service, key } = splitCredentialId(id);
+    return { id, source: null, warning: `listed in the profile, but ${storeName(vault.backend())} does not hold its value (removed outside cpw-vault?). Store it again (cpw-vault set ${service} ${key}), or drop it from the list: cpw-vault doctor --repair` };
+  }
   if (source?.kind !== 'env' || !view?.stored) return { id, source };
   // An env var wins; compare it with what is stored (without printing either).
   try {
@@ -51,7 +58,7 @@ export async function which(args: { service?: string; key?: string; all?: boolea
   const fromEnv = !args.all && views.get(ids[0]!)?.source?.kind === 'env';
   const keychain = fromEnv ? undefined : await uncheckedKeychain(vault);
   const rows: WhichRow[] = [];
-  for (const id of ids) rows.push(keychain ? { id, source: views.get(id)?.source ?? null } : await whichOne(vault, id, views));
+  for (const id of ids) rows.push(keychain ? { id, source: views.get(id)?.source ?? null } : await whichOne(vault, id, views, !args.all));
   if (ctx.globals.json) printJson(ctx.io, { credentials: rows, ...(keychain ? { keychain } : {}) });
   else {
     ctx.io.out(table(['CREDENTIAL', 'SOURCE'], rows.map((r) => [r.id, sourceLabel(r.source)])));
