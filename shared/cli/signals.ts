@@ -24,6 +24,17 @@ export async function interruptible<T>(fn: (signal: AbortSignal) => Promise<T>):
   }
 }
 
+/**
+ * Whether `signal` is aborted once the signals that arrived meanwhile were handled. After work that held the main
+ * thread (scrypt of a passphrase check, ~2 s), a Ctrl-C pressed during it waits in the event loop: checked at once,
+ * it was missed, and `unlock` started an agent for 8 hours after the user asked to cancel. One turn of the loop
+ * (its poll phase reads the pending signals) runs the handler first.
+ */
+export async function abortedAfterPending(signal: AbortSignal): Promise<boolean> {
+  await new Promise((resolve) => setImmediate(resolve));
+  return signal.aborted;
+}
+
 /** The conventional exit code of a command stopped by `signal`: 128 + its number (SIGINT 130, SIGTERM 143, SIGHUP 129). */
 export function signalExitCode(signal: unknown): number {
   const n = typeof signal === 'string' ? (constants.signals as Record<string, number>)[signal] : undefined;

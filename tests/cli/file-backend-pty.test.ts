@@ -63,7 +63,20 @@ describe('the file backend in a real terminal, and with Debian age', () => {
     const cancelled = await inPty(h.cwd, env, cpw('passphrase', 'change'), [{ expect: 'Current passphrase', send: '\u0003' }]);
     expect(cancelled.code).toBe(130);
     expect(cancelled.screen).toContain('cancelled: nothing changed');
+    // Ctrl-C while the current passphrase is checked (scrypt holds the process ~2 s): it went on to "verified".
+    const during = await inPty(h.cwd, env, cpw('passphrase', 'change'), [{ expect: 'Current passphrase \\(input hidden\\)', send: `${h.passphrase}\r` }, { expect: '', cooked: true, send: '\u0003' }]);
+    expect(during.code, during.screen).toBe(130);
+    expect(during.screen).toContain('cancelled: nothing changed');
+    expect(during.screen).not.toContain('verified');
     expect(vaultBytes(h)).toEqual(before);
+  });
+
+  it('Ctrl-C while unlock checks the passphrase: cancelled, exit 130, no agent (it started one for the whole time to live)', async () => {
+    const r = await inPty(h.cwd, env, cpw('unlock', '--ttl', '10m'), [{ expect: 'Passphrase of the vault file \\(input hidden\\)', send: `${h.passphrase}\r` }, { expect: '', cooked: true, send: '\u0003' }]);
+    expect(r.code, r.screen).toBe(130);
+    expect(r.screen).toContain('cancelled: nothing changed');
+    expect(r.screen).not.toContain('Unlocked');
+    expect(agentSockets(h)).toEqual([]);
   });
 
   it('unlock at the terminal: a hidden prompt, then the agent serves', async () => {

@@ -3,6 +3,9 @@
 argv[1]: JSON list of steps [{"expect": regex, "send": text}], argv[2:]: the command.
 Waits for each regex in the screen output (since the previous match), types
 `send`, then reads until the command exits. Prints JSON {"screen": ..., "code": ...}.
+A step with "cooked": true also waits until the terminal is back in canonical
+mode (a hidden prompt has ended: what is typed next goes to the line
+discipline, so Ctrl-C is a SIGINT to the command as it works).
 """
 import json
 import os
@@ -10,6 +13,7 @@ import pty
 import re
 import select
 import sys
+import termios
 import time
 
 steps = json.loads(sys.argv[1])
@@ -42,7 +46,7 @@ for step in steps:
     pattern = re.compile(step["expect"].encode())
     while True:
         m = pattern.search(screen, cursor)
-        if m:
+        if m and (not step.get("cooked") or termios.tcgetattr(fd)[3] & termios.ICANON):
             cursor = m.end()
             break
         if time.time() > deadline or not pump(0.1):

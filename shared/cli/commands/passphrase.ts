@@ -5,7 +5,7 @@ import type { CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { askNewOrCurrent, promptSecret } from '../passphrase-input';
-import { interruptible } from '../signals';
+import { abortedAfterPending, interruptible } from '../signals';
 import { assertVaultExists, auditCli, vaultFilesOf } from '../vault-file';
 
 /**
@@ -23,8 +23,8 @@ export async function passphraseChange(_args: object, ctx: CliContext): Promise<
 }
 
 async function changeWith(signal: AbortSignal, ctx: CliContext): Promise<ExitCode> {
-  const stopIfAsked = () => {
-    if (signal.aborted) throw new VaultError('CANCELLED', 'cancelled: nothing changed', 'Run the command again when you are ready.', { cause: signal.reason });
+  const stopIfAsked = async () => {
+    if (await abortedAfterPending(signal)) throw new VaultError('CANCELLED', 'cancelled: nothing changed', 'Run the command again when you are ready.', { cause: signal.reason });
   };
   if (!ctx.io.stdinIsTTY) {
     throw new VaultError('INVALID_ARGUMENT', 'passphrase change is interactive only: it asks for the current and the new passphrase on a terminal.', 'Run it in a terminal: cpw-vault passphrase change');
@@ -35,10 +35,10 @@ async function changeWith(signal: AbortSignal, ctx: CliContext): Promise<ExitCod
   const { changePassphrase, checkNewPassphrase, openIdentity } = await import('../../node/secrets/vault-admin');
   const current = await promptSecret(ctx.io, 'Current passphrase (input hidden):');
   const opened = await openIdentity(files, current);
-  stopIfAsked();
+  await stopIfAsked();
   ctx.io.err(`${p.green('✓')} Current passphrase verified.\n`);
   const next = await askNewOrCurrent(ctx.io, { message: `New passphrase (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v, current) });
-  stopIfAsked();
+  await stopIfAsked();
   // Connected before the change: the agent stops by itself once it sees the new identity file, maybe before we could ask.
   const agent = await AgentClient.connect(socket).catch(() => undefined);
   ctx.io.err('Re-encrypting the identity file...\n');

@@ -145,7 +145,9 @@ export async function moveBackend(deps: MoveDeps, from: MoveSide, to: MoveSide, 
     if (options.createTarget) await options.createTarget();
     created = true;
     options.step?.('created');
-    cancelled(signal); // scrypt of a new vault takes seconds: a Ctrl-C meanwhile is honoured here
+    // scrypt of a new vault takes seconds: a Ctrl-C meanwhile is honoured here, once the loop has run its handler.
+    await new Promise((resolve) => setImmediate(resolve));
+    cancelled(signal);
     // 2. Fill the target. What it already holds with the same value stays; a different value is never overwritten.
     const present = moving.length ? await readMany(to.store(), moving) : new Map<string, string | undefined>();
     const conflicts = moving.filter((id) => present.get(id) !== undefined && present.get(id) !== values.get(id));
