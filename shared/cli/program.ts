@@ -171,6 +171,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
   sub('setup', 'the setup wizard: profile basics and keys, or migration of secrets.json', false)
     .option('--non-interactive', 'for provisioning: keys from the catalog env vars (HF_TOKEN, TMDB_API_KEY, ...)')
     .option('--force', 'non-interactive: store values that do not match the expected format')
+    .option('--overwrite', 'non-interactive: replace a different value already stored (kept otherwise)')
     .option('--name <name>').option('--email <email>').option('--timezone <zone>').option('--default-workflow <name>')
     .addHelpText('after', examples(['cpw-vault setup', 'HF_TOKEN=... cpw-vault setup --non-interactive --name "CI runner" --timezone UTC']))
     .action((o: Record<string, unknown>, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/setup')).setup(o, ctx)));

@@ -228,6 +228,31 @@ describe('cpw-vault setup --non-interactive', () => {
     expect(again.stderr).toMatch(/Next: cpw-vault exec --workflow subtitle /);
   });
 
+  it('a different value already stored is kept unless --overwrite (a stale HF_TOKEN replaced it); one refused value stores nothing', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const stale = `hf_${'Stale'.repeat(7)}`;
+    const kept = await cli(t, ['setup', '--non-interactive'], { env: { HF_TOKEN: stale, TMDB_API_KEY: TMDB } });
+    expect(kept.code).toBe(1);
+    expect(kept.stderr).toContain('! huggingface.token: a different value is stored; kept (HF_TOKEN was not stored). To replace it: add --overwrite');
+    expect(kept.stderr).toMatch(/✓ tmdb\.api_key from TMDB_API_KEY/);
+    expect(lookup(t, 'huggingface.token')).toBe(HF);
+    const same = await cli(t, ['setup', '--non-interactive'], { env: { HF_TOKEN: HF } });
+    expect(same.code).toBe(0);
+    expect(same.stderr).toContain('✓ huggingface.token: already stored with the value of HF_TOKEN');
+    const replaced = await cli(t, ['setup', '--non-interactive', '--overwrite'], { env: { HF_TOKEN: stale } });
+    expect(replaced.code).toBe(0);
+    expect(replaced.stderr).toContain('✓ huggingface.token from HF_TOKEN (replaced the stored value)');
+    expect(lookup(t, 'huggingface.token')).toBe(stale);
+    // A bad value among good ones: nothing at all is written (it stored the good ones, then failed).
+    const fresh = makeTempHome();
+    const bad = await cli(fresh, ['setup', '--non-interactive'], { env: { HF_TOKEN: HF, OPENAI_API_KEY: 'nope' } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('Nothing was stored:\n  OPENAI_API_KEY: This does not look like an OpenAI API key');
+    expect(lookup(fresh, 'huggingface.token')).toBe('');
+    expect(bad.stderr + bad.stdout).not.toContain(HF);
+  });
+
   it('with nothing in the environment: exit 3 and what to export', async () => {
     const r = await cli(makeTempHome(), ['setup', '--non-interactive']);
     expect(r.code).toBe(3);

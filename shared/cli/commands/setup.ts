@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
-import { CATALOG, catalogEntry, checkFormat } from '../../core/catalog';
-import { splitCredentialId, type CredentialId } from '../../core/credential';
+import { CATALOG, catalogEntry, checkFormat, plainSlotProblem } from '../../core/catalog';
+import { checkedValue, splitCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError, isVaultError } from '../../core/errors';
 import { storeName } from '../../core/secret-store';
 import { isTimeZone, userSchema } from '../../core/profile-schema';
@@ -22,6 +22,8 @@ import { MIN_PASSPHRASE_LENGTH } from '../../node/secrets/vault-crypto';
 export interface SetupArgs {
   nonInteractive?: boolean;
   force?: boolean;
+  /** non-interactive: replace a different value already stored (kept otherwise). */
+  overwrite?: boolean;
   name?: string;
   email?: string;
   timezone?: string;
@@ -165,19 +167,56 @@ async function nonInteractive(args: SetupArgs, ctx: CliContext, vault: Vault): P
   if (!status.ok && offersFileBackend(status)) {
     throw new VaultError(status.code, status.message, `${status.fix}\nOr keep the secrets in an age-encrypted file: ${USE_FILE} --passphrase-file PATH, then cpw-vault unlock --passphrase-file PATH, then run setup again.`);
   }
-  if (Object.keys(user).length || preferences || vault.getProfile().kind !== 'profile') await vault.updateProfile({ user, ...(preferences ? { preferences } : {}) });
-  let stored = 0;
-  for (const entry of CATALOG) {
+  const given = CATALOG.flatMap((entry) => {
     const name = entry.envVars.find((v) => ctx.io.env[v]?.trim());
-    if (!name) continue;
-    const { warning } = await vault.setCredential(entry.service, entry.key, ctx.io.env[name], { acceptFormatWarning: !!args.force });
-    ctx.io.err(`${paint(ctx.io).green('✓')} ${entry.id} from ${name}${warning ? ` (warning: ${warning})` : ''}\n`);
-    stored++;
+    return name ? [{ entry, name, value: ctx.io.env[name]! }] : [];
+  });
+  // Every value is checked before anything is written: one refused after another was stored left a setup that failed
+  // half done, saying so nowhere.
+  const refused = given.flatMap(({ entry, name, value }) => {
+    const problem = valueRefusal(entry.id, value, !!args.force);
+    return problem ? [`${name}: ${problem}`] : [];
+  });
+  if (refused.length) {
+    throw new VaultError('CREDENTIAL_FORMAT', `Nothing was stored:\n  ${refused.join('\n  ')}`, 'Correct those variables (a value the expected format does not fit can be stored anyway with --force).');
   }
-  if (!stored && !(await vault.findCredential('huggingface', 'token'))) {
+  if (Object.keys(user).length || preferences || vault.getProfile().kind !== 'profile') await vault.updateProfile({ user, ...(preferences ? { preferences } : {}) });
+  // A different value already stored is kept unless --overwrite: a stale HF_TOKEN in a shell's rc file replaced the
+  // stored token for good, with only a "✓" to say so. The same value again is left as it is.
+  const stored = given.length ? await vault.storedValues(given.map((g) => g.entry.id)) : new Map<CredentialId, string | undefined>();
+  let kept = 0;
+  for (const { entry, name, value } of given) {
+    const before = stored.get(entry.id);
+    if (before !== undefined && before === value.trim()) {
+      ctx.io.err(`${paint(ctx.io).green('✓')} ${entry.id}: already stored with the value of ${name}\n`);
+      continue;
+    }
+    if (before !== undefined && !args.overwrite) {
+      ctx.io.err(`${paint(ctx.io).yellow('!')} ${entry.id}: a different value is stored; kept (${name} was not stored). To replace it: add --overwrite\n`);
+      kept++;
+      continue;
+    }
+    const { warning } = await vault.setCredential(entry.service, entry.key, value, { acceptFormatWarning: !!args.force });
+    ctx.io.err(`${paint(ctx.io).green('✓')} ${entry.id} from ${name}${before !== undefined ? ' (replaced the stored value)' : ''}${warning ? ` (warning: ${warning})` : ''}\n`);
+  }
+  if (!given.length && !(await vault.findCredential('huggingface', 'token'))) {
     throw new VaultError('CREDENTIAL_MISSING', 'No credential found in the environment: setup --non-interactive reads HF_TOKEN, TMDB_API_KEY, OPENAI_API_KEY, ... (the catalog env vars).', 'Export at least HF_TOKEN, then run: cpw-vault setup --non-interactive');
   }
-  return finish(ctx, vault);
+  const code = await finish(ctx, vault);
+  return kept && code === EXIT.ok ? EXIT.failure : code;
+}
+
+/** Why `value` cannot be stored as `id` (the checks set makes, before any is written), or undefined. */
+function valueRefusal(id: CredentialId, value: string, force: boolean): string | undefined {
+  try {
+    checkedValue(id, value);
+  } catch (err) {
+    return err instanceof VaultError ? err.message : String(err);
+  }
+  const plain = plainSlotProblem(id, value.trim());
+  if (plain) return plain.reason;
+  const format = checkFormat(id, value.trim());
+  return !format.ok && !force ? format.warning : undefined;
 }
 
 /**
