@@ -131,6 +131,12 @@ describe('team vault: age interop, CI, damaged files', () => {
     expect(get.stdout).toBe(TMDB);
     const which = await cli(ci, ['which', 'tmdb', 'api_key', '--team', 'cpw-team.age', '--identity-file', deploy], { env: noBus });
     expect(which.stdout).toMatch(/tmdb\.api_key\s+team .*cpw-team\.age/);
+    // Its vault cannot be read here: each key is "unknown" in it, never "not in your vault".
+    const status = await cli(ci, ['team', 'status', '--file', 'cpw-team.age', '--identity-file', deploy], { env: noBus });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stderr).toMatch(/warning: cannot compare with your vault/);
+    expect(status.stdout).toMatch(/tmdb\.api_key\s+unknown/);
+    expect(status.stdout).not.toContain('not in your vault');
     // An env var still wins over the team file.
     const env = await cli(ci, ['get', 'tmdb', 'api_key', '--team', 'cpw-team.age', '--identity-file', deploy], { env: { ...noBus, TMDB_API_KEY: 'fromenv' } });
     expect(env.stdout).toBe('fromenv');

@@ -138,7 +138,9 @@ export async function teamStatus(args: TeamTarget, ctx: CliContext): Promise<Exi
   }
   const { doc } = opened;
   const values = await localValues(ctx, doc);
-  const rows = doc.credentials.map((c) => ({ id: c.id, local: values.get(c.id) === undefined ? 'not in your vault' : values.get(c.id) === c.value ? 'same' : 'differs', updated_at: c.meta.updated_at, updated_by: c.meta.updated_by ?? null }));
+  // A vault that could not be read (no keychain on CI) proves nothing about each key: unknown, never "not in your vault".
+  const local = (id: string, team: string) => (!values ? 'unknown' : values.get(id) === undefined ? 'not in your vault' : values.get(id) === team ? 'same' : 'differs');
+  const rows = doc.credentials.map((c) => ({ id: c.id, local: local(c.id, c.value), updated_at: c.meta.updated_at, updated_by: c.meta.updated_by ?? null }));
   const me = memberOf(doc, key.recipient);
   if (ctx.globals.json) {
     printJson(ctx.io, { file: files.file, recipient: true, you: me, members: doc.members.map((m) => ({ name: m.name, recipient: m.recipient })), credentials: rows, rotate: doc.rotate });
@@ -152,13 +154,13 @@ export async function teamStatus(args: TeamTarget, ctx: CliContext): Promise<Exi
   return EXIT.ok;
 }
 
-/** The user's stored values of the team's keys; an unreadable vault (no keychain on CI) shows them as absent, with a warning. */
-async function localValues(ctx: CliContext, doc: TeamDocument): Promise<Map<string, string | undefined>> {
+/** The user's stored values of the team's keys; undefined (with a warning) when the vault cannot be read (no keychain on CI). */
+async function localValues(ctx: CliContext, doc: TeamDocument): Promise<Map<string, string | undefined> | undefined> {
   try {
     return await personalValues(ctx, doc.credentials.map((c) => c.id));
   } catch (err) {
     ctx.io.err(`warning: cannot compare with your vault: ${err instanceof Error ? err.message : String(err)}\n`);
-    return new Map();
+    return undefined;
   }
 }
 
