@@ -279,6 +279,13 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
     const stopped = (JSON.parse(first.stdout) as { pid: number }).pid;
     process.kill(stopped, 'SIGSTOP');
     ctx.onTestFinished(() => killIfRunning(stopped));
+    // list and which answer from the index without asking the agent (they waited 5 s on it in silence, then did so).
+    for (const [args, code] of [[['list'], 0], [['which', 'huggingface', 'token'], 3], [['which', '--all'], 0]] as const) {
+      const log = join(h.root, 'connects.log');
+      const traced = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=connect', process.execPath, BIN, ...args], { cwd: h.cwd, env: fileEnv(h), encoding: 'utf8' });
+      expect(traced.status, traced.stderr).toBe(code); // 3: not set yet, from the index
+      expect(readFileSync(log, 'utf8')).not.toContain('agent');
+    }
     expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(4);
     const again = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
     expect(again.code, again.stderr).toBe(0);

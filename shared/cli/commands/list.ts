@@ -27,6 +27,9 @@ export async function list(_args: object, ctx: CliContext): Promise<ExitCode> {
 
 /** The keychain's problem when it cannot be asked now (locked, unreachable, hung); undefined when it answers, or the backend is a vault file (whose index is all a read shows). */
 export async function uncheckedKeychain(reader: ReadVault): Promise<Extract<KeychainStatus, { ok: false }> | undefined> {
+  // The vault file is not asked (see above): asking meant connecting to its agent, and a stopped one held list and
+  // which 5 s in silence before they showed the index anyway.
+  if (reader.backend() === 'file') return undefined;
   const status = await reader.keychainStatus();
   return !status.ok && status.code.startsWith('KEYCHAIN_') ? status : undefined;
 }

@@ -19,9 +19,10 @@ interface WhichRow {
 async function whichOne(vault: ReadVault, id: CredentialId, views: ReadonlyMap<CredentialId, CredentialView>, one: boolean): Promise<WhichRow> {
   const view = views.get(id);
   const source = view?.source ?? null;
-  if (one && source?.kind === 'keychain') {
-    // The index says so; the store decides (a value removed outside cpw-vault: which said "keychain", exit 0, while get
-    // said missing). One credential asked: one read, the value never shown.
+  if (one && source?.kind === 'keychain' && source.store !== 'file') {
+    // The index says so; the keychain decides (a value removed outside cpw-vault: which said "keychain", exit 0, while
+    // get said missing). One credential asked: one read, the value never shown. The vault file, which only cpw-vault
+    // writes, is not asked: that would need it unlocked.
     if ((await vault.storedValue(id)) !== undefined) return { id, source };
     const { service, key } = splitCredentialId(id);
     return { id, source: null, warning: `listed in the profile, but ${storeName(vault.backend())} does not hold its value (removed outside cpw-vault?). Store it again (cpw-vault set ${service} ${key}), or drop it from the list: cpw-vault doctor --repair` };
