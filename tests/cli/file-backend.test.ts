@@ -286,6 +286,12 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
       expect(traced.status, traced.stderr).toBe(code); // 3: not set yet, from the index
       expect(readFileSync(log, 'utf8')).not.toContain('agent');
     }
+    // check waits for it once, not once for its read and again for the status that explains it (10 s for "5 s").
+    const log = join(h.root, 'check-connects.log');
+    const check = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=connect', process.execPath, BIN, 'check', 'transcribe'], { cwd: h.cwd, env: fileEnv(h), encoding: 'utf8' });
+    expect(check.status, check.stderr).toBe(4);
+    expect(check.stderr).toContain('did not answer within 5 s');
+    expect(readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('agent-')).length).toBe(1);
     expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(4);
     const again = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
     expect(again.code, again.stderr).toBe(0);
@@ -309,6 +315,9 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
     const lock = await fileCli(h, ['lock']);
     expect(lock.code, lock.stderr).toBe(0);
     expect(lock.stderr).toContain('did not answer (stopped or hung): its socket was removed');
+    // Not also "Nothing to lock: no unlock agent is running" (it contradicted the warning above it).
+    expect(lock.stderr).toContain('✓ Locked: no read can reach that agent any more.');
+    expect(lock.stderr).not.toContain('Nothing to lock');
     expect((await fileCli(h, ['get', 'huggingface', 'token'])).code).toBe(4);
   }, 120_000);
 });

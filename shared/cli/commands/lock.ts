@@ -1,3 +1,4 @@
+import { lstatSync } from 'node:fs';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
@@ -9,10 +10,14 @@ import { answeringAgent, auditCli, vaultFilesOf } from '../vault-file';
  */
 export async function lock(_args: object, ctx: CliContext): Promise<ExitCode> {
   const { socket, audit } = vaultFilesOf(ctx);
+  const hadSocket = !!lstatSync(socket.path, { throwIfNoEntry: false })?.isSocket();
   const agent = await answeringAgent(ctx, socket);
   if (!agent) {
-    if (ctx.globals.json) printJson(ctx.io, { locked: true, was_running: false });
-    ctx.io.err('Nothing to lock: no unlock agent is running for this vault.\n');
+    // An agent that did not answer had its socket removed (answeringAgent warned): locked, though not "nothing to lock".
+    const silent = hadSocket && !lstatSync(socket.path, { throwIfNoEntry: false });
+    if (ctx.globals.json) printJson(ctx.io, { locked: true, was_running: silent });
+    if (silent) await auditCli(ctx, audit, { event: 'vault_locked' });
+    ctx.io.err(silent ? `${paint(ctx.io).green('✓')} Locked: no read can reach that agent any more.\n` : 'Nothing to lock: no unlock agent is running for this vault.\n');
     return EXIT.ok;
   }
   const pid = agent.hello.pid;

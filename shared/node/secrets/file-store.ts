@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { isVaultError } from '../../core/errors';
+import { isVaultError, type VaultError } from '../../core/errors';
 import { VAULT_FILE_REASONS, type KeychainStatus, type SecretStore, type VaultFileReason } from '../../core/secret-store';
 import { parseVaultContent, serializeVaultContent, type VaultEntries } from '../../core/vault-content';
-import { AgentClient } from '../agent/client';
+import { AGENT_TIMEOUT_MS, AgentClient } from '../agent/client';
 import { agentSocketFor } from '../agent/socket-dir';
 import { withFileLock } from '../profile/file-lock';
 import { readPrivateFile, removeTempsOf, writeFileDurably } from './durable-file';
@@ -56,6 +56,8 @@ export class FileSecretStore implements SecretStore {
   private local: { identity: string; recipient: string } | undefined;
   private agent: AgentClient | undefined;
   private asked = false;
+  /** The last agent that did not answer, and when. */
+  private silent: { error: VaultError; at: number } | undefined;
   /** The passphrase question in flight, shared by every read that needs the key meanwhile. */
   private asking: Promise<Unlocked> | undefined;
 
@@ -213,6 +215,10 @@ export class FileSecretStore implements SecretStore {
     return this.asking;
   }
 
+  private agentTimeoutMs(): number {
+    return this.options.agentTimeoutMs ?? AGENT_TIMEOUT_MS;
+  }
+
   private localKey(key: { identity: string; recipient: string }): Unlocked {
     return {
       decrypt: async (bytes) => (await import('./vault-crypto')).openWithIdentity(bytes, key.identity, this.files.vault),
@@ -222,7 +228,16 @@ export class FileSecretStore implements SecretStore {
   }
 
   private async connectAgent(): Promise<AgentClient | undefined> {
-    const client = await AgentClient.connect(agentSocketFor(this.files.identity, this.env), this.options.agentTimeoutMs);
+    // An agent that just did not answer is not waited on again by the next call (check asked it for its read, then for
+    // the status that explains a workflow not ready: 10 s). Later calls ask again (a new unlock may have replaced it).
+    if (this.silent && Date.now() - this.silent.at < this.agentTimeoutMs()) throw this.silent.error;
+    let client: AgentClient | undefined;
+    try {
+      client = await AgentClient.connect(agentSocketFor(this.files.identity, this.env), this.options.agentTimeoutMs);
+    } catch (err) {
+      if (isVaultError(err, 'VAULT_LOCKED')) this.silent = { error: err, at: Date.now() };
+      throw err;
+    }
     if (client && client.hello.identity !== this.files.identity) {
       client.close();
       return undefined;
