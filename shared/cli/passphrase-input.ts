@@ -106,9 +106,17 @@ export async function readPassphraseFd(text: string): Promise<string> {
 /** A hidden prompt; Ctrl-C (or a closed terminal) becomes CANCELLED (exit 130, "nothing changed"). */
 export async function promptSecret(io: CliIO, message: string): Promise<string> {
   // Ctrl-C / Ctrl-D at the prompt already comes back as CANCELLED (shared/cli/prompts.ts).
-  const value = await (await io.prompts()).secret(message);
-  remember(value);
-  return value;
+  for (let attempt = 1; ; attempt++) {
+    const value = await (await io.prompts()).secret(message);
+    // Enter alone is asked again: it was checked as a passphrase (scrypt, ~2 s) and answered "wrong passphrase".
+    if (value === '' && attempt < MAX_ROUNDS) {
+      io.err('Nothing was typed. Type the passphrase (Ctrl-C to cancel).\n');
+      continue;
+    }
+    if (value === '') throw new VaultError('INVALID_ARGUMENT', `No passphrase was typed, ${MAX_ROUNDS} times.`, 'Run the command again and type the passphrase.');
+    remember(value);
+    return value;
+  }
 }
 
 /**

@@ -79,8 +79,12 @@ describe('the file backend in a real terminal, and with Debian age', () => {
     expect(agentSockets(h)).toEqual([]);
   });
 
-  it('unlock at the terminal: a hidden prompt, then the agent serves', async () => {
-    const unlock = await inPty(h.cwd, env, cpw('unlock', '--ttl', '10m'), [{ expect: 'Unlocking .*vault\\.age[\\s\\S]*Passphrase of the vault file \\(input hidden\\)', send: `${h.passphrase}\r` }]);
+  it('unlock at the terminal: a hidden prompt (Enter alone is asked again), then the agent serves', async () => {
+    const unlock = await inPty(h.cwd, env, cpw('unlock', '--ttl', '10m'), [
+      { expect: 'Unlocking .*vault\\.age[\\s\\S]*Passphrase of the vault file \\(input hidden\\)', send: '\r' },
+      { expect: 'Nothing was typed\\. Type the passphrase \\(Ctrl-C to cancel\\)\\.[\\s\\S]*Passphrase of the vault file', send: `${h.passphrase}\r` },
+    ]);
+    expect(unlock.screen).not.toContain('VAULT_PASSPHRASE_WRONG');
     expect(unlock.code).toBe(0);
     expect(unlock.screen).not.toContain(h.passphrase);
     expect(agentSockets(h)).toHaveLength(1);
