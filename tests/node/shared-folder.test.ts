@@ -353,6 +353,21 @@ describe('fifos planted by another user at the names of sidecars', () => {
     expect(exec.stderr.match(/could not record the run/g)).toHaveLength(1);
   });
 
+  it('a symbolic link another user planted at the lock: refused, and the fix is not to rm what the user cannot remove', async () => {
+    const t = makeTempHome();
+    const target = join(sharedFolder(t.root), 'a.profile');
+    await createVault(options(t, target, [])).setCredential('custom', 'api_key', 'custom-value-1234');
+    const before = readFileSync(target, 'utf8');
+    symlinkSync(otherUsersFile(t.root, 'their-file'), `${target}.lock`);
+    lchownSync(`${target}.lock`, OTHER, OTHER);
+    const set = run(t, ['--profile', target, 'set', 'tmdb', 'api_key'], {}, TMDB);
+    expect(set.status).not.toBe(0);
+    expect(set.stderr).toContain(`is a symbolic link of another user (uid ${OTHER}), who may have planted it; refusing to follow it.`);
+    expect(set.stderr).toContain('fix: Keep the profile in a folder only you can write');
+    expect(set.stderr).not.toContain('rm ');
+    expect(readFileSync(target, 'utf8')).toBe(before);
+  });
+
   it('at the lock: a write is refused with PROFILE_PERMISSIONS, at once, nothing changed', async () => {
     const t = makeTempHome();
     const target = join(sharedFolder(t.root), 'a.profile');

@@ -230,8 +230,12 @@ describe.runIf(isRoot)('another OS user', () => {
     expect(socket.dir.startsWith(theirs)).toBe(true);
     const refused = await rejected(agentFor(h, 60_000, undefined, { TMPDIR: theirs }));
     expect(refused.message).toMatch(new RegExp(`a folder above it, ${theirs}, belongs to another user \\(uid ${uid}\\)`));
+    // Nothing was made in their folder, and the fix is not to remove our own folder ("if it is not yours").
+    expect(existsSync(socket.dir)).toBe(false);
+    expect(refused.fix).toBe('Point XDG_RUNTIME_DIR (or TMPDIR) at a private folder of yours, e.g.: export XDG_RUNTIME_DIR=/run/user/$(id -u)');
+    // A client finds no folder there, so no agent to connect to: locked, as with none running.
     const store = createFileSecretStore({ profilePath: h.profile, env: { TMPDIR: theirs } });
-    expect((await rejected(store.get('huggingface.token'))).code).toBe('VAULT_AGENT_UNSAFE');
+    expect((await rejected(store.get('huggingface.token'))).code).toBe('VAULT_LOCKED');
     // Reached through a link of the user's own (TMPDIR=~/tmplink pointing there): refused as well.
     const link = join(h.root, 'tmplink');
     symlinkSync(theirs, link);

@@ -47,6 +47,8 @@ export function agentSocketFor(identityPath: string, env: Env): AgentSocket {
  * a folder squatted by another user is never used, by the agent or a client.
  */
 export function checkSocketDir(dir: string, create: boolean): boolean {
+  // The folders above first when it may be made: cpw-vault/ was created inside another user's folder, then refused.
+  if (create && !looked(dir, dir)) checkAllAbove(dir);
   let s = looked(dir, dir);
   if (!s && create) {
     try {
@@ -60,9 +62,16 @@ export function checkSocketDir(dir: string, create: boolean): boolean {
   if (s.isSymbolicLink() || !s.isDirectory()) throw unsafeSocketDir(dir, 'it is not a plain directory (a symbolic link or a file is in its place)');
   if (s.uid !== uid()) throw unsafeSocketDir(dir, `it belongs to another user (uid ${s.uid})`);
   if (s.mode & 0o077) throw unsafeSocketDir(dir, `other users can reach it (mode ${modeString(s.mode)})`);
-  // Every folder above it, as spelled and as it really is (a link of the user's own, ~/tmplink, can point into
-  // another user's folder): another user who owns one (a sticky /tmp/theirs, TMPDIR pointed at it) can rename ours
-  // away between our check and our connect, and put a socket of theirs in its place.
+  checkAllAbove(dir);
+  return true;
+}
+
+/**
+ * Every folder above `dir`, as spelled and as it really is (a link of the user's own, ~/tmplink, can point into
+ * another user's folder): another user who owns one (a sticky /tmp/theirs, TMPDIR pointed at it) can rename ours
+ * away between our check and our connect, and put a socket of theirs in its place.
+ */
+function checkAllAbove(dir: string): void {
   const parent = dirname(resolve(dir));
   checkFoldersAbove(dir, parent);
   let real: string | undefined;
@@ -72,7 +81,6 @@ export function checkSocketDir(dir: string, create: boolean): boolean {
     real = undefined;
   }
   if (real && real !== parent) checkFoldersAbove(dir, real);
-  return true;
 }
 
 /**
@@ -89,13 +97,16 @@ function looked(dir: string, path: string): Stats | undefined {
   }
 }
 
+/** The way out when the trouble is above the socket folder (it is the user's own; removing it would change nothing). */
+const ABOVE_FIX = 'Point XDG_RUNTIME_DIR (or TMPDIR) at a private folder of yours, e.g.: export XDG_RUNTIME_DIR=/run/user/$(id -u)';
+
 /** Throws VAULT_AGENT_UNSAFE when `from` or a folder above it belongs to another user (not root) or others can change it without the sticky bit. */
 function checkFoldersAbove(dir: string, from: string): void {
   for (let above = from; ; above = dirname(above)) {
     const a = looked(dir, above);
-    if (a && a.uid !== uid() && a.uid !== 0) throw unsafeSocketDir(dir, `a folder above it, ${above}, belongs to another user (uid ${a.uid}), who could put a socket of theirs in its place`);
+    if (a && a.uid !== uid() && a.uid !== 0) throw unsafeSocketDir(dir, `a folder above it, ${above}, belongs to another user (uid ${a.uid}), who could put a socket of theirs in its place`, ABOVE_FIX);
     if (a && a.isDirectory() && a.mode & 0o022 && !(a.mode & 0o1000)) {
-      throw unsafeSocketDir(dir, `a folder above it, ${above}, can be changed by other users (mode ${modeString(a.mode)}, not sticky)`);
+      throw unsafeSocketDir(dir, `a folder above it, ${above}, can be changed by other users (mode ${modeString(a.mode)}, not sticky)`, ABOVE_FIX);
     }
     if (above === dirname(above)) break;
   }

@@ -26,6 +26,23 @@ const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
 
 type Peek = { kind: 'free' } | { kind: 'owner'; owner: LockOwner; mtimeMs: number; raw: string } | { kind: 'unreadable'; mtimeMs: number } | { kind: 'legacy-dir'; mtimeMs: number };
 
+/**
+ * PROFILE_SYMLINK for a link at the lock's name. One of another user (planted in a shared folder) is not the user's
+ * to remove (`rm` fails in a sticky folder): the fix is then to keep the profile elsewhere.
+ */
+function linkedLock(lockPath: string): VaultError {
+  let owner: number | undefined;
+  try {
+    owner = lstatSync(lockPath).uid;
+  } catch {
+    owner = undefined;
+  }
+  if (owner !== undefined && uid !== undefined && owner !== uid && owner !== 0) {
+    return new VaultError('PROFILE_SYMLINK', `The lock ${lockPath} is a symbolic link of another user (uid ${owner}), who may have planted it; refusing to follow it.`, 'Keep the profile in a folder only you can write (the default, ~/.cp-whisperx, is one); do not use this folder.');
+  }
+  return new VaultError('PROFILE_SYMLINK', `The lock ${lockPath} is a symbolic link; refusing to follow it.`, `Remove it if no cpw-vault runs: rm '${lockPath.replace(/'/g, `'\\''`)}'`);
+}
+
 /** What is at the lock path now, without following a link. */
 function peek(lockPath: string): Peek {
   let fd: number;
@@ -35,7 +52,7 @@ function peek(lockPath: string): Peek {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { kind: 'free' };
-    if (code === 'ELOOP') throw new VaultError('PROFILE_SYMLINK', `The lock ${lockPath} is a symbolic link; refusing to follow it.`, `Remove it if no cpw-vault runs: rm ${lockPath}`);
+    if (code === 'ELOOP') throw linkedLock(lockPath);
     throw lockIoError(err, lockPath);
   }
   try {

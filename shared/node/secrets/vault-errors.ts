@@ -48,6 +48,6 @@ export function corruptFile(file: string, why: string): VaultError {
 }
 
 /** The agent's socket folder is not a private folder of this user. */
-export function unsafeSocketDir(dir: string, why: string): VaultError {
-  return new VaultError('VAULT_AGENT_UNSAFE', `Refusing the unlock agent folder ${dir}: ${why}.`, `Another user may be trying to intercept your vault. Check it (ls -ld ${dir}); remove it if it is not yours, or set XDG_RUNTIME_DIR to a private folder.`);
+export function unsafeSocketDir(dir: string, why: string, fix?: string): VaultError {
+  return new VaultError('VAULT_AGENT_UNSAFE', `Refusing the unlock agent folder ${dir}: ${why}.`, fix ?? `Another user may be trying to intercept your vault. Check it (ls -ld ${dir}); remove it if it is not yours, or set XDG_RUNTIME_DIR to a private folder.`);
 }
