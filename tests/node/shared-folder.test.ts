@@ -218,7 +218,11 @@ describe('a profile in a folder others can write', () => {
 
   it('doctor says so before a write meets it: a problem without the sticky bit, a warning with it, nothing in a private folder', async () => {
     const t = makeTempHome();
-    const report = async (dir: string) => runDoctor(createVault(options(t, join(dir, 'a.profile'), [])));
+    // One store for the writes and the reports (each vault would otherwise get an empty one, which doctor rightly says
+    // does not hold what the index lists).
+    const secrets = new MemorySecretStore();
+    const opts = (dir: string) => ({ ...options(t, join(dir, 'a.profile'), []), secrets });
+    const report = async (dir: string) => runDoctor(createVault(opts(dir)));
     const open = join(t.root, 'open');
     mkdirSync(open);
     chmodSync(open, 0o777);
@@ -229,7 +233,7 @@ describe('a profile in a folder others can write', () => {
     expect(refused.profile.problems.find((p) => p.code === 'PROFILE_PERMISSIONS')?.message).toContain('has no sticky bit');
 
     const shared = sharedFolder(t.root);
-    await createVault(options(t, join(shared, 'a.profile'), [])).setCredential('tmdb', 'api_key', TMDB);
+    await createVault(opts(shared)).setCredential('tmdb', 'api_key', TMDB);
     const sticky = await report(shared);
     expect(sticky.profile.dir_mode).toBe('1777');
     expect(sticky.profile.problems).toEqual([]);
@@ -238,7 +242,7 @@ describe('a profile in a folder others can write', () => {
 
     const own = join(t.root, 'own');
     mkdirSync(own, { mode: 0o700 });
-    await createVault(options(t, join(own, 'a.profile'), [])).setCredential('tmdb', 'api_key', TMDB);
+    await createVault(opts(own)).setCredential('tmdb', 'api_key', TMDB);
     const quiet = await report(own);
     expect(quiet.profile.warnings).toBeUndefined();
     expect(quiet.profile.problems).toEqual([]);
