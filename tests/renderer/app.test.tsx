@@ -18,14 +18,20 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** The app on a profile, at the Credentials screen, with the Add form of the credential `name` open. */
+async function openAddForm(name: RegExp) {
+  const { api, user, show } = withFakeApi();
+  api.profileKind = 'profile';
+  show(<App />);
+  await user.click(await screen.findByRole('button', { name: 'Credentials' }));
+  await user.click(await screen.findByRole('button', { name }));
+  await user.click(screen.getByRole('button', { name: 'Add' }));
+  return { api, user };
+}
+
 describe('credential forms', () => {
   it('a secret being typed is never in the page\'s HTML (no value attribute), shown or hidden, and is saved as typed', async () => {
-    const { api, user, show } = withFakeApi();
-    api.profileKind = 'profile';
-    show(<App />);
-    await user.click(await screen.findByRole('button', { name: 'Credentials' }));
-    await user.click(await screen.findByRole('button', { name: /^TMDB API key/ }));
-    await user.click(screen.getByRole('button', { name: 'Add' }));
+    const { api, user } = await openAddForm(/^TMDB API key/);
     const field = screen.getByLabelText('TMDB API key (hidden)') as HTMLInputElement;
     const key = 'fedcba9876543210fedcba9876543210';
     await user.type(field, key);
@@ -40,12 +46,7 @@ describe('credential forms', () => {
   });
 
   it('the OpenAI organization ID (not a secret) is a plain field saved to the profile, and the toast says so', async () => {
-    const { api, user, show } = withFakeApi();
-    api.profileKind = 'profile';
-    show(<App />);
-    await user.click(await screen.findByRole('button', { name: 'Credentials' }));
-    await user.click(await screen.findByRole('button', { name: /^OpenAI organization ID/ }));
-    await user.click(screen.getByRole('button', { name: 'Add' }));
+    const { user } = await openAddForm(/^OpenAI organization ID/);
     expect(screen.queryByLabelText('OpenAI organization ID (hidden)')).toBeNull();
     const field = screen.getByLabelText('OpenAI organization ID', { selector: 'input' }) as HTMLInputElement;
     expect(field.type).toBe('text');
@@ -58,12 +59,7 @@ describe('credential forms', () => {
 
 describe('leaving a screen mid-save', () => {
   it('a credential save that fails after the user went to another screen is said in an error toast with its fix (not lost with the form)', async () => {
-    const { api, user, show } = withFakeApi();
-    api.profileKind = 'profile';
-    show(<App />);
-    await user.click(await screen.findByRole('button', { name: 'Credentials' }));
-    await user.click(await screen.findByRole('button', { name: /^TMDB API key/ }));
-    await user.click(screen.getByRole('button', { name: 'Add' }));
+    const { api, user } = await openAddForm(/^TMDB API key/);
     await user.type(screen.getByLabelText('TMDB API key (hidden)'), '0123456789abcdef0123456789abcdef');
     const release = api.hold('credentialsSet');
     await user.click(screen.getByRole('button', { name: 'Save to keychain' }));
