@@ -193,6 +193,15 @@ describe('a proxy that accepts the connection and never answers', () => {
       expect(r.code, r.stderr).toBe(5);
       expect(r.stdout).toContain(`no answer from huggingface.co within 1 s (through the proxy 127.0.0.1:${port})`);
       expect(sockets.length).toBeGreaterThan(0);
+      // Several at once share one pool: each ends at its own deadline with its own words, none failed by another's
+      // timeout (UND_ERR_DESTROYED, "check the network").
+      await run(t, ['set', 'tmdb', 'api_key'], {}, TMDB);
+      await run(t, ['set', 'openai', 'api_key'], {}, OPENAI);
+      const all = await cli(t, ['verify', '--all', '--timeout', '1', '--json'], { env: { ...NO_PROXY_ENV, HTTPS_PROXY: `http://127.0.0.1:${port}` } });
+      expect(all.code, all.stderr).toBe(5);
+      const results = JSON.parse(all.stdout).results as Array<{ credential: string; message: string }>;
+      expect(results.map((x) => x.credential)).toEqual(['huggingface.token', 'tmdb.api_key', 'openai.api_key']);
+      for (const x of results) expect(x.message).toMatch(/^no answer from \S+ within 1 s \(through the proxy 127\.0\.0\.1:\d+\)$/);
     } finally {
       for (const s of sockets) s.destroy();
       silent.close();

@@ -68,11 +68,8 @@ export class HttpClient {
         url = next;
       }
     } catch (err) {
-      if (deadline.aborted && proxy) {
-        // The tunnel may still be waiting: its pool goes (closing that socket), the next call gets a new one.
-        void this.proxied?.destroy().catch(() => {});
-        this.proxied = undefined;
-      }
+      // A tunnel still waiting is left to close(): its pool is shared by the calls running beside this one (destroying
+      // it here failed them all as UND_ERR_DESTROYED, "check the network", each with time left).
       return { ok: false, ...classifyNetworkError(err, { host: call.url.host, timeoutMs: this.timeoutMs, ...(proxy ? { proxy } : {}) }) };
     } finally {
       deadline.removeEventListener('abort', expired);
