@@ -114,14 +114,17 @@ export function checkFormat(id: CredentialId, value: string): FormatCheck {
  * credential of the catalog or the shape of a key. The app's form for the OpenAI organization ID took an API key
  * pasted into it. Undefined when it may; the reason never contains the value.
  */
-export function plainSlotProblem(id: CredentialId, value: string): { reason: string; fix: string } | undefined {
+export function plainSlotProblem(id: CredentialId, value: string): { reason: string; fix: string; shape: string; like: CatalogEntry | undefined } | undefined {
   const entry = BY_ID.get(id);
   if (!entry || entry.secret || entry.format.pattern.test(value)) return undefined;
   // The most specific format it fits (an Anthropic key fits OpenAI's "sk-" too).
   const like = CATALOG.filter((e) => e.secret && e.format.pattern.test(value)).sort((a, b) => b.format.pattern.source.length - a.format.pattern.source.length)[0];
   if (!like && !looksLikeKey(value)) return undefined;
+  const shape = like ? `the format of ${article(like.label)}` : 'the shape of a key';
   return {
-    reason: `the value has ${like ? `the format of ${article(like.label)}` : 'the shape of a key'}, and ${entry.label} is not a secret (it is kept in plain text in the profile and shown in full)`,
+    shape,
+    like,
+    reason: `the value has ${shape}, and ${entry.label} is not a secret (it is kept in plain text in the profile and shown in full)`,
     fix: `${like ? `If it is your ${like.label}, store it where secrets go: cpw-vault set ${like.service} ${like.key}. ` : ''}${entry.label}: expected ${entry.format.hint}.`,
   };
 }

@@ -1,6 +1,9 @@
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { CATALOG, plainSlotProblem } from '../core/catalog';
+import { slotValue } from '../core/credential-index';
 import type { CredentialId } from '../core/credential';
+import type { Profile } from '../core/profile-schema';
 import { isVaultError, toVaultError } from '../core/errors';
 import { PROFILE_VERSION } from '../core/profile-version';
 import type { DoctorReport, ProfileReport, RepairSummary } from '../core/views';
@@ -59,6 +62,7 @@ export async function runDoctor(vault: DoctorSubject, options: { repair?: boolea
     // Reads check only a zone's shape; doctor checks the zone itself (in the system's tzdata, else ICU).
     const zone = view.profile.user.timezone;
     if (view.kind === 'profile' && zone && !knownTimeZone(zone)) profile.problems.push({ code: 'PROFILE_INVALID', message: `${path}: user.timezone is not a time zone this system knows.`, fix: 'Set one: cpw-vault profile set timezone=Europe/Paris (any IANA zone, or UTC)' });
+    if (view.kind === 'profile') profile.problems.push(...keysInPlainSlots(view.profile, path));
   } catch (err) {
     profile.problems.push(toVaultError(err).toJSON());
   }
@@ -80,6 +84,25 @@ export async function runDoctor(vault: DoctorSubject, options: { repair?: boolea
   if (stale.length) workflows = await vault.validateAll({ verify: true }).catch(() => workflows);
   const unfinished = vault.unfinishedChanges();
   return { ok: profile.problems.length === 0 && keychain.ok && !stale.length, ...(repair ? { repair } : {}), profile, keychain, workflows, ...(unfinished.length ? { unfinished } : {}), ...(stale.length ? { stale } : {}) };
+}
+
+/**
+ * A key sitting in a slot that is not a secret's (the OpenAI organization ID, kept in plain text): refused since, but
+ * one stored before (set --force, the app's "Save anyway") stayed, shown in full by list and the app.
+ */
+function keysInPlainSlots(p: Profile, path: string): DoctorReport['profile']['problems'] {
+  return CATALOG.filter((e) => !e.secret).flatMap((e) => {
+    const value = slotValue(p, e.id);
+    const problem = value ? plainSlotProblem(e.id, value) : undefined;
+    if (!problem) return [];
+    const remove = `cpw-vault delete ${e.service} ${e.key}`;
+    const like = problem.like;
+    return [{
+      code: 'CREDENTIAL_INVALID' as const,
+      message: `${path}: ${e.id} holds a value with ${problem.shape}, in plain text (not a secret's place: list and the app show it in full).`,
+      fix: like ? `If it is your ${like.label}, store it where secrets go (cpw-vault set ${like.service} ${like.key}), then remove it from there: ${remove}` : `Store the key under a name of its own (cpw-vault set <service> <key>), then remove it from there: ${remove}`,
+    }];
+  });
 }
 
 /** The index's entries without a value in the store (what `--repair` would drop), found by a repair that drops nothing. */

@@ -82,6 +82,19 @@ describe('cpw-vault set / get / delete on the real keychain', () => {
     expect(filesContaining(t.home, key)).toEqual([]);
     // A real organization ID is kept as before.
     expect((await cli(t, ['set', 'openai', 'organization_id'], { input: 'org-AbC123dEf456GhI789jKl0' })).code).toBe(0);
+    // One stored before the refusal (set --force, the app's "Save anyway"): doctor names it and the way out, never the value.
+    const doc = JSON.parse(readFileSync(t.profile, 'utf8'));
+    doc.credentials.openai.organization_id = key;
+    writeFileSync(t.profile, JSON.stringify(doc), { mode: 0o600 });
+    const d = await cli(t, ['doctor']);
+    expect(d.code).toBe(1);
+    expect(d.stderr).toContain('CREDENTIAL_INVALID');
+    expect(d.stderr).toContain('openai.organization_id holds a value with the format of an OpenAI API key, in plain text');
+    expect(d.stderr).toContain('fix: If it is your OpenAI API key, store it where secrets go (cpw-vault set openai api_key), then remove it from there: cpw-vault delete openai organization_id');
+    expect(d.stderr + d.stdout).not.toContain(key);
+    expect((await cli(t, ['delete', 'openai', 'organization_id', '--yes'])).code).toBe(0);
+    expect(readFileSync(t.profile, 'utf8')).not.toContain(key);
+    expect((await cli(t, ['doctor'])).stderr).not.toContain('CREDENTIAL_INVALID');
   });
 
   it('get of a missing credential: exit 3, the fix on stderr, nothing on stdout; --json gives the error document', async () => {
