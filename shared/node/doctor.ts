@@ -2,7 +2,8 @@ import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CATALOG, plainSlotProblem } from '../core/catalog';
 import { slotValue } from '../core/credential-index';
-import type { CredentialId } from '../core/credential';
+import { splitCredentialId, type CredentialId } from '../core/credential';
+import { isReservedEnvVar } from '../core/env-var-names';
 import type { Profile } from '../core/profile-schema';
 import { isVaultError, toVaultError } from '../core/errors';
 import { PROFILE_VERSION } from '../core/profile-version';
@@ -62,7 +63,11 @@ export async function runDoctor(vault: DoctorSubject, options: { repair?: boolea
     // Reads check only a zone's shape; doctor checks the zone itself (in the system's tzdata, else ICU).
     const zone = view.profile.user.timezone;
     if (view.kind === 'profile' && zone && !knownTimeZone(zone)) profile.problems.push({ code: 'PROFILE_INVALID', message: `${path}: user.timezone is not a time zone this system knows.`, fix: 'Set one: cpw-vault profile set timezone=Europe/Paris (any IANA zone, or UTC)' });
-    if (view.kind === 'profile') profile.problems.push(...keysInPlainSlots(view.profile, path));
+    if (view.kind === 'profile') {
+      profile.problems.push(...keysInPlainSlots(view.profile, path));
+      const carriers = reservedCarriers(view.profile);
+      if (carriers.length) profile.warnings = [...(profile.warnings ?? []), ...carriers];
+    }
   } catch (err) {
     profile.problems.push(toVaultError(err).toJSON());
   }
@@ -102,6 +107,19 @@ function keysInPlainSlots(p: Profile, path: string): DoctorReport['profile']['pr
       message: `${path}: ${e.id} holds a value with ${problem.shape}, in plain text (not a secret's place: list and the app show it in full).`,
       fix: like ? `If it is your ${like.label}, store it where secrets go (cpw-vault set ${like.service} ${like.key}), then remove it from there: ${remove}` : `Store the key under a name of its own (cpw-vault set <service> <key>), then remove it from there: ${remove}`,
     }];
+  });
+}
+
+/**
+ * Custom credentials stored under an env var name refused since (read as configuration: OPENAI_BASE_URL, PATH ...):
+ * exec does not set it and get does not read it, which nothing said.
+ */
+function reservedCarriers(p: Profile): string[] {
+  return Object.entries(p.credential_metadata).flatMap(([id, m]) => {
+    const name = m.env_var;
+    if (!m.custom || !name || !isReservedEnvVar(name)) return [];
+    const { service, key } = splitCredentialId(id);
+    return [`${id}: its env var ${name} is one a secret may no longer take (read as configuration), so exec does not set it and get does not read it.\n    fix: Give it a name of its own: cpw-vault set ${service} ${key} --env-var MY_${service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${key.toUpperCase().replace(/[^A-Z0-9]/g, '_')} (the value is asked again)`];
   });
 }
 

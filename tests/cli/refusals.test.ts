@@ -46,6 +46,9 @@ describe('a custom credential stored under such a name before they were refused'
     doc.credential_metadata['mysvc.token'].env_var = 'PATH';
     writeFileSync(t.profile, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
     const path = '/usr/local/bin:/usr/bin:/bin';
+    // doctor says so (nothing did: list and which showed it as usual).
+    const doctor = await cli(t, ['doctor']);
+    expect(doctor.stderr).toContain('! mysvc.token: its env var PATH is one a secret may no longer take (read as configuration), so exec does not set it and get does not read it.\n    fix: Give it a name of its own: cpw-vault set mysvc token --env-var MY_MYSVC_TOKEN (the value is asked again)');
     const get = await cli(t, ['get', 'mysvc', 'token'], { env: { PATH: path } });
     expect(get.code, get.stderr).toBe(0);
     expect(get.stdout.trim()).toBe('old-vault-value-1234');

@@ -158,6 +158,26 @@ describe('the unlock agent', () => {
     }
   });
 
+  it('an agent that did not answer is not waited on again at once, but a new one (a new unlock) is asked straight away', async () => {
+    const h = await makeFileVaultHome({ logN: LOG_N });
+    const { key } = await openIdentity(h.files, h.passphrase);
+    await createFileSecretStore({ profilePath: h.profile, env: {}, key }).set('huggingface.token', HF);
+    const socket = agentSocketFor(h.files.identity, { XDG_RUNTIME_DIR: h.runtime });
+    mkdirSync(socket.dir, { mode: 0o700 });
+    const silent = createServer(() => {}); // accepts, never answers
+    await new Promise<void>((r) => silent.listen(socket.path, r));
+    const store = createFileSecretStore({ profilePath: h.profile, env: { XDG_RUNTIME_DIR: h.runtime }, agentTimeoutMs: 3000 });
+    expect((await rejected(store.get('huggingface.token'))).message).toContain('did not answer within 3 s');
+    // Asked again at once: the same answer, without a second wait (check asked for its read, then for the status).
+    const status = await store.status();
+    expect(status).toMatchObject({ ok: false, code: 'VAULT_LOCKED' });
+    silent.close();
+    rmSync(socket.path, { force: true });
+    await agentFor(h);
+    expect(await store.get('huggingface.token')).toBe(HF);
+    await store.close();
+  });
+
   it('cuts off a request line over the size limit', async () => {
     const h = await makeFileVaultHome({ logN: LOG_N });
     const { socket } = await agentFor(h);

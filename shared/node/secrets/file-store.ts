@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { isVaultError, type VaultError } from '../../core/errors';
 import { VAULT_FILE_REASONS, type KeychainStatus, type SecretStore, type VaultFileReason } from '../../core/secret-store';
 import { parseVaultContent, serializeVaultContent, type VaultEntries } from '../../core/vault-content';
@@ -57,7 +57,7 @@ export class FileSecretStore implements SecretStore {
   private agent: AgentClient | undefined;
   private asked = false;
   /** The last agent that did not answer, and when. */
-  private silent: { error: VaultError; at: number } | undefined;
+  private silent: { error: VaultError; at: number; socket: number | undefined } | undefined;
   /** The passphrase question in flight, shared by every read that needs the key meanwhile. */
   private asking: Promise<Unlocked> | undefined;
 
@@ -230,12 +230,21 @@ export class FileSecretStore implements SecretStore {
   private async connectAgent(): Promise<AgentClient | undefined> {
     // An agent that just did not answer is not waited on again by the next call (check asked it for its read, then for
     // the status that explains a workflow not ready: 10 s). Later calls ask again (a new unlock may have replaced it).
-    if (this.silent && Date.now() - this.silent.at < this.agentTimeoutMs()) throw this.silent.error;
+    // A new agent (an unlock meanwhile: the app's) listens on a new socket file, which is asked at once.
+    const socket = agentSocketFor(this.files.identity, this.env);
+    const socketId = () => {
+      try {
+        return lstatSync(socket.path, { throwIfNoEntry: false })?.ino;
+      } catch {
+        return undefined;
+      }
+    };
+    if (this.silent && Date.now() - this.silent.at < this.agentTimeoutMs() && this.silent.socket === socketId()) throw this.silent.error;
     let client: AgentClient | undefined;
     try {
-      client = await AgentClient.connect(agentSocketFor(this.files.identity, this.env), this.options.agentTimeoutMs);
+      client = await AgentClient.connect(socket, this.options.agentTimeoutMs);
     } catch (err) {
-      if (isVaultError(err, 'VAULT_LOCKED')) this.silent = { error: err, at: Date.now() };
+      if (isVaultError(err, 'VAULT_LOCKED')) this.silent = { error: err, at: Date.now(), socket: socketId() };
       throw err;
     }
     if (client && client.hello.identity !== this.files.identity) {
