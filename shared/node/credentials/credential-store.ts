@@ -246,16 +246,16 @@ export class CredentialStore {
   }
 }
 
-/**
- * The error of a commit whose undo did not finish: the same code (a timeout stays exit 4, a Ctrl-C 130), but never
- * "nothing changed": it names the credentials that may keep the change, and what sets them right.
- */
 /** PROFILE_LOCKED: credentials another writer changed between a plan and its apply (nothing written yet). */
 function changedSincePlan(ids: readonly CredentialId[]): VaultError {
   const shown = ids.slice(0, 5).join(', ') + (ids.length > 5 ? ` and ${ids.length - 5} more` : '');
   return new VaultError('PROFILE_LOCKED', `${shown} changed since the plan was made (stored meanwhile by the app or another cpw-vault); nothing was changed.`, 'Run it again: the new plan shows each as a conflict, kept unless you choose to overwrite it.');
 }
 
+/**
+ * The error of a commit whose undo did not finish: the same code (a timeout stays exit 4, a Ctrl-C 130), but never
+ * "nothing changed": it names the credentials that may keep the change, and what sets them right.
+ */
 function undoIncomplete(err: unknown, left: CredentialId[]): VaultError {
   const base = toVaultError(err);
   const what = `${left.join(', ')} may keep the change (the undo did not finish: the ${left.length === 1 ? 'credential was' : 'credentials were'} not put back)`;
