@@ -23,7 +23,7 @@ export function vaultLocked(detail?: string): VaultError {
 export function keyMismatch(recipient: string, file: string, viaAgent: boolean): VaultError {
   return new VaultError(
     'VAULT_LOCKED',
-    `${viaAgent ? "The unlock agent's key" : 'The unlocked key'} does not open a file sealed to the recipient it reported (${recipient}): ${file} was not written, and nothing was changed.`,
+    `${viaAgent ? "The unlock agent's key does not open a file sealed to the recipient it reported" : 'The unlocked key does not open a file sealed to its own recipient'} (${recipient}): ${file} was not written, and nothing was changed.`,
     'Start the unlock again: cpw-vault lock, then cpw-vault unlock',
   );
 }
