@@ -41,13 +41,16 @@ export async function auditCli(ctx: CliContext, audit: AuditLog, event: Omit<Aud
  * nothing reads through it any more, and the user is told; the process ends
  * at its time to live.
  */
-export async function answeringAgent(ctx: CliContext, socket: AgentSocket): Promise<AgentClient | undefined> {
+export async function answeringAgent(ctx: CliContext, socket: AgentSocket): Promise<AgentClient | typeof CUT_OFF | undefined> {
   try {
     return await AgentClient.connect(socket);
   } catch (err) {
     if (!isVaultError(err, 'VAULT_LOCKED') || !/did not answer/.test(err.message)) throw err;
     if (lstatSync(socket.path, { throwIfNoEntry: false })?.isSocket()) unlinkSync(socket.path);
     ctx.io.err(`warning: the unlock agent of this vault did not answer (stopped or hung): its socket was removed, so nothing reads through it any more. The process ends at its time to live (see it with: pgrep -a cpw-vault-agent).\n`);
-    return undefined;
+    return CUT_OFF;
   }
 }
+
+/** What {@link answeringAgent} gives for an agent that did not answer and whose socket it removed. */
+export const CUT_OFF = 'cut off';

@@ -4,6 +4,7 @@
  * shape a valid value has, and where a user gets one. Pure data.
  */
 import { looksLikeKey, type CredentialId } from './credential';
+import { VaultError } from './errors';
 
 /** Section of the seed profile schema a credential's slot lives in. */
 export type ProfileSection = 'credentials' | 'online_services';
@@ -127,6 +128,12 @@ export function plainSlotProblem(id: CredentialId, value: string): { reason: str
     reason: `the value has ${shape}, and ${entry.label} is not a secret (it is kept in plain text in the profile and shown in full)`,
     fix: `${like ? `If it is your ${like.label}, store it where secrets go: cpw-vault set ${like.service} ${like.key}. ` : ''}${entry.label}: expected ${entry.format.hint}.`,
   };
+}
+
+/** Throws INVALID_ARGUMENT (naming `id`, never the value) when `value` may not go in the plain slot of `id` ({@link plainSlotProblem}). */
+export function assertPlainSlot(id: CredentialId, value: string): void {
+  const plain = plainSlotProblem(id, value);
+  if (plain) throw new VaultError('INVALID_ARGUMENT', `${id} was not stored: ${plain.reason}.`, plain.fix);
 }
 
 /** "an OpenAI API key", "a TMDB API key". */

@@ -1,8 +1,7 @@
-import { lstatSync } from 'node:fs';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
-import { answeringAgent, auditCli, vaultFilesOf } from '../vault-file';
+import { CUT_OFF, answeringAgent, auditCli, vaultFilesOf } from '../vault-file';
 
 /**
  * `cpw-vault lock`: stops the unlock agent of this profile's vault, so the
@@ -10,11 +9,10 @@ import { answeringAgent, auditCli, vaultFilesOf } from '../vault-file';
  */
 export async function lock(_args: object, ctx: CliContext): Promise<ExitCode> {
   const { socket, audit } = vaultFilesOf(ctx);
-  const hadSocket = socketAt(socket.path);
   const agent = await answeringAgent(ctx, socket);
-  if (!agent) {
+  if (agent === CUT_OFF || !agent) {
     // An agent that did not answer had its socket removed (answeringAgent warned): locked, though not "nothing to lock".
-    const silent = hadSocket && !socketAt(socket.path);
+    const silent = agent === CUT_OFF;
     if (ctx.globals.json) printJson(ctx.io, { locked: true, was_running: silent });
     if (silent) await auditCli(ctx, audit, { event: 'vault_locked' });
     ctx.io.err(silent ? `${paint(ctx.io).green('✓')} Locked: no read can reach that agent any more.\n` : 'Nothing to lock: no unlock agent is running for this vault.\n');
@@ -26,13 +24,4 @@ export async function lock(_args: object, ctx: CliContext): Promise<ExitCode> {
   if (ctx.globals.json) printJson(ctx.io, { locked: true, was_running: true, pid });
   ctx.io.err(`${paint(ctx.io).green('✓')} Locked: the unlock agent (pid ${pid}) has stopped.\n`);
   return EXIT.ok;
-}
-
-/** Whether a socket is at `path` (false when it cannot be looked at: answeringAgent names that folder's problem). */
-function socketAt(path: string): boolean {
-  try {
-    return !!lstatSync(path, { throwIfNoEntry: false })?.isSocket();
-  } catch {
-    return false;
-  }
 }

@@ -1,6 +1,6 @@
 import { randomHex } from '../builtins';
 import { lstatSync, rmSync } from 'node:fs';
-import { plainSlotProblem } from '../../core/catalog';
+import { assertPlainSlot } from '../../core/catalog';
 import { isVaultError, toVaultError, VaultError } from '../../core/errors';
 import { isSecretCredential, slotValue, withIndexChanges, type IndexChange } from '../../core/credential-index';
 import { maskedHint, type CredentialId } from '../../core/credential';
@@ -86,10 +86,7 @@ export class CredentialStore {
   /** Applies `changes` all or nothing. Throws the first failure (after rolling back), or CANCELLED. */
   async commit(changes: readonly CredentialChange[], options: CommitOptions = {}): Promise<CommitResult> {
     cancelled(options.signal);
-    for (const c of changes) {
-      const plain = c.kind === 'set' && !isSecretCredential(c.id) ? plainSlotProblem(c.id, c.value) : undefined;
-      if (plain) throw new VaultError('INVALID_ARGUMENT', `${c.id} was not stored: ${plain.reason}.`, plain.fix);
-    }
+    for (const c of changes) if (c.kind === 'set') assertPlainSlot(c.id, c.value);
     // A change that would take the profile past its limit is refused before anything is stored.
     this.profile.assertRoomFor(changes.reduce((n, c) => n + (c.kind === 'set' ? METADATA_BYTES + c.id.length : 0), 0));
     const secret = changes.filter((c) => isSecretCredential(c.id));

@@ -1,4 +1,4 @@
-import { catalogEntry, checkFormat, plainSlotProblem } from '../../core/catalog';
+import { assertPlainSlot, catalogEntry, checkFormat } from '../../core/catalog';
 import { checkedCredentialId, checkedValue, ENV_VAR_NAME, looksLikeKey, splitCredentialId, type CredentialId } from '../../core/credential';
 import { envVarProblem } from '../../core/env-var-names';
 import { VaultError, isVaultError } from '../../core/errors';
@@ -206,8 +206,7 @@ export class Vault {
     const id = checkedCredentialId(service, key);
     const clean = checkedValue(id, value);
     registerSecret(clean);
-    const plain = plainSlotProblem(id, clean);
-    if (plain) throw new VaultError('INVALID_ARGUMENT', `${id} was not stored: ${plain.reason}.`, plain.fix);
+    assertPlainSlot(id, clean); // before the format warning: --force must not be offered for it
     const format = checkFormat(id, clean);
     if (!format.ok && !options.acceptFormatWarning) {
       throw new VaultError('CREDENTIAL_FORMAT', format.warning, `Check that you pasted the right value. To store it anyway: cpw-vault set ${service} ${key} --force (in the app: "Save anyway").`);
