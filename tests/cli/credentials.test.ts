@@ -80,6 +80,11 @@ describe('cpw-vault set / get / delete on the real keychain', () => {
     expect(m.stdout + m.stderr).not.toContain(key);
     expect(lookup(t, 'openai.organization_id')).toBe('');
     expect(filesContaining(t.home, key)).toEqual([]);
+    // A value too short for an ID is refused with the format's hint intact: it is no secret, so nothing redacts it.
+    const short = await cli(t, ['set', 'openai', 'organization_id'], { input: 'org-' });
+    expect(short.code).toBe(2);
+    expect(short.stderr).toContain('expected "org-" followed by letters and digits');
+    expect(short.stderr).not.toContain('REDACTED');
     // A real organization ID is kept as before.
     expect((await cli(t, ['set', 'openai', 'organization_id'], { input: 'org-AbC123dEf456GhI789jKl0' })).code).toBe(0);
     // One stored before the refusal (set --force, the app's "Save anyway"): doctor names it and the way out, never the value.

@@ -1,4 +1,4 @@
-import { assertPlainSlot, catalogEntry, checkFormat } from '../../core/catalog';
+import { assertPlainSlot, catalogEntry, checkFormat, plainSlotProblem } from '../../core/catalog';
 import { checkedCredentialId, checkedValue, ENV_VAR_NAME, looksLikeKey, splitCredentialId, type CredentialId } from '../../core/credential';
 import { envVarProblem } from '../../core/env-var-names';
 import { VaultError, isVaultError } from '../../core/errors';
@@ -205,7 +205,9 @@ export class Vault {
   async setCredential(service: string, key: string, value: unknown, options: SetOptions = {}): Promise<{ meta: CredentialMeta; warning?: string }> {
     const id = checkedCredentialId(service, key);
     const clean = checkedValue(id, value);
-    registerSecret(clean);
+    // A non-secret slot's value is shown in full anyway (list, the app): redacting it would only garble this
+    // command's own messages ('expected "[REDACTED]" followed by…' for "org-"). One with a secret's shape is a secret.
+    if (catalogEntry(id)?.secret !== false || plainSlotProblem(id, clean)) registerSecret(clean);
     assertPlainSlot(id, clean); // before the format warning: --force must not be offered for it
     const format = checkFormat(id, clean);
     if (!format.ok && !options.acceptFormatWarning) {
