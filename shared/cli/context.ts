@@ -2,6 +2,7 @@ import type { RunHistory } from '../node/records/run-history';
 import type { VaultReader } from '../node/vault/reader';
 import type { DoctorSubject } from '../node/doctor';
 import type { Vault } from '../node/vault/vault';
+import type { PassphraseAsker } from '../node/secrets/file-store';
 
 /** What the read commands use: both the Vault and the light VaultReader offer it. */
 export type ReadVault = Pick<VaultReader & Vault, 'getCredential' | 'findCredential' | 'storedValue' | 'storedValues' | 'envValue' | 'envVarsFor' | 'validateWorkflow' | 'resolveWorkflow' | 'environmentOf' | 'workflowEnv' | 'listCredentials' | 'pipelinePreferences' | 'defaultWorkflow' | 'backend' | 'keychainStatus'>;
@@ -47,7 +48,7 @@ export function createContext(io: CliIO, globals: GlobalOptions): CliContext {
   const warn = (m: string) => void (muted.some((p) => m.startsWith(p)) || io.err(`warning: ${defused(m)}\n`));
   let services: ReturnType<typeof open> | undefined;
   // The vault file backend asks its passphrase (once) when no unlock agent runs — only on a terminal.
-  const askPassphrase = io.stdinIsTTY ? async () => (await import('./passphrase-input')).promptSecret(io, 'Passphrase of the vault file (input hidden):') : undefined;
+  const askPassphrase: PassphraseAsker | undefined = io.stdinIsTTY ? async (openWith) => (await import('./passphrase-input')).promptAndOpen(io, 'Passphrase of the vault file (input hidden):', openWith) : undefined;
   const open = () =>
     import('../node/open').then(({ openServices }) =>
       openServices({ profilePath: globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn, keychainTimeoutMs: commandKeychainDeadline(), ...keychainDialogsFor(io), ...(askPassphrase ? { askPassphrase } : {}) }),

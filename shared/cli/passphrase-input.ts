@@ -3,6 +3,7 @@ import { VaultError } from '../core/errors';
 import { registerPassphrase } from '../core/redact';
 import { modeString } from '../node/profile/secure-fs';
 import { descriptorFlags, descriptorTarget } from './descriptors';
+import { cancelledIfInterrupted } from './signals';
 import type { CliIO } from './io';
 
 /** Where a command may take a passphrase from besides the hidden prompt (never argv, never an env var). */
@@ -117,6 +118,18 @@ export async function promptSecret(io: CliIO, message: string): Promise<string> 
     remember(value);
     return value;
   }
+}
+
+/**
+ * The hidden prompt, then `openWith` the answer (scrypt: the main thread is
+ * held ~2 s). A Ctrl-C, SIGTERM or SIGHUP during the opening is acted on once
+ * it ends, as one at the prompt is: CANCELLED (exit 130), where `get` died by
+ * the signal without a word. A command that handles the signals itself (set's
+ * rollback) still gets them.
+ */
+export async function promptAndOpen<T>(io: CliIO, message: string, openWith: (passphrase: string) => Promise<T>): Promise<T> {
+  const passphrase = await promptSecret(io, message);
+  return cancelledIfInterrupted(() => openWith(passphrase));
 }
 
 /**

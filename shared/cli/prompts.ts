@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { VaultError } from '../core/errors';
+import { cancelledError, VaultError } from '../core/errors';
 import type { Prompts } from './io';
 
 /**
@@ -13,7 +13,7 @@ export const MAX_SECRET_INPUT_BYTES = 8 * 1024 + 16;
 /** What a prompt answers when the user presses Ctrl-C or Ctrl-D: the command stops, having changed nothing. */
 function cancelled(err: unknown): never {
   if (err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError')) {
-    throw new VaultError('CANCELLED', 'cancelled: nothing changed', 'Run the command again when you are ready.', { cause: 'SIGINT' });
+    throw cancelledError('SIGINT');
   }
   throw err;
 }

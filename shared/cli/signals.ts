@@ -1,4 +1,5 @@
 import { constants } from 'node:os';
+import { cancelledError } from '../core/errors';
 
 /** Signals that interrupt a change: Ctrl-C, kill, a closed terminal. */
 const INTERRUPTS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -33,6 +34,27 @@ export async function interruptible<T>(fn: (signal: AbortSignal) => Promise<T>):
 export async function abortedAfterPending(signal: AbortSignal): Promise<boolean> {
   await new Promise((resolve) => setImmediate(resolve));
   return signal.aborted;
+}
+
+/**
+ * Runs `fn` (work that holds the main thread: a passphrase's scrypt) with
+ * SIGINT, SIGTERM and SIGHUP held instead of ending the process, then throws
+ * CANCELLED if one came (after one turn of the loop: see
+ * {@link abortedAfterPending}), whatever `fn` gave, so nothing is acted on
+ * after the user asked to stop.
+ */
+export async function cancelledIfInterrupted<T>(fn: () => Promise<T>): Promise<T> {
+  let held: NodeJS.Signals | undefined;
+  const hold = (name: NodeJS.Signals) => void (held ??= name);
+  for (const s of INTERRUPTS) process.on(s, hold);
+  try {
+    return await fn();
+  } finally {
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const s of INTERRUPTS) process.off(s, hold);
+    // Thrown over what fn returned or threw (a wrong passphrase): the user asked to stop before it was acted on.
+    if (held) throw cancelledError(held);
+  }
 }
 
 /** The conventional exit code of a command stopped by `signal`: 128 + its number (SIGINT 130, SIGTERM 143, SIGHUP 129). */

@@ -91,6 +91,15 @@ export function isVaultError(err: unknown, ...codes: ErrorCode[]): err is VaultE
 }
 
 /**
+ * CANCELLED: the user stopped the command (Ctrl-C, SIGTERM, a closed
+ * terminal) and nothing changed. `cause` is the signal's name (an aborted
+ * AbortSignal's reason): the exit code is 128 + its number.
+ */
+export function cancelledError(cause: unknown = 'SIGINT'): VaultError {
+  return new VaultError('CANCELLED', 'cancelled: nothing changed', 'Run the command again when you are ready.', { cause });
+}
+
+/**
  * Wraps anything thrown into a VaultError without leaking its text unredacted:
  * VaultErrors pass through; other errors become INTERNAL with a redacted message.
  */

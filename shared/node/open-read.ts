@@ -16,6 +16,7 @@ import { RunHistory, type HistoryBounds } from './records/run-history';
 import { UsageMarks } from './records/usage-marks';
 import { JournalFile } from './credentials/journal-file';
 import type { KeychainDialogs } from './secrets/dialogs';
+import type { PassphraseAsker } from './secrets/file-store';
 import { DEFAULT_SECRET_TIMEOUT_MS, openSecretStore } from './secrets/open-secret-store';
 import { VaultReader } from './vault/reader';
 
@@ -40,7 +41,7 @@ export interface OpenOptions extends PathInputs {
   /** Tests: how the profile is written (to simulate a failing disk). */
   writeFile?: typeof writeSecureFile;
   /** The vault file backend on a terminal: asks the passphrase when no unlock agent runs (once per process). */
-  askPassphrase?: () => Promise<string>;
+  askPassphrase?: PassphraseAsker | undefined;
   /** Run history bounds (default: the profile's preferences, else 500 runs and 90 days). */
   history?: Partial<HistoryBounds>;
 }

@@ -79,6 +79,14 @@ describe('the file backend in a real terminal, and with Debian age', () => {
     expect(agentSockets(h)).toEqual([]);
   });
 
+  it('Ctrl-C while get opens the vault with the passphrase typed: cancelled, exit 130, no value and no agent', async () => {
+    const r = await inPty(h.cwd, env, cpw('get', 'huggingface', 'token'), [{ expect: 'Passphrase of the vault file \\(input hidden\\)', send: `${h.passphrase}\r` }, { expect: '', cooked: true, send: '\u0003' }]);
+    expect(r.code, r.screen).toBe(130);
+    expect(r.screen).toContain('cancelled');
+    expect(r.screen).not.toContain(HF);
+    expect(agentSockets(h)).toEqual([]);
+  });
+
   it('unlock at the terminal: a hidden prompt (Enter alone is asked again), then the agent serves', async () => {
     const unlock = await inPty(h.cwd, env, cpw('unlock', '--ttl', '10m'), [
       { expect: 'Unlocking .*vault\\.age[\\s\\S]*Passphrase of the vault file \\(input hidden\\)', send: '\r' },

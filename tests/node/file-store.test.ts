@@ -25,7 +25,7 @@ function storeFor(h: FileVaultHome, passphrase = h.passphrase) {
     profilePath: h.profile,
     env: { XDG_RUNTIME_DIR: h.runtime },
     wrongPassphraseDelayMs: 0,
-    askPassphrase: async () => (asked.count++, passphrase),
+    askPassphrase: async (open) => (asked.count++, open(passphrase)),
   });
   return { store, asked };
 }
@@ -80,7 +80,7 @@ describe('the age vault file store', () => {
   it('status never asks the passphrase, and says locked once the agent has stopped (not the agent it saw before)', async () => {
     const h = await makeFileVaultHome({ logN: LOG_N });
     const asked = { count: 0 };
-    const store = createFileSecretStore({ profilePath: h.profile, env: { XDG_RUNTIME_DIR: h.runtime }, askPassphrase: async () => (asked.count++, h.passphrase) });
+    const store = createFileSecretStore({ profilePath: h.profile, env: { XDG_RUNTIME_DIR: h.runtime }, askPassphrase: async (open) => (asked.count++, open(h.passphrase)) });
     expect((await fileCli(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
     try {
       expect(await store.status()).toMatchObject({ ok: true, backend: expect.stringContaining('unlocked by agent pid') });
@@ -95,7 +95,7 @@ describe('the age vault file store', () => {
     const h = await makeFileVaultHome({ logN: LOG_N });
     const wrong = 'not the passphrase at all';
     const asked = { count: 0 };
-    const store = createFileSecretStore({ profilePath: h.profile, env: { XDG_RUNTIME_DIR: h.runtime }, wrongPassphraseDelayMs: 300, askPassphrase: async () => (asked.count++, wrong) });
+    const store = createFileSecretStore({ profilePath: h.profile, env: { XDG_RUNTIME_DIR: h.runtime }, wrongPassphraseDelayMs: 300, askPassphrase: async (open) => (asked.count++, open(wrong)) });
     const before = vaultBytes(h);
     const started = Date.now();
     const err = await rejected(store.set('huggingface.token', HF));
@@ -187,7 +187,7 @@ describe('the age vault file store', () => {
 
   it('writes run under the profile lock: the Vault sets through it while holding that lock, and parallel writers lose nothing', async () => {
     const h = await makeFileVaultHome({ logN: LOG_N });
-    const vault = createVault({ homeDir: h.home, cwd: h.cwd, env: { XDG_RUNTIME_DIR: h.runtime }, caller: 'cli', warn: () => {}, askPassphrase: async () => h.passphrase, lockWaitMs: 3000 });
+    const vault = createVault({ homeDir: h.home, cwd: h.cwd, env: { XDG_RUNTIME_DIR: h.runtime }, caller: 'cli', warn: () => {}, askPassphrase: async (open) => open(h.passphrase), lockWaitMs: 3000 });
     const started = Date.now();
     await vault.setCredential('huggingface', 'token', HF);
     expect(Date.now() - started).toBeLessThan(2500); // re-entered the lock instead of waiting for itself

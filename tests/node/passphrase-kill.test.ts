@@ -86,7 +86,7 @@ describe('passphrase change under SIGKILL', () => {
   it(`${KILLS} SIGKILLs at random instants: always exactly one passphrase opens, the same key, every secret intact`, async () => {
     const homes = await Promise.all(Array.from({ length: LANES }, () => makeFileVaultHome({ logN: LOG_N, passphrase: A })));
     for (const h of homes) {
-      const store = createFileSecretStore({ profilePath: h.profile, env: {}, askPassphrase: async () => A });
+      const store = createFileSecretStore({ profilePath: h.profile, env: {}, askPassphrase: async (open) => open(A) });
       for (const [account, value] of Object.entries(SECRETS)) await store.set(account, value);
     }
     const stats = { a: 0, b: 0, temps: 0, locks: 0 };

@@ -1,4 +1,4 @@
-import { VaultError } from '../../core/errors';
+import { cancelledError, VaultError } from '../../core/errors';
 import { AgentClient } from '../../node/agent/client';
 import { MIN_PASSPHRASE_LENGTH } from '../../node/secrets/vault-crypto';
 import type { CliContext } from '../context';
@@ -24,7 +24,7 @@ export async function passphraseChange(_args: object, ctx: CliContext): Promise<
 
 async function changeWith(signal: AbortSignal, ctx: CliContext): Promise<ExitCode> {
   const stopIfAsked = async () => {
-    if (await abortedAfterPending(signal)) throw new VaultError('CANCELLED', 'cancelled: nothing changed', 'Run the command again when you are ready.', { cause: signal.reason });
+    if (await abortedAfterPending(signal)) throw cancelledError(signal.reason);
   };
   if (!ctx.io.stdinIsTTY) {
     throw new VaultError('INVALID_ARGUMENT', 'passphrase change is interactive only: it asks for the current and the new passphrase on a terminal.', 'Run it in a terminal: cpw-vault passphrase change');

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { VaultError } from '../../core/errors';
+import { cancelledError, VaultError } from '../../core/errors';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
@@ -51,7 +51,7 @@ export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCod
         return EXIT.ok;
       }
     }
-    if (signal.aborted) throw new VaultError('CANCELLED', 'cancelled: nothing changed', 'Run the command again when you are ready.', { cause: signal.reason });
+    if (signal.aborted) throw cancelledError(signal.reason);
     // The "backup of the source" that migration keeps is a copy of the encrypted team file: made in the profile's folder, removed after.
     const result = await vault.applyMigration(source, plan, { signal, backupDir: join(dirname(vault.profilePath), 'team-pulls') });
     if (result.backup) rmSync(result.backup, { force: true });

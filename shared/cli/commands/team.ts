@@ -1,6 +1,6 @@
 import { sha256Hex } from '../../node/builtins';
 import { existsSync } from 'node:fs';
-import { VaultError } from '../../core/errors';
+import { cancelledError, VaultError } from '../../core/errors';
 import { checkMemberName, checkRecipient, nextDocument, type TeamCredential, type TeamDocument } from '../../core/team-document';
 import { readRepoFile, readRecipientsFile, updateTeamFile, writeRecipientsFile } from '../../node/team/team-file';
 import { printJson, type CliContext } from '../context';
@@ -19,14 +19,12 @@ import { pushedDocument, withheldText, type PushReport } from '../../node/team/t
  * in team-pull.ts, the read-through of get/exec/which in team-read.ts.
  */
 
-const cancelled = (signal: AbortSignal) => new VaultError('CANCELLED', 'cancelled: nothing changed', 'Run the command again when you are ready.', { cause: signal.reason });
-
 /** Runs a team file change so that Ctrl-C / SIGTERM before the rename cancels it cleanly (the old file stays). */
 function change(ctx: CliContext, args: TeamTarget, make: (signal: AbortSignal) => Promise<TeamDocument | undefined>): Promise<TeamDocument | undefined> {
   return interruptible((signal) =>
     updateTeamFile(filesOf(ctx, args), () => make(signal), {
       beforeRename: () => {
-        if (signal.aborted) throw cancelled(signal);
+        if (signal.aborted) throw cancelledError(signal.reason);
       },
     }));
 }

@@ -1,5 +1,5 @@
 import { formatDuration, parseDuration } from '../../core/duration';
-import { VaultError } from '../../core/errors';
+import { cancelledError } from '../../core/errors';
 import { abortedAfterPending, interruptible } from '../signals';
 import { startAgent } from '../../node/agent/start';
 import { printJson, type CliContext } from '../context';
@@ -45,7 +45,7 @@ async function unlockWith(signal: AbortSignal, args: UnlockArgs, ctx: CliContext
   const passphrase = await readPassphrase(args, ctx.io, { message: 'Passphrase of the vault file' });
   const { openIdentity } = await import('../../node/secrets/vault-admin');
   const opened = await openIdentity(files, passphrase);
-  if (await abortedAfterPending(signal)) throw new VaultError('CANCELLED', 'cancelled: nothing changed', 'Run the command again when you are ready.', { cause: signal.reason });
+  if (await abortedAfterPending(signal)) throw cancelledError(signal.reason);
   const { pid, expiresAt } = await startAgent({ key: opened.key, files, socket, ttlMs });
   await auditCli(ctx, audit, { event: 'vault_unlocked', details: { ttl_s: Math.round(ttlMs / 1000) } });
   if (ctx.globals.json) printJson(ctx.io, { unlocked: true, already: false, pid, expires_at: expiresAt.toISOString() });

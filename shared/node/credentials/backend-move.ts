@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CredentialId } from '../../core/credential';
 import { isSecretCredential } from '../../core/credential-index';
-import { VaultError, isVaultError } from '../../core/errors';
+import { cancelledError, VaultError, isVaultError } from '../../core/errors';
 import type { TxOwner } from '../../core/journal';
 import { parseJson } from '../../core/json';
 import type { Profile } from '../../core/profile-schema';
@@ -266,5 +266,5 @@ export function moveRecorded(path: string): boolean {
 
 function cancelled(signal: AbortSignal | undefined): void {
   if (!signal?.aborted) return;
-  throw new VaultError('CANCELLED', 'cancelled: nothing changed', 'Run the command again when you are ready.', { cause: signal.reason });
+  throw cancelledError(signal.reason);
 }

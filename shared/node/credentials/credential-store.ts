@@ -1,7 +1,7 @@
 import { randomHex } from '../builtins';
 import { lstatSync, rmSync } from 'node:fs';
 import { assertPlainSlot } from '../../core/catalog';
-import { isVaultError, toVaultError, VaultError } from '../../core/errors';
+import { cancelledError, isVaultError, toVaultError, VaultError } from '../../core/errors';
 import { isSecretCredential, slotValue, withIndexChanges, type IndexChange } from '../../core/credential-index';
 import { maskedHint, type CredentialId } from '../../core/credential';
 import { markNotUndone, type JournalOp, type Transaction } from '../../core/journal';
@@ -135,7 +135,7 @@ export class CredentialStore {
       } catch (thrown) {
         // Ctrl-C pressed while a keychain call hung: the user asked to stop, and is told so (exit 130), not the timeout
         // that came later (exit 1 after the deadline, once).
-        const err = options.signal?.aborted && !isVaultError(thrown, 'CANCELLED') ? cancelledError(options.signal) : thrown;
+        const err = options.signal?.aborted && !isVaultError(thrown, 'CANCELLED') ? cancelledError(options.signal.reason) : thrown;
         const left = await this.rollback(tx, written, previous);
         throw left.length ? undoIncomplete(err, left) : err;
       }
@@ -281,11 +281,7 @@ export async function readMany(store: SecretStore, accounts: readonly string[]):
 
 /** Throws CANCELLED when the signal fired (the caller rolls back first). */
 function cancelled(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw cancelledError(signal);
-}
-
-function cancelledError(signal: AbortSignal): VaultError {
-  return new VaultError('CANCELLED', 'cancelled: nothing changed', 'Run the command again when you are ready.', { cause: signal.reason });
+  if (signal?.aborted) throw cancelledError(signal.reason);
 }
 
 /**

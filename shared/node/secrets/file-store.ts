@@ -22,7 +22,7 @@ export interface FileStoreOptions {
    * Asked at most once per store (so once per CLI process). Without it a
    * locked vault throws VAULT_LOCKED.
    */
-  askPassphrase?: () => Promise<string>;
+  askPassphrase?: PassphraseAsker | undefined;
   /** A key already unlocked in this process (e.g. just made by createFileVault): no agent, no question. */
   key?: { identity: string; recipient: string };
   lockWaitMs?: number;
@@ -31,6 +31,13 @@ export interface FileStoreOptions {
   /** Pause after a wrong passphrase (default 1 s). */
   wrongPassphraseDelayMs?: number;
 }
+
+/**
+ * The terminal's part of opening the vault: asks the passphrase, then opens
+ * the vault with it (`open`: its scrypt holds the main thread ~2 s). The asker
+ * decides what a Ctrl-C during the opening means (the CLI: cancelled).
+ */
+export type PassphraseAsker = <T>(open: (passphrase: string) => Promise<T>) => Promise<T>;
 
 /** A way to decrypt the vault and the recipient to encrypt it to: the agent, or a key unlocked in this process. */
 interface Unlocked {
@@ -204,9 +211,8 @@ export class FileSecretStore implements SecretStore {
     this.asked = true; // once per process: a wrong passphrase is not asked again
     const ask = this.options.askPassphrase;
     this.asking = (async () => {
-      const passphrase = await ask();
       const { openIdentity } = await import('./vault-admin');
-      const opened = await openIdentity(this.files, passphrase, { wrongDelayMs: this.options.wrongPassphraseDelayMs });
+      const opened = await ask((passphrase) => openIdentity(this.files, passphrase, { wrongDelayMs: this.options.wrongPassphraseDelayMs }));
       this.local = opened.key;
       return this.localKey(opened.key);
     })();

@@ -3,6 +3,7 @@ import { VaultError } from '../../core/errors';
 import type { SecretStore } from '../../core/secret-store';
 import { KeytarSecretStore } from './keytar-store';
 import type { KeychainDialogs } from './dialogs';
+import type { PassphraseAsker } from './file-store';
 import { SecretServiceStore } from './secret-service';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -31,7 +32,7 @@ export interface SecretStoreRequest {
   /** The command's deadline (epoch ms), for a dialog nobody is known to answer. */
   deadlineAt?: number | undefined;
   /** The vault file on a terminal: asks the passphrase when no unlock agent runs (once per process). */
-  askPassphrase?: (() => Promise<string>) | undefined;
+  askPassphrase?: PassphraseAsker | undefined;
   /** Longest wait for a live holder of the profile lock (the vault file is written under it). */
   lockWaitMs?: number | undefined;
   /** The vault file: a key already unlocked in this process (a backend switch that just created or opened the vault). */
