@@ -2,6 +2,8 @@ import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { isVaultError } from '../core/errors';
 import { AgentClient } from '../node/agent/client';
 import type { AuditEvent } from '../core/records';
+import { AGENT_TITLE } from '../node/agent/protocol';
+import { endSilentAgent } from '../node/agent/silent-agent';
 import { agentSocketFor, type AgentSocket } from '../node/agent/socket-dir';
 import { resolveProfilePaths, sidecarPath } from '../node/profile/paths';
 import { AuditLog } from '../node/records/audit-log';
@@ -36,21 +38,34 @@ export async function auditCli(ctx: CliContext, audit: AuditLog, event: Omit<Aud
 /**
  * The unlock agent of this vault, undefined when none runs. One that is
  * there but does not answer (stopped with kill -STOP, hung) would block
- * every lock and unlock: its socket is removed (that agent, if it resumes,
- * leaves a socket that is not its own alone, so a new agent is safe),
- * nothing reads through it any more, and the user is told; the process ends
- * at its time to live.
+ * every lock and unlock: the process is ended (its key leaves memory), its
+ * socket removed (that agent, if it could not be ended and resumes, leaves a
+ * socket that is not its own alone, so a new agent is safe), nothing reads
+ * through it any more, and the user is told.
  */
-export async function answeringAgent(ctx: CliContext, socket: AgentSocket): Promise<AgentClient | typeof CUT_OFF | undefined> {
+export async function answeringAgent(ctx: CliContext, socket: AgentSocket): Promise<AgentClient | CutOff | undefined> {
   try {
     return await AgentClient.connect(socket);
   } catch (err) {
     if (!isVaultError(err, 'VAULT_LOCKED') || !/did not answer/.test(err.message)) throw err;
+    const ended = endSilentAgent(socket.path);
     if (lstatSync(socket.path, { throwIfNoEntry: false })?.isSocket()) unlinkSync(socket.path);
-    ctx.io.err(`warning: the unlock agent of this vault did not answer (stopped or hung): its socket was removed, so nothing reads through it any more. The process ends at its time to live (see it with: pgrep -a cpw-vault-agent).\n`);
-    return CUT_OFF;
+    ctx.io.err(
+      ended
+        ? `warning: the unlock agent of this vault (pid ${ended}) did not answer (stopped or hung): it was ended, its key with it, and its socket removed.\n`
+        : `warning: the unlock agent of this vault did not answer (stopped or hung) and could not be ended: its socket was removed, so nothing reads through it any more. The process ends at its time to live (see it with: pgrep -a ${AGENT_TITLE}).\n`,
+    );
+    return { cutOff: true, ended };
   }
 }
 
-/** What {@link answeringAgent} gives for an agent that did not answer and whose socket it removed. */
-export const CUT_OFF = 'cut off';
+/** What {@link answeringAgent} gives for an agent that did not answer: its socket removed, the process ended (its pid) if it could be. */
+export interface CutOff {
+  cutOff: true;
+  ended: number | undefined;
+}
+
+/** True for {@link answeringAgent}'s answer about an agent that did not answer. */
+export function isCutOff(found: AgentClient | CutOff | undefined): found is CutOff {
+  return !!found && 'cutOff' in found;
+}

@@ -271,8 +271,21 @@ function killIfRunning(pid: number): void {
   }
 }
 
+/** True once process `pid` has ended (gone, or a zombie left to its parent), waiting up to 5 s. */
+async function ended(pid: number): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      if (readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').startsWith('Z')) return true;
+    } catch {
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
 describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
-  it('lock and unlock are not stuck behind it: its socket is removed with a warning, a new unlock serves reads', async (ctx) => {
+  it('lock and unlock are not stuck behind it: it is ended (its key with it) and its socket removed, with a warning; a new unlock serves reads', async (ctx) => {
     const h = await makeFileVaultHome({ logN: 10 });
     const first = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
     expect(first.code, first.stderr).toBe(0);
@@ -295,29 +308,26 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
     expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(4);
     const again = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stderr).toContain('the unlock agent of this vault did not answer (stopped or hung): its socket was removed');
+    expect(again.stderr).toContain(`the unlock agent of this vault (pid ${stopped}) did not answer (stopped or hung): it was ended, its key with it, and its socket removed`);
+    // Ended, not left holding the key until its time to live (8 h by default): SIGKILL reaches a stopped process.
+    expect(await ended(stopped)).toBe(true);
     const fresh = (JSON.parse(again.stdout) as { pid: number; already: boolean });
     expect(fresh.already).toBe(false);
     expect(fresh.pid).not.toBe(stopped);
     expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
     expect((await fileCli(h, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
-    // The stopped one, resumed and ended, leaves the new agent's socket alone (closing a listening socket removes the
-    // file by name: it removed the new agent's).
-    process.kill(stopped, 'SIGCONT');
-    process.kill(stopped, 'SIGTERM');
-    for (let i = 0; i < 100 && existsSync(`/proc/${stopped}`) && !readFileSync(`/proc/${stopped}/stat`, 'utf8').includes(') Z'); i++) await new Promise((r) => setTimeout(r, 50));
-    const afterOld = await fileCli(h, ['get', 'huggingface', 'token']);
-    expect(afterOld.stdout, afterOld.stderr).toBe(HF);
-    // And lock, with the new one stopped too: done, with the warning, and reads are locked.
+    // And lock, with the new one stopped too: done, the process ended, and reads are locked.
     const second = fresh.pid;
     process.kill(second, 'SIGSTOP');
     ctx.onTestFinished(() => killIfRunning(second));
-    const lock = await fileCli(h, ['lock']);
+    const lock = await fileCli(h, ['lock', '--json']);
     expect(lock.code, lock.stderr).toBe(0);
-    expect(lock.stderr).toContain('did not answer (stopped or hung): its socket was removed');
+    expect(lock.stderr).toContain('did not answer (stopped or hung): it was ended');
     // Not also "Nothing to lock: no unlock agent is running" (it contradicted the warning above it).
-    expect(lock.stderr).toContain('✓ Locked: no read can reach that agent any more.');
+    expect(lock.stderr).toContain(`✓ Locked: the unlock agent (pid ${second}) has been ended.`);
     expect(lock.stderr).not.toContain('Nothing to lock');
+    expect(JSON.parse(lock.stdout)).toEqual({ locked: true, was_running: true, pid: second });
+    expect(await ended(second)).toBe(true);
     expect((await fileCli(h, ['get', 'huggingface', 'token'])).code).toBe(4);
   }, 120_000);
 });

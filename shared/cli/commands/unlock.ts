@@ -6,7 +6,7 @@ import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
-import { CUT_OFF, answeringAgent, assertVaultExists, auditCli, vaultFilesOf } from '../vault-file';
+import { answeringAgent, isCutOff, assertVaultExists, auditCli, vaultFilesOf } from '../vault-file';
 
 export interface UnlockArgs extends PassphraseSource {
   ttl?: string;
@@ -33,7 +33,7 @@ async function unlockWith(signal: AbortSignal, args: UnlockArgs, ctx: CliContext
   const { files, socket, audit } = vaultFilesOf(ctx);
   const p = paint(ctx.io);
   const found = await answeringAgent(ctx, socket);
-  const running = found === CUT_OFF ? undefined : found;
+  const running = isCutOff(found) ? undefined : found;
   if (running) {
     running.close();
     if (ctx.globals.json) printJson(ctx.io, { unlocked: true, already: true, pid: running.hello.pid, expires_at: running.hello.expires_at });

@@ -9,6 +9,7 @@
  */
 import { closeSync, readdirSync, readFileSync } from 'node:fs';
 import { toVaultError } from '../../core/errors';
+import { AGENT_TITLE } from './protocol';
 import { serveAgent, type AgentConfig } from './server';
 
 /** Linux's O_CLOEXEC, as /proc/self/fdinfo shows it (octal flags). */
@@ -50,7 +51,7 @@ async function readConfig(): Promise<AgentConfig> {
 }
 
 async function run(): Promise<void> {
-  process.title = 'cpw-vault-agent';
+  process.title = AGENT_TITLE;
   closeInherited();
   let config: AgentConfig | undefined;
   try {

@@ -11,6 +11,9 @@
  * operation (here: decrypt one age file) and keeps the key.
  */
 
+/** What the agent calls itself (process.title: its /proc/<pid>/cmdline, what `pgrep -a` shows). */
+export const AGENT_TITLE = 'cpw-vault-agent';
+
 /** A request to the agent. */
 export type AgentRequest = { op: 'hello' } | { op: 'decrypt'; data: string } | { op: 'lock' };
 
