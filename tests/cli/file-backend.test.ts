@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readExportFile } from '../../shared/node/secrets/export-file';
@@ -330,6 +330,26 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
     expect(await ended(second)).toBe(true);
     expect((await fileCli(h, ['get', 'huggingface', 'token'])).code).toBe(4);
   }, 120_000);
+
+  it('one whose socket went while it was stopped (it could not be ended) leaves the new agent\'s socket alone when it resumes', async (ctx) => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    const first = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
+    const old = (JSON.parse(first.stdout) as { pid: number }).pid;
+    process.kill(old, 'SIGSTOP');
+    ctx.onTestFinished(() => killIfRunning(old));
+    unlinkSync(join(h.runtime, 'cpw-vault', agentSockets(h)[0]!));
+    const again = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    ctx.onTestFinished(() => killIfRunning((JSON.parse(again.stdout) as { pid: number }).pid));
+    expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    // Resumed, it finds its socket gone and ends; closing its listening socket removes the file by name, which was
+    // the new agent's.
+    process.kill(old, 'SIGCONT');
+    expect(await ended(old)).toBe(true);
+    const after = await fileCli(h, ['get', 'huggingface', 'token']);
+    expect(after.stdout, after.stderr).toBe(HF);
+    expect(agentSockets(h)).toHaveLength(1);
+  }, 60_000);
 });
 
 describe('Ctrl-C while unlock checks the passphrase', () => {
