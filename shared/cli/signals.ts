@@ -1,5 +1,6 @@
 import { constants } from 'node:os';
 import { cancelledError } from '../core/errors';
+import { afterPendingSignals } from '../node/builtins';
 
 /** Signals that interrupt a change: Ctrl-C, kill, a closed terminal. */
 const INTERRUPTS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -28,11 +29,11 @@ export async function interruptible<T>(fn: (signal: AbortSignal) => Promise<T>):
 /**
  * Whether `signal` is aborted once the signals that arrived meanwhile were handled. After work that held the main
  * thread (scrypt of a passphrase check, ~2 s), a Ctrl-C pressed during it waits in the event loop: checked at once,
- * it was missed, and `unlock` started an agent for 8 hours after the user asked to cancel. One turn of the loop
- * (its poll phase reads the pending signals) runs the handler first.
+ * it was missed, and `unlock` started an agent for 8 hours after the user asked to cancel. The loop runs the handler
+ * first ({@link afterPendingSignals}).
  */
 export async function abortedAfterPending(signal: AbortSignal): Promise<boolean> {
-  await new Promise((resolve) => setImmediate(resolve));
+  await afterPendingSignals();
   return signal.aborted;
 }
 
@@ -50,7 +51,7 @@ export async function cancelledIfInterrupted<T>(fn: () => Promise<T>): Promise<T
   try {
     return await fn();
   } finally {
-    await new Promise((resolve) => setImmediate(resolve));
+    await afterPendingSignals();
     for (const s of INTERRUPTS) process.off(s, hold);
     // Thrown over what fn returned or threw (a wrong passphrase): the user asked to stop before it was acted on.
     if (held) throw cancelledError(held);

@@ -55,3 +55,14 @@ export function procEntries(file: 'cmdline' | 'environ'): Buffer[] {
   }
   return entries;
 }
+
+/**
+ * Resolves once the signals that arrived while the main thread was held (a
+ * passphrase's scrypt) have reached their listeners. libuv reads them in its
+ * poll phase: one setImmediate queued from a poll callback runs before the
+ * next poll, and a Ctrl-C during an export's scrypt was missed (its listener
+ * removed first, the signal dropped). Two always span one poll.
+ */
+export async function afterPendingSignals(): Promise<void> {
+  for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+}

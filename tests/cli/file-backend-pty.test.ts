@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli';
@@ -110,6 +110,25 @@ describe('the file backend in a real terminal, and with Debian age', () => {
     expect(age.code).toBe(0);
     const doc = JSON.parse(age.screen.slice(age.screen.indexOf('{')));
     expect(doc).toMatchObject({ format: 'cpw-vault-export', version: 1, credentials: [{ id: 'huggingface.token', value: HF }, { id: 'tmdb.api_key', value: TMDB }] });
+  });
+
+  it('Ctrl-C while export or import runs its scrypt: cancelled, exit 130, no export file, no plan, nothing imported', async () => {
+    const pass = join(h.root, 'export-pass-2');
+    writeFileSync(pass, 'export file passphrase\n', { mode: 0o600 });
+    const out = join(h.cwd, 'cancelled.age');
+    const r = await inPty(h.cwd, env, cpw('export', '--to', out, '--passphrase-file', pass), [{ expect: 'Encrypting the export', send: '\u0003' }]);
+    expect(r.code, r.screen).toBe(130);
+    expect(r.screen).toContain('cancelled: nothing changed');
+    // It was written after the Ctrl-C, and the audit log never said so.
+    expect(existsSync(out)).toBe(false);
+    expect(r.screen).not.toContain('Exported');
+    const moving = join(h.cwd, 'moving.age');
+    const before = vaultBytes(h);
+    const i = await inPty(h.cwd, env, cpw('import', moving, '--passphrase-file', pass, '--overwrite-all'), [{ expect: 'Decrypting the export', send: '\u0003' }]);
+    expect(i.code, i.screen).toBe(130);
+    expect(i.screen).toContain('cancelled: nothing changed');
+    expect(i.screen).not.toContain('Plan for');
+    expect(vaultBytes(h)).toEqual(before);
   });
 
   it('passphrase change: re-asks a short, an unchanged or a mismatched one; after it only the new passphrase opens and the running agent is stopped', async () => {

@@ -6,6 +6,7 @@ import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
+import { cancelledIfInterrupted } from '../signals';
 import { assertWritableTarget } from '../../node/secrets/durable-file';
 import { auditCli, vaultFilesOf } from '../vault-file';
 
@@ -44,7 +45,9 @@ export async function exportVault(args: ExportArgs, ctx: CliContext): Promise<Ex
   const passphrase = await readPassphrase(args, ctx.io, { message: `Passphrase for the export file (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) });
   ctx.io.err('Encrypting the export...\n');
   const { writeExportFile } = await import('../../node/secrets/export-file');
-  await writeExportFile(target, buildExport(credentials, new Date()), passphrase);
+  // Ctrl-C during the scrypt (~2 s) was acted on only after the file was written: an export the user had cancelled
+  // was left behind, and the audit log never recorded it.
+  await writeExportFile(target, buildExport(credentials, new Date()), passphrase, { whileSealing: cancelledIfInterrupted });
   const { audit } = vaultFilesOf(ctx);
   await auditCli(ctx, audit, { event: 'credentials_exported', details: { count: credentials.length, file: target } });
   if (ctx.globals.json) printJson(ctx.io, { file: target, count: credentials.length, credentials: credentials.map((c) => c.id) });

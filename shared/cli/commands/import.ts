@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
-import { VaultError } from '../../core/errors';
+import { cancelledError, VaultError } from '../../core/errors';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
-import { interruptible } from '../signals';
+import { abortedAfterPending, interruptible } from '../signals';
 import { planTable } from './migrate';
 
 export interface ImportArgs extends PassphraseSource {
@@ -31,6 +31,8 @@ export async function importVault(args: ImportArgs, ctx: CliContext): Promise<Ex
     if (!ctx.globals.json) ctx.io.err('Decrypting the export...\n');
     const { readExportFile } = await import('../../node/secrets/export-file');
     const doc = await readExportFile(path, passphrase);
+    // A Ctrl-C during the scrypt waits in the event loop: the plan was printed and its question asked after it.
+    if (await abortedAfterPending(signal)) throw cancelledError(signal.reason);
     const vault = await ctx.vault();
     const plan = await vault.planImport(doc, path, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []) });
     if (ctx.globals.json && args.dryRun) {

@@ -1,4 +1,4 @@
-import { randomHex } from '../builtins';
+import { afterPendingSignals, randomHex } from '../builtins';
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CredentialId } from '../../core/credential';
@@ -146,7 +146,7 @@ export async function moveBackend(deps: MoveDeps, from: MoveSide, to: MoveSide, 
     created = true;
     options.step?.('created');
     // scrypt of a new vault takes seconds: a Ctrl-C meanwhile is honoured here, once the loop has run its handler.
-    await new Promise((resolve) => setImmediate(resolve));
+    await afterPendingSignals();
     cancelled(signal);
     // 2. Fill the target. What it already holds with the same value stays; a different value is never overwritten.
     const present = moving.length ? await readMany(to.store(), moving) : new Map<string, string | undefined>();

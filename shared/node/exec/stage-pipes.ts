@@ -3,6 +3,7 @@ import { closeSync, constants as fs, existsSync, fstatSync, lstatSync, mkdtempSy
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterPendingSignals } from '../builtins';
 
 /** True when file descriptors `a` and `b` are one file: `> log 2>&1`, `2>&1 | tee`, one terminal. */
 export function sameFile(a: number, b: number): boolean {
@@ -141,7 +142,7 @@ export async function stagePipes(want: { out: boolean; err: boolean; merged: boo
     if (dir) rmSync(dir, { recursive: true, force: true });
     // A signal that came while this ran synchronously waits in the event loop: one turn hands it to `hold` (removed
     // first, its queued signal was dropped with it, and exec ran the stage to the end: a lost Ctrl-C or SIGTERM).
-    await new Promise((resolve) => setImmediate(resolve));
+    await afterPendingSignals();
     for (const s of HELD) process.off(s, hold);
     // Ended as the signal would have ended it, now that nothing is left behind (or by a listener of its own).
     if (held) process.kill(process.pid, held);

@@ -7,11 +7,14 @@ import { WRONG_PASSPHRASE_DELAY_MS } from './vault-admin';
 /**
  * Writes an export document to `path` as an age file encrypted with
  * `passphrase` (scrypt, age's default work factor): 0600, durable, and never
- * over an existing file (IO_ERROR). `age -d FILE` opens it.
+ * over an existing file (IO_ERROR). `age -d FILE` opens it. `whileSealing`
+ * wraps the seconds of scrypt (the CLI holds a Ctrl-C then, and cancels
+ * before anything is written).
  */
-export async function writeExportFile(path: string, doc: ExportDocument, passphrase: string, options: { logN?: number } = {}): Promise<void> {
+export async function writeExportFile(path: string, doc: ExportDocument, passphrase: string, options: { logN?: number; whileSealing?: <T>(seal: () => Promise<T>) => Promise<T> } = {}): Promise<void> {
   assertWritableTarget(path, { exclusive: true }); // refused before the seconds of scrypt, not after
-  const sealed = await sealWithPassphrase(JSON.stringify(doc, null, 2), passphrase, options.logN ?? SCRYPT_LOG_N);
+  const seal = () => sealWithPassphrase(JSON.stringify(doc, null, 2), passphrase, options.logN ?? SCRYPT_LOG_N);
+  const sealed = await (options.whileSealing ? options.whileSealing(seal) : seal());
   writeFileDurably(path, sealed, { exclusive: true });
 }
 
