@@ -19,7 +19,7 @@ import { ARG_SCHEMAS } from '../../shared/core/ipc-schemas';
 import { fieldErrors } from '../../shared/core/profile-parse';
 import { runDoctor } from '../../shared/node/doctor';
 import { verifyWithVault } from '../../shared/node/verify/with-vault';
-import { commentedKeysKept } from '../../shared/node/migration/apply';
+import { outsideRowsKept } from '../../shared/node/migration/apply';
 import { isTheProfile } from '../../shared/node/migration/own-files';
 import { hfTokenPath, readSource } from '../../shared/node/migration/sources';
 import { LEGACY_SECRETS_PATH } from '../../shared/node/profile/paths';
@@ -140,13 +140,14 @@ function migrationHandlers(deps: MainDeps) {
       if (!files.length) return { cancelled: false, removed: [], left: [] };
       // Every file to delete is checked against the vault now (each backup too: an older one may hold other keys).
       const lost = new Set<string>();
-      const commented = new Set<string>();
+      const outside: string[] = [];
       const checked = new Map<string, string>();
       if (!inPlace) refuseOwnFiles(source.path, own);
       for (const file of files) {
         const p = readSource(file, deps.env, source.path);
         checked.set(file, contentTag(p));
-        for (const k of p.commentedKeys ?? []) commented.add(k);
+        const why = outsideRowsKept(p);
+        if (why && !outside.includes(why)) outside.push(why);
         const plan = await vault.planMigration(p);
         for (const r of plan.rows) if (!(await heldInVault(r, p.entries[r.index]?.value))) lost.add(r.sourceKey);
       }
@@ -154,8 +155,7 @@ function migrationHandlers(deps: MainDeps) {
         const kept = `${lost.size} entr${lost.size === 1 ? 'y is' : 'ies are'} not in the vault (${[...lost].join(', ')}); the plaintext files were kept so nothing is lost.`;
         return { cancelled: false, removed: [], left: files, kept };
       }
-      const kept = commentedKeysKept([...commented]);
-      if (kept) return { cancelled: false, removed: [], left: files, kept };
+      if (outside.length) return { cancelled: false, removed: [], left: files, kept: outside.join('\n') };
       if (!(await deps.dialog.confirmRemovePlaintext(files))) return { cancelled: true, removed: [], left: files };
       // The dialog may have stayed open a while: a file changed meanwhile (a key added) may hold what the vault does not.
       const changed = files.filter((f) => {

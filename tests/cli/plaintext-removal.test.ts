@@ -30,6 +30,26 @@ describe('migrate --remove-plaintext deletes exactly what this run created or wa
     expect(r.stderr).toMatch(/Removed plaintext: .*secrets\.json, .*secrets\.json\.backup-\d{8}T\d{6}Z-[0-9a-f]{6}\n/);
   });
 
+  it('a key given twice keeps the files (exit 1): its earlier value was never migrated nor checked, and went with them', async () => {
+    const t = makeTempHome();
+    const old = `hf_${'OldOne'.repeat(6)}`;
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    // The last value is the one stored (identical): only the earlier one, kept aside in the file, would be lost.
+    const env = join(t.cwd, 'c.env');
+    writeFileSync(env, `HF_TOKEN=${old}\nHF_TOKEN=${HF}\n`, { mode: 0o600 });
+    const r = await cli(t, ['migrate', '--from', env, '--yes', '--remove-plaintext']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(readFileSync(env, 'utf8')).toContain(old);
+    expect(r.stderr).toContain('HF_TOKEN appears more than once: only the last value was migrated');
+    expect(r.stdout + r.stderr).not.toContain(old);
+    // And the key before an empty `KEY=`: never in the vault, kept with its file.
+    const key = `sk-proj-${'Lost'.repeat(10)}`;
+    writeFileSync(env, `OPENAI_API_KEY=${key}\nOPENAI_API_KEY=\n`, { mode: 0o600 });
+    const e = await cli(t, ['migrate', '--from', env, '--yes', '--remove-plaintext']);
+    expect(e.code).toBe(1);
+    expect(readFileSync(env, 'utf8')).toContain(key);
+  });
+
   it("a re-run keeps an earlier run's backup, names it and why, and exits 1", async () => {
     const t = makeTempHome();
     const path = secretsJson(t);

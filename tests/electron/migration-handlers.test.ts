@@ -339,6 +339,20 @@ describe('what a migration writes and removes is what the user reviewed, and onl
     expect(existsSync(env)).toBe(true);
   });
 
+  it('a key given twice, its last value empty, keeps the files: the real key before it is in no vault (it was deleted with them)', async () => {
+    const s = await setupMain();
+    const env = join(s.t.root, 'twice.env');
+    writeFileSync(env, `HF_TOKEN=${HF}\nOPENAI_API_KEY=${CANARY}\nOPENAI_API_KEY=\n`, { mode: 0o600 });
+    s.answers.pick = env;
+    const source = await s.value<MigrationSource>('migrationPickFile');
+    await applyReviewed(s, { source: source!.handle });
+    const r = await s.value<{ kept: string; removed: string[] }>('migrationRemovePlaintext', { source: source!.handle });
+    expect(r.removed).toEqual([]);
+    expect(r.kept).toContain('OPENAI_API_KEY appears more than once');
+    expect(JSON.stringify(r)).not.toContain(CANARY);
+    expect(readFileSync(env, 'utf8')).toContain(CANARY);
+  });
+
   it('a FIFO found as config/secrets.json is refused at once, never waited on', async () => {
     const s = await setupMain();
     mkdirSync(join(s.t.cwd, 'config'));

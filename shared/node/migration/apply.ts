@@ -194,14 +194,13 @@ function removable(source: ParsedSource, options: ApplyOptions & { profilePath: 
       files.push(source.path);
     }
   }
-  return { files: [...files, ...created], keep, commented: source.commentedKeys ?? [], source };
+  return { files: [...files, ...created], keep, source };
 }
 
-/** What --remove-plaintext may delete, what it keeps and why, and the source's commented-out keys (see ParsedSource). */
+/** What --remove-plaintext may delete, and what it keeps and why. */
 interface Removable {
   files: string[];
   keep: Map<string, string>;
-  commented: string[];
   /** The source as read for the plan: each file is read again, and must still hold exactly that, before any is deleted. */
   source: ParsedSource;
 }
@@ -220,10 +219,20 @@ function stillAsRead(file: string, source: ParsedSource): boolean {
   }
 }
 
-/** Why the plaintext files are kept when a .env's comments may hold keys (never migrated, lost with the file); undefined when none. */
-export function commentedKeysKept(commented: readonly string[]): string | undefined {
-  if (!commented.length) return undefined;
-  return `${commented.length} comment(s) hold a value or what looks like a key (${commented.join(', ')}): comments are not migrated and would be lost with the file, so the plaintext files were kept. Check them, then delete the files yourself.`;
+/**
+ * Why the plaintext files are kept although every row was migrated: what the
+ * source holds outside its rows would be lost with the file. A .env's
+ * comments that may hold keys (never migrated), and a key given twice: only
+ * its last value is a row, so an earlier one (an old key kept aside, or the
+ * real key before an empty `KEY=`) was neither migrated nor checked. Undefined when neither.
+ */
+export function outsideRowsKept(source: Pick<ParsedSource, 'commentedKeys' | 'duplicateKeys'>): string | undefined {
+  const commented = source.commentedKeys ?? [];
+  const reasons: string[] = [];
+  if (commented.length) reasons.push(`${commented.length} comment(s) hold a value or what looks like a key (${commented.join(', ')}): comments are not migrated`);
+  if (source.duplicateKeys.length) reasons.push(`${source.duplicateKeys.join(', ')} appear${source.duplicateKeys.length === 1 ? 's' : ''} more than once: only the last value was migrated, and an earlier one was not checked against the vault`);
+  if (!reasons.length) return undefined;
+  return `${reasons.join('; ')}. They would be lost with the file, so the plaintext files were kept. Check them, then delete the files yourself.`;
 }
 
 /**
@@ -248,9 +257,9 @@ function removeIfAllMigrated(result: ApplyResult, which: Removable, options: App
     result.keptFiles = [...result.plaintextLeft];
     return result;
   }
-  const commented = commentedKeysKept(which.commented);
-  if (commented) {
-    result.kept = commented;
+  const outside = outsideRowsKept(which.source);
+  if (outside) {
+    result.kept = outside;
     result.keptFiles = [...result.plaintextLeft];
     return result;
   }
