@@ -24,6 +24,13 @@ describe('cpw-vault set / get / delete on the real keychain', () => {
     const json = await cli(t, ['get', 'huggingface', 'token', '--json']);
     expect(JSON.parse(json.stdout)).toEqual({ service: 'huggingface', key: 'token', value: HF, source: { kind: 'keychain' } });
     expect(filesContaining(t.root, HF)).toEqual([]);
+    // The same value again replaces nothing; a different one (a token piped in from git's store) is said, with the
+    // hint of the one it replaced: it went silently.
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).stderr).not.toContain('replacing');
+    const other = `hf_${'Other'.repeat(7)}9876`;
+    const replaced = await cli(t, ['set', 'huggingface', 'token'], { input: other });
+    expect(replaced.stderr).toContain(`Stored huggingface.token in the keychain (••••9876), replacing a different value (••••${HF.slice(-4)}).`);
+    expect(replaced.stderr).not.toContain(HF);
   });
 
   it('refuses a value on the command line, exit 2, without echoing it', async () => {

@@ -226,4 +226,26 @@ describe('doctor and plaintext HuggingFace tokens', () => {
     expect(existsSync(join(t.home, '.cache', 'huggingface', 'token'))).toBe(false);
     expect(JSON.parse((await cli(t, ['doctor', '--json'])).stdout).plaintext_tokens).toEqual([]);
   });
+
+  it("with a token in the vault: git's same token is only erased; a different one is named by its hint and never set by the fix", async () => {
+    const t = makeTempHome();
+    const stored = `hf_${'Vaul'.repeat(9)}2345`;
+    const other = `hf_${'GitS'.repeat(9)}1234`;
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: stored })).code).toBe(0);
+    const creds = join(t.home, '.git-credentials');
+    writeFileSync(creds, `https://ada:${other}@huggingface.co\n`, { mode: 0o600 });
+    const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, GIT_CONFIG_NOSYSTEM: '1', PATH: `${join(t.root, 'nobin')}:${process.env['PATH']}` };
+    const differs = JSON.parse((await cli(t, ['doctor', '--json'])).stdout).plaintext_tokens[0] as { message: string; fix: string };
+    expect(differs.message).toContain('••••1234, not the token your vault holds (••••2345)');
+    // Pasted as a whole, the fix checks first and replaces nothing (it replaced the vault's token without a word).
+    expect(differs.fix.split('\n')[0]).toMatch(/^cpw-vault verify huggingface token {3}\(to keep your vault's token if it works; to take git's instead: .*\| cpw-vault set huggingface token\)$/);
+    writeFileSync(creds, `https://ada:${stored}@huggingface.co\n`, { mode: 0o600 });
+    const same = JSON.parse((await cli(t, ['doctor', '--json'])).stdout).plaintext_tokens[0] as { message: string; fix: string };
+    expect(same.message).toContain('the same token your vault holds (••••2345)');
+    expect(same.fix).not.toContain('cpw-vault set');
+    const done = spawnSync('sh', ['-ec', same.fix.split('\n').slice(0, 1).join('\n')], { cwd: t.cwd, env, encoding: 'utf8' });
+    expect(done.status, done.stderr).toBe(0);
+    expect(readFileSync(creds, 'utf8')).toBe('');
+    expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(stored);
+  });
 });

@@ -26,7 +26,9 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
   const full = args.repair ? await ctx.vault() : undefined;
   const report = await runDoctor(full ?? (await ctx.doctorSubject()), { repair: !!args.repair });
   const { profile, keychain, workflows } = report;
-  const plaintext = findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), gitConfigLine(ctx.io.env));
+  const reader = await ctx.reader();
+  const vaultHint = () => reader.listCredentials().find((c) => c.id === 'huggingface.token')?.meta?.hint;
+  const plaintext = findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), gitConfigLine(ctx.io.env), vaultHint);
   const offer = offersFileBackend(keychain) ? { backend: 'file', command: USE_FILE } : undefined;
   if (ctx.globals.json) printJson(ctx.io, { ...report, plaintext_tokens: plaintext, ...(offer ? { offer } : {}) });
   else {

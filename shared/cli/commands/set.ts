@@ -39,7 +39,7 @@ async function readValue(args: SetArgs, ctx: CliContext): Promise<string> {
 export async function set(args: SetArgs, ctx: CliContext): Promise<ExitCode> {
   const value = await readValue(args, ctx);
   const vault = await ctx.vault();
-  const { meta, warning } = await interruptible((signal) => vault.setCredential(args.service, args.key, value, {
+  const { meta, warning, replaced } = await interruptible((signal) => vault.setCredential(args.service, args.key, value, {
     acceptFormatWarning: !!args.force,
     signal,
     ...(args.label !== undefined ? { label: args.label } : {}),
@@ -48,7 +48,8 @@ export async function set(args: SetArgs, ctx: CliContext): Promise<ExitCode> {
   const p = paint(ctx.io);
   if (warning) ctx.io.err(`${p.yellow('warning:')} ${warning} Stored anyway (--force).\n`);
   const id = credentialId(args.service, args.key);
-  ctx.io.err(storedLine(p, id, meta, vault.backend()));
+  // A different value was there (a pipe from another store, a pasted old key): said, with what it was, never silent.
+  ctx.io.err(storedLine(p, id, meta, vault.backend(), replaced));
   const shadow = vault.envVarsFor(id).find((v) => ctx.io.env[v]);
   if (shadow) ctx.io.err(`${p.yellow('note:')} ${shadow} is set in this environment and takes precedence over the stored value.\n`);
   return EXIT.ok;
@@ -71,7 +72,11 @@ export function argvValueRefused(words: readonly string[] = []): VaultError {
   );
 }
 
-/** "✓ Stored <id> in <where> (<hint>)": the keychain, the vault file, or the profile for a value that is not a secret. */
-export function storedLine(p: ReturnType<typeof paint>, id: string, meta: CredentialMeta, backend: string): string {
-  return `${p.green('✓')} Stored ${id} in ${meta.storage === 'profile' ? 'the profile (not a secret)' : storeName(backend)} (${meta.hint}).\n`;
+/**
+ * "✓ Stored <id> in <where> (<hint>)": the keychain, the vault file, or the profile for a value that is not a secret;
+ * with `replaced`, the hint of the different value it replaced.
+ */
+export function storedLine(p: ReturnType<typeof paint>, id: string, meta: CredentialMeta, backend: string, replaced?: string): string {
+  const over = replaced ? `, replacing a different value (${replaced})` : '';
+  return `${p.green('✓')} Stored ${id} in ${meta.storage === 'profile' ? 'the profile (not a secret)' : storeName(backend)} (${meta.hint})${over}.\n`;
 }

@@ -72,8 +72,8 @@ async function storeAnswers(ctx: CliContext, vault: Vault, answers: Map<Credenti
   const p = paint(ctx.io);
   for (const [id, value] of answers) {
     const { service, key } = splitCredentialId(id);
-    const { meta } = await interruptible((signal) => vault.setCredential(service, key, value, { acceptFormatWarning: true, signal }));
-    ctx.io.err(storedLine(p, id, meta, vault.backend()));
+    const { meta, replaced } = await interruptible((signal) => vault.setCredential(service, key, value, { acceptFormatWarning: true, signal }));
+    ctx.io.err(storedLine(p, id, meta, vault.backend(), replaced));
     done.push(`${id} stored`);
   }
 }

@@ -38,6 +38,8 @@ export interface CommitResult {
   profile: Profile;
   /** For each deleted credential: whether it had a value or an index entry. */
   existed: ReadonlyMap<CredentialId, boolean>;
+  /** Each secret set over a different value: the masked hint of the value it replaced (`set` says so). */
+  replaced?: ReadonlyMap<CredentialId, string>;
 }
 
 /** Transactions running in this process: never recovered by it. */
@@ -142,7 +144,12 @@ export class CredentialStore {
       await this.journal.remove(tx.id).catch(() => {
         // The commit stands; the next start finds the entry and re-syncs it, which changes nothing.
       });
-      return { profile, existed };
+      const replaced = new Map<CredentialId, string>();
+      for (const c of secret) {
+        const was = previous.get(c.id);
+        if (c.kind === 'set' && was !== undefined && was !== c.value) replaced.set(c.id, maskedHint(was));
+      }
+      return { profile, existed, replaced };
     } finally {
       ACTIVE.delete(tx.id);
     }

@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { maskedHint } from '../../core/credential';
 import { hfTokenPath } from '../migration/sources';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -28,42 +29,51 @@ function readSmall(path: string): string | undefined {
   }
 }
 
-/** True when a git-credential-store file has an entry for a HuggingFace host with a password. */
-function storesHfToken(text: string): boolean {
-  return text.split('\n').some((line) => {
+/** The token of a git-credential-store file's first entry for a HuggingFace host, if any (git answers with that one). */
+function storedHfToken(text: string): string | undefined {
+  for (const line of text.split('\n')) {
     try {
       const url = new URL(line.trim());
-      return HF_HOSTS.has(url.hostname) && url.password !== '';
+      if (HF_HOSTS.has(url.hostname) && url.password !== '') return decodeURIComponent(url.password);
     } catch {
-      return false;
+      // not a URL line
     }
-  });
+  }
+  return undefined;
 }
 
-/** The one-liner that moves an HF token out of git's plaintext store into the vault, then erases it there. */
-function gitStoreFix(path: string, helperLine: string): string {
+/**
+ * The one-liner that moves an HF token out of git's plaintext store into the
+ * vault, then erases it there. When the vault holds one already (`vaultHint`):
+ * the same token (by its hint) is only erased; a different one is never
+ * replaced by a line pasted from here without a word: the user checks which works first.
+ */
+function gitStoreFix(path: string, helperLine: string, token: string, vaultHint: string | undefined): string {
   const req = "printf 'protocol=https\\nhost=huggingface.co\\n\\n'";
-  return [
-    `${req} | git credential-store --file ${q(path)} get | sed -n 's/^password=//p' | cpw-vault set huggingface token`,
-    `${req} | git credential-store --file ${q(path)} erase`,
-    helperLine,
-  ].join('\n');
+  const take = `${req} | git credential-store --file ${q(path)} get | sed -n 's/^password=//p' | cpw-vault set huggingface token`;
+  const erase = `${req} | git credential-store --file ${q(path)} erase`;
+  if (vaultHint === maskedHint(token)) return [erase, helperLine].join('\n');
+  if (vaultHint) return [`cpw-vault verify huggingface token   (to keep your vault's token if it works; to take git's instead: ${take})`, erase, helperLine].join('\n');
+  return [take, erase, helperLine].join('\n');
 }
 
 /**
  * Looks for HuggingFace tokens left in plaintext: git's credential store
  * (~/.git-credentials, $XDG_CONFIG_HOME/git/credentials) and the Hub's
  * token file ($HF_TOKEN_PATH, $HF_HOME/token, ~/.cache/huggingface/token).
- * Reads only to decide; never returns or logs a value.
+ * Reads only to decide; never returns or logs a value (its masked hint, as
+ * `list` shows, is compared with `vaultHintOf()`, the vault's HuggingFace token's, asked only then).
  */
-export function findPlaintextHfTokens(env: Env, home: string, helperLine: string): PlaintextToken[] {
+export function findPlaintextHfTokens(env: Env, home: string, helperLine: string, vaultHintOf: () => string | undefined = () => undefined): PlaintextToken[] {
   const found: PlaintextToken[] = [];
   const gitStores = [join(home, '.git-credentials'), join(env['XDG_CONFIG_HOME'] || join(home, '.config'), 'git', 'credentials')];
   for (const path of gitStores) {
-    const text = readSmall(path);
-    if (text && storesHfToken(text)) {
-      found.push({ path, kind: 'git-credentials', message: `${path} holds a HuggingFace token in plaintext (git's "store" helper).`, fix: gitStoreFix(path, helperLine) });
-    }
+    const token = (text => text && storedHfToken(text))(readSmall(path));
+    if (!token) continue;
+    const hint = maskedHint(token);
+    const vaultHint = vaultHintOf();
+    const versus = !vaultHint ? '' : vaultHint === hint ? `, the same token your vault holds (${hint})` : `: ${hint}, not the token your vault holds (${vaultHint})`;
+    found.push({ path, kind: 'git-credentials', message: `${path} holds a HuggingFace token in plaintext (git's "store" helper)${versus}.`, fix: gitStoreFix(path, helperLine, token, vaultHint) });
   }
   const standard = hfTokenPath(env, home);
   const tokenFiles = new Set([env['HF_TOKEN_PATH'], standard].filter((p): p is string => !!p));

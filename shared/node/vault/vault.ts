@@ -202,7 +202,7 @@ export class Vault {
    * refused with CREDENTIAL_FORMAT unless the caller accepted that warning.
    * On any failure or abort, everything is as it was.
    */
-  async setCredential(service: string, key: string, value: unknown, options: SetOptions = {}): Promise<{ meta: CredentialMeta; warning?: string }> {
+  async setCredential(service: string, key: string, value: unknown, options: SetOptions = {}): Promise<{ meta: CredentialMeta; warning?: string; replaced?: string }> {
     const id = checkedCredentialId(service, key);
     const clean = checkedValue(id, value);
     // A non-secret slot's value is shown in full anyway (list, the app): redacting it would only garble this
@@ -226,10 +226,11 @@ export class Vault {
     if (options.label !== undefined && hasControlChars(options.label)) {
       throw new VaultError('INVALID_ARGUMENT', 'The label must be one line without control characters (line breaks, tabs, escape sequences, text-direction overrides).', 'Type the label again without them.');
     }
-    const { profile } = await this.credentials().commit([{ kind: 'set', id, value: clean, label: options.label, envVar }], { signal: options.signal });
+    const { profile, replaced } = await this.credentials().commit([{ kind: 'set', id, value: clean, label: options.label, envVar }], { signal: options.signal });
     await this.reader.record({ event: 'credential_set', caller: this.caller, credential: id, details: { format_warning_accepted: !format.ok } });
     const meta = profile.credential_metadata[id]!;
-    return format.ok ? { meta } : { meta, warning: format.warning };
+    const was = replaced?.get(id);
+    return { meta, ...(format.ok ? {} : { warning: format.warning }), ...(was ? { replaced: was } : {}) };
   }
 
   /** Removes a credential's value and metadata in one transaction. False when nothing was stored. */
