@@ -5,7 +5,8 @@
  * reads as configuration (PATH, LD_PRELOAD, NODE_OPTIONS, BASH_ENV, ...)
  * would turn a secret into code or a search path. Pure.
  */
-import { CATALOG } from './catalog';
+import { CATALOG, catalogEntry } from './catalog';
+import type { Profile } from './profile-schema';
 import { ENV_VAR_NAME } from './credential';
 
 /** Names read as configuration by the loader, shells, runtimes and common tools. */
@@ -133,4 +134,17 @@ export function distinctEnvVars<T extends { id: string; envVar?: string | undefi
     return { ...item, envVar: got };
   });
   return { items: out, moved };
+}
+
+/** The env var of a custom credential without one chosen: SERVICE_KEY. */
+export function defaultEnvVar(id: string): string {
+  return id.replace(/[.-]/g, '_').toUpperCase();
+}
+
+/** The env var each custom credential of `profile` carries (its own, else SERVICE_KEY, as exec gives it), to the credential's id. */
+export function customEnvVars(profile: Pick<Profile, 'credential_metadata'> | undefined): Map<string, string> {
+  return new Map(Object.entries(profile?.credential_metadata ?? {}).flatMap(([id, m]) => {
+    const name = m.env_var ?? (catalogEntry(id) ? undefined : defaultEnvVar(id));
+    return name ? [[name, id] as const] : [];
+  }));
 }

@@ -114,6 +114,21 @@ describe('Vault credentials', () => {
     expect((await rejected(vault.setCredential('other', 'key', 'v', { envVar: 'lower-case' }))).code).toBe('INVALID_ARGUMENT');
   });
 
+  it('two sets racing for one env var: one stores, the other is refused with nothing stored (both got it)', async () => {
+    const { vault, secrets } = setup();
+    const results = await Promise.allSettled([
+      vault.setCredential('alpha', 'api_key', 'alpha-value-1234', { envVar: 'SHARED_KEY' }),
+      vault.setCredential('beta', 'api_key', 'beta-value-5678', { envVar: 'SHARED_KEY' }),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!.reason as VaultError;
+    expect(refused.code).toBe('INVALID_ARGUMENT');
+    expect(refused.message).toMatch(/SHARED_KEY already belongs to (alpha|beta)\.api_key\. Nothing was stored\./);
+    const names = vault.listCredentials().filter((c) => c.custom).map((c) => c.envVars[0]);
+    expect(names).toEqual(['SHARED_KEY']);
+    expect([...secrets.items.keys()].filter((k) => k.endsWith('.api_key'))).toHaveLength(1);
+  });
+
   it('lists metadata for every catalog credential and never a value', async () => {
     const { vault } = setup();
     await vault.setCredential('huggingface', 'token', HF);

@@ -11,6 +11,7 @@ import { ABANDONED_AFTER_MS, currentOwner, isCurrentProcess, ownerIsGone, ownerP
 import type { ProfileStore } from '../profile/store';
 import type { JournalFile } from './journal-file';
 import { isoString } from '../../core/iso-time';
+import { customEnvVars, envVarProblem } from '../../core/env-var-names';
 
 /** One change to one credential. */
 export type CredentialChange =
@@ -213,6 +214,7 @@ export class CredentialStore {
       throw new VaultError('PROFILE_LOCKED', `The vault's backend was switched from ${this.backend} to ${now} while this change ran (another cpw-vault); nothing was changed.`, 'Run the command again: it will use the new backend.');
     }
     const base = this.stamp(profile);
+    assertDistinctEnvVars(base, changes);
     for (const c of changes) {
       if (c.kind === 'delete') existed.set(c.id, !!existed.get(c.id) || c.id in base.credential_metadata || (!isSecretCredential(c.id) && slotValue(base, c.id) !== ''));
     }
@@ -284,6 +286,23 @@ export async function readMany(store: SecretStore, accounts: readonly string[]):
   const out = new Map<string, string | undefined>();
   for (const a of accounts) out.set(a, await store.get(a));
   return out;
+}
+
+/**
+ * Throws INVALID_ARGUMENT when a change would give a custom credential an env
+ * var another one carries once `changes` are made (a batch may swap names).
+ * Checked under the profile's lock: two sets that both checked the name before
+ * either wrote it gave two credentials one env var (exec carries only one).
+ */
+function assertDistinctEnvVars(profile: Profile, changes: readonly CredentialChange[]): void {
+  const renamed = new Set(changes.filter((c) => c.kind === 'delete' || c.envVar).map((c) => c.id));
+  const taken = new Map([...customEnvVars(profile)].filter(([, id]) => !renamed.has(id)));
+  for (const c of changes) {
+    if (c.kind !== 'set' || !c.envVar) continue;
+    const problem = envVarProblem(c.envVar, c.id, taken);
+    if (problem) throw new VaultError('INVALID_ARGUMENT', `${problem} Nothing was stored.`, 'Choose a name of its own (--env-var NAME, or the app\'s Environment variable field).');
+    taken.set(c.envVar, c.id);
+  }
 }
 
 /** Throws CANCELLED when the signal fired (the caller rolls back first). */

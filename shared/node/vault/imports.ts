@@ -1,6 +1,6 @@
 import { catalogEntry } from '../../core/catalog';
 import type { CredentialId } from '../../core/credential';
-import { movedEnvVarText } from '../../core/env-var-names';
+import { customEnvVars, movedEnvVarText } from '../../core/env-var-names';
 import { withDistinctEnvVars, type ApplyResult, type MigrationPlan, type PlanChoices, type PlanRow } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
 import type { Profile } from '../../core/profile-schema';
@@ -8,7 +8,7 @@ import type { Caller } from '../../core/views';
 import { exportAsSource, exportedEnvVar, exportedLabel, importedEnvVar, withRefusedEnvVarNotes, type ExportDocument } from '../../core/vault-export';
 import type { CredentialChange, CredentialStore } from '../credentials/credential-store';
 import { applyMigration, planMigrationFor, type ApplyOptions } from '../migration/apply';
-import { defaultEnvVar, type VaultReader } from './reader';
+import type { VaultReader } from './reader';
 
 /** What the plans work with: the Vault's parts. */
 export interface ImportDeps {
@@ -19,14 +19,6 @@ export interface ImportDeps {
   warn: (message: string) => void;
   profilePath: string;
   caller: Caller;
-}
-
-/** The env var each custom credential of `profile` carries (its own, else SERVICE_KEY, as exec gives it), to the credential's id. */
-export function customEnvVars(profile: Profile | undefined): Map<string, string> {
-  return new Map(Object.entries(profile?.credential_metadata ?? {}).flatMap(([id, m]) => {
-    const name = m.env_var ?? (catalogEntry(id) ? undefined : defaultEnvVar(id));
-    return name ? [[name, id] as const] : [];
-  }));
 }
 
 /**

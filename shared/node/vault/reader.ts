@@ -2,7 +2,7 @@ import { hasControlChars, withoutControlChars } from '../../core/control-chars';
 import { CATALOG, catalogEntry } from '../../core/catalog';
 import { checkedCredentialId, credentialId, splitCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
-import { isReservedEnvVar } from '../../core/env-var-names';
+import { defaultEnvVar, isReservedEnvVar } from '../../core/env-var-names';
 import { defaultWorkflow, pipelinePreferences, type PipelinePreferences } from '../../core/preferences';
 import { registerSecret } from '../../core/redact';
 import { storeName, type KeychainStatus, type SecretStore } from '../../core/secret-store';
@@ -383,7 +383,3 @@ export class VaultReader {
 
 export { notReady } from './workflow-reads';
 
-/** The env var of a custom credential without one chosen: SERVICE_KEY. */
-export function defaultEnvVar(id: CredentialId): string {
-  return id.replace(/[.-]/g, '_').toUpperCase();
-}

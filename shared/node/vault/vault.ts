@@ -1,6 +1,6 @@
 import { assertPlainSlot, catalogEntry, checkFormat, plainSlotProblem } from '../../core/catalog';
 import { checkedCredentialId, checkedValue, ENV_VAR_NAME, looksLikeKey, splitCredentialId, type CredentialId } from '../../core/credential';
-import { envVarProblem } from '../../core/env-var-names';
+import { customEnvVars, defaultEnvVar, envVarProblem } from '../../core/env-var-names';
 import { VaultError, isVaultError } from '../../core/errors';
 import { hasControlChars } from '../../core/control-chars';
 import type { ApplyResult, MigrationPlan, PlanChoices, PlanRow } from '../../core/migration-plan';
@@ -24,9 +24,9 @@ import { tightenProfile } from '../profile/permissions';
 import { profileView, type ProfileStore } from '../profile/store';
 import type { AuditLog } from '../records/audit-log';
 import { namespaceSuffix } from '../secrets/open-secret-store';
-import { defaultEnvVar, type CredentialValue, type VaultReader } from './reader';
+import type { CredentialValue, VaultReader } from './reader';
 import type { ResolvedWorkflow } from './workflow-reads';
-import { customEnvVars, VaultImports } from './imports';
+import { VaultImports } from './imports';
 import { moveToOwnKeychainName } from './own-keychain-name';
 import { assertKeychainUsable, moveDepsOf, useBackend, type BackendDeps, type UseBackendOptions } from './backends';
 
