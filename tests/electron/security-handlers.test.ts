@@ -1,5 +1,6 @@
 import { mkdtempSync, readFileSync, existsSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readExportFile } from '../../shared/node/secrets/export-file';
 import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
@@ -118,4 +119,29 @@ describe('Security section handlers (real vault, real agent, main-owned dialogs)
     expect(existsSync(files.vault) || existsSync(files.identity)).toBe(false);
     expect(await m.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
   });
+});
+
+describe('a Save while the app switches the backend', () => {
+  it('waits for the switch and lands in the new backend or is refused cleanly: no stray keychain item, no journal left', async () => {
+    const TMDB = '0123456789abcdef0123456789abcdef';
+    const accounts = (service: string) => [...execFileSync('sh', ['-c', 'secret-tool search --all service "$0" 2>&1 || true', service], { encoding: 'utf8' }).matchAll(/attribute\.account = (.*)/g)].map((x) => x[1]);
+    // The set starts at several instants across the switch (its window was 6-17 ms on the machine that found it).
+    for (const delay of [0, 3, 6, 9, 12, 15, 20]) {
+      const runtime = mkdtempSync(join(process.env['CPW_TEST_ROOT'] ?? '/tmp', 'run-'));
+      chmodSync(runtime, 0o700);
+      const m = await setupMain({ env: { XDG_RUNTIME_DIR: runtime }, logN: 10 });
+      await m.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF });
+      const [moved, set] = await Promise.all([
+        m.call('securityUseBackend', { backend: 'file', passphrase: PASS }),
+        new Promise((r) => setTimeout(r, delay)).then(() => m.call('credentialsSet', { service: 'tmdb', key: 'api_key', value: TMDB })),
+      ]);
+      expect(moved.ok, JSON.stringify(moved)).toBe(true);
+      // Before the switch it was moved with the rest; after it, the locked vault file refuses it, nothing stored.
+      if (!set.ok) expect(set.error.code, `${delay} ms: ${set.error.message}`).toBe('VAULT_LOCKED');
+      expect(accounts(m.t.service), `${delay} ms`).toEqual([]);
+      expect(existsSync(join(dirname(m.vault.profilePath), 'journal')), `${delay} ms`).toBe(false);
+      const listed = (await m.value<Array<{ id: string; meta?: unknown }>>('credentialsList')).filter((c) => c.meta).map((c) => c.id);
+      expect(listed).toEqual(set.ok ? ['huggingface.token', 'tmdb.api_key'] : ['huggingface.token']);
+    }
+  }, 120_000);
 });

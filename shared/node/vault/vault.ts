@@ -27,6 +27,7 @@ import { namespaceSuffix } from '../secrets/open-secret-store';
 import type { CredentialValue, VaultReader } from './reader';
 import type { ResolvedWorkflow } from './workflow-reads';
 import { VaultImports } from './imports';
+import { SwitchGate } from './switch-gate';
 import { moveToOwnKeychainName } from './own-keychain-name';
 import { assertKeychainUsable, moveDepsOf, useBackend, type BackendDeps, type UseBackendOptions } from './backends';
 
@@ -70,6 +71,8 @@ export class Vault {
   private readonly warn: (message: string) => void;
   private credentialStore: { secrets: SecretStore; store: CredentialStore } | undefined;
   private readonly imports: VaultImports;
+  /** Keeps a backend switch apart from this process's credential writes (see SwitchGate). */
+  private readonly gate = new SwitchGate();
 
   constructor(parts: VaultParts) {
     this.reader = parts.reader;
@@ -226,7 +229,7 @@ export class Vault {
     if (options.label !== undefined && hasControlChars(options.label)) {
       throw new VaultError('INVALID_ARGUMENT', 'The label must be one line without control characters (line breaks, tabs, escape sequences, text-direction overrides).', 'Type the label again without them.');
     }
-    const { profile, replaced } = await this.credentials().commit([{ kind: 'set', id, value: clean, label: options.label, envVar }], { signal: options.signal });
+    const { profile, replaced } = await this.gate.write(() => this.credentials().commit([{ kind: 'set', id, value: clean, label: options.label, envVar }], { signal: options.signal }));
     await this.reader.record({ event: 'credential_set', caller: this.caller, credential: id, details: { format_warning_accepted: !format.ok } });
     const meta = profile.credential_metadata[id]!;
     const was = replaced?.get(id);
@@ -237,7 +240,7 @@ export class Vault {
   async deleteCredential(service: string, key: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     const id = checkedCredentialId(service, key, { allowSecretShape: true }); // the way out for one an older version stored
     if (this.reader.othersValue(id)) return false; // not this profile's, though its value sits under the name it shares
-    const { existed } = await this.credentials().commit([{ kind: 'delete', id }], { signal: options.signal });
+    const { existed } = await this.gate.write(() => this.credentials().commit([{ kind: 'delete', id }], { signal: options.signal }));
     const had = !!existed.get(id);
     if (had) await this.reader.record({ event: 'credential_deleted', caller: this.caller, credential: id });
     return had;
@@ -262,7 +265,7 @@ export class Vault {
 
   /** See {@link VaultImports.applyMigration}. */
   applyMigration(source: ParsedSource, plan: MigrationPlan, options: ApplyOptions = {}): Promise<ApplyResult> {
-    return this.imports.applyMigration(source, plan, options);
+    return this.gate.write(() => this.imports.applyMigration(source, plan, options));
   }
 
   /** See {@link VaultImports.planImport}. */
@@ -272,7 +275,7 @@ export class Vault {
 
   /** See {@link VaultImports.applyImport}. */
   applyImport(doc: ExportDocument, plan: MigrationPlan, options: Parameters<VaultImports['applyImport']>[2] = {}): Promise<{ imported: CredentialId[] }> {
-    return this.imports.applyImport(doc, plan, options);
+    return this.gate.write(() => this.imports.applyImport(doc, plan, options));
   }
 
   /** Whether this vault shares `id` through team files (see {@link markTeamShared}). */
@@ -394,7 +397,7 @@ export class Vault {
 
   /** Moves every secret to the `to` backend, all or nothing: see {@link useBackend} in backends.ts. */
   useBackend(to: string, options: UseBackendOptions = {}): Promise<MoveResult> {
-    return useBackend(this.backendDeps(), to, options);
+    return this.gate.exclusive(() => useBackend(this.backendDeps(), to, options));
   }
 
   /** Releases the secret store's connection (the process can exit at once). */
