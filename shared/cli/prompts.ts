@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { cancelledError, VaultError } from '../core/errors';
 import type { Prompts } from './io';
+import { runningInterrupt } from './signals';
 
 /**
  * Most bytes a hidden answer may take (a value is at most 8192 characters, a
@@ -10,12 +11,19 @@ import type { Prompts } from './io';
  */
 export const MAX_SECRET_INPUT_BYTES = 8 * 1024 + 16;
 
-/** What a prompt answers when the user presses Ctrl-C or Ctrl-D: the command stops, having changed nothing. */
+/** What a prompt answers when the user presses Ctrl-C or Ctrl-D (or a signal ends the command): it stops, having changed nothing. */
 function cancelled(err: unknown): never {
   if (err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError')) {
-    throw cancelledError('SIGINT');
+    const interrupt = runningInterrupt();
+    throw cancelledError(interrupt?.aborted ? interrupt.reason : 'SIGINT');
   }
   throw err;
+}
+
+/** The prompt context: stderr, and the running command's interrupt (SIGTERM, SIGHUP, Ctrl-C outside raw mode) ends the question. */
+function promptContext(): { output: NodeJS.WritableStream; signal?: AbortSignal } {
+  const interrupt = runningInterrupt();
+  return { output: process.stderr, ...(interrupt ? { signal: interrupt } : {}) };
 }
 
 /**
@@ -32,12 +40,11 @@ export async function inquirerPrompts(): Promise<Prompts> {
     import('@inquirer/input'),
     import('@inquirer/select'),
   ]);
-  const context = { output: process.stderr };
   return {
-    secret: (message) => cappedSecret(message, (input, signal) => password({ message, mask: false }, { ...context, input, signal })),
-    confirm: (message, defaultValue) => afterStops(process.stdin, message, () => confirm({ message, default: defaultValue }, context)).catch(cancelled),
-    input: (message, options = {}) => afterStops(process.stdin, message, () => input({ message, ...(options.default !== undefined ? { default: options.default } : {}), ...(options.validate ? { validate: options.validate } : {}) }, context)).catch(cancelled),
-    select: (message, choices, defaultValue) => afterStops(process.stdin, message, () => select({ message, choices, ...(defaultValue !== undefined ? { default: defaultValue } : {}) }, context)).catch(cancelled),
+    secret: (message) => cappedSecret(message, (input, signal) => password({ message, mask: false }, { output: process.stderr, input, signal })),
+    confirm: (message, defaultValue) => afterStops(process.stdin, message, () => confirm({ message, default: defaultValue }, promptContext())).catch(cancelled),
+    input: (message, options = {}) => afterStops(process.stdin, message, () => input({ message, ...(options.default !== undefined ? { default: options.default } : {}), ...(options.validate ? { validate: options.validate } : {}) }, promptContext())).catch(cancelled),
+    select: (message, choices, defaultValue) => afterStops(process.stdin, message, () => select({ message, choices, ...(defaultValue !== undefined ? { default: defaultValue } : {}) }, promptContext())).catch(cancelled),
   };
 }
 
@@ -72,7 +79,9 @@ async function afterStops<T>(input: { resume(): unknown }, message: string, run:
 async function cappedSecret(message: string, ask: (input: NodeJS.ReadableStream, signal: AbortSignal) => Promise<string>): Promise<string> {
   const tty = process.stdin;
   const abort = new AbortController();
-  if (!tty.isTTY) return ask(tty, abort.signal).catch(cancelled); // no terminal: nothing to paste into, no raw mode to manage
+  const interrupt = runningInterrupt();
+  const ends = interrupt ? AbortSignal.any([abort.signal, interrupt]) : abort.signal;
+  if (!tty.isTTY) return ask(tty, ends).catch(cancelled); // no terminal: nothing to paste into, no raw mode to manage
   // The prompt's readline turns raw mode off when it closes; after an overflow it stays on until the paste is drained (no echo).
   const guard = Object.assign(new PassThrough(), { isTTY: true, setRawMode: (on: boolean) => (abort.signal.aborted || tty.setRawMode(on), guard) });
   let total = 0;
@@ -88,7 +97,7 @@ async function cappedSecret(message: string, ask: (input: NodeJS.ReadableStream,
   guard.on('resume', () => tty.resume());
   tty.resume();
   try {
-    return await afterStops(guard, message, () => ask(guard, abort.signal));
+    return await afterStops(guard, message, () => ask(guard, ends));
   } catch (err) {
     if (abort.signal.aborted) {
       await drainPaste(tty);

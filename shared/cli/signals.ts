@@ -19,11 +19,26 @@ export async function interruptible<T>(fn: (signal: AbortSignal) => Promise<T>):
     if (!controller.signal.aborted) controller.abort(name);
   };
   for (const s of INTERRUPTS) process.on(s, onSignal);
+  RUNNING.push(controller.signal);
   try {
     return await fn(controller.signal);
   } finally {
+    RUNNING.splice(RUNNING.lastIndexOf(controller.signal), 1);
     for (const s of INTERRUPTS) process.off(s, onSignal);
   }
+}
+
+/** The signals of the {@link interruptible} calls running, innermost last. */
+const RUNNING: AbortSignal[] = [];
+
+/**
+ * The abort signal of the innermost {@link interruptible} call running, if
+ * any: a prompt asked inside one ends with it. Its listener takes SIGTERM
+ * and SIGHUP from the default action, so a question that did not know of it
+ * (import's confirm, migrate's) waited for ever after `kill`.
+ */
+export function runningInterrupt(): AbortSignal | undefined {
+  return RUNNING[RUNNING.length - 1];
 }
 
 /**

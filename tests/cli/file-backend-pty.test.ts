@@ -129,6 +129,17 @@ describe('the file backend in a real terminal, and with Debian age', () => {
     expect(i.screen).toContain('cancelled: nothing changed');
     expect(i.screen).not.toContain('Plan for');
     expect(vaultBytes(h)).toEqual(before);
+    // kill (SIGTERM) at a confirmation (migrate's) and at import's passphrase prompt: the command's own listener took
+    // the signal from the default action and the question never heard of it, so the process waited there for ever.
+    const source = join(h.cwd, 'more.env');
+    writeFileSync(source, `ANTHROPIC_API_KEY=sk-ant-${'k'.repeat(40)}\n`, { mode: 0o600 });
+    const atConfirm = await inPty(h.cwd, env, cpw('migrate', '--from', source), [{ expect: 'Write \\d+ credential', signal: 'TERM' }]);
+    expect(atConfirm.stuck_at).toBeUndefined();
+    expect(atConfirm.code, atConfirm.screen).toBe(143);
+    expect(atConfirm.screen).toContain('cancelled: nothing changed');
+    const atPrompt = await inPty(h.cwd, env, cpw('import', moving), [{ expect: 'Passphrase of the export file', signal: 'TERM' }]);
+    expect(atPrompt.code, atPrompt.screen).toBe(143);
+    expect(vaultBytes(h)).toEqual(before);
   });
 
   it('passphrase change: re-asks a short, an unchanged or a mismatched one; after it only the new passphrase opens and the running agent is stopped', async () => {

@@ -3,6 +3,8 @@
 argv[1]: JSON list of steps [{"expect": regex, "send": text}], argv[2:]: the command.
 Waits for each regex in the screen output (since the previous match), types
 `send`, then reads until the command exits. Prints JSON {"screen": ..., "code": ...}.
+A step with "signal": "TERM" (a name without SIG) sends that signal to the
+command instead of typing (`kill` from another terminal).
 A step with "cooked": true also waits until the terminal is back in canonical
 mode (a hidden prompt has ended: what is typed next goes to the line
 discipline, so Ctrl-C is a SIGINT to the command as it works).
@@ -12,6 +14,7 @@ import os
 import pty
 import re
 import select
+import signal
 import sys
 import termios
 import time
@@ -53,7 +56,10 @@ for step in steps:
             print(json.dumps({"screen": screen.decode(errors="replace"), "code": None, "stuck_at": step["expect"]}))
             sys.exit(0)
     time.sleep(0.15)
-    os.write(fd, step["send"].encode())
+    if "signal" in step:
+        os.kill(pid, getattr(signal, "SIG" + step["signal"]))
+    else:
+        os.write(fd, step["send"].encode())
 
 while pump(0.5):
     pass
