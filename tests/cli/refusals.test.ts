@@ -293,3 +293,23 @@ describe('a key typed where another name goes', () => {
     expect(existsSync(t.profile)).toBe(false);
   });
 });
+
+describe('a profile that is not UTF-8 (a name saved as Latin-1 by an editor)', () => {
+  it('is refused by every command with the line, and never rewritten (its byte became U+FFFD at the next set)', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const doc = readFileSync(t.profile);
+    const at = doc.indexOf('"name": ""');
+    const latin1 = Buffer.concat([doc.subarray(0, at), Buffer.from('"name": "Jos\xe9"', 'latin1'), doc.subarray(at + '"name": ""'.length)]);
+    writeFileSync(t.profile, latin1, { mode: 0o600 });
+    const line = latin1.subarray(0, at).toString('latin1').split('\n').length;
+    for (const args of [['doctor'], ['profile', 'show'], ['get', 'huggingface', 'token'], ['list'], ['set', 'tmdb', 'api_key']]) {
+      const r = await cli(t, args, { input: TMDB });
+      expect(r.stderr, args.join(' ')).toContain(`${t.profile} is not valid UTF-8 (line ${line})`);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.stdout).not.toContain(HF);
+    }
+    expect(readFileSync(t.profile).equals(latin1)).toBe(true);
+    expect(lookup(t, 'tmdb.api_key')).toBe('');
+  });
+});

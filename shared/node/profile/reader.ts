@@ -1,9 +1,10 @@
+import { isUtf8 } from 'node:buffer';
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { lstatSync } from 'node:fs';
 import { LookupIndexFile, type LookupIndex } from './lookup-index';
 import { resolveProfilePaths, sidecarPath, type PathInputs, type ProfilePaths } from './paths';
-import { assertPrivateFile, ioError, refuseLinkedFolder, PROFILE_READ_LIMIT, readSecureFile, sameStamp, stampOf, writeSecureFile, type FileStamp } from './secure-fs';
+import { assertPrivateFile, ioError, refuseLinkedFolder, PROFILE_READ_LIMIT, readSecureBytes, sameStamp, stampOf, writeSecureFile, type FileStamp, type SecureReadOptions } from './secure-fs';
 
 /** Marks a document that JSON.parse refused (the full parser reports where). */
 export const UNPARSED: unique symbol = Symbol('unparsed');
@@ -133,7 +134,7 @@ export class ProfileReader {
     if (this.cache && this.cache.read.path === path && sameStamp(this.cache.stamp, stamp)) return this.cache.read;
     // ~/.cp-whisperx as a link is refused like a linked profile: what it points to is not ours to trust (or chmod).
     if (kind === 'profile' && this.paths.dedicatedDir) refuseLinkedFolder(dirname(path));
-    const { text, stamp: readStamp } = readSecureFile(path, { warn: this.warn, ...(kind === 'profile' ? { maxBytes: PROFILE_READ_LIMIT } : {}) });
+    const { text, stamp: readStamp } = readSecureUtf8(path, { warn: this.warn, ...(kind === 'profile' ? { maxBytes: PROFILE_READ_LIMIT } : {}) });
     let raw: unknown = UNPARSED;
     try {
       raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
@@ -155,4 +156,24 @@ export class ProfileReader {
     this.cache = undefined;
     this.lookupCache = undefined;
   }
+}
+
+/**
+ * Like readSecureFile (secure-fs.ts), for a file the user may edit by hand (the
+ * profile): bytes that are not UTF-8 (a name saved as Latin-1) are refused
+ * with PROFILE_INVALID and the line, where decoding made them U+FFFD and the
+ * next write saved that in place of the user's text.
+ */
+export function readSecureUtf8(path: string, options: SecureReadOptions): { text: string; stamp: FileStamp } {
+  const { bytes, stamp } = readSecureBytes(path, options);
+  if (!isUtf8(bytes)) {
+    let line = 1;
+    for (let start = 0; start < bytes.length; line++) {
+      const end = bytes.indexOf(0x0a, start);
+      if (!isUtf8(bytes.subarray(start, end < 0 ? bytes.length : end))) break;
+      start = end < 0 ? bytes.length : end + 1;
+    }
+    throw new VaultError('PROFILE_INVALID', `${path} is not valid UTF-8 (line ${line}); refusing to read it: a rewrite would replace those bytes.`, `Save ${path} as UTF-8 (your editor's encoding setting), or retype the text on line ${line}.`);
+  }
+  return { text: bytes.toString('utf8'), stamp };
 }

@@ -11,9 +11,9 @@ import { createProfileTemplate, type Profile } from '../../core/profile-schema';
 import type { ProfileView } from '../../core/views';
 import { withFileLock, type HeldLock } from './file-lock';
 import { sidecarPath, type PathInputs, type ProfilePaths } from './paths';
-import { ProfileReader, UNPARSED, type RawProfile } from './reader';
+import { ProfileReader, readSecureUtf8, UNPARSED, type RawProfile } from './reader';
 import { ValidatedText } from './validated-text';
-import { ensurePrivateDir, PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT, readSecureFile, stampOf, writeSecureFile } from './secure-fs';
+import { ensurePrivateDir, PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT, stampOf, writeSecureFile } from './secure-fs';
 import { orphanTemps, removeOrphanTemps } from './temp-files';
 
 /** What a read found: the profile itself, or the deprecated secrets.json standing in for it. */
@@ -260,7 +260,7 @@ export class ProfileStore {
 
   /** Reads the file for an update; with `stripPlaintext` (migration in place) its plaintext slots are emptied first. */
   private readFresh(path: string, stripPlaintext: boolean): Profile {
-    const { text } = readSecureFile(path, { warn: this.reader.warn, maxBytes: PROFILE_READ_LIMIT });
+    const { text } = readSecureUtf8(path, { warn: this.reader.warn, maxBytes: PROFILE_READ_LIMIT });
     // Unchanged since this process read it (the usual case: read, then update): the same text, the same profile.
     // By its text, never its stamp: on coarse timestamps another writer's file can get the freed inode number back
     // with the same size and times (a lost update, shown on a 1-second ext2).
