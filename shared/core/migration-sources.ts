@@ -1,5 +1,5 @@
 import { customEnvVar, envVarProblem } from './env-var-names';
-import { catalogEntry } from './catalog';
+import { catalogEntry, plainSlotProblem } from './catalog';
 import { credentialId, ENV_VAR_NAME, isSecretShapedName, KEY_NAME, looksLikeKey, SERVICE_NAME, type CredentialId } from './credential';
 import { VaultError } from './errors';
 import { withoutControlChars } from './control-chars';
@@ -34,6 +34,11 @@ export interface ParsedSource {
    * what looks like a key in its text (`# old key: sk-...`, `HF_TOKEN=hf_... # was hf_...`).
    */
   commentedKeys?: string[];
+}
+
+/** True for an entry that is a non-secret slot's own value (an organization ID), not a secret. */
+function inItsPlainSlot(entry: SourceEntry): boolean {
+  return !!entry.target && typeof entry.value === 'string' && catalogEntry(entry.target)?.secret === false && !plainSlotProblem(entry.target, entry.value.trim());
 }
 
 /**
@@ -138,8 +143,9 @@ export function parseJsonSource(path: string, text: string): ParsedSource {
       }
     }
     // A profile with no plaintext (cpw-vault's own, current one) is not a source: "all 0 entries are in the vault"
-    // would make it a file safe to delete.
-    if (!entries.length) throw new VaultError('INVALID_ARGUMENT', `${path} is a cpw-vault profile with no plaintext secret in it: there is nothing to migrate, and nothing was changed.`, 'Point --from at a secrets.json, .env or token file.');
+    // would make it a file safe to delete. Nor is one whose only values sit where they belong (an organization ID in
+    // its non-secret slot): it was planned at every run, backed up, and reported as "plaintext still on disk".
+    if (!entries.some((e) => !inItsPlainSlot(e))) throw new VaultError('INVALID_ARGUMENT', `${path} is a cpw-vault profile with no plaintext secret in it: there is nothing to migrate, and nothing was changed.`, 'Point --from at a secrets.json, .env or token file.');
     return { kind: 'seed-profile', path, entries, duplicateKeys: parsed.duplicateKeys.map(shownKey) };
   }
   return { kind: 'secrets-json', path, entries: legacyEntries(record).map(withCustom), duplicateKeys: parsed.duplicateKeys.map(shownKey) };

@@ -78,6 +78,18 @@ describe('cpw-vault migrate', () => {
     expect(all.stderr).toContain('Delete them once your pipelines work: rm -- ');
   });
 
+  it("cpw-vault's own profile holding only an organization ID is no source: no plan, no backup, no 'plaintext still on disk'", async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'openai', 'organization_id'], { input: 'org-Abc12345678' })).code).toBe(0);
+    for (const args of [['migrate', '--dry-run'], ['migrate', '--yes'], ['migrate', '--yes', '--from', t.profile]]) {
+      const r = await cli(t, args);
+      expect(r.stdout + r.stderr, args.join(' ')).not.toContain('seed-profile');
+      expect(r.stderr).not.toContain('Plaintext is still on disk');
+    }
+    expect(readdirSync(dirname(t.profile)).filter((f) => f.includes('backup'))).toEqual([]);
+    expect(JSON.parse(readFileSync(t.profile, 'utf8')).credentials.openai.organization_id).toBe('org-Abc12345678');
+  });
+
   it('long runs report progress on stderr', async () => {
     const t = makeTempHome();
     secretsJson(t, { hf_token: HF, tmdb_api_key: TMDB, openai_api_key: OPENAI, pyannote_token: HF, anthropic_api_key: `sk-ant-${'n'.repeat(30)}`, google_api_key: `AIza${'q'.repeat(35)}` });
