@@ -279,6 +279,11 @@ describe('import of an encrypted export', () => {
     expect((await run(dst, ['get', 'huggingface', 'token'], { noDbus: true })).stdout).toBe(HF);
     expect((await run(dst, ['get', 'tmdb', 'api_key'], { noDbus: true })).stdout).toBe('00000000000000000000000000000000');
     expect(profileOf(dst).credential_metadata['deepl.api_key']?.env_var).toBe('DEEPL_KEY');
+    // A typo in --overwrite is named (exit 2), not a silent "Nothing to import" that kept the conflict.
+    const typo = await run(dst, ['import', fast, '--passphrase-fd', '3', '--yes', '--overwrite', 'tmdb.apikey'], { fd3: EXPORT_PASS, noDbus: true });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('--overwrite tmdb.apikey: not in the plan; nothing was changed.');
+    expect(typo.stderr).toContain('The conflicts are: tmdb.api_key');
     const over = await run(dst, ['import', fast, '--passphrase-fd', '3', '--yes', '--overwrite', 'tmdb.api_key'], { fd3: EXPORT_PASS, noDbus: true });
     expect(over.stderr).toContain('Imported 1 credential(s)');
     expect((await run(dst, ['get', 'tmdb', 'api_key'], { noDbus: true })).stdout).toBe(TMDB);

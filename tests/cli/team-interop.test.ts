@@ -107,6 +107,11 @@ describe('team vault: age interop, CI, damaged files', () => {
     expect(plan.code).toBe(0);
     expect(plan.stdout).toMatch(/tmdb\.api_key\s+tmdb\.api_key\s+conflict\s+no/);
     expect(plan.stdout).toMatch(/huggingface\.token\s+huggingface\.token\s+identical/);
+    const kept = await run(['team', 'pull', '--yes', '--file', target]);
+    expect(kept.stderr).toContain("Nothing to pull: tmdb.api_key differs from the team's and is kept (--overwrite ID takes the team's)");
+    const typo = await run(['team', 'pull', '--yes', '--overwrite', 'tmdb.apikey', '--file', target]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('--overwrite tmdb.apikey: not in the plan; nothing was changed.');
     const take = await run(['team', 'pull', '--yes', '--overwrite', 'tmdb.api_key', '--file', target]);
     expect(take.code).toBe(0);
     expect((await run(['get', 'tmdb', 'api_key'])).stdout).toBe(NEW);

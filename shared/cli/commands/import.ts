@@ -5,7 +5,7 @@ import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
 import { abortedAfterPending, interruptible } from '../signals';
-import { planTable } from './migrate';
+import { checkOverwrite, planTable } from './migrate';
 
 export interface ImportArgs extends PassphraseSource {
   file: string;
@@ -35,6 +35,7 @@ export async function importVault(args: ImportArgs, ctx: CliContext): Promise<Ex
     if (await abortedAfterPending(signal)) throw cancelledError(signal.reason);
     const vault = await ctx.vault();
     const plan = await vault.planImport(doc, path, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []) });
+    checkOverwrite(plan, args.overwrite ?? [], `cpw-vault import ${args.file} --dry-run`);
     if (ctx.globals.json && args.dryRun) {
       printJson(ctx.io, { plan });
       return EXIT.ok;

@@ -78,13 +78,17 @@ function checkBackupDir(dir: string): void {
   if (!isDir) throw new VaultError('INVALID_ARGUMENT', `--backup-dir ${dir} is not a folder; nothing was changed.`, 'Give an existing folder.');
 }
 
-/** Every --overwrite must name a row of the plan (its credential or its source key). */
-function checkOverwrite(plan: MigrationPlan, names: string[]): void {
+/**
+ * Every --overwrite must name a row of the plan (its credential or its source
+ * key): a typo was a silent no-op that kept the conflict it meant to replace.
+ * `dryRun`: the command that shows the plan.
+ */
+export function checkOverwrite(plan: MigrationPlan, names: readonly string[], dryRun: string): void {
   const known = new Set(plan.rows.flatMap((r) => [r.sourceKey, ...(r.target ? [r.target] : [])]));
   const bad = names.filter((n) => !known.has(n));
   if (!bad.length) return;
   const conflicts = plan.rows.filter((r) => r.action === 'conflict').map((r) => r.target);
-  throw new VaultError('INVALID_ARGUMENT', `--overwrite ${bad.join(', ')}: not in the plan; nothing was changed.`, conflicts.length ? `The conflicts are: ${conflicts.join(', ')}` : 'This plan has no conflicts: leave --overwrite out (see: cpw-vault migrate --dry-run).');
+  throw new VaultError('INVALID_ARGUMENT', `--overwrite ${bad.join(', ')}: not in the plan; nothing was changed.`, conflicts.length ? `The conflicts are: ${conflicts.join(', ')}` : `This plan has no conflicts: leave --overwrite out (see: ${dryRun}).`);
 }
 
 async function migrateWith(signal: AbortSignal, args: MigrateArgs, ctx: CliContext): Promise<ExitCode> {
@@ -95,7 +99,7 @@ async function migrateWith(signal: AbortSignal, args: MigrateArgs, ctx: CliConte
   refuseOwnFiles(path, vault.ownFiles, { allowProfile: true }); // a seed profile in place, never its sidecars or an alias's
   const source = readSource(path, ctx.io.env);
   const plan = await vault.planMigration(source, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []), includeUnknown: !!args.includeUnknown });
-  checkOverwrite(plan, args.overwrite ?? []);
+  checkOverwrite(plan, args.overwrite ?? [], 'cpw-vault migrate --dry-run');
   if (ctx.globals.json && args.dryRun) {
     printJson(ctx.io, { plan });
     return EXIT.ok;

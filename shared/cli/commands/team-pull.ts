@@ -7,7 +7,7 @@ import { paint } from '../io';
 import { pullPlan, sharedByPull } from '../../node/team/team-service';
 import { interruptible } from '../signals';
 import { undoOutcome } from '../../core/migration-plan';
-import { planTable } from './migrate';
+import { checkOverwrite, planTable } from './migrate';
 import { openTeam, type TeamTarget } from './team-common';
 
 export interface PullArgs extends TeamTarget {
@@ -29,6 +29,7 @@ export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCod
     const { doc, files } = await openTeam(ctx, args, { usesVault: true });
     const vault = await ctx.vault();
     const { source, plan } = await pullPlan(vault, files.file, doc, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []) });
+    checkOverwrite(plan, args.overwrite ?? [], 'cpw-vault team pull --dry-run');
     if (ctx.globals.json && args.dryRun) {
       printJson(ctx.io, { plan });
       return EXIT.ok;
@@ -40,7 +41,9 @@ export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCod
     }
     if (!plan.counts.apply) {
       await vault.markTeamShared(sharedByPull(plan, true));
-      ctx.io.err('Nothing to pull: your vault already has the team\'s values (conflicts are kept; --overwrite ID takes the team\'s).\n');
+      const kept = plan.rows.filter((r) => r.action === 'conflict').map((r) => r.target);
+      // "already has the team's values" was said over conflicts too, where the vault holds a different value.
+      ctx.io.err(kept.length ? `Nothing to pull: ${kept.join(', ')} differ${kept.length === 1 ? 's' : ''} from the team's and ${kept.length === 1 ? 'is' : 'are'} kept (--overwrite ID takes the team's); the rest is already in your vault.\n` : 'Nothing to pull: your vault already has the team\'s values.\n');
       if (ctx.globals.json) printJson(ctx.io, { plan, imported: 0 });
       return EXIT.ok;
     }
