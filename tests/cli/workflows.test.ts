@@ -248,6 +248,19 @@ describe('cpw-vault profile', () => {
     expect((await cli(t, ['profile', 'prefs', 'set', 'enable_cost_tracking=maybe'])).stderr).toMatch(/preferences\.enable_cost_tracking: must be true or false/);
   });
 
+  it("exec summarize tells the stage the provider whose key it got: CPW_AI_PROVIDER said anthropic with only OPENAI_API_KEY given", async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['profile', 'prefs', 'set', 'ai_provider=anthropic'])).code).toBe(0);
+    expect((await cli(t, ['set', 'openai', 'api_key'], { input: `sk-proj-${'Ai'.repeat(20)}` })).code).toBe(0);
+    const shown = "import os; print(os.environ.get('CPW_AI_PROVIDER'), 'OPENAI_API_KEY' in os.environ, 'ANTHROPIC_API_KEY' in os.environ)";
+    const r = await cli(t, ['exec', '--workflow', 'summarize', '--', 'python3', '-c', shown]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('openai True False');
+    // With the preferred key stored too, the preference stands.
+    expect((await cli(t, ['set', 'anthropic', 'api_key'], { input: `sk-ant-${'Bb'.repeat(20)}` })).code).toBe(0);
+    expect((await cli(t, ['exec', '--workflow', 'summarize', '--', 'python3', '-c', shown])).stdout.trim()).toBe('anthropic False True');
+  });
+
   it('--profile points every command at another file', async () => {
     const t = makeTempHome();
     const other = join(t.root, 'elsewhere', 'my.profile');

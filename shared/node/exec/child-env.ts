@@ -1,6 +1,7 @@
 import { catalogEntry } from '../../core/catalog';
 import type { CredentialId } from '../../core/credential';
 import type { PipelinePreferences } from '../../core/preferences';
+import { AI_PROVIDERS } from '../../core/workflows';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -40,6 +41,18 @@ export function preferenceVars(p: ChildEnvInput['preferences']): Record<string, 
 }
 
 /**
+ * The preferences with ai_provider set to the provider whose key the workflow
+ * uses, when the preferred one has no key (summarize then uses another): a
+ * stage reading CPW_AI_PROVIDER=anthropic with only OPENAI_API_KEY injected
+ * looked for a key that was not there.
+ */
+function withProviderUsed(p: PipelinePreferences, uses: readonly CredentialId[]): PipelinePreferences {
+  if (uses.includes(`${p.ai_provider}.api_key`)) return p;
+  const used = AI_PROVIDERS.find((provider) => uses.includes(`${provider}.api_key`));
+  return used ? { ...p, ai_provider: used } : p;
+}
+
+/**
  * The least-privilege environment of `exec --workflow W`: the parent's
  * environment without the env vars of any other secret credential (catalog
  * or custom) unless `inheritSecrets`, plus the workflow's own variables and
@@ -61,7 +74,7 @@ export function childEnv(input: ChildEnvInput): ChildEnv {
       stripped.push(id);
     }
   }
-  for (const [k, v] of Object.entries(preferenceVars(input.preferences))) if (env[k] === undefined) env[k] = v;
+  for (const [k, v] of Object.entries(preferenceVars(withProviderUsed(input.preferences, input.uses)))) if (env[k] === undefined) env[k] = v;
   Object.assign(env, input.injected);
   // A stage has nobody watching its keychain dialogs: a cpw-vault it runs fails at the normal deadline instead of waiting 60 s.
   env['CPW_VAULT_STAGE'] = '1';
