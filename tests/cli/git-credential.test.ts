@@ -194,6 +194,20 @@ describe('installing the helper, and a real clone', () => {
     expect(readFileSync(join(t.cwd, 'model', '.git', 'config'), 'utf8')).not.toContain(HF);
     expect(existsSync(join(t.home, '.git-credentials'))).toBe(false);
   });
+
+  it('under --profile (relative), the helper line carries its absolute path: git asked the default profile', async () => {
+    const t = makeTempHome();
+    const mine = `hf_${'TeamProf'.repeat(4)}`;
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    await cli(t, ['--profile', './team.profile', 'set', 'huggingface', 'token'], { input: mine });
+    const config = await cli(t, ['--profile', './team.profile', 'git-credential', 'config']);
+    expect(config.stdout).toContain(`--profile ${join(t.cwd, 'team.profile')} git-credential`);
+    const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' };
+    expect(spawnSync('sh', ['-c', config.stdout], { env }).status).toBe(0);
+    // git runs it from another folder (a repository's).
+    const fill = spawnSync('git', ['credential', 'fill'], { cwd: t.root, env, input: 'protocol=https\nhost=huggingface.co\n\n', encoding: 'utf8' });
+    expect(fill.stdout).toContain(`password=${mine}\n`);
+  });
 });
 
 describe('doctor and plaintext HuggingFace tokens', () => {

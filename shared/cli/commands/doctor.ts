@@ -28,7 +28,7 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
   const { profile, keychain, workflows } = report;
   const reader = await ctx.reader();
   const vaultHint = () => reader.listCredentials().find((c) => c.id === 'huggingface.token')?.meta?.hint;
-  const plaintext = findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), gitConfigLine(ctx.io.env), vaultHint);
+  const plaintext = findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), gitConfigLine(ctx), vaultHint);
   const offer = offersFileBackend(keychain) ? { backend: 'file', command: USE_FILE } : undefined;
   if (ctx.globals.json) printJson(ctx.io, { ...report, plaintext_tokens: plaintext, ...(offer ? { offer } : {}) });
   else {

@@ -1,11 +1,12 @@
 import { realpathSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { VaultError, isVaultError } from '../../core/errors';
 import { MAX_REQUEST_BYTES, formatAnswer, isHuggingFaceRequest, parseRequest } from '../../node/git-credential/protocol';
 import type { Vault } from '../../node/vault/vault';
 import type { CliContext } from '../context';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes';
 import { shQuote } from './env';
+import { shellWord } from '../profile-hint';
 import { protectSecretOutput } from '../secret-output';
 
 /** HuggingFace's own default user name for git (huggingface_hub's set_git_credential). */
@@ -21,18 +22,23 @@ function realpath(path: string): string | undefined {
 
 /**
  * How git should start this helper: `!cpw-vault git-credential` when the
- * `cpw-vault` on PATH is this very launcher, else by absolute paths.
+ * `cpw-vault` on PATH is this very launcher, else by absolute paths. With
+ * `profile` (--profile), its absolute path goes along: without it git asked
+ * the default profile (another account's token, or none), and git runs the
+ * helper in each repository's folder, where a relative path means another file.
  */
-function helperCommand(env: Readonly<Record<string, string | undefined>>): string {
+function helperCommand(env: Readonly<Record<string, string | undefined>>, profile: string | undefined): string {
   const self = process.argv[1] ? realpath(process.argv[1]) : undefined;
   const onPath = (env['PATH'] ?? '').split(delimiter).filter(Boolean).map((dir) => realpath(join(dir, 'cpw-vault'))).find(Boolean);
-  if (self && onPath === self) return '!cpw-vault git-credential';
-  return `!${shQuote(process.execPath)} ${shQuote(self ?? 'cpw-vault')} git-credential`;
+  const named = profile === undefined ? '' : ` --profile ${shellWord(profile)}`;
+  if (self && onPath === self) return `!cpw-vault${named} git-credential`;
+  return `!${shQuote(process.execPath)} ${shQuote(self ?? 'cpw-vault')}${named} git-credential`;
 }
 
-/** The `git config` command that installs the helper for https://huggingface.co only. */
-export function gitConfigLine(env: Readonly<Record<string, string | undefined>>): string {
-  return `git config --global --replace-all credential.https://huggingface.co.helper ${shQuote(helperCommand(env))}`;
+/** The `git config` command that installs the helper for https://huggingface.co only (for the profile of `ctx`). */
+export function gitConfigLine(ctx: Pick<CliContext, 'io' | 'globals'>): string {
+  const profile = ctx.globals.profile === undefined ? undefined : resolve(ctx.io.cwd, ctx.globals.profile);
+  return `git config --global --replace-all credential.https://huggingface.co.helper ${shQuote(helperCommand(ctx.io.env, profile))}`;
 }
 
 /** The user name for the token: what git already has, else the account `verify` learnt from whoami, else HuggingFace's default. */
@@ -103,7 +109,7 @@ export async function gitCredential(args: { operation: string }, ctx: CliContext
     case 'get':
       return answerGet(ctx);
     case 'config':
-      ctx.io.out(`${gitConfigLine(ctx.io.env)}\n`);
+      ctx.io.out(`${gitConfigLine(ctx)}\n`);
       ctx.io.err('Run the line above once: git then asks cpw-vault for the HuggingFace token (https://huggingface.co only), so no token sits in ~/.git-credentials or in a remote URL.\n');
       return EXIT.ok;
     case 'store':
