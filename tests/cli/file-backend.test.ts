@@ -331,6 +331,23 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
     expect((await fileCli(h, ['get', 'huggingface', 'token'])).code).toBe(4);
   }, 120_000);
 
+  it('lock from a shell with another XDG_RUNTIME_DIR stops the agent too: it said "nothing to lock" while the agent served', async () => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    const other = mkdtempSync(join(h.root, 'other-run-'));
+    chmodSync(other, 0o700);
+    const there = { XDG_RUNTIME_DIR: other };
+    const up = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json'], { env: there });
+    expect(up.code, up.stderr).toBe(0);
+    const pid = (JSON.parse(up.stdout) as { pid: number }).pid;
+    expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF, env: there })).code).toBe(0);
+    const lock = await fileCli(h, ['lock']);
+    expect(lock.code, lock.stderr).toBe(0);
+    expect(lock.stderr).toContain(`✓ Locked: the unlock agent (pid ${pid}) (listening in ${other}/cpw-vault, started under another TMPDIR or XDG_RUNTIME_DIR) has stopped.`);
+    expect(lock.stderr).not.toContain('Nothing to lock');
+    expect(await ended(pid)).toBe(true);
+    expect((await fileCli(h, ['get', 'huggingface', 'token'], { env: there })).code).toBe(4);
+  }, 60_000);
+
   it('one whose socket went while it was stopped (it could not be ended) leaves the new agent\'s socket alone when it resumes', async (ctx) => {
     const h = await makeFileVaultHome({ logN: 10 });
     const first = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);

@@ -1,28 +1,47 @@
+import { basename, dirname } from 'node:path';
+import { agentSocketsElsewhere } from '../../node/agent/silent-agent';
+import type { AgentSocket } from '../../node/agent/socket-dir';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { answeringAgent, isCutOff, auditCli, vaultFilesOf } from '../vault-file';
 
+/** What lock did to one agent of the vault: stopped it (it answered), or ended it (it did not; pid when found). */
+type Stopped = { pid: number | undefined; answered: boolean; where: string };
+
 /**
  * `cpw-vault lock`: stops the unlock agent of this profile's vault, so the
- * next read needs the passphrase again. Exit 0 whether or not one ran.
+ * next read needs the passphrase again, wherever it listens: the folder this
+ * shell's XDG_RUNTIME_DIR / TMPDIR names, and any other folder an agent of
+ * this vault (this user's) listens in, started from a shell with another
+ * one. Exit 0 whether or not one ran.
  */
 export async function lock(_args: object, ctx: CliContext): Promise<ExitCode> {
   const { socket, audit } = vaultFilesOf(ctx);
-  const agent = await answeringAgent(ctx, socket);
-  if (isCutOff(agent) || !agent) {
-    // An agent that did not answer was ended and its socket removed (answeringAgent warned): locked, though not "nothing to lock".
-    const silent = isCutOff(agent);
-    if (ctx.globals.json) printJson(ctx.io, { locked: true, was_running: silent, ...(agent?.ended ? { pid: agent.ended } : {}) });
-    if (silent) await auditCli(ctx, audit, { event: 'vault_locked' });
-    const done = `${paint(ctx.io).green('✓')} Locked:`;
-    ctx.io.err(!silent ? 'Nothing to lock: no unlock agent is running for this vault.\n' : agent.ended ? `${done} the unlock agent (pid ${agent.ended}) has been ended.\n` : `${done} no read can reach that agent any more.\n`);
-    return EXIT.ok;
+  const sockets: AgentSocket[] = [socket, ...agentSocketsElsewhere(basename(socket.path), socket.path).map((path) => ({ dir: dirname(path), path }))];
+  const stopped: Stopped[] = [];
+  for (const s of sockets) {
+    const agent = await answeringAgent(ctx, s).catch((err: unknown) => {
+      if (s === socket) throw err;
+      return undefined; // a folder elsewhere that is not safe to talk through is left alone (the agent ends at its TTL)
+    });
+    if (!agent) continue;
+    if (isCutOff(agent)) {
+      // One that did not answer was ended and its socket removed (answeringAgent warned).
+      stopped.push({ pid: agent.ended, answered: false, where: s.dir });
+      continue;
+    }
+    stopped.push({ pid: agent.hello.pid, answered: true, where: s.dir });
+    await agent.lock();
   }
-  const pid = agent.hello.pid;
-  await agent.lock();
-  await auditCli(ctx, audit, { event: 'vault_locked' });
-  if (ctx.globals.json) printJson(ctx.io, { locked: true, was_running: true, pid });
-  ctx.io.err(`${paint(ctx.io).green('✓')} Locked: the unlock agent (pid ${pid}) has stopped.\n`);
+  if (stopped.length) await auditCli(ctx, audit, { event: 'vault_locked' });
+  if (ctx.globals.json) printJson(ctx.io, { locked: true, was_running: stopped.length > 0, ...(stopped[0]?.pid ? { pid: stopped[0].pid } : {}) });
+  const done = `${paint(ctx.io).green('✓')} Locked:`;
+  if (!stopped.length) ctx.io.err('Nothing to lock: no unlock agent is running for this vault.\n');
+  for (const a of stopped) {
+    const elsewhere = a.where === socket.dir ? '' : ` (listening in ${a.where}, started under another TMPDIR or XDG_RUNTIME_DIR)`;
+    if (a.answered) ctx.io.err(`${done} the unlock agent (pid ${a.pid})${elsewhere} has stopped.\n`);
+    else ctx.io.err(a.pid ? `${done} the unlock agent (pid ${a.pid})${elsewhere} has been ended.\n` : `${done} no read can reach that agent any more.\n`);
+  }
   return EXIT.ok;
 }

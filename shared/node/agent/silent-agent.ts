@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { AGENT_TITLE } from './protocol';
 
 /** Linux's __SO_ACCEPTCON in /proc/net/unix: a listening socket. */
@@ -6,20 +7,48 @@ const LISTENING = 0x10000;
 
 const uid = (): number | undefined => (typeof process.getuid === 'function' ? process.getuid() : undefined);
 
-/** The inode of the socket listening on `path`, from /proc/net/unix (Linux); undefined when none or no /proc. */
-function listeningInode(path: string): string | undefined {
+/** The listening Unix sockets of the system (Linux: /proc/net/unix), inode and path; none without /proc. */
+function listeningSockets(): Array<{ inode: string; path: string }> {
   let table: string;
   try {
     table = readFileSync('/proc/net/unix', 'utf8');
   } catch {
-    return undefined;
+    return [];
   }
   // Num RefCount Protocol Flags Type St Inode Path: the path is the rest of the line (it may hold spaces).
-  for (const line of table.split('\n')) {
+  return table.split('\n').flatMap((line) => {
     const m = /^\S+:\s+\S+\s+\S+\s+([0-9A-Fa-f]+)\s+\S+\s+\S+\s+(\d+)\s(.*)$/.exec(line);
-    if (m && m[3] === path && parseInt(m[1]!, 16) & LISTENING) return m[2];
+    return m && parseInt(m[1]!, 16) & LISTENING ? [{ inode: m[2]!, path: m[3]! }] : [];
+  });
+}
+
+/** The inode of the socket listening on `path`; undefined when none or no /proc. */
+function listeningInode(path: string): string | undefined {
+  return listeningSockets().find((s) => s.path === path)?.inode;
+}
+
+/** This user's processes titled cpw-vault-agent (their pids, from /proc); none without /proc. */
+function ownAgents(): string[] {
+  try {
+    return readdirSync('/proc').filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid && isOwnAgent(name));
+  } catch {
+    return [];
   }
-  return undefined;
+}
+
+/**
+ * Where this user's unlock agents of one vault listen besides `except`: the
+ * sockets named `name` (named after the identity file, whatever the folder)
+ * held by an agent of this user. An agent started under another TMPDIR or
+ * XDG_RUNTIME_DIR (an ssh session, a tmux pane, another CI step) listens
+ * where this shell does not look, and `lock` said "nothing to lock" while it
+ * served the key.
+ */
+export function agentSocketsElsewhere(name: string, except: string): string[] {
+  const candidates = listeningSockets().filter((s) => s.path !== except && basename(s.path) === name);
+  if (!candidates.length) return [];
+  const agents = ownAgents();
+  return candidates.filter((s) => agents.some((pid) => holds(pid, s.inode))).map((s) => s.path);
 }
 
 /** True when `pid` is an unlock agent of this user (its title), read from /proc. */
@@ -58,13 +87,7 @@ function holds(pid: string, inode: string): boolean {
 export function endSilentAgent(socketPath: string): number | undefined {
   const inode = listeningInode(socketPath);
   if (!inode) return undefined;
-  let pids: string[];
-  try {
-    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid);
-  } catch {
-    return undefined;
-  }
-  const pid = pids.find((p) => isOwnAgent(p) && holds(p, inode));
+  const pid = ownAgents().find((p) => holds(p, inode));
   if (!pid) return undefined;
   try {
     process.kill(Number(pid), 'SIGKILL');
