@@ -134,7 +134,13 @@ describe('a team vault shared through a real git repository', () => {
     expect(denied.stderr).toContain('[TEAM_NOT_RECIPIENT]');
     expect(denied.stderr).toContain('Nothing was changed');
     expect(vaultBytes(bob).vault).toBe(before);
-    expect((await b(['exec', '--team', bobFile(), '--workflow', 'subtitle', '--', 'true'])).code).toBe(1);
+    // What bob's own vault holds needs no team file: exec runs (it failed on the file he can no longer read); a key only
+    // the team could give still needs it, and says why not.
+    const own = await b(['exec', '--team', bobFile(), '--workflow', 'subtitle', '--', 'true']);
+    expect(own.code, own.stderr).toBe(0);
+    const needs = await b(['exec', '--team', bobFile(), '--workflow', 'summarize', '--', 'true']);
+    expect(needs.code).toBe(1);
+    expect(needs.stderr).toContain('[TEAM_NOT_RECIPIENT]');
 
     // git keeps every version: the one bob could read still opens for him (why the README says rotate).
     const old = join(bob.root, 'old.age');

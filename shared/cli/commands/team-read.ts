@@ -3,7 +3,7 @@ import { checkedCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
 import type { TeamDocument } from '../../core/team-document';
 import { sourceLabel } from '../../core/views';
-import { WORKFLOWS, isWorkflowName } from '../../core/workflows';
+import { WORKFLOWS, isWorkflowName, validateWorkflow, type AiProvider, type WorkflowName } from '../../core/workflows';
 import { createContext, printJson, type CliContext, type ReadVault } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { table } from '../format';
@@ -64,8 +64,11 @@ export function teamOverlay(reader: ReadVault, doc: TeamDocument, workflow: stri
 export async function teamExec(args: TeamTarget & ExecArgs & { verify?: boolean }, ctx: CliContext): Promise<number> {
   if (args.verify) throw new VaultError('INVALID_ARGUMENT', '--verify and --team cannot be combined yet.', 'Check the keys first: cpw-vault team pull, then cpw-vault verify --workflow W.');
   const reader = await ctx.reader();
-  const { doc } = await openTeam(ctx, args);
-  const overlay = teamOverlay(reader, doc, args.workflow);
+  workflowIds(args.workflow); // an unknown workflow is named before anything is opened
+  // What the environment and the personal vault give already needs no team file: with no team identity (a member
+  // removed, a laptop that never joined) or no file at all, exec failed though every key was there.
+  const personal = validateWorkflow(args.workflow as WorkflowName, (id) => !!personalSource(reader, id), reader.pipelinePreferences().ai_provider as AiProvider);
+  const overlay = personal.ready && !personal.warnings.length ? {} : teamOverlay(reader, (await openTeam(ctx, args)).doc, args.workflow);
   (await ctx.vault()).close();
   // A fresh context whose environment carries the team's values at the lowest precedence (computed above).
   const inner = createContext({ ...ctx.io, env: { ...ctx.io.env, ...overlay } }, ctx.globals);
