@@ -28,7 +28,8 @@ export function avatarUrl(raw: string, base?: URL): URL | undefined {
   } catch {
     return undefined;
   }
-  const host = url.hostname;
+  // A fully qualified name's final dot (localhost., x.localhost.) names the same host: it passed the checks below.
+  const host = url.hostname.replace(/\.+$/, '');
   const ipLiteral = /^[\d.]+$/.test(host) || host.startsWith('[');
   if (url.protocol !== 'https:' || url.port || url.username || url.password || ipLiteral || host === 'localhost' || host.endsWith('.localhost') || !host.includes('.')) return undefined;
   return url;

@@ -27,10 +27,16 @@ export function stampMemo(path: () => string) {
     }
     if (memo.has(key)) return memo.get(key) as T;
     const value = read();
-    if (keep(value)) memo.set(key, value);
+    if (!keep(value)) return value;
+    // The keys are filters the page sends: a page looping over made-up ones grew main's memory without end.
+    if (memo.size >= MEMO_ENTRIES) memo.delete(memo.keys().next().value!);
+    memo.set(key, value);
     return value;
   };
 }
+
+/** Most reads one memo keeps (the oldest goes first): the Activity filters a person uses fit many times over. */
+export const MEMO_ENTRIES = 16;
 
 /**
  * The run history's reads, memoized by its file's stamp only while no run is

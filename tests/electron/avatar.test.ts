@@ -74,7 +74,7 @@ describe('the avatar is fetched by main and handed to the page as a data: URL', 
     expect(requested.length).toBeLessThanOrEqual(4);
   });
 
-  it.each(['https://127.0.0.1/a.png', 'https://[::1]/a.png', 'https://localhost/a.png', 'https://img.example:8443/a.png', 'https://intranet/a.png'])('%s is never requested', async (url) => {
+  it.each(['https://127.0.0.1/a.png', 'https://[::1]/a.png', 'https://localhost/a.png', 'https://img.example:8443/a.png', 'https://intranet/a.png', 'https://localhost./a.png', 'https://x.localhost./a.png', 'https://127.0.0.1./a.png', 'https://intranet./a.png'])('%s is never requested', async (url) => {
     const { result, requested } = await avatarFor(url, { [url]: image(PNG, 'image/png') });
     expect(result).toEqual({ ok: true, value: null });
     expect(requested).toEqual([]);
