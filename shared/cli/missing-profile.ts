@@ -2,7 +2,7 @@ import { lstatSync } from 'node:fs';
 import { VaultError } from '../core/errors';
 import { resolveProfilePaths } from '../node/profile/paths';
 import type { CliIO } from './io';
-import { shellWord } from './profile-hint';
+import { shellWord } from '../core/control-chars';
 
 /**
  * For the read commands: a profile named with --profile or $CPW_PROFILE that

@@ -1,17 +1,9 @@
-import { withoutControlChars } from '../core/control-chars';
+import { shellWord } from '../core/control-chars';
 import type { CliIO } from './io';
 
 /** The top-level commands (a static test keeps this equal to the program's). */
 export const COMMAND_NAMES = ['backend', 'check', 'delete', 'doctor', 'env', 'exec', 'export', 'get', 'git-credential', 'import', 'list', 'lock', 'migrate', 'passphrase', 'profile', 'runs', 'set', 'setup', 'team', 'unlock', 'verify', 'which'] as const;
 
-/**
- * A path as one POSIX shell word: bare when nothing in it is special, else single-quoted. A control character (an
- * escape sequence, a carriage return that would redraw the line) shows as '?': the word is for a person to paste.
- */
-export function shellWord(path: string): string {
-  const safe = withoutControlChars(path);
-  return /^[\w@%+=:,./-]+$/.test(safe) ? safe : `'${safe.replace(/'/g, `'\\''`)}'`;
-}
 
 /** `cpw-vault <command>` as a suggestion: not inside a path or a word (`/tmp/cpw-vault set x/`, `my-cpw-vault list`). */
 const COMMAND = new RegExp(`(?<![\\w/.~-])cpw-vault (?=(?:${COMMAND_NAMES.join('|')})\\b)`, 'g');

@@ -20,3 +20,12 @@ export function hasControlChars(text: string): boolean {
 export function withoutControlChars(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '?');
 }
+
+/**
+ * A path as one POSIX shell word: bare when nothing in it is special, else single-quoted. A control character (an
+ * escape sequence, a carriage return that would redraw the line) shows as '?': the word is for a person to paste.
+ */
+export function shellWord(path: string): string {
+  const safe = withoutControlChars(path);
+  return /^[\w@%+=:,./-]+$/.test(safe) ? safe : `'${safe.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,6 +1,6 @@
 import type * as z from 'zod/mini';
 import { VaultError, type FieldError } from './errors';
-import { hasControlChars } from './control-chars';
+import { hasControlChars, shellWord } from './control-chars';
 import { hasLoneSurrogate } from './credential';
 import { isTimeZone } from './timezone';
 import { findPlaintextSecrets } from './profile-index';
@@ -42,7 +42,7 @@ export function parseProfile(raw: unknown, where = 'the profile'): Profile {
     throw new VaultError(
       'PROFILE_PLAINTEXT',
       `${where} holds ${plaintext.length} secret value(s) in plaintext (${plaintext.join(', ')}). cpw-vault keeps secrets only in the OS keychain.`,
-      'Move them into the keychain with: cpw-vault migrate --from <this file>',
+      `Move them into the keychain with: cpw-vault migrate --from ${where === 'the profile' ? 'PROFILE' : shellWord(where)}`,
     );
   }
   const result = profileSchema.safeParse(upgradeProfileData(data));

@@ -78,8 +78,10 @@ export async function runDoctor(vault: DoctorSubject, options: { repair?: boolea
     workflows = await vault.validateAll();
   } catch (err) {
     const e = toVaultError(err);
-    // The keychain's own problem is reported once, in its section.
-    if (keychain.ok || e.code !== keychain.code) profile.problems.push(e.toJSON());
+    // The keychain's own problem is reported once, in its section; the profile's (the same error, met again by the
+    // workflows' read: PROFILE_PLAINTEXT) once, in its own.
+    const again = profile.problems.some((p) => p.code === e.code && p.message === e.message);
+    if ((keychain.ok || e.code !== keychain.code) && !again) profile.problems.push(e.toJSON());
   }
   // Readiness comes from the index; while the store cannot be asked, the index proves nothing: unknown.
   if (!keychain.ok) workflows = workflows.map((w) => unknownStatus(w, keychain.code));

@@ -313,3 +313,19 @@ describe('a profile that is not UTF-8 (a name saved as Latin-1 by an editor)', (
     expect(lookup(t, 'tmdb.api_key')).toBe('');
   });
 });
+
+describe('a seed profile still holding a plaintext key', () => {
+  it('doctor says so once, and the fix names the file (it printed "--from <this file>" literally, twice)', async () => {
+    const t = makeTempHome();
+    mkdirSync(dirname(t.profile), { recursive: true, mode: 0o700 });
+    writeFileSync(t.profile, JSON.stringify({ version: '1.0', user: { name: 'A' }, credentials: { huggingface: { token: HF } } }), { mode: 0o600 });
+    const d = await cli(t, ['doctor']);
+    expect(d.code).toBe(1);
+    expect(d.stderr.match(/PROFILE_PLAINTEXT/g)).toHaveLength(1);
+    expect(d.stderr).toContain(`fix: Move them into the keychain with: cpw-vault migrate --from ${t.profile}`);
+    expect(d.stderr + d.stdout).not.toContain(HF);
+    const migrate = await cli(t, ['migrate', '--from', t.profile, '--yes']);
+    expect(migrate.code, migrate.stderr).toBe(0);
+    expect(lookup(t, 'huggingface.token')).toBe(HF);
+  });
+});

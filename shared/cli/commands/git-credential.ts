@@ -6,7 +6,7 @@ import type { Vault } from '../../node/vault/vault';
 import type { CliContext } from '../context';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes';
 import { shQuote } from './env';
-import { shellWord } from '../profile-hint';
+import { shellWord } from '../../core/control-chars';
 import { protectSecretOutput } from '../secret-output';
 
 /** HuggingFace's own default user name for git (huggingface_hub's set_git_credential). */

@@ -11,7 +11,7 @@ import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { interruptible } from '../signals';
 import { table } from '../format';
-import { shellWord } from '../profile-hint';
+import { shellWord } from '../../core/control-chars';
 
 export interface MigrateArgs {
   from?: string;
