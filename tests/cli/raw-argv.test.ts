@@ -54,4 +54,19 @@ describe('an argument that is not UTF-8', () => {
     expect(run.stderr.toString()).not.toContain('OTHER');
     expect(run.stdout.toString('latin1').split('\n')[1]).toBe(Buffer.from('café \uFFFD').toString('latin1')); // valid UTF-8 (a real U+FFFD too) is passed as it was
   });
+
+  it('a credential env var that is not UTF-8 is refused by get, env and exec, naming it: it was handed on altered', async () => {
+    const t = makeTempHome();
+    const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service };
+    for (const args of ['get huggingface token', 'env --workflow transcribe', 'exec --workflow transcribe -- printenv HF_TOKEN']) {
+      const run = spawnSync('bash', ['-c', `HF_TOKEN=$'hf_abc\\xff\\xfedefghijklmnopqrstuvwxyz0123' exec "${process.execPath}" "${BIN}" ${args}`], { cwd: t.cwd, env });
+      expect(run.status, `${args}: ${run.stderr.toString()}|${run.stdout.toString()}`).toBe(2);
+      expect(run.stderr.toString(), args).toContain('error [CREDENTIAL_INVALID] HF_TOKEN is not valid UTF-8');
+      expect(run.stdout.toString(), args).not.toContain('\uFFFD');
+    }
+    // A real U+FFFD typed in UTF-8 is text like any other: given as it is.
+    const real = spawnSync('bash', ['-c', `HF_TOKEN=$'hf_abc\\xef\\xbf\\xbddefghijklmnopqrstuvwxyz0123' exec "${process.execPath}" "${BIN}" get huggingface token`], { cwd: t.cwd, env });
+    expect(real.status, real.stderr.toString()).toBe(0);
+    expect(real.stdout.toString()).toBe('hf_abc\uFFFDdefghijklmnopqrstuvwxyz0123');
+  });
 });

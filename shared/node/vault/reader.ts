@@ -13,6 +13,7 @@ import type { ProfileReader, RawProfile } from '../profile/reader';
 import type { AuditLog } from '../records/audit-log';
 import type { JournalFile } from '../credentials/journal-file';
 import { unfinishedChanges } from '../credentials/unfinished';
+import { alteredEnvVars } from '../exec/env-bytes';
 import type { UnfinishedChange } from '../../core/views';
 import { laterOf, type UsageMarks } from '../records/usage-marks';
 import { NeedsFullVault, ReadViews, type ReadView } from './read-view';
@@ -186,11 +187,20 @@ export class VaultReader {
     return [custom, defaultEnvVar(id)].filter((n): n is string => n !== undefined && !isReservedEnvVar(n)).slice(0, 1);
   }
 
-  /** The value of `id` from the first of its env vars that is set, if any. */
+  /**
+   * The value of `id` from the first of its env vars that is set, if any.
+   * One that is not UTF-8 is refused (CREDENTIAL_INVALID, naming the
+   * variable): Node reads it with U+FFFD in place of its bytes, and get, env
+   * and exec handed that altered key on without a word.
+   */
   fromEnv(id: CredentialId, view: ReadView | undefined, names: readonly string[] = this.envVarsFor(id, view)): CredentialValue | undefined {
     for (const name of names) {
       const value = this.deps.env[name];
-      if (value !== undefined && value.trim() !== '') return { value: value.trim(), source: { kind: 'env', name } };
+      if (value === undefined || value.trim() === '') continue;
+      if (value.includes('\uFFFD') && alteredEnvVars({ [name]: value }).length) {
+        throw new VaultError('CREDENTIAL_INVALID', `${name} is not valid UTF-8: it cannot be given on without changing it (its invalid bytes would become U+FFFD).`, `Set ${name} to the key as text (UTF-8), or unset it to use the stored value.`);
+      }
+      return { value: value.trim(), source: { kind: 'env', name } };
     }
     return undefined;
   }
