@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
 import { filesContaining } from '../helpers/canary';
@@ -177,5 +177,24 @@ describe('cpw-vault set / get / delete on the real keychain', () => {
     expect(r.code).toBe(0);
     const which = await cli(t, ['which', 'deepl', 'api_key', '--json'], { env: { DEEPL_AUTH_KEY: 'from-env' } });
     expect(JSON.parse(which.stdout).credentials[0].source).toEqual({ kind: 'env', name: 'DEEPL_AUTH_KEY' });
+  });
+});
+
+describe('a typo of a catalog name', () => {
+  it('set refuses it before asking (naming the one meant); --env-var stores the custom one; get names it too', async () => {
+    const t = makeTempHome();
+    const typo = await cli(t, ['set', 'huggingfce', 'token'], { input: HF });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('huggingfce.token is not a known credential: did you mean huggingface.token? Nothing was stored.');
+    expect(typo.stderr).toContain('fix: Run: cpw-vault set huggingface token');
+    expect(lookup(t, 'huggingfce.token')).toBe('');
+    expect(existsSync(t.profile)).toBe(false);
+    expect((await cli(t, ['set', 'huggingfce', 'token', '--env-var', 'MY_HF'], { input: HF })).code).toBe(0);
+    expect(lookup(t, 'huggingfce.token')).toBe(HF);
+    const get = await cli(t, ['get', 'tmdb', 'apikey']);
+    expect(get.code).toBe(3);
+    expect(get.stderr).toContain('fix: Did you mean tmdb.api_key? Run: cpw-vault get tmdb api_key');
+    // Far from every catalog name: a custom credential as before.
+    expect((await cli(t, ['set', 'deepl', 'api_key'], { input: 'deepl-value-1234' })).code).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import { catalogEntry, checkFormat } from '../../core/catalog';
-import { credentialId } from '../../core/credential';
+import { credentialId, isSecretShapedName, KEY_NAME, SERVICE_NAME, splitCredentialId } from '../../core/credential';
+import { nearCatalogId } from '../../core/near-names';
 import { VaultError } from '../../core/errors';
 import { storeName } from '../../core/secret-store';
 import type { CredentialMeta } from '../../core/profile-schema';
@@ -37,6 +38,7 @@ async function readValue(args: SetArgs, ctx: CliContext): Promise<string> {
  * is refused unless --force (or confirmed at the prompt).
  */
 export async function set(args: SetArgs, ctx: CliContext): Promise<ExitCode> {
+  refuseNearMiss(args);
   const value = await readValue(args, ctx);
   const vault = await ctx.vault();
   const { meta, warning, replaced } = await interruptible((signal) => vault.setCredential(args.service, args.key, value, {
@@ -53,6 +55,22 @@ export async function set(args: SetArgs, ctx: CliContext): Promise<ExitCode> {
   const shadow = vault.envVarsFor(id).find((v) => ctx.io.env[v]);
   if (shadow) ctx.io.err(`${p.yellow('note:')} ${shadow} is set in this environment and takes precedence over the stored value.\n`);
   return EXIT.ok;
+}
+
+/**
+ * A name one or two edits from a catalog credential (`set huggingfce token`)
+ * is refused before the value is asked, naming the one meant: it was stored
+ * as a new custom credential without a word. A custom credential of that
+ * very name is one --env-var away.
+ */
+function refuseNearMiss(args: SetArgs): void {
+  // A name that is no name at all is for setCredential to refuse, in its own words (a key typed as the service...).
+  if (!SERVICE_NAME.test(args.service) || !KEY_NAME.test(args.key) || isSecretShapedName(args.service, args.key)) return;
+  const id = credentialId(args.service, args.key);
+  const near = args.envVar === undefined ? nearCatalogId(id) : undefined;
+  if (!near) return;
+  const { service, key } = splitCredentialId(near);
+  throw new VaultError('INVALID_ARGUMENT', `${id} is not a known credential: did you mean ${near}? Nothing was stored.`, `Run: cpw-vault set ${service} ${key}   (a custom credential of that name: cpw-vault set ${args.service} ${args.key} --env-var NAME)`);
 }
 
 /**

@@ -14,6 +14,7 @@ import type { AuditLog } from '../records/audit-log';
 import type { JournalFile } from '../credentials/journal-file';
 import { unfinishedChanges } from '../credentials/unfinished';
 import { alteredEnvVars } from '../exec/env-bytes';
+import { nearCatalogId } from '../../core/near-names';
 import type { UnfinishedChange } from '../../core/views';
 import { laterOf, type UsageMarks } from '../records/usage-marks';
 import { NeedsFullVault, ReadViews, type ReadView } from './read-view';
@@ -249,7 +250,10 @@ export class VaultReader {
     if (found) return found;
     const id = credentialId(service, key);
     const names = this.envVarsFor(id);
-    throw new VaultError('CREDENTIAL_MISSING', `${id} is not set: ${names.length ? `not in ${names.join(' or ')}, ` : ''}not in ${storeName(this.backend())}.`, fixLine(id));
+    // A typo of a catalog name (`get huggingface tokn`) is said to be one, with the name meant.
+    const near = nearCatalogId(id);
+    const fix = near ? `Did you mean ${near}? Run: cpw-vault get ${near.replace('.', ' ')}` : fixLine(id);
+    throw new VaultError('CREDENTIAL_MISSING', `${id} is not set: ${names.length ? `not in ${names.join(' or ')}, ` : ''}not in ${storeName(this.backend())}.`, fix);
   }
 
   /** The stored value of `id` (secret store, profile slot or secrets.json), ignoring env vars; not audited. */
