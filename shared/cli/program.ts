@@ -106,6 +106,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .requiredOption('--workflow <name>', WORKFLOW_NAMES.join(' | '))
     .option('--no-history', 'do not record this run')
     .option('--inherit-secrets', "keep other credentials' env vars inherited from this shell (removed by default)")
+    .option('--with <id>', 'also give the stage this credential under its env var (repeatable; custom ones: --with deepl.api_key)', (v: string, all: string[] = []) => [...all, v])
     .option('--mask', "mask stored values in the child's output even on a terminal (the child then writes to a pipe)")
     .option('--no-mask', "never mask the child's output (default: masked when it goes to a file or pipe)")
     .option('--verify', 'ask the providers first; refuse to start when a key is rejected (3) or cannot be checked (5)')
@@ -114,7 +115,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .option('--identity-file <path>', 'with --team: an age identity file (CI) instead of your stored identity')
     .argument('<command...>', 'the command, after --')
     .addHelpText('after', examples(['cpw-vault exec --workflow subtitle -- python3 02_tmdb_enrichment.py --job j1', 'cpw-vault exec --workflow diarize --verify -- python3 05_pyannote_vad.py > vad.log', 'cpw-vault exec --workflow transcribe --mask -- python3 06_whisperx_asr.py', 'cpw-vault exec --workflow diarize --no-history -- ./05_pyannote_vad.sh']))
-    .action((command: string[], o: { workflow: string; history: boolean; inheritSecrets?: boolean; mask?: boolean; verify?: boolean; timeout?: string; team?: string; identityFile?: string }, cmd: Command) =>
+    .action((command: string[], o: { workflow: string; history: boolean; inheritSecrets?: boolean; mask?: boolean; verify?: boolean; timeout?: string; team?: string; identityFile?: string; with?: string[] }, cmd: Command) =>
       invoke(cmd, async (ctx) => {
         if (o.team) return (await import('./commands/team-read')).teamExec({ command, ...o, file: o.team }, ctx);
         // --verify asks the providers first (readiness included), then the stage runs as without it.

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -321,5 +322,31 @@ describe('cpw-vault with a locked keychain', () => {
     const d = await inPrivateSession('locked', [process.execPath, BIN, 'doctor', '--json'], { home: t });
     expect(d.code).toBe(4);
     expect(JSON.parse(d.stdout).keychain).toMatchObject({ ok: false, code: 'KEYCHAIN_LOCKED' });
+  });
+});
+
+describe('exec --with', () => {
+  it('gives the stage a custom credential under its env var (no workflow names one); unset: exit 3, the stage not run', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    const deepl = 'deepl-value-0123456789abcdef';
+    expect((await cli(t, ['set', 'deepl', 'api_key', '--env-var', 'DEEPL_API_KEY'], { input: deepl })).code).toBe(0);
+    const hash = "import hashlib, os; print(hashlib.sha256(os.environ.get('DEEPL_API_KEY', '').encode()).hexdigest())";
+    const without = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'python3', '-c', hash]);
+    expect(without.stdout.trim()).toBe(createHash('sha256').update('').digest('hex'));
+    const given = await cli(t, ['exec', '--workflow', 'transcribe', '--with', 'deepl.api_key', '--', 'python3', '-c', hash]);
+    expect(given.code, given.stderr).toBe(0);
+    expect(given.stdout.trim()).toBe(createHash('sha256').update(deepl).digest('hex'));
+    // Masked like any value, and recorded among the run's credentials.
+    const printed = await cli(t, ['exec', '--workflow', 'transcribe', '--with', 'deepl.api_key', '--', 'printenv', 'DEEPL_API_KEY']);
+    expect(printed.stdout).toBe('****\n');
+    const runs = JSON.parse((await cli(t, ['runs', '--json'])).stdout) as { runs: Array<{ credentials: string[] }> };
+    expect(runs.runs[0]!.credentials).toEqual(['huggingface.token', 'deepl.api_key']);
+    const marker = join(t.root, 'ran');
+    const missing = await cli(t, ['exec', '--workflow', 'transcribe', '--with', 'other.key', '--', 'touch', marker]);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('other.key (--with) is not set; the stage was not started.');
+    expect(existsSync(marker)).toBe(false);
+    expect((await cli(t, ['exec', '--workflow', 'transcribe', '--with', 'deepl', '--', 'true'])).code).toBe(2);
   });
 });

@@ -14,7 +14,9 @@ import type { CliContext } from '../context';
 import { EXIT } from '../exit-codes';
 import { isTerminal } from '../io';
 import { isoNow } from '../../core/iso-time';
-import { isVaultError } from '../../core/errors';
+import { isVaultError, VaultError } from '../../core/errors';
+import { checkedCredentialId, splitCredentialId, type CredentialId } from '../../core/credential';
+import { fixLine } from '../../core/workflows';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 /** Errors of the secret store that keep a stage from starting (recorded as a refused run). */
@@ -29,6 +31,8 @@ export interface ExecArgs {
   inheritSecrets?: boolean;
   /** true: always mask; false: never; undefined: mask what does not go to a terminal. */
   mask?: boolean;
+  /** More credentials for the stage besides the workflow's (custom ones: `deepl.api_key`), each under its env var(s). */
+  with?: string[];
 }
 
 /**
@@ -90,9 +94,11 @@ async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<Ret
     await history?.start({ workflow: args.workflow, program: stageName(program), credentials: status.missing.flatMap((m) => m.credentials), status: 'refused' }, new Date());
     throw notReady(status);
   }
-  const vars = await vault.environmentOf(resolved);
+  const extra = await withCredentials(args, vault, history);
+  const vars = { ...(await vault.environmentOf(resolved)), ...extra.vars };
+  const uses = [...status.uses, ...extra.ids.filter((id) => !status.uses.includes(id))];
   const carriers = new Map(credentials.map((c) => [c.id, c.envVars]));
-  const child = childEnv({ parent: ctx.io.env, injected: vars, uses: status.uses, carriers, inheritSecrets: !!args.inheritSecrets, preferences: vault.pipelinePreferences(), self: selfCommand() });
+  const child = childEnv({ parent: ctx.io.env, injected: vars, uses, carriers, inheritSecrets: !!args.inheritSecrets, preferences: vault.pipelinePreferences(), self: selfCommand() });
   for (const name of alteredEnvVars(child.env)) {
     if (!Object.hasOwn(vars, name)) ctx.io.err(`warning: ${name} is not valid UTF-8: the stage gets it with U+FFFD in place of its invalid bytes (Node passes only text). Set it in UTF-8, or have the stage read it from a file.\n`);
   }
@@ -102,12 +108,38 @@ async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<Ret
     values = await valuesToMask(prefetched, vars, ctx.io.env, (m) => ctx.io.err(`warning: ${m}\n`));
   }
   const masked = values.length > 0 && (streams.out || streams.err);
-  const run = { workflow: args.workflow, program: stageName(program), credentials: status.uses, stripped: child.stripped, inherited: child.inherited, masked };
+  const run = { workflow: args.workflow, program: stageName(program), credentials: uses, stripped: child.stripped, inherited: child.inherited, masked };
   const pipes = await pipesMade;
   if (!masked) pipes?.discard();
   // Named if the stage fails: it may have needed one (a stage that read OPENAI_API_KEY from the shell before exec removed it).
   const removed = child.stripped.flatMap((id) => (carriers.get(id) ?? []).filter((n) => ctx.io.env[n] !== undefined));
   return runChild(program, rest, child.env, { out: streams.out && masked, err: streams.err && masked, values, pipes: masked ? pipes : undefined }, ctx, history && { history, run }, removed.length ? `note: exec removed ${removed.join(', ')} from the stage's environment: ${args.workflow} does not use ${child.stripped.join(', ')}. If the stage needs one: a workflow that uses it, or --inherit-secrets.\n` : undefined);
+}
+
+/**
+ * The credentials of `--with` (custom ones: a workflow names only catalog
+ * credentials, so a custom credential reached a stage no other way), each
+ * under every env var that carries it, from the environment or the vault.
+ * One that is not set refuses the run (CREDENTIAL_MISSING, exit 3),
+ * recorded as refused like a workflow that is not ready.
+ */
+async function withCredentials(args: ExecArgs, vault: Awaited<ReturnType<CliContext['reader']>>, history: RunHistory | undefined): Promise<{ ids: CredentialId[]; vars: Record<string, string> }> {
+  const ids = [...new Set((args.with ?? []).map((w) => {
+    const dot = w.indexOf('.');
+    if (dot <= 0) throw new VaultError('INVALID_ARGUMENT', '--with takes a credential as SERVICE.KEY.', 'For example: cpw-vault exec --workflow transcribe --with deepl.api_key -- ./stage.sh');
+    return checkedCredentialId(w.slice(0, dot), w.slice(dot + 1));
+  }))];
+  const vars: Record<string, string> = {};
+  for (const id of ids) {
+    const { service, key } = splitCredentialId(id);
+    const found = await vault.findCredential(service, key);
+    if (!found) {
+      await history?.start({ workflow: args.workflow, program: stageName(args.command[0]!), credentials: [id], status: 'refused' }, new Date());
+      throw new VaultError('CREDENTIAL_MISSING', `${id} (--with) is not set; the stage was not started.`, fixLine(id));
+    }
+    for (const name of vault.envVarsFor(id)) vars[name] = found.value;
+  }
+  return { ids, vars };
 }
 
 /**

@@ -73,7 +73,7 @@ export async function teamExec(args: TeamTarget & ExecArgs & { verify?: boolean 
   // A fresh context whose environment carries the team's values at the lowest precedence (computed above).
   const inner = createContext({ ...ctx.io, env: { ...ctx.io.env, ...overlay } }, ctx.globals);
   const { exec } = await import('./exec');
-  return exec({ workflow: args.workflow, command: args.command, ...(args.history !== undefined ? { history: args.history } : {}), ...(args.inheritSecrets ? { inheritSecrets: true } : {}), ...(args.mask !== undefined ? { mask: args.mask } : {}) }, inner);
+  return exec({ workflow: args.workflow, command: args.command, ...(args.history !== undefined ? { history: args.history } : {}), ...(args.inheritSecrets ? { inheritSecrets: true } : {}), ...(args.mask !== undefined ? { mask: args.mask } : {}), ...(args.with ? { with: args.with } : {}) }, inner);
 }
 
 /** `which --team F`: like which, with "team F" for what only the team file gives. */
