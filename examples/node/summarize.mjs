@@ -12,5 +12,7 @@ try {
 } catch (err) {
   if (!isVaultError(err)) throw err;
   console.error(`[summarize.mjs] cannot run: [${err.code}] ${err.message}\nfix: ${err.fix}`);
-  process.exit(err.code === 'WORKFLOW_NOT_READY' || err.code === 'CREDENTIAL_MISSING' ? 3 : err.code.startsWith('KEYCHAIN_') ? 4 : 1);
+  // 4 when the secret store cannot be used: a keychain's problem, or a vault file that is locked or missing (as the CLI).
+  const storeProblem = err.code.startsWith('KEYCHAIN_') || err.code === 'VAULT_LOCKED' || err.code === 'VAULT_NOT_FOUND';
+  process.exit(err.code === 'WORKFLOW_NOT_READY' || err.code === 'CREDENTIAL_MISSING' ? 3 : storeProblem ? 4 : 1);
 }

@@ -116,7 +116,7 @@ export function valueProblem(value: unknown): ValueProblem | undefined {
 
 const VALUE_FIX: Record<ValueProblem['rule'], string> = {
   'not-text': 'Paste the key as text.',
-  empty: 'Paste the key; to remove a credential use: cpw-vault delete.',
+  empty: 'Paste the key.',
   'too-long': 'Check that you pasted only the key.',
   control: 'Paste the key on one line.',
   broken: 'Copy the key again from its provider\'s page and paste it.',
@@ -127,7 +127,9 @@ export function checkedValue(id: CredentialId, value: unknown): string {
   const problem = valueProblem(value);
   if (!problem) return (value as string).trim();
   const what = problem.rule === 'not-text' ? 'must be text' : problem.rule === 'control' || problem.rule === 'broken' ? problem.text : `is ${problem.text}`;
-  throw new VaultError('CREDENTIAL_INVALID', `The value for ${id} ${what}.`, VALUE_FIX[problem.rule]);
+  // The empty value's way out names the credential (it said "cpw-vault delete." with nothing to delete).
+  const fix = problem.rule === 'empty' ? `Paste the key; to remove ${id}: cpw-vault delete ${id.replace('.', ' ')}` : VALUE_FIX[problem.rule];
+  throw new VaultError('CREDENTIAL_INVALID', `The value for ${id} ${what}.`, fix);
 }
 
 /**

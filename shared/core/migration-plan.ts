@@ -90,7 +90,7 @@ export function planMigration(source: ParsedSource, compare: (id: CredentialId, 
     if (stored === 'different') {
       const chosen = choices.overwrite === 'all' || !!choices.overwrite?.has(target) || !!choices.overwrite?.has(entry.sourceKey);
       // A custom credential replaced keeps the env var it has: a plaintext file's key names the credential, not a new name.
-      return { ...base, target, action: 'conflict', apply: chosen, reason: chosen ? 'a different value is stored; it will be replaced' : 'a different value is stored; skipped (choose overwrite to replace it)', ...warning };
+      return { ...base, target, action: 'conflict', apply: chosen, reason: chosen ? 'a different value is stored; it will be replaced' : 'a different value is stored; kept (--overwrite ID, or Overwrite in the app, replaces it)', ...warning };
     }
     return { ...base, target, action: 'import', apply: true, ...warning };
   });

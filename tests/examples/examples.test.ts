@@ -110,3 +110,16 @@ describe('a Python stage under exec, with no cpw-vault on PATH (npx, node bin/cp
     expect(own.stderr).toContain('/nonexistent/cpw-vault was not found');
   });
 });
+
+describe('the Node example on a locked vault file (a headless server before unlock)', () => {
+  it('exits 4 with VAULT_LOCKED, as the CLI does (it exited 1: only KEYCHAIN_* mapped to 4)', async () => {
+    const { fileCli, fileEnv, makeFileVaultHome } = await import('../helpers/file-vault');
+    const h = await makeFileVaultHome({ logN: 10 });
+    expect((await fileCli(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    expect((await fileCli(h, ['set', 'openai', 'api_key'], { input: OPENAI })).code).toBe(0);
+    expect((await fileCli(h, ['lock'])).code).toBe(0);
+    const r = await collect(spawn(process.execPath, [join(EX, 'node/summarize.mjs')], { cwd: h.cwd, env: fileEnv(h), stdio: ['ignore', 'pipe', 'pipe'] }));
+    expect(r.stderr).toContain('[VAULT_LOCKED]');
+    expect(r.code).toBe(4);
+  });
+});

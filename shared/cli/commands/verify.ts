@@ -35,7 +35,7 @@ export function describeVerification(io: CliIO, r: VerificationResult): string {
 export function timeoutMs(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const s = Number(text);
-  if (!Number.isFinite(s) || s <= 0 || s > 300) throw new VaultError('INVALID_ARGUMENT', '--timeout takes a number of seconds between 0 and 300.', 'Example: --timeout 20');
+  if (!Number.isFinite(s) || s <= 0 || s > 300) throw new VaultError('INVALID_ARGUMENT', '--timeout takes a number of seconds above 0, at most 300.', 'Example: --timeout 20');
   return Math.round(s * 1000);
 }
 
