@@ -51,8 +51,8 @@ export async function answeringAgent(ctx: CliContext, socket: AgentSocket): Prom
     const ended = endSilentAgent(socket.path);
     if (lstatSync(socket.path, { throwIfNoEntry: false })?.isSocket()) unlinkSync(socket.path);
     ctx.io.err(
-      ended
-        ? `warning: the unlock agent of this vault (pid ${ended}) did not answer (stopped or hung): it was ended, its key with it, and its socket removed.\n`
+      ended.length
+        ? `warning: the unlock agent of this vault (pid ${ended.join(', ')}) did not answer (stopped or hung): it was ended, its key with it, and its socket removed.\n`
         : `warning: the unlock agent of this vault did not answer (stopped or hung) and could not be ended: its socket was removed, so nothing reads through it any more. The process ends at its time to live (see it with: pgrep -a ${AGENT_TITLE}).\n`,
     );
     return { cutOff: true, ended };
@@ -62,7 +62,8 @@ export async function answeringAgent(ctx: CliContext, socket: AgentSocket): Prom
 /** What {@link answeringAgent} gives for an agent that did not answer: its socket removed, the process ended (its pid) if it could be. */
 export interface CutOff {
   cutOff: true;
-  ended: number | undefined;
+  /** The agents ended (pids): the silent one, and any stale one still bound to that name. */
+  ended: number[];
 }
 
 /** True for {@link answeringAgent}'s answer about an agent that did not answer. */

@@ -331,6 +331,24 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
     expect((await fileCli(h, ['get', 'huggingface', 'token'])).code).toBe(4);
   }, 120_000);
 
+  it('two silent agents bound to one socket name (the first one\'s file replaced): lock ends both, not only the stale one', async (ctx) => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    const pidOf = (r: { stdout: string }) => (JSON.parse(r.stdout) as { pid: number }).pid;
+    const a = pidOf(await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']));
+    process.kill(a, 'SIGSTOP');
+    ctx.onTestFinished(() => killIfRunning(a));
+    unlinkSync(join(h.runtime, 'cpw-vault', agentSockets(h)[0]!));
+    const b = pidOf(await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']));
+    process.kill(b, 'SIGSTOP');
+    ctx.onTestFinished(() => killIfRunning(b));
+    const lock = await fileCli(h, ['lock']);
+    expect(lock.code, lock.stderr).toBe(0);
+    // It ended the first listed (a) and left b, the one holding the file, stopped with the key.
+    expect(await ended(b)).toBe(true);
+    expect(await ended(a)).toBe(true);
+    expect(lock.stderr).toMatch(new RegExp(`pid (${a}, ${b}|${b}, ${a})\\) has been ended`));
+  }, 60_000);
+
   it('lock from a shell with another XDG_RUNTIME_DIR stops the agent too: it said "nothing to lock" while the agent served', async () => {
     const h = await makeFileVaultHome({ logN: 10 });
     const other = mkdtempSync(join(h.root, 'other-run-'));

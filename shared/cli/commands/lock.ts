@@ -6,8 +6,8 @@ import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { answeringAgent, isCutOff, auditCli, vaultFilesOf } from '../vault-file';
 
-/** What lock did to one agent of the vault: stopped it (it answered), or ended it (it did not; pid when found). */
-type Stopped = { pid: number | undefined; answered: boolean; where: string };
+/** What lock did to one agent of the vault: stopped it (it answered), or ended it (it did not; its pids when found). */
+type Stopped = { pids: number[]; answered: boolean; where: string };
 
 /**
  * `cpw-vault lock`: stops the unlock agent of this profile's vault, so the
@@ -28,20 +28,21 @@ export async function lock(_args: object, ctx: CliContext): Promise<ExitCode> {
     if (!agent) continue;
     if (isCutOff(agent)) {
       // One that did not answer was ended and its socket removed (answeringAgent warned).
-      stopped.push({ pid: agent.ended, answered: false, where: s.dir });
+      stopped.push({ pids: agent.ended, answered: false, where: s.dir });
       continue;
     }
-    stopped.push({ pid: agent.hello.pid, answered: true, where: s.dir });
+    stopped.push({ pids: [agent.hello.pid], answered: true, where: s.dir });
     await agent.lock();
   }
   if (stopped.length) await auditCli(ctx, audit, { event: 'vault_locked' });
-  if (ctx.globals.json) printJson(ctx.io, { locked: true, was_running: stopped.length > 0, ...(stopped[0]?.pid ? { pid: stopped[0].pid } : {}) });
+  if (ctx.globals.json) printJson(ctx.io, { locked: true, was_running: stopped.length > 0, ...(stopped[0]?.pids.length ? { pid: stopped[0].pids[0] } : {}) });
   const done = `${paint(ctx.io).green('✓')} Locked:`;
   if (!stopped.length) ctx.io.err('Nothing to lock: no unlock agent is running for this vault.\n');
   for (const a of stopped) {
     const elsewhere = a.where === socket.dir ? '' : ` (listening in ${a.where}, started under another TMPDIR or XDG_RUNTIME_DIR)`;
-    if (a.answered) ctx.io.err(`${done} the unlock agent (pid ${a.pid})${elsewhere} has stopped.\n`);
-    else ctx.io.err(a.pid ? `${done} the unlock agent (pid ${a.pid})${elsewhere} has been ended.\n` : `${done} no read can reach that agent any more.\n`);
+    const pid = `pid ${a.pids.join(', ')}`;
+    if (a.answered) ctx.io.err(`${done} the unlock agent (${pid})${elsewhere} has stopped.\n`);
+    else ctx.io.err(a.pids.length ? `${done} the unlock agent (${pid})${elsewhere} has been ended.\n` : `${done} no read can reach that agent any more.\n`);
   }
   return EXIT.ok;
 }

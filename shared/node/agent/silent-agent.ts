@@ -22,10 +22,6 @@ function listeningSockets(): Array<{ inode: string; path: string }> {
   });
 }
 
-/** The inode of the socket listening on `path`; undefined when none or no /proc. */
-function listeningInode(path: string): string | undefined {
-  return listeningSockets().find((s) => s.path === path)?.inode;
-}
 
 /** This user's processes titled cpw-vault-agent (their pids, from /proc); none without /proc. */
 function ownAgents(): string[] {
@@ -76,23 +72,25 @@ function holds(pid: string, inode: string): boolean {
 }
 
 /**
- * Ends the unlock agent of this user that listens on `socketPath` but did not
+ * Ends the unlock agent(s) of this user that listen on `socketPath` but did not
  * answer: a stopped one (kill -STOP, a laptop's frozen session) or a hung one
  * kept the unlocked key in its memory until its time to live, hours after
  * `lock` said "Locked". SIGKILL, the one signal a stopped process acts on.
  * Found by the socket's inode (/proc/net/unix) among this user's processes
- * titled cpw-vault-agent, never by name alone. Returns its pid, or undefined
- * when none is found (no /proc, another PID namespace) or it cannot be ended.
+ * titled cpw-vault-agent, never by name alone. Returns the pids ended: none
+ * when none is found (no /proc, another PID namespace) or could be ended.
  */
-export function endSilentAgent(socketPath: string): number | undefined {
-  const inode = listeningInode(socketPath);
-  if (!inode) return undefined;
-  const pid = ownAgents().find((p) => holds(p, inode));
-  if (!pid) return undefined;
-  try {
-    process.kill(Number(pid), 'SIGKILL');
-    return Number(pid);
-  } catch {
-    return undefined;
-  }
+export function endSilentAgent(socketPath: string): number[] {
+  // Every socket bound to that name, not the first: an agent stopped earlier, whose file was removed and then taken by
+  // a new one, still lists the same path (first). It can never be reached again and holds the same key: it goes too.
+  const inodes = listeningSockets().filter((s) => s.path === socketPath).map((s) => s.inode);
+  if (!inodes.length) return [];
+  return ownAgents().filter((p) => inodes.some((inode) => holds(p, inode))).filter((p) => {
+    try {
+      process.kill(Number(p), 'SIGKILL');
+      return true;
+    } catch {
+      return false;
+    }
+  }).map(Number);
 }
