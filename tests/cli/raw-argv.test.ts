@@ -64,6 +64,13 @@ describe('an argument that is not UTF-8', () => {
       expect(run.stderr.toString(), args).toContain('error [CREDENTIAL_INVALID] HF_TOKEN is not valid UTF-8');
       expect(run.stdout.toString(), args).not.toContain('\uFFFD');
     }
+    // Only what is handed on: the same bytes in a key the command does not give out change nothing (list, another
+    // workflow's exec, which strips it).
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    for (const args of ['list', 'check transcribe', 'exec --workflow transcribe -- true', 'env --workflow transcribe']) {
+      const run = spawnSync('bash', ['-c', `OPENAI_API_KEY=$'sk-\\xff\\xfeabcdefghijklmnopqrstuvwxyz0123' exec "${process.execPath}" "${BIN}" ${args}`], { cwd: t.cwd, env });
+      expect(run.status, `${args}: ${run.stderr.toString()}`).toBe(0);
+    }
     // A real U+FFFD typed in UTF-8 is text like any other: given as it is.
     const real = spawnSync('bash', ['-c', `HF_TOKEN=$'hf_abc\\xef\\xbf\\xbddefghijklmnopqrstuvwxyz0123' exec "${process.execPath}" "${BIN}" get huggingface token`], { cwd: t.cwd, env });
     expect(real.status, real.stderr.toString()).toBe(0);

@@ -188,22 +188,31 @@ export class VaultReader {
     return [custom, defaultEnvVar(id)].filter((n): n is string => n !== undefined && !isReservedEnvVar(n)).slice(0, 1);
   }
 
-  /**
-   * The value of `id` from the first of its env vars that is set, if any.
-   * One that is not UTF-8 is refused (CREDENTIAL_INVALID, naming the
-   * variable): Node reads it with U+FFFD in place of its bytes, and get, env
-   * and exec handed that altered key on without a word.
-   */
+  /** The value of `id` from the first of its env vars that is set, if any (see {@link handedOn} before giving it out). */
   fromEnv(id: CredentialId, view: ReadView | undefined, names: readonly string[] = this.envVarsFor(id, view)): CredentialValue | undefined {
     for (const name of names) {
       const value = this.deps.env[name];
-      if (value === undefined || value.trim() === '') continue;
-      if (value.includes('\uFFFD') && alteredEnvVars({ [name]: value }).length) {
-        throw new VaultError('CREDENTIAL_INVALID', `${name} is not valid UTF-8: it cannot be given on without changing it (its invalid bytes would become U+FFFD).`, `Set ${name} to the key as text (UTF-8), or unset it to use the stored value.`);
-      }
-      return { value: value.trim(), source: { kind: 'env', name } };
+      if (value !== undefined && value.trim() !== '') return { value: value.trim(), source: { kind: 'env', name } };
     }
     return undefined;
+  }
+
+  /**
+   * `found`, about to be given out (get, a workflow's environment): one from
+   * an env var that is not UTF-8 is refused (CREDENTIAL_INVALID, naming the
+   * variable). Node reads it with U+FFFD in place of its bytes, and get, env
+   * and exec handed that altered key on without a word. Only what is handed
+   * on: such a variable of a credential a command does not give out (list,
+   * another workflow's key) changes nothing.
+   */
+  handedOn<T extends CredentialValue | undefined>(found: T): T {
+    if (found?.source.kind !== 'env') return found;
+    const name = found.source.name;
+    const raw = this.deps.env[name] ?? '';
+    if (raw.includes('\uFFFD') && alteredEnvVars({ [name]: raw }).length) {
+      throw new VaultError('CREDENTIAL_INVALID', `${name} is not valid UTF-8: it cannot be given on without changing it (its invalid bytes would become U+FFFD).`, `Set ${name} to the key as text (UTF-8), or unset it to use the stored value.`);
+    }
+    return found;
   }
 
   private async fromStorage(id: CredentialId, view: ReadView | undefined): Promise<CredentialValue | undefined> {
@@ -229,7 +238,7 @@ export class VaultReader {
   async findCredential(service: string, key: string): Promise<CredentialValue | undefined> {
     const id = checkedCredentialId(service, key);
     const view = this.view();
-    const found = this.fromEnv(id, view) ?? (await this.fromStorage(id, view));
+    const found = this.handedOn(this.fromEnv(id, view)) ?? (await this.fromStorage(id, view));
     if (!found) return undefined;
     await this.noteRead(id, found, view);
     return found;

@@ -49,7 +49,7 @@ export async function resolveWorkflow(reader: VaultReader, name: string, options
     extra = [];
     for (const id of need) {
       tried.add(id);
-      const found = reader.fromEnv(id, view) ?? batch.get(id);
+      const found = reader.handedOn(reader.fromEnv(id, view)) ?? batch.get(id);
       if (found) out.values.set(id, found);
       else present.delete(id);
     }
