@@ -243,3 +243,19 @@ describe('team init that cannot write its recipients list', () => {
     expect(readdirSync(t.cwd).sort()).toEqual(['cpw-team.age', 'cpw-team.age.recipients']);
   });
 });
+
+describe('exec --team when the personal vault meets a need only in second place', () => {
+  it("diarize with an HF token but no pyannote token of one's own takes the team's pyannote token", async () => {
+    const t = makeTempHome();
+    const PYANNOTE = `hf_${'PyAnNoTe'.repeat(4)}`;
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    expect((await cli(t, ['set', 'pyannote', 'token'], { input: PYANNOTE })).code).toBe(0);
+    const file = join(t.cwd, 'cpw-team.age');
+    expect((await cli(t, ['team', 'init', '--file', file, '--name', 'solo', '--add', 'huggingface.token', '--add', 'pyannote.token'])).code).toBe(0);
+    expect((await cli(t, ['delete', 'pyannote', 'token', '--yes'])).code).toBe(0);
+    const stage = ['node', '-e', "process.stdout.write(require('crypto').createHash('sha256').update(process.env.PYANNOTE_API_TOKEN || '').digest('hex'))"];
+    const r = await cli(t, ['exec', '--team', file, '--workflow', 'diarize', '--', ...stage]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(sha(PYANNOTE));
+  });
+});

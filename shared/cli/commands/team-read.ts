@@ -68,7 +68,9 @@ export async function teamExec(args: TeamTarget & ExecArgs & { verify?: boolean 
   // What the environment and the personal vault give already needs no team file: with no team identity (a member
   // removed, a laptop that never joined) or no file at all, exec failed though every key was there.
   const personal = validateWorkflow(args.workflow as WorkflowName, (id) => !!personalSource(reader, id), reader.pipelinePreferences().ai_provider as AiProvider);
-  const overlay = personal.ready && !personal.warnings.length ? {} : teamOverlay(reader, (await openTeam(ctx, args)).doc, args.workflow);
+  // Only when each need is met by its first choice: an HF token used in place of pyannote's (a note) is still a need
+  // the team file may meet better.
+  const overlay = personal.ready && !personal.warnings.length && !personal.notes.length ? {} : teamOverlay(reader, (await openTeam(ctx, args)).doc, args.workflow);
   (await ctx.vault()).close();
   // A fresh context whose environment carries the team's values at the lowest precedence (computed above).
   const inner = createContext({ ...ctx.io, env: { ...ctx.io.env, ...overlay } }, ctx.globals);
