@@ -254,6 +254,12 @@ describe('doctor and plaintext HuggingFace tokens', () => {
     // Pasted as a whole, the fix checks first and replaces nothing (it replaced the vault's token without a word).
     expect(differs.fix.split('\n')[0]).toMatch(/^cpw-vault verify huggingface token {3}\(to keep your vault's token if it works; to take git's instead: .*\| cpw-vault set huggingface token\)$/);
     writeFileSync(creds, `https://ada:${stored}@huggingface.co\n`, { mode: 0o600 });
+    // Another token that ends alike is not "the same": compared by value, never by hint (its erase lost git's only copy).
+    writeFileSync(creds, `https://ada:hf_${'Else'.repeat(9)}2345@huggingface.co\n`, { mode: 0o600 });
+    const alike = JSON.parse((await cli(t, ['doctor', '--json'])).stdout).plaintext_tokens[0] as { message: string; fix: string };
+    expect(alike.message).toContain('not the token your vault holds, though both end in ••••2345');
+    expect(alike.fix.split('\n')[0]).toMatch(/^cpw-vault verify huggingface token/);
+    writeFileSync(creds, `https://ada:${stored}@huggingface.co\n`, { mode: 0o600 });
     const same = JSON.parse((await cli(t, ['doctor', '--json'])).stdout).plaintext_tokens[0] as { message: string; fix: string };
     expect(same.message).toContain('the same token your vault holds (••••2345)');
     expect(same.fix).not.toContain('cpw-vault set');

@@ -27,8 +27,11 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
   const report = await runDoctor(full ?? (await ctx.doctorSubject()), { repair: !!args.repair });
   const { profile, keychain, workflows } = report;
   const reader = await ctx.reader();
-  const vaultHint = () => reader.listCredentials().find((c) => c.id === 'huggingface.token')?.meta?.hint;
-  const plaintext = findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), gitConfigLine(ctx), vaultHint);
+  const vaultToken = async () => ({
+    hint: reader.listCredentials().find((c) => c.id === 'huggingface.token')?.meta?.hint,
+    value: await reader.storedValue('huggingface.token').catch(() => undefined),
+  });
+  const plaintext = await findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), gitConfigLine(ctx), vaultToken);
   const offer = offersFileBackend(keychain) ? { backend: 'file', command: USE_FILE } : undefined;
   if (ctx.globals.json) printJson(ctx.io, { ...report, plaintext_tokens: plaintext, ...(offer ? { offer } : {}) });
   else {

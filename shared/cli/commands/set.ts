@@ -95,6 +95,6 @@ export function argvValueRefused(words: readonly string[] = []): VaultError {
  * with `replaced`, the hint of the different value it replaced.
  */
 export function storedLine(p: ReturnType<typeof paint>, id: string, meta: CredentialMeta, backend: string, replaced?: string): string {
-  const over = replaced ? `, replacing a different value (${replaced})` : '';
+  const over = !replaced ? '' : replaced === meta.hint ? `, replacing a different value that ended alike (${replaced})` : `, replacing a different value (${replaced})`;
   return `${p.green('✓')} Stored ${id} in ${meta.storage === 'profile' ? 'the profile (not a secret)' : storeName(backend)} (${meta.hint})${over}.\n`;
 }

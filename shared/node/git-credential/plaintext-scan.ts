@@ -42,38 +42,63 @@ function storedHfToken(text: string): string | undefined {
   return undefined;
 }
 
+/** The vault's HuggingFace token as doctor knows it: its hint when indexed, its value when it could be read. */
+export interface VaultToken {
+  hint?: string | undefined;
+  value?: string | undefined;
+}
+
+/** How git's token compares with the vault's: none in the vault, the same value, or another one (or one that could not be read). */
+type Versus = 'none' | 'same' | 'other';
+
+function versusVault(token: string, vault: VaultToken): Versus {
+  if (!vault.hint && vault.value === undefined) return 'none';
+  return vault.value === token ? 'same' : 'other';
+}
+
 /**
  * The one-liner that moves an HF token out of git's plaintext store into the
- * vault, then erases it there. When the vault holds one already (`vaultHint`):
- * the same token (by its hint) is only erased; a different one is never
- * replaced by a line pasted from here without a word: the user checks which works first.
+ * vault, then erases it there. When the vault holds one already, the same
+ * token (compared by value, never by hint: two tokens can end alike) is only
+ * erased; another one is never replaced by a line pasted from here without a
+ * word: the user checks which works first.
  */
-function gitStoreFix(path: string, helperLine: string, token: string, vaultHint: string | undefined): string {
+function gitStoreFix(path: string, helperLine: string, versus: Versus): string {
   const req = "printf 'protocol=https\\nhost=huggingface.co\\n\\n'";
   const take = `${req} | git credential-store --file ${q(path)} get | sed -n 's/^password=//p' | cpw-vault set huggingface token`;
   const erase = `${req} | git credential-store --file ${q(path)} erase`;
-  if (vaultHint === maskedHint(token)) return [erase, helperLine].join('\n');
-  if (vaultHint) return [`cpw-vault verify huggingface token   (to keep your vault's token if it works; to take git's instead: ${take})`, erase, helperLine].join('\n');
+  if (versus === 'same') return [erase, helperLine].join('\n');
+  if (versus === 'other') return [`cpw-vault verify huggingface token   (to keep your vault's token if it works; to take git's instead: ${take})`, erase, helperLine].join('\n');
   return [take, erase, helperLine].join('\n');
+}
+
+/** How git's token stands against the vault's, for the message (hints only). */
+function versusText(token: string, vault: VaultToken, versus: Versus): string {
+  const hint = maskedHint(token);
+  if (versus === 'none') return '';
+  if (versus === 'same') return `, the same token your vault holds (${hint})`;
+  if (vault.value === undefined) return `: ${hint}; your vault's (${vault.hint}) could not be read to compare`;
+  return hint === vault.hint ? `: not the token your vault holds, though both end in ${hint}` : `: ${hint}, not the token your vault holds (${vault.hint})`;
 }
 
 /**
  * Looks for HuggingFace tokens left in plaintext: git's credential store
  * (~/.git-credentials, $XDG_CONFIG_HOME/git/credentials) and the Hub's
  * token file ($HF_TOKEN_PATH, $HF_HOME/token, ~/.cache/huggingface/token).
- * Reads only to decide; never returns or logs a value (its masked hint, as
- * `list` shows, is compared with `vaultHintOf()`, the vault's HuggingFace token's, asked only then).
+ * Reads only to decide; never returns or logs a value (git's token is
+ * compared with the vault's, `vaultToken()`, asked only when git holds one;
+ * messages show hints, as `list` does).
  */
-export function findPlaintextHfTokens(env: Env, home: string, helperLine: string, vaultHintOf: () => string | undefined = () => undefined): PlaintextToken[] {
+export async function findPlaintextHfTokens(env: Env, home: string, helperLine: string, vaultToken: () => Promise<VaultToken> = async () => ({})): Promise<PlaintextToken[]> {
   const found: PlaintextToken[] = [];
   const gitStores = [join(home, '.git-credentials'), join(env['XDG_CONFIG_HOME'] || join(home, '.config'), 'git', 'credentials')];
   for (const path of gitStores) {
-    const token = (text => text && storedHfToken(text))(readSmall(path));
+    const text = readSmall(path);
+    const token = text ? storedHfToken(text) : undefined;
     if (!token) continue;
-    const hint = maskedHint(token);
-    const vaultHint = vaultHintOf();
-    const versus = !vaultHint ? '' : vaultHint === hint ? `, the same token your vault holds (${hint})` : `: ${hint}, not the token your vault holds (${vaultHint})`;
-    found.push({ path, kind: 'git-credentials', message: `${path} holds a HuggingFace token in plaintext (git's "store" helper)${versus}.`, fix: gitStoreFix(path, helperLine, token, vaultHint) });
+    const vault = await vaultToken();
+    const versus = versusVault(token, vault);
+    found.push({ path, kind: 'git-credentials', message: `${path} holds a HuggingFace token in plaintext (git's "store" helper)${versusText(token, vault, versus)}.`, fix: gitStoreFix(path, helperLine, versus) });
   }
   const standard = hfTokenPath(env, home);
   const tokenFiles = new Set([env['HF_TOKEN_PATH'], standard].filter((p): p is string => !!p));
