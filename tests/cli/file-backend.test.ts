@@ -1,6 +1,6 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readExportFile } from '../../shared/node/secrets/export-file';
 import { BIN, cli } from '../helpers/cli';
@@ -347,6 +347,24 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
     expect(await ended(b)).toBe(true);
     expect(await ended(a)).toBe(true);
     expect(lock.stderr).toMatch(new RegExp(`pid (${a}, ${b}|${b}, ${a})\\) has been ended`));
+  }, 60_000);
+
+  it('a profile reached through a link to its folder is one vault: one agent serves both paths, and lock stops it from either', async () => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    const link = join(h.root, 'linked');
+    symlinkSync(dirname(h.profile), link);
+    const viaLink = ['--profile', join(link, basename(h.profile))];
+    const up = await fileCli(h, [...viaLink, 'unlock', '--passphrase-file', h.passFile, '--json']);
+    expect(up.code, up.stderr).toBe(0);
+    const pid = (JSON.parse(up.stdout) as { pid: number }).pid;
+    expect((await fileCli(h, [...viaLink, 'set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    // The real path reads through the same agent (it asked for the passphrase again, or said locked).
+    const get = await fileCli(h, ['get', 'huggingface', 'token']);
+    expect(get.stdout, get.stderr).toBe(HF);
+    const lock = await fileCli(h, ['lock']);
+    expect(lock.stderr).toContain(`✓ Locked: the unlock agent (pid ${pid}) has stopped.`);
+    expect(await ended(pid)).toBe(true);
+    expect((await fileCli(h, [...viaLink, 'get', 'huggingface', 'token'])).code).toBe(4);
   }, 60_000);
 
   it('lock from a shell with another XDG_RUNTIME_DIR stops the agent too: it said "nothing to lock" while the agent served', async () => {

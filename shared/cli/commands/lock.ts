@@ -1,6 +1,6 @@
-import { basename, dirname } from 'node:path';
+import { dirname } from 'node:path';
 import { agentSocketsElsewhere } from '../../node/agent/silent-agent';
-import type { AgentSocket } from '../../node/agent/socket-dir';
+import { agentSocketNames, type AgentSocket } from '../../node/agent/socket-dir';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
@@ -17,8 +17,8 @@ type Stopped = { pids: number[]; answered: boolean; where: string };
  * one. Exit 0 whether or not one ran.
  */
 export async function lock(_args: object, ctx: CliContext): Promise<ExitCode> {
-  const { socket, audit } = vaultFilesOf(ctx);
-  const sockets: AgentSocket[] = [socket, ...agentSocketsElsewhere(basename(socket.path), socket.path).map((path) => ({ dir: dirname(path), path }))];
+  const { files, socket, audit } = vaultFilesOf(ctx);
+  const sockets: AgentSocket[] = [socket, ...agentSocketsElsewhere(agentSocketNames(files.identity), socket.path).map((path) => ({ dir: dirname(path), path }))];
   const stopped: Stopped[] = [];
   for (const s of sockets) {
     const agent = await answeringAgent(ctx, s).catch((err: unknown) => {

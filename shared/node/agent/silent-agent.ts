@@ -34,14 +34,14 @@ function ownAgents(): string[] {
 
 /**
  * Where this user's unlock agents of one vault listen besides `except`: the
- * sockets named `name` (named after the identity file, whatever the folder)
+ * sockets named one of `names` (named after the identity file, whatever the folder)
  * held by an agent of this user. An agent started under another TMPDIR or
  * XDG_RUNTIME_DIR (an ssh session, a tmux pane, another CI step) listens
  * where this shell does not look, and `lock` said "nothing to lock" while it
  * served the key.
  */
-export function agentSocketsElsewhere(name: string, except: string): string[] {
-  const candidates = listeningSockets().filter((s) => s.path !== except && basename(s.path) === name);
+export function agentSocketsElsewhere(names: readonly string[], except: string): string[] {
+  const candidates = listeningSockets().filter((s) => s.path !== except && names.includes(basename(s.path)));
   if (!candidates.length) return [];
   const agents = ownAgents();
   return candidates.filter((s) => agents.some((pid) => holds(pid, s.inode))).map((s) => s.path);

@@ -1,6 +1,6 @@
 import { sha256Hex } from '../builtins';
 import { lstatSync, mkdirSync, realpathSync, type Stats } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { modeString } from '../profile/secure-fs';
 import { unsafeSocketDir } from '../secrets/vault-errors';
 
@@ -19,14 +19,47 @@ const MAX_SOCKET_PATH = 100;
 
 const uid = (): number => (typeof process.getuid === 'function' ? process.getuid() : 0);
 
+/** The socket file name of the agent of the identity file at `path` (as spelled or as it really is). */
+const socketName = (path: string) => `agent-${sha256Hex(path).slice(0, 16)}.sock`;
+
+/** The identity file's path as it really is (a profile reached through a link to its folder names one vault, not two). */
+function realIdentity(identityPath: string): string {
+  const spelled = resolve(identityPath);
+  try {
+    return realpathSync(spelled);
+  } catch {
+    try {
+      return join(realpathSync(dirname(spelled)), basename(spelled));
+    } catch {
+      return spelled; // nothing there yet
+    }
+  }
+}
+
+/** True when two paths name one identity file (as it really is: one spelled through a link to its folder is the same). */
+export function sameIdentity(a: string, b: string): boolean {
+  return a === b || realIdentity(a) === realIdentity(b);
+}
+
+/**
+ * The socket names an agent of this vault may listen under: its own (from
+ * the identity file as it really is), and the one an older cpw-vault gave it
+ * when the path was spelled through a link (`lock` looks for both).
+ */
+export function agentSocketNames(identityPath: string): string[] {
+  return [...new Set([socketName(realIdentity(identityPath)), socketName(resolve(identityPath))])];
+}
+
 /**
  * The socket of the agent for `identityPath`: in `$XDG_RUNTIME_DIR/cpw-vault`
  * when set (and short enough for a socket path), else in
  * `$TMPDIR/cpw-vault-<uid>`, else `/tmp/cpw-vault-<uid>`. One agent per
- * vault, so two profiles never share one. Pure: touches no file.
+ * vault, so two profiles never share one, and a profile reached through a
+ * link to its folder finds the agent of the real one (it started a second
+ * agent that `lock` never saw). Reads only the links on the way.
  */
 export function agentSocketFor(identityPath: string, env: Env): AgentSocket {
-  const name = `agent-${sha256Hex(resolve(identityPath)).slice(0, 16)}.sock`;
+  const name = socketName(realIdentity(identityPath));
   const runtime = env['XDG_RUNTIME_DIR'];
   const tmp = env['TMPDIR'];
   const dirs = [

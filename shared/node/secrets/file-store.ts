@@ -3,7 +3,7 @@ import { isVaultError, type VaultError } from '../../core/errors';
 import { VAULT_FILE_REASONS, type KeychainStatus, type SecretStore, type VaultFileReason } from '../../core/secret-store';
 import { parseVaultContent, serializeVaultContent, type VaultEntries } from '../../core/vault-content';
 import { AGENT_TIMEOUT_MS, AgentClient } from '../agent/client';
-import { agentSocketFor } from '../agent/socket-dir';
+import { agentSocketFor, sameIdentity } from '../agent/socket-dir';
 import { withFileLock } from '../profile/file-lock';
 import { readPrivateFile, removeTempsOf, writeFileDurably } from './durable-file';
 import { keyMismatch, vaultLocked, vaultNotFound } from './vault-errors';
@@ -253,7 +253,7 @@ export class FileSecretStore implements SecretStore {
       if (isVaultError(err, 'VAULT_LOCKED')) this.silent = { error: err, at: Date.now(), socket: socketId() };
       throw err;
     }
-    if (client && client.hello.identity !== this.files.identity) {
+    if (client && !sameIdentity(client.hello.identity, this.files.identity)) {
       client.close();
       return undefined;
     }
