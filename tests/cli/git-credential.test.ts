@@ -207,6 +207,9 @@ describe('installing the helper, and a real clone', () => {
     // git runs it from another folder (a repository's).
     const fill = spawnSync('git', ['credential', 'fill'], { cwd: t.root, env, input: 'protocol=https\nhost=huggingface.co\n\n', encoding: 'utf8' });
     expect(fill.stdout).toContain(`password=${mine}\n`);
+    // CPW_PROFILE too: git runs the helper from shells that do not export it.
+    const fromEnv = await cli(t, ['git-credential', 'config'], { env: { CPW_PROFILE: './team.profile' } });
+    expect(fromEnv.stdout).toContain(`--profile ${join(t.cwd, 'team.profile')} git-credential`);
   });
 });
 

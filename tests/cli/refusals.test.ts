@@ -311,6 +311,11 @@ describe('a profile that is not UTF-8 (a name saved as Latin-1 by an editor)', (
     }
     expect(readFileSync(t.profile).equals(latin1)).toBe(true);
     expect(lookup(t, 'tmdb.api_key')).toBe('');
+    // doctor reports it in its profile section, as invalid JSON is, and goes on to the keychain (it stopped at one line).
+    const d = await cli(t, ['doctor', '--json']);
+    const report = JSON.parse(d.stdout) as { profile: { problems: Array<{ code: string; message: string }> }; keychain: { ok: boolean } };
+    expect(report.profile.problems).toContainEqual(expect.objectContaining({ code: 'PROFILE_INVALID', message: expect.stringContaining(`is not valid UTF-8 (line ${line})`) }));
+    expect(report.keychain.ok).toBe(true);
   });
 });
 

@@ -37,7 +37,9 @@ function helperCommand(env: Readonly<Record<string, string | undefined>>, profil
 
 /** The `git config` command that installs the helper for https://huggingface.co only (for the profile of `ctx`). */
 export function gitConfigLine(ctx: Pick<CliContext, 'io' | 'globals'>): string {
-  const profile = ctx.globals.profile === undefined ? undefined : resolve(ctx.io.cwd, ctx.globals.profile);
+  // --profile, else CPW_PROFILE: git runs the helper from shells that do not export it.
+  const named = ctx.globals.profile ?? (ctx.io.env['CPW_PROFILE'] || undefined);
+  const profile = named === undefined ? undefined : resolve(ctx.io.cwd, named);
   return `git config --global --replace-all credential.https://huggingface.co.helper ${shQuote(helperCommand(ctx.io.env, profile))}`;
 }
 

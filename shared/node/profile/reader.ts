@@ -18,6 +18,8 @@ export interface RawProfile {
   text: string;
   /** The file's stamp when this text was read. */
   stamp?: FileStamp;
+  /** The first line that is not UTF-8 (raw is then UNPARSED): reported where invalid JSON is, never read as text. */
+  notUtf8Line?: number;
 }
 
 export function defaultWarn(message: string): void {
@@ -134,14 +136,16 @@ export class ProfileReader {
     if (this.cache && this.cache.read.path === path && sameStamp(this.cache.stamp, stamp)) return this.cache.read;
     // ~/.cp-whisperx as a link is refused like a linked profile: what it points to is not ours to trust (or chmod).
     if (kind === 'profile' && this.paths.dedicatedDir) refuseLinkedFolder(dirname(path));
-    const { text, stamp: readStamp } = readSecureUtf8(path, { warn: this.warn, ...(kind === 'profile' ? { maxBytes: PROFILE_READ_LIMIT } : {}) });
+    const { bytes, stamp: readStamp } = readSecureBytes(path, { warn: this.warn, ...(kind === 'profile' ? { maxBytes: PROFILE_READ_LIMIT } : {}) });
+    const notUtf8Line = firstLineNotUtf8(bytes);
+    const text = bytes.toString('utf8');
     let raw: unknown = UNPARSED;
     try {
-      raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+      if (notUtf8Line === undefined) raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
     } catch {
       // left UNPARSED: the full parser reports line and column without quoting the text
     }
-    const read: RawProfile = { kind, path, raw, text, stamp: readStamp };
+    const read: RawProfile = { kind, path, raw, text, stamp: readStamp, ...(notUtf8Line !== undefined ? { notUtf8Line } : {}) };
     this.cache = { stamp: readStamp, read };
     return read;
   }
@@ -166,14 +170,24 @@ export class ProfileReader {
  */
 export function readSecureUtf8(path: string, options: SecureReadOptions): { text: string; stamp: FileStamp } {
   const { bytes, stamp } = readSecureBytes(path, options);
-  if (!isUtf8(bytes)) {
-    let line = 1;
-    for (let start = 0; start < bytes.length; line++) {
-      const end = bytes.indexOf(0x0a, start);
-      if (!isUtf8(bytes.subarray(start, end < 0 ? bytes.length : end))) break;
-      start = end < 0 ? bytes.length : end + 1;
-    }
-    throw new VaultError('PROFILE_INVALID', `${path} is not valid UTF-8 (line ${line}); refusing to read it: a rewrite would replace those bytes.`, `Save ${path} as UTF-8 (your editor's encoding setting), or retype the text on line ${line}.`);
-  }
+  const line = firstLineNotUtf8(bytes);
+  if (line !== undefined) throw notUtf8(path, line);
   return { text: bytes.toString('utf8'), stamp };
+}
+
+/** The first line (from 1) of `bytes` that is not UTF-8; undefined when all of it is. */
+function firstLineNotUtf8(bytes: Buffer): number | undefined {
+  if (isUtf8(bytes)) return undefined;
+  let line = 1;
+  for (let start = 0; start < bytes.length; line++) {
+    const end = bytes.indexOf(0x0a, start);
+    if (!isUtf8(bytes.subarray(start, end < 0 ? bytes.length : end))) break;
+    start = end < 0 ? bytes.length : end + 1;
+  }
+  return line;
+}
+
+/** PROFILE_INVALID for a profile that is not UTF-8 at `line`. */
+export function notUtf8(path: string, line: number): VaultError {
+  return new VaultError('PROFILE_INVALID', `${path} is not valid UTF-8 (line ${line}); refusing to read it: a rewrite would replace those bytes.`, `Save ${path} as UTF-8 (your editor's encoding setting), or retype the text on line ${line}.`);
 }

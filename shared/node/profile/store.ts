@@ -11,7 +11,7 @@ import { createProfileTemplate, type Profile } from '../../core/profile-schema';
 import type { ProfileView } from '../../core/views';
 import { withFileLock, type HeldLock } from './file-lock';
 import { sidecarPath, type PathInputs, type ProfilePaths } from './paths';
-import { ProfileReader, readSecureUtf8, UNPARSED, type RawProfile } from './reader';
+import { notUtf8, ProfileReader, readSecureUtf8, UNPARSED, type RawProfile } from './reader';
 import { ValidatedText } from './validated-text';
 import { ensurePrivateDir, PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT, stampOf, writeSecureFile } from './secure-fs';
 import { orphanTemps, removeOrphanTemps } from './temp-files';
@@ -60,6 +60,7 @@ function refuseOverDeep(text: string, path: string): void {
 /** Parses a document's text: JSON errors with line and column, never quoting the text. */
 export function parseDocument(read: RawProfile): unknown {
   if (read.raw !== UNPARSED) return read.raw;
+  if (read.notUtf8Line !== undefined) throw notUtf8(read.path, read.notUtf8Line);
   const parsed = parseJson(read.text);
   if (!parsed.ok) {
     throw new VaultError('PROFILE_INVALID', `${read.path} is not valid JSON: ${parsed.reason} at line ${parsed.line}, column ${parsed.column}.`, `Fix the JSON at line ${parsed.line}, column ${parsed.column} of ${read.path}.`);
