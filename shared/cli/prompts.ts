@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { cancelledError, VaultError } from '../core/errors';
 import type { Prompts } from './io';
-import { runningInterrupt } from './signals';
+import { interruptible, runningInterrupt } from './signals';
 
 /**
  * Most bytes a hidden answer may take (a value is at most 8192 characters, a
@@ -18,6 +18,17 @@ function cancelled(err: unknown): never {
     throw cancelledError(interrupt?.aborted ? interrupt.reason : 'SIGINT');
   }
   throw err;
+}
+
+/**
+ * Runs a question so that SIGTERM or SIGHUP ends it as Ctrl-C does: the
+ * terminal given back (raw mode off, echo on), CANCELLED with that signal.
+ * Outside a change ({@link interruptible}: set's, delete's and setup's
+ * questions) the signal killed the process mid-question and left the shell
+ * with echo off.
+ */
+function interrupting<T>(ask: () => Promise<T>): Promise<T> {
+  return runningInterrupt() ? ask() : interruptible(ask);
 }
 
 /** The prompt context: stderr, and the running command's interrupt (SIGTERM, SIGHUP, Ctrl-C outside raw mode) ends the question. */
@@ -41,10 +52,10 @@ export async function inquirerPrompts(): Promise<Prompts> {
     import('@inquirer/select'),
   ]);
   return {
-    secret: (message) => cappedSecret(message, (input, signal) => password({ message, mask: false }, { output: process.stderr, input, signal })),
-    confirm: (message, defaultValue) => afterStops(process.stdin, message, () => confirm({ message, default: defaultValue }, promptContext())).catch(cancelled),
-    input: (message, options = {}) => afterStops(process.stdin, message, () => input({ message, ...(options.default !== undefined ? { default: options.default } : {}), ...(options.validate ? { validate: options.validate } : {}) }, promptContext())).catch(cancelled),
-    select: (message, choices, defaultValue) => afterStops(process.stdin, message, () => select({ message, choices, ...(defaultValue !== undefined ? { default: defaultValue } : {}) }, promptContext())).catch(cancelled),
+    secret: (message) => interrupting(() => cappedSecret(message, (input, signal) => password({ message, mask: false }, { output: process.stderr, input, signal }))),
+    confirm: (message, defaultValue) => interrupting(() => afterStops(process.stdin, message, () => confirm({ message, default: defaultValue }, promptContext())).catch(cancelled)),
+    input: (message, options = {}) => interrupting(() => afterStops(process.stdin, message, () => input({ message, ...(options.default !== undefined ? { default: options.default } : {}), ...(options.validate ? { validate: options.validate } : {}) }, promptContext())).catch(cancelled)),
+    select: (message, choices, defaultValue) => interrupting(() => afterStops(process.stdin, message, () => select({ message, choices, ...(defaultValue !== undefined ? { default: defaultValue } : {}) }, promptContext())).catch(cancelled)),
   };
 }
 

@@ -13,7 +13,7 @@ const KEYS = { 'Ctrl-C': '\u0003', 'Ctrl-D': '\u0004' } as const;
 const lookup = (t: TempHome, account: string) => spawnSync('secret-tool', ['lookup', 'service', t.service, 'account', account], { encoding: 'utf8' }).stdout;
 
 /** Runs the CLI in a real pseudo-terminal (tests/helpers/pty_drive.py), answering prompts as they appear. */
-function inPty(t: TempHome, args: string[], steps: Array<{ expect: string; send: string }>) {
+function inPty(t: TempHome, args: string[], steps: Array<{ expect: string; send?: string; signal?: 'TERM' | 'HUP' }>) {
   const child = spawn('python3', [resolve(import.meta.dirname, '../helpers/pty_drive.py'), JSON.stringify(steps), process.execPath, BIN, ...args], {
     cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, TERM: 'xterm' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -67,6 +67,26 @@ describe('Ctrl-C and Ctrl-D at every prompt: cancelled, exit 130, nothing change
       expect(readFileSync(t.profile, 'utf8')).toBe(before);
     });
   }
+});
+
+describe('kill (SIGTERM, SIGHUP) at a question outside a change', () => {
+  it('set, delete and setup end it as Ctrl-C does, with that signal\'s code: they died mid-question, the terminal left without echo', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'tmdb', 'api_key'], { input: TMDB });
+    const before = readFileSync(t.profile, 'utf8');
+    const fresh = makeTempHome();
+    for (const [home, args, question] of [[t, ['set', 'tmdb', 'api_key'], 'input hidden'], [t, ['delete', 'tmdb', 'api_key'], 'cannot be undone'], [fresh, ['setup'], WIZARD[0]!.expect]] as const) {
+      for (const [signal, code] of [['TERM', 143], ['HUP', 129]] as const) {
+        const r = await inPty(home, [...args], [{ expect: question, signal }]);
+        expect(r.stuck_at, `${args[0]} ${signal}`).toBeUndefined();
+        expect(r.code, `${args[0]} ${signal}: ${r.screen.slice(-300)}`).toBe(code);
+        expect(r.screen).toContain('cancelled: nothing changed');
+      }
+    }
+    expect(lookup(t, 'tmdb.api_key')).toBe(TMDB);
+    expect(readFileSync(t.profile, 'utf8')).toBe(before);
+    expect(existsSync(fresh.profile)).toBe(false);
+  });
 });
 
 describe('setup writes at its final step', () => {

@@ -114,6 +114,15 @@ describe('Vault credentials', () => {
     expect((await rejected(vault.setCredential('other', 'key', 'v', { envVar: 'lower-case' }))).code).toBe('INVALID_ARGUMENT');
   });
 
+  it('a custom credential set again without an env var keeps the one it has (a rotation renamed it to SERVICE_KEY)', async () => {
+    const { vault } = setup();
+    await vault.setCredential('svca', 'key', 'first-value-123', { envVar: 'MY_NAME' });
+    await vault.setCredential('svca', 'key', 'second-value-456');
+    expect(vault.listCredentials().find((c) => c.id === 'svca.key')?.envVars).toEqual(['MY_NAME']);
+    await vault.setCredential('svca', 'key', 'third-value-789', { envVar: 'OTHER_NAME' });
+    expect(vault.listCredentials().find((c) => c.id === 'svca.key')?.envVars).toEqual(['OTHER_NAME']);
+  });
+
   it('two sets racing for one env var: one stores, the other is refused with nothing stored (both got it)', async () => {
     const { vault, secrets } = setup();
     const results = await Promise.allSettled([

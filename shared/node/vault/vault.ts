@@ -221,7 +221,14 @@ export class Vault {
       // It was ignored without a word: the user thought the key would reach stages under their name.
       throw new VaultError('INVALID_ARGUMENT', `${id} is a known credential: exec gives it as ${known.envVars.join(' and ')}, and --env-var is for custom credentials only. Nothing was stored.`, `Run it again without --env-var, or store a custom credential under a name of your own (e.g. cpw-vault set my_${splitCredentialId(id).service} ${splitCredentialId(id).key} --env-var NAME).`);
     }
-    const envVar = known ? undefined : checkedEnvVar(options.envVar ?? defaultEnvVar(id), id, customEnvVars(this.currentProfile()));
+    // Set again without --env-var, a custom credential keeps the name it has (a rotation renamed it to SERVICE_KEY,
+    // and the stage reading the old name lost its key).
+    // (One an older version let it take and that is refused now goes back to the default, as before.)
+    const current = this.currentProfile();
+    const taken = customEnvVars(current);
+    const had = current?.credential_metadata[id]?.env_var;
+    const kept = had && !envVarProblem(had, id, taken) ? had : undefined;
+    const envVar = known ? undefined : checkedEnvVar(options.envVar ?? kept ?? defaultEnvVar(id), id, taken);
     if (options.label !== undefined && (typeof options.label !== 'string' || options.label.length > 80)) {
       throw new VaultError('INVALID_ARGUMENT', 'The label must be text of at most 80 characters.', 'Shorten the label.');
     }
