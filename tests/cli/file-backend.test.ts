@@ -331,6 +331,20 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
     expect((await fileCli(h, ['get', 'huggingface', 'token'])).code).toBe(4);
   }, 120_000);
 
+  it('list and which on a locked vault file (no agent) say the sources are the index\'s, unchecked; with an agent, nothing', async () => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    expect((await fileCli(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const note = 'note: the vault file is locked (no unlock agent): sources are shown from the index, not checked';
+    for (const args of [['list'], ['which', 'huggingface', 'token']]) expect((await fileCli(h, args)).stderr, args[0]).not.toContain(note);
+    expect((await fileCli(h, ['lock'])).code).toBe(0);
+    for (const args of [['list'], ['which', 'huggingface', 'token']]) {
+      const r = await fileCli(h, args);
+      expect(r.code, args[0]).toBe(0);
+      expect(r.stderr, args[0]).toContain(note);
+    }
+  }, 60_000);
+
   it('two silent agents bound to one socket name (the first one\'s file replaced): lock ends both, not only the stale one', async (ctx) => {
     const h = await makeFileVaultHome({ logN: 10 });
     const pidOf = (r: { stdout: string }) => (JSON.parse(r.stdout) as { pid: number }).pid;

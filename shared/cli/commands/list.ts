@@ -1,4 +1,8 @@
+import { existsSync } from 'node:fs';
 import { sourceLabel } from '../../core/views';
+import { agentSocketFor } from '../../node/agent/socket-dir';
+import { resolveProfilePaths } from '../../node/profile/paths';
+import { vaultFilesFor } from '../../node/secrets/vault-files';
 import { unknownReason } from '../../core/workflows';
 import type { KeychainStatus } from '../../core/secret-store';
 import { printJson, type CliContext, type ReadVault } from '../context';
@@ -10,7 +14,7 @@ import { shortDate, table } from '../format';
  * sources come from the index; when the keychain cannot be asked (locked,
  * unreachable, hung) they are unchecked, which list says once, with exit 4
  * (as get and check do). A locked vault file is not asked about: its index
- * is all list shows, by design.
+ * is all list shows, by design, and a note says so ({@link lockedVaultNote}).
  */
 export async function list(_args: object, ctx: CliContext): Promise<ExitCode> {
   const reader = await ctx.reader();
@@ -21,8 +25,23 @@ export async function list(_args: object, ctx: CliContext): Promise<ExitCode> {
     const rows = creds.map((c) => [c.service, c.key, sourceLabel(c.source), c.meta?.hint ?? '-', shortDate(c.meta?.created_at), shortDate(c.meta?.last_used_at)]);
     ctx.io.out(table(['SERVICE', 'KEY', 'SOURCE', 'HINT', 'CREATED', 'LAST USED'], rows));
   }
-  if (!keychain) return EXIT.ok;
+  if (!keychain) return lockedVaultNote(ctx, reader);
   return sourcesUnknown(ctx, keychain);
+}
+
+/**
+ * A vault file with no unlock agent listening: the sources list and which
+ * show are the index's, unchecked. Said once (a locked keychain is said the
+ * same way); the exit code stays: nothing was asked of the vault. Checked
+ * by the socket file alone, never by connecting (a stopped agent held these
+ * commands 5 s). Returns exit 0.
+ */
+export function lockedVaultNote(ctx: CliContext, reader: ReadVault): ExitCode {
+  if (reader.backend() !== 'file') return EXIT.ok;
+  const paths = resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd });
+  if (existsSync(agentSocketFor(vaultFilesFor(paths.profile).identity, ctx.io.env).path)) return EXIT.ok;
+  ctx.io.err('note: the vault file is locked (no unlock agent): sources are shown from the index, not checked. Unlock it: cpw-vault unlock\n');
+  return EXIT.ok;
 }
 
 /** The keychain's problem when it cannot be asked now (locked, unreachable, hung); undefined when it answers, or the backend is a vault file (whose index is all a read shows). */

@@ -6,7 +6,7 @@ import { paint } from '../io';
 import { printJson, type CliContext, type ReadVault } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { table } from '../format';
-import { sourcesUnknown, uncheckedKeychain } from './list';
+import { lockedVaultNote, sourcesUnknown, uncheckedKeychain } from './list';
 
 interface WhichRow {
   id: CredentialId;
@@ -66,5 +66,6 @@ export async function which(args: { service?: string; key?: string; all?: boolea
     for (const r of rows) if (r.warning) ctx.io.err(`${paint(ctx.io).yellow('warning:')} ${r.id}: ${r.warning}\n`);
   }
   if (keychain) return sourcesUnknown(ctx, keychain);
+  if (!fromEnv) lockedVaultNote(ctx, vault);
   return !args.all && !rows[0]?.source ? EXIT.missing : EXIT.ok;
 }

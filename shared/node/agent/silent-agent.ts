@@ -22,7 +22,6 @@ function listeningSockets(): Array<{ inode: string; path: string }> {
   });
 }
 
-
 /** This user's processes titled cpw-vault-agent (their pids, from /proc); none without /proc. */
 function ownAgents(): string[] {
   try {
