@@ -238,6 +238,11 @@ describe('cpw-vault setup --non-interactive', () => {
     expect((await cli(t, ['profile', 'prefs', 'set', 'default_workflow=subtitle'])).code).toBe(0);
     const again = await cli(t, ['setup', '--non-interactive']);
     expect(again.stderr).toMatch(/Next: cpw-vault exec --workflow subtitle /);
+    // A default that is not ready: what it still needs (it suggested running another workflow, silent on this one).
+    expect((await cli(t, ['profile', 'prefs', 'set', 'default_workflow=diarize'])).code).toBe(0);
+    expect((await cli(t, ['delete', 'huggingface', 'token', '--yes'])).code).toBe(0);
+    const needs = await cli(t, ['setup', '--non-interactive'], { env: { TMDB_API_KEY: TMDB } });
+    expect(needs.stderr).toContain('Next: cpw-vault set pyannote token   (diarize still needs pyannote token (or a HuggingFace token in its place))');
   });
 
   it('a different value already stored is kept unless --overwrite (a stale HF_TOKEN replaced it); one refused value stores nothing', async () => {

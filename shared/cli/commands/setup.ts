@@ -124,10 +124,13 @@ async function finish(ctx: CliContext, vault: Vault): Promise<ExitCode> {
   const statuses = await vault.validateAll();
   ctx.io.err('\nWorkflow readiness:\n');
   for (const s of statuses) ctx.io.err(describeStatus(ctx.io, s));
-  // The workflow the user chose as their default, when it is ready; else the first that is.
-  const chosen = vault.defaultWorkflow();
-  const ready = statuses.find((s) => s.ready && s.workflow === chosen) ?? statuses.find((s) => s.ready);
-  ctx.io.err(`\nNext: ${ready ? `cpw-vault exec --workflow ${ready.workflow} -- <your stage command>` : 'cpw-vault set huggingface token'}   (or: cpw-vault doctor)\n`);
+  // The workflow the user chose as their default: run it when ready, else store what it still needs (it suggested
+  // running another workflow, saying nothing of the one chosen). On a vault file, unlock it first for the stages.
+  const chosen = statuses.find((s) => s.workflow === vault.defaultWorkflow());
+  const needs = chosen?.missing[0];
+  const next = chosen?.ready ? `cpw-vault exec --workflow ${chosen.workflow} -- <your stage command>` : needs ? `${needs.fix.replace(/^Run: /, '').replace(/ {2}\(or in the app.*$/, '')}   (${chosen!.workflow} still needs ${needs.description})` : 'cpw-vault set huggingface token';
+  const unlock = vault.backend() === 'file' ? 'cpw-vault unlock (once per session), then ' : '';
+  ctx.io.err(`\nNext: ${unlock}${next}   (or: cpw-vault doctor)\n`);
   return statuses.some((s) => s.workflow === 'transcribe' && s.ready) ? EXIT.ok : EXIT.missing;
 }
 
