@@ -6,12 +6,11 @@
  * or delete any other file.
  */
 import { randomBytes } from 'node:crypto';
-import { lstatSync, readdirSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { lstatSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { refuseOwnFiles, type OwnFiles } from '../../shared/node/migration/own-files';
 import { VaultError } from '../../shared/core/errors';
 import type { MigrationSource } from '../../shared/core/ipc-contract';
-import { isBackupName } from '../../shared/core/journal';
 import { MAX_SOURCE_BYTES } from '../../shared/core/migration-sources';
 
 const unknownHandle = () =>
@@ -60,16 +59,4 @@ export function checkDroppedPath(path: string, own: OwnFiles): string {
 
 export { refuseOwnFiles, type OwnFiles };
 
-/**
- * The backups migration made of `source` beside it, oldest first: exactly
- * `<name>.backup-<UTC time>-<6 hex>` (BACKUP_NAME), never any file whose
- * name merely starts like one (`secrets.json.backup-my-old-keys` is the
- * user's, and may hold keys the vault never got).
- */
-export function backupsOf(source: string): string[] {
-  try {
-    return readdirSync(dirname(source)).filter((f) => isBackupName(basename(source), f)).sort().map((f) => join(dirname(source), f));
-  } catch {
-    return [];
-  }
-}
+export { backupsOf } from '../../shared/node/migration/backups';

@@ -220,3 +220,24 @@ describe('cpw-vault\'s own files beside a named profile are told from the user\'
     expect(own.stderr).toContain("is one of cpw-vault's own files");
   });
 });
+
+describe('a migration backup left on disk', () => {
+  it('doctor names it (it holds the plaintext it copied) with the check and the rm, never a value', async () => {
+    const t = makeTempHome();
+    const path = secretsJson(t, { hf_token: HF, tmdb_api_key: TMDB });
+    expect((await cli(t, ['migrate', '--yes'])).code).toBe(0);
+    const [backup] = readdirSync(dirname(path)).filter((f) => f.includes('.backup-'));
+    const full = join(dirname(path), backup!);
+    const d = await cli(t, ['doctor', '--json']);
+    const found = (JSON.parse(d.stdout) as { plaintext_tokens: Array<{ kind: string; path: string; fix: string }> }).plaintext_tokens.filter((p) => p.kind === 'migration-backup');
+    expect(found.map((p) => p.path)).toEqual([full]);
+    expect(found[0]!.fix).toContain(`rm -- ${full}`);
+    expect(d.stdout + d.stderr).not.toContain(HF);
+    // The check it offers works: every row identical.
+    const check = await cli(t, ['migrate', '--from', full, '--dry-run']);
+    expect(check.stdout).toMatch(/0 to write; 2 identical/);
+    // A file of the user's named like one is not a backup (it may hold keys the vault never got).
+    writeFileSync(`${path}.backup-my-old-keys`, '{}', { mode: 0o600 });
+    expect(JSON.parse((await cli(t, ['doctor', '--json'])).stdout).plaintext_tokens.filter((p: { kind: string }) => p.kind === 'migration-backup')).toHaveLength(1);
+  });
+});

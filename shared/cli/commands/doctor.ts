@@ -3,8 +3,11 @@ import { splitCredentialId } from '../../core/credential';
 import type { RepairSummary, UnfinishedChange } from '../../core/views';
 import { storeName } from '../../core/secret-store';
 import { runDoctor } from '../../node/doctor';
-import { resolveProfilePaths } from '../../node/profile/paths';
-import { findPlaintextHfTokens } from '../../node/git-credential/plaintext-scan';
+import { LEGACY_SECRETS_PATH, resolveProfilePaths } from '../../node/profile/paths';
+import { findPlaintextHfTokens, type PlaintextToken } from '../../node/git-credential/plaintext-scan';
+import { backupsOf } from '../../node/migration/backups';
+import { shellWord } from '../../core/control-chars';
+import { resolve } from 'node:path';
 import { gitConfigLine } from './git-credential';
 import { paint } from '../io';
 import { describeStatus } from './check';
@@ -31,7 +34,7 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
     hint: reader.listCredentials().find((c) => c.id === 'huggingface.token')?.meta?.hint,
     value: await reader.storedValue('huggingface.token').catch(() => undefined),
   });
-  const plaintext = await findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), gitConfigLine(ctx), vaultToken);
+  const plaintext = [...(await findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), gitConfigLine(ctx), vaultToken)), ...leftoverBackups(ctx)];
   const offer = offersFileBackend(keychain) ? { backend: 'file', command: USE_FILE } : undefined;
   if (ctx.globals.json) printJson(ctx.io, { ...report, plaintext_tokens: plaintext, ...(offer ? { offer } : {}) });
   else {
@@ -56,6 +59,22 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
   }
   if (!keychain.ok) return EXIT.keychain;
   return report.ok ? EXIT.ok : EXIT.failure;
+}
+
+/**
+ * Backups migration made that are still on disk (of ./config/secrets.json, or
+ * of the profile migrated in place): each holds the plaintext it copied, and
+ * once the source was removed nothing else pointed at them (a new-user pass
+ * found every key there after `--remove-plaintext` of a later run).
+ */
+function leftoverBackups(ctx: CliContext): PlaintextToken[] {
+  const sources = [resolve(ctx.io.cwd, LEGACY_SECRETS_PATH), resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd }).profile];
+  return sources.flatMap((source) => backupsOf(source)).map((path) => ({
+    path,
+    kind: 'migration-backup' as const,
+    message: `${path} is a backup a migration made: it holds in plaintext what it copied.`,
+    fix: `Check that its keys are in the vault (cpw-vault migrate --from ${shellWord(path)} --dry-run: every row identical), then delete it: rm -- ${shellWord(path)}`,
+  }));
 }
 
 /** A loose profile mode is one of doctor's problems, with its fix: said once, not also as a warning (call before the first read). */

@@ -1,6 +1,6 @@
 import { randomHex } from '../builtins';
-import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import type { CredentialId } from '../../core/credential';
 import { VaultError, isVaultError } from '../../core/errors';
 import { planMigration, type ApplyResult, type MigrationPlan, type PlanChoices, type RowResult, type StoredComparison } from '../../core/migration-plan';
@@ -8,9 +8,10 @@ import { sourceContent, type ParsedSource } from '../../core/migration-sources';
 import { registerSecret } from '../../core/redact';
 import type { CredentialChange, CredentialStore } from '../credentials/credential-store';
 import { ensurePrivateDir, readAllBytes } from '../profile/secure-fs';
-import { isBackupName, notUndone } from '../../core/journal';
+import { notUndone } from '../../core/journal';
 import { isTheProfile } from './own-files';
 import { readSource } from './sources';
+import { backupsOf } from './backups';
 
 export type { ApplyResult, RowResult } from '../../core/migration-plan';
 
@@ -134,7 +135,7 @@ export async function applyMigration(
   const backupDir = options.backupDir ?? dirname(source.path);
   if (!chosen.length && !inPlace) {
     // Nothing to write (a re-run): the plaintext left is the source and the backups earlier runs made of it.
-    const result: ApplyResult = { ok: true, rows, imported: 0, plaintextLeft: [source.path, ...earlierBackups(source.path, backupDir)], removed: [] };
+    const result: ApplyResult = { ok: true, rows, imported: 0, plaintextLeft: [source.path, ...backupsOf(source.path, backupDir)], removed: [] };
     return removeIfAllMigrated(result, removable(source, options, []), options);
   }
   ensurePrivateDir(backupDir, false);
@@ -169,14 +170,6 @@ export async function applyMigration(
   return removeIfAllMigrated(result, removable(source, options, [backup]), options);
 }
 
-/** Backups an earlier run made of `source` in `dir` (`<name>.backup-<timestamp>[-<hex>]`). */
-function earlierBackups(source: string, dir: string): string[] {
-  try {
-    return readdirSync(dir).filter((f) => isBackupName(basename(source), f)).map((f) => join(dir, f));
-  } catch {
-    return [];
-  }
-}
 
 /**
  * The files --remove-plaintext may delete: the ones this run created
