@@ -27,6 +27,8 @@ export interface CliContext {
   /** What a plain `doctor` examines (on the light path, the read side with a validating profile reader). */
   doctorSubject(): Promise<DoctorSubject>;
   runs(): Promise<RunHistory>;
+  /** The vault for what touches no secret (the profile's fields): opened without asking the secret store. */
+  settings?(): Promise<Vault>;
   /**
    * Resolves once the reads so far can be acted on. The light path asks its
    * repair question alongside the reads and throws NeedsFullVault here when
@@ -49,11 +51,14 @@ export function createContext(io: CliIO, globals: GlobalOptions): CliContext {
   let services: ReturnType<typeof open> | undefined;
   // The vault file backend asks its passphrase (once) when no unlock agent runs — only on a terminal.
   const askPassphrase: PassphraseAsker | undefined = io.stdinIsTTY ? async (openWith) => (await import('./passphrase-input')).promptAndOpen(io, 'Passphrase of the vault file (input hidden):', openWith) : undefined;
-  const open = () =>
+  const open = (settingsOnly: boolean) =>
     import('../node/open').then(({ openServices }) =>
-      openServices({ profilePath: globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn, keychainTimeoutMs: commandKeychainDeadline(), ...keychainDialogsFor(io), ...(askPassphrase ? { askPassphrase } : {}) }),
+      openServices({ profilePath: globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn, keychainTimeoutMs: commandKeychainDeadline(), ...keychainDialogsFor(io), ...(askPassphrase ? { askPassphrase } : {}), settingsOnly }),
     );
-  const once = () => (services ??= open());
+  const once = () => (services ??= open(false));
+  // For commands that touch no secret: the full services when a command opened them already (exec's history).
+  let settings: ReturnType<typeof open> | undefined;
+  const settingsOnce = () => services ?? (settings ??= open(true));
   return {
     io,
     globals,
@@ -63,7 +68,8 @@ export function createContext(io: CliIO, globals: GlobalOptions): CliContext {
     },
     vault: async () => (await once()).vault,
     doctorSubject: async () => (await once()).vault,
-    runs: async () => (await once()).history,
+    runs: async () => (await settingsOnce()).history,
+    settings: async () => (await settingsOnce()).vault,
     muteWarning: (prefix) => void muted.push(prefix),
   };
 }

@@ -25,10 +25,17 @@ export async function openVault(options: OpenOptions = {}): Promise<Vault> {
   return vault;
 }
 
-/** The vault and the run history beside its profile: what the CLI's `exec` and the app use. */
-export async function openServices(options: OpenOptions = {}): Promise<{ vault: Vault; history: RunHistory }> {
+/**
+ * The vault and the run history beside its profile: what the CLI's `exec`
+ * and the app use. `settingsOnly`: for commands that touch no secret (the
+ * profile's fields, the run history): only the profile's start-up work, not
+ * the secret store's (a stopped keychain held `profile show` and `runs` for
+ * its whole deadline, 9 s).
+ */
+export async function openServices(options: OpenOptions & { settingsOnly?: boolean } = {}): Promise<{ vault: Vault; history: RunHistory }> {
   const built = buildVault(options);
-  await built.vault.open();
+  if (options.settingsOnly) await built.vault.openSettings();
+  else await built.vault.open();
   return { vault: built.vault, history: built.history };
 }
 

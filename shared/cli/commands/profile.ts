@@ -8,7 +8,7 @@ import { table } from '../format';
 
 /** `cpw-vault profile show`: user details, preferences, where the file is. */
 export async function profileShow(_args: object, ctx: CliContext): Promise<ExitCode> {
-  const view = (await ctx.vault()).getProfile();
+  const view = (await (ctx.settings ?? ctx.vault)()).getProfile();
   if (ctx.globals.json) {
     printJson(ctx.io, view);
     return EXIT.ok;
@@ -63,7 +63,7 @@ function changedBy(before: unknown, update: Record<string, unknown>, section: st
 
 /** Saves a user or preferences update; an update that changes nothing is said to be one, and writes nothing. */
 async function save(section: 'user' | 'preferences', update: Record<string, unknown>, ctx: CliContext): Promise<ExitCode> {
-  const vault = await ctx.vault();
+  const vault = await (ctx.settings ?? ctx.vault)();
   const before = vault.getProfile();
   const p = paint(ctx.io);
   if (before.kind === 'profile') {

@@ -366,6 +366,11 @@ export class Vault {
     tightenProfile(this.profilePath, this.profile.paths.dedicatedDir);
   }
 
+  /** Start-up for what touches no secret (the profile's fields, the run history): the profile's temp files only. */
+  async openSettings(): Promise<void> {
+    await this.profile.recover();
+  }
+
   /** Start-up: removes temp files a killed writer left, finishes a backend switch a crash left, then {@link ensureConsistent}. Called once by the composition root. */
   async open(): Promise<void> {
     await this.profile.recover();
