@@ -101,6 +101,8 @@ describe('migrate --remove-plaintext deletes exactly what this run created or wa
     expect(r.code).toBe(1);
     expect(existsSync(path)).toBe(true);
     expect(r.stderr).toMatch(/1 entry was not migrated \(tmdb_api_key\); the plaintext files were kept so nothing is lost: .*secrets\.json, .*backup-/);
+    // Settings are never migrated: where they go is said (a user with PORT=3000 was stuck, told only of --overwrite).
+    expect(r.stderr).toContain('Settings among them (a number, a flag, PORT=3000) are never migrated: copy them to where your settings live, then delete the files yourself.');
   });
 });
 

@@ -246,7 +246,9 @@ function removeIfAllMigrated(result: ApplyResult, which: Removable, options: App
   };
   const left = result.rows.filter((r) => r.status !== 'imported' && r.status !== 'identical');
   if (left.length) {
-    result.kept = `${left.length} entr${left.length === 1 ? 'y was' : 'ies were'} not migrated (${left.map((r) => r.sourceKey).join(', ')}); the plaintext files were kept so nothing is lost: ${result.plaintextLeft.join(', ')}.`;
+    // Settings (a number, a flag, PORT=3000) are never credentials: no option migrates them, so say where they go.
+    const way = ' Settings among them (a number, a flag, PORT=3000) are never migrated: copy them to where your settings live, then delete the files yourself.';
+    result.kept = `${left.length} entr${left.length === 1 ? 'y was' : 'ies were'} not migrated (${left.map((r) => r.sourceKey).join(', ')}); the plaintext files were kept so nothing is lost: ${result.plaintextLeft.join(', ')}.${way}`;
     result.keptFiles = [...result.plaintextLeft];
     return result;
   }
