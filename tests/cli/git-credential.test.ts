@@ -244,6 +244,15 @@ describe('doctor and plaintext HuggingFace tokens', () => {
     expect(JSON.parse((await cli(t, ['doctor', '--json'])).stdout).plaintext_tokens).toEqual([]);
   });
 
+  it('under a --profile that does not exist yet, doctor still reports (reading the vault\'s token for the comparison failed it)', async () => {
+    const t = makeTempHome();
+    writeFileSync(join(t.home, '.git-credentials'), `https://ada:hf_${'Nope'.repeat(9)}@huggingface.co\n`, { mode: 0o600 });
+    const r = await cli(t, ['--profile', './nope.profile', 'doctor', '--json']);
+    const report = JSON.parse(r.stdout) as { profile: { problems: Array<{ code: string }> }; plaintext_tokens: Array<{ kind: string }> };
+    expect(report.profile.problems.map((p) => p.code)).toContain('PROFILE_NOT_FOUND');
+    expect(report.plaintext_tokens.map((p) => p.kind)).toEqual(['git-credentials']);
+  });
+
   it("with a token in the vault: git's same token is only erased; a different one is named by its hint and never set by the fix", async () => {
     const t = makeTempHome();
     const stored = `hf_${'Vaul'.repeat(9)}2345`;

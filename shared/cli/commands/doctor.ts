@@ -29,11 +29,16 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
   const full = args.repair ? await ctx.vault() : undefined;
   const report = await runDoctor(full ?? (await ctx.doctorSubject()), { repair: !!args.repair });
   const { profile, keychain, workflows } = report;
-  const reader = await ctx.reader();
-  const vaultToken = async () => ({
-    hint: reader.listCredentials().find((c) => c.id === 'huggingface.token')?.meta?.hint,
-    value: await reader.storedValue('huggingface.token').catch(() => undefined),
-  });
+  // The vault's HF token, asked only when git's store holds one (and never failing the report: a --profile that does
+  // not exist is a finding of the report above, not an error here).
+  const vaultToken = async () => {
+    try {
+      const reader = await ctx.reader();
+      return { hint: reader.listCredentials().find((c) => c.id === 'huggingface.token')?.meta?.hint, value: await reader.storedValue('huggingface.token').catch(() => undefined) };
+    } catch {
+      return {};
+    }
+  };
   const plaintext = [...(await findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), gitConfigLine(ctx), vaultToken)), ...leftoverBackups(ctx)];
   const offer = offersFileBackend(keychain) ? { backend: 'file', command: USE_FILE } : undefined;
   if (ctx.globals.json) printJson(ctx.io, { ...report, plaintext_tokens: plaintext, ...(offer ? { offer } : {}) });
