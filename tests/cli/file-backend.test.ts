@@ -381,6 +381,26 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
     expect((await fileCli(h, [...viaLink, 'get', 'huggingface', 'token'])).code).toBe(4);
   }, 60_000);
 
+  it("a profile whose identity file is a link to another vault's reads nothing through that vault's agent, and lock leaves it", async () => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    const up = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
+    const pid = (JSON.parse(up.stdout) as { pid: number }).pid;
+    expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const q = join(h.root, 'q');
+    mkdirSync(q, { mode: 0o700 });
+    const other = join(q, basename(h.profile));
+    writeFileSync(other, readFileSync(h.profile), { mode: 0o600 });
+    writeFileSync(`${other}.vault.age`, readFileSync(h.files.vault), { mode: 0o600 });
+    symlinkSync(h.files.identity, `${other}.identity.age`);
+    const get = await fileCli(h, ['--profile', other, 'get', 'huggingface', 'token']);
+    expect(get.stdout).not.toContain(HF);
+    expect(get.code).not.toBe(0);
+    await fileCli(h, ['--profile', other, 'lock']);
+    // The other vault's agent still serves its own profile.
+    expect((await fileCli(h, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
+    process.kill(pid, 'SIGTERM');
+  }, 60_000);
+
   it('lock from a shell with another XDG_RUNTIME_DIR stops the agent too: it said "nothing to lock" while the agent served', async () => {
     const h = await makeFileVaultHome({ logN: 10 });
     const other = mkdtempSync(join(h.root, 'other-run-'));

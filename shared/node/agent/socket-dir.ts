@@ -22,17 +22,18 @@ const uid = (): number => (typeof process.getuid === 'function' ? process.getuid
 /** The socket file name of the agent of the identity file at `path` (as spelled or as it really is). */
 const socketName = (path: string) => `agent-${sha256Hex(path).slice(0, 16)}.sock`;
 
-/** The identity file's path as it really is (a profile reached through a link to its folder names one vault, not two). */
+/**
+ * The identity file's path with its folder as it really is (a profile
+ * reached through a link to its folder names one vault, not two). A link at
+ * the identity file itself is never followed: such a file is refused as
+ * planted, and following it let `get` read through another vault's agent.
+ */
 function realIdentity(identityPath: string): string {
   const spelled = resolve(identityPath);
   try {
-    return realpathSync(spelled);
+    return join(realpathSync(dirname(spelled)), basename(spelled));
   } catch {
-    try {
-      return join(realpathSync(dirname(spelled)), basename(spelled));
-    } catch {
-      return spelled; // nothing there yet
-    }
+    return spelled; // no such folder yet
   }
 }
 
