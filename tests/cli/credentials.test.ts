@@ -194,7 +194,13 @@ describe('a typo of a catalog name', () => {
     const get = await cli(t, ['get', 'tmdb', 'apikey']);
     expect(get.code).toBe(3);
     expect(get.stderr).toContain('fix: Did you mean tmdb.api_key? Run: cpw-vault get tmdb api_key');
-    // Far from every catalog name: a custom credential as before.
-    expect((await cli(t, ['set', 'deepl', 'api_key'], { input: 'deepl-value-1234' })).code).toBe(0);
+    // Far from every catalog name: a custom credential as before. So are services of their own one letter from a short
+    // catalog name (omdb, tvdb: not tmdb) and names that extend one on purpose (a second OpenAI key).
+    for (const [service, key] of [['deepl', 'api_key'], ['omdb', 'api_key'], ['tvdb', 'api_key'], ['openai2', 'api_key'], ['google', 'api_key2']]) {
+      expect((await cli(t, ['set', service!, key!], { input: 'custom-value-1234' })).code, `${service} ${key}`).toBe(0);
+    }
+    // One already stored (made by the app's form, or with --env-var) is set again, never taken for a typo.
+    expect((await cli(t, ['set', 'huggingfce', 'token'], { input: `${HF}2` })).code).toBe(0);
+    expect(lookup(t, 'huggingfce.token')).toBe(`${HF}2`);
   });
 });

@@ -38,7 +38,9 @@ async function readValue(args: SetArgs, ctx: CliContext): Promise<string> {
  * is refused unless --force (or confirmed at the prompt).
  */
 export async function set(args: SetArgs, ctx: CliContext): Promise<ExitCode> {
-  refuseNearMiss(args);
+  // One already stored is never a typo: it is being set again (the app's form does not check names).
+  const typo = nearMiss(args);
+  if (typo && !(await ctx.vault()).listCredentials().some((c) => c.id === credentialId(args.service, args.key) && c.meta)) throw typo;
   const value = await readValue(args, ctx);
   const vault = await ctx.vault();
   const { meta, warning, replaced } = await interruptible((signal) => vault.setCredential(args.service, args.key, value, {
@@ -63,14 +65,14 @@ export async function set(args: SetArgs, ctx: CliContext): Promise<ExitCode> {
  * as a new custom credential without a word. A custom credential of that
  * very name is one --env-var away.
  */
-function refuseNearMiss(args: SetArgs): void {
+function nearMiss(args: SetArgs): VaultError | undefined {
   // A name that is no name at all is for setCredential to refuse, in its own words (a key typed as the service...).
-  if (!SERVICE_NAME.test(args.service) || !KEY_NAME.test(args.key) || isSecretShapedName(args.service, args.key)) return;
+  if (!SERVICE_NAME.test(args.service) || !KEY_NAME.test(args.key) || isSecretShapedName(args.service, args.key)) return undefined;
   const id = credentialId(args.service, args.key);
   const near = args.envVar === undefined ? nearCatalogId(id) : undefined;
-  if (!near) return;
+  if (!near) return undefined;
   const { service, key } = splitCredentialId(near);
-  throw new VaultError('INVALID_ARGUMENT', `${id} is not a known credential: did you mean ${near}? Nothing was stored.`, `Run: cpw-vault set ${service} ${key}   (a custom credential of that name: cpw-vault set ${args.service} ${args.key} --env-var NAME)`);
+  return new VaultError('INVALID_ARGUMENT', `${id} is not a known credential: did you mean ${near}? Nothing was stored.`, `Run: cpw-vault set ${service} ${key}   (a custom credential of that name: cpw-vault set ${args.service} ${args.key} --env-var NAME)`);
 }
 
 /**
