@@ -108,8 +108,8 @@ describe('backend use on a host with no D-Bus session at all', () => {
     const stage = 'const e = process.env; process.exit(e.HF_TOKEN === e.HUGGING_FACE_HUB_TOKEN && /^hf_/.test(e.HF_TOKEN ?? "") && (e.TMDB_API_KEY ?? "").length === 32 ? 0 : 5)';
     const exec = await run(h, ['exec', '--workflow', 'subtitle', '--', process.execPath, '-e', stage], { noDbus: true });
     expect(exec.code, exec.stderr).toBe(0);
-    // setup's last line on a vault file names the unlock its stages need (it left the vault locked without a word).
-    expect((await run(h, ['setup', '--non-interactive'], { noDbus: true })).stderr).toMatch(/Next: cpw-vault unlock \(once per session\), then cpw-vault exec --workflow transcribe/);
+    // setup's last line on a vault file names the unlock its stages need only when no agent listens (it said so always).
+    expect((await run(h, ['setup', '--non-interactive'], { noDbus: true })).stderr).toMatch(/Next: cpw-vault exec --workflow transcribe/);
     // Once the vault file is the backend, no message says the keychain: a missing key, migrate, doctor's repair.
     expect((await run(h, ['get', 'openai', 'api_key'], { noDbus: true })).stderr).toContain('openai.api_key is not set: not in OPENAI_API_KEY, not in the vault file.');
     mkdirSync(join(h.cwd, 'config'));

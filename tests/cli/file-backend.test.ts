@@ -343,6 +343,12 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
       expect(r.code, args[0]).toBe(0);
       expect(r.stderr, args[0]).toContain(note);
     }
+    // An agent killed by -9 leaves its socket file: nothing listens there, and the note says so.
+    const up = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
+    process.kill((JSON.parse(up.stdout) as { pid: number }).pid, 'SIGKILL');
+    expect(await ended((JSON.parse(up.stdout) as { pid: number }).pid)).toBe(true);
+    expect(agentSockets(h)).toHaveLength(1);
+    expect((await fileCli(h, ['list'])).stderr).toContain(note);
   }, 60_000);
 
   it('two silent agents bound to one socket name (the first one\'s file replaced): lock ends both, not only the stale one', async (ctx) => {

@@ -238,8 +238,11 @@ describe('a migration backup left on disk', () => {
     // The check it offers works: every row identical.
     const check = await cli(t, ['migrate', '--from', full, '--dry-run']);
     expect(check.stdout).toMatch(/0 to write; 2 identical/);
-    // A file of the user's named like one is not a backup (it may hold keys the vault never got).
+    // A file of the user's named like one is not a backup (it may hold keys the vault never got), nor a link planted
+    // under a backup's name (to /etc/shadow, or to nothing).
     writeFileSync(`${path}.backup-my-old-keys`, '{}', { mode: 0o600 });
+    symlinkSync('/etc/shadow', `${path}.backup-20261201T101011Z-abcdee`);
+    symlinkSync('/nonexistent', `${path}.backup-20261201T101012Z-abcdef`);
     expect(JSON.parse((await cli(t, ['doctor', '--json'])).stdout).plaintext_tokens.filter((p: { kind: string }) => p.kind === 'migration-backup')).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
 import { sourceLabel } from '../../core/views';
+import { socketListening } from '../../node/agent/silent-agent';
 import { agentSocketFor } from '../../node/agent/socket-dir';
 import { resolveProfilePaths } from '../../node/profile/paths';
 import { vaultFilesFor } from '../../node/secrets/vault-files';
@@ -33,13 +33,13 @@ export async function list(_args: object, ctx: CliContext): Promise<ExitCode> {
  * A vault file with no unlock agent listening: the sources list and which
  * show are the index's, unchecked. Said once (a locked keychain is said the
  * same way); the exit code stays: nothing was asked of the vault. Checked
- * by the socket file alone, never by connecting (a stopped agent held these
- * commands 5 s). Returns exit 0.
+ * by whether the socket listens (a file a killed agent left does not), never
+ * by connecting (a stopped agent held these commands 5 s). Returns exit 0.
  */
 export function lockedVaultNote(ctx: CliContext, reader: ReadVault): ExitCode {
   if (reader.backend() !== 'file') return EXIT.ok;
   const paths = resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd });
-  if (existsSync(agentSocketFor(vaultFilesFor(paths.profile).identity, ctx.io.env).path)) return EXIT.ok;
+  if (socketListening(agentSocketFor(vaultFilesFor(paths.profile).identity, ctx.io.env).path)) return EXIT.ok;
   ctx.io.err('note: the vault file is locked (no unlock agent): sources are shown from the index, not checked. Unlock it: cpw-vault unlock\n');
   return EXIT.ok;
 }

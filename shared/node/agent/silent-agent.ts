@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { AGENT_TITLE } from './protocol';
 
@@ -7,14 +7,32 @@ const LISTENING = 0x10000;
 
 const uid = (): number | undefined => (typeof process.getuid === 'function' ? process.getuid() : undefined);
 
+/**
+ * Whether something listens on the Unix socket `path`, without connecting to
+ * it (a stopped agent held a connect 5 s): /proc/net/unix on Linux, else
+ * whether the socket file is there. A file an agent killed by -9 left is not
+ * a listener.
+ */
+export function socketListening(path: string): boolean {
+  const table = unixTable();
+  return table === undefined ? existsSync(path) : listeningIn(table).some((s) => s.path === path);
+}
+
+function unixTable(): string | undefined {
+  try {
+    return readFileSync('/proc/net/unix', 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 /** The listening Unix sockets of the system (Linux: /proc/net/unix), inode and path; none without /proc. */
 function listeningSockets(): Array<{ inode: string; path: string }> {
-  let table: string;
-  try {
-    table = readFileSync('/proc/net/unix', 'utf8');
-  } catch {
-    return [];
-  }
+  const table = unixTable();
+  return table === undefined ? [] : listeningIn(table);
+}
+
+function listeningIn(table: string): Array<{ inode: string; path: string }> {
   // Num RefCount Protocol Flags Type St Inode Path: the path is the rest of the line (it may hold spaces).
   return table.split('\n').flatMap((line) => {
     const m = /^\S+:\s+\S+\s+\S+\s+([0-9A-Fa-f]+)\s+\S+\s+\S+\s+(\d+)\s(.*)$/.exec(line);
