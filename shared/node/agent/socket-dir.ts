@@ -60,7 +60,24 @@ export function agentSocketNames(identityPath: string): string[] {
  * agent that `lock` never saw). Reads only the links on the way.
  */
 export function agentSocketFor(identityPath: string, env: Env): AgentSocket {
-  const name = socketName(realIdentity(identityPath));
+  const socket = socketNamed(socketName(realIdentity(identityPath)), env);
+  // An agent an older cpw-vault started through a linked folder listens under the name of the path as spelled: found
+  // there until it ends (at its time to live), so an upgrade neither locks reads nor starts a second agent.
+  const spelled = socketNamed(socketName(resolve(identityPath)), env);
+  return spelled.path !== socket.path && !isSocketAt(socket.path) && isSocketAt(spelled.path) ? spelled : socket;
+}
+
+/** True when a socket file is at `path` (a folder this user may not look in: false; the connect says why). */
+function isSocketAt(path: string): boolean {
+  try {
+    return !!lstatSync(path, { throwIfNoEntry: false })?.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/** The socket called `name` in the first folder that fits (see {@link agentSocketFor}). */
+function socketNamed(name: string, env: Env): AgentSocket {
   const runtime = env['XDG_RUNTIME_DIR'];
   const tmp = env['TMPDIR'];
   const dirs = [
