@@ -15,30 +15,52 @@ function distance(a: string, b: string): number {
   return row[b.length]!;
 }
 
-/** True when one name extends the other (`openai2`, `api_key2`): a second key named on purpose, not a typo. */
-function extends_(a: string, b: string): boolean {
-  return a !== b && (a.startsWith(b) || b.startsWith(a));
+/** A second key named on purpose: the catalog name with a number after it (`openai2`, `api_key_2`). */
+function numbered(a: string, b: string): boolean {
+  return a.startsWith(b) && /^_?\d+$/.test(a.slice(b.length));
+}
+
+/** Two neighbouring letters swapped (`tmbd`, `toekn`): a typo whatever the length. */
+function swapped(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  const at = [...a].flatMap((c, i) => (c === b[i] ? [] : [i]));
+  return at.length === 2 && at[1] === at[0]! + 1 && a[at[0]!] === b[at[1]!] && a[at[1]!] === b[at[0]!];
+}
+
+/**
+ * The edits between a typed part and a catalog one when it is one's typo,
+ * else undefined. Keys come from a handful of words (token, api_key...): any
+ * one or two edits is a typo (`tokens`, `tokn`, `api_keys`). Services are
+ * names of their own: an edit per five characters at most, so `googl` and
+ * `hugginface` are typos and `omdb`, `tvdb` (one letter from `tmdb`) are
+ * services. A swap of neighbours always is one; a number after the name never.
+ */
+function edits(typed: string, catalog: string, part: 'service' | 'key'): number | undefined {
+  if (typed === catalog) return 0;
+  if (numbered(typed, catalog)) return undefined;
+  if (swapped(typed, catalog)) return 1;
+  const d = distance(typed, catalog);
+  if (d > NEAR) return undefined;
+  return part === 'key' || d * 5 <= typed.length ? d : undefined;
 }
 
 /**
  * The catalog credential `id` was probably meant to be, when it is not one
- * but is at most two edits from one (`huggingfce token`, `tmdb apikey`):
- * `set` stored such a typo as a new custom credential without a word, and
- * `get` only said it was not set. Not a name that extends a catalog one
- * (`openai2`, `api_key2`), nor a short name whose edits are a large part of
- * it (`omdb`, `tvdb`: services of their own, one letter from `tmdb`): an edit
- * per five characters at most. Undefined for a catalog id or a name far from every one.
+ * but is at most two edits from one (`huggingfce token`, `tmdb apikey`,
+ * `huggingface tokens`): `set` stored such a typo as a new custom credential
+ * without a word, and `get` only said it was not set. Undefined for a catalog
+ * id, a second key named on purpose (`openai2`), a service of its own
+ * (`omdb`) or a name far from every one.
  */
 export function nearCatalogId(id: CredentialId): CredentialId | undefined {
   if (catalogEntry(id)) return undefined;
   const { service, key } = splitCredentialId(id);
   let best: { id: CredentialId; d: number } | undefined;
   for (const e of CATALOG) {
-    if (extends_(service, e.service) || extends_(key, e.key)) continue;
-    const [ds, dk] = [distance(service, e.service), distance(key, e.key)];
-    const d = ds + dk;
-    // An edit per five characters of the part it is in, at most: `omdb` is one edit from `tmdb` in four characters.
-    if (d <= NEAR && ds * 5 <= service.length && dk * 5 <= key.length && (!best || d < best.d)) best = { id: e.id, d };
+    const ds = edits(service, e.service, 'service');
+    const dk = edits(key, e.key, 'key');
+    if (ds === undefined || dk === undefined || ds + dk > NEAR) continue;
+    if (!best || ds + dk < best.d) best = { id: e.id, d: ds + dk };
   }
   return best?.id;
 }

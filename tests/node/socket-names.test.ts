@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -28,6 +28,11 @@ describe("the unlock agent's socket name", () => {
     expect(agentSocketFor(viaLink, env).path).toBe(agentSocketFor(viaReal, env).path);
     expect(agentSocketFor(viaReal, env).path).toBe(join(runtime, 'cpw-vault', nameOf(viaReal)));
     expect(agentSocketNames(viaLink)).toEqual([nameOf(viaReal), nameOf(viaLink)]);
+    // A file a killed older agent left under the spelled name is not one: the real name stays (unlock started the new
+    // agent under the old name, and reads through the real path found the vault locked).
+    writeFileSync(join(runtime, 'cpw-vault', nameOf(viaLink)), '');
+    expect(agentSocketFor(viaLink, env).path).toBe(join(runtime, 'cpw-vault', nameOf(viaReal)));
+    rmSync(join(runtime, 'cpw-vault', nameOf(viaLink)));
     // An agent an older cpw-vault started through the link listens under the spelled name: reads go there.
     await listen(join(runtime, 'cpw-vault', nameOf(viaLink)));
     expect(agentSocketFor(viaLink, env).path).toBe(join(runtime, 'cpw-vault', nameOf(viaLink)));

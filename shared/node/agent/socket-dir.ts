@@ -3,6 +3,7 @@ import { lstatSync, mkdirSync, realpathSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { modeString } from '../profile/secure-fs';
 import { unsafeSocketDir } from '../secrets/vault-errors';
+import { socketListening } from './silent-agent';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -64,16 +65,8 @@ export function agentSocketFor(identityPath: string, env: Env): AgentSocket {
   // An agent an older cpw-vault started through a linked folder listens under the name of the path as spelled: found
   // there until it ends (at its time to live), so an upgrade neither locks reads nor starts a second agent.
   const spelled = socketNamed(socketName(resolve(identityPath)), env);
-  return spelled.path !== socket.path && !isSocketAt(socket.path) && isSocketAt(spelled.path) ? spelled : socket;
-}
-
-/** True when a socket file is at `path` (a folder this user may not look in: false; the connect says why). */
-function isSocketAt(path: string): boolean {
-  try {
-    return !!lstatSync(path, { throwIfNoEntry: false })?.isSocket();
-  } catch {
-    return false;
-  }
+  // Listening, not a file there: a killed agent's file under the old name made unlock start the new agent under it.
+  return spelled.path !== socket.path && !socketListening(socket.path) && socketListening(spelled.path) ? spelled : socket;
 }
 
 /** The socket called `name` in the first folder that fits (see {@link agentSocketFor}). */
