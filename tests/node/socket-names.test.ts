@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { lstatSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,7 +31,12 @@ describe("the unlock agent's socket name", () => {
     expect(agentSocketNames(viaLink)).toEqual([nameOf(viaReal), nameOf(viaLink)]);
     // A file a killed older agent left under the spelled name is not one: the real name stays (unlock started the new
     // agent under the old name, and reads through the real path found the vault locked).
-    writeFileSync(join(runtime, 'cpw-vault', nameOf(viaLink)), '');
+    const stale = join(runtime, 'cpw-vault', nameOf(viaLink));
+    const holder = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stale)})`], { stdio: 'ignore' });
+    while (!lstatSync(stale, { throwIfNoEntry: false })?.isSocket()) await new Promise((r) => setTimeout(r, 20));
+    holder.kill('SIGKILL');
+    await new Promise((r) => holder.once('exit', r));
+    expect(lstatSync(stale).isSocket()).toBe(true);
     expect(agentSocketFor(viaLink, env).path).toBe(join(runtime, 'cpw-vault', nameOf(viaReal)));
     rmSync(join(runtime, 'cpw-vault', nameOf(viaLink)));
     // An agent an older cpw-vault started through the link listens under the spelled name: reads go there.
