@@ -1,8 +1,6 @@
 import { sourceLabel } from '../../core/views';
-import { socketListening } from '../../node/agent/silent-agent';
-import { agentSocketFor } from '../../node/agent/socket-dir';
+import { vaultAgentListening } from '../../node/agent/socket-dir';
 import { resolveProfilePaths } from '../../node/profile/paths';
-import { vaultFilesFor } from '../../node/secrets/vault-files';
 import { unknownReason } from '../../core/workflows';
 import type { KeychainStatus } from '../../core/secret-store';
 import { printJson, type CliContext, type ReadVault } from '../context';
@@ -38,8 +36,8 @@ export async function list(_args: object, ctx: CliContext): Promise<ExitCode> {
  */
 export function lockedVaultNote(ctx: CliContext, reader: ReadVault): ExitCode {
   if (reader.backend() !== 'file') return EXIT.ok;
-  const paths = resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd });
-  if (socketListening(agentSocketFor(vaultFilesFor(paths.profile).identity, ctx.io.env).path)) return EXIT.ok;
+  const { profile } = resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd });
+  if (vaultAgentListening(profile, ctx.io.env)) return EXIT.ok;
   ctx.io.err('note: the vault file is locked (no unlock agent): sources are shown from the index, not checked. Unlock it: cpw-vault unlock\n');
   return EXIT.ok;
 }

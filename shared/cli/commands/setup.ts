@@ -15,9 +15,7 @@ import { describeStatus } from './check';
 import { interruptible } from '../signals';
 import { planTable, summary } from './migrate';
 import { storedLine } from './set';
-import { socketListening } from '../../node/agent/silent-agent';
-import { agentSocketFor } from '../../node/agent/socket-dir';
-import { vaultFilesFor } from '../../node/secrets/vault-files';
+import { vaultAgentListening } from '../../node/agent/socket-dir';
 import { USE_FILE, fileOfferText, offersFileBackend } from '../file-offer';
 import { askNewOrCurrent } from '../passphrase-input';
 import { MIN_PASSPHRASE_LENGTH } from '../../node/secrets/vault-crypto';
@@ -132,7 +130,7 @@ async function finish(ctx: CliContext, vault: Vault): Promise<ExitCode> {
   const chosen = statuses.find((s) => s.workflow === vault.defaultWorkflow());
   const needs = chosen?.missing[0];
   const next = chosen?.ready ? `cpw-vault exec --workflow ${chosen.workflow} -- <your stage command>` : needs ? `${needs.fix.replace(/^Run: /, '').replace(/ {2}\(or in the app.*$/, '')}   (${chosen!.workflow} still needs ${needs.description})` : 'cpw-vault set huggingface token';
-  const unlock = vault.backend() === 'file' && !socketListening(agentSocketFor(vaultFilesFor(vault.profilePath).identity, ctx.io.env).path) ? 'cpw-vault unlock (once per session), then ' : '';
+  const unlock = vault.backend() === 'file' && !vaultAgentListening(vault.profilePath, ctx.io.env) ? 'cpw-vault unlock (once per session), then ' : '';
   ctx.io.err(`\nNext: ${unlock}${next}   (or: cpw-vault doctor)\n`);
   return statuses.some((s) => s.workflow === 'transcribe' && s.ready) ? EXIT.ok : EXIT.missing;
 }

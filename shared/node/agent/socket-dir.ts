@@ -4,6 +4,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { modeString } from '../profile/secure-fs';
 import { unsafeSocketDir } from '../secrets/vault-errors';
 import { socketListening } from './silent-agent';
+import { vaultFilesFor } from '../secrets/vault-files';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -154,4 +155,13 @@ function checkFoldersAbove(dir: string, from: string): void {
     }
     if (above === dirname(above)) break;
   }
+}
+
+/**
+ * Whether an unlock agent of the vault beside `profilePath` listens, without
+ * connecting to it (a stopped agent held a connect 5 s): what `list`, `which`
+ * and `setup` say about a locked vault file.
+ */
+export function vaultAgentListening(profilePath: string, env: Env): boolean {
+  return socketListening(agentSocketFor(vaultFilesFor(profilePath).identity, env).path);
 }
