@@ -129,7 +129,7 @@ async function finish(ctx: CliContext, vault: Vault): Promise<ExitCode> {
   // running another workflow, saying nothing of the one chosen). On a vault file, unlock it first for the stages.
   const chosen = statuses.find((s) => s.workflow === vault.defaultWorkflow());
   const needs = chosen?.missing[0];
-  const next = chosen?.ready ? `cpw-vault exec --workflow ${chosen.workflow} -- <your stage command>` : needs ? `${needs.fix.replace(/^Run: /, '').replace(/ {2}\(or in the app.*$/, '')}   (${chosen!.workflow} still needs ${needs.description})` : 'cpw-vault set huggingface token';
+  const next = chosen?.ready ? `cpw-vault exec --workflow ${chosen.workflow} -- <your stage command>` : needs ? `cpw-vault set ${needs.credentials[0]!.replace('.', ' ')}   (${chosen!.workflow} still needs ${needs.description})` : 'cpw-vault set huggingface token';
   const unlock = vault.backend() === 'file' && !vaultAgentListening(vault.profilePath, ctx.io.env) ? 'cpw-vault unlock (once per session), then ' : '';
   ctx.io.err(`\nNext: ${unlock}${next}   (or: cpw-vault doctor)\n`);
   return statuses.some((s) => s.workflow === 'transcribe' && s.ready) ? EXIT.ok : EXIT.missing;
