@@ -73,7 +73,7 @@ export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
     // as one whose workflow is not ready: `runs` and the app's notices show it. Not a locked vault file on a terminal:
     // the full CLI then asks the passphrase and runs it.
     if (isVaultError(err) && STORE_REFUSALS.test(err.code) && !(err.code === 'VAULT_LOCKED' && ctx.io.stdinIsTTY)) {
-      await history?.start({ workflow: args.workflow, program: stageName(args.command[0]!), credentials: [], status: 'refused' }, new Date());
+      await recordRefused(history, args, []);
     }
     throw err;
   } finally {
@@ -91,7 +91,7 @@ async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<Ret
   await ctx.readsSettled?.();
   if (!status.ready) {
     // Refused before anything started: recorded (the app notifies it), then the error with what is missing (exit 3).
-    await history?.start({ workflow: args.workflow, program: stageName(program), credentials: status.missing.flatMap((m) => m.credentials), status: 'refused' }, new Date());
+    await recordRefused(history, args, status.missing.flatMap((m) => m.credentials));
     throw notReady(status);
   }
   const extra = await withCredentials(args, vault, history);
@@ -116,6 +116,11 @@ async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<Ret
   return runChild(program, rest, child.env, { out: streams.out && masked, err: streams.err && masked, values, pipes: masked ? pipes : undefined }, ctx, history && { history, run }, removed.length ? `note: exec removed ${removed.join(', ')} from the stage's environment: ${args.workflow} does not use ${child.stripped.join(', ')}. If the stage needs one: a workflow that uses it, or --inherit-secrets.\n` : undefined);
 }
 
+/** Records a run that never started (`runs` and the app's notices show it), with the credentials it lacked. */
+async function recordRefused(history: RunHistory | undefined, args: ExecArgs, credentials: RunRecord['credentials']): Promise<void> {
+  await history?.start({ workflow: args.workflow, program: stageName(args.command[0]!), credentials, status: 'refused' }, new Date());
+}
+
 /**
  * The credentials of `--with` (custom ones: a workflow names only catalog
  * credentials, so a custom credential reached a stage no other way), each
@@ -134,7 +139,7 @@ async function withCredentials(args: ExecArgs, vault: Awaited<ReturnType<CliCont
     const { service, key } = splitCredentialId(id);
     const found = await vault.findCredential(service, key);
     if (!found) {
-      await history?.start({ workflow: args.workflow, program: stageName(args.command[0]!), credentials: [id], status: 'refused' }, new Date());
+      await recordRefused(history, args, [id]);
       throw new VaultError('CREDENTIAL_MISSING', `${id} (--with) is not set; the stage was not started.`, fixLine(id));
     }
     for (const name of vault.envVarsFor(id)) vars[name] = found.value;
