@@ -3,8 +3,10 @@ import { constants } from 'node:os';
 import { basename } from 'node:path';
 import { withoutControlChars } from '../../core/control-chars';
 import { childEnv, selfCommand } from '../../node/exec/child-env';
+import { afterPendingSignals } from '../../node/builtins';
 import { alteredEnvVars } from '../../node/exec/env-bytes';
 import { isDevNull, sameFile, stagePipes, type StagePipe, type StagePipes } from '../../node/exec/stage-pipes';
+import { dieOf, StageSignals } from '../../node/exec/stage-signals';
 import { inTerminalForeground } from '../../node/exec/terminal-group';
 import { maskedIds, valuesToMask } from '../../node/masking/mask-values';
 import { pipeMasked } from '../../node/masking/pipe-masked';
@@ -18,7 +20,8 @@ import { isVaultError, VaultError } from '../../core/errors';
 import { checkedCredentialId, splitCredentialId, type CredentialId } from '../../core/credential';
 import { fixLine } from '../../core/workflows';
 
-const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+/** Signals passed on to the stage besides Ctrl-C, SIGTERM and SIGHUP (which {@link StageSignals} hands over). */
+const ALSO_FORWARDED: NodeJS.Signals[] = ['SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 /** Errors of the secret store that keep a stage from starting (recorded as a refused run). */
 const STORE_REFUSALS = /^(KEYCHAIN_[A-Z_]+|VAULT_LOCKED|VAULT_CORRUPT|VAULT_NOT_FOUND)$/;
 
@@ -65,9 +68,10 @@ export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
   const history = args.history === false ? undefined : await ctx.runs();
   const streams = maskedStreams(args.mask);
   // Started before the workflow is read, so mkfifo runs while the keychain answers (its fork still costs ~5-8 ms here).
-  const pipesMade = stagePipes({ ...streams, merged: streams.out && streams.err && sameFile(1, 2) });
+  const signals = new StageSignals();
+  const pipesMade = stagePipes({ ...streams, merged: streams.out && streams.err && sameFile(1, 2) }, signals.undo);
   try {
-    return await prepareAndRun(args, ctx, vault, history, streams, pipesMade);
+    return await prepareAndRun(args, ctx, vault, history, streams, pipesMade, signals);
   } catch (err) {
     // A stage the secret store kept from starting (locked, unreachable, a damaged vault file) is a refused run too,
     // as one whose workflow is not ready: `runs` and the app's notices show it. Not a locked vault file on a terminal:
@@ -79,10 +83,11 @@ export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
   } finally {
     // Not taken by the stage (refused, failed before it started, nothing to mask): closed, its folder gone.
     (await pipesMade)?.discard();
+    signals.stop();
   }
 }
 
-async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<ReturnType<CliContext['reader']>>, history: RunHistory | undefined, streams: { out: boolean; err: boolean }, pipesMade: Promise<StagePipes | undefined>): Promise<number> {
+async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<ReturnType<CliContext['reader']>>, history: RunHistory | undefined, streams: { out: boolean; err: boolean }, pipesMade: Promise<StagePipes | undefined>, signals: StageSignals): Promise<number> {
   const [program, ...rest] = args.command as [string, ...string[]];
   const credentials = vault.listCredentials();
   // One batch of the secret store: the workflow's credentials, and (to mask them) every stored secret.
@@ -113,7 +118,10 @@ async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<Ret
   if (!masked) pipes?.discard();
   // Named if the stage fails: it may have needed one (a stage that read OPENAI_API_KEY from the shell before exec removed it).
   const removed = child.stripped.flatMap((id) => (carriers.get(id) ?? []).filter((n) => ctx.io.env[n] !== undefined));
-  return runChild(program, rest, child.env, { out: streams.out && masked, err: streams.err && masked, values, pipes: masked ? pipes : undefined }, ctx, history && { history, run }, removed.length ? `note: exec removed ${removed.join(', ')} from the stage's environment: ${args.workflow} does not use ${child.stripped.join(', ')}. If the stage needs one: a workflow that uses it, or --inherit-secrets.\n` : undefined);
+  // A signal that came while the pipes were made (their folder is removed synchronously) reaches exec's listener
+  // first: exec ends by it, instead of starting the stage and passing it on.
+  await afterPendingSignals();
+  return runChild(program, rest, child.env, { out: streams.out && masked, err: streams.err && masked, values, pipes: masked ? pipes : undefined }, signals, ctx, history && { history, run }, removed.length ? `note: exec removed ${removed.join(', ')} from the stage's environment: ${args.workflow} does not use ${child.stripped.join(', ')}. If the stage needs one: a workflow that uses it, or --inherit-secrets.\n` : undefined);
 }
 
 /** Records a run that never started (`runs` and the app's notices show it), with the credentials it lacked. */
@@ -147,30 +155,6 @@ async function withCredentials(args: ExecArgs, vault: Awaited<ReturnType<CliCont
   return { ids, vars };
 }
 
-/**
- * Signals whose default action ends a process without a core dump. A stage
- * that died of one ends exec by the same signal, as `env`, `sudo` or `nice`
- * do: an exit status of 143 is not a death by SIGTERM to whoever waits
- * (Python's subprocess says 143 instead of -15), and bash, which got the
- * terminal's Ctrl-C too, goes on with a script's loop when the command it
- * waited for exited instead of dying of SIGINT. (SIGSEGV, SIGABRT, SIGQUIT ...
- * would dump a core of exec itself: those stay exit 128+n.)
- */
-const PLAIN_DEATHS: ReadonlySet<string> = new Set(['SIGHUP', 'SIGINT', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGKILL', 'SIGPROF', 'SIGVTALRM', 'SIGIO', 'SIGPOLL', 'SIGPWR', 'SIGSTKFLT']);
-
-/** Ends this process by `signal` when it is a {@link PLAIN_DEATHS} one; returns otherwise (the caller exits 128+n). */
-function dieOf(signal: NodeJS.Signals): void {
-  if (!PLAIN_DEATHS.has(signal)) return;
-  if (signal !== 'SIGKILL') {
-    process.removeAllListeners(signal);
-    // A listener added and removed puts the default action back (Node ignores SIGPIPE, and takes SIGUSR1 for its inspector).
-    const nothing = () => {};
-    process.on(signal, nothing);
-    process.off(signal, nothing);
-  }
-  process.kill(process.pid, signal);
-}
-
 /** Writes to stderr, ignoring a stderr that cannot be written (the disk it goes to is full, say). */
 function writeQuietly(ctx: CliContext, text: string): void {
   try {
@@ -200,7 +184,7 @@ interface Masking {
  * appended line while the stage already runs, none before it) and again
  * when it ends; a stage that could not start is recorded as failed.
  */
-async function runChild(program: string, rest: string[], env: Record<string, string>, masking: Masking, ctx: CliContext, recording: Recording | undefined, onFailure?: string): Promise<number> {
+async function runChild(program: string, rest: string[], env: Record<string, string>, masking: Masking, signals: StageSignals, ctx: CliContext, recording: Recording | undefined, onFailure?: string): Promise<number> {
   const { pipes } = masking;
   // History lines are appended one after another, so the end of a run can never land before its start.
   let updates: Promise<RunRecord | undefined> = Promise.resolve(undefined);
@@ -232,7 +216,8 @@ async function runChild(program: string, rest: string[], env: Record<string, str
       // is it) is indistinguishable from here, and a stage that never hears of the hangup runs on without its terminal.
       child.kill(signal);
     };
-    for (const s of FORWARDED) process.on(s, forward);
+    signals.forwardTo(forward);
+    for (const s of ALSO_FORWARDED) process.on(s, forward);
     const end = (masked: boolean, pipe: StagePipe | undefined) => (pipe ? pipe.child : masked ? 'pipe' : 'inherit');
     const child = spawn(program, rest, { stdio: ['inherit', end(masking.out, pipes?.out), end(masking.err, pipes?.err)], env });
     // The child has its copies of the write ends now: with ours closed, its exit (and its children's) ends the streams.
@@ -244,7 +229,8 @@ async function runChild(program: string, rest: string[], env: Record<string, str
     const errSource = pipes?.err && pipes.err === pipes.out ? undefined : (pipes?.err?.ours ?? child.stderr);
     const flows = Promise.all([outSource && pipeMasked(outSource, process.stdout, masking.values, readerGone), errSource && pipeMasked(errSource, process.stderr, masking.values, readerGone)]);
     const finish = (code: number, signal: NodeJS.Signals | null, drained: Promise<ReadonlyArray<NodeJS.ErrnoException | null | undefined>>) => {
-      for (const s of FORWARDED) process.off(s, forward);
+      signals.stop();
+      for (const s of ALSO_FORWARDED) process.off(s, forward);
       const finishedAt = isoNow();
       const duration = Date.now() - started;
       // Masked output is written in full (until the child's pipes close) before exec returns.

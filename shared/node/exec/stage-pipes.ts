@@ -3,7 +3,6 @@ import { closeSync, constants as fs, existsSync, fstatSync, lstatSync, mkdtempSy
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterPendingSignals } from '../builtins';
 
 /** True when file descriptors `a` and `b` are one file: `> log 2>&1`, `2>&1 | tee`, one terminal. */
 export function sameFile(a: number, b: number): boolean {
@@ -53,8 +52,6 @@ const O_PATH = 0o10000000;
 const OPENERS_FIRST_MS = 2;
 const OPENERS_FAST_FOR_MS = 10_000;
 const OPENERS_LAST_MS = 500;
-/** Signals that would end exec while the FIFOs' folder exists: held until it is gone, then acted on. */
-const HELD: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /**
  * Real pipes (FIFOs) for the streams exec masks, on Linux. Node's own child
@@ -71,20 +68,20 @@ const HELD: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
  * (theirs, or sticky like /tmp), opened at both ends, checked to be a FIFO
  * of ours that nobody else can open, and its folder removed before the
  * stage starts: nothing is left on disk, and nobody else can read the
- * stage's output. Ctrl-C, SIGTERM or SIGHUP while the folder exists is acted
- * on once it is gone (only a kill -9 in those few milliseconds leaves it).
- * Undefined when that cannot be done (no `mkfifo`, an unwritable or unsafe
+ * stage's output. While the folder exists, its removal is in `undo`: the
+ * caller's signal listener runs it before a Ctrl-C, SIGTERM or SIGHUP ends the
+ * process (only a kill -9 in those few milliseconds leaves it). Undefined when that cannot be done (no `mkfifo`, an unwritable or unsafe
  * TMPDIR): the caller uses Node's pipes.
  */
-export async function stagePipes(want: { out: boolean; err: boolean; merged: boolean }): Promise<StagePipes | undefined> {
+export async function stagePipes(want: { out: boolean; err: boolean; merged: boolean }, undo: Set<() => void>): Promise<StagePipes | undefined> {
   if ((!want.out && !want.err) || process.platform !== 'linux') return undefined;
   const names = want.merged ? ['both'] : [...(want.out ? ['out'] : []), ...(want.err ? ['err'] : [])];
   const mkfifo = ['/usr/bin/mkfifo', '/bin/mkfifo'].find((p) => existsSync(p));
   let dir: string | undefined;
   const opened: number[] = [];
-  let held: NodeJS.Signals | undefined;
-  const hold = (signal: NodeJS.Signals) => void (held ??= signal);
-  for (const s of HELD) process.on(s, hold);
+  const remove = () => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
   try {
     // TMPDIR as the folder it names (a symlink to one: macOS's /tmp, a home's link to scratch space), then judged: a
     // folder others can write without the sticky bit lets them rename ours away and put their own in its place.
@@ -92,6 +89,7 @@ export async function stagePipes(want: { out: boolean; err: boolean; merged: boo
     const parent = lstatSync(base);
     if (!mkfifo || !parent.isDirectory() || (parent.mode & 0o022 && !(parent.mode & 0o1000))) return undefined;
     dir = mkdtempSync(join(base, 'cpw-vault-exec-'));
+    undo.add(remove);
     const paths = names.map((n) => join(dir!, n));
     // A fork of this process, replaced by mkfifo at once (its own environment: no credential variable in it).
     const made = await new Promise<boolean>((resolve) => {
@@ -99,7 +97,7 @@ export async function stagePipes(want: { out: boolean; err: boolean; merged: boo
       p.once('error', () => resolve(false));
       p.once('exit', (code) => resolve(code === 0));
     });
-    if (!made || held) return undefined;
+    if (!made) return undefined;
     const ends = paths.map((path) => {
       // The read end first, not blocking (no writer yet); then the write end, which a reader lets open at once.
       const read = openSync(path, fs.O_RDONLY | fs.O_NONBLOCK | fs.O_NOFOLLOW);
@@ -139,13 +137,8 @@ export async function stagePipes(want: { out: boolean; err: boolean; merged: boo
     return undefined;
   } finally {
     for (const fd of opened) closeSync(fd);
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    // A signal that came while this ran synchronously waits in the event loop: one turn hands it to `hold` (removed
-    // first, its queued signal was dropped with it, and exec ran the stage to the end: a lost Ctrl-C or SIGTERM).
-    await afterPendingSignals();
-    for (const s of HELD) process.off(s, hold);
-    // Ended as the signal would have ended it, now that nothing is left behind (or by a listener of its own).
-    if (held) process.kill(process.pid, held);
+    undo.delete(remove);
+    remove();
   }
 }
 
