@@ -6,7 +6,7 @@
  * storage layer can change under them.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { splitCredentialId, valueProblem } from '../../shared/core/credential';
@@ -134,8 +134,8 @@ function migrationHandlers(deps: MainDeps) {
     migrationRemovePlaintext: async (request: { source: string }) => {
       const source = registry.resolve(request.source);
       const inPlace = isTheProfile(source.path, vault.profilePath);
-      // A look-alike backup another user planted beside it is not the user's to delete (nor a reason to stop).
-      const backups = backupsOf(source.path).filter((f) => lstatSync(f, { throwIfNoEntry: false })?.uid === process.getuid?.());
+      // A look-alike backup another user planted beside it (or a link) is not the user's to delete (nor a reason to stop).
+      const backups = backupsOf(source.path);
       const files = [...(!inPlace && existsSync(source.path) ? [source.path] : []), ...backups];
       if (!files.length) return { cancelled: false, removed: [], left: [] };
       // Every file to delete is checked against the vault now (each backup too: an older one may hold other keys).

@@ -55,6 +55,11 @@ export function isReservedEnvVar(name: string): boolean {
 /** The credential (catalog) that owns each of its env var names. */
 const CATALOG_OWNER = new Map(CATALOG.flatMap((e) => e.envVars.map((v) => [v, e.id] as const)));
 
+/** The catalog credential that carries env var `name` (HF_TOKEN: huggingface.token), if any. */
+export function catalogEnvVarOwner(name: string): string | undefined {
+  return CATALOG_OWNER.get(name);
+}
+
 /**
  * Why `name` cannot be the env var of custom credential `id`, or undefined
  * when it can. `others` maps env var names already used by other custom

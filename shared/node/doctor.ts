@@ -1,9 +1,9 @@
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { CATALOG, plainSlotProblem } from '../core/catalog';
+import { CATALOG, catalogEntry, plainSlotProblem } from '../core/catalog';
 import { slotValue } from '../core/credential-index';
 import { splitCredentialId, type CredentialId } from '../core/credential';
-import { isReservedEnvVar } from '../core/env-var-names';
+import { catalogEnvVarOwner, defaultEnvVar, isReservedEnvVar } from '../core/env-var-names';
 import type { Profile } from '../core/profile-schema';
 import { isVaultError, toVaultError } from '../core/errors';
 import { PROFILE_VERSION } from '../core/profile-version';
@@ -65,7 +65,7 @@ export async function runDoctor(vault: DoctorSubject, options: { repair?: boolea
     if (view.kind === 'profile' && zone && !knownTimeZone(zone)) profile.problems.push({ code: 'PROFILE_INVALID', message: `${path}: user.timezone is not a time zone this system knows.`, fix: 'Set one: cpw-vault profile set timezone=Europe/Paris (any IANA zone, or UTC)' });
     if (view.kind === 'profile') {
       profile.problems.push(...keysInPlainSlots(view.profile, path));
-      const carriers = reservedCarriers(view.profile);
+      const carriers = [...reservedCarriers(view.profile), ...sharedCarriers(view.profile)];
       if (carriers.length) profile.warnings = [...(profile.warnings ?? []), ...carriers];
     }
   } catch (err) {
@@ -120,9 +120,35 @@ function reservedCarriers(p: Profile): string[] {
   return Object.entries(p.credential_metadata).flatMap(([id, m]) => {
     const name = m.env_var;
     if (!m.custom || !name || !isReservedEnvVar(name)) return [];
-    const { service, key } = splitCredentialId(id);
-    return [`${id}: its env var ${name} is one a secret may no longer take (read as configuration), so exec does not set it and get does not read it.\n    fix: Give it a name of its own: cpw-vault set ${service} ${key} --env-var MY_${service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${key.toUpperCase().replace(/[^A-Z0-9]/g, '_')} (the value is asked again)`];
+    return [`${id}: its env var ${name} is one a secret may no longer take (read as configuration), so exec does not set it and get does not read it.\n    fix: ${nameOfItsOwn(id)}`];
   });
+}
+
+/**
+ * Custom credentials carrying the env var of another (a catalog credential's, or an earlier custom one's): refused
+ * since, but two sets racing in an older version stored such pairs, and a stage then got only one of the values
+ * under that name (and `get` of either read the same variable), which nothing said.
+ */
+function sharedCarriers(p: Profile): string[] {
+  const first = new Map<string, string>();
+  return Object.entries(p.credential_metadata).flatMap(([id, m]) => {
+    if (catalogEntry(id)) return [];
+    const name = m.env_var ?? defaultEnvVar(id);
+    if (isReservedEnvVar(name)) return [];
+    const owner = catalogEnvVarOwner(name) ?? first.get(name);
+    if (owner === undefined || owner === id) {
+      first.set(name, id);
+      return [];
+    }
+    return [`${id}: its env var ${name} is ${owner}'s too, so a stage gets only one of their values under it, and get reads that variable for both.\n    fix: ${nameOfItsOwn(id)}`];
+  });
+}
+
+/** The fix for a custom credential's env var: a name of its own (the value is asked again). */
+function nameOfItsOwn(id: string): string {
+  const { service, key } = splitCredentialId(id);
+  const word = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+  return `Give it a name of its own: cpw-vault set ${service} ${key} --env-var MY_${word(service)}_${word(key)} (the value is asked again)`;
 }
 
 /** The index's entries without a value in the store (what `--repair` would drop), found by a repair that drops nothing. */

@@ -65,6 +65,29 @@ describe('a custom credential stored under such a name before they were refused'
   });
 });
 
+describe('two credentials under one env var, stored by an older version before that was refused', () => {
+  it('doctor names each one that shares another\'s name (a custom one\'s, or a catalog one\'s), with a fix that works', async () => {
+    const t = makeTempHome();
+    for (const [service, name, value] of [['mysvc', 'MY_TOKEN', 'value-one-1234'], ['othersvc', 'OTHER_TOKEN', 'value-two-5678'], ['thirdsvc', 'THIRD_TOKEN', 'value-three-9012']]) {
+      expect((await cli(t, ['set', service!, 'token', '--env-var', name!], { input: value })).code).toBe(0);
+    }
+    const clean = await cli(t, ['doctor']);
+    expect(clean.stderr).not.toContain("'s too");
+    const doc = profileJson(t);
+    doc.credential_metadata['othersvc.token'].env_var = 'MY_TOKEN';
+    doc.credential_metadata['thirdsvc.token'].env_var = 'HF_TOKEN';
+    writeFileSync(t.profile, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
+    const doctor = await cli(t, ['doctor']);
+    expect(doctor.stderr).toContain('! othersvc.token: its env var MY_TOKEN is mysvc.token\'s too, so a stage gets only one of their values under it, and get reads that variable for both.\n    fix: Give it a name of its own: cpw-vault set othersvc token --env-var MY_OTHERSVC_TOKEN (the value is asked again)');
+    expect(doctor.stderr).toContain('! thirdsvc.token: its env var HF_TOKEN is huggingface.token\'s too');
+    expect(doctor.stderr).not.toContain('! mysvc.token');
+    expect(doctor.stdout + doctor.stderr).not.toMatch(/value-(one|two|three)/);
+    // The fix it gives clears it.
+    expect((await cli(t, ['set', 'othersvc', 'token', '--env-var', 'MY_OTHERSVC_TOKEN'], { input: 'value-two-5678' })).code).toBe(0);
+    expect((await cli(t, ['doctor'])).stderr).not.toContain('othersvc.token: its env var');
+  });
+});
+
 describe('a secret typed where the key name goes (`cpw-vault set tmdb <the key>`)', () => {
   // A TMDB v3 or Vimeo key is 32 lower-case hex: a valid key name by its characters. Stored under it, the key sat in
   // the profile, its lookup copy and every listing, and `which` printed it back.

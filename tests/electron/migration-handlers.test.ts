@@ -1,4 +1,4 @@
-import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -312,17 +312,22 @@ describe('what a migration writes and removes is what the user reviewed, and onl
     expect(readFileSync(secrets, 'utf8')).toContain(CANARY);
   });
 
-  it.runIf(process.getuid?.() === 0)('a look-alike backup another user planted is left alone, and the user\'s own files are still removed', async () => {
+  it.runIf(process.getuid?.() === 0)('a look-alike backup another user planted, or a link under a backup\'s name, is left alone, and the user\'s own files are still removed', async () => {
     const s = await setupMain();
     const { secrets, source } = await foundSecretsJson(s, { hf_token: HF });
     await applyReviewed(s, { source: source!.handle });
     const planted = join(s.t.cwd, 'config', 'secrets.json.backup-20200101T000000Z-abcdef');
     writeFileSync(planted, JSON.stringify({ openai_api_key: CANARY }));
     chownSync(planted, 65534, 65534);
-    const r = await s.value<{ removed: string[] }>('migrationRemovePlaintext', { source: source!.handle });
-    expect(r.removed).toContain(secrets);
+    // A link of the user's own (to a file with a key the vault lacks) under a backup's name: no backup either.
+    const elsewhere = join(s.t.root, 'other-keys.json');
+    writeFileSync(elsewhere, JSON.stringify({ openai_api_key: CANARY }), { mode: 0o600 });
+    const link = join(s.t.cwd, 'config', 'secrets.json.backup-20200102T000000Z-abcdef');
+    symlinkSync(elsewhere, link);
+    const r = await s.value<{ removed: string[]; kept?: string }>('migrationRemovePlaintext', { source: source!.handle });
+    expect([r.removed, r.kept]).toEqual([expect.arrayContaining([secrets]), undefined]);
     expect(r.removed).not.toContain(planted);
-    expect(existsSync(planted)).toBe(true);
+    expect([existsSync(planted), lstatSync(link).isSymbolicLink(), readFileSync(elsewhere, 'utf8')]).toEqual([true, true, expect.stringContaining(CANARY)]);
   });
 
   it.each([

@@ -1,4 +1,3 @@
-import { lstatSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { splitCredentialId } from '../../core/credential';
 import type { RepairSummary, UnfinishedChange } from '../../core/views';
@@ -75,12 +74,7 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
  */
 function leftoverBackups(ctx: CliContext): PlaintextToken[] {
   const sources = [resolve(ctx.io.cwd, LEGACY_SECRETS_PATH), resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd }).profile];
-  // Plain files of this user only: a link (to /etc/shadow, or to nothing) planted under a backup's name is no backup.
-  const own = (path: string) => {
-    const s = lstatSync(path, { throwIfNoEntry: false });
-    return !!s?.isFile() && s.uid === process.getuid?.();
-  };
-  return sources.flatMap((source) => backupsOf(source)).filter(own).map((path) => ({
+  return sources.flatMap((source) => backupsOf(source)).map((path) => ({
     path,
     kind: 'migration-backup' as const,
     message: `${path} is a backup a migration made: it holds in plaintext what it copied.`,
