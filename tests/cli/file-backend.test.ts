@@ -424,6 +424,30 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
     expect((await fileCli(h, ['get', 'huggingface', 'token'], { env: there })).code).toBe(4);
   }, 60_000);
 
+  it('a shell spelling XDG_RUNTIME_DIR otherwise (through a link, with /./) sees the running agent, and ends it when it is stopped', async (ctx) => {
+    // /proc/net/unix lists the socket as its agent bound it: compared as a string, list said "locked" beside a running
+    // agent, and a stopped one could not be ended (its key stayed in memory until its time to live).
+    const h = await makeFileVaultHome({ logN: 10 });
+    const up = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
+    const pid = (JSON.parse(up.stdout) as { pid: number }).pid;
+    ctx.onTestFinished(() => killIfRunning(pid));
+    expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const link = join(h.root, 'run-link');
+    symlinkSync(h.runtime, link);
+    const note = 'note: the vault file is locked';
+    for (const spelled of [link, `${h.runtime}/.`]) {
+      const env = { XDG_RUNTIME_DIR: spelled };
+      for (const args of [['list'], ['which', 'huggingface', 'token']]) expect((await fileCli(h, args, { env })).stderr, `${spelled} ${args[0]}`).not.toContain(note);
+      expect((await fileCli(h, ['get', 'huggingface', 'token'], { env })).stdout).toBe(HF);
+    }
+    process.kill(pid, 'SIGSTOP');
+    const lock = await fileCli(h, ['lock'], { env: { XDG_RUNTIME_DIR: link } });
+    expect(lock.code, lock.stderr).toBe(0);
+    expect(lock.stderr).toContain(`✓ Locked: the unlock agent (pid ${pid}) has been ended.`);
+    expect(await ended(pid)).toBe(true);
+    expect((await fileCli(h, ['get', 'huggingface', 'token'])).code).toBe(4);
+  }, 60_000);
+
   it('one whose socket went while it was stopped (it could not be ended) leaves the new agent\'s socket alone when it resumes', async (ctx) => {
     const h = await makeFileVaultHome({ logN: 10 });
     const first = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);

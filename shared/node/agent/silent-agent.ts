@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { AGENT_TITLE } from './protocol';
 
 /** Linux's __SO_ACCEPTCON in /proc/net/unix: a listening socket. */
@@ -15,7 +15,29 @@ const uid = (): number | undefined => (typeof process.getuid === 'function' ? pr
  */
 export function socketListening(path: string): boolean {
   const table = unixTable();
-  return table === undefined ? existsSync(path) : listeningIn(table).some((s) => s.path === path);
+  return table === undefined ? existsSync(path) : listeningIn(table).some((s) => samePlace(s.path, path));
+}
+
+/**
+ * True when socket paths `a` and `b` name one socket: equal, or the same name
+ * in one real folder. /proc/net/unix lists a socket under the path its agent
+ * bound, spelled as that shell had XDG_RUNTIME_DIR or TMPDIR (through a link,
+ * /var/run for /run, a trailing `/.`): compared as strings, a running agent
+ * was "none" to a shell spelling it otherwise (list said the vault file was
+ * locked; a stopped agent could not be ended).
+ */
+function samePlace(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (basename(a) !== basename(b)) return false;
+  const realDir = (p: string) => {
+    try {
+      return realpathSync(dirname(p));
+    } catch {
+      return undefined;
+    }
+  };
+  const here = realDir(a);
+  return here !== undefined && here === realDir(b);
 }
 
 function unixTable(): string | undefined {
@@ -58,7 +80,7 @@ function ownAgents(): string[] {
  * served the key.
  */
 export function agentSocketsElsewhere(names: readonly string[], except: string): string[] {
-  const candidates = listeningSockets().filter((s) => s.path !== except && names.includes(basename(s.path)));
+  const candidates = listeningSockets().filter((s) => names.includes(basename(s.path)) && !samePlace(s.path, except));
   if (!candidates.length) return [];
   const agents = ownAgents();
   return candidates.filter((s) => agents.some((pid) => holds(pid, s.inode))).map((s) => s.path);
@@ -100,7 +122,7 @@ function holds(pid: string, inode: string): boolean {
 export function endSilentAgent(socketPath: string): number[] {
   // Every socket bound to that name, not the first: an agent stopped earlier, whose file was removed and then taken by
   // a new one, still lists the same path (first). It can never be reached again and holds the same key: it goes too.
-  const inodes = listeningSockets().filter((s) => s.path === socketPath).map((s) => s.inode);
+  const inodes = listeningSockets().filter((s) => samePlace(s.path, socketPath)).map((s) => s.inode);
   if (!inodes.length) return [];
   return ownAgents().filter((p) => inodes.some((inode) => holds(p, inode))).filter((p) => {
     try {
