@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, statSync, symlinkSync, renameSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync, readdirSync, statSync, symlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clearRegisteredSecrets } from '../../shared/core/redact';
@@ -199,13 +199,19 @@ describe('the age vault file store', () => {
     expect(existsSync(`${h.profile}.lock`)).toBe(false);
   });
 
-  it('temp files of a killed writer are removed by the next write', async () => {
+  it('temp files of a killed writer are removed by the next write; a file of the user\'s (vault.age.2) or of another user is not', async () => {
     const h = await makeFileVaultHome({ logN: LOG_N });
     const orphan = `${h.files.vault}.tmp-${'ab'.repeat(12)}`;
     writeFileSync(orphan, 'ciphertext of a killed writer', { mode: 0o600 });
+    // The profile's older temp names (write-file-atomic's `<file>.<digits>`) are no temp names beside a vault file.
+    const numbered = `${h.files.vault}.2`;
+    writeFileSync(numbered, 'a copy the user keeps', { mode: 0o600 });
+    const foreign = `${h.files.vault}.tmp-${'cd'.repeat(12)}`;
+    writeFileSync(foreign, 'not ours', { mode: 0o600 });
+    if (process.getuid?.() === 0) chownSync(foreign, 65534, 65534);
     const { store } = storeFor(h);
     await store.set('huggingface.token', HF);
-    expect(existsSync(orphan)).toBe(false);
+    expect([existsSync(orphan), existsSync(numbered), existsSync(foreign)]).toEqual([false, true, process.getuid?.() === 0]);
   });
 
   it('passphrase change: the new one opens, the old one no longer does, the key and the vault stay the same', async () => {

@@ -29,17 +29,19 @@ export function createTempBeside(path: string): { temp: string; fd: number } {
 
 /**
  * Temp files left next to `path` by a writer that was killed mid-write: ours
- * (`<file>.tmp-<hex>`) and write-file-atomic's (`<file>.<digits>`), only
+ * (`<file>.tmp-<hex>`) and, with `older` (the profile, written by
+ * write-file-atomic before), write-file-atomic's (`<file>.<digits>`), only
  * regular files of this user (in a shared folder, never another user's).
+ * Without `older`, a `team.age.2` of the user's beside a team file is theirs.
  */
-export function orphanTemps(path: string): string[] {
+export function orphanTemps(path: string, older = true): string[] {
   const prefix = `${basename(path)}.`;
   try {
     return readdirSync(dirname(path))
       .filter((name) => {
         if (!name.startsWith(prefix)) return false;
         const tail = name.slice(prefix.length);
-        return OLD_TEMP_TAIL.test(tail) || (tail.startsWith(TEMP_MARK.slice(1)) && TEMP_TAIL.test(tail.slice(TEMP_MARK.length - 1)));
+        return (older && OLD_TEMP_TAIL.test(tail)) || (tail.startsWith(TEMP_MARK.slice(1)) && TEMP_TAIL.test(tail.slice(TEMP_MARK.length - 1)));
       })
       .map((name) => join(dirname(path), name))
       .filter((file) => {
@@ -51,10 +53,10 @@ export function orphanTemps(path: string): string[] {
   }
 }
 
-/** Removes orphan temp files. Call only while holding the file's lock. */
-export function removeOrphanTemps(path: string): number {
+/** Removes orphan temp files ({@link orphanTemps}). Call only while holding the lock that guards `path`. */
+export function removeOrphanTemps(path: string, older = true): number {
   let removed = 0;
-  for (const file of orphanTemps(path)) {
+  for (const file of orphanTemps(path, older)) {
     try {
       unlinkSync(file);
       removed++;

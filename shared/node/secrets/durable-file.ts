@@ -1,13 +1,12 @@
-import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { ioError, modeString, replaceLinkFix } from '../profile/secure-fs';
-import { createTempBeside } from '../profile/temp-files';
+import { createTempBeside, removeOrphanTemps } from '../profile/temp-files';
 
 /** Largest vault, identity or export file read (values are at most 8 KiB each). */
 export const MAX_VAULT_FILE_BYTES = 16 * 1024 * 1024;
 
-const TEMP_MARK = '.tmp-';
 const currentUid = typeof process.getuid === 'function' ? process.getuid() : undefined;
 
 /**
@@ -125,25 +124,9 @@ export function writeFileDurably(path: string, bytes: Uint8Array, options: { exc
 
 /**
  * Removes temp files a killed writer left beside `path` (they only ever hold
- * ciphertext). Call while holding the lock that guards `path`.
+ * ciphertext): ours only, regular files of this user. Call while holding the
+ * lock that guards `path`.
  */
 export function removeTempsOf(path: string): number {
-  const prefix = `${basename(path)}${TEMP_MARK}`;
-  let removed = 0;
-  let names: string[];
-  try {
-    names = readdirSync(dirname(path));
-  } catch {
-    return 0;
-  }
-  for (const name of names) {
-    if (!name.startsWith(prefix) || !/^[0-9a-f]{24}$/.test(name.slice(prefix.length))) continue;
-    try {
-      unlinkSync(join(dirname(path), name));
-      removed++;
-    } catch {
-      // Another process cleaned it.
-    }
-  }
-  return removed;
+  return removeOrphanTemps(path, false);
 }
