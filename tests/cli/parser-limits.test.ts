@@ -17,19 +17,25 @@ const unclosed = '['.repeat(100_000);
 const wellFormedButDeep = `{"version": "2.0", "user": {"name": "x"}, "credentials": {}, "extra": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
 
 describe('a profile nested 100,000 deep', () => {
+  // Well-formed too: JSON.parse takes any depth, and get, list and exec read such a file that doctor and set refused.
   it.each([
     ['get', ['get', 'huggingface', 'token']],
     ['list', ['list']],
     ['list --json', ['list', '--json']],
     ['profile show', ['profile', 'show']],
-  ])('%s: PROFILE_INVALID with where, exit 1, never INTERNAL', async (_name, args) => {
-    const t = makeTempHome();
-    profileText(t, unclosed);
-    const r = await cli(t, args);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('[PROFILE_INVALID]');
-    expect(r.stderr).toContain('nested deeper than 64 levels at line 1, column 65');
-    expect(r.stderr + r.stdout).not.toContain('INTERNAL');
+    ['exec', ['exec', '--workflow', 'transcribe', '--', 'true']],
+    ['env', ['env', '--workflow', 'transcribe']],
+    ['doctor', ['doctor']],
+  ])('%s: PROFILE_INVALID with where, never INTERNAL, unclosed or well-formed', async (_name, args) => {
+    for (const text of [unclosed, wellFormedButDeep]) {
+      const t = makeTempHome();
+      profileText(t, text);
+      const r = await cli(t, args, { env: { HF_TOKEN: 'hf_fromTheEnvironmentAbcdefghijklmnop' } });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain('[PROFILE_INVALID]');
+      expect(r.stderr).toContain('nests deeper than 64 levels (line 1); refusing to read it.');
+      expect(r.stderr + r.stdout).not.toContain('INTERNAL');
+    }
   });
 
   it('well-formed but deep: a write is refused with PROFILE_INVALID before anything is written', async () => {

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
+import { MAX_JSON_DEPTH, overDeepAt } from '../../core/json-depth';
 import { lstatSync } from 'node:fs';
 import { LookupIndexFile, type LookupIndex } from './lookup-index';
 import { resolveProfilePaths, sidecarPath, type PathInputs, type ProfilePaths } from './paths';
@@ -139,6 +140,7 @@ export class ProfileReader {
     const { bytes, stamp: readStamp } = readSecureBytes(path, { warn: this.warn, ...(kind === 'profile' ? { maxBytes: PROFILE_READ_LIMIT } : {}) });
     const notUtf8Line = firstLineNotUtf8(bytes);
     const text = bytes.toString('utf8');
+    if (notUtf8Line === undefined) refuseOverDeep(text, path);
     let raw: unknown = UNPARSED;
     try {
       if (notUtf8Line === undefined) raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
@@ -160,6 +162,19 @@ export class ProfileReader {
     this.cache = undefined;
     this.lookupCache = undefined;
   }
+}
+
+/**
+ * PROFILE_INVALID when `text` nests deeper than MAX_JSON_DEPTH (where, never
+ * what). JSON.parse is iterative and takes any depth; what runs after it (the
+ * schema, a write's stringify) would overflow. Every read checks it: `get`
+ * and `exec` read a profile of 100,000 levels that doctor and set refused.
+ */
+export function refuseOverDeep(text: string, path: string): void {
+  const at = overDeepAt(text);
+  if (at < 0) return;
+  const line = text.slice(0, at).split('\n').length;
+  throw new VaultError('PROFILE_INVALID', `${path} nests deeper than ${MAX_JSON_DEPTH} levels (line ${line}); refusing to read it.`, `Remove the deep nesting near line ${line} of ${path}, or move the file aside and run: cpw-vault setup`);
 }
 
 /**

@@ -3,7 +3,7 @@ import { isTimeZoneShape } from '../../core/timezone';
 import { dirname } from 'node:path';
 import type { CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
-import { MAX_JSON_DEPTH, overDeepAt, parseJson } from '../../core/json';
+import { parseJson } from '../../core/json';
 import { legacyValues } from '../../core/legacy-secrets';
 import { findPlaintextSecrets } from '../../core/profile-index';
 import { parseProfile, parseProfileChange } from '../../core/profile-parse';
@@ -11,7 +11,7 @@ import { createProfileTemplate, type Profile } from '../../core/profile-schema';
 import type { ProfileView } from '../../core/views';
 import { withFileLock, type HeldLock } from './file-lock';
 import { sidecarPath, type PathInputs, type ProfilePaths } from './paths';
-import { notUtf8, ProfileReader, readSecureUtf8, UNPARSED, type RawProfile } from './reader';
+import { notUtf8, ProfileReader, readSecureUtf8, refuseOverDeep, UNPARSED, type RawProfile } from './reader';
 import { ValidatedText } from './validated-text';
 import { ensurePrivateDir, PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT, stampOf, writeSecureFile } from './secure-fs';
 import { orphanTemps, removeOrphanTemps } from './temp-files';
@@ -47,14 +47,6 @@ export function systemTimeZone(env: Readonly<Record<string, string | undefined>>
     // no such link (macOS keeps one too; Windows has none)
   }
   return Intl.DateTimeFormat().resolvedOptions().timeZone ?? '';
-}
-
-/** PROFILE_INVALID when `text` nests deeper than MAX_JSON_DEPTH (where, never what). */
-function refuseOverDeep(text: string, path: string): void {
-  const at = overDeepAt(text);
-  if (at < 0) return;
-  const line = text.slice(0, at).split('\n').length;
-  throw new VaultError('PROFILE_INVALID', `${path} nests deeper than ${MAX_JSON_DEPTH} levels (line ${line}); refusing to read it.`, `Remove the deep nesting near line ${line} of ${path}, or move the file aside and run: cpw-vault setup`);
 }
 
 /** Parses a document's text: JSON errors with line and column, never quoting the text. */
