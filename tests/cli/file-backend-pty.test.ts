@@ -51,6 +51,14 @@ describe('the file backend in a real terminal, and with Debian age', () => {
     expect(agentSockets(h)).toEqual([]);
   });
 
+  it('setup on a locked vault file names the unlock its stages need first (its Next line)', async () => {
+    const r = await inPty(h.cwd, env, cpw('setup', '--non-interactive'), [{ expect: 'Passphrase of the vault file \\(input hidden\\)', send: `${h.passphrase}\r` }]);
+    expect(r.stuck_at, r.screen.slice(-1500)).toBeUndefined();
+    expect(r.screen.replace(/\s+/g, ' ')).toContain('Next: cpw-vault unlock (once per session), then cpw-vault exec --workflow transcribe -- <your stage command>');
+    expect(r.screen).not.toContain(h.passphrase);
+    expect(agentSockets(h)).toEqual([]);
+  });
+
   it('passphrase change is interactive only; a wrong current passphrase exits 1 and Ctrl-C exits 130, the file byte-identical', async () => {
     const before = vaultBytes(h);
     const piped = await fileCli(h, ['passphrase', 'change'], { input: `${h.passphrase}\n${NEW_PASS}\n${NEW_PASS}\n` });
