@@ -69,8 +69,9 @@ const OPENERS_LAST_MS = 500;
  * of ours that nobody else can open, and its folder removed before the
  * stage starts: nothing is left on disk, and nobody else can read the
  * stage's output. While the folder exists, its removal is in `undo`: the
- * caller's signal listener runs it before a Ctrl-C, SIGTERM or SIGHUP ends the
- * process (only a kill -9 in those few milliseconds leaves it). Undefined when that cannot be done (no `mkfifo`, an unwritable or unsafe
+ * caller's signal listener runs it before a Ctrl-C, SIGTERM or SIGHUP ends
+ * the process (only a kill -9 in those few milliseconds leaves it).
+ * Undefined when that cannot be done (no `mkfifo`, an unwritable or unsafe
  * TMPDIR): the caller uses Node's pipes.
  */
 export async function stagePipes(want: { out: boolean; err: boolean; merged: boolean }, undo: Set<() => void>): Promise<StagePipes | undefined> {
