@@ -4,6 +4,14 @@
 // (get, env, list, which, check, exec), and doctor, load a small bundle of their
 // own, which hands anything unusual to the full CLI; every other command loads
 // the full CLI. Each bundle is loaded with the code cache the build made for it.
+// SIGUSR1 ends the command as it ends any program. Node would start its inspector instead: a debugger on
+// 127.0.0.1:9229, with no authentication, that any local user could attach to and read every secret in memory.
+// (A listener of exec's own passes it on to the stage while one runs.)
+process.on('SIGUSR1', function noInspector() {
+  if (process.listenerCount('SIGUSR1') > 1) return;
+  process.off('SIGUSR1', noInspector);
+  process.kill(process.pid, 'SIGUSR1');
+});
 const { join } = require('node:path');
 const { loadBundle } = require('./load-bundle.cjs');
 

@@ -284,6 +284,36 @@ async function ended(pid: number): Promise<boolean> {
   return false;
 }
 
+describe('SIGUSR1', () => {
+  // Node starts its inspector on SIGUSR1: a debugger on 127.0.0.1:9229 with no authentication, which any local user
+  // could attach to and read the key the agent holds for hours, or the secrets a command has read.
+  const inspectorListening = () => readFileSync('/proc/net/tcp', 'utf8').split('\n').some((l) => / 0100007F:2405 00000000:0000 0A /.test(l));
+
+  it('stops the unlock agent (its key leaves memory) instead of opening a debugger', async () => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    const up = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
+    const pid = (JSON.parse(up.stdout) as { pid: number }).pid;
+    expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    process.kill(pid, 'SIGUSR1');
+    expect(await ended(pid)).toBe(true);
+    expect(inspectorListening()).toBe(false);
+    expect((await fileCli(h, ['get', 'huggingface', 'token'])).code).toBe(4);
+  }, 60_000);
+
+  it('ends a command waiting for its input by SIGUSR1, as any program, instead of opening a debugger', async () => {
+    const t = makeTempHome();
+    const child = spawn(process.execPath, [BIN, 'set', 'huggingface', 'token'], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const done = collect(child);
+    // Its stdin stays open: it waits for the value. Once its main thread idles in the event loop (its code has run), the signal.
+    const idle = () => readFileSync(`/proc/${child.pid}/task/${child.pid}/wchan`, 'utf8').includes('epoll');
+    for (const end = Date.now() + 30_000; Date.now() < end && !idle(); ) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGUSR1');
+    const r = await done;
+    expect([r.signal, r.stderr]).toEqual(['SIGUSR1', '']);
+    expect(inspectorListening()).toBe(false);
+  });
+});
+
 describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
   it('lock and unlock are not stuck behind it: it is ended (its key with it) and its socket removed, with a warning; a new unlock serves reads', async (ctx) => {
     const h = await makeFileVaultHome({ logN: 10 });

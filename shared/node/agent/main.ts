@@ -50,18 +50,27 @@ async function readConfig(): Promise<AgentConfig> {
   return JSON.parse(text.slice(0, text.indexOf('\n'))) as AgentConfig;
 }
 
+/**
+ * Signals that stop the agent (its key leaves memory). SIGUSR1 too: Node would
+ * start its inspector, a debugger on 127.0.0.1:9229 without authentication that
+ * any local user could attach to and read the key with, for the agent's hours.
+ */
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1'] as const;
+
 async function run(): Promise<void> {
   process.title = AGENT_TITLE;
   closeInherited();
   let config: AgentConfig | undefined;
+  let serving: Awaited<ReturnType<typeof serveAgent>> | undefined;
+  // From the start: before it serves, one ends it as it would by default (the unlock waiting for it says so).
+  for (const signal of STOP_SIGNALS) process.on(signal, () => (serving ? serving.stop(signal) : process.exit(1)));
   try {
     config = await readConfig();
-    const agent = await serveAgent(config);
+    const agent = (serving = await serveAgent(config));
     config = undefined; // the key lives on only inside the running agent
     process.stdout.write(`${JSON.stringify({ ready: true, pid: agent.pid, expires_at: agent.expiresAt.toISOString() })}\n`);
     process.stdin.destroy();
     process.stdout.end();
-    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => agent.stop(signal));
     await agent.stopped;
     process.exit(0);
   } catch (err) {
