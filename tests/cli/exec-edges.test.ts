@@ -44,6 +44,18 @@ describe('exec: masked output that cannot be written', () => {
   });
 });
 
+/** The cpw-vault process strace `pid` runs (not the short-lived children strace forks to probe the kernel), or 0. */
+function tracedExec(pid: number): number {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').map(Number);
+  return children.find((c) => {
+    try {
+      return readFileSync(`/proc/${c}/cmdline`, 'latin1').includes(BIN);
+    } catch {
+      return false;
+    }
+  }) ?? 0;
+}
+
 /** Waits (polling, no fixed sleep) until `path` exists; false after `ms`. */
 async function appears(path: string, ms = 60_000): Promise<boolean> {
   for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) if (existsSync(path)) return true;
@@ -326,7 +338,7 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
       void done.then(() => (exited = true));
       while (!exited && !readdirSync(tmp).length) await new Promise((r) => setTimeout(r, 5));
       expect(exited, 'exec ended before its pipes were made').toBe(false);
-      const exec = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0]);
+      const exec = tracedExec(child.pid!);
       process.kill(exec, signal);
       const r = await done;
       expect([r.signal ?? r.code, existsSync(marker)], `${signal}: ${r.stderr}`).toEqual([signal, false]);
@@ -368,6 +380,66 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
     }
   });
 
+  it('a signal while mkfifo is still making the pipes stops it, then removes the folder: no crash, nothing left', async () => {
+    // Removed at once by the signal's listener while mkfifo went on (its first FIFO made, its second to come), the
+    // folder got the second FIFO between the removal's unlink and its rmdir: ENOTEMPTY thrown from the listener (a
+    // stack trace, exit 1), the folder left. mkfifo's first mknod and exec's last rmdir are held by strace.
+    const t = await ready();
+    const tmp = join(t.root, 'tmp-mkfifo');
+    mkdirSync(tmp, { mode: 0o700 });
+    const marker = join(t.root, 'stage-ran');
+    // stdout and stderr masked into two pipes: two FIFOs.
+    const child = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=mknod,mknodat,rmdir', '-e', 'inject=mknod,mknodat:delay_exit=1000000:when=1', '-e', 'inject=rmdir:delay_enter=2000000:when=2', process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', `touch "${marker}"`], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const done = collect(child, '');
+    let exited = false;
+    void done.then(() => (exited = true));
+    const firstMade = () => readdirSync(tmp).some((d) => existsSync(join(tmp, d, 'out')));
+    while (!exited && !firstMade()) await new Promise((r) => setTimeout(r, 5));
+    expect(exited, 'exec ended before its first pipe was made').toBe(false);
+    const exec = tracedExec(child.pid!);
+    process.kill(exec, 'SIGTERM');
+    const r = await done;
+    // strace's own notes aside (it says it lost a delayed tracee).
+    const said = r.stderr.split('\n').filter((l) => l && !l.startsWith('strace: '));
+    expect([r.signal ?? r.code, said, existsSync(marker)]).toEqual(['SIGTERM', [], false]);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it('a signal that comes while the stage is being forked ends exec by it: the stage quick to end, or not found (exit 127)', async () => {
+    // Handled after the fork, it went to a stage that had already exited (exec exited 0), or was dropped with the
+    // listener when the stage could not start (exec exited 127). The fork is held by strace; /proc says when.
+    const t = await ready();
+    const marker = join(t.root, 'stage-ran');
+    const clone = process.arch === 'arm64' ? '220' : '56';
+    const inFork = (pid: number) => {
+      try {
+        return readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ')[0] === clone;
+      } catch {
+        return false;
+      }
+    };
+    // --no-mask: the stage is exec's first fork; masked (stderr is a pipe here), mkfifo is.
+    for (const [args, nth] of [[['--no-mask', '--', 'sh', '-c', `touch "${marker}"`], 1], [['--', 'sh', '-c', `touch "${marker}"`], 2], [['--no-mask', '--', 'no-such-stage-program'], 1]] as const) {
+      const child = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=clone', '-e', `inject=clone:delay_enter=1500000:when=${nth}`, process.execPath, BIN, 'exec', '--workflow', 'transcribe', ...args], { cwd: t.cwd, env: envOf(t), stdio: ['ignore', 'pipe', 'pipe'] });
+      const done = collect(child, '');
+      let exited = false;
+      void done.then(() => (exited = true));
+      let exec = 0;
+      // In a fork at two looks 10 ms apart: the held one (an other fork takes a millisecond).
+      let wasInFork = false;
+      for (const end = Date.now() + 60_000; !exited && Date.now() < end; await new Promise((r) => setTimeout(r, 10))) {
+        exec ||= tracedExec(child.pid!);
+        const now = exec > 0 && inFork(exec);
+        if (now && wasInFork) break;
+        wasInFork = now;
+      }
+      expect(exited, `${args.join(' ')}: exec ended before its fork`).toBe(false);
+      process.kill(exec, 'SIGTERM');
+      const r = await done;
+      expect(r.signal ?? r.code, `${args.join(' ')}: ${r.stderr}`).toBe('SIGTERM');
+    }
+  });
+
   it('a signal that arrives while the pipes\' folder is being removed is acted on, never lost (the stage does not run)', async () => {
     // The removal made slow with strace's fault injection: a signal caught in that synchronous stretch waited in the
     // event loop, and dropping the listener dropped it with it: exec went on and ran the stage to the end, exit 0.
@@ -386,7 +458,7 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
       return false;
     };
     expect(await emptied()).toBe(true);
-    const exec = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0]);
+    const exec = tracedExec(child.pid!);
     process.kill(exec, 'SIGTERM');
     const r = await done;
     expect(r.signal ?? r.code).toBe('SIGTERM');

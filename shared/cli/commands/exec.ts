@@ -6,7 +6,7 @@ import { childEnv, selfCommand } from '../../node/exec/child-env';
 import { afterPendingSignals } from '../../node/builtins';
 import { alteredEnvVars } from '../../node/exec/env-bytes';
 import { isDevNull, sameFile, stagePipes, type StagePipe, type StagePipes } from '../../node/exec/stage-pipes';
-import { dieOf, StageSignals } from '../../node/exec/stage-signals';
+import { dieOf, exitedAlready, StageSignals } from '../../node/exec/stage-signals';
 import { inTerminalForeground } from '../../node/exec/terminal-group';
 import { maskedIds, valuesToMask } from '../../node/masking/mask-values';
 import { pipeMasked } from '../../node/masking/pipe-masked';
@@ -22,6 +22,8 @@ import { fixLine } from '../../core/workflows';
 
 /** Signals passed on to the stage besides Ctrl-C, SIGTERM and SIGHUP (which {@link StageSignals} hands over). */
 const ALSO_FORWARDED: NodeJS.Signals[] = ['SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+/** Signals that end exec, passed on to the stage: one the stage could not get (it had exited) ends exec itself. */
+const PASSED_ON_TO_END: ReadonlySet<string> = new Set(['SIGINT', 'SIGTERM', 'SIGHUP']);
 /** Errors of the secret store that keep a stage from starting (recorded as a refused run). */
 const STORE_REFUSALS = /^(KEYCHAIN_[A-Z_]+|VAULT_LOCKED|VAULT_CORRUPT|VAULT_NOT_FOUND)$/;
 
@@ -69,7 +71,7 @@ export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
   const streams = maskedStreams(args.mask);
   // Started before the workflow is read, so mkfifo runs while the keychain answers (its fork still costs ~5-8 ms here).
   const signals = new StageSignals();
-  const pipesMade = stagePipes({ ...streams, merged: streams.out && streams.err && sameFile(1, 2) }, signals.undo);
+  const pipesMade = stagePipes({ ...streams, merged: streams.out && streams.err && sameFile(1, 2) }, signals);
   try {
     return await prepareAndRun(args, ctx, vault, history, streams, pipesMade, signals);
   } catch (err) {
@@ -207,16 +209,21 @@ async function runChild(program: string, rest: string[], env: Record<string, str
     // The handlers go in before the stage starts: a signal sent the moment it runs (a loaded machine can pause this
     // process right after the fork) is queued for the event loop, then forwarded, instead of killing exec by default.
     // (A handler runs from the event loop, so `child` below is set by then.)
-    const forward = (signal: NodeJS.Signals) => {
+    // A terminating signal the stage could no longer get (it had exited): exec ends by it once the output is written.
+    let unheard: NodeJS.Signals | undefined;
+    const forward = (signal: NodeJS.Signals, justStarted = false) => {
       // A terminal's Ctrl-C / Ctrl-\ already reaches the child (same process group): do not send it twice (a second
-      // SIGINT cuts short the cleanup a stage does on its first). Whatever stdin is: `find | cpw-vault exec` too.
-      if ((signal === 'SIGINT' || signal === 'SIGQUIT') && inTerminalForeground(ctx.io.stdinIsTTY)) return;
+      // SIGINT cuts short the cleanup a stage does on its first). Whatever stdin is: `find | cpw-vault exec` too. Unless
+      // it came as the stage was being started: typed before the fork, it reached exec alone and was lost (the stage
+      // ran to the end). A stage a few milliseconds old has no cleanup of its own yet for a second one to cut short.
+      if ((signal === 'SIGINT' || signal === 'SIGQUIT') && !justStarted && inTerminalForeground(ctx.io.stdinIsTTY)) return;
       // A SIGHUP is always passed on, though a terminal's hangup may have reached the stage through its process group
       // already: a session leader that tells exec alone (`timeout --foreground`, a supervisor, ssh's command when exec
       // is it) is indistinguishable from here, and a stage that never hears of the hangup runs on without its terminal.
       child.kill(signal);
+      if (exitedAlready(child) && PASSED_ON_TO_END.has(signal)) unheard ??= signal;
     };
-    signals.forwardTo(forward);
+    signals.stageStarts(forward);
     for (const s of ALSO_FORWARDED) process.on(s, forward);
     const end = (masked: boolean, pipe: StagePipe | undefined) => (pipe ? pipe.child : masked ? 'pipe' : 'inherit');
     const child = spawn(program, rest, { stdio: ['inherit', end(masking.out, pipes?.out), end(masking.err, pipes?.err)], env });
@@ -229,7 +236,7 @@ async function runChild(program: string, rest: string[], env: Record<string, str
     const errSource = pipes?.err && pipes.err === pipes.out ? undefined : (pipes?.err?.ours ?? child.stderr);
     const flows = Promise.all([outSource && pipeMasked(outSource, process.stdout, masking.values, readerGone), errSource && pipeMasked(errSource, process.stderr, masking.values, readerGone)]);
     const finish = (code: number, signal: NodeJS.Signals | null, drained: Promise<ReadonlyArray<NodeJS.ErrnoException | null | undefined>>) => {
-      signals.stop();
+      signals.stageEnded();
       for (const s of ALSO_FORWARDED) process.off(s, forward);
       const finishedAt = isoNow();
       const duration = Date.now() - started;
@@ -242,9 +249,12 @@ async function runChild(program: string, rest: string[], env: Record<string, str
         const final = failed && code === 0 ? EXIT.failure : code;
         if (final !== 0 && !signal && onFailure) writeQuietly(ctx, onFailure);
         record({ status: final === 0 ? 'succeeded' : 'failed', exit_code: final, signal, finished_at: finishedAt, duration_ms: duration });
-        return updates.then(() => {
-          // Everything is written and recorded: end as the stage did, so whoever waits for exec sees the same death.
+        // A signal that came meanwhile is handled first (the stage failing to start is quick): it ends exec.
+        return updates.then(afterPendingSignals).then(() => {
+          // Everything is written and recorded: end as the stage did, so whoever waits for exec sees the same death;
+          // or by the signal sent to end it that the stage, gone already, could not get.
           if (signal && !failed) dieOf(signal);
+          if (unheard) dieOf(unheard);
           resolve(final);
         });
       });

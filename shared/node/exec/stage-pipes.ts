@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { StageSignals } from './stage-signals';
 import { closeSync, constants as fs, existsSync, fstatSync, lstatSync, mkdtempSync, openSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -68,21 +69,24 @@ const OPENERS_LAST_MS = 500;
  * (theirs, or sticky like /tmp), opened at both ends, checked to be a FIFO
  * of ours that nobody else can open, and its folder removed before the
  * stage starts: nothing is left on disk, and nobody else can read the
- * stage's output. While the folder exists, its removal is in `undo`: the
- * caller's signal listener runs it before a Ctrl-C, SIGTERM or SIGHUP ends
- * the process (only a kill -9 in those few milliseconds leaves it).
+ * stage's output. It runs held by `signals` ({@link StageSignals.holding}):
+ * a Ctrl-C, SIGTERM or SIGHUP meanwhile stops mkfifo and ends exec once the
+ * folder is gone (only a kill -9 in those few milliseconds leaves it; removed
+ * at once by the signal, mkfifo still at work made it fail half-empty).
  * Undefined when that cannot be done (no `mkfifo`, an unwritable or unsafe
  * TMPDIR): the caller uses Node's pipes.
  */
-export async function stagePipes(want: { out: boolean; err: boolean; merged: boolean }, undo: Set<() => void>): Promise<StagePipes | undefined> {
+export async function stagePipes(want: { out: boolean; err: boolean; merged: boolean }, signals: Pick<StageSignals, 'holding'>): Promise<StagePipes | undefined> {
   if ((!want.out && !want.err) || process.platform !== 'linux') return undefined;
+  let maker: ChildProcess | undefined;
+  return signals.holding(() => makePipes(want, (p) => (maker = p)), () => maker?.kill('SIGKILL'));
+}
+
+async function makePipes(want: { out: boolean; err: boolean; merged: boolean }, started: (mkfifo: ChildProcess) => void): Promise<StagePipes | undefined> {
   const names = want.merged ? ['both'] : [...(want.out ? ['out'] : []), ...(want.err ? ['err'] : [])];
   const mkfifo = ['/usr/bin/mkfifo', '/bin/mkfifo'].find((p) => existsSync(p));
   let dir: string | undefined;
   const opened: number[] = [];
-  const remove = () => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  };
   try {
     // TMPDIR as the folder it names (a symlink to one: macOS's /tmp, a home's link to scratch space), then judged: a
     // folder others can write without the sticky bit lets them rename ours away and put their own in its place.
@@ -90,11 +94,11 @@ export async function stagePipes(want: { out: boolean; err: boolean; merged: boo
     const parent = lstatSync(base);
     if (!mkfifo || !parent.isDirectory() || (parent.mode & 0o022 && !(parent.mode & 0o1000))) return undefined;
     dir = mkdtempSync(join(base, 'cpw-vault-exec-'));
-    undo.add(remove);
     const paths = names.map((n) => join(dir!, n));
     // A fork of this process, replaced by mkfifo at once (its own environment: no credential variable in it).
     const made = await new Promise<boolean>((resolve) => {
       const p = spawn(mkfifo, ['-m', '600', '--', ...paths], { stdio: 'ignore', env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
+      started(p);
       p.once('error', () => resolve(false));
       p.once('exit', (code) => resolve(code === 0));
     });
@@ -138,8 +142,7 @@ export async function stagePipes(want: { out: boolean; err: boolean; merged: boo
     return undefined;
   } finally {
     for (const fd of opened) closeSync(fd);
-    undo.delete(remove);
-    remove();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
 }
 

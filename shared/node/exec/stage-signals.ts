@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+
 /** Signals that end exec before its stage runs, and are passed on to the stage once it runs. */
 const ENDING: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
@@ -25,30 +28,38 @@ export function dieOf(signal: NodeJS.Signals): void {
   process.kill(process.pid, signal);
 }
 
+/** What exec does with a signal while its stage runs; `justStarted`: it may have come before the stage was forked. */
+export type Forward = (signal: NodeJS.Signals, justStarted: boolean) => void;
+
 /**
  * exec's Ctrl-C, SIGTERM and SIGHUP, through one listener from before the
- * stage's pipes are made until the stage has ended. Before the stage runs,
- * one ends exec as it would by default, once what exec made on disk
- * meanwhile ({@link undo}: the pipes' folder) is removed; unless someone else
- * listens too (a passphrase prompt: it cancels, and the stage never starts).
- * Once the stage runs, they go to {@link forwardTo}'s function.
+ * stage's pipes are made until exec ends:
+ * - before the stage runs, one ends exec as it would by default; while
+ *   something that must not be left behind is being made ({@link holding}:
+ *   the pipes' folder), once that is done and removed. Unless someone else
+ *   listens too (a passphrase prompt: it cancels, and the stage never starts);
+ * - while the stage runs, it goes to the {@link stageStarts} function;
+ * - once the stage has ended, it ends exec at once (as by default).
  *
  * One listener all along: Node drops a signal that libuv had read but not yet
  * handed to a listener when the last listener is removed. The stage pipes'
  * own hold was removed before exec's forwarder was added, and a SIGHUP sent
- * at that instant was lost: the stage ran to the end, exec exited 0.
+ * at that instant was lost; removed when the stage ended, a signal that came
+ * as a stage failed to start was lost (exit 127, not the signal).
  */
 export class StageSignals {
-  /** Removals of what must not outlive exec (the pipes' folder while it exists), run before a signal ends it. */
-  readonly undo = new Set<() => void>();
-  private forward: ((signal: NodeJS.Signals) => void) | undefined;
+  private phase: 'before' | 'stage' | 'after' = 'before';
+  private holds = 0;
+  private interrupt: (() => void) | undefined;
   private came: NodeJS.Signals | undefined;
+  private forward: Forward | undefined;
+  private justStarted = false;
   private readonly listener = (signal: NodeJS.Signals) => {
-    if (this.forward) return this.forward(signal);
+    if (this.phase === 'stage') return this.forward!(signal, this.justStarted);
+    if (this.phase === 'after') return dieOf(signal);
     this.came ??= signal;
-    for (const removal of this.undo) removal();
-    this.undo.clear();
-    if (process.listenerCount(signal) === 1) dieOf(signal);
+    this.interrupt?.();
+    this.endIfCame();
   };
 
   constructor() {
@@ -56,17 +67,62 @@ export class StageSignals {
   }
 
   /**
-   * Called right before the stage is spawned: ends exec by a signal that came
-   * before (one another listener took, yet nothing stopped exec), else sends
-   * every later one to `forward` (the stage).
+   * Runs `work` (it makes something on disk and removes it before it ends)
+   * with these signals held: one that comes meanwhile calls `interrupt` (to
+   * cut it short) and ends exec once `work` is done.
    */
-  forwardTo(forward: (signal: NodeJS.Signals) => void): void {
-    if (this.came) dieOf(this.came);
-    this.forward = forward;
+  async holding<T>(work: () => Promise<T>, interrupt?: () => void): Promise<T> {
+    this.holds++;
+    this.interrupt = interrupt;
+    try {
+      return await work();
+    } finally {
+      this.holds--;
+      this.interrupt = undefined;
+      this.endIfCame();
+    }
   }
 
-  /** Once the stage has ended (or will not run): signals have their default action again. */
+  /**
+   * Called right before the stage is spawned: ends exec by a signal that came
+   * before (one another listener took, yet nothing stopped exec), else sends
+   * every later one to `forward` (the stage). Those handled before the first
+   * turn of the event loop after the spawn may have been sent before the fork:
+   * `justStarted`.
+   */
+  stageStarts(forward: Forward): void {
+    if (this.came) dieOf(this.came);
+    this.phase = 'stage';
+    this.forward = forward;
+    this.justStarted = true;
+    setImmediate(() => (this.justStarted = false));
+  }
+
+  /** The stage has ended (or could not start): a signal from now on ends exec at once. */
+  stageEnded(): void {
+    this.phase = 'after';
+  }
+
+  /** exec is done: signals have their default action again. */
   stop(): void {
     for (const s of ENDING) process.off(s, this.listener);
+  }
+
+  private endIfCame(): void {
+    if (this.phase === 'before' && this.came && !this.holds && process.listenerCount(this.came) === 1) dieOf(this.came);
+  }
+}
+
+/**
+ * True when `child` has exited, even if its exit has not been handled yet (a
+ * zombie, from /proc): a signal sent to it now reaches nobody.
+ */
+export function exitedAlready(child: ChildProcess): boolean {
+  if (child.exitCode !== null || child.signalCode !== null) return true;
+  try {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'latin1');
+    return stat[stat.lastIndexOf(')') + 2] === 'Z';
+  } catch {
+    return false;
   }
 }
