@@ -137,6 +137,56 @@ except KeyboardInterrupt:
   });
 });
 
+describe('exec: Ctrl-C typed as the stage is being started', () => {
+  // Typed just before the fork, the terminal's SIGINT reached exec alone, and exec, taking it that the stage (in the
+  // same process group) had it too, did not pass it on: the stage ran to the end, exec exited 0. The fork is held by
+  // strace (which ignores the Ctrl-C: -o FILE), /proc says when, and the Ctrl-C is typed then.
+  const driver = `
+import json, os, pty, sys, time
+bin, argv = sys.argv[1], sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+def traced():
+    for c in open(f"/proc/{pid}/task/{pid}/children").read().split():
+        try:
+            if bin in open(f"/proc/{c}/cmdline", encoding="latin-1").read(): return int(c)
+        except OSError: pass
+    return 0
+def in_fork(p):
+    try: return open(f"/proc/{p}/syscall").read().split(" ")[0] == ("220" if os.uname().machine == "aarch64" else "56")
+    except OSError: return False
+exec_pid, was, end = 0, False, time.time() + 60
+while time.time() < end:
+    exec_pid = exec_pid or traced()
+    now = exec_pid > 0 and in_fork(exec_pid)
+    if now and was: break
+    was = now
+    time.sleep(0.01)
+os.write(fd, b"\\x03")
+screen = b""
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk: break
+    screen += chunk
+_, status = os.waitpid(pid, 0)
+print(json.dumps({"signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None, "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None, "screen": screen.decode("utf-8", "replace")}))
+`;
+  it('the stage gets it (it never started on its own): exec ends by SIGINT, the stage does not run to the end', async () => {
+    const t = await ready();
+    const marker = join(t.root, 'stage-ran');
+    const log = join(t.root, 'strace.log');
+    const argv = ['strace', '-f', '-qq', '-o', log, '-e', 'trace=clone', '-e', 'inject=clone:delay_enter=1500000:when=1', process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', `sleep 2; touch "${marker}"`];
+    const r = spawnSync('python3', ['-c', driver, BIN, ...argv], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
+    const out = JSON.parse(r.stdout) as { signal: number | null; code: number | null; screen: string };
+    // strace ends as its tracee did: by SIGINT (2).
+    expect([out.signal ?? out.code, existsSync(marker)], out.screen).toEqual([2, false]);
+  });
+});
+
 describe('exec: a terminal that hangs up', () => {
   // Closing the window (or a dropped ssh) signals the session's leader, which may tell the whole process group (a shell,
   // the kernel as the leader exits) or exec alone (timeout --foreground, a supervisor; exec itself as the leader): the
