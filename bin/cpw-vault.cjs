@@ -6,12 +6,11 @@
 // the full CLI. Each bundle is loaded with the code cache the build made for it.
 // SIGUSR1 ends the command as it ends any program. Node would start its inspector instead: a debugger on
 // 127.0.0.1:9229, with no authentication, that any local user could attach to and read every secret in memory.
-// (A listener of exec's own passes it on to the stage while one runs.)
-process.on('SIGUSR1', function noInspector() {
-  if (process.listenerCount('SIGUSR1') > 1) return;
-  process.off('SIGUSR1', noInspector);
-  process.kill(process.pid, 'SIGUSR1');
-});
+// A listener added and removed puts the default action back (libuv's handler replaced Node's, then SIG_DFL), so
+// it works even while the main thread is busy. (Listeners of a prompt or of exec cancel or pass it on meanwhile.)
+const noInspector = () => {};
+process.on('SIGUSR1', noInspector);
+process.off('SIGUSR1', noInspector);
 const { join } = require('node:path');
 const { loadBundle } = require('./load-bundle.cjs');
 

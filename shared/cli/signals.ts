@@ -2,8 +2,12 @@ import { constants } from 'node:os';
 import { cancelledError } from '../core/errors';
 import { afterPendingSignals } from '../node/builtins';
 
-/** Signals that interrupt a change: Ctrl-C, kill, a closed terminal. */
-const INTERRUPTS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/**
+ * Signals that interrupt a change: Ctrl-C, kill, a closed terminal; SIGUSR1
+ * too (its default action ends the process: at a hidden prompt, the terminal
+ * was left without echo).
+ */
+const INTERRUPTS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1'];
 
 /**
  * Runs `fn` with SIGINT, SIGTERM and SIGHUP turned into an abort of `signal`

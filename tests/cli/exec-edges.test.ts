@@ -125,6 +125,16 @@ except KeyboardInterrupt:
     print("cleaned up", flush=True)
     sys.exit(5)
 `;
+  it('the stage gets the one SIGQUIT a Ctrl-\\ sent (it got two: Node hands a listener the signal\'s number too)', async () => {
+    const t = await ready();
+    const counter = 'import signal, sys, time\nn = 0\ndef on(*_):\n    global n\n    n += 1\nsignal.signal(signal.SIGQUIT, on)\nprint("ready", flush=True)\nend = time.time() + 1.5\nwhile time.time() < end: time.sleep(0.05)\nprint("quits=%d" % n, flush=True)';
+    for (const mask of ['--no-mask', '--mask']) {
+      const r = spawnSync('python3', [PTY, JSON.stringify([{ expect: 'ready', send: '\u001c' }]), process.execPath, BIN, 'exec', '--workflow', 'transcribe', mask, '--', 'python3', '-c', counter], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
+      const { screen } = JSON.parse(r.stdout) as { screen: string };
+      expect(screen, mask).toContain('quits=1\r\n');
+    }
+  });
+
   it('the stage gets the one SIGINT the terminal sent, finishes its cleanup, and its exit code comes through', async () => {
     const t = await ready();
     for (const mask of ['--no-mask', '--mask']) {
@@ -381,7 +391,8 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
     const tmp = join(t.root, 'tmp-signals');
     mkdirSync(tmp, { mode: 0o700 });
     const marker = join(t.root, 'stage-ran');
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    // SIGUSR1 and SIGUSR2 too: their default action ends exec, and left the folder.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const) {
       const child = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=mknod,mknodat', '-e', 'inject=mknod,mknodat:delay_enter=1000000', process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', `touch "${marker}"`], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
       const done = collect(child, '');
       let exited = false;

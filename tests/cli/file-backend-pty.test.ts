@@ -59,6 +59,16 @@ describe('the file backend in a real terminal, and with Debian age', () => {
     expect(agentSockets(h)).toEqual([]);
   });
 
+  it('SIGUSR1 at the passphrase prompt cancels it as SIGTERM does (its default action ended the process: the terminal left without echo)', async () => {
+    for (const args of [['get', 'huggingface', 'token'], ['exec', '--workflow', 'transcribe', '--', 'true']]) {
+      const r = await inPty(h.cwd, env, cpw(...args), [{ expect: 'Passphrase of the vault file \\(input hidden\\)', signal: 'USR1' }]);
+      expect(r.stuck_at, r.screen.slice(-800)).toBeUndefined();
+      expect(r.code, r.screen.slice(-800)).toBe(138);
+      expect(r.screen).toContain('cancelled: nothing changed');
+      expect(agentSockets(h)).toEqual([]);
+    }
+  });
+
   it('passphrase change is interactive only; a wrong current passphrase exits 1 and Ctrl-C exits 130, the file byte-identical', async () => {
     const before = vaultBytes(h);
     const piped = await fileCli(h, ['passphrase', 'change'], { input: `${h.passphrase}\n${NEW_PASS}\n${NEW_PASS}\n` });

@@ -300,6 +300,17 @@ describe('SIGUSR1', () => {
     expect((await fileCli(h, ['get', 'huggingface', 'token'])).code).toBe(4);
   }, 60_000);
 
+  it('at the agent\'s very start (before its code takes it: Node 20 opens the debugger), the agent refuses to hold the key', async () => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    // strace sends SIGUSR1 as the agent opens its own program, before any of its code runs.
+    const agentJs = resolve(dirname(BIN), '..', 'dist', 'agent.cjs');
+    const r = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-P', agentJs, '-e', 'trace=openat', '-e', 'inject=openat:signal=SIGUSR1', process.execPath, BIN, 'unlock', '--passphrase-file', h.passFile], { cwd: h.cwd, env: fileEnv(h), encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toContain('[VAULT_AGENT_UNSAFE] A debugger was started in the unlock agent as it began (SIGUSR1); it was closed, and the agent did not keep the key.');
+    expect(r.status).not.toBe(0);
+    expect(agentSockets(h)).toEqual([]);
+    expect(inspectorListening()).toBe(false);
+  }, 60_000);
+
   it('ends a command waiting for its input by SIGUSR1, as any program, instead of opening a debugger', async () => {
     const t = makeTempHome();
     const child = spawn(process.execPath, [BIN, 'set', 'huggingface', 'token'], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, stdio: ['pipe', 'pipe', 'pipe'] });

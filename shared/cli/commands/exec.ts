@@ -20,8 +20,8 @@ import { isVaultError, VaultError } from '../../core/errors';
 import { checkedCredentialId, splitCredentialId, type CredentialId } from '../../core/credential';
 import { fixLine } from '../../core/workflows';
 
-/** Signals passed on to the stage besides Ctrl-C, SIGTERM and SIGHUP (which {@link StageSignals} hands over). */
-const ALSO_FORWARDED: NodeJS.Signals[] = ['SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+/** Signals passed on to the stage besides those {@link StageSignals} hands over (SIGQUIT, before the stage, dumps a core as by default). */
+const ALSO_FORWARDED: NodeJS.Signals[] = ['SIGQUIT'];
 /** Signals that end exec, passed on to the stage: one the stage could not get (it had exited) ends exec itself. */
 const PASSED_ON_TO_END: ReadonlySet<string> = new Set(['SIGINT', 'SIGTERM', 'SIGHUP']);
 /** Errors of the secret store that keep a stage from starting (recorded as a refused run). */
@@ -224,7 +224,9 @@ async function runChild(program: string, rest: string[], env: Record<string, str
       if (exitedAlready(child) && PASSED_ON_TO_END.has(signal)) unheard ??= signal;
     };
     signals.stageStarts(forward);
-    for (const s of ALSO_FORWARDED) process.on(s, forward);
+    // Node calls a signal's listeners with its name and number: the number is no `justStarted` (Ctrl-\ went twice).
+    const forwardQuit = (signal: NodeJS.Signals) => forward(signal);
+    for (const s of ALSO_FORWARDED) process.on(s, forwardQuit);
     const end = (masked: boolean, pipe: StagePipe | undefined) => (pipe ? pipe.child : masked ? 'pipe' : 'inherit');
     const child = spawn(program, rest, { stdio: ['inherit', end(masking.out, pipes?.out), end(masking.err, pipes?.err)], env });
     // The child has its copies of the write ends now: with ours closed, its exit (and its children's) ends the streams.
@@ -237,7 +239,7 @@ async function runChild(program: string, rest: string[], env: Record<string, str
     const flows = Promise.all([outSource && pipeMasked(outSource, process.stdout, masking.values, readerGone), errSource && pipeMasked(errSource, process.stderr, masking.values, readerGone)]);
     const finish = (code: number, signal: NodeJS.Signals | null, drained: Promise<ReadonlyArray<NodeJS.ErrnoException | null | undefined>>) => {
       signals.stageEnded();
-      for (const s of ALSO_FORWARDED) process.off(s, forward);
+      for (const s of ALSO_FORWARDED) process.off(s, forwardQuit);
       const finishedAt = isoNow();
       const duration = Date.now() - started;
       // Masked output is written in full (until the child's pipes close) before exec returns.

@@ -8,7 +8,8 @@
  * nothing anywhere: no log, no file but its socket.
  */
 import { closeSync, readdirSync, readFileSync } from 'node:fs';
-import { toVaultError } from '../../core/errors';
+import inspector from 'node:inspector';
+import { toVaultError, VaultError } from '../../core/errors';
 import { AGENT_TITLE } from './protocol';
 import { serveAgent, type AgentConfig } from './server';
 
@@ -57,6 +58,17 @@ async function readConfig(): Promise<AgentConfig> {
  */
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1'] as const;
 
+/**
+ * A SIGUSR1 in the milliseconds before {@link run} took it started Node's
+ * inspector (Node 20 cannot be told not to): a debugger anyone on this host
+ * could attach to. It is closed, and the agent never holds the key.
+ */
+function refuseIfInspected(): void {
+  if (!inspector.url()) return;
+  inspector.close();
+  throw new VaultError('VAULT_AGENT_UNSAFE', 'A debugger was started in the unlock agent as it began (SIGUSR1); it was closed, and the agent did not keep the key.', 'Run cpw-vault unlock again.');
+}
+
 async function run(): Promise<void> {
   process.title = AGENT_TITLE;
   closeInherited();
@@ -65,7 +77,10 @@ async function run(): Promise<void> {
   // From the start: before it serves, one ends it as it would by default (the unlock waiting for it says so).
   for (const signal of STOP_SIGNALS) process.on(signal, () => (serving ? serving.stop(signal) : process.exit(1)));
   try {
+    refuseIfInspected();
     config = await readConfig();
+    // Once more with the key read: a SIGUSR1 just before the listeners above may start the inspector a moment later.
+    refuseIfInspected();
     const agent = (serving = await serveAgent(config));
     config = undefined; // the key lives on only inside the running agent
     process.stdout.write(`${JSON.stringify({ ready: true, pid: agent.pid, expires_at: agent.expiresAt.toISOString() })}\n`);

@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 
-/** Signals that end exec before its stage runs, and are passed on to the stage once it runs. */
-const ENDING: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/**
+ * Signals that end exec before its stage runs (their default action), and are
+ * passed on to the stage once it runs. SIGUSR1 too: the launcher gave it its
+ * default action back (Node's is its inspector).
+ */
+const ENDING: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
 
 /**
  * Signals whose default action ends a process without a core dump. A stage
@@ -32,7 +36,7 @@ export function dieOf(signal: NodeJS.Signals): void {
 export type Forward = (signal: NodeJS.Signals, justStarted: boolean) => void;
 
 /**
- * exec's Ctrl-C, SIGTERM and SIGHUP, through one listener from before the
+ * exec's Ctrl-C, SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2, through one listener from before the
  * stage's pipes are made until exec ends:
  * - before the stage runs, one ends exec as it would by default; while
  *   something that must not be left behind is being made ({@link holding}:
