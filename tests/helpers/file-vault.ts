@@ -75,7 +75,7 @@ export function agentSockets(h: FileVaultHome): string[] {
 }
 
 /** Runs a command in a real pseudo-terminal (tests/helpers/pty_drive.py), answering prompts; colours stripped. */
-export function inPty(cwd: string, env: NodeJS.ProcessEnv, command: string[], steps: Array<{ expect: string; send?: string; signal?: 'TERM' | 'HUP' | 'INT'; cooked?: boolean }>): Promise<{ screen: string; code: number | null; stuck_at?: string }> {
+export function inPty(cwd: string, env: NodeJS.ProcessEnv, command: string[], steps: Array<{ expect: string; send?: string; signal?: 'TERM' | 'HUP' | 'INT' | 'USR1'; cooked?: boolean }>): Promise<{ screen: string; code: number | null; stuck_at?: string }> {
   const child = spawn('/usr/bin/python3', [resolve(import.meta.dirname, 'pty_drive.py'), JSON.stringify(steps), ...command], { cwd, env: { ...env, TERM: 'xterm' }, stdio: ['ignore', 'pipe', 'pipe'] });
   return collect(child).then((r) => {
     const out = JSON.parse(r.stdout) as { screen: string; code: number | null; stuck_at?: string };
