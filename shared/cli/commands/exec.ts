@@ -6,7 +6,7 @@ import { childEnv, selfCommand } from '../../node/exec/child-env';
 import { afterPendingSignals } from '../../node/builtins';
 import { alteredEnvVars } from '../../node/exec/env-bytes';
 import { isDevNull, sameFile, stagePipes, type StagePipe, type StagePipes } from '../../node/exec/stage-pipes';
-import { dieOf, exitedAlready, StageSignals } from '../../node/exec/stage-signals';
+import { dieOf, ENDING, exitedAlready, StageSignals } from '../../node/exec/stage-signals';
 import { inTerminalForeground } from '../../node/exec/terminal-group';
 import { maskedIds, valuesToMask } from '../../node/masking/mask-values';
 import { pipeMasked } from '../../node/masking/pipe-masked';
@@ -22,8 +22,6 @@ import { fixLine } from '../../core/workflows';
 
 /** Signals passed on to the stage besides those {@link StageSignals} hands over (SIGQUIT, before the stage, dumps a core as by default). */
 const ALSO_FORWARDED: NodeJS.Signals[] = ['SIGQUIT'];
-/** Signals that end exec, passed on to the stage: one the stage could not get (it had exited) ends exec itself. */
-const PASSED_ON_TO_END: ReadonlySet<string> = new Set(['SIGINT', 'SIGTERM', 'SIGHUP']);
 /** Errors of the secret store that keep a stage from starting (recorded as a refused run). */
 const STORE_REFUSALS = /^(KEYCHAIN_[A-Z_]+|VAULT_LOCKED|VAULT_CORRUPT|VAULT_NOT_FOUND)$/;
 
@@ -221,7 +219,8 @@ async function runChild(program: string, rest: string[], env: Record<string, str
       // already: a session leader that tells exec alone (`timeout --foreground`, a supervisor, ssh's command when exec
       // is it) is indistinguishable from here, and a stage that never hears of the hangup runs on without its terminal.
       child.kill(signal);
-      if (exitedAlready(child) && PASSED_ON_TO_END.has(signal)) unheard ??= signal;
+      // One that would have ended exec before the stage, and the stage (gone already) could not get, ends exec itself.
+      if (exitedAlready(child) && ENDING.includes(signal)) unheard ??= signal;
     };
     signals.stageStarts(forward);
     // Node calls a signal's listeners with its name and number: the number is no `justStarted` (Ctrl-\ went twice).

@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
  * passed on to the stage once it runs. SIGUSR1 too: the launcher gave it its
  * default action back (Node's is its inspector).
  */
-const ENDING: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
+export const ENDING: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
 
 /**
  * Signals whose default action ends a process without a core dump. A stage
@@ -36,8 +36,8 @@ export function dieOf(signal: NodeJS.Signals): void {
 export type Forward = (signal: NodeJS.Signals, justStarted: boolean) => void;
 
 /**
- * exec's Ctrl-C, SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2, through one listener from before the
- * stage's pipes are made until exec ends:
+ * exec's {@link ENDING} signals (Ctrl-C, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2),
+ * through one listener from before the stage's pipes are made until exec ends:
  * - before the stage runs, one ends exec as it would by default; while
  *   something that must not be left behind is being made ({@link holding}:
  *   the pipes' folder), once that is done and removed. Unless someone else
