@@ -44,12 +44,15 @@ describe('exec: masked output that cannot be written', () => {
   });
 });
 
-/** The cpw-vault process strace `pid` runs (not the short-lived children strace forks to probe the kernel), or 0. */
+/**
+ * The cpw-vault process strace `pid` runs, or 0: by its arguments (node, then the launcher), never by the launcher's
+ * name alone, which strace's own command line holds too, as do the children strace forks to probe the kernel.
+ */
 function tracedExec(pid: number): number {
   const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').map(Number);
   return children.find((c) => {
     try {
-      return readFileSync(`/proc/${c}/cmdline`, 'latin1').includes(BIN);
+      return readFileSync(`/proc/${c}/cmdline`, 'latin1').split('\0')[1] === BIN;
     } catch {
       return false;
     }
@@ -160,7 +163,8 @@ if pid == 0:
 def traced():
     for c in open(f"/proc/{pid}/task/{pid}/children").read().split():
         try:
-            if bin in open(f"/proc/{c}/cmdline", encoding="latin-1").read(): return int(c)
+            # by its arguments (node, then the launcher): strace's own command line, and its probing children's, name it too
+            if open(f"/proc/{c}/cmdline", encoding="latin-1").read().split("\\0")[1:2] == [bin]: return int(c)
         except OSError: pass
     return 0
 def in_fork(p):
