@@ -1,6 +1,5 @@
 import { sourceLabel } from '../../core/views';
 import { vaultAgentListening } from '../../node/agent/socket-dir';
-import { resolveProfilePaths } from '../../node/profile/paths';
 import { unknownReason } from '../../core/workflows';
 import type { KeychainStatus } from '../../core/secret-store';
 import { printJson, type CliContext, type ReadVault } from '../context';
@@ -35,9 +34,7 @@ export async function list(_args: object, ctx: CliContext): Promise<ExitCode> {
  * by connecting (a stopped agent held these commands 5 s). Returns exit 0.
  */
 export function lockedVaultNote(ctx: CliContext, reader: ReadVault): ExitCode {
-  if (reader.backend() !== 'file') return EXIT.ok;
-  const { profile } = resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd });
-  if (vaultAgentListening(profile, ctx.io.env)) return EXIT.ok;
+  if (reader.backend() !== 'file' || vaultAgentListening(reader.profilePath, ctx.io.env)) return EXIT.ok;
   ctx.io.err('note: the vault file is locked (no unlock agent): sources are shown from the index, not checked. Unlock it: cpw-vault unlock\n');
   return EXIT.ok;
 }
