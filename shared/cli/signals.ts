@@ -10,7 +10,7 @@ import { afterPendingSignals } from '../node/builtins';
 const INTERRUPTS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1'];
 
 /**
- * Runs `fn` with SIGINT, SIGTERM and SIGHUP turned into an abort of `signal`
+ * Runs `fn` with the {@link INTERRUPTS} signals turned into an abort of `signal`
  * instead of killing the process, so a change in progress rolls back
  * (previous values back, new ones removed) before the command exits. The
  * first signal aborts; more signals while the rollback runs are absorbed:
@@ -58,7 +58,7 @@ export async function abortedAfterPending(signal: AbortSignal): Promise<boolean>
 
 /**
  * Runs `fn` (work that holds the main thread: a passphrase's scrypt) with
- * SIGINT, SIGTERM and SIGHUP held instead of ending the process, then throws
+ * the {@link INTERRUPTS} signals held instead of ending the process, then throws
  * CANCELLED if one came (after one turn of the loop: see
  * {@link abortedAfterPending}), whatever `fn` gave, so nothing is acted on
  * after the user asked to stop.
