@@ -51,6 +51,17 @@ export interface PlanChoices {
 const PLAINTEXT: ReadonlySet<SourceKind> = new Set(['secrets-json', 'seed-profile', 'dotenv', 'hf-token-file']);
 
 /**
+ * A value with spaces or tabs at either end: cpw-vault stores values trimmed
+ * (a pasted key often carries them), so taking this one would store another
+ * value than the file's (a quoted `" pass word "` in a .env is one both
+ * python-dotenv and Node keep as written). A line break at the end is not
+ * one of them: a copied key's final newline is no part of it.
+ */
+function edgeSpaces(value: unknown): string | undefined {
+  return typeof value === 'string' && /^[ \t]|[ \t]\r?\n?$/.test(value) ? 'spaces at the start or end, which cpw-vault does not keep (it would store another value): not imported; if the key is right without them, store it with cpw-vault set' : undefined;
+}
+
+/**
  * Plans a migration: one row per source entry — import, identical (already
  * stored with the same value), conflict (a different value is stored:
  * skipped unless chosen for overwrite), unknown (reported; imported as a
@@ -62,7 +73,7 @@ export function planMigration(source: ParsedSource, compare: (id: CredentialId, 
   const claimed = new Map<CredentialId, string>();
   const rows = source.entries.map((entry, index): PlanRow => {
     const base = { index, sourceKey: entry.sourceKey };
-    const bad = valueProblem(entry.value)?.text;
+    const bad = entry.problem ?? valueProblem(entry.value)?.text ?? edgeSpaces(entry.value);
     const target = entry.target ?? entry.customTarget?.id;
     if (bad) return { ...base, target, action: 'invalid', apply: false, reason: bad };
     if (!target) return { ...base, target: undefined, action: 'invalid', apply: false, reason: entry.keyShapedName ? 'the name has the shape of a key (a value where a name goes): not imported; if it is a key, store it under a name with cpw-vault set, and remove it from this file' : 'not a usable credential name' };

@@ -19,6 +19,8 @@ export interface SourceEntry {
   /** Its name (or a part of it) has the shape of a key: never a credential's name, and shown cut (see shownKey). */
   keyShapedName?: true;
   value: unknown;
+  /** Why the value cannot be taken as written (readers of the file disagree on it, or cpw-vault cannot keep it): the row is invalid. */
+  problem?: string;
 }
 
 /** A parsed source: its entries and what was odd about it (never a value). */
@@ -152,9 +154,15 @@ export function parseJsonSource(path: string, text: string): ParsedSource {
 }
 
 /**
- * Parses a .env file: comments, blank lines, `export ` prefixes, single
- * quotes (literal), double quotes (\n, \", \\ escapes), inline comments after
- * unquoted values. A line that is not `NAME=value` is reported as invalid.
+ * Parses a .env file: comments, blank lines, `export ` prefixes, quoted and
+ * unquoted values, inline comments. A quoted value is taken only where
+ * python-dotenv and Node's --env-file read it alike (a backslash before any
+ * other character is kept, as both keep it); otherwise its row is invalid,
+ * with the reason, and the file keeps it: an escape they read differently
+ * (`\t`, `\"`, `\\`), text after the closing quote, no closing quote, a
+ * value on several lines (a PEM key), spaces inside the quotes at either end
+ * (which cpw-vault does not keep). A line that is not `NAME=value` is
+ * reported as invalid.
  * A name given twice: the last one counts (as when the file is sourced), and
  * it is listed in `duplicateKeys`. Linear in the input: every line is read
  * once, character by character (no backtracking regex: a 1 MiB line of
@@ -168,23 +176,38 @@ export function parseDotenv(path: string, text: string): ParsedSource {
   const duplicateKeys: string[] = [];
   const commentedKeys: string[] = [];
   const keptAside = (name: string) => void (commentedKeys.includes(name) || commentedKeys.push(name));
-  source.split('\n').forEach((raw, i) => {
-    const line = raw.trim();
+  const lines = source.split('\n');
+  // The last line a failed search for a closing quote reached (the end): no later line can hold one either.
+  const unclosed = { "'": -1, '"': -1 };
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
     if (line.startsWith('#')) {
       const text = line.replace(/^#+/, '').trim();
       const commented = dotenvLine(text);
       if (commented?.value && commentedSecret(commented)) keptAside(shownKey(commented.name));
       else if (holdsKeyLike(text)) keptAside(`line ${i + 1}`);
-      return;
+      continue;
     }
-    if (!line) return;
+    if (!line) continue;
     const parsed = dotenvLine(line);
     if (!parsed) {
       entries.push({ sourceKey: `line ${i + 1}`, target: undefined, value: undefined });
-      return;
+      continue;
+    }
+    if (parsed.open) {
+      // A quote not closed on its line: python-dotenv and Node read on to the closing one (a PEM key on several
+      // lines). Those lines are this value's, not rows of their own; cpw-vault keeps values on one line.
+      const close = unclosed[parsed.open] < 0 ? closingLine(lines, i + 1, parsed.open) : -1;
+      if (close < 0) {
+        unclosed[parsed.open] = lines.length;
+        parsed.problem = `no closing ${parsed.open} (python-dotenv refuses the line)`;
+      } else {
+        parsed.problem = `a value on ${close - i + 1} lines (lines ${i + 1}-${close + 1}); cpw-vault keeps values on one line`;
+        i = close;
+      }
     }
     if (parsed.comment && holdsKeyLike(parsed.comment)) keptAside(`line ${i + 1}`);
-    const entry = withCustom({ sourceKey: parsed.name, target: legacyTarget(parsed.name), value: parsed.value });
+    const entry = withCustom({ sourceKey: parsed.name, target: legacyTarget(parsed.name), value: parsed.value, ...(parsed.problem ? { problem: parsed.problem } : {}) });
     const earlier = byName.get(parsed.name);
     if (earlier === undefined) {
       byName.set(parsed.name, entries.length);
@@ -193,7 +216,7 @@ export function parseDotenv(path: string, text: string): ParsedSource {
       if (!duplicateKeys.includes(shownKey(parsed.name))) duplicateKeys.push(shownKey(parsed.name));
       entries[earlier] = entry; // the last one counts, in the place the name first appeared
     }
-  });
+  }
   return { kind: 'dotenv', path, entries, duplicateKeys, ...(commentedKeys.length ? { commentedKeys } : {}) };
 }
 
@@ -271,7 +294,7 @@ function commentedSecret(c: { name: string; value: string }): boolean {
 }
 
 /** One trimmed `[export ]NAME=value` line (and the comment after its value), or undefined when it is not one. */
-function dotenvLine(line: string): { name: string; value: string; comment?: string } | undefined {
+function dotenvLine(line: string): DotenvValue & { name: string } | undefined {
   let i = 0;
   if (line.startsWith('export') && isSpace(line[6])) {
     i = 6;
@@ -288,29 +311,69 @@ function dotenvLine(line: string): { name: string; value: string; comment?: stri
   return { name, ...dotenvValue(line.slice(i)) };
 }
 
+interface DotenvValue {
+  value: string;
+  /** Text after the value: a `#` comment. */
+  comment?: string;
+  /** Why the value is not taken (see parseDotenv). */
+  problem?: string;
+  /** The quote that opened the value and is not closed on this line. */
+  open?: "'" | '"';
+}
+
+/**
+ * Escapes python-dotenv decodes inside each kind of quotes, which Node's
+ * --env-file keeps as typed (`"\t"`: a tab, or a backslash and a t; `"a\"b"`
+ * ends at the escaped quote in Node). A backslash before anything else is
+ * kept by both.
+ */
+const DISPUTED_ESCAPES = { '"': new Set(['\\', "'", '"', 'a', 'b', 'f', 'r', 't', 'v']), "'": new Set(['\\', "'"]) };
+
 /** The value of what follows `=`, and any text after it (after a closing quote, or an unquoted value's ` #` comment). */
-function dotenvValue(rest: string): { value: string; comment?: string } {
-  const after = (end: number) => (end >= 0 && end < rest.length && rest.slice(end).trim() ? { comment: rest.slice(end).trim() } : {});
-  if (rest.startsWith("'")) {
-    const end = rest.indexOf("'", 1);
-    return end > 0 ? { value: rest.slice(1, end), ...after(end + 1) } : { value: rest.slice(1) };
-  }
-  if (rest.startsWith('"')) {
+function dotenvValue(rest: string): DotenvValue {
+  const quote = rest[0];
+  if (quote === '"' || quote === "'") {
+    const disputed = DISPUTED_ESCAPES[quote];
     let out = '';
+    let problem: string | undefined;
     let i = 1;
-    for (; i < rest.length; i++) {
+    for (; i < rest.length && rest[i] !== quote; i++) {
       const c = rest[i]!;
-      if (c === '"') break;
-      if (c === '\\' && i + 1 < rest.length) {
-        const next = rest[++i]!;
-        out += next === 'n' ? '\n' : next;
-      } else out += c;
+      if (c !== '\\' || i + 1 >= rest.length) {
+        out += c;
+        continue;
+      }
+      const next = rest[++i]!;
+      if (quote === '"' && next === 'n') out += '\n'; // both read a line break (then refused as one)
+      else if (disputed.has(next)) {
+        problem ??= `the escape \\${next} inside ${quote === '"' ? 'double' : 'single'} quotes, which python-dotenv and Node read differently`;
+        out += c + next;
+      } else out += c + next;
     }
-    return { value: out, ...after(i + 1) };
+    if (i >= rest.length) return { value: out, open: quote };
+    const tail = rest.slice(i + 1).trim();
+    if (tail && !tail.startsWith('#')) problem ??= `text after the closing ${quote} (python-dotenv refuses the line)`;
+    return { value: out, ...(tail ? { comment: tail.replace(/^#+/, '').trim() || tail } : {}), ...(problem ? { problem } : {}) };
   }
   // Unquoted: an inline comment starts at the first # after a space.
-  for (let i = 1; i < rest.length; i++) if (rest[i] === '#' && isSpace(rest[i - 1])) return { value: rest.slice(0, i).trim(), ...after(i) };
+  for (let i = 1; i < rest.length; i++) if (rest[i] === '#' && isSpace(rest[i - 1])) return { value: rest.slice(0, i).trim(), comment: rest.slice(i).trim() };
   return { value: rest.trim() };
+}
+
+/**
+ * The line (from `from` on) where a value opened with `quote` on an earlier
+ * line closes: the first such quote not escaped by a backslash, as
+ * python-dotenv finds it; -1 when none does.
+ */
+function closingLine(lines: readonly string[], from: number, quote: "'" | '"'): number {
+  for (let n = from; n < lines.length; n++) {
+    const line = lines[n]!;
+    for (let i = 0; i < line.length; i++) {
+      if (line[i] === '\\') i++;
+      else if (line[i] === quote) return n;
+    }
+  }
+  return -1;
 }
 
 function legacyTarget(name: string): CredentialId | undefined {

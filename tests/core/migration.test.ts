@@ -36,10 +36,10 @@ describe('sources', () => {
   });
 
   it('reads .env files: comments, export, quotes, inline comments, CRLF, bad lines', () => {
-    const text = '# keys\r\nexport HF_TOKEN="hf_abc\\"q"\r\nTMDB_API_KEY=\'lit $x\'\r\nOPENAI_API_KEY=sk-plain # comment\r\n\r\nnot a line\r\nDEEPL_API_KEY=d1\r\n';
+    const text = '# keys\r\nexport HF_TOKEN="hf_abc\\q"\r\nTMDB_API_KEY=\'lit $x\'\r\nOPENAI_API_KEY=sk-plain # comment\r\n\r\nnot a line\r\nDEEPL_API_KEY=d1\r\n';
     const s = parseDotenv('.env', text);
     expect(s.entries.map((e) => [e.sourceKey, e.target ?? e.customTarget?.id, e.value])).toEqual([
-      ['HF_TOKEN', 'huggingface.token', 'hf_abc"q'], ['TMDB_API_KEY', 'tmdb.api_key', 'lit $x'], ['OPENAI_API_KEY', 'openai.api_key', 'sk-plain'],
+      ['HF_TOKEN', 'huggingface.token', 'hf_abc\\q'], ['TMDB_API_KEY', 'tmdb.api_key', 'lit $x'], ['OPENAI_API_KEY', 'openai.api_key', 'sk-plain'],
       ['line 6', undefined, undefined], ['DEEPL_API_KEY', 'deepl.api_key', 'd1'],
     ]);
   });

@@ -37,13 +37,73 @@ describe('.env parsing', () => {
       'not a line',
       '',
     ].join('\n'));
-    expect(parsed.entries.map((e) => [e.sourceKey, e.value])).toEqual([
-      ['HF_TOKEN', 'hf_plain'],
-      ['TMDB_API_KEY', 'single # kept'],
-      ['OPENAI_API_KEY', 'dq "quoted" \\ \n end'],
-      ['ANTHROPIC_API_KEY', 'spaced#not-a-comment'],
-      ['line 6', undefined],
+    expect(parsed.entries.map((e) => [e.sourceKey, e.value, e.problem])).toEqual([
+      ['HF_TOKEN', 'hf_plain', undefined],
+      ['TMDB_API_KEY', 'single # kept', undefined],
+      // \" and \\ are escapes to python-dotenv, not to Node (which ends the value at \"): not taken.
+      ['OPENAI_API_KEY', 'dq \\"quoted\\" \\\\ \n end', expect.stringContaining('the escape \\" inside double quotes')],
+      ['ANTHROPIC_API_KEY', 'spaced#not-a-comment', undefined],
+      ['line 6', undefined, undefined],
     ]);
+  });
+
+  it('takes a quoted value only as python-dotenv and Node both read it; otherwise the row says why and nothing is taken', () => {
+    // Checked against python-dotenv 1.0 and Node 20's --env-file on this machine.
+    const lines = [
+      'DB_PASSWORD="p4ss\\w0rd"', // a backslash before an ordinary character: kept by both (it was dropped: p4ssw0rd)
+      'A_TOKEN="x\\$y"', // kept by both too
+      'B_TOKEN="a\\tb"', // python: a tab; Node: backslash and t
+      "C_TOKEN='a\\'b'", // python: a'b; Node: a\
+      'D_TOKEN="abc"def', // python refuses the line; Node: abc
+      'E_TOKEN="one line" # a comment',
+    ];
+    const rows = parseDotenv('.env', lines.join('\n')).entries.map((e) => [e.sourceKey, e.value, e.problem?.replace(/ \(.*|, which.*/, '')]);
+    expect(rows).toEqual([
+      ['DB_PASSWORD', 'p4ss\\w0rd', undefined],
+      ['A_TOKEN', 'x\\$y', undefined],
+      ['B_TOKEN', 'a\\tb', 'the escape \\t inside double quotes'],
+      ['C_TOKEN', "a\\'b", "the escape \\' inside single quotes"],
+      ['D_TOKEN', 'abc', 'text after the closing "'],
+      ['E_TOKEN', 'one line', undefined],
+    ]);
+    const plan = planMigration(parseDotenv('.env', lines.join('\n')), absent, { includeUnknown: true });
+    expect(plan.rows.map((r) => r.action)).toEqual(['unknown', 'unknown', 'invalid', 'invalid', 'invalid', 'unknown']);
+  });
+
+  it('a quoted value on several lines (a PEM key) is one invalid row, its lines no rows of their own; an unclosed quote is one too', () => {
+    const text = [
+      'GCP_PRIVATE_KEY="-----BEGIN PRIVATE KEY-----',
+      'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7',
+      '-----END PRIVATE KEY-----"',
+      'HF_TOKEN=hf_after',
+      "SSH_KEY='-----BEGIN OPENSSH PRIVATE KEY-----",
+      "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ'",
+      'OPEN_TOKEN="never closed',
+      'TMDB_API_KEY=tmdb_after',
+    ].join('\n');
+    const parsed = parseDotenv('.env', text);
+    expect(parsed.entries.map((e) => [e.sourceKey, e.problem?.replace(/ \(.*/, '')])).toEqual([
+      ['GCP_PRIVATE_KEY', 'a value on 3 lines'], ['HF_TOKEN', undefined], ['SSH_KEY', 'a value on 2 lines'], ['OPEN_TOKEN', 'no closing "'], ['TMDB_API_KEY', undefined],
+    ]);
+    const plan = planMigration(parsed, absent, { includeUnknown: true });
+    expect(plan.rows.filter((r) => r.apply).map((r) => r.target)).toEqual(['huggingface.token', 'tmdb.api_key']);
+    expect(JSON.stringify(plan)).not.toContain('MIIEvQ');
+  });
+
+  it('spaces kept inside quotes (or in JSON) are not trimmed away into another value: the row is invalid', () => {
+    const plan = planMigration(parseDotenv('.env', "A_TOKEN='  sp ace  '\nB_TOKEN=\" lead\"\nC_TOKEN=  trimmed by every reader  "), absent, { includeUnknown: true });
+    expect(plan.rows.map((r) => [r.sourceKey, r.action])).toEqual([['A_TOKEN', 'invalid'], ['B_TOKEN', 'invalid'], ['C_TOKEN', 'unknown']]);
+    expect(plan.rows[0]!.reason).toContain('spaces at the start or end');
+    const json = planMigration(parseJsonSource('secrets.json', JSON.stringify({ hf_token: 'hf_abcdefghijklmnopqrstuvwxyz ', tmdb_api_key: 'tmdb_abcdefghijkl\n' })), absent);
+    expect(json.rows.map((r) => r.action)).toEqual(['invalid', 'import']);
+  });
+
+  it('1 MiB of quotes opened and never closed, or closed a line later, parses in one pass', () => {
+    // A's search for its closing quote runs to the end once; each B line's ' closes the one before.
+    const unclosed = parseDotenv('.env', `A_TOKEN="x\n${"B_TOKEN='y\n".repeat(90_000)}C_TOKEN=z`);
+    expect(unclosed.entries.map((e) => [e.sourceKey, e.problem?.replace(/ \(.*/, '')])).toEqual([['A_TOKEN', 'no closing "'], ['B_TOKEN', 'a value on 2 lines'], ['C_TOKEN', undefined]]);
+    const pairs = 'A_TOKEN="x\n"\n'.repeat(80_000);
+    expect(parseDotenv('.env', pairs).entries).toHaveLength(1);
   });
 
   it('a name given twice: the last one counts (as the plan note says), listed once as a duplicate', () => {

@@ -33,6 +33,22 @@ function writeSecretsJson(t: TempHome, doc: unknown = SEED_SECRETS): string {
 // Modification times to the millisecond (utimes cannot put nanoseconds back).
 const snapshot = (path: string) => (existsSync(path) ? { bytes: readFileSync(path).toString('base64'), mtime: Math.floor(statSync(path).mtimeMs) } : undefined);
 
+describe("a source's format", () => {
+  it('a file named neither .json nor .env is read by its content: NAME=value lines (.envrc) as a .env, an object as JSON, anything else refused', () => {
+    const t = makeTempHome();
+    const file = (name: string, text: string) => {
+      const path = join(t.cwd, name);
+      writeFileSync(path, text, { mode: 0o600 });
+      return path;
+    };
+    const envrc = readSource(file('.envrc', `# direnv\nexport HF_TOKEN=${HF}\n`), {});
+    expect([envrc.kind, envrc.entries.map((e) => e.target)]).toEqual(['dotenv', ['huggingface.token']]);
+    expect(readSource(file('secrets.txt', ` {"hf_token": "${HF}"}`), {}).kind).toBe('secrets-json');
+    expect(() => readSource(file('notes.txt', 'remember the milk\nand the keys\n'), {})).toThrow(/neither JSON nor NAME=value lines/);
+    expect(() => readSource(file('broken.json', 'HF_TOKEN=x\n'), {})).toThrow(/not valid JSON/);
+  });
+});
+
 describe('migration from config/secrets.json', () => {
   it('migrates every credential, creates a 0600 backup, and the profile (0600) holds no value', async () => {
     const { t, vault, secrets } = setup();
