@@ -180,6 +180,23 @@ describe('cpw-vault set / get / delete on the real keychain', () => {
   });
 });
 
+describe("a custom credential's env var", () => {
+  it('get of one not stored never reads the env var another credential carries ($HF_TOKEN is huggingface.token\'s), as set refuses it', async () => {
+    const t = makeTempHome();
+    const hf = await cli(t, ['get', 'hf', 'token'], { env: { HF_TOKEN: HF } });
+    expect([hf.code, hf.stdout]).toEqual([3, '']);
+    expect(hf.stderr).toContain('hf.token is not set: not in the keychain.');
+    // Nor another custom credential's own name: my.token would be MY_TOKEN, which other.key carries.
+    expect((await cli(t, ['set', 'other', 'key', '--env-var', 'MY_TOKEN'], { input: 'other-value-1234' })).code).toBe(0);
+    const mine = await cli(t, ['get', 'my', 'token'], { env: { MY_TOKEN: 'other-value-1234' } });
+    expect([mine.code, mine.stdout]).toEqual([3, '']);
+    // A name nobody carries is still read, as before.
+    const free = await cli(t, ['get', 'free', 'token'], { env: { FREE_TOKEN: 'free-value-1234' } });
+    expect([free.code, free.stdout]).toEqual([0, 'free-value-1234']);
+    expect((await cli(t, ['get', 'other', 'key'], { env: { MY_TOKEN: 'from-env-5678' } })).stdout).toBe('from-env-5678');
+  });
+});
+
 describe('a typo of a catalog name', () => {
   it('set refuses it before asking (naming the one meant); --env-var stores the custom one; get names it too', async () => {
     const t = makeTempHome();

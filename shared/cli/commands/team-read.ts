@@ -32,7 +32,7 @@ export async function teamGet(args: TeamTarget & { service: string; key: string 
   if (personalSource(reader, id)) return (await import('./get')).get(args, ctx);
   const { doc, files } = await openTeam(ctx, args);
   const found = doc.credentials.find((c) => c.id === id);
-  if (!found) throw new VaultError('CREDENTIAL_MISSING', `${id} is not set: not in ${reader.envVarsFor(id).join(' or ')}, not in your vault, not in ${files.file}.`, `Ask a member to add it: cpw-vault team push --add ${id}`);
+  if (!found) throw new VaultError('CREDENTIAL_MISSING', `${id} is not set: ${reader.envVarsFor(id).map((n) => `not in ${n}, `).join('')}not in your vault, not in ${files.file}.`, `Ask a member to add it: cpw-vault team push --add ${id}`);
   if (ctx.globals.json) printJson(ctx.io, { service: args.service, key: args.key, value: found.value, source: { kind: 'team', path: files.file } });
   else ctx.io.out(ctx.io.stdoutIsTTY ? `${found.value}\n` : found.value);
   return EXIT.ok;

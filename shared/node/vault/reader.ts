@@ -2,7 +2,7 @@ import { hasControlChars, withoutControlChars } from '../../core/control-chars';
 import { CATALOG, catalogEntry } from '../../core/catalog';
 import { checkedCredentialId, credentialId, splitCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
-import { defaultEnvVar, isReservedEnvVar } from '../../core/env-var-names';
+import { catalogEnvVarOwner, defaultEnvVar, isReservedEnvVar } from '../../core/env-var-names';
 import { defaultWorkflow, pipelinePreferences, type PipelinePreferences } from '../../core/preferences';
 import { registerSecret } from '../../core/redact';
 import { storeName, type KeychainStatus, type SecretStore } from '../../core/secret-store';
@@ -185,7 +185,15 @@ export class VaultReader {
     const custom = view?.kind === 'profile' ? view.index.meta(id)?.env_var : undefined;
     // A name stored before such names were refused (PATH, LD_PRELOAD, ...) carries nothing: get never reads
     // $PATH as the secret, exec never strips the stage's PATH nor puts a secret there.
-    return [custom, defaultEnvVar(id)].filter((n): n is string => n !== undefined && !isReservedEnvVar(n)).slice(0, 1);
+    if (custom !== undefined && !isReservedEnvVar(custom)) return [custom];
+    // The name it would get (SERVICE_KEY), unless another credential carries it: `get hf token` read $HF_TOKEN,
+    // huggingface.token's, where `set hf token` refuses that name. Only for a credential without a name of its own
+    // (not stored yet; stored by a first version), so the scan of the others is rare.
+    const name = defaultEnvVar(id);
+    if (isReservedEnvVar(name) || catalogEnvVarOwner(name) !== undefined) return [];
+    const others = view?.kind === 'profile' ? view.index.metadata : {};
+    for (const other in others) if (other !== id && others[other]!.env_var === name) return [];
+    return [name];
   }
 
   /** The value of `id` from the first of its env vars that is set, if any (see {@link handedOn} before giving it out). */
