@@ -180,6 +180,18 @@ describe('cpw-vault set / get / delete on the real keychain', () => {
   });
 });
 
+describe('a value with spaces around it', () => {
+  it('is stored trimmed, and set says so; a piped final newline alone is dropped silently', async () => {
+    const t = makeTempHome();
+    const spaced = await cli(t, ['set', 'myapp', 'pw', '--env-var', 'MYAPP_PW'], { input: '  pass word  ' });
+    expect(spaced.code).toBe(0);
+    expect(spaced.stderr).toContain('note: the spaces or line breaks at the start or end of the value were not stored');
+    expect((await cli(t, ['get', 'myapp', 'pw'])).stdout).toBe('pass word');
+    const plain = await cli(t, ['set', 'myapp', 'pw'], { input: 'pass word\n' });
+    expect(plain.stderr).not.toContain('note:');
+  });
+});
+
 describe("a custom credential's env var", () => {
   it('get of one not stored never reads the env var another credential carries ($HF_TOKEN is huggingface.token\'s), as set refuses it', async () => {
     const t = makeTempHome();

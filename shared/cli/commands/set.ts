@@ -51,6 +51,8 @@ export async function set(args: SetArgs, ctx: CliContext): Promise<ExitCode> {
   }));
   const p = paint(ctx.io);
   if (warning) ctx.io.err(`${p.yellow('warning:')} ${warning} Stored anyway (--force).\n`);
+  // Values are stored trimmed (a pasted key often carries spaces): said when that changed what was given.
+  if (value !== value.trim()) ctx.io.err(`${p.yellow('note:')} the spaces or line breaks at the start or end of the value were not stored (values are kept trimmed).\n`);
   const id = credentialId(args.service, args.key);
   // A different value was there (a pipe from another store, a pasted old key): said, with what it was, never silent.
   ctx.io.err(storedLine(p, id, meta, vault.backend(), replaced));
