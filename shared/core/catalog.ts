@@ -3,6 +3,7 @@
  * lives in the seed profile schema, which environment variables carry it, the
  * shape a valid value has, and where a user gets one. Pure data.
  */
+import { hasControlChars } from './control-chars';
 import { looksLikeKey, type CredentialId } from './credential';
 import { VaultError } from './errors';
 
@@ -163,4 +164,22 @@ const LEGACY_MAP = new Map<string, CredentialId>([
 /** The credential a legacy secrets.json key (or an env var name) stands for, case-insensitive. */
 export function legacyKeyToCredential(name: string): CredentialId | undefined {
   return LEGACY_MAP.get(name.toLowerCase());
+}
+
+/**
+ * Throws INVALID_ARGUMENT unless `label` can name credential `id` in `list`
+ * and the app: text of 1-80 characters on one line without control
+ * characters (printed as it is, an escape sequence would drive the
+ * terminal), not blank (a row with no name), and not a catalog credential's
+ * label on another credential (two rows "HuggingFace token", one of them not
+ * the token stages get).
+ */
+export function assertLabel(id: CredentialId, label: unknown): void {
+  if (typeof label !== 'string' || label.length > 80) throw new VaultError('INVALID_ARGUMENT', 'The label must be text of at most 80 characters.', 'Shorten the label.');
+  if (hasControlChars(label)) {
+    throw new VaultError('INVALID_ARGUMENT', 'The label must be one line without control characters (line breaks, tabs, escape sequences, text-direction overrides).', 'Type the label again without them.');
+  }
+  if (label.trim() === '') throw new VaultError('INVALID_ARGUMENT', 'The label is blank: the credential would show as an empty row.', 'Type a label, or leave it out to show the credential by its name.');
+  const taken = CATALOG.find((e) => e.id !== id && e.label.toLowerCase() === label.trim().toLowerCase());
+  if (taken) throw new VaultError('INVALID_ARGUMENT', `"${taken.label}" is the label of ${taken.id}: two rows would read the same.`, `Choose a label of its own (e.g. "${taken.label} (2)").`);
 }

@@ -57,6 +57,15 @@ describe('IPC handlers over the real vault and keychain', () => {
     expect(await s.call('credentialsReveal', { service: 'deepl', key: 'api_key' })).toMatchObject({ ok: false, error: { code: 'CREDENTIAL_MISSING' } });
   });
 
+  it.each([['', 'blank'], ['   ', 'blank'], ['HuggingFace token', 'label of huggingface.token'], ['  huggingface TOKEN ', 'label of huggingface.token']])('a label a hostile renderer sends (%j) that would show as an empty or a copied row is refused; nothing is stored', async (label, said) => {
+    const s = await setupMain();
+    const r = await s.call('credentialsSet', { service: 'deepl', key: 'api_key', value: 'dk-1', label, envVar: 'DEEPL_API_KEY' });
+    expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining(said) } });
+    expect((await s.value<Array<{ id: string }>>('credentialsList')).map((c) => c.id)).not.toContain('deepl.api_key');
+    // The catalog credential keeps its own label.
+    expect(await s.call('credentialsSet', { service: 'huggingface', key: 'token', value: HF, label: 'HuggingFace token' })).toMatchObject({ ok: true });
+  });
+
   it.each(['abc\uD800def0123456789', '\uDE00abcdef0123456789', 'abcdef0123456789\uD83D'])('a value holding half of a UTF-16 pair (%j) is refused by the value rule, not blamed on the keychain; nothing is stored', async (value) => {
     const s = await setupMain();
     const r = await s.call('credentialsSet', { service: 'tmdb', key: 'api_key', value, acceptFormatWarning: true });

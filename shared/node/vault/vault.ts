@@ -1,8 +1,7 @@
-import { assertPlainSlot, catalogEntry, checkFormat, plainSlotProblem } from '../../core/catalog';
+import { assertLabel, assertPlainSlot, catalogEntry, checkFormat, plainSlotProblem } from '../../core/catalog';
 import { checkedCredentialId, checkedValue, ENV_VAR_NAME, looksLikeKey, splitCredentialId, type CredentialId } from '../../core/credential';
 import { customEnvVars, defaultEnvVar, envVarProblem } from '../../core/env-var-names';
 import { VaultError, isVaultError } from '../../core/errors';
-import { hasControlChars } from '../../core/control-chars';
 import type { ApplyResult, MigrationPlan, PlanChoices, PlanRow } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
 import type { ExportDocument } from '../../core/vault-export';
@@ -229,13 +228,7 @@ export class Vault {
     const had = current?.credential_metadata[id]?.env_var;
     const kept = had && !envVarProblem(had, id, taken) ? had : undefined;
     const envVar = known ? undefined : checkedEnvVar(options.envVar ?? kept ?? defaultEnvVar(id), id, taken);
-    if (options.label !== undefined && (typeof options.label !== 'string' || options.label.length > 80)) {
-      throw new VaultError('INVALID_ARGUMENT', 'The label must be text of at most 80 characters.', 'Shorten the label.');
-    }
-    // As the user fields (profile-parse): `list` and the app print a label as it is, so an escape sequence would drive the terminal.
-    if (options.label !== undefined && hasControlChars(options.label)) {
-      throw new VaultError('INVALID_ARGUMENT', 'The label must be one line without control characters (line breaks, tabs, escape sequences, text-direction overrides).', 'Type the label again without them.');
-    }
+    if (options.label !== undefined) assertLabel(id, options.label);
     const { profile, replaced } = await this.gate.write(() => this.credentials().commit([{ kind: 'set', id, value: clean, label: options.label, envVar }], { signal: options.signal }));
     await this.reader.record({ event: 'credential_set', caller: this.caller, credential: id, details: { format_warning_accepted: !format.ok } });
     const meta = profile.credential_metadata[id]!;
