@@ -1,4 +1,4 @@
-import { fchmodSync, fstatSync, lstatSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import { fchmodSync, fstatSync, lstatSync, readFileSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { VaultError } from '../core/errors';
 import { withoutControlChars } from '../core/control-chars';
@@ -64,10 +64,15 @@ export function protectSecretOutput(fd = 1): string | undefined {
   const othersRead = (mode & 0o004) !== 0 || ((mode & 0o040) !== 0 && st.gid !== process.getgid?.());
   if (othersRead && path !== undefined && othersCanReach(path)) {
     // A reader may hold it open already: made 0600 and left there, the next run (the fix's umask 077, then the
-    // same redirect) would write into it, accepted. An empty file (the shell's create, or its truncation) is
-    // removed, so that run makes a new one; one with content (`>>`) keeps its mode, refused again.
-    const removed = st.size === 0 && removeIfSame(path, st);
-    throw new VaultError('INVALID_ARGUMENT', `Refusing to write secret values to ${name}: it is readable by other users (${was}) in a folder they can reach, so one of them may have opened it before it could be made private, and would read what is written. Nothing was written${removed ? '; the empty file was removed, so whoever holds it open gets nothing' : ''}.`, `Make new files private first: umask 077, then redirect again${removed ? '' : ` to a new file (rm ${name} first: who opened it may still hold it)`}; or write under a folder only you can enter (chmod 700 the folder), or pipe them.`);
+    // same redirect) would write into it, accepted. An empty file this command's shell just created (`> file`) is
+    // removed, so that run makes a new one. Any other is left as it is: one with content (`>>`), and an empty one
+    // that was there before, which may be a file of the user's that a link planted in /tmp led the redirect to
+    // (`>>` leaves it untouched: removing it was this command's doing alone).
+    const left = st.size === 0 ? createdByThisCommand(path, st) : undefined;
+    const removed = left === true && removeIfSame(path, st);
+    const why = left === true ? 'it could not be removed' : left === false ? 'it was there before this command ran (a link may have led the redirect to it)' : 'cpw-vault cannot tell that this command made it';
+    const kept = st.size === 0 && !removed ? `; the empty file was left in place, as ${why}` : '';
+    throw new VaultError('INVALID_ARGUMENT', `Refusing to write secret values to ${name}: it is readable by other users (${was}) in a folder they can reach, so one of them may have opened it before it could be made private, and would read what is written. Nothing was written${removed ? '; the empty file was removed, so whoever holds it open gets nothing' : kept}.`, `Make new files private first: umask 077, then redirect again${removed ? '' : ` to a new file (rm ${name} first: who opened it may still hold it)`}; or write under a folder only you can enter (chmod 700 the folder), or pipe them.`);
   }
   try {
     fchmodSync(fd, 0o600);
@@ -97,11 +102,45 @@ function othersCanReach(path: string): boolean {
   }
 }
 
+/**
+ * Whether the empty file `st` (open as stdout, at `path`) was created by this command's shell: born (statx btime)
+ * no earlier than this process (the shell opens a redirect after it forks the command), with one link. False for
+ * an older one (the shell's `>>`, or `>` emptying an existing file: maybe the user's own, reached through a link
+ * another user planted); undefined when it cannot be told (no birth time, no /proc).
+ */
+function createdByThisCommand(path: string, st: Stats): boolean | undefined {
+  const started = processStartMs();
+  if (started === undefined || !(st.birthtimeMs > 0)) return undefined;
+  // The start is known to a clock tick (10 ms) either way, and a file system may stamp with a clock a tick behind:
+  // a file made within that of the start counts as made by this command.
+  return st.birthtimeMs >= started - START_SLACK_MS && st.nlink === 1 && lstatSync(path, { throwIfNoEntry: false })?.isFile() === true;
+}
+
+/** How far a birth time may precede the computed process start and still count as after it. */
+const START_SLACK_MS = 25;
+
+/**
+ * When this process was forked (Linux: its start in clock ticks after boot, /proc/self/stat field 22, against
+ * /proc/uptime; both count the time suspended since Linux 5.5), in epoch ms; undefined elsewhere.
+ */
+function processStartMs(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // Fields from the 3rd follow the name in parentheses, which may hold spaces and ')'.
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    // USER_HZ, what /proc counts ticks in, is 100 on every architecture Node runs on.
+    return Number.isFinite(ticks) && Number.isFinite(uptime) ? Date.now() - uptime * 1000 + ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Removes `path` when it is still the file `st` describes (same device and inode); whether it did. */
 function removeIfSame(path: string, st: Stats): boolean {
   try {
     const now = lstatSync(path);
-    if (now.dev !== st.dev || now.ino !== st.ino) return false;
+    if (now.dev !== st.dev || now.ino !== st.ino || now.nlink !== 1) return false;
     unlinkSync(path);
     return true;
   } catch {

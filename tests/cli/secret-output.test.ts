@@ -4,8 +4,9 @@
 // made 0600 before a value is written, and the user is told; a terminal,
 // pipe or /dev/null is left alone; another user's file is refused.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
 import { fixture } from '../helpers/children';
@@ -96,7 +97,15 @@ describe('secret values written to a file others can read', () => {
     writeFileSync(out, 'old\n', { mode: 0o644 });
     const held = openSync(out, 'r'); // the other user's descriptor
     ctx.onTestFinished(() => closeSync(held));
-    expect(sh(t, 'get huggingface token', `> "${out}"`).status).toBe(2);
+    await sleep(100); // made a while before the command: within a clock tick of its start it would count as its own
+    // Emptied by the shell's `>`, it is not this command's to remove (it may be a file a planted link led to): left,
+    // and the fix says to remove it first.
+    const refused = sh(t, 'get huggingface token', `> "${out}"`);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain(`the empty file was left in place, as it was there before this command ran`);
+    expect(refused.stderr).toContain(`rm ${out} first`);
+    expect(mode(out)).toBe('644');
+    rmSync(out);
     const again = sh(t, 'get huggingface token', `> "${out}"`, '077');
     expect(again.status, again.stderr).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe(HF);
@@ -111,6 +120,40 @@ describe('secret values written to a file others can read', () => {
     }
     expect(readFileSync(log, 'utf8')).toBe('kept\n');
     expect(mode(log)).toBe('644');
+  });
+
+  it("an empty file the user already had, reached by `>>` through a link another user planted in /tmp: refused, nothing written, and the file kept", async (ctx) => {
+    // The shell leaves the target of `>>` as it was, and cpw-vault removed it as if the shell had just made it:
+    // another user could have any empty file of the victim's (a marker, a lock, a flag) removed by their get or env.
+    if (process.getuid?.() !== 0) return ctx.skip(); // needs root to plant the link as nobody
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const base = mkdtempSync('/tmp/cpw-marker-');
+    chmodSync(base, 0o755);
+    ctx.onTestFinished(() => rmSync(base, { recursive: true, force: true }));
+    const home = join(base, 'home');
+    mkdirSync(home, { mode: 0o711 });
+    chmodSync(home, 0o711);
+    const marker = join(home, 'marker');
+    writeFileSync(marker, '', { mode: 0o644 });
+    const shared = join(base, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    const link = join(shared, 'out.txt');
+    expect(spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'ln', '-s', marker, link]).status).toBe(0);
+    const before = statSync(marker);
+    await sleep(100); // made a while before the command: within a clock tick of its start it would count as its own
+    // Through the planted link, and named directly: the same file, there before the command ran.
+    for (const target of [link, marker]) {
+      const r = sh(t, 'get huggingface token', `>> "${target}"`);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`Refusing to write secret values to ${marker}: it is readable by other users (0644) in a folder they can reach`);
+      expect(r.stderr).toContain('Nothing was written; the empty file was left in place, as it was there before this command ran (a link may have led the redirect to it).');
+      expect(r.stderr).not.toContain('was removed');
+      expect(r.stderr).not.toContain(HF);
+      const now = statSync(marker);
+      expect([now.ino, now.size, mode(marker)]).toEqual([before.ino, 0, '644']);
+    }
   });
 
   it('git-credential get, tried by hand into a file: the same protection as get (it wrote password=... into a 0644 file)', async (ctx) => {
