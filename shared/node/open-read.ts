@@ -52,7 +52,7 @@ export function readerParts(options: OpenOptions) {
   const warn = options.warn ?? defaultWarn;
   const now = options.now ?? (() => new Date());
   const profile = new ProfileReader(options, warn, options.writeFile);
-  const audit = new AuditLog(sidecarPath(profile.paths, 'audit.log'), { ...(options.auditMaxBytes ? { maxBytes: options.auditMaxBytes } : {}), older: firstVersionSidecar(profile.paths, 'audit.log') });
+  const audit = new AuditLog(sidecarPath(profile.paths, 'audit.log'), { ...(options.auditMaxBytes ? { maxBytes: options.auditMaxBytes } : {}), older: firstVersionSidecar(profile.paths, 'audit.log'), warn });
   const usage = new UsageMarks(sidecarPath(profile.paths, 'usage'), warn);
   const journal = new JournalFile(sidecarPath(profile.paths, 'journal'), profile.paths.profile, profile.paths.dedicatedDir, options.lockWaitMs);
   const timeoutMs = options.keychainTimeoutMs ?? DEFAULT_SECRET_TIMEOUT_MS;
