@@ -6,6 +6,7 @@
  * bytes match the type the server declared. SVG (which can carry script) is
  * never accepted. The result is a data: URL the page shows as it is.
  */
+import { fetchableAvatar } from '../../shared/core/avatar-url';
 import type { FetchPort } from './ports';
 
 export const AVATAR_MAX_BYTES = 512 * 1024;
@@ -20,7 +21,7 @@ const SIGNATURES: Record<string, (b: Uint8Array) => boolean> = {
   'image/webp': (b) => String.fromCharCode(...b.slice(0, 4)) === 'RIFF' && String.fromCharCode(...b.slice(8, 12)) === 'WEBP',
 };
 
-/** The URL when main may fetch it: https, default port, no credentials, a host name (not an IP literal, not localhost). */
+/** The URL when main may fetch it (shared/core/avatar-url.ts: the rule a profile write checks too). */
 export function avatarUrl(raw: string, base?: URL): URL | undefined {
   let url: URL;
   try {
@@ -28,11 +29,7 @@ export function avatarUrl(raw: string, base?: URL): URL | undefined {
   } catch {
     return undefined;
   }
-  // A fully qualified name's final dot (localhost., x.localhost.) names the same host: it passed the checks below.
-  const host = url.hostname.replace(/\.+$/, '');
-  const ipLiteral = /^[\d.]+$/.test(host) || host.startsWith('[');
-  if (url.protocol !== 'https:' || url.port || url.username || url.password || ipLiteral || host === 'localhost' || host.endsWith('.localhost') || !host.includes('.')) return undefined;
-  return url;
+  return fetchableAvatar(url) ? url : undefined;
 }
 
 async function readCapped(body: ReadableStream<Uint8Array> | null, max: number): Promise<Uint8Array | undefined> {

@@ -41,9 +41,9 @@ export interface AppActions {
   /** "Fix it" on the problem screen: main tightens the profile's mode, then the app starts if nothing else is wrong. */
   fixProfilePermissions(): Promise<void>;
   /** Success and info toasts time out; error toasts stay until dismissed and carry the fix. */
-  toast(kind: Toast['kind'], text: string, fix?: string): void;
-  /** An error toast from any thrown thing, worded by renderer/errors.ts. */
-  toastError(err: unknown, prefix?: string): void;
+  toast(kind: Toast['kind'], text: string, fix?: string): number;
+  /** An error toast from any thrown thing, worded by renderer/errors.ts (a prefix its message already starts with is not repeated); its id. */
+  toastError(err: unknown, prefix?: string): number;
   dismissToast(id: number): void;
   /** Runs a profile write, retrying while another cpw-vault holds the lock (and saying so). */
   withLockRetry<T>(write: () => Promise<T>): Promise<T>;
@@ -101,10 +101,13 @@ export const createAppSlice: StateCreator<VaultState, [], [], AppSlice> = (set, 
     const id = ++toastId;
     set((s) => ({ toasts: [...s.toasts, { id, kind, text, ...(fix ? { fix } : {}) }] }));
     if (kind !== 'error') setTimeout(() => get().dismissToast(id), 6000);
+    return id;
   },
   toastError: (err, prefix = '') => {
     const { message, fix } = describeError(asApiError(err));
-    get().toast('error', `${prefix}${message}`, fix);
+    // "Not saved: Profile not saved: ..." said it twice.
+    const said = prefix.replace(/:\s*$/, '').toLowerCase();
+    return get().toast('error', said && message.toLowerCase().includes(said) ? message : `${prefix}${message}`, fix);
   },
   dismissToast: (id) => set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })),
   withLockRetry: async (write) => {

@@ -50,6 +50,9 @@ export const getInitialProfileState = (): ProfileState => ({
   profile: null, profileLoading: false, profileError: null, profileSaving: false, profileFieldErrors: [], profileSaveError: null, avatar: null, profileDraft: null,
 });
 
+/** The error toast of the last failed profile save, while it may still be on screen. */
+let saveErrorToast: number | undefined;
+
 export const createProfileSlice: StateCreator<VaultState, [], [], ProfileSlice> = (set, get) => ({
   ...getInitialProfileState(),
   loadProfile: async () => {
@@ -64,6 +67,9 @@ export const createProfileSlice: StateCreator<VaultState, [], [], ProfileSlice> 
     set({ profileSaving: true, profileFieldErrors: [], profileSaveError: null });
     try {
       const profile = await get().withLockRetry(() => getApi().profileUpdate(update));
+      // The error a failed save left beside the form is settled by this one: it does not stay next to "Profile saved.".
+      if (saveErrorToast !== undefined) get().dismissToast(saveErrorToast);
+      saveErrorToast = undefined;
       set({ profile, profileSaving: false });
       if (!options.quiet) get().toast('success', 'Profile saved.');
       void get().loadWorkflows();
@@ -72,7 +78,10 @@ export const createProfileSlice: StateCreator<VaultState, [], [], ProfileSlice> 
     } catch (err) {
       const e = asApiError(err);
       set({ profileSaving: false, profileFieldErrors: e.fields, profileSaveError: e });
-      if (!options.quiet) get().toastError(e, 'Not saved: ');
+      if (!options.quiet) {
+        if (saveErrorToast !== undefined) get().dismissToast(saveErrorToast);
+        saveErrorToast = get().toastError(e, 'Not saved: ');
+      }
       return false;
     }
   },

@@ -2,7 +2,8 @@ import type * as z from 'zod/mini';
 import { VaultError, type FieldError } from './errors';
 import { hasControlChars, shellWord } from './control-chars';
 import { hasLoneSurrogate } from './credential';
-import { isTimeZone } from './timezone';
+import { isFetchableAvatarUrl } from './avatar-url';
+import { canonicalTimeZone, isTimeZone } from './timezone';
 import { findPlaintextSecrets } from './profile-index';
 import { upgradeProfileData } from './profile-upgrade';
 import { notificationsSchema, preferencesSchema, profileSchema, userSchema, type Preferences, type Profile, type UserDetails } from './profile-schema';
@@ -101,11 +102,18 @@ export function applyProfileUpdate(profile: Profile, update: { user?: unknown; p
     const extra = unknownKeys(update.user, EDITABLE_USER_FIELDS);
     fields.push(...extra.map((k) => ({ path: `user.${k}`, message: 'is not an editable field' })));
     const editable = Object.fromEntries(Object.entries(update.user as object).filter(([k]) => !extra.includes(k)));
+    // A zone typed in another case (europe/paris) is stored as the runtime names it (Europe/Paris): tables show it.
+    if (typeof editable['timezone'] === 'string' && editable['timezone'] !== profile.user.timezone) editable['timezone'] = canonicalTimeZone(editable['timezone']);
     const parsed = userSchema.safeParse({ ...profile.user, ...editable });
     const zone = editable['timezone'];
     // The schema checks a zone's shape; a zone being set is checked for real (ICU), once, here.
     const badZone = typeof zone === 'string' && zone !== '' && zone !== profile.user.timezone && !isTimeZone(zone) && !(parsed.error?.issues ?? []).some((i) => i.path[0] === 'timezone');
     if (badZone) fields.push({ path: 'user.timezone', message: 'must be an IANA time zone such as Europe/Paris or UTC' });
+    const avatar = editable['avatar_url'];
+    // Checked when set: main fetches only such an address (an IP, localhost, a port: saved, then never shown).
+    if (typeof avatar === 'string' && avatar !== '' && avatar !== profile.user.avatar_url && avatar.startsWith('https://') && !isFetchableAvatarUrl(avatar)) {
+      fields.push({ path: 'user.avatar_url', message: 'must be at a host name (not an IP address or localhost), with no port or user name: the avatar is fetched only from such an address' });
+    }
     // Text being set is one line without control characters: `profile show` and the app print it as it is (an
     // escape sequence would drive the terminal). Checked on write only: a file holding one still reads.
     // A lone UTF-16 half (a renderer can send one) is no character at all: written as U+FFFD, it would not read back.

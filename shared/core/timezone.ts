@@ -18,6 +18,21 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
+/**
+ * `zone` spelled as the runtime names it when only its case differs
+ * ("europe/paris": "Europe/Paris", "utc": "UTC"); any other zone as given
+ * (an alias is not renamed).
+ */
+export function canonicalTimeZone(zone: string): string {
+  if (!isTimeZoneShape(zone)) return zone;
+  try {
+    const named = new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+    return named.toLowerCase() === zone.toLowerCase() ? named : zone;
+  } catch {
+    return zone;
+  }
+}
+
 /** Every zone the runtime lists, for pickers (UTC first). */
 export function timeZones(): string[] {
   const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];

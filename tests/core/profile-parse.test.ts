@@ -126,6 +126,26 @@ describe('profile updates', () => {
     expect(applyProfileUpdate(p0, { user: { name: 'Åda Lövelace 李 שלום 🎬' } }, now).user.name).toBe('Åda Lövelace 李 שלום 🎬');
   });
 
+  it('a time zone typed in another case is stored as the runtime spells it; an alias keeps its name', () => {
+    const p0 = base();
+    expect(applyProfileUpdate(p0, { user: { timezone: 'europe/paris' } }, now).user.timezone).toBe('Europe/Paris');
+    expect(applyProfileUpdate(p0, { user: { timezone: 'utc' } }, now).user.timezone).toBe('UTC');
+    expect(applyProfileUpdate(p0, { user: { timezone: 'America/New_York' } }, now).user.timezone).toBe('America/New_York');
+    expect(thrown(() => applyProfileUpdate(p0, { user: { timezone: 'europe/nowhere' } }, now)).message).toContain('user.timezone must be an IANA time zone');
+  });
+
+  it('an avatar URL main would never fetch (an IP address, localhost, a port, a user) is refused when set, naming why', () => {
+    const p0 = base();
+    for (const url of ['https://127.0.0.1/a.png', 'https://[::1]/a.png', 'https://localhost/a.png', 'https://example.com:8443/a.png', 'https://me@example.com/a.png', 'https://intranet/a.png']) {
+      const e = thrown(() => applyProfileUpdate(p0, { user: { avatar_url: url } }, now));
+      expect(e.message, url).toContain('user.avatar_url must be at a host name (not an IP address or localhost)');
+    }
+    expect(applyProfileUpdate(p0, { user: { avatar_url: 'https://example.com/me.png' } }, now).user.avatar_url).toBe('https://example.com/me.png');
+    // One already saved (by an older version) is left as it is by a change of another field.
+    const old = { ...p0, user: { ...p0.user, avatar_url: 'https://127.0.0.1/a.png' } };
+    expect(applyProfileUpdate(old, { user: { name: 'Ada' } }, now).user.avatar_url).toBe('https://127.0.0.1/a.png');
+  });
+
   it('sets updated_at on a user change', () => {
     const later = new Date('2026-03-01T00:00:00Z');
     const p = applyProfileUpdate(base(), { user: { name: 'Grace', timezone: 'America/New_York', avatar_url: 'https://example.com/a.png' } }, later);

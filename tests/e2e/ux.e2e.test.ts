@@ -55,6 +55,29 @@ describe('what a new user types is never lost or changed unseen', { timeout: E2E
     await close();
   });
 
+  it('Profile: a refused save says why once, and its error leaves once a save succeeds', async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Ada Lovelace']);
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Profile');
+    await typeInto(page.getByLabel('Avatar URL'), 'https://127.0.0.1/a.png');
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    const alerts = page.getByRole('alert').filter({ hasText: 'avatar_url' });
+    await alerts.first().waitFor(WAIT);
+    const said = await alerts.first().innerText();
+    expect(said).toContain('must be at a host name (not an IP address or localhost)');
+    expect(said).not.toContain('Not saved: Profile not saved');
+    // Fixed: the field emptied key by key, then Save. The error does not stay beside "Profile saved.".
+    await page.getByLabel('Avatar URL').focus();
+    for (let i = 0; i < 'https://127.0.0.1/a.png'.length; i++) await page.keyboard.press('Backspace');
+    await typeInto(page.getByLabel('Job title'), 'Analyst');
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    await page.getByText('Profile saved.').waitFor(WAIT);
+    await expect.poll(() => alerts.count(), WAIT).toBe(0);
+    expect(JSON.parse((await cli(t, ['profile', 'show', '--json'])).stdout).profile.user).toMatchObject({ avatar_url: '', job_title: 'Analyst' });
+    await close();
+  });
+
   it('a key pasted with a line break inside is refused and said (the field would have joined the lines with a space); one line with a trailing break pastes', async () => {
     const t = makeTempHome();
     await cli(t, ['profile', 'set', 'name=Paster']);
