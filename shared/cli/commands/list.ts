@@ -1,5 +1,7 @@
 import { sourceLabel } from '../../core/views';
 import { vaultAgentListening } from '../../node/agent/socket-dir';
+import { vaultLocked } from '../../node/secrets/vault-errors';
+import { vaultFilesFor } from '../../node/secrets/vault-files';
 import { unknownReason } from '../../core/workflows';
 import type { KeychainStatus } from '../../core/secret-store';
 import { printJson, type CliContext, type ReadVault } from '../context';
@@ -8,16 +10,18 @@ import { shortDate, table } from '../format';
 
 /**
  * `cpw-vault list`: metadata of every credential (never a value). The
- * sources come from the index; when the keychain cannot be asked (locked,
- * unreachable, hung) they are unchecked, which list says once, with exit 4
- * (as get and check do). A locked vault file is not asked about: its index
- * is all list shows, by design, and a note says so ({@link lockedVaultNote}).
+ * sources come from the index; when the store cannot be asked (a keychain
+ * locked, unreachable or hung; a vault file's unlock agent that listens but
+ * does not answer) they are unchecked, which list says once, with exit 4
+ * (as get and check do). A locked vault file (no agent) is not asked: its
+ * index is all list shows, by design, and a note says so, exit 0
+ * ({@link lockedVaultNote}).
  */
 export async function list(_args: object, ctx: CliContext): Promise<ExitCode> {
   const reader = await ctx.reader();
   const creds = reader.listCredentials();
-  const keychain = await uncheckedKeychain(reader);
-  if (ctx.globals.json) printJson(ctx.io, { credentials: creds, ...(keychain ? { keychain } : {}) });
+  const keychain = await uncheckedKeychain(reader, ctx.io.env);
+  if (ctx.globals.json) printJson(ctx.io, { credentials: creds, ...uncheckedJson(reader, ctx, keychain) });
   else {
     const rows = creds.map((c) => [c.service, c.key, sourceLabel(c.source), c.meta?.hint ?? '-', shortDate(c.meta?.created_at), shortDate(c.meta?.last_used_at)]);
     ctx.io.out(table(['SERVICE', 'KEY', 'SOURCE', 'HINT', 'CREATED', 'LAST USED'], rows));
@@ -34,22 +38,45 @@ export async function list(_args: object, ctx: CliContext): Promise<ExitCode> {
  * by connecting (a stopped agent held these commands 5 s). Returns exit 0.
  */
 export function lockedVaultNote(ctx: CliContext, reader: ReadVault): ExitCode {
-  if (reader.backend() !== 'file' || vaultAgentListening(reader.profilePath, ctx.io.env)) return EXIT.ok;
+  if (!vaultFileLocked(reader, ctx.io.env)) return EXIT.ok;
   ctx.io.err('note: the vault file is locked (no unlock agent): sources are shown from the index, not checked. Unlock it: cpw-vault unlock\n');
   return EXIT.ok;
 }
 
-/** The keychain's problem when it cannot be asked now (locked, unreachable, hung); undefined when it answers, or the backend is a vault file (whose index is all a read shows). */
-export async function uncheckedKeychain(reader: ReadVault): Promise<Extract<KeychainStatus, { ok: false }> | undefined> {
-  // The vault file is not asked (see above): asking meant connecting to its agent, and a stopped one held list and
-  // which 5 s in silence before they showed the index anyway.
-  if (reader.backend() === 'file') return undefined;
+/** True for a vault file with no unlock agent listening (checked without connecting: see {@link lockedVaultNote}). */
+export function vaultFileLocked(reader: ReadVault, env: CliContext['io']['env']): boolean {
+  return reader.backend() === 'file' && !vaultAgentListening(reader.profilePath, env);
+}
+
+/**
+ * The store's problem when it cannot be asked now; undefined when it answers, or for a locked vault file (whose
+ * index is all a read shows: {@link lockedVaultNote}). A keychain locked, unreachable or hung; a vault file whose
+ * unlock agent listens but does not answer (kill -STOP, hung): asked for at most the agent's deadline (5 s), then
+ * VAULT_LOCKED, exit 4, where list and which said "vault file", exit 0.
+ */
+export async function uncheckedKeychain(reader: ReadVault, env: CliContext['io']['env']): Promise<Extract<KeychainStatus, { ok: false }> | undefined> {
+  // A locked vault file is not asked: there is nobody to ask (and a socket that does not listen is never connected to).
+  if (vaultFileLocked(reader, env)) return undefined;
   const status = await reader.keychainStatus();
-  return !status.ok && status.code.startsWith('KEYCHAIN_') ? status : undefined;
+  if (status.ok) return undefined;
+  return status.code.startsWith('KEYCHAIN_') || (reader.backend() === 'file' && status.code === 'VAULT_LOCKED') ? status : undefined;
+}
+
+/**
+ * The `keychain` member of list's and which's JSON: the store's problem when the sources are unchecked (a locked
+ * keychain, an agent not answering), and for a locked vault file its VAULT_LOCKED too (exit 0: said, as the note says it).
+ */
+export function uncheckedJson(reader: ReadVault, ctx: CliContext, keychain: Extract<KeychainStatus, { ok: false }> | undefined): { keychain?: Extract<KeychainStatus, { ok: false }> } {
+  if (keychain) return { keychain };
+  if (!vaultFileLocked(reader, ctx.io.env)) return {};
+  const e = vaultLocked();
+  return { keychain: { ok: false, backend: `age vault file ${vaultFilesFor(reader.profilePath).vault}`, code: 'VAULT_LOCKED', message: e.message, fix: e.fix } };
 }
 
 /** Says once that the sources shown come from the index, unchecked, and why; exit 4 (as get and check). */
 export function sourcesUnknown(ctx: CliContext, keychain: Extract<KeychainStatus, { ok: false }>): ExitCode {
-  ctx.io.err(`? sources unknown: ${unknownReason(keychain.code)} (shown from the index, not checked)\n    ${keychain.code} ${keychain.message}\n    fix: ${keychain.fix}\n`);
+  // A vault file comes here only with an agent listening: VAULT_LOCKED is that agent not answering (or refusing).
+  const reason = keychain.code === 'VAULT_LOCKED' ? "vault file's unlock agent not answering" : unknownReason(keychain.code);
+  ctx.io.err(`? sources unknown: ${reason} (shown from the index, not checked)\n    ${keychain.code} ${keychain.message}\n    fix: ${keychain.fix}\n`);
   return EXIT.keychain;
 }

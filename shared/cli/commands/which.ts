@@ -6,7 +6,7 @@ import { paint } from '../io';
 import { printJson, type CliContext, type ReadVault } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { table } from '../format';
-import { lockedVaultNote, sourcesUnknown, uncheckedKeychain } from './list';
+import { lockedVaultNote, sourcesUnknown, uncheckedJson, uncheckedKeychain } from './list';
 
 interface WhichRow {
   id: CredentialId;
@@ -52,15 +52,15 @@ export async function which(args: { service?: string; key?: string; all?: boolea
   else throw new VaultError('INVALID_ARGUMENT', 'which needs <service> <key> or --all.', 'Example: cpw-vault which huggingface token');
   // Listed once (per id, `which --all` at 10,000 credentials built 10,000 lists of 10,000).
   const views = new Map(vault.listCredentials().map((c) => [c.id, c]));
-  // A keychain that cannot be asked (locked, gone, SIGSTOPped): the sources are the index's, unchecked, and said so with
-  // exit 4 as list says it. `which --all` used to wait out the deadline on each comparison, then exit 0. One credential
+  // A keychain that cannot be asked (locked, gone, SIGSTOPped), or a vault file's agent that listens but does not
+  // answer: the sources are the index's, unchecked, and said so with exit 4 as list says it. `which --all` used to wait out the deadline on each comparison, then exit 0. One credential
   // whose env var is set needs no keychain: that value wins whatever it holds (exit 0; a shadowing check that cannot be
   // made is a warning).
   const fromEnv = !args.all && views.get(ids[0]!)?.source?.kind === 'env';
-  const keychain = fromEnv ? undefined : await uncheckedKeychain(vault);
+  const keychain = fromEnv ? undefined : await uncheckedKeychain(vault, ctx.io.env);
   const rows: WhichRow[] = [];
   for (const id of ids) rows.push(keychain ? { id, source: views.get(id)?.source ?? null } : await whichOne(vault, id, views, !args.all));
-  if (ctx.globals.json) printJson(ctx.io, { credentials: rows, ...(keychain ? { keychain } : {}) });
+  if (ctx.globals.json) printJson(ctx.io, { credentials: rows, ...(fromEnv ? {} : uncheckedJson(vault, ctx, keychain)) });
   else {
     ctx.io.out(table(['CREDENTIAL', 'SOURCE'], rows.map((r) => [r.id, sourceLabel(r.source)])));
     for (const r of rows) if (r.warning) ctx.io.err(`${paint(ctx.io).yellow('warning:')} ${r.id}: ${r.warning}\n`);
