@@ -221,6 +221,35 @@ describe('the file backend through the CLI, on a host with no D-Bus session', ()
   });
 });
 
+describe('a vault file restored from a backup that lacks a value the index lists', () => {
+  it('which says missing (exit 3) and doctor names it (exit 1), as for a keychain value removed outside cpw-vault; --repair drops it', async () => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    expect((await fileCli(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    try {
+      const backup = readFileSync(h.files.vault);
+      expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+      // The backup goes back over the vault file (as `cp vault.backup ...vault.age`): the index still lists the token.
+      writeFileSync(h.files.vault, backup);
+      expect((await fileCli(h, ['get', 'huggingface', 'token'])).code).toBe(3);
+      const which = await fileCli(h, ['which', 'huggingface', 'token']);
+      expect(which.code, which.stderr).toBe(3);
+      expect(which.stdout).toMatch(/huggingface\.token\s+missing/);
+      expect(which.stderr).toContain('huggingface.token: listed in the profile, but the vault file does not hold its value');
+      const doctor = await fileCli(h, ['doctor']);
+      expect(doctor.code, doctor.stderr).toBe(1);
+      expect(doctor.stderr).toContain('✗ huggingface.token is listed in the profile, but the vault file does not hold its value');
+      expect(doctor.stderr).toMatch(/✗ transcribe: not ready/);
+      expect(doctor.stderr).not.toMatch(/✓ transcribe: ready/);
+      expect(JSON.parse((await fileCli(h, ['doctor', '--json'])).stdout)).toMatchObject({ ok: false, stale: ['huggingface.token'] });
+      const repair = await fileCli(h, ['doctor', '--repair']);
+      expect(repair.stderr).toContain('removed from the index (no value in the vault file): huggingface.token');
+      expect((await fileCli(h, ['doctor'])).code).toBe(0);
+    } finally {
+      await fileCli(h, ['lock']);
+    }
+  }, 60_000);
+});
+
 describe('export on the keychain backend', () => {
   it('reads every value from the keychain into the same age export', async () => {
     const t = makeTempHome();

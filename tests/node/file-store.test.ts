@@ -55,6 +55,18 @@ describe('the age vault file store', () => {
     await store.close();
   });
 
+  it('counts its values only with a key at hand: locked, count is VAULT_LOCKED and never asks the passphrase (a start must not prompt)', async () => {
+    const h = await makeFileVaultHome({ logN: LOG_N });
+    const { store, asked } = storeFor(h);
+    expect(await rejected(store.count())).toMatchObject({ code: 'VAULT_LOCKED' });
+    expect(asked.count).toBe(0);
+    await store.set('huggingface.token', HF);
+    await store.set('tmdb.api_key', TMDB);
+    expect(await store.count()).toBe(2);
+    expect(asked.count).toBe(1);
+    await store.close();
+  });
+
   it('a delete of an absent value writes nothing', async () => {
     const h = await makeFileVaultHome({ logN: LOG_N });
     const { store } = storeFor(h);

@@ -6,7 +6,7 @@ import { paint } from '../io';
 import { printJson, type CliContext, type ReadVault } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { table } from '../format';
-import { lockedVaultNote, sourcesUnknown, uncheckedJson, uncheckedKeychain } from './list';
+import { lockedVaultNote, sourcesUnknown, uncheckedJson, uncheckedKeychain, vaultFileLocked } from './list';
 
 interface WhichRow {
   id: CredentialId;
@@ -16,13 +16,14 @@ interface WhichRow {
   warning?: string;
 }
 
-async function whichOne(vault: ReadVault, id: CredentialId, views: ReadonlyMap<CredentialId, CredentialView>, one: boolean): Promise<WhichRow> {
+async function whichOne(vault: ReadVault, id: CredentialId, views: ReadonlyMap<CredentialId, CredentialView>, one: boolean, locked: boolean): Promise<WhichRow> {
   const view = views.get(id);
   const source = view?.source ?? null;
-  if (one && source?.kind === 'keychain' && source.store !== 'file') {
-    // The index says so; the keychain decides (a value removed outside cpw-vault: which said "keychain", exit 0, while
-    // get said missing). One credential asked: one read, the value never shown. The vault file, which only cpw-vault
-    // writes, is not asked: that would need it unlocked.
+  if (one && source?.kind === 'keychain' && !locked) {
+    // The index says so; the store decides (a value removed outside cpw-vault: which said "keychain", exit 0, while
+    // get said missing). One credential asked: one read, the value never shown. The vault file too, through its
+    // agent: a vault file restored from a backup lacks values the index lists. A locked one is not asked (that
+    // would need the passphrase): its note says the source is the index's.
     if ((await vault.storedValue(id)) !== undefined) return { id, source };
     const { service, key } = splitCredentialId(id);
     return { id, source: null, warning: `listed in the profile, but ${storeName(vault.backend())} does not hold its value (removed outside cpw-vault?). Store it again (cpw-vault set ${service} ${key}), or drop it from the list: cpw-vault doctor --repair` };
@@ -59,7 +60,8 @@ export async function which(args: { service?: string; key?: string; all?: boolea
   const fromEnv = !args.all && views.get(ids[0]!)?.source?.kind === 'env';
   const keychain = fromEnv ? undefined : await uncheckedKeychain(vault, ctx.io.env);
   const rows: WhichRow[] = [];
-  for (const id of ids) rows.push(keychain ? { id, source: views.get(id)?.source ?? null } : await whichOne(vault, id, views, !args.all));
+  const locked = vaultFileLocked(vault, ctx.io.env);
+  for (const id of ids) rows.push(keychain ? { id, source: views.get(id)?.source ?? null } : await whichOne(vault, id, views, !args.all, locked));
   if (ctx.globals.json) printJson(ctx.io, { credentials: rows, ...(fromEnv ? {} : uncheckedJson(vault, ctx, keychain)) });
   else {
     ctx.io.out(table(['CREDENTIAL', 'SOURCE'], rows.map((r) => [r.id, sourceLabel(r.source)])));

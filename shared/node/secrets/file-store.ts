@@ -65,6 +65,8 @@ export class FileSecretStore implements SecretStore {
   private asked = false;
   /** The last agent that did not answer, and when. */
   private silent: { error: VaultError; at: number; socket: number | undefined } | undefined;
+  /** The agent connection in flight, shared by every read that needs it meanwhile. */
+  private connecting: Promise<AgentClient | undefined> | undefined;
   /** The passphrase question in flight, shared by every read that needs the key meanwhile. */
   private asking: Promise<Unlocked> | undefined;
 
@@ -98,6 +100,16 @@ export class FileSecretStore implements SecretStore {
     return [...(await this.readEntries()).keys()].sort();
   }
 
+  /**
+   * How many values the vault holds: the start-up census that compares the store with the index (a vault file
+   * restored from a backup lacks values the index lists, and doctor, which and check then disagreed with get).
+   * Only with a key at hand (an agent answers, or one unlocked in this process): never asks the passphrase,
+   * throws VAULT_LOCKED instead (a start must not prompt for a census).
+   */
+  async count(): Promise<number> {
+    return (await this.readEntries(false)).size;
+  }
+
   /** Usable now (unlocked in this process, or an agent answers), or why not. Never prompts. */
   async status(): Promise<KeychainStatus> {
     const backend = `age vault file ${this.files.vault}`;
@@ -116,6 +128,8 @@ export class FileSecretStore implements SecretStore {
         await opens(this.localKey(this.local));
         return { ok: true, backend: `${backend} (unlocked in this process)` };
       }
+      // A connection in flight (a read's, the start-up census's) first: an agent that does not answer is waited on once.
+      await this.connecting?.catch(() => undefined);
       const agent = await this.connectAgent();
       if (agent) {
         try {
@@ -147,11 +161,12 @@ export class FileSecretStore implements SecretStore {
     if (!identity) throw vaultNotFound(this.files.identity, this.files.vault);
   }
 
-  private async readEntries(): Promise<VaultEntries> {
+  /** The vault's entries; `mayAsk` false: only with a key at hand, never a passphrase question. */
+  private async readEntries(mayAsk = true): Promise<VaultEntries> {
     this.assertFiles();
     const bytes = readPrivateFile(this.files.vault);
     if (!bytes) throw vaultNotFound(this.files.vault, this.files.identity);
-    const text = await this.withKey((key) => key.decrypt(bytes));
+    const text = await this.withKey((key) => key.decrypt(bytes), mayAsk);
     return parseVaultContent(text, this.files.vault);
   }
 
@@ -186,28 +201,30 @@ export class FileSecretStore implements SecretStore {
   }
 
   /** Runs `fn` with the key; an agent that went away meanwhile is dropped and the key found again, once. */
-  private async withKey<T>(fn: (key: Unlocked) => Promise<T>): Promise<T> {
-    const key = await this.unlock();
+  private async withKey<T>(fn: (key: Unlocked) => Promise<T>, mayAsk = true): Promise<T> {
+    const key = await this.unlock(mayAsk);
     try {
       return await fn(key);
     } catch (err) {
       if (!key.viaAgent || !isVaultError(err, 'VAULT_LOCKED')) throw err;
       this.agent?.close();
       this.agent = undefined;
-      return fn(await this.unlock());
+      return fn(await this.unlock(mayAsk));
     }
   }
 
-  private async unlock(): Promise<Unlocked> {
+  private async unlock(mayAsk = true): Promise<Unlocked> {
     if (this.local) return this.localKey(this.local);
-    const agent = this.agent ?? (await this.connectAgent());
+    // Reads side by side (a command's values and the start-up census) share one connection, and one wait on an agent
+    // that does not answer (check connected twice and waited 5 s on each, in parallel).
+    const agent = this.agent ?? (await (this.connecting ??= this.connectAgent().finally(() => (this.connecting = undefined))));
     if (agent) {
       this.agent = agent;
       return { decrypt: (bytes) => agent.decrypt(bytes, this.files.vault), recipient: agent.hello.recipient, viaAgent: true };
     }
     // Reads that run side by side (a command's values and its repair check) share the one question.
     if (this.asking) return this.asking;
-    if (!this.options.askPassphrase || this.asked) throw vaultLocked();
+    if (!mayAsk || !this.options.askPassphrase || this.asked) throw vaultLocked();
     this.asked = true; // once per process: a wrong passphrase is not asked again
     const ask = this.options.askPassphrase;
     this.asking = (async () => {

@@ -80,6 +80,10 @@ function lazyStore(backend: string, description: string, build: () => Promise<Se
     set: async (a, v) => (await store()).set(a, v),
     delete: async (a) => (await store()).delete(a),
     list: async () => (await store()).list(),
+    count: async () => {
+      const s = await store();
+      return s.count ? s.count() : (await s.list()).length;
+    },
     status: async () => (await store()).status(),
     close: () => built?.close(),
   };
