@@ -1,9 +1,9 @@
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { isVaultError } from '../core/errors';
-import { AgentClient } from '../node/agent/client';
+import { AgentClient, AgentStopping } from '../node/agent/client';
 import type { AuditEvent } from '../core/records';
 import { AGENT_TITLE } from '../node/agent/protocol';
-import { endSilentAgent } from '../node/agent/silent-agent';
+import { endSilentAgent, endStoppingAgent } from '../node/agent/silent-agent';
 import { agentSocketFor, type AgentSocket } from '../node/agent/socket-dir';
 import { resolveProfilePaths, sidecarPath } from '../node/profile/paths';
 import { AuditLog } from '../node/records/audit-log';
@@ -47,6 +47,8 @@ export async function answeringAgent(ctx: CliContext, socket: AgentSocket): Prom
   try {
     return await AgentClient.connect(socket);
   } catch (err) {
+    // One stopping already (its time to live, its identity file changed or gone): waited for, ended if it lingers.
+    if (err instanceof AgentStopping) return { cutOff: true, ended: err.pid !== undefined && (await endStoppingAgent(err.pid)) ? [err.pid] : [], stopping: err.why };
     if (!isVaultError(err, 'VAULT_LOCKED') || !/did not answer/.test(err.message)) throw err;
     const ended = endSilentAgent(socket.path);
     if (lstatSync(socket.path, { throwIfNoEntry: false })?.isSocket()) unlinkSync(socket.path);
@@ -64,6 +66,8 @@ export interface CutOff {
   cutOff: true;
   /** The agents ended (pids): the silent one, and any stale one still bound to that name. */
   ended: number[];
+  /** Set when the agent answered that it was stopping (why): it was not silent, and has ended since. */
+  stopping?: string;
 }
 
 /** True for {@link answeringAgent}'s answer about an agent that did not answer. */

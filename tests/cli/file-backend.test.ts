@@ -435,6 +435,40 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
     expect((await fileCli(h, ['list'])).stderr).toContain(note);
   }, 60_000);
 
+  it('lock just after the identity file went away: the agent, stopping, is waited for and gone, exit 0 (it said VAULT_LOCKED, exit 4)', async (ctx) => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    const gone = (pid: number) => {
+      try {
+        return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').startsWith('Z');
+      } catch {
+        return true;
+      }
+    };
+    // The agent also notices on its own, once a second: a lock that comes after that finds nothing (also exit 0). Tried
+    // until one lock meets the agent still there, refusing to answer because it is stopping.
+    let met = 0;
+    for (let round = 0; round < 4 && !met; round++) {
+      const up = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
+      expect(up.code, up.stderr).toBe(0);
+      const pid = (JSON.parse(up.stdout) as { pid: number }).pid;
+      ctx.onTestFinished(() => killIfRunning(pid));
+      renameSync(h.files.identity, join(h.root, 'identity.bak'));
+      const lock = await fileCli(h, ['lock', '--json']);
+      // Checked at once: lock's job is that no key stays in memory when it returns.
+      const goneAtReturn = gone(pid);
+      expect(lock.code, lock.stderr).toBe(0);
+      expect(lock.stderr).not.toContain('VAULT_LOCKED');
+      expect(goneAtReturn).toBe(true);
+      expect(agentSockets(h)).toEqual([]);
+      renameSync(join(h.root, 'identity.bak'), h.files.identity);
+      if (lock.stderr.includes('Nothing to lock')) continue;
+      expect(lock.stderr).toContain(`✓ Locked: the unlock agent (pid ${pid}) was stopping (its identity file changed or is gone) and has stopped.`);
+      expect(JSON.parse(lock.stdout)).toEqual({ locked: true, was_running: true, pid });
+      met++;
+    }
+    expect(met).toBe(1);
+  }, 60_000);
+
   it('two silent agents bound to one socket name (the first one\'s file replaced): lock ends both, not only the stale one', async (ctx) => {
     const h = await makeFileVaultHome({ logN: 10 });
     const pidOf = (r: { stdout: string }) => (JSON.parse(r.stdout) as { pid: number }).pid;

@@ -6,8 +6,8 @@ import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { answeringAgent, isCutOff, auditCli, vaultFilesOf } from '../vault-file';
 
-/** What lock did to one agent of the vault: stopped it (it answered), or ended it (it did not; its pids when found). */
-type Stopped = { pids: number[]; answered: boolean; where: string };
+/** What lock did to one agent of the vault: stopped it (it answered), or ended it (it did not; its pids when found), or saw it end (it was stopping: why). */
+type Stopped = { pids: number[]; answered: boolean; where: string; stopping?: string };
 
 /**
  * `cpw-vault lock`: stops the unlock agent of this profile's vault, so the
@@ -28,7 +28,7 @@ export async function lock(_args: object, ctx: CliContext): Promise<ExitCode> {
     if (!agent) continue;
     if (isCutOff(agent)) {
       // One that did not answer was ended and its socket removed (answeringAgent warned).
-      stopped.push({ pids: agent.ended, answered: false, where: s.dir });
+      stopped.push({ pids: agent.ended, answered: false, where: s.dir, ...(agent.stopping ? { stopping: agent.stopping } : {}) });
       continue;
     }
     stopped.push({ pids: [agent.hello.pid], answered: true, where: s.dir });
@@ -41,7 +41,8 @@ export async function lock(_args: object, ctx: CliContext): Promise<ExitCode> {
   for (const a of stopped) {
     const elsewhere = a.where === socket.dir ? '' : ` (listening in ${a.where}, started under another TMPDIR or XDG_RUNTIME_DIR)`;
     const pid = `pid ${a.pids.join(', ')}`;
-    if (a.answered) ctx.io.err(`${done} the unlock agent (${pid})${elsewhere} has stopped.\n`);
+    if (a.stopping) ctx.io.err(`${done} the unlock agent${a.pids.length ? ` (${pid})` : ''}${elsewhere} was stopping (${a.stopping}) and ${a.pids.length ? 'has stopped' : 'takes no more requests'}.\n`);
+    else if (a.answered) ctx.io.err(`${done} the unlock agent (${pid})${elsewhere} has stopped.\n`);
     else ctx.io.err(a.pids.length ? `${done} the unlock agent (${pid})${elsewhere} has been ended.\n` : `${done} no read can reach that agent any more.\n`);
   }
   return EXIT.ok;

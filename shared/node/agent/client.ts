@@ -8,6 +8,17 @@ import { checkSocketDir, type AgentSocket } from './socket-dir';
 /** Longest wait for one answer of the agent (it answers in milliseconds; a stopped agent must not hang a pipeline). */
 export const AGENT_TIMEOUT_MS = 5_000;
 
+/**
+ * An agent that answered that it is stopping (its time to live reached, its identity file changed or gone): the
+ * vault is locked for reads (VAULT_LOCKED); `lock` and `unlock` wait for it to end (its `pid`).
+ */
+export class AgentStopping extends VaultError {
+  constructor(readonly pid: number | undefined, readonly why: string) {
+    const e = vaultLocked(`the unlock agent is stopping (${why})`);
+    super(e.code, e.message, e.fix);
+  }
+}
+
 const uid = (): number => (typeof process.getuid === 'function' ? process.getuid() : 0);
 
 interface Waiter {
@@ -53,6 +64,7 @@ export class AgentClient {
     const client = new AgentClient(socket, timeoutMs);
     try {
       const hello = await client.request({ op: 'hello' });
+      if (!hello.ok && hello.code === 'VAULT_LOCKED') throw new AgentStopping(hello.pid, hello.why);
       if (!hello.ok || !('recipient' in hello)) throw vaultLocked('the unlock agent refused to answer');
       client.hello = hello;
       return client;

@@ -6,6 +6,7 @@
  *   {"op":"decrypt","data":"<b64>"} -> {"ok":true,"text":".."}   (an age file encrypted to the vault's identity)
  *   {"op":"lock"}                  -> {"ok":true}                (the agent has stopped listening and exits)
  *   failures                       -> {"ok":false,"code":"VAULT_CORRUPT"|"VAULT_LOCKED"|"INVALID_ARGUMENT","why":".."}
+ *                                     (VAULT_LOCKED: the agent is stopping; it adds its "pid")
  *
  * The agent never sends the identity: like ssh-agent, it performs the
  * operation (here: decrypt one age file) and keeps the key.
@@ -31,6 +32,8 @@ export interface AgentFailure {
   ok: false;
   code: 'VAULT_CORRUPT' | 'VAULT_LOCKED' | 'INVALID_ARGUMENT';
   why: string;
+  /** An agent that refuses because it is stopping (its time to live, its identity file changed or gone) gives its pid: lock waits for it to end. */
+  pid?: number;
 }
 
 /** Any reply. */

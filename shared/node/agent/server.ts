@@ -88,7 +88,7 @@ class Agent implements RunningAgent {
     const end = this.endReason();
     if (end) {
       this.stop(end, conn);
-      return { ok: false, code: 'VAULT_LOCKED', why: end === 'ttl' ? 'the unlock agent reached its time to live' : 'the vault passphrase was changed' };
+      return { ok: false, code: 'VAULT_LOCKED', why: end === 'ttl' ? 'it reached its time to live' : 'its identity file changed or is gone', pid: this.pid };
     }
     let req: { op?: unknown; data?: unknown };
     try {

@@ -133,3 +133,25 @@ export function endSilentAgent(socketPath: string): number[] {
     }
   }).map(Number);
 }
+
+/**
+ * Waits (at most `ms`) for this user's unlock agent `pid`, which said it is stopping, to end, and ends it (SIGKILL)
+ * if it is still there then: `lock` confirms that no key stays in memory. True once it is gone; false where that
+ * cannot be told (no /proc) or it could not be ended.
+ */
+export async function endStoppingAgent(pid: number, ms = 3_000): Promise<boolean> {
+  if (!existsSync('/proc/self')) return false;
+  const there = () => isOwnAgent(String(pid)); // a zombie has no command line: gone, its memory with it
+  const settle = async (until: number) => {
+    while (there() && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+  };
+  await settle(Date.now() + ms);
+  if (!there()) return true;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return false;
+  }
+  await settle(Date.now() + 1_000);
+  return !there();
+}
