@@ -1,5 +1,6 @@
 import { CATALOG, catalogEntry } from './catalog';
 import { splitCredentialId, type CredentialId } from './credential';
+import { VaultError } from './errors';
 
 /** Most edits (over service and key together) between a typed name and the catalog credential it was meant to be. */
 const NEAR = 2;
@@ -63,4 +64,19 @@ export function nearCatalogId(id: CredentialId): CredentialId | undefined {
     if (!best || ds + dk < best.d) best = { id: e.id, d: ds + dk };
   }
   return best?.id;
+}
+
+/**
+ * INVALID_ARGUMENT for a new custom credential named one or two edits from a
+ * catalog one, naming the one meant; undefined when it is none, or when it is
+ * given an env var of its own (a custom credential of that very name, on
+ * purpose). The CLI says it before asking the value, the vault for every
+ * caller (the app's form stored `huggingfce.token` without a word).
+ */
+export function nearMissError(id: CredentialId, ownEnvVar: boolean): VaultError | undefined {
+  const near = ownEnvVar ? undefined : nearCatalogId(id);
+  if (!near) return undefined;
+  const meant = splitCredentialId(near);
+  const typed = splitCredentialId(id);
+  return new VaultError('INVALID_ARGUMENT', `${id} is not a known credential: did you mean ${near}? Nothing was stored.`, `Run: cpw-vault set ${meant.service} ${meant.key}   (a custom credential of that name: cpw-vault set ${typed.service} ${typed.key} --env-var NAME, or its Environment variable in the app)`);
 }

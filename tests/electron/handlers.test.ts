@@ -57,6 +57,15 @@ describe('IPC handlers over the real vault and keychain', () => {
     expect(await s.call('credentialsReveal', { service: 'deepl', key: 'api_key' })).toMatchObject({ ok: false, error: { code: 'CREDENTIAL_MISSING' } });
   });
 
+  it('a new custom credential named one edit from a catalog one is refused, naming the one meant (the app stored huggingfce.token); with an env var of its own it is stored', async () => {
+    const s = await setupMain();
+    expect(await s.call('credentialsSet', { service: 'huggingfce', key: 'token', value: HF })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: 'huggingfce.token is not a known credential: did you mean huggingface.token? Nothing was stored.' } });
+    expect((await s.value<Array<{ id: string }>>('credentialsList')).map((c) => c.id)).not.toContain('huggingfce.token');
+    expect(await s.call('credentialsSet', { service: 'huggingfce', key: 'token', value: HF, envVar: 'MY_HF' })).toMatchObject({ ok: true });
+    // Stored, it is set again like any other.
+    expect(await s.call('credentialsSet', { service: 'huggingfce', key: 'token', value: `${HF}2` })).toMatchObject({ ok: true });
+  });
+
   it.each([['', 'blank'], ['   ', 'blank'], ['HuggingFace token', 'label of huggingface.token'], ['  huggingface TOKEN ', 'label of huggingface.token']])('a label a hostile renderer sends (%j) that would show as an empty or a copied row is refused; nothing is stored', async (label, said) => {
     const s = await setupMain();
     const r = await s.call('credentialsSet', { service: 'deepl', key: 'api_key', value: 'dk-1', label, envVar: 'DEEPL_API_KEY' });

@@ -1,6 +1,6 @@
 import { catalogEntry, checkFormat } from '../../core/catalog';
-import { credentialId, isSecretShapedName, KEY_NAME, SERVICE_NAME, splitCredentialId } from '../../core/credential';
-import { nearCatalogId } from '../../core/near-names';
+import { credentialId, isSecretShapedName, KEY_NAME, SERVICE_NAME } from '../../core/credential';
+import { nearMissError } from '../../core/near-names';
 import { VaultError } from '../../core/errors';
 import { storeName } from '../../core/secret-store';
 import type { CredentialMeta } from '../../core/profile-schema';
@@ -70,11 +70,7 @@ export async function set(args: SetArgs, ctx: CliContext): Promise<ExitCode> {
 function nearMiss(args: SetArgs): VaultError | undefined {
   // A name that is no name at all is for setCredential to refuse, in its own words (a key typed as the service...).
   if (!SERVICE_NAME.test(args.service) || !KEY_NAME.test(args.key) || isSecretShapedName(args.service, args.key)) return undefined;
-  const id = credentialId(args.service, args.key);
-  const near = args.envVar === undefined ? nearCatalogId(id) : undefined;
-  if (!near) return undefined;
-  const { service, key } = splitCredentialId(near);
-  return new VaultError('INVALID_ARGUMENT', `${id} is not a known credential: did you mean ${near}? Nothing was stored.`, `Run: cpw-vault set ${service} ${key}   (a custom credential of that name: cpw-vault set ${args.service} ${args.key} --env-var NAME)`);
+  return nearMissError(credentialId(args.service, args.key), args.envVar !== undefined);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { assertLabel, assertPlainSlot, catalogEntry, checkFormat, plainSlotProblem } from '../../core/catalog';
 import { checkedCredentialId, checkedValue, ENV_VAR_NAME, looksLikeKey, splitCredentialId, type CredentialId } from '../../core/credential';
 import { customEnvVars, defaultEnvVar, envVarProblem } from '../../core/env-var-names';
+import { nearMissError } from '../../core/near-names';
 import { VaultError, isVaultError } from '../../core/errors';
 import type { ApplyResult, MigrationPlan, PlanChoices, PlanRow } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
@@ -224,6 +225,9 @@ export class Vault {
     // and the stage reading the old name lost its key).
     // (One an older version let it take and that is refused now goes back to the default, as before.)
     const current = this.currentProfile();
+    // A new custom one named like a catalog credential (the app's form, a library caller; the CLI asked before the value).
+    const typo = known || current?.credential_metadata[id] ? undefined : nearMissError(id, options.envVar !== undefined);
+    if (typo) throw typo;
     const taken = customEnvVars(current);
     const had = current?.credential_metadata[id]?.env_var;
     const kept = had && !envVarProblem(had, id, taken) ? had : undefined;
