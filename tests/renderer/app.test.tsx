@@ -129,7 +129,7 @@ describe('Profile screen', () => {
     api.fail('profileUpdate', { code: 'INVALID_ARGUMENT', message: 'Profile not saved.', fix: 'Correct the fields.', fields: [{ path: 'user.name', message: 'must be at most 160 characters' }] });
     await user.click(screen.getByRole('button', { name: 'Save profile' }));
     expect(await screen.findByText('must be at most 160 characters')).toBeTruthy();
-    expect(useVault.getState().toasts).toMatchObject([{ kind: 'error', text: 'Not saved: Profile not saved.', fix: 'Correct the fields.' }]);
+    expect(useVault.getState().toasts).toMatchObject([{ kind: 'error', text: 'Profile not saved.', fix: 'Correct the fields.' }]);
   });
 
   it('the avatar: initials without one (or when it failed), the image main fetched otherwise', async () => {
