@@ -94,7 +94,14 @@ export function CredentialDetail({ c, startEditing, onEditStarted, onDeleted }: 
   const blockedRead = !!keychain && needsKeychain;
   const blockedWrite = !!keychain && c.secret;
   const [mode, setMode] = useState<'view' | 'edit' | 'confirm'>(startEditing && !blockedWrite ? 'edit' : 'view');
-  const [revealed, setRevealed] = useState(false);
+  // The reveal belongs to the value it showed: it is dropped as soon as that may have changed (saved here, deleted,
+  // replaced or removed by the CLI: new metadata or no source). A stale value left on screen, or one left with no
+  // Hide button after a delete, showed a secret that was no longer (or never again) what the vault held. Edit
+  // hides it too: the form takes the place of the buttons, Hide among them.
+  const valueStamp = JSON.stringify([c.stored, c.source, c.meta?.updated_at ?? null, c.meta?.hint ?? null]);
+  const [revealedFor, setRevealedFor] = useState<string | null>(null);
+  const revealed = !!c.source && revealedFor === valueStamp;
+  const setRevealed = (on: boolean) => setRevealedFor(on ? valueStamp : null);
   const [returnFocus, setReturnFocus] = useState<'edit' | 'delete' | null>(null);
   const editRef = useRef<HTMLButtonElement>(null);
   const deleteRef = useRef<HTMLButtonElement>(null);
@@ -113,6 +120,7 @@ export function CredentialDetail({ c, startEditing, onEditStarted, onDeleted }: 
   const blocked = [...(blockedWrite ? [c.stored ? 'Edit' : 'Add'] : []), ...(blockedRead && c.source ? ['Reveal', 'Copy', ...(testable ? ['Test'] : [])] : []), ...(blockedWrite && c.stored ? ['Delete'] : [])];
   const described = blocked.length ? reasonId : undefined;
   const remove = async () => {
+    setRevealed(false);
     if (await deleteCredential(ref)) onDeleted(c);
     else setMode('view');
   };
@@ -126,7 +134,7 @@ export function CredentialDetail({ c, startEditing, onEditStarted, onDeleted }: 
       {keychain && blocked.length > 0 && <p id={reasonId} className="warning">{blocked.join(', ').replace(/, ([^,]+)$/, ' and $1')} {blocked.length > 1 ? 'are' : 'is'} unavailable: {keychainReason(keychain)}. See the banner for the fix.</p>}
       {mode !== 'edit' && (
         <div className="actions">
-          <button type="button" ref={editRef} onClick={() => setMode('edit')} disabled={blockedWrite} aria-describedby={described}>{c.stored ? 'Edit' : 'Add'}</button>
+          <button type="button" ref={editRef} onClick={() => (setRevealed(false), setMode('edit'))} disabled={blockedWrite} aria-describedby={described}>{c.stored ? 'Edit' : 'Add'}</button>
           {c.source && <button type="button" onClick={() => setRevealed(!revealed)} aria-pressed={revealed} disabled={blockedRead} aria-describedby={described}>{revealed ? 'Hide' : 'Reveal'}</button>}
           {c.source && <button type="button" onClick={() => void copyCredential(ref)} disabled={blockedRead} aria-describedby={described}>Copy</button>}
           {testable && <button type="button" onClick={() => void verifyCredential(ref)} disabled={blockedRead || testing} aria-describedby={described}>{testing ? 'Testing…' : 'Test'}</button>}
@@ -134,7 +142,7 @@ export function CredentialDetail({ c, startEditing, onEditStarted, onDeleted }: 
         </div>
       )}
       {mode === 'confirm' && <ConfirmDelete c={c} onCancel={() => (setMode('view'), setReturnFocus('delete'))} onConfirm={() => void remove()} />}
-      {mode === 'edit' && <CredentialForm service={c.service} key_={c.key} onDone={() => (setMode('view'), setReturnFocus('edit'))} />}
+      {mode === 'edit' && <CredentialForm service={c.service} key_={c.key} onDone={(saved) => (saved && setRevealed(false), setMode('view'), setReturnFocus('edit'))} />}
     </section>
   );
 }
