@@ -6,7 +6,7 @@ import { asApiError, type ApiError } from '../api';
 import { useVault } from '../store';
 import { selectKeychainProblem } from '../store/app-slice';
 import { CredentialForm } from './CredentialForm';
-import { ErrorNote, useSecondsLeft, When } from './common';
+import { ErrorNote, SoftButton, useSecondsLeft, When } from './common';
 import { canVerify, VerifyDetails } from './VerifyStatus';
 
 /** How long a revealed value stays on screen. */
@@ -63,15 +63,16 @@ function Meta({ c }: { c: CredentialView }) {
   );
 }
 
-function ConfirmDelete({ c, onCancel, onConfirm }: { c: CredentialView; onCancel: () => void; onConfirm: () => void }) {
+/** The delete question. While the delete runs (`busy`) both buttons are off but keep the focus: a second press (a double click) deletes nothing more. */
+function ConfirmDelete({ c, busy, onCancel, onConfirm }: { c: CredentialView; busy: boolean; onCancel: () => void; onConfirm: () => void }) {
   const id = useId();
   return (
-    <div role="alertdialog" aria-labelledby={`${id}-t`} aria-describedby={`${id}-d`} className="confirm" onKeyDown={(e) => e.key === 'Escape' && (e.stopPropagation(), onCancel())}>
+    <div role="alertdialog" aria-labelledby={`${id}-t`} aria-describedby={`${id}-d`} aria-busy={busy || undefined} className="confirm" onKeyDown={(e) => e.key === 'Escape' && !busy && (e.stopPropagation(), onCancel())}>
       <p id={`${id}-t`}><strong>Delete {c.label}?</strong></p>
       <p id={`${id}-d`}>Its value is removed from {storeName(c.source?.kind === 'keychain' && c.source.store === 'file' ? 'file' : 'keychain')}. This cannot be undone.</p>
       <div className="actions">
-        <button type="button" onClick={onCancel} autoFocus>Cancel</button>
-        <button type="button" className="danger" onClick={onConfirm}>Delete</button>
+        <SoftButton type="button" off={busy} onClick={onCancel} autoFocus>Cancel</SoftButton>
+        <SoftButton type="button" off={busy} className="danger" onClick={onConfirm}>{busy ? 'Deleting…' : 'Delete'}</SoftButton>
       </div>
     </div>
   );
@@ -119,10 +120,21 @@ export function CredentialDetail({ c, startEditing, onEditStarted, onDeleted }: 
   const ref = { service: c.service, key: c.key };
   const blocked = [...(blockedWrite ? [c.stored ? 'Edit' : 'Add'] : []), ...(blockedRead && c.source ? ['Reveal', 'Copy', ...(testable ? ['Test'] : [])] : []), ...(blockedWrite && c.stored ? ['Delete'] : [])];
   const described = blocked.length ? reasonId : undefined;
+  // One delete per confirmation: a ref, so a second click before the re-render is already refused.
+  const deleting = useRef(false);
+  const [busy, setBusy] = useState(false);
   const remove = async () => {
+    if (deleting.current) return;
+    deleting.current = true;
+    setBusy(true);
     setRevealed(false);
-    if (await deleteCredential(ref)) onDeleted(c);
-    else setMode('view');
+    const outcome = await deleteCredential(ref);
+    deleting.current = false;
+    setBusy(false);
+    // The question is answered either way (a catalog credential stays on screen, now missing: its box went on asking).
+    setMode('view');
+    if (outcome === 'failed') setReturnFocus('delete');
+    else onDeleted(c);
   };
   return (
     <section className="credential-detail" aria-labelledby={`${reasonId}-h`}>
@@ -141,7 +153,7 @@ export function CredentialDetail({ c, startEditing, onEditStarted, onDeleted }: 
           {c.stored && <button type="button" ref={deleteRef} className="danger" onClick={() => setMode('confirm')} disabled={blockedWrite || mode === 'confirm'} aria-describedby={described}>Delete</button>}
         </div>
       )}
-      {mode === 'confirm' && <ConfirmDelete c={c} onCancel={() => (setMode('view'), setReturnFocus('delete'))} onConfirm={() => void remove()} />}
+      {mode === 'confirm' && <ConfirmDelete c={c} busy={busy} onCancel={() => (setMode('view'), setReturnFocus('delete'))} onConfirm={() => void remove()} />}
       {mode === 'edit' && <CredentialForm service={c.service} key_={c.key} onDone={(saved) => (saved && setRevealed(false), setMode('view'), setReturnFocus('edit'))} />}
     </section>
   );

@@ -32,8 +32,11 @@ export interface CredentialsActions {
   loadCredentials(): Promise<void>;
   /** Stores a value; resolves to the format warning accepted, if any. Rejects with ApiError (the form shows it). */
   saveCredential(request: SetCredentialRequest): Promise<string | undefined>;
-  /** Deletes; true when it worked (a toast says how it went). */
-  deleteCredential(ref: CredentialRef): Promise<boolean>;
+  /**
+   * Deletes; a toast says how it went: 'deleted', 'absent' (main had nothing stored under it: deleted
+   * meanwhile, e.g. by the CLI) or 'failed' (the error toast carries the fix).
+   */
+  deleteCredential(ref: CredentialRef): Promise<'deleted' | 'absent' | 'failed'>;
   /** The value, for the component that shows it (not kept here). */
   revealCredential(ref: CredentialRef): Promise<string>;
   copyCredential(ref: CredentialRef): Promise<void>;
@@ -69,13 +72,15 @@ export const createCredentialsSlice: StateCreator<VaultState, [], [], Credential
   },
   deleteCredential: async (ref) => {
     try {
-      await get().withLockRetry(() => getApi().credentialsDelete(ref));
-      get().toast('success', `Deleted ${ref.service}.${ref.key}.`);
+      // false: nothing was stored under it (it said "Deleted" all the same, for a credential already gone).
+      const removed = await get().withLockRetry(() => getApi().credentialsDelete(ref));
+      if (removed) get().toast('success', `Deleted ${ref.service}.${ref.key}.`);
+      else get().toast('info', `Nothing deleted: ${ref.service}.${ref.key} was not stored (removed meanwhile, perhaps by the CLI).`);
       await Promise.all([get().loadCredentials(), get().loadWorkflows()]);
-      return true;
+      return removed ? 'deleted' : 'absent';
     } catch (err) {
       get().toastError(err, 'Not deleted: ');
-      return false;
+      return 'failed';
     }
   },
   revealCredential: (ref) => getApi().credentialsReveal(ref),

@@ -5,10 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
 import { launchChromium } from './harness';
-import { E2E_TIMEOUT, WAIT, goTo, lookup, printTimings, session, typeInto } from './steps';
+import { E2E_TIMEOUT, WAIT, focused, goTo, lookup, printTimings, session, typeInto } from './steps';
 
 const HF = `hf_${'Rev1'.repeat(9)}`;
 const HF2 = `hf_${'Rev2'.repeat(9)}`;
+const OPENAI = `sk-proj-${'d'.repeat(40)}`;
 
 let browser: Browser;
 beforeAll(async () => {
@@ -82,6 +83,81 @@ describe('a revealed value never outlives the value it showed', { timeout: E2E_T
     await expect.poll(() => onPage(page, HF), WAIT).toBe(false);
     await detail.getByRole('button', { name: 'Reveal' }).waitFor();
     expect(await onPage(page, HF2)).toBe(false);
+    await close();
+  });
+});
+
+/** Counts the page's calls of `credentialsDelete` (each still goes to the real main). */
+async function countDeletes(page: Page): Promise<() => Promise<number>> {
+  await page.evaluate(() => {
+    const w = window as unknown as { vault: Record<string, (...a: unknown[]) => Promise<unknown>>; __deletes: number };
+    const real = w.vault['credentialsDelete']!;
+    w.__deletes = 0;
+    w.vault['credentialsDelete'] = (...a) => (w.__deletes++, real(...a));
+  });
+  return () => page.evaluate(() => (window as unknown as { __deletes: number }).__deletes);
+}
+
+/** The toasts' texts (successes and infos, then errors). */
+const toasts = (page: Page) => page.getByRole('region', { name: 'Notifications' }).locator('.toast p:first-child').allInnerTexts();
+
+describe('the delete confirmation asks once and is answered once', { timeout: E2E_TIMEOUT }, () => {
+  it('a catalog credential deleted from the keyboard: one delete, the box closes, the focus goes to its row (now missing)', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'openai', 'api_key'], { input: OPENAI });
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Credentials');
+    await page.getByRole('button', { name: /^OpenAI API key/ }).click();
+    const deletes = await countDeletes(page);
+    await page.locator('.credential-detail').getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(async () => (await focused(page)).text, WAIT).toBe('Cancel');
+    await page.keyboard.press('Tab');
+    expect((await focused(page)).text).toBe('Delete');
+    await page.keyboard.press('Enter');
+    await page.getByText('Deleted openai.api_key.').waitFor();
+    await expect.poll(() => page.getByRole('alertdialog').count(), WAIT).toBe(0);
+    await expect.poll(async () => (await focused(page)).credential, WAIT).toBe('openai.api_key');
+    await page.getByRole('list', { name: 'Credentials' }).getByRole('button', { name: /^OpenAI API key.*missing/ }).waitFor();
+    expect(await deletes()).toBe(1);
+    expect(lookup(t, 'openai.api_key')).toBe('');
+    await close();
+  });
+
+  it('Delete double-clicked in the box: one call, one toast, the focus on the next row', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'openai', 'api_key'], { input: OPENAI });
+    await cli(t, ['set', 'deepl', 'api_key', '--env-var', 'DEEPL_API_KEY'], { input: 'dk-123456789' });
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Credentials');
+    await page.getByRole('button', { name: /deepl\.api_key/ }).first().click();
+    const deletes = await countDeletes(page);
+    await page.locator('.credential-detail').getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).dblclick();
+    await page.getByText('Deleted deepl.api_key.').first().waitFor();
+    await expect.poll(() => page.getByRole('list', { name: 'Credentials' }).getByRole('button', { name: /deepl\.api_key/ }).count(), WAIT).toBe(0);
+    // The focus went on to a row: nothing is left to answer.
+    await expect.poll(async () => (await focused(page)).credential !== null, WAIT).toBe(true);
+    expect(await deletes()).toBe(1);
+    expect((await toasts(page)).filter((x) => /deepl\.api_key/.test(x))).toEqual(['Deleted deepl.api_key.']);
+    await close();
+  });
+
+  it('the CLI deletes the value while the box is open: Delete says nothing was stored (never "Deleted"), and the box closes', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'openai', 'api_key'], { input: OPENAI });
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Credentials');
+    await page.getByRole('button', { name: /^OpenAI API key/ }).click();
+    await page.locator('.credential-detail').getByRole('button', { name: 'Delete' }).click();
+    const box = page.getByRole('alertdialog');
+    await box.waitFor();
+    expect((await cli(t, ['delete', 'openai', 'api_key', '--yes'])).code).toBe(0);
+    await page.getByRole('list', { name: 'Credentials' }).getByRole('button', { name: /^OpenAI API key.*missing/ }).waitFor();
+    await box.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('Nothing deleted: openai.api_key was not stored (removed meanwhile, perhaps by the CLI).').waitFor();
+    await expect.poll(() => box.count(), WAIT).toBe(0);
+    await expect.poll(async () => (await focused(page)).credential, WAIT).toBe('openai.api_key');
+    expect(await page.getByText('Deleted openai.api_key.').count()).toBe(0);
     await close();
   });
 });
