@@ -1,4 +1,4 @@
-import { useEffect, type ReactElement } from 'react';
+import { useEffect, useLayoutEffect, useRef, type ReactElement } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { onApiError, onEvent } from './api';
 import { KEYCHAIN_CODES } from './errors';
@@ -38,6 +38,19 @@ function useMainEvents() {
   }, []);
 }
 
+/**
+ * The vault file opened: the unlock form (the whole screen, or its card on Security) goes, and the focus that was in
+ * it with it; it goes to the screen's title, at the top of what is now shown, instead of falling to <body>.
+ */
+function useFocusAfterUnlock(locked: boolean) {
+  const was = useRef(locked);
+  useLayoutEffect(() => {
+    const unlocked = was.current && !locked;
+    was.current = locked;
+    if (unlocked && (document.activeElement === document.body || !document.activeElement)) document.getElementById('screen-title')?.focus();
+  }, [locked]);
+}
+
 /** The app: boots from `doctor`, follows main's events, shows one screen at a time under its title. */
 export function App() {
   const a = useVault(useShallow((s) => ({ screen: s.screen, booted: s.booted, bootError: s.bootError, boot: s.boot })));
@@ -46,6 +59,7 @@ export function App() {
   useMainEvents();
   // The vault file is locked: the unlock screen stands in for every screen but Security (which has the same form).
   const locked = useVault((s) => s.doctor?.keychain.ok === false && s.doctor.keychain.code === 'VAULT_LOCKED');
+  useFocusAfterUnlock(locked);
   const Current = locked && a.screen !== 'security' && a.screen !== 'onboarding' && a.screen !== 'problem' ? Unlock : SCREENS[a.screen];
   const withNav = a.booted && !a.bootError && a.screen !== 'onboarding' && a.screen !== 'problem';
   return (

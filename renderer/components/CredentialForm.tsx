@@ -3,7 +3,7 @@ import { catalogEntry } from '../../shared/core/catalog';
 import { checkedValue, credentialId, ENV_VAR_NAME, KEY_NAME, SERVICE_NAME } from '../../shared/core/credential';
 import { asApiError, getApi, type ApiError } from '../api';
 import { useVault } from '../store';
-import { ErrorNote, Field, SecretInput } from './common';
+import { ErrorNote, Field, SecretInput, SoftButton } from './common';
 
 /** The value rule's message for a value (the same words main uses, at every size), or undefined when it may be saved. */
 export function valueError(id: string, value: string): string | undefined {
@@ -109,7 +109,8 @@ export function CredentialForm(props: { service?: string; key_?: string; onDone:
       {formatWarning && (
         <div className="warning" role="alert">
           <p>{formatWarning}</p>
-          <button type="button" onClick={(e) => void submit(e, true)} disabled={saving}>Save anyway</button>
+          {/* Off while saving without `disabled`, which would drop the focus to <body> (as on Save below). */}
+          <SoftButton type="button" onClick={(e) => void submit(e, true)} off={saving}>Save anyway</SoftButton>
         </div>
       )}
       {error && <ErrorNote error={error} />}

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { launchChromium } from './harness';
 import { E2E_TIMEOUT, WAIT, check, focused, goTo, printTimings, retype, session, tabTo } from './steps';
 
 const HF = `hf_${'Focu'.repeat(9)}`;
+const OPENAI = `sk-proj-${'f'.repeat(40)}`;
 
 let browser: Browser;
 beforeAll(async () => {
@@ -28,7 +30,79 @@ async function expectFocus(page: Page, want: Partial<Awaited<ReturnType<typeof f
   }, WAIT).toEqual({ ...want, body: false });
 }
 
+/**
+ * Starts recording where the focus is: at every focus change and every 5 ms (a button turning `disabled` drops the
+ * focus to <body> without a focus event). The returned function gives the distinct places in order, "BODY" for <body>.
+ */
+async function recordFocus(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __focus: string[] };
+    w.__focus = [];
+    const note = () => {
+      const el = document.activeElement;
+      const where = !el || el === document.body ? 'BODY' : `${el.tagName}:${(el.getAttribute('aria-label') ?? el.textContent ?? '').trim().slice(0, 40)}`;
+      if (w.__focus.at(-1) !== where) w.__focus.push(where);
+    };
+    note();
+    document.addEventListener('focusin', note, true);
+    document.addEventListener('focusout', () => setTimeout(note, 0), true);
+    setInterval(note, 5);
+  });
+  return () => page.evaluate(() => (window as unknown as { __focus: string[] }).__focus);
+}
+
 describe('focus never falls to <body> when the button pressed goes away or turns off', { timeout: E2E_TIMEOUT }, () => {
+  it('credential form: "Save anyway" pressed from the keyboard keeps the focus while it saves; then Edit has it', async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Warn']);
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Credentials');
+    await page.getByRole('button', { name: /^HuggingFace token/ }).click();
+    await page.locator('.credential-detail').getByRole('button', { name: 'Add' }).click();
+    await expect.poll(async () => (await focused(page)).label, WAIT).toBe('HuggingFace token (hidden)');
+    await page.keyboard.type('not-a-hf-token-value');
+    await page.keyboard.press('Enter');
+    await page.getByText(/does not look like a HuggingFace token/).waitFor();
+    await tabTo(page, (f) => f.text === 'Save anyway', 40, 'Shift+Tab');
+    const places = await recordFocus(page);
+    await page.keyboard.press('Enter');
+    await page.getByText('Saved huggingface.token to the keychain.').waitFor();
+    await expectFocus(page, { text: 'Edit' });
+    expect(await places()).toEqual(['BUTTON:Save anyway', 'BUTTON:Edit']);
+    await close();
+  });
+
+  it('credential Test from the keyboard: the focus waits on the provider check while Test is off, then returns to Test', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'openai', 'api_key'], { input: OPENAI });
+    // OpenAI's endpoint: a loopback server that answers (401) only when the test says so.
+    const held: ServerResponse[] = [];
+    const provider = createServer((_req, res) => void held.push(res));
+    await new Promise<void>((r) => provider.listen(0, '127.0.0.1', r));
+    const port = (provider.address() as { port: number }).port;
+    const { page, close } = await session(browser, t, { env: { CPW_VAULT_ENDPOINT_OPENAI: `http://127.0.0.1:${port}` } });
+    try {
+      await goTo(page, 'Credentials');
+      await page.getByRole('button', { name: /^OpenAI API key/ }).click();
+      const detail = page.getByRole('region', { name: 'OpenAI API key' });
+      const status = detail.getByRole('status', { name: 'OpenAI API key: provider check' });
+      await detail.getByRole('button', { name: 'Test', exact: true }).focus();
+      const places = await recordFocus(page);
+      await page.keyboard.press('Enter');
+      await status.getByText('Asking the provider…').waitFor();
+      await expect.poll(() => held.length, WAIT).toBe(1);
+      await expectFocus(page, { label: 'OpenAI API key: provider check' });
+      held[0]!.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"message":"Incorrect API key provided"}}');
+      await status.getByText(/^✗ invalid, just now/).waitFor();
+      await expectFocus(page, { text: 'Test' });
+      expect(await places()).toEqual(['BUTTON:Test', 'DIV:OpenAI API key: provider check', 'BUTTON:Test']);
+    } finally {
+      await close();
+      provider.closeAllConnections();
+      provider.close();
+    }
+  });
+
   it('profile: Save and Discard pressed from the keyboard keep the focus; an error toast dismissed from the keyboard hands it back', async () => {
     const t = makeTempHome();
     await cli(t, ['profile', 'set', 'name=Focus']);

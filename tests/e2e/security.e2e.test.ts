@@ -3,7 +3,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileCli, makeFileVaultHome } from '../helpers/file-vault';
 import { launchChromium } from './harness';
-import { WAIT, check, goTo, printTimings, session, typeInto } from './steps';
+import { WAIT, check, focused, goTo, printTimings, session, typeInto } from './steps';
 
 const NEXT = 'a new desktop vault passphrase';
 /** Waits that include scrypt or starting the agent (a node process): generous, as the machine may be loaded. */
@@ -56,6 +56,26 @@ describe('the Security section in real Chromium, on the vault file backend', () 
       const pass = `${h.root}/new-pass`;
       (await import('node:fs')).writeFileSync(pass, `${NEXT}\n`, { mode: 0o600 });
       expect((await fileCli(h, ['unlock', '--passphrase-file', pass])).code).toBe(0);
+    } finally {
+      await fileCli(h, ['lock']);
+      await s.close();
+    }
+  }, 400_000);
+
+  it('Enter in the unlock screen\'s passphrase field: once open, the focus goes to the title of the screen now shown (it fell to <body>)', async () => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    const s = await session(browser, h, { env: { CPW_E2E_AGENT: resolve(import.meta.dirname, '../../dist/agent.cjs'), XDG_RUNTIME_DIR: h.runtime } });
+    const { page } = s;
+    try {
+      await goTo(page, 'Credentials');
+      const unlock = page.getByRole('form', { name: 'Unlock the vault file' });
+      await unlock.waitFor(SLOW);
+      await typeInto(unlock.getByLabel('Vault passphrase', { exact: true }), h.passphrase);
+      await page.keyboard.press('Enter');
+      await unlock.waitFor({ state: 'detached', ...SLOW });
+      await page.getByRole('list', { name: 'Credentials' }).waitFor(WAIT);
+      await expect.poll(async () => (await focused(page)).id, WAIT).toBe('screen-title');
+      expect((await focused(page)).text).toBe('Credentials');
     } finally {
       await fileCli(h, ['lock']);
       await s.close();
