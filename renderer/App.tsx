@@ -24,7 +24,9 @@ function useMainEvents() {
     const offs = [
       onEvent('profileChanged', () => {
         const s = useVault.getState();
-        void Promise.all([s.loadProfile(), s.loadCredentials(), s.loadWorkflows(), s.refreshDoctor()]);
+        // The audit log too, when it is on screen: the change (a CLI set or delete) wrote its own event there.
+        const audit = s.screen === 'activity' && s.activityTab === 'audit' ? [s.loadAudit()] : [];
+        void Promise.all([s.loadProfile(), s.loadCredentials(), s.loadWorkflows(), s.refreshDoctor(), ...audit]);
       }),
       onEvent('runsChanged', () => {
         const s = useVault.getState();

@@ -1,0 +1,39 @@
+// The Activity screen follows what the CLI does while it is open, over the real handlers and keychain.
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
+import { makeTempHome } from '../helpers/temp';
+import { launchChromium } from './harness';
+import { E2E_TIMEOUT, WAIT, goTo, printTimings, session } from './steps';
+
+const HF = `hf_${'Actv'.repeat(9)}`;
+const TMDB = '0123456789abcdef0123456789abcdef';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  printTimings('activity');
+});
+
+describe('Activity in real Chromium, over the real handlers', { timeout: E2E_TIMEOUT }, () => {
+  it('the Audit log tab shows what the CLI sets and deletes while it is open (it stayed as first loaded)', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Activity');
+    await page.getByRole('tab', { name: 'Audit log' }).click();
+    const table = page.getByRole('table', { name: 'Audit events' });
+    const rows = (credential: string, event: string) => table.getByRole('row').filter({ hasText: credential }).filter({ hasText: event });
+    await rows('huggingface.token', 'credential_set').first().waitFor();
+    expect(await rows('tmdb.api_key', 'credential_set').count()).toBe(0);
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: TMDB })).code).toBe(0);
+    await expect.poll(() => rows('tmdb.api_key', 'credential_set').count(), WAIT).toBe(1);
+    expect((await cli(t, ['delete', 'tmdb', 'api_key', '--yes'])).code).toBe(0);
+    await expect.poll(() => rows('tmdb.api_key', 'credential_deleted').count(), WAIT).toBe(1);
+    expect(await page.content()).not.toContain(TMDB);
+    await close();
+  });
+});
