@@ -16,6 +16,15 @@ export function valueError(id: string, value: string): string | undefined {
   }
 }
 
+/** The longest label main keeps (its schema's limit). */
+export const LABEL_MAX = 80;
+
+/** What is wrong with a custom label, if anything: said, never cut (a maxLength input dropped typing past 80 without a word). */
+export function labelError(label: string): string | undefined {
+  const length = label.trim().length;
+  return length > LABEL_MAX ? `At most ${LABEL_MAX} characters: this one has ${length}. Shorten it to save.` : undefined;
+}
+
 // Not a `key` prop: spread into JSX it would be React's key, and the fields would remount on every keystroke.
 function CustomFields(p: { service: string; keyName: string; label: string; envVar: string; set: (k: 'service' | 'key' | 'label' | 'envVar', v: string) => void }) {
   const nameError = p.service && p.keyName && (!SERVICE_NAME.test(p.service) || !KEY_NAME.test(p.keyName)) ? 'Use lower-case names, e.g. deepl and api_key.' : undefined;
@@ -24,7 +33,7 @@ function CustomFields(p: { service: string; keyName: string; label: string; envV
     <div className="row">
       <Field label="Service" error={nameError}>{(f) => <input id={f.id} value={p.service} onChange={(e) => p.set('service', e.target.value)} aria-describedby={f.describedBy} aria-invalid={f.invalid || undefined} required autoFocus />}</Field>
       <Field label="Key">{(f) => <input id={f.id} value={p.keyName} onChange={(e) => p.set('key', e.target.value)} required />}</Field>
-      <Field label="Label" hint="Optional; how the list shows it">{(f) => <input id={f.id} value={p.label} maxLength={80} onChange={(e) => p.set('label', e.target.value)} aria-describedby={f.describedBy} />}</Field>
+      <Field label="Label" hint={`Optional; how the list shows it (up to ${LABEL_MAX} characters)`} error={labelError(p.label)}>{(f) => <input id={f.id} value={p.label} onChange={(e) => p.set('label', e.target.value)} aria-describedby={f.describedBy} aria-invalid={f.invalid || undefined} />}</Field>
       <Field label="Environment variable" hint="Optional; default SERVICE_KEY" error={envError}>{(f) => <input id={f.id} value={p.envVar} onChange={(e) => p.set('envVar', e.target.value)} aria-describedby={f.describedBy} aria-invalid={f.invalid || undefined} />}</Field>
     </div>
   );
@@ -55,7 +64,7 @@ export function CredentialForm(props: { service?: string; key_?: string; onDone:
   const id = credentialId(names.service, names.key);
   const entry = catalogEntry(id);
   const plain = entry?.secret === false ? entry : undefined;
-  const badNames = custom && (!SERVICE_NAME.test(names.service) || !KEY_NAME.test(names.key) || (!!names.envVar && !ENV_VAR_NAME.test(names.envVar)));
+  const badNames = custom && (!SERVICE_NAME.test(names.service) || !KEY_NAME.test(names.key) || (!!names.envVar && !ENV_VAR_NAME.test(names.envVar)) || !!labelError(names.label));
   const tooBad = valueError(id, value);
 
   const close = (saved: boolean) => {

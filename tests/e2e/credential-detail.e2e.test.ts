@@ -1,5 +1,6 @@
-// The credential detail pane over the real handlers and keychain: what a revealed value, a delete and its
-// confirmation do when the value underneath them changes (saved here, deleted here or by the CLI).
+// The credential pane over the real handlers and keychain: what a revealed value, a delete and its confirmation
+// do when the value underneath them changes (saved here, deleted here or by the CLI); what the form says about
+// what it cannot keep.
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
@@ -158,6 +159,37 @@ describe('the delete confirmation asks once and is answered once', { timeout: E2
     await expect.poll(() => box.count(), WAIT).toBe(0);
     await expect.poll(async () => (await focused(page)).credential, WAIT).toBe('openai.api_key');
     expect(await page.getByText('Deleted openai.api_key.').count()).toBe(0);
+    await close();
+  });
+});
+
+describe('the custom credential form never drops what was typed without a word', { timeout: E2E_TIMEOUT }, () => {
+  it('a 90-character label is kept in the field and said to be too long (Save off); shortened to 80, it is saved whole', async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Labeller']);
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Credentials');
+    await page.getByRole('button', { name: 'Add a custom credential' }).click();
+    const form = page.getByRole('form', { name: 'Set a custom credential' });
+    await typeInto(form.getByLabel('Service'), 'deepl');
+    await typeInto(form.getByLabel('Key', { exact: true }), 'api_key');
+    const label = form.getByLabel('Label');
+    const long = `${'Label '.repeat(14)}ABCDEF`; // 90 characters
+    expect(long).toHaveLength(90);
+    await typeInto(label, long);
+    expect(await label.inputValue()).toBe(long);
+    await form.getByText('At most 80 characters: this one has 90. Shorten it to save.').waitFor();
+    expect(await label.getAttribute('aria-invalid')).toBe('true');
+    await typeInto(form.getByLabel('Value (hidden)'), 'dk-123456789');
+    expect(await form.getByRole('button', { name: 'Save to keychain' }).isDisabled()).toBe(true);
+    await label.click();
+    await page.keyboard.press('End');
+    for (let i = 0; i < 10; i++) await page.keyboard.press('Backspace');
+    await expect.poll(() => form.getByText(/^At most 80 characters/).count(), WAIT).toBe(0);
+    await form.getByRole('button', { name: 'Save to keychain' }).click();
+    await page.getByText(`Saved ${long.slice(0, 80)} to the keychain.`).waitFor();
+    await page.getByRole('list', { name: 'Credentials' }).getByRole('button', { name: new RegExp(`^${long.slice(0, 80)} `) }).waitFor();
+    expect(lookup(t, 'deepl.api_key')).toBe('dk-123456789');
     await close();
   });
 });
