@@ -1,4 +1,5 @@
 import { useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
+import { catalogEntry } from '../../shared/core/catalog';
 import type { KeychainStatus } from '../../shared/core/secret-store';
 import { sourceLabel, type CredentialView } from '../../shared/core/views';
 import { storeName } from '../../shared/core/secret-store';
@@ -50,17 +51,38 @@ function RevealedValue({ credential, onHide }: { credential: CredentialView; onH
   );
 }
 
+/**
+ * A value that is not a secret (the OpenAI organization ID), in full, from the profile that holds it: its stored hint
+ * is cut to 16 characters ("org-abcdefghijkl" for a 28-character ID), which the README promises it is not. The
+ * profile is read again whenever the credential's metadata changes, so the value shown is the one stored.
+ */
+function usePlainValue(c: CredentialView): string | undefined {
+  const section = c.secret ? undefined : catalogEntry(c.id)?.section;
+  const value = useVault((s) => (section ? s.profile?.profile[section]?.[c.service]?.[c.key] : undefined));
+  const loadProfile = useVault((s) => s.loadProfile);
+  const stamp = c.meta?.updated_at;
+  useEffect(() => void (section && loadProfile()), [section, stamp, loadProfile]);
+  return typeof value === 'string' && value ? value : undefined;
+}
+
 function Meta({ c }: { c: CredentialView }) {
+  const plain = usePlainValue(c);
   return (
     <dl className="meta">
       <dt>Source</dt><dd>{sourceLabel(c.source)}</dd>
       <dt>Env</dt><dd>{c.envVars.join(', ')}</dd>
-      <dt>Hint</dt><dd>{c.meta?.hint ?? '—'}</dd>
+      {plain ? <><dt>Value</dt><dd><code>{plain}</code> (not a secret: kept in your profile)</dd></> : <><dt>Hint</dt><dd>{c.meta?.hint ?? '—'}</dd></>}
       <dt>Created</dt><dd><When iso={c.meta?.created_at} /></dd>
       <dt>Updated</dt><dd><When iso={c.meta?.updated_at} /></dd>
       <dt>Last used</dt><dd><When iso={c.meta?.last_used_at} /></dd>
     </dl>
   );
+}
+
+/** Where a delete removes the value from: the keychain or the vault file, or the profile for a value that is not a secret. */
+function where(c: CredentialView): string {
+  if (!c.secret || c.meta?.storage === 'profile') return 'It is removed from your profile (it is not a secret, so it was never in the keychain).';
+  return `Its value is removed from ${storeName(c.source?.kind === 'keychain' && c.source.store === 'file' ? 'file' : 'keychain')}.`;
 }
 
 /** The delete question. While the delete runs (`busy`) both buttons are off but keep the focus: a second press (a double click) deletes nothing more. */
@@ -69,7 +91,7 @@ function ConfirmDelete({ c, busy, onCancel, onConfirm }: { c: CredentialView; bu
   return (
     <div role="alertdialog" aria-labelledby={`${id}-t`} aria-describedby={`${id}-d`} aria-busy={busy || undefined} className="confirm" onKeyDown={(e) => e.key === 'Escape' && !busy && (e.stopPropagation(), onCancel())}>
       <p id={`${id}-t`}><strong>Delete {c.label}?</strong></p>
-      <p id={`${id}-d`}>Its value is removed from {storeName(c.source?.kind === 'keychain' && c.source.store === 'file' ? 'file' : 'keychain')}. This cannot be undone.</p>
+      <p id={`${id}-d`}>{where(c)} This cannot be undone.</p>
       <div className="actions">
         <SoftButton type="button" off={busy} onClick={onCancel} autoFocus>Cancel</SoftButton>
         <SoftButton type="button" off={busy} className="danger" onClick={onConfirm}>{busy ? 'Deleting…' : 'Delete'}</SoftButton>

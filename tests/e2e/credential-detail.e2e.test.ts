@@ -193,3 +193,30 @@ describe('the custom credential form never drops what was typed without a word',
     await close();
   });
 });
+
+describe('the OpenAI organization ID is not a secret, and the pane says so', { timeout: E2E_TIMEOUT }, () => {
+  it('saved from the app: shown in full (not cut to 16 characters); its delete question names the profile, not the keychain', async () => {
+    const ORG = 'org-abcdefghijklmnopqrstuvwx';
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Org']);
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Credentials');
+    await page.getByRole('button', { name: /^OpenAI organization ID/ }).click();
+    const detail = page.getByRole('region', { name: 'OpenAI organization ID' });
+    await detail.getByRole('button', { name: 'Add' }).click();
+    await typeInto(page.getByRole('textbox', { name: 'OpenAI organization ID', exact: true }), ORG);
+    await page.getByRole('button', { name: 'Save to profile' }).click();
+    await page.getByText('Saved openai.organization_id to your profile (not a secret).').waitFor();
+    await detail.getByRole('definition').filter({ hasText: ORG }).waitFor();
+    expect(await detail.getByText('org-abcdefghijkl', { exact: true }).count()).toBe(0);
+    // Changed by the CLI: the pane follows.
+    expect((await cli(t, ['set', 'openai', 'organization_id'], { input: 'org-Zyxwvutsrqponmlk' })).code).toBe(0);
+    await detail.getByRole('definition').filter({ hasText: 'org-Zyxwvutsrqponmlk' }).waitFor();
+    await detail.getByRole('button', { name: 'Delete' }).click();
+    const box = page.getByRole('alertdialog', { name: 'Delete OpenAI organization ID?' });
+    expect(await box.textContent()).toContain('It is removed from your profile (it is not a secret, so it was never in the keychain).');
+    expect(await box.textContent()).not.toContain('keychain.');
+    await box.getByRole('button', { name: 'Cancel' }).click();
+    await close();
+  });
+});
