@@ -31,7 +31,7 @@ import { oneAtATime, oneRunAndOneNext } from './one-at-a-time';
 import type { ClipboardPort, DialogPort, EventPort, ExternalPort, FetchPort, SchedulerPort } from './ports';
 import { runsReader, stampMemo } from './history-reads';
 import { securityHandlers } from './security-handlers';
-import { SourceRegistry, backupsOf, checkDroppedPath, refuseOwnFiles } from './source-registry';
+import { SourceRegistry, backupsOf, checkDroppedPath, inAppTerms, refuseOwnFiles } from './source-registry';
 import { teamHandlers } from './team-handlers';
 import { isAllowedExternal, isAppUrl } from './url-policy';
 import { CLIPBOARD_CLEAR_MS, createCopyGuard, type CopyGuard } from './copy-guard';
@@ -68,6 +68,9 @@ function pageOf<T>(items: T[], filter: { offset?: number | undefined; limit?: nu
   return { items: items.slice(offset, offset + (filter.limit ?? DEFAULT_PAGE)), total: items.length, offset };
 }
 
+/** What to do in the app when entries are not in the vault yet (the CLI says it with flags). */
+const KEPT_FIX = 'Store each of them first: Migrate them (tick Overwrite on a conflict, or "Import unknown keys as custom credentials"), or add one on the Credentials screen; or take out of the file what you do not need. Then remove the files again.';
+
 /** Migration: sources as handles (found by main, picked in main's dialog, dropped and confirmed), plan, apply, remove plaintext. */
 function migrationHandlers(deps: MainDeps) {
   const { vault } = deps;
@@ -99,7 +102,11 @@ function migrationHandlers(deps: MainDeps) {
   };
   const parsed = (request: { source: string }) => {
     const source = registry.resolve(request.source);
-    return { source, parsed: readSource(source.path, deps.env) };
+    try {
+      return { source, parsed: readSource(source.path, deps.env) };
+    } catch (err) {
+      throw inAppTerms(err, source.path);
+    }
   };
   // What a plan was made from, as a tag the renderer hands back to apply: keyed per session, so it says nothing of the values.
   const tagKey = randomBytes(32);
@@ -153,7 +160,7 @@ function migrationHandlers(deps: MainDeps) {
       }
       if (lost.size) {
         const kept = `${lost.size} entr${lost.size === 1 ? 'y is' : 'ies are'} not in the vault (${[...lost].join(', ')}); the plaintext files were kept so nothing is lost.`;
-        return { cancelled: false, removed: [], left: files, kept };
+        return { cancelled: false, removed: [], left: files, kept, fix: KEPT_FIX };
       }
       if (outside.length) return { cancelled: false, removed: [], left: files, kept: outside.join('\n') };
       if (!(await deps.dialog.confirmRemovePlaintext(files))) return { cancelled: true, removed: [], left: files };

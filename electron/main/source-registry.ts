@@ -6,10 +6,10 @@
  * or delete any other file.
  */
 import { randomBytes } from 'node:crypto';
-import { lstatSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { refuseOwnFiles, type OwnFiles } from '../../shared/node/migration/own-files';
-import { VaultError } from '../../shared/core/errors';
+import { VaultError, isVaultError } from '../../shared/core/errors';
 import type { MigrationSource } from '../../shared/core/ipc-contract';
 import { MAX_SOURCE_BYTES } from '../../shared/core/migration-sources';
 
@@ -55,6 +55,23 @@ export function checkDroppedPath(path: string, own: OwnFiles): string {
   if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `${full} is not a regular file.`, 'Drop a secrets.json, .env or token file.');
   if (s.size > MAX_SOURCE_BYTES) throw new VaultError('INVALID_ARGUMENT', `${full} is ${s.size} bytes; migration sources are at most ${MAX_SOURCE_BYTES} bytes.`, 'Check that this is the right file.');
   return full;
+}
+
+/** What the app says instead of a command-line step: the Migration screen's own ways to give a file. */
+export const APP_SOURCE_FIX = 'Choose another file with "Choose a file…", or drop one on this window.';
+
+/**
+ * A source read's error in the app's terms. readSource speaks to the CLI (its fixes name --from, the one way to give a
+ * file there); in the app a file is chosen or dropped. A file gone since it was listed (removed, moved) says so.
+ */
+export function inAppTerms(err: unknown, path: string): unknown {
+  if (!isVaultError(err) || !/--from\b/.test(err.fix)) return err;
+  const gone = !existsSync(path);
+  const message = gone ? `${path} is no longer there (removed or moved since cpw-vault listed it); nothing was read.` : err.message;
+  // A fix with a step of its own before the flag (convert the file first) keeps it, naming the app's way instead.
+  const converted = /^(.*), then --from (\S+)$/.exec(err.fix);
+  const fix = converted ? `${converted[1]}, then choose ${converted[2]} with "Choose a file…".` : APP_SOURCE_FIX;
+  return new VaultError(err.code, message, fix, err.fields ? { fields: err.fields } : undefined);
 }
 
 export { refuseOwnFiles, type OwnFiles };

@@ -78,19 +78,22 @@ function Result() {
 
 /** "Remove the plaintext files": main lists the files and asks in its own dialog; nothing is deleted unless every entry is in the vault. */
 function Removal() {
-  const m = useVault(useShallow((s) => ({ plan: s.plan, result: s.migrationResult, removal: s.removal, removing: s.removing, remove: s.removePlaintext, migrating: s.migrating })));
+  const m = useVault(useShallow((s) => ({ plan: s.plan, result: s.migrationResult, removal: s.removal, removed: s.removed, removing: s.removing, remove: s.removePlaintext, migrating: s.migrating })));
   const allIn = m.plan && m.plan.plan.counts.apply === 0;
-  const removed = useFocusOnAppear<HTMLParagraphElement>(m.removal?.removed.length);
-  if (m.removal?.removed.length) return <p role="status" tabIndex={-1} ref={removed}>Removed: {m.removal.removed.join(', ')}</p>;
-  if (!allIn && !m.result?.plaintextLeft.length) return null;
+  const removed = useFocusOnAppear<HTMLParagraphElement>(m.removed.length);
+  const note = m.removed.length > 0 && <p role="status" tabIndex={-1} ref={removed}>Removed: {m.removed.join(', ')}</p>;
+  if (!allIn && !m.result?.plaintextLeft.length) return note || null;
   const left = m.removal?.left ?? m.result?.plaintextLeft ?? [];
   return (
-    <section aria-label="Plaintext left on disk" className="removal">
-      <p className="warning">Plaintext is still on disk{left.length ? `: ${left.join(' and ')}` : ''}. Once every entry is in the vault you can remove it; cpw-vault asks you to confirm the exact files first.</p>
-      {m.removal?.kept && <p className="warning" role="alert">{m.removal.kept}</p>}
-      {m.removal?.cancelled && <p role="status">Nothing was removed.</p>}
-      <SoftButton type="button" className="danger" onClick={() => void m.remove()} off={m.removing || m.migrating}>{m.removing ? 'Waiting for your answer…' : 'Remove the plaintext files…'}</SoftButton>
-    </section>
+    <>
+      {note}
+      <section aria-label="Plaintext left on disk" className="removal">
+        <p className="warning">Plaintext is still on disk{left.length ? `: ${left.join(' and ')}` : ''}. Once every entry is in the vault you can remove it; cpw-vault asks you to confirm the exact files first.</p>
+        {m.removal?.kept && <div className="warning" role="alert"><p>{m.removal.kept}</p>{m.removal.fix && <p className="fix">Fix: {m.removal.fix}</p>}</div>}
+        {m.removal?.cancelled && <p role="status">Nothing was removed.</p>}
+        <SoftButton type="button" className="danger" onClick={() => void m.remove()} off={m.removing || m.migrating}>{m.removing ? 'Waiting for your answer…' : 'Remove the plaintext files…'}</SoftButton>
+      </section>
+    </>
   );
 }
 
@@ -125,7 +128,7 @@ function Sources() {
 export function Migration() {
   const m = useVault(useShallow((s) => ({
     plan: s.plan, loaded: s.sourcesLoaded, overwrite: s.overwrite, includeUnknown: s.includeUnknown, loading: s.migrationLoading, migrating: s.migrating,
-    error: s.migrationError, loadSources: s.loadSources, loadPlan: s.loadPlan, toggle: s.toggleOverwrite, setUnknown: s.setIncludeUnknown, apply: s.applyMigration,
+    error: s.migrationError, sources: s.sources, source: s.source, loadSources: s.loadSources, retry: s.retryMigration, loadPlan: s.loadPlan, toggle: s.toggleOverwrite, setUnknown: s.setIncludeUnknown, apply: s.applyMigration,
   })));
   const { loadSources } = m;
   useEffect(() => void loadSources(), [loadSources]);
@@ -133,9 +136,9 @@ export function Migration() {
   return (
     <div className="migration">
       <Sources />
-      {m.error && <ErrorNote error={m.error} onRetry={() => void (m.plan ? m.loadPlan() : m.loadSources())} />}
+      {m.error && <ErrorNote error={m.error} onRetry={() => void (m.plan ? m.loadPlan() : m.retry())} />}
       {m.loading && !plan && <Loading what="the plan" />}
-      {m.loaded && !m.loading && !m.error && !plan && <p>No plaintext secrets found (no <code>config/secrets.json</code> here, no HuggingFace token file). Choose a file to migrate.</p>}
+      {m.loaded && !m.loading && !m.error && !plan && !m.source && m.sources.length === 0 && <p>No plaintext secrets found (no <code>config/secrets.json</code> here, no HuggingFace token file). Choose a file to migrate.</p>}
       <Result />
       <Removal />
       {plan && (

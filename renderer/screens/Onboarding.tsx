@@ -93,7 +93,7 @@ function BasicsForm({ heading, basics, setBasics, chosen, setChosen, onSaved, ba
  */
 export function Onboarding() {
   const o = useVault(useShallow((s) => ({
-    start: s.start, sources: s.sources, loaded: s.sourcesLoaded, loadSources: s.loadSources, loadCredentials: s.loadCredentials, migrationResult: s.migrationResult, plan: s.plan,
+    start: s.start, sources: s.sources, loaded: s.sourcesLoaded, loadSources: s.loadSources, loadCredentials: s.loadCredentials, migrationResult: s.migrationResult, plan: s.plan, removed: s.removed,
     workflows: s.workflows, loadWorkflows: s.loadWorkflows, go: s.go, profile: s.profile,
   })));
   const [step, setStep] = useState<Step>('welcome');
@@ -119,7 +119,8 @@ export function Onboarding() {
   const prev = steps[steps.indexOf(step) - 1] ?? 'welcome';
   const heading = (text: string) => <h3 tabIndex={-1} ref={headingRef}>{text}</h3>;
   const legacy = o.start === 'legacy' || o.start === 'seed';
-  const migrated = !!o.migrationResult?.ok || o.plan?.plan.counts.apply === 0;
+  // Removed: the plaintext file is gone once its entries were all in the vault (the next source found may be planned by then).
+  const migrated = !!o.migrationResult?.ok || o.plan?.plan.counts.apply === 0 || o.removed.length > 0;
 
   const finish = async () => {
     setFinishing(true);

@@ -18,14 +18,18 @@ export interface MigrationState {
   migrating: boolean;
   migrationResult: ApplyResult | null;
   removal: RemovePlaintextResult | null;
+  /** The files the last removal deleted: said while the next source found is planned. */
+  removed: string[];
   removing: boolean;
   migrationError: ApiError | null;
 }
 
 // Actions
 export interface MigrationActions {
-  /** Asks main what it found; plans the first one unless a source is already chosen. */
+  /** Asks main what it found (on disk now); plans the first one unless a source is chosen that is still there. */
   loadSources(): Promise<void>;
+  /** "Try again" after an error: the sources from disk again, then the plan of the source chosen now. */
+  retryMigration(): Promise<void>;
   useSource(source: MigrationSource): Promise<void>;
   /** Plans the current source with the current choices. */
   loadPlan(): Promise<void>;
@@ -35,7 +39,7 @@ export interface MigrationActions {
   setIncludeUnknown(on: boolean): Promise<void>;
   /** Migrates, then plans again: the table shows what is now stored. */
   applyMigration(): Promise<void>;
-  /** Main asks in its own dialog, then deletes the source and its backups. */
+  /** Main asks in its own dialog, then deletes the source and its backups; the sources are then listed from disk again. */
   removePlaintext(): Promise<void>;
   resetMigration(): void;
 }
@@ -44,7 +48,7 @@ export type MigrationSlice = MigrationState & MigrationActions;
 
 export const getInitialMigrationState = (): MigrationState => ({
   sources: [], sourcesLoaded: false, source: null, plan: null, overwrite: [], includeUnknown: false,
-  migrationLoading: false, migrating: false, migrationResult: null, removal: null, removing: false, migrationError: null,
+  migrationLoading: false, migrating: false, migrationResult: null, removal: null, removed: [], removing: false, migrationError: null,
 });
 
 export const createMigrationSlice: StateCreator<VaultState, [], [], MigrationSlice> = (set, get) => ({
@@ -53,15 +57,22 @@ export const createMigrationSlice: StateCreator<VaultState, [], [], MigrationSli
     set({ migrationLoading: true, migrationError: null });
     try {
       const sources = await getApi().migrationSources();
-      set({ sources, sourcesLoaded: true, migrationLoading: false });
+      // A found file that is gone (removed here, or by hand) is no longer offered, nor planned: the next one is.
+      const current = get().source;
+      const gone = current?.origin === 'found' && !sources.some((x) => x.handle === current.handle);
+      set({ sources, sourcesLoaded: true, migrationLoading: false, ...(gone ? { source: null, plan: null } : {}) });
       const first = sources[0];
       if (!get().source && first) await get().useSource(first);
     } catch (err) {
       set({ migrationError: asApiError(err), migrationLoading: false, sourcesLoaded: true });
     }
   },
+  retryMigration: async () => {
+    await get().loadSources();
+    if (get().source && !get().plan && !get().migrationLoading) await get().loadPlan();
+  },
   useSource: async (source) => {
-    set({ source, plan: null, overwrite: [], includeUnknown: false, migrationResult: null, removal: null });
+    set({ source, plan: null, overwrite: [], includeUnknown: false, migrationResult: null, removal: null, removed: [] });
     await get().loadPlan();
   },
   loadPlan: async () => {
@@ -127,8 +138,10 @@ export const createMigrationSlice: StateCreator<VaultState, [], [], MigrationSli
       set({ removing: false, removal });
       if (removal.removed.length) {
         if (get().screen !== 'onboarding') get().toast('success', `Removed ${removal.removed.length} plaintext file(s).`);
-        set({ plan: null });
-        await get().refreshDoctor();
+        // The removed file is no source any more: what is on disk now is listed (and the next one planned), not the old list.
+        set({ source: null, plan: null, migrationResult: null });
+        await Promise.all([get().loadSources(), get().refreshDoctor()]);
+        set({ removed: removal.removed });
       }
     } catch (err) {
       set({ removing: false, migrationError: asApiError(err) });

@@ -72,6 +72,8 @@ export interface RemovePlaintextResult {
   left: string[];
   /** Why nothing was removed, when entries would have been lost. */
   kept?: string;
+  /** What to do about it in the app (absent when `kept` says it itself). */
+  fix?: string;
 }
 
 /** One page of a long list, newest first. */

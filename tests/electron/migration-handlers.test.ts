@@ -236,6 +236,21 @@ describe('removing the plaintext asks in main\'s own dialog, and only once nothi
     expect(r.kept).toMatch(/1 entry is not in the vault \(tmdb_api_key\)/);
     expect(s.dialogs).toEqual([]);
     expect(existsSync(secrets)).toBe(true);
+    expect(r).toMatchObject({ fix: expect.stringMatching(/Migrate them .*Overwrite on a conflict.*Credentials screen/) });
+    expect(JSON.stringify(r)).not.toMatch(/--[a-z]/);
+  });
+
+  it('after the removal the file is no longer listed; its handle then says it is gone, with a fix in the app\'s terms (never a CLI flag)', async () => {
+    const { s, secrets, handle } = await migrated();
+    const token = join(s.t.home, '.cache', 'huggingface', 'token');
+    mkdirSync(join(s.t.home, '.cache', 'huggingface'), { recursive: true });
+    writeFileSync(token, `${HF}\n`);
+    expect((await s.value<MigrationSource[]>('migrationSources')).map((x) => x.path)).toEqual([secrets, token]);
+    await s.value('migrationRemovePlaintext', { source: handle });
+    expect((await s.value<MigrationSource[]>('migrationSources')).map((x) => x.path)).toEqual([token]);
+    const r = await s.call('migrationPlan', { source: handle });
+    expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: `${secrets} is no longer there (removed or moved since cpw-vault listed it); nothing was read.`, fix: 'Choose another file with "Choose a file…", or drop one on this window.' } });
+    expect(JSON.stringify(r)).not.toContain('--from');
   });
 });
 

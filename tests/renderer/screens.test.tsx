@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
 import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ApiError } from '../../renderer/api';
 import { REVEAL_MS } from '../../renderer/components/CredentialDetail';
 import { Credentials } from '../../renderer/screens/Credentials';
 import { Migration } from '../../renderer/screens/Migration';
@@ -382,6 +383,58 @@ describe('Migration screen', () => {
     api.removeAnswer = true;
     await user.click(screen.getByRole('button', { name: 'Remove the plaintext files…' }));
     expect(await screen.findByText(/Removed: \/x\/secrets.json/)).toBeTruthy();
+  });
+
+  /** Two files main found: config/secrets.json (all in the vault) and the HuggingFace token file; removing one deletes it from `disk`. */
+  const twoSources = (api: ReturnType<typeof withFakeApi>['api']) => {
+    const secrets = { handle: 'a'.repeat(32), path: '/x/config/secrets.json', origin: 'found' as const };
+    const token = { handle: 'b'.repeat(32), path: '/h/.cache/huggingface/token', origin: 'found' as const };
+    const plans = new Map([
+      [secrets.handle, planMigration(parseJsonSource(secrets.path, JSON.stringify({ hf_token: HF })), () => 'same')],
+      [token.handle, planMigration({ kind: 'hf-token-file', path: token.path, entries: [{ sourceKey: 'token', target: 'huggingface.token', value: `${HF}2` }], duplicateKeys: [] }, () => 'different')],
+    ]);
+    const disk = [secrets, token];
+    api.migrationSources = async () => [...disk];
+    api.migrationPlan = async (r) => {
+      const source = disk.find((x) => x.handle === r.source);
+      if (!source) throw new ApiError({ code: 'INVALID_ARGUMENT', message: '/x/config/secrets.json is no longer there', fix: 'Choose another file with "Choose a file…", or drop one on this window.' });
+      return { source, plan: plans.get(source.handle)!, reviewed: 'tag' };
+    };
+    api.migrationRemovePlaintext = async (r) => {
+      const i = disk.findIndex((x) => x.handle === r.source);
+      const [gone] = disk.splice(i, 1);
+      return { cancelled: false, removed: [gone!.path], left: [] };
+    };
+    return { secrets, token, disk };
+  };
+
+  it('after "Remove the plaintext files…" the sources come from disk again: the removed file is no longer offered, the next one is planned, and no line says nothing was found', async () => {
+    const { api, user, show } = withFakeApi();
+    const { token } = twoSources(api);
+    show(<Migration />);
+    await screen.findByRole('radio', { name: /secrets\.json/ });
+    await user.click(await screen.findByRole('button', { name: 'Remove the plaintext files…' }));
+    expect(await screen.findByText('Removed: /x/config/secrets.json')).toBeTruthy();
+    await screen.findByText((_, el) => el?.tagName === 'P' && el.textContent === `Source: ${token.path} (hf-token-file)`);
+    expect(screen.queryByRole('radio', { name: /secrets\.json/ })).toBeNull();
+    expect(screen.queryByText(/No plaintext secrets found/)).toBeNull();
+    expect(screen.queryByText(/secrets\.json does not exist|--from/)).toBeNull();
+  });
+
+  it('a found file removed by hand: "Try again" lists the sources from disk again and plans the one still there, never the missing file again', async () => {
+    const { api, user, show } = withFakeApi();
+    const { secrets, token, disk } = twoSources(api);
+    show(<Migration />);
+    await screen.findByRole('table', { name: 'Migration plan' });
+    disk.splice(0, 1);
+    await user.click(screen.getByRole('radio', { name: new RegExp(token.path) }));
+    await screen.findByText((_, el) => el?.tagName === 'P' && el.textContent === `Source: ${token.path} (hf-token-file)`);
+    await user.click(screen.getByRole('radio', { name: new RegExp(secrets.path) }));
+    expect((await screen.findByRole('alert')).textContent).toContain('Fix: Choose another file');
+    await user.click(screen.getByRole('button', { name: 'Try again' }));
+    await screen.findByText((_, el) => el?.tagName === 'P' && el.textContent === `Source: ${token.path} (hf-token-file)`);
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(screen.queryByRole('radio', { name: new RegExp(secrets.path) })).toBeNull();
   });
 
   it('choose a file: main\'s dialog gives a handle, and the plan asks for that handle', async () => {
