@@ -6,10 +6,26 @@ import { useVault } from '../store';
 
 const ACTION_TEXT: Record<PlanRow['action'], string> = { import: 'Import', identical: 'Already stored', conflict: 'Conflict', unknown: 'Unknown key', invalid: 'Invalid' };
 
-/** A row's note in the app's own words (the plan's reason names the CLI flag for unknown keys). */
+/** The plan's reasons speak to the CLI (a command, a flag); here each step is said the app's way. */
+const IN_APP: ReadonlyArray<[RegExp, string]> = [
+  [/\(if it is one: cpw-vault set (\S+) (\S+) --env-var (\S+)\)/, '(if it is one, add it on the Credentials screen with "Add a custom credential": service $1, key $2, env var $3)'],
+  [/\(--overwrite ID, or Overwrite in the app, replaces it\)/, '(tick Overwrite to replace it)'],
+  [/ with cpw-vault set\b/, ' on the Credentials screen'],
+];
+
+/** What a row whose value is a JSON object is: a key nested deeper than the one level cpw-vault reads ({"tmdb": {"api_key": …}}). */
+const NESTED_TOO_DEEP = 'nested more than one level deep: cpw-vault reads a key at the top level or one level in ({"tmdb": {"api_key": "…"}}), so its keys are not imported; move them up a level in the file, or add them on the Credentials screen';
+
+/**
+ * A row's note in the app's own words: the plan's own reason (why a ticked unknown key still stays out: a setting,
+ * a refused name), except where it names a CLI flag or command, said here the app's way.
+ */
 function noteOf(r: PlanRow): string | undefined {
-  if (r.action !== 'unknown') return r.reason;
-  return `not a known credential: becomes the custom credential ${r.target} (env ${r.envVar}) when "Import unknown keys" is ticked`;
+  if (r.action === 'unknown' && !r.apply && r.reason?.startsWith('not a known credential')) {
+    return `not a known credential: becomes the custom credential ${r.target} (env ${r.envVar}) when "Import unknown keys" is ticked`;
+  }
+  if (r.action === 'invalid' && r.reason === 'an object, not text') return NESTED_TOO_DEEP;
+  return r.reason && IN_APP.reduce((text, [pattern, words]) => text.replace(pattern, words), r.reason);
 }
 
 /** Rows rendered at first, and added by each "Show more": a 10,000-key file rendered whole took 18 s, the app frozen. */

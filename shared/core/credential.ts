@@ -104,7 +104,8 @@ export type ValueProblem = { rule: 'not-text' | 'empty' | 'too-long' | 'control'
  */
 export function valueProblem(value: unknown): ValueProblem | undefined {
   if (typeof value !== 'string') {
-    return { rule: 'not-text', text: value === undefined ? 'not a NAME=value line' : `a ${value === null ? 'null' : Array.isArray(value) ? 'list' : typeof value}, not text` };
+    const kind = value === null ? 'null' : Array.isArray(value) ? 'list' : typeof value;
+    return { rule: 'not-text', text: value === undefined ? 'not a NAME=value line' : `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}, not text` };
   }
   const v = value.trim();
   if (v === '') return { rule: 'empty', text: 'empty' };

@@ -151,6 +151,11 @@ describe('planMigration', () => {
     expect(plan.counts).toEqual({ import: 1, identical: 1, conflict: 1, unknown: 1, invalid: 3, apply: 1 });
   });
 
+  it('a value that is not text is named with its article: "an object", "a list", "a number", "a null"', () => {
+    const doc = parseJsonSource('/x/secrets.json', JSON.stringify({ a: { b: { tmdb_api_key: TMDB } }, c: [1], d: 4, e: null }));
+    expect(planMigration(doc, () => 'absent').rows.map((r) => r.reason)).toEqual(['an object, not text', 'a list, not text', 'a number, not text', 'a null, not text']);
+  });
+
   it('overwrite and include-unknown turn rows on', () => {
     const plan = planMigration(source, compare, { overwrite: new Set(['openai.api_key']), includeUnknown: true });
     expect(plan.rows.filter((r) => r.apply).map((r) => r.target)).toEqual(['huggingface.token', 'openai.api_key', 'deepl.api_key']);

@@ -437,6 +437,38 @@ describe('Migration screen', () => {
     expect(screen.queryByRole('radio', { name: new RegExp(secrets.path) })).toBeNull();
   });
 
+  it('rows say the plan\'s real reason: a ticked unknown key that looks like a setting says so (never "when ticked"), a key nested too deep says why, all in the app\'s words', async () => {
+    const { api, user, show } = withFakeApi();
+    const doc = `{"hf_token": "${HF}", "constructor": "abc-${'c'.repeat(30)}", "nested": {"deep": {"tmdb_api_key": "0123456789abcdef0123456789abcdef"}}, "PORT": "3000", "x_KEY": "zzz-${'z'.repeat(30)}"}`;
+    const source = { handle: 'a'.repeat(32), path: '/x/secrets.json', origin: 'found' as const };
+    api.migrationSources = async () => [source];
+    api.migrationPlan = async (r) => ({ source, plan: planMigration(parseJsonSource(source.path, doc), () => 'absent', { includeUnknown: !!r.includeUnknown }), reviewed: 'tag' });
+    show(<Migration />);
+    const table = await screen.findByRole('table', { name: 'Migration plan' });
+    const note = (key: string) => within(table).getByText(key, { selector: 'code' }).closest('tr')!.lastElementChild!.textContent;
+    expect(note('PORT')).toMatch(/when "Import unknown keys" is ticked/);
+    await user.click(screen.getByRole('checkbox', { name: 'Import unknown keys as custom credentials' }));
+    await waitFor(() => expect(note('x_KEY')).toMatch(/imported as custom x\.key/));
+    for (const key of ['PORT', 'constructor']) {
+      expect(note(key)).toMatch(/^looks like a setting, not a secret; not imported \(if it is one, add it on the Credentials screen/);
+      expect(note(key)).not.toMatch(/when .*ticked|cpw-vault set|--env-var/);
+    }
+    expect(note('nested.deep')).toMatch(/^nested more than one level deep: .*not imported; move them up a level in the file, or add them on the Credentials screen/);
+    expect(table.textContent).not.toMatch(/\ba object|--[a-z]/);
+  });
+
+  it('"Remove the plaintext files…" refused while entries are not in the vault: the reason and a fix line', async () => {
+    const { api, user, show } = withFakeApi();
+    withPlan(api);
+    api.plan!.plan = planMigration(parseJsonSource('/x/secrets.json', JSON.stringify({ hf_token: HF })), () => 'same');
+    api.migrationRemovePlaintext = async () => ({ cancelled: false, removed: [], left: ['/x/secrets.json'], kept: '1 entry is not in the vault (PORT); the plaintext files were kept so nothing is lost.', fix: 'Store each of them first.' });
+    show(<Migration />);
+    await user.click(await screen.findByRole('button', { name: 'Remove the plaintext files…' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('1 entry is not in the vault (PORT)');
+    expect(within(alert).getByText('Fix: Store each of them first.')).toBeTruthy();
+  });
+
   it('choose a file: main\'s dialog gives a handle, and the plan asks for that handle', async () => {
     const { api, user, show } = withFakeApi();
     withPlan(api);
