@@ -31,6 +31,7 @@ import { oneAtATime, oneRunAndOneNext } from './one-at-a-time';
 import type { ClipboardPort, DialogPort, EventPort, ExternalPort, FetchPort, SchedulerPort } from './ports';
 import { runsReader, stampMemo } from './history-reads';
 import { securityHandlers } from './security-handlers';
+import { markBrokenLegacy } from './start-report';
 import { SourceRegistry, backupsOf, checkDroppedPath, inAppTerms, refuseOwnFiles } from './source-registry';
 import { teamHandlers } from './team-handlers';
 import { isAllowedExternal, isAppUrl } from './url-policy';
@@ -251,13 +252,13 @@ export function createHandlers(given: MainDeps): Handlers {
     // One at a time: the banner asks again every 10 s, and a probe of a hung keychain takes up to 9 s; two
     // overlapping would close each other's fresh connection. Calls arriving meanwhile share the next run.
     doctor: oneRunAndOneNext(async () => {
-      const report = await runDoctor(vault);
+      const report = markBrokenLegacy(await runDoctor(vault), resolve(deps.cwd, LEGACY_SECRETS_PATH));
       if (report.keychain.ok || report.keychain.code !== 'KEYCHAIN_TIMEOUT') return report;
       // After a timeout the secret store stops talking to the keychain (every call fails at once: right for a
       // command, which exits). The app lives on: asked again ("Check again", or after the next error), it
       // starts a fresh connection, so a keychain that answers again is seen without restarting the app.
       vault.close();
-      return runDoctor(vault);
+      return markBrokenLegacy(await runDoctor(vault), resolve(deps.cwd, LEGACY_SECRETS_PATH));
     }),
     ...securityHandlers({ vault, dialog: deps.dialog, env: deps.env, agentScript: deps.agentScript, logN: deps.logN }),
     openExternal: async (url) => {

@@ -7,6 +7,7 @@ import { ErrorNote, Field, SoftButton } from '../components/common';
 import { TimeZoneField, timeZoneError } from '../components/TimeZoneField';
 import { useVault } from '../store';
 import { Migration } from './Migration';
+import { BrokenLegacyWelcome } from './OnboardingBrokenLegacy';
 import { KeysStep, useOffered } from './OnboardingKeys';
 
 type Step = 'welcome' | 'migrate' | 'basics' | 'keys' | 'review' | 'done';
@@ -28,6 +29,7 @@ function StepIndicator({ steps, step }: { steps: Step[]; step: Step }) {
 function Welcome({ heading, next, ready }: { heading: (t: string) => ReactNode; next: () => void; ready: boolean }) {
   const o = useVault(useShallow((s) => ({ start: s.start, sources: s.sources })));
   const found = o.sources[0]?.path;
+  if (o.start === 'broken-legacy') return <BrokenLegacyWelcome heading={heading} next={next} ready={ready} />;
   if (o.start === 'legacy' || o.start === 'seed') {
     const path = found ?? (o.start === 'seed' ? 'your profile' : 'config/secrets.json');
     return (
@@ -113,7 +115,9 @@ export function Onboarding() {
   const provider = (AI_PROVIDERS as readonly string[]).includes(o.profile?.profile.preferences.ai_provider ?? '') ? (o.profile!.profile.preferences.ai_provider as AiProvider) : undefined;
   const others = chosen.filter((w) => w !== basics.default_workflow);
   const { offered, has } = useOffered(basics.default_workflow, others, provider);
-  const steps: Step[] = ['welcome', ...(o.sources.length ? (['migrate'] as const) : []), 'basics', 'keys', 'review', 'done'];
+  // A broken secrets.json cannot be planned: the profile comes first (its keys are migrated once the file is fixed).
+  const migrate = o.sources.length > 0 && o.start !== 'broken-legacy';
+  const steps: Step[] = ['welcome', ...(migrate ? (['migrate'] as const) : []), 'basics', 'keys', 'review', 'done'];
   const go = (s: Step) => setStep(s);
   const back = (to: Step) => <button type="button" onClick={() => go(to)}>Back</button>;
   const prev = steps[steps.indexOf(step) - 1] ?? 'welcome';

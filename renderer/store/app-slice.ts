@@ -9,7 +9,7 @@ export const SCREENS = ['workflows', 'credentials', 'migration', 'security', 'te
 export type Screen = 'onboarding' | 'problem' | (typeof SCREENS)[number];
 
 /** How the app started: a first run, the deprecated secrets.json, or a seed 1.0 profile holding plaintext. */
-export type Start = 'first-run' | 'legacy' | 'seed';
+export type Start = 'first-run' | 'legacy' | 'seed' | 'broken-legacy';
 
 export interface Toast {
   id: number;
@@ -59,6 +59,8 @@ const FIRST_RUN_CODES = new Set(['PROFILE_NOT_FOUND', 'PROFILE_READ_ONLY', 'PROF
 /** Where the app starts for a doctor report. Never a first run over an existing but damaged file. */
 export function startScreen(d: DoctorReport): { screen: Screen; start: Start | null } {
   const codes = d.profile.problems.map((p) => p.code);
+  // No profile, and only the plaintext fallback is broken: a new user creates the profile (the file is then not read).
+  if (d.profile.legacy) return { screen: 'onboarding', start: 'broken-legacy' };
   if (codes.some((c) => !FIRST_RUN_CODES.has(c))) return { screen: 'problem', start: null };
   if (codes.includes('PROFILE_PLAINTEXT')) return { screen: 'onboarding', start: 'seed' };
   if (d.profile.kind === 'legacy') return { screen: 'onboarding', start: 'legacy' };

@@ -58,6 +58,11 @@ export interface ProfileReport {
   problems: Array<{ code: string; message: string; fix: string }>;
   /** What works but deserves a word (a profile in a folder others can write, sticky like /tmp). */
   warnings?: string[];
+  /**
+   * Set when there is no profile yet and every problem is the deprecated config/secrets.json's (read in the
+   * profile's place, and broken): its path. Not a damaged profile: creating one is the way on.
+   */
+  legacy?: string;
 }
 
 /** What a repair of the index found and did: credential names and counts, never a value. */

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
 import { launchChromium } from './harness';
-import { E2E_TIMEOUT, WAIT, check, focused, goTo, lookup, printTimings, session, typeInto } from './steps';
+import { E2E_TIMEOUT, WAIT, check, focused, goTo, lookup, printTimings, session, tabTo, typeInto } from './steps';
 
 const HF = `hf_${'Start'.repeat(7)}x`;
 
@@ -47,6 +47,52 @@ describe('the states the app can start in, over the real handlers', { timeout: E
     await page.getByRole('button', { name: 'Finish' }).click();
     await page.getByText('✓ Transcribe: ready').waitFor();
     expect(JSON.parse(readFileSync(t.profile, 'utf8')).user.name).toBe('Linus');
+    await close();
+  });
+
+  it.each([
+    ['invalid JSON', '{"hf_token": "hf_abc', /is not valid JSON: .* at line 1, column \d+/],
+    ['1.1 MB', `{"hf_token": "${'h'.repeat(1100 * 1024)}"}`, /bytes/],
+    ['a top-level array', '[1,2,3]', /must hold a JSON object at the top level/],
+  ] as const)('no profile and a broken config/secrets.json (%s): named as the plaintext file, not the profile; a new user creates a profile by keyboard alone, and the file is no longer read', async (_what, text, message) => {
+    const t = makeTempHome();
+    mkdirSync(join(t.cwd, 'config'));
+    const source = join(t.cwd, 'config', 'secrets.json');
+    writeFileSync(source, text);
+    const { page, close } = await session(browser, t);
+    await page.getByRole('heading', { name: 'cpw-vault cannot read config/secrets.json' }).waitFor();
+    await page.getByText(source).first().waitFor();
+    await page.getByText(message).first().waitFor();
+    await page.getByText(/It is not your profile/).waitFor();
+    expect(await page.getByText('Your profile needs attention').count()).toBe(0);
+    expect(await page.getByText(t.profile).count()).toBe(0); // no user.profile exists: none is named
+    expect(await page.locator('main').innerText()).not.toMatch(/cpw-vault setup|cpw-vault migrate/);
+    await check(page);
+    await tabTo(page, (f) => f.text === 'Create a profile');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'About you' }).waitFor();
+    await tabTo(page, (f) => f.label === 'Name');
+    await page.keyboard.type('Nova');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Your keys' }).waitFor();
+    await tabTo(page, (f) => f.text.startsWith('Add HuggingFace token'));
+    await page.keyboard.press('Enter');
+    await page.getByLabel('HuggingFace token (hidden)').waitFor();
+    await tabTo(page, (f) => f.label === 'HuggingFace token (hidden)');
+    await page.keyboard.type(HF);
+    await page.keyboard.press('Enter');
+    await page.getByText(/HuggingFace token \(required\) — .* — ✓ stored/).waitFor();
+    await tabTo(page, (f) => f.text === 'Continue');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Review' }).waitFor();
+    await tabTo(page, (f) => f.text === 'Finish');
+    await page.keyboard.press('Enter');
+    await page.getByText('✓ Transcribe: ready').waitFor(WAIT);
+    expect(JSON.parse(readFileSync(t.profile, 'utf8')).user.name).toBe('Nova');
+    expect(lookup(t, 'huggingface.token')).toBe(HF);
+    expect(readFileSync(source, 'utf8')).toBe(text); // left as it was
+    const shown = await cli(t, ['profile', 'show', '--json']);
+    expect([shown.code, JSON.parse(shown.stdout).profile.user.name]).toEqual([0, 'Nova']);
     await close();
   });
 

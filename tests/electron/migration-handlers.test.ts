@@ -382,3 +382,28 @@ describe('what a migration writes and removes is what the user reviewed, and onl
     expect(await s.call('credentialsReveal', { service: 'huggingface', key: 'token' })).toMatchObject({ ok: false });
   });
 });
+
+describe('doctor at the start: a broken config/secrets.json is the plaintext fallback\'s problem, not a damaged profile', () => {
+  it('no profile and invalid JSON in config/secrets.json: the report names that file as `legacy`; once a profile exists, no longer', async () => {
+    const s = await setupMain();
+    mkdirSync(join(s.t.cwd, 'config'));
+    const secrets = join(s.t.cwd, 'config', 'secrets.json');
+    writeFileSync(secrets, '{"hf_token": "hf_abc');
+    expect(await s.value('doctor')).toMatchObject({ profile: { kind: 'none', mode: null, legacy: secrets, problems: [expect.objectContaining({ code: 'PROFILE_INVALID', message: expect.stringContaining(secrets) })] } });
+    await s.value('profileUpdate', { user: { name: 'Nova' } });
+    const after = await s.value<{ profile: { legacy?: string; kind: string; problems: unknown[] } }>('doctor');
+    expect([after.profile.kind, after.profile.legacy, after.profile.problems]).toEqual(['profile', undefined, []]);
+    expect(readFileSync(secrets, 'utf8')).toBe('{"hf_token": "hf_abc');
+  });
+
+  it('a damaged profile beside a broken config/secrets.json stays the damaged profile (never `legacy`)', async () => {
+    const s = await setupMain();
+    await s.value('profileUpdate', { user: { name: 'Nova' } });
+    writeFileSync(s.t.profile, '{"version": "2.0", "user": {');
+    mkdirSync(join(s.t.cwd, 'config'));
+    writeFileSync(join(s.t.cwd, 'config', 'secrets.json'), '[1,2,3]');
+    const report = await s.value<{ profile: { legacy?: string; problems: Array<{ message: string }> } }>('doctor');
+    expect(report.profile.legacy).toBeUndefined();
+    expect(report.profile.problems[0]!.message).toContain(s.t.profile);
+  });
+});
