@@ -94,6 +94,8 @@ describe('cpw-vault set / get / delete on the real keychain', () => {
     expect(short.stderr).not.toContain('REDACTED');
     // A real organization ID is kept as before.
     expect((await cli(t, ['set', 'openai', 'organization_id'], { input: 'org-AbC123dEf456GhI789jKl0' })).code).toBe(0);
+    // list shows it in full (its hint is cut to 16 characters).
+    expect((await cli(t, ['list'])).stdout).toMatch(/organization_id\s+profile\s+org-AbC123dEf456GhI789jKl0\s/);
     // One stored before the refusal (set --force, the app's "Save anyway"): doctor names it and the way out, never the value.
     const doc = JSON.parse(readFileSync(t.profile, 'utf8'));
     doc.credentials.openai.organization_id = key;
@@ -102,6 +104,10 @@ describe('cpw-vault set / get / delete on the real keychain', () => {
     expect(d.code).toBe(1);
     expect(d.stderr).toContain('CREDENTIAL_INVALID');
     expect(d.stderr).toContain('openai.organization_id holds a value with the format of an OpenAI API key, in plain text');
+    // list never shows such a value in full: masked as a secret's hint.
+    const listed = (await cli(t, ['list'])).stdout;
+    expect(listed).not.toContain(key.slice(0, 16));
+    expect(listed).toMatch(new RegExp(`organization_id\\s+profile\\s+••••${key.slice(-4)}\\s`));
     expect(d.stderr).toContain('fix: If it is your OpenAI API key, store it where secrets go (cpw-vault set openai api_key), then remove it from there: cpw-vault delete openai organization_id');
     expect(d.stderr + d.stdout).not.toContain(key);
     expect((await cli(t, ['delete', 'openai', 'organization_id', '--yes'])).code).toBe(0);

@@ -1,3 +1,5 @@
+import { plainSlotProblem } from '../../core/catalog';
+import { maskedHint, type CredentialId } from '../../core/credential';
 import { sourceLabel } from '../../core/views';
 import { vaultAgentListening } from '../../node/agent/socket-dir';
 import { vaultLocked } from '../../node/secrets/vault-errors';
@@ -23,7 +25,14 @@ export async function list(_args: object, ctx: CliContext): Promise<ExitCode> {
   const keychain = await uncheckedKeychain(reader, ctx.io.env);
   if (ctx.globals.json) printJson(ctx.io, { credentials: creds, ...uncheckedJson(reader, ctx, keychain) });
   else {
-    const rows = creds.map((c) => [c.service, c.key, sourceLabel(c.source), c.meta?.hint ?? '-', shortDate(c.meta?.created_at), shortDate(c.meta?.last_used_at)]);
+    // A value that is no secret (the OpenAI organization ID) is shown in full (its hint is cut to 16 characters),
+    // unless it has a secret's shape (a key pasted there by an older version): then masked, as a secret's hint.
+    const plain = async (id: CredentialId, hint: string) => {
+      const value = await reader.storedValue(id);
+      return value === undefined ? hint : plainSlotProblem(id, value) ? maskedHint(value) : value;
+    };
+    const hints = await Promise.all(creds.map((c) => (c.meta && !c.secret ? plain(c.id, c.meta.hint) : (c.meta?.hint ?? '-'))));
+    const rows = creds.map((c, i) => [c.service, c.key, sourceLabel(c.source), hints[i]!, shortDate(c.meta?.created_at), shortDate(c.meta?.last_used_at)]);
     ctx.io.out(table(['SERVICE', 'KEY', 'SOURCE', 'HINT', 'CREATED', 'LAST USED'], rows));
   }
   if (!keychain) return lockedVaultNote(ctx, reader);
