@@ -33,15 +33,21 @@ async function reveal(detail: Locator, label: string, value: string): Promise<vo
   await detail.getByText(/Hides in \d+ s/).waitFor();
 }
 
+/** A stored HuggingFace token, its detail open on the Credentials screen, its value revealed. */
+async function revealedToken() {
+  const t = makeTempHome();
+  await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+  const { page, close } = await session(browser, t);
+  await goTo(page, 'Credentials');
+  await page.getByRole('button', { name: /^HuggingFace token/ }).click();
+  const detail = page.getByRole('region', { name: 'HuggingFace token' });
+  await reveal(detail, 'HuggingFace token', HF);
+  return { t, page, close, detail };
+}
+
 describe('a revealed value never outlives the value it showed', { timeout: E2E_TIMEOUT }, () => {
   it('Reveal, then Edit and Save a new token: the old one is gone at once; Reveal, then Delete: the deleted one is gone, nothing left to hide', async () => {
-    const t = makeTempHome();
-    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
-    const { page, close } = await session(browser, t);
-    await goTo(page, 'Credentials');
-    await page.getByRole('button', { name: /^HuggingFace token/ }).click();
-    const detail = page.getByRole('region', { name: 'HuggingFace token' });
-    await reveal(detail, 'HuggingFace token', HF);
+    const { t, page, close, detail } = await revealedToken();
     await detail.getByRole('button', { name: 'Edit' }).click();
     // The form takes the place of the buttons (Hide among them): the value goes with them.
     await expect.poll(() => onPage(page, HF), WAIT).toBe(false);
@@ -66,13 +72,7 @@ describe('a revealed value never outlives the value it showed', { timeout: E2E_T
   });
 
   it('Reveal, then the CLI deletes the value: it leaves the screen; Reveal again, then the CLI replaces it: the old one leaves the screen', async () => {
-    const t = makeTempHome();
-    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
-    const { page, close } = await session(browser, t);
-    await goTo(page, 'Credentials');
-    await page.getByRole('button', { name: /^HuggingFace token/ }).click();
-    const detail = page.getByRole('region', { name: 'HuggingFace token' });
-    await reveal(detail, 'HuggingFace token', HF);
+    const { t, page, close, detail } = await revealedToken();
     expect((await cli(t, ['delete', 'huggingface', 'token', '--yes'])).code).toBe(0);
     await page.getByRole('list', { name: 'Credentials' }).getByRole('button', { name: /^HuggingFace token.*missing/ }).waitFor();
     await expect.poll(() => onPage(page, HF), WAIT).toBe(false);
