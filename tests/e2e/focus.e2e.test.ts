@@ -130,12 +130,12 @@ describe('focus never falls to <body> when the button pressed goes away or turns
     await tabTo(page, (f) => f.text === 'Save profile');
     await page.keyboard.press('Enter');
     const toast = page.getByRole('region', { name: 'Notifications' }).getByRole('alert');
-    await toast.getByText(/^Not saved: /).waitFor();
+    await toast.getByText(/^Profile not saved: /).waitFor();
     await toast.getByText(/^Fix: /).waitFor();
     await check(page); // an error toast and a field error on screen: axe in every mode
-    await tabTo(page, (f) => (f.label ?? '').startsWith('Dismiss: Not saved'));
+    await tabTo(page, (f) => (f.label ?? '').startsWith('Dismiss: Profile not saved'));
     await page.keyboard.press('Enter');
-    await expect.poll(() => toast.getByText(/^Not saved: /).count(), WAIT).toBe(0);
+    await expect.poll(() => toast.getByText(/^Profile not saved: /).count(), WAIT).toBe(0);
     await expectFocus(page, { id: 'screen-title' });
     // Migration with nothing found: the empty state, checked too.
     await goTo(page, 'Migration');
