@@ -17,9 +17,19 @@ const OVERRIDES: Partial<Record<ErrorCode, { message: string; fix: string }>> = 
 /** While a write waits for another process: shown instead of the lock file's path. */
 export const LOCK_RETRY_TEXT = 'Another cpw-vault is saving; retrying…';
 
+/** Fixes that name a CLI step where the app has its own: main's message is kept, the way out said the app's way. */
+const APP_FIXES: Partial<Record<ErrorCode, string>> = {
+  VAULT_LOCKED: 'Unlock the vault file on the Security screen: its passphrase, then Unlock.',
+};
+
+/** A fix as the app says it (see APP_FIXES), for a status that carries a code and a fix. */
+export function appFix(code: string | undefined, fix: string | undefined): string | undefined {
+  return (code !== undefined && Object.hasOwn(APP_FIXES, code) ? APP_FIXES[code as ErrorCode] : undefined) ?? fix;
+}
+
 /** What to show for an error: its message and fix, or the plain-language version for codes whose raw text is internal. */
 export function describeError(error: Pick<ApiError, 'code' | 'message' | 'fix'>): { message: string; fix: string } {
-  return OVERRIDES[error.code] ?? { message: error.message, fix: error.fix };
+  return OVERRIDES[error.code] ?? { message: error.message, fix: APP_FIXES[error.code] ?? error.fix };
 }
 
 /** Keychain codes: the store cannot be reached, so values cannot be read or written. */

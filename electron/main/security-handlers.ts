@@ -70,20 +70,22 @@ export function securityHandlers(deps: SecurityDeps): Api {
     if (a) await a.lock().catch(() => a.close());
   };
 
+  /** Starts the unlock agent with `passphrase` (for the app's time to live), unless one runs already. */
+  const unlock = async (passphrase: string) => {
+    const running = await agent();
+    if (running) return running.close();
+    const opened = await openIdentity(files(), passphrase);
+    await startAgent({ key: opened.key, files: files(), socket: socket(), ttlMs: APP_UNLOCK_TTL_MS, ...(deps.agentScript ? { agentScript: deps.agentScript } : {}) });
+    await vault.recordEvent({ event: 'vault_unlocked', details: { ttl_s: APP_UNLOCK_TTL_MS / 1000 } });
+  };
+
   return {
     securityStatus: status,
     // One at a time: a second Unlock pressed while the first starts the agent finds it running (not "already running").
     securityUnlock: oneAtATime(async ({ passphrase }: { passphrase: string }) => {
       assertFile();
       registerPassphrase(passphrase);
-      const running = await agent();
-      if (running) {
-        running.close();
-        return status();
-      }
-      const opened = await openIdentity(files(), passphrase);
-      await startAgent({ key: opened.key, files: files(), socket: socket(), ttlMs: APP_UNLOCK_TTL_MS, ...(deps.agentScript ? { agentScript: deps.agentScript } : {}) });
-      await vault.recordEvent({ event: 'vault_unlocked', details: { ttl_s: APP_UNLOCK_TTL_MS / 1000 } });
+      await unlock(passphrase);
       return status();
     }),
     securityLock: async () => {
@@ -115,6 +117,9 @@ export function securityHandlers(deps: SecurityDeps): Api {
       const from = vault.backend();
       const result = await vault.useBackend(backend, { ...(passphrase !== undefined ? { passphrase } : {}), ...(deps.logN ? { logN: deps.logN } : {}) });
       if (from === 'file') await stopAgent();
+      // The passphrase just typed (twice) unlocks the vault file for the app's time, as Unlock would: it was left
+      // locked, and its card asked for the passphrase a third time with a CLI step (cpw-vault unlock).
+      if (backend === 'file' && passphrase !== undefined) await unlock(passphrase);
       return { moved: result.moved, status: await status() };
     },
     securityExport: async ({ passphrase }) => {

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react'
 import type { MigrationPlanResult, SecurityStatus } from '../../shared/core/ipc-contract';
 import { asApiError, getApi, type ApiError } from '../api';
 import { ErrorNote, Field, Loading, SecretInput, SoftButton, When } from '../components/common';
+import { appFix, describeError } from '../errors';
 import { useVault } from '../store';
 import { PlanTable } from './Migration';
 
@@ -72,7 +73,9 @@ function useBusy() {
 
 /** An error as the line under a field: what happened, then the fix. */
 function fieldError(error: ApiError | null): string | undefined {
-  return error ? `${error.message} ${error.fix}` : undefined;
+  if (!error) return undefined;
+  const { message, fix } = describeError(error);
+  return `${message} ${fix}`;
 }
 
 /** After the vault opened or closed: every screen reads again. */
@@ -159,7 +162,7 @@ function BackendChoice({ status, onChanged }: { status: SecurityStatus; onChange
     <form className="card" aria-label="Where your secrets live" onSubmit={submit}>
       <h3>Where your secrets live</h3>
       <p><strong>{status.backend === 'file' ? 'Vault file' : 'Keychain'}</strong>: {BACKEND_TEXT[status.backend] ?? status.backend}</p>
-      {status.ok ? <p className="muted">Available now{status.unlockedUntil ? <>, unlocked until <When iso={status.unlockedUntil} /></> : ''}.</p> : <p role="status"><code>{status.code}</code> {status.message} <span className="fix">Fix: {status.fix}</span></p>}
+      {status.ok ? <p className="muted">Available now{status.unlockedUntil ? <>, unlocked until <When iso={status.unlockedUntil} /></> : ''}.</p> : <p role="status"><code>{status.code}</code> {status.message} <span className="fix">Fix: {appFix(status.code, status.fix)}</span></p>}
       {status.offerFile && <p>No keychain on this computer? Keep the secrets in an age-encrypted vault file instead. Nothing switches by itself, and nothing is ever stored in plaintext.</p>}
       {toFile ? (
         <>

@@ -24,11 +24,14 @@ describe('Security section handlers (real vault, real agent, main-owned dialogs)
     await m.call('securityLock');
   });
 
-  it('keychain -> vault file: locked until unlocked (a wrong passphrase changes nothing), then the app reads through the agent', async () => {
+  it('keychain -> vault file: unlocked by the passphrase just chosen; locked, a wrong passphrase changes nothing, then the app reads through the agent', async () => {
     expect(await m.value('securityStatus')).toMatchObject({ backend: 'keychain', ok: true, offerFile: false });
     await m.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF });
     expect(await code('securityUseBackend', { backend: 'file', passphrase: 'short' })).toBe('INVALID_ARGUMENT');
-    expect(await m.value('securityUseBackend', { backend: 'file', passphrase: PASS })).toMatchObject({ moved: ['huggingface.token'], status: { backend: 'file', ok: false, code: 'VAULT_LOCKED', unlockedUntil: null } });
+    // The passphrase typed for the switch unlocks it (it was left locked, and asked for a third time).
+    expect(await m.value('securityUseBackend', { backend: 'file', passphrase: PASS })).toMatchObject({ moved: ['huggingface.token'], status: { backend: 'file', ok: true, unlockedUntil: expect.any(String) } });
+    expect(await m.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
+    expect(await m.value('securityLock')).toMatchObject({ backend: 'file', ok: false, code: 'VAULT_LOCKED', unlockedUntil: null });
     expect(await code('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe('VAULT_LOCKED');
     const files = vaultFilesFor(m.vault.profilePath);
     const before = readFileSync(files.identity);

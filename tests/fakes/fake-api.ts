@@ -158,7 +158,8 @@ export class FakeApi implements VaultApi {
     return this.securityStatusNow();
   });
   securityUseBackend: VaultApi['securityUseBackend'] = (r) => this.run('securityUseBackend', [r], () => {
-    this.security = { ...this.security, backend: r.backend, unlocked: false, offerFile: false, ...(r.passphrase ? { passphrase: r.passphrase } : {}) };
+    // As main: the passphrase just chosen for a vault file unlocks it.
+    this.security = { ...this.security, backend: r.backend, unlocked: r.backend === 'file' && !!r.passphrase, offerFile: false, ...(r.passphrase ? { passphrase: r.passphrase } : {}) };
     return { moved: [...this.values.keys()].sort(), status: this.securityStatusNow() };
   });
   securityExport: VaultApi['securityExport'] = (r) => this.run('securityExport', [r], () => (this.exportTarget ? { file: this.exportTarget, count: this.values.size } : null));

@@ -42,9 +42,20 @@ describe('Security section', () => {
     await user.type(within(form).getByLabelText('Confirm the vault passphrase', { selector: 'input' }), '{Backspace}');
     expect(off(go)).toBe(false);
     await user.click(go);
-    expect(await screen.findByRole('form', { name: 'Unlock the vault file' })).toBeTruthy();
+    // Unlocked by the passphrase just chosen: it is not asked a third time.
+    expect(await screen.findByText(/Available now, unlocked until/)).toBeTruthy();
+    expect(screen.queryByRole('form', { name: 'Unlock the vault file' })).toBeNull();
     expect(api.calls.find((c) => c.method === 'securityUseBackend')?.args).toEqual([{ backend: 'file', passphrase: NEXT }]);
     expect(useVault.getState().toasts.at(-1)?.text).toContain('Moved 1 credential(s) to the vault file');
+  });
+
+  it('a locked vault file: the status says the way out in the app (its Unlock form), not a CLI step', async () => {
+    const { api, show } = withFakeApi();
+    api.security = { ...api.security, backend: 'file', unlocked: false };
+    show(<Security />);
+    expect(await screen.findByRole('form', { name: 'Unlock the vault file' })).toBeTruthy();
+    const status = screen.getByText(/VAULT_LOCKED/).closest('p')!;
+    expect(status.textContent).toContain('Fix: Unlock the vault file on the Security screen: its passphrase, then Unlock.');
   });
 
   it('passphrase change: inline validation, save disabled while working, a wrong current passphrase keeps the fields, success clears them', async () => {
