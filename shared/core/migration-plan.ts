@@ -58,7 +58,9 @@ const PLAINTEXT: ReadonlySet<SourceKind> = new Set(['secrets-json', 'seed-profil
  * one of them: a copied key's final newline is no part of it.
  */
 function edgeSpaces(value: unknown): string | undefined {
-  return typeof value === 'string' && /^[ \t]|[ \t]\r?\n?$/.test(value) ? 'spaces at the start or end, which cpw-vault does not keep (it would store another value): not imported; if the key is right without them, store it with cpw-vault set' : undefined;
+  // As trim() sees spaces (a no-break space, U+3000, a BOM: a key with one at its end was stored without it).
+  const given = typeof value === 'string' ? value.replace(/\r?\n$/, '') : undefined;
+  return given !== undefined && given !== given.trim() ? 'spaces or line breaks at the start or end, which cpw-vault does not keep (it would store another value): not imported; if the key is right without them, store it with cpw-vault set' : undefined;
 }
 
 /**

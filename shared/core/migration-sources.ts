@@ -168,14 +168,21 @@ export function parseJsonSource(path: string, text: string): ParsedSource {
  * once, character by character (no backtracking regex: a 1 MiB line of
  * spaces once took minutes), so a dropped file never freezes the app.
  */
-export function parseDotenv(path: string, text: string): ParsedSource {
+export function parseDotenv(path: string, text: string, options: { shell?: boolean } = {}): ParsedSource {
   if (text.length > MAX_SOURCE_BYTES) throw tooLarge(path, text.length);
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const entries: SourceEntry[] = [];
   const byName = new Map<string, number>();
+  // Sets beside the lists: 80,000 names given twice took 14 s of includes() (quadratic).
   const duplicateKeys: string[] = [];
+  const duplicated = new Set<string>();
   const commentedKeys: string[] = [];
-  const keptAside = (name: string) => void (commentedKeys.includes(name) || commentedKeys.push(name));
+  const kept = new Set<string>();
+  const keptAside = (name: string) => {
+    if (kept.has(name)) return;
+    kept.add(name);
+    commentedKeys.push(name);
+  };
   const lines = source.split('\n');
   // The last line a failed search for a closing quote reached (the end): no later line can hold one either.
   const unclosed = { "'": -1, '"': -1 };
@@ -190,22 +197,20 @@ export function parseDotenv(path: string, text: string): ParsedSource {
     }
     if (!line) continue;
     const parsed = dotenvLine(line);
+    // A quote not closed on its line: python-dotenv and Node read on to the closing one (a PEM key on several
+    // lines). Those lines are this value's, not rows of their own; cpw-vault keeps values on one line.
+    const open = parsed ? parsed.open : openQuoteOf(line);
+    const close = open && unclosed[open] < 0 ? closingLine(lines, i + 1, open) : -1;
+    if (open && close < 0) unclosed[open] = lines.length;
+    const first = i;
+    if (close >= 0) i = close;
     if (!parsed) {
-      entries.push({ sourceKey: `line ${i + 1}`, target: undefined, value: undefined });
+      // A name cpw-vault does not take (1KEY) still opens a value the readers read on: its lines are no rows.
+      entries.push({ sourceKey: `line ${first + 1}`, target: undefined, value: undefined });
       continue;
     }
-    if (parsed.open) {
-      // A quote not closed on its line: python-dotenv and Node read on to the closing one (a PEM key on several
-      // lines). Those lines are this value's, not rows of their own; cpw-vault keeps values on one line.
-      const close = unclosed[parsed.open] < 0 ? closingLine(lines, i + 1, parsed.open) : -1;
-      if (close < 0) {
-        unclosed[parsed.open] = lines.length;
-        parsed.problem = `no closing ${parsed.open} (python-dotenv refuses the line)`;
-      } else {
-        parsed.problem = `a value on ${close - i + 1} lines (lines ${i + 1}-${close + 1}); cpw-vault keeps values on one line`;
-        i = close;
-      }
-    }
+    if (open) parsed.problem = close < 0 ? `no closing ${open} (python-dotenv refuses the line)` : `a value on ${close - first + 1} lines (lines ${first + 1}-${close + 1}); cpw-vault keeps values on one line`;
+    parsed.problem ??= disputed(parsed, !!options.shell);
     if (parsed.comment && holdsKeyLike(parsed.comment)) keptAside(`line ${i + 1}`);
     const entry = withCustom({ sourceKey: parsed.name, target: legacyTarget(parsed.name), value: parsed.value, ...(parsed.problem ? { problem: parsed.problem } : {}) });
     const earlier = byName.get(parsed.name);
@@ -213,7 +218,11 @@ export function parseDotenv(path: string, text: string): ParsedSource {
       byName.set(parsed.name, entries.length);
       entries.push(entry);
     } else {
-      if (!duplicateKeys.includes(shownKey(parsed.name))) duplicateKeys.push(shownKey(parsed.name));
+      const shown = shownKey(parsed.name);
+      if (!duplicated.has(shown)) {
+        duplicated.add(shown);
+        duplicateKeys.push(shown);
+      }
       entries[earlier] = entry; // the last one counts, in the place the name first appeared
     }
   }
@@ -319,6 +328,35 @@ interface DotenvValue {
   problem?: string;
   /** The quote that opened the value and is not closed on this line. */
   open?: "'" | '"';
+  /** The quote the value was in, if any. */
+  quote?: "'" | '"';
+}
+
+/**
+ * Why readers of the file would read an unproblematic-looking value
+ * differently from what cpw-vault takes, if they would: `${VAR}` (python-
+ * dotenv expands it, Node does not), a `#` in an unquoted value (Node starts
+ * a comment there, python-dotenv only after a space), an unquoted value in
+ * backticks (Node takes them as quotes). Read by a shell (`.envrc`, a file
+ * recognised by its content), a `$`, a backtick or a backslash outside single
+ * quotes is expanded or unescaped: `$(cat ~/token)` is no key.
+ */
+function disputed(v: DotenvValue, shell: boolean): string | undefined {
+  if (v.quote !== "'" && shell && /[$`\\]/.test(v.value)) return 'a $, ` or \\ outside single quotes, which a shell reading this file expands or unescapes';
+  if (v.value.includes('${')) return '${...}, which python-dotenv expands and Node does not';
+  if (v.quote) return undefined;
+  if (v.value.includes('#')) return 'a # in a value without quotes, where Node starts a comment and python-dotenv does not';
+  if (v.value.startsWith('`')) return 'backticks around the value, which Node reads as quotes and python-dotenv keeps';
+  return undefined;
+}
+
+/** The quote a line that is no NAME=value for cpw-vault opens after its `=` and leaves open, if any. */
+function openQuoteOf(line: string): "'" | '"' | undefined {
+  const eq = line.indexOf('=');
+  if (eq < 0) return undefined;
+  let i = eq + 1;
+  while (isSpace(line[i])) i++;
+  return dotenvValue(line.slice(i)).open;
 }
 
 /**
@@ -350,10 +388,10 @@ function dotenvValue(rest: string): DotenvValue {
         out += c + next;
       } else out += c + next;
     }
-    if (i >= rest.length) return { value: out, open: quote };
+    if (i >= rest.length) return { value: out, open: quote, quote };
     const tail = rest.slice(i + 1).trim();
     if (tail && !tail.startsWith('#')) problem ??= `text after the closing ${quote} (python-dotenv refuses the line)`;
-    return { value: out, ...(tail ? { comment: tail.replace(/^#+/, '').trim() || tail } : {}), ...(problem ? { problem } : {}) };
+    return { value: out, quote, ...(tail ? { comment: tail.replace(/^#+/, '').trim() || tail } : {}), ...(problem ? { problem } : {}) };
   }
   // Unquoted: an inline comment starts at the first # after a space.
   for (let i = 1; i < rest.length; i++) if (rest[i] === '#' && isSpace(rest[i - 1])) return { value: rest.slice(0, i).trim(), comment: rest.slice(i).trim() };

@@ -42,7 +42,8 @@ describe('.env parsing', () => {
       ['TMDB_API_KEY', 'single # kept', undefined],
       // \" and \\ are escapes to python-dotenv, not to Node (which ends the value at \"): not taken.
       ['OPENAI_API_KEY', 'dq \\"quoted\\" \\\\ \n end', expect.stringContaining('the escape \\" inside double quotes')],
-      ['ANTHROPIC_API_KEY', 'spaced#not-a-comment', undefined],
+      // Node reads a comment from the #, python-dotenv does not: not taken.
+      ['ANTHROPIC_API_KEY', 'spaced#not-a-comment', expect.stringContaining('a # in a value without quotes')],
       ['line 6', undefined, undefined],
     ]);
   });
@@ -93,9 +94,40 @@ describe('.env parsing', () => {
   it('spaces kept inside quotes (or in JSON) are not trimmed away into another value: the row is invalid', () => {
     const plan = planMigration(parseDotenv('.env', "A_TOKEN='  sp ace  '\nB_TOKEN=\" lead\"\nC_TOKEN=  trimmed by every reader  "), absent, { includeUnknown: true });
     expect(plan.rows.map((r) => [r.sourceKey, r.action])).toEqual([['A_TOKEN', 'invalid'], ['B_TOKEN', 'invalid'], ['C_TOKEN', 'unknown']]);
-    expect(plan.rows[0]!.reason).toContain('spaces at the start or end');
+    expect(plan.rows[0]!.reason).toContain('spaces or line breaks at the start or end');
     const json = planMigration(parseJsonSource('secrets.json', JSON.stringify({ hf_token: 'hf_abcdefghijklmnopqrstuvwxyz ', tmdb_api_key: 'tmdb_abcdefghijkl\n' })), absent);
     expect(json.rows.map((r) => r.action)).toEqual(['invalid', 'import']);
+  });
+
+  it('no-break and other Unicode spaces at a value\'s ends count as spaces: the row is invalid, never trimmed into another key', () => {
+    for (const v of ['sk-abcdefghijklmnopqrstuvwxyz0123456789\u00a0', '\u00a0sk-abcdefghijklmnopqrstuvwxyz0123', 'x-abcdefghijklmnop\u3000', 'x-abcdefghijklmnop\ufeff', 'x-abcdefghijklmnop\u2028']) {
+      const dotenv = planMigration(parseDotenv('.env', `OPENAI_API_KEY="${v}"`), absent);
+      const json = planMigration(parseJsonSource('secrets.json', JSON.stringify({ openai_api_key: v })), absent);
+      expect([dotenv.rows[0]!.action, json.rows[0]!.action], JSON.stringify(v)).toEqual(['invalid', 'invalid']);
+    }
+  });
+
+  it('unquoted values the readers read differently, and ${...} anywhere, are not taken; a file read as a shell script refuses $ and backticks', () => {
+    const text = ['DB_PASSWORD=abc#123', 'K1=#abc', 'API_SECRET=x${HOME}y', "S_TOKEN='x${HOME}'", 'TMDB_API_KEY=`0123456789abcdef0123456789abcdef`', 'PLAIN_TOKEN=a$b\\c', 'OK_TOKEN=abc #comment'].join('\n');
+    const rows = parseDotenv('.env', text).entries.map((e) => [e.sourceKey, e.problem?.replace(/,.*/, '')]);
+    expect(rows).toEqual([
+      ['DB_PASSWORD', 'a # in a value without quotes'], ['K1', 'a # in a value without quotes'], ['API_SECRET', '${...}'], ['S_TOKEN', '${...}'],
+      ['TMDB_API_KEY', 'backticks around the value'], ['PLAIN_TOKEN', undefined], ['OK_TOKEN', undefined],
+    ]);
+    const shell = parseDotenv('.envrc', ['export HF_TOKEN="$(cat ~/.hf_token_file_abc123)"', 'export TMDB_API_KEY=$TMDB_FROM_PASS_0123456789abcdef', "export A_TOKEN='lit$eral'", 'export B_TOKEN=plain_abcdef'].join('\n'), { shell: true });
+    expect(shell.entries.map((e) => [e.sourceKey, !!e.problem])).toEqual([['HF_TOKEN', true], ['TMDB_API_KEY', true], ['A_TOKEN', false], ['B_TOKEN', false]]);
+  });
+
+  it('a name cpw-vault does not take (1KEY) that opens a quote the readers read on: its lines are no rows of their own', () => {
+    const parsed = parseDotenv('.env', 'HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyz123451\n1KEY="abc\nDB_PASSWORD=s3cr3t\n"\nTMDB_API_KEY=tmdb_after');
+    expect(parsed.entries.map((e) => e.sourceKey)).toEqual(['HF_TOKEN', 'line 2', 'TMDB_API_KEY']);
+  });
+
+  it('70,000 names given twice, and 1 MiB of key-like comments, parse in one pass (includes() made them quadratic)', () => {
+    const twice = Array.from({ length: 70_000 }, (_, i) => `K${i.toString(16)}=`).join('\n');
+    expect(parseDotenv('.env', `${twice}\n${twice}`).duplicateKeys).toHaveLength(70_000);
+    const comments = Array.from({ length: 30_000 }, (_, i) => `# ${'0'.repeat(24)}a${i}`).join('\n');
+    expect(parseDotenv('.env', comments).commentedKeys).toHaveLength(30_000);
   });
 
   it('1 MiB of quotes opened and never closed, or closed a line later, parses in one pass', () => {

@@ -65,7 +65,8 @@ export function readSource(path: string, env: Readonly<Record<string, string | u
   // Any other name (.envrc, env, secrets.txt, a backup's): JSON when it reads as JSON (a .json name, or an object or
   // list first); else NAME=value lines, each reported if it is not one. A .envrc was refused as broken JSON.
   if (/\.json$/i.test(name) || /^\uFEFF?\s*[{[]/.test(text)) return parseJsonSource(path, text);
-  const parsed = parseDotenv(path, text);
+  // Read by content, as a shell sources a .envrc: a $ or backtick there is code, not part of a key.
+  const parsed = parseDotenv(path, text, { shell: true });
   if (parsed.entries.length && parsed.entries.every((e) => e.value === undefined)) {
     throw new VaultError('INVALID_ARGUMENT', `${path} is neither JSON nor NAME=value lines (a .env file); nothing was changed.`, 'Point --from at a secrets.json, .env or token file.');
   }
