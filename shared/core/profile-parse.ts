@@ -111,7 +111,7 @@ export function applyProfileUpdate(profile: Profile, update: { user?: unknown; p
     if (badZone) fields.push({ path: 'user.timezone', message: 'must be an IANA time zone such as Europe/Paris or UTC' });
     const avatar = editable['avatar_url'];
     // Checked when set: main fetches only such an address (an IP, localhost, a port: saved, then never shown).
-    if (typeof avatar === 'string' && avatar !== '' && avatar !== profile.user.avatar_url && avatar.startsWith('https://') && !isFetchableAvatarUrl(avatar)) {
+    if (typeof avatar === 'string' && avatar !== '' && avatar !== profile.user.avatar_url && /^https:/i.test(avatar) && !isFetchableAvatarUrl(avatar)) {
       fields.push({ path: 'user.avatar_url', message: 'must be at a host name (not an IP address or localhost), with no port or user name: the avatar is fetched only from such an address' });
     }
     // Text being set is one line without control characters: `profile show` and the app print it as it is (an

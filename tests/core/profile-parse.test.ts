@@ -136,7 +136,7 @@ describe('profile updates', () => {
 
   it('an avatar URL main would never fetch (an IP address, localhost, a port, a user) is refused when set, naming why', () => {
     const p0 = base();
-    for (const url of ['https://127.0.0.1/a.png', 'https://[::1]/a.png', 'https://localhost/a.png', 'https://example.com:8443/a.png', 'https://me@example.com/a.png', 'https://intranet/a.png']) {
+    for (const url of ['https://127.0.0.1/a.png', 'https://[::1]/a.png', 'https://localhost/a.png', 'https://example.com:8443/a.png', 'https://me@example.com/a.png', 'https://intranet/a.png', 'HTTPS://127.0.0.1/a.png', 'Https://localhost/a.png']) {
       const e = thrown(() => applyProfileUpdate(p0, { user: { avatar_url: url } }, now));
       expect(e.message, url).toContain('user.avatar_url must be at a host name (not an IP address or localhost)');
     }
