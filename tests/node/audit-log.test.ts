@@ -112,6 +112,17 @@ describe('rotated audit-log names planted by another user in a shared folder', (
     expect(warnings[2]).toMatch(new RegExp(`${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\.3 is \\d+ bytes, over the \\d+-byte limit\\.`));
   });
 
+  it('a first generation the log cannot be renamed onto (another user\'s folder there) stops no event: the log grows past its limit, said once', async () => {
+    const { path, log, warnings } = await sharedLog({ maxBytes: 300 });
+    mkdirSync(`${path}.1`);
+    writeFileSync(join(`${path}.1`, 'theirs'), 'x');
+    chownSync(`${path}.1`, OTHER, OTHER);
+    for (let i = 0; i < 4; i++) await log.append({ event: 'credential_read', caller: 'cli', credential: 'tmdb.api_key' }, new Date(Date.UTC(2026, 10, 3 + i)));
+    expect(log.list().map((e) => e.ts)).toContain('2026-11-06T00:00:00.000Z');
+    expect(log.list()).toHaveLength(6);
+    expect(warnings.filter((w) => w.includes('is not rotated and grows past its limit'))).toHaveLength(1);
+  });
+
   it('rotation never moves a planted link or FIFO into the trail, nor follows one; the trail stays ours', async (ctx) => {
     const { t, path, log, warnings } = await sharedLog({ maxBytes: 400 });
     const forged = forgedFile(t.root);

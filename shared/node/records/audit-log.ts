@@ -91,7 +91,9 @@ export class AuditLog {
     try {
       renameSync(this.path, name(1));
     } catch (err) {
-      throw ioError(err, name(1));
+      // Another user holds the first generation's name (a sticky shared folder): the trail keeps growing here rather
+      // than losing every event from now on (each append failed), and says so once.
+      this.warnOnce(name(1), `${ioError(err, name(1)).message} The audit log is not rotated and grows past its limit; remove that file to rotate it again.`);
     }
   }
 
