@@ -22,6 +22,12 @@ export interface SecretStore {
   list(): Promise<string[]>;
   /** How many items the namespace holds, locked ones included, when the backend can count cheaply (start-up census). */
   count?(): Promise<number>;
+  /**
+   * The accounts held, when the backend reads them all to count anyway (the vault file: one decrypt), so the
+   * start-up census compares names, not only how many (a restored vault holding one value fewer and one more
+   * counted the same). Undefined where only a count is cheap.
+   */
+  names?(): Promise<string[] | undefined>;
   /** Whether the store is usable right now, and if not why (for doctor and the app banner). */
   status(): Promise<KeychainStatus>;
   /** Releases connections and timers so the process can exit. The store may be used again afterwards. */

@@ -250,6 +250,25 @@ describe('a vault file restored from a backup that lacks a value the index lists
   }, 60_000);
 });
 
+describe('a vault file restored from a backup that holds as many values as the index lists, not the same ones', () => {
+  it('doctor names the one it lacks (exit 1): the census compares names, not only how many', async () => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    expect((await fileCli(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    try {
+      expect((await fileCli(h, ['set', 'foo', 'bar'], { input: 'aaaaaaaa-1' })).code).toBe(0);
+      const backup = readFileSync(h.files.vault);
+      expect((await fileCli(h, ['delete', 'foo', 'bar', '--yes'])).code).toBe(0);
+      expect((await fileCli(h, ['set', 'qux', 'quux'], { input: 'cccccccc-1' })).code).toBe(0);
+      writeFileSync(h.files.vault, backup);
+      const doctor = await fileCli(h, ['doctor']);
+      expect(doctor.code, doctor.stderr).toBe(1);
+      expect(doctor.stderr).toContain('✗ qux.quux is listed in the profile, but the vault file does not hold its value');
+    } finally {
+      await fileCli(h, ['lock']);
+    }
+  }, 60_000);
+});
+
 describe('export on the keychain backend', () => {
   it('reads every value from the keychain into the same age export', async () => {
     const t = makeTempHome();

@@ -107,7 +107,12 @@ export class FileSecretStore implements SecretStore {
    * throws VAULT_LOCKED instead (a start must not prompt for a census).
    */
   async count(): Promise<number> {
-    return (await this.readEntries(false)).size;
+    return (await this.names()).length;
+  }
+
+  /** The accounts the vault holds, for the census (see SecretStore.names); like {@link count}, never asks the passphrase. */
+  async names(): Promise<string[]> {
+    return [...(await this.readEntries(false)).keys()];
   }
 
   /** Usable now (unlocked in this process, or an agent answers), or why not. Never prompts. */

@@ -84,6 +84,10 @@ function lazyStore(backend: string, description: string, build: () => Promise<Se
       const s = await store();
       return s.count ? s.count() : (await s.list()).length;
     },
+    names: async () => {
+      const s = await store();
+      return s.names ? s.names() : undefined;
+    },
     status: async () => (await store()).status(),
     close: () => built?.close(),
   };

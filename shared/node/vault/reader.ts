@@ -162,7 +162,12 @@ export class VaultReader {
     if (!store.count) return false;
     const indexed = view?.index.keychainCount ?? 0;
     try {
-      return (await store.count()) !== indexed;
+      const held = store.names ? await store.names() : undefined;
+      if (!held) return (await store.count()) !== indexed;
+      // By name where the store has them at hand: a vault file restored from a backup may hold as many values as
+      // the index lists, but not the same ones.
+      const metadata = view?.index.metadata ?? {};
+      return held.length !== indexed || held.some((id) => metadata[id]?.storage !== 'keychain');
     } catch {
       return false;
     }
