@@ -166,20 +166,36 @@ export function legacyKeyToCredential(name: string): CredentialId | undefined {
   return LEGACY_MAP.get(name.toLowerCase());
 }
 
+/** Characters that show as nothing: zero-width ones, word joiners, Hangul fillers, a BOM (a label of them reads blank). */
+const INVISIBLE = /[\u00ad\u115f\u1160\u180e\u200b-\u200f\u2060-\u2064\u3164\uffa0\ufeff]/g;
+
+/** A label as it reads: invisible characters dropped, any run of spaces (no-break ones too) one space, lower case. */
+function asRead(label: string): string {
+  return label.replace(INVISIBLE, '').replace(/\s+/g, ' ').trim().toLowerCase();
+}
+
 /**
- * Throws INVALID_ARGUMENT unless `label` can name credential `id` in `list`
- * and the app: text of 1-80 characters on one line without control
- * characters (printed as it is, an escape sequence would drive the
- * terminal), not blank (a row with no name), and not a catalog credential's
- * label on another credential (two rows "HuggingFace token", one of them not
- * the token stages get).
+ * Why `label` cannot name credential `id` in `list` and the app, or
+ * undefined: text of 1-80 characters on one line without control characters
+ * (printed as it is, an escape sequence would drive the terminal), not one
+ * that reads blank (spaces, zero-width characters: a row with no name), and
+ * not one that reads as a catalog credential's label on another credential
+ * (two rows "HuggingFace token", one of them not the token stages get).
  */
-export function assertLabel(id: CredentialId, label: unknown): void {
-  if (typeof label !== 'string' || label.length > 80) throw new VaultError('INVALID_ARGUMENT', 'The label must be text of at most 80 characters.', 'Shorten the label.');
+export function labelProblem(id: CredentialId, label: unknown): { message: string; fix: string } | undefined {
+  if (typeof label !== 'string' || label.length > 80) return { message: 'The label must be text of at most 80 characters.', fix: 'Shorten the label.' };
   if (hasControlChars(label)) {
-    throw new VaultError('INVALID_ARGUMENT', 'The label must be one line without control characters (line breaks, tabs, escape sequences, text-direction overrides).', 'Type the label again without them.');
+    return { message: 'The label must be one line without control characters (line breaks, tabs, escape sequences, text-direction overrides).', fix: 'Type the label again without them.' };
   }
-  if (label.trim() === '') throw new VaultError('INVALID_ARGUMENT', 'The label is blank: the credential would show as an empty row.', 'Type a label, or leave it out to show the credential by its name.');
-  const taken = CATALOG.find((e) => e.id !== id && e.label.toLowerCase() === label.trim().toLowerCase());
-  if (taken) throw new VaultError('INVALID_ARGUMENT', `"${taken.label}" is the label of ${taken.id}: two rows would read the same.`, `Choose a label of its own (e.g. "${taken.label} (2)").`);
+  const read = asRead(label);
+  if (read === '') return { message: 'The label is blank: the credential would show as an empty row.', fix: 'Type a label, or leave it out to show the credential by its name.' };
+  const taken = CATALOG.find((e) => e.id !== id && e.label.toLowerCase() === read);
+  if (taken) return { message: `"${taken.label}" is the label of ${taken.id}: two rows would read the same.`, fix: `Choose a label of its own (e.g. "${taken.label} (2)").` };
+  return undefined;
+}
+
+/** Throws INVALID_ARGUMENT with {@link labelProblem}'s words. */
+export function assertLabel(id: CredentialId, label: unknown): void {
+  const problem = labelProblem(id, label);
+  if (problem) throw new VaultError('INVALID_ARGUMENT', problem.message, problem.fix);
 }

@@ -17,7 +17,7 @@
  * and value may be stored is the import plan's call (invalid rows), exactly
  * as for migration. Errors never quote the text.
  */
-import { catalogEntry } from './catalog';
+import { catalogEntry, labelProblem } from './catalog';
 import { ENV_VAR_NAME, isCredentialId } from './credential';
 import { customEnvVar, envVarProblem } from './env-var-names';
 import { VaultError } from './errors';
@@ -118,9 +118,10 @@ export function exportAsSource(doc: ExportDocument, path: string): ParsedSource 
   };
 }
 
-/** The label an exported credential carried, when it is one a profile accepts (one line, no escape sequences). */
+/** The label an exported credential carried, when it is one `set --label` accepts (one line, no escape sequences, not blank, not a catalog credential's). */
 export function exportedLabel(c: ExportedCredential | undefined): string | undefined {
-  return printable(c?.meta?.['label'], 80);
+  const label = printable(c?.meta?.['label'], 80);
+  return label !== undefined && c && !labelProblem(c.id, label) ? label : undefined;
 }
 
 /** The env var an imported custom credential carries (its exported one, else SERVICE_KEY); undefined for a catalog credential. */

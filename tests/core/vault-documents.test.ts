@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatDuration, parseDuration } from '../../shared/core/duration';
 import { distinctEnvVars } from '../../shared/core/env-var-names';
 import { parseVaultContent, serializeVaultContent } from '../../shared/core/vault-content';
-import { buildExport, parseExport } from '../../shared/core/vault-export';
+import { buildExport, exportedLabel, parseExport } from '../../shared/core/vault-export';
 import { thrown } from '../helpers/errors';
 
 const SECRET = `hf_${'DoC'.repeat(10)}`;
@@ -57,6 +57,15 @@ describe('the export document', () => {
       expect(`${err.message}${err.fix}`).not.toContain(SECRET);
     }
     expect(thrown(() => parseExport(JSON.stringify({ format: 'cpw-vault-export', version: 3, credentials: [] }))).message).toContain('newer cpw-vault');
+  });
+});
+
+describe('labels coming in with an import', () => {
+  it('one `set --label` refuses (blank, invisible, another credential\'s catalog label) is dropped; the credential keeps its name', () => {
+    const label = (id: string, l: unknown) => exportedLabel({ id, value: 'v', meta: { label: l } });
+    for (const l of ['   ', '\u200b', '\u3164', 'HuggingFace token', 'HuggingFace\u00a0token', 'Hugging\u200bFace token']) expect(label('foo.bar', l), JSON.stringify(l)).toBeUndefined();
+    expect(label('huggingface.token', 'HuggingFace token')).toBe('HuggingFace token');
+    expect(label('foo.bar', 'Foo (work)')).toBe('Foo (work)');
   });
 });
 

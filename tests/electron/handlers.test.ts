@@ -66,7 +66,7 @@ describe('IPC handlers over the real vault and keychain', () => {
     expect(await s.call('credentialsSet', { service: 'huggingfce', key: 'token', value: `${HF}2` })).toMatchObject({ ok: true });
   });
 
-  it.each([['', 'blank'], ['   ', 'blank'], ['HuggingFace token', 'label of huggingface.token'], ['  huggingface TOKEN ', 'label of huggingface.token']])('a label a hostile renderer sends (%j) that would show as an empty or a copied row is refused; nothing is stored', async (label, said) => {
+  it.each([['', 'blank'], ['   ', 'blank'], ['\u200b', 'blank'], ['\u3164', 'blank'], ['\u00a0\u2060', 'blank'], ['HuggingFace token', 'label of huggingface.token'], ['  huggingface TOKEN ', 'label of huggingface.token'], ['HuggingFace\u00a0token', 'label of huggingface.token'], ['Hugging\u200bFace token', 'label of huggingface.token'], ['HuggingFace  token', 'label of huggingface.token']])('a label a hostile renderer sends (%j) that would show as an empty or a copied row is refused; nothing is stored', async (label, said) => {
     const s = await setupMain();
     const r = await s.call('credentialsSet', { service: 'deepl', key: 'api_key', value: 'dk-1', label, envVar: 'DEEPL_API_KEY' });
     expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining(said) } });
