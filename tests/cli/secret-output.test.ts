@@ -148,7 +148,7 @@ describe('secret values written to a file others can read', () => {
       const r = sh(t, 'get huggingface token', `>> "${target}"`);
       expect(r.status, r.stderr).toBe(2);
       expect(r.stderr).toContain(`Refusing to write secret values to ${marker}: it is readable by other users (0644) in a folder they can reach`);
-      expect(r.stderr).toContain('Nothing was written; the empty file was left in place, as it was there before this command ran (a link may have led the redirect to it).');
+      expect(r.stderr).toContain('Nothing was written; the empty file was left in place, as it was there before this command ran (the redirect of a { ...; } group or a loop makes it first; or a link led the redirect to it).');
       expect(r.stderr).not.toContain('was removed');
       expect(r.stderr).not.toContain(HF);
       const now = statSync(marker);
