@@ -35,7 +35,7 @@ export function classifyNetworkError(err: unknown, ctx: { host: string; timeoutM
     return { reason: 'proxy', message: `the proxy ${ctx.proxy ?? ''} refused to open a tunnel to ${ctx.host} (HTTP ${proxyStatus})`.replace('  ', ' '), fix: 'Check HTTPS_PROXY (and its credentials) or add the host to NO_PROXY.' };
   }
   if (all.some((e) => e.name === 'TimeoutError' || TIMEOUT_CODES.has(e.code ?? ''))) {
-    return { reason: 'timeout', message: `no answer from ${ctx.host} within ${Math.round(ctx.timeoutMs / 100) / 10} s${via}`, fix: 'Check the network (or the proxy) and try again; a slow link can use --timeout.' };
+    return { reason: 'timeout', message: `no answer from ${ctx.host} within ${Math.round(ctx.timeoutMs / 100) / 10} s${via}`, fix: 'Check the network (or the proxy) and try again; on a slow link, the command cpw-vault verify --timeout SECONDS waits longer.' };
   }
   if (codes.some((c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN' || c === 'EAI_NODATA')) {
     return { reason: 'dns', message: `${ctx.proxy ?? ctx.host} could not be resolved (DNS)`, fix: 'Check the network connection and DNS, or the endpoint / proxy variable if you set one.' };

@@ -194,6 +194,8 @@ describe('the key never goes where it should not', () => {
     const slow = await verifyCredential('huggingface.token', key('slow'), { env, timeoutMs: 400 });
     expect(slow).toMatchObject({ result: 'unreachable', checks: [{ reason: 'timeout' }] });
     expect(slow.message).toMatch(/within 0.4 s/);
+    // Said for the app too: the flag is named as the command's, never as if the app had it.
+    expect(slow.fix).toContain('the command cpw-vault verify --timeout SECONDS waits longer');
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
