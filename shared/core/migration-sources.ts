@@ -5,6 +5,7 @@ import { VaultError } from './errors';
 import { withoutControlChars } from './control-chars';
 import { parseJson } from './json';
 import { legacyEntries } from './legacy-secrets';
+import { closingLine, disputed, dotenvLine, openQuoteOf } from './dotenv-lines';
 
 /** Kinds of source cpw-vault can migrate from (plaintext files), or import (an encrypted `cpw-vault export`). */
 export type SourceKind = 'secrets-json' | 'seed-profile' | 'dotenv' | 'hf-token-file' | 'export' | 'team-file';
@@ -155,18 +156,16 @@ export function parseJsonSource(path: string, text: string): ParsedSource {
 
 /**
  * Parses a .env file: comments, blank lines, `export ` prefixes, quoted and
- * unquoted values, inline comments. A quoted value is taken only where
- * python-dotenv and Node's --env-file read it alike (a backslash before any
- * other character is kept, as both keep it); otherwise its row is invalid,
- * with the reason, and the file keeps it: an escape they read differently
- * (`\t`, `\"`, `\\`), text after the closing quote, no closing quote, a
- * value on several lines (a PEM key), spaces inside the quotes at either end
- * (which cpw-vault does not keep). A line that is not `NAME=value` is
- * reported as invalid.
- * A name given twice: the last one counts (as when the file is sourced), and
- * it is listed in `duplicateKeys`. Linear in the input: every line is read
- * once, character by character (no backtracking regex: a 1 MiB line of
- * spaces once took minutes), so a dropped file never freezes the app.
+ * unquoted values, inline comments. A value is taken only as python-dotenv
+ * and Node's --env-file both read it (and, with `shell`, as a shell sourcing
+ * the file would: a `.envrc`); otherwise its row is invalid, with the reason
+ * (dotenv-lines.ts), and the file keeps it. A quoted value on several lines
+ * (a PEM key) is one such row, its lines no rows of their own. A line that is
+ * not `NAME=value` is reported as invalid. A name given twice: the last one
+ * counts (as when the file is sourced), listed in `duplicateKeys`. Linear in
+ * the input (no backtracking regex; each line read once, a failed search for
+ * a closing quote at most once per kind), so a dropped file never freezes
+ * the app.
  */
 export function parseDotenv(path: string, text: string, options: { shell?: boolean } = {}): ParsedSource {
   if (text.length > MAX_SOURCE_BYTES) throw tooLarge(path, text.length);
@@ -229,9 +228,6 @@ export function parseDotenv(path: string, text: string, options: { shell?: boole
   return { kind: 'dotenv', path, entries, duplicateKeys, ...(commentedKeys.length ? { commentedKeys } : {}) };
 }
 
-const isSpace = (c: string | undefined) => c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v';
-const isNameStart = (c: string) => (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c === '_';
-const isNameChar = (c: string) => isNameStart(c) || (c >= '0' && c <= '9') || c === '.' || c === '-';
 
 /** A name that says it holds a secret (`DB_PASSWORD`, `STRIPE_SECRET`, `X_AUTH`, `SENTRY_DSN`, `SLACK_WEBHOOK`). */
 const SECRET_NAME = /KEY|TOKEN|SECRET|PASS|PWD|AUTH|CRED|PRIVATE|SESSION|COOKIE|SIGNATURE|SALT|DSN|WEBHOOK/i;
@@ -300,118 +296,6 @@ export function maySecret(name: string, value: string): boolean {
 /** Whether a commented-out assignment may be a kept-aside secret (`# PORT=3000`, `# DEBUG=true` are not). */
 function commentedSecret(c: { name: string; value: string }): boolean {
   return maySecret(c.name, c.value);
-}
-
-/** One trimmed `[export ]NAME=value` line (and the comment after its value), or undefined when it is not one. */
-function dotenvLine(line: string): DotenvValue & { name: string } | undefined {
-  let i = 0;
-  if (line.startsWith('export') && isSpace(line[6])) {
-    i = 6;
-    while (isSpace(line[i])) i++;
-  }
-  const nameStart = i;
-  if (!isNameStart(line[i] ?? '')) return undefined;
-  while (i < line.length && isNameChar(line[i]!)) i++;
-  const name = line.slice(nameStart, i);
-  while (isSpace(line[i])) i++;
-  if (line[i] !== '=') return undefined;
-  i++;
-  while (isSpace(line[i])) i++;
-  return { name, ...dotenvValue(line.slice(i)) };
-}
-
-interface DotenvValue {
-  value: string;
-  /** Text after the value: a `#` comment. */
-  comment?: string;
-  /** Why the value is not taken (see parseDotenv). */
-  problem?: string;
-  /** The quote that opened the value and is not closed on this line. */
-  open?: "'" | '"';
-  /** The quote the value was in, if any. */
-  quote?: "'" | '"';
-}
-
-/**
- * Why readers of the file would read an unproblematic-looking value
- * differently from what cpw-vault takes, if they would: `${VAR}` (python-
- * dotenv expands it, Node does not), a `#` in an unquoted value (Node starts
- * a comment there, python-dotenv only after a space), an unquoted value in
- * backticks (Node takes them as quotes). Read by a shell (`.envrc`, a file
- * recognised by its content), a `$`, a backtick or a backslash outside single
- * quotes is expanded or unescaped: `$(cat ~/token)` is no key.
- */
-function disputed(v: DotenvValue, shell: boolean): string | undefined {
-  if (v.quote !== "'" && shell && /[$`\\]/.test(v.value)) return 'a $, ` or \\ outside single quotes, which a shell reading this file expands or unescapes';
-  if (v.value.includes('${')) return '${...}, which python-dotenv expands and Node does not';
-  if (v.quote) return undefined;
-  if (v.value.includes('#')) return 'a # in a value without quotes, where Node starts a comment and python-dotenv does not';
-  if (v.value.startsWith('`')) return 'backticks around the value, which Node reads as quotes and python-dotenv keeps';
-  return undefined;
-}
-
-/** The quote a line that is no NAME=value for cpw-vault opens after its `=` and leaves open, if any. */
-function openQuoteOf(line: string): "'" | '"' | undefined {
-  const eq = line.indexOf('=');
-  if (eq < 0) return undefined;
-  let i = eq + 1;
-  while (isSpace(line[i])) i++;
-  return dotenvValue(line.slice(i)).open;
-}
-
-/**
- * Escapes python-dotenv decodes inside each kind of quotes, which Node's
- * --env-file keeps as typed (`"\t"`: a tab, or a backslash and a t; `"a\"b"`
- * ends at the escaped quote in Node). A backslash before anything else is
- * kept by both.
- */
-const DISPUTED_ESCAPES = { '"': new Set(['\\', "'", '"', 'a', 'b', 'f', 'r', 't', 'v']), "'": new Set(['\\', "'"]) };
-
-/** The value of what follows `=`, and any text after it (after a closing quote, or an unquoted value's ` #` comment). */
-function dotenvValue(rest: string): DotenvValue {
-  const quote = rest[0];
-  if (quote === '"' || quote === "'") {
-    const disputed = DISPUTED_ESCAPES[quote];
-    let out = '';
-    let problem: string | undefined;
-    let i = 1;
-    for (; i < rest.length && rest[i] !== quote; i++) {
-      const c = rest[i]!;
-      if (c !== '\\' || i + 1 >= rest.length) {
-        out += c;
-        continue;
-      }
-      const next = rest[++i]!;
-      if (quote === '"' && next === 'n') out += '\n'; // both read a line break (then refused as one)
-      else if (disputed.has(next)) {
-        problem ??= `the escape \\${next} inside ${quote === '"' ? 'double' : 'single'} quotes, which python-dotenv and Node read differently`;
-        out += c + next;
-      } else out += c + next;
-    }
-    if (i >= rest.length) return { value: out, open: quote, quote };
-    const tail = rest.slice(i + 1).trim();
-    if (tail && !tail.startsWith('#')) problem ??= `text after the closing ${quote} (python-dotenv refuses the line)`;
-    return { value: out, quote, ...(tail ? { comment: tail.replace(/^#+/, '').trim() || tail } : {}), ...(problem ? { problem } : {}) };
-  }
-  // Unquoted: an inline comment starts at the first # after a space.
-  for (let i = 1; i < rest.length; i++) if (rest[i] === '#' && isSpace(rest[i - 1])) return { value: rest.slice(0, i).trim(), comment: rest.slice(i).trim() };
-  return { value: rest.trim() };
-}
-
-/**
- * The line (from `from` on) where a value opened with `quote` on an earlier
- * line closes: the first such quote not escaped by a backslash, as
- * python-dotenv finds it; -1 when none does.
- */
-function closingLine(lines: readonly string[], from: number, quote: "'" | '"'): number {
-  for (let n = from; n < lines.length; n++) {
-    const line = lines[n]!;
-    for (let i = 0; i < line.length; i++) {
-      if (line[i] === '\\') i++;
-      else if (line[i] === quote) return n;
-    }
-  }
-  return -1;
 }
 
 function legacyTarget(name: string): CredentialId | undefined {
