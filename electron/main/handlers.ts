@@ -32,7 +32,7 @@ import type { ClipboardPort, DialogPort, EventPort, ExternalPort, FetchPort, Sch
 import { runsReader, stampMemo } from './history-reads';
 import { securityHandlers } from './security-handlers';
 import { markBrokenLegacy } from './start-report';
-import { SourceRegistry, backupsOf, checkDroppedPath, inAppTerms, refuseOwnFiles } from './source-registry';
+import { KEPT_FIX, SourceRegistry, backupsOf, checkDroppedPath, inAppTerms, refuseOwnFiles } from './source-registry';
 import { teamHandlers } from './team-handlers';
 import { isAllowedExternal, isAppUrl } from './url-policy';
 import { CLIPBOARD_CLEAR_MS, createCopyGuard, type CopyGuard } from './copy-guard';
@@ -68,9 +68,6 @@ function pageOf<T>(items: T[], filter: { offset?: number | undefined; limit?: nu
   const offset = filter.offset ?? 0;
   return { items: items.slice(offset, offset + (filter.limit ?? DEFAULT_PAGE)), total: items.length, offset };
 }
-
-/** What to do in the app when entries are not in the vault yet (the CLI says it with flags). */
-const KEPT_FIX = 'Store each of them first: Migrate them (tick Overwrite on a conflict, or "Import unknown keys as custom credentials"), or add one on the Credentials screen; or take out of the file what you do not need. Then remove the files again.';
 
 /** Migration: sources as handles (found by main, picked in main's dialog, dropped and confirmed), plan, apply, remove plaintext. */
 function migrationHandlers(deps: MainDeps) {

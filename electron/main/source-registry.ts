@@ -57,6 +57,9 @@ export function checkDroppedPath(path: string, own: OwnFiles): string {
   return full;
 }
 
+/** What to do in the app when entries are not in the vault yet (the CLI says it with flags). */
+export const KEPT_FIX = 'Store each of them first: Migrate them (tick Overwrite on a conflict, or "Import unknown keys as custom credentials"), or add one on the Credentials screen; or take out of the file what you do not need. Then remove the files again.';
+
 /** What the app says instead of a command-line step: the Migration screen's own ways to give a file. */
 export const APP_SOURCE_FIX = 'Choose another file with "Choose a file…", or drop one on this window.';
 
