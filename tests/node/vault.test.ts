@@ -62,6 +62,16 @@ describe('Vault credentials', () => {
     expect((await both.vault.getCredential('huggingface', 'token')).source).toEqual({ kind: 'env', name: 'HF_TOKEN' });
   });
 
+  it('list names the same source as a read: a blank env var is none, the next alias is, and the store after them', async () => {
+    const sourceIn = (env: Record<string, string>) => {
+      const { vault } = setup({ env });
+      return vault.setCredential('huggingface', 'token', HF).then(() => vault.listCredentials().find((c) => c.id === 'huggingface.token')!.source);
+    };
+    expect(await sourceIn({ HF_TOKEN: ' \t', HUGGING_FACE_HUB_TOKEN: 'hf_second' })).toEqual({ kind: 'env', name: 'HUGGING_FACE_HUB_TOKEN' });
+    expect(await sourceIn({ HF_TOKEN: 'hf_first', HUGGING_FACE_HUB_TOKEN: 'hf_second' })).toEqual({ kind: 'env', name: 'HF_TOKEN' });
+    expect(await sourceIn({ HF_TOKEN: '', HUGGING_FACE_HUB_TOKEN: '  ' })).toEqual({ kind: 'keychain' });
+  });
+
   it('a format mismatch is a warning the caller must accept', async () => {
     const { t, vault, secrets } = setup();
     const e = await rejected(vault.setCredential('tmdb', 'api_key', 'not-a-tmdb-key-value'));
