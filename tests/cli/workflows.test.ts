@@ -249,6 +249,14 @@ describe('cpw-vault profile', () => {
     expect((await cli(t, ['profile', 'prefs', 'set', 'enable_cost_tracking=maybe'])).stderr).toMatch(/preferences\.enable_cost_tracking: must be true or false/);
   });
 
+  it('profile set timezone=us/pacific stores the alias as IANA spells it (US/Pacific), not as typed nor renamed', async () => {
+    const t = makeTempHome();
+    const r = await cli(t, ['profile', 'set', 'timezone=us/pacific']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse((await cli(t, ['profile', 'show', '--json'])).stdout).profile.user.timezone).toBe('US/Pacific');
+    expect(JSON.parse(readFileSync(t.profile, 'utf8')).user.timezone).toBe('US/Pacific');
+  });
+
   it("exec summarize tells the stage the provider whose key it got: CPW_AI_PROVIDER said anthropic with only OPENAI_API_KEY given", async () => {
     const t = makeTempHome();
     expect((await cli(t, ['profile', 'prefs', 'set', 'ai_provider=anthropic'])).code).toBe(0);

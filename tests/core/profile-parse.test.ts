@@ -126,10 +126,12 @@ describe('profile updates', () => {
     expect(applyProfileUpdate(p0, { user: { name: 'Åda Lövelace 李 שלום 🎬' } }, now).user.name).toBe('Åda Lövelace 李 שלום 🎬');
   });
 
-  it('a time zone typed in another case is stored as the runtime spells it; an alias keeps its name', () => {
+  it('a time zone typed in another case is stored as IANA spells it; an alias keeps its name', () => {
     const p0 = base();
     expect(applyProfileUpdate(p0, { user: { timezone: 'europe/paris' } }, now).user.timezone).toBe('Europe/Paris');
     expect(applyProfileUpdate(p0, { user: { timezone: 'utc' } }, now).user.timezone).toBe('UTC');
+    expect(applyProfileUpdate(p0, { user: { timezone: 'us/pacific' } }, now).user.timezone).toBe('US/Pacific');
+    expect(applyProfileUpdate(p0, { user: { timezone: 'US/Pacific' } }, now).user.timezone).toBe('US/Pacific');
     expect(applyProfileUpdate(p0, { user: { timezone: 'America/New_York' } }, now).user.timezone).toBe('America/New_York');
     expect(thrown(() => applyProfileUpdate(p0, { user: { timezone: 'europe/nowhere' } }, now)).message).toContain('user.timezone must be an IANA time zone');
   });
