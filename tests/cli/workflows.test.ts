@@ -255,6 +255,10 @@ describe('cpw-vault profile', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse((await cli(t, ['profile', 'show', '--json'])).stdout).profile.user.timezone).toBe('US/Pacific');
     expect(JSON.parse(readFileSync(t.profile, 'utf8')).user.timezone).toBe('US/Pacific');
+    // The same zone typed again in another case changes nothing, and says so.
+    const again = await cli(t, ['profile', 'set', 'timezone=us/PACIFIC']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('Nothing changed: that is already the profile value.');
   });
 
   it("exec summarize tells the stage the provider whose key it got: CPW_AI_PROVIDER said anthropic with only OPENAI_API_KEY given", async () => {

@@ -68,8 +68,10 @@ async function save(section: 'user' | 'preferences', update: Record<string, unkn
   const p = paint(ctx.io);
   if (before.kind === 'profile') {
     // Validate first (a no-op with a bad field is still an error), then skip the write when nothing changes.
-    applyProfileUpdate(before.profile, { [section]: update }, new Date());
-    if (!changedBy(before.profile[section], update, section).length) {
+    const after = applyProfileUpdate(before.profile, { [section]: update }, new Date());
+    // Compared as it would be stored: the stored zone typed in another case (us/pacific for US/Pacific) is no change.
+    const stored = section === 'user' ? Object.fromEntries(Object.keys(update).map((k) => [k, (after.user as Record<string, unknown>)[k]])) : update;
+    if (!changedBy(before.profile[section], stored, section).length) {
       if (ctx.globals.json) printJson(ctx.io, before);
       ctx.io.err(`Nothing changed: ${Object.keys(update).length === 1 ? 'that is' : 'those are'} already the ${section === 'user' ? 'profile' : 'preference'} value${Object.keys(update).length === 1 ? '' : 's'}.\n`);
       return EXIT.ok;
