@@ -18,19 +18,22 @@ import type { Screen } from './store/app-slice';
 
 const SCREENS: Record<Screen, () => ReactElement | null> = { onboarding: Onboarding, problem: ProfileProblem, workflows: Workflows, credentials: Credentials, migration: Migration, security: Security, team: Team, profile: Profile, activity: Activity };
 
-/** Keeps the screens in step with main: the CLI editing the profile, a run starting or ending, the clipboard being cleared. */
+/** Keeps the screens in step with main: the CLI editing the profile, a run starting or ending, an audit event, the clipboard being cleared. */
 function useMainEvents() {
   useEffect(() => {
     const offs = [
       onEvent('profileChanged', () => {
         const s = useVault.getState();
-        // The audit log too, when it is on screen: the change (a CLI set or delete) wrote its own event there.
-        const audit = s.screen === 'activity' && s.activityTab === 'audit' ? [s.loadAudit()] : [];
-        void Promise.all([s.loadProfile(), s.loadCredentials(), s.loadWorkflows(), s.refreshDoctor(), ...audit]);
+        void Promise.all([s.loadProfile(), s.loadCredentials(), s.loadWorkflows(), s.refreshDoctor()]);
       }),
       onEvent('runsChanged', () => {
         const s = useVault.getState();
         if (s.screen === 'activity' && s.activityTab === 'runs') void s.loadRuns();
+      }),
+      // Main watches the audit log itself: a CLI `get` or a pipeline stage appends there without touching the profile.
+      onEvent('auditChanged', () => {
+        const s = useVault.getState();
+        if (s.screen === 'activity' && s.activityTab === 'audit') void s.loadAudit();
       }),
       onEvent('clipboardCleared', (p) => useVault.getState().clipboardCleared(p.cleared)),
     ];

@@ -1,21 +1,19 @@
 /**
  * The Electron shell: lifecycle, the window, the menu, the app:// protocol,
  * IPC registration, native dialogs and notifications. Thin on purpose: every
- * decision lives in handlers.ts, window.ts, url-policy.ts, menu.ts and
- * run-notifications.ts, which tests run without Electron.
+ * decision lives in handlers.ts, window.ts, url-policy.ts, menu.ts,
+ * file-watches.ts and run-notifications.ts, which tests run without Electron.
  */
 import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, Notification, protocol, session, shell } from 'electron';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { CHANNELS, EVENTS, type VaultMethod } from '../../shared/core/ipc-contract';
-import { watchProfile } from '../../shared/node/profile/watch';
 import { openServices } from '../../shared/node/open';
 import { createCopyGuard } from './copy-guard';
 import { createHandlers, guardHandlers } from './handlers';
-import { notificationFeed } from './history-reads';
+import { watchVaultFiles } from './file-watches';
 import { aboutPanel, menuTemplate } from './menu';
 import type { DialogPort } from './ports';
-import { watchRuns } from './run-notifications';
 import { appKeychainDialogs } from './keychain-dialogs';
 import { APP_HOST, APP_SCHEME, isAllowedExternal } from './url-policy';
 import { CONTENT_SECURITY_POLICY, START_URL, denyAllPermissions, hardenContents, windowOptions } from './window';
@@ -144,16 +142,9 @@ async function start(): Promise<void> {
   mainWindow.on('closed', () => (mainWindow = undefined));
   await mainWindow.loadURL(START_URL);
 
-  const stopWatching = watchProfile(vault.profilePath, () => send(EVENTS.profileChanged));
-  const stopRuns = watchRuns({
-    ...notificationFeed(deps),
-    watch: (onChange) => watchProfile(runs.path, onChange),
-    notifier: desktopNotifier,
-    onChange: () => send(EVENTS.runsChanged),
-  });
+  const stopWatching = watchVaultFiles({ ...deps, notifier: desktopNotifier });
   app.on('window-all-closed', () => {
     stopWatching();
-    stopRuns();
     vault.close();
     app.quit();
   });

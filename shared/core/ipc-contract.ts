@@ -259,6 +259,8 @@ export const EVENTS = {
   profileChanged: 'vault:profile.changed',
   /** The run history changed (a pipeline run started or ended). */
   runsChanged: 'vault:runs.changed',
+  /** The audit log changed (an event appended, by this app or another process: a CLI `get`, a pipeline stage). */
+  auditChanged: 'vault:audit.changed',
   /** The clipboard timer fired: `cleared` is false when the clipboard held something else by then (left alone). */
   clipboardCleared: 'vault:clipboard.cleared',
 } as const;
@@ -270,6 +272,7 @@ export type VaultEvent = keyof typeof EVENTS;
 export interface EventPayloads {
   profileChanged: undefined;
   runsChanged: undefined;
+  auditChanged: undefined;
   clipboardCleared: { cleared: boolean };
 }
 

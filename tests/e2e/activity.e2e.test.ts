@@ -1,4 +1,5 @@
 // The Activity screen follows what the CLI does while it is open, over the real handlers and keychain.
+import { statSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
@@ -34,6 +35,29 @@ describe('Activity in real Chromium, over the real handlers', { timeout: E2E_TIM
     expect((await cli(t, ['delete', 'tmdb', 'api_key', '--yes'])).code).toBe(0);
     await expect.poll(() => rows('tmdb.api_key', 'credential_deleted').count(), WAIT).toBe(1);
     expect(await page.content()).not.toContain(TMDB);
+    await close();
+  });
+
+  it('the Audit log tab shows a `cpw-vault get` made elsewhere while it is open, though the get changes no profile', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Activity');
+    const tab = page.getByRole('tab', { name: 'Audit log' });
+    await tab.click();
+    const table = page.getByRole('table', { name: 'Audit events' });
+    const reads = table.getByRole('row').filter({ hasText: 'huggingface.token' }).filter({ hasText: 'credential_read' }).filter({ hasText: 'cli' });
+    await table.getByRole('row').filter({ hasText: 'credential_set' }).first().waitFor();
+    expect(await reads.count()).toBe(0);
+    const profile = statSync(t.profile).mtimeMs;
+    expect((await cli(t, ['get', 'huggingface', 'token'])).code).toBe(0);
+    expect(statSync(t.profile).mtimeMs).toBe(profile);
+    await expect.poll(() => reads.count(), WAIT).toBe(1);
+    expect((await cli(t, ['get', 'huggingface', 'token'])).code).toBe(0);
+    await expect.poll(() => reads.count(), WAIT).toBe(2);
+    // Shown in place: the tab never left, and nothing on the page holds the value read.
+    expect(await tab.getAttribute('aria-selected')).toBe('true');
+    expect(await page.content()).not.toContain(HF);
     await close();
   });
 });
