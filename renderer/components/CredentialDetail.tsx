@@ -141,23 +141,6 @@ export function CredentialDetail({ c, startEditing, onEditStarted, onDeleted }: 
     if (returnFocus) setReturnFocus(null);
   }, [returnFocus]);
   const ref = { service: c.service, key: c.key };
-  // Test is `disabled` while it asks the provider, and a disabled button drops the focus to <body>. The focus that
-  // was on it waits on the provider check (it says "Asking the provider…", then the answer), and comes back to Test
-  // once Test is on again. Layout effects: moved before the browser ever shows the focus on <body>.
-  const testRef = useRef<HTMLButtonElement>(null);
-  const verifyRef = useRef<HTMLDivElement>(null);
-  const testHadFocus = useRef(false);
-  const test = () => {
-    testHadFocus.current = document.activeElement === testRef.current;
-    void verifyCredential(ref);
-  };
-  useLayoutEffect(() => {
-    if (!testHadFocus.current) return;
-    if (testing) return void verifyRef.current?.focus();
-    testHadFocus.current = false;
-    const at = document.activeElement;
-    if (!at || at === document.body || at === verifyRef.current) testRef.current?.focus();
-  }, [testing]);
   const blocked = [...(blockedWrite ? [c.stored ? 'Edit' : 'Add'] : []), ...(blockedRead && c.source ? ['Reveal', 'Copy', ...(testable ? ['Test'] : [])] : []), ...(blockedWrite && c.stored ? ['Delete'] : [])];
   const described = blocked.length ? reasonId : undefined;
   // One delete per confirmation: a ref, so a second click before the re-render is already refused.
@@ -181,7 +164,7 @@ export function CredentialDetail({ c, startEditing, onEditStarted, onDeleted }: 
       <h3 id={`${reasonId}-h`}>{c.label}</h3>
       <p className="muted"><code>{c.id}</code>{c.custom ? ' · custom' : ''}</p>
       <Meta c={c} />
-      {testable && <VerifyDetails c={c} ref={verifyRef} />}
+      {testable && <VerifyDetails c={c} />}
       {revealed && <RevealedValue credential={c} onHide={() => setRevealed(false)} />}
       {keychain && blocked.length > 0 && <p id={reasonId} className="warning">{blocked.join(', ').replace(/, ([^,]+)$/, ' and $1')} {blocked.length > 1 ? 'are' : 'is'} unavailable: {keychainReason(keychain)}. See the banner for the fix.</p>}
       {mode !== 'edit' && (
@@ -189,7 +172,9 @@ export function CredentialDetail({ c, startEditing, onEditStarted, onDeleted }: 
           <button type="button" ref={editRef} onClick={() => (setRevealed(false), setMode('edit'))} disabled={blockedWrite} aria-describedby={described}>{c.stored ? 'Edit' : 'Add'}</button>
           {c.source && <button type="button" onClick={() => setRevealed(!revealed)} aria-pressed={revealed} disabled={blockedRead} aria-describedby={described}>{revealed ? 'Hide' : 'Reveal'}</button>}
           {c.source && <button type="button" onClick={() => void copyCredential(ref)} disabled={blockedRead} aria-describedby={described}>Copy</button>}
-          {testable && <button type="button" ref={testRef} onClick={test} disabled={blockedRead || testing} aria-describedby={described}>{testing ? 'Testing…' : 'Test'}</button>}
+          {/* Off while it asks, not `disabled`: the focus stays on it (a disabled button drops it to <body> and leaves the
+              tab order), presses are ignored, and the check's live status says "Asking the provider…", then the answer. */}
+          {testable && <SoftButton type="button" onClick={() => void verifyCredential(ref)} off={testing} aria-busy={testing || undefined} disabled={blockedRead} aria-describedby={described}>{testing ? 'Testing…' : 'Test'}</SoftButton>}
           {c.stored && <button type="button" ref={deleteRef} className="danger" onClick={() => setMode('confirm')} disabled={blockedWrite || mode === 'confirm'} aria-describedby={described}>Delete</button>}
         </div>
       )}

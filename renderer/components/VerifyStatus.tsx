@@ -1,4 +1,4 @@
-import { useEffect, useState, type Ref } from 'react';
+import { useEffect, useState } from 'react';
 import { VERIFIABLE_CREDENTIALS, type VerifyResult } from '../../shared/core/verification';
 import type { CredentialView } from '../../shared/core/views';
 import { getApi } from '../api';
@@ -58,15 +58,15 @@ export function VerifySummary({ shown }: { shown: ShownVerification }) {
 
 /**
  * One credential's provider check in its detail pane: busy, the error that kept it from asking, or the outcome (live,
- * so a screen reader hears it). `ref`: the pane can hold the focus (tabIndex -1) while Test is off.
+ * so a screen reader hears it while the focus stays on Test).
  */
-export function VerifyDetails({ c, ref }: { c: CredentialView; ref?: Ref<HTMLDivElement> }) {
+export function VerifyDetails({ c }: { c: CredentialView }) {
   const session = useVault((s) => s.verifications[c.id]);
   const busy = useVault((s) => s.verifying.includes(c.id));
   const error = useVault((s) => s.verifyErrors[c.id]);
   const shown = shownVerification(c, session);
   return (
-    <div className="verify" role="status" aria-label={`${c.label}: provider check`} ref={ref} tabIndex={-1}>
+    <div className="verify" role="status" aria-label={`${c.label}: provider check`}>
       {busy ? <p className="muted">Asking the provider…</p>
         : error ? <p className="field-error">Not tested: {error.message} {error.fix}</p>
         : shown ? <VerifySummary shown={shown} />

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/children';
 import { cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
-import { launchChromium } from './harness';
+import { axeViolations, launchChromium } from './harness';
 import { E2E_TIMEOUT, WAIT, check, focused, goTo, printTimings, retype, session, tabTo } from './steps';
 
 const HF = `hf_${'Focu'.repeat(9)}`;
@@ -72,7 +72,7 @@ describe('focus never falls to <body> when the button pressed goes away or turns
     await close();
   });
 
-  it('credential Test from the keyboard: the focus waits on the provider check while Test is off, then returns to Test', async () => {
+  it('credential Test from the keyboard: Test keeps the focus while it asks (aria-disabled, busy), ignores presses, and is on again after', async () => {
     const t = makeTempHome();
     await cli(t, ['set', 'openai', 'api_key'], { input: OPENAI });
     // OpenAI's endpoint: a loopback server that answers (401) only when the test says so.
@@ -91,11 +91,22 @@ describe('focus never falls to <body> when the button pressed goes away or turns
       await page.keyboard.press('Enter');
       await status.getByText('Asking the provider…').waitFor();
       await expect.poll(() => held.length, WAIT).toBe(1);
-      await expectFocus(page, { label: 'OpenAI API key: provider check' });
+      const busy = detail.getByRole('button', { name: 'Testing…' });
+      await expectFocus(page, { text: 'Testing…' });
+      expect(await busy.evaluate((b) => (b as HTMLButtonElement).disabled)).toBe(false); // (Playwright's isDisabled counts aria-disabled)
+      expect([await busy.getAttribute('aria-disabled'), await busy.getAttribute('aria-busy')]).toEqual(['true', 'true']);
+      // One axe scan, not check()'s four: the provider's answer is held, and main's request gives up after its timeout.
+      expect(await axeViolations(page)).toEqual([]);
+      // Pressed again, by key and by mouse, while it asks: no second request reaches the provider.
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Space');
+      await busy.click({ force: true }); // (force: Playwright waits for an aria-disabled button to turn on)
       held[0]!.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"message":"Incorrect API key provided"}}');
       await status.getByText(/^✗ invalid, just now/).waitFor();
       await expectFocus(page, { text: 'Test' });
-      expect(await places()).toEqual(['BUTTON:Test', 'DIV:OpenAI API key: provider check', 'BUTTON:Test']);
+      expect(await detail.getByRole('button', { name: 'Test', exact: true }).getAttribute('aria-disabled')).toBeNull();
+      expect(held).toHaveLength(1);
+      expect(await places()).toEqual(['BUTTON:Test', 'BUTTON:Testing…', 'BUTTON:Test']);
     } finally {
       await close();
       provider.closeAllConnections();

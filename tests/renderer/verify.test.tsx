@@ -32,13 +32,34 @@ describe('Test button', () => {
     expect(within(detail).getByText('Not tested with its provider yet.')).toBeTruthy();
     const release = api.hold('credentialsVerify');
     await user.click(within(detail).getByRole('button', { name: 'Test' }));
-    expect(within(detail).getByRole('button', { name: 'Testing…' }).hasAttribute('disabled')).toBe(true);
     expect(within(detail).getByText('Asking the provider…')).toBeTruthy();
     release();
     const status = await within(detail).findByRole('status', { name: 'HuggingFace token: provider check' });
     await waitFor(() => expect(status.textContent).toBe('✓ valid, just now · account ada-lovelace (read token)'));
     expect(api.calls.filter((c) => c.method === 'credentialsVerify').map((c) => c.args)).toEqual([[{ kind: 'credential', service: 'huggingface', key: 'token' }]]);
     expect(detail.textContent).not.toContain(HF);
+  });
+
+  it('while it tests, Test stays focusable and keeps the focus, says it is off and busy, and ignores presses; then it is on again', async () => {
+    const { api, user, detail } = await openHf();
+    const release = api.hold('credentialsVerify');
+    await user.click(within(detail).getByRole('button', { name: 'Test' }));
+    const busy = within(detail).getByRole('button', { name: 'Testing…' });
+    expect(busy.hasAttribute('disabled')).toBe(false);
+    expect(busy.getAttribute('aria-disabled')).toBe('true');
+    expect(busy.getAttribute('aria-busy')).toBe('true');
+    expect(document.activeElement).toBe(busy);
+    await user.click(busy);
+    await user.keyboard('{Enter}');
+    await user.keyboard(' ');
+    expect(api.calls.filter((c) => c.method === 'credentialsVerify')).toHaveLength(1);
+    release();
+    await within(detail).findByText('✓ valid, just now');
+    const test = within(detail).getByRole('button', { name: 'Test' });
+    expect(test.hasAttribute('aria-disabled')).toBe(false);
+    expect(test.hasAttribute('aria-busy')).toBe(false);
+    expect(document.activeElement).toBe(test);
+    expect(api.calls.filter((c) => c.method === 'credentialsVerify')).toHaveLength(1);
   });
 
   it('no access: the provider\'s verdict, the fix, and a link that asks main to open the model page', async () => {
