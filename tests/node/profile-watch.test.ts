@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { watchProfile } from '../../shared/node/profile/watch';
 import { cli } from '../helpers/cli';
@@ -23,5 +25,27 @@ describe('watching the profile for changes made elsewhere', () => {
     await cli(t, ['profile', 'set', 'name=Third']);
     await new Promise((r) => setTimeout(r, 400));
     expect(changes).toBe(2);
+  });
+
+  it('a first run: the folder made after the watch started (onboarding) is found and watched from then on', async () => {
+    const t = makeTempHome();
+    let changes = 0;
+    const stop = watchProfile(t.profile, () => changes++);
+    try {
+      await cli(t, ['profile', 'set', 'name=First']);
+      expect(await waitFor(() => changes === 1, 10_000)).toBe(true);
+      await cli(t, ['profile', 'set', 'name=Second']);
+      expect(await waitFor(() => changes === 2, 10_000)).toBe(true);
+    } finally {
+      stop();
+    }
+  });
+
+  it('a profile that cannot be looked at (a file where its folder should be: ENOTDIR) starts no exception in main', () => {
+    const t = makeTempHome();
+    writeFileSync(dirname(t.profile), 'not a folder');
+    let stop: (() => void) | undefined;
+    expect(() => (stop = watchProfile(t.profile, () => {}))).not.toThrow();
+    stop?.();
   });
 });

@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { stampOf, sameStamp } from './secure-fs';
+import { stampOf, sameStamp, type FileStamp } from './secure-fs';
 
 /**
  * Calls `onChange` when the profile file changes on disk — typically the CLI
@@ -16,35 +16,70 @@ import { stampOf, sameStamp } from './secure-fs';
  * values in a loop) would otherwise never be reported until the writes stop.
  */
 export function watchProfile(path: string, onChange: () => void, debounceMs = 150, maxWaitMs = Infinity): () => void {
-  let last = stampOf(path);
+  let last = stampNow(path);
   let timer: NodeJS.Timeout | undefined;
   let burstStart: number | undefined;
   let watcher: FSWatcher | undefined;
+  let search: NodeJS.Timeout | undefined;
   const check = () => {
     timer = undefined;
     burstStart = undefined;
-    const now = stampOf(path);
+    const now = stampNow(path);
     if (!sameStamp(now, last) && (now || last)) {
       last = now;
       onChange();
     }
   };
-  try {
-    watcher = watch(dirname(path), { persistent: false }, (_event, name) => {
-      if (name && name !== basename(path)) return;
-      const at = Date.now();
-      burstStart ??= at;
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(check, Math.max(0, Math.min(debounceMs, burstStart + maxWaitMs - at)));
-    });
-    watcher.on('error', () => {
-      // The folder went away; nothing more to watch.
-    });
-  } catch {
-    // No folder yet (no profile): nothing to watch until the app writes one and restarts the watch.
+  const start = (): boolean => {
+    try {
+      watcher = watch(dirname(path), { persistent: false }, (_event, name) => {
+        if (name && name !== basename(path)) return;
+        const at = Date.now();
+        burstStart ??= at;
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(check, Math.max(0, Math.min(debounceMs, burstStart + maxWaitMs - at)));
+      });
+      watcher.on('error', () => {
+        // The folder went away; nothing more to watch.
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!start()) {
+    // No folder yet: a first run, whose onboarding makes it while the app is open. Looked for (one stat) until it
+    // is there, then watched; what was written into it meanwhile is reported at once.
+    search = setInterval(() => {
+      if (!start()) return;
+      clearInterval(search);
+      search = undefined;
+      check();
+    }, FOLDER_SEARCH_MS);
+    search.unref();
   }
   return () => {
     if (timer) clearTimeout(timer);
+    if (search) clearInterval(search);
     watcher?.close();
   };
+}
+
+/** How often a folder that does not exist yet is looked for. */
+const FOLDER_SEARCH_MS = 1000;
+
+/** What stampOf gives for a file that cannot be looked at. */
+const UNREADABLE: FileStamp = { ino: -1, size: -1, mtimeMs: -1, ctimeMs: -1 };
+
+/**
+ * The file's stamp, never a throw: a watch runs in a timer of Electron's main process, where an exception would be
+ * uncaught. A file that cannot be looked at (its folder's permissions taken away, a file in place of the folder)
+ * counts as one change, so the window reads it again and says why.
+ */
+function stampNow(path: string): FileStamp | undefined {
+  try {
+    return stampOf(path);
+  } catch {
+    return UNREADABLE;
+  }
 }
