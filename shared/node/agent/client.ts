@@ -3,6 +3,7 @@ import { createConnection, type Socket } from 'node:net';
 import { VaultError } from '../../core/errors';
 import { corruptFile, unsafeSocketDir, vaultLocked } from '../secrets/vault-errors';
 import { lineSplitter, type AgentHello, type AgentReply, type AgentRequest } from './protocol';
+import { knownSilent, rememberSilent, socketFileId } from './silent-memory';
 import { checkSocketDir, type AgentSocket } from './socket-dir';
 
 /** Longest wait for one answer of the agent (it answers in milliseconds; a stopped agent must not hang a pipeline). */
@@ -36,7 +37,8 @@ export class AgentClient {
   private dead: Error | undefined;
   hello!: AgentHello;
 
-  private constructor(private readonly socket: Socket, private readonly timeoutMs: number) {
+  /** `at`: the socket path and which file it was when connected, remembered if the agent does not answer. */
+  private constructor(private readonly socket: Socket, private readonly timeoutMs: number, private readonly at: { path: string; file: string }) {
     const split = lineSplitter((line) => this.onLine(line), () => this.fail(vaultLocked('the unlock agent sent an oversized answer')));
     socket.on('data', split);
     socket.on('error', () => this.fail(vaultLocked('the unlock agent went away')));
@@ -47,13 +49,19 @@ export class AgentClient {
    * Connects to the agent at `sock` and greets it. Undefined when none runs
    * (no folder, no socket, a stale socket). Throws VAULT_AGENT_UNSAFE when
    * the folder or socket is not this user's, VAULT_LOCKED when an agent is
-   * there but does not answer in time.
+   * there but does not answer in time, or at once when it did not answer
+   * this process less than `timeoutMs` ago (on any connection).
    */
   static async connect(sock: AgentSocket, timeoutMs = AGENT_TIMEOUT_MS): Promise<AgentClient | undefined> {
     if (!checkSocketDir(sock.dir, false)) return undefined;
     const s = lstatSync(sock.path, { throwIfNoEntry: false });
     if (!s) return undefined;
     if (!s.isSocket() || s.uid !== uid()) throw unsafeSocketDir(sock.dir, `${sock.path} is not a socket of this user`);
+    // A read whose answer timed out is tried again on a new connection (the agent may have been replaced): to the same
+    // agent, still stopped, its hello waited 5 s more (get, list, doctor took 10 s for "did not answer within 5 s").
+    const file = socketFileId(s);
+    const silent = knownSilent(sock.path, file);
+    if (silent) throw vaultLocked(silent);
     const socket = await new Promise<Socket | undefined>((resolve) => {
       const c = createConnection(sock.path);
       c.once('connect', () => resolve(c));
@@ -61,7 +69,7 @@ export class AgentClient {
     });
     if (!socket) return undefined;
     socket.unref();
-    const client = new AgentClient(socket, timeoutMs);
+    const client = new AgentClient(socket, timeoutMs, { path: sock.path, file });
     try {
       const hello = await client.request({ op: 'hello' });
       if (!hello.ok && hello.code === 'VAULT_LOCKED') throw new AgentStopping(hello.pid, hello.why);
@@ -101,7 +109,9 @@ export class AgentClient {
       new Promise<AgentReply>((resolve, reject) => {
         if (this.dead) return reject(this.dead);
         const timer = setTimeout(() => {
-          this.fail(vaultLocked(`the unlock agent did not answer within ${Math.round(this.timeoutMs / 1000)} s`));
+          const why = `the unlock agent did not answer within ${Math.round(this.timeoutMs / 1000)} s`;
+          rememberSilent(this.at.path, this.at.file, why, this.timeoutMs);
+          this.fail(vaultLocked(why));
           this.socket.destroy();
         }, this.timeoutMs);
         const done = () => {
