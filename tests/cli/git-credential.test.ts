@@ -180,7 +180,11 @@ describe('installing the helper, and a real clone', () => {
     symlinkSync(BIN, join(bin, 'cpw-vault'));
     const PATH = `${bin}:${process.env['PATH']}`;
     const config = await cli(t, ['git-credential', 'config'], { env: { PATH } });
-    expect(config.stdout).toBe("git config --global --replace-all credential.https://huggingface.co.helper '!cpw-vault git-credential'\n");
+    expect(config.stdout).toBe([
+      'git config --global --remove-section credential.https://huggingface.co 2>/dev/null || :',
+      "git config --global --add credential.https://huggingface.co.helper '' &&",
+      "git config --global --add credential.https://huggingface.co.helper '!cpw-vault git-credential'\n",
+    ].join('\n'));
     const env = { ...process.env, PATH, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', HF_ENDPOINT: origin };
     expect(spawnSync('sh', ['-c', config.stdout], { env }).status).toBe(0);
     // The loopback "Hub" is the configured HF endpoint; git looks up helpers by URL, so install it for that origin the same way.

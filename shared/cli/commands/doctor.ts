@@ -8,7 +8,8 @@ import { findPlaintextHfTokens, type PlaintextToken } from '../../node/git-crede
 import { backupsOf } from '../../node/migration/backups';
 import { shellWord } from '../../core/control-chars';
 import { resolve } from 'node:path';
-import { gitConfigLine } from './git-credential';
+import { gitConfigLine, leakFix } from './git-credential';
+import { HF_URL, hfHelperLeaks, type GitHelper } from '../../node/git-credential/helper-chain';
 import { paint } from '../io';
 import { describeStatus } from './check';
 import { USE_FILE, fileOfferText, offersFileBackend } from '../file-offer';
@@ -39,9 +40,14 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
       return {};
     }
   };
-  const plaintext = [...(await findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), gitConfigLine(ctx), vaultToken)), ...leftoverBackups(ctx)];
+  // Helpers git would hand the token to besides ours: then the fix for a token in git's store is the one that stops
+  // them (the plain install line left the token going back there).
+  const leaks = hfHelperLeaks(ctx.io.cwd, ctx.io.env);
+  const helperFix = leaks.length ? leakFix(ctx, leaks) : gitConfigLine(ctx);
+  const gitHelpers = leaks.length ? [{ helpers: leaks, message: leakMessage(leaks), fix: helperFix }] : [];
+  const plaintext = [...(await findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), helperFix, vaultToken)), ...leftoverBackups(ctx)];
   const offer = offersFileBackend(keychain) ? { backend: 'file', command: USE_FILE } : undefined;
-  if (ctx.globals.json) printJson(ctx.io, { ...report, plaintext_tokens: plaintext, ...(offer ? { offer } : {}) });
+  if (ctx.globals.json) printJson(ctx.io, { ...report, plaintext_tokens: plaintext, git_helpers: gitHelpers, ...(offer ? { offer } : {}) });
   else {
     const p = paint(ctx.io);
     const mark = (good: boolean) => (good ? p.green('✓') : p.red('✗'));
@@ -60,7 +66,7 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
     }
     for (const w of workflows) ctx.io.err(describeStatus(ctx.io, w));
     for (const u of report.unfinished ?? []) ctx.io.err(`${p.yellow('!')} ${unfinishedLine(u)}\n`);
-    for (const t of plaintext) ctx.io.err(`${p.yellow('!')} ${t.message}\n    fix: ${t.fix.split('\n').join('\n         ')}\n`);
+    for (const t of [...gitHelpers, ...plaintext]) ctx.io.err(`${p.yellow('!')} ${t.message}\n    fix: ${t.fix.split('\n').join('\n         ')}\n`);
   }
   if (!keychain.ok) return EXIT.keychain;
   return report.ok ? EXIT.ok : EXIT.failure;
@@ -80,6 +86,12 @@ function leftoverBackups(ctx: CliContext): PlaintextToken[] {
     message: `${path} is a backup a migration made: it holds in plaintext what it copied.`,
     fix: `Check that its keys are in the vault (cpw-vault migrate --from ${shellWord(path)} --dry-run: every row identical), then delete it: rm -- ${shellWord(path)}`,
   }));
+}
+
+/** Why helpers beside cpw-vault's are a leak, naming each (first word only) and where it is set. */
+function leakMessage(leaks: GitHelper[]): string {
+  const names = leaks.map((l) => `"${l.name}" (${l.scope}, ${l.origin})`).join(', ');
+  return `git also runs the credential helper${leaks.length > 1 ? 's' : ''} ${names} for ${HF_URL}, besides cpw-vault's: after a clone or fetch succeeds git hands the HuggingFace token to each to store (git's "store" writes it to ~/.git-credentials in plaintext).`;
 }
 
 /** A loose profile mode is one of doctor's problems, with its fix: said once, not also as a warning (call before the first read). */

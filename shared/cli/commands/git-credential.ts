@@ -8,6 +8,7 @@ import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes';
 import { shQuote } from './env';
 import { shellWord } from '../../core/control-chars';
 import { protectSecretOutput } from '../secret-output';
+import type { GitHelper } from '../../node/git-credential/helper-chain';
 
 /** HuggingFace's own default user name for git (huggingface_hub's set_git_credential). */
 const DEFAULT_USERNAME = 'hf_user';
@@ -35,12 +36,37 @@ function helperCommand(env: Readonly<Record<string, string | undefined>>, profil
   return `!${shQuote(process.execPath)} ${shQuote(self ?? 'cpw-vault')}${named} git-credential`;
 }
 
-/** The `git config` command that installs the helper for https://huggingface.co only (for the profile of `ctx`). */
-export function gitConfigLine(ctx: Pick<CliContext, 'io' | 'globals'>): string {
+/**
+ * The `git config` commands that install the helper for https://huggingface.co only (for the profile of `ctx`), in
+ * the file `git` writes (`git config --global`, or `git -C <repo> config --local`). git runs every helper listed
+ * for the URL, in the order it reads them, and after a clone or fetch succeeds hands the token to each to store:
+ * beside a general `credential.helper store` (HuggingFace's own instructions) ours alone put the token in
+ * ~/.git-credentials. So the empty value first (git empties its list there, dropping helpers read before), and the
+ * section made anew at the end of the file (after helpers written later in it; other keys in it go too).
+ */
+export function gitConfigLine(ctx: Pick<CliContext, 'io' | 'globals'>, git = 'git config --global'): string {
   // --profile, else CPW_PROFILE: git runs the helper from shells that do not export it.
   const named = ctx.globals.profile ?? (ctx.io.env['CPW_PROFILE'] || undefined);
   const profile = named === undefined ? undefined : resolve(ctx.io.cwd, named);
-  return `git config --global --replace-all credential.https://huggingface.co.helper ${shQuote(helperCommand(ctx.io.env, profile))}`;
+  const section = 'credential.https://huggingface.co';
+  return [
+    `${git} --remove-section ${section} 2>/dev/null || :`,
+    `${git} --add ${section}.helper '' &&`,
+    `${git} --add ${section}.helper ${shQuote(helperCommand(ctx.io.env, profile))}`,
+  ].join('\n');
+}
+
+/**
+ * The commands that keep the token from the helpers `leaks` (hfHelperLeaks): the install made again in each file
+ * that lists one (for system and global ones, ~/.gitconfig: its end comes after both), or, for a helper given on
+ * git's command line or in GIT_CONFIG_*, what to drop.
+ */
+export function leakFix(ctx: Pick<CliContext, 'io' | 'globals'>, leaks: GitHelper[]): string {
+  const repo = shellWord(ctx.io.cwd);
+  const where = { system: 'git config --global', global: 'git config --global', local: `git -C ${repo} config --local`, worktree: `git -C ${repo} config --worktree` } as Record<string, string>;
+  const files = [...new Set(leaks.map((l) => where[l.scope]).filter((g): g is string => g !== undefined))];
+  const fromCommand = leaks.some((l) => where[l.scope] === undefined);
+  return [...files.map((g) => gitConfigLine(ctx, g)), ...(fromCommand ? ['unset GIT_CONFIG_PARAMETERS GIT_CONFIG_COUNT   (a credential.helper given with git -c or in the environment: drop it there)'] : [])].join('\n');
 }
 
 /** The user name for the token: what git already has, else the account `verify` learnt from whoami, else HuggingFace's default. */
@@ -112,7 +138,7 @@ export async function gitCredential(args: { operation: string }, ctx: CliContext
       return answerGet(ctx);
     case 'config':
       ctx.io.out(`${gitConfigLine(ctx)}\n`);
-      ctx.io.err('Run the line above once: git then asks cpw-vault for the HuggingFace token (https://huggingface.co only), so no token sits in ~/.git-credentials or in a remote URL.\n');
+      ctx.io.err("Run the lines above once (or: eval \"$(cpw-vault git-credential config)\"): git then asks cpw-vault alone for the HuggingFace token (https://huggingface.co only), so no token sits in ~/.git-credentials or in a remote URL. A credential.helper added later, or in a repository's config, can still get it: cpw-vault doctor checks.\n");
       return EXIT.ok;
     case 'store':
     case 'erase':

@@ -1,0 +1,75 @@
+import { spawnSync } from 'node:child_process';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** A credential helper git would run for https://huggingface.co, and where it is configured. */
+export interface GitHelper {
+  /** Its first word only (`store`, `osxkeychain`, `!/path/to/script`): a helper line can carry anything, a token included. */
+  name: string;
+  /** git's scope: system, global, local, worktree or command. */
+  scope: string;
+  /** git's origin: `file:<path>` (a local path relative to the repository), or `command line:`. */
+  origin: string;
+}
+
+/** The URL whose helpers are checked: git's credential request for a clone from the Hub, without a path. */
+export const HF_URL = 'https://huggingface.co';
+
+const HELPER_KEY = /^credential\.(?:(.+)\.)?helper$/s;
+
+/** cpw-vault's own helper, in every form `git-credential config` prints (`!cpw-vault …`, absolute paths, --profile). */
+export function isCpwVaultHelper(command: string): boolean {
+  return /^!.*cpw-vault.* git-credential$/s.test(command);
+}
+
+function git(args: string[], cwd: string, env: Env, input = ''): string | undefined {
+  const r = spawnSync('git', args, { cwd, env: env as NodeJS.ProcessEnv, input, encoding: 'utf8', timeout: 10_000 });
+  return r.status === 0 ? r.stdout : undefined;
+}
+
+/** Every config entry git reads here, in its reading order (system, global, local, worktree, command line; includes in place). */
+function configEntries(cwd: string, env: Env): Array<{ scope: string; origin: string; key: string; value: string | undefined }> | undefined {
+  const out = git(['config', '--list', '--null', '--show-scope', '--show-origin'], cwd, env);
+  if (out === undefined) return undefined;
+  const fields = out.split('\0');
+  const entries = [];
+  for (let i = 0; i + 2 < fields.length; i += 3) {
+    const [scope, origin, item] = [fields[i]!, fields[i + 1]!, fields[i + 2]!];
+    const nl = item.indexOf('\n');
+    entries.push({ scope, origin, key: nl < 0 ? item : item.slice(0, nl), value: nl < 0 ? undefined : item.slice(nl + 1) });
+  }
+  return entries;
+}
+
+/**
+ * Which `credential.<url>` subsections apply to https://huggingface.co, as git itself matches them (wildcard hosts,
+ * default ports, case): each becomes a key of its own in a config read from stdin, and git names the keys that match.
+ */
+function matchingSubsections(subsections: string[], cwd: string, env: Env): Set<string> {
+  const text = subsections.map((s, i) => `[credential "${s.replace(/[\\"]/g, (c) => `\\${c}`)}"]\n\tk${i} = x\n`).join('');
+  const out = git(['config', '--file', '-', '--get-urlmatch', 'credential', HF_URL], cwd, env, text) ?? '';
+  return new Set([...out.matchAll(/^credential\.k(\d+) /gm)].map((m) => subsections[Number(m[1])]!));
+}
+
+/**
+ * The helpers other than cpw-vault's that git would run for https://huggingface.co from `cwd`, when cpw-vault's is
+ * among them: git asks them for the token before or after it, and after a clone or fetch succeeds it hands the token
+ * to every one to store (`store` writes it to ~/.git-credentials in plaintext). An empty helper value empties the
+ * list, as in git. Empty when cpw-vault's helper is not installed, or git could not be asked (too old for
+ * --show-scope, not installed).
+ */
+export function hfHelperLeaks(cwd: string, env: Env): GitHelper[] {
+  const helpers = (configEntries(cwd, env) ?? []).flatMap((e) => {
+    const m = HELPER_KEY.exec(e.key);
+    return m && e.value !== undefined ? [{ ...e, value: e.value, subsection: m[1] }] : [];
+  });
+  const subsections = [...new Set(helpers.flatMap((h) => (h.subsection === undefined ? [] : [h.subsection])))];
+  const applies = subsections.length ? matchingSubsections(subsections, cwd, env) : new Set<string>();
+  let chain: typeof helpers = [];
+  for (const h of helpers) {
+    if (h.subsection !== undefined && !applies.has(h.subsection)) continue;
+    chain = h.value === '' ? [] : [...chain, h];
+  }
+  if (!chain.some((h) => isCpwVaultHelper(h.value))) return [];
+  return chain.filter((h) => !isCpwVaultHelper(h.value)).map((h) => ({ name: h.value.trim().split(/\s/)[0]!.slice(0, 80), scope: h.scope, origin: h.origin }));
+}
