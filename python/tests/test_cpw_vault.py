@@ -143,6 +143,17 @@ def test_cpw_vault_bin_a_path_with_spaces_works_one_that_does_not_exist_is_cli_n
     assert "CPW_VAULT_BIN" in info.value.fix
 
 
+def test_cpw_vault_bin_with_an_unbalanced_quote_is_cli_not_found_naming_the_variable(monkeypatch):
+    # shlex.split's bare ValueError ("No closing quotation") went past a stage's `except cpw_vault.VaultError`.
+    for bad in ("/nonexistent/it's/cpw-vault", "node /nonexistent/cpw-vault.cjs\\"):
+        monkeypatch.setenv("CPW_VAULT_BIN", bad)
+        with pytest.raises(cpw_vault.VaultError) as info:
+            cpw_vault.get("huggingface", "token")
+        assert isinstance(info.value, cpw_vault.CliNotFound) and info.value.code == "CLI_NOT_FOUND"
+        assert info.value.message.startswith("CPW_VAULT_BIN (%s) names no executable file" % bad)
+        assert "CPW_VAULT_BIN" in info.value.fix
+
+
 def test_no_value_ever_goes_on_a_command_line(vault, monkeypatch):
     vault("huggingface", "token", HF)
     seen = []

@@ -34,7 +34,14 @@ def command():
     whole = shutil.which(raw)
     if whole:
         return [whole]
-    argv = shlex.split(raw)
+    try:
+        argv = shlex.split(raw)
+    except ValueError as err:
+        # An unbalanced quote ("/opt/it's/cpw-vault" that is not there): a stage's `except VaultError` must catch it.
+        raise CliNotFound("CLI_NOT_FOUND", "CPW_VAULT_BIN (%s) names no executable file, and as a command line it cannot be read: %s."
+                          % (raw, str(err).lower()),
+                          "Point CPW_VAULT_BIN at the cpw-vault launcher; as a command line, quote a word with a quote "
+                          "in it as a shell would: \"node '/opt/it'\\''s/cpw-vault.cjs'\".") from None
     found = shutil.which(argv[0]) if argv else None
     if not found:
         raise CliNotFound("CLI_NOT_FOUND", "%s was not found." % (argv[0] if argv else "cpw-vault"),
