@@ -13,5 +13,6 @@ export type { WorkflowName, WorkflowStatus, MissingItem } from './core/workflows
 export type { CredentialSource, CredentialView, ProfileView, Caller } from './core/views';
 export type { Profile, Preferences, UserDetails, CredentialMeta } from './core/profile-schema';
 export type { KeychainStatus, SecretStore } from './core/secret-store';
+export { refuseInspectorSignal } from './node/inspector-signal';
 export { CATALOG, type CatalogEntry } from './core/catalog';
 export { WORKFLOW_NAMES } from './core/workflows';
