@@ -70,6 +70,24 @@ describe('exec: least privilege', () => {
     expect(first).toMatchObject({ credentials: ['huggingface.token'], stripped: ['tmdb.api_key', 'openai.api_key', 'anthropic.api_key', 'deepl.api_key'], inherited: [] });
     expect(second).toMatchObject({ credentials: ['huggingface.token'], stripped: [], inherited: ['tmdb.api_key', 'openai.api_key', 'anthropic.api_key', 'deepl.api_key'] });
   });
+
+  // An exported but empty variable overrode what exec gives: CPW_VAULT_BIN= left a Python stage with no cpw-vault
+  // (CLI_NOT_FOUND), CPW_SOURCE_LANGUAGE= with no language, though HF_TOKEN= already counted as unset.
+  it('an empty or blank CPW_VAULT_BIN or preference counts as unset, as an empty credential does; a set one still wins', async () => {
+    const t = makeTempHome();
+    await stored(t);
+    await cli(t, ['profile', 'prefs', 'set', 'ai_provider=google', 'default_source_language=en', 'enable_cost_tracking=true']);
+    const names = ['CPW_VAULT_BIN', 'CPW_AI_PROVIDER', 'CPW_SOURCE_LANGUAGE', 'CPW_COST_TRACKING', 'HF_TOKEN'];
+    // The stage prints each variable, then runs the cpw-vault that CPW_VAULT_BIN names, as the Python package does.
+    const stage = `for n in ${names.join(' ')}; do eval "printf '%s=[%s]\\n' $n \\"\\$$n\\""; done; eval "$CPW_VAULT_BIN --version" >/dev/null && echo ran`;
+    const blank = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'sh', '-c', stage], { env: { CPW_VAULT_BIN: '', CPW_AI_PROVIDER: ' ', CPW_SOURCE_LANGUAGE: '', CPW_COST_TRACKING: '\t', HF_TOKEN: '' } });
+    expect(blank.code, blank.stderr).toBe(0);
+    expect(blank.stdout).toBe(`CPW_VAULT_BIN=['${process.execPath}' '${BIN}']\nCPW_AI_PROVIDER=[google]\nCPW_SOURCE_LANGUAGE=[en]\nCPW_COST_TRACKING=[1]\nHF_TOKEN=[****]\nran\n`);
+    const wrapper = join(t.root, 'my-cpw-vault');
+    writeFileSync(wrapper, `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, { mode: 0o755 });
+    const set = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'sh', '-c', stage], { env: { CPW_VAULT_BIN: wrapper, CPW_AI_PROVIDER: 'openai', CPW_SOURCE_LANGUAGE: 'fr', CPW_COST_TRACKING: '0' } });
+    expect(set.stdout).toBe(`CPW_VAULT_BIN=[${wrapper}]\nCPW_AI_PROVIDER=[openai]\nCPW_SOURCE_LANGUAGE=[fr]\nCPW_COST_TRACKING=[0]\nHF_TOKEN=[****]\nran\n`);
+  });
 });
 
 describe('exec: masked output', () => {

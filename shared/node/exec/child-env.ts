@@ -5,6 +5,9 @@ import { AI_PROVIDERS } from '../../core/workflows';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** An env var exported empty or blank (`CPW_VAULT_BIN=`) is unset, as a credential's is (`HF_TOKEN=` still gets the stored value). */
+const unset = (value: string | undefined) => value === undefined || value.trim() === '';
+
 /** What the child of `exec` gets, and which other credentials were kept out of (or let into) its environment. */
 export interface ChildEnv {
   env: Record<string, string>;
@@ -57,7 +60,7 @@ function withProviderUsed(p: PipelinePreferences, uses: readonly CredentialId[])
  * environment without the env vars of any other secret credential (catalog
  * or custom) unless `inheritSecrets`, plus the workflow's own variables and
  * the pipeline preferences (a value the parent already exports wins, as env
- * vars win everywhere in cpw-vault). Pure.
+ * vars win everywhere in cpw-vault; an empty or blank one does not). Pure.
  */
 export function childEnv(input: ChildEnvInput): ChildEnv {
   const env: Record<string, string> = {};
@@ -74,11 +77,11 @@ export function childEnv(input: ChildEnvInput): ChildEnv {
       stripped.push(id);
     }
   }
-  for (const [k, v] of Object.entries(preferenceVars(withProviderUsed(input.preferences, input.uses)))) if (env[k] === undefined) env[k] = v;
+  for (const [k, v] of Object.entries(preferenceVars(withProviderUsed(input.preferences, input.uses)))) if (unset(env[k])) env[k] = v;
   Object.assign(env, input.injected);
   // A stage has nobody watching its keychain dialogs: a cpw-vault it runs fails at the normal deadline instead of waiting 60 s.
   env['CPW_VAULT_STAGE'] = '1';
   // The stage's own cpw-vault calls (the Python package, a shell step) reach this one even when it is not on PATH (npx, node bin/...).
-  if (input.self && env['CPW_VAULT_BIN'] === undefined) env['CPW_VAULT_BIN'] = input.self;
+  if (input.self && unset(env['CPW_VAULT_BIN'])) env['CPW_VAULT_BIN'] = input.self;
   return { env, stripped, inherited };
 }
