@@ -5,6 +5,7 @@ import { withoutControlChars } from '../../core/control-chars';
 import { childEnv, selfCommand } from '../../node/exec/child-env';
 import { afterPendingSignals } from '../../node/builtins';
 import { alteredEnvVars } from '../../node/exec/env-bytes';
+import { removeLeftoverPipes, settled } from '../../node/exec/pipe-leftovers';
 import { isDevNull, sameFile, stagePipes, type StagePipe, type StagePipes } from '../../node/exec/stage-pipes';
 import { dieOf, ENDING, exitedAlready, StageSignals } from '../../node/exec/stage-signals';
 import { inTerminalForeground } from '../../node/exec/terminal-group';
@@ -121,7 +122,12 @@ async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<Ret
   // A signal that came while the pipes were made (their folder is removed synchronously) reaches exec's listener
   // first: exec ends by it, instead of starting the stage and passing it on.
   await afterPendingSignals();
-  return runChild(program, rest, child.env, { out: streams.out && masked, err: streams.err && masked, values, pipes: masked ? pipes : undefined }, signals, ctx, history && { history, run }, removed.length ? `note: exec removed ${removed.join(', ')} from the stage's environment: ${args.workflow} does not use ${child.stripped.join(', ')}. If the stage needs one: a workflow that uses it, or --inherit-secrets.\n` : undefined);
+  // The pipes' folders killed execs left in TMPDIR go while the stage runs (a readdir off the main thread, begun as the
+  // stage is forked); exec ends once that is done, or soon after (see `settled`).
+  const removal = pipes && removeLeftoverPipes();
+  const code = await runChild(program, rest, child.env, { out: streams.out && masked, err: streams.err && masked, values, pipes: masked ? pipes : undefined }, signals, ctx, history && { history, run }, removed.length ? `note: exec removed ${removed.join(', ')} from the stage's environment: ${args.workflow} does not use ${child.stripped.join(', ')}. If the stage needs one: a workflow that uses it, or --inherit-secrets.\n` : undefined);
+  await settled(removal);
+  return code;
 }
 
 /** Records a run that never started (`runs` and the app's notices show it), with the credentials it lacked. */

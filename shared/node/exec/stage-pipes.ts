@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { pipesFolderPrefix, pipesTmpdir } from './pipe-leftovers';
 import type { StageSignals } from './stage-signals';
-import { closeSync, constants as fs, existsSync, fstatSync, lstatSync, mkdtempSync, openSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants as fs, existsSync, fstatSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** True when file descriptors `a` and `b` are one file: `> log 2>&1`, `2>&1 | tee`, one terminal. */
@@ -71,8 +71,10 @@ const OPENERS_LAST_MS = 500;
  * stage starts: nothing is left on disk, and nobody else can read the
  * stage's output. It runs held by `signals` ({@link StageSignals.holding}):
  * a Ctrl-C, SIGTERM or SIGHUP meanwhile stops mkfifo and ends exec once the
- * folder is gone (only a kill -9 in those few milliseconds leaves it; removed
- * at once by the signal, mkfifo still at work made it fail half-empty).
+ * folder is gone (removed at once by the signal, mkfifo still at work made it
+ * fail half-empty). Only a kill -9 in those few milliseconds leaves it: its
+ * name holds the exec's pid and start, and a later exec removes it
+ * (`removeLeftoverPipes`, pipe-leftovers.ts).
  * Undefined when that cannot be done (no `mkfifo`, an unwritable or unsafe
  * TMPDIR): the caller uses Node's pipes.
  */
@@ -88,12 +90,10 @@ async function makePipes(want: { out: boolean; err: boolean; merged: boolean }, 
   let dir: string | undefined;
   const opened: number[] = [];
   try {
-    // TMPDIR as the folder it names (a symlink to one: macOS's /tmp, a home's link to scratch space), then judged: a
-    // folder others can write without the sticky bit lets them rename ours away and put their own in its place.
-    const base = realpathSync(tmpdir());
-    const parent = lstatSync(base);
-    if (!mkfifo || !parent.isDirectory() || (parent.mode & 0o022 && !(parent.mode & 0o1000))) return undefined;
-    dir = mkdtempSync(join(base, 'cpw-vault-exec-'));
+    const base = pipesTmpdir();
+    if (!mkfifo || !base) return undefined;
+    // Named after this exec: one killed -9 before it removed the folder leaves it to the next exec to remove.
+    dir = mkdtempSync(pipesFolderPrefix(base));
     const paths = names.map((n) => join(dir!, n));
     // A fork of this process, replaced by mkfifo at once (its own environment: no credential variable in it).
     const made = await new Promise<boolean>((resolve) => {
