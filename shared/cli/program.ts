@@ -124,8 +124,8 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
       }));
 
   sub('git-credential', "git's credential helper for https://huggingface.co (the HF token from the vault; writes nothing)", false)
-    .argument('<operation>', 'get | store | erase (called by git), or: config (prints the git config line that installs it)')
-    .addHelpText('after', examples(['cpw-vault git-credential config', "git config --global --replace-all credential.https://huggingface.co.helper '!cpw-vault git-credential'", "printf 'protocol=https\\nhost=huggingface.co\\n\\n' | git credential fill"]))
+    .argument('<operation>', 'get | store | erase (called by git), or: config (prints the git config commands that install it)')
+    .addHelpText('after', examples(['cpw-vault git-credential config', 'eval "$(cpw-vault git-credential config)"   # installs it: resets the helpers git runs for huggingface.co, then adds this one', "printf 'protocol=https\\nhost=huggingface.co\\n\\n' | git credential fill"]))
     .action((operation: string, _o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/git-credential')).gitCredential({ operation }, ctx)));
 
   const runs = sub('runs', 'recorded exec runs: list, show, delete, stats')
