@@ -1,5 +1,5 @@
 import { randomHex, uniqueHex } from '../builtins';
-import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readFileSync, renameSync, rmdirSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readFileSync, renameSync, rmdirSync, unlinkSync, utimesSync, writeSync, type Stats } from 'node:fs';
 import { VaultError } from '../../core/errors';
 import type { TxOwner } from '../../core/journal';
 import { currentOwner, ownerIsGone, ownerName, ownerLocation, ownerPlace, shown } from './owner';
@@ -24,7 +24,10 @@ export interface LockOwner extends TxOwner {
 
 const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
 
-type Peek = { kind: 'free' } | { kind: 'owner'; owner: LockOwner; mtimeMs: number; raw: string } | { kind: 'unreadable'; mtimeMs: number } | { kind: 'legacy-dir'; mtimeMs: number };
+type Peek = { kind: 'free' } | { kind: 'owner'; owner: LockOwner; mtimeMs: number; raw: string } | { kind: 'unreadable'; mtimeMs: number; raw: string } | { kind: 'legacy-dir'; mtimeMs: number };
+
+/** `path` quoted for a shell command in a fix line. */
+const quoted = (path: string) => `'${path.replace(/'/g, `'\\''`)}'`;
 
 /**
  * PROFILE_SYMLINK for a link at the lock's name. One of another user (planted in a shared folder) is not the user's
@@ -40,38 +43,69 @@ function linkedLock(lockPath: string): VaultError {
   if (owner !== undefined && uid !== undefined && owner !== uid && owner !== 0) {
     return new VaultError('PROFILE_SYMLINK', `The lock ${lockPath} is a symbolic link of another user (uid ${owner}), who may have planted it; refusing to follow it.`, 'Keep the profile in a folder only you can write (the default, ~/.cp-whisperx, is one); do not use this folder.');
   }
-  return new VaultError('PROFILE_SYMLINK', `The lock ${lockPath} is a symbolic link; refusing to follow it.`, `Remove it if no cpw-vault runs: rm '${lockPath.replace(/'/g, `'\\''`)}'`);
+  return new VaultError('PROFILE_SYMLINK', `The lock ${lockPath} is a symbolic link; refusing to follow it.`, `Remove it if no cpw-vault runs: rm ${quoted(lockPath)}`);
 }
 
-/** What is at the lock path now, without following a link. */
-function peek(lockPath: string): Peek {
+/**
+ * Throws for what at the lock's name is not ours to judge: a link, another user's object, or a fifo, socket or
+ * device. cpw-vault only ever makes a plain file there (an older one, an empty folder), so such a thing is no
+ * lock: it says nothing of a holder to wait for, and removing it could break whatever made it (a program's
+ * socket, a script's pipe). It is refused at once with the `rm` to run: never waited on, opened or removed.
+ */
+function refuseForeign(lockPath: string, s: Stats): void {
+  if (s.isSymbolicLink()) throw linkedLock(lockPath);
+  if (uid !== undefined && s.uid !== uid) {
+    throw new VaultError('PROFILE_PERMISSIONS', `The lock ${lockPath} belongs to another user (uid ${s.uid}); refusing to share it.`, `Use a profile in a folder only you can write, or as its owner remove it: rm ${lockPath}`);
+  }
+  if (s.isFile() || s.isDirectory()) return;
+  const what = s.isFIFO() ? 'a named pipe (FIFO)' : s.isSocket() ? 'a socket' : s.isBlockDevice() || s.isCharacterDevice() ? 'a device' : 'not a regular file';
+  throw new VaultError('PROFILE_INVALID', `The lock ${lockPath} is ${what}, not a lock file cpw-vault made; refusing to wait on it or remove it.`, `If nothing of yours uses it, remove it and retry: rm ${quoted(lockPath)}`);
+}
+
+/**
+ * The regular file at `path` and its text, or undefined when there is none (gone, or a link, fifo or folder in its
+ * place). Never follows a link and never blocks: a fifo opens at once (O_NONBLOCK) and is not read.
+ */
+function readRegular(path: string): { raw: string; stat: Stats } | undefined {
   let fd: number;
   try {
-    // O_NONBLOCK: a fifo planted at the lock's name must not hang the open (its owner is then checked).
-    fd = openSync(lockPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { kind: 'free' };
-    if (code === 'ELOOP') throw linkedLock(lockPath);
-    throw lockIoError(err, lockPath);
+    if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENXIO') return undefined; // ENXIO: a socket
+    throw err;
   }
   try {
-    const s = fstatSync(fd);
-    if (s.isDirectory()) return { kind: 'legacy-dir', mtimeMs: s.mtimeMs };
-    if (uid !== undefined && s.uid !== uid) {
-      throw new VaultError('PROFILE_PERMISSIONS', `The lock ${lockPath} belongs to another user (uid ${s.uid}); refusing to share it.`, `Use a profile in a folder only you can write, or as its owner remove it: rm ${lockPath}`);
-    }
-    const raw = readFileSync(fd, 'utf8');
-    try {
-      const owner = JSON.parse(raw) as LockOwner;
-      if (typeof owner.pid === 'number' && typeof owner.nonce === 'string') return { kind: 'owner', owner, mtimeMs: s.mtimeMs, raw };
-    } catch {
-      // half-written by a holder killed between create and write
-    }
-    return { kind: 'unreadable', mtimeMs: s.mtimeMs };
+    const stat = fstatSync(fd);
+    return stat.isFile() ? { raw: readFileSync(fd, 'utf8'), stat } : undefined;
   } finally {
     closeSync(fd);
   }
+}
+
+/** What is at the lock path now, without following a link, opening anything but a plain file, or blocking. */
+function peek(lockPath: string): Peek {
+  let found: { raw: string; stat: Stats } | undefined;
+  try {
+    // lstat first: a fifo or device is judged by its type alone, never opened (a device may act on an open).
+    const s = lstatSync(lockPath, { throwIfNoEntry: false });
+    if (!s) return { kind: 'free' };
+    refuseForeign(lockPath, s);
+    if (s.isDirectory()) return { kind: 'legacy-dir', mtimeMs: s.mtimeMs };
+    found = readRegular(lockPath);
+  } catch (err) {
+    throw err instanceof VaultError ? err : lockIoError(err, lockPath);
+  }
+  if (!found) return { kind: 'free' }; // gone, or replaced since the lstat: the next try sees what is there now
+  refuseForeign(lockPath, found.stat);
+  const { raw, stat } = found;
+  try {
+    const owner = JSON.parse(raw) as LockOwner;
+    if (typeof owner.pid === 'number' && typeof owner.nonce === 'string') return { kind: 'owner', owner, mtimeMs: stat.mtimeMs, raw };
+  } catch {
+    // half-written by a holder killed between create and write
+  }
+  return { kind: 'unreadable', mtimeMs: stat.mtimeMs, raw };
 }
 
 function lockIoError(err: unknown, lockPath: string): VaultError {
@@ -102,12 +136,15 @@ function tryCreate(lockPath: string, owner: LockOwner): boolean {
  * moved is not the dead holder's lock (a new holder got in between), it is
  * linked back. Never removes a live holder's lock.
  */
-function takeOver(lockPath: string, seen: Peek): void {
+function takeOver(lockPath: string, seen: Exclude<Peek, { kind: 'free' }>): void {
   if (seen.kind === 'legacy-dir') {
     try {
-      rmdirSync(lockPath); // proper-lockfile's lock folder from an older cpw-vault
-    } catch {
-      // someone else removed or reused it
+      rmdirSync(lockPath); // proper-lockfile's lock folder from an older cpw-vault: always empty
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      if (code === 'ENOENT') return; // another waiter removed it
+      // Not that empty folder (the waiters would otherwise retry it for ever, at full speed).
+      throw new VaultError('PROFILE_INVALID', `The lock ${lockPath} is a folder cpw-vault cannot remove (${code}), not the empty lock folder an older cpw-vault left.`, `If nothing of yours uses it, look inside, then remove it and retry: rm -r ${quoted(lockPath)}`);
     }
     return;
   }
@@ -117,15 +154,15 @@ function takeOver(lockPath: string, seen: Peek): void {
   } catch {
     return; // already taken over by another waiter
   }
-  let moved = '';
+  let moved: string | undefined;
   try {
-    moved = readFileSync(aside, 'utf8');
+    moved = readRegular(aside)?.raw;
   } catch {
-    // unreadable: treat as what we saw
+    // unreadable: not what we judged
   }
-  if (seen.kind === 'owner' && moved !== seen.raw) {
+  if (moved !== seen.raw) {
     try {
-      linkSync(aside, lockPath); // not the one we judged dead: give it back
+      linkSync(aside, lockPath); // not the one we judged dead (a new holder's, or a fifo swapped in): give it back
     } catch {
       // a third process holds the path now; the moved holder will notice its lock is gone and abort its write
     }
@@ -174,7 +211,8 @@ export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Pr
   let lost: string | undefined;
   const heartbeat = setInterval(() => {
     try {
-      if (readFileSync(lockPath, 'utf8') !== mine) lost = 'taken by another process';
+      const now = readRegular(lockPath)?.raw;
+      if (now !== mine) lost = now === undefined ? 'removed' : 'taken by another process';
       else utimesSync(lockPath, new Date(), new Date());
     } catch {
       lost = 'removed';
@@ -185,7 +223,7 @@ export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Pr
     assertHeld() {
       if (!lost) {
         try {
-          if (lstatSync(lockPath).isFile() && readFileSync(lockPath, 'utf8') === mine) return;
+          if (readRegular(lockPath)?.raw === mine) return;
         } catch {
           // fall through: it is gone
         }
@@ -199,7 +237,7 @@ export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Pr
   } finally {
     clearInterval(heartbeat);
     try {
-      if (readFileSync(lockPath, 'utf8') === mine) unlinkSync(lockPath);
+      if (readRegular(lockPath)?.raw === mine) unlinkSync(lockPath);
     } catch {
       // already gone
     }
