@@ -27,7 +27,10 @@ export class UsageMarks {
     const path = join(this.dir, id);
     try {
       const s = statSync(path, { throwIfNoEntry: false });
-      if (s && now.getTime() - s.mtimeMs < USAGE_RESOLUTION_MS) return;
+      // A mark in the future (written while the clock was ahead) is rewritten: skipped, it would show a last
+      // use still to come until the clock caught up with it.
+      const age = s ? now.getTime() - s.mtimeMs : Infinity;
+      if (age >= 0 && age < USAGE_RESOLUTION_MS) return;
       // Before any write (at most once a minute): the folder, then the mark, must be ours. utimes follows
       // links, so a mark that is a link or another user's file is never touched.
       this.ensureDir();
