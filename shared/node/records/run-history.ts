@@ -1,5 +1,5 @@
 import { uniqueHex } from '../builtins';
-import { closeSync, constants, fstatSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hasControlChars, withoutControlChars } from '../../core/control-chars';
 import { VaultError } from '../../core/errors';
@@ -7,20 +7,15 @@ import { parseOwnJson } from '../../core/json-depth';
 import { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
 import { currentOwner } from '../profile/owner';
+import { removeOrphanTemps } from '../profile/temp-files';
+import { compactAt, keptBytes, lineBytes, replaceHistory, withinBytes, type HistoryBounds } from './history-compaction';
+import { appendLine, EventFold, isRun, readLines, type ReadEnd, type RunEvent } from './run-events';
 import { isInterrupted } from './run-liveness';
-import { assertOwnFile, ensurePrivateDir, ioError, isPrivateFile, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
+import { ensurePrivateDir, isPrivateFile, readSecureFile, stampOf } from '../profile/secure-fs';
 import { isoNow, isoString } from '../../core/iso-time';
 
 export { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
-
-/** How much history is kept: the newest `maxRuns`, none older than `maxAgeDays` (the profile's preferences). */
-export interface HistoryBounds {
-  maxRuns: number;
-  maxAgeDays: number;
-}
-
-/** One line of the history file. */
-type RunEvent = { op: 'start'; run: RunRecord } | { op: 'update'; id: string; patch: Partial<RunRecord> } | { op: 'delete'; id: string };
+export type { HistoryBounds } from './history-compaction';
 
 /** Options of a run history. */
 export interface RunHistoryOptions {
@@ -40,7 +35,7 @@ export interface RunHistoryOptions {
 
 /** Longest wait for the history's lock: a stage is never held up for its history. */
 const APPEND_WAIT_MS = 2_000;
-/** Largest history read (a run is a few hundred bytes; this is far past any bound). */
+/** Largest old runs.json read (a whole JSON array). */
 const MAX_READ_BYTES = 256 * 1024 * 1024;
 
 /**
@@ -49,13 +44,18 @@ const MAX_READ_BYTES = 256 * 1024 * 1024;
  * (start, update, delete) is one line appended under the history's lock, so
  * `exec` costs the same with 0 or 50,000 runs recorded. When the file grows
  * past twice its bounds, the append that notices compacts it (newest
- * `maxRuns`, none older than `maxAgeDays`). A damaged line is skipped (said
- * once); a damaged old `runs.json` is set aside and a new history started;
- * neither ever stops a stage.
+ * `maxRuns`, none older than `maxAgeDays`), holding that lock only for the
+ * final swap. A damaged line is skipped (said once); a damaged old
+ * `runs.json` is set aside and a new history started, an unreadable one
+ * skipped; none ever stops a stage.
  */
 export class RunHistory {
   private warnedDamage = false;
   private warnedAppend = false;
+  private warnedCompaction = false;
+  private warnedLegacy = false;
+  /** Runs this process recorded: its clock dates them, so they never date the others (see `ageFrom`). */
+  private readonly mine = new Set<string>();
   /** Whether the legacy file read last was a list of runs (only then is it renamed once folded in). */
   private legacyIsRuns = false;
 
@@ -81,10 +81,14 @@ export class RunHistory {
   /**
    * Records the start of a run (status pending unless the caller says, e.g.
    * running) by this process, which is to record its end, and returns it.
+   * `compact: false` while the stage runs: a compaction takes this process's
+   * event loop for seconds (the stage's output, its signals wait); the
+   * run's end, recorded once the stage ended, compacts instead.
    */
-  async start(run: Pick<RunRecord, 'workflow' | 'program' | 'credentials'> & Partial<Pick<RunRecord, 'inherited' | 'stripped' | 'masked' | 'status'>>, now: Date): Promise<RunRecord> {
+  async start(run: Pick<RunRecord, 'workflow' | 'program' | 'credentials'> & Partial<Pick<RunRecord, 'inherited' | 'stripped' | 'masked' | 'status'>>, now: Date, options: { compact?: boolean } = {}): Promise<RunRecord> {
     const record: RunRecord = { id: uniqueHex(6), status: 'pending', ...run, exit_code: null, signal: null, started_at: isoString(now), finished_at: null, duration_ms: null };
-    await this.append({ op: 'start', run: { ...record, owner: currentOwner() } });
+    this.mine.add(record.id);
+    await this.append({ op: 'start', run: { ...record, owner: currentOwner() } }, options.compact ?? true);
     return record;
   }
 
@@ -100,10 +104,11 @@ export class RunHistory {
     return true;
   }
 
+  /** Counts by status and workflow. Keyed by names from the file: objects without a prototype (a workflow "__proto__" is a workflow). */
   stats(): RunStats {
     const runs = this.read();
-    const by_status = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as Record<RunStatus, number>;
-    const by_workflow: RunStats['by_workflow'] = {};
+    const by_status = Object.assign(Object.create(null) as Record<RunStatus, number>, Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])));
+    const by_workflow = Object.create(null) as RunStats['by_workflow'];
     for (const r of runs) {
       by_status[r.status] = (by_status[r.status] ?? 0) + 1;
       const w = (by_workflow[r.workflow] ??= { total: 0, succeeded: 0, failed: 0 });
@@ -115,32 +120,56 @@ export class RunHistory {
     return { total: runs.length, by_status, by_workflow, success_rate: finished ? by_status.succeeded / finished : null };
   }
 
-  /** Rewrites the history within its bounds (under its lock), folding in the old runs.json. */
-  async compact(): Promise<void> {
+  /**
+   * Rewrites the history within its bounds, folding in the old runs.json.
+   * One compaction at a time (its own lock; with `waitMs` 0, one already
+   * under way is left to finish, and this returns at once); appends go on meanwhile, and the history's lock is
+   * held only to take the lines they added and rename (see replaceHistory):
+   * an append waits for it 2 s at most, a compaction of 50,000 runs takes longer.
+   */
+  async compact(waitMs?: number): Promise<void> {
     ensurePrivateDir(dirname(this.path), this.options.dedicatedDir);
-    await withFileLock(this.path, async (lock) => {
-      const runs = this.fold();
-      lock.assertHeld();
-      await writeSecureFile(this.path, runs.map((run) => `${JSON.stringify({ op: 'start', run })}\n`).join(''), this.options.dedicatedDir);
-      const legacy = this.options.legacyPath;
-      if (legacy && this.legacyIsRuns && stampOf(legacy)) renameSync(legacy, `${legacy}.imported`);
+    let began = false;
+    await withFileLock(`${this.path}.compaction`, async () => {
+      began = true;
+      // The temp files of compactions killed mid-write (megabytes each): with both locks held, none is being written.
+      await withFileLock(this.path, async () => removeOrphanTemps(this.path, false));
+      const { runs, read } = this.fold(false);
+      await replaceHistory(this.path, runs.map((run) => `${JSON.stringify({ op: 'start', run })}\n`), read, (swap) =>
+        withFileLock(this.path, async (lock) => {
+          const swapped = await swap(lock);
+          const legacy = this.options.legacyPath;
+          if (swapped && legacy && this.legacyIsRuns && stampOf(legacy)) renameSync(legacy, `${legacy}.imported`);
+          return swapped;
+        }),
+      );
+    }, waitMs).catch((err: unknown) => {
+      if (!(waitMs === 0 && !began && err instanceof VaultError && err.code === 'PROFILE_LOCKED')) throw err;
     });
   }
 
   /**
-   * Appends one event under the lock. A history that cannot be written (a
-   * busy or foreign lock, a full disk) is said, never thrown: the stage runs anyway.
+   * Appends one event under the lock, then compacts when due (unless told
+   * not to). A history that cannot be written (a busy or foreign lock, a
+   * full disk) or compacted is said, never thrown: the stage runs anyway.
    */
-  private async append(event: RunEvent): Promise<void> {
+  private async append(event: RunEvent, compact = true): Promise<void> {
+    let size: number;
     try {
       ensurePrivateDir(dirname(this.path), this.options.dedicatedDir);
-      const size = await withFileLock(this.path, async () => appendLine(this.path, `${JSON.stringify(event)}\n`), APPEND_WAIT_MS);
-      if (size > compactAt(this.options.bounds())) await this.compact();
+      size = await withFileLock(this.path, async () => appendLine(this.path, `${JSON.stringify(event)}\n`), APPEND_WAIT_MS);
     } catch (err) {
       // Said once: a run's start and its end would otherwise say the same twice.
-      if (this.warnedAppend) return;
+      if (!this.warnedAppend) this.options.warn(`could not record the run in ${this.path}: ${messageOf(err)}`);
       this.warnedAppend = true;
-      this.options.warn(`could not record the run in ${this.path}: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    if (!compact || size <= compactAt(this.options.bounds())) return;
+    try {
+      await this.compact(0);
+    } catch (err) {
+      if (!this.warnedCompaction) this.options.warn(`could not compact ${this.path} (the run is recorded): ${messageOf(err)}`);
+      this.warnedCompaction = true;
     }
   }
 
@@ -151,42 +180,53 @@ export class RunHistory {
    * the CLI and the app alike ("\u202Eevil" showed as "live").
    */
   private read(): RunRecord[] {
-    return this.fold().map(({ owner: _owner, ...run }) => (shownFields(run).some(hasControlChars) ? defused(run) : run));
+    return this.fold(true).runs.map(({ owner: _owner, ...run }) => (shownFields(run).some(hasControlChars) ? defused(run) : run));
   }
 
   /**
    * Every run, oldest first (by start), within the bounds: the old runs.json
-   * and the events of runs.jsonl folded. A run not ended whose exec is certainly gone
-   * (its pid dead on this host and boot, or an earlier boot) is interrupted:
-   * nothing will record its end. One on another host (a shared home) cannot
-   * be seen and stays as recorded.
+   * and the events of runs.jsonl folded (read as a stream: any size), with
+   * where the read stopped (`unended`: a last line without its newline read
+   * too). A run not ended whose exec is certainly gone (its pid dead on this
+   * host and boot, or an earlier boot) is interrupted: nothing will record
+   * its end. One on another host (a shared home) cannot be seen and stays as recorded.
    */
-  private fold(): RunRecord[] {
-    const runs = new Map<string, RunRecord>();
+  private fold(unended: boolean): { runs: RunRecord[]; read: ReadEnd | undefined } {
+    const bounds = this.options.bounds();
+    const { maxRuns, maxAgeDays } = bounds;
+    // Twice the bytes kept: the lines of a run not yet compacted (its start, its end) take more than its one line after.
+    const fold = new EventFold(maxRuns, 2 * keptBytes(bounds));
     const legacy = this.readLegacy();
-    for (const run of legacy) runs.set(run.id, run);
-    let damaged = 0;
-    for (const line of this.readText(this.path).split('\n')) {
-      if (!line) continue;
-      const event = parseEvent(line);
-      if (!event) damaged++;
-      else if (event.op === 'start') runs.set(event.run.id, event.run);
-      else if (event.op === 'delete') runs.delete(event.id);
-      else {
-        const run = runs.get(event.id);
-        if (run) runs.set(event.id, { ...run, ...event.patch, id: run.id });
-      }
-    }
-    if (damaged && !this.warnedDamage) {
+    for (const run of legacy) fold.addRun(run, lineBytes(run));
+    const read = readLines(this.path, 0, (line) => fold.apply(line), this.options.warn, unended);
+    if (fold.damaged && !this.warnedDamage) {
       this.warnedDamage = true;
-      this.options.warn(`${damaged} damaged line(s) in ${this.path} skipped (a write cut short); the rest of the history is intact.`);
+      this.options.warn(`${fold.damaged} damaged line(s) in ${this.path} skipped (a write cut short); the rest of the history is intact.`);
     }
-    const { maxRuns, maxAgeDays } = this.options.bounds();
-    const oldest = (this.options.now?.() ?? new Date()).getTime() - maxAgeDays * 86_400_000;
-    let kept = [...runs.values()].filter((r) => Date.parse(r.started_at) >= oldest);
+    let kept = [...fold.runs.values()];
+    const oldest = this.ageFrom(kept.map((f) => f.run)) - maxAgeDays * 86_400_000;
+    kept = kept.filter((f) => Date.parse(f.run.started_at) >= oldest);
     // The old file's runs come first, but an older cpw-vault run again after an upgrade adds newer ones to it: by start.
-    if (legacy.length) kept = kept.map((r) => ({ r, at: Date.parse(r.started_at) })).sort((a, b) => a.at - b.at).map(({ r }) => r);
-    return kept.slice(Math.max(0, kept.length - maxRuns)).map((r) => (isInterrupted(r) ? { ...r, status: 'interrupted' } : r));
+    if (legacy.length) kept = kept.map((f) => ({ f, at: Date.parse(f.run.started_at) })).sort((a, b) => a.at - b.at).map(({ f }) => f);
+    kept = withinBytes(kept.slice(Math.max(0, kept.length - maxRuns)), keptBytes(bounds));
+    return { runs: kept.map(({ run: r }) => (isInterrupted(r) ? { ...r, status: 'interrupted' } : r)), read };
+  }
+
+  /**
+   * The time runs' ages are counted from: now, but never later than the
+   * newest start recorded by another process. A clock run ahead (200 days)
+   * would otherwise make every run "old" and the compaction it triggers
+   * delete the whole history for good; the other processes' starts are
+   * dated by their own clocks, and this process's runs (dated by the clock
+   * in question) do not count. A clock behind prunes nothing early. The
+   * price: after months unused, the old runs go with the first compaction
+   * after a new run rather than at once.
+   */
+  private ageFrom(runs: RunRecord[]): number {
+    let newest = -Infinity;
+    for (const r of runs) if (!this.mine.has(r.id)) newest = Math.max(newest, Date.parse(r.started_at) || -Infinity);
+    const now = (this.options.now?.() ?? new Date()).getTime();
+    return newest === -Infinity ? now : Math.min(now, newest);
   }
 
   private readText(path: string): string {
@@ -194,7 +234,12 @@ export class RunHistory {
     return readSecureFile(path, { warn: this.options.warn, maxBytes: MAX_READ_BYTES }).text;
   }
 
-  /** The old JSON-array history; a damaged one is set aside (0600, renamed) with a warning, and a new history starts. */
+  /**
+   * The old JSON-array history; a damaged one is set aside (0600, renamed)
+   * with a warning, and a new history starts. One that cannot be trusted or
+   * read (a link, a fifo, writable by others, another user's) is skipped,
+   * said once: runs.jsonl, intact, is still listed and compacted.
+   */
   private readLegacy(): RunRecord[] {
     this.legacyIsRuns = false;
     const legacy = this.options.legacyPath;
@@ -211,7 +256,15 @@ export class RunHistory {
       this.legacyIsRuns = Array.isArray(parsed) && parsed.length > 0 && parsed.every(isRun);
       return this.legacyIsRuns ? (parsed as RunRecord[]) : [];
     }
-    const parsed = parseOwnJson(this.readText(legacy));
+    let text: string;
+    try {
+      text = this.readText(legacy);
+    } catch (err) {
+      if (!this.warnedLegacy && (err as NodeJS.ErrnoException).code !== 'ENOENT') this.options.warn(`the old history ${legacy} was skipped: ${messageOf(err)}`);
+      this.warnedLegacy = true;
+      return [];
+    }
+    const parsed = parseOwnJson(text);
     this.legacyIsRuns = true;
     if (Array.isArray(parsed)) return (parsed as unknown[]).filter(isRun);
     const aside = `${legacy}.damaged-${isoNow().replace(/[-:.]/g, '')}`;
@@ -225,50 +278,8 @@ export class RunHistory {
   }
 }
 
-/**
- * Appends `line` (O_APPEND, never following a link, 0600); returns the file's size after. Called under the
- * history's lock. A last line cut short (a full disk) gets its newline first: the event appended after it
- * would otherwise join it, and a run whose start joined it would be lost with it.
- */
-function appendLine(path: string, line: string): number {
-  let fd: number | undefined;
-  try {
-    // O_NONBLOCK: a fifo planted at this name fails the open (ENXIO) or the check below, instead of hanging it.
-    fd = openSync(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
-    const { size } = assertOwnFile(fd, path);
-    const last = Buffer.alloc(1);
-    const cut = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
-    writeSync(fd, cut ? `\n${line}` : line);
-    return fstatSync(fd).size;
-  } catch (err) {
-    if (err instanceof VaultError) throw err;
-    throw ioError(err, path);
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-/** The size past which the history is compacted: twice what its bounds need (a run is ~3 lines of ~200 bytes). */
-function compactAt(bounds: HistoryBounds): number {
-  return Math.max(256 * 1024, bounds.maxRuns * 1200);
-}
-
-function isRun(v: unknown): v is RunRecord {
-  const r = v as Partial<RunRecord> | null;
-  return !!r && typeof r === 'object' && typeof r.id === 'string' && typeof r.started_at === 'string' && typeof r.workflow === 'string';
-}
-
-/**
- * One event, or undefined for a damaged line: cut short by a crash, or (a
- * hand edit) nested deeper than MAX_JSON_DEPTH, which would overflow the
- * stack of what writes it out again (a list as JSON, the compaction).
- */
-function parseEvent(line: string): RunEvent | undefined {
-  const e = parseOwnJson(line) as (Partial<RunEvent> & { op?: string }) | null | undefined;
-  if (!e || typeof e !== 'object') return undefined;
-  if (e.op === 'start' && isRun((e as { run?: unknown }).run)) return e as RunEvent;
-  if ((e.op === 'update' || e.op === 'delete') && typeof (e as { id?: unknown }).id === 'string') return e as RunEvent;
-  return undefined;
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** A run's names as shown (workflow, program, credentials). */

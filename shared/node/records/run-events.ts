@@ -1,0 +1,161 @@
+// The lines of runs.jsonl: appended one at a time, read as a stream and
+// folded into runs in bounded memory. A history of any size (past the 256
+// MiB a whole read allowed, a hand-copied one) can be listed and compacted,
+// instead of refused for ever.
+import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { VaultError } from '../../core/errors';
+import { parseOwnJson } from '../../core/json-depth';
+import type { RunRecord } from '../../core/records';
+import { assertOwnFile, assertPrivateFile, ioError, readSecureBytes } from '../profile/secure-fs';
+
+/** One line of the history file. */
+export type RunEvent = { op: 'start'; run: RunRecord } | { op: 'update'; id: string; patch: Partial<RunRecord> } | { op: 'delete'; id: string };
+
+/** Bytes read at a time. */
+const CHUNK = 1024 * 1024;
+
+/** Where a read of the history stopped: the end of its last whole line, in the file `ino`. */
+export interface ReadEnd {
+  ino: number;
+  end: number;
+}
+
+/**
+ * Calls `onLine` with each whole line of `path` from byte `from` (0600, this
+ * user's, never through a link; a missing file has none), and returns where
+ * it stopped: after the last newline. A last line without one (a write cut
+ * short, an append landing as we read, a hand edit) is read too with
+ * `unended`; otherwise it is left for the next read.
+ */
+export function readLines(path: string, from: number, onLine: (line: string) => void, warn: (message: string) => void, unended = true): ReadEnd | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    // A link: the whole-file read throws the same refusal, with its fix.
+    if (code === 'ELOOP') readSecureBytes(path, { warn });
+    throw ioError(err, path);
+  }
+  try {
+    const s = fstatSync(fd);
+    assertPrivateFile(s, path, { warn, maxBytes: Number.MAX_SAFE_INTEGER });
+    let pos = from;
+    let carry = Buffer.alloc(0);
+    const chunk = Buffer.allocUnsafe(CHUNK);
+    for (;;) {
+      const n = readSync(fd, chunk, 0, CHUNK, pos);
+      if (n === 0) break;
+      const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      pos += n;
+      let start = 0;
+      for (let nl = buf.indexOf(0x0a); nl !== -1; nl = buf.indexOf(0x0a, start)) {
+        if (nl > start) onLine(buf.toString('utf8', start, nl));
+        start = nl + 1;
+      }
+      carry = Buffer.from(buf.subarray(start));
+    }
+    if (unended && carry.length) onLine(carry.toString('utf8'));
+    return { ino: s.ino, end: pos - carry.length };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Appends `line` (O_APPEND, never following a link, 0600); returns the file's size after. Called under the
+ * history's lock. A last line cut short (a full disk) gets its newline first: the event appended after it
+ * would otherwise join it, and a run whose start joined it would be lost with it.
+ */
+export function appendLine(path: string, line: string): number {
+  let fd: number | undefined;
+  try {
+    // O_NONBLOCK: a fifo planted at this name fails the open (ENXIO) or the check below, instead of hanging it.
+    fd = openSync(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+    const { size } = assertOwnFile(fd, path);
+    const last = Buffer.alloc(1);
+    const cut = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
+    writeSync(fd, cut ? `\n${line}` : line);
+    return fstatSync(fd).size;
+  } catch (err) {
+    if (err instanceof VaultError) throw err;
+    throw ioError(err, path);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** A run as folded, with the bytes of the lines that made it (what it costs to keep, before it is compacted). */
+interface Folded {
+  run: RunRecord;
+  bytes: number;
+}
+
+/**
+ * Runs folded from events, oldest first (by first start line). Keeps at most
+ * `maxRuns` and about `maxBytes` of lines, dropping the oldest as newer ones
+ * come: memory stays bounded whatever the file's size.
+ */
+export class EventFold {
+  readonly runs = new Map<string, Folded>();
+  damaged = 0;
+  private bytes = 0;
+
+  constructor(private readonly maxRuns: number, private readonly maxBytes: number) {}
+
+  /** Adds the runs of the old JSON-array history (before any line). */
+  addRun(run: RunRecord, bytes: number): void {
+    this.set(run.id, { run, bytes });
+  }
+
+  /** Applies one line of runs.jsonl. */
+  apply(line: string): void {
+    const event = parseEvent(line);
+    if (!event) {
+      this.damaged++;
+      return;
+    }
+    const bytes = Buffer.byteLength(line) + 1;
+    if (event.op === 'start') this.set(event.run.id, { run: event.run, bytes });
+    else if (event.op === 'delete') this.drop(event.id);
+    else {
+      const known = this.runs.get(event.id);
+      // Map.set of a known key keeps its place: the run stays in start order.
+      if (known) this.set(event.id, { run: { ...known.run, ...event.patch, id: known.run.id }, bytes: known.bytes + bytes });
+    }
+  }
+
+  private set(id: string, folded: Folded): void {
+    this.bytes += folded.bytes - (this.runs.get(id)?.bytes ?? 0);
+    this.runs.set(id, folded);
+    for (const oldest of this.runs.keys()) {
+      if (this.runs.size <= this.maxRuns && this.bytes <= this.maxBytes) break;
+      this.drop(oldest);
+    }
+  }
+
+  private drop(id: string): void {
+    this.bytes -= this.runs.get(id)?.bytes ?? 0;
+    this.runs.delete(id);
+  }
+}
+
+/** Whether `v` has what a run needs to be listed. */
+export function isRun(v: unknown): v is RunRecord {
+  const r = v as Partial<RunRecord> | null;
+  return !!r && typeof r === 'object' && typeof r.id === 'string' && typeof r.started_at === 'string' && typeof r.workflow === 'string';
+}
+
+/**
+ * One event, or undefined for a damaged line: cut short by a crash, or (a
+ * hand edit) nested deeper than MAX_JSON_DEPTH, which would overflow the
+ * stack of what writes it out again (a list as JSON, the compaction).
+ */
+function parseEvent(line: string): RunEvent | undefined {
+  const e = parseOwnJson(line) as (Partial<RunEvent> & { op?: string }) | null | undefined;
+  if (!e || typeof e !== 'object') return undefined;
+  if (e.op === 'start' && isRun((e as { run?: unknown }).run)) return e as RunEvent;
+  if ((e.op === 'update' || e.op === 'delete') && typeof (e as { id?: unknown }).id === 'string') return e as RunEvent;
+  return undefined;
+}
