@@ -192,6 +192,8 @@ interface Masking {
  */
 async function runChild(program: string, rest: string[], env: Record<string, string>, masking: Masking, signals: StageSignals, ctx: CliContext, recording: Recording | undefined, onFailure?: string): Promise<number> {
   const { pipes } = masking;
+  // Taken as the stage is forked (below): its start and duration are its own, whatever the recording waits for.
+  let started = Date.now();
   // History lines are appended one after another, so the end of a run can never land before its start.
   let updates: Promise<RunRecord | undefined> = Promise.resolve(undefined);
   const record = (patch: Partial<RunRecord>) => {
@@ -199,7 +201,9 @@ async function runChild(program: string, rest: string[], env: Record<string, str
     const { history, run } = recording;
     updates = updates
       .then(async (recorded) => {
-        const entry = recorded ?? (await history.start({ ...run, status: 'running' }, new Date()));
+        // Not compacted while the stage runs (it would hold this event loop, so the stage's output and signals): the
+        // end, recorded once the stage ended, compacts when due.
+        const entry = recorded ?? (await history.start({ ...run, status: 'running' }, new Date(started), { compact: patch.status !== 'running' }));
         if (patch.status !== 'running') await history.update(entry.id, patch);
         return entry;
       })
@@ -209,7 +213,7 @@ async function runChild(program: string, rest: string[], env: Record<string, str
       });
   };
   return new Promise((resolve) => {
-    const started = Date.now();
+    started = Date.now();
     // The handlers go in before the stage starts: a signal sent the moment it runs (a loaded machine can pause this
     // process right after the fork) is queued for the event loop, then forwarded, instead of killing exec by default.
     // (A handler runs from the event loop, so `child` below is set by then.)
