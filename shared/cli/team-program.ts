@@ -33,11 +33,12 @@ export function addTeamCommands(program: Command, _sub: Sub, invoke: Invoke, exa
 
   run(target(team.command('identity')).description('print your age public key (age1...), creating your team identity on first use')
     .option('--import <file>', "store an age-keygen identity as yours ('-' = stdin)")
-    .option('--force', 'with --import: replace a different stored identity')
+    .option('--from-export <file>', 'store the team identity of an export you made (cpw-vault export; import never takes it): moving to a new machine')
+    .option('--force', 'with --import or --from-export: replace a different stored identity')
     .option('--export-identity <file>', 'also write your identity, age-encrypted with a passphrase, to this new file (backup)')
-    .option('--passphrase-fd <n>', 'with --export-identity: read the passphrase from this descriptor')
-    .option('--passphrase-file <path>', 'with --export-identity: read the passphrase from this 0600 file')
-    .addHelpText('after', examples(['cpw-vault team identity', 'age-keygen | cpw-vault team identity --import -', 'cpw-vault team identity --export-identity team-key.age'])),
+    .option('--passphrase-fd <n>', "with --export-identity or --from-export: read that file's passphrase from this descriptor")
+    .option('--passphrase-file <path>', "with --export-identity or --from-export: read that file's passphrase from this 0600 file")
+    .addHelpText('after', examples(['cpw-vault team identity', 'age-keygen | cpw-vault team identity --import -', 'cpw-vault team identity --export-identity team-key.age', 'cpw-vault team identity --from-export vault.age   # your own export, on a new machine'])),
   (o) => async (ctx) => (await import('./commands/team-identity')).teamIdentityCmd(o, ctx));
 
   run(target(team.command('init')).description('create the team file and its recipients list, encrypted to you, with the keys you --add')

@@ -2,6 +2,7 @@ import { checkFormat, plainSlotProblem } from './catalog';
 import { splitCredentialId, valueProblem, type CredentialId } from './credential';
 import { distinctEnvVars, movedEnvVarText, type MovedEnvVar } from './env-var-names';
 import { maySecret, type ParsedSource, type SourceKind } from './migration-sources';
+import { NEVER_SHARED_ID } from './team-document';
 
 /** What migration will do with one source entry. */
 export type RowAction = 'import' | 'identical' | 'conflict' | 'unknown' | 'invalid';
@@ -64,11 +65,18 @@ function edgeSpaces(value: unknown): string | undefined {
 }
 
 /**
+ * Why a file's `cpw-vault.team_identity` is never taken (an import, a migration; a team file drops it on read): the
+ * one who wrote the file knows that key, and every team file encrypted to it afterwards would be theirs to read.
+ */
+export const TEAM_IDENTITY_REFUSED = 'a team identity is never taken from a file: whoever wrote the file knows it and could read every team file encrypted to you; not imported (your own, from an export you made: cpw-vault team identity --from-export FILE)';
+
+/**
  * Plans a migration: one row per source entry — import, identical (already
  * stored with the same value), conflict (a different value is stored:
  * skipped unless chosen for overwrite), unknown (reported; imported as a
  * custom credential when chosen), invalid (non-string, empty, too long,
- * a second entry for the same credential). Pure: `compare` says what is
+ * a second entry for the same credential, a team identity other than the
+ * one stored: see TEAM_IDENTITY_REFUSED). Pure: `compare` says what is
  * stored. The plan holds no value.
  */
 export function planMigration(source: ParsedSource, compare: (id: CredentialId, value: string) => StoredComparison, choices: PlanChoices = {}): MigrationPlan {
@@ -86,6 +94,8 @@ export function planMigration(source: ParsedSource, compare: (id: CredentialId, 
     // A custom credential already stored is the user's, as a known one is: the same value again is identical (a second
     // run changes nothing), a different one a conflict (kept unless chosen for overwrite).
     const stored = compare(target, value);
+    // Before every choice: no --overwrite-all or --include-unknown turns it on.
+    if (target === NEVER_SHARED_ID && stored !== 'same') return { ...base, target, action: 'invalid', apply: false, reason: TEAM_IDENTITY_REFUSED };
     if (!entry.target && stored === 'absent') {
       const envVar = entry.customTarget!.envVar;
       if (choices.includeUnknown && PLAINTEXT.has(source.kind) && !maySecret(entry.sourceKey, value)) {

@@ -163,6 +163,20 @@ describe('planMigration', () => {
     expect(planMigration(source, compare, { overwrite: 'all' }).rows[2]!.apply).toBe(true);
   });
 
+  it('a team identity in a file is never taken, whatever is chosen: whoever wrote the file knows it', () => {
+    const identity = `AGE-SECRET-KEY-1${'Q'.repeat(58)}`;
+    const source = { kind: 'export' as const, path: 'x.age', duplicateKeys: [], entries: [{ sourceKey: 'cpw-vault.team_identity', target: 'cpw-vault.team_identity', value: identity }, { sourceKey: 'tmdb.api_key', target: 'tmdb.api_key', value: TMDB }] };
+    for (const stored of ['absent', 'different'] as const) {
+      for (const kind of ['export', 'secrets-json', 'dotenv', 'team-file'] as const) {
+        const plan = planMigration({ ...source, kind }, () => stored, { overwrite: 'all', includeUnknown: true });
+        expect(plan.rows[0]).toMatchObject({ action: 'invalid', apply: false, reason: expect.stringContaining('a team identity is never taken from a file') });
+        expect(plan.rows[1]!.apply).toBe(true);
+      }
+    }
+    // The same key already stored changes nothing, and says so.
+    expect(planMigration(source, () => 'same').rows[0]).toMatchObject({ action: 'identical', apply: false });
+  });
+
   it('the printable plan holds no value', () => {
     const text = JSON.stringify(planMigration(source, compare, { includeUnknown: true }));
     for (const v of [HF, TMDB, 'sk-conflict-value-0000000000', 'dk-1', 'hf_other']) expect(text).not.toContain(v);

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, existsSync, chmodSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readExportFile } from '../../shared/node/secrets/export-file';
+import { buildExport } from '../../shared/core/vault-export';
+import { readExportFile, writeExportFile } from '../../shared/node/secrets/export-file';
 import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
 import { APP, setupMain } from './main-setup';
 
@@ -82,6 +83,18 @@ describe('Security section handlers (real vault, real agent, main-owned dialogs)
     expect(await m.value('securityImportApply', { source: picked.handle })).toEqual({ imported: [] });
     m.answers.exportFile = m.vault.profilePath;
     expect(await code('securityImportPick')).toBe('INVALID_ARGUMENT');
+  });
+
+  it('an export carrying someone\'s team identity: the app\'s import plan refuses that row, and Overwrite all does not write it', async () => {
+    const sender = execFileSync('age-keygen', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-1'))!;
+    const file = join(m.t.root, 'planted-identity.age');
+    await writeExportFile(file, buildExport([{ id: 'cpw-vault.team_identity', value: sender }], new Date()), EXPORT_PASS, { logN: 10 });
+    m.answers.exportFile = file;
+    const picked = await m.value<{ handle: string }>('securityImportPick');
+    const plan = await m.value<{ plan: { rows: Array<{ target: string; action: string; apply: boolean; reason?: string }> } }>('securityImportPlan', { source: picked.handle, passphrase: EXPORT_PASS, overwrite: 'all' });
+    expect(plan.plan.rows).toEqual([expect.objectContaining({ target: 'cpw-vault.team_identity', action: 'invalid', apply: false, reason: expect.stringContaining('a team identity is never taken from a file') })]);
+    expect(await m.value('securityImportApply', { source: picked.handle, overwrite: 'all' })).toEqual({ imported: [] });
+    expect(await m.vault.findCredential('cpw-vault', 'team_identity')).toBeUndefined();
   });
 
   it('hostile arguments: wrong shapes, unknown keys, huge strings, paths instead of handles, foreign frames — refused before anything runs', async () => {

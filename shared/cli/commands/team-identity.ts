@@ -12,6 +12,8 @@ import { interruptible } from '../signals';
 export interface IdentityArgs extends PassphraseSource {
   /** An age-keygen identity file to store as this user's team identity (`-` = stdin). */
   import?: string;
+  /** A cpw-vault export (one you made) whose team identity to store as yours: the one way an export's identity comes in. */
+  fromExport?: string;
   /** Replace a stored identity that differs from the imported one. */
   force?: boolean;
   /** Write the identity, age-encrypted with a passphrase, to this new file (backup). */
@@ -23,6 +25,8 @@ export interface IdentityArgs extends PassphraseSource {
  * `cpw-vault team identity`: prints the user's age public key (and nothing
  * else on stdout), creating the identity in the user's secret store on first
  * use. `--import FILE|-` stores an age-keygen identity instead;
+ * `--from-export FILE` the one in an export you made (moving to a new
+ * machine: `import` never takes it, since the file's writer knows it);
  * `--export-identity FILE` writes a passphrase-encrypted copy (`age -d FILE`
  * gives back the identity file); `--identity-file PATH` prints that file's key.
  */
@@ -30,12 +34,18 @@ export async function teamIdentityCmd(args: IdentityArgs, ctx: CliContext): Prom
   return interruptible(async (signal) => {
     let key: TeamKey;
     let note: string;
+    if ([args.identityFile, args.import, args.fromExport].filter((a) => a !== undefined).length > 1 || (args.fromExport !== undefined && args.exportIdentity)) {
+      throw new VaultError('INVALID_ARGUMENT', 'Give one of --identity-file, --import and --from-export (and --export-identity apart from --from-export: each has its own passphrase).', 'Run them one at a time.');
+    }
     if (args.identityFile) {
       key = await readIdentityFile(resolve(ctx.io.cwd, args.identityFile));
       note = `Identity from ${args.identityFile}.`;
     } else if (args.import !== undefined) {
-      key = await importIdentity(args, ctx, signal);
+      key = await storeIdentity(await identityToImport(args.import, ctx), args, ctx, signal);
       note = `Imported into your vault as ${TEAM_IDENTITY.id}.`;
+    } else if (args.fromExport !== undefined) {
+      key = await storeIdentity(await identityOfExport(args, ctx), args, ctx, signal);
+      note = `Took the team identity of ${args.fromExport} into your vault as ${TEAM_IDENTITY.id}.`;
     } else {
       const made = await ensureIdentity(await ctx.vault(), signal);
       key = made;
@@ -49,16 +59,32 @@ export async function teamIdentityCmd(args: IdentityArgs, ctx: CliContext): Prom
   });
 }
 
-async function importIdentity(args: IdentityArgs, ctx: CliContext, signal: AbortSignal): Promise<TeamKey> {
-  const from = args.import!;
-  let key: TeamKey;
-  if (from === '-') {
-    const text = await ctx.io.readStdin();
-    if (text.length > 64 * 1024) throw new VaultError('INVALID_ARGUMENT', 'stdin is over 64 KiB; an identity file is a few lines.', 'Pipe the file written by age-keygen.');
-    key = await parseIdentityText(text, 'stdin');
-  } else {
-    key = await readIdentityFile(resolve(ctx.io.cwd, from));
-  }
+/** The age-keygen identity of `--import FILE|-`. */
+async function identityToImport(from: string, ctx: CliContext): Promise<TeamKey> {
+  if (from !== '-') return readIdentityFile(resolve(ctx.io.cwd, from));
+  const text = await ctx.io.readStdin();
+  if (text.length > 64 * 1024) throw new VaultError('INVALID_ARGUMENT', 'stdin is over 64 KiB; an identity file is a few lines.', 'Pipe the file written by age-keygen.');
+  return parseIdentityText(text, 'stdin');
+}
+
+/**
+ * The team identity in the export `--from-export` names (its passphrase: a hidden prompt, --passphrase-file or
+ * --passphrase-fd). Warns first: whoever wrote the export knows that key, so it must be one the user made.
+ */
+async function identityOfExport(args: IdentityArgs, ctx: CliContext): Promise<TeamKey> {
+  const path = resolve(ctx.io.cwd, args.fromExport!);
+  const passphrase = await readPassphrase(args, ctx.io, { message: `Passphrase of the export file ${path}` });
+  ctx.io.err('Decrypting the export...\n');
+  const { readExportFile } = await import('../../node/secrets/export-file');
+  const found = (await readExportFile(path, passphrase)).credentials.find((c) => c.id === TEAM_IDENTITY.id);
+  if (typeof found?.value !== 'string') throw new VaultError('INVALID_ARGUMENT', `${path} holds no team identity (${TEAM_IDENTITY.id}).`, 'Export again from the vault that has it (cpw-vault export --to FILE), or make one here: cpw-vault team identity');
+  const key = await parseIdentityText(found.value, `The ${TEAM_IDENTITY.id} in ${path}`);
+  ctx.io.err(`warning: the team identity of an export is known to whoever made the export: every team file encrypted to ${key.recipient} is theirs to read. Take it only from an export you made yourself.\n`);
+  return key;
+}
+
+/** Stores `key` as the user's team identity; a different one already stored is replaced only with --force. */
+async function storeIdentity(key: TeamKey, args: IdentityArgs, ctx: CliContext, signal: AbortSignal): Promise<TeamKey> {
   const vault = await ctx.vault();
   // Looked at and replaced under the identity lock: a first use running at the same time has either stored its key
   // (then this is a replacement, refused without --force) or not started.
@@ -66,7 +92,7 @@ async function importIdentity(args: IdentityArgs, ctx: CliContext, signal: Abort
     const current = await storedIdentity(vault);
     if (current?.identity === key.identity) return key;
     if (current && !args.force) {
-      throw new VaultError('INVALID_ARGUMENT', `You already have a different team identity (${current.recipient}); replacing it loses access to every team file encrypted to it.`, 'Keep a backup first (cpw-vault team identity --export-identity FILE), then import again with --force.');
+      throw new VaultError('INVALID_ARGUMENT', `You already have a different team identity (${current.recipient}); replacing it loses access to every team file encrypted to it.`, `Keep a backup first (cpw-vault team identity --export-identity FILE), then run again with --force.`);
     }
     await vault.setCredential(TEAM_IDENTITY.service, TEAM_IDENTITY.key, key.identity, { label: TEAM_IDENTITY.label, envVar: TEAM_IDENTITY.envVar, signal });
     return key;

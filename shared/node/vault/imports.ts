@@ -4,6 +4,7 @@ import { customEnvVars, movedEnvVarText } from '../../core/env-var-names';
 import { withDistinctEnvVars, type ApplyResult, type MigrationPlan, type PlanChoices, type PlanRow } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
 import type { Profile } from '../../core/profile-schema';
+import { NEVER_SHARED_ID } from '../../core/team-document';
 import type { Caller } from '../../core/views';
 import { exportAsSource, exportedEnvVar, exportedLabel, importedEnvVar, withRefusedEnvVarNotes, type ExportDocument } from '../../core/vault-export';
 import type { CredentialChange, CredentialStore } from '../credentials/credential-store';
@@ -50,7 +51,8 @@ export class VaultImports {
     const { plan, stored: values } = await planMigrationFor(source, choices, stored);
     this.planned.set(plan, values);
     if (!fileEnvVar) return this.distinctPlan(plan, 'plan');
-    const envVarOf = (row: PlanRow) => (row.target && !catalogEntry(row.target) ? importedEnvVar(row.target, fileEnvVar(row)) : undefined);
+    // An invalid row stores nothing, so it carries no name (a refused team identity showed the name it would have had).
+    const envVarOf = (row: PlanRow) => (row.target && row.action !== 'invalid' && !catalogEntry(row.target) ? importedEnvVar(row.target, fileEnvVar(row)) : undefined);
     const noted = withRefusedEnvVarNotes(this.distinctPlan(plan, 'plan', envVarOf), fileEnvVar);
     this.planned.set(noted, values);
     return noted;
@@ -85,7 +87,8 @@ export class VaultImports {
   async applyImport(doc: ExportDocument, plan: MigrationPlan, options: { signal?: AbortSignal; onProgress?: (done: number, total: number, id: CredentialId) => void } = {}): Promise<{ imported: CredentialId[] }> {
     const source = exportAsSource(doc, plan.source.path);
     // The plan's names (planImport set them), else the file's, made safe; checked again against what is stored now.
-    const chosen = this.distinctPlan(plan, 'apply', (row) => row.envVar ?? exportedEnvVar(doc.credentials[row.index]!)).rows.filter((r) => r.apply && r.target);
+    // A plan is the caller's to pass: a team identity it says to write is still never taken (see TEAM_IDENTITY_REFUSED).
+    const chosen = this.distinctPlan(plan, 'apply', (row) => row.envVar ?? exportedEnvVar(doc.credentials[row.index]!)).rows.filter((r) => r.apply && r.target && r.target !== NEVER_SHARED_ID);
     const changes = chosen.map((row): CredentialChange => {
       const exported = doc.credentials[row.index]!;
       return { kind: 'set', id: row.target!, value: (source.entries[row.index]!.value as string).trim(), label: exportedLabel(exported), ...(row.envVar ? { envVar: row.envVar } : {}) };

@@ -1,0 +1,83 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildExport } from '../../shared/core/vault-export';
+import { writeExportFile } from '../../shared/node/secrets/export-file';
+import { BIN } from '../helpers/cli';
+import { collect, type ChildResult } from '../helpers/children';
+import { fileEnv, makeFileVaultHome, type FileVaultHome } from '../helpers/file-vault';
+
+/**
+ * Files that come from someone else (an export handed over, a team file, an
+ * age key typed by hand), and the lines that tell a user what to do with
+ * them. Each case was found by an outside tester's pass.
+ */
+
+const EXPORT_PASS = 'export passphrase from a colleague';
+const TMDB = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+
+function run(h: FileVaultHome, args: string[], options: { input?: string; env?: Record<string, string | undefined> } = {}): Promise<ChildResult> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: h.cwd, env: fileEnv(h, options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  return collect(child, options.input ?? '');
+}
+
+/** A fresh age-keygen key pair. */
+function ageKeygen(): { identity: string; recipient: string } {
+  const identity = execFileSync('age-keygen', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-1'))!;
+  return { identity, recipient: execFileSync('age-keygen', ['-y'], { input: `${identity}\n`, encoding: 'utf8' }).trim() };
+}
+
+describe('files from someone else', () => {
+  let h: FileVaultHome;
+  let me: string;
+  let passFile: string;
+  beforeAll(async () => {
+    h = await makeFileVaultHome({ logN: 10 });
+    expect((await run(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    me = (await run(h, ['team', 'identity'])).stdout.trim();
+    passFile = join(h.root, 'export-pass.txt');
+    writeFileSync(passFile, EXPORT_PASS, { mode: 0o600 });
+  });
+  afterAll(async () => {
+    await run(h, ['lock']);
+    rmSync(h.root, { recursive: true, force: true });
+  });
+
+  it('import never installs the team identity a file carries, even with --overwrite-all: the plan says why, and your key stays yours', async () => {
+    const sender = ageKeygen();
+    const file = join(h.root, 'from-mallory.age');
+    await writeExportFile(file, buildExport([{ id: 'cpw-vault.team_identity', value: sender.identity }, { id: 'tmdb.api_key', value: TMDB }], new Date()), EXPORT_PASS, { logN: 10 });
+    const r = await run(h, ['import', file, '--passphrase-file', passFile, '--yes', '--overwrite-all']);
+    expect(r.code, r.stderr).toBe(0);
+    const row = r.stdout.split('\n').find((l) => l.startsWith('cpw-vault.team_identity'))!;
+    expect(row).toMatch(/invalid\s+no\s+a team identity is never taken from a file/);
+    expect(row).toContain('cpw-vault team identity --from-export FILE');
+    expect(r.stdout).not.toContain(sender.identity);
+    expect((await run(h, ['team', 'identity'])).stdout.trim()).toBe(me);
+    expect((await run(h, ['get', 'tmdb', 'api_key'])).stdout.trim()).toBe(TMDB);
+    // The file's key given twice (a second import) is still refused; --json says the same.
+    const json = await run(h, ['import', file, '--passphrase-file', passFile, '--dry-run', '--json', '--overwrite-all']);
+    const plan = (JSON.parse(json.stdout) as { plan: { rows: Array<{ target: string; action: string; apply: boolean; envVar?: string }> } }).plan;
+    const row2 = plan.rows.find((x) => x.target === 'cpw-vault.team_identity');
+    expect(row2).toMatchObject({ action: 'invalid', apply: false });
+    expect(row2).not.toHaveProperty('envVar'); // nothing is stored, so no name (it showed CUSTOM_CPW_VAULT_TEAM_IDENTITY)
+  });
+
+  it('team identity --from-export takes your own from an export you made, with a warning; a different stored one only with --force', async () => {
+    const mine = ageKeygen();
+    const file = join(h.root, 'my-old-machine.age');
+    await writeExportFile(file, buildExport([{ id: 'cpw-vault.team_identity', value: mine.identity }], new Date()), EXPORT_PASS, { logN: 10 });
+    const refused = await run(h, ['team', 'identity', '--from-export', file, '--passphrase-file', passFile]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('You already have a different team identity');
+    expect((await run(h, ['team', 'identity'])).stdout.trim()).toBe(me);
+    const taken = await run(h, ['team', 'identity', '--from-export', file, '--passphrase-file', passFile, '--force']);
+    expect(taken.code, taken.stderr).toBe(0);
+    expect(taken.stderr).toContain('warning: the team identity of an export is known to whoever made the export');
+    expect(taken.stdout.trim()).toBe(mine.recipient);
+    expect((await run(h, ['team', 'identity'])).stdout.trim()).toBe(mine.recipient);
+    expect(taken.stderr).not.toContain(mine.identity);
+  });
+
+});
