@@ -17,6 +17,7 @@
 import { KEY_NAME, looksLikeKey, SERVICE_NAME, splitCredentialId, type CredentialId } from './credential';
 import { VaultError } from './errors';
 import { hasControlChars } from './control-chars';
+import { AGE_RECIPIENT, isAgeRecipient } from './age-recipient';
 
 /** The `format` marker of a team document. */
 export const TEAM_FORMAT = 'cpw-vault-team';
@@ -33,8 +34,6 @@ export const MAX_TEAM_CREDENTIALS = 10_000;
 export const NEVER_SHARED_ID = 'cpw-vault.team_identity';
 /** A member name: what `# name` says in the recipients file. */
 export const MEMBER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
-/** An age X25519 recipient (bech32, lower case), the only kind the reference age CLI and cpw-vault both read. */
-export const AGE_RECIPIENT = /^age1[02-9ac-hj-np-z]{58}$/;
 
 export interface TeamMember {
   name: string;
@@ -75,6 +74,9 @@ export function checkMemberName(name: string): string {
 
 /** Throws INVALID_ARGUMENT unless `recipient` is an age X25519 recipient. */
 export function checkRecipient(recipient: string): string {
+  if (AGE_RECIPIENT.test(recipient) && !isAgeRecipient(recipient)) {
+    throw new VaultError('INVALID_ARGUMENT', 'That is not a valid age recipient: its checksum does not match (a character mistyped or lost in copying).', 'Ask the member to send the age1... line again, copied whole (cpw-vault team identity, or age-keygen -y KEYFILE).');
+  }
   if (!AGE_RECIPIENT.test(recipient)) {
     const ssh = /^ssh-(ed25519|rsa) /.test(recipient);
     throw new VaultError('INVALID_ARGUMENT', ssh ? 'SSH public keys are not supported as team recipients (the age library cpw-vault uses reads only age X25519 keys).' : 'That is not an age public key (age1 followed by 58 characters).', 'Ask the member to run: cpw-vault team identity   (or age-keygen -y KEYFILE) and send you the age1... line.');
@@ -136,7 +138,7 @@ export function parseRecipients(text: string, file: string): { name: string; rec
       name = MEMBER_NAME.test(candidate) ? candidate : undefined;
       continue;
     }
-    if (!AGE_RECIPIENT.test(line)) throw new VaultError('TEAM_INVALID', `${file} line ${i + 1} is not an age public key.`, 'Each member is a "# name" line then an age1... line. Restore the file from git, or rewrite it: cpw-vault team recipients --write');
+    if (!isAgeRecipient(line)) throw new VaultError('TEAM_INVALID', `${file} line ${i + 1} is not an age public key.`, 'Each member is a "# name" line then an age1... line. Restore the file from git, or rewrite it: cpw-vault team recipients --write');
     out.push({ name: name ?? `member-${out.length + 1}`, recipient: line });
     name = undefined;
   }
@@ -182,6 +184,8 @@ export function parseTeamDocument(text: string, file: string): TeamDocument {
     updated_at: str(doc['updated_at']) ?? '',
     members: members.map((m, i) => {
       if (!isObject(m) || typeof m['name'] !== 'string' || !MEMBER_NAME.test(m['name']) || typeof m['recipient'] !== 'string' || !AGE_RECIPIENT.test(m['recipient'])) throw invalid(file, `member ${i + 1} has no valid name and age recipient`);
+      // Read then, not when the next add or push fails for every member on a key age cannot use.
+      if (!isAgeRecipient(m['recipient'])) throw invalid(file, `member ${i + 1} (${m['name']}) has an age recipient whose checksum does not match`);
       if (names.has(m['name'])) throw invalid(file, `member ${i + 1} repeats a name given before`);
       names.add(m['name']);
       return { name: m['name'], recipient: m['recipient'], seen: idList(m['seen']) };

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildExport } from '../../shared/core/vault-export';
@@ -80,4 +80,31 @@ describe('files from someone else', () => {
     expect(taken.stderr).not.toContain(mine.identity);
   });
 
+  it('team add with a mistyped key: exit 2 "not a valid age recipient", never an internal error; a team file holding one is TEAM_INVALID naming the member', async () => {
+    const team = join(h.cwd, 'cpw-team.age');
+    const mine = (await run(h, ['team', 'identity'])).stdout.trim(); // an earlier case may have replaced it
+    expect((await run(h, ['set', 'tmdb', 'api_key'], { input: TMDB })).code).toBe(0);
+    expect((await run(h, ['team', 'init', '--add', 'tmdb.api_key', '--name', 'me', '--file', team])).code).toBe(0);
+    const before = readFileSync(team);
+    for (const key of [`age1${'q'.repeat(58)}`, 'age1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq5cu47z']) {
+      // The second: a right checksum, on a key (all zeros) no file can be encrypted to.
+      const r = await run(h, ['team', 'add', 'dave', key, '--file', team]);
+      expect(r.stderr).not.toContain('INTERNAL');
+      expect(r.stderr).toContain('[INVALID_ARGUMENT] That is not a valid age recipient');
+      expect(r.code).toBe(2);
+    }
+    expect(readFileSync(team)).toEqual(before);
+    const carol = ageKeygen().recipient;
+    for (const [dave, why] of [[`age1${'q'.repeat(58)}`, 'member 2 (dave) has an age recipient whose checksum does not match'], ['age1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq5cu47z', 'cannot be encrypted to member dave']] as const) {
+      const planted = join(h.cwd, `planted-${dave.slice(-4)}.age`);
+      const doc = { format: 'cpw-vault-team', version: 1, updated_at: '2026-12-01T00:00:00.000Z', members: [{ name: 'me', recipient: mine, seen: [] }, { name: 'dave', recipient: dave, seen: [] }], credentials: [], rotate: [] };
+      writeFileSync(`${planted}.recipients`, `# me\n${mine}\n# dave\n${dave}\n`);
+      execFileSync('age', ['-r', mine, '-a', '-o', planted], { input: JSON.stringify(doc) });
+      const add = await run(h, ['team', 'add', 'carol', carol, '--file', planted]);
+      expect(add.stderr).not.toContain('INTERNAL');
+      expect(add.stderr).toContain('[TEAM_INVALID]');
+      expect(add.stderr).toContain(why);
+      expect(add.code).toBe(1);
+    }
+  });
 });

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { hasConflictMarkers, nextDocument, parseRecipients, parseTeamDocument, recipientsText, checkRecipient, checkMemberName } from '../../shared/core/team-document';
 
-const R = (c: string) => `age1${c.repeat(58)}`;
+/** Real age X25519 recipients (age-keygen -y): a key of one repeated letter has the shape, not the checksum. */
+const KEYS: Record<string, string> = {
+  p: 'age19m7spuy6f34q8yzas28dwtgy577hygucs3v7gdp79jndkg6xjqmsgdznt3',
+  q: 'age17466fvt0h89yfhqlxeznvrks96w7sww9z6w4x4kdpnmf8m8gv4ds3eh0es',
+  x: 'age104nvtvjx4dpz2tvmgjqpxgt4j8ajpjk4fqpxf8ku994296h2u57ql78eun',
+};
+const R = (c: string) => KEYS[c]!;
+/** The tester's `age1qqq...`: the shape of a recipient, with a checksum that does not match. */
+const BAD_SUM = `age1${'q'.repeat(58)}`;
 const cred = (id: string, value: string) => ({ id, value, meta: { updated_at: '' } });
 
 describe('team document', () => {
@@ -28,6 +36,17 @@ describe('team document', () => {
     expect(() => checkRecipient('ssh-ed25519 AAAA bob@host')).toThrow(/SSH public keys are not supported/);
     expect(() => checkRecipient('age1short')).toThrow(/not an age public key/);
     expect(checkRecipient(R('p'))).toBe(R('p'));
+  });
+
+  it('a key with the shape of a recipient and a wrong checksum: "not a valid age recipient" on add, TEAM_INVALID naming the member on read', () => {
+    expect(() => checkRecipient(BAD_SUM)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('not a valid age recipient') }));
+    // One character changed in a real key (a typo): the checksum catches it.
+    const typo = `${R('p').slice(0, 20)}${R('p')[20] === 'q' ? 'p' : 'q'}${R('p').slice(21)}`;
+    expect(() => checkRecipient(typo)).toThrow(/not a valid age recipient/);
+    const doc = (recipient: string) => JSON.stringify({ format: 'cpw-vault-team', version: 1, updated_at: '', members: [{ name: 'alice', recipient: R('p'), seen: [] }, { name: 'dave', recipient, seen: [] }], credentials: [], rotate: [] });
+    expect(() => parseTeamDocument(doc(BAD_SUM), 'f')).toThrow(expect.objectContaining({ code: 'TEAM_INVALID', message: expect.stringContaining('member 2 (dave) has an age recipient whose checksum does not match') }));
+    expect(parseTeamDocument(doc(R('q')), 'f').members.map((m) => m.name)).toEqual(['alice', 'dave']);
+    expect(() => parseRecipients(`# dave\n${BAD_SUM}\n`, 'f')).toThrow(/line 2 is not an age public key/);
   });
 
   it('remembers what each member has seen; removing one leaves a reminder that a changed value clears', () => {

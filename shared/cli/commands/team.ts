@@ -2,7 +2,7 @@ import { sha256Hex } from '../../node/builtins';
 import { existsSync } from 'node:fs';
 import { cancelledError, VaultError } from '../../core/errors';
 import { checkMemberName, checkRecipient, nextDocument, type TeamCredential, type TeamDocument } from '../../core/team-document';
-import { readRepoFile, readRecipientsFile, updateTeamFile, writeRecipientsFile } from '../../node/team/team-file';
+import { canEncryptTo, readRepoFile, readRecipientsFile, updateTeamFile, writeRecipientsFile } from '../../node/team/team-file';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
@@ -63,6 +63,7 @@ export async function teamInit(args: TeamTarget & { add?: string[]; name?: strin
 export async function teamAdd(args: TeamTarget & { name: string; recipient: string }, ctx: CliContext): Promise<ExitCode> {
   const name = checkMemberName(args.name);
   const recipient = checkRecipient(args.recipient.trim());
+  if (!(await canEncryptTo(recipient))) throw new VaultError('INVALID_ARGUMENT', 'That is not a valid age recipient: age cannot encrypt to that key.', 'Ask the member to send the age1... line that cpw-vault team identity (or age-keygen -y KEYFILE) prints.');
   let unchanged = false;
   await change(ctx, args, async () => {
     // The one tolerated disagreement: this very member written to one file and not yet to the other (an interrupted add).

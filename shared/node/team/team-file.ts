@@ -113,11 +113,34 @@ export function mismatch(files: TeamFiles, diff: { onlyInFile: string[]; onlyInL
   );
 }
 
-/** Encrypts `doc` to its members (armored) : the bytes of the team file. */
+/**
+ * Whether age can encrypt to `recipient`. A key's text checking out is not
+ * enough: X25519's few low-order points (all zeros, for one) pass every
+ * check of the text, and every encryption to them fails.
+ */
+export async function canEncryptTo(recipient: string): Promise<boolean> {
+  try {
+    const e = new Encrypter();
+    e.addRecipient(recipient);
+    await e.encrypt(new Uint8Array(0));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Encrypts `doc` to its members (armored): the bytes of the team file. Throws TEAM_INVALID naming a member whose key age cannot use. */
 export async function sealTeamDocument(doc: TeamDocument): Promise<string> {
-  const e = new Encrypter();
-  for (const m of sortMembers(doc.members)) e.addRecipient(m.recipient);
-  return armor.encode(await e.encrypt(JSON.stringify(doc, null, 2)));
+  try {
+    const e = new Encrypter();
+    for (const m of sortMembers(doc.members)) e.addRecipient(m.recipient);
+    return armor.encode(await e.encrypt(JSON.stringify(doc, null, 2)));
+  } catch (err) {
+    const unusable: string[] = [];
+    for (const m of doc.members) if (!(await canEncryptTo(m.recipient))) unusable.push(m.name);
+    if (!unusable.length) throw err;
+    throw new VaultError('TEAM_INVALID', `The team file cannot be encrypted to member ${unusable.join(', ')}: age cannot use that age1... key. Nothing was changed.`, `Remove the member (cpw-vault team remove ${unusable[0]}), then add them again with the line their cpw-vault team identity prints.`);
+  }
 }
 
 /**
