@@ -6,7 +6,7 @@ import { buildExport } from '../../shared/core/vault-export';
 import { writeExportFile } from '../../shared/node/secrets/export-file';
 import { BIN } from '../helpers/cli';
 import { collect, type ChildResult } from '../helpers/children';
-import { fileEnv, makeFileVaultHome, type FileVaultHome } from '../helpers/file-vault';
+import { fileEnv, inPty, makeFileVaultHome, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
 
 /**
  * Files that come from someone else (an export handed over, a team file, an
@@ -78,6 +78,49 @@ describe('files from someone else', () => {
     expect(taken.stdout.trim()).toBe(mine.recipient);
     expect((await run(h, ['team', 'identity'])).stdout.trim()).toBe(mine.recipient);
     expect(taken.stderr).not.toContain(mine.identity);
+  });
+
+  it('an ASCII-armored passphrase export (age -p -a, the reference CLI) is imported', async () => {
+    const json = join(h.root, 'armored.json');
+    writeFileSync(json, JSON.stringify(buildExport([{ id: 'armored.key', value: 'armored-value-0001' }], new Date())), { mode: 0o600 });
+    const file = join(h.root, 'armored.age');
+    const age = await inPty(h.cwd, fileEnv(h), ['age', '-p', '-a', '-o', file, json], [
+      { expect: 'Enter passphrase', send: `${EXPORT_PASS}\r` },
+      { expect: 'Confirm passphrase', send: `${EXPORT_PASS}\r` },
+    ]);
+    expect(age.code, age.screen).toBe(0);
+    expect(readFileSync(file, 'latin1')).toMatch(/^-----BEGIN AGE ENCRYPTED FILE-----/);
+    const r = await run(h, ['import', file, '--passphrase-file', passFile, '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('Imported 1 credential(s)');
+    expect((await run(h, ['get', 'armored', 'key'])).stdout.trim()).toBe('armored-value-0001');
+  });
+
+  it('a damaged export: VAULT_CORRUPT whose fix is about that export, not "restore from a backup (or import an export)"', async () => {
+    const file = join(h.root, 'cut.age');
+    await writeExportFile(join(h.root, 'whole.age'), buildExport([{ id: 'cut.key', value: 'cut-value-0001' }], new Date()), EXPORT_PASS, { logN: 10 });
+    writeFileSync(file, readFileSync(join(h.root, 'whole.age')).subarray(0, 150));
+    const before = vaultBytes(h).vault;
+    const r = await run(h, ['import', file, '--passphrase-file', passFile, '--yes']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('[VAULT_CORRUPT]');
+    expect(r.stderr).toContain(`fix: Check that ${file} is the file cpw-vault export (or age -p) wrote, copied whole`);
+    expect(r.stderr).not.toContain('import an export');
+    expect(vaultBytes(h).vault).toBe(before);
+  });
+
+  it('import on a locked vault: the fix says to unlock the vault (cpw-vault unlock --passphrase-file), not import\'s own --passphrase-file', async () => {
+    const file = join(h.root, 'locked.age');
+    await writeExportFile(file, buildExport([{ id: 'locked.key', value: 'locked-value-0001' }], new Date()), EXPORT_PASS, { logN: 10 });
+    expect((await run(h, ['lock'])).code).toBe(0);
+    try {
+      const r = await run(h, ['import', file, '--passphrase-file', passFile, '--yes']);
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain('[VAULT_LOCKED]');
+      expect(r.stderr).toContain('in scripts: cpw-vault unlock --passphrase-file PATH');
+    } finally {
+      expect((await run(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    }
   });
 
   it('team add with a mistyped key: exit 2 "not a valid age recipient", never an internal error; a team file holding one is TEAM_INVALID naming the member', async () => {

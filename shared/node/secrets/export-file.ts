@@ -1,8 +1,12 @@
-import { isVaultError } from '../../core/errors';
+import { armor } from 'age-encryption';
+import { isVaultError, VaultError } from '../../core/errors';
 import { parseExport, type ExportDocument } from '../../core/vault-export';
 import { assertWritableTarget, readRegularFile, writeFileDurably } from './durable-file';
 import { SCRYPT_LOG_N, openWithPassphrase, sealWithPassphrase } from './vault-crypto';
 import { WRONG_PASSPHRASE_DELAY_MS } from './vault-admin';
+import { corruptFile } from './vault-errors';
+
+const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
 
 /**
  * Writes an export document to `path` as an age file encrypted with
@@ -20,7 +24,8 @@ export async function writeExportFile(path: string, doc: ExportDocument, passphr
 
 /**
  * Reads an export file with its passphrase, for import: decrypts it and
- * checks its structure ({@link parseExport}). Throws VAULT_PASSPHRASE_WRONG
+ * checks its structure ({@link parseExport}). Binary or ASCII-armored (what
+ * `age -p -a` writes: `age -d` opens both). Throws VAULT_PASSPHRASE_WRONG
  * (after a short pause), VAULT_CORRUPT (truncated, tampered, no age file),
  * EXPORT_INVALID (decrypts but is no export), IO_ERROR / PROFILE_SYMLINK.
  * The file may have any mode: it is encrypted (a copy from another machine).
@@ -28,10 +33,22 @@ export async function writeExportFile(path: string, doc: ExportDocument, passphr
 export async function readExportFile(path: string, passphrase: string, options: { wrongDelayMs?: number } = {}): Promise<ExportDocument> {
   const bytes = readRegularFile(path, { what: 'an export file', mustExist: true })!;
   try {
-    return parseExport(await openWithPassphrase(bytes, passphrase, path, 'this export cannot be opened: make a new one from a vault that holds the keys (cpw-vault export).'));
+    return parseExport(await openWithPassphrase(unarmored(bytes, path), passphrase, path, 'this export cannot be opened: make a new one from a vault that holds the keys (cpw-vault export).'));
   } catch (err) {
     if (isVaultError(err, 'VAULT_PASSPHRASE_WRONG')) await new Promise((r) => setTimeout(r, options.wrongDelayMs ?? WRONG_PASSPHRASE_DELAY_MS));
+    // The vault's own fix ("restore it from a backup, or import an export") is no help for the export being imported.
+    if (isVaultError(err, 'VAULT_CORRUPT')) throw new VaultError('VAULT_CORRUPT', err.message, `Check that ${path} is the file cpw-vault export (or age -p) wrote, copied whole; if it is, make the export again from the vault it came from.`, { cause: err });
     throw err;
+  }
+}
+
+/** The age bytes of an export: armor (age -a) taken off, as age -d does. Throws VAULT_CORRUPT for broken armor. */
+function unarmored(bytes: Buffer, path: string): Uint8Array {
+  if (!bytes.subarray(0, 1024).toString('latin1').trimStart().startsWith(ARMOR_BEGIN)) return bytes;
+  try {
+    return armor.decode(bytes.toString('latin1'));
+  } catch {
+    throw corruptFile(path, 'its ASCII armor is broken (truncated or edited)');
   }
 }
 

@@ -10,12 +10,12 @@ import { VaultError } from '../../core/errors';
 export function vaultLocked(detail?: string): VaultError {
   // With a detail, an agent was there but failed (it did not answer, went away): "no agent is running" would be untrue.
   if (detail) {
-    return new VaultError('VAULT_LOCKED', `The vault file cannot be read: ${detail}, and there is no terminal to ask for the passphrase.`, 'Start the unlock again: cpw-vault lock, then cpw-vault unlock   (in scripts: --passphrase-file PATH)');
+    return new VaultError('VAULT_LOCKED', `The vault file cannot be read: ${detail}, and there is no terminal to ask for the passphrase.`, 'Start the unlock again: cpw-vault lock, then cpw-vault unlock   (in scripts: cpw-vault unlock --passphrase-file PATH)');
   }
   return new VaultError(
     'VAULT_LOCKED',
     'The vault file is locked: no unlock agent is running and there is no terminal to ask for the passphrase.',
-    'Unlock it once for this session: cpw-vault unlock   (add --ttl 8h to choose how long; in scripts: --passphrase-file PATH)',
+    'Unlock it once for this session: cpw-vault unlock   (add --ttl 8h to choose how long; in scripts: cpw-vault unlock --passphrase-file PATH)',
   );
 }
 
