@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildExport } from '../../shared/core/vault-export';
@@ -148,6 +148,26 @@ describe('files from someone else', () => {
       expect(add.stderr).toContain('[TEAM_INVALID]');
       expect(add.stderr).toContain(why);
       expect(add.code).toBe(1);
+    }
+  });
+});
+
+describe('export in a fresh HOME (no profile, no vault)', () => {
+  it('writes an empty export and says so; no "could not write the audit log" warning, and no profile folder made', async () => {
+    const root = mkdtempSync(join(process.env['CPW_TEST_ROOT'] ?? '/tmp', 'fresh-'));
+    try {
+      const pass = join(root, 'p.txt');
+      writeFileSync(pass, EXPORT_PASS, { mode: 0o600 });
+      const env: Record<string, string | undefined> = { ...process.env, HOME: root, DBUS_SESSION_BUS_ADDRESS: undefined, XDG_RUNTIME_DIR: undefined, CPW_PROFILE: undefined };
+      for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+      const r = await collect(spawn(process.execPath, [BIN, 'export', '--to', 'e.age', '--passphrase-file', pass], { cwd: root, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] }));
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).not.toContain('audit log');
+      expect(r.stderr).toContain('nothing is stored in this vault, so the export holds no credential');
+      expect(existsSync(join(root, 'e.age'))).toBe(true);
+      expect(existsSync(join(root, '.cp-whisperx'))).toBe(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });

@@ -8,7 +8,6 @@ import { paint } from '../io';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
 import { cancelledIfInterrupted } from '../signals';
 import { assertWritableTarget } from '../../node/secrets/durable-file';
-import { auditCli, vaultFilesOf } from '../vault-file';
 
 export interface ExportArgs extends PassphraseSource {
   to: string;
@@ -48,8 +47,10 @@ export async function exportVault(args: ExportArgs, ctx: CliContext): Promise<Ex
   // Ctrl-C during the scrypt (~2 s) was acted on only after the file was written: an export the user had cancelled
   // was left behind, and the audit log never recorded it.
   await writeExportFile(target, buildExport(credentials, new Date()), passphrase, { whileSealing: cancelledIfInterrupted });
-  const { audit } = vaultFilesOf(ctx);
-  await auditCli(ctx, audit, { event: 'credentials_exported', details: { count: credentials.length, file: target } });
+  // Through the vault, as the app records it: with no profile (env vars only, so an empty export) there is no log
+  // to append to, and creating one here warned "could not write the audit log" in a fresh HOME.
+  await vault.recordEvent({ event: 'credentials_exported', details: { count: credentials.length, file: target } });
+  if (!credentials.length) ctx.io.err('note: nothing is stored in this vault, so the export holds no credential (values only in environment variables are never exported).\n');
   if (ctx.globals.json) printJson(ctx.io, { file: target, count: credentials.length, credentials: credentials.map((c) => c.id) });
   ctx.io.err(`${paint(ctx.io).green('✓')} Exported ${credentials.length} credential(s) to ${target} (age, passphrase-encrypted, 0600). Read it with: age -d ${target}\n`);
   return EXIT.ok;
