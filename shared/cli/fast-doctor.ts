@@ -1,6 +1,7 @@
 import { readSideSubject } from '../node/doctor';
+import { moveRecorded } from '../node/credentials/backend-move';
 import { NeedsFullVault } from '../node/vault/reader';
-import { doctor, muteModeWarning } from './commands/doctor';
+import { doctor, muteModeWarning, switchRecordOf } from './commands/doctor';
 import { lightMain, type LightExtension } from './fast';
 import type { CliIO } from './io';
 
@@ -8,16 +9,18 @@ import type { CliIO } from './io';
  * A plain `cpw-vault doctor` on the light path, as dist/light-doctor.cjs:
  * the light bundle plus doctor and the profile schema, without the argument
  * parser, prompts or writer of the full CLI, and without weighing on `get`
- * (whose bundle stays free of the schema). `doctor --repair`, and a vault
- * whose index needs a repair first, go to the full CLI, as everything
- * unusual does.
+ * (whose bundle stays free of the schema). `doctor --repair`, a vault
+ * whose index needs a repair first, and a backend switch left unfinished go
+ * to the full CLI, as everything unusual does.
  */
 const DOCTOR: LightExtension = {
   spec: { positional: [0], options: { '--json': 'flag' } },
   async run(_args, ctx, { reader, profile }) {
     muteModeWarning(ctx);
     // A crashed writer's journal or a count that disagrees: the full vault repairs before doctor reports, as there.
-    if (await reader.needsRepair()) throw new NeedsFullVault();
+    // So does a switch's record (one stat): its start finishes a killed switch, whose old backend still held every
+    // secret while doctor said all was well; doctor reports one it could not finish.
+    if (moveRecorded(switchRecordOf(ctx)) || (await reader.needsRepair())) throw new NeedsFullVault();
     return doctor({}, { ...ctx, doctorSubject: async () => readSideSubject(reader, profile) });
   },
 };

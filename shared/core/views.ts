@@ -90,6 +90,27 @@ export interface UnfinishedChange {
   abandoned_at?: string;
 }
 
+/**
+ * A backend switch (`cpw-vault backend use`) that was started and not finished: until it is, both backends hold
+ * the secrets (the one the profile names is the one in use). Names only.
+ */
+export interface UnfinishedSwitch {
+  from: string;
+  to: string;
+  /** The backend the profile names: it holds every secret. */
+  in_use: string;
+  started_at: string;
+  /** Who started it (as {@link UnfinishedChange.owner}). */
+  owner: string;
+  /**
+   * `running`: its owner still runs here. `unseen`: its owner cannot be seen from here (another pid namespace or
+   * host): finished from here after `abandoned_at`. `interrupted`: its owner is gone, and finishing it failed (a
+   * backend that could not be asked), or was not tried yet.
+   */
+  state: 'running' | 'unseen' | 'interrupted';
+  abandoned_at?: string;
+}
+
 /** Everything `doctor` checks, as one document (CLI `doctor --json`, the app's banner). */
 export interface DoctorReport {
   ok: boolean;
@@ -100,6 +121,8 @@ export interface DoctorReport {
   workflows: WorkflowStatus[];
   /** Changes other cpw-vaults started and have not finished (absent when none). */
   unfinished?: UnfinishedChange[];
+  /** A backend switch left unfinished (absent when none): a problem, `ok` is false. */
+  backend_switch?: UnfinishedSwitch;
   /** Credentials the index lists whose value the secret store no longer holds (removed outside cpw-vault); absent when none. */
   stale?: CredentialId[];
 }

@@ -7,8 +7,10 @@ import { catalogEnvVarOwner, defaultEnvVar, isReservedEnvVar } from '../core/env
 import type { Profile } from '../core/profile-schema';
 import { isVaultError, toVaultError } from '../core/errors';
 import { PROFILE_VERSION } from '../core/profile-version';
-import type { DoctorReport, ProfileReport, RepairSummary } from '../core/views';
+import type { DoctorReport, ProfileReport, RepairSummary, UnfinishedSwitch } from '../core/views';
 import { unknownStatus, type WorkflowStatus } from '../core/workflows';
+import { readMoveRecord } from './credentials/backend-move';
+import { unfinishedSwitch } from './credentials/unfinished';
 import { folderCheck } from './profile/secure-fs';
 import { knownTimeZone } from './profile/time-zone';
 import type { ProfileReader } from './profile/reader';
@@ -42,11 +44,14 @@ export type DoctorSubject = Pick<Vault, 'profilePath' | 'getProfile' | 'keychain
  * (reachable, locked, with reason code and fix) and each workflow's
  * readiness (from the index, so it works while the keychain is locked).
  * With `repair`, first makes the index and the keychain agree (Vault.repair).
- * `ok` is false when something is broken; unready workflows are not broken.
+ * `switchRecord`: the path of the profile's backend-switch record; one still
+ * there (the start did not finish its switch) is reported. `ok` is false when
+ * something is broken; unready workflows are not broken.
  */
-export async function runDoctor(vault: DoctorSubject, options: { repair?: boolean } = {}): Promise<DoctorReport> {
+export async function runDoctor(vault: DoctorSubject, options: { repair?: boolean; switchRecord?: string } = {}): Promise<DoctorReport> {
   const path = vault.profilePath;
   let repair: RepairSummary | undefined;
+  let inUse = 'keychain';
   if (options.repair) {
     if (!vault.repair) throw new Error('doctor --repair needs the full vault');
     const r = await vault.repair({ dropStale: true });
@@ -58,6 +63,7 @@ export async function runDoctor(vault: DoctorSubject, options: { repair?: boolea
     const view = vault.getProfile();
     profile.kind = view.kind;
     profile.version = view.kind === 'profile' ? PROFILE_VERSION : null;
+    if (view.kind === 'profile') inUse = view.profile.storage?.backend ?? 'keychain';
     if (view.kind === 'none') profile.problems.push({ code: 'PROFILE_NOT_FOUND', message: `No profile at ${path}.`, fix: 'Create one with: cpw-vault setup (or the app\'s onboarding)' });
     if (view.kind === 'legacy') profile.problems.push({ code: 'PROFILE_READ_ONLY', message: `Reading the deprecated ${view.path}.`, fix: 'Move it into the keychain: cpw-vault migrate' });
     // Reads check only a zone's shape; doctor checks the zone itself (in the system's tzdata, else ICU).
@@ -90,7 +96,18 @@ export async function runDoctor(vault: DoctorSubject, options: { repair?: boolea
   const stale = keychain.ok && !options.repair && vault.repair ? await staleEntries(vault) : [];
   if (stale.length) workflows = await vault.validateAll({ verify: true }).catch(() => workflows);
   const unfinished = vault.unfinishedChanges();
-  return { ok: profile.problems.length === 0 && keychain.ok && !stale.length, ...(repair ? { repair } : {}), profile, keychain, workflows, ...(unfinished.length ? { unfinished } : {}), ...(stale.length ? { stale } : {}) };
+  const record = options.switchRecord ? readMoveRecord(options.switchRecord) : undefined;
+  const backendSwitch: UnfinishedSwitch | undefined = record && unfinishedSwitch(record, inUse);
+  return {
+    ok: profile.problems.length === 0 && keychain.ok && !stale.length && !backendSwitch,
+    ...(repair ? { repair } : {}),
+    profile,
+    keychain,
+    workflows,
+    ...(unfinished.length ? { unfinished } : {}),
+    ...(backendSwitch ? { backend_switch: backendSwitch } : {}),
+    ...(stale.length ? { stale } : {}),
+  };
 }
 
 /**

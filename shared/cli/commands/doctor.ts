@@ -1,9 +1,9 @@
 import { homedir } from 'node:os';
 import { splitCredentialId } from '../../core/credential';
-import type { RepairSummary, UnfinishedChange } from '../../core/views';
+import type { RepairSummary, UnfinishedChange, UnfinishedSwitch } from '../../core/views';
 import { storeName } from '../../core/secret-store';
 import { runDoctor } from '../../node/doctor';
-import { LEGACY_SECRETS_PATH, resolveProfilePaths } from '../../node/profile/paths';
+import { LEGACY_SECRETS_PATH, resolveProfilePaths, sidecarPath } from '../../node/profile/paths';
 import { findPlaintextHfTokens, type PlaintextToken } from '../../node/git-credential/plaintext-scan';
 import { backupsOf } from '../../node/migration/backups';
 import { shellWord } from '../../core/control-chars';
@@ -21,14 +21,16 @@ import { EXIT, type ExitCode } from '../exit-codes';
  * keychain (reachable, locked, reason code and fix); each workflow's
  * readiness; HuggingFace tokens still in plaintext (~/.git-credentials,
  * the Hub's token file) as warnings with the migration. Exit 0 when nothing
- * is broken, 4 when the keychain is not usable, 1 for any other problem.
- * `--repair` first makes the index and the keychain agree, and says what it
- * changed.
+ * is broken, 4 when the keychain is not usable, 1 for any other problem (a
+ * backend switch left unfinished among them: the full vault's start finishes
+ * one whose process is gone, so one reported here runs, or could not be
+ * finished). `--repair` first makes the index and the keychain agree, and
+ * says what it changed.
  */
 export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promise<ExitCode> {
   muteModeWarning(ctx);
   const full = args.repair ? await ctx.vault() : undefined;
-  const report = await runDoctor(full ?? (await ctx.doctorSubject()), { repair: !!args.repair });
+  const report = await runDoctor(full ?? (await ctx.doctorSubject()), { repair: !!args.repair, switchRecord: switchRecordOf(ctx) });
   const { profile, keychain, workflows } = report;
   // The vault's HF token, asked only when git's store holds one (and never failing the report: a --profile that does
   // not exist is a finding of the report above, not an error here).
@@ -66,6 +68,7 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
     }
     for (const w of workflows) ctx.io.err(describeStatus(ctx.io, w));
     for (const u of report.unfinished ?? []) ctx.io.err(`${p.yellow('!')} ${unfinishedLine(u)}\n`);
+    if (report.backend_switch) ctx.io.err(`${p.red('✗')} ${switchLine(report.backend_switch)}\n`);
     for (const t of [...gitHelpers, ...plaintext]) ctx.io.err(`${p.yellow('!')} ${t.message}\n    fix: ${t.fix.split('\n').join('\n         ')}\n`);
   }
   if (!keychain.ok) return EXIT.keychain;
@@ -94,6 +97,11 @@ function leakMessage(leaks: GitHelper[]): string {
   return `git also runs the credential helper${leaks.length > 1 ? 's' : ''} ${names} for ${HF_URL}, besides cpw-vault's: after a clone or fetch succeeds git hands the HuggingFace token to each to store (git's "store" writes it to ~/.git-credentials in plaintext).`;
 }
 
+/** Where a backend switch of this profile keeps its record (credentials/backend-move.ts). */
+export function switchRecordOf(ctx: CliContext): string {
+  return sidecarPath(resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd }), 'backend-move');
+}
+
 /** A loose profile mode is one of doctor's problems, with its fix: said once, not also as a warning (call before the first read). */
 export function muteModeWarning(ctx: CliContext): void {
   ctx.muteWarning?.(`${resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd }).profile} is readable by other users`);
@@ -104,6 +112,16 @@ function unfinishedLine(u: UnfinishedChange): string {
   const what = `a change to ${u.credentials.join(', ') || 'credentials'} started at ${u.started_at} by ${u.owner} has not finished`;
   if (!u.abandoned_at) return `${what}: it is still running.\n    fix: Let it finish; if it is stuck, stop it, and the next cpw-vault command finishes its change.`;
   return `${what}; that process cannot be seen from here, so its change is not finished from here before ${u.abandoned_at}.\n    fix: If it still runs, let it finish. If it was stopped, run cpw-vault doctor --repair after ${u.abandoned_at} (any cpw-vault command finishes it then); until then the keychain may hold values the index does not list yet.`;
+}
+
+/** A backend switch left unfinished, with what finishes it. */
+function switchLine(s: UnfinishedSwitch): string {
+  const name = (b: string) => (b === 'file' ? 'the age vault file' : b === 'keychain' ? 'the OS keychain' : `the ${b} backend`);
+  const what = `a switch from ${name(s.from)} to ${name(s.to)} (cpw-vault backend use ${s.to}) started at ${s.started_at} by ${s.owner}`;
+  const both = `until it ends, both hold the secrets (the profile uses ${name(s.in_use)})`;
+  if (s.state === 'running') return `${what} is still running; ${both}.\n    fix: Let it finish. If it is stuck, stop it, then run cpw-vault doctor --repair: it finishes the switch.`;
+  if (s.state === 'unseen') return `${what} has not finished; that process cannot be seen from here, so the switch is not finished from here before ${s.abandoned_at ?? 'an hour has passed'}; ${both}.\n    fix: If it still runs, let it finish. If it was stopped, run cpw-vault doctor --repair after ${s.abandoned_at ?? 'that'}: it finishes the switch.`;
+  return `${what} was interrupted and could not be finished yet; ${both}.\n    fix: Run cpw-vault doctor --repair: it finishes the switch (removes the copies the profile does not use). If it fails again, its warning says which backend could not be asked: make that one usable first (cpw-vault backend).`;
 }
 
 /** What a repair did, one line per kind of change (names only). */

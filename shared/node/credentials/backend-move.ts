@@ -195,7 +195,7 @@ export async function moveBackend(deps: MoveDeps, from: MoveSide, to: MoveSide, 
  * still running).
  */
 export async function recoverBackendMove(deps: MoveDeps): Promise<MoveRecord | undefined> {
-  const record = readRecord(deps.recordPath);
+  const record = readMoveRecord(deps.recordPath);
   if (!record) return undefined;
   if (isCurrentProcess(record.owner) || !ownerIsGone(record.owner, Date.parse(record.started_at), ABANDONED_AFTER_MS)) return undefined;
   const loaded = deps.profile.read();
@@ -232,7 +232,8 @@ async function rollForward(deps: MoveDeps, record: MoveRecord, source: () => Sec
   await removeRecord(deps);
 }
 
-function readRecord(path: string): MoveRecord | undefined {
+/** The move record at `path`, or undefined when there is none or it does not parse (recovery ignores it then). */
+export function readMoveRecord(path: string): MoveRecord | undefined {
   if (!stampOf(path)) return undefined;
   try {
     const parsed = parseJson(readSecureFile(path, { warn: () => {} }).text);

@@ -1,5 +1,6 @@
 import type { Transaction } from '../../core/journal';
-import type { UnfinishedChange } from '../../core/views';
+import type { UnfinishedChange, UnfinishedSwitch } from '../../core/views';
+import type { MoveRecord } from './backend-move';
 import { ABANDONED_AFTER_MS, isCurrentProcess, ownerIsGone, ownerName, ownerPlace, shown } from '../profile/owner';
 
 /**
@@ -22,4 +23,25 @@ export function unfinishedChanges(journal: readonly Transaction[], now = Date.no
       ...(seen || !Number.isFinite(started) ? {} : { abandoned_at: new Date(started + ABANDONED_AFTER_MS).toISOString() }),
     }];
   });
+}
+
+/**
+ * A backend switch's record still there after the start that finishes it
+ * (credentials/backend-move.ts): its owner runs here, cannot be seen from
+ * here (and started less than an hour ago), or is gone and finishing failed.
+ * Doctor reports it as a problem: both backends hold the secrets meanwhile.
+ */
+export function unfinishedSwitch(record: MoveRecord, inUse: string, now = Date.now()): UnfinishedSwitch {
+  const started = Date.parse(record.started_at);
+  const gone = !isCurrentProcess(record.owner) && ownerIsGone(record.owner, started, ABANDONED_AFTER_MS, now);
+  const unseen = !gone && ownerPlace(record.owner) !== 'here';
+  return {
+    from: shown(record.from),
+    to: shown(record.to),
+    in_use: shown(inUse),
+    started_at: shown(record.started_at),
+    owner: ownerName(record.owner),
+    state: gone ? 'interrupted' : unseen ? 'unseen' : 'running',
+    ...(unseen && Number.isFinite(started) ? { abandoned_at: new Date(started + ABANDONED_AFTER_MS).toISOString() } : {}),
+  };
 }

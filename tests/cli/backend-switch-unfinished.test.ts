@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, keychainValues } from '../helpers/cli';
+import { collect, fixture, type ChildResult } from '../helpers/children';
+import { fileCli, makeFileVaultHome, type FileVaultHome } from '../helpers/file-vault';
+
+const HF = `hf_${'UnFiNiSh'.repeat(5)}`;
+const TMDB = '5e4f30211203f4e5d6c7b8a99a8b7c6d';
+/** Several CLI runs and switches (scrypt at a low work factor: not an interop test) on a machine others load too. */
+const BUDGET = 240_000;
+
+const recordLeft = (h: FileVaultHome) => readdirSync(dirname(h.profile)).some((n) => n.endsWith('backend-move'));
+const backendOf = (h: FileVaultHome) => (JSON.parse(readFileSync(h.profile, 'utf8')) as { storage?: { backend?: string } }).storage?.backend ?? 'keychain';
+const vaultFilesLeft = (h: FileVaultHome) => existsSync(h.files.vault) || existsSync(h.files.identity);
+
+/** cpw-vault on `h` with the test keyring (the file backend's helper runs it without D-Bus: `noDbus`). */
+function cpw(h: FileVaultHome, args: string[], options: { noDbus?: boolean } = {}): Promise<ChildResult> {
+  if (options.noDbus) return fileCli(h, args);
+  const env = { ...process.env, HOME: h.home, XDG_RUNTIME_DIR: h.runtime, CPW_KEYCHAIN_SERVICE: h.service };
+  return collect(spawn(process.execPath, [BIN, ...args], { cwd: h.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] }), '');
+}
+
+/** Starts a switch of `h` to the other backend that stops at step `at`: killed there, or held there (alive) until the caller kills it. */
+async function switchStoppedAt(h: FileVaultHome, at: string, then: 'kill' | 'hold') {
+  const child = spawn(process.execPath, [fixture('backend-step')], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, HOME: h.home, XDG_RUNTIME_DIR: h.runtime, CPW_KEYCHAIN_SERVICE: h.service } });
+  const done = collect(child, JSON.stringify({ profile: h.profile, passphrase: h.passphrase, logN: 10, at, then }));
+  if (then === 'kill') {
+    const r = await done;
+    expect(r.signal, r.stderr).toBe('SIGKILL');
+    return { child, done };
+  }
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('held') && resolve());
+    child.once('exit', () => reject(new Error('the switch ended before its step')));
+  });
+  return { child, done };
+}
+
+describe('a backend switch left unfinished', () => {
+  it('doctor reports one still running (exit 1, --json backend_switch), and finishes one whose process was killed, in either direction', async () => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    expect((await fileCli(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    expect((await fileCli(h, ['set', 'tmdb', 'api_key'], { input: TMDB })).code).toBe(0);
+    expect((await fileCli(h, ['lock'])).code).toBe(0);
+
+    // File -> keychain, committed (the profile names the keychain), its process alive: the vault files still hold every secret.
+    const held = await switchStoppedAt(h, 'switched', 'hold');
+    expect(backendOf(h)).toBe('keychain');
+    expect(recordLeft(h) && vaultFilesLeft(h)).toBe(true);
+    const running = await cpw(h, ['doctor']);
+    expect(running.code, running.stderr).toBe(1);
+    expect(running.stderr).toMatch(/✗ a switch from the age vault file to the OS keychain \(cpw-vault backend use keychain\) started at \S+ by process \d+ is still running; until it ends, both hold the secrets \(the profile uses the OS keychain\)\.\n {4}fix: Let it finish\. If it is stuck, stop it, then run cpw-vault doctor --repair/);
+    const json = await cpw(h, ['doctor', '--json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, backend_switch: { from: 'file', to: 'keychain', in_use: 'keychain', state: 'running' } });
+    expect(recordLeft(h) && vaultFilesLeft(h)).toBe(true); // a live switch is its owner's to finish
+
+    // Killed there: doctor (a plain one) finishes it, and says so; the vault files are gone, the keychain keeps both.
+    held.child.kill('SIGKILL');
+    await held.done;
+    const finished = await cpw(h, ['doctor']);
+    expect(finished.code, finished.stderr).toBe(0);
+    expect(finished.stderr).toContain('warning: finished a switch from the file to the keychain backend that was interrupted.');
+    expect(finished.stderr).not.toContain('✗ a switch');
+    expect(recordLeft(h) || vaultFilesLeft(h)).toBe(false);
+    expect(await keychainValues(h)).toEqual({ 'huggingface.token': HF, 'tmdb.api_key': TMDB });
+
+    // Keychain -> file, killed while writing the new vault (the profile still names the keychain): the new vault files go.
+    await switchStoppedAt(h, 'wrote ', 'kill');
+    expect(backendOf(h)).toBe('keychain');
+    expect(recordLeft(h) && vaultFilesLeft(h)).toBe(true);
+    const back = await cpw(h, ['doctor', '--json']);
+    expect(back.code, back.stderr).toBe(0);
+    expect(JSON.parse(back.stdout)).toMatchObject({ ok: true });
+    expect(JSON.parse(back.stdout)).not.toHaveProperty('backend_switch');
+    expect(recordLeft(h) || vaultFilesLeft(h)).toBe(false);
+    expect(await keychainValues(h)).toEqual({ 'huggingface.token': HF, 'tmdb.api_key': TMDB });
+  }, BUDGET);
+
+  it('doctor reports one it could not finish (the old backend cannot be asked), exit 1, and doctor --repair finishes it once it can', async () => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    expect((await fileCli(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    expect((await fileCli(h, ['lock'])).code).toBe(0);
+    await switchStoppedAt(h, 'switched', 'kill'); // to the keychain
+    expect((await cpw(h, ['doctor'])).code).toBe(0); // finished
+    // Keychain -> file, committed, killed: the keychain's copies are removed by whoever finishes it, on a host that has a keychain.
+    await switchStoppedAt(h, 'switched', 'kill');
+    expect(backendOf(h)).toBe('file');
+    expect((await fileCli(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    const stuck = await cpw(h, ['doctor'], { noDbus: true });
+    expect(stuck.code, stuck.stderr).toBe(1);
+    expect(stuck.stderr).toContain('warning: an interrupted backend switch could not be finished yet');
+    expect(stuck.stderr).toMatch(/✗ a switch from the OS keychain to the age vault file \(cpw-vault backend use file\) started at \S+ by process \d+ was interrupted and could not be finished yet; until it ends, both hold the secrets \(the profile uses the age vault file\)\.\n {4}fix: Run cpw-vault doctor --repair/);
+    expect(Object.keys(await keychainValues(h))).toEqual(['huggingface.token']);
+    const repaired = await cpw(h, ['doctor', '--repair']);
+    expect(repaired.code, repaired.stderr).toBe(0);
+    expect(repaired.stderr).toContain('warning: finished a switch from the keychain to the file backend that was interrupted.');
+    expect(recordLeft(h)).toBe(false);
+    expect(await keychainValues(h)).toEqual({});
+    expect((await fileCli(h, ['get', 'huggingface', 'token'])).stdout.trim()).toBe(HF);
+    expect((await fileCli(h, ['lock'])).code).toBe(0);
+  }, BUDGET);
+});
