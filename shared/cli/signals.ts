@@ -28,7 +28,13 @@ export async function interruptible<T>(fn: (signal: AbortSignal) => Promise<T>):
     return await fn(controller.signal);
   } finally {
     RUNNING.splice(RUNNING.lastIndexOf(controller.signal), 1);
-    for (const s of INTERRUPTS) process.off(s, onSignal);
+    // The outcome is decided: a signal from now on must not change it. Removed at once, the last listener gave the
+    // signal its default action back while the command was still exiting, and a Ctrl-C then ended a completed
+    // `backend use` by the signal (exit 130, "cancelled" by the README) after it had printed "✓ Moved". Removed on
+    // the next turn of the loop instead: the CLI has exited by then (its exit follows in the same turn).
+    setImmediate(() => {
+      for (const s of INTERRUPTS) process.off(s, onSignal);
+    });
   }
 }
 
