@@ -3,6 +3,7 @@ import { VaultError } from '../core/errors';
 import { registerPassphrase } from '../core/redact';
 import { modeString } from '../node/profile/secure-fs';
 import { descriptorFlags, descriptorTarget } from './descriptors';
+import { echoOffDuring } from './echo-off';
 import { cancelledIfInterrupted } from './signals';
 import type { CliIO } from './io';
 
@@ -127,9 +128,12 @@ export async function promptSecret(io: CliIO, message: string): Promise<string> 
  * the signal without a word. A command that handles the signals itself (set's
  * rollback) still gets them.
  */
-export async function promptAndOpen<T>(io: CliIO, message: string, openWith: (passphrase: string) => Promise<T>): Promise<T> {
-  const passphrase = await promptSecret(io, message);
-  return cancelledIfInterrupted(() => openWith(passphrase));
+export function promptAndOpen<T>(io: CliIO, message: string, openWith: (passphrase: string) => Promise<T>): Promise<T> {
+  // Echo stays off while the answer is checked: what is typed meanwhile is not shown (see echo-off.ts).
+  return echoOffDuring(async () => {
+    const passphrase = await promptSecret(io, message);
+    return cancelledIfInterrupted(() => openWith(passphrase));
+  });
 }
 
 /**
@@ -165,8 +169,15 @@ export interface PassphrasePrompt {
 /** Rounds of the new-passphrase dialogue before it gives up. */
 const MAX_ROUNDS = 5;
 
-/** The hidden-prompt dialogue: a refused or mismatched entry is asked again, {@link MAX_ROUNDS} rounds at most. */
-export async function askNewOrCurrent(io: CliIO, prompt: PassphrasePrompt): Promise<string> {
+/**
+ * The hidden-prompt dialogue: a refused or mismatched entry is asked again, {@link MAX_ROUNDS} rounds at most. The
+ * terminal's echo stays off from the first question to the last answer (see echo-off.ts).
+ */
+export function askNewOrCurrent(io: CliIO, prompt: PassphrasePrompt): Promise<string> {
+  return echoOffDuring(() => dialogue(io, prompt));
+}
+
+async function dialogue(io: CliIO, prompt: PassphrasePrompt): Promise<string> {
   for (let attempt = 1; ; attempt++) {
     const first = await promptSecret(io, `${prompt.message} (input hidden):`);
     let problem: string | undefined;

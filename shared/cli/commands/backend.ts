@@ -8,6 +8,7 @@ import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { withProfileOption } from '../profile-hint';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
+import { echoOffDuring } from '../echo-off';
 import { interruptible } from '../signals';
 import { vaultFilesOf } from '../vault-file';
 
@@ -75,59 +76,62 @@ export async function backendUse(args: BackendUseArgs, ctx: CliContext): Promise
   if (args.backend !== 'file' && args.backend !== 'keychain') {
     throw new VaultError('INVALID_ARGUMENT', `"${args.backend.slice(0, 40)}" is not a backend.`, 'Choose one of: cpw-vault backend use keychain, cpw-vault backend use file');
   }
-  return interruptible(async (signal) => {
-    const vault = await ctx.vault();
-    const from = vault.backend();
-    if (from === args.backend) throw new VaultError('INVALID_ARGUMENT', `This profile already keeps its secrets in ${NAMES[from]}; nothing changed.`, 'See where they are with: cpw-vault backend');
-    const { files, socket } = vaultFilesOf(ctx);
-    const p = paint(ctx.io);
-    let passphrase: string | undefined;
-    let sourceKey: { identity: string; recipient: string } | undefined;
-    if (args.backend === 'file') {
-      for (const f of [files.identity, files.vault]) {
-        if (existsSync(f)) throw new VaultError('IO_ERROR', `${f} already exists; refusing to create a new vault over it. Nothing was moved.`, 'Move the old vault files away first (they may hold secrets: keep them until you know), then run the command again.');
-      }
-      const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');
-      if (ctx.io.stdinIsTTY && args.passphraseFd === undefined && args.passphraseFile === undefined) {
-        ctx.io.err(`The vault file ${files.vault} will be encrypted with a passphrase of your choice.\nWithout it nobody (you included) can read the secrets: keep it somewhere safe.\n`);
-      }
-      passphrase = await readPassphrase(args, ctx.io, { message: `New vault passphrase (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) });
-    } else {
-      // No passphrase asked for a move that cannot be made: a keychain this host lacks, or one locked or hung.
-      await vault.assertKeychainUsable();
+  // The terminal's echo off throughout: nothing typed while a passphrase is checked or the secrets move is shown.
+  return interruptible((signal) => echoOffDuring(() => moveTo(args, ctx, signal)));
+}
+
+async function moveTo(args: BackendUseArgs, ctx: CliContext, signal: AbortSignal): Promise<ExitCode> {
+  const vault = await ctx.vault();
+  const from = vault.backend();
+  if (from === args.backend) throw new VaultError('INVALID_ARGUMENT', `This profile already keeps its secrets in ${NAMES[from]}; nothing changed.`, 'See where they are with: cpw-vault backend');
+  const { files, socket } = vaultFilesOf(ctx);
+  const p = paint(ctx.io);
+  let passphrase: string | undefined;
+  let sourceKey: { identity: string; recipient: string } | undefined;
+  if (args.backend === 'file') {
+    for (const f of [files.identity, files.vault]) {
+      if (existsSync(f)) throw new VaultError('IO_ERROR', `${f} already exists; refusing to create a new vault over it. Nothing was moved.`, 'Move the old vault files away first (they may hold secrets: keep them until you know), then run the command again.');
     }
-    if (args.backend === 'keychain' && (args.passphraseFd !== undefined || args.passphraseFile !== undefined)) {
-      const { openIdentity } = await import('../../node/secrets/vault-admin');
-      sourceKey = (await openIdentity(files, await readPassphrase(args, ctx.io, { message: 'Passphrase of the vault file' }))).key;
+    const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');
+    if (ctx.io.stdinIsTTY && args.passphraseFd === undefined && args.passphraseFile === undefined) {
+      ctx.io.err(`The vault file ${files.vault} will be encrypted with a passphrase of your choice.\nWithout it nobody (you included) can read the secrets: keep it somewhere safe.\n`);
     }
-    // Connected before the move: the agent stops by itself once the vault files go, maybe before we could ask.
-    const agent = from === 'file' ? await AgentClient.connect(socket).catch(() => undefined) : undefined;
-    const result = await vault.useBackend(args.backend, {
-      signal,
-      ...(passphrase !== undefined ? { passphrase } : {}),
-      ...(sourceKey ? { sourceKey } : {}),
-      onPhase: (phase, count) => {
-        if (!ctx.globals.json && (count || phase === 'switching')) ctx.io.err(`${PHASES[phase]}${count ? ` (${count})` : ''}...\n`);
-      },
-    }).catch((err: unknown) => {
-      agent?.close();
-      throw err;
-    });
-    // The vault file is gone: an agent still holding its key has nothing left to serve (whatever it answers, it ends here).
-    if (agent) await agent.lock().catch(() => agent.close());
-    const agentStopped = agent !== undefined;
-    if (ctx.globals.json) {
-      printJson(ctx.io, { ...result, agent_stopped: agentStopped });
-      return EXIT.ok;
-    }
-    const list = result.moved.length ? `: ${result.moved.join(', ')}` : '';
-    ctx.io.err(`${p.green('✓')} Moved ${result.moved.length} credential(s) from ${NAMES[from]} to ${NAMES[args.backend]}${list}. Each was read back before the switch.\n`);
-    for (const id of result.missing) ctx.io.err(`${p.yellow('!')} ${id} is listed but had no stored value; nothing to move.\n`);
-    if (args.backend === 'file') {
-      ctx.io.err(`The profile now uses ${files.vault} (0600). Nothing was left in the keychain.\nNext: cpw-vault unlock   (once per session; pipelines then read without asking)\n`);
-    } else {
-      ctx.io.err(`The profile now uses the keychain; the vault files were removed.${agentStopped ? ' The unlock agent was stopped.' : ''}\n`);
-    }
-    return EXIT.ok;
+    passphrase = await readPassphrase(args, ctx.io, { message: `New vault passphrase (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) });
+  } else {
+    // No passphrase asked for a move that cannot be made: a keychain this host lacks, or one locked or hung.
+    await vault.assertKeychainUsable();
+  }
+  if (args.backend === 'keychain' && (args.passphraseFd !== undefined || args.passphraseFile !== undefined)) {
+    const { openIdentity } = await import('../../node/secrets/vault-admin');
+    sourceKey = (await openIdentity(files, await readPassphrase(args, ctx.io, { message: 'Passphrase of the vault file' }))).key;
+  }
+  // Connected before the move: the agent stops by itself once the vault files go, maybe before we could ask.
+  const agent = from === 'file' ? await AgentClient.connect(socket).catch(() => undefined) : undefined;
+  const result = await vault.useBackend(args.backend, {
+    signal,
+    ...(passphrase !== undefined ? { passphrase } : {}),
+    ...(sourceKey ? { sourceKey } : {}),
+    onPhase: (phase, count) => {
+      if (!ctx.globals.json && (count || phase === 'switching')) ctx.io.err(`${PHASES[phase]}${count ? ` (${count})` : ''}...\n`);
+    },
+  }).catch((err: unknown) => {
+    agent?.close();
+    throw err;
   });
+  // The vault file is gone: an agent still holding its key has nothing left to serve (whatever it answers, it ends here).
+  if (agent) await agent.lock().catch(() => agent.close());
+  const agentStopped = agent !== undefined;
+  if (ctx.globals.json) {
+    printJson(ctx.io, { ...result, agent_stopped: agentStopped });
+    return EXIT.ok;
+  }
+  const list = result.moved.length ? `: ${result.moved.join(', ')}` : '';
+  ctx.io.err(`${p.green('✓')} Moved ${result.moved.length} credential(s) from ${NAMES[from]} to ${NAMES[args.backend]}${list}. Each was read back before the switch.\n`);
+  for (const id of result.missing) ctx.io.err(`${p.yellow('!')} ${id} is listed but had no stored value; nothing to move.\n`);
+  if (args.backend === 'file') {
+    ctx.io.err(`The profile now uses ${files.vault} (0600). Nothing was left in the keychain.\nNext: cpw-vault unlock   (once per session; pipelines then read without asking)\n`);
+  } else {
+    ctx.io.err(`The profile now uses the keychain; the vault files were removed.${agentStopped ? ' The unlock agent was stopped.' : ''}\n`);
+  }
+  return EXIT.ok;
 }

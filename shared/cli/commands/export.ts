@@ -6,6 +6,7 @@ import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
+import { echoOffDuring } from '../echo-off';
 import { cancelledIfInterrupted } from '../signals';
 import { assertWritableTarget } from '../../node/secrets/durable-file';
 
@@ -39,9 +40,12 @@ export async function exportVault(args: ExportArgs, ctx: CliContext): Promise<Ex
   const target = resolve(ctx.io.cwd, args.to);
   assertWritableTarget(target, { exclusive: true }); // a file or a link (dangling too) there: refused before any question
   const vault = await ctx.vault();
-  const credentials = await collect(vault, (m) => ctx.io.err(`warning: ${m}\n`));
-  const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');
-  const passphrase = await readPassphrase(args, ctx.io, { message: `Passphrase for the export file (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) });
+  // The terminal's echo stays off from the vault's passphrase (asked when the vault file is locked) to the export's.
+  const { credentials, passphrase } = await echoOffDuring(async () => {
+    const credentials = await collect(vault, (m) => ctx.io.err(`warning: ${m}\n`));
+    const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');
+    return { credentials, passphrase: await readPassphrase(args, ctx.io, { message: `Passphrase for the export file (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) }) };
+  });
   ctx.io.err('Encrypting the export...\n');
   const { writeExportFile } = await import('../../node/secrets/export-file');
   // Ctrl-C during the scrypt (~2 s) was acted on only after the file was written: an export the user had cancelled

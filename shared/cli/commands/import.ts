@@ -4,6 +4,7 @@ import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
+import { echoOffDuring } from '../echo-off';
 import { abortedAfterPending, interruptible } from '../signals';
 import { checkOverwrite, planTable } from './migrate';
 
@@ -25,7 +26,8 @@ export interface ImportArgs extends PassphraseSource {
  * changes nothing. Ctrl-C: `cancelled: nothing changed`.
  */
 export async function importVault(args: ImportArgs, ctx: CliContext): Promise<ExitCode> {
-  return interruptible(async (signal) => {
+  // The terminal's echo stays off from the export's passphrase to the vault's (asked when the vault file is locked).
+  return interruptible((signal) => echoOffDuring(async () => {
     const path = resolve(ctx.io.cwd, args.file);
     const passphrase = await readPassphrase(args, ctx.io, { message: `Passphrase of the export file ${path}` });
     if (!ctx.globals.json) ctx.io.err('Decrypting the export...\n');
@@ -65,5 +67,5 @@ export async function importVault(args: ImportArgs, ctx: CliContext): Promise<Ex
     const kept = plan.rows.filter((r) => r.action === 'conflict' && !r.apply).length;
     ctx.io.err(`${paint(ctx.io).green('✓')} Imported ${imported.length} credential(s), each read back${kept ? `; ${kept} conflict(s) kept as stored (--overwrite ID to replace)` : ''}.\n`);
     return EXIT.ok;
-  });
+  }));
 }

@@ -5,6 +5,7 @@ import type { CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { askNewOrCurrent, promptSecret } from '../passphrase-input';
+import { echoOffDuring } from '../echo-off';
 import { abortedAfterPending, interruptible } from '../signals';
 import { assertVaultExists, auditCli, vaultFilesOf } from '../vault-file';
 
@@ -18,8 +19,9 @@ import { assertVaultExists, auditCli, vaultFilesOf } from '../vault-file';
  */
 export async function passphraseChange(_args: object, ctx: CliContext): Promise<ExitCode> {
   // Ctrl-C during the seconds the current passphrase is checked (scrypt) ended the command by the signal itself,
-  // with no word: it is now "cancelled: nothing changed" (exit 130), as at the prompts.
-  return interruptible((signal) => changeWith(signal, ctx));
+  // with no word: it is now "cancelled: nothing changed" (exit 130), as at the prompts. The terminal's echo stays off
+  // from the first question on: the new passphrase typed ahead during that check was shown in clear.
+  return interruptible((signal) => echoOffDuring(() => changeWith(signal, ctx)));
 }
 
 async function changeWith(signal: AbortSignal, ctx: CliContext): Promise<ExitCode> {

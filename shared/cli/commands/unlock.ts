@@ -1,5 +1,6 @@
 import { formatDuration, parseDuration } from '../../core/duration';
 import { cancelledError } from '../../core/errors';
+import { echoOffDuring } from '../echo-off';
 import { abortedAfterPending, interruptible } from '../signals';
 import { startAgent } from '../../node/agent/start';
 import { printJson, type CliContext } from '../context';
@@ -24,8 +25,9 @@ export const DEFAULT_TTL = '8h';
  */
 export async function unlock(args: UnlockArgs, ctx: CliContext): Promise<ExitCode> {
   // Ctrl-C during the seconds the passphrase is checked (scrypt) ended the command by the signal, with no word:
-  // it is "cancelled: nothing changed" (exit 130), no agent started, as in passphrase change.
-  return interruptible((signal) => unlockWith(signal, args, ctx));
+  // it is "cancelled: nothing changed" (exit 130), no agent started, as in passphrase change. What is typed meanwhile
+  // is not shown (the terminal's echo stays off: see echo-off.ts).
+  return interruptible((signal) => echoOffDuring(() => unlockWith(signal, args, ctx)));
 }
 
 async function unlockWith(signal: AbortSignal, args: UnlockArgs, ctx: CliContext): Promise<ExitCode> {
