@@ -47,6 +47,7 @@ describe('a lock path that is not a lock file', () => {
     expect(r.code).toBe(0); // the stage's own status: the history is a record, never a reason to fail
     expect(r.stderr).toContain(`could not record the run`);
     expect(r.stderr).toContain(`The lock ${lock} is a named pipe (FIFO)`);
+    expect(r.stderr).toContain(rmOf(lock)); // the fix, not only the message
     expect(statSync(lock).isFIFO()).toBe(true); // not ours to remove
     expect(goneLeft(t)).toEqual([]);
     spawnSync('rm', [lock]);

@@ -278,8 +278,10 @@ export class RunHistory {
   }
 }
 
+/** An error as a warning says it: with its fix line when it has one (a lock that is no lock file: the rm to run). */
 function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  const fix = (err as { fix?: unknown } | undefined)?.fix;
+  return `${err instanceof Error ? err.message : String(err)}${typeof fix === 'string' && fix ? ` Fix: ${fix}` : ''}`;
 }
 
 /** A run's names as shown (workflow, program, credentials). */
