@@ -46,3 +46,11 @@ function stty(args: string[]): string | undefined {
   const r = spawnSync('stty', args, { stdio: ['inherit', 'pipe', 'ignore'], encoding: 'utf8', timeout: 5_000 });
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
+
+/**
+ * Turns the echo off again inside {@link echoOffDuring}, after the process was stopped (Ctrl-Z) and continued (`fg`):
+ * the shell put its own settings back on the terminal meanwhile, echo on.
+ */
+export function reassertEchoOff(): void {
+  if (depth > 0 && saved) stty(['-echo']);
+}

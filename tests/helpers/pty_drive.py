@@ -5,6 +5,8 @@ Waits for each regex in the screen output (since the previous match), types
 `send`, then reads until the command exits. Prints JSON {"screen": ..., "code": ...}.
 A step with "signal": "TERM" (a name without SIG) sends that signal to the
 command instead of typing (`kill` from another terminal).
+A step with "latin1" instead of "send" types those characters as single bytes (bytes that are not UTF-8: a paste
+from a terminal in another character set).
 A step with "cooked": true also waits until the terminal is back in canonical
 mode (a hidden prompt has ended: what is typed next goes to the line
 discipline, so Ctrl-C is a SIGINT to the command as it works).
@@ -58,6 +60,8 @@ for step in steps:
     time.sleep(0.15)
     if "signal" in step:
         os.kill(pid, getattr(signal, "SIG" + step["signal"]))
+    elif "latin1" in step:
+        os.write(fd, step["latin1"].encode("latin1"))
     else:
         os.write(fd, step["send"].encode())
 
