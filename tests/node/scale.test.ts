@@ -44,10 +44,12 @@ describe('10,000 credentials', () => {
 
 describe('the profile size limit', () => {
   /** A profile just under the write limit (an unknown field of padding, which survives round trips). */
-  function nearLimit(t: ReturnType<typeof makeTempHome>, bytes: number) {
+  function nearLimit(t: ReturnType<typeof makeTempHome>, bytes: number, indent?: number) {
     mkdirSync(dirname(t.profile), { recursive: true, mode: 0o700 });
-    const doc = { version: '2.0', credentials: {}, credential_metadata: { 'tmdb.api_key': { created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', hint: '••••', storage: 'keychain' } }, padding: 'p'.repeat(bytes) };
-    writeFileSync(t.profile, JSON.stringify(doc), { mode: 0o600 });
+    const doc = { version: '2.0', credentials: {}, credential_metadata: { 'tmdb.api_key': { created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', hint: '••••', storage: 'keychain' } }, padding: '' };
+    // Padded to exactly `bytes`, as the app writes it (pretty-printed) when `indent` is given.
+    const text = (pad: number) => `${JSON.stringify({ ...doc, padding: 'p'.repeat(pad) }, null, indent)}${indent ? '\n' : ''}`;
+    writeFileSync(t.profile, text(bytes - Buffer.byteLength(text(0))), { mode: 0o600 });
   }
 
   it('a set that would take it past the limit is refused before anything is stored; the vault can still read and delete its way out', async () => {
@@ -64,6 +66,22 @@ describe('the profile size limit', () => {
     expect(digest()).toBe(before);
     expect((await vault.getCredential('tmdb', 'api_key')).value).toBe('0123456789abcdef0123456789abcdef');
     expect(await vault.deleteCredential('tmdb', 'api_key')).toBe(true);
+  });
+
+  it('a replacement is charged what it adds (nothing), so a vault at or over the limit can still rotate its keys; a new credential is still refused', async () => {
+    const { t, secrets, vault } = setup();
+    for (const over of [-300, 1024]) {
+      nearLimit(t, PROFILE_WRITE_LIMIT + over, 2);
+      await secrets.set('tmdb.api_key', '0123456789abcdef0123456789abcdef');
+      await vault.setCredential('tmdb', 'api_key', 'fedcba9876543210fedcba9876543210');
+      expect(secrets.credentials.get('tmdb.api_key')).toBe('fedcba9876543210fedcba9876543210');
+      expect(readFileSync(t.profile, 'utf8').includes('"hint": "••••3210"')).toBe(true); // the index committed (no 16 MiB diff on failure)
+      const e = await rejected(vault.setCredential('huggingface', 'token', HF));
+      expect(e.code).toBe('PROFILE_TOO_LARGE');
+      // In bytes (the rewrite above filled in a hand-made profile's defaults: it may be just over by now).
+      expect(e.message).toMatch(/would grow to 1677\d{4}, over its 16777216-byte \(16 MiB\) limit; nothing was stored/);
+      expect(secrets.items.has('huggingface.token')).toBe(false);
+    }
   });
 
   it('a profile over the write limit (edited by hand) still reads and shrinks; over the read limit it is a clear error', async () => {

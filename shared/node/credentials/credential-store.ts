@@ -12,6 +12,7 @@ import type { ProfileStore } from '../profile/store';
 import type { JournalFile } from './journal-file';
 import { isoString } from '../../core/iso-time';
 import { customEnvVars, envVarProblem } from '../../core/env-var-names';
+import { growthBound, indexGrowth } from './index-growth';
 
 /** One change to one credential. */
 export type CredentialChange =
@@ -45,9 +46,6 @@ export interface CommitResult {
 
 /** Transactions running in this process: never recovered by it. */
 const ACTIVE = new Set<string>();
-
-/** About what one credential's index entry takes in the profile file (an upper bound, with the label and env var). */
-const METADATA_BYTES = 400;
 
 /**
  * The one owner of "value in the secret store + entry in the profile index".
@@ -91,7 +89,11 @@ export class CredentialStore {
     cancelled(options.signal);
     for (const c of changes) if (c.kind === 'set') assertPlainSlot(c.id, c.value);
     // A change that would take the profile past its limit is refused before anything is stored.
-    this.profile.assertRoomFor(changes.reduce((n, c) => n + (c.kind === 'set' ? METADATA_BYTES + c.id.length : 0), 0));
+    // Near the limit the profile is read to charge each set its real growth: a replacement adds ~nothing.
+    this.profile.assertRoomFor(growthBound(changes), () => {
+      const loaded = this.profile.readOrTemplate();
+      return loaded.kind === 'profile' ? indexGrowth(loaded.profile, changes, this.now()) : growthBound(changes);
+    });
     const secret = changes.filter((c) => isSecretCredential(c.id));
     const existed = new Map<CredentialId, boolean>();
     const writeOptions = { stripPlaintext: options.stripPlaintext, allowOverLegacy: options.allowOverLegacy };

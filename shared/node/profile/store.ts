@@ -207,11 +207,16 @@ export class ProfileStore {
 
   /**
    * Throws PROFILE_TOO_LARGE, before anything is stored anywhere, when
-   * `growth` more bytes would take the profile past its write limit.
+   * `bound` more bytes (an upper bound, cheap) would take the profile past its
+   * write limit and so would `exact()` (costlier: it reads the profile), the
+   * real growth: a value replaced in an over-limit vault adds nothing, and a
+   * vault must still rotate its keys.
    */
-  assertRoomFor(growth: number): void {
+  assertRoomFor(bound: number, exact?: () => number): void {
     const size = stampOf(this.paths.profile)?.size ?? 0;
-    if (growth > 0 && size + growth > PROFILE_WRITE_LIMIT) throw tooLarge(this.paths.profile, size + growth);
+    if (bound <= 0 || size + bound <= PROFILE_WRITE_LIMIT) return;
+    const growth = exact ? exact() : bound;
+    if (growth > 0 && size + growth > PROFILE_WRITE_LIMIT) throw tooLarge(this.paths.profile, size + growth, size);
   }
 
   /** True while the deprecated secrets.json is the only source (no profile yet): the first write creates the profile. */
@@ -275,10 +280,12 @@ export class ProfileStore {
 /** What a write that adds nothing may still add past the limit: defaults and stamps of a hand-made profile. */
 const SETTLE_BYTES = 64 * 1024;
 
-function tooLarge(path: string, size: number): VaultError {
+function tooLarge(path: string, size: number, before?: number): VaultError {
+  // In bytes: near the limit, MiB to one decimal reads "16.0 MiB, over the 16 MiB limit".
+  const now = before !== undefined && before > PROFILE_WRITE_LIMIT ? `is already ${before} bytes and would grow to ${size}` : `would grow to ${size} bytes`;
   return new VaultError(
     'PROFILE_TOO_LARGE',
-    `${path} would grow to ${(size / 2 ** 20).toFixed(1)} MiB, over the ${PROFILE_WRITE_LIMIT / 2 ** 20} MiB limit; nothing was stored.`,
+    `${path} ${now}, over its ${PROFILE_WRITE_LIMIT}-byte (${PROFILE_WRITE_LIMIT / 2 ** 20} MiB) limit; nothing was stored.`,
     'Delete credentials you no longer use (cpw-vault list, then cpw-vault delete), or keep them in a second profile (--profile PATH).',
   );
 }
