@@ -65,6 +65,11 @@ export async function repairIndex(deps: RepairDeps, options: { quick?: boolean; 
   const journal = deps.journal.read();
   if (journal.length) report.recovered = await deps.credentials.recover(journal);
   if (options.quick && deps.sharedNamespace) return report;
+  // Another writer's change still runs (a migration stores its values before it commits the index): the count differs
+  // because of it, and a census of the namespace (one call per item) would compete with it for the keychain. Found by
+  // an outside pass: during a 10,000-key migrate, `list` and `set` sat for minutes in that census. The writer, or
+  // recovery, settles its credentials; a lost entry elsewhere is indexed at the next start.
+  if (options.quick && deps.journal.read().length) return report;
   const indexed = new Set(Object.entries(currentProfile(deps.profile)?.credential_metadata ?? {}).filter(([, m]) => m.storage === 'keychain').map(([id]) => id));
   if (options.quick) {
     if (!deps.secrets.count) return report;
