@@ -103,3 +103,24 @@ describe('the git credential helper beside a helper that stores', () => {
     expect(stored(t).includes(HF), 'the token is in ~/.git-credentials').toBe(false);
   });
 });
+
+describe('doctor asks git about helpers only when its config may run ours', () => {
+  // git's two processes cost doctor ~15 ms (issue 16's P3: doctor <= 1.3x get); most users never install the helper.
+  it('no config names cpw-vault: git is not started; the global config installs it: git is asked', async () => {
+    const { t, env } = await setUp();
+    delete env['GIT_CONFIG_NOSYSTEM'];
+    const bin = join(t.root, 'fake-git');
+    mkdirSync(bin);
+    const asked = join(t.root, 'git-asked');
+    writeFileSync(join(bin, 'git'), `#!/bin/sh\necho "$@" >> '${asked}'\nexit 1\n`, { mode: 0o755 });
+    const fakeEnv = { ...env, PATH: `${bin}:${env['PATH']}`, XDG_CONFIG_HOME: join(t.root, 'xdg') };
+    const run = () => spawnSync(process.execPath, [BIN, 'doctor', '--json'], { env: fakeEnv, cwd: t.cwd, encoding: 'utf8' });
+    // (A system config that names cpw-vault or includes others is rightly read by git: then only the second half holds.)
+    const system = existsSync('/etc/gitconfig') ? readFileSync('/etc/gitconfig', 'utf8') : '';
+    run();
+    if (!/git-credential|\[\s*include/i.test(system)) expect(existsSync(asked)).toBe(false);
+    writeFileSync(join(t.home, '.gitconfig'), "[credential \"https://huggingface.co\"]\n\thelper =\n\thelper = !cpw-vault git-credential\n");
+    run();
+    expect(readFileSync(asked, 'utf8')).toContain('config --list');
+  });
+});
