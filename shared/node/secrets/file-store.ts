@@ -1,8 +1,8 @@
-import { existsSync, lstatSync } from 'node:fs';
-import { isVaultError, type VaultError } from '../../core/errors';
+import { existsSync } from 'node:fs';
+import { isVaultError } from '../../core/errors';
 import { VAULT_FILE_REASONS, type KeychainStatus, type SecretStore, type VaultFileReason } from '../../core/secret-store';
 import { parseVaultContent, serializeVaultContent, type VaultEntries } from '../../core/vault-content';
-import { AGENT_TIMEOUT_MS, AgentClient } from '../agent/client';
+import { AgentClient } from '../agent/client';
 import { agentSocketFor, sameIdentity } from '../agent/socket-dir';
 import { withFileLock } from '../profile/file-lock';
 import { readPrivateFile, removeTempsOf, writeFileDurably } from './durable-file';
@@ -63,8 +63,6 @@ export class FileSecretStore implements SecretStore {
   private local: { identity: string; recipient: string } | undefined;
   private agent: AgentClient | undefined;
   private asked = false;
-  /** The last agent that did not answer, and when. */
-  private silent: { error: VaultError; at: number; socket: number | undefined } | undefined;
   /** The agent connection in flight, shared by every read that needs it meanwhile. */
   private connecting: Promise<AgentClient | undefined> | undefined;
   /** The passphrase question in flight, shared by every read that needs the key meanwhile. */
@@ -243,10 +241,6 @@ export class FileSecretStore implements SecretStore {
     return this.asking;
   }
 
-  private agentTimeoutMs(): number {
-    return this.options.agentTimeoutMs ?? AGENT_TIMEOUT_MS;
-  }
-
   private localKey(key: { identity: string; recipient: string }): Unlocked {
     return {
       decrypt: async (bytes) => (await import('./vault-crypto')).openWithIdentity(bytes, key.identity, this.files.vault),
@@ -257,24 +251,9 @@ export class FileSecretStore implements SecretStore {
 
   private async connectAgent(): Promise<AgentClient | undefined> {
     // An agent that just did not answer is not waited on again by the next call (check asked it for its read, then for
-    // the status that explains a workflow not ready: 10 s). Later calls ask again (a new unlock may have replaced it).
-    // A new agent (an unlock meanwhile: the app's) listens on a new socket file, which is asked at once.
-    const socket = agentSocketFor(this.files.identity, this.env);
-    const socketId = () => {
-      try {
-        return lstatSync(socket.path, { throwIfNoEntry: false })?.ino;
-      } catch {
-        return undefined;
-      }
-    };
-    if (this.silent && Date.now() - this.silent.at < this.agentTimeoutMs() && this.silent.socket === socketId()) throw this.silent.error;
-    let client: AgentClient | undefined;
-    try {
-      client = await AgentClient.connect(socket, this.options.agentTimeoutMs);
-    } catch (err) {
-      if (isVaultError(err, 'VAULT_LOCKED')) this.silent = { error: err, at: Date.now(), socket: socketId() };
-      throw err;
-    }
+    // the status that explains a workflow not ready: 10 s): the agent client remembers it, for this whole process
+    // (silent-memory.ts). A new agent (an unlock meanwhile: the app's) listens on a new socket file, asked at once.
+    const client = await AgentClient.connect(agentSocketFor(this.files.identity, this.env), this.options.agentTimeoutMs);
     if (client && !sameIdentity(client.hello.identity, this.files.identity)) {
       client.close();
       return undefined;
