@@ -2,6 +2,7 @@ import { fchmodSync, fstatSync, lstatSync, readFileSync, statSync, unlinkSync, t
 import { dirname } from 'node:path';
 import { VaultError } from '../core/errors';
 import { withoutControlChars } from '../core/control-chars';
+import { procStatFields } from '../node/builtins';
 import { descriptorTarget } from './descriptors';
 
 /**
@@ -125,9 +126,7 @@ const START_SLACK_MS = 25;
  */
 function processStartMs(): number | undefined {
   try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    // Fields from the 3rd follow the name in parentheses, which may hold spaces and ')'.
-    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const ticks = Number(procStatFields('self')?.[19]);
     const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
     // USER_HZ, what /proc counts ticks in, is 100 on every architecture Node runs on.
     return Number.isFinite(ticks) && Number.isFinite(uptime) ? Date.now() - uptime * 1000 + ticks * 10 : undefined;

@@ -38,6 +38,23 @@ export function uniqueHex(bytes: number): string {
   return out;
 }
 
+/**
+ * The fields of /proc/<pid>/stat from the 3rd on (index 0: the state, 1: the
+ * parent pid, 2: the process group, 4: the terminal, 5: its foreground group,
+ * 19: the start in clock ticks after boot); undefined where it cannot be read
+ * (not Linux, a process gone). Counted from the last ")": the name before
+ * it, in parentheses, may hold spaces and parentheses.
+ */
+export function procStatFields(pid: number | 'self'): string[] | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** The NUL-separated entries of a /proc file of this process (cmdline, environ), as raw bytes; [] where it cannot be read. */
 export function procEntries(file: 'cmdline' | 'environ'): Buffer[] {
   let raw: Buffer;

@@ -1,8 +1,9 @@
 // The private folders exec makes its pipes in, named after the exec that made
 // them, and the removal of those a killed exec left in TMPDIR.
-import { closeSync, constants as fs, fstatSync, lstatSync, openSync, readdir, readdirSync, readFileSync, realpathSync, rmdirSync, unlinkSync } from 'node:fs';
+import { closeSync, constants as fs, fstatSync, lstatSync, openSync, readdir, readdirSync, realpathSync, rmdirSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { procStatFields } from '../builtins';
 import { ABANDONED_AFTER_MS, bootId, pidNamespace, procIsOurs } from '../profile/owner';
 
 const PREFIX = 'cpw-vault-exec-';
@@ -38,15 +39,9 @@ export function pipesTmpdir(): string | undefined {
 
 /** Process `pid`'s state and start in clock ticks after boot (/proc/<pid>/stat fields 3 and 22); undefined where unreadable. */
 function procStat(pid: number | 'self'): { state: string; ticks: string } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // Fields from the 3rd follow the name in parentheses, which may hold spaces and ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = fields[19];
-    return fields[0] && ticks && /^\d+$/.test(ticks) ? { state: fields[0], ticks } : undefined;
-  } catch {
-    return undefined;
-  }
+  const fields = procStatFields(pid);
+  const ticks = fields?.[19];
+  return fields?.[0] && ticks && /^\d+$/.test(ticks) ? { state: fields[0], ticks } : undefined;
 }
 
 /**

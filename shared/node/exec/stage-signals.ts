@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
+import { procStatFields } from '../builtins';
 
 /**
  * Signals that end exec before its stage runs (their default action), and are
@@ -123,10 +123,5 @@ export class StageSignals {
  */
 export function exitedAlready(child: ChildProcess): boolean {
   if (child.exitCode !== null || child.signalCode !== null) return true;
-  try {
-    const stat = readFileSync(`/proc/${child.pid}/stat`, 'latin1');
-    return stat[stat.lastIndexOf(')') + 2] === 'Z';
-  } catch {
-    return false;
-  }
+  return child.pid !== undefined && procStatFields(child.pid)?.[0] === 'Z';
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { procStatFields } from '../builtins';
 
 /**
  * True when this process is in the foreground process group of its
@@ -9,14 +9,8 @@ import { readFileSync } from 'node:fs';
  * still in its foreground. Where /proc cannot say (macOS), `fallback`.
  */
 export function inTerminalForeground(fallback: boolean): boolean {
-  let stat: string;
-  try {
-    stat = readFileSync('/proc/self/stat', 'latin1');
-  } catch {
-    return fallback;
-  }
-  // pid (comm) state ppid pgrp session tty_nr tpgid ...: comm may hold spaces and parentheses, so count from the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = procStatFields('self');
+  if (!fields) return fallback;
   const [pgrp, ttyNr, tpgid] = [Number(fields[2]), Number(fields[4]), Number(fields[5])];
   if (![pgrp, ttyNr, tpgid].every(Number.isInteger)) return fallback;
   return ttyNr !== 0 && tpgid > 0 && tpgid === pgrp;

@@ -2,6 +2,7 @@
 // exec, which records the run's end, is gone (a kill -9, a crash, a reboot).
 import { readFileSync } from 'node:fs';
 import type { RunRecord } from '../../core/records';
+import { procStatFields } from '../builtins';
 import { ownerIsGone, ownerPlace, procIsOurs } from '../profile/owner';
 
 /** A run still pending or running whose exec (the process that records its end) is certainly gone. */
@@ -50,12 +51,6 @@ function bootTimeMs(): number | null {
 function processStartMs(pid: number): number | undefined {
   const boot = bootTimeMs();
   if (boot === null || !procIsOurs()) return undefined; // /proc/<pid> of another pid namespace's /proc is another process
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After "pid (comm) ": the state is field 3, the start time field 22 (a comm may hold spaces and parentheses).
-    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-    return Number.isFinite(ticks) ? boot + ticks * 10 : undefined;
-  } catch {
-    return undefined;
-  }
+  const ticks = Number(procStatFields(pid)?.[19]);
+  return Number.isFinite(ticks) ? boot + ticks * 10 : undefined;
 }

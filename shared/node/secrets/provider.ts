@@ -1,4 +1,4 @@
-import { childProcess } from '../builtins';
+import { childProcess, procStatFields } from '../builtins';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 
@@ -39,8 +39,7 @@ export function describeProvider(pid: number): ProviderInfo | undefined {
  */
 function startedByBus(pid: number): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const ppid = Number(procStatFields(pid)?.[1]);
     const parent = readFileSync(`/proc/${ppid}/comm`, 'utf8').trim();
     if (/^dbus-(daemon|broker)/.test(parent)) return true;
   } catch {
