@@ -23,11 +23,13 @@ export const AUDIT_MAX_WAIT_MS = 1000;
 /** What the watches read and whom they tell. */
 export type FileWatchDeps = Pick<MainDeps, 'vault' | 'runs' | 'events'> & { notifier: NotifierPort };
 
-/** Starts watching the profile, the audit log and the run history; returns the function that stops all three. */
+/** Starts watching the profile (and its index changes), the audit log and the run history; returns the function that stops them all. */
 export function watchVaultFiles(deps: FileWatchDeps): () => void {
   const { vault, runs, events } = deps;
   const stops = [
     watchProfile(vault.profilePath, () => events.send('profileChanged', undefined), DEBOUNCE_MS),
+    // A set or delete in a large profile writes only its index changes beside it.
+    watchProfile(vault.indexChangesPath, () => events.send('profileChanged', undefined), DEBOUNCE_MS),
     watchProfile(vault.auditLogPath, () => events.send('auditChanged', undefined), DEBOUNCE_MS, AUDIT_MAX_WAIT_MS),
     watchRuns({
       ...notificationFeed(deps),

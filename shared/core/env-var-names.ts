@@ -60,12 +60,17 @@ export function catalogEnvVarOwner(name: string): string | undefined {
   return CATALOG_OWNER.get(name);
 }
 
+/** Who carries an env var name (a map of the names in use to their credentials, or a lookup that answers the same). */
+export interface EnvVarOwners {
+  get(name: string): string | undefined;
+}
+
 /**
  * Why `name` cannot be the env var of custom credential `id`, or undefined
  * when it can. `others` maps env var names already used by other custom
  * credentials to their ids.
  */
-export function envVarProblem(name: string, id: string, others: ReadonlyMap<string, string> = new Map()): string | undefined {
+export function envVarProblem(name: string, id: string, others: EnvVarOwners = new Map()): string | undefined {
   if (name.startsWith('CPW_')) return `${name} is one of cpw-vault's own variables (exec sets them for stages); a secret cannot take it.`;
   if (isReservedEnvVar(name)) {
     return `${name} is read as configuration by the system, a shell, a language runtime or a tool a stage runs; exec would put a secret there.`;
@@ -152,8 +157,13 @@ export function customEnvVars(profile: Pick<Profile, 'credential_metadata'> | un
   const out = new Map<string, string>();
   const metadata = profile?.credential_metadata ?? {};
   for (const id of Object.keys(metadata)) {
-    const name = metadata[id]!.env_var ?? (catalogEntry(id) ? undefined : defaultEnvVar(id));
+    const name = envVarOf(id, metadata[id]!);
     if (name) out.set(name, id);
   }
   return out;
+}
+
+/** The env var credential `id` with metadata `meta` takes in {@link customEnvVars}: its own, else SERVICE_KEY for a custom one. */
+export function envVarOf(id: string, meta: { env_var?: string | undefined }): string | undefined {
+  return meta.env_var ?? (catalogEntry(id) ? undefined : defaultEnvVar(id));
 }

@@ -6,7 +6,7 @@ import { isFetchableAvatarUrl } from './avatar-url';
 import { canonicalTimeZone, isTimeZone } from './timezone';
 import { findPlaintextSecrets } from './profile-index';
 import { upgradeProfileData } from './profile-upgrade';
-import { notificationsSchema, preferencesSchema, profileSchema, userSchema, type Preferences, type Profile, type UserDetails } from './profile-schema';
+import { credentialMetaSchema, notificationsSchema, preferencesSchema, profileSchema, userSchema, type CredentialMeta, type Preferences, type Profile, type UserDetails } from './profile-schema';
 
 /** Converts zod issues to field errors (path + message; zod never quotes the input here). */
 export function fieldErrors(issues: readonly z.core.$ZodIssue[], prefix = ''): FieldError[] {
@@ -74,6 +74,24 @@ export function parseProfileChange(before: Profile, after: Profile, where?: stri
   // Spread defines own properties ("__proto__" too) in the entries' order; the checked ones are a subset of them.
   const merged = { ...entries, ...(parsed.credential_metadata as Record<string, unknown>) };
   return { ...parsed, credential_metadata: merged as Profile['credential_metadata'] };
+}
+
+/**
+ * Credential metadata entries kept outside the profile (its index changes, see
+ * index-overlay.ts) validated as the profile's own are: PROFILE_INVALID with
+ * the fields, named `where`.
+ */
+export function parseMetaEntries(entries: ReadonlyMap<string, unknown>, where: string, fix: string): Map<string, CredentialMeta> {
+  const out = new Map<string, CredentialMeta>();
+  for (const [id, meta] of entries) {
+    const result = credentialMetaSchema.safeParse(meta);
+    if (!result.success) {
+      const fields = fieldErrors(result.error.issues, `credential_metadata.${id}`);
+      throw new VaultError('PROFILE_INVALID', `${where} is not valid: ${fields.map((f) => `${f.path} ${f.message}`).join('; ')}.`, fix, { fields });
+    }
+    out.set(id, result.data);
+  }
+  return out;
 }
 
 /** Fields of the user section a caller may change. */

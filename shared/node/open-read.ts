@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { firstVersionSidecar, sidecarPath, type PathInputs, type ProfilePaths } from './profile/paths';
 import { ProfileReader, defaultWarn } from './profile/reader';
 import type { writeSecureFile } from './profile/secure-fs';
+import type { OverlayLimits } from './profile/index-overlay';
 import { historyBounds } from '../core/preferences';
 import { AuditLog } from './records/audit-log';
 import { RunHistory, type HistoryBounds } from './records/run-history';
@@ -40,6 +41,8 @@ export interface OpenOptions extends PathInputs {
   secrets?: SecretStore;
   /** Tests: how the profile is written (to simulate a failing disk). */
   writeFile?: typeof writeSecureFile;
+  /** When credential changes go to the index overlay beside the profile (see index-overlay.ts). Tests set small ones; default OVERLAY_LIMITS. */
+  indexOverlay?: OverlayLimits;
   /** The vault file backend on a terminal: asks the passphrase when no unlock agent runs (once per process). */
   askPassphrase?: PassphraseAsker | undefined;
   /** Run history bounds (default: the profile's preferences, else 500 runs and 90 days). */

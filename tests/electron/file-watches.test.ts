@@ -1,8 +1,10 @@
 // Main's file watches (file-watches.ts) over a real vault, with other processes (the CLI) writing while it watches.
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { VaultEvent } from '../../shared/core/ipc-contract';
 import { openServices } from '../../shared/node/open';
+import { OVERLAY_LIMITS } from '../../shared/node/profile/index-overlay';
 import { watchProfile } from '../../shared/node/profile/watch';
 import { AuditLog } from '../../shared/node/records/audit-log';
 import { watchVaultFiles } from '../../electron/main/file-watches';
@@ -78,5 +80,24 @@ describe('main watches the audit log as it watches the profile', () => {
     expect((await cli(w.t, ['get', 'huggingface', 'token'])).code).toBe(0);
     await expect.poll(() => seen, WAIT).toBe(true);
     expect(w.sent).toEqual([]);
+  });
+});
+
+describe('main watches the index changes beside a large profile', () => {
+  it('a `cpw-vault set` in another process that writes only profile.changes (the profile untouched) is sent as profileChanged', async () => {
+    const w = await watched((t) => {
+      // Past the size where credential changes go to the overlay (an unknown field the profile keeps).
+      const doc = JSON.parse(readFileSync(t.profile, 'utf8'));
+      writeFileSync(t.profile, `${JSON.stringify({ ...doc, padding: 'p'.repeat(OVERLAY_LIMITS.fromBytes) }, null, 2)}\n`, { mode: 0o600 });
+    });
+    // The first command after the edit makes the lookup copy again; from then on a set writes only the overlay.
+    expect((await cli(w.t, ['set', 'tmdb', 'api_key'], { input: 'a'.repeat(32) })).code).toBe(0);
+    await expect.poll(() => w.count('profileChanged'), WAIT).toBeGreaterThanOrEqual(1);
+    const seen = w.count('profileChanged');
+    const profile = statSync(w.t.profile);
+    expect((await cli(w.t, ['set', 'tmdb', 'api_key'], { input: 'b'.repeat(32) })).code).toBe(0);
+    expect(statSync(w.t.profile).mtimeMs).toBe(profile.mtimeMs);
+    expect(existsSync(join(dirname(w.t.profile), 'profile.changes'))).toBe(true);
+    await expect.poll(() => w.count('profileChanged'), WAIT).toBe(seen + 1);
   });
 });

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { customEnvVars } from '../../shared/core/env-var-names';
 import { indexedMeta } from '../../shared/core/profile-index';
 import { createVault } from '../../shared/node/open';
 import { openReader } from '../../shared/node/open-read';
@@ -30,13 +31,16 @@ describe('the lookup text', () => {
     const doc = docWith(n);
     const text = lookupIndexText(doc, STAMP);
     // The keys (what the binary search compares) are printable ASCII; the values keep their UTF-8.
-    expect(text.split('\n').slice(2, -1).every((l) => /^"[\x20-\x7e]*"\t/.test(l))).toBe(true);
+    expect(text.split('\n').slice(3, -1).every((l) => /^"[\x20-\x7e]*"\t/.test(l))).toBe(true);
     const index = parseLookupIndex(Buffer.from(text), STAMP)!;
     const metadata = doc['credential_metadata'] as Record<string, unknown>;
     for (const id of Object.keys(metadata)) expect(index.meta(id), id).toEqual(indexedMeta(metadata[id]));
     for (const id of ['a.a', 'svc.api_key', 'svc1.api_kex', 'svc10.api_key0', 'zzz.zzz', 'svc-1.api_key', '__proto__']) expect(index.meta(id), id).toBeUndefined();
     expect(index.keychainCount).toBe(Object.values(metadata).filter((m) => (m as { storage: string }).storage === 'keychain').length);
     expect(index.head).toEqual({ ...doc, credential_metadata: {} });
+    // Who carries each env var name, as customEnvVars says.
+    for (const [name, id] of customEnvVars(doc as never)) expect(index.envVarOwner(name), name).toBe(id);
+    for (const name of ['HF_TOKEN', 'SVC_API_KEY', '__proto__', 'toString', '']) expect(index.envVarOwner(name), name).toBeUndefined();
   });
 
   it('ids a hand-edited profile may hold (non-ASCII, quotes, tabs) keep the search exact', () => {
@@ -59,7 +63,7 @@ describe('the lookup text', () => {
     for (const other of [{ ino: 43 }, { size: 1235 }, { mtimeMs: STAMP.mtimeMs + 0.001 }, { ctimeMs: STAMP.ctimeMs + 1 }]) {
       expect(parseLookupIndex(Buffer.from(text), { ...STAMP, ...other })).toBeUndefined();
     }
-    for (const bad of ['', '\n', 'cpw-vault profile index 2 42 1234 1 1 0\n{}\n', text.replace('"version"', '"version'), text.split('\n')[0]!]) {
+    for (const bad of ['', '\n', 'cpw-vault profile index 3 42 1234 1 1 0\n{}\n{}\n', 'cpw-vault profile index 1 42 1234 1 1 0\n{}\n', text.replace('"version"', '"version'), text.split('\n')[0]!]) {
       expect(parseLookupIndex(Buffer.from(bad), STAMP), JSON.stringify(bad.slice(0, 40))).toBeUndefined();
     }
   });

@@ -5,13 +5,13 @@ import { cancelledError, isVaultError, toVaultError, VaultError } from '../../co
 import { isSecretCredential, slotValue, withIndexChanges, type IndexChange } from '../../core/credential-index';
 import { maskedHint, type CredentialId } from '../../core/credential';
 import { markNotUndone, type JournalOp, type Transaction } from '../../core/journal';
-import type { Profile } from '../../core/profile-schema';
+import type { CredentialMeta, Profile } from '../../core/profile-schema';
 import type { SecretStore } from '../../core/secret-store';
 import { ABANDONED_AFTER_MS, currentOwner, isCurrentProcess, ownerIsGone, ownerPlace } from '../profile/owner';
-import type { ProfileStore } from '../profile/store';
+import type { IndexFacts, ProfileStore } from '../profile/store';
 import type { JournalFile } from './journal-file';
 import { isoString } from '../../core/iso-time';
-import { customEnvVars, envVarProblem } from '../../core/env-var-names';
+import { customEnvVars, envVarProblem, type EnvVarOwners } from '../../core/env-var-names';
 import { growthBound, indexGrowth } from './index-growth';
 
 /** One change to one credential. */
@@ -37,7 +37,8 @@ export interface CommitOptions {
 
 /** What a commit did. */
 export interface CommitResult {
-  profile: Profile;
+  /** The index entry of each changed credential after the commit (none: deleted). */
+  entries: ReadonlyMap<CredentialId, CredentialMeta | undefined>;
   /** For each deleted credential: whether it had a value or an index entry. */
   existed: ReadonlyMap<CredentialId, boolean>;
   /** Each secret set over a different value: the masked hint of the value it replaced (`set` says so). */
@@ -99,7 +100,7 @@ export class CredentialStore {
     const writeOptions = { stripPlaintext: options.stripPlaintext, allowOverLegacy: options.allowOverLegacy };
     if (!secret.length && !options.files?.length) {
       const profile = await this.profile.update((p) => this.toIndex(p, changes, existed), writeOptions);
-      return { profile, existed };
+      return { entries: entriesOf(profile, changes), existed };
     }
     const tx: Transaction = {
       id: randomHex(6),
@@ -136,7 +137,7 @@ export class CredentialStore {
       try {
         for (const f of options.files ?? []) f.create();
         await this.writeAll(secret, written, existed, previous, options);
-        profile = await this.profile.update((p) => this.toIndex(p, changes, existed), writeOptions);
+        profile = await this.writeIndex(changes, existed, options);
       } catch (thrown) {
         // Ctrl-C pressed while a keychain call hung: the user asked to stop, and is told so (exit 130), not the timeout
         // that came later (exit 1 after the deadline, once).
@@ -152,7 +153,7 @@ export class CredentialStore {
         const was = previous.get(c.id);
         if (c.kind === 'set' && was !== undefined && was !== c.value) replaced.set(c.id, maskedHint(was));
       }
-      return { profile, existed, replaced };
+      return { entries: entriesOf(profile, changes), existed, replaced };
     } finally {
       ACTIVE.delete(tx.id);
     }
@@ -207,8 +208,20 @@ export class CredentialStore {
     }
   }
 
+  /**
+   * Commits the index of `changes`. Changes to secret credentials alone may
+   * go through the profile's overlay (see ProfileStore.updateIndex): toIndex
+   * then reads their own entries and asks who carries an env var name.
+   */
+  private writeIndex(changes: readonly CredentialChange[], existed: Map<CredentialId, boolean>, options: CommitOptions): Promise<Profile> {
+    const writeOptions = { stripPlaintext: options.stripPlaintext, allowOverLegacy: options.allowOverLegacy };
+    const mutate = (p: Profile, facts?: IndexFacts) => this.toIndex(p, changes, existed, facts);
+    const ownEntriesOnly = !options.stripPlaintext && changes.every((c) => isSecretCredential(c.id));
+    return ownEntriesOnly ? this.profile.updateIndex(changes.map((c) => c.id), mutate, writeOptions) : this.profile.update(mutate, writeOptions);
+  }
+
   /** The index after `changes`. */
-  private toIndex(profile: Profile, changes: readonly CredentialChange[], existed: Map<CredentialId, boolean>): Profile {
+  private toIndex(profile: Profile, changes: readonly CredentialChange[], existed: Map<CredentialId, boolean>, facts?: IndexFacts): Profile {
     const now = profile.storage?.backend ?? 'keychain';
     if (this.backend !== undefined && now !== this.backend && changes.some((c) => isSecretCredential(c.id))) {
       // Another cpw-vault switched the backend after this one opened its store: its values went to the old backend,
@@ -216,7 +229,7 @@ export class CredentialStore {
       throw new VaultError('PROFILE_LOCKED', `The vault's backend was switched from ${this.backend} to ${now} while this change ran (another cpw-vault); nothing was changed.`, 'Run the command again: it will use the new backend.');
     }
     const base = this.stamp(profile);
-    assertDistinctEnvVars(base, changes);
+    if (changes.some((c) => c.kind === 'set' && c.envVar)) assertDistinctEnvVars(changes, facts?.envVarOwners ?? customEnvVars(base));
     for (const c of changes) {
       if (c.kind === 'delete') existed.set(c.id, !!existed.get(c.id) || c.id in base.credential_metadata || (!isSecretCredential(c.id) && slotValue(base, c.id) !== ''));
     }
@@ -252,6 +265,12 @@ export class CredentialStore {
     });
     return [];
   }
+}
+
+/** The index entries `changes` left in `profile`. */
+function entriesOf(profile: Profile, changes: readonly CredentialChange[]): Map<CredentialId, CredentialMeta | undefined> {
+  const metadata = profile.credential_metadata;
+  return new Map(changes.map((c) => [c.id, Object.hasOwn(metadata, c.id) ? metadata[c.id] : undefined]));
 }
 
 /** PROFILE_LOCKED: credentials another writer changed between a plan and its apply (nothing written yet). */
@@ -296,14 +315,21 @@ export async function readMany(store: SecretStore, accounts: readonly string[]):
  * Checked under the profile's lock: two sets that both checked the name before
  * either wrote it gave two credentials one env var (exec carries only one).
  */
-function assertDistinctEnvVars(profile: Profile, changes: readonly CredentialChange[]): void {
+function assertDistinctEnvVars(changes: readonly CredentialChange[], owners: EnvVarOwners): void {
   const renamed = new Set(changes.filter((c) => c.kind === 'delete' || c.envVar).map((c) => c.id));
-  const taken = new Map([...customEnvVars(profile)].filter(([, id]) => !renamed.has(id)));
+  // The names this batch gives, then the others' (a credential the batch renames or deletes gives up its own).
+  const batch = new Map<string, string>();
+  const taken: EnvVarOwners = {
+    get: (name) => {
+      const owner = batch.get(name) ?? owners.get(name);
+      return owner !== undefined && (batch.has(name) || !renamed.has(owner)) ? owner : undefined;
+    },
+  };
   for (const c of changes) {
     if (c.kind !== 'set' || !c.envVar) continue;
     const problem = envVarProblem(c.envVar, c.id, taken);
     if (problem) throw new VaultError('INVALID_ARGUMENT', `${problem} Nothing was stored.`, 'Choose a name of its own (--env-var NAME, or the app\'s Environment variable field).');
-    taken.set(c.envVar, c.id);
+    batch.set(c.envVar, c.id);
   }
 }
 

@@ -14,7 +14,7 @@ const FIRST_VERSIONS_BESIDE = /^(audit\.log(\.\d+)?|runs\.json)$/;
  * What follows `<profile>.` in the name of a file of a named profile: its sidecars, vault files, lock and temp
  * files. Only these: `settings.json` beside a profile named `settings` is the user's.
  */
-const SIDECAR = /^(audit\.log(\.\d+)?|runs\.jsonl?|journal|usage|profile\.(checked|index)|backend-move|identity\.age|vault\.age|lock)([.-].*)?$/;
+const SIDECAR = /^(audit\.log(\.\d+)?|runs\.jsonl?|journal|usage|profile\.(checked|index|changes)|backend-move|identity\.age|vault\.age|lock)([.-].*)?$/;
 
 /**
  * Whether `a` and `b` name one file, however they are spelled: a symlinked

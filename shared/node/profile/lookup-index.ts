@@ -1,3 +1,4 @@
+import { envVarOf } from '../../core/env-var-names';
 import { indexedMeta, type IndexedMeta } from '../../core/profile-index';
 import type { CredentialId } from '../../core/credential';
 import { PROFILE_READ_LIMIT, readSecureBytes, sameStamp, type FileStamp, type writeSecureFile } from './secure-fs';
@@ -16,14 +17,15 @@ import { PROFILE_READ_LIMIT, readSecureBytes, sameStamp, type FileStamp, type wr
  * The text is UTF-8, one record per line (JSON escapes every newline and tab
  * inside its strings; the ids are ASCII, escaped if need be, so they sort by
  * their bytes):
- *   cpw-vault profile index 1 <ino> <size> <mtimeMs> <ctimeMs> <keychain count>
+ *   cpw-vault profile index 2 <ino> <size> <mtimeMs> <ctimeMs> <keychain count>
  *   <the profile without its credential_metadata, JSON>
+ *   <the env var each custom credential carries, to its id, JSON>  (customEnvVars; parsed only by a custom `set`)
  *   <credential id, JSON string> TAB <its metadata, JSON>     (one line each, sorted by id)
  * so a lookup is a binary search of the bytes and one small JSON.parse. A
  * caller that needs every credential (list) parses the profile: JSON.parse
  * of the profile costs no more than reading them all from here would.
  */
-const MAGIC = 'cpw-vault profile index 1';
+const MAGIC = 'cpw-vault profile index 2';
 
 /** A credential id as its line's key: JSON, with any non-ASCII character escaped, so keys sort by their bytes. */
 function keyOf(id: string): string {
@@ -35,18 +37,23 @@ function keyOf(id: string): string {
 export function lookupIndexText(doc: Record<string, unknown>, stamp: FileStamp): string {
   const metadata = (doc['credential_metadata'] ?? {}) as Record<string, unknown>;
   const lines: string[] = [];
+  // Object.fromEntries-like, with own properties only ("__proto__" as a name of its own): JSON.parse reads them back so.
+  const envVars: Record<string, string> = Object.create(null) as Record<string, string>;
   let keychain = 0;
   for (const id in metadata) {
     if (!Object.hasOwn(metadata, id)) continue;
     const meta = metadata[id];
-    if (indexedMeta(meta)?.storage === 'keychain') keychain++;
+    const indexed = indexedMeta(meta);
+    if (indexed?.storage === 'keychain') keychain++;
+    const name = indexed ? envVarOf(id, indexed) : undefined;
+    if (name) envVars[name] = id;
     lines.push(`${keyOf(id)}\t${JSON.stringify(meta)}\n`);
   }
   // Sorted by key, so a reader finds one by binary search. Whole lines sort as their keys do: a key is a JSON
   // string (ASCII, its quotes inside escaped), so two keys differ at or before the closing quote of the shorter.
   lines.sort();
   const head = JSON.stringify({ ...doc, credential_metadata: {} });
-  return `${MAGIC} ${stamp.ino} ${stamp.size} ${stamp.mtimeMs} ${stamp.ctimeMs} ${keychain}\n${head}\n${lines.join('')}`;
+  return `${MAGIC} ${stamp.ino} ${stamp.size} ${stamp.mtimeMs} ${stamp.ctimeMs} ${keychain}\n${head}\n${JSON.stringify(envVars)}\n${lines.join('')}`;
 }
 
 /** A lookup copy that matches the profile as it is now. */
@@ -56,6 +63,8 @@ export interface LookupIndex {
   keychainCount: number;
   /** The metadata of `id` as stored; undefined when not indexed; throws when its line is damaged. */
   meta(id: CredentialId): IndexedMeta | undefined;
+  /** The credential that carries env var `name` (as customEnvVars says), if any; throws when the copy is damaged. */
+  envVarOwner(name: string): CredentialId | undefined;
 }
 
 const NL = 0x0a;
@@ -64,7 +73,9 @@ const TAB = 0x09;
 /** Parses the lookup copy `bytes`, or undefined when it is not one made from a profile with `stamp`. */
 export function parseLookupIndex(bytes: Buffer, stamp: FileStamp): LookupIndex | undefined {
   const first = bytes.indexOf(NL);
-  const second = first < 0 ? -1 : bytes.indexOf(NL, first + 1);
+  const headEnd = first < 0 ? -1 : bytes.indexOf(NL, first + 1);
+  // `second`: the end of the env var line, where the credential lines start.
+  const second = headEnd < 0 ? -1 : bytes.indexOf(NL, headEnd + 1);
   if (second < 0) return undefined;
   const fields = bytes.toString('latin1', 0, first).split(' ');
   const numbers = fields.slice(MAGIC.split(' ').length).map(Number);
@@ -73,7 +84,7 @@ export function parseLookupIndex(bytes: Buffer, stamp: FileStamp): LookupIndex |
   if (!sameStamp({ ino, size, mtimeMs, ctimeMs }, stamp) || !Number.isInteger(keychainCount)) return undefined;
   let head: unknown;
   try {
-    head = JSON.parse(bytes.toString('utf8', first + 1, second));
+    head = JSON.parse(bytes.toString('utf8', first + 1, headEnd));
   } catch {
     return undefined;
   }
@@ -86,9 +97,20 @@ export function parseLookupIndex(bytes: Buffer, stamp: FileStamp): LookupIndex |
     if (!meta) throw new Error('damaged lookup index line');
     return [JSON.parse(line.slice(0, tab)) as CredentialId, meta];
   };
+  let envVars: Record<string, string> | undefined;
   return {
     head: head as Record<string, unknown>,
     keychainCount,
+    envVarOwner(name) {
+      if (!envVars) {
+        const parsed = JSON.parse(bytes.toString('utf8', headEnd + 1, second)) as unknown;
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('damaged lookup index env var line');
+        // Checked whole on first use: a damaged line throws here, never later for one name.
+        for (const id of Object.values(parsed)) if (typeof id !== 'string') throw new Error('damaged lookup index env var line');
+        envVars = parsed as Record<string, string>;
+      }
+      return Object.hasOwn(envVars, name) ? envVars[name] : undefined;
+    },
     meta(id) {
       const key = Buffer.from(keyOf(id), 'latin1');
       // [lo, hi): whole lines, each starting right after a newline.

@@ -1,8 +1,10 @@
 import { isUtf8 } from 'node:buffer';
 import { dirname } from 'node:path';
+import { envVarOf } from '../../core/env-var-names';
 import { VaultError } from '../../core/errors';
 import { MAX_JSON_DEPTH, nestsDeeper, overDeepAt } from '../../core/json-depth';
 import { lstatSync } from 'node:fs';
+import { foldOverlay, IndexOverlayFile, type Overlay, type OverlayEntries } from './index-overlay';
 import { LookupIndexFile, type LookupIndex } from './lookup-index';
 import { resolveProfilePaths, sidecarPath, type PathInputs, type ProfilePaths } from './paths';
 import { assertPrivateFile, ioError, refuseLinkedFolder, PROFILE_READ_LIMIT, readSecureBytes, sameStamp, stampOf, writeSecureFile, type FileStamp, type SecureReadOptions } from './secure-fs';
@@ -21,6 +23,8 @@ export interface RawProfile {
   stamp?: FileStamp;
   /** The first line that is not UTF-8 (raw is then UNPARSED): reported where invalid JSON is, never read as text. */
   notUtf8Line?: number;
+  /** The index changes beside the profile (see index-overlay.ts), already folded into `raw`; `text` is the profile's alone. */
+  overlay?: OverlayEntries;
 }
 
 export function defaultWarn(message: string): void {
@@ -37,13 +41,19 @@ export class ProfileReader {
   readonly paths: ProfilePaths;
   private cache: { stamp: FileStamp; read: RawProfile } | undefined;
   private lookupCache: { stamp: FileStamp; index: LookupIndex | undefined } | undefined;
+  /** The last read or lookup with the overlay folded in, kept while neither file changes. */
+  private foldedRead: { base: RawProfile; overlay: FileStamp; read: RawProfile } | undefined;
+  private foldedLookup: { base: LookupIndex; overlay: FileStamp; index: LookupIndex | undefined } | undefined;
   private readonly warned = new Set<string>();
   /** The lookup copy of the credential index beside the profile (see lookup-index.ts); the profile writer keeps it. */
   readonly lookupFile: LookupIndexFile;
+  /** The credential index changes a large profile has not taken in yet (see index-overlay.ts); the profile writer keeps it. */
+  readonly overlayFile: IndexOverlayFile;
 
   constructor(inputs: PathInputs, private readonly warnSink: (message: string) => void = defaultWarn, writeFile: typeof writeSecureFile = writeSecureFile) {
     this.paths = resolveProfilePaths(inputs);
     this.lookupFile = new LookupIndexFile(sidecarPath(this.paths, 'profile.index'), this.paths.dedicatedDir, writeFile);
+    this.overlayFile = new IndexOverlayFile(sidecarPath(this.paths, 'profile.changes'), this.paths.dedicatedDir, writeFile);
   }
 
   /** Messages starting with one of these are not printed: their reader reports the same fact itself (doctor). */
@@ -72,8 +82,12 @@ export class ProfileReader {
    * exists, PROFILE_SYMLINK / PROFILE_PERMISSIONS / PROFILE_TOO_LARGE when unsafe.
    */
   read(): RawProfile {
-    const stamp = stampOf(this.paths.profile);
-    if (stamp) return this.load('profile', this.paths.profile, stamp);
+    const path = this.paths.profile;
+    const stamp = stampOf(path);
+    if (stamp) {
+      const { base, overlay } = this.overlayFile.consistent(() => this.load('profile', path, stampOf(path) ?? stamp), this.warn);
+      return this.withOverlay(base, overlay);
+    }
     const legacy = this.paths.legacySecrets;
     const legacyStamp = legacy ? stampOf(legacy) : undefined;
     if (legacy && legacyStamp) {
@@ -105,6 +119,19 @@ export class ProfileReader {
    * private regular file of this user, a real folder), from its stat.
    */
   lookup(): LookupIndex | undefined {
+    const { base, overlay } = this.overlayFile.consistent(() => this.lookupBase(), this.warn);
+    if (!base || !overlay) return base;
+    if (this.foldedLookup?.base !== base || !sameStamp(this.foldedLookup.overlay, overlay.stamp)) {
+      this.foldedLookup = { base, overlay: overlay.stamp, index: lookupWithOverlay(base, overlay.entries) };
+    }
+    return this.foldedLookup.index;
+  }
+
+  /**
+   * The lookup copy alone, without the overlay: what the profile file itself
+   * indexes (the profile writer's view, under its lock).
+   */
+  lookupBase(): LookupIndex | undefined {
     const path = this.paths.profile;
     let s;
     try {
@@ -161,7 +188,57 @@ export class ProfileReader {
   invalidate(): void {
     this.cache = undefined;
     this.lookupCache = undefined;
+    this.foldedRead = undefined;
+    this.foldedLookup = undefined;
   }
+
+  /** `base` (the profile as read) with the overlay's changes in its credential metadata; the same object while neither file changes. */
+  private withOverlay(base: RawProfile, overlay: Overlay | undefined): RawProfile {
+    if (!overlay) return base;
+    if (this.foldedRead?.base === base && sameStamp(this.foldedRead.overlay, overlay.stamp)) return this.foldedRead.read;
+    const doc = base.raw;
+    // A document that is not a profile's shape is left as it is: the parser reports what is wrong with it.
+    const meta = isObject(doc) ? (doc['credential_metadata'] ?? {}) : undefined;
+    const raw = isObject(doc) && isObject(meta) ? { ...doc, credential_metadata: foldOverlay(meta, overlay.entries) } : doc;
+    const read: RawProfile = { ...base, raw, overlay: overlay.entries };
+    this.foldedRead = { base, overlay: overlay.stamp, read };
+    return read;
+  }
+}
+
+/**
+ * A lookup copy with the overlay's changes on top: each credential the
+ * overlay names is answered from it, the count of values in the secret store
+ * adjusted. Undefined when the copy has a damaged line for one of them (the
+ * caller parses the profile instead).
+ */
+export function lookupWithOverlay(base: LookupIndex, entries: OverlayEntries): LookupIndex | undefined {
+  let keychainCount = base.keychainCount;
+  try {
+    for (const [id, meta] of entries) {
+      if (base.meta(id)?.storage === 'keychain') keychainCount--;
+      if (meta?.storage === 'keychain') keychainCount++;
+    }
+  } catch {
+    return undefined;
+  }
+  return {
+    head: base.head,
+    keychainCount,
+    meta: (id) => (entries.has(id) ? (entries.get(id) ?? undefined) : base.meta(id)),
+    envVarOwner(name) {
+      // The overlay's credentials by their entries now; the copy's answer only for a credential the overlay leaves alone.
+      let owner: string | undefined;
+      for (const [id, meta] of entries) if (meta && envVarOf(id, meta) === name) owner = id;
+      if (owner !== undefined) return owner;
+      const was = base.envVarOwner(name);
+      return was !== undefined && !entries.has(was) ? was : undefined;
+    },
+  };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /**

@@ -259,7 +259,8 @@ function foreignFolder(dir: string, uid: number, what: string): VaultError {
   return new VaultError('PROFILE_PERMISSIONS', `${dir} is a ${what} of another user (uid ${uid}); refusing to write in it.`, 'Use a profile in a folder you own (--profile PATH).');
 }
 
-function fsyncDir(dir: string): void {
+/** fsync of a folder, so a rename or unlink in it is on disk (a file system that refuses it is left as is). */
+export function fsyncDir(dir: string): void {
   let fd: number | undefined;
   try {
     fd = openSync(dir, constants.O_RDONLY);

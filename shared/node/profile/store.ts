@@ -1,20 +1,28 @@
 import { readlinkSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import { isTimeZoneShape } from '../../core/timezone';
 import { dirname } from 'node:path';
 import type { CredentialId } from '../../core/credential';
+import type { EnvVarOwners } from '../../core/env-var-names';
 import { VaultError } from '../../core/errors';
 import { parseJson } from '../../core/json';
 import { legacyValues } from '../../core/legacy-secrets';
-import { findPlaintextSecrets } from '../../core/profile-index';
-import { parseProfile, parseProfileChange } from '../../core/profile-parse';
+import { findPlaintextSecrets, type IndexedMeta } from '../../core/profile-index';
+import { parseMetaEntries, parseProfile, parseProfileChange } from '../../core/profile-parse';
 import { createProfileTemplate, type Profile } from '../../core/profile-schema';
 import type { ProfileView } from '../../core/views';
 import { withFileLock, type HeldLock } from './file-lock';
+import { foldOverlay, OVERLAY_LIMITS, overlayFix, overlayText, type Overlay, type OverlayEntries, type OverlayLimits } from './index-overlay';
 import { sidecarPath, type PathInputs, type ProfilePaths } from './paths';
-import { notUtf8, ProfileReader, readSecureUtf8, refuseOverDeep, UNPARSED, type RawProfile } from './reader';
+import { lookupWithOverlay, notUtf8, ProfileReader, readSecureUtf8, refuseOverDeep, UNPARSED, type RawProfile } from './reader';
 import { ValidatedText } from './validated-text';
 import { ensurePrivateDir, PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT, stampOf, writeSecureFile } from './secure-fs';
 import { orphanTemps, removeOrphanTemps } from './temp-files';
+
+/** What a change of some credentials' index entries may ask about the others, when it sees only its own (see ProfileStore.updateIndex). */
+export interface IndexFacts {
+  envVarOwners: EnvVarOwners;
+}
 
 /** What a read found: the profile itself, or the deprecated secrets.json standing in for it. */
 export type LoadedProfile =
@@ -31,6 +39,8 @@ export interface ProfileStoreOptions extends PathInputs {
   writeFile?: typeof writeSecureFile;
   /** Share a reader (and its cache) with the caller. */
   reader?: ProfileReader;
+  /** When credential changes go to the index overlay (tests set small ones). */
+  overlayLimits?: OverlayLimits;
 }
 
 /**
@@ -100,6 +110,7 @@ export class ProfileStore {
   private readonly writeFile: typeof writeSecureFile;
   private parsed: { read: RawProfile; loaded: LoadedProfile } | undefined;
   private readonly validated: ValidatedText;
+  private readonly overlayLimits: OverlayLimits;
 
   constructor(options: ProfileStoreOptions = {}) {
     this.reader = options.reader ?? new ProfileReader(options, options.warn, options.writeFile);
@@ -107,6 +118,7 @@ export class ProfileStore {
     this.now = options.now ?? (() => new Date());
     this.lockWaitMs = options.lockWaitMs;
     this.writeFile = options.writeFile ?? writeSecureFile;
+    this.overlayLimits = options.overlayLimits ?? OVERLAY_LIMITS;
     this.validated = new ValidatedText(sidecarPath(this.paths, 'profile.checked'), this.paths.dedicatedDir, this.writeFile);
   }
 
@@ -126,7 +138,7 @@ export class ProfileStore {
     const doc = parseDocument(read);
     let loaded: LoadedProfile;
     if (read.kind === 'profile') {
-      loaded = { kind: 'profile', path: read.path, profile: this.validate(doc, read.text, read.path) };
+      loaded = { kind: 'profile', path: read.path, profile: this.validate(doc, read.text, read.path, read.overlay) };
     } else {
       if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
         throw new VaultError('PROFILE_INVALID', `${read.path} must hold a JSON object at the top level.`, `Fix ${read.path}, or create a profile with: cpw-vault setup`);
@@ -172,21 +184,84 @@ export class ProfileStore {
   async update(mutate: (profile: Profile) => Profile, options: { allowOverLegacy?: boolean; stripPlaintext?: boolean } = {}): Promise<Profile> {
     const overLegacy = !options.allowOverLegacy && this.legacyOnly();
     const written = await this.locked(async (path, lock) => {
-      const current = stampOf(path) ? this.readFresh(path, !!options.stripPlaintext) : createProfileTemplate(this.now(), systemTimeZone());
+      const before = stampOf(path);
+      // The index changes beside a profile that is there (one left beside a profile since removed describes nothing now).
+      const overlay = before ? this.reader.overlayFile.read(this.reader.warn) : undefined;
+      const current = before ? this.readFresh(path, !!options.stripPlaintext, overlay) : createProfileTemplate(this.now(), systemTimeZone());
       const next = parseProfileChange(current, mutate(current), path);
       // Encoded once: at 10,000 credentials each UTF-8 pass over the 2.4 MB text costs ~15-20 ms.
-      const text = Buffer.from(`${JSON.stringify(next, null, 2)}\n`, 'utf8');
+      const text = encode(next);
       const size = text.length;
       // Over the limit, a write may still shrink it or settle what is there (defaults filled in, a stamp): it must not add.
-      if (size > PROFILE_WRITE_LIMIT && size > (stampOf(path)?.size ?? 0) + SETTLE_BYTES) throw tooLarge(path, size);
+      if (size > PROFILE_WRITE_LIMIT && size > (before?.size ?? 0) + (overlay ? this.overlayLimits.maxBytes : 0) + SETTLE_BYTES) throw tooLarge(path, size);
       lock.assertHeld();
+      if (overlay && !agrees(next, overlay.entries)) {
+        // This change gives a credential of the overlay another entry: were the overlay left beside the new profile by a
+        // crash, it would undo that. The profile takes the overlay in first, on its own (see index-overlay.ts).
+        await this.write(path, encode(current), current);
+        this.reader.overlayFile.remove();
+      }
       await this.write(path, text, next);
+      // Taken in above, or left beside a profile since removed (it describes nothing that is there now).
+      this.reader.overlayFile.remove();
+      this.forget();
       return next;
     });
     if (overLegacy) {
       this.reader.warn(`Created ${this.paths.profile}; from now on it is read instead of the deprecated ${this.paths.legacySecrets}, whose credentials are not read any more. Move them into the keychain: cpw-vault migrate`);
     }
     return written;
+  }
+
+  /**
+   * {@link update} for a change to the index entries of secret credentials
+   * `ids` only: in a large profile (OverlayLimits.fromBytes and more, whose lookup
+   * copy matches it) the entries go to the overlay beside it (see
+   * index-overlay.ts), a few kilobytes, instead of a rewrite of the profile
+   * and its lookup copy. `mutate` then sees the profile's fields with only the
+   * entries of `ids` in its credential_metadata (so it must not look at
+   * others: a check over every credential belongs to {@link update}). A
+   * change that touches anything else, an overlay that would pass
+   * OverlayLimits.maxBytes, or any doubt: a full {@link update}, which takes the
+   * overlay in. Returns the profile `mutate` made (with the overlay: only
+   * the entries of `ids`).
+   */
+  async updateIndex(ids: readonly CredentialId[], mutate: (profile: Profile, facts?: IndexFacts) => Profile, options: { allowOverLegacy?: boolean } = {}): Promise<Profile> {
+    const { fromBytes, maxBytes } = this.overlayLimits;
+    if ((stampOf(this.paths.profile)?.size ?? 0) < fromBytes) return this.update(mutate, options);
+    const done = await this.locked(async (_path, lock) => {
+      // The copy made from the profile as it is now (our writer's validated output), else no shortcut.
+      const lookup = this.reader.lookupBase();
+      if (!lookup || (stampOf(this.paths.profile)?.size ?? 0) < fromBytes) return undefined;
+      const overlay = this.reader.overlayFile.read(this.reader.warn);
+      // Its entries pass the schema, as they would at the next full write: a bad one is reported now, not carried on.
+      if (overlay) this.checkOverlay(overlay.entries);
+      const entries = new Map(overlay?.entries);
+      const view = lookupWithOverlay(lookup, entries);
+      const partial: Record<string, unknown> = { ...lookup.head, credential_metadata: {} };
+      const metadata = partial['credential_metadata'] as Record<string, unknown>;
+      try {
+        for (const id of ids) {
+          const meta = view?.meta(id);
+          if (meta) metadata[id] = meta;
+        }
+        view?.envVarOwner(''); // reads (and checks) the copy's env var names now, not inside mutate
+      } catch {
+        return undefined; // a damaged line in the copy: the full write reads the profile
+      }
+      if (!view) return undefined;
+      const before = partial as unknown as Profile;
+      const after = mutate(before, { envVarOwners: { get: (name) => view.envVarOwner(name) } });
+      if (!onlyEntriesOf(before, after, ids)) return undefined;
+      const next = parseProfileChange(before, after, this.paths.profile);
+      for (const id of ids) entries.set(id, (next.credential_metadata[id] as IndexedMeta | undefined) ?? null);
+      if (Buffer.byteLength(overlayText(entries)) > maxBytes) return undefined;
+      lock.assertHeld();
+      await this.reader.overlayFile.replace(entries);
+      this.forget();
+      return next;
+    });
+    return done ?? this.update(mutate, options);
   }
 
   /**
@@ -213,7 +288,8 @@ export class ProfileStore {
    * vault must still rotate its keys.
    */
   assertRoomFor(bound: number, exact?: () => number): void {
-    const size = stampOf(this.paths.profile)?.size ?? 0;
+    // The overlay's entries join the profile at its next full write: counted as if already there (an upper bound).
+    const size = (stampOf(this.paths.profile)?.size ?? 0) + (stampOf(this.reader.overlayFile.path)?.size ?? 0);
     if (bound <= 0 || size + bound <= PROFILE_WRITE_LIMIT) return;
     const growth = exact ? exact() : bound;
     if (growth > 0 && size + growth > PROFILE_WRITE_LIMIT) throw tooLarge(this.paths.profile, size + growth, size);
@@ -243,12 +319,25 @@ export class ProfileStore {
     await this.reader.lookupFile.remember(doc as unknown as Record<string, unknown>, written);
   }
 
-  /** The schema pass over a document, skipped when its text is the validated output of a write (see ValidatedText). */
-  private validate(doc: unknown, text: string, path: string): Profile {
-    if (this.validated.matches(text)) return doc as Profile;
+  /**
+   * The schema pass over a document, skipped when its text is the validated
+   * output of a write (see ValidatedText); the overlay's entries folded into
+   * it are then checked on their own.
+   */
+  private validate(doc: unknown, text: string, path: string, overlay?: OverlayEntries): Profile {
+    if (this.validated.matches(text)) {
+      if (overlay) this.checkOverlay(overlay);
+      return doc as Profile;
+    }
     // JSON.parse is iterative and takes any depth; what runs after it (the next write's stringify) would overflow.
     refuseOverDeep(text, path, doc);
     return parseProfile(doc, path);
+  }
+
+  /** PROFILE_INVALID, naming the overlay and the way out, when one of its entries is not valid metadata. */
+  private checkOverlay(entries: OverlayEntries): void {
+    const file = this.reader.overlayFile.path;
+    parseMetaEntries(new Map([...entries].filter(([, m]) => m !== null)), file, overlayFix(file));
   }
 
   private forget(): void {
@@ -256,25 +345,57 @@ export class ProfileStore {
     this.parsed = undefined;
   }
 
-  /** Reads the file for an update; with `stripPlaintext` (migration in place) its plaintext slots are emptied first. */
-  private readFresh(path: string, stripPlaintext: boolean): Profile {
+  /**
+   * Reads the file for an update, with `overlay` (read under the same lock)
+   * folded in; with `stripPlaintext` (migration in place) its plaintext slots
+   * are emptied first.
+   */
+  private readFresh(path: string, stripPlaintext: boolean, overlay: Overlay | undefined): Profile {
     const { text } = readSecureUtf8(path, { warn: this.reader.warn, maxBytes: PROFILE_READ_LIMIT });
     // Unchanged since this process read it (the usual case: read, then update): the same text, the same profile.
     // By its text, never its stamp: on coarse timestamps another writer's file can get the freed inode number back
-    // with the same size and times (a lost update, shown on a 1-second ext2).
+    // with the same size and times (a lost update, shown on a 1-second ext2). The overlay by its entries, for the same reason.
     const last = this.parsed;
-    if (!stripPlaintext && last?.loaded.kind === 'profile' && last.read.path === path && last.read.text === text) return last.loaded.profile;
+    if (!stripPlaintext && last?.loaded.kind === 'profile' && last.read.path === path && last.read.text === text && isDeepStrictEqual(last.read.overlay, overlay?.entries)) return last.loaded.profile;
     let raw: unknown = UNPARSED;
     try {
       raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
     } catch {
       // parseDocument says where the JSON is broken, without quoting it.
     }
-    const doc = parseDocument({ kind: 'profile', path, raw, text });
-    if (!stripPlaintext) return this.validate(doc, text, path);
+    let doc = parseDocument({ kind: 'profile', path, raw, text });
+    if (overlay && doc !== null && typeof doc === 'object' && !Array.isArray(doc)) {
+      const meta = (doc as Record<string, unknown>)['credential_metadata'] ?? {};
+      if (meta !== null && typeof meta === 'object' && !Array.isArray(meta)) doc = { ...doc, credential_metadata: foldOverlay(meta as Record<string, unknown>, overlay.entries) };
+    }
+    if (!stripPlaintext) return this.validate(doc, text, path, overlay?.entries);
     refuseOverDeep(text, path, doc);
     return parseProfile(withoutPlaintext(doc), path);
   }
+}
+
+/** A profile's text as written: pretty JSON, UTF-8. */
+function encode(profile: Profile): Buffer {
+  return Buffer.from(`${JSON.stringify(profile, null, 2)}\n`, 'utf8');
+}
+
+/** True when `profile` gives each credential of the overlay the entry the overlay gives it (or none, for a delete). */
+function agrees(profile: Profile, entries: OverlayEntries): boolean {
+  for (const [id, meta] of entries) {
+    const has = Object.hasOwn(profile.credential_metadata, id) ? profile.credential_metadata[id] : undefined;
+    if (meta === null ? has !== undefined : !isDeepStrictEqual(has, meta)) return false;
+  }
+  return true;
+}
+
+/** True when `after` differs from `before` only in the credential_metadata entries of `ids` (same objects elsewhere). */
+function onlyEntriesOf(before: Profile, after: Profile, ids: readonly CredentialId[]): boolean {
+  const a = before as unknown as Record<string, unknown>;
+  const b = after as unknown as Record<string, unknown>;
+  const keys = Object.keys(b);
+  if (keys.length !== Object.keys(a).length || keys.some((k) => k !== 'credential_metadata' && a[k] !== b[k])) return false;
+  const named = new Set<string>(ids);
+  return Object.keys(after.credential_metadata).every((id) => named.has(id));
 }
 
 /** What a write that adds nothing may still add past the limit: defaults and stamps of a hand-made profile. */

@@ -1,6 +1,6 @@
 import { assertLabel, assertPlainSlot, catalogEntry, checkFormat, plainSlotProblem } from '../../core/catalog';
 import { checkedCredentialId, checkedValue, ENV_VAR_NAME, looksLikeKey, splitCredentialId, type CredentialId } from '../../core/credential';
-import { customEnvVars, defaultEnvVar, envVarProblem } from '../../core/env-var-names';
+import { customEnvVars, defaultEnvVar, envVarProblem, type EnvVarOwners } from '../../core/env-var-names';
 import { nearMissError } from '../../core/near-names';
 import { VaultError, isVaultError } from '../../core/errors';
 import type { ApplyResult, MigrationPlan, PlanChoices, PlanRow } from '../../core/migration-plan';
@@ -97,6 +97,11 @@ export class Vault {
   /** The audit log's file (to notice that it changed). */
   get auditLogPath(): string {
     return this.audit.path;
+  }
+
+  /** The credential index changes beside a large profile (profile.changes, see index-overlay.ts): a change there is a change of the profile. */
+  get indexChangesPath(): string {
+    return this.profile.reader.overlayFile.path;
   }
 
   /** Who uses this vault (cli, app, library): recorded in the audit log. */
@@ -224,18 +229,22 @@ export class Vault {
     // Set again without --env-var, a custom credential keeps the name it has (a rotation renamed it to SERVICE_KEY,
     // and the stage reading the old name lost its key).
     // (One an older version let it take and that is refused now goes back to the default, as before.)
-    const current = this.currentProfile();
     // A new custom one named like a catalog credential (the app's form, a library caller; the CLI asked before the value).
-    const typo = known || current?.credential_metadata[id] ? undefined : nearMissError(id, options.envVar !== undefined);
+    const typo = known || this.indexed(id) ? undefined : nearMissError(id, options.envVar !== undefined);
     if (typo) throw typo;
-    const taken = customEnvVars(current);
-    const had = current?.credential_metadata[id]?.env_var;
-    const kept = had && !envVarProblem(had, id, taken) ? had : undefined;
-    const envVar = known ? undefined : checkedEnvVar(options.envVar ?? kept ?? defaultEnvVar(id), id, taken);
+    // Only a custom credential's env var is checked against the others (at 10,000 credentials, parsing them all costs
+    // a catalog key's `set` more than the rest of it).
+    let envVar: string | undefined;
+    if (!known) {
+      const taken = this.envVarOwners();
+      const had = this.indexed(id)?.env_var;
+      const kept = had && !envVarProblem(had, id, taken) ? had : undefined;
+      envVar = checkedEnvVar(options.envVar ?? kept ?? defaultEnvVar(id), id, taken);
+    }
     if (options.label !== undefined) assertLabel(id, options.label);
-    const { profile, replaced } = await this.gate.write(() => this.credentials().commit([{ kind: 'set', id, value: clean, label: options.label, envVar }], { signal: options.signal }));
+    const { entries, replaced } = await this.gate.write(() => this.credentials().commit([{ kind: 'set', id, value: clean, label: options.label, envVar }], { signal: options.signal }));
     await this.reader.record({ event: 'credential_set', caller: this.caller, credential: id, details: { format_warning_accepted: !format.ok } });
-    const meta = profile.credential_metadata[id]!;
+    const meta = entries.get(id)!;
     const was = replaced?.get(id);
     return { meta, ...(format.ok ? {} : { warning: format.warning }), ...(was ? { replaced: was } : {}) };
   }
@@ -430,6 +439,30 @@ export class Vault {
     return this.credentialStore.store;
   }
 
+  /** The index entry of `id` as the read side finds it (the lookup copy, when it matches), or none when the profile cannot be read now. */
+  private indexed(id: CredentialId): { env_var?: string | undefined } | undefined {
+    try {
+      const view = this.reader.view();
+      return view?.kind === 'profile' ? view.index.meta(id) : undefined;
+    } catch {
+      return undefined; // as currentProfile: the commit reports an unreadable profile in its own words
+    }
+  }
+
+  /** Who carries each env var name: from the lookup copy when it matches the profile (not parsing 10,000 entries), else the profile. */
+  private envVarOwners(): EnvVarOwners {
+    try {
+      const lookup = this.profile.reader.lookup();
+      if (lookup) {
+        lookup.envVarOwner(''); // reads (and checks) its names now
+        return { get: (name) => lookup.envVarOwner(name) };
+      }
+    } catch {
+      // a damaged copy: the profile answers
+    }
+    return customEnvVars(this.currentProfile());
+  }
+
   private currentProfile(): Profile | undefined {
     try {
       const loaded = this.profile.read();
@@ -452,7 +485,7 @@ function changedKeys(section: string, a: Record<string, unknown>, b: Record<stri
   return Object.keys({ ...a, ...b }).filter((k) => k !== 'updated_at' && JSON.stringify(a[k]) !== JSON.stringify(b[k])).map((k) => `${section}.${k}`);
 }
 
-function checkedEnvVar(name: unknown, id: CredentialId, others: ReadonlyMap<string, string>): string {
+function checkedEnvVar(name: unknown, id: CredentialId, others: EnvVarOwners): string {
   if (typeof name === 'string' && looksLikeKey(name)) {
     // A key typed where the name goes: it would sit in the profile, every listing and each stage's environment names.
     throw new VaultError('INVALID_ARGUMENT', 'That environment variable name has the shape of a key, so it is refused and not shown: a value never goes in a name.', 'Name the variable (e.g. --env-var MY_SERVICE_KEY) and give the value on stdin or at the hidden prompt. If you typed it in a shell, remove it from the shell history.');
