@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VaultError } from '../../shared/core/errors';
 import type { ParsedSource } from '../../shared/core/migration-sources';
+import { readSource } from '../../shared/node/migration/sources';
 import { createVault } from '../../shared/node/open';
 import { openReader } from '../../shared/node/open-read';
 import { IndexOverlayFile, OVERLAY_LIMITS, overlayText, type OverlayLimits } from '../../shared/node/profile/index-overlay';
@@ -217,6 +218,38 @@ describe('no crash resurrects or loses an entry', () => {
     expect((await migrate('svc4')).ok).toBe(true);
     expect(existsSync(v.overlay)).toBe(false);
     expect(v.reader().envVarsFor('svc4.api_key')).toEqual(['SVC4_NEW_KEY']);
+  });
+});
+
+describe('a migration in place beside an overlay', () => {
+  it('the overlay is taken in first with the plaintext left as it was: a failure after that loses no value, and the profile is not marked valid', async () => {
+    let profileWrites = 0;
+    let failOn = Infinity;
+    const writeFile: typeof writeSecureFile = async (path, text, dedicated) => {
+      if (path.endsWith('user.profile') && ++profileWrites === failOn) throw new VaultError('IO_ERROR', `Cannot write ${path} (ENOSPC).`, 'Free some space.');
+      return writeSecureFile(path, text, dedicated);
+    };
+    const v = await vaultOf(30, { limits: SMALL, writeFile });
+    await v.vault.setCredential('huggingface', 'token', HF);
+    expect(existsSync(v.overlay)).toBe(true);
+    // A plaintext key pasted into the profile by hand (the seed's slot): migrate moves it in place.
+    const doc = JSON.parse(readFileSync(v.t.profile, 'utf8'));
+    writeFileSync(v.t.profile, JSON.stringify({ ...doc, credentials: { huggingface: { token: HF2 } } }), { mode: 0o600 });
+    failOn = profileWrites + 2;
+    const source = readSource(v.t.profile);
+    const err = await rejected(v.vault.planMigration(source, { overwrite: 'all' }).then((plan) => v.vault.applyMigration(source, plan)));
+    expect(err.code).toBe('IO_ERROR');
+    // The plaintext is still in the profile (and the keychain has the value it had): nothing lost, nothing half done.
+    expect(JSON.parse(readFileSync(v.t.profile, 'utf8')).credentials.huggingface.token).toBe(HF2);
+    expect(await v.secrets.get('huggingface.token')).toBe(HF);
+    expect(existsSync(v.overlay)).toBe(false);
+    // Still a plaintext profile to every reader (never taken as validated), and the migration can run again.
+    expect((await rejected(v.fresh().setCredential('tmdb', 'api_key', TMDB))).code).toBe('PROFILE_PLAINTEXT');
+    failOn = Infinity;
+    const again = readSource(v.t.profile);
+    expect((await v.fresh().applyMigration(again, await v.fresh().planMigration(again, { overwrite: 'all' }))).ok).toBe(true);
+    expect(await v.secrets.get('huggingface.token')).toBe(HF2);
+    expect(JSON.parse(readFileSync(v.t.profile, 'utf8')).credentials.huggingface.token).toBe('');
   });
 });
 

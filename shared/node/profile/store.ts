@@ -187,7 +187,8 @@ export class ProfileStore {
       const before = stampOf(path);
       // The index changes beside a profile that is there (one left beside a profile since removed describes nothing now).
       const overlay = before ? this.reader.overlayFile.read(this.reader.warn) : undefined;
-      const current = before ? this.readFresh(path, !!options.stripPlaintext, overlay) : createProfileTemplate(this.now(), systemTimeZone());
+      const fresh = before ? this.readFresh(path, !!options.stripPlaintext, overlay) : undefined;
+      const current = fresh?.profile ?? createProfileTemplate(this.now(), systemTimeZone());
       const next = parseProfileChange(current, mutate(current), path);
       // Encoded once: at 10,000 credentials each UTF-8 pass over the 2.4 MB text costs ~15-20 ms.
       const text = encode(next);
@@ -195,10 +196,13 @@ export class ProfileStore {
       // Over the limit, a write may still shrink it or settle what is there (defaults filled in, a stamp): it must not add.
       if (size > PROFILE_WRITE_LIMIT && size > (before?.size ?? 0) + (overlay ? this.overlayLimits.maxBytes : 0) + SETTLE_BYTES) throw tooLarge(path, size);
       lock.assertHeld();
-      if (overlay && !agrees(next, overlay.entries)) {
+      if (overlay && fresh && !agrees(next, overlay.entries)) {
         // This change gives a credential of the overlay another entry: were the overlay left beside the new profile by a
-        // crash, it would undo that. The profile takes the overlay in first, on its own (see index-overlay.ts).
-        await this.write(path, encode(current), current);
+        // crash, it would undo that. The profile takes the overlay in first, on its own (see index-overlay.ts): the
+        // document as read with the overlay folded in, nothing else (a migration's plaintext stays until its own write,
+        // which a rollback then never had to undo). Not recorded as validated, nor copied: a crash here costs a schema pass.
+        await this.writeFile(path, Buffer.from(`${JSON.stringify(fresh.doc, null, 2)}\n`, 'utf8'), this.paths.dedicatedDir);
+        this.forget();
         this.reader.overlayFile.remove();
       }
       await this.write(path, text, next);
@@ -350,13 +354,15 @@ export class ProfileStore {
    * folded in; with `stripPlaintext` (migration in place) its plaintext slots
    * are emptied first.
    */
-  private readFresh(path: string, stripPlaintext: boolean, overlay: Overlay | undefined): Profile {
+  private readFresh(path: string, stripPlaintext: boolean, overlay: Overlay | undefined): { profile: Profile; doc: unknown } {
     const { text } = readSecureUtf8(path, { warn: this.reader.warn, maxBytes: PROFILE_READ_LIMIT });
     // Unchanged since this process read it (the usual case: read, then update): the same text, the same profile.
     // By its text, never its stamp: on coarse timestamps another writer's file can get the freed inode number back
     // with the same size and times (a lost update, shown on a 1-second ext2). The overlay by its entries, for the same reason.
     const last = this.parsed;
-    if (!stripPlaintext && last?.loaded.kind === 'profile' && last.read.path === path && last.read.text === text && isDeepStrictEqual(last.read.overlay, overlay?.entries)) return last.loaded.profile;
+    if (!stripPlaintext && last?.loaded.kind === 'profile' && last.read.path === path && last.read.text === text && isDeepStrictEqual(last.read.overlay, overlay?.entries)) {
+      return { profile: last.loaded.profile, doc: last.read.raw };
+    }
     let raw: unknown = UNPARSED;
     try {
       raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
@@ -368,9 +374,9 @@ export class ProfileStore {
       const meta = (doc as Record<string, unknown>)['credential_metadata'] ?? {};
       if (meta !== null && typeof meta === 'object' && !Array.isArray(meta)) doc = { ...doc, credential_metadata: foldOverlay(meta as Record<string, unknown>, overlay.entries) };
     }
-    if (!stripPlaintext) return this.validate(doc, text, path, overlay?.entries);
+    if (!stripPlaintext) return { profile: this.validate(doc, text, path, overlay?.entries), doc };
     refuseOverDeep(text, path, doc);
-    return parseProfile(withoutPlaintext(doc), path);
+    return { profile: parseProfile(withoutPlaintext(doc), path), doc };
   }
 }
 
