@@ -39,8 +39,12 @@ export interface OverlayLimits {
   maxBytes: number;
 }
 
-/** From 256 KiB (~1,000 credentials); the overlay up to 64 KiB (~250 credentials' entries). */
-export const OVERLAY_LIMITS: OverlayLimits = { fromBytes: 256 * 1024, maxBytes: 64 * 1024 };
+/**
+ * From 64 KiB (~250 credentials: below it a rewrite costs about what the
+ * overlay does, and the profile stays the one file); the overlay up to
+ * 64 KiB (~250 credentials' entries).
+ */
+export const OVERLAY_LIMITS: OverlayLimits = { fromBytes: 64 * 1024, maxBytes: 64 * 1024 };
 /** What a reader accepts: a hand-made file larger than the writer ever makes is refused, never loaded whole. */
 const OVERLAY_READ_LIMIT = 1024 * 1024;
 
