@@ -54,6 +54,19 @@ async function vaultOf(n: number, options: { limits?: OverlayLimits; writeFile?:
 
 const SMALL: OverlayLimits = { fromBytes: 0, maxBytes: 2048 };
 
+/** A disk whose profile write number `failOn` fails (as a kill between two writes would stop the second). */
+function failingDisk() {
+  const disk = {
+    profileWrites: 0,
+    failOn: Infinity,
+    writeFile: (async (path, text, dedicated) => {
+      if (path.endsWith('user.profile') && ++disk.profileWrites === disk.failOn) throw new VaultError('IO_ERROR', `Cannot write ${path} (ENOSPC).`, 'Free some space.');
+      return writeSecureFile(path, text, dedicated);
+    }) as typeof writeSecureFile,
+  };
+  return disk;
+}
+
 describe('a large profile takes credential changes through its overlay', () => {
   it(`at ${OVERLAY_LIMITS.fromBytes / 1024} KiB and more, a set or delete rewrites neither the profile nor its lookup copy; every reader sees the change`, async () => {
     const v = await vaultOf(1_200);
@@ -183,16 +196,11 @@ describe('no crash resurrects or loses an entry', () => {
 
   it('a full write that gives a credential of the overlay another entry takes the overlay in on its own first: a crash after that write keeps the overlay\'s state, never an older one', async () => {
     // The second profile write of one change fails (as a kill between the two would stop it).
-    let profileWrites = 0;
-    let failOn = Infinity;
-    const writeFile: typeof writeSecureFile = async (path, text, dedicated) => {
-      if (path.endsWith('user.profile') && ++profileWrites === failOn) throw new VaultError('IO_ERROR', `Cannot write ${path} (ENOSPC).`, 'Free some space.');
-      return writeSecureFile(path, text, dedicated);
-    };
-    const v = await vaultOf(30, { limits: SMALL, writeFile });
+    const disk = failingDisk();
+    const v = await vaultOf(30, { limits: SMALL, writeFile: disk.writeFile });
     expect(await v.vault.deleteCredential('svc3', 'api_key')).toBe(true);
     expect(readFileSync(v.overlay, 'utf8')).toContain('"svc3.api_key":null');
-    failOn = profileWrites + 2;
+    disk.failOn = disk.profileWrites + 2;
     // A migration with a non-secret (its value goes to a profile slot): a full write, which gives svc3 an entry again.
     const migrate = (id: string) => {
       const source: ParsedSource = {
@@ -213,7 +221,7 @@ describe('no crash resurrects or loses an entry', () => {
     expect(await v.secrets.get('svc3.api_key')).toBeUndefined();
     expect(v.reader().listCredentials().find((c) => c.id === 'svc3.api_key')?.meta).toBeUndefined();
     // And without a failure the change lands, the overlay gone.
-    failOn = Infinity;
+    disk.failOn = Infinity;
     await v.vault.deleteCredential('svc4', 'api_key');
     expect((await migrate('svc4')).ok).toBe(true);
     expect(existsSync(v.overlay)).toBe(false);
@@ -223,19 +231,14 @@ describe('no crash resurrects or loses an entry', () => {
 
 describe('a migration in place beside an overlay', () => {
   it('the overlay is taken in first with the plaintext left as it was: a failure after that loses no value, and the profile is not marked valid', async () => {
-    let profileWrites = 0;
-    let failOn = Infinity;
-    const writeFile: typeof writeSecureFile = async (path, text, dedicated) => {
-      if (path.endsWith('user.profile') && ++profileWrites === failOn) throw new VaultError('IO_ERROR', `Cannot write ${path} (ENOSPC).`, 'Free some space.');
-      return writeSecureFile(path, text, dedicated);
-    };
-    const v = await vaultOf(30, { limits: SMALL, writeFile });
+    const disk = failingDisk();
+    const v = await vaultOf(30, { limits: SMALL, writeFile: disk.writeFile });
     await v.vault.setCredential('huggingface', 'token', HF);
     expect(existsSync(v.overlay)).toBe(true);
     // A plaintext key pasted into the profile by hand (the seed's slot): migrate moves it in place.
     const doc = JSON.parse(readFileSync(v.t.profile, 'utf8'));
     writeFileSync(v.t.profile, JSON.stringify({ ...doc, credentials: { huggingface: { token: HF2 } } }), { mode: 0o600 });
-    failOn = profileWrites + 2;
+    disk.failOn = disk.profileWrites + 2;
     const source = readSource(v.t.profile);
     const err = await rejected(v.vault.planMigration(source, { overwrite: 'all' }).then((plan) => v.vault.applyMigration(source, plan)));
     expect(err.code).toBe('IO_ERROR');
@@ -245,7 +248,7 @@ describe('a migration in place beside an overlay', () => {
     expect(existsSync(v.overlay)).toBe(false);
     // Still a plaintext profile to every reader (never taken as validated), and the migration can run again.
     expect((await rejected(v.fresh().setCredential('tmdb', 'api_key', TMDB))).code).toBe('PROFILE_PLAINTEXT');
-    failOn = Infinity;
+    disk.failOn = Infinity;
     const again = readSource(v.t.profile);
     expect((await v.fresh().applyMigration(again, await v.fresh().planMigration(again, { overwrite: 'all' }))).ok).toBe(true);
     expect(await v.secrets.get('huggingface.token')).toBe(HF2);
