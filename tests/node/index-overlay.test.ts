@@ -298,6 +298,21 @@ describe('an overlay that is not ours, or is damaged', () => {
     expect(await v.secrets.get('tmdb.api_key')).toBeUndefined();
   });
 
+  it('beside a profile since removed, one that cannot be removed (a folder) fails the set before the profile is made: no entry for a value rolled back', async () => {
+    const v = await vaultOf(30, { limits: SMALL });
+    rmSync(v.t.profile);
+    mkdirSync(v.overlay, { mode: 0o700 });
+    const err = await rejected(v.fresh().setCredential('huggingface', 'token', HF));
+    expect(err.code).toBe('IO_ERROR');
+    expect(err.message).toContain(v.overlay);
+    expect(await v.secrets.get('huggingface.token')).toBeUndefined();
+    expect(existsSync(v.t.profile)).toBe(false);
+    // Moved out of the way, the same set makes the profile.
+    rmSync(v.overlay, { recursive: true });
+    await v.fresh().setCredential('huggingface', 'token', HF);
+    expect(v.fresh().listCredentials().find((c) => c.id === 'huggingface.token')?.meta?.hint).toBe('••••Ovrl');
+  });
+
   it('a symbolic link or a fifo planted at its name is refused, never followed or waited on', async () => {
     const v = await vaultOf(30, { limits: SMALL });
     const target = join(v.t.root, 'elsewhere.json');

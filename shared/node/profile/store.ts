@@ -185,7 +185,10 @@ export class ProfileStore {
     const overLegacy = !options.allowOverLegacy && this.legacyOnly();
     const written = await this.locked(async (path, lock) => {
       const before = stampOf(path);
-      // The index changes beside a profile that is there (one left beside a profile since removed describes nothing now).
+      // The index changes beside a profile that is there. One left beside a profile since removed describes nothing
+      // now: it goes before the profile is made, so one that cannot be removed (a folder, another user's file in a
+      // shared folder) fails the write with nothing written, not after a profile the caller then rolls back from.
+      if (!before) this.reader.overlayFile.remove();
       const overlay = before ? this.reader.overlayFile.read(this.reader.warn) : undefined;
       const fresh = before ? this.readFresh(path, !!options.stripPlaintext, overlay) : undefined;
       const current = fresh?.profile ?? createProfileTemplate(this.now(), systemTimeZone());
@@ -206,8 +209,8 @@ export class ProfileStore {
         this.reader.overlayFile.remove();
       }
       await this.write(path, text, next);
-      // Taken in above, or left beside a profile since removed (it describes nothing that is there now).
-      this.reader.overlayFile.remove();
+      // Taken in (on its own above, or by this write).
+      if (overlay) this.reader.overlayFile.remove();
       this.forget();
       return next;
     });
