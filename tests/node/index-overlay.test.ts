@@ -259,6 +259,10 @@ describe('a migration in place beside an overlay', () => {
 describe('an overlay that is not ours, or is damaged', () => {
   const spoils: Record<string, (path: string) => void> = {
     'not JSON': (p) => writeFileSync(p, '{"cpw_vault_index_changes":1,"entries":{', { mode: 0o600 }),
+    'not UTF-8 (a label saved as Latin-1)': (p) => {
+      const [head, tail] = overlayText(new Map([['svc1.api_key', { created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', hint: 'x', storage: 'keychain' as const, label: 'Café' }]])).split('é');
+      writeFileSync(p, Buffer.concat([Buffer.from(head!), Buffer.from([0xe9]), Buffer.from(tail!)]), { mode: 0o600 });
+    },
     'another format': (p) => writeFileSync(p, '{"cpw_vault_index_changes":2,"entries":{}}', { mode: 0o600 }),
     'a name that is no credential id': (p) => writeFileSync(p, overlayText(new Map([['../etc/passwd', null]])), { mode: 0o600 }),
     'an entry in the profile itself (storage "profile")': (p) => writeFileSync(p, overlayText(new Map([['huggingface.token', { created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', hint: 'x', storage: 'profile' as const }]])), { mode: 0o600 }),

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isCredentialId, type CredentialId } from '../../core/credential';
@@ -65,6 +66,8 @@ export function overlayText(entries: OverlayEntries): string {
 
 /** The entries of an overlay file's `bytes`; PROFILE_INVALID (saying what, never quoting it) when it is not one. */
 export function parseOverlay(bytes: Buffer, path: string): Map<CredentialId, IndexedMeta | null> {
+  // As the profile's: decoding would make such bytes U+FFFD, and the next full write would keep that in place of a label.
+  if (!isUtf8(bytes)) throw damaged(path, 'it is not valid UTF-8');
   let doc: unknown;
   try {
     doc = JSON.parse(bytes.toString('utf8'));
