@@ -3,7 +3,7 @@
 // of rewriting it; every reader folds it in, the next full write takes it in,
 // and no crash, damage or race loses or resurrects an entry.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VaultError } from '../../shared/core/errors';
@@ -121,6 +121,23 @@ describe('a large profile takes credential changes through its overlay', () => {
     expect(doc.credential_metadata['svc3.api_key']).toBeUndefined();
     expect(v.reader().listCredentials()).toEqual(listBefore);
     expect(v.fresh().listCredentials().map((c) => [c.id, c.meta?.hint])).toEqual(listBefore.map((c) => [c.id, c.meta?.hint]));
+  });
+
+  it('a hand edit of the profile beside an overlay: the lookup copy made again at the next start indexes the profile alone, so the overlay moved aside (its way out) shows through neither', async () => {
+    const v = await vaultOf(30, { limits: SMALL });
+    await v.vault.setCredential('huggingface', 'token', HF);
+    await v.vault.deleteCredential('svc3', 'api_key');
+    const doc = JSON.parse(readFileSync(v.t.profile, 'utf8'));
+    writeFileSync(`${v.t.profile}.edit`, `${JSON.stringify({ ...doc, user: { ...doc.user, name: 'Ada' } }, null, 2)}\n`, { mode: 0o600 });
+    renameSync(`${v.t.profile}.edit`, v.t.profile);
+    await v.fresh().open();
+    rmSync(v.overlay);
+    // The read side (the lookup copy, when it matches) says what the profile says: both changes undone alike.
+    const r = v.reader();
+    expect(r.sourceOf('huggingface.token')).toBeNull();
+    expect(r.sourceOf('svc3.api_key')).toEqual({ kind: 'keychain' });
+    const full = new Map(v.fresh().listCredentials().map((c) => [c.id, c.meta]));
+    expect([full.get('huggingface.token'), full.get('svc3.api_key')?.hint]).toEqual([undefined, '••••abcd']);
   });
 
   it('stays bounded: the change that would take it past its limit takes it into the profile instead', async () => {

@@ -280,9 +280,12 @@ export class ProfileStore {
     if (!this.exists() || this.reader.lookup()) return;
     await this.locked(async () => {
       const loaded = this.read();
+      const read = this.parsed?.loaded === loaded ? this.parsed.read : undefined;
+      // Beside an overlay, the profile as read has its entries folded in: a copy made from it would index them as the
+      // profile's own, and the overlay moved aside would still show through it. The next write takes it in and makes the copy.
+      if (read?.overlay) return;
       // The stamp the profile had when it was read, not now (a rename over it since would be named with this content).
-      const stamp = this.parsed?.loaded === loaded ? this.parsed.read.stamp : undefined;
-      if (loaded.kind === 'profile' && !this.reader.lookup()) await this.reader.lookupFile.remember(loaded.profile as unknown as Record<string, unknown>, stamp);
+      if (loaded.kind === 'profile' && !this.reader.lookup()) await this.reader.lookupFile.remember(loaded.profile as unknown as Record<string, unknown>, read?.stamp);
       this.reader.forgetLookup();
     });
   }
