@@ -211,6 +211,18 @@ describe('no crash resurrects or loses an entry', () => {
     expect(v.fresh().listCredentials().map((c) => [c.id, c.meta?.hint ?? null])).toEqual(list);
   });
 
+  it('the temp files of a writer killed while replacing the overlay or the lookup copy are removed at the next start (only ours)', async () => {
+    const v = await vaultOf(30, { limits: SMALL });
+    await v.vault.setCredential('huggingface', 'token', HF);
+    const left = [`${v.overlay}.tmp-${'a1'.repeat(12)}`, `${v.copy}.tmp-${'b2'.repeat(12)}`, join(v.dir, `profile.checked.tmp-${'c3'.repeat(12)}`)];
+    const mine = `${v.overlay}.tmp-notes`;
+    for (const f of [...left, mine]) writeFileSync(f, '{}', { mode: 0o600 });
+    await v.fresh().open();
+    expect(left.filter((f) => existsSync(f))).toEqual([]);
+    expect(existsSync(mine)).toBe(true);
+    expect((await v.reader().getCredential('huggingface', 'token')).value).toBe(HF);
+  });
+
   it('a full write that gives a credential of the overlay another entry takes the overlay in on its own first: a crash after that write keeps the overlay\'s state, never an older one', async () => {
     // The second profile write of one change fails (as a kill between the two would stop it).
     const disk = failingDisk();

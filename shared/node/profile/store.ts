@@ -167,8 +167,13 @@ export class ProfileStore {
    * Costs one readdir when there is nothing to clean. Returns how many went.
    */
   async recover(): Promise<number> {
-    if (!orphanTemps(this.paths.profile).length) return 0;
-    return withFileLock(this.paths.profile, async () => removeOrphanTemps(this.paths.profile), this.lockWaitMs);
+    if (!orphanTemps(this.paths.profile, true, this.sidecars()).length) return 0;
+    return withFileLock(this.paths.profile, async () => removeOrphanTemps(this.paths.profile, true, this.sidecars()), this.lockWaitMs);
+  }
+
+  /** The files written beside the profile under its lock (the overlay, the lookup copy, the validated mark): their temp files are the profile's to clean up. */
+  private sidecars(): string[] {
+    return [this.reader.overlayFile.path, this.reader.lookupFile.path, sidecarPath(this.paths, 'profile.checked')];
   }
 
   /**
@@ -314,7 +319,7 @@ export class ProfileStore {
     const path = this.paths.profile;
     ensurePrivateDir(dirname(path), this.paths.dedicatedDir);
     return withFileLock(path, async (lock) => {
-      removeOrphanTemps(path);
+      removeOrphanTemps(path, true, this.sidecars());
       return fn(path, lock);
     }, this.lockWaitMs);
   }

@@ -33,12 +33,17 @@ export function createTempBeside(path: string): { temp: string; fd: number } {
  * write-file-atomic before), write-file-atomic's (`<file>.<digits>`), only
  * regular files of this user (in a shared folder, never another user's).
  * Without `older`, a `team.age.2` of the user's beside a team file is theirs.
+ * `beside`: files in the same folder written under the same lock (the
+ * profile's sidecars), whose temp files (ours only) are found in the same readdir.
  */
-export function orphanTemps(path: string, older = true): string[] {
+export function orphanTemps(path: string, older = true, beside: readonly string[] = []): string[] {
   const prefix = `${basename(path)}.`;
+  const ours = (name: string, file: string) => name.startsWith(`${file}${TEMP_MARK}`) && TEMP_TAIL.test(name.slice(file.length + TEMP_MARK.length));
+  const besideNames = beside.filter((b) => dirname(b) === dirname(path)).map((b) => basename(b));
   try {
     return readdirSync(dirname(path))
       .filter((name) => {
+        if (besideNames.some((b) => ours(name, b))) return true;
         if (!name.startsWith(prefix)) return false;
         const tail = name.slice(prefix.length);
         return (older && OLD_TEMP_TAIL.test(tail)) || (tail.startsWith(TEMP_MARK.slice(1)) && TEMP_TAIL.test(tail.slice(TEMP_MARK.length - 1)));
@@ -54,9 +59,9 @@ export function orphanTemps(path: string, older = true): string[] {
 }
 
 /** Removes orphan temp files ({@link orphanTemps}). Call only while holding the lock that guards `path`. */
-export function removeOrphanTemps(path: string, older = true): number {
+export function removeOrphanTemps(path: string, older = true, beside: readonly string[] = []): number {
   let removed = 0;
-  for (const file of orphanTemps(path, older)) {
+  for (const file of orphanTemps(path, older, beside)) {
     try {
       unlinkSync(file);
       removed++;
