@@ -295,6 +295,7 @@ describe('an overlay that is not ours, or is damaged', () => {
     'another format': (p) => writeFileSync(p, '{"cpw_vault_index_changes":2,"entries":{}}', { mode: 0o600 }),
     'a name that is no credential id': (p) => writeFileSync(p, overlayText(new Map([['../etc/passwd', null]])), { mode: 0o600 }),
     'an entry in the profile itself (storage "profile")': (p) => writeFileSync(p, overlayText(new Map([['huggingface.token', { created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', hint: 'x', storage: 'profile' as const }]])), { mode: 0o600 }),
+    'a non-secret credential (its value is a profile slot)': (p) => writeFileSync(p, overlayText(new Map([['openai.organization_id', { created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', hint: 'org-x', storage: 'keychain' as const }]])), { mode: 0o600 }),
     'deep nesting': (p) => writeFileSync(p, `{"cpw_vault_index_changes":1,"entries":{"a.b":{"created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z","hint":"x","deep":${'['.repeat(100_000)}${']'.repeat(100_000)}}}}`, { mode: 0o600 }),
   };
 

@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isCredentialId, type CredentialId } from '../../core/credential';
+import { isSecretCredential } from '../../core/credential-index';
 import { VaultError } from '../../core/errors';
 import { nestsDeeper } from '../../core/json-depth';
 import { indexedMeta, type IndexedMeta } from '../../core/profile-index';
@@ -82,7 +83,8 @@ export function parseOverlay(bytes: Buffer, path: string): Map<CredentialId, Ind
     if (!isCredentialId(id)) throw damaged(path, 'an entry is not named like a credential (service.key)');
     const value = entries[id];
     const meta = value === null ? null : indexedMeta(value);
-    if (meta === undefined || meta?.storage === 'profile') throw damaged(path, `the entry of ${id} is not the metadata of a secret credential`);
+    // Only secret credentials come here: a non-secret's value lives in a profile slot, which this file cannot change.
+    if (meta === undefined || meta?.storage === 'profile' || !isSecretCredential(id)) throw damaged(path, `the entry of ${id} is not the metadata of a secret credential`);
     out.set(id, meta);
   }
   return out;
