@@ -40,7 +40,7 @@ async function measure() {
   const agentSet = (await timeAsync(30, (i) => viaAgent.set('custom.bench', `value-${i}-${'x'.repeat(30)}`))).median;
   await viaAgent.close();
   run(['lock']);
-  const local = lib.createFileSecretStore({ profilePath: profile, askPassphrase: async () => 'benchmark vault passphrase' });
+  const local = lib.createFileSecretStore({ profilePath: profile, askPassphrase: (open) => open('benchmark vault passphrase') });
   const t0 = process.hrtime.bigint();
   await local.get('huggingface.token');
   const firstGetUnlocking = Number(process.hrtime.bigint() - t0) / 1e6;
