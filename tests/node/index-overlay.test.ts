@@ -347,6 +347,20 @@ describe('an overlay that is not ours, or is damaged', () => {
     expect(v.fresh().listCredentials().find((c) => c.id === 'huggingface.token')?.meta?.hint).toBe('••••Ovrl');
   });
 
+  it('a damaged one left beside no profile (removed by hand) blocks nothing: a fresh start reads and writes as on a first run', async () => {
+    const v = await vaultOf(30, { limits: SMALL });
+    await v.vault.setCredential('huggingface', 'token', HF);
+    writeFileSync(v.overlay, 'not json at all', { mode: 0o600 });
+    rmSync(v.t.profile);
+    rmSync(v.copy);
+    const r = v.reader();
+    expect(r.listCredentials().filter((c) => c.meta)).toEqual([]);
+    expect(r.envVarsFor('svc1.api_key')).toEqual(['SVC1_API_KEY']);
+    await v.fresh().setCredential('tmdb', 'api_key', TMDB);
+    expect(existsSync(v.overlay)).toBe(false);
+    expect((await v.reader().getCredential('tmdb', 'api_key')).value).toBe(TMDB);
+  });
+
   it('a symbolic link or a fifo planted at its name is refused, never followed or waited on', async () => {
     const v = await vaultOf(30, { limits: SMALL });
     const target = join(v.t.root, 'elsewhere.json');

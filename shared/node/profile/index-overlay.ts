@@ -126,11 +126,14 @@ export class IndexOverlayFile {
    * profile meanwhile removed it, and the profile read before would then miss
    * those changes; so the overlay's stamp is taken before and after, and the
    * pair read again until they match (a writer's turn is milliseconds).
+   * `readBase` returns undefined when there is nothing to fold into.
    */
   consistent<T>(readBase: () => T, warn: (message: string) => void): { base: T; overlay: Overlay | undefined } {
     for (let attempt = 0; ; attempt++) {
       const before = stampOf(this.path);
       const base = readBase();
+      // No base (no profile, or no lookup copy of it): an overlay describes nothing it reads, and is not read.
+      if (base === undefined) return { base, overlay: undefined };
       const overlay = before ? this.read(warn) : undefined;
       const after = stampOf(this.path);
       if (sameStamp(before, after) ? sameStamp(overlay?.stamp, before) : !before && !after) return { base, overlay };
