@@ -50,6 +50,23 @@ export function withinBytes<T extends { run: RunRecord; bytes: number }>(kept: T
   return kept.slice(from);
 }
 
+/**
+ * The most runs, and bytes of their lines, kept past the bounds because they had not ended: a stage running for
+ * hours while newer ones come and go. Far more than the stages a machine runs at once; few enough that a flood of runs
+ * that never end (killed, planted, another host's) costs little memory, and that a compacted file, these added (64 KiB
+ * on the 128 KiB a compaction keeps at least), stays under the size that starts the next compaction.
+ */
+export const MAX_SPARED = 100;
+export const MAX_SPARED_BYTES = 64 * 1024;
+
+/** The newest of `spared` within MAX_SPARED and MAX_SPARED_BYTES. */
+export function sparedWithin<T extends { bytes: number }>(spared: T[]): T[] {
+  let total = 0;
+  let from = spared.length;
+  while (from > 0 && spared.length - from < MAX_SPARED && (total += spared[from - 1]!.bytes) <= MAX_SPARED_BYTES) from--;
+  return spared.slice(from);
+}
+
 /** Bytes copied at a time. */
 const CHUNK = 1024 * 1024;
 

@@ -7,6 +7,8 @@ import { VaultError } from '../../core/errors';
 import { parseOwnJson } from '../../core/json-depth';
 import type { RunRecord } from '../../core/records';
 import { assertOwnFile, assertPrivateFile, ioError, readSecureBytes } from '../profile/secure-fs';
+import { isLive } from './run-liveness';
+import { MAX_SPARED, MAX_SPARED_BYTES } from './history-compaction';
 
 /** One line of the history file. */
 export type RunEvent = { op: 'start'; run: RunRecord } | { op: 'update'; id: string; patch: Partial<RunRecord> } | { op: 'delete'; id: string };
@@ -95,14 +97,27 @@ interface Folded {
 /**
  * Runs folded from events, oldest first (by first start line). Keeps at most
  * `maxRuns` and about `maxBytes` of lines, dropping the oldest as newer ones
- * come: memory stays bounded whatever the file's size.
+ * come: memory stays bounded whatever the file's size. A run the bounds reach
+ * before it ended is set aside instead (within MAX_SPARED): its end may be
+ * further on. If it comes, the run takes its place among the newest (its end
+ * is recent: a long stage must not vanish as it ends); if not, the run is
+ * kept (`spared`) only while its exec is alive: a stage still running is
+ * never dropped for the runs started after it.
  */
 export class EventFold {
   readonly runs = new Map<string, Folded>();
   damaged = 0;
   private bytes = 0;
+  /** Runs set aside, oldest first: their exec alive when they were, or not (dropped first when over the caps). */
+  private readonly aside = { live: new Map<string, Folded>(), gone: new Map<string, Folded>() };
+  private asideBytes = 0;
 
   constructor(private readonly maxRuns: number, private readonly maxBytes: number) {}
+
+  /** The runs past the bounds still running (their exec alive), oldest first. */
+  get spared(): Folded[] {
+    return [...this.aside.live.values()];
+  }
 
   /** Adds the runs of the old JSON-array history (before any line). */
   addRun(run: RunRecord, bytes: number): void {
@@ -117,21 +132,38 @@ export class EventFold {
       return;
     }
     const bytes = Buffer.byteLength(line) + 1;
-    if (event.op === 'start') this.set(event.run.id, { run: event.run, bytes });
-    else if (event.op === 'delete') this.drop(event.id);
-    else {
-      const known = this.runs.get(event.id);
-      // Map.set of a known key keeps its place: the run stays in start order.
-      if (known) this.set(event.id, { run: { ...known.run, ...event.patch, id: known.run.id }, bytes: known.bytes + bytes });
+    if (event.op === 'start') {
+      this.takeAside(event.run.id);
+      this.set(event.run.id, { run: event.run, bytes });
+    } else if (event.op === 'delete') {
+      this.takeAside(event.id);
+      this.drop(event.id);
+    } else {
+      const aside = this.aside.live.has(event.id) ? this.aside.live : this.aside.gone.has(event.id) ? this.aside.gone : undefined;
+      const known = aside?.get(event.id) ?? this.runs.get(event.id);
+      if (!known) return;
+      const folded = { run: { ...known.run, ...event.patch, id: known.run.id }, bytes: known.bytes + bytes };
+      if (!aside) {
+        // Map.set of a known key keeps its place: the run stays in start order.
+        this.set(event.id, folded);
+      } else if (ended(folded.run)) {
+        this.takeAside(event.id);
+        this.set(event.id, folded);
+      } else {
+        aside.set(event.id, folded);
+        this.asideBytes += bytes;
+        this.capAside();
+      }
     }
   }
 
   private set(id: string, folded: Folded): void {
     this.bytes += folded.bytes - (this.runs.get(id)?.bytes ?? 0);
     this.runs.set(id, folded);
-    for (const oldest of this.runs.keys()) {
+    for (const [oldest, f] of this.runs) {
       if (this.runs.size <= this.maxRuns && this.bytes <= this.maxBytes) break;
       this.drop(oldest);
+      if (!ended(f.run)) this.setAside(oldest, f);
     }
   }
 
@@ -139,6 +171,36 @@ export class EventFold {
     this.bytes -= this.runs.get(id)?.bytes ?? 0;
     this.runs.delete(id);
   }
+
+  /** Sets aside a run the bounds reached before it ended. */
+  private setAside(id: string, f: Folded): void {
+    (isLive(f.run) ? this.aside.live : this.aside.gone).set(id, f);
+    this.asideBytes += f.bytes;
+    this.capAside();
+  }
+
+  /** Keeps the runs set aside within the caps: the oldest whose exec was gone go first, then the oldest. */
+  private capAside(): void {
+    while (this.aside.live.size + this.aside.gone.size > MAX_SPARED || this.asideBytes > MAX_SPARED_BYTES) {
+      const [oldest] = this.aside.gone.size ? this.aside.gone.keys() : this.aside.live.keys();
+      this.takeAside(oldest!);
+    }
+  }
+
+  /** Removes `id` from the runs set aside; returns it if it was. */
+  private takeAside(id: string): Folded | undefined {
+    const f = this.aside.live.get(id) ?? this.aside.gone.get(id);
+    if (!f) return undefined;
+    this.aside.live.delete(id);
+    this.aside.gone.delete(id);
+    this.asideBytes -= f.bytes;
+    return f;
+  }
+}
+
+/** Whether `run` has ended (its end recorded, or judged interrupted by a compaction). */
+function ended(run: RunRecord): boolean {
+  return run.status !== 'pending' && run.status !== 'running';
 }
 
 /** Whether `v` has what a run needs to be listed. */

@@ -8,9 +8,9 @@ import { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../
 import { withFileLock } from '../profile/file-lock';
 import { currentOwner } from '../profile/owner';
 import { removeOrphanTemps } from '../profile/temp-files';
-import { compactAt, keptBytes, lineBytes, replaceHistory, withinBytes, type HistoryBounds } from './history-compaction';
+import { compactAt, keptBytes, lineBytes, replaceHistory, sparedWithin, withinBytes, type HistoryBounds } from './history-compaction';
 import { appendLine, EventFold, isRun, readLines, type ReadEnd, type RunEvent } from './run-events';
-import { isInterrupted } from './run-liveness';
+import { isInterrupted, isLive } from './run-liveness';
 import { ensurePrivateDir, isPrivateFile, readSecureFile, stampOf } from '../profile/secure-fs';
 import { isoNow, isoString } from '../../core/iso-time';
 
@@ -44,8 +44,8 @@ const MAX_READ_BYTES = 256 * 1024 * 1024;
  * (start, update, delete) is one line appended under the history's lock, so
  * `exec` costs the same with 0 or 50,000 runs recorded. When the file grows
  * past twice its bounds, the append that notices compacts it (newest
- * `maxRuns`, none older than `maxAgeDays`), holding that lock only for the
- * final swap. A damaged line is skipped (said once); a damaged old
+ * `maxRuns`, none older than `maxAgeDays`, and those still running: see
+ * EventFold), holding that lock only for the final swap. A damaged line is skipped (said once); a damaged old
  * `runs.json` is set aside and a new history started, an unreadable one
  * skipped; none ever stops a stage.
  */
@@ -190,6 +190,7 @@ export class RunHistory {
    * too). A run not ended whose exec is certainly gone (its pid dead on this
    * host and boot, or an earlier boot) is interrupted: nothing will record
    * its end. One on another host (a shared home) cannot be seen and stays as recorded.
+   * One still running here (its exec alive) is kept past the bounds, within MAX_SPARED.
    */
   private fold(unended: boolean): { runs: RunRecord[]; read: ReadEnd | undefined } {
     const bounds = this.options.bounds();
@@ -203,13 +204,16 @@ export class RunHistory {
       this.warnedDamage = true;
       this.options.warn(`${fold.damaged} damaged line(s) in ${this.path} skipped (a write cut short); the rest of the history is intact.`);
     }
-    let kept = [...fold.runs.values()];
-    const oldest = this.ageFrom(kept.map((f) => f.run)) - maxAgeDays * 86_400_000;
-    kept = kept.filter((f) => Date.parse(f.run.started_at) >= oldest);
+    const folded = [...fold.runs.values()];
+    const oldest = this.ageFrom(folded.map((f) => f.run)) - maxAgeDays * 86_400_000;
+    let kept = folded.filter((f) => Date.parse(f.run.started_at) >= oldest);
     // The old file's runs come first, but an older cpw-vault run again after an upgrade adds newer ones to it: by start.
     if (legacy.length) kept = kept.map((f) => ({ f, at: Date.parse(f.run.started_at) })).sort((a, b) => a.at - b.at).map(({ f }) => f);
     kept = withinBytes(kept.slice(Math.max(0, kept.length - maxRuns)), keptBytes(bounds));
-    return { runs: kept.map(({ run: r }) => (isInterrupted(r) ? { ...r, status: 'interrupted' } : r)), read };
+    // A stage still running is never dropped by the bounds (within caps): its exec will record its end on it.
+    const within = new Set(kept);
+    const spared = sparedWithin([...fold.spared, ...folded.filter((f) => !within.has(f) && isLive(f.run))]);
+    return { runs: [...spared, ...kept].map(({ run: r }) => (isInterrupted(r) ? { ...r, status: 'interrupted' } : r)), read };
   }
 
   /**

@@ -20,8 +20,25 @@ export function isInterrupted(run: RunRecord): boolean {
   if (ownerIsGone(owner, startedAt, Infinity)) return true;
   // A live pid here is the exec, or a process that got its pid since (pids are recycled, from 32,768 by default):
   // one that started after the run did is not the exec.
-  if (ownerPlace(owner) !== 'here') return false;
-  const began = processStartMs(owner.pid);
+  return ownerPlace(owner) === 'here' && startedAfter(owner.pid, startedAt);
+}
+
+/**
+ * A run still pending or running whose exec is certainly alive: its pid here (this host, boot and pid namespace),
+ * alive, and not a process started since the run (a recycled pid). One on another host or in a container cannot be
+ * seen, and is not.
+ */
+export function isLive(run: RunRecord): boolean {
+  if (run.status !== 'pending' && run.status !== 'running') return false;
+  const owner = run.owner;
+  if (!owner || typeof owner !== 'object' || ownerPlace(owner) !== 'here') return false;
+  const startedAt = Date.parse(run.started_at);
+  return Number.isFinite(startedAt) && !ownerIsGone(owner, startedAt, Infinity) && !startedAfter(owner.pid, startedAt);
+}
+
+/** Whether the live process `pid` here started after `startedAt` (so is not the exec that recorded it then). */
+function startedAfter(pid: number, startedAt: number): boolean {
+  const began = processStartMs(pid);
   return began !== undefined && began > startedAt + PID_REUSE_SLACK_MS;
 }
 
