@@ -79,6 +79,29 @@ describe('workflow reads', () => {
     expect((await rejected(vault.workflowEnv('transcribe'))).code).toBe('WORKFLOW_NOT_READY');
   });
 
+  // A key another program stored under the vault's name is indexed again only when a vault opens: this one opened before.
+  it('a key the store holds but the index lacks counts, read in one more batch only when the workflow is not ready', async () => {
+    const { vault, secrets } = setup();
+    await vault.setCredential('huggingface', 'token', HF);
+    secrets.items.set('tmdb.api_key', TMDB);
+    secrets.batches = [];
+    expect(await vault.workflowEnv('subtitle')).toEqual({ HF_TOKEN: HF, HUGGING_FACE_HUB_TOKEN: HF, TMDB_API_KEY: TMDB });
+    expect(secrets.batches).toEqual([['huggingface.token'], ['tmdb.api_key']]);
+    // Ready from the index: nothing more is asked (pyannote's place taken by the HuggingFace token, as the index says).
+    secrets.items.set('pyannote.token', PYANNOTE);
+    secrets.batches = [];
+    expect((await vault.validateWorkflow('diarize', { verify: true })).uses).toEqual(['huggingface.token']);
+    expect(secrets.batches).toEqual([['huggingface.token']]);
+  });
+
+  it('a workflow the store cannot complete either stays not ready, each key asked once', async () => {
+    const { vault, secrets } = setup();
+    await vault.setCredential('huggingface', 'token', HF);
+    secrets.batches = [];
+    expect((await rejected(vault.workflowEnv('summarize'))).code).toBe('WORKFLOW_NOT_READY');
+    expect(secrets.batches).toEqual([['openai.api_key', 'anthropic.api_key', 'google.api_key']]);
+  });
+
   it('a locked keychain is an error, never "missing"', async () => {
     const { vault, secrets } = setup();
     await vault.setCredential('huggingface', 'token', HF);

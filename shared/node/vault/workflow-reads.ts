@@ -22,7 +22,8 @@ export interface ResolvedWorkflow {
  * (and `alsoRead` in the same batch: exec's masking needs every stored
  * secret). A credential the index lists but the store lacks is missing; an
  * alternative the workflow then falls back to (diarize: pyannote, else
- * HuggingFace) is read in turn. A locked keychain throws KEYCHAIN_LOCKED, also
+ * HuggingFace) is read in turn; one the store holds but the index lacks
+ * counts, as getCredential finds it (see foundUnindexed). A locked keychain throws KEYCHAIN_LOCKED, also
  * when nothing the workflow uses is indexed (see storeAnswers).
  * Unknown names throw WORKFLOW_UNKNOWN (the name is not echoed: it may be a
  * key pasted in the wrong place).
@@ -41,8 +42,11 @@ export async function resolveWorkflow(reader: VaultReader, name: string, options
   for (;;) {
     const need = out.status.uses.filter((id) => !tried.has(id));
     if (!need.length) {
-      if (!out.status.ready) await storeAnswers(reader, view, out.status);
-      return out;
+      if (out.status.ready) return out;
+      await storeAnswers(reader, view, out.status);
+      if (!(await foundUnindexed(reader, view, out, tried, present))) return out;
+      out.status = validateWorkflow(name, (id) => present.has(id), aiProvider);
+      continue;
     }
     const fromStore = need.filter((id) => !reader.fromEnv(id, view));
     const batch = await readBatch(reader, view, fromStore, extra, out);
@@ -71,6 +75,32 @@ async function storeAnswers(reader: VaultReader, view: ReadView | undefined, wor
   // What the environment lacks too (a CI run that exports its keys learns which one to add).
   const lacking = workflow.missing.map((m) => `${m.description} (${m.credentials.flatMap((id) => reader.envVarsFor(id, view)).join(' or ')})`);
   throw new VaultError(status.code, `${status.message} The ${workflow.workflow} workflow's keys are not all in the environment either: ${lacking.join('; ')}.`, status.fix);
+}
+
+/**
+ * The credentials a workflow found not ready lacks that the index does not
+ * list, read from the secret store in one batch: true when one was there
+ * (it joins `present` and the values). A value another program stored under
+ * the vault's name (secret-tool, keyring in a Python stage) is indexed again
+ * only when a vault opens, so a long-running process (the library in a
+ * pipeline stage) said "missing" for a key its own getCredential read. Only on
+ * this path: a ready workflow costs no read more. Each id is asked once.
+ */
+async function foundUnindexed(reader: VaultReader, view: ReadView | undefined, out: ResolvedWorkflow, tried: Set<CredentialId>, present: Set<CredentialId>): Promise<boolean> {
+  if (view?.kind === 'legacy') return false; // secrets.json: the keychain is not read at all
+  const ids = [...new Set(out.status.missing.flatMap((m) => m.credentials))].filter((id) => !tried.has(id));
+  if (!ids.length) return false;
+  const batch = await reader.storedIn(view, ids);
+  let found = false;
+  for (const id of ids) {
+    tried.add(id);
+    const value = batch.get(id);
+    if (!value) continue;
+    out.values.set(id, value);
+    present.add(id);
+    found = true;
+  }
+  return found;
 }
 
 /** `ids` and `extra` in one batch; when that fails and `extra` was asked, `ids` alone (the failure noted for `extra`). */
