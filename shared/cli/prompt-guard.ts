@@ -24,6 +24,14 @@ export interface GuardOptions {
   hidden: boolean;
 }
 
+/**
+ * How long the terminal must stay quiet after a hidden answer before the prompt gives it back: a terminal (ssh, tmux,
+ * a slow emulator) can deliver a multi-line paste in two reads, and the later lines were left in the input as the
+ * answers to the next prompts (a secret typed into a visible one). Input in this window is refused as more lines.
+ */
+const PASTE_SETTLE_MS = 200;
+
+const CTRL_C = 0x03;
 const CTRL_Z = 0x1a;
 const ESC = 0x1b;
 const isLineBreak = (b: number) => b === 0x0d || b === 0x0a;
@@ -31,12 +39,13 @@ const isLineBreak = (b: number) => b === 0x0d || b === 0x0a;
 /**
  * Runs a prompt on the terminal through a guard that sees its bytes before
  * readline does. Past the byte limit, or (hidden) at an answer that is not
- * UTF-8, holds an escape sequence or is followed by more lines, the prompt is
- * aborted and INVALID_ARGUMENT thrown, what was typed discarded (the rest of a
- * paste read and dropped: it must not reach the shell). Ctrl-Z stops the
- * process with the terminal given back, and after `fg` the prompt's raw mode
- * and the echo-off are put back (see {@link stopAt}). Other failures of `ask`
- * (Ctrl-C, Ctrl-D) go through as they are.
+ * UTF-8, holds an escape sequence or is followed by more lines (also lines
+ * arriving within {@link PASTE_SETTLE_MS} after it), the prompt is aborted and
+ * INVALID_ARGUMENT thrown, what was typed discarded (the rest of a paste read
+ * and dropped: it must not reach the shell). Ctrl-Z stops the process with the
+ * terminal given back, and after `fg` the prompt's raw mode and the echo-off
+ * are put back (see {@link stopAt}). Other failures of `ask` (Ctrl-C, Ctrl-D)
+ * go through as they are, and so does a Ctrl-C in the settle window.
  */
 export async function guardedPrompt<T>(opts: GuardOptions, ends: AbortSignal | undefined, ask: (input: NodeJS.ReadableStream, signal: AbortSignal) => Promise<T>): Promise<T> {
   const tty = process.stdin;
@@ -45,10 +54,13 @@ export async function guardedPrompt<T>(opts: GuardOptions, ends: AbortSignal | u
   if (!tty.isTTY) return ask(tty, signal); // no terminal: nothing to paste into, no raw mode to manage
   let refusal: VaultError | undefined;
   let raw = false;
-  // The prompt's readline turns raw mode off when it closes; after a refusal it stays on until the paste is drained (no echo).
+  let answered = false;
+  let interrupted = false;
+  // The prompt's readline turns raw mode off when it closes; it stays on until the prompt is over (the settle window
+  // after a hidden answer, the drain of a refused paste): what arrives meanwhile is neither echoed nor line-buffered.
   const guard = Object.assign(new PassThrough(), {
     isTTY: true,
-    setRawMode: (on: boolean) => ((raw = on), refusal || tty.setRawMode(on), guard),
+    setRawMode: (on: boolean) => ((raw = on), on && !refusal && tty.setRawMode(true), guard),
   });
   const refuse = (err: VaultError) => {
     refusal = err;
@@ -56,9 +68,11 @@ export async function guardedPrompt<T>(opts: GuardOptions, ends: AbortSignal | u
   };
   const check = answerCheck(opts);
   const forward = (chunk: Buffer) => {
-    if (refusal) return;
+    if (refusal || interrupted) return;
+    if (answered && chunk.includes(CTRL_C)) return ((interrupted = true), abort.abort());
     const problem = check(chunk);
     if (problem) return refuse(problem);
+    if (answered) return; // only line breaks (the rest of the answer's own Enter): never the next prompt's
     let start = 0;
     for (let i = chunk.indexOf(CTRL_Z); i !== -1; i = chunk.indexOf(CTRL_Z, start)) {
       guard.write(chunk.subarray(start, i));
@@ -82,7 +96,15 @@ export async function guardedPrompt<T>(opts: GuardOptions, ends: AbortSignal | u
   guard.on('resume', () => tty.resume());
   tty.resume();
   try {
-    return await ask(guard, signal);
+    const answer = await ask(guard, signal);
+    if (!opts.hidden) return answer;
+    answered = true;
+    await settle(tty, signal);
+    if (refusal) throw refusal;
+    // Named as @inquirer's own errors are, so the caller ends it as a Ctrl-C (or the signal) at the prompt.
+    if (interrupted) throw Object.assign(new Error('Ctrl-C after the answer'), { name: 'ExitPromptError' });
+    if (signal.aborted) throw Object.assign(new Error('Ended by a signal after the answer'), { name: 'AbortPromptError' });
+    return answer;
   } catch (err) {
     if (!refusal) throw err;
     await drainPaste(tty);
@@ -133,6 +155,22 @@ function answerCheck(opts: GuardOptions): (chunk: Buffer) => VaultError | undefi
 
 const refusal = (message: string, fix: string) => new VaultError('INVALID_ARGUMENT', message, fix);
 const moreLines = () => refusal('The pasted answer held more than one line; nothing was kept.', 'Paste only the passphrase or value, on one line (a value from a file: cpw-vault set SERVICE KEY < FILE).');
+
+/**
+ * Waits after a hidden answer until the terminal has been quiet for
+ * {@link PASTE_SETTLE_MS}, then one more turn of the event loop (its poll reads
+ * the bytes that had arrived by then), or until `signal` aborts (the guard saw
+ * more input, or the command's interrupt).
+ */
+async function settle(tty: NodeJS.ReadStream, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return;
+  tty.resume(); // the prompt's readline paused it when it closed
+  await new Promise<void>((resolve) => {
+    const done = () => (clearTimeout(quiet), signal.removeEventListener('abort', done), resolve());
+    const quiet = setTimeout(() => setImmediate(done), PASTE_SETTLE_MS);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 /** Reads and drops what is still arriving of a refused paste (until the terminal is quiet for 300 ms), so the shell never gets it as commands. */
 async function drainPaste(tty: NodeJS.ReadStream): Promise<void> {

@@ -7,6 +7,9 @@ A step with "signal": "TERM" (a name without SIG) sends that signal to the
 command instead of typing (`kill` from another terminal).
 A step with "latin1" instead of "send" types those characters as single bytes (bytes that are not UTF-8: a paste
 from a terminal in another character set).
+A step with "run" runs that shell command instead of typing (`kill -STOP` of a daemon the command waits on).
+A step with "delay" waits that many seconds (0.15 unless given) between its match and its action: 0.03 after
+a prompt's answer was drawn sends the rest of a paste as a terminal delivering it in two reads does.
 A step with "cooked": true also waits until the terminal is back in canonical
 mode (a hidden prompt has ended: what is typed next goes to the line
 discipline, so Ctrl-C is a SIGINT to the command as it works).
@@ -17,6 +20,7 @@ import pty
 import re
 import select
 import signal
+import subprocess
 import sys
 import termios
 import time
@@ -57,8 +61,10 @@ for step in steps:
         if time.time() > deadline or not pump(0.1):
             print(json.dumps({"screen": screen.decode(errors="replace"), "code": None, "stuck_at": step["expect"]}))
             sys.exit(0)
-    time.sleep(0.15)
-    if "signal" in step:
+    time.sleep(step.get("delay", 0.15))
+    if "run" in step:
+        subprocess.run(step["run"], shell=True, check=True)
+    elif "signal" in step:
         os.kill(pid, getattr(signal, "SIG" + step["signal"]))
     elif "latin1" in step:
         os.write(fd, step["latin1"].encode("latin1"))
