@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
  * between them. A hidden prompt turns echo off only while it reads (raw
  * mode); between two of them the terminal echoed again, so what was typed
  * ahead while the first answer was checked (scrypt, 1-3 s) appeared in clear:
- * `passphrase change` showed the new passphrase under the current one.
+ * `passphrase change` showed the new passphrase under the current one, and
+ * `setup` the next secret, pasted early, while it stored the keys one by one.
  *
  * Off with `stty -echo` before the first prompt: the prompts' raw mode
  * starts from it and goes back to it, and the line discipline keeps

@@ -16,8 +16,8 @@ export function noServiceConfig(dir: string): string {
   return file;
 }
 
-// Wait for the daemon to own its name before the first request, so D-Bus never activates a second one.
-const START_KEYRING = `printf 'private-pw' | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
+/** Starts an unlocked gnome-keyring in the session; waits for it to own its name before the first request, so D-Bus never activates a second one. */
+export const START_KEYRING = `printf 'private-pw' | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
 for i in $(seq 1 200); do gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.NameHasOwner org.freedesktop.secrets 2>/dev/null | grep -q true && break; sleep 0.05; done
 for i in $(seq 1 100); do printf ok | secret-tool store --label=probe service cpw-probe account probe 2>/dev/null && break; sleep 0.1; done`;
 const LOCK = `gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets --method org.freedesktop.Secret.Service.Lock "['/org/freedesktop/secrets/aliases/default']" >/dev/null`;

@@ -18,6 +18,7 @@ import { storedLine } from './set';
 import { vaultAgentListening } from '../../node/agent/socket-dir';
 import { USE_FILE, fileOfferText, offersFileBackend } from '../file-offer';
 import { askNewOrCurrent } from '../passphrase-input';
+import { echoOffDuring } from '../echo-off';
 import { MIN_PASSPHRASE_LENGTH } from '../../node/secrets/vault-crypto';
 
 export interface SetupArgs {
@@ -77,6 +78,16 @@ async function storeAnswers(ctx: CliContext, vault: Vault, answers: Map<Credenti
     ctx.io.err(storedLine(p, id, meta, vault.backend(), replaced));
     done.push(`${id} stored`);
   }
+}
+
+/**
+ * Asks for the credentials, then stores the answers. The terminal's echo
+ * stays off from the first hidden question to the last write (see
+ * echo-off.ts): between the writes it echoed, and the next secret, pasted
+ * early, appeared in clear.
+ */
+function askAndStore(ctx: CliContext, prompts: Prompts, vault: Vault, offered: typeof OFFERED, done: string[]): Promise<void> {
+  return echoOffDuring(async () => storeAnswers(ctx, vault, await askSecrets(ctx, prompts, vault, offered), done));
 }
 
 /**
@@ -153,9 +164,12 @@ async function offerFileBackend(ctx: CliContext, prompts: Prompts, vault: Vault,
     return false;
   }
   const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');
-  const passphrase = await askNewOrCurrent(ctx.io, { message: `New vault passphrase (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) });
-  ctx.io.err('Creating the vault file...\n');
-  await interruptible((signal) => vault.useBackend('file', { passphrase, signal }));
+  // Echo stays off while the vault file is made (scrypt, seconds): what is typed meanwhile is not shown.
+  await echoOffDuring(async () => {
+    const passphrase = await askNewOrCurrent(ctx.io, { message: `New vault passphrase (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) });
+    ctx.io.err('Creating the vault file...\n');
+    await interruptible((signal) => vault.useBackend('file', { passphrase, signal }));
+  });
   done.push('the profile keeps its secrets in the age vault file now');
   ctx.io.err(`${p.green('✓')} This profile keeps its secrets in the age vault file now. Pipelines: cpw-vault unlock once per session.\n`);
   return true;
@@ -255,9 +269,8 @@ async function wizard(ctx: CliContext, prompts: Prompts, vault: Vault, done: str
     const details = vault.getProfile().profile.user.name === '' && (await prompts.confirm('Your details (name, time zone...) are not set. Set them now?', true)) ? await basics(prompts) : undefined;
     const missing = OFFERED.filter((o) => !vault.listCredentials().find((c) => c.id === o.id)?.source);
     // The same requirements as a first run (the HuggingFace token is required): a re-run after an interrupted one resumes it.
-    const answers = missing.length && (await prompts.confirm(`Add the ${missing.length} missing credential(s) now?`, true)) ? await askSecrets(ctx, prompts, vault, missing) : undefined;
     // Every answer first, then the writes, as in a first run.
-    if (answers) await storeAnswers(ctx, vault, answers, done);
+    if (missing.length && (await prompts.confirm(`Add the ${missing.length} missing credential(s) now?`, true))) await askAndStore(ctx, prompts, vault, missing, done);
     if (details) await vault.updateProfile(details);
     return finish(ctx, vault);
   }
@@ -265,8 +278,7 @@ async function wizard(ctx: CliContext, prompts: Prompts, vault: Vault, done: str
   await offerMigration(ctx, prompts, vault, done);
   // Every answer first, then the writes: Ctrl-C or Ctrl-D at any question leaves nothing behind.
   const profile = await basics(prompts);
-  const answers = await askSecrets(ctx, prompts, vault, OFFERED);
-  await storeAnswers(ctx, vault, answers, done);
+  await askAndStore(ctx, prompts, vault, OFFERED, done);
   await vault.updateProfile(profile);
   return finish(ctx, vault);
 }
