@@ -102,6 +102,9 @@ export function foldOverlay(metadata: Readonly<Record<string, unknown>>, entries
 
 /** The overlay file beside a profile (see the top of this file). */
 export class IndexOverlayFile {
+  /** The overlay a reader last read, by its file's stamp. */
+  private last: Overlay | undefined;
+
   constructor(
     readonly path: string,
     private readonly dedicatedDir: boolean,
@@ -134,7 +137,8 @@ export class IndexOverlayFile {
       const base = readBase();
       // No base (no profile, or no lookup copy of it): an overlay describes nothing it reads, and is not read.
       if (base === undefined) return { base, overlay: undefined };
-      const overlay = before ? this.read(warn) : undefined;
+      // Parsed again only when the file changed: a command asks many times (the start-up checks, the read, the write).
+      const overlay = before ? (sameStamp(this.last?.stamp, before) ? this.last : (this.last = this.read(warn))) : undefined;
       const after = stampOf(this.path);
       if (sameStamp(before, after) ? sameStamp(overlay?.stamp, before) : !before && !after) return { base, overlay };
       if (attempt >= CONSISTENT_TRIES) {
