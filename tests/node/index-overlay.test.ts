@@ -195,6 +195,18 @@ describe('custom credentials keep distinct env var names through the overlay', (
     expect(new Set(names).size).toBe(names.length);
     expect((await rejected(v.vault.setCredential('svc12', 'api_key', 'value-12-new-abcdefgh', { envVar: 'RENAMED_TEN' }))).code).toBe('INVALID_ARGUMENT');
   });
+
+  it('a damaged env var line in the lookup copy: a custom set reads the profile instead, and the names stay distinct', async () => {
+    const v = await vaultOf(300);
+    const lines = readFileSync(v.copy, 'utf8').split('\n');
+    writeFileSync(v.copy, [...lines.slice(0, 2), `${lines[2]!.slice(0, 40)}`, ...lines.slice(3)].join('\n'), { mode: 0o600 });
+    await v.vault.setCredential('huggingface', 'token', HF); // never asks for the names
+    const err = await rejected(v.vault.setCredential('newsvc', 'api_key', 'value-new-abcdefgh', { envVar: 'SVC9_API_KEY' }));
+    expect(err.message).toBe('SVC9_API_KEY already belongs to svc9.api_key. Nothing was stored.');
+    await v.vault.setCredential('newsvc', 'api_key', 'value-new-abcdefgh', { envVar: 'NEW_NAME' });
+    expect(v.reader().envVarsFor('newsvc.api_key')).toEqual(['NEW_NAME']);
+    expect((await v.reader().getCredential('huggingface', 'token')).value).toBe(HF);
+  });
 });
 
 describe('no crash resurrects or loses an entry', () => {

@@ -27,6 +27,21 @@ import { PROFILE_READ_LIMIT, readSecureBytes, sameStamp, type FileStamp, type wr
  */
 const MAGIC = 'cpw-vault profile index 2';
 
+/** A damaged line in a lookup copy: the caller reads the profile instead. */
+export class DamagedLookup extends Error {
+  constructor() {
+    super('damaged lookup index line');
+  }
+}
+
+function parsedOrDamaged(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new DamagedLookup();
+  }
+}
+
 /** A credential id as its line's key: JSON, with any non-ASCII character escaped, so keys sort by their bytes. */
 function keyOf(id: string): string {
   const json = JSON.stringify(id);
@@ -93,9 +108,9 @@ export function parseLookupIndex(bytes: Buffer, stamp: FileStamp): LookupIndex |
     const end = bytes.indexOf(NL, start);
     const line = bytes.toString('utf8', start, end < 0 ? bytes.length : end);
     const tab = line.indexOf('\t');
-    const meta = tab < 0 ? undefined : indexedMeta(JSON.parse(line.slice(tab + 1)) as unknown);
-    if (!meta) throw new Error('damaged lookup index line');
-    return [JSON.parse(line.slice(0, tab)) as CredentialId, meta];
+    const meta = tab < 0 ? undefined : indexedMeta(parsedOrDamaged(line.slice(tab + 1)));
+    if (!meta) throw new DamagedLookup();
+    return [parsedOrDamaged(line.slice(0, tab)) as CredentialId, meta];
   };
   let envVars: Record<string, string> | undefined;
   return {
@@ -103,10 +118,10 @@ export function parseLookupIndex(bytes: Buffer, stamp: FileStamp): LookupIndex |
     keychainCount,
     envVarOwner(name) {
       if (!envVars) {
-        const parsed = JSON.parse(bytes.toString('utf8', headEnd + 1, second)) as unknown;
-        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('damaged lookup index env var line');
+        const parsed = parsedOrDamaged(bytes.toString('utf8', headEnd + 1, second));
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new DamagedLookup();
         // Checked whole on first use: a damaged line throws here, never later for one name.
-        for (const id of Object.values(parsed)) if (typeof id !== 'string') throw new Error('damaged lookup index env var line');
+        for (const id of Object.values(parsed)) if (typeof id !== 'string') throw new DamagedLookup();
         envVars = parsed as Record<string, string>;
       }
       return Object.hasOwn(envVars, name) ? envVars[name] : undefined;
@@ -120,7 +135,7 @@ export function parseLookupIndex(bytes: Buffer, stamp: FileStamp): LookupIndex |
         const start = bytes.lastIndexOf(NL, ((lo + hi) >>> 1) - 1) + 1;
         const end = bytes.indexOf(NL, start);
         const tab = bytes.indexOf(TAB, start);
-        if (end < 0 || tab < 0 || tab > end) throw new Error('damaged lookup index line');
+        if (end < 0 || tab < 0 || tab > end) throw new DamagedLookup();
         const order = Buffer.compare(bytes.subarray(start, tab), key);
         if (order === 0) return entry(start)[1];
         if (order < 0) lo = end + 1;

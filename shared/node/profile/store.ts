@@ -15,6 +15,7 @@ import { withFileLock, type HeldLock } from './file-lock';
 import { foldOverlay, OVERLAY_LIMITS, overlayFix, overlayText, type Overlay, type OverlayEntries, type OverlayLimits } from './index-overlay';
 import { sidecarPath, type PathInputs, type ProfilePaths } from './paths';
 import { lookupWithOverlay, notUtf8, ProfileReader, readSecureUtf8, refuseOverDeep, UNPARSED, type RawProfile } from './reader';
+import { DamagedLookup } from './lookup-index';
 import { ValidatedText } from './validated-text';
 import { ensurePrivateDir, PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT, stampOf, writeSecureFile } from './secure-fs';
 import { orphanTemps, removeOrphanTemps } from './temp-files';
@@ -252,18 +253,20 @@ export class ProfileStore {
       const view = lookupWithOverlay(lookup, entries);
       const partial: Record<string, unknown> = { ...lookup.head, credential_metadata: {} };
       const metadata = partial['credential_metadata'] as Record<string, unknown>;
-      try {
-        for (const id of ids) {
-          const meta = view?.meta(id);
-          if (meta) metadata[id] = meta;
-        }
-        view?.envVarOwner(''); // reads (and checks) the copy's env var names now, not inside mutate
-      } catch {
-        return undefined; // a damaged line in the copy: the full write reads the profile
-      }
       if (!view) return undefined;
       const before = partial as unknown as Profile;
-      const after = mutate(before, { envVarOwners: { get: (name) => view.envVarOwner(name) } });
+      let after: Profile;
+      try {
+        for (const id of ids) {
+          const meta = view.meta(id);
+          if (meta) metadata[id] = meta;
+        }
+        // The env var names are read from the copy only when asked (a custom credential's set).
+        after = mutate(before, { envVarOwners: { get: (name) => view.envVarOwner(name) } });
+      } catch (err) {
+        if (err instanceof DamagedLookup) return undefined; // a damaged line in the copy: the full write reads the profile
+        throw err;
+      }
       if (!onlyEntriesOf(before, after, ids)) return undefined;
       const next = parseProfileChange(before, after, this.paths.profile);
       for (const id of ids) entries.set(id, (next.credential_metadata[id] as IndexedMeta | undefined) ?? null);
