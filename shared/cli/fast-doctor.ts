@@ -1,5 +1,6 @@
 import { readSideSubject } from '../node/doctor';
 import { moveRecorded } from '../node/credentials/backend-move';
+import { isVaultError } from '../core/errors';
 import { NeedsFullVault } from '../node/vault/reader';
 import { doctor, muteModeWarning, switchRecordOf } from './commands/doctor';
 import { lightMain, type LightExtension } from './fast';
@@ -20,7 +21,9 @@ const DOCTOR: LightExtension = {
     // A crashed writer's journal or a count that disagrees: the full vault repairs before doctor reports, as there.
     // So does a switch's record (one stat): its start finishes a killed switch, whose old backend still held every
     // secret while doctor said all was well; doctor reports one it could not finish.
-    if (moveRecorded(switchRecordOf(ctx)) || (await reader.needsRepair())) throw new NeedsFullVault();
+    // An index it cannot read (a damaged profile.changes beside the profile): the full doctor reports it in its report.
+    const repair = reader.needsRepair().catch((err: unknown) => isVaultError(err) || err instanceof NeedsFullVault);
+    if (moveRecorded(switchRecordOf(ctx)) || (await repair)) throw new NeedsFullVault();
     return doctor({}, { ...ctx, doctorSubject: async () => readSideSubject(reader, profile) });
   },
 };

@@ -91,3 +91,22 @@ describe('the index overlay under parallel writers and SIGKILL', () => {
     });
   }, 900_000);
 });
+
+describe('doctor beside a damaged index overlay', () => {
+  it('reports it in its report (the profile line, with the file and the way out), exit 1, as it does a damaged profile', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: hex(32) })).code).toBe(0);
+    const overlay = join(dirname(t.profile), 'profile.changes');
+    writeFileSync(overlay, 'not json', { mode: 0o600 });
+    const doctor = await cli(t, ['doctor']);
+    const report = doctor.stdout + doctor.stderr;
+    expect(doctor.code, report).toBe(1);
+    expect(report).toMatch(/✗ profile /);
+    expect(report).toContain(`PROFILE_INVALID ${overlay} is damaged (it is not valid JSON)`);
+    expect(report).toContain(`mv ${overlay} ${overlay}.aside`);
+    expect(report).toMatch(/✓ keychain /);
+    const json = await cli(t, ['doctor', '--json']);
+    expect(json.code).toBe(1);
+    expect(JSON.stringify(JSON.parse(json.stdout))).toContain('profile.changes is damaged');
+  });
+});
