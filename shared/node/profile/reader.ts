@@ -114,9 +114,10 @@ export class ProfileReader {
 
   /**
    * The lookup copy of the credential index, when the profile exists and the
-   * copy was made from it as it is now; undefined otherwise (the caller then
-   * reads the profile). The profile passes the same checks as a read (a
-   * private regular file of this user, a real folder), from its stat.
+   * copy was made from it as it is now, with the index overlay's changes on
+   * top (see index-overlay.ts); undefined otherwise (the caller then reads
+   * the profile). The profile passes the same checks as a read (a private
+   * regular file of this user, a real folder), from its stat.
    */
   lookup(): LookupIndex | undefined {
     const { base, overlay } = this.overlayFile.consistent(() => this.lookupBase(), this.warn);
