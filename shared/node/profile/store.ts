@@ -233,8 +233,9 @@ export class ProfileStore {
    * index-overlay.ts), a few kilobytes, instead of a rewrite of the profile
    * and its lookup copy. `mutate` then sees the profile's fields with only the
    * entries of `ids` in its credential_metadata (so it must not look at
-   * others: a check over every credential belongs to {@link update}). A
-   * change that touches anything else, an overlay that would pass
+   * others), and `facts` to ask what it needs of them (who carries an env var
+   * name); without `facts` it has the whole profile. A change that touches
+   * anything else, an overlay that would pass
    * OverlayLimits.maxBytes, or any doubt: a full {@link update}, which takes the
    * overlay in. Returns the profile `mutate` made (with the overlay: only
    * the entries of `ids`).
@@ -251,9 +252,9 @@ export class ProfileStore {
       if (overlay) this.checkOverlay(overlay.entries);
       const entries = new Map(overlay?.entries);
       const view = lookupWithOverlay(lookup, entries);
+      if (!view) return undefined;
       const partial: Record<string, unknown> = { ...lookup.head, credential_metadata: {} };
       const metadata = partial['credential_metadata'] as Record<string, unknown>;
-      if (!view) return undefined;
       const before = partial as unknown as Profile;
       let after: Profile;
       try {
