@@ -78,6 +78,14 @@ export class SecretServiceStore implements SecretStore {
   private broken: VaultError | undefined;
   private refused: { error: VaultError; at: number } | undefined;
   private provider: Promise<ProviderInfo | undefined> | undefined;
+  private readonly createdAt = Date.now();
+  /** The command's keychain read time (see batch()): what runs its clock now, and what it counted so far. */
+  private batchesOpen = 0;
+  private callsOpen = 0;
+  private dialogsOpen = 0;
+  private wrote = false;
+  private readMs = 0;
+  private readSince: number | undefined;
 
   constructor(private readonly options: SecretServiceOptions) {}
 
@@ -104,13 +112,16 @@ export class SecretServiceStore implements SecretStore {
    */
   async getMany(accounts: readonly string[]): Promise<Map<string, string | undefined>> {
     const started = Date.now();
-    this.prefetchSession();
-    await this.defaultCollection(started);
     const out = new Map<string, string | undefined>();
-    for (let i = 0; i < accounts.length; i += BATCH) {
-      for (const [a, v] of await this.getWindow(accounts.slice(i, i + BATCH), started)) out.set(a, v);
-    }
-    return out;
+    const late = (earlierMs = 0) => this.tooSlow(started, `reading ${accounts.length} values of "${this.options.service}": ${out.size} of ${accounts.length} read`, earlierMs);
+    return this.batch(late, async () => {
+      this.prefetchSession();
+      await this.defaultCollection(started);
+      for (let i = 0; i < accounts.length; i += BATCH) {
+        for (const [a, v] of await this.getWindow(accounts.slice(i, i + BATCH), started)) out.set(a, v);
+      }
+      return out;
+    });
   }
 
   private async getWindow(accounts: readonly string[], started: number): Promise<Array<[string, string | undefined]>> {
@@ -131,6 +142,7 @@ export class SecretServiceStore implements SecretStore {
 
   async set(account: string, value: string): Promise<void> {
     const started = Date.now();
+    this.wrote = true;
     const collection = await this.defaultCollection(started);
     const properties: Array<[string, [string, unknown]]> = [
       ['org.freedesktop.Secret.Item.Label', ['s', `${this.options.service}/${account}`]],
@@ -144,6 +156,7 @@ export class SecretServiceStore implements SecretStore {
 
   async delete(account: string): Promise<boolean> {
     const started = Date.now();
+    this.wrote = true;
     await this.defaultCollection(started);
     const { unlocked, locked } = await this.search(account);
     const items = [...unlocked, ...(locked.length ? await this.unlockItems(locked, started) : [])];
@@ -163,30 +176,35 @@ export class SecretServiceStore implements SecretStore {
    * The Secret Service has no call that returns many items' attributes: one
    * Properties.Get per item, pipelined a window of BATCH at a time (3,000
    * items in 1.7 s on a loaded machine). The whole census has a deadline too:
-   * one call's per CENSUS_ITEMS items. Asked one by one, each within its own
-   * deadline, 10,000 items of a keychain busy with a migration took minutes
-   * (0.02-1.2 s each) with nothing said.
+   * the command's (see batch()), and without one, one call's per
+   * CENSUS_ITEMS items. Asked one by one, each within its own deadline,
+   * 10,000 items of a keychain busy with a migration took minutes (0.02-1.2 s
+   * each) with nothing said.
    */
   async list(): Promise<string[]> {
     const started = Date.now();
-    await this.defaultCollection(started);
-    const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'SearchItems', signature: 'a{ss}', body: [[['xdg:schema', SCHEMA], ['service', this.options.service]]] });
-    const [unlocked, locked] = reply.body as [string[], string[]];
-    const items = [...unlocked, ...locked];
-    const accounts: string[] = [];
-    const budget = this.options.timeoutMs * Math.max(1, Math.ceil(items.length / CENSUS_ITEMS));
-    for (let i = 0; i < items.length; i += BATCH) {
-      const took = Date.now() - started;
-      if (took > budget) {
-        throw this.giveUp(keychainError('KEYCHAIN_TIMEOUT', `listing the ${items.length} items of "${this.options.service}": ${i} read in ${Math.round(took / 100) / 10} s; the keychain answers too slowly (busy with another change?)`));
-      }
-      const window = await Promise.all(items.slice(i, i + BATCH).map((item) => this.call({ destination: SS, path: item, interface: PROPS, member: 'Get', signature: 'ss', body: [ITEM_IFACE, 'Attributes'] })));
-      for (const attrs of window.map((r) => r.body[0] as [string, Array<[string, string]>])) {
-        const account = attrs[1].find(([k]) => k === 'account')?.[1];
-        if (account !== undefined) accounts.push(account);
-      }
-    }
-    return [...new Set(accounts)].sort();
+    let items: string[] | undefined;
+    let read = 0;
+    const late = (earlierMs = 0) => this.tooSlow(started, items ? `listing the ${items.length} items of "${this.options.service}": ${read} of ${items.length} read` : `listing the items of "${this.options.service}" (none read yet)`, earlierMs);
+    return this.batch(late, async () => {
+      await this.defaultCollection(started);
+      const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'SearchItems', signature: 'a{ss}', body: [[['xdg:schema', SCHEMA], ['service', this.options.service]]] });
+      const [unlocked, locked] = reply.body as [string[], string[]];
+      const found = (items = [...unlocked, ...locked]);
+      const accounts: string[] = [];
+      const budget = this.options.timeoutMs * Math.max(1, Math.ceil(found.length / CENSUS_ITEMS));
+      return this.bounded(() => started + budget - Date.now(), late, async () => {
+        for (let i = 0; i < found.length; i += BATCH) {
+          const window = await Promise.all(found.slice(i, i + BATCH).map((item) => this.call({ destination: SS, path: item, interface: PROPS, member: 'Get', signature: 'ss', body: [ITEM_IFACE, 'Attributes'] })));
+          for (const attrs of window.map((r) => r.body[0] as [string, Array<[string, string]>])) {
+            const account = attrs[1].find(([k]) => k === 'account')?.[1];
+            if (account !== undefined) accounts.push(account);
+          }
+          read += window.length;
+        }
+        return [...new Set(accounts)].sort();
+      });
+    });
   }
 
   /**
@@ -245,6 +263,72 @@ export class SecretServiceStore implements SecretStore {
     this.close();
     this.broken = reason;
     return reason;
+  }
+
+  /**
+   * Runs a batch (getMany, list) within the command's deadline. Each call's own deadline counts only silence
+   * (gnome-keyring answers a burst one by one), so a keychain answering each window just in time held a command for
+   * as many deadlines as the batch has windows. The command's reads share the time from the store's opening to its
+   * deadline: its batches, and its single calls until it first writes. Not counted: the time it waits on nothing
+   * here (a person answering a confirmation, its own work), a dialog a person can answer (it has its own wait),
+   * and writes with the calls after them (a migration's thousands, each with its deadline; the batch reading them
+   * back still counts). No command deadline (the library, the app): silence only, as before.
+   */
+  private async batch<T>(late: (earlierMs: number) => VaultError, work: () => Promise<T>): Promise<T> {
+    const at = this.options.deadlineAt;
+    if (at === undefined) return work();
+    const earlier = this.readTime();
+    this.batchesOpen++;
+    this.retime();
+    try {
+      // While a person's dialog shows the clock stands still: asked again a little later.
+      return await this.bounded(() => (this.dialogsOpen ? 100 : at - this.createdAt - this.readTime()), () => late(earlier), work);
+    } finally {
+      this.batchesOpen--;
+      this.retime();
+    }
+  }
+
+  /** Brings readMs up to now, then runs the clock while the command reads (see batch()) and no dialog a person can answer shows. */
+  private retime(): void {
+    const now = Date.now();
+    if (this.readSince !== undefined) this.readMs += now - this.readSince;
+    this.readSince = !this.dialogsOpen && (this.batchesOpen || (this.callsOpen && !this.wrote)) ? now : undefined;
+  }
+
+  private readTime(): number {
+    return this.readMs + (this.readSince === undefined ? 0 : Date.now() - this.readSince);
+  }
+
+  /**
+   * Runs `work` while `left()` (ms) is above 0, then gives the keychain up with `late()` (which says how far the work
+   * got): its calls in flight end, and the store answers that error from then on, as after a call's timeout. A store
+   * given up already keeps its first reason (the census at start that timed out, not "none read" after it).
+   */
+  private async bounded<T>(left: () => number, late: () => VaultError, work: () => Promise<T>): Promise<T> {
+    const fail = () => this.broken ?? this.giveUp(late());
+    if (left() <= 0) throw fail();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      const check = () => {
+        const ms = left();
+        if (ms > 0) timer = setTimeout(check, ms);
+        else reject(fail());
+      };
+      check();
+    });
+    try {
+      return await Promise.race([work(), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** KEYCHAIN_TIMEOUT for a batch given up at its deadline: `progress` says what it had done, in how long, and after what. */
+  private tooSlow(started: number, progress: string, earlierMs: number): VaultError {
+    const s = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+    const after = earlierMs >= 100 ? `, after ${s(earlierMs)} of earlier keychain reads in this command` : '';
+    return keychainError('KEYCHAIN_TIMEOUT', `${progress} in ${s(Date.now() - started)}${after}; the keychain answers too slowly (busy with another change?)`);
   }
 
   private attributes(account: string): Array<[string, string]> {
@@ -411,9 +495,15 @@ export class SecretServiceStore implements SecretStore {
     const label = await this.label();
     let notice: NodeJS.Timeout | undefined;
     let deadline: NodeJS.Timeout | undefined;
+    let shown = false;
     try {
       await this.call({ destination: SS, path, interface: PROMPT_IFACE, member: 'Prompt', signature: 's', body: [''] });
-      if (dialogs) notice = setTimeout(() => dialogs.notify(`waiting for ${label}: answer its ${PURPOSE_TEXT[purpose]} (up to ${Math.round(waitMs / 1000)} s)…`), NOTICE_AFTER_MS);
+      if (dialogs) {
+        shown = true;
+        this.dialogsOpen++;
+        this.retime();
+        notice = setTimeout(() => dialogs.notify(`waiting for ${label}: answer its ${PURPOSE_TEXT[purpose]} (up to ${Math.round(waitMs / 1000)} s)…`), NOTICE_AFTER_MS);
+      }
       const timedOut = new Promise<undefined>((resolve) => (deadline = setTimeout(() => resolve(undefined), waitMs)));
       const outcome = await Promise.race([completed, timedOut]);
       if (outcome) return outcome;
@@ -431,6 +521,10 @@ export class SecretServiceStore implements SecretStore {
       clearTimeout(notice);
       clearTimeout(deadline);
       off();
+      if (shown) {
+        this.dialogsOpen--;
+        this.retime();
+      }
     }
   }
 
@@ -461,10 +555,15 @@ export class SecretServiceStore implements SecretStore {
       if (!path) throw keychainError('KEYCHAIN_UNAVAILABLE');
       this.conn = DbusConnection.open(path);
     }
+    this.callsOpen++;
+    this.retime();
     try {
       return await this.conn.call(call, this.options.timeoutMs);
     } catch (err) {
       throw this.reason(err, call);
+    } finally {
+      this.callsOpen--;
+      this.retime();
     }
   }
 
