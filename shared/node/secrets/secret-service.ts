@@ -3,6 +3,7 @@ import { VaultError } from '../../core/errors';
 import { DbusConnection, DbusDisconnected, DbusError, DbusTimeout, sessionBusPath, type DbusCall, type DbusMessage } from './dbus/connection';
 import type { KeychainDialogs } from './dialogs';
 import { describeProvider, providerVersion, providerWarnings, type ProviderInfo } from './provider';
+import { bounded, ReadClock } from './read-clock';
 import { keychainError, keychainStatus } from './reasons';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -78,16 +79,12 @@ export class SecretServiceStore implements SecretStore {
   private broken: VaultError | undefined;
   private refused: { error: VaultError; at: number } | undefined;
   private provider: Promise<ProviderInfo | undefined> | undefined;
-  private readonly createdAt = Date.now();
-  /** The command's keychain read time (see batch()): what runs its clock now, and what it counted so far. */
-  private batchesOpen = 0;
-  private callsOpen = 0;
-  private dialogsOpen = 0;
-  private wrote = false;
-  private readMs = 0;
-  private readSince: number | undefined;
+  /** The command's keychain read time, against its deadline (read-clock.ts). */
+  private readonly clock: ReadClock;
 
-  constructor(private readonly options: SecretServiceOptions) {}
+  constructor(private readonly options: SecretServiceOptions) {
+    this.clock = new ReadClock(options.deadlineAt);
+  }
 
   get description(): string {
     return `Secret Service (service "${this.options.service}")`;
@@ -142,7 +139,7 @@ export class SecretServiceStore implements SecretStore {
 
   async set(account: string, value: string): Promise<void> {
     const started = Date.now();
-    this.wrote = true;
+    this.clock.wrote();
     const collection = await this.defaultCollection(started);
     const properties: Array<[string, [string, unknown]]> = [
       ['org.freedesktop.Secret.Item.Label', ['s', `${this.options.service}/${account}`]],
@@ -156,7 +153,7 @@ export class SecretServiceStore implements SecretStore {
 
   async delete(account: string): Promise<boolean> {
     const started = Date.now();
-    this.wrote = true;
+    this.clock.wrote();
     await this.defaultCollection(started);
     const { unlocked, locked } = await this.search(account);
     const items = [...unlocked, ...(locked.length ? await this.unlockItems(locked, started) : [])];
@@ -193,7 +190,7 @@ export class SecretServiceStore implements SecretStore {
       const found = (items = [...unlocked, ...locked]);
       const accounts: string[] = [];
       const budget = this.options.timeoutMs * Math.max(1, Math.ceil(found.length / CENSUS_ITEMS));
-      return this.bounded(() => started + budget - Date.now(), late, async () => {
+      return bounded(() => started + budget - Date.now(), () => this.broken ?? this.giveUp(late()), async () => {
         for (let i = 0; i < found.length; i += BATCH) {
           const window = await Promise.all(found.slice(i, i + BATCH).map((item) => this.call({ destination: SS, path: item, interface: PROPS, member: 'Get', signature: 'ss', body: [ITEM_IFACE, 'Attributes'] })));
           for (const attrs of window.map((r) => r.body[0] as [string, Array<[string, string]>])) {
@@ -266,62 +263,15 @@ export class SecretServiceStore implements SecretStore {
   }
 
   /**
-   * Runs a batch (getMany, list) within the command's deadline. Each call's own deadline counts only silence
-   * (gnome-keyring answers a burst one by one), so a keychain answering each window just in time held a command for
-   * as many deadlines as the batch has windows. The command's reads share the time from the store's opening to its
-   * deadline: its batches, and its single calls until it first writes. Not counted: the time it waits on nothing
-   * here (a person answering a confirmation, its own work), a dialog a person can answer (it has its own wait),
-   * and writes with the calls after them (a migration's thousands, each with its deadline; the batch reading them
-   * back still counts). No command deadline (the library, the app): silence only, as before.
+   * Runs a batch (getMany, list) within the command's deadline (see
+   * read-clock.ts). Past it the store gives the keychain up with `late()`
+   * (which says how far the batch got): its calls in flight end, and it
+   * answers that error from then on, as after a call's timeout. A store given
+   * up already keeps its first reason (the census at start that timed out, not
+   * "none read" after it).
    */
-  private async batch<T>(late: (earlierMs: number) => VaultError, work: () => Promise<T>): Promise<T> {
-    const at = this.options.deadlineAt;
-    if (at === undefined) return work();
-    const earlier = this.readTime();
-    this.batchesOpen++;
-    this.retime();
-    try {
-      // While a person's dialog shows the clock stands still: asked again a little later.
-      return await this.bounded(() => (this.dialogsOpen ? 100 : at - this.createdAt - this.readTime()), () => late(earlier), work);
-    } finally {
-      this.batchesOpen--;
-      this.retime();
-    }
-  }
-
-  /** Brings readMs up to now, then runs the clock while the command reads (see batch()) and no dialog a person can answer shows. */
-  private retime(): void {
-    const now = Date.now();
-    if (this.readSince !== undefined) this.readMs += now - this.readSince;
-    this.readSince = !this.dialogsOpen && (this.batchesOpen || (this.callsOpen && !this.wrote)) ? now : undefined;
-  }
-
-  private readTime(): number {
-    return this.readMs + (this.readSince === undefined ? 0 : Date.now() - this.readSince);
-  }
-
-  /**
-   * Runs `work` while `left()` (ms) is above 0, then gives the keychain up with `late()` (which says how far the work
-   * got): its calls in flight end, and the store answers that error from then on, as after a call's timeout. A store
-   * given up already keeps its first reason (the census at start that timed out, not "none read" after it).
-   */
-  private async bounded<T>(left: () => number, late: () => VaultError, work: () => Promise<T>): Promise<T> {
-    const fail = () => this.broken ?? this.giveUp(late());
-    if (left() <= 0) throw fail();
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      const check = () => {
-        const ms = left();
-        if (ms > 0) timer = setTimeout(check, ms);
-        else reject(fail());
-      };
-      check();
-    });
-    try {
-      return await Promise.race([work(), expired]);
-    } finally {
-      clearTimeout(timer);
-    }
+  private batch<T>(late: (earlierMs: number) => VaultError, work: () => Promise<T>): Promise<T> {
+    return this.clock.batch((earlierMs) => this.broken ?? this.giveUp(late(earlierMs)), work);
   }
 
   /** KEYCHAIN_TIMEOUT for a batch given up at its deadline: `progress` says what it had done, in how long, and after what. */
@@ -500,8 +450,7 @@ export class SecretServiceStore implements SecretStore {
       await this.call({ destination: SS, path, interface: PROMPT_IFACE, member: 'Prompt', signature: 's', body: [''] });
       if (dialogs) {
         shown = true;
-        this.dialogsOpen++;
-        this.retime();
+        this.clock.dialog(true);
         notice = setTimeout(() => dialogs.notify(`waiting for ${label}: answer its ${PURPOSE_TEXT[purpose]} (up to ${Math.round(waitMs / 1000)} s)…`), NOTICE_AFTER_MS);
       }
       const timedOut = new Promise<undefined>((resolve) => (deadline = setTimeout(() => resolve(undefined), waitMs)));
@@ -522,8 +471,7 @@ export class SecretServiceStore implements SecretStore {
       clearTimeout(deadline);
       off();
       if (shown) {
-        this.dialogsOpen--;
-        this.retime();
+        this.clock.dialog(false);
       }
     }
   }
@@ -555,15 +503,13 @@ export class SecretServiceStore implements SecretStore {
       if (!path) throw keychainError('KEYCHAIN_UNAVAILABLE');
       this.conn = DbusConnection.open(path);
     }
-    this.callsOpen++;
-    this.retime();
+    this.clock.call(true);
     try {
       return await this.conn.call(call, this.options.timeoutMs);
     } catch (err) {
       throw this.reason(err, call);
     } finally {
-      this.callsOpen--;
-      this.retime();
+      this.clock.call(false);
     }
   }
 
