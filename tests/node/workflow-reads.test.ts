@@ -30,10 +30,10 @@ class CountingStore extends MemorySecretStore {
   }
 }
 
-function setup() {
+function setup(caller: 'cli' | 'library' = 'cli') {
   const t = makeTempHome();
   const secrets = new CountingStore();
-  const vault = createVault({ homeDir: t.home, cwd: t.cwd, env: {}, secrets, caller: 'cli', warn: () => {} });
+  const vault = createVault({ homeDir: t.home, cwd: t.cwd, env: {}, secrets, caller, warn: () => {} });
   return { vault, secrets };
 }
 
@@ -80,8 +80,8 @@ describe('workflow reads', () => {
   });
 
   // A key another program stored under the vault's name is indexed again only when a vault opens: this one opened before.
-  it('a key the store holds but the index lacks counts, read in one more batch only when the workflow is not ready', async () => {
-    const { vault, secrets } = setup();
+  it('a key the store holds but the index lacks counts (the library, long-lived), read in one more batch only when the workflow is not ready', async () => {
+    const { vault, secrets } = setup('library');
     await vault.setCredential('huggingface', 'token', HF);
     secrets.items.set('tmdb.api_key', TMDB);
     secrets.batches = [];
@@ -95,7 +95,7 @@ describe('workflow reads', () => {
   });
 
   it('a workflow the store cannot complete either stays not ready, each key asked once', async () => {
-    const { vault, secrets } = setup();
+    const { vault, secrets } = setup('library');
     await vault.setCredential('huggingface', 'token', HF);
     secrets.batches = [];
     expect((await rejected(vault.workflowEnv('summarize'))).code).toBe('WORKFLOW_NOT_READY');

@@ -88,6 +88,9 @@ async function storeAnswers(reader: VaultReader, view: ReadView | undefined, wor
  */
 async function foundUnindexed(reader: VaultReader, view: ReadView | undefined, out: ResolvedWorkflow, tried: Set<CredentialId>, present: Set<CredentialId>): Promise<boolean> {
   if (view?.kind === 'legacy') return false; // secrets.json: the keychain is not read at all
+  // Not for a command: it lives a moment, and a workflow not ready by the index hands it to the full vault, whose start
+  // indexes such a value again (and says so), so the index is mended and not only answered around.
+  if (reader.caller === 'cli') return false;
   const ids = [...new Set(out.status.missing.flatMap((m) => m.credentials))].filter((id) => !tried.has(id));
   if (!ids.length) return false;
   const batch = await reader.storedIn(view, ids);
