@@ -6,7 +6,7 @@ import { storeName } from '../../core/secret-store';
 import { isTimeZone, userSchema } from '../../core/profile-schema';
 import { offeredCredentials, WORKFLOW_NAMES, WORKFLOWS, type WorkflowName } from '../../core/workflows';
 import { findDefaultSource, readSource } from '../../node/migration/sources';
-import { systemTimeZone } from '../../node/profile/store';
+import { systemTimeZone } from '../../node/profile/documents';
 import type { Vault } from '../../node/vault/vault';
 import type { CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';

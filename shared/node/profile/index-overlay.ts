@@ -1,11 +1,13 @@
 import { isUtf8 } from 'node:buffer';
 import { unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { isCredentialId, type CredentialId } from '../../core/credential';
 import { isSecretCredential } from '../../core/credential-index';
 import { VaultError } from '../../core/errors';
 import { nestsDeeper } from '../../core/json-depth';
 import { indexedMeta, type IndexedMeta } from '../../core/profile-index';
+import type { Profile } from '../../core/profile-schema';
 import { fsyncDir, ioError, readSecureBytes, sameStamp, stampOf, type FileStamp, type writeSecureFile } from './secure-fs';
 
 /**
@@ -178,4 +180,23 @@ export function overlayFix(path: string): string {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** True when `profile` gives each credential of the overlay the entry the overlay gives it (or none, for a delete). */
+export function agrees(profile: Profile, entries: OverlayEntries): boolean {
+  for (const [id, meta] of entries) {
+    const has = Object.hasOwn(profile.credential_metadata, id) ? profile.credential_metadata[id] : undefined;
+    if (meta === null ? has !== undefined : !isDeepStrictEqual(has, meta)) return false;
+  }
+  return true;
+}
+
+/** True when `after` differs from `before` only in the credential_metadata entries of `ids` (same objects elsewhere). */
+export function onlyEntriesOf(before: Profile, after: Profile, ids: readonly CredentialId[]): boolean {
+  const a = before as unknown as Record<string, unknown>;
+  const b = after as unknown as Record<string, unknown>;
+  const keys = Object.keys(b);
+  if (keys.length !== Object.keys(a).length || keys.some((k) => k !== 'credential_metadata' && a[k] !== b[k])) return false;
+  const named = new Set<string>(ids);
+  return Object.keys(after.credential_metadata).every((id) => named.has(id));
 }

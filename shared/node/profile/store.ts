@@ -1,20 +1,18 @@
-import { readlinkSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
-import { isTimeZoneShape } from '../../core/timezone';
 import { dirname } from 'node:path';
 import type { CredentialId } from '../../core/credential';
 import type { EnvVarOwners } from '../../core/env-var-names';
 import { VaultError } from '../../core/errors';
-import { parseJson } from '../../core/json';
 import { legacyValues } from '../../core/legacy-secrets';
-import { findPlaintextSecrets, type IndexedMeta } from '../../core/profile-index';
+import type { IndexedMeta } from '../../core/profile-index';
 import { parseMetaEntries, parseProfile, parseProfileChange } from '../../core/profile-parse';
 import { createProfileTemplate, type Profile } from '../../core/profile-schema';
 import type { ProfileView } from '../../core/views';
 import { withFileLock, type HeldLock } from './file-lock';
-import { foldOverlay, OVERLAY_LIMITS, overlayFix, overlayText, type Overlay, type OverlayEntries, type OverlayLimits } from './index-overlay';
+import { encode, parseDocument, systemTimeZone, withoutPlaintext } from './documents';
+import { agrees, foldOverlay, onlyEntriesOf, OVERLAY_LIMITS, overlayFix, overlayText, type Overlay, type OverlayEntries, type OverlayLimits } from './index-overlay';
 import { sidecarPath, type PathInputs, type ProfilePaths } from './paths';
-import { lookupWithOverlay, notUtf8, ProfileReader, readSecureUtf8, refuseOverDeep, UNPARSED, type RawProfile } from './reader';
+import { lookupWithOverlay, ProfileReader, readSecureUtf8, refuseOverDeep, UNPARSED, type RawProfile } from './reader';
 import { DamagedLookup } from './lookup-index';
 import { ValidatedText } from './validated-text';
 import { ensurePrivateDir, PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT, stampOf, writeSecureFile } from './secure-fs';
@@ -42,49 +40,6 @@ export interface ProfileStoreOptions extends PathInputs {
   reader?: ProfileReader;
   /** When credential changes go to the index overlay (tests set small ones). */
   overlayLimits?: OverlayLimits;
-}
-
-/**
- * The system's time zone, cheaply: $TZ, else the zone /etc/localtime links
- * to; only then ICU (whose first use costs ~18 ms of start-up).
- */
-export function systemTimeZone(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  const tz = env['TZ']?.replace(/^:/, '');
-  if (tz && isTimeZoneShape(tz)) return tz;
-  try {
-    const zone = readlinkSync('/etc/localtime').split('/zoneinfo/')[1];
-    if (zone && isTimeZoneShape(zone)) return zone;
-  } catch {
-    // no such link (macOS keeps one too; Windows has none)
-  }
-  return Intl.DateTimeFormat().resolvedOptions().timeZone ?? '';
-}
-
-/** Parses a document's text: JSON errors with line and column, never quoting the text. */
-export function parseDocument(read: RawProfile): unknown {
-  if (read.raw !== UNPARSED) return read.raw;
-  if (read.notUtf8Line !== undefined) throw notUtf8(read.path, read.notUtf8Line);
-  const parsed = parseJson(read.text);
-  if (!parsed.ok) {
-    throw new VaultError('PROFILE_INVALID', `${read.path} is not valid JSON: ${parsed.reason} at line ${parsed.line}, column ${parsed.column}.`, `Fix the JSON at line ${parsed.line}, column ${parsed.column} of ${read.path}.`);
-  }
-  return parsed.value;
-}
-
-/** A copy of a profile document with every plaintext secret slot emptied (the slots stay, for legacy readers). */
-export function withoutPlaintext(doc: unknown): unknown {
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return doc;
-  const out: Record<string, unknown> = { ...(doc as Record<string, unknown>) };
-  for (const id of findPlaintextSecrets(out)) {
-    const dot = id.indexOf('.');
-    const [service, key] = [id.slice(0, dot), id.slice(dot + 1)];
-    for (const section of ['credentials', 'online_services']) {
-      const services = out[section] as Record<string, Record<string, unknown>> | undefined;
-      const slots = services?.[service];
-      if (slots && typeof slots[key] === 'string' && slots[key] !== '') out[section] = { ...services, [service]: { ...slots, [key]: '' } };
-    }
-  }
-  return out;
 }
 
 /** The profile as it is now, validated; a missing profile reads as a fresh template (kind "none"). */
@@ -393,30 +348,6 @@ export class ProfileStore {
     refuseOverDeep(text, path, doc);
     return { profile: parseProfile(withoutPlaintext(doc), path), doc };
   }
-}
-
-/** A profile's text as written: pretty JSON, UTF-8. */
-function encode(profile: Profile): Buffer {
-  return Buffer.from(`${JSON.stringify(profile, null, 2)}\n`, 'utf8');
-}
-
-/** True when `profile` gives each credential of the overlay the entry the overlay gives it (or none, for a delete). */
-function agrees(profile: Profile, entries: OverlayEntries): boolean {
-  for (const [id, meta] of entries) {
-    const has = Object.hasOwn(profile.credential_metadata, id) ? profile.credential_metadata[id] : undefined;
-    if (meta === null ? has !== undefined : !isDeepStrictEqual(has, meta)) return false;
-  }
-  return true;
-}
-
-/** True when `after` differs from `before` only in the credential_metadata entries of `ids` (same objects elsewhere). */
-function onlyEntriesOf(before: Profile, after: Profile, ids: readonly CredentialId[]): boolean {
-  const a = before as unknown as Record<string, unknown>;
-  const b = after as unknown as Record<string, unknown>;
-  const keys = Object.keys(b);
-  if (keys.length !== Object.keys(a).length || keys.some((k) => k !== 'credential_metadata' && a[k] !== b[k])) return false;
-  const named = new Set<string>(ids);
-  return Object.keys(after.credential_metadata).every((id) => named.has(id));
 }
 
 /** What a write that adds nothing may still add past the limit: defaults and stamps of a hand-made profile. */
