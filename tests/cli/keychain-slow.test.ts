@@ -36,11 +36,14 @@ describe('a keychain that answers too slowly (gnome-keyring-daemon stopped 1 s, 
       // As with a keychain that stopped (keychain-deadline.test.ts): the deadline is 9.3 s after start, then the exit.
       expect(c.ms, c.args).toBeLessThanOrEqual(11_000);
     }
-    expect(result.census.stderr).toMatch(/listing the 602 items of "cp-whisperx-test": \d+ of 602 read in [\d.]+ s(, after [\d.]+ s of earlier keychain reads in this command)?; the keychain answers too slowly/);
+    // How far it got depends on the machine's load: none at all when the search itself had not answered by then.
+    const listed = /listing the (602 items of "cp-whisperx-test": \d+ of 602 read|items of "cp-whisperx-test" \(none read yet\)) in [\d.]+ s/;
+    expect(result.census.stderr).toMatch(listed);
+    expect(result.census.stderr).toMatch(/; the keychain answers too slowly/);
     expect(result.plan.stderr).toMatch(/reading 1000 values of "cp-whisperx-test-plan": \d+ of 1000 read in [\d.]+ s/);
     expect(result.unchanged).toBe(true);
     // A call deadline longer than the command's does not stretch the command: the listing ends at the command's.
-    expect(result.listing).toMatchObject({ code: 'KEYCHAIN_TIMEOUT', message: expect.stringMatching(/listing the 602 items of "cp-whisperx-test": \d+ of 602 read/) });
+    expect(result.listing).toMatchObject({ code: 'KEYCHAIN_TIMEOUT', message: expect.stringMatching(listed) });
     expect(result.listing.ms).toBeLessThan(7_500);
     // The same census with the keychain answering at its pace indexes tmdb.api_key: the one that timed out had it to take in.
     expect(result.again.code, result.again.stderr).toBe(0);
