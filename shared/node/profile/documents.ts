@@ -2,7 +2,6 @@ import { readlinkSync } from 'node:fs';
 import { VaultError } from '../../core/errors';
 import { parseJson } from '../../core/json';
 import { findPlaintextSecrets } from '../../core/profile-index';
-import type { Profile } from '../../core/profile-schema';
 import { isTimeZoneShape } from '../../core/timezone';
 import { notUtf8, UNPARSED, type RawProfile } from './reader';
 
@@ -52,7 +51,7 @@ export function withoutPlaintext(doc: unknown): unknown {
   return out;
 }
 
-/** A profile's text as written: pretty JSON, UTF-8. */
-export function encode(profile: Profile): Buffer {
-  return Buffer.from(`${JSON.stringify(profile, null, 2)}\n`, 'utf8');
+/** A profile document's text as written: pretty JSON, UTF-8. */
+export function encode(doc: unknown): Buffer {
+  return Buffer.from(`${JSON.stringify(doc, null, 2)}\n`, 'utf8');
 }

@@ -92,14 +92,20 @@ export function parseOverlay(bytes: Buffer, path: string): Map<CredentialId, Ind
   return out;
 }
 
-/** `metadata` (a profile's credential_metadata) with `entries` applied, as a new object. */
-export function foldOverlay(metadata: Readonly<Record<string, unknown>>, entries: OverlayEntries): Record<string, unknown> {
+/**
+ * A profile document with `entries` applied to its credential metadata, as a
+ * new object. A document that is not a profile's shape is left as it is: the
+ * parser reports what is wrong with it.
+ */
+export function foldOverlay(doc: unknown, entries: OverlayEntries): unknown {
+  const metadata = isObject(doc) ? (doc['credential_metadata'] ?? {}) : undefined;
+  if (!isObject(doc) || !isObject(metadata)) return doc;
   const out: Record<string, unknown> = { ...metadata };
   for (const [id, meta] of entries) {
     if (meta === null) delete out[id];
     else out[id] = meta;
   }
-  return out;
+  return { ...doc, credential_metadata: out };
 }
 
 /** The overlay file beside a profile (see the top of this file). */

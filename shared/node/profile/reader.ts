@@ -197,11 +197,7 @@ export class ProfileReader {
   private withOverlay(base: RawProfile, overlay: Overlay | undefined): RawProfile {
     if (!overlay) return base;
     if (this.foldedRead?.base === base && sameStamp(this.foldedRead.overlay, overlay.stamp)) return this.foldedRead.read;
-    const doc = base.raw;
-    // A document that is not a profile's shape is left as it is: the parser reports what is wrong with it.
-    const meta = isObject(doc) ? (doc['credential_metadata'] ?? {}) : undefined;
-    const raw = isObject(doc) && isObject(meta) ? { ...doc, credential_metadata: foldOverlay(meta, overlay.entries) } : doc;
-    const read: RawProfile = { ...base, raw, overlay: overlay.entries };
+    const read: RawProfile = { ...base, raw: foldOverlay(base.raw, overlay.entries), overlay: overlay.entries };
     this.foldedRead = { base, overlay: overlay.stamp, read };
     return read;
   }
@@ -236,10 +232,6 @@ export function lookupWithOverlay(base: LookupIndex, entries: OverlayEntries): L
       return was !== undefined && !entries.has(was) ? was : undefined;
     },
   };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /**

@@ -165,7 +165,7 @@ export class ProfileStore {
         // crash, it would undo that. The profile takes the overlay in first, on its own (see index-overlay.ts): the
         // document as read with the overlay folded in, nothing else (a migration's plaintext stays until its own write,
         // which a rollback then never had to undo). Not recorded as validated, nor copied: a crash here costs a schema pass.
-        await this.writeFile(path, Buffer.from(`${JSON.stringify(fresh.doc, null, 2)}\n`, 'utf8'), this.paths.dedicatedDir);
+        await this.writeFile(path, encode(fresh.doc), this.paths.dedicatedDir);
         this.forget();
         this.reader.overlayFile.remove();
       }
@@ -339,11 +339,8 @@ export class ProfileStore {
     } catch {
       // parseDocument says where the JSON is broken, without quoting it.
     }
-    let doc = parseDocument({ kind: 'profile', path, raw, text });
-    if (overlay && doc !== null && typeof doc === 'object' && !Array.isArray(doc)) {
-      const meta = (doc as Record<string, unknown>)['credential_metadata'] ?? {};
-      if (meta !== null && typeof meta === 'object' && !Array.isArray(meta)) doc = { ...doc, credential_metadata: foldOverlay(meta as Record<string, unknown>, overlay.entries) };
-    }
+    const parsed = parseDocument({ kind: 'profile', path, raw, text });
+    const doc = overlay ? foldOverlay(parsed, overlay.entries) : parsed;
     if (!stripPlaintext) return { profile: this.validate(doc, text, path, overlay?.entries), doc };
     refuseOverDeep(text, path, doc);
     return { profile: parseProfile(withoutPlaintext(doc), path), doc };
