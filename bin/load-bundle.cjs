@@ -69,11 +69,11 @@ function run(script, file, parent) {
 /** Largest cache read (the biggest bundle's is under 1 MB). */
 const MAX_CACHE_BYTES = 64 * 1024 * 1024;
 
-/** The cache beside `file` when it is a regular file of a sane size; undefined otherwise (a fifo never blocks, a device is never read). */
-function readCache(file) {
+/** The cache `cache` when it is a regular file of a sane size; undefined otherwise (a fifo never blocks, a device is never read). */
+function readCache(cache) {
   let fd;
   try {
-    fd = openSync(`${file}.cache`, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openSync(cache, constants.O_RDONLY | constants.O_NONBLOCK);
     const s = fstatSync(fd);
     if (!s.isFile() || s.size > MAX_CACHE_BYTES) return undefined;
     return readFileSync(fd);
@@ -84,10 +84,13 @@ function readCache(file) {
   }
 }
 
-/** The exports of the bundle `file` (an absolute path), through its code cache when it fits. */
-function loadBundle(file, parent = module) {
+/**
+ * The exports of the bundle `file` (an absolute path), through its code cache
+ * when it fits: `cache`, or the one beside it (`<file>.cache`).
+ */
+function loadBundle(file, parent = module, cache = `${file}.cache`) {
   if (Module._cache[file]) return Module._cache[file].exports;
-  return run(compile(file, readCache(file)), file, parent);
+  return run(compile(file, readCache(cache)), file, parent);
 }
 
 /**
@@ -101,9 +104,9 @@ async function produceCache(file, warmUp) {
   return withChecksum(() => script.createCachedData());
 }
 
-/** Tests: whether V8 accepted the cache of `file` (undefined: there is none). */
-function cacheAccepted(file) {
-  const cachedData = readCache(file);
+/** Tests: whether V8 accepted the cache `cache` of `file` (undefined: there is none). */
+function cacheAccepted(file, cache = `${file}.cache`) {
+  const cachedData = readCache(cache);
   return cachedData ? !compile(file, cachedData).cachedDataRejected : undefined;
 }
 

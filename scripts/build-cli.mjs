@@ -4,7 +4,7 @@
 //   dist/fast.cjs    the read commands pipelines call in loops (get, env, list, which, check, exec)
 //                    without the argument parser, prompts, the schema library or the writer
 //   dist/light-doctor.cjs  a plain `doctor`: the light bundle plus doctor and the profile schema
-//   dist/*.cjs.cache V8's code cache of the three CLI bundles (scripts/code-cache.mjs, read by bin/load-bundle.cjs)
+//   dist/*.cache     V8's code caches of the three CLI bundles (scripts/code-cache.mjs, read by bin/load-bundle.cjs)
 //   dist/agent.cjs   the unlock agent of the age vault file backend (started by `cpw-vault unlock`)
 //   dist/index.mjs   the library, ESM, for `import ... from 'cpw-vault'`
 //   dist/types/      its type declarations

@@ -53,7 +53,7 @@ export function throwawayEnv(prefix, service) {
  * unlock prompt nobody can answer (a CI run hung on it, its vitest worker
  * blocked in spawnSync). A servicedir listed before the standard ones wins.
  */
-function sessionConfig(dir) {
+export function sessionConfig(dir) {
   mkdirSync(join(dir, 'services'), { recursive: true, mode: 0o700 });
   const start = join(dir, 'start-keyring.sh');
   writeFileSync(start, `#!/bin/sh\nprintf '%s\\n' '${PASSWORD.trim()}' | exec gnome-keyring-daemon --foreground --unlock --components=secrets\n`, { mode: 0o700 });
