@@ -164,16 +164,22 @@ export function maskPatterns(values: Iterable<string>): Uint8Array[] {
   return [...out.values()];
 }
 
-/** A Transform stream that masks `values` (see {@link StreamMasker}). */
+/**
+ * A Transform stream that masks `values` (see {@link StreamMasker}). Its
+ * automaton is built at the first byte: a stage that prints nothing on a
+ * stream (most print nothing on one of the two) never pays for it.
+ */
 export function maskingStream(values: Iterable<string>): Transform {
-  const masker = new StreamMasker(buildAutomaton(maskPatterns(values)));
+  const patterns = [...values];
+  let masker: StreamMasker | undefined;
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
+      masker ??= new StreamMasker(buildAutomaton(maskPatterns(patterns)));
       const out = masker.push(chunk);
       done(null, out.length ? out : undefined);
     },
     flush(done) {
-      const out = masker.end();
+      const out = masker?.end() ?? EMPTY;
       done(null, out.length ? out : undefined);
     },
   });
