@@ -43,6 +43,8 @@ export interface OpenOptions extends PathInputs {
   writeFile?: typeof writeSecureFile;
   /** When credential changes go to the index overlay beside the profile (see index-overlay.ts). Tests set small ones; default OVERLAY_LIMITS. */
   indexOverlay?: OverlayLimits;
+  /** Tests: from which profile size a validated text is remembered by its digest (see validated-text.ts; default 64 KiB). */
+  digestFromBytes?: number;
   /** The vault file backend on a terminal: asks the passphrase when no unlock agent runs (once per process). */
   askPassphrase?: PassphraseAsker | undefined;
   /** Run history bounds (default: the profile's preferences, else 500 runs and 90 days). */

@@ -46,7 +46,7 @@ export function createVault(options: OpenOptions = {}): Vault {
 
 function buildVault(options: OpenOptions): { vault: Vault; history: RunHistory } {
   const p = readerParts(options);
-  const store = new ProfileStore({ reader: p.profile, now: p.now, ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}), ...(options.writeFile ? { writeFile: options.writeFile } : {}), ...(options.indexOverlay ? { overlayLimits: options.indexOverlay } : {}) });
+  const store = new ProfileStore({ reader: p.profile, now: p.now, ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}), ...(options.writeFile ? { writeFile: options.writeFile } : {}), ...(options.indexOverlay ? { overlayLimits: options.indexOverlay } : {}), ...(options.digestFromBytes !== undefined ? { digestFromBytes: options.digestFromBytes } : {}) });
   const fullView = (): ReadView => {
     const loaded = store.read();
     if (loaded.kind === 'legacy') return { kind: 'legacy', path: loaded.path, values: loaded.values };

@@ -2,7 +2,7 @@
 // process; any other text is, in full. Correctness first: the shortcut must be
 // invisible except in time.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../shared/core/profile-parse';
@@ -10,13 +10,15 @@ import { createVault } from '../../shared/node/open';
 import { stampOf, writeSecureFile } from '../../shared/node/profile/secure-fs';
 import { ValidatedText } from '../../shared/node/profile/validated-text';
 import { MemorySecretStore } from '../fakes/memory-secret-store';
+import { cli } from '../helpers/cli';
 import { rejected } from '../helpers/errors';
 import { makeTempHome } from '../helpers/temp';
 
 const HF = `hf_${'Valid8'.repeat(6)}`;
 
+/** A vault that remembers every validated text (the record is kept from 64 KiB on: these profiles are small). */
 function open(t: ReturnType<typeof makeTempHome>, secrets = new MemorySecretStore()) {
-  return createVault({ homeDir: t.home, cwd: t.cwd, env: {}, secrets, caller: 'cli', warn: () => {} });
+  return createVault({ homeDir: t.home, cwd: t.cwd, env: {}, secrets, caller: 'cli', warn: () => {}, digestFromBytes: 0 });
 }
 
 describe('the validated-text record', () => {
@@ -74,11 +76,11 @@ describe('the validated-text record', () => {
     expect(Object.keys(record).sort()).toEqual(['revision', 'sha256']);
     // Unit: the digest alone decides.
     const dir = join(t.root, 'unit');
-    const v = new ValidatedText(join(dir, 'record'), false, writeSecureFile);
+    const v = new ValidatedText(join(dir, 'record'), false, writeSecureFile, 0);
     mkdirSync(dir);
     await v.remember(Buffer.from('validated text ••••'));
     expect(v.matches('validated text ••••')).toBe(true);
-    expect(new ValidatedText(join(dir, 'record'), false, writeSecureFile).matches('validated text ••••')).toBe(true);
+    expect(new ValidatedText(join(dir, 'record'), false, writeSecureFile, 0).matches('validated text ••••')).toBe(true);
     expect(v.matches('other text')).toBe(false);
     // End to end: a bad field of the same length, the mtime put back: the ctime moved, so it is validated and refused.
     const text = readFileSync(t.profile, 'utf8');
@@ -105,7 +107,7 @@ describe('the validated-text record', () => {
     // before the vault names the written file's stamp in its records (the vault's lock does not hold others back).
     let raced = false;
     const vault = createVault({
-      homeDir: t.home, cwd: t.cwd, env: {}, secrets: new MemorySecretStore(), caller: 'cli', warn: () => {},
+      homeDir: t.home, cwd: t.cwd, env: {}, secrets: new MemorySecretStore(), caller: 'cli', warn: () => {}, digestFromBytes: 0,
       writeFile: async (path, text, dedicated) => {
         const written = await writeSecureFile(path, text, dedicated);
         if (path === t.profile && !raced) {
@@ -125,4 +127,25 @@ describe('the validated-text record', () => {
     expect(e.code).toBe('PROFILE_INVALID');
     expect(e.message).toContain('credential_metadata.huggingface.token.storage');
   });
+
+  it('a small profile is validated at each read, never digested: no record, and a read-only command loads no node:crypto', async () => {
+    const t = makeTempHome();
+    const vault = createVault({ homeDir: t.home, cwd: t.cwd, env: {}, secrets: new MemorySecretStore(), caller: 'cli', warn: () => {} });
+    await vault.setCredential('huggingface', 'token', HF);
+    expect(existsSync(join(dirname(t.profile), 'profile.checked'))).toBe(false);
+    // Still validated: a hand edit is refused.
+    const doc = JSON.parse(readFileSync(t.profile, 'utf8'));
+    doc.user.email = 'not-an-email';
+    writeFileSync(t.profile, JSON.stringify(doc, null, 2));
+    expect((await rejected(Promise.resolve().then(() => open(t).getProfile()))).code).toBe('PROFILE_INVALID');
+    // The real CLI: a plain doctor (the schema pass, no digest) loads node:crypto for nothing (~3.7 ms of it).
+    const u = makeTempHome();
+    expect((await cli(u, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const loaded = join(u.root, 'modules');
+    const preload = join(u.root, 'modules.cjs');
+    writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, process.moduleLoadList.join('\\n')));`);
+    const doctor = await cli(u, ['doctor'], { env: { NODE_OPTIONS: `--require=${preload}` } });
+    expect(doctor.stdout + doctor.stderr).toContain('✓ profile');
+    expect(readFileSync(loaded, 'utf8').split('\n')).not.toContain('NativeModule crypto');
+  }, 30_000);
 });

@@ -40,6 +40,8 @@ export interface ProfileStoreOptions extends PathInputs {
   reader?: ProfileReader;
   /** When credential changes go to the index overlay (tests set small ones). */
   overlayLimits?: OverlayLimits;
+  /** From which profile size a validated text is remembered by its digest (tests set 0; default DIGEST_FROM_BYTES). */
+  digestFromBytes?: number;
 }
 
 /** The profile as it is now, validated; a missing profile reads as a fresh template (kind "none"). */
@@ -75,7 +77,7 @@ export class ProfileStore {
     this.lockWaitMs = options.lockWaitMs;
     this.writeFile = options.writeFile ?? writeSecureFile;
     this.overlayLimits = options.overlayLimits ?? OVERLAY_LIMITS;
-    this.validated = new ValidatedText(sidecarPath(this.paths, 'profile.checked'), this.paths.dedicatedDir, this.writeFile);
+    this.validated = new ValidatedText(sidecarPath(this.paths, 'profile.checked'), this.paths.dedicatedDir, this.writeFile, options.digestFromBytes);
   }
 
   /** True when the profile file exists. */
