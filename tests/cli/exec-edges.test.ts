@@ -2,10 +2,11 @@
 // stage that dies of a signal, Ctrl-C with stdin redirected. Each case here
 // once went wrong (see each test).
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect } from '../helpers/children';
+import { mkfifoAtWork, noPool, onlySpares, POOL, poolEntries } from '../helpers/pipe-pool';
 import { BIN, cli } from '../helpers/cli';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
@@ -328,7 +329,7 @@ describe('exec: stdout and stderr into one file', () => {
     const ends = (tmp: string) => spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c '${fds}' 2>&1 | cat`, process.execPath, BIN], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp }, encoding: 'utf8', timeout: 60_000 }).stdout.trim().split('\n');
     const [one, two] = ends(own);
     expect([one, one === two]).toEqual([expect.stringMatching(/^fifo /), true]);
-    expect(readdirSync(own)).toEqual([]);
+    expect(onlySpares(own)).toBe(true);
     const [outFd, errFd] = ends(open);
     expect([outFd, outFd === errFd]).toEqual([expect.stringMatching(/^socket /), false]);
     expect(readdirSync(open)).toEqual([]);
@@ -363,13 +364,14 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
     }
     const python = run(`"$0" "$1" exec --workflow transcribe -- python3 -c '${py}' 2> "${err}" | cat`);
     expect([python.status, python.stdout, readFileSync(err, 'utf8')]).toEqual([0, 'e ****\n', 'f ****\n']);
-    expect(readdirSync(tmp)).toEqual([]);
+    // Nothing but the pool of spare FIFOs (empty, in a private folder).
+    expect(onlySpares(tmp)).toBe(true);
     // TMPDIR a symlink to a private folder: the folder it names is used.
     const link = join(t.root, 'tmp-link');
     symlinkSync(tmp, link);
     const linked = spawnSync('bash', ['-c', `"$0" "$1" exec --workflow transcribe -- dash -c '${stage}' 2> "${err}" | cat`, process.execPath, BIN], { cwd: t.cwd, env: { ...env, TMPDIR: link }, encoding: 'utf8', timeout: 60_000 });
     expect([linked.status, linked.stdout, readFileSync(err, 'utf8')]).toEqual([0, 'a ****\nc ****\nc ****\n', 'b ****\nd ****\n']);
-    expect(readdirSync(tmp)).toEqual([]);
+    expect(onlySpares(tmp)).toBe(true);
     // Unmasked, it is the caller's own pipe (as before).
     const plain = run(`"$0" "$1" exec --workflow transcribe --no-mask -- dash -c 'echo "a $HF_TOKEN" > /dev/stdout' | cat`);
     expect(plain.stdout).toBe(`a ${HF}\n`);
@@ -392,22 +394,24 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
     // mkfifo made slow with strace's fault injection, so the folder surely exists when the signal is sent. (Watched
     // for in its few milliseconds of life, a loaded machine's test sometimes saw it only after exec had ended.)
     const t = await ready();
-    const tmp = join(t.root, 'tmp-signals');
-    mkdirSync(tmp, { mode: 0o700 });
     const marker = join(t.root, 'stage-ran');
-    // SIGUSR1 and SIGUSR2 too: their default action ends exec, and left the folder.
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const) {
+    // In the pool (pipe-pool.ts: empty here, as every exec below is stopped before it makes spares), and in a folder of
+    // exec's own (the pool unusable). SIGUSR1 and SIGUSR2 too: their default action ends exec, and left the folder.
+    for (const [signal, pooled] of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'].flatMap((s) => [[s, true], [s, false]] as const)) {
+      const tmp = join(t.root, `tmp-${signal}-${pooled}`);
+      mkdirSync(tmp, { mode: 0o700 });
+      if (!pooled) noPool(tmp);
       const child = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=mknod,mknodat', '-e', 'inject=mknod,mknodat:delay_enter=1000000', process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', `touch "${marker}"`], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
       const done = collect(child, '');
       let exited = false;
       void done.then(() => (exited = true));
-      while (!exited && !readdirSync(tmp).length) await new Promise((r) => setTimeout(r, 5));
+      while (!exited && !mkfifoAtWork(tmp)) await new Promise((r) => setTimeout(r, 5));
       expect(exited, 'exec ended before its pipes were made').toBe(false);
       const exec = tracedExec(child.pid!);
       process.kill(exec, signal);
       const r = await done;
       expect([r.signal ?? r.code, existsSync(marker)], `${signal}: ${r.stderr}`).toEqual([signal, false]);
-      expect(readdirSync(tmp), signal).toEqual([]);
+      expect(onlySpares(tmp), signal).toBe(true);
     }
   });
 
@@ -450,24 +454,29 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
     // folder got the second FIFO between the removal's unlink and its rmdir: ENOTEMPTY thrown from the listener (a
     // stack trace, exit 1), the folder left. mkfifo's first mknod and exec's last rmdir are held by strace.
     const t = await ready();
-    const tmp = join(t.root, 'tmp-mkfifo');
-    mkdirSync(tmp, { mode: 0o700 });
     const marker = join(t.root, 'stage-ran');
-    // stdout and stderr masked into two pipes: two FIFOs.
-    const child = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=mknod,mknodat,rmdir', '-e', 'inject=mknod,mknodat:delay_exit=1000000:when=1', '-e', 'inject=rmdir:delay_enter=2000000:when=2', process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', `touch "${marker}"`], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const done = collect(child, '');
-    let exited = false;
-    void done.then(() => (exited = true));
-    const firstMade = () => readdirSync(tmp).some((d) => existsSync(join(tmp, d, 'out')));
-    while (!exited && !firstMade()) await new Promise((r) => setTimeout(r, 5));
-    expect(exited, 'exec ended before its first pipe was made').toBe(false);
-    const exec = tracedExec(child.pid!);
-    process.kill(exec, 'SIGTERM');
-    const r = await done;
-    // strace's own notes aside (it says it lost a delayed tracee).
-    const said = r.stderr.split('\n').filter((l) => l && !l.startsWith('strace: '));
-    expect([r.signal ?? r.code, said, existsSync(marker)]).toEqual(['SIGTERM', [], false]);
-    expect(readdirSync(tmp)).toEqual([]);
+    // In a folder of exec's own (the pool unusable), and in the pool (pipe-pool.ts), empty: mkfifo makes exec's FIFOs.
+    for (const pooled of [false, true]) {
+      const tmp = join(t.root, `tmp-mkfifo-${pooled}`);
+      mkdirSync(tmp, { mode: 0o700 });
+      if (!pooled) noPool(tmp);
+      // stdout and stderr masked into two pipes: two FIFOs.
+      const child = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=mknod,mknodat,rmdir', '-e', 'inject=mknod,mknodat:delay_exit=1000000:when=1', '-e', 'inject=rmdir:delay_enter=2000000:when=2', process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', `touch "${marker}"`], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const done = collect(child, '');
+      let exited = false;
+      void done.then(() => (exited = true));
+      // exec's own first FIFO (`out` in its folder; its claimed name in the pool), not a spare.
+      const firstMade = () => readdirSync(tmp).some((d) => existsSync(join(tmp, d, 'out')) || poolEntries(tmp).some((n) => n.startsWith('cpw-vault-exec-')));
+      while (!exited && !firstMade()) await new Promise((r) => setTimeout(r, 5));
+      expect(exited, 'exec ended before its first pipe was made').toBe(false);
+      const exec = tracedExec(child.pid!);
+      process.kill(exec, 'SIGTERM');
+      const r = await done;
+      // strace's own notes aside (it says it lost a delayed tracee).
+      const said = r.stderr.split('\n').filter((l) => l && !l.startsWith('strace: '));
+      expect([r.signal ?? r.code, said, existsSync(marker)]).toEqual(['SIGTERM', [], false]);
+      expect(onlySpares(tmp)).toBe(true);
+    }
   });
 
   it('a signal that comes while the stage is being forked ends exec by it: the stage quick to end, or not found (exit 127)', async () => {
@@ -485,7 +494,9 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
     };
     // --no-mask: the stage is exec's first fork; masked (stderr is a pipe here), mkfifo is.
     for (const [args, nth] of [[['--no-mask', '--', 'sh', '-c', `touch "${marker}"`], 1], [['--', 'sh', '-c', `touch "${marker}"`], 2], [['--no-mask', '--', 'no-such-stage-program'], 1]] as const) {
-      const child = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=clone', '-e', `inject=clone:delay_enter=1500000:when=${nth}`, process.execPath, BIN, 'exec', '--workflow', 'transcribe', ...args], { cwd: t.cwd, env: envOf(t), stdio: ['ignore', 'pipe', 'pipe'] });
+      // A TMPDIR of its own: its pool empty, so mkfifo is forked (with spares ready, only the stage is).
+      const tmp = mkdtempSync(join(t.root, 'tmp-'));
+      const child = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=clone', '-e', `inject=clone:delay_enter=1500000:when=${nth}`, process.execPath, BIN, 'exec', '--workflow', 'transcribe', ...args], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
       const done = collect(child, '');
       let exited = false;
       void done.then(() => (exited = true));
@@ -511,13 +522,15 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
     const t = await ready();
     const tmp = join(t.root, 'tmp-slow');
     mkdirSync(tmp, { mode: 0o700 });
+    // The folder of exec's own: the pool (pipe-pool.ts) unusable here.
+    noPool(tmp);
     const marker = join(t.root, 'stage-ran');
     const child = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=rmdir', '-e', 'inject=rmdir:delay_enter=1500000', process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', `touch "${marker}"`], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
     const done = collect(child, '');
     // The folder there and already empty: its FIFOs are unlinked, its rmdir is being delayed.
     const emptied = async () => {
       for (const end = Date.now() + 60_000; Date.now() < end; await new Promise((r) => setTimeout(r, 5))) {
-        const [dir] = readdirSync(tmp);
+        const [dir] = readdirSync(tmp).filter((n) => n !== POOL);
         if (dir && readdirSync(join(tmp, dir)).length === 0) return true;
       }
       return false;
@@ -528,7 +541,7 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
     const r = await done;
     expect(r.signal ?? r.code).toBe('SIGTERM');
     expect(existsSync(marker)).toBe(false);
-    expect(readdirSync(tmp)).toEqual([]);
+    expect(readdirSync(tmp)).toEqual([POOL]);
   });
 
   it('output to /dev/null is not masked (nothing can read it back): no pipes are made for it', async () => {

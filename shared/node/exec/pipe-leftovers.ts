@@ -59,13 +59,13 @@ export function pipesFolderPrefix(base: string, pid = process.pid, ticks = procS
 }
 
 /**
- * True when the exec that made folder `name` is certainly gone: its pid is
+ * True when the exec that made folder `name` (or claimed FIFO `name`: pipe-pool.ts) is certainly gone: its pid is
  * dead here, a zombie, or now another process's (a later start). A folder from
  * another place, or of a version that named no exec, counts as gone only
  * once untouched for {@link ABANDONED_AFTER_MS}: a live exec keeps its
  * folder a few milliseconds.
  */
-function makerIsGone(name: string, mtimeMs: number): boolean {
+export function makerIsGone(name: string, mtimeMs: number): boolean {
   const named = NAMED.exec(name);
   if (!named) return UNNAMED.test(name) && Date.now() - mtimeMs > ABANDONED_AFTER_MS;
   const [, pidText, ticks, where] = named as unknown as [string, string, string, string];

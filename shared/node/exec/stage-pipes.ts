@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { pipesFolderPrefix, pipesTmpdir } from './pipe-leftovers';
+import { fromPool, type FifoPlace } from './pipe-pool';
 import type { StageSignals } from './stage-signals';
 import { closeSync, constants as fs, existsSync, fstatSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
@@ -64,17 +65,19 @@ const OPENERS_LAST_MS = 500;
  * With `merged` (stdout and stderr are one file: `> log 2>&1`) both streams
  * share one pipe, so they are read back in the order the stage wrote them.
  *
- * Each FIFO is made mode 0600 by `mkfifo` in a fresh private folder
- * (mkdtemp: 0700, a random name) in a TMPDIR others cannot rename it in
- * (theirs, or sticky like /tmp), opened at both ends, checked to be a FIFO
- * of ours that nobody else can open, and its folder removed before the
- * stage starts: nothing is left on disk, and nobody else can read the
- * stage's output. It runs held by `signals` ({@link StageSignals.holding}):
- * a Ctrl-C, SIGTERM or SIGHUP meanwhile stops mkfifo and ends exec once the
- * folder is gone (removed at once by the signal, mkfifo still at work made it
- * fail half-empty). Only a kill -9 in those few milliseconds leaves it: its
- * name holds the exec's pid and start, and a later exec removes it
- * (`removeLeftoverPipes`, pipe-leftovers.ts).
+ * Each FIFO is claimed from the pool of spares (pipe-pool.ts), or made mode
+ * 0600 by `mkfifo` there (with the spares, when too few are left), or, the
+ * pool unusable, in a fresh private folder (mkdtemp: 0700, a random name),
+ * in a TMPDIR others cannot rename it in (theirs, or sticky like /tmp);
+ * opened at both ends, checked to be a FIFO of ours that nobody else can
+ * open, and unlinked (its folder removed) before the stage starts: nobody
+ * else can read the stage's output. It runs held by `signals`
+ * ({@link StageSignals.holding}): a Ctrl-C, SIGTERM or SIGHUP meanwhile stops
+ * mkfifo and ends exec once its FIFOs are gone (removed at once by the
+ * signal, mkfifo still at work made it fail half-empty). Only a kill -9 in
+ * those few milliseconds leaves them: their names hold the exec's pid and
+ * start, and a later exec removes them (`removeLeftoverPipes`,
+ * pipe-leftovers.ts, and `fromPool`).
  * Undefined when that cannot be done (no `mkfifo`, an unwritable or unsafe
  * TMPDIR): the caller uses Node's pipes.
  */
@@ -87,22 +90,27 @@ export async function stagePipes(want: { out: boolean; err: boolean; merged: boo
 async function makePipes(want: { out: boolean; err: boolean; merged: boolean }, started: (mkfifo: ChildProcess) => void): Promise<StagePipes | undefined> {
   const names = want.merged ? ['both'] : [...(want.out ? ['out'] : []), ...(want.err ? ['err'] : [])];
   const mkfifo = ['/usr/bin/mkfifo', '/bin/mkfifo'].find((p) => existsSync(p));
-  let dir: string | undefined;
+  let place: FifoPlace | undefined;
   const opened: number[] = [];
   try {
     const base = pipesTmpdir();
-    if (!mkfifo || !base) return undefined;
-    // Named after this exec: one killed -9 before it removed the folder leaves it to the next exec to remove.
-    dir = mkdtempSync(pipesFolderPrefix(base));
-    const paths = names.map((n) => join(dir!, n));
-    // A fork of this process, replaced by mkfifo at once (its own environment: no credential variable in it).
-    const made = await new Promise<boolean>((resolve) => {
-      const p = spawn(mkfifo, ['-m', '600', '--', ...paths], { stdio: 'ignore', env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
-      started(p);
-      p.once('error', () => resolve(false));
-      p.once('exit', (code) => resolve(code === 0));
-    });
-    if (!made) return undefined;
+    if (!base) return undefined;
+    place = fromPool(base, names.length) ?? (mkfifo ? freshFolder(base, names) : undefined);
+    if (!place) return undefined;
+    if (place.make.length) {
+      if (!mkfifo) return undefined;
+      // A fork of this process, replaced by mkfifo at once (its own environment: no credential variable in it). The
+      // pool's folder is its fd 3; it goes on past a name it cannot make (a spare another exec made meanwhile): its
+      // exit code says nothing of ours, which the opens below check.
+      const made = await new Promise<boolean>((resolve) => {
+        const p = spawn(mkfifo, ['-m', '600', '--', ...place!.make], { stdio: ['ignore', 'ignore', 'ignore', ...(place!.fd === undefined ? [] : [place!.fd])], env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
+        started(p);
+        p.once('error', () => resolve(false));
+        p.once('exit', (code) => resolve(code === 0 || place!.fd !== undefined));
+      });
+      if (!made) return undefined;
+    }
+    const { paths } = place;
     const ends = paths.map((path) => {
       // The read end first, not blocking (no writer yet); then the write end, which a reader lets open at once.
       const read = openSync(path, fs.O_RDONLY | fs.O_NONBLOCK | fs.O_NOFOLLOW);
@@ -142,8 +150,16 @@ async function makePipes(want: { out: boolean; err: boolean; merged: boolean }, 
     return undefined;
   } finally {
     for (const fd of opened) closeSync(fd);
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    place?.done();
   }
+}
+
+/** A fresh private folder (mkdtemp: 0700, a random name) for FIFOs `names`, when the pool cannot be used; `done` removes it. */
+function freshFolder(base: string, names: readonly string[]): FifoPlace {
+  // Named after this exec: one killed -9 before it removed the folder leaves it to the next exec to remove.
+  const dir = mkdtempSync(pipesFolderPrefix(base));
+  const paths = names.map((n) => join(dir, n));
+  return { paths, make: paths, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /**
