@@ -123,8 +123,10 @@ async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<Ret
   // first: exec ends by it, instead of starting the stage and passing it on.
   await afterPendingSignals();
   // The pipes' folders killed execs left in TMPDIR go while the stage runs (a readdir off the main thread, begun as the
-  // stage is forked); exec ends once that is done, or soon after (see `settled`).
-  const removal = pipes && removeLeftoverPipes();
+  // stage is forked); exec ends once that is done, or soon after (see `settled`). Only by an exec that made its FIFOs
+  // (one in 16 with the pool, every one without it): the scan, its threads and the wait cost an exec ~2.5 ms, and
+  // such folders come only from an exec killed while it had one (made its FIFOs; the pool's claims go by fromPool).
+  const removal = pipes?.made ? removeLeftoverPipes() : undefined;
   const code = await runChild(program, rest, child.env, { out: streams.out && masked, err: streams.err && masked, values, pipes: masked ? pipes : undefined }, signals, ctx, history && { history, run }, removed.length ? `note: exec removed ${removed.join(', ')} from the stage's environment: ${args.workflow} does not use ${child.stripped.join(', ')}. If the stage needs one: a workflow that uses it, or --inherit-secrets.\n` : undefined);
   await settled(removal);
   return code;

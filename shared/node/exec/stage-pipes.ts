@@ -41,6 +41,11 @@ export interface StagePipes {
   release(): void;
   /** Closes everything (the stage ended, or never started). */
   discard(): void;
+  /**
+   * True when this exec made FIFOs itself (forked mkfifo: the pool was short, or unusable): it then also removes
+   * what killed execs left in TMPDIR (`removeLeftoverPipes`). The others, most, leave that scan to those.
+   */
+  made: boolean;
 }
 
 /** Linux's O_PATH: an fd naming the FIFO that is neither a reader nor a writer (not in Node's constants). */
@@ -139,6 +144,7 @@ async function makePipes(want: { out: boolean; err: boolean; merged: boolean }, 
     return {
       ...(out ? { out } : {}),
       ...(err ? { err } : {}),
+      made: place.make.length > 0,
       release,
       discard: () => {
         release();
