@@ -28,8 +28,9 @@ export const MAX_TEAM_MEMBERS = 1_000;
 export const MAX_TEAM_CREDENTIALS = 10_000;
 /**
  * A member's own team identity (the credential `cpw-vault.team_identity`): never in a team file. A row a
- * hostile teammate plants under that id is dropped on read, so `team push` never sends a member's private
- * key to everyone and `team pull` never replaces it with one the teammate knows.
+ * hostile teammate plants under that id is kept out of `credentials` on read (into `planted`), so `team push`
+ * never sends a member's private key to everyone and `team pull` never replaces it with one the teammate
+ * knows; the pull's plan shows it refused (see plantedIdentityReason).
  */
 export const NEVER_SHARED_ID = 'cpw-vault.team_identity';
 /** A member name: what `# name` says in the recipients file. */
@@ -62,6 +63,21 @@ export interface TeamDocument {
   members: TeamMember[];
   credentials: TeamCredential[];
   rotate: RotateReminder[];
+  /**
+   * The `cpw-vault.team_identity` rows of the file as read (cpw-vault never writes one): `row` is the 1-based
+   * place in its credentials list, `value` the text (undefined when it is none). Never written back.
+   */
+  planted?: { row: number; value: string | undefined }[];
+}
+
+/**
+ * Why a pull refuses the team identity planted as credential `row` of `file`: `own` when it is the user's
+ * stored one (then every member has read it: a new one is needed), else one its writer knows. Never quotes
+ * the value.
+ */
+export function plantedIdentityReason(file: string, row: number, own: boolean): string {
+  if (own) return `your own team identity is in the team file (credential ${row}), where every member can read it: not taken; make a new one (age-keygen -o NEW; cpw-vault team identity --import NEW --force) and ask a member to remove you and add you with its key`;
+  return `a team identity planted in the team file (credential ${row}; cpw-vault never puts one there): not taken, since whoever wrote it knows it and could read every team file encrypted to you; see who changed it: git log -- ${file}`;
 }
 
 /** Throws INVALID_ARGUMENT unless `name` can be a member name. */
@@ -178,7 +194,8 @@ export function parseTeamDocument(text: string, file: string): TeamDocument {
   const credentials = list(doc['credentials'], MAX_TEAM_CREDENTIALS, file, 'credentials');
   const names = new Set<string>();
   const ids = new Set<string>();
-  return {
+  const planted: NonNullable<TeamDocument['planted']> = [];
+  const parsed: TeamDocument = {
     format: TEAM_FORMAT,
     version: TEAM_VERSION,
     updated_at: str(doc['updated_at']) ?? '',
@@ -191,7 +208,7 @@ export function parseTeamDocument(text: string, file: string): TeamDocument {
       return { name: m['name'], recipient: m['recipient'], seen: idList(m['seen']) };
     }),
     credentials: credentials.flatMap((c, i): TeamCredential[] => {
-      if (isObject(c) && c['id'] === NEVER_SHARED_ID) return [];
+      if (isObject(c) && c['id'] === NEVER_SHARED_ID) return (planted.push({ row: i + 1, value: typeof c['value'] === 'string' ? c['value'] : undefined }), []);
       if (!isObject(c) || typeof c['id'] !== 'string' || !isCredentialId(c['id']) || typeof c['value'] !== 'string') throw invalid(file, `credential ${i + 1} has no valid id and text value`);
       if (ids.has(c['id'])) throw invalid(file, `credential ${i + 1} repeats an id given before`);
       ids.add(c['id']);
@@ -203,6 +220,7 @@ export function parseTeamDocument(text: string, file: string): TeamDocument {
     rotate: (Array.isArray(doc['rotate']) ? doc['rotate'] : []).filter(isObject).filter((r) => typeof r['name'] === 'string' && MEMBER_NAME.test(r['name'])).slice(0, MAX_TEAM_MEMBERS)
       .map((r) => ({ name: r['name'] as string, removed_at: str(r['removed_at']) ?? '', ids: idList(r['ids']) })),
   };
+  return planted.length ? { ...parsed, planted } : parsed;
 }
 
 /** True for `service.key` with valid parts. */

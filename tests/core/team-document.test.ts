@@ -75,4 +75,14 @@ describe('team document', () => {
       expect(String((err as Error).message)).not.toContain('SECRET-VALUE');
     }
   });
+
+  it('keeps planted team identity rows out of the credentials and tells them (place and text) to the pull; a written document has none', () => {
+    const good = nextDocument(undefined, [{ name: 'alice', recipient: R('p') }], [cred('tmdb.api_key', 'v1')], new Date());
+    const id = 'cpw-vault.team_identity';
+    const doc = parseTeamDocument(JSON.stringify({ ...good, credentials: [{ id, value: 42 }, ...good.credentials, { id, value: 'AGE-SECRET-KEY-1X' }] }), 'f');
+    expect(doc.credentials.map((c) => c.id)).toEqual(['tmdb.api_key']);
+    expect(doc.planted).toEqual([{ row: 1, value: undefined }, { row: 3, value: 'AGE-SECRET-KEY-1X' }]);
+    expect(parseTeamDocument(JSON.stringify(good), 'f').planted).toBeUndefined();
+    expect(JSON.stringify(nextDocument(doc, doc.members, doc.credentials, new Date()))).not.toContain('AGE-SECRET-KEY');
+  });
 });

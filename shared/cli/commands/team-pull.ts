@@ -6,7 +6,7 @@ import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { pullPlan, sharedByPull } from '../../node/team/team-service';
 import { interruptible } from '../signals';
-import { undoOutcome } from '../../core/migration-plan';
+import { undoOutcome, type MigrationPlan } from '../../core/migration-plan';
 import { checkOverwrite, planTable } from './migrate';
 import { openTeam, type TeamTarget } from './team-common';
 
@@ -22,6 +22,9 @@ export interface PullArgs extends TeamTarget {
  * migration plans (import / identical / conflict / invalid), asked on a
  * terminal (--yes otherwise), applied all or nothing through the credential
  * store; conflicts are skipped unless --overwrite ID / --overwrite-all.
+ * A row the plan refuses (invalid: a team identity planted in the file, a
+ * value the vault cannot keep) is named on stderr and stores nothing; the
+ * rest is pulled and the exit code is 1 (a dry run's stays 0).
  * Ctrl-C at the question or during the writes: cancelled, nothing changed.
  */
 export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCode> {
@@ -30,22 +33,27 @@ export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCod
     const vault = await ctx.vault();
     const { source, plan } = await pullPlan(vault, files.file, doc, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []) });
     checkOverwrite(plan, args.overwrite ?? [], 'cpw-vault team pull --dry-run');
+    const refused = refusedText(plan);
     if (ctx.globals.json && args.dryRun) {
+      if (refused) ctx.io.err(refused);
       printJson(ctx.io, { plan });
       return EXIT.ok;
     }
     if (!ctx.globals.json) ctx.io.out(`Plan for ${files.file} (team file):\n${planTable(plan)}`);
+    if (refused) ctx.io.err(refused);
     if (args.dryRun) {
       ctx.io.err('Dry run: nothing was changed.\n');
       return EXIT.ok;
     }
+    // A refused row (a team identity planted in the file, a value the vault cannot keep) fails the run once the rest is in.
+    const done = refused ? EXIT.failure : EXIT.ok;
     if (!plan.counts.apply) {
       await vault.markTeamShared(sharedByPull(plan, true));
       const kept = plan.rows.filter((r) => r.action === 'conflict').map((r) => r.target);
       // "already has the team's values" was said over conflicts too, where the vault holds a different value.
-      ctx.io.err(kept.length ? `Nothing to pull: ${kept.join(', ')} differ${kept.length === 1 ? 's' : ''} from the team's and ${kept.length === 1 ? 'is' : 'are'} kept (--overwrite ID takes the team's); the rest is already in your vault.\n` : 'Nothing to pull: your vault already has the team\'s values.\n');
+      ctx.io.err(kept.length ? `Nothing to pull: ${kept.join(', ')} differ${kept.length === 1 ? 's' : ''} from the team's and ${kept.length === 1 ? 'is' : 'are'} kept (--overwrite ID takes the team's); the rest is already in your vault.\n` : refused ? 'Nothing to pull: your vault already has the team\'s other values.\n' : 'Nothing to pull: your vault already has the team\'s values.\n');
       if (ctx.globals.json) printJson(ctx.io, { plan, imported: 0 });
-      return EXIT.ok;
+      return done;
     }
     if (!args.yes) {
       if (!ctx.io.stdinIsTTY) throw new VaultError('INVALID_ARGUMENT', 'Refusing to pull without confirmation.', 'Review the plan (--dry-run), then run again with --yes.');
@@ -66,7 +74,13 @@ export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCod
       ctx.io.err(`${p.red('✗')} Pull failed; ${undoOutcome(result)}.\n`);
       return EXIT.failure;
     }
-    ctx.io.err(`${p.green('✓')} Pulled ${result.imported} credential(s) from ${files.file} into your vault.\n`);
-    return EXIT.ok;
+    ctx.io.err(`${p.green('✓')} Pulled ${result.imported} credential(s) from ${files.file} into your vault${refused ? '; the refused rows above were not' : ''}.\n`);
+    return done;
   });
+}
+
+/** The rows of the team file a pull will not take (invalid: nothing of them is stored), as one line for stderr; '' when none. */
+function refusedText(plan: MigrationPlan): string {
+  const rows = plan.rows.filter((r) => r.action === 'invalid');
+  return rows.length ? `refused ${rows.length} row(s) of the team file, nothing of them stored: ${rows.map((r) => r.target ?? r.sourceKey).join(', ')} (the plan says why)\n` : '';
 }

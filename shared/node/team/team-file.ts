@@ -84,6 +84,7 @@ export async function readTeamFile(file: string, identity: string, recipient: st
   if (text === undefined) throw damaged(file, 'it decrypts, but its content is not UTF-8 text (a file written in another encoding?)');
   const doc = parseTeamDocument(text, file);
   for (const c of doc.credentials) registerSecret(c.value);
+  for (const p of doc.planted ?? []) if (p.value !== undefined) registerSecret(p.value);
   return doc;
 }
 

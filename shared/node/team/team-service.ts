@@ -4,7 +4,7 @@ import { VaultError, isVaultError } from '../../core/errors';
 import type { CredentialId } from '../../core/credential';
 import type { MigrationPlan, PlanChoices, PlanRow } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
-import { nextDocument, type TeamCredential, type TeamDocument } from '../../core/team-document';
+import { NEVER_SHARED_ID, nextDocument, plantedIdentityReason, type TeamCredential, type TeamDocument } from '../../core/team-document';
 import type { TeamView } from '../../core/team-view';
 import type { Vault } from '../vault/vault';
 import { ensureIdentity, storedIdentity, type TeamKey } from './identity';
@@ -57,9 +57,14 @@ export async function teamIdentity(vault: Vault): Promise<{ recipient: string }>
   return { recipient: (await ensureIdentity(vault)).recipient };
 }
 
-/** The team file as a migration source (every credential chosen explicitly). */
-export function teamSource(path: string, doc: TeamDocument): ParsedSource {
-  return { kind: 'team-file', path, entries: doc.credentials.map((c) => ({ sourceKey: c.id, target: c.id, value: c.value })), duplicateKeys: [] };
+/**
+ * The team file as a migration source (every credential chosen explicitly), then each team identity planted
+ * in it as an entry the plan refuses (`ownIdentity`, the user's stored one, says which reason): a refused row
+ * the user sees, never one dropped unsaid.
+ */
+export function teamSource(path: string, doc: TeamDocument, ownIdentity?: string): ParsedSource {
+  const planted = (doc.planted ?? []).map((p) => ({ sourceKey: NEVER_SHARED_ID, target: NEVER_SHARED_ID, value: p.value, problem: plantedIdentityReason(path, p.row, !!ownIdentity?.trim() && !!p.value?.includes(ownIdentity.trim())) }));
+  return { kind: 'team-file', path, entries: [...doc.credentials.map((c) => ({ sourceKey: c.id, target: c.id, value: c.value })), ...planted], duplicateKeys: [] };
 }
 
 /**
@@ -69,14 +74,15 @@ export function teamSource(path: string, doc: TeamDocument): ParsedSource {
  * the user's credentials carries.
  */
 export async function pullPlan(vault: Vault, file: string, doc: TeamDocument, choices: Omit<PlanChoices, 'includeUnknown'> = {}): Promise<{ source: ParsedSource; plan: MigrationPlan }> {
-  const source = teamSource(file, doc);
+  const own = doc.planted?.length ? (await vault.storedValues([NEVER_SHARED_ID])).get(NEVER_SHARED_ID) : undefined;
+  const source = teamSource(file, doc, own);
   const byId = new Map(doc.credentials.map((c) => [c.id, c.meta.env_var]));
   return { source, plan: await vault.planMigration(source, { ...choices, includeUnknown: true }, (r: PlanRow) => (r.target ? byId.get(r.target) : undefined)) };
 }
 
 /** What a pull plan is made from (ids, values, env var names), as one string: two reads are the same pull exactly when equal. */
 function pullContent(doc: TeamDocument): string {
-  return JSON.stringify(doc.credentials.map((c) => [c.id, c.value, c.meta.env_var ?? null]));
+  return JSON.stringify([doc.credentials.map((c) => [c.id, c.value, c.meta.env_var ?? null]), doc.planted ?? []]);
 }
 
 /** The pull plan (import / identical / conflict / invalid; conflicts keep the user's value), and what it was made from. */

@@ -1,0 +1,137 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cli, keychainValues } from '../helpers/cli';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const TMDB = '0123456789abcdef0123456789abcdef';
+const OTHER = 'abcdefabcdefabcdef0123';
+const ID = 'cpw-vault.team_identity';
+
+/** age-keygen into `path` (0600), returning the public key. */
+function keygen(path: string): string {
+  execFileSync('age-keygen', ['-o', path], { stdio: 'ignore' });
+  chmodSync(path, 0o600);
+  return execFileSync('age-keygen', ['-y', path], { encoding: 'utf8' }).trim();
+}
+
+/** The AGE-SECRET-KEY-1... line of an age-keygen file. */
+const secretOf = (path: string) => readFileSync(path, 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-1'))!;
+
+/** Every file under `dir` whose bytes contain `needle`. */
+function filesHolding(dir: string, needle: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const s = statSync(p, { throwIfNoEntry: false });
+    if (s?.isDirectory()) out.push(...filesHolding(p, needle));
+    else if (s?.isFile() && readFileSync(p).includes(needle)) out.push(p);
+  }
+  return out;
+}
+
+interface Doc {
+  members: { name: string; recipient: string; seen?: string[] }[];
+  credentials: { id: string; value: unknown; meta?: object }[];
+}
+
+/**
+ * What someone who can write the shared folder (carol, a member: she decrypts,
+ * edits, and encrypts again with the reference age CLI) can plant in the team
+ * file, and what `team pull` then tells the member who pulls it.
+ */
+describe('team pull of a team file with planted rows', () => {
+  let m: TempHome;
+  let file: string;
+  let mine: string;
+  const run = (args: string[], input?: string) => cli(m, args, input === undefined ? {} : { input });
+
+  /** The team file as carol rewrote it with `edit`, in a folder of its own (recipients copied, or encrypted to every member of the edited document). */
+  function planted(dir: string, edit: (doc: Doc) => void, toMembers = false): string {
+    const target = join(m.root, dir, 'cpw-team.age');
+    mkdirSync(join(m.root, dir));
+    copyFileSync(`${file}.recipients`, `${target}.recipients`);
+    const doc = JSON.parse(execFileSync('age', ['-d', '-i', join(m.root, 'carol.key'), file], { encoding: 'utf8' })) as Doc;
+    edit(doc);
+    const to = toMembers ? doc.members.flatMap((x) => ['-r', x.recipient]) : ['-R', `${target}.recipients`];
+    execFileSync('age', [...to, '-a', '-o', target], { input: JSON.stringify(doc) });
+    return target;
+  }
+
+  beforeAll(async () => {
+    m = makeTempHome();
+    file = join(m.cwd, 'cpw-team.age');
+    // alice's identity is one age-keygen made, so a test can plant her own key in the file.
+    keygen(join(m.root, 'alice.key'));
+    mine = secretOf(join(m.root, 'alice.key'));
+    expect((await run(['team', 'identity', '--import', '-'], readFileSync(join(m.root, 'alice.key'), 'utf8'))).code).toBe(0);
+    expect((await run(['set', 'tmdb', 'api_key'], TMDB)).code).toBe(0);
+    expect((await run(['team', 'init', '--name', 'alice', '--add', 'tmdb.api_key'])).code).toBe(0);
+    expect((await run(['team', 'add', 'carol', keygen(join(m.root, 'carol.key'))])).code).toBe(0);
+  });
+
+  it('a team identity planted beside a new key is a refused row of the plan (table and --json), never stored; the pull stores the rest and exits 1', async () => {
+    keygen(join(m.root, 'mallory.key'));
+    const theirs = secretOf(join(m.root, 'mallory.key'));
+    const target = planted('foreign', (doc) => doc.credentials.push({ id: ID, value: theirs, meta: { updated_at: '', updated_by: 'carol' } }, { id: 'other.token', value: OTHER, meta: { updated_at: '' } }));
+    const identity = (await run(['team', 'identity'])).stdout;
+
+    const dry = await run(['team', 'pull', '--dry-run', '--file', target]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/cpw-vault\.team_identity\s+cpw-vault\.team_identity\s+invalid\s+no\s+a team identity planted in the team file \(credential 2;/);
+    expect(dry.stdout).toMatch(/other\.token\s+other\.token\s+import\s+yes/);
+    expect(dry.stdout).toContain('1 to write; 1 identical, 0 conflict, 0 unknown, 1 invalid.');
+    expect(dry.stderr).toContain('refused 1 row(s) of the team file, nothing of them stored: cpw-vault.team_identity');
+
+    const json = await run(['team', 'pull', '--dry-run', '--json', '--file', target]);
+    const plan = (JSON.parse(json.stdout) as { plan: { rows: { target: string; action: string; apply: boolean; reason: string }[]; counts: { invalid: number } } }).plan;
+    expect(plan.counts.invalid).toBe(1);
+    expect(plan.rows.find((r) => r.target === ID)).toMatchObject({ action: 'invalid', apply: false, reason: expect.stringContaining(`see who changed it: git log -- ${target}`) });
+
+    const pull = await run(['team', 'pull', '--yes', '--file', target]);
+    expect(pull.code).toBe(1);
+    expect(pull.stderr).toContain('Pulled 1 credential(s)');
+    expect(pull.stderr).toContain('the refused rows above were not');
+    expect((await run(['get', 'other', 'token'])).stdout).toBe(OTHER);
+    expect((await run(['team', 'identity'])).stdout).toBe(identity);
+    const again = await run(['team', 'pull', '--yes', '--json', '--file', target]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("Nothing to pull: your vault already has the team's other values.");
+    expect(JSON.parse(again.stdout)).toMatchObject({ imported: 0, plan: { counts: { invalid: 1, apply: 0 } } });
+
+    for (const out of [dry, json, pull, again]) expect(out.stdout + out.stderr).not.toContain(theirs);
+    expect(Object.values(await keychainValues(m))).not.toContain(theirs);
+    expect(filesHolding(m.root, theirs)).toEqual([join(m.root, 'mallory.key')]);
+  });
+
+  it('each planted identity row has a row of its own: no text value, the same id twice, and the member\'s own key (told to make a new one)', async () => {
+    const target = planted('kinds', (doc) => doc.credentials.push({ id: ID, value: 42 }, { id: ID, value: 'AGE-SECRET-KEY-1NOTAKEY' }, { id: ID, value: `# created: today\n${mine}\n` }));
+    const json = await run(['team', 'pull', '--dry-run', '--json', '--file', target]);
+    expect(json.code, json.stderr).toBe(0);
+    const rows = (JSON.parse(json.stdout) as { plan: { rows: { target: string; action: string; apply: boolean; reason: string }[] } }).plan.rows.filter((r) => r.target === ID);
+    expect(rows.map((r) => [r.action, r.apply])).toEqual([['invalid', false], ['invalid', false], ['invalid', false]]);
+    expect(rows[0]!.reason).toContain('a team identity planted in the team file');
+    expect(rows[2]!.reason).toContain('your own team identity is in the team file (credential 4), where every member can read it');
+    expect(rows[2]!.reason).toContain('cpw-vault team identity --import NEW --force');
+    expect(json.stdout + json.stderr).not.toContain(mine);
+    const pull = await run(['team', 'pull', '--yes', '--file', target]);
+    expect(pull.code).toBe(1);
+    expect(pull.stderr).toContain(`refused 3 row(s) of the team file, nothing of them stored: ${ID}, ${ID}, ${ID}`);
+    expect(pull.stdout + pull.stderr).not.toContain(mine);
+  });
+
+  it('planted member rows are said already: one the list lacks is warned of, a repeated name or a malformed member refuses the file; the vault is unchanged', async () => {
+    const intruder = keygen(join(m.root, 'intruder.key'));
+    const unlisted = await run(['team', 'pull', '--yes', '--file', planted('unlisted', (doc) => doc.members.push({ name: 'mallory', recipient: intruder, seen: [] }), true)]);
+    expect(unlisted.stderr).toContain('disagree: the team file is encrypted to mallory, not listed there');
+    const repeated = await run(['team', 'pull', '--yes', '--file', planted('repeated', (doc) => doc.members.push({ name: 'carol', recipient: intruder, seen: [] }))]);
+    expect(repeated.code).toBe(1);
+    expect(repeated.stderr).toContain('[TEAM_INVALID]');
+    expect(repeated.stderr).toContain('member 3 repeats a name given before');
+    const malformed = await run(['team', 'pull', '--yes', '--file', planted('malformed', (doc) => doc.members.push({ name: 'bad name!', recipient: 'nope' }))]);
+    expect(malformed.code).toBe(1);
+    expect(malformed.stderr).toContain('member 3 has no valid name and age recipient');
+    expect((await run(['get', 'tmdb', 'api_key'])).stdout).toBe(TMDB);
+  });
+});
