@@ -105,6 +105,14 @@ describe('team pull of a team file with planted rows', () => {
     expect(filesHolding(m.root, theirs)).toEqual([join(m.root, 'mallory.key')]);
   });
 
+  it('another refused row (a value the vault cannot keep) is named too, but the pull exits 0, as import and migrate do', async () => {
+    const target = planted('spaced', (doc) => doc.credentials.push({ id: 'spaced.token', value: ` ${OTHER} `, meta: { updated_at: '' } }));
+    const pull = await run(['team', 'pull', '--yes', '--file', target]);
+    expect(pull.stderr).toContain('refused 1 row(s) of the team file, nothing of them stored: spaced.token');
+    expect(pull.code, pull.stderr).toBe(0);
+    expect((await run(['get', 'spaced', 'token'])).code).not.toBe(0);
+  });
+
   it('each planted identity row has a row of its own: no text value, the same id twice, and the member\'s own key (told to make a new one)', async () => {
     const target = planted('kinds', (doc) => doc.credentials.push({ id: ID, value: 42 }, { id: ID, value: 'AGE-SECRET-KEY-1NOTAKEY' }, { id: ID, value: `# created: today\n${mine}\n` }));
     const json = await run(['team', 'pull', '--dry-run', '--json', '--file', target]);

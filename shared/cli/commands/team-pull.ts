@@ -6,6 +6,7 @@ import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { pullPlan, sharedByPull } from '../../node/team/team-service';
 import { interruptible } from '../signals';
+import { NEVER_SHARED_ID } from '../../core/team-document';
 import { undoOutcome, type MigrationPlan } from '../../core/migration-plan';
 import { checkOverwrite, planTable } from './migrate';
 import { openTeam, type TeamTarget } from './team-common';
@@ -24,7 +25,8 @@ export interface PullArgs extends TeamTarget {
  * store; conflicts are skipped unless --overwrite ID / --overwrite-all.
  * A row the plan refuses (invalid: a team identity planted in the file, a
  * value the vault cannot keep) is named on stderr and stores nothing; the
- * rest is pulled and the exit code is 1 (a dry run's stays 0).
+ * rest is pulled. A planted identity makes the exit code 1 (a dry run's
+ * stays 0); other refused rows exit 0, as in import and migrate.
  * Ctrl-C at the question or during the writes: cancelled, nothing changed.
  */
 export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCode> {
@@ -45,8 +47,10 @@ export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCod
       ctx.io.err('Dry run: nothing was changed.\n');
       return EXIT.ok;
     }
-    // A refused row (a team identity planted in the file, a value the vault cannot keep) fails the run once the rest is in.
-    const done = refused ? EXIT.failure : EXIT.ok;
+    // A team identity planted in the file fails the run once the rest is in: someone with write access tampered with it.
+    // Another refused row (a value the vault cannot keep) is named above and exits 0, as import and migrate do with
+    // theirs: a teammate's value with a stray space must not fail every scripted pull of every member until fixed.
+    const done = plan.rows.some((r) => r.action === 'invalid' && r.target === NEVER_SHARED_ID) ? EXIT.failure : EXIT.ok;
     if (!plan.counts.apply) {
       await vault.markTeamShared(sharedByPull(plan, true));
       const kept = plan.rows.filter((r) => r.action === 'conflict').map((r) => r.target);
