@@ -84,6 +84,22 @@ describe('each command loads only what it runs', () => {
     expect(readFileSync(join(dist, 'light-doctor.cjs'), 'utf8')).toMatch(/\$Zod/);
   });
 
+  it('get with its output to /dev/null, from a pipe, loads neither node:tty nor node:crypto (nothing there is a terminal)', async () => {
+    const t = makeTempHome();
+    await ready(t);
+    const loaded = join(t.root, 'modules');
+    const preload = join(t.root, 'modules.cjs');
+    writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, process.moduleLoadList.join('\\n')));`);
+    const r = spawnSync(process.execPath, [BIN, 'get', 'huggingface', 'token'], {
+      cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, NODE_OPTIONS: `--require=${preload}` }, stdio: ['pipe', 'ignore', 'pipe'], encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const modules = readFileSync(loaded, 'utf8').split('\n');
+    expect(modules).toContain('NativeModule net');
+    expect(modules).not.toContain('NativeModule tty');
+    expect(modules).not.toContain('NativeModule crypto');
+  });
+
   it('a plain doctor on the light path says exactly what the full CLI says, whatever state the profile is in', async () => {
     const t = makeTempHome();
     const states: Array<[string, () => void]> = [
