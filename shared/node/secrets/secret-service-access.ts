@@ -1,0 +1,219 @@
+import { VaultError } from '../../core/errors';
+import { BUS, COLLECTION_IFACE, DEFAULT_ALIAS_PATH, PROMPT_IFACE, PROPS, SecretServiceBus, SERVICE_IFACE, SERVICE_PATH, SS } from './secret-service-bus';
+import { keychainError } from './reasons';
+
+/** A prompt still open after this long is a dialog on screen (KeePassXC answers every CreateItem with a prompt, most of them complete at once). */
+const NOTICE_AFTER_MS = 400;
+/** A dismissed dialog is not shown again for this long: the rest of the same command (a rollback, a read-back) gets the refusal at once. */
+const REFUSAL_MEMORY_MS = 2_000;
+
+/** What the prompt was for: says which refusal a dismissed one is. */
+export type PromptPurpose = 'unlock' | 'access' | 'store' | 'delete';
+const PURPOSE_TEXT: Record<PromptPurpose, string> = {
+  unlock: 'unlock dialog',
+  access: 'access confirmation',
+  store: 'confirmation to store the value',
+  delete: 'confirmation to delete the value',
+};
+
+/**
+ * Access to the items, under SecretServiceStore (secret-service.ts):
+ * the default collection, unlocked, and the provider's dialogs.
+ *
+ * Dialogs are Secret Service prompts: a locked collection is unlocked
+ * through one (KeePassXC's "Unlock Database", gnome-keyring's password
+ * prompt), an item the provider wants confirmed (KeePassXC's access
+ * dialog) is unlocked through one, and KeePassXC answers every CreateItem
+ * (and, by default, every Delete) with one. A prompt is shown, its
+ * Completed signal awaited; dismissed is KEYCHAIN_DENIED (an access, store
+ * or delete refused) or KEYCHAIN_LOCKED (an unlock cancelled), never
+ * "absent"; no answer in time is KEYCHAIN_TIMEOUT.
+ */
+export abstract class SecretServiceAccess extends SecretServiceBus {
+  private collection: Promise<string> | undefined;
+  private state: Promise<{ path: string; locked: boolean }> | undefined;
+  private refused: { error: VaultError; at: number } | undefined;
+
+  /** {@link SecretServiceBus.close}, and forgets the collection and a dismissed dialog too. */
+  override close(): void {
+    super.close();
+    this.collection = undefined;
+    this.state = undefined;
+    this.refused = undefined;
+  }
+
+  /**
+   * The collection behind the `default` alias and whether it is locked. No
+   * collection there (KeePassXC with no group exposed, an empty keyring
+   * list) is KEYCHAIN_NO_COLLECTION. Checked before any search: KeePassXC
+   * answers a search while nothing is unlocked only after its unlock
+   * dialog, which a D-Bus call cannot abandon.
+   */
+  protected async defaultCollectionState(retries = 3): Promise<{ path: string; locked: boolean }> {
+    // The alias's own object path answers Locked in the same round trip as ReadAlias (gnome-keyring and
+    // KeePassXC export it); a provider that does not is asked by the collection's path next.
+    const [path, viaAlias] = await Promise.all([
+      this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'ReadAlias', signature: 's', body: ['default'] }).then((r) => r.body[0] as string),
+      this.call({ destination: SS, path: DEFAULT_ALIAS_PATH, interface: PROPS, member: 'Get', signature: 'ss', body: [COLLECTION_IFACE, 'Locked'] }).then((r) => (r.body[0] as [string, unknown] | undefined)?.[1], () => undefined),
+    ]);
+    if (path === '/') {
+      const all = (await this.call({ destination: SS, path: SERVICE_PATH, interface: PROPS, member: 'Get', signature: 'ss', body: [SERVICE_IFACE, 'Collections'] }).catch(() => undefined))?.body[0] as [string, string[]] | undefined;
+      // Collections but no alias: gnome-keyring, under a burst of writes, has answered so for a moment (seen once in
+      // the 200-kill test); asked again a little later before the answer is believed.
+      if (all?.[1].length && retries > 0) {
+        await new Promise((r) => setTimeout(r, 100));
+        return this.defaultCollectionState(retries - 1);
+      }
+      const label = (await this.providerInfo())?.label ?? 'The provider';
+      throw keychainError('KEYCHAIN_NO_COLLECTION', all && !all[1].length ? `${label} exposes no collection at all` : `${label} has collections, none of them behind the "default" alias`);
+    }
+    if (typeof viaAlias === 'boolean') return { path, locked: viaAlias };
+    const locked = (await this.call({ destination: SS, path, interface: PROPS, member: 'Get', signature: 'ss', body: [COLLECTION_IFACE, 'Locked'] })).body[0] as [string, boolean];
+    return { path, locked: locked[1] };
+  }
+
+  /**
+   * {@link defaultCollectionState}, shared by the calls that ask while it is
+   * being asked (exec reads its values and counts the namespace at once: two
+   * round trips fewer). Never remembered once answered: a long-lived process
+   * (the app) must see a collection locked since.
+   */
+  protected collectionState(): Promise<{ path: string; locked: boolean }> {
+    if (this.state) return this.state;
+    const pending = this.defaultCollectionState();
+    this.state = pending;
+    const done = () => {
+      if (this.state === pending) this.state = undefined;
+    };
+    pending.then(done, done);
+    return pending;
+  }
+
+  /** The default collection's path once it exists and is unlocked: a locked one is unlocked through the provider's dialog. */
+  protected defaultCollection(started: number): Promise<string> {
+    this.collection ??= (async () => {
+      const { path, locked } = await this.collectionState();
+      if (!locked) return path;
+      if (!this.canShowDialog()) throw keychainError('KEYCHAIN_LOCKED', 'no display here for its unlock dialog');
+      this.assertNotRefused();
+      const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'Unlock', signature: 'ao', body: [[path]] });
+      const [done, prompt] = reply.body as [string[], string];
+      if (done.includes(path)) return path;
+      const outcome = prompt === '/' ? { dismissed: true, result: [] } : await this.prompt(prompt, started, 'unlock');
+      if (outcome.dismissed || !(outcome.result as string[]).includes(path)) throw this.refuse(keychainError('KEYCHAIN_LOCKED', `the unlock dialog of ${await this.label()} was dismissed`));
+      return path;
+    })();
+    const pending = this.collection;
+    // A failed check is not remembered: the next call asks again (the user may have unlocked meanwhile).
+    pending.catch(() => {
+      if (this.collection === pending) this.collection = undefined;
+    });
+    return pending;
+  }
+
+  /** Unlocks items the provider lists as locked in an unlocked collection (KeePassXC: access not yet confirmed), through one dialog. */
+  protected async unlockItems(items: string[], started: number): Promise<string[]> {
+    if (!this.canShowDialog()) throw keychainError('KEYCHAIN_LOCKED', `${await this.label()} wants the access confirmed in a dialog, and there is no display here to show it`);
+    this.assertNotRefused();
+    const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'Unlock', signature: 'ao', body: [items] });
+    const [done, prompt] = reply.body as [string[], string];
+    const unlocked = new Set(done);
+    if (prompt !== '/') {
+      const outcome = await this.prompt(prompt, started, 'access');
+      if (!outcome.dismissed) for (const p of outcome.result as string[]) unlocked.add(p);
+    }
+    const refused = items.find((p) => !unlocked.has(p));
+    if (refused !== undefined) throw this.refuse(await this.refusal(refused, 'access'));
+    return items;
+  }
+
+  /** Why `item` stayed locked: its collection is locked (KEYCHAIN_LOCKED) or the access was refused (KEYCHAIN_DENIED). */
+  protected async refusal(item: string, purpose: PromptPurpose): Promise<VaultError> {
+    const collection = item.slice(0, item.lastIndexOf('/'));
+    const locked = (await this.call({ destination: SS, path: collection, interface: PROPS, member: 'Get', signature: 'ss', body: [COLLECTION_IFACE, 'Locked'] }).catch(() => undefined))?.body[0] as [string, boolean] | undefined;
+    if (locked?.[1]) return keychainError('KEYCHAIN_LOCKED', `the unlock dialog of ${await this.label()} was dismissed`);
+    return this.denied(purpose);
+  }
+
+  protected async denied(purpose: PromptPurpose): Promise<VaultError> {
+    return keychainError('KEYCHAIN_DENIED', `${await this.label()} refused: its ${PURPOSE_TEXT[purpose]} was dismissed or denied`);
+  }
+
+  /**
+   * An unlock or access dialog can be seen only on a display: without
+   * DISPLAY / WAYLAND_DISPLAY (ssh, a CI box, a test's private session) none
+   * is opened and the locked state is reported at once.
+   */
+  private canShowDialog(): boolean {
+    return !!(this.options.env['DISPLAY'] || this.options.env['WAYLAND_DISPLAY']);
+  }
+
+  /** Remembers a dismissed dialog for a moment, so the same command does not show it again (a rollback, a read-back). */
+  protected refuse(error: VaultError): VaultError {
+    this.refused = { error, at: Date.now() };
+    return error;
+  }
+
+  private assertNotRefused(): void {
+    if (this.refused && Date.now() - this.refused.at < REFUSAL_MEMORY_MS) throw this.refused.error;
+  }
+
+  /**
+   * Shows a prompt and waits for its Completed signal: up to the dialog wait
+   * when a person can answer (who is told at once), else what is left of the
+   * call's deadline. No answer in time: the connection is closed (the
+   * provider drops the prompt, and what it would have done, with the client)
+   * and the store answers KEYCHAIN_TIMEOUT from then on.
+   */
+  protected async prompt(path: string, started: number, purpose: PromptPurpose): Promise<{ dismissed: boolean; result: unknown }> {
+    this.assertNotRefused();
+    const dialogs = this.options.dialogs;
+    const end = Math.min(started + this.options.timeoutMs, this.options.deadlineAt ?? Infinity);
+    const waitMs = dialogs ? dialogs.waitMs : Math.max(500, end - Date.now());
+    await this.call({ ...BUS, member: 'AddMatch', signature: 's', body: [`type='signal',interface='${PROMPT_IFACE}',member='Completed',path='${path}'`] });
+    const conn = this.conn!;
+    let off = () => {};
+    const completed = new Promise<{ dismissed: boolean; result: unknown }>((resolve) => {
+      off = conn.onSignal((m) => {
+        if (m.path === path && m.interface === PROMPT_IFACE && m.member === 'Completed') resolve({ dismissed: m.body[0] === true, result: (m.body[1] as [string, unknown] | undefined)?.[1] });
+      });
+    });
+    const label = await this.label();
+    let notice: NodeJS.Timeout | undefined;
+    let deadline: NodeJS.Timeout | undefined;
+    let shown = false;
+    try {
+      await this.call({ destination: SS, path, interface: PROMPT_IFACE, member: 'Prompt', signature: 's', body: [''] });
+      if (dialogs) {
+        shown = true;
+        this.clock.dialog(true);
+        notice = setTimeout(() => dialogs.notify(`waiting for ${label}: answer its ${PURPOSE_TEXT[purpose]} (up to ${Math.round(waitMs / 1000)} s)…`), NOTICE_AFTER_MS);
+      }
+      const timedOut = new Promise<undefined>((resolve) => (deadline = setTimeout(() => resolve(undefined), waitMs)));
+      const outcome = await Promise.race([completed, timedOut]);
+      if (outcome) return outcome;
+      // Not Prompt.Dismiss: gnome-keyring-daemon 42.1 crashes on it while its prompter shows (the contract suite saw it);
+      // both providers drop the prompt of a client that left, and with it whatever the prompt would have done.
+      const broken = new VaultError(
+        'KEYCHAIN_TIMEOUT',
+        `${keychainError('KEYCHAIN_TIMEOUT').message} (nobody answered ${possessive(label)} ${PURPOSE_TEXT[purpose]} within ${Math.round(waitMs / 1000)} s)`,
+        dialogs
+          ? `Answer ${label}'s dialog when it shows, then retry (the wait is CPW_KEYCHAIN_DIALOG_TIMEOUT seconds, default 60).`
+          : `Nobody can answer ${label}'s dialog here (no terminal, a stage under exec, or CI). Run the command once from a terminal and answer it, or unlock ${label} first; KeePassXC: turn off "Confirm when passwords are retrieved by clients" (Settings → Secret Service Integration).`,
+      );
+      throw this.giveUp(broken);
+    } finally {
+      clearTimeout(notice);
+      clearTimeout(deadline);
+      off();
+      if (shown) {
+        this.clock.dialog(false);
+      }
+    }
+  }
+}
+
+/** "KeePassXC's", "the keychain's". */
+function possessive(label: string): string {
+  return `${label}'s`;
+}

@@ -1,0 +1,146 @@
+import { VaultError } from '../../core/errors';
+import { DbusConnection, DbusDisconnected, DbusError, DbusTimeout, sessionBusPath, type DbusCall, type DbusMessage } from './dbus/connection';
+import type { KeychainDialogs } from './dialogs';
+import { describeProvider, type ProviderInfo } from './provider';
+import { ReadClock } from './read-clock';
+import { keychainError } from './reasons';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The Secret Service's D-Bus names, shared by the store's layers (secret-service-access.ts, secret-service.ts). */
+export const SS = 'org.freedesktop.secrets';
+export const SERVICE_PATH = '/org/freedesktop/secrets';
+export const DEFAULT_ALIAS_PATH = '/org/freedesktop/secrets/aliases/default';
+export const SERVICE_IFACE = 'org.freedesktop.Secret.Service';
+export const ITEM_IFACE = 'org.freedesktop.Secret.Item';
+export const COLLECTION_IFACE = 'org.freedesktop.Secret.Collection';
+export const PROMPT_IFACE = 'org.freedesktop.Secret.Prompt';
+export const PROPS = 'org.freedesktop.DBus.Properties';
+export const BUS = { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus' } as const;
+
+/** Options of the Secret Service backend. */
+export interface SecretServiceOptions {
+  /** The keychain `service` attribute: the vault's namespace. */
+  service: string;
+  env: Env;
+  /** Deadline of one call (and of a dialog nobody is known to be able to answer). */
+  timeoutMs: number;
+  /** A person can answer the provider's dialogs: the longer wait and the notice (dialogs.ts). */
+  dialogs?: KeychainDialogs | undefined;
+  /** The command's own deadline (epoch ms): a dialog nobody is known to answer is given up by then (the CLI: 9.8 s after start). */
+  deadlineAt?: number | undefined;
+}
+
+/**
+ * The conversation with the Secret Service under {@link SecretServiceStore}
+ * (secret-service.ts): one call at a time with its deadline, its failures as
+ * reasoned VaultErrors, the transfer session, the provider's name, and
+ * giving up on a keychain that does not answer.
+ */
+export abstract class SecretServiceBus {
+  protected conn: DbusConnection | undefined;
+  private session: Promise<string> | undefined;
+  protected broken: VaultError | undefined;
+  private provider: Promise<ProviderInfo | undefined> | undefined;
+  /** The command's keychain read time, against its deadline (read-clock.ts). */
+  protected readonly clock: ReadClock;
+
+  constructor(protected readonly options: SecretServiceOptions) {
+    this.clock = new ReadClock(options.deadlineAt);
+  }
+
+  /** Drops the connection and what it learnt, a timeout included: a store used after close() starts afresh (the app's "Check again"). */
+  close(): void {
+    this.conn?.close();
+    this.conn = undefined;
+    this.session = undefined;
+    this.broken = undefined;
+  }
+
+  /**
+   * Stops talking to a keychain that does not answer: closes the connection, then remembers `reason` so later
+   * calls fail at once with it. In that order: close() forgets a timeout (a store used again starts afresh).
+   */
+  protected giveUp(reason: VaultError): VaultError {
+    this.close();
+    this.broken = reason;
+    return reason;
+  }
+
+  /**
+   * Opens the transfer session alongside the collection check (a read needs it two round trips later): one
+   * round trip fewer per read. Opening a session shows no dialog in any provider; its failure is reported by
+   * the call that needs it.
+   */
+  protected prefetchSession(): void {
+    this.openSession().catch(() => {});
+  }
+
+  protected openSession(): Promise<string> {
+    // "plain": the secret travels over the private session-bus socket to a process of the same user, as with secret-tool.
+    this.session ??= this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'OpenSession', signature: 'sv', body: ['plain', ['s', '']] }).then((r) => r.body[1] as string);
+    return this.session;
+  }
+
+  /** Who owns org.freedesktop.secrets (asked once per store). */
+  protected providerInfo(): Promise<ProviderInfo | undefined> {
+    this.provider ??= (async () => {
+      const pidOf = async (name: string) => (await this.call({ ...BUS, member: 'GetConnectionUnixProcessID', signature: 's', body: [name] })).body[0] as number;
+      const pid = await pidOf(SS);
+      // The bus answers with pids of its own pid namespace: from a container using the host's bus (its socket shared), the
+      // provider's pid names another process in our /proc, or none (doctor said "provider: sleep", and ran a keepassxc
+      // found there with --version). The bus must see us under our own pid for its pids to be ours.
+      const me = this.conn?.uniqueName;
+      if (me && (await pidOf(me)) !== process.pid) return undefined;
+      return describeProvider(pid);
+    })().catch(() => undefined); // not running yet, or another user's process: the name is only a courtesy
+    return this.provider;
+  }
+
+  protected async label(): Promise<string> {
+    return (await this.providerInfo())?.label ?? 'the keychain';
+  }
+
+  /** One call with the deadline; every failure becomes a reasoned VaultError. */
+  protected async call(call: DbusCall): Promise<DbusMessage> {
+    if (this.broken) throw this.broken;
+    if (!this.conn) {
+      const path = sessionBusPath(this.options.env);
+      if (!path) throw keychainError('KEYCHAIN_UNAVAILABLE');
+      this.conn = DbusConnection.open(path);
+    }
+    this.clock.call(true);
+    try {
+      return await this.conn.call(call, this.options.timeoutMs);
+    } catch (err) {
+      throw this.reason(err, call);
+    } finally {
+      this.clock.call(false);
+    }
+  }
+
+  private reason(err: unknown, call: DbusCall): VaultError {
+    const what = `${call.member}`;
+    if (err instanceof DbusTimeout) {
+      // Stop talking to a keychain that does not answer: later calls fail at once and nothing waits on the socket.
+      return this.giveUp(keychainError('KEYCHAIN_TIMEOUT', err.message, err));
+    }
+    if (err instanceof DbusDisconnected) {
+      // Closed by us after a timeout (a pipelined call, or one waiting beside an abandoned dialog): the timeout is the reason.
+      if (this.broken) return this.broken;
+      this.conn = undefined;
+      this.session = undefined;
+      return keychainError('KEYCHAIN_UNAVAILABLE', err.message, err);
+    }
+    if (err instanceof DbusError) {
+      if (/ServiceUnknown|NameHasNoOwner/.test(err.name)) return keychainError('KEYCHAIN_NO_PROVIDER', undefined, err);
+      if (/NoReply|Timeout/.test(err.name)) return keychainError('KEYCHAIN_TIMEOUT', `${what}: ${err.message}`, err);
+      if (/IsLocked/.test(err.name)) return keychainError('KEYCHAIN_LOCKED', undefined, err);
+      if (/AccessDenied|NotAuthorized|Denied/i.test(err.name)) return keychainError('KEYCHAIN_DENIED', `${what}: ${err.message}`, err);
+      if (/NoSuchObject|UnknownObject/.test(err.name)) return keychainError('KEYCHAIN_NO_COLLECTION', `${what}: ${err.message}`, err);
+      return keychainError('KEYCHAIN_ERROR', `${what} failed: ${err.name}: ${err.message}`, err);
+    }
+    if (err instanceof VaultError) return err;
+    return keychainError('KEYCHAIN_ERROR', `${what} failed: ${err instanceof Error ? err.message : String(err)}`, err);
+  }
+}
