@@ -63,6 +63,22 @@ describe('code cache of the CLI bundles', () => {
     expect(statSync(join(dist, 'fast.cjs.read.cache')).size).toBeLessThan(statSync(join(dist, 'fast.cjs.cache')).size * 0.8);
   }, 120_000);
 
+  it('without the keyring tools (a machine with no D-Bus) the caches are still made, from env var values', () => {
+    const t = makeTempHome();
+    const dist = join(t.root, 'dist');
+    const bin = join(t.root, 'bin');
+    mkdirSync(dist);
+    mkdirSync(bin);
+    for (const b of BUNDLES) copyFileSync(join(root, 'dist', b), join(dist, b));
+    // PATH holds node alone: no sh, dbus-run-session or gnome-keyring-daemon to find.
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const script = `import(${JSON.stringify(join(root, 'scripts/code-cache.mjs'))}).then((m) => process.stdout.write(JSON.stringify(m.buildCodeCaches(${JSON.stringify(dist)}))))`;
+    const r = spawnSync(join(bin, 'node'), ['-e', script], { env: { PATH: bin, HOME: t.home }, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ 'fast.cjs.read.cache': 'env', 'fast.cjs.cache': 'env', 'light-doctor.cjs.cache': 'written', 'cli.cjs.cache': 'written' });
+    for (const [name, b] of CACHES) expect(cacheAccepted(join(dist, b), join(dist, name)), name).toBe(true);
+  }, 60_000);
+
   it.each([
     ['a damaged', () => Buffer.from('not a V8 code cache at all, just bytes'.repeat(100))],
     ['a truncated', (name: string) => Buffer.from(spawnSync('head', ['-c', '4096', join(root, 'dist', name)]).stdout)],
