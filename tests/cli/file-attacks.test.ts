@@ -329,8 +329,10 @@ describe('a teammate cannot plant a team_identity row in the team file', () => {
     const inside = execFileSync('age', ['-d', '-i', keyFile, file], { encoding: 'utf8' });
     rmSync(keyFile);
     expect(inside).not.toContain(mine);
+    // The planted row is refused and named (exit 1: someone tampered with the file); the rest is pulled.
     const pull = await run(h, ['team', 'pull', '--yes', '--overwrite-all', '--file', file]);
-    expect(pull.code, pull.stderr).toBe(0);
+    expect(pull.code, pull.stderr).toBe(1);
+    expect(pull.stderr).toContain('refused 1 row(s) of the team file, nothing of them stored: cpw-vault.team_identity');
     expect(await myIdentity(h)).toBe(mine);
     expect((await run(h, ['team', 'identity'])).stdout.trim()).toBe(me);
   });
