@@ -2,12 +2,12 @@
 // exec forked cost it ~2.5 ms of ~45 (spawn blocks the event loop, the keychain's replies wait). Most execs now fork
 // nothing but their stage; the pool is bounded, private, and never trusted when it is not exactly ours.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect } from '../helpers/children';
 import { BIN, cli } from '../helpers/cli';
-import { mkfifoAtWork, onlySpares, POOL, poolEntries } from '../helpers/pipe-pool';
+import { mkfifoAtWork, noPool, onlySpares, POOL, poolEntries } from '../helpers/pipe-pool';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
 const HF = `hf_${'Pool'.repeat(9)}`;
@@ -152,5 +152,42 @@ describe('exec: spare FIFOs', () => {
     const last = await run(t, env, 'last');
     expect([last.code, last.stdout, last.stderr]).toEqual([0, outOf('last'), errOf('last')]);
     expect(onlySpares(tmp), poolEntries(tmp).join(' ')).toBe(true);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('a TMPDIR another user owns is not used (its owner can rename what is ours in it, sticky or not): a folder of ours swapped in for the pool or the FIFOs\' folder is neither emptied nor changed', async () => {
+    const { t, tmp, env } = await ready(0o1777);
+    chownSync(tmp, 65534, 65534);
+    const work = join(tmp, 'work');
+    // Renamed as its owner may (the test is root: the same renames), while exec is held by strace in the window.
+    const cases: [string, string[], () => string | undefined, () => void][] = [
+      // The pool just made (its mkdir held), swapped before exec opens it: exec made it 0700 and filled it with spares.
+      ['the pool', ['trace=mkdir', 'inject=mkdir:delay_exit=1000000'], () => readdirSync(tmp).find((n) => n === POOL), () => {}],
+      // The pool unusable, exec's own folder swapped while mkfifo is held: exec's removal of its folder removed ours, content and all.
+      ['the FIFOs\' folder', ['trace=mknodat', 'inject=mknodat:delay_enter=1000000:when=1'], () => readdirSync(tmp).find((n) => n.startsWith('cpw-vault-exec-')), () => noPool(tmp)],
+    ];
+    for (const [what, held, made, before] of cases) {
+      before();
+      mkdirSync(work, { mode: 0o755 });
+      chmodSync(work, 0o755);
+      writeFileSync(join(work, 'keep'), 'precious');
+      const argv = ['-f', '-qq', '-o', '/dev/null', ...held.flatMap((e) => ['-e', e]), process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'echo "$HF_TOKEN"; echo "$HF_TOKEN" >&2'];
+      const done = collect(spawn('strace', argv, { cwd: t.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }), undefined);
+      let exited = false;
+      void done.then(() => (exited = true));
+      let name: string | undefined;
+      await waitFor(() => exited || (name = made()) !== undefined);
+      if (name) {
+        renameSync(join(tmp, name), join(tmp, 'moved'));
+        renameSync(work, join(tmp, name));
+      }
+      const r = await done;
+      expect([r.code, r.stdout, r.stderr.split('\n').filter((l) => !l.startsWith('strace: ')).join('\n')], what).toEqual([0, '****\n', '****\n']);
+      const ours = name ? join(tmp, name) : work;
+      expect([readdirSync(ours), statSync(ours).mode & 0o7777], what).toEqual([['keep'], 0o755]);
+      rmSync(tmp, { recursive: true, force: true });
+      mkdirSync(tmp, { mode: 0o1777 });
+      chmodSync(tmp, 0o1777);
+      chownSync(tmp, 65534, 65534);
+    }
   });
 });

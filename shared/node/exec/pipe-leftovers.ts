@@ -23,15 +23,19 @@ const WAIT_MS = 250;
 
 /**
  * TMPDIR as the folder it names (a symlink to one: macOS's /tmp, a home's
- * link to scratch space), when pipes can be made there safely: not one
- * others can write without the sticky bit (they could rename our folder away
- * and put their own in its place). Undefined otherwise.
+ * link to scratch space), when pipes can be made there safely: where nobody
+ * else can rename our folders (they could swap one of ours in for the pool
+ * just made, which exec then makes 0700 and fills, or for exec's FIFOs'
+ * folder, which exec then removes with what it holds). Not one others can
+ * write without the sticky bit, nor one another user owns: the sticky bit
+ * does not bind its owner. Undefined otherwise.
  */
 export function pipesTmpdir(): string | undefined {
   try {
     const base = realpathSync(tmpdir());
     const st = lstatSync(base);
-    return st.isDirectory() && !(st.mode & 0o022 && !(st.mode & 0o1000)) ? base : undefined;
+    const owner = process.getuid === undefined || st.uid === 0 || st.uid === process.getuid();
+    return st.isDirectory() && owner && !(st.mode & 0o022 && !(st.mode & 0o1000)) ? base : undefined;
   } catch {
     return undefined;
   }
