@@ -40,6 +40,11 @@ const SERVICE = 'cpw-vault-code-cache';
 const KEYRING_TOOLS = ['dbus-run-session', 'gnome-keyring-daemon', 'secret-tool', 'gdbus'];
 /** Longest a warm-up may take (a keyring that never answers ends it: the env var warm-up runs instead). */
 const TIMEOUT_MS = 60_000;
+/**
+ * Longest wait for the throwaway keyring to answer (it takes well under a second): tools that are there but do
+ * not work (a daemon that will not start) cost the build this much, then the env var warm-up runs. Tests shorten it.
+ */
+const KEYRING_WAIT_MS = Number(process.env.CPW_CODE_CACHE_KEYRING_WAIT_MS) || 20_000;
 
 /**
  * In the child: load the bundle of cache `name`, run its commands quietly,
@@ -82,13 +87,16 @@ async function one(name, home, dist) {
 
 /** In the private session: starts the throwaway keyring, stores the values as cpw-vault does (keytar's schema), makes each cache. */
 async function inSession(home, dist, caches) {
-  await startKeyring();
+  let timer;
+  const gaveUp = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('the throwaway keyring did not answer')), KEYRING_WAIT_MS)));
+  await Promise.race([startKeyring(), gaveUp]);
+  clearTimeout(timer);
   for (const [id] of Object.entries(VALUES)) {
     const r = spawnSync('secret-tool', ['store', `--label=${SERVICE}/${id}`, 'xdg:schema', 'org.freedesktop.Secret.Generic', 'service', SERVICE, 'account', id], { input: VALUES[id][1], timeout: 10_000 });
     if (r.status !== 0) throw new Error(`the throwaway keyring did not store ${id}`);
   }
   const report = {};
-  for (const name of caches) report[name] = warm(name, home, dist, process.env);
+  for (const name of caches) report[name] = warm(name, home, dist, { ...process.env, PATH: '/usr/bin:/bin' });
   process.stdout.write(JSON.stringify(report));
 }
 
@@ -125,7 +133,8 @@ export function buildCodeCaches(dist = join(root, 'dist')) {
 /** The warm-up in a private D-Bus session with a throwaway keyring; undefined when that could not be done. */
 function inKeyringSession(home, dist, caches, env) {
   const config = sessionConfig(mkdtempSync(join(env.XDG_RUNTIME_DIR, 'bus-')));
-  const r = spawnSync('dbus-run-session', [`--config-file=${config}`, '--', process.execPath, fileURLToPath(import.meta.url), '--in-session', home, dist, ...caches], { env, stdio: ['ignore', 'pipe', 'ignore'], timeout: TIMEOUT_MS * (caches.length + 1) });
+  // The tools as this process found them (its PATH); the warm-ups themselves keep the fixed one.
+  const r = spawnSync('dbus-run-session', [`--config-file=${config}`, '--', process.execPath, fileURLToPath(import.meta.url), '--in-session', home, dist, ...caches], { env: { ...env, PATH: process.env.PATH ?? env.PATH, CPW_CODE_CACHE_KEYRING_WAIT_MS: String(KEYRING_WAIT_MS) }, stdio: ['ignore', 'pipe', 'ignore'], timeout: KEYRING_WAIT_MS + TIMEOUT_MS * caches.length });
   try {
     const report = JSON.parse(String(r.stdout));
     return Object.values(report).some((how) => how.startsWith('not written')) ? undefined : report;

@@ -79,6 +79,26 @@ describe('code cache of the CLI bundles', () => {
     for (const [name, b] of CACHES) expect(cacheAccepted(join(dist, b), join(dist, name)), name).toBe(true);
   }, 60_000);
 
+  it('keyring tools that do not work (a daemon that will not start) cost the build a bounded wait, then the env var warm-up', () => {
+    const t = makeTempHome();
+    const dist = join(t.root, 'dist');
+    const fake = join(t.root, 'fake');
+    mkdirSync(dist);
+    mkdirSync(fake);
+    for (const b of BUNDLES) copyFileSync(join(root, 'dist', b), join(dist, b));
+    // A daemon that starts but never takes its name, for as long as the session bus lives (so it ends with it).
+    const waits = 'while gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.GetId >/dev/null 2>&1; do sleep 0.2; done';
+    writeFileSync(join(fake, 'gnome-keyring-daemon'), `#!/bin/sh\n${waits}\n`, { mode: 0o755 });
+    const script = `import(${JSON.stringify(join(root, 'scripts/code-cache.mjs'))}).then((m) => process.stdout.write(JSON.stringify(m.buildCodeCaches(${JSON.stringify(dist)}))))`;
+    const started = Date.now();
+    const env = { PATH: `${fake}:${process.env['PATH']}`, HOME: t.home, CPW_CODE_CACHE_KEYRING_WAIT_MS: '1500' };
+    const r = spawnSync(process.execPath, ['-e', script], { env, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ 'fast.cjs.read.cache': 'env', 'fast.cjs.cache': 'env', 'light-doctor.cjs.cache': 'written', 'cli.cjs.cache': 'written' });
+    // The wait, then four warm-ups: far from the minutes the keyring's own probes could take (the test's deadline ends a hang).
+    expect(Date.now() - started).toBeLessThan(45_000);
+  }, 90_000);
+
   it.each([
     ['a damaged', () => Buffer.from('not a V8 code cache at all, just bytes'.repeat(100))],
     ['a truncated', (name: string) => Buffer.from(spawnSync('head', ['-c', '4096', join(root, 'dist', name)]).stdout)],
