@@ -6,8 +6,9 @@
 // commands compile, not only the top level. Where the system has D-Bus and
 // gnome-keyring (the test and bench tools), the commands read their values
 // from a throwaway keyring in a private session, as a pipeline's do, so the
-// cache holds the Secret Service client too (its functions compiled at each
-// start cost `get` ~1.3 ms, ~4% of it); elsewhere they get them from env vars.
+// cache holds the Secret Service client too (else compiled at each start;
+// with the read cache below, `get` is ~1.3 ms faster); elsewhere they get
+// them from env vars.
 // A failure here leaves no cache (the CLI then compiles at each start, as
 // before) and never fails the build.
 import { spawnSync } from 'node:child_process';
