@@ -142,4 +142,67 @@ describe('team pull of a team file with planted rows', () => {
     expect(malformed.stderr).toContain('member 3 has no valid name and age recipient');
     expect((await run(['get', 'tmdb', 'api_key'])).stdout).toBe(TMDB);
   });
+
+  /** The credential ids of `target` as carol decrypts it (planted rows included). */
+  const idsIn = (target: string) => (JSON.parse(execFileSync('age', ['-d', '-i', join(m.root, 'carol.key'), target], { encoding: 'utf8' })) as Doc).credentials.map((c) => c.id);
+
+  it('team status (table and --json) and team diff show each planted identity row, never its value; status still exits 0', async () => {
+    keygen(join(m.root, 'eve.key'));
+    const theirs = secretOf(join(m.root, 'eve.key'));
+    const target = planted('status', (doc) => doc.credentials.push({ id: ID, value: theirs }, { id: ID, value: `${mine}\n` }));
+    const status = await run(['team', 'status', '--file', target]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stderr).toContain(`warning: a team identity planted in the team file (credential 2; cpw-vault never puts one there): not taken, since whoever wrote it knows it and could read every team file encrypted to you; see who changed it: git log -- ${target}; the next change of the file (team add, team remove, or a team push that sends a value) removes it`);
+    expect(status.stderr).toContain('warning: your own team identity is in the team file (credential 3), where every member can read it');
+    const json = await run(['team', 'status', '--json', '--file', target]);
+    expect(json.code, json.stderr).toBe(0);
+    expect((JSON.parse(json.stdout) as { planted: unknown[] }).planted).toEqual([
+      { id: ID, row: 2, own: false, reason: expect.stringContaining(`see who changed it: git log -- ${target}`) },
+      { id: ID, row: 3, own: true, reason: expect.stringContaining('make a new one') },
+    ]);
+    const diff = await run(['team', 'diff', target]);
+    expect(diff.code).toBe(0);
+    expect(diff.stdout).toContain(`planted ${ID} (credential 2; cpw-vault never writes one: not taken, and the next change of the file removes it)\nplanted ${ID} (credential 3;`);
+    for (const out of [status, json, diff]) expect(out.stdout + out.stderr).not.toMatch(/AGE-SECRET-KEY-1/);
+  });
+
+  it('team add, team remove and a team push that sends a value remove the planted rows, each saying so once (stderr and --json); the file keeps the rest', async () => {
+    keygen(join(m.root, 'trudy.key'));
+    const theirs = secretOf(join(m.root, 'trudy.key'));
+    const bob = keygen(join(m.root, 'bob.key'));
+    const plant = (dir: string, edit: (doc: Doc) => void = () => undefined) => planted(dir, (doc) => (doc.credentials.splice(1, 0, { id: ID, value: theirs }), edit(doc)));
+
+    const addTo = plant('add');
+    const add = await run(['team', 'add', '--json', 'bob', bob, '--file', addTo]);
+    expect(add.code, add.stderr).toBe(0);
+    expect(add.stderr).toContain(`removed 1 planted ${ID} row (credential 2) from the team file: cpw-vault never writes one; see who added it: git log -- ${addTo}\n`);
+    expect(JSON.parse(add.stdout)).toEqual({ added: 'bob', planted_removed: [{ id: ID, row: 2, own: false, reason: `cpw-vault never writes one; see who added it: git log -- ${addTo}` }] });
+    expect(idsIn(addTo)).toEqual(['tmdb.api_key']);
+    // Said once: the next write finds nothing to remove.
+    const next = await run(['team', 'remove', 'bob', '--file', addTo]);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).not.toContain('planted');
+
+    const removeFrom = plant('remove', (doc) => doc.credentials.push({ id: ID, value: `# created: today\n${mine}\n` }));
+    const remove = await run(['team', 'remove', '--json', 'carol', '--file', removeFrom]);
+    expect(remove.code, remove.stderr).toBe(0);
+    expect(remove.stderr).toContain(`removed 1 planted ${ID} row (credential 2) from the team file: cpw-vault never writes one; see who added it: git log -- ${removeFrom}; removed your own team identity from the team file (credential 3): it was your own team identity, which every member could read (git history keeps it): make a new one`);
+    expect((JSON.parse(remove.stdout) as { planted_removed: { row: number; own: boolean }[] }).planted_removed.map((r) => [r.row, r.own])).toEqual([[2, false], [3, true]]);
+
+    // The file's tmdb value is not the vault's: the push sends it, and rewrites the file.
+    const pushTo = plant('push', (doc) => (doc.credentials[0]!.value = 'fedcbafedcbafedcbafedcbafedcba98'));
+    const push = await run(['team', 'push', '--json', '--file', pushTo]);
+    expect(push.code, push.stderr).toBe(0);
+    expect(push.stderr).toContain(`removed 1 planted ${ID} row (credential 2) from the team file`);
+    expect(JSON.parse(push.stdout)).toMatchObject({ updated: ['tmdb.api_key'], planted_removed: [{ id: ID, row: 2, own: false }] });
+    expect(idsIn(pushTo)).toEqual(['tmdb.api_key']);
+    // A push that sends nothing writes nothing: the row stays, and status keeps warning of it.
+    const same = plant('same');
+    const idle = await run(['team', 'push', '--json', '--file', same]);
+    expect(idle.stderr).toContain('Nothing to push');
+    expect(JSON.parse(idle.stdout)).toMatchObject({ planted_removed: [] });
+    expect(idsIn(same)).toEqual(['tmdb.api_key', ID]);
+
+    for (const out of [add, next, remove, push, idle]) expect(out.stdout + out.stderr).not.toMatch(/AGE-SECRET-KEY-1/);
+  });
 });

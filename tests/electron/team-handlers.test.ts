@@ -132,5 +132,13 @@ describe('team channels in main', () => {
     expect(JSON.stringify(doc)).not.toContain(personal);
     expect(doc.credentials.find((c) => c.id === 'openai.api_key')?.value).toBe('x');
     expect(doc.credentials.find((c) => c.id === 'tmdb.api_key')?.value).toBe('fedcbafedcbafedcbafedcbafedcba98');
+
+    // A team identity planted in the file: the Team section warns of it (never its value), as team status does.
+    const planted = await generateX25519Identity();
+    await write([{ id: 'tmdb.api_key', value: TMDB }, { id: 'cpw-vault.team_identity', value: planted }]);
+    const view = await m.value<TeamView>('teamStatus', { handle: ref.handle });
+    expect(view.warning).toContain('A team identity planted in the team file (credential 1; cpw-vault never puts one there): not taken');
+    expect(view.keys.map((k) => k.id)).toEqual(['tmdb.api_key']);
+    expect(JSON.stringify(view)).not.toContain(planted);
   });
 });

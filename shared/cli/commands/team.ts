@@ -1,7 +1,7 @@
 import { sha256Hex } from '../../node/builtins';
 import { existsSync } from 'node:fs';
 import { cancelledError, VaultError } from '../../core/errors';
-import { checkMemberName, checkRecipient, nextDocument, type TeamCredential, type TeamDocument } from '../../core/team-document';
+import { checkMemberName, checkRecipient, NEVER_SHARED_ID, nextDocument, plantedIdentityReason, type TeamCredential, type TeamDocument } from '../../core/team-document';
 import { canEncryptTo, readRepoFile, readRecipientsFile, updateTeamFile, writeRecipientsFile } from '../../node/team/team-file';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
@@ -10,6 +10,8 @@ import { table } from '../format';
 import { interruptible } from '../signals';
 import { filesOf, idsOf, identityOf, memberOf, openTeam, selfName, type TeamTarget } from './team-common';
 import { pushedDocument, withheldText, type PushReport } from '../../node/team/team-service';
+import type { TeamKey } from '../../node/team/identity';
+import { plantedRows, plantedWarnings, removedReason, removedText } from '../../core/team-planted';
 
 /**
  * `cpw-vault team ...`: the team vault (see shared/core/team-document.ts and
@@ -27,6 +29,17 @@ function change(ctx: CliContext, args: TeamTarget, make: (signal: AbortSignal) =
         if (signal.aborted) throw cancelledError(signal.reason);
       },
     }));
+}
+
+/**
+ * The planted team identity rows (TeamDocument.planted) a write of the team file removed: `read` is the document
+ * the write was made from, `written` whether it wrote. nextDocument never copies them (removing the tampering is
+ * right), but never unsaid: one line on stderr, and the rows for --json (`planted_removed`).
+ */
+function removedPlanted(ctx: CliContext, file: string, read: { doc: TeamDocument; key: TeamKey } | undefined, written: boolean): { id: string; row: number; own: boolean; reason: string }[] {
+  const rows = read && written ? plantedRows(read.doc, read.key.identity) : [];
+  if (rows.length) ctx.io.err(removedText(file, rows));
+  return rows.map((r) => ({ ...r, reason: removedReason(file, r) }));
 }
 
 /** The values of `ids` from the user's personal vault (never env vars): the team file only carries what was stored on purpose. */
@@ -65,9 +78,10 @@ export async function teamAdd(args: TeamTarget & { name: string; recipient: stri
   const recipient = checkRecipient(args.recipient.trim());
   if (!(await canEncryptTo(recipient))) throw new VaultError('INVALID_ARGUMENT', 'That is not a valid age recipient: age cannot encrypt to that key.', 'Ask the member to send the age1... line that cpw-vault team identity (or age-keygen -y KEYFILE) prints.');
   let unchanged = false;
-  await change(ctx, args, async () => {
+  let read: Awaited<ReturnType<typeof openTeam>> | undefined;
+  const written = await change(ctx, args, async () => {
     // The one tolerated disagreement: this very member written to one file and not yet to the other (an interrupted add).
-    const { doc } = await openTeam(ctx, args, { strict: true, tolerate: (d) => !d.onlyInFile.length && d.onlyInList.length === 1 && readRecipientsFile(filesOf(ctx, args))?.some((m) => m.recipient === recipient) === true });
+    const { doc } = (read = await openTeam(ctx, args, { strict: true, tolerate: (d) => !d.onlyInFile.length && d.onlyInList.length === 1 && readRecipientsFile(filesOf(ctx, args))?.some((m) => m.recipient === recipient) === true }));
     const same = doc.members.find((m) => m.name === name);
     if (same?.recipient === recipient) return void (unchanged = true);
     if (same) throw new VaultError('INVALID_ARGUMENT', `${name} is already a member with another key.`, `To give ${name} a new key: cpw-vault team remove ${name}, then team add ${name} age1...`);
@@ -77,15 +91,17 @@ export async function teamAdd(args: TeamTarget & { name: string; recipient: stri
   });
   const files = filesOf(ctx, args);
   ctx.io.err(unchanged ? `${name} is already a member with that key; nothing changed.\n` : `${paint(ctx.io).green('✓')} ${name} added; ${files.file} re-encrypted. Commit and push both files.\n`);
-  if (ctx.globals.json) printJson(ctx.io, { added: unchanged ? null : name });
+  const planted = removedPlanted(ctx, files.file, read, !!written);
+  if (ctx.globals.json) printJson(ctx.io, { added: unchanged ? null : name, planted_removed: planted });
   return EXIT.ok;
 }
 
 /** `team remove NAME`: re-encrypts the team file without a member, and says which keys to rotate. */
 export async function teamRemove(args: TeamTarget & { name: string }, ctx: CliContext): Promise<ExitCode> {
   let seen: string[] = [];
-  await change(ctx, args, async () => {
-    const { doc } = await openTeam(ctx, args, { strict: true, tolerate: (d) => !d.onlyInList.length && d.onlyInFile.length === 1 && d.onlyInFile[0] === args.name });
+  let read: Awaited<ReturnType<typeof openTeam>> | undefined;
+  const written = await change(ctx, args, async () => {
+    const { doc } = (read = await openTeam(ctx, args, { strict: true, tolerate: (d) => !d.onlyInList.length && d.onlyInFile.length === 1 && d.onlyInFile[0] === args.name }));
     const member = doc.members.find((m) => m.name === args.name);
     if (!member) throw new VaultError('INVALID_ARGUMENT', `${args.name.slice(0, 64)} is not a member of this team file.`, 'See the members: cpw-vault team status');
     seen = member.seen;
@@ -97,7 +113,8 @@ export async function teamRemove(args: TeamTarget & { name: string }, ctx: CliCo
     ctx.io.err(`${p.yellow('Rotate these keys:')} ${args.name} has seen ${seen.join(', ')}, and keeps every old version of the file in git history.\n`);
     ctx.io.err('  Issue new keys at each provider, cpw-vault set them, then cpw-vault team push. (cpw-vault team rotate-reminder lists what is left.)\n');
   }
-  if (ctx.globals.json) printJson(ctx.io, { removed: args.name, rotate: seen });
+  const planted = removedPlanted(ctx, filesOf(ctx, args).file, read, !!written);
+  if (ctx.globals.json) printJson(ctx.io, { removed: args.name, rotate: seen, planted_removed: planted });
   return EXIT.ok;
 }
 
@@ -106,8 +123,9 @@ export async function teamPush(args: TeamTarget & { add?: string[] }, ctx: CliCo
   const added = idsOf(args.add);
   const report: PushReport = { updated: [], unchanged: [], kept: [], withheld: [] };
   const vault = await ctx.vault();
+  let read: Awaited<ReturnType<typeof openTeam>> | undefined;
   const written = await change(ctx, args, async () => {
-    const { doc, key } = await openTeam(ctx, args, { strict: true, usesVault: true });
+    const { doc, key } = (read = await openTeam(ctx, args, { strict: true, usesVault: true }));
     return pushedDocument(vault, doc, key.recipient, added, report);
   });
   // Named on purpose: shared from now on, whether or not the file changed (its value may be the same already).
@@ -116,7 +134,8 @@ export async function teamPush(args: TeamTarget & { add?: string[] }, ctx: CliCo
   if (report.kept.length) ctx.io.err(`warning: not in your vault, the team's value kept: ${report.kept.join(', ')}\n`);
   if (report.withheld.length) ctx.io.err(`warning: ${withheldText(report.withheld)}\n`);
   ctx.io.err(written ? `${paint(ctx.io).green('✓')} Pushed ${report.updated.join(', ')} to ${files.file}. Commit and push it.\n` : `Nothing to push: ${files.file} already has your values.\n`);
-  if (ctx.globals.json) printJson(ctx.io, report);
+  const planted = removedPlanted(ctx, files.file, read, !!written);
+  if (ctx.globals.json) printJson(ctx.io, { ...report, planted_removed: planted });
   return EXIT.ok;
 }
 
@@ -136,13 +155,16 @@ export async function teamStatus(args: TeamTarget, ctx: CliContext): Promise<Exi
     return EXIT.failure;
   }
   const { doc } = opened;
+  // Kept out of the keys below (pull refuses them): said here too, or a member who only looks at status never learns of them.
+  const planted = plantedRows(doc, key.identity);
+  for (const line of plantedWarnings(files.file, planted)) ctx.io.err(`${line}\n`);
   const values = await localValues(ctx, doc);
   // A vault that could not be read (no keychain on CI) proves nothing about each key: unknown, never "not in your vault".
   const local = (id: string, team: string) => (!values ? 'unknown' : values.get(id) === undefined ? 'not in your vault' : values.get(id) === team ? 'same' : 'differs');
   const rows = doc.credentials.map((c) => ({ id: c.id, local: local(c.id, c.value), updated_at: c.meta.updated_at, updated_by: c.meta.updated_by ?? null }));
   const me = memberOf(doc, key.recipient);
   if (ctx.globals.json) {
-    printJson(ctx.io, { file: files.file, recipient: true, you: me, members: doc.members.map((m) => ({ name: m.name, recipient: m.recipient })), credentials: rows, rotate: doc.rotate });
+    printJson(ctx.io, { file: files.file, recipient: true, you: me, members: doc.members.map((m) => ({ name: m.name, recipient: m.recipient })), credentials: rows, rotate: doc.rotate, planted: planted.map((r) => ({ ...r, reason: plantedIdentityReason(files.file, r.row, r.own) })) });
     return EXIT.ok;
   }
   ctx.io.out(`${files.file}: you are a recipient (as ${me}). Last change ${doc.updated_at}.\n\n`);
@@ -198,6 +220,8 @@ export async function teamDiff(args: TeamTarget & { path: string }, ctx: CliCont
     for (const m of doc.members) out.push(`member ${m.name} ${m.recipient}`);
     for (const c of doc.credentials) out.push(`key ${c.id} sha256:${sha256Hex(c.value).slice(0, 8)} ${c.meta.updated_by ?? ''}`.trimEnd());
     for (const r of doc.rotate) out.push(`rotate ${r.name}: ${r.ids.join(' ')}`);
+    // No fingerprint: the value is not the team's, and may be a member's own identity.
+    for (const p of doc.planted ?? []) out.push(`planted ${NEVER_SHARED_ID} (credential ${p.row}; cpw-vault never writes one: not taken, and the next change of the file removes it)`);
   } catch (err) {
     const bytes = readRepoFile(args.path);
     out.push(`(cannot decrypt: ${err instanceof VaultError ? err.code : 'error'}; ${bytes?.length ?? 0} bytes)`);

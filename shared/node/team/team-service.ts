@@ -5,6 +5,7 @@ import type { CredentialId } from '../../core/credential';
 import type { MigrationPlan, PlanChoices, PlanRow } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
 import { NEVER_SHARED_ID, nextDocument, plantedIdentityReason, type TeamCredential, type TeamDocument } from '../../core/team-document';
+import { holdsIdentity, plantedRows } from '../../core/team-planted';
 import type { TeamView } from '../../core/team-view';
 import type { Vault } from '../vault/vault';
 import { ensureIdentity, storedIdentity, type TeamKey } from './identity';
@@ -47,7 +48,8 @@ export async function teamView(vault: Vault, file: string): Promise<TeamView> {
     members: doc.members.map((m) => ({ name: m.name, recipient: m.recipient })),
     keys: doc.credentials.map((c) => ({ id: c.id, local: mine.get(c.id) === undefined ? 'absent' : mine.get(c.id) === c.value ? 'same' : 'differs', updated_at: c.meta.updated_at, updated_by: c.meta.updated_by ?? null })),
     rotate: doc.rotate,
-    warning: diff ? mismatch(files, diff).message : null,
+    // The app's status says what `team status` says: a disagreeing list, and each team identity planted in the file.
+    warning: [diff ? mismatch(files, diff).message : '', ...plantedRows(doc, key.identity).map((r) => { const why = plantedIdentityReason(file, r.row, r.own); return `${why[0]!.toUpperCase()}${why.slice(1)}.`; })].filter(Boolean).join(' ') || null,
     fix: null,
   };
 }
@@ -63,7 +65,7 @@ export async function teamIdentity(vault: Vault): Promise<{ recipient: string }>
  * the user sees, never one dropped unsaid.
  */
 export function teamSource(path: string, doc: TeamDocument, ownIdentity?: string): ParsedSource {
-  const planted = (doc.planted ?? []).map((p) => ({ sourceKey: NEVER_SHARED_ID, target: NEVER_SHARED_ID, value: p.value, problem: plantedIdentityReason(path, p.row, !!ownIdentity?.trim() && !!p.value?.includes(ownIdentity.trim())) }));
+  const planted = (doc.planted ?? []).map((p) => ({ sourceKey: NEVER_SHARED_ID, target: NEVER_SHARED_ID, value: p.value, problem: plantedIdentityReason(path, p.row, holdsIdentity(p.value, ownIdentity)) }));
   return { kind: 'team-file', path, entries: [...doc.credentials.map((c) => ({ sourceKey: c.id, target: c.id, value: c.value })), ...planted], duplicateKeys: [] };
 }
 
