@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { TeamFileRef, VaultApi } from '../../shared/core/ipc-contract';
 import { undoOutcome, type MigrationPlan } from '../../shared/core/migration-plan';
+import { removedText } from '../../shared/core/team-planted';
 import type { TeamView } from '../../shared/core/team-view';
 import { asApiError, getApi, type ApiError } from '../api';
 import type { VaultState } from './index';
@@ -99,6 +100,9 @@ export const createTeamSlice: StateCreator<VaultState, [], [], TeamSlice> = (set
       const r = await getApi().teamPush({ handle: file.handle });
       get().toast('success', r.updated.length ? `Pushed ${r.updated.join(', ')}. Commit and push the team file.` : 'Nothing to push: the team file already has your values.');
       if (r.withheld.length) get().toast('error', `Not sent: ${r.withheld.join(', ')}. These keys were never shared from this vault (a teammate may have named a key of yours in the file). If one is the team's, send it with: cpw-vault team push --add ${r.withheld[0]}`);
+      // The rewrite left out the team identity rows planted in the file: said once, in team push's words (never a value).
+      const removed = removedText(file.path, r.planted).trim();
+      if (removed) get().toast('error', `${removed[0]!.toUpperCase()}${removed.slice(1)}`);
       await get().loadTeam();
     }),
   };

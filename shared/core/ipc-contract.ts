@@ -17,6 +17,7 @@ import type { VerificationResult } from './verification';
 import type { CredentialView, DoctorReport, ProfileView } from './views';
 import type { WorkflowStatus } from './workflows';
 import type { TeamView } from './team-view';
+import type { PlantedRow } from './team-planted';
 
 /** A credential by name. */
 export interface CredentialRef {
@@ -198,8 +199,11 @@ export interface VaultApi {
   teamPullPlan(request: { handle: string }): Promise<{ plan: MigrationPlan; reviewed: string }>;
   /** Pulls only what the plan tagged `reviewed` showed: a team file changed since is refused, nothing written. */
   teamPull(request: { handle: string; reviewed: string }): Promise<{ ok: boolean; imported: number; notUndone?: string[] }>;
-  /** `withheld`: keys the file names that this vault never shared (a teammate may have named a personal key): not sent. */
-  teamPush(request: { handle: string }): Promise<{ updated: string[]; withheld: string[] }>;
+  /**
+   * `withheld`: keys the file names that this vault never shared (a teammate may have named a personal key): not sent.
+   * `planted`: the team identity rows planted in the file that the rewrite removed (their places, never a value).
+   */
+  teamPush(request: { handle: string }): Promise<{ updated: string[]; withheld: string[]; planted: PlantedRow[] }>;
 }
 
 /** The name of a renderer -> main call. */

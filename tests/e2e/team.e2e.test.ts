@@ -14,6 +14,7 @@ const HF = `hf_${'TeamE2E'.repeat(5)}`;
 const TMDB = '5eed5eed5eed5eed5eed5eed5eed5eed';
 const MINE = 'mine-value-aaaaaaaaaaaaaaaaaaaa';
 const THEIRS = 'team-value-bbbbbbbbbbbbbbbbbbbb';
+const MINE_TMDB = 'feedfeedfeedfeedfeedfeedfeedfeed';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -25,7 +26,7 @@ afterAll(async () => {
 });
 
 describe('the Team section in a real browser', () => {
-  it('open a team file from main\'s dialog: not a recipient, create my key, added by alice, plan first (an env var the team\'s key cannot have said in it), pull into the keychain', async () => {
+  it('open a team file from main\'s dialog: not a recipient, create my key, added by alice, plan first (an env var the team\'s key cannot have said in it), pull into the keychain; a planted team identity warned of, and a push that removes it says so', async () => {
     const t = makeTempHome();
     await cli(t, ['set', 'huggingface', 'token'], { input: HF });
     await cli(t, ['set', 'mine', 'token', '--env-var', 'MY_TOKEN'], { input: MINE });
@@ -70,6 +71,21 @@ describe('the Team section in a real browser', () => {
       const meta = (JSON.parse(readFileSync(t.profile, 'utf8')) as { credential_metadata: Record<string, { env_var?: string }> }).credential_metadata;
       expect([meta['mine.token']?.env_var, meta['team.token']?.env_var]).toEqual(['MY_TOKEN', 'CUSTOM_TEAM_TOKEN']);
       await page.getByRole('table', { name: 'Keys shared' }).getByRole('row').filter({ hasText: 'tmdb.api_key' }).getByText('same as yours').waitFor(WAIT);
+
+      // Someone with write access plants a team identity: the Team section warns of it, and a push that rewrites the file removes it and says so.
+      const planted = await generateX25519Identity();
+      await updateTeamFile(teamFilesFor(file), async () => {
+        const doc = await readTeamFile(file, alice, aliceR);
+        return nextDocument(doc, doc.members, [...doc.credentials, { id: 'cpw-vault.team_identity', value: planted, meta: { updated_at: '' } }], new Date());
+      });
+      await page.getByRole('button', { name: 'Open another team file…' }).click();
+      await page.getByText(/A team identity planted in the team file/).waitFor(WAIT);
+      await cli(t, ['set', 'tmdb', 'api_key'], { input: MINE_TMDB });
+      await page.getByRole('button', { name: 'Push my values' }).click();
+      await page.getByText(`Removed 1 planted cpw-vault.team_identity row (credential 1) from the team file: cpw-vault never writes one; see who added it: git log -- ${file}`).waitFor(WAIT);
+      expect(await page.content()).not.toContain(planted);
+      const after = await readTeamFile(file, alice, aliceR);
+      expect([after.planted, after.credentials.find((c) => c.id === 'tmdb.api_key')?.value]).toEqual([undefined, MINE_TMDB]);
     } finally {
       await close();
     }

@@ -88,7 +88,7 @@ describe('team channels in main', () => {
     expect((await m.vault.getCredential('tmdb', 'api_key')).value).toBe(TMDB);
 
     await m.vault.setCredential('tmdb', 'api_key', 'fedcbafedcbafedcbafedcbafedcba98');
-    expect(await m.value('teamPush', { handle: ref.handle })).toEqual({ updated: ['tmdb.api_key'], unchanged: [], kept: [], withheld: [] });
+    expect(await m.value('teamPush', { handle: ref.handle })).toEqual({ updated: ['tmdb.api_key'], unchanged: [], kept: [], withheld: [], planted: [] });
     expect((await readTeamFile(file, alice, aliceR)).credentials[0]).toMatchObject({ value: 'fedcbafedcbafedcbafedcbafedcba98', meta: { updated_by: 'me' } });
     // A recipients list edited by hand: shown as a warning, and push refuses.
     writeFileSync(`${file}.recipients`, readFileSync(`${file}.recipients`, 'utf8').replace(/# me\nage1\S+\n/, ''));
@@ -140,5 +140,17 @@ describe('team channels in main', () => {
     expect(view.warning).toContain('A team identity planted in the team file (credential 1; cpw-vault never puts one there): not taken');
     expect(view.keys.map((k) => k.id)).toEqual(['tmdb.api_key']);
     expect(JSON.stringify(view)).not.toContain(planted);
+    // A push that writes nothing leaves the row, and says nothing of it; one that writes removes it and says which (never its value).
+    await m.vault.setCredential('tmdb', 'api_key', TMDB);
+    const unchanged = await m.value<Record<string, unknown>>('teamPush', { handle: ref.handle });
+    expect(unchanged).toMatchObject({ updated: [], unchanged: ['tmdb.api_key'], planted: [] });
+    expect((await readTeamFile(file, alice, aliceR)).planted).toHaveLength(1);
+    await m.vault.setCredential('tmdb', 'api_key', 'fedcbafedcbafedcbafedcbafedcba98');
+    const pushed = await m.value<Record<string, unknown>>('teamPush', { handle: ref.handle });
+    expect(pushed).toEqual({ updated: ['tmdb.api_key'], unchanged: [], kept: [], withheld: [], planted: [{ id: 'cpw-vault.team_identity', row: 1, own: false }] });
+    expect(JSON.stringify(pushed)).not.toContain(planted);
+    const after = await readTeamFile(file, alice, aliceR);
+    expect(after.planted).toBeUndefined();
+    expect(after.credentials.map((c) => c.id)).toEqual(['tmdb.api_key']);
   });
 });

@@ -179,7 +179,7 @@ export class FakeApi implements VaultApi {
   teamIdentity: VaultApi['teamIdentity'] = () => this.run('teamIdentity', [], () => ({ recipient: `age1${'q'.repeat(58)}` }));
   teamPullPlan: VaultApi['teamPullPlan'] = (r) => this.run('teamPullPlan', [r], () => ({ plan: this.teamPlanResult!, reviewed: 'tag-of-the-plan' }));
   teamPull: VaultApi['teamPull'] = (r) => this.run('teamPull', [r], () => ({ ok: true, imported: this.teamPlanResult?.counts.apply ?? 0 }));
-  teamPush: VaultApi['teamPush'] = (r) => this.run('teamPush', [r], () => ({ updated: [], withheld: [] }));
+  teamPush: VaultApi['teamPush'] = (r) => this.run('teamPush', [r], () => ({ updated: [], withheld: [], planted: [] }));
 }
 
 function page<T>(items: T[], f: { offset?: number; limit?: number }): Page<T> {

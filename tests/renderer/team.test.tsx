@@ -113,12 +113,36 @@ describe('Team screen', () => {
   it('a push that withheld keys never shared from this vault says so, naming them', async () => {
     const { api, user, show } = withFakeApi();
     api.team = view();
-    api.teamPush = async () => ({ updated: ['tmdb.api_key'], withheld: ['openai.api_key'] });
+    api.teamPush = async () => ({ updated: ['tmdb.api_key'], withheld: ['openai.api_key'], planted: [] });
     show(<Team />);
     await user.click(screen.getByRole('button', { name: 'Open a team file…' }));
     await user.click(await screen.findByRole('button', { name: 'Push my values' }));
     await waitFor(() => expect(useVault.getState().toasts.at(-1)?.text).toContain('Not sent: openai.api_key'));
     expect(useVault.getState().toasts.map((t) => t.text)).toContain('Pushed tmdb.api_key. Commit and push the team file.');
+  });
+
+  it('a push that removed planted team identity rows says which, in team push\'s words, and stays until dismissed', async () => {
+    const { api, user, show } = withFakeApi();
+    api.team = view();
+    api.teamPush = async () => ({ updated: ['tmdb.api_key'], withheld: [], planted: [{ id: 'cpw-vault.team_identity', row: 2, own: false }, { id: 'cpw-vault.team_identity', row: 4, own: true }] });
+    show(<Team />);
+    await user.click(screen.getByRole('button', { name: 'Open a team file…' }));
+    await user.click(await screen.findByRole('button', { name: 'Push my values' }));
+    await waitFor(() => expect(useVault.getState().toasts.at(-1)).toMatchObject({ kind: 'error' }));
+    const text = useVault.getState().toasts.at(-1)!.text;
+    expect(text).toContain('Removed 1 planted cpw-vault.team_identity row (credential 2) from the team file: cpw-vault never writes one; see who added it: git log -- /repo/cpw-team.age');
+    expect(text).toContain('removed your own team identity from the team file (credential 4): it was your own team identity');
+    expect(useVault.getState().toasts.map((t) => t.text)).toContain('Pushed tmdb.api_key. Commit and push the team file.');
+  });
+
+  it('a push that removed nothing says only what it pushed', async () => {
+    const { api, user, show } = withFakeApi();
+    api.team = view();
+    api.teamPush = async () => ({ updated: ['tmdb.api_key'], withheld: [], planted: [] });
+    show(<Team />);
+    await user.click(screen.getByRole('button', { name: 'Open a team file…' }));
+    await user.click(await screen.findByRole('button', { name: 'Push my values' }));
+    await waitFor(() => expect(useVault.getState().toasts.map((t) => t.text)).toEqual(['Pushed tmdb.api_key. Commit and push the team file.']));
   });
 
   it('a failed push is an error toast with the fix; the view stays', async () => {

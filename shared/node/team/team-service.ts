@@ -5,7 +5,7 @@ import type { CredentialId } from '../../core/credential';
 import type { MigrationPlan, PlanChoices, PlanRow } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
 import { NEVER_SHARED_ID, nextDocument, plantedIdentityReason, type TeamCredential, type TeamDocument } from '../../core/team-document';
-import { holdsIdentity, plantedRows } from '../../core/team-planted';
+import { holdsIdentity, plantedRows, type PlantedRow } from '../../core/team-planted';
 import type { TeamView } from '../../core/team-view';
 import type { Vault } from '../vault/vault';
 import { ensureIdentity, storedIdentity, type TeamKey } from './identity';
@@ -165,14 +165,25 @@ export function withheldText(withheld: readonly string[]): string {
   return `not sent, never shared from this vault: ${withheld.join(', ')} (a teammate may have named a key of yours in the file; if it is the team's, send yours with: cpw-vault team push --add ${withheld[0]})`;
 }
 
-/** The team file's values from the user's vault (the keys it shares); the file re-encrypted and replaced atomically. */
-export async function teamPush(vault: Vault, file: string): Promise<PushReport> {
+/** The app's push report: also the planted team identity rows (TeamDocument.planted) the rewrite removed. */
+export interface AppPushReport extends PushReport {
+  planted: PlantedRow[];
+}
+
+/**
+ * The team file's values from the user's vault (the keys it shares); the file re-encrypted and replaced atomically.
+ * A rewrite leaves planted team identity rows out (nextDocument never copies them), said in `planted`, as
+ * `team push` says it (row places only, never a value).
+ */
+export async function teamPush(vault: Vault, file: string): Promise<AppPushReport> {
   const report: PushReport = { updated: [], unchanged: [], kept: [], withheld: [] };
-  await updateTeamFile(teamFilesFor(file), async () => {
+  let planted: PlantedRow[] = [];
+  const written = await updateTeamFile(teamFilesFor(file), async () => {
     const { doc, key } = await opened(vault, file);
     const diff = recipientsDiffer(doc, readRecipientsFile(teamFilesFor(file)));
     if (diff) throw mismatch(teamFilesFor(file), diff);
+    planted = plantedRows(doc, key.identity);
     return pushedDocument(vault, doc, key.recipient, [], report);
   });
-  return report;
+  return { ...report, planted: written ? planted : [] };
 }
