@@ -43,6 +43,24 @@ function flipBits(cache: Buffer): Buffer {
   return out;
 }
 
+/** A folder `dist` under `root` holding copies of the bundles, without their caches: what a build makes them from. */
+function bundlesIn(root_: string): string {
+  const dist = join(root_, 'dist');
+  mkdirSync(dist);
+  for (const b of BUNDLES) copyFileSync(join(root, 'dist', b), join(dist, b));
+  return dist;
+}
+
+/** Builds the caches of `dist` in a child `node` with `env`; returns how each was warmed (buildCodeCaches' report). */
+function buildIn(dist: string, node: string, env: Record<string, string>): Record<string, string> {
+  const script = `import(${JSON.stringify(join(root, 'scripts/code-cache.mjs'))}).then((m) => process.stdout.write(JSON.stringify(m.buildCodeCaches(${JSON.stringify(dist)}))))`;
+  const r = spawnSync(node, ['-e', script], { env, encoding: 'utf8', timeout: 60_000 });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as Record<string, string>;
+}
+
+const FROM_ENV = { 'fast.cjs.read.cache': 'env', 'fast.cjs.cache': 'env', 'light-doctor.cjs.cache': 'written', 'cli.cjs.cache': 'written' };
+
 describe('code cache of the CLI bundles', () => {
   it('the bundles have no import() (a script compiled with a code cache has no module loader for one)', () => {
     for (const b of BUNDLES) expect(readFileSync(join(root, 'dist', b), 'utf8'), b).not.toMatch(/[^\w.$]import\(/);
@@ -54,9 +72,7 @@ describe('code cache of the CLI bundles', () => {
 
   it('the caches are warmed through a throwaway keyring, and a stage\'s own read has a smaller one', async () => {
     // Read over D-Bus as a pipeline's `get` reads, so the Secret Service client is in the cache (it compiled at each start).
-    const dist = join(makeTempHome().root, 'dist');
-    mkdirSync(dist);
-    for (const b of BUNDLES) copyFileSync(join(root, 'dist', b), join(dist, b));
+    const dist = bundlesIn(makeTempHome().root);
     const { buildCodeCaches } = (await import(join(root, 'scripts/code-cache.mjs'))) as { buildCodeCaches(dist: string): Record<string, string> };
     expect(buildCodeCaches(dist)).toEqual({ 'fast.cjs.read.cache': 'keyring', 'fast.cjs.cache': 'keyring', 'light-doctor.cjs.cache': 'written', 'cli.cjs.cache': 'written' });
     for (const [name, b] of CACHES) expect(cacheAccepted(join(dist, b), join(dist, name)), name).toBe(true);
@@ -65,37 +81,26 @@ describe('code cache of the CLI bundles', () => {
 
   it('without the keyring tools (a machine with no D-Bus) the caches are still made, from env var values', () => {
     const t = makeTempHome();
-    const dist = join(t.root, 'dist');
+    const dist = bundlesIn(t.root);
     const bin = join(t.root, 'bin');
-    mkdirSync(dist);
     mkdirSync(bin);
-    for (const b of BUNDLES) copyFileSync(join(root, 'dist', b), join(dist, b));
     // PATH holds node alone: no sh, dbus-run-session or gnome-keyring-daemon to find.
     symlinkSync(process.execPath, join(bin, 'node'));
-    const script = `import(${JSON.stringify(join(root, 'scripts/code-cache.mjs'))}).then((m) => process.stdout.write(JSON.stringify(m.buildCodeCaches(${JSON.stringify(dist)}))))`;
-    const r = spawnSync(join(bin, 'node'), ['-e', script], { env: { PATH: bin, HOME: t.home }, encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ 'fast.cjs.read.cache': 'env', 'fast.cjs.cache': 'env', 'light-doctor.cjs.cache': 'written', 'cli.cjs.cache': 'written' });
+    expect(buildIn(dist, join(bin, 'node'), { PATH: bin, HOME: t.home })).toEqual(FROM_ENV);
     for (const [name, b] of CACHES) expect(cacheAccepted(join(dist, b), join(dist, name)), name).toBe(true);
   }, 60_000);
 
   it('keyring tools that do not work (a daemon that will not start) cost the build a bounded wait, then the env var warm-up', () => {
     const t = makeTempHome();
-    const dist = join(t.root, 'dist');
+    const dist = bundlesIn(t.root);
     const fake = join(t.root, 'fake');
-    mkdirSync(dist);
     mkdirSync(fake);
-    for (const b of BUNDLES) copyFileSync(join(root, 'dist', b), join(dist, b));
     // A daemon that starts but never takes its name, for as long as the session bus lives (so it ends with it).
     const waits = 'while gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.GetId >/dev/null 2>&1; do sleep 0.2; done';
     writeFileSync(join(fake, 'gnome-keyring-daemon'), `#!/bin/sh\n${waits}\n`, { mode: 0o755 });
-    const script = `import(${JSON.stringify(join(root, 'scripts/code-cache.mjs'))}).then((m) => process.stdout.write(JSON.stringify(m.buildCodeCaches(${JSON.stringify(dist)}))))`;
     const started = Date.now();
-    const env = { PATH: `${fake}:${process.env['PATH']}`, HOME: t.home, CPW_CODE_CACHE_KEYRING_WAIT_MS: '1500' };
-    const r = spawnSync(process.execPath, ['-e', script], { env, encoding: 'utf8', timeout: 60_000 });
-    expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ 'fast.cjs.read.cache': 'env', 'fast.cjs.cache': 'env', 'light-doctor.cjs.cache': 'written', 'cli.cjs.cache': 'written' });
-    // The wait, then four warm-ups: far from the minutes the keyring's own probes could take (the test's deadline ends a hang).
+    expect(buildIn(dist, process.execPath, { PATH: `${fake}:${process.env['PATH']}`, HOME: t.home, CPW_CODE_CACHE_KEYRING_WAIT_MS: '1500' })).toEqual(FROM_ENV);
+    // The wait, then four warm-ups: far from the minutes the keyring's own probes could take (the 60 s deadline ends a hang).
     expect(Date.now() - started).toBeLessThan(45_000);
   }, 90_000);
 
