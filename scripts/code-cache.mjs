@@ -131,11 +131,20 @@ export function buildCodeCaches(dist = join(root, 'dist')) {
   }
 }
 
-/** The warm-up in a private D-Bus session with a throwaway keyring; undefined when that could not be done. */
+/**
+ * The warm-up in a private D-Bus session with a throwaway keyring; undefined when that could not be done. The
+ * session runs under coreutils' `timeout`, in a process group of its own that `timeout` kills whole at the
+ * deadline: the bus, the keeper and the daemon with it. (spawnSync's own timeout signals its child alone, and a
+ * killed dbus-run-session left its bus, and the keeper that restarts the daemon while the bus answers, for ever.)
+ */
 function inKeyringSession(home, dist, caches, env) {
+  const timeout = ['/usr/bin/timeout', '/bin/timeout'].find((p) => existsSync(p));
+  if (!timeout) return undefined;
   const config = sessionConfig(mkdtempSync(join(env.XDG_RUNTIME_DIR, 'bus-')));
+  const budget = Number(process.env.CPW_CODE_CACHE_SESSION_MS) || KEYRING_WAIT_MS + TIMEOUT_MS * caches.length;
+  const session = ['dbus-run-session', `--config-file=${config}`, '--', process.execPath, fileURLToPath(import.meta.url), '--in-session', home, dist, ...caches];
   // The tools as this process found them (its PATH); the warm-ups themselves keep the fixed one.
-  const r = spawnSync('dbus-run-session', [`--config-file=${config}`, '--', process.execPath, fileURLToPath(import.meta.url), '--in-session', home, dist, ...caches], { env: { ...env, PATH: process.env.PATH ?? env.PATH, CPW_CODE_CACHE_KEYRING_WAIT_MS: String(KEYRING_WAIT_MS) }, stdio: ['ignore', 'pipe', 'ignore'], timeout: KEYRING_WAIT_MS + TIMEOUT_MS * caches.length });
+  const r = spawnSync(timeout, ['-s', 'KILL', `${Math.ceil(budget / 1000)}s`, ...session], { env: { ...env, PATH: process.env.PATH ?? env.PATH, CPW_CODE_CACHE_KEYRING_WAIT_MS: String(KEYRING_WAIT_MS) }, stdio: ['ignore', 'pipe', 'ignore'], timeout: budget + 10_000 });
   try {
     const report = JSON.parse(String(r.stdout));
     return Object.values(report).some((how) => how.startsWith('not written')) ? undefined : report;

@@ -104,6 +104,22 @@ describe('code cache of the CLI bundles', () => {
     expect(Date.now() - started).toBeLessThan(45_000);
   }, 90_000);
 
+  it('a warm-up session that outlives its deadline is ended whole: no bus, keeper or daemon of it is left running', () => {
+    const t = makeTempHome();
+    const dist = bundlesIn(t.root);
+    const fake = join(t.root, 'fake');
+    mkdirSync(fake);
+    // A daemon that never takes its name and runs while the bus answers: left alive only if the bus is.
+    const waits = 'while gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.GetId >/dev/null 2>&1; do sleep 0.2; done';
+    writeFileSync(join(fake, 'gnome-keyring-daemon'), `#!/bin/sh\n${waits}\n`, { mode: 0o755 });
+    // The keyring's own wait far longer than the session's deadline: the deadline ends it.
+    expect(buildIn(dist, process.execPath, { PATH: `${fake}:${process.env['PATH']}`, HOME: t.home, CPW_CODE_CACHE_KEYRING_WAIT_MS: '120000', CPW_CODE_CACHE_SESSION_MS: '3000' })).toEqual(FROM_ENV);
+    const left = () => spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(fake));
+    const until = Date.now() + 10_000;
+    while (left().length && Date.now() < until) spawnSync('sleep', ['0.2']);
+    expect(left()).toEqual([]);
+  }, 60_000);
+
   it.each([
     ['a damaged', () => Buffer.from('not a V8 code cache at all, just bytes'.repeat(100))],
     ['a truncated', (name: string) => Buffer.from(spawnSync('head', ['-c', '4096', join(root, 'dist', name)]).stdout)],
