@@ -98,7 +98,8 @@ export function planMigration(source: ParsedSource, compare: (id: CredentialId, 
     if (target === NEVER_SHARED_ID && stored !== 'same') return { ...base, target, action: 'invalid', apply: false, reason: TEAM_IDENTITY_REFUSED };
     if (!entry.target && stored === 'absent') {
       const envVar = entry.customTarget!.envVar;
-      if (choices.includeUnknown && PLAINTEXT.has(source.kind) && !maySecret(entry.sourceKey, value)) {
+      // Whatever --include-unknown says: unticked, the row promised that the flag would import it, which it then refused.
+      if (PLAINTEXT.has(source.kind) && !maySecret(entry.sourceKey, value)) {
         // Found by a new-user pass: `PORT=3000` became a secret, and exec then took PORT from every stage and masked "3000" in its output.
         const { service, key } = splitCredentialId(target);
         return { ...base, target, action: 'unknown', apply: false, envVar, reason: `looks like a setting, not a secret; not imported (if it is one: cpw-vault set ${service} ${key} --env-var ${envVar})` };

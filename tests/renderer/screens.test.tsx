@@ -446,7 +446,9 @@ describe('Migration screen', () => {
     show(<Migration />);
     const table = await screen.findByRole('table', { name: 'Migration plan' });
     const note = (key: string) => within(table).getByText(key, { selector: 'code' }).closest('tr')!.lastElementChild!.textContent;
-    expect(note('PORT')).toMatch(/when "Import unknown keys" is ticked/);
+    // Unticked too: the row never promises an import the tick would then refuse.
+    expect(note('PORT')).toMatch(/^looks like a setting, not a secret; not imported/);
+    expect(note('PORT')).not.toMatch(/when .*ticked/);
     await user.click(screen.getByRole('checkbox', { name: 'Import unknown keys as custom credentials' }));
     await waitFor(() => expect(note('x_KEY')).toMatch(/imported as custom x\.key/));
     for (const key of ['PORT', 'constructor']) {
