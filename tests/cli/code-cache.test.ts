@@ -61,6 +61,18 @@ function buildIn(dist: string, node: string, env: Record<string, string>): Recor
 
 const FROM_ENV = { 'fast.cjs.read.cache': 'env', 'fast.cjs.cache': 'env', 'light-doctor.cjs.cache': 'written', 'cli.cjs.cache': 'written' };
 
+/**
+ * A folder under `root` holding a `gnome-keyring-daemon` that starts but never takes its name, and runs for as long
+ * as the session bus answers (so it ends with it, and is left alive only if the bus is). Returns the folder.
+ */
+function neverAnsweringDaemon(root_: string): string {
+  const fake = join(root_, 'fake');
+  mkdirSync(fake);
+  const waits = 'while gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.GetId >/dev/null 2>&1; do sleep 0.2; done';
+  writeFileSync(join(fake, 'gnome-keyring-daemon'), `#!/bin/sh\n${waits}\n`, { mode: 0o755 });
+  return fake;
+}
+
 describe('code cache of the CLI bundles', () => {
   it('the bundles have no import() (a script compiled with a code cache has no module loader for one)', () => {
     for (const b of BUNDLES) expect(readFileSync(join(root, 'dist', b), 'utf8'), b).not.toMatch(/[^\w.$]import\(/);
@@ -93,11 +105,7 @@ describe('code cache of the CLI bundles', () => {
   it('keyring tools that do not work (a daemon that will not start) cost the build a bounded wait, then the env var warm-up', () => {
     const t = makeTempHome();
     const dist = bundlesIn(t.root);
-    const fake = join(t.root, 'fake');
-    mkdirSync(fake);
-    // A daemon that starts but never takes its name, for as long as the session bus lives (so it ends with it).
-    const waits = 'while gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.GetId >/dev/null 2>&1; do sleep 0.2; done';
-    writeFileSync(join(fake, 'gnome-keyring-daemon'), `#!/bin/sh\n${waits}\n`, { mode: 0o755 });
+    const fake = neverAnsweringDaemon(t.root);
     const started = Date.now();
     expect(buildIn(dist, process.execPath, { PATH: `${fake}:${process.env['PATH']}`, HOME: t.home, CPW_CODE_CACHE_KEYRING_WAIT_MS: '1500' })).toEqual(FROM_ENV);
     // The wait, then four warm-ups: far from the minutes the keyring's own probes could take (the 60 s deadline ends a hang).
@@ -107,11 +115,7 @@ describe('code cache of the CLI bundles', () => {
   it('a warm-up session that outlives its deadline is ended whole: no bus, keeper or daemon of it is left running', () => {
     const t = makeTempHome();
     const dist = bundlesIn(t.root);
-    const fake = join(t.root, 'fake');
-    mkdirSync(fake);
-    // A daemon that never takes its name and runs while the bus answers: left alive only if the bus is.
-    const waits = 'while gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.GetId >/dev/null 2>&1; do sleep 0.2; done';
-    writeFileSync(join(fake, 'gnome-keyring-daemon'), `#!/bin/sh\n${waits}\n`, { mode: 0o755 });
+    const fake = neverAnsweringDaemon(t.root);
     // The keyring's own wait far longer than the session's deadline: the deadline ends it.
     expect(buildIn(dist, process.execPath, { PATH: `${fake}:${process.env['PATH']}`, HOME: t.home, CPW_CODE_CACHE_KEYRING_WAIT_MS: '120000', CPW_CODE_CACHE_SESSION_MS: '3000' })).toEqual(FROM_ENV);
     const left = () => spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(fake));
