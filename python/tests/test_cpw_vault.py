@@ -54,7 +54,8 @@ def test_require_workflow_lists_what_is_missing_and_the_fix(vault):
         cpw_vault.require_workflow("subtitle")
     e = info.value
     assert e.exit_code == 3 and e.code == "WORKFLOW_NOT_READY"
-    assert "TMDB API key" in str(e) and "cpw-vault set tmdb api_key" in str(e)
+    assert "TMDB API key" in e.message and "cpw-vault set tmdb api_key" in e.fix
+    assert str(e).count("cpw-vault set tmdb api_key") == 1  # said once: in the fix, not in the message too
     assert [m["credentials"] for m in e.missing] == [["tmdb.api_key"]]
     vault("tmdb", "api_key", TMDB)
     assert cpw_vault.require_workflow("subtitle")["uses"] == ["huggingface.token", "tmdb.api_key"]

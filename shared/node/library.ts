@@ -58,8 +58,8 @@ export async function getCredential(service: string, key: string): Promise<Crede
 /**
  * Checks that a workflow has every credential it needs (reading the keychain
  * to be sure). Returns its status when ready; throws VaultError
- * WORKFLOW_NOT_READY whose message lists each missing credential and the
- * command that fixes it.
+ * WORKFLOW_NOT_READY whose message lists each missing credential and whose
+ * `fix` holds the command that adds each (one line each).
  */
 export async function requireWorkflow(name: WorkflowName | string): Promise<WorkflowStatus> {
   return withDefaultVault(async (vault) => {

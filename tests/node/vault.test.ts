@@ -259,7 +259,8 @@ describe('workflows through the vault', () => {
     const e = await rejected(vault.workflowEnv('subtitle'));
     expect(e.code).toBe('WORKFLOW_NOT_READY');
     expect(e.message).toContain('TMDB API key');
-    expect(e.message).toContain('cpw-vault set tmdb api_key');
+    expect(e.message).not.toContain('cpw-vault set'); // said once, in the fix
+    expect(e.fix).toContain('cpw-vault set tmdb api_key');
   });
 });
 

@@ -59,13 +59,15 @@ def check_workflow(name):
 
 def require_workflow(name, verify=False):
     """Returns the workflow's status when it is ready; raises WorkflowNotReady whose message lists each
-    missing credential and the command that fixes it. With verify=True the providers are asked too
-    (CredentialRejected, ProviderUnreachable)."""
+    missing credential and whose fix holds the command that adds each (str(e) shows both, each once).
+    With verify=True the providers are asked too (CredentialRejected, ProviderUnreachable)."""
     status = check_workflow(name)
     if not status["ready"]:
         missing = status.get("missing", [])
-        lines = ["  - %s (%s)\n    %s" % (m["description"], " or ".join(m["credentials"]), m["fix"]) for m in missing]
-        raise WorkflowNotReady("WORKFLOW_NOT_READY", "The %s workflow is not ready; missing:\n%s" % (name, "\n".join(lines)),
+        needs = ["%s (%s)" % (m["description"], " or ".join(m["credentials"])) for m in missing]
+        # As the Node library words it: one need on the line, several as a list.
+        said = " %s." % needs[0] if len(needs) == 1 else "\n" + "\n".join("  - " + n for n in needs)
+        raise WorkflowNotReady("WORKFLOW_NOT_READY", "The %s workflow is not ready; missing:%s" % (name, said),
                                "\n".join(m["fix"] for m in missing), 3, missing)
     if verify:
         status["verification"] = _verified(["--workflow", name], True)

@@ -142,12 +142,14 @@ export async function resolveAll(reader: VaultReader, options: { verify?: boolea
   return out;
 }
 
-/** The error for a workflow that is not ready: what is missing and how to fix each. */
+/**
+ * The error for a workflow that is not ready: the message says what is
+ * missing, the fix what to run for each (one line per missing need). Each
+ * is said once: the CLI prints the fix under the message, and a Node stage
+ * has both (`err.message`, `err.fix`).
+ */
 export function notReady(status: WorkflowStatus): VaultError {
-  const lines = status.missing.map((m) => `  - ${m.description} (${m.credentials.join(' or ')})\n    ${m.fix}`);
-  return new VaultError(
-    'WORKFLOW_NOT_READY',
-    `The ${status.workflow} workflow is not ready; missing:\n${lines.join('\n')}`,
-    status.missing.map((m) => m.fix).join('\n'),
-  );
+  const needs = status.missing.map((m) => `${m.description} (${m.credentials.join(' or ')})`);
+  const missing = needs.length === 1 ? ` ${needs[0]}.` : `\n${needs.map((n) => `  - ${n}`).join('\n')}`;
+  return new VaultError('WORKFLOW_NOT_READY', `The ${status.workflow} workflow is not ready; missing:${missing}`, status.missing.map((m) => m.fix).join('\n'));
 }

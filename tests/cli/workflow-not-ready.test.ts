@@ -1,0 +1,48 @@
+// A workflow that is not ready says what is missing in its message and what to run in its fix, each once: the
+// message used to repeat every Run line the fix line then printed again.
+import { describe, expect, it } from 'vitest';
+import { validateWorkflow } from '../../shared/core/workflows';
+import { notReady } from '../../shared/node/vault/workflow-reads';
+import { cli } from '../helpers/cli';
+import { makeTempHome } from '../helpers/temp';
+
+const HF_RUN = 'Run: cpw-vault set huggingface token';
+const TMDB_RUN = 'Run: cpw-vault set tmdb api_key';
+const times = (text: string, part: string) => text.split(part).length - 1;
+
+describe('a workflow that is not ready', () => {
+  it('exec: one missing credential, its Run line printed once (on the fix line), exit 3', async () => {
+    const t = makeTempHome();
+    const r = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'true']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('error [WORKFLOW_NOT_READY] The transcribe workflow is not ready; missing: HuggingFace token (WhisperX ASR models) (huggingface.token).\n');
+    expect(r.stderr).toContain(`\nfix: ${HF_RUN}`);
+    expect(times(r.stderr, HF_RUN)).toBe(1);
+  });
+
+  it('env: two missing, listed in the message, one Run line each in the fix', async () => {
+    const t = makeTempHome();
+    const r = await cli(t, ['env', '--workflow', 'subtitle']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/missing:\n {2}- HuggingFace token .*\(huggingface\.token\)\n {2}- TMDB API key .*\(tmdb\.api_key\)\nfix: Run: cpw-vault set huggingface token .*\n {5}Run: cpw-vault set tmdb api_key /);
+    expect([times(r.stderr, HF_RUN), times(r.stderr, TMDB_RUN)]).toEqual([1, 1]);
+  });
+
+  it('env --format json: the message names what is missing, the fix what to run, neither repeats the other', async () => {
+    const t = makeTempHome();
+    const r = await cli(t, ['env', '--workflow', 'subtitle', '--format', 'json']);
+    expect(r.code).toBe(3);
+    const { error } = JSON.parse(r.stdout) as { error: { code: string; message: string; fix: string } };
+    expect(error.code).toBe('WORKFLOW_NOT_READY');
+    expect(error.message).toMatch(/huggingface\.token[^]*tmdb\.api_key/);
+    expect(error.message).not.toContain('Run:');
+    expect(error.fix.split('\n').map((l) => l.slice(0, l.indexOf('  ')))).toEqual([HF_RUN, TMDB_RUN]);
+  });
+
+  it('the error a Node stage catches carries both: what is missing (message) and what to run (fix)', () => {
+    const err = notReady(validateWorkflow('summarize', () => false));
+    expect(err.message).toBe('The summarize workflow is not ready; missing: an AI provider API key (OpenAI, Anthropic or Google) (openai.api_key or anthropic.api_key or google.api_key).');
+    expect(err.fix).toMatch(/^Run: cpw-vault set openai api_key .*platform\.openai\.com/);
+  });
+});
