@@ -39,6 +39,18 @@ export function storeName(backend: string): string {
   return backend === 'file' ? 'the vault file' : 'the keychain';
 }
 
+/**
+ * Where a stored value is, as output shows it: "keychain" (the OS keychain), "file" (the age vault file, the
+ * backend's own name) or "profile" (a value that is not a secret). The profile's metadata keeps `storage:
+ * 'keychain'` for any value in the secret store, whichever backend holds it (a backend switch moves values and
+ * leaves the index as it is; the profile names the backend once), so its word alone said "keychain" for a
+ * vault-file value.
+ */
+export function storedIn(storage: 'keychain' | 'profile' | undefined, backend: string): 'keychain' | 'file' | 'profile' {
+  if (storage === 'profile') return 'profile';
+  return backend === 'file' ? 'file' : 'keychain';
+}
+
 /** Why a keychain cannot be used. */
 export type KeychainReason = 'KEYCHAIN_UNAVAILABLE' | 'KEYCHAIN_NO_PROVIDER' | 'KEYCHAIN_LOCKED' | 'KEYCHAIN_TIMEOUT' | 'KEYCHAIN_DENIED' | 'KEYCHAIN_ERROR' | 'KEYCHAIN_NO_COLLECTION';
 

@@ -13,7 +13,10 @@
  *   }
  *
  * `meta` is the profile's credential metadata as it was (label, dates,
- * custom env var...). The reader checks the structure only; whether each id
+ * custom env var...), but for `storage`: where the value was, the backend
+ * named ("keychain", "file" for the age vault file, or "profile"), where the
+ * profile's index says "keychain" for whichever secret store (see storedIn).
+ * Import reads neither: the importing vault's backend decides. The reader checks the structure only; whether each id
  * and value may be stored is the import plan's call (invalid rows), exactly
  * as for migration. Errors never quote the text.
  */

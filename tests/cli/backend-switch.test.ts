@@ -118,6 +118,8 @@ describe('backend use on a host with no D-Bus session at all', () => {
     expect(migrated.stderr, migrated.stderr).toContain('Migrated 1 credential(s) into the vault file.');
     expect((await run(h, ['doctor', '--repair'], { noDbus: true })).stderr).toContain('repair: nothing to do: the index and the vault file agree');
     expect((await run(h, ['which', 'huggingface', 'token'], { noDbus: true, env: { HF_TOKEN: `${HF}x` } })).stderr).toContain('HF_TOKEN shadows a different value stored in the vault file.');
+    const shadowed = await run(h, ['which', 'huggingface', 'token', '--json'], { noDbus: true, env: { HF_TOKEN: `${HF}x` } });
+    expect(JSON.parse(shadowed.stdout).credentials[0].shadows).toEqual({ env: 'HF_TOKEN', stored: 'file' }); // not "keychain"
     expect((await run(h, ['lock'], { noDbus: true })).code).toBe(0);
     // Back to a keychain this host lacks: refused before the vault's passphrase is read (a wrong one is never tried; it was asked first, then the first write failed).
     const back = await run(h, ['backend', 'use', 'keychain', '--passphrase-fd', '3'], { fd3: 'not the passphrase at all\n', noDbus: true });

@@ -184,10 +184,13 @@ describe('the file backend through the CLI, on a host with no D-Bus session', ()
     expect(statSync(out).mode & 0o777).toBe(0o600);
     expect(readFileSync(out).includes(HF)).toBe(false);
     const doc = await readExportFile(out, 'passphrase of the export file');
+    // storage says where the values were (the vault file), not "keychain", the profile index's word for any secret store.
     expect(doc.credentials).toEqual([
-      { id: 'huggingface.token', value: HF, meta: expect.objectContaining({ hint: `••••${HF.slice(-4)}`, created_at: expect.any(String) }) },
-      { id: 'tmdb.api_key', value: TMDB, meta: expect.objectContaining({ hint: `••••${TMDB.slice(-4)}` }) },
+      { id: 'huggingface.token', value: HF, meta: expect.objectContaining({ hint: `••••${HF.slice(-4)}`, created_at: expect.any(String), storage: 'file' }) },
+      { id: 'tmdb.api_key', value: TMDB, meta: expect.objectContaining({ hint: `••••${TMDB.slice(-4)}`, storage: 'file' }) },
     ]);
+    // The profile's own format is unchanged.
+    expect(JSON.parse(readFileSync(h.profile, 'utf8')).credential_metadata['huggingface.token'].storage).toBe('keychain');
     const before = readFileSync(out);
     const again = await fileCli(h, ['export', '--to', out, '--passphrase-file', exportPass]);
     expect(again.code).toBe(1);

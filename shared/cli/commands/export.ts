@@ -9,6 +9,7 @@ import { readPassphrase, type PassphraseSource } from '../passphrase-input';
 import { echoOffDuring } from '../echo-off';
 import { cancelledIfInterrupted } from '../signals';
 import { assertWritableTarget } from '../../node/secrets/durable-file';
+import { storedIn } from '../../core/secret-store';
 
 export interface ExportArgs extends PassphraseSource {
   to: string;
@@ -24,7 +25,8 @@ async function collect(vault: Vault, warn: (m: string) => void): Promise<Exporte
       warn(`${c.id} is listed but has no stored value; it is not in the export.`);
       continue;
     }
-    out.push({ id: c.id, value, meta: { ...c.meta } });
+    // The export names the backend ("file"), where the profile's index says "keychain" for the secret store.
+    out.push({ id: c.id, value, meta: { ...c.meta, storage: storedIn(c.meta.storage, vault.backend()) } });
   }
   return out;
 }

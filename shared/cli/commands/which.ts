@@ -1,6 +1,6 @@
 import { checkedCredentialId, splitCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError, isVaultError } from '../../core/errors';
-import { storeName } from '../../core/secret-store';
+import { storeName, storedIn } from '../../core/secret-store';
 import { sourceLabel, type CredentialSource, type CredentialView } from '../../core/views';
 import { paint } from '../io';
 import { printJson, type CliContext, type ReadVault } from '../context';
@@ -12,7 +12,7 @@ interface WhichRow {
   id: CredentialId;
   source: CredentialSource | null;
   /** Set when an env var wins over a different value stored in the keychain/profile. */
-  shadows?: { env: string; stored: 'keychain' | 'profile' };
+  shadows?: { env: string; stored: 'keychain' | 'file' | 'profile' };
   warning?: string;
 }
 
@@ -34,8 +34,8 @@ async function whichOne(vault: ReadVault, id: CredentialId, views: ReadonlyMap<C
     const stored = await vault.storedValue(id);
     const envValue = vault.envValue(id);
     if (stored !== undefined && envValue !== undefined && stored !== envValue) {
-      const where = view.meta?.storage ?? 'keychain';
-      return { id, source, shadows: { env: source.name, stored: where }, warning: `${source.name} shadows a different value stored in ${where === 'profile' ? 'the profile' : storeName(vault.backend())}.` };
+      const where = storedIn(view.meta?.storage, vault.backend());
+      return { id, source, shadows: { env: source.name, stored: where }, warning: `${source.name} shadows a different value stored in ${where === 'profile' ? 'the profile' : storeName(where)}.` };
     }
   } catch (err) {
     if (!isVaultError(err)) throw err;
