@@ -106,6 +106,8 @@ describe('the file backend through the CLI, on a host with no D-Bus session', ()
     // And in the views the app shows (and list --json): the source names the store.
     const listed = JSON.parse((await fileCli(h, ['list', '--json'])).stdout).credentials.find((c: { id: string }) => c.id === 'tmdb.api_key');
     expect(listed.source).toEqual({ kind: 'keychain', store: 'file' });
+    // Its metadata names the backend too (the profile's index says "keychain" for any secret store), as export does.
+    expect(listed.meta.storage).toBe('file');
     const env = await fileCli(h, ['env', '--workflow', 'subtitle', '--format', 'dotenv']);
     expect(env.stdout).toContain(`TMDB_API_KEY='${TMDB}'`);
     // A stage that checks its keys by shape (no value on any command line) and says so, like the examples do.

@@ -5,7 +5,7 @@ import { vaultAgentListening } from '../../node/agent/socket-dir';
 import { vaultLocked } from '../../node/secrets/vault-errors';
 import { vaultFilesFor } from '../../node/secrets/vault-files';
 import { unknownReason } from '../../core/workflows';
-import type { KeychainStatus } from '../../core/secret-store';
+import { storedIn, type KeychainStatus } from '../../core/secret-store';
 import { printJson, type CliContext, type ReadVault } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { shortDate, table } from '../format';
@@ -23,8 +23,13 @@ export async function list(_args: object, ctx: CliContext): Promise<ExitCode> {
   const reader = await ctx.reader();
   const creds = reader.listCredentials();
   const keychain = await uncheckedKeychain(reader, ctx.io.env);
-  if (ctx.globals.json) printJson(ctx.io, { credentials: creds, ...uncheckedJson(reader, ctx, keychain) });
-  else {
+  if (ctx.globals.json) {
+    // meta.storage names the backend ("file" for the age vault file), as export and which do: the profile's index
+    // says "keychain" for whichever secret store holds the value.
+    const backend = reader.backend();
+    const credentials = creds.map((c) => (c.meta ? { ...c, meta: { ...c.meta, storage: storedIn(c.meta.storage, backend) } } : c));
+    printJson(ctx.io, { credentials, ...uncheckedJson(reader, ctx, keychain) });
+  } else {
     // A value that is no secret (the OpenAI organization ID) is shown in full (its hint is cut to 16 characters),
     // unless it has a secret's shape (a key pasted there by an older version): then masked, as a secret's hint.
     const plain = async (id: CredentialId, hint: string) => {
