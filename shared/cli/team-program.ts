@@ -51,7 +51,7 @@ export function addTeamCommands(program: Command, _sub: Sub, invoke: Invoke, exa
     .addHelpText('after', examples(['cpw-vault team add bob age1...   # the key bob printed with: cpw-vault team identity', 'cpw-vault team add ci age1... --file pipelines/cpw-team.age'])),
     (o, name, recipient) => async (ctx) => (await m()).teamAdd({ ...o, name: name!, recipient: recipient! }, ctx));
 
-  run(target(team.command('remove')).argument('<name>').description('remove a member, re-encrypt, and list the keys they have seen (rotate them)')
+  run(target(team.command('remove')).argument('<name>').description('remove a member (every name of their key), re-encrypt, and list the keys they have seen (rotate them)')
     .addHelpText('after', examples(['cpw-vault team remove bob', 'cpw-vault team rotate-reminder   # then: what bob saw and is not rotated yet'])),
     (o, name) => async (ctx) => (await m()).teamRemove({ ...o, name: name! }, ctx));
 

@@ -71,9 +71,9 @@ export interface TeamDocument {
 }
 
 /**
- * Why a pull refuses the team identity planted as credential `row` of `file`: `own` when it is the user's
- * stored one (then every member has read it: a new one is needed), else one its writer knows. Never quotes
- * the value.
+ * Why a pull refuses the team identity planted as credential `row` of `file`: `own` when it holds the identity
+ * the run decrypted the file with (then every member has read it: a new one is needed), else one its writer
+ * knows. Never quotes the value.
  */
 export function plantedIdentityReason(file: string, row: number, own: boolean): string {
   if (own) return `your own team identity is in the team file (credential ${row}), where every member can read it: not taken; make a new one (age-keygen -o NEW; cpw-vault team identity --import NEW --force) and ask a member to remove you and add you with its key`;

@@ -143,6 +143,63 @@ describe('team pull of a team file with planted rows', () => {
     expect((await run(['get', 'tmdb', 'api_key'])).stdout).toBe(TMDB);
   });
 
+  it('a member the recipients list lacks is warned of in --json too (recipients_mismatch), not on stderr alone', async () => {
+    const target = planted('unlisted-json', (doc) => doc.members.push({ name: 'mallory', recipient: keygen(join(m.root, 'sneak.key')), seen: [] }), true);
+    const mismatch = { only_in_file: ['mallory'], only_in_list: [], message: expect.stringContaining('disagree: the team file is encrypted to mallory, not listed there'), fix: expect.stringContaining('cpw-vault team recipients --write') };
+    for (const args of [['team', 'status', '--file'], ['team', 'pull', '--dry-run', '--file'], ['team', 'rotate-reminder', '--file'], ['which', 'tmdb', 'api_key', '--team']]) {
+      const r = await run([...args, target, '--json']);
+      expect(r.stderr).toContain('disagree: the team file is encrypted to mallory');
+      expect(JSON.parse(r.stdout), args.join(' ')).toMatchObject({ recipients_mismatch: mismatch, shared_keys: [] });
+    }
+  });
+
+  it('team add refuses a key another member has (exit 2, both files unchanged); a file that holds one anyway is warned of, and team remove of one name removes every name of the key', async () => {
+    const carol = execFileSync('age-keygen', ['-y', join(m.root, 'carol.key')], { encoding: 'utf8' }).trim();
+    const before = [readFileSync(file), readFileSync(`${file}.recipients`)];
+    const add = await run(['team', 'add', '--json', 'dave', carol]);
+    expect(add.code).toBe(2);
+    expect(add.stderr).toContain('[INVALID_ARGUMENT] That key already belongs to member carol');
+    expect(JSON.parse(add.stdout)).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
+    expect([readFileSync(file), readFileSync(`${file}.recipients`)]).toEqual(before);
+
+    // carol's key under a second name, written with the reference age CLI: every command that opens the file says so.
+    const target = planted('twice', (doc) => doc.members.push({ name: 'dave', recipient: carol, seen: [] }));
+    const warning = `warning: members carol and dave of ${target} have the same age key (${carol}), which team add refuses`;
+    const shared = [{ recipient: carol, members: ['carol', 'dave'] }];
+    const status = await run(['team', 'status', '--json', '--file', target]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stderr).toContain(warning);
+    expect(JSON.parse(status.stdout)).toMatchObject({ shared_keys: shared, recipients_mismatch: null });
+    const pull = await run(['team', 'pull', '--yes', '--json', '--file', target]);
+    expect(pull.code, pull.stderr).toBe(0);
+    expect(pull.stderr).toContain(warning);
+    expect(JSON.parse(pull.stdout)).toMatchObject({ imported: 0, shared_keys: shared });
+
+    const remove = await run(['team', 'remove', '--json', 'dave', '--file', target]);
+    expect(remove.code, remove.stderr).toBe(0);
+    expect(remove.stderr).toContain('dave removed, and carol, who had the same age key (removing dave alone would have left the file encrypted to it)');
+    expect(JSON.parse(remove.stdout)).toMatchObject({ removed: 'dave', also_removed: ['carol'], rotate: ['tmdb.api_key'] });
+    expect(() => execFileSync('age', ['-d', '-i', join(m.root, 'carol.key'), target], { stdio: 'ignore' })).toThrow();
+    expect(readFileSync(`${target}.recipients`, 'utf8')).not.toContain(carol);
+    const after = await run(['team', 'status', '--file', target]);
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stderr).not.toContain('same age key');
+  });
+
+  it('a pull with --identity-file calls the planted row holding the key it decrypted with your own, as status does (not the stored identity)', async () => {
+    const carols = secretOf(join(m.root, 'carol.key'));
+    const target = planted('run-key', (doc) => doc.credentials.push({ id: ID, value: carols }, { id: ID, value: mine }));
+    const as = ['--identity-file', join(m.root, 'carol.key'), '--file', target];
+    const json = await run(['team', 'pull', '--dry-run', '--json', ...as]);
+    expect(json.code, json.stderr).toBe(0);
+    const reasons = (JSON.parse(json.stdout) as { plan: { rows: { target: string; reason: string }[] } }).plan.rows.filter((r) => r.target === ID).map((r) => r.reason);
+    expect(reasons[0]).toContain('your own team identity is in the team file (credential 2)');
+    expect(reasons[1]).toContain('a team identity planted in the team file (credential 3;');
+    const status = await run(['team', 'status', '--json', ...as]);
+    expect((JSON.parse(status.stdout) as { planted: { own: boolean }[] }).planted.map((r) => r.own)).toEqual([true, false]);
+    for (const out of [json, status]) expect(out.stdout + out.stderr).not.toMatch(/AGE-SECRET-KEY-1/);
+  });
+
   /** The credential ids of `target` as carol decrypts it (planted rows included). */
   const idsIn = (target: string) => (JSON.parse(execFileSync('age', ['-d', '-i', join(m.root, 'carol.key'), target], { encoding: 'utf8' })) as Doc).credentials.map((c) => c.id);
 
@@ -176,7 +233,7 @@ describe('team pull of a team file with planted rows', () => {
     const add = await run(['team', 'add', '--json', 'bob', bob, '--file', addTo]);
     expect(add.code, add.stderr).toBe(0);
     expect(add.stderr).toContain(`removed 1 planted ${ID} row (credential 2) from the team file: cpw-vault never writes one; see who added it: git log -- ${addTo}\n`);
-    expect(JSON.parse(add.stdout)).toEqual({ added: 'bob', planted_removed: [{ id: ID, row: 2, own: false, reason: `cpw-vault never writes one; see who added it: git log -- ${addTo}` }] });
+    expect(JSON.parse(add.stdout)).toEqual({ added: 'bob', planted_removed: [{ id: ID, row: 2, own: false, reason: `cpw-vault never writes one; see who added it: git log -- ${addTo}` }], recipients_mismatch: null, shared_keys: [] });
     expect(idsIn(addTo)).toEqual(['tmdb.api_key']);
     // Said once: the next write finds nothing to remove.
     const next = await run(['team', 'remove', 'bob', '--file', addTo]);

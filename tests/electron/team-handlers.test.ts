@@ -95,6 +95,12 @@ describe('team channels in main', () => {
     expect((await m.value<TeamView>('teamStatus', { handle: ref.handle })).warning).toContain('disagree');
     const refused = await m.call('teamPush', { handle: ref.handle });
     expect(refused.ok === false && refused.error.code).toBe('TEAM_MISMATCH');
+    // alice's key under a second name (a file team add did not write): warned of, as team status does.
+    await updateTeamFile(teamFilesFor(file), async () => {
+      const doc = await readTeamFile(file, alice, aliceR);
+      return nextDocument(doc, [...doc.members, { name: 'al', recipient: aliceR }], doc.credentials, new Date());
+    });
+    expect((await m.value<TeamView>('teamStatus', { handle: ref.handle })).warning).toContain(`Members al and alice of ${file} have the same age key (${aliceR}), which team add refuses`);
   });
 
   it('a teammate\'s file is untrusted: a pull writes only the plan shown, and a push never sends a personal key the file names', async () => {

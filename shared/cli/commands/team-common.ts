@@ -4,6 +4,7 @@ import { VaultError } from '../../core/errors';
 import { isCredentialId, type TeamDocument } from '../../core/team-document';
 import { TEAM_IDENTITY, teamIdentity, type TeamKey } from '../../node/team/identity';
 import { mismatch, readRecipientsFile, readTeamFile, recipientsDiffer, teamFilesFor, type TeamFiles } from '../../node/team/team-file';
+import { sharedKeyText, sharedKeys, type SharedKey } from '../../core/team-shared-keys';
 import type { CliContext } from '../context';
 
 /** Options every team command takes. */
@@ -27,19 +28,36 @@ export function identityOf(ctx: CliContext, args: TeamTarget, usesVault = false)
   return teamIdentity(() => ctx.reader(), args.identityFile ? resolve(ctx.io.cwd, args.identityFile) : undefined, { fileHint: !usesVault });
 }
 
-/** The decrypted team file, with the recipients file checked against it (a warning, or `strict`: TEAM_MISMATCH). */
-export async function openTeam(ctx: CliContext, args: TeamTarget, options: { strict?: boolean; tolerate?: (diff: { onlyInFile: string[]; onlyInList: string[] }) => boolean; usesVault?: boolean } = {}): Promise<{ files: TeamFiles; key: TeamKey; doc: TeamDocument }> {
+/**
+ * What opening a team file warned of on stderr, for --json (stable names, present on every team command's document):
+ * `recipients_mismatch` when the recipients file disagrees with the team file (else null), and `shared_keys`, each
+ * age key the file holds under more than one member name (see team-shared-keys.ts).
+ */
+export interface TeamNotes {
+  recipients_mismatch: { only_in_file: string[]; only_in_list: string[]; message: string; fix: string } | null;
+  shared_keys: SharedKey[];
+}
+
+/**
+ * The decrypted team file, with the recipients file checked against it (a warning, or `strict`: TEAM_MISMATCH) and
+ * its members checked for a key under two names (a warning): both said on stderr, and returned as `notes`.
+ */
+export async function openTeam(ctx: CliContext, args: TeamTarget, options: { strict?: boolean; tolerate?: (diff: { onlyInFile: string[]; onlyInList: string[] }) => boolean; usesVault?: boolean } = {}): Promise<{ files: TeamFiles; key: TeamKey; doc: TeamDocument; notes: TeamNotes }> {
   const files = filesOf(ctx, args);
   // pull and push read or write the vault anyway: an identity file would not get them past a missing keychain.
   const key = await identityOf(ctx, args, options.usesVault);
   const doc = await readTeamFile(files.file, key.identity, key.recipient);
   const diff = recipientsDiffer(doc, readRecipientsFile(files));
+  const notes: TeamNotes = { recipients_mismatch: null, shared_keys: sharedKeys(doc.members) };
   if (diff && !options.tolerate?.(diff)) {
     const err = mismatch(files, diff);
     if (options.strict) throw err;
     ctx.io.err(`warning: ${err.message}\n  fix: ${err.fix}\n`);
+    // On stderr alone, a script reading --json never learned that someone may read the file the list does not name.
+    notes.recipients_mismatch = { only_in_file: diff.onlyInFile, only_in_list: diff.onlyInList, message: err.message, fix: err.fix };
   }
-  return { files, key, doc };
+  for (const k of notes.shared_keys) ctx.io.err(`warning: ${sharedKeyText(files.file, k)}\n`);
+  return { files, key, doc, notes };
 }
 
 /** The credential ids given with --add, checked (`service.key`; never the team identity itself). */

@@ -31,14 +31,14 @@ export interface PullArgs extends TeamTarget {
  */
 export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCode> {
   return interruptible(async (signal) => {
-    const { doc, files } = await openTeam(ctx, args, { usesVault: true });
+    const { doc, files, key, notes } = await openTeam(ctx, args, { usesVault: true });
     const vault = await ctx.vault();
-    const { source, plan } = await pullPlan(vault, files.file, doc, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []) });
+    const { source, plan } = await pullPlan(vault, files.file, doc, key.identity, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []) });
     checkOverwrite(plan, args.overwrite ?? [], 'cpw-vault team pull --dry-run');
     const refused = refusedText(plan);
     if (ctx.globals.json && args.dryRun) {
       if (refused) ctx.io.err(refused);
-      printJson(ctx.io, { plan });
+      printJson(ctx.io, { plan, ...notes });
       return EXIT.ok;
     }
     if (!ctx.globals.json) ctx.io.out(`Plan for ${files.file} (team file):\n${planTable(plan)}`);
@@ -56,7 +56,7 @@ export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCod
       const kept = plan.rows.filter((r) => r.action === 'conflict').map((r) => r.target);
       // "already has the team's values" was said over conflicts too, where the vault holds a different value.
       ctx.io.err(kept.length ? `Nothing to pull: ${kept.join(', ')} differ${kept.length === 1 ? 's' : ''} from the team's and ${kept.length === 1 ? 'is' : 'are'} kept (--overwrite ID takes the team's); the rest is already in your vault.\n` : refused ? 'Nothing to pull: your vault already has the team\'s other values.\n' : 'Nothing to pull: your vault already has the team\'s values.\n');
-      if (ctx.globals.json) printJson(ctx.io, { plan, imported: 0 });
+      if (ctx.globals.json) printJson(ctx.io, { plan, imported: 0, ...notes });
       return done;
     }
     if (!args.yes) {
@@ -71,7 +71,7 @@ export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCod
     const result = await vault.applyMigration(source, plan, { signal, backupDir: join(dirname(vault.profilePath), 'team-pulls') });
     if (result.backup) rmSync(result.backup, { force: true });
     await vault.markTeamShared(sharedByPull(plan, result.ok));
-    if (ctx.globals.json) printJson(ctx.io, { plan, imported: result.imported, ok: result.ok });
+    if (ctx.globals.json) printJson(ctx.io, { plan, imported: result.imported, ok: result.ok, ...notes });
     const p = paint(ctx.io);
     if (!result.ok) {
       for (const r of result.rows.filter((x) => x.error !== undefined)) ctx.io.err(`  ${r.target}: ${r.error}\n`);

@@ -30,10 +30,10 @@ export async function teamGet(args: TeamTarget & { service: string; key: string 
   const id = checkedCredentialId(args.service, args.key);
   const reader = await ctx.reader();
   if (personalSource(reader, id)) return (await import('./get')).get(args, ctx);
-  const { doc, files } = await openTeam(ctx, args);
+  const { doc, files, notes } = await openTeam(ctx, args);
   const found = doc.credentials.find((c) => c.id === id);
   if (!found) throw new VaultError('CREDENTIAL_MISSING', `${id} is not set: ${reader.envVarsFor(id).map((n) => `not in ${n}, `).join('')}not in your vault, not in ${files.file}.`, `Ask a member to add it: cpw-vault team push --add ${id}`);
-  if (ctx.globals.json) printJson(ctx.io, { service: args.service, key: args.key, value: found.value, source: { kind: 'team', path: files.file } });
+  if (ctx.globals.json) printJson(ctx.io, { service: args.service, key: args.key, value: found.value, source: { kind: 'team', path: files.file }, ...notes });
   else ctx.io.out(ctx.io.stdoutIsTTY ? `${found.value}\n` : found.value);
   return EXIT.ok;
 }
@@ -81,7 +81,7 @@ export async function teamExec(args: TeamTarget & ExecArgs & { verify?: boolean 
 /** `which --team F`: like which, with "team F" for what only the team file gives. */
 export async function teamWhich(args: TeamTarget & { service?: string; key?: string; all?: boolean }, ctx: CliContext): Promise<ExitCode> {
   const reader = await ctx.reader();
-  const { doc, files } = await openTeam(ctx, args);
+  const { doc, files, notes } = await openTeam(ctx, args);
   const inTeam = new Set(doc.credentials.map((c) => c.id));
   let ids: CredentialId[];
   if (args.all) ids = [...new Set([...reader.listCredentials().map((c) => c.id), ...inTeam])];
@@ -94,7 +94,7 @@ export async function teamWhich(args: TeamTarget & { service?: string; key?: str
     const source = own ?? (inTeam.has(id) ? `team ${files.file}` : 'missing');
     return { id, source, team: inTeam.has(id) };
   });
-  if (ctx.globals.json) printJson(ctx.io, { credentials: rows });
+  if (ctx.globals.json) printJson(ctx.io, { credentials: rows, ...notes });
   else ctx.io.out(table(['CREDENTIAL', 'SOURCE'], rows.map((r) => [r.id, r.source + (r.team && !r.source.startsWith('team') ? ` (also in the team file)` : '')])));
   return !args.all && rows[0]?.source === 'missing' ? EXIT.missing : EXIT.ok;
 }

@@ -85,36 +85,45 @@ export async function teamAdd(args: TeamTarget & { name: string; recipient: stri
     const same = doc.members.find((m) => m.name === name);
     if (same?.recipient === recipient) return void (unchanged = true);
     if (same) throw new VaultError('INVALID_ARGUMENT', `${name} is already a member with another key.`, `To give ${name} a new key: cpw-vault team remove ${name}, then team add ${name} age1...`);
+    // Refused, never warned: one key under two names makes a later remove of one name revoke nothing (team-shared-keys.ts).
     const other = doc.members.find((m) => m.recipient === recipient);
-    if (other) throw new VaultError('INVALID_ARGUMENT', `That key already belongs to member ${other.name}.`, 'Each member has a key of their own.');
+    if (other) throw new VaultError('INVALID_ARGUMENT', `That key already belongs to member ${other.name}; nothing was changed.`, `Each member has a key of their own: ask ${name} for the age1... line their own cpw-vault team identity prints.`);
     return nextDocument(doc, [...doc.members, { name, recipient }], doc.credentials, new Date());
   });
   const files = filesOf(ctx, args);
   ctx.io.err(unchanged ? `${name} is already a member with that key; nothing changed.\n` : `${paint(ctx.io).green('✓')} ${name} added; ${files.file} re-encrypted. Commit and push both files.\n`);
   const planted = removedPlanted(ctx, files.file, read, !!written);
-  if (ctx.globals.json) printJson(ctx.io, { added: unchanged ? null : name, planted_removed: planted });
+  if (ctx.globals.json) printJson(ctx.io, { added: unchanged ? null : name, planted_removed: planted, ...read?.notes });
   return EXIT.ok;
 }
 
 /** `team remove NAME`: re-encrypts the team file without a member, and says which keys to rotate. */
 export async function teamRemove(args: TeamTarget & { name: string }, ctx: CliContext): Promise<ExitCode> {
   let seen: string[] = [];
+  let also: string[] = [];
   let read: Awaited<ReturnType<typeof openTeam>> | undefined;
   const written = await change(ctx, args, async () => {
     const { doc } = (read = await openTeam(ctx, args, { strict: true, tolerate: (d) => !d.onlyInList.length && d.onlyInFile.length === 1 && d.onlyInFile[0] === args.name }));
     const member = doc.members.find((m) => m.name === args.name);
     if (!member) throw new VaultError('INVALID_ARGUMENT', `${args.name.slice(0, 64)} is not a member of this team file.`, 'See the members: cpw-vault team status');
-    seen = member.seen;
-    return nextDocument(doc, doc.members.filter((m) => m !== member), doc.credentials, new Date(), [member.name]);
+    // Removing is revoking a key: every name the key has goes (a file team add did not write may give it several),
+    // or the file stays encrypted to it and "not encrypted to them" below would be false.
+    const gone = doc.members.filter((m) => m.recipient === member.recipient);
+    also = gone.filter((m) => m !== member).map((m) => m.name);
+    seen = [...new Set(gone.flatMap((m) => m.seen))].sort();
+    return nextDocument(doc, doc.members.filter((m) => !gone.includes(m)), doc.credentials, new Date(), gone.map((m) => m.name));
   });
   const p = paint(ctx.io);
-  ctx.io.err(`${p.green('✓')} ${args.name} removed; new versions of the team file are not encrypted to them. Commit and push both files.\n`);
+  const who = [args.name, ...also].join(' and ');
+  ctx.io.err(also.length
+    ? `${p.green('✓')} ${args.name} removed, and ${also.join(', ')}, who had the same age key (removing ${args.name} alone would have left the file encrypted to it); new versions of the team file are not encrypted to that key. Commit and push both files.\n`
+    : `${p.green('✓')} ${args.name} removed; new versions of the team file are not encrypted to them. Commit and push both files.\n`);
   if (seen.length) {
-    ctx.io.err(`${p.yellow('Rotate these keys:')} ${args.name} has seen ${seen.join(', ')}, and keeps every old version of the file in git history.\n`);
+    ctx.io.err(`${p.yellow('Rotate these keys:')} ${who} ${also.length ? 'have' : 'has'} seen ${seen.join(', ')}, and ${also.length ? 'keep' : 'keeps'} every old version of the file in git history.\n`);
     ctx.io.err('  Issue new keys at each provider, cpw-vault set them, then cpw-vault team push. (cpw-vault team rotate-reminder lists what is left.)\n');
   }
   const planted = removedPlanted(ctx, filesOf(ctx, args).file, read, !!written);
-  if (ctx.globals.json) printJson(ctx.io, { removed: args.name, rotate: seen, planted_removed: planted });
+  if (ctx.globals.json) printJson(ctx.io, { removed: args.name, also_removed: also, rotate: seen, planted_removed: planted, ...read?.notes });
   return EXIT.ok;
 }
 
@@ -135,7 +144,7 @@ export async function teamPush(args: TeamTarget & { add?: string[] }, ctx: CliCo
   if (report.withheld.length) ctx.io.err(`warning: ${withheldText(report.withheld)}\n`);
   ctx.io.err(written ? `${paint(ctx.io).green('✓')} Pushed ${report.updated.join(', ')} to ${files.file}. Commit and push it.\n` : `Nothing to push: ${files.file} already has your values.\n`);
   const planted = removedPlanted(ctx, files.file, read, !!written);
-  if (ctx.globals.json) printJson(ctx.io, { ...report, planted_removed: planted });
+  if (ctx.globals.json) printJson(ctx.io, { ...report, planted_removed: planted, ...read?.notes });
   return EXIT.ok;
 }
 
@@ -154,7 +163,7 @@ export async function teamStatus(args: TeamTarget, ctx: CliContext): Promise<Exi
     ctx.io.err(`fix: ${err.fix}\n`);
     return EXIT.failure;
   }
-  const { doc } = opened;
+  const { doc, notes } = opened;
   // Kept out of the keys below (pull refuses them): said here too, or a member who only looks at status never learns of them.
   const planted = plantedRows(doc, key.identity);
   for (const line of plantedWarnings(files.file, planted)) ctx.io.err(`${line}\n`);
@@ -164,7 +173,7 @@ export async function teamStatus(args: TeamTarget, ctx: CliContext): Promise<Exi
   const rows = doc.credentials.map((c) => ({ id: c.id, local: local(c.id, c.value), updated_at: c.meta.updated_at, updated_by: c.meta.updated_by ?? null }));
   const me = memberOf(doc, key.recipient);
   if (ctx.globals.json) {
-    printJson(ctx.io, { file: files.file, recipient: true, you: me, members: doc.members.map((m) => ({ name: m.name, recipient: m.recipient })), credentials: rows, rotate: doc.rotate, planted: planted.map((r) => ({ ...r, reason: plantedIdentityReason(files.file, r.row, r.own) })) });
+    printJson(ctx.io, { file: files.file, recipient: true, you: me, members: doc.members.map((m) => ({ name: m.name, recipient: m.recipient })), credentials: rows, rotate: doc.rotate, planted: planted.map((r) => ({ ...r, reason: plantedIdentityReason(files.file, r.row, r.own) })), ...notes });
     return EXIT.ok;
   }
   ctx.io.out(`${files.file}: you are a recipient (as ${me}). Last change ${doc.updated_at}.\n\n`);
@@ -187,8 +196,8 @@ async function localValues(ctx: CliContext, doc: TeamDocument): Promise<Map<stri
 
 /** `team rotate-reminder`: the keys removed members have seen and that were not changed since. */
 export async function teamRotateReminder(args: TeamTarget, ctx: CliContext): Promise<ExitCode> {
-  const { doc } = await openTeam(ctx, args);
-  if (ctx.globals.json) printJson(ctx.io, { rotate: doc.rotate });
+  const { doc, notes } = await openTeam(ctx, args);
+  if (ctx.globals.json) printJson(ctx.io, { rotate: doc.rotate, ...notes });
   else if (!doc.rotate.length) ctx.io.err('Nothing to rotate: no removed member has seen a key that is still in use.\n');
   else ctx.io.out(table(['REMOVED MEMBER', 'REMOVED AT', 'KEYS TO ROTATE'], doc.rotate.map((r) => [r.name, r.removed_at.slice(0, 16).replace('T', ' '), r.ids.join(', ')])));
   return EXIT.ok;
@@ -196,12 +205,12 @@ export async function teamRotateReminder(args: TeamTarget, ctx: CliContext): Pro
 
 /** `team recipients [--write]`: the members inside the team file; --write rewrites the recipients file from them. */
 export async function teamRecipients(args: TeamTarget & { write?: boolean }, ctx: CliContext): Promise<ExitCode> {
-  const { doc, files } = await openTeam(ctx, args, args.write ? { tolerate: () => true } : {});
+  const { doc, files, notes } = await openTeam(ctx, args, args.write ? { tolerate: () => true } : {});
   if (args.write) {
     await writeRecipientsFile(files, doc);
     ctx.io.err(`${paint(ctx.io).green('✓')} Rewrote ${files.recipients} from ${files.file} (${doc.members.length} member(s)).\n`);
   }
-  if (ctx.globals.json) printJson(ctx.io, { members: doc.members.map((m) => ({ name: m.name, recipient: m.recipient })) });
+  if (ctx.globals.json) printJson(ctx.io, { members: doc.members.map((m) => ({ name: m.name, recipient: m.recipient })), ...notes });
   else ctx.io.out(doc.members.map((m) => `# ${m.name}\n${m.recipient}\n`).join(''));
   return EXIT.ok;
 }

@@ -5,7 +5,8 @@ import type { CredentialId } from '../../core/credential';
 import type { MigrationPlan, PlanChoices, PlanRow } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
 import { NEVER_SHARED_ID, nextDocument, plantedIdentityReason, type TeamCredential, type TeamDocument } from '../../core/team-document';
-import { holdsIdentity, plantedRows, type PlantedRow } from '../../core/team-planted';
+import { plantedRows, type PlantedRow } from '../../core/team-planted';
+import { sharedKeyText, sharedKeys } from '../../core/team-shared-keys';
 import type { TeamView } from '../../core/team-view';
 import type { Vault } from '../vault/vault';
 import { ensureIdentity, storedIdentity, type TeamKey } from './identity';
@@ -49,9 +50,14 @@ export async function teamView(vault: Vault, file: string): Promise<TeamView> {
     keys: doc.credentials.map((c) => ({ id: c.id, local: mine.get(c.id) === undefined ? 'absent' : mine.get(c.id) === c.value ? 'same' : 'differs', updated_at: c.meta.updated_at, updated_by: c.meta.updated_by ?? null })),
     rotate: doc.rotate,
     // The app's status says what `team status` says: a disagreeing list, and each team identity planted in the file.
-    warning: [diff ? mismatch(files, diff).message : '', ...plantedRows(doc, key.identity).map((r) => { const why = plantedIdentityReason(file, r.row, r.own); return `${why[0]!.toUpperCase()}${why.slice(1)}.`; })].filter(Boolean).join(' ') || null,
+    warning: [diff ? mismatch(files, diff).message : '', ...sharedKeys(doc.members).map((k) => capital(sharedKeyText(file, k))), ...plantedRows(doc, key.identity).map((r) => capital(plantedIdentityReason(file, r.row, r.own)))].filter(Boolean).join(' ') || null,
     fix: null,
   };
+}
+
+/** `text` as a sentence of the app's warning. */
+function capital(text: string): string {
+  return `${text[0]!.toUpperCase()}${text.slice(1)}.`;
 }
 
 /** Creates the user's team identity on first use (in the secret store, one transaction); returns the public key. */
@@ -61,23 +67,24 @@ export async function teamIdentity(vault: Vault): Promise<{ recipient: string }>
 
 /**
  * The team file as a migration source (every credential chosen explicitly), then each team identity planted
- * in it as an entry the plan refuses (`ownIdentity`, the user's stored one, says which reason): a refused row
- * the user sees, never one dropped unsaid.
+ * in it as an entry the plan refuses (`identity`, the one the file was decrypted with, says which reason, as
+ * status and the rewrites say it): a refused row the user sees, never one dropped unsaid.
  */
-export function teamSource(path: string, doc: TeamDocument, ownIdentity?: string): ParsedSource {
-  const planted = (doc.planted ?? []).map((p) => ({ sourceKey: NEVER_SHARED_ID, target: NEVER_SHARED_ID, value: p.value, problem: plantedIdentityReason(path, p.row, holdsIdentity(p.value, ownIdentity)) }));
+export function teamSource(path: string, doc: TeamDocument, identity: string): ParsedSource {
+  const planted = plantedRows(doc, identity).map((r, i) => ({ sourceKey: NEVER_SHARED_ID, target: NEVER_SHARED_ID, value: doc.planted![i]!.value, problem: plantedIdentityReason(path, r.row, r.own) }));
   return { kind: 'team-file', path, entries: [...doc.credentials.map((c) => ({ sourceKey: c.id, target: c.id, value: c.value })), ...planted], duplicateKeys: [] };
 }
 
 /**
- * The pull of team document `doc` (file `file`) planned against the vault:
+ * The pull of team document `doc` (file `file`, decrypted with `identity`) planned against the vault:
  * every credential chosen explicitly, custom ones with the env var the team
  * gave them when it is a safe one (else SERVICE_KEY), never one another of
  * the user's credentials carries.
  */
-export async function pullPlan(vault: Vault, file: string, doc: TeamDocument, choices: Omit<PlanChoices, 'includeUnknown'> = {}): Promise<{ source: ParsedSource; plan: MigrationPlan }> {
-  const own = doc.planted?.length ? (await vault.storedValues([NEVER_SHARED_ID])).get(NEVER_SHARED_ID) : undefined;
-  const source = teamSource(file, doc, own);
+export async function pullPlan(vault: Vault, file: string, doc: TeamDocument, identity: string, choices: Omit<PlanChoices, 'includeUnknown'> = {}): Promise<{ source: ParsedSource; plan: MigrationPlan }> {
+  // The identity the file was decrypted with, not the stored one: a pull with --identity-file named the stored key
+  // "your own" and the key it had just used "planted by whoever wrote it".
+  const source = teamSource(file, doc, identity);
   const byId = new Map(doc.credentials.map((c) => [c.id, c.meta.env_var]));
   return { source, plan: await vault.planMigration(source, { ...choices, includeUnknown: true }, (r: PlanRow) => (r.target ? byId.get(r.target) : undefined)) };
 }
@@ -89,8 +96,8 @@ function pullContent(doc: TeamDocument): string {
 
 /** The pull plan (import / identical / conflict / invalid; conflicts keep the user's value), and what it was made from. */
 export async function teamPullPlan(vault: Vault, file: string): Promise<{ plan: MigrationPlan; content: string }> {
-  const { doc } = await opened(vault, file);
-  return { plan: (await pullPlan(vault, file, doc)).plan, content: pullContent(doc) };
+  const { doc, key } = await opened(vault, file);
+  return { plan: (await pullPlan(vault, file, doc, key.identity)).plan, content: pullContent(doc) };
 }
 
 /**
@@ -108,11 +115,11 @@ export function sharedByPull(plan: MigrationPlan, ok: boolean): CredentialId[] {
  * from (a file replaced meanwhile may bring other keys, values or env vars).
  */
 export async function teamPull(vault: Vault, file: string, reviewed: (content: string) => boolean): Promise<{ ok: boolean; imported: number; notUndone?: string[] }> {
-  const { doc } = await opened(vault, file);
+  const { doc, key } = await opened(vault, file);
   if (!reviewed(pullContent(doc))) {
     throw new VaultError('INVALID_ARGUMENT', `${file} changed since its plan was shown (or no plan was shown); nothing was pulled.`, 'Review the plan shown now, then pull again.');
   }
-  const { source, plan } = await pullPlan(vault, file, doc);
+  const { source, plan } = await pullPlan(vault, file, doc, key.identity);
   if (!plan.counts.apply) {
     await vault.markTeamShared(sharedByPull(plan, true));
     return { ok: true, imported: 0 };
