@@ -2,8 +2,8 @@
 // recorded): afterwards no run is pending or running, every exec that ended has its outcome (and so may one killed
 // between recording its end and exiting), the others that had started their stage are interrupted, the owner is
 // never shown, and no value is in the history.
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
@@ -64,4 +64,25 @@ describe('execs killed at random instants', () => {
       expect(file).not.toContain('Abcd1');
     });
   }, 600_000);
+});
+
+describe('an exec killed the instant after the fork', () => {
+  it('leaves its run, which shows as interrupted (its start is appended before the fork, never after it)', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: `hf_${'Abcd1'.repeat(7)}` });
+    // kill -9 of exec as spawn() returns the stage, before exec's event loop turns again: no timing to win or lose.
+    const stagePid = join(t.root, 'stage.pid');
+    const preload = join(t.root, 'kill-after-fork.cjs');
+    writeFileSync(preload, `const cp = require('node:child_process'); const spawn = cp.spawn;
+cp.spawn = function (file, ...rest) { const child = spawn.call(this, file, ...rest); if (file === 'sleep') { require('node:fs').writeFileSync(${JSON.stringify(stagePid)}, String(child.pid)); process.kill(process.pid, 'SIGKILL'); } return child; };`);
+    const r = spawnSync(process.execPath, [BIN, 'exec', '--workflow', 'transcribe', '--', 'sleep', '30'], {
+      cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, NODE_OPTIONS: `--require=${preload}` }, stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    process.kill(Number(readFileSync(stagePid, 'utf8')), 'SIGKILL'); // the orphaned stage
+    expect(r.signal).toBe('SIGKILL');
+    const list = await cli(t, ['runs', '--json']);
+    expect(list.code, list.stderr).toBe(0);
+    const runs = JSON.parse(list.stdout).runs as Array<{ status: string; program: string; credentials: string[] }>;
+    expect(runs).toEqual([expect.objectContaining({ status: 'interrupted', program: 'sleep', credentials: ['huggingface.token'] })]);
+  }, 60_000);
 });

@@ -188,9 +188,10 @@ interface Masking {
 }
 
 /**
- * Runs the stage. Its run is recorded once it started (status running: one
- * appended line while the stage already runs, none before it) and again
- * when it ends; a stage that could not start is recorded as failed.
+ * Runs the stage. Its run is recorded as it is forked (status running: one
+ * line appended right before the fork, so an exec killed the instant after
+ * it still leaves the run, which then turns interrupted) and again when it
+ * ends; a stage that could not start is recorded as failed.
  */
 async function runChild(program: string, rest: string[], env: Record<string, string>, masking: Masking, signals: StageSignals, ctx: CliContext, recording: Recording | undefined, onFailure?: string): Promise<number> {
   const { pipes } = masking;
@@ -198,6 +199,18 @@ async function runChild(program: string, rest: string[], env: Record<string, str
   let started = Date.now();
   // History lines are appended one after another, so the end of a run can never land before its start.
   let updates: Promise<RunRecord | undefined> = Promise.resolve(undefined);
+  const warned = (err: Error) => {
+    ctx.io.err(`warning: could not record the run: ${err.message}\n`);
+    return undefined;
+  };
+  // The start, appended right before the fork: synchronously when the history's lock is free (the common case), so
+  // an exec killed the instant after the fork still leaves its run, which turns interrupted. Never awaited here: a
+  // busy lock (another exec's append, a compaction's swap) holds the line back, never the stage.
+  const begin = () => {
+    if (!recording) return;
+    const { history, run } = recording;
+    updates = history.start({ ...run, status: 'running' }, new Date(started), { compact: false }).catch(warned);
+  };
   const record = (patch: Partial<RunRecord>) => {
     if (!recording) return;
     const { history, run } = recording;
@@ -209,10 +222,7 @@ async function runChild(program: string, rest: string[], env: Record<string, str
         if (patch.status !== 'running') await history.update(entry.id, patch);
         return entry;
       })
-      .catch((err: Error) => {
-        ctx.io.err(`warning: could not record the run: ${err.message}\n`);
-        return undefined;
-      });
+      .catch(warned);
   };
   return new Promise((resolve) => {
     started = Date.now();
@@ -239,6 +249,7 @@ async function runChild(program: string, rest: string[], env: Record<string, str
     const forwardQuit = (signal: NodeJS.Signals) => forward(signal);
     for (const s of ALSO_FORWARDED) process.on(s, forwardQuit);
     const end = (masked: boolean, pipe: StagePipe | undefined) => (pipe ? pipe.child : masked ? 'pipe' : 'inherit');
+    begin();
     const child = spawn(program, rest, { stdio: ['inherit', end(masking.out, pipes?.out), end(masking.err, pipes?.err)], env });
     // The child has its copies of the write ends now: with ours closed, its exit (and its children's) ends the streams.
     pipes?.release();
@@ -272,7 +283,6 @@ async function runChild(program: string, rest: string[], env: Record<string, str
         });
       });
     };
-    child.once('spawn', () => record({ status: 'running' }));
     child.once('error', (err: NodeJS.ErrnoException) => {
       ctx.io.err(`error: cannot start ${stageName(program)}: ${err.code === 'ENOENT' ? 'command not found' : withoutControlChars(err.code ?? err.message)}\n`);
       finish(err.code === 'ENOENT' ? 127 : 126, null, Promise.resolve([]));
