@@ -159,6 +159,25 @@ describe('exec: masked output', () => {
     const runs = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
     expect(runs[0]).toMatchObject({ exit_code: 141, signal: 'SIGPIPE' });
   });
+
+  // A burst that fits in exec's pipe was all taken before exec's own write failed: the stage exited 0 before the
+  // SIGPIPE sent to it, and exec said 0 (most runs at 60 kB) where a direct pipe kills the stage at that write.
+  it('a burst written after the reader went away ends as a direct pipe would, though the stage exits before exec notices', async () => {
+    const t = makeTempHome();
+    await stored(t);
+    const gone = join(t.root, 'gone');
+    const stage = 'echo first; while [ ! -e "$0" ]; do sleep 0.01; done; exec head -c "$1" /dev/zero';
+    // The reader reads one line and closes its end, then lets the stage write its burst.
+    const loop = (exec: string) => `for n in 1000 60000 100000 1000 60000 100000 1000 60000 100000 60000 60000 60000; do
+      rm -f "$2"; ${exec} sh -c '${stage}' "$2" "$n" | { head -1 >/dev/null; exec 0<&-; touch "$2"; }; printf '%s ' "\${PIPESTATUS[0]}"; done`;
+    const run = (exec: string) => spawnSync('bash', ['-c', loop(exec), process.execPath, BIN, gone], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8', timeout: 120_000 });
+    const all141 = '141 '.repeat(12);
+    expect(run('').stdout).toBe(all141);
+    const masked = run('"$0" "$1" exec --workflow transcribe --');
+    expect([masked.stdout, masked.stderr]).toEqual([all141, '']);
+    const runs = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
+    expect(runs[0]).toMatchObject({ status: 'failed', exit_code: 141, signal: 'SIGPIPE' });
+  }, 180_000);
 });
 
 describe('exec on a terminal', () => {

@@ -11,6 +11,7 @@ import { dieOf, ENDING, exitedAlready, StageSignals } from '../../node/exec/stag
 import { inTerminalForeground } from '../../node/exec/terminal-group';
 import { maskedIds, valuesToMask } from '../../node/masking/mask-values';
 import { pipeMasked } from '../../node/masking/pipe-masked';
+import { sigpipeOnReaderGone } from '../../node/masking/reader-gone';
 import type { RunHistory, RunRecord } from '../../node/records/run-history';
 import { notReady } from '../../node/vault/reader';
 import type { CliContext } from '../context';
@@ -254,11 +255,11 @@ async function runChild(program: string, rest: string[], env: Record<string, str
     // The child has its copies of the write ends now: with ours closed, its exit (and its children's) ends the streams.
     pipes?.release();
     // A reader gone from a masked stream: the stage gets the SIGPIPE a direct pipe would have given it.
-    const readerGone = () => void child.kill('SIGPIPE');
+    const sigpipe = sigpipeOnReaderGone(child);
     // One pipe for both streams (`> log 2>&1`) is read once, into stdout (the same file as stderr).
     const outSource = pipes?.out?.ours ?? child.stdout;
     const errSource = pipes?.err && pipes.err === pipes.out ? undefined : (pipes?.err?.ours ?? child.stderr);
-    const flows = Promise.all([outSource && pipeMasked(outSource, process.stdout, masking.values, readerGone), errSource && pipeMasked(errSource, process.stderr, masking.values, readerGone)]);
+    const flows = Promise.all([outSource && pipeMasked(outSource, process.stdout, masking.values, sigpipe.gone), errSource && pipeMasked(errSource, process.stderr, masking.values, sigpipe.gone)]);
     const finish = (code: number, signal: NodeJS.Signals | null, drained: Promise<ReadonlyArray<NodeJS.ErrnoException | null | undefined>>) => {
       signals.stageEnded();
       for (const s of ALSO_FORWARDED) process.off(s, forwardQuit);
@@ -266,6 +267,8 @@ async function runChild(program: string, rest: string[], env: Record<string, str
       const duration = Date.now() - started;
       // Masked output is written in full (until the child's pipes close) before exec returns.
       void drained.then((failures) => {
+        // Known once the output is drained: the reader may go away only as exec writes the stage's last bytes.
+        ({ code, signal } = sigpipe.end({ code, signal }));
         // Output that could not be written (a full disk) is a failed run, even when the stage finished happily: without
         // masking the stage's own write would have failed. Said once, on stderr (it may be the stream that failed).
         const failed = failures.find((f) => !!f);
