@@ -178,6 +178,26 @@ describe('exec: masked output', () => {
     const runs = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
     expect(runs[0]).toMatchObject({ status: 'failed', exit_code: 141, signal: 'SIGPIPE' });
   }, 180_000);
+
+  // process.stdout on a pipe is a socket over a new pipe handle, built when first read: it was read as the stage
+  // started, though most stages print nothing on one of the two streams (~0.5 ms of `exec -- true`).
+  it("exec does not build its stdout stream until the stage's first byte there", async () => {
+    const t = makeTempHome();
+    await stored(t);
+    const probe = join(t.root, 'probe.cjs');
+    const seen = join(t.root, 'seen');
+    writeFileSync(probe, `
+const d = Object.getOwnPropertyDescriptor(process, 'stdout');
+let read = false;
+Object.defineProperty(process, 'stdout', { configurable: true, enumerable: d.enumerable, get() { read = true; return d.get.call(process); } });
+process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(seen)}, String(read)));
+`);
+    const env = { NODE_OPTIONS: `--require ${probe}` };
+    for (const [stage, stdout, stderr, built] of [['true', '', '', 'false'], ['echo "$HF_TOKEN" >&2', '', '****\n', 'false'], ['echo "$HF_TOKEN"', '****\n', '', 'true']]) {
+      const r = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'sh', '-c', stage!], { env });
+      expect([r.code, r.stdout, r.stderr, readFileSync(seen, 'utf8')], stage).toEqual([0, stdout, stderr, built]);
+    }
+  });
 });
 
 describe('exec on a terminal', () => {

@@ -259,7 +259,7 @@ async function runChild(program: string, rest: string[], env: Record<string, str
     // One pipe for both streams (`> log 2>&1`) is read once, into stdout (the same file as stderr).
     const outSource = pipes?.out?.ours ?? child.stdout;
     const errSource = pipes?.err && pipes.err === pipes.out ? undefined : (pipes?.err?.ours ?? child.stderr);
-    const flows = Promise.all([outSource && pipeMasked(outSource, process.stdout, masking.values, sigpipe.gone), errSource && pipeMasked(errSource, process.stderr, masking.values, sigpipe.gone)]);
+    const flows = Promise.all([outSource && pipeMasked(outSource, () => process.stdout, masking.values, sigpipe.gone), errSource && pipeMasked(errSource, () => process.stderr, masking.values, sigpipe.gone)]);
     const finish = (code: number, signal: NodeJS.Signals | null, drained: Promise<ReadonlyArray<NodeJS.ErrnoException | null | undefined>>) => {
       signals.stageEnded();
       for (const s of ALSO_FORWARDED) process.off(s, forwardQuit);

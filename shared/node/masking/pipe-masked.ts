@@ -2,11 +2,17 @@ import type { Readable, Writable } from 'node:stream';
 import { maskingStream } from './stream-masker';
 
 /**
- * Copies a child's output stream to `dest` with `values` masked, keeping
+ * Copies a child's output stream to `dest()` with `values` masked, keeping
  * backpressure (a slow reader slows the child, as a direct pipe would). If
- * `dest` goes away (EPIPE: `| head` closed), the child's stream is closed
- * too, so the child sees the broken pipe it would have seen without
+ * the destination goes away (EPIPE: `| head` closed), the child's stream is
+ * closed too, so the child sees the broken pipe it would have seen without
  * masking. Resolves once everything has been written; never rejects.
+ *
+ * `dest` is called at the child's first byte on the stream, never if it
+ * writes none: `process.stdout` / `process.stderr` are built when first
+ * read, and for a pipe that is a socket over a new pipe handle (~0.5 ms of
+ * exec's time), which a stage silent on that stream (`exec -- true`, most
+ * stages on one of the two) does not need.
  *
  * Resolves with the error of a write that failed otherwise (a full disk:
  * ENOSPC, EIO): the child's stream is closed as for EPIPE, but that is not
@@ -19,8 +25,7 @@ import { maskingStream } from './stream-masker';
  * holding unread data, and the child's next write fails with "Connection reset
  * by peer", which `yes` or a shell prints before exiting 1.)
  */
-export function pipeMasked(source: Readable, dest: Writable, values: readonly string[], onReaderGone?: () => void): Promise<NodeJS.ErrnoException | undefined> {
-  const masker = maskingStream(values);
+export function pipeMasked(source: Readable, dest: () => Writable, values: readonly string[], onReaderGone?: () => void): Promise<NodeJS.ErrnoException | undefined> {
   return new Promise((resolve) => {
     let stopped = false;
     const stop = (err?: NodeJS.ErrnoException) => {
@@ -32,12 +37,21 @@ export function pipeMasked(source: Readable, dest: Writable, values: readonly st
       masker.destroy();
       resolve(err && err.code !== 'EPIPE' ? err : undefined);
     };
-    dest.on('error', stop);
+    let piped = false;
+    const masker = maskingStream(values, () => {
+      piped = true;
+      const out = dest();
+      out.on('error', stop);
+      masker.pipe(out, { end: false });
+    });
     masker.on('error', stop);
     source.on('error', () => masker.end());
+    // Ended by hand: pipe()'s own ending compares its destination with process.stdout and process.stderr, building both.
+    source.on('end', () => masker.end());
     // A failed write reports its error on a later tick than the data it was given: let it land before saying "all written".
     masker.on('end', () => setImmediate(() => resolve(undefined)));
-    masker.pipe(dest, { end: false });
-    source.pipe(masker);
+    // Nothing came: nothing to write, and nothing reads the masker to its end.
+    masker.on('finish', () => piped || resolve(undefined));
+    source.pipe(masker, { end: false });
   });
 }

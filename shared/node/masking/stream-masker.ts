@@ -166,15 +166,19 @@ export function maskPatterns(values: Iterable<string>): Uint8Array[] {
 
 /**
  * A Transform stream that masks `values` (see {@link StreamMasker}). Its
- * automaton is built at the first byte: a stage that prints nothing on a
- * stream (most print nothing on one of the two) never pays for it.
+ * automaton is built at the first byte, after `onFirstByte` (which may set
+ * up where the output goes): a stage that prints nothing on a stream (most
+ * print nothing on one of the two) never pays for either.
  */
-export function maskingStream(values: Iterable<string>): Transform {
+export function maskingStream(values: Iterable<string>, onFirstByte?: () => void): Transform {
   const patterns = [...values];
   let masker: StreamMasker | undefined;
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      masker ??= new StreamMasker(buildAutomaton(maskPatterns(patterns)));
+      if (!masker) {
+        onFirstByte?.();
+        masker = new StreamMasker(buildAutomaton(maskPatterns(patterns)));
+      }
       const out = masker.push(chunk);
       done(null, out.length ? out : undefined);
     },
