@@ -42,14 +42,14 @@ export interface TeamNotes {
  * The decrypted team file, with the recipients file checked against it (a warning, or `strict`: TEAM_MISMATCH) and
  * its members checked for a key under two names (a warning): both said on stderr, and returned as `notes`.
  */
-export async function openTeam(ctx: CliContext, args: TeamTarget, options: { strict?: boolean; tolerate?: (diff: { onlyInFile: string[]; onlyInList: string[] }) => boolean; usesVault?: boolean } = {}): Promise<{ files: TeamFiles; key: TeamKey; doc: TeamDocument; notes: TeamNotes }> {
+export async function openTeam(ctx: CliContext, args: TeamTarget, options: { strict?: boolean; tolerate?: (diff: { onlyInFile: string[]; onlyInList: string[] }, doc: TeamDocument) => boolean; usesVault?: boolean } = {}): Promise<{ files: TeamFiles; key: TeamKey; doc: TeamDocument; notes: TeamNotes }> {
   const files = filesOf(ctx, args);
   // pull and push read or write the vault anyway: an identity file would not get them past a missing keychain.
   const key = await identityOf(ctx, args, options.usesVault);
   const doc = await readTeamFile(files.file, key.identity, key.recipient);
   const diff = recipientsDiffer(doc, readRecipientsFile(files));
   const notes: TeamNotes = { recipients_mismatch: null, shared_keys: sharedKeys(doc.members) };
-  if (diff && !options.tolerate?.(diff)) {
+  if (diff && !options.tolerate?.(diff, doc)) {
     const err = mismatch(files, diff);
     if (options.strict) throw err;
     ctx.io.err(`warning: ${err.message}\n  fix: ${err.fix}\n`);

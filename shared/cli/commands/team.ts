@@ -12,6 +12,7 @@ import { filesOf, idsOf, identityOf, memberOf, openTeam, selfName, type TeamTarg
 import { pushedDocument, withheldText, type PushReport } from '../../node/team/team-service';
 import type { TeamKey } from '../../node/team/identity';
 import { plantedRows, plantedWarnings, removedReason, removedText } from '../../core/team-planted';
+import { addMissingFromList, removeLeftInList, seenByRemoved } from './team-interrupted';
 
 /**
  * `cpw-vault team ...`: the team vault (see shared/core/team-document.ts and
@@ -78,11 +79,15 @@ export async function teamAdd(args: TeamTarget & { name: string; recipient: stri
   const recipient = checkRecipient(args.recipient.trim());
   if (!(await canEncryptTo(recipient))) throw new VaultError('INVALID_ARGUMENT', 'That is not a valid age recipient: age cannot encrypt to that key.', 'Ask the member to send the age1... line that cpw-vault team identity (or age-keygen -y KEYFILE) prints.');
   let unchanged = false;
+  let finished = false;
   let read: Awaited<ReturnType<typeof openTeam>> | undefined;
+  const files = filesOf(ctx, args);
   const written = await change(ctx, args, async () => {
-    // The one tolerated disagreement: this very member written to one file and not yet to the other (an interrupted add).
-    const { doc } = (read = await openTeam(ctx, args, { strict: true, tolerate: (d) => !d.onlyInFile.length && d.onlyInList.length === 1 && readRecipientsFile(filesOf(ctx, args))?.some((m) => m.recipient === recipient) === true }));
+    // Tolerated: this very member in the list alone (a hand edit), or in the team file alone (an add killed between the two writes).
+    const { doc } = (read = await openTeam(ctx, args, { strict: true, tolerate: (d, doc) => (!d.onlyInFile.length && d.onlyInList.length === 1 && readRecipientsFile(files)?.some((m) => m.recipient === recipient) === true) || addMissingFromList(doc, readRecipientsFile(files), name, recipient) }));
     const same = doc.members.find((m) => m.name === name);
+    // The same add run again after a kill between its writes: the list is rewritten to name them too.
+    if (same?.recipient === recipient && addMissingFromList(doc, readRecipientsFile(files), name, recipient)) return ((finished = true), nextDocument(doc, doc.members, doc.credentials, new Date()));
     if (same?.recipient === recipient) return void (unchanged = true);
     if (same) throw new VaultError('INVALID_ARGUMENT', `${name} is already a member with another key.`, `To give ${name} a new key: cpw-vault team remove ${name}, then team add ${name} age1...`);
     // Refused, never warned: one key under two names makes a later remove of one name revoke nothing (team-shared-keys.ts).
@@ -90,22 +95,32 @@ export async function teamAdd(args: TeamTarget & { name: string; recipient: stri
     if (other) throw new VaultError('INVALID_ARGUMENT', `That key already belongs to member ${other.name}; nothing was changed.`, `Each member has a key of their own: ask ${name} for the age1... line their own cpw-vault team identity prints.`);
     return nextDocument(doc, [...doc.members, { name, recipient }], doc.credentials, new Date());
   });
-  const files = filesOf(ctx, args);
-  ctx.io.err(unchanged ? `${name} is already a member with that key; nothing changed.\n` : `${paint(ctx.io).green('✓')} ${name} added; ${files.file} re-encrypted. Commit and push both files.\n`);
+  const done = finished ? `finished an add that was interrupted (${files.file} was already encrypted to them; now ${files.recipients} lists them too)` : `${files.file} re-encrypted`;
+  ctx.io.err(unchanged ? `${name} is already a member with that key; nothing changed.\n` : `${paint(ctx.io).green('✓')} ${name} added; ${done}. Commit and push both files.\n`);
   const planted = removedPlanted(ctx, files.file, read, !!written);
   if (ctx.globals.json) printJson(ctx.io, { added: unchanged ? null : name, planted_removed: planted, ...read?.notes });
   return EXIT.ok;
 }
 
-/** `team remove NAME`: re-encrypts the team file without a member, and says which keys to rotate. */
+/** `team remove NAME`: re-encrypts the team file without a member, and says which keys to rotate. Rerun after a kill, it finishes. */
 export async function teamRemove(args: TeamTarget & { name: string }, ctx: CliContext): Promise<ExitCode> {
+  const files = filesOf(ctx, args);
   let seen: string[] = [];
   let also: string[] = [];
+  let how = 'removed' as RemoveOutcome;
   let read: Awaited<ReturnType<typeof openTeam>> | undefined;
   const written = await change(ctx, args, async () => {
-    const { doc } = (read = await openTeam(ctx, args, { strict: true, tolerate: (d) => !d.onlyInList.length && d.onlyInFile.length === 1 && d.onlyInFile[0] === args.name }));
+    // Tolerated: the member already gone from the list alone (a hand edit), or from the team file alone (a remove killed between the two writes).
+    const { doc } = (read = await openTeam(ctx, args, { strict: true, tolerate: (d, doc) => (!d.onlyInList.length && d.onlyInFile.length === 1 && d.onlyInFile[0] === args.name) || !!removeLeftInList(doc, readRecipientsFile(files), args.name) }));
     const member = doc.members.find((m) => m.name === args.name);
-    if (!member) throw new VaultError('INVALID_ARGUMENT', `${args.name.slice(0, 64)} is not a member of this team file.`, 'See the members: cpw-vault team status');
+    if (!member) {
+      // The same remove run again: killed between its writes (the list still names them: rewrite it), or after both.
+      const left = removeLeftInList(doc, readRecipientsFile(files), args.name);
+      seen = seenByRemoved(doc, left ?? [args.name]);
+      if (left) return ((how = 'finished'), (also = left.filter((n) => n !== args.name)), nextDocument(doc, doc.members, doc.credentials, new Date()));
+      if (!doc.rotate.some((r) => r.name === args.name)) throw new VaultError('INVALID_ARGUMENT', `${args.name.slice(0, 64)} is not a member of this team file, nor in ${files.recipients}; nothing was changed.`, 'See the members: cpw-vault team status   (re-running a remove of them that was interrupted? It had finished: nothing is left to do.)');
+      return void (how = 'already');
+    }
     // Removing is revoking a key: every name the key has goes (a file team add did not write may give it several),
     // or the file stays encrypted to it and "not encrypted to them" below would be false.
     const gone = doc.members.filter((m) => m.recipient === member.recipient);
@@ -115,16 +130,26 @@ export async function teamRemove(args: TeamTarget & { name: string }, ctx: CliCo
   });
   const p = paint(ctx.io);
   const who = [args.name, ...also].join(' and ');
-  ctx.io.err(also.length
-    ? `${p.green('✓')} ${args.name} removed, and ${also.join(', ')}, who had the same age key (removing ${args.name} alone would have left the file encrypted to it); new versions of the team file are not encrypted to that key. Commit and push both files.\n`
-    : `${p.green('✓')} ${args.name} removed; new versions of the team file are not encrypted to them. Commit and push both files.\n`);
+  ctx.io.err(removeDoneText(p.green('✓'), how, args.name, also, files.recipients));
   if (seen.length) {
     ctx.io.err(`${p.yellow('Rotate these keys:')} ${who} ${also.length ? 'have' : 'has'} seen ${seen.join(', ')}, and ${also.length ? 'keep' : 'keeps'} every old version of the file in git history.\n`);
     ctx.io.err('  Issue new keys at each provider, cpw-vault set them, then cpw-vault team push. (cpw-vault team rotate-reminder lists what is left.)\n');
   }
-  const planted = removedPlanted(ctx, filesOf(ctx, args).file, read, !!written);
-  if (ctx.globals.json) printJson(ctx.io, { removed: args.name, also_removed: also, rotate: seen, planted_removed: planted, ...read?.notes });
+  const planted = removedPlanted(ctx, files.file, read, !!written);
+  if (ctx.globals.json) printJson(ctx.io, { removed: args.name, already_removed: how === 'already', also_removed: also, rotate: seen, planted_removed: planted, ...read?.notes });
   return EXIT.ok;
+}
+
+/** What a `team remove` did: removed the member now, finished a remove killed between its two writes, or found it done. */
+type RemoveOutcome = 'removed' | 'finished' | 'already';
+
+/** The line `team remove` ends with. */
+function removeDoneText(tick: string, how: RemoveOutcome, name: string, also: string[], recipients: string): string {
+  if (how === 'already') return `${name} was already removed: the team file is not encrypted to them. Nothing changed.\n`;
+  if (how === 'finished') return `${tick} ${[name, ...also].join(' and ')} removed: finished a remove that was interrupted (the team file was already not encrypted to them; now ${recipients} no longer lists them either). Commit and push both files.\n`;
+  return also.length
+    ? `${tick} ${name} removed, and ${also.join(', ')}, who had the same age key (removing ${name} alone would have left the file encrypted to it); new versions of the team file are not encrypted to that key. Commit and push both files.\n`
+    : `${tick} ${name} removed; new versions of the team file are not encrypted to them. Commit and push both files.\n`;
 }
 
 /** `team push [--add ID]`: the team file's values (the keys this vault shares, and the added ones) from the user's vault. */

@@ -1,0 +1,107 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { nextDocument, parseRecipients } from '../../shared/core/team-document';
+import { teamFilesFor, updateTeamFile } from '../../shared/node/team/team-file';
+import { BIN, cli } from '../helpers/cli';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const TMDB = '0123456789abcdef0123456789abcdef';
+
+/** age-keygen into `path` (0600), returning the public key. */
+function keygen(path: string): string {
+  execFileSync('age-keygen', ['-o', path], { stdio: 'ignore' });
+  chmodSync(path, 0o600);
+  return execFileSync('age-keygen', ['-y', path], { encoding: 'utf8' }).trim();
+}
+
+/** A team file of alice, carol and `others`, who have all seen tmdb.api_key; the test runs as alice (--identity-file). */
+async function team(others: (t: TempHome) => { name: string; recipient: string }[]) {
+  const t = makeTempHome();
+  const key = (name: string) => join(t.root, `${name}.key`);
+  const members = [{ name: 'alice', recipient: keygen(key('alice')) }, { name: 'carol', recipient: keygen(key('carol')) }, ...others(t)];
+  const file = join(t.cwd, 'cpw-team.age');
+  await updateTeamFile(teamFilesFor(file), async () => nextDocument(undefined, members, [{ id: 'tmdb.api_key', value: TMDB, meta: { updated_at: new Date().toISOString() } }], new Date()));
+  const run = (args: string[]) => cli(t, [...args, '--identity-file', key('alice')]);
+  const listed = () => parseRecipients(readFileSync(`${file}.recipients`, 'utf8'), `${file}.recipients`).map((m) => m.name);
+  const opens = (name: string) => spawnSync('age', ['-d', '-i', key(name), file], { stdio: 'ignore' }).status === 0;
+  return { t, key, file, run, listed, opens };
+}
+
+/**
+ * Runs `cpw-vault ...args` as alice, SIGKILLed by strace the instant it renames its new version over the team file
+ * (its first rename) or over the recipients list (its second). strace's -P cannot pick the rename by its target;
+ * the tests check which file changed.
+ */
+function killedAtRename(t: TempHome, at: 'team file' | 'recipients list', args: string[]): number | null {
+  const when = at === 'team file' ? 1 : 2;
+  const r = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=rename', '-e', `inject=rename:signal=SIGKILL:when=${when}`, process.execPath, BIN, ...args, '--identity-file', join(t.root, 'alice.key')], { cwd: t.cwd, env: { ...process.env, HOME: t.home }, encoding: 'utf8', timeout: 60_000 });
+  return r.status ?? (r.signal === 'SIGKILL' ? 137 : null);
+}
+
+describe('team add / remove killed, then run again (the README\'s recovery)', () => {
+  for (const at of ['team file', 'recipients list'] as const) {
+    it(`a remove SIGKILLed as it replaces the ${at} is finished by the same remove: bob revoked, listed nowhere, told what to rotate`, async () => {
+      const s = await team((t) => [{ name: 'bob', recipient: keygen(join(t.root, 'bob.key')) }]);
+      expect(killedAtRename(s.t, at, ['team', 'remove', 'bob'])).toBe(137);
+      // The team file is never one step behind: killed at its rename it is the old one, else already without bob.
+      expect(s.opens('bob')).toBe(at === 'team file');
+      expect(s.listed()).toContain('bob');
+      const again = await s.run(['team', 'remove', 'bob']);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stderr).toMatch(at === 'team file' ? /✓ bob removed; new versions/ : /✓ bob removed: finished a remove that was interrupted/);
+      expect(again.stderr).toContain('Rotate these keys: bob has seen tmdb.api_key');
+      expect(s.opens('bob')).toBe(false);
+      expect(s.opens('alice') && s.opens('carol')).toBe(true);
+      expect(s.listed()).toEqual(['alice', 'carol']);
+      const status = await s.run(['team', 'status', '--json']);
+      expect(status.code, status.stderr).toBe(0);
+      expect(JSON.parse(status.stdout)).toMatchObject({ recipients_mismatch: null, rotate: [{ name: 'bob', ids: ['tmdb.api_key'] }] });
+    }, 120_000);
+  }
+
+  it('a remove killed between its writes of a key under two names: the rerun takes both names off the list, and says so', async () => {
+    const s = await team((t) => {
+      const shared = keygen(join(t.root, 'bob.key'));
+      return [{ name: 'bob', recipient: shared }, { name: 'bobby', recipient: shared }];
+    });
+    expect(killedAtRename(s.t, 'recipients list', ['team', 'remove', 'bob'])).toBe(137);
+    expect(s.listed()).toEqual(['alice', 'bob', 'bobby', 'carol']);
+    const again = await s.run(['team', 'remove', 'bob', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('✓ bob and bobby removed: finished a remove that was interrupted');
+    expect(JSON.parse(again.stdout)).toMatchObject({ removed: 'bob', already_removed: false, also_removed: ['bobby'], rotate: ['tmdb.api_key'], recipients_mismatch: null });
+    expect(s.listed()).toEqual(['alice', 'carol']);
+    expect(s.opens('bob')).toBe(false);
+  }, 120_000);
+
+  it('a remove that finished (killed before it could print), run again: "already removed", exit 0, the keys to rotate; a name never a member is still exit 2', async () => {
+    const s = await team((t) => [{ name: 'bob', recipient: keygen(join(t.root, 'bob.key')) }]);
+    expect((await s.run(['team', 'remove', 'bob'])).code).toBe(0);
+    const before = readFileSync(s.file);
+    const again = await s.run(['team', 'remove', 'bob', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('bob was already removed: the team file is not encrypted to them. Nothing changed.');
+    expect(again.stderr).toContain('Rotate these keys: bob has seen tmdb.api_key');
+    expect(JSON.parse(again.stdout)).toMatchObject({ removed: 'bob', already_removed: true, rotate: ['tmdb.api_key'] });
+    expect(readFileSync(s.file)).toEqual(before);
+    const typo = await s.run(['team', 'remove', 'bobb']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('bobb is not a member of this team file, nor in');
+    expect(typo.stderr).toContain('re-running a remove of them that was interrupted? It had finished');
+  }, 120_000);
+
+  it('an add SIGKILLed as it replaces the recipients list is finished by the same add: dave listed, and the file opens for him', async () => {
+    const s = await team(() => []);
+    const dave = keygen(s.key('dave'));
+    expect(killedAtRename(s.t, 'recipients list', ['team', 'add', 'dave', dave])).toBe(137);
+    expect(s.opens('dave')).toBe(true);
+    expect(s.listed()).toEqual(['alice', 'carol']);
+    const again = await s.run(['team', 'add', 'dave', dave]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('✓ dave added; finished an add that was interrupted');
+    expect(s.listed()).toEqual(['alice', 'carol', 'dave']);
+    expect(s.opens('dave')).toBe(true);
+  }, 120_000);
+});
