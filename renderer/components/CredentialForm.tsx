@@ -3,6 +3,7 @@ import { catalogEntry } from '../../shared/core/catalog';
 import { checkedValue, credentialId, ENV_VAR_NAME, KEY_NAME, SERVICE_NAME } from '../../shared/core/credential';
 import { asApiError, getApi, type ApiError } from '../api';
 import { useVault } from '../store';
+import { selectBackend } from '../store/app-slice';
 import { ErrorNote, Field, SecretInput, SoftButton } from './common';
 
 /** The value rule's message for a value (the same words main uses, at every size), or undefined when it may be saved. */
@@ -49,6 +50,7 @@ function CustomFields(p: { service: string; keyName: string; label: string; envV
 export function CredentialForm(props: { service?: string; key_?: string; onDone: (saved: boolean, id?: string) => void; autoFocus?: boolean }) {
   const saveCredential = useVault((s) => s.saveCredential);
   const toastError = useVault((s) => s.toastError);
+  const backend = useVault(selectBackend);
   // Whether the form is still on screen: a save that fails after the user went elsewhere has no form to show it in.
   const shown = useRef(true);
   useEffect(() => {
@@ -125,7 +127,7 @@ export function CredentialForm(props: { service?: string; key_?: string; onDone:
       {error && <ErrorNote error={error} />}
       <div className="actions">
         {/* While saving, aria-disabled (not disabled): a disabled button drops the keyboard focus to <body>. */}
-        <button type="submit" className="primary" disabled={!value.trim() || !!tooBad || badNames} aria-disabled={saving || undefined}>{saving ? 'Saving…' : plain ? 'Save to profile' : 'Save to keychain'}</button>
+        <button type="submit" className="primary" disabled={!value.trim() || !!tooBad || badNames} aria-disabled={saving || undefined}>{saving ? 'Saving…' : plain ? 'Save to profile' : backend === 'file' ? 'Save to vault file' : 'Save to keychain'}</button>
         <button type="button" onClick={() => close(false)} disabled={saving}>Cancel</button>
       </div>
     </form>

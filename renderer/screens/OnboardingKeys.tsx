@@ -4,6 +4,7 @@ import type { AiProvider, OfferedCredential, WorkflowName } from '../../shared/c
 import { WORKFLOWS, offeredCredentials, validateWorkflow } from '../../shared/core/workflows';
 import { CredentialForm } from '../components/CredentialForm';
 import { useVault } from '../store';
+import { selectBackend } from '../store/app-slice';
 
 /**
  * The keys step: the credentials the chosen workflows need, derived from the
@@ -23,6 +24,7 @@ export function KeysStep({ main, chosen, provider, heading, nav }: { main: Workf
   const [editing, setEditing] = useState<string | null>(null);
   const [refocus, setRefocus] = useState<string | null>(null);
   const buttons = useRef(new Map<string, HTMLButtonElement | null>());
+  const backend = useVault(selectBackend);
   useEffect(() => {
     if (refocus) buttons.current.get(refocus)?.focus();
     setRefocus(null);
@@ -30,7 +32,7 @@ export function KeysStep({ main, chosen, provider, heading, nav }: { main: Workf
   return (
     <div>
       {heading}
-      <p>Your keys go to the OS keychain. {WORKFLOWS[main].title} is your default workflow: what it needs is required; the rest is optional and can be added later.</p>
+      <p>Your keys go to {backend === 'file' ? 'your vault file' : 'the OS keychain'}. {WORKFLOWS[main].title} is your default workflow: what it needs is required; the rest is optional and can be added later.</p>
       <ul className="onboarding-keys">
         {offered.map(({ id, required, purpose }) => {
           const entry = catalogEntry(id)!;

@@ -2,8 +2,10 @@ import type { StateCreator } from 'zustand';
 import { catalogEntry } from '../../shared/core/catalog';
 import { credentialId } from '../../shared/core/credential';
 import type { CredentialRef, SetCredentialRequest } from '../../shared/core/ipc-contract';
+import { storeName } from '../../shared/core/secret-store';
 import type { CredentialView } from '../../shared/core/views';
 import { asApiError, getApi, type ApiError } from '../api';
+import { selectBackend } from './app-slice';
 import type { VaultState } from './index';
 
 export const CREDENTIAL_FILTERS = ['all', 'stored', 'missing', 'custom', 'env'] as const;
@@ -66,7 +68,7 @@ export const createCredentialsSlice: StateCreator<VaultState, [], [], Credential
   saveCredential: async (request) => {
     const { warning } = await get().withLockRetry(() => getApi().credentialsSet(request));
     const plain = catalogEntry(credentialId(request.service, request.key))?.secret === false;
-    get().toast('success', `Saved ${request.label ?? `${request.service}.${request.key}`} ${plain ? 'to your profile (not a secret)' : 'to the keychain'}.`);
+    get().toast('success', `Saved ${request.label ?? `${request.service}.${request.key}`} ${plain ? 'to your profile (not a secret)' : `to ${storeName(selectBackend(get()))}`}.`);
     await Promise.all([get().loadCredentials(), get().loadWorkflows()]);
     return warning;
   },

@@ -61,7 +61,7 @@ export class FakeApi implements VaultApi {
   private view(): CredentialView[] {
     return CATALOG.map((e) => ({
       id: e.id, service: e.service, key: e.key, label: e.label, secret: e.secret, custom: false, envVars: [...e.envVars], formatHint: e.format.hint,
-      ...(e.url ? { url: e.url } : {}), stored: this.values.has(e.id), source: this.values.has(e.id) ? { kind: 'keychain' as const } : null,
+      ...(e.url ? { url: e.url } : {}), stored: this.values.has(e.id), source: this.values.has(e.id) ? { kind: 'keychain' as const, ...(this.security.backend === 'file' ? { store: 'file' as const } : {}) } : null,
       ...(this.values.has(e.id) ? { meta: { created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', hint: '••••', storage: 'keychain' as const, ...this.metaOverrides.get(e.id) } } : {}),
     }));
   }
@@ -127,7 +127,8 @@ export class FakeApi implements VaultApi {
     return {
       ok: this.keychainOk && !this.problems.length,
       profile: { path: '/home/u/.cp-whisperx/user.profile', kind: this.profileKind, mode: '0600', dir_mode: '0700', version: '2.0', problems: this.problems },
-      keychain: this.keychainOk ? { ok: true, backend: 'fake' } : { ok: false, backend: 'fake', code: 'KEYCHAIN_LOCKED', message: 'The keychain is locked.', fix: 'Unlock it in Passwords and Keys.' },
+      // The backend the Security section is on, as main's doctor reads it from the profile.
+      keychain: this.keychainOk ? { ok: true, backend: this.security.backend } : { ok: false, backend: this.security.backend, code: 'KEYCHAIN_LOCKED', message: 'The keychain is locked.', fix: 'Unlock it in Passwords and Keys.' },
       workflows: [],
     };
   }

@@ -57,6 +57,31 @@ describe('credential forms', () => {
   });
 });
 
+describe('credential forms on the age vault file', () => {
+  it('the save button and its toast name the vault file, not the keychain, and say the keychain again after a switch back', async () => {
+    const { api, user, show } = withFakeApi();
+    api.profileKind = 'profile';
+    api.security = { backend: 'file', unlocked: true, passphrase: 'the current vault passphrase', offerFile: false };
+    show(<App />);
+    await user.click(await screen.findByRole('button', { name: 'Credentials' }));
+    await user.click(await screen.findByRole('button', { name: /^TMDB API key/ }));
+    await user.click(screen.getByRole('button', { name: 'Add' }));
+    await user.type(screen.getByLabelText('TMDB API key (hidden)'), 'fedcba9876543210fedcba9876543210');
+    expect(screen.queryByRole('button', { name: 'Save to keychain' })).toBeNull();
+    await user.click(screen.getByRole('button', { name: 'Save to vault file' }));
+    await waitFor(() => expect(useVault.getState().toasts).toMatchObject([{ kind: 'success', text: 'Saved tmdb.api_key to the vault file.' }]));
+    expect(document.body.textContent).not.toMatch(/keychain/i);
+    // The Security section moves the values back: the form follows (doctor is read again).
+    await user.click(screen.getByRole('button', { name: 'Security' }));
+    await user.click(await screen.findByRole('button', { name: 'Use the keychain' }));
+    await waitFor(() => expect(useVault.getState().doctor?.keychain.backend).toBe('keychain'));
+    await user.click(screen.getByRole('button', { name: 'Credentials' }));
+    await user.click(await screen.findByRole('button', { name: /^HuggingFace token/ }));
+    await user.click(screen.getByRole('button', { name: 'Add' }));
+    expect(screen.getByRole('button', { name: 'Save to keychain' })).toBeTruthy();
+  });
+});
+
 describe('leaving a screen mid-save', () => {
   it('a credential save that fails after the user went to another screen is said in an error toast with its fix (not lost with the form)', async () => {
     const { api, user } = await openAddForm(/^TMDB API key/);
