@@ -5,7 +5,7 @@ import { sourceLabel, type CredentialView } from '../../shared/core/views';
 import { storeName } from '../../shared/core/secret-store';
 import { asApiError, type ApiError } from '../api';
 import { useVault } from '../store';
-import { selectKeychainProblem } from '../store/app-slice';
+import { selectBackend, selectKeychainProblem } from '../store/app-slice';
 import { CredentialForm } from './CredentialForm';
 import { ErrorNote, SoftButton, useSecondsLeft, When } from './common';
 import { canVerify, VerifyDetails } from './VerifyStatus';
@@ -80,18 +80,19 @@ function Meta({ c }: { c: CredentialView }) {
 }
 
 /** Where a delete removes the value from: the keychain or the vault file, or the profile for a value that is not a secret. */
-function where(c: CredentialView): string {
-  if (!c.secret || c.meta?.storage === 'profile') return 'It is removed from your profile (it is not a secret, so it was never in the keychain).';
+function where(c: CredentialView, backend: string): string {
+  if (!c.secret || c.meta?.storage === 'profile') return `It is removed from your profile (it is not a secret, so it was never in ${storeName(backend)}).`;
   return `Its value is removed from ${storeName(c.source?.kind === 'keychain' && c.source.store === 'file' ? 'file' : 'keychain')}.`;
 }
 
 /** The delete question. While the delete runs (`busy`) both buttons are off but keep the focus: a second press (a double click) deletes nothing more. */
 function ConfirmDelete({ c, busy, onCancel, onConfirm }: { c: CredentialView; busy: boolean; onCancel: () => void; onConfirm: () => void }) {
   const id = useId();
+  const backend = useVault(selectBackend);
   return (
     <div role="alertdialog" aria-labelledby={`${id}-t`} aria-describedby={`${id}-d`} aria-busy={busy || undefined} className="confirm" onKeyDown={(e) => e.key === 'Escape' && !busy && (e.stopPropagation(), onCancel())}>
       <p id={`${id}-t`}><strong>Delete {c.label}?</strong></p>
-      <p id={`${id}-d`}>{where(c)} This cannot be undone.</p>
+      <p id={`${id}-d`}>{where(c, backend)} This cannot be undone.</p>
       <div className="actions">
         <SoftButton type="button" off={busy} onClick={onCancel} autoFocus>Cancel</SoftButton>
         <SoftButton type="button" off={busy} className="danger" onClick={onConfirm}>{busy ? 'Deleting…' : 'Delete'}</SoftButton>

@@ -80,6 +80,23 @@ describe('credential forms on the age vault file', () => {
     await user.click(screen.getByRole('button', { name: 'Add' }));
     expect(screen.getByRole('button', { name: 'Save to keychain' })).toBeTruthy();
   });
+
+  it("deleting a value that is no secret says it was never in the vault file (it said 'the keychain')", async () => {
+    const { api, user, show } = withFakeApi();
+    api.profileKind = 'profile';
+    api.security = { backend: 'file', unlocked: true, passphrase: 'the current vault passphrase', offerFile: false };
+    show(<App />);
+    await user.click(await screen.findByRole('button', { name: 'Credentials' }));
+    await user.click(await screen.findByRole('button', { name: /^OpenAI organization ID/ }));
+    await user.click(screen.getByRole('button', { name: 'Add' }));
+    await user.type(screen.getByLabelText('OpenAI organization ID', { selector: 'input' }), 'org-AbC123dEf456');
+    await user.click(screen.getByRole('button', { name: 'Save to profile' }));
+    await waitFor(() => expect(api.values.get('openai.organization_id')).toBe('org-AbC123dEf456'));
+    await user.click(await screen.findByRole('button', { name: 'Delete' }));
+    const question = await screen.findByRole('alertdialog');
+    expect(question.textContent).toContain('It is removed from your profile (it is not a secret, so it was never in the vault file).');
+    expect(document.body.textContent).not.toMatch(/keychain/i);
+  });
 });
 
 describe('leaving a screen mid-save', () => {
