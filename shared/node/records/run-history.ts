@@ -56,6 +56,8 @@ export class RunHistory {
   private warnedLegacy = false;
   /** Runs this process recorded: its clock dates them, so they never date the others (see `ageFrom`). */
   private readonly mine = new Set<string>();
+  /** Started here, start line not written (a lock held past the wait): the next update writes it (an orphan update is dropped on read). */
+  private readonly unwritten = new Map<string, RunRecord>();
   /** Whether the legacy file read last was a list of runs (only then is it renamed once folded in). */
   private legacyIsRuns = false;
 
@@ -88,13 +90,17 @@ export class RunHistory {
   async start(run: Pick<RunRecord, 'workflow' | 'program' | 'credentials'> & Partial<Pick<RunRecord, 'inherited' | 'stripped' | 'masked' | 'status'>>, now: Date, options: { compact?: boolean } = {}): Promise<RunRecord> {
     const record: RunRecord = { id: uniqueHex(6), status: 'pending', ...run, exit_code: null, signal: null, started_at: isoString(now), finished_at: null, duration_ms: null };
     this.mine.add(record.id);
-    await this.append({ op: 'start', run: { ...record, owner: currentOwner() } }, options.compact ?? true);
+    if (!(await this.append({ op: 'start', run: { ...record, owner: currentOwner() } }, options.compact ?? true))) this.unwritten.set(record.id, record);
     return record;
   }
 
-  /** Updates a record's fields (one appended line). */
+  /** Updates a record's fields (one appended line; the whole run, for a run whose start could not be written). */
   async update(id: string, patch: Partial<RunRecord>): Promise<void> {
-    await this.append({ op: 'update', id, patch });
+    const unwritten = this.unwritten.get(id);
+    if (!unwritten) return void (await this.append({ op: 'update', id, patch }));
+    const run = { ...unwritten, ...patch, id };
+    if (await this.append({ op: 'start', run: { ...run, owner: currentOwner() } })) this.unwritten.delete(id);
+    else this.unwritten.set(id, run);
   }
 
   /** Removes a run. Throws INVALID_ARGUMENT when unknown. */
@@ -152,8 +158,9 @@ export class RunHistory {
    * Appends one event under the lock, then compacts when due (unless told
    * not to). A history that cannot be written (a busy or foreign lock, a
    * full disk) or compacted is said, never thrown: the stage runs anyway.
+   * Returns whether the line was written.
    */
-  private async append(event: RunEvent, compact = true): Promise<void> {
+  private async append(event: RunEvent, compact = true): Promise<boolean> {
     let size: number;
     try {
       ensurePrivateDir(dirname(this.path), this.options.dedicatedDir);
@@ -162,15 +169,16 @@ export class RunHistory {
       // Said once: a run's start and its end would otherwise say the same twice.
       if (!this.warnedAppend) this.options.warn(`could not record the run in ${this.path}: ${messageOf(err)}`);
       this.warnedAppend = true;
-      return;
+      return false;
     }
-    if (!compact || size <= compactAt(this.options.bounds())) return;
+    if (!compact || size <= compactAt(this.options.bounds())) return true;
     try {
       await this.compact(0);
     } catch (err) {
       if (!this.warnedCompaction) this.options.warn(`could not compact ${this.path} (the run is recorded): ${messageOf(err)}`);
       this.warnedCompaction = true;
     }
+    return true;
   }
 
   /**
