@@ -62,6 +62,17 @@ def test_require_workflow_lists_what_is_missing_and_the_fix(vault):
     assert cpw_vault.check_workflow("summarize")["ready"] is False
 
 
+def test_require_workflow_missing_two_prints_each_run_line_once_under_fix(vault):
+    with pytest.raises(cpw_vault.WorkflowNotReady) as info:
+        cpw_vault.require_workflow("subtitle")
+    e = info.value
+    assert [m["credentials"] for m in e.missing] == [["huggingface.token"], ["tmdb.api_key"]]
+    # As the CLI prints it: the second Run line under the first, not at the left edge like a line of its own.
+    fix = str(e)[str(e).index("\nfix: "):]
+    assert fix.startswith("\nfix: Run: cpw-vault set huggingface token") and "\n     Run: cpw-vault set tmdb api_key" in fix
+    assert [str(e).count("cpw-vault set " + c) for c in ("huggingface token", "tmdb api_key")] == [1, 1]
+
+
 def test_an_unknown_workflow_is_a_usage_error(vault):
     with pytest.raises(cpw_vault.UsageError) as info:
         cpw_vault.require_workflow("transcode")

@@ -15,7 +15,8 @@ class VaultError(Exception):
         self.fix = scrub(fix)
         if exit_code is not None:
             self.exit_code = exit_code
-        super().__init__(self.message + ("\nfix: " + self.fix if self.fix else ""))
+        # A fix of several lines (one Run line per missing credential) is indented under "fix: ", as the CLI prints it.
+        super().__init__(self.message + ("\nfix: " + self.fix.replace("\n", "\n     ") if self.fix else ""))
 
     def __repr__(self):
         return "%s(code=%r, exit_code=%r)" % (type(self).__name__, self.code, self.exit_code)
