@@ -1,5 +1,7 @@
 // A workflow that is not ready says what is missing in its message and what to run in its fix, each once: the
 // message used to repeat every Run line the fix line then printed again.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateWorkflow } from '../../shared/core/workflows';
 import { notReady } from '../../shared/node/vault/workflow-reads';
@@ -44,5 +46,21 @@ describe('a workflow that is not ready', () => {
     const err = notReady(validateWorkflow('summarize', () => false));
     expect(err.message).toBe('The summarize workflow is not ready; missing: an AI provider API key (OpenAI, Anthropic or Google) (openai.api_key or anthropic.api_key or google.api_key).');
     expect(err.fix).toMatch(/^Run: cpw-vault set openai api_key .*platform\.openai\.com/);
+  });
+});
+
+describe('--workflow given twice', () => {
+  it.each([
+    ['exec', ['exec', '--workflow', 'subtitle', '--workflow', 'summarize', '--', 'sh', '-c', 'touch ran']],
+    ['env', ['env', '--workflow', 'subtitle', '--workflow', 'transcribe']],
+    ['verify', ['verify', '--workflow', 'subtitle', '--workflow', 'diarize']],
+    ['runs', ['runs', '--workflow', 'subtitle', '--workflow', 'transcribe']],
+  ])('%s refuses it (exit 2, nothing run): commander kept the last one', async (_name, args) => {
+    const t = makeTempHome();
+    const r = await cli(t, args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--workflow is given twice \(\w+, then \w+\): one workflow per command/);
+    expect(r.stdout).toBe('');
+    expect(existsSync(join(t.cwd, 'ran'))).toBe(false);
   });
 });
