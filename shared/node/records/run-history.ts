@@ -99,8 +99,10 @@ export class RunHistory {
     const unwritten = this.unwritten.get(id);
     if (!unwritten) return void (await this.append({ op: 'update', id, patch }));
     const run = { ...unwritten, ...patch, id };
-    if (await this.append({ op: 'start', run: { ...run, owner: currentOwner() } })) this.unwritten.delete(id);
-    else this.unwritten.set(id, run);
+    if (!(await this.append({ op: 'start', run: { ...run, owner: currentOwner() } }))) return void this.unwritten.set(id, run);
+    this.unwritten.delete(id);
+    // The warning of the start said it could not be recorded: it is, after all.
+    if (this.warnedAppend) this.options.warn(`the run is recorded after all, with its end, in ${this.path}`);
   }
 
   /** Removes a run. Throws INVALID_ARGUMENT when unknown. */
