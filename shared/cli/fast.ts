@@ -129,7 +129,8 @@ export function main(argv: string[], given?: CliIO): Promise<number> {
 /** {@link main}, with the commands of a light bundle built on this one. */
 export async function lightMain(argv: string[], given?: CliIO, extensions: Record<string, LightExtension> = {}): Promise<number> {
   // The full CLI builds its own IO when none is given: the real one, with terminal prompts (this bundle has none).
-  const handOver = () => fullCli().main(argv, given);
+  let handedOver = false;
+  const handOver = () => ((handedOver = true), fullCli().main(argv, given));
   const extension = (command: string) => (Object.hasOwn(extensions, command) ? extensions[command] : undefined);
   const args = parseLight(argv, { ...COMMANDS, ...Object.fromEntries(Object.entries(extensions).map(([name, e]) => [name, e.spec])) });
   if (!args || notUtf8Argument(argv)) return handOver(); // the full CLI says which argument
@@ -184,6 +185,9 @@ export async function lightMain(argv: string[], given?: CliIO, extensions: Recor
     flush();
     return reportError(io, err, !!args.globals.json);
   } finally {
-    reader.close();
+    // Closed for the full CLI, which opens its own. Otherwise the launcher ends the process once this returns, and
+    // the connection (unref-ed while idle) goes with it: destroying its socket made Node build process.stderr (net's
+    // _destroy compares every socket it closes with it), for a pipe ~0.5 ms of a `get` whose stderr is a log.
+    if (handedOver) reader.close();
   }
 }

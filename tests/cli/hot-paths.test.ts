@@ -100,6 +100,25 @@ describe('each command loads only what it runs', () => {
     expect(modules).not.toContain('NativeModule crypto');
   });
 
+  it('get and env with stderr a pipe never build process.stderr (closing the keychain socket at the end did: ~0.5 ms)', async () => {
+    const t = makeTempHome();
+    await ready(t);
+    const seen = join(t.root, 'seen');
+    const probe = join(t.root, 'probe.cjs');
+    // process.stderr is built on first read (for a pipe, a socket over a new pipe handle): the probe says if it was.
+    writeFileSync(probe, `const d = Object.getOwnPropertyDescriptor(process, 'stderr'); let read = false;
+Object.defineProperty(process, 'stderr', { configurable: true, enumerable: d.enumerable, get() { read = true; return d.get.call(process); } });
+process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(seen)}, String(read)));`);
+    for (const args of [['get', 'huggingface', 'token'], ['env', '--workflow', 'transcribe']]) {
+      const r = spawnSync(process.execPath, [BIN, ...args], {
+        cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, NODE_OPTIONS: `--require=${probe}` }, stdio: ['pipe', 'pipe', 'pipe'], encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain(HF);
+      expect([args[0], readFileSync(seen, 'utf8')]).toEqual([args[0], 'false']);
+    }
+  });
+
   it('a plain doctor on the light path says exactly what the full CLI says, whatever state the profile is in', async () => {
     const t = makeTempHome();
     const states: Array<[string, () => void]> = [
