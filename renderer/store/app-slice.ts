@@ -128,4 +128,4 @@ export const createAppSlice: StateCreator<VaultState, [], [], AppSlice> = (set, 
 /** The keychain's problem, if any (for the banner, readiness "unknown" and disabled actions). */
 export const selectKeychainProblem = (s: VaultState) => (s.doctor && !s.doctor.keychain.ok ? s.doctor.keychain : null);
 /** The secret store the values go to: the profile's storage.backend as doctor reads it ("file": the age vault file). */
-export const selectBackend = (s: VaultState) => s.doctor?.keychain.backend ?? 'keychain';
+export const selectBackend = (s: VaultState) => s.doctor?.storage ?? 'keychain';

@@ -117,6 +117,8 @@ export interface DoctorReport {
   /** What `doctor --repair` did (names and counts only). */
   repair?: RepairSummary;
   profile: ProfileReport;
+  /** The backend the profile names, which holds the secrets: `keychain` or `file` (the age vault file). `keychain.backend` describes it. */
+  storage: string;
   keychain: KeychainStatus;
   workflows: WorkflowStatus[];
   /** Changes other cpw-vaults started and have not finished (absent when none). */

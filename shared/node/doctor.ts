@@ -102,6 +102,7 @@ export async function runDoctor(vault: DoctorSubject, options: { repair?: boolea
     ok: profile.problems.length === 0 && keychain.ok && !stale.length && !backendSwitch,
     ...(repair ? { repair } : {}),
     profile,
+    storage: inUse,
     keychain,
     workflows,
     ...(unfinished.length ? { unfinished } : {}),

@@ -127,14 +127,20 @@ export class FakeApi implements VaultApi {
     return {
       ok: this.keychainOk && !this.problems.length,
       profile: { path: '/home/u/.cp-whisperx/user.profile', kind: this.profileKind, mode: '0600', dir_mode: '0700', version: '2.0', problems: this.problems },
-      // The backend the Security section is on, as main's doctor reads it from the profile.
-      keychain: this.keychainOk ? { ok: true, backend: this.security.backend } : { ok: false, backend: this.security.backend, code: 'KEYCHAIN_LOCKED', message: 'The keychain is locked.', fix: 'Unlock it in Passwords and Keys.' },
+      // The backend the Security section is on, as main's doctor reads it from the profile; keychain.backend describes
+      // it in words, as main's store status does ("age vault file /home/u/.cp-whisperx/vault.age (unlocked ...)").
+      storage: this.security.backend,
+      keychain: this.keychainOk ? { ok: true, backend: this.backendWords() } : { ok: false, backend: this.backendWords(), code: 'KEYCHAIN_LOCKED', message: 'The keychain is locked.', fix: 'Unlock it in Passwords and Keys.' },
       workflows: [],
     };
   }
   doctor = () => this.run('doctor', [], () => this.report());
   /** The Security section's state: which backend, whether the vault file is open, its passphrase. */
   security = { backend: 'keychain', unlocked: false, passphrase: 'the current vault passphrase', offerFile: false };
+  /** The store's description, as main's status words it: never the backend's bare name. */
+  private backendWords(): string {
+    return this.security.backend === 'file' ? 'age vault file /home/u/.cp-whisperx/vault.age (unlocked by agent pid 4242 until 2026-01-01T08:00:00.000Z)' : 'Secret Service (gnome-keyring)';
+  }
   exportTarget: string | null = '/home/u/cpw-vault-export.age';
   private securityStatusNow(): SecurityStatus {
     const s = this.security;

@@ -74,7 +74,7 @@ describe('credential forms on the age vault file', () => {
     // The Security section moves the values back: the form follows (doctor is read again).
     await user.click(screen.getByRole('button', { name: 'Security' }));
     await user.click(await screen.findByRole('button', { name: 'Use the keychain' }));
-    await waitFor(() => expect(useVault.getState().doctor?.keychain.backend).toBe('keychain'));
+    await waitFor(() => expect(useVault.getState().doctor?.storage).toBe('keychain'));
     await user.click(screen.getByRole('button', { name: 'Credentials' }));
     await user.click(await screen.findByRole('button', { name: /^HuggingFace token/ }));
     await user.click(screen.getByRole('button', { name: 'Add' }));

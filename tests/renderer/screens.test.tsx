@@ -16,7 +16,7 @@ import { withFakeApi } from './setup';
 
 const HF = `hf_${'Comp'.repeat(9)}`;
 const locked = { ok: false as const, backend: 'fake', code: 'KEYCHAIN_LOCKED' as const, message: 'The keychain is locked.', fix: 'Unlock it.' };
-const doctorWith = (keychain: typeof locked) => ({ ok: false, profile: { path: '/p', kind: 'profile' as const, mode: '0600', dir_mode: '0700', version: '2.0', problems: [] }, keychain, workflows: [] });
+const doctorWith = (keychain: typeof locked) => ({ ok: false, profile: { path: '/p', kind: 'profile' as const, mode: '0600', dir_mode: '0700', version: '2.0', problems: [] }, storage: 'keychain', keychain, workflows: [] });
 
 afterEach(() => {
   cleanup();

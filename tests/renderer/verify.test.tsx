@@ -145,7 +145,7 @@ describe('Verify all (workflows screen)', () => {
   it('while the keychain is locked, Verify all is off and says why', async () => {
     const { api, show } = withFakeApi();
     api.values.set('huggingface.token', HF);
-    useVault.setState({ doctor: { ok: false, profile: { path: '/p', kind: 'profile', mode: '0600', dir_mode: '0700', version: '2.0', problems: [] }, keychain: { ok: false, backend: 'fake', code: 'KEYCHAIN_LOCKED', message: 'The keychain is locked.', fix: 'Unlock it.' }, workflows: [] } });
+    useVault.setState({ doctor: { ok: false, profile: { path: '/p', kind: 'profile', mode: '0600', dir_mode: '0700', version: '2.0', problems: [] }, storage: 'keychain', keychain: { ok: false, backend: 'fake', code: 'KEYCHAIN_LOCKED', message: 'The keychain is locked.', fix: 'Unlock it.' }, workflows: [] } });
     show(<Workflows />);
     await screen.findByRole('list', { name: 'Provider check results' });
     expect(screen.getByRole('button', { name: 'Verify all' }).hasAttribute('disabled')).toBe(true);
