@@ -179,6 +179,20 @@ describe('exec: masked output', () => {
     expect(runs[0]).toMatchObject({ status: 'failed', exit_code: 141, signal: 'SIGPIPE' });
   }, 180_000);
 
+  it("a wrapper whose child's output the reader left runs on as with a direct pipe: its cleanup runs, its exit is its own", async () => {
+    const t = makeTempHome();
+    await stored(t);
+    // seq gets the broken pipe (SIGPIPE) at its next write, as directly; exec used to send the wrapper itself SIGPIPE,
+    // so the shell died before its cleanup (moving results, removing temp files) and exec said 141 for it.
+    const stage = 'seq 1 300000; touch "$0"; exit 7';
+    const once = (exec: string, mark: string) => spawnSync('bash', ['-c', `rm -f "$2"; ${exec} sh -c '${stage}' "$2" | head -1 >/dev/null; echo "\${PIPESTATUS[0]}"; [ -e "$2" ] && echo cleaned`, process.execPath, BIN, mark], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8', timeout: 60_000 });
+    for (let i = 0; i < 5; i++) {
+      expect(once('', join(t.root, 'direct')).stdout).toBe('7\ncleaned\n');
+      const masked = once('"$0" "$1" exec --workflow transcribe --', join(t.root, 'masked'));
+      expect([masked.stdout, masked.stderr]).toEqual(['7\ncleaned\n', '']);
+    }
+  }, 120_000);
+
   // process.stdout on a pipe is a socket over a new pipe handle, built when first read: it was read as the stage
   // started, though most stages print nothing on one of the two streams (~0.5 ms of `exec -- true`).
   it("exec does not build its stdout stream until the stage's first byte there", async () => {

@@ -255,7 +255,7 @@ async function runChild(program: string, rest: string[], env: Record<string, str
     // The child has its copies of the write ends now: with ours closed, its exit (and its children's) ends the streams.
     pipes?.release();
     // A reader gone from a masked stream: the stage gets the SIGPIPE a direct pipe would have given it.
-    const sigpipe = sigpipeOnReaderGone(child);
+    const sigpipe = sigpipeOnReaderGone(child, !!pipes);
     // One pipe for both streams (`> log 2>&1`) is read once, into stdout (the same file as stderr).
     const outSource = pipes?.out?.ours ?? child.stdout;
     const errSource = pipes?.err && pipes.err === pipes.out ? undefined : (pipes?.err?.ours ?? child.stderr);

@@ -5,13 +5,15 @@ import { constants } from 'node:os';
 /** SIGPIPE's bit in /proc's signal masks (signal 13: bit 12). */
 const SIGPIPE_BIT = 1n << 12n;
 
-/**
- * True when process `pid` ignores, catches or blocks SIGPIPE (Python ignores
- * it: a write to a closed pipe is its BrokenPipeError); false when SIGPIPE
- * would kill it; undefined when that cannot be read (reaped, no /proc).
- * A zombie keeps its ignored and blocked signals there, not its handlers.
- */
-function handlesSigpipe(pid: number | undefined): boolean | undefined {
+/** What /proc says of process `pid` (undefined when it cannot be read: reaped, no /proc). */
+interface ProcSigpipe {
+  /** It ignores, catches or blocks SIGPIPE (Python ignores it: a write to a closed pipe is its BrokenPipeError). */
+  handles: boolean | undefined;
+  /** It has exited (a zombie not yet reaped). A zombie keeps its ignored and blocked signals there, not its handlers. */
+  exited: boolean;
+}
+
+function procSigpipe(pid: number | undefined): ProcSigpipe | undefined {
   if (pid === undefined) return undefined;
   let status: string;
   try {
@@ -20,7 +22,7 @@ function handlesSigpipe(pid: number | undefined): boolean | undefined {
     return undefined;
   }
   const masks = [...status.matchAll(/^Sig(?:Blk|Ign|Cgt):\s*([0-9a-f]+)$/gm)].map((m) => BigInt(`0x${m[1]}`));
-  return masks.length ? masks.some((m) => (m & SIGPIPE_BIT) !== 0n) : undefined;
+  return { handles: masks.length ? masks.some((m) => (m & SIGPIPE_BIT) !== 0n) : undefined, exited: /^State:\s*[ZX]/m.test(status) };
 }
 
 /** How a stage ended: its exit code, or the signal that killed it. */
@@ -32,32 +34,41 @@ export interface StageEnd {
 /**
  * The SIGPIPE a stage whose output exec masks gets when the reader of exec's
  * output goes away (`| head -1`): what a direct pipe would have given it.
- * `gone` sends it (the callback of pipeMasked); `end` says how the stage
- * ended, for exec to report.
+ * `gone` is pipeMasked's callback; `end` says how the stage ended, for exec
+ * to report.
  *
- * The stage writes into exec's pipe, which holds 64 KiB and is read at once,
- * so a burst written after the reader left (or the last lines before an
- * exit) can all be taken before exec learns, by its own failed write, that
- * the reader is gone: the stage may have exited by then, and a signal cannot
- * reach it. A direct pipe would have killed it at that write, before its
- * exit: a stage that did not get the SIGPIPE sent ended as if killed by it
- * (141, exec dies of SIGPIPE). Not one that ignores, catches or blocks
- * SIGPIPE (its exit is its own answer to the EPIPE), nor, when exec could no
- * longer tell (the stage was reaped first), one that failed (exit 1 says more).
+ * With exec's own real pipes (`realPipes`: FIFOs), pipeMasked closes exec's
+ * read end, the only one: whichever process of the stage writes next gets
+ * the broken pipe itself, as with a direct pipe. No signal is sent: a
+ * wrapper (`sh -c 'seq 100000; mv out done'`) whose child wrote is not what
+ * a direct pipe kills, and it was (its cleanup never ran). Node's own pipes
+ * are sockets, whose closed end gives the writer ECONNRESET, not SIGPIPE:
+ * there the stage is sent SIGPIPE, as before.
+ *
+ * The pipe holds 64 KiB and exec reads it at once, so a burst written after
+ * the reader left can all be taken, and the stage exit, before exec learns,
+ * by its own failed write, that the reader is gone. A direct pipe would have
+ * killed it at that write: a stage that had exited by then, normally, ends
+ * as if killed by SIGPIPE (141, exec dies of SIGPIPE). Not one that ignores,
+ * catches or blocks SIGPIPE (its exit is its own answer to the EPIPE), nor,
+ * when exec could no longer tell (reaped first), one that failed (exit 1
+ * says more). A stage still running then keeps its own ending.
  */
-export function sigpipeOnReaderGone(child: ChildProcess): { gone: () => void; end: (ended: StageEnd) => StageEnd } {
+export function sigpipeOnReaderGone(child: ChildProcess, realPipes: boolean): { gone: () => void; end: (ended: StageEnd) => StageEnd } {
   let gone = false;
-  let handles: boolean | undefined;
+  // What /proc said when the reader went: the stage had exited by then (and whether SIGPIPE would have killed it).
+  let before: { handles: boolean | undefined } | undefined;
   return {
     gone: () => {
       if (gone) return;
       gone = true;
-      // Read before the signal: caught, it changes nothing here; and once reaped, the process is no longer there.
-      if (child.exitCode === null && child.signalCode === null) handles = handlesSigpipe(child.pid);
-      child.kill('SIGPIPE');
+      const reaped = child.exitCode !== null || child.signalCode !== null;
+      const proc = reaped ? undefined : procSigpipe(child.pid);
+      if (reaped || !proc || proc.exited) before = { handles: proc?.handles };
+      if (!realPipes) child.kill('SIGPIPE');
     },
     end: (ended) => {
-      const killed = gone && ended.signal === null && (handles === false || (handles === undefined && ended.code === 0));
+      const killed = !!before && ended.signal === null && (before.handles === false || (before.handles === undefined && ended.code === 0));
       return killed ? { code: 128 + constants.signals.SIGPIPE, signal: 'SIGPIPE' } : ended;
     },
   };
