@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nextDocument, parseRecipients } from '../../shared/core/team-document';
@@ -15,6 +15,9 @@ function keygen(path: string): string {
   chmodSync(path, 0o600);
   return execFileSync('age-keygen', ['-y', path], { encoding: 'utf8' }).trim();
 }
+
+/** The public key of an age-keygen file. */
+const keygenPublic = (path: string) => execFileSync('age-keygen', ['-y', path], { encoding: 'utf8' }).trim();
 
 /** A team file of alice, carol and `others`, who have all seen tmdb.api_key; the test runs as alice (--identity-file). */
 async function team(others: (t: TempHome) => { name: string; recipient: string }[]) {
@@ -104,4 +107,18 @@ describe('team add / remove killed, then run again (the README\'s recovery)', ()
     expect(s.listed()).toEqual(['alice', 'carol', 'dave']);
     expect(s.opens('dave')).toBe(true);
   }, 120_000);
+
+  it('a remove of a name the list alone gives, by hand, to a member\'s key says whose key it is, and changes nothing', async () => {
+    const s = await team(() => []);
+    const list = readFileSync(`${s.file}.recipients`, 'utf8');
+    writeFileSync(`${s.file}.recipients`, `${list}# robert\n${keygenPublic(s.key('carol'))}\n`);
+    const before = readFileSync(s.file);
+    const r = await s.run(['team', 'remove', 'robert']);
+    expect(r.code, r.stderr).toBe(2);
+    // It said robert was in neither file, though the list the user edited names him.
+    expect(r.stderr).toContain(`robert is not a member of this team file: ${s.file}.recipients names them by hand, with the key of member carol`);
+    expect(r.stderr).toContain('To revoke that key: cpw-vault team remove carol.');
+    expect(readFileSync(s.file)).toEqual(before);
+    expect(s.listed()).toEqual(['alice', 'carol', 'robert']);
+  }, 60_000);
 });

@@ -38,3 +38,12 @@ export function addMissingFromList(doc: TeamDocument, listed: Listed, name: stri
 export function seenByRemoved(doc: TeamDocument, names: readonly string[]): string[] {
   return [...new Set(doc.rotate.filter((r) => names.includes(r.name)).flatMap((r) => r.ids))].sort();
 }
+
+/**
+ * The member whose key the recipients list gives `name`, a name the team file does not have: a line added by hand
+ * (`# robert` above bob's key). The list is compared with the team file by key alone, so nothing else notices it.
+ */
+export function listedUnderOtherName(doc: TeamDocument, listed: Listed, name: string): { name: string; recipient: string } | undefined {
+  const key = listed?.find((m) => m.name === name)?.recipient;
+  return key === undefined ? undefined : doc.members.find((m) => m.recipient === key);
+}

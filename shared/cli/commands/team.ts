@@ -12,7 +12,7 @@ import { filesOf, idsOf, identityOf, memberOf, openTeam, selfName, type TeamTarg
 import { pushedDocument, withheldText, type PushReport } from '../../node/team/team-service';
 import type { TeamKey } from '../../node/team/identity';
 import { plantedRows, plantedWarnings, removedReason, removedText } from '../../core/team-planted';
-import { addMissingFromList, removeLeftInList, seenByRemoved } from './team-interrupted';
+import { addMissingFromList, listedUnderOtherName, removeLeftInList, seenByRemoved } from './team-interrupted';
 
 /**
  * `cpw-vault team ...`: the team vault (see shared/core/team-document.ts and
@@ -118,6 +118,9 @@ export async function teamRemove(args: TeamTarget & { name: string }, ctx: CliCo
       const left = removeLeftInList(doc, readRecipientsFile(files), args.name);
       seen = seenByRemoved(doc, left ?? [args.name]);
       if (left) return ((how = 'finished'), (also = left.filter((n) => n !== args.name)), nextDocument(doc, doc.members, doc.credentials, new Date()));
+      // Not "nor in the list" when the list names them: by hand, with a member's key (which removing that member revokes).
+      const owner = listedUnderOtherName(doc, readRecipientsFile(files), args.name);
+      if (owner) throw new VaultError('INVALID_ARGUMENT', `${args.name.slice(0, 64)} is not a member of this team file: ${files.recipients} names them by hand, with the key of member ${owner.name} (${owner.recipient}); nothing was changed.`, `To revoke that key: cpw-vault team remove ${owner.name}. To rewrite the list from the team file: cpw-vault team recipients --write`);
       if (!doc.rotate.some((r) => r.name === args.name)) throw new VaultError('INVALID_ARGUMENT', `${args.name.slice(0, 64)} is not a member of this team file, nor in ${files.recipients}; nothing was changed.`, 'See the members: cpw-vault team status   (re-running a remove of them that was interrupted? It had finished: nothing is left to do.)');
       return void (how = 'already');
     }
