@@ -38,6 +38,17 @@ describe('exec: masked output that cannot be written', () => {
     expect(runs[0]).toMatchObject({ status: 'failed', exit_code: 1 });
   });
 
+  it('a stage that writes again after its output failed runs on to its end (its cleanup runs): the run fails with 1, never 141', async () => {
+    const t = await ready();
+    // exec closed the stage's pipe at the first ENOSPC: its next write (after the pause) got SIGPIPE, so a stage that
+    // would have gone on after a failed write (as sh does) died, its cleanup never ran, and exec said 141.
+    const stage = 'echo "token $HF_TOKEN"; sleep 0.3; echo more; touch "$0"';
+    const cleaned = join(t.root, 'cleaned');
+    const r = spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c '${stage}' "$2" > /dev/full`, process.execPath, BIN, cleaned], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
+    expect([r.status, r.stderr]).toEqual([1, 'error: the output of sh could not be written (ENOSPC): it is incomplete.\n']);
+    expect(existsSync(cleaned)).toBe(true);
+  });
+
   it('stderr on a full disk: stdout still complete, the run fails', async () => {
     const t = await ready();
     const r = spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c 'echo out; echo "err $HF_TOKEN" >&2' 2> /dev/full`, process.execPath, BIN], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });

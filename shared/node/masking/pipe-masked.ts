@@ -33,7 +33,12 @@ export function pipeMasked(source: Readable, dest: () => Writable, values: reado
       stopped = true;
       if (err?.code === 'EPIPE') onReaderGone?.();
       source.unpipe(masker);
-      source.destroy();
+      // A reader gone: our end closes, so the stage's next write breaks as on a direct pipe. Output that cannot be
+      // written (a full disk): the rest is read and dropped, so the stage runs on as it would (its later writes would
+      // fail, not kill it: closed, our end gave it a SIGPIPE and exec said 141, its cleanup never ran), and the
+      // caller fails the run for the output lost.
+      if (err?.code === 'EPIPE') source.destroy();
+      else source.resume();
       masker.destroy();
       resolve(err && err.code !== 'EPIPE' ? err : undefined);
     };
