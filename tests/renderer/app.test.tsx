@@ -58,14 +58,20 @@ describe('credential forms', () => {
 });
 
 describe('credential forms on the age vault file', () => {
-  it('the save button and its toast name the vault file, not the keychain, and say the keychain again after a switch back', async () => {
+  /** The app on a profile whose backend is the vault file (unlocked), with the add form of `credential` open. */
+  const addFormOnFile = async (credential: RegExp) => {
     const { api, user, show } = withFakeApi();
     api.profileKind = 'profile';
     api.security = { backend: 'file', unlocked: true, passphrase: 'the current vault passphrase', offerFile: false };
     show(<App />);
     await user.click(await screen.findByRole('button', { name: 'Credentials' }));
-    await user.click(await screen.findByRole('button', { name: /^TMDB API key/ }));
+    await user.click(await screen.findByRole('button', { name: credential }));
     await user.click(screen.getByRole('button', { name: 'Add' }));
+    return { api, user };
+  };
+
+  it('the save button and its toast name the vault file, not the keychain, and say the keychain again after a switch back', async () => {
+    const { user } = await addFormOnFile(/^TMDB API key/);
     await user.type(screen.getByLabelText('TMDB API key (hidden)'), 'fedcba9876543210fedcba9876543210');
     expect(screen.queryByRole('button', { name: 'Save to keychain' })).toBeNull();
     await user.click(screen.getByRole('button', { name: 'Save to vault file' }));
@@ -82,13 +88,7 @@ describe('credential forms on the age vault file', () => {
   });
 
   it("deleting a value that is no secret says it was never in the vault file (it said 'the keychain')", async () => {
-    const { api, user, show } = withFakeApi();
-    api.profileKind = 'profile';
-    api.security = { backend: 'file', unlocked: true, passphrase: 'the current vault passphrase', offerFile: false };
-    show(<App />);
-    await user.click(await screen.findByRole('button', { name: 'Credentials' }));
-    await user.click(await screen.findByRole('button', { name: /^OpenAI organization ID/ }));
-    await user.click(screen.getByRole('button', { name: 'Add' }));
+    const { api, user } = await addFormOnFile(/^OpenAI organization ID/);
     await user.type(screen.getByLabelText('OpenAI organization ID', { selector: 'input' }), 'org-AbC123dEf456');
     await user.click(screen.getByRole('button', { name: 'Save to profile' }));
     await waitFor(() => expect(api.values.get('openai.organization_id')).toBe('org-AbC123dEf456'));
