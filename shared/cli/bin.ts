@@ -40,7 +40,8 @@ export async function main(argv: string[], io: CliIO = processIO(terminalPrompts
       if (wantsJson(argv)) io.out(`${JSON.stringify({ error: usageError(err).toJSON() })}\n`);
       return EXIT.usage;
     }
-    return reportError(io, err, false);
+    // An option's own check (--workflow given twice): its error, as a JSON document too when one was asked for.
+    return reportError(io, err, wantsJson(argv));
   }
   if (!invocation) {
     io.err(program.helpInformation());

@@ -1,4 +1,5 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { VaultError } from '../core/errors';
 import { redact } from '../core/redact';
 import { RUN_STATUSES } from '../core/records';
 import { WORKFLOW_NAMES } from '../core/workflows';
@@ -17,11 +18,12 @@ const examples = (lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}
 
 /**
  * `--workflow` given once: commander keeps the last of a repeated option, so `exec --workflow subtitle --workflow
- * summarize` ran with summarize's keys alone, where its user expected both. Refused (exit 2), with what to do
- * (`also`: this command's way to more credentials, if it has one).
+ * summarize` ran with summarize's keys alone, where its user expected both. Refused (INVALID_ARGUMENT, exit 2),
+ * with this command's way on as the fix. A VaultError, not commander's InvalidArgumentError, which would call the
+ * second name an invalid argument ("argument 'summarize' is invalid") though it is a workflow.
  */
-const workflowOnce = (also: string) => (value: string, previous: string | undefined): string => {
-  if (previous !== undefined) throw new InvalidArgumentError(`--workflow is given twice (${previous}, then ${value}): one workflow per command.${also}`);
+const workflowOnce = (fix: string) => (value: string, previous: string | undefined): string => {
+  if (previous !== undefined) throw new VaultError('INVALID_ARGUMENT', `--workflow is given twice (${previous}, then ${value}): one workflow per command.`, fix);
   return value;
 };
 
@@ -99,7 +101,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
 
   sub('verify', 'ask each provider whether a key works (one cheap read-only call); exit 0 valid, 3 rejected, 5 unreachable')
     .argument('[service]').argument('[key]')
-    .option('--workflow <name>', `the keys a workflow uses (${WORKFLOW_NAMES.join(' | ')}); diarize also checks the gated pyannote models`, workflowOnce(' Verify one workflow at a time, or all with --all.'))
+    .option('--workflow <name>', `the keys a workflow uses (${WORKFLOW_NAMES.join(' | ')}); diarize also checks the gated pyannote models`, workflowOnce('Verify one workflow at a time, or all of them with --all.'))
     .option('--all', 'every credential that has a value')
     .option('--timeout <seconds>', 'deadline of each provider call (default 10)')
     .addHelpText('after', examples(['cpw-vault verify huggingface token', 'cpw-vault verify --workflow diarize', 'cpw-vault verify --all --json', 'CPW_VAULT_ENDPOINT_HUGGINGFACE=https://hf-mirror.example cpw-vault verify huggingface token']))
@@ -107,13 +109,13 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
       invoke(cmd, async (ctx) => (await import('./commands/verify')).verify({ ...(service !== undefined ? { service } : {}), ...(key !== undefined ? { key } : {}), ...o }, ctx)));
 
   sub('env', "print a workflow's credentials as environment exports")
-    .requiredOption('--workflow <name>', WORKFLOW_NAMES.join(' | '), workflowOnce(' Run env once per workflow.'))
+    .requiredOption('--workflow <name>', WORKFLOW_NAMES.join(' | '), workflowOnce('Run env once per workflow.'))
     .addOption(new Option('--format <format>', 'output format (default: sh)').choices(['sh', 'dotenv', 'json']))
     .addHelpText('after', examples(['cpw-vault env --workflow subtitle', 'exports=$(cpw-vault env --workflow subtitle) && eval "$exports"', '(umask 077; cpw-vault env --workflow transcribe --format dotenv > .env.local)']))
     .action((o: { workflow: string; format: string }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/env')).env(o, ctx)));
 
   sub('exec', "run a command with a workflow's credentials (and no others) in its environment", false)
-    .requiredOption('--workflow <name>', WORKFLOW_NAMES.join(' | '), workflowOnce(' For more credentials, add them with --with SERVICE.KEY.'))
+    .requiredOption('--workflow <name>', WORKFLOW_NAMES.join(' | '), workflowOnce('For more credentials, add them with --with SERVICE.KEY (repeatable).'))
     .option('--no-history', 'do not record this run')
     .option('--inherit-secrets', "keep other credentials' env vars inherited from this shell (removed by default)")
     .option('--with <id>', 'also give the stage this credential under its env var (repeatable; custom ones: --with deepl.api_key)', (v: string, all: string[] = []) => [...all, v])
@@ -140,7 +142,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
 
   const runs = sub('runs', 'recorded exec runs: list, show, delete, stats')
     .option('--status <status>', RUN_STATUSES.join(' | '))
-    .option('--workflow <name>', 'only this workflow', workflowOnce(' Leave it out to list every run.'))
+    .option('--workflow <name>', 'only this workflow', workflowOnce('Leave it out to list every run.'))
     .addHelpText('after', examples(['cpw-vault runs --status failed', 'cpw-vault runs show 3f2a9c', 'cpw-vault runs stats --json']))
     .action((o: { status?: string; workflow?: string }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/runs')).runsList(o, ctx)));
   runs.command('show').argument('<id>').option('--json').option('--profile <path>').description('one run')

@@ -59,7 +59,9 @@ describe('--workflow given twice', () => {
     const t = makeTempHome();
     const r = await cli(t, args);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--workflow is given twice \(\w+, then \w+\): one workflow per command/);
+    expect(r.stderr).toMatch(/^error \[INVALID_ARGUMENT\] --workflow is given twice \(\w+, then \w+\): one workflow per command\.\nfix: \S/);
+    // Not commander's "argument 'summarize' is invalid": the second name is a workflow.
+    expect(r.stderr).not.toContain('is invalid');
     expect(r.stdout).toBe('');
     expect(existsSync(join(t.cwd, 'ran'))).toBe(false);
   });
