@@ -9,6 +9,14 @@ import type { TeamDocument } from '../../core/team-document';
 
 type Listed = readonly { name: string; recipient: string }[] | undefined;
 
+/** The list's entries whose key the team file lacks (`extra`), and the team file's members the list lacks (`unlisted`), by key. */
+function versus(doc: TeamDocument, listed: NonNullable<Listed>): { extra: NonNullable<Listed>; unlisted: TeamDocument['members'] } {
+  return {
+    extra: listed.filter((m) => !doc.members.some((d) => d.recipient === m.recipient)),
+    unlisted: doc.members.filter((d) => !listed.some((m) => m.recipient === d.recipient)),
+  };
+}
+
 /**
  * The names a `team remove name` killed between its two writes left in the recipients list (name and every other
  * name of its key, all removed with it): the list is exactly the team file's members plus those. undefined for
@@ -18,8 +26,7 @@ export function removeLeftInList(doc: TeamDocument, listed: Listed, name: string
   if (!listed) return undefined;
   const key = listed.find((m) => m.name === name)?.recipient;
   if (!key || doc.members.some((m) => m.recipient === key)) return undefined;
-  const extra = listed.filter((m) => !doc.members.some((d) => d.recipient === m.recipient));
-  const unlisted = doc.members.filter((d) => !listed.some((m) => m.recipient === d.recipient));
+  const { extra, unlisted } = versus(doc, listed);
   return !unlisted.length && extra.every((m) => m.recipient === key) ? extra.map((m) => m.name) : undefined;
 }
 
@@ -29,8 +36,7 @@ export function removeLeftInList(doc: TeamDocument, listed: Listed, name: string
  */
 export function addMissingFromList(doc: TeamDocument, listed: Listed, name: string, recipient: string): boolean {
   if (!listed || !doc.members.some((m) => m.name === name && m.recipient === recipient)) return false;
-  const extra = listed.filter((m) => !doc.members.some((d) => d.recipient === m.recipient));
-  const unlisted = doc.members.filter((d) => !listed.some((m) => m.recipient === d.recipient));
+  const { extra, unlisted } = versus(doc, listed);
   return !extra.length && unlisted.length > 0 && unlisted.every((m) => m.recipient === recipient);
 }
 
