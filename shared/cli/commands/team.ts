@@ -83,13 +83,11 @@ export async function teamAdd(args: TeamTarget & { name: string; recipient: stri
   let read: Awaited<ReturnType<typeof openTeam>> | undefined;
   const files = filesOf(ctx, args);
   const written = await change(ctx, args, async () => {
-    // Read once, under the team lock change() holds: the checks below all ask the same list.
-    const listed = readRecipientsFile(files);
     // Tolerated: this very member in the list alone (a hand edit), or in the team file alone (an add killed between the two writes).
-    const { doc } = (read = await openTeam(ctx, args, { strict: true, tolerate: (d, doc) => (!d.onlyInFile.length && d.onlyInList.length === 1 && listed?.some((m) => m.recipient === recipient) === true) || addMissingFromList(doc, listed, name, recipient) }));
+    const { doc } = (read = await openTeam(ctx, args, { strict: true, tolerate: (d, doc) => (!d.onlyInFile.length && d.onlyInList.length === 1 && readRecipientsFile(files)?.some((m) => m.recipient === recipient) === true) || addMissingFromList(doc, readRecipientsFile(files), name, recipient) }));
     const same = doc.members.find((m) => m.name === name);
     // The same add run again after a kill between its writes: the list is rewritten to name them too.
-    if (same?.recipient === recipient && addMissingFromList(doc, listed, name, recipient)) return ((finished = true), nextDocument(doc, doc.members, doc.credentials, new Date()));
+    if (same?.recipient === recipient && addMissingFromList(doc, readRecipientsFile(files), name, recipient)) return ((finished = true), nextDocument(doc, doc.members, doc.credentials, new Date()));
     if (same?.recipient === recipient) return void (unchanged = true);
     if (same) throw new VaultError('INVALID_ARGUMENT', `${name} is already a member with another key.`, `To give ${name} a new key: cpw-vault team remove ${name}, then team add ${name} age1...`);
     // Refused, never warned: one key under two names makes a later remove of one name revoke nothing (team-shared-keys.ts).
@@ -112,18 +110,16 @@ export async function teamRemove(args: TeamTarget & { name: string }, ctx: CliCo
   let how = 'removed' as RemoveOutcome;
   let read: Awaited<ReturnType<typeof openTeam>> | undefined;
   const written = await change(ctx, args, async () => {
-    // Read once, under the team lock change() holds: the checks below all ask the same list.
-    const listed = readRecipientsFile(files);
     // Tolerated: the member already gone from the list alone (a hand edit), or from the team file alone (a remove killed between the two writes).
-    const { doc } = (read = await openTeam(ctx, args, { strict: true, tolerate: (d, doc) => (!d.onlyInList.length && d.onlyInFile.length === 1 && d.onlyInFile[0] === args.name) || !!removeLeftInList(doc, listed, args.name) }));
+    const { doc } = (read = await openTeam(ctx, args, { strict: true, tolerate: (d, doc) => (!d.onlyInList.length && d.onlyInFile.length === 1 && d.onlyInFile[0] === args.name) || !!removeLeftInList(doc, readRecipientsFile(files), args.name) }));
     const member = doc.members.find((m) => m.name === args.name);
     if (!member) {
       // The same remove run again: killed between its writes (the list still names them: rewrite it), or after both.
-      const left = removeLeftInList(doc, listed, args.name);
+      const left = removeLeftInList(doc, readRecipientsFile(files), args.name);
       seen = seenByRemoved(doc, left ?? [args.name]);
       if (left) return ((how = 'finished'), (also = left.filter((n) => n !== args.name)), nextDocument(doc, doc.members, doc.credentials, new Date()));
       // Not "nor in the list" when the list names them: by hand, with a member's key (which removing that member revokes).
-      const owner = listedUnderOtherName(doc, listed, args.name);
+      const owner = listedUnderOtherName(doc, readRecipientsFile(files), args.name);
       if (owner) throw new VaultError('INVALID_ARGUMENT', `${args.name.slice(0, 64)} is not a member of this team file: ${files.recipients} names them by hand, with the key of member ${owner.name} (${owner.recipient}); nothing was changed.`, `To revoke that key: cpw-vault team remove ${owner.name}. To rewrite the list from the team file: cpw-vault team recipients --write`);
       if (!doc.rotate.some((r) => r.name === args.name)) throw new VaultError('INVALID_ARGUMENT', `${args.name.slice(0, 64)} is not a member of this team file, nor in ${files.recipients}; nothing was changed.`, 'See the members: cpw-vault team status   (re-running a remove of them that was interrupted? It had finished: nothing is left to do.)');
       return void (how = 'already');
