@@ -18,6 +18,21 @@ describe('redaction', () => {
     expect(out).toContain('Bearer [REDACTED]');
   });
 
+  // Each pattern runs only on text that may hold it (a literal part, or its shortest length): the shortest text
+  // each one takes, alone and in a sentence, is still redacted.
+  it.each([
+    ['hf_abcdefgh', REDACTED],
+    [`sk-${'a'.repeat(12)}`, REDACTED],
+    [`AIza${'c'.repeat(20)}`, REDACTED],
+    [`eyJ${'a'.repeat(8)}.${'b'.repeat(8)}.${'c'.repeat(8)}`, REDACTED],
+    ['d'.repeat(32), REDACTED],
+    ['Bearer abcdefgh', `Bearer ${REDACTED}`],
+    ['bearer abcdefgh', `bearer ${REDACTED}`],
+  ])('redacts the shortest %s', (token, expected) => {
+    expect(redact(token)).toBe(expected);
+    expect(redact(`x: ${token} y`)).toBe(`x: ${expected} y`);
+  });
+
   it('redacts nested structures', () => {
     expect(redactDeep({ a: ['x secret-value y'], b: 1 }, ['secret-value'])).toEqual({ a: [`x ${REDACTED} y`], b: 1 });
   });
