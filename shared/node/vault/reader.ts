@@ -2,7 +2,7 @@ import { hasControlChars, withoutControlChars } from '../../core/control-chars';
 import { CATALOG, catalogEntry } from '../../core/catalog';
 import { checkedCredentialId, credentialId, splitCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
-import { catalogEnvVarOwner, defaultEnvVar, isReservedEnvVar } from '../../core/env-var-names';
+import { carriedByAnother, catalogEnvVarOwner, defaultEnvVar, isReservedEnvVar } from '../../core/env-var-names';
 import { defaultWorkflow, pipelinePreferences, type PipelinePreferences } from '../../core/preferences';
 import { registerSecret } from '../../core/redact';
 import { storeName, type KeychainStatus, type SecretStore } from '../../core/secret-store';
@@ -193,12 +193,10 @@ export class VaultReader {
     if (custom !== undefined && !isReservedEnvVar(custom)) return [custom];
     // The name it would get (SERVICE_KEY), unless another credential carries it: `get hf token` read $HF_TOKEN,
     // huggingface.token's, where `set hf token` refuses that name. Only for a credential without a name of its own
-    // (not stored yet; stored by a first version), so the scan of the others is rare.
+    // (not stored yet; stored by a first version).
     const name = defaultEnvVar(id);
     if (isReservedEnvVar(name) || catalogEnvVarOwner(name) !== undefined) return [];
-    const others = view?.kind === 'profile' ? view.index.metadata : {};
-    for (const other in others) if (other !== id && others[other]!.env_var === name) return [];
-    return [name];
+    return view?.kind === 'profile' && carriedByAnother(view.index.metadata, id, name) ? [] : [name];
   }
 
   /** The value of `id` from the first of its env vars that is set, if any (see {@link handedOn} before giving it out). */
