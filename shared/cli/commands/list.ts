@@ -36,8 +36,9 @@ export async function list(_args: object, ctx: CliContext): Promise<ExitCode> {
       const value = await reader.storedValue(id);
       return value === undefined ? hint : plainSlotProblem(id, value) ? maskedHint(value) : value;
     };
-    const hints = await Promise.all(creds.map((c) => (c.meta && !c.secret ? plain(c.id, c.meta.hint) : (c.meta?.hint ?? '-'))));
-    const rows = creds.map((c, i) => [c.service, c.key, sourceLabel(c.source), hints[i]!, shortDate(c.meta?.created_at), shortDate(c.meta?.last_used_at)]);
+    // Asked of the few that are no secret: not a promise for each of 10,000 rows (2 MB of garbage, ~1 ms).
+    const plainHints = new Map(await Promise.all(creds.flatMap((c) => (c.meta && !c.secret ? [plain(c.id, c.meta.hint).then((h) => [c.id, h] as const)] : []))));
+    const rows = creds.map((c) => [c.service, c.key, sourceLabel(c.source), plainHints.get(c.id) ?? c.meta?.hint ?? '-', shortDate(c.meta?.created_at), shortDate(c.meta?.last_used_at)]);
     ctx.io.out(table(['SERVICE', 'KEY', 'SOURCE', 'HINT', 'CREATED', 'LAST USED'], rows));
   }
   if (!keychain) return lockedVaultNote(ctx, reader);
