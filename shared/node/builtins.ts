@@ -4,7 +4,7 @@
  * node:crypto (temp names, run ids, hashed names) or node:child_process
  * (a provider's --version) cost milliseconds a read never uses.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 
 /** node:crypto, on first use. */
 export function nodeCrypto(): typeof import('node:crypto') {
@@ -48,11 +48,32 @@ export function uniqueHex(bytes: number): string {
 export function procStatFields(pid: number | 'self'): string[] | undefined {
   let stat: string;
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    stat = readProcFile(`/proc/${pid}/stat`);
   } catch {
     return undefined;
   }
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/**
+ * A small /proc file as latin1 text. readFileSync sees such a file's size as 0 and reads it through 64 KiB buffers
+ * it then joins: ~0.13 ms a file, where one read into a small buffer takes ~0.03 ms (exec reads two at every start).
+ * Read on to the end, so a longer one is never cut short.
+ */
+export function readProcFile(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    let buf = Buffer.allocUnsafe(1024);
+    let length = 0;
+    for (;;) {
+      if (length === buf.length) buf = Buffer.concat([buf, Buffer.allocUnsafe(buf.length)]);
+      const n = readSync(fd, buf, length, buf.length - length, null);
+      if (n === 0) return buf.toString('latin1', 0, length);
+      length += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The NUL-separated entries of a /proc file of this process (cmdline, environ), as raw bytes; [] where it cannot be read. */

@@ -1,5 +1,6 @@
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { readProcFile } from '../builtins';
 import type { TxOwner } from '../../core/journal';
 import { withoutControlChars } from '../../core/control-chars';
 
@@ -10,7 +11,7 @@ let pidNamespaceCache: string | undefined;
 export function bootId(): string {
   if (bootIdCache === undefined) {
     try {
-      bootIdCache = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+      bootIdCache = readProcFile('/proc/sys/kernel/random/boot_id').trim();
     } catch {
       bootIdCache = '';
     }
