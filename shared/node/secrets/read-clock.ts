@@ -13,6 +13,13 @@
  * with its deadline; the batch reading them back still counts). No command
  * deadline (the library, the app): silence only.
  */
+/**
+ * The least read time a store opened late gets: one opened after a wait on nothing here (a lock a killed writer
+ * left, taken over once stale after 10 s) had no time left at all, and its first read failed at once with "the
+ * keychain did not answer in time", the keychain never asked. The same floor as each call's (commandKeychainDeadline).
+ */
+export const MIN_READ_MS = 2_000;
+
 export class ReadClock {
   private readonly createdAt = Date.now();
   private batchesOpen = 0;
@@ -55,7 +62,7 @@ export class ReadClock {
     this.retime();
     try {
       // While a person's dialog shows the clock stands still: asked again a little later.
-      return await bounded(() => (this.dialogsOpen ? 100 : at - this.createdAt - this.readTime()), () => fail(earlier), work);
+      return await bounded(() => (this.dialogsOpen ? 100 : Math.max(at - this.createdAt, MIN_READ_MS) - this.readTime()), () => fail(earlier), work);
     } finally {
       this.batchesOpen--;
       this.retime();
