@@ -33,13 +33,19 @@ async function team(others: (t: TempHome) => { name: string; recipient: string }
 }
 
 /**
- * Runs `cpw-vault ...args` as alice, SIGKILLed by strace the instant it renames its new version over the team file
- * (its first rename) or over the recipients list (its second). strace's -P cannot pick the rename by its target;
- * the tests check which file changed.
+ * Runs `cpw-vault ...args` as alice under strace, which sends `signal` the instant it renames its new version over the
+ * team file (its first rename) or over the recipients list (its second), or with `at` a path, the instant it opens
+ * that file (the team file is opened once, to decrypt it, before anything is written). strace's -P cannot pick the
+ * rename by its target; the tests check which file changed.
  */
+function signalled(t: TempHome, at: 'team file' | 'recipients list' | { opens: string }, signal: 'SIGKILL' | 'SIGINT', args: string[]) {
+  const inject = typeof at === 'object' ? ['-P', at.opens, '-e', 'trace=openat', '-e', `inject=openat:signal=${signal}:when=1`] : ['-e', 'trace=rename', '-e', `inject=rename:signal=${signal}:when=${at === 'team file' ? 1 : 2}`];
+  return spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', ...inject, process.execPath, BIN, ...args, '--identity-file', join(t.root, 'alice.key')], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8', timeout: 60_000 });
+}
+
+/** {@link signalled} with SIGKILL: its exit code as a shell reports it (137), or null. */
 function killedAtRename(t: TempHome, at: 'team file' | 'recipients list', args: string[]): number | null {
-  const when = at === 'team file' ? 1 : 2;
-  const r = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=rename', '-e', `inject=rename:signal=SIGKILL:when=${when}`, process.execPath, BIN, ...args, '--identity-file', join(t.root, 'alice.key')], { cwd: t.cwd, env: { ...process.env, HOME: t.home }, encoding: 'utf8', timeout: 60_000 });
+  const r = signalled(t, at, 'SIGKILL', args);
   return r.status ?? (r.signal === 'SIGKILL' ? 137 : null);
 }
 
@@ -121,4 +127,66 @@ describe('team add / remove killed, then run again (the README\'s recovery)', ()
     expect(readFileSync(s.file)).toEqual(before);
     expect(s.listed()).toEqual(['alice', 'carol', 'robert']);
   }, 60_000);
+});
+
+describe('team add / remove interrupted by Ctrl-C (SIGINT)', () => {
+  /** What no interrupted command may print: a secret (alice's identity, a value) or a stack trace. */
+  const clean = (r: { stdout: string; stderr: string }, key: string) => {
+    const out = r.stdout + r.stderr;
+    expect(out).not.toContain(readFileSync(key, 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-1'))!);
+    expect(out).not.toContain(TMDB);
+    expect(out).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+  };
+
+  // Both files are written in one synchronous stretch after the last check of the signal: a Ctrl-C there can no longer
+  // cancel (the team file is replaced), so the change completes, as a signal once a change is done leaves exit 0.
+  for (const at of ['team file', 'recipients list'] as const) {
+    it(`an add Ctrl-C'd as it replaces the ${at} completes both files (✓, exit 0, never half), and a rerun has nothing to do`, async () => {
+      const s = await team(() => []);
+      const dave = keygen(s.key('dave'));
+      const r = signalled(s.t, at, 'SIGINT', ['team', 'add', 'dave', dave]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toContain('✓ dave added; ');
+      expect(r.stderr).not.toContain('cancelled');
+      clean(r, s.key('alice'));
+      expect(s.opens('dave') && s.opens('alice') && s.opens('carol')).toBe(true);
+      expect(s.listed()).toEqual(['alice', 'carol', 'dave']);
+      const again = await s.run(['team', 'add', 'dave', dave]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stderr).toContain('dave is already a member with that key; nothing changed.');
+    }, 120_000);
+
+    it(`a remove Ctrl-C'd as it replaces the ${at} completes both files (✓, exit 0, never half), and a rerun says it was done`, async () => {
+      const s = await team((t) => [{ name: 'bob', recipient: keygen(join(t.root, 'bob.key')) }]);
+      const r = signalled(s.t, at, 'SIGINT', ['team', 'remove', 'bob', '--json']);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toContain('✓ bob removed; ');
+      expect(r.stderr).not.toContain('cancelled');
+      expect(JSON.parse(r.stdout)).toMatchObject({ removed: 'bob', already_removed: false, rotate: ['tmdb.api_key'] });
+      clean(r, s.key('alice'));
+      expect(s.opens('bob')).toBe(false);
+      expect(s.listed()).toEqual(['alice', 'carol']);
+      const again = await s.run(['team', 'remove', 'bob']);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stderr).toContain('bob was already removed');
+    }, 120_000);
+  }
+
+  it('an add or a remove Ctrl-C\'d before its first write is cancelled (exit 130, both files byte-identical), and a rerun makes the change', async () => {
+    const s = await team((t) => [{ name: 'bob', recipient: keygen(join(t.root, 'bob.key')) }]);
+    const dave = keygen(s.key('dave'));
+    const files = () => [readFileSync(s.file), readFileSync(`${s.file}.recipients`)];
+    const before = files();
+    for (const args of [['team', 'add', 'dave', dave], ['team', 'remove', 'bob']]) {
+      const r = signalled(s.t, { opens: s.file }, 'SIGINT', args);
+      expect(r.status, r.stderr).toBe(130);
+      expect(r.stderr.trim()).toBe('cancelled: nothing changed');
+      clean(r, s.key('alice'));
+      expect(files()).toEqual(before);
+    }
+    expect((await s.run(['team', 'add', 'dave', dave])).code).toBe(0);
+    expect((await s.run(['team', 'remove', 'bob'])).code).toBe(0);
+    expect(s.listed()).toEqual(['alice', 'carol', 'dave']);
+    expect(s.opens('dave') && !s.opens('bob')).toBe(true);
+  }, 120_000);
 });
