@@ -21,8 +21,37 @@ export function sharedKeys(members: readonly { name: string; recipient: string }
   return [...byKey].filter(([, names]) => names.length > 1).map(([recipient, names]) => ({ recipient, members: names }));
 }
 
+/** Every name `recipient` has among `members` (in the order of the file): whoever holds the key is each of them. */
+export function namesOfKey(members: readonly { name: string; recipient: string }[], recipient: string): string[] {
+  return members.filter((m) => m.recipient === recipient).map((m) => m.name);
+}
+
+/** `names` as prose: "bob", "bob and bobby", "bob, bobby and rob". */
+export function namesText(names: readonly string[]): string {
+  return names.length < 2 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]!}`;
+}
+
 /** What to say of shared key `k` of `file` (one sentence, no trailing period): why it matters, and what revokes it. */
 export function sharedKeyText(file: string, k: SharedKey): string {
-  const names = `${k.members.slice(0, -1).join(', ')} and ${k.members[k.members.length - 1]!}`;
-  return `members ${names} of ${file} have the same age key (${k.recipient}), which team add refuses: whoever holds it reads the file as each of them, and removing one name alone would not revoke it (cpw-vault team remove ${k.members[0]!} removes every name of that key)`;
+  return `members ${namesText(k.members)} of ${file} have the same age key (${k.recipient}), which team add refuses: whoever holds it reads the file as each of them, and removing one name alone would not revoke it (cpw-vault team remove ${k.members[0]!} removes every name of that key)`;
+}
+
+/**
+ * The keys the recipients list (`listed`) gives more than one name, other than those the team file itself gives the
+ * same names (its own warning says that). The list is compared with the team file by key alone, so a second name
+ * written into the list by hand was said nowhere.
+ */
+export function listSharedKeys(listed: readonly { name: string; recipient: string }[], members: readonly { name: string; recipient: string }[]): SharedKey[] {
+  const same = (k: SharedKey) => namesOfKey(members, k.recipient).sort().join('\n') === [...k.members].sort().join('\n');
+  return sharedKeys(listed).filter((k) => !same(k));
+}
+
+/**
+ * What to say of shared key `k` of recipients list `list` (one sentence, no trailing period), given `members`, the
+ * team file's: which of its names revokes the key (the list's other names are labels the team file never had).
+ */
+export function listSharedKeyText(list: string, k: SharedKey, members: readonly { name: string; recipient: string }[]): string {
+  const known = namesOfKey(members, k.recipient);
+  const revoke = known.length ? `the team file has it as ${namesText(known)}, and cpw-vault team remove ${known[0]!} revokes it under every name` : 'the team file is not encrypted to it';
+  return `members ${namesText(k.members)} of ${list} have the same age key (${k.recipient}), which team add refuses: a name is only a label on a key; ${revoke} (cpw-vault team recipients --write rewrites the list from the team file)`;
 }

@@ -7,7 +7,7 @@ export interface TeamView {
   you: string | null;
   /** Whether the file is encrypted to the user. */
   recipient: boolean;
-  /** The user's member name in the file, when a recipient. */
+  /** The user's member name in the file, when a recipient; every name of their key when it has several ("alice and al"). */
   member: string | null;
   members: { name: string; recipient: string }[];
   /** Keys shared (names only), and how the user's own value compares. */

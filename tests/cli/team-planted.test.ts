@@ -233,7 +233,7 @@ describe('team pull of a team file with planted rows', () => {
     const add = await run(['team', 'add', '--json', 'bob', bob, '--file', addTo]);
     expect(add.code, add.stderr).toBe(0);
     expect(add.stderr).toContain(`removed 1 planted ${ID} row (credential 2) from the team file: cpw-vault never writes one; see who added it: git log -- ${addTo}\n`);
-    expect(JSON.parse(add.stdout)).toEqual({ added: 'bob', planted_removed: [{ id: ID, row: 2, own: false, reason: `cpw-vault never writes one; see who added it: git log -- ${addTo}` }], recipients_mismatch: null, shared_keys: [] });
+    expect(JSON.parse(add.stdout)).toEqual({ added: 'bob', planted_removed: [{ id: ID, row: 2, own: false, reason: `cpw-vault never writes one; see who added it: git log -- ${addTo}` }], recipients_mismatch: null, shared_keys: [], recipients_shared_keys: [] });
     expect(idsIn(addTo)).toEqual(['tmdb.api_key']);
     // Said once: the next write finds nothing to remove.
     const next = await run(['team', 'remove', 'bob', '--file', addTo]);

@@ -156,7 +156,7 @@ describe('a team vault shared through a real git repository', () => {
     const push = await a(['team', 'push', '--file', aliceFile()]);
     expect(push.stderr).toContain('Pushed tmdb.api_key');
     const reminder = await a(['team', 'rotate-reminder', '--file', aliceFile(), '--json']);
-    expect(JSON.parse(reminder.stdout)).toEqual({ rotate: [expect.objectContaining({ name: 'bob', ids: ['huggingface.token'] })], recipients_mismatch: null, shared_keys: [] });
+    expect(JSON.parse(reminder.stdout)).toEqual({ rotate: [expect.objectContaining({ name: 'bob', ids: ['huggingface.token'] })], recipients_mismatch: null, shared_keys: [], recipients_shared_keys: [] });
     expect((await a(['team', 'push', '--file', aliceFile()])).stderr).toContain('Nothing to push');
   });
 });

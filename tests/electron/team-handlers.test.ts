@@ -101,6 +101,15 @@ describe('team channels in main', () => {
       return nextDocument(doc, [...doc.members, { name: 'al', recipient: aliceR }], doc.credentials, new Date());
     });
     expect((await m.value<TeamView>('teamStatus', { handle: ref.handle })).warning).toContain(`Members al and alice of ${file} have the same age key (${aliceR}), which team add refuses`);
+    // The user's own key under a second name: the user is both. A third name the list alone gives alice's key: warned of too.
+    await updateTeamFile(teamFilesFor(file), async () => {
+      const doc = await readTeamFile(file, alice, aliceR);
+      return nextDocument(doc, [...doc.members, { name: 'mine', recipient }], doc.credentials, new Date());
+    });
+    writeFileSync(`${file}.recipients`, `${readFileSync(`${file}.recipients`, 'utf8')}# ally\n${aliceR}\n`);
+    view = await m.value<TeamView>('teamStatus', { handle: ref.handle });
+    expect(view.member).toBe('me and mine');
+    expect(view.warning).toContain(`Members al, alice and ally of ${file}.recipients have the same age key (${aliceR}), which team add refuses: a name is only a label on a key; the team file has it as al and alice`);
   });
 
   it('a teammate\'s file is untrusted: a pull writes only the plan shown, and a push never sends a personal key the file names', async () => {

@@ -4,7 +4,7 @@ import { VaultError } from '../../core/errors';
 import { isCredentialId, type TeamDocument } from '../../core/team-document';
 import { TEAM_IDENTITY, teamIdentity, type TeamKey } from '../../node/team/identity';
 import { mismatch, readRecipientsFile, readTeamFile, recipientsDiffer, teamFilesFor, type TeamFiles } from '../../node/team/team-file';
-import { sharedKeyText, sharedKeys, type SharedKey } from '../../core/team-shared-keys';
+import { listSharedKeys, listSharedKeyText, namesOfKey, sharedKeyText, sharedKeys, type SharedKey } from '../../core/team-shared-keys';
 import type { CliContext } from '../context';
 
 /** Options every team command takes. */
@@ -30,25 +30,28 @@ export function identityOf(ctx: CliContext, args: TeamTarget, usesVault = false)
 
 /**
  * What opening a team file warned of on stderr, for --json (stable names, present on every team command's document):
- * `recipients_mismatch` when the recipients file disagrees with the team file (else null), and `shared_keys`, each
- * age key the file holds under more than one member name (see team-shared-keys.ts).
+ * `recipients_mismatch` when the recipients file disagrees with the team file (else null), `shared_keys`, each
+ * age key the file holds under more than one member name (see team-shared-keys.ts), and `recipients_shared_keys`,
+ * each the recipients file holds under more than one name (unless the team file has it under those very names).
  */
 export interface TeamNotes {
   recipients_mismatch: { only_in_file: string[]; only_in_list: string[]; message: string; fix: string } | null;
   shared_keys: SharedKey[];
+  recipients_shared_keys: SharedKey[];
 }
 
 /**
  * The decrypted team file, with the recipients file checked against it (a warning, or `strict`: TEAM_MISMATCH) and
- * its members checked for a key under two names (a warning): both said on stderr, and returned as `notes`.
+ * its members and the list's checked for a key under two names (a warning): each said on stderr, and returned as `notes`.
  */
 export async function openTeam(ctx: CliContext, args: TeamTarget, options: { strict?: boolean; tolerate?: (diff: { onlyInFile: string[]; onlyInList: string[] }, doc: TeamDocument) => boolean; usesVault?: boolean } = {}): Promise<{ files: TeamFiles; key: TeamKey; doc: TeamDocument; notes: TeamNotes }> {
   const files = filesOf(ctx, args);
   // pull and push read or write the vault anyway: an identity file would not get them past a missing keychain.
   const key = await identityOf(ctx, args, options.usesVault);
   const doc = await readTeamFile(files.file, key.identity, key.recipient);
-  const diff = recipientsDiffer(doc, readRecipientsFile(files));
-  const notes: TeamNotes = { recipients_mismatch: null, shared_keys: sharedKeys(doc.members) };
+  const listed = readRecipientsFile(files);
+  const diff = recipientsDiffer(doc, listed);
+  const notes: TeamNotes = { recipients_mismatch: null, shared_keys: sharedKeys(doc.members), recipients_shared_keys: listSharedKeys(listed ?? [], doc.members) };
   if (diff && !options.tolerate?.(diff, doc)) {
     const err = mismatch(files, diff);
     if (options.strict) throw err;
@@ -57,6 +60,7 @@ export async function openTeam(ctx: CliContext, args: TeamTarget, options: { str
     notes.recipients_mismatch = { only_in_file: diff.onlyInFile, only_in_list: diff.onlyInList, message: err.message, fix: err.fix };
   }
   for (const k of notes.shared_keys) ctx.io.err(`warning: ${sharedKeyText(files.file, k)}\n`);
+  for (const k of notes.recipients_shared_keys) ctx.io.err(`warning: ${listSharedKeyText(files.recipients, k, doc.members)}\n`);
   return { files, key, doc, notes };
 }
 
@@ -91,7 +95,7 @@ function accountName(): string | undefined {
   }
 }
 
-/** The name of the member whose recipient is `recipient`, if any. */
-export function memberOf(doc: TeamDocument, recipient: string): string | undefined {
-  return doc.members.find((m) => m.recipient === recipient)?.name;
+/** Every member name of `recipient`, in the order of the file (one written by hand or with age -R may give a key several). */
+export function membersOf(doc: TeamDocument, recipient: string): string[] {
+  return namesOfKey(doc.members, recipient);
 }

@@ -8,10 +8,11 @@ import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { table } from '../format';
 import { interruptible } from '../signals';
-import { filesOf, idsOf, identityOf, memberOf, openTeam, selfName, type TeamTarget } from './team-common';
+import { filesOf, idsOf, identityOf, membersOf, openTeam, selfName, type TeamTarget } from './team-common';
 import { pushedDocument, withheldText, type PushReport } from '../../node/team/team-service';
 import type { TeamKey } from '../../node/team/identity';
 import { plantedRows, plantedWarnings, removedReason, removedText } from '../../core/team-planted';
+import { namesText } from '../../core/team-shared-keys';
 import { addMissingFromList, listedUnderOtherName, removeLeftInList, seenByRemoved } from './team-interrupted';
 
 /**
@@ -199,13 +200,14 @@ export async function teamStatus(args: TeamTarget, ctx: CliContext): Promise<Exi
   // A vault that could not be read (no keychain on CI) proves nothing about each key: unknown, never "not in your vault".
   const local = (id: string, team: string) => (!values ? 'unknown' : values.get(id) === undefined ? 'not in your vault' : values.get(id) === team ? 'same' : 'differs');
   const rows = doc.credentials.map((c) => ({ id: c.id, local: local(c.id, c.value), updated_at: c.meta.updated_at, updated_by: c.meta.updated_by ?? null }));
-  const me = memberOf(doc, key.recipient);
+  // Every name of the user's key, not the first alone: the file gives whoever holds it each of them (team-shared-keys.ts).
+  const me = membersOf(doc, key.recipient);
   if (ctx.globals.json) {
-    printJson(ctx.io, { file: files.file, recipient: true, you: me, members: doc.members.map((m) => ({ name: m.name, recipient: m.recipient })), credentials: rows, rotate: doc.rotate, planted: planted.map((r) => ({ ...r, reason: plantedIdentityReason(files.file, r.row, r.own) })), ...notes });
+    printJson(ctx.io, { file: files.file, recipient: true, you: me[0] ?? null, your_names: me, members: doc.members.map((m) => ({ name: m.name, recipient: m.recipient })), credentials: rows, rotate: doc.rotate, planted: planted.map((r) => ({ ...r, reason: plantedIdentityReason(files.file, r.row, r.own) })), ...notes });
     return EXIT.ok;
   }
-  ctx.io.out(`${files.file}: you are a recipient (as ${me}). Last change ${doc.updated_at}.\n\n`);
-  ctx.io.out(table(['MEMBER', 'AGE KEY'], doc.members.map((m) => [m.name + (m.name === me ? ' (you)' : ''), m.recipient])));
+  ctx.io.out(`${files.file}: you are a recipient (${me.length ? `as ${namesText(me)}` : 'under no member name of it'}). Last change ${doc.updated_at}.\n\n`);
+  ctx.io.out(table(['MEMBER', 'AGE KEY'], doc.members.map((m) => [m.name + (me.includes(m.name) ? ' (you)' : ''), m.recipient])));
   ctx.io.out('\n');
   ctx.io.out(table(['KEY', 'YOUR VAULT', 'UPDATED', 'BY'], rows.map((r) => [r.id, r.local, r.updated_at.slice(0, 16).replace('T', ' '), r.updated_by ?? '-'])));
   if (doc.rotate.length) ctx.io.out(`\nTo rotate (seen by removed members): ${doc.rotate.map((r) => `${r.ids.join(', ')} (${r.name})`).join('; ')}\n`);

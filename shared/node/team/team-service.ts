@@ -6,7 +6,7 @@ import type { MigrationPlan, PlanChoices, PlanRow } from '../../core/migration-p
 import type { ParsedSource } from '../../core/migration-sources';
 import { NEVER_SHARED_ID, nextDocument, plantedIdentityReason, type TeamCredential, type TeamDocument } from '../../core/team-document';
 import { plantedRows, type PlantedRow } from '../../core/team-planted';
-import { sharedKeyText, sharedKeys } from '../../core/team-shared-keys';
+import { listSharedKeys, listSharedKeyText, namesOfKey, namesText, sharedKeyText, sharedKeys } from '../../core/team-shared-keys';
 import type { TeamView } from '../../core/team-view';
 import type { Vault } from '../vault/vault';
 import { ensureIdentity, storedIdentity, type TeamKey } from './identity';
@@ -41,16 +41,20 @@ export async function teamView(vault: Vault, file: string): Promise<TeamView> {
     return { ...base, recipient: false, member: null, members: listed, keys: [], fix: err.fix };
   }
   const mine = await vault.storedValues(doc.credentials.map((c) => c.id));
-  const diff = recipientsDiffer(doc, readRecipientsFile(files));
+  const list = readRecipientsFile(files);
+  const diff = recipientsDiffer(doc, list);
+  const names = namesOfKey(doc.members, key.recipient);
+  const shared = [...sharedKeys(doc.members).map((k) => sharedKeyText(file, k)), ...listSharedKeys(list ?? [], doc.members).map((k) => listSharedKeyText(files.recipients, k, doc.members))];
   return {
     ...base,
     recipient: true,
-    member: doc.members.find((m) => m.recipient === key.recipient)?.name ?? null,
+    // Every name of the user's key, as team status says it: whoever holds it is each of them.
+    member: names.length ? namesText(names) : null,
     members: doc.members.map((m) => ({ name: m.name, recipient: m.recipient })),
     keys: doc.credentials.map((c) => ({ id: c.id, local: mine.get(c.id) === undefined ? 'absent' : mine.get(c.id) === c.value ? 'same' : 'differs', updated_at: c.meta.updated_at, updated_by: c.meta.updated_by ?? null })),
     rotate: doc.rotate,
     // The app's status says what `team status` says: a disagreeing list, and each team identity planted in the file.
-    warning: [diff ? mismatch(files, diff).message : '', ...sharedKeys(doc.members).map((k) => capital(sharedKeyText(file, k))), ...plantedRows(doc, key.identity).map((r) => capital(plantedIdentityReason(file, r.row, r.own)))].filter(Boolean).join(' ') || null,
+    warning: [diff ? mismatch(files, diff).message : '', ...shared.map(capital), ...plantedRows(doc, key.identity).map((r) => capital(plantedIdentityReason(file, r.row, r.own)))].filter(Boolean).join(' ') || null,
     fix: null,
   };
 }
