@@ -72,13 +72,14 @@ const CHUNK = 1024 * 1024;
 
 /**
  * Replaces the history at `path` with `lines` (oldest first) followed by
- * every byte appended to it after `read.end`. The new file is written and
+ * every byte appended to it after `read.end`, then `tail()` (taken under the
+ * lock: the late files not read). The new file is written and
  * flushed first, without the history's lock; `swap` takes that lock (the one
  * appends wait for) only to copy what was appended meanwhile and rename.
  * Returns false, changing nothing, when `path` is no longer the file read
  * (an older cpw-vault compacted it meanwhile).
  */
-export async function replaceHistory(path: string, lines: Iterable<string>, read: ReadEnd | undefined, swap: (fn: (lock: HeldLock) => Promise<boolean>) => Promise<boolean>): Promise<boolean> {
+export async function replaceHistory(path: string, lines: Iterable<string>, read: ReadEnd | undefined, swap: (fn: (lock: HeldLock) => Promise<boolean>) => Promise<boolean>, tail: () => string = () => ''): Promise<boolean> {
   const { temp, fd } = createTempBeside(path);
   try {
     let batch: string[] = [];
@@ -95,6 +96,9 @@ export async function replaceHistory(path: string, lines: Iterable<string>, read
     fsyncSync(fd);
     const swapped = await swap(async (lock) => {
       if (!copyAppended(path, read, fd)) return false;
+      // After a newline of its own: the bytes copied may end with a line cut short (a full disk), which would take it in.
+      const more = tail();
+      if (more) writeAll(fd, `\n${more}`);
       fsyncSync(fd);
       lock.assertHeld();
       renameSync(temp, path);

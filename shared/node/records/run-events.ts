@@ -133,6 +133,10 @@ export class EventFold {
     }
     const bytes = Buffer.byteLength(line) + 1;
     if (event.op === 'start') {
+      // A start of a run already ended is one read again (a late file taken in, then read before its removal): it
+      // never takes the run back to running. A later end (a run judged interrupted, then ended by its exec) does replace it.
+      const known = this.runs.get(event.run.id);
+      if (known && ended(known.run) && !ended(event.run)) return;
       this.takeAside(event.run.id);
       this.set(event.run.id, { run: event.run, bytes });
     } else if (event.op === 'delete') {

@@ -10,6 +10,7 @@ import { currentOwner } from '../profile/owner';
 import { removeOrphanTemps } from '../profile/temp-files';
 import { compactAt, keptBytes, lineBytes, replaceHistory, sparedWithin, withinBytes, type HistoryBounds } from './history-compaction';
 import { appendLine, EventFold, isRun, readLines, type ReadEnd, type RunEvent } from './run-events';
+import { LATE_WAIT_MS, lateText, readLateEvents, removeLate, TAKE_IN_MAX, takeInLate, withLockOrLate } from './late-events';
 import { isInterrupted, isLive } from './run-liveness';
 import { ensurePrivateDir, isPrivateFile, readSecureFile, stampOf } from '../profile/secure-fs';
 import { isoNow, isoString } from '../../core/iso-time';
@@ -33,7 +34,7 @@ export interface RunHistoryOptions {
   now?: () => Date;
 }
 
-/** Longest wait for the history's lock: a stage is never held up for its history. */
+/** Longest wait for the history's lock to delete a run (a run's events wait LATE_WAIT_MS, then go to a late file). */
 const APPEND_WAIT_MS = 2_000;
 /** Largest old runs.json read (a whole JSON array). */
 const MAX_READ_BYTES = 256 * 1024 * 1024;
@@ -42,7 +43,9 @@ const MAX_READ_BYTES = 256 * 1024 * 1024;
  * The run history beside the profile: append-only JSON lines (`runs.jsonl`,
  * 0600). Recording a run never reads or rewrites the history: each event
  * (start, update, delete) is one line appended under the history's lock, so
- * `exec` costs the same with 0 or 50,000 runs recorded. When the file grows
+ * `exec` costs the same with 0 or 50,000 runs recorded. An event the lock
+ * held back past a short wait (another process holding it) goes to a late
+ * file beside it, which every read folds in (see late-events). When the file grows
  * past twice its bounds, the append that notices compacts it (newest
  * `maxRuns`, none older than `maxAgeDays`, and those still running: see
  * EventFold), holding that lock only for the final swap. A damaged line is skipped (said once); a damaged old
@@ -54,10 +57,15 @@ export class RunHistory {
   private warnedAppend = false;
   private warnedCompaction = false;
   private warnedLegacy = false;
+  /** The last event of this process went late: its lock's holder is stuck, so the next tries the lock once, not wait again. */
+  private wentLate = false;
   /** Runs this process recorded: its clock dates them, so they never date the others (see `ageFrom`). */
   private readonly mine = new Set<string>();
-  /** Started here, start line not written (a lock held past the wait): the next update writes it (an orphan update is dropped on read). */
-  private readonly unwritten = new Map<string, RunRecord>();
+  /**
+   * Started here, start line not in runs.jsonl: in a late file (`late`), or nowhere (it could not be written). The
+   * next update writes the whole run (an orphan update is dropped on read, and a late file may be read after it).
+   */
+  private readonly unwritten = new Map<string, { run: RunRecord; late?: string }>();
   /** Whether the legacy file read last was a list of runs (only then is it renamed once folded in). */
   private legacyIsRuns = false;
 
@@ -85,30 +93,36 @@ export class RunHistory {
    * running) by this process, which is to record its end, and returns it.
    * `compact: false` while the stage runs: a compaction takes this process's
    * event loop for seconds (the stage's output, its signals wait); the
-   * run's end, recorded once the stage ended, compacts instead.
+   * run's end, recorded once the stage ended, compacts instead (and takes in
+   * the late files: hundreds of them would hold up the fork).
    */
   async start(run: Pick<RunRecord, 'workflow' | 'program' | 'credentials'> & Partial<Pick<RunRecord, 'inherited' | 'stripped' | 'masked' | 'status'>>, now: Date, options: { compact?: boolean } = {}): Promise<RunRecord> {
     const record: RunRecord = { id: uniqueHex(6), status: 'pending', ...run, exit_code: null, signal: null, started_at: isoString(now), finished_at: null, duration_ms: null };
     this.mine.add(record.id);
-    if (!(await this.append({ op: 'start', run: { ...record, owner: currentOwner() } }, options.compact ?? true))) this.unwritten.set(record.id, record);
+    const written = await this.append({ op: 'start', run: { ...record, owner: currentOwner() } }, { compact: options.compact ?? true });
+    if (!written || written.late) this.unwritten.set(record.id, { run: record, late: written?.late });
     return record;
   }
 
   /** Updates a record's fields (one appended line; the whole run, for a run whose start could not be written). */
   async update(id: string, patch: Partial<RunRecord>): Promise<void> {
-    const unwritten = this.unwritten.get(id);
-    if (!unwritten) return void (await this.append({ op: 'update', id, patch }));
-    const run = { ...unwritten, ...patch, id };
-    if (!(await this.append({ op: 'start', run: { ...run, owner: currentOwner() } }))) return void this.unwritten.set(id, run);
-    this.unwritten.delete(id);
+    const pending = this.unwritten.get(id);
+    if (!pending) return void (await this.append({ op: 'update', id, patch }));
+    const run = { ...pending.run, ...patch, id };
+    const written = await this.append({ op: 'start', run: { ...run, owner: currentOwner() } });
+    if (!written) return void this.unwritten.set(id, { ...pending, run });
+    // The start's late file, if still there, says less than the whole run just written.
+    if (pending.late) removeLate([pending.late]);
+    if (written.late) this.unwritten.set(id, { run, late: written.late });
+    else this.unwritten.delete(id);
     // The warning of the start said it could not be recorded: it is, after all.
-    if (this.warnedAppend) this.options.warn(`the run is recorded after all, with its end, in ${this.path}`);
+    if (!pending.late && this.warnedAppend) this.options.warn(`the run is recorded after all, with its end, in ${this.path}`);
   }
 
   /** Removes a run. Throws INVALID_ARGUMENT when unknown. */
   async delete(id: string): Promise<boolean> {
     const target = this.get(id);
-    await this.append({ op: 'delete', id: target.id });
+    await this.append({ op: 'delete', id: target.id }, { late: false });
     return true;
   }
 
@@ -142,14 +156,22 @@ export class RunHistory {
       began = true;
       // The temp files of compactions killed mid-write (megabytes each): with both locks held, none is being written.
       await withFileLock(this.path, async () => removeOrphanTemps(this.path, false));
-      const { runs, read } = this.fold(false);
+      const { runs, read, late } = this.fold(false);
+      let taken: readonly string[] = [];
+      // The late files written since the read (those read are in `runs`) go in after the lines appended meanwhile.
+      const newer = () => {
+        const { text, files } = lateText(this.path, Infinity, this.options.warn, late);
+        taken = [...late, ...files];
+        return text;
+      };
       await replaceHistory(this.path, runs.map((run) => `${JSON.stringify({ op: 'start', run })}\n`), read, (swap) =>
         withFileLock(this.path, async (lock) => {
           const swapped = await swap(lock);
+          if (swapped) removeLate(taken);
           const legacy = this.options.legacyPath;
           if (swapped && legacy && this.legacyIsRuns && stampOf(legacy)) renameSync(legacy, `${legacy}.imported`);
           return swapped;
-        }),
+        }), newer,
       );
     }, waitMs).catch((err: unknown) => {
       if (!(waitMs === 0 && !began && err instanceof VaultError && err.code === 'PROFILE_LOCKED')) throw err;
@@ -157,30 +179,43 @@ export class RunHistory {
   }
 
   /**
-   * Appends one event under the lock, then compacts when due (unless told
-   * not to). A history that cannot be written (a busy or foreign lock, a
-   * full disk) or compacted is said, never thrown: the stage runs anyway.
-   * Returns whether the line was written.
+   * Appends one event under the lock, after the late files (up to
+   * TAKE_IN_MAX; all before a delete), then compacts when due: neither with
+   * `compact` false. With `late` (a run's events), a lock held past
+   * LATE_WAIT_MS sends the event to a late file. A history that cannot be
+   * written (a foreign lock, a full disk) or compacted is said, never thrown:
+   * the stage runs anyway. Returns where the line went: runs.jsonl (`{}`), a
+   * late file, or nowhere (undefined).
    */
-  private async append(event: RunEvent, compact = true): Promise<boolean> {
+  private async append(event: RunEvent, options: { compact?: boolean; late?: boolean } = {}): Promise<{ late?: string } | undefined> {
+    const { compact = true, late = true } = options;
+    const line = `${JSON.stringify(event)}\n`;
+    // Before the line: a late file read after an event appended later (a delete) would undo it.
+    const write = () => {
+      if (compact) takeInLate(this.path, event.op === 'delete' ? Infinity : TAKE_IN_MAX, this.options.warn);
+      return appendLine(this.path, line);
+    };
     let size: number;
     try {
       ensurePrivateDir(dirname(this.path), this.options.dedicatedDir);
-      size = await withFileLock(this.path, async () => appendLine(this.path, `${JSON.stringify(event)}\n`), APPEND_WAIT_MS);
+      const result = late ? await withLockOrLate(this.path, write, line, this.wentLate ? 0 : LATE_WAIT_MS) : { done: await withFileLock(this.path, async () => write(), APPEND_WAIT_MS) };
+      this.wentLate = 'late' in result;
+      if ('late' in result) return { late: result.late };
+      size = result.done;
     } catch (err) {
       // Said once: a run's start and its end would otherwise say the same twice.
       if (!this.warnedAppend) this.options.warn(`could not record the run in ${this.path}: ${messageOf(err)}`);
       this.warnedAppend = true;
-      return false;
+      return undefined;
     }
-    if (!compact || size <= compactAt(this.options.bounds())) return true;
+    if (!compact || size <= compactAt(this.options.bounds())) return {};
     try {
       await this.compact(0);
     } catch (err) {
       if (!this.warnedCompaction) this.options.warn(`could not compact ${this.path} (the run is recorded): ${messageOf(err)}`);
       this.warnedCompaction = true;
     }
-    return true;
+    return {};
   }
 
   /**
@@ -195,14 +230,14 @@ export class RunHistory {
 
   /**
    * Every run, oldest first (by start), within the bounds: the old runs.json
-   * and the events of runs.jsonl folded (read as a stream: any size), with
-   * where the read stopped (`unended`: a last line without its newline read
-   * too). A run not ended whose exec is certainly gone (its pid dead on this
+   * and the events of runs.jsonl folded (read as a stream: any size), then
+   * those of the late files, with where the read stopped (`unended`: a last
+   * line without its newline read too) and the late files read. A run not ended whose exec is certainly gone (its pid dead on this
    * host and boot, or an earlier boot) is interrupted: nothing will record
    * its end. One on another host (a shared home) cannot be seen and stays as recorded.
    * One still running here (its exec alive) is kept past the bounds, within MAX_SPARED.
    */
-  private fold(unended: boolean): { runs: RunRecord[]; read: ReadEnd | undefined } {
+  private fold(unended: boolean): { runs: RunRecord[]; read: ReadEnd | undefined; late: string[] } {
     const bounds = this.options.bounds();
     const { maxRuns, maxAgeDays } = bounds;
     // Twice the bytes kept: the lines of a run not yet compacted (its start, its end) take more than its one line after.
@@ -210,6 +245,7 @@ export class RunHistory {
     const legacy = this.readLegacy();
     for (const run of legacy) fold.addRun(run, lineBytes(run));
     const read = readLines(this.path, 0, (line) => fold.apply(line), this.options.warn, unended);
+    const late = readLateEvents(this.path, (line) => fold.apply(line), this.options.warn);
     if (fold.damaged && !this.warnedDamage) {
       this.warnedDamage = true;
       this.options.warn(`${fold.damaged} damaged line(s) in ${this.path} skipped (a write cut short); the rest of the history is intact.`);
@@ -223,7 +259,7 @@ export class RunHistory {
     // A stage still running is never dropped by the bounds (within caps): its exec will record its end on it.
     const within = new Set(kept);
     const spared = sparedWithin([...fold.spared, ...folded.filter((f) => !within.has(f) && isLive(f.run))]);
-    return { runs: [...spared, ...kept].map(({ run: r }) => (isInterrupted(r) ? { ...r, status: 'interrupted' } : r)), read };
+    return { runs: [...spared, ...kept].map(({ run: r }) => (isInterrupted(r) ? { ...r, status: 'interrupted' } : r)), read, late };
   }
 
   /**

@@ -1,0 +1,200 @@
+// Events of the run history that its lock kept out of runs.jsonl: another
+// process held it past a short wait (one stopped with kill -STOP mid-append,
+// a compaction's swap on a stalled disk). Each goes to a file of its own beside
+// the history (`runs.jsonl.late-<hex>`, 0600), written once with one write and
+// never changed, so taking one in needs no lock of its own. Every read folds
+// them in after runs.jsonl; the next append or compaction that holds the lock
+// appends them to it, then removes them. One taken in twice (a process killed
+// between the append and the removal) changes nothing: an update applied again
+// is the same update, and a start never takes an ended run back (EventFold).
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { VaultError } from '../../core/errors';
+import { uniqueHex } from '../builtins';
+import { withFileLock } from '../profile/file-lock';
+import { assertPrivateFile, ioError, readAllText } from '../profile/secure-fs';
+import { appendLine } from './run-events';
+
+/**
+ * Longest wait for the history's lock before an event goes to a late file.
+ * A working holder keeps it for an append (microseconds) or a compaction's
+ * swap (copying the lines appended meanwhile, a flush, a rename: milliseconds,
+ * tens on a loaded disk); only a stopped or stuck one keeps it longer, and a
+ * late file loses nothing. exec's start waits it from the fork, alongside
+ * the stage; its end, once the start went late, only tries once (see
+ * RunHistory.append): exec ends at most ~100 ms past its stage's end (a
+ * stage that ends at once), where the 2 s waits made it ~4 s.
+ */
+export const LATE_WAIT_MS = 100;
+/** Between two tries at the lock: a fixed step, so the wait ends on time (the lock's own backoff may sleep 150 ms past it). */
+const RETRY_MS = 10;
+/** Late files one append of exec's takes in: thousands (a holder stopped for days) would hold exec's end for a second. */
+export const TAKE_IN_MAX = 64;
+/** A late file still empty or without its newline this long after it was made: its writer was killed mid-write. */
+const CUT_SHORT_MS = 60_000;
+/** Largest late file read: one event (a run with many credentials is a few KiB). */
+const MAX_LATE_BYTES = 1024 * 1024;
+
+const MARK = '.late-';
+const TAIL = /^[0-9a-f]{24}$/;
+const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+/** Late files said skipped already: each read and take-in meets them again. */
+const said = new Set<string>();
+
+function sayOnce(warn: (message: string) => void, file: string, message: string): void {
+  if (said.has(file)) return;
+  said.add(file);
+  warn(message);
+}
+
+/**
+ * Runs `fn` under the history's lock, trying for `waitMs`; when a live
+ * process holds it throughout, writes `line` to a late file instead and
+ * returns its path. Throws what the lock or `fn` throws otherwise (a lock
+ * that is no lock file, a full disk). The first try is synchronous: with the
+ * lock free, `fn` has run when this returns its promise.
+ */
+export async function withLockOrLate<T>(path: string, fn: () => T, line: string, waitMs = LATE_WAIT_MS): Promise<{ done: T } | { late: string }> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    let entered = false;
+    try {
+      return { done: await withFileLock(path, async () => ((entered = true), fn()), 0) };
+    } catch (err) {
+      if (entered || !(err instanceof VaultError) || err.code !== 'PROFILE_LOCKED') throw err;
+      if (Date.now() >= deadline) return { late: writeLate(path, line) };
+    }
+    await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+  }
+}
+
+/** Writes `line` to a new late file beside `path` (0600, never through a link, one write); returns its path. */
+function writeLate(path: string, line: string): string {
+  let file = '';
+  let fd: number | undefined;
+  for (let tries = 0; fd === undefined; tries++) {
+    file = `${path}${MARK}${uniqueHex(12)}`;
+    try {
+      fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    } catch (err) {
+      // A name taken (planted, or the odd collision): another; a few in a row is no chance.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || tries >= 3) throw ioError(err, file);
+    }
+  }
+  try {
+    const bytes = Buffer.from(line, 'utf8');
+    if (writeSync(fd, bytes) !== bytes.length) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+    return file;
+  } catch (err) {
+    closeSync(fd);
+    fd = undefined;
+    removeLate([file]);
+    throw ioError(err, file);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The late files beside `path`: this user's regular files, oldest first. */
+function lateFiles(path: string): Array<{ file: string; mtimeMs: number }> {
+  const prefix = `${basename(path)}${MARK}`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path)).filter((n) => n.startsWith(prefix) && TAIL.test(n.slice(prefix.length)));
+  } catch {
+    return [];
+  }
+  const found: Array<{ file: string; mtimeMs: number }> = [];
+  for (const name of names) {
+    const file = join(dirname(path), name);
+    const s = lstatSync(file, { throwIfNoEntry: false });
+    if (s?.isFile() && (uid === undefined || s.uid === uid)) found.push({ file, mtimeMs: s.mtimeMs });
+  }
+  return found.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.file < b.file ? -1 : 1));
+}
+
+/**
+ * The text of a late file when whole (ends with its newline), else undefined:
+ * being written, or cut short by a kill (then `cutShort`). One that cannot be
+ * trusted (writable by others, too large) is said once and skipped, never removed.
+ */
+function readLate(file: string, warn: (message: string) => void): { text?: string; cutShort?: boolean } {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') sayOnce(warn, file, `${file} was skipped (${code ?? 'unreadable'}): a run recorded there is not listed.`);
+    return {};
+  }
+  try {
+    const s = fstatSync(fd);
+    assertPrivateFile(s, file, { warn, maxBytes: MAX_LATE_BYTES });
+    const text = readAllText(fd, s.size);
+    if (text.endsWith('\n')) return { text };
+    return { cutShort: Date.now() - s.mtimeMs > CUT_SHORT_MS };
+  } catch (err) {
+    sayOnce(warn, file, `${file} was skipped: ${err instanceof Error ? err.message : String(err)}`);
+    return {};
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Calls `onLine` with each line of every whole late file beside `path`; returns those files. */
+export function readLateEvents(path: string, onLine: (line: string) => void, warn: (message: string) => void): string[] {
+  const read: string[] = [];
+  for (const { file } of lateFiles(path)) {
+    const { text } = readLate(file, warn);
+    if (text === undefined) continue;
+    for (const line of text.split('\n')) if (line) onLine(line);
+    read.push(file);
+  }
+  return read;
+}
+
+/**
+ * The text of the whole late files beside `path` (up to `max`, oldest first)
+ * but those in `except`, and the files to remove once it is written: these,
+ * and those cut short by a kill (never whole, nothing to take). Call under
+ * the history's lock.
+ */
+export function lateText(path: string, max: number, warn: (message: string) => void, except: readonly string[] = []): { text: string; files: string[] } {
+  let text = '';
+  const files: string[] = [];
+  for (const { file } of lateFiles(path)) {
+    if (files.length >= max) break;
+    if (except.includes(file)) continue;
+    const late = readLate(file, warn);
+    if (late.text !== undefined) text += late.text;
+    if (late.text !== undefined || late.cutShort) files.push(file);
+  }
+  return { text, files };
+}
+
+/**
+ * Appends up to `max` late files to the history at `path`, then removes
+ * them; before the caller's own line, so an event appended after them (a
+ * delete) is never undone by one read after it. Call under the history's
+ * lock. Never throws: a late file not taken in now stays read, and is taken later.
+ */
+export function takeInLate(path: string, max: number, warn: (message: string) => void): void {
+  try {
+    const { text, files } = lateText(path, max, warn);
+    if (text) appendLine(path, text);
+    removeLate(files);
+  } catch (err) {
+    sayOnce(warn, path, `the runs recorded beside ${path} could not be added to it yet (they are listed): ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Removes late files (already gone: taken in by another process). */
+export function removeLate(files: readonly string[]): void {
+  for (const file of files) {
+    try {
+      unlinkSync(file);
+    } catch {
+      // gone already
+    }
+  }
+}

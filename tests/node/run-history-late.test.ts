@@ -1,0 +1,107 @@
+// Run events the history's lock held back (a live process holding it past a short wait) go to late files beside
+// runs.jsonl: listed at once, taken in by the next append or compaction that gets the lock, never counted twice.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { currentOwner } from '../../shared/node/profile/owner';
+import { RunHistory, type RunRecord } from '../../shared/node/records/run-history';
+import { makeTempHome } from '../helpers/temp';
+
+const holders: ChildProcess[] = [];
+afterEach(() => {
+  for (const h of holders.splice(0)) h.kill('SIGKILL');
+});
+
+function history() {
+  const t = makeTempHome();
+  const path = join(t.home, 'runs.jsonl');
+  const warnings: string[] = [];
+  const runs = new RunHistory(path, { dedicatedDir: true, bounds: () => ({ maxRuns: 500, maxAgeDays: 90 }), warn: (m) => warnings.push(m) });
+  const late = () => readdirSync(t.home).filter((n) => n.startsWith('runs.jsonl.late-')).map((n) => join(t.home, n));
+  /** A live process (never taken over) named as the lock's holder; returns the lock's removal. */
+  const hold = () => {
+    const holder = spawn('sleep', ['600'], { stdio: 'ignore' });
+    holders.push(holder);
+    writeFileSync(`${path}.lock`, JSON.stringify({ ...currentOwner(), pid: holder.pid, nonce: 'planted', since: new Date().toISOString() }), { mode: 0o600 });
+    return () => unlinkSync(`${path}.lock`);
+  };
+  return { path, runs, warnings, late, hold };
+}
+
+const stage = { workflow: 'transcribe', program: 'stage', credentials: [] };
+const startLine = (run: Partial<RunRecord>) => `${JSON.stringify({ op: 'start', run: { ...stage, exit_code: null, signal: null, started_at: new Date().toISOString(), finished_at: null, duration_ms: null, ...run } })}\n`;
+
+describe('run events a held lock kept out of runs.jsonl', () => {
+  it('go to a 0600 late file after ~100 ms (not 2 s), are listed at once, and the end replaces the late start', async () => {
+    const { runs, late, hold, warnings } = history();
+    const free = hold();
+    const began = Date.now();
+    const run = await runs.start({ ...stage, status: 'running' }, new Date());
+    expect(Date.now() - began).toBeLessThan(1_000);
+    expect(late()).toHaveLength(1);
+    expect(statSync(late()[0]!).mode & 0o777).toBe(0o600);
+    expect(runs.list()).toEqual([expect.objectContaining({ id: run.id, status: 'running' })]);
+    const ending = Date.now();
+    await runs.update(run.id, { status: 'failed', exit_code: 2 });
+    // One try, no second wait: the holder kept the lock past the start's.
+    expect(Date.now() - ending).toBeLessThan(500);
+    expect(late()).toHaveLength(1);
+    expect(runs.list()).toEqual([expect.objectContaining({ id: run.id, status: 'failed', exit_code: 2 })]);
+    expect(warnings).toEqual([]);
+    free();
+    await runs.start({ ...stage, status: 'running' }, new Date());
+    expect(late()).toEqual([]);
+    expect(runs.list().map((r) => r.status)).toEqual(['running', 'failed']);
+  });
+
+  it('a start read again after its run ended (taken in, then read before its removal) never takes the run back to running', async () => {
+    const { path, runs, late } = history();
+    writeFileSync(path, startLine({ id: 'a1', status: 'succeeded', exit_code: 0 }), { mode: 0o600 });
+    writeFileSync(`${path}.late-${'0'.repeat(24)}`, startLine({ id: 'a1', status: 'running' }), { mode: 0o600 });
+    expect(runs.list()).toEqual([expect.objectContaining({ id: 'a1', status: 'succeeded' })]);
+    await runs.start({ ...stage, status: 'running' }, new Date());
+    expect(late()).toEqual([]);
+    expect(readFileSync(path, 'utf8').split('\n').filter((l) => l.includes('"a1"'))).toHaveLength(2);
+    expect(runs.list().filter((r) => r.id === 'a1')).toEqual([expect.objectContaining({ status: 'succeeded' })]);
+  });
+
+  it('a delete takes every late file in before its line: the run deleted never comes back', async () => {
+    const { runs, late, hold } = history();
+    const free = hold();
+    const run = await runs.start({ ...stage, status: 'refused' }, new Date());
+    expect(late()).toHaveLength(1);
+    free();
+    await runs.delete(run.id);
+    expect(late()).toEqual([]);
+    expect(runs.list()).toEqual([]);
+  });
+
+  it('a compaction takes the late files in and removes them', async () => {
+    const { path, runs, late, hold } = history();
+    const free = hold();
+    const run = await runs.start({ ...stage, status: 'refused' }, new Date());
+    free();
+    await runs.compact();
+    expect(late()).toEqual([]);
+    expect(readFileSync(path, 'utf8')).toContain(run.id);
+    expect(runs.list()).toEqual([expect.objectContaining({ id: run.id, status: 'refused' })]);
+  });
+
+  it('a late file cut short by a kill is skipped, and removed once old; one others may write is skipped with a warning and left', async () => {
+    const { path, runs, late, warnings } = history();
+    const cut = `${path}.late-${'1'.repeat(24)}`;
+    writeFileSync(cut, startLine({ id: 'c1', status: 'running' }).slice(0, 40), { mode: 0o600 });
+    const open = `${path}.late-${'2'.repeat(24)}`;
+    writeFileSync(open, startLine({ id: 'o1', status: 'succeeded' }), { mode: 0o600 });
+    chmodSync(open, 0o666);
+    expect(runs.list()).toEqual([]);
+    expect(warnings.join('\n')).toMatch(/late-2{24} was skipped: .*can be modified by other users/);
+    await runs.start({ ...stage, status: 'running' }, new Date());
+    expect(late().sort()).toEqual([cut, open]);
+    utimesSync(cut, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+    await runs.start({ ...stage, status: 'running' }, new Date());
+    expect(late()).toEqual([open]);
+    expect(runs.list()).toHaveLength(2);
+  });
+});
