@@ -1,19 +1,18 @@
 import { uniqueHex } from '../builtins';
-import { renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hasControlChars, withoutControlChars } from '../../core/control-chars';
 import { VaultError } from '../../core/errors';
-import { parseOwnJson } from '../../core/json-depth';
 import { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
 import { currentOwner } from '../profile/owner';
 import { removeOrphanTemps } from '../profile/temp-files';
 import { compactAt, keptBytes, lineBytes, replaceHistory, sparedWithin, withinBytes, type HistoryBounds } from './history-compaction';
-import { appendLine, EventFold, isRun, readLines, type ReadEnd, type RunEvent } from './run-events';
+import { appendLine, EventFold, readLines, type ReadEnd, type RunEvent } from './run-events';
+import { LegacyHistory } from './legacy-history';
 import { LATE_WAIT_MS, lateText, readLateEvents, removeLate, TAKE_IN_MAX, takeInLate, withLockOrLate } from './late-events';
 import { isInterrupted, isLive } from './run-liveness';
-import { ensurePrivateDir, isPrivateFile, readSecureFile, stampOf } from '../profile/secure-fs';
-import { isoNow, isoString } from '../../core/iso-time';
+import { ensurePrivateDir } from '../profile/secure-fs';
+import { isoString } from '../../core/iso-time';
 
 export { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
 export type { HistoryBounds } from './history-compaction';
@@ -36,8 +35,6 @@ export interface RunHistoryOptions {
 
 /** Longest wait for the history's lock to delete a run (a run's events wait LATE_WAIT_MS, then go to a late file). */
 const APPEND_WAIT_MS = 2_000;
-/** Largest old runs.json read (a whole JSON array). */
-const MAX_READ_BYTES = 256 * 1024 * 1024;
 
 /**
  * The run history beside the profile: append-only JSON lines (`runs.jsonl`,
@@ -56,7 +53,6 @@ export class RunHistory {
   private warnedDamage = false;
   private warnedAppend = false;
   private warnedCompaction = false;
-  private warnedLegacy = false;
   /** The last event of this process went late: its lock's holder is stuck, so the next tries the lock once, not wait again. */
   private wentLate = false;
   /** Runs this process recorded: its clock dates them, so they never date the others (see `ageFrom`). */
@@ -66,10 +62,11 @@ export class RunHistory {
    * next update writes the whole run (an orphan update is dropped on read, and a late file may be read after it).
    */
   private readonly unwritten = new Map<string, { run: RunRecord; late?: string }>();
-  /** Whether the legacy file read last was a list of runs (only then is it renamed once folded in). */
-  private legacyIsRuns = false;
+  private readonly legacy: LegacyHistory;
 
-  constructor(readonly path: string, private readonly options: RunHistoryOptions) {}
+  constructor(readonly path: string, private readonly options: RunHistoryOptions) {
+    this.legacy = new LegacyHistory(options.legacyPath, !!options.legacyMayBeForeign, options.warn, messageOf);
+  }
 
   /** All runs, newest first. */
   list(filter: { status?: string; workflow?: string } = {}): RunRecord[] {
@@ -167,9 +164,10 @@ export class RunHistory {
       await replaceHistory(this.path, runs.map((run) => `${JSON.stringify({ op: 'start', run })}\n`), read, (swap) =>
         withFileLock(this.path, async (lock) => {
           const swapped = await swap(lock);
-          if (swapped) removeLate(taken);
-          const legacy = this.options.legacyPath;
-          if (swapped && legacy && this.legacyIsRuns && stampOf(legacy)) renameSync(legacy, `${legacy}.imported`);
+          if (swapped) {
+            removeLate(taken);
+            this.legacy.retire();
+          }
           return swapped;
         }), newer,
       );
@@ -242,7 +240,7 @@ export class RunHistory {
     const { maxRuns, maxAgeDays } = bounds;
     // Twice the bytes kept: the lines of a run not yet compacted (its start, its end) take more than its one line after.
     const fold = new EventFold(maxRuns, 2 * keptBytes(bounds));
-    const legacy = this.readLegacy();
+    const legacy = this.legacy.read();
     for (const run of legacy) fold.addRun(run, lineBytes(run));
     const read = readLines(this.path, 0, (line) => fold.apply(line), this.options.warn, unended);
     const late = readLateEvents(this.path, (line) => fold.apply(line), this.options.warn);
@@ -277,54 +275,6 @@ export class RunHistory {
     for (const r of runs) if (!this.mine.has(r.id)) newest = Math.max(newest, Date.parse(r.started_at) || -Infinity);
     const now = (this.options.now?.() ?? new Date()).getTime();
     return newest === -Infinity ? now : Math.min(now, newest);
-  }
-
-  private readText(path: string): string {
-    if (!stampOf(path)) return '';
-    return readSecureFile(path, { warn: this.options.warn, maxBytes: MAX_READ_BYTES }).text;
-  }
-
-  /**
-   * The old JSON-array history; a damaged one is set aside (0600, renamed)
-   * with a warning, and a new history starts. One that cannot be trusted or
-   * read (a link, a fifo, writable by others, another user's) is skipped,
-   * said once: runs.jsonl, intact, is still listed and compacted.
-   */
-  private readLegacy(): RunRecord[] {
-    this.legacyIsRuns = false;
-    const legacy = this.options.legacyPath;
-    if (!legacy || !stampOf(legacy)) return [];
-    if (this.options.legacyMayBeForeign) {
-      // cpw-vault wrote it 0600: a file others may read (a repository's, a download) is not a history of this user's runs.
-      if (!isPrivateFile(legacy)) return [];
-      let parsed: unknown;
-      try {
-        parsed = parseOwnJson(this.readText(legacy));
-      } catch {
-        return [];
-      }
-      this.legacyIsRuns = Array.isArray(parsed) && parsed.length > 0 && parsed.every(isRun);
-      return this.legacyIsRuns ? (parsed as RunRecord[]) : [];
-    }
-    let text: string;
-    try {
-      text = this.readText(legacy);
-    } catch (err) {
-      if (!this.warnedLegacy && (err as NodeJS.ErrnoException).code !== 'ENOENT') this.options.warn(`the old history ${legacy} was skipped: ${messageOf(err)}`);
-      this.warnedLegacy = true;
-      return [];
-    }
-    const parsed = parseOwnJson(text);
-    this.legacyIsRuns = true;
-    if (Array.isArray(parsed)) return (parsed as unknown[]).filter(isRun);
-    const aside = `${legacy}.damaged-${isoNow().replace(/[-:.]/g, '')}`;
-    try {
-      renameSync(legacy, aside);
-      this.options.warn(`${legacy} was damaged; it is kept as ${aside} and a new history started.`);
-    } catch {
-      // another process set it aside first
-    }
-    return [];
   }
 }
 
