@@ -5,6 +5,8 @@ import { chmodSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync,
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { currentOwner } from '../../shared/node/profile/owner';
+import { stampOf } from '../../shared/node/profile/secure-fs';
+import { watchProfile } from '../../shared/node/profile/watch';
 import { RunHistory, type RunRecord } from '../../shared/node/records/run-history';
 import { makeTempHome } from '../helpers/temp';
 
@@ -103,5 +105,23 @@ describe('run events a held lock kept out of runs.jsonl', () => {
     await runs.start({ ...stage, status: 'running' }, new Date());
     expect(late()).toEqual([open]);
     expect(runs.list()).toHaveLength(2);
+  });
+
+  it('a run recorded late changes the stamp of runs.jsonl (not its content): the app\'s watch and its cached reads see it', async () => {
+    const { path, runs, hold } = history();
+    writeFileSync(path, startLine({ id: 'b1', status: 'succeeded', exit_code: 0 }), { mode: 0o600 });
+    const before = { stamp: stampOf(path), text: readFileSync(path, 'utf8') };
+    let stop = () => {};
+    const seen = new Promise<void>((resolve) => (stop = watchProfile(path, resolve, 10)));
+    hold();
+    const run = await runs.start({ ...stage, status: 'refused' }, new Date());
+    // Bounded only so that a watch that never fires fails here, not at the test's timeout.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([seen, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('the watch of runs.jsonl never fired')), 10_000)))]);
+    clearTimeout(timer);
+    stop();
+    expect(stampOf(path)).not.toEqual(before.stamp);
+    expect(readFileSync(path, 'utf8')).toBe(before.text);
+    expect(runs.list().map((r) => r.id)).toEqual([run.id, 'b1']);
   });
 });

@@ -7,12 +7,12 @@
 // appends them to it, then removes them. One taken in twice (a process killed
 // between the append and the removal) changes nothing: an update applied again
 // is the same update, and a start never takes an ended run back (EventFold).
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, futimesSync, lstatSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { uniqueHex } from '../builtins';
 import { withFileLock } from '../profile/file-lock';
-import { assertPrivateFile, ioError, readAllText } from '../profile/secure-fs';
+import { assertOwnFile, assertPrivateFile, ioError, readAllText } from '../profile/secure-fs';
 import { appendLine } from './run-events';
 
 /**
@@ -84,12 +84,33 @@ function writeLate(path: string, line: string): string {
   try {
     const bytes = Buffer.from(line, 'utf8');
     if (writeSync(fd, bytes) !== bytes.length) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+    touch(path);
     return file;
   } catch (err) {
     closeSync(fd);
     fd = undefined;
     removeLate([file]);
     throw ioError(err, file);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Sets the history's times to now (creating it, empty, if none), its content
+ * untouched: what watches it and caches its reads by its stamp (the app's
+ * Activity, its notifications) sees a run recorded late as any other.
+ * Without the lock, which only guards content. Never throws: the run is recorded.
+ */
+function touch(path: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+    assertOwnFile(fd, path);
+    const now = new Date();
+    futimesSync(fd, now, now);
+  } catch {
+    // a history that cannot be written now: its next append or read says why
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
