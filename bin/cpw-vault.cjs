@@ -18,9 +18,9 @@ const argv = process.argv.slice(2);
 const command = argv[0] === '--profile' ? argv[2] : argv[0];
 const light = ['get', 'env', 'list', 'which', 'check', 'exec'].includes(command);
 const bundle = light ? 'fast.cjs' : command === 'doctor' ? 'light-doctor.cjs' : 'cli.cjs';
-// A stage's own read (get, env) has a cache of just the functions it runs: a third smaller to load than the one of
-// every light command (scripts/code-cache.mjs).
-const cache = command === 'get' || command === 'env' ? 'fast.cjs.read.cache' : `${bundle}.cache`;
+// A stage's own read (get, env) and exec have caches of just the functions they run: smaller and quicker to load than
+// the one of every light command (scripts/code-cache.mjs).
+const cache = command === 'get' || command === 'env' ? 'fast.cjs.read.cache' : command === 'exec' ? 'fast.cjs.exec.cache' : `${bundle}.cache`;
 const { main } = loadBundle(join(__dirname, '..', 'dist', bundle), module, join(__dirname, '..', 'dist', cache));
 
 /**

@@ -19,8 +19,8 @@ function cacheAccepted(file: string, cache: string): boolean | undefined {
   return r.stdout === 'undefined' ? undefined : JSON.parse(r.stdout) as boolean;
 }
 const BUNDLES = ['fast.cjs', 'light-doctor.cjs', 'cli.cjs'];
-/** Each cache and its bundle: `get` and `env` load the light bundle with a cache of their own. */
-const CACHES: Array<[string, string]> = [['fast.cjs.read.cache', 'fast.cjs'], ...BUNDLES.map((b): [string, string] => [`${b}.cache`, b])];
+/** Each cache and its bundle: `get` and `env`, and `exec`, load the light bundle with caches of their own. */
+const CACHES: Array<[string, string]> = [['fast.cjs.read.cache', 'fast.cjs'], ['fast.cjs.exec.cache', 'fast.cjs'], ...BUNDLES.map((b): [string, string] => [`${b}.cache`, b])];
 const HF = `hf_${'CodeCache1'.repeat(4)}`;
 
 /** A copy of the package's launcher and bundles in a folder of its own, with `cache(name)` as each cache. */
@@ -59,7 +59,7 @@ function buildIn(dist: string, node: string, env: Record<string, string>): Recor
   return JSON.parse(r.stdout) as Record<string, string>;
 }
 
-const FROM_ENV = { 'fast.cjs.read.cache': 'env', 'fast.cjs.cache': 'env', 'light-doctor.cjs.cache': 'written', 'cli.cjs.cache': 'written' };
+const FROM_ENV = { 'fast.cjs.read.cache': 'env', 'fast.cjs.exec.cache': 'written', 'fast.cjs.cache': 'env', 'light-doctor.cjs.cache': 'written', 'cli.cjs.cache': 'written' };
 
 /**
  * A folder under `root` holding a `gnome-keyring-daemon` that starts but never takes its name, and runs for as long
@@ -86,7 +86,7 @@ describe('code cache of the CLI bundles', () => {
     // Read over D-Bus as a pipeline's `get` reads, so the Secret Service client is in the cache (it compiled at each start).
     const dist = bundlesIn(makeTempHome().root);
     const { buildCodeCaches } = (await import(join(root, 'scripts/code-cache.mjs'))) as { buildCodeCaches(dist: string): Record<string, string> };
-    expect(buildCodeCaches(dist)).toEqual({ 'fast.cjs.read.cache': 'keyring', 'fast.cjs.cache': 'keyring', 'light-doctor.cjs.cache': 'written', 'cli.cjs.cache': 'written' });
+    expect(buildCodeCaches(dist)).toEqual({ 'fast.cjs.read.cache': 'keyring', 'fast.cjs.exec.cache': 'written', 'fast.cjs.cache': 'keyring', 'light-doctor.cjs.cache': 'written', 'cli.cjs.cache': 'written' });
     for (const [name, b] of CACHES) expect(cacheAccepted(join(dist, b), join(dist, name)), name).toBe(true);
     expect(statSync(join(dist, 'fast.cjs.read.cache')).size).toBeLessThan(statSync(join(dist, 'fast.cjs.cache')).size * 0.8);
   }, 120_000);

@@ -77,6 +77,21 @@ describe('each command loads only what it runs', () => {
     }
   });
 
+  it('get and env load the code cache of their reads, exec its own, the others the shared one (each only that one)', async () => {
+    const t = makeTempHome();
+    await ready(t);
+    const expected: Array<[string[], string]> = [
+      [['get', 'huggingface', 'token'], 'fast.cjs.read.cache'],
+      [['env', '--workflow', 'transcribe'], 'fast.cjs.read.cache'],
+      [['exec', '--workflow', 'transcribe', '--', 'true'], 'fast.cjs.exec.cache'],
+      [['list'], 'fast.cjs.cache'],
+    ];
+    for (const [args, cache] of expected) {
+      const opened = traced(t, args).all.filter((l) => l.includes('openat') && /\/dist\/[^"]+\.cache"/.test(l)).map((l) => /\/dist\/([^"]+)"/.exec(l)?.[1]);
+      expect(opened, args.join(' ')).toEqual([cache]);
+    }
+  });
+
   it('the bundle of get, env and exec carries no schema library (doctor has a bundle of its own)', () => {
     const dist = join(BIN, '../../dist');
     // zod's core names its classes $Zod...; the light bundle must never pay for parsing them.
