@@ -1,7 +1,7 @@
 // Run events the history's lock held back (a live process holding it past a short wait) go to late files beside
 // runs.jsonl: listed at once, taken in by the next append or compaction that gets the lock, never counted twice.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { currentOwner } from '../../shared/node/profile/owner';
@@ -105,6 +105,31 @@ describe('run events a held lock kept out of runs.jsonl', () => {
     await runs.start({ ...stage, status: 'running' }, new Date());
     expect(late()).toEqual([open]);
     expect(runs.list()).toHaveLength(2);
+  });
+
+  it('a late file none of ours (a link to another file, a delete, lines that are no event) is skipped with a warning, never taken in or removed', async () => {
+    const { path, runs, late, warnings } = history();
+    writeFileSync(path, startLine({ id: 'k1', status: 'failed', exit_code: 1 }), { mode: 0o600 });
+    const secret = join(path, '..', 'secret.env');
+    writeFileSync(secret, '{"op":"start","run":{"id":"s1","started_at":"2026-01-01T00:00:00Z","workflow":"OPENAI_API_KEY=sk-planted"}}\n', { mode: 0o600 });
+    const linked = `${path}.late-${'3'.repeat(24)}`;
+    linkSync(secret, linked);
+    const deletes = `${path}.late-${'4'.repeat(24)}`;
+    writeFileSync(deletes, `${JSON.stringify({ op: 'delete', id: 'k1' })}\n`, { mode: 0o600 });
+    const junk = `${path}.late-${'5'.repeat(24)}`;
+    writeFileSync(junk, `${'['.repeat(100_000)}\n\xff\n${startLine({ id: 'j1', status: 'succeeded' })}`, { mode: 0o600 });
+    expect(runs.list().map((r) => r.id)).toEqual(['k1']);
+    const said = warnings.join('\n');
+    expect(said).toMatch(/late-3{24} was skipped: it has 2 links/);
+    expect(said).toMatch(/late-4{24} was skipped: it holds no run event/);
+    expect(said).toMatch(/late-5{24} was skipped: it holds no run event/);
+    expect(said).not.toMatch(/damaged/);
+    await runs.start({ ...stage, status: 'running' }, new Date());
+    await runs.compact();
+    expect(late().sort()).toEqual([linked, deletes, junk]);
+    expect(readFileSync(path, 'utf8')).not.toMatch(/sk-planted|"delete"|\[\[/);
+    expect(readFileSync(secret, 'utf8')).toContain('sk-planted');
+    expect(runs.list().map((r) => r.id)).toEqual([expect.any(String), 'k1']);
   });
 
   it('a run recorded late changes the stamp of runs.jsonl (not its content): the app\'s watch and its cached reads see it', async () => {

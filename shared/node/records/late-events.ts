@@ -13,7 +13,7 @@ import { VaultError } from '../../core/errors';
 import { uniqueHex } from '../builtins';
 import { withFileLock } from '../profile/file-lock';
 import { assertOwnFile, assertPrivateFile, ioError, readAllText } from '../profile/secure-fs';
-import { appendLine } from './run-events';
+import { appendLine, parseEvent } from './run-events';
 
 /**
  * Longest wait for the history's lock before an event goes to a late file.
@@ -137,7 +137,8 @@ function lateFiles(path: string): Array<{ file: string; mtimeMs: number }> {
 /**
  * The text of a late file when whole (ends with its newline), else undefined:
  * being written, or cut short by a kill (then `cutShort`). One that cannot be
- * trusted (writable by others, too large) is said once and skipped, never removed.
+ * trusted (writable by others, too large) or is none of ours is said once and
+ * skipped, never removed: it would be appended to runs.jsonl, then unlinked.
  */
 function readLate(file: string, warn: (message: string) => void): { text?: string; cutShort?: boolean } {
   let fd: number;
@@ -151,8 +152,10 @@ function readLate(file: string, warn: (message: string) => void): { text?: strin
   try {
     const s = fstatSync(fd);
     assertPrivateFile(s, file, { warn, maxBytes: MAX_LATE_BYTES });
+    // A second name: another file of the user's (a secret) linked here, whose text the take-in would copy into runs.jsonl.
+    if (s.nlink !== 1) throw new Error(`it has ${s.nlink} links (a late file has one): it may be another file of yours.`);
     const text = readAllText(fd, s.size);
-    if (text.endsWith('\n')) return { text };
+    if (text.endsWith('\n')) return { text: ownEvent(text) };
     return { cutShort: Date.now() - s.mtimeMs > CUT_SHORT_MS };
   } catch (err) {
     sayOnce(warn, file, `${file} was skipped: ${err instanceof Error ? err.message : String(err)}`);
@@ -160,6 +163,17 @@ function readLate(file: string, warn: (message: string) => void): { text?: strin
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * `text` when it is what writeLate writes: one line, a run's start or update.
+ * Throws otherwise: a delete (only ever appended under the lock) would hide a
+ * run, and for good once taken in; other lines would be damaged lines of runs.jsonl.
+ */
+function ownEvent(text: string): string {
+  const event = text.indexOf('\n') === text.length - 1 ? parseEvent(text.slice(0, -1)) : undefined;
+  if (!event || event.op === 'delete') throw new Error('it holds no run event written by cpw-vault (one start or update line).');
+  return text;
 }
 
 /** Calls `onLine` with each line of every whole late file beside `path`; returns those files. */

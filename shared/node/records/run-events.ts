@@ -218,7 +218,7 @@ export function isRun(v: unknown): v is RunRecord {
  * hand edit) nested deeper than MAX_JSON_DEPTH, which would overflow the
  * stack of what writes it out again (a list as JSON, the compaction).
  */
-function parseEvent(line: string): RunEvent | undefined {
+export function parseEvent(line: string): RunEvent | undefined {
   const e = parseOwnJson(line) as (Partial<RunEvent> & { op?: string }) | null | undefined;
   if (!e || typeof e !== 'object') return undefined;
   if (e.op === 'start' && isRun((e as { run?: unknown }).run)) return e as RunEvent;
