@@ -14,16 +14,19 @@ export interface SharedKey {
   members: string[];
 }
 
-/** The keys of `members` that more than one name holds (none for a file `team add` wrote). */
+/**
+ * The keys of `members` that more than one name holds (none for a file `team add` wrote). A member listed twice
+ * (a line pair copied, a union merge of the list) is one name: "bob and bob" share nothing.
+ */
 export function sharedKeys(members: readonly { name: string; recipient: string }[]): SharedKey[] {
-  const byKey = new Map<string, string[]>();
-  for (const m of members) byKey.set(m.recipient, [...(byKey.get(m.recipient) ?? []), m.name]);
-  return [...byKey].filter(([, names]) => names.length > 1).map(([recipient, names]) => ({ recipient, members: names }));
+  const byKey = new Map<string, Set<string>>();
+  for (const m of members) byKey.set(m.recipient, (byKey.get(m.recipient) ?? new Set()).add(m.name));
+  return [...byKey].filter(([, names]) => names.size > 1).map(([recipient, names]) => ({ recipient, members: [...names] }));
 }
 
-/** Every name `recipient` has among `members` (in the order of the file): whoever holds the key is each of them. */
+/** Every name `recipient` has among `members` (in the order of the file, each once): whoever holds the key is each of them. */
 export function namesOfKey(members: readonly { name: string; recipient: string }[], recipient: string): string[] {
-  return members.filter((m) => m.recipient === recipient).map((m) => m.name);
+  return [...new Set(members.filter((m) => m.recipient === recipient).map((m) => m.name))];
 }
 
 /** `names` as prose: "bob", "bob and bobby", "bob, bobby and rob". */

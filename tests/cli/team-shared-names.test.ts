@@ -58,4 +58,14 @@ describe('one age key under two member names', () => {
     expect(after.stderr).not.toContain('same age key');
     expect(JSON.parse(after.stdout)).toMatchObject({ recipients_shared_keys: [], shared_keys: [] });
   }, 60_000);
+
+  it('a recipients list naming a member twice (a copied line pair, a union merge) warns of no shared key', async () => {
+    const s = await team(['alice', 'carol']);
+    const list = `${s.file}.recipients`;
+    writeFileSync(list, `${readFileSync(list, 'utf8')}# carol\n${s.recipient('carol')}\n`);
+    const json = await s.run(['team', 'status', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(json.stderr).not.toContain('same age key');
+    expect(JSON.parse(json.stdout)).toMatchObject({ you: 'alice', your_names: ['alice'], shared_keys: [], recipients_shared_keys: [], recipients_mismatch: null });
+  }, 60_000);
 });
