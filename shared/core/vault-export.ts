@@ -32,8 +32,12 @@ import type { ParsedSource } from './migration-sources';
 export const EXPORT_FORMAT = 'cpw-vault-export';
 /** Version of the export document this build writes and reads. */
 export const EXPORT_VERSION = 1;
-/** Most credentials one export may carry (a sanity bound for a hostile file). */
-export const MAX_EXPORT_CREDENTIALS = 10_000;
+/**
+ * Most credentials one export may carry: a sanity bound for a hostile file (its bytes are bounded too, by
+ * MAX_EXPORT_BYTES), above what any vault holds (the profile's 16 MiB indexes ~60,000). It was 10,000, which a vault
+ * can pass: `export` wrote a backup of 10,001 that `import` then refused, so it could never be restored.
+ */
+export const MAX_EXPORT_CREDENTIALS = 100_000;
 
 /** One exported credential: its id, its value as found, its metadata. */
 export interface ExportedCredential {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatDuration, parseDuration } from '../../shared/core/duration';
 import { distinctEnvVars } from '../../shared/core/env-var-names';
 import { parseVaultContent, serializeVaultContent } from '../../shared/core/vault-content';
-import { buildExport, exportedLabel, parseExport } from '../../shared/core/vault-export';
+import { buildExport, exportedLabel, MAX_EXPORT_CREDENTIALS, parseExport } from '../../shared/core/vault-export';
 import { thrown } from '../helpers/errors';
 
 const SECRET = `hf_${'DoC'.repeat(10)}`;
@@ -49,7 +49,7 @@ describe('the export document', () => {
       JSON.stringify({ format: 'cpw-vault-export', version: 1, credentials: [{ value: SECRET }] }),
       JSON.stringify({ format: 'cpw-vault-export', version: 1, credentials: [{ id: 'a.b', value: SECRET }, { id: 'a.b', value: 'x' }] }),
       JSON.stringify({ format: 'cpw-vault-export', version: 1, credentials: [{ id: 'a.b', value: SECRET, meta: [] }] }),
-      JSON.stringify({ format: 'cpw-vault-export', version: 1, credentials: Array.from({ length: 10_001 }, (_, i) => ({ id: `a.b${i}`, value: 'v' })) }),
+      JSON.stringify({ format: 'cpw-vault-export', version: 1, credentials: Array.from({ length: MAX_EXPORT_CREDENTIALS + 1 }, (_, i) => ({ id: `a.b${i}`, value: 'v' })) }),
     ];
     for (const text of bad) {
       const err = thrown(() => parseExport(text));

@@ -1,12 +1,19 @@
 import { armor } from 'age-encryption';
 import { isVaultError, VaultError } from '../../core/errors';
-import { parseExport, type ExportDocument } from '../../core/vault-export';
+import { MAX_EXPORT_CREDENTIALS, parseExport, type ExportDocument } from '../../core/vault-export';
 import { assertWritableTarget, readRegularFile, writeFileDurably } from './durable-file';
 import { SCRYPT_LOG_N, openWithPassphrase, sealWithPassphrase } from './vault-crypto';
 import { WRONG_PASSPHRASE_DELAY_MS } from './vault-admin';
 import { corruptFile } from './vault-errors';
 
 const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
+/**
+ * Largest export file import reads (a hostile file is decrypted in memory). Above the vault file's 16 MiB: an
+ * export of 40,000 credentials is ~16 MB, and one a vault can hold must read back.
+ */
+export const MAX_EXPORT_BYTES = 64 * 1024 * 1024;
+/** What age adds to the text it seals (a header, 16 bytes per 64 KiB chunk), with room to spare. */
+const SEAL_MARGIN_BYTES = 64 * 1024;
 
 /**
  * Writes an export document to `path` as an age file encrypted with
@@ -17,7 +24,13 @@ const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
  */
 export async function writeExportFile(path: string, doc: ExportDocument, passphrase: string, options: { logN?: number; whileSealing?: <T>(seal: () => Promise<T>) => Promise<T> } = {}): Promise<void> {
   assertWritableTarget(path, { exclusive: true }); // refused before the seconds of scrypt, not after
-  const seal = () => sealWithPassphrase(JSON.stringify(doc, null, 2), passphrase, options.logN ?? SCRYPT_LOG_N);
+  const text = JSON.stringify(doc, null, 2);
+  // Never a backup import would refuse: checked against import's own bounds, before the seconds of scrypt.
+  const bytes = Buffer.byteLength(text);
+  if (doc.credentials.length > MAX_EXPORT_CREDENTIALS || bytes > MAX_EXPORT_BYTES - SEAL_MARGIN_BYTES) {
+    throw new VaultError('PROFILE_TOO_LARGE', `An export of ${doc.credentials.length} credentials (${bytes} bytes) is over what import reads back (${MAX_EXPORT_CREDENTIALS} credentials, ${MAX_EXPORT_BYTES} bytes); nothing was written.`, 'Delete the credentials you no longer use (cpw-vault delete), then export again.');
+  }
+  const seal = () => sealWithPassphrase(text, passphrase, options.logN ?? SCRYPT_LOG_N);
   const sealed = await (options.whileSealing ? options.whileSealing(seal) : seal());
   writeFileDurably(path, sealed, { exclusive: true });
 }
@@ -31,7 +44,7 @@ export async function writeExportFile(path: string, doc: ExportDocument, passphr
  * The file may have any mode: it is encrypted (a copy from another machine).
  */
 export async function readExportFile(path: string, passphrase: string, options: { wrongDelayMs?: number } = {}): Promise<ExportDocument> {
-  const bytes = readRegularFile(path, { what: 'an export file', mustExist: true })!;
+  const bytes = readRegularFile(path, { what: 'an export file', mustExist: true, maxBytes: MAX_EXPORT_BYTES })!;
   try {
     return parseExport(await openWithPassphrase(unarmored(bytes, path), passphrase, path, 'this export cannot be opened: make a new one from a vault that holds the keys (cpw-vault export).'));
   } catch (err) {
