@@ -16,6 +16,11 @@ export interface SecretStore {
   getMany?(accounts: readonly string[]): Promise<Map<string, string | undefined>>;
   /** Stores or replaces the value. Throws VaultError(KEYCHAIN_*). */
   set(account: string, value: string): Promise<void>;
+  /**
+   * Stores several values as one write, when the backend can do better than one `set` after another (the vault file
+   * rewrites itself whole on each set: a move or migration of n values wrote it n times). All or none of them land.
+   */
+  setMany?(entries: ReadonlyArray<readonly [account: string, value: string]>): Promise<void>;
   /** Removes the value; false when there was none. Throws VaultError(KEYCHAIN_*). */
   delete(account: string): Promise<boolean>;
   /** Every account in this namespace (repair). Throws KEYCHAIN_LOCKED rather than returning a partial list. */

@@ -13,6 +13,9 @@ import type { JournalFile } from './journal-file';
 import { isoString } from '../../core/iso-time';
 import { customEnvVars, envVarProblem, type EnvVarOwners } from '../../core/env-var-names';
 import { growthBound, indexGrowth } from './index-growth';
+import { readMany, setAndReadBack } from './store-batch';
+
+export { readMany };
 
 /** One change to one credential. */
 export type CredentialChange =
@@ -189,13 +192,25 @@ export class CredentialStore {
    * Writes the new values one at a time, each read back at once. One after
    * another on purpose: the keychain's own write is the cost (milliseconds,
    * growing with its size), a read-back is a fraction of it, and a signal is
-   * honoured between two writes, never with a batch still in flight.
+   * honoured between two writes, never with a batch still in flight. A store
+   * that writes a batch at once (the vault file: each set rewrote it whole)
+   * gets each run of sets as one `setMany`, all counted as written first (an
+   * undo puts every one back, as after any failure).
    */
   private async writeAll(secret: readonly CredentialChange[], written: CredentialChange[], existed: Map<CredentialId, boolean>, previous: ReadonlyMap<CredentialId, string | undefined>, options: CommitOptions): Promise<void> {
-    for (const [i, c] of secret.entries()) {
+    for (let i = 0; i < secret.length; i++) {
+      const c = secret[i]!;
       options.onProgress?.(i, secret.length, c.id);
       written.push(c);
-      if (c.kind === 'set') {
+      if (c.kind === 'set' && this.secrets.setMany) {
+        const run: Array<readonly [CredentialId, string]> = [[c.id, c.value]];
+        for (let n = secret[i + 1]; n?.kind === 'set'; n = secret[i + 1]) {
+          options.onProgress?.(++i, secret.length, n.id);
+          written.push(n);
+          run.push([n.id, n.value]);
+        }
+        await setAndReadBack(this.secrets, run);
+      } else if (c.kind === 'set') {
         await this.secrets.set(c.id, c.value);
         if ((await this.secrets.get(c.id)) !== c.value) {
           throw new VaultError('KEYCHAIN_ERROR', `Reading ${c.id} back from the ${this.secrets.description} did not return what was written.`, 'Check the keychain (Seahorse) and retry; nothing was changed.');
@@ -300,14 +315,6 @@ function resynced(profile: Profile, op: JournalOp, value: string | undefined): I
   return [{ kind: 'set', id: op.id, value, label: op.label, envVar: op.env_var }];
 }
 
-/** Several values from a store: in one batch when it can, else one after another. */
-export async function readMany(store: SecretStore, accounts: readonly string[]): Promise<Map<string, string | undefined>> {
-  if (!accounts.length) return new Map();
-  if (store.getMany) return store.getMany(accounts);
-  const out = new Map<string, string | undefined>();
-  for (const a of accounts) out.set(a, await store.get(a));
-  return out;
-}
 
 /**
  * Throws INVALID_ARGUMENT when a change would give a custom credential an env

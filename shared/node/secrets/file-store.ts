@@ -83,9 +83,24 @@ export class FileSecretStore implements SecretStore {
     return (await this.readEntries()).get(account);
   }
 
+  /** Several values from one decrypt (each `get` decrypts the whole file). */
+  async getMany(accounts: readonly string[]): Promise<Map<string, string | undefined>> {
+    const entries = await this.readEntries();
+    return new Map(accounts.map((a) => [a, entries.get(a)]));
+  }
+
   /** Stores `value` under `account` (re-encrypts the file; no scrypt). */
   async set(account: string, value: string): Promise<void> {
     await this.modify((entries) => (entries.set(account, value), true));
+  }
+
+  /** Stores every entry in one rewrite of the file: one decrypt, one encrypt, one durable write (all or none land). */
+  async setMany(values: ReadonlyArray<readonly [account: string, value: string]>): Promise<void> {
+    if (!values.length) return;
+    await this.modify((entries) => {
+      for (const [account, value] of values) entries.set(account, value);
+      return true;
+    });
   }
 
   /** Removes `account`; false when it was not there (the file is then left as it was). */

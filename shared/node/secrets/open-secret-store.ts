@@ -78,6 +78,12 @@ function lazyStore(backend: string, description: string, build: () => Promise<Se
       return s.getMany ? s.getMany(as) : new Map(await Promise.all(as.map(async (a) => [a, await s.get(a)] as const)));
     },
     set: async (a, v) => (await store()).set(a, v),
+    // Offered before the store is built, so one without a batch gets the sets one after another.
+    setMany: async (entries) => {
+      const s = await store();
+      if (s.setMany) return s.setMany(entries);
+      for (const [a, v] of entries) await s.set(a, v);
+    },
     delete: async (a) => (await store()).delete(a),
     list: async () => (await store()).list(),
     count: async () => {
