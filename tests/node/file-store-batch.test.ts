@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { clearRegisteredSecrets } from '../../shared/core/redact';
-import type { ParsedSource } from '../../shared/node/migration/sources';
+import type { ParsedSource } from '../../shared/core/migration-sources';
 import { createVault } from '../../shared/node/open';
 import { createFileSecretStore, FileSecretStore } from '../../shared/node/secrets/file-store';
 import { registerSecretBackend } from '../../shared/node/secrets/open-secret-store';

@@ -205,7 +205,8 @@ export class CredentialStore {
       if (c.kind === 'set' && this.secrets.setMany) {
         const run: Array<readonly [CredentialId, string]> = [[c.id, c.value]];
         for (let n = secret[i + 1]; n?.kind === 'set'; n = secret[i + 1]) {
-          options.onProgress?.(++i, secret.length, n.id);
+          i++; // not inside `onProgress?.(...)`: skipped with it when there is none
+          options.onProgress?.(i, secret.length, n.id);
           written.push(n);
           run.push([n.id, n.value]);
         }
