@@ -1,8 +1,7 @@
 // Whether a run the history shows as pending or running was cut short: its
 // exec, which records the run's end, is gone (a kill -9, a crash, a reboot).
-import { readFileSync } from 'node:fs';
 import type { RunRecord } from '../../core/records';
-import { procStatFields } from '../builtins';
+import { procStatFields, readProcFile } from '../builtins';
 import { ownerIsGone, ownerPlace, procIsOurs } from '../profile/owner';
 
 /** A run still pending or running whose exec (the process that records its end) is certainly gone. */
@@ -55,7 +54,7 @@ let bootTimeCache: number | null | undefined;
 function bootTimeMs(): number | null {
   if (bootTimeCache === undefined) {
     try {
-      const seconds = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+      const seconds = Number(/^btime (\d+)$/m.exec(readProcFile('/proc/stat'))?.[1]);
       bootTimeCache = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : null;
     } catch {
       bootTimeCache = null;
