@@ -179,6 +179,26 @@ describe('exec: masked output', () => {
     expect(runs[0]).toMatchObject({ status: 'failed', exit_code: 141, signal: 'SIGPIPE' });
   }, 180_000);
 
+  // The race above, made wide: the stage is still running (asleep) when exec's write fails. It alone wrote the burst
+  // (it has no child), so a direct pipe would have killed it at that write; exec said its exit, 0. A wrapper whose
+  // child wrote the burst, running on with a child, keeps its own exit, as with a direct pipe (the child alone dies).
+  it('a burst after the reader left, from a stage still running: its sole writer ends by SIGPIPE; a wrapper keeps its exit', async () => {
+    const t = makeTempHome();
+    await stored(t);
+    const gone = join(t.root, 'gone');
+    const wait = 'while [ ! -e "$0" ]; do sleep 0.01; done';
+    const stages: Array<[string, string]> = [
+      ['python3 -c \'import os, signal, sys, time; signal.signal(signal.SIGPIPE, signal.SIG_DFL); print("first", flush=True)\nwhile not os.path.exists(sys.argv[1]): time.sleep(0.01)\nos.write(1, bytes(1000)); time.sleep(1)\' "$2"', '141'],
+      [`sh -c 'echo first; ${wait}; (head -c 1000 /dev/zero; sleep 1)' "$2"`, '0'],
+    ];
+    const run = (exec: string, stage: string) => spawnSync('bash', ['-c', `for n in 1 2 3; do rm -f "$2"; ${exec} ${stage} | { head -1 >/dev/null; exec 0<&-; touch "$2"; }; printf '%s ' "\${PIPESTATUS[0]}"; done`, process.execPath, BIN, gone], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8', timeout: 60_000 });
+    for (const [stage, status] of stages) {
+      expect(run('', stage).stdout, stage).toBe(`${status} `.repeat(3));
+      const masked = run('"$0" "$1" exec --workflow transcribe --', stage);
+      expect([masked.stdout, masked.stderr], stage).toEqual([`${status} `.repeat(3), '']);
+    }
+  }, 120_000);
+
   it("a wrapper whose child's output the reader left runs on as with a direct pipe: its cleanup runs, its exit is its own", async () => {
     const t = makeTempHome();
     await stored(t);

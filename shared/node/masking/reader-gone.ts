@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
+import { procStatFields } from '../builtins';
 
 /** SIGPIPE's bit in /proc's signal masks (signal 13: bit 12). */
 const SIGPIPE_BIT = 1n << 12n;
@@ -23,6 +24,23 @@ function procSigpipe(pid: number | undefined): ProcSigpipe | undefined {
   }
   const masks = [...status.matchAll(/^Sig(?:Blk|Ign|Cgt):\s*([0-9a-f]+)$/gm)].map((m) => BigInt(`0x${m[1]}`));
   return { handles: masks.length ? masks.some((m) => (m & SIGPIPE_BIT) !== 0n) : undefined, exited: /^State:\s*[ZX]/m.test(status) };
+}
+
+/**
+ * Whether process `pid` has no child: then it alone holds the stage's end of
+ * the stream (a wrapper's child may have written instead). Found by each
+ * process's parent in /proc (this kernel may lack /proc's `children` lists);
+ * false where /proc cannot be listed. Read only when a reader goes away.
+ */
+function childless(pid: number): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return false;
+  }
+  const parent = String(pid);
+  return !entries.some((entry) => /^[0-9]+$/.test(entry) && procStatFields(Number(entry))?.[1] === parent);
 }
 
 /** How a stage ended: its exit code, or the signal that killed it. */
@@ -49,10 +67,15 @@ export interface StageEnd {
  * the reader left can all be taken, and the stage exit, before exec learns,
  * by its own failed write, that the reader is gone. A direct pipe would have
  * killed it at that write: a stage that had exited by then, normally, ends
- * as if killed by SIGPIPE (141, exec dies of SIGPIPE). Not one that ignores,
- * catches or blocks SIGPIPE (its exit is its own answer to the EPIPE), nor,
- * when exec could no longer tell (reaped first), one that failed (exit 1
- * says more). A stage still running then keeps its own ending.
+ * as if killed by SIGPIPE (141, exec dies of SIGPIPE). So does one still
+ * running with no child (it alone wrote that burst) that then exits without
+ * writing again (its last write was taken, and it was on its way out: `head
+ * -c 1000 /dev/zero` lost that race 2 runs in 12 on a loaded machine). Not
+ * one that ignores, catches or blocks SIGPIPE (its exit is its own answer to
+ * the EPIPE), nor, when exec could no longer tell (reaped first), one that
+ * failed (exit 1 says more). A stage with children running then keeps its
+ * own ending: a wrapper's child may have written, and a direct pipe would
+ * have killed only that child.
  */
 export function sigpipeOnReaderGone(child: ChildProcess, realPipes: boolean): { gone: () => void; end: (ended: StageEnd) => StageEnd } {
   let gone = false;
@@ -64,7 +87,7 @@ export function sigpipeOnReaderGone(child: ChildProcess, realPipes: boolean): { 
       gone = true;
       const reaped = child.exitCode !== null || child.signalCode !== null;
       const proc = reaped ? undefined : procSigpipe(child.pid);
-      if (reaped || !proc || proc.exited) before = { handles: proc?.handles };
+      if (reaped || !proc || proc.exited || (child.pid !== undefined && childless(child.pid))) before = { handles: proc?.handles };
       if (!realPipes) child.kill('SIGPIPE');
     },
     end: (ended) => {
