@@ -42,11 +42,16 @@ import { startKeyring } from ${JSON.stringify(join(process.cwd(), 'scripts/throw
 await startKeyring();
 const look = () => spawnSync('secret-tool', ['lookup', 'service', 'die', 'account', 'a'], { encoding: 'utf8', timeout: 10000 }).stdout;
 spawnSync('secret-tool', ['store', '--label=die', 'service', 'die', 'account', 'a'], { input: 'kept' });
-const owner = spawnSync('gdbus', ['call', '--session', '--dest', 'org.freedesktop.DBus', '--object-path', '/org/freedesktop/DBus', '--method', 'org.freedesktop.DBus.GetConnectionUnixProcessID', 'org.freedesktop.secrets'], { encoding: 'utf8' }).stdout;
 const before = look();
-process.kill(Number(/uint32 (\\d+)/.exec(owner)[1]), 'SIGKILL');
+const pidOf = () => /uint32 (\\d+)/.exec(spawnSync('gdbus', ['call', '--session', '--dest', 'org.freedesktop.DBus', '--object-path', '/org/freedesktop/DBus', '--method', 'org.freedesktop.DBus.GetConnectionUnixProcessID', 'org.freedesktop.secrets'], { encoding: 'utf8' }).stdout)?.[1];
+const killed = pidOf();
+process.kill(Number(killed), 'SIGKILL');
+// No keychain call until the keeper's daemon owns the name: a call before would have D-Bus start the standard
+// (locked) daemon itself, which this bare session (unlike the harness's) does not guard against. Asked of the bus
+// (no activation): the name is free, or still the killed daemon's, until the keeper's daemon takes it.
+for (let i = 0; i < 600 && [undefined, killed].includes(pidOf()); i++) await sleep(50);
 let after = '';
-for (let i = 0; i < 300 && after !== 'kept'; i++) { await sleep(100); after = look(); }
+for (let i = 0; i < 300 && after !== 'kept'; i++) { after = look(); if (after !== 'kept') await sleep(100); }
 const locked = spawnSync('gdbus', ['call', '--session', '--dest', 'org.freedesktop.secrets', '--object-path', '/org/freedesktop/secrets/aliases/default', '--method', 'org.freedesktop.DBus.Properties.Get', 'org.freedesktop.Secret.Collection', 'Locked'], { encoding: 'utf8' }).stdout.trim();
 const restarts = (await import('node:fs')).readFileSync(process.env.XDG_RUNTIME_DIR + '/cpw-vault-keyring-restarts', 'utf8').split('\\n').filter(Boolean).length;
 console.log(JSON.stringify({ before, after, locked, restarts }));
