@@ -132,6 +132,25 @@ describe('run events a held lock kept out of runs.jsonl', () => {
     expect(runs.list().map((r) => r.id)).toEqual([expect.any(String), 'k1']);
   });
 
+  it('a late file skipped is said by the reads a user asks for, with the file to remove, never by the take-in or compaction of exec', async () => {
+    const { path, runs, late, warnings } = history();
+    const open = `${path}.late-${'8'.repeat(24)}`;
+    const text = startLine({ id: 'p1', status: 'succeeded' });
+    writeFileSync(open, text, { mode: 0o600 });
+    chmodSync(open, 0o666);
+    await runs.start({ ...stage, status: 'running' }, new Date());
+    await runs.compact();
+    expect(warnings).toEqual([]);
+    expect(runs.list().map((r) => r.id)).not.toContain('p1');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/late-8{24} was skipped: .*can be modified by other users.* A run recorded there is not listed/);
+    expect(warnings[0]).toContain(`rm -- ${open}`);
+    runs.list();
+    expect(warnings).toHaveLength(1);
+    expect(late()).toEqual([open]);
+    expect(readFileSync(open, 'utf8')).toBe(text);
+  });
+
   it('a run recorded late changes the stamp of runs.jsonl (not its content): the app\'s watch and its cached reads see it', async () => {
     const { path, runs, hold } = history();
     writeFileSync(path, startLine({ id: 'b1', status: 'succeeded', exit_code: 0 }), { mode: 0o600 });

@@ -9,6 +9,7 @@
 // is the same update, and a start never takes an ended run back (EventFold).
 import { closeSync, constants, fstatSync, futimesSync, lstatSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { shellWord } from '../../core/control-chars';
 import { VaultError } from '../../core/errors';
 import { uniqueHex } from '../builtins';
 import { withFileLock } from '../profile/file-lock';
@@ -38,7 +39,7 @@ const MAX_LATE_BYTES = 1024 * 1024;
 const MARK = '.late-';
 const TAIL = /^[0-9a-f]{24}$/;
 const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
-/** Late files said skipped already: each read and take-in meets them again. */
+/** Late files said skipped already: each read of this process meets them again. */
 const said = new Set<string>();
 
 function sayOnce(warn: (message: string) => void, file: string, message: string): void {
@@ -137,17 +138,16 @@ function lateFiles(path: string): Array<{ file: string; mtimeMs: number }> {
 /**
  * The text of a late file when whole (ends with its newline), else undefined:
  * being written, or cut short by a kill (then `cutShort`). One that cannot be
- * trusted (writable by others, too large) or is none of ours is said once and
- * skipped, never removed: it would be appended to runs.jsonl, then unlinked.
+ * trusted (writable by others, too large) or is none of ours is skipped (`skipped`: why), never removed: it would
+ * be appended to runs.jsonl, then unlinked.
  */
-function readLate(file: string, warn: (message: string) => void): { text?: string; cutShort?: boolean } {
+function readLate(file: string, warn: (message: string) => void): { text?: string; cutShort?: boolean; skipped?: string } {
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') sayOnce(warn, file, `${file} was skipped (${code ?? 'unreadable'}): a run recorded there is not listed.`);
-    return {};
+    return code === 'ENOENT' ? {} : { skipped: `it cannot be opened (${code ?? 'unreadable'}).` };
   }
   try {
     const s = fstatSync(fd);
@@ -158,8 +158,7 @@ function readLate(file: string, warn: (message: string) => void): { text?: strin
     if (text.endsWith('\n')) return { text: ownEvent(text) };
     return { cutShort: Date.now() - s.mtimeMs > CUT_SHORT_MS };
   } catch (err) {
-    sayOnce(warn, file, `${file} was skipped: ${err instanceof Error ? err.message : String(err)}`);
-    return {};
+    return { skipped: err instanceof Error ? err.message : String(err) };
   } finally {
     closeSync(fd);
   }
@@ -176,35 +175,44 @@ function ownEvent(text: string): string {
   return text;
 }
 
-/** Calls `onLine` with each line of every whole late file beside `path`; returns those files. */
-export function readLateEvents(path: string, onLine: (line: string) => void, warn: (message: string) => void): string[] {
-  const read: string[] = [];
-  for (const { file } of lateFiles(path)) {
-    const { text } = readLate(file, warn);
-    if (text === undefined) continue;
-    for (const line of text.split('\n')) if (line) onLine(line);
-    read.push(file);
-  }
-  return read;
+/** What the late files beside a history hold. */
+export interface LateEvents {
+  /** The lines of the whole ones, oldest file first (each ends with its newline). */
+  text: string;
+  /** The files whose text is in `text`, and those cut short by a kill (never whole: nothing to take): all to remove once `text` is in runs.jsonl. */
+  files: string[];
+  /** Of `files`, those read whole. */
+  read: string[];
 }
 
 /**
- * The text of the whole late files beside `path` (up to `max`, oldest first)
- * but those in `except`, and the files to remove once it is written: these,
- * and those cut short by a kill (never whole, nothing to take). Call under
- * the history's lock.
+ * The late files beside `path` (up to `max`, oldest first) but those in
+ * `except`. One skipped (not to be trusted, none of ours) is never used,
+ * followed or removed; with `saySkipped` it is said, once a process, with
+ * the file to remove: the reads a user asked for (`runs`, the app) say it,
+ * while exec's take-in and the compaction stay quiet, or every stage of a
+ * pipeline would say it again. Taking them in: call under the history's lock.
  */
-export function lateText(path: string, max: number, warn: (message: string) => void, except: readonly string[] = []): { text: string; files: string[] } {
-  let text = '';
-  const files: string[] = [];
+export function lateEvents(path: string, warn: (message: string) => void, options: { max?: number; except?: readonly string[]; saySkipped?: boolean } = {}): LateEvents {
+  const { max = Infinity, except = [], saySkipped = false } = options;
+  const found: LateEvents = { text: '', files: [], read: [] };
   for (const { file } of lateFiles(path)) {
-    if (files.length >= max) break;
+    if (found.files.length >= max) break;
     if (except.includes(file)) continue;
     const late = readLate(file, warn);
-    if (late.text !== undefined) text += late.text;
-    if (late.text !== undefined || late.cutShort) files.push(file);
+    if (late.skipped !== undefined && saySkipped) sayOnce(warn, file, skippedMessage(file, late.skipped));
+    if (late.text !== undefined) {
+      found.text += late.text;
+      found.read.push(file);
+    }
+    if (late.text !== undefined || late.cutShort) found.files.push(file);
   }
-  return { text, files };
+  return found;
+}
+
+/** What a user reads of a late file skipped: that a run may be missing, and what to do (cpw-vault never removes it). */
+function skippedMessage(file: string, why: string): string {
+  return `${file} was skipped: ${why} A run recorded there is not listed, and cpw-vault never uses or removes such a file. Fix: look at it; if you did not put it there or no longer need it, remove it: rm -- ${shellWord(file)}`;
 }
 
 /**
@@ -215,7 +223,7 @@ export function lateText(path: string, max: number, warn: (message: string) => v
  */
 export function takeInLate(path: string, max: number, warn: (message: string) => void): void {
   try {
-    const { text, files } = lateText(path, max, warn);
+    const { text, files } = lateEvents(path, warn, { max });
     if (text) appendLine(path, text);
     removeLate(files);
   } catch (err) {

@@ -9,7 +9,7 @@ import { removeOrphanTemps } from '../profile/temp-files';
 import { compactAt, keptBytes, lineBytes, replaceHistory, sparedWithin, withinBytes, type HistoryBounds } from './history-compaction';
 import { appendLine, EventFold, readLines, type ReadEnd, type RunEvent } from './run-events';
 import { LegacyHistory } from './legacy-history';
-import { LATE_WAIT_MS, lateText, readLateEvents, removeLate, TAKE_IN_MAX, takeInLate, withLockOrLate } from './late-events';
+import { LATE_WAIT_MS, lateEvents, removeLate, TAKE_IN_MAX, takeInLate, withLockOrLate } from './late-events';
 import { isInterrupted, isLive } from './run-liveness';
 import { ensurePrivateDir } from '../profile/secure-fs';
 import { isoString } from '../../core/iso-time';
@@ -157,7 +157,7 @@ export class RunHistory {
       let taken: readonly string[] = [];
       // The late files written since the read (those read are in `runs`) go in after the lines appended meanwhile.
       const newer = () => {
-        const { text, files } = lateText(this.path, Infinity, this.options.warn, late);
+        const { text, files } = lateEvents(this.path, this.options.warn, { except: late });
         taken = [...late, ...files];
         return text;
       };
@@ -229,8 +229,8 @@ export class RunHistory {
   /**
    * Every run, oldest first (by start), within the bounds: the old runs.json
    * and the events of runs.jsonl folded (read as a stream: any size), then
-   * those of the late files, with where the read stopped (`unended`: a last
-   * line without its newline read too) and the late files read. A run not ended whose exec is certainly gone (its pid dead on this
+   * those of the late files, with where the read stopped (`unended`, a read a user asked for: a last
+   * line without its newline read too, late files skipped said) and the late files read. A run not ended whose exec is certainly gone (its pid dead on this
    * host and boot, or an earlier boot) is interrupted: nothing will record
    * its end. One on another host (a shared home) cannot be seen and stays as recorded.
    * One still running here (its exec alive) is kept past the bounds, within MAX_SPARED.
@@ -243,7 +243,9 @@ export class RunHistory {
     const legacy = this.legacy.read();
     for (const run of legacy) fold.addRun(run, lineBytes(run));
     const read = readLines(this.path, 0, (line) => fold.apply(line), this.options.warn, unended);
-    const late = readLateEvents(this.path, (line) => fold.apply(line), this.options.warn);
+    // Skipped late files are said by the reads a user asked for (unended: runs, the app), not by exec's compaction.
+    const late = lateEvents(this.path, this.options.warn, { saySkipped: unended });
+    for (const line of late.text.split('\n')) if (line) fold.apply(line);
     if (fold.damaged && !this.warnedDamage) {
       this.warnedDamage = true;
       this.options.warn(`${fold.damaged} damaged line(s) in ${this.path} skipped (a write cut short); the rest of the history is intact.`);
@@ -257,7 +259,7 @@ export class RunHistory {
     // A stage still running is never dropped by the bounds (within caps): its exec will record its end on it.
     const within = new Set(kept);
     const spared = sparedWithin([...fold.spared, ...folded.filter((f) => !within.has(f) && isLive(f.run))]);
-    return { runs: [...spared, ...kept].map(({ run: r }) => (isInterrupted(r) ? { ...r, status: 'interrupted' } : r)), read, late };
+    return { runs: [...spared, ...kept].map(({ run: r }) => (isInterrupted(r) ? { ...r, status: 'interrupted' } : r)), read, late: late.read };
   }
 
   /**
