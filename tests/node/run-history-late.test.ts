@@ -132,6 +132,21 @@ describe('run events a held lock kept out of runs.jsonl', () => {
     expect(runs.list().map((r) => r.id)).toEqual([expect.any(String), 'k1']);
   });
 
+  it('runs recorded late are listed by their start among those of runs.jsonl, not after them', async () => {
+    const { path, runs, late } = history();
+    const at = (minutes: number) => new Date(Date.now() - (60 - minutes) * 60_000).toISOString();
+    writeFileSync(path, startLine({ id: 'a1', started_at: at(0), status: 'succeeded' }) + startLine({ id: 'c3', started_at: at(20), status: 'succeeded' }), { mode: 0o600 });
+    writeFileSync(`${path}.late-${'6'.repeat(24)}`, startLine({ id: 'b2', started_at: at(10), status: 'failed' }), { mode: 0o600 });
+    writeFileSync(`${path}.late-${'7'.repeat(24)}`, startLine({ id: 'd4', started_at: at(30), status: 'refused' }), { mode: 0o600 });
+    expect(runs.list().map((r) => r.id)).toEqual(['d4', 'c3', 'b2', 'a1']);
+    // Taken in by the next run's start (appended after c3, and after that run's own line), then compacted: the same order.
+    const next = await runs.start({ ...stage, status: 'refused' }, new Date());
+    expect(late()).toEqual([]);
+    expect(runs.list().map((r) => r.id)).toEqual([next.id, 'd4', 'c3', 'b2', 'a1']);
+    await runs.compact();
+    expect(runs.list().map((r) => r.id)).toEqual([next.id, 'd4', 'c3', 'b2', 'a1']);
+  });
+
   it('a late file skipped is said by the reads a user asks for, with the file to remove, never by the take-in or compaction of exec', async () => {
     const { path, runs, late, warnings } = history();
     const open = `${path}.late-${'8'.repeat(24)}`;

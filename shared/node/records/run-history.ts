@@ -217,17 +217,21 @@ export class RunHistory {
   }
 
   /**
-   * Every run, oldest first, within the bounds, as shown (no owner): a name
+   * Every run, oldest first by start, within the bounds, as shown (no owner): a name
    * holding control characters or text-direction overrides (a hand-edited or
    * planted history, a program named so) shown with "?" in their place, by
-   * the CLI and the app alike ("\u202Eevil" showed as "live").
+   * the CLI and the app alike ("\u202Eevil" showed as "live"). By start, however recorded: the fold's order is
+   * the order the bounds keep runs by, where a run recorded late (its late file folded after every line of runs.jsonl,
+   * or taken in after the lines appended meanwhile) and a long stage's run ended past the bounds come after runs that
+   * started later; a list in that order read as out of time.
    */
   private read(): RunRecord[] {
-    return this.fold(true).runs.map(({ owner: _owner, ...run }) => (shownFields(run).some(hasControlChars) ? defused(run) : run));
+    return byStart(this.fold(true).runs, (r) => r.started_at).map(({ owner: _owner, ...run }) => (shownFields(run).some(hasControlChars) ? defused(run) : run));
   }
 
   /**
-   * Every run, oldest first (by start), within the bounds: the old runs.json
+   * Every run, oldest first as the bounds count it (by its first start line; a run set aside by the bounds while
+   * running that ended since takes its place among the newest, so they keep it), within the bounds: the old runs.json
    * and the events of runs.jsonl folded (read as a stream: any size), then
    * those of the late files, with where the read stopped (`unended`, a read a user asked for: a last
    * line without its newline read too, late files skipped said) and the late files read. A run not ended whose exec is certainly gone (its pid dead on this
@@ -254,7 +258,7 @@ export class RunHistory {
     const oldest = this.ageFrom(folded.map((f) => f.run)) - maxAgeDays * 86_400_000;
     let kept = folded.filter((f) => Date.parse(f.run.started_at) >= oldest);
     // The old file's runs come first, but an older cpw-vault run again after an upgrade adds newer ones to it: by start.
-    if (legacy.length) kept = kept.map((f) => ({ f, at: Date.parse(f.run.started_at) })).sort((a, b) => a.at - b.at).map(({ f }) => f);
+    if (legacy.length) kept = byStart(kept, (f) => f.run.started_at);
     kept = withinBytes(kept.slice(Math.max(0, kept.length - maxRuns)), keptBytes(bounds));
     // A stage still running is never dropped by the bounds (within caps): its exec will record its end on it.
     const within = new Set(kept);
@@ -284,6 +288,19 @@ export class RunHistory {
 function messageOf(err: unknown): string {
   const fix = (err as { fix?: unknown } | undefined)?.fix;
   return `${err instanceof Error ? err.message : String(err)}${typeof fix === 'string' && fix ? ` Fix: ${fix}` : ''}`;
+}
+
+/**
+ * `items` oldest first by their run's start (`startOf`). Stable: runs started at the same instant keep their order. A
+ * start that is no date (a hand-edited line, an update that set it so) counts as oldest.
+ */
+function byStart<T>(items: T[], startOf: (item: T) => unknown): T[] {
+  const at = (item: T) => {
+    const start = startOf(item);
+    const t = typeof start === 'string' ? Date.parse(start) : NaN;
+    return Number.isNaN(t) ? -Infinity : t;
+  };
+  return items.map((f) => ({ f, at: at(f) })).sort((a, b) => (a.at === b.at ? 0 : a.at < b.at ? -1 : 1)).map(({ f }) => f);
 }
 
 /** A run's names as shown (workflow, program, credentials). */
