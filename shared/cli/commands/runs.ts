@@ -2,16 +2,27 @@ import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { shortDate, table } from '../format';
 import { paint } from '../io';
+import type { RunRecord } from '../../node/records/run-history';
 
 /** `cpw-vault runs [--status S] [--workflow W]`: recorded `exec` runs, newest first. */
 export async function runsList(args: { status?: string; workflow?: string }, ctx: CliContext): Promise<ExitCode> {
   const runs = (await ctx.runs()).list(args);
   if (ctx.globals.json) printJson(ctx.io, { runs });
   else {
-    const rows = runs.map((r) => [r.id, r.workflow, r.program, r.status, r.exit_code === null ? '-' : String(r.exit_code), shortDate(r.started_at), r.duration_ms === null ? '-' : `${(r.duration_ms / 1000).toFixed(1)}s`]);
-    ctx.io.out(table(['ID', 'WORKFLOW', 'PROGRAM', 'STATUS', 'EXIT', 'STARTED', 'DURATION'], rows));
+    ctx.io.out(table(['ID', 'WORKFLOW', 'PROGRAM', 'STATUS', 'EXIT', 'STARTED', 'DURATION'], runs.map(runRow)));
   }
   return EXIT.ok;
+}
+
+/**
+ * A run as a row of the list. Any field may be missing or of another type (a hand-written or damaged line, an update
+ * that set it so): each shows as "-" (status: "unknown"), never "undefined" or "NaN".
+ */
+function runRow(r: RunRecord): string[] {
+  const text = (v: unknown) => (typeof v === 'string' && v ? v : '-');
+  const exit = Number.isInteger(r.exit_code) ? String(r.exit_code) : '-';
+  const duration = typeof r.duration_ms === 'number' && Number.isFinite(r.duration_ms) && r.duration_ms >= 0 ? `${(r.duration_ms / 1000).toFixed(1)}s` : '-';
+  return [text(r.id), text(r.workflow), text(r.program), typeof r.status === 'string' && r.status ? r.status : 'unknown', exit, shortDate(typeof r.started_at === 'string' ? r.started_at : undefined), duration];
 }
 
 /** `cpw-vault runs show ID`. */
@@ -19,7 +30,7 @@ export async function runsShow(args: { id: string }, ctx: CliContext): Promise<E
   const run = (await ctx.runs()).get(args.id);
   if (ctx.globals.json) printJson(ctx.io, run);
   else {
-    const rows = Object.entries(run).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v === null ? '-' : String(v)]);
+    const rows = Object.entries(run).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v === null ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v)]);
     ctx.io.out(table(['FIELD', 'VALUE'], rows));
   }
   return EXIT.ok;

@@ -129,8 +129,10 @@ export class RunHistory {
     const by_status = Object.assign(Object.create(null) as Record<RunStatus, number>, Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])));
     const by_workflow = Object.create(null) as RunStats['by_workflow'];
     for (const r of runs) {
-      by_status[r.status] = (by_status[r.status] ?? 0) + 1;
-      const w = (by_workflow[r.workflow] ??= { total: 0, succeeded: 0, failed: 0 });
+      // A hand-written or damaged line may lack either, or hold another type: counted as "unknown", not "undefined".
+      const status = (typeof r.status === 'string' && r.status ? r.status : 'unknown') as RunStatus;
+      by_status[status] = (by_status[status] ?? 0) + 1;
+      const w = (by_workflow[typeof r.workflow === 'string' ? r.workflow : 'unknown'] ??= { total: 0, succeeded: 0, failed: 0 });
       w.total++;
       if (r.status === 'succeeded') w.succeeded++;
       if (r.status === 'failed') w.failed++;

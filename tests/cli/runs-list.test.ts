@@ -1,0 +1,88 @@
+// `cpw-vault runs` as a user reads it: runs in the order they started however they were recorded (runs.jsonl, or a
+// late file an exec wrote while another process held the history's lock), every field shown as something sensible
+// (a hand-written or damaged line: never "undefined" or "NaN"), and a late file it cannot trust named by `runs`, with
+// the file to remove, while exec, at every stage of a pipeline, stays quiet about it.
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const HF_TOKEN = `hf_${'Abcd1'.repeat(7)}`;
+
+function historyDir(t: TempHome): string {
+  const dir = join(t.home, '.cp-whisperx');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
+const start = (run: Record<string, unknown>) => `${JSON.stringify({ op: 'start', run: { workflow: 'transcribe', program: 'stage', credentials: [], ...run } })}\n`;
+const ended = { status: 'succeeded', exit_code: 0, signal: null, finished_at: null, duration_ms: 1500 };
+
+describe('cpw-vault runs', () => {
+  it('lists runs recorded late among the others by their start, in the table and in --json', async () => {
+    const t = makeTempHome();
+    const path = join(historyDir(t), 'runs.jsonl');
+    writeFileSync(path, start({ id: 'aaaa01', started_at: at(40), ...ended }) + start({ id: 'cccc03', started_at: at(20), ...ended }), { mode: 0o600 });
+    writeFileSync(`${path}.late-${'1'.repeat(24)}`, start({ id: 'bbbb02', started_at: at(30), ...ended }), { mode: 0o600 });
+    writeFileSync(`${path}.late-${'2'.repeat(24)}`, start({ id: 'dddd04', started_at: at(10), ...ended }), { mode: 0o600 });
+    const json = await cli(t, ['runs', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    expect((JSON.parse(json.stdout).runs as Array<{ id: string }>).map((r) => r.id)).toEqual(['dddd04', 'cccc03', 'bbbb02', 'aaaa01']);
+    const shown = await cli(t, ['runs']);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout.split('\n').slice(1).filter(Boolean).map((l) => l.split(/\s+/)[0])).toEqual(['dddd04', 'cccc03', 'bbbb02', 'aaaa01']);
+  });
+
+  it('shows a missing or odd field of a hand-written or damaged line as "-" or "unknown", never undefined or NaN', async () => {
+    const t = makeTempHome();
+    const path = join(historyDir(t), 'runs.jsonl');
+    writeFileSync(path, [
+      // No program, status, exit code, duration (nor finished_at, signal).
+      start({ id: 'bare01', program: undefined, started_at: at(50) }),
+      // Strings where numbers belong, a number where a string belongs, a duration past what a double holds (Infinity).
+      start({ id: 'odd002', program: 42, status: 7, exit_code: 'zero', duration_ms: '1500', started_at: at(40) }),
+      `${JSON.stringify({ op: 'start', run: { id: 'huge03', workflow: 'transcribe', started_at: at(30) } }).slice(0, -2)},"duration_ms":1e400,"exit_code":1.5}}\n`,
+      // An update that set fields to null, to objects, to a negative duration.
+      start({ id: 'upd004', started_at: at(20), ...ended }),
+      `${JSON.stringify({ op: 'update', id: 'upd004', patch: { status: null, exit_code: { code: 1 }, duration_ms: -5, started_at: 'yesterday-ish' } })}\n`,
+      // No started_at at all: no run to list (a damaged line, said so).
+      `${JSON.stringify({ op: 'start', run: { id: 'nostart', workflow: 'transcribe' } })}\n`,
+    ].join(''), { mode: 0o600 });
+    const r = await cli(t, ['runs']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/undefined|NaN|Infinity|\[object/);
+    expect(r.stdout).toMatch(/^bare01\s+transcribe\s+-\s+unknown\s+-\s+\d{4}-\d\d-\d\d \d\d:\d\dZ\s+-$/m);
+    expect(r.stdout).toMatch(/^odd002\s+transcribe\s+-\s+unknown\s+-\s+\d{4}-\d\d-\d\d \d\d:\d\dZ\s+-$/m);
+    expect(r.stdout).toMatch(/^huge03\s+transcribe\s+-\s+unknown\s+-\s+\d{4}-\d\d-\d\d \d\d:\d\dZ\s+-$/m);
+    expect(r.stderr).toMatch(/1 damaged line\(s\) in .*runs\.jsonl skipped/);
+    const show = await cli(t, ['runs', 'show', 'odd002']);
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).not.toMatch(/undefined|NaN|\[object/);
+    const stats = await cli(t, ['runs', 'stats']);
+    expect(stats.code, stats.stderr).toBe(0);
+    expect(stats.stdout).not.toMatch(/undefined|NaN/);
+    expect(stats.stdout).toMatch(/^unknown\s+3$/m);
+  });
+
+  it('names a late file it cannot trust, with the rm that removes it; exec, run after run, stays quiet and leaves it', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF_TOKEN })).code).toBe(0);
+    const planted = join(historyDir(t), `runs.jsonl.late-${'9'.repeat(24)}`);
+    const text = start({ id: 'plnt01', started_at: at(5), ...ended });
+    writeFileSync(planted, text, { mode: 0o600 });
+    chmodSync(planted, 0o666);
+    for (let i = 0; i < 2; i++) {
+      const r = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'true']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+    }
+    const r = await cli(t, ['runs', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout).runs as Array<{ id: string }>).map((x) => x.id)).not.toContain('plnt01');
+    expect(r.stderr).toMatch(/late-9{24} was skipped: .*can be modified by other users.*A run recorded there is not listed/);
+    expect(r.stderr).toContain(`rm -- ${planted}`);
+    expect(readFileSync(planted, 'utf8')).toBe(text);
+  }, 60_000);
+});
