@@ -77,9 +77,32 @@ describe('exec while another process holds the history lock throughout', () => {
     expect(next.code, next.stderr).toBe(0);
     expect(lateFiles(dir)).toEqual([]);
     expect(historyLines(dir).filter((l) => l.includes(first!.id))).toHaveLength(1);
-    // Listed in the order of the history's lines: taken in after the start of the run that took it in.
+    // Both listed, whatever their order in the file (taken in after the start of the run that took it in).
     const after = await runs(t);
     expect(after.map((r) => [r.id === first!.id, r.status, r.exit_code]).sort()).toEqual([[false, 'succeeded', 0], [true, 'failed', 3]]);
+  }, 60_000);
+
+  it('doctor names the live process holding the history\'s lock and how to see and stop it; once it is gone, says nothing', async () => {
+    const t = makeTempHome();
+    const before = await cli(t, ['doctor']);
+    expect(before.stderr).not.toMatch(/history's lock/);
+    const { dir, holder } = plantHolder(t);
+    try {
+      const r = await cli(t, ['doctor']);
+      expect(r.code).toBe(before.code);
+      expect(r.stderr).toContain(`The run history's lock ${join(dir, 'runs.jsonl.lock')} is held by process ${holder.pid} (since `);
+      expect(r.stderr).toMatch(/each exec waits 100 ms for it, then records its run in a file of its own beside the history/);
+      expect(r.stderr).toContain(`fix: See what it is with: ps -p ${holder.pid} -o pid,etime,args. If it is stuck, stop it (kill ${holder.pid})`);
+      const json = await cli(t, ['doctor', '--json']);
+      expect(JSON.parse(json.stdout).history_lock).toMatchObject({ path: join(dir, 'runs.jsonl.lock'), holder: expect.stringContaining(`process ${holder.pid}`) });
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    await until(() => spawnSync('kill', ['-0', String(holder.pid)]).status !== 0, 'the holder gone');
+    const after = await cli(t, ['doctor']);
+    expect(after.stderr).not.toMatch(/history's lock/);
+    // Only looked: the lock of the gone holder is left for the next writer to take over.
+    expect(existsSync(join(dir, 'runs.jsonl.lock'))).toBe(true);
   }, 60_000);
 
   it('the late start of an exec killed -9 mid-stage is listed as interrupted and taken in once, not twice, even when read again', async () => {

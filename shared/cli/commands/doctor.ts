@@ -11,6 +11,8 @@ import { resolve } from 'node:path';
 import { gitConfigLine, leakFix } from './git-credential';
 import { HF_URL, hfHelperLeaks, type GitHelper } from '../../node/git-credential/helper-chain';
 import { paint } from '../io';
+import { lockHolder } from '../../node/profile/file-lock';
+import { LATE_WAIT_MS } from '../../node/records/late-events';
 import { describeStatus } from './check';
 import { USE_FILE, fileOfferText, offersFileBackend } from '../file-offer';
 import { printJson, type CliContext } from '../context';
@@ -49,7 +51,8 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
   const gitHelpers = leaks.length ? [{ helpers: leaks, message: leakMessage(leaks), fix: helperFix }] : [];
   const plaintext = [...(await findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), helperFix, vaultToken)), ...leftoverBackups(ctx)];
   const offer = offersFileBackend(keychain) ? { backend: 'file', command: USE_FILE } : undefined;
-  if (ctx.globals.json) printJson(ctx.io, { ...report, plaintext_tokens: plaintext, git_helpers: gitHelpers, ...(offer ? { offer } : {}) });
+  const historyLock = await heldHistoryLock(ctx);
+  if (ctx.globals.json) printJson(ctx.io, { ...report, plaintext_tokens: plaintext, git_helpers: gitHelpers, ...(historyLock ? { history_lock: historyLock } : {}), ...(offer ? { offer } : {}) });
   else {
     const p = paint(ctx.io);
     const mark = (good: boolean) => (good ? p.green('✓') : p.red('✗'));
@@ -69,6 +72,7 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
     for (const w of workflows) ctx.io.err(describeStatus(ctx.io, w));
     for (const u of report.unfinished ?? []) ctx.io.err(`${p.yellow('!')} ${unfinishedLine(u)}\n`);
     if (report.backend_switch) ctx.io.err(`${p.red('✗')} ${switchLine(report.backend_switch)}\n`);
+    if (historyLock) ctx.io.err(`${p.yellow('!')} ${historyLock.message}\n    fix: ${historyLock.fix}\n`);
     for (const t of [...gitHelpers, ...plaintext]) ctx.io.err(`${p.yellow('!')} ${t.message}\n    fix: ${t.fix.split('\n').join('\n         ')}\n`);
   }
   if (!keychain.ok) return EXIT.keychain;
@@ -89,6 +93,31 @@ function leftoverBackups(ctx: CliContext): PlaintextToken[] {
     message: `${path} is a backup a migration made: it holds in plaintext what it copied.`,
     fix: `Check that its keys are in the vault (cpw-vault migrate --from ${shellWord(path)} --dry-run: every row identical), then delete it: rm -- ${shellWord(path)}`,
   }));
+}
+
+/**
+ * The run history's lock, when a live process holds it: every exec then waits LATE_WAIT_MS for it and records its run
+ * in a late file beside the history, until the holder (often a cpw-vault stopped with kill -STOP, or on a hung disk)
+ * lets it go. Seen twice, LATE_WAIT_MS apart: a holder at work keeps it for an append (microseconds) or a compaction's
+ * swap (milliseconds), which is no news. Not a failure of doctor: runs are still recorded.
+ */
+async function heldHistoryLock(ctx: CliContext): Promise<{ path: string; holder: string; message: string; fix: string } | undefined> {
+  const history = sidecarPath(resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd }), 'runs.jsonl');
+  const path = `${history}.lock`;
+  const look = () => {
+    try {
+      return lockHolder(history);
+    } catch {
+      // No lock cpw-vault made (a link, a fifo): exec's warning says so, with the rm.
+      return undefined;
+    }
+  };
+  const seen = look();
+  if (!seen) return undefined;
+  await new Promise((resolve) => setTimeout(resolve, LATE_WAIT_MS));
+  if (look()?.id !== seen.id) return undefined;
+  const message = `The run history's lock ${path} is held by ${seen.holder}: until it lets go, each exec waits ${LATE_WAIT_MS} ms for it, then records its run in a file of its own beside the history (listed by cpw-vault runs, added to the history once the lock is free).`;
+  return { path, holder: seen.holder, message, fix: seen.fix.charAt(0).toUpperCase() + seen.fix.slice(1) };
 }
 
 /** Why helpers beside cpw-vault's are a leak, naming each (first word only) and where it is set. */

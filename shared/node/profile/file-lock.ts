@@ -196,10 +196,7 @@ export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Pr
     if (tryCreate(lockPath, owner)) break;
     const seen = peek(lockPath);
     if (seen.kind === 'free') continue;
-    const gone =
-      seen.kind === 'owner' ? ownerIsGone(seen.owner, seen.mtimeMs, STALE_MS)
-        : Date.now() - seen.mtimeMs > (seen.kind === 'legacy-dir' ? STALE_MS : 2_000); // an empty file: a holder killed between create and write
-    if (gone) {
+    if (isGone(seen)) {
       takeOver(lockPath, seen);
       continue;
     }
@@ -259,6 +256,25 @@ function holderText(seen: Peek): string {
   return holder ? `${ownerName(holder)} (since ${shown(holder.since)})` : 'another process';
 }
 
+/** Whether the holder of a lock seen is gone (its lock to take over). */
+function isGone(seen: Exclude<Peek, { kind: 'free' }>): boolean {
+  return seen.kind === 'owner' ? ownerIsGone(seen.owner, seen.mtimeMs, STALE_MS)
+    : Date.now() - seen.mtimeMs > (seen.kind === 'legacy-dir' ? STALE_MS : 2_000); // an empty file: a holder killed between create and write
+}
+
+/**
+ * Who holds the lock on `target` now, when a holder not gone does (a gone one's lock is taken over by the next
+ * writer), for a report: who (`holder`), what tells this hold from a later one (`id`), and what to do about a holder
+ * that is stuck (`fix`). Only looks: never takes, waits or removes. Throws as withFileLock does for what at the
+ * lock's name is no lock (a link, a fifo: with its rm).
+ */
+export function lockHolder(target: string): { holder: string; id: string; fix: string } | undefined {
+  const lockPath = `${target}.lock`;
+  const seen = peek(lockPath);
+  if (seen.kind === 'free' || isGone(seen)) return undefined;
+  return { holder: holderText(seen), id: 'raw' in seen ? seen.raw : `dir ${seen.mtimeMs}`, fix: stuckFix(lockPath, seen) };
+}
+
 /** How long a wait goes untold. */
 const WAIT_NOTICE_MS = 1_000;
 let waitNotice: ((message: string) => void) | undefined;
@@ -285,18 +301,17 @@ export function waitTeller(): (describe: () => string) => void {
 }
 
 function lockedError(lockPath: string, seen: Peek, waitMs: number): VaultError {
-  const holder = seen.kind === 'owner' ? seen.owner : undefined;
-  const place = holder ? ownerPlace(holder) : 'here';
   const who = holderText(seen);
-  return new VaultError(
-    'PROFILE_LOCKED',
-    `Another cpw-vault, ${who}, has held ${lockPath} for over ${Math.round(waitMs / 1000)} s.`,
-    !holder
-      ? `Wait for it to finish and retry. If no cpw-vault process is running, remove the lock: rm ${lockPath}`
-      : place === 'here'
-        ? `Wait for it to finish and retry; see what it is with: ps -p ${holder.pid} -o pid,etime,args. If it is stuck, stop it (kill ${holder.pid}); cpw-vault takes over the lock of a process that is gone.`
-        : `Wait for it to finish and retry; it cannot be seen from here, so its lock is taken over once it stops refreshing it (${STALE_MS / 1000} s). If it is stuck, stop it where it runs${stopWhere(holder)}; never by its pid here, which names another process or none.`,
-  );
+  const sep = seen.kind === 'owner' ? '; ' : '. ';
+  return new VaultError('PROFILE_LOCKED', `Another cpw-vault, ${who}, has held ${lockPath} for over ${Math.round(waitMs / 1000)} s.`, `Wait for it to finish and retry${sep}${stuckFix(lockPath, seen)}`);
+}
+
+/** What to do about a holder of `lockPath` that is stuck: see it and stop it where it runs (a lock of no holder named: rm it). */
+function stuckFix(lockPath: string, seen: Peek): string {
+  const holder = seen.kind === 'owner' ? seen.owner : undefined;
+  if (!holder) return `If no cpw-vault process is running, remove the lock: rm ${lockPath}`;
+  if (ownerPlace(holder) === 'here') return `see what it is with: ps -p ${holder.pid} -o pid,etime,args. If it is stuck, stop it (kill ${holder.pid}); cpw-vault takes over the lock of a process that is gone.`;
+  return `it cannot be seen from here, so its lock is taken over once it stops refreshing it (${STALE_MS / 1000} s). If it is stuck, stop it where it runs${stopWhere(holder)}; never by its pid here, which names another process or none.`;
 }
 
 /** Where to stop a holder that cannot be seen from here. */
