@@ -21,6 +21,11 @@ export interface SecretStore {
    * rewrites itself whole on each set: a move or migration of n values wrote it n times). All or none of them land.
    */
   setMany?(entries: ReadonlyArray<readonly [account: string, value: string]>): Promise<void>;
+  /**
+   * Puts several accounts back as one write, all or none: each to its value, or removed (undefined). Only where the
+   * backend writes a batch so (the vault file): an undo of a move, migration or import of n values rewrote it n times.
+   */
+  restoreMany?(entries: ReadonlyArray<readonly [account: string, value: string | undefined]>): Promise<void>;
   /** Removes the value; false when there was none. Throws VaultError(KEYCHAIN_*). */
   delete(account: string): Promise<boolean>;
   /** Every account in this namespace (repair). Throws KEYCHAIN_LOCKED rather than returning a partial list. */

@@ -52,6 +52,27 @@ describe('many values into the age vault file', () => {
     await secrets.close();
   }, 60_000);
 
+  it(`a migration of ${N} cancelled after its write is undone in one more rewrite: each value back as it was, or gone`, async () => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    const { key } = await openIdentity(h.files, h.passphrase, { wrongDelayMs: 0 });
+    const secrets = createFileSecretStore({ profilePath: h.profile, env: { XDG_RUNTIME_DIR: h.runtime }, key });
+    const vault = createVault({ homeDir: h.home, cwd: h.cwd, env: {}, secrets, caller: 'cli', warn: () => {} });
+    // Half stored already with other values: the migration overwrites those and adds the rest.
+    const before = (i: number) => `before-${i}-${'c'.repeat(24)}`;
+    await secrets.setMany(Array.from({ length: N / 2 }, (_, i) => [`svc${i}.api_key`, before(i)] as const));
+    const source = bigSource(h.cwd);
+    const plan = await vault.planMigration(source, { includeUnknown: true, overwrite: 'all' });
+    const rewrites = countRewrites();
+    // Ctrl-C as the last value is handed to the batch: the batch is written, then the signal is honoured.
+    const ac = new AbortController();
+    const applied = vault.applyMigration(source, plan, { signal: ac.signal, onProgress: (done, total) => done === total - 1 && ac.abort() });
+    await expect(applied).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(rewrites).toHaveBeenCalledTimes(2);
+    const stored = await secrets.getMany(Array.from({ length: N }, (_, i) => `svc${i}.api_key`));
+    expect([...stored.values()]).toEqual(Array.from({ length: N }, (_, i) => (i < N / 2 ? before(i) : undefined)));
+    await secrets.close();
+  }, 60_000);
+
   it(`switching ${N} credentials to the file backend rewrites the new vault file once, and every value moves`, async () => {
     // Through the factory (a vault given its store uses that one for every backend): the in-memory source by name.
     const t = makeTempHome();

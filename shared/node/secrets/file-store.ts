@@ -103,6 +103,21 @@ export class FileSecretStore implements SecretStore {
     });
   }
 
+  /** Puts every entry back in one rewrite of the file: its value, or removed (undefined). All or none land. */
+  async restoreMany(values: ReadonlyArray<readonly [account: string, value: string | undefined]>): Promise<void> {
+    await this.modify((entries) => {
+      let changed = false;
+      for (const [account, value] of values) {
+        if (value === undefined) changed = entries.delete(account) || changed;
+        else if (entries.get(account) !== value) {
+          entries.set(account, value);
+          changed = true;
+        }
+      }
+      return changed;
+    });
+  }
+
   /** Removes `account`; false when it was not there (the file is then left as it was). */
   async delete(account: string): Promise<boolean> {
     return this.modify((entries) => entries.delete(account));

@@ -84,6 +84,12 @@ function lazyStore(backend: string, description: string, build: () => Promise<Se
       if (s.setMany) return s.setMany(entries);
       for (const [a, v] of entries) await s.set(a, v);
     },
+    // Offered before the store is built: one without a batch puts each back in turn, as an undo does without it.
+    restoreMany: async (entries) => {
+      const s = await store();
+      if (s.restoreMany) return s.restoreMany(entries);
+      for (const [a, v] of entries) await (v === undefined ? s.delete(a) : s.set(a, v));
+    },
     delete: async (a) => (await store()).delete(a),
     list: async () => (await store()).list(),
     count: async () => {
