@@ -13,7 +13,7 @@ export const REDACTED = '[REDACTED]';
 /**
  * Shapes of well-known credential formats, redacted even when not known by value. Each with a test no text it
  * matches fails (a literal part, or its shortest length): a pattern runs only on text that may hold it, since V8
- * compiles a pattern at its first run (~0.25 ms for these six, in every `get` that logs its read).
+ * compiles a pattern at its first run (~0.25 ms for these seven, in every `get` that logs its read).
  */
 const SECRET_SHAPES: ReadonlyArray<readonly [RegExp, (text: string) => boolean]> = [
   [/\bhf_[A-Za-z0-9]{8,}/g, (t) => t.includes('hf_')], // HuggingFace / pyannote
@@ -22,6 +22,9 @@ const SECRET_SHAPES: ReadonlyArray<readonly [RegExp, (text: string) => boolean]>
   [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, (t) => t.includes('eyJ')], // JWT (TMDB v4 read token)
   [/\b[0-9a-fA-F]{32}\b/g, (t) => t.length >= 32], // TMDB v3, Vimeo
   [/\b(Bearer\s+)[A-Za-z0-9._~+/-]{8,}=*/gi, (t) => t.length >= 15], // "bearer", a space, 8 characters
+  // An age identity (the team key, a CI deploy key) given where a path goes, `--import AGE-SECRET-KEY-1...`, came
+  // back whole in "Cannot open the identity file ...". bech32 may be written in either case.
+  [/\bAGE-SECRET-KEY-1[0-9A-Z]{8,}/gi, (t) => t.includes('AGE-SECRET-KEY-') || t.includes('age-secret-key-')],
 ];
 
 /** Values shorter than this are not redacted by value: they would shred ordinary text. */

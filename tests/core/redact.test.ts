@@ -28,6 +28,8 @@ describe('redaction', () => {
     ['d'.repeat(32), REDACTED],
     ['Bearer abcdefgh', `Bearer ${REDACTED}`],
     ['bearer abcdefgh', `bearer ${REDACTED}`],
+    ['AGE-SECRET-KEY-1QQQQQQQQ', REDACTED],
+    ['age-secret-key-1qqqqqqqq', REDACTED],
   ])('redacts the shortest %s', (token, expected) => {
     expect(redact(token)).toBe(expected);
     expect(redact(`x: ${token} y`)).toBe(`x: ${expected} y`);

@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { isVaultError, VaultError } from '../../core/errors';
 import { registerSecret } from '../../core/redact';
@@ -69,6 +69,10 @@ export async function readIdentityFile(path: string): Promise<TeamKey> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     if (code === 'ELOOP') throw new VaultError('PROFILE_SYMLINK', `The identity file ${path} is a symbolic link; refusing to follow it.`, 'Give the path of the file itself.');
+    if (code === 'ENOENT' && /^AGE-SECRET-KEY-1/i.test(basename(path))) {
+      // The key itself where its file's path goes: said without the key (redacted), and how to give it instead.
+      throw new VaultError('INVALID_ARGUMENT', 'That is an age secret key, not the path of an identity file; it was not used.', 'Give the key on stdin instead (cpw-vault team identity --import -, then paste it and press Ctrl-D), or the path of a 0600 file that holds it. A key on a command line stays in your shell history and can be seen in ps: make a new one if others share this machine.');
+    }
     throw new VaultError('INVALID_ARGUMENT', `Cannot open the identity file ${path} (${code}).`, 'Check the path.');
   }
   try {
