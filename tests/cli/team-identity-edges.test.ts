@@ -1,5 +1,7 @@
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli';
+import { cli, startCli } from '../helpers/cli';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
 /** An age identity as age-keygen writes it (a valid checksum is not needed: it is never parsed). */
@@ -27,4 +29,21 @@ describe('team identity, used the way people get it wrong', () => {
     }
   });
 
+  it('Ctrl-C while --export-identity seals the backup (scrypt): cancelled, exit 130, no backup file', async () => {
+    const pass = join(t.root, 'backup-pass');
+    writeFileSync(pass, 'identity backup passphrase\n', { mode: 0o600 });
+    const out = join(t.cwd, 'identity-backup.age');
+    const { child, done } = startCli(t, ['team', 'identity', '--export-identity', out, '--passphrase-file', pass]);
+    let said = '';
+    child.stderr.on('data', (d: Buffer) => {
+      said += d.toString();
+      if (said.includes('Encrypting the identity backup')) child.kill('SIGINT');
+    });
+    const r = await done;
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toContain('cancelled: nothing changed');
+    expect(r.stderr).not.toContain('Wrote');
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(t.cwd).filter((f) => f.startsWith('identity-backup'))).toEqual([]);
+  });
 });

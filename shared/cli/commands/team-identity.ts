@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { VaultError } from '../../core/errors';
+import { VaultError, cancelledError } from '../../core/errors';
 import { assertWritableTarget, writeFileDurably } from '../../node/secrets/durable-file';
 import { MIN_PASSPHRASE_LENGTH, sealWithPassphrase } from '../../node/secrets/vault-crypto';
 import { TEAM_IDENTITY, ensureIdentity, identityFileText, parseIdentityText, readIdentityFile, storedIdentity, withIdentityLock, type TeamKey } from '../../node/team/identity';
@@ -7,7 +7,7 @@ import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
-import { interruptible } from '../signals';
+import { abortedAfterPending, cancelledIfInterrupted, interruptible } from '../signals';
 
 export interface IdentityArgs extends PassphraseSource {
   /** An age-keygen identity file to store as this user's team identity (`-` = stdin). */
@@ -51,7 +51,7 @@ export async function teamIdentityCmd(args: IdentityArgs, ctx: CliContext): Prom
       key = made;
       note = made.created ? `Created a team identity; its private half is in your vault as ${TEAM_IDENTITY.id} (never in a plain file).` : `Your team identity (${TEAM_IDENTITY.id} in your vault).`;
     }
-    if (args.exportIdentity) await exportIdentity(args, key, ctx);
+    if (args.exportIdentity) await exportIdentity(args, key, ctx, signal);
     if (ctx.globals.json) printJson(ctx.io, { recipient: key.recipient });
     else ctx.io.out(`${key.recipient}\n`);
     ctx.io.err(`${note} Send the age1... line to a member, who runs: cpw-vault team add <you> ${key.recipient}\n`);
@@ -99,13 +99,16 @@ async function storeIdentity(key: TeamKey, args: IdentityArgs, ctx: CliContext, 
   });
 }
 
-async function exportIdentity(args: IdentityArgs, key: TeamKey, ctx: CliContext): Promise<void> {
+async function exportIdentity(args: IdentityArgs, key: TeamKey, ctx: CliContext, signal: AbortSignal): Promise<void> {
   const target = resolve(ctx.io.cwd, args.exportIdentity!);
   assertWritableTarget(target, { exclusive: true }); // before the passphrase is asked and scrypt runs
   const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');
   const passphrase = await readPassphrase(args, ctx.io, { message: `Passphrase for the identity backup (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) });
   ctx.io.err('Encrypting the identity backup...\n');
-  const sealed = await sealWithPassphrase(identityFileText(key, new Date()), passphrase);
+  // The seconds of scrypt hold the main thread: a Ctrl-C then was never acted on, and the backup the user had
+  // cancelled was written anyway (✓, exit 0). Held and acted on before anything is written, as export does.
+  const sealed = await cancelledIfInterrupted(() => sealWithPassphrase(identityFileText(key, new Date()), passphrase));
+  if (await abortedAfterPending(signal)) throw cancelledError(signal.reason);
   writeFileDurably(target, sealed, { exclusive: true });
   ctx.io.err(`${paint(ctx.io).green('✓')} Wrote ${target} (age, passphrase-encrypted, 0600). Restore with: age -d ${target} | cpw-vault team identity --import -\n`);
 }
