@@ -1,7 +1,9 @@
 // The temp files of atomic writes: made beside their target under an
 // unpredictable name, and cleaned up after a writer killed mid-write.
 import { randomHex } from '../builtins';
-import { constants, lstatSync, openSync, readdirSync, unlinkSync } from 'node:fs';
+import { constants, lstatSync, openSync, readdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import { VaultError } from '../../core/errors';
+import { shellWord } from '../../core/control-chars';
 import { basename, dirname, join } from 'node:path';
 import { ioError } from './secure-fs';
 
@@ -22,8 +24,25 @@ export function createTempBeside(path: string): { temp: string; fd: number } {
   try {
     return { temp, fd: openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600) };
   } catch (err) {
-    throw ioError(err, temp);
+    // "Cannot access x.age.tmp-<hex>: check that it exists" named a file the user never asked for, not the folder.
+    throw missingFolder(path) ?? ioError(err, temp);
   }
+}
+
+/**
+ * The error for writing `path` into a folder that is not there (or is not a folder): IO_ERROR naming the folder,
+ * or undefined when the folder exists.
+ */
+export function missingFolder(path: string): VaultError | undefined {
+  const dir = dirname(path);
+  let s: Stats | undefined;
+  try {
+    s = statSync(dir, { throwIfNoEntry: false });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') return undefined; // EACCES and the like: the write says
+  }
+  if (s?.isDirectory()) return undefined;
+  return new VaultError('IO_ERROR', `Cannot write ${path}: there is no folder ${dir}; nothing was written.`, `Create the folder first (mkdir -p ${shellWord(dir)}), or choose a path in a folder that exists.`);
 }
 
 

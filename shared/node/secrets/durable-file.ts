@@ -2,7 +2,7 @@ import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSy
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { ioError, modeString, replaceLinkFix } from '../profile/secure-fs';
-import { createTempBeside, removeOrphanTemps } from '../profile/temp-files';
+import { createTempBeside, missingFolder, removeOrphanTemps } from '../profile/temp-files';
 
 /** Largest vault, identity or export file read (values are at most 8 KiB each). */
 export const MAX_VAULT_FILE_BYTES = 16 * 1024 * 1024;
@@ -81,6 +81,9 @@ export function assertWritableTarget(path: string, options: { exclusive?: boolea
   const existing = lstatSync(path, { throwIfNoEntry: false });
   if (existing?.isSymbolicLink()) throw new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to write through it.`, replaceLinkFix(path));
   if (existing && options.exclusive) throw new VaultError('IO_ERROR', `${path} already exists; refusing to replace it.`, 'Choose another file name, or move the old file away first.');
+  // A new file the user named (an export): a mistyped folder is said before the questions and the seconds of scrypt.
+  const noFolder = existing ? undefined : missingFolder(path);
+  if (noFolder) throw noFolder;
 }
 
 /**
