@@ -1,4 +1,5 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
@@ -28,4 +29,19 @@ describe('export and import with a mistyped path', () => {
     expect(readdirSync(t.cwd)).toEqual([]);
   });
 
+  it('import of a path with nothing there, a folder or a FIFO: said before any passphrase is asked, exit 2', async () => {
+    mkdirSync(join(t.cwd, 'a-folder'));
+    execFileSync('mkfifo', [join(t.cwd, 'a-fifo')]);
+    for (const [given, said] of [['missing.age', 'There is no export file at'], ['a-folder', 'is not a regular file'], ['a-fifo', 'is not a regular file']] as const) {
+      // No passphrase source and no terminal: a question would have failed first ("no terminal to ask the passphrase").
+      for (const args of [['import', given, '--yes'], ['team', 'identity', '--from-export', given]]) {
+        const r = await cli(t, args);
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toContain(`${join(t.cwd, given)}`);
+        expect(r.stderr).toContain(said);
+        expect(r.stderr).not.toContain('passphrase');
+        expect(r.stderr).not.toContain('Decrypting');
+      }
+    }
+  });
 });

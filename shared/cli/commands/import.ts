@@ -29,9 +29,10 @@ export async function importVault(args: ImportArgs, ctx: CliContext): Promise<Ex
   // The terminal's echo stays off from the export's passphrase to the vault's (asked when the vault file is locked).
   return interruptible((signal) => echoOffDuring(async () => {
     const path = resolve(ctx.io.cwd, args.file);
+    const { assertExportFile, readExportFile } = await import('../../node/secrets/export-file');
+    assertExportFile(path); // a mistyped path is said before its passphrase is asked, not after
     const passphrase = await readPassphrase(args, ctx.io, { message: `Passphrase of the export file ${path}` });
     if (!ctx.globals.json) ctx.io.err('Decrypting the export...\n');
-    const { readExportFile } = await import('../../node/secrets/export-file');
     const doc = await readExportFile(path, passphrase);
     // A Ctrl-C during the scrypt waits in the event loop: the plan was printed and its question asked after it.
     if (await abortedAfterPending(signal)) throw cancelledError(signal.reason);

@@ -73,9 +73,10 @@ async function identityToImport(from: string, ctx: CliContext): Promise<TeamKey>
  */
 async function identityOfExport(args: IdentityArgs, ctx: CliContext): Promise<TeamKey> {
   const path = resolve(ctx.io.cwd, args.fromExport!);
+  const { assertExportFile, readExportFile } = await import('../../node/secrets/export-file');
+  assertExportFile(path); // a mistyped path is said before its passphrase is asked, not after
   const passphrase = await readPassphrase(args, ctx.io, { message: `Passphrase of the export file ${path}` });
   ctx.io.err('Decrypting the export...\n');
-  const { readExportFile } = await import('../../node/secrets/export-file');
   const found = (await readExportFile(path, passphrase)).credentials.find((c) => c.id === TEAM_IDENTITY.id);
   if (typeof found?.value !== 'string') throw new VaultError('INVALID_ARGUMENT', `${path} holds no team identity (${TEAM_IDENTITY.id}).`, 'Export again from the vault that has it (cpw-vault export --to FILE), or make one here: cpw-vault team identity');
   const key = await parseIdentityText(found.value, `The ${TEAM_IDENTITY.id} in ${path}`);

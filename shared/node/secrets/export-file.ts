@@ -1,3 +1,4 @@
+import { lstatSync } from 'node:fs';
 import { armor } from 'age-encryption';
 import { isVaultError, VaultError } from '../../core/errors';
 import { MAX_EXPORT_CREDENTIALS, parseExport, type ExportDocument } from '../../core/vault-export';
@@ -33,6 +34,20 @@ export async function writeExportFile(path: string, doc: ExportDocument, passphr
   const seal = () => sealWithPassphrase(text, passphrase, options.logN ?? SCRYPT_LOG_N);
   const sealed = await (options.whileSealing ? options.whileSealing(seal) : seal());
   writeFileDurably(path, sealed, { exclusive: true });
+}
+
+/**
+ * Checks that `path` names an export file to read, before its passphrase is
+ * asked: a typo, a folder or a FIFO was said only after the passphrase had
+ * been typed (and "Decrypting the export..." shown). Throws
+ * INVALID_ARGUMENT (nothing there, not a regular file) or PROFILE_SYMLINK;
+ * {@link readExportFile} checks again as it opens it.
+ */
+export function assertExportFile(path: string): void {
+  const s = lstatSync(path, { throwIfNoEntry: false });
+  if (!s) throw new VaultError('INVALID_ARGUMENT', `There is no export file at ${path}; nothing was changed.`, 'Check the path: the file cpw-vault export --to wrote (or age -p).');
+  if (s.isSymbolicLink()) throw new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to follow it.`, 'Give the path of an export file itself.');
+  if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `${path} is not a regular file.`, 'Give the path of an export file.');
 }
 
 /**
