@@ -29,6 +29,25 @@ describe('export and import with a mistyped path', () => {
     expect(readdirSync(t.cwd)).toEqual([]);
   });
 
+  it('export, --export-identity and team init in a folder with a space: the commands they print work pasted into a shell', async () => {
+    mkdirSync(join(t.cwd, 'my backups'));
+    const r = await cli(t, ['export', '--to', 'my backups/vault.age', '--passphrase-file', pass]);
+    expect(r.code, r.stderr).toBe(0);
+    const line = /Read it with: (age -d .*)$/m.exec(r.stderr)?.[1];
+    expect(line).toBe(`age -d '${join(t.cwd, 'my backups', 'vault.age')}'`);
+    // Run by sh, with age's passphrase prompt swapped for a check that the shell gave one argument, the file.
+    expect(execFileSync('sh', ['-c', line!.replace(/^age -d /, 'test -f ')], { cwd: t.cwd })).toBeDefined();
+    // The same for the identity backup's restore line and team init's git add.
+    const id = await cli(t, ['team', 'identity', '--export-identity', 'my backups/identity.age', '--passphrase-file', pass]);
+    expect(id.code, id.stderr).toBe(0);
+    expect(id.stderr).toContain(`Restore with: age -d '${join(t.cwd, 'my backups', 'identity.age')}' | cpw-vault`);
+    const init = await cli(t, ['team', 'init', '--add', 'tmdb.api_key', '--file', 'my backups/cpw-team.age']);
+    expect(init.code, init.stderr).toBe(0);
+    const team = join(t.cwd, 'my backups', 'cpw-team.age');
+    expect(init.stderr).toContain(`Next: git add '${team}' '${team}.recipients' && git commit`);
+    await cli(t, ['delete', 'cpw-vault', 'team_identity', '--yes']);
+  });
+
   it('import of a path with nothing there, a folder or a FIFO: said before any passphrase is asked, exit 2', async () => {
     mkdirSync(join(t.cwd, 'a-folder'));
     execFileSync('mkfifo', [join(t.cwd, 'a-fifo')]);

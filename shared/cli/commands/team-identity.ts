@@ -6,6 +6,7 @@ import { TEAM_IDENTITY, ensureIdentity, identityFileText, parseIdentityText, rea
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
+import { shellWord } from '../../core/control-chars';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
 import { abortedAfterPending, cancelledIfInterrupted, interruptible } from '../signals';
 
@@ -111,5 +112,5 @@ async function exportIdentity(args: IdentityArgs, key: TeamKey, ctx: CliContext,
   const sealed = await cancelledIfInterrupted(() => sealWithPassphrase(identityFileText(key, new Date()), passphrase));
   if (await abortedAfterPending(signal)) throw cancelledError(signal.reason);
   writeFileDurably(target, sealed, { exclusive: true });
-  ctx.io.err(`${paint(ctx.io).green('✓')} Wrote ${target} (age, passphrase-encrypted, 0600). Restore with: age -d ${target} | cpw-vault team identity --import -\n`);
+  ctx.io.err(`${paint(ctx.io).green('✓')} Wrote ${target} (age, passphrase-encrypted, 0600). Restore with: age -d ${shellWord(target)} | cpw-vault team identity --import -\n`);
 }

@@ -6,6 +6,7 @@ import { canEncryptTo, readRepoFile, readRecipientsFile, updateTeamFile, writeRe
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
+import { shellWord } from '../../core/control-chars';
 import { table } from '../format';
 import { interruptible } from '../signals';
 import { filesOf, idsOf, identityOf, membersOf, openTeam, selfName, type TeamTarget } from './team-common';
@@ -69,7 +70,7 @@ export async function teamInit(args: TeamTarget & { add?: string[]; name?: strin
   });
   await (await ctx.vault()).markTeamShared(ids);
   ctx.io.err(`${paint(ctx.io).green('✓')} Created ${files.file} (${ids.length} key(s), encrypted to you as ${name}) and ${files.recipients}.\n`);
-  ctx.io.err(`Next: git add ${files.file} ${files.recipients} && git commit; add members with cpw-vault team add NAME age1...\n`);
+  ctx.io.err(`Next: git add ${shellWord(files.file)} ${shellWord(files.recipients)} && git commit; add members with cpw-vault team add NAME age1...\n`);
   if (ctx.globals.json) printJson(ctx.io, { file: files.file, recipients: files.recipients, member: name, recipient: key.recipient, credentials: ids });
   return EXIT.ok;
 }
