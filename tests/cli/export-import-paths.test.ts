@@ -62,5 +62,10 @@ describe('export and import with a mistyped path', () => {
         expect(r.stderr).not.toContain('Decrypting');
       }
     }
+    // Over what import reads (64 MiB; sparse, so nothing is written): said before the question too.
+    execFileSync('truncate', ['-s', String(64 * 1024 * 1024 + 1), join(t.cwd, 'huge.age')]);
+    const huge = await cli(t, ['import', 'huge.age', '--yes']);
+    expect(huge.stderr).toContain(`${join(t.cwd, 'huge.age')} is 67108865 bytes, over the 67108864-byte limit`);
+    expect(huge.stderr).not.toContain('passphrase');
   });
 });

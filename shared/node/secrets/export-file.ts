@@ -40,7 +40,7 @@ export async function writeExportFile(path: string, doc: ExportDocument, passphr
  * Checks that `path` names an export file to read, before its passphrase is
  * asked: a typo, a folder or a FIFO was said only after the passphrase had
  * been typed (and "Decrypting the export..." shown). Throws
- * INVALID_ARGUMENT (nothing there, not a regular file) or PROFILE_SYMLINK;
+ * INVALID_ARGUMENT (nothing there, not a regular file), PROFILE_TOO_LARGE or PROFILE_SYMLINK;
  * {@link readExportFile} checks again as it opens it.
  */
 export function assertExportFile(path: string): void {
@@ -48,6 +48,7 @@ export function assertExportFile(path: string): void {
   if (!s) throw new VaultError('INVALID_ARGUMENT', `There is no export file at ${path}; nothing was changed.`, 'Check the path: the file cpw-vault export --to wrote (or age -p).');
   if (s.isSymbolicLink()) throw new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to follow it.`, 'Give the path of an export file itself.');
   if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `${path} is not a regular file.`, 'Give the path of an export file.');
+  if (s.size > MAX_EXPORT_BYTES) throw new VaultError('PROFILE_TOO_LARGE', `${path} is ${s.size} bytes, over the ${MAX_EXPORT_BYTES}-byte limit.`, 'Check that this is an export file.');
 }
 
 /**
