@@ -7,7 +7,7 @@
  */
 import { CATALOG, catalogEntry } from './catalog';
 import type { Profile } from './profile-schema';
-import { ENV_VAR_NAME } from './credential';
+import { ENV_VAR_NAME, splitCredentialId } from './credential';
 
 /** Names read as configuration by the loader, shells, runtimes and common tools. */
 const RESERVED = new Set([
@@ -163,26 +163,78 @@ export function customEnvVars(profile: Pick<Profile, 'credential_metadata'> | un
   return out;
 }
 
-/** How many credentials of an index carry each env var name of their own (`env_var`): built once per index read. */
-const carriedCounts = new WeakMap<object, Map<string, number>>();
+/** The credentials of an index that carry each env var name (their own, else SERVICE_KEY): built once per index read. */
+const carriersByName = new WeakMap<object, Map<string, string[]>>();
 
 /**
- * Whether a credential other than `id` in `metadata` carries env var `name` as its own (`env_var`). Counted once
- * per metadata object, so a list of 10,000 credentials a first version stored (none with a name of its own) asks
- * 10,000 times in O(1), where a scan of the others each time took 11 s.
+ * The credentials of `metadata` carrying each env var name: by a name of their own (`env_var`), and a custom one
+ * without one by its SERVICE_KEY, as {@link envVarOf} gives it. Built once per metadata object, so a list of 10,000
+ * credentials a first version stored (none with a name of its own) asks 10,000 times in O(1), where a scan of the
+ * others each time took 11 s.
  */
-export function carriedByAnother(metadata: Readonly<Record<string, { env_var?: string | undefined }>>, id: string, name: string): boolean {
-  let counts = carriedCounts.get(metadata);
-  if (!counts) {
-    counts = new Map();
-    for (const other in metadata) {
-      const own = metadata[other]!.env_var;
-      if (own !== undefined) counts.set(own, (counts.get(own) ?? 0) + 1);
+function carriersOf(metadata: Readonly<Record<string, { env_var?: string | undefined }>>): Map<string, string[]> {
+  let carriers = carriersByName.get(metadata);
+  if (!carriers) {
+    carriers = new Map();
+    for (const id in metadata) {
+      const name = envVarOf(id, metadata[id]!);
+      if (name === undefined) continue;
+      const ids = carriers.get(name);
+      if (ids) ids.push(id);
+      else carriers.set(name, [id]);
     }
-    carriedCounts.set(metadata, counts);
+    carriersByName.set(metadata, carriers);
   }
-  const mine = Object.hasOwn(metadata, id) && metadata[id]!.env_var === name ? 1 : 0;
-  return (counts.get(name) ?? 0) - mine > 0;
+  return carriers;
+}
+
+/**
+ * The credentials of `metadata` other than `id` that carry env var `name`: by a name of their own, or by their
+ * SERVICE_KEY (two custom credentials without one whose ids fold to the same name, `my-svc.api_key` and
+ * `my_svc.api_key`, claim it both, and a stage got whichever exec set last).
+ */
+export function otherCarriers(metadata: Readonly<Record<string, { env_var?: string | undefined }>>, id: string, name: string): string[] {
+  return (carriersOf(metadata).get(name) ?? []).filter((other) => other !== id);
+}
+
+/** Whether a credential other than `id` in `metadata` carries env var `name` (see {@link otherCarriers}). */
+export function carriedByAnother(metadata: Readonly<Record<string, { env_var?: string | undefined }>>, id: string, name: string): boolean {
+  const ids = carriersOf(metadata).get(name);
+  return ids !== undefined && (ids.length > 1 || ids[0] !== id);
+}
+
+/** A custom credential without an env var of its own whose SERVICE_KEY other credentials carry too: it carries none. */
+export interface EnvVarClash {
+  id: string;
+  /** Its SERVICE_KEY. */
+  name: string;
+  /** The credentials that carry `name` too (a catalog one, or custom ones). */
+  others: string[];
+}
+
+/**
+ * The clash of custom credential `id` of `metadata` when it has no env var of its own and the SERVICE_KEY it would
+ * take is another credential's too (a catalog one's, or custom ones' that fold to it); undefined otherwise.
+ */
+export function envVarClashIn(metadata: Readonly<Record<string, { env_var?: string | undefined }>>, id: string): EnvVarClash | undefined {
+  if (catalogEntry(id) || (Object.hasOwn(metadata, id) && metadata[id]!.env_var !== undefined)) return undefined;
+  const name = defaultEnvVar(id);
+  if (isReservedEnvVar(name)) return undefined;
+  const owner = CATALOG_OWNER.get(name);
+  const others = owner !== undefined ? [owner] : otherCarriers(metadata, id, name);
+  return others.length ? { id, name, others } : undefined;
+}
+
+/** What an {@link EnvVarClash} says to the user: both credentials, and what cpw-vault does about it. */
+export function envVarClashText(c: EnvVarClash): string {
+  return `${c.id} has no env var of its own, and ${c.name}, the one it would take, is ${c.others.join(' and ')}'s too: `
+    + `so that neither value stands in for the other, get does not read ${c.name} for ${c.id} and exec --with refuses it.`;
+}
+
+/** The fix of an {@link EnvVarClash}: a name of its own. */
+export function envVarClashFix(c: EnvVarClash): string {
+  const { service, key } = splitCredentialId(c.id);
+  return `Give it a name of its own: cpw-vault set ${service} ${key} --env-var NAME (the value is asked again).`;
 }
 
 /** The env var credential `id` with metadata `meta` takes in {@link customEnvVars}: its own, else SERVICE_KEY for a custom one. */

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { CATALOG, catalogEntry, plainSlotProblem } from '../core/catalog';
 import { slotValue } from '../core/credential-index';
 import { splitCredentialId, type CredentialId } from '../core/credential';
-import { catalogEnvVarOwner, defaultEnvVar, isReservedEnvVar } from '../core/env-var-names';
+import { catalogEnvVarOwner, envVarClashFix, envVarClashIn, envVarClashText, isReservedEnvVar } from '../core/env-var-names';
 import type { Profile } from '../core/profile-schema';
 import { isVaultError, toVaultError } from '../core/errors';
 import { PROFILE_VERSION } from '../core/profile-version';
@@ -145,13 +145,18 @@ function reservedCarriers(p: Profile): string[] {
 /**
  * Custom credentials carrying the env var of another (a catalog credential's, or an earlier custom one's): refused
  * since, but two sets racing in an older version stored such pairs, and a stage then got only one of the values
- * under that name (and `get` of either read the same variable), which nothing said.
+ * under that name (and `get` of either read the same variable), which nothing said. One without a name of its own
+ * whose SERVICE_KEY another carries too (`my-svc.api_key` and `my_svc.api_key`) carries none: said as exec says it.
  */
 function sharedCarriers(p: Profile): string[] {
   const first = new Map<string, string>();
   return Object.entries(p.credential_metadata).flatMap(([id, m]) => {
     if (catalogEntry(id)) return [];
-    const name = m.env_var ?? defaultEnvVar(id);
+    if (m.env_var === undefined) {
+      const clash = envVarClashIn(p.credential_metadata, id);
+      return clash ? [`${envVarClashText(clash)}\n    fix: ${envVarClashFix(clash)}`] : [];
+    }
+    const name = m.env_var;
     if (isReservedEnvVar(name)) return [];
     const owner = catalogEnvVarOwner(name) ?? first.get(name);
     if (owner === undefined || owner === id) {

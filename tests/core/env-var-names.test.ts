@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { envVarProblem } from '../../shared/core/env-var-names';
+import { envVarClashFix, envVarClashIn, envVarClashText, envVarProblem } from '../../shared/core/env-var-names';
 
 describe('env var names a custom credential may not take', () => {
   // Found by an outside pass: where a stage's SDKs send keys (as HF_ENDPOINT, already refused), the programs its media
@@ -14,5 +14,24 @@ describe('env var names a custom credential may not take', () => {
 
   it.each(['HF_DATASETS_TOKEN', 'DEEPL_API_KEY', 'MY_OPENAI_PROXY_KEY', 'FFMPEG_CLOUD_TOKEN'])('%s stays a name a credential may carry', (name) => {
     expect(envVarProblem(name, 'mysvc.token')).toBeUndefined();
+  });
+});
+
+describe('envVarClashIn', () => {
+  const metadata = { 'deepl.api-key': {}, 'deepl.api_key': {}, 'solo.key': {}, 'named.key': { env_var: 'TAKEN_KEY' }, 'taken.key': {}, 'hf.token': {} };
+
+  it('names the credentials that fold to the same SERVICE_KEY, each from its side', () => {
+    expect(envVarClashIn(metadata, 'deepl.api-key')).toEqual({ id: 'deepl.api-key', name: 'DEEPL_API_KEY', others: ['deepl.api_key'] });
+    expect(envVarClashIn(metadata, 'deepl.api_key')).toEqual({ id: 'deepl.api_key', name: 'DEEPL_API_KEY', others: ['deepl.api-key'] });
+    expect(envVarClashText(envVarClashIn(metadata, 'deepl.api_key')!)).toContain("DEEPL_API_KEY, the one it would take, is deepl.api-key's too");
+    expect(envVarClashFix(envVarClashIn(metadata, 'deepl.api_key')!)).toBe('Give it a name of its own: cpw-vault set deepl api_key --env-var NAME (the value is asked again).');
+  });
+
+  it('names the credential whose own name (or the catalog credential whose name) it would take, and none for one alone or named', () => {
+    expect(envVarClashIn(metadata, 'taken.key')?.others).toEqual(['named.key']);
+    expect(envVarClashIn(metadata, 'hf.token')?.others).toEqual(['huggingface.token']);
+    expect(envVarClashIn(metadata, 'solo.key')).toBeUndefined();
+    expect(envVarClashIn(metadata, 'named.key')).toBeUndefined();
+    expect(envVarClashIn(metadata, 'huggingface.token')).toBeUndefined();
   });
 });

@@ -21,6 +21,8 @@ import { isoNow } from '../../core/iso-time';
 import { isVaultError, VaultError } from '../../core/errors';
 import { checkedCredentialId, splitCredentialId, type CredentialId } from '../../core/credential';
 import { fixLine } from '../../core/workflows';
+import { catalogEntry } from '../../core/catalog';
+import { envVarClashFix, envVarClashText } from '../../core/env-var-names';
 
 /** Signals passed on to the stage besides those {@link StageSignals} hands over (SIGQUIT, before the stage, dumps a core as by default). */
 const ALSO_FORWARDED: NodeJS.Signals[] = ['SIGQUIT'];
@@ -104,7 +106,9 @@ async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<Ret
   const extra = await withCredentials(args, vault, history);
   const vars = { ...(await vault.environmentOf(resolved)), ...extra.vars };
   const uses = [...status.uses, ...extra.ids.filter((id) => !status.uses.includes(id))];
-  const carriers = new Map(credentials.map((c) => [c.id, c.envVars]));
+  // A custom credential whose SERVICE_KEY others carry too carries none, but its shell's variable is still a secret
+  // the workflow does not use (unless a catalog credential's: that one's own carrier decides).
+  const carriers = new Map(credentials.map((c) => [c.id, c.envVars.length || !c.custom ? c.envVars : clashedName(vault, c.id)]));
   const child = childEnv({ parent: ctx.io.env, injected: vars, uses, carriers, inheritSecrets: !!args.inheritSecrets, preferences: vault.pipelinePreferences(), self: selfCommand() });
   for (const name of alteredEnvVars(child.env)) {
     if (!Object.hasOwn(vars, name)) ctx.io.err(`warning: ${name} is not valid UTF-8: the stage gets it with U+FFFD in place of its invalid bytes (Node passes only text). Set it in UTF-8, or have the stage read it from a file.\n`);
@@ -152,16 +156,43 @@ async function withCredentials(args: ExecArgs, vault: Awaited<ReturnType<CliCont
     return checkedCredentialId(w.slice(0, dot), w.slice(dot + 1));
   }))];
   const vars: Record<string, string> = {};
+  const carrier = new Map<string, CredentialId>();
   for (const id of ids) {
+    await refuseSharedEnvVar(id, vault, carrier, () => recordRefused(history, args, [id]));
     const { service, key } = splitCredentialId(id);
     const found = await vault.findCredential(service, key);
     if (!found) {
       await recordRefused(history, args, [id]);
       throw new VaultError('CREDENTIAL_MISSING', `${id} (--with) is not set; the stage was not started.`, fixLine(id));
     }
-    for (const name of vault.envVarsFor(id)) vars[name] = found.value;
+    for (const name of vault.envVarsFor(id)) {
+      carrier.set(name, id);
+      vars[name] = found.value;
+    }
   }
   return { ids, vars };
+}
+
+/**
+ * Refuses `--with id` (CREDENTIAL_INVALID, the run recorded as refused by `refused`) when its env var is another
+ * credential's too: one without a name of its own whose SERVICE_KEY another carries (`my-svc.api_key` and
+ * `my_svc.api_key`), or one naming as its own a variable an earlier `--with` credential set (`carrier`: stored so
+ * by an older version). Under that name the stage would read one value in place of the other, and nothing said so.
+ */
+async function refuseSharedEnvVar(id: CredentialId, vault: Awaited<ReturnType<CliContext['reader']>>, carrier: ReadonlyMap<string, CredentialId>, refused: () => Promise<void>): Promise<void> {
+  const clash = vault.envVarClash(id);
+  const shared = clash ? undefined : vault.envVarsFor(id).find((name) => carrier.has(name));
+  if (!clash && shared === undefined) return;
+  await refused();
+  if (clash) throw new VaultError('CREDENTIAL_INVALID', `${envVarClashText(clash)} The stage was not started.`, envVarClashFix(clash));
+  const other = carrier.get(shared!)!;
+  throw new VaultError('CREDENTIAL_INVALID', `${other} and ${id} (--with) both take the env var ${shared}: the stage would get one value in place of the other. The stage was not started.`, envVarClashFix({ id, name: shared!, others: [other] }));
+}
+
+/** The SERVICE_KEY custom credential `id` shares with other custom ones (see refuseSharedEnvVar), as a list of carriers. */
+function clashedName(vault: Awaited<ReturnType<CliContext['reader']>>, id: CredentialId): string[] {
+  const clash = vault.envVarClash(id);
+  return clash && !clash.others.some((o) => catalogEntry(o)) ? [clash.name] : [];
 }
 
 /** Writes to stderr, ignoring a stderr that cannot be written (the disk it goes to is full, say). */

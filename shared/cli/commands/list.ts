@@ -6,6 +6,10 @@ import { vaultLocked } from '../../node/secrets/vault-errors';
 import { vaultFilesFor } from '../../node/secrets/vault-files';
 import { unknownReason } from '../../core/workflows';
 import { storedIn, type KeychainStatus } from '../../core/secret-store';
+import { withoutControlChars } from '../../core/control-chars';
+import { envVarClashFix, envVarClashText } from '../../core/env-var-names';
+import type { CredentialView } from '../../core/views';
+import { paint } from '../io';
 import { printJson, type CliContext, type ReadVault } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { shortDate, table } from '../format';
@@ -40,9 +44,24 @@ export async function list(_args: object, ctx: CliContext): Promise<ExitCode> {
     const plainHints = new Map(await Promise.all(creds.flatMap((c) => (c.meta && !c.secret ? [plain(c.id, c.meta.hint).then((h) => [c.id, h] as const)] : []))));
     const rows = creds.map((c) => [c.service, c.key, sourceLabel(c.source), plainHints.get(c.id) ?? c.meta?.hint ?? '-', shortDate(c.meta?.created_at), shortDate(c.meta?.last_used_at)]);
     ctx.io.out(table(['SERVICE', 'KEY', 'SOURCE', 'HINT', 'CREATED', 'LAST USED'], rows));
+    envVarClashNotes(ctx, reader, creds);
   }
   if (!keychain) return lockedVaultNote(ctx, reader);
   return sourcesUnknown(ctx, keychain);
+}
+
+/**
+ * Warns of each custom credential listed that carries no env var because its SERVICE_KEY is another credential's
+ * too (`my-svc.api_key` and `my_svc.api_key`, stored without names of their own): exec --with refuses it, get does
+ * not read the variable for it, and the user needs to know why, with the fix. Asked only of those without an env var.
+ */
+export function envVarClashNotes(ctx: CliContext, reader: ReadVault, creds: readonly CredentialView[]): void {
+  for (const c of creds) {
+    const clash = c.custom && !c.envVars.length ? reader.envVarClash(c.id) : undefined;
+    if (clash) ctx.io.err(`${paint(ctx.io).yellow('warning:')} ${withoutControlChars(envVarClashText(clash))}
+    fix: ${withoutControlChars(envVarClashFix(clash))}
+`);
+  }
 }
 
 /**

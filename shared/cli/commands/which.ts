@@ -6,7 +6,7 @@ import { paint } from '../io';
 import { printJson, type CliContext, type ReadVault } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { table } from '../format';
-import { lockedVaultNote, sourcesUnknown, uncheckedJson, uncheckedKeychain, vaultFileLocked } from './list';
+import { envVarClashNotes, lockedVaultNote, sourcesUnknown, uncheckedJson, uncheckedKeychain, vaultFileLocked } from './list';
 
 interface WhichRow {
   id: CredentialId;
@@ -66,6 +66,7 @@ export async function which(args: { service?: string; key?: string; all?: boolea
   else {
     ctx.io.out(table(['CREDENTIAL', 'SOURCE'], rows.map((r) => [r.id, sourceLabel(r.source)])));
     for (const r of rows) if (r.warning) ctx.io.err(`${paint(ctx.io).yellow('warning:')} ${r.id}: ${r.warning}\n`);
+    envVarClashNotes(ctx, vault, ids.flatMap((id) => views.get(id) ?? []));
   }
   if (keychain) return sourcesUnknown(ctx, keychain);
   if (!fromEnv) lockedVaultNote(ctx, vault);

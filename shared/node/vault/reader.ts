@@ -2,7 +2,7 @@ import { hasControlChars, withoutControlChars } from '../../core/control-chars';
 import { CATALOG, catalogEntry } from '../../core/catalog';
 import { checkedCredentialId, credentialId, splitCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
-import { carriedByAnother, catalogEnvVarOwner, defaultEnvVar, isReservedEnvVar } from '../../core/env-var-names';
+import { carriedByAnother, catalogEnvVarOwner, defaultEnvVar, envVarClashIn, isReservedEnvVar, type EnvVarClash } from '../../core/env-var-names';
 import { defaultWorkflow, pipelinePreferences, type PipelinePreferences } from '../../core/preferences';
 import { registerSecret } from '../../core/redact';
 import { storeName, type KeychainStatus, type SecretStore } from '../../core/secret-store';
@@ -197,6 +197,18 @@ export class VaultReader {
     const name = defaultEnvVar(id);
     if (isReservedEnvVar(name) || catalogEnvVarOwner(name) !== undefined) return [];
     return view?.kind === 'profile' && carriedByAnother(view.index.metadata, id, name) ? [] : [name];
+  }
+
+  /**
+   * Why custom credential `id`, without an env var of its own, carries none: the SERVICE_KEY it would take is
+   * another credential's too (a catalog one's, or custom ones' that fold to it: `my-svc.api_key` and
+   * `my_svc.api_key`). Undefined when it carries its name, or has one of its own. Said by exec --with (which refuses
+   * it), list, which and doctor: the stage would otherwise get one's value in place of the other's.
+   */
+  envVarClash(id: CredentialId, view: ReadView | undefined = this.view()): EnvVarClash | undefined {
+    // Its own name, read from the lookup index: the whole profile is parsed only for one without (a first version's).
+    if (catalogEntry(id) || view?.kind !== 'profile' || view.index.meta(id)?.env_var !== undefined) return undefined;
+    return envVarClashIn(view.index.metadata, id);
   }
 
   /** The value of `id` from the first of its env vars that is set, if any (see {@link handedOn} before giving it out). */

@@ -1,3 +1,4 @@
+import type { EnvVarClash } from '../../core/env-var-names';
 import type { PipelinePreferences } from '../../core/preferences';
 import type { CredentialId } from '../../core/credential';
 import type { AuditEvent, AuditEventName } from '../../core/records';
@@ -93,6 +94,11 @@ export abstract class VaultReads {
   /** Env vars that carry `id`, in precedence order. */
   envVarsFor(id: CredentialId): string[] {
     return this.reader.envVarsFor(id);
+  }
+
+  /** Why custom credential `id` carries no env var, when another credential carries its SERVICE_KEY (see {@link VaultReader.envVarClash}). */
+  envVarClash(id: CredentialId): EnvVarClash | undefined {
+    return this.reader.envVarClash(id);
   }
 
   /** The default workflow the user chose (see {@link VaultReader.defaultWorkflow}). */

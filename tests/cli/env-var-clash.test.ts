@@ -1,0 +1,99 @@
+// Two custom credentials stored without env var names of their own (as a first version stored them, or a hand-written
+// profile) whose ids fold to one SERVICE_KEY (`my-svc.api_key`, `my_svc.api_key`: MY_SVC_API_KEY) both claimed it:
+// `exec --with` both gave the stage the second's value under it, `get` of either read the shell's variable, and only
+// doctor said anything. Neither value may stand in for the other: exec refuses, get reads the stored value, and
+// list, which and doctor name both credentials and the fix.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const HF_TOKEN = `hf_${'Abcd1'.repeat(7)}`;
+const FIRST = 'first-value-0001';
+const SECOND = 'second-value-0002';
+const SHELL = 'shell-value-0003';
+
+/** A home whose profile holds my-svc.api_key and my_svc.api_key, neither with an env var of its own. */
+async function clashingHome(): Promise<TempHome> {
+  const t = makeTempHome();
+  expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF_TOKEN })).code).toBe(0);
+  expect((await cli(t, ['set', 'my-svc', 'api_key'], { input: FIRST })).code).toBe(0);
+  expect((await cli(t, ['set', 'my_svc', 'api_key', '--env-var', 'FOR_NOW_KEY'], { input: SECOND })).code).toBe(0);
+  const doc = JSON.parse(readFileSync(t.profile, 'utf8'));
+  delete doc.credential_metadata['my-svc.api_key'].env_var;
+  delete doc.credential_metadata['my_svc.api_key'].env_var;
+  writeFileSync(t.profile, JSON.stringify(doc, null, 2));
+  return t;
+}
+
+const printVar = ['sh', '-c', 'echo "[$MY_SVC_API_KEY]" > seen; echo ran'];
+
+describe('custom credentials whose SERVICE_KEY names fold to one', () => {
+  let t: TempHome;
+  beforeEach(async () => {
+    t = await clashingHome();
+  }, 60_000);
+
+  it('exec --with refuses either, naming both credentials and --env-var, and the stage never starts', async () => {
+    for (const withs of [['my-svc.api_key', 'my_svc.api_key'], ['my_svc.api_key'], ['my-svc.api_key']]) {
+      const r = await cli(t, ['exec', '--workflow', 'transcribe', '--no-mask', ...withs.flatMap((w) => ['--with', w]), '--', ...printVar], { env: { MY_SVC_API_KEY: SHELL } });
+      expect(r.code, r.stderr).toBe(2);
+      expect(existsSync(join(t.cwd, 'seen'))).toBe(false);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/my[-_]svc\.api_key has no env var of its own, and MY_SVC_API_KEY, the one it would take, is my[-_]svc\.api_key's too/);
+      expect(r.stderr).toMatch(/fix: Give it a name of its own: cpw-vault set my[-_]svc api_key --env-var NAME/);
+      expect(r.stderr).not.toContain(FIRST);
+      expect(r.stderr).not.toContain(SECOND);
+    }
+    const runs = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs as Array<{ status: string }>;
+    expect(runs.map((r) => r.status)).toEqual(['refused', 'refused', 'refused']);
+  }, 60_000);
+
+  it('get reads the stored value of each, never the shell variable either could mean', async () => {
+    expect((await cli(t, ['get', 'my-svc', 'api_key'], { env: { MY_SVC_API_KEY: SHELL } })).stdout).toBe(FIRST);
+    expect((await cli(t, ['get', 'my_svc', 'api_key'], { env: { MY_SVC_API_KEY: SHELL } })).stdout).toBe(SECOND);
+  }, 60_000);
+
+  it('exec --workflow still keeps the shell variable out of a stage that does not use it', async () => {
+    const r = await cli(t, ['exec', '--workflow', 'transcribe', '--no-mask', '--', ...printVar], { env: { MY_SVC_API_KEY: SHELL } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(t.cwd, 'seen'), 'utf8')).toBe('[]\n');
+  }, 60_000);
+
+  it('list, which and doctor name both credentials and the fix', async () => {
+    for (const args of [['list'], ['which', '--all'], ['which', 'my-svc', 'api_key']]) {
+      const r = await cli(t, args, { env: { MY_SVC_API_KEY: SHELL } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain("my-svc.api_key has no env var of its own, and MY_SVC_API_KEY, the one it would take, is my_svc.api_key's too");
+      if (args[1] !== 'my-svc') expect(r.stderr).toContain("my_svc.api_key has no env var of its own, and MY_SVC_API_KEY, the one it would take, is my-svc.api_key's too");
+      expect(r.stderr).toContain('fix: Give it a name of its own: cpw-vault set my-svc api_key --env-var NAME (the value is asked again).');
+      expect(r.stderr).not.toMatch(/shadows/);
+    }
+    const doctor = await cli(t, ['doctor']);
+    expect(doctor.stderr).toContain("my-svc.api_key has no env var of its own, and MY_SVC_API_KEY, the one it would take, is my_svc.api_key's too");
+    expect(doctor.stderr).toContain("my_svc.api_key has no env var of its own, and MY_SVC_API_KEY, the one it would take, is my-svc.api_key's too");
+    expect(doctor.stderr).toContain('fix: Give it a name of its own: cpw-vault set my_svc api_key --env-var NAME');
+  }, 60_000);
+
+  it('the fix it names works: with a name of its own, each value reaches the stage under its own variable', async () => {
+    const set = await cli(t, ['set', 'my_svc', 'api_key', '--env-var', 'MY_OTHER_KEY'], { input: SECOND });
+    expect(set.code, set.stderr).toBe(0);
+    const r = await cli(t, ['exec', '--workflow', 'transcribe', '--no-mask', '--with', 'my-svc.api_key', '--with', 'my_svc.api_key', '--', 'sh', '-c', 'echo "[$MY_SVC_API_KEY][$MY_OTHER_KEY]" > seen']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(t.cwd, 'seen'), 'utf8')).toBe(`[${FIRST}][${SECOND}]\n`);
+    expect((await cli(t, ['list'])).stderr).not.toContain('no env var of its own');
+  }, 60_000);
+
+  it('exec --with refuses two credentials naming one env var as their own (an older version stored such pairs)', async () => {
+    const doc = JSON.parse(readFileSync(t.profile, 'utf8'));
+    doc.credential_metadata['my-svc.api_key'].env_var = 'BOTH_KEY';
+    doc.credential_metadata['my_svc.api_key'].env_var = 'BOTH_KEY';
+    writeFileSync(t.profile, JSON.stringify(doc, null, 2));
+    const r = await cli(t, ['exec', '--workflow', 'transcribe', '--no-mask', '--with', 'my-svc.api_key', '--with', 'my_svc.api_key', '--', ...printVar]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(existsSync(join(t.cwd, 'seen'))).toBe(false);
+    expect(r.stderr).toContain('my-svc.api_key and my_svc.api_key (--with) both take the env var BOTH_KEY: the stage would get one value in place of the other.');
+    expect(r.stderr).toContain('fix: Give it a name of its own: cpw-vault set my_svc api_key --env-var NAME');
+  }, 60_000);
+});
