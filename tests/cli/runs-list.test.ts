@@ -85,4 +85,26 @@ describe('cpw-vault runs', () => {
     expect(r.stderr).toContain(`rm -- ${planted}`);
     expect(readFileSync(planted, 'utf8')).toBe(text);
   }, 60_000);
+
+  it('runs show prints every field of a planted line with its escape sequences and direction overrides as "?", in the table and in --json', async () => {
+    const t = makeTempHome();
+    const path = join(historyDir(t), 'runs.jsonl');
+    // A window title, a cleared screen, a right-to-left override ("evil" shown as "live"), an 8-bit CSI.
+    const E = '\u001b]0;owned\u0007\u001b[2J\u202Eevil\u009b31m';
+    const run = { id: `ev\u001bl01`, status: `failed${E}`, exit_code: 1, signal: `SIG${E}`, error: `boom${E}`, started_at: at(5), finished_at: `${at(4)}${E}`, duration_ms: 5, stripped: [`x${E}`], [`note${E}`]: `v${E}`, nested: { deep: [E] } };
+    writeFileSync(path, start(run), { mode: 0o600 });
+    const shown = 'boom?]0;owned??[2J?evil?31m';
+    for (const args of [['runs', '--json'], ['runs', 'show', 'ev?l01', '--json'], ['runs', 'show', 'ev?l01']]) {
+      const r = await cli(t, args);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+      // JSON's own escape of ESC is no escape sequence, but it is one again for whoever reads the document.
+      expect(r.stdout).not.toMatch(/\\u001b|\\u0007/);
+      for (const text of [shown, 'failed?]0;owned', 'SIG?]0;owned', 'note?]0;owned', 'v?]0;owned', 'x?]0;owned', 'ev?l01']) expect(r.stdout).toContain(text);
+    }
+    // The id shown is the one to delete by: the run recorded with its escape goes.
+    const del = await cli(t, ['runs', 'delete', 'ev?l01']);
+    expect(del.code, del.stderr).toBe(0);
+    expect(JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs).toEqual([]);
+  });
 });

@@ -80,7 +80,16 @@ export class RunHistory {
 
   /** One run by id (or unique id prefix). Throws INVALID_ARGUMENT when unknown. */
   get(id: string): RunRecord {
-    const matches = this.read().filter((r) => r.id === id || (id.length >= 4 && r.id.startsWith(id)));
+    return defused(this.find(id));
+  }
+
+  /**
+   * The run `id` names (its id or a unique prefix, as recorded or as shown), as recorded: a delete of a run whose id
+   * holds a control character appends the recorded id, which the shown one ("?" in its place) would not match.
+   */
+  private find(id: string): RunRecord {
+    const named = (runId: string) => runId === id || (id.length >= 4 && runId.startsWith(id));
+    const matches = this.readAsRecorded().filter((r) => named(r.id) || named(defused(r.id)));
     if (matches.length !== 1) throw new VaultError('INVALID_ARGUMENT', matches.length ? 'That run id prefix matches several runs.' : 'No run with that id.', 'List runs with: cpw-vault runs');
     return matches[0]!;
   }
@@ -118,7 +127,7 @@ export class RunHistory {
 
   /** Removes a run. Throws INVALID_ARGUMENT when unknown. */
   async delete(id: string): Promise<boolean> {
-    const target = this.get(id);
+    const target = this.find(id);
     await this.append({ op: 'delete', id: target.id }, { late: false });
     return true;
   }
@@ -219,16 +228,22 @@ export class RunHistory {
   }
 
   /**
-   * Every run, oldest first by start, within the bounds, as shown (no owner): a name
-   * holding control characters or text-direction overrides (a hand-edited or
-   * planted history, a program named so) shown with "?" in their place, by
-   * the CLI and the app alike ("\u202Eevil" showed as "live"). By start, however recorded: the fold's order is
+   * Every run, oldest first by start, within the bounds, as shown (no owner): every string of it (a name, the
+   * error text, the status, the signal, an id, a field's name, at any depth) holding control characters or
+   * text-direction overrides (a hand-edited or planted history, a program named so) shown with "?" in their place,
+   * by the CLI (its tables and its --json) and the app alike ("\u202Eevil" showed as "live"; only the names were,
+   * and `runs show` printed an escape sequence in the error text as it was). By start, however recorded: the fold's order is
    * the order the bounds keep runs by, where a run recorded late (its late file folded after every line of runs.jsonl,
    * or taken in after the lines appended meanwhile) and a long stage's run ended past the bounds come after runs that
    * started later; a list in that order read as out of time.
    */
   private read(): RunRecord[] {
-    return byStart(this.fold(true).runs, (r) => r.started_at).map(({ owner: _owner, ...run }) => (shownFields(run).some(hasControlChars) ? defused(run) : run));
+    return this.readAsRecorded().map(defused);
+  }
+
+  /** Every run as {@link read} lists them, its strings as recorded. */
+  private readAsRecorded(): RunRecord[] {
+    return byStart(this.fold(true).runs, (r) => r.started_at).map(({ owner: _owner, ...run }) => run);
   }
 
   /**
@@ -305,13 +320,30 @@ function byStart<T>(items: T[], startOf: (item: T) => unknown): T[] {
   return items.map((f) => ({ f, at: at(f) })).sort((a, b) => (a.at === b.at ? 0 : a.at < b.at ? -1 : 1)).map(({ f }) => f);
 }
 
-/** A run's names as shown (workflow, program, credentials). */
-function shownFields(run: RunRecord): string[] {
-  return [run.workflow, run.program, ...(Array.isArray(run.credentials) ? run.credentials : [])].filter((v): v is string => typeof v === 'string');
-}
-
-/** `run` with its shown names defused (see RunHistory.read). */
-function defused(run: RunRecord): RunRecord {
-  const clean = (v: unknown) => (typeof v === 'string' ? withoutControlChars(v) : v);
-  return { ...run, workflow: clean(run.workflow) as string, program: clean(run.program) as string, ...(Array.isArray(run.credentials) ? { credentials: run.credentials.map(clean) as RunRecord['credentials'] } : {}) };
+/**
+ * `value` with every string in it (a value, an array's item, an object's key, at any depth: MAX_JSON_DEPTH bounds it)
+ * with its control characters and text-direction overrides as "?" (see RunHistory.read). The same value, not a
+ * copy, when none holds one: a list of 10,000 clean runs allocates nothing.
+ */
+function defused<T>(value: T): T {
+  if (typeof value === 'string') return (hasControlChars(value) ? withoutControlChars(value) : value) as T;
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item = defused(value[i] as unknown);
+      if (item !== value[i]) (out ??= [...value])[i] = item;
+    }
+    return (out ?? value) as T;
+  }
+  let changed = false;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const key = defused(k);
+    const item = defused(v as unknown);
+    changed ||= key !== k || item !== v;
+    // Defined, not assigned: a field named "__proto__" (a hand-written line) stays a field, never the prototype.
+    Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
+  }
+  return (changed ? out : value) as T;
 }
