@@ -63,7 +63,7 @@ describe('cpw-vault runs', () => {
     const stats = await cli(t, ['runs', 'stats']);
     expect(stats.code, stats.stderr).toBe(0);
     expect(stats.stdout).not.toMatch(/undefined|NaN/);
-    expect(stats.stdout).toMatch(/^unknown\s+3$/m);
+    expect(stats.stdout).toMatch(/^unknown\s+4$/m); // upd004 too: its start set to no date, it is listed (and counted)
   });
 
   it('names a late file it cannot trust, with the rm that removes it; exec, run after run, stays quiet and leaves it', async () => {
@@ -106,5 +106,25 @@ describe('cpw-vault runs', () => {
     const del = await cli(t, ['runs', 'delete', 'ev?l01']);
     expect(del.code, del.stderr).toBe(0);
     expect(JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs).toEqual([]);
+  });
+
+  it('lists a run whose start is no date (hand-written, or set so by an update) as the oldest, with "-" as its start', async () => {
+    const t = makeTempHome();
+    const path = join(historyDir(t), 'runs.jsonl');
+    writeFileSync(path, [
+      start({ id: 'new001', started_at: at(10), ...ended }),
+      start({ id: 'hand02', started_at: 'last tuesday', ...ended }),
+      start({ id: 'upd003', started_at: at(20), ...ended }),
+      `${JSON.stringify({ op: 'update', id: 'upd003', patch: { started_at: 'yesterday-ish' } })}\n`,
+      start({ id: 'num004', started_at: at(30), ...ended }),
+      `${JSON.stringify({ op: 'update', id: 'num004', patch: { started_at: 2024 } })}\n`,
+    ].join(''), { mode: 0o600 });
+    const json = await cli(t, ['runs', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    expect((JSON.parse(json.stdout).runs as Array<{ id: string }>).map((r) => r.id)).toEqual(['new001', 'num004', 'upd003', 'hand02']); // newest first: the undated last, in the order recorded
+    const r = await cli(t, ['runs']);
+    expect(r.code, r.stderr).toBe(0);
+    for (const id of ['hand02', 'upd003', 'num004']) expect(r.stdout).toMatch(new RegExp(`^${id}\\s+transcribe\\s+stage\\s+succeeded\\s+0\\s+-\\s+1\\.5s$`, 'm'));
+    expect((await cli(t, ['runs', 'show', 'upd003'])).stdout).toMatch(/^started_at\s+yesterday-ish$/m);
   });
 });

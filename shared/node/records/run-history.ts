@@ -273,7 +273,9 @@ export class RunHistory {
     }
     const folded = [...fold.runs.values()];
     const oldest = this.ageFrom(folded.map((f) => f.run)) - maxAgeDays * 86_400_000;
-    let kept = folded.filter((f) => Date.parse(f.run.started_at) >= oldest);
+    // A start that is no date (hand-written, or set so by an update) has no age: listed (with "-" as its start, first
+    // as the oldest), left to the count and size bounds, never dropped unseen as NaN >= oldest would.
+    let kept = folded.filter((f) => !(startTime(f.run.started_at) < oldest));
     // The old file's runs come first, but an older cpw-vault run again after an upgrade adds newer ones to it: by start.
     if (legacy.length) kept = byStart(kept, (f) => f.run.started_at);
     kept = withinBytes(kept.slice(Math.max(0, kept.length - maxRuns)), keptBytes(bounds));
@@ -295,7 +297,7 @@ export class RunHistory {
    */
   private ageFrom(runs: RunRecord[]): number {
     let newest = -Infinity;
-    for (const r of runs) if (!this.mine.has(r.id)) newest = Math.max(newest, Date.parse(r.started_at) || -Infinity);
+    for (const r of runs) if (!this.mine.has(r.id)) newest = Math.max(newest, startTime(r.started_at) || -Infinity);
     const now = (this.options.now?.() ?? new Date()).getTime();
     return newest === -Infinity ? now : Math.min(now, newest);
   }
@@ -307,14 +309,18 @@ function messageOf(err: unknown): string {
   return `${err instanceof Error ? err.message : String(err)}${typeof fix === 'string' && fix ? ` Fix: ${fix}` : ''}`;
 }
 
+/** A run's start in ms, or NaN when it is no date (a number an update set is no date, though Date.parse reads one). */
+function startTime(start: unknown): number {
+  return typeof start === 'string' ? Date.parse(start) : NaN;
+}
+
 /**
  * `items` oldest first by their run's start (`startOf`). Stable: runs started at the same instant keep their order. A
  * start that is no date (a hand-edited line, an update that set it so) counts as oldest.
  */
 function byStart<T>(items: T[], startOf: (item: T) => unknown): T[] {
   const at = (item: T) => {
-    const start = startOf(item);
-    const t = typeof start === 'string' ? Date.parse(start) : NaN;
+    const t = startTime(startOf(item));
     return Number.isNaN(t) ? -Infinity : t;
   };
   return items.map((f) => ({ f, at: at(f) })).sort((a, b) => (a.at === b.at ? 0 : a.at < b.at ? -1 : 1)).map(({ f }) => f);
