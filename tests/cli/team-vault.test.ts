@@ -1,10 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
+import { collect } from '../helpers/children';
 import { fileCli, fileEnv, inPty, makeFileVaultHome, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
@@ -241,6 +242,25 @@ describe('team init that cannot write its recipients list', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain(`encrypted to you as ${userInfo().username})`);
     expect(readdirSync(t.cwd).sort()).toEqual(['cpw-team.age', 'cpw-team.age.recipients']);
+  });
+});
+
+describe('team init that cannot write its team file', () => {
+  it('leaves a recipients list that was already there (committed alone to git) byte-identical, and makes nothing', async () => {
+    const t = makeTempHome();
+    // A long key makes the team file far bigger than the list: the file-size limit below fails its write alone (EFBIG, as a full disk would).
+    expect((await cli(t, ['set', 'openai', 'api_key'], { input: `sk-${'x'.repeat(4000)}` })).code).toBe(0);
+    const list = join(t.cwd, 'cpw-team.age.recipients');
+    const before = '# carol\nage1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq\n';
+    writeFileSync(list, before);
+    // Node ignores SIGXFSZ: a write past `ulimit -f` (KiB) fails with EFBIG instead of killing it.
+    const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service };
+    const child = spawn('bash', ['-c', 'ulimit -f 2 && exec "$0" "$@"', process.execPath, BIN, 'team', 'init', '--add', 'openai.api_key'], { cwd: t.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const r = await collect(child, '');
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('cpw-team.age');
+    expect(readdirSync(t.cwd)).toEqual(['cpw-team.age.recipients']);
+    expect(readFileSync(list, 'utf8')).toBe(before);
   });
 });
 

@@ -167,11 +167,25 @@ export async function updateTeamFile(files: TeamFiles, change: () => Promise<Tea
       writeFileDurably(files.recipients, recipients);
       return next;
     }
-    // A new team (init): the list first, and the team file only once it is written. A failed init left a team file
-    // with no recipients list, which the next init refused as "already exists"; a list alone is rewritten by it.
-    writeFileDurably(files.recipients, recipients);
+    // A new team (init). A failed init removes only what it made, and changes nothing that was there before.
+    const sealedBytes = Buffer.from(sealed, 'latin1');
+    if (lstatSync(files.recipients, { throwIfNoEntry: false })) {
+      // A list already there (committed alone to git, say) is replaced only once the team file is written: removing
+      // it when the team file's write failed lost it. The team file is written exclusively, so the one removed is ours.
+      writeFileDurably(files.file, sealedBytes, { exclusive: true });
+      try {
+        writeFileDurably(files.recipients, recipients);
+      } catch (err) {
+        rmSync(files.file, { force: true });
+        throw err;
+      }
+      return next;
+    }
+    // No list yet: the list first, and the team file only once it is written. A failed init left a team file with
+    // no recipients list, which the next init refused as "already exists"; a list alone is rewritten by it.
+    writeFileDurably(files.recipients, recipients, { exclusive: true });
     try {
-      writeFileDurably(files.file, Buffer.from(sealed, 'latin1'));
+      writeFileDurably(files.file, sealedBytes, { exclusive: true });
     } catch (err) {
       rmSync(files.recipients, { force: true });
       throw err;
