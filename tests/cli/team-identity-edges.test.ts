@@ -46,4 +46,26 @@ describe('team identity, used the way people get it wrong', () => {
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(t.cwd).filter((f) => f.startsWith('identity-backup'))).toEqual([]);
   });
+  it('Ctrl-C while --export-identity seals the backup of an identity this run created: exit 130, and says the identity was stored', async () => {
+    const fresh = makeTempHome();
+    const pass = join(fresh.root, 'backup-pass');
+    writeFileSync(pass, 'identity backup passphrase\n', { mode: 0o600 });
+    const out = join(fresh.cwd, 'identity-backup.age');
+    const { child, done } = startCli(fresh, ['team', 'identity', '--export-identity', out, '--passphrase-file', pass]);
+    let said = '';
+    child.stderr.on('data', (d: Buffer) => {
+      said += d.toString();
+      if (said.includes('Encrypting the identity backup')) child.kill('SIGINT');
+    });
+    const r = await done;
+    expect(r.code, r.stderr).toBe(130);
+    // "nothing changed" was false: the identity made on this first use stays stored (it is needed anyway).
+    expect(r.stderr).not.toContain('nothing changed');
+    const stored = await cli(fresh, ['team', 'identity']);
+    expect(stored.stderr).not.toContain('Created');
+    expect(r.stderr).toContain(`cancelled: the backup ${out} was not written; your new team identity was created and stays stored in your vault as cpw-vault.team_identity (${stored.stdout.trim()}).`);
+    expect(r.stderr).toContain(`cpw-vault team identity --export-identity ${out}`);
+    expect(existsSync(out)).toBe(false);
+    await cli(fresh, ['delete', 'cpw-vault', 'team_identity', '--yes']);
+  });
 });

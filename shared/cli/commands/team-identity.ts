@@ -35,6 +35,7 @@ export async function teamIdentityCmd(args: IdentityArgs, ctx: CliContext): Prom
   return interruptible(async (signal) => {
     let key: TeamKey;
     let note: string;
+    let created = false;
     if ([args.identityFile, args.import, args.fromExport].filter((a) => a !== undefined).length > 1 || (args.fromExport !== undefined && args.exportIdentity)) {
       throw new VaultError('INVALID_ARGUMENT', 'Give one of --identity-file, --import and --from-export (and --export-identity apart from --from-export: each has its own passphrase).', 'Run them one at a time.');
     }
@@ -50,14 +51,35 @@ export async function teamIdentityCmd(args: IdentityArgs, ctx: CliContext): Prom
     } else {
       const made = await ensureIdentity(await ctx.vault(), signal);
       key = made;
+      created = made.created;
       note = made.created ? `Created a team identity; its private half is in your vault as ${TEAM_IDENTITY.id} (never in a plain file).` : `Your team identity (${TEAM_IDENTITY.id} in your vault).`;
     }
-    if (args.exportIdentity) await exportIdentity(args, key, ctx, signal);
+    if (args.exportIdentity) {
+      try {
+        await exportIdentity(args, key, ctx, signal);
+      } catch (err) {
+        throw created ? createdThenFailed(err, key, resolve(ctx.io.cwd, args.exportIdentity)) : err;
+      }
+    }
     if (ctx.globals.json) printJson(ctx.io, { recipient: key.recipient });
     else ctx.io.out(`${key.recipient}\n`);
     ctx.io.err(`${note} Send the age1... line to a member, who runs: cpw-vault team add <you> ${key.recipient}\n`);
     return EXIT.ok;
   });
+}
+
+/**
+ * The error of an --export-identity that failed after this run created the identity. The identity stays stored (a
+ * first use needs it anyway, and it is in the vault, not a plain file): "cancelled: nothing changed" was false, and a
+ * user who believed it found a new identity in `cpw-vault list`. Same code, so a Ctrl-C still exits 130.
+ */
+function createdThenFailed(err: unknown, key: TeamKey, target: string): unknown {
+  if (!(err instanceof VaultError)) return err;
+  const stored = `your new team identity was created and stays stored in your vault as ${TEAM_IDENTITY.id} (${key.recipient})`;
+  const again = `To write the backup: cpw-vault team identity --export-identity ${shellWord(target)}`;
+  // A cancel prints its message alone (no fix line), so the way on is in it; its cause is the signal (the exit code).
+  if (err.code === 'CANCELLED') return new VaultError('CANCELLED', `cancelled: the backup ${target} was not written; ${stored}. ${again}`, err.fix, { cause: (err as { cause?: unknown }).cause });
+  return new VaultError(err.code, `${err.message} The backup was not written; ${stored}.`, `${err.fix} ${again}`, { cause: err, fields: err.fields });
 }
 
 /** The age-keygen identity of `--import FILE|-`. */
