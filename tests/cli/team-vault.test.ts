@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, lchownSync, mkdirSync, readdirSync, readFileSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -261,6 +261,25 @@ describe('team init that cannot write its team file', () => {
     expect(r.stderr).toContain('cpw-team.age');
     expect(readdirSync(t.cwd)).toEqual(['cpw-team.age.recipients']);
     expect(readFileSync(list, 'utf8')).toBe(before);
+  });
+});
+
+describe('a symbolic link another user planted at the team file\'s lock, in a shared folder', () => {
+  it('is refused, and the fix is about the team file\'s folder, not the profile (which is in the home)', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: TMDB })).code).toBe(0);
+    const shared = join(t.root, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    const lock = join(shared, 'cpw-team.age.lock');
+    symlinkSync(join(t.root, 'their-file'), lock);
+    lchownSync(lock, 65534, 65534); // nobody's: tests run as root
+    const r = await cli(t, ['team', 'init', '--file', join(shared, 'cpw-team.age'), '--add', 'tmdb.api_key']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`The lock ${lock} is a symbolic link of another user (uid 65534), who may have planted it; refusing to follow it.`);
+    expect(r.stderr).not.toContain('profile');
+    expect(r.stderr).toContain(`fix: Keep the team file in a folder only you can write (clone its repository under your home): other users can create files in ${shared}.`);
+    expect(readdirSync(shared)).toEqual(['cpw-team.age.lock']);
   });
 });
 

@@ -31,9 +31,10 @@ const quoted = (path: string) => `'${path.replace(/'/g, `'\\''`)}'`;
 
 /**
  * PROFILE_SYMLINK for a link at the lock's name. One of another user (planted in a shared folder) is not the user's
- * to remove (`rm` fails in a sticky folder): the fix is then to keep the profile elsewhere.
+ * to remove (`rm` fails in a sticky folder): the fix is then to keep the locked file elsewhere (`foreignFix`, from
+ * the caller that knows which file it is; the profile's by default).
  */
-function linkedLock(lockPath: string): VaultError {
+function linkedLock(lockPath: string, foreignFix?: string): VaultError {
   let owner: number | undefined;
   try {
     owner = lstatSync(lockPath).uid;
@@ -41,7 +42,7 @@ function linkedLock(lockPath: string): VaultError {
     owner = undefined;
   }
   if (owner !== undefined && uid !== undefined && owner !== uid && owner !== 0) {
-    return new VaultError('PROFILE_SYMLINK', `The lock ${lockPath} is a symbolic link of another user (uid ${owner}), who may have planted it; refusing to follow it.`, 'Keep the profile in a folder only you can write (the default, ~/.cp-whisperx, is one); do not use this folder.');
+    return new VaultError('PROFILE_SYMLINK', `The lock ${lockPath} is a symbolic link of another user (uid ${owner}), who may have planted it; refusing to follow it.`, foreignFix ?? 'Keep the profile in a folder only you can write (the default, ~/.cp-whisperx, is one); do not use this folder.');
   }
   return new VaultError('PROFILE_SYMLINK', `The lock ${lockPath} is a symbolic link; refusing to follow it.`, `Remove it if no cpw-vault runs: rm ${quoted(lockPath)}`);
 }
@@ -52,10 +53,10 @@ function linkedLock(lockPath: string): VaultError {
  * lock: it says nothing of a holder to wait for, and removing it could break whatever made it (a program's
  * socket, a script's pipe). It is refused at once with the `rm` to run: never waited on, opened or removed.
  */
-function refuseForeign(lockPath: string, s: Stats): void {
-  if (s.isSymbolicLink()) throw linkedLock(lockPath);
+function refuseForeign(lockPath: string, s: Stats, foreignFix?: string): void {
+  if (s.isSymbolicLink()) throw linkedLock(lockPath, foreignFix);
   if (uid !== undefined && s.uid !== uid) {
-    throw new VaultError('PROFILE_PERMISSIONS', `The lock ${lockPath} belongs to another user (uid ${s.uid}); refusing to share it.`, `Use a profile in a folder only you can write, or as its owner remove it: rm ${lockPath}`);
+    throw new VaultError('PROFILE_PERMISSIONS', `The lock ${lockPath} belongs to another user (uid ${s.uid}); refusing to share it.`, foreignFix ?? `Use a profile in a folder only you can write, or as its owner remove it: rm ${lockPath}`);
   }
   if (s.isFile() || s.isDirectory()) return;
   const what = s.isFIFO() ? 'a named pipe (FIFO)' : s.isSocket() ? 'a socket' : s.isBlockDevice() || s.isCharacterDevice() ? 'a device' : 'not a regular file';
@@ -84,20 +85,20 @@ function readRegular(path: string): { raw: string; stat: Stats } | undefined {
 }
 
 /** What is at the lock path now, without following a link, opening anything but a plain file, or blocking. */
-function peek(lockPath: string): Peek {
+function peek(lockPath: string, foreignFix?: string): Peek {
   let found: { raw: string; stat: Stats } | undefined;
   try {
     // lstat first: a fifo or device is judged by its type alone, never opened (a device may act on an open).
     const s = lstatSync(lockPath, { throwIfNoEntry: false });
     if (!s) return { kind: 'free' };
-    refuseForeign(lockPath, s);
+    refuseForeign(lockPath, s, foreignFix);
     if (s.isDirectory()) return { kind: 'legacy-dir', mtimeMs: s.mtimeMs };
     found = readRegular(lockPath);
   } catch (err) {
     throw err instanceof VaultError ? err : lockIoError(err, lockPath);
   }
   if (!found) return { kind: 'free' }; // gone, or replaced since the lstat: the next try sees what is there now
-  refuseForeign(lockPath, found.stat);
+  refuseForeign(lockPath, found.stat, foreignFix);
   const { raw, stat } = found;
   try {
     const owner = JSON.parse(raw) as LockOwner;
@@ -183,9 +184,10 @@ function takeOver(lockPath: string, seen: Exclude<Peek, { kind: 'free' }>): void
  * (dead pid, earlier boot) is taken over at once; a live holder is waited
  * for up to `waitMs` (30 s, longer than any stale window), and then
  * PROFILE_LOCKED names its pid. A lock lost while held never crashes the
- * process: `fn` sees it through `assertHeld`.
+ * process: `fn` sees it through `assertHeld`. `foreignFix`: the fix when another user's link or file is at the lock's
+ * name, for a file that is not the profile (the advice by default is about the profile's folder).
  */
-export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Promise<T>, waitMs = DEFAULT_LOCK_WAIT_MS): Promise<T> {
+export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Promise<T>, waitMs = DEFAULT_LOCK_WAIT_MS, foreignFix?: string): Promise<T> {
   const lockPath = `${target}.lock`;
   const owner: LockOwner = { ...currentOwner(), nonce: uniqueHex(8), since: isoNow() };
   const mine = JSON.stringify(owner);
@@ -194,7 +196,7 @@ export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Pr
   const pause = backoff();
   for (;;) {
     if (tryCreate(lockPath, owner)) break;
-    const seen = peek(lockPath);
+    const seen = peek(lockPath, foreignFix);
     if (seen.kind === 'free') continue;
     if (isGone(seen)) {
       takeOver(lockPath, seen);

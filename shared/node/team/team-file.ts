@@ -1,4 +1,5 @@
 import { lstatSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Decrypter, Encrypter, armor } from 'age-encryption';
 import { VaultError } from '../../core/errors';
 import { registerSecret } from '../../core/redact';
@@ -191,7 +192,7 @@ export async function updateTeamFile(files: TeamFiles, change: () => Promise<Tea
       throw err;
     }
     return next;
-  }, options.lockWaitMs);
+  }, options.lockWaitMs, foreignLockFix(files));
 }
 
 /** Writes only the recipients list (from the team file's members). */
@@ -199,7 +200,15 @@ export async function writeRecipientsFile(files: TeamFiles, doc: TeamDocument): 
   await withFileLock(files.file, async () => {
     removeTempsOf(files.recipients);
     writeFileDurably(files.recipients, Buffer.from(recipientsText(doc.members), 'utf8'));
-  });
+  }, undefined, foreignLockFix(files));
+}
+
+/**
+ * The fix when another user's link or file sits at `cpw-team.age.lock`: about the team file's folder (a shared one,
+ * where they could plant it), not the profile's, which the default advice names and which was never in question.
+ */
+function foreignLockFix(files: TeamFiles): string {
+  return `Keep the team file in a folder only you can write (clone its repository under your home): other users can create files in ${dirname(files.file)}. If you did not make ${files.file}.lock, leave it to that folder's owner or an admin to remove; do not use this folder.`;
 }
 
 /** Not a recipient: what to send to a member. */
