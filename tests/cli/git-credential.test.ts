@@ -80,6 +80,19 @@ describe('cpw-vault git-credential', () => {
     expect(Number(/maxrss=(\d+)/.exec(r.stderr)![1]) / 1024).toBeLessThan(150); // MiB: Node itself is ~45
   });
 
+  it('store and erase read a 100 MB request to its end with bounded memory, as get does, and exit 0 having changed nothing', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    const big = Buffer.from(`protocol=https\nhost=huggingface.co\nusername=ada\npassword=hf_${'G'.repeat(100 * 1024 * 1024)}\n\n`);
+    for (const operation of ['store', 'erase']) {
+      const r = spawnSync('/usr/bin/time', ['-f', 'maxrss=%M', process.execPath, BIN, 'git-credential', operation], { input: big, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8', maxBuffer: 1024 * 1024 });
+      expect(r.status, `${operation}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toBe('');
+      expect(Number(/maxrss=(\d+)/.exec(r.stderr)![1]) / 1024, operation).toBeLessThan(150); // MiB: it held all of it
+    }
+    expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
+  });
+
   // The fields git passes on need not be UTF-8 (a user name from the URL, a `path`, the server's `wwwauth[]` headers
   // that git 2.41+ forwards): the helper refused the whole request ("stdin is not valid UTF-8; nothing was stored",
   // exit 2), so a clone of huggingface.co fell back to a password prompt. A NUL in the user name, or a line break in

@@ -89,6 +89,15 @@ async function readRequest(ctx: CliContext): Promise<string> {
   return new TextDecoder('utf-8').decode(await ctx.io.readStdinBytes(MAX_REQUEST_BYTES + 1));
 }
 
+/**
+ * Reads git's request to its end and drops it (store, erase, an operation a later git adds): git is never cut off
+ * (a helper that exits first gives it SIGPIPE), and past what a request can hold nothing is kept, as for get: all of
+ * stdin held took 353 MB for a 100 MB request.
+ */
+async function discardRequest(ctx: CliContext): Promise<void> {
+  await (ctx.io.readStdinBytes ? ctx.io.readStdinBytes(MAX_REQUEST_BYTES + 1) : ctx.io.readStdin()).catch(() => undefined);
+}
+
 /** git's protocol carries one line per field: a NUL or line break would end or split it. */
 const UNSAYABLE = /[\n\0]/;
 
@@ -142,12 +151,12 @@ export async function gitCredential(args: { operation: string }, ctx: CliContext
       return EXIT.ok;
     case 'store':
     case 'erase':
-      await ctx.io.readStdin().catch(() => ''); // consume git's request (whatever its bytes); change nothing
+      await discardRequest(ctx); // consume git's request (whatever its bytes); change nothing
       return EXIT.ok;
     default:
       // git's protocol: a helper silently ignores operations it does not know (a later git may add some).
       if (ctx.io.stdinIsTTY) throw new VaultError('INVALID_ARGUMENT', 'Unknown git-credential operation.', 'Use: cpw-vault git-credential config   (git itself calls get, store and erase).');
-      await ctx.io.readStdin().catch(() => '');
+      await discardRequest(ctx);
       return EXIT.ok;
   }
 }
