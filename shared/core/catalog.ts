@@ -4,7 +4,7 @@
  * shape a valid value has, and where a user gets one. Pure data.
  */
 import { hasControlChars } from './control-chars';
-import { looksLikeKey, type CredentialId } from './credential';
+import { hasLoneSurrogate, looksLikeKey, type CredentialId } from './credential';
 import { VaultError } from './errors';
 
 /** Section of the seed profile schema a credential's slot lives in. */
@@ -177,7 +177,8 @@ function asRead(label: string): string {
 /**
  * Why `label` cannot name credential `id` in `list` and the app, or
  * undefined: text of 1-80 characters on one line without control characters
- * (printed as it is, an escape sequence would drive the terminal), not one
+ * (printed as it is, an escape sequence would drive the terminal) or half of
+ * a UTF-16 pair, not one
  * that reads blank (spaces, zero-width characters: a row with no name), and
  * not one that reads as a catalog credential's label on another credential
  * (two rows "HuggingFace token", one of them not the token stages get).
@@ -187,6 +188,9 @@ export function labelProblem(id: CredentialId, label: unknown): { message: strin
   if (hasControlChars(label)) {
     return { message: 'The label must be one line without control characters (line breaks, tabs, escape sequences, text-direction overrides).', fix: 'Type the label again without them.' };
   }
+  // Half of a UTF-16 pair (a page can send one over IPC; no keyboard types it) is no character: the user fields refused
+  // it, while a label stored it, to be shown as U+FFFD by the app and `list` and written as U+FFFD by any UTF-8 output.
+  if (hasLoneSurrogate(label)) return { message: 'The label holds a broken character (half of an emoji or other UTF-16 pair).', fix: 'Type the label again.' };
   const read = asRead(label);
   if (read === '') return { message: 'The label is blank: the credential would show as an empty row.', fix: 'Type a label, or leave it out to show the credential by its name.' };
   const taken = CATALOG.find((e) => e.id !== id && e.label.toLowerCase() === read);

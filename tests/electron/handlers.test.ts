@@ -57,6 +57,16 @@ describe('IPC handlers over the real vault and keychain', () => {
     expect(await s.call('credentialsReveal', { service: 'deepl', key: 'api_key' })).toMatchObject({ ok: false, error: { code: 'CREDENTIAL_MISSING' } });
   });
 
+  it.each(['Half \ud83d here', 'Low \ude00 half', 'ends \ud800'])('a label holding half of a UTF-16 pair (%j, which only a page can send) is refused, as the user fields are; nothing is stored', async (label) => {
+    const s = await setupMain();
+    const r = await s.call('credentialsSet', { service: 'deepl', key: 'api_key', value: 'dk-1', label });
+    expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('broken character') } });
+    expect((await s.value<Array<{ id: string }>>('credentialsList')).map((c) => c.id)).not.toContain('deepl.api_key');
+    expect(await s.call('credentialsReveal', { service: 'deepl', key: 'api_key' })).toMatchObject({ ok: false, error: { code: 'CREDENTIAL_MISSING' } });
+    // A whole pair (an emoji) is a character like any other.
+    expect(await s.call('credentialsSet', { service: 'deepl', key: 'api_key', value: 'dk-1', label: 'DeepL \ud83d\ude00' })).toMatchObject({ ok: true });
+  });
+
   it('a new custom credential named one edit from a catalog one is refused, naming the one meant (the app stored huggingfce.token); with an env var of its own it is stored', async () => {
     const s = await setupMain();
     expect(await s.call('credentialsSet', { service: 'huggingfce', key: 'token', value: HF })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: 'huggingfce.token is not a known credential: did you mean huggingface.token? Nothing was stored.' } });
