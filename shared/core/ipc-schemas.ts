@@ -20,6 +20,20 @@ const migration = z.strictObject({
   reviewed: z.string().max(128).optional(),
 });
 
+/** Most fields a profile section update may name (the profile has 5 editable user fields and 7 preferences). */
+export const MAX_UPDATE_FIELDS = 32;
+
+/**
+ * A section of a profile update: an object of at most {@link MAX_UPDATE_FIELDS} fields with short names; their
+ * values are the Vault's to check. Unbounded, a page sending 100,000 made-up field names held main's event loop
+ * for 20 s (the window froze) and got every name back in a 10 MB error. The message quotes no name.
+ */
+const updateSection = z
+  .record(z.string(), z.unknown())
+  .refine((fields) => Object.keys(fields).length <= MAX_UPDATE_FIELDS && Object.keys(fields).every((k) => k.length <= 64), {
+    message: `at most ${MAX_UPDATE_FIELDS} fields, each named in at most 64 characters`,
+  });
+
 /** A passphrase crossing IPC (the Security section): bounded; its rules (length, not the current one) are main's. */
 const passphrase = z.string().min(1).max(4096);
 
@@ -31,7 +45,7 @@ const passphrase = z.string().min(1).max(4096);
  */
 export const ARG_SCHEMAS = {
   profileGet: z.tuple([]),
-  profileUpdate: z.tuple([z.strictObject({ user: z.record(z.string(), z.unknown()).optional(), preferences: z.record(z.string(), z.unknown()).optional() })]),
+  profileUpdate: z.tuple([z.strictObject({ user: updateSection.optional(), preferences: updateSection.optional() })]),
   profileAvatar: z.tuple([]),
   profileFixPermissions: z.tuple([]),
   credentialsList: z.tuple([]),

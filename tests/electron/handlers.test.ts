@@ -290,6 +290,24 @@ describe('the guard', () => {
     expect(await s.value('profileGet')).toMatchObject({ profile: { user: { name: 'Ada', email: '' } } });
   });
 
+  it('a profile update naming 20,000 made-up fields, or one with a 1 MiB name, is refused by its shape: a short answer that quotes no name; nothing is written', async () => {
+    const s = await setupMain();
+    await s.value('profileUpdate', { user: { name: 'Ada' } });
+    const before = readFileSync(s.t.profile, 'utf8');
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 20_000; i++) many[`made_up_${i}`] = 'x';
+    const long = 'n'.repeat(1024 * 1024);
+    for (const update of [{ user: many }, { preferences: many }, { user: { [long]: 'x' } }, { preferences: { [`\u001b[2J${'z'.repeat(70)}`]: true } }]) {
+      const r = await s.call('profileUpdate', update);
+      expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', fields: [{ message: expect.stringContaining('at most 32 fields') }] } });
+      // It named every field back (10 MB for 100,000 of them, after 20 s of main's event loop comparing names).
+      expect(JSON.stringify(r).length).toBeLessThan(1024);
+      expect(JSON.stringify(r)).not.toMatch(/made_up_|nnnn|zzzz/);
+    }
+    expect(readFileSync(s.t.profile, 'utf8')).toBe(before);
+    expect(await s.value('profileUpdate', { user: { name: 'Grace' } })).toMatchObject({ profile: { user: { name: 'Grace' } } });
+  });
+
   it('errors carry code, message and fix, and never the secret', async () => {
     const s = await setupMain();
     const canary = 'zq-ipc-canary-7f3b-1234567890';
