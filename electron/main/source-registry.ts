@@ -9,6 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { refuseOwnFiles, type OwnFiles } from '../../shared/node/migration/own-files';
+import { hasControlChars } from '../../shared/core/control-chars';
+import { hasLoneSurrogate } from '../../shared/core/credential';
 import { VaultError, isVaultError } from '../../shared/core/errors';
 import type { MigrationSource } from '../../shared/core/ipc-contract';
 import { MAX_SOURCE_BYTES } from '../../shared/core/migration-sources';
@@ -42,11 +44,17 @@ export class SourceRegistry {
 
 /**
  * Checks a path the preload says was dropped, before main asks the user
- * about it: absolute, a regular file (not a link, folder or device), at most
+ * about it: absolute, shown as it is (no control or broken characters), a
+ * regular file (not a link, folder or device), at most
  * the migration size limit, and not one of cpw-vault's own files.
  */
 export function checkDroppedPath(path: string, own: OwnFiles): string {
   if (!isAbsolute(path) || path.includes('\0')) throw new VaultError('INVALID_ARGUMENT', 'That dropped item is not a file on this computer.', 'Drop a secrets.json, .env or token file from your file manager.');
+  // main's dialog shows the path as it is, and it is what guards the read: a name with a line break or a text-direction
+  // override ("secrets\u202Etxt.env") would make it show another file, and every message below would echo it too.
+  if (hasControlChars(path) || hasLoneSurrogate(path)) {
+    throw new VaultError('INVALID_ARGUMENT', 'The dropped file\'s path holds control characters (a line break, an escape sequence, a text-direction override) or a broken character, so cpw-vault cannot show you which file it is; nothing was read.', 'Rename the file (or its folder), then drop it again.');
+  }
   const full = resolve(path);
   refuseOwnFiles(full, own);
   const s = lstatSync(full, { throwIfNoEntry: false });

@@ -129,6 +129,25 @@ describe('migration sources are handles main minted; the renderer never names a 
     expect(other.untouched()).toBe(true);
   });
 
+  it('a "dropped" path whose name holds a line break, an escape sequence, a text-direction override or half a UTF-16 pair is refused before main\'s dialog would show it (as another name); the answer does not echo it', async () => {
+    const s = await setupMain();
+    const dir = join(s.t.root, 'downloads');
+    mkdirSync(dir);
+    const names = ['secrets\u202Etxt.env', 'notes.txt\n\nsecrets.json', 'a\u001b[2Jb.env', 'broken\ud800.env'];
+    for (const name of names) writeFileSync(join(dir, name), `HF_TOKEN=${HF}\n`);
+    for (const path of [...names.map((n) => join(dir, n)), '/tmp/\u001b]0;pwned\u0007']) {
+      const r = await s.call('migrationDrop', path);
+      expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('control characters') } });
+      expect(JSON.stringify(r)).not.toContain(JSON.stringify(dir).slice(1, -1));
+    }
+    expect(s.dialogs).toEqual([]);
+    // An ordinary name beside them is asked about as before.
+    writeFileSync(join(dir, 'plain.env'), `HF_TOKEN=${HF}\n`);
+    s.answers.confirmSource = false;
+    expect(await s.call('migrationDrop', join(dir, 'plain.env'))).toEqual({ ok: true, value: null });
+    expect(s.dialogs).toEqual([{ kind: 'confirmSource', paths: [join(dir, 'plain.env')] }]);
+  });
+
   it('drops fired in a loop while main\'s dialog is open: one dialog, the others refused at once; after the answer, the next drop asks again', async () => {
     const s = await setupMain();
     const other = otherProject(s.t.root);
