@@ -40,6 +40,9 @@ import { CLIPBOARD_CLEAR_MS, createCopyGuard, type CopyGuard } from './copy-guar
 /** Page size when the caller names none. */
 export const DEFAULT_PAGE = 100;
 
+/** Avatars main keeps in memory, one per URL, the oldest dropped first. */
+export const AVATAR_MEMO = 4;
+
 /** What the handlers work with. */
 export interface MainDeps {
   vault: Vault;
@@ -230,9 +233,15 @@ export function createHandlers(given: MainDeps): Handlers {
     profileAvatar: async () => {
       const url = vault.getProfile().profile.user.avatar_url;
       if (!url) return null;
-      // Only the URL saved in the profile, once per URL per session.
-      if (!avatars.has(url)) avatars.set(url, fetchAvatar(url, deps.fetch).then((a) => a ?? null, () => null));
-      return avatars.get(url)!;
+      // Only the URL saved in the profile, fetched once while it is among the last few fetched.
+      const known = avatars.get(url);
+      if (known) return known;
+      // Each answer is up to 512 KiB: a page saving made-up URLs in a loop (each served an image) grew main's memory
+      // without end. The profile holds one avatar; the last few cover a user trying some and going back.
+      if (avatars.size >= AVATAR_MEMO) avatars.delete(avatars.keys().next().value!);
+      const fetched = fetchAvatar(url, deps.fetch).then((a) => a ?? null, () => null);
+      avatars.set(url, fetched);
+      return fetched;
     },
     profileFixPermissions: async () => {
       vault.tightenPermissions();

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AVATAR_MAX_BYTES } from '../../electron/main/avatar';
+import { AVATAR_MEMO } from '../../electron/main/handlers';
 import type { FetchPort } from '../../electron/main/ports';
 import { setupMain } from './main-setup';
 
@@ -56,6 +57,26 @@ describe('the avatar is fetched by main and handed to the page as a data: URL', 
     const results = await Promise.all(calls);
     expect(new Set(results.map((r) => JSON.stringify(r)))).toEqual(new Set([JSON.stringify({ ok: true, value: `data:image/png;base64,${PNG.toString('base64')}` })]));
     expect(requested).toEqual(['https://img.example/slow.png']);
+  });
+
+  it('a page saving avatar URL after URL leaves main holding the last few answers, not every one (each may be 512 KiB)', async () => {
+    const requested: string[] = [];
+    const s = await setupMain({ fetch: async (url) => (requested.push(url), new Response(new Uint8Array(PNG), { status: 200, headers: { 'content-type': 'image/png' } })) });
+    const urls = Array.from({ length: 40 }, (_, i) => `https://img${i}.example/a.png`);
+    for (const url of urls) {
+      await s.value('profileUpdate', { user: { avatar_url: url } });
+      expect(await s.value('profileAvatar')).toBe(`data:image/png;base64,${PNG.toString('base64')}`);
+    }
+    expect(requested).toEqual(urls);
+    // The last few are still held (asked again, no request); the first was let go, so asking again fetches it again.
+    for (const url of urls.slice(-AVATAR_MEMO)) {
+      await s.value('profileUpdate', { user: { avatar_url: url } });
+      await s.value('profileAvatar');
+    }
+    expect(requested).toHaveLength(urls.length);
+    await s.value('profileUpdate', { user: { avatar_url: urls[0] } });
+    expect(await s.value('profileAvatar')).toBe(`data:image/png;base64,${PNG.toString('base64')}`);
+    expect(requested).toEqual([...urls, urls[0]]);
   });
 
   it('follows an https redirect, checking each hop', async () => {
