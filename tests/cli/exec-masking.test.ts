@@ -90,6 +90,26 @@ describe('exec: least privilege', () => {
   });
 });
 
+/** A stage's wait, in sh: until the reader has gone (the file "$0" names exists). */
+const UNTIL_GONE = 'while [ ! -e "$0" ]; do sleep 0.01; done';
+
+/**
+ * Runs `stage` (a shell word list; `$GONE` names the reader's "I have gone" file, `$n` the round's entry of
+ * `rounds`) under `exec` (empty: directly) once per round, into a reader that reads one line, closes its end and
+ * then says so; returns bash's result, stdout the exit statuses ("141 0 ..."). Over a named FIFO only the reader
+ * ever opens for reading: in a shell pipeline the shell itself holds the read end from its fork of the reader until
+ * it closes its copy, and on a loaded machine the stage's burst (after the reader left) was still taken by it:
+ * a direct pipe said 0, once in 12 rounds.
+ */
+function readerLeaves(t: ReturnType<typeof makeTempHome>, exec: string, stage: string, rounds: readonly number[]) {
+  const script = `GONE="$2"; FIFO="$3"; for n in ${rounds.join(' ')}; do
+    rm -f "$GONE" "$FIFO"; mkfifo "$FIFO"
+    ${exec} ${stage} > "$FIFO" & pid=$!
+    ( head -1 >/dev/null; exec 0<&-; touch "$GONE" ) < "$FIFO"
+    wait "$pid"; printf '%s ' "$?"; done`;
+  return spawnSync('bash', ['-c', script, process.execPath, BIN, join(t.root, 'gone'), join(t.root, 'fifo')], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8', timeout: 120_000 });
+}
+
 describe('exec: masked output', () => {
   it('into a pipe: zero occurrences on stdout and stderr, including other stored values; everything else byte for byte', async () => {
     const t = makeTempHome();
@@ -165,15 +185,11 @@ describe('exec: masked output', () => {
   it('a burst written after the reader went away ends as a direct pipe would, though the stage exits before exec notices', async () => {
     const t = makeTempHome();
     await stored(t);
-    const gone = join(t.root, 'gone');
-    const stage = 'echo first; while [ ! -e "$0" ]; do sleep 0.01; done; exec head -c "$1" /dev/zero';
-    // The reader reads one line and closes its end, then lets the stage write its burst.
-    const loop = (exec: string) => `for n in 1000 60000 100000 1000 60000 100000 1000 60000 100000 60000 60000 60000; do
-      rm -f "$2"; ${exec} sh -c '${stage}' "$2" "$n" | { head -1 >/dev/null; exec 0<&-; touch "$2"; }; printf '%s ' "\${PIPESTATUS[0]}"; done`;
-    const run = (exec: string) => spawnSync('bash', ['-c', loop(exec), process.execPath, BIN, gone], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8', timeout: 120_000 });
+    const stage = `sh -c 'echo first; ${UNTIL_GONE}; exec head -c "$1" /dev/zero' "$GONE" "$n"`;
+    const sizes = [1000, 60000, 100000, 1000, 60000, 100000, 1000, 60000, 100000, 60000, 60000, 60000];
     const all141 = '141 '.repeat(12);
-    expect(run('').stdout).toBe(all141);
-    const masked = run('"$0" "$1" exec --workflow transcribe --');
+    expect(readerLeaves(t, '', stage, sizes).stdout).toBe(all141);
+    const masked = readerLeaves(t, '"$0" "$1" exec --workflow transcribe --', stage, sizes);
     expect([masked.stdout, masked.stderr]).toEqual([all141, '']);
     const runs = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
     expect(runs[0]).toMatchObject({ status: 'failed', exit_code: 141, signal: 'SIGPIPE' });
@@ -185,16 +201,13 @@ describe('exec: masked output', () => {
   it('a burst after the reader left, from a stage still running: its sole writer ends by SIGPIPE; a wrapper keeps its exit', async () => {
     const t = makeTempHome();
     await stored(t);
-    const gone = join(t.root, 'gone');
-    const wait = 'while [ ! -e "$0" ]; do sleep 0.01; done';
     const stages: Array<[string, string]> = [
-      ['python3 -c \'import os, signal, sys, time; signal.signal(signal.SIGPIPE, signal.SIG_DFL); print("first", flush=True)\nwhile not os.path.exists(sys.argv[1]): time.sleep(0.01)\nos.write(1, bytes(1000)); time.sleep(1)\' "$2"', '141'],
-      [`sh -c 'echo first; ${wait}; (head -c 1000 /dev/zero; sleep 1)' "$2"`, '0'],
+      ['python3 -c \'import os, signal, sys, time; signal.signal(signal.SIGPIPE, signal.SIG_DFL); print("first", flush=True)\nwhile not os.path.exists(sys.argv[1]): time.sleep(0.01)\nos.write(1, bytes(1000)); time.sleep(1)\' "$GONE"', '141'],
+      [`sh -c 'echo first; ${UNTIL_GONE}; (head -c 1000 /dev/zero; sleep 1)' "$GONE"`, '0'],
     ];
-    const run = (exec: string, stage: string) => spawnSync('bash', ['-c', `for n in 1 2 3; do rm -f "$2"; ${exec} ${stage} | { head -1 >/dev/null; exec 0<&-; touch "$2"; }; printf '%s ' "\${PIPESTATUS[0]}"; done`, process.execPath, BIN, gone], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8', timeout: 60_000 });
     for (const [stage, status] of stages) {
-      expect(run('', stage).stdout, stage).toBe(`${status} `.repeat(3));
-      const masked = run('"$0" "$1" exec --workflow transcribe --', stage);
+      expect(readerLeaves(t, '', stage, [1, 2, 3]).stdout, stage).toBe(`${status} `.repeat(3));
+      const masked = readerLeaves(t, '"$0" "$1" exec --workflow transcribe --', stage, [1, 2, 3]);
       expect([masked.stdout, masked.stderr], stage).toEqual([`${status} `.repeat(3), '']);
     }
   }, 120_000);
