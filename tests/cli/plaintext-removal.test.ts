@@ -206,6 +206,33 @@ describe('migrate refuses sources that are not the user\'s plaintext', () => {
   });
 });
 
+describe('migrate refuses a source other users can modify', () => {
+  // A line appended to a 0666 .env outvotes the real one (the last one counts): the vault would take their key as yours.
+  it('a world-writable .env, or one writable by another group: exit 2, nothing stored, the file untouched; its own group\'s is fine', async () => {
+    const t = makeTempHome();
+    const path = join(t.cwd, '.env');
+    const text = `HF_TOKEN=${HF}\n`;
+    writeFileSync(path, text);
+    const loose: Array<[number, number | undefined]> = [[0o666, undefined], [0o646, undefined]];
+    if (process.getuid?.() === 0) loose.push([0o664, 65534]);
+    for (const [mode, gid] of loose) {
+      if (gid !== undefined) chownSync(path, 0, gid);
+      chmodSync(path, mode);
+      const r = await cli(t, ['migrate', '--from', path, '--yes', '--remove-plaintext']);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`${path} can be modified by other users (mode 0${mode.toString(8)}); refusing to take its keys as yours. Nothing was changed.`);
+      expect(r.stderr).toContain(`chmod go-w ${path}`);
+      expect(r.stderr).not.toContain(HF);
+      expect(lookup(t, 'huggingface.token')).toBe('');
+      expect(readFileSync(path, 'utf8')).toBe(text);
+      expect(readdirSync(t.cwd)).toEqual(['.env']);
+    }
+    chownSync(path, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
+    chmodSync(path, 0o664);
+    expect((await cli(t, ['migrate', '--from', path, '--dry-run'])).code).toBe(0);
+  });
+});
+
 describe('cpw-vault\'s own files beside a named profile are told from the user\'s', () => {
   it('with --profile ./settings, settings.json and settings.env are the user\'s sources; settings.audit.log is not', async () => {
     const t = makeTempHome();

@@ -27,7 +27,7 @@ function strictUtf8(bytes: Uint8Array, path: string): string {
  * file) is refused, instead of freezing the app's main process until someone
  * writes to it. Another user's file is refused as the profile's secrets.json
  * is: its keys would become this user's credentials (a `config/secrets.json`
- * planted in a shared folder), unnoticed.
+ * planted in a shared folder), unnoticed; so is one other users can modify.
  */
 function readSourceText(path: string): string {
   let fd: number;
@@ -45,6 +45,11 @@ function readSourceText(path: string): string {
     const uid = process.getuid?.();
     if (uid !== undefined && s.uid !== uid) {
       throw new VaultError('INVALID_ARGUMENT', `${path} belongs to another user (uid ${s.uid}); refusing to take its keys as yours. Nothing was changed.`, `If you trust it, check it, then copy it to a file of your own (cp ${path} ~/secrets-to-migrate; chmod 600 ~/secrets-to-migrate) and migrate that.`);
+    }
+    // Others who can write the file chose its keys as much as its owner did (a line appended to a 0666 .env
+    // outvotes the real one: the last one counts). Group-writable for the user's own group is fine (umask 002).
+    if (uid !== undefined && ((s.mode & 0o002) !== 0 || ((s.mode & 0o020) !== 0 && s.gid !== process.getgid?.()))) {
+      throw new VaultError('INVALID_ARGUMENT', `${path} can be modified by other users (mode ${(s.mode & 0o777).toString(8).padStart(4, '0')}); refusing to take its keys as yours. Nothing was changed.`, `Check that every entry in it is yours, then: chmod go-w ${path}, and migrate again.`);
     }
     if (s.size > MAX_SOURCE_BYTES) throw new VaultError('INVALID_ARGUMENT', `${path} is ${s.size} bytes; migration sources are at most ${MAX_SOURCE_BYTES} bytes.`, 'Check that this is the right file.');
     return strictUtf8(readAllBytes(fd, s.size), path);
