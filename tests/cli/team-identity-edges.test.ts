@@ -7,6 +7,20 @@ import { makeTempHome, type TempHome } from '../helpers/temp';
 /** An age identity as age-keygen writes it (a valid checksum is not needed: it is never parsed). */
 const KEY = `AGE-SECRET-KEY-1${'QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L'.repeat(2).slice(0, 58)}`;
 
+/** `team identity --export-identity` in `t`, with Ctrl-C (SIGINT) as it says it encrypts the backup (its scrypt). */
+async function exportInterrupted(t: TempHome) {
+  const pass = join(t.root, 'backup-pass');
+  writeFileSync(pass, 'identity backup passphrase\n', { mode: 0o600 });
+  const out = join(t.cwd, 'identity-backup.age');
+  const { child, done } = startCli(t, ['team', 'identity', '--export-identity', out, '--passphrase-file', pass]);
+  let said = '';
+  child.stderr.on('data', (d: Buffer) => {
+    said += d.toString();
+    if (said.includes('Encrypting the identity backup')) child.kill('SIGINT');
+  });
+  return { out, r: await done };
+}
+
 describe('team identity, used the way people get it wrong', () => {
   let t: TempHome;
   beforeAll(async () => {
@@ -30,16 +44,7 @@ describe('team identity, used the way people get it wrong', () => {
   });
 
   it('Ctrl-C while --export-identity seals the backup (scrypt): cancelled, exit 130, no backup file', async () => {
-    const pass = join(t.root, 'backup-pass');
-    writeFileSync(pass, 'identity backup passphrase\n', { mode: 0o600 });
-    const out = join(t.cwd, 'identity-backup.age');
-    const { child, done } = startCli(t, ['team', 'identity', '--export-identity', out, '--passphrase-file', pass]);
-    let said = '';
-    child.stderr.on('data', (d: Buffer) => {
-      said += d.toString();
-      if (said.includes('Encrypting the identity backup')) child.kill('SIGINT');
-    });
-    const r = await done;
+    const { out, r } = await exportInterrupted(t);
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toContain('cancelled: nothing changed');
     expect(r.stderr).not.toContain('Wrote');
@@ -48,16 +53,7 @@ describe('team identity, used the way people get it wrong', () => {
   });
   it('Ctrl-C while --export-identity seals the backup of an identity this run created: exit 130, and says the identity was stored', async () => {
     const fresh = makeTempHome();
-    const pass = join(fresh.root, 'backup-pass');
-    writeFileSync(pass, 'identity backup passphrase\n', { mode: 0o600 });
-    const out = join(fresh.cwd, 'identity-backup.age');
-    const { child, done } = startCli(fresh, ['team', 'identity', '--export-identity', out, '--passphrase-file', pass]);
-    let said = '';
-    child.stderr.on('data', (d: Buffer) => {
-      said += d.toString();
-      if (said.includes('Encrypting the identity backup')) child.kill('SIGINT');
-    });
-    const r = await done;
+    const { out, r } = await exportInterrupted(fresh);
     expect(r.code, r.stderr).toBe(130);
     // "nothing changed" was false: the identity made on this first use stays stored (it is needed anyway).
     expect(r.stderr).not.toContain('nothing changed');
