@@ -200,7 +200,8 @@ describe('the file backend through the CLI, on a host with no D-Bus session', ()
     expect(readFileSync(out).equals(before)).toBe(true);
     const short = join(h.root, 'short.txt');
     writeFileSync(short, 'short\n', { mode: 0o600 });
-    expect((await fileCli(h, ['export', '--to', 'x.age', '--passphrase-file', short])).code).toBe(2);
+    const tooShort = await fileCli(h, ['export', '--to', 'x.age', '--passphrase-file', short]);
+    expect(tooShort.code, tooShort.stderr).toBe(2);
     expect(existsSync(join(h.cwd, 'x.age'))).toBe(false);
     expect(readFileSync(join(h.home, '.cp-whisperx', 'audit.log'), 'utf8')).toMatch(/"event":"credentials_exported".*"count":2/);
   });
