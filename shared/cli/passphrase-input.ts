@@ -78,8 +78,9 @@ export async function readPassphraseFd(text: string): Promise<string> {
   const fd = Number(text);
   const notOpen = new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is not open for cpw-vault to read.`, `Open it for cpw-vault, e.g.: cpw-vault unlock --passphrase-fd ${fd} ${fd}< pass.txt`);
   if (fd === 1 || fd === 2) throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is ${fd === 1 ? 'stdout' : 'stderr'}, where cpw-vault writes.`, `Give the passphrase on another one, e.g.: cpw-vault unlock --passphrase-fd 3 3< pass.txt (or 0 for stdin)`);
+  let isPipe: boolean;
   try {
-    fstatSync(fd);
+    isPipe = fstatSync(fd).isFIFO();
   } catch {
     throw notOpen;
   }
@@ -89,6 +90,12 @@ export async function readPassphraseFd(text: string): Promise<string> {
   const flags = descriptorFlags(fd);
   const target = descriptorTarget(fd);
   if (flags !== undefined && (flags & 3) === 1) throw notOpen; // write-only
+  // `3<>fifo` (read-write, the shell's way to open a FIFO without waiting for a writer): this process then holds a
+  // write end itself, so the end of the passphrase never comes. The read waited for ever, and neither Ctrl-C nor
+  // SIGTERM could end it (Node cannot exit while a pool thread is blocked in that read): only kill -9 did.
+  if (isPipe && flags !== undefined && (flags & 3) === 2) {
+    throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is a pipe opened for reading and writing (${fd}<>): the passphrase is read to its end, which never comes while cpw-vault holds a write end itself.`, `Open it for reading only, e.g.: cpw-vault unlock --passphrase-fd ${fd} ${fd}< FIFO (or ${fd}< pass.txt)`);
+  }
   if (target?.startsWith('anon_inode:') || (target?.startsWith('pipe:') && ownPipe(fd, target))) throw notOpen;
   const chunks: Buffer[] = [];
   let size = 0;

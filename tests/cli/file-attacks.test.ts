@@ -70,6 +70,24 @@ describe('a FIFO where cpw-vault expects a file never hangs a command', () => {
     }
   });
 
+  it('--passphrase-fd on a FIFO opened read-write (3<>fifo): a clear refusal, no hang (it waited for ever, deaf to Ctrl-C and SIGTERM)', async () => {
+    const fifo = join(h.root, 'fd.fifo');
+    execFileSync('mkfifo', ['-m', '600', fifo]);
+    // exec: the hang guard's SIGKILL then reaches cpw-vault itself, not only the shell.
+    const child = spawn('bash', ['-c', 'exec "$0" "$1" unlock --passphrase-fd 3 3<>"$2"', process.execPath, BIN, fifo], { cwd: h.cwd, env: fileEnv(h), stdio: ['pipe', 'pipe', 'pipe'] });
+    let hung = false;
+    const guard = setTimeout(() => {
+      hung = true;
+      child.kill('SIGKILL');
+    }, 30_000);
+    const r = await collect(child, '');
+    clearTimeout(guard);
+    expect(hung, 'unlock hung on the read-write FIFO').toBe(false);
+    expect(r.stderr).toContain('File descriptor 3 is a pipe opened for reading and writing (3<>)');
+    expect(r.code).toBe(2);
+    rmSync(fifo);
+  }, 60_000);
+
   it('a FIFO given as --passphrase-file or as a team --identity-file: a clear refusal, no hang', async () => {
     const fifo = join(h.root, 'pass.fifo');
     execFileSync('mkfifo', ['-m', '600', fifo]);
