@@ -1,4 +1,4 @@
-import { useEffect, useId, useLayoutEffect, useRef, useState, type ButtonHTMLAttributes, type ClipboardEvent, type MouseEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState, type ButtonHTMLAttributes, type ClipboardEvent, type MouseEvent, type ReactNode } from 'react';
 import type { ApiError } from '../api';
 import { describeError } from '../errors';
 import { formatWhen } from '../format';
@@ -122,4 +122,24 @@ export function SoftButton({ off, onClick, ...rest }: ButtonHTMLAttributes<HTMLB
     else onClick?.(e);
   };
   return <button {...rest} aria-disabled={off || undefined} onClick={press} />;
+}
+
+/**
+ * A ref for a bar stuck to the window's bottom (the profile's save bar): while it is on the page, the toasts sit
+ * above it, through --toasts-above. An error toast stays until dismissed, and on a narrow window it lay over the
+ * bar's buttons: "Correct the fields named above and save again" covered Save profile itself.
+ */
+export function useToastsAbove(): (bar: HTMLElement | null) => (() => void) | undefined {
+  return useCallback((bar: HTMLElement | null) => {
+    // jsdom (the renderer's unit tests) has no ResizeObserver; there the toasts keep their place.
+    if (!bar || typeof ResizeObserver === 'undefined') return undefined;
+    const root = document.documentElement.style;
+    // The bar's height changes as its buttons wrap on a narrow window, so it is measured, not assumed.
+    const observer = new ResizeObserver(() => root.setProperty('--toasts-above', `${bar.offsetHeight}px`));
+    observer.observe(bar);
+    return () => {
+      observer.disconnect();
+      root.removeProperty('--toasts-above');
+    };
+  }, []);
 }

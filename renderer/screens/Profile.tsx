@@ -2,7 +2,7 @@ import { useEffect, type FormEvent, type ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { ProfileView } from '../../shared/core/views';
 import { AI_PROVIDERS, WORKFLOW_NAMES } from '../../shared/core/workflows';
-import { ErrorNote, Field, Loading, SoftButton } from '../components/common';
+import { ErrorNote, Field, Loading, SoftButton, useToastsAbove } from '../components/common';
 import { TimeZoneField, timeZoneError } from '../components/TimeZoneField';
 import { initials } from '../format';
 import { useVault } from '../store';
@@ -62,6 +62,7 @@ function Section({ legend, children, note }: { legend: string; children: ReactNo
 export function Profile() {
   const s = useVault(useShallow((st) => ({ profile: st.profile, loading: st.profileLoading, error: st.profileError, saving: st.profileSaving, serverErrors: st.profileFieldErrors, load: st.loadProfile, save: st.saveProfile, loadAvatar: st.loadAvatar, edited: st.profileDraft, setDraft: st.setProfileDraft })));
   const { load, loadAvatar, setDraft } = s;
+  const saveBar = useToastsAbove();
   useEffect(() => void Promise.all([load(), loadAvatar()]), [load, loadAvatar]);
   if (s.error) return <ErrorNote error={s.error} onRetry={() => void s.load()} />;
   if (!s.profile) return <Loading what="your profile" />;
@@ -119,7 +120,7 @@ export function Profile() {
           </Section>
         </div>
       </div>
-      <div className="save-bar">
+      <div className="save-bar" ref={saveBar}>
         {/* Soft-disabled: saving or discarding turns the button off while it has the keyboard focus, which must stay there. */}
         <SoftButton type="submit" className="primary" off={s.saving || !dirty || Object.keys(local).length > 0}>{s.saving ? 'Saving…' : 'Save profile'}</SoftButton>
         <SoftButton type="button" off={s.saving || !dirty} onClick={() => setDraft(null)}>Discard changes</SoftButton>

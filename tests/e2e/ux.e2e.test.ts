@@ -78,6 +78,35 @@ describe('what a new user types is never lost or changed unseen', { timeout: E2E
     await close();
   });
 
+  it('Profile on a narrow window: the error toast of a refused save leaves Save profile and Discard changes in sight and clickable', async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Ada Lovelace']);
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Profile');
+    const name = page.getByRole('textbox', { name: 'Name' });
+    await name.click();
+    await name.press('End');
+    await name.pressSequentially('y'.repeat(161)); // past the schema's 160: main refuses it, with a toast that stays
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    await page.getByRole('alert').getByText(/Profile not saved/).waitFor(WAIT);
+    // What sits at each save-bar button's centre: the button, not the toast (which covered both at 320 and 480 wide).
+    const covered = () => page.evaluate(() => [...document.querySelectorAll<HTMLElement>('.save-bar button')].flatMap((b) => {
+      const r = b.getBoundingClientRect();
+      return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === b ? [] : [b.textContent];
+    }));
+    for (const size of [{ width: 480, height: 600 }, { width: 320, height: 400 }]) {
+      await page.setViewportSize(size);
+      await expect.poll(covered, WAIT).toEqual([]);
+    }
+    // The fix the toast asks for, done on the small window: the name shortened and saved with a click.
+    await name.press('ControlOrMeta+a');
+    await name.pressSequentially('Ada');
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    await page.getByText('All changes saved').waitFor(WAIT);
+    expect(JSON.parse((await cli(t, ['profile', 'show', '--json'])).stdout).profile.user.name).toBe('Ada');
+    await close();
+  });
+
   it('a key pasted with a line break inside is refused and said (the field would have joined the lines with a space); one line with a trailing break pastes', async () => {
     const t = makeTempHome();
     await cli(t, ['profile', 'set', 'name=Paster']);
