@@ -42,26 +42,31 @@ export const getInitialActivityState = (): ActivityState => ({
 });
 
 export const createActivitySlice: StateCreator<VaultState, [], [], ActivitySlice> = (set, get) => {
-  const load = async (work: () => Promise<Partial<ActivityState>>) => {
+  // The newest load of each list. Filters change with every arrow key on a <select>, and an older answer that
+  // arrived after a newer one put the older filter's rows under the newer filter; it is dropped instead.
+  const latest = { runs: 0, audit: 0 };
+  const load = async (list: keyof typeof latest, work: () => Promise<Partial<ActivityState>>) => {
+    const mine = ++latest[list];
     set({ activityLoading: true, activityError: null });
     try {
-      set({ ...(await work()), activityLoading: false });
+      const loaded = await work();
+      if (mine === latest[list]) set({ ...loaded, activityLoading: false });
     } catch (err) {
-      set({ activityError: asApiError(err), activityLoading: false });
+      if (mine === latest[list]) set({ activityError: asApiError(err), activityLoading: false });
     }
   };
   return {
     ...getInitialActivityState(),
     setActivityTab: (activityTab) => set({ activityTab }),
     loadRuns: (offset) =>
-      load(async () => {
+      load('runs', async () => {
         const s = get();
         const filter = { ...(s.runStatusFilter ? { status: s.runStatusFilter } : {}), ...(s.runWorkflowFilter ? { workflow: s.runWorkflowFilter } : {}) };
         const [runs, runStats] = await Promise.all([getApi().runsList({ ...filter, offset: offset ?? s.runs?.offset ?? 0, limit: ACTIVITY_PAGE }), getApi().runsStats()]);
         return { runs, runStats };
       }),
     loadAudit: (offset) =>
-      load(async () => {
+      load('audit', async () => {
         const s = get();
         const filter = { ...(s.auditFilter ? { event: s.auditFilter } : {}), ...(s.auditCredentialFilter ? { credential: s.auditCredentialFilter } : {}) };
         return { audit: await getApi().auditList({ ...filter, offset: offset ?? s.audit?.offset ?? 0, limit: ACTIVITY_PAGE }) };

@@ -253,6 +253,32 @@ describe('Activity screen', () => {
     await waitFor(() => expect(within(screen.getByRole('table', { name: 'Audit events' })).queryByText('credential_read')).toBeNull());
   });
 
+  it('an audit filter changed again while the first answer was on its way shows the newer filter\'s rows, not the late older answer', async () => {
+    const { api, show } = withFakeApi();
+    api.audit = [{ ts: '2026-01-01T10:00:00Z', event: 'credential_read', caller: 'cli', credential: 'huggingface.token' }, { ts: '2026-01-01T09:00:00Z', event: 'profile_updated', caller: 'app' }];
+    show(<Activity />);
+    await act(async () => useVault.getState().setActivityTab('audit'));
+    await screen.findByRole('table', { name: 'Audit events' });
+    // The credential_read answer is held back until after the profile_updated one arrived.
+    const answer = api.auditList;
+    let letOlderIn!: () => void;
+    const older = new Promise<void>((r) => (letOlderIn = r));
+    api.auditList = async (f) => {
+      const page = await answer(f);
+      if (f.event === 'credential_read') await older;
+      return page;
+    };
+    let first!: Promise<void>;
+    act(() => void (first = useVault.getState().setAuditFilters({ auditFilter: 'credential_read' })));
+    fireEvent.change(screen.getByLabelText('Event'), { target: { value: 'profile_updated' } });
+    await waitFor(() => expect(within(screen.getByRole('table', { name: 'Audit events' })).queryByText('credential_read')).toBeNull());
+    await act(async () => (letOlderIn(), await first));
+    expect((screen.getByLabelText('Event') as HTMLSelectElement).value).toBe('profile_updated');
+    const table = within(screen.getByRole('table', { name: 'Audit events' }));
+    expect(table.getByText('profile_updated')).toBeTruthy();
+    expect(table.queryByText('credential_read')).toBeNull();
+  });
+
   it('loading and error', async () => {
     const { api, show } = withFakeApi();
     const release = api.hold('runsStats');
