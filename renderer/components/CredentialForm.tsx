@@ -26,14 +26,27 @@ export function labelError(label: string): string | undefined {
   return length > LABEL_MAX ? `At most ${LABEL_MAX} characters: this one has ${length}. Shorten it to save.` : undefined;
 }
 
+/** The longest service or key name (SERVICE_NAME, KEY_NAME). */
+const NAME_MAX = 40;
+
+/**
+ * What is wrong with a service or key name, if anything, said for that field. One line for both ("Use lower-case
+ * names") was shown under Service for any refusal: a 41-letter lower-case name, or a bad key, was told to be lower case.
+ */
+export function nameError(kind: 'service' | 'key', name: string): string | undefined {
+  if (!name || (kind === 'service' ? SERVICE_NAME : KEY_NAME).test(name)) return undefined;
+  if (name.length > NAME_MAX) return `At most ${NAME_MAX} characters: this one has ${name.length}. Shorten it to save.`;
+  if (!/^[a-z]/.test(name)) return `Start with a lower-case letter, e.g. ${kind === 'service' ? 'deepl' : 'api_key'}.`;
+  return kind === 'service' ? 'Lower-case letters, digits, _ and -, e.g. deepl.' : 'Lower-case letters, digits and _, e.g. api_key.';
+}
+
 // Not a `key` prop: spread into JSX it would be React's key, and the fields would remount on every keystroke.
 function CustomFields(p: { service: string; keyName: string; label: string; envVar: string; set: (k: 'service' | 'key' | 'label' | 'envVar', v: string) => void }) {
-  const nameError = p.service && p.keyName && (!SERVICE_NAME.test(p.service) || !KEY_NAME.test(p.keyName)) ? 'Use lower-case names, e.g. deepl and api_key.' : undefined;
   const envError = p.envVar && !ENV_VAR_NAME.test(p.envVar) ? 'Upper-case letters, digits and _, e.g. DEEPL_API_KEY.' : undefined;
   return (
     <div className="row">
-      <Field label="Service" error={nameError}>{(f) => <input id={f.id} value={p.service} onChange={(e) => p.set('service', e.target.value)} aria-describedby={f.describedBy} aria-invalid={f.invalid || undefined} required autoFocus />}</Field>
-      <Field label="Key">{(f) => <input id={f.id} value={p.keyName} onChange={(e) => p.set('key', e.target.value)} required />}</Field>
+      <Field label="Service" error={nameError('service', p.service)}>{(f) => <input id={f.id} value={p.service} onChange={(e) => p.set('service', e.target.value)} aria-describedby={f.describedBy} aria-invalid={f.invalid || undefined} required autoFocus />}</Field>
+      <Field label="Key" error={nameError('key', p.keyName)}>{(f) => <input id={f.id} value={p.keyName} onChange={(e) => p.set('key', e.target.value)} aria-describedby={f.describedBy} aria-invalid={f.invalid || undefined} required />}</Field>
       <Field label="Label" hint={`Optional; how the list shows it (up to ${LABEL_MAX} characters)`} error={labelError(p.label)}>{(f) => <input id={f.id} value={p.label} onChange={(e) => p.set('label', e.target.value)} aria-describedby={f.describedBy} aria-invalid={f.invalid || undefined} />}</Field>
       <Field label="Environment variable" hint="Optional; default SERVICE_KEY" error={envError}>{(f) => <input id={f.id} value={p.envVar} onChange={(e) => p.set('envVar', e.target.value)} aria-describedby={f.describedBy} aria-invalid={f.invalid || undefined} />}</Field>
     </div>

@@ -3,6 +3,7 @@ import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-libra
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../../renderer/api';
 import { REVEAL_MS } from '../../renderer/components/CredentialDetail';
+import { nameError } from '../../renderer/components/CredentialForm';
 import { Credentials } from '../../renderer/screens/Credentials';
 import { Migration } from '../../renderer/screens/Migration';
 import { Workflows } from '../../renderer/screens/Workflows';
@@ -246,6 +247,29 @@ describe('Credentials screen', () => {
     for (const name of ['Edit', 'Reveal', 'Copy', 'Test', 'Delete']) expect(screen.getByRole('button', { name }).hasAttribute('disabled')).toBe(true);
     expect(screen.getByRole('button', { name: 'Reveal' }).getAttribute('aria-describedby')).toBeTruthy();
     expect(screen.getByText(/Edit, Reveal, Copy, Test and Delete are unavailable: the keychain is locked \(KEYCHAIN_LOCKED\)/)).toBeTruthy();
+  });
+});
+
+describe('a custom credential\'s names', () => {
+  it('each field says its own problem: too long, a first character that is not a letter, a character not allowed', () => {
+    expect(nameError('service', 'x'.repeat(41))).toBe('At most 40 characters: this one has 41. Shorten it to save.');
+    expect(nameError('service', '1password')).toBe('Start with a lower-case letter, e.g. deepl.');
+    expect(nameError('key', 'API_KEY')).toBe('Start with a lower-case letter, e.g. api_key.');
+    expect(nameError('key', 'api-key')).toBe('Lower-case letters, digits and _, e.g. api_key.');
+    expect([nameError('service', 'x'.repeat(40)), nameError('service', 'deep-l'), nameError('key', 'api_key'), nameError('key', '')]).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it('a 41-letter lower-case service is refused for its length under Service, a bad key under Key, typed key by key', async () => {
+    const { user, show } = withFakeApi();
+    show(<Credentials />);
+    await user.click(await screen.findByRole('button', { name: 'Add a custom credential' }));
+    await user.type(screen.getByLabelText('Service'), 'x'.repeat(41));
+    await user.type(screen.getByLabelText('Key'), 'api-key');
+    expect(screen.getByLabelText('Service').getAttribute('aria-describedby')).toBeTruthy();
+    const said = (label: string) => document.getElementById(screen.getByLabelText(label).getAttribute('aria-describedby')!.split(' ').at(-1)!)?.textContent;
+    expect(said('Service')).toBe('At most 40 characters: this one has 41. Shorten it to save.');
+    expect(said('Key')).toBe('Lower-case letters, digits and _, e.g. api_key.');
+    expect(screen.queryByText(/Use lower-case names/)).toBeNull();
   });
 });
 
