@@ -278,4 +278,11 @@ describe('new passphrases', () => {
     expect(() => checkNewPassphrase('\uD800correct horse battery')).toThrow(/not UTF-8 text/);
     expect(() => checkNewPassphrase('correct horse battery \uD83C\uDFAC')).not.toThrow(); // a whole emoji is text
   });
+
+  it('a byte order mark (a passphrase file saved by Notepad) is refused: typed again, the passphrase would never match', async () => {
+    const { checkNewPassphrase } = await import('../../shared/node/secrets/vault-admin');
+    expect(() => checkNewPassphrase('\uFEFFa brand new export pass')).toThrow(/byte order mark/);
+    expect(() => checkNewPassphrase('a brand new \uFEFFexport pass')).toThrow(/byte order mark/);
+    expect(() => checkNewPassphrase('a brand new export pass')).not.toThrow();
+  });
 });

@@ -34,15 +34,20 @@ export interface OpenedIdentity {
 
 /**
  * Refuses a new passphrase that is too short, only spaces, not UTF-8 text,
- * or equal to the one it replaces (INVALID_ARGUMENT). Bytes that are not
- * UTF-8 (a passphrase file saved in Latin-1, a terminal in another encoding)
- * reach Node as U+FFFD: two different passphrases would open the vault, and
+ * holding a byte order mark, or equal to the one it replaces
+ * (INVALID_ARGUMENT). Bytes that are not UTF-8 (a passphrase file saved
+ * in Latin-1, a terminal in another encoding) reach Node as U+FFFD: two different passphrases would open the vault, and
  * the age CLI, which reads the bytes as they are, neither. A vault made
  * with one before this check still unlocks (only new passphrases are judged).
  */
 export function checkNewPassphrase(next: string, current?: string): void {
   if (next.includes('\uFFFD') || hasLoneSurrogate(next)) {
     throw new VaultError('INVALID_ARGUMENT', 'The new passphrase is not UTF-8 text (a file saved in another encoding, or a terminal in one): it would not be read back the same by the age CLI.', 'Save it as UTF-8, or choose one of plain characters.');
+  }
+  // A BOM is what Windows editors (Notepad, PowerShell's UTF8 encoding) put at the start of a passphrase file: kept, it
+  // made a vault or export whose passphrase, typed or given to `age -d`, never opened it. Nobody types U+FEFF.
+  if (next.includes('\ufeff')) {
+    throw new VaultError('INVALID_ARGUMENT', 'The new passphrase holds a byte order mark (U+FEFF, invisible: Windows editors put one at the start of a UTF-8 file); typed again, the passphrase would never match.', "Save the file as UTF-8 without BOM, e.g.: sed -i '1s/^\\xEF\\xBB\\xBF//' FILE");
   }
   // Spaces, or characters that show as nothing (zero-width spaces and joiners, a BOM): not a passphrase anyone can type again.
   if (/^[\s\u200b-\u200d\u2060\ufeff]*$/.test(next)) throw new VaultError('INVALID_ARGUMENT', 'The new passphrase is only spaces (or characters that show as nothing).', 'Choose a real one: four or five random words work well.');
