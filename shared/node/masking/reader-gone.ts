@@ -70,7 +70,7 @@ export interface StageEnd {
  * as if killed by SIGPIPE (141, exec dies of SIGPIPE). So does one still
  * running with no child (it alone wrote that burst) that then exits without
  * writing again (its last write was taken, and it was on its way out: `head
- * -c 1000 /dev/zero` lost that race 2 runs in 12 on a loaded machine). Not
+ * -c 1000 /dev/zero` can be caught between its write and its exit). Not
  * one that ignores, catches or blocks SIGPIPE (its exit is its own answer to
  * the EPIPE), nor, when exec could no longer tell (reaped first), one that
  * failed (exit 1 says more). A stage with children running then keeps its
