@@ -4,7 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { MAX_SOURCE_BYTES, parseDotenv, parseHfTokenFile, parseJsonSource, type ParsedSource } from '../../core/migration-sources';
 import { LEGACY_SECRETS_PATH } from '../profile/paths';
-import { ioError, readAllBytes } from '../profile/secure-fs';
+import { ioError, modeString, othersCanWrite, readAllBytes } from '../profile/secure-fs';
 
 /** Where the HuggingFace CLI keeps its token: $HF_HOME/token, else ~/.cache/huggingface/token. */
 export function hfTokenPath(env: Readonly<Record<string, string | undefined>>, home = homedir()): string {
@@ -48,8 +48,8 @@ function readSourceText(path: string): string {
     }
     // Others who can write the file chose its keys as much as its owner did (a line appended to a 0666 .env
     // outvotes the real one: the last one counts). Group-writable for the user's own group is fine (umask 002).
-    if (uid !== undefined && ((s.mode & 0o002) !== 0 || ((s.mode & 0o020) !== 0 && s.gid !== process.getgid?.()))) {
-      throw new VaultError('INVALID_ARGUMENT', `${path} can be modified by other users (mode ${(s.mode & 0o777).toString(8).padStart(4, '0')}); refusing to take its keys as yours. Nothing was changed.`, `Check that every entry in it is yours, then: chmod go-w ${path}, and migrate again (where chmod has no effect, a Windows drive under WSL say, copy it to a file of your own: cp ${path} ~/secrets-to-migrate; chmod 600 ~/secrets-to-migrate, and migrate that).`);
+    if (uid !== undefined && othersCanWrite(s)) {
+      throw new VaultError('INVALID_ARGUMENT', `${path} can be modified by other users (mode ${modeString(s.mode)}); refusing to take its keys as yours. Nothing was changed.`, `Check that every entry in it is yours, then: chmod go-w ${path}, and migrate again (where chmod has no effect, a Windows drive under WSL say, copy it to a file of your own: cp ${path} ~/secrets-to-migrate; chmod 600 ~/secrets-to-migrate, and migrate that).`);
     }
     if (s.size > MAX_SOURCE_BYTES) throw new VaultError('INVALID_ARGUMENT', `${path} is ${s.size} bytes; migration sources are at most ${MAX_SOURCE_BYTES} bytes.`, 'Check that this is the right file.');
     return strictUtf8(readAllBytes(fd, s.size), path);

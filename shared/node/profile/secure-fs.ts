@@ -169,6 +169,14 @@ export function readAllBytes(fd: number, size: number): Buffer {
   return buf.subarray(0, read);
 }
 
+/**
+ * Whether users other than this one can write `s`: its mode lets everyone, or a group other than the user's
+ * primary group. A group-writable file or folder of the user's own group is fine (user private groups, umask 002).
+ */
+export function othersCanWrite(s: Stats): boolean {
+  return (s.mode & 0o002) !== 0 || ((s.mode & 0o020) !== 0 && s.gid !== process.getgid?.());
+}
+
 export function modeString(mode: number): string {
   return (mode & 0o777).toString(8).padStart(4, '0');
 }
@@ -220,10 +228,8 @@ function assertTrustedFolder(dir: string, dedicated: boolean): Stats {
   const s = link.isSymbolicLink() ? statSync(dir) : link;
   if (!s.isDirectory()) throw new VaultError('PROFILE_INVALID', `${dir} is not a folder.`, `Move ${dir} aside, or choose another --profile path.`);
   if (!trustedOwner(s.uid)) throw foreignFolder(dir, s.uid, 'folder');
-  // Windows has no POSIX owner or mode bits (getuid is absent there): nothing to check. A group-writable folder
-  // of our own group is fine (user private groups, umask 002); another group's members are other users.
-  const othersWrite = (s.mode & 0o002) !== 0 || ((s.mode & 0o020) !== 0 && s.gid !== process.getgid?.());
-  if (currentUid !== undefined && othersWrite && !(s.mode & 0o1000)) {
+  // Windows has no POSIX owner or mode bits (getuid is absent there): nothing to check.
+  if (currentUid !== undefined && othersCanWrite(s) && !(s.mode & 0o1000)) {
     throw new VaultError('PROFILE_PERMISSIONS', `${dir} can be written by other users and has no sticky bit (mode ${modeString(s.mode)}): they could replace or remove cpw-vault's files in it.`, `Use a folder only you can write, or as its owner: chmod o-w,g-w ${dir} (or chmod +t ${dir})`);
   }
   return s;
