@@ -29,3 +29,31 @@ export function shellWord(path: string): string {
   const safe = withoutControlChars(path);
   return /^[\w@%+=:,./-]+$/.test(safe) ? safe : `'${safe.replace(/'/g, `'\\''`)}'`;
 }
+
+/**
+ * `value` with every string in it (a value, an array's item, an object's key, at any depth: MAX_JSON_DEPTH bounds it)
+ * with its control characters and text-direction overrides as "?" (a run history read back: see RunHistory.read). The same value, not a
+ * copy, when none holds one: a list of 10,000 clean runs allocates nothing.
+ */
+export function withoutControlCharsDeep<T>(value: T): T {
+  if (typeof value === 'string') return (hasControlChars(value) ? withoutControlChars(value) : value) as T;
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item = withoutControlCharsDeep(value[i] as unknown);
+      if (item !== value[i]) (out ??= [...value])[i] = item;
+    }
+    return (out ?? value) as T;
+  }
+  let changed = false;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const key = withoutControlCharsDeep(k);
+    const item = withoutControlCharsDeep(v as unknown);
+    changed ||= key !== k || item !== v;
+    // Defined, not assigned: a field named "__proto__" (a hand-written line) stays a field, never the prototype.
+    Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
+  }
+  return (changed ? out : value) as T;
+}

@@ -1,6 +1,6 @@
 import { uniqueHex } from '../builtins';
 import { dirname } from 'node:path';
-import { hasControlChars, withoutControlChars } from '../../core/control-chars';
+import { withoutControlChars, withoutControlCharsDeep } from '../../core/control-chars';
 import { VaultError } from '../../core/errors';
 import { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
@@ -13,6 +13,7 @@ import { LATE_WAIT_MS, lateEvents, removeLate, TAKE_IN_MAX, takeInLate, withLock
 import { isInterrupted, isLive } from './run-liveness';
 import { ensurePrivateDir } from '../profile/secure-fs';
 import { isoString } from '../../core/iso-time';
+import { byStart, startTime } from './run-order';
 
 export { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
 export type { HistoryBounds } from './history-compaction';
@@ -80,7 +81,7 @@ export class RunHistory {
 
   /** One run by id (or unique id prefix). Throws INVALID_ARGUMENT when unknown. */
   get(id: string): RunRecord {
-    return defused(this.find(id));
+    return withoutControlCharsDeep(this.find(id));
   }
 
   /**
@@ -89,7 +90,7 @@ export class RunHistory {
    */
   private find(id: string): RunRecord {
     const named = (runId: string) => runId === id || (id.length >= 4 && runId.startsWith(id));
-    const matches = this.readAsRecorded().filter((r) => named(r.id) || named(defused(r.id)));
+    const matches = this.readAsRecorded().filter((r) => named(r.id) || named(withoutControlChars(r.id)));
     if (matches.length !== 1) throw new VaultError('INVALID_ARGUMENT', matches.length ? 'That run id prefix matches several runs.' : 'No run with that id.', 'List runs with: cpw-vault runs');
     return matches[0]!;
   }
@@ -238,7 +239,7 @@ export class RunHistory {
    * started later; a list in that order read as out of time.
    */
   private read(): RunRecord[] {
-    return this.readAsRecorded().map(defused);
+    return this.readAsRecorded().map(withoutControlCharsDeep);
   }
 
   /** Every run as {@link read} lists them, its strings as recorded. */
@@ -307,49 +308,4 @@ export class RunHistory {
 function messageOf(err: unknown): string {
   const fix = (err as { fix?: unknown } | undefined)?.fix;
   return `${err instanceof Error ? err.message : String(err)}${typeof fix === 'string' && fix ? ` Fix: ${fix}` : ''}`;
-}
-
-/** A run's start in ms, or NaN when it is no date (a number an update set is no date, though Date.parse reads one). */
-function startTime(start: unknown): number {
-  return typeof start === 'string' ? Date.parse(start) : NaN;
-}
-
-/**
- * `items` oldest first by their run's start (`startOf`). Stable: runs started at the same instant keep their order. A
- * start that is no date (a hand-edited line, an update that set it so) counts as oldest.
- */
-function byStart<T>(items: T[], startOf: (item: T) => unknown): T[] {
-  const at = (item: T) => {
-    const t = startTime(startOf(item));
-    return Number.isNaN(t) ? -Infinity : t;
-  };
-  return items.map((f) => ({ f, at: at(f) })).sort((a, b) => (a.at === b.at ? 0 : a.at < b.at ? -1 : 1)).map(({ f }) => f);
-}
-
-/**
- * `value` with every string in it (a value, an array's item, an object's key, at any depth: MAX_JSON_DEPTH bounds it)
- * with its control characters and text-direction overrides as "?" (see RunHistory.read). The same value, not a
- * copy, when none holds one: a list of 10,000 clean runs allocates nothing.
- */
-function defused<T>(value: T): T {
-  if (typeof value === 'string') return (hasControlChars(value) ? withoutControlChars(value) : value) as T;
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) {
-    let out: unknown[] | undefined;
-    for (let i = 0; i < value.length; i++) {
-      const item = defused(value[i] as unknown);
-      if (item !== value[i]) (out ??= [...value])[i] = item;
-    }
-    return (out ?? value) as T;
-  }
-  let changed = false;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    const key = defused(k);
-    const item = defused(v as unknown);
-    changed ||= key !== k || item !== v;
-    // Defined, not assigned: a field named "__proto__" (a hand-written line) stays a field, never the prototype.
-    Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
-  }
-  return (changed ? out : value) as T;
 }
