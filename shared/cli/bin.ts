@@ -4,7 +4,7 @@ import { redact } from '../core/redact';
 import { createContext } from './context';
 import { EXIT, reportError } from './exit-codes';
 import { processIO, type CliIO } from './io';
-import { onLockWait } from '../node/profile/file-lock';
+import { onLockWait } from '../node/profile/lock-wait-notice';
 import { namingProfile } from './profile-hint';
 import { buildProgram, type Invocation } from './program';
 import { notUtf8Argument, notUtf8Error } from './raw-argv';

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { cli, startCli } from '../helpers/cli';
 import { makeTempHome, type TempHome } from '../helpers/temp';
+import { shellWord } from '../../shared/core/control-chars';
 
 const HF = `hf_${'NotALock'.repeat(5)}`;
 /** Far longer than any of these commands takes on a loaded machine; one that hung is killed there. */
@@ -34,7 +35,7 @@ function mkfifo(path: string): void {
 }
 
 /** The fix line's command to remove `path`. */
-const rmOf = (path: string) => `rm '${path}'`;
+const rmOf = (path: string) => `rm ${shellWord(path)}`;
 
 describe('a lock path that is not a lock file', () => {
   it('a fifo at runs.jsonl.lock: exec runs the stage and ends at once, saying why the run was not recorded; after rm it is', async () => {
@@ -96,7 +97,7 @@ describe('a lock path that is not a lock file', () => {
     const r = await bounded(t, ['profile', 'prefs', 'set', 'history_max_runs=100']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`[PROFILE_INVALID] The lock ${lock} is a folder cpw-vault cannot remove (ENOTEMPTY)`);
-    expect(r.stderr).toContain(`rm -r '${lock}'`);
+    expect(r.stderr).toContain(`rm -r ${shellWord(lock)}`);
     expect(readdirSync(lock)).toEqual(['inside']);
     spawnSync('rmdir', [join(lock, 'inside')]);
     utimesSync(lock, anHourAgo, anHourAgo);

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ProfileStore } from '../../shared/node/profile/store';
-import { withFileLock } from '../../shared/node/profile/file-lock';
+import { lockHolder, withFileLock } from '../../shared/node/profile/file-lock';
 import { bootId } from '../../shared/node/profile/owner';
 import { fixture, runFixture } from '../helpers/children';
 import { makeTempHome } from '../helpers/temp';
@@ -92,5 +92,13 @@ describe('cross-process lock', () => {
     }));
     expect(e.code).toBe('PROFILE_LOCKED');
     expect(e.message).toMatch(/lost/);
+  });
+
+  it('the rm a fix line gives for a lock no holder is named in works in a folder whose name holds a space', () => {
+    const t = makeTempHome();
+    const target = join(dirname(t.profile), 'my vault', 'user.profile');
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(`${target}.lock`, 'not a lock record'); // fresh: not yet judged gone
+    expect(lockHolder(target)?.fix).toContain(`rm '${target}.lock'`);
   });
 });

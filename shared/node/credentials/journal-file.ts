@@ -3,7 +3,8 @@ import { dirname } from 'node:path';
 import { journalOf, type Transaction } from '../../core/journal';
 import { parseOwnJson } from '../../core/json-depth';
 import { VaultError } from '../../core/errors';
-import { backoff, DEFAULT_LOCK_WAIT_MS, waitTeller, withFileLock } from '../profile/file-lock';
+import { backoff, DEFAULT_LOCK_WAIT_MS, withFileLock } from '../profile/file-lock';
+import { waitTeller } from '../profile/lock-wait-notice';
 import { ownerName, shown } from '../profile/owner';
 import { ensurePrivateDir, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
 

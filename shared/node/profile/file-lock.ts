@@ -4,6 +4,8 @@ import { VaultError } from '../../core/errors';
 import type { TxOwner } from '../../core/journal';
 import { currentOwner, ownerIsGone, ownerName, ownerLocation, ownerPlace, shown } from './owner';
 import { isoNow } from '../../core/iso-time';
+import { shellWord } from '../../core/control-chars';
+import { waitTeller } from './lock-wait-notice';
 
 /** Default longest wait for a live holder: well past the stale window, so a busy holder is never mistaken for a dead one. */
 export const DEFAULT_LOCK_WAIT_MS = 30_000;
@@ -26,9 +28,6 @@ const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
 
 type Peek = { kind: 'free' } | { kind: 'owner'; owner: LockOwner; mtimeMs: number; raw: string } | { kind: 'unreadable'; mtimeMs: number; raw: string } | { kind: 'legacy-dir'; mtimeMs: number };
 
-/** `path` quoted for a shell command in a fix line. */
-const quoted = (path: string) => `'${path.replace(/'/g, `'\\''`)}'`;
-
 /**
  * PROFILE_SYMLINK for a link at the lock's name. One of another user (planted in a shared folder) is not the user's
  * to remove (`rm` fails in a sticky folder): the fix is then to keep the locked file elsewhere (`foreignFix`, from
@@ -44,7 +43,7 @@ function linkedLock(lockPath: string, foreignFix?: string): VaultError {
   if (owner !== undefined && uid !== undefined && owner !== uid && owner !== 0) {
     return new VaultError('PROFILE_SYMLINK', `The lock ${lockPath} is a symbolic link of another user (uid ${owner}), who may have planted it; refusing to follow it.`, foreignFix ?? 'Keep the profile in a folder only you can write (the default, ~/.cp-whisperx, is one); do not use this folder.');
   }
-  return new VaultError('PROFILE_SYMLINK', `The lock ${lockPath} is a symbolic link; refusing to follow it.`, `Remove it if no cpw-vault runs: rm ${quoted(lockPath)}`);
+  return new VaultError('PROFILE_SYMLINK', `The lock ${lockPath} is a symbolic link; refusing to follow it.`, `Remove it if no cpw-vault runs: rm ${shellWord(lockPath)}`);
 }
 
 /**
@@ -56,11 +55,11 @@ function linkedLock(lockPath: string, foreignFix?: string): VaultError {
 function refuseForeign(lockPath: string, s: Stats, foreignFix?: string): void {
   if (s.isSymbolicLink()) throw linkedLock(lockPath, foreignFix);
   if (uid !== undefined && s.uid !== uid) {
-    throw new VaultError('PROFILE_PERMISSIONS', `The lock ${lockPath} belongs to another user (uid ${s.uid}); refusing to share it.`, foreignFix ?? `Use a profile in a folder only you can write, or as its owner remove it: rm ${lockPath}`);
+    throw new VaultError('PROFILE_PERMISSIONS', `The lock ${lockPath} belongs to another user (uid ${s.uid}); refusing to share it.`, foreignFix ?? `Use a profile in a folder only you can write, or as its owner remove it: rm ${shellWord(lockPath)}`);
   }
   if (s.isFile() || s.isDirectory()) return;
   const what = s.isFIFO() ? 'a named pipe (FIFO)' : s.isSocket() ? 'a socket' : s.isBlockDevice() || s.isCharacterDevice() ? 'a device' : 'not a regular file';
-  throw new VaultError('PROFILE_INVALID', `The lock ${lockPath} is ${what}, not a lock file cpw-vault made; refusing to wait on it or remove it.`, `If nothing of yours uses it, remove it and retry: rm ${quoted(lockPath)}`);
+  throw new VaultError('PROFILE_INVALID', `The lock ${lockPath} is ${what}, not a lock file cpw-vault made; refusing to wait on it or remove it.`, `If nothing of yours uses it, remove it and retry: rm ${shellWord(lockPath)}`);
 }
 
 /**
@@ -145,7 +144,7 @@ function takeOver(lockPath: string, seen: Exclude<Peek, { kind: 'free' }>): void
       const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
       if (code === 'ENOENT') return; // another waiter removed it
       // Not that empty folder (the waiters would otherwise retry it for ever, at full speed).
-      throw new VaultError('PROFILE_INVALID', `The lock ${lockPath} is a folder cpw-vault cannot remove (${code}), not the empty lock folder an older cpw-vault left.`, `If nothing of yours uses it, look inside, then remove it and retry: rm -r ${quoted(lockPath)}`);
+      throw new VaultError('PROFILE_INVALID', `The lock ${lockPath} is a folder cpw-vault cannot remove (${code}), not the empty lock folder an older cpw-vault left.`, `If nothing of yours uses it, look inside, then remove it and retry: rm -r ${shellWord(lockPath)}`);
     }
     return;
   }
@@ -277,31 +276,6 @@ export function lockHolder(target: string): { holder: string; id: string; fix: s
   return { holder: holderText(seen), id: 'raw' in seen ? seen.raw : `dir ${seen.mtimeMs}`, fix: stuckFix(lockPath, seen) };
 }
 
-/** How long a wait goes untold. */
-const WAIT_NOTICE_MS = 1_000;
-let waitNotice: ((message: string) => void) | undefined;
-
-/**
- * Where a wait of over a second for another cpw-vault is told, once per wait
- * (the CLI: its stderr, so a `set` behind another cpw-vault's lock or its
- * change of the same credential does not look hung for up to 30 s); unset,
- * waits are silent (the app, the library).
- */
-export function onLockWait(notice: ((message: string) => void) | undefined): void {
-  waitNotice = notice;
-}
-
-/** For one wait: tells `describe()` once, when called a second or more after the wait began (and a notice is set). */
-export function waitTeller(): (describe: () => string) => void {
-  const at = Date.now() + WAIT_NOTICE_MS;
-  let told = false;
-  return (describe) => {
-    if (told || !waitNotice || Date.now() < at) return;
-    told = true;
-    waitNotice(describe());
-  };
-}
-
 function lockedError(lockPath: string, seen: Peek, waitMs: number): VaultError {
   const who = holderText(seen);
   const sep = seen.kind === 'owner' ? '; ' : '. ';
@@ -311,7 +285,7 @@ function lockedError(lockPath: string, seen: Peek, waitMs: number): VaultError {
 /** What to do about a holder of `lockPath` that is stuck: see it and stop it where it runs (a lock of no holder named: rm it). */
 function stuckFix(lockPath: string, seen: Peek): string {
   const holder = seen.kind === 'owner' ? seen.owner : undefined;
-  if (!holder) return `If no cpw-vault process is running, remove the lock: rm ${lockPath}`;
+  if (!holder) return `If no cpw-vault process is running, remove the lock: rm ${shellWord(lockPath)}`;
   if (ownerPlace(holder) === 'here') return `see what it is with: ps -p ${holder.pid} -o pid,etime,args. If it is stuck, stop it (kill ${holder.pid}); cpw-vault takes over the lock of a process that is gone.`;
   return `it cannot be seen from here, so its lock is taken over once it stops refreshing it (${STALE_MS / 1000} s). If it is stuck, stop it where it runs${stopWhere(holder)}; never by its pid here, which names another process or none.`;
 }
