@@ -1,5 +1,6 @@
 import { closeSync, constants, createReadStream, fstatSync, openSync, readSync, readdirSync } from 'node:fs';
 import { VaultError } from '../core/errors';
+import { shellWord } from '../core/control-chars';
 import { registerPassphrase } from '../core/redact';
 import { modeString } from '../node/profile/secure-fs';
 import { descriptorFlags, descriptorTarget } from './descriptors';
@@ -52,7 +53,7 @@ export function readPassphraseFile(path: string): string {
   try {
     const s = fstatSync(fd);
     if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `The passphrase file ${path} is not a regular file.`, 'Use a plain file, or --passphrase-fd for a pipe.');
-    if (s.mode & 0o077) throw new VaultError('PROFILE_PERMISSIONS', `The passphrase file ${path} can be read or changed by other users (mode ${modeString(s.mode)}); refusing it.`, `Run: chmod 600 ${path}`);
+    if (s.mode & 0o077) throw new VaultError('PROFILE_PERMISSIONS', `The passphrase file ${path} can be read or changed by other users (mode ${modeString(s.mode)}); refusing it.`, `Run: chmod 600 ${shellWord(path)}`);
     if (uid() !== undefined && s.uid !== uid()) throw new VaultError('PROFILE_PERMISSIONS', `The passphrase file ${path} belongs to another user (uid ${s.uid}); refusing it.`, 'Use a file of your own.');
     if (s.size > MAX_PASSPHRASE_BYTES) throw new VaultError('INVALID_ARGUMENT', `The passphrase file ${path} is over ${MAX_PASSPHRASE_BYTES} bytes.`, 'Put only the passphrase in it.');
     const buf = Buffer.alloc(s.size);

@@ -1,7 +1,7 @@
 import { fchmodSync, fstatSync, lstatSync, readFileSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { VaultError } from '../core/errors';
-import { withoutControlChars } from '../core/control-chars';
+import { shellWord, withoutControlChars } from '../core/control-chars';
 import { procStatFields } from '../node/builtins';
 import { descriptorTarget } from './descriptors';
 
@@ -73,7 +73,7 @@ export function protectSecretOutput(fd = 1): string | undefined {
     const removed = left === true && removeIfSame(path, st);
     const why = left === true ? 'it could not be removed' : left === false ? 'it was there before this command ran (the redirect of a { ...; } group or a loop makes it first; or a link led the redirect to it)' : 'cpw-vault cannot tell that this command made it';
     const kept = st.size === 0 && !removed ? `; the empty file was left in place, as ${why}` : '';
-    throw new VaultError('INVALID_ARGUMENT', `Refusing to write secret values to ${name}: it is readable by other users (${was}) in a folder they can reach, so one of them may have opened it before it could be made private, and would read what is written. Nothing was written${removed ? '; the empty file was removed, so whoever holds it open gets nothing' : kept}.`, `Make new files private first: umask 077, then redirect again${removed ? '' : ` to a new file (rm ${name} first: who opened it may still hold it)`}; or write under a folder only you can enter (chmod 700 the folder), or pipe them.`);
+    throw new VaultError('INVALID_ARGUMENT', `Refusing to write secret values to ${name}: it is readable by other users (${was}) in a folder they can reach, so one of them may have opened it before it could be made private, and would read what is written. Nothing was written${removed ? '; the empty file was removed, so whoever holds it open gets nothing' : kept}.`, `Make new files private first: umask 077, then redirect again${removed ? '' : ` to a new file (rm ${shellWord(name)} first: who opened it may still hold it)`}; or write under a folder only you can enter (chmod 700 the folder), or pipe them.`);
   }
   try {
     fchmodSync(fd, 0o600);

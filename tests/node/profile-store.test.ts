@@ -100,6 +100,18 @@ describe('load errors', () => {
     expect(warnings.join()).toMatch(/readable by other users \(mode 0644\)\. Run: chmod 600/);
   });
 
+  it('the fix lines give commands that work on a profile whose path holds a space', () => {
+    const t = makeTempHome();
+    const profilePath = join(t.home, 'my vault', 'user.profile');
+    mkdirSync(dirname(profilePath), { mode: 0o700 });
+    writeProfile(profilePath, minimal('x'), 0o644);
+    const { store, warnings } = storeFor(t, { profilePath });
+    store.read();
+    expect(warnings.join()).toContain(`Run: chmod 600 '${profilePath}'`);
+    chmodSync(profilePath, 0o666);
+    expect(thrown(() => storeFor(t, { profilePath }).store.read()).fix).toBe(`Run: chmod 600 '${profilePath}'`);
+  });
+
   it('refuses a file that group or others can write', () => {
     const t = makeTempHome();
     writeProfile(t.profile, minimal('x'), 0o666);

@@ -1,6 +1,7 @@
 import { closeSync, constants, fchmodSync, fstatSync, lstatSync, chmodSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
+import { shellWord } from '../../core/control-chars';
 import { replaceLinkFix } from './secure-fs';
 
 function ownedByMe(uid: number): boolean {
@@ -20,7 +21,7 @@ export function tightenProfile(profile: string, dedicatedDir: boolean): void {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ELOOP') throw new VaultError('PROFILE_SYMLINK', `${profile} is a symbolic link; cpw-vault will not change its target.`, replaceLinkFix(profile));
-    throw new VaultError('PROFILE_PERMISSIONS', `Cannot open ${profile} to fix its mode (${code ?? 'error'}).`, `Run: chmod 600 ${profile}`);
+    throw new VaultError('PROFILE_PERMISSIONS', `Cannot open ${profile} to fix its mode (${code ?? 'error'}).`, `Run: chmod 600 ${shellWord(profile)}`);
   }
   try {
     const s = fstatSync(fd);

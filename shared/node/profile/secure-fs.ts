@@ -1,6 +1,7 @@
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, chmodSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
+import { shellWord } from '../../core/control-chars';
 import { createTempBeside } from './temp-files';
 
 /** Largest file cpw-vault reads by default (secrets.json and the like). */
@@ -56,7 +57,7 @@ export function ioError(err: unknown, path: string): VaultError {
       // A name planted by another user in a shared folder (/tmp): the sticky bit lets nobody but them replace it.
       return new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${owner}), so cpw-vault cannot replace it (${code}); nothing was written there.`, 'Keep the profile in a folder only you can write (cpw-vault uses ~/.cp-whisperx when no --profile is given), or ask that user or an admin to remove the file.', { cause: err });
     }
-    return new VaultError('PROFILE_PERMISSIONS', `Permission denied for ${path} (${code}).`, `Check the owner and mode of ${path}: ls -l ${path}`, { cause: err });
+    return new VaultError('PROFILE_PERMISSIONS', `Permission denied for ${path} (${code}).`, `Check the owner and mode of ${path}: ls -l ${shellWord(path)}`, { cause: err });
   }
   if (code === 'EISDIR') return new VaultError('IO_ERROR', `${path} is a folder, where a file belongs (${code}); nothing was written there.`, 'Move that folder out of the way, or choose another path.', { cause: err });
   return new VaultError('IO_ERROR', `Cannot access ${path} (${code}).`, `Check that ${path} exists and the disk is writable.`, { cause: err });
@@ -71,9 +72,9 @@ export function ioError(err: unknown, path: string): VaultError {
  */
 export function assertOwnFile(fd: number, path: string): Stats {
   const s = fstatSync(fd);
-  if (!s.isFile()) throw new VaultError('PROFILE_INVALID', `${path} is not a regular file.`, `Move it aside: mv ${path} ${path}.aside`);
+  if (!s.isFile()) throw new VaultError('PROFILE_INVALID', `${path} is not a regular file.`, `Move it aside: mv ${shellWord(path)} ${shellWord(`${path}.aside`)}`);
   if (currentUid !== undefined && s.uid !== currentUid) {
-    throw new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${s.uid}); refusing to write to it.`, `Use a profile in a folder only you can write (--profile PATH), or as its owner remove it: rm ${path}`);
+    throw new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${s.uid}); refusing to write to it.`, `Use a profile in a folder only you can write (--profile PATH), or as its owner remove it: rm ${shellWord(path)}`);
   }
   return s;
 }
@@ -131,9 +132,9 @@ export function assertPrivateFile(s: Stats, path: string, options: SecureReadOpt
     throw new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${s.uid}); refusing to trust it.`, `Use your own profile, or as its owner: chown $(id -u) ${path}`);
   }
   if (s.mode & 0o022) {
-    throw new VaultError('PROFILE_PERMISSIONS', `${path} can be modified by other users (mode ${modeString(s.mode)}); refusing to trust it.`, `Run: chmod 600 ${path}`);
+    throw new VaultError('PROFILE_PERMISSIONS', `${path} can be modified by other users (mode ${modeString(s.mode)}); refusing to trust it.`, `Run: chmod 600 ${shellWord(path)}`);
   }
-  if (s.mode & 0o044) options.warn(`${path} is readable by other users (mode ${modeString(s.mode)}). Run: chmod 600 ${path}`);
+  if (s.mode & 0o044) options.warn(`${path} is readable by other users (mode ${modeString(s.mode)}). Run: chmod 600 ${shellWord(path)}`);
   const max = options.maxBytes ?? MAX_FILE_BYTES;
   if (s.size > max) throw new VaultError('PROFILE_TOO_LARGE', `${path} is ${s.size} bytes, over the ${max}-byte limit.`, 'Check that this is the right file.');
 }
@@ -209,7 +210,7 @@ export function ensurePrivateDir(dir: string, dedicated: boolean): void {
 /** PROFILE_SYMLINK when `dir` (cpw-vault's own folder, ~/.cp-whisperx) is a symbolic link. */
 export function refuseLinkedFolder(dir: string): void {
   if (lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) {
-    throw new VaultError('PROFILE_SYMLINK', `${dir} is a symbolic link; refusing to follow it (its target is never changed).`, `Make it a real folder: mv ${dir} ${dir}.link && mkdir -m 700 ${dir}, then copy the files you need from ${dir}.link/`);
+    throw new VaultError('PROFILE_SYMLINK', `${dir} is a symbolic link; refusing to follow it (its target is never changed).`, `Make it a real folder: mv ${shellWord(dir)} ${shellWord(`${dir}.link`)} && mkdir -m 700 ${shellWord(dir)}, then copy the files you need from ${dir}.link/`);
   }
 }
 
@@ -230,7 +231,7 @@ function assertTrustedFolder(dir: string, dedicated: boolean): Stats {
   if (!trustedOwner(s.uid)) throw foreignFolder(dir, s.uid, 'folder');
   // Windows has no POSIX owner or mode bits (getuid is absent there): nothing to check.
   if (currentUid !== undefined && othersCanWrite(s) && !(s.mode & 0o1000)) {
-    throw new VaultError('PROFILE_PERMISSIONS', `${dir} can be written by other users and has no sticky bit (mode ${modeString(s.mode)}): they could replace or remove cpw-vault's files in it.`, `Use a folder only you can write, or as its owner: chmod o-w,g-w ${dir} (or chmod +t ${dir})`);
+    throw new VaultError('PROFILE_PERMISSIONS', `${dir} can be written by other users and has no sticky bit (mode ${modeString(s.mode)}): they could replace or remove cpw-vault's files in it.`, `Use a folder only you can write, or as its owner: chmod o-w,g-w ${shellWord(dir)} (or chmod +t ${shellWord(dir)})`);
   }
   return s;
 }
@@ -339,7 +340,7 @@ const SYSTEM_PATH = /^\/(dev|proc|sys|etc|usr|bin|sbin|lib|lib32|lib64|boot)(\/|
  * dotfiles manager, and moving it would break that tool's checkout.
  */
 export function replaceLinkFix(path: string): string {
-  const q = `'${path.replace(/'/g, `'\\''`)}'`;
+  const q = shellWord(path);
   // Advice to remove or overwrite is for a link that is the user's to remove: never a system one (`--profile
   // /dev/stdin` was told `rm '/dev/stdin'`, which as root breaks the machine), nor another user's.
   if (SYSTEM_PATH.test(path)) return `${path} is a link of the system, not a file cpw-vault can keep: give the path of a regular file of your own (e.g. under ~/.cp-whisperx).`;
