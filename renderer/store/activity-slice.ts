@@ -3,6 +3,7 @@ import type { Page } from '../../shared/core/ipc-contract';
 import type { AuditEvent, AuditEventName, RunRecord, RunStats, RunStatus } from '../../shared/core/records';
 import { asApiError, getApi, type ApiError } from '../api';
 import type { VaultState } from './index';
+import { newestLoad } from './newest-load';
 
 /** Rows per page of each Activity table: a page renders in one frame even with 10,000 rows behind it. */
 export const ACTIVITY_PAGE = 100;
@@ -44,15 +45,15 @@ export const getInitialActivityState = (): ActivityState => ({
 export const createActivitySlice: StateCreator<VaultState, [], [], ActivitySlice> = (set, get) => {
   // The newest load of each list. Filters change with every arrow key on a <select>, and an older answer that
   // arrived after a newer one put the older filter's rows under the newer filter; it is dropped instead.
-  const latest = { runs: 0, audit: 0 };
+  const latest = { runs: newestLoad(), audit: newestLoad() };
   const load = async (list: keyof typeof latest, work: () => Promise<Partial<ActivityState>>) => {
-    const mine = ++latest[list];
+    const newest = latest[list].start();
     set({ activityLoading: true, activityError: null });
     try {
       const loaded = await work();
-      if (mine === latest[list]) set({ ...loaded, activityLoading: false });
+      if (newest()) set({ ...loaded, activityLoading: false });
     } catch (err) {
-      if (mine === latest[list]) set({ activityError: asApiError(err), activityLoading: false });
+      if (newest()) set({ activityError: asApiError(err), activityLoading: false });
     }
   };
   return {

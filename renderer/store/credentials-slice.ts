@@ -7,6 +7,7 @@ import type { CredentialView } from '../../shared/core/views';
 import { asApiError, getApi, type ApiError } from '../api';
 import { selectBackend } from './app-slice';
 import type { VaultState } from './index';
+import { newestLoad } from './newest-load';
 
 export const CREDENTIAL_FILTERS = ['all', 'stored', 'missing', 'custom', 'env'] as const;
 export type CredentialFilter = (typeof CREDENTIAL_FILTERS)[number];
@@ -55,14 +56,19 @@ export const getInitialCredentialsState = (): CredentialsState => ({
   credentialQuery: '', credentialFilter: 'all', credentialSort: 'name', selectedCredential: null, clipboard: null,
 });
 
+// A save or delete reloads while the screen's own load may still be on its way: only the newest answer lands.
+const credentialLoads = newestLoad();
+
 export const createCredentialsSlice: StateCreator<VaultState, [], [], CredentialsSlice> = (set, get) => ({
   ...getInitialCredentialsState(),
   loadCredentials: async () => {
+    const newest = credentialLoads.start();
     set({ credentialsLoading: true, credentialsError: null });
     try {
-      set({ credentials: await getApi().credentialsList(), credentialsLoading: false });
+      const credentials = await getApi().credentialsList();
+      if (newest()) set({ credentials, credentialsLoading: false });
     } catch (err) {
-      set({ credentialsError: asApiError(err), credentialsLoading: false });
+      if (newest()) set({ credentialsError: asApiError(err), credentialsLoading: false });
     }
   },
   saveCredential: async (request) => {

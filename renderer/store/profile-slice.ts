@@ -4,6 +4,7 @@ import type { VaultApi } from '../../shared/core/ipc-contract';
 import type { ProfileView } from '../../shared/core/views';
 import { asApiError, getApi, type ApiError } from '../api';
 import type { VaultState } from './index';
+import { newestLoad } from './newest-load';
 
 type ProfileUpdate = Parameters<VaultApi['profileUpdate']>[0];
 
@@ -53,14 +54,22 @@ export const getInitialProfileState = (): ProfileState => ({
 /** The error toast of the last failed profile save, while it may still be on screen. */
 let saveErrorToast: number | undefined;
 
+/**
+ * The profile's loads, and the saves that answer with the profile: a load still on its way when a save (or a newer
+ * load) answered was asked before it, and its older profile put the saved fields back to what they were.
+ */
+const profileLoads = newestLoad();
+
 export const createProfileSlice: StateCreator<VaultState, [], [], ProfileSlice> = (set, get) => ({
   ...getInitialProfileState(),
   loadProfile: async () => {
+    const newest = profileLoads.start();
     set({ profileLoading: true, profileError: null });
     try {
-      set({ profile: await getApi().profileGet(), profileLoading: false });
+      const profile = await getApi().profileGet();
+      if (newest()) set({ profile, profileLoading: false });
     } catch (err) {
-      set({ profileError: asApiError(err), profileLoading: false });
+      if (newest()) set({ profileError: asApiError(err), profileLoading: false });
     }
   },
   saveProfile: async (update, options = {}) => {
@@ -70,7 +79,8 @@ export const createProfileSlice: StateCreator<VaultState, [], [], ProfileSlice> 
       // The error a failed save left beside the form is settled by this one: it does not stay next to "Profile saved.".
       if (saveErrorToast !== undefined) get().dismissToast(saveErrorToast);
       saveErrorToast = undefined;
-      set({ profile, profileSaving: false });
+      profileLoads.start(); // drops the loads in flight, so it also ends their loading
+      set({ profile, profileSaving: false, profileLoading: false, profileError: null });
       if (!options.quiet) get().toast('success', 'Profile saved.');
       void get().loadWorkflows();
       void get().loadAvatar();

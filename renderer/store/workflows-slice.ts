@@ -3,6 +3,7 @@ import type { CredentialView } from '../../shared/core/views';
 import type { WorkflowStatus } from '../../shared/core/workflows';
 import { asApiError, getApi, type ApiError } from '../api';
 import type { VaultState } from './index';
+import { newestLoad } from './newest-load';
 
 // State
 export interface WorkflowsState {
@@ -20,14 +21,19 @@ export type WorkflowsSlice = WorkflowsState & WorkflowsActions;
 
 export const getInitialWorkflowsState = (): WorkflowsState => ({ workflows: [], workflowsLoading: false, workflowsError: null });
 
+// Every save, delete, profile change and screen reloads readiness, often several at once: only the newest answer lands.
+const workflowLoads = newestLoad();
+
 export const createWorkflowsSlice: StateCreator<VaultState, [], [], WorkflowsSlice> = (set) => ({
   ...getInitialWorkflowsState(),
   loadWorkflows: async () => {
+    const newest = workflowLoads.start();
     set({ workflowsLoading: true, workflowsError: null });
     try {
-      set({ workflows: await getApi().workflowsValidate(), workflowsLoading: false });
+      const workflows = await getApi().workflowsValidate();
+      if (newest()) set({ workflows, workflowsLoading: false });
     } catch (err) {
-      set({ workflowsError: asApiError(err), workflowsLoading: false });
+      if (newest()) set({ workflowsError: asApiError(err), workflowsLoading: false });
     }
   },
 });

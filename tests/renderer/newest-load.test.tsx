@@ -1,0 +1,112 @@
+// @vitest-environment jsdom
+// Two loads of one list in flight, and main's answers arriving in the other order: the older answer, last, must not
+// replace the newer. The answers here are taken when main is asked and held until the test lets each one in.
+import { cleanup } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { initialState, useVault } from '../../renderer/store';
+import { selectReadyCount } from '../../renderer/store/workflows-slice';
+import type { FakeApi } from '../fakes/fake-api';
+import { withFakeApi } from './setup';
+
+const HF = `hf_${'Comp'.repeat(9)}`;
+
+afterEach(() => {
+  cleanup();
+  useVault.setState(initialState());
+});
+
+type Held = 'credentialsList' | 'workflowsValidate' | 'profileGet';
+
+/**
+ * `method` answers what main knew when asked, but only once the test calls `letIn(n)` for the n-th call (from 0):
+ * the order answers arrive in is the test's, not the event loop's.
+ */
+function holdAnswers(api: FakeApi, method: Held) {
+  const real = api[method].bind(api) as () => Promise<unknown>;
+  const gates: Array<() => void> = [];
+  api[method] = (async () => {
+    const answer = await real();
+    await new Promise<void>((r) => gates.push(r));
+    return answer;
+  }) as never;
+  return {
+    /** Resolves once `n` calls wait at their gate. */
+    waiting: (n: number) => new Promise<void>((resolve) => {
+      const check = () => (gates.length >= n ? resolve() : void setTimeout(check, 0));
+      check();
+    }),
+    letIn: (n: number) => gates[n]!(),
+  };
+}
+
+describe('only the newest load of a list lands', () => {
+  it('credentials: a save that reloads while the screen\'s first load is still on its way stays stored when the older answer arrives last', async () => {
+    const { api } = withFakeApi();
+    const list = holdAnswers(api, 'credentialsList');
+    const first = useVault.getState().loadCredentials(); // the screen's load: nothing stored yet
+    await list.waiting(1);
+    const saved = useVault.getState().saveCredential({ service: 'huggingface', key: 'token', value: HF }); // reloads
+    await list.waiting(2);
+    list.letIn(1);
+    await saved;
+    const stored = () => useVault.getState().credentials.find((c) => c.id === 'huggingface.token')?.stored;
+    expect(stored()).toBe(true);
+    list.letIn(0);
+    await first;
+    expect(stored()).toBe(true);
+    expect(useVault.getState().credentialsLoading).toBe(false);
+  });
+
+  it('workflows: the readiness of the newer load stays when an older load\'s answer (before the key was stored) arrives last', async () => {
+    const { api } = withFakeApi();
+    const validate = holdAnswers(api, 'workflowsValidate');
+    const first = useVault.getState().loadWorkflows();
+    await validate.waiting(1);
+    api.values.set('huggingface.token', HF);
+    const second = useVault.getState().loadWorkflows();
+    await validate.waiting(2);
+    validate.letIn(1);
+    await second;
+    const ready = selectReadyCount(useVault.getState());
+    validate.letIn(0);
+    await first;
+    expect(selectReadyCount(useVault.getState())).toBe(ready);
+    expect(useVault.getState().workflowsLoading).toBe(false);
+    // The two answers differ, or this test could not fail.
+    api.values.delete('huggingface.token');
+    const third = useVault.getState().loadWorkflows();
+    await validate.waiting(3);
+    validate.letIn(2);
+    await third;
+    expect(selectReadyCount(useVault.getState())).not.toBe(ready);
+  });
+
+  it('profile: a save answered while the screen\'s load is still on its way is not undone by that older answer', async () => {
+    const { api } = withFakeApi();
+    const get = holdAnswers(api, 'profileGet');
+    const first = useVault.getState().loadProfile(); // the name is still empty when main answers this one
+    await get.waiting(1);
+    expect(await useVault.getState().saveProfile({ user: { name: 'Ada' } }, { quiet: true })).toBe(true);
+    expect(useVault.getState().profile?.profile.user.name).toBe('Ada');
+    get.letIn(0);
+    await first;
+    expect(useVault.getState().profile?.profile.user.name).toBe('Ada');
+    expect(useVault.getState().profileLoading).toBe(false);
+  });
+
+  it('profile: of two loads in flight, the newer answer stays when the older one arrives last', async () => {
+    const { api } = withFakeApi();
+    const get = holdAnswers(api, 'profileGet');
+    const first = useVault.getState().loadProfile();
+    await get.waiting(1);
+    api.profile = { ...api.profile, user: { ...api.profile.user, name: 'Changed by the CLI' } };
+    const second = useVault.getState().loadProfile();
+    await get.waiting(2);
+    get.letIn(1);
+    await second;
+    get.letIn(0);
+    await first;
+    expect(useVault.getState().profile?.profile.user.name).toBe('Changed by the CLI');
+    expect(useVault.getState().profileLoading).toBe(false);
+  });
+});
