@@ -5,7 +5,7 @@
  * the screens share.
  */
 import type { ErrorCode } from '../shared/core/errors';
-import type { ApiError } from './api';
+import { ApiError } from './api';
 
 const OVERRIDES: Partial<Record<ErrorCode, { message: string; fix: string }>> = {
   PROFILE_LOCKED: {
@@ -30,6 +30,19 @@ export function appFix(code: string | undefined, fix: string | undefined): strin
 /** What to show for an error: its message and fix, or the plain-language version for codes whose raw text is internal. */
 export function describeError(error: Pick<ApiError, 'code' | 'message' | 'fix'>): { message: string; fix: string } {
   return OVERRIDES[error.code] ?? { message: error.message, fix: APP_FIXES[error.code] ?? error.fix };
+}
+
+/**
+ * A refused save's error with each field it names by path (user.name) named by the label its form shows (Name).
+ * Main words the message `<path> <problem>; …` from the same fields, for the CLI, whose users type those paths;
+ * a field the form has no label for keeps its path, and a message worded otherwise is left as main wrote it.
+ */
+export function withFieldLabels(error: ApiError, labels: Readonly<Record<string, string>>): ApiError {
+  let message = error.message;
+  for (const f of error.fields) {
+    if (Object.hasOwn(labels, f.path)) message = message.replace(`${f.path} ${f.message}`, `${labels[f.path]} ${f.message}`);
+  }
+  return message === error.message ? error : new ApiError({ code: error.code, message, fix: error.fix, fields: error.fields });
 }
 
 /** Keychain codes: the store cannot be reached, so values cannot be read or written. */

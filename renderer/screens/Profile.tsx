@@ -11,6 +11,26 @@ import type { ProfileDraft as Draft } from '../store/profile-slice';
 type TextKey = 'name' | 'email' | 'job_title' | 'avatar_url' | 'default_source_language';
 type ToggleKey = 'enable_cost_tracking' | 'run_finished' | 'run_failed' | 'credential_missing';
 
+/**
+ * Each field's label, by the path main names it with when it refuses a save (user.name). The form's labels come from
+ * here and so do the names in a refused save's toast: the toast says "Name", as the form does, not "user.name".
+ */
+export const FIELD_LABELS = {
+  'user.name': 'Name',
+  'user.email': 'Email',
+  'user.job_title': 'Job title',
+  'user.timezone': 'Time zone (dates in the app use it)',
+  'user.avatar_url': 'Avatar URL',
+  'preferences.default_workflow': 'Default workflow',
+  'preferences.default_source_language': 'Source language',
+  'preferences.ai_provider': 'AI provider',
+  'preferences.enable_cost_tracking': 'Track AI costs (CPW_COST_TRACKING)',
+  'preferences.notifications.run_finished': 'Notify when a run finishes',
+  'preferences.notifications.run_failed': 'Notify when a run fails or is interrupted',
+  'preferences.notifications.credential_missing': 'Notify when a run is refused for a missing credential',
+} as const;
+type FieldPath = keyof typeof FIELD_LABELS;
+
 export function draftOf(view: ProfileView): Draft {
   const { user, preferences: p } = view.profile;
   return {
@@ -82,41 +102,41 @@ export function Profile() {
         default_workflow: draft.default_workflow as never, default_source_language: draft.default_source_language, ai_provider: draft.ai_provider as never,
         enable_cost_tracking: draft.enable_cost_tracking, notifications: { run_finished: draft.run_finished, run_failed: draft.run_failed, credential_missing: draft.credential_missing },
       },
-    });
+    }, { labels: FIELD_LABELS });
     // Saved: the form follows the profile again, unless the user typed on while it saved (that stays, unsaved).
     if (ok && useVault.getState().profileDraft === s.edited) setDraft(null);
   };
-  const text = (k: TextKey, label: string, path: string, type = 'text', hint?: string) => (
-    <Field label={label} error={errorFor(path)} hint={hint}>
+  const text = (k: TextKey, path: FieldPath, type = 'text', hint?: string) => (
+    <Field label={FIELD_LABELS[path]} error={errorFor(path)} hint={hint}>
       {(f) => <input id={f.id} type={type} value={draft[k]} onChange={(e) => set(k, e.target.value)} aria-describedby={f.describedBy} aria-invalid={f.invalid || undefined} />}
     </Field>
   );
-  const toggle = (k: ToggleKey, label: string) => <label className="check"><input type="checkbox" checked={draft[k]} onChange={(e) => set(k, e.target.checked)} /> {label}</label>;
-  const select = (k: 'default_workflow' | 'ai_provider', label: string, path: string, options: readonly string[]) => (
-    <Field label={label} error={errorFor(path)}>{(f) => <select id={f.id} value={draft[k]} onChange={(e) => set(k, e.target.value)}>{options.map((o) => <option key={o}>{o}</option>)}</select>}</Field>
+  const toggle = (k: ToggleKey, path: FieldPath) => <label className="check"><input type="checkbox" checked={draft[k]} onChange={(e) => set(k, e.target.checked)} /> {FIELD_LABELS[path]}</label>;
+  const select = (k: 'default_workflow' | 'ai_provider', path: FieldPath, options: readonly string[]) => (
+    <Field label={FIELD_LABELS[path]} error={errorFor(path)}>{(f) => <select id={f.id} value={draft[k]} onChange={(e) => set(k, e.target.value)}>{options.map((o) => <option key={o}>{o}</option>)}</select>}</Field>
   );
   return (
     <form className="profile" onSubmit={(e) => void submit(e)} noValidate aria-label="Profile">
       <div className="profile-grid">
         <Section legend="You" note={<>Saved in <code>{s.profile.path}</code></>}>
-          {text('name', 'Name', 'user.name')}
-          {text('email', 'Email', 'user.email', 'email')}
-          {text('job_title', 'Job title', 'user.job_title')}
-          <TimeZoneField value={draft.timezone} onChange={(z) => set('timezone', z)} error={errorFor('user.timezone')} label="Time zone (dates in the app use it)" />
-          {text('avatar_url', 'Avatar URL', 'user.avatar_url', 'url', 'An https:// image')}
+          {text('name', 'user.name')}
+          {text('email', 'user.email', 'email')}
+          {text('job_title', 'user.job_title')}
+          <TimeZoneField value={draft.timezone} onChange={(z) => set('timezone', z)} error={errorFor('user.timezone')} label={FIELD_LABELS['user.timezone']} />
+          {text('avatar_url', 'user.avatar_url', 'url', 'An https:// image')}
           <Avatar name={draft.name} changed={draft.avatar_url !== saved.avatar_url} />
         </Section>
         <div>
           <Section legend="Pipeline preferences" note={<>Stages read these: <code>cpw-vault exec</code> passes them as <code>CPW_SOURCE_LANGUAGE</code>, <code>CPW_AI_PROVIDER</code> and <code>CPW_COST_TRACKING</code>. The AI provider also picks which key summarize prefers.</>}>
-            {select('default_workflow', 'Default workflow', 'preferences.default_workflow', WORKFLOW_NAMES)}
-            {text('default_source_language', 'Source language', 'preferences.default_source_language', 'text', 'A code such as en, de or pt-BR, or auto')}
-            {select('ai_provider', 'AI provider', 'preferences.ai_provider', AI_PROVIDERS)}
-            {toggle('enable_cost_tracking', 'Track AI costs (CPW_COST_TRACKING)')}
+            {select('default_workflow', 'preferences.default_workflow', WORKFLOW_NAMES)}
+            {text('default_source_language', 'preferences.default_source_language', 'text', 'A code such as en, de or pt-BR, or auto')}
+            {select('ai_provider', 'preferences.ai_provider', AI_PROVIDERS)}
+            {toggle('enable_cost_tracking', 'preferences.enable_cost_tracking')}
           </Section>
           <Section legend="Desktop notifications" note="While the app is open, for runs of cpw-vault exec.">
-            {toggle('run_finished', 'Notify when a run finishes')}
-            {toggle('run_failed', 'Notify when a run fails or is interrupted')}
-            {toggle('credential_missing', 'Notify when a run is refused for a missing credential')}
+            {toggle('run_finished', 'preferences.notifications.run_finished')}
+            {toggle('run_failed', 'preferences.notifications.run_failed')}
+            {toggle('credential_missing', 'preferences.notifications.credential_missing')}
           </Section>
         </div>
       </div>

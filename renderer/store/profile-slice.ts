@@ -3,6 +3,7 @@ import type { FieldError } from '../../shared/core/errors';
 import type { VaultApi } from '../../shared/core/ipc-contract';
 import type { ProfileView } from '../../shared/core/views';
 import { asApiError, getApi, type ApiError } from '../api';
+import { withFieldLabels } from '../errors';
 import type { VaultState } from './index';
 import { newestLoad } from './newest-load';
 
@@ -38,8 +39,11 @@ export interface ProfileState {
 // Actions
 export interface ProfileActions {
   loadProfile(): Promise<void>;
-  /** Saves; true on success. Field errors land in profileFieldErrors. `quiet` (onboarding) skips the toasts: the wizard shows its own progress. */
-  saveProfile(update: ProfileUpdate, options?: { quiet?: boolean }): Promise<boolean>;
+  /**
+   * Saves; true on success. Field errors land in profileFieldErrors. `quiet` (onboarding) skips the toasts: the wizard
+   * shows its own progress. `labels` (path → the form's label) name the refused fields in the error toast.
+   */
+  saveProfile(update: ProfileUpdate, options?: { quiet?: boolean; labels?: Readonly<Record<string, string>> }): Promise<boolean>;
   loadAvatar(): Promise<void>;
   /** The unsaved form (null: discarded or saved). */
   setProfileDraft(draft: Partial<ProfileDraft> | null): void;
@@ -90,7 +94,7 @@ export const createProfileSlice: StateCreator<VaultState, [], [], ProfileSlice> 
       set({ profileSaving: false, profileFieldErrors: e.fields, profileSaveError: e });
       if (!options.quiet) {
         if (saveErrorToast !== undefined) get().dismissToast(saveErrorToast);
-        saveErrorToast = get().toastError(e, 'Not saved: ');
+        saveErrorToast = get().toastError(withFieldLabels(e, options.labels ?? {}), 'Not saved: ');
       }
       return false;
     }

@@ -55,20 +55,23 @@ describe('what a new user types is never lost or changed unseen', { timeout: E2E
     await close();
   });
 
-  it('Profile: a refused save says why once, and its error leaves once a save succeeds', async () => {
+  it('Profile: a refused save says why once, naming the field as the form labels it, and its error leaves once a save succeeds', async () => {
     const t = makeTempHome();
     await cli(t, ['profile', 'set', 'name=Ada Lovelace']);
     const { page, close } = await session(browser, t);
     await goTo(page, 'Profile');
     await typeInto(page.getByLabel('Avatar URL'), 'https://127.0.0.1/a.png');
     await page.getByRole('button', { name: 'Save profile' }).click();
-    const alerts = page.getByRole('alert').filter({ hasText: 'avatar_url' });
+    const alerts = page.getByRole('alert').filter({ hasText: 'Profile not saved' });
     await alerts.first().waitFor(WAIT);
     const said = await alerts.first().innerText();
-    expect(said).toContain('must be at a host name (not an IP address or localhost)');
+    // The field by its label, as the form shows it; main's message names it user.avatar_url (the CLI's word).
+    expect(said).toContain('Avatar URL must be at a host name (not an IP address or localhost)');
+    expect(said).not.toContain('avatar_url');
     expect(said).not.toContain('Not saved: Profile not saved');
     // Fixed: the field emptied key by key, then Save. The error does not stay beside "Profile saved.".
-    await page.getByLabel('Avatar URL').focus();
+    // The field by its role: the toast's dismiss button is labelled with the toast's text, which now says Avatar URL too.
+    await page.getByRole('textbox', { name: 'Avatar URL' }).focus();
     for (let i = 0; i < 'https://127.0.0.1/a.png'.length; i++) await page.keyboard.press('Backspace');
     await typeInto(page.getByLabel('Job title'), 'Analyst');
     await page.getByRole('button', { name: 'Save profile' }).click();

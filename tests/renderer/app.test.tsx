@@ -2,11 +2,13 @@
 import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../../renderer/App';
-import { ipcApi, onApiError } from '../../renderer/api';
+import { ApiError, ipcApi, onApiError } from '../../renderer/api';
 import { KEYCHAIN_RECHECK_MS } from '../../renderer/components/Chrome';
 import { Activity } from '../../renderer/screens/Activity';
 import { Profile } from '../../renderer/screens/Profile';
 import { initialState, useVault } from '../../renderer/store';
+import type { VaultError } from '../../shared/core/errors';
+import { applyProfileUpdate } from '../../shared/core/profile-parse';
 import type { RunRecord } from '../../shared/core/records';
 import { withFakeApi } from './setup';
 
@@ -172,6 +174,31 @@ describe('Profile screen', () => {
     await user.click(screen.getByRole('button', { name: 'Save profile' }));
     expect(await screen.findByText('must be at most 160 characters')).toBeTruthy();
     expect(useVault.getState().toasts).toMatchObject([{ kind: 'error', text: 'Profile not saved.', fix: 'Correct the fields.' }]);
+  });
+
+  it('a refused save\'s toast names the fields as the form labels them (Name, Avatar URL), not by main\'s paths (user.name)', async () => {
+    const { api, user, show } = withFakeApi();
+    // Main's own check and wording: the fields and the message built from them, as profileUpdate refuses them.
+    api.profileUpdate = async (update) => {
+      try {
+        applyProfileUpdate(api.profile, update, new Date());
+      } catch (err) {
+        throw new ApiError((err as VaultError).toJSON());
+      }
+      throw new Error('main would have saved this update: the test needs one it refuses');
+    };
+    show(<Profile />);
+    await user.type(await screen.findByLabelText('Avatar URL'), 'https://127.0.0.1/a.png');
+    await user.click(screen.getByLabelText('Name'));
+    await user.paste('y'.repeat(161));
+    await user.click(screen.getByRole('button', { name: 'Save profile' }));
+    await waitFor(() => expect(useVault.getState().toasts).toHaveLength(1));
+    const [toast] = useVault.getState().toasts;
+    expect(toast).toMatchObject({ kind: 'error', fix: 'Correct the fields named above and save again.' });
+    expect(toast!.text).toMatch(/^Profile not saved: /);
+    expect(toast!.text).toContain('Avatar URL must be at a host name (not an IP address or localhost)');
+    expect(toast!.text).toMatch(/Name must \S/);
+    expect(toast!.text).not.toMatch(/user\.|avatar_url/);
   });
 
   it('the avatar: initials without one (or when it failed), the image main fetched otherwise', async () => {
