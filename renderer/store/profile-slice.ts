@@ -63,6 +63,8 @@ let saveErrorToast: number | undefined;
  * load) answered was asked before it, and its older profile put the saved fields back to what they were.
  */
 const profileLoads = newestLoad();
+/** The avatar's fetches: a save fetches the new one while the screen's first fetch (of the old URL) may still be on its way. */
+const avatarLoads = newestLoad();
 
 export const createProfileSlice: StateCreator<VaultState, [], [], ProfileSlice> = (set, get) => ({
   ...getInitialProfileState(),
@@ -100,11 +102,14 @@ export const createProfileSlice: StateCreator<VaultState, [], [], ProfileSlice> 
     }
   },
   loadAvatar: async () => {
+    const newest = avatarLoads.start();
+    let avatar: string | null = null;
     try {
-      set({ avatar: await getApi().profileAvatar() });
+      avatar = await getApi().profileAvatar();
     } catch {
-      set({ avatar: null });
+      // No avatar: the screen shows the initials.
     }
+    if (newest()) set({ avatar });
   },
   setProfileDraft: (draft) => set({ profileDraft: draft }),
 });

@@ -15,7 +15,7 @@ afterEach(() => {
   useVault.setState(initialState());
 });
 
-type Held = 'credentialsList' | 'workflowsValidate' | 'profileGet';
+type Held = 'credentialsList' | 'workflowsValidate' | 'profileGet' | 'profileAvatar';
 
 /**
  * `method` answers what main knew when asked, but only once the test calls `letIn(n)` for the n-th call (from 0):
@@ -92,6 +92,21 @@ describe('only the newest load of a list lands', () => {
     await first;
     expect(useVault.getState().profile?.profile.user.name).toBe('Ada');
     expect(useVault.getState().profileLoading).toBe(false);
+  });
+
+  it('avatar: the one fetched after a save stays when the screen\'s older fetch (no avatar yet) arrives last', async () => {
+    const { api } = withFakeApi();
+    const fetches = holdAnswers(api, 'profileAvatar');
+    const first = useVault.getState().loadAvatar(); // the screen's: no avatar set yet, initials
+    await fetches.waiting(1);
+    api.avatar = 'data:image/png;base64,iVBORw0KGgo='; // the save's new avatar_url, fetched
+    const second = useVault.getState().loadAvatar();
+    await fetches.waiting(2);
+    fetches.letIn(1);
+    await second;
+    fetches.letIn(0);
+    await first;
+    expect(useVault.getState().avatar).toBe('data:image/png;base64,iVBORw0KGgo=');
   });
 
   it('profile: of two loads in flight, the newer answer stays when the older one arrives last', async () => {
