@@ -96,6 +96,7 @@ export function parseMetaEntries(entries: ReadonlyMap<string, unknown>, where: s
 
 /** Fields of the user section a caller may change. */
 export const EDITABLE_USER_FIELDS = ['name', 'email', 'job_title', 'timezone', 'avatar_url'] as const;
+const EDITABLE_USER_SET: ReadonlySet<string> = new Set(EDITABLE_USER_FIELDS);
 export type UserUpdate = Partial<Pick<UserDetails, (typeof EDITABLE_USER_FIELDS)[number]>>;
 export type PreferencesUpdate = Partial<Omit<Preferences, 'notifications'>> & { notifications?: Partial<Preferences['notifications']> };
 
@@ -119,7 +120,8 @@ export function applyProfileUpdate(profile: Profile, update: { user?: unknown; p
   if (shapeOk && update.user !== undefined) {
     const extra = unknownKeys(update.user, EDITABLE_USER_FIELDS);
     fields.push(...extra.map((k) => ({ path: `user.${k}`, message: 'is not an editable field' })));
-    const editable = Object.fromEntries(Object.entries(update.user as object).filter(([k]) => !extra.includes(k)));
+    // Kept by the allowed names, not by "not in extra": a library caller's update may name any number of fields.
+    const editable = Object.fromEntries(Object.entries(update.user as object).filter(([k]) => EDITABLE_USER_SET.has(k)));
     // A zone typed in another case (europe/paris) is stored as the runtime names it (Europe/Paris): tables show it.
     if (typeof editable['timezone'] === 'string' && editable['timezone'] !== profile.user.timezone) editable['timezone'] = canonicalTimeZone(editable['timezone']);
     const parsed = userSchema.safeParse({ ...profile.user, ...editable });
@@ -191,7 +193,9 @@ function isLanguageTag(tag: string): boolean {
   }
 }
 
+/** Keys of `value` not in `allowed`: one pass, one Set lookup per key (an update may name 100,000 fields). */
 function unknownKeys(value: unknown, allowed: readonly string[]): string[] {
   if (value === null || typeof value !== 'object') return [];
-  return Object.keys(value).filter((k) => !allowed.includes(k));
+  const known = new Set(allowed);
+  return Object.keys(value).filter((k) => !known.has(k));
 }
