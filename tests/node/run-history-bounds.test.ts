@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RunHistory, type HistoryBounds } from '../../shared/node/records/run-history';
 import { fixture } from '../helpers/children';
 import { runLines } from '../helpers/run-lines';
@@ -131,6 +131,22 @@ describe('the bounds', () => {
     }
     expect([...inodes]).toEqual([compacted.ino]);
     expect(runs.list().length).toBeGreaterThan(60);
+  });
+
+  it('a 16 MiB line with no newline (a hand-copied file) is skipped as damaged in one pass: the runs around it are listed', () => {
+    const { path, runs, warnings } = history();
+    writeFileSync(path, `${runLines(1, Date.now() - 60_000)}${'x'.repeat(16 * 1024 * 1024)}\n${runLines(1, Date.now()).replace(/"f0/g, '"n0')}`, { mode: 0o600 });
+    const concat = vi.spyOn(Buffer, 'concat');
+    try {
+      expect(runs.list().map((r) => r.id)).toEqual(['n00000000000', 'f00000000000']);
+      expect(warnings).toEqual([expect.stringContaining('1 damaged line(s)')]);
+      // The work, without a clock: joined again at every 1 MiB read, the line was copied 17 + 16 + ... MiB (150 MiB).
+      const copied = concat.mock.results.reduce((n, r) => n + (r.value as Buffer).length, 0);
+      expect(copied).toBeLessThan(2 * statSync(path).size);
+    } finally {
+      concat.mockRestore();
+      unlinkSync(path);
+    }
   });
 
   it('a history past the old 256 MiB read limit is listed, and compacted by the next run recorded', async () => {
