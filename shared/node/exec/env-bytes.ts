@@ -13,12 +13,14 @@ import { procEntries } from '../builtins';
 export function alteredEnvVars(passed: Readonly<Record<string, string>>): string[] {
   const suspects = Object.keys(passed).filter((name) => passed[name]!.includes('\uFFFD'));
   if (!suspects.length) return [];
+  // A Set: the environment is the user's, and may hold thousands of such variables (each entry looked up once).
+  const suspected = new Set(suspects);
   const altered = new Set<string>();
   for (const entry of procEntries('environ')) {
     const eq = entry.indexOf(0x3d);
     if (eq > 0 && !isUtf8(entry.subarray(eq + 1))) {
       const name = entry.subarray(0, eq).toString('utf8');
-      if (suspects.includes(name)) altered.add(name);
+      if (suspected.has(name)) altered.add(name);
     }
   }
   return suspects.filter((name) => altered.has(name));
