@@ -9,22 +9,37 @@ const isSpace = (c: string | undefined) => c === ' ' || c === '\t' || c === '\r'
 const isNameStart = (c: string) => (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c === '_';
 const isNameChar = (c: string) => isNameStart(c) || (c >= '0' && c <= '9') || c === '.' || c === '-';
 
-/** One trimmed `[export ]NAME=value` line (and the comment after its value), or undefined when it is not one. */
+/**
+ * Whether `s`'s ends, which trim() drops, hold a blank other than a space: Node's --env-file trims spaces only and
+ * keeps a tab (in the name, or the value: `A=a<TAB>#c` is "a\t" to Node, "a" to python-dotenv), python-dotenv drops
+ * every blank there.
+ */
+export const dropsNonSpace = (s: string): boolean => /[^ ]/.test(s.slice(0, s.length - s.trimStart().length) + s.slice(s.trimEnd().length));
+
+/**
+ * One `[export ]NAME=value` line without its line break (and the comment after its value), or undefined when it is
+ * not one. `blank`: a blank other than a space was dropped outside quotes (see {@link dropsNonSpace}).
+ */
 export function dotenvLine(line: string): DotenvValue & { name: string } | undefined {
-  let i = 0;
-  if (line.startsWith('export') && isSpace(line[6])) {
-    i = 6;
-    while (isSpace(line[i])) i++;
+  let blank = dropsNonSpace(line.slice(0, line.length - line.trimStart().length));
+  let i = line.length - line.trimStart().length;
+  const skip = () => {
+    for (; isSpace(line[i]); i++) if (line[i] !== ' ') blank = true;
+  };
+  if (line.startsWith('export', i) && isSpace(line[i + 6])) {
+    i += 6;
+    skip();
   }
   const nameStart = i;
   if (!isNameStart(line[i] ?? '')) return undefined;
   while (i < line.length && isNameChar(line[i]!)) i++;
   const name = line.slice(nameStart, i);
-  while (isSpace(line[i])) i++;
+  skip();
   if (line[i] !== '=') return undefined;
   i++;
-  while (isSpace(line[i])) i++;
-  return { name, ...dotenvValue(line.slice(i)) };
+  skip();
+  const value = dotenvValue(line.slice(i));
+  return { name, ...value, ...(blank || value.blank ? { blank: true as const } : {}) };
 }
 
 export interface DotenvValue {
@@ -37,6 +52,8 @@ export interface DotenvValue {
   open?: "'" | '"';
   /** The quote the value was in, if any. */
   quote?: "'" | '"';
+  /** A blank other than a space (a tab) was dropped outside quotes: Node's --env-file keeps it (see dropsNonSpace). */
+  blank?: true;
 }
 
 /**
@@ -102,8 +119,11 @@ function dotenvValue(rest: string): DotenvValue {
     return { value: out, quote, ...(tail ? { comment: tail.replace(/^#+/, '').trim() || tail } : {}), ...(problem ? { problem } : {}) };
   }
   // Unquoted: an inline comment starts at the first # after a space.
-  for (let i = 1; i < rest.length; i++) if (rest[i] === '#' && isSpace(rest[i - 1])) return { value: rest.slice(0, i).trim(), comment: rest.slice(i).trim() };
-  return { value: rest.trim() };
+  let end = rest.length;
+  for (let i = 1; i < rest.length && end === rest.length; i++) if (rest[i] === '#' && isSpace(rest[i - 1])) end = i;
+  const raw = rest.slice(0, end);
+  const comment = rest.slice(end).trim();
+  return { value: raw.trim(), ...(comment ? { comment } : {}), ...(dropsNonSpace(raw) ? { blank: true as const } : {}) };
 }
 
 /**

@@ -44,6 +44,36 @@ describe('sources', () => {
     ]);
   });
 
+  it('refuses a .env with old Mac line endings (CR only): the second key never hides in the first value', () => {
+    // python-dotenv 1.2 reads A=1 and B=2 here; Node 20's --env-file drops each CR and reads A as "1B=2" (no B).
+    for (const [text, line] of [[`HF_TOKEN=${HF}\rTMDB_API_KEY=${TMDB}\r`, 1], [`A=1\nHF_TOKEN=${HF}\r\nTMDB_API_KEY=x\r${TMDB}\r\n`, 3]] as const) {
+      const err = thrown(() => parseDotenv('/w/.env', text));
+      expect(err).toBeInstanceOf(VaultError);
+      expect((err as VaultError).code).toBe('INVALID_ARGUMENT');
+      expect((err as VaultError).message).toContain(`/w/.env has old Mac line endings (a CR without LF, first on line ${line})`);
+      expect((err as VaultError).fix).toContain('dos2unix -c mac /w/.env');
+      expect((err as VaultError).fix).toContain("tr '\\r' '\\n' < /w/.env > /w/.env.lf");
+      expect(`${(err as VaultError).message} ${(err as VaultError).fix}`).not.toMatch(new RegExp(`${HF}|${TMDB}`));
+    }
+    // CRLF stays fine.
+    expect(parseDotenv('.env', `HF_TOKEN=${HF}\r\nTMDB_API_KEY=${TMDB}\r\n`).entries.map((e) => e.value)).toEqual([HF, TMDB]);
+  });
+
+  it('a tab before an inline comment, or around a name or unquoted value, makes the row invalid, naming its line and never the value', () => {
+    // python-dotenv 1.2 reads A=a<TAB>#c as "a"; Node 20's --env-file as "a\t" (it trims spaces only): readers disagree.
+    const lines = [`HF_TOKEN=${HF}\t#c`, `TMDB_API_KEY=${TMDB}\t`, '\tOPENAI_API_KEY=sk-tab-before-name-0123456789', 'ANTHROPIC_API_KEY\t=sk-ant-0123456789', `DEEPL_API_KEY=d1 # spaces are fine`, "GOOGLE_API_KEY='quoted'\t# and after quotes"];
+    const parsed = parseDotenv('.env', lines.join('\n'));
+    expect(parsed.entries.map((e) => [e.sourceKey, e.problem?.replace(/ outside quotes.*/, '')])).toEqual([
+      ['HF_TOKEN', 'a tab (or another blank that is not a space)'], ['TMDB_API_KEY', 'a tab (or another blank that is not a space)'],
+      ['OPENAI_API_KEY', 'a tab (or another blank that is not a space)'], ['ANTHROPIC_API_KEY', 'a tab (or another blank that is not a space)'],
+      ['DEEPL_API_KEY', undefined], ['GOOGLE_API_KEY', undefined],
+    ]);
+    expect(parsed.entries.slice(0, 4).map((e) => e.problem!.match(/on line \d+/)![0])).toEqual(['on line 1', 'on line 2', 'on line 3', 'on line 4']);
+    const plan = planMigration(parsed, absent);
+    expect(plan.rows.map((r) => r.action)).toEqual(['invalid', 'invalid', 'invalid', 'invalid', 'unknown', 'import']);
+    expect(JSON.stringify(plan.rows.map((r) => r.reason))).not.toMatch(new RegExp(`${HF}|${TMDB}`));
+  });
+
   it('.env comments that may hold a kept-aside key are named (by name, or "line N"), and only those: never a value', () => {
     // Such a file is kept when the plaintext is removed: a key in a comment is never migrated and would be lost with it.
     const key = `sk-proj-${'Ab1'.repeat(8)}`;
