@@ -6,6 +6,8 @@ import { runDoctor } from '../../node/doctor';
 import { LEGACY_SECRETS_PATH, resolveProfilePaths, sidecarPath } from '../../node/profile/paths';
 import { findPlaintextHfTokens, type PlaintextToken } from '../../node/git-credential/plaintext-scan';
 import { backupsOf } from '../../node/migration/backups';
+import { interruptedMigrationNotes, interruptedMigrations } from '../../node/migration/interrupted';
+import { JournalFile } from '../../node/credentials/journal-file';
 import { shellWord } from '../../core/control-chars';
 import { resolve } from 'node:path';
 import { gitConfigLine, leakFix } from './git-credential';
@@ -31,6 +33,8 @@ import { EXIT, type ExitCode } from '../exit-codes';
  */
 export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promise<ExitCode> {
   muteModeWarning(ctx);
+  // Before the vault opens: its start rolls a killed migration forward and deletes its backup, saying nothing.
+  const interrupted = interruptedMigrations(journalOf(ctx).read());
   const full = args.repair ? await ctx.vault() : undefined;
   const report = await runDoctor(full ?? (await ctx.doctorSubject()), { repair: !!args.repair, switchRecord: switchRecordOf(ctx) });
   const { profile, keychain, workflows } = report;
@@ -52,7 +56,8 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
   const plaintext = [...(await findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), helperFix, vaultToken)), ...leftoverBackups(ctx)];
   const offer = offersFileBackend(keychain) ? { backend: 'file', command: USE_FILE } : undefined;
   const historyLock = await heldHistoryLock(ctx);
-  if (ctx.globals.json) printJson(ctx.io, { ...report, plaintext_tokens: plaintext, git_helpers: gitHelpers, ...(historyLock ? { history_lock: historyLock } : {}), ...(offer ? { offer } : {}) });
+  const migrations = interruptedMigrationNotes(interrupted, keychain.ok);
+  if (ctx.globals.json) printJson(ctx.io, { ...report, plaintext_tokens: plaintext, git_helpers: gitHelpers, ...(migrations.length ? { interrupted_migrations: migrations } : {}), ...(historyLock ? { history_lock: historyLock } : {}), ...(offer ? { offer } : {}) });
   else {
     const p = paint(ctx.io);
     const mark = (good: boolean) => (good ? p.green('✓') : p.red('✗'));
@@ -72,11 +77,13 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
     for (const w of workflows) ctx.io.err(describeStatus(ctx.io, w));
     for (const u of report.unfinished ?? []) ctx.io.err(`${p.yellow('!')} ${unfinishedLine(u)}\n`);
     if (report.backend_switch) ctx.io.err(`${p.red('✗')} ${switchLine(report.backend_switch)}\n`);
+    for (const m of migrations) ctx.io.err(`${m.backup_left ? p.red('✗') : p.yellow('!')} ${m.message}\n    fix: ${m.fix}\n`);
     if (historyLock) ctx.io.err(`${p.yellow('!')} ${historyLock.message}\n    fix: ${historyLock.fix}\n`);
     for (const t of [...gitHelpers, ...plaintext]) ctx.io.err(`${p.yellow('!')} ${t.message}\n    fix: ${t.fix.split('\n').join('\n         ')}\n`);
   }
   if (!keychain.ok) return EXIT.keychain;
-  return report.ok ? EXIT.ok : EXIT.failure;
+  // A backup still there is an unfinished change holding plaintext: a problem, as an unfinished backend switch is.
+  return report.ok && !migrations.some((m) => m.backup_left) ? EXIT.ok : EXIT.failure;
 }
 
 /**
@@ -124,6 +131,12 @@ async function heldHistoryLock(ctx: CliContext): Promise<{ path: string; holder:
 function leakMessage(leaks: GitHelper[]): string {
   const names = leaks.map((l) => `"${l.name}" (${l.scope}, ${l.origin})`).join(', ');
   return `git also runs the credential helper${leaks.length > 1 ? 's' : ''} ${names} for ${HF_URL}, besides cpw-vault's: after a clone or fetch succeeds git hands the HuggingFace token to each to store (git's "store" writes it to ~/.git-credentials in plaintext).`;
+}
+
+/** The credential journal of this profile, to read only (credentials/journal-file.ts). */
+function journalOf(ctx: CliContext): JournalFile {
+  const paths = resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd });
+  return new JournalFile(sidecarPath(paths, 'journal'), paths.profile, paths.dedicatedDir, undefined);
 }
 
 /** Where a backend switch of this profile keeps its record (credentials/backend-move.ts). */
