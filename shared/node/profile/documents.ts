@@ -35,20 +35,41 @@ export function parseDocument(read: RawProfile): unknown {
   return parsed.value;
 }
 
-/** A copy of a profile document with every plaintext secret slot emptied (the slots stay, for legacy readers). */
+/**
+ * A copy of a profile document with every plaintext secret slot emptied (the slots stay, for legacy readers). Each
+ * section and service is copied once however many of its slots are emptied: copied again per secret, an old profile
+ * holding 10,000 took 129 s to read.
+ */
 export function withoutPlaintext(doc: unknown): unknown {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return doc;
   const out: Record<string, unknown> = { ...(doc as Record<string, unknown>) };
+  const copies = new WeakSet<object>();
+  const copyOf = (o: Record<string, unknown>) => {
+    if (copies.has(o)) return o;
+    const copy = { ...o };
+    copies.add(copy);
+    return copy;
+  };
   for (const id of findPlaintextSecrets(out)) {
     const dot = id.indexOf('.');
     const [service, key] = [id.slice(0, dot), id.slice(dot + 1)];
     for (const section of ['credentials', 'online_services']) {
       const services = out[section] as Record<string, Record<string, unknown>> | undefined;
-      const slots = services?.[service];
-      if (slots && typeof slots[key] === 'string' && slots[key] !== '') out[section] = { ...services, [service]: { ...slots, [key]: '' } };
+      const slots = services && Object.hasOwn(services, service) ? services[service] : undefined;
+      if (!slots || typeof slots[key] !== 'string' || slots[key] === '') continue;
+      const sectionCopy = copyOf(services!);
+      const slotsCopy = copyOf(slots);
+      // Defined, not assigned: a service or key named "__proto__" stays a field, never the prototype.
+      own(slotsCopy, key, '');
+      own(sectionCopy, service, slotsCopy);
+      out[section] = sectionCopy;
     }
   }
   return out;
+}
+
+function own(o: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** A profile document's text as written: pretty JSON, UTF-8. */
