@@ -203,21 +203,40 @@ export function carriedByAnother(metadata: Readonly<Record<string, { env_var?: s
   return ids !== undefined && (ids.length > 1 || ids[0] !== id);
 }
 
-/** A custom credential without an env var of its own whose SERVICE_KEY other credentials carry too: it carries none. */
-export interface EnvVarClash {
-  id: string;
-  /** Its SERVICE_KEY. */
-  name: string;
-  /** The credentials that carry `name` too (a catalog one, or custom ones). */
-  others: string[];
+/**
+ * The custom credentials of `metadata` other than `id` that name env var `name` as their own (`env_var`): a pair a
+ * hand-edited profile, or two sets racing in an older version, left (`set --env-var` refuses a name another carries).
+ */
+export function otherOwners(metadata: Readonly<Record<string, { env_var?: string | undefined }>>, id: string, name: string): string[] {
+  return otherCarriers(metadata, id, name).filter((other) => metadata[other]!.env_var === name && !catalogEntry(other));
 }
 
 /**
- * The clash of custom credential `id` of `metadata` when it has no env var of its own and the SERVICE_KEY it would
- * take is another credential's too (a catalog one's, or custom ones' that fold to it); undefined otherwise.
+ * A custom credential whose env var other credentials carry too, so that it carries none: one without a name of its
+ * own whose SERVICE_KEY is another's, or one naming as its own a name other custom ones name as theirs.
+ */
+export interface EnvVarClash {
+  id: string;
+  /** Its SERVICE_KEY, or (`own`) the name it names as its own. */
+  name: string;
+  /** The credentials that carry `name` too (a catalog one, or custom ones). */
+  others: string[];
+  /** True when `name` is its own (`env_var`), and the others' own too. */
+  own?: true;
+}
+
+/**
+ * The clash of custom credential `id` of `metadata`: when it has no env var of its own and the SERVICE_KEY it would
+ * take is another credential's too (a catalog one's, or custom ones' that fold to it), or when other custom
+ * credentials name its own env var as theirs too; undefined otherwise (a reserved name carries nothing anyway).
  */
 export function envVarClashIn(metadata: Readonly<Record<string, { env_var?: string | undefined }>>, id: string): EnvVarClash | undefined {
-  if (catalogEntry(id) || (Object.hasOwn(metadata, id) && metadata[id]!.env_var !== undefined)) return undefined;
+  if (catalogEntry(id)) return undefined;
+  const own = Object.hasOwn(metadata, id) ? metadata[id]!.env_var : undefined;
+  if (own !== undefined) {
+    const others = isReservedEnvVar(own) ? [] : otherOwners(metadata, id, own);
+    return others.length ? { id, name: own, others, own: true } : undefined;
+  }
   const name = defaultEnvVar(id);
   if (isReservedEnvVar(name)) return undefined;
   const owner = CATALOG_OWNER.get(name);
@@ -227,8 +246,10 @@ export function envVarClashIn(metadata: Readonly<Record<string, { env_var?: stri
 
 /** What an {@link EnvVarClash} says to the user: both credentials, and what cpw-vault does about it. */
 export function envVarClashText(c: EnvVarClash): string {
-  return `${c.id} has no env var of its own, and ${c.name}, the one it would take, is ${c.others.join(' and ')}'s too: `
-    + `so that neither value stands in for the other, get does not read ${c.name} for ${c.id} and exec --with refuses it.`;
+  const what = c.own
+    ? `${c.id} and ${c.others.join(' and ')} each name ${c.name} as their own env var`
+    : `${c.id} has no env var of its own, and ${c.name}, the one it would take, is ${c.others.join(' and ')}'s too`;
+  return `${what}: so that neither value stands in for the other, get does not read ${c.name} for ${c.id} and exec --with refuses it.`;
 }
 
 /** The fix of an {@link EnvVarClash}: a name of its own. */

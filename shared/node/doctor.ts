@@ -143,26 +143,20 @@ function reservedCarriers(p: Profile): string[] {
 }
 
 /**
- * Custom credentials carrying the env var of another (a catalog credential's, or an earlier custom one's): refused
- * since, but two sets racing in an older version stored such pairs, and a stage then got only one of the values
- * under that name (and `get` of either read the same variable), which nothing said. One without a name of its own
- * whose SERVICE_KEY another carries too (`my-svc.api_key` and `my_svc.api_key`) carries none: said as exec says it.
+ * Custom credentials carrying the env var of another: refused since, but two sets racing in an older version (or a
+ * hand edit) stored such pairs. Two custom ones naming one name as their own, or one without a name of its own whose
+ * SERVICE_KEY another carries too (`my-svc.api_key` and `my_svc.api_key`), carry none: each is said as exec says it.
+ * One naming a catalog credential's as its own: a stage gets only one of their values under it, and get reads that
+ * variable for both.
  */
 function sharedCarriers(p: Profile): string[] {
-  const first = new Map<string, string>();
   return Object.entries(p.credential_metadata).flatMap(([id, m]) => {
     if (catalogEntry(id)) return [];
-    if (m.env_var === undefined) {
-      const clash = envVarClashIn(p.credential_metadata, id);
-      return clash ? [`${envVarClashText(clash)}\n    fix: ${envVarClashFix(clash)}`] : [];
-    }
+    const clash = envVarClashIn(p.credential_metadata, id);
+    if (clash) return [`${envVarClashText(clash)}\n    fix: ${envVarClashFix(clash)}`];
     const name = m.env_var;
-    if (isReservedEnvVar(name)) return [];
-    const owner = catalogEnvVarOwner(name) ?? first.get(name);
-    if (owner === undefined || owner === id) {
-      first.set(name, id);
-      return [];
-    }
+    const owner = name === undefined || isReservedEnvVar(name) ? undefined : catalogEnvVarOwner(name);
+    if (owner === undefined) return [];
     return [`${id}: its env var ${name} is ${owner}'s too, so a stage gets only one of their values under it, and get reads that variable for both.\n    fix: ${nameOfItsOwn(id)}`];
   });
 }

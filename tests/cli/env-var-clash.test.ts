@@ -93,7 +93,81 @@ describe('custom credentials whose SERVICE_KEY names fold to one', () => {
     const r = await cli(t, ['exec', '--workflow', 'transcribe', '--no-mask', '--with', 'my-svc.api_key', '--with', 'my_svc.api_key', '--', ...printVar]);
     expect(r.code, r.stderr).toBe(2);
     expect(existsSync(join(t.cwd, 'seen'))).toBe(false);
-    expect(r.stderr).toContain('my-svc.api_key and my_svc.api_key (--with) both take the env var BOTH_KEY: the stage would get one value in place of the other.');
-    expect(r.stderr).toContain('fix: Give it a name of its own: cpw-vault set my_svc api_key --env-var NAME');
+    expect(r.stderr).toContain('my-svc.api_key and my_svc.api_key each name BOTH_KEY as their own env var: so that neither value stands in for the other, get does not read BOTH_KEY for my-svc.api_key and exec --with refuses it. The stage was not started.');
+    expect(r.stderr).toContain('fix: Give it a name of its own: cpw-vault set my-svc api_key --env-var NAME');
+  }, 60_000);
+});
+
+// Two custom credentials that each name one env var as their own (a hand-edited profile, two sets racing in an older
+// version: `set --env-var` refuses a name another carries, under the profile's lock too): `get` of either read the
+// shell's variable, though nothing says whose value it holds. As for names that fold together, neither takes it.
+describe('two custom credentials naming one env var as their own', () => {
+  let t: TempHome;
+  beforeEach(async () => {
+    t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF_TOKEN })).code).toBe(0);
+    expect((await cli(t, ['set', 'alpha', 'token', '--env-var', 'SHARED_TOKEN'], { input: FIRST })).code).toBe(0);
+    expect((await cli(t, ['set', 'beta', 'token', '--env-var', 'BETA_TOKEN'], { input: SECOND })).code).toBe(0);
+    const doc = JSON.parse(readFileSync(t.profile, 'utf8'));
+    doc.credential_metadata['beta.token'].env_var = 'SHARED_TOKEN';
+    writeFileSync(t.profile, JSON.stringify(doc, null, 2));
+  }, 60_000);
+
+  const shell = { env: { SHARED_TOKEN: SHELL } };
+  const said = (id: string, other: string) => `${id} and ${other} each name SHARED_TOKEN as their own env var: so that neither value stands in for the other, get does not read SHARED_TOKEN for ${id} and exec --with refuses it.`;
+
+  it('set --env-var refuses a name another credential carries, naming it, and stores nothing', async () => {
+    const fresh = makeTempHome();
+    expect((await cli(fresh, ['set', 'alpha', 'token', '--env-var', 'SHARED_TOKEN'], { input: FIRST })).code).toBe(0);
+    const r = await cli(fresh, ['set', 'beta', 'token', '--env-var', 'SHARED_TOKEN'], { input: SECOND });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('SHARED_TOKEN already belongs to alpha.token. Nothing was stored.');
+    expect((await cli(fresh, ['get', 'beta', 'token'])).code).toBe(3);
+    // With the pair stored, a third is told of one of them.
+    const third = await cli(t, ['set', 'gamma', 'token', '--env-var', 'SHARED_TOKEN'], { input: 'gamma-value-0004' });
+    expect(third.code, third.stderr).toBe(2);
+    expect(third.stderr).toMatch(/SHARED_TOKEN already belongs to (alpha|beta)\.token\. Nothing was stored\./);
+  }, 60_000);
+
+  it('get reads the stored value of each, never the shell variable either could mean', async () => {
+    for (const [service, value] of [['alpha', FIRST], ['beta', SECOND]] as const) {
+      const r = await cli(t, ['get', service, 'token', '--json'], shell);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ value, source: { kind: 'keychain' } });
+    }
+  }, 60_000);
+
+  it('exec --with refuses either, naming both and the fix; --workflow keeps the shell variable out of the stage', async () => {
+    for (const [id, other] of [['alpha.token', 'beta.token'], ['beta.token', 'alpha.token']] as const) {
+      const r = await cli(t, ['exec', '--workflow', 'transcribe', '--no-mask', '--with', id, '--', 'sh', '-c', 'echo "[$SHARED_TOKEN]" > seen'], shell);
+      expect(r.code, r.stderr).toBe(2);
+      expect(existsSync(join(t.cwd, 'seen'))).toBe(false);
+      expect(r.stderr).toContain(`${said(id, other)} The stage was not started.`);
+      expect(r.stderr).toContain(`fix: Give it a name of its own: cpw-vault set ${id.replace('.', ' ')} --env-var NAME`);
+    }
+    const r = await cli(t, ['exec', '--workflow', 'transcribe', '--no-mask', '--', 'sh', '-c', 'echo "[$SHARED_TOKEN]" > seen'], shell);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(t.cwd, 'seen'), 'utf8')).toBe('[]\n');
+  }, 60_000);
+
+  it('list, which and doctor name both credentials and the fix', async () => {
+    for (const args of [['list'], ['which', '--all'], ['doctor']]) {
+      const r = await cli(t, args, shell);
+      expect(r.stderr).toContain(said('alpha.token', 'beta.token'));
+      expect(r.stderr).toContain(said('beta.token', 'alpha.token'));
+      expect(r.stderr).toContain('fix: Give it a name of its own: cpw-vault set beta token --env-var NAME (the value is asked again).');
+    }
+    const listed = JSON.parse((await cli(t, ['list', '--json'], shell)).stdout).credentials as Array<{ id: string; envVars: string[]; source: { kind: string } | null }>;
+    for (const id of ['alpha.token', 'beta.token']) expect(listed.find((c) => c.id === id)).toMatchObject({ envVars: [], source: { kind: 'keychain' } });
+  }, 60_000);
+
+  it('the fix it names works: with a name of its own, each takes its own variable again', async () => {
+    const set = await cli(t, ['set', 'beta', 'token', '--env-var', 'BETA_TOKEN'], { input: SECOND });
+    expect(set.code, set.stderr).toBe(0);
+    expect((await cli(t, ['get', 'alpha', 'token'], shell)).stdout).toBe(SHELL);
+    const r = await cli(t, ['exec', '--workflow', 'transcribe', '--no-mask', '--with', 'alpha.token', '--with', 'beta.token', '--', 'sh', '-c', 'echo "[$SHARED_TOKEN][$BETA_TOKEN]" > seen']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(t.cwd, 'seen'), 'utf8')).toBe(`[${FIRST}][${SECOND}]\n`);
+    expect((await cli(t, ['doctor'])).stderr).not.toContain('SHARED_TOKEN');
   }, 60_000);
 });

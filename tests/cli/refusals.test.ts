@@ -78,13 +78,14 @@ describe('two credentials under one env var, stored by an older version before t
     doc.credential_metadata['thirdsvc.token'].env_var = 'HF_TOKEN';
     writeFileSync(t.profile, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
     const doctor = await cli(t, ['doctor']);
-    expect(doctor.stderr).toContain('! othersvc.token: its env var MY_TOKEN is mysvc.token\'s too, so a stage gets only one of their values under it, and get reads that variable for both.\n    fix: Give it a name of its own: cpw-vault set othersvc token --env-var MY_OTHERSVC_TOKEN (the value is asked again)');
+    // Two naming one name as their own carry it neither (get does not read it for either): both are named.
+    expect(doctor.stderr).toContain('! othersvc.token and mysvc.token each name MY_TOKEN as their own env var: so that neither value stands in for the other, get does not read MY_TOKEN for othersvc.token and exec --with refuses it.\n    fix: Give it a name of its own: cpw-vault set othersvc token --env-var NAME (the value is asked again)');
+    expect(doctor.stderr).toContain('! mysvc.token and othersvc.token each name MY_TOKEN as their own env var');
     expect(doctor.stderr).toContain('! thirdsvc.token: its env var HF_TOKEN is huggingface.token\'s too');
-    expect(doctor.stderr).not.toContain('! mysvc.token');
     expect(doctor.stdout + doctor.stderr).not.toMatch(/value-(one|two|three)/);
     // The fix it gives clears it.
     expect((await cli(t, ['set', 'othersvc', 'token', '--env-var', 'MY_OTHERSVC_TOKEN'], { input: 'value-two-5678' })).code).toBe(0);
-    expect((await cli(t, ['doctor'])).stderr).not.toContain('othersvc.token: its env var');
+    expect((await cli(t, ['doctor'])).stderr).not.toContain('MY_TOKEN');
   });
 });
 

@@ -106,8 +106,9 @@ async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<Ret
   const extra = await withCredentials(args, vault, history);
   const vars = { ...(await vault.environmentOf(resolved)), ...extra.vars };
   const uses = [...status.uses, ...extra.ids.filter((id) => !status.uses.includes(id))];
-  // A custom credential whose SERVICE_KEY others carry too carries none, but its shell's variable is still a secret
-  // the workflow does not use (unless a catalog credential's: that one's own carrier decides).
+  // A custom credential whose env var others carry too (its SERVICE_KEY, or a name both name as their own) carries
+  // none, but its shell's variable is still a secret the workflow does not use (unless a catalog credential's: that
+  // one's own carrier decides).
   const carriers = new Map(credentials.map((c) => [c.id, c.envVars.length || !c.custom ? c.envVars : clashedName(vault, c.id)]));
   const child = childEnv({ parent: ctx.io.env, injected: vars, uses, carriers, inheritSecrets: !!args.inheritSecrets, preferences: vault.pipelinePreferences(), self: selfCommand() });
   for (const name of alteredEnvVars(child.env)) {
@@ -176,8 +177,9 @@ async function withCredentials(args: ExecArgs, vault: Awaited<ReturnType<CliCont
 /**
  * Refuses `--with id` (CREDENTIAL_INVALID, the run recorded as refused by `refused`) when its env var is another
  * credential's too: one without a name of its own whose SERVICE_KEY another carries (`my-svc.api_key` and
- * `my_svc.api_key`), or one naming as its own a variable an earlier `--with` credential set (`carrier`: stored so
- * by an older version). Under that name the stage would read one value in place of the other, and nothing said so.
+ * `my_svc.api_key`), one naming as its own a name other custom ones name as theirs (see VaultReader.envVarClash), or
+ * one naming as its own a variable an earlier `--with` credential set (`carrier`: a catalog one's, stored so by an
+ * older version). Under that name the stage would read one value in place of the other, and nothing said so.
  */
 async function refuseSharedEnvVar(id: CredentialId, vault: Awaited<ReturnType<CliContext['reader']>>, carrier: ReadonlyMap<string, CredentialId>, refused: () => Promise<void>): Promise<void> {
   const clash = vault.envVarClash(id);
@@ -189,7 +191,7 @@ async function refuseSharedEnvVar(id: CredentialId, vault: Awaited<ReturnType<Cl
   throw new VaultError('CREDENTIAL_INVALID', `${other} and ${id} (--with) both take the env var ${shared}: the stage would get one value in place of the other. The stage was not started.`, envVarClashFix({ id, name: shared!, others: [other] }));
 }
 
-/** The SERVICE_KEY custom credential `id` shares with other custom ones (see refuseSharedEnvVar), as a list of carriers. */
+/** The env var custom credential `id` shares with other custom ones (see refuseSharedEnvVar), as a list of carriers. */
 function clashedName(vault: Awaited<ReturnType<CliContext['reader']>>, id: CredentialId): string[] {
   const clash = vault.envVarClash(id);
   return clash && !clash.others.some((o) => catalogEntry(o)) ? [clash.name] : [];

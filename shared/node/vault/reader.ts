@@ -2,7 +2,7 @@ import { hasControlChars, withoutControlChars } from '../../core/control-chars';
 import { CATALOG, catalogEntry } from '../../core/catalog';
 import { checkedCredentialId, credentialId, splitCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
-import { carriedByAnother, catalogEnvVarOwner, defaultEnvVar, envVarClashIn, isReservedEnvVar, type EnvVarClash } from '../../core/env-var-names';
+import { carriedByAnother, catalogEnvVarOwner, defaultEnvVar, envVarClashIn, isReservedEnvVar, otherOwners, type EnvVarClash } from '../../core/env-var-names';
 import { defaultWorkflow, pipelinePreferences, type PipelinePreferences } from '../../core/preferences';
 import { registerSecret } from '../../core/redact';
 import { storeName, type KeychainStatus, type SecretStore } from '../../core/secret-store';
@@ -190,7 +190,9 @@ export class VaultReader {
     const custom = view?.kind === 'profile' ? view.index.meta(id)?.env_var : undefined;
     // A name stored before such names were refused (PATH, LD_PRELOAD, ...) carries nothing: get never reads
     // $PATH as the secret, exec never strips the stage's PATH nor puts a secret there.
-    if (custom !== undefined && !isReservedEnvVar(custom)) return [custom];
+    // One that other custom credentials name as theirs too (a hand-edited profile, sets racing in an older version)
+    // carries nothing: whose value the shell's variable holds cannot be known (see envVarClash).
+    if (custom !== undefined && !isReservedEnvVar(custom)) return view?.kind === 'profile' && otherOwners(view.index.metadata, id, custom).length ? [] : [custom];
     // The name it would get (SERVICE_KEY), unless another credential carries it: `get hf token` read $HF_TOKEN,
     // huggingface.token's, where `set hf token` refuses that name. Only for a credential without a name of its own
     // (not stored yet; stored by a first version).
@@ -200,24 +202,33 @@ export class VaultReader {
   }
 
   /**
-   * Why custom credential `id`, without an env var of its own, carries none: the SERVICE_KEY it would take is
-   * another credential's too (a catalog one's, or custom ones' that fold to it: `my-svc.api_key` and
-   * `my_svc.api_key`). Undefined when it carries its name, or has one of its own. Said by exec --with (which refuses
-   * it), list, which and doctor: the stage would otherwise get one's value in place of the other's.
+   * Why custom credential `id` carries no env var: without one of its own, the SERVICE_KEY it would take is another
+   * credential's too (a catalog one's, or custom ones' that fold to it: `my-svc.api_key` and `my_svc.api_key`), or
+   * other custom credentials name its own as theirs. Undefined when it carries its name. Said by exec --with (which
+   * refuses it), list, which and doctor: the stage would otherwise get one's value in place of the other's.
    */
   envVarClash(id: CredentialId, view: ReadView | undefined = this.view()): EnvVarClash | undefined {
-    // Its own name, read from the lookup index: the whole profile is parsed only for one without (a first version's).
-    if (catalogEntry(id) || view?.kind !== 'profile' || view.index.meta(id)?.env_var !== undefined) return undefined;
+    if (catalogEntry(id) || view?.kind !== 'profile') return undefined;
     return envVarClashIn(view.index.metadata, id);
   }
 
   /** The value of `id` from the first of its env vars that is set, if any (see {@link handedOn} before giving it out). */
-  fromEnv(id: CredentialId, view: ReadView | undefined, names: readonly string[] = this.envVarsFor(id, view)): CredentialValue | undefined {
-    for (const name of names) {
+  fromEnv(id: CredentialId, view: ReadView | undefined, names?: readonly string[]): CredentialValue | undefined {
+    for (const name of names ?? this.envVarsToRead(id, view)) {
       const value = this.deps.env[name];
       if (value !== undefined && value.trim() !== '') return { value: value.trim(), source: { kind: 'env', name } };
     }
     return undefined;
+  }
+
+  /**
+   * {@link envVarsFor}, but [] for a custom credential whose own name is not set here: whether others name it too
+   * needs the whole profile parsed, and a `get` finds one from the lookup index alone. Unset, it gives nothing either way.
+   */
+  private envVarsToRead(id: CredentialId, view: ReadView | undefined): readonly string[] {
+    const own = catalogEntry(id) || view?.kind !== 'profile' ? undefined : view.index.meta(id)?.env_var;
+    if (own !== undefined && !isReservedEnvVar(own) && !this.deps.env[own]?.trim()) return [];
+    return this.envVarsFor(id, view);
   }
 
   /**
