@@ -2,9 +2,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { basename } from 'node:path';
 import { withoutControlChars } from '../../core/control-chars';
-import { childEnv, selfCommand } from '../../node/exec/child-env';
 import { afterPendingSignals } from '../../node/builtins';
-import { alteredEnvVars } from '../../node/exec/env-bytes';
 import { removeLeftoverPipes, settled } from '../../node/exec/pipe-leftovers';
 import { isDevNull, sameFile, stagePipes, type StagePipe, type StagePipes } from '../../node/exec/stage-pipes';
 import { dieOf, ENDING, exitedAlready, StageSignals } from '../../node/exec/stage-signals';
@@ -18,11 +16,8 @@ import type { CliContext } from '../context';
 import { EXIT } from '../exit-codes';
 import { isTerminal } from '../io';
 import { isoNow } from '../../core/iso-time';
-import { isVaultError, VaultError } from '../../core/errors';
-import { checkedCredentialId, splitCredentialId, type CredentialId } from '../../core/credential';
-import { fixLine } from '../../core/workflows';
-import { catalogEntry } from '../../core/catalog';
-import { envVarClashFix, envVarClashText } from '../../core/env-var-names';
+import { isVaultError } from '../../core/errors';
+import { stageEnv } from './exec-env';
 
 /** Signals passed on to the stage besides those {@link StageSignals} hands over (SIGQUIT, before the stage, dumps a core as by default). */
 const ALSO_FORWARDED: NodeJS.Signals[] = ['SIGQUIT'];
@@ -103,17 +98,7 @@ async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<Ret
     await recordRefused(history, args, status.missing.flatMap((m) => m.credentials));
     throw notReady(status);
   }
-  const extra = await withCredentials(args, vault, history);
-  const vars = { ...(await vault.environmentOf(resolved)), ...extra.vars };
-  const uses = [...status.uses, ...extra.ids.filter((id) => !status.uses.includes(id))];
-  // A custom credential whose env var others carry too (its SERVICE_KEY, or a name both name as their own) carries
-  // none, but its shell's variable is still a secret the workflow does not use (unless a catalog credential's: that
-  // one's own carrier decides).
-  const carriers = new Map(credentials.map((c) => [c.id, c.envVars.length || !c.custom ? c.envVars : clashedName(vault, c.id)]));
-  const child = childEnv({ parent: ctx.io.env, injected: vars, uses, carriers, inheritSecrets: !!args.inheritSecrets, preferences: vault.pipelinePreferences(), self: selfCommand() });
-  for (const name of alteredEnvVars(child.env)) {
-    if (!Object.hasOwn(vars, name)) ctx.io.err(`warning: ${name} is not valid UTF-8: the stage gets it with U+FFFD in place of its invalid bytes (Node passes only text). Set it in UTF-8, or have the stage read it from a file.\n`);
-  }
+  const { vars, uses, carriers, child } = await stageEnv({ args, ctx, vault, resolved, credentials, refused: (ids) => recordRefused(history, args, ids) });
   let values: string[] = [];
   if (streams.out || streams.err) {
     const prefetched = { listCredentials: () => credentials, storedValues: async () => (resolved.alsoReadError ? Promise.reject(resolved.alsoReadError) : resolved.alsoRead) };
@@ -141,60 +126,6 @@ async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<Ret
 /** Records a run that never started (`runs` and the app's notices show it), with the credentials it lacked. */
 async function recordRefused(history: RunHistory | undefined, args: ExecArgs, credentials: RunRecord['credentials']): Promise<void> {
   await history?.start({ workflow: args.workflow, program: stageName(args.command[0]!), credentials, status: 'refused' }, new Date());
-}
-
-/**
- * The credentials of `--with` (custom ones: a workflow names only catalog
- * credentials, so a custom credential reached a stage no other way), each
- * under every env var that carries it, from the environment or the vault.
- * One that is not set refuses the run (CREDENTIAL_MISSING, exit 3),
- * recorded as refused like a workflow that is not ready.
- */
-async function withCredentials(args: ExecArgs, vault: Awaited<ReturnType<CliContext['reader']>>, history: RunHistory | undefined): Promise<{ ids: CredentialId[]; vars: Record<string, string> }> {
-  const ids = [...new Set((args.with ?? []).map((w) => {
-    const dot = w.indexOf('.');
-    if (dot <= 0) throw new VaultError('INVALID_ARGUMENT', '--with takes a credential as SERVICE.KEY.', 'For example: cpw-vault exec --workflow transcribe --with deepl.api_key -- ./stage.sh');
-    return checkedCredentialId(w.slice(0, dot), w.slice(dot + 1));
-  }))];
-  const vars: Record<string, string> = {};
-  const carrier = new Map<string, CredentialId>();
-  for (const id of ids) {
-    await refuseSharedEnvVar(id, vault, carrier, () => recordRefused(history, args, [id]));
-    const { service, key } = splitCredentialId(id);
-    const found = await vault.findCredential(service, key);
-    if (!found) {
-      await recordRefused(history, args, [id]);
-      throw new VaultError('CREDENTIAL_MISSING', `${id} (--with) is not set; the stage was not started.`, fixLine(id));
-    }
-    for (const name of vault.envVarsFor(id)) {
-      carrier.set(name, id);
-      vars[name] = found.value;
-    }
-  }
-  return { ids, vars };
-}
-
-/**
- * Refuses `--with id` (CREDENTIAL_INVALID, the run recorded as refused by `refused`) when its env var is another
- * credential's too: one without a name of its own whose SERVICE_KEY another carries (`my-svc.api_key` and
- * `my_svc.api_key`), one naming as its own a name other custom ones name as theirs (see VaultReader.envVarClash), or
- * one naming as its own a variable an earlier `--with` credential set (`carrier`: a catalog one's, stored so by an
- * older version). Under that name the stage would read one value in place of the other, and nothing said so.
- */
-async function refuseSharedEnvVar(id: CredentialId, vault: Awaited<ReturnType<CliContext['reader']>>, carrier: ReadonlyMap<string, CredentialId>, refused: () => Promise<void>): Promise<void> {
-  const clash = vault.envVarClash(id);
-  const shared = clash ? undefined : vault.envVarsFor(id).find((name) => carrier.has(name));
-  if (!clash && shared === undefined) return;
-  await refused();
-  if (clash) throw new VaultError('CREDENTIAL_INVALID', `${envVarClashText(clash)} The stage was not started.`, envVarClashFix(clash));
-  const other = carrier.get(shared!)!;
-  throw new VaultError('CREDENTIAL_INVALID', `${other} and ${id} (--with) both take the env var ${shared}: the stage would get one value in place of the other. The stage was not started.`, envVarClashFix({ id, name: shared!, others: [other] }));
-}
-
-/** The env var custom credential `id` shares with other custom ones (see refuseSharedEnvVar), as a list of carriers. */
-function clashedName(vault: Awaited<ReturnType<CliContext['reader']>>, id: CredentialId): string[] {
-  const clash = vault.envVarClash(id);
-  return clash && !clash.others.some((o) => catalogEntry(o)) ? [clash.name] : [];
 }
 
 /** Writes to stderr, ignoring a stderr that cannot be written (the disk it goes to is full, say). */

@@ -2,28 +2,23 @@ import { hasControlChars, withoutControlChars } from '../../core/control-chars';
 import { CATALOG, catalogEntry } from '../../core/catalog';
 import { checkedCredentialId, credentialId, splitCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
-import { carriedByAnother, catalogEnvVarOwner, defaultEnvVar, envVarClashIn, isReservedEnvVar, otherOwners, type EnvVarClash } from '../../core/env-var-names';
+import type { EnvVarClash } from '../../core/env-var-names';
 import { defaultWorkflow, pipelinePreferences, type PipelinePreferences } from '../../core/preferences';
 import { registerSecret } from '../../core/redact';
-import { storeName, type KeychainStatus, type SecretStore } from '../../core/secret-store';
+import { storeName } from '../../core/secret-store';
 import type { CredentialMeta } from '../../core/profile-schema';
-import type { Caller, CredentialSource, CredentialView } from '../../core/views';
+import type { CredentialSource, CredentialView } from '../../core/views';
 import { fixLine, type WorkflowName, type WorkflowStatus } from '../../core/workflows';
-import type { ProfileReader, RawProfile } from '../profile/reader';
 import type { AuditLog } from '../records/audit-log';
-import type { JournalFile } from '../credentials/journal-file';
-import { unfinishedChanges } from '../credentials/unfinished';
-import { alteredEnvVars } from '../exec/env-bytes';
 import { nearCatalogId } from '../../core/near-names';
-import type { UnfinishedChange } from '../../core/views';
-import { laterOf, type UsageMarks } from '../records/usage-marks';
-import { NeedsFullVault, ReadViews, type ReadView } from './read-view';
+import { laterOf } from '../records/usage-marks';
+import type { ReadView } from './read-view';
+import { ReadSources } from './read-sources';
+import { envVarClashOf, envVarsOf, handedOnFrom, valueFromEnv } from './env-reads';
 import { environmentOf, resolveAll, resolveWorkflow, type ResolvedWorkflow } from './workflow-reads';
 
 export { NeedsFullVault, type ReadView } from './read-view';
-import { namespaceSuffix, secretNamespace } from '../secrets/open-secret-store';
-
-type Env = Readonly<Record<string, string | undefined>>;
+export type { ReaderDeps } from './read-sources';
 
 /** A value and where it came from. */
 export interface CredentialValue {
@@ -31,222 +26,31 @@ export interface CredentialValue {
   source: CredentialSource;
 }
 
-/** What the read side is built from (the composition root, shared/node/open.ts, supplies it). */
-export interface ReaderDeps {
-  profile: ProfileReader;
-  env: Env;
-  caller: Caller;
-  warn: (message: string) => void;
-  now: () => Date;
-  audit: AuditLog;
-  /** "Last used" marks, off the read path. */
-  usage: UsageMarks;
-  /** The credential journal (names of credentials a writer is changing). */
-  journal: Pick<JournalFile, 'read'>;
-  /** Opens a secret store (the factory, or a test's). */
-  openSecrets: (backend: string, namespace: string, extra?: { key?: { identity: string; recipient: string } }) => SecretStore;
-  /** The full parser for a profile the light index cannot read. Absent in the fast bundle: reads then throw NeedsFullVault. */
-  fullView?: (read: RawProfile) => ReadView;
-}
-
 /**
  * The read side of the vault: env vars, the secret store, the profile index,
  * audit of reads, usage stamps. It loads no schema library, so `cpw-vault
  * get` and library reads start fast. The Vault (vault.ts) is built around it.
+ * Where it reads from (the profile's view, the secret store) is read-sources.ts.
  */
-export class VaultReader {
-  readonly caller: Caller;
-  private store: { key: string; secrets: SecretStore } | undefined;
-  private readonly views: ReadViews;
-
-  constructor(private readonly deps: ReaderDeps) {
-    this.caller = deps.caller;
-    this.views = new ReadViews(deps);
-  }
-
-  /** The profile file this vault reads and writes. */
-  get profilePath(): string {
-    return this.deps.profile.paths.profile;
-  }
-
-  /** The read view, or undefined with no profile at all (see read-view.ts). */
-  view(): ReadView | undefined {
-    return this.views.view();
-  }
-
-  /** The view, or undefined when the profile cannot be read (a seed file being migrated, a damaged one): its values live in the default place. */
-  private viewOrNone(): ReadView | undefined {
-    try {
-      return this.view();
-    } catch (err) {
-      if (err instanceof NeedsFullVault) throw err;
-      return undefined;
-    }
-  }
-
-  /** The backend this profile's values live in (`keychain` unless the profile names another). */
-  backend(view: ReadView | undefined = this.viewOrNone()): string {
-    return (view?.kind === 'profile' ? view.index.storage.backend : undefined) ?? 'keychain';
-  }
-
-  /** True for a profile other than the default whose values live in the keychain under the default profile's name (the first versions had one name for all; a vault file is each profile's own). */
-  sharesDefaultNamespace(view: ReadView | undefined = this.viewOrNone()): boolean {
-    return !this.deps.profile.paths.isDefault && this.backend(view) === 'keychain' && this.namespace(view) === secretNamespace({ env: this.deps.env, isDefault: true, recorded: undefined, legacyValues: false, profilePath: this.profilePath });
-  }
-
-  /**
-   * True when a value under this profile's keychain name may be another profile's: it shares the default
-   * profile's name (see {@link sharesDefaultNamespace}) and does not index `id`. Such a value is never read,
-   * planned against or deleted as this profile's.
-   */
-  othersValue(id: CredentialId, view: ReadView | undefined = this.viewOrNone()): boolean {
-    return this.othersValues(view)(id);
-  }
-
-  /** {@link othersValue} for many ids, the view and the namespace settled once. */
-  othersValues(view: ReadView | undefined = this.viewOrNone()): (id: CredentialId) => boolean {
-    if (this.deps.profile.paths.isDefault || !this.sharesDefaultNamespace(view)) return () => false;
-    return (id) => !(view?.kind === 'profile' && view.index.meta(id));
-  }
-
-  /** The namespace of this profile's values inside any backend. */
-  private namespace(view: ReadView | undefined): string {
-    const index = view?.kind === 'profile' ? view.index : undefined;
-    return secretNamespace({
-      env: this.deps.env,
-      isDefault: this.deps.profile.paths.isDefault,
-      recorded: index?.storage.namespace,
-      legacyValues: !!index && index.keychainCount > 0,
-      profilePath: this.profilePath,
-    });
-  }
-
-  /** The keychain name a profile of its own gets (one the first versions made shares the default's until it moves: Vault.open), opened fresh; the caller closes it. */
-  openOwnKeychain(): { store: SecretStore; suffix: string } {
-    const suffix = namespaceSuffix({ isDefault: false, recorded: undefined, legacyValues: false, profilePath: this.profilePath });
-    return { suffix, store: this.deps.openSecrets('keychain', secretNamespace({ env: this.deps.env, isDefault: false, recorded: suffix, legacyValues: false, profilePath: this.profilePath })) };
-  }
-
-  /**
-   * A store of another backend for this profile's namespace, not the one in
-   * use (a backend switch fills it): opened fresh, with the vault file's key
-   * when the caller holds it. The caller closes it.
-   */
-  openBackend(backend: string, extra: { key?: { identity: string; recipient: string } } = {}): SecretStore {
-    return this.deps.openSecrets(backend, this.namespace(this.viewOrNone()), extra);
-  }
-
-  /** The secret store this profile's values live in (its backend and namespace), opened once per process. */
-  secretStore(view: ReadView | undefined = this.viewOrNone()): SecretStore {
-    const backend = this.backend(view);
-    const namespace = this.namespace(view);
-    const key = `${backend}\0${namespace}`;
-    if (this.store?.key !== key) {
-      this.store?.secrets.close();
-      this.store = { key, secrets: this.deps.openSecrets(backend, namespace) };
-    }
-    return this.store.secrets;
-  }
-
-  /**
-   * True when the index cannot be trusted as it is: a journal left by a writer
-   * (a crash or a running change), or a count of the secret store's namespace
-   * that differs from the index (a value the index lost). One cheap call;
-   * a store that cannot answer now is left to the reads to report.
-   */
-  async needsRepair(): Promise<boolean> {
-    const view = this.view();
-    if (view?.kind === 'legacy') return false;
-    if (this.deps.journal.read().length) return true;
-    const store = this.secretStore(view);
-    if (!store.count) return false;
-    const indexed = view?.index.keychainCount ?? 0;
-    try {
-      const held = store.names ? await store.names() : undefined;
-      if (!held) return (await store.count()) !== indexed;
-      // By name where the store has them at hand: a vault file restored from a backup may hold as many values as
-      // the index lists, but not the same ones.
-      const metadata = view?.index.metadata ?? {};
-      return held.length !== indexed || held.some((id) => metadata[id]?.storage !== 'keychain');
-    } catch {
-      return false;
-    }
-  }
-
-  /** Changes other cpw-vaults started and have not finished (see credentials/unfinished.ts). */
-  unfinishedChanges(): UnfinishedChange[] {
-    return unfinishedChanges(this.deps.journal.read());
-  }
-
-  /** Releases the secret store's connection so the process can exit. */
-  close(): void {
-    this.store?.secrets.close();
-  }
-
-  /** Env vars that carry `id`, in precedence order. */
+export class VaultReader extends ReadSources {
+  /** Env vars that carry `id`, in precedence order (see env-reads.ts). */
   envVarsFor(id: CredentialId, view: ReadView | undefined = this.view()): string[] {
-    const entry = catalogEntry(id);
-    if (entry) return [...entry.envVars];
-    const custom = view?.kind === 'profile' ? view.index.meta(id)?.env_var : undefined;
-    // A name stored before such names were refused (PATH, LD_PRELOAD, ...) carries nothing: get never reads
-    // $PATH as the secret, exec never strips the stage's PATH nor puts a secret there.
-    // One that other custom credentials name as theirs too (a hand-edited profile, sets racing in an older version)
-    // carries nothing: whose value the shell's variable holds cannot be known (see envVarClash).
-    if (custom !== undefined && !isReservedEnvVar(custom)) return view?.kind === 'profile' && otherOwners(view.index.metadata, id, custom).length ? [] : [custom];
-    // The name it would get (SERVICE_KEY), unless another credential carries it: `get hf token` read $HF_TOKEN,
-    // huggingface.token's, where `set hf token` refuses that name. Only for a credential without a name of its own
-    // (not stored yet; stored by a first version).
-    const name = defaultEnvVar(id);
-    if (isReservedEnvVar(name) || catalogEnvVarOwner(name) !== undefined) return [];
-    return view?.kind === 'profile' && carriedByAnother(view.index.metadata, id, name) ? [] : [name];
+    return envVarsOf(id, view);
   }
 
-  /**
-   * Why custom credential `id` carries no env var: without one of its own, the SERVICE_KEY it would take is another
-   * credential's too (a catalog one's, or custom ones' that fold to it: `my-svc.api_key` and `my_svc.api_key`), or
-   * other custom credentials name its own as theirs. Undefined when it carries its name. Said by exec --with (which
-   * refuses it), list, which and doctor: the stage would otherwise get one's value in place of the other's.
-   */
+  /** Why custom credential `id` carries no env var (see {@link envVarClashOf}). */
   envVarClash(id: CredentialId, view: ReadView | undefined = this.view()): EnvVarClash | undefined {
-    if (catalogEntry(id) || view?.kind !== 'profile') return undefined;
-    return envVarClashIn(view.index.metadata, id);
+    return envVarClashOf(id, view);
   }
 
   /** The value of `id` from the first of its env vars that is set, if any (see {@link handedOn} before giving it out). */
   fromEnv(id: CredentialId, view: ReadView | undefined, names?: readonly string[]): CredentialValue | undefined {
-    for (const name of names ?? this.envVarsToRead(id, view)) {
-      const value = this.deps.env[name];
-      if (value !== undefined && value.trim() !== '') return { value: value.trim(), source: { kind: 'env', name } };
-    }
-    return undefined;
+    return valueFromEnv(this.deps.env, id, view, names);
   }
 
-  /**
-   * {@link envVarsFor}, but [] for a custom credential whose own name is not set here: whether others name it too
-   * needs the whole profile parsed, and a `get` finds one from the lookup index alone. Unset, it gives nothing either way.
-   */
-  private envVarsToRead(id: CredentialId, view: ReadView | undefined): readonly string[] {
-    const own = catalogEntry(id) || view?.kind !== 'profile' ? undefined : view.index.meta(id)?.env_var;
-    if (own !== undefined && !isReservedEnvVar(own) && !this.deps.env[own]?.trim()) return [];
-    return this.envVarsFor(id, view);
-  }
-
-  /**
-   * `found`, about to be given out (get, a workflow's environment): one from
-   * an env var that is not UTF-8 is refused (CREDENTIAL_INVALID, naming the
-   * variable). Node reads it with U+FFFD in place of its bytes, and get, env
-   * and exec handed that altered key on without a word. Only what is handed
-   * on: such a variable of a credential a command does not give out (list,
-   * another workflow's key) changes nothing.
-   */
+  /** `found`, about to be given out: one from an env var that is not UTF-8 is refused (see {@link handedOnFrom}). */
   handedOn<T extends CredentialValue | undefined>(found: T): T {
-    if (found?.source.kind !== 'env') return found;
-    const name = found.source.name;
-    const raw = this.deps.env[name] ?? '';
-    if (raw.includes('\uFFFD') && alteredEnvVars({ [name]: raw }).length) {
-      throw new VaultError('CREDENTIAL_INVALID', `${name} is not valid UTF-8: it cannot be given on without changing it (its invalid bytes would become U+FFFD).`, `Set ${name} to the key as text (UTF-8), or unset it to use the stored value.`);
-    }
-    return found;
+    return handedOnFrom(this.deps.env, found);
   }
 
   private async fromStorage(id: CredentialId, view: ReadView | undefined): Promise<CredentialValue | undefined> {
@@ -300,11 +104,6 @@ export class VaultReader {
   }
 
   /** The stored value of `id` (secret store, profile slot or secrets.json), ignoring env vars; not audited. */
-  /** Whether the secret store can be asked now (reachable, unlocked), without reading a secret. */
-  keychainStatus(): Promise<KeychainStatus> {
-    return this.secretStore().status();
-  }
-
   async storedValue(id: CredentialId): Promise<string | undefined> {
     const found = await this.fromStorage(id, this.view());
     if (found) registerSecret(found.value);

@@ -1,0 +1,171 @@
+/**
+ * What the read side (reader.ts) reads from: the profile's view (read-view.ts)
+ * and the secret store this profile's values live in: its backend, and its
+ * namespace there (a profile a first version made shares the default
+ * profile's keychain name), opened once per process.
+ */
+import type { CredentialId } from '../../core/credential';
+import type { KeychainStatus, SecretStore } from '../../core/secret-store';
+import type { Caller, UnfinishedChange } from '../../core/views';
+import type { ProfileReader, RawProfile } from '../profile/reader';
+import type { AuditLog } from '../records/audit-log';
+import type { JournalFile } from '../credentials/journal-file';
+import { unfinishedChanges } from '../credentials/unfinished';
+import type { UsageMarks } from '../records/usage-marks';
+import { namespaceSuffix, secretNamespace } from '../secrets/open-secret-store';
+import type { Env } from './env-reads';
+import { NeedsFullVault, ReadViews, type ReadView } from './read-view';
+
+/** What the read side is built from (the composition root, shared/node/open.ts, supplies it). */
+export interface ReaderDeps {
+  profile: ProfileReader;
+  env: Env;
+  caller: Caller;
+  warn: (message: string) => void;
+  now: () => Date;
+  audit: AuditLog;
+  /** "Last used" marks, off the read path. */
+  usage: UsageMarks;
+  /** The credential journal (names of credentials a writer is changing). */
+  journal: Pick<JournalFile, 'read'>;
+  /** Opens a secret store (the factory, or a test's). */
+  openSecrets: (backend: string, namespace: string, extra?: { key?: { identity: string; recipient: string } }) => SecretStore;
+  /** The full parser for a profile the light index cannot read. Absent in the fast bundle: reads then throw NeedsFullVault. */
+  fullView?: (read: RawProfile) => ReadView;
+}
+
+/** The profile's view and the secret store, for the VaultReader built on it. */
+export abstract class ReadSources {
+  readonly caller: Caller;
+  private store: { key: string; secrets: SecretStore } | undefined;
+  private readonly views: ReadViews;
+
+  constructor(protected readonly deps: ReaderDeps) {
+    this.caller = deps.caller;
+    this.views = new ReadViews(deps);
+  }
+
+  /** The profile file this vault reads and writes. */
+  get profilePath(): string {
+    return this.deps.profile.paths.profile;
+  }
+
+  /** The read view, or undefined with no profile at all (see read-view.ts). */
+  view(): ReadView | undefined {
+    return this.views.view();
+  }
+
+  /** The view, or undefined when the profile cannot be read (a seed file being migrated, a damaged one): its values live in the default place. */
+  protected viewOrNone(): ReadView | undefined {
+    try {
+      return this.view();
+    } catch (err) {
+      if (err instanceof NeedsFullVault) throw err;
+      return undefined;
+    }
+  }
+
+  /** The backend this profile's values live in (`keychain` unless the profile names another). */
+  backend(view: ReadView | undefined = this.viewOrNone()): string {
+    return (view?.kind === 'profile' ? view.index.storage.backend : undefined) ?? 'keychain';
+  }
+
+  /** True for a profile other than the default whose values live in the keychain under the default profile's name (the first versions had one name for all; a vault file is each profile's own). */
+  sharesDefaultNamespace(view: ReadView | undefined = this.viewOrNone()): boolean {
+    return !this.deps.profile.paths.isDefault && this.backend(view) === 'keychain' && this.namespace(view) === secretNamespace({ env: this.deps.env, isDefault: true, recorded: undefined, legacyValues: false, profilePath: this.profilePath });
+  }
+
+  /**
+   * True when a value under this profile's keychain name may be another profile's: it shares the default
+   * profile's name (see {@link sharesDefaultNamespace}) and does not index `id`. Such a value is never read,
+   * planned against or deleted as this profile's.
+   */
+  othersValue(id: CredentialId, view: ReadView | undefined = this.viewOrNone()): boolean {
+    return this.othersValues(view)(id);
+  }
+
+  /** {@link othersValue} for many ids, the view and the namespace settled once. */
+  othersValues(view: ReadView | undefined = this.viewOrNone()): (id: CredentialId) => boolean {
+    if (this.deps.profile.paths.isDefault || !this.sharesDefaultNamespace(view)) return () => false;
+    return (id) => !(view?.kind === 'profile' && view.index.meta(id));
+  }
+
+  /** The namespace of this profile's values inside any backend. */
+  private namespace(view: ReadView | undefined): string {
+    const index = view?.kind === 'profile' ? view.index : undefined;
+    return secretNamespace({
+      env: this.deps.env,
+      isDefault: this.deps.profile.paths.isDefault,
+      recorded: index?.storage.namespace,
+      legacyValues: !!index && index.keychainCount > 0,
+      profilePath: this.profilePath,
+    });
+  }
+
+  /** The keychain name a profile of its own gets (one the first versions made shares the default's until it moves: Vault.open), opened fresh; the caller closes it. */
+  openOwnKeychain(): { store: SecretStore; suffix: string } {
+    const suffix = namespaceSuffix({ isDefault: false, recorded: undefined, legacyValues: false, profilePath: this.profilePath });
+    return { suffix, store: this.deps.openSecrets('keychain', secretNamespace({ env: this.deps.env, isDefault: false, recorded: suffix, legacyValues: false, profilePath: this.profilePath })) };
+  }
+
+  /**
+   * A store of another backend for this profile's namespace, not the one in
+   * use (a backend switch fills it): opened fresh, with the vault file's key
+   * when the caller holds it. The caller closes it.
+   */
+  openBackend(backend: string, extra: { key?: { identity: string; recipient: string } } = {}): SecretStore {
+    return this.deps.openSecrets(backend, this.namespace(this.viewOrNone()), extra);
+  }
+
+  /** The secret store this profile's values live in (its backend and namespace), opened once per process. */
+  secretStore(view: ReadView | undefined = this.viewOrNone()): SecretStore {
+    const backend = this.backend(view);
+    const namespace = this.namespace(view);
+    const key = `${backend}\0${namespace}`;
+    if (this.store?.key !== key) {
+      this.store?.secrets.close();
+      this.store = { key, secrets: this.deps.openSecrets(backend, namespace) };
+    }
+    return this.store.secrets;
+  }
+
+  /**
+   * True when the index cannot be trusted as it is: a journal left by a writer
+   * (a crash or a running change), or a count of the secret store's namespace
+   * that differs from the index (a value the index lost). One cheap call;
+   * a store that cannot answer now is left to the reads to report.
+   */
+  async needsRepair(): Promise<boolean> {
+    const view = this.view();
+    if (view?.kind === 'legacy') return false;
+    if (this.deps.journal.read().length) return true;
+    const store = this.secretStore(view);
+    if (!store.count) return false;
+    const indexed = view?.index.keychainCount ?? 0;
+    try {
+      const held = store.names ? await store.names() : undefined;
+      if (!held) return (await store.count()) !== indexed;
+      // By name where the store has them at hand: a vault file restored from a backup may hold as many values as
+      // the index lists, but not the same ones.
+      const metadata = view?.index.metadata ?? {};
+      return held.length !== indexed || held.some((id) => metadata[id]?.storage !== 'keychain');
+    } catch {
+      return false;
+    }
+  }
+
+  /** Changes other cpw-vaults started and have not finished (see credentials/unfinished.ts). */
+  unfinishedChanges(): UnfinishedChange[] {
+    return unfinishedChanges(this.deps.journal.read());
+  }
+
+  /** Releases the secret store's connection so the process can exit. */
+  close(): void {
+    this.store?.secrets.close();
+  }
+
+  /** Whether the secret store can be asked now (reachable, unlocked), without reading a secret. */
+  keychainStatus(): Promise<KeychainStatus> {
+    return this.secretStore().status();
+  }
+}
