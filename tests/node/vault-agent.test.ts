@@ -249,13 +249,16 @@ describe.runIf(isRoot)('another OS user', () => {
     const socket = agentSocketFor(h.files.identity, { TMPDIR: theirs });
     expect(socket.dir.startsWith(theirs)).toBe(true);
     const refused = await rejected(agentFor(h, 60_000, undefined, { TMPDIR: theirs }));
-    expect(refused.message).toMatch(new RegExp(`a folder above it, ${theirs}, belongs to another user \\(uid ${uid}\\)`));
+    // The folder at fault is named as the variable the user set, not as "a folder above it".
+    expect(refused.message).toMatch(new RegExp(`TMPDIR is ${theirs}, which belongs to another user \\(uid ${uid}\\)`));
     // Nothing was made in their folder, and the fix is not to remove our own folder ("if it is not yours").
     expect(existsSync(socket.dir)).toBe(false);
-    expect(refused.fix).toBe('Point XDG_RUNTIME_DIR (or TMPDIR) at a private folder of yours, e.g.: export XDG_RUNTIME_DIR=/run/user/$(id -u)');
-    // A client finds no folder there, so no agent to connect to: locked, as with none running.
+    expect(refused.fix).toBe('Unset TMPDIR (cpw-vault then uses a private folder of its own), or point it at a private folder of yours: mkdir -m 700 -p ~/.cpw-run && export TMPDIR=~/.cpw-run');
+    // A client finds no folder there and no agent: the same refusal as unlock's, not "no agent is running, unlock it" (unlock could only refuse).
     const store = createFileSecretStore({ profilePath: h.profile, env: { TMPDIR: theirs } });
-    expect((await rejected(store.get('huggingface.token'))).code).toBe('VAULT_LOCKED');
+    const read = await rejected(store.get('huggingface.token'));
+    expect(read.code).toBe('VAULT_AGENT_UNSAFE');
+    expect([read.message, read.fix]).toEqual([refused.message, refused.fix]);
     // Reached through a link of the user's own (TMPDIR=~/tmplink pointing there): refused as well.
     const link = join(h.root, 'tmplink');
     symlinkSync(theirs, link);

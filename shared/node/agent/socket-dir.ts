@@ -1,4 +1,5 @@
 import { sha256Hex } from '../builtins';
+import { isVaultError, type VaultError } from '../../core/errors';
 import { lstatSync, mkdirSync, realpathSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { modeString } from '../profile/secure-fs';
@@ -145,15 +146,52 @@ function looked(dir: string, path: string): Stats | undefined {
 /** The way out when the trouble is above the socket folder (it is the user's own; removing it would change nothing). */
 const ABOVE_FIX = 'Point XDG_RUNTIME_DIR (or TMPDIR) at a private folder of yours, e.g.: export XDG_RUNTIME_DIR=/run/user/$(id -u)';
 
+/**
+ * The variable that named `above` when it is the folder right above socket folder `dir` (socketNamed makes
+ * `$XDG_RUNTIME_DIR/cpw-vault` and `$TMPDIR/cpw-vault-<uid>`): the user set it, so the message names it and its fix.
+ */
+function variableNaming(dir: string, above: string): string | undefined {
+  if (above !== dirname(resolve(dir))) return undefined;
+  if (basename(dir) === 'cpw-vault') return 'XDG_RUNTIME_DIR';
+  return basename(dir) === `cpw-vault-${uid()}` && above !== '/tmp' ? 'TMPDIR' : undefined;
+}
+
+/** The refusal of a folder above `dir` (`above`, for `why`): about the variable that named it, when one did. */
+function unsafeAbove(dir: string, above: string, why: string): VaultError {
+  const name = variableNaming(dir, above);
+  if (!name) return unsafeSocketDir(dir, `a folder above it, ${above}, ${why}`, ABOVE_FIX);
+  // "A folder above it" sent users looking at the wrong folder: the one at fault is the one their variable names.
+  return unsafeSocketDir(
+    dir,
+    `${name} is ${above}, which ${why}: no unlock agent may listen there`,
+    `Unset ${name} (cpw-vault then uses a private folder of its own), or point it at a private folder of yours: mkdir -m 700 -p ~/.cpw-run && export ${name}=~/.cpw-run`,
+  );
+}
+
 /** Throws VAULT_AGENT_UNSAFE when `from` or a folder above it belongs to another user (not root) or others can change it without the sticky bit. */
 function checkFoldersAbove(dir: string, from: string): void {
   for (let above = from; ; above = dirname(above)) {
     const a = looked(dir, above);
-    if (a && a.uid !== uid() && a.uid !== 0) throw unsafeSocketDir(dir, `a folder above it, ${above}, belongs to another user (uid ${a.uid}), who could put a socket of theirs in its place`, ABOVE_FIX);
+    if (a && a.uid !== uid() && a.uid !== 0) throw unsafeAbove(dir, above, `belongs to another user (uid ${a.uid}), who could put a socket of theirs in its place`);
     if (a && a.isDirectory() && a.mode & 0o022 && !(a.mode & 0o1000)) {
-      throw unsafeSocketDir(dir, `a folder above it, ${above}, can be changed by other users (mode ${modeString(a.mode)}, not sticky)`, ABOVE_FIX);
+      throw unsafeAbove(dir, above, `other users can change (mode ${modeString(a.mode)}, not sticky), so they could put a socket of theirs in its place`);
     }
     if (above === dirname(above)) break;
+  }
+}
+
+/**
+ * Why no unlock agent may listen in socket folder `dir` (the VAULT_AGENT_UNSAFE that `unlock` would meet), or
+ * undefined when one may. For a read that finds no agent: "no agent is running, unlock it" sent users to an
+ * unlock that could only refuse (a 0777 XDG_RUNTIME_DIR, where the socket folder was never made).
+ */
+export function socketDirRefusal(dir: string): VaultError | undefined {
+  try {
+    if (!checkSocketDir(dir, false)) checkAllAbove(dir);
+    return undefined;
+  } catch (err) {
+    if (isVaultError(err, 'VAULT_AGENT_UNSAFE')) return err;
+    throw err;
   }
 }
 

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { isVaultError } from '../../core/errors';
+import { isVaultError, type VaultError } from '../../core/errors';
 import { VAULT_FILE_REASONS, type KeychainStatus, type SecretStore, type VaultFileReason } from '../../core/secret-store';
 import { parseVaultContent, serializeVaultContent, type VaultEntries } from '../../core/vault-content';
 import { AgentClient } from '../agent/client';
-import { agentSocketFor, sameIdentity } from '../agent/socket-dir';
+import { agentSocketFor, sameIdentity, socketDirRefusal } from '../agent/socket-dir';
 import { withFileLock } from '../profile/file-lock';
 import { readPrivateFile, removeTempsOf, writeFileDurably } from './durable-file';
 import { keyMismatch, vaultLocked, vaultNotFound } from './vault-errors';
@@ -172,8 +172,8 @@ export class FileSecretStore implements SecretStore {
         }
         return { ok: true, backend: `${backend} (unlocked by agent pid ${agent.hello.pid} until ${agent.hello.expires_at})` };
       }
-      const e = vaultLocked();
-      return { ok: false, backend, code: 'VAULT_LOCKED', message: e.message, fix: e.fix };
+      const e = this.noAgent();
+      return { ok: false, backend, code: e.code as VaultFileReason, message: e.message, fix: e.fix };
     } catch (err) {
       if (!isVaultError(err, ...VAULT_FILE_REASONS)) throw err;
       return { ok: false, backend, code: err.code as VaultFileReason, message: err.message, fix: err.fix };
@@ -257,7 +257,7 @@ export class FileSecretStore implements SecretStore {
     }
     // Reads that run side by side (a command's values and its repair check) share the one question.
     if (this.asking) return this.asking;
-    if (!mayAsk || !this.options.askPassphrase || this.asked) throw vaultLocked();
+    if (!mayAsk || !this.options.askPassphrase || this.asked) throw this.noAgent();
     this.asked = true; // once per process: a wrong passphrase is not asked again
     const ask = this.options.askPassphrase;
     this.asking = (async () => {
@@ -277,6 +277,11 @@ export class FileSecretStore implements SecretStore {
       recipient: key.recipient,
       viaAgent: false,
     };
+  }
+
+  /** The error of a read that found no agent and cannot ask: the folder's refusal when no agent may listen there (unlock would refuse too). */
+  private noAgent(): VaultError {
+    return socketDirRefusal(agentSocketFor(this.files.identity, this.env).dir) ?? vaultLocked();
   }
 
   private async connectAgent(): Promise<AgentClient | undefined> {
