@@ -1,7 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fileCli, makeFileVaultHome, type FileVaultHome } from '../helpers/file-vault';
+import { agentSockets, fileCli, makeFileVaultHome, type FileVaultHome } from '../helpers/file-vault';
 
 /**
  * The unlock agent's folder and socket as a user meets them after something went wrong: an XDG_RUNTIME_DIR other
@@ -24,6 +25,21 @@ afterEach(async () => {
 /** The first two lines of stderr (the error and its fix), the part a user acts on. */
 const errorLines = (stderr: string) => stderr.split('\n').filter((l) => /^(error|fix):/.test(l)).join('\n');
 
+/** Resolves once connecting to `path` is refused (the killed agent's socket closed): a condition, never a fixed sleep. */
+async function untilRefused(path: string, deadlineMs = 20_000): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const code = await new Promise<string | undefined>((resolve) => {
+      const c = createConnection(path);
+      c.once('connect', () => (c.destroy(), resolve(undefined)));
+      c.once('error', (err: NodeJS.ErrnoException) => resolve(err.code));
+    });
+    if (code === 'ECONNREFUSED') return;
+    if (Date.now() > until) throw new Error(`${path} still accepts connections`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('an XDG_RUNTIME_DIR other users can write', () => {
   it('get after an unlock elsewhere says the folder is refused, why, and how to fix it, in the words unlock uses', async () => {
     const h = await home();
@@ -43,5 +59,31 @@ describe('an XDG_RUNTIME_DIR other users can write', () => {
     expect(unlock.code).not.toBe(0);
     expect(errorLines(unlock.stderr)).toBe(errorLines(get.stderr));
     expect(existsSync(join(shared, 'cpw-vault'))).toBe(false);
+  }, 60_000);
+});
+
+describe('lock after the agent was killed with -9', () => {
+  it('removes the dead socket and says so; the next unlock, get and lock work', async () => {
+    const h = await home();
+    const unlock = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
+    expect(unlock.code, unlock.stderr).toBe(0);
+    expect((await fileCli(h, ['set', 'tmdb', 'api_key', '--force'], { input: '0123456789abcdef0123456789abcdef' })).code).toBe(0);
+    const pid = (JSON.parse(unlock.stdout) as { pid: number }).pid;
+    const [name] = agentSockets(h);
+    const socket = join(h.runtime, 'cpw-vault', name!);
+    process.kill(pid, 'SIGKILL');
+    await untilRefused(socket);
+    expect(agentSockets(h)).toEqual([name]);
+    const lock = await fileCli(h, ['lock', '--json']);
+    expect(lock.code, lock.stderr).toBe(0);
+    expect(lock.stderr).toContain(`Removed ${socket}: the socket of an unlock agent that had ended`);
+    expect(JSON.parse(lock.stdout)).toMatchObject({ locked: true, was_running: false, removed_socket: socket });
+    expect(agentSockets(h)).toEqual([]);
+    expect((await fileCli(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    expect((await fileCli(h, ['get', 'tmdb', 'api_key'])).stdout).toBe('0123456789abcdef0123456789abcdef');
+    const again = await fileCli(h, ['lock']);
+    expect(again.stderr).toMatch(/✓ Locked: the unlock agent \(pid \d+\) has stopped/);
+    expect(again.stderr).not.toContain('Removed');
+    expect(agentSockets(h)).toEqual([]);
   }, 60_000);
 });

@@ -1,4 +1,5 @@
 import { dirname } from 'node:path';
+import { removeDeadSocket } from '../../node/agent/dead-socket';
 import { agentSocketsElsewhere } from '../../node/agent/silent-agent';
 import { agentSocketNames, type AgentSocket } from '../../node/agent/socket-dir';
 import { printJson, type CliContext } from '../context';
@@ -34,10 +35,13 @@ export async function lock(_args: object, ctx: CliContext): Promise<ExitCode> {
     stopped.push({ pids: [agent.hello.pid], answered: true, where: s.dir });
     await agent.lock();
   }
+  // Only in this shell's own folder: a dead agent's socket elsewhere is not found (no process holds it to tell it is ours).
+  const removed = !stopped.some((a) => a.where === socket.dir) && (await removeDeadSocket(socket)) ? socket.path : undefined;
   if (stopped.length) await auditCli(ctx, audit, { event: 'vault_locked' });
-  if (ctx.globals.json) printJson(ctx.io, { locked: true, was_running: stopped.length > 0, ...(stopped[0]?.pids.length ? { pid: stopped[0].pids[0] } : {}) });
+  if (ctx.globals.json) printJson(ctx.io, { locked: true, was_running: stopped.length > 0, ...(stopped[0]?.pids.length ? { pid: stopped[0].pids[0] } : {}), ...(removed ? { removed_socket: removed } : {}) });
   const done = `${paint(ctx.io).green('✓')} Locked:`;
   if (!stopped.length) ctx.io.err('Nothing to lock: no unlock agent is running for this vault.\n');
+  if (removed) ctx.io.err(`Removed ${removed}: the socket of an unlock agent that had ended without removing it (killed?); nothing listened on it.\n`);
   for (const a of stopped) {
     const elsewhere = a.where === socket.dir ? '' : ` (listening in ${a.where}, started under another TMPDIR or XDG_RUNTIME_DIR)`;
     const pid = `pid ${a.pids.join(', ')}`;
