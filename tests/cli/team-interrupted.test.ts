@@ -190,3 +190,58 @@ describe('team add / remove interrupted by Ctrl-C (SIGINT)', () => {
     expect(s.opens('dave') && !s.opens('bob')).toBe(true);
   }, 120_000);
 });
+
+describe('team init killed between its two writes, then run again', () => {
+  /** A home with tmdb.api_key stored, alice's key, and a recipients list already there (committed alone: carol). */
+  async function initHome() {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: TMDB })).code).toBe(0);
+    const alice = keygen(join(t.root, 'alice.key'));
+    const file = join(t.cwd, 'cpw-team.age');
+    writeFileSync(`${file}.recipients`, `# carol\n${keygen(join(t.root, 'carol.key'))}\n`);
+    const listed = () => parseRecipients(readFileSync(`${file}.recipients`, 'utf8'), `${file}.recipients`).map((m) => m.name);
+    return { t, alice, file, listed, init: ['team', 'init', '--name', 'alice', '--add', 'tmdb.api_key'] };
+  }
+
+  it('a team file left without its list is finished by the same init (it said "already exists"), never rewritten', async () => {
+    const s = await initHome();
+    // With a list there, init writes the team file first (a link: no rename), then renames the new list into place.
+    expect(killedAtRename(s.t, 'team file', s.init)).toBe(137);
+    const left = readFileSync(s.file, 'utf8');
+    expect(s.listed()).toEqual(['carol']);
+    const again = await cli(s.t, [...s.init, '--identity-file', join(s.t.root, 'alice.key')]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toContain('already exists');
+    expect(again.stderr).toContain(`✓ Finished an init that was interrupted: ${s.file} was already written (encrypted to you alone as alice, 1 key(s): tmdb.api_key); ${s.file}.recipients now lists you.`);
+    expect(readFileSync(s.file, 'utf8')).toBe(left);
+    expect(s.listed()).toEqual(['alice']);
+    const status = await cli(s.t, ['team', 'status', '--json', '--identity-file', join(s.t.root, 'alice.key')]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ recipients_mismatch: null });
+    // Run once more: nothing to do, still exit 0.
+    const third = await cli(s.t, [...s.init, '--identity-file', join(s.t.root, 'alice.key')]);
+    expect(third.code, third.stderr).toBe(0);
+    expect(third.stderr).toContain('Nothing to do');
+    // Another set of keys: refused, saying what the file holds and how to add the rest; the file untouched.
+    const other = await cli(s.t, [...s.init, '--add', 'huggingface.token', '--identity-file', join(s.t.root, 'alice.key')]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('but not with the keys asked for (tmdb.api_key, huggingface.token) and your values. The team file was not changed.');
+    expect(other.stderr).toContain('fix: Put keys in it with cpw-vault team push --add SERVICE.KEY');
+    expect(readFileSync(s.file, 'utf8')).toBe(left);
+  }, 120_000);
+
+  it('a team file with other members, or not encrypted to this key, is refused as it was, saying what it is and what to do, and left byte-identical', async () => {
+    const s = await team(() => []);
+    const before = readFileSync(s.file);
+    const r = await s.run(['team', 'init', '--add', 'tmdb.api_key']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${s.file} already exists, a team file of 2 member(s) (alice, carol)`);
+    expect(r.stderr).toContain('fix: Update it with cpw-vault team push --add SERVICE.KEY');
+    const other = keygen(join(s.t.root, 'mallory.key'));
+    const theirs = await cli(s.t, ['team', 'init', '--add', 'tmdb.api_key', '--identity-file', join(s.t.root, 'mallory.key')]);
+    expect(theirs.code).toBe(2);
+    expect(theirs.stderr).toContain(`and it is not encrypted to your key (${other})`);
+    expect(readFileSync(s.file).equals(before)).toBe(true);
+    expect(s.listed()).toEqual(['alice', 'carol']);
+  }, 120_000);
+});

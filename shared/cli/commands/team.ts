@@ -55,8 +55,9 @@ async function personalValues(ctx: CliContext, ids: string[]): Promise<Map<strin
 /** `team init --add ID...`: a new team file with this user as its one member. */
 export async function teamInit(args: TeamTarget & { add?: string[]; name?: string }, ctx: CliContext): Promise<ExitCode> {
   const files = filesOf(ctx, args);
-  if (existsSync(files.file)) throw new VaultError('INVALID_ARGUMENT', `${files.file} already exists.`, 'Update it with cpw-vault team push --add SERVICE.KEY, or choose another --file.');
   const ids = idsOf(args.add);
+  // Not only "already exists": an init killed between its two writes is finished by the same init (team-init-again.ts).
+  if (existsSync(files.file)) return (await import('./team-init-again')).initAgain(args, ctx, files, ids);
   const name = checkMemberName(selfName(ctx, args.name));
   const key = args.identityFile ? await identityOf(ctx, args) : await (await import('../../node/team/identity')).ensureIdentity(await ctx.vault());
   const values = await personalValues(ctx, ids);
