@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
 import { makeTempHome, type TempHome } from '../helpers/temp';
+import { shellWord } from '../../shared/core/control-chars';
 
 const HF = `hf_${'Refu'.repeat(9)}`;
 const TMDB = 'abcdefabcdefabcdefabcdefabcdef12';
@@ -200,7 +201,7 @@ describe('text', () => {
     writeFileSync(target, '{}', { mode: 0o600 });
     symlinkSync(target, t.profile);
     const r = await cli(t, ['profile', 'set', 'name=Ada']);
-    expect(r.stderr).toContain(`cp --remove-destination "$(readlink -f '${t.profile}')" '${t.profile}'`);
+    expect(r.stderr).toContain(`cp --remove-destination "$(readlink -f ${shellWord(t.profile)})" ${shellWord(t.profile)}`);
     expect(r.stderr).not.toMatch(/\bmv\b/);
     expect(readFileSync(target, 'utf8')).toBe('{}');
   });
