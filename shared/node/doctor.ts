@@ -6,6 +6,7 @@ import { splitCredentialId, type CredentialId } from '../core/credential';
 import { catalogEnvVarOwner, envVarClashFix, envVarClashIn, envVarClashText, isReservedEnvVar } from '../core/env-var-names';
 import type { Profile } from '../core/profile-schema';
 import { isVaultError, toVaultError } from '../core/errors';
+import { shellWord } from '../core/control-chars';
 import { PROFILE_VERSION } from '../core/profile-version';
 import type { DoctorReport, ProfileReport, RepairSummary, UnfinishedSwitch } from '../core/views';
 import { unknownStatus, type WorkflowStatus } from '../core/workflows';
@@ -77,7 +78,7 @@ export async function runDoctor(vault: DoctorSubject, options: { repair?: boolea
   } catch (err) {
     profile.problems.push(toVaultError(err).toJSON());
   }
-  if (profile.mode && parseInt(profile.mode, 8) & 0o077) profile.problems.push({ code: 'PROFILE_PERMISSIONS', message: `${path} has mode ${profile.mode}; it should be 0600.`, fix: `Run: chmod 600 ${path}` });
+  if (profile.mode && parseInt(profile.mode, 8) & 0o077) profile.problems.push({ code: 'PROFILE_PERMISSIONS', message: `${path} has mode ${profile.mode}; it should be 0600.`, fix: `Run: chmod 600 ${shellWord(path)}` });
   const keychain = await vault.keychainStatus();
   let workflows: WorkflowStatus[] = [];
   try {

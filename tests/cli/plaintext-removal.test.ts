@@ -231,6 +231,18 @@ describe('migrate refuses a source other users can modify', () => {
     chmodSync(path, 0o664);
     expect((await cli(t, ['migrate', '--from', path, '--dry-run'])).code).toBe(0);
   });
+
+  it('the fix line quotes a path holding a space, so its chmod changes that file and no other', async () => {
+    const t = makeTempHome();
+    const path = join(t.cwd, 'my project', '.env');
+    mkdirSync(dirname(path));
+    writeFileSync(path, `HF_TOKEN=${HF}\n`, { mode: 0o666 });
+    chmodSync(path, 0o666);
+    const r = await cli(t, ['migrate', '--from', path, '--yes']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`chmod go-w '${path}'`);
+    expect(r.stderr).toContain(`cp '${path}' ~/secrets-to-migrate`);
+  });
 });
 
 describe('cpw-vault\'s own files beside a named profile are told from the user\'s', () => {

@@ -73,7 +73,7 @@ function checkBackupDir(dir: string): void {
   try {
     isDir = statSync(dir).isDirectory();
   } catch {
-    throw new VaultError('INVALID_ARGUMENT', `--backup-dir ${dir} does not exist; nothing was changed.`, `Create it first (mkdir -m 700 ${dir}) or pick an existing folder.`);
+    throw new VaultError('INVALID_ARGUMENT', `--backup-dir ${dir} does not exist; nothing was changed.`, `Create it first (mkdir -m 700 ${shellWord(dir)}) or pick an existing folder.`);
   }
   if (!isDir) throw new VaultError('INVALID_ARGUMENT', `--backup-dir ${dir} is not a folder; nothing was changed.`, 'Give an existing folder.');
 }

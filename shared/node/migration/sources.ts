@@ -2,6 +2,7 @@ import { closeSync, constants, existsSync, fstatSync, openSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { VaultError } from '../../core/errors';
+import { shellWord } from '../../core/control-chars';
 import { MAX_SOURCE_BYTES, parseDotenv, parseHfTokenFile, parseJsonSource, type ParsedSource } from '../../core/migration-sources';
 import { LEGACY_SECRETS_PATH } from '../profile/paths';
 import { ioError, modeString, othersCanWrite, readAllBytes } from '../profile/secure-fs';
@@ -44,12 +45,12 @@ function readSourceText(path: string): string {
     if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `${path} is not a regular file.`, 'Point --from at a secrets file.');
     const uid = process.getuid?.();
     if (uid !== undefined && s.uid !== uid) {
-      throw new VaultError('INVALID_ARGUMENT', `${path} belongs to another user (uid ${s.uid}); refusing to take its keys as yours. Nothing was changed.`, `If you trust it, check it, then copy it to a file of your own (cp ${path} ~/secrets-to-migrate; chmod 600 ~/secrets-to-migrate) and migrate that.`);
+      throw new VaultError('INVALID_ARGUMENT', `${path} belongs to another user (uid ${s.uid}); refusing to take its keys as yours. Nothing was changed.`, `If you trust it, check it, then copy it to a file of your own (cp ${shellWord(path)} ~/secrets-to-migrate; chmod 600 ~/secrets-to-migrate) and migrate that.`);
     }
     // Others who can write the file chose its keys as much as its owner did (a line appended to a 0666 .env
     // outvotes the real one: the last one counts). Group-writable for the user's own group is fine (umask 002).
     if (uid !== undefined && othersCanWrite(s)) {
-      throw new VaultError('INVALID_ARGUMENT', `${path} can be modified by other users (mode ${modeString(s.mode)}); refusing to take its keys as yours. Nothing was changed.`, `Check that every entry in it is yours, then: chmod go-w ${path}, and migrate again (where chmod has no effect, a Windows drive under WSL say, copy it to a file of your own: cp ${path} ~/secrets-to-migrate; chmod 600 ~/secrets-to-migrate, and migrate that).`);
+      throw new VaultError('INVALID_ARGUMENT', `${path} can be modified by other users (mode ${modeString(s.mode)}); refusing to take its keys as yours. Nothing was changed.`, `Check that every entry in it is yours, then: chmod go-w ${shellWord(path)}, and migrate again (where chmod has no effect, a Windows drive under WSL say, copy it to a file of your own: cp ${shellWord(path)} ~/secrets-to-migrate; chmod 600 ~/secrets-to-migrate, and migrate that).`);
     }
     if (s.size > MAX_SOURCE_BYTES) throw new VaultError('INVALID_ARGUMENT', `${path} is ${s.size} bytes; migration sources are at most ${MAX_SOURCE_BYTES} bytes.`, 'Check that this is the right file.');
     return strictUtf8(readAllBytes(fd, s.size), path);

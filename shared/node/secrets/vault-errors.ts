@@ -1,4 +1,5 @@
 import { VaultError } from '../../core/errors';
+import { shellWord } from '../../core/control-chars';
 
 /**
  * The errors of the age vault file backend, worded once. None of them ever
@@ -49,5 +50,5 @@ export function corruptFile(file: string, why: string): VaultError {
 
 /** The agent's socket folder is not a private folder of this user. */
 export function unsafeSocketDir(dir: string, why: string, fix?: string): VaultError {
-  return new VaultError('VAULT_AGENT_UNSAFE', `Refusing the unlock agent folder ${dir}: ${why}.`, fix ?? `Another user may be trying to intercept your vault. Check it (ls -ld ${dir}); remove it if it is not yours, or set XDG_RUNTIME_DIR to a private folder.`);
+  return new VaultError('VAULT_AGENT_UNSAFE', `Refusing the unlock agent folder ${dir}: ${why}.`, fix ?? `Another user may be trying to intercept your vault. Check it (ls -ld ${shellWord(dir)}); remove it if it is not yours, or set XDG_RUNTIME_DIR to a private folder.`);
 }

@@ -2,6 +2,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { isVaultError, VaultError } from '../../core/errors';
+import { shellWord } from '../../core/control-chars';
 import { registerSecret } from '../../core/redact';
 import { withFileLock } from '../profile/file-lock';
 import { ensurePrivateDir, modeString } from '../profile/secure-fs';
@@ -78,7 +79,7 @@ export async function readIdentityFile(path: string): Promise<TeamKey> {
   try {
     const s = fstatSync(fd);
     if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `The identity file ${path} is not a regular file.`, 'Give a file written by age-keygen.');
-    if (s.mode & 0o077) throw new VaultError('PROFILE_PERMISSIONS', `The identity file ${path} can be read or changed by other users (mode ${modeString(s.mode)}); refusing it.`, `Run: chmod 600 ${path}`);
+    if (s.mode & 0o077) throw new VaultError('PROFILE_PERMISSIONS', `The identity file ${path} can be read or changed by other users (mode ${modeString(s.mode)}); refusing it.`, `Run: chmod 600 ${shellWord(path)}`);
     const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
     if (uid !== undefined && s.uid !== uid) throw new VaultError('PROFILE_PERMISSIONS', `The identity file ${path} belongs to another user (uid ${s.uid}); refusing it.`, 'Use a file of your own.');
     if (s.size > MAX_IDENTITY_FILE_BYTES) throw new VaultError('INVALID_ARGUMENT', `The identity file ${path} is over ${MAX_IDENTITY_FILE_BYTES} bytes.`, 'Give a file written by age-keygen.');
