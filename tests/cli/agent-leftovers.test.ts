@@ -60,6 +60,33 @@ describe('an XDG_RUNTIME_DIR other users can write', () => {
     expect(errorLines(unlock.stderr)).toBe(errorLines(get.stderr));
     expect(existsSync(join(shared, 'cpw-vault'))).toBe(false);
   }, 60_000);
+
+  it('list, which, check, env and exec say that refusal too, never "locked ... unlock it"', async () => {
+    const h = await home();
+    const shared = join(h.root, 'shared-run');
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+    expect((await fileCli(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    const hf = `hf_${'a1B2c3D4e5'.repeat(3)}abcd`;
+    expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: hf })).code).toBe(0);
+    const env = { XDG_RUNTIME_DIR: shared };
+    const refusal = `XDG_RUNTIME_DIR is ${shared}, which other users can change (mode 0777, not sticky)`;
+    const fix = /Unset XDG_RUNTIME_DIR .*or point it at a private folder of yours: mkdir -m 700/;
+    // list and which showed the index with "the vault file is locked ... Unlock it: cpw-vault unlock", an unlock that can only refuse.
+    for (const args of [['list'], ['which', 'huggingface', 'token'], ['which', '--all'], ['check', 'transcribe'], ['env', '--workflow', 'transcribe'], ['exec', '--workflow', 'transcribe', '--', 'true']]) {
+      const r = await fileCli(h, args, { env });
+      expect(r.stderr, args.join(' ')).not.toMatch(/is locked|no unlock agent is running|Unlock it/);
+      expect(r.stderr, args.join(' ')).toContain(refusal);
+      expect(r.stderr, args.join(' ')).toMatch(fix);
+      expect(r.stdout + r.stderr).not.toContain(hf);
+    }
+    for (const args of [['list', '--json'], ['which', '--all', '--json']]) {
+      const r = await fileCli(h, args, { env });
+      const keychain = (JSON.parse(r.stdout) as { keychain: { code: string; message: string; fix: string } }).keychain;
+      expect(keychain, args.join(' ')).toMatchObject({ ok: false, code: 'VAULT_AGENT_UNSAFE', message: expect.stringContaining(refusal), fix: expect.stringMatching(fix) });
+    }
+    expect(existsSync(join(shared, 'cpw-vault'))).toBe(false);
+  }, 120_000);
 });
 
 describe('lock after the agent was killed with -9', () => {

@@ -1,11 +1,12 @@
 import { plainSlotProblem } from '../../core/catalog';
 import { maskedHint, type CredentialId } from '../../core/credential';
 import { sourceLabel } from '../../core/views';
-import { vaultAgentListening } from '../../node/agent/socket-dir';
+import { agentSocketFor, socketDirRefusal, vaultAgentListening } from '../../node/agent/socket-dir';
 import { vaultLocked } from '../../node/secrets/vault-errors';
 import { vaultFilesFor } from '../../node/secrets/vault-files';
 import { unknownReason } from '../../core/workflows';
-import { storedIn, type KeychainStatus } from '../../core/secret-store';
+import { storedIn, type KeychainStatus, type VaultFileReason } from '../../core/secret-store';
+import type { VaultError } from '../../core/errors';
 import { withoutControlChars } from '../../core/control-chars';
 import { envVarClashFix, envVarClashText } from '../../core/env-var-names';
 import type { CredentialView } from '../../core/views';
@@ -21,7 +22,8 @@ import { shortDate, table } from '../format';
  * does not answer) they are unchecked, which list says once, with exit 4
  * (as get and check do). A locked vault file (no agent) is not asked: its
  * index is all list shows, by design, and a note says so, exit 0
- * ({@link lockedVaultNote}).
+ * ({@link lockedVaultNote}); where no agent may run (a socket folder
+ * refused), the note gives that refusal instead of "unlock it".
  */
 export async function list(_args: object, ctx: CliContext): Promise<ExitCode> {
   const reader = await ctx.reader();
@@ -73,8 +75,19 @@ export function envVarClashNotes(ctx: CliContext, reader: ReadVault, creds: read
  */
 export function lockedVaultNote(ctx: CliContext, reader: ReadVault): ExitCode {
   if (!vaultFileLocked(reader, ctx.io.env)) return EXIT.ok;
-  ctx.io.err('note: the vault file is locked (no unlock agent): sources are shown from the index, not checked. Unlock it: cpw-vault unlock\n');
+  const refused = agentFolderRefusal(reader, ctx.io.env);
+  if (!refused) ctx.io.err('note: the vault file is locked (no unlock agent): sources are shown from the index, not checked. Unlock it: cpw-vault unlock\n');
+  // "Unlock it" sent the user to an unlock that can only refuse this folder: the refusal unlock and get give is the way out.
+  else ctx.io.err(`note: no unlock agent may run here: sources are shown from the index, not checked.\n    ${refused.code} ${refused.message}\n    fix: ${refused.fix}\n`);
   return EXIT.ok;
+}
+
+/**
+ * Why no unlock agent may listen for this vault file (its socket folder, or XDG_RUNTIME_DIR/TMPDIR above it, is
+ * refused: VAULT_AGENT_UNSAFE, what `unlock` and `get` say), or undefined when one may.
+ */
+function agentFolderRefusal(reader: ReadVault, env: CliContext['io']['env']): VaultError | undefined {
+  return socketDirRefusal(agentSocketFor(vaultFilesFor(reader.profilePath).identity, env).dir);
 }
 
 /** True for a vault file with no unlock agent listening (checked without connecting: see {@link lockedVaultNote}). */
@@ -103,8 +116,8 @@ export async function uncheckedKeychain(reader: ReadVault, env: CliContext['io']
 export function uncheckedJson(reader: ReadVault, ctx: CliContext, keychain: Extract<KeychainStatus, { ok: false }> | undefined): { keychain?: Extract<KeychainStatus, { ok: false }> } {
   if (keychain) return { keychain };
   if (!vaultFileLocked(reader, ctx.io.env)) return {};
-  const e = vaultLocked();
-  return { keychain: { ok: false, backend: `age vault file ${vaultFilesFor(reader.profilePath).vault}`, code: 'VAULT_LOCKED', message: e.message, fix: e.fix } };
+  const e = agentFolderRefusal(reader, ctx.io.env) ?? vaultLocked();
+  return { keychain: { ok: false, backend: `age vault file ${vaultFilesFor(reader.profilePath).vault}`, code: e.code as VaultFileReason, message: e.message, fix: e.fix } };
 }
 
 /** Says once that the sources shown come from the index, unchecked, and why; exit 4 (as get and check). */
