@@ -55,7 +55,8 @@ export function createContext(io: CliIO, globals: GlobalOptions): CliContext {
     import('../node/open').then(({ openServices }) =>
       openServices({ profilePath: globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn, keychainTimeoutMs: commandKeychainDeadline(), ...keychainDialogsFor(io), ...(askPassphrase ? { askPassphrase } : {}), settingsOnly }),
     );
-  const once = () => (services ??= open(false));
+  // A start that rolled a killed migrate forward says so here, once: the CLI's warn channel only (not the app's, the library's).
+  const once = () => (services ??= open(false).then(saidFinishedMigrations(warn)));
   // For commands that touch no secret: the full services when a command opened them already (exec's history).
   let settings: ReturnType<typeof open> | undefined;
   const settingsOnce = () => services ?? (settings ??= open(true));
@@ -71,6 +72,18 @@ export function createContext(io: CliIO, globals: GlobalOptions): CliContext {
     runs: async () => (await settingsOnce()).history,
     settings: async () => (await settingsOnce()).vault,
     muteWarning: (prefix) => void muted.push(prefix),
+  };
+}
+
+/** Passes the opened services on after warning of each killed migrate their start finished (migration/interrupted.ts). */
+function saidFinishedMigrations(warn: (m: string) => void) {
+  return async <T extends { vault: Vault }>(services: T): Promise<T> => {
+    const finished = services.vault.finishedMigrations();
+    if (finished.length) {
+      const { finishedMigrationLine } = await import('../node/migration/interrupted');
+      for (const m of finished) warn(finishedMigrationLine(m));
+    }
+    return services;
   };
 }
 

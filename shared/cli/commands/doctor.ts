@@ -6,7 +6,7 @@ import { runDoctor } from '../../node/doctor';
 import { LEGACY_SECRETS_PATH, resolveProfilePaths, sidecarPath } from '../../node/profile/paths';
 import { findPlaintextHfTokens, type PlaintextToken } from '../../node/git-credential/plaintext-scan';
 import { backupsOf } from '../../node/migration/backups';
-import { interruptedMigrationNotes, interruptedMigrations } from '../../node/migration/interrupted';
+import { FINISHED_MIGRATION, interruptedMigrationNotes, interruptedMigrations } from '../../node/migration/interrupted';
 import { JournalFile } from '../../node/credentials/journal-file';
 import { shellWord } from '../../core/control-chars';
 import { resolve } from 'node:path';
@@ -33,6 +33,8 @@ import { EXIT, type ExitCode } from '../exit-codes';
  */
 export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promise<ExitCode> {
   muteModeWarning(ctx);
+  // Doctor says what the start finished in its own words (with the backup it deleted), below: not twice.
+  ctx.muteWarning?.(FINISHED_MIGRATION);
   // Before the vault opens: its start rolls a killed migration forward and deletes its backup, saying nothing.
   const interrupted = interruptedMigrations(journalOf(ctx).read());
   const full = args.repair ? await ctx.vault() : undefined;

@@ -7,11 +7,14 @@ import type { SecretStore } from '../../core/secret-store';
 import type { ProfileStore } from '../profile/store';
 import { readMany, type CredentialStore } from './credential-store';
 import type { JournalFile } from './journal-file';
+import { interruptedMigrations, type InterruptedMigration } from '../migration/interrupted';
 
 /** What a repair found and did. Names only. */
 export interface RepairReport {
   /** Interrupted changes (a crashed writer's) finished. */
   recovered: number;
+  /** Of those, the migrations (a `migrate` killed midway): the source still holds the keys it did not store. */
+  migrations?: InterruptedMigration[];
   /** Catalog credentials found in the secret store and added to the index. */
   added: CredentialId[];
   /** Index entries whose value is not in the secret store (removed with `dropStale`). */
@@ -63,7 +66,12 @@ export async function repairIndex(deps: RepairDeps, options: { quick?: boolean; 
   const profile = read ? currentProfile(deps.profile) : undefined;
   if (read && !profile) return report; // a profile that does not parse (or holds plaintext) is reported by reads, never rewritten here
   const journal = deps.journal.read();
-  if (journal.length) report.recovered = await deps.credentials.recover(journal);
+  if (journal.length) {
+    // Named before recovery deletes their backups (the journal is all that knows of them), said once it is done.
+    const migrations = interruptedMigrations(journal);
+    report.recovered = await deps.credentials.recover(journal);
+    if (report.recovered && migrations.length) report.migrations = migrations;
+  }
   if (options.quick && deps.sharedNamespace) return report;
   // Another writer's change still runs (a migration stores its values before it commits the index): the count differs
   // because of it, and a census of the namespace (one call per item) would compete with it for the keychain. Found by

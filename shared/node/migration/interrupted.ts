@@ -78,6 +78,19 @@ export function interruptedMigrationNotes(found: readonly InterruptedMigration[]
   });
 }
 
+/** How the line a start says of a migration it finished begins (doctor, which reports it in its own words, mutes it). */
+export const FINISHED_MIGRATION = 'finished a migrate killed midway';
+
+/**
+ * The one line the command whose start rolled migration `m` forward says of
+ * it: which migration, that the source still holds the keys not migrated,
+ * and the command that finishes the job. Paths and names only, never a value.
+ */
+export function finishedMigrationLine(m: InterruptedMigration): string {
+  const source = m.source ? shellWord(m.source) : `<your ${m.sourceName}>`;
+  return `${FINISHED_MIGRATION} (started at ${m.started_at} by ${m.owner}) as far as it got, and deleted its backup ${shellWord(m.backup)}: ${m.source ?? `your ${m.sourceName}`} still holds the keys it did not migrate, in plaintext. To finish: cpw-vault migrate --from ${source}`;
+}
+
 /** A regular file (not a link, not a folder). */
 function isPlainFile(path: string): boolean {
   try {

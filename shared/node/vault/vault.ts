@@ -3,6 +3,7 @@ import type { Profile } from '../../core/profile-schema';
 import type { AuditEvent, AuditEventName } from '../../core/records';
 import { moveRecorded, recoverBackendMove, type MoveResult } from '../credentials/backend-move';
 import { repairIndex, type RepairReport } from '../credentials/repair';
+import type { InterruptedMigration } from '../migration/interrupted';
 import { tightenProfile } from '../profile/permissions';
 import { moveToOwnKeychainName } from './own-keychain-name';
 import { assertKeychainUsable, moveDepsOf, useBackend, type BackendDeps, type UseBackendOptions } from './backends';
@@ -24,6 +25,16 @@ export type { SetOptions } from './vault-writes';
  * start-up, repair and the backends.
  */
 export class Vault extends VaultWrites {
+  private migrationsFinished: InterruptedMigration[] = [];
+
+  /**
+   * The migrations (a `migrate` killed midway) this vault's start rolled forward: the CLI says each once (see
+   * finishedMigrationLine); the app and the library are not told (doctor reports what such a start left).
+   */
+  finishedMigrations(): readonly InterruptedMigration[] {
+    return this.migrationsFinished;
+  }
+
   /**
    * Repairs the index from the secret store: finishes or rolls back
    * transactions left by a crash, indexes catalog credentials found in the
@@ -45,6 +56,7 @@ export class Vault extends VaultWrites {
   async ensureConsistent(): Promise<void> {
     try {
       const report = await repairIndex(this.repairDeps(), { quick: true });
+      this.migrationsFinished = report.migrations ?? [];
       if (report.added.length) this.warn(`re-indexed ${report.added.join(', ')}: found in the ${this.reader.secretStore().description} but missing from ${this.profilePath}.`);
     } catch (err) {
       // A keychain that cannot answer, a profile that cannot be read or written now: every read reports it in its own words
