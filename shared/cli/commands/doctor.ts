@@ -3,13 +3,14 @@ import { splitCredentialId } from '../../core/credential';
 import type { RepairSummary, UnfinishedChange, UnfinishedSwitch } from '../../core/views';
 import { storeName } from '../../core/secret-store';
 import { runDoctor } from '../../node/doctor';
-import { LEGACY_SECRETS_PATH, resolveProfilePaths, sidecarPath } from '../../node/profile/paths';
+import { LEGACY_SECRETS_PATH, firstVersionSidecar, resolveProfilePaths, sidecarPath } from '../../node/profile/paths';
 import { findPlaintextHfTokens, type PlaintextToken } from '../../node/git-credential/plaintext-scan';
-import { backupsOf } from '../../node/migration/backups';
+import { leftoverBackups } from '../../node/migration/backups';
+import { AuditLog } from '../../node/records/audit-log';
 import { FINISHED_MIGRATION, interruptedMigrationNotes, interruptedMigrations } from '../../node/migration/interrupted';
 import { JournalFile } from '../../node/credentials/journal-file';
 import { shellWord } from '../../core/control-chars';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { gitConfigLine, leakFix } from './git-credential';
 import { HF_URL, hfHelperLeaks, type GitHelper } from '../../node/git-credential/helper-chain';
 import { paint } from '../io';
@@ -55,7 +56,7 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
   const leaks = hfHelperLeaks(ctx.io.cwd, ctx.io.env);
   const helperFix = leaks.length ? leakFix(ctx, leaks) : gitConfigLine(ctx);
   const gitHelpers = leaks.length ? [{ helpers: leaks, message: leakMessage(leaks), fix: helperFix }] : [];
-  const plaintext = [...(await findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), helperFix, vaultToken)), ...leftoverBackups(ctx)];
+  const plaintext = [...(await findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), helperFix, vaultToken)), ...backupsLeft(ctx, interrupted.map((m) => m.backup))];
   const offer = offersFileBackend(keychain) ? { backend: 'file', command: USE_FILE } : undefined;
   const historyLock = await heldHistoryLock(ctx);
   const migrations = interruptedMigrationNotes(interrupted, keychain.ok);
@@ -89,14 +90,22 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
 }
 
 /**
- * Backups migration made that are still on disk (of ./config/secrets.json, or
- * of the profile migrated in place): each holds the plaintext it copied, and
- * once the source was removed nothing else pointed at them (a new-user pass
- * found every key there after `--remove-plaintext` of a later run).
+ * Backups migration made that are still on disk, of any source (see
+ * leftoverBackups): each holds the plaintext it copied, and once the source
+ * was removed nothing else pointed at them (a new-user pass found every key
+ * there after `--remove-plaintext` of a later run). Those the journal names
+ * (`journalNamed`) are a migration's unfinished change, reported on their own.
  */
-function leftoverBackups(ctx: CliContext): PlaintextToken[] {
-  const sources = [resolve(ctx.io.cwd, LEGACY_SECRETS_PATH), resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd }).profile];
-  return sources.flatMap((source) => backupsOf(source)).map((path) => ({
+function backupsLeft(ctx: CliContext, journalNamed: readonly string[]): PlaintextToken[] {
+  const paths = resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd });
+  // Beside the sources doctor knows (./config/secrets.json, the profile) and here, whatever the source (.env, a
+  // JSON file); and wherever the audit log says a migration put one: a migrate killed after its commit, before its
+  // summary, named its backup nowhere else.
+  const dirs = [ctx.io.cwd, dirname(resolve(ctx.io.cwd, LEGACY_SECRETS_PATH)), dirname(paths.profile)];
+  const audit = new AuditLog(sidecarPath(paths, 'audit.log'), { older: firstVersionSidecar(paths, 'audit.log'), warn: (m) => ctx.io.err(`warning: ${m}\n`) });
+  const named = audit.list({ event: 'migration_applied' }).flatMap((e) => (typeof e.details?.['backup'] === 'string' && e.details['backup'] ? [e.details['backup']] : []));
+  // A backup the journal still names is a change not finished: reported above with its own fix (not rm).
+  return leftoverBackups(dirs, named).filter((path) => !journalNamed.includes(path)).map((path) => ({
     path,
     kind: 'migration-backup' as const,
     message: `${path} is a backup a migration made: it holds in plaintext what it copied.`,
