@@ -2,7 +2,7 @@
 // which, pasted, stored the token in the default profile and left the named one not ready. Every command a message
 // suggests now carries the --profile it was given, quoted for the shell; pasted as printed, it acts on that profile.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
@@ -70,6 +70,20 @@ describe('fix lines name the profile given with --profile', () => {
       expect(ran.stderr, args.join(' ')).not.toMatch(/INTERNAL|internal error|bug in cpw-vault/);
       expect(ran.code, `${args.join(' ')}: ${ran.stderr}`).toBe(0);
     }
+  });
+
+  it('prose that names cpw-vault before a command word is not made a command: a symlinked lock under --profile', async () => {
+    const t = makeTempHome();
+    const dir = join(t.root, "it's here");
+    mkdirSync(dir);
+    const profile = join(dir, 'team.profile');
+    expect((await cli(t, ['--profile', profile, 'profile', 'set', 'name=Hint Test'])).code).toBe(0);
+    symlinkSync(join(t.root, 'elsewhere'), `${profile}.lock`);
+    const r = await cli(t, ['--profile', profile, 'profile', 'set', 'name=Other']);
+    expect(r.code).toBe(1);
+    // "Remove it if no cpw-vault runs" became "if no cpw-vault --profile '...' runs": `runs` is a command name.
+    expect(r.stderr).toContain(`fix: Remove it if no cpw-vault process is running: rm '${profile.replace(/'/g, `'\\''`)}.lock'`);
+    expect(r.stderr).not.toMatch(/cpw-vault --profile/);
   });
 
   it('without --profile, or with $CPW_PROFILE (the shell keeps it), the lines are as before', async () => {

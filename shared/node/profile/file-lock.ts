@@ -43,7 +43,7 @@ function linkedLock(lockPath: string, foreignFix?: string): VaultError {
   if (owner !== undefined && uid !== undefined && owner !== uid && owner !== 0) {
     return new VaultError('PROFILE_SYMLINK', `The lock ${lockPath} is a symbolic link of another user (uid ${owner}), who may have planted it; refusing to follow it.`, foreignFix ?? 'Keep the profile in a folder only you can write (the default, ~/.cp-whisperx, is one); do not use this folder.');
   }
-  return new VaultError('PROFILE_SYMLINK', `The lock ${lockPath} is a symbolic link; refusing to follow it.`, `Remove it if no cpw-vault runs: rm ${shellWord(lockPath)}`);
+  return new VaultError('PROFILE_SYMLINK', `The lock ${lockPath} is a symbolic link; refusing to follow it.`, `Remove it if no cpw-vault process is running: rm ${shellWord(lockPath)}`);
 }
 
 /**
