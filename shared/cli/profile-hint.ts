@@ -5,8 +5,12 @@ import type { CliIO } from './io';
 export const COMMAND_NAMES = ['backend', 'check', 'delete', 'doctor', 'env', 'exec', 'export', 'get', 'git-credential', 'import', 'list', 'lock', 'migrate', 'passphrase', 'profile', 'runs', 'set', 'setup', 'team', 'unlock', 'verify', 'which'] as const;
 
 
-/** `cpw-vault <command>` as a suggestion: not inside a path or a word (`/tmp/cpw-vault set x/`, `my-cpw-vault list`). */
-const COMMAND = new RegExp(`(?<![\\w/.~-])cpw-vault (?=(?:${COMMAND_NAMES.join('|')})\\b)`, 'g');
+/**
+ * `cpw-vault <command>` as a suggestion: not inside a path or a word (`/tmp/cpw-vault set x/`, `my-cpw-vault list`),
+ * and not `team add <you> ...`, which another member runs on their machine: with this user's --profile in it, pasted
+ * there it acted on a profile of that path, if any, not their own.
+ */
+const COMMAND = new RegExp(`(?<![\\w/.~-])cpw-vault (?=(?:${COMMAND_NAMES.join('|')})\\b)(?!team add <you> )`, 'g');
 
 /**
  * `text` with `--profile PATH` in every cpw-vault command it suggests. Found by a new-user pass: with

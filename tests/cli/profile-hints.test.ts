@@ -28,6 +28,15 @@ describe('fix lines name the profile given with --profile', () => {
     expect(withProfileOption('run cpw-vault setup', '/tmp/p\u001b[31mRED\u0007\r.profile')).toBe("run cpw-vault --profile '/tmp/p?[31mRED??.profile' setup");
   });
 
+  it("a command another member runs (team add <you> ...) keeps no --profile: it is run on their machine, with their profile", () => {
+    const text = 'To join that team, ask a member to run: cpw-vault team add <you> age1abc. Else: cpw-vault team init --file other.age';
+    // It said "ask a member to run: cpw-vault --profile '/home/me/a b.profile' team add <you> age1abc".
+    expect(withProfileOption(text, '/home/me/a b.profile')).toBe(
+      "To join that team, ask a member to run: cpw-vault team add <you> age1abc. Else: cpw-vault --profile '/home/me/a b.profile' team init --file other.age",
+    );
+    expect(withProfileOption('add members with cpw-vault team add NAME age1...', '/p')).toBe('add members with cpw-vault --profile /p team add NAME age1...');
+  });
+
   it('a profile that does not exist: its fix quotes the path (a $(...) in it once ran when pasted); backend\'s own lines carry it too', async () => {
     const t = makeTempHome();
     const odd = join(t.root, 'new $(touch PWNED).profile');
