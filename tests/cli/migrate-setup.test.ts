@@ -56,6 +56,12 @@ describe('cpw-vault migrate', () => {
     expect(r.stderr).toMatch(new RegExp(`Plaintext is still on disk: ${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} and .*secrets\\.json\\.backup-`));
     expect(readFileSync(t.profile, 'utf8')).not.toContain(HF);
     expect(statSync(t.profile).mode & 0o777).toBe(0o600);
+    // A re-run that writes nothing and removes nothing changes nothing: no confirmation to ask for ("Write 0?").
+    const rerun = await cli(t, ['migrate']);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stderr).not.toContain('without confirmation');
+    expect(rerun.stderr).toContain('Plaintext is still on disk');
+    expect((await cli(t, ['migrate', '--remove-plaintext'])).code).toBe(2); // that one removes: it asks
     // The re-run deletes the source it was given; the first run's backup is not a file this run made: kept, named, exit 1.
     const again = await cli(t, ['migrate', '--yes', '--remove-plaintext']);
     expect(again.code).toBe(1);

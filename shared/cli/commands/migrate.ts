@@ -4,7 +4,7 @@ import { VaultError } from '../../core/errors';
 import { storeName } from '../../core/secret-store';
 import { planRowNote, undoOutcome, type MigrationPlan } from '../../core/migration-plan';
 import type { ApplyResult } from '../../node/migration/apply';
-import { refuseOwnFiles } from '../../node/migration/own-files';
+import { isTheProfile, refuseOwnFiles } from '../../node/migration/own-files';
 import { findDefaultSource, readSource } from '../../node/migration/sources';
 import { paint, type CliIO } from '../io';
 import { printJson, type CliContext } from '../context';
@@ -109,9 +109,12 @@ async function migrateWith(signal: AbortSignal, args: MigrateArgs, ctx: CliConte
     ctx.io.err('Dry run: nothing was changed.\n');
     return EXIT.ok;
   }
-  if (!args.yes) {
+  // Nothing to write and nothing to remove or empty (a re-run): nothing to confirm; the run says what plaintext is left.
+  const changesNothing = plan.counts.apply === 0 && !args.removePlaintext && !isTheProfile(source.path, vault.profilePath);
+  if (!args.yes && !changesNothing) {
     if (!ctx.io.stdinIsTTY) throw new VaultError('INVALID_ARGUMENT', 'Refusing to migrate without confirmation.', 'Review the plan (--dry-run), then run again with --yes.');
-    if (!(await (await ctx.io.prompts()).confirm(`Write ${plan.counts.apply} credential(s) to the keychain?`, true))) {
+    const question = plan.counts.apply ? `Write ${plan.counts.apply} credential(s) to ${storeName(vault.backend())}?` : `Nothing to write (${storeName(vault.backend())} has every key already). ${args.removePlaintext ? `Remove the plaintext (${source.path})` : `Empty the plaintext slots of ${source.path}`}?`;
+    if (!(await (await ctx.io.prompts()).confirm(question, true))) {
       ctx.io.err('Nothing was changed.\n');
       return EXIT.ok;
     }
