@@ -246,7 +246,7 @@ function refuseLoneCr(path: string, text: string): void {
   throw new VaultError(
     'INVALID_ARGUMENT',
     `${path} has old Mac line endings (a CR without LF, first on line ${line}): python-dotenv starts a new line at each such CR and Node's --env-file does not, so they read different keys from it. Nothing was changed.`,
-    `Convert its line endings to LF, then migrate again: dos2unix -c mac ${file} (or: tr '\\r' '\\n' < ${file} > ${file}.lf, then --from ${file}.lf).`,
+    `Convert its line endings to LF in place, then migrate again: dos2unix -c mac ${file} (or, with GNU sed, which keeps the file's mode: sed -i 's/\\r/\\n/g' ${file}).`,
   );
 }
 

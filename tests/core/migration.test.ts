@@ -1,4 +1,8 @@
 import fc from 'fast-check';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VaultError } from '../../shared/core/errors';
 import { planMigration, type StoredComparison } from '../../shared/core/migration-plan';
@@ -52,11 +56,23 @@ describe('sources', () => {
       expect((err as VaultError).code).toBe('INVALID_ARGUMENT');
       expect((err as VaultError).message).toContain(`/w/.env has old Mac line endings (a CR without LF, first on line ${line})`);
       expect((err as VaultError).fix).toContain('dos2unix -c mac /w/.env');
-      expect((err as VaultError).fix).toContain("tr '\\r' '\\n' < /w/.env > /w/.env.lf");
+      expect((err as VaultError).fix).toContain("sed -i 's/\\r/\\n/g' /w/.env");
       expect(`${(err as VaultError).message} ${(err as VaultError).fix}`).not.toMatch(new RegExp(`${HF}|${TMDB}`));
     }
     // CRLF stays fine.
     expect(parseDotenv('.env', `HF_TOKEN=${HF}\r\nTMDB_API_KEY=${TMDB}\r\n`).entries.map((e) => e.value)).toEqual([HF, TMDB]);
+  });
+
+  it('the CR-only fix, run as printed, converts the file in place and keeps its mode: the same path then migrates', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cr-only-'));
+    const path = join(dir, 'my project.env');
+    writeFileSync(path, `HF_TOKEN=${HF}\rTMDB_API_KEY=${TMDB}\r`, { mode: 0o600 });
+    const fix = (thrown(() => parseDotenv(path, readFileSync(path, 'utf8'))) as VaultError).fix;
+    const command = /\(or, with GNU sed, which keeps the file's mode: (.*)\)\.$/.exec(fix)![1]!;
+    expect(spawnSync('bash', ['-c', command]).status).toBe(0);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(parseDotenv(path, readFileSync(path, 'utf8')).entries.map((e) => [e.sourceKey, e.value])).toEqual([['HF_TOKEN', HF], ['TMDB_API_KEY', TMDB]]);
+    rmSync(dir, { recursive: true });
   });
 
   it('a tab before an inline comment, or around a name or unquoted value, makes the row invalid, naming its line and never the value', () => {
