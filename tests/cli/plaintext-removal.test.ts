@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
@@ -241,7 +241,16 @@ describe('migrate refuses a source other users can modify', () => {
     const r = await cli(t, ['migrate', '--from', path, '--yes']);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(`chmod go-w '${path}'`);
-    expect(r.stderr).toContain(`cp '${path}' ~/secrets-to-migrate`);
+    // The copy it gives, run as printed (its migrate too), keeps the name (.env: read as python-dotenv reads it) and migrates.
+    const copy = /copy it to a file of your own and migrate that: (mkdir .*? && cp .*? && chmod 600 \S+) && cpw-vault migrate --from (\S+)\)/.exec(r.stderr.replace(/\n\s*/g, ' '));
+    expect(copy, r.stderr).not.toBeNull();
+    expect(spawnSync('bash', ['-c', copy![1]!], { env: { ...process.env, HOME: t.home } }).status).toBe(0);
+    const copied = copy![2]!.replace(/^~/, t.home);
+    expect(copied).toBe(join(t.home, 'cpw-migrate', '.env'));
+    expect(statSync(copied).mode & 0o777).toBe(0o600);
+    const migrated = await cli(t, ['migrate', '--from', copied, '--yes']);
+    expect(migrated.code, migrated.stderr).toBe(0);
+    expect(lookup(t, 'huggingface.token')).toBe(HF);
   });
 });
 

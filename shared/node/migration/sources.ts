@@ -45,12 +45,12 @@ function readSourceText(path: string): string {
     if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `${path} is not a regular file.`, 'Point --from at a secrets file.');
     const uid = process.getuid?.();
     if (uid !== undefined && s.uid !== uid) {
-      throw new VaultError('INVALID_ARGUMENT', `${path} belongs to another user (uid ${s.uid}); refusing to take its keys as yours. Nothing was changed.`, `If you trust it, check it, then copy it to a file of your own (cp ${shellWord(path)} ~/secrets-to-migrate; chmod 600 ~/secrets-to-migrate) and migrate that.`);
+      throw new VaultError('INVALID_ARGUMENT', `${path} belongs to another user (uid ${s.uid}); refusing to take its keys as yours. Nothing was changed.`, `If you trust it, check it, then copy it to a file of your own and migrate that: ${ownCopy(path)}`);
     }
     // Others who can write the file chose its keys as much as its owner did (a line appended to a 0666 .env
     // outvotes the real one: the last one counts). Group-writable for the user's own group is fine (umask 002).
     if (uid !== undefined && othersCanWrite(s)) {
-      throw new VaultError('INVALID_ARGUMENT', `${path} can be modified by other users (mode ${modeString(s.mode)}); refusing to take its keys as yours. Nothing was changed.`, `Check that every entry in it is yours, then: chmod go-w ${shellWord(path)}, and migrate again (where chmod has no effect, a Windows drive under WSL say, copy it to a file of your own: cp ${shellWord(path)} ~/secrets-to-migrate; chmod 600 ~/secrets-to-migrate, and migrate that).`);
+      throw new VaultError('INVALID_ARGUMENT', `${path} can be modified by other users (mode ${modeString(s.mode)}); refusing to take its keys as yours. Nothing was changed.`, `Check that every entry in it is yours, then: chmod go-w ${shellWord(path)}, and migrate again (where chmod has no effect, a Windows drive under WSL say, copy it to a file of your own and migrate that: ${ownCopy(path)}).`);
     }
     if (s.size > MAX_SOURCE_BYTES) throw new VaultError('INVALID_ARGUMENT', `${path} is ${s.size} bytes; migration sources are at most ${MAX_SOURCE_BYTES} bytes.`, 'Check that this is the right file.');
     return strictUtf8(readAllBytes(fd, s.size), path);
@@ -96,4 +96,14 @@ export function findDefaultSource(profilePath: string, cwd: string, env: Readonl
   }
   const hf = hfTokenPath(env, home);
   return existsSync(hf) ? hf : undefined;
+}
+
+/**
+ * The commands that copy `path` to a private file of the user's own and migrate it. The copy keeps the file's name:
+ * a name decides how it is read (a `.env` as python-dotenv reads it, any other as shell lines or JSON), and a copy
+ * named otherwise could read differently.
+ */
+function ownCopy(path: string): string {
+  const copy = `~/cpw-migrate/${shellWord(basename(path))}`;
+  return `mkdir -p -m 700 ~/cpw-migrate && cp ${shellWord(path)} ${copy} && chmod 600 ${copy} && cpw-vault migrate --from ${copy}`;
 }
