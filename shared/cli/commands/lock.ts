@@ -40,8 +40,9 @@ export async function lock(_args: object, ctx: CliContext): Promise<ExitCode> {
   if (stopped.length) await auditCli(ctx, audit, { event: 'vault_locked' });
   if (ctx.globals.json) printJson(ctx.io, { locked: true, was_running: stopped.length > 0, ...(stopped[0]?.pids.length ? { pid: stopped[0].pids[0] } : {}), ...(removed ? { removed_socket: removed } : {}) });
   const done = `${paint(ctx.io).green('✓')} Locked:`;
-  if (!stopped.length) ctx.io.err('Nothing to lock: no unlock agent is running for this vault.\n');
-  if (removed) ctx.io.err(`Removed ${removed}: the socket of an unlock agent that had ended without removing it (killed?); nothing listened on it.\n`);
+  // One sentence when a dead agent's socket was removed: "Nothing to lock" above "Removed ..." read as a contradiction.
+  if (removed) ctx.io.err(`No unlock agent was running for this vault; removed ${removed}, the socket one left when it ended without removing it (killed?): nothing listened on it.\n`);
+  else if (!stopped.length) ctx.io.err('Nothing to lock: no unlock agent is running for this vault.\n');
   for (const a of stopped) {
     const elsewhere = a.where === socket.dir ? '' : ` (listening in ${a.where}, started under another TMPDIR or XDG_RUNTIME_DIR)`;
     const pid = `pid ${a.pids.join(', ')}`;
