@@ -76,7 +76,8 @@ export class ReadClock {
     this.readSince = !this.dialogsOpen && (this.batchesOpen || (this.callsOpen && !this.written)) ? now : undefined;
   }
 
-  private readTime(): number {
+  /** The read time counted so far (ms). */
+  readTime(): number {
     return this.readMs + (this.readSince === undefined ? 0 : Date.now() - this.readSince);
   }
 }

@@ -2,6 +2,7 @@ import type { KeychainReason, KeychainStatus, SecretStore } from '../../core/sec
 import { VaultError } from '../../core/errors';
 import { providerVersion, providerWarnings } from './provider';
 import { bounded } from './read-clock';
+import { DbusTimeout } from './dbus/connection';
 import { keychainError, keychainStatus } from './reasons';
 import { SecretServiceAccess } from './secret-service-access';
 import { COLLECTION_IFACE, ITEM_IFACE, PROPS, SERVICE_IFACE, SERVICE_PATH, SS } from './secret-service-bus';
@@ -53,7 +54,7 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
   async getMany(accounts: readonly string[]): Promise<Map<string, string | undefined>> {
     const started = Date.now();
     const out = new Map<string, string | undefined>();
-    const late = (earlierMs = 0) => this.tooSlow(started, `reading ${accounts.length} values of "${this.options.service}": ${out.size} of ${accounts.length} read`, earlierMs);
+    const late = (earlierMs = 0, unanswered?: string) => this.tooSlow(started, `reading ${accounts.length} values of "${this.options.service}": ${out.size} of ${accounts.length} read`, earlierMs, unanswered);
     return this.batch(late, async () => {
       this.prefetchSession();
       await this.defaultCollection(started);
@@ -125,7 +126,7 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
     const started = Date.now();
     let items: string[] | undefined;
     let read = 0;
-    const late = (earlierMs = 0) => this.tooSlow(started, items ? `listing the ${items.length} items of "${this.options.service}": ${read} of ${items.length} read` : `listing the items of "${this.options.service}" (none read yet)`, earlierMs);
+    const late = (earlierMs = 0, unanswered?: string) => this.tooSlow(started, items ? `listing the ${items.length} items of "${this.options.service}": ${read} of ${items.length} read` : `listing the items of "${this.options.service}" (none read yet)`, earlierMs, unanswered);
     return this.batch(late, async () => {
       await this.defaultCollection(started);
       const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'SearchItems', signature: 'a{ss}', body: [[['xdg:schema', SCHEMA], ['service', this.options.service]]] });
@@ -192,15 +193,28 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
    * up already keeps its first reason (the census at start that timed out, not
    * "none read" after it).
    */
-  private batch<T>(late: (earlierMs: number) => VaultError, work: () => Promise<T>): Promise<T> {
-    return this.clock.batch((earlierMs) => this.broken ?? this.giveUp(late(earlierMs)), work);
+  private async batch<T>(late: (earlierMs: number, unanswered?: string) => VaultError, work: () => Promise<T>): Promise<T> {
+    const earlier = this.clock.readTime();
+    try {
+      return await this.clock.batch((earlierMs) => this.broken ?? this.giveUp(late(earlierMs)), work);
+    } catch (err) {
+      // One of its calls went unanswered first, on its own deadline (what the command had left, as the batch's): the
+      // batch is said as at its deadline, how far it got, not only which call ("no answer to ReadAlias" alone, on a
+      // loaded machine, for a read of 1,000 values that never began).
+      const cause = err === this.broken ? this.broken?.cause : undefined;
+      if (!(cause instanceof DbusTimeout)) throw err;
+      throw this.giveUp(late(earlier, cause.message));
+    }
   }
 
-  /** KEYCHAIN_TIMEOUT for a batch given up at its deadline: `progress` says what it had done, in how long, and after what. */
-  private tooSlow(started: number, progress: string, earlierMs: number): VaultError {
+  /**
+   * KEYCHAIN_TIMEOUT for a batch given up at its deadline: `progress` says what it had done, in how long, and after
+   * what (and `unanswered`, the call that went unanswered when one timed out first).
+   */
+  private tooSlow(started: number, progress: string, earlierMs: number, unanswered?: string): VaultError {
     const s = (ms: number) => `${Math.round(ms / 100) / 10} s`;
     const after = earlierMs >= 100 ? `, after ${s(earlierMs)} of earlier keychain reads in this command` : '';
-    return keychainError('KEYCHAIN_TIMEOUT', `${progress} in ${s(Date.now() - started)}${after}; the keychain answers too slowly (busy with another change?)`);
+    return keychainError('KEYCHAIN_TIMEOUT', `${progress} in ${s(Date.now() - started)}${after}; the keychain answers too slowly (busy with another change?)${unanswered ? `: ${unanswered}` : ''}`);
   }
 
   private attributes(account: string): Array<[string, string]> {

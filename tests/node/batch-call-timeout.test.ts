@@ -1,0 +1,17 @@
+// A batch read (getMany, the census) whose first call goes unanswered on its own deadline before the command's:
+// said as the batch's deadline says it (how far it got), with the call that went unanswered. On a loaded machine
+// the two deadlines (the call's silence, what the command had left) fall together, and whichever fired first chose
+// the message: "no answer to ReadAlias" alone for a read of 1,000 values that never began.
+import { describe, expect, it } from 'vitest';
+import { fixture } from '../helpers/children';
+import { inPrivateSession } from '../helpers/private-session';
+
+describe('a batch whose call times out first', () => {
+  it('says how far the batch got, and which call went unanswered', async () => {
+    const r = await inPrivateSession('unlocked', [process.execPath, fixture('batch-call-timeout')]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop()!) as { getMany: string; list: string };
+    expect(out.getMany).toMatch(/^KEYCHAIN_TIMEOUT: .*reading 3 values of "cp-whisperx-batch": 0 of 3 read in [\d.]+ s; the keychain answers too slowly .*: no answer to org\.freedesktop\.[\w.]+ within 0\.4 s/);
+    expect(out.list).toMatch(/^KEYCHAIN_TIMEOUT: .*listing the items of "cp-whisperx-batch" \(none read yet\) in [\d.]+ s; .*: no answer to org\.freedesktop\.[\w.]+ within 0\.4 s/);
+  }, 60_000);
+});
