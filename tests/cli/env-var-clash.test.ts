@@ -161,6 +161,20 @@ describe('two custom credentials naming one env var as their own', () => {
     for (const id of ['alpha.token', 'beta.token']) expect(listed.find((c) => c.id === id)).toMatchObject({ envVars: [], source: { kind: 'keychain' } });
   }, 60_000);
 
+  it('set without --env-var keeps the shared name for either (never renamed by the order of the index), and says so', async () => {
+    // One of the pair was renamed to its SERVICE_KEY without a word, or its set refused, depending on which the index
+    // listed last: a rotation must not move a stage's variable. It keeps the clash, names it and the fix.
+    for (const [service, other, value] of [['alpha', 'beta.token', 'alpha-rotated-0005'], ['beta', 'alpha.token', 'beta-rotated-0006']] as const) {
+      const r = await cli(t, ['set', service, 'token'], { input: value });
+      expect(r.code, r.stderr).toBe(0);
+      const metadata = JSON.parse(readFileSync(t.profile, 'utf8')).credential_metadata;
+      expect([metadata['alpha.token'].env_var, metadata['beta.token'].env_var]).toEqual(['SHARED_TOKEN', 'SHARED_TOKEN']);
+      expect(r.stderr).toContain(`note: ${said(`${service}.token`, other)}`);
+      expect(r.stderr).toContain(`fix: Give it a name of its own: cpw-vault set ${service} token --env-var NAME`);
+      expect((await cli(t, ['get', service, 'token'], shell)).stdout).toBe(value);
+    }
+  }, 60_000);
+
   it('the fix it names works: with a name of its own, each takes its own variable again', async () => {
     const set = await cli(t, ['set', 'beta', 'token', '--env-var', 'BETA_TOKEN'], { input: SECOND });
     expect(set.code, set.stderr).toBe(0);

@@ -1,9 +1,12 @@
 import { catalogEntry, checkFormat } from '../../core/catalog';
-import { credentialId, isSecretShapedName, KEY_NAME, SERVICE_NAME } from '../../core/credential';
+import { credentialId, isSecretShapedName, KEY_NAME, SERVICE_NAME, type CredentialId } from '../../core/credential';
+import { withoutControlChars } from '../../core/control-chars';
+import { envVarClashFix, envVarClashText, movedEnvVarText, type MovedEnvVar } from '../../core/env-var-names';
 import { nearMissError } from '../../core/near-names';
 import { VaultError } from '../../core/errors';
 import { storeName } from '../../core/secret-store';
 import type { CredentialMeta } from '../../core/profile-schema';
+import type { Vault } from '../../node/vault/vault';
 import { paint } from '../io';
 import type { CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
@@ -43,7 +46,7 @@ export async function set(args: SetArgs, ctx: CliContext): Promise<ExitCode> {
   if (typo && !(await ctx.vault()).listCredentials().some((c) => c.id === credentialId(args.service, args.key) && c.meta)) throw typo;
   const value = await readValue(args, ctx);
   const vault = await ctx.vault();
-  const { meta, warning, replaced } = await interruptible((signal) => vault.setCredential(args.service, args.key, value, {
+  const { meta, warning, replaced, movedEnvVar } = await interruptible((signal) => vault.setCredential(args.service, args.key, value, {
     acceptFormatWarning: !!args.force,
     signal,
     ...(args.label !== undefined ? { label: args.label } : {}),
@@ -56,9 +59,22 @@ export async function set(args: SetArgs, ctx: CliContext): Promise<ExitCode> {
   const id = credentialId(args.service, args.key);
   // A different value was there (a pipe from another store, a pasted old key): said, with what it was, never silent.
   ctx.io.err(storedLine(p, id, meta, vault.backend(), replaced));
+  envVarNotes(ctx, vault, id, movedEnvVar);
   const shadow = vault.envVarsFor(id).find((v) => ctx.io.env[v]);
   if (shadow) ctx.io.err(`${p.yellow('note:')} ${shadow} is set in this environment and takes precedence over the stored value.\n`);
   return EXIT.ok;
+}
+
+/**
+ * What a set without --env-var did with the credential's env var: moved off a name no credential may carry now (an
+ * older version let it take), or kept though other credentials name it too, so that it carries none: named, with the
+ * fix, as list and doctor name it (a rotation that renamed one of such a pair did so without a word).
+ */
+function envVarNotes(ctx: CliContext, vault: Vault, id: CredentialId, moved: MovedEnvVar | undefined): void {
+  const p = paint(ctx.io);
+  if (moved) ctx.io.err(`${p.yellow('note:')} ${withoutControlChars(movedEnvVarText(moved))}\n`);
+  const clash = catalogEntry(id) ? undefined : vault.envVarClash(id);
+  if (clash) ctx.io.err(`${p.yellow('note:')} ${withoutControlChars(envVarClashText(clash))}\n${p.dim('fix:')} ${withoutControlChars(envVarClashFix(clash))}\n`);
 }
 
 /**

@@ -245,7 +245,7 @@ export class CredentialStore {
       throw new VaultError('PROFILE_LOCKED', `The vault's backend was switched from ${this.backend} to ${now} while this change ran (another cpw-vault); nothing was changed.`, 'Run the command again: it will use the new backend.');
     }
     const base = this.stamp(profile);
-    if (changes.some((c) => c.kind === 'set' && c.envVar)) assertDistinctEnvVars(changes, facts?.envVarOwners ?? customEnvVars(base));
+    if (changes.some((c) => c.kind === 'set' && c.envVar)) assertDistinctEnvVars(changes, facts?.envVarOwners ?? customEnvVars(base), base.credential_metadata);
     for (const c of changes) {
       if (c.kind === 'delete') existed.set(c.id, !!existed.get(c.id) || c.id in base.credential_metadata || (!isSecretCredential(c.id) && slotValue(base, c.id) !== ''));
     }
@@ -328,8 +328,11 @@ function resynced(profile: Profile, op: JournalOp, value: string | undefined): I
  * var another one carries once `changes` are made (a batch may swap names).
  * Checked under the profile's lock: two sets that both checked the name before
  * either wrote it gave two credentials one env var (exec carries only one).
+ * A credential keeping the name it has (`metadata`, its entry now) claims
+ * nothing new: a set of a hand-edited pair's one was refused, or not, by
+ * which of the two the owners map listed last.
  */
-function assertDistinctEnvVars(changes: readonly CredentialChange[], owners: EnvVarOwners): void {
+function assertDistinctEnvVars(changes: readonly CredentialChange[], owners: EnvVarOwners, metadata: Profile['credential_metadata']): void {
   const renamed = new Set(changes.filter((c) => c.kind === 'delete' || c.envVar).map((c) => c.id));
   // The names this batch gives, then the others' (a credential the batch renames or deletes gives up its own).
   const batch = new Map<string, string>();
@@ -341,7 +344,8 @@ function assertDistinctEnvVars(changes: readonly CredentialChange[], owners: Env
   };
   for (const c of changes) {
     if (c.kind !== 'set' || !c.envVar) continue;
-    const problem = envVarProblem(c.envVar, c.id, taken);
+    const kept = c.envVar === (Object.hasOwn(metadata, c.id) ? metadata[c.id]!.env_var : undefined) && !batch.has(c.envVar);
+    const problem = kept ? envVarProblem(c.envVar, c.id) : envVarProblem(c.envVar, c.id, taken);
     if (problem) throw new VaultError('INVALID_ARGUMENT', `${problem} Nothing was stored.`, 'Choose a name of its own (--env-var NAME, or the app\'s Environment variable field).');
     batch.set(c.envVar, c.id);
   }

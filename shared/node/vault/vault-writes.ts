@@ -1,6 +1,6 @@
 import { assertLabel, assertPlainSlot, catalogEntry, checkFormat, plainSlotProblem } from '../../core/catalog';
 import { checkedCredentialId, checkedValue, ENV_VAR_NAME, looksLikeKey, splitCredentialId, type CredentialId } from '../../core/credential';
-import { customEnvVars, defaultEnvVar, envVarProblem, type EnvVarOwners } from '../../core/env-var-names';
+import { catalogEnvVarOwner, customEnvVars, defaultEnvVar, envVarProblem, type EnvVarOwners, type MovedEnvVar } from '../../core/env-var-names';
 import { nearMissError } from '../../core/near-names';
 import { VaultError } from '../../core/errors';
 import type { ApplyResult, MigrationPlan, PlanChoices, PlanRow } from '../../core/migration-plan';
@@ -60,7 +60,7 @@ export abstract class VaultWrites extends VaultReads {
    * refused with CREDENTIAL_FORMAT unless the caller accepted that warning.
    * On any failure or abort, everything is as it was.
    */
-  async setCredential(service: string, key: string, value: unknown, options: SetOptions = {}): Promise<{ meta: CredentialMeta; warning?: string; replaced?: string }> {
+  async setCredential(service: string, key: string, value: unknown, options: SetOptions = {}): Promise<{ meta: CredentialMeta; warning?: string; replaced?: string; movedEnvVar?: MovedEnvVar }> {
     const id = checkedCredentialId(service, key);
     const clean = checkedValue(id, value);
     // A non-secret slot's value is shown in full anyway (list, the app): redacting it would only garble this
@@ -77,26 +77,30 @@ export abstract class VaultWrites extends VaultReads {
       throw new VaultError('INVALID_ARGUMENT', `${id} is a known credential: exec gives it as ${known.envVars.join(' and ')}, and --env-var is for custom credentials only. Nothing was stored.`, `Run it again without --env-var, or store a custom credential under a name of your own (e.g. cpw-vault set my_${splitCredentialId(id).service} ${splitCredentialId(id).key} --env-var NAME).`);
     }
     // Set again without --env-var, a custom credential keeps the name it has (a rotation renamed it to SERVICE_KEY,
-    // and the stage reading the old name lost its key).
-    // (One an older version let it take and that is refused now goes back to the default, as before.)
+    // and the stage reading the old name lost its key), even one other credentials name too (a hand-edited pair): which
+    // of the pair was renamed, or refused, depended on the order of the index. The clash stays, and set names it.
+    // (One an older version let it take that no credential may carry now goes back to the default, and is said.)
     // A new custom one named like a catalog credential (the app's form, a library caller; the CLI asked before the value).
     const typo = known || this.indexed(id) ? undefined : nearMissError(id, options.envVar !== undefined);
     if (typo) throw typo;
     // Only a custom credential's env var is checked against the others (at 10,000 credentials, parsing them all costs
     // a catalog key's `set` more than the rest of it).
     let envVar: string | undefined;
-    if (!known) {
-      const taken = this.envVarOwners();
-      const had = this.indexed(id)?.env_var;
-      const kept = had && !envVarProblem(had, id, taken) ? had : undefined;
-      envVar = checkedEnvVar(options.envVar ?? kept ?? defaultEnvVar(id), id, taken);
+    let movedEnvVar: MovedEnvVar | undefined;
+    const entry = known ? undefined : this.indexed(id);
+    // Only reserved and catalog names are asked of the one it has (no `others`): another custom one naming it too is a
+    // clash kept. One without a name of its own stays so (it carries its SERVICE_KEY, or none when that is shared).
+    if (entry && options.envVar === undefined && (!entry.env_var || !envVarProblem(entry.env_var, id))) envVar = entry.env_var;
+    else if (!known) {
+      envVar = checkedEnvVar(options.envVar ?? defaultEnvVar(id), id, this.envVarOwners());
+      if (entry?.env_var && options.envVar === undefined) movedEnvVar = { id, wanted: entry.env_var, owner: catalogEnvVarOwner(entry.env_var), got: envVar };
     }
     if (options.label !== undefined) assertLabel(id, options.label);
     const { entries, replaced } = await this.gate.write(() => this.credentials().commit([{ kind: 'set', id, value: clean, label: options.label, envVar }], { signal: options.signal }));
     await this.reader.record({ event: 'credential_set', caller: this.caller, credential: id, details: { format_warning_accepted: !format.ok } });
     const meta = entries.get(id)!;
     const was = replaced?.get(id);
-    return { meta, ...(format.ok ? {} : { warning: format.warning }), ...(was ? { replaced: was } : {}) };
+    return { meta, ...(format.ok ? {} : { warning: format.warning }), ...(was ? { replaced: was } : {}), ...(movedEnvVar ? { movedEnvVar } : {}) };
   }
 
   /** Removes a credential's value and metadata in one transaction. False when nothing was stored. */
