@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { basename } from 'node:path';
 import { withoutControlChars } from '../../core/control-chars';
 import { afterPendingSignals } from '../../node/builtins';
 import { removeLeftoverPipes, settled } from '../../node/exec/pipe-leftovers';
 import { isDevNull, sameFile, stagePipes, type StagePipe, type StagePipes } from '../../node/exec/stage-pipes';
-import { dieOf, ENDING, exitedAlready, StageSignals } from '../../node/exec/stage-signals';
-import { inTerminalForeground } from '../../node/exec/terminal-group';
+import { dieOf, StageSignals } from '../../node/exec/stage-signals';
 import { maskedIds, valuesToMask } from '../../node/masking/mask-values';
 import { pipeMasked } from '../../node/masking/pipe-masked';
 import { sigpipeOnReaderGone } from '../../node/masking/reader-gone';
@@ -18,9 +17,8 @@ import { isTerminal } from '../io';
 import { isoNow } from '../../core/iso-time';
 import { isVaultError } from '../../core/errors';
 import { stageEnv } from './exec-env';
+import { forwardSignals, runRecorder, type Recording } from './exec-stage';
 
-/** Signals passed on to the stage besides those {@link StageSignals} hands over (SIGQUIT, before the stage, dumps a core as by default). */
-const ALSO_FORWARDED: NodeJS.Signals[] = ['SIGQUIT'];
 /** Errors of the secret store that keep a stage from starting (recorded as a refused run). */
 const STORE_REFUSALS = /^(KEYCHAIN_[A-Z_]+|VAULT_LOCKED|VAULT_CORRUPT|VAULT_NOT_FOUND)$/;
 
@@ -138,12 +136,6 @@ function writeQuietly(ctx: CliContext, text: string): void {
   }
 }
 
-/** The history a run is recorded in, and what is recorded of it. */
-interface Recording {
-  history: RunHistory;
-  run: Parameters<RunHistory['start']>[0];
-}
-
 interface Masking {
   out: boolean;
   err: boolean;
@@ -159,102 +151,82 @@ interface Masking {
  * ends; a stage that could not start is recorded as failed.
  */
 async function runChild(program: string, rest: string[], env: Record<string, string>, masking: Masking, signals: StageSignals, ctx: CliContext, recording: Recording | undefined, onFailure?: string): Promise<number> {
-  const { pipes } = masking;
-  // Taken as the stage is forked (below): its start and duration are its own, whatever the recording waits for.
-  let started = Date.now();
-  // History lines are appended one after another, so the end of a run can never land before its start.
-  let updates: Promise<RunRecord | undefined> = Promise.resolve(undefined);
-  const warned = (err: Error) => {
-    ctx.io.err(`warning: could not record the run: ${err.message}\n`);
-    return undefined;
-  };
-  // The start, appended right before the fork: synchronously when the history's lock is free (the common case), so
-  // an exec killed the instant after the fork still leaves its run, which turns interrupted. Never awaited here: a
-  // busy lock (another exec's append, a compaction's swap) holds the line back, never the stage.
-  const begin = () => {
-    if (!recording) return;
-    const { history, run } = recording;
-    updates = history.start({ ...run, status: 'running' }, new Date(started), { compact: false }).catch(warned);
-  };
-  const record = (patch: Partial<RunRecord>) => {
-    if (!recording) return;
-    const { history, run } = recording;
-    updates = updates
-      .then(async (recorded) => {
-        // Not compacted while the stage runs (it would hold this event loop, so the stage's output and signals): the
-        // end, recorded once the stage ended, compacts when due.
-        const entry = recorded ?? (await history.start({ ...run, status: 'running' }, new Date(started), { compact: patch.status !== 'running' }));
-        if (patch.status !== 'running') await history.update(entry.id, patch);
-        return entry;
-      })
-      .catch(warned);
-  };
+  const recorder = runRecorder(recording, ctx);
   return new Promise((resolve) => {
-    started = Date.now();
     // The handlers go in before the stage starts: a signal sent the moment it runs (a loaded machine can pause this
     // process right after the fork) is queued for the event loop, then forwarded, instead of killing exec by default.
     // (A handler runs from the event loop, so `child` below is set by then.)
-    // A terminating signal the stage could no longer get (it had exited): exec ends by it once the output is written.
-    let unheard: NodeJS.Signals | undefined;
-    const forward = (signal: NodeJS.Signals, justStarted = false) => {
-      // A terminal's Ctrl-C / Ctrl-\ already reaches the child (same process group): do not send it twice (a second
-      // SIGINT cuts short the cleanup a stage does on its first). Whatever stdin is: `find | cpw-vault exec` too. Unless
-      // it came as the stage was being started: typed before the fork, it reached exec alone and was lost (the stage
-      // ran to the end). A stage a few milliseconds old has no cleanup of its own yet for a second one to cut short.
-      if ((signal === 'SIGINT' || signal === 'SIGQUIT') && !justStarted && inTerminalForeground(ctx.io.stdinIsTTY)) return;
-      // A SIGHUP is always passed on, though a terminal's hangup may have reached the stage through its process group
-      // already: a session leader that tells exec alone (`timeout --foreground`, a supervisor, ssh's command when exec
-      // is it) is indistinguishable from here, and a stage that never hears of the hangup runs on without its terminal.
-      child.kill(signal);
-      // One that would have ended exec before the stage, and the stage (gone already) could not get, ends exec itself.
-      if (exitedAlready(child) && ENDING.includes(signal)) unheard ??= signal;
-    };
-    signals.stageStarts(forward);
-    // Node calls a signal's listeners with its name and number: the number is no `justStarted` (Ctrl-\ went twice).
-    const forwardQuit = (signal: NodeJS.Signals) => forward(signal);
-    for (const s of ALSO_FORWARDED) process.on(s, forwardQuit);
-    const end = (masked: boolean, pipe: StagePipe | undefined) => (pipe ? pipe.child : masked ? 'pipe' : 'inherit');
-    begin();
-    const child = spawn(program, rest, { stdio: ['inherit', end(masking.out, pipes?.out), end(masking.err, pipes?.err)], env });
-    // The child has its copies of the write ends now: with ours closed, its exit (and its children's) ends the streams.
-    pipes?.release();
-    // A reader gone from a masked stream: the stage gets the SIGPIPE a direct pipe would have given it.
-    const sigpipe = sigpipeOnReaderGone(child, !!pipes);
-    // One pipe for both streams (`> log 2>&1`) is read once, into stdout (the same file as stderr).
-    const outSource = pipes?.out?.ours ?? child.stdout;
-    const errSource = pipes?.err && pipes.err === pipes.out ? undefined : (pipes?.err?.ours ?? child.stderr);
-    const flows = Promise.all([outSource && pipeMasked(outSource, () => process.stdout, masking.values, sigpipe.gone), errSource && pipeMasked(errSource, () => process.stderr, masking.values, sigpipe.gone)]);
-    const finish = (code: number, signal: NodeJS.Signals | null, drained: Promise<ReadonlyArray<NodeJS.ErrnoException | null | undefined>>) => {
-      signals.stageEnded();
-      for (const s of ALSO_FORWARDED) process.off(s, forwardQuit);
-      const finishedAt = isoNow();
-      const duration = Date.now() - started;
-      // Masked output is written in full (until the child's pipes close) before exec returns.
-      void drained.then((failures) => {
-        // Known once the output is drained: the reader may go away only as exec writes the stage's last bytes.
-        ({ code, signal } = sigpipe.end({ code, signal }));
-        // Output that could not be written (a full disk) is a failed run, even when the stage finished happily: without
-        // masking the stage's own write would have failed. Said once, on stderr (it may be the stream that failed).
-        const failed = failures.find((f) => !!f);
-        if (failed) writeQuietly(ctx, `error: the output of ${stageName(program)} could not be written (${failed.code ?? 'write error'}): it is incomplete.\n`);
-        const final = failed && code === 0 ? EXIT.failure : code;
-        if (final !== 0 && !signal && onFailure) writeQuietly(ctx, onFailure);
-        record({ status: final === 0 ? 'succeeded' : 'failed', exit_code: final, signal, finished_at: finishedAt, duration_ms: duration });
-        // A signal that came meanwhile is handled first (the stage failing to start is quick): it ends exec.
-        return updates.then(afterPendingSignals).then(() => {
-          // Everything is written and recorded: end as the stage did, so whoever waits for exec sees the same death;
-          // or by the signal sent to end it that the stage, gone already, could not get.
-          if (signal && !failed) dieOf(signal);
-          if (unheard) dieOf(unheard);
-          resolve(final);
-        });
-      });
+    const forwarding = forwardSignals(signals, ctx, () => child);
+    recorder.begin();
+    const child = forkStage(program, rest, env, masking);
+    const output = maskedOutput(child, masking);
+    const finish = (code: number, signal: NodeJS.Signals | null, drained: Promise<DrainFailures>) => {
+      forwarding.stop();
+      const ended = { finished_at: isoNow(), duration_ms: recorder.elapsed() };
+      // Masked output is written in full (until the child's pipes close) before exec returns. The SIGPIPE is known once
+      // it is drained: the reader may go away only as exec writes the stage's last bytes.
+      void drained.then((failures) => resolve(afterStage(output.sigpipe.end({ code, signal }), failures, { program, ctx, onFailure, recorder, forwarding, ended })));
     };
     child.once('error', (err: NodeJS.ErrnoException) => {
       ctx.io.err(`error: cannot start ${stageName(program)}: ${err.code === 'ENOENT' ? 'command not found' : withoutControlChars(err.code ?? err.message)}\n`);
       finish(err.code === 'ENOENT' ? 127 : 126, null, Promise.resolve([]));
     });
-    child.once('exit', (code, signal) => finish(code ?? 128 + (signal ? constants.signals[signal] : 0), signal, flows));
+    child.once('exit', (code, signal) => finish(code ?? 128 + (signal ? constants.signals[signal] : 0), signal, output.flows));
+  });
+}
+
+/** What writing each of the stage's masked streams ended with: an error (a full disk) or nothing. */
+type DrainFailures = ReadonlyArray<NodeJS.ErrnoException | null | undefined>;
+
+/** Forks the stage: stdin inherited, each stream to its masking pipe, Node's pipe (masked) or exec's own. */
+function forkStage(program: string, rest: string[], env: Record<string, string>, masking: Masking): ChildProcess {
+  const { pipes } = masking;
+  const end = (masked: boolean, pipe: StagePipe | undefined) => (pipe ? pipe.child : masked ? 'pipe' : 'inherit');
+  const child = spawn(program, rest, { stdio: ['inherit', end(masking.out, pipes?.out), end(masking.err, pipes?.err)], env });
+  // The child has its copies of the write ends now: with ours closed, its exit (and its children's) ends the streams.
+  pipes?.release();
+  return child;
+}
+
+/** The stage's masked streams copied to exec's own (`flows`, settled once written), and the SIGPIPE a gone reader means. */
+function maskedOutput(child: ChildProcess, masking: Masking) {
+  const { pipes } = masking;
+  // A reader gone from a masked stream: the stage gets the SIGPIPE a direct pipe would have given it.
+  const sigpipe = sigpipeOnReaderGone(child, !!pipes);
+  // One pipe for both streams (`> log 2>&1`) is read once, into stdout (the same file as stderr).
+  const outSource = pipes?.out?.ours ?? child.stdout;
+  const errSource = pipes?.err && pipes.err === pipes.out ? undefined : (pipes?.err?.ours ?? child.stderr);
+  const flows: Promise<DrainFailures> = Promise.all([outSource && pipeMasked(outSource, () => process.stdout, masking.values, sigpipe.gone), errSource && pipeMasked(errSource, () => process.stderr, masking.values, sigpipe.gone)]);
+  return { sigpipe, flows };
+}
+
+/** What {@link afterStage} reports to and records with. */
+interface StageEnd {
+  program: string;
+  ctx: CliContext;
+  onFailure: string | undefined;
+  recorder: ReturnType<typeof runRecorder>;
+  forwarding: ReturnType<typeof forwardSignals>;
+  ended: Pick<RunRecord, 'finished_at' | 'duration_ms'>;
+}
+
+/** Once the output is drained: says and records how the stage ended, and ends exec as the stage did (or gives its exit code). */
+function afterStage({ code, signal }: { code: number; signal: NodeJS.Signals | null }, failures: DrainFailures, { program, ctx, onFailure, recorder, forwarding, ended }: StageEnd): Promise<number> {
+  // Output that could not be written (a full disk) is a failed run, even when the stage finished happily: without
+  // masking the stage's own write would have failed. Said once, on stderr (it may be the stream that failed).
+  const failed = failures.find((f) => !!f);
+  if (failed) writeQuietly(ctx, `error: the output of ${stageName(program)} could not be written (${failed.code ?? 'write error'}): it is incomplete.\n`);
+  const final = failed && code === 0 ? EXIT.failure : code;
+  if (final !== 0 && !signal && onFailure) writeQuietly(ctx, onFailure);
+  recorder.record({ status: final === 0 ? 'succeeded' : 'failed', exit_code: final, signal, ...ended });
+  // A signal that came meanwhile is handled first (the stage failing to start is quick): it ends exec.
+  return recorder.written().then(afterPendingSignals).then(() => {
+    // Everything is written and recorded: end as the stage did, so whoever waits for exec sees the same death;
+    // or by the signal sent to end it that the stage, gone already, could not get.
+    if (signal && !failed) dieOf(signal);
+    const unheard = forwarding.unheard();
+    if (unheard) dieOf(unheard);
+    return final;
   });
 }
 

@@ -1,0 +1,91 @@
+/**
+ * The parts of exec's run of a stage that outlive the fork: its lines in the run history, and the signals exec passes
+ * on to it (exec.ts runChild puts them together).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { ENDING, exitedAlready, type StageSignals } from '../../node/exec/stage-signals';
+import { inTerminalForeground } from '../../node/exec/terminal-group';
+import type { RunHistory, RunRecord } from '../../node/records/run-history';
+import type { CliContext } from '../context';
+
+/** Signals passed on to the stage besides those {@link StageSignals} hands over (SIGQUIT, before the stage, dumps a core as by default). */
+const ALSO_FORWARDED: NodeJS.Signals[] = ['SIGQUIT'];
+
+/** The history a run is recorded in, and what is recorded of it. */
+export interface Recording {
+  history: RunHistory;
+  run: Parameters<RunHistory['start']>[0];
+}
+
+/**
+ * The run's lines in the history, appended one after another, so the end of a run can never land before its start:
+ * `begin` right before the fork, `record` as the stage ends (or, when `begin`'s line is not in yet, after it).
+ */
+export function runRecorder(recording: Recording | undefined, ctx: CliContext) {
+  // Taken as the stage is forked (begin): its start and duration are its own, whatever the recording waits for.
+  let started = Date.now();
+  let updates: Promise<RunRecord | undefined> = Promise.resolve(undefined);
+  const warned = (err: Error) => {
+    ctx.io.err(`warning: could not record the run: ${err.message}\n`);
+    return undefined;
+  };
+  return {
+    // The start, appended right before the fork: synchronously when the history's lock is free (the common case), so
+    // an exec killed the instant after the fork still leaves its run, which turns interrupted. Never awaited here: a
+    // busy lock (another exec's append, a compaction's swap) holds the line back, never the stage.
+    begin: () => {
+      started = Date.now();
+      if (!recording) return;
+      const { history, run } = recording;
+      updates = history.start({ ...run, status: 'running' }, new Date(started), { compact: false }).catch(warned);
+    },
+    record: (patch: Partial<RunRecord>) => {
+      if (!recording) return;
+      const { history, run } = recording;
+      updates = updates
+        .then(async (recorded) => {
+          // Not compacted while the stage runs (it would hold this event loop, so the stage's output and signals): the
+          // end, recorded once the stage ended, compacts when due.
+          const entry = recorded ?? (await history.start({ ...run, status: 'running' }, new Date(started), { compact: patch.status !== 'running' }));
+          if (patch.status !== 'running') await history.update(entry.id, patch);
+          return entry;
+        })
+        .catch(warned);
+    },
+    elapsed: () => Date.now() - started,
+    /** Settles once every line asked for is written (or warned about). */
+    written: () => updates,
+  };
+}
+
+/**
+ * Passes the signals exec gets on to the stage `child()` from now until `stop`; `unheard` is a terminating one the
+ * stage could no longer get (it had exited): exec ends by it once the output is written.
+ */
+export function forwardSignals(signals: StageSignals, ctx: CliContext, child: () => ChildProcess) {
+  let unheard: NodeJS.Signals | undefined;
+  const forward = (signal: NodeJS.Signals, justStarted = false) => {
+    // A terminal's Ctrl-C / Ctrl-\ already reaches the child (same process group): do not send it twice (a second
+    // SIGINT cuts short the cleanup a stage does on its first). Whatever stdin is: `find | cpw-vault exec` too. Unless
+    // it came as the stage was being started: typed before the fork, it reached exec alone and was lost (the stage
+    // ran to the end). A stage a few milliseconds old has no cleanup of its own yet for a second one to cut short.
+    if ((signal === 'SIGINT' || signal === 'SIGQUIT') && !justStarted && inTerminalForeground(ctx.io.stdinIsTTY)) return;
+    // A SIGHUP is always passed on, though a terminal's hangup may have reached the stage through its process group
+    // already: a session leader that tells exec alone (`timeout --foreground`, a supervisor, ssh's command when exec
+    // is it) is indistinguishable from here, and a stage that never hears of the hangup runs on without its terminal.
+    child().kill(signal);
+    // One that would have ended exec before the stage, and the stage (gone already) could not get, ends exec itself.
+    if (exitedAlready(child()) && ENDING.includes(signal)) unheard ??= signal;
+  };
+  signals.stageStarts(forward);
+  // Node calls a signal's listeners with its name and number: the number is no `justStarted` (Ctrl-\ went twice).
+  const forwardQuit = (signal: NodeJS.Signals) => forward(signal);
+  for (const s of ALSO_FORWARDED) process.on(s, forwardQuit);
+  return {
+    stop: () => {
+      signals.stageEnded();
+      for (const s of ALSO_FORWARDED) process.off(s, forwardQuit);
+    },
+    unheard: () => unheard,
+  };
+}
