@@ -1,6 +1,6 @@
 import { withoutControlChars } from '../core/control-chars';
 import { fixWithFileOffer } from './file-offer';
-import { toVaultError, type ErrorCode, type VaultError } from '../core/errors';
+import { LISTED_NAMES, toVaultError, type ErrorCode, type VaultError } from '../core/errors';
 import { notUndone } from '../core/journal';
 import { paint, type CliIO } from './io';
 import { signalExitCode } from './signals';
@@ -67,7 +67,10 @@ export function reportError(io: CliIO, thrown: unknown, json: boolean): ExitCode
   }
   // A path, an argument or a name in a message may hold an escape sequence (a folder unpacked from an archive): defused.
   io.err(`${p.red('error')} [${err.code}] ${defused(err.message)}\n`);
-  for (const field of err.fields ?? []) io.err(`  ${defused(field.path)}: ${defused(field.message)}\n`);
+  // One line a field, as many as the message names (a profile with 100,000 bad entries printed 100,000 lines).
+  const fields = err.fields ?? [];
+  for (const field of fields.slice(0, LISTED_NAMES)) io.err(`  ${defused(field.path)}: ${defused(field.message)}\n`);
+  if (fields.length > LISTED_NAMES) io.err(`  and ${fields.length - LISTED_NAMES} more\n`);
   // A host with no keychain (SSH, a container, CI): the vault file is the way on, whatever command found out.
   const fix = err.fix && fixWithFileOffer(err.code, err.fix);
   if (fix) io.err(`${p.dim('fix:')} ${fix.split('\n').map(withoutControlChars).join('\n     ')}\n`);

@@ -51,6 +51,23 @@ export interface FieldError {
   message: string;
 }
 
+/** How many names (fields, credentials) a message lists before "and N more". */
+export const LISTED_NAMES = 10;
+
+/** How many field errors {@link VaultError.toJSON} carries (IPC, --json, doctor): the message names the total. */
+export const JSON_FIELDS = 100;
+
+/**
+ * The first `max` of `items`, each as `show` gives it, joined by `separator`, then "and N more (M in all)": a message
+ * naming every field of a library caller's update with 100,000 unknown keys ran to 18 MB. Only the shown ones are
+ * formatted. The one place a message lists names.
+ */
+export function listedNames<T>(items: readonly T[], show: (item: T) => string, separator = ', ', max = LISTED_NAMES): string {
+  const shown = items.slice(0, max).map(show);
+  if (items.length > max) shown.push(`and ${items.length - max} more (${items.length} in all)`);
+  return shown.join(separator);
+}
+
 /** The plain-JSON shape of an error as it crosses IPC or is printed with --json. */
 export interface VaultErrorJSON {
   code: ErrorCode;
@@ -79,9 +96,12 @@ export class VaultError extends Error {
     if (options?.cause !== undefined) Object.defineProperty(this, 'cause', { value: options.cause, enumerable: false });
   }
 
-  /** Plain JSON for IPC and `--json`: code, message, fix, fields. Never the cause. */
+  /**
+   * Plain JSON for IPC and `--json`: code, message, fix, and the first {@link JSON_FIELDS} fields (the message names
+   * the total; `fields` keeps them all in process). Never the cause.
+   */
   toJSON(): VaultErrorJSON {
-    return { code: this.code, message: this.message, fix: this.fix, ...(this.fields ? { fields: this.fields } : {}) };
+    return { code: this.code, message: this.message, fix: this.fix, ...(this.fields ? { fields: this.fields.slice(0, JSON_FIELDS) } : {}) };
   }
 }
 

@@ -1,5 +1,5 @@
 import type * as z from 'zod/mini';
-import { VaultError, type FieldError } from './errors';
+import { listedNames, VaultError, type FieldError } from './errors';
 import { hasControlChars, shellWord } from './control-chars';
 import { hasLoneSurrogate } from './credential';
 import { isFetchableAvatarUrl } from './avatar-url';
@@ -34,7 +34,7 @@ export function parseProfile(raw: unknown, where = 'the profile'): Profile {
   const missing: FieldError[] = [];
   if (!('version' in data)) missing.push({ path: 'version', message: 'required field is missing' });
   if (!('credentials' in data)) missing.push({ path: 'credentials', message: 'required field is missing' });
-  if (missing.length) throw invalid(`${where} is missing required field(s): ${missing.map((m) => m.path).join(', ')}.`, missing);
+  if (missing.length) throw invalid(`${where} is missing required field(s): ${listedNames(missing, (m) => m.path)}.`, missing);
   if (typeof data['version'] !== 'string' || !/^\d+\.\d+$/.test(data['version'])) {
     throw invalid(`${where} has an invalid version: expected "N.N", e.g. "2.0".`, [{ path: 'version', message: 'must be a string such as "2.0"' }]);
   }
@@ -42,14 +42,14 @@ export function parseProfile(raw: unknown, where = 'the profile'): Profile {
   if (plaintext.length) {
     throw new VaultError(
       'PROFILE_PLAINTEXT',
-      `${where} holds ${plaintext.length} secret value(s) in plaintext (${plaintext.join(', ')}). cpw-vault keeps secrets only in the OS keychain.`,
+      `${where} holds ${plaintext.length} secret value(s) in plaintext (${listedNames(plaintext, (p) => p)}). cpw-vault keeps secrets only in the OS keychain.`,
       `Move them into the keychain with: cpw-vault migrate --from ${where === 'the profile' ? 'PROFILE' : shellWord(where)}`,
     );
   }
   const result = profileSchema.safeParse(upgradeProfileData(data));
   if (!result.success) {
     const fields = fieldErrors(result.error.issues);
-    throw invalid(`${where} is not valid: ${fields.map((f) => `${f.path || '(top)'} ${f.message}`).join('; ')}.`, fields);
+    throw invalid(`${where} is not valid: ${listedNames(fields, (f) => `${f.path || '(top)'} ${f.message}`, '; ')}.`, fields);
   }
   return result.data;
 }
@@ -87,7 +87,7 @@ export function parseMetaEntries(entries: ReadonlyMap<string, unknown>, where: s
     const result = credentialMetaSchema.safeParse(meta);
     if (!result.success) {
       const fields = fieldErrors(result.error.issues, `credential_metadata.${id}`);
-      throw new VaultError('PROFILE_INVALID', `${where} is not valid: ${fields.map((f) => `${f.path} ${f.message}`).join('; ')}.`, fix, { fields });
+      throw new VaultError('PROFILE_INVALID', `${where} is not valid: ${listedNames(fields, (f) => `${f.path} ${f.message}`, '; ')}.`, fix, { fields });
     }
     out.set(id, result.data);
   }
@@ -152,7 +152,7 @@ export function applyProfileUpdate(profile: Profile, update: { user?: unknown; p
     else if (!problems.length) preferences = parsed.data;
   }
   if (fields.length) {
-    throw new VaultError('INVALID_ARGUMENT', `Profile not saved: ${fields.map((f) => `${f.path} ${f.message}`).join('; ')}.`, 'Correct the fields named above and save again.', { fields });
+    throw new VaultError('INVALID_ARGUMENT', `Profile not saved: ${listedNames(fields, (f) => `${f.path} ${f.message}`, '; ')}.`, 'Correct the fields named above and save again.', { fields });
   }
   return { ...profile, user, preferences };
 }

@@ -1,7 +1,7 @@
 import { randomHex } from '../builtins';
 import { lstatSync, rmSync } from 'node:fs';
 import { assertPlainSlot } from '../../core/catalog';
-import { cancelledError, isVaultError, toVaultError, VaultError } from '../../core/errors';
+import { cancelledError, isVaultError, listedNames, toVaultError, VaultError } from '../../core/errors';
 import { isSecretCredential, slotValue, withIndexChanges, type IndexChange } from '../../core/credential-index';
 import { maskedHint, type CredentialId } from '../../core/credential';
 import { markNotUndone, type JournalOp, type Transaction } from '../../core/journal';
@@ -297,8 +297,7 @@ function entriesOf(profile: Profile, changes: readonly CredentialChange[]): Map<
 
 /** PROFILE_LOCKED: credentials another writer changed between a plan and its apply (nothing written yet). */
 function changedSincePlan(ids: readonly CredentialId[]): VaultError {
-  const shown = ids.slice(0, 5).join(', ') + (ids.length > 5 ? ` and ${ids.length - 5} more` : '');
-  return new VaultError('PROFILE_LOCKED', `${shown} changed since the plan was made (stored meanwhile by the app or another cpw-vault); nothing was changed.`, 'Run it again: the new plan shows each as a conflict, kept unless you choose to overwrite it.');
+  return new VaultError('PROFILE_LOCKED', `${listedNames(ids, (id) => id, ', ', 5)} changed since the plan was made (stored meanwhile by the app or another cpw-vault); nothing was changed.`, 'Run it again: the new plan shows each as a conflict, kept unless you choose to overwrite it.');
 }
 
 /**
