@@ -73,9 +73,13 @@ export function forwardSignals(signals: StageSignals, ctx: CliContext, child: ()
     // A SIGHUP is always passed on, though a terminal's hangup may have reached the stage through its process group
     // already: a session leader that tells exec alone (`timeout --foreground`, a supervisor, ssh's command when exec
     // is it) is indistinguishable from here, and a stage that never hears of the hangup runs on without its terminal.
-    child().kill(signal);
     // One that would have ended exec before the stage, and the stage (gone already) could not get, ends exec itself.
-    if (exitedAlready(child()) && ENDING.includes(signal)) unheard ??= signal;
+    // Gone is asked before the signal is sent: asked after, a stage that ended on this very signal (its trap's exit
+    // 42, on the other core, between the kill and the look in /proc) counted as one that never got it, and exec died
+    // of the signal it had passed on instead of ending with the stage's code (6 runs in 60 with a busy stage).
+    const gone = exitedAlready(child());
+    child().kill(signal);
+    if (gone && ENDING.includes(signal)) unheard ??= signal;
   };
   signals.stageStarts(forward);
   // Node calls a signal's listeners with its name and number: the number is no `justStarted` (Ctrl-\ went twice).
