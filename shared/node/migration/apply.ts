@@ -2,7 +2,7 @@ import { randomHex } from '../builtins';
 import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { CredentialId } from '../../core/credential';
-import { VaultError, isVaultError } from '../../core/errors';
+import { VaultError, isVaultError, listedNames } from '../../core/errors';
 import { planMigration, type ApplyResult, type MigrationPlan, type PlanChoices, type RowResult, type StoredComparison } from '../../core/migration-plan';
 import { sourceContent, type ParsedSource } from '../../core/migration-sources';
 import { registerSecret } from '../../core/redact';
@@ -222,8 +222,8 @@ function stillAsRead(file: string, source: ParsedSource): boolean {
 export function outsideRowsKept(source: Pick<ParsedSource, 'commentedKeys' | 'duplicateKeys'>): string | undefined {
   const commented = source.commentedKeys ?? [];
   const reasons: string[] = [];
-  if (commented.length) reasons.push(`${commented.length} comment(s) hold a value or what looks like a key (${commented.join(', ')}): comments are not migrated`);
-  if (source.duplicateKeys.length) reasons.push(`${source.duplicateKeys.join(', ')} appear${source.duplicateKeys.length === 1 ? 's' : ''} more than once: only the last value was migrated, and an earlier one was not checked against the vault`);
+  if (commented.length) reasons.push(`${commented.length} comment(s) hold a value or what looks like a key (${listedNames(commented, String)}): comments are not migrated`);
+  if (source.duplicateKeys.length) reasons.push(`${listedNames(source.duplicateKeys, String)} appear${source.duplicateKeys.length === 1 ? 's' : ''} more than once: only the last value was migrated, and an earlier one was not checked against the vault`);
   if (!reasons.length) return undefined;
   return `${reasons.join('; ')}. They would be lost with the file, so the plaintext files were kept. Check them, then delete the files yourself.`;
 }

@@ -1,0 +1,14 @@
+// A migration's note on the rows it kept out of the vault names the first few and the count of the rest, as every
+// message that lists names does (core/errors.ts listedNames): a .env of 100,000 keys given twice printed them all.
+import { describe, expect, it } from 'vitest';
+import { outsideRowsKept } from '../../shared/node/migration/apply';
+
+describe('outsideRowsKept', () => {
+  it('keys given twice, keys in comments: the first few and the count', () => {
+    const keys = Array.from({ length: 100_000 }, (_, i) => `KEY_${i}`);
+    const note = outsideRowsKept({ duplicateKeys: keys, commentedKeys: keys })!;
+    expect(note.length).toBeLessThan(2_000);
+    expect(note).toContain('100000 comment(s) hold a value or what looks like a key (KEY_0, ');
+    expect(note).toContain('and 99990 more (100000 in all)');
+  });
+});
