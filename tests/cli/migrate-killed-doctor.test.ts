@@ -1,36 +1,22 @@
 // A `migrate` killed with kill -9 midway leaves its journal entry, naming the plaintext backup it made, for the next
 // start to roll forward (credentials/credential-store.ts, recover). Doctor says what is left and the command that
 // finishes it: with the keychain out of reach the backup stays, a full copy of the source that nothing else names.
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, hex, startCli } from '../helpers/cli';
+import { cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
+import { killedMigrate } from '../helpers/killed-migrate';
 
 const N = 300;
 
 describe('doctor after a migrate killed with kill -9', () => {
   it('names the backup left behind and the commands that finish the migration, never a value', async () => {
     const t = makeTempHome();
-    const values = Array.from({ length: N }, () => `sk-${hex(40)}`);
-    const env = join(t.cwd, '.env');
-    writeFileSync(env, values.map((v, i) => `SVC${i}_API_KEY=${v}`).join('\n') + '\n', { mode: 0o600 });
-    const run = startCli(t, ['migrate', '--from', env, '--include-unknown', '--yes']);
-    // Killed once its progress shows it is writing (a condition, not a delay): the backup and journal are there then.
-    let progress = '';
-    await new Promise<void>((resolve) => {
-      run.child.stderr!.on('data', (d: Buffer) => {
-        progress += d.toString();
-        if (progress.includes(`[20/${N}]`)) resolve();
-      });
-      run.child.on('close', () => resolve());
-    });
-    run.child.kill('SIGKILL');
-    expect((await run.done).signal).toBe('SIGKILL');
+    const { env, noValue } = await killedMigrate(t, N);
     const backups = () => readdirSync(t.cwd).filter((f) => f.startsWith('.env.backup-'));
     expect(backups()).toHaveLength(1);
     const backup = join(t.cwd, backups()[0]!);
-    const noValue = (text: string) => expect(values.some((v) => text.includes(v))).toBe(false);
 
     // No keychain (another shell, over SSH): nothing can roll the change forward, and the backup stays.
     const offline = { DBUS_SESSION_BUS_ADDRESS: undefined, DISPLAY: undefined };

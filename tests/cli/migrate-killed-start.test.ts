@@ -1,33 +1,17 @@
 // A `migrate` killed with kill -9 midway is rolled forward by the next command's start (credentials/repair.ts): the
 // credentials it had stored are indexed, its backup deleted, the rest left in the source. That start used to say
 // nothing, so the user believed the migration done while the source still held keys the vault did not.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, hex, startCli } from '../helpers/cli';
+import { cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
+import { killedMigrate } from '../helpers/killed-migrate';
 
 const N = 100;
 
 describe('the command after a migrate killed with kill -9', () => {
   it('says once that its start finished the migration, that the source keeps the rest, and how to finish; never a value', async () => {
     const t = makeTempHome();
-    const values = Array.from({ length: N }, () => `sk-${hex(40)}`);
-    const env = join(t.cwd, '.env');
-    writeFileSync(env, values.map((v, i) => `SVC${i}_API_KEY=${v}`).join('\n') + '\n', { mode: 0o600 });
-    const run = startCli(t, ['migrate', '--from', env, '--include-unknown', '--yes']);
-    // Killed once its progress shows it is writing (a condition, not a delay): the backup and journal are there then.
-    let progress = '';
-    await new Promise<void>((resolve) => {
-      run.child.stderr!.on('data', (d: Buffer) => {
-        progress += d.toString();
-        if (progress.includes(`[20/${N}]`)) resolve();
-      });
-      run.child.on('close', () => resolve());
-    });
-    run.child.kill('SIGKILL');
-    expect((await run.done).signal).toBe('SIGKILL');
-    const noValue = (text: string) => expect(values.some((v) => text.includes(v))).toBe(false);
+    const { env, noValue } = await killedMigrate(t, N);
 
     const list = await cli(t, ['list']);
     expect(list.code, list.stderr).toBe(0);
