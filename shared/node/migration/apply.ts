@@ -1,5 +1,5 @@
 import { randomHex } from '../builtins';
-import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, openSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { CredentialId } from '../../core/credential';
 import { VaultError, isVaultError, listedNames } from '../../core/errors';
@@ -11,7 +11,7 @@ import { ensurePrivateDir, readAllBytes } from '../profile/secure-fs';
 import { notUndone } from '../../core/journal';
 import { isTheProfile } from './own-files';
 import { readSource } from './sources';
-import { backupsOf } from './backups';
+import { backupsOf, isPlainFile } from './backups';
 
 export type { ApplyResult, RowResult } from '../../core/migration-plan';
 
@@ -283,11 +283,3 @@ function removeIfAllMigrated(result: ApplyResult, which: Removable, options: App
   return result;
 }
 
-/** A regular file (not a folder, not a link): the only kind --remove-plaintext deletes. */
-function isPlainFile(path: string): boolean {
-  try {
-    return lstatSync(path).isFile();
-  } catch {
-    return false;
-  }
-}

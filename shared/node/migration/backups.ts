@@ -55,3 +55,12 @@ function isOwnFile(path: string): boolean {
     return false; // a named path under a file, or a folder we may not enter
   }
 }
+
+/** A regular file (not a folder, not a link): the only kind --remove-plaintext deletes, or doctor names as a backup. */
+export function isPlainFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -1,4 +1,4 @@
-import { lstatSync } from 'node:fs';
+import { isPlainFile } from './backups';
 import { basename, dirname, join } from 'node:path';
 import { shellWord } from '../../core/control-chars';
 import type { Transaction } from '../../core/journal';
@@ -91,11 +91,3 @@ export function finishedMigrationLine(m: InterruptedMigration): string {
   return `${FINISHED_MIGRATION} (started at ${m.started_at} by ${m.owner}) as far as it got, and deleted its backup ${shellWord(m.backup)}: ${m.source ?? `your ${m.sourceName}`} still holds the keys it did not migrate, in plaintext. To finish: cpw-vault migrate --from ${source}`;
 }
 
-/** A regular file (not a link, not a folder). */
-function isPlainFile(path: string): boolean {
-  try {
-    return lstatSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
