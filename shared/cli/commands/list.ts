@@ -1,8 +1,7 @@
 import { plainSlotProblem } from '../../core/catalog';
 import { maskedHint, type CredentialId } from '../../core/credential';
 import { sourceLabel } from '../../core/views';
-import { agentSocketFor, socketDirRefusal, vaultAgentListening } from '../../node/agent/socket-dir';
-import { vaultLocked } from '../../node/secrets/vault-errors';
+import { noAgentError, vaultAgentListening } from '../../node/agent/socket-dir';
 import { vaultFilesFor } from '../../node/secrets/vault-files';
 import { unknownReason } from '../../core/workflows';
 import { storedIn, type KeychainStatus, type VaultFileReason } from '../../core/secret-store';
@@ -75,19 +74,16 @@ export function envVarClashNotes(ctx: CliContext, reader: ReadVault, creds: read
  */
 export function lockedVaultNote(ctx: CliContext, reader: ReadVault): ExitCode {
   if (!vaultFileLocked(reader, ctx.io.env)) return EXIT.ok;
-  const refused = agentFolderRefusal(reader, ctx.io.env);
-  if (!refused) ctx.io.err('note: the vault file is locked (no unlock agent): sources are shown from the index, not checked. Unlock it: cpw-vault unlock\n');
+  const e = noAgentOf(reader, ctx.io.env);
+  if (e.code === 'VAULT_LOCKED') ctx.io.err('note: the vault file is locked (no unlock agent): sources are shown from the index, not checked. Unlock it: cpw-vault unlock\n');
   // "Unlock it" sent the user to an unlock that can only refuse this folder: the refusal unlock and get give is the way out.
-  else ctx.io.err(`note: no unlock agent may run here: sources are shown from the index, not checked.\n    ${refused.code} ${refused.message}\n    fix: ${refused.fix}\n`);
+  else ctx.io.err(`note: no unlock agent may run here: sources are shown from the index, not checked.\n    ${e.code} ${e.message}\n    fix: ${e.fix}\n`);
   return EXIT.ok;
 }
 
-/**
- * Why no unlock agent may listen for this vault file (its socket folder, or XDG_RUNTIME_DIR/TMPDIR above it, is
- * refused: VAULT_AGENT_UNSAFE, what `unlock` and `get` say), or undefined when one may.
- */
-function agentFolderRefusal(reader: ReadVault, env: CliContext['io']['env']): VaultError | undefined {
-  return socketDirRefusal(agentSocketFor(vaultFilesFor(reader.profilePath).identity, env).dir);
+/** What a read of this vault file's values says with no agent (see noAgentError): locked, or its folder refused. */
+function noAgentOf(reader: ReadVault, env: CliContext['io']['env']): VaultError {
+  return noAgentError(vaultFilesFor(reader.profilePath).identity, env);
 }
 
 /** True for a vault file with no unlock agent listening (checked without connecting: see {@link lockedVaultNote}). */
@@ -116,7 +112,7 @@ export async function uncheckedKeychain(reader: ReadVault, env: CliContext['io']
 export function uncheckedJson(reader: ReadVault, ctx: CliContext, keychain: Extract<KeychainStatus, { ok: false }> | undefined): { keychain?: Extract<KeychainStatus, { ok: false }> } {
   if (keychain) return { keychain };
   if (!vaultFileLocked(reader, ctx.io.env)) return {};
-  const e = agentFolderRefusal(reader, ctx.io.env) ?? vaultLocked();
+  const e = noAgentOf(reader, ctx.io.env);
   return { keychain: { ok: false, backend: `age vault file ${vaultFilesFor(reader.profilePath).vault}`, code: e.code as VaultFileReason, message: e.message, fix: e.fix } };
 }
 

@@ -3,7 +3,7 @@ import { isVaultError, type VaultError } from '../../core/errors';
 import { lstatSync, mkdirSync, realpathSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { modeString } from '../profile/secure-fs';
-import { unsafeSocketDir } from '../secrets/vault-errors';
+import { unsafeSocketDir, vaultLocked } from '../secrets/vault-errors';
 import { socketListening } from './silent-agent';
 import { vaultFilesFor } from '../secrets/vault-files';
 
@@ -193,6 +193,15 @@ export function socketDirRefusal(dir: string): VaultError | undefined {
     if (isVaultError(err, 'VAULT_AGENT_UNSAFE')) return err;
     throw err;
   }
+}
+
+/**
+ * The error of a read of vault file `identityPath`'s values that found no unlock agent: the folder's refusal
+ * (VAULT_AGENT_UNSAFE) when no agent may listen there, else VAULT_LOCKED (unlock it). The store's reads, and list's
+ * and which's note, say the same.
+ */
+export function noAgentError(identityPath: string, env: Env): VaultError {
+  return socketDirRefusal(agentSocketFor(identityPath, env).dir) ?? vaultLocked();
 }
 
 /**

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
-import { isVaultError, type VaultError } from '../../core/errors';
+import { isVaultError } from '../../core/errors';
 import { VAULT_FILE_REASONS, type KeychainStatus, type SecretStore, type VaultFileReason } from '../../core/secret-store';
 import { parseVaultContent, serializeVaultContent, type VaultEntries } from '../../core/vault-content';
 import { AgentClient } from '../agent/client';
-import { agentSocketFor, sameIdentity, socketDirRefusal } from '../agent/socket-dir';
+import { agentSocketFor, noAgentError, sameIdentity } from '../agent/socket-dir';
 import { withFileLock } from '../profile/file-lock';
 import { readPrivateFile, removeTempsOf, writeFileDurably } from './durable-file';
-import { keyMismatch, vaultLocked, vaultNotFound } from './vault-errors';
+import { keyMismatch, vaultNotFound } from './vault-errors';
 import { vaultFilesFor, type VaultFiles } from './vault-files';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -172,7 +172,7 @@ export class FileSecretStore implements SecretStore {
         }
         return { ok: true, backend: `${backend} (unlocked by agent pid ${agent.hello.pid} until ${agent.hello.expires_at})` };
       }
-      const e = this.noAgent();
+      const e = noAgentError(this.files.identity, this.env);
       return { ok: false, backend, code: e.code as VaultFileReason, message: e.message, fix: e.fix };
     } catch (err) {
       if (!isVaultError(err, ...VAULT_FILE_REASONS)) throw err;
@@ -257,7 +257,7 @@ export class FileSecretStore implements SecretStore {
     }
     // Reads that run side by side (a command's values and its repair check) share the one question.
     if (this.asking) return this.asking;
-    if (!mayAsk || !this.options.askPassphrase || this.asked) throw this.noAgent();
+    if (!mayAsk || !this.options.askPassphrase || this.asked) throw noAgentError(this.files.identity, this.env);
     this.asked = true; // once per process: a wrong passphrase is not asked again
     const ask = this.options.askPassphrase;
     this.asking = (async () => {
@@ -277,11 +277,6 @@ export class FileSecretStore implements SecretStore {
       recipient: key.recipient,
       viaAgent: false,
     };
-  }
-
-  /** The error of a read that found no agent and cannot ask: the folder's refusal when no agent may listen there (unlock would refuse too). */
-  private noAgent(): VaultError {
-    return socketDirRefusal(agentSocketFor(this.files.identity, this.env).dir) ?? vaultLocked();
   }
 
   private async connectAgent(): Promise<AgentClient | undefined> {
