@@ -97,7 +97,7 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
  * (`journalNamed`) are a migration's unfinished change, reported on their own.
  */
 function backupsLeft(ctx: CliContext, journalNamed: readonly string[]): PlaintextToken[] {
-  const paths = resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd });
+  const paths = profilePathsOf(ctx);
   // Beside the sources doctor knows (./config/secrets.json, the profile) and here, whatever the source (.env, a
   // JSON file); and wherever the audit log says a migration put one: a migrate killed after its commit, before its
   // summary, named its backup nowhere else.
@@ -120,7 +120,7 @@ function backupsLeft(ctx: CliContext, journalNamed: readonly string[]): Plaintex
  * swap (milliseconds), which is no news. Not a failure of doctor: runs are still recorded.
  */
 async function heldHistoryLock(ctx: CliContext): Promise<{ path: string; holder: string; message: string; fix: string } | undefined> {
-  const history = sidecarPath(resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd }), 'runs.jsonl');
+  const history = sidecarPath(profilePathsOf(ctx), 'runs.jsonl');
   const path = `${history}.lock`;
   const look = () => {
     try {
@@ -146,18 +146,18 @@ function leakMessage(leaks: GitHelper[]): string {
 
 /** The credential journal of this profile, to read only (credentials/journal-file.ts). */
 function journalOf(ctx: CliContext): JournalFile {
-  const paths = resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd });
+  const paths = profilePathsOf(ctx);
   return new JournalFile(sidecarPath(paths, 'journal'), paths.profile, paths.dedicatedDir, undefined);
 }
 
 /** Where a backend switch of this profile keeps its record (credentials/backend-move.ts). */
 export function switchRecordOf(ctx: CliContext): string {
-  return sidecarPath(resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd }), 'backend-move');
+  return sidecarPath(profilePathsOf(ctx), 'backend-move');
 }
 
 /** A loose profile mode is one of doctor's problems, with its fix: said once, not also as a warning (call before the first read). */
 export function muteModeWarning(ctx: CliContext): void {
-  ctx.muteWarning?.(`${resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd }).profile} is readable by other users`);
+  ctx.muteWarning?.(`${profilePathsOf(ctx).profile} is readable by other users`);
 }
 
 /** An unfinished change, with what to do about it. */
@@ -187,4 +187,9 @@ function repairLines(r: RepairSummary, store: string): string {
     r.shared.length ? `left alone (in the keychain under the name this profile shares with the default profile, so perhaps the default profile's): ${r.shared.join(', ')}; to make one this profile's, set it again with this profile` : '',
   ].filter(Boolean);
   return `repair: ${lines.length ? lines.join('\n        ') : `nothing to do: the index and ${store} agree`}\n`;
+}
+
+/** The paths of the profile doctor runs on (resolved as the vault resolves them). */
+function profilePathsOf(ctx: CliContext): ReturnType<typeof resolveProfilePaths> {
+  return resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd });
 }
