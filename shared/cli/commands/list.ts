@@ -7,12 +7,14 @@ import { unknownReason } from '../../core/workflows';
 import { storedIn, type KeychainStatus, type VaultFileReason } from '../../core/secret-store';
 import type { VaultError } from '../../core/errors';
 import { withoutControlChars } from '../../core/control-chars';
-import { envVarClashFix, envVarClashText } from '../../core/env-var-names';
+import { envVarClashFix, envVarClashText, type EnvVarClash } from '../../core/env-var-names';
 import type { CredentialView } from '../../core/views';
 import { paint } from '../io';
 import { printJson, type CliContext, type ReadVault } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { shortDate, table } from '../format';
+import { keepListing, readListing, type Listing } from '../list-cache';
+import type { ListingState } from '../../node/vault/read-sources';
 
 /**
  * `cpw-vault list`: metadata of every credential (never a value). The
@@ -26,29 +28,43 @@ import { shortDate, table } from '../format';
  */
 export async function list(_args: object, ctx: CliContext): Promise<ExitCode> {
   const reader = await ctx.reader();
-  const creds = reader.listCredentials();
-  const keychain = await uncheckedKeychain(reader, ctx.io.env);
+  let keychain: Awaited<ReturnType<typeof uncheckedKeychain>>;
   if (ctx.globals.json) {
+    const creds = reader.listCredentials();
+    keychain = await uncheckedKeychain(reader, ctx.io.env);
     // meta.storage names the backend ("file" for the age vault file), as export and which do: the profile's index
     // says "keychain" for whichever secret store holds the value.
     const backend = reader.backend();
     const credentials = creds.map((c) => (c.meta ? { ...c, meta: { ...c.meta, storage: storedIn(c.meta.storage, backend) } } : c));
     printJson(ctx.io, { credentials, ...uncheckedJson(reader, ctx, keychain) });
   } else {
-    // A value that is no secret (the OpenAI organization ID) is shown in full (its hint is cut to 16 characters),
-    // unless it has a secret's shape (a key pasted there by an older version): then masked, as a secret's hint.
-    const plain = async (id: CredentialId, hint: string) => {
-      const value = await reader.storedValue(id);
-      return value === undefined ? hint : plainSlotProblem(id, value) ? maskedHint(value) : value;
-    };
-    // Asked of the few that are no secret: not a promise for each of 10,000 rows (2 MB of garbage, ~1 ms).
-    const plainHints = new Map(await Promise.all(creds.flatMap((c) => (c.meta && !c.secret ? [plain(c.id, c.meta.hint).then((h) => [c.id, h] as const)] : []))));
-    const rows = creds.map((c) => [c.service, c.key, sourceLabel(c.source), plainHints.get(c.id) ?? c.meta?.hint ?? '-', shortDate(c.meta?.created_at), shortDate(c.meta?.last_used_at)]);
-    ctx.io.out(table(['SERVICE', 'KEY', 'SOURCE', 'HINT', 'CREATED', 'LAST USED'], rows));
-    envVarClashNotes(ctx, reader, creds);
+    // The listing kept from a list before, while nothing it shows has changed (list-cache.ts); else made here.
+    const state = reader.listingState();
+    const kept = state && readListing(state, ctx.io.env);
+    keychain = await uncheckedKeychain(reader, ctx.io.env);
+    const shown = kept ?? (await listing(reader, state));
+    ctx.io.out(shown.table);
+    printEnvVarClashes(ctx, shown.clashes);
   }
   if (!keychain) return lockedVaultNote(ctx, reader);
   return sourcesUnknown(ctx, keychain);
+}
+
+/** The table and warnings of every credential, made from the index; kept for the next list when `state` still holds. */
+async function listing(reader: ReadVault, state: ListingState | undefined): Promise<Listing> {
+  const creds = reader.listCredentials();
+  // A value that is no secret (the OpenAI organization ID) is shown in full (its hint is cut to 16 characters),
+  // unless it has a secret's shape (a key pasted there by an older version): then masked, as a secret's hint.
+  const plain = async (id: CredentialId, hint: string) => {
+    const value = await reader.storedValue(id);
+    return value === undefined ? hint : plainSlotProblem(id, value) ? maskedHint(value) : value;
+  };
+  // Asked of the few that are no secret: not a promise for each of 10,000 rows (2 MB of garbage, ~1 ms).
+  const plainHints = new Map(await Promise.all(creds.flatMap((c) => (c.meta && !c.secret ? [plain(c.id, c.meta.hint).then((h) => [c.id, h] as const)] : []))));
+  const rows = creds.map((c) => [c.service, c.key, sourceLabel(c.source), plainHints.get(c.id) ?? c.meta?.hint ?? '-', shortDate(c.meta?.created_at), shortDate(c.meta?.last_used_at)]);
+  const made: Listing = { table: table(['SERVICE', 'KEY', 'SOURCE', 'HINT', 'CREATED', 'LAST USED'], rows), clashes: envVarClashes(reader, creds) };
+  if (state) await keepListing(state, reader.listingState(), made, creds);
+  return made;
 }
 
 /**
@@ -57,9 +73,16 @@ export async function list(_args: object, ctx: CliContext): Promise<ExitCode> {
  * not read the variable for it, and the user needs to know why, with the fix. Asked only of those without an env var.
  */
 export function envVarClashNotes(ctx: CliContext, reader: ReadVault, creds: readonly CredentialView[]): void {
-  for (const c of creds) {
-    const clash = c.custom && !c.envVars.length ? reader.envVarClash(c.id) : undefined;
-    if (clash) ctx.io.err(`${paint(ctx.io).yellow('warning:')} ${withoutControlChars(envVarClashText(clash))}
+  printEnvVarClashes(ctx, envVarClashes(reader, creds));
+}
+
+function envVarClashes(reader: ReadVault, creds: readonly CredentialView[]): EnvVarClash[] {
+  return creds.flatMap((c) => (c.custom && !c.envVars.length ? (reader.envVarClash(c.id) ?? []) : []));
+}
+
+function printEnvVarClashes(ctx: CliContext, clashes: readonly EnvVarClash[]): void {
+  for (const clash of clashes) {
+    ctx.io.err(`${paint(ctx.io).yellow('warning:')} ${withoutControlChars(envVarClashText(clash))}
     fix: ${withoutControlChars(envVarClashFix(clash))}
 `);
   }

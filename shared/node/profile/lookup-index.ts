@@ -1,6 +1,7 @@
 import { envVarOf } from '../../core/env-var-names';
 import { indexedMeta, type IndexedMeta } from '../../core/profile-index';
 import type { CredentialId } from '../../core/credential';
+import { findSortedLine, sortKey } from './sorted-lines';
 import { PROFILE_READ_LIMIT, readSecureBytes, sameStamp, type FileStamp, type writeSecureFile } from './secure-fs';
 
 /**
@@ -42,12 +43,6 @@ function parsedOrDamaged(text: string): unknown {
   }
 }
 
-/** A credential id as its line's key: JSON, with any non-ASCII character escaped, so keys sort by their bytes. */
-function keyOf(id: string): string {
-  const json = JSON.stringify(id);
-  return /^[\x20-\x7e]*$/.test(json) ? json : json.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
 /** The lookup text of a profile document written with `stamp`. */
 export function lookupIndexText(doc: Record<string, unknown>, stamp: FileStamp): string {
   const metadata = (doc['credential_metadata'] ?? {}) as Record<string, unknown>;
@@ -62,7 +57,7 @@ export function lookupIndexText(doc: Record<string, unknown>, stamp: FileStamp):
     if (indexed?.storage === 'keychain') keychain++;
     const name = indexed ? envVarOf(id, indexed) : undefined;
     if (name) envVars[name] = id;
-    lines.push(`${keyOf(id)}\t${JSON.stringify(meta)}\n`);
+    lines.push(`${sortKey(id)}\t${JSON.stringify(meta)}\n`);
   }
   // Sorted by key, so a reader finds one by binary search. Whole lines sort as their keys do: a key is a JSON
   // string (ASCII, its quotes inside escaped), so two keys differ at or before the closing quote of the shorter.
@@ -83,7 +78,6 @@ export interface LookupIndex {
 }
 
 const NL = 0x0a;
-const TAB = 0x09;
 
 /** Parses the lookup copy `bytes`, or undefined when it is not one made from a profile with `stamp`. */
 export function parseLookupIndex(bytes: Buffer, stamp: FileStamp): LookupIndex | undefined {
@@ -127,21 +121,8 @@ export function parseLookupIndex(bytes: Buffer, stamp: FileStamp): LookupIndex |
       return Object.hasOwn(envVars, name) ? envVars[name] : undefined;
     },
     meta(id) {
-      const key = Buffer.from(keyOf(id), 'latin1');
-      // [lo, hi): whole lines, each starting right after a newline.
-      let lo = second + 1;
-      let hi = bytes.length;
-      while (lo < hi) {
-        const start = bytes.lastIndexOf(NL, ((lo + hi) >>> 1) - 1) + 1;
-        const end = bytes.indexOf(NL, start);
-        const tab = bytes.indexOf(TAB, start);
-        if (end < 0 || tab < 0 || tab > end) throw new DamagedLookup();
-        const order = Buffer.compare(bytes.subarray(start, tab), key);
-        if (order === 0) return entry(start)[1];
-        if (order < 0) lo = end + 1;
-        else hi = start;
-      }
-      return undefined;
+      const start = findSortedLine(bytes, second + 1, bytes.length, sortKey(id), () => new DamagedLookup());
+      return start < 0 ? undefined : entry(start)[1];
     },
   };
 }

@@ -38,6 +38,9 @@ export class UsageMarks {
       if (mark && (!mark.isFile() || (uid !== undefined && mark.uid !== uid))) throw Object.assign(new Error('not our file'), { code: 'EPERM' });
       if (!mark) closeSync(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600));
       utimesSync(path, now, now);
+      // The folder's own times move too (its ctime with them), so a cache of what list shows (shared/cli/list-cache.ts)
+      // knows a mark changed from one stat of the folder, not one of each of 10,000 marks.
+      utimesSync(this.dir, now, now);
     } catch (err) {
       // Usage is a convenience: a read must never fail for it. Say so once.
       const code = (err as NodeJS.ErrnoException).code ?? 'error';

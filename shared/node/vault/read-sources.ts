@@ -13,6 +13,8 @@ import type { JournalFile } from '../credentials/journal-file';
 import { unfinishedChanges } from '../credentials/unfinished';
 import type { UsageMarks } from '../records/usage-marks';
 import { namespaceSuffix, secretNamespace } from '../secrets/open-secret-store';
+import { sidecarPath } from '../profile/paths';
+import { stampOf, type FileStamp } from '../profile/secure-fs';
 import type { Env } from './env-reads';
 import { NeedsFullVault, ReadViews, type ReadView } from './read-view';
 
@@ -27,11 +29,20 @@ export interface ReaderDeps {
   /** "Last used" marks, off the read path. */
   usage: UsageMarks;
   /** The credential journal (names of credentials a writer is changing). */
-  journal: Pick<JournalFile, 'read'>;
+  journal: Pick<JournalFile, 'read' | 'path'>;
   /** Opens a secret store (the factory, or a test's). */
   openSecrets: (backend: string, namespace: string, extra?: { key?: { identity: string; recipient: string } }) => SecretStore;
   /** The full parser for a profile the light index cannot read. Absent in the fast bundle: reads then throw NeedsFullVault. */
   fullView?: (read: RawProfile) => ReadView;
+}
+
+/** The files list shows, by stamp, and where its cache lives (see ReadSources.listingState). */
+export interface ListingState {
+  cachePath: string;
+  dedicatedDir: boolean;
+  key: string;
+  /** The newest modification or change time among those files (ms). */
+  newestMs: number;
 }
 
 /** The profile's view and the secret store, for the VaultReader built on it. */
@@ -152,6 +163,25 @@ export abstract class ReadSources {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * What the credential list is made of, for a cache of it (shared/cli/list-cache.ts): the stamps of the profile,
+   * its index overlay, the usage marks' folder and the journal, as one key, and the newest time among them.
+   * Undefined without a profile of this version to list (none, secrets.json, one the full vault must read first:
+   * the view's own checks run here, as for a list without the cache).
+   */
+  listingState(): ListingState | undefined {
+    if (this.view()?.kind !== 'profile') return undefined;
+    const paths = this.deps.profile.paths;
+    const stamps = [paths.profile, this.deps.profile.overlayFile.path, this.deps.usage.dir, this.deps.journal.path].map(stampOf);
+    const part = (s: FileStamp | undefined) => (s ? `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}` : '-');
+    return {
+      cachePath: sidecarPath(paths, 'profile.listing'),
+      dedicatedDir: paths.dedicatedDir,
+      key: stamps.map(part).join(' '),
+      newestMs: Math.max(...stamps.map((s) => (s ? Math.max(s.mtimeMs, s.ctimeMs) : 0))),
+    };
   }
 
   /** Changes other cpw-vaults started and have not finished (see credentials/unfinished.ts). */

@@ -9,6 +9,7 @@ import type { JournalFile } from '../credentials/journal-file';
 import { profileView, type ProfileStore } from '../profile/store';
 import type { AuditLog } from '../records/audit-log';
 import type { CredentialValue, VaultReader } from './reader';
+import type { ListingState } from './read-sources';
 import type { ResolvedWorkflow } from './workflow-reads';
 
 /** The parts a Vault is made of; built once by the composition root (shared/node/open.ts). */
@@ -144,6 +145,11 @@ export abstract class VaultReads {
   /** Every known and custom credential with metadata and source. Never a value; never touches the secret store. */
   listCredentials(): CredentialView[] {
     return this.reader.listCredentials();
+  }
+
+  /** The files the list is made of, for list's cache (see ReadSources.listingState). */
+  listingState(): ListingState | undefined {
+    return this.reader.listingState();
   }
 
   /** Audit events, newest first (names and counts only, never a value). */
