@@ -1,7 +1,7 @@
 // Run events the history's lock held back (a live process holding it past a short wait) go to late files beside
 // runs.jsonl: listed at once, taken in by the next append or compaction that gets the lock, never counted twice.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, linkSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { currentOwner } from '../../shared/node/profile/owner';
@@ -66,6 +66,34 @@ describe('run events a held lock kept out of runs.jsonl', () => {
     expect(late()).toEqual([]);
     expect(readFileSync(path, 'utf8').split('\n').filter((l) => l.includes('"a1"'))).toHaveLength(2);
     expect(runs.list().filter((r) => r.id === 'a1')).toEqual([expect.objectContaining({ status: 'succeeded' })]);
+  });
+
+  // exec ending by a signal after its stage exited records the end in the signal's listener, then dies: nothing
+  // after that call runs, so it must be written (or in a late file) by the time it returns, never waiting.
+  it('endNow writes the end before it returns: over a start in runs.jsonl, the lock released; with the lock held, to a late file at once, while the start still waits', async () => {
+    const { path, runs, late, hold, warnings } = history();
+    let made: RunRecord | undefined;
+    await runs.start({ ...stage, status: 'running' }, new Date(), { made: (r) => (made = r) });
+    runs.endNow(made!, { status: 'succeeded', exit_code: 0 });
+    expect(existsSync(`${path}.lock`)).toBe(false);
+    expect(late()).toEqual([]);
+    expect(runs.list()).toEqual([expect.objectContaining({ id: made!.id, status: 'succeeded', exit_code: 0 })]);
+    const free = hold();
+    let waiting: RunRecord | undefined;
+    const started = runs.start({ ...stage, status: 'running' }, new Date(), { made: (r) => (waiting = r) });
+    // The start waits for the lock (its next try is a timer, which cannot run before this synchronous call returns).
+    runs.endNow(waiting!, { status: 'failed', exit_code: 3 });
+    expect(late()).toHaveLength(1);
+    expect(runs.list()[0]).toMatchObject({ id: waiting!.id, status: 'failed', exit_code: 3 });
+    // The start's own late file, written after: the run stays ended; and once taken in, too.
+    await started;
+    expect(late()).toHaveLength(2);
+    expect(runs.list()[0]).toMatchObject({ id: waiting!.id, status: 'failed', exit_code: 3 });
+    free();
+    await runs.start({ ...stage, status: 'refused' }, new Date());
+    expect(late()).toEqual([]);
+    expect(runs.list().map((r) => [r.status, r.exit_code])).toEqual([['refused', null], ['failed', 3], ['succeeded', 0]]);
+    expect(warnings).toEqual([]);
   });
 
   it('a delete takes every late file in before its line: the run deleted never comes back', async () => {

@@ -20,15 +20,22 @@ export interface Recording {
 /**
  * The run's lines in the history, appended one after another, so the end of a run can never land before its start:
  * `begin` right before the fork, `record` as the stage ends (or, when `begin`'s line is not in yet, after it).
+ * `endNow`, when exec must end before that (a signal after the stage exited), writes the end at once.
  */
 export function runRecorder(recording: Recording | undefined, ctx: CliContext) {
   // Taken as the stage is forked (begin): its start and duration are its own, whatever the recording waits for.
   let started = Date.now();
   let updates: Promise<RunRecord | undefined> = Promise.resolve(undefined);
+  // The run as its start line has it (known before the line is written), the end `record` was asked, and whether
+  // that end is written: what `endNow` needs.
+  let made: RunRecord | undefined;
+  let asked: Partial<RunRecord> | undefined;
+  let ended = false;
   const warned = (err: Error) => {
     ctx.io.err(`warning: could not record the run: ${err.message}\n`);
     return undefined;
   };
+  const keep = (record: RunRecord) => (made = record);
   return {
     // The start, appended right before the fork: synchronously when the history's lock is free (the common case), so
     // an exec killed the instant after the fork still leaves its run, which turns interrupted. Never awaited here: a
@@ -37,20 +44,34 @@ export function runRecorder(recording: Recording | undefined, ctx: CliContext) {
       started = Date.now();
       if (!recording) return;
       const { history, run } = recording;
-      updates = history.start({ ...run, status: 'running' }, new Date(started), { compact: false }).catch(warned);
+      updates = history.start({ ...run, status: 'running' }, new Date(started), { compact: false, made: keep }).catch(warned);
     },
     record: (patch: Partial<RunRecord>) => {
       if (!recording) return;
       const { history, run } = recording;
+      if (patch.status !== 'running') asked = patch;
       updates = updates
         .then(async (recorded) => {
           // Not compacted while the stage runs (it would hold this event loop, so the stage's output and signals): the
           // end, recorded once the stage ended, compacts when due.
-          const entry = recorded ?? (await history.start({ ...run, status: 'running' }, new Date(started), { compact: patch.status !== 'running' }));
-          if (patch.status !== 'running') await history.update(entry.id, patch);
+          const entry = recorded ?? (await history.start({ ...run, status: 'running' }, new Date(started), { compact: patch.status !== 'running', made: keep }));
+          if (patch.status !== 'running') {
+            await history.update(entry.id, patch);
+            ended = true;
+          }
           return entry;
         })
         .catch(warned);
+    },
+    /**
+     * The end, written at once (synchronously, never waiting on the history's lock: see RunHistory.endNow) unless
+     * it is written already: for exec about to end by a signal. What `record` was asked, if it was; else `patch`
+     * (the stage's exit, known before its output is all written and `record` is called).
+     */
+    endNow: (patch: Partial<RunRecord>) => {
+      if (!recording || !made || ended) return;
+      recording.history.endNow(made, asked ?? patch);
+      ended = true;
     },
     elapsed: () => Date.now() - started,
     /** Settles once every line asked for is written (or warned about). */
@@ -86,8 +107,9 @@ export function forwardSignals(signals: StageSignals, ctx: CliContext, child: ()
   const forwardQuit = (signal: NodeJS.Signals) => forward(signal);
   for (const s of ALSO_FORWARDED) process.on(s, forwardQuit);
   return {
-    stop: () => {
-      signals.stageEnded();
+    /** The stage has ended: signals end exec at once from now, after `lastly` (see StageSignals.stageEnded). */
+    stop: (lastly?: () => void) => {
+      signals.stageEnded(lastly);
       for (const s of ALSO_FORWARDED) process.off(s, forwardQuit);
     },
     unheard: () => unheard,

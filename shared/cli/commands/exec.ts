@@ -161,8 +161,12 @@ async function runChild(program: string, rest: string[], env: Record<string, str
     const child = forkStage(program, rest, env, masking);
     const output = maskedOutput(child, masking);
     const finish = (code: number, signal: NodeJS.Signals | null, drained: Promise<DrainFailures>) => {
-      forwarding.stop();
       const ended = { finished_at: isoNow(), duration_ms: recorder.elapsed() };
+      // A signal from now on ends exec at once (the stage can no longer get it), even as it writes the stage's output:
+      // the run's end, known now, is written first (it showed as interrupted, ~1 Ctrl-C in 40 in a loop). Output read
+      // is written as it is read; what the matcher holds back (it may be the start of a value whose rest is still
+      // unread) and what waits for a slow reader are not: the signal asked exec to end, not to wait.
+      forwarding.stop(() => recorder.endNow({ status: code === 0 ? 'succeeded' : 'failed', exit_code: code, signal, ...ended }));
       // Masked output is written in full (until the child's pipes close) before exec returns. The SIGPIPE is known once
       // it is drained: the reader may go away only as exec writes the stage's last bytes.
       void drained.then((failures) => resolve(afterStage(output.sigpipe.end({ code, signal }), failures, { program, ctx, onFailure, recorder, forwarding, ended })));

@@ -43,7 +43,8 @@ export type Forward = (signal: NodeJS.Signals, justStarted: boolean) => void;
  *   the pipes' folder), once that is done and removed. Unless someone else
  *   listens too (a passphrase prompt: it cancels, and the stage never starts);
  * - while the stage runs, it goes to the {@link stageStarts} function;
- * - once the stage has ended, it ends exec at once (as by default).
+ * - once the stage has ended, it ends exec at once (as by default), right
+ *   after what {@link stageEnded} was given to do first (record the run's end).
  *
  * One listener all along: Node drops a signal that libuv had read but not yet
  * handed to a listener when the last listener is removed. The stage pipes'
@@ -58,9 +59,10 @@ export class StageSignals {
   private came: NodeJS.Signals | undefined;
   private forward: Forward | undefined;
   private justStarted = false;
+  private lastly: (() => void) | undefined;
   private readonly listener = (signal: NodeJS.Signals) => {
     if (this.phase === 'stage') return this.forward!(signal, this.justStarted);
-    if (this.phase === 'after') return dieOf(signal);
+    if (this.phase === 'after') return this.dieNow(signal);
     this.came ??= signal;
     this.interrupt?.();
     this.endIfCame();
@@ -102,9 +104,22 @@ export class StageSignals {
     setImmediate(() => (this.justStarted = false));
   }
 
-  /** The stage has ended (or could not start): a signal from now on ends exec at once. */
-  stageEnded(): void {
+  /**
+   * The stage has ended (or could not start): a signal from now on ends exec
+   * at once, after `lastly` (synchronous, bounded: exec is to end now).
+   */
+  stageEnded(lastly?: () => void): void {
     this.phase = 'after';
+    this.lastly = lastly;
+  }
+
+  private dieNow(signal: NodeJS.Signals): void {
+    try {
+      this.lastly?.();
+    } catch {
+      // never thrown by exec's (it says what it could not record): should one throw, exec still ends by the signal, not by a crash
+    }
+    dieOf(signal);
   }
 
   /** exec is done: signals have their default action again. */

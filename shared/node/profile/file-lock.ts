@@ -194,13 +194,8 @@ export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Pr
   const tell = waitTeller();
   const pause = backoff();
   for (;;) {
-    if (tryCreate(lockPath, owner)) break;
-    const seen = peek(lockPath, foreignFix);
-    if (seen.kind === 'free') continue;
-    if (isGone(seen)) {
-      takeOver(lockPath, seen);
-      continue;
-    }
+    const seen = tryTake(lockPath, owner, foreignFix);
+    if (!seen) break;
     if (Date.now() >= deadline) throw lockedError(lockPath, seen, waitMs);
     tell(() => `waiting for ${holderText(seen)} to release ${lockPath} (at most ${Math.round((deadline - Date.now()) / 1000)} s more)...`);
     await pause();
@@ -234,11 +229,44 @@ export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Pr
     return await fn(held);
   } finally {
     clearInterval(heartbeat);
-    try {
-      if (readRegular(lockPath)?.raw === mine) unlinkSync(lockPath);
-    } catch {
-      // already gone
-    }
+    release(lockPath, mine);
+  }
+}
+
+/**
+ * withFileLock's first try alone, synchronously, for a process about to end (exec dying of a signal, its run's end
+ * to record first): takes the lock (a gone holder's taken over), runs `fn` under it and releases it before
+ * returning. Undefined, `fn` not run, when a live holder has it: never waits, so it never holds the ending up. No
+ * heartbeat: `fn` is synchronous and short. Throws as withFileLock does for what is no lock, and what `fn` throws.
+ */
+export function withFileLockNow<T>(target: string, fn: () => T, foreignFix?: string): { done: T } | undefined {
+  const lockPath = `${target}.lock`;
+  const owner: LockOwner = { ...currentOwner(), nonce: uniqueHex(8), since: isoNow() };
+  if (tryTake(lockPath, owner, foreignFix)) return undefined;
+  try {
+    return { done: fn() };
+  } finally {
+    release(lockPath, JSON.stringify(owner));
+  }
+}
+
+/** Takes the lock for `owner` (a gone holder's taken over first): undefined once taken, else what a live holder left there. */
+function tryTake(lockPath: string, owner: LockOwner, foreignFix?: string): Exclude<Peek, { kind: 'free' }> | undefined {
+  for (;;) {
+    if (tryCreate(lockPath, owner)) return undefined;
+    const seen = peek(lockPath, foreignFix);
+    if (seen.kind === 'free') continue;
+    if (!isGone(seen)) return seen;
+    takeOver(lockPath, seen);
+  }
+}
+
+/** Removes the lock if it is still ours (`mine`: what we wrote in it), never another holder's. */
+function release(lockPath: string, mine: string): void {
+  try {
+    if (readRegular(lockPath)?.raw === mine) unlinkSync(lockPath);
+  } catch {
+    // already gone
   }
 }
 

@@ -12,7 +12,7 @@ import { basename, dirname, join } from 'node:path';
 import { shellWord } from '../../core/control-chars';
 import { VaultError } from '../../core/errors';
 import { uniqueHex } from '../builtins';
-import { withFileLock } from '../profile/file-lock';
+import { withFileLock, withFileLockNow } from '../profile/file-lock';
 import { assertOwnFile, assertPrivateFile, ioError, readAllText } from '../profile/secure-fs';
 import { appendLine, parseEvent } from './run-events';
 
@@ -67,6 +67,14 @@ export async function withLockOrLate<T>(path: string, fn: () => T, line: string,
     }
     await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
   }
+}
+
+/**
+ * {@link withLockOrLate} for a process about to end (exec dying of a signal): one synchronous try at the lock, never
+ * a wait, then the late file. Throws as withLockOrLate does.
+ */
+export function withLockOrLateNow<T>(path: string, fn: () => T, line: string): { done: T } | { late: string } {
+  return withFileLockNow(path, fn) ?? { late: writeLate(path, line) };
 }
 
 /** Writes `line` to a new late file beside `path` (0600, never through a link, one write); returns its path. */

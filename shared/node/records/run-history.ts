@@ -9,7 +9,7 @@ import { removeOrphanTemps } from '../profile/temp-files';
 import { compactAt, keptBytes, lineBytes, replaceHistory, sparedWithin, withinBytes, type HistoryBounds } from './history-compaction';
 import { appendLine, EventFold, readLines, type ReadEnd, type RunEvent } from './run-events';
 import { LegacyHistory } from './legacy-history';
-import { LATE_WAIT_MS, lateEvents, removeLate, TAKE_IN_MAX, takeInLate, withLockOrLate } from './late-events';
+import { LATE_WAIT_MS, lateEvents, removeLate, TAKE_IN_MAX, takeInLate, withLockOrLate, withLockOrLateNow } from './late-events';
 import { isInterrupted, isLive } from './run-liveness';
 import { ensurePrivateDir } from '../profile/secure-fs';
 import { isoString } from '../../core/iso-time';
@@ -101,11 +101,14 @@ export class RunHistory {
    * `compact: false` while the stage runs: a compaction takes this process's
    * event loop for seconds (the stage's output, its signals wait); the
    * run's end, recorded once the stage ended, compacts instead (and takes in
-   * the late files: hundreds of them would hold up the fork).
+   * the late files: hundreds of them would hold up the fork). `made` gets the
+   * record at once, before its line is written: what {@link endNow} needs
+   * should the process have to end before this resolves.
    */
-  async start(run: Pick<RunRecord, 'workflow' | 'program' | 'credentials'> & Partial<Pick<RunRecord, 'inherited' | 'stripped' | 'masked' | 'status'>>, now: Date, options: { compact?: boolean } = {}): Promise<RunRecord> {
+  async start(run: Pick<RunRecord, 'workflow' | 'program' | 'credentials'> & Partial<Pick<RunRecord, 'inherited' | 'stripped' | 'masked' | 'status'>>, now: Date, options: { compact?: boolean; made?: (record: RunRecord) => void } = {}): Promise<RunRecord> {
     const record: RunRecord = { id: uniqueHex(6), status: 'pending', ...run, exit_code: null, signal: null, started_at: isoString(now), finished_at: null, duration_ms: null };
     this.mine.add(record.id);
+    options.made?.(record);
     const written = await this.append({ op: 'start', run: { ...record, owner: currentOwner() } }, { compact: options.compact ?? true });
     if (!written || written.late) this.unwritten.set(record.id, { run: record, late: written?.late });
     return record;
@@ -124,6 +127,25 @@ export class RunHistory {
     else this.unwritten.delete(id);
     // The warning of the start said it could not be recorded: it is, after all.
     if (!pending.late && this.warnedAppend) this.options.warn(`the run is recorded after all, with its end, in ${this.path}`);
+  }
+
+  /**
+   * Records the end of `run` (as {@link start} made it here) at once, synchronously, for a process that ends now:
+   * exec dying of a signal that came after its stage exited, while it still wrote the stage's output, would never
+   * get to its update. The whole run, ended, as one start line: its start line may be in runs.jsonl, in a late
+   * file, or nowhere yet (still waiting for the lock), and the fold keeps an ended run over a start read before or
+   * after it. One try at the lock (the process is ending: never a wait, where an update waits LATE_WAIT_MS), else a
+   * late file. Never throws: a history that cannot be written is said, once, as by the other events.
+   */
+  endNow(run: RunRecord, patch: Partial<RunRecord>): void {
+    const line = `${JSON.stringify({ op: 'start', run: { ...run, ...patch, id: run.id, owner: currentOwner() } } satisfies RunEvent)}\n`;
+    try {
+      ensurePrivateDir(dirname(this.path), this.options.dedicatedDir);
+      withLockOrLateNow(this.path, () => appendLine(this.path, line), line);
+    } catch (err) {
+      if (!this.warnedAppend) this.options.warn(`could not record the run in ${this.path}: ${messageOf(err)}`);
+      this.warnedAppend = true;
+    }
   }
 
   /** Removes a run. Throws INVALID_ARGUMENT when unknown. */
