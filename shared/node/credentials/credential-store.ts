@@ -1,55 +1,25 @@
 import { randomHex } from '../builtins';
-import { lstatSync, rmSync } from 'node:fs';
 import { assertPlainSlot } from '../../core/catalog';
-import { cancelledError, isVaultError, listedNames, toVaultError, VaultError } from '../../core/errors';
+import { cancelledError, isVaultError, VaultError } from '../../core/errors';
 import { isSecretCredential, slotValue, withIndexChanges, type IndexChange } from '../../core/credential-index';
 import { maskedHint, type CredentialId } from '../../core/credential';
-import { markNotUndone, type JournalOp, type Transaction } from '../../core/journal';
+import type { JournalOp, Transaction } from '../../core/journal';
 import type { CredentialMeta, Profile } from '../../core/profile-schema';
 import type { SecretStore } from '../../core/secret-store';
-import { ABANDONED_AFTER_MS, currentOwner, isCurrentProcess, ownerIsGone, ownerPlace } from '../profile/owner';
+import { ABANDONED_AFTER_MS, currentOwner, isCurrentProcess, ownerIsGone } from '../profile/owner';
 import type { IndexFacts, ProfileStore } from '../profile/store';
 import type { JournalFile } from './journal-file';
 import { isoString } from '../../core/iso-time';
-import { customEnvVars, envVarProblem, type EnvVarOwners } from '../../core/env-var-names';
+import { customEnvVars } from '../../core/env-var-names';
 import { growthBound, indexGrowth } from './index-growth';
 import { readMany, setAndReadBack } from './store-batch';
+import type { CommitOptions, CommitResult, CredentialChange } from './credential-change';
+import { changedSincePlan, undoIncomplete } from './commit-errors';
+import { assertDistinctEnvVars } from './distinct-env-vars';
+import { ACTIVE, liveTransaction } from './live-transactions';
+import { removeCreated } from './created-files';
 
 export { readMany };
-
-/** One change to one credential. */
-export type CredentialChange =
-  | { kind: 'set'; id: CredentialId; value: string; label?: string | undefined; envVar?: string | undefined }
-  | { kind: 'delete'; id: CredentialId };
-
-/** How a commit runs. */
-export interface CommitOptions {
-  /** Aborted (SIGINT, SIGTERM, SIGHUP, a closed window): the transaction rolls back and CANCELLED is thrown. */
-  signal?: AbortSignal | undefined;
-  /** Called before each secret-store write. */
-  onProgress?: ((done: number, total: number, id: CredentialId) => void) | undefined;
-  /** Values the caller's plan read (a migration, an import, a pull): the commit refuses (PROFILE_LOCKED) when one is no longer what is stored. */
-  known?: ReadonlyMap<CredentialId, string | undefined> | undefined;
-  /** Files the transaction creates (a migration's backup), created after the intent is journaled; removed on rollback. */
-  files?: ReadonlyArray<{ path: string; create: () => void }> | undefined;
-  /** A seed profile migrated in place: its plaintext slots are emptied by the commit. */
-  stripPlaintext?: boolean | undefined;
-  /** Write even while the deprecated secrets.json is the only source (migration creates the profile). */
-  allowOverLegacy?: boolean | undefined;
-}
-
-/** What a commit did. */
-export interface CommitResult {
-  /** The index entry of each changed credential after the commit (none: deleted). */
-  entries: ReadonlyMap<CredentialId, CredentialMeta | undefined>;
-  /** For each deleted credential: whether it had a value or an index entry. */
-  existed: ReadonlyMap<CredentialId, boolean>;
-  /** Each secret set over a different value: the masked hint of the value it replaced (`set` says so). */
-  replaced?: ReadonlyMap<CredentialId, string>;
-}
-
-/** Transactions running in this process: never recovered by it. */
-const ACTIVE = new Set<string>();
 
 /**
  * The one owner of "value in the secret store + entry in the profile index".
@@ -295,24 +265,6 @@ function entriesOf(profile: Profile, changes: readonly CredentialChange[]): Map<
   return new Map(changes.map((c) => [c.id, Object.hasOwn(metadata, c.id) ? metadata[c.id] : undefined]));
 }
 
-/** PROFILE_LOCKED: credentials another writer changed between a plan and its apply (nothing written yet). */
-function changedSincePlan(ids: readonly CredentialId[]): VaultError {
-  return new VaultError('PROFILE_LOCKED', `${listedNames(ids, (id) => id, ', ', 5)} changed since the plan was made (stored meanwhile by the app or another cpw-vault); nothing was changed.`, 'Run it again: the new plan shows each as a conflict, kept unless you choose to overwrite it.');
-}
-
-/**
- * The error of a commit whose undo did not finish: the same code (a timeout stays exit 4, a Ctrl-C 130), but never
- * "nothing changed": it names the credentials that may keep the change, and what sets them right.
- */
-function undoIncomplete(err: unknown, left: CredentialId[]): VaultError {
-  const base = toVaultError(err);
-  const what = `${left.join(', ')} may keep the change (the undo did not finish: the ${left.length === 1 ? 'credential was' : 'credentials were'} not put back)`;
-  const message = base.code === 'CANCELLED' ? `cancelled, but ${what}.` : `${base.message.replace(/[.\s]*$/, '')}; ${what}.`;
-  const fix = `${base.code === 'CANCELLED' ? '' : `${base.fix} `}Once the keychain answers, the next cpw-vault command makes the index describe what it holds; check with \`cpw-vault list\` and set again any value you want back.`;
-  const out = new VaultError(base.code, message, fix, { cause: err });
-  return markNotUndone(out, left);
-}
-
 /** The index change that makes `op.id`'s entry describe `value` (what the secret store holds): none when it already does. */
 function resynced(profile: Profile, op: JournalOp, value: string | undefined): IndexChange[] {
   const entry = profile.credential_metadata[op.id];
@@ -321,67 +273,7 @@ function resynced(profile: Profile, op: JournalOp, value: string | undefined): I
   return [{ kind: 'set', id: op.id, value, label: op.label, envVar: op.env_var }];
 }
 
-
-/**
- * Throws INVALID_ARGUMENT when a change would give a custom credential an env
- * var another one carries once `changes` are made (a batch may swap names).
- * Checked under the profile's lock: two sets that both checked the name before
- * either wrote it gave two credentials one env var (exec carries only one).
- * A credential keeping the name it has (`metadata`, its entry now) claims
- * nothing new: a set of a hand-edited pair's one was refused, or not, by
- * which of the two the owners map listed last.
- */
-function assertDistinctEnvVars(changes: readonly CredentialChange[], owners: EnvVarOwners, metadata: Profile['credential_metadata']): void {
-  const renamed = new Set(changes.filter((c) => c.kind === 'delete' || c.envVar).map((c) => c.id));
-  // The names this batch gives, then the others' (a credential the batch renames or deletes gives up its own).
-  const batch = new Map<string, string>();
-  const taken: EnvVarOwners = {
-    get: (name) => {
-      const owner = batch.get(name) ?? owners.get(name);
-      return owner !== undefined && (batch.has(name) || !renamed.has(owner)) ? owner : undefined;
-    },
-  };
-  for (const c of changes) {
-    if (c.kind !== 'set' || !c.envVar) continue;
-    const kept = c.envVar === (Object.hasOwn(metadata, c.id) ? metadata[c.id]!.env_var : undefined) && !batch.has(c.envVar);
-    const problem = kept ? envVarProblem(c.envVar, c.id) : envVarProblem(c.envVar, c.id, taken);
-    if (problem) throw new VaultError('INVALID_ARGUMENT', `${problem} Nothing was stored.`, 'Choose a name of its own (--env-var NAME, or the app\'s Environment variable field).');
-    batch.set(c.envVar, c.id);
-  }
-}
-
 /** Throws CANCELLED when the signal fired (the caller rolls back first). */
 function cancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw cancelledError(signal.reason);
-}
-
-/**
- * How long a writer waits its turn behind a transaction whose owner cannot be
- * seen (a container, another host): a change takes a second or two, so one
- * started longer ago is taken as stopped here (as a lock is after 10 s
- * without a heartbeat); recovery still leaves it its hour.
- */
-const UNSEEN_TURN_MS = 10_000;
-
-/** A transaction someone still runs, for a writer of the same credential: this process's (ACTIVE), a live pid here, or one that cannot be seen and started under UNSEEN_TURN_MS ago. */
-function liveTransaction(t: Transaction): boolean {
-  if (isCurrentProcess(t.owner)) return ACTIVE.has(t.id);
-  const seen = ownerPlace(t.owner) === 'here';
-  return !ownerIsGone(t.owner, Date.parse(t.started_at), seen ? ABANDONED_AFTER_MS : UNSEEN_TURN_MS);
-}
-
-/**
- * Removes files a transaction created (a migration's plaintext backup): only
- * regular files (or a link itself, never what it points to); one that cannot
- * be removed never stops the recovery of the rest.
- */
-function removeCreated(files: readonly string[]): void {
-  for (const file of files) {
-    try {
-      const s = lstatSync(file, { throwIfNoEntry: false });
-      if (s && (s.isFile() || s.isSymbolicLink())) rmSync(file, { force: true });
-    } catch {
-      // left in place; the journal entry goes anyway (a backup is the user's file too)
-    }
-  }
 }

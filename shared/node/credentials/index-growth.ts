@@ -1,6 +1,6 @@
 import { isSecretCredential, slotValue, withIndexChanges } from '../../core/credential-index';
 import type { CredentialMeta, Profile } from '../../core/profile-schema';
-import type { CredentialChange } from './credential-store';
+import type { CredentialChange } from './credential-change';
 
 /** About what one new credential's index entry takes in the profile file (an upper bound, with the label and env var). */
 export const METADATA_BYTES = 400;

@@ -7,7 +7,8 @@ import type { Profile } from '../../core/profile-schema';
 import { NEVER_SHARED_ID } from '../../core/team-document';
 import type { Caller } from '../../core/views';
 import { exportAsSource, exportedEnvVar, exportedLabel, importedEnvVar, withRefusedEnvVarNotes, type ExportDocument } from '../../core/vault-export';
-import type { CredentialChange, CredentialStore } from '../credentials/credential-store';
+import type { CredentialStore } from '../credentials/credential-store';
+import type { CredentialChange } from '../credentials/credential-change';
 import { applyMigration, planMigrationFor, type ApplyOptions } from '../migration/apply';
 import type { VaultReader } from './reader';
 
