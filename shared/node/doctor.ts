@@ -15,7 +15,8 @@ import { unfinishedSwitch } from './credentials/unfinished';
 import { folderCheck } from './profile/secure-fs';
 import { knownTimeZone } from './profile/time-zone';
 import type { ProfileReader } from './profile/reader';
-import { ProfileStore, profileView } from './profile/store';
+import { ProfileStore } from './profile/store';
+import { profileView } from './profile/profile-view';
 import type { VaultReader } from './vault/reader';
 import type { Vault } from './vault/vault';
 

@@ -1,27 +1,20 @@
 import { isDeepStrictEqual } from 'node:util';
 import { dirname } from 'node:path';
 import type { CredentialId } from '../../core/credential';
-import type { EnvVarOwners } from '../../core/env-var-names';
 import { VaultError } from '../../core/errors';
 import { legacyValues } from '../../core/legacy-secrets';
-import type { IndexedMeta } from '../../core/profile-index';
 import { parseMetaEntries, parseProfile, parseProfileChange } from '../../core/profile-parse';
 import { createProfileTemplate, type Profile } from '../../core/profile-schema';
-import type { ProfileView } from '../../core/views';
 import { withFileLock, type HeldLock } from './file-lock';
 import { encode, parseDocument, systemTimeZone, withoutPlaintext } from './documents';
-import { agrees, foldOverlay, onlyEntriesOf, OVERLAY_LIMITS, overlayFix, overlayText, type Overlay, type OverlayEntries, type OverlayLimits } from './index-overlay';
+import { agrees, foldOverlay, OVERLAY_LIMITS, overlayFix, type Overlay, type OverlayEntries, type OverlayLimits } from './index-overlay';
 import { sidecarPath, type PathInputs, type ProfilePaths } from './paths';
-import { lookupWithOverlay, ProfileReader, readSecureUtf8, refuseOverDeep, UNPARSED, type RawProfile } from './reader';
-import { DamagedLookup } from './lookup-index';
+import { ProfileReader, readSecureUtf8, refuseOverDeep, UNPARSED, type RawProfile } from './reader';
 import { ValidatedText } from './validated-text';
 import { ensurePrivateDir, PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT, stampOf, writeSecureFile } from './secure-fs';
 import { orphanTemps, removeOrphanTemps } from './temp-files';
-
-/** What a change of some credentials' index entries may ask about the others, when it sees only its own (see ProfileStore.updateIndex). */
-export interface IndexFacts {
-  envVarOwners: EnvVarOwners;
-}
+import { updateThroughOverlay, type IndexFacts } from './index-update';
+import { SETTLE_BYTES, tooLarge } from './profile-size';
 
 /** What a read found: the profile itself, or the deprecated secrets.json standing in for it. */
 export type LoadedProfile =
@@ -42,17 +35,6 @@ export interface ProfileStoreOptions extends PathInputs {
   overlayLimits?: OverlayLimits;
   /** From which profile size a validated text is remembered by its digest (tests set 0; default DIGEST_FROM_BYTES). */
   digestFromBytes?: number;
-}
-
-/** The profile as it is now, validated; a missing profile reads as a fresh template (kind "none"). */
-export function profileView(store: ProfileStore): ProfileView {
-  try {
-    const loaded = store.read();
-    return { path: loaded.path, kind: loaded.kind, profile: loaded.profile };
-  } catch (err) {
-    if (!(err instanceof VaultError && err.code === 'PROFILE_NOT_FOUND')) throw err;
-    return { path: store.paths.profile, kind: 'none', profile: store.readOrTemplate().profile };
-  }
 }
 
 /**
@@ -198,42 +180,10 @@ export class ProfileStore {
    * the entries of `ids`).
    */
   async updateIndex(ids: readonly CredentialId[], mutate: (profile: Profile, facts?: IndexFacts) => Profile, options: { allowOverLegacy?: boolean } = {}): Promise<Profile> {
-    const { fromBytes, maxBytes } = this.overlayLimits;
+    const { fromBytes } = this.overlayLimits;
     if ((stampOf(this.paths.profile)?.size ?? 0) < fromBytes) return this.update(mutate, options);
-    const done = await this.locked(async (_path, lock) => {
-      // The copy made from the profile as it is now (our writer's validated output), else no shortcut.
-      const lookup = this.reader.lookupBase();
-      if (!lookup || (stampOf(this.paths.profile)?.size ?? 0) < fromBytes) return undefined;
-      const overlay = this.reader.overlayFile.read(this.reader.warn);
-      // Its entries pass the schema, as they would at the next full write: a bad one is reported now, not carried on.
-      if (overlay) this.checkOverlay(overlay.entries);
-      const entries = new Map(overlay?.entries);
-      const view = lookupWithOverlay(lookup, entries);
-      if (!view) return undefined;
-      const partial: Record<string, unknown> = { ...lookup.head, credential_metadata: {} };
-      const metadata = partial['credential_metadata'] as Record<string, unknown>;
-      const before = partial as unknown as Profile;
-      let after: Profile;
-      try {
-        for (const id of ids) {
-          const meta = view.meta(id);
-          if (meta) metadata[id] = meta;
-        }
-        // The env var names are read from the copy only when asked (a custom credential's set).
-        after = mutate(before, { envVarOwners: { get: (name) => view.envVarOwner(name) } });
-      } catch (err) {
-        if (err instanceof DamagedLookup) return undefined; // a damaged line in the copy: the full write reads the profile
-        throw err;
-      }
-      if (!onlyEntriesOf(before, after, ids)) return undefined;
-      const next = parseProfileChange(before, after, this.paths.profile);
-      for (const id of ids) entries.set(id, (next.credential_metadata[id] as IndexedMeta | undefined) ?? null);
-      if (Buffer.byteLength(overlayText(entries)) > maxBytes) return undefined;
-      lock.assertHeld();
-      await this.reader.overlayFile.replace(entries);
-      this.forget();
-      return next;
-    });
+    const target = { reader: this.reader, path: this.paths.profile, limits: this.overlayLimits, checkOverlay: (entries: OverlayEntries) => this.checkOverlay(entries), forget: () => this.forget() };
+    const done = await this.locked(async (_path, lock) => updateThroughOverlay(target, ids, mutate, lock));
     return done ?? this.update(mutate, options);
   }
 
@@ -347,17 +297,4 @@ export class ProfileStore {
     refuseOverDeep(text, path, doc);
     return { profile: parseProfile(withoutPlaintext(doc), path), doc };
   }
-}
-
-/** What a write that adds nothing may still add past the limit: defaults and stamps of a hand-made profile. */
-const SETTLE_BYTES = 64 * 1024;
-
-function tooLarge(path: string, size: number, before?: number): VaultError {
-  // In bytes: near the limit, MiB to one decimal reads "16.0 MiB, over the 16 MiB limit".
-  const now = before !== undefined && before > PROFILE_WRITE_LIMIT ? `is already ${before} bytes and would grow to ${size}` : `would grow to ${size} bytes`;
-  return new VaultError(
-    'PROFILE_TOO_LARGE',
-    `${path} ${now}, over its ${PROFILE_WRITE_LIMIT}-byte (${PROFILE_WRITE_LIMIT / 2 ** 20} MiB) limit; nothing was stored.`,
-    'Delete credentials you no longer use (cpw-vault list, then cpw-vault delete), or keep them in a second profile (--profile PATH).',
-  );
 }
