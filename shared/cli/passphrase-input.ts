@@ -2,7 +2,7 @@ import { closeSync, constants, createReadStream, fstatSync, openSync, readSync, 
 import { VaultError } from '../core/errors';
 import { shellWord } from '../core/control-chars';
 import { registerPassphrase } from '../core/redact';
-import { modeString } from '../node/profile/secure-fs';
+import { modeString } from '../node/profile/file-access';
 import { descriptorFlags, descriptorTarget } from './descriptors';
 import { echoOffDuring } from './echo-off';
 import { cancelledIfInterrupted } from './signals';

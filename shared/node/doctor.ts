@@ -12,7 +12,7 @@ import type { DoctorReport, ProfileReport, RepairSummary, UnfinishedSwitch } fro
 import { unknownStatus, type WorkflowStatus } from '../core/workflows';
 import { readMoveRecord } from './credentials/backend-move';
 import { unfinishedSwitch } from './credentials/unfinished';
-import { folderCheck } from './profile/secure-fs';
+import { folderCheck } from './profile/trusted-folder';
 import { knownTimeZone } from './profile/time-zone';
 import type { ProfileReader } from './profile/reader';
 import { ProfileStore } from './profile/store';

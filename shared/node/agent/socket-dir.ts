@@ -2,7 +2,7 @@ import { sha256Hex } from '../builtins';
 import { isVaultError, type VaultError } from '../../core/errors';
 import { lstatSync, mkdirSync, realpathSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { modeString } from '../profile/secure-fs';
+import { modeString } from '../profile/file-access';
 import { unsafeSocketDir, vaultLocked } from '../secrets/vault-errors';
 import { socketListening } from './silent-agent';
 import { vaultFilesFor } from '../secrets/vault-files';

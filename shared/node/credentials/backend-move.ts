@@ -10,7 +10,8 @@ import type { Profile } from '../../core/profile-schema';
 import type { SecretStore } from '../../core/secret-store';
 import { withFileLock } from '../profile/file-lock';
 import { ABANDONED_AFTER_MS, currentOwner, isCurrentProcess, ownerIsGone } from '../profile/owner';
-import { ensurePrivateDir, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
+import { ensurePrivateDir } from '../profile/trusted-folder';
+import { readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
 import type { ProfileStore } from '../profile/store';
 import { readMany } from './credential-store';
 

@@ -6,7 +6,8 @@ import { VaultError } from '../../core/errors';
 import { backoff, DEFAULT_LOCK_WAIT_MS, withFileLock } from '../profile/file-lock';
 import { waitTeller } from '../profile/lock-wait-notice';
 import { ownerName, shown } from '../profile/owner';
-import { ensurePrivateDir, readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
+import { ensurePrivateDir } from '../profile/trusted-folder';
+import { readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
 
 /**
  * The journal file beside the profile (shared/core/journal.ts): names of

@@ -5,7 +5,8 @@ import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 import { MAX_SOURCE_BYTES, parseDotenv, parseHfTokenFile, parseJsonSource, type ParsedSource } from '../../core/migration-sources';
 import { LEGACY_SECRETS_PATH } from '../profile/paths';
-import { ioError, modeString, othersCanWrite, readAllBytes } from '../profile/secure-fs';
+import { ioError, modeString, othersCanWrite } from '../profile/file-access';
+import { readAllBytes } from '../profile/secure-fs';
 
 /** Where the HuggingFace CLI keeps its token: $HF_HOME/token, else ~/.cache/huggingface/token. */
 export function hfTokenPath(env: Readonly<Record<string, string | undefined>>, home = homedir()): string {

@@ -9,7 +9,8 @@ import { shellWord } from '../../core/control-chars';
 import { nestsDeeper } from '../../core/json-depth';
 import { indexedMeta, type IndexedMeta } from '../../core/profile-index';
 import type { Profile } from '../../core/profile-schema';
-import { fsyncDir, ioError, readSecureBytes, sameStamp, stampOf, type FileStamp, type writeSecureFile } from './secure-fs';
+import { fsyncDir, readSecureBytes, sameStamp, stampOf, type FileStamp, type writeSecureFile } from './secure-fs';
+import { ioError } from './file-access';
 
 /**
  * Changes to the credential index that a large profile has not taken in yet,

@@ -1,8 +1,14 @@
-import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, chmodSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 import { createTempBeside } from './temp-files';
+import { currentUid, ioError, modeString } from './file-access';
+import { ensurePrivateDir } from './trusted-folder';
+
+// Still importable from here for reader.ts, which takes them with the rest of this file.
+export { ioError } from './file-access';
+export { refuseLinkedFolder } from './trusted-folder';
 
 /** Largest file cpw-vault reads by default (secrets.json and the like). */
 export const MAX_FILE_BYTES = 1024 * 1024;
@@ -37,32 +43,6 @@ export function stampOf(path: string): FileStamp | undefined {
     throw ioError(err, path);
   }
 }
-
-const currentUid = typeof process.getuid === 'function' ? process.getuid() : undefined;
-
-/** The uid owning `path` itself (not followed), when it can be seen. */
-function ownerOf(path: string): number | undefined {
-  try {
-    return lstatSync(path, { throwIfNoEntry: false })?.uid;
-  } catch {
-    return undefined;
-  }
-}
-
-export function ioError(err: unknown, path: string): VaultError {
-  const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-  if (code === 'EACCES' || code === 'EPERM') {
-    const owner = ownerOf(path);
-    if (owner !== undefined && currentUid !== undefined && owner !== currentUid) {
-      // A name planted by another user in a shared folder (/tmp): the sticky bit lets nobody but them replace it.
-      return new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${owner}), so cpw-vault cannot replace it (${code}); nothing was written there.`, 'Keep the profile in a folder only you can write (cpw-vault uses ~/.cp-whisperx when no --profile is given), or ask that user or an admin to remove the file.', { cause: err });
-    }
-    return new VaultError('PROFILE_PERMISSIONS', `Permission denied for ${path} (${code}).`, `Check the owner and mode of ${path}: ls -l ${shellWord(path)}`, { cause: err });
-  }
-  if (code === 'EISDIR') return new VaultError('IO_ERROR', `${path} is a folder, where a file belongs (${code}); nothing was written there.`, 'Move that folder out of the way, or choose another path.', { cause: err });
-  return new VaultError('IO_ERROR', `Cannot access ${path} (${code}).`, `Check that ${path} exists and the disk is writable.`, { cause: err });
-}
-
 
 /**
  * Checks an opened sidecar (audit log, run history) before anything is
@@ -170,100 +150,8 @@ export function readAllBytes(fd: number, size: number): Buffer {
   return buf.subarray(0, read);
 }
 
-/**
- * Whether users other than this one can write `s`: its mode lets everyone, or a group other than the user's
- * primary group. A group-writable file or folder of the user's own group is fine (user private groups, umask 002).
- */
-export function othersCanWrite(s: Stats): boolean {
-  return (s.mode & 0o002) !== 0 || ((s.mode & 0o020) !== 0 && s.gid !== process.getgid?.());
-}
-
-export function modeString(mode: number): string {
-  return (mode & 0o777).toString(8).padStart(4, '0');
-}
-
 function symlinkError(path: string): VaultError {
   return new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to follow it.`, replaceLinkFix(path));
-}
-
-/**
- * Creates `dir` (0700) if needed and checks it is a folder a write can trust
- * (see {@link assertTrustedFolder}). When `dedicated` (a folder that belongs
- * to cpw-vault, like ~/.cp-whisperx) or just created, its mode is forced to
- * 0700 even if it already existed with a looser one. A shared folder chosen
- * with an explicit path is never chmod-ed, and a symlinked dedicated folder
- * is refused before anything is changed: its target is never chmod-ed.
- */
-export function ensurePrivateDir(dir: string, dedicated: boolean): void {
-  try {
-    if (dedicated) refuseLinkedFolder(dir);
-    const created = mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const s = lstatSync(dir);
-    if ((dedicated || created !== undefined) && s.isDirectory() && (s.mode & 0o777) !== 0o700 && s.uid === (currentUid ?? s.uid)) chmodSync(dir, 0o700);
-    assertTrustedFolder(dir, dedicated);
-  } catch (err) {
-    if (err instanceof VaultError) throw err;
-    throw ioError(err, dir);
-  }
-}
-
-/** PROFILE_SYMLINK when `dir` (cpw-vault's own folder, ~/.cp-whisperx) is a symbolic link. */
-export function refuseLinkedFolder(dir: string): void {
-  if (lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) {
-    throw new VaultError('PROFILE_SYMLINK', `${dir} is a symbolic link; refusing to follow it (its target is never changed).`, `Make it a real folder: mv ${shellWord(dir)} ${shellWord(`${dir}.link`)} && mkdir -m 700 ${shellWord(dir)}, then copy the files you need from ${dir}.link/`);
-  }
-}
-
-/**
- * Checks the folder a file is written (renamed) into, and returns its stat:
- * a dedicated folder (~/.cp-whisperx) must not be a symbolic link
- * (PROFILE_SYMLINK); a link elsewhere must belong to us or root (macOS'
- * /tmp) and lead to a folder. That folder must belong to us or root, and if
- * others can write it, carry the sticky bit (like /tmp): otherwise another
- * user could rename, replace or remove our files in it (PROFILE_PERMISSIONS).
- */
-function assertTrustedFolder(dir: string, dedicated: boolean): Stats {
-  if (dedicated) refuseLinkedFolder(dir);
-  const link = lstatSync(dir);
-  if (link.isSymbolicLink() && !trustedOwner(link.uid)) throw foreignFolder(dir, link.uid, 'symbolic link');
-  const s = link.isSymbolicLink() ? statSync(dir) : link;
-  if (!s.isDirectory()) throw new VaultError('PROFILE_INVALID', `${dir} is not a folder.`, `Move ${dir} aside, or choose another --profile path.`);
-  if (!trustedOwner(s.uid)) throw foreignFolder(dir, s.uid, 'folder');
-  // Windows has no POSIX owner or mode bits (getuid is absent there): nothing to check.
-  if (currentUid !== undefined && othersCanWrite(s) && !(s.mode & 0o1000)) {
-    throw new VaultError('PROFILE_PERMISSIONS', `${dir} can be written by other users and has no sticky bit (mode ${modeString(s.mode)}): they could replace or remove cpw-vault's files in it.`, `Use a folder only you can write, or as its owner: chmod o-w,g-w ${shellWord(dir)} (or chmod +t ${shellWord(dir)})`);
-  }
-  return s;
-}
-
-/**
- * What doctor says about the folder a profile is written into: the problem a
- * write would meet there (see {@link assertTrustedFolder}), or `shared` for a
- * folder others can write that carries the sticky bit (like /tmp). There
- * they cannot touch the vault's files, but a name they take first (the lock,
- * the history, the audit log) makes cpw-vault refuse that file. Nothing when
- * the folder does not exist yet.
- */
-export function folderCheck(dir: string): { problem?: VaultError; shared?: boolean } {
-  if (!lstatSync(dir, { throwIfNoEntry: false })) return {};
-  try {
-    const s = assertTrustedFolder(dir, false);
-    return { shared: currentUid !== undefined && (s.mode & 0o022) !== 0 && (s.mode & 0o1000) !== 0 };
-  } catch (err) {
-    return { problem: toFolderError(err, dir) };
-  }
-}
-
-function toFolderError(err: unknown, dir: string): VaultError {
-  return err instanceof VaultError ? err : ioError(err, dir);
-}
-
-function trustedOwner(uid: number): boolean {
-  return currentUid === undefined || uid === currentUid || uid === 0;
-}
-
-function foreignFolder(dir: string, uid: number, what: string): VaultError {
-  return new VaultError('PROFILE_PERMISSIONS', `${dir} is a ${what} of another user (uid ${uid}); refusing to write in it.`, 'Use a profile in a folder you own (--profile PATH).');
 }
 
 /** fsync of a folder, so a rename or unlink in it is on disk (a file system that refuses it is left as is). */

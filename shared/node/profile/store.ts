@@ -11,7 +11,8 @@ import { agrees, foldOverlay, OVERLAY_LIMITS, overlayFix, type Overlay, type Ove
 import { sidecarPath, type PathInputs, type ProfilePaths } from './paths';
 import { ProfileReader, readSecureUtf8, refuseOverDeep, UNPARSED, type RawProfile } from './reader';
 import { ValidatedText } from './validated-text';
-import { ensurePrivateDir, PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT, stampOf, writeSecureFile } from './secure-fs';
+import { ensurePrivateDir } from './trusted-folder';
+import { PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT, stampOf, writeSecureFile } from './secure-fs';
 import { orphanTemps, removeOrphanTemps } from './temp-files';
 import { updateThroughOverlay, type IndexFacts } from './index-update';
 import { SETTLE_BYTES, tooLarge } from './profile-size';

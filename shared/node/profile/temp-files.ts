@@ -5,7 +5,7 @@ import { constants, lstatSync, openSync, readdirSync, statSync, unlinkSync, type
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 import { basename, dirname, join } from 'node:path';
-import { ioError } from './secure-fs';
+import { ioError } from './file-access';
 
 const currentUid = typeof process.getuid === 'function' ? process.getuid() : undefined;
 

@@ -3,7 +3,8 @@ import { redactDeep } from '../../core/redact';
 import { AUDIT_EVENTS, type AuditEvent, type AuditEventName } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
 import { defaultWarn } from '../profile/reader';
-import { assertOwnFile, ioError, isPrivateFile, readSecureFile } from '../profile/secure-fs';
+import { assertOwnFile, isPrivateFile, readSecureFile } from '../profile/secure-fs';
+import { ioError } from '../profile/file-access';
 import { VaultError } from '../../core/errors';
 import { isoString } from '../../core/iso-time';
 

@@ -2,7 +2,8 @@
 // file for the old one without holding up the appends made meanwhile.
 import { closeSync, constants, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import type { HeldLock } from '../profile/file-lock';
-import { assertOwnFile, ioError } from '../profile/secure-fs';
+import { assertOwnFile } from '../profile/secure-fs';
+import { ioError } from '../profile/file-access';
 import { createTempBeside } from '../profile/temp-files';
 import type { RunRecord } from '../../core/records';
 import type { ReadEnd } from './run-events';

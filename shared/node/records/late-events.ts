@@ -13,7 +13,8 @@ import { shellWord } from '../../core/control-chars';
 import { VaultError } from '../../core/errors';
 import { uniqueHex } from '../builtins';
 import { withFileLock, withFileLockNow } from '../profile/file-lock';
-import { assertOwnFile, assertPrivateFile, ioError, readAllText } from '../profile/secure-fs';
+import { assertOwnFile, assertPrivateFile, readAllText } from '../profile/secure-fs';
+import { ioError } from '../profile/file-access';
 import { appendLine, parseEvent } from './run-events';
 
 /**

@@ -6,7 +6,8 @@ import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from '
 import { VaultError } from '../../core/errors';
 import { parseOwnJson } from '../../core/json-depth';
 import type { RunRecord } from '../../core/records';
-import { assertOwnFile, assertPrivateFile, ioError, readSecureBytes } from '../profile/secure-fs';
+import { assertOwnFile, assertPrivateFile, readSecureBytes } from '../profile/secure-fs';
+import { ioError } from '../profile/file-access';
 import { isLive } from './run-liveness';
 import { MAX_SPARED, MAX_SPARED_BYTES } from './history-compaction';
 

@@ -11,7 +11,7 @@ import { appendLine, EventFold, readLines, type ReadEnd, type RunEvent } from '.
 import { LegacyHistory } from './legacy-history';
 import { LATE_WAIT_MS, lateEvents, removeLate, TAKE_IN_MAX, takeInLate, withLockOrLate, withLockOrLateNow } from './late-events';
 import { isInterrupted, isLive } from './run-liveness';
-import { ensurePrivateDir } from '../profile/secure-fs';
+import { ensurePrivateDir } from '../profile/trusted-folder';
 import { isoString } from '../../core/iso-time';
 import { byStart, startTime } from './run-order';
 

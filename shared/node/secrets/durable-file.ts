@@ -2,7 +2,8 @@ import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSy
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
-import { ioError, modeString, replaceLinkFix } from '../profile/secure-fs';
+import { ioError, modeString } from '../profile/file-access';
+import { replaceLinkFix } from '../profile/secure-fs';
 import { createTempBeside, missingFolder, removeOrphanTemps } from '../profile/temp-files';
 
 /** Largest vault, identity or export file read (values are at most 8 KiB each). */

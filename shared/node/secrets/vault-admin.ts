@@ -4,7 +4,7 @@ import { hasLoneSurrogate } from '../../core/credential';
 import { VaultError, isVaultError } from '../../core/errors';
 import { serializeVaultContent } from '../../core/vault-content';
 import { withFileLock } from '../profile/file-lock';
-import { ensurePrivateDir } from '../profile/secure-fs';
+import { ensurePrivateDir } from '../profile/trusted-folder';
 import { readPrivateFile, removeTempsOf, writeFileDurably } from './durable-file';
 import { MIN_PASSPHRASE_LENGTH, SCRYPT_LOG_N, identityFileText, newVaultKey, openWithPassphrase, parseIdentityFile, sealToRecipient, sealWithPassphrase, type VaultKey } from './vault-crypto';
 import { vaultNotFound } from './vault-errors';

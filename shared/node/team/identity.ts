@@ -5,7 +5,8 @@ import { isVaultError, VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 import { registerSecret } from '../../core/redact';
 import { withFileLock } from '../profile/file-lock';
-import { ensurePrivateDir, modeString } from '../profile/secure-fs';
+import { ensurePrivateDir } from '../profile/trusted-folder';
+import { modeString } from '../profile/file-access';
 
 /**
  * The user's team identity: an age X25519 key pair whose secret half lives

@@ -1,0 +1,41 @@
+import { lstatSync, type Stats } from 'node:fs';
+import { VaultError } from '../../core/errors';
+import { shellWord } from '../../core/control-chars';
+
+/** This process's uid; undefined on Windows (no POSIX owners there: the owner checks are skipped). */
+export const currentUid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+
+/** The uid owning `path` itself (not followed), when it can be seen. */
+function ownerOf(path: string): number | undefined {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false })?.uid;
+  } catch {
+    return undefined;
+  }
+}
+
+export function ioError(err: unknown, path: string): VaultError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+  if (code === 'EACCES' || code === 'EPERM') {
+    const owner = ownerOf(path);
+    if (owner !== undefined && currentUid !== undefined && owner !== currentUid) {
+      // A name planted by another user in a shared folder (/tmp): the sticky bit lets nobody but them replace it.
+      return new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${owner}), so cpw-vault cannot replace it (${code}); nothing was written there.`, 'Keep the profile in a folder only you can write (cpw-vault uses ~/.cp-whisperx when no --profile is given), or ask that user or an admin to remove the file.', { cause: err });
+    }
+    return new VaultError('PROFILE_PERMISSIONS', `Permission denied for ${path} (${code}).`, `Check the owner and mode of ${path}: ls -l ${shellWord(path)}`, { cause: err });
+  }
+  if (code === 'EISDIR') return new VaultError('IO_ERROR', `${path} is a folder, where a file belongs (${code}); nothing was written there.`, 'Move that folder out of the way, or choose another path.', { cause: err });
+  return new VaultError('IO_ERROR', `Cannot access ${path} (${code}).`, `Check that ${path} exists and the disk is writable.`, { cause: err });
+}
+
+/**
+ * Whether users other than this one can write `s`: its mode lets everyone, or a group other than the user's
+ * primary group. A group-writable file or folder of the user's own group is fine (user private groups, umask 002).
+ */
+export function othersCanWrite(s: Stats): boolean {
+  return (s.mode & 0o002) !== 0 || ((s.mode & 0o020) !== 0 && s.gid !== process.getgid?.());
+}
+
+export function modeString(mode: number): string {
+  return (mode & 0o777).toString(8).padStart(4, '0');
+}
