@@ -1,7 +1,8 @@
 import { checkFormat, plainSlotProblem } from './catalog';
 import { splitCredentialId, valueProblem, type CredentialId } from './credential';
 import { distinctEnvVars, movedEnvVarText, type MovedEnvVar } from './env-var-names';
-import { maySecret, type ParsedSource, type SourceKind } from './migration-sources';
+import type { ParsedSource, SourceKind } from './migration-sources';
+import { maySecret } from './secret-likeness';
 import { NEVER_SHARED_ID } from './team-document';
 
 /** What migration will do with one source entry. */

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VaultError } from '../../shared/core/errors';
 import { planMigration, type StoredComparison } from '../../shared/core/migration-plan';
-import { customTargetFor, parseDotenv, parseHfTokenFile, parseJsonSource } from '../../shared/core/migration-sources';
+import { customTargetFor, parseHfTokenFile, parseJsonSource } from '../../shared/core/migration-sources';
+import { parseDotenv } from '../../shared/core/dotenv-source';
 import { thrown } from '../helpers/errors';
 
 const HF = `hf_${'Mig1'.repeat(9)}`;

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH, overDeepAt, parseJson } from '../../shared/core/json';
 import { nestsDeeper } from '../../shared/core/json-depth';
 import { planMigration } from '../../shared/core/migration-plan';
-import { MAX_SOURCE_BYTES, parseDotenv, parseJsonSource } from '../../shared/core/migration-sources';
+import { MAX_SOURCE_BYTES, parseJsonSource } from '../../shared/core/migration-sources';
+import { parseDotenv } from '../../shared/core/dotenv-source';
 import { thrown } from '../helpers/errors';
 
 const absent = () => 'absent' as const;
