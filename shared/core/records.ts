@@ -69,3 +69,20 @@ export function formatDuration(ms: number): string {
   const h = Math.floor(m / 60);
   return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
 }
+
+/** Counts by status and workflow. Keyed by names from the file: objects without a prototype (a workflow "__proto__" is a workflow). */
+export function runStats(runs: readonly RunRecord[]): RunStats {
+  const by_status = Object.assign(Object.create(null) as Record<RunStatus, number>, Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])));
+  const by_workflow = Object.create(null) as RunStats['by_workflow'];
+  for (const r of runs) {
+    // A hand-written or damaged line may lack either, or hold another type: counted as "unknown", not "undefined".
+    const status = (typeof r.status === 'string' && r.status ? r.status : 'unknown') as RunStatus;
+    by_status[status] = (by_status[status] ?? 0) + 1;
+    const w = (by_workflow[typeof r.workflow === 'string' ? r.workflow : 'unknown'] ??= { total: 0, succeeded: 0, failed: 0 });
+    w.total++;
+    if (r.status === 'succeeded') w.succeeded++;
+    if (r.status === 'failed') w.failed++;
+  }
+  const finished = by_status.succeeded + by_status.failed;
+  return { total: runs.length, by_status, by_workflow, success_rate: finished ? by_status.succeeded / finished : null };
+}

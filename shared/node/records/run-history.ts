@@ -2,7 +2,7 @@ import { uniqueHex } from '../builtins';
 import { dirname } from 'node:path';
 import { withoutControlChars, withoutControlCharsDeep } from '../../core/control-chars';
 import { VaultError } from '../../core/errors';
-import { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
+import { RUN_STATUSES, runStats, type RunRecord, type RunStats } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
 import { currentOwner } from '../profile/owner';
 import { removeOrphanTemps } from '../profile/temp-files';
@@ -155,22 +155,9 @@ export class RunHistory {
     return true;
   }
 
-  /** Counts by status and workflow. Keyed by names from the file: objects without a prototype (a workflow "__proto__" is a workflow). */
+  /** Counts by status and workflow (see runStats). */
   stats(): RunStats {
-    const runs = this.read();
-    const by_status = Object.assign(Object.create(null) as Record<RunStatus, number>, Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])));
-    const by_workflow = Object.create(null) as RunStats['by_workflow'];
-    for (const r of runs) {
-      // A hand-written or damaged line may lack either, or hold another type: counted as "unknown", not "undefined".
-      const status = (typeof r.status === 'string' && r.status ? r.status : 'unknown') as RunStatus;
-      by_status[status] = (by_status[status] ?? 0) + 1;
-      const w = (by_workflow[typeof r.workflow === 'string' ? r.workflow : 'unknown'] ??= { total: 0, succeeded: 0, failed: 0 });
-      w.total++;
-      if (r.status === 'succeeded') w.succeeded++;
-      if (r.status === 'failed') w.failed++;
-    }
-    const finished = by_status.succeeded + by_status.failed;
-    return { total: runs.length, by_status, by_workflow, success_rate: finished ? by_status.succeeded / finished : null };
+    return runStats(this.read());
   }
 
   /**
