@@ -164,9 +164,9 @@ export async function lightMain(argv: string[], given?: CliIO, extensions: Recor
   };
   // Output is held back until the command is done, so a hand-over to the full CLI never prints anything twice
   // (not for exec: its stage talks to the terminal while it runs, and it hands over only before the stage starts).
-  const held: Array<['out' | 'err', string]> = [];
+  const held: Array<['out', string | Uint8Array] | ['err', string]> = [];
   // Taken out before it is written: a write that fails (a full disk) is reported once, never written again.
-  const flush = () => held.splice(0).forEach(([to, text]) => io[to](text));
+  const flush = () => held.splice(0).forEach((h) => (h[0] === 'out' ? io.out(h[1]) : io.err(h[1])));
   const lightIO: CliIO = args.command === 'exec' ? io : { ...io, out: (text) => void held.push(['out', text]), err: (text) => void held.push(['err', text]) };
   warn = (m) => lightIO.err(`warning: ${defused(m)}\n`);
   try {

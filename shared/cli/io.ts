@@ -8,8 +8,8 @@ import { createRequire } from 'node:module';
  * environment, prompts (loaded only when a command asks).
  */
 export interface CliIO {
-  /** Data only (values, tables, JSON). */
-  out(text: string): void;
+  /** Data only (values, tables, JSON): text, or bytes already UTF-8 (list's kept table, never decoded to be encoded again). */
+  out(text: string | Uint8Array): void;
   /** Messages, warnings, progress. */
   err(text: string): void;
   env: Readonly<Record<string, string | undefined>>;
@@ -142,8 +142,8 @@ function pause(ms: number): void {
  * A reader that went away (`cpw-vault runs | head -1`) only ends the output:
  * the command finishes with its own exit code, never an internal error.
  */
-function writeStdout(text: string): void {
-  const bytes = Buffer.from(text, 'utf8');
+function writeStdout(text: string | Uint8Array): void {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   for (let done = 0; done < bytes.length && !stdoutGone; ) {
     try {
       done += writeSync(1, bytes, done);

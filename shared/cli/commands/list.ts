@@ -51,7 +51,7 @@ export async function list(_args: object, ctx: CliContext): Promise<ExitCode> {
 }
 
 /** The table and warnings of every credential, made from the index; kept for the next list when `state` still holds. */
-async function listing(reader: ReadVault, state: ListingState | undefined): Promise<Listing> {
+async function listing(reader: ReadVault, state: ListingState | undefined): Promise<Listing & { table: string }> {
   const creds = reader.listCredentials();
   // A value that is no secret (the OpenAI organization ID) is shown in full (its hint is cut to 16 characters),
   // unless it has a secret's shape (a key pasted there by an older version): then masked, as a secret's hint.
@@ -62,7 +62,7 @@ async function listing(reader: ReadVault, state: ListingState | undefined): Prom
   // Asked of the few that are no secret: not a promise for each of 10,000 rows (2 MB of garbage, ~1 ms).
   const plainHints = new Map(await Promise.all(creds.flatMap((c) => (c.meta && !c.secret ? [plain(c.id, c.meta.hint).then((h) => [c.id, h] as const)] : []))));
   const rows = creds.map((c) => [c.service, c.key, sourceLabel(c.source), plainHints.get(c.id) ?? c.meta?.hint ?? '-', shortDate(c.meta?.created_at), shortDate(c.meta?.last_used_at)]);
-  const made: Listing = { table: table(['SERVICE', 'KEY', 'SOURCE', 'HINT', 'CREATED', 'LAST USED'], rows), clashes: envVarClashes(reader, creds) };
+  const made = { table: table(['SERVICE', 'KEY', 'SOURCE', 'HINT', 'CREATED', 'LAST USED'], rows), clashes: envVarClashes(reader, creds) };
   if (state) await keepListing(state, reader.listingState(), made, creds);
   return made;
 }
