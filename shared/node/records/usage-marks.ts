@@ -36,10 +36,14 @@ export class UsageMarks {
       this.ensureDir();
       const mark = lstatSync(path, { throwIfNoEntry: false });
       if (mark && (!mark.isFile() || (uid !== undefined && mark.uid !== uid))) throw Object.assign(new Error('not our file'), { code: 'EPERM' });
+      // The folder's own times move too (its ctime with them), so a cache of what list shows (shared/cli/list-cache.ts)
+      // knows a mark changed from one stat of the folder, not one of each of 10,000 marks. Before the mark, and again
+      // after it: moved only after, a read killed between the two left the mark changed and the folder not, and list
+      // printed the old last use from its cache until something else changed. Moved first, a cache made before is
+      // no longer used, and one made between the two is not kept (its folder changed within the racy margin).
+      utimesSync(this.dir, now, now);
       if (!mark) closeSync(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600));
       utimesSync(path, now, now);
-      // The folder's own times move too (its ctime with them), so a cache of what list shows (shared/cli/list-cache.ts)
-      // knows a mark changed from one stat of the folder, not one of each of 10,000 marks.
       utimesSync(this.dir, now, now);
     } catch (err) {
       // Usage is a convenience: a read must never fail for it. Say so once.

@@ -1,0 +1,76 @@
+// list's cache (shared/cli/list-cache.ts) under attack: processes killed at
+// chosen system calls (strace's fault injection, so the instant is exact, not
+// a guess of timing), and what a kept listing leaves behind. Each case ends
+// by comparing list with what a list without the cache prints.
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RACY_MS } from '../../shared/cli/list-cache';
+import { BIN, cli } from '../helpers/cli';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const HF = `hf_${'ListAttack'.repeat(4)}`;
+
+const dirOf = (t: TempHome) => join(t.home, '.cp-whisperx');
+const cachePath = (t: TempHome) => join(dirOf(t), 'profile.listing');
+
+async function ok(t: TempHome, args: string[], input?: string) {
+  const r = await cli(t, args, input === undefined ? {} : { input });
+  expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+  return r;
+}
+
+/** Waits until each of `files` is older than the racy margin (its newest time). */
+async function olderThanRacy(files: string[]): Promise<void> {
+  const newest = () => Math.max(...files.map((f) => (existsSync(f) ? Math.max(lstatSync(f).mtimeMs, lstatSync(f).ctimeMs) : 0)));
+  while (Date.now() - newest() <= RACY_MS + 100) await new Promise((r) => setTimeout(r, 100));
+}
+
+/** Waits until every file list's rows come from is older than the racy margin (a cache made then is used). */
+const quiet = (t: TempHome) => olderThanRacy(['user.profile', 'profile.changes', 'usage', 'journal'].map((f) => join(dirOf(t), f)));
+
+/** What list prints without a cache (made again, then removed). */
+async function fresh(t: TempHome): Promise<string> {
+  const kept = existsSync(cachePath(t)) ? readFileSync(cachePath(t)) : undefined;
+  rmSync(cachePath(t), { force: true });
+  const r = await cli(t, ['list']);
+  if (kept) writeFileSync(cachePath(t), kept, { mode: 0o600 });
+  return r.stdout;
+}
+
+/** Runs cpw-vault under strace, which sends SIGKILL when `syscall` is entered for the `when`-th time. */
+function killedAt(t: TempHome, args: string[], syscall: string, when: number) {
+  const log = join(t.root, `strace-${syscall}-${when}.log`);
+  const r = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', `trace=${syscall}`, '-e', `inject=${syscall}:signal=KILL:when=${when}`, process.execPath, BIN, ...args], {
+    cwd: t.cwd,
+    env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service },
+    encoding: 'utf8',
+  });
+  return { status: r.status, signal: r.signal, calls: readFileSync(log, 'utf8').split('\n').filter((l) => l.includes(`${syscall}(`)) };
+}
+
+describe('list cache, attacked', () => {
+  it('a read killed while it marks a credential used never leaves list printing the old last use', async () => {
+    const t = makeTempHome();
+    await ok(t, ['set', 'huggingface', 'token'], HF);
+    await ok(t, ['get', 'huggingface', 'token']);
+    const mark = join(dirOf(t), 'usage', 'huggingface.token');
+    // Kill the read at each of the times it sets (the mark's and its folder's), one run each.
+    for (let when = 1; ; when++) {
+      // Its last use long ago (a read now marks it again), then a kept listing that says so.
+      spawnSync('touch', ['-d', '2020-01-01T00:00:00Z', mark]);
+      await quiet(t);
+      rmSync(cachePath(t), { force: true });
+      await ok(t, ['list']);
+      expect(existsSync(cachePath(t))).toBe(true);
+      const run = killedAt(t, ['get', 'huggingface', 'token'], 'utimensat', when);
+      if (run.signal !== 'SIGKILL') {
+        expect(when, 'a read sets times twice or more (mark, folder)').toBeGreaterThan(2);
+        break;
+      }
+      const out = (await cli(t, ['list'])).stdout;
+      expect(out, `killed at its time-setting call ${when}: ${run.calls.join('\n')}`).toBe(await fresh(t));
+    }
+  });
+});
