@@ -1,7 +1,9 @@
 import { version } from '../../package.json';
 import type { EnvVarClash } from '../core/env-var-names';
 import type { CredentialView } from '../core/views';
+import { lstatSync, unlinkSync } from 'node:fs';
 import { PROFILE_READ_LIMIT, readSecureBytes, writeSecureFile } from '../node/profile/secure-fs';
+import { orphanTemps } from '../node/profile/temp-files';
 import { findSortedLine, sortKey } from '../node/profile/sorted-lines';
 import type { ListingState } from '../node/vault/read-sources';
 
@@ -116,8 +118,24 @@ export async function keepListing(before: ListingState, after: ListingState | un
   const fromEnv = creds.flatMap((c) => (c.source?.kind === 'env' ? [`${c.id} ${c.source.name}`] : [])).sort();
   const meta = JSON.stringify({ clashes: listing.clashes, fromEnv, names: Buffer.byteLength(names), table: Buffer.byteLength(listing.table) });
   try {
+    removeKilledWrites(after.cachePath);
     await writeSecureFile(after.cachePath, `${MAGIC}\n${after.key}\n${meta}\n${names}${listing.table}`, after.dedicatedDir);
   } catch {
     // only a shortcut
+  }
+}
+
+/**
+ * Removes the temp files of lists killed while they wrote the cache (`profile.listing.tmp-<hex>`, ours, regular
+ * files): the profile's cleanup does not know this name, so each kill left a copy of the table (up to megabytes)
+ * for good. Only those older than RACY_MS: a list writing one now (in milliseconds) keeps it.
+ */
+function removeKilledWrites(cachePath: string): void {
+  for (const file of orphanTemps(cachePath, false)) {
+    try {
+      if (Date.now() - lstatSync(file).mtimeMs > RACY_MS) unlinkSync(file);
+    } catch {
+      // gone already (another list removed it)
+    }
   }
 }

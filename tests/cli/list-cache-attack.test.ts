@@ -3,7 +3,7 @@
 // a guess of timing), and what a kept listing leaves behind. Each case ends
 // by comparing list with what a list without the cache prints.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RACY_MS } from '../../shared/cli/list-cache';
@@ -14,6 +14,7 @@ const HF = `hf_${'ListAttack'.repeat(4)}`;
 
 const dirOf = (t: TempHome) => join(t.home, '.cp-whisperx');
 const cachePath = (t: TempHome) => join(dirOf(t), 'profile.listing');
+const tempsOf = (t: TempHome) => readdirSync(dirOf(t)).filter((f) => f.startsWith('profile.listing.tmp-'));
 
 async function ok(t: TempHome, args: string[], input?: string) {
   const r = await cli(t, args, input === undefined ? {} : { input });
@@ -72,5 +73,22 @@ describe('list cache, attacked', () => {
       const out = (await cli(t, ['list'])).stdout;
       expect(out, `killed at its time-setting call ${when}: ${run.calls.join('\n')}`).toBe(await fresh(t));
     }
+  });
+
+  it('a list killed as it puts its cache in place leaves no copy of the table behind, once another list writes', async () => {
+    const t = makeTempHome();
+    await ok(t, ['set', 'huggingface', 'token'], HF);
+    await quiet(t);
+    const run = killedAt(t, ['list'], 'rename', 1);
+    expect(run.signal).toBe('SIGKILL');
+    const [temp] = tempsOf(t);
+    expect(temp, 'the killed list had written its temp file').toBeDefined();
+    expect(readFileSync(join(dirOf(t), temp!), 'utf8')).toContain('huggingface');
+    // Older than any write in progress: the next list that writes the cache removes it.
+    await olderThanRacy([join(dirOf(t), temp!)]);
+    const r = await ok(t, ['list']);
+    expect(existsSync(cachePath(t))).toBe(true);
+    expect(tempsOf(t)).toEqual([]);
+    expect(r.stdout).toBe(await fresh(t));
   });
 });
