@@ -3,7 +3,7 @@
 // a guess of timing), and what a kept listing leaves behind. Each case ends
 // by comparing list with what a list without the cache prints.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RACY_MS } from '../../shared/cli/list-cache';
@@ -90,5 +90,25 @@ describe('list cache, attacked', () => {
     expect(existsSync(cachePath(t))).toBe(true);
     expect(tempsOf(t)).toEqual([]);
     expect(r.stdout).toBe(await fresh(t));
+  });
+
+  it('a delete right before a list leaves no kept listing holding what the profile no longer does', async () => {
+    const t = makeTempHome();
+    const org = 'org-DeletedOrgName77';
+    await ok(t, ['set', 'openai', 'organization_id'], org);
+    await ok(t, ['set', 'huggingface', 'token'], HF);
+    await quiet(t);
+    await ok(t, ['list']);
+    expect(readFileSync(cachePath(t), 'utf8')).toContain(org);
+    await ok(t, ['delete', 'openai', 'organization_id', '--yes']);
+    expect(readFileSync(t.profile, 'utf8')).not.toContain(org);
+    // The list comes within the racy margin of a change (here the profile's time put ahead, so the margin holds
+    // however slow this machine is): it keeps no listing, and leaves none that shows the deleted organization ID.
+    const ahead = new Date(Date.now() + 3_600_000);
+    utimesSync(t.profile, ahead, ahead);
+    const out = (await ok(t, ['list'])).stdout;
+    expect(out).not.toContain(org);
+    expect(existsSync(cachePath(t)) ? readFileSync(cachePath(t), 'utf8') : '').not.toContain(org);
+    expect(out).toBe(await fresh(t));
   });
 });
