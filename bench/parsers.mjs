@@ -12,7 +12,7 @@ const MIB = 1024 * 1024;
 async function parsers() {
   const { build } = await import('esbuild');
   const out = join(process.env.HOME ?? root, 'parsers.mjs');
-  const contents = "export { parseDotenv, parseJsonSource } from './shared/core/migration-sources'; export { parseJson } from './shared/core/json';";
+  const contents = "export { parseJsonSource } from './shared/core/migration-sources'; export { parseDotenv } from './shared/core/dotenv-source'; export { parseJson } from './shared/core/json';";
   await build({ stdin: { contents, resolveDir: root, loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'error', mainFields: ['module', 'main'] });
   return import(pathToFileURL(out).href);
 }

@@ -37,10 +37,30 @@ describe('last use', () => {
     expect(shown).toBeLessThanOrEqual(after);
     expect((await cli(t, ['list'])).stdout).not.toContain(ahead.toISOString().slice(0, 10));
 
-    // A mark from seconds ago is still not rewritten (at most one write a minute).
-    const recent = new Date(Date.now() - 5_000);
+    // A mark from seconds ago (since the credential was stored: one older is a deleted one's) is still not
+    // rewritten (at most one write a minute).
+    const created = JSON.parse((await cli(t, ['list', '--json'])).stdout).credentials.find((c: { id: string }) => c.id === 'huggingface.token').meta.created_at as string;
+    const recent = new Date(Math.max(Date.parse(created) + 1, Date.now() - 5_000));
     utimesSync(mark, recent, recent);
     expect((await cli(t, ['get', 'huggingface', 'token'])).code).toBe(0);
     expect(Math.abs(statSync(mark).mtimeMs - recent.getTime())).toBeLessThan(1000);
+  });
+
+  it('a credential deleted and stored again was not used since: the mark of the one deleted is not its last use', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    expect((await cli(t, ['get', 'huggingface', 'token'])).code).toBe(0);
+    const mark = join(dirname(t.profile), 'usage', 'huggingface.token');
+    const used = statSync(mark).mtimeMs;
+    expect(await lastUsed(t)).toBe(Math.floor(used));
+    expect((await cli(t, ['delete', 'huggingface', 'token', '--yes'])).code).toBe(0);
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    // The mark is still there (a delete does not remove it), older than the credential stored again.
+    expect(statSync(mark).mtimeMs).toBe(used);
+    expect(Number.isNaN(await lastUsed(t))).toBe(true);
+    expect((await cli(t, ['list'])).stdout).toMatch(/huggingface +token +keychain +\S+ +\d{4}-\d\d-\d\d \d\d:\d\dZ +-\n/);
+    // Read now, it is used now.
+    expect((await cli(t, ['get', 'huggingface', 'token'])).code).toBe(0);
+    expect(Date.now() - (await lastUsed(t))).toBeLessThan(DAY_MS / 2);
   });
 });

@@ -21,8 +21,11 @@ export class UsageMarks {
 
   constructor(readonly dir: string, private readonly warn: (message: string) => void) {}
 
-  /** Marks `id` used at `now`, unless its mark is younger than the resolution. Never throws. */
-  touch(id: CredentialId, now: Date): void {
+  /**
+   * Marks `id` used at `now`, unless its mark is younger than the resolution and not older than `createdAt` (the
+   * credential's creation: a mark before it is one deleted before's, see {@link markSince}). Never throws.
+   */
+  touch(id: CredentialId, now: Date, createdAt?: string): void {
     if (!isCredentialId(id)) return;
     const path = join(this.dir, id);
     try {
@@ -30,7 +33,7 @@ export class UsageMarks {
       // A mark in the future (written while the clock was ahead) is rewritten: skipped, it would show a last
       // use still to come until the clock caught up with it.
       const age = s ? now.getTime() - s.mtimeMs : Infinity;
-      if (age >= 0 && age < USAGE_RESOLUTION_MS) return;
+      if (age >= 0 && age < USAGE_RESOLUTION_MS && !(createdAt !== undefined && s!.mtimeMs < Date.parse(createdAt))) return;
       // Before any write (at most once a minute): the folder, then the mark, must be ours. utimes follows
       // links, so a mark that is a link or another user's file is never touched.
       this.ensureDir();
@@ -84,6 +87,14 @@ export class UsageMarks {
       mkdirSync(this.dir, { mode: 0o700 });
     }
   }
+}
+
+/**
+ * `mark`, unless it is older than the credential's creation: then it is a use of one deleted before, under the same
+ * id (delete leaves its mark: a read may be marking it as it is deleted), and the credential made since was not used.
+ */
+export function markSince(mark: string | undefined, createdAt: string): string | undefined {
+  return mark !== undefined && Date.parse(mark) < Date.parse(createdAt) ? undefined : mark;
 }
 
 /** The later of two ISO times (either may be missing). */

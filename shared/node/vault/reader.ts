@@ -11,7 +11,7 @@ import type { CredentialSource, CredentialView } from '../../core/views';
 import { fixLine, type WorkflowName, type WorkflowStatus } from '../../core/workflows';
 import type { AuditLog } from '../records/audit-log';
 import { nearCatalogId } from '../../core/near-names';
-import { laterOf } from '../records/usage-marks';
+import { laterOf, markSince } from '../records/usage-marks';
 import type { ReadView } from './read-view';
 import { ReadSources } from './read-sources';
 import { envVarClashOf, envVarsOf, handedOnFrom, valueFromEnv } from './env-reads';
@@ -85,7 +85,8 @@ export class VaultReader extends ReadSources {
   /** Records a read a caller gets: its value joins the redaction registry, its last use is marked, the audit log says who read it from where. */
   async noteRead(id: CredentialId, found: CredentialValue, view: ReadView | undefined): Promise<void> {
     registerSecret(found.value);
-    if (found.source.kind !== 'env' && view?.kind === 'profile' && view.index.meta(id)) this.deps.usage.touch(id, this.deps.now());
+    const meta = found.source.kind !== 'env' && view?.kind === 'profile' ? view.index.meta(id) : undefined;
+    if (meta) this.deps.usage.touch(id, this.deps.now(), meta.created_at);
     // Where it came from as the user knows it: a value in the age vault file is "file" (it said "keychain").
     const source = found.source.kind === 'keychain' && view?.kind === 'profile' && view.index.storage.backend === 'file' ? 'file' : found.source.kind;
     await this.record({ event: 'credential_read', caller: this.caller, credential: id, details: { source } });
@@ -209,7 +210,7 @@ export class VaultReader extends ReadSources {
     return this.allIds(view).map((id) => {
       const entry = catalogEntry(id);
       const indexed = metas[id];
-      const meta = indexed ? ({ ...indexed, last_used_at: laterOf(indexed.last_used_at, used.get(id)) ?? null } as CredentialMeta) : undefined;
+      const meta = indexed ? ({ ...indexed, last_used_at: laterOf(indexed.last_used_at, markSince(used.get(id), indexed.created_at)) ?? null } as CredentialMeta) : undefined;
       const { service, key } = splitCredentialId(id);
       const envVars = this.envVarsFor(id, view);
       // Fields in the order callers (and `list --json`) have always seen them.
