@@ -2,6 +2,7 @@ import { version } from '../../package.json';
 import type { EnvVarClash } from '../core/env-var-names';
 import type { CredentialView } from '../core/views';
 import { lstatSync, unlinkSync } from 'node:fs';
+import { removeOwnFile } from '../node/profile/file-access';
 import { PROFILE_READ_LIMIT, readSecureBytes, writeSecureFile } from '../node/profile/secure-fs';
 import { orphanTemps } from '../node/profile/temp-files';
 import { findSortedLine, sortKey } from '../node/profile/sorted-lines';
@@ -50,8 +51,6 @@ const NL = 0x0a;
 const TAB = 0x09;
 
 class DamagedCache extends Error {}
-
-const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
 
 /** The listing kept for `state`, when it matches the files and this environment; undefined otherwise (then list makes it). */
 export function readListing(state: ListingState, env: Readonly<Record<string, string | undefined>>): Listing | undefined {
@@ -111,10 +110,12 @@ function envRows(bytes: Buffer, from: number, to: number, env: Readonly<Record<s
 /**
  * Keeps `listing`, made from `creds` read while the files had the stamps of `before`, when they still have them
  * (`after`) and none changed too recently to tell (see RACY_MS); else removes the cache there (list makes its rows
- * only when none matched). A failure only costs the next list its rows.
+ * only when none matched): it shows what the profile held before (a deleted credential's hint, an organization ID
+ * since replaced, in full), and a list within the racy margin of the change would leave it until a later list
+ * replaced it. A failure only costs the next list its rows.
  */
 export async function keepListing(before: ListingState, after: ListingState | undefined, listing: Listing & { table: string }, creds: readonly CredentialView[]): Promise<void> {
-  if (after?.key !== before.key || Date.now() - after.newestMs <= RACY_MS) return removeStale(before.cachePath);
+  if (after?.key !== before.key || Date.now() - after.newestMs <= RACY_MS) return removeOwnFile(before.cachePath);
   const carriers = new Map<string, Array<[string, number]>>();
   for (const c of creds) c.envVars.forEach((name, rank) => (carriers.get(name) ?? carriers.set(name, []).get(name)!).push([c.id, rank]));
   const names = [...carriers].map(([name, ids]) => `${sortKey(name)}\t${JSON.stringify(ids)}\n`).sort().join('');
@@ -125,21 +126,6 @@ export async function keepListing(before: ListingState, after: ListingState | un
     await writeSecureFile(after.cachePath, `${MAGIC}\n${after.key}\n${meta}\n${names}${listing.table}`, after.dedicatedDir);
   } catch {
     // only a shortcut
-  }
-}
-
-/**
- * Removes a cache that no longer matches, when none can be kept in its place: it shows what the profile held before
- * (a deleted credential's hint, an organization ID since replaced, in full), and a list run within the racy margin
- * of the change left it there until a later list replaced it. Only a file of ours: never a link's target, never a
- * file another user planted in a shared folder (as root, too).
- */
-function removeStale(cachePath: string): void {
-  try {
-    const s = lstatSync(cachePath);
-    if (s.isFile() && (uid === undefined || s.uid === uid)) unlinkSync(cachePath);
-  } catch {
-    // none there, or not ours to remove
   }
 }
 

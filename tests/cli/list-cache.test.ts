@@ -174,6 +174,24 @@ describe('list prints its kept table only while it holds', () => {
     expect(out).toBe(await fresh(t));
   });
 
+  it('a change to the profile removes the kept table: a deleted or replaced value shown in full is not left in it', async () => {
+    const t = await vault();
+    await markedCache(t);
+    expect(readFileSync(cachePath(t), 'utf8')).toContain(ORG);
+    // Replaced: the old organization ID is in no file of the folder any more, without a list after.
+    await ok(t, ['set', 'openai', 'organization_id'], 'org-SecondOrg2025');
+    expect(existsSync(cachePath(t))).toBe(false);
+    await markedCache(t);
+    await ok(t, ['delete', 'openai', 'organization_id', '--yes']);
+    expect(existsSync(cachePath(t))).toBe(false);
+    // A link planted at its name is not followed, nor removed, by a write.
+    const target = join(t.root, 'elsewhere');
+    writeFileSync(target, 'not a cache');
+    symlinkSync(target, cachePath(t));
+    await ok(t, ['set', 'tmdb', 'api_key'], '00112233445566778899aabbccddeeff');
+    expect([lstatSync(cachePath(t)).isSymbolicLink(), readFileSync(target, 'utf8')]).toEqual([true, 'not a cache']);
+  });
+
   it('a list that prints its kept table does not open the profile', async () => {
     const t = await vault();
     await markedCache(t);

@@ -1,4 +1,4 @@
-import { lstatSync, type Stats } from 'node:fs';
+import { lstatSync, unlinkSync, type Stats } from 'node:fs';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 
@@ -11,6 +11,19 @@ function ownerOf(path: string): number | undefined {
     return lstatSync(path, { throwIfNoEntry: false })?.uid;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Removes `path` when it is a regular file of this user's: never a link's target, nor a file another user planted
+ * at that name in a shared folder (as root, too). Never throws: none there, or not ours to remove, is left.
+ */
+export function removeOwnFile(path: string): void {
+  try {
+    const s = lstatSync(path);
+    if (s.isFile() && (currentUid === undefined || s.uid === currentUid)) unlinkSync(path);
+  } catch {
+    // none there, or not ours to remove
   }
 }
 

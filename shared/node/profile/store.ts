@@ -9,6 +9,7 @@ import { withFileLock, type HeldLock } from './file-lock';
 import { encode, parseDocument, systemTimeZone, withoutPlaintext } from './documents';
 import { agrees, foldOverlay, OVERLAY_LIMITS, overlayFix, type Overlay, type OverlayEntries, type OverlayLimits } from './index-overlay';
 import { sidecarPath, type PathInputs, type ProfilePaths } from './paths';
+import { removeOwnFile } from './file-access';
 import { ProfileReader, readSecureUtf8, refuseOverDeep, UNPARSED, type RawProfile } from './reader';
 import { ValidatedText } from './validated-text';
 import { ensurePrivateDir } from './trusted-folder';
@@ -267,9 +268,13 @@ export class ProfileStore {
     parseMetaEntries(new Map([...entries].filter(([, m]) => m !== null)), file, overlayFix(file));
   }
 
+  /** After a write: drops what was read or made from the profile before it (list's kept table too: see list-cache.ts). */
   private forget(): void {
     this.reader.invalidate();
     this.parsed = undefined;
+    // It shows what the profile held (a deleted credential's hint, a replaced organization ID in full): never kept
+    // past a change, whether a list comes after it or not. A list makes it again.
+    removeOwnFile(sidecarPath(this.paths, 'profile.listing'));
   }
 
   /**
