@@ -213,7 +213,8 @@ export function otherOwners(metadata: Readonly<Record<string, { env_var?: string
 
 /**
  * A custom credential whose env var other credentials carry too, so that it carries none: one without a name of its
- * own whose SERVICE_KEY is another's, or one naming as its own a name other custom ones name as theirs.
+ * own whose SERVICE_KEY is another's, or one naming as its own a name other custom ones name as theirs, or a catalog
+ * credential's (a hand edit: `set` refuses it).
  */
 export interface EnvVarClash {
   id: string;
@@ -221,7 +222,7 @@ export interface EnvVarClash {
   name: string;
   /** The credentials that carry `name` too (a catalog one, or custom ones). */
   others: string[];
-  /** True when `name` is its own (`env_var`), and the others' own too. */
+  /** True when `name` is its own (`env_var`), and the others' own too (or a catalog credential's, first in `others`). */
   own?: true;
 }
 
@@ -234,7 +235,10 @@ export function envVarClashIn(metadata: Readonly<Record<string, { env_var?: stri
   if (catalogEntry(id)) return undefined;
   const own = Object.hasOwn(metadata, id) ? metadata[id]!.env_var : undefined;
   if (own !== undefined) {
-    const others = isReservedEnvVar(own) ? [] : otherOwners(metadata, id, own);
+    if (isReservedEnvVar(own)) return undefined;
+    // A catalog credential's name (HF_TOKEN) stays the catalog one's: a hand edit cannot take it over.
+    const owner = CATALOG_OWNER.get(own);
+    const others = [...(owner !== undefined ? [owner] : []), ...otherOwners(metadata, id, own)];
     return others.length ? { id, name: own, others, own: true } : undefined;
   }
   const name = defaultEnvVar(id);
@@ -246,9 +250,11 @@ export function envVarClashIn(metadata: Readonly<Record<string, { env_var?: stri
 
 /** What an {@link EnvVarClash} says to the user: both credentials, and what cpw-vault does about it. */
 export function envVarClashText(c: EnvVarClash): string {
-  const what = c.own
-    ? `${c.id} and ${c.others.join(' and ')} each name ${c.name} as their own env var`
-    : `${c.id} has no env var of its own, and ${c.name}, the one it would take, is ${c.others.join(' and ')}'s too`;
+  const what = !c.own
+    ? `${c.id} has no env var of its own, and ${c.name}, the one it would take, is ${c.others.join(' and ')}'s too`
+    : catalogEntry(c.others[0]!)
+      ? `${c.id} names ${c.name} as its own env var, and ${c.name} is ${c.others.join(' and ')}'s`
+      : `${c.id} and ${c.others.join(' and ')} each name ${c.name} as their own env var`;
   return `${what}: so that neither value stands in for the other, get does not read ${c.name} for ${c.id} and exec --with refuses it.`;
 }
 

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { CATALOG, catalogEntry, plainSlotProblem } from '../core/catalog';
 import { slotValue } from '../core/credential-index';
 import { splitCredentialId, type CredentialId } from '../core/credential';
-import { catalogEnvVarOwner, envVarClashFix, envVarClashIn, envVarClashText, isReservedEnvVar } from '../core/env-var-names';
+import { envVarClashFix, envVarClashIn, envVarClashText, isReservedEnvVar } from '../core/env-var-names';
 import type { Profile } from '../core/profile-schema';
 import { isVaultError, toVaultError } from '../core/errors';
 import { shellWord } from '../core/control-chars';
@@ -146,20 +146,14 @@ function reservedCarriers(p: Profile): string[] {
 
 /**
  * Custom credentials carrying the env var of another: refused since, but two sets racing in an older version (or a
- * hand edit) stored such pairs. Two custom ones naming one name as their own, or one without a name of its own whose
- * SERVICE_KEY another carries too (`my-svc.api_key` and `my_svc.api_key`), carry none: each is said as exec says it.
- * One naming a catalog credential's as its own: a stage gets only one of their values under it, and get reads that
- * variable for both.
+ * hand edit) stored such pairs. Two custom ones naming one name as their own, one naming a catalog credential's, or
+ * one without a name of its own whose SERVICE_KEY another carries too (`my-svc.api_key` and `my_svc.api_key`), carry
+ * none: each is said as exec says it.
  */
 function sharedCarriers(p: Profile): string[] {
-  return Object.entries(p.credential_metadata).flatMap(([id, m]) => {
-    if (catalogEntry(id)) return [];
-    const clash = envVarClashIn(p.credential_metadata, id);
-    if (clash) return [`${envVarClashText(clash)}\n    fix: ${envVarClashFix(clash)}`];
-    const name = m.env_var;
-    const owner = name === undefined || isReservedEnvVar(name) ? undefined : catalogEnvVarOwner(name);
-    if (owner === undefined) return [];
-    return [`${id}: its env var ${name} is ${owner}'s too, so a stage gets only one of their values under it, and get reads that variable for both.\n    fix: ${nameOfItsOwn(id)}`];
+  return Object.keys(p.credential_metadata).flatMap((id) => {
+    const clash = catalogEntry(id) ? undefined : envVarClashIn(p.credential_metadata, id);
+    return clash ? [`${envVarClashText(clash)}\n    fix: ${envVarClashFix(clash)}`] : [];
   });
 }
 

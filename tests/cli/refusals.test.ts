@@ -82,7 +82,16 @@ describe('two credentials under one env var, stored by an older version before t
     // Two naming one name as their own carry it neither (get does not read it for either): both are named.
     expect(doctor.stderr).toContain('! othersvc.token and mysvc.token each name MY_TOKEN as their own env var: so that neither value stands in for the other, get does not read MY_TOKEN for othersvc.token and exec --with refuses it.\n    fix: Give it a name of its own: cpw-vault set othersvc token --env-var NAME (the value is asked again)');
     expect(doctor.stderr).toContain('! mysvc.token and othersvc.token each name MY_TOKEN as their own env var');
-    expect(doctor.stderr).toContain('! thirdsvc.token: its env var HF_TOKEN is huggingface.token\'s too');
+    // One naming a catalog credential's as its own carries it not: the name stays the catalog one's.
+    expect(doctor.stderr).toContain("! thirdsvc.token names HF_TOKEN as its own env var, and HF_TOKEN is huggingface.token's: so that neither value stands in for the other, get does not read HF_TOKEN for thirdsvc.token and exec --with refuses it.\n    fix: Give it a name of its own: cpw-vault set thirdsvc token --env-var NAME");
+    // get of it read the Hugging Face token from the shell: now its own stored value; huggingface.token keeps HF_TOKEN.
+    const shell = { HF_TOKEN: 'hf_fromTheShellNotThirdsvc' };
+    expect((await cli(t, ['get', 'thirdsvc', 'token'], { env: shell })).stdout).toBe('value-three-9012');
+    expect((await cli(t, ['get', 'huggingface', 'token'], { env: shell })).stdout).toBe(shell.HF_TOKEN);
+    const exec = await cli(t, ['exec', '--workflow', 'transcribe', '--no-mask', '--with', 'thirdsvc.token', '--', 'true'], { env: shell });
+    expect(exec.code, exec.stderr).toBe(2);
+    expect(exec.stderr).toContain('thirdsvc.token names HF_TOKEN as its own env var');
+    expect((await cli(t, ['list'], { env: shell })).stderr).toContain('thirdsvc.token names HF_TOKEN as its own env var');
     expect(doctor.stdout + doctor.stderr).not.toMatch(/value-(one|two|three)/);
     // The fix it gives clears it.
     expect((await cli(t, ['set', 'othersvc', 'token', '--env-var', 'MY_OTHERSVC_TOKEN'], { input: 'value-two-5678' })).code).toBe(0);

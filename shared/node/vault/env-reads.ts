@@ -24,7 +24,9 @@ export function envVarsOf(id: CredentialId, view: ReadView | undefined): string[
   // $PATH as the secret, exec never strips the stage's PATH nor puts a secret there.
   // One that other custom credentials name as theirs too (a hand-edited profile, sets racing in an older version)
   // carries nothing: whose value the shell's variable holds cannot be known (see envVarClashOf).
-  if (custom !== undefined && !isReservedEnvVar(custom)) return view?.kind === 'profile' && otherOwners(view.index.metadata, id, custom).length ? [] : [custom];
+  // One that is a catalog credential's (HF_TOKEN, by a hand edit: set refuses it) stays the catalog one's: `get` of the
+  // custom credential read the Hugging Face token from the shell.
+  if (custom !== undefined && !isReservedEnvVar(custom)) return catalogEnvVarOwner(custom) !== undefined || (view?.kind === 'profile' && otherOwners(view.index.metadata, id, custom).length) ? [] : [custom];
   // The name it would get (SERVICE_KEY), unless another credential carries it: `get hf token` read $HF_TOKEN,
   // huggingface.token's, where `set hf token` refuses that name. Only for a credential without a name of its own
   // (not stored yet; stored by a first version).
