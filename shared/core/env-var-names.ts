@@ -146,6 +146,19 @@ export function distinctEnvVars<T extends { id: string; envVar?: string | undefi
   return { items: out, moved };
 }
 
+/**
+ * The name a custom credential moved off one it may not carry gets when its user named none (`set` again without
+ * `--env-var`): SERVICE_KEY when free, else `CUSTOM_<ID>`, then `_2`, `_3`... as an import moves one. Refusing because
+ * SERVICE_KEY was another's refused a plain rotation over a variable the user never gave.
+ */
+export function freeEnvVar(id: string, owners: EnvVarOwners): string {
+  const free = (name: string) => ENV_VAR_NAME.test(name) && !envVarProblem(name, id, owners);
+  if (free(defaultEnvVar(id))) return defaultEnvVar(id);
+  let got = customEnvVar(id);
+  for (let n = 2; !free(got); n++) got = customEnvVar(id, n);
+  return got;
+}
+
 /** The env var of a custom credential without one chosen: SERVICE_KEY. */
 export function defaultEnvVar(id: string): string {
   return id.replace(/[.-]/g, '_').toUpperCase();

@@ -1,6 +1,6 @@
 import { assertLabel, assertPlainSlot, catalogEntry, checkFormat, plainSlotProblem } from '../../core/catalog';
 import { checkedCredentialId, checkedValue, ENV_VAR_NAME, looksLikeKey, splitCredentialId, type CredentialId } from '../../core/credential';
-import { catalogEnvVarOwner, customEnvVars, defaultEnvVar, envVarProblem, type EnvVarOwners, type MovedEnvVar } from '../../core/env-var-names';
+import { catalogEnvVarOwner, customEnvVars, defaultEnvVar, envVarProblem, freeEnvVar, type EnvVarOwners, type MovedEnvVar } from '../../core/env-var-names';
 import { nearMissError } from '../../core/near-names';
 import { VaultError } from '../../core/errors';
 import type { ApplyResult, MigrationPlan, PlanChoices, PlanRow } from '../../core/migration-plan';
@@ -79,7 +79,8 @@ export abstract class VaultWrites extends VaultReads {
     // Set again without --env-var, a custom credential keeps the name it has (a rotation renamed it to SERVICE_KEY,
     // and the stage reading the old name lost its key), even one other credentials name too (a hand-edited pair): which
     // of the pair was renamed, or refused, depended on the order of the index. The clash stays, and set names it.
-    // (One an older version let it take that no credential may carry now goes back to the default, and is said.)
+    // (One it may not carry — a catalog credential's by a hand edit, or one an older version let it take that no
+    // credential may carry now — goes back to the default, or CUSTOM_<ID> when another carries that, and is said.)
     // A new custom one named like a catalog credential (the app's form, a library caller; the CLI asked before the value).
     const typo = known || this.indexed(id) ? undefined : nearMissError(id, options.envVar !== undefined);
     if (typo) throw typo;
@@ -92,8 +93,10 @@ export abstract class VaultWrites extends VaultReads {
     // clash kept. One without a name of its own stays so (it carries its SERVICE_KEY, or none when that is shared).
     if (entry && options.envVar === undefined && (!entry.env_var || !envVarProblem(entry.env_var, id))) envVar = entry.env_var;
     else if (!known) {
-      envVar = checkedEnvVar(options.envVar ?? defaultEnvVar(id), id, this.envVarOwners());
-      if (entry?.env_var && options.envVar === undefined) movedEnvVar = { id, wanted: entry.env_var, owner: catalogEnvVarOwner(entry.env_var), got: envVar };
+      // Moved off its name, it takes a free one (SERVICE_KEY, else CUSTOM_<ID>): the user named none to be refused over.
+      const from = options.envVar === undefined ? entry?.env_var : undefined;
+      envVar = from ? freeEnvVar(id, this.envVarOwners()) : checkedEnvVar(options.envVar ?? defaultEnvVar(id), id, this.envVarOwners());
+      if (from) movedEnvVar = { id, wanted: from, owner: catalogEnvVarOwner(from), got: envVar };
     }
     if (options.label !== undefined) assertLabel(id, options.label);
     const { entries, replaced } = await this.gate.write(() => this.credentials().commit([{ kind: 'set', id, value: clean, label: options.label, envVar }], { signal: options.signal }));
