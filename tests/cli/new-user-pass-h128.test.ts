@@ -43,3 +43,16 @@ describe('set again without --env-var, moving a custom credential off a name it 
     }, 60_000);
   }
 });
+
+describe('a new custom credential set without --env-var whose SERVICE_KEY another credential carries', () => {
+  it('is refused saying that THIRD_KEY is the name it would take (the user never typed it), and the suggested name works', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'other', 'token', '--env-var', 'THIRD_KEY'], { input: 'other-value-0003' })).code).toBe(0);
+    const r = await cli(t, ['set', 'third', 'key'], { input: 'third-value-0001' });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('third.key would carry THIRD_KEY (SERVICE_KEY: no env var was named): THIRD_KEY already belongs to other.token. Nothing was stored.');
+    expect(r.stderr).toContain('such as MY_THIRD_KEY');
+    const again = await cli(t, ['set', 'third', 'key', '--env-var', 'MY_THIRD_KEY'], { input: 'third-value-0001' });
+    expect(again.code, again.stderr).toBe(0);
+  }, 60_000);
+});

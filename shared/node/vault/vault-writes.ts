@@ -95,7 +95,7 @@ export abstract class VaultWrites extends VaultReads {
     else if (!known) {
       // Moved off its name, it takes a free one (SERVICE_KEY, else CUSTOM_<ID>): the user named none to be refused over.
       const from = options.envVar === undefined ? entry?.env_var : undefined;
-      envVar = from ? freeEnvVar(id, this.envVarOwners()) : checkedEnvVar(options.envVar ?? defaultEnvVar(id), id, this.envVarOwners());
+      envVar = from ? freeEnvVar(id, this.envVarOwners()) : checkedEnvVar(options.envVar ?? defaultEnvVar(id), id, this.envVarOwners(), options.envVar === undefined);
       if (from) movedEnvVar = { id, wanted: from, owner: catalogEnvVarOwner(from), got: envVar };
     }
     if (options.label !== undefined) assertLabel(id, options.label);
@@ -245,7 +245,8 @@ function changedKeys(section: string, a: Record<string, unknown>, b: Record<stri
   return Object.keys({ ...a, ...b }).filter((k) => k !== 'updated_at' && JSON.stringify(a[k]) !== JSON.stringify(b[k])).map((k) => `${section}.${k}`);
 }
 
-function checkedEnvVar(name: unknown, id: CredentialId, others: EnvVarOwners): string {
+/** `name` checked as custom credential `id`'s env var; `byDefault` when it is the SERVICE_KEY it takes with none named. */
+function checkedEnvVar(name: unknown, id: CredentialId, others: EnvVarOwners, byDefault = false): string {
   if (typeof name === 'string' && looksLikeKey(name)) {
     // A key typed where the name goes: it would sit in the profile, every listing and each stage's environment names.
     throw new VaultError('INVALID_ARGUMENT', 'That environment variable name has the shape of a key, so it is refused and not shown: a value never goes in a name.', 'Name the variable (e.g. --env-var MY_SERVICE_KEY) and give the value on stdin or at the hidden prompt. If you typed it in a shell, remove it from the shell history.');
@@ -254,6 +255,8 @@ function checkedEnvVar(name: unknown, id: CredentialId, others: EnvVarOwners): s
     throw new VaultError('INVALID_ARGUMENT', 'The environment variable name must be upper case letters, digits and "_", e.g. MY_API_KEY.', 'Choose a name like MY_SERVICE_TOKEN.');
   }
   const problem = envVarProblem(name, id, others);
-  if (problem) throw new VaultError('INVALID_ARGUMENT', `${problem} Nothing was stored.`, `Choose a name of its own (--env-var NAME, or the app's Environment variable field), such as ${defaultEnvVar(id).startsWith('CPW_') ? 'MY_SERVICE_TOKEN' : `MY_${defaultEnvVar(id)}`}.`);
+  // "THIRD_KEY already belongs to other.token" alone, after `set third key`, named a variable the user never typed.
+  const why = byDefault ? `${id} would carry ${name} (SERVICE_KEY: no env var was named): ${problem}` : problem;
+  if (problem) throw new VaultError('INVALID_ARGUMENT', `${why} Nothing was stored.`, `Choose a name of its own (--env-var NAME, or the app's Environment variable field), such as ${defaultEnvVar(id).startsWith('CPW_') ? 'MY_SERVICE_TOKEN' : `MY_${defaultEnvVar(id)}`}.`);
   return name;
 }
