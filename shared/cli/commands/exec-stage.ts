@@ -80,8 +80,8 @@ export function runRecorder(recording: Recording | undefined, ctx: CliContext) {
 }
 
 /**
- * Passes the signals exec gets on to the stage `child()` from now until `stop`; `unheard` is a terminating one the
- * stage could no longer get (it had exited): exec ends by it once the output is written.
+ * Passes the signals exec gets on to the stage `child()` from now until `stop`; a terminating one the stage could no
+ * longer get (it had exited, its exit not yet handled) ends exec at `stop`, the run's end recorded first.
  */
 export function forwardSignals(signals: StageSignals, ctx: CliContext, child: () => ChildProcess) {
   let unheard: NodeJS.Signals | undefined;
@@ -107,11 +107,13 @@ export function forwardSignals(signals: StageSignals, ctx: CliContext, child: ()
   const forwardQuit = (signal: NodeJS.Signals) => forward(signal);
   for (const s of ALSO_FORWARDED) process.on(s, forwardQuit);
   return {
-    /** The stage has ended: signals end exec at once from now, after `lastly` (see StageSignals.stageEnded). */
+    /**
+     * The stage has ended: signals end exec at once from now, after `lastly`, and so does one it could no longer
+     * get that came as it exited (see StageSignals.stageEnded).
+     */
     stop: (lastly?: () => void) => {
-      signals.stageEnded(lastly);
       for (const s of ALSO_FORWARDED) process.off(s, forwardQuit);
+      signals.stageEnded(lastly, unheard);
     },
-    unheard: () => unheard,
   };
 }

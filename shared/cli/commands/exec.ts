@@ -169,7 +169,7 @@ async function runChild(program: string, rest: string[], env: Record<string, str
       forwarding.stop(() => recorder.endNow({ status: code === 0 ? 'succeeded' : 'failed', exit_code: code, signal, ...ended }));
       // Masked output is written in full (until the child's pipes close) before exec returns. The SIGPIPE is known once
       // it is drained: the reader may go away only as exec writes the stage's last bytes.
-      void drained.then((failures) => resolve(afterStage(output.sigpipe.end({ code, signal }), failures, { program, ctx, onFailure, recorder, forwarding, ended })));
+      void drained.then((failures) => resolve(afterStage(output.sigpipe.end({ code, signal }), failures, { program, ctx, onFailure, recorder, ended })));
     };
     child.once('error', (err: NodeJS.ErrnoException) => {
       ctx.io.err(`error: cannot start ${stageName(program)}: ${err.code === 'ENOENT' ? 'command not found' : withoutControlChars(err.code ?? err.message)}\n`);
@@ -210,12 +210,11 @@ interface StageEnd {
   ctx: CliContext;
   onFailure: string | undefined;
   recorder: ReturnType<typeof runRecorder>;
-  forwarding: ReturnType<typeof forwardSignals>;
   ended: Pick<RunRecord, 'finished_at' | 'duration_ms'>;
 }
 
 /** Once the output is drained: says and records how the stage ended, and ends exec as the stage did (or gives its exit code). */
-function afterStage({ code, signal }: { code: number; signal: NodeJS.Signals | null }, failures: DrainFailures, { program, ctx, onFailure, recorder, forwarding, ended }: StageEnd): Promise<number> {
+function afterStage({ code, signal }: { code: number; signal: NodeJS.Signals | null }, failures: DrainFailures, { program, ctx, onFailure, recorder, ended }: StageEnd): Promise<number> {
   // Output that could not be written (a full disk) is a failed run, even when the stage finished happily: without
   // masking the stage's own write would have failed. Said once, on stderr (it may be the stream that failed).
   const failed = failures.find((f) => !!f);
@@ -225,11 +224,9 @@ function afterStage({ code, signal }: { code: number; signal: NodeJS.Signals | n
   recorder.record({ status: final === 0 ? 'succeeded' : 'failed', exit_code: final, signal, ...ended });
   // A signal that came meanwhile is handled first (the stage failing to start is quick): it ends exec.
   return recorder.written().then(afterPendingSignals).then(() => {
-    // Everything is written and recorded: end as the stage did, so whoever waits for exec sees the same death;
-    // or by the signal sent to end it that the stage, gone already, could not get.
+    // Everything is written and recorded: end as the stage did, so whoever waits for exec sees the same death. (A
+    // signal the stage, gone already, could not get ended exec as it came, or as the stage's end was handled.)
     if (signal && !failed) dieOf(signal);
-    const unheard = forwarding.unheard();
-    if (unheard) dieOf(unheard);
     return final;
   });
 }

@@ -107,10 +107,16 @@ export class StageSignals {
   /**
    * The stage has ended (or could not start): a signal from now on ends exec
    * at once, after `lastly` (synchronous, bounded: exec is to end now).
+   * `unheard`: one that came while the stage was exiting (a zombie, its exit
+   * not yet handled), which it could no longer get either: it ends exec now,
+   * after `lastly`, as one coming next would. Left until the output was
+   * drained, a background process of the stage holding that output kept exec
+   * (and the Ctrl-C meant to end it) waiting for as long as it ran.
    */
-  stageEnded(lastly?: () => void): void {
+  stageEnded(lastly?: () => void, unheard?: NodeJS.Signals): void {
     this.phase = 'after';
     this.lastly = lastly;
+    if (unheard) this.dieNow(unheard);
   }
 
   private dieNow(signal: NodeJS.Signals): void {

@@ -1,0 +1,98 @@
+// Attacks on exec's ending by a signal that came after its stage exited. A signal that reaches exec while its stage
+// is a zombie (exited, its exit not yet handled by exec's event loop) is one the stage can no longer get, like one
+// that comes after: it must end exec at once too (its run's end recorded first), not once the output is drained
+// (a background process of the stage holding its output open would keep exec, and its Ctrl-C, waiting).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, cli } from '../helpers/cli';
+import { collect } from '../helpers/children';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const HF = `hf_${'AttackExit'.repeat(4)}`;
+
+type Run = { program: string; status: string; exit_code: number | null; signal: string | null; finished_at: string | null };
+
+async function ready(): Promise<TempHome> {
+  const t = makeTempHome();
+  expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+  return t;
+}
+
+async function runs(t: TempHome): Promise<Run[]> {
+  const r = await cli(t, ['runs', '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout).runs as Run[];
+}
+
+/** The state letter of process `pid` (R, S, T, Z ...), undefined once it is gone. */
+function stateOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolves once `cond` holds (checked every 10 ms; fails after 30 s). */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; !cond(); i++) {
+    if (i > 3000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function execOf(t: TempHome, stage: string): ChildProcess {
+  return spawn(process.execPath, [BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', stage], {
+    cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+  });
+}
+
+/**
+ * One exec whose stage leaves a background process holding its output open (until `released` exists; bounded:
+ * 20 s), writes its pid, stops exec (so exec cannot handle the stage's exit yet) and exits 3; then, with exec stopped
+ * and the stage a zombie, a SIGTERM to exec alone and a SIGCONT. Whether exec's loop sees the SIGTERM or the stage's
+ * exit first is the kernel's pick (2 runs in 3: the SIGTERM): either way it is one the stage could not get.
+ */
+async function termWhileZombie(t: TempHome, round: number) {
+  const pidFile = join(t.home, `stage-${round}.pid`);
+  const released = join(t.home, `released-${round}`);
+  const holderGone = join(t.home, `holder-gone-${round}`);
+  const stage = `( n=0; while [ ! -e '${released}' ] && [ $n -lt 2000 ]; do sleep 0.01; n=$((n+1)); done; : > '${holderGone}' ) & echo "out $HF_TOKEN"; echo $$ > '${pidFile}.tmp'; mv '${pidFile}.tmp' '${pidFile}'; kill -STOP $PPID; exit 3`;
+  const exec = execOf(t, stage);
+  const done = collect(exec);
+  try {
+    await until(() => existsSync(pidFile), 'the stage');
+    const stagePid = Number(readFileSync(pidFile, 'utf8'));
+    await until(() => stateOf(exec.pid!) === 'T' && stateOf(stagePid) === 'Z', 'exec stopped and its stage a zombie');
+    process.kill(exec.pid!, 'SIGTERM');
+    process.kill(exec.pid!, 'SIGCONT');
+    const r = await done;
+    return { ...r, heldOpen: !existsSync(holderGone) };
+  } finally {
+    writeFileSync(released, '');
+    try {
+      process.kill(exec.pid!, 'SIGCONT');
+    } catch {
+      // gone
+    }
+    await done;
+  }
+}
+
+describe('exec: a signal that reaches it while its stage is exiting', () => {
+  it('ends exec at once by a SIGTERM that came while the stage was a zombie, its run recorded, though a background process still holds the output', async () => {
+    const t = await ready();
+    for (let round = 0; round < 6; round++) {
+      const r = await termWhileZombie(t, round);
+      expect([r.signal, r.code, r.heldOpen], `round ${round}: ${r.stderr}`).toEqual(['SIGTERM', null, true]);
+      expect(r.stdout + r.stderr).not.toContain(HF);
+      const [run] = await runs(t);
+      expect(run, `round ${round}`).toMatchObject({ program: 'sh', status: 'failed', exit_code: 3, signal: null, finished_at: expect.any(String) });
+    }
+    const all = await runs(t);
+    expect(all.map((r) => r.status)).toEqual(Array(6).fill('failed'));
+  }, 240_000);
+});
