@@ -2,10 +2,11 @@
 // is a zombie (exited, its exit not yet handled by exec's event loop) is one the stage can no longer get, like one
 // that comes after: it must end exec at once too (its run's end recorded first), not once the output is drained
 // (a background process of the stage holding its output open would keep exec, and its Ctrl-C, waiting).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { currentOwner } from '../../shared/node/profile/owner';
 import { BIN, cli } from '../helpers/cli';
 import { collect } from '../helpers/children';
 import { makeTempHome, type TempHome } from '../helpers/temp';
@@ -95,4 +96,55 @@ describe('exec: a signal that reaches it while its stage is exiting', () => {
     const all = await runs(t);
     expect(all.map((r) => r.status)).toEqual(Array(6).fill('failed'));
   }, 240_000);
+});
+
+/** `dir` made read-only where it is (a read-only bind mount over it, as root), or undefined where that cannot be done. */
+function readOnly(dir: string): (() => void) | undefined {
+  const ok = (args: string[]) => spawnSync('mount', args, { stdio: 'ignore' }).status === 0;
+  if (!ok(['--bind', dir, dir])) return undefined;
+  if (!ok(['-o', 'remount,bind,ro', dir])) {
+    spawnSync('umount', [dir], { stdio: 'ignore' });
+    return undefined;
+  }
+  return () => void spawnSync('umount', [dir], { stdio: 'ignore' });
+}
+
+describe('exec with a history it cannot write', () => {
+  it('a read-only history folder holding the lock of a process that is gone: the stage runs and exec ends with its code (it spun for ever taking the lock over)', async (ctx) => {
+    const t = await ready();
+    const dir = join(t.home, '.cp-whisperx');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const gone = spawnSync('sh', ['-c', 'echo $$']);
+    const pid = Number(gone.stdout.toString());
+    writeFileSync(join(dir, 'runs.jsonl.lock'), JSON.stringify({ ...currentOwner(), pid, nonce: 'gone', since: new Date().toISOString() }), { mode: 0o600 });
+    const unmount = readOnly(dir);
+    if (!unmount) return ctx.skip();
+    try {
+      const exec = execOf(t, 'echo "out $HF_TOKEN"; exit 3');
+      const done = collect(exec);
+      // Not a measure, a bound: an exec that spins is killed (it then fails below), so the mount can go.
+      const bound = setTimeout(() => exec.kill('SIGKILL'), 30_000);
+      try {
+        const r = await done;
+        expect([r.code, r.signal, r.stdout], r.stderr).toEqual([3, null, 'out ****\n']);
+        expect(r.stderr).toContain('warning: could not record the run');
+        expect(r.stderr).toContain('EROFS');
+        expect(r.stderr).not.toContain(HF);
+      } finally {
+        clearTimeout(bound);
+      }
+      // A SIGTERM after the stage exited: exec's end, its one synchronous try at that lock, fails the same way.
+      const late = execOf(t, `e=$PPID; s=$$; ( n=0; while [ -e /proc/$s ] && [ $n -lt 6000 ]; do sleep 0.01; n=$((n+1)); done; kill -TERM $e ) & echo "out $HF_TOKEN"; exit 4`);
+      const ended = collect(late);
+      const lateBound = setTimeout(() => late.kill('SIGKILL'), 30_000);
+      try {
+        const r = await ended;
+        expect([r.signal, r.stdout], r.stderr).toEqual(['SIGTERM', 'out ****\n']);
+      } finally {
+        clearTimeout(lateBound);
+      }
+    } finally {
+      unmount();
+    }
+  }, 60_000);
 });

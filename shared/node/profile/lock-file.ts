@@ -123,7 +123,8 @@ function tryCreate(lockPath: string, owner: LockOwner): boolean {
  * Removes the lock of a holder that is gone. The file is first renamed to a
  * name of our own (only one waiter can win that), then checked: if what we
  * moved is not the dead holder's lock (a new holder got in between), it is
- * linked back. Never removes a live holder's lock.
+ * linked back. Never removes a live holder's lock. Throws IO_ERROR when the
+ * lock cannot be moved (a read-only folder), other than by a waiter first.
  */
 function takeOver(lockPath: string, seen: Exclude<Peek, { kind: 'free' }>): void {
   if (seen.kind === 'legacy-dir') {
@@ -140,8 +141,12 @@ function takeOver(lockPath: string, seen: Exclude<Peek, { kind: 'free' }>): void
   const aside = `${lockPath}.gone-${randomHex(6)}`;
   try {
     renameSync(lockPath, aside);
-  } catch {
-    return; // already taken over by another waiter
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    if (code === 'ENOENT') return; // already taken over by another waiter
+    // Anything else (a read-only folder: EROFS) fails the same way at every try: returning, the caller tried
+    // again at once, for ever (exec spun at full speed before its stage, and could not end by a signal).
+    throw new VaultError('IO_ERROR', `Cannot take over the lock ${lockPath} of a process that is gone (${code}).`, `Check that ${lockPath}'s folder is writable; if no cpw-vault process is running, remove the lock: rm ${shellWord(lockPath)}`, { cause: err });
   }
   let moved: string | undefined;
   try {
