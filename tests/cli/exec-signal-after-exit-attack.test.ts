@@ -3,7 +3,7 @@
 // that comes after: it must end exec at once too (its run's end recorded first), not once the output is drained
 // (a background process of the stage holding its output open would keep exec, and its Ctrl-C, waiting).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { currentOwner } from '../../shared/node/profile/owner';
@@ -147,4 +147,39 @@ describe('exec with a history it cannot write', () => {
       unmount();
     }
   }, 60_000);
+});
+
+describe('exec with a full history folder', () => {
+  it('a signal after the stage exited on a full disk: exec ends by it and leaves no empty lock (it held every writer off, then sent their runs to late files)', async (ctx) => {
+    const t = await ready();
+    const dir = join(t.home, '.cp-whisperx');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const copy = join(t.home, 'copy');
+    cpSync(dir, copy, { recursive: true });
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', dir]).status !== 0) return ctx.skip();
+    try {
+      cpSync(copy, dir, { recursive: true });
+      spawnSync('sh', ['-c', `dd if=/dev/zero of='${join(dir, 'fill')}' bs=1k count=200 2>/dev/null`]);
+      const exec = execOf(t, `e=$PPID; s=$$; ( n=0; while [ -e /proc/$s ] && [ $n -lt 6000 ]; do sleep 0.01; n=$((n+1)); done; kill -TERM $e ) & echo "out $HF_TOKEN"; exit 4`);
+      const done = collect(exec);
+      const bound = setTimeout(() => exec.kill('SIGKILL'), 30_000);
+      try {
+        const r = await done;
+        expect([r.signal, r.stdout], r.stderr).toEqual(['SIGTERM', 'out ****\n']);
+        expect(r.stderr).toContain('runs.jsonl.lock (ENOSPC)');
+        expect(r.stderr).not.toContain(HF);
+      } finally {
+        clearTimeout(bound);
+      }
+      expect(readdirSync(dir).filter((n) => n.startsWith('runs.jsonl.'))).toEqual([]);
+      rmSync(join(dir, 'fill'));
+      // Room again: the next exec's run goes straight into the history.
+      const r = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'exit 5']);
+      expect(r.code, r.stderr).toBe(5);
+      expect(readdirSync(dir).filter((n) => n.startsWith('runs.jsonl.'))).toEqual([]);
+      expect((await runs(t)).map((x) => [x.status, x.exit_code])).toEqual([['failed', 5]]);
+    } finally {
+      spawnSync('umount', [dir]);
+    }
+  }, 90_000);
 });

@@ -112,10 +112,20 @@ function tryCreate(lockPath: string, owner: LockOwner): boolean {
     throw lockIoError(err, lockPath);
   }
   try {
-    writeSync(fd, JSON.stringify(owner));
-  } finally {
+    const bytes = Buffer.from(JSON.stringify(owner), 'utf8');
+    if (writeSync(fd, bytes) !== bytes.length) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+  } catch (err) {
+    // Not left empty or cut short (a full disk): such a lock reads as a holder killed mid-write, so every writer
+    // for the next 2 s waited on it, and a run's events went to late files instead of the history.
     closeSync(fd);
+    try {
+      unlinkSync(lockPath);
+    } catch {
+      // gone already
+    }
+    throw lockIoError(err, lockPath);
   }
+  closeSync(fd);
   return true;
 }
 
