@@ -40,6 +40,8 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(redact(s)) })
     .showHelpAfterError('(run with --help for usage)')
+    // Options are the command's where they stand: what follows exec's stage command is the stage's (below).
+    .enablePositionalOptions()
     .addHelpText('after', examples(['cpw-vault setup', 'cpw-vault set huggingface token', 'cpw-vault check subtitle', 'cpw-vault exec --workflow subtitle -- python3 02_tmdb_enrichment.py']));
 
   const sub = (name: string, description: string, json = true) => {
@@ -125,7 +127,11 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .option('--timeout <seconds>', 'with --verify: deadline of each provider call (default 10)')
     .option('--team <file>', "the team file's values for what neither env nor your vault has (precedence: env, your vault, team)")
     .option('--identity-file <path>', 'with --team: an age identity file (CI) instead of your stored identity')
-    .argument('<command...>', 'the command, after --')
+    .argument('<command...>', 'the command (after --, or after its first word: what follows is all the stage\'s)')
+    // `exec --workflow W echo x --no-history` gave the stage `x` and took --no-history as exec's (no run recorded);
+    // `sh -c '...'` was refused as an unknown option -c. What follows the command's first word is the stage's, as for
+    // `env`, `sudo` or `time`.
+    .passThroughOptions()
     .addHelpText('after', examples(['cpw-vault exec --workflow subtitle -- python3 02_tmdb_enrichment.py --job j1', 'cpw-vault exec --workflow diarize --verify -- python3 05_pyannote_vad.py > vad.log', 'cpw-vault exec --workflow transcribe --mask -- python3 06_whisperx_asr.py', 'cpw-vault exec --workflow diarize --no-history -- ./05_pyannote_vad.sh']))
     .action((command: string[], o: { workflow: string; history: boolean; inheritSecrets?: boolean; mask?: boolean; verify?: boolean; timeout?: string; team?: string; identityFile?: string; with?: string[] }, cmd: Command) =>
       invoke(cmd, async (ctx) => {
