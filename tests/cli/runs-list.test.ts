@@ -60,6 +60,8 @@ describe('cpw-vault runs', () => {
     const show = await cli(t, ['runs', 'show', 'odd002']);
     expect(show.code, show.stderr).toBe(0);
     expect(show.stdout).not.toMatch(/undefined|NaN|\[object/);
+    // An empty list (no credentials) shows as "-", as a field set to nothing does, never as a blank cell.
+    expect(show.stdout).toMatch(/^credentials\s+-$/m);
     const stats = await cli(t, ['runs', 'stats']);
     expect(stats.code, stats.stderr).toBe(0);
     expect(stats.stdout).not.toMatch(/undefined|NaN/);

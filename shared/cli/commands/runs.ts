@@ -30,7 +30,7 @@ export async function runsShow(args: { id: string }, ctx: CliContext): Promise<E
   const run = (await ctx.runs()).get(args.id);
   if (ctx.globals.json) printJson(ctx.io, run);
   else {
-    const rows = Object.entries(run).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v === null ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v)]);
+    const rows = Object.entries(run).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') || '-' : v === null ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v)]);
     ctx.io.out(table(['FIELD', 'VALUE'], rows));
   }
   return EXIT.ok;
