@@ -267,6 +267,25 @@ describe.each(['memory', 'keychain'])('credential store on the %s backend (opene
     expect(existsSync(journalOf(t))).toBe(false);
   });
 
+  it('a killed set rolled forward never takes an env var name another credential took meanwhile: it gets a free one', async () => {
+    // Two sets asked for one name at once; the first was killed after its value was stored (its name not yet checked
+    // under the lock), the second took the name. Rolled forward as asked, both carried it (the overlay-kill CI test).
+    const { t, vault, open, raw } = setup(backend);
+    await vault.setCredential('dupa', 'api_key', 'dupa-value-1234', { envVar: 'SHARED_NAME' });
+    const owner = { pid: deadPid(), host: hostname(), boot: bootId() };
+    const tx: Transaction = { id: 'cccccccccccc', owner, started_at: new Date().toISOString(), ops: [{ id: 'dupb.api_key', kind: 'set', env_var: 'SHARED_NAME' }, { id: 'dupc.api_key', kind: 'set', env_var: 'OWN_NAME' }] };
+    const store = raw();
+    await store.set('dupb.api_key', 'dupb-value-5678');
+    await store.set('dupc.api_key', 'dupc-value-9012');
+    writeFileSync(journalOf(t), JSON.stringify({ transactions: [tx] }), { mode: 0o600 });
+    await open().open();
+    const index = profileOf(t).credential_metadata;
+    expect(index['dupa.api_key'].env_var).toBe('SHARED_NAME');
+    expect(index['dupb.api_key']).toMatchObject({ custom: true, env_var: 'DUPB_API_KEY' });
+    expect(index['dupc.api_key'].env_var).toBe('OWN_NAME'); // a name no one took is kept
+    expect(existsSync(journalOf(t))).toBe(false);
+  });
+
   it('recovery removes only what a transaction can have created: a planted journal cannot make it delete any other file', async () => {
     const { t, open } = setup(backend);
     const victim = join(t.root, 'notes.txt');

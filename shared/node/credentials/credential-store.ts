@@ -11,7 +11,7 @@ import type { ProfileStore } from '../profile/store';
 import type { IndexFacts } from '../profile/index-update';
 import type { JournalFile } from './journal-file';
 import { isoString } from '../../core/iso-time';
-import { customEnvVars } from '../../core/env-var-names';
+import { customEnvVars, envVarProblem, freeEnvVar } from '../../core/env-var-names';
 import { growthBound, indexGrowth } from './index-growth';
 import { readMany, setAndReadBack } from './store-batch';
 import type { CommitOptions, CommitResult, CredentialChange } from './credential-change';
@@ -152,7 +152,7 @@ export class CredentialStore {
     const actual = await readMany(this.secrets, [...new Set(ops.map((o) => o.id))]);
     await this.profile.update((p) => {
       const base = this.stamp(p);
-      return withIndexChanges(base, ops.flatMap((op) => resynced(base, op, actual.get(op.id))), this.now());
+      return withIndexChanges(base, distinctNames(base, ops.flatMap((op) => resynced(base, op, actual.get(op.id)))), this.now());
     }, { allowOverLegacy: true });
     removeCreated(due.flatMap((tx) => tx.files ?? []));
     await this.journal.remove(...due.map((tx) => tx.id));
@@ -272,6 +272,22 @@ function resynced(profile: Profile, op: JournalOp, value: string | undefined): I
   if (value === undefined) return entry ? [{ kind: 'delete', id: op.id }] : [];
   if (entry && entry.hint === maskedHint(value)) return []; // already describes it
   return [{ kind: 'set', id: op.id, value, label: op.label, envVar: op.env_var }];
+}
+
+/**
+ * `changes` rolled forward with each env var name still its own: a set killed after its value was stored, but before
+ * its index entry (where names are checked, under the lock), was not acknowledged, and another credential may have
+ * taken the name it asked for meanwhile (seen: two sets racing for one name, the first killed, both carrying it once
+ * recovered). Such a credential gets a free name instead (SERVICE_KEY, else CUSTOM_<ID>), as an import does.
+ */
+function distinctNames(base: Profile, changes: IndexChange[]): IndexChange[] {
+  const owners = customEnvVars(base);
+  return changes.map((c) => {
+    if (c.kind !== 'set' || !c.envVar) return c;
+    const envVar = envVarProblem(c.envVar, c.id, owners) ? freeEnvVar(c.id, owners) : c.envVar;
+    owners.set(envVar, c.id);
+    return envVar === c.envVar ? c : { ...c, envVar };
+  });
 }
 
 /** Throws CANCELLED when the signal fired (the caller rolls back first). */
