@@ -3,42 +3,16 @@
 // a guess of timing), and what a kept listing leaves behind. Each case ends
 // by comparing list with what a list without the cache prints.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RACY_MS } from '../../shared/cli/list-cache';
 import { BIN, cli } from '../helpers/cli';
+import { cachePath, dirOf, fresh, ok, olderThanRacy, quiet } from '../helpers/list-cache';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
 const HF = `hf_${'ListAttack'.repeat(4)}`;
 
-const dirOf = (t: TempHome) => join(t.home, '.cp-whisperx');
-const cachePath = (t: TempHome) => join(dirOf(t), 'profile.listing');
 const tempsOf = (t: TempHome) => readdirSync(dirOf(t)).filter((f) => f.startsWith('profile.listing.tmp-'));
-
-async function ok(t: TempHome, args: string[], input?: string) {
-  const r = await cli(t, args, input === undefined ? {} : { input });
-  expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return r;
-}
-
-/** Waits until each of `files` is older than the racy margin (its newest time). */
-async function olderThanRacy(files: string[]): Promise<void> {
-  const newest = () => Math.max(...files.map((f) => (existsSync(f) ? Math.max(lstatSync(f).mtimeMs, lstatSync(f).ctimeMs) : 0)));
-  while (Date.now() - newest() <= RACY_MS + 100) await new Promise((r) => setTimeout(r, 100));
-}
-
-/** Waits until every file list's rows come from is older than the racy margin (a cache made then is used). */
-const quiet = (t: TempHome) => olderThanRacy(['user.profile', 'profile.changes', 'usage', 'journal'].map((f) => join(dirOf(t), f)));
-
-/** What list prints without a cache (made again, then removed). */
-async function fresh(t: TempHome): Promise<string> {
-  const kept = existsSync(cachePath(t)) ? readFileSync(cachePath(t)) : undefined;
-  rmSync(cachePath(t), { force: true });
-  const r = await cli(t, ['list']);
-  if (kept) writeFileSync(cachePath(t), kept, { mode: 0o600 });
-  return r.stdout;
-}
 
 /** Runs cpw-vault under strace, which sends SIGKILL when `syscall` is entered for the `when`-th time. */
 function killedAt(t: TempHome, args: string[], syscall: string, when: number) {

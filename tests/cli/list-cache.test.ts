@@ -7,29 +7,13 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RACY_MS } from '../../shared/cli/list-cache';
 import { BIN, cli } from '../helpers/cli';
+import { cachePath, dirOf, fresh, ok, quiet } from '../helpers/list-cache';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
 const HF = `hf_${'ListCache1'.repeat(4)}`;
 const ORG = 'org-FirstOrg2024';
 const MARK = 'CACHED!'; // as long as "SERVICE", the header's first cell
-
-const dirOf = (t: TempHome) => join(t.home, '.cp-whisperx');
-const cachePath = (t: TempHome) => join(dirOf(t), 'profile.listing');
-
-async function ok(t: TempHome, args: string[], input?: string) {
-  const r = await cli(t, args, input === undefined ? {} : { input });
-  expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return r;
-}
-
-/** Waits until every file list's rows come from is older than the racy margin (a cache made then is used). */
-async function quiet(t: TempHome): Promise<void> {
-  const files = ['user.profile', 'profile.changes', 'usage', 'journal'].map((f) => join(dirOf(t), f));
-  const newest = () => Math.max(...files.map((f) => (existsSync(f) ? Math.max(lstatSync(f).mtimeMs, lstatSync(f).ctimeMs) : 0)));
-  while (Date.now() - newest() <= RACY_MS + 100) await new Promise((r) => setTimeout(r, 100));
-}
 
 /** Makes the cache, then marks its table: a list that prints the mark printed the cache. */
 async function markedCache(t: TempHome, env: Record<string, string | undefined> = {}): Promise<void> {
@@ -41,15 +25,6 @@ async function markedCache(t: TempHome, env: Record<string, string | undefined> 
   writeFileSync(cachePath(t), text.slice(0, at) + MARK + text.slice(at + MARK.length), { mode: 0o600 });
   // Nothing changed: the kept table is printed.
   expect((await cli(t, ['list'], { env })).stdout).toContain(MARK);
-}
-
-/** What list prints without a cache (made again, then removed). */
-async function fresh(t: TempHome, env: Record<string, string | undefined> = {}): Promise<string> {
-  const kept = existsSync(cachePath(t)) ? readFileSync(cachePath(t)) : undefined;
-  rmSync(cachePath(t), { force: true });
-  const r = await cli(t, ['list'], { env });
-  if (kept) writeFileSync(cachePath(t), kept, { mode: 0o600 });
-  return r.stdout;
 }
 
 async function vault(): Promise<TempHome> {
