@@ -26,6 +26,11 @@ export function collect(child: ChildProcess, input?: string): Promise<ChildResul
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  // A child that exits before reading its input (the case under test, or a crash) closes the pipe: EPIPE then is
+  // not the test's failure, the child's exit status and output say what happened.
+  child.stdin?.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
   if (input !== undefined) child.stdin?.end(input);
   return new Promise((resolve, reject) => {
     child.on('error', reject);
