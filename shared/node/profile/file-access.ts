@@ -1,4 +1,5 @@
 import { lstatSync, unlinkSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 
@@ -38,8 +39,17 @@ export function ioError(err: unknown, path: string): VaultError {
     return new VaultError('PROFILE_PERMISSIONS', `Permission denied for ${path} (${code}).`, `Check the owner and mode of ${path}: ls -l ${shellWord(path)}`, { cause: err });
   }
   if (code === 'EISDIR') return new VaultError('IO_ERROR', `${path} is a folder, where a file belongs (${code}); nothing was written there.`, 'Move that folder out of the way, or choose another path.', { cause: err });
+  const full = FULL[code];
+  if (full) return new VaultError('IO_ERROR', `Cannot write ${path}: ${full.why} (${code}).`, full.fix(shellWord(dirname(path))), { cause: err });
   return new VaultError('IO_ERROR', `Cannot access ${path} (${code}).`, `Check that ${path} exists and the disk is writable.`, { cause: err });
 }
+
+/** A write refused for room: what "Cannot access ... Check that it exists" would have sent the user looking for in vain. */
+const FULL: Record<string, { why: string; fix: (dir: string) => string }> = {
+  ENOSPC: { why: 'the disk is full', fix: (dir) => `Free some space on that disk (df -h ${dir}), then run the command again.` },
+  EDQUOT: { why: 'your disk quota there is used up', fix: (dir) => `Remove some of your files on that disk (quota -s; du -sh ${dir}), then run the command again.` },
+  EFBIG: { why: "the file would pass this process's file size limit", fix: () => 'Raise the limit (ulimit -f unlimited in the shell that runs it), then run the command again.' },
+};
 
 /**
  * Whether users other than this one can write `s`: its mode lets everyone, or a group other than the user's

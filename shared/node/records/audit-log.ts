@@ -1,4 +1,4 @@
-import { closeSync, constants, fchmodSync, lstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, lstatSync, openSync, renameSync, rmSync } from 'node:fs';
 import { redactDeep } from '../../core/redact';
 import { AUDIT_EVENTS, type AuditEvent, type AuditEventName } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
@@ -7,6 +7,7 @@ import { assertOwnFile, isPrivateFile, readSecureFile } from '../profile/secure-
 import { ioError } from '../profile/file-access';
 import { VaultError } from '../../core/errors';
 import { isoString } from '../../core/iso-time';
+import { appendWholeLine } from './whole-line';
 
 export { AUDIT_EVENTS, type AuditEvent, type AuditEventName } from '../../core/records';
 
@@ -53,10 +54,13 @@ export class AuditLog {
     let fd: number | undefined;
     try {
       // O_NONBLOCK: a fifo planted at this name fails the open (ENXIO) or the check below, instead of hanging it.
-      fd = openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+      // O_RDWR: the last byte is read (a line cut short before).
+      fd = openSync(this.path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
       // Another user's file planted at this name is never written to nor chmod-ed.
-      if ((assertOwnFile(fd, this.path).mode & 0o777) !== 0o600) fchmodSync(fd, 0o600);
-      writeSync(fd, line);
+      const st = assertOwnFile(fd, this.path);
+      if ((st.mode & 0o777) !== 0o600) fchmodSync(fd, 0o600);
+      // Whole, or an error (a full disk): a line cut short no longer swallows the next event appended after it.
+      appendWholeLine(fd, st.size, line, false);
     } catch (err) {
       if (err instanceof VaultError) throw err;
       throw ioError(err, this.path);

@@ -2,13 +2,14 @@
 // folded into runs in bounded memory. A history of any size (past the 256
 // MiB a whole read allowed, a hand-copied one) can be listed and compacted,
 // instead of refused for ever.
-import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { VaultError } from '../../core/errors';
 import { parseOwnJson } from '../../core/json-depth';
 import type { RunRecord } from '../../core/records';
 import { assertOwnFile, assertPrivateFile, readSecureBytes } from '../profile/secure-fs';
 import { ioError } from '../profile/file-access';
 import { isLive } from './run-liveness';
+import { appendWholeLine } from './whole-line';
 import { MAX_SPARED, MAX_SPARED_BYTES } from './history-compaction';
 
 /** One line of the history file. */
@@ -92,18 +93,17 @@ class LineParts {
 
 /**
  * Appends `line` (O_APPEND, never following a link, 0600); returns the file's size after. Called under the
- * history's lock. A last line cut short (a full disk) gets its newline first: the event appended after it
- * would otherwise join it, and a run whose start joined it would be lost with it.
+ * history's lock. A last line cut short (by an older version on a full disk, or by hand) gets its newline first:
+ * the event appended after it would otherwise join it, and a run whose start joined it would be lost with it. A
+ * line that cannot be written whole is taken back (see appendWholeLine): the run is "not recorded", said once,
+ * never a damaged line warned about at every later read.
  */
 export function appendLine(path: string, line: string): number {
   let fd: number | undefined;
   try {
     // O_NONBLOCK: a fifo planted at this name fails the open (ENXIO) or the check below, instead of hanging it.
     fd = openSync(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
-    const { size } = assertOwnFile(fd, path);
-    const last = Buffer.alloc(1);
-    const cut = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
-    writeSync(fd, cut ? `\n${line}` : line);
+    appendWholeLine(fd, assertOwnFile(fd, path).size, line, true);
     return fstatSync(fd).size;
   } catch (err) {
     if (err instanceof VaultError) throw err;
