@@ -3,6 +3,7 @@ import type { DroppedFile, MigrationSource, RemovePlaintextResult, ReviewedPlan 
 import { undoOutcome, type ApplyResult } from '../../shared/core/migration-plan';
 import { asApiError, getApi, type ApiError } from '../api';
 import type { VaultState } from './index';
+import { newestLoad } from './newest-load';
 
 // State
 export interface MigrationState {
@@ -51,6 +52,13 @@ export const getInitialMigrationState = (): MigrationState => ({
   migrationLoading: false, migrating: false, migrationResult: null, removal: null, removed: [], removing: false, migrationError: null,
 });
 
+/**
+ * The plan's loads: another source chosen, or a second Overwrite ticked, while a plan is on its way asks again, and
+ * the older answer arriving last showed the other source's plan under the new one's radio, or a plan without the
+ * second tick while Migrate sent both: Migrate writes only the plan shown, so only the newest may be shown.
+ */
+const planLoads = newestLoad();
+
 export const createMigrationSlice: StateCreator<VaultState, [], [], MigrationSlice> = (set, get) => ({
   ...getInitialMigrationState(),
   loadSources: async () => {
@@ -78,12 +86,13 @@ export const createMigrationSlice: StateCreator<VaultState, [], [], MigrationSli
   loadPlan: async () => {
     const s = get();
     if (!s.source) return;
+    const newest = planLoads.start();
     set({ migrationLoading: true, migrationError: null });
     try {
       const plan = await getApi().migrationPlan({ source: s.source.handle, overwrite: s.overwrite, includeUnknown: s.includeUnknown });
-      set({ plan, migrationLoading: false });
+      if (newest()) set({ plan, migrationLoading: false });
     } catch (err) {
-      set({ plan: null, migrationError: asApiError(err), migrationLoading: false });
+      if (newest()) set({ plan: null, migrationError: asApiError(err), migrationLoading: false });
     }
   },
   pickMigrationFile: async () => {
@@ -147,5 +156,8 @@ export const createMigrationSlice: StateCreator<VaultState, [], [], MigrationSli
       set({ removing: false, migrationError: asApiError(err) });
     }
   },
-  resetMigration: () => set(getInitialMigrationState()),
+  resetMigration: () => {
+    planLoads.start(); // a plan still on its way is of the migration left behind
+    set(getInitialMigrationState());
+  },
 });

@@ -5,6 +5,7 @@ import { cleanup } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initialState, useVault } from '../../renderer/store';
 import { selectReadyCount } from '../../renderer/store/workflows-slice';
+import type { MigrationRequest, MigrationSource, ReviewedPlan } from '../../shared/core/ipc-contract';
 import type { FakeApi } from '../fakes/fake-api';
 import { withFakeApi } from './setup';
 
@@ -123,5 +124,67 @@ describe('only the newest load of a list lands', () => {
     await first;
     expect(useVault.getState().profile?.profile.user.name).toBe('Changed by the CLI');
     expect(useVault.getState().profileLoading).toBe(false);
+  });
+});
+
+/**
+ * main's migrationPlan, held like holdAnswers: each answer is the plan of the source and the choices it was asked
+ * with (what would be written: one row applied per conflict ticked to overwrite), let in when the test says.
+ */
+function holdPlans(api: FakeApi) {
+  const gates: Array<() => void> = [];
+  api.migrationPlan = async (r: MigrationRequest) => {
+    const apply = r.overwrite === 'all' ? 2 : (r.overwrite?.length ?? 0);
+    const answer = { source: { handle: r.source, path: `/${r.source}/secrets.json`, origin: 'found' }, reviewed: `tag-${r.source}`, plan: { source: { kind: 'secrets-json', path: `/${r.source}/secrets.json` }, rows: [], duplicateKeys: [], counts: { apply, import: 0, identical: 0, conflict: 2 - apply, unknown: 0, invalid: 0, duplicate: 0 } } } as unknown as ReviewedPlan;
+    await new Promise<void>((resolve) => gates.push(resolve));
+    return answer;
+  };
+  return {
+    waiting: (n: number) => new Promise<void>((resolve) => {
+      const check = () => (gates.length >= n ? resolve() : void setTimeout(check, 0));
+      check();
+    }),
+    letIn: (n: number) => gates[n]!(),
+  };
+}
+
+const source = (c: string): MigrationSource => ({ handle: c.repeat(32), path: `/${c}/secrets.json`, origin: 'found' });
+
+describe('only the newest migration plan lands (Migrate writes the plan shown)', () => {
+  it('choosing another source while the first one\'s plan is on its way shows the plan of the source chosen, not the older answer', async () => {
+    const { api } = withFakeApi();
+    const plans = holdPlans(api);
+    const first = useVault.getState().useSource(source('a'));
+    await plans.waiting(1);
+    const second = useVault.getState().useSource(source('b'));
+    await plans.waiting(2);
+    plans.letIn(1);
+    await second;
+    expect(useVault.getState().plan?.source.handle).toBe('b'.repeat(32));
+    plans.letIn(0);
+    await first;
+    // The radio says b; a plan of a under it was what Migrate would have offered (and main refused its tag).
+    expect(useVault.getState().source?.handle).toBe('b'.repeat(32));
+    expect(useVault.getState().plan?.source.handle).toBe('b'.repeat(32));
+    expect(useVault.getState().migrationLoading).toBe(false);
+  });
+
+  it('two Overwrite ticks in quick succession: the plan shown counts both when the first tick\'s plan arrives last', async () => {
+    const { api } = withFakeApi();
+    const plans = holdPlans(api);
+    useVault.setState({ source: source('a') });
+    const first = useVault.getState().toggleOverwrite('huggingface.token');
+    await plans.waiting(1);
+    const second = useVault.getState().toggleOverwrite('tmdb.api_key');
+    await plans.waiting(2);
+    plans.letIn(1);
+    await second;
+    expect(useVault.getState().plan?.plan.counts.apply).toBe(2);
+    plans.letIn(0);
+    await first;
+    // Migrate sends both ticks: the plan (and "Migrate N credential(s)") must say both, not the older answer's one.
+    expect(useVault.getState().overwrite).toEqual(['huggingface.token', 'tmdb.api_key']);
+    expect(useVault.getState().plan?.plan.counts.apply).toBe(2);
+    expect(useVault.getState().migrationLoading).toBe(false);
   });
 });
