@@ -82,6 +82,17 @@ export function CredentialForm(props: { service?: string; key_?: string; onDone:
   const badNames = custom && (!SERVICE_NAME.test(names.service) || !KEY_NAME.test(names.key) || (!!names.envVar && !ENV_VAR_NAME.test(names.envVar)) || !!labelError(names.label));
   const tooBad = valueError(id, value);
 
+  // "Save anyway" accepts the value the warning was about: typed on (or another credential named), it would have
+  // stored a value no one checked under that warning. Save checks the new one, and warns again if it must.
+  const changeValue = (v: string) => {
+    setValue(v);
+    setFormatWarning(null);
+  };
+  const changeName = (k: 'service' | 'key' | 'label' | 'envVar', v: string) => {
+    setNames({ ...names, [k]: v });
+    setFormatWarning(null);
+  };
+
   const close = (saved: boolean) => {
     setValue('');
     props.onDone(saved, saved ? id : undefined);
@@ -114,15 +125,15 @@ export function CredentialForm(props: { service?: string; key_?: string; onDone:
       onKeyDown={(e) => e.key === 'Escape' && !saving && (e.stopPropagation(), close(false))}
       aria-label={`Set ${entry?.label ?? 'a custom credential'}`}
     >
-      {custom && <CustomFields service={names.service} keyName={names.key} label={names.label} envVar={names.envVar} set={(k, v) => setNames({ ...names, [k]: v })} />}
+      {custom && <CustomFields service={names.service} keyName={names.key} label={names.label} envVar={names.envVar} set={changeName} />}
       {plain ? (
         // Not a secret (the OpenAI organization ID): kept in the profile and shown in full, so it is not typed as one.
         <Field label={plain.label} hint={`Expected: ${plain.format.hint}. Not a secret: kept in your profile and shown in full; a key typed here is refused.`} error={tooBad}>
-          {(f) => <input id={f.id} value={value} onChange={(e) => setValue(e.target.value)} autoComplete="off" spellCheck={false} aria-describedby={f.describedBy} aria-invalid={f.invalid || undefined} required autoFocus={props.autoFocus ?? true} />}
+          {(f) => <input id={f.id} value={value} onChange={(e) => changeValue(e.target.value)} autoComplete="off" spellCheck={false} aria-describedby={f.describedBy} aria-invalid={f.invalid || undefined} required autoFocus={props.autoFocus ?? true} />}
         </Field>
       ) : (
         <Field label={entry ? `${entry.label} (hidden)` : 'Value (hidden)'} hint={entry ? `Expected: ${entry.format.hint}` : undefined} error={tooBad}>
-          {(f) => <SecretInput id={f.id} value={value} onChange={setValue} describedBy={f.describedBy} invalid={f.invalid} required autoFocus={!custom && (props.autoFocus ?? true)} />}
+          {(f) => <SecretInput id={f.id} value={value} onChange={changeValue} describedBy={f.describedBy} invalid={f.invalid} required autoFocus={!custom && (props.autoFocus ?? true)} />}
         </Field>
       )}
       {entry?.url && (

@@ -127,6 +127,24 @@ describe('Credentials screen', () => {
     expect(document.body.textContent).not.toContain('not-a-key');
   });
 
+  it('a format warning is about the value it was given: typing on takes "Save anyway" away, and Save checks the new value', async () => {
+    const { api, user, show } = withFakeApi();
+    show(<Credentials />);
+    await user.click(await screen.findByRole('button', { name: /^TMDB API key/ }));
+    await user.click(screen.getByRole('button', { name: 'Add' }));
+    const input = screen.getByLabelText('TMDB API key (hidden)');
+    await user.type(input, 'not-a-key');
+    await user.click(screen.getByRole('button', { name: 'Save to keychain' }));
+    await screen.findByRole('button', { name: 'Save anyway' });
+    // The user sees the warning and types more (or pastes another value): the warning was about the old value.
+    await user.type(input, '-typo');
+    expect(screen.queryByRole('button', { name: 'Save anyway' })).toBeNull();
+    await user.click(screen.getByRole('button', { name: 'Save to keychain' }));
+    await screen.findByRole('button', { name: 'Save anyway' });
+    expect(api.values.get('tmdb.api_key')).toBeUndefined();
+    expect(api.calls.filter((c) => c.method === 'credentialsSet').map((c) => (c.args[0] as { acceptFormatWarning: boolean }).acceptFormatWarning)).toEqual([false, false]);
+  });
+
   it('a value over the limit is refused in the form, with the value rule\'s own words, before anything is sent', async () => {
     const { api, user, show } = withFakeApi();
     show(<Credentials />);
