@@ -77,9 +77,34 @@ export abstract class SecretServiceBus {
   }
 
   protected openSession(): Promise<string> {
-    // "plain": the secret travels over the private session-bus socket to a process of the same user, as with secret-tool.
-    this.session ??= this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'OpenSession', signature: 'sv', body: ['plain', ['s', '']] }).then((r) => r.body[1] as string);
+    if (!this.session) {
+      // "plain": the secret travels over the private session-bus socket to a process of the same user, as with secret-tool.
+      const opening = this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'OpenSession', signature: 'sv', body: ['plain', ['s', '']] }).then((r) => r.body[1] as string);
+      this.session = opening;
+      // One that failed (no provider yet, a daemon restarting) is not kept: the next call asks again.
+      opening.catch(() => {
+        if (this.session === opening) this.session = undefined;
+      });
+    }
     return this.session;
+  }
+
+  /**
+   * A call that carries the transfer session (`make` puts it in the body). A provider forgets its sessions when it
+   * restarts (gnome-keyring after its abort, a logout and login, KeePassXC reopened) and answers NoSession to the one
+   * this store opened: the session is opened again, once, and the call repeated. Kept, it failed every read with
+   * KEYCHAIN_ERROR for the life of the process (a long-running stage, the app) while the CLI read the same value.
+   * Repeating is safe: a call refused for its session did nothing.
+   */
+  protected async callInSession(make: (session: string) => DbusCall): Promise<DbusMessage> {
+    const session = await this.openSession();
+    try {
+      return await this.call(make(session));
+    } catch (err) {
+      if (!(err instanceof VaultError && err.cause instanceof DbusError && /NoSession/.test(err.cause.name))) throw err;
+      if (this.session && (await this.session.catch(() => undefined)) === session) this.session = undefined;
+      return this.call(make(await this.openSession()));
+    }
   }
 
   /** Who owns org.freedesktop.secrets (asked once per store). */

@@ -41,7 +41,7 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
     const { unlocked, locked } = await this.search(account);
     const path = unlocked[0] ?? (locked.length ? (await this.unlockItems(locked.slice(0, 1), started))[0] : undefined);
     if (path === undefined) return undefined;
-    const [secret] = (await this.call({ destination: SS, path, interface: ITEM_IFACE, member: 'GetSecret', signature: 'o', body: [await this.openSession()] })).body as [[string, Buffer, Buffer, string]];
+    const [secret] = (await this.callInSession((session) => ({ destination: SS, path, interface: ITEM_IFACE, member: 'GetSecret', signature: 'o', body: [session] }))).body as [[string, Buffer, Buffer, string]];
     return secret[2].toString('utf8');
   }
 
@@ -73,7 +73,7 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
     const paths = chosen.filter((p): p is string => p !== undefined);
     let secrets = new Map<string, string>();
     if (paths.length) {
-      const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'GetSecrets', signature: 'aoo', body: [paths, await this.openSession()] });
+      const reply = await this.callInSession((session) => ({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'GetSecrets', signature: 'aoo', body: [paths, session] }));
       secrets = new Map((reply.body[0] as Array<[string, [string, Buffer, Buffer, string]]>).map(([path, s]) => [path, s[2].toString('utf8')]));
     }
     // An item the provider found but did not hand over (it withdrew the access): never "absent".
@@ -89,8 +89,8 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
       ['org.freedesktop.Secret.Item.Label', ['s', `${this.options.service}/${account}`]],
       ['org.freedesktop.Secret.Item.Attributes', ['a{ss}', this.attributes(account)]],
     ];
-    const secret = [await this.openSession(), Buffer.alloc(0), Buffer.from(value, 'utf8'), 'text/plain; charset=utf8'];
-    const reply = await this.call({ destination: SS, path: collection, interface: COLLECTION_IFACE, member: 'CreateItem', signature: 'a{sv}(oayays)b', body: [properties, secret, true] });
+    const secret = (session: string) => [session, Buffer.alloc(0), Buffer.from(value, 'utf8'), 'text/plain; charset=utf8'];
+    const reply = await this.callInSession((session) => ({ destination: SS, path: collection, interface: COLLECTION_IFACE, member: 'CreateItem', signature: 'a{sv}(oayays)b', body: [properties, secret(session), true] }));
     const prompt = reply.body[1] as string;
     if (prompt !== '/' && (await this.prompt(prompt, started, 'store')).dismissed) throw this.refuse(await this.denied('store'));
   }
