@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { refuseOwnFiles, type OwnFiles } from '../../shared/node/migration/own-files';
+import { refuseKernelFiles } from '../../shared/node/migration/system-files';
 import { hasControlChars } from '../../shared/core/control-chars';
 import { hasLoneSurrogate } from '../../shared/core/credential';
 import { VaultError, isVaultError } from '../../shared/core/errors';
@@ -45,8 +46,9 @@ export class SourceRegistry {
 /**
  * Checks a path the preload says was dropped, before main asks the user
  * about it: absolute, shown as it is (no control or broken characters), a
- * regular file (not a link, folder or device), at most
- * the migration size limit, and not one of cpw-vault's own files.
+ * regular file (not a link, folder or device) on a real file system (not
+ * /proc or /sys), at most the migration size limit, and not one of
+ * cpw-vault's own files.
  */
 export function checkDroppedPath(path: string, own: OwnFiles): string {
   if (!isAbsolute(path) || path.includes('\0')) throw new VaultError('INVALID_ARGUMENT', 'That dropped item is not a file on this computer.', 'Drop a secrets.json, .env or token file from your file manager.');
@@ -61,6 +63,8 @@ export function checkDroppedPath(path: string, own: OwnFiles): string {
   if (!s) throw new VaultError('INVALID_ARGUMENT', `${full} does not exist.`, 'Drop the file again from your file manager.');
   if (s.isSymbolicLink()) throw new VaultError('INVALID_ARGUMENT', `${full} is a symbolic link; refusing to follow it.`, 'Drop the real file.');
   if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `${full} is not a regular file.`, 'Drop a secrets.json, .env or token file.');
+  // /proc/self/environ passes as a regular file of size 0, and main would have asked the user about it as a source.
+  refuseKernelFiles(full, 'Drop a secrets.json, .env or token file.');
   if (s.size > MAX_SOURCE_BYTES) throw new VaultError('INVALID_ARGUMENT', `${full} is ${s.size} bytes; migration sources are at most ${MAX_SOURCE_BYTES} bytes.`, 'Check that this is the right file.');
   return full;
 }

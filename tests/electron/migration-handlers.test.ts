@@ -205,6 +205,47 @@ describe('migration sources are handles main minted; the renderer never names a 
     expect(s.dialogs).toEqual([]);
   });
 
+  it.each([
+    ['/proc/self/environ', 'procfs'],
+    ['/proc/self/mem', 'procfs'],
+    ['/proc/self/status', 'procfs'],
+    ['/sys/kernel/uevent_seqnum', 'sysfs'],
+  ])('a dropped %s (a "regular file" the kernel makes up, its size a lie) is refused before any dialog, naming it and why', async (path, fs) => {
+    const s = await setupMain();
+    const r = await s.call('migrationDrop', path);
+    expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: `${path} is not a file of yours but a view the kernel makes up (${fs}, ${fs === 'procfs' ? 'processes and kernel state' : 'devices and kernel settings'}); it is no secrets file, and nothing was read.` } });
+    expect(s.dialogs).toEqual([]);
+  });
+
+  it('a dropped /dev/stdin, FIFO or 1 GiB sparse file is refused before any dialog, saying why', async () => {
+    const s = await setupMain();
+    const fifo = join(s.t.root, 'pipe.env');
+    execFileSync('mkfifo', [fifo]);
+    const sparse = join(s.t.root, 'huge.json');
+    execFileSync('truncate', ['-s', '1G', sparse]);
+    for (const [path, why] of [['/dev/stdin', 'symbolic link'], [fifo, 'not a regular file'], [sparse, `${2 ** 30} bytes`]] as const) {
+      expect(await s.call('migrationDrop', path)).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining(why) } });
+    }
+    expect(s.dialogs).toEqual([]);
+  });
+
+  it('a real file reached through /proc (/proc/<pid>/root/...) is on the disk: still asked about and read', async () => {
+    const s = await setupMain();
+    const other = otherProject(s.t.root);
+    const throughProc = `/proc/${process.pid}/root${other.files.env}`;
+    const source = await s.value<MigrationSource>('migrationDrop', throughProc);
+    expect(s.dialogs).toEqual([{ kind: 'confirmSource', paths: [throughProc] }]);
+    expect(await s.value('migrationPlan', { source: source.handle })).toMatchObject({ plan: { counts: { apply: 1 } } });
+  });
+
+  it('a /proc file picked in main\'s dialog is refused when its plan is asked for, nothing read', async () => {
+    const s = await setupMain();
+    s.answers.pick = '/proc/self/environ';
+    const source = await s.value<MigrationSource>('migrationPickFile');
+    const r = await s.call('migrationPlan', { source: source.handle });
+    expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('/proc/self/environ is not a file of yours but a view the kernel makes up (procfs'), fix: 'Choose another file with "Choose a file…", or drop one on this window.' } });
+  });
+
   it('a file picked in main\'s dialog needs no further confirmation, whatever its name', async () => {
     const s = await setupMain();
     const picked = join(s.t.root, 'odd-name.txt');

@@ -8,6 +8,7 @@ import { parseDotenv } from '../../core/dotenv-source';
 import { LEGACY_SECRETS_PATH } from '../profile/paths';
 import { ioError, modeString, othersCanWrite } from '../profile/file-access';
 import { readAllBytes } from '../profile/secure-fs';
+import { refuseKernelFiles } from './system-files';
 
 /** Where the HuggingFace CLI keeps its token: $HF_HOME/token, else ~/.cache/huggingface/token. */
 export function hfTokenPath(env: Readonly<Record<string, string | undefined>>, home = homedir()): string {
@@ -45,6 +46,8 @@ function readSourceText(path: string): string {
   try {
     const s = fstatSync(fd);
     if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `${path} is not a regular file.`, 'Point --from at a secrets file.');
+    // Checked here too, for --from and a file chosen in the app's dialog: their sizes lie (0 for /proc/self/environ).
+    refuseKernelFiles(path, 'Point --from at a secrets file.');
     const uid = process.getuid?.();
     if (uid !== undefined && s.uid !== uid) {
       throw new VaultError('INVALID_ARGUMENT', `${path} belongs to another user (uid ${s.uid}); refusing to take its keys as yours. Nothing was changed.`, `If you trust it, check it, then copy it to a file of your own and migrate that: ${ownCopy(path)}`);
