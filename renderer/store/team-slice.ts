@@ -5,6 +5,7 @@ import { removedText } from '../../shared/core/team-planted';
 import type { TeamView } from '../../shared/core/team-view';
 import { asApiError, getApi, type ApiError } from '../api';
 import type { VaultState } from './index';
+import { newestLoad } from './newest-load';
 
 // State
 export interface TeamState {
@@ -48,6 +49,10 @@ export const createTeamSlice: StateCreator<VaultState, [], [], TeamSlice> = (set
       set({ teamBusy: false });
     }
   };
+  // The screen loads the status on mount, and every open, push, pull and new key reloads it: another file opened while
+  // the first file's status was on its way showed the first file's members and keys under the second (Push and Pull act
+  // on the second), when that older answer arrived last. Only the newest load lands.
+  const statusLoads = newestLoad();
   return {
     ...getInitialTeamState(),
     openTeamFile: () => busy('Could not open the team file', async () => {
@@ -59,11 +64,13 @@ export const createTeamSlice: StateCreator<VaultState, [], [], TeamSlice> = (set
     loadTeam: async () => {
       const file = get().teamFile;
       if (!file) return;
+      const newest = statusLoads.start();
       set({ teamLoading: true, teamError: null });
       try {
-        set({ teamView: await getApi().teamStatus({ handle: file.handle }), teamLoading: false });
+        const teamView = await getApi().teamStatus({ handle: file.handle });
+        if (newest()) set({ teamView, teamLoading: false });
       } catch (err) {
-        set({ teamError: asApiError(err), teamLoading: false });
+        if (newest()) set({ teamError: asApiError(err), teamLoading: false });
       }
     },
     createTeamKey: () => busy('Could not create your team key', async () => {

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { initialState, useVault } from '../../renderer/store';
 import { selectReadyCount } from '../../renderer/store/workflows-slice';
 import type { MigrationRequest, MigrationSource, ReviewedPlan } from '../../shared/core/ipc-contract';
+import type { TeamView } from '../../shared/core/team-view';
 import type { FakeApi } from '../fakes/fake-api';
 import { withFakeApi } from './setup';
 
@@ -186,5 +187,36 @@ describe('only the newest migration plan lands (Migrate writes the plan shown)',
     expect(useVault.getState().overwrite).toEqual(['huggingface.token', 'tmdb.api_key']);
     expect(useVault.getState().plan?.plan.counts.apply).toBe(2);
     expect(useVault.getState().migrationLoading).toBe(false);
+  });
+});
+
+describe('only the newest team file status lands', () => {
+  it('another team file opened while the first one\'s status is on its way: the second file\'s members and keys stay when the first answer arrives last', async () => {
+    const { api } = withFakeApi();
+    const gates: Array<() => void> = [];
+    // main's answer is the status of the file asked about, held until the test lets it in.
+    api.teamStatus = async ({ handle }) => {
+      const answer = { path: `/${handle[0]}/cpw-team.age`, you: `age1${'m'.repeat(58)}`, recipient: true, member: handle[0]!, members: [], keys: [], rotate: [], warning: null, fix: null } as TeamView;
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return answer;
+    };
+    const waiting = (n: number) => new Promise<void>((resolve) => {
+      const check = () => (gates.length >= n ? resolve() : void setTimeout(check, 0));
+      check();
+    });
+    useVault.setState({ teamFile: { handle: 'a'.repeat(32), path: '/a/cpw-team.age' } });
+    const first = useVault.getState().loadTeam(); // the screen's load, of a
+    await waiting(1);
+    api.teamFile = { handle: 'b'.repeat(32), path: '/b/cpw-team.age' };
+    const opened = useVault.getState().openTeamFile();
+    await waiting(2);
+    gates[1]!();
+    await opened;
+    expect(useVault.getState().teamView?.path).toBe('/b/cpw-team.age');
+    gates[0]!();
+    await first;
+    expect(useVault.getState().teamFile?.path).toBe('/b/cpw-team.age');
+    expect(useVault.getState().teamView?.path).toBe('/b/cpw-team.age');
+    expect(useVault.getState().teamLoading).toBe(false);
   });
 });
