@@ -3,6 +3,7 @@ import type { DoctorReport } from '../../shared/core/views';
 import { asApiError, getApi, type ApiError } from '../api';
 import { describeError, LOCK_RETRY_TEXT } from '../errors';
 import type { VaultState } from './index';
+import { newestLoad } from './newest-load';
 
 export const SCREENS = ['workflows', 'credentials', 'migration', 'security', 'team', 'profile', 'activity'] as const;
 /** onboarding: first run, or a plaintext file standing in for the profile; problem: a profile that exists but cannot be used safely. */
@@ -69,12 +70,17 @@ export function startScreen(d: DoctorReport): { screen: Screen; start: Start | n
 }
 
 let toastId = 0;
+// Doctor is asked again on every keychain error (several at once), after an unlock, a lock or a backend switch: the
+// answer of an older ask arriving last (the keychain still locked) put the banner back, and the actions it turns off,
+// over the newer one (unlocked), or the other way round. Only the newest lands; boot and the permission fix supersede.
+const doctorLoads = newestLoad();
 const LOCK_ATTEMPTS = 3;
 
 export const createAppSlice: StateCreator<VaultState, [], [], AppSlice> = (set, get) => ({
   ...getInitialAppState(),
   go: (screen, focusCredential = null) => set({ screen, focusCredential }),
   boot: async () => {
+    doctorLoads.start();
     try {
       const doctor = await getApi().doctor();
       set({ doctor, booted: true, bootError: null, ...startScreen(doctor) });
@@ -83,14 +89,17 @@ export const createAppSlice: StateCreator<VaultState, [], [], AppSlice> = (set, 
     }
   },
   refreshDoctor: async () => {
+    const newest = doctorLoads.start();
     try {
-      set({ doctor: await getApi().doctor() });
+      const doctor = await getApi().doctor();
+      if (newest()) set({ doctor });
     } catch (err) {
-      get().toastError(err);
+      if (newest()) get().toastError(err);
     }
   },
   fixProfilePermissions: async () => {
     set({ fixingProfile: true });
+    doctorLoads.start();
     try {
       const doctor = await getApi().profileFixPermissions();
       set({ doctor, fixingProfile: false, ...(startScreen(doctor).screen !== 'problem' ? startScreen(doctor) : {}) });

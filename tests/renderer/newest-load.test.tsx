@@ -5,6 +5,7 @@ import { cleanup } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initialState, useVault } from '../../renderer/store';
 import { selectReadyCount } from '../../renderer/store/workflows-slice';
+import { selectKeychainProblem } from '../../renderer/store/app-slice';
 import type { MigrationRequest, MigrationSource, ReviewedPlan } from '../../shared/core/ipc-contract';
 import type { TeamView } from '../../shared/core/team-view';
 import type { FakeApi } from '../fakes/fake-api';
@@ -218,5 +219,34 @@ describe('only the newest team file status lands', () => {
     expect(useVault.getState().teamFile?.path).toBe('/b/cpw-team.age');
     expect(useVault.getState().teamView?.path).toBe('/b/cpw-team.age');
     expect(useVault.getState().teamLoading).toBe(false);
+  });
+});
+
+describe('only the newest doctor answer lands', () => {
+  it('the keychain unlocked between two asks: the older answer (locked), arriving last, does not bring the banner back', async () => {
+    const { api } = withFakeApi();
+    const gates: Array<() => void> = [];
+    const real = api.doctor.bind(api);
+    api.doctor = async () => {
+      const answer = await real();
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return answer;
+    };
+    const waiting = (n: number) => new Promise<void>((resolve) => {
+      const check = () => (gates.length >= n ? resolve() : void setTimeout(check, 0));
+      check();
+    });
+    api.keychainOk = false;
+    const first = useVault.getState().refreshDoctor(); // a keychain error's: still locked when main answers
+    await waiting(1);
+    api.keychainOk = true;
+    const second = useVault.getState().refreshDoctor(); // after the unlock
+    await waiting(2);
+    gates[1]!();
+    await second;
+    expect(selectKeychainProblem(useVault.getState())).toBeNull();
+    gates[0]!();
+    await first;
+    expect(selectKeychainProblem(useVault.getState())).toBeNull();
   });
 });
