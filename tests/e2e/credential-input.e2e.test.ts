@@ -1,0 +1,127 @@
+// Adding a credential as a person does, key by key, and as a hurried one: spaces around a pasted-looking value, an
+// emoji, 10,000 characters, Escape halfway, Save pressed twice, another screen chosen while main is still saving.
+// Nothing typed may be lost, stored twice, or stored without the user's Save.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_SECRET_LENGTH } from '../../shared/core/credential';
+import { BIN, cli } from '../helpers/cli';
+import { makeTempHome } from '../helpers/temp';
+import { keyringDaemon, launchChromium } from './harness';
+import { E2E_TIMEOUT, WAIT, goTo, lookup, printTimings, session, typeInto } from './steps';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  printTimings('credential-input');
+});
+
+/** Counts the page's credentialsSet calls from now on (every save the renderer sends main). */
+async function countSaves(page: Page): Promise<() => Promise<number>> {
+  await page.evaluate(() => {
+    const w = window as unknown as { vault: Record<string, (...a: unknown[]) => Promise<unknown>>; __saves: number };
+    const real = w.vault['credentialsSet']!;
+    w.__saves = 0;
+    w.vault['credentialsSet'] = (...a) => (w.__saves++, real(...a));
+  });
+  return () => page.evaluate(() => (window as unknown as { __saves: number }).__saves);
+}
+
+const toasts = (page: Page) => page.locator('.toast').allInnerTexts();
+
+/** The custom credential form, opened from the Credentials screen, its names typed key by key. */
+async function customForm(page: Page, service: string, key: string): Promise<void> {
+  await goTo(page, 'Credentials');
+  await page.getByRole('button', { name: 'Add a custom credential' }).click();
+  await typeInto(page.getByLabel('Service'), service);
+  await typeInto(page.getByLabel('Key', { exact: true }), key);
+}
+
+describe('a credential typed key by key is stored as confirmed, once', { timeout: E2E_TIMEOUT }, () => {
+  it('spaces around, an emoji and accents, then Save double-clicked: one save, stored whole without the spaces, one toast', async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Typist']);
+    const { page, close } = await session(browser, t);
+    await customForm(page, 'deepl', 'api_key');
+    const value = 'dk-🔑-välue-42';
+    await typeInto(page.getByLabel('Value (hidden)'), `  ${value}  `);
+    const saves = await countSaves(page);
+    await page.getByRole('button', { name: 'Save to keychain' }).dblclick();
+    await page.getByText('Saved deepl.api_key to the keychain.').first().waitFor(WAIT);
+    await expect.poll(() => page.locator('.credential-form').count(), WAIT).toBe(0);
+    expect(lookup(t, 'deepl.api_key')).toBe(value);
+    expect(await saves()).toBe(1);
+    expect((await toasts(page)).filter((x) => x.includes('deepl.api_key'))).toHaveLength(1);
+    await close();
+  });
+
+  it('Escape halfway through the value: nothing stored, and the form opened again starts empty', async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Typist']);
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Credentials');
+    await page.getByRole('button', { name: /^TMDB API key/ }).click();
+    const saves = await countSaves(page);
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    const field = page.getByLabel('TMDB API key (hidden)');
+    await typeInto(field, '0123456789abcdef');
+    await field.press('Escape');
+    await expect.poll(() => page.locator('.credential-form').count(), WAIT).toBe(0);
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    expect(await page.getByLabel('TMDB API key (hidden)').inputValue()).toBe('');
+    expect(await saves()).toBe(0);
+    expect(lookup(t, 'tmdb.api_key')).toBe('');
+    await close();
+  });
+
+  it('10,000 characters typed key by key: said to be over the limit as it happens, Save off, Enter sends nothing', async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Typist']);
+    const { page, close } = await session(browser, t);
+    await customForm(page, 'longtool', 'api_key');
+    const field = page.getByLabel('Value (hidden)');
+    const saves = await countSaves(page);
+    await field.click();
+    await field.pressSequentially('k'.repeat(10_000), { timeout: 0 }); // 10,000 key presses outlast the default 30 s
+    expect(await field.inputValue()).toHaveLength(10_000);
+    await page.getByText(`The value for longtool.api_key is 10000 characters, over the ${MAX_SECRET_LENGTH} limit. Check that you pasted only the key.`).waitFor(WAIT);
+    expect(await page.getByRole('button', { name: 'Save to keychain' }).isDisabled()).toBe(true);
+    await field.press('Enter');
+    expect(await saves()).toBe(0);
+    expect(lookup(t, 'longtool.api_key')).toBe('');
+    await close();
+  });
+
+  it('another screen chosen while main is still saving (the keychain stopped): the save lands once, said in a toast, and only the value confirmed', async () => {
+    const t = makeTempHome();
+    const setup = `'${process.execPath}' '${BIN}' profile set name=Leaver >/dev/null 2>&1`;
+    const { page, main, close } = await session(browser, t, { own: true, setup });
+    const daemon = keyringDaemon(t);
+    const KEY = '0123456789abcdef0123456789abcdef';
+    await goTo(page, 'Credentials');
+    await page.getByRole('button', { name: /^TMDB API key/ }).click();
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await typeInto(page.getByLabel('TMDB API key (hidden)'), KEY);
+    const saves = await countSaves(page);
+    process.kill(daemon, 'SIGSTOP');
+    try {
+      await page.getByRole('button', { name: 'Save to keychain' }).click();
+      await page.getByRole('button', { name: 'Saving…' }).waitFor(WAIT);
+      await goTo(page, 'Profile');
+      expect(await page.locator('.credential-form').count()).toBe(0);
+    } finally {
+      process.kill(daemon, 'SIGCONT');
+    }
+    await page.getByText('Saved tmdb.api_key to the keychain.').first().waitFor({ timeout: 60_000 });
+    // In the session's own keyring, which only main reaches.
+    expect(await main.call('credentialsReveal', [{ service: 'tmdb', key: 'api_key' }])).toEqual({ ok: true, value: KEY });
+    expect(await saves()).toBe(1);
+    await goTo(page, 'Credentials');
+    await page.getByRole('button', { name: /^TMDB API key/ }).click();
+    await page.getByRole('button', { name: 'Reveal' }).waitFor(WAIT);
+    expect(await page.locator('.credential-form').count()).toBe(0);
+    await close();
+  });
+});
