@@ -21,6 +21,17 @@ export function fixWithFileOffer(code: string, fix: string): string {
   return NO_KEYCHAIN.has(code) && !fix.includes(USE_FILE) ? `${fix}\nOr keep the secrets in an age-encrypted file beside the profile: ${USE_FILE}` : fix;
 }
 
+/**
+ * A keychain status's fix as check, list and which print it, under their own
+ * indented `fix:` line: the vault file offered too (see {@link fixWithFileOffer}),
+ * its line aligned with the fix's first. A thrown error gets the offer in
+ * reportError; these commands print the status themselves, and without it a
+ * user on a host with no keychain was only told to start a desktop session.
+ */
+export function indentedStatusFix(code: string, fix: string): string {
+  return fixWithFileOffer(code, fix).split('\n').join('\n         ');
+}
+
 /** The offer, as doctor and setup print it. */
 export function fileOfferText(): string {
   return `No keychain on this host (SSH, container, WSL, CI)? Keep the secrets in an age-encrypted file beside the profile instead, unlocked once per session:\n    ${USE_FILE}   (asks a passphrase twice; nothing switches by itself)`;

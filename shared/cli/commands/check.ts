@@ -4,6 +4,7 @@ import { unknownStatus, type WorkflowStatus } from '../../core/workflows';
 import { paint, type CliIO } from '../io';
 import { printJson, type CliContext } from '../context';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes';
+import { indentedStatusFix } from '../file-offer';
 
 /** Human lines for one workflow's readiness (shared by check, doctor and setup). */
 export function describeStatus(io: CliIO, s: WorkflowStatus): string {
@@ -51,7 +52,7 @@ export async function check(given: { workflow?: string | undefined }, ctx: CliCo
   // The human lines go to stderr either way: a script that reads --json still shows its user the fix.
   ctx.io.err(describeStatus(ctx.io, status));
   if (keychain && !keychain.ok) {
-    ctx.io.err(`    ${keychain.code} ${keychain.message}\n    fix: ${keychain.fix}\n`);
+    ctx.io.err(`    ${keychain.code} ${keychain.message}\n    fix: ${indentedStatusFix(keychain.code, keychain.fix)}\n`);
     return EXIT.keychain;
   }
   return status.ready ? EXIT.ok : EXIT.missing;

@@ -12,6 +12,7 @@ import type { CredentialView } from '../../core/views';
 import { paint } from '../io';
 import { printJson, type CliContext, type ReadVault } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
+import { indentedStatusFix } from '../file-offer';
 import { shortDate, table } from '../format';
 import { keepListing, readListing, type Listing } from '../list-cache';
 import type { ListingState } from '../../node/vault/read-sources';
@@ -143,6 +144,6 @@ export function uncheckedJson(reader: ReadVault, ctx: CliContext, keychain: Extr
 export function sourcesUnknown(ctx: CliContext, keychain: Extract<KeychainStatus, { ok: false }>): ExitCode {
   // A vault file comes here only with an agent listening: VAULT_LOCKED is that agent not answering (or refusing).
   const reason = keychain.code === 'VAULT_LOCKED' ? "vault file's unlock agent not answering" : unknownReason(keychain.code);
-  ctx.io.err(`? sources unknown: ${reason} (shown from the index, not checked)\n    ${keychain.code} ${keychain.message}\n    fix: ${keychain.fix}\n`);
+  ctx.io.err(`? sources unknown: ${reason} (shown from the index, not checked)\n    ${keychain.code} ${keychain.message}\n    fix: ${indentedStatusFix(keychain.code, keychain.fix)}\n`);
   return EXIT.keychain;
 }
