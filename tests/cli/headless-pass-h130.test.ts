@@ -3,10 +3,14 @@
 // command that finds no keychain (check, list and which said only "run from a desktop session"), and a refused
 // backup folder pointing at --backup-dir (it said "Use a profile in a folder you own (--profile PATH)", which
 // changes nothing about where the backup goes).
+import { chownSync, existsSync, lchownSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
-import { makeTempHome } from '../helpers/temp';
+import { makeTempHome, type TempHome } from '../helpers/temp';
 
+const OTHER = 65534;
+const TMDB = 'abcdefabcdefabcdefabcdefabcdef12';
 const NO_DBUS = { DBUS_SESSION_BUS_ADDRESS: undefined, DISPLAY: undefined, WAYLAND_DISPLAY: undefined };
 
 describe('no keychain on this host: every command that says so offers the vault file', () => {
@@ -20,4 +24,66 @@ describe('no keychain on this host: every command that says so offers the vault 
       expect(r.stderr).toContain('Or keep the secrets in an age-encrypted file beside the profile: cpw-vault backend use file');
     }, 60_000);
   }
+});
+
+/** A .env of the user's own holding one key, in `dir`. */
+function envFile(dir: string): string {
+  const path = join(dir, 'keys.env');
+  writeFileSync(path, `TMDB_API_KEY=${TMDB}\n`, { mode: 0o600 });
+  return path;
+}
+
+/** Migrates `source` (its backup in `backupDir`, else beside it, in `folder` another user owns): refused; then the fix, followed. */
+async function refusedBackup(t: TempHome, source: string, backupDir: string | undefined, folder: string): Promise<void> {
+  const r = await cli(t, ['migrate', '--from', source, ...(backupDir ? ['--backup-dir', backupDir] : []), '--yes']);
+  expect(r.code, r.stderr).toBe(1);
+  expect(r.stderr).toContain(`${folder} is a`);
+  expect(r.stderr).toContain('of another user (uid 65534); refusing to write in it.');
+  expect(r.stderr).not.toContain('--profile PATH');
+  expect(r.stderr).toContain('fix: Nothing was changed: the migration writes a plaintext backup of the source there; give a folder of your own with --backup-dir DIR');
+  // Nothing stored, and no backup anywhere.
+  expect((await cli(t, ['get', 'tmdb', 'api_key'])).code).toBe(3);
+  expect(readdirSync(folder).filter((n) => n.includes('.backup-'))).toEqual([]);
+  // The fix, followed: a folder of one's own takes the backup and the key is stored.
+  const own = join(t.root, 'backups');
+  mkdirSync(own, { mode: 0o700 });
+  const again = await cli(t, ['migrate', '--from', source, '--backup-dir', own, '--yes']);
+  expect(again.code, again.stderr).toBe(0);
+  expect((await cli(t, ['get', 'tmdb', 'api_key'])).stdout).toBe(TMDB);
+  expect(readdirSync(own).filter((n) => n.startsWith('keys.env.backup-'))).toHaveLength(1);
+}
+
+describe.runIf(process.getuid?.() === 0)('migrate: a backup folder another user owns is refused with a fix that moves the backup', () => {
+  it('--backup-dir naming another user\'s folder: the fix is --backup-dir, not --profile', async () => {
+    const t = makeTempHome();
+    const theirs = join(t.root, 'theirs');
+    mkdirSync(theirs, { mode: 0o755 });
+    chownSync(theirs, OTHER, OTHER);
+    await refusedBackup(t, envFile(t.cwd), theirs, theirs);
+  }, 60_000);
+
+  it('--backup-dir naming a link another user planted: the same fix, and the folder it leads to stays empty', async () => {
+    const t = makeTempHome();
+    const target = join(t.root, 'target');
+    mkdirSync(target, { mode: 0o700 });
+    const link = join(t.root, 'planted');
+    symlinkSync(target, link);
+    lchownSync(link, OTHER, OTHER);
+    const r = await cli(t, ['migrate', '--from', envFile(t.cwd), '--backup-dir', link, '--yes']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`${link} is a symbolic link of another user (uid 65534); refusing to write in it.`);
+    expect(r.stderr).not.toContain('--profile PATH');
+    expect(r.stderr).toContain('give a folder of your own with --backup-dir DIR');
+    expect(readdirSync(target)).toEqual([]);
+  }, 60_000);
+
+  it('no --backup-dir, the source in another user\'s folder: the backup would go beside it; the fix says --backup-dir', async () => {
+    const t = makeTempHome();
+    const theirs = join(t.root, 'shared-project');
+    mkdirSync(theirs, { mode: 0o755 });
+    const source = envFile(theirs);
+    chownSync(theirs, OTHER, OTHER);
+    await refusedBackup(t, source, undefined, theirs);
+    expect(existsSync(source)).toBe(true);
+  }, 60_000);
 });

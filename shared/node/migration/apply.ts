@@ -62,6 +62,9 @@ function timestamp(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z');
 }
 
+/** The fix when the backup's folder cannot be trusted. */
+const BACKUP_ELSEWHERE = 'Nothing was changed: the migration writes a plaintext backup of the source there; give a folder of your own with --backup-dir DIR (mkdir -m 700 DIR first).';
+
 /** A backup name no other run can have picked: the time, then random hex. */
 function backupPath(source: string, backupDir: string, now: Date): string {
   // Absolute: the journal names it for recovery, which may run from another folder.
@@ -140,7 +143,9 @@ export async function applyMigration(
     const result: ApplyResult = { ok: true, rows, imported: 0, plaintextLeft: [source.path, ...backupsOf(source.path, backupDir)], removed: [] };
     return removeIfAllMigrated(result, removable(source, options, []), options);
   }
-  ensurePrivateDir(backupDir, false);
+  // The backup is plaintext: a folder another user owns (or their link) is refused, and the way out is another
+  // backup folder, not another profile (the fix the profile's own writes give).
+  ensurePrivateDir(backupDir, false, BACKUP_ELSEWHERE);
   const backup = backupPath(source.path, backupDir, now);
   const changes: CredentialChange[] = chosen.map((row) => ({ kind: 'set', id: row.target!, value: (source.entries[row.index]!.value as string).trim(), envVar: row.envVar }));
   let current: number | undefined;

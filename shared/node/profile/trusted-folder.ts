@@ -10,14 +10,17 @@ import { currentUid, ioError, modeString, othersCanWrite } from './file-access';
  * 0700 even if it already existed with a looser one. A shared folder chosen
  * with an explicit path is never chmod-ed, and a symlinked dedicated folder
  * is refused before anything is changed: its target is never chmod-ed.
+ * `elsewhere`: the fix when the folder is not one to write in (another
+ * user's, a link of theirs, not a folder); by default it points at
+ * --profile, which moves nothing but the profile's own files.
  */
-export function ensurePrivateDir(dir: string, dedicated: boolean): void {
+export function ensurePrivateDir(dir: string, dedicated: boolean, elsewhere?: string): void {
   try {
     if (dedicated) refuseLinkedFolder(dir);
     const created = mkdirSync(dir, { recursive: true, mode: 0o700 });
     const s = lstatSync(dir);
     if ((dedicated || created !== undefined) && s.isDirectory() && (s.mode & 0o777) !== 0o700 && s.uid === (currentUid ?? s.uid)) chmodSync(dir, 0o700);
-    assertTrustedFolder(dir, dedicated);
+    assertTrustedFolder(dir, dedicated, elsewhere);
   } catch (err) {
     if (err instanceof VaultError) throw err;
     throw ioError(err, dir);
@@ -39,13 +42,13 @@ export function refuseLinkedFolder(dir: string): void {
  * others can write it, carry the sticky bit (like /tmp): otherwise another
  * user could rename, replace or remove our files in it (PROFILE_PERMISSIONS).
  */
-function assertTrustedFolder(dir: string, dedicated: boolean): Stats {
+function assertTrustedFolder(dir: string, dedicated: boolean, elsewhere?: string): Stats {
   if (dedicated) refuseLinkedFolder(dir);
   const link = lstatSync(dir);
-  if (link.isSymbolicLink() && !trustedOwner(link.uid)) throw foreignFolder(dir, link.uid, 'symbolic link');
+  if (link.isSymbolicLink() && !trustedOwner(link.uid)) throw foreignFolder(dir, link.uid, 'symbolic link', elsewhere);
   const s = link.isSymbolicLink() ? statSync(dir) : link;
-  if (!s.isDirectory()) throw new VaultError('PROFILE_INVALID', `${dir} is not a folder.`, `Move ${dir} aside, or choose another --profile path.`);
-  if (!trustedOwner(s.uid)) throw foreignFolder(dir, s.uid, 'folder');
+  if (!s.isDirectory()) throw new VaultError('PROFILE_INVALID', `${dir} is not a folder.`, elsewhere ?? `Move ${dir} aside, or choose another --profile path.`);
+  if (!trustedOwner(s.uid)) throw foreignFolder(dir, s.uid, 'folder', elsewhere);
   // Windows has no POSIX owner or mode bits (getuid is absent there): nothing to check.
   if (currentUid !== undefined && othersCanWrite(s) && !(s.mode & 0o1000)) {
     throw new VaultError('PROFILE_PERMISSIONS', `${dir} can be written by other users and has no sticky bit (mode ${modeString(s.mode)}): they could replace or remove cpw-vault's files in it.`, `Use a folder only you can write, or as its owner: chmod o-w,g-w ${shellWord(dir)} (or chmod +t ${shellWord(dir)})`);
@@ -79,6 +82,6 @@ function trustedOwner(uid: number): boolean {
   return currentUid === undefined || uid === currentUid || uid === 0;
 }
 
-function foreignFolder(dir: string, uid: number, what: string): VaultError {
-  return new VaultError('PROFILE_PERMISSIONS', `${dir} is a ${what} of another user (uid ${uid}); refusing to write in it.`, 'Use a profile in a folder you own (--profile PATH).');
+function foreignFolder(dir: string, uid: number, what: string, elsewhere = 'Use a profile in a folder you own (--profile PATH).'): VaultError {
+  return new VaultError('PROFILE_PERMISSIONS', `${dir} is a ${what} of another user (uid ${uid}); refusing to write in it.`, elsewhere);
 }
