@@ -87,3 +87,38 @@ describe.runIf(process.getuid?.() === 0)('migrate: a backup folder another user 
     expect(existsSync(source)).toBe(true);
   }, 60_000);
 });
+
+describe('migrate --remove-plaintext that keeps the files says the way on for each entry left', () => {
+  const STORED = `hf_${'Vault1'.repeat(6)}`;
+  const LOGIN = `hf_${'Login2'.repeat(6)}`;
+
+  it('the Hub\'s token file holding another token than the vault (doctor\'s own fix line): --overwrite named, no talk of settings', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: STORED })).code).toBe(0);
+    const file = join(t.home, '.cache', 'huggingface', 'token');
+    mkdirSync(join(t.home, '.cache', 'huggingface'), { recursive: true });
+    writeFileSync(file, LOGIN, { mode: 0o600 });
+    const r = await cli(t, ['migrate', '--from', file, '--remove-plaintext', '--yes']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(existsSync(file)).toBe(true);
+    expect(r.stderr).not.toContain('Settings among them');
+    expect(r.stderr).toContain('A different value is stored for huggingface.token: to take the file\'s, run again with --overwrite huggingface.token; to keep the stored one, delete the files yourself.');
+    // That way, followed: the file's token is stored and the file removed.
+    const again = await cli(t, ['migrate', '--from', file, '--remove-plaintext', '--yes', '--overwrite', 'huggingface.token']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(existsSync(file)).toBe(false);
+    expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(LOGIN);
+  }, 60_000);
+
+  it('a setting and an unknown key: --include-unknown for the one, copy elsewhere for the other', async () => {
+    const t = makeTempHome();
+    const path = join(t.cwd, 'app.env');
+    writeFileSync(path, `TMDB_API_KEY=${TMDB}\nPORT=3000\nMY_SERVICE_TOKEN=s3cr3t-Value-4711\n`, { mode: 0o600 });
+    const r = await cli(t, ['migrate', '--from', path, '--remove-plaintext', '--yes']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(existsSync(path)).toBe(true);
+    expect(r.stderr).toContain('--include-unknown');
+    expect(r.stderr).toContain('Settings among them (a number, a flag, PORT=3000) are never migrated: copy them to where your settings live, then delete the files yourself.');
+    expect(r.stderr).not.toContain('--overwrite');
+  }, 60_000);
+});

@@ -101,8 +101,8 @@ describe('migrate --remove-plaintext deletes exactly what this run created or wa
     expect(r.code).toBe(1);
     expect(existsSync(path)).toBe(true);
     expect(r.stderr).toMatch(/1 entry was not migrated \(tmdb_api_key\); the plaintext files were kept so nothing is lost: .*secrets\.json, .*backup-/);
-    // Settings are never migrated: where they go is said (a user with PORT=3000 was stuck, told only of --overwrite).
-    expect(r.stderr).toContain('Settings among them (a number, a flag, PORT=3000) are never migrated: copy them to where your settings live, then delete the files yourself.');
+    // The way on for a kept conflict is --overwrite (settings, told where they go, are tested in headless-pass-h130).
+    expect(r.stderr).toContain('A different value is stored for tmdb.api_key: to take the file\'s, run again with --overwrite tmdb.api_key');
   });
 });
 

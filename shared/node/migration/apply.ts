@@ -14,6 +14,7 @@ import { notUndone } from '../../core/journal';
 import { isTheProfile } from './own-files';
 import { readSource } from './sources';
 import { backupsOf, isPlainFile } from './backups';
+import { leftOutWays } from './left-out';
 
 export type { ApplyResult, RowResult } from '../../core/migration-plan';
 
@@ -141,7 +142,7 @@ export async function applyMigration(
   if (!chosen.length && !inPlace) {
     // Nothing to write (a re-run): the plaintext left is the source and the backups earlier runs made of it.
     const result: ApplyResult = { ok: true, rows, imported: 0, plaintextLeft: [source.path, ...backupsOf(source.path, backupDir)], removed: [] };
-    return removeIfAllMigrated(result, removable(source, options, []), options);
+    return removeIfAllMigrated(result, plan, removable(source, options, []), options);
   }
   // The backup is plaintext: a folder another user owns (or their link) is refused, and the way out is another
   // backup folder, not another profile (the fix the profile's own writes give).
@@ -174,7 +175,7 @@ export async function applyMigration(
   }
   for (const row of chosen) rows[row.index]!.status = 'imported';
   const result: ApplyResult = { ok: true, rows, imported: chosen.length, backup, plaintextLeft: inPlace ? [backup] : [source.path, backup], removed: [] };
-  return removeIfAllMigrated(result, removable(source, options, [backup]), options);
+  return removeIfAllMigrated(result, plan, removable(source, options, [backup]), options);
 }
 
 
@@ -243,7 +244,7 @@ export function outsideRowsKept(source: Pick<ParsedSource, 'commentedKeys' | 'du
  * before any is deleted. Whatever stays is listed in `keptFiles`, with why
  * in `kept` (the CLI then exits non-zero).
  */
-function removeIfAllMigrated(result: ApplyResult, which: Removable, options: ApplyOptions): ApplyResult {
+function removeIfAllMigrated(result: ApplyResult, plan: MigrationPlan, which: Removable, options: ApplyOptions): ApplyResult {
   if (!options.removePlaintext) return result;
   const reasons: string[] = [];
   const keptFiles = new Set<string>();
@@ -251,10 +252,10 @@ function removeIfAllMigrated(result: ApplyResult, which: Removable, options: App
     keptFiles.add(file);
     reasons.push(`${file}: ${why}.`);
   };
-  const left = result.rows.filter((r) => r.status !== 'imported' && r.status !== 'identical');
+  const leftAt = result.rows.flatMap((r, i) => (r.status !== 'imported' && r.status !== 'identical' ? [i] : []));
+  const left = leftAt.map((i) => result.rows[i]!);
   if (left.length) {
-    // Settings (a number, a flag, PORT=3000) are never credentials: no option migrates them, so say where they go.
-    const way = ' Settings among them (a number, a flag, PORT=3000) are never migrated: copy them to where your settings live, then delete the files yourself.';
+    const way = leftOutWays(leftAt.map((i) => plan.rows[i]!));
     result.kept = `${left.length} entr${left.length === 1 ? 'y was' : 'ies were'} not migrated (${left.map((r) => r.sourceKey).join(', ')}); the plaintext files were kept so nothing is lost: ${result.plaintextLeft.join(', ')}.${way}`;
     result.keptFiles = [...result.plaintextLeft];
     return result;
