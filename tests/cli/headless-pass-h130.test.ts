@@ -3,7 +3,7 @@
 // command that finds no keychain (check, list and which said only "run from a desktop session"), and a refused
 // backup folder pointing at --backup-dir (it said "Use a profile in a folder you own (--profile PATH)", which
 // changes nothing about where the backup goes).
-import { chownSync, existsSync, lchownSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, copyFileSync, existsSync, lchownSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
@@ -120,5 +120,29 @@ describe('migrate --remove-plaintext that keeps the files says the way on for ea
     expect(r.stderr).toContain('--include-unknown');
     expect(r.stderr).toContain('Settings among them (a number, a flag, PORT=3000) are never migrated: copy them to where your settings live, then delete the files yourself.');
     expect(r.stderr).not.toContain('--overwrite');
+  }, 60_000);
+});
+
+describe('team diff, the git textconv, where the team file cannot be decrypted (vault locked, no keychain)', () => {
+  it('two versions of the file still read differently, so git diff shows the change (it showed none)', async () => {
+    const t = makeTempHome();
+    const file = join(t.cwd, 'cpw-team.age');
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: TMDB })).code).toBe(0);
+    expect((await cli(t, ['team', 'init', '--add', 'tmdb.api_key'])).code).toBe(0);
+    const before = join(t.root, 'before.age');
+    copyFileSync(file, before);
+    const rotated = 'fedcbafedcbafedcbafedcbafedcba34';
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: rotated })).code).toBe(0);
+    expect((await cli(t, ['team', 'push'])).code).toBe(0);
+    // On a host with no keychain the identity cannot be read: each version is described, never decrypted.
+    const old = await cli(t, ['team', 'diff', before], { env: NO_DBUS });
+    const now = await cli(t, ['team', 'diff', file], { env: NO_DBUS });
+    expect([old.code, now.code]).toEqual([0, 0]);
+    expect(old.stdout).toContain('(cannot decrypt: KEYCHAIN_UNAVAILABLE;');
+    expect(old.stdout).not.toBe(now.stdout);
+    for (const text of [old.stdout, now.stdout]) {
+      expect(text).not.toContain(TMDB);
+      expect(text).not.toContain(rotated);
+    }
   }, 60_000);
 });

@@ -251,7 +251,7 @@ export async function teamRecipients(args: TeamTarget & { write?: boolean }, ctx
  * `team diff FILE`: a git textconv. Prints member names and keys, and each
  * credential's name with a short fingerprint of its value (so a diff shows
  * which key changed), never a value. Never fails: a file it cannot open is
- * described instead.
+ * described instead, with a fingerprint of its encrypted bytes.
  */
 export async function teamDiff(args: TeamTarget & { path: string }, ctx: CliContext): Promise<ExitCode> {
   const out = ['# cpw-vault team file (values not shown; fingerprint = first 8 hex of sha256 of the value)'];
@@ -264,8 +264,11 @@ export async function teamDiff(args: TeamTarget & { path: string }, ctx: CliCont
     // No fingerprint: the value is not the team's, and may be a member's own identity.
     for (const p of doc.planted ?? []) out.push(`planted ${NEVER_SHARED_ID} (credential ${p.row}; cpw-vault never writes one: not taken, and the next change of the file removes it)`);
   } catch (err) {
+    // A fingerprint of the encrypted bytes (as public as the file in git): two versions described alike made git
+    // diff show no change at all while the vault was locked or the keychain out of reach.
     const bytes = readRepoFile(args.path);
-    out.push(`(cannot decrypt: ${err instanceof VaultError ? err.code : 'error'}; ${bytes?.length ?? 0} bytes)`);
+    const print = bytes ? `, file sha256:${sha256Hex(bytes).slice(0, 8)}` : '';
+    out.push(`(cannot decrypt: ${err instanceof VaultError ? err.code : 'error'}; ${bytes?.length ?? 0} bytes${print})`);
   }
   ctx.io.out(`${out.join('\n')}\n`);
   return EXIT.ok;
