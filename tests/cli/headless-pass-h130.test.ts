@@ -3,10 +3,11 @@
 // command that finds no keychain (check, list and which said only "run from a desktop session"), and a refused
 // backup folder pointing at --backup-dir (it said "Use a profile in a folder you own (--profile PATH)", which
 // changes nothing about where the backup goes).
+import { spawnSync } from 'node:child_process';
 import { chownSync, copyFileSync, existsSync, lchownSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli';
+import { BIN, cli } from '../helpers/cli';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
 const OTHER = 65534;
@@ -144,5 +145,51 @@ describe('team diff, the git textconv, where the team file cannot be decrypted (
       expect(text).not.toContain(TMDB);
       expect(text).not.toContain(rotated);
     }
+  }, 60_000);
+});
+
+describe('doctor: the Hub\'s token file holding another token than the vault', () => {
+  const STORED = `hf_${'Vault1'.repeat(6)}`;
+  const LOGIN = `hf_${'Login2'.repeat(6)}`;
+
+  /** Runs a fix line as a user pastes it, cpw-vault on PATH. */
+  function paste(t: TempHome, line: string): number | null {
+    const bin = join(t.root, 'bin');
+    if (!existsSync(bin)) {
+      mkdirSync(bin);
+      symlinkSync(BIN, join(bin, 'cpw-vault'));
+    }
+    const env = { ...process.env, PATH: `${bin}:${process.env['PATH']}`, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service };
+    return spawnSync('sh', ['-ec', line], { cwd: t.cwd, env, encoding: 'utf8' }).status;
+  }
+
+  it('says so (hints only) and its fix checks first, then takes the file\'s token with --overwrite: the plain migrate line kept the file, exit 1', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: STORED })).code).toBe(0);
+    const file = join(t.home, '.cache', 'huggingface', 'token');
+    mkdirSync(join(t.home, '.cache', 'huggingface'), { recursive: true });
+    writeFileSync(file, LOGIN, { mode: 0o600 });
+    const json = JSON.parse((await cli(t, ['doctor', '--json'])).stdout);
+    const found = (json.plaintext_tokens as Array<{ kind: string; message: string; fix: string }>).find((p) => p.kind === 'hf-token-file')!;
+    expect(found.message).toContain('••••gin2, not the token your vault holds (••••ult1)');
+    expect(found.fix).toMatch(/^cpw-vault verify huggingface token {3}\(to keep your vault's token if it works: rm \S+; to take the file's instead: cpw-vault migrate --from \S+ --overwrite huggingface\.token --remove-plaintext --yes\)$/);
+    expect(JSON.stringify(json)).not.toContain(LOGIN);
+    const take = found.fix.replace(/^.*to take the file's instead: (.*)\)$/, '$1');
+    expect(paste(t, take)).toBe(0);
+    expect(existsSync(file)).toBe(false);
+    expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(LOGIN);
+  }, 60_000);
+
+  it('the same token as the vault: the migrate line, which removes the file', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: STORED })).code).toBe(0);
+    const file = join(t.home, '.cache', 'huggingface', 'token');
+    mkdirSync(join(t.home, '.cache', 'huggingface'), { recursive: true });
+    writeFileSync(file, STORED, { mode: 0o600 });
+    const json = JSON.parse((await cli(t, ['doctor', '--json'])).stdout);
+    const found = (json.plaintext_tokens as Array<{ kind: string; message: string; fix: string }>).find((p) => p.kind === 'hf-token-file')!;
+    expect(found.message).toContain('the same token your vault holds');
+    expect(paste(t, found.fix.replace(/ {3}\(then .*$/, ''))).toBe(0);
+    expect(existsSync(file)).toBe(false);
   }, 60_000);
 });

@@ -72,7 +72,21 @@ function gitStoreFix(path: string, helperLine: string, versus: Versus): string {
   return [take, erase, helperLine].join('\n');
 }
 
-/** How git's token stands against the vault's, for the message (hints only). */
+/**
+ * The line that moves the Hub's token file into the vault. As for git's
+ * store, another token than the vault's is never replaced by a line pasted
+ * from here without a word: `migrate` would skip it as a conflict and keep
+ * the file (exit 1), and `set` would replace the vault's. The user checks
+ * which works, then keeps one.
+ */
+function tokenFileFix(path: string, standard: boolean, versus: Versus): string {
+  // migrate recognises the Hub's standard token file; another path goes in through stdin.
+  const take = (overwrite: boolean) => (standard ? `cpw-vault migrate --from ${q(path)}${overwrite ? ' --overwrite huggingface.token' : ''} --remove-plaintext --yes` : `cpw-vault set huggingface token < ${q(path)} && rm ${q(path)}`);
+  if (versus === 'other') return `cpw-vault verify huggingface token   (to keep your vault's token if it works: rm ${q(path)}; to take the file's instead: ${take(true)})`;
+  return `${take(false)}   (then run stages under cpw-vault exec, which gives them HF_TOKEN)`;
+}
+
+/** How a plaintext token stands against the vault's, for the message (hints only). */
 function versusText(token: string, vault: VaultToken, versus: Versus): string {
   const hint = maskedHint(token);
   if (versus === 'none') return '';
@@ -85,9 +99,9 @@ function versusText(token: string, vault: VaultToken, versus: Versus): string {
  * Looks for HuggingFace tokens left in plaintext: git's credential store
  * (~/.git-credentials, $XDG_CONFIG_HOME/git/credentials) and the Hub's
  * token file ($HF_TOKEN_PATH, $HF_HOME/token, ~/.cache/huggingface/token).
- * Reads only to decide; never returns or logs a value (git's token is
- * compared with the vault's, `vaultToken()`, asked only when git holds one;
- * messages show hints, as `list` does).
+ * Reads only to decide; never returns or logs a value (git's token and the
+ * token file's are compared with the vault's, `vaultToken()`, asked only
+ * when one of them holds a token; messages show hints, as `list` does).
  */
 export async function findPlaintextHfTokens(env: Env, home: string, helperLine: string, vaultToken: () => Promise<VaultToken> = async () => ({})): Promise<PlaintextToken[]> {
   const found: PlaintextToken[] = [];
@@ -103,10 +117,11 @@ export async function findPlaintextHfTokens(env: Env, home: string, helperLine: 
   const standard = hfTokenPath(env, home);
   const tokenFiles = new Set([env['HF_TOKEN_PATH'], standard].filter((p): p is string => !!p));
   for (const path of tokenFiles) {
-    if (!readSmall(path)?.trim()) continue;
-    // migrate recognises the Hub's standard token file; another path goes in through stdin.
-    const move = path === standard ? `cpw-vault migrate --from ${q(path)} --remove-plaintext --yes` : `cpw-vault set huggingface token < ${q(path)} && rm ${q(path)}`;
-    found.push({ path, kind: 'hf-token-file', message: `${path} holds a HuggingFace token in plaintext (written by huggingface-cli login).`, fix: `${move}   (then run stages under cpw-vault exec, which gives them HF_TOKEN)` });
+    const token = readSmall(path)?.trim();
+    if (!token) continue;
+    const vault = await vaultToken();
+    const versus = versusVault(token, vault);
+    found.push({ path, kind: 'hf-token-file', message: `${path} holds a HuggingFace token in plaintext (written by huggingface-cli login)${versusText(token, vault, versus)}.`, fix: tokenFileFix(path, path === standard, versus) });
   }
   return found;
 }
