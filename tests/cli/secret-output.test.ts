@@ -221,6 +221,8 @@ describe('secret values written to a file others can read', () => {
         const r = sh(t, args, redirect);
         expect(r.status).toBe(2);
         expect(r.stderr).toContain(`Refusing to write secret values to ${out}: it belongs to another user (uid 65534), who can read it whatever its mode (0${planted}).`);
+        // The fix's example is the command that was refused (get's named env's, a command the user never ran).
+        expect(r.stderr).toContain(args.startsWith('get') ? 'e.g. umask 077; cpw-vault get huggingface token > ~/token.txt' : 'e.g. umask 077; cpw-vault env --workflow W --format dotenv > ~/.env.local');
         expect(r.stderr).not.toContain(HF);
         expect(readFileSync(out, 'utf8')).toBe('');
         expect(mode(out)).toBe(planted);
