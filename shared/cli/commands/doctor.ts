@@ -41,7 +41,7 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
   const full = args.repair ? await ctx.vault() : undefined;
   const report = await runDoctor(full ?? (await ctx.doctorSubject()), { repair: !!args.repair, switchRecord: switchRecordOf(ctx) });
   const { profile, keychain, workflows } = report;
-  // The vault's HF token, asked only when git's store holds one (and never failing the report: a --profile that does
+  // The vault's HF token, asked only when git's store or the Hub's token file holds one (and never failing the report: a --profile that does
   // not exist is a finding of the report above, not an error here).
   const vaultToken = async () => {
     try {
