@@ -4,10 +4,10 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SECRET_LENGTH } from '../../shared/core/credential';
-import { BIN, cli } from '../helpers/cli';
+import { cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
-import { keyringDaemon, launchChromium } from './harness';
-import { E2E_TIMEOUT, WAIT, goTo, lookup, printTimings, session, typeInto } from './steps';
+import { launchChromium } from './harness';
+import { E2E_TIMEOUT, WAIT, goTo, lookup, printTimings, session, tmdbTyped, typeInto } from './steps';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -107,14 +107,8 @@ describe('a credential typed key by key is stored as confirmed, once', { timeout
 
   it('another screen chosen while main is still saving (the keychain stopped): the save lands once, said in a toast, and only the value confirmed', async () => {
     const t = makeTempHome();
-    const setup = `'${process.execPath}' '${BIN}' profile set name=Leaver >/dev/null 2>&1`;
-    const { page, main, close } = await session(browser, t, { own: true, setup });
-    const daemon = keyringDaemon(t);
     const KEY = '0123456789abcdef0123456789abcdef';
-    await goTo(page, 'Credentials');
-    await page.getByRole('button', { name: /^TMDB API key/ }).click();
-    await page.getByRole('button', { name: 'Add', exact: true }).click();
-    await typeInto(page.getByLabel('TMDB API key (hidden)'), KEY);
+    const { page, main, close, daemon } = await tmdbTyped(browser, t, 'Leaver', KEY);
     const saves = await countSaves(page);
     process.kill(daemon, 'SIGSTOP');
     try {

@@ -5,8 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { BIN } from '../helpers/cli';
 import type { TempHome } from '../helpers/temp';
-import { LARGE, SCREENSHOTS, SMALL, axeViolations, errorsOf, firstScreenMs, openApp, serveRenderer, startMain, type MainProcess } from './harness';
+import { LARGE, SCREENSHOTS, SMALL, axeViolations, errorsOf, firstScreenMs, keyringDaemon, openApp, serveRenderer, startMain, type MainProcess } from './harness';
 
 /** How long a poll waits for a condition: generous, because CI is a loaded 2-core machine (a pass returns as soon as it holds). */
 export const WAIT = { timeout: 15_000, interval: 50 };
@@ -32,6 +33,22 @@ export async function session(browser: Browser, t: TempHome, options: Parameters
   const page = await openApp(browser, origin, main, colorScheme);
   timing('first screen (navigation to the first title)', firstScreenMs(page));
   return { main, page, close: async () => { await page.close(); server.close(); main.stop(); } };
+}
+
+/**
+ * A session with a keyring of its own (a test may stop its daemon: the pid is `daemon`) for a user named `name`,
+ * with TMDB's Add form open on the Credentials screen and `key` typed into its value field, key by key.
+ */
+export async function tmdbTyped(browser: Browser, t: TempHome, name: string, key: string): Promise<Session & { daemon: number; field: Locator }> {
+  const setup = `'${process.execPath}' '${BIN}' profile set name=${name} >/dev/null 2>&1`;
+  const s = await session(browser, t, { own: true, setup });
+  const daemon = keyringDaemon(t);
+  await goTo(s.page, 'Credentials');
+  await s.page.getByRole('button', { name: /^TMDB API key/ }).click();
+  await s.page.getByRole('button', { name: 'Add', exact: true }).click();
+  const field = s.page.getByLabel('TMDB API key (hidden)');
+  await typeInto(field, key);
+  return { ...s, daemon, field };
 }
 
 /** Types text the way a person does: one key at a time (never fill(), which pastes and hides focus thieves). */

@@ -2,10 +2,10 @@
 // leaving a screen with unsaved typing, pasting text of several lines.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cli } from '../helpers/cli';
+import { cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
-import { keyringDaemon, launchChromium } from './harness';
-import { E2E_TIMEOUT, WAIT, check, focused, goTo, lookup, printTimings, session, tabTo, typeInto } from './steps';
+import { launchChromium } from './harness';
+import { E2E_TIMEOUT, WAIT, check, focused, goTo, lookup, printTimings, session, tabTo, tmdbTyped, typeInto } from './steps';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -138,15 +138,8 @@ describe('what a new user types is never lost or changed unseen', { timeout: E2E
 
   it('the keychain stops answering mid-save (SIGSTOP), then answers again: a specific error with its fix, the typed value kept, and "Check again" finds it back without a restart', async () => {
     const t = makeTempHome();
-    const setup = `'${process.execPath}' '${BIN}' profile set name=Stopped >/dev/null 2>&1`;
-    const { page, main, close } = await session(browser, t, { own: true, setup });
-    const daemon = keyringDaemon(t);
     const KEY = '0123456789abcdef0123456789abcdef';
-    await goTo(page, 'Credentials');
-    await page.getByRole('button', { name: /^TMDB API key/ }).click();
-    await page.getByRole('button', { name: 'Add', exact: true }).click();
-    const field = page.getByLabel('TMDB API key (hidden)');
-    await typeInto(field, KEY);
+    const { page, main, close, daemon, field } = await tmdbTyped(browser, t, 'Stopped', KEY);
     process.kill(daemon, 'SIGSTOP');
     try {
       await page.getByRole('button', { name: 'Save to keychain' }).click();
