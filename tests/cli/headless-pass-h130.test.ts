@@ -163,14 +163,20 @@ describe('doctor: the Hub\'s token file holding another token than the vault', (
     return spawnSync('sh', ['-ec', line], { cwd: t.cwd, env, encoding: 'utf8' }).status;
   }
 
-  it('says so (hints only) and its fix checks first, then takes the file\'s token with --overwrite: the plain migrate line kept the file, exit 1', async () => {
+  /** The vault holding STORED, the Hub's token file `token`: doctor's finding about that file. */
+  async function tokenFileFinding(token: string) {
     const t = makeTempHome();
     expect((await cli(t, ['set', 'huggingface', 'token'], { input: STORED })).code).toBe(0);
     const file = join(t.home, '.cache', 'huggingface', 'token');
     mkdirSync(join(t.home, '.cache', 'huggingface'), { recursive: true });
-    writeFileSync(file, LOGIN, { mode: 0o600 });
+    writeFileSync(file, token, { mode: 0o600 });
     const json = JSON.parse((await cli(t, ['doctor', '--json'])).stdout);
     const found = (json.plaintext_tokens as Array<{ kind: string; message: string; fix: string }>).find((p) => p.kind === 'hf-token-file')!;
+    return { t, file, json, found };
+  }
+
+  it('says so (hints only) and its fix checks first, then takes the file\'s token with --overwrite: the plain migrate line kept the file, exit 1', async () => {
+    const { t, file, json, found } = await tokenFileFinding(LOGIN);
     expect(found.message).toContain('••••gin2, not the token your vault holds (••••ult1)');
     expect(found.fix).toMatch(/^cpw-vault verify huggingface token {3}\(to keep your vault's token if it works: rm \S+; to take the file's instead: cpw-vault migrate --from \S+ --overwrite huggingface\.token --remove-plaintext --yes\)$/);
     expect(JSON.stringify(json)).not.toContain(LOGIN);
@@ -181,13 +187,7 @@ describe('doctor: the Hub\'s token file holding another token than the vault', (
   }, 60_000);
 
   it('the same token as the vault: the migrate line, which removes the file', async () => {
-    const t = makeTempHome();
-    expect((await cli(t, ['set', 'huggingface', 'token'], { input: STORED })).code).toBe(0);
-    const file = join(t.home, '.cache', 'huggingface', 'token');
-    mkdirSync(join(t.home, '.cache', 'huggingface'), { recursive: true });
-    writeFileSync(file, STORED, { mode: 0o600 });
-    const json = JSON.parse((await cli(t, ['doctor', '--json'])).stdout);
-    const found = (json.plaintext_tokens as Array<{ kind: string; message: string; fix: string }>).find((p) => p.kind === 'hf-token-file')!;
+    const { t, file, found } = await tokenFileFinding(STORED);
     expect(found.message).toContain('the same token your vault holds');
     expect(paste(t, found.fix.replace(/ {3}\(then .*$/, ''))).toBe(0);
     expect(existsSync(file)).toBe(false);
