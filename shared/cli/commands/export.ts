@@ -9,7 +9,6 @@ import { shellWord } from '../../core/control-chars';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
 import { echoOffDuring } from '../echo-off';
 import { cancelledIfInterrupted } from '../signals';
-import { assertWritableTarget } from '../../node/secrets/durable-file';
 import { storedIn } from '../../core/secret-store';
 
 export interface ExportArgs extends PassphraseSource {
@@ -41,7 +40,10 @@ async function collect(vault: Vault, warn: (m: string) => void): Promise<Exporte
  */
 export async function exportVault(args: ExportArgs, ctx: CliContext): Promise<ExitCode> {
   const target = resolve(ctx.io.cwd, args.to);
-  assertWritableTarget(target, { exclusive: true }); // a file or a link (dangling too) there: refused before any question
+  const { assertExportTarget, exportElsewhere, writeExportFile } = await import('../../node/secrets/export-file');
+  // A file or a link (dangling too) there, another user's folder or their link to one: refused before any question.
+  const elsewhere = exportElsewhere('--to FILE');
+  assertExportTarget(target, elsewhere);
   const vault = await ctx.vault();
   // The terminal's echo stays off from the vault's passphrase (asked when the vault file is locked) to the export's.
   const { credentials, passphrase } = await echoOffDuring(async () => {
@@ -50,10 +52,9 @@ export async function exportVault(args: ExportArgs, ctx: CliContext): Promise<Ex
     return { credentials, passphrase: await readPassphrase(args, ctx.io, { message: `Passphrase for the export file (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) }) };
   });
   ctx.io.err('Encrypting the export...\n');
-  const { writeExportFile } = await import('../../node/secrets/export-file');
   // Ctrl-C during the scrypt (~2 s) was acted on only after the file was written: an export the user had cancelled
   // was left behind, and the audit log never recorded it.
-  await writeExportFile(target, buildExport(credentials, new Date()), passphrase, { whileSealing: cancelledIfInterrupted });
+  await writeExportFile(target, buildExport(credentials, new Date()), passphrase, { whileSealing: cancelledIfInterrupted, elsewhere });
   // Through the vault, as the app records it: with no profile (env vars only, so an empty export) there is no log
   // to append to, and creating one here warned "could not write the audit log" in a fresh HOME.
   await vault.recordEvent({ event: 'credentials_exported', details: { count: credentials.length, file: target } });

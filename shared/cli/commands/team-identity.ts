@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { VaultError, cancelledError } from '../../core/errors';
-import { assertWritableTarget, writeFileDurably } from '../../node/secrets/durable-file';
+import { writeFileDurably } from '../../node/secrets/durable-file';
 import { MIN_PASSPHRASE_LENGTH, sealWithPassphrase } from '../../node/secrets/vault-crypto';
 import { TEAM_IDENTITY, ensureIdentity, identityFileText, parseIdentityText, readIdentityFile, storedIdentity, withIdentityLock, type TeamKey } from '../../node/team/identity';
 import { printJson, type CliContext } from '../context';
@@ -39,6 +39,8 @@ export async function teamIdentityCmd(args: IdentityArgs, ctx: CliContext): Prom
     if ([args.identityFile, args.import, args.fromExport].filter((a) => a !== undefined).length > 1 || (args.fromExport !== undefined && args.exportIdentity)) {
       throw new VaultError('INVALID_ARGUMENT', 'Give one of --identity-file, --import and --from-export (and --export-identity apart from --from-export: each has its own passphrase).', 'Run them one at a time.');
     }
+    // A backup that cannot be written is said before an identity is created or stored for it.
+    if (args.exportIdentity) await assertBackupTarget(resolve(ctx.io.cwd, args.exportIdentity));
     if (args.identityFile) {
       key = await readIdentityFile(resolve(ctx.io.cwd, args.identityFile));
       note = `Identity from ${args.identityFile}.`;
@@ -123,9 +125,15 @@ async function storeIdentity(key: TeamKey, args: IdentityArgs, ctx: CliContext, 
   });
 }
 
+/** The checks an export makes of its file (see assertExportTarget), with a fix that names --export-identity. */
+async function assertBackupTarget(target: string): Promise<void> {
+  const { assertExportTarget, exportElsewhere } = await import('../../node/secrets/export-file');
+  assertExportTarget(target, exportElsewhere('--export-identity FILE'));
+}
+
 async function exportIdentity(args: IdentityArgs, key: TeamKey, ctx: CliContext, signal: AbortSignal): Promise<void> {
   const target = resolve(ctx.io.cwd, args.exportIdentity!);
-  assertWritableTarget(target, { exclusive: true }); // before the passphrase is asked and scrypt runs
+  await assertBackupTarget(target); // before the passphrase is asked and scrypt runs
   const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');
   const passphrase = await readPassphrase(args, ctx.io, { message: `Passphrase for the identity backup (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) });
   ctx.io.err('Encrypting the identity backup...\n');
@@ -133,6 +141,7 @@ async function exportIdentity(args: IdentityArgs, key: TeamKey, ctx: CliContext,
   // cancelled was written anyway (✓, exit 0). Held and acted on before anything is written, as export does.
   const sealed = await cancelledIfInterrupted(() => sealWithPassphrase(identityFileText(key, new Date()), passphrase));
   if (await abortedAfterPending(signal)) throw cancelledError(signal.reason);
+  await assertBackupTarget(target); // again: the folder may have been swapped during the scrypt
   writeFileDurably(target, sealed, { exclusive: true });
   ctx.io.err(`${paint(ctx.io).green('✓')} Wrote ${target} (age, passphrase-encrypted, 0600). Restore with: age -d ${shellWord(target)} | cpw-vault team identity --import -\n`);
 }

@@ -1,4 +1,5 @@
 import { lstatSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { armor } from 'age-encryption';
 import { isVaultError, VaultError } from '../../core/errors';
 import { MAX_EXPORT_CREDENTIALS, parseExport, type ExportDocument } from '../../core/vault-export';
@@ -6,6 +7,7 @@ import { assertWritableTarget, readRegularFile, writeFileDurably } from './durab
 import { SCRYPT_LOG_N, openWithPassphrase, sealWithPassphrase } from './vault-crypto';
 import { WRONG_PASSPHRASE_DELAY_MS } from './vault-admin';
 import { corruptFile } from './vault-errors';
+import { ensurePrivateDir } from '../profile/trusted-folder';
 
 const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
 /**
@@ -17,14 +19,39 @@ export const MAX_EXPORT_BYTES = 64 * 1024 * 1024;
 const SEAL_MARGIN_BYTES = 64 * 1024;
 
 /**
+ * The fix when the folder of a new export (or identity backup) is not one to
+ * write in; `option` is how the user chooses another place ("--to FILE").
+ */
+export function exportElsewhere(option?: string): string {
+  const where = option ? `give a path in a folder of your own with ${option}` : 'choose a file in a folder of your own';
+  return `Nothing was written: another user could rename, replace or remove the file there; ${where} (mkdir -m 700 DIR first).`;
+}
+
+/**
+ * Checks, before any question or scrypt, that a new export (or identity
+ * backup) can be written at `path`: nothing there, no link (dangling too),
+ * and a folder that exists and that no other user controls. Another user's
+ * folder, or their link to one, is refused as migration refuses its backup
+ * folder (the file is encrypted, but they could swap it for one of theirs);
+ * a folder of the user's own, or a sticky shared one like /tmp (the file is
+ * created O_EXCL|O_NOFOLLOW), is fine. `elsewhere`: the fix
+ * ({@link exportElsewhere}). Throws IO_ERROR, PROFILE_SYMLINK,
+ * PROFILE_PERMISSIONS or PROFILE_INVALID.
+ */
+export function assertExportTarget(path: string, elsewhere = exportElsewhere()): void {
+  assertWritableTarget(path, { exclusive: true }); // a missing folder is said first: ensurePrivateDir would create it
+  ensurePrivateDir(dirname(path), false, elsewhere);
+}
+
+/**
  * Writes an export document to `path` as an age file encrypted with
  * `passphrase` (scrypt, age's default work factor): 0600, durable, and never
  * over an existing file (IO_ERROR). `age -d FILE` opens it. `whileSealing`
  * wraps the seconds of scrypt (the CLI holds a Ctrl-C then, and cancels
  * before anything is written).
  */
-export async function writeExportFile(path: string, doc: ExportDocument, passphrase: string, options: { logN?: number; whileSealing?: <T>(seal: () => Promise<T>) => Promise<T> } = {}): Promise<void> {
-  assertWritableTarget(path, { exclusive: true }); // refused before the seconds of scrypt, not after
+export async function writeExportFile(path: string, doc: ExportDocument, passphrase: string, options: { logN?: number; whileSealing?: <T>(seal: () => Promise<T>) => Promise<T>; elsewhere?: string } = {}): Promise<void> {
+  assertExportTarget(path, options.elsewhere); // refused before the seconds of scrypt, not after
   const text = JSON.stringify(doc, null, 2);
   // Never a backup import would refuse: checked against import's own bounds, before the seconds of scrypt.
   const bytes = Buffer.byteLength(text);
@@ -33,6 +60,7 @@ export async function writeExportFile(path: string, doc: ExportDocument, passphr
   }
   const seal = () => sealWithPassphrase(text, passphrase, options.logN ?? SCRYPT_LOG_N);
   const sealed = await (options.whileSealing ? options.whileSealing(seal) : seal());
+  assertExportTarget(path, options.elsewhere); // again: the folder may have been swapped during the scrypt
   writeFileDurably(path, sealed, { exclusive: true });
 }
 

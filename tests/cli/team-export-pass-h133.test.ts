@@ -1,0 +1,84 @@
+// An outside pass over export, import and team identity. Each case is one a user met:
+// - `export --to` and `team identity --export-identity` wrote into a folder another user owns, even through a link
+//   they planted there (migration refuses its backup folder for that; these said nothing);
+// - `import` into a locked vault file with no terminal ran the export's seconds of scrypt before saying VAULT_LOCKED;
+// - `team identity --from-export` (moving to a new machine) told a user who was already a member to send their key
+//   to a member, who would have answered "that key already belongs to member you".
+import { chmodSync, chownSync, lchownSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const OTHER = 65534;
+const EXPORT_PASS = 'export file passphrase';
+
+/** A 0600 passphrase file for export and --export-identity in `t`. */
+function passFile(t: TempHome): string {
+  const path = join(t.root, 'export-pass');
+  writeFileSync(path, `${EXPORT_PASS}\n`, { mode: 0o600 });
+  return path;
+}
+
+/** A folder `OTHER` owns (0755): we (root) could write in it, and must not. */
+function theirFolder(t: TempHome): string {
+  const dir = join(t.root, 'theirs');
+  mkdirSync(dir, { mode: 0o755 });
+  chownSync(dir, OTHER, OTHER);
+  return dir;
+}
+
+describe.runIf(process.getuid?.() === 0)('export and --export-identity refuse a folder another user controls, as migration does', () => {
+  it('export --to into another user\'s folder: refused before the scrypt, the fix names --to, nothing written', async () => {
+    const t = makeTempHome();
+    const theirs = theirFolder(t);
+    const r = await cli(t, ['export', '--to', join(theirs, 'vault.age'), '--passphrase-file', passFile(t)]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`${theirs} is a folder of another user (uid 65534); refusing to write in it.`);
+    expect(r.stderr).toContain('fix: Nothing was written: another user could rename, replace or remove the file there; give a path in a folder of your own with --to FILE');
+    expect(r.stderr).not.toContain('--profile PATH');
+    expect(r.stderr).not.toContain('Encrypting');
+    expect(readdirSync(theirs)).toEqual([]);
+  }, 60_000);
+
+  it('export --to through a link another user planted: refused, and the folder it leads to stays empty', async () => {
+    const t = makeTempHome();
+    const target = join(t.root, 'target');
+    mkdirSync(target, { mode: 0o700 });
+    const link = join(t.cwd, 'backups');
+    symlinkSync(target, link);
+    lchownSync(link, OTHER, OTHER);
+    const r = await cli(t, ['export', '--to', 'backups/vault.age', '--passphrase-file', passFile(t)]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`${link} is a symbolic link of another user (uid 65534); refusing to write in it.`);
+    expect(r.stderr).toContain('with --to FILE');
+    expect(readdirSync(target)).toEqual([]);
+  }, 60_000);
+
+  it('--export-identity into another user\'s folder: refused before an identity is created, the fix names --export-identity', async () => {
+    const t = makeTempHome();
+    const theirs = theirFolder(t);
+    const r = await cli(t, ['team', 'identity', '--export-identity', join(theirs, 'identity.age'), '--passphrase-file', passFile(t)]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`${theirs} is a folder of another user (uid 65534); refusing to write in it.`);
+    expect(r.stderr).toContain('give a path in a folder of your own with --export-identity FILE');
+    expect(readdirSync(theirs)).toEqual([]);
+    // Nothing was made for a backup that could not be written: the next plain run is the first use.
+    const first = await cli(t, ['team', 'identity']);
+    expect(first.stderr).toContain('Created a team identity');
+    await cli(t, ['delete', 'cpw-vault', 'team_identity', '--yes']);
+  }, 60_000);
+
+  it('a folder of one\'s own and a sticky shared folder (like /tmp) still take the export', async () => {
+    const t = makeTempHome();
+    const pass = passFile(t);
+    const sticky = join(t.root, 'shared');
+    mkdirSync(sticky);
+    chmodSync(sticky, 0o1777); // mkdir's mode is masked by the umask
+    for (const dir of [t.cwd, sticky]) {
+      const r = await cli(t, ['export', '--to', join(dir, 'vault.age'), '--passphrase-file', pass]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(readdirSync(dir)).toContain('vault.age');
+    }
+  }, 120_000);
+});
