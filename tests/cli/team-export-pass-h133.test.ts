@@ -4,14 +4,18 @@
 // - `import` into a locked vault file with no terminal ran the export's seconds of scrypt before saying VAULT_LOCKED;
 // - `team identity --from-export` (moving to a new machine) told a user who was already a member to send their key
 //   to a member, who would have answered "that key already belongs to member you".
-import { chmodSync, chownSync, lchownSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lchownSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildExport } from '../../shared/core/vault-export';
+import { writeExportFile } from '../../shared/node/secrets/export-file';
 import { cli } from '../helpers/cli';
+import { fileCli, makeFileVaultHome } from '../helpers/file-vault';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
 const OTHER = 65534;
 const EXPORT_PASS = 'export file passphrase';
+const TMDB = '0123456789abcdef0123456789abcdef';
 
 /** A 0600 passphrase file for export and --export-identity in `t`. */
 function passFile(t: TempHome): string {
@@ -81,4 +85,28 @@ describe.runIf(process.getuid?.() === 0)('export and --export-identity refuse a 
       expect(readdirSync(dir)).toContain('vault.age');
     }
   }, 120_000);
+});
+
+describe('import into a locked vault file with no terminal', () => {
+  it('says VAULT_LOCKED before decrypting the export (no seconds of scrypt), and the vault file is unchanged', async () => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    const file = join(h.root, 'export.age');
+    await writeExportFile(file, buildExport([{ id: 'tmdb.api_key', value: TMDB }], new Date()), EXPORT_PASS, { logN: 10 });
+    const before = readFileSync(h.files.vault);
+    const r = await fileCli(h, ['import', file, '--passphrase-fd', '3', '--yes'], { fd3: EXPORT_PASS });
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toContain('The vault file is locked: no unlock agent is running and there is no terminal to ask for the passphrase.');
+    expect(r.stderr).toContain('cpw-vault unlock');
+    expect(r.stderr).not.toContain('Decrypting the export');
+    expect(readFileSync(h.files.vault).equals(before)).toBe(true);
+    // Unlocked, the same import goes through: the check stops only a vault that cannot be opened.
+    expect((await fileCli(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    try {
+      const ok = await fileCli(h, ['import', file, '--passphrase-fd', '3', '--yes'], { fd3: EXPORT_PASS });
+      expect(ok.code, ok.stderr).toBe(0);
+      expect((await fileCli(h, ['get', 'tmdb', 'api_key'])).stdout).toBe(TMDB);
+    } finally {
+      await fileCli(h, ['lock']);
+    }
+  }, 60_000);
 });

@@ -7,6 +7,7 @@ import { readPassphrase, type PassphraseSource } from '../passphrase-input';
 import { echoOffDuring } from '../echo-off';
 import { abortedAfterPending, interruptible } from '../signals';
 import { checkOverwrite, planTable } from './migrate';
+import type { Vault } from '../../node/vault/vault';
 
 export interface ImportArgs extends PassphraseSource {
   file: string;
@@ -31,12 +32,13 @@ export async function importVault(args: ImportArgs, ctx: CliContext): Promise<Ex
     const path = resolve(ctx.io.cwd, args.file);
     const { assertExportFile, readExportFile } = await import('../../node/secrets/export-file');
     assertExportFile(path); // a mistyped path is said before its passphrase is asked, not after
+    const vault = await ctx.vault();
+    await assertVaultOpens(vault, ctx);
     const passphrase = await readPassphrase(args, ctx.io, { message: `Passphrase of the export file ${path}` });
     if (!ctx.globals.json) ctx.io.err('Decrypting the export...\n');
     const doc = await readExportFile(path, passphrase);
     // A Ctrl-C during the scrypt waits in the event loop: the plan was printed and its question asked after it.
     if (await abortedAfterPending(signal)) throw cancelledError(signal.reason);
-    const vault = await ctx.vault();
     const plan = await vault.planImport(doc, path, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []) });
     checkOverwrite(plan, args.overwrite ?? [], `cpw-vault import ${args.file} --dry-run`);
     if (ctx.globals.json && args.dryRun) {
@@ -69,4 +71,16 @@ export async function importVault(args: ImportArgs, ctx: CliContext): Promise<Ex
     ctx.io.err(`${paint(ctx.io).green('✓')} Imported ${imported.length} credential(s), each read back${kept ? `; ${kept} conflict(s) kept as stored (--overwrite ID to replace)` : ''}.\n`);
     return EXIT.ok;
   }));
+}
+
+/**
+ * Throws what stops the vault file from being read and written now, before the export's seconds of scrypt: a locked
+ * vault file with no terminal to ask its passphrase failed only at the plan, after "Decrypting the export...".
+ * Never prompts; on a terminal a locked vault file is fine (its passphrase is asked at the plan).
+ */
+async function assertVaultOpens(vault: Vault, ctx: CliContext): Promise<void> {
+  if (vault.backend() !== 'file') return;
+  const status = await vault.keychainStatus();
+  if (status.ok || (status.code === 'VAULT_LOCKED' && ctx.io.stdinIsTTY)) return;
+  throw new VaultError(status.code, status.message, status.fix);
 }
