@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildExport } from '../../shared/core/vault-export';
 import { writeExportFile } from '../../shared/node/secrets/export-file';
-import { cli } from '../helpers/cli';
+import { cli, keychainValues } from '../helpers/cli';
 import { fileCli, makeFileVaultHome } from '../helpers/file-vault';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
@@ -109,4 +109,49 @@ describe('import into a locked vault file with no terminal', () => {
       await fileCli(h, ['lock']);
     }
   }, 60_000);
+});
+
+describe('team identity --from-export by a user who is already a member', () => {
+  /** The stored team identity's secret key, read from the keychain (to build a fast export holding it). */
+  async function storedIdentity(t: TempHome): Promise<string> {
+    const values = Object.values(await keychainValues(t));
+    const key = values.find((v) => v.startsWith('AGE-SECRET-KEY-'));
+    expect(key).toBeDefined();
+    return key!;
+  }
+
+  /** Restores the identity from `file` after removing the stored one, as on a new machine. */
+  async function restore(t: TempHome, file: string, extra: string[] = []) {
+    expect((await cli(t, ['delete', 'cpw-vault', 'team_identity', '--yes'])).code).toBe(0);
+    const r = await cli(t, ['team', 'identity', '--from-export', file, '--passphrase-fd', '0', ...extra], { input: EXPORT_PASS });
+    expect(r.code, r.stderr).toBe(0);
+    return r;
+  }
+
+  it('says it is a member and to pull (of the team file here, or the one given), not to send the key to a member', async () => {
+    const t = makeTempHome();
+    const recipient = (await cli(t, ['team', 'identity'])).stdout.trim();
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: TMDB })).code).toBe(0);
+    expect((await cli(t, ['team', 'init', '--add', 'tmdb.api_key', '--name', 'alice'])).code).toBe(0);
+    const file = join(t.root, 'export.age');
+    await writeExportFile(file, buildExport([{ id: 'cpw-vault.team_identity', value: await storedIdentity(t) }], new Date()), EXPORT_PASS, { logN: 10 });
+
+    const here = await restore(t, file);
+    expect(here.stdout.trim()).toBe(recipient);
+    expect(here.stderr).toContain(`You are already a member of ${join(t.cwd, 'cpw-team.age')} (as alice): nothing to send; take its keys with: cpw-vault team pull\n`);
+    expect(here.stderr).not.toContain('Send the age1... line');
+
+    // A team file elsewhere, named with --file: the pull line names it too.
+    mkdirSync(join(t.cwd, 'pipelines'));
+    expect((await cli(t, ['team', 'init', '--add', 'tmdb.api_key', '--name', 'alice', '--file', 'pipelines/cpw-team.age'])).code).toBe(0);
+    const given = await restore(t, file, ['--file', 'pipelines/cpw-team.age']);
+    expect(given.stderr).toContain(`cpw-vault team pull --file ${join(t.cwd, 'pipelines', 'cpw-team.age')}`);
+
+    // No team file where it looks: the key is to be sent, as before.
+    mkdirSync(join(t.cwd, 'elsewhere'));
+    const none = await restore(t, file, ['--file', 'elsewhere/cpw-team.age']);
+    expect(none.stderr).toContain(`Send the age1... line to a member, who runs: cpw-vault team add <you> ${recipient}`);
+    await cli(t, ['delete', 'cpw-vault', 'team_identity', '--yes']);
+    await cli(t, ['delete', 'tmdb', 'api_key', '--yes']);
+  }, 120_000);
 });

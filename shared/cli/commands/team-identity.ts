@@ -9,8 +9,12 @@ import { paint } from '../io';
 import { shellWord } from '../../core/control-chars';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
 import { abortedAfterPending, cancelledIfInterrupted, interruptible } from '../signals';
+import { readTeamFile } from '../../node/team/team-file';
+import { filesOf, membersOf } from './team-common';
 
 export interface IdentityArgs extends PassphraseSource {
+  /** The team file a restored identity may already be a member of (default cpw-team.age in this folder). */
+  file?: string;
   /** An age-keygen identity file to store as this user's team identity (`-` = stdin). */
   import?: string;
   /** A cpw-vault export (one you made) whose team identity to store as yours: the one way an export's identity comes in. */
@@ -65,7 +69,8 @@ export async function teamIdentityCmd(args: IdentityArgs, ctx: CliContext): Prom
     }
     if (ctx.globals.json) printJson(ctx.io, { recipient: key.recipient });
     else ctx.io.out(`${key.recipient}\n`);
-    ctx.io.err(`${note} Send the age1... line to a member, who runs: cpw-vault team add <you> ${key.recipient}\n`);
+    const restored = args.import !== undefined || args.fromExport !== undefined;
+    ctx.io.err(`${note} ${(restored && (await memberStep(args, key, ctx))) || `Send the age1... line to a member, who runs: cpw-vault team add <you> ${key.recipient}`}\n`);
     return EXIT.ok;
   });
 }
@@ -82,6 +87,24 @@ function createdThenFailed(err: unknown, key: TeamKey, target: string): unknown 
   // A cancel prints its message alone (no fix line), so the way on is in it; its cause is the signal (the exit code).
   if (err.code === 'CANCELLED') return new VaultError('CANCELLED', `cancelled: the backup ${target} was not written; ${stored}. ${again}`, err.fix, { cause: (err as { cause?: unknown }).cause });
   return new VaultError(err.code, `${err.message} The backup was not written; ${stored}.`, `${err.fix} ${again}`, { cause: err, fields: err.fields });
+}
+
+/**
+ * The next step of a user who restored their identity (moving to a new machine) and is already a member of the team
+ * file here (or --file): pull, where "send the age1... line to a member" sent them to ask for what they have. Undefined
+ * when the file is absent, damaged or not encrypted to `key`: only looked at, never a reason to fail the restore.
+ */
+async function memberStep(args: IdentityArgs, key: TeamKey, ctx: CliContext): Promise<string | undefined> {
+  const files = filesOf(ctx, args);
+  let names: string[];
+  try {
+    names = membersOf(await readTeamFile(files.file, key.identity, key.recipient), key.recipient);
+  } catch {
+    return undefined;
+  }
+  if (!names.length) return undefined;
+  const given = args.file !== undefined ? ` --file ${shellWord(files.file)}` : '';
+  return `You are already a member of ${files.file} (as ${names.join(', ')}): nothing to send; take its keys with: cpw-vault team pull${given}`;
 }
 
 /** The age-keygen identity of `--import FILE|-`. */
