@@ -5,7 +5,7 @@ import { AUDIT_EVENTS, RUN_STATUSES, formatDuration, type AuditEventName, type R
 import { WORKFLOW_NAMES } from '../../shared/core/workflows';
 import { ErrorNote, Field, Loading, When } from '../components/common';
 import { useVault } from '../store';
-import { ACTIVITY_PAGE, type ActivityTab } from '../store/activity-slice';
+import { ACTIVITY_PAGE, selectActivityTabState, type ActivityTab } from '../store/activity-slice';
 
 const TABS: Array<{ id: ActivityTab; label: string }> = [{ id: 'runs', label: 'Pipeline runs' }, { id: 'audit', label: 'Audit log' }];
 
@@ -80,7 +80,7 @@ function Audit() {
 
 /** Pipeline runs and audit events in two tabs, each paged (10,000 rows stay smooth), filters on top, times in the profile's zone. */
 export function Activity() {
-  const a = useVault(useShallow((s) => ({ tab: s.activityTab, setTab: s.setActivityTab, loadRuns: s.loadRuns, loadAudit: s.loadAudit, loading: s.activityLoading, error: s.activityError, loaded: s.activityTab === 'runs' ? !!s.runs : !!s.audit, loadProfile: s.loadProfile, loadCredentials: s.loadCredentials })));
+  const a = useVault(useShallow((s) => ({ tab: s.activityTab, setTab: s.setActivityTab, loadRuns: s.loadRuns, loadAudit: s.loadAudit, ...selectActivityTabState(s), loadProfile: s.loadProfile, loadCredentials: s.loadCredentials })));
   const tabs = useRef<Array<HTMLButtonElement | null>>([]);
   const { tab, loadRuns, loadAudit, loadProfile, loadCredentials } = a;
   useEffect(() => void Promise.all([loadProfile(), loadCredentials()]), [loadProfile, loadCredentials]);

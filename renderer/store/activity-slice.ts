@@ -20,8 +20,14 @@ export interface ActivityState {
   audit: Page<AuditEvent> | null;
   auditFilter: AuditEventName | '';
   auditCredentialFilter: string;
-  activityLoading: boolean;
-  activityError: ApiError | null;
+  /**
+   * Each list's own load state: one shared flag said "done" on the audit tab when the runs answered first while the
+   * events were still on their way, and put a runs error (its Try again reloading the events) under the audit tab.
+   */
+  runsLoading: boolean;
+  runsError: ApiError | null;
+  auditLoading: boolean;
+  auditError: ApiError | null;
 }
 
 // Actions
@@ -39,21 +45,23 @@ export type ActivitySlice = ActivityState & ActivityActions;
 
 export const getInitialActivityState = (): ActivityState => ({
   activityTab: 'runs', runs: null, runStats: null, runStatusFilter: '', runWorkflowFilter: '',
-  audit: null, auditFilter: '', auditCredentialFilter: '', activityLoading: false, activityError: null,
+  audit: null, auditFilter: '', auditCredentialFilter: '', runsLoading: false, runsError: null, auditLoading: false, auditError: null,
 });
 
 export const createActivitySlice: StateCreator<VaultState, [], [], ActivitySlice> = (set, get) => {
   // The newest load of each list. Filters change with every arrow key on a <select>, and an older answer that
   // arrived after a newer one put the older filter's rows under the newer filter; it is dropped instead.
   const latest = { runs: newestLoad(), audit: newestLoad() };
-  const load = async (list: keyof typeof latest, work: () => Promise<Partial<ActivityState>>) => {
+  const status = (list: ActivityTab, loading: boolean, error: ApiError | null): Partial<ActivityState> =>
+    list === 'runs' ? { runsLoading: loading, runsError: error } : { auditLoading: loading, auditError: error };
+  const load = async (list: ActivityTab, work: () => Promise<Partial<ActivityState>>) => {
     const newest = latest[list].start();
-    set({ activityLoading: true, activityError: null });
+    set(status(list, true, null));
     try {
       const loaded = await work();
-      if (newest()) set({ ...loaded, activityLoading: false });
+      if (newest()) set({ ...loaded, ...status(list, false, null) });
     } catch (err) {
-      if (newest()) set({ activityError: asApiError(err), activityLoading: false });
+      if (newest()) set(status(list, false, asApiError(err)));
     }
   };
   return {
@@ -82,3 +90,10 @@ export const createActivitySlice: StateCreator<VaultState, [], [], ActivitySlice
     },
   };
 };
+
+// Selectors
+/** The shown tab's own load state: its list, whether it is still on its way, and its error. */
+export const selectActivityTabState = (s: VaultState) =>
+  s.activityTab === 'runs'
+    ? { loaded: !!s.runs, loading: s.runsLoading, error: s.runsError }
+    : { loaded: !!s.audit, loading: s.auditLoading, error: s.auditError };

@@ -319,6 +319,47 @@ describe('Activity screen', () => {
     show(<Activity />);
     expect((await screen.findByRole('alert')).textContent).toContain('runsStats failed');
   });
+
+  it('the runs answer arriving while the audit log is still on its way leaves the audit tab loading', async () => {
+    const { api, user, show } = withFakeApi();
+    const releaseRuns = api.hold('runsStats');
+    show(<Activity />);
+    const releaseAudit = api.hold('auditList');
+    await user.click(screen.getByRole('tab', { name: 'Audit log' }));
+    releaseRuns();
+    await waitFor(() => expect(useVault.getState().runStats).not.toBeNull());
+    // The runs are in, the events are not: the audit tab still says it is loading (it showed nothing at all).
+    expect(screen.getByRole('status').textContent).toBe('Loading activity…');
+    releaseAudit();
+    expect(await screen.findByText('No events yet.')).toBeTruthy();
+    expect(screen.queryByRole('status')).toBeNull();
+  });
+
+  it('a runs error stays with the runs: the events landing later keep it on the runs tab, the audit tab does not show it', async () => {
+    const { api, user, show } = withFakeApi();
+    api.fail('runsStats');
+    show(<Activity />);
+    expect((await screen.findByRole('alert')).textContent).toContain('runsStats failed');
+    // To the audit log and back before its events arrive: the runs fail again, then the events land.
+    const releaseAudit = api.hold('auditList');
+    await user.click(screen.getByRole('tab', { name: 'Audit log' }));
+    await user.click(screen.getByRole('tab', { name: 'Pipeline runs' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('runsStats failed');
+    releaseAudit();
+    await waitFor(() => expect(useVault.getState().audit).not.toBeNull());
+    expect(screen.getByRole('alert').textContent).toContain('runsStats failed');
+    // A run ended (main's runsChanged) and the runs are asked again; the user goes to the audit log before they fail.
+    const releaseRuns = api.hold('runsStats');
+    let runs!: Promise<void>;
+    act(() => void (runs = useVault.getState().loadRuns()));
+    await user.click(screen.getByRole('tab', { name: 'Audit log' }));
+    expect(await screen.findByText('No events yet.')).toBeTruthy();
+    releaseRuns();
+    await act(async () => runs);
+    // The audit tab shows the events, not the runs' error (whose Try again there reloaded the events).
+    expect(screen.getByText('No events yet.')).toBeTruthy();
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
 });
 
 describe('the app shell', () => {
