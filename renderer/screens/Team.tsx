@@ -14,10 +14,12 @@ const LOCAL_TEXT = { same: 'same as yours', differs: 'differs from yours', absen
 export function Team() {
   const s = useVault(useShallow((st) => ({
     file: st.teamFile, view: st.teamView, loading: st.teamLoading, error: st.teamError, plan: st.teamPlan, busy: st.teamBusy,
-    open: st.openTeamFile, load: st.loadTeam, createKey: st.createTeamKey, showPlan: st.showPullPlan, cancel: st.cancelPullPlan, pull: st.applyPull, push: st.pushTeam,
+    open: st.openTeamFile, load: st.loadTeam, createKey: st.createTeamKey, showPlan: st.showPullPlan, cancel: st.cancelPullPlan, leave: st.leaveTeam, pull: st.applyPull, push: st.pushTeam,
   })));
-  const { load } = s;
+  const { load, leave } = s;
   useEffect(() => void load(), [load]);
+  // A plan stays only while the screen does: the next visit reviews the team file as it is then.
+  useEffect(() => leave, [leave]);
   const opener = <SoftButton type="button" onClick={() => void s.open()} off={s.busy}>{s.file ? 'Open another team file…' : 'Open a team file…'}</SoftButton>;
   if (!s.file) {
     return (

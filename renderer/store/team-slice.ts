@@ -28,6 +28,8 @@ export interface TeamActions {
   createTeamKey(): Promise<void>;
   showPullPlan(): Promise<void>;
   cancelPullPlan(): void;
+  /** The Team screen was left: its pull plan goes, and one still on its way is dropped when it arrives. */
+  leaveTeam(): void;
   applyPull(): Promise<void>;
   pushTeam(): Promise<void>;
 }
@@ -53,6 +55,9 @@ export const createTeamSlice: StateCreator<VaultState, [], [], TeamSlice> = (set
   // the first file's status was on its way showed the first file's members and keys under the second (Push and Pull act
   // on the second), when that older answer arrived last. Only the newest load lands.
   const statusLoads = newestLoad();
+  // The pull plan is reviewed against the team file as it was then: kept after the screen was left, a later visit showed
+  // it (and Pull wrote it) as if just reviewed. Leaving drops it; a plan asked for before leaving must not land after.
+  const planLoads = newestLoad();
   return {
     ...getInitialTeamState(),
     openTeamFile: () => busy('Could not open the team file', async () => {
@@ -81,20 +86,26 @@ export const createTeamSlice: StateCreator<VaultState, [], [], TeamSlice> = (set
     showPullPlan: () => busy('Could not read the team file', async () => {
       const file = get().teamFile;
       if (!file) return;
+      const newest = planLoads.start();
       const { plan, reviewed } = await getApi().teamPullPlan({ handle: file.handle });
-      set({ teamPlan: plan, teamReviewed: reviewed });
+      if (newest()) set({ teamPlan: plan, teamReviewed: reviewed });
     }),
     cancelPullPlan: () => set({ teamPlan: null, teamReviewed: null }),
+    leaveTeam: () => {
+      planLoads.start();
+      set({ teamPlan: null, teamReviewed: null });
+    },
     applyPull: () => busy('Pull failed', async () => {
       const { teamFile: file, teamReviewed: reviewed } = get();
       if (!file || !reviewed) return;
+      const newest = planLoads.start();
       let r: Awaited<ReturnType<VaultApi['teamPull']>>;
       try {
         r = await getApi().teamPull({ handle: file.handle, reviewed });
       } catch (err) {
         // The plan shown again is what the file holds now (one changed since it was reviewed is refused).
         const again = await getApi().teamPullPlan({ handle: file.handle }).catch(() => null);
-        set(again ? { teamPlan: again.plan, teamReviewed: again.reviewed } : { teamPlan: null, teamReviewed: null });
+        if (newest()) set(again ? { teamPlan: again.plan, teamReviewed: again.reviewed } : { teamPlan: null, teamReviewed: null });
         throw err;
       }
       set({ teamPlan: null, teamReviewed: null });

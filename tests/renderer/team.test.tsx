@@ -110,6 +110,31 @@ describe('Team screen', () => {
     expect((await screen.findByRole('table', { name: 'Plan' })).textContent).toContain('evil.thing');
   });
 
+  it('leaving the Team screen drops the pull plan, and a plan still on its way then does not land: a later visit offers Pull… again', async () => {
+    const { api, user, show } = withFakeApi();
+    api.team = view();
+    api.teamPlanResult = planMigration({ kind: 'team-file', path: '/repo/cpw-team.age', entries: [{ sourceKey: 'tmdb.api_key', target: 'tmdb.api_key', value: '0123456789abcdef0123456789abcdef' }], duplicateKeys: [] }, () => 'absent');
+    const shown = show(<Team />);
+    await user.click(screen.getByRole('button', { name: 'Open a team file…' }));
+    await user.click(await screen.findByRole('button', { name: 'Pull…' }));
+    await screen.findByRole('table', { name: 'Plan' });
+    shown.unmount();
+    // Back later: the plan reviewed against the team file as it was then is gone; Pull… asks for the file's plan now.
+    const again = show(<Team />);
+    expect(await screen.findByRole('button', { name: 'Pull…' })).toBeTruthy();
+    expect(screen.queryByRole('table', { name: 'Plan' })).toBeNull();
+    // Pull… pressed, then the screen left before the plan came back: it must not wait there for the next visit.
+    const release = api.hold('teamPullPlan');
+    await user.click(screen.getByRole('button', { name: 'Pull…' }));
+    again.unmount();
+    release();
+    await waitFor(() => expect(useVault.getState().teamBusy).toBe(false));
+    show(<Team />);
+    expect(await screen.findByRole('button', { name: 'Pull…' })).toBeTruthy();
+    expect(screen.queryByRole('table', { name: 'Plan' })).toBeNull();
+    expect(api.calls.some((c) => c.method === 'teamPull')).toBe(false);
+  });
+
   it('a push that withheld keys never shared from this vault says so, naming them', async () => {
     const { api, user, show } = withFakeApi();
     api.team = view();
