@@ -143,7 +143,7 @@ function Sources() {
 /** Choose, find or drop a file, review the plan, migrate (the plan then refreshes), then remove the plaintext after a confirmation. */
 export function Migration() {
   const m = useVault(useShallow((s) => ({
-    plan: s.plan, loaded: s.sourcesLoaded, overwrite: s.overwrite, includeUnknown: s.includeUnknown, loading: s.migrationLoading, migrating: s.migrating,
+    plan: s.plan, loaded: s.sourcesLoaded, overwrite: s.overwrite, includeUnknown: s.includeUnknown, loading: s.migrationLoading, sourcesLoading: s.sourcesLoading, migrating: s.migrating,
     error: s.migrationError, sources: s.sources, source: s.source, loadSources: s.loadSources, retry: s.retryMigration, loadPlan: s.loadPlan, toggle: s.toggleOverwrite, setUnknown: s.setIncludeUnknown, apply: s.applyMigration,
   })));
   const { loadSources } = m;
@@ -153,8 +153,8 @@ export function Migration() {
     <div className="migration">
       <Sources />
       {m.error && <ErrorNote error={m.error} onRetry={() => void (m.plan ? m.loadPlan() : m.retry())} />}
-      {m.loading && !plan && <Loading what="the plan" />}
-      {m.loaded && !m.loading && !m.error && !plan && !m.source && m.sources.length === 0 && <p>No plaintext secrets found (no <code>config/secrets.json</code> here, no HuggingFace token file). Choose a file to migrate.</p>}
+      {(m.loading || m.sourcesLoading) && !plan && <Loading what="the plan" />}
+      {m.loaded && !m.loading && !m.sourcesLoading && !m.error && !plan && !m.source && m.sources.length === 0 && <p>No plaintext secrets found (no <code>config/secrets.json</code> here, no HuggingFace token file). Choose a file to migrate.</p>}
       <Result />
       <Removal />
       {plan && (

@@ -78,7 +78,13 @@ const LOCK_ATTEMPTS = 3;
 
 export const createAppSlice: StateCreator<VaultState, [], [], AppSlice> = (set, get) => ({
   ...getInitialAppState(),
-  go: (screen, focusCredential = null) => set({ screen, focusCredential }),
+  go: (screen, focusCredential = null) => {
+    // The migration's plan and ticks were reviewed against the file and the vault as they were: kept, a later visit
+    // showed them (and Migrate sent the ticks) as if just reviewed. The onboarding's migration step is left with it.
+    const left = get().screen;
+    if (left !== screen && (left === 'migration' || left === 'onboarding')) get().resetMigration();
+    set({ screen, focusCredential });
+  },
   boot: async () => {
     doctorLoads.start();
     try {

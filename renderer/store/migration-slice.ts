@@ -10,6 +10,12 @@ export interface MigrationState {
   /** Sources main found by itself. */
   sources: MigrationSource[];
   sourcesLoaded: boolean;
+  /**
+   * The sources' own load flag, apart from the plan's (migrationLoading): one shared flag was cleared by the sources
+   * arriving while a plan with a new tick was still on its way, and Migrate (which sends the tick) came back on under
+   * the plan without it.
+   */
+  sourcesLoading: boolean;
   /** The source being planned (a handle main minted; never a path the page made up). */
   source: MigrationSource | null;
   plan: ReviewedPlan | null;
@@ -42,13 +48,14 @@ export interface MigrationActions {
   applyMigration(): Promise<void>;
   /** Main asks in its own dialog, then deletes the source and its backups; the sources are then listed from disk again. */
   removePlaintext(): Promise<void>;
+  /** The screen was left: its plan, ticks and result go (the next visit plans as things are then); loads on their way are dropped. */
   resetMigration(): void;
 }
 
 export type MigrationSlice = MigrationState & MigrationActions;
 
 export const getInitialMigrationState = (): MigrationState => ({
-  sources: [], sourcesLoaded: false, source: null, plan: null, overwrite: [], includeUnknown: false,
+  sources: [], sourcesLoaded: false, sourcesLoading: false, source: null, plan: null, overwrite: [], includeUnknown: false,
   migrationLoading: false, migrating: false, migrationResult: null, removal: null, removed: [], removing: false, migrationError: null,
 });
 
@@ -58,21 +65,25 @@ export const getInitialMigrationState = (): MigrationState => ({
  * second tick while Migrate sent both: Migrate writes only the plan shown, so only the newest may be shown.
  */
 const planLoads = newestLoad();
+/** The sources' loads: the onboarding and its migration step both ask on mount, and one left behind must not plan after the reset. */
+const sourceLoads = newestLoad();
 
 export const createMigrationSlice: StateCreator<VaultState, [], [], MigrationSlice> = (set, get) => ({
   ...getInitialMigrationState(),
   loadSources: async () => {
-    set({ migrationLoading: true, migrationError: null });
+    const newest = sourceLoads.start();
+    set({ sourcesLoading: true, migrationError: null });
     try {
       const sources = await getApi().migrationSources();
+      if (!newest()) return;
       // A found file that is gone (removed here, or by hand) is no longer offered, nor planned: the next one is.
       const current = get().source;
       const gone = current?.origin === 'found' && !sources.some((x) => x.handle === current.handle);
-      set({ sources, sourcesLoaded: true, migrationLoading: false, ...(gone ? { source: null, plan: null } : {}) });
+      set({ sources, sourcesLoaded: true, sourcesLoading: false, ...(gone ? { source: null, plan: null } : {}) });
       const first = sources[0];
       if (!get().source && first) await get().useSource(first);
     } catch (err) {
-      set({ migrationError: asApiError(err), migrationLoading: false, sourcesLoaded: true });
+      if (newest()) set({ migrationError: asApiError(err), sourcesLoading: false, sourcesLoaded: true });
     }
   },
   retryMigration: async () => {
@@ -157,7 +168,9 @@ export const createMigrationSlice: StateCreator<VaultState, [], [], MigrationSli
     }
   },
   resetMigration: () => {
-    planLoads.start(); // a plan still on its way is of the migration left behind
+    // A plan or a list of sources still on its way is of the migration left behind.
+    planLoads.start();
+    sourceLoads.start();
     set(getInitialMigrationState());
   },
 });

@@ -405,6 +405,47 @@ describe('Migration screen', () => {
     expect(useVault.getState().toasts).toHaveLength(toasts);
   });
 
+  it('leaving the Migration screen drops its plan and ticks: back later, the plan is asked again as the vault is then', async () => {
+    const { api, user, show } = withFakeApi();
+    withPlan(api);
+    act(() => useVault.getState().go('migration'));
+    const first = show(<Migration />);
+    const table = await screen.findByRole('table', { name: 'Migration plan' });
+    await user.click(within(table).getByRole('checkbox', { name: 'Overwrite tmdb.api_key' }));
+    await waitFor(() => expect(api.calls.at(-1)).toMatchObject({ method: 'migrationPlan', args: [{ overwrite: ['tmdb.api_key'] }] }));
+    act(() => useVault.getState().go('credentials'));
+    first.unmount();
+    // Meanwhile the file's TMDB key was stored on the Credentials screen: no conflict to overwrite any more.
+    const source = parseJsonSource('/x/secrets.json', JSON.stringify({ hf_token: HF, tmdb_api_key: '0123456789abcdef0123456789abcdef' }));
+    api.plan = { ...api.plan!, plan: planMigration(source, (id) => (id === 'tmdb.api_key' ? 'same' : 'absent')) };
+    act(() => useVault.getState().go('migration'));
+    show(<Migration />);
+    await waitFor(() => expect(api.calls.at(-1)).toMatchObject({ method: 'migrationPlan', args: [{ overwrite: [] }] }));
+    const again = await screen.findByRole('table', { name: 'Migration plan' });
+    await waitFor(() => expect(within(again).queryByRole('checkbox', { name: 'Overwrite tmdb.api_key' })).toBeNull());
+    expect(again.textContent).toContain('Already stored');
+  });
+
+  it('the found files arriving while a ticked plan is still on its way leave Migrate off until that plan is shown', async () => {
+    const { api, user, show } = withFakeApi();
+    withPlan(api);
+    api.picked = api.plan!.source;
+    const releaseSources = api.hold('migrationSources');
+    show(<Migration />);
+    await user.click(screen.getByRole('button', { name: 'Choose a file…' }));
+    const table = await screen.findByRole('table', { name: 'Migration plan' });
+    const releasePlan = api.hold('migrationPlan');
+    await user.click(within(table).getByRole('checkbox', { name: 'Overwrite tmdb.api_key' }));
+    const migrate = screen.getByRole('button', { name: /^Migrate/ });
+    expect(migrate.getAttribute('aria-disabled')).toBe('true');
+    releaseSources();
+    await waitFor(() => expect(useVault.getState().sourcesLoaded).toBe(true));
+    // The plan shown is still the one without the tick: Migrate (which sends the tick) waits for the plan that has it.
+    expect(migrate.getAttribute('aria-disabled')).toBe('true');
+    releasePlan();
+    await waitFor(() => expect(migrate.getAttribute('aria-disabled')).toBeNull());
+  });
+
   it('plan by handle, overwrite, migrate, the plan refreshed (no stale "will be replaced"), then remove the plaintext after main asks', async () => {
     const { api, user, show } = withFakeApi();
     withPlan(api);
