@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { Decrypter, Encrypter, armor } from 'age-encryption';
 import { VaultError } from '../../core/errors';
 import { registerSecret } from '../../core/redact';
-import { hasConflictMarkers, parseRecipients, parseTeamDocument, recipientsText, sortMembers, teamConflict, type TeamDocument } from '../../core/team-document';
+import { MAX_TEAM_MEMBERS, hasConflictMarkers, parseRecipients, parseTeamDocument, recipientsText, sortMembers, teamConflict, type TeamDocument } from '../../core/team-document';
 import { withFileLock } from '../profile/file-lock';
 import { readRegularFile, removeTempsOf, writeFileDurably } from '../secrets/durable-file';
 import { utf8Text } from '../secrets/vault-crypto';
@@ -61,6 +61,27 @@ export function stanzaCount(age: Uint8Array): number {
 }
 
 /**
+ * Most recipient stanzas a team file's header may hold: one per member (at most MAX_TEAM_MEMBERS), and a few more
+ * another age tool may add (rage's grease stanza).
+ */
+const MAX_TEAM_STANZAS = MAX_TEAM_MEMBERS + 16;
+
+/**
+ * Refuses a header with more recipient stanzas than a team file can have members, before any is tried: age tries
+ * the identity on each X25519 stanza in turn (~0.7 ms each on a loaded machine), so a hostile team file pushed to
+ * the repository (16 MiB of stanzas, none ours) held team pull, team diff (git's textconv, at every git diff) and
+ * the member check of a restored identity for minutes. Counted up to the header's end (`---`), never past it.
+ */
+function assertFewStanzas(age: Uint8Array, file: string): void {
+  const bytes = Buffer.from(age.buffer, age.byteOffset, age.byteLength);
+  const end = bytes.indexOf('\n---');
+  let count = 0;
+  for (let at = bytes.indexOf('\n-> '); at >= 0 && (end < 0 || at < end); at = bytes.indexOf('\n-> ', at + 4)) {
+    if (++count > MAX_TEAM_STANZAS) throw damaged(file, `its header names more than ${MAX_TEAM_STANZAS} recipients, more than a team file has members (at most ${MAX_TEAM_MEMBERS}), so it was not decrypted`);
+  }
+}
+
+/**
  * Reads and decrypts a team file with `identity`. Throws INVALID_ARGUMENT
  * (no file), TEAM_CONFLICT (merge markers), TEAM_INVALID (damaged,
  * truncated, tampered, or no team document), TEAM_NOT_RECIPIENT (the
@@ -72,6 +93,7 @@ export async function readTeamFile(file: string, identity: string, recipient: st
   // A path given that names nothing: a usage error (exit 2), not the vault's own store missing (exit 4, "keychain").
   if (!bytes) throw new VaultError('INVALID_ARGUMENT', `There is no team file at ${file}.`, 'Check the path (--file, --team), pull the repository (git pull), or create one: cpw-vault team init --add SERVICE.KEY');
   const age = ageBytesOf(bytes, file);
+  assertFewStanzas(age, file);
   const d = new Decrypter();
   d.addIdentity(identity);
   let plain: Uint8Array;

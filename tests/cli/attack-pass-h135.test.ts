@@ -1,0 +1,74 @@
+// An outside attack pass (h135) over what changed today, as an attacker and a careless user would:
+// - a hostile team file pushed to the repository, its header 16 MiB of recipient stanzas (none a member's): age tries
+//   the identity on each in turn, so team pull, team diff (git's textconv) and the member check after a restored
+//   identity (team identity --from-export / --import) were held for minutes. Refused now before any key is tried;
+// - the audit log on a full disk (a 64 KiB tmpfs over ~/.cp-whisperx) with 20 reads appending at once: held (every
+//   read printed its value and said why its line was not written; a cut line never swallowed the next event).
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
+import { describe, expect, it } from 'vitest';
+import { MAX_TEAM_MEMBERS, nextDocument } from '../../shared/core/team-document';
+import { readTeamFile } from '../../shared/node/team/team-file';
+import { cli } from '../helpers/cli';
+import { makeTempHome } from '../helpers/temp';
+
+const HF = `hf_${'Attk'.repeat(9)}`;
+
+describe('a team file whose header has more recipients than a team file has members', () => {
+  it('is refused as damaged before any key is tried, even one it is encrypted to', async () => {
+    const t = makeTempHome();
+    const me = await generateX25519Identity();
+    const recipient = await identityToRecipient(me);
+    // A valid document naming us, encrypted to us and to more strangers than a team may have members: before, it
+    // opened (after trying every stanza before ours), so a header of 16 MiB of stanzas, none ours, took minutes.
+    const e = new Encrypter();
+    for (let i = 0; i < MAX_TEAM_MEMBERS + 20; i++) e.addRecipient(await identityToRecipient(await generateX25519Identity()));
+    e.addRecipient(recipient);
+    const file = join(t.cwd, 'cpw-team.age');
+    writeFileSync(file, await e.encrypt(JSON.stringify(nextDocument(undefined, [{ name: 'alice', recipient }], [], new Date()))));
+    await expect(readTeamFile(file, me, recipient)).rejects.toMatchObject({
+      code: 'TEAM_INVALID',
+      message: `${file} cannot be read: its header names more than ${MAX_TEAM_MEMBERS + 16} recipients, more than a team file has members (at most ${MAX_TEAM_MEMBERS}), so it was not decrypted. Nothing was changed.`,
+    });
+  }, 120_000);
+});
+
+describe.runIf(process.getuid?.() === 0)('the audit log on a full disk, 20 reads appending at once', () => {
+  it('every read prints its value; a line cut short never swallows an event appended after it', async () => {
+    const t = await (async () => {
+      const home = makeTempHome();
+      expect((await cli(home, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+      return home;
+    })();
+    const dir = join(t.home, '.cp-whisperx');
+    renameSync(dir, `${dir}.orig`);
+    mkdirSync(dir, { mode: 0o700 });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', dir]);
+    try {
+      cpSync(`${dir}.orig`, dir, { recursive: true });
+      const log = join(dir, 'audit.log');
+      // The log ends 200 bytes before a page: one read's line fits, the next is cut at the page, the rest get nothing.
+      const one = readFileSync(log, 'utf8');
+      let pad = '';
+      while (pad.length + one.length < 4 * 4096 - 200) pad += one;
+      writeFileSync(log, pad);
+      execFileSync('sh', ['-c', `dd if=/dev/zero of=${join(dir, 'filler')} bs=1k count=200 2>/dev/null; true`]);
+      const reads = await Promise.all(Array.from({ length: 20 }, () => cli(t, ['get', 'huggingface', 'token'])));
+      for (const r of reads) {
+        expect([r.code, r.stdout], r.stderr).toEqual([0, HF]);
+        if (r.stderr) expect(r.stderr).toBe(`warning: could not write the audit log: Cannot write ${log}: the disk is full (ENOSPC).\n`);
+      }
+      expect(reads.filter((r) => r.stderr).length).toBeGreaterThan(0);
+      rmSync(join(dir, 'filler'));
+      expect(await cli(t, ['get', 'huggingface', 'token'])).toMatchObject({ code: 0, stderr: '' });
+      const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+      // A cut line is a fragment of one event, never two events joined; the read after the space came back is whole.
+      for (const line of lines) expect(line.split('{"ts"').length, line).toBe(2);
+      expect(JSON.parse(lines.at(-1)!)).toMatchObject({ event: 'credential_read', credential: 'huggingface.token' });
+    } finally {
+      execFileSync('umount', [dir]);
+    }
+  }, 120_000);
+});
