@@ -3,7 +3,9 @@
 //   the identity on each in turn, so team pull, team diff (git's textconv) and the member check after a restored
 //   identity (team identity --from-export / --import) were held for minutes. Refused now before any key is tried;
 // - the audit log on a full disk (a 64 KiB tmpfs over ~/.cp-whisperx) with 20 reads appending at once: held (every
-//   read printed its value and said why its line was not written; a cut line never swallowed the next event).
+//   read printed its value and said why its line was not written; a cut line never swallowed the next event);
+// - export --to, import, team identity --export-identity / --from-export on a path under a file (notes.txt/x.age) or
+//   with a name too long ended as "INTERNAL: this is a bug in cpw-vault" (a raw lstat error).
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -71,4 +73,32 @@ describe.runIf(process.getuid?.() === 0)('the audit log on a full disk, 20 reads
       execFileSync('umount', [dir]);
     }
   }, 120_000);
+});
+
+describe('a careless path for export, import and the identity backup', () => {
+  it('a file where a folder of the path should be (notes.txt/x.age) is said as such, never "a bug in cpw-vault"', async () => {
+    const t = makeTempHome();
+    writeFileSync(join(t.cwd, 'notes.txt'), 'not a folder\n');
+    const pass = join(t.root, 'pass');
+    writeFileSync(pass, 'export file passphrase\n', { mode: 0o600 });
+    const at = (name: string) => join(t.cwd, 'notes.txt', name);
+    const folder = join(t.cwd, 'notes.txt');
+    const cases: Array<[string[], string]> = [
+      [['import', 'notes.txt/x.age'], `error [INVALID_ARGUMENT] There is no export file at ${at('x.age')}; nothing was changed.`],
+      [['team', 'identity', '--from-export', 'notes.txt/x.age'], `error [INVALID_ARGUMENT] There is no export file at ${at('x.age')}; nothing was changed.`],
+      [['export', '--to', 'notes.txt/x.age', '--passphrase-file', pass], `error [IO_ERROR] Cannot write ${at('x.age')}: there is no folder ${folder}; nothing was written.`],
+      [['team', 'identity', '--export-identity', 'notes.txt/id.age', '--passphrase-file', pass], `error [IO_ERROR] Cannot write ${at('id.age')}: there is no folder ${folder}; nothing was written.`],
+    ];
+    for (const [args, said] of cases) {
+      const r = await cli(t, args);
+      expect(r.stderr, args.join(' ')).toContain(said);
+      expect(r.stderr).not.toContain('INTERNAL');
+    }
+    // A name too long for the file system: said with its reason, not as a bug.
+    const long = `${'a'.repeat(300)}.age`;
+    for (const args of [['import', long], ['export', '--to', long, '--passphrase-file', pass]]) {
+      const r = await cli(t, args);
+      expect(r.stderr, args.join(' ')).toContain(`error [IO_ERROR] Cannot access ${join(t.cwd, long)} (ENAMETOOLONG).`);
+    }
+  }, 60_000);
 });

@@ -80,7 +80,14 @@ function fsyncDir(dir: string): void {
  * (an export's scrypt) check it up front too.
  */
 export function assertWritableTarget(path: string, options: { exclusive?: boolean } = {}): void {
-  const existing = lstatSync(path, { throwIfNoEntry: false });
+  let existing;
+  try {
+    existing = lstatSync(path, { throwIfNoEntry: false });
+  } catch (err) {
+    // A file where a folder of the path should be (notes.txt/x.age), a folder one may not enter, a name too long:
+    // said before the questions, not "INTERNAL: this is a bug in cpw-vault".
+    throw missingFolder(path) ?? ioError(err, path);
+  }
   if (existing?.isSymbolicLink()) throw new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to write through it.`, replaceLinkFix(path));
   if (existing && options.exclusive) throw new VaultError('IO_ERROR', `${path} already exists; refusing to replace it.`, 'Choose another file name, or move the old file away first.');
   // A new file the user named (an export): a mistyped folder is said before the questions and the seconds of scrypt.

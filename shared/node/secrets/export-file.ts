@@ -8,6 +8,7 @@ import { SCRYPT_LOG_N, openWithPassphrase, sealWithPassphrase } from './vault-cr
 import { WRONG_PASSPHRASE_DELAY_MS } from './vault-admin';
 import { corruptFile } from './vault-errors';
 import { ensurePrivateDir } from '../profile/trusted-folder';
+import { ioError } from '../profile/file-access';
 
 const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
 /**
@@ -72,7 +73,14 @@ export async function writeExportFile(path: string, doc: ExportDocument, passphr
  * {@link readExportFile} checks again as it opens it.
  */
 export function assertExportFile(path: string): void {
-  const s = lstatSync(path, { throwIfNoEntry: false });
+  let s;
+  try {
+    s = lstatSync(path, { throwIfNoEntry: false });
+  } catch (err) {
+    // A name under a file (notes.txt/x.age) names nothing, as a missing one does; a folder one may not enter or a name
+    // too long is said as such. Thrown as they were, they ended as "INTERNAL: this is a bug in cpw-vault".
+    if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw ioError(err, path);
+  }
   if (!s) throw new VaultError('INVALID_ARGUMENT', `There is no export file at ${path}; nothing was changed.`, 'Check the path: the file cpw-vault export --to wrote (or age -p).');
   if (s.isSymbolicLink()) throw new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to follow it.`, 'Give the path of an export file itself.');
   if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `${path} is not a regular file.`, 'Give the path of an export file.');
