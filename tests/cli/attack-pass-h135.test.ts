@@ -5,13 +5,17 @@
 // - the audit log on a full disk (a 64 KiB tmpfs over ~/.cp-whisperx) with 20 reads appending at once: held (every
 //   read printed its value and said why its line was not written; a cut line never swallowed the next event);
 // - export --to, import, team identity --export-identity / --from-export on a path under a file (notes.txt/x.age) or
-//   with a name too long ended as "INTERNAL: this is a bug in cpw-vault" (a raw lstat error).
+//   with a name too long ended as "INTERNAL: this is a bug in cpw-vault" (a raw lstat error);
+// - a link planted at audit.log or runs.jsonl was never followed (held), but said as "Cannot access ... (ELOOP)",
+//   with the fix "check that it exists and the disk is writable".
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { describe, expect, it } from 'vitest';
 import { MAX_TEAM_MEMBERS, nextDocument } from '../../shared/core/team-document';
+import { AuditLog } from '../../shared/node/records/audit-log';
+import { appendLine } from '../../shared/node/records/run-events';
 import { readTeamFile } from '../../shared/node/team/team-file';
 import { cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
@@ -101,4 +105,19 @@ describe('a careless path for export, import and the identity backup', () => {
       expect(r.stderr, args.join(' ')).toContain(`error [IO_ERROR] Cannot access ${join(t.cwd, long)} (ENAMETOOLONG).`);
     }
   }, 60_000);
+});
+
+describe('a link planted at the audit log or the run history', () => {
+  it('is refused as a link, by name, its target untouched, not "Cannot access ... (ELOOP)"', async () => {
+    const t = makeTempHome();
+    const target = join(t.root, 'target');
+    writeFileSync(target, '');
+    const log = join(t.root, 'audit.log');
+    symlinkSync(target, log);
+    await expect(new AuditLog(log).append({ event: 'credential_read', caller: 'cli', credential: 'huggingface.token' })).rejects.toMatchObject({ code: 'PROFILE_SYMLINK', message: `${log} is a symbolic link; refusing to follow it.` });
+    const runs = join(t.root, 'runs.jsonl');
+    symlinkSync(target, runs);
+    expect(() => appendLine(runs, '{}\n')).toThrow(`${runs} is a symbolic link; refusing to follow it.`);
+    expect(readFileSync(target, 'utf8')).toBe('');
+  });
 });

@@ -150,7 +150,8 @@ export function readAllBytes(fd: number, size: number): Buffer {
   return buf.subarray(0, read);
 }
 
-function symlinkError(path: string): VaultError {
+/** A link where a file of ours belongs (opened O_NOFOLLOW: ELOOP), refused with the fix for whose link it is. */
+export function symlinkError(path: string): VaultError {
   return new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to follow it.`, replaceLinkFix(path));
 }
 

@@ -3,7 +3,7 @@ import { redactDeep } from '../../core/redact';
 import { AUDIT_EVENTS, type AuditEvent, type AuditEventName } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
 import { defaultWarn } from '../profile/reader';
-import { assertOwnFile, isPrivateFile, readSecureFile } from '../profile/secure-fs';
+import { assertOwnFile, isPrivateFile, readSecureFile, symlinkError } from '../profile/secure-fs';
 import { ioError } from '../profile/file-access';
 import { VaultError } from '../../core/errors';
 import { isoString } from '../../core/iso-time';
@@ -63,6 +63,8 @@ export class AuditLog {
       appendWholeLine(fd, st.size, line, false);
     } catch (err) {
       if (err instanceof VaultError) throw err;
+      // A link planted at the name (O_NOFOLLOW): "Cannot access (ELOOP)" said nothing of it.
+      if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw symlinkError(this.path);
       throw ioError(err, this.path);
     } finally {
       if (fd !== undefined) closeSync(fd);

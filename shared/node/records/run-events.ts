@@ -6,7 +6,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { VaultError } from '../../core/errors';
 import { parseOwnJson } from '../../core/json-depth';
 import type { RunRecord } from '../../core/records';
-import { assertOwnFile, assertPrivateFile, readSecureBytes } from '../profile/secure-fs';
+import { assertOwnFile, assertPrivateFile, readSecureBytes, symlinkError } from '../profile/secure-fs';
 import { ioError } from '../profile/file-access';
 import { isLive } from './run-liveness';
 import { appendWholeLine } from './whole-line';
@@ -107,6 +107,8 @@ export function appendLine(path: string, line: string): number {
     return fstatSync(fd).size;
   } catch (err) {
     if (err instanceof VaultError) throw err;
+    // A link planted at the name (O_NOFOLLOW): "Cannot access (ELOOP): check that it exists" sent the user looking.
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw symlinkError(path);
     throw ioError(err, path);
   } finally {
     if (fd !== undefined) closeSync(fd);
