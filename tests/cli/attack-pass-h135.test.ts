@@ -7,9 +7,11 @@
 // - export --to, import, team identity --export-identity / --from-export on a path under a file (notes.txt/x.age) or
 //   with a name too long ended as "INTERNAL: this is a bug in cpw-vault" (a raw lstat error);
 // - a link planted at audit.log or runs.jsonl was never followed (held), but said as "Cannot access ... (ELOOP)",
-//   with the fix "check that it exists and the disk is writable".
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+//   with the fix "check that it exists and the disk is writable";
+// - a file another user owns that cannot be read (their team file, a migration source) was said as a write: "cannot
+//   replace it; nothing was written there", with a fix about the profile's folder.
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +19,8 @@ import { MAX_TEAM_MEMBERS, nextDocument } from '../../shared/core/team-document'
 import { AuditLog } from '../../shared/node/records/audit-log';
 import { appendLine } from '../../shared/node/records/run-events';
 import { readTeamFile } from '../../shared/node/team/team-file';
-import { cli } from '../helpers/cli';
+import { collect } from '../helpers/children';
+import { BIN, cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
 
 const HF = `hf_${'Attk'.repeat(9)}`;
@@ -120,4 +123,28 @@ describe('a link planted at the audit log or the run history', () => {
     expect(() => appendLine(runs, '{}\n')).toThrow(`${runs} is a symbolic link; refusing to follow it.`);
     expect(readFileSync(target, 'utf8')).toBe('');
   });
+});
+
+describe.runIf(process.getuid?.() === 0)('a file of another user that cannot be read', () => {
+  it('is said as a refused read, whose file it is, never "cannot replace it; nothing was written there"', async () => {
+    // Run as nobody (65534) on files root keeps 0600, in a folder nobody may enter but not list.
+    const dir = mkdtempSync('/tmp/cpw-h135-');
+    try {
+      chmodSync(dir, 0o711);
+      const home = join(dir, 'home');
+      mkdirSync(home, { mode: 0o700 });
+      chownSync(home, 65534, 65534);
+      const team = join(dir, 'cpw-team.age');
+      const env = join(dir, 'secrets.env');
+      writeFileSync(team, 'age-encryption.org/v1\n', { mode: 0o600 });
+      writeFileSync(env, 'HF_TOKEN=hf_x\n', { mode: 0o600 });
+      for (const [args, path] of [[['team', 'diff', team], team], [['migrate', '--from', env, '--dry-run'], env]] as const) {
+        const r = await collect(spawn(process.execPath, [BIN, ...args], { cwd: home, env: { PATH: process.env['PATH'], HOME: home }, uid: 65534, gid: 65534, stdio: ['pipe', 'pipe', 'pipe'] }), '');
+        expect(r.stderr, args.join(' ')).toContain(`Permission denied reading ${path}, a file of another user (uid 0) (EACCES); nothing was read.`);
+        expect(r.stderr).not.toContain('nothing was written');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

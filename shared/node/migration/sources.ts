@@ -6,7 +6,7 @@ import { shellWord } from '../../core/control-chars';
 import { MAX_SOURCE_BYTES, parseHfTokenFile, parseJsonSource, type ParsedSource } from '../../core/migration-sources';
 import { parseDotenv } from '../../core/dotenv-source';
 import { LEGACY_SECRETS_PATH } from '../profile/paths';
-import { ioError, modeString, othersCanWrite } from '../profile/file-access';
+import { modeString, othersCanWrite, readError } from '../profile/file-access';
 import { readAllBytes } from '../profile/secure-fs';
 import { refuseKernelFiles } from './system-files';
 
@@ -41,7 +41,7 @@ function readSourceText(path: string): string {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new VaultError('INVALID_ARGUMENT', `${path} does not exist.`, 'Give the file to migrate with --from PATH.');
     if (code === 'ELOOP') throw new VaultError('INVALID_ARGUMENT', `${path} is a symbolic link; refusing to follow it.`, 'Point --from at the real file.');
-    throw ioError(err, path);
+    throw readError(err, path);
   }
   try {
     const s = fstatSync(fd);
@@ -61,7 +61,7 @@ function readSourceText(path: string): string {
     return strictUtf8(readAllBytes(fd, s.size), path);
   } catch (err) {
     if (err instanceof VaultError) throw err;
-    throw ioError(err, path);
+    throw readError(err, path);
   } finally {
     closeSync(fd);
   }

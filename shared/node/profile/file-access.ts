@@ -44,6 +44,22 @@ export function ioError(err: unknown, path: string): VaultError {
   return new VaultError('IO_ERROR', `Cannot access ${path} (${code}).`, `Check that ${path} exists and the disk is writable.`, { cause: err });
 }
 
+/**
+ * {@link ioError} for a file opened to be read: nothing is written there, so "cannot replace it; nothing was written
+ * there" with a fix about the profile's folder (another user's team file, migration source or export) and "check
+ * that the disk is writable" sent the user after the wrong thing. A refused read names whose file it is, and the
+ * folders above it (one the user may not enter refuses the read as well).
+ */
+export function readError(err: unknown, path: string): VaultError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+  if (code === 'EACCES' || code === 'EPERM') {
+    const owner = ownerOf(path);
+    const whose = owner !== undefined && currentUid !== undefined && owner !== currentUid ? `, a file of another user (uid ${owner})` : '';
+    return new VaultError('PROFILE_PERMISSIONS', `Permission denied reading ${path}${whose} (${code}); nothing was read.`, `Check the owner and mode of it and of the folders above it: ls -ld ${shellWord(path)} ${shellWord(dirname(path))}`, { cause: err });
+  }
+  return new VaultError('IO_ERROR', `Cannot read ${path} (${code}); nothing was read.`, `Check that ${path} exists and can be read: ls -l ${shellWord(path)}`, { cause: err });
+}
+
 /** A write refused for room: what "Cannot access ... Check that it exists" would have sent the user looking for in vain. */
 const FULL: Record<string, { why: string; fix: (dir: string) => string }> = {
   ENOSPC: { why: 'the disk is full', fix: (dir) => `Free some space on that disk (df -h ${dir}), then run the command again.` },

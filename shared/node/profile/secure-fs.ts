@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 import { createTempBeside } from './temp-files';
-import { currentUid, ioError, modeString } from './file-access';
+import { currentUid, ioError, modeString, readError } from './file-access';
 import { ensurePrivateDir } from './trusted-folder';
 
 // Still importable from here for reader.ts, which takes them with the rest of this file.
@@ -90,7 +90,7 @@ export function readSecureBytes(path: string, options: SecureReadOptions): { byt
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw err;
     if (code === 'ELOOP') throw symlinkError(path);
-    throw ioError(err, path);
+    throw readError(err, path);
   }
   try {
     const s = fstatSync(fd);

@@ -7,7 +7,7 @@ import { VaultError } from '../../core/errors';
 import { parseOwnJson } from '../../core/json-depth';
 import type { RunRecord } from '../../core/records';
 import { assertOwnFile, assertPrivateFile, readSecureBytes, symlinkError } from '../profile/secure-fs';
-import { ioError } from '../profile/file-access';
+import { ioError, readError } from '../profile/file-access';
 import { isLive } from './run-liveness';
 import { appendWholeLine } from './whole-line';
 import { MAX_SPARED, MAX_SPARED_BYTES } from './history-compaction';
@@ -40,7 +40,7 @@ export function readLines(path: string, from: number, onLine: (line: string) => 
     if (code === 'ENOENT') return undefined;
     // A link: the whole-file read throws the same refusal, with its fix.
     if (code === 'ELOOP') readSecureBytes(path, { warn });
-    throw ioError(err, path);
+    throw readError(err, path);
   }
   try {
     const s = fstatSync(fd);

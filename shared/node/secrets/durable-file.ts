@@ -2,7 +2,7 @@ import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSy
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
-import { ioError, modeString } from '../profile/file-access';
+import { ioError, modeString, readError } from '../profile/file-access';
 import { replaceLinkFix } from '../profile/secure-fs';
 import { createTempBeside, missingFolder, removeOrphanTemps } from '../profile/temp-files';
 
@@ -37,7 +37,7 @@ export function readRegularFile(path: string, options: { what?: string; maxBytes
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !options.mustExist) return undefined;
     if (code === 'ELOOP') throw new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to follow it.`, what ? `Give the path of ${what} itself.` : replaceLinkFix(path));
-    throw ioError(err, path);
+    throw readError(err, path);
   }
   try {
     const s = fstatSync(fd);
