@@ -101,7 +101,7 @@ describe('migrate --remove-plaintext deletes exactly what this run created or wa
     expect(r.code).toBe(1);
     expect(existsSync(path)).toBe(true);
     expect(r.stderr).toMatch(/1 entry was not migrated \(tmdb_api_key\); the plaintext files were kept so nothing is lost: .*secrets\.json, .*backup-/);
-    // The way on for a kept conflict is --overwrite (settings, told where they go, are tested in headless-pass-h130).
+    // The way on for a kept conflict is --overwrite (settings, told where they go, are tested in headless-user-pass).
     expect(r.stderr).toContain('A different value is stored for tmdb.api_key: to take the file\'s, run again with --overwrite tmdb.api_key');
   });
 });

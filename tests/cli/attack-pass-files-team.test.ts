@@ -1,4 +1,4 @@
-// An outside attack pass (h135) over what changed today, as an attacker and a careless user would:
+// An outside attack pass over what changed on 2026-12-04, as an attacker and a careless user would:
 // - a hostile team file pushed to the repository, its header 16 MiB of recipient stanzas (none a member's): age tries
 //   the identity on each in turn, so team pull, team diff (git's textconv) and the member check after a restored
 //   identity (team identity --from-export / --import) were held for minutes. Refused now before any key is tried;
@@ -128,7 +128,7 @@ describe('a link planted at the audit log or the run history', () => {
 describe.runIf(process.getuid?.() === 0)('a file of another user that cannot be read', () => {
   it('is said as a refused read, whose file it is, never "cannot replace it; nothing was written there"', async () => {
     // Run as nobody (65534) on files root keeps 0600, in a folder nobody may enter but not list.
-    const dir = mkdtempSync('/tmp/cpw-h135-');
+    const dir = mkdtempSync('/tmp/cpw-attack-');
     try {
       chmodSync(dir, 0o711);
       const home = join(dir, 'home');
