@@ -4,16 +4,16 @@
 // - `import` into a locked vault file with no terminal ran the export's seconds of scrypt before saying VAULT_LOCKED;
 // - `team identity --from-export` (moving to a new machine) told a user who was already a member to send their key
 //   to a member, who would have answered "that key already belongs to member you".
-import { chmodSync, chownSync, lchownSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildExport } from '../../shared/core/vault-export';
 import { writeExportFile } from '../../shared/node/secrets/export-file';
 import { cli, keychainValues } from '../helpers/cli';
 import { fileCli, makeFileVaultHome } from '../helpers/file-vault';
+import { theirFolder, theirLink } from '../helpers/planted';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
-const OTHER = 65534;
 const EXPORT_PASS = 'export file passphrase';
 const TMDB = '0123456789abcdef0123456789abcdef';
 
@@ -24,18 +24,10 @@ function passFile(t: TempHome): string {
   return path;
 }
 
-/** A folder `OTHER` owns (0755): we (root) could write in it, and must not. */
-function theirFolder(t: TempHome): string {
-  const dir = join(t.root, 'theirs');
-  mkdirSync(dir, { mode: 0o755 });
-  chownSync(dir, OTHER, OTHER);
-  return dir;
-}
-
 describe.runIf(process.getuid?.() === 0)('export and --export-identity refuse a folder another user controls, as migration does', () => {
   it('export --to into another user\'s folder: refused before the scrypt, the fix names --to, nothing written', async () => {
     const t = makeTempHome();
-    const theirs = theirFolder(t);
+    const theirs = theirFolder(t.root);
     const r = await cli(t, ['export', '--to', join(theirs, 'vault.age'), '--passphrase-file', passFile(t)]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain(`${theirs} is a folder of another user (uid 65534); refusing to write in it.`);
@@ -47,11 +39,8 @@ describe.runIf(process.getuid?.() === 0)('export and --export-identity refuse a 
 
   it('export --to through a link another user planted: refused, and the folder it leads to stays empty', async () => {
     const t = makeTempHome();
-    const target = join(t.root, 'target');
-    mkdirSync(target, { mode: 0o700 });
     const link = join(t.cwd, 'backups');
-    symlinkSync(target, link);
-    lchownSync(link, OTHER, OTHER);
+    const target = theirLink(link, join(t.root, 'target'));
     const r = await cli(t, ['export', '--to', 'backups/vault.age', '--passphrase-file', passFile(t)]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain(`${link} is a symbolic link of another user (uid 65534); refusing to write in it.`);
@@ -61,7 +50,7 @@ describe.runIf(process.getuid?.() === 0)('export and --export-identity refuse a 
 
   it('--export-identity into another user\'s folder: refused before an identity is created, the fix names --export-identity', async () => {
     const t = makeTempHome();
-    const theirs = theirFolder(t);
+    const theirs = theirFolder(t.root);
     const r = await cli(t, ['team', 'identity', '--export-identity', join(theirs, 'identity.age'), '--passphrase-file', passFile(t)]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain(`${theirs} is a folder of another user (uid 65534); refusing to write in it.`);

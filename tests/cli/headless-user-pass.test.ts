@@ -4,13 +4,13 @@
 // backup folder pointing at --backup-dir (it said "Use a profile in a folder you own (--profile PATH)", which
 // changes nothing about where the backup goes).
 import { spawnSync } from 'node:child_process';
-import { chownSync, copyFileSync, existsSync, lchownSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
+import { theirFolder, theirLink } from '../helpers/planted';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
-const OTHER = 65534;
 const TMDB = 'abcdefabcdefabcdefabcdefabcdef12';
 const NO_DBUS = { DBUS_SESSION_BUS_ADDRESS: undefined, DISPLAY: undefined, WAYLAND_DISPLAY: undefined };
 
@@ -57,19 +57,14 @@ async function refusedBackup(t: TempHome, source: string, backupDir: string | un
 describe.runIf(process.getuid?.() === 0)('migrate: a backup folder another user owns is refused with a fix that moves the backup', () => {
   it('--backup-dir naming another user\'s folder: the fix is --backup-dir, not --profile', async () => {
     const t = makeTempHome();
-    const theirs = join(t.root, 'theirs');
-    mkdirSync(theirs, { mode: 0o755 });
-    chownSync(theirs, OTHER, OTHER);
+    const theirs = theirFolder(t.root);
     await refusedBackup(t, envFile(t.cwd), theirs, theirs);
   }, 60_000);
 
   it('--backup-dir naming a link another user planted: the same fix, and the folder it leads to stays empty', async () => {
     const t = makeTempHome();
-    const target = join(t.root, 'target');
-    mkdirSync(target, { mode: 0o700 });
     const link = join(t.root, 'planted');
-    symlinkSync(target, link);
-    lchownSync(link, OTHER, OTHER);
+    const target = theirLink(link, join(t.root, 'target'));
     const r = await cli(t, ['migrate', '--from', envFile(t.cwd), '--backup-dir', link, '--yes']);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain(`${link} is a symbolic link of another user (uid 65534); refusing to write in it.`);
@@ -80,10 +75,8 @@ describe.runIf(process.getuid?.() === 0)('migrate: a backup folder another user 
 
   it('no --backup-dir, the source in another user\'s folder: the backup would go beside it; the fix says --backup-dir', async () => {
     const t = makeTempHome();
-    const theirs = join(t.root, 'shared-project');
-    mkdirSync(theirs, { mode: 0o755 });
+    const theirs = theirFolder(t.root, 'shared-project');
     const source = envFile(theirs);
-    chownSync(theirs, OTHER, OTHER);
     await refusedBackup(t, source, undefined, theirs);
     expect(existsSync(source)).toBe(true);
   }, 60_000);
