@@ -3,6 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
+import { inPrivateSession, LOCK_KEYCHAIN } from '../helpers/private-session';
+import { secretReads } from '../helpers/secret-reads';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
 const HF = `hf_${'Mask'.repeat(9)}`;
@@ -225,6 +227,35 @@ describe('exec: masked output', () => {
       expect([masked.stdout, masked.stderr]).toEqual(['7\ncleaned\n', '']);
     }
   }, 120_000);
+
+  // The stored secrets besides the workflow's were read before the stage started, in the workflow's batch: each stage
+  // waited for them (~1 ms with two stored, 1.6 with six), though most of a pipeline's stages print none of them.
+  it('the other stored secrets are read at the stage\'s first byte on a masked stream, never for a silent stage, and masked', async () => {
+    const t = makeTempHome();
+    await stored(t);
+    const stage = `printf '%s %s %s\\n' "$HF_TOKEN" ${TMDB} ${DEEPL}`;
+    const reads = await secretReads(t, async () => {
+      expect((await cli(t, ['exec', '--workflow', 'transcribe', '--', 'true'])).code).toBe(0);
+      const r = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'sh', '-c', stage]);
+      expect([r.code, r.stdout, r.stderr]).toEqual([0, '**** **** ****\n', '']);
+    });
+    // Each exec is a connection of its own: the silent one read the token alone; the other the token, then at its
+    // first byte the three stored secrets.
+    const bySender = [...new Set(reads.map((r) => r.sender))].map((s) => reads.filter((r) => r.sender === s).map((r) => r.items.length));
+    expect(bySender).toEqual([[1], [1, 3]]);
+  });
+
+  it('secrets the keychain cannot give at the first byte are said, and the stage\'s own still masked', async () => {
+    const t = makeTempHome();
+    const seed = [`printf %s '${HF}' | '${process.execPath}' '${BIN}' set huggingface token`, `printf %s '${TMDB}' | '${process.execPath}' '${BIN}' set tmdb api_key`].join(' && ');
+    // The stage locks the keychain before it prints: exec's read of the other stored secrets meets a locked keychain.
+    const stage = `${LOCK_KEYCHAIN} && printf '%s %s\\n' "$HF_TOKEN" ${TMDB}`;
+    const r = await inPrivateSession('unlocked', [process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', stage], { home: t, setup: seed });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`**** ${TMDB}\n`);
+    expect(r.stderr).toMatch(/^warning: could not read the stored values to mask them in the output: The keychain is locked/m);
+    expect(r.stderr).not.toContain(HF);
+  });
 
   // process.stdout on a pipe is a socket over a new pipe handle, built when first read: it was read as the stage
   // started, though most stages print nothing on one of the two streams (~0.5 ms of `exec -- true`).

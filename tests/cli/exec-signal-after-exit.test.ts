@@ -4,12 +4,13 @@
 // stage leaves a child holding its output open (exec keeps draining it), which signals exec once exec has reaped the
 // stage (its /proc entry gone: exec has handled its exit), then waits for exec to be gone.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { currentOwner } from '../../shared/node/profile/owner';
 import { BIN, cli } from '../helpers/cli';
 import { collect } from '../helpers/children';
+import { inPrivateSession } from '../helpers/private-session';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
 const HF = `hf_${'AfterExit'.repeat(4)}`;
@@ -57,6 +58,24 @@ describe('exec: a signal that comes after its stage exited', () => {
       expect(run, `${kill}, exit ${code}`).toMatchObject({ program: 'sh', status: code === 0 ? 'succeeded' : 'failed', exit_code: code, signal: null, finished_at: expect.any(String) });
     }
     expect((await runs(t)).map((r) => r.status)).not.toContain('interrupted');
+  }, 120_000);
+
+  // The stored secrets exec masks for besides the workflow's are read at the stage's first byte: output read before
+  // they are in waits for them. A signal after the stage exited ended exec at once, and that output was lost.
+  it('output waiting for the values it is masked for is written before exec ends by the signal; a second signal does not wait', async () => {
+    const t = makeTempHome();
+    const seed = [`printf %s '${HF}' | '${process.execPath}' '${BIN}' set huggingface token`, `printf %s 0123456789abcdef0123456789abcdef | '${process.execPath}' '${BIN}' set tmdb api_key`].join(' && ');
+    // The stage stops the keychain (its own session's) before it prints: exec's read for the masking waits its deadline.
+    const keyring = `gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.GetConnectionUnixProcessID org.freedesktop.secrets | sed -E 's/.* ([0-9]+),.*/\\1/'`;
+    const run = (kill: string) => {
+      const stage = `kill -STOP $k; ${stageSignallingExec(kill, 0)}`;
+      return `k=$(${keyring}); k=$k '${process.execPath}' '${BIN}' exec --workflow transcribe -- sh -c '${stage.replace(/'/g, `'\\''`)}' > '${t.root}/out' 2> '${t.root}/err'; echo $?; kill -CONT $k`;
+    };
+    const once = await inPrivateSession('unlocked', ['bash', '-c', run('-HUP $e')], { home: t, setup: seed });
+    expect([once.stdout.trim(), readFileSync(join(t.root, 'out'), 'utf8')]).toEqual(['129', 'out ****\n']);
+    expect(readFileSync(join(t.root, 'err'), 'utf8')).toMatch(/^warning: could not read the stored values to mask them in the output: The keychain did not answer in time\./m);
+    const twice = await inPrivateSession('unlocked', ['bash', '-c', run('-HUP $e; sleep 0.1; kill -TERM $e')], { home: t });
+    expect([twice.stdout.trim(), readFileSync(join(t.root, 'out'), 'utf8')]).toEqual(['143', '']);
   }, 120_000);
 
   it('with the history\'s lock held throughout by another process: exec still ends by the signal, its run\'s end in a file beside the history', async () => {

@@ -20,7 +20,8 @@ export function noServiceConfig(dir: string): string {
 export const START_KEYRING = `printf 'private-pw' | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
 for i in $(seq 1 200); do gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.NameHasOwner org.freedesktop.secrets 2>/dev/null | grep -q true && break; sleep 0.05; done
 for i in $(seq 1 100); do printf ok | secret-tool store --label=probe service cpw-probe account probe 2>/dev/null && break; sleep 0.1; done`;
-const LOCK = `gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets --method org.freedesktop.Secret.Service.Lock "['/org/freedesktop/secrets/aliases/default']" >/dev/null`;
+/** Locks the session's default collection (gnome-keyring's login). */
+export const LOCK_KEYCHAIN = `gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets --method org.freedesktop.Secret.Service.Lock "['/org/freedesktop/secrets/aliases/default']" >/dev/null`;
 
 /**
  * Runs a command in its own throwaway D-Bus session (so locking a collection
@@ -59,7 +60,7 @@ export function inPrivateSessionSpawn(state: KeyringState, command: string[], op
     argv = ['bash', '-c', `exec ${quoted}`];
   } else {
     const config = state === 'no-provider' ? ['--config-file', noServiceConfig(home.root)] : [];
-    const prepare = state === 'no-provider' ? '' : `${START_KEYRING}\n${options.setup ?? ''}\n${state === 'locked' ? LOCK : ''}`;
+    const prepare = state === 'no-provider' ? '' : `${START_KEYRING}\n${options.setup ?? ''}\n${state === 'locked' ? LOCK_KEYCHAIN : ''}`;
     argv = ['dbus-run-session', ...config, '--', 'bash', '-c', `${prepare}\nexec ${quoted}`];
   }
   return spawn(argv[0]!, argv.slice(1), { env, cwd: home.cwd, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -49,17 +49,6 @@ describe('workflow reads', () => {
     expect(secrets.gets).toBe(0);
   });
 
-  it('exec\'s masking values ride in the same batch', async () => {
-    const { vault, secrets } = setup();
-    await vault.setCredential('huggingface', 'token', HF);
-    await vault.setCredential('acme', 'api_key', 'acme-secret-value-0001', { envVar: 'ACME_API_KEY' });
-    secrets.batches = [];
-    const resolved = await vault.resolveWorkflow('transcribe', { verify: true, alsoRead: ['huggingface.token', 'acme.api_key'] });
-    expect(secrets.batches).toEqual([['huggingface.token', 'acme.api_key']]);
-    expect(resolved.alsoRead.get('acme.api_key')).toBe('acme-secret-value-0001');
-    expect(await vault.environmentOf(resolved)).toEqual({ HF_TOKEN: HF, HUGGING_FACE_HUB_TOKEN: HF });
-  });
-
   it('diarize: a pyannote token the keychain lost falls back to the HuggingFace token, read in turn', async () => {
     const { vault, secrets } = setup();
     await vault.setCredential('pyannote', 'token', PYANNOTE);

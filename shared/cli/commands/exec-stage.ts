@@ -108,12 +108,12 @@ export function forwardSignals(signals: StageSignals, ctx: CliContext, child: ()
   for (const s of ALSO_FORWARDED) process.on(s, forwardQuit);
   return {
     /**
-     * The stage has ended: signals end exec at once from now, after `lastly`, and so does one it could no longer
-     * get that came as it exited (see StageSignals.stageEnded).
+     * The stage has ended: signals end exec at once from now, after `lastly` (and output `held`), and so does one it
+     * could no longer get that came as it exited (see StageSignals.stageEnded).
      */
-    stop: (lastly?: () => void) => {
+    stop: (lastly?: () => void, held?: () => Promise<unknown> | undefined) => {
       for (const s of ALSO_FORWARDED) process.off(s, forwardQuit);
-      signals.stageEnded(lastly, unheard);
+      signals.stageEnded(lastly, unheard, held);
     },
   };
 }

@@ -6,7 +6,7 @@ import { afterPendingSignals } from '../../node/builtins';
 import { removeLeftoverPipes, settled } from '../../node/exec/pipe-leftovers';
 import { isDevNull, sameFile, stagePipes, type StagePipe, type StagePipes } from '../../node/exec/stage-pipes';
 import { dieOf, StageSignals } from '../../node/exec/stage-signals';
-import { maskedIds, valuesToMask } from '../../node/masking/mask-values';
+import { mayMask, valuesToMask } from '../../node/masking/mask-values';
 import { pipeMasked } from '../../node/masking/pipe-masked';
 import { sigpipeOnReaderGone } from '../../node/masking/reader-gone';
 import type { RunHistory, RunRecord } from '../../node/records/run-history';
@@ -87,8 +87,9 @@ export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
 async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<ReturnType<CliContext['reader']>>, history: RunHistory | undefined, streams: { out: boolean; err: boolean }, pipesMade: Promise<StagePipes | undefined>, signals: StageSignals): Promise<number> {
   const [program, ...rest] = args.command as [string, ...string[]];
   const credentials = vault.listCredentials();
-  // One batch of the secret store: the workflow's credentials, and (to mask them) every stored secret.
-  const resolved = await vault.resolveWorkflow(args.workflow, { verify: true, alsoRead: streams.out || streams.err ? maskedIds(credentials) : [] });
+  // One batch of the secret store: the workflow's credentials. The other stored secrets masking needs are read once
+  // the stage first writes to a masked stream (below): the stage does not wait for them, nor pays for them when silent.
+  const resolved = await vault.resolveWorkflow(args.workflow, { verify: true });
   const { status } = resolved;
   await ctx.readsSettled?.();
   if (!status.ready) {
@@ -97,12 +98,14 @@ async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<Ret
     throw notReady(status);
   }
   const { vars, uses, carriers, child } = await stageEnv({ args, ctx, vault, resolved, credentials, refused: (ids) => recordRefused(history, args, ids) });
-  let values: string[] = [];
-  if (streams.out || streams.err) {
-    const prefetched = { listCredentials: () => credentials, storedValues: async () => (resolved.alsoReadError ? Promise.reject(resolved.alsoReadError) : resolved.alsoRead) };
-    values = await valuesToMask(prefetched, vars, ctx.io.env, (m) => ctx.io.err(`warning: ${m}\n`));
-  }
-  const masked = values.length > 0 && (streams.out || streams.err);
+  const masked = (streams.out || streams.err) && mayMask(credentials, vars, ctx.io.env);
+  // Asked at the first byte of a masked stream, once for both: a stage's output waits for the stored values (one round
+  // trip of the secret store, or its deadline) and is then masked for them; a warning says what could not be read.
+  let asked: Promise<string[]> | undefined;
+  let known = false;
+  const values = () => (asked ??= valuesToMask({ listCredentials: () => credentials, storedValues: (ids) => vault.storedValues(ids) }, vars, ctx.io.env, (m) => ctx.io.err(`warning: ${m}\n`)).finally(() => (known = true)));
+  // Output read and waiting for them: written once they are in (the masker's turn, then one of the event loop's).
+  const held = () => (asked && !known ? asked.then(() => new Promise((resolve) => setImmediate(resolve))) : undefined);
   const run = { workflow: args.workflow, program: stageName(program), credentials: uses, stripped: child.stripped, inherited: child.inherited, masked };
   const pipes = await pipesMade;
   if (!masked) pipes?.discard();
@@ -116,7 +119,7 @@ async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<Ret
   // (one in 16 with the pool, every one without it): the scan, its threads and the wait cost an exec ~2.5 ms, and
   // such folders come only from an exec killed while it had one (made its FIFOs; the pool's claims go by fromPool).
   const removal = pipes?.made ? removeLeftoverPipes() : undefined;
-  const code = await runChild(program, rest, child.env, { out: streams.out && masked, err: streams.err && masked, values, pipes: masked ? pipes : undefined }, signals, ctx, history && { history, run }, removed.length ? `note: exec removed ${removed.join(', ')} from the stage's environment: ${args.workflow} does not use ${child.stripped.join(', ')}. If the stage needs one: a workflow that uses it, or --inherit-secrets.\n` : undefined);
+  const code = await runChild(program, rest, child.env, { out: streams.out && masked, err: streams.err && masked, values, held, pipes: masked ? pipes : undefined }, signals, ctx, history && { history, run }, removed.length ? `note: exec removed ${removed.join(', ')} from the stage's environment: ${args.workflow} does not use ${child.stripped.join(', ')}. If the stage needs one: a workflow that uses it, or --inherit-secrets.\n` : undefined);
   await settled(removal);
   return code;
 }
@@ -139,7 +142,10 @@ function writeQuietly(ctx: CliContext, text: string): void {
 interface Masking {
   out: boolean;
   err: boolean;
-  values: string[];
+  /** What the streams are masked for, asked at the first byte of either. */
+  values: () => Promise<string[]>;
+  /** Output read and held until `values` are in: settled once it is written (see StageSignals.stageEnded). */
+  held: () => Promise<unknown> | undefined;
   /** Real pipes for the masked streams (Node's own are sockets, which `/dev/stdout` cannot open); none: Node's. */
   pipes: StagePipes | undefined;
 }
@@ -166,7 +172,7 @@ async function runChild(program: string, rest: string[], env: Record<string, str
       // the run's end, known now, is written first (it showed as interrupted, ~1 Ctrl-C in 40 in a loop). Output read
       // is written as it is read; what the matcher holds back (it may be the start of a value whose rest is still
       // unread) and what waits for a slow reader are not: the signal asked exec to end, not to wait.
-      forwarding.stop(() => recorder.endNow({ status: code === 0 ? 'succeeded' : 'failed', exit_code: code, signal, ...ended }));
+      forwarding.stop(() => recorder.endNow({ status: code === 0 ? 'succeeded' : 'failed', exit_code: code, signal, ...ended }), masking.held);
       // Masked output is written in full (until the child's pipes close) before exec returns. The SIGPIPE is known once
       // it is drained: the reader may go away only as exec writes the stage's last bytes.
       void drained.then((failures) => resolve(afterStage(output.sigpipe.end({ code, signal }), failures, { program, ctx, onFailure, recorder, ended })));

@@ -44,7 +44,9 @@ export type Forward = (signal: NodeJS.Signals, justStarted: boolean) => void;
  *   listens too (a passphrase prompt: it cancels, and the stage never starts);
  * - while the stage runs, it goes to the {@link stageStarts} function;
  * - once the stage has ended, it ends exec at once (as by default), right
- *   after what {@link stageEnded} was given to do first (record the run's end).
+ *   after what {@link stageEnded} was given to do first (record the run's end;
+ *   write output held for the values it is masked for: a second signal does
+ *   not wait for that).
  *
  * One listener all along: Node drops a signal that libuv had read but not yet
  * handed to a listener when the last listener is removed. The stage pipes'
@@ -60,6 +62,8 @@ export class StageSignals {
   private forward: Forward | undefined;
   private justStarted = false;
   private lastly: (() => void) | undefined;
+  private held: (() => Promise<unknown> | undefined) | undefined;
+  private dying = false;
   private readonly listener = (signal: NodeJS.Signals) => {
     if (this.phase === 'stage') return this.forward!(signal, this.justStarted);
     if (this.phase === 'after') return this.dieNow(signal);
@@ -112,14 +116,27 @@ export class StageSignals {
    * after `lastly`, as one coming next would. Left until the output was
    * drained, a background process of the stage holding that output kept exec
    * (and the Ctrl-C meant to end it) waiting for as long as it ran.
+   * `held`: output the stage wrote that exec read and holds until it knows
+   * what to mask in it (a promise settled once it is written, bounded by the
+   * secret store's deadline), or nothing. The stage's output read by then is
+   * written before exec ends, as it would have been without the wait; a
+   * second signal ends exec at once.
    */
-  stageEnded(lastly?: () => void, unheard?: NodeJS.Signals): void {
+  stageEnded(lastly?: () => void, unheard?: NodeJS.Signals, held?: () => Promise<unknown> | undefined): void {
     this.phase = 'after';
     this.lastly = lastly;
+    this.held = held;
     if (unheard) this.dieNow(unheard);
   }
 
   private dieNow(signal: NodeJS.Signals): void {
+    const waiting = this.dying ? undefined : this.held?.();
+    this.dying = true;
+    if (waiting) {
+      const die = () => this.dieNow(signal);
+      void waiting.then(die, die);
+      return;
+    }
     try {
       this.lastly?.();
     } catch {

@@ -18,6 +18,17 @@ export function maskedIds(credentials: readonly CredentialView[]): CredentialId[
 }
 
 /**
+ * Whether {@link valuesToMask} may find anything to mask, known before any
+ * stored value is read: a value injected or a credential variable of the
+ * parent long enough to mask, or a stored secret (whose value is read only
+ * once a child prints something: see exec's masking).
+ */
+export function mayMask(credentials: readonly CredentialView[], injected: Readonly<Record<string, string>>, parent: Env): boolean {
+  const maskable = (v: string | undefined) => !!v?.trim() && v.length >= MIN_MASK_LENGTH;
+  return maskedIds(credentials).length > 0 || Object.values(injected).some(maskable) || credentials.some((c) => c.envVars.some((name) => maskable(parent[name])));
+}
+
+/**
  * Every value a child of `exec` might print that must not reach a log: the
  * ones injected into it, every secret stored in the vault, and every
  * credential env var of the parent (stripped or not). A stored value the

@@ -1,8 +1,9 @@
 import type { Readable, Writable } from 'node:stream';
-import { maskingStream } from './stream-masker';
+import { maskingStream, type MaskValues } from './stream-masker';
 
 /**
- * Copies a child's output stream to `dest()` with `values` masked, keeping
+ * Copies a child's output stream to `dest()` with `values` masked (given, or
+ * asked at the first byte: see maskingStream), keeping
  * backpressure (a slow reader slows the child, as a direct pipe would). If
  * the destination goes away (EPIPE: `| head` closed), the child's stream is
  * closed too, so the child sees the broken pipe it would have seen without
@@ -25,7 +26,7 @@ import { maskingStream } from './stream-masker';
  * holding unread data, and the child's next write fails with "Connection reset
  * by peer", which `yes` or a shell prints before exiting 1.)
  */
-export function pipeMasked(source: Readable, dest: () => Writable, values: readonly string[], onReaderGone?: () => void): Promise<NodeJS.ErrnoException | undefined> {
+export function pipeMasked(source: Readable, dest: () => Writable, values: MaskValues, onReaderGone?: () => void): Promise<NodeJS.ErrnoException | undefined> {
   return new Promise((resolve) => {
     let stopped = false;
     const stop = (err?: NodeJS.ErrnoException) => {

@@ -1,4 +1,4 @@
-import { Transform } from 'node:stream';
+import { Transform, type TransformCallback } from 'node:stream';
 import { buildAutomaton, type Automaton } from './automaton';
 
 /** What a masked value becomes. */
@@ -164,23 +164,33 @@ export function maskPatterns(values: Iterable<string>): Uint8Array[] {
   return [...out.values()];
 }
 
+/** What a stream is masked for: the values, or how to get them (asked at the stream's first byte, once). */
+export type MaskValues = Iterable<string> | (() => Promise<Iterable<string>>);
+
 /**
  * A Transform stream that masks `values` (see {@link StreamMasker}). Its
  * automaton is built at the first byte, after `onFirstByte` (which may set
  * up where the output goes): a stage that prints nothing on a stream (most
- * print nothing on one of the two) never pays for either.
+ * print nothing on one of the two) never pays for either. `values` given as
+ * a function is asked then too, the first byte and those after it held
+ * (backpressure) until it answers.
  */
-export function maskingStream(values: Iterable<string>, onFirstByte?: () => void): Transform {
-  const patterns = [...values];
+export function maskingStream(values: MaskValues, onFirstByte?: () => void): Transform {
   let masker: StreamMasker | undefined;
+  const pass = (chunk: Buffer, done: TransformCallback) => {
+    const out = masker!.push(chunk);
+    done(null, out.length ? out : undefined);
+  };
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      if (!masker) {
+      if (masker) return pass(chunk, done);
+      const start = (patterns: Iterable<string>) => {
         onFirstByte?.();
         masker = new StreamMasker(buildAutomaton(maskPatterns(patterns)));
-      }
-      const out = masker.push(chunk);
-      done(null, out.length ? out : undefined);
+        pass(chunk, done);
+      };
+      if (typeof values !== 'function') return start(values);
+      values().then(start, (err: Error) => done(err));
     },
     flush(done) {
       const out = masker?.end() ?? EMPTY;

@@ -171,8 +171,8 @@ export class VaultReader extends ReadSources {
     return resolveAll(this, options);
   }
 
-  /** A workflow's readiness proven by its reads, with the values (and `alsoRead` in the same batch): see workflow-reads.ts. */
-  resolveWorkflow(name: string, options: { verify?: boolean; alsoRead?: readonly CredentialId[] } = {}): Promise<ResolvedWorkflow> {
+  /** A workflow's readiness proven by its reads, with the values: see workflow-reads.ts. */
+  resolveWorkflow(name: string, options: { verify?: boolean } = {}): Promise<ResolvedWorkflow> {
     return resolveWorkflow(this, name, options);
   }
 

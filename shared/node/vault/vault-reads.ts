@@ -124,7 +124,7 @@ export abstract class VaultReads {
   }
 
   /** A workflow's readiness proven by its reads, with the values (see {@link VaultReader.resolveWorkflow}). */
-  resolveWorkflow(name: string, options: { verify?: boolean; alsoRead?: readonly CredentialId[] } = {}): Promise<ResolvedWorkflow> {
+  resolveWorkflow(name: string, options: { verify?: boolean } = {}): Promise<ResolvedWorkflow> {
     return this.reader.resolveWorkflow(name, options);
   }
 

@@ -9,18 +9,13 @@ export interface ResolvedWorkflow {
   status: WorkflowStatus;
   /** The value of each credential the workflow uses (when read: `verify`). */
   values: Map<CredentialId, CredentialValue>;
-  /** The stored values of the `alsoRead` ids (read in the same batch). */
-  alsoRead: Map<CredentialId, string | undefined>;
-  /** Why the `alsoRead` ids could not be read, when they could not (the workflow's own reads went on). */
-  alsoReadError?: unknown;
   view: ReadView | undefined;
 }
 
 /**
  * A workflow's readiness from env vars and the index; with `verify`, proven
- * by reading the credentials it uses — all in one batch of the secret store
- * (and `alsoRead` in the same batch: exec's masking needs every stored
- * secret). A credential the index lists but the store lacks is missing; an
+ * by reading the credentials it uses — all in one batch of the secret store.
+ * A credential the index lists but the store lacks is missing; an
  * alternative the workflow then falls back to (diarize: pyannote, else
  * HuggingFace) is read in turn; one the store holds but the index lacks
  * counts, as getCredential finds it (see foundUnindexed). A locked keychain throws KEYCHAIN_LOCKED, also
@@ -28,17 +23,16 @@ export interface ResolvedWorkflow {
  * Unknown names throw WORKFLOW_UNKNOWN (the name is not echoed: it may be a
  * key pasted in the wrong place).
  */
-export async function resolveWorkflow(reader: VaultReader, name: string, options: { verify?: boolean; alsoRead?: readonly CredentialId[] } = {}): Promise<ResolvedWorkflow> {
+export async function resolveWorkflow(reader: VaultReader, name: string, options: { verify?: boolean } = {}): Promise<ResolvedWorkflow> {
   if (!isWorkflowName(name)) throw new VaultError('WORKFLOW_UNKNOWN', 'Unknown workflow name.', `Use one of: ${WORKFLOW_NAMES.join(', ')}.`);
   const view = reader.view();
   // Workflows use catalog credentials only: the custom ones (maybe thousands) are not looked at.
   const present = new Set(CATALOG.map((e) => e.id).filter((id) => reader.sourceOf(id, view)));
   const preferred = view?.kind === 'profile' ? view.index.aiProvider : undefined;
   const aiProvider: AiProvider = (AI_PROVIDERS as readonly string[]).includes(preferred ?? '') ? (preferred as AiProvider) : 'openai';
-  const out: ResolvedWorkflow = { status: validateWorkflow(name, (id) => present.has(id), aiProvider), values: new Map(), alsoRead: new Map(), view };
+  const out: ResolvedWorkflow = { status: validateWorkflow(name, (id) => present.has(id), aiProvider), values: new Map(), view };
   if (!options.verify) return out;
   const tried = new Set<CredentialId>();
-  let extra = [...(options.alsoRead ?? [])];
   for (;;) {
     const need = out.status.uses.filter((id) => !tried.has(id));
     if (!need.length) {
@@ -49,8 +43,7 @@ export async function resolveWorkflow(reader: VaultReader, name: string, options
       continue;
     }
     const fromStore = need.filter((id) => !reader.fromEnv(id, view));
-    const batch = await readBatch(reader, view, fromStore, extra, out);
-    extra = [];
+    const batch = await reader.storedIn(view, fromStore);
     for (const id of need) {
       tried.add(id);
       const found = reader.handedOn(reader.fromEnv(id, view)) ?? batch.get(id);
@@ -104,19 +97,6 @@ async function foundUnindexed(reader: VaultReader, view: ReadView | undefined, o
     found = true;
   }
   return found;
-}
-
-/** `ids` and `extra` in one batch; when that fails and `extra` was asked, `ids` alone (the failure noted for `extra`). */
-async function readBatch(reader: VaultReader, view: ReadView | undefined, ids: CredentialId[], extra: CredentialId[], out: ResolvedWorkflow): Promise<Map<CredentialId, CredentialValue | undefined>> {
-  if (!extra.length) return reader.storedIn(view, ids);
-  try {
-    const batch = await reader.storedIn(view, [...new Set([...ids, ...extra])]);
-    for (const id of extra) out.alsoRead.set(id, batch.get(id)?.value);
-    return batch;
-  } catch (err) {
-    out.alsoReadError = err;
-    return reader.storedIn(view, ids);
-  }
 }
 
 /**
