@@ -1,13 +1,12 @@
-import { closeSync, constants, fchmodSync, lstatSync, openSync, renameSync, rmSync } from 'node:fs';
+import { lstatSync, renameSync, rmSync } from 'node:fs';
 import { redactDeep } from '../../core/redact';
 import { AUDIT_EVENTS, type AuditEvent, type AuditEventName } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
 import { defaultWarn } from '../profile/reader';
-import { assertOwnFile, isPrivateFile, readSecureFile, symlinkError } from '../profile/secure-fs';
+import { isPrivateFile, readSecureFile } from '../profile/secure-fs';
 import { ioError } from '../profile/file-access';
-import { VaultError } from '../../core/errors';
 import { isoString } from '../../core/iso-time';
-import { appendWholeLine } from './whole-line';
+import { appendOwnLine } from './whole-line';
 
 export { AUDIT_EVENTS, type AuditEvent, type AuditEventName } from '../../core/records';
 
@@ -51,24 +50,8 @@ export class AuditLog {
   async append(event: Omit<AuditEvent, 'ts'>, now = new Date()): Promise<void> {
     const line = `${JSON.stringify(redactDeep({ ts: isoString(now), ...event }))}\n`;
     if (this.size() + line.length > this.maxBytes) await withFileLock(this.path, async () => this.rotateIfFull(line.length));
-    let fd: number | undefined;
-    try {
-      // O_NONBLOCK: a fifo planted at this name fails the open (ENXIO) or the check below, instead of hanging it.
-      // O_RDWR: the last byte is read (a line cut short before).
-      fd = openSync(this.path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
-      // Another user's file planted at this name is never written to nor chmod-ed.
-      const st = assertOwnFile(fd, this.path);
-      if ((st.mode & 0o777) !== 0o600) fchmodSync(fd, 0o600);
-      // Whole, or an error (a full disk): a line cut short no longer swallows the next event appended after it.
-      appendWholeLine(fd, st.size, line, false);
-    } catch (err) {
-      if (err instanceof VaultError) throw err;
-      // A link planted at the name (O_NOFOLLOW): "Cannot access (ELOOP)" said nothing of it.
-      if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw symlinkError(this.path);
-      throw ioError(err, this.path);
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
+    // Whole, or an error (a full disk): a line cut short no longer swallows the next event appended after it.
+    appendOwnLine(this.path, line, false);
   }
 
   /** The current file's own size (a link planted at its name is not followed: the append refuses it anyway). */

@@ -3,13 +3,12 @@
 // MiB a whole read allowed, a hand-copied one) can be listed and compacted,
 // instead of refused for ever.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { VaultError } from '../../core/errors';
 import { parseOwnJson } from '../../core/json-depth';
 import type { RunRecord } from '../../core/records';
-import { assertOwnFile, assertPrivateFile, readSecureBytes, symlinkError } from '../profile/secure-fs';
-import { ioError, readError } from '../profile/file-access';
+import { assertPrivateFile, readSecureBytes } from '../profile/secure-fs';
+import { readError } from '../profile/file-access';
 import { isLive } from './run-liveness';
-import { appendWholeLine } from './whole-line';
+import { appendOwnLine } from './whole-line';
 import { MAX_SPARED, MAX_SPARED_BYTES } from './history-compaction';
 
 /** One line of the history file. */
@@ -99,20 +98,7 @@ class LineParts {
  * never a damaged line warned about at every later read.
  */
 export function appendLine(path: string, line: string): number {
-  let fd: number | undefined;
-  try {
-    // O_NONBLOCK: a fifo planted at this name fails the open (ENXIO) or the check below, instead of hanging it.
-    fd = openSync(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
-    appendWholeLine(fd, assertOwnFile(fd, path).size, line, true);
-    return fstatSync(fd).size;
-  } catch (err) {
-    if (err instanceof VaultError) throw err;
-    // A link planted at the name (O_NOFOLLOW): "Cannot access (ELOOP): check that it exists" sent the user looking.
-    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw symlinkError(path);
-    throw ioError(err, path);
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  return appendOwnLine(path, line, true);
 }
 
 /** A run as folded, with the bytes of the lines that made it (what it costs to keep, before it is compacted). */
