@@ -190,7 +190,15 @@ export function maskingStream(values: MaskValues, onFirstByte?: () => void): Tra
         pass(chunk, done);
       };
       if (typeof values !== 'function') return start(values);
-      values().then(start, (err: Error) => done(err));
+      // A throw in `start` (outside the stream's own call now) is the stream's error, never an unhandled rejection.
+      const startOrFail = (patterns: Iterable<string>) => {
+        try {
+          start(patterns);
+        } catch (err) {
+          done(err as Error);
+        }
+      };
+      values().then(startOrFail, (err: Error) => done(err));
     },
     flush(done) {
       const out = masker?.end() ?? EMPTY;

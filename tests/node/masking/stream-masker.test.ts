@@ -107,4 +107,42 @@ describe('StreamMasker', () => {
     expect(result.includes(Buffer.from(token))).toBe(false);
     expect(result.length).toBe(input.length - (token.length - 4) * (input.length / line.length));
   });
+
+  // exec asks the stored secrets of the vault only once a stage writes to a masked stream (exec.ts).
+  it('values given as a function: asked once, at the first byte, never for an empty stream; what waited is masked', async () => {
+    const token = 'sk-ant-abcdefghijklmnopqrstuvwxyz012345';
+    let asked = 0;
+    let answer!: (v: string[]) => void;
+    const values = () => ((asked += 1), new Promise<string[]>((r) => (answer = r)));
+    const silent = maskingStream(values);
+    silent.resume();
+    silent.end();
+    await new Promise((r) => silent.on('end', r));
+    expect(asked).toBe(0);
+    const stream = maskingStream(values);
+    const out: Buffer[] = [];
+    stream.on('data', (c: Buffer) => out.push(c));
+    const ended = new Promise((r) => stream.on('end', r));
+    stream.write(`first ${token.slice(0, 10)}`);
+    stream.write(`${token.slice(10)} then\n`);
+    stream.end(`last ${token}\n`);
+    await new Promise((r) => setImmediate(r));
+    expect([asked, out.length]).toEqual([1, 0]);
+    answer([token]);
+    await ended;
+    expect(Buffer.concat(out).toString()).toBe('first **** then\nlast ****\n');
+  });
+
+  it('values that fail, or a first byte whose set-up throws once they are in: the stream\'s error, never an unhandled rejection', async () => {
+    const failing = maskingStream(() => Promise.reject(new Error('keychain gone')));
+    const failed = new Promise<Error>((r) => failing.on('error', r));
+    failing.end('x');
+    expect((await failed).message).toBe('keychain gone');
+    const throwing = maskingStream(async () => ['abcd'], () => {
+      throw new Error('no destination');
+    });
+    const thrown = new Promise<Error>((r) => throwing.on('error', r));
+    throwing.end('x');
+    expect((await thrown).message).toBe('no destination');
+  });
 });
