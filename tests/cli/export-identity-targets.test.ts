@@ -125,6 +125,11 @@ describe('team identity --from-export by a user who is already a member', () => 
     const file = join(t.root, 'export.age');
     await writeExportFile(file, buildExport([{ id: 'cpw-vault.team_identity', value: await storedIdentity(t) }], new Date()), EXPORT_PASS, { logN: 10 });
 
+    // A member asking for their identity again (a plain `team identity`) is told the same, not to send it.
+    const again = await cli(t, ['team', 'identity']);
+    expect([again.code, again.stdout.trim()]).toEqual([0, recipient]);
+    expect(again.stderr).toContain(`You are already a member of ${join(t.cwd, 'cpw-team.age')} (as alice): nothing to send; take its keys with: cpw-vault team pull\n`);
+
     const here = await restore(t, file);
     expect(here.stdout.trim()).toBe(recipient);
     expect(here.stderr).toContain(`You are already a member of ${join(t.cwd, 'cpw-team.age')} (as alice): nothing to send; take its keys with: cpw-vault team pull\n`);

@@ -69,8 +69,8 @@ export async function teamIdentityCmd(args: IdentityArgs, ctx: CliContext): Prom
     }
     if (ctx.globals.json) printJson(ctx.io, { recipient: key.recipient });
     else ctx.io.out(`${key.recipient}\n`);
-    const restored = args.import !== undefined || args.fromExport !== undefined;
-    ctx.io.err(`${note} ${(restored && (await memberStep(args, key, ctx))) || `Send the age1... line to a member, who runs: cpw-vault team add <you> ${key.recipient}`}\n`);
+    // An identity made just now is nobody's member yet; any other may be (restored, or asked again by a member).
+    ctx.io.err(`${note} ${(!created && (await memberStep(args, key, ctx))) || `Send the age1... line to a member, who runs: cpw-vault team add <you> ${key.recipient}`}\n`);
     return EXIT.ok;
   });
 }
@@ -90,8 +90,9 @@ function createdThenFailed(err: unknown, key: TeamKey, target: string): unknown 
 }
 
 /**
- * The next step of a user who restored their identity (moving to a new machine) and is already a member of the team
- * file here (or --file): pull, where "send the age1... line to a member" sent them to ask for what they have. Undefined
+ * The next step of a user whose identity is already a member of the team file here (or --file): restored on a new
+ * machine, or asked for again by a plain `team identity`. Pull, where "send the age1... line to a member" sent them
+ * to ask for what they have. Undefined
  * when the file is absent, damaged or not encrypted to `key`: only looked at, never a reason to fail the restore.
  */
 async function memberStep(args: IdentityArgs, key: TeamKey, ctx: CliContext): Promise<string | undefined> {
