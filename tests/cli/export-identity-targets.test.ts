@@ -62,6 +62,18 @@ describe.runIf(process.getuid?.() === 0)('export and --export-identity refuse a 
     await cli(t, ['delete', 'cpw-vault', 'team_identity', '--yes']);
   }, 60_000);
 
+  it('a folder of one\'s own that others can write (no sticky bit): refused, the fix names --to, then the chmod', async () => {
+    const t = makeTempHome();
+    const open = join(t.root, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const r = await cli(t, ['export', '--to', join(open, 'vault.age'), '--passphrase-file', passFile(t)]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`${open} can be written by other users and has no sticky bit (mode 0777)`);
+    expect(r.stderr).toContain(`fix: Nothing was written: another user could rename, replace or remove the file there; give a path in a folder of your own with --to FILE (mkdir -m 700 DIR first). Or, as its owner: chmod o-w,g-w ${open} (or chmod +t ${open})`);
+    expect(readdirSync(open)).toEqual([]);
+  }, 60_000);
+
   it('a folder of one\'s own and a sticky shared folder (like /tmp) still take the export', async () => {
     const t = makeTempHome();
     const pass = passFile(t);

@@ -51,7 +51,9 @@ function assertTrustedFolder(dir: string, dedicated: boolean, elsewhere?: string
   if (!trustedOwner(s.uid)) throw foreignFolder(dir, s.uid, 'folder', elsewhere);
   // Windows has no POSIX owner or mode bits (getuid is absent there): nothing to check.
   if (currentUid !== undefined && othersCanWrite(s) && !(s.mode & 0o1000)) {
-    throw new VaultError('PROFILE_PERMISSIONS', `${dir} can be written by other users and has no sticky bit (mode ${modeString(s.mode)}): they could replace or remove cpw-vault's files in it.`, `Use a folder only you can write, or as its owner: chmod o-w,g-w ${shellWord(dir)} (or chmod +t ${shellWord(dir)})`);
+    // A file the user chose the place of (an export, a backup) is moved with the option that chose it.
+    const owner = `chmod o-w,g-w ${shellWord(dir)} (or chmod +t ${shellWord(dir)})`;
+    throw new VaultError('PROFILE_PERMISSIONS', `${dir} can be written by other users and has no sticky bit (mode ${modeString(s.mode)}): they could replace or remove cpw-vault's files in it.`, elsewhere ? `${elsewhere} Or, as its owner: ${owner}` : `Use a folder only you can write, or as its owner: ${owner}`);
   }
   return s;
 }
