@@ -257,6 +257,25 @@ describe('exec: masked output', () => {
     expect(r.stderr).not.toContain(HF);
   });
 
+  // The masking's warnings are said at the stage's first byte now, while it runs: one exec could not write (its stderr
+  // a full disk, or a pipe whose reader is gone) crashed exec there, the stage's output cut short (its next write a
+  // SIGPIPE), the run left "interrupted". Before the lazy read it was said before the stage started.
+  it("a masking warning exec cannot write (stderr full, or its reader gone) neither ends exec nor cuts the stage's output short", async () => {
+    const t = makeTempHome();
+    await stored(t);
+    const out = join(t.root, 'out');
+    // A parent's credential variable too short to mask: its warning comes at the first byte. The stage's second line
+    // waits until the first is in the file (exec is writing the stage's output by then).
+    const stage = `echo "one $HF_TOKEN"; n=0; until grep -q one '${out}' || [ $n -ge 3000 ]; do sleep 0.01; n=$((n+1)); done; echo "two $HF_TOKEN"`;
+    for (const stderr of ['2>/dev/full', '2> >(exit 0)']) {
+      const script = `TMDB_API_KEY=abc "$0" "$1" exec --workflow transcribe -- sh -c '${stage.replace(/'/g, `'\\''`)}' > '${out}' ${stderr}; echo $?`;
+      const r = spawnSync('bash', ['-c', script, process.execPath, BIN], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8', timeout: 60_000 });
+      expect([r.stdout, readFileSync(out, 'utf8')], stderr).toEqual(['0\n', 'one ****\ntwo ****\n']);
+      const runs = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs as Array<{ status: string }>;
+      expect(runs[0]?.status, stderr).toBe('succeeded');
+    }
+  }, 120_000);
+
   // process.stdout on a pipe is a socket over a new pipe handle, built when first read: it was read as the stage
   // started, though most stages print nothing on one of the two streams (~0.5 ms of `exec -- true`).
   it("exec does not build its stdout stream until the stage's first byte there", async () => {

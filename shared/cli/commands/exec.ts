@@ -101,9 +101,12 @@ async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<Ret
   const masked = (streams.out || streams.err) && mayMask(credentials, vars, ctx.io.env);
   // Asked at the first byte of a masked stream, once for both: a stage's output waits for the stored values (one round
   // trip of the secret store, or its deadline) and is then masked for them; a warning says what could not be read.
+  // Said quietly: the stage runs by then, and a stderr that cannot take it (a full disk, its reader gone) crashed exec
+  // there, the stage's output cut short and its run left interrupted.
   let asked: Promise<string[]> | undefined;
   let known = false;
-  const values = () => (asked ??= valuesToMask({ listCredentials: () => credentials, storedValues: (ids) => vault.storedValues(ids) }, vars, ctx.io.env, (m) => ctx.io.err(`warning: ${m}\n`)).finally(() => (known = true)));
+  const warn = (m: string) => writeQuietly(ctx, `warning: ${m}\n`);
+  const values = () => (asked ??= valuesToMask({ listCredentials: () => credentials, storedValues: (ids) => vault.storedValues(ids) }, vars, ctx.io.env, warn).finally(() => (known = true)));
   // Output read and waiting for them: written once they are in (the masker's turn, then one of the event loop's).
   const held = () => (asked && !known ? asked.then(() => new Promise((resolve) => setImmediate(resolve))) : undefined);
   const run = { workflow: args.workflow, program: stageName(program), credentials: uses, stripped: child.stripped, inherited: child.inherited, masked };
