@@ -78,6 +78,21 @@ describe('exec: a signal that comes after its stage exited', () => {
     expect([twice.stdout.trim(), readFileSync(join(t.root, 'out'), 'utf8')]).toEqual(['143', '']);
   }, 120_000);
 
+  // A Ctrl-C (or a SIGTERM) the stage got, then one after it exited while its output waited for those values: exec
+  // waited again, up to the keychain's deadline (9 s here), and only a third signal ended it. The user asked twice.
+  it('a signal after one the stage got while it ran does not wait for output held for the values', async () => {
+    const t = makeTempHome();
+    const seed = [`printf %s '${HF}' | '${process.execPath}' '${BIN}' set huggingface token`, `printf %s 0123456789abcdef0123456789abcdef | '${process.execPath}' '${BIN}' set tmdb api_key`].join(' && ');
+    const keyring = `gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.GetConnectionUnixProcessID org.freedesktop.secrets | sed -E 's/.* ([0-9]+),.*/\\1/'`;
+    // The stage stops the keychain and prints (held), then has exec send it a SIGTERM it ends on (its trap: it is alive
+    // when exec passes it on); its child sends exec a second one once the stage is reaped.
+    const stage = `kill -STOP $k; trap 'exit 0' TERM; ${stageSignallingExec('-TERM $e', 0).replace(/; exit 0$/, '')}; kill -TERM $e; while :; do sleep 0.01; done`;
+    const run = `k=$(${keyring}); k=$k '${process.execPath}' '${BIN}' exec --workflow transcribe -- sh -c '${stage.replace(/'/g, `'\\''`)}' > '${t.root}/out' 2> '${t.root}/err'; echo $?; kill -CONT $k`;
+    const r = await inPrivateSession('unlocked', ['bash', '-c', run], { home: t, setup: seed });
+    // Ended by the second signal before the keychain's deadline: no warning of it, the held line not written.
+    expect([r.stdout.trim(), readFileSync(join(t.root, 'err'), 'utf8'), readFileSync(join(t.root, 'out'), 'utf8')]).toEqual(['143', '', '']);
+  }, 120_000);
+
   it('with the history\'s lock held throughout by another process: exec still ends by the signal, its run\'s end in a file beside the history', async () => {
     const t = await ready();
     const dir = join(t.home, '.cp-whisperx');

@@ -11,6 +11,9 @@ import type { CliContext } from '../context';
 /** Signals passed on to the stage besides those {@link StageSignals} hands over (SIGQUIT, before the stage, dumps a core as by default). */
 const ALSO_FORWARDED: NodeJS.Signals[] = ['SIGQUIT'];
 
+/** Signals a person or a supervisor sends to end a run (see forwardSignals: one the stage got). */
+const ASKED_TO_END: ReadonlySet<string> = new Set(['SIGINT', 'SIGTERM', 'SIGHUP']);
+
 /** The history a run is recorded in, and what is recorded of it. */
 export interface Recording {
   history: RunHistory;
@@ -85,7 +88,13 @@ export function runRecorder(recording: Recording | undefined, ctx: CliContext) {
  */
 export function forwardSignals(signals: StageSignals, ctx: CliContext, child: () => ChildProcess) {
   let unheard: NodeJS.Signals | undefined;
+  // A Ctrl-C, SIGTERM or SIGHUP the stage got while it ran (passed on, or a terminal's Ctrl-C that reached it
+  // directly): one after the stage exited is then the second asked of exec, and ends it without waiting for held
+  // output. (Not SIGUSR1/2: `dd` prints its progress on one and runs on.)
+  let heard = false;
   const forward = (signal: NodeJS.Signals, justStarted = false) => {
+    const gone = exitedAlready(child());
+    if (!gone && ASKED_TO_END.has(signal)) heard = true;
     // A terminal's Ctrl-C / Ctrl-\ already reaches the child (same process group): do not send it twice (a second
     // SIGINT cuts short the cleanup a stage does on its first). Whatever stdin is: `find | cpw-vault exec` too. Unless
     // it came as the stage was being started: typed before the fork, it reached exec alone and was lost (the stage
@@ -98,7 +107,6 @@ export function forwardSignals(signals: StageSignals, ctx: CliContext, child: ()
     // Gone is asked before the signal is sent: asked after, a stage that ended on this very signal (its trap's exit
     // 42, on the other core, between the kill and the look in /proc) counted as one that never got it, and exec died
     // of the signal it had passed on instead of ending with the stage's code (6 runs in 60 with a busy stage).
-    const gone = exitedAlready(child());
     child().kill(signal);
     if (gone && ENDING.includes(signal)) unheard ??= signal;
   };
@@ -108,12 +116,13 @@ export function forwardSignals(signals: StageSignals, ctx: CliContext, child: ()
   for (const s of ALSO_FORWARDED) process.on(s, forwardQuit);
   return {
     /**
-     * The stage has ended: signals end exec at once from now, after `lastly` (and output `held`), and so does one it
-     * could no longer get that came as it exited (see StageSignals.stageEnded).
+     * The stage has ended: signals end exec at once from now, after `lastly` (and output `held`, unless the stage got
+     * one such signal already), and so does one it could no longer get that came as it exited (see
+     * StageSignals.stageEnded).
      */
     stop: (lastly?: () => void, held?: () => Promise<unknown> | undefined) => {
       for (const s of ALSO_FORWARDED) process.off(s, forwardQuit);
-      signals.stageEnded(lastly, unheard, held);
+      signals.stageEnded(lastly, unheard, heard ? undefined : held);
     },
   };
 }
