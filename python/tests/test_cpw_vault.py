@@ -4,6 +4,7 @@ import http.server
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import threading
@@ -268,3 +269,35 @@ def test_a_locked_keychain_raises_keychain_locked_with_the_fix():
         assert "nlock" in e.fix
         text = full_traceback(e)  # first: an assert expression's operands become frame locals too
         assert os.environ["CPW_TEST_STORED"] not in text
+
+
+def test_ctrl_c_while_cpw_vault_runs_stops_it_and_no_traceback_shows_what_it_printed(tmp_path, monkeypatch):
+    # A CLI that has printed the value but not yet exited. The KeyboardInterrupt came out of communicate(), whose
+    # frames' locals held the bytes read so far: a traceback with locals printed the value, and the CLI ran on.
+    started = tmp_path / "pid"
+    script = tmp_path / "slow.py"
+    # The padding fills the pipe: once the write returns, the reader has taken the value.
+    script.write_text("import os, sys, time\nsys.stdout.write(%r + ' ' * 300000)\nsys.stdout.flush()\n"
+                      "open(%r + '.tmp', 'w').write(str(os.getpid()))\nos.rename(%r + '.tmp', %r)\ntime.sleep(300)\n"
+                      % (HF, str(started), str(started), str(started)))
+    monkeypatch.setenv("CPW_VAULT_BIN", "%s %s" % (sys.executable, script))
+    cpw_vault._secret._KNOWN.discard(HF)  # not read in this process before: nothing to scrub it with
+
+    def interrupt():
+        while not started.exists():
+            threading.Event().wait(0.01)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt) as info:
+        cpw_vault.get("huggingface", "token")
+    pid = int(started.read_text())
+    try:
+        assert HF not in full_traceback(info.value)
+        with pytest.raises(ProcessLookupError):  # ended and reaped before the interrupt reached the stage
+            os.kill(pid, 0)
+    finally:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

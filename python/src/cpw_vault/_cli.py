@@ -54,8 +54,29 @@ def run(args):
     env = dict(os.environ, NO_COLOR="1")
     proc = subprocess.Popen(command() + list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env)
-    out, err = proc.communicate()
+    stopped = None
+    try:
+        out, err = proc.communicate()
+    except BaseException as exc:  # Ctrl-C, or a SIGTERM handler's SystemExit, while cpw-vault runs
+        stopped = exc
+    if stopped is not None:
+        _stop(proc)
+        # Raised again here, not from communicate(): its frames' locals hold what cpw-vault had printed so far (the
+        # value), and a traceback with locals (pytest -l, rich, Sentry) would show them.
+        raise stopped.with_traceback(None)
     return Result(proc.returncode, Sensitive(out), err.decode("utf-8", "replace"))
+
+
+def _stop(proc):
+    """Ends an interrupted cpw-vault (no CLI left running, no zombie) and drops what it printed."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    proc.stdout.close()
+    proc.stderr.close()
 
 
 def parse_json(result):
