@@ -271,6 +271,25 @@ def test_a_locked_keychain_raises_keychain_locked_with_the_fix():
         assert os.environ["CPW_TEST_STORED"] not in text
 
 
+def test_a_name_cpw_vault_would_read_as_an_option_or_popen_cannot_pass_is_a_usage_error(vault):
+    # check_workflow("--json") was the default workflow's readiness, get("--help", "x") returned the help text as the
+    # key, and None, an int, a NUL or a megabyte raised TypeError / ValueError / OSError past `except VaultError`.
+    vault("huggingface", "token", HF)
+    for call in (lambda: cpw_vault.get("--help", "x"), lambda: cpw_vault.get("huggingface", "-h"),
+                 lambda: cpw_vault.check_workflow("--json"), lambda: cpw_vault.require_workflow("--verify"),
+                 lambda: cpw_vault.workflow_env("--format"), lambda: cpw_vault.verify(workflow="--all"),
+                 lambda: cpw_vault.get(None, "token"), lambda: cpw_vault.get("huggingface", 1),
+                 lambda: cpw_vault.check_workflow("subtitle\0"), lambda: cpw_vault.get("x" * (1 << 20), "token"),
+                 lambda: cpw_vault.get("huggingface", "\ud800")):
+        with pytest.raises(cpw_vault.UsageError) as info:
+            call()
+        e = info.value
+        assert (e.code, e.exit_code) == ("INVALID_ARGUMENT", 2) and e.message.startswith("The ") and "e.g." in e.fix
+    with pytest.raises(cpw_vault.UsageError, match='starts with "-", which cpw-vault would read as an option'):
+        cpw_vault.check_workflow("--json")
+    assert cpw_vault.get("huggingface", "token") == HF
+
+
 def test_ctrl_c_while_cpw_vault_runs_stops_it_and_no_traceback_shows_what_it_printed(tmp_path, monkeypatch):
     # A CLI that has printed the value but not yet exited. The KeyboardInterrupt came out of communicate(), whose
     # frames' locals held the bytes read so far: a traceback with locals printed the value, and the CLI ran on.

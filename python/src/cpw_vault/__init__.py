@@ -23,16 +23,39 @@ __all__ = [
 __version__ = "0.1.0"
 
 
+_WORKFLOW = '"subtitle"'
+
+
 def _malformed(what):
     return VaultError("CLI_OUTPUT", "cpw-vault gave output this version of cpw_vault cannot read (%s)." % what,
                       "Check that CPW_VAULT_BIN / cpw-vault on PATH is cpw-vault, and update one of the two.")
+
+
+def _name(what, value, example):
+    """`value` as one argument of cpw-vault's command line, or UsageError. One that starts with "-" is refused: the CLI
+    would read it as an option (a workflow "--json" was the default workflow's readiness, "--verify" asked the
+    providers); None, an int, a NUL, a lone surrogate or a megabyte failed in Popen with a TypeError, ValueError or OSError
+    a stage's `except VaultError` missed. The value is not repeated: a misplaced argument may be a key."""
+    if not isinstance(value, str):
+        why = "is a %s, not a str" % type(value).__name__
+    elif value.startswith("-"):
+        why = 'starts with "-", which cpw-vault would read as an option'
+    elif "\0" in value or len(value) > 1000:
+        why = "is no name (%s)" % ("it holds a NUL character" if "\0" in value else "%d characters long" % len(value))
+    else:
+        try:
+            value.encode("utf-8", "surrogateescape")
+            return value
+        except UnicodeEncodeError:
+            why = "is no name (it holds a lone surrogate, which is not UTF-8)"
+    raise UsageError("INVALID_ARGUMENT", "The %s given to cpw_vault %s." % (what, why), "Pass a name, e.g. %s." % example, 2)
 
 
 def get(service, key):
     """The value of a credential (its env var first, then the keychain) as a Secret.
 
     Raises CredentialMissing (with the fix), KeychainUnavailable / KeychainLocked, UsageError."""
-    result = _cli.run(["get", service, key])
+    result = _cli.run(["get", _name("service", service, '"huggingface"'), _name("key", key, '"token"')])
     if result.code != 0:
         raise _cli.error(result)
     try:
@@ -46,7 +69,7 @@ def check_workflow(name):
     """A workflow's readiness: {"workflow", "ready", "uses", "missing": [{"description", "credentials", "fix"}], "warnings", "notes"}.
 
     Does not raise when the workflow is merely not ready; raises KeychainUnavailable, UsageError."""
-    result = _cli.run(["check", name, "--json"])
+    result = _cli.run(["check", _name("workflow", name, _WORKFLOW), "--json"])
     status = _cli.parse_json(result) if result.code in (0, 3, 4) else None
     if result.code == 4 and isinstance(status, dict) and isinstance(status.get("keychain"), dict):
         # Readiness unknown (exit 4): the document names the secret store's problem, KEYCHAIN_LOCKED say.
@@ -79,7 +102,7 @@ def workflow_env(name):
     ready to merge into subprocess.run(env={**os.environ, **cpw_vault.workflow_env("transcribe")}).
 
     Raises WorkflowNotReady, KeychainUnavailable, UsageError."""
-    result = _cli.run(["env", "--workflow", name, "--format", "json"])
+    result = _cli.run(["env", "--workflow", _name("workflow", name, _WORKFLOW), "--format", "json"])
     if result.code != 0:
         raise _cli.error(result)
     env = _secrets_of(result)
@@ -106,9 +129,9 @@ def verify(service=None, key=None, workflow=None, all=False, timeout=None, check
     if (service is None) != (key is None):
         raise UsageError("INVALID_ARGUMENT", "verify takes both service and key, or workflow=..., or all=True.",
                          'Example: cpw_vault.verify("huggingface", "token")', 2)
-    args = [service, key] if service is not None else []
+    args = [_name("service", service, '"huggingface"'), _name("key", key, '"token"')] if service is not None else []
     if workflow is not None:
-        args += ["--workflow", workflow]
+        args += ["--workflow", _name("workflow", workflow, _WORKFLOW)]
     if all:
         args.append("--all")
     if timeout is not None:
