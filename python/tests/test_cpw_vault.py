@@ -320,3 +320,29 @@ def test_ctrl_c_while_cpw_vault_runs_stops_it_and_no_traceback_shows_what_it_pri
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def test_cpw_vault_bin_a_folder_or_a_file_not_executable_says_which_not_a_split_path(tmp_path, monkeypatch):
+    # "/x/my tools" (a folder) was split as a command line: "/x/my was not found"; a file without +x was "not found".
+    folder = tmp_path / "my tools"
+    folder.mkdir()
+    plain = folder / "cpw-vault.cjs"
+    plain.write_text("// not executable\n")
+    for path, what in ((folder, "is a folder"), (plain, "is not executable")):
+        monkeypatch.setenv("CPW_VAULT_BIN", str(path))
+        with pytest.raises(cpw_vault.CliNotFound) as info:
+            cpw_vault.get("huggingface", "token")
+        assert info.value.message == "CPW_VAULT_BIN (%s) %s." % (path, what)
+        assert "node '/path/to/cpw-vault.cjs'" in info.value.fix
+
+
+def test_a_cli_killed_by_a_signal_is_said_so_with_exit_code_1(tmp_path, monkeypatch):
+    # It was "cpw-vault exited with -9: no message", and exit_code -9: SystemExit(err.exit_code) exited 247.
+    killed = tmp_path / "killed"
+    killed.write_text("#!/bin/sh\nkill -9 $$\n")
+    killed.chmod(0o755)
+    monkeypatch.setenv("CPW_VAULT_BIN", str(killed))
+    with pytest.raises(cpw_vault.VaultError) as info:
+        cpw_vault.get("huggingface", "token")
+    e = info.value
+    assert (e.code, e.exit_code, e.message) == ("CLI_FAILED", 1, "cpw-vault was killed by SIGKILL before it answered.")

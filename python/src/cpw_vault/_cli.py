@@ -5,6 +5,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 
 from ._secret import Sensitive
@@ -34,6 +35,12 @@ def command():
     whole = shutil.which(raw)
     if whole:
         return [whole]
+    if os.sep in raw and os.path.exists(raw):
+        # Split as a command line it was "/x/my tools was not found": name what is wrong with the path itself.
+        what = "is a folder" if os.path.isdir(raw) else "is not executable"
+        raise CliNotFound("CLI_NOT_FOUND", "CPW_VAULT_BIN (%s) %s." % (raw, what),
+                          "Point CPW_VAULT_BIN at the cpw-vault launcher (bin/cpw-vault.cjs runs as: node '/path/to/cpw-vault.cjs'), "
+                          "or make it executable (chmod +x).")
     try:
         argv = shlex.split(raw)
     except ValueError as err:
@@ -100,6 +107,11 @@ def error(result):
             fix.append(line[5:])
         elif code and not in_fix:
             message.append(line)
+    if not code and result.code < 0:
+        # Popen's -N: killed by signal N (the OOM killer, a kill -9), which "exited with -9" did not say.
+        name = signal.Signals(-result.code).name if -result.code in signal.valid_signals() else "signal %d" % -result.code
+        return VaultError("CLI_FAILED", "cpw-vault was killed by %s before it answered%s" % (name, (": " + result.err.strip()) if result.err.strip() else "."),
+                          "Run it again; if it is killed again, run the same cpw-vault command in a terminal to see why.", 1)
     if not code:
         return VaultError("CLI_FAILED", "cpw-vault exited with %d: %s" % (result.code, result.err.strip() or "no message"), "", result.code) \
             if result.code not in (2, 3, 4, 5) else error_for("", result.err.strip() or "cpw-vault exited with %d" % result.code, "", result.code)
