@@ -44,6 +44,8 @@ export abstract class SecretServiceBus {
   private provider: Promise<ProviderInfo | undefined> | undefined;
   /** The command's keychain read time, against its deadline (read-clock.ts). */
   protected readonly clock: ReadClock;
+  /** When the keychain last answered a call (a reply or an error of its own; the bus's answers do not count). */
+  protected answeredAt = 0;
 
   constructor(protected readonly options: SecretServiceOptions) {
     this.clock = new ReadClock(options.deadlineAt);
@@ -136,8 +138,11 @@ export abstract class SecretServiceBus {
     }
     this.clock.call(true);
     try {
-      return await this.conn.call(call, this.options.timeoutMs);
+      const reply = await this.conn.call(call, this.options.timeoutMs);
+      if (call.destination === SS) this.answeredAt = Date.now();
+      return reply;
     } catch (err) {
+      if (err instanceof DbusError && call.destination === SS) this.answeredAt = Date.now();
       throw this.reason(err, call);
     } finally {
       this.clock.call(false);

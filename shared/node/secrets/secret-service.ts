@@ -214,7 +214,10 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
   private tooSlow(started: number, progress: string, earlierMs: number, unanswered?: string): VaultError {
     const s = (ms: number) => `${Math.round(ms / 100) / 10} s`;
     const after = earlierMs >= 100 ? `, after ${s(earlierMs)} of earlier keychain reads in this command` : '';
-    return keychainError('KEYCHAIN_TIMEOUT', `${progress} in ${s(Date.now() - started)}${after}; the keychain answers too slowly (busy with another change?)${unanswered ? `: ${unanswered}` : ''}`);
+    // Not one answer since the batch began is a keychain that stopped (a stopped or hung daemon, a dialog nobody sees),
+    // not one busy with another change: "answers too slowly" sent the user waiting for it.
+    const why = this.answeredAt < started ? 'the keychain has not answered since (stopped or hung, or a dialog is waiting?)' : 'the keychain answers too slowly (busy with another change?)';
+    return keychainError('KEYCHAIN_TIMEOUT', `${progress} in ${s(Date.now() - started)}${after}; ${why}${unanswered ? `: ${unanswered}` : ''}`);
   }
 
   private attributes(account: string): Array<[string, string]> {
