@@ -21,7 +21,8 @@ const SECRET_SHAPES: ReadonlyArray<readonly [RegExp, (text: string) => boolean]>
   [/\bAIza[0-9A-Za-z_-]{20,}/g, (t) => t.includes('AIza')], // Google, YouTube
   [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, (t) => t.includes('eyJ')], // JWT (TMDB v4 read token)
   [/\b[0-9a-fA-F]{32}\b/g, (t) => t.length >= 32], // TMDB v3, Vimeo
-  [/\b(Bearer\s+)[A-Za-z0-9._~+/-]{8,}=*/gi, (t) => t.length >= 15], // "bearer", a space, 8 characters
+  // Any case (as the pattern): an audit line's `credential_read` or a credential id of 15 characters or more compiled it.
+  [/\b(Bearer\s+)[A-Za-z0-9._~+/-]{8,}=*/gi, (t) => t.length >= 15 && t.toLowerCase().includes('bearer')], // "bearer", a space, 8 characters
   // An age identity (the team key, a CI deploy key) given where a path goes, `--import AGE-SECRET-KEY-1...`, came
   // back whole in "Cannot open the identity file ...". bech32 may be written in either case.
   [/\bAGE-SECRET-KEY-1[0-9A-Z]{8,}/gi, (t) => t.includes('AGE-SECRET-KEY-') || t.includes('age-secret-key-')],
