@@ -19,11 +19,12 @@ import { descriptorTarget } from './descriptors';
  * filesystem keeps its mode (a Windows drive under WSL) gets a warning. A
  * named FIFO is judged as a file (another user's is refused: it would hand
  * the values to its reader). A terminal, a pipe or /dev/null is left alone.
- * `example`: the calling command redirected to a file of the user's own, for
- * the fix line (get's named env's, a command the user never ran).
+ * `example` makes the calling command redirected to a file of the user's own,
+ * for the fix line (get's named env's, a command the user never ran): only
+ * for a refusal.
  * Returns the line to print on stderr, if any.
  */
-export function protectSecretOutput(fd = 1, example = 'cpw-vault env --workflow W --format dotenv > ~/.env.local'): string | undefined {
+export function protectSecretOutput(fd = 1, example: () => string = () => 'cpw-vault env --workflow W --format dotenv > ~/.env.local'): string | undefined {
   let st: Stats;
   try {
     st = fstatSync(fd);
@@ -47,7 +48,7 @@ export function protectSecretOutput(fd = 1, example = 'cpw-vault env --workflow 
   // 0666 alike). Root can write to any file, so this is the only check between root (a container, CI) and
   // a file planted in /tmp; under sudo, the file the invoking user's shell made is theirs to read.
   if (me !== undefined && owner !== me && owner !== sudoer) {
-    throw new VaultError('INVALID_ARGUMENT', `Refusing to write secret values to ${fileName(fd)}: it belongs to another user (uid ${owner}), who can read it whatever its mode (${mode.toString(8).padStart(4, '0')}).`, `Write them to a file of your own (e.g. umask 077; ${example}), or pipe them.`);
+    throw new VaultError('INVALID_ARGUMENT', `Refusing to write secret values to ${fileName(fd)}: it belongs to another user (uid ${owner}), who can read it whatever its mode (${mode.toString(8).padStart(4, '0')}).`, `Write them to a file of your own (e.g. umask 077; ${example()}), or pipe them.`);
   }
   // A FIFO of the user's that others can open: the open for writing returned once a reader was there, maybe theirs
   // (a chmod now comes too late). Refused; made private before any reader opens it, it is fine.

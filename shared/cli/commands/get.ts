@@ -12,7 +12,8 @@ import { shellWord } from '../../core/control-chars';
 export async function get(args: { service: string; key: string }, ctx: CliContext): Promise<ExitCode> {
   const vault = await ctx.reader();
   const { value, source } = await vault.getCredential(args.service, args.key);
-  const notice = protectSecretOutput(1, `cpw-vault get ${shellWord(args.service)} ${shellWord(args.key)} > ~/token.txt`);
+  // The example is made only for a refusal (quoting the names runs two patterns, ~0.1 ms of every get otherwise).
+  const notice = protectSecretOutput(1, () => `cpw-vault get ${shellWord(args.service)} ${shellWord(args.key)} > ~/token.txt`);
   if (notice) ctx.io.err(`${notice}\n`);
   if (ctx.globals.json) printJson(ctx.io, { service: args.service, key: args.key, value, source });
   else ctx.io.out(ctx.io.stdoutIsTTY ? `${value}\n` : value);
