@@ -215,9 +215,17 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
     const s = (ms: number) => `${Math.round(ms / 100) / 10} s`;
     const after = earlierMs >= 100 ? `, after ${s(earlierMs)} of earlier keychain reads in this command` : '';
     // Not one answer since the batch began is a keychain that stopped (a stopped or hung daemon, a dialog nobody sees),
-    // not one busy with another change: "answers too slowly" sent the user waiting for it.
-    const why = this.answeredAt < started ? 'the keychain has not answered since (stopped or hung, or a dialog is waiting?)' : 'the keychain answers too slowly (busy with another change?)';
-    return keychainError('KEYCHAIN_TIMEOUT', `${progress} in ${s(Date.now() - started)}${after}; ${why}${unanswered ? `: ${unanswered}` : ''}`);
+    // not one busy with another change: "answers too slowly" sent the user waiting for it. So is one silent for most
+    // of the batch after some answers (a daemon stopped mid-batch): a slow keychain answers all along, in bursts.
+    const now = Date.now();
+    const silentMs = now - Math.max(this.answeredAt, started);
+    const why =
+      this.answeredAt < started
+        ? 'the keychain has not answered since (stopped or hung, or a dialog is waiting?)'
+        : silentMs * 2 >= now - started
+          ? `the keychain has not answered for the last ${s(silentMs)} (stopped or hung, or a dialog is waiting?)`
+          : 'the keychain answers too slowly (busy with another change?)';
+    return keychainError('KEYCHAIN_TIMEOUT', `${progress} in ${s(now - started)}${after}; ${why}${unanswered ? `: ${unanswered}` : ''}`);
   }
 
   private attributes(account: string): Array<[string, string]> {
