@@ -1,5 +1,7 @@
-import { resolve } from 'node:path';
+import { lstatSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { VaultError, cancelledError } from '../../core/errors';
+import { currentUid, othersCanWrite } from '../../node/profile/file-access';
 import { writeFileDurably } from '../../node/secrets/durable-file';
 import { MIN_PASSPHRASE_LENGTH, sealWithPassphrase } from '../../node/secrets/vault-crypto';
 import { TEAM_IDENTITY, ensureIdentity, identityFileText, parseIdentityText, readIdentityFile, storedIdentity, withIdentityLock, type TeamKey } from '../../node/team/identity';
@@ -97,6 +99,7 @@ function createdThenFailed(err: unknown, key: TeamKey, target: string): unknown 
  */
 async function memberStep(args: IdentityArgs, key: TeamKey, ctx: CliContext): Promise<string | undefined> {
   const files = filesOf(ctx, args);
+  if (mayBePlanted(files.file)) return undefined;
   let names: string[];
   try {
     names = membersOf(await readTeamFile(files.file, key.identity, key.recipient), key.recipient);
@@ -106,6 +109,24 @@ async function memberStep(args: IdentityArgs, key: TeamKey, ctx: CliContext): Pr
   if (!names.length) return undefined;
   const given = args.file !== undefined ? ` --file ${shellWord(files.file)}` : '';
   return `You are already a member of ${files.file} (as ${names.join(', ')}): nothing to send; take its keys with: cpw-vault team pull${given}`;
+}
+
+/**
+ * Whether the team file may be another user's, in a folder others can write (like /tmp): one there encrypted to the
+ * user's public key (which is public) and naming them was "you are already a member ...: cpw-vault team pull", an
+ * invitation to take another user's values. Looked at without following a link; the file is then not read at all.
+ */
+function mayBePlanted(file: string): boolean {
+  if (currentUid === undefined) return false; // Windows: no POSIX owner or mode bits to go by
+  try {
+    const folder = statSync(dirname(file));
+    if (!othersCanWrite(folder)) return false;
+    // Without the sticky bit anyone there can replace any file; with it, only a file of one's own (or root's) is safe.
+    const s = lstatSync(file);
+    return !(folder.mode & 0o1000) || (s.uid !== currentUid && s.uid !== 0);
+  } catch {
+    return true; // absent or unreadable: nothing to look up either way
+  }
 }
 
 /** The age-keygen identity of `--import FILE|-`. */
