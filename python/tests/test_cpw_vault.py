@@ -1,5 +1,6 @@
 """cpw_vault against the real cpw-vault CLI and the throwaway keychain of `npm test`."""
 
+import gc
 import http.server
 import json
 import os
@@ -22,6 +23,29 @@ TMDB = "0123456789abcdef0123456789abcdef"
 def full_traceback(exc):
     """The traceback as the most talkative tools print it: with every frame's locals."""
     return "".join(traceback.TracebackException.from_exception(exc, capture_locals=True).format())
+
+
+def reachable_bytes(exc, depth=6):
+    """Every bytes/str reachable (within `depth` references) from the locals of cpw_vault's frames in exc's traceback:
+    what a debugger, or a tool that walks a frame's objects (not only their repr), can get at."""
+    seen, out, level = set(), [], []
+    tb = exc.__traceback__
+    while tb is not None:
+        if "cpw_vault" in tb.tb_frame.f_code.co_filename:
+            level.extend(tb.tb_frame.f_locals.values())
+        tb = tb.tb_next
+    for _ in range(depth):
+        nxt = []
+        for obj in level:
+            if id(obj) in seen or isinstance(obj, (type, type(sys), type(full_traceback))):
+                continue
+            seen.add(id(obj))
+            if isinstance(obj, (bytes, bytearray, str)):
+                out.append(bytes(obj) if not isinstance(obj, str) else obj.encode("utf-8", "replace"))
+            else:
+                nxt.extend(gc.get_referents(obj))
+        level = nxt
+    return out
 
 
 def test_get_returns_the_value_as_a_str_whose_repr_is_masked(vault):
@@ -313,6 +337,9 @@ def test_ctrl_c_while_cpw_vault_runs_stops_it_and_no_traceback_shows_what_it_pri
     pid = int(started.read_text())
     try:
         assert HF not in full_traceback(info.value)
+        # Nor held by an object of its frames: the stopped Popen kept what communicate() had read (the value).
+        holding = sum(HF.encode() in b for b in reachable_bytes(info.value))  # a count: a failure never prints the value
+        assert holding == 0
         with pytest.raises(ProcessLookupError):  # ended and reaped before the interrupt reached the stage
             os.kill(pid, 0)
     finally:

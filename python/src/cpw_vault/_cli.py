@@ -69,7 +69,9 @@ def run(args):
     if stopped is not None:
         _stop(proc)
         # Raised again here, not from communicate(): its frames' locals hold what cpw-vault had printed so far (the
-        # value), and a traceback with locals (pytest -l, rich, Sentry) would show them.
+        # value), and a traceback with locals (pytest -l, rich, Sentry) would show them. The Popen goes too: this
+        # frame is in the traceback, and communicate() keeps what it read on the Popen (to resume after a timeout).
+        del proc
         raise stopped.with_traceback(None)
     return Result(proc.returncode, Sensitive(out), err.decode("utf-8", "replace"))
 
