@@ -40,10 +40,11 @@ describe('redaction', () => {
   it('runs no pattern on text that cannot hold a secret shape (an audit line of a read)', () => {
     const replace = RegExp.prototype[Symbol.replace];
     let ran = 0;
-    RegExp.prototype[Symbol.replace] = function (this: RegExp, ...args: [string, string]) {
+    // Typed loosely: the method is overloaded (a string or a function to replace with), and both pass through here.
+    RegExp.prototype[Symbol.replace] = function (this: RegExp, ...args: unknown[]) {
       ran += 1;
-      return replace.apply(this, args);
-    };
+      return (replace as (...a: unknown[]) => string).apply(this, args);
+    } as typeof replace;
     try {
       redactDeep({ ts: '2026-12-05T01:21:22.536Z', event: 'credential_read', caller: 'cli', credential: 'huggingface.token', details: { source: 'keychain' } });
     } finally {
