@@ -102,15 +102,24 @@ function backupsLeft(ctx: CliContext, journalNamed: readonly string[]): Plaintex
   // JSON file); and wherever the audit log says a migration put one: a migrate killed after its commit, before its
   // summary, named its backup nowhere else.
   const dirs = [ctx.io.cwd, dirname(resolve(ctx.io.cwd, LEGACY_SECRETS_PATH)), dirname(paths.profile)];
-  const audit = new AuditLog(sidecarPath(paths, 'audit.log'), { older: firstVersionSidecar(paths, 'audit.log'), warn: (m) => ctx.io.err(`warning: ${m}\n`) });
-  const named = audit.list({ event: 'migration_applied' }).flatMap((e) => (typeof e.details?.['backup'] === 'string' && e.details['backup'] ? [e.details['backup']] : []));
+  const named = backupsNamed(paths, (m) => ctx.io.err(`warning: ${m}\n`));
+  // With --profile (or $CPW_PROFILE), a backup found here that the default profile's migrations recorded (and this
+  // profile's did not) is the default profile's: its check (`--profile THIS migrate --from ... --dry-run`) compared
+  // it with a vault that never held those keys, and said every row was new. The default profile's doctor names it.
+  const others = paths.isDefault ? [] : backupsNamed(defaultPathsOf(ctx), () => {}).filter((path) => !named.includes(path));
   // A backup the journal still names is a change not finished: reported above with its own fix (not rm).
-  return leftoverBackups(dirs, named).filter((path) => !journalNamed.includes(path)).map((path) => ({
+  return leftoverBackups(dirs, named).filter((path) => !journalNamed.includes(path) && !others.includes(path)).map((path) => ({
     path,
     kind: 'migration-backup' as const,
     message: `${path} is a backup a migration made: it holds in plaintext what it copied.`,
     fix: `Check that its keys are in the vault (cpw-vault migrate --from ${shellWord(path)} --dry-run: every row identical), then delete it: rm -- ${shellWord(path)}`,
   }));
+}
+
+/** The backups the audit log of the profile at `paths` says its migrations made (`warn`: a generation left out). */
+function backupsNamed(paths: ReturnType<typeof resolveProfilePaths>, warn: (message: string) => void): string[] {
+  const audit = new AuditLog(sidecarPath(paths, 'audit.log'), { older: firstVersionSidecar(paths, 'audit.log'), warn });
+  return audit.list({ event: 'migration_applied' }).flatMap((e) => (typeof e.details?.['backup'] === 'string' && e.details['backup'] ? [e.details['backup']] : []));
 }
 
 /**
@@ -187,6 +196,11 @@ function repairLines(r: RepairSummary, store: string): string {
     r.shared.length ? `left alone (in the keychain under the name this profile shares with the default profile, so perhaps the default profile's): ${r.shared.join(', ')}; to make one this profile's, set it again with this profile` : '',
   ].filter(Boolean);
   return `repair: ${lines.length ? lines.join('\n        ') : `nothing to do: the index and ${store} agree`}\n`;
+}
+
+/** The paths of the default profile (~/.cp-whisperx/user.profile), whichever profile doctor runs on. */
+function defaultPathsOf(ctx: CliContext): ReturnType<typeof resolveProfilePaths> {
+  return resolveProfilePaths({ env: { ...ctx.io.env, CPW_PROFILE: undefined }, cwd: ctx.io.cwd });
 }
 
 /** The paths of the profile doctor runs on (resolved as the vault resolves them). */
