@@ -29,3 +29,23 @@ export function namingProfile(io: CliIO, profile: string | undefined): CliIO {
   // A plain copy, as every IO is one (the light path spreads it again: a prototype-based view lost env and cwd there).
   return profile === undefined ? io : { ...io, err: (text: string) => io.err(withProfileOption(text, profile)) };
 }
+
+/** The keys of a `--json` document whose text is a message to the user (never data): the ones that suggest commands. */
+const MESSAGE_KEYS = new Set(['fix', 'message', 'command']);
+
+/**
+ * `doc` (a `--json` report) with `--profile PATH` in every cpw-vault command its messages suggest, as on stderr
+ * ({@link withProfileOption}): doctor --profile OTHER --json said `cpw-vault set huggingface token`, which, pasted,
+ * stored the token in the default profile. Only the values of `fix`, `message` and `command` are rewritten; paths,
+ * names and every other value are data and stay as they are.
+ */
+export function withProfileOptionIn<T>(doc: T, profile: string | undefined): T {
+  if (profile === undefined) return doc;
+  const walk = (value: unknown, key?: string): unknown => {
+    if (typeof value === 'string') return key !== undefined && MESSAGE_KEYS.has(key) ? withProfileOption(value, profile) : value;
+    if (Array.isArray(value)) return value.map((v) => walk(v));
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
+    return value;
+  };
+  return walk(doc) as T;
+}

@@ -1,9 +1,11 @@
 // A careful user's pass on `cpw-vault doctor`: every finding about the profile it runs on, every fix line one that
 // works when pasted, nothing changed unasked.
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, hex } from '../helpers/cli';
+import { collect } from '../helpers/children';
+import { BIN, cli, hex } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
 
 type Found = { kind: string; path: string; fix: string };
@@ -38,5 +40,32 @@ describe('doctor --profile OTHER', () => {
     const theirs = await cli(t, ['--profile', other, 'migrate', '--from', others[0]!, '--dry-run']);
     for (const pasted of [check, theirs]) expect(pasted.stdout).toContain('0 to write; 1 identical, 0 conflict');
     expect(values.some((v) => (json.stdout + text.stderr + mine.stdout).includes(v))).toBe(false);
+  }, 120_000);
+
+  it('--json: the fix lines name that profile, and the one for a missing key, pasted into sh, stores it there', async () => {
+    const t = makeTempHome();
+    const dir = join(t.root, "team's profiles");
+    mkdirSync(dir, { mode: 0o700 });
+    const other = join(dir, 'other.profile');
+    expect((await cli(t, ['--profile', other, 'profile', 'set', 'name=Other']).then((r) => r.code))).toBe(0);
+    const r = await cli(t, ['--profile', other, 'doctor', '--json']);
+    const report = JSON.parse(r.stdout) as { workflows: Array<{ workflow: string; missing: Array<{ fix: string }> }> };
+    const fixes = report.workflows.flatMap((w) => w.missing.map((m) => m.fix));
+    expect(fixes.length).toBeGreaterThan(0);
+    for (const fix of fixes) expect(fix).not.toMatch(/cpw-vault set/); // each names the profile: `cpw-vault --profile ... set`
+    const fix = report.workflows.find((w) => w.workflow === 'transcribe')!.missing[0]!.fix;
+    const line = /Run: (cpw-vault .+ set huggingface token) /.exec(fix)?.[1];
+    expect(line, fix).toBe(`cpw-vault --profile '${other.replace(/'/g, `'\\''`)}' set huggingface token`);
+    // Pasted as printed into sh, with `cpw-vault` on PATH (as npm link installs it).
+    const bin = join(t.root, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'cpw-vault'), `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, { mode: 0o755 });
+    const env = { ...process.env, PATH: `${bin}:${process.env['PATH']}`, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service };
+    const pasted = await collect(spawn('sh', ['-c', line!], { cwd: t.cwd, env }), `hf_${hex(34)}`);
+    expect(pasted.code, pasted.stderr).toBe(0);
+    expect((await cli(t, ['--profile', other, 'check', 'transcribe'])).code).toBe(0);
+    expect(existsSync(t.profile)).toBe(false); // the default profile was never created
+    // The paths in the report are data: never rewritten.
+    expect((JSON.parse(r.stdout) as { profile: { path: string } }).profile.path).toBe(other);
   }, 120_000);
 });
