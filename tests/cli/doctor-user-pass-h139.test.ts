@@ -1,7 +1,7 @@
 // A careful user's pass on `cpw-vault doctor`: every finding about the profile it runs on, every fix line one that
 // works when pasted, nothing changed unasked.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect } from '../helpers/children';
@@ -67,5 +67,38 @@ describe('doctor --profile OTHER', () => {
     expect(existsSync(t.profile)).toBe(false); // the default profile was never created
     // The paths in the report are data: never rewritten.
     expect((JSON.parse(r.stdout) as { profile: { path: string } }).profile.path).toBe(other);
+  }, 120_000);
+});
+
+describe('doctor on a profile another user owns', () => {
+  // Run as root (the harness): doctor runs as uid 1000 on a profile of uid 65534's, and root pastes its fix.
+  it.runIf(process.getuid?.() === 0)('the fix line, pasted by root (only root can give a file away), makes the profile the user\'s', async () => {
+    // A folder uid 1000 can reach (the run's root is root's own 0700 folder).
+    const base = mkdtempSync('/tmp/cpw-h139-owner-');
+    try {
+      chmodSync(base, 0o755);
+      const home = join(base, "user's home");
+      mkdirSync(home, { mode: 0o700 });
+      chownSync(home, 1000, 1000);
+      const profile = join(home, 'team.profile');
+      writeFileSync(profile, `${JSON.stringify({ version: '2.0', credentials: {} })}\n`, { mode: 0o600 });
+      chownSync(profile, 65534, 65534);
+      const asUser = () => collect(spawn(process.execPath, [BIN, '--profile', profile, 'doctor', '--json'], { uid: 1000, gid: 1000, cwd: home, env: { PATH: process.env['PATH'], HOME: home } }), '');
+      const before = await asUser();
+      const problem = (JSON.parse(before.stdout) as { profile: { problems: Array<{ code: string; message: string; fix: string }> } }).profile.problems.find((p) => p.message.includes('belongs to another user'));
+      expect(problem, before.stdout + before.stderr).toMatchObject({ code: 'PROFILE_PERMISSIONS' });
+      const line = problem!.fix.slice(problem!.fix.lastIndexOf(': ') + 2);
+      // root's sudo (none is installed here): runs the command as root.
+      const bin = join(base, 'bin');
+      mkdirSync(bin);
+      writeFileSync(join(bin, 'sudo'), '#!/bin/sh\nexec "$@"\n', { mode: 0o755 });
+      const pasted = await collect(spawn('sh', ['-c', line], { cwd: base, env: { ...process.env, PATH: `${bin}:${process.env['PATH']}` } }), '');
+      expect(pasted.code, `${line}: ${pasted.stderr}`).toBe(0);
+      expect(statSync(profile).uid).toBe(1000);
+      const after = await asUser();
+      expect(after.stdout).not.toContain('belongs to another user');
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   }, 120_000);
 });

@@ -78,3 +78,13 @@ export function othersCanWrite(s: Stats): boolean {
 export function modeString(mode: number): string {
   return (mode & 0o777).toString(8).padStart(4, '0');
 }
+
+/**
+ * The fix for a file of ours (`what`: the profile, the vault) that belongs to another user: on Linux only root can
+ * give a file away, and the uid is written out. The line said `as its owner: chown $(id -u) PATH`, which did nothing
+ * pasted by its owner (their own uid) and failed pasted by this user (EPERM).
+ */
+export function otherOwnerFix(path: string, what: string): string {
+  const to = currentUid === undefined ? '$(id -u)' : String(currentUid);
+  return `Use your own ${what}, or have it given to you (only root can): sudo chown ${to} ${shellWord(path)}`;
+}

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 import { replaceLinkFix } from './secure-fs';
+import { otherOwnerFix } from './file-access';
 
 function ownedByMe(uid: number): boolean {
   return typeof process.getuid !== 'function' || uid === process.getuid();
@@ -26,7 +27,7 @@ export function tightenProfile(profile: string, dedicatedDir: boolean): void {
   try {
     const s = fstatSync(fd);
     if (!s.isFile()) throw new VaultError('PROFILE_INVALID', `${profile} is not a regular file.`, 'Move it aside and run the onboarding again.');
-    if (!ownedByMe(s.uid)) throw new VaultError('PROFILE_PERMISSIONS', `${profile} belongs to another user (uid ${s.uid}); only its owner can fix it.`, `As its owner: chown $(id -u) ${profile}`);
+    if (!ownedByMe(s.uid)) throw new VaultError('PROFILE_PERMISSIONS', `${profile} belongs to another user (uid ${s.uid}); cpw-vault cannot fix its mode.`, otherOwnerFix(profile, 'profile'));
     if ((s.mode & 0o777) !== 0o600) fchmodSync(fd, 0o600);
   } finally {
     closeSync(fd);

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 import { createTempBeside } from './temp-files';
-import { currentUid, ioError, modeString, readError } from './file-access';
+import { currentUid, ioError, modeString, otherOwnerFix, readError } from './file-access';
 import { ensurePrivateDir } from './trusted-folder';
 
 // Still importable from here for reader.ts, which takes them with the rest of this file.
@@ -109,7 +109,7 @@ export function readSecureBytes(path: string, options: SecureReadOptions): { byt
 export function assertPrivateFile(s: Stats, path: string, options: SecureReadOptions): void {
   if (!s.isFile()) throw new VaultError('PROFILE_INVALID', `${path} is not a regular file.`, `Move it aside; cpw-vault only reads regular files.`);
   if (currentUid !== undefined && s.uid !== currentUid) {
-    throw new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${s.uid}); refusing to trust it.`, `Use your own profile, or as its owner: chown $(id -u) ${path}`);
+    throw new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${s.uid}); refusing to trust it.`, otherOwnerFix(path, 'profile'));
   }
   if (s.mode & 0o022) {
     throw new VaultError('PROFILE_PERMISSIONS', `${path} can be modified by other users (mode ${modeString(s.mode)}); refusing to trust it.`, `Run: chmod 600 ${shellWord(path)}`);

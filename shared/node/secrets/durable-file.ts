@@ -2,7 +2,7 @@ import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSy
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
-import { ioError, modeString, readError } from '../profile/file-access';
+import { ioError, modeString, otherOwnerFix, readError } from '../profile/file-access';
 import { replaceLinkFix } from '../profile/secure-fs';
 import { createTempBeside, missingFolder, removeOrphanTemps } from '../profile/temp-files';
 
@@ -46,7 +46,7 @@ export function readRegularFile(path: string, options: { what?: string; maxBytes
         ? new VaultError('INVALID_ARGUMENT', `${path} is not a regular file.`, `Give the path of ${what}.`)
         : new VaultError('PROFILE_INVALID', `${path} is not a regular file.`, 'Move it aside; cpw-vault only reads regular files.');
     }
-    if (!what && currentUid !== undefined && s.uid !== currentUid) throw new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${s.uid}); refusing to trust it.`, `Use your own vault, or as its owner: chown $(id -u) ${path}`);
+    if (!what && currentUid !== undefined && s.uid !== currentUid) throw new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${s.uid}); refusing to trust it.`, otherOwnerFix(path, 'vault'));
     if (!what && s.mode & 0o022) throw new VaultError('PROFILE_PERMISSIONS', `${path} can be modified by other users (mode ${modeString(s.mode)}); refusing to trust it.`, `Run: chmod 600 ${shellWord(path)}`);
     if (s.size > maxBytes) throw new VaultError('PROFILE_TOO_LARGE', `${path} is ${s.size} bytes, over the ${maxBytes}-byte limit.`, `Check that this is ${what ?? 'the right file'}.`);
     const buf = Buffer.alloc(s.size);
