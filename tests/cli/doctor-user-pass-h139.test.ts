@@ -1,7 +1,7 @@
 // A careful user's pass on `cpw-vault doctor`: every finding about the profile it runs on, every fix line one that
 // works when pasted, nothing changed unasked.
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect } from '../helpers/children';
@@ -102,3 +102,25 @@ describe('doctor on a profile another user owns', () => {
     }
   }, 120_000);
 });
+
+describe("doctor and a HuggingFace token in git's store that differs from the vault's", () => {
+  it('the fix, pasted whole into a terminal while the vault\'s token cannot be verified, keeps git\'s token', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: `hf_${hex(34)}` })).code).toBe(0);
+    const gits = `hf_${hex(34)}`;
+    const creds = join(t.home, '.git-credentials');
+    writeFileSync(creds, `https://ada:${gits}@huggingface.co\n`, { mode: 0o600 });
+    const found = (JSON.parse((await cli(t, ['doctor', '--json'])).stdout) as { plaintext_tokens: Found[] }).plaintext_tokens.find((p) => p.kind === 'git-credentials')!;
+    expect(found.fix).not.toContain(gits);
+    const bin = join(t.root, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'cpw-vault'), `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, { mode: 0o755 });
+    // A terminal runs a paste line by line (a line that fails does not stop the next): an interactive bash reading it.
+    // The Hub cannot be reached (a closed local port), so verify cannot say the vault's token works.
+    const env = { ...process.env, PATH: `${bin}:${process.env['PATH']}`, HOME: t.home, HISTFILE: '/dev/null', CPW_KEYCHAIN_SERVICE: t.service, GIT_CONFIG_NOSYSTEM: '1', HF_ENDPOINT: 'http://127.0.0.1:9', HTTPS_PROXY: undefined, https_proxy: undefined };
+    const pasted = await collect(spawn('bash', ['--norc', '--noprofile', '-i'], { cwd: t.cwd, env }), `${found.fix}\nexit\n`);
+    expect(pasted.stdout).toContain('huggingface.token: unreachable'); // verify ran, and could not say it works
+    expect(readFileSync(creds, 'utf8'), pasted.stderr).toContain(gits);
+  }, 120_000);
+});
+

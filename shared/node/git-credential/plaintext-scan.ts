@@ -68,7 +68,9 @@ function gitStoreFix(path: string, helperLine: string, versus: Versus): string {
   const take = `${req} | git credential-store --file ${q(path)} get | sed -n 's/^password=//p' | cpw-vault set huggingface token`;
   const erase = `${req} | git credential-store --file ${q(path)} erase`;
   if (versus === 'same') return [erase, helperLine].join('\n');
-  if (versus === 'other') return [`cpw-vault verify huggingface token   (to keep your vault's token if it works; to take git's instead: ${take})`, erase, helperLine].join('\n');
+  // The choice rides on verify's exit and the other way is a comment: pasted as a whole into a terminal, the prose
+  // line `verify ... (to keep ...)` was a syntax error and the next line erased git's token all the same.
+  if (versus === 'other') return [`cpw-vault verify huggingface token && ${erase}   # erases git's copy only if your vault's token works; if it does not, take git's instead: ${take}`, helperLine].join('\n');
   return [take, erase, helperLine].join('\n');
 }
 
@@ -82,7 +84,7 @@ function gitStoreFix(path: string, helperLine: string, versus: Versus): string {
 function tokenFileFix(path: string, standard: boolean, versus: Versus): string {
   // migrate recognises the Hub's standard token file; another path goes in through stdin.
   const take = (overwrite: boolean) => (standard ? `cpw-vault migrate --from ${q(path)}${overwrite ? ' --overwrite huggingface.token' : ''} --remove-plaintext --yes` : `cpw-vault set huggingface token < ${q(path)} && rm ${q(path)}`);
-  if (versus === 'other') return `cpw-vault verify huggingface token   (to keep your vault's token if it works: rm ${q(path)}; to take the file's instead: ${take(true)})`;
+  if (versus === 'other') return `cpw-vault verify huggingface token && rm ${q(path)}   # removes the file only if your vault's token works; if it does not, take the file's instead: ${take(true)}`;
   return `${take(false)}   (then run stages under cpw-vault exec, which gives them HF_TOKEN)`;
 }
 
