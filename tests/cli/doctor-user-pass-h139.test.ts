@@ -124,3 +124,33 @@ describe("doctor and a HuggingFace token in git's store that differs from the va
   }, 120_000);
 });
 
+
+describe('doctor and the seed\'s config/secrets.json left beside a profile', () => {
+  it('names it (it named only its backup) with a fix that, pasted, deletes it once the vault holds every key it holds', async () => {
+    const t = makeTempHome();
+    const tmdb = hex(32);
+    mkdirSync(join(t.cwd, 'config'));
+    const source = join(t.cwd, 'config', 'secrets.json');
+    writeFileSync(source, JSON.stringify({ tmdb_api_key: tmdb, hf_token: `hf_${hex(34)}` }), { mode: 0o600 });
+    expect((await cli(t, ['migrate', '--yes'])).code).toBe(0); // without --remove-plaintext: the file stays
+    const found = () => cli(t, ['doctor', '--json']).then((r) => (JSON.parse(r.stdout) as { plaintext_tokens: Found[] }).plaintext_tokens.find((p) => p.path === source));
+    const named = await found();
+    expect(named, 'doctor names config/secrets.json').toMatchObject({ kind: 'secrets-json' });
+    expect(named!.fix).not.toContain(tmdb);
+    const line = named!.fix.slice(named!.fix.lastIndexOf(': ') + 2);
+    const bin = join(t.root, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'cpw-vault'), `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, { mode: 0o755 });
+    const paste = () => collect(spawn('sh', ['-c', line], { cwd: t.cwd, env: { ...process.env, PATH: `${bin}:${process.env['PATH']}`, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service } }), '');
+    // The vault's TMDB key changed since: the file holds the only copy of the old one, and is kept.
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: hex(32) })).code).toBe(0);
+    await paste();
+    expect(existsSync(source)).toBe(true);
+    expect(await found()).toBeDefined();
+    // Once the vault holds what it holds, the same line deletes it, and doctor has nothing to say about it.
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: tmdb })).code).toBe(0);
+    const done = await paste();
+    expect(existsSync(source), done.stderr).toBe(false);
+    expect(await found()).toBeUndefined();
+  }, 120_000);
+});

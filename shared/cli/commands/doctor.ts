@@ -5,7 +5,7 @@ import { storeName } from '../../core/secret-store';
 import { runDoctor } from '../../node/doctor';
 import { LEGACY_SECRETS_PATH, firstVersionSidecar, resolveProfilePaths, sidecarPath } from '../../node/profile/paths';
 import { findPlaintextHfTokens, type PlaintextToken } from '../../node/git-credential/plaintext-scan';
-import { leftoverBackups } from '../../node/migration/backups';
+import { isPlainFile, leftoverBackups } from '../../node/migration/backups';
 import { AuditLog } from '../../node/records/audit-log';
 import { FINISHED_MIGRATION, interruptedMigrationNotes, interruptedMigrations } from '../../node/migration/interrupted';
 import { JournalFile } from '../../node/credentials/journal-file';
@@ -57,7 +57,7 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
   const leaks = hfHelperLeaks(ctx.io.cwd, ctx.io.env);
   const helperFix = leaks.length ? leakFix(ctx, leaks) : gitConfigLine(ctx);
   const gitHelpers = leaks.length ? [{ helpers: leaks, message: leakMessage(leaks), fix: helperFix }] : [];
-  const plaintext = [...(await findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), helperFix, vaultToken)), ...backupsLeft(ctx, interrupted.map((m) => m.backup))];
+  const plaintext = [...(await findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), helperFix, vaultToken)), ...legacySecretsLeft(ctx, profile.kind), ...backupsLeft(ctx, interrupted.map((m) => m.backup))];
   const offer = offersFileBackend(keychain) ? { backend: 'file', command: USE_FILE } : undefined;
   const historyLock = await heldHistoryLock(ctx);
   const migrations = interruptedMigrationNotes(interrupted, keychain.ok);
@@ -89,6 +89,23 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
   if (!keychain.ok) return EXIT.keychain;
   // A backup still there is an unfinished change holding plaintext: a problem, as an unfinished backend switch is.
   return report.ok && !migrations.some((m) => m.backup_left) ? EXIT.ok : EXIT.failure;
+}
+
+/**
+ * The seed's ./config/secrets.json still on disk beside a profile: a migrate without --remove-plaintext leaves it, and
+ * doctor named its backup (with the rm) but not the file itself, which holds the same keys in plaintext. Only for the
+ * default profile, whose legacy source it is (a --profile elsewhere never read it); without a profile, the profile's
+ * own finding (PROFILE_READ_ONLY) says to migrate. migrate removes it only once every key it holds is in the vault.
+ */
+function legacySecretsLeft(ctx: CliContext, kind: string): PlaintextToken[] {
+  const path = profilePathsOf(ctx).legacySecrets;
+  if (kind !== 'profile' || !path || !isPlainFile(path)) return [];
+  return [{
+    path,
+    kind: 'secrets-json',
+    message: `${path} still holds secrets in plaintext (the seed's secrets file; cpw-vault no longer reads it).`,
+    fix: `Move what it holds into the vault, then delete it (kept if a key differs from the vault's): cpw-vault migrate --from ${shellWord(path)} --remove-plaintext --yes`,
+  }];
 }
 
 /**

@@ -8,7 +8,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** A file that still holds a HuggingFace token in plaintext, and how to move it into the vault. Never the token. */
 export interface PlaintextToken {
   path: string;
-  kind: 'git-credentials' | 'hf-token-file' | 'migration-backup';
+  kind: 'git-credentials' | 'hf-token-file' | 'migration-backup' | 'secrets-json';
   message: string;
   fix: string;
 }
