@@ -1,6 +1,6 @@
 // A careful user's pass on `cpw-vault doctor`: every finding about the profile it runs on, every fix line one that
 // works when pasted, nothing changed unasked.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -152,5 +152,22 @@ describe('doctor and the seed\'s config/secrets.json left beside a profile', () 
     const done = await paste();
     expect(existsSync(source), done.stderr).toBe(false);
     expect(await found()).toBeUndefined();
+  }, 120_000);
+});
+
+describe('doctor and cpw-vault\'s own folder left open to other users', () => {
+  it('says a 0755 ~/.cp-whisperx is not 0700, changes nothing itself, and its chmod line, pasted, ends the warning', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: `hf_${hex(34)}` })).code).toBe(0);
+    const dir = join(t.home, '.cp-whisperx');
+    chmodSync(dir, 0o755);
+    const r = await cli(t, ['doctor']);
+    expect(r.stderr).toContain(`! ${dir} has mode 0755: other users can list the files it holds`);
+    expect(statSync(dir).mode & 0o777).toBe(0o755); // doctor never changes it unasked
+    const report = JSON.parse((await cli(t, ['doctor', '--json'])).stdout) as { profile: { warnings?: string[] } };
+    const warning = report.profile.warnings?.find((w) => w.startsWith(dir));
+    const line = warning!.slice(warning!.lastIndexOf('Run: ') + 5);
+    expect(spawnSync('sh', ['-c', line]).status).toBe(0);
+    expect((await cli(t, ['doctor'])).stderr).not.toContain('other users can list');
   }, 120_000);
 });

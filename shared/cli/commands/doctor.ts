@@ -42,6 +42,8 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
   const full = args.repair ? await ctx.vault() : undefined;
   const report = await runDoctor(full ?? (await ctx.doctorSubject()), { repair: !!args.repair, switchRecord: switchRecordOf(ctx) });
   const { profile, keychain, workflows } = report;
+  const looseFolder = openFolderWarning(ctx, profile.dir_mode);
+  if (looseFolder) profile.warnings = [...(profile.warnings ?? []), looseFolder];
   // The vault's HF token, asked only when git's store or the Hub's token file holds one (and never failing the report: a --profile that does
   // not exist is a finding of the report above, not an error here).
   const vaultToken = async () => {
@@ -215,6 +217,19 @@ function repairLines(r: RepairSummary, store: string): string {
     r.shared.length ? `left alone (in the keychain under the name this profile shares with the default profile, so perhaps the default profile's): ${r.shared.join(', ')}; to make one this profile's, set it again with this profile` : '',
   ].filter(Boolean);
   return `repair: ${lines.length ? lines.join('\n        ') : `nothing to do: the index and ${store} agree`}\n`;
+}
+
+/**
+ * cpw-vault's own folder (~/.cp-whisperx, or one named so) that other users may enter and list (0755 after a
+ * `chmod` or a copy): the README's folder is 0700, and the next write makes it so, but until then others see which
+ * files it holds (the vault file, the history). One they can write is a problem of its own (checkFolder).
+ */
+function openFolderWarning(ctx: CliContext, dirMode: string | null): string | undefined {
+  const paths = profilePathsOf(ctx);
+  const mode = dirMode ? parseInt(dirMode, 8) : 0;
+  if (!paths.dedicatedDir || !(mode & 0o055) || mode & 0o022) return undefined;
+  const dir = dirname(paths.profile);
+  return `${dir} has mode ${dirMode}: other users can list the files it holds (cpw-vault keeps it 0700, and makes it so at its next write).\n    fix: Run: chmod 700 ${shellWord(dir)}`;
 }
 
 /** The paths of the default profile (~/.cp-whisperx/user.profile), whichever profile doctor runs on. */
