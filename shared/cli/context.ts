@@ -10,6 +10,7 @@ import { commandKeychainDeadline, keychainDialogsFor } from './deadline';
 import { assertNamedProfileExists } from './missing-profile';
 import type { CliIO } from './io';
 import { defused } from './exit-codes';
+import { withProfileOptionIn } from './profile-hint';
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -87,7 +88,7 @@ function saidFinishedMigrations(warn: (m: string) => void) {
   };
 }
 
-/** Prints `data` as the one JSON document of a --json command. */
+/** Prints `data` as the one JSON document of a --json command, its messages naming the --profile given (namingProfile). */
 export function printJson(io: CliIO, data: unknown): void {
-  io.out(`${JSON.stringify(data, null, 2)}\n`);
+  io.out(`${JSON.stringify(withProfileOptionIn(data, io.profileOption), null, 2)}\n`);
 }

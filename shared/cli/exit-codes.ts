@@ -3,6 +3,7 @@ import { fixWithFileOffer } from './file-offer';
 import { LISTED_NAMES, toVaultError, type ErrorCode, type VaultError } from '../core/errors';
 import { notUndone } from '../core/journal';
 import { paint, type CliIO } from './io';
+import { withProfileOptionIn } from './profile-hint';
 import { signalExitCode } from './signals';
 
 /**
@@ -62,7 +63,7 @@ export function reportError(io: CliIO, thrown: unknown, json: boolean): ExitCode
     // Not an error: the user stopped it, and the rollback left everything as it was (unless the keychain cut the undo short: then what to do).
     io.err(`${err.message}\n`);
     if (notUndone(err).length) io.err(`${p.dim('fix:')} ${defused(err.fix)}\n`);
-    if (json) jsonOut(`${JSON.stringify({ error: err.toJSON() })}\n`);
+    if (json) jsonOut(`${JSON.stringify(withProfileOptionIn({ error: err.toJSON() }, io.profileOption))}\n`);
     return exitCodeFor(err);
   }
   // A path, an argument or a name in a message may hold an escape sequence (a folder unpacked from an archive): defused.
@@ -74,7 +75,7 @@ export function reportError(io: CliIO, thrown: unknown, json: boolean): ExitCode
   // A host with no keychain (SSH, a container, CI): the vault file is the way on, whatever command found out.
   const fix = err.fix && fixWithFileOffer(err.code, err.fix);
   if (fix) io.err(`${p.dim('fix:')} ${fix.split('\n').map(withoutControlChars).join('\n     ')}\n`);
-  if (json) jsonOut(`${JSON.stringify({ error: err.toJSON() })}\n`);
+  if (json) jsonOut(`${JSON.stringify(withProfileOptionIn({ error: err.toJSON() }, io.profileOption))}\n`);
   return exitCodeFor(err);
 }
 

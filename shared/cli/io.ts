@@ -25,6 +25,8 @@ export interface CliIO {
   /** All of stdin, as bytes (a protocol whose fields need not be UTF-8: git's credential requests); past `keep` bytes, read and dropped. */
   readStdinBytes?(keep?: number): Promise<Buffer>;
   prompts(): Promise<Prompts>;
+  /** The --profile given, named in the cpw-vault commands a --json document (stdout) suggests (see namingProfile). */
+  profileOption?: string;
 }
 
 /** Interactive prompts (on the TTY; never used when stdin is piped). */

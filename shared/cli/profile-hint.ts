@@ -23,20 +23,21 @@ export function withProfileOption(text: string, profile: string | undefined): st
 
 /**
  * `io` whose messages (stderr: errors, fix lines, warnings, readiness) name the profile given with --profile in the
- * commands they suggest. stdout is data (values, JSON) and is never rewritten.
+ * commands they suggest, and whose --json documents' messages do too (`profileOption`, for printJson and the
+ * error document). stdout's data (values, tables, JSON fields that are not messages) is never rewritten.
  */
 export function namingProfile(io: CliIO, profile: string | undefined): CliIO {
   // A plain copy, as every IO is one (the light path spreads it again: a prototype-based view lost env and cwd there).
-  return profile === undefined ? io : { ...io, err: (text: string) => io.err(withProfileOption(text, profile)) };
+  return profile === undefined ? io : { ...io, err: (text: string) => io.err(withProfileOption(text, profile)), profileOption: profile };
 }
 
 /** The keys of a `--json` document whose text is a message to the user (never data): the ones that suggest commands. */
 const MESSAGE_KEYS = new Set(['fix', 'message', 'command']);
 
 /**
- * `doc` (a `--json` report) with `--profile PATH` in every cpw-vault command its messages suggest, as on stderr
+ * `doc` (a `--json` document) with `--profile PATH` in every cpw-vault command its messages suggest, as on stderr
  * ({@link withProfileOption}): doctor --profile OTHER --json said `cpw-vault set huggingface token`, which, pasted,
- * stored the token in the default profile. Only the values of `fix`, `message` and `command` are rewritten; paths,
+ * stored the token in the default profile (and so did check's, and every command's error document). Only the values of `fix`, `message` and `command` are rewritten; paths,
  * names and every other value are data and stay as they are.
  */
 export function withProfileOptionIn<T>(doc: T, profile: string | undefined): T {

@@ -81,6 +81,26 @@ describe('fix lines name the profile given with --profile', () => {
     }
   });
 
+  // Found by a doctor pass: the --json documents (stdout, pasted from too) left the --profile out of their fix lines,
+  // doctor's first; check's and every command's error document did the same.
+  it('--json documents under --profile: the fix lines of check and of an error name that profile; values stay as they are', async () => {
+    const t = makeTempHome();
+    const profile = join(t.root, 'team.profile');
+    expect((await cli(t, ['--profile', profile, 'profile', 'set', 'name=Hint Test'])).code).toBe(0);
+    const quoted = profile; // a plain path: shellWord leaves it bare
+    const check = await cli(t, ['--profile', profile, 'check', 'transcribe', '--json']);
+    expect(check.code, check.stderr).toBe(3);
+    const missing = (JSON.parse(check.stdout) as { missing: Array<{ fix: string; credentials: string[] }> }).missing;
+    expect(missing[0]!.fix).toContain(`cpw-vault --profile ${quoted} set huggingface token`);
+    expect(missing[0]!.credentials).toEqual(['huggingface.token']);
+    const get = await cli(t, ['--profile', profile, 'get', 'huggingface', 'token', '--json']);
+    expect(get.code, get.stderr).toBe(3);
+    const error = (JSON.parse(get.stdout) as { error: { code: string; fix: string } }).error;
+    expect(error.code).toBe('CREDENTIAL_MISSING');
+    expect(error.fix).toContain(`cpw-vault --profile ${quoted} set huggingface token`);
+    expect(error.fix).not.toMatch(/(?<!--profile \S+ )cpw-vault set/);
+  });
+
   it('prose that names cpw-vault before a command word is not made a command: a symlinked lock under --profile', async () => {
     const t = makeTempHome();
     const dir = join(t.root, "it's here");

@@ -14,7 +14,6 @@ import { dirname, resolve } from 'node:path';
 import { gitConfigLine, leakFix } from './git-credential';
 import { HF_URL, hfHelperLeaks, type GitHelper } from '../../node/git-credential/helper-chain';
 import { paint } from '../io';
-import { withProfileOptionIn } from '../profile-hint';
 import { lockHolder } from '../../node/profile/file-lock';
 import { LATE_WAIT_MS } from '../../node/records/late-events';
 import { describeStatus } from './check';
@@ -63,8 +62,8 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
   const offer = offersFileBackend(keychain) ? { backend: 'file', command: USE_FILE } : undefined;
   const historyLock = await heldHistoryLock(ctx);
   const migrations = interruptedMigrationNotes(interrupted, keychain.ok);
-  // Its fix lines are pasted from the JSON too: they name the profile given with --profile, as stderr's do.
-  if (ctx.globals.json) printJson(ctx.io, withProfileOptionIn({ ...report, plaintext_tokens: plaintext, git_helpers: gitHelpers, ...(migrations.length ? { interrupted_migrations: migrations } : {}), ...(historyLock ? { history_lock: historyLock } : {}), ...(offer ? { offer } : {}) }, ctx.globals.profile));
+  // Its fix lines are pasted from the JSON too: printJson names the profile given with --profile in them, as stderr's do.
+  if (ctx.globals.json) printJson(ctx.io, { ...report, plaintext_tokens: plaintext, git_helpers: gitHelpers, ...(migrations.length ? { interrupted_migrations: migrations } : {}), ...(historyLock ? { history_lock: historyLock } : {}), ...(offer ? { offer } : {}) });
   else {
     const p = paint(ctx.io);
     const mark = (good: boolean) => (good ? p.green('✓') : p.red('✗'));
