@@ -43,12 +43,13 @@ export interface TeamNotes {
 /**
  * The decrypted team file, with the recipients file checked against it (a warning, or `strict`: TEAM_MISMATCH) and
  * its members and the list's checked for a key under two names (a warning): each said on stderr, and returned as `notes`.
+ * A team file another user could have put where it is is refused (PROFILE_PERMISSIONS) unless `anyPlace`.
  */
-export async function openTeam(ctx: CliContext, args: TeamTarget, options: { strict?: boolean; tolerate?: (diff: { onlyInFile: string[]; onlyInList: string[] }, doc: TeamDocument) => boolean; usesVault?: boolean } = {}): Promise<{ files: TeamFiles; key: TeamKey; doc: TeamDocument; notes: TeamNotes }> {
+export async function openTeam(ctx: CliContext, args: TeamTarget, options: { strict?: boolean; tolerate?: (diff: { onlyInFile: string[]; onlyInList: string[] }, doc: TeamDocument) => boolean; usesVault?: boolean; anyPlace?: boolean } = {}): Promise<{ files: TeamFiles; key: TeamKey; doc: TeamDocument; notes: TeamNotes }> {
   const files = filesOf(ctx, args);
   // pull and push read or write the vault anyway: an identity file would not get them past a missing keychain.
   const key = await identityOf(ctx, args, options.usesVault);
-  const doc = await readTeamFile(files.file, key.identity, key.recipient);
+  const doc = await readTeamFile(files.file, key.identity, key.recipient, { anyPlace: options.anyPlace === true });
   const listed = readRecipientsFile(files);
   const diff = recipientsDiffer(doc, listed);
   const notes: TeamNotes = { recipients_mismatch: null, shared_keys: sharedKeys(doc.members), recipients_shared_keys: listSharedKeys(listed ?? [], doc.members) };

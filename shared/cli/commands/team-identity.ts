@@ -1,7 +1,5 @@
-import { lstatSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { VaultError, cancelledError } from '../../core/errors';
-import { currentUid, othersCanWrite } from '../../node/profile/file-access';
 import { writeFileDurably } from '../../node/secrets/durable-file';
 import { MIN_PASSPHRASE_LENGTH, sealWithPassphrase } from '../../node/secrets/vault-crypto';
 import { TEAM_IDENTITY, ensureIdentity, identityFileText, parseIdentityText, readIdentityFile, storedIdentity, withIdentityLock, type TeamKey } from '../../node/team/identity';
@@ -95,11 +93,12 @@ function createdThenFailed(err: unknown, key: TeamKey, target: string): unknown 
  * The next step of a user whose identity is already a member of the team file here (or --file): restored on a new
  * machine, or asked for again by a plain `team identity`. Pull, where "send the age1... line to a member" sent them
  * to ask for what they have. Undefined
- * when the file is absent, damaged or not encrypted to `key`: only looked at, never a reason to fail the restore.
+ * when the file is absent, damaged, not encrypted to `key`, or one another user could have put there (readTeamFile
+ * refuses it: one in /tmp encrypted to the user's public key was an invitation to pull another user's values): only
+ * looked at, never a reason to fail the restore.
  */
 async function memberStep(args: IdentityArgs, key: TeamKey, ctx: CliContext): Promise<string | undefined> {
   const files = filesOf(ctx, args);
-  if (mayBePlanted(files.file)) return undefined;
   let names: string[];
   try {
     names = membersOf(await readTeamFile(files.file, key.identity, key.recipient), key.recipient);
@@ -109,24 +108,6 @@ async function memberStep(args: IdentityArgs, key: TeamKey, ctx: CliContext): Pr
   if (!names.length) return undefined;
   const given = args.file !== undefined ? ` --file ${shellWord(files.file)}` : '';
   return `You are already a member of ${files.file} (as ${names.join(', ')}): nothing to send; take its keys with: cpw-vault team pull${given}`;
-}
-
-/**
- * Whether the team file may be another user's, in a folder others can write (like /tmp): one there encrypted to the
- * user's public key (which is public) and naming them was "you are already a member ...: cpw-vault team pull", an
- * invitation to take another user's values. Looked at without following a link; the file is then not read at all.
- */
-function mayBePlanted(file: string): boolean {
-  if (currentUid === undefined) return false; // Windows: no POSIX owner or mode bits to go by
-  try {
-    const folder = statSync(dirname(file));
-    if (!othersCanWrite(folder)) return false;
-    // Without the sticky bit anyone there can replace any file; with it, only a file of one's own (or root's) is safe.
-    const s = lstatSync(file);
-    return !(folder.mode & 0o1000) || (s.uid !== currentUid && s.uid !== 0);
-  } catch {
-    return true; // absent or unreadable: nothing to look up either way
-  }
 }
 
 /** The age-keygen identity of `--import FILE|-`. */

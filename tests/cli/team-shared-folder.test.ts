@@ -1,0 +1,78 @@
+// A team file is encrypted to its members' public keys, which are public by design: anyone can make a valid one
+// naming the user, holding values of their choosing (their own token in place of the user's). In a folder other users
+// can write, a team file the user did not put there (another user's in a sticky folder like /tmp; any file in a
+// folder without the sticky bit, where anyone can replace it) must not give the user values, nor be trusted.
+import { chmodSync, chownSync, copyFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cli, keychainValues } from '../helpers/cli';
+import { NOBODY } from '../helpers/planted';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const THEIRS = 'fedcbafedcbafedcbafedcbafedcba98';
+
+describe.runIf(process.getuid?.() === 0)('team commands on a team file in a folder other users can write', () => {
+  let t: TempHome;
+  let made: string;
+
+  /** A copy of the other user's team file (and its recipients list) in a new folder of `mode` under the test root, owned by `uid`. */
+  function placed(name: string, mode: number, uid: number): string {
+    const dir = join(t.root, name);
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, mode);
+    for (const f of ['cpw-team.age', 'cpw-team.age.recipients']) {
+      copyFileSync(join(made, f), join(dir, f));
+      chownSync(join(dir, f), uid, uid);
+    }
+    return join(dir, 'cpw-team.age');
+  }
+
+  beforeAll(async () => {
+    t = makeTempHome();
+    const recipient = (await cli(t, ['team', 'identity'])).stdout.trim();
+    // Another user makes a valid team file of their own values, naming the user as a member (their key is public).
+    const other = makeTempHome();
+    expect((await cli(other, ['set', 'tmdb', 'api_key'], { input: THEIRS })).code).toBe(0);
+    expect((await cli(other, ['team', 'init', '--name', 'mallory', '--add', 'tmdb.api_key'])).code).toBe(0);
+    expect((await cli(other, ['team', 'add', 'alice', recipient])).code).toBe(0);
+    made = other.cwd;
+  }, 60_000);
+
+  for (const [what, mode] of [['a sticky folder everyone can write (1777)', 0o1777], ['a folder everyone can write without the sticky bit (0777)', 0o777]] as const) {
+    it(`team pull, get --team and status refuse another user's team file in ${what}; the vault is unchanged`, async () => {
+      const file = placed(`shared-${mode.toString(8)}`, mode, NOBODY);
+      const before = await keychainValues(t);
+      for (const args of [['team', 'pull', '--yes', '--file', file], ['team', 'pull', '--dry-run', '--file', file], ['get', '--team', file, 'tmdb', 'api_key'], ['team', 'status', '--file', file]]) {
+        const r = await cli(t, args);
+        expect(r.code, args.join(' ')).toBe(1);
+        expect(r.stderr, args.join(' ')).toContain(`[PROFILE_PERMISSIONS] Refusing the team file ${file}:`);
+        expect(r.stderr).toContain(mode & 0o1000 ? 'it belongs to another user (uid 65534)' : 'can be written by other users and has no sticky bit (mode 0777)');
+        expect(r.stderr).toContain('--file PATH');
+        expect(r.stdout + r.stderr).not.toContain(THEIRS);
+      }
+      expect(await keychainValues(t)).toEqual(before);
+      expect((await cli(t, ['get', 'tmdb', 'api_key'])).code).not.toBe(0);
+    }, 60_000);
+  }
+
+  it('a folder of another user\'s above the file, in a sticky folder, is refused too (the file in it may be anyone\'s)', async () => {
+    const file = placed(join('sticky', 'theirs'), 0o755, 0);
+    chmodSync(join(t.root, 'sticky'), 0o1777);
+    chownSync(dirname(file), NOBODY, NOBODY);
+    const r = await cli(t, ['team', 'pull', '--yes', '--file', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`[PROFILE_PERMISSIONS] Refusing the team file ${file}: ${dirname(file)} belongs to another user (uid 65534), in ${join(t.root, 'sticky')}, which other users can write (mode 1777).`);
+    expect((await cli(t, ['get', 'tmdb', 'api_key'])).code).not.toBe(0);
+  }, 60_000);
+
+  it('a file of the user\'s own in a sticky folder is still pulled, and team diff (git\'s textconv, it takes nothing) still describes a refused one', async () => {
+    const planted = placed('diff', 0o777, NOBODY);
+    const diff = await cli(t, ['team', 'diff', planted]);
+    expect(diff.code).toBe(0);
+    expect(diff.stdout).toContain('member alice ');
+    const own = placed('own', 0o1777, 0);
+    const pull = await cli(t, ['team', 'pull', '--yes', '--file', own]);
+    expect(pull.code, pull.stderr).toBe(0);
+    expect((await cli(t, ['get', 'tmdb', 'api_key'])).stdout).toBe(THEIRS);
+  }, 60_000);
+});
