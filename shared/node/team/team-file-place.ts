@@ -4,12 +4,10 @@ import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 import { currentUid, othersCanWrite } from '../profile/file-access';
 
-/**
- * Whether another user could have put a team file where it is. A team file is encrypted to its members' public keys,
- * which are public by design: anyone can make a valid one naming the user, holding values of their choosing (their
- * own token in place of the user's, so the user's pipelines upload to their account). Where only the user (or root)
- * could have put it, its being encrypted to the user's key means a member wrote it; elsewhere it means nothing.
- */
+// Whether another user could have put a team file where it is. A team file is encrypted to its members' public keys,
+// which are public by design: anyone can make a valid one naming the user, holding values of their choosing (their
+// own token in place of the user's, so the user's pipelines upload to their account). Where only the user (or root)
+// could have put it, its being encrypted to the user's key means a member wrote it; elsewhere it means nothing.
 
 /**
  * Why another user could have put or replaced `file`, or undefined when none could (or it cannot be seen: the read
