@@ -44,7 +44,10 @@ export abstract class SecretServiceBus {
   private provider: Promise<ProviderInfo | undefined> | undefined;
   /** The command's keychain read time, against its deadline (read-clock.ts). */
   protected readonly clock: ReadClock;
-  /** When the keychain last answered a call (a reply or an error of its own; the bus's answers do not count). */
+  /**
+   * When a call to the keychain last got an answer: a reply, or an error reply (also one the bus gives for it, NoReply
+   * after its own 25 s: rarely before a call's deadline). The bus's answers to calls to the bus do not count.
+   */
   protected answeredAt = 0;
 
   constructor(protected readonly options: SecretServiceOptions) {
