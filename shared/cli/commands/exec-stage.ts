@@ -92,14 +92,9 @@ export function forwardSignals(signals: StageSignals, ctx: CliContext, child: ()
   // directly): one after the stage exited is then the second asked of exec, and ends it without waiting for held
   // output. (Not SIGUSR1/2: `dd` prints its progress on one and runs on.)
   let heard = false;
-  // An ending signal passed on as the stage was being started (sent maybe before the fork: exec's own to die of). A
-  // stage alive at the look in /proc, then ending otherwise (on its way out already: `touch` takes a millisecond), never
-  // got it: exec ends by it, as by one the stage could no longer get (a loaded CI machine: exec exited 0).
-  let early: NodeJS.Signals | undefined;
   const forward = (signal: NodeJS.Signals, justStarted = false) => {
     const gone = exitedAlready(child());
     if (!gone && ASKED_TO_END.has(signal)) heard = true;
-    if (!gone && justStarted && ENDING.includes(signal)) early ??= signal;
     // A terminal's Ctrl-C / Ctrl-\ already reaches the child (same process group): do not send it twice (a second
     // SIGINT cuts short the cleanup a stage does on its first). Whatever stdin is: `find | cpw-vault exec` too. Unless
     // it came as the stage was being started: typed before the fork, it reached exec alone and was lost (the stage
@@ -121,14 +116,13 @@ export function forwardSignals(signals: StageSignals, ctx: CliContext, child: ()
   for (const s of ALSO_FORWARDED) process.on(s, forwardQuit);
   return {
     /**
-     * The stage has ended (`died`: of this signal, if it did): signals end exec at once from now, after `lastly` (and
-     * output `held`, unless the stage got one such signal already), and so does one it could no longer get that came
-     * as it exited, or as it was started and it did not die of (see StageSignals.stageEnded).
+     * The stage has ended: signals end exec at once from now, after `lastly` (and output `held`, unless the stage got
+     * one such signal already), and so does one it could no longer get that came as it exited (see
+     * StageSignals.stageEnded).
      */
-    stop: (lastly?: () => void, held?: () => Promise<unknown> | undefined, died?: NodeJS.Signals | null) => {
+    stop: (lastly?: () => void, held?: () => Promise<unknown> | undefined) => {
       for (const s of ALSO_FORWARDED) process.off(s, forwardQuit);
-      const missed = early !== undefined && died !== early ? early : undefined;
-      signals.stageEnded(lastly, unheard ?? missed, heard ? undefined : held);
+      signals.stageEnded(lastly, unheard, heard ? undefined : held);
     },
   };
 }
