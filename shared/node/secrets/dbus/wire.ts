@@ -26,6 +26,24 @@ const BASIC_ALIGN: Record<string, number> = { y: 1, b: 4, n: 2, q: 2, i: 4, u: 4
 
 /** Parses a signature into its complete types. Throws on a malformed one. */
 export function parseSignature(signature: string): DbusType[] {
+  const known = PARSED.get(signature);
+  if (known) return known;
+  const parsed = parseAnew(signature);
+  // Only the first few signatures are kept: a peer's replies could name any number of them (the types are never changed).
+  if (PARSED.size < 64) PARSED.set(signature, parsed);
+  return parsed;
+}
+
+/**
+ * Parsed signatures, by text: every call and reply of a read named the same few ('s', 'o', 'a(yv)', ...), each
+ * parsed anew (with its variants', ~1 KB of short-lived heap a message, which made `get` pay a garbage collection).
+ */
+const PARSED = new Map<string, DbusType[]>();
+
+/** The type of a variant's signature (`g`). */
+const SIGNATURE: DbusType = { code: 'g', children: [] };
+
+function parseAnew(signature: string): DbusType[] {
   let i = 0;
   const one = (): DbusType => {
     const code = signature[i++];
@@ -69,83 +87,98 @@ export class Writer {
     this.buf = next;
   }
 
+  // The bytes of the common types go in by index: Buffer's methods (fill, writeUInt8, writeUInt32LE) check their
+  // arguments in JavaScript and leave 64-160 bytes of heap a call, ~7 KB a message.
   align(n: number): void {
     const pad = (n - (this.length % n)) % n;
     this.ensure(pad);
-    this.buf.fill(0, this.length, this.length + pad);
-    this.length += pad;
+    for (let i = 0; i < pad; i++) this.buf[this.length++] = 0;
   }
 
-  bytes(b: Buffer): void {
+  bytes(b: Uint8Array): void {
     this.ensure(b.length);
-    b.copy(this.buf, this.length);
+    this.buf.set(b, this.length);
     this.length += b.length;
   }
 
+  /** `v`, an integer 0-255. */
   u8(v: number): void {
     this.ensure(1);
-    this.buf.writeUInt8(v, this.length++);
+    this.buf[this.length++] = v;
   }
 
+  /** `v`, an integer 0 to 2^32 - 1. */
   u32(v: number): void {
     this.align(4);
     this.ensure(4);
-    this.buf.writeUInt32LE(v, this.length);
+    this.patchU32(this.length, v);
     this.length += 4;
   }
 
   /** Overwrites a u32 written earlier (array lengths, body length). */
   patchU32(at: number, v: number): void {
-    this.buf.writeUInt32LE(v, at);
+    const b = this.buf;
+    b[at] = v;
+    b[at + 1] = v >>> 8;
+    b[at + 2] = v >>> 16;
+    b[at + 3] = v >>> 24;
   }
 
   write(t: DbusType, value: unknown): void {
     this.align(BASIC_ALIGN[t.code]!);
-    const fail = () => new Error(`value does not fit D-Bus type ${signatureOf(t)}`);
+    // No closure for the error: one made for every value written left heap behind even when nothing failed.
+    const fail = misfit;
     switch (t.code) {
-      case 'y': return this.u8(num(value, fail));
+      case 'y': return this.u8(int(value, t, 0, 0xff));
       case 'b': return this.u32(value ? 1 : 0);
       case 'n': case 'q': {
         this.ensure(2);
-        if (t.code === 'n') this.buf.writeInt16LE(num(value, fail), this.length);
-        else this.buf.writeUInt16LE(num(value, fail), this.length);
+        if (t.code === 'n') this.buf.writeInt16LE(num(value, t), this.length);
+        else this.buf.writeUInt16LE(num(value, t), this.length);
         this.length += 2;
         return;
       }
-      case 'i': this.ensure(4); this.buf.writeInt32LE(num(value, fail), this.length); this.length += 4; return;
-      case 'u': case 'h': return this.u32(num(value, fail));
+      case 'i': this.ensure(4); this.buf.writeInt32LE(num(value, t), this.length); this.length += 4; return;
+      case 'u': case 'h': return this.u32(int(value, t, 0, 0xffffffff));
       case 'x': case 't': {
-        if (typeof value !== 'bigint') throw fail();
+        if (typeof value !== 'bigint') throw fail(t);
         this.ensure(8);
         if (t.code === 'x') this.buf.writeBigInt64LE(value, this.length);
         else this.buf.writeBigUInt64LE(value, this.length);
         this.length += 8;
         return;
       }
-      case 'd': this.ensure(8); this.buf.writeDoubleLE(num(value, fail), this.length); this.length += 8; return;
+      case 'd': this.ensure(8); this.buf.writeDoubleLE(num(value, t), this.length); this.length += 8; return;
       case 's': case 'o': {
-        if (typeof value !== 'string') throw fail();
-        const b = Buffer.from(value, 'utf8');
-        this.u32(b.length);
-        this.bytes(b);
+        if (typeof value !== 'string') throw fail(t);
+        const n = Buffer.byteLength(value, 'utf8');
+        this.u32(n);
+        this.ensure(n + 1);
+        this.length += this.buf.write(value, this.length, n, 'utf8');
         return this.u8(0);
       }
       case 'g': {
-        if (typeof value !== 'string') throw fail();
-        this.u8(Buffer.byteLength(value));
-        this.bytes(Buffer.from(value, 'ascii'));
+        if (typeof value !== 'string') throw fail(t);
+        if (value.length > 255) throw fail(t);
+        this.u8(value.length);
+        this.ensure(value.length + 1);
+        for (let i = 0; i < value.length; i++) {
+          const c = value.charCodeAt(i);
+          if (c > 0x7e) throw fail(t); // type codes are ASCII
+          this.buf[this.length++] = c;
+        }
         return this.u8(0);
       }
       case 'v': {
-        if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== 'string') throw fail();
+        if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== 'string') throw fail(t);
         const [inner] = parseSignature(value[0]);
-        if (!inner) throw fail();
-        this.write({ code: 'g', children: [] }, value[0]);
+        if (!inner) throw fail(t);
+        this.write(SIGNATURE, value[0]);
         return this.write(inner, value[1]);
       }
       case '(': case '{': {
-        if (!Array.isArray(value) || value.length !== t.children.length) throw fail();
-        t.children.forEach((c, i) => this.write(c, value[i]));
+        if (!Array.isArray(value) || value.length !== t.children.length) throw fail(t);
+        for (let i = 0; i < t.children.length; i++) this.write(t.children[i]!, value[i]);
         return;
       }
       case 'a': {
@@ -156,14 +189,14 @@ export class Writer {
         const start = this.length;
         if (elem.code === 'y' && Buffer.isBuffer(value)) this.bytes(value);
         else {
-          if (!Array.isArray(value)) throw fail();
+          if (!Array.isArray(value)) throw fail(t);
           for (const item of value) this.write(elem, item);
         }
         this.patchU32(lengthAt, this.length - start);
         return;
       }
     }
-    throw fail();
+    throw fail(t);
   }
 
   /** The bytes written so far. */
@@ -172,9 +205,19 @@ export class Writer {
   }
 }
 
-function num(v: unknown, fail: () => Error): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw fail();
+function num(v: unknown, t: DbusType): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw misfit(t);
   return v;
+}
+
+/** `v` when it is an integer from `min` to `max` (its bytes are written by index, which would wrap one outside). */
+function int(v: unknown, t: DbusType, min: number, max: number): number {
+  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) throw misfit(t);
+  return v as number;
+}
+
+function misfit(t: DbusType): Error {
+  return new Error(`value does not fit D-Bus type ${signatureOf(t)}`);
 }
 
 /** Reads values from a received message; `base` is the message start, for alignment. */
@@ -194,12 +237,14 @@ export class Reader {
     if (this.offset + n > this.buf.length) throw new Error('D-Bus message truncated');
   }
 
+  /** By index, as the Writer writes (Buffer's readUInt32LE left 64 bytes of heap a call). */
   u32(): number {
     this.align(4);
     this.need(4);
-    const v = this.little ? this.buf.readUInt32LE(this.offset) : this.buf.readUInt32BE(this.offset);
+    const b = this.buf;
+    const at = this.offset;
     this.offset += 4;
-    return v;
+    return this.little ? (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000 : b[at]! * 0x1000000 + ((b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!);
   }
 
   read(t: DbusType): unknown {
@@ -208,7 +253,7 @@ export class Reader {
     const le = this.little;
     const at = this.offset;
     switch (t.code) {
-      case 'y': this.need(1); this.offset += 1; return b.readUInt8(at);
+      case 'y': this.need(1); this.offset += 1; return b[at];
       case 'b': return this.u32() !== 0;
       case 'n': this.need(2); this.offset += 2; return le ? b.readInt16LE(at) : b.readInt16BE(at);
       case 'q': this.need(2); this.offset += 2; return le ? b.readUInt16LE(at) : b.readUInt16BE(at);
@@ -226,19 +271,23 @@ export class Reader {
       }
       case 'g': {
         this.need(1);
-        const n = b.readUInt8(this.offset);
+        const n = b[this.offset]!;
         this.need(n + 2);
         const s = b.toString('ascii', this.offset + 1, this.offset + 1 + n);
         this.offset += n + 2;
         return s;
       }
       case 'v': {
-        const sig = this.read({ code: 'g', children: [] }) as string;
+        const sig = this.read(SIGNATURE) as string;
         const [inner] = parseSignature(sig);
         if (!inner) throw new Error('empty variant signature');
         return [sig, this.read(inner)];
       }
-      case '(': case '{': return t.children.map((c) => this.read(c));
+      case '(': case '{': {
+        const out: unknown[] = [];
+        for (let i = 0; i < t.children.length; i++) out.push(this.read(t.children[i]!));
+        return out;
+      }
       case 'a': {
         const n = this.u32();
         const elem = t.children[0]!;
@@ -263,6 +312,6 @@ export function marshal(signature: string, values: readonly unknown[]): Buffer {
   const types = parseSignature(signature);
   if (types.length !== values.length) throw new Error(`signature ${signature} needs ${types.length} values, got ${values.length}`);
   const w = new Writer();
-  types.forEach((t, i) => w.write(t, values[i]));
+  for (let i = 0; i < types.length; i++) w.write(types[i]!, values[i]);
   return w.done();
 }
