@@ -159,7 +159,7 @@ export async function lightMain(argv: string[], given?: CliIO, extensions: Recor
     },
     vault: () => Promise.reject(new NeedsFullVault()),
     doctorSubject: () => Promise.reject(new NeedsFullVault()),
-    runs: async () => history,
+    runs: history,
     muteWarning: (prefix) => parts.profile.mute(prefix),
   };
   // Output is held back until the command is done, so a hand-over to the full CLI never prints anything twice

@@ -1,6 +1,6 @@
 import { VaultError } from '../core/errors';
 import { fstatSync, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { processEnv } from './process-env';
 
 /**
  * Everything a CLI command touches outside itself, so commands are plain
@@ -43,9 +43,8 @@ export interface Prompts {
  * (the full CLI passes the terminal prompts; the fast `get` path has none).
  */
 export function processIO(prompts: () => Promise<Prompts> = noPrompts): CliIO {
-  // A plain copy, taken once: each read of process.env asks the C library (list at 10,000 credentials looks up
-  // 10,000 names), and a null prototype answers no inherited name ("constructor") as if it were a variable.
-  const env: Record<string, string | undefined> = Object.assign(Object.create(null) as Record<string, string | undefined>, process.env);
+  // Each variable taken once, when first read (see process-env.ts).
+  const env = processEnv();
   return {
     out: writeStdout,
     err: (text) => void process.stderr.write(text),
@@ -122,7 +121,7 @@ export function isTerminal(fd: number): boolean {
   } catch {
     return false;
   }
-  return (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(fd);
+  return process.getBuiltinModule('node:tty').isatty(fd);
 }
 
 /** Set once stdout's reader has gone away (`| head`): what follows has nobody to read it. */

@@ -1,6 +1,5 @@
-import { constants } from 'node:os';
 import { cancelledError } from '../core/errors';
-import { afterPendingSignals } from '../node/builtins';
+import { afterPendingSignals, nodeOs } from '../node/builtins';
 
 /**
  * Signals that interrupt a change: Ctrl-C, kill, a closed terminal; SIGUSR1
@@ -85,6 +84,6 @@ export async function cancelledIfInterrupted<T>(fn: () => Promise<T>): Promise<T
 
 /** The conventional exit code of a command stopped by `signal`: 128 + its number (SIGINT 130, SIGTERM 143, SIGHUP 129). */
 export function signalExitCode(signal: unknown): number {
-  const n = typeof signal === 'string' ? (constants.signals as Record<string, number>)[signal] : undefined;
-  return 128 + (n ?? constants.signals.SIGINT);
+  const n = typeof signal === 'string' ? (nodeOs().constants.signals as Record<string, number>)[signal] : undefined;
+  return 128 + (n ?? nodeOs().constants.signals.SIGINT);
 }

@@ -2,13 +2,19 @@
  * Node built-ins the read path rarely needs, loaded on first use rather than
  * at start: `cpw-vault get` pays each module it loads at every start, and
  * node:crypto (temp names, run ids, hashed names) or node:child_process
- * (a provider's --version) cost milliseconds a read never uses.
+ * (a provider's --version) cost milliseconds a read never uses, node:os
+ * (the host name of a lock's holder, signal numbers) its heap.
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 
 /** node:crypto, on first use. */
 export function nodeCrypto(): typeof import('node:crypto') {
   return process.getBuiltinModule('node:crypto');
+}
+
+/** node:os, on first use (its load left ~15 KB of heap that, with the rest, made every `get` pay a garbage collection). */
+export function nodeOs(): typeof import('node:os') {
+  return process.getBuiltinModule('node:os');
 }
 
 /** node:child_process, on first use. */

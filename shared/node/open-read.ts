@@ -13,7 +13,7 @@ import type { writeSecureFile } from './profile/secure-fs';
 import type { OverlayLimits } from './profile/index-overlay';
 import { historyBounds } from '../core/preferences';
 import { AuditLog } from './records/audit-log';
-import { RunHistory, type HistoryBounds } from './records/run-history';
+import type { RunHistory, HistoryBounds } from './records/run-history';
 import { UsageMarks } from './records/usage-marks';
 import { JournalFile } from './credentials/journal-file';
 import type { KeychainDialogs } from './secrets/dialogs';
@@ -65,14 +65,21 @@ export function readerParts(options: OpenOptions) {
     ? () => options.secrets!
     : (backend: string, namespace: string, extra: { key?: { identity: string; recipient: string } } = {}) =>
       openSecretStore({ backend, namespace, env, timeoutMs, dialogs: options.keychainDialogs, deadlineAt: options.keychainDeadlineAt, profilePath: profile.paths.profile, askPassphrase: options.askPassphrase, lockWaitMs: options.lockWaitMs, ...extra });
-  const history = new RunHistory(sidecarPath(profile.paths, 'runs.jsonl'), {
-    ...legacyHistory(profile.paths),
-    dedicatedDir: profile.paths.dedicatedDir,
-    bounds: () => ({ ...historyBounds(preferencesOf(profile)), ...options.history }),
-    warn,
-    now,
-  });
-  return { env, warn, now, profile, audit, usage, journal, history, openSecrets };
+  // Loaded and built on first use (exec, the app): a stage's `get` never needs it, and its code and the checks for
+  // an older history's file were ~30 KB of heap that, with the rest, made every read pay a garbage collection.
+  let history: Promise<RunHistory> | undefined;
+  const runHistory = () =>
+    (history ??= import('./records/run-history').then(
+      ({ RunHistory }) =>
+        new RunHistory(sidecarPath(profile.paths, 'runs.jsonl'), {
+          ...legacyHistory(profile.paths),
+          dedicatedDir: profile.paths.dedicatedDir,
+          bounds: () => ({ ...historyBounds(preferencesOf(profile)), ...options.history }),
+          warn,
+          now,
+        }),
+    ));
+  return { env, warn, now, profile, audit, usage, journal, history: runHistory, openSecrets };
 }
 
 /** The stored preferences (raw), or none when the profile cannot be read now (the bounds then take their defaults). */
@@ -87,10 +94,10 @@ function preferencesOf(profile: ProfileReader): unknown {
 
 /**
  * The read side alone (the fast bundle), with the run history `exec`
- * appends to, and the profile reader: no schema library, no writer. A profile it cannot read lightly
+ * appends to (loaded when first asked for), and the profile reader: no schema library, no writer. A profile it cannot read lightly
  * makes its reads throw NeedsFullVault.
  */
-export function openReader(options: OpenOptions = {}): { reader: VaultReader; history: RunHistory; profile: ProfileReader } {
+export function openReader(options: OpenOptions = {}): { reader: VaultReader; history: () => Promise<RunHistory>; profile: ProfileReader } {
   const p = readerParts(options);
   const reader = new VaultReader({ profile: p.profile, env: p.env, caller: options.caller ?? 'library', warn: p.warn, now: p.now, audit: p.audit, usage: p.usage, journal: p.journal, openSecrets: p.openSecrets });
   return { reader, history: p.history, profile: p.profile };

@@ -36,7 +36,7 @@ export async function openServices(options: OpenOptions & { settingsOnly?: boole
   const built = buildVault(options);
   if (options.settingsOnly) await built.vault.openSettings();
   else await built.vault.open();
-  return { vault: built.vault, history: built.history };
+  return { vault: built.vault, history: await built.history() };
 }
 
 /** Builds a vault without the start-up work (tests, and callers that run `vault.open()` themselves). */
@@ -44,7 +44,7 @@ export function createVault(options: OpenOptions = {}): Vault {
   return buildVault(options).vault;
 }
 
-function buildVault(options: OpenOptions): { vault: Vault; history: RunHistory } {
+function buildVault(options: OpenOptions): { vault: Vault; history: () => Promise<RunHistory> } {
   const p = readerParts(options);
   const store = new ProfileStore({ reader: p.profile, now: p.now, ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}), ...(options.writeFile ? { writeFile: options.writeFile } : {}), ...(options.indexOverlay ? { overlayLimits: options.indexOverlay } : {}), ...(options.digestFromBytes !== undefined ? { digestFromBytes: options.digestFromBytes } : {}) });
   const fullView = (): ReadView => {

@@ -115,6 +115,26 @@ describe('each command loads only what it runs', () => {
     expect(modules).not.toContain('NativeModule crypto');
   });
 
+  // node:os (a home folder found in $HOME, a lock holder's host name, signal numbers) and node:module (the launcher
+  // takes the loader as module.constructor) left ~30 KB of heap that, with the rest, made every read pay a collection.
+  it('get and env load neither node:os nor node:module', async () => {
+    const t = makeTempHome();
+    await ready(t);
+    const loaded = join(t.root, 'modules');
+    const preload = join(t.root, 'modules.cjs');
+    writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, process.moduleLoadList.join('\\n')));`);
+    for (const args of [['get', 'huggingface', 'token'], ['env', '--workflow', 'transcribe']]) {
+      const r = spawnSync(process.execPath, [BIN, ...args], {
+        cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, NODE_OPTIONS: `--require=${preload}` }, stdio: ['pipe', 'pipe', 'pipe'], encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain(HF);
+      const modules = readFileSync(loaded, 'utf8').split('\n');
+      expect(modules).toContain('NativeModule net');
+      expect([args[0], modules.filter((m) => /^NativeModule (os|module)$/.test(m))]).toEqual([args[0], []]);
+    }
+  });
+
   it('get and env with stderr a pipe never build process.stderr (closing the keychain socket at the end did: ~0.5 ms)', async () => {
     const t = makeTempHome();
     await ready(t);

@@ -1,6 +1,5 @@
 import { readlinkSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { readProcFile } from '../builtins';
+import { nodeOs, readProcFile } from '../builtins';
 import type { TxOwner } from '../../core/journal';
 import { withoutControlChars } from '../../core/control-chars';
 
@@ -59,7 +58,7 @@ export function procIsOurs(): boolean {
 /** This process, as a lock file, a journal transaction or a run records it. */
 export function currentOwner(): TxOwner {
   const pidns = pidNamespace();
-  return { pid: process.pid, host: hostname(), boot: bootId(), ...(pidns ? { pidns } : {}) };
+  return { pid: process.pid, host: nodeOs().hostname(), boot: bootId(), ...(pidns ? { pidns } : {}) };
 }
 
 /**
@@ -86,7 +85,7 @@ export function ownerPlace(owner: TxOwner): 'here' | 'earlier-boot' | 'unseen' {
 function placeOf(owner: TxOwner): 'here' | 'earlier-boot' | 'unseen' {
   const o = owner as { pid?: unknown; host?: unknown; boot?: unknown; pidns?: unknown };
   if (!Number.isSafeInteger(o.pid) || typeof o.host !== 'string' || typeof o.boot !== 'string') return 'unseen';
-  if (o.host !== hostname()) return 'unseen';
+  if (o.host !== nodeOs().hostname()) return 'unseen';
   if (o.boot && bootId() && o.boot !== bootId()) return 'earlier-boot';
   if (o.pidns === undefined) return 'here';
   return typeof o.pidns === 'string' && o.pidns === pidNamespace() ? 'here' : 'unseen';
@@ -106,7 +105,7 @@ export type OwnerLocation = { kind: 'here' } | { kind: 'host'; host: string } | 
 export function ownerLocation(owner: TxOwner): OwnerLocation {
   if (ownerPlace(owner) === 'here') return { kind: 'here' };
   const { host, pidns } = owner as { host?: unknown; pidns?: unknown };
-  if (typeof host === 'string' && host !== hostname()) return { kind: 'host', host: shown(host) };
+  if (typeof host === 'string' && host !== nodeOs().hostname()) return { kind: 'host', host: shown(host) };
   if (pidns !== undefined && pidns !== pidNamespace()) return { kind: 'container' };
   return { kind: 'unknown' };
 }

@@ -1,5 +1,5 @@
-import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { nodeOs } from '../builtins';
 
 /** Folder and file name of the default profile: ~/.cp-whisperx/user.profile. */
 export const PROFILE_DIR_NAME = '.cp-whisperx';
@@ -32,6 +32,11 @@ export interface ProfilePaths {
   isDefault: boolean;
 }
 
+/** The user's home folder as os.homedir() finds it: $HOME when set and not empty, else the password database (node:os only then). */
+function homeFolder(): string {
+  return process.env['HOME'] || nodeOs().homedir();
+}
+
 /**
  * Resolves the profile path in the documented load order: explicit path,
  * then `CPW_PROFILE`, then ~/.cp-whisperx/user.profile, then (reads only)
@@ -40,7 +45,7 @@ export interface ProfilePaths {
 export function resolveProfilePaths(inputs: PathInputs = {}): ProfilePaths {
   const env = inputs.env ?? process.env;
   const cwd = inputs.cwd ?? process.cwd();
-  const home = inputs.homeDir ?? homedir();
+  const home = inputs.homeDir ?? homeFolder();
   const fromEnv = env['CPW_PROFILE'];
   let profile: string;
   let origin: ProfileOrigin;

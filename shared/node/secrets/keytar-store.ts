@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { VaultError } from '../../core/errors';
 import type { KeychainStatus, SecretStore } from '../../core/secret-store';
 import { keychainError } from './reasons';
@@ -18,7 +17,7 @@ export interface KeytarStoreOptions {
 let keytarModule: Keytar | undefined;
 function loadKeytarOnce(): Keytar {
   // Loaded on first use, not at import: `cpw-vault --help` and env-only reads never pay for it.
-  keytarModule ??= createRequire(import.meta.url)('keytar') as Keytar;
+  keytarModule ??= process.getBuiltinModule('node:module').createRequire(import.meta.url)('keytar') as Keytar;
   return keytarModule;
 }
 
