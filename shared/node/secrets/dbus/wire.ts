@@ -126,8 +126,7 @@ export class Writer {
 
   write(t: DbusType, value: unknown): void {
     this.align(BASIC_ALIGN[t.code]!);
-    // No closure for the error: one made for every value written left heap behind even when nothing failed.
-    const fail = misfit;
+    // No closure for the error (`misfit`): one made for every value written left heap behind even when nothing failed.
     switch (t.code) {
       case 'y': return this.u8(int(value, t, 0, 0xff));
       case 'b': return this.u32(value ? 1 : 0);
@@ -141,7 +140,7 @@ export class Writer {
       case 'i': this.ensure(4); this.buf.writeInt32LE(num(value, t), this.length); this.length += 4; return;
       case 'u': case 'h': return this.u32(int(value, t, 0, 0xffffffff));
       case 'x': case 't': {
-        if (typeof value !== 'bigint') throw fail(t);
+        if (typeof value !== 'bigint') throw misfit(t);
         this.ensure(8);
         if (t.code === 'x') this.buf.writeBigInt64LE(value, this.length);
         else this.buf.writeBigUInt64LE(value, this.length);
@@ -150,7 +149,7 @@ export class Writer {
       }
       case 'd': this.ensure(8); this.buf.writeDoubleLE(num(value, t), this.length); this.length += 8; return;
       case 's': case 'o': {
-        if (typeof value !== 'string') throw fail(t);
+        if (typeof value !== 'string') throw misfit(t);
         const n = Buffer.byteLength(value, 'utf8');
         this.u32(n);
         this.ensure(n + 1);
@@ -158,26 +157,26 @@ export class Writer {
         return this.u8(0);
       }
       case 'g': {
-        if (typeof value !== 'string') throw fail(t);
-        if (value.length > 255) throw fail(t);
+        if (typeof value !== 'string') throw misfit(t);
+        if (value.length > 255) throw misfit(t);
         this.u8(value.length);
         this.ensure(value.length + 1);
         for (let i = 0; i < value.length; i++) {
           const c = value.charCodeAt(i);
-          if (c > 0x7e) throw fail(t); // type codes are ASCII
+          if (c > 0x7e) throw misfit(t); // type codes are ASCII
           this.buf[this.length++] = c;
         }
         return this.u8(0);
       }
       case 'v': {
-        if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== 'string') throw fail(t);
+        if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== 'string') throw misfit(t);
         const [inner] = parseSignature(value[0]);
-        if (!inner) throw fail(t);
+        if (!inner) throw misfit(t);
         this.write(SIGNATURE, value[0]);
         return this.write(inner, value[1]);
       }
       case '(': case '{': {
-        if (!Array.isArray(value) || value.length !== t.children.length) throw fail(t);
+        if (!Array.isArray(value) || value.length !== t.children.length) throw misfit(t);
         for (let i = 0; i < t.children.length; i++) this.write(t.children[i]!, value[i]);
         return;
       }
@@ -189,14 +188,14 @@ export class Writer {
         const start = this.length;
         if (elem.code === 'y' && Buffer.isBuffer(value)) this.bytes(value);
         else {
-          if (!Array.isArray(value)) throw fail(t);
+          if (!Array.isArray(value)) throw misfit(t);
           for (const item of value) this.write(elem, item);
         }
         this.patchU32(lengthAt, this.length - start);
         return;
       }
     }
-    throw fail(t);
+    throw misfit(t);
   }
 
   /** The bytes written so far. */
