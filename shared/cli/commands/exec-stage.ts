@@ -92,9 +92,13 @@ export function forwardSignals(signals: StageSignals, ctx: CliContext, child: ()
   // directly): one after the stage exited is then the second asked of exec, and ends it without waiting for held
   // output. (Not SIGUSR1/2: `dd` prints its progress on one and runs on.)
   let heard = false;
+  // A Ctrl-C, SIGTERM or SIGHUP passed on as the stage was being started (it may have come before the fork: exec's own
+  // to die of). Not SIGUSR1/2: a `dd` that printed its progress on one and then ended well ended well.
+  let early: NodeJS.Signals | undefined;
   const forward = (signal: NodeJS.Signals, justStarted = false) => {
     const gone = exitedAlready(child());
     if (!gone && ASKED_TO_END.has(signal)) heard = true;
+    if (!gone && justStarted && ASKED_TO_END.has(signal)) early ??= signal;
     // A terminal's Ctrl-C / Ctrl-\ already reaches the child (same process group): do not send it twice (a second
     // SIGINT cuts short the cleanup a stage does on its first). Whatever stdin is: `find | cpw-vault exec` too. Unless
     // it came as the stage was being started: typed before the fork, it reached exec alone and was lost (the stage
@@ -116,13 +120,19 @@ export function forwardSignals(signals: StageSignals, ctx: CliContext, child: ()
   for (const s of ALSO_FORWARDED) process.on(s, forwardQuit);
   return {
     /**
-     * The stage has ended: signals end exec at once from now, after `lastly` (and output `held`, unless the stage got
-     * one such signal already), and so does one it could no longer get that came as it exited (see
-     * StageSignals.stageEnded).
+     * The stage has ended, with `code` or of `died`: signals end exec at once from now, after `lastly` (and output
+     * `held`, unless the stage got one such signal already), and so does one it could no longer get that came as it
+     * exited (see StageSignals.stageEnded), or one passed on as it started that it answered with success.
+     *
+     * That last: a stage alive at the look in /proc may be on its way out already (`touch` takes a millisecond) and
+     * never get the signal; on a loaded machine exec then exited 0, for a signal that came before the stage could act.
+     * One that did act on it (its trap's `exit 42`) or died of it is reported as it ended; one whose trap exits 0 reads
+     * as one that never heard it: exec ends by the signal it was sent, not with a success.
      */
-    stop: (lastly?: () => void, held?: () => Promise<unknown> | undefined) => {
+    stop: (lastly?: () => void, held?: () => Promise<unknown> | undefined, ended?: { code: number | null; died: NodeJS.Signals | null }) => {
       for (const s of ALSO_FORWARDED) process.off(s, forwardQuit);
-      signals.stageEnded(lastly, unheard, heard ? undefined : held);
+      const missed = early !== undefined && ended?.code === 0 && ended.died === null ? early : undefined;
+      signals.stageEnded(lastly, unheard ?? missed, heard && !missed ? undefined : held);
     },
   };
 }

@@ -175,7 +175,7 @@ async function runChild(program: string, rest: string[], env: Record<string, str
       // the run's end, known now, is written first (it showed as interrupted, ~1 Ctrl-C in 40 in a loop). Output read
       // is written as it is read; what the matcher holds back (it may be the start of a value whose rest is still
       // unread) and what waits for a slow reader are not: the signal asked exec to end, not to wait.
-      forwarding.stop(() => recorder.endNow({ status: code === 0 ? 'succeeded' : 'failed', exit_code: code, signal, ...ended }), masking.held);
+      forwarding.stop(() => recorder.endNow({ status: code === 0 ? 'succeeded' : 'failed', exit_code: code, signal, ...ended }), masking.held, { code, died: signal });
       // Masked output is written in full (until the child's pipes close) before exec returns. The SIGPIPE is known once
       // it is drained: the reader may go away only as exec writes the stage's last bytes.
       void drained.then((failures) => resolve(afterStage(output.sigpipe.end({ code, signal }), failures, { program, ctx, onFailure, recorder, ended })));
