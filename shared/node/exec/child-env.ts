@@ -63,7 +63,9 @@ function withProviderUsed(p: PipelinePreferences, uses: readonly CredentialId[])
  * vars win everywhere in cpw-vault; an empty or blank one does not). Pure.
  */
 export function childEnv(input: ChildEnvInput): ChildEnv {
-  const env: Record<string, string> = {};
+  // No prototype: `env['__proto__'] = v` on a plain object sets its prototype (a string: ignored), and the stage
+  // lost a variable of that name that the parent had.
+  const env = Object.create(null) as Record<string, string>;
   for (const [k, v] of Object.entries(input.parent)) if (v !== undefined) env[k] = v;
   const stripped: CredentialId[] = [];
   const inherited: CredentialId[] = [];
