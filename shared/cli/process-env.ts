@@ -10,7 +10,7 @@
  * every variable, ~270 bytes of heap each, 10-30 KB in a desktop session or
  * a CI job, for the handful a `get` reads; with the rest of a read's heap it
  * crossed the size at which V8 collects (~0.7 ms of the read). Read-only, as
- * the type says: a write throws.
+ * the type says: a write, or making it non-extensible (Object.freeze), throws.
  */
 export function processEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Record<string, string | undefined>> {
   const known = new Map<string, string | undefined>();
@@ -36,5 +36,7 @@ export function processEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Re
     defineProperty: readOnly,
     deleteProperty: readOnly,
     setPrototypeOf: readOnly,
+    // Made non-extensible, the empty target could no longer report the variables it does not hold: every listing threw.
+    preventExtensions: readOnly,
   });
 }

@@ -68,6 +68,18 @@ describe('the environment a command reads', () => {
     expect(source).toEqual({ A: '1' });
   });
 
+  // Object.preventExtensions and Object.freeze went through to the Proxy's empty target, which then could not report
+  // the variables it does not hold: every later listing (a spread, Object.keys, exec's child environment) threw.
+  it('refuses to be made non-extensible or frozen, and still lists its variables after', () => {
+    const env = processEnv({ A: '1' });
+    expect(() => Object.preventExtensions(env)).toThrow(TypeError);
+    expect(() => Object.freeze(env)).toThrow(TypeError);
+    expect(() => Object.seal(env)).toThrow(TypeError);
+    expect(Object.isExtensible(env)).toBe(true);
+    expect(Object.keys(env)).toEqual(['A']);
+    expect({ ...env }).toEqual({ A: '1' });
+  });
+
   it('reads the real process.env by default', () => {
     const env = processEnv();
     expect(env['PATH']).toBe(process.env['PATH']);
