@@ -57,6 +57,8 @@ const TYPE = { call: 1, reply: 2, error: 3, signal: 4 } as const;
 const FIELD = { path: 1, interface: 2, member: 3, errorName: 4, replySerial: 5, destination: 6, sender: 7, signature: 8 } as const;
 const HEADER_FIELDS = parseSignature('a(yv)')[0]!;
 const EMPTY = Buffer.alloc(0);
+/** The largest message the D-Bus specification allows (128 MiB). */
+const MAX_MESSAGE = 2 ** 27;
 
 
 /**
@@ -253,6 +255,8 @@ export class DbusConnection {
   private takeMessage(): DbusMessage | undefined {
     const buf = this.inbox;
     if (buf.length < 16) return undefined;
+    // 'l' little-endian, 'B' big-endian: anything else is a stream out of step.
+    if (buf[0] !== 0x6c && buf[0] !== 0x42) throw new Error(`unknown byte order ${buf[0]}`);
     const little = buf[0] === 0x6c;
     const head = new Reader(buf, little, 4);
     const bodyLength = head.u32();
@@ -260,6 +264,8 @@ export class DbusConnection {
     const fieldsLength = head.u32();
     const headerEnd = 16 + fieldsLength + ((8 - ((16 + fieldsLength) % 8)) % 8);
     const total = headerEnd + bodyLength;
+    // Past the specification's largest message: refused now, not buffered until the call's deadline.
+    if (total > MAX_MESSAGE) throw new Error(`a message of ${total} bytes`);
     if (buf.length < total) return undefined;
     // Allocation-light (no Map of the fields, no closures): a `get` parses ~6 replies, and their heap made it pay a collection.
     const message = total === buf.length ? buf : buf.subarray(0, total);

@@ -272,7 +272,8 @@ export class Reader {
         this.need(1);
         const n = b[this.offset]!;
         this.need(n + 2);
-        const s = b.toString('ascii', this.offset + 1, this.offset + 1 + n);
+        // latin1, not ascii (which drops the high bit: 0xf3 read as 's'): a byte past ASCII is no type code.
+        const s = b.toString('latin1', this.offset + 1, this.offset + 1 + n);
         this.offset += n + 2;
         return s;
       }
