@@ -11,7 +11,7 @@
 // - a file another user owns that cannot be read (their team file, a migration source) was said as a write: "cannot
 //   replace it; nothing was written there", with a fix about the profile's folder.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ import { appendLine } from '../../shared/node/records/run-events';
 import { readTeamFile } from '../../shared/node/team/team-file';
 import { collect } from '../helpers/children';
 import { BIN, cli } from '../helpers/cli';
+import { homeOf, NOBODY } from '../helpers/planted';
 import { makeTempHome } from '../helpers/temp';
 
 const HF = `hf_${'Attk'.repeat(9)}`;
@@ -128,12 +129,8 @@ describe('a link planted at the audit log or the run history', () => {
 describe.runIf(process.getuid?.() === 0)('a file of another user that cannot be read', () => {
   it('is said as a refused read, whose file it is, never "cannot replace it; nothing was written there"', async () => {
     // Run as nobody (65534) on files root keeps 0600, in a folder nobody may enter but not list.
-    const dir = mkdtempSync('/tmp/cpw-attack-');
+    const { base: dir, home } = homeOf(NOBODY, 'cpw-attack-', { mode: 0o711 });
     try {
-      chmodSync(dir, 0o711);
-      const home = join(dir, 'home');
-      mkdirSync(home, { mode: 0o700 });
-      chownSync(home, 65534, 65534);
       const team = join(dir, 'cpw-team.age');
       const env = join(dir, 'secrets.env');
       writeFileSync(team, 'age-encryption.org/v1\n', { mode: 0o600 });

@@ -1,11 +1,12 @@
 // A careful user's pass on `cpw-vault doctor`: every finding about the profile it runs on, every fix line one that
 // works when pasted, nothing changed unasked.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect } from '../helpers/children';
 import { BIN, cli, hex } from '../helpers/cli';
+import { homeOf } from '../helpers/planted';
 import { makeTempHome } from '../helpers/temp';
 
 type Found = { kind: string; path: string; fix: string };
@@ -74,12 +75,8 @@ describe('doctor on a profile another user owns', () => {
   // Run as root (the harness): doctor runs as uid 1000 on a profile of uid 65534's, and root pastes its fix.
   it.runIf(process.getuid?.() === 0)('the fix line, pasted by root (only root can give a file away), makes the profile the user\'s', async () => {
     // A folder uid 1000 can reach (the run's root is root's own 0700 folder).
-    const base = mkdtempSync('/tmp/cpw-h139-owner-');
+    const { base, home } = homeOf(1000, 'cpw-doctor-owner-', { name: "user's home" });
     try {
-      chmodSync(base, 0o755);
-      const home = join(base, "user's home");
-      mkdirSync(home, { mode: 0o700 });
-      chownSync(home, 1000, 1000);
       const profile = join(home, 'team.profile');
       writeFileSync(profile, `${JSON.stringify({ version: '2.0', credentials: {} })}\n`, { mode: 0o600 });
       chownSync(profile, 65534, 65534);

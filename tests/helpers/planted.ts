@@ -1,5 +1,5 @@
 // What another user plants for the shared-folder tests (they run as root, so "another user" is nobody, 65534).
-import { chownSync, lchownSync, mkdirSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, lchownSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const NOBODY = 65534;
@@ -18,4 +18,17 @@ export function theirLink(link: string, target: string): string {
   symlinkSync(target, link);
   lchownSync(link, NOBODY, NOBODY);
   return target;
+}
+
+/**
+ * A home folder `name` (0700) of user `uid`, in a new folder under /tmp of mode `mode` that `uid` can reach (the run's
+ * own root is root's 0700 folder): a test run as root runs cpw-vault there as that user. The caller removes `base`.
+ */
+export function homeOf(uid: number, prefix: string, options: { mode?: number; name?: string } = {}): { base: string; home: string } {
+  const base = mkdtempSync(`/tmp/${prefix}`);
+  chmodSync(base, options.mode ?? 0o755);
+  const home = join(base, options.name ?? 'home');
+  mkdirSync(home, { mode: 0o700 });
+  chownSync(home, uid, uid);
+  return { base, home };
 }
