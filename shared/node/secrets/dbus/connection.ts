@@ -60,7 +60,6 @@ const EMPTY = Buffer.alloc(0);
 /** The largest message the D-Bus specification allows (128 MiB). */
 const MAX_MESSAGE = 2 ** 27;
 
-
 /**
  * The session bus socket: DBUS_SESSION_BUS_ADDRESS (unix:path / unix:abstract,
  * the first usable of a ';' list), else the systemd user bus at
