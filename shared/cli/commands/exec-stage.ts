@@ -122,17 +122,20 @@ export function forwardSignals(signals: StageSignals, ctx: CliContext, child: ()
     /**
      * The stage has ended, with `code` or of `died`: signals end exec at once from now, after `lastly` (and output
      * `held`, unless the stage got one such signal already), and so does one it could no longer get that came as it
-     * exited (see StageSignals.stageEnded), or one passed on as it started that it answered with success.
+     * exited (see StageSignals.stageEnded). Returns the signal exec is to end by once the stage's output is written
+     * and its run recorded, as if the stage had died of it: one passed on as it started that it answered with success.
      *
      * That last: a stage alive at the look in /proc may be on its way out already (`touch` takes a millisecond) and
      * never get the signal; on a loaded machine exec then exited 0, for a signal that came before the stage could act.
      * One that did act on it (its trap's `exit 42`) or died of it is reported as it ended; one whose trap exits 0 reads
-     * as one that never heard it: exec ends by the signal it was sent, not with a success.
+     * as one that never heard it: exec ends by the signal it was sent, not with a success. Not at once: the stage may
+     * have run on for hours after it, and the output it wrote at the end, not yet taken by a slow reader, was lost.
      */
-    stop: (lastly?: () => void, held?: () => Promise<unknown> | undefined, ended?: { code: number | null; died: NodeJS.Signals | null }) => {
+    stop: (lastly?: () => void, held?: () => Promise<unknown> | undefined, ended?: { code: number | null; died: NodeJS.Signals | null }): NodeJS.Signals | undefined => {
       for (const s of ALSO_FORWARDED) process.off(s, forwardQuit);
       const missed = early !== undefined && ended?.code === 0 && ended.died === null ? early : undefined;
-      signals.stageEnded(lastly, unheard ?? missed, heard && !missed ? undefined : held);
+      signals.stageEnded(lastly, unheard, heard && !missed ? undefined : held);
+      return missed;
     },
   };
 }

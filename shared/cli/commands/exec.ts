@@ -175,10 +175,10 @@ async function runChild(program: string, rest: string[], env: Record<string, str
       // the run's end, known now, is written first (it showed as interrupted, ~1 Ctrl-C in 40 in a loop). Output read
       // is written as it is read; what the matcher holds back (it may be the start of a value whose rest is still
       // unread) and what waits for a slow reader are not: the signal asked exec to end, not to wait.
-      forwarding.stop(() => recorder.endNow({ status: code === 0 ? 'succeeded' : 'failed', exit_code: code, signal, ...ended }), masking.held, { code, died: signal });
+      const missed = forwarding.stop(() => recorder.endNow({ status: code === 0 ? 'succeeded' : 'failed', exit_code: code, signal, ...ended }), masking.held, { code, died: signal });
       // Masked output is written in full (until the child's pipes close) before exec returns. The SIGPIPE is known once
       // it is drained: the reader may go away only as exec writes the stage's last bytes.
-      void drained.then((failures) => resolve(afterStage(output.sigpipe.end({ code, signal }), failures, { program, ctx, onFailure, recorder, ended })));
+      void drained.then((failures) => resolve(afterStage(output.sigpipe.end({ code, signal }), failures, { program, ctx, onFailure, recorder, ended, missed })));
     };
     child.once('error', (err: NodeJS.ErrnoException) => {
       ctx.io.err(`error: cannot start ${stageName(program)}: ${err.code === 'ENOENT' ? 'command not found' : withoutControlChars(err.code ?? err.message)}\n`);
@@ -220,10 +220,12 @@ interface StageEnd {
   onFailure: string | undefined;
   recorder: ReturnType<typeof runRecorder>;
   ended: Pick<RunRecord, 'finished_at' | 'duration_ms'>;
+  /** A signal passed on as the stage started that it answered with success: exec ends by it (see forwardSignals). */
+  missed: NodeJS.Signals | undefined;
 }
 
 /** Once the output is drained: says and records how the stage ended, and ends exec as the stage did (or gives its exit code). */
-function afterStage({ code, signal }: { code: number; signal: NodeJS.Signals | null }, failures: DrainFailures, { program, ctx, onFailure, recorder, ended }: StageEnd): Promise<number> {
+function afterStage({ code, signal }: { code: number; signal: NodeJS.Signals | null }, failures: DrainFailures, { program, ctx, onFailure, recorder, ended, missed }: StageEnd): Promise<number> {
   // Output that could not be written (a full disk) is a failed run, even when the stage finished happily: without
   // masking the stage's own write would have failed. Said once, on stderr (it may be the stream that failed).
   const failed = failures.find((f) => !!f);
@@ -234,8 +236,10 @@ function afterStage({ code, signal }: { code: number; signal: NodeJS.Signals | n
   // A signal that came meanwhile is handled first (the stage failing to start is quick): it ends exec.
   return recorder.written().then(afterPendingSignals).then(() => {
     // Everything is written and recorded: end as the stage did, so whoever waits for exec sees the same death. (A
-    // signal the stage, gone already, could not get ended exec as it came, or as the stage's end was handled.)
-    if (signal && !failed) dieOf(signal);
+    // signal the stage, gone already, could not get ended exec as it came, or as the stage's end was handled.) One it
+    // answered with success as it started ends exec now too, its output written (a SIGPIPE, known since, comes first).
+    const dies = signal ?? missed;
+    if (dies && !failed) dieOf(dies);
     return final;
   });
 }

@@ -1,0 +1,87 @@
+// A SIGTERM that came as the stage was being forked, which the stage (its trap in place by the time it got it) heard,
+// ran on past and answered with success: exec ends by the signal (exec-early-signal-rule.test.ts), but only once the
+// stage's output is written. It ended exec as the stage's exit was handled, and the output exec had not yet written to
+// a slow reader (`| gzip`, `| ssh`) was lost, though the same run signalled a moment later kept all of it.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { collect } from '../helpers/children';
+import { BIN, cli } from '../helpers/cli';
+import { makeTempHome } from '../helpers/temp';
+
+const HF = `hf_${'Late'.repeat(9)}`;
+const CLONE = process.arch === 'arm64' ? '220' : '56';
+
+/** The pids of `pid`'s children (none once it is gone). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Argument `n` of `pid`'s command line, or undefined. */
+function argOf(pid: number, n: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[n];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The cpw-vault process under the strace that `shell` runs: by its arguments (node, then the launcher); 0 if none yet. */
+function tracedExec(shell: number): number {
+  const strace = childrenOf(shell).find((c) => argOf(c, 0) === 'strace') ?? 0;
+  return childrenOf(strace).find((c) => argOf(c, 1) === BIN) ?? 0;
+}
+
+const inFork = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ')[0] === CLONE;
+  } catch {
+    return false;
+  }
+};
+
+describe('exec: a signal passed on as the stage started, the stage then ending with success', () => {
+  it('ends exec by the signal only once the stage\'s output is all written, to a reader that comes late', async () => {
+    const t = makeTempHome();
+    const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, TMPDIR: mkdtempSync(join(t.root, 'tmp-')) };
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const ended = join(t.root, 'stage-pid');
+    // The stage ignores the SIGTERM (its trap notes it), waits for it, then writes ~106 KiB: more than the reader's pipe
+    // holds (64 KiB), less than that and the stage's pipe to exec together, so it exits with part of it still in exec.
+    const stage = `trap 'got=1' TERM; until [ -n "$got" ]; do sleep 0.01; done; seq 1 20000; echo $$ > "$0.tmp"; mv "$0.tmp" "$0"; exit 0`;
+    // The reader starts once the stage is gone (its pid reaped by exec: its exit handled).
+    const reader = `until [ -s "$0" ] && ! [ -e "/proc/$(cat "$0")" ]; do sleep 0.02; done; cat`;
+    // strace holds exec's second fork (mkfifo is the first: masked, its own TMPDIR, so no spare pipes) while the
+    // SIGTERM comes, then exec's first kill (the SIGTERM passed on) a second, so the stage has its trap by then.
+    const traced = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=clone,kill', '-e', 'inject=clone:delay_enter=1500000:when=2', '-e', 'inject=kill:delay_enter=1000000:when=1', process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', stage, ended];
+    const line = `"$@" | sh -c '${reader}' "${ended}"; echo "exec=\${PIPESTATUS[0]}" >&2`;
+    const shell = spawn('bash', ['-c', line, 'bash', ...traced], { cwd: t.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const done = collect(shell);
+    let exited = false;
+    void done.then(() => (exited = true));
+    // In a fork at two looks 10 ms apart: the held one (an other fork takes a millisecond).
+    let exec = 0;
+    let wasInFork = false;
+    for (const end = Date.now() + 60_000; !exited && Date.now() < end; await new Promise((r) => setTimeout(r, 10))) {
+      exec ||= tracedExec(shell.pid!);
+      const now = exec > 0 && inFork(exec);
+      if (now && wasInFork) break;
+      wasInFork = now;
+    }
+    expect(exited, 'exec ended before its fork').toBe(false);
+    process.kill(exec, 'SIGTERM');
+    const r = await done;
+    const said = r.stderr.split('\n').filter((l) => l && !l.startsWith('strace: '));
+    // strace ends as exec did: by SIGTERM (143 to bash).
+    expect(said).toEqual(['exec=143']);
+    const lines = r.stdout.split('\n');
+    expect([lines.length, lines.at(-2)]).toEqual([20001, '20000']);
+    const runs = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
+    expect(runs[0]).toMatchObject({ status: 'succeeded', exit_code: 0 });
+  });
+});
