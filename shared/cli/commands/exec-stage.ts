@@ -134,7 +134,7 @@ export function forwardSignals(signals: StageSignals, ctx: CliContext, child: ()
     stop: (lastly?: () => void, held?: () => Promise<unknown> | undefined, ended?: { code: number | null; died: NodeJS.Signals | null }): NodeJS.Signals | undefined => {
       for (const s of ALSO_FORWARDED) process.off(s, forwardQuit);
       const missed = early !== undefined && ended?.code === 0 && ended.died === null ? early : undefined;
-      signals.stageEnded(lastly, unheard, heard && !missed ? undefined : held);
+      signals.stageEnded(lastly, unheard, heard ? undefined : held);
       return missed;
     },
   };
