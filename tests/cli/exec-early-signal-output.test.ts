@@ -3,47 +3,15 @@
 // stage's output is written. It ended exec as the stage's exit was handled, and the output exec had not yet written to
 // a slow reader (`| gzip`, `| ssh`) was lost, though the same run signalled a moment later kept all of it.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect } from '../helpers/children';
 import { BIN, cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
+import { heldInFork, tracedCliUnderShell } from '../helpers/traced';
 
 const HF = `hf_${'Late'.repeat(9)}`;
-const CLONE = process.arch === 'arm64' ? '220' : '56';
-
-/** The pids of `pid`'s children (none once it is gone). */
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-/** Argument `n` of `pid`'s command line, or undefined. */
-function argOf(pid: number, n: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[n];
-  } catch {
-    return undefined;
-  }
-}
-
-/** The cpw-vault process under the strace that `shell` runs: by its arguments (node, then the launcher); 0 if none yet. */
-function tracedExec(shell: number): number {
-  const strace = childrenOf(shell).find((c) => argOf(c, 0) === 'strace') ?? 0;
-  return childrenOf(strace).find((c) => argOf(c, 1) === BIN) ?? 0;
-}
-
-const inFork = (pid: number) => {
-  try {
-    return readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ')[0] === CLONE;
-  } catch {
-    return false;
-  }
-};
 
 describe('exec: a signal passed on as the stage started, the stage then ending with success', () => {
   it('ends exec by the signal only once the stage\'s output is all written, to a reader that comes late', async () => {
@@ -64,15 +32,7 @@ describe('exec: a signal passed on as the stage started, the stage then ending w
     const done = collect(shell);
     let exited = false;
     void done.then(() => (exited = true));
-    // In a fork at two looks 10 ms apart: the held one (an other fork takes a millisecond).
-    let exec = 0;
-    let wasInFork = false;
-    for (const end = Date.now() + 60_000; !exited && Date.now() < end; await new Promise((r) => setTimeout(r, 10))) {
-      exec ||= tracedExec(shell.pid!);
-      const now = exec > 0 && inFork(exec);
-      if (now && wasInFork) break;
-      wasInFork = now;
-    }
+    const exec = await heldInFork(() => tracedCliUnderShell(shell.pid!), () => exited);
     expect(exited, 'exec ended before its fork').toBe(false);
     process.kill(exec, 'SIGTERM');
     const r = await done;

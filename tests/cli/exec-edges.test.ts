@@ -9,6 +9,7 @@ import { collect } from '../helpers/children';
 import { mkfifoAtWork, noPool, onlySpares, POOL, poolEntries } from '../helpers/pipe-pool';
 import { BIN, cli } from '../helpers/cli';
 import { makeTempHome, type TempHome } from '../helpers/temp';
+import { heldInFork, theTracedCli, tracedCli } from '../helpers/traced';
 
 const HF = `hf_${'Edge'.repeat(9)}`;
 const PTY = resolve(import.meta.dirname, '../helpers/pty_drive.py');
@@ -55,21 +56,6 @@ describe('exec: masked output that cannot be written', () => {
     expect([r.status, r.stdout]).toEqual([1, 'out\n']);
   });
 });
-
-/**
- * The cpw-vault process strace `pid` runs, or 0: by its arguments (node, then the launcher), never by the launcher's
- * name alone, which strace's own command line holds too, as do the children strace forks to probe the kernel.
- */
-function tracedExec(pid: number): number {
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').map(Number);
-  return children.find((c) => {
-    try {
-      return readFileSync(`/proc/${c}/cmdline`, 'latin1').split('\0')[1] === BIN;
-    } catch {
-      return false;
-    }
-  }) ?? 0;
-}
 
 /** Waits (polling, no fixed sleep) until `path` exists; false after `ms`. */
 async function appears(path: string, ms = 60_000): Promise<boolean> {
@@ -418,7 +404,7 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
       void done.then(() => (exited = true));
       while (!exited && !mkfifoAtWork(tmp)) await new Promise((r) => setTimeout(r, 5));
       expect(exited, 'exec ended before its pipes were made').toBe(false);
-      const exec = tracedExec(child.pid!);
+      const exec = theTracedCli(child.pid!);
       process.kill(exec, signal);
       const r = await done;
       expect([r.signal ?? r.code, existsSync(marker)], `${signal}: ${r.stderr}`).toEqual([signal, false]);
@@ -480,7 +466,7 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
       const firstMade = () => readdirSync(tmp).some((d) => existsSync(join(tmp, d, 'out')) || poolEntries(tmp).some((n) => n.startsWith('cpw-vault-exec-')));
       while (!exited && !firstMade()) await new Promise((r) => setTimeout(r, 5));
       expect(exited, 'exec ended before its first pipe was made').toBe(false);
-      const exec = tracedExec(child.pid!);
+      const exec = theTracedCli(child.pid!);
       process.kill(exec, 'SIGTERM');
       const r = await done;
       // strace's own notes aside (it says it lost a delayed tracee).
@@ -495,14 +481,6 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
     // listener when the stage could not start (exec exited 127). The fork is held by strace; /proc says when.
     const t = await ready();
     const marker = join(t.root, 'stage-ran');
-    const clone = process.arch === 'arm64' ? '220' : '56';
-    const inFork = (pid: number) => {
-      try {
-        return readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ')[0] === clone;
-      } catch {
-        return false;
-      }
-    };
     // --no-mask: the stage is exec's first fork; masked (stderr is a pipe here), mkfifo is.
     for (const [args, nth] of [[['--no-mask', '--', 'sh', '-c', `touch "${marker}"`], 1], [['--', 'sh', '-c', `touch "${marker}"`], 2], [['--no-mask', '--', 'no-such-stage-program'], 1]] as const) {
       // A TMPDIR of its own: its pool empty, so mkfifo is forked (with spares ready, only the stage is).
@@ -511,15 +489,7 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
       const done = collect(child, '');
       let exited = false;
       void done.then(() => (exited = true));
-      let exec = 0;
-      // In a fork at two looks 10 ms apart: the held one (an other fork takes a millisecond).
-      let wasInFork = false;
-      for (const end = Date.now() + 60_000; !exited && Date.now() < end; await new Promise((r) => setTimeout(r, 10))) {
-        exec ||= tracedExec(child.pid!);
-        const now = exec > 0 && inFork(exec);
-        if (now && wasInFork) break;
-        wasInFork = now;
-      }
+      const exec = await heldInFork(() => tracedCli(child.pid!), () => exited);
       expect(exited, `${args.join(' ')}: exec ended before its fork`).toBe(false);
       process.kill(exec, 'SIGTERM');
       const r = await done;
@@ -547,7 +517,7 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
       return false;
     };
     expect(await emptied()).toBe(true);
-    const exec = tracedExec(child.pid!);
+    const exec = theTracedCli(child.pid!);
     process.kill(exec, 'SIGTERM');
     const r = await done;
     expect(r.signal ?? r.code).toBe('SIGTERM');

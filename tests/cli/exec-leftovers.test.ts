@@ -2,7 +2,7 @@
 // nothing removed them (3 of 40 random kill -9s left one, some with a FIFO).
 // A later exec removes them, and only them.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pipesFolderPrefix } from '../../shared/node/exec/pipe-leftovers';
@@ -10,6 +10,7 @@ import { collect } from '../helpers/children';
 import { mkfifoAtWork, noPool, POOL } from '../helpers/pipe-pool';
 import { BIN, cli } from '../helpers/cli';
 import { makeTempHome, type TempHome } from '../helpers/temp';
+import { theTracedCli } from '../helpers/traced';
 
 const HF = `hf_${'Left'.repeat(9)}`;
 
@@ -117,7 +118,7 @@ describe('exec: pipes folders left by a killed exec', () => {
       const fifoMade = () => leftovers(tmp).some((d) => !before.has(d) && existsSync(join(tmp, d, 'out')));
       while (!exited && !fifoMade()) await new Promise((r) => setTimeout(r, 5));
       expect(exited, 'exec ended before its pipes were made').toBe(false);
-      process.kill(tracedExec(child.pid!), 'SIGKILL');
+      process.kill(theTracedCli(child.pid!), 'SIGKILL');
       // strace ends with the last of its tracees: mkfifo, done with the folder.
       await done;
     }
@@ -126,17 +127,3 @@ describe('exec: pipes folders left by a killed exec', () => {
     expect(readdirSync(tmp)).toEqual([POOL]);
   });
 });
-
-/** The cpw-vault process strace `pid` runs, by its arguments (node, then the launcher). */
-function tracedExec(pid: number): number {
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').map(Number);
-  const found = children.find((c) => {
-    try {
-      return readFileSync(`/proc/${c}/cmdline`, 'latin1').split('\0')[1] === BIN;
-    } catch {
-      return false;
-    }
-  });
-  expect(found, 'no exec under strace').toBeDefined();
-  return found!;
-}

@@ -26,6 +26,17 @@ function traced(t: TempHome, args: string[]): { code: number | null; calls: stri
   return { code: r.status, calls: all.filter((l) => l.includes(t.home)), all };
 }
 
+/** Runs the CLI with `args` in `t` (stdout `out`), and lists the Node modules it loaded (process.moduleLoadList at exit). */
+function modulesLoaded(t: TempHome, args: string[], out: 'pipe' | 'ignore') {
+  const loaded = join(t.root, 'modules');
+  const preload = join(t.root, 'modules.cjs');
+  writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, process.moduleLoadList.join('\\n')));`);
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, NODE_OPTIONS: `--require=${preload}` }, stdio: ['pipe', out, 'pipe'], encoding: 'utf8',
+  });
+  return { r, modules: readFileSync(loaded, 'utf8').split('\n') };
+}
+
 describe('a read writes nothing and takes no lock', () => {
   it('get (the first of a stage, minutes after the last) opens the profile read-only, creates no lock, renames nothing', async () => {
     const t = makeTempHome();
@@ -102,14 +113,8 @@ describe('each command loads only what it runs', () => {
   it('get with its output to /dev/null, from a pipe, loads neither node:tty nor node:crypto (nothing there is a terminal)', async () => {
     const t = makeTempHome();
     await ready(t);
-    const loaded = join(t.root, 'modules');
-    const preload = join(t.root, 'modules.cjs');
-    writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, process.moduleLoadList.join('\\n')));`);
-    const r = spawnSync(process.execPath, [BIN, 'get', 'huggingface', 'token'], {
-      cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, NODE_OPTIONS: `--require=${preload}` }, stdio: ['pipe', 'ignore', 'pipe'], encoding: 'utf8',
-    });
+    const { r, modules } = modulesLoaded(t, ['get', 'huggingface', 'token'], 'ignore');
     expect(r.status, r.stderr).toBe(0);
-    const modules = readFileSync(loaded, 'utf8').split('\n');
     expect(modules).toContain('NativeModule net');
     expect(modules).not.toContain('NativeModule tty');
     expect(modules).not.toContain('NativeModule crypto');
@@ -120,16 +125,10 @@ describe('each command loads only what it runs', () => {
   it('get and env load neither node:os nor node:module', async () => {
     const t = makeTempHome();
     await ready(t);
-    const loaded = join(t.root, 'modules');
-    const preload = join(t.root, 'modules.cjs');
-    writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, process.moduleLoadList.join('\\n')));`);
     for (const args of [['get', 'huggingface', 'token'], ['env', '--workflow', 'transcribe']]) {
-      const r = spawnSync(process.execPath, [BIN, ...args], {
-        cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, NODE_OPTIONS: `--require=${preload}` }, stdio: ['pipe', 'pipe', 'pipe'], encoding: 'utf8',
-      });
+      const { r, modules } = modulesLoaded(t, args, 'pipe');
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toContain(HF);
-      const modules = readFileSync(loaded, 'utf8').split('\n');
       expect(modules).toContain('NativeModule net');
       expect([args[0], modules.filter((m) => /^NativeModule (os|module)$/.test(m))]).toEqual([args[0], []]);
     }
