@@ -1,0 +1,30 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The session bus socket: DBUS_SESSION_BUS_ADDRESS (unix:path / unix:abstract,
+ * the first usable of a ';' list), else the systemd user bus at
+ * $XDG_RUNTIME_DIR/bus. Undefined when there is none (no desktop session).
+ */
+export function sessionBusPath(env: Env): string | undefined {
+  const address = env['DBUS_SESSION_BUS_ADDRESS'];
+  if (address) {
+    for (const entry of address.split(';')) {
+      const colon = entry.indexOf(':');
+      if (entry.slice(0, colon) !== 'unix') continue;
+      const params = new Map(entry.slice(colon + 1).split(',').map((kv) => {
+        const eq = kv.indexOf('=');
+        return [kv.slice(0, eq), decodeURIComponent(kv.slice(eq + 1))] as const;
+      }));
+      if (params.get('path')) return params.get('path');
+      // Linux abstract socket namespace: Node connects to it with a leading NUL.
+      if (params.get('abstract')) return `\0${params.get('abstract')}`;
+    }
+    return undefined;
+  }
+  const runtime = env['XDG_RUNTIME_DIR'];
+  if (runtime && existsSync(join(runtime, 'bus'))) return join(runtime, 'bus');
+  return undefined;
+}
