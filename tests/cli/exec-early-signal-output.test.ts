@@ -42,6 +42,7 @@ describe('exec: a signal passed on as the stage started, the stage then ending w
     const lines = r.stdout.split('\n');
     expect([lines.length, lines.at(-2)]).toEqual([20001, '20000']);
     const runs = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
-    expect(runs[0]).toMatchObject({ status: 'succeeded', exit_code: 0 });
+    // Recorded as the shell saw exec end (by SIGTERM: failed), never as a success; the stage's own exit code kept.
+    expect(runs[0]).toMatchObject({ status: 'failed', exit_code: 0, signal: 'SIGTERM' });
   });
 });

@@ -67,19 +67,31 @@ export function runRecorder(recording: Recording | undefined, ctx: CliContext) {
         .catch(warned);
     },
     /**
-     * The end, written at once (synchronously, never waiting on the history's lock: see RunHistory.endNow) unless
-     * it is written already: for exec about to end by a signal. What `record` was asked, if it was; else `patch`
-     * (the stage's exit, known before its output is all written and `record` is called).
+     * The end, written at once (synchronously, never waiting on the history's lock: see RunHistory.endNow), for exec
+     * about to end by signal `dying`: what `record` was asked, if it was, else `patch` (the stage's exit, known before
+     * its output is all written and `record` is called), as ended by `dying` (see {@link endedBy}). Written again
+     * when the end written already says otherwise: the shell saw exec die of the signal, `runs` said succeeded.
      */
-    endNow: (patch: Partial<RunRecord>) => {
-      if (!recording || !made || ended) return;
-      recording.history.endNow(made, asked ?? patch);
+    endNow: (patch: Partial<RunRecord>, dying: NodeJS.Signals) => {
+      if (!recording || !made) return;
+      const end = endedBy(asked ?? patch, dying);
+      if (ended && asked?.status === end.status && asked?.signal === end.signal) return;
+      recording.history.endNow(made, end);
       ended = true;
     },
     elapsed: () => Date.now() - started,
     /** Settles once every line asked for is written (or warned about). */
     written: () => updates,
   };
+}
+
+/**
+ * The end of a run whose exec ends by `signal` (it dies of it, whatever the stage did): failed, with that signal, as
+ * the shell that ran exec saw it (128+n), and the stage's own exit code kept (0 for one that ended well: a signal it
+ * never got, or got and ran on past).
+ */
+export function endedBy(end: Partial<RunRecord>, signal: NodeJS.Signals): Partial<RunRecord> {
+  return { ...end, status: 'failed', signal };
 }
 
 /**
@@ -131,7 +143,7 @@ export function forwardSignals(signals: StageSignals, ctx: CliContext, child: ()
      * as one that never heard it: exec ends by the signal it was sent, not with a success. Not at once: the stage may
      * have run on for hours after it, and the output it wrote at the end, not yet taken by a slow reader, was lost.
      */
-    stop: (lastly?: () => void, held?: () => Promise<unknown> | undefined, ended?: { code: number | null; died: NodeJS.Signals | null }): NodeJS.Signals | undefined => {
+    stop: (lastly?: (signal: NodeJS.Signals) => void, held?: () => Promise<unknown> | undefined, ended?: { code: number | null; died: NodeJS.Signals | null }): NodeJS.Signals | undefined => {
       for (const s of ALSO_FORWARDED) process.off(s, forwardQuit);
       const missed = early !== undefined && ended?.code === 0 && ended.died === null ? early : undefined;
       signals.stageEnded(lastly, unheard, heard ? undefined : held);

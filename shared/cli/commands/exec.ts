@@ -17,7 +17,7 @@ import { isTerminal } from '../io';
 import { isoNow } from '../../core/iso-time';
 import { isVaultError } from '../../core/errors';
 import { stageEnv } from './exec-env';
-import { forwardSignals, runRecorder, type Recording } from './exec-stage';
+import { endedBy, forwardSignals, runRecorder, type Recording } from './exec-stage';
 
 /** Errors of the secret store that keep a stage from starting (recorded as a refused run). */
 const STORE_REFUSALS = /^(KEYCHAIN_[A-Z_]+|VAULT_LOCKED|VAULT_CORRUPT|VAULT_NOT_FOUND)$/;
@@ -175,7 +175,7 @@ async function runChild(program: string, rest: string[], env: Record<string, str
       // the run's end, known now, is written first (it showed as interrupted, ~1 Ctrl-C in 40 in a loop). Output read
       // is written as it is read; what the matcher holds back (it may be the start of a value whose rest is still
       // unread) and what waits for a slow reader are not: the signal asked exec to end, not to wait.
-      const missed = forwarding.stop(() => recorder.endNow({ status: code === 0 ? 'succeeded' : 'failed', exit_code: code, signal, ...ended }), masking.held, { code, died: signal });
+      const missed = forwarding.stop((dying) => recorder.endNow({ status: code === 0 ? 'succeeded' : 'failed', exit_code: code, signal, ...ended }, dying), masking.held, { code, died: signal });
       // Masked output is written in full (until the child's pipes close) before exec returns. The SIGPIPE is known once
       // it is drained: the reader may go away only as exec writes the stage's last bytes.
       void drained.then((failures) => resolve(afterStage(output.sigpipe.end({ code, signal }), failures, { program, ctx, onFailure, recorder, ended, missed })));
@@ -232,7 +232,9 @@ function afterStage({ code, signal }: { code: number; signal: NodeJS.Signals | n
   if (failed) writeQuietly(ctx, `error: the output of ${stageName(program)} could not be written (${failed.code ?? 'write error'}): it is incomplete.\n`);
   const final = failed && code === 0 ? EXIT.failure : code;
   if (final !== 0 && !signal && onFailure) writeQuietly(ctx, onFailure);
-  recorder.record({ status: final === 0 ? 'succeeded' : 'failed', exit_code: final, signal, ...ended });
+  const end: Partial<RunRecord> = { status: final === 0 ? 'succeeded' : 'failed', exit_code: final, signal, ...ended };
+  // exec is to die of a signal the stage answered with success: recorded so, as the shell sees it, not as a success.
+  recorder.record(missed && !failed ? endedBy(end, missed) : end);
   // A signal that came meanwhile is handled first (the stage failing to start is quick): it ends exec.
   return recorder.written().then(afterPendingSignals).then(() => {
     // Everything is written and recorded: end as the stage did, so whoever waits for exec sees the same death. (A

@@ -61,7 +61,7 @@ export class StageSignals {
   private came: NodeJS.Signals | undefined;
   private forward: Forward | undefined;
   private justStarted = false;
-  private lastly: (() => void) | undefined;
+  private lastly: ((signal: NodeJS.Signals) => void) | undefined;
   private held: (() => Promise<unknown> | undefined) | undefined;
   private dying = false;
   private readonly listener = (signal: NodeJS.Signals) => {
@@ -110,7 +110,7 @@ export class StageSignals {
 
   /**
    * The stage has ended (or could not start): a signal from now on ends exec
-   * at once, after `lastly` (synchronous, bounded: exec is to end now).
+   * at once, after `lastly` (synchronous, bounded: exec is to end now), given the signal exec ends by.
    * `unheard`: one that came while the stage was exiting (a zombie, its exit
    * not yet handled), which it could no longer get either: it ends exec now,
    * after `lastly`, as one coming next would. Left until the output was
@@ -122,7 +122,7 @@ export class StageSignals {
    * written before exec ends, as it would have been without the wait; a
    * second signal ends exec at once.
    */
-  stageEnded(lastly?: () => void, unheard?: NodeJS.Signals, held?: () => Promise<unknown> | undefined): void {
+  stageEnded(lastly?: (signal: NodeJS.Signals) => void, unheard?: NodeJS.Signals, held?: () => Promise<unknown> | undefined): void {
     this.phase = 'after';
     this.lastly = lastly;
     this.held = held;
@@ -138,7 +138,7 @@ export class StageSignals {
       return;
     }
     try {
-      this.lastly?.();
+      this.lastly?.(signal);
     } catch {
       // never thrown by exec's (it says what it could not record): should one throw, exec still ends by the signal, not by a crash
     }
