@@ -26,4 +26,28 @@ describe('exec: the parent environment the stage gets', () => {
     expect(lines).toContain(`HUGGING_FACE_HUB_TOKEN=${HF}`);
     expect(lines.filter((l) => l.startsWith('OPENAI_API_KEY='))).toEqual([]);
   });
+
+  // Node leaves a variable whose name is not UTF-8 out of process.env altogether: the stage never got it, and nothing
+  // said so. Set here as bytes by env(1), as bash's `env $'\xff'X=1` or python's os.execve with bytes do.
+  it('says once, how many and which (names escaped, never a value), the variables the stage cannot get as they are', () => {
+    const t = makeTempHome();
+    const vars = [`$'\\xffX=first-hidden'`, `$'K\\e[31m\\xfe\\\\=second-hidden'`, `MEDIA_DIR=$'/data/caf\\xe9'`, `HF_TOKEN=${HF}`, 'KEPT=1'];
+    const r = spawnSync('bash', ['-c', `exec env ${vars.join(' ')} "${process.execPath}" "${BIN}" exec --workflow transcribe --no-mask -- env -0`], {
+      cwd: t.cwd,
+      env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service },
+      timeout: 60_000,
+    });
+    const stderr = r.stderr.toString('latin1');
+    expect(r.status, stderr).toBe(0);
+    expect(stderr.split('\n').filter((l) => l.startsWith('warning:'))).toEqual([
+      'warning: 3 variables of the environment are not valid UTF-8, and Node passes only text: the stage does not get 2 whose name is not UTF-8 (\\xffX, K\\x1b[31m\\xfe\\x5c), and gets 1 with U+FFFD in place of the invalid bytes of its value (MEDIA_DIR). Set them in UTF-8, or have the stage read them from a file.',
+    ]);
+    expect(stderr).not.toContain('hidden');
+    expect(stderr).not.toContain('\x1b');
+    // What the stage got: the rest as it was; those two not at all; MEDIA_DIR as Node could pass it.
+    const entries = r.stdout.toString('latin1').split('\0');
+    expect(entries).toContain('KEPT=1');
+    expect(entries.filter((e) => e.includes('hidden'))).toEqual([]);
+    expect(entries).toContain(Buffer.from('MEDIA_DIR=/data/caf\uFFFD').toString('latin1'));
+  });
 });

@@ -50,7 +50,7 @@ describe('an argument that is not UTF-8', () => {
     expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
     const run = spawnSync('bash', ['-c', `MEDIA_DIR=$'/data/caf\\xe9' OTHER=$'caf\\xc3\\xa9 \\xef\\xbf\\xbd' exec "${process.execPath}" "${BIN}" exec --workflow transcribe -- printenv MEDIA_DIR OTHER`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service } });
     expect(run.status, run.stderr.toString()).toBe(0);
-    expect(run.stderr.toString()).toContain('warning: MEDIA_DIR is not valid UTF-8: the stage gets it with U+FFFD in place of its invalid bytes');
+    expect(run.stderr.toString()).toContain('warning: 1 variable of the environment is not valid UTF-8, and Node passes only text: the stage gets 1 with U+FFFD in place of the invalid bytes of its value (MEDIA_DIR). Set it in UTF-8');
     expect(run.stderr.toString()).not.toContain('OTHER');
     expect(run.stdout.toString('latin1').split('\n')[1]).toBe(Buffer.from('café \uFFFD').toString('latin1')); // valid UTF-8 (a real U+FFFD too) is passed as it was
   });

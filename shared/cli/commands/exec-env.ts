@@ -9,7 +9,7 @@ import { VaultError } from '../../core/errors';
 import type { CredentialView } from '../../core/views';
 import { fixLine } from '../../core/workflows';
 import { childEnv, selfCommand, type ChildEnv } from '../../node/exec/child-env';
-import { alteredEnvVars } from '../../node/exec/env-bytes';
+import { alteredEnvVars, shownEnvName, unnamedEnvVars } from '../../node/exec/env-bytes';
 import type { ResolvedWorkflow } from '../../node/vault/workflow-reads';
 import type { CliContext, ReadVault } from '../context';
 
@@ -41,7 +41,8 @@ export interface StageEnv {
 /**
  * The stage's environment: the workflow's credentials and `--with`'s (read; throws as {@link withCredentials}
  * does), the parent's variables without the other credentials' (unless --inherit-secrets), and the pipeline
- * preferences. A variable of the parent that is not UTF-8 is warned of: the stage gets it altered.
+ * preferences. Variables of the parent that are not UTF-8 are warned of, once: the stage gets them altered, or
+ * (a name that is not UTF-8) not at all.
  */
 export async function stageEnv(input: StageEnvInput): Promise<StageEnv> {
   const { args, ctx, vault, resolved, credentials } = input;
@@ -54,10 +55,25 @@ export async function stageEnv(input: StageEnvInput): Promise<StageEnv> {
   // one's own carrier decides).
   const carriers = new Map(credentials.map((c) => [c.id, c.envVars.length || !c.custom ? c.envVars : clashedName(vault, c.id)]));
   const child = childEnv({ parent: ctx.io.env, injected: vars, uses, carriers, inheritSecrets: !!args.inheritSecrets, preferences: vault.pipelinePreferences(), self: selfCommand() });
-  for (const name of alteredEnvVars(child.env)) {
-    if (!Object.hasOwn(vars, name)) ctx.io.err(`warning: ${name} is not valid UTF-8: the stage gets it with U+FFFD in place of its invalid bytes (Node passes only text). Set it in UTF-8, or have the stage read it from a file.\n`);
-  }
+  const warning = notUtf8Warning(unnamedEnvVars(), alteredEnvVars(child.env).filter((name) => !Object.hasOwn(vars, name)));
+  if (warning) ctx.io.err(warning);
   return { vars, uses, carriers, child };
+}
+
+/**
+ * One warning for the parent's variables the stage cannot get as they are (Node passes only text): those whose name
+ * is not UTF-8 (`unnamed`: Node drops them, and they went missing silently) and those whose value is not (`altered`:
+ * passed with U+FFFD). How many, why, and their names (escaped); never a value. Empty when there are none.
+ */
+function notUtf8Warning(unnamed: readonly Buffer[], altered: readonly string[]): string {
+  const count = unnamed.length + altered.length;
+  if (!count) return '';
+  const list = (names: ReadonlyArray<Buffer | string>) => names.map(shownEnvName).join(', ');
+  const parts = [
+    unnamed.length ? `does not get ${unnamed.length} whose name is not UTF-8 (${list(unnamed)})` : '',
+    altered.length ? `gets ${altered.length} with U+FFFD in place of the invalid bytes of ${altered.length === 1 ? 'its value' : 'their values'} (${list(altered)})` : '',
+  ].filter(Boolean);
+  return `warning: ${count} variable${count === 1 ? '' : 's'} of the environment ${count === 1 ? 'is' : 'are'} not valid UTF-8, and Node passes only text: the stage ${parts.join(', and ')}. Set ${count === 1 ? 'it' : 'them'} in UTF-8, or have the stage read ${count === 1 ? 'it' : 'them'} from a file.\n`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { CONTROL_CHARS } from '../../core/control-chars';
 import { procEntries } from '../builtins';
 
 /**
@@ -24,4 +25,50 @@ export function alteredEnvVars(passed: Readonly<Record<string, string>>): string
     }
   }
   return suspects.filter((name) => altered.has(name));
+}
+
+/**
+ * The names, as raw bytes, of the variables of this process's environment
+ * whose NAME is not UTF-8 (`env $'\xff'X=1 ...`, python's os.execve with
+ * bytes): Node leaves them out of process.env altogether, so a stage never
+ * gets them. Read from /proc/self/environ (Linux); elsewhere none are named.
+ * Their values are never looked at.
+ */
+export function unnamedEnvVars(): Buffer[] {
+  const names: Buffer[] = [];
+  for (const entry of procEntries('environ')) {
+    // Most environments are all UTF-8: one check of each entry, the name looked at only in one that is not.
+    if (isUtf8(entry)) continue;
+    const eq = entry.indexOf(0x3d);
+    const name = eq < 0 ? entry : entry.subarray(0, eq);
+    if (!isUtf8(name)) names.push(name);
+  }
+  return names;
+}
+
+/** Lead bytes of UTF-8 sequences of 2, 3 and 4 bytes. */
+const sequenceLength = (lead: number): number => (lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 1);
+
+/**
+ * A variable's name for a message: its UTF-8 text, with each byte that is not part of it (invalid), each control
+ * character (an escape sequence would drive the terminal), the space and the backslash written as `\xHH`: two
+ * different names never show alike, a list of them reads unambiguously, and none can redraw the line it is on.
+ */
+export function shownEnvName(name: Buffer | string): string {
+  const bytes = typeof name === 'string' ? Buffer.from(name, 'utf8') : name;
+  let shown = '';
+  for (let i = 0; i < bytes.length; ) {
+    const byte = bytes[i]!;
+    const length = sequenceLength(byte);
+    const sequence = bytes.subarray(i, i + length);
+    const text = sequence.toString('utf8');
+    if (length > 1 && sequence.length === length && isUtf8(sequence) && !CONTROL_CHARS.test(text)) {
+      shown += text;
+      i += length;
+    } else {
+      shown += byte > 0x20 && byte < 0x7f && byte !== 0x5c ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`;
+      i++;
+    }
+  }
+  return shown;
 }
