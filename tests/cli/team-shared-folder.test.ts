@@ -1,9 +1,10 @@
 // A team file is encrypted to its members' public keys, which are public by design: anyone can make a valid one
 // naming the user, holding values of their choosing (their own token in place of the user's). In a folder other users
 // can write, a team file the user did not put there (another user's in a sticky folder like /tmp; any file in a
-// folder without the sticky bit, where anyone can replace it) must not give the user values, nor be trusted.
+// folder without the sticky bit, where anyone can replace it; another user's own checkout) must not give the user values, nor be trusted.
 import { chmodSync, chownSync, copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli, keychainValues } from '../helpers/cli';
 import { NOBODY } from '../helpers/planted';
@@ -11,7 +12,7 @@ import { makeTempHome, type TempHome } from '../helpers/temp';
 
 const THEIRS = 'fedcbafedcbafedcbafedcbafedcba98';
 
-describe.runIf(process.getuid?.() === 0)('team commands on a team file in a folder other users can write', () => {
+describe.runIf(process.getuid?.() === 0)('team commands on a team file another user can write or replace', () => {
   let t: TempHome;
   let made: string;
 
@@ -62,6 +63,35 @@ describe.runIf(process.getuid?.() === 0)('team commands on a team file in a fold
     const r = await cli(t, ['team', 'pull', '--yes', '--file', file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`[PROFILE_PERMISSIONS] Refusing the team file ${file}: ${dirname(file)} belongs to another user (uid 65534), in ${join(t.root, 'sticky')}, which other users can write (mode 1777).`);
+    expect((await cli(t, ['get', 'tmdb', 'api_key'])).code).not.toBe(0);
+  }, 60_000);
+
+  it('another user\'s team file in their own checkout (0755, only they can write) is refused by every command that takes from it, and team diff still describes it', async () => {
+    const file = placed('colleague', 0o755, NOBODY);
+    chownSync(dirname(file), NOBODY, NOBODY);
+    const before = await keychainValues(t);
+    const reads = [['team', 'pull', '--yes', '--file', file], ['team', 'pull', '--dry-run', '--file', file], ['get', '--team', file, 'tmdb', 'api_key'], ['which', '--team', file, 'tmdb', 'api_key'], ['exec', '--team', file, '--workflow', 'subtitle', '--', 'true'], ['team', 'status', '--file', file]];
+    const writes = [['team', 'add', 'bob', await identityToRecipient(await generateIdentity()), '--file', file], ['team', 'remove', 'alice', '--file', file], ['team', 'push', '--file', file]];
+    for (const args of [...reads, ...writes]) {
+      const r = await cli(t, args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr, args.join(' ')).toContain(`[PROFILE_PERMISSIONS] Refusing the team file ${file}: it belongs to another user (uid 65534), who can put any values in it.`);
+      expect(r.stderr, args.join(' ')).toContain(`cp ${file} ${file}.recipients`);
+      expect(r.stdout + r.stderr).not.toContain(THEIRS);
+    }
+    expect(await keychainValues(t)).toEqual(before);
+    expect((await cli(t, ['get', 'tmdb', 'api_key'])).code).not.toBe(0);
+    const diff = await cli(t, ['team', 'diff', file]);
+    expect(diff.code, diff.stderr).toBe(0);
+    expect(diff.stdout).toContain('member alice ');
+  }, 120_000);
+
+  it('a team file of the user\'s own in a folder another user owns (0755) is refused too: its owner can replace it', async () => {
+    const file = placed('colleague-dir', 0o755, 0);
+    chownSync(dirname(file), NOBODY, NOBODY);
+    const r = await cli(t, ['team', 'pull', '--yes', '--file', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`[PROFILE_PERMISSIONS] Refusing the team file ${file}: ${dirname(file)} belongs to another user (uid 65534), who can replace anything in it.`);
     expect((await cli(t, ['get', 'tmdb', 'api_key'])).code).not.toBe(0);
   }, 60_000);
 
