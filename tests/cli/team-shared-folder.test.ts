@@ -1,7 +1,8 @@
 // A team file is encrypted to its members' public keys, which are public by design: anyone can make a valid one
 // naming the user, holding values of their choosing (their own token in place of the user's). In a folder other users
 // can write, a team file the user did not put there (another user's in a sticky folder like /tmp; any file in a
-// folder without the sticky bit, where anyone can replace it; another user's own checkout) must not give the user values, nor be trusted.
+// folder without the sticky bit, where anyone can replace it; another user's own checkout, or a file others can
+// write) must not give the user values, nor be trusted.
 import { chmodSync, chownSync, copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
@@ -92,6 +93,16 @@ describe.runIf(process.getuid?.() === 0)('team commands on a team file another u
     const r = await cli(t, ['team', 'pull', '--yes', '--file', file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`[PROFILE_PERMISSIONS] Refusing the team file ${file}: ${dirname(file)} belongs to another user (uid 65534), who can replace anything in it.`);
+    expect((await cli(t, ['get', 'tmdb', 'api_key'])).code).not.toBe(0);
+  }, 60_000);
+
+  it('a team file of the user\'s own that other users can write (0666) is refused, with the chmod that fixes it', async () => {
+    const file = placed('writable', 0o755, 0);
+    chmodSync(file, 0o666);
+    const r = await cli(t, ['team', 'pull', '--yes', '--file', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`[PROFILE_PERMISSIONS] Refusing the team file ${file}: other users can write it (mode 0666)`);
+    expect(r.stderr).toContain(`chmod go-w ${file}`);
     expect((await cli(t, ['get', 'tmdb', 'api_key'])).code).not.toBe(0);
   }, 60_000);
 

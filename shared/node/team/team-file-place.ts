@@ -1,8 +1,9 @@
-import { lstatSync, realpathSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, realpathSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
-import { currentUid, othersCanWrite } from '../profile/file-access';
+import { currentUid, modeString, othersCanWrite, readError } from '../profile/file-access';
+import { MAX_VAULT_FILE_BYTES, readRegularFile } from '../secrets/durable-file';
 
 // Whether another user could have put a team file where it is. A team file is encrypted to its members' public keys,
 // which are public by design: anyone can make a valid one naming the user, holding values of their choosing (their
@@ -61,9 +62,60 @@ function refused(file: string, why: string): VaultError {
 
 /**
  * Throws PROFILE_PERMISSIONS when another user could have put or replaced the team file `file` (see
- * {@link plantedWhy}): nothing of it is read, neither values nor members.
+ * {@link plantedWhy}): nothing of it is read, neither values nor members. Returns the file as the check saw it
+ * (undefined: absent), for the open to compare with.
  */
-export function assertTeamFilePlace(file: string): void {
+export function assertTeamFilePlace(file: string): Stats | undefined {
+  let seen: Stats | undefined;
+  try {
+    seen = lstatSync(file, { throwIfNoEntry: false });
+  } catch {
+    seen = undefined; // unreadable: the read says so
+  }
   const why = plantedWhy(file);
   if (why !== undefined) throw refused(file, why);
+  return seen;
+}
+
+/**
+ * The bytes of the team file `file` (undefined when absent), refused as {@link assertTeamFilePlace} says unless
+ * `anyPlace` (for what takes nothing from it, like git's textconv). The place is checked by path, so the opened
+ * descriptor is checked too: a regular file of the user's (or root's) that others cannot write, and the very file
+ * (device, inode) the check saw; a link planted on its path between the check and the open is not followed into
+ * another file. Refuses a symlink, a non-file and one over 16 MiB (as readRegularFile).
+ */
+export function readPlacedTeamFile(file: string, options: { anyPlace?: boolean } = {}): Buffer | undefined {
+  if (options.anyPlace || currentUid === undefined) return readRegularFile(file, { what: 'the team file' });
+  const seen = assertTeamFilePlace(file);
+  let fd: number;
+  try {
+    // O_NONBLOCK: a fifo at this name must fail the regular-file check below, not hang the open.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw new VaultError('PROFILE_SYMLINK', `${file} is a symbolic link; refusing to follow it.`, 'Give the path of the team file itself.');
+    throw readError(err, file);
+  }
+  try {
+    const s = fstatSync(fd);
+    assertOpenedIsChecked(file, s, seen);
+    if (s.size > MAX_VAULT_FILE_BYTES) throw new VaultError('PROFILE_TOO_LARGE', `${file} is ${s.size} bytes, over the ${MAX_VAULT_FILE_BYTES}-byte limit.`, 'Check that this is the team file.');
+    const buf = Buffer.alloc(s.size);
+    let read = 0;
+    for (let n = 1; read < s.size && n > 0; read += n) n = readSync(fd, buf, read, s.size - read, read);
+    return buf.subarray(0, read);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Throws unless the opened team file `s` is a regular file of the user's (or root's), others cannot write, and the one the place check saw. */
+function assertOpenedIsChecked(file: string, s: Stats, seen: Stats | undefined): void {
+  if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `${file} is not a regular file.`, 'Give the path of the team file.');
+  if (s.uid !== currentUid && s.uid !== 0) throw refused(file, `it belongs to another user (uid ${s.uid}), who can put any values in it`);
+  if (seen === undefined || seen.dev !== s.dev || seen.ino !== s.ino) throw refused(file, 'the file opened is not the one whose place was checked (a link was planted on its path, or the file replaced, in between)');
+  if (othersCanWrite(s)) {
+    throw new VaultError('PROFILE_PERMISSIONS', `Refusing the team file ${file}: other users can write it (mode ${modeString(s.mode)}), so they could have put any values in it; nothing of it was read.`, `If its content is what you expect (cpw-vault team diff ${shellWord(file)}), take the write access away: chmod go-w ${shellWord(file)}`);
+  }
 }

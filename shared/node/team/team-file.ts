@@ -5,7 +5,7 @@ import { VaultError } from '../../core/errors';
 import { registerSecret } from '../../core/redact';
 import { MAX_TEAM_MEMBERS, hasConflictMarkers, parseRecipients, parseTeamDocument, recipientsText, sortMembers, teamConflict, type TeamDocument } from '../../core/team-document';
 import { withFileLock } from '../profile/file-lock';
-import { assertTeamFilePlace } from './team-file-place';
+import { readPlacedTeamFile } from './team-file-place';
 import { readRegularFile, removeTempsOf, writeFileDurably } from '../secrets/durable-file';
 import { utf8Text } from '../secrets/vault-crypto';
 
@@ -88,12 +88,12 @@ function assertFewStanzas(age: Uint8Array, file: string): void {
  * truncated, tampered, or no team document), TEAM_NOT_RECIPIENT (the
  * identity is not one of its recipients; the fix names the command a member
  * runs, with `recipient`), PROFILE_PERMISSIONS (another user could have put
- * it there: see team-file-place.ts; `anyPlace` reads it anyway, for what
- * takes nothing from it, like git's textconv).
+ * it there, or it is not the file whose place was checked: see
+ * team-file-place.ts; `anyPlace` reads it anyway, for what takes nothing
+ * from it, like git's textconv).
  */
 export async function readTeamFile(file: string, identity: string, recipient: string, options: { anyPlace?: boolean } = {}): Promise<TeamDocument> {
-  if (!options.anyPlace) assertTeamFilePlace(file);
-  const bytes = readRepoFile(file);
+  const bytes = readPlacedTeamFile(file, options);
   // A path given that names nothing: a usage error (exit 2), not the vault's own store missing (exit 4, "keychain").
   if (!bytes) throw new VaultError('INVALID_ARGUMENT', `There is no team file at ${file}.`, 'Check the path (--file, --team), pull the repository (git pull), or create one: cpw-vault team init --add SERVICE.KEY');
   const age = ageBytesOf(bytes, file);
