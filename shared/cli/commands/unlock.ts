@@ -2,6 +2,7 @@ import { formatDuration, parseDuration } from '../../core/duration';
 import { cancelledError } from '../../core/errors';
 import { echoOffDuring } from '../echo-off';
 import { abortedAfterPending, interruptible } from '../signals';
+import { socketDirRefusal } from '../../node/agent/socket-dir';
 import { startAgent } from '../../node/agent/start';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
@@ -43,6 +44,10 @@ async function unlockWith(signal: AbortSignal, args: UnlockArgs, ctx: CliContext
     return EXIT.ok;
   }
   assertVaultExists(files);
+  // The folder the agent would listen in, before the passphrase: refused after it, the user had typed it (or a
+  // pipeline's descriptor was read) and waited out scrypt for nothing, and a wrong one hid the real trouble.
+  const refusal = socketDirRefusal(socket.dir);
+  if (refusal) throw refusal;
   if (ctx.io.stdinIsTTY && args.passphraseFd === undefined && args.passphraseFile === undefined) ctx.io.err(`Unlocking ${files.vault}\n`);
   const passphrase = await readPassphrase(args, ctx.io, { message: 'Passphrase of the vault file' });
   const { openIdentity } = await import('../../node/secrets/vault-admin');
