@@ -3,8 +3,8 @@ import { isVaultError, type VaultError } from '../../core/errors';
 import { lstatSync, mkdirSync, realpathSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { modeString } from '../profile/file-access';
-import { unsafeSocketDir, vaultLocked } from '../secrets/vault-errors';
-import { socketListening } from './silent-agent';
+import { unsafeSocketDir, vaultAgentElsewhere, vaultLocked } from '../secrets/vault-errors';
+import { agentSocketsElsewhere, socketListening } from './silent-agent';
 import { vaultFilesFor } from '../secrets/vault-files';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -197,11 +197,18 @@ export function socketDirRefusal(dir: string): VaultError | undefined {
 
 /**
  * The error of a read of vault file `identityPath`'s values that found no unlock agent: the folder's refusal
- * (VAULT_AGENT_UNSAFE) when no agent may listen there, else VAULT_LOCKED (unlock it). The store's reads, and list's
+ * (VAULT_AGENT_UNSAFE) when no agent may listen there, else VAULT_LOCKED (unlock it), naming the folder an agent of
+ * this vault listens in when one was started under another XDG_RUNTIME_DIR or TMPDIR. The store's reads, and list's
  * and which's note, say the same.
  */
 export function noAgentError(identityPath: string, env: Env): VaultError {
-  return socketDirRefusal(agentSocketFor(identityPath, env).dir) ?? vaultLocked();
+  const socket = agentSocketFor(identityPath, env);
+  const refusal = socketDirRefusal(socket.dir);
+  if (refusal) return refusal;
+  // Only on this failing path (one /proc scan): "no unlock agent is running" while one served the vault sent users to
+  // unlock again from each cron job or CI step.
+  const elsewhere = agentSocketsElsewhere(agentSocketNames(identityPath), socket.path)[0];
+  return elsewhere ? vaultAgentElsewhere(dirname(elsewhere), socket.dir) : vaultLocked();
 }
 
 /**

@@ -20,6 +20,18 @@ export function vaultLocked(detail?: string): VaultError {
   );
 }
 
+/**
+ * No agent where this shell looks, but one of this vault listens in `where` (started under another XDG_RUNTIME_DIR or
+ * TMPDIR: an ssh session, then cron, nohup or a CI step): exit 4 like a lock, saying where the agent is.
+ */
+export function vaultAgentElsewhere(where: string, here: string): VaultError {
+  return new VaultError(
+    'VAULT_LOCKED',
+    `The vault file is locked for this shell: an unlock agent of this vault runs, but it listens in ${where}, not in ${here} (this shell's XDG_RUNTIME_DIR or TMPDIR differs), and there is no terminal to ask for the passphrase.`,
+    `Run it with the same XDG_RUNTIME_DIR and TMPDIR as the shell that unlocked it (its agent listens in ${shellWord(where)}), or unlock here too: cpw-vault unlock`,
+  );
+}
+
 /** The key at hand does not open what was sealed to the recipient it was given: nothing written (exit 4, like a lock). */
 export function keyMismatch(recipient: string, file: string, viaAgent: boolean): VaultError {
   return new VaultError(
