@@ -11,7 +11,7 @@ const HF = `hf_${'ElSeWhErE'.repeat(4)}`;
  * "no unlock agent is running" while one served the vault: users unlocked again and again, puzzled.
  */
 describe('a read from a shell whose XDG_RUNTIME_DIR is not the one the vault was unlocked under', () => {
-  it('says an agent of this vault runs, where, and how to reach it; never "no unlock agent is running"', async () => {
+  it('get, doctor, list and which say an agent of this vault runs, where, and how to reach it; never "no unlock agent"', async () => {
     const h = await makeFileVaultHome({ logN: 10 });
     const up = await fileCli(h, ['unlock', '--passphrase-file', h.passFile]);
     expect(up.code, up.stderr).toBe(0);
@@ -27,6 +27,13 @@ describe('a read from a shell whose XDG_RUNTIME_DIR is not the one the vault was
         expect(r.stderr, args[0]).toContain(`an unlock agent of this vault runs, but it listens in ${h.runtime}/cpw-vault, not in ${other}/cpw-vault`);
         expect(r.stderr, args[0]).toContain('same XDG_RUNTIME_DIR and TMPDIR as the shell that unlocked it');
         expect(r.stdout).not.toContain(HF);
+      }
+      // list and which show the index then: their note says the same, not "(no unlock agent)".
+      for (const args of [['list'], ['which', 'huggingface', 'token']]) {
+        const r = await fileCli(h, args, { env });
+        expect(r.code, `${args[0]}: ${r.stderr}`).toBe(0);
+        expect(r.stderr, args[0]).not.toContain('no unlock agent');
+        expect(r.stderr, args[0]).toContain(`an unlock agent of this vault runs, but it listens in ${h.runtime}/cpw-vault`);
       }
     } finally {
       await fileCli(h, ['lock']);

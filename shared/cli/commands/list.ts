@@ -3,6 +3,7 @@ import { maskedHint, type CredentialId } from '../../core/credential';
 import { sourceLabel } from '../../core/views';
 import { noAgentError, vaultAgentListening } from '../../node/agent/socket-dir';
 import { vaultFilesFor } from '../../node/secrets/vault-files';
+import { vaultLocked } from '../../node/secrets/vault-errors';
 import { unknownReason } from '../../core/workflows';
 import { storedIn, type KeychainStatus, type VaultFileReason } from '../../core/secret-store';
 import type { VaultError } from '../../core/errors';
@@ -99,7 +100,9 @@ function printEnvVarClashes(ctx: CliContext, clashes: readonly EnvVarClash[]): v
 export function lockedVaultNote(ctx: CliContext, reader: ReadVault): ExitCode {
   if (!vaultFileLocked(reader, ctx.io.env)) return EXIT.ok;
   const e = noAgentOf(reader, ctx.io.env);
-  if (e.code === 'VAULT_LOCKED') ctx.io.err('note: the vault file is locked (no unlock agent): sources are shown from the index, not checked. Unlock it: cpw-vault unlock\n');
+  if (e.code === 'VAULT_LOCKED' && e.message === vaultLocked().message) ctx.io.err('note: the vault file is locked (no unlock agent): sources are shown from the index, not checked. Unlock it: cpw-vault unlock\n');
+  // An agent of this vault runs under another XDG_RUNTIME_DIR or TMPDIR: "no unlock agent" was untrue; where it is helps.
+  else if (e.code === 'VAULT_LOCKED') ctx.io.err(`note: the vault file is locked for this shell: sources are shown from the index, not checked.\n    ${e.code} ${e.message}\n    fix: ${e.fix}\n`);
   // "Unlock it" sent the user to an unlock that can only refuse this folder: the refusal unlock and get give is the way out.
   else ctx.io.err(`note: no unlock agent may run here: sources are shown from the index, not checked.\n    ${e.code} ${e.message}\n    fix: ${e.fix}\n`);
   return EXIT.ok;
