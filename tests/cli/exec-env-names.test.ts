@@ -50,4 +50,26 @@ describe('exec: the parent environment the stage gets', () => {
     expect(entries.filter((e) => e.includes('hidden'))).toEqual([]);
     expect(entries).toContain(Buffer.from('MEDIA_DIR=/data/caf\uFFFD').toString('latin1'));
   });
+
+  // The names were listed in full, each and all: 10,000 of them made a 109 KB warning line, one name of 120,000 bytes
+  // (an environment anyone can hand exec: a CI job's, a python os.execve's) a 480 KB one, for a line a user reads.
+  it('keeps that warning short whatever the environment: a few names, each cut short, and how many more', () => {
+    const t = makeTempHome();
+    // Made by bash (Node passes only text): 10,000 names ending in byte 0xff, after one of 120,000 bytes.
+    const script = `v=(); for i in {0..9999}; do v+=("N$i"$'\\xff'=v); done; exec env "$(printf 'L\\xff%.0s' {1..60000})=v" "\${v[@]}" HF_TOKEN=${HF} "${process.execPath}" "${BIN}" exec --workflow transcribe --no-mask -- echo stage-ran`;
+    const r = spawnSync('bash', ['-c', script], {
+      cwd: t.cwd,
+      env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service },
+      timeout: 60_000,
+    });
+    const stderr = r.stderr.toString('utf8');
+    expect(r.status, stderr.slice(0, 400)).toBe(0);
+    expect(r.stdout.toString()).toBe('stage-ran\n');
+    const warnings = stderr.split('\n').filter((l) => l.startsWith('warning:'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('the stage does not get 10001 whose name is not UTF-8 (L\\xffL\\xff');
+    expect(warnings[0]).toContain('…, N0\\xff, N1\\xff');
+    expect(warnings[0]).toContain('and 9981 more)');
+    expect(warnings[0]!.length).toBeLessThan(1000);
+  });
 });

@@ -60,6 +60,10 @@ export async function stageEnv(input: StageEnvInput): Promise<StageEnv> {
   return { vars, uses, carriers, child };
 }
 
+/** How many of those names the warning shows, and how much of each. */
+const SHOWN_NAMES = 20;
+const SHOWN_NAME_CHARS = 40;
+
 /**
  * One warning for the parent's variables the stage cannot get as they are (Node passes only text): those whose name
  * is not UTF-8 (`unnamed`: Node drops them, and they went missing silently) and those whose value is not (`altered`:
@@ -68,7 +72,11 @@ export async function stageEnv(input: StageEnvInput): Promise<StageEnv> {
 function notUtf8Warning(unnamed: readonly Buffer[], altered: readonly string[]): string {
   const count = unnamed.length + altered.length;
   if (!count) return '';
-  const list = (names: ReadonlyArray<Buffer | string>) => names.map(shownEnvName).join(', ');
+  // A few names, each cut short: the environment is anyone's to fill (10,000 such names made a 109 KB line).
+  const list = (names: ReadonlyArray<Buffer | string>) => {
+    const shown = names.slice(0, SHOWN_NAMES).map((name) => shownEnvName(name, SHOWN_NAME_CHARS)).join(', ');
+    return names.length > SHOWN_NAMES ? `${shown}, and ${names.length - SHOWN_NAMES} more` : shown;
+  };
   const parts = [
     unnamed.length ? `does not get ${unnamed.length} whose name is not UTF-8 (${list(unnamed)})` : '',
     altered.length ? `gets ${altered.length} with U+FFFD in place of the invalid bytes of ${altered.length === 1 ? 'its value' : 'their values'} (${list(altered)})` : '',

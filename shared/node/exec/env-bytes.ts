@@ -53,11 +53,13 @@ const sequenceLength = (lead: number): number => (lead >= 0xc2 && lead <= 0xdf ?
  * A variable's name for a message: its UTF-8 text, with each byte that is not part of it (invalid), each control
  * character (an escape sequence would drive the terminal), the space and the backslash written as `\xHH`: two
  * different names never show alike, a list of them reads unambiguously, and none can redraw the line it is on.
+ * Cut short with `…` past `max` characters: a name can be 128 KiB long, and a warning is a line to read.
  */
-export function shownEnvName(name: Buffer | string): string {
+export function shownEnvName(name: Buffer | string, max = Infinity): string {
   const bytes = typeof name === 'string' ? Buffer.from(name, 'utf8') : name;
   let shown = '';
   for (let i = 0; i < bytes.length; ) {
+    if (shown.length >= max) return `${shown}…`;
     const byte = bytes[i]!;
     const length = sequenceLength(byte);
     const sequence = bytes.subarray(i, i + length);
