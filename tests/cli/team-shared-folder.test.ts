@@ -3,7 +3,7 @@
 // can write, a team file the user did not put there (another user's in a sticky folder like /tmp; any file in a
 // folder without the sticky bit, where anyone can replace it; another user's own checkout, or a file others can
 // write) must not give the user values, nor be trusted.
-import { chmodSync, chownSync, copyFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -115,5 +115,26 @@ describe.runIf(process.getuid?.() === 0)('team commands on a team file another u
     const pull = await cli(t, ['team', 'pull', '--yes', '--file', own]);
     expect(pull.code, pull.stderr).toBe(0);
     expect((await cli(t, ['get', 'tmdb', 'api_key'])).stdout).toBe(THEIRS);
+  }, 60_000);
+
+  // The list was read wherever it was: beside the user's own team file in a sticky folder, another user's list naming
+  // "eve" made team add refuse (TEAM_MISMATCH), and team remove eve re-encrypt the file and say it finished a remove
+  // that never was. The list is the team file's other half: another user's is refused as the team file is.
+  it('a recipients list another user put beside the user\'s own team file (sticky folder) is refused, not acted on', async () => {
+    const file = placed('sticky-list', 0o1777, 0);
+    const list = `${file}.recipients`;
+    appendFileSync(list, `# eve\n${await identityToRecipient(await generateIdentity())}\n`);
+    chownSync(list, NOBODY, NOBODY);
+    const before = readFileSync(file);
+    const bob = await identityToRecipient(await generateIdentity());
+    for (const args of [['team', 'remove', 'eve', '--file', file], ['team', 'add', 'bob', bob, '--file', file], ['team', 'status', '--file', file]]) {
+      const r = await cli(t, args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr, args.join(' ')).toContain(`[PROFILE_PERMISSIONS] Refusing the recipients list ${list}: it belongs to another user (uid 65534), in ${dirname(file)}, which other users can write (mode 1777).`);
+    }
+    expect(readFileSync(file)).toEqual(before);
+    const diff = await cli(t, ['team', 'diff', file]);
+    expect(diff.code, diff.stderr).toBe(0);
+    expect(diff.stdout).toContain('member alice ');
   }, 60_000);
 });

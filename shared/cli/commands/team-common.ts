@@ -50,7 +50,7 @@ export async function openTeam(ctx: CliContext, args: TeamTarget, options: { str
   // pull and push read or write the vault anyway: an identity file would not get them past a missing keychain.
   const key = await identityOf(ctx, args, options.usesVault);
   const doc = await readTeamFile(files.file, key.identity, key.recipient, { anyPlace: options.anyPlace === true });
-  const listed = readRecipientsFile(files);
+  const listed = readRecipientsFile(files, { anyPlace: options.anyPlace === true });
   const diff = recipientsDiffer(doc, listed);
   const notes: TeamNotes = { recipients_mismatch: null, shared_keys: sharedKeys(doc.members), recipients_shared_keys: listSharedKeys(listed ?? [], doc.members) };
   if (diff && !options.tolerate?.(diff, doc)) {

@@ -49,14 +49,18 @@ function pathWhy(path: string): string | undefined {
   return undefined;
 }
 
-/** The refusal of a team file another user could have put, replaced or written: nothing of it was read. */
-function refused(file: string, why: string): VaultError {
-  const q = shellWord(file);
+/**
+ * The refusal of a team file another user could have put, replaced or written: nothing of it was read. `listOf`:
+ * `file` is the recipients list of that team file.
+ */
+function refused(file: string, why: string, listOf?: string): VaultError {
+  const team = listOf ?? file;
+  const q = shellWord(team);
   return new VaultError(
     'PROFILE_PERMISSIONS',
-    `Refusing the team file ${file}: ${why}. Anyone can make a team file encrypted to your public key (it is public), holding values of their choosing; nothing of it was read.`,
+    `Refusing ${listOf ? 'the recipients list' : 'the team file'} ${file}: ${why}. Anyone can make a team file encrypted to your public key (it is public), holding values of their choosing; nothing of it was read.`,
     // A copy, not a "trust this path" option: the copy is what the user looked at, where a trusted path stays its owner's to rewrite.
-    `Keep the team file in a folder of your own (the repository's folder, say) and give its path: --file PATH. To use this one anyway, see what it holds (cpw-vault team diff ${q}), then copy it into a folder of your own and give the copy: cp ${q} ${shellWord(`${file}.recipients`)} DIR/   To see who put it there: ls -l ${q}`,
+    `Keep the team file in a folder of your own (the repository's folder, say) and give its path: --file PATH. To use this one anyway, see what it holds (cpw-vault team diff ${q}), then copy it into a folder of your own and give the copy: cp ${q} ${shellWord(`${team}.recipients`)} DIR/   To see who put it there: ls -l ${shellWord(file)}`,
   );
 }
 
@@ -65,7 +69,7 @@ function refused(file: string, why: string): VaultError {
  * {@link plantedWhy}): nothing of it is read, neither values nor members. Returns the file as the check saw it
  * (undefined: absent), for the open to compare with.
  */
-export function assertTeamFilePlace(file: string): Stats | undefined {
+export function assertTeamFilePlace(file: string, listOf?: string): Stats | undefined {
   let seen: Stats | undefined;
   try {
     seen = lstatSync(file, { throwIfNoEntry: false });
@@ -73,7 +77,7 @@ export function assertTeamFilePlace(file: string): Stats | undefined {
     seen = undefined; // unreadable: the read says so
   }
   const why = plantedWhy(file);
-  if (why !== undefined) throw refused(file, why);
+  if (why !== undefined) throw refused(file, why, listOf);
   return seen;
 }
 
@@ -82,11 +86,12 @@ export function assertTeamFilePlace(file: string): Stats | undefined {
  * `anyPlace` (for what takes nothing from it, like git's textconv). The place is checked by path, so the opened
  * descriptor is checked too: a regular file of the user's (or root's) that others cannot write, and the very file
  * (device, inode) the check saw; a link planted on its path between the check and the open is not followed into
- * another file. Refuses a symlink, a non-file and one over 16 MiB (as readRegularFile).
+ * another file. Refuses a symlink, a non-file and one over 16 MiB (as readRegularFile). `listOf`: `file` is the
+ * recipients list of that team file, held to the same rule (the refusal names it so).
  */
-export function readPlacedTeamFile(file: string, options: { anyPlace?: boolean } = {}): Buffer | undefined {
+export function readPlacedTeamFile(file: string, options: { anyPlace?: boolean; listOf?: string } = {}): Buffer | undefined {
   if (options.anyPlace || currentUid === undefined) return readRegularFile(file, { what: 'the team file' });
-  const seen = assertTeamFilePlace(file);
+  const seen = assertTeamFilePlace(file, options.listOf);
   let fd: number;
   try {
     // O_NONBLOCK: a fifo at this name must fail the regular-file check below, not hang the open.
@@ -99,7 +104,7 @@ export function readPlacedTeamFile(file: string, options: { anyPlace?: boolean }
   }
   try {
     const s = fstatSync(fd);
-    assertOpenedIsChecked(file, s, seen);
+    assertOpenedIsChecked(file, s, seen, options.listOf);
     if (s.size > MAX_VAULT_FILE_BYTES) throw new VaultError('PROFILE_TOO_LARGE', `${file} is ${s.size} bytes, over the ${MAX_VAULT_FILE_BYTES}-byte limit.`, 'Check that this is the team file.');
     const buf = Buffer.alloc(s.size);
     let read = 0;
@@ -111,10 +116,10 @@ export function readPlacedTeamFile(file: string, options: { anyPlace?: boolean }
 }
 
 /** Throws unless the opened team file `s` is a regular file of the user's (or root's), others cannot write, and the one the place check saw. */
-function assertOpenedIsChecked(file: string, s: Stats, seen: Stats | undefined): void {
+function assertOpenedIsChecked(file: string, s: Stats, seen: Stats | undefined, listOf?: string): void {
   if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `${file} is not a regular file.`, 'Give the path of the team file.');
-  if (s.uid !== currentUid && s.uid !== 0) throw refused(file, `it belongs to another user (uid ${s.uid}), who can put any values in it`);
-  if (seen === undefined || seen.dev !== s.dev || seen.ino !== s.ino) throw refused(file, 'the file opened is not the one whose place was checked (a link was planted on its path, or the file replaced, in between)');
+  if (s.uid !== currentUid && s.uid !== 0) throw refused(file, `it belongs to another user (uid ${s.uid}), who can put any values in it`, listOf);
+  if (seen === undefined || seen.dev !== s.dev || seen.ino !== s.ino) throw refused(file, 'the file opened is not the one whose place was checked (a link was planted on its path, or the file replaced, in between)', listOf);
   if (othersCanWrite(s)) {
     throw new VaultError('PROFILE_PERMISSIONS', `Refusing the team file ${file}: other users can write it (mode ${modeString(s.mode)}), so they could have put any values in it; nothing of it was read.`, `If its content is what you expect (cpw-vault team diff ${shellWord(file)}), take the write access away: chmod go-w ${shellWord(file)}`);
   }

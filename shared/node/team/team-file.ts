@@ -115,9 +115,13 @@ export async function readTeamFile(file: string, identity: string, recipient: st
   return doc;
 }
 
-/** The recipients file's members, or undefined when it is absent. Throws TEAM_CONFLICT / TEAM_INVALID. */
-export function readRecipientsFile(files: TeamFiles): { name: string; recipient: string }[] | undefined {
-  const bytes = readRepoFile(files.recipients);
+/**
+ * The recipients file's members, or undefined when it is absent. Throws TEAM_CONFLICT / TEAM_INVALID, and
+ * PROFILE_PERMISSIONS as for the team file (`anyPlace`: read anyway): add and remove act on the list, so another
+ * user's, put beside the user's own team file in a sticky folder, refused an add and "finished" a remove.
+ */
+export function readRecipientsFile(files: TeamFiles, options: { anyPlace?: boolean } = {}): { name: string; recipient: string }[] | undefined {
+  const bytes = readPlacedTeamFile(files.recipients, { ...options, listOf: files.file });
   return bytes ? parseRecipients(bytes.toString('utf8'), files.recipients) : undefined;
 }
 
