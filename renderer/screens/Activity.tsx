@@ -1,7 +1,7 @@
 import { useEffect, useRef, type KeyboardEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { Page } from '../../shared/core/ipc-contract';
-import { AUDIT_EVENTS, RUN_STATUSES, formatDuration, type AuditEventName, type RunStatus } from '../../shared/core/records';
+import { AUDIT_EVENTS, RUN_STATUSES, formatDuration, runExit, type AuditEventName, type RunStatus } from '../../shared/core/records';
 import { WORKFLOW_NAMES } from '../../shared/core/workflows';
 import { ErrorNote, Field, Loading, When } from '../components/common';
 import { useVault } from '../store';
@@ -44,7 +44,7 @@ function Runs() {
             <thead><tr><th scope="col">Started{a.zone ? ` (${a.zone})` : ''}</th><th scope="col">Workflow</th><th scope="col">Program</th><th scope="col">Status</th><th scope="col">Exit</th><th scope="col">Duration</th></tr></thead>
             <tbody>
               {a.runs.items.map((r) => (
-                <tr key={r.id}><td><When iso={r.started_at} seconds /></td><td>{r.workflow}</td><td><code>{r.program}</code></td><td>{r.status}</td><td>{r.exit_code ?? r.signal ?? '—'}</td><td>{r.duration_ms === null ? '—' : formatDuration(r.duration_ms)}</td></tr>
+                <tr key={r.id}><td><When iso={r.started_at} seconds /></td><td>{r.workflow}</td><td><code>{r.program}</code></td><td>{r.status}</td><td>{runExit(r) ?? '—'}</td><td>{r.duration_ms === null ? '—' : formatDuration(r.duration_ms)}</td></tr>
               ))}
             </tbody>
           </table>

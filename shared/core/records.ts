@@ -70,6 +70,17 @@ export function formatDuration(ms: number): string {
   return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
 }
 
+/**
+ * How a run ended, for its EXIT column (the CLI's `runs` and the app's Activity alike): the signal it ended by, when
+ * there is one, else its exit code; undefined for neither (running, refused, or a damaged line's odd field). The
+ * signal first: exec ends by a signal its stage never got (one after the stage exited, or one answered with exit 0
+ * as it started), recorded with the stage's own exit code beside it, and "failed 0" read as a contradiction.
+ */
+export function runExit(run: Pick<RunRecord, 'exit_code' | 'signal'>): string | undefined {
+  if (typeof run.signal === 'string' && run.signal) return run.signal;
+  return Number.isInteger(run.exit_code) ? String(run.exit_code) : undefined;
+}
+
 /** Counts by status and workflow. Keyed by names from the file: objects without a prototype (a workflow "__proto__" is a workflow). */
 export function runStats(runs: readonly RunRecord[]): RunStats {
   const by_status = Object.assign(Object.create(null) as Record<RunStatus, number>, Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])));

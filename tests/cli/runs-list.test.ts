@@ -110,6 +110,22 @@ describe('cpw-vault runs', () => {
     expect(JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs).toEqual([]);
   });
 
+  it('shows in EXIT the signal a run ended by (a run failed by a signal its stage never got is no "failed 0"), else its exit code', async () => {
+    const t = makeTempHome();
+    writeFileSync(join(historyDir(t), 'runs.jsonl'), [
+      start({ id: 'okay01', started_at: at(40), ...ended }),
+      start({ id: 'died02', started_at: at(30), ...ended, status: 'failed', exit_code: 143, signal: 'SIGTERM' }),
+      start({ id: 'miss03', started_at: at(20), ...ended, status: 'failed', exit_code: 0, signal: 'SIGINT' }),
+      start({ id: 'refu04', started_at: at(10), ...ended, status: 'refused', exit_code: null }),
+    ].join(''), { mode: 0o600 });
+    const r = await cli(t, ['runs']);
+    expect(r.code, r.stderr).toBe(0);
+    const exit = (id: string) => r.stdout.split('\n').find((l) => l.startsWith(id))?.split(/\s+/)[4];
+    expect([exit('okay01'), exit('died02'), exit('miss03'), exit('refu04')]).toEqual(['0', 'SIGTERM', 'SIGINT', '-']);
+    // The record keeps both: the stage's own exit code and the signal exec ended by.
+    expect(JSON.parse((await cli(t, ['runs', 'show', 'miss03', '--json'])).stdout)).toMatchObject({ status: 'failed', exit_code: 0, signal: 'SIGINT' });
+  });
+
   it('lists a run whose start is no date (hand-written, or set so by an update) as the oldest, with "-" as its start', async () => {
     const t = makeTempHome();
     const path = join(historyDir(t), 'runs.jsonl');

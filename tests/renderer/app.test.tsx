@@ -266,6 +266,24 @@ describe('Activity screen', () => {
     expect(await screen.findByText('1–1 of 1 runs')).toBeTruthy();
   });
 
+  it('the Exit column shows the signal a run ended by (never "0" beside failed), else its exit code', async () => {
+    const { api, show } = withFakeApi();
+    const [base] = runs(1);
+    api.runs = [
+      { ...base!, id: 'ok', program: 'ok-stage', status: 'succeeded', exit_code: 0, signal: null },
+      { ...base!, id: 'died', program: 'died-stage', status: 'failed', exit_code: 143, signal: 'SIGTERM' },
+      // exec ended by a signal its stage never got (answered with exit 0 as it started): failed, the stage's 0 kept.
+      { ...base!, id: 'missed', program: 'missed-stage', status: 'failed', exit_code: 0, signal: 'SIGHUP' },
+      { ...base!, id: 'refused', program: 'refused-stage', status: 'refused', exit_code: null, signal: null },
+    ];
+    show(<Activity />);
+    const exitOf = async (program: string) => (await screen.findByText(program)).closest('tr')!.querySelectorAll('td')[4]!.textContent;
+    expect(await exitOf('ok-stage')).toBe('0');
+    expect(await exitOf('died-stage')).toBe('SIGTERM');
+    expect(await exitOf('missed-stage')).toBe('SIGHUP');
+    expect(await exitOf('refused-stage')).toBe('—');
+  });
+
   it('tabs follow the arrow keys; audit events with their filter', async () => {
     const { api, user, show } = withFakeApi();
     api.audit = [{ ts: '2026-01-01T10:00:00Z', event: 'credential_read', caller: 'cli', credential: 'huggingface.token' }, { ts: '2026-01-01T09:00:00Z', event: 'profile_updated', caller: 'app' }];

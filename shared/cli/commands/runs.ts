@@ -3,6 +3,7 @@ import { EXIT, type ExitCode } from '../exit-codes';
 import { shortDate, table } from '../format';
 import { paint } from '../io';
 import type { RunRecord } from '../../node/records/run-history';
+import { runExit } from '../../core/records';
 
 /** `cpw-vault runs [--status S] [--workflow W]`: recorded `exec` runs, newest first. */
 export async function runsList(args: { status?: string; workflow?: string }, ctx: CliContext): Promise<ExitCode> {
@@ -20,7 +21,7 @@ export async function runsList(args: { status?: string; workflow?: string }, ctx
  */
 function runRow(r: RunRecord): string[] {
   const text = (v: unknown) => (typeof v === 'string' && v ? v : '-');
-  const exit = Number.isInteger(r.exit_code) ? String(r.exit_code) : '-';
+  const exit = runExit(r) ?? '-';
   const duration = typeof r.duration_ms === 'number' && Number.isFinite(r.duration_ms) && r.duration_ms >= 0 ? `${(r.duration_ms / 1000).toFixed(1)}s` : '-';
   return [text(r.id), text(r.workflow), text(r.program), typeof r.status === 'string' && r.status ? r.status : 'unknown', exit, shortDate(typeof r.started_at === 'string' ? r.started_at : undefined), duration];
 }
