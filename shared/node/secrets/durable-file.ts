@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
@@ -25,9 +25,10 @@ export function readPrivateFile(path: string, maxBytes = MAX_VAULT_FILE_BYTES): 
  * The bytes of a regular file opened without following a link, at most
  * `maxBytes`; undefined when it does not exist (unless `mustExist`). With
  * `what` ("the team file"), a file the user hands in, in any mode; without,
- * a private file of the vault's own (owner and mode checked).
+ * a private file of the vault's own (owner and mode checked). `opened` checks
+ * the opened file further before it is read (throws to refuse it).
  */
-export function readRegularFile(path: string, options: { what?: string; maxBytes?: number; mustExist?: boolean } = {}): Buffer | undefined {
+export function readRegularFile(path: string, options: { what?: string; maxBytes?: number; mustExist?: boolean; opened?: (s: Stats) => void } = {}): Buffer | undefined {
   const { what, maxBytes = MAX_VAULT_FILE_BYTES } = options;
   let fd: number;
   try {
@@ -46,6 +47,7 @@ export function readRegularFile(path: string, options: { what?: string; maxBytes
         ? new VaultError('INVALID_ARGUMENT', `${path} is not a regular file.`, `Give the path of ${what}.`)
         : new VaultError('PROFILE_INVALID', `${path} is not a regular file.`, 'Move it aside; cpw-vault only reads regular files.');
     }
+    options.opened?.(s);
     if (!what && currentUid !== undefined && s.uid !== currentUid) throw new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${s.uid}); refusing to trust it.`, otherOwnerFix(path, 'vault'));
     if (!what && s.mode & 0o022) throw new VaultError('PROFILE_PERMISSIONS', `${path} can be modified by other users (mode ${modeString(s.mode)}); refusing to trust it.`, `Run: chmod 600 ${shellWord(path)}`);
     if (s.size > maxBytes) throw new VaultError('PROFILE_TOO_LARGE', `${path} is ${s.size} bytes, over the ${maxBytes}-byte limit.`, `Check that this is ${what ?? 'the right file'}.`);

@@ -1,9 +1,9 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, realpathSync, type Stats } from 'node:fs';
+import { lstatSync, realpathSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
-import { currentUid, modeString, othersCanWrite, readError } from '../profile/file-access';
-import { MAX_VAULT_FILE_BYTES, readRegularFile } from '../secrets/durable-file';
+import { currentUid, modeString, othersCanWrite } from '../profile/file-access';
+import { readRegularFile } from '../secrets/durable-file';
 
 // Whether another user could have put a team file where it is. A team file is encrypted to its members' public keys,
 // which are public by design: anyone can make a valid one naming the user, holding values of their choosing (their
@@ -90,34 +90,14 @@ export function assertTeamFilePlace(file: string, listOf?: string): Stats | unde
  * recipients list of that team file, held to the same rule (the refusal names it so).
  */
 export function readPlacedTeamFile(file: string, options: { anyPlace?: boolean; listOf?: string } = {}): Buffer | undefined {
-  if (options.anyPlace || currentUid === undefined) return readRegularFile(file, { what: 'the team file' });
+  const what = 'the team file';
+  if (options.anyPlace || currentUid === undefined) return readRegularFile(file, { what });
   const seen = assertTeamFilePlace(file, options.listOf);
-  let fd: number;
-  try {
-    // O_NONBLOCK: a fifo at this name must fail the regular-file check below, not hang the open.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    if (code === 'ELOOP') throw new VaultError('PROFILE_SYMLINK', `${file} is a symbolic link; refusing to follow it.`, 'Give the path of the team file itself.');
-    throw readError(err, file);
-  }
-  try {
-    const s = fstatSync(fd);
-    assertOpenedIsChecked(file, s, seen, options.listOf);
-    if (s.size > MAX_VAULT_FILE_BYTES) throw new VaultError('PROFILE_TOO_LARGE', `${file} is ${s.size} bytes, over the ${MAX_VAULT_FILE_BYTES}-byte limit.`, 'Check that this is the team file.');
-    const buf = Buffer.alloc(s.size);
-    let read = 0;
-    for (let n = 1; read < s.size && n > 0; read += n) n = readSync(fd, buf, read, s.size - read, read);
-    return buf.subarray(0, read);
-  } finally {
-    closeSync(fd);
-  }
+  return readRegularFile(file, { what, opened: (s) => assertOpenedIsChecked(file, s, seen, options.listOf) });
 }
 
-/** Throws unless the opened team file `s` is a regular file of the user's (or root's), others cannot write, and the one the place check saw. */
+/** Throws unless the opened team file `s` (a regular file: readRegularFile checked) is the user's (or root's), others cannot write it, and it is the one the place check saw. */
 function assertOpenedIsChecked(file: string, s: Stats, seen: Stats | undefined, listOf?: string): void {
-  if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `${file} is not a regular file.`, 'Give the path of the team file.');
   if (s.uid !== currentUid && s.uid !== 0) throw refused(file, `it belongs to another user (uid ${s.uid}), who can put any values in it`, listOf);
   if (seen === undefined || seen.dev !== s.dev || seen.ino !== s.ino) throw refused(file, 'the file opened is not the one whose place was checked (a link was planted on its path, or the file replaced, in between)', listOf);
   if (othersCanWrite(s)) {
