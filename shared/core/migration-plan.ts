@@ -152,6 +152,8 @@ export interface ApplyResult {
   kept?: string;
   /** The plaintext files --remove-plaintext kept (a non-zero exit for the CLI). */
   keptFiles?: string[];
+  /** Without --remove-plaintext: why it would have kept the files too (the summary then offers no rm line that loses it). */
+  keepWhy?: string;
   /** A failed run: the credentials its undo could not put back (they may keep the new value). */
   notUndone?: CredentialId[];
 }

@@ -51,6 +51,8 @@ export function summary(io: CliIO, result: ApplyResult, backend: string): string
     const files = result.plaintextLeft.length === 1 ? 'it' : 'them';
     const entries = left.length === 1 ? 'it' : 'them';
     lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Keep ${files}: ${left.length} entr${left.length === 1 ? 'y was' : 'ies were'} not migrated (${left.map((r) => r.sourceKey).join(', ')}) and would be lost with ${files}. Migrate ${entries} as the plan's rows say (--include-unknown, --overwrite ID, or cpw-vault set for a setting or a key-shaped name), or copy ${entries} elsewhere before deleting ${files}.`);
+  } else if (result.plaintextLeft.length && !result.kept && result.keepWhy) {
+    lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Keep ${result.plaintextLeft.length === 1 ? 'it' : 'them'}: ${result.keepWhy}`);
   } else if (result.plaintextLeft.length && !result.kept) lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Delete them once your pipelines work: rm -- ${result.plaintextLeft.map(shellWord).join(' ')}`);
   if (result.kept) lines.push(`${p.yellow('Not removed:')} ${result.kept.split('\n').join('\n  ')}`);
   if (result.removed.length) lines.push(`Removed plaintext: ${result.removed.join(', ')}`);

@@ -237,6 +237,21 @@ export function outsideRowsKept(source: Pick<ParsedSource, 'commentedKeys' | 'du
 }
 
 /**
+ * Without --remove-plaintext the summary offers the rm line that deletes the
+ * plaintext: not when --remove-plaintext would have kept it (a key given
+ * twice, a commented-out key, a source edited while the confirmation waited),
+ * or pasted it loses what the vault never got.
+ */
+function withKeepWhy(result: ApplyResult, which: Removable): ApplyResult {
+  const src = which.source.path;
+  // Only a source the user could delete: one migrated in place was rewritten by this run (its slots emptied).
+  const mine = which.files.includes(src) || which.keep.has(src);
+  const changed = mine && isPlainFile(src) && !stillAsRead(src, which.source);
+  const why = outsideRowsKept(which.source) ?? (changed ? `${src} changed since it was read for the plan (an entry added or edited meanwhile), so it may hold what the vault does not. Run migrate again.` : undefined);
+  return why ? { ...result, keepWhy: why } : result;
+}
+
+/**
  * --remove-plaintext: deletes exactly `which.files` (never by pattern), and
  * only when every entry of the source is now verified in the vault
  * (imported or identical): skipped conflicts, unknown or invalid entries
@@ -245,7 +260,7 @@ export function outsideRowsKept(source: Pick<ParsedSource, 'commentedKeys' | 'du
  * in `kept` (the CLI then exits non-zero).
  */
 function removeIfAllMigrated(result: ApplyResult, plan: MigrationPlan, which: Removable, options: ApplyOptions): ApplyResult {
-  if (!options.removePlaintext) return result;
+  if (!options.removePlaintext) return withKeepWhy(result, which);
   const reasons: string[] = [];
   const keptFiles = new Set<string>();
   const keep = (file: string, why: string) => {
