@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { VaultError } from '../../core/errors';
+import { VaultError, listedNames } from '../../core/errors';
 import { storeName } from '../../core/secret-store';
 import { planRowNote, undoOutcome, type MigrationPlan } from '../../core/migration-plan';
 import type { ApplyResult } from '../../node/migration/apply';
@@ -50,7 +50,7 @@ export function summary(io: CliIO, result: ApplyResult, backend: string): string
   } else if (result.plaintextLeft.length && !result.kept && left.length) {
     const files = result.plaintextLeft.length === 1 ? 'it' : 'them';
     const entries = left.length === 1 ? 'it' : 'them';
-    lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Keep ${files}: ${left.length} entr${left.length === 1 ? 'y was' : 'ies were'} not migrated (${left.map((r) => r.sourceKey).join(', ')}) and would be lost with ${files}. Migrate ${entries} as the plan's rows say (--include-unknown, --overwrite ID, or cpw-vault set for a setting or a key-shaped name), or copy ${entries} elsewhere before deleting ${files}.`);
+    lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Keep ${files}: ${left.length} entr${left.length === 1 ? 'y was' : 'ies were'} not migrated (${listedNames(left, (r) => r.sourceKey)}) and would be lost with ${files}. Migrate ${entries} as the plan's rows say (--include-unknown, --overwrite ID, or cpw-vault set for a setting or a key-shaped name), or copy ${entries} elsewhere before deleting ${files}.`);
   } else if (result.plaintextLeft.length && !result.kept && result.keepWhy) {
     lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Keep ${result.plaintextLeft.length === 1 ? 'it' : 'them'}: ${result.keepWhy}`);
   } else if (result.plaintextLeft.length && !result.kept) lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Delete them once your pipelines work: rm -- ${result.plaintextLeft.map(shellWord).join(' ')}`);
