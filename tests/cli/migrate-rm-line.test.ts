@@ -2,7 +2,7 @@
 // work: rm -- SOURCE BACKUP" for files --remove-plaintext itself keeps: a key given twice, a commented-out key, a
 // source edited while the confirmation waited. Pasted, that line lost what the vault never got.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
@@ -65,5 +65,19 @@ describe('migrate without --remove-plaintext offers no rm line for files --remov
     const again = await cli(t, ['migrate', '--from', env, '--dry-run']);
     expect(again.stdout).toMatch(/HF_TOKEN\s+huggingface\.token\s+conflict/);
     expect(again.stdout).toMatch(/OPENAI_API_KEY\s+openai\.api_key\s+import/);
+  });
+
+  it('--remove-plaintext on a source with a second hard link (a snapshot, cp -al): nothing deleted, says so and how to find it (exit 1)', async () => {
+    const t = makeTempHome();
+    const env = join(t.cwd, 'linked.env');
+    writeFileSync(env, `HF_TOKEN=${HF}\n`, { mode: 0o600 });
+    linkSync(env, join(t.cwd, 'snapshot.env'));
+    const r = await cli(t, ['migrate', '--from', env, '--yes', '--remove-plaintext']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('Migrated 1 credential(s)');
+    expect(r.stderr).not.toContain('Removed plaintext');
+    expect(r.stderr).toContain('another hard link');
+    expect(r.stderr).toContain('-samefile');
+    expect(existsSync(env)).toBe(true);
   });
 });

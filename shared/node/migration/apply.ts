@@ -1,5 +1,5 @@
 import { randomHex } from '../builtins';
-import { closeSync, constants, fchmodSync, fstatSync, openSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { CredentialId } from '../../core/credential';
 import { VaultError, isVaultError, listedNames } from '../../core/errors';
@@ -11,6 +11,7 @@ import type { CredentialChange } from '../credentials/credential-change';
 import { ensurePrivateDir } from '../profile/trusted-folder';
 import { readAllBytes } from '../profile/secure-fs';
 import { notUndone } from '../../core/journal';
+import { shellWord } from '../../core/control-chars';
 import { isTheProfile } from './own-files';
 import { readSource } from './sources';
 import { backupsOf, isPlainFile } from './backups';
@@ -287,10 +288,14 @@ function removeIfAllMigrated(result: ApplyResult, plan: MigrationPlan, which: Re
   }
   const odd = which.files.filter((f) => !isPlainFile(f));
   const changed = odd.length ? [] : which.files.filter((f) => !stillAsRead(f, which.source));
+  // Deleting one name of a file with several frees nothing: "Removed plaintext" would be untrue.
+  const linked = odd.length || changed.length ? [] : which.files.filter((f) => lstatSync(f).nlink > 1);
   if (odd.length) {
     for (const f of which.files) keep(f, odd.includes(f) ? 'not a regular file any more (a folder or a link took its place); nothing was deleted' : 'kept because another file could not be deleted safely; nothing was deleted');
   } else if (changed.length) {
     for (const f of which.files) keep(f, changed.includes(f) ? 'it changed since it was read for the plan (an entry added or edited meanwhile), so it may hold what the vault does not; nothing was deleted. Run migrate again' : 'kept with the file that changed; nothing was deleted');
+  } else if (linked.length) {
+    for (const f of which.files) keep(f, linked.includes(f) ? `another hard link to this file (a snapshot, cp -al) would keep its plaintext on disk after the delete; nothing was deleted. Find it: find "$(df -P -- ${shellWord(f)} | awk 'END {print $NF}')" -xdev -samefile ${shellWord(f)}; remove it, then run again` : 'kept with the file that has another hard link; nothing was deleted');
   } else {
     for (const file of which.files) {
       unlinkSync(file);
