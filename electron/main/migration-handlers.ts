@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { splitCredentialId, valueProblem } from '../../shared/core/credential';
@@ -107,6 +107,9 @@ export function migrationHandlers(deps: MainDeps) {
         return { cancelled: false, removed: [], left: files, kept, fix: KEPT_FIX };
       }
       if (outside.length) return { cancelled: false, removed: [], left: files, kept: outside.join('\n') };
+      // Deleting one name of a file with several frees nothing: a snapshot's hard link (cp -al) keeps the plaintext.
+      const linked = files.filter((f) => lstatSync(f).nlink > 1);
+      if (linked.length) return { cancelled: false, removed: [], left: files, kept: `${linked.join(', ')}: another hard link to ${linked.length === 1 ? 'this file' : 'these files'} (a snapshot, cp -al) would keep the plaintext on disk after the delete; nothing was removed. Remove that link first (find it with: find MOUNT -xdev -samefile FILE).` };
       if (!(await deps.dialog.confirmRemovePlaintext(files))) return { cancelled: true, removed: [], left: files };
       // The dialog may have stayed open a while: a file changed meanwhile (a key added) may hold what the vault does not.
       const changed = files.filter((f) => {

@@ -1,4 +1,4 @@
-import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -286,6 +286,16 @@ describe('removing the plaintext asks in main\'s own dialog, and only once nothi
   it('works when an entry was empty (nothing to lose) and when an unknown key went in as a custom credential', async () => {
     const { s, secrets, handle } = await migrated({ pyannote_token: '', deepl_api_key: 'dk-1' });
     expect(await s.value('migrationRemovePlaintext', { source: handle })).toMatchObject({ cancelled: false, removed: expect.arrayContaining([secrets]) });
+  });
+
+  it('keeps everything, without asking, while a file has another hard link (a snapshot): deleting one name frees nothing', async () => {
+    const { s, secrets, handle } = await migrated();
+    linkSync(secrets, join(s.t.cwd, 'snapshot-secrets.json'));
+    const r = await s.value<{ kept: string; removed: string[] }>('migrationRemovePlaintext', { source: handle });
+    expect(r.removed).toEqual([]);
+    expect(r.kept).toContain('another hard link');
+    expect(s.dialogs).toEqual([]);
+    expect(existsSync(secrets)).toBe(true);
   });
 
   it('keeps everything, without asking, while an entry is not in the vault', async () => {
