@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { splitCredentialId, valueProblem } from '../../shared/core/credential';
 import type { PlanRow } from '../../shared/core/migration-plan';
 import { sourceContent, type ParsedSource } from '../../shared/core/migration-sources';
-import { VaultError, isVaultError } from '../../shared/core/errors';
+import { VaultError, isVaultError, listedNames } from '../../shared/core/errors';
 import type { MigrationRequest, MigrationSource } from '../../shared/core/ipc-contract';
 import { outsideRowsKept } from '../../shared/node/migration/apply';
 import { isTheProfile } from '../../shared/node/migration/own-files';
@@ -103,7 +103,7 @@ export function migrationHandlers(deps: MainDeps) {
         for (const r of plan.rows) if (!(await heldInVault(r, p.entries[r.index]?.value))) lost.add(r.sourceKey);
       }
       if (lost.size) {
-        const kept = `${lost.size} entr${lost.size === 1 ? 'y is' : 'ies are'} not in the vault (${[...lost].join(', ')}); the plaintext files were kept so nothing is lost.`;
+        const kept = `${lost.size} entr${lost.size === 1 ? 'y is' : 'ies are'} not in the vault (${listedNames([...lost], String)}); the plaintext files were kept so nothing is lost.`;
         return { cancelled: false, removed: [], left: files, kept, fix: KEPT_FIX };
       }
       if (outside.length) return { cancelled: false, removed: [], left: files, kept: outside.join('\n') };

@@ -288,6 +288,15 @@ describe('removing the plaintext asks in main\'s own dialog, and only once nothi
     expect(await s.value('migrationRemovePlaintext', { source: handle })).toMatchObject({ cancelled: false, removed: expect.arrayContaining([secrets]) });
   });
 
+  it('thousands of entries not in the vault: the kept message names the first few and how many in all', async () => {
+    const settings = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`port_${i}`, '3000']));
+    const { s, handle } = await migrated(settings);
+    const r = await s.value<{ kept: string; removed: string[] }>('migrationRemovePlaintext', { source: handle });
+    expect(r.removed).toEqual([]);
+    expect(r.kept).toContain('(5000 in all)');
+    expect(r.kept.length).toBeLessThan(2000);
+  });
+
   it('keeps everything, without asking, while a file has another hard link (a snapshot): deleting one name frees nothing', async () => {
     const { s, secrets, handle } = await migrated();
     linkSync(secrets, join(s.t.cwd, 'snapshot-secrets.json'));
