@@ -108,7 +108,7 @@ export function migrationHandlers(deps: MainDeps) {
       }
       if (outside.length) return { cancelled: false, removed: [], left: files, kept: outside.join('\n') };
       // Deleting one name of a file with several frees nothing: a snapshot's hard link (cp -al) keeps the plaintext.
-      const linked = files.filter((f) => lstatSync(f).nlink > 1);
+      const linked = files.filter((f) => (lstatSync(f, { throwIfNoEntry: false })?.nlink ?? 1) > 1); // one gone since its read: left to the check below
       if (linked.length) return { cancelled: false, removed: [], left: files, kept: `${linked.join(', ')}: another hard link to ${linked.length === 1 ? 'this file' : 'these files'} (a snapshot, cp -al) would keep the plaintext on disk after the delete; nothing was removed. Remove that link first (find it with: find MOUNT -xdev -samefile FILE).` };
       if (!(await deps.dialog.confirmRemovePlaintext(files))) return { cancelled: true, removed: [], left: files };
       // The dialog may have stayed open a while: a file changed meanwhile (a key added) may hold what the vault does not.
