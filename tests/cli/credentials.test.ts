@@ -48,12 +48,14 @@ describe('cpw-vault set / get / delete on the real keychain', () => {
   // command line. An option-shaped word (letters and dashes only: no key looks like that) is named as unknown.
   it('an unknown option is called one, exit 2, nothing read or stored', async () => {
     const t = makeTempHome();
-    for (const opt of ['--json', '--froce', '-f']) {
-      const r = await cli(t, ['set', 'huggingface', 'token', opt], { input: HF });
+    // With a word after it (an option of another command, `--passphrase-file FILE`): still the option, never the word.
+    for (const [opt, ...after] of [['--json'], ['--froce'], ['-f'], ['--passphrase-file', HF]]) {
+      const r = await cli(t, ['set', 'huggingface', 'token', opt!, ...after], { input: HF });
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(`unknown option '${opt}'`);
       expect(r.stderr).toContain('--force, --label, --env-var');
       expect(r.stderr).not.toMatch(/never takes the value/);
+      expect(r.stdout + r.stderr).not.toContain(HF);
     }
     expect(lookup(t, 'huggingface.token')).toBe('');
   });

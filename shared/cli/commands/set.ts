@@ -91,13 +91,15 @@ function nearMiss(args: SetArgs): VaultError | undefined {
 
 /**
  * The error for extra words after `set <service> <key>`: a value given on the
- * command line — or, when every word is option-shaped (letters and dashes
- * only, which no key is), an unknown option, named.
+ * command line — or, when the first is option-shaped (letters and dashes
+ * only, which no key is), an unknown option, named (never the words after it:
+ * `--passphrase-file X` was told of a value on the command line, and X may be
+ * one).
  */
 export function argvValueRefused(words: readonly string[] = []): VaultError {
-  const options = words.filter((w) => /^--?[a-z][a-z-]{0,30}$/.test(w));
-  if (options.length && options.length === words.length) {
-    return new VaultError('INVALID_ARGUMENT', `set: unknown option '${options[0]}'.`, 'set takes --force, --label, --env-var (and --profile); the value comes on stdin or at the hidden prompt. See: cpw-vault set --help');
+  const option = /^--?[a-z][a-z-]{0,30}$/.test(words[0] ?? '') ? words[0] : undefined;
+  if (option) {
+    return new VaultError('INVALID_ARGUMENT', `set: unknown option '${option}'.`, 'set takes --force, --label, --env-var (and --profile); the value comes on stdin or at the hidden prompt. See: cpw-vault set --help');
   }
   return new VaultError(
     'INVALID_ARGUMENT',
