@@ -94,6 +94,7 @@ describe('backend use on a host with no D-Bus session at all', () => {
     expect(existsSync(h.profile)).toBe(false);
     const use = await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: `${PASS}\n`, noDbus: true });
     expect(use.stderr).toMatch(/Moved 0 credential\(s\) from the OS keychain to the age vault file/);
+    expect(use.stderr).toContain('Next: cpw-vault unlock');
     expect(use.code).toBe(0);
     expect(profileOf(h).storage?.backend).toBe('file');
     const files = vaultFilesFor(h.profile);
@@ -219,6 +220,21 @@ describe('backend use between the keychain and the vault file', () => {
     expect(readFileSync(files.vault, 'utf8')).toBe('not mine');
     expect(profileOf(h).storage?.backend ?? 'keychain').toBe('keychain');
     expect((await keychainHolds(h)).length).toBe(3);
+  }, BUDGET);
+
+  // It ended with "Next: cpw-vault unlock" where that unlock can only refuse the folder (an outside pass, headless).
+  it('switching where no unlock agent may listen ends with that refusal and its fix, never "Next: cpw-vault unlock"', async () => {
+    const h = home();
+    const loose = join(h.root, 'loose-run');
+    mkdirSync(loose);
+    chmodSync(loose, 0o777);
+    const use = await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: PASS, noDbus: true, env: { XDG_RUNTIME_DIR: loose } });
+    expect(use.code, use.stderr).toBe(0);
+    expect(use.stderr).not.toContain('Next: cpw-vault unlock');
+    expect(use.stderr).toContain('No unlock agent may run here');
+    expect(use.stderr).toContain(`XDG_RUNTIME_DIR is ${loose}, which other users can change (mode 0777, not sticky)`);
+    expect(use.stderr).toMatch(/\nfix: /);
+    expect(profileOf(h).storage?.backend).toBe('file');
   }, BUDGET);
 
   it('Ctrl-C while the new vault is being made: cancelled, nothing changed, no vault file left', async () => {

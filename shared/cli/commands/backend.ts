@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { VaultError } from '../../core/errors';
 import { AgentClient } from '../../node/agent/client';
+import { socketDirRefusal } from '../../node/agent/socket-dir';
 import type { MovePhase } from '../../node/credentials/backend-move';
 import { MIN_PASSPHRASE_LENGTH } from '../../node/secrets/vault-crypto';
 import { printJson, type CliContext } from '../context';
@@ -129,7 +130,11 @@ async function moveTo(args: BackendUseArgs, ctx: CliContext, signal: AbortSignal
   ctx.io.err(`${p.green('✓')} Moved ${result.moved.length} credential(s) from ${NAMES[from]} to ${NAMES[args.backend]}${list}. Each was read back before the switch.\n`);
   for (const id of result.missing) ctx.io.err(`${p.yellow('!')} ${id} is listed but had no stored value; nothing to move.\n`);
   if (args.backend === 'file') {
-    ctx.io.err(`The profile now uses ${files.vault} (0600). Nothing was left in the keychain.\nNext: cpw-vault unlock   (once per session; pipelines then read without asking)\n`);
+    // No "Next: unlock" where no agent may listen (TMPDIR or XDG_RUNTIME_DIR others can change): that unlock can only
+    // refuse; the refusal's fix is the next step.
+    const refusal = socketDirRefusal(socket.dir);
+    const next = refusal ? `No unlock agent may run here (without one, pipelines cannot read the vault file; a terminal asks the passphrase): ${refusal.message}\nfix: ${refusal.fix}` : 'Next: cpw-vault unlock   (once per session; pipelines then read without asking)';
+    ctx.io.err(`The profile now uses ${files.vault} (0600). Nothing was left in the keychain.\n${next}\n`);
   } else {
     ctx.io.err(`The profile now uses the keychain; the vault files were removed.${agentStopped ? ' The unlock agent was stopped.' : ''}\n`);
   }
