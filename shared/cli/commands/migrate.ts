@@ -1,9 +1,11 @@
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { VaultError, listedNames } from '../../core/errors';
 import { storeName } from '../../core/secret-store';
 import { planRowNote, undoOutcome, type MigrationPlan } from '../../core/migration-plan';
 import type { ApplyResult } from '../../node/migration/apply';
+import { isPlainFile } from '../../node/migration/backups';
 import { isTheProfile, refuseOwnFiles } from '../../node/migration/own-files';
 import { findDefaultSource, readSource } from '../../node/migration/sources';
 import { paint, type CliIO } from '../io';
@@ -93,11 +95,20 @@ export function checkOverwrite(plan: MigrationPlan, names: readonly string[], dr
   throw new VaultError('INVALID_ARGUMENT', `--overwrite ${bad.join(', ')}: not in the plan; nothing was changed.`, conflicts.length ? `The conflicts are: ${conflicts.join(', ')}` : `This plan has no conflicts: leave --overwrite out (see: ${dryRun}).`);
 }
 
+/** .env files a pipeline keeps beside it, never taken without --from (one may be another tool's): named in the fix. */
+const ENV_FILES = ['.env', 'config/.env'];
+
+/** The fix when no source was found: the .env of this folder, if there is one, else a path to give. */
+function nothingFoundFix(cwd: string): string {
+  const env = ENV_FILES.find((f) => isPlainFile(join(cwd, f)));
+  return env ? `There is a ${env} here: cpw-vault migrate --from ${shellWord(env)}   (or point at another file: --from PATH)` : 'Point at the file: cpw-vault migrate --from PATH';
+}
+
 async function migrateWith(signal: AbortSignal, args: MigrateArgs, ctx: CliContext): Promise<ExitCode> {
   if (args.backupDir !== undefined) checkBackupDir(args.backupDir);
   const vault = await ctx.vault();
   const path = args.from ?? findDefaultSource(vault.profilePath, ctx.io.cwd, ctx.io.env, ctx.io.env['HOME'] ?? homedir());
-  if (!path) throw new VaultError('INVALID_ARGUMENT', 'Nothing to migrate: no config/secrets.json here, no seed profile with plaintext, no HuggingFace token file.', 'Point at the file: cpw-vault migrate --from PATH');
+  if (!path) throw new VaultError('INVALID_ARGUMENT', 'Nothing to migrate: no config/secrets.json here, no seed profile with plaintext, no HuggingFace token file.', nothingFoundFix(ctx.io.cwd));
   refuseOwnFiles(path, vault.ownFiles, { allowProfile: true }); // a seed profile in place, never its sidecars or an alias's
   const source = readSource(path, ctx.io.env);
   const plan = await vault.planMigration(source, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []), includeUnknown: !!args.includeUnknown });

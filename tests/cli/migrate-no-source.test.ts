@@ -1,0 +1,33 @@
+// Seen by an outside pass (h144): `migrate` with no --from in a folder holding a .env said "Nothing to migrate: no
+// config/secrets.json here ..." and only "Point at the file": the .env beside the user went unmentioned.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
+import { makeTempHome } from '../helpers/temp';
+
+const HF = `hf_${'NoSrc'.repeat(7)}`;
+
+describe('migrate with no source found', () => {
+  it('names a .env of the folder (or of ./config) in its fix, with the command, never a value; nothing is migrated', async () => {
+    const t = makeTempHome();
+    const bare = await cli(t, ['migrate', '--dry-run']);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('Nothing to migrate');
+    expect(bare.stderr).toContain('cpw-vault migrate --from PATH');
+    expect(bare.stderr).not.toContain('.env');
+
+    mkdirSync(join(t.cwd, 'config'), { recursive: true });
+    writeFileSync(join(t.cwd, 'config', '.env'), `HF_TOKEN=${HF}\n`, { mode: 0o600 });
+    const inConfig = await cli(t, ['migrate', '--dry-run']);
+    expect(inConfig.code).toBe(2);
+    expect(inConfig.stderr).toContain('There is a config/.env here: cpw-vault migrate --from config/.env');
+
+    writeFileSync(join(t.cwd, '.env'), `HF_TOKEN=${HF}\n`, { mode: 0o600 });
+    const r = await cli(t, ['migrate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('There is a .env here: cpw-vault migrate --from .env');
+    expect(r.stdout + r.stderr).not.toContain(HF);
+    expect((await cli(t, ['get', 'huggingface', 'token'])).code).not.toBe(0);
+  });
+});
