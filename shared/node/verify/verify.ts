@@ -1,5 +1,6 @@
 import { splitCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
+import { REDACTED } from '../../core/redact';
 import { worstResult, type CheckResult, type VerificationResult } from '../../core/verification';
 import { joinUrl, resolveEndpoint } from './endpoints';
 import { HttpClient, type Call, type ConnectOptions } from './http';
@@ -39,6 +40,22 @@ function placeKey(call: ProviderCall, value: string, url: URL, headers: Record<s
   }
 }
 
+/**
+ * What a provider said, with every copy of the key cut out. A broken gateway or a hostile mirror that echoes the key
+ * (as the account name, the role, an error code, or the host of a redirect, which a URL lower-cases) would otherwise
+ * have it printed, put in --json and recorded in the profile metadata. Any case: the key is printable ASCII here.
+ */
+function withoutKey(got: Interpreted, value: string): Interpreted {
+  const key = value.toLowerCase();
+  const holds = (v: unknown) => typeof v === 'string' && v.toLowerCase().includes(key);
+  if (!holds(got.account) && !holds(got.role) && !Object.values(got.check).some(holds)) return got;
+  const echo = new RegExp(value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi');
+  const check = Object.fromEntries(Object.entries(got.check).map(([k, v]) => [k, typeof v === 'string' ? v.replace(echo, REDACTED) : v])) as unknown as CheckResult;
+  // A code or a name that was the key is no code or name: dropped, not kept as "[REDACTED]".
+  if (holds(got.check.reason)) delete check.reason;
+  return { check, ...(got.account && !holds(got.account) ? { account: got.account } : {}), ...(got.role && !holds(got.role) ? { role: got.role } : {}) };
+}
+
 async function runCall(id: CredentialId, call: ProviderCall, value: string, options: VerifyOptions, client: HttpClient, notes: Set<string>): Promise<Interpreted> {
   const { service } = splitCredentialId(id);
   const endpoint = resolveEndpoint(call.endpoint, service, options.env ?? process.env);
@@ -54,7 +71,7 @@ async function runCall(id: CredentialId, call: ProviderCall, value: string, opti
   const request: Call = { url, method: call.method, headers, readBody: !!call.reader };
   const outcome = await client.send(request);
   if (!outcome.ok) return { check: { check: call.check, result: 'unreachable', reason: outcome.reason, message: outcome.message, fix: outcome.fix } };
-  return interpret(id, call, outcome.answer, url.host);
+  return withoutKey(interpret(id, call, outcome.answer, url.host), value);
 }
 
 /** INVALID_ARGUMENT for a credential without a provider call. */
