@@ -1,3 +1,4 @@
+import { lookup as systemLookup } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { isLoopbackHost } from './endpoints';
@@ -62,7 +63,9 @@ export class HttpClient {
         const answer = await Promise.race([this.once(url, call, deadline), timedOut]);
         const location = answer.status >= 300 && answer.status < 400 ? answer.headers['location'] : undefined;
         if (!location) return { ok: true, answer };
-        const next = new URL(location, url);
+        const next = parseUrl(location, url);
+        // Never the Location itself in words: it may carry the key (an echoed ?key=).
+        if (!next) return { ok: false, reason: 'redirect', message: `${url.host} answered with a redirect to an address that is not a URL; it was not followed`, fix: 'Check the endpoint variable if you set one.' };
         if (next.origin !== call.url.origin) return { ok: true, answer: { ...answer, redirectHost: next.host } };
         if (hop >= MAX_SAME_ORIGIN_REDIRECTS) return { ok: false, reason: 'redirect', message: `${url.host} redirected more than ${MAX_SAME_ORIGIN_REDIRECTS} times`, fix: 'Check the endpoint variable if you set one.' };
         url = next;
@@ -95,7 +98,7 @@ export class HttpClient {
     const tls = { ...(this.connect.ca ? { ca: this.connect.ca } : {}), ...(this.connect.lookup ? { lookup: this.connect.lookup } : {}) };
     // `connect` is for direct connections; through a proxy the provider's TLS is `requestTls`.
     const options = { connect: { timeout: this.timeoutMs, ...tls }, requestTls: tls, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs };
-    if (isLoopbackHost(url.hostname)) return (this.direct ??= new Agent(options));
+    if (isLoopbackHost(url.hostname)) return (this.direct ??= new Agent({ ...options, connect: { ...options.connect, lookup: loopbackOnly(this.connect.lookup ?? systemLookup) } }));
     // Explicit values (never undici's own read of process.env), so the caller's environment decides.
     const e = this.env;
     try {
@@ -123,6 +126,29 @@ export class HttpClient {
       return 'from HTTPS_PROXY';
     }
   }
+}
+
+function parseUrl(text: string, base: URL): URL | undefined {
+  try {
+    return new URL(text, base);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A resolver for the names taken as loopback (localhost, *.localhost), which may use plain http and skip the proxy:
+ * such a name missing from /etc/hosts goes to DNS, which may answer with any address, and the key would then travel
+ * unencrypted to it. An address that is not loopback fails the connection (CPW_NOT_LOOPBACK) before a byte is sent.
+ */
+function loopbackOnly(lookup: LookupFunction): LookupFunction {
+  return (hostname, options, callback) =>
+    lookup(hostname, options, (err, address, family) => {
+      const found = typeof address === 'string' ? [address] : (address ?? []).map((a) => a.address);
+      const stray = err ? undefined : found.find((a) => !isLoopbackHost(a));
+      if (!stray) return callback(err, address, family);
+      callback(Object.assign(new Error(`${hostname} resolved to ${stray}`), { code: 'CPW_NOT_LOOPBACK' }), '');
+    });
 }
 
 async function readLimited(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {

@@ -30,6 +30,10 @@ export function classifyNetworkError(err: unknown, ctx: { host: string; timeoutM
   if (codes.includes('CPW_BAD_PROXY')) {
     return { reason: 'proxy', message: `the proxy variable (HTTPS_PROXY / HTTP_PROXY) is not a usable URL, so ${ctx.host} was not asked`, fix: 'Set HTTPS_PROXY to a URL such as http://proxy.example:3128, or unset it.' };
   }
+  const stray = all.find((e) => e.code === 'CPW_NOT_LOOPBACK');
+  if (stray) {
+    return { reason: 'dns', message: `${stray.message}, which is not a loopback address, so nothing was sent (a loopback name may use plain http:// and bypasses the proxy)`, fix: 'Map the name to 127.0.0.1 in /etc/hosts, or put http://127.0.0.1:PORT in the endpoint variable.' };
+  }
   const proxyStatus = all.map((e) => /Proxy response \((\d+)\)/.exec(e.message)?.[1]).find(Boolean);
   if (proxyStatus) {
     return { reason: 'proxy', message: `the proxy ${ctx.proxy ?? ''} refused to open a tunnel to ${ctx.host} (HTTP ${proxyStatus})`.replace('  ', ' '), fix: 'Check HTTPS_PROXY (and its credentials) or add the host to NO_PROXY.' };

@@ -1,4 +1,5 @@
-import type { LookupFunction } from 'node:net';
+import http from 'node:http';
+import type { AddressInfo, LookupFunction } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CredentialId } from '../../../shared/core/credential';
 import { verifyCredential, verifyMany } from '../../../shared/node/verify/verify';
@@ -169,6 +170,35 @@ describe('the key never goes where it should not', () => {
       expect(elsewhere.seen).toHaveLength(0);
     } finally {
       await elsewhere.stop();
+    }
+  });
+
+  it('a redirect whose Location is not a URL is said to be one, not "check the network"', async () => {
+    const server = http.createServer((_req, res) => res.writeHead(302, { location: 'http://[::1' }).end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const r = await verifyCredential('huggingface.token', KEYS['huggingface.token']!, { env: { HF_ENDPOINT: `http://127.0.0.1:${(server.address() as AddressInfo).port}` } });
+      expect(r).toMatchObject({ result: 'unreachable', checks: [{ reason: 'redirect' }] });
+      expect(r.message).toMatch(/^127\.0\.0\.1:\d+ answered with a redirect to an address that is not a URL; it was not followed$/);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('plain http to a "localhost" name is refused when the name resolves to an address that is not loopback', async () => {
+    // *.localhost (even localhost itself, missing from /etc/hosts) can go to DNS, which may answer with any address:
+    // plain http must then not carry the key there. 0.0.0.0 stands for that address (it reaches this machine).
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => res.end(void seen.push(String(req.headers['authorization']))));
+    await new Promise<void>((r) => server.listen(0, '0.0.0.0', r));
+    const elsewhere: LookupFunction = (_host, options, cb) => (options.all ? cb(null, [{ address: '0.0.0.0', family: 4 }]) : cb(null, '0.0.0.0', 4));
+    try {
+      const r = await verifyCredential('huggingface.token', KEYS['huggingface.token']!, { env: { HF_ENDPOINT: `http://hf.localhost:${(server.address() as AddressInfo).port}` }, connect: { lookup: elsewhere } });
+      expect(r).toMatchObject({ result: 'unreachable', checks: [{ reason: 'dns' }] });
+      expect(r.message).toBe('hf.localhost resolved to 0.0.0.0, which is not a loopback address, so nothing was sent (a loopback name may use plain http:// and bypasses the proxy)');
+      expect(seen).toEqual([]);
+    } finally {
+      await new Promise((r) => server.close(r));
     }
   });
 
