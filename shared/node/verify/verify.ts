@@ -1,6 +1,6 @@
 import { splitCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError } from '../../core/errors';
-import { REDACTED } from '../../core/redact';
+import { redactDeep } from '../../core/redact';
 import { worstResult, type CheckResult, type VerificationResult } from '../../core/verification';
 import { joinUrl, resolveEndpoint } from './endpoints';
 import { HttpClient, type Call, type ConnectOptions } from './http';
@@ -43,14 +43,14 @@ function placeKey(call: ProviderCall, value: string, url: URL, headers: Record<s
 /**
  * What a provider said, with every copy of the key cut out. A broken gateway or a hostile mirror that echoes the key
  * (as the account name, the role, an error code, or the host of a redirect, which a URL lower-cases) would otherwise
- * have it printed, put in --json and recorded in the profile metadata. Any case: the key is printable ASCII here.
+ * have it printed, put in --json and recorded in the profile metadata. As sent and lower-cased (a URL's host), through
+ * the one redaction helper.
  */
 function withoutKey(got: Interpreted, value: string): Interpreted {
-  const key = value.toLowerCase();
-  const holds = (v: unknown) => typeof v === 'string' && v.toLowerCase().includes(key);
+  const forms = [value, value.toLowerCase()];
+  const holds = (v: unknown) => typeof v === 'string' && forms.some((f) => v.includes(f));
   if (!holds(got.account) && !holds(got.role) && !Object.values(got.check).some(holds)) return got;
-  const echo = new RegExp(value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi');
-  const check = Object.fromEntries(Object.entries(got.check).map(([k, v]) => [k, typeof v === 'string' ? v.replace(echo, REDACTED) : v])) as unknown as CheckResult;
+  const check = redactDeep(got.check, forms);
   // A code or a name that was the key is no code or name: dropped, not kept as "[REDACTED]".
   if (holds(got.check.reason)) delete check.reason;
   return { check, ...(got.account && !holds(got.account) ? { account: got.account } : {}), ...(got.role && !holds(got.role) ? { role: got.role } : {}) };
