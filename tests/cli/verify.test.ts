@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli';
+import { BIN, cli } from '../helpers/cli';
+import { collect } from '../helpers/children';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 import { makeTestPki } from '../helpers/tls';
 import { ConnectProxy } from '../fakes/connect-proxy';
@@ -50,6 +52,32 @@ describe('cpw-vault verify', () => {
     expect(meta.last_validated_at ?? null).toBeNull();
     expect(meta.last_validation ?? null).toBeNull();
     expect(readFileSync(join(t.home, '.cp-whisperx', 'audit.log'), 'utf8')).toMatch(/"event":"credential_verified"/);
+  });
+
+  // It ended by the signal with no word (an outside pass): now "cancelled", exit 130, nothing recorded.
+  it('Ctrl-C (or SIGTERM) while a provider is being asked: cancelled, exit 130 (143), nothing recorded, never the value', async () => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const t = makeTempHome();
+      const held = `hf_${'Stop'.repeat(8)}${signal === 'SIGINT' ? 'Ii' : 'Tt'}`;
+      fake.tokens.set(held, 'held');
+      await run(t, ['set', 'huggingface', 'token'], {}, held);
+      const before = readFileSync(t.profile, 'utf8');
+      const env: Record<string, string | undefined> = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, ...endpoints };
+      for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+      const child = spawn(process.execPath, [BIN, 'verify', 'huggingface', 'token'], { cwd: t.cwd, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const done = collect(child, '');
+      // The provider has the request: the value was read and sent, the answer is held.
+      for (let i = 0; i < 400 && !fake.seen.some((r) => r.key === held); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(fake.seen.some((r) => r.key === held)).toBe(true);
+      child.kill(signal);
+      const r = await done;
+      fake.release();
+      expect(r.code, r.stderr).toBe(signal === 'SIGINT' ? 130 : 143); // 128 + the signal, as every cancelled command
+      expect(r.stderr).toContain('cancelled: nothing changed');
+      expect(r.stdout + r.stderr).not.toContain(held);
+      expect(readFileSync(t.profile, 'utf8')).toBe(before);
+      expect(readFileSync(join(t.home, '.cp-whisperx', 'audit.log'), 'utf8')).not.toMatch(/"event":"credential_verified"/);
+    }
   });
 
   it('a valid token: exit 0, the account shown, the outcome recorded in the metadata and the audit log, never the value', async () => {

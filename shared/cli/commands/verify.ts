@@ -3,6 +3,7 @@ import { isRejected, type VerificationResult } from '../../core/verification';
 import type { VerifyTarget } from '../../node/verify/with-vault';
 import { paint, type CliIO } from '../io';
 import { printJson, type CliContext } from '../context';
+import { interruptible } from '../signals';
 import { EXIT, type ExitCode } from '../exit-codes';
 
 /** Arguments of `cpw-vault verify`: one credential, --workflow, or --all. */
@@ -60,7 +61,9 @@ export async function verify(args: VerifyArgs, ctx: CliContext): Promise<ExitCod
   const ms = timeoutMs(args.timeout);
   const vault = await ctx.vault();
   const { verifyWithVault } = await import('../../node/verify/with-vault');
-  const report = await verifyWithVault(vault, target, { env: ctx.io.env, ...(ms ? { timeoutMs: ms } : {}) });
+  // Ctrl-C while the providers are asked: "cancelled: nothing changed" (exit 130), nothing recorded; it ended the
+  // process by the signal, with no word, or waited for each provider's deadline.
+  const report = await interruptible((signal) => verifyWithVault(vault, target, { env: ctx.io.env, signal, ...(ms ? { timeoutMs: ms } : {}) }));
   if (ctx.globals.json) printJson(ctx.io, report);
   else for (const r of report.results) ctx.io.out(describeVerification(ctx.io, r));
   for (const s of report.skipped) ctx.io.err(`note: ${s.credential} not verified: ${s.reason}\n`);

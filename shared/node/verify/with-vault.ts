@@ -1,6 +1,6 @@
 import { catalogEntry } from '../../core/catalog';
 import { splitCredentialId, type CredentialId } from '../../core/credential';
-import { VaultError } from '../../core/errors';
+import { VaultError, cancelledError } from '../../core/errors';
 import type { VerificationResult } from '../../core/verification';
 import type { CredentialSource } from '../../core/views';
 import { checkedCredentialId as checkedId } from '../../core/credential';
@@ -63,16 +63,19 @@ async function plan(vault: Vault, target: VerifyTarget): Promise<Planned> {
  * Verifies what `target` names with the provider calls, then records each
  * result through {@link Vault.recordVerification} (metadata when the value
  * is the stored one; an audit event always). The CLI passes its own
- * environment in `options.env` (endpoints, proxy).
+ * environment in `options.env` (endpoints, proxy). `options.signal` (the CLI's
+ * Ctrl-C) aborted before the results are recorded: CANCELLED, nothing recorded;
+ * once they are being recorded, they all are.
  */
-export async function verifyWithVault(vault: Vault, target: VerifyTarget, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const { items, skipped } = await plan(vault, target);
-  let related: VerifyOptions['related'] = options.related;
+export async function verifyWithVault(vault: Vault, target: VerifyTarget, options: VerifyOptions & { signal?: AbortSignal } = {}): Promise<VerifyReport> {
+  const { signal, ...verifyOptions } = options;
+  const { items, skipped } = await untilAborted(plan(vault, target), signal);
+  let related: VerifyOptions['related'] = verifyOptions.related;
   if (items.some((i) => i.id === 'openai.api_key')) {
     const org = await vault.findCredential('openai', 'organization_id');
     related = { ...related, 'openai.organization_id': org?.value };
   }
-  const results = await verifyMany(items, { ...options, ...(related ? { related } : {}) });
+  const results = await untilAborted(verifyMany(items, { ...verifyOptions, ...(related ? { related } : {}) }), signal);
   for (const [i, result] of results.entries()) {
     result.source = items[i]!.source;
     const envName = items[i]!.envName;
@@ -84,4 +87,20 @@ export async function verifyWithVault(vault: Vault, target: VerifyTarget, option
     await vault.recordVerification(result.credential, result, items[i]!.storedAt);
   }
   return { results, skipped };
+}
+
+/**
+ * `work`'s outcome, or CANCELLED as soon as `signal` aborts: a provider that takes its time (up to the deadline, 10 s
+ * by default, for each of 8) held a Ctrl-C until then, or the process ended by the signal with no word. The calls left
+ * running end with the process; nothing was recorded yet.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(cancelledError(signal.reason));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const settle = () => signal.removeEventListener('abort', onAbort);
+    work.then((v) => (settle(), resolve(v)), (err: unknown) => (settle(), reject(err)));
+  });
 }
