@@ -53,6 +53,22 @@ describe('cpw-vault git-credential', () => {
     expect(plain.stdout + plain.stderr).not.toContain(HF);
   });
 
+  // The helper compared hosts after a URL parser had normalised them: it percent-decoded `huggingface%2eco` and folded
+  // Unicode look-alikes into `huggingface.co`, so it gave the token for hosts git does not reach there. For a remote
+  // `https://huggingface%252eco/x` git asks for host `huggingface%2eco`, while curl (7.88) looks up `huggingface%252eco`.
+  it('a host that only a URL parser turns into huggingface.co gets nothing: percent-encoded, Unicode look-alikes', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    for (const host of ['huggingface%2eco', 'huggingface%2Eco:443', '\uff48uggingface.co', 'hugging\u00adface.co', 'huggingface\u3002co', 'huggingface.co\u200b']) {
+      const r = await cli(t, ['git-credential', 'get'], { input: ASK(host) });
+      expect([host, r.code, r.stdout]).toEqual([host, 0, '']);
+    }
+    const viaGit = git(t, ['credential', 'fill'], { input: 'url=https://huggingface%252eco/ada/private\n\n' });
+    expect(viaGit.stdout + viaGit.stderr).not.toContain(HF);
+    // The same host, as git may spell it, still gets the token.
+    for (const host of ['HuggingFace.Co', 'huggingface.co:443']) expect((await cli(t, ['git-credential', 'get'], { input: ASK(host) })).stdout).toBe(`username=hf_user\npassword=${HF}\n`);
+  });
+
   it('hostile requests get nothing: 1 MiB of junk, invalid UTF-8, a host with a path or user, a NUL', async () => {
     const t = makeTempHome();
     await cli(t, ['set', 'huggingface', 'token'], { input: HF });

@@ -43,7 +43,9 @@ export function huggingFaceOrigins(env: Env): string[] {
 export function isHuggingFaceRequest(req: CredentialRequest, env: Env): boolean {
   const protocol = req.get('protocol');
   const host = req.get('host');
-  if ((protocol !== 'https' && protocol !== 'http') || !host || /[/@\s\\?#]/.test(host)) return false;
+  // The host as git spells it, in ASCII only: a URL parser percent-decodes (`huggingface%2eco`) and folds Unicode
+  // look-alikes into `huggingface.co`, where git's HTTP client may reach another host (curl looks up the raw name).
+  if ((protocol !== 'https' && protocol !== 'http') || !host || !/^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::\d*)?$/.test(host)) return false;
   let origin: string;
   try {
     origin = new URL(`${protocol}://${host}`).origin;
