@@ -141,6 +141,20 @@ describe('cpw-vault git-credential', () => {
     expect(fill.stdout.equals(bytes(`protocol=https\nhost=huggingface.co\nusername=caf\xe9\npassword=${HF}\n`))).toBe(true);
   });
 
+  // git reads a lone CR as a line break too (credential.protectProtocol, git 2.39.5+): the helper passed a token with
+  // one on, and git died with "credential value for password contains carriage return", advising to turn the
+  // protection off.
+  it('a token with a carriage return in $HF_TOKEN is refused in one clear line, never handed to git', async () => {
+    const t = makeTempHome();
+    const env = { HF_TOKEN: `${HF.slice(0, 10)}\r${HF.slice(10)}` };
+    const r = await cli(t, ['git-credential', 'get'], { input: ASK('huggingface.co'), env });
+    expect([r.code, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toMatch(/^cpw-vault git-credential: no HuggingFace token given to git: the HuggingFace token in \$HF_TOKEN holds a line break or NUL.* fix: set HF_TOKEN to the token alone/);
+    const fill = git(t, ['credential', 'fill'], { input: ASK('huggingface.co'), env });
+    expect(fill.stderr).not.toMatch(/protectProtocol/);
+    expect(fill.stdout + fill.stderr).not.toContain(HF.slice(10));
+  });
+
   it('store and erase write nothing: approve/reject leave the vault and the disk as they were', async () => {
     const t = makeTempHome();
     await cli(t, ['set', 'huggingface', 'token'], { input: HF });

@@ -98,8 +98,8 @@ async function discardRequest(ctx: CliContext): Promise<void> {
   await (ctx.io.readStdinBytes ? ctx.io.readStdinBytes(MAX_REQUEST_BYTES + 1) : ctx.io.readStdin()).catch(() => undefined);
 }
 
-/** git's protocol carries one line per field: a NUL or line break would end or split it. */
-const UNSAYABLE = /[\n\0]/;
+/** git's protocol carries one line per field: a NUL or line break would end or split it (a lone CR too: git 2.39.5+ dies on one). */
+const UNSAYABLE = /[\r\n\0]/;
 
 async function answerGet(ctx: CliContext): Promise<ExitCode> {
   const request = parseRequest(await readRequest(ctx));

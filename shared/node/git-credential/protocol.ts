@@ -21,11 +21,11 @@ export function parseRequest(text: string): CredentialRequest {
   return fields;
 }
 
-/** Formats an answer for git: `key=value` lines. Refuses a value with a line break or NUL (git would misread it). */
+/** Formats an answer for git: `key=value` lines. Refuses a value with a line break (CR too) or NUL (git would misread it). */
 export function formatAnswer(fields: Readonly<Record<string, string>>): string {
   return Object.entries(fields)
     .map(([k, v]) => {
-      if (/[\n\0]/.test(v)) throw new Error(`a ${k} with a line break cannot be given to git`);
+      if (/[\r\n\0]/.test(v)) throw new Error(`a ${k} with a line break cannot be given to git`);
       return `${k}=${v}\n`;
     })
     .join('');
