@@ -30,8 +30,8 @@ function sh(shell: string, script: string, env: NodeJS.ProcessEnv, cwd: string) 
 }
 
 /** What a clone does with the credential: fill (the token is used), then approve (every helper is told to store it). */
-function cloneAndApprove(env: NodeJS.ProcessEnv, cwd: string): string {
-  const fill = spawnSync('git', ['credential', 'fill'], { env, cwd, input: 'url=https://huggingface.co/ada/private-model\n\n', encoding: 'utf8', timeout: 60_000 });
+function cloneAndApprove(env: NodeJS.ProcessEnv, cwd: string, url = 'https://huggingface.co/ada/private-model'): string {
+  const fill = spawnSync('git', ['credential', 'fill'], { env, cwd, input: `url=${url}\n\n`, encoding: 'utf8', timeout: 60_000 });
   expect(fill.stdout, fill.stderr).toContain(`password=${HF}\n`);
   expect(spawnSync('git', ['credential', 'approve'], { env, cwd, input: `${fill.stdout}\n`, timeout: 60_000 }).status).toBe(0);
   return fill.stdout;
@@ -75,6 +75,20 @@ describe('the git credential helper beside a helper that stores', () => {
     expect(human).toContain('! git also runs the credential helper "store"');
     sh('sh', report.git_helpers[0]!.fix, env, t.cwd);
     cloneAndApprove(env, t.cwd);
+    expect(stored(t).includes(HF), 'the token is in ~/.git-credentials').toBe(false);
+    expect((await doctor(t, env)).git_helpers).toEqual([]);
+  });
+
+  // git applies a `credential.https://ada@huggingface.co` section to remotes with that user name only: doctor asked git
+  // about https://huggingface.co alone, so a store helper there got the token for `https://ada@huggingface.co/...`
+  // clones and doctor named nothing.
+  it('a store helper for one user name (credential.https://ada@huggingface.co) after the install: doctor names it, and its fix stops the leak', async () => {
+    const { t, env } = await setUp();
+    sh('sh', 'eval "$(cpw-vault git-credential config)" && git config --global credential.https://ada@huggingface.co.helper store', env, t.cwd);
+    const report = await doctor(t, env);
+    expect(report.git_helpers.map((g) => g.helpers.map((h) => [h.name, h.scope]))).toEqual([[['store', 'global']]]);
+    sh('sh', report.git_helpers[0]!.fix, env, t.cwd);
+    cloneAndApprove(env, t.cwd, 'https://ada@huggingface.co/ada/private-model');
     expect(stored(t).includes(HF), 'the token is in ~/.git-credentials').toBe(false);
     expect((await doctor(t, env)).git_helpers).toEqual([]);
   });

@@ -45,18 +45,19 @@ function configEntries(cwd: string, env: Env): Array<{ scope: string; origin: st
 }
 
 /**
- * Which `credential.<url>` subsections apply to https://huggingface.co, as git itself matches them (wildcard hosts,
- * default ports, case): each becomes a key of its own in a config read from stdin, and git names the keys that match.
+ * Which `credential.<url>` subsections apply to `url` (https://huggingface.co, with a user name or not), as git
+ * itself matches them (wildcard hosts, default ports, case): each becomes a key of its own in a config read from
+ * stdin, and git names the keys that match.
  */
-function matchingSubsections(subsections: string[], cwd: string, env: Env): Set<string> {
+function matchingSubsections(subsections: string[], url: string, cwd: string, env: Env): Set<string> {
   const text = subsections.map((s, i) => `[credential "${s.replace(/[\\"]/g, (c) => `\\${c}`)}"]\n\tk${i} = x\n`).join('');
-  const out = git(['config', '--file', '-', '--get-urlmatch', 'credential', HF_URL], cwd, env, text) ?? '';
+  const out = git(['config', '--file', '-', '--get-urlmatch', 'credential', url], cwd, env, text) ?? '';
   return new Set([...out.matchAll(/^credential\.k(\d+) /gm)].map((m) => subsections[Number(m[1])]!));
 }
 
 /**
- * The helpers other than cpw-vault's that git would run for https://huggingface.co from `cwd`, when cpw-vault's is
- * among them: git asks them for the token before or after it, and after a clone or fetch succeeds it hands the token
+ * The helpers other than cpw-vault's that git would run for https://huggingface.co from `cwd` (or for it with a
+ * user name that a credential section names), when cpw-vault's is among them: git asks them for the token before or after it, and after a clone or fetch succeeds it hands the token
  * to every one to store (`store` writes it to ~/.git-credentials in plaintext). An empty helper value empties the
  * list, as in git. Empty when cpw-vault's helper is not installed, or git could not be asked (too old for
  * --show-scope, not installed).
@@ -68,14 +69,21 @@ export function hfHelperLeaks(cwd: string, env: Env): GitHelper[] {
     return m && e.value !== undefined ? [{ ...e, value: e.value, subsection: m[1] }] : [];
   });
   const subsections = [...new Set(helpers.flatMap((h) => (h.subsection === undefined ? [] : [h.subsection])))];
-  const applies = subsections.length ? matchingSubsections(subsections, cwd, env) : new Set<string>();
-  let chain: typeof helpers = [];
-  for (const h of helpers) {
-    if (h.subsection !== undefined && !applies.has(h.subsection)) continue;
-    chain = h.value === '' ? [] : [...chain, h];
+  // A section for one user name (credential.https://ada@huggingface.co) applies only to remotes with it, so each
+  // user name a section gives is a URL of its own: each has its own chain, and its own resets.
+  const users = [...new Set(subsections.flatMap((s) => /^[a-z][a-z0-9+.-]*:\/\/([^@/]+)@/i.exec(s)?.[1] ?? []))];
+  const leaks = new Set<(typeof helpers)[number]>();
+  for (const url of [HF_URL, ...users.map((u) => HF_URL.replace('://', `://${u}@`))]) {
+    const applies = subsections.length ? matchingSubsections(subsections, url, cwd, env) : new Set<string>();
+    let chain: typeof helpers = [];
+    for (const h of helpers) {
+      if (h.subsection !== undefined && !applies.has(h.subsection)) continue;
+      chain = h.value === '' ? [] : [...chain, h];
+    }
+    if (!chain.some((h) => isCpwVaultHelper(h.value))) continue;
+    for (const h of chain) if (!isCpwVaultHelper(h.value)) leaks.add(h);
   }
-  if (!chain.some((h) => isCpwVaultHelper(h.value))) return [];
-  return chain.filter((h) => !isCpwVaultHelper(h.value)).map((h) => ({ name: h.value.trim().split(/\s/)[0]!.slice(0, 80), scope: h.scope, origin: h.origin }));
+  return [...leaks].map((h) => ({ name: h.value.trim().split(/\s/)[0]!.slice(0, 80), scope: h.scope, origin: h.origin }));
 }
 
 /**
