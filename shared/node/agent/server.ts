@@ -96,6 +96,8 @@ class Agent implements RunningAgent {
     } catch {
       return { ok: false, code: 'INVALID_ARGUMENT', why: 'unreadable request' };
     }
+    // `null` is JSON too: reading its .op threw, and that one line ended the agent.
+    if (typeof req !== 'object' || req === null) return { ok: false, code: 'INVALID_ARGUMENT', why: 'unknown request' };
     if (req.op === 'hello') return { ok: true, pid: this.pid, recipient: this.config.recipient, expires_at: this.expiresAt.toISOString(), identity: this.config.identityPath };
     if (req.op === 'lock') {
       this.stop('lock', conn);
@@ -123,7 +125,9 @@ class Agent implements RunningAgent {
       if (this.stopping) conn.end(text, () => this.resolveStopped(this.stopping!));
       else conn.write(text);
     };
-    conn.on('data', lineSplitter((line) => (queue = queue.then(() => reply(line))), () => conn.destroy()));
+    // Never an unhandled rejection: that ends the agent, for every client.
+    const onLine = (line: string) => (queue = queue.then(() => reply(line)).catch(() => void conn.destroy()));
+    conn.on('data', lineSplitter(onLine, () => conn.destroy()));
     conn.on('error', () => conn.destroy());
     conn.on('close', () => this.connections.delete(conn));
   }
