@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAgent } from '../../shared/node/agent/start';
@@ -59,6 +59,9 @@ function ask(path: string, line: string): Promise<string> {
   });
 }
 
+/** The agent's resident memory in MiB (/proc). */
+const rssMiB = (pid: number): number => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
 describe('the unlock agent against a hostile client of the same user', () => {
   it('answers JSON that is not an object (null, a number, a string) as an unknown request, and lives on', async () => {
     const { pid, socket } = await realAgent();
@@ -68,4 +71,47 @@ describe('the unlock agent against a hostile client of the same user', () => {
     }
     expect(JSON.parse(await ask(socket.path, '{"op":"hello"}\n'))).toMatchObject({ ok: true, pid });
   }, 60_000);
+
+  it('a client that sends requests and never reads the answers: the agent stops reading it, its memory stays bounded, others are served, none is lost', async () => {
+    const { pid, socket } = await realAgent();
+    const before = rssMiB(pid);
+    const flood: Socket = createConnection(socket.path);
+    flood.on('error', () => {});
+    await new Promise((r) => flood.once('connect', r));
+    flood.pause(); // never reads
+    const chunk = Buffer.from('{"op":"hello"}\n'.repeat(64 * 1024)); // 64 Ki requests, ~1 MiB
+    let sent = 0;
+    // Up to 96 MiB of requests (~6 M answers, ~1.5 GiB of replies). Each chunk waits for the agent to take the last one
+    // (drain), while the agent's memory is watched; a client whose writes the agent no longer takes has been cut off.
+    for (let i = 0; i < 96; i++) {
+      sent += 64 * 1024;
+      if (flood.write(chunk)) continue;
+      const outcome = await new Promise<'drained' | 'grew' | 'stopped reading'>((resolve) => {
+        let quiet = 0;
+        const poll = setInterval(() => {
+          if (rssMiB(pid) > before + 150) return finish('grew');
+          if (++quiet >= 30) finish('stopped reading'); // 3 s without taking a byte: it paused this client
+        }, 100);
+        const onDrain = () => finish('drained');
+        const finish = (o: 'drained' | 'grew' | 'stopped reading') => (clearInterval(poll), flood.off('drain', onDrain), resolve(o));
+        flood.once('drain', onDrain);
+      });
+      expect(outcome).not.toBe('grew');
+      if (outcome === 'stopped reading') break;
+    }
+    expect(rssMiB(pid)).toBeLessThan(before + 150);
+    expect(alive(pid)).toBe(true);
+    expect(JSON.parse(await ask(socket.path, '{"op":"hello"}\n'))).toMatchObject({ ok: true, pid });
+    // Once the client reads, every request it sent is answered, in order.
+    let lines = 0;
+    await new Promise<void>((resolve) => {
+      flood.on('data', (d: Buffer) => {
+        for (let at = d.indexOf(10); at !== -1; at = d.indexOf(10, at + 1)) lines++;
+        if (lines >= sent) resolve();
+      });
+      flood.resume();
+    });
+    expect(lines).toBe(sent);
+    flood.destroy();
+  }, 180_000);
 });

@@ -28,6 +28,9 @@ export interface RunningAgent {
 /** How often the agent checks its TTL, its identity file and its socket. */
 const CHECK_EVERY_MS = 1_000;
 
+/** Requests of one connection read but not yet answered (and sent) past which it is read no more until they are. */
+const MAX_UNANSWERED = 64;
+
 /** The agent's state: one key, one socket, the connections being served. */
 class Agent implements RunningAgent {
   readonly pid = process.pid;
@@ -119,18 +122,36 @@ class Agent implements RunningAgent {
   private serve(conn: Socket): void {
     this.connections.add(conn);
     let queue = Promise.resolve();
+    let unanswered = 0;
     const reply = async (line: string) => {
       const text = `${JSON.stringify(await this.answer(line, conn))}\n`;
       // The last answer of a stopping agent is flushed before the process ends.
       if (this.stopping) conn.end(text, () => this.resolveStopped(this.stopping!));
-      else conn.write(text);
+      else if (!conn.write(text) && !conn.destroyed) await drained(conn);
     };
-    // Never an unhandled rejection: that ends the agent, for every client.
-    const onLine = (line: string) => (queue = queue.then(() => reply(line)).catch(() => void conn.destroy()));
+    // A client that sends requests but does not read the answers: they piled up in memory without bound (~1 GiB of
+    // answers for 60 MiB of requests). Its requests are no longer read while its answers wait to be sent.
+    const onLine = (line: string) => {
+      if (++unanswered === MAX_UNANSWERED) conn.pause();
+      queue = queue
+        .then(() => reply(line))
+        .catch(() => void conn.destroy()) // never an unhandled rejection: that ends the agent, for every client
+        .finally(() => {
+          if (--unanswered === MAX_UNANSWERED - 1) conn.resume();
+        });
+    };
     conn.on('data', lineSplitter(onLine, () => conn.destroy()));
     conn.on('error', () => conn.destroy());
     conn.on('close', () => this.connections.delete(conn));
   }
+}
+
+/** Resolves once `conn` has sent what it holds, or closed. */
+function drained(conn: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => (conn.off('drain', done), conn.off('close', done), resolve());
+    conn.on('drain', done).on('close', done);
+  });
 }
 
 /**
