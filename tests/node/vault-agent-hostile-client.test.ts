@@ -115,3 +115,11 @@ describe('the unlock agent against a hostile client of the same user', () => {
     flood.destroy();
   }, 180_000);
 });
+
+describe('the unlock agent process', () => {
+  it('can never write a core dump (hard limit 0): a crash would have written the key to disk', async () => {
+    const { pid } = await realAgent();
+    const core = readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max core file size'));
+    expect(core?.split(/\s{2,}/).slice(1, 3)).toEqual(['0', '0']);
+  }, 60_000);
+});

@@ -16,6 +16,17 @@ export function defaultAgentScript(): string {
   return join(dirname(fileURLToPath(import.meta.url)), 'agent.cjs');
 }
 
+/**
+ * The command that runs the agent bundle: through /bin/sh, which sets the core file limit to 0 (soft and hard) and
+ * execs node in its place (same pid). Node can neither set a resource limit nor call prctl(PR_SET_DUMPABLE): with a
+ * desktop's `ulimit -c unlimited` (systemd-coredump, apport), an agent that crashed or was sent SIGABRT or SIGSEGV
+ * wrote its memory, the unlocked key in it, to disk for days.
+ */
+function agentCommand(script: string): [string, string[]] {
+  if (process.platform === 'win32' || !existsSync('/bin/sh')) return [process.execPath, [script]];
+  return ['/bin/sh', ['-c', 'ulimit -c 0 && exec "$0" "$@"', process.execPath, script]];
+}
+
 /** Options of {@link startAgent}. */
 export interface StartAgentOptions {
   key: VaultKey;
@@ -48,7 +59,7 @@ export async function startAgent(options: StartAgentOptions): Promise<{ pid: num
   };
   // From the desktop app, process.execPath is Electron: run it as plain node (the only variable the agent gets).
   const env = process.versions['electron'] ? { ELECTRON_RUN_AS_NODE: '1' } : {};
-  const child = spawn(process.execPath, [script], { detached: true, cwd: '/', env, stdio: ['pipe', 'pipe', 'ignore'] });
+  const child = spawn(...agentCommand(script), { detached: true, cwd: '/', env, stdio: ['pipe', 'pipe', 'ignore'] });
   child.stdin.end(`${JSON.stringify(config)}\n`);
   const answer = await new Promise<string>((resolve) => {
     let text = '';
