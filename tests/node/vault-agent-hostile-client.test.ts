@@ -114,6 +114,26 @@ describe('the unlock agent against a hostile client of the same user', () => {
     expect(lines).toBe(sent);
     flood.destroy();
   }, 180_000);
+  it('many clients each sending a line that never ends: what they hold together is bounded; the agent lives and serves', async () => {
+    const { pid, socket } = await realAgent();
+    const before = rssMiB(pid);
+    // 24 clients x 20 MiB, each under the one-line limit (24 MiB): 480 MiB held by the agent, with no bound on the count.
+    const part = Buffer.alloc(1024 * 1024, 'x');
+    const clients = await Promise.all(
+      Array.from({ length: 24 }, async () => {
+        const c = createConnection(socket.path);
+        c.on('error', () => {});
+        await new Promise((r) => c.once('connect', r));
+        // Each waits for the agent to take (or drop) what it sent: the agent holds it then.
+        for (let i = 0; i < 20 && !c.destroyed; i++) if (!c.write(part)) await new Promise((r) => (c.once('drain', r), c.once('close', r)));
+        return c;
+      }),
+    );
+    expect(rssMiB(pid) - before).toBeLessThan(150);
+    expect(alive(pid)).toBe(true);
+    expect(JSON.parse(await ask(socket.path, '{"op":"hello"}\n'))).toMatchObject({ ok: true, pid });
+    for (const c of clients) c.destroy();
+  }, 180_000);
 });
 
 describe('the unlock agent process', () => {

@@ -42,33 +42,48 @@ export type AgentReply = AgentHello | { ok: true; text: string } | { ok: true } 
 /** Longest line either side accepts: a 16 MiB vault file in base64, plus room. */
 export const MAX_LINE_BYTES = 24 * 1024 * 1024;
 
+/** Bytes of unfinished lines several splitters may hold together (the agent's connections share one). */
+export interface LineBudget {
+  left: number;
+}
+
+/** A {@link lineSplitter}: feed it chunks; `release()` gives back what it holds to its budget (its stream has closed). */
+export type LineSplitter = ((chunk: Buffer) => void) & { release(): void };
+
 /**
  * Splits a byte stream into lines and hands each complete one to `onLine`.
- * Calls `onOverflow` (once) when a line grows past {@link MAX_LINE_BYTES}.
+ * Calls `onOverflow` (once) when a line grows past {@link MAX_LINE_BYTES},
+ * or past what is left of `budget` (shared with other splitters).
  */
-export function lineSplitter(onLine: (line: string) => void, onOverflow: () => void): (chunk: Buffer) => void {
+export function lineSplitter(onLine: (line: string) => void, onOverflow: () => void, budget: LineBudget = { left: Infinity }): LineSplitter {
   let pending: Buffer[] = [];
   let size = 0;
   let overflowed = false;
-  return (chunk) => {
+  const release = () => {
+    budget.left += size;
+    pending = [];
+    size = 0;
+  };
+  const split = (chunk: Buffer) => {
     if (overflowed) return;
     let start = 0;
     for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
       pending.push(chunk.subarray(start, nl));
       const line = Buffer.concat(pending).toString('utf8');
-      pending = [];
-      size = 0;
+      release();
       start = nl + 1;
       onLine(line);
     }
     if (start < chunk.length) {
       pending.push(chunk.subarray(start));
       size += chunk.length - start;
-      if (size > MAX_LINE_BYTES) {
+      budget.left -= chunk.length - start;
+      if (size > MAX_LINE_BYTES || budget.left < 0) {
         overflowed = true;
-        pending = [];
+        release();
         onOverflow();
       }
     }
   };
+  return Object.assign(split, { release });
 }

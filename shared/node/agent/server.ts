@@ -3,7 +3,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { VaultError } from '../../core/errors';
 import { sameStamp, stampOf, type FileStamp } from '../profile/secure-fs';
 import { CORRUPT_WHY, openWithIdentity } from '../secrets/vault-crypto';
-import { lineSplitter, type AgentReply } from './protocol';
+import { lineSplitter, MAX_LINE_BYTES, type AgentReply, type LineBudget } from './protocol';
 import { checkSocketDir } from './socket-dir';
 
 /** What the agent is started with (sent by `cpw-vault unlock` over a pipe, never argv or env). */
@@ -31,6 +31,12 @@ const CHECK_EVERY_MS = 1_000;
 /** Requests of one connection read but not yet answered (and sent) past which it is read no more until they are. */
 const MAX_UNANSWERED = 64;
 
+/**
+ * Bytes of unfinished request lines all connections may hold together: two of the longest. Each line is capped, but
+ * not their number: 24 clients sending 20 MiB with no newline made the agent hold 480 MiB, and more clients, more.
+ */
+const MAX_HELD_BYTES = 2 * MAX_LINE_BYTES;
+
 /** The agent's state: one key, one socket, the connections being served. */
 class Agent implements RunningAgent {
   readonly pid = process.pid;
@@ -39,6 +45,7 @@ class Agent implements RunningAgent {
   private resolveStopped!: (reason: string) => void;
   private stopping: string | undefined;
   private readonly connections = new Set<Socket>();
+  private readonly held: LineBudget = { left: MAX_HELD_BYTES };
   private readonly identityStamp: FileStamp | undefined;
   /** The socket file this agent made (see socketStamp). */
   private socketId: string | undefined;
@@ -140,9 +147,11 @@ class Agent implements RunningAgent {
           if (--unanswered === MAX_UNANSWERED - 1) conn.resume();
         });
     };
-    conn.on('data', lineSplitter(onLine, () => conn.destroy()));
+    // Past the shared budget, the connection whose line does not fit is dropped (its bytes given back).
+    const split = lineSplitter(onLine, () => conn.destroy(), this.held);
+    conn.on('data', split);
     conn.on('error', () => conn.destroy());
-    conn.on('close', () => this.connections.delete(conn));
+    conn.on('close', () => (split.release(), this.connections.delete(conn)));
   }
 }
 
