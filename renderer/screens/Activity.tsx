@@ -22,6 +22,13 @@ function Pager({ page, what, onPage }: { page: Page<unknown>; what: string; onPa
   );
 }
 
+/**
+ * A record's text field as shown: the history keeps any start line with an id, a workflow and a start time, and the
+ * audit log any line with a time and a known event, so a hand edit can leave an object where the program, status,
+ * caller or credential goes, and React rendering one threw (a blank window).
+ */
+const text = (v: unknown): string => (typeof v === 'string' && v ? v : '—');
+
 function Runs() {
   const a = useVault(useShallow((s) => ({ runs: s.runs, stats: s.runStats, status: s.runStatusFilter, workflow: s.runWorkflowFilter, setFilters: s.setRunFilters, load: s.loadRuns, zone: s.profile?.profile.user.timezone })));
   const rate = a.stats?.success_rate;
@@ -44,7 +51,7 @@ function Runs() {
             <thead><tr><th scope="col">Started{a.zone ? ` (${a.zone})` : ''}</th><th scope="col">Workflow</th><th scope="col">Program</th><th scope="col">Status</th><th scope="col">Exit</th><th scope="col">Duration</th></tr></thead>
             <tbody>
               {a.runs.items.map((r) => (
-                <tr key={r.id}><td><When iso={r.started_at} seconds /></td><td>{r.workflow}</td><td><code>{r.program}</code></td><td>{r.status}</td><td>{runExit(r) ?? '—'}</td><td>{r.duration_ms === null ? '—' : formatDuration(r.duration_ms)}</td></tr>
+                <tr key={r.id}><td><When iso={r.started_at} seconds /></td><td>{r.workflow}</td><td><code>{text(r.program)}</code></td><td>{text(r.status)}</td><td>{runExit(r) ?? '—'}</td><td>{r.duration_ms === null ? '—' : formatDuration(r.duration_ms)}</td></tr>
               ))}
             </tbody>
           </table>
@@ -69,7 +76,7 @@ function Audit() {
             <caption className="sr-only">Audit events</caption>
             <thead><tr><th scope="col">When{a.zone ? ` (${a.zone})` : ''}</th><th scope="col">Event</th><th scope="col">By</th><th scope="col">Credential</th></tr></thead>
             <tbody>
-              {a.audit.items.map((e, i) => <tr key={`${a.audit!.offset + i}`}><td><When iso={e.ts} seconds /></td><td>{e.event}</td><td>{e.caller}</td><td>{e.credential ?? '—'}</td></tr>)}
+              {a.audit.items.map((e, i) => <tr key={`${a.audit!.offset + i}`}><td><When iso={e.ts} seconds /></td><td>{e.event}</td><td>{text(e.caller)}</td><td>{text(e.credential)}</td></tr>)}
             </tbody>
           </table>
         </>

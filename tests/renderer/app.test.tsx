@@ -9,7 +9,7 @@ import { Profile } from '../../renderer/screens/Profile';
 import { initialState, useVault } from '../../renderer/store';
 import type { VaultError } from '../../shared/core/errors';
 import { applyProfileUpdate } from '../../shared/core/profile-parse';
-import type { RunRecord } from '../../shared/core/records';
+import type { AuditEvent, RunRecord } from '../../shared/core/records';
 import { withFakeApi } from './setup';
 
 const HF = `hf_${'Comp'.repeat(9)}`;
@@ -282,6 +282,34 @@ describe('Activity screen', () => {
     expect(await exitOf('died-stage')).toBe('SIGTERM');
     expect(await exitOf('missed-stage')).toBe('SIGHUP');
     expect(await exitOf('refused-stage')).toBe('—');
+  });
+
+  it('a run from a hand-edited line whose program or status is no text shows "—" there, and the other runs still show', async () => {
+    const { api, show } = withFakeApi();
+    const [base] = runs(1);
+    // The history keeps any start line with an id, a workflow and a start time (as the CLI's `runs` does): React
+    // rendering an object as text threw, and the whole window went blank.
+    const damaged = { ...base!, id: 'odd', program: { x: 1 }, status: ['failed'] } as unknown as RunRecord;
+    api.runs = [damaged, { ...base!, id: 'fine', program: 'fine-stage' }];
+    show(<Activity />);
+    const row = (await screen.findByText('fine-stage')).closest('tr')!;
+    const odd = row.parentElement!.querySelectorAll('tr')[0]!.querySelectorAll('td');
+    expect([odd[2]!.textContent, odd[3]!.textContent]).toEqual(['—', '—']);
+  });
+
+  it('an audit event from a hand-edited line whose caller or credential is no text shows "—" there, and the others still show', async () => {
+    const { api, user, show } = withFakeApi();
+    // The log keeps any line with a time and a known event name: an object as its caller blanked the window.
+    api.audit = [
+      { ts: '2026-01-01T10:00:00Z', event: 'credential_read', caller: { x: 1 }, credential: ['a'] } as unknown as AuditEvent,
+      { ts: '2026-01-01T09:00:00Z', event: 'profile_updated', caller: 'app' },
+    ];
+    show(<Activity />);
+    await user.click(await screen.findByRole('tab', { name: 'Audit log' }));
+    const table = await screen.findByRole('table', { name: 'Audit events' });
+    const cells = within(table).getByText('credential_read').closest('tr')!.querySelectorAll('td');
+    expect([cells[2]!.textContent, cells[3]!.textContent]).toEqual(['—', '—']);
+    expect(within(table).getByText('profile_updated')).toBeTruthy();
   });
 
   it('tabs follow the arrow keys; audit events with their filter', async () => {
