@@ -4,7 +4,10 @@ import { Field } from './common';
 
 /** The local error for a zone typed in the picker (main checks it again). */
 export function timeZoneError(zone: string): string | undefined {
-  return zone && !isTimeZone(zone) ? 'must be an IANA time zone such as Europe/Paris or UTC' : undefined;
+  if (!zone || isTimeZone(zone)) return undefined;
+  // A paste often carries a space along; "must be an IANA time zone" beside what reads as Europe/Paris says nothing.
+  if (zone.trim() !== zone && isTimeZone(zone.trim())) return 'has a space before or after it: remove it (a zone name has none)';
+  return 'must be an IANA time zone such as Europe/Paris or UTC';
 }
 
 /**

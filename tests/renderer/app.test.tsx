@@ -176,6 +176,19 @@ describe('Profile screen', () => {
     expect(useVault.getState().toasts).toMatchObject([{ kind: 'error', text: 'Profile not saved.', fix: 'Correct the fields.' }]);
   });
 
+  it('a time zone typed or pasted with a space before or after it says so, not "must be an IANA time zone" beside "Europe/Paris"', async () => {
+    const { user, show } = withFakeApi();
+    show(<Profile />);
+    const zone = await screen.findByLabelText(/^Time zone/);
+    await user.clear(zone);
+    await user.type(zone, 'Europe/Paris ');
+    expect(screen.getByText('has a space before or after it: remove it (a zone name has none)')).toBeTruthy();
+    expect(screen.queryByText('must be an IANA time zone such as Europe/Paris or UTC')).toBeNull();
+    expect(screen.getByRole('button', { name: 'Save profile' }).getAttribute('aria-disabled')).toBe('true');
+    await user.type(zone, '{Backspace}');
+    expect(screen.queryByText(/has a space before or after/)).toBeNull();
+  });
+
   it('a refused save\'s toast names the fields as the form labels them (Name, Avatar URL), not by main\'s paths (user.name)', async () => {
     const { api, user, show } = withFakeApi();
     // Main's own check and wording: the fields and the message built from them, as profileUpdate refuses them.
