@@ -40,9 +40,20 @@ export function nameError(kind: 'service' | 'key', name: string): string | undef
   return kind === 'service' ? 'Lower-case letters, digits, _ and -, e.g. deepl.' : 'Lower-case letters, digits and _, e.g. api_key.';
 }
 
+/** The longest environment variable name (ENV_VAR_NAME). */
+const ENV_VAR_MAX = 64;
+
+/** What is wrong with a custom environment variable name, if anything: as nameError, one line said for every refusal was wrong for some. */
+export function envVarError(name: string): string | undefined {
+  if (!name || ENV_VAR_NAME.test(name)) return undefined;
+  if (name.length > ENV_VAR_MAX) return `At most ${ENV_VAR_MAX} characters: this one has ${name.length}. Shorten it to save.`;
+  if (/^[0-9]/.test(name)) return 'Start with an upper-case letter or _, e.g. DEEPL_API_KEY.';
+  return 'Upper-case letters, digits and _, e.g. DEEPL_API_KEY.';
+}
+
 // Not a `key` prop: spread into JSX it would be React's key, and the fields would remount on every keystroke.
 function CustomFields(p: { service: string; keyName: string; label: string; envVar: string; set: (k: 'service' | 'key' | 'label' | 'envVar', v: string) => void }) {
-  const envError = p.envVar && !ENV_VAR_NAME.test(p.envVar) ? 'Upper-case letters, digits and _, e.g. DEEPL_API_KEY.' : undefined;
+  const envError = envVarError(p.envVar);
   return (
     <div className="row">
       <Field label="Service" error={nameError('service', p.service)}>{(f) => <input id={f.id} value={p.service} onChange={(e) => p.set('service', e.target.value)} aria-describedby={f.describedBy} aria-invalid={f.invalid || undefined} required autoFocus />}</Field>

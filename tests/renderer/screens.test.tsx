@@ -3,7 +3,7 @@ import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-libra
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../../renderer/api';
 import { REVEAL_MS } from '../../renderer/components/CredentialDetail';
-import { nameError } from '../../renderer/components/CredentialForm';
+import { envVarError, nameError } from '../../renderer/components/CredentialForm';
 import { Credentials } from '../../renderer/screens/Credentials';
 import { Migration } from '../../renderer/screens/Migration';
 import { Workflows } from '../../renderer/screens/Workflows';
@@ -275,6 +275,20 @@ describe('a custom credential\'s names', () => {
     expect(nameError('key', 'API_KEY')).toBe('Start with a lower-case letter, e.g. api_key.');
     expect(nameError('key', 'api-key')).toBe('Lower-case letters, digits and _, e.g. api_key.');
     expect([nameError('service', 'x'.repeat(40)), nameError('service', 'deep-l'), nameError('key', 'api_key'), nameError('key', '')]).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it('the environment variable says its own problem too: too long, a digit first, a character not allowed', async () => {
+    expect(envVarError('A'.repeat(65))).toBe('At most 64 characters: this one has 65. Shorten it to save.');
+    expect(envVarError('1PASSWORD_TOKEN')).toBe('Start with an upper-case letter or _, e.g. DEEPL_API_KEY.');
+    expect(envVarError('deepl_key')).toBe('Upper-case letters, digits and _, e.g. DEEPL_API_KEY.');
+    expect([envVarError('A'.repeat(64)), envVarError('_X1'), envVarError('')]).toEqual([undefined, undefined, undefined]);
+    // Typed key by key, a 65-letter name was told to use upper-case letters, which it did.
+    const { user, show } = withFakeApi();
+    show(<Credentials />);
+    await user.click(await screen.findByRole('button', { name: 'Add a custom credential' }));
+    await user.type(screen.getByLabelText('Environment variable'), 'A'.repeat(65));
+    const field = screen.getByLabelText('Environment variable');
+    expect(document.getElementById(field.getAttribute('aria-describedby')!.split(' ').at(-1)!)?.textContent).toBe('At most 64 characters: this one has 65. Shorten it to save.');
   });
 
   it('a 41-letter lower-case service is refused for its length under Service, a bad key under Key, typed key by key', async () => {
