@@ -3,7 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import type { Page } from '../../shared/core/ipc-contract';
 import { AUDIT_EVENTS, RUN_STATUSES, formatDuration, runExit, type AuditEventName, type RunStatus } from '../../shared/core/records';
 import { WORKFLOW_NAMES } from '../../shared/core/workflows';
-import { ErrorNote, Field, Loading, When } from '../components/common';
+import { ErrorNote, Field, Loading, SoftButton, When } from '../components/common';
 import { useVault } from '../store';
 import { ACTIVITY_PAGE, selectActivityTabState, type ActivityTab } from '../store/activity-slice';
 
@@ -15,9 +15,10 @@ function Pager({ page, what, onPage }: { page: Page<unknown>; what: string; onPa
   const last = page.offset + page.items.length;
   return (
     <nav className="pager" aria-label={`${what} pages`}>
-      <button type="button" onClick={() => onPage(Math.max(0, page.offset - ACTIVITY_PAGE))} disabled={page.offset === 0}>Previous</button>
+      {/* Soft, not `disabled`: Next pressed from the keyboard onto the last page turned off under the focus, which fell to <body>. */}
+      <SoftButton type="button" onClick={() => onPage(Math.max(0, page.offset - ACTIVITY_PAGE))} off={page.offset === 0}>Previous</SoftButton>
       <span>{first.toLocaleString('en')}–{last.toLocaleString('en')} of {page.total.toLocaleString('en')} {what}</span>
-      <button type="button" onClick={() => onPage(page.offset + ACTIVITY_PAGE)} disabled={last >= page.total}>Next</button>
+      <SoftButton type="button" onClick={() => onPage(page.offset + ACTIVITY_PAGE)} off={last >= page.total}>Next</SoftButton>
     </nav>
   );
 }

@@ -1,11 +1,12 @@
 // The Activity screen follows what the CLI does while it is open, over the real handlers and keychain.
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
 import { launchChromium } from './harness';
-import { E2E_TIMEOUT, WAIT, goTo, printTimings, session } from './steps';
+import { E2E_TIMEOUT, WAIT, focused, goTo, printTimings, session, tabTo } from './steps';
 
 const HF = `hf_${'Actv'.repeat(9)}`;
 const TMDB = '0123456789abcdef0123456789abcdef';
@@ -58,6 +59,29 @@ describe('Activity in real Chromium, over the real handlers', { timeout: E2E_TIM
     // Shown in place: the tab never left, and nothing on the page holds the value read.
     expect(await tab.getAttribute('aria-selected')).toBe('true');
     expect(await page.content()).not.toContain(HF);
+    await close();
+  });
+
+  it('keyboard only: Next to the last page of runs and Previous back to the first keep the focus on the page (a pager button that turned off sent it to <body>)', async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Pager']);
+    const runs = Array.from({ length: 150 }, (_, i) => ({
+      id: i.toString(16).padStart(12, '0'), workflow: 'transcribe', program: `stage${i}`, credentials: [], status: 'succeeded', exit_code: 0, signal: null,
+      started_at: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString(), finished_at: null, duration_ms: 1000,
+    }));
+    writeFileSync(join(dirname(t.profile), 'runs.json'), `${JSON.stringify(runs)}\n`, { mode: 0o600 });
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Activity');
+    await page.getByText('1–100 of 150 runs').waitFor();
+    await tabTo(page, (f) => f.tag === 'BUTTON' && f.text === 'Next');
+    await page.keyboard.press('Enter');
+    await page.getByText('101–150 of 150 runs').waitFor();
+    await expect.poll(async () => (await focused(page)).tag, WAIT).not.toBe('BODY');
+    // Still on the pager: Shift+Tab reaches Previous, and Enter goes back to the first page.
+    await tabTo(page, (f) => f.tag === 'BUTTON' && f.text === 'Previous', 5, 'Shift+Tab');
+    await page.keyboard.press('Enter');
+    await page.getByText('1–100 of 150 runs').waitFor();
+    await expect.poll(async () => (await focused(page)).tag, WAIT).not.toBe('BODY');
     await close();
   });
 });
