@@ -1,5 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useVault } from '../store';
+import { SoftButton } from './common';
 import { selectKeychainProblem } from '../store/app-slice';
 import { shownVerification } from '../store/verify-slice';
 import { keychainReason } from './CredentialDetail';
@@ -21,7 +22,8 @@ export function VerifyAll() {
     <section className="verify-all" aria-labelledby="verify-all-title">
       <div className="verify-all-head">
         <h3 id="verify-all-title">Do the keys work?</h3>
-        <button type="button" className="primary" onClick={() => void v.run()} disabled={v.busy || !testable.length || blocked} aria-describedby="verify-all-hint">{v.busy ? 'Verifying…' : 'Verify all'}</button>
+        {/* Busy: soft (aria-disabled), since pressed from the keyboard a `disabled` one sent the focus to <body> while it asked. */}
+        <SoftButton type="button" className="primary" onClick={() => void v.run()} off={v.busy} disabled={!testable.length || blocked} aria-describedby="verify-all-hint">{v.busy ? 'Verifying…' : 'Verify all'}</SoftButton>
       </div>
       <p id="verify-all-hint" className="muted">
         {blocked && keychain ? `Unavailable: ${keychainReason(keychain)}.`

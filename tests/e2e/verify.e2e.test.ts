@@ -1,3 +1,4 @@
+import { createServer, type Socket } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectProxy } from '../fakes/connect-proxy';
@@ -7,7 +8,7 @@ import { cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
 import { makeTestPki } from '../helpers/tls';
 import { launchChromium } from './harness';
-import { WAIT, check, goTo, printTimings, session, timing, typeInto } from './steps';
+import { WAIT, check, focused, goTo, printTimings, session, tabTo, timing, typeInto } from './steps';
 
 const GATED = `hf_${'E2eG'.repeat(9)}`;
 const OPENAI = `sk-proj-${'r'.repeat(40)}`;
@@ -98,4 +99,34 @@ describe('asking the providers from the app, in real Chromium, over the real han
       await fake.stop();
     }
   });
+
+  it('keyboard only: Verify all pressed with Enter keeps the focus on it while the providers are asked and after (it was `disabled` meanwhile, which sent the focus to <body>)', async () => {
+    // A provider that accepts the connection and answers only when the test says: the check stays busy until then.
+    const held: Socket[] = [];
+    const slow = createServer((socket) => void held.push(socket));
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const port = (slow.address() as { port: number }).port;
+    const t = makeTempHome();
+    await cli(t, ['set', 'anthropic', 'api_key'], { input: ANTHROPIC });
+    const { page, close } = await session(browser, t, { env: { CPW_VAULT_ENDPOINT_ANTHROPIC: `http://127.0.0.1:${port}` } });
+    try {
+      await goTo(page, 'Workflows');
+      await tabTo(page, (f) => f.tag === 'BUTTON' && f.text === 'Verify all', 80);
+      await page.keyboard.press('Enter');
+      await page.getByText('Asking 1 provider…').waitFor(WAIT);
+      await expect.poll(() => held.length, WAIT).toBeGreaterThan(0);
+      expect((await focused(page)).text).toBe('Verifying…');
+      held.forEach((socket) => socket.destroy());
+      await page.getByText('1 key checked.').waitFor(WAIT);
+      expect((await focused(page)).text).toBe('Verify all');
+      // Pressed again from the keyboard, it asks again.
+      await page.keyboard.press('Enter');
+      await page.getByText('Asking 1 provider…').waitFor(WAIT);
+    } finally {
+      held.forEach((socket) => socket.destroy());
+      slow.close();
+      await close();
+    }
+  });
 });
+
