@@ -36,9 +36,20 @@ export function PlanTable({ rows, overwrite, onToggle, disabled }: { rows: PlanR
   const [limit, setLimit] = useState(PLAN_PAGE);
   const shown = rows.length > limit ? rows.slice(0, limit) : rows;
   const more = Math.min(rows.length - shown.length, 4 * PLAN_PAGE);
+  // The last "Show more" removes itself: the focus on it fell to <body>, so it goes to the plan it added to.
+  const table = useRef<HTMLTableElement>(null);
+  const refocus = useRef(false);
+  useEffect(() => {
+    if (refocus.current) table.current?.focus();
+    refocus.current = false;
+  }, [limit]);
+  const showMore = () => {
+    refocus.current = more === rows.length - shown.length;
+    setLimit(limit + more);
+  };
   return (
     <>
-      <table className="plan">
+      <table className="plan" ref={table} tabIndex={-1}>
         <caption>Migration plan</caption>
         <thead>
           <tr><th scope="col">Source key</th><th scope="col">Credential</th><th scope="col">Action</th><th scope="col">Will write</th><th scope="col">Note</th></tr>
@@ -62,7 +73,7 @@ export function PlanTable({ rows, overwrite, onToggle, disabled }: { rows: PlanR
       {more > 0 && (
         <p>
           Rows 1 to {shown.length} of {rows.length} shown; the counts below are the whole plan&apos;s. A conflict is overwritten only once shown and ticked.{' '}
-          <button type="button" onClick={() => setLimit(limit + more)}>Show {more} more</button>
+          <button type="button" onClick={showMore}>Show {more} more</button>
         </p>
       )}
     </>

@@ -363,6 +363,18 @@ describe('Migration screen', () => {
     }
   });
 
+  it('the last "Show N more" pressed from the keyboard leaves the focus on the plan, not on <body> (the button is gone)', async () => {
+    const { api, user, show } = withFakeApi();
+    const doc = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`KEY_${i}`, `value-number-${i}-of-the-file`]));
+    api.plan = { source: { handle: 'a'.repeat(32), path: '/x/secrets.json', origin: 'found' }, plan: planMigration(parseJsonSource('/x/secrets.json', JSON.stringify(doc)), () => 'absent', { includeUnknown: true }) };
+    show(<Migration />);
+    const table = await screen.findByRole('table', { name: 'Migration plan' });
+    screen.getByRole('button', { name: 'Show 50 more' }).focus();
+    await user.keyboard('{Enter}');
+    expect(within(table).getAllByRole('row')).toHaveLength(301);
+    expect(document.activeElement).toBe(table);
+  });
+
   it('loading, then empty: nothing found', async () => {
     const { api, show } = withFakeApi();
     const release = api.hold('migrationSources');
