@@ -82,14 +82,18 @@ export function readProcFile(path: string): string {
   }
 }
 
-/** The NUL-separated entries of a /proc file of this process (cmdline, environ), as raw bytes; [] where it cannot be read. */
-export function procEntries(file: 'cmdline' | 'environ'): Buffer[] {
+/**
+ * The NUL-separated entries of a /proc file of this process (cmdline, environ), as raw bytes; [] where it cannot be
+ * read, or when the whole file does not pass `worth` (a look at it all, before it is cut into entries).
+ */
+export function procEntries(file: 'cmdline' | 'environ', worth?: (raw: Buffer) => boolean): Buffer[] {
   let raw: Buffer;
   try {
     raw = readFileSync(`/proc/self/${file}`);
   } catch {
     return [];
   }
+  if (worth && !worth(raw)) return [];
   const entries: Buffer[] = [];
   for (let start = 0; start < raw.length; ) {
     const nul = raw.indexOf(0, start);

@@ -36,8 +36,9 @@ export function alteredEnvVars(passed: Readonly<Record<string, string>>): string
  */
 export function unnamedEnvVars(): Buffer[] {
   const names: Buffer[] = [];
-  for (const entry of procEntries('environ')) {
-    // Most environments are all UTF-8: one check of each entry, the name looked at only in one that is not.
+  // Most environments are all UTF-8 (NUL included): one check of the whole, on every exec, and nothing cut or kept.
+  for (const entry of procEntries('environ', (raw) => !isUtf8(raw))) {
+    // One that is not: each entry checked, its name looked at only in one that is not UTF-8.
     if (isUtf8(entry)) continue;
     const eq = entry.indexOf(0x3d);
     const name = eq < 0 ? entry : entry.subarray(0, eq);
