@@ -2,9 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AgentClient } from '../../shared/node/agent/client';
 import { startAgent } from '../../shared/node/agent/start';
 import { agentSocketFor, type AgentSocket } from '../../shared/node/agent/socket-dir';
 import { openIdentity } from '../../shared/node/secrets/vault-admin';
+import { sealToRecipient } from '../../shared/node/secrets/vault-crypto';
 import { makeFileVaultHome } from '../helpers/file-vault';
 
 /**
@@ -24,13 +26,13 @@ afterEach(() => {
   }
 });
 
-async function realAgent(): Promise<{ pid: number; socket: AgentSocket }> {
+async function realAgent(): Promise<{ pid: number; socket: AgentSocket; recipient: string }> {
   const h = await makeFileVaultHome({ logN: 10 });
   const { key } = await openIdentity(h.files, h.passphrase);
   const socket = agentSocketFor(h.files.identity, { XDG_RUNTIME_DIR: h.runtime });
   const { pid } = await startAgent({ key, files: h.files, socket, ttlMs: 600_000, agentScript: join(import.meta.dirname, '../../dist/agent.cjs') });
   started.push(pid);
-  return { pid, socket };
+  return { pid, socket, recipient: key.recipient };
 }
 
 const alive = (pid: number): boolean => {
@@ -133,6 +135,38 @@ describe('the unlock agent against a hostile client of the same user', () => {
     expect(alive(pid)).toBe(true);
     expect(JSON.parse(await ask(socket.path, '{"op":"hello"}\n'))).toMatchObject({ ok: true, pid });
     for (const c of clients) c.destroy();
+  }, 180_000);
+
+  // The request that met what other clients hold was dropped, and an honest `get` said "the unlock agent went away"
+  // (lock, then unlock) though it ran: it is told that the agent is busy, and why.
+  it('a request that meets the lines other clients hold unfinished is refused as busy, not dropped; served once they go', async () => {
+    const { socket, recipient } = await realAgent();
+    const part = Buffer.alloc(512 * 1024, 'x');
+    // Two clients hold 47 MiB of the 48 together, each under the one-line limit.
+    const stuck = await Promise.all(
+      [0, 1].map(async () => {
+        const c = createConnection(socket.path);
+        c.on('error', () => {});
+        await new Promise((r) => c.once('connect', r));
+        for (let i = 0; i < 47 && !c.destroyed; i++) if (!c.write(part)) await new Promise((r) => (c.once('drain', r), c.once('close', r)));
+        return c;
+      }),
+    );
+    const file = await sealToRecipient(recipient, 'v'.repeat(2 * 1024 * 1024));
+    const honest = await AgentClient.connect(socket);
+    const refused = await honest!.decrypt(file, 'vault.age').then(() => undefined, (err: unknown) => err);
+    honest!.close();
+    expect(refused).toMatchObject({ code: 'VAULT_LOCKED' });
+    expect(String(refused)).toMatch(/the unlock agent is busy: other connections hold 48 MiB/);
+    for (const c of stuck) c.destroy();
+    // Their bytes are given back as the agent sees them close: it serves the same request then.
+    let text: string | undefined;
+    for (let i = 0; i < 200 && text === undefined; i++) {
+      const again = await AgentClient.connect(socket);
+      text = await again!.decrypt(file, 'vault.age').catch(() => undefined);
+      again!.close();
+    }
+    expect(text?.length).toBe(2 * 1024 * 1024);
   }, 180_000);
 });
 

@@ -52,10 +52,11 @@ export type LineSplitter = ((chunk: Buffer) => void) & { release(): void };
 
 /**
  * Splits a byte stream into lines and hands each complete one to `onLine`.
- * Calls `onOverflow` (once) when a line grows past {@link MAX_LINE_BYTES},
- * or past what is left of `budget` (shared with other splitters).
+ * Calls `onOverflow` (once) when a line grows past {@link MAX_LINE_BYTES}
+ * ('line'), or past what is left of `budget`, shared with other splitters
+ * ('budget': the others hold it, not this line).
  */
-export function lineSplitter(onLine: (line: string) => void, onOverflow: () => void, budget: LineBudget = { left: Infinity }): LineSplitter {
+export function lineSplitter(onLine: (line: string) => void, onOverflow: (why: 'line' | 'budget') => void, budget: LineBudget = { left: Infinity }): LineSplitter {
   let pending: Buffer[] = [];
   let size = 0;
   let overflowed = false;
@@ -79,9 +80,10 @@ export function lineSplitter(onLine: (line: string) => void, onOverflow: () => v
       size += chunk.length - start;
       budget.left -= chunk.length - start;
       if (size > MAX_LINE_BYTES || budget.left < 0) {
+        const why = size > MAX_LINE_BYTES ? 'line' : 'budget';
         overflowed = true;
         release();
-        onOverflow();
+        onOverflow(why);
       }
     }
   };

@@ -37,6 +37,9 @@ const MAX_UNANSWERED = 64;
  */
 const MAX_HELD_BYTES = 2 * MAX_LINE_BYTES;
 
+/** Why a request that met {@link MAX_HELD_BYTES} was refused: other connections hold it (a lock ends them). */
+const BUSY_WHY = `the unlock agent is busy: other connections hold ${MAX_HELD_BYTES / 1024 / 1024} MiB of requests they have not finished sending`;
+
 /** The agent's state: one key, one socket, the connections being served. */
 class Agent implements RunningAgent {
   readonly pid = process.pid;
@@ -147,8 +150,15 @@ class Agent implements RunningAgent {
           if (--unanswered === MAX_UNANSWERED - 1) conn.resume();
         });
     };
-    // Past the shared budget, the connection whose line does not fit is dropped (its bytes given back).
-    const split = lineSplitter(onLine, () => conn.destroy(), this.held);
+    // Past the shared budget, the connection whose line does not fit is read no more (its bytes given back). It is
+    // told why first: an honest client's request that met the lines other clients hold said "the unlock agent went
+    // away", though it runs. What it still sends is read and dropped; it holds nothing.
+    const onOverflow = (why: 'line' | 'budget') => {
+      if (why === 'line') return void conn.destroy();
+      const busy: AgentReply = { ok: false, code: 'VAULT_LOCKED', why: BUSY_WHY };
+      queue = queue.then(() => void conn.end(`${JSON.stringify(busy)}\n`));
+    };
+    const split = lineSplitter(onLine, onOverflow, this.held);
     conn.on('data', split);
     conn.on('error', () => conn.destroy());
     conn.on('close', () => (split.release(), this.connections.delete(conn)));
