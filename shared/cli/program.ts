@@ -27,6 +27,9 @@ const workflowOnce = (fix: string) => (value: string, previous: string | undefin
   return value;
 };
 
+/** Every long option some cpw-vault command takes: set names one given to it (any other dash word may be a value). */
+const longOptions = (cmd: Command): string[] => [...cmd.options.flatMap((o) => (o.long ? [o.long] : [])), ...cmd.commands.flatMap(longOptions)];
+
 /**
  * Builds the commander program. Actions only record the invocation; bin.ts
  * runs it, so commands stay plain functions and errors map to exit codes in
@@ -69,7 +72,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .action((service: string, key: string, refused: string[], o: { force?: boolean; label?: string; envVar?: string }, cmd: Command) =>
       invoke(cmd, async (ctx) => {
         const m = await import('./commands/set');
-        if (refused.length) throw m.argvValueRefused(refused);
+        if (refused.length) throw m.argvValueRefused(refused, longOptions(program));
         return m.set({ service, key, ...o }, ctx);
       }));
 

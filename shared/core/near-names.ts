@@ -6,7 +6,7 @@ import { VaultError } from './errors';
 const NEAR = 2;
 
 /** Levenshtein distance of two short names (a few dozen characters: one row of the table). */
-function distance(a: string, b: string): number {
+export function distance(a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const next = [i];

@@ -60,6 +60,26 @@ describe('cpw-vault set / get / delete on the real keychain', () => {
     expect(lookup(t, 'huggingface.token')).toBe('');
   });
 
+  // Seen by an outside pass (h153): any dash word of letters and dashes was named as an unknown option, so a value
+  // given (wrongly) after `--`, after --force, or starting with a dash (`-correct-horse`) was printed to the terminal.
+  // A lone `-` (stdin, as other tools spell it) was told it was a value on the command line.
+  it('a value starting with a dash on the command line is never printed; a lone - says set reads stdin anyway', async () => {
+    const t = makeTempHome();
+    const dashed = '-correct-horse-battery-staple';
+    for (const args of [[dashed], ['--', dashed], ['--force', dashed], [`-${dashed}`], ['--', '-s3cr3t-value']]) {
+      const r = await cli(t, ['set', 'huggingface', 'token', ...args], { input: HF });
+      expect([args, r.code]).toEqual([args, 2]);
+      expect(r.stderr).toContain('not shown: it may be the value');
+      expect(r.stderr).toContain('--force, --label, --env-var');
+      expect(r.stdout + r.stderr).not.toContain(args.at(-1)!.slice(2));
+    }
+    const stdin = await cli(t, ['set', 'huggingface', 'token', '-'], { input: HF });
+    expect(stdin.code).toBe(2);
+    expect(stdin.stderr).toContain("set: '-' is not needed: set reads the value from stdin");
+    expect(stdin.stderr).not.toMatch(/never takes the value/);
+    expect(lookup(t, 'huggingface.token')).toBe('');
+  });
+
   it('a format mismatch is explained and needs --force (exit 2 without)', async () => {
     const t = makeTempHome();
     const r = await cli(t, ['set', 'tmdb', 'api_key'], { input: 'definitely-not-tmdb' });

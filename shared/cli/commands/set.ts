@@ -2,7 +2,7 @@ import { catalogEntry, checkFormat } from '../../core/catalog';
 import { credentialId, isSecretShapedName, KEY_NAME, SERVICE_NAME, type CredentialId } from '../../core/credential';
 import { withoutControlChars } from '../../core/control-chars';
 import { envVarClashFix, envVarClashText, movedEnvVarText, type MovedEnvVar } from '../../core/env-var-names';
-import { nearMissError } from '../../core/near-names';
+import { distance, nearMissError } from '../../core/near-names';
 import { VaultError } from '../../core/errors';
 import { storeName } from '../../core/secret-store';
 import type { CredentialMeta } from '../../core/profile-schema';
@@ -89,17 +89,37 @@ function nearMiss(args: SetArgs): VaultError | undefined {
   return nearMissError(credentialId(args.service, args.key), args.envVar !== undefined);
 }
 
+/** Options set takes, in its fix lines. */
+const SET_OPTIONS = 'set takes --force, --label, --env-var (and --profile)';
+
+/**
+ * The word after the key, shown in the message only when it is no secret: one letter (`-f`), or at most two edits
+ * from an option some cpw-vault command takes (`--json`, `--froce`, `--passphrase-file`). Any other dash word may
+ * be the value itself (`-- -s3cret`, `-correct-horse`): named, it went to the terminal and its scrollback.
+ */
+function shownOption(word: string, known: readonly string[]): string | undefined {
+  if (/^-[a-zA-Z]$/.test(word)) return word;
+  return word.length <= 40 && known.some((o) => distance(word, o) <= 2) ? word : undefined;
+}
+
 /**
  * The error for extra words after `set <service> <key>`: a value given on the
- * command line — or, when the first is option-shaped (letters and dashes
- * only, which no key is), an unknown option, named (never the words after it:
- * `--passphrase-file X` was told of a value on the command line, and X may be
- * one).
+ * command line; a lone `-` (stdin, as other tools spell it: set reads it
+ * anyway); or, when the first starts with a dash, an unknown option, named
+ * only when `known` (every long option of cpw-vault) shows it is one (never
+ * the words after it: `--passphrase-file X` was told of a value on the
+ * command line, and X may be one).
  */
-export function argvValueRefused(words: readonly string[] = []): VaultError {
-  const option = /^--?[a-z][a-z-]{0,30}$/.test(words[0] ?? '') ? words[0] : undefined;
-  if (option) {
-    return new VaultError('INVALID_ARGUMENT', `set: unknown option '${option}'.`, 'set takes --force, --label, --env-var (and --profile); the value comes on stdin or at the hidden prompt. See: cpw-vault set --help');
+export function argvValueRefused(words: readonly string[] = [], known: readonly string[] = []): VaultError {
+  const first = words[0] ?? '';
+  if (first === '-' && words.length === 1) {
+    return new VaultError('INVALID_ARGUMENT', "set: '-' is not needed: set reads the value from stdin when one is piped (else at a hidden prompt).", 'Leave the - out: printf %s "$VALUE" | cpw-vault set <service> <key>');
+  }
+  if (/^-./.test(first)) {
+    const option = shownOption(first, known);
+    return option
+      ? new VaultError('INVALID_ARGUMENT', `set: unknown option '${option}'.`, `${SET_OPTIONS}; the value comes on stdin or at the hidden prompt. See: cpw-vault set --help`)
+      : new VaultError('INVALID_ARGUMENT', 'set: a word after the key starts with a dash but is no option of set (not shown: it may be the value; cpw-vault set never takes the value on the command line, where other processes can read it).', `${SET_OPTIONS}; the value comes on stdin or at the hidden prompt: printf %s "$VALUE" | cpw-vault set <service> <key>. See: cpw-vault set --help`);
   }
   return new VaultError(
     'INVALID_ARGUMENT',
