@@ -5,7 +5,7 @@ import { VaultError, listedNames } from '../../core/errors';
 import { storeName } from '../../core/secret-store';
 import { planRowNote, undoOutcome, type MigrationPlan } from '../../core/migration-plan';
 import type { ApplyResult } from '../../node/migration/apply';
-import { isPlainFile } from '../../node/migration/backups';
+import { isOwnFile } from '../../node/migration/backups';
 import { isTheProfile, refuseOwnFiles } from '../../node/migration/own-files';
 import { findDefaultSource, readSource } from '../../node/migration/sources';
 import { paint, type CliIO } from '../io';
@@ -98,9 +98,12 @@ export function checkOverwrite(plan: MigrationPlan, names: readonly string[], dr
 /** .env files a pipeline keeps beside it, never taken without --from (one may be another tool's): named in the fix. */
 const ENV_FILES = ['.env', 'config/.env'];
 
-/** The fix when no source was found: the .env of this folder, if there is one, else a path to give. */
+/**
+ * The fix when no source was found: the .env of this folder, if there is one of this user's, else a path to give.
+ * Another user's (planted in a shared folder, say) is never named: --from refuses it, as it should.
+ */
 function nothingFoundFix(cwd: string): string {
-  const env = ENV_FILES.find((f) => isPlainFile(join(cwd, f)));
+  const env = ENV_FILES.find((f) => isOwnFile(join(cwd, f)));
   return env ? `There is a ${env} here: cpw-vault migrate --from ${shellWord(env)}   (or point at another file: --from PATH)` : 'Point at the file: cpw-vault migrate --from PATH';
 }
 

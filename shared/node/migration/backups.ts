@@ -47,7 +47,7 @@ function isAnyBackupName(file: string): boolean {
 }
 
 /** A regular file of this user's (never through a link). */
-function isOwnFile(path: string): boolean {
+export function isOwnFile(path: string): boolean {
   try {
     const s = lstatSync(path, { throwIfNoEntry: false });
     return !!s?.isFile() && s.uid === process.getuid?.();
