@@ -93,6 +93,23 @@ describe('the git credential helper beside a helper that stores', () => {
     expect((await doctor(t, env)).git_helpers).toEqual([]);
   });
 
+  // Seen by an outside pass (h153): doctor started one git per user name any credential section gave, for any host:
+  // 20 accounts at github.com were 20 more gits (~6 ms each) though none can apply to huggingface.co.
+  it('user names in sections for other hosts start no git of their own; one for huggingface.co is still named', async () => {
+    const { t, env } = await setUp();
+    const accounts = Array.from({ length: 20 }, (_, i) => `git config --global credential.https://user${i}@github.com.helper store`).join(' && ');
+    sh('sh', `eval "$(cpw-vault git-credential config)" && ${accounts} && git config --global 'credential.https://ada lovelace@huggingface.co.helper' store`, env, t.cwd);
+    const bin = join(t.root, 'counted-git');
+    mkdirSync(bin);
+    const asked = join(t.root, 'git-asked');
+    const real = spawnSync('sh', ['-c', 'command -v git'], { env, encoding: 'utf8' }).stdout.trim();
+    writeFileSync(join(bin, 'git'), `#!/bin/sh\necho "$@" >> '${asked}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+    const report = await doctor(t, { ...env, PATH: `${bin}:${env['PATH']}` });
+    expect(report.git_helpers.map((g) => g.helpers.map((h) => [h.name, h.scope]))).toEqual([[['store', 'global']]]);
+    // The config list, the sections for https://huggingface.co, and the one user name that can apply there.
+    expect(readFileSync(asked, 'utf8').trim().split('\n')).toHaveLength(3);
+  });
+
   it("a store helper in a repository's own config: doctor there names it, and its fix (for that repository) stops the leak", async () => {
     const { t, env } = await setUp();
     const repo = join(t.cwd, 'model');
