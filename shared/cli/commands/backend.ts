@@ -132,7 +132,13 @@ async function moveTo(args: BackendUseArgs, ctx: CliContext, signal: AbortSignal
   if (args.backend === 'file') {
     // No "Next: unlock" where no agent may listen (TMPDIR or XDG_RUNTIME_DIR others can change): that unlock can only
     // refuse; the refusal's fix is the next step.
-    const refusal = socketDirRefusal(socket.dir);
+    // Only a hint after a switch that is done: a folder it cannot even look at is for `unlock` to report, not a failure here.
+    let refusal: VaultError | undefined;
+    try {
+      refusal = socketDirRefusal(socket.dir);
+    } catch {
+      refusal = undefined;
+    }
     const next = refusal ? `No unlock agent may run here (without one, pipelines cannot read the vault file; a terminal asks the passphrase): ${refusal.message}\nfix: ${refusal.fix}` : 'Next: cpw-vault unlock   (once per session; pipelines then read without asking)';
     ctx.io.err(`The profile now uses ${files.vault} (0600). Nothing was left in the keychain.\n${next}\n`);
   } else {
