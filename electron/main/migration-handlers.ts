@@ -7,7 +7,7 @@ import type { PlanRow } from '../../shared/core/migration-plan';
 import { sourceContent, type ParsedSource } from '../../shared/core/migration-sources';
 import { VaultError, isVaultError, listedNames } from '../../shared/core/errors';
 import type { MigrationRequest, MigrationSource } from '../../shared/core/ipc-contract';
-import { outsideRowsKept } from '../../shared/node/migration/apply';
+import { outsideRowsKept } from '../../shared/node/migration/plaintext-removal';
 import { isTheProfile } from '../../shared/node/migration/own-files';
 import { hfTokenPath, readSource } from '../../shared/node/migration/sources';
 import { LEGACY_SECRETS_PATH } from '../../shared/node/profile/paths';

@@ -1,7 +1,7 @@
 // A migration's note on the rows it kept out of the vault names the first few and the count of the rest, as every
 // message that lists names does (core/errors.ts listedNames): a .env of 100,000 keys given twice printed them all.
 import { describe, expect, it } from 'vitest';
-import { outsideRowsKept } from '../../shared/node/migration/apply';
+import { outsideRowsKept } from '../../shared/node/migration/plaintext-removal';
 
 describe('outsideRowsKept', () => {
   it('keys given twice, keys in comments: the first few and the count', () => {

@@ -131,8 +131,8 @@ async function moveTo(args: BackendUseArgs, ctx: CliContext, signal: AbortSignal
   for (const id of result.missing) ctx.io.err(`${p.yellow('!')} ${id} is listed but had no stored value; nothing to move.\n`);
   if (args.backend === 'file') {
     // No "Next: unlock" where no agent may listen (TMPDIR or XDG_RUNTIME_DIR others can change): that unlock can only
-    // refuse; the refusal's fix is the next step.
-    // Only a hint after a switch that is done: a folder it cannot even look at is for `unlock` to report, not a failure here.
+    // refuse; the refusal's fix is the next step. Only a hint after a switch that is done: a folder it cannot even look
+    // at is for `unlock` to report, never a failure here.
     let refusal: VaultError | undefined;
     try {
       refusal = socketDirRefusal(socket.dir);
