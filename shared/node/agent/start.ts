@@ -24,7 +24,8 @@ export function defaultAgentScript(): string {
  */
 function agentCommand(script: string): [string, string[]] {
   if (process.platform === 'win32' || !existsSync('/bin/sh')) return [process.execPath, [script]];
-  return ['/bin/sh', ['-c', 'ulimit -c 0 && exec "$0" "$@"', process.execPath, script]];
+  // The shell's own variables go too (dash exports PWD): the agent's environment stays what it is given, nothing more.
+  return ['/bin/sh', ['-c', 'ulimit -c 0 && unset PWD OLDPWD SHLVL && exec "$0" "$@"', process.execPath, script]];
 }
 
 /** Options of {@link startAgent}. */
