@@ -64,6 +64,14 @@ function ask(path: string, line: string): Promise<string> {
 /** The agent's resident memory in MiB (/proc). */
 const rssMiB = (pid: number): number => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
+/** Resolves once `c` can take more, or has closed; its listeners go with it (one `once` each left behind piled up past Node's 10). */
+function drainedOrClosed(c: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => (c.off('drain', done), c.off('close', done), resolve());
+    c.on('drain', done).on('close', done);
+  });
+}
+
 describe('the unlock agent against a hostile client of the same user', () => {
   it('answers JSON that is not an object (null, a number, a string) as an unknown request, and lives on', async () => {
     const { pid, socket } = await realAgent();
@@ -127,7 +135,7 @@ describe('the unlock agent against a hostile client of the same user', () => {
         c.on('error', () => {});
         await new Promise((r) => c.once('connect', r));
         // Each waits for the agent to take (or drop) what it sent: the agent holds it then.
-        for (let i = 0; i < 20 && !c.destroyed; i++) if (!c.write(part)) await new Promise((r) => (c.once('drain', r), c.once('close', r)));
+        for (let i = 0; i < 20 && !c.destroyed; i++) if (!c.write(part)) await drainedOrClosed(c);
         return c;
       }),
     );
@@ -148,7 +156,7 @@ describe('the unlock agent against a hostile client of the same user', () => {
         const c = createConnection(socket.path);
         c.on('error', () => {});
         await new Promise((r) => c.once('connect', r));
-        for (let i = 0; i < 47 && !c.destroyed; i++) if (!c.write(part)) await new Promise((r) => (c.once('drain', r), c.once('close', r)));
+        for (let i = 0; i < 47 && !c.destroyed; i++) if (!c.write(part)) await drainedOrClosed(c);
         return c;
       }),
     );
