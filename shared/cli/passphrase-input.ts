@@ -1,8 +1,7 @@
-import { closeSync, constants, createReadStream, fstatSync, openSync, readSync, readdirSync } from 'node:fs';
+import { createReadStream, fstatSync, readdirSync } from 'node:fs';
 import { VaultError } from '../core/errors';
-import { shellWord } from '../core/control-chars';
 import { registerPassphrase } from '../core/redact';
-import { modeString } from '../node/profile/file-access';
+import { readPrivateInputFile } from '../node/private-input-file';
 import { descriptorFlags, descriptorTarget } from './descriptors';
 import { echoOffDuring } from './echo-off';
 import { cancelledIfInterrupted } from './signals';
@@ -16,8 +15,6 @@ export interface PassphraseSource {
 
 /** Longest passphrase read from a file or a descriptor. */
 const MAX_PASSPHRASE_BYTES = 4096;
-
-const uid = (): number | undefined => (typeof process.getuid === 'function' ? process.getuid() : undefined);
 
 /** Drops one trailing line break (what `echo` and editors add), refuses empty input. */
 function finish(text: string, from: string): string {
@@ -37,31 +34,10 @@ function remember(value: string): void {
   registerPassphrase(value);
 }
 
-/**
- * Reads a passphrase file: refuses one readable or writable by group or
- * others, or owned by another user (PROFILE_PERMISSIONS), anything but a
- * regular file, and more than 4 KiB.
- */
+/** Reads a passphrase file: see readPrivateInputFile (a link is followed, the file it leads to checked). */
 export function readPassphraseFile(path: string): string {
-  let fd: number;
-  try {
-    // O_NONBLOCK: a fifo with no writer fails the regular-file check below instead of hanging the open.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    throw new VaultError('INVALID_ARGUMENT', `Cannot open the passphrase file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, 'Check the path.');
-  }
-  try {
-    const s = fstatSync(fd);
-    if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `The passphrase file ${path} is not a regular file.`, 'Use a plain file, or --passphrase-fd for a pipe.');
-    if (s.mode & 0o077) throw new VaultError('PROFILE_PERMISSIONS', `The passphrase file ${path} can be read or changed by other users (mode ${modeString(s.mode)}); refusing it.`, `Run: chmod 600 ${shellWord(path)}`);
-    if (uid() !== undefined && s.uid !== uid()) throw new VaultError('PROFILE_PERMISSIONS', `The passphrase file ${path} belongs to another user (uid ${s.uid}); refusing it.`, 'Use a file of your own.');
-    if (s.size > MAX_PASSPHRASE_BYTES) throw new VaultError('INVALID_ARGUMENT', `The passphrase file ${path} is over ${MAX_PASSPHRASE_BYTES} bytes.`, 'Put only the passphrase in it.');
-    const buf = Buffer.alloc(s.size);
-    const n = s.size ? readSync(fd, buf, 0, s.size, 0) : 0;
-    return finish(buf.subarray(0, n).toString('utf8'), `The passphrase file ${path}`);
-  } finally {
-    closeSync(fd);
-  }
+  const bytes = readPrivateInputFile(path, { what: 'passphrase file', maxBytes: MAX_PASSPHRASE_BYTES, notRegularFix: 'Use a plain file, or --passphrase-fd for a pipe.', tooLargeFix: 'Put only the passphrase in it.' });
+  return finish(bytes.toString('utf8'), `The passphrase file ${path}`);
 }
 
 /** Whether this process holds the write end of the pipe `fd` reads (a pipe of its own; a second read end, like bash's for `3< <(...)`, is not). */

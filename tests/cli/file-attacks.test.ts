@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Encrypter } from 'age-encryption';
@@ -99,6 +99,67 @@ describe('a FIFO where cpw-vault expects a file never hangs a command', () => {
     expect(team.hung, 'team status hung on the FIFO').toBe(false);
     expect(team.stderr).toContain(`The identity file ${fifo} is not a regular file`);
     expect(vaultBytes(h)).toEqual(before);
+  });
+});
+
+/**
+ * A secret file laid out as the kubelet mounts a Secret volume: `DIR/NAME -> ..data/NAME`, `..data -> ..TIMESTAMP`, the
+ * file itself in that hidden folder, with `mode`. Returns the path a pod is given (DIR/NAME) and the file's own path.
+ */
+function kubernetesMount(root: string, name: string, content: string, mode: number): { given: string; file: string } {
+  const dir = mkdtempSync(join(root, 'secret-volume-'));
+  const stamp = '..2026_12_05_09_00_00.123456789';
+  mkdirSync(join(dir, stamp));
+  const file = join(dir, stamp, name);
+  writeFileSync(file, content, { mode });
+  chmodSync(file, mode);
+  symlinkSync(stamp, join(dir, '..data'));
+  symlinkSync(`..data/${name}`, join(dir, name));
+  return { given: join(dir, name), file };
+}
+
+describe('--passphrase-file and --identity-file mounted as Kubernetes mounts a Secret (links into a hidden folder)', () => {
+  let h: FileVaultHome;
+  beforeAll(async () => {
+    h = await makeFileVaultHome({ logN: 10 });
+  });
+  afterAll(async () => {
+    await run(h, ['lock']);
+    rmSync(h.root, { recursive: true, force: true });
+  });
+
+  it('the link is followed and the file it leads to checked: 0400 opens the vault, 0644 is refused with the chmod to run', async () => {
+    const open = kubernetesMount(h.root, 'passphrase', `${h.passphrase}\n`, 0o400);
+    const unlocked = await run(h, ['unlock', '--passphrase-file', open.given]);
+    expect(unlocked.stderr).not.toContain('symbolic link');
+    expect(unlocked.code).toBe(0);
+    expect((await run(h, ['lock'])).code).toBe(0);
+
+    const readable = kubernetesMount(h.root, 'passphrase', `${h.passphrase}\n`, 0o644);
+    const refused = await run(h, ['unlock', '--passphrase-file', readable.given]);
+    expect(refused.stderr).toContain(`The passphrase file ${readable.given} can be read or changed by other users (mode 0644); refusing it.`);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).not.toContain(h.passphrase);
+  });
+
+  it('a CI deploy key behind the links is read (its public key shown), one others can read is refused, and the key is never printed', async () => {
+    const keyFile = join(h.root, 'made.key');
+    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'ignore' });
+    const key = readFileSync(keyFile, 'utf8');
+    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    expect((await run(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+
+    const readable = kubernetesMount(h.root, 'deploy.key', key, 0o640);
+    const refused = await run(h, ['team', 'identity', '--import', readable.given]);
+    expect(refused.stderr).toContain(`The identity file ${readable.given} can be read or changed by other users (mode 0640); refusing it.`);
+    expect(refused.code).toBe(1);
+
+    const mounted = kubernetesMount(h.root, 'deploy.key', key, 0o400);
+    const imported = await run(h, ['team', 'identity', '--import', mounted.given]);
+    expect(imported.stderr).not.toContain('symbolic link');
+    expect(imported.code).toBe(0);
+    expect((await run(h, ['team', 'identity'])).stdout.trim()).toBe(recipient);
+    for (const r of [refused, imported]) expect(r.stdout + r.stderr).not.toContain('AGE-SECRET-KEY-1');
   });
 });
 

@@ -1,12 +1,11 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { isVaultError, VaultError } from '../../core/errors';
-import { shellWord } from '../../core/control-chars';
 import { registerSecret } from '../../core/redact';
 import { withFileLock } from '../profile/file-lock';
 import { ensurePrivateDir } from '../profile/trusted-folder';
-import { modeString } from '../profile/file-access';
+import { readPrivateInputFile } from '../private-input-file';
 
 /**
  * The user's team identity: an age X25519 key pair whose secret half lives
@@ -59,37 +58,16 @@ export async function parseIdentityText(text: string, from: string): Promise<Tea
 }
 
 /**
- * Reads a CI deploy identity file: refuses one readable or writable by group
- * or others, or owned by another user (PROFILE_PERMISSIONS), a symlink,
- * anything but a regular file, over 64 KiB.
+ * Reads a CI deploy identity file (see readPrivateInputFile: a link is followed, the file it leads to checked; over
+ * 64 KiB refused). The key itself given where its path goes is said so, without the key.
  */
 export async function readIdentityFile(path: string): Promise<TeamKey> {
-  let fd: number;
-  try {
-    // O_NONBLOCK: a fifo given as the identity file fails the regular-file check below instead of hanging the open.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    if (code === 'ELOOP') throw new VaultError('PROFILE_SYMLINK', `The identity file ${path} is a symbolic link; refusing to follow it.`, 'Give the path of the file itself.');
-    if (code === 'ENOENT' && /^AGE-SECRET-KEY-1/i.test(basename(path))) {
-      // The key itself where its file's path goes: said without the key (redacted), and how to give it instead.
-      throw new VaultError('INVALID_ARGUMENT', 'That is an age secret key, not the path of an identity file; it was not used.', 'Give the key on stdin instead (cpw-vault team identity --import -, then paste it and press Ctrl-D), or the path of a 0600 file that holds it. A key on a command line stays in your shell history and can be seen in ps: make a new one if others share this machine.');
-    }
-    throw new VaultError('INVALID_ARGUMENT', `Cannot open the identity file ${path} (${code}).`, 'Check the path.');
+  if (/^AGE-SECRET-KEY-1/i.test(basename(path)) && !existsSync(path)) {
+    // The key itself where its file's path goes: said without the key (redacted), and how to give it instead.
+    throw new VaultError('INVALID_ARGUMENT', 'That is an age secret key, not the path of an identity file; it was not used.', 'Give the key on stdin instead (cpw-vault team identity --import -, then paste it and press Ctrl-D), or the path of a 0600 file that holds it. A key on a command line stays in your shell history and can be seen in ps: make a new one if others share this machine.');
   }
-  try {
-    const s = fstatSync(fd);
-    if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `The identity file ${path} is not a regular file.`, 'Give a file written by age-keygen.');
-    if (s.mode & 0o077) throw new VaultError('PROFILE_PERMISSIONS', `The identity file ${path} can be read or changed by other users (mode ${modeString(s.mode)}); refusing it.`, `Run: chmod 600 ${shellWord(path)}`);
-    const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
-    if (uid !== undefined && s.uid !== uid) throw new VaultError('PROFILE_PERMISSIONS', `The identity file ${path} belongs to another user (uid ${s.uid}); refusing it.`, 'Use a file of your own.');
-    if (s.size > MAX_IDENTITY_FILE_BYTES) throw new VaultError('INVALID_ARGUMENT', `The identity file ${path} is over ${MAX_IDENTITY_FILE_BYTES} bytes.`, 'Give a file written by age-keygen.');
-    const buf = Buffer.alloc(s.size);
-    const n = s.size ? readSync(fd, buf, 0, s.size, 0) : 0;
-    return await parseIdentityText(buf.subarray(0, n).toString('utf8'), `The identity file ${path}`);
-  } finally {
-    closeSync(fd);
-  }
+  const bytes = readPrivateInputFile(path, { what: 'identity file', maxBytes: MAX_IDENTITY_FILE_BYTES, notRegularFix: 'Give a file written by age-keygen.', tooLargeFix: 'Give a file written by age-keygen.' });
+  return parseIdentityText(bytes.toString('utf8'), `The identity file ${path}`);
 }
 
 /** The identity stored in the user's vault, or undefined when there is none yet. */

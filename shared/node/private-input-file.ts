@@ -1,0 +1,54 @@
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { shellWord } from '../core/control-chars';
+import { VaultError } from '../core/errors';
+import { modeString } from './profile/file-access';
+
+/** How {@link readPrivateInputFile} names the file and what it tells the user for one that is not a plain file. */
+export interface PrivateInputFile {
+  /** "passphrase file", "identity file". */
+  what: string;
+  maxBytes: number;
+  /** The fix line for a FIFO, a directory, a device. */
+  notRegularFix: string;
+  /** The fix line for a file over `maxBytes`. */
+  tooLargeFix: string;
+}
+
+/**
+ * Reads a file a user gives by path whose content is a secret (`--passphrase-file`, `--identity-file`): the file
+ * opened must be a regular file of the user's own that neither group nor others can read or change, and at most
+ * `maxBytes`; else PROFILE_PERMISSIONS or INVALID_ARGUMENT, naming the path, never quoting the content.
+ *
+ * A symbolic link is followed, and the file it leads to is what is checked (fstat of the opened descriptor: a link
+ * swapped after a look cannot slip another file past it). Kubernetes mounts every secret as a link into a hidden
+ * folder, and a link to a file of the user's own that only the user can read gives nobody anything; a link to
+ * someone else's file, or to one others can read, is refused as that file would be.
+ */
+export function readPrivateInputFile(path: string, file: PrivateInputFile): Buffer {
+  const { what, maxBytes } = file;
+  let fd: number;
+  try {
+    // O_NONBLOCK: a FIFO with no writer fails the regular-file check below instead of hanging the open.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw new VaultError('INVALID_ARGUMENT', `Cannot open the ${what} ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, 'Check the path.');
+  }
+  try {
+    const s = fstatSync(fd);
+    if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `The ${what} ${path} is not a regular file.`, file.notRegularFix);
+    if (s.mode & 0o077) throw new VaultError('PROFILE_PERMISSIONS', `The ${what} ${path} can be read or changed by other users (mode ${modeString(s.mode)}); refusing it.`, `Run: chmod 600 ${shellWord(path)}`);
+    const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+    if (uid !== undefined && s.uid !== uid) throw new VaultError('PROFILE_PERMISSIONS', `The ${what} ${path} belongs to another user (uid ${s.uid}); refusing it.`, 'Use a file of your own.');
+    if (s.size > maxBytes) throw new VaultError('INVALID_ARGUMENT', `The ${what} ${path} is over ${maxBytes} bytes.`, file.tooLargeFix);
+    const buf = Buffer.alloc(s.size);
+    let read = 0;
+    while (read < s.size) {
+      const n = readSync(fd, buf, read, s.size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buf.subarray(0, read);
+  } finally {
+    closeSync(fd);
+  }
+}
