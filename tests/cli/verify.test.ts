@@ -54,17 +54,22 @@ describe('cpw-vault verify', () => {
     expect(readFileSync(join(t.home, '.cp-whisperx', 'audit.log'), 'utf8')).toMatch(/"event":"credential_verified"/);
   });
 
-  // It ended by the signal with no word (an outside pass): now "cancelled", exit 130, nothing recorded.
-  it('Ctrl-C (or SIGTERM) while a provider is being asked: cancelled, exit 130 (143), nothing recorded, never the value', async () => {
+  // It ended by the signal with no word (an outside pass): now "cancelled", exit 130, nothing recorded. `check
+  // --verify` and `exec --verify` ended so too (the stage not started, but nothing said why).
+  it.each([
+    ['verify', ['verify', 'huggingface', 'token']],
+    ['check --verify', ['check', 'transcribe', '--verify']],
+    ['exec --verify', ['exec', '--workflow', 'transcribe', '--verify', '--', 'touch', 'stage-ran']],
+  ])('Ctrl-C (or SIGTERM) while a provider is being asked by %s: cancelled, exit 130 (143), nothing recorded, never the value', async (name, args) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       const t = makeTempHome();
-      const held = `hf_${'Stop'.repeat(8)}${signal === 'SIGINT' ? 'Ii' : 'Tt'}`;
+      const held = `hf_${'Stop'.repeat(7)}St${name.slice(0, 2)}${signal === 'SIGINT' ? 'Ii' : 'Tt'}`;
       fake.tokens.set(held, 'held');
       await run(t, ['set', 'huggingface', 'token'], {}, held);
       const before = readFileSync(t.profile, 'utf8');
       const env: Record<string, string | undefined> = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, ...endpoints };
       for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-      const child = spawn(process.execPath, [BIN, 'verify', 'huggingface', 'token'], { cwd: t.cwd, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, ...args], { cwd: t.cwd, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
       const done = collect(child, '');
       // The provider has the request: the value was read and sent, the answer is held.
       for (let i = 0; i < 400 && !fake.seen.some((r) => r.key === held); i++) await new Promise((r) => setTimeout(r, 25));
@@ -77,6 +82,7 @@ describe('cpw-vault verify', () => {
       expect(r.stdout + r.stderr).not.toContain(held);
       expect(readFileSync(t.profile, 'utf8')).toBe(before);
       expect(readFileSync(join(t.home, '.cp-whisperx', 'audit.log'), 'utf8')).not.toMatch(/"event":"credential_verified"/);
+      expect(existsSync(join(t.cwd, 'stage-ran'))).toBe(false);
     }
   });
 

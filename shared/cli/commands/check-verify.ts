@@ -1,5 +1,6 @@
 import { EXIT, type ExitCode } from '../exit-codes';
 import { printJson, type CliContext } from '../context';
+import { interruptible } from '../signals';
 import { check, describeStatus, namedDefault } from './check';
 
 /**
@@ -15,7 +16,8 @@ export async function checkVerify(given: { workflow?: string | undefined; timeou
   if (!status.ready) return check(args, ctx);
   const [{ verifyWithVault }, { describeVerification, timeoutMs, verifyExitCode }] = await Promise.all([import('../../node/verify/with-vault'), import('./verify')]);
   const ms = timeoutMs(args.timeout);
-  const report = await verifyWithVault(vault, { kind: 'workflow', workflow: status.workflow }, { env: ctx.io.env, ...(ms ? { timeoutMs: ms } : {}) });
+  // Ctrl-C while the providers are asked: "cancelled: nothing changed" (exit 130), as `verify` says it.
+  const report = await interruptible((signal) => verifyWithVault(vault, { kind: 'workflow', workflow: status.workflow }, { env: ctx.io.env, signal, ...(ms ? { timeoutMs: ms } : {}) }));
   const code = verifyExitCode(report.results);
   if (ctx.globals.json) printJson(ctx.io, { ...status, ready: code === EXIT.ok, verification: report.results });
   ctx.io.err(describeStatus(ctx.io, status));
