@@ -1,5 +1,5 @@
 import { VaultError } from '../../core/errors';
-import { PROFILE_WRITE_LIMIT } from './secure-fs';
+import { PROFILE_WRITE_LIMIT, stampOf } from './secure-fs';
 
 /** What a write that adds nothing may still add past the limit: defaults and stamps of a hand-made profile. */
 export const SETTLE_BYTES = 64 * 1024;
@@ -13,4 +13,19 @@ export function tooLarge(path: string, size: number, before?: number): VaultErro
     `${path} ${now}, over its ${PROFILE_WRITE_LIMIT}-byte (${PROFILE_WRITE_LIMIT / 2 ** 20} MiB) limit; nothing was stored.`,
     'Delete credentials you no longer use (cpw-vault list, then cpw-vault delete), or keep them in a second profile (--profile PATH).',
   );
+}
+
+/**
+ * Throws PROFILE_TOO_LARGE, before anything is stored anywhere, when
+ * `bound` more bytes (an upper bound, cheap) would take the profile at `path` past its
+ * write limit and so would `exact()` (costlier: it reads the profile), the
+ * real growth: a value replaced in an over-limit vault adds nothing, and a
+ * vault must still rotate its keys. The entries of the index overlay beside it (`overlay`) join the profile at its
+ * next full write: counted as if already there (an upper bound).
+ */
+export function roomFor(path: string, overlay: string, bound: number, exact?: () => number): void {
+  const size = (stampOf(path)?.size ?? 0) + (stampOf(overlay)?.size ?? 0);
+  if (bound <= 0 || size + bound <= PROFILE_WRITE_LIMIT) return;
+  const growth = exact ? exact() : bound;
+  if (growth > 0 && size + growth > PROFILE_WRITE_LIMIT) throw tooLarge(path, size + growth, size);
 }

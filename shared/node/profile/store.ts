@@ -16,7 +16,7 @@ import { ensurePrivateDir } from './trusted-folder';
 import { PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT, stampOf, writeSecureFile } from './secure-fs';
 import { orphanTemps, removeOrphanTemps } from './temp-files';
 import { updateThroughOverlay, type IndexFacts } from './index-update';
-import { SETTLE_BYTES, tooLarge } from './profile-size';
+import { roomFor, SETTLE_BYTES, tooLarge } from './profile-size';
 
 /** What a read found: the profile itself, or the deprecated secrets.json standing in for it. */
 export type LoadedProfile =
@@ -208,19 +208,9 @@ export class ProfileStore {
     });
   }
 
-  /**
-   * Throws PROFILE_TOO_LARGE, before anything is stored anywhere, when
-   * `bound` more bytes (an upper bound, cheap) would take the profile past its
-   * write limit and so would `exact()` (costlier: it reads the profile), the
-   * real growth: a value replaced in an over-limit vault adds nothing, and a
-   * vault must still rotate its keys.
-   */
+  /** See {@link roomFor}: PROFILE_TOO_LARGE, before anything is stored anywhere, for a change the profile cannot take. */
   assertRoomFor(bound: number, exact?: () => number): void {
-    // The overlay's entries join the profile at its next full write: counted as if already there (an upper bound).
-    const size = (stampOf(this.paths.profile)?.size ?? 0) + (stampOf(this.reader.overlayFile.path)?.size ?? 0);
-    if (bound <= 0 || size + bound <= PROFILE_WRITE_LIMIT) return;
-    const growth = exact ? exact() : bound;
-    if (growth > 0 && size + growth > PROFILE_WRITE_LIMIT) throw tooLarge(this.paths.profile, size + growth, size);
+    roomFor(this.paths.profile, this.reader.overlayFile.path, bound, exact);
   }
 
   /** True while the deprecated secrets.json is the only source (no profile yet): the first write creates the profile. */

@@ -6,14 +6,14 @@ import { RUN_STATUSES, runStats, type RunRecord, type RunStats } from '../../cor
 import { withFileLock } from '../profile/file-lock';
 import { currentOwner } from '../profile/owner';
 import { removeOrphanTemps } from '../profile/temp-files';
-import { compactAt, keptBytes, lineBytes, replaceHistory, sparedWithin, withinBytes, type HistoryBounds } from './history-compaction';
-import { appendLine, EventFold, readLines, type ReadEnd, type RunEvent } from './run-events';
+import { compactAt, replaceHistory, type HistoryBounds } from './history-compaction';
+import { foldHistory, type Folded } from './history-fold';
+import { appendLine, type RunEvent } from './run-events';
 import { LegacyHistory } from './legacy-history';
 import { LATE_WAIT_MS, lateEvents, removeLate, TAKE_IN_MAX, takeInLate, withLockOrLate, withLockOrLateNow } from './late-events';
-import { isInterrupted, isLive } from './run-liveness';
 import { ensurePrivateDir } from '../profile/trusted-folder';
 import { isoString } from '../../core/iso-time';
-import { byStart, startTime } from './run-order';
+import { byStart } from './run-order';
 
 export { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
 export type { HistoryBounds } from './history-compaction';
@@ -256,60 +256,14 @@ export class RunHistory {
     return byStart(this.fold(true).runs, (r) => r.started_at).map(({ owner: _owner, ...run }) => run);
   }
 
-  /**
-   * Every run, oldest first as the bounds count it (by its first start line; a run set aside by the bounds while
-   * running that ended since takes its place among the newest, so they keep it), within the bounds: the old runs.json
-   * and the events of runs.jsonl folded (read as a stream: any size), then
-   * those of the late files, with where the read stopped (`unended`, a read a user asked for: a last
-   * line without its newline read too, late files skipped said) and the late files read. A run not ended whose exec is certainly gone (its pid dead on this
-   * host and boot, or an earlier boot) is interrupted: nothing will record
-   * its end. One on another host (a shared home) cannot be seen and stays as recorded.
-   * One still running here (its exec alive) is kept past the bounds, within MAX_SPARED.
-   */
-  private fold(unended: boolean): { runs: RunRecord[]; read: ReadEnd | undefined; late: string[] } {
-    const bounds = this.options.bounds();
-    const { maxRuns, maxAgeDays } = bounds;
-    // Twice the bytes kept: the lines of a run not yet compacted (its start, its end) take more than its one line after.
-    const fold = new EventFold(maxRuns, 2 * keptBytes(bounds));
-    const legacy = this.legacy.read();
-    for (const run of legacy) fold.addRun(run, lineBytes(run));
-    const read = readLines(this.path, 0, (line) => fold.apply(line), this.options.warn, unended);
-    // Skipped late files are said by the reads a user asked for (unended: runs, the app), not by exec's compaction.
-    const late = lateEvents(this.path, this.options.warn, { saySkipped: unended });
-    for (const line of late.text.split('\n')) if (line) fold.apply(line);
-    if (fold.damaged && !this.warnedDamage) {
+  /** Every run within the bounds, folded (see foldHistory); a damaged line is said once per process. */
+  private fold(unended: boolean): Folded {
+    const folded = foldHistory(this.path, { legacy: this.legacy, bounds: this.options.bounds(), warn: this.options.warn, mine: this.mine, now: this.options.now }, unended);
+    if (folded.damaged && !this.warnedDamage) {
       this.warnedDamage = true;
-      this.options.warn(`${fold.damaged} damaged line(s) in ${this.path} skipped (a write cut short); the rest of the history is intact.`);
+      this.options.warn(`${folded.damaged} damaged line(s) in ${this.path} skipped (a write cut short); the rest of the history is intact.`);
     }
-    const folded = [...fold.runs.values()];
-    const oldest = this.ageFrom(folded.map((f) => f.run)) - maxAgeDays * 86_400_000;
-    // A start that is no date (hand-written, or set so by an update) has no age: listed (with "-" as its start, first
-    // as the oldest), left to the count and size bounds, never dropped unseen as NaN >= oldest would.
-    let kept = folded.filter((f) => !(startTime(f.run.started_at) < oldest));
-    // The old file's runs come first, but an older cpw-vault run again after an upgrade adds newer ones to it: by start.
-    if (legacy.length) kept = byStart(kept, (f) => f.run.started_at);
-    kept = withinBytes(kept.slice(Math.max(0, kept.length - maxRuns)), keptBytes(bounds));
-    // A stage still running is never dropped by the bounds (within caps): its exec will record its end on it.
-    const within = new Set(kept);
-    const spared = sparedWithin([...fold.spared, ...folded.filter((f) => !within.has(f) && isLive(f.run))]);
-    return { runs: [...spared, ...kept].map(({ run: r }) => (isInterrupted(r) ? { ...r, status: 'interrupted' } : r)), read, late: late.read };
-  }
-
-  /**
-   * The time runs' ages are counted from: now, but never later than the
-   * newest start recorded by another process. A clock run ahead (200 days)
-   * would otherwise make every run "old" and the compaction it triggers
-   * delete the whole history for good; the other processes' starts are
-   * dated by their own clocks, and this process's runs (dated by the clock
-   * in question) do not count. A clock behind prunes nothing early. The
-   * price: after months unused, the old runs go with the first compaction
-   * after a new run rather than at once.
-   */
-  private ageFrom(runs: RunRecord[]): number {
-    let newest = -Infinity;
-    for (const r of runs) if (!this.mine.has(r.id)) newest = Math.max(newest, startTime(r.started_at) || -Infinity);
-    const now = (this.options.now?.() ?? new Date()).getTime();
-    return newest === -Infinity ? now : Math.min(now, newest);
+    return folded;
   }
 }
 
