@@ -174,6 +174,14 @@ function asRead(label: string): string {
   return label.replace(INVISIBLE, '').replace(/\s+/g, ' ').trim().toLowerCase();
 }
 
+/** The longest label, in characters (code points: an emoji is one, though JavaScript counts two). */
+export const LABEL_MAX = 80;
+
+/** Whether `label` is at most {@link LABEL_MAX} characters (counted only when its UTF-16 length could be over). */
+export function labelFits(label: string): boolean {
+  return label.length <= LABEL_MAX || [...label].length <= LABEL_MAX;
+}
+
 /**
  * Why `label` cannot name credential `id` in `list` and the app, or
  * undefined: text of 1-80 characters on one line without control characters
@@ -184,7 +192,8 @@ function asRead(label: string): string {
  * (two rows "HuggingFace token", one of them not the token stages get).
  */
 export function labelProblem(id: CredentialId, label: unknown): { message: string; fix: string } | undefined {
-  if (typeof label !== 'string' || label.length > 80) return { message: 'The label must be text of at most 80 characters.', fix: 'Shorten the label.' };
+  if (typeof label !== 'string') return { message: `The label must be text of at most ${LABEL_MAX} characters.`, fix: 'Shorten the label.' };
+  if (!labelFits(label)) return { message: `The label must be at most ${LABEL_MAX} characters: this one has ${[...label].length}.`, fix: 'Shorten the label.' };
   if (hasControlChars(label)) {
     return { message: 'The label must be one line without control characters (line breaks, tabs, escape sequences, text-direction overrides).', fix: 'Type the label again without them.' };
   }

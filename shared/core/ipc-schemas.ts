@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LABEL_MAX, labelFits } from './catalog';
 import { ENV_VAR_NAME, KEY_NAME, SERVICE_NAME } from './credential';
 import type { VaultMethod } from './ipc-contract';
 import { AUDIT_EVENTS, RUN_STATUSES } from './records';
@@ -53,7 +54,7 @@ export const ARG_SCHEMAS = {
     ref.extend({
       value: z.string().max(MAX_IPC_VALUE),
       acceptFormatWarning: z.boolean().optional(),
-      label: z.string().max(80).optional(),
+      label: z.string().refine(labelFits, `at most ${LABEL_MAX} characters`).optional(),
       envVar: z.string().regex(ENV_VAR_NAME).optional(),
     }),
   ]),

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { CATALOG } from './catalog';
+import { CATALOG, LABEL_MAX, labelFits } from './catalog';
 import { ENV_VAR_NAME, isCredentialId } from './credential';
 import { AI_PROVIDERS, WORKFLOW_NAMES } from './workflows';
 
@@ -70,7 +70,7 @@ export const validationRecordSchema = z.looseObject({
 
 /** Metadata about one stored credential. Never its value: only a masked hint. */
 export const credentialMetaSchema = z.looseObject({
-  label: z.optional(z.string().check(z.maxLength(80, 'must be at most 80 characters'))),
+  label: z.optional(z.string().check(z.refine(labelFits, `must be at most ${LABEL_MAX} characters`))),
   created_at: timestamp,
   updated_at: timestamp,
   last_used_at: optionalTimestamp,

@@ -208,6 +208,23 @@ describe('cpw-vault set / get / delete on the real keychain', () => {
   });
 });
 
+describe('a label is counted in characters, as a person counts them', () => {
+  // 41 emoji were "at most 80 characters" (JavaScript counts each as two), in the CLI, the app and the profile's schema.
+  it('41 emoji (82 UTF-16 units) are stored and listed; 81 are refused saying 81, nothing stored', async () => {
+    const t = makeTempHome();
+    const fits = '🎬'.repeat(41);
+    const set = await cli(t, ['set', 'deepl', 'api_key', '--env-var', 'DEEPL_AUTH_KEY', '--label', fits], { input: 'deepl-secret-1' });
+    expect(set.stderr).not.toContain('at most');
+    expect(set.code).toBe(0);
+    const listed = JSON.parse((await cli(t, ['list', '--json'])).stdout) as { credentials: Array<{ id: string; label: string }> };
+    expect(listed.credentials.find((c) => c.id === 'deepl.api_key')?.label).toBe(fits);
+    const over = await cli(t, ['set', 'deepl', 'other_key', '--env-var', 'DEEPL_OTHER_KEY', '--label', '🎬'.repeat(81)], { input: 'deepl-secret-2' });
+    expect(over.stderr).toContain('The label must be at most 80 characters: this one has 81.');
+    expect(over.code).toBe(2);
+    expect(lookup(t, 'deepl.other_key')).toBe('');
+  });
+});
+
 describe('a value with spaces around it', () => {
   it('is stored trimmed, and set says so; a piped final newline alone is dropped silently', async () => {
     const t = makeTempHome();

@@ -1,6 +1,7 @@
 // The credential pane over the real handlers and keychain: what a revealed value, a delete and its confirmation
 // do when the value underneath them changes (saved here, deleted here or by the CLI); what the form says about
 // what it cannot keep.
+import { readFileSync } from 'node:fs';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
@@ -190,6 +191,27 @@ describe('the custom credential form never drops what was typed without a word',
     await page.getByText(`Saved ${long.slice(0, 80)} to the keychain.`).waitFor();
     await page.getByRole('list', { name: 'Credentials' }).getByRole('button', { name: new RegExp(`^${long.slice(0, 80)} `) }).waitFor();
     expect(lookup(t, 'deepl.api_key')).toBe('dk-123456789');
+    await close();
+  });
+
+  it('a label of 41 emoji is 41 characters, not 82: no error, saved whole (main counts as the form does)', async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Labeller']);
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Credentials');
+    await page.getByRole('button', { name: 'Add a custom credential' }).click();
+    const form = page.getByRole('form', { name: 'Set a custom credential' });
+    await typeInto(form.getByLabel('Service'), 'deepl');
+    await typeInto(form.getByLabel('Key', { exact: true }), 'api_key');
+    const emoji = '🎬'.repeat(41);
+    await typeInto(form.getByLabel('Label'), emoji);
+    await typeInto(form.getByLabel('Value (hidden)'), 'dk-123456789');
+    expect(await form.getByLabel('Label').inputValue()).toBe(emoji);
+    expect(await form.getByText(/^At most 80 characters/).count()).toBe(0);
+    await form.getByRole('button', { name: 'Save to keychain' }).click();
+    await page.getByText(`Saved ${emoji} to the keychain.`).waitFor();
+    expect(lookup(t, 'deepl.api_key')).toBe('dk-123456789');
+    expect((JSON.parse(readFileSync(t.profile, 'utf8')) as { credential_metadata: Record<string, { label?: string }> }).credential_metadata['deepl.api_key']?.label).toBe(emoji);
     await close();
   });
 });
