@@ -1,7 +1,8 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { shellWord } from '../core/control-chars';
 import { VaultError } from '../core/errors';
 import { modeString } from './profile/file-access';
+import { readAllBytes } from './profile/secure-fs';
 
 /** How {@link readPrivateInputFile} names the file and what it tells the user for one that is not a plain file. */
 export interface PrivateInputFile {
@@ -40,14 +41,7 @@ export function readPrivateInputFile(path: string, file: PrivateInputFile): Buff
     const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
     if (uid !== undefined && s.uid !== uid) throw new VaultError('PROFILE_PERMISSIONS', `The ${what} ${path} belongs to another user (uid ${s.uid}); refusing it.`, 'Use a file of your own.');
     if (s.size > maxBytes) throw new VaultError('INVALID_ARGUMENT', `The ${what} ${path} is over ${maxBytes} bytes.`, file.tooLargeFix);
-    const buf = Buffer.alloc(s.size);
-    let read = 0;
-    while (read < s.size) {
-      const n = readSync(fd, buf, read, s.size - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    return buf.subarray(0, read);
+    return readAllBytes(fd, s.size);
   } finally {
     closeSync(fd);
   }

@@ -165,7 +165,8 @@ describe('the delete confirmation asks once and is answered once', { timeout: E2
 });
 
 describe('the custom credential form never drops what was typed without a word', { timeout: E2E_TIMEOUT }, () => {
-  it('a 90-character label is kept in the field and said to be too long (Save off); shortened to 80, it is saved whole', async () => {
+  /** A new home in the app, its custom credential form open with deepl.api_key typed in. */
+  async function customForm() {
     const t = makeTempHome();
     await cli(t, ['profile', 'set', 'name=Labeller']);
     const { page, close } = await session(browser, t);
@@ -174,6 +175,11 @@ describe('the custom credential form never drops what was typed without a word',
     const form = page.getByRole('form', { name: 'Set a custom credential' });
     await typeInto(form.getByLabel('Service'), 'deepl');
     await typeInto(form.getByLabel('Key', { exact: true }), 'api_key');
+    return { t, page, close, form };
+  }
+
+  it('a 90-character label is kept in the field and said to be too long (Save off); shortened to 80, it is saved whole', async () => {
+    const { t, page, close, form } = await customForm();
     const label = form.getByLabel('Label');
     const long = `${'Label '.repeat(14)}ABCDEF`; // 90 characters
     expect(long).toHaveLength(90);
@@ -195,14 +201,7 @@ describe('the custom credential form never drops what was typed without a word',
   });
 
   it('a label of 41 emoji is 41 characters, not 82: no error, saved whole (main counts as the form does)', async () => {
-    const t = makeTempHome();
-    await cli(t, ['profile', 'set', 'name=Labeller']);
-    const { page, close } = await session(browser, t);
-    await goTo(page, 'Credentials');
-    await page.getByRole('button', { name: 'Add a custom credential' }).click();
-    const form = page.getByRole('form', { name: 'Set a custom credential' });
-    await typeInto(form.getByLabel('Service'), 'deepl');
-    await typeInto(form.getByLabel('Key', { exact: true }), 'api_key');
+    const { t, page, close, form } = await customForm();
     const emoji = '🎬'.repeat(41);
     await typeInto(form.getByLabel('Label'), emoji);
     await typeInto(form.getByLabel('Value (hidden)'), 'dk-123456789');

@@ -1,9 +1,9 @@
-import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 import { ioError, modeString, otherOwnerFix, readError } from '../profile/file-access';
-import { replaceLinkFix } from '../profile/secure-fs';
+import { readAllBytes, replaceLinkFix } from '../profile/secure-fs';
 import { createTempBeside, missingFolder, removeOrphanTemps } from '../profile/temp-files';
 
 /** Largest vault, identity or export file read (values are at most 8 KiB each). */
@@ -51,14 +51,7 @@ export function readRegularFile(path: string, options: { what?: string; maxBytes
     if (!what && currentUid !== undefined && s.uid !== currentUid) throw new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${s.uid}); refusing to trust it.`, otherOwnerFix(path, 'vault'));
     if (!what && s.mode & 0o022) throw new VaultError('PROFILE_PERMISSIONS', `${path} can be modified by other users (mode ${modeString(s.mode)}); refusing to trust it.`, `Run: chmod 600 ${shellWord(path)}`);
     if (s.size > maxBytes) throw new VaultError('PROFILE_TOO_LARGE', `${path} is ${s.size} bytes, over the ${maxBytes}-byte limit.`, `Check that this is ${what ?? 'the right file'}.`);
-    const buf = Buffer.alloc(s.size);
-    let read = 0;
-    while (read < s.size) {
-      const n = readSync(fd, buf, read, s.size - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    return buf.subarray(0, read);
+    return readAllBytes(fd, s.size);
   } finally {
     closeSync(fd);
   }
