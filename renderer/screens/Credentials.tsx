@@ -150,7 +150,10 @@ export function Credentials() {
             </li>
           ))}
         </ul>
-        <div className="detail-pane">
+        {/* The pane shows the first credential until one is picked: once the user works in it (Edit, typing a key), that
+            one is picked, so a list that changes meanwhile (the CLI adding a credential that sorts first, a pipeline's
+            read under "Last used") no longer puts another credential in its place, and the form with the typed key with it. */}
+        <div className="detail-pane" onFocus={() => !adding && current && current.id !== s.selected && select(current.id)}>
           {adding ? (
             <section aria-label="Add a custom credential">
               <h3>Add a custom credential</h3>

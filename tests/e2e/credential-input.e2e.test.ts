@@ -7,7 +7,7 @@ import { MAX_SECRET_LENGTH } from '../../shared/core/credential';
 import { cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
 import { launchChromium } from './harness';
-import { E2E_TIMEOUT, WAIT, goTo, lookup, printTimings, session, tmdbTyped, typeInto } from './steps';
+import { E2E_TIMEOUT, WAIT, focused, goTo, lookup, printTimings, session, tabTo, tmdbTyped, typeInto } from './steps';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -73,6 +73,29 @@ describe('a credential typed key by key is stored as confirmed, once', { timeout
     expect(await page.getByLabel('TMDB API key (hidden)').inputValue()).toBe('');
     expect(await saves()).toBe(0);
     expect(lookup(t, 'tmdb.api_key')).toBe('');
+    await close();
+  });
+
+  it('the CLI adds a credential that sorts first while a key is typed into the first one shown (none picked): the form, the focus and the typing stay; Enter stores the whole key there', async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Typist']);
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Credentials');
+    // Keyboard only, no row picked: the pane shows the first credential by name, Anthropic's.
+    await tabTo(page, (f) => f.tag === 'BUTTON' && f.text === 'Add');
+    await page.keyboard.press('Enter');
+    const field = page.getByLabel('Anthropic API key (hidden)');
+    await field.waitFor(WAIT);
+    const key = `sk-ant-${'a1B2'.repeat(6)}`;
+    await page.keyboard.type(key.slice(0, 12));
+    expect((await cli(t, ['set', 'aaa', 'token', '--label', 'AAA tool'], { input: 'aaa-value-123456' })).code).toBe(0);
+    await page.locator('[data-credential="aaa.token"]').waitFor(WAIT);
+    expect(await page.locator('.credential-form').count()).toBe(1);
+    expect((await focused(page)).label).toBe('Anthropic API key (hidden)');
+    await page.keyboard.type(key.slice(12));
+    await page.keyboard.press('Enter');
+    await page.getByText('Saved anthropic.api_key to the keychain.').first().waitFor(WAIT);
+    expect(lookup(t, 'anthropic.api_key')).toBe(key);
     await close();
   });
 
