@@ -38,7 +38,8 @@ function useMainEvents() {
       onEvent('clipboardCleared', (p) => useVault.getState().clipboardCleared(p.cleared)),
     ];
     // A call that meets a locked keychain updates the banner, readiness and the disabled actions at once.
-    onApiError((e) => void (KEYCHAIN_CODES.has(e.code) && useVault.getState().refreshDoctor()));
+    // The vault file too: its unlock ends (8 hours, `cpw-vault lock`) with no word to the app; a call that finds it locked brings the unlock form.
+    onApiError((e) => void ((KEYCHAIN_CODES.has(e.code) || e.code === 'VAULT_LOCKED') && useVault.getState().refreshDoctor()));
     return () => offs.forEach((off) => off());
   }, []);
 }
@@ -65,7 +66,13 @@ export function App() {
   // The vault file is locked: the unlock screen stands in for every screen but Security (which has the same form).
   const locked = useVault((s) => s.doctor?.keychain.ok === false && s.doctor.keychain.code === 'VAULT_LOCKED');
   useFocusAfterUnlock(locked);
-  const Current = locked && a.screen !== 'security' && a.screen !== 'onboarding' && a.screen !== 'problem' ? Unlock : SCREENS[a.screen];
+  const covered = locked && a.screen !== 'security' && a.screen !== 'onboarding' && a.screen !== 'problem';
+  const Current = SCREENS[a.screen];
+  // The screen a lock came over stays, hidden, under the unlock form: a key half typed into one of its forms (the
+  // Save that found the vault locked) is there again after the unlock. Unmounted, it was lost. Not at start: a screen
+  // never shown is mounted only once the vault is open.
+  const kept = useRef<Screen | null>(null);
+  if (a.booted && !covered) kept.current = a.screen;
   const withNav = a.booted && !a.bootError && a.screen !== 'onboarding' && a.screen !== 'problem';
   return (
     <>
@@ -78,7 +85,8 @@ export function App() {
         {a.booted && !a.bootError && <ScreenTitle />}
         {!a.booted && <Loading what="cpw-vault" />}
         {a.bootError && <ErrorNote error={a.bootError} onRetry={() => void a.boot()} />}
-        {a.booted && !a.bootError && <Current />}
+        {a.booted && !a.bootError && covered && <Unlock />}
+        {a.booted && !a.bootError && (!covered || kept.current === a.screen) && <div className="screen" hidden={covered}><Current /></div>}
       </main>
       <Toasts />
     </>

@@ -62,6 +62,39 @@ describe('the Security section in real Chromium, on the vault file backend', () 
     }
   }, 400_000);
 
+  it('the vault file locked (its 8 hours over, cpw-vault lock in a terminal) while a key is typed: Save brings the unlock screen, and after the unlock the form is back with the key typed; Enter stores it', async () => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    const s = await session(browser, h, { env: { CPW_E2E_AGENT: resolve(import.meta.dirname, '../../dist/agent.cjs'), XDG_RUNTIME_DIR: h.runtime } });
+    const { page } = s;
+    const KEY = '0123456789abcdef0123456789abcdef';
+    try {
+      const unlock = page.getByRole('form', { name: 'Unlock the vault file' });
+      await unlock.waitFor(SLOW);
+      await typeInto(unlock.getByLabel('Vault passphrase', { exact: true }), h.passphrase);
+      await page.keyboard.press('Enter');
+      await unlock.waitFor({ state: 'detached', ...SLOW });
+      await goTo(page, 'Credentials');
+      await page.getByRole('button', { name: /^TMDB API key/ }).click();
+      await page.getByRole('button', { name: 'Add', exact: true }).click();
+      await typeInto(page.getByLabel('TMDB API key (hidden)'), KEY);
+      expect((await fileCli(h, ['lock'])).code).toBe(0);
+      await page.keyboard.press('Enter');
+      await unlock.waitFor(SLOW);
+      await typeInto(unlock.getByLabel('Vault passphrase', { exact: true }), h.passphrase);
+      await page.keyboard.press('Enter');
+      await unlock.waitFor({ state: 'detached', ...SLOW });
+      const field = page.getByLabel('TMDB API key (hidden)');
+      await field.waitFor(WAIT);
+      expect(await field.inputValue()).toBe(KEY);
+      await field.press('Enter');
+      await page.getByText('Saved tmdb.api_key to the vault file.').first().waitFor(SLOW);
+      expect((await fileCli(h, ['get', 'tmdb', 'api_key'])).stdout.trim()).toBe(KEY);
+    } finally {
+      await fileCli(h, ['lock']);
+      await s.close();
+    }
+  }, 400_000);
+
   it('Enter in the unlock screen\'s passphrase field: once open, the focus goes to the title of the screen now shown (it fell to <body>)', async () => {
     const h = await makeFileVaultHome({ logN: 10 });
     const s = await session(browser, h, { env: { CPW_E2E_AGENT: resolve(import.meta.dirname, '../../dist/agent.cjs'), XDG_RUNTIME_DIR: h.runtime } });
