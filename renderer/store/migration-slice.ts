@@ -137,10 +137,14 @@ export const createMigrationSlice: StateCreator<VaultState, [], [], MigrationSli
     set({ migrating: true, migrationError: null, removal: null });
     try {
       const result = await get().withLockRetry(() => getApi().migrationApply({ source: s.source!.handle, overwrite: s.overwrite, includeUnknown: s.includeUnknown, ...(s.plan ? { reviewed: s.plan.reviewed } : {}) }));
+      // Another file chosen or dropped meanwhile: its plan and ticks are on screen, and the result (with its plaintext
+      // and "Remove", which acts on the source shown) is not said over them; the toast below still says it.
+      const same = get().source?.handle === s.source.handle;
       // The choices were used: the refreshed plan shows what is stored now, not a stale "will be replaced".
-      set({ migrating: false, migrationResult: result, overwrite: [], includeUnknown: false });
-      // In the onboarding the step shows the result itself (no toast mid-wizard: it outlived the step it was about).
-      if (get().screen !== 'onboarding') get().toast(result.ok ? 'success' : 'error', result.ok ? `Migrated ${result.imported} credential(s).` : `Migration failed; ${undoOutcome(result)}.`);
+      set({ migrating: false, ...(same ? { migrationResult: result, overwrite: [], includeUnknown: false } : {}) });
+      // In the onboarding the step shows the result itself (no toast mid-wizard: it outlived the step it was about),
+      // unless another file is shown there now.
+      if (get().screen !== 'onboarding' || !same) get().toast(result.ok ? 'success' : 'error', result.ok ? `Migrated ${result.imported} credential(s).` : `Migration failed; ${undoOutcome(result)}.`);
       await Promise.all([get().loadPlan(), get().loadCredentials(), get().loadWorkflows(), get().refreshDoctor()]);
     } catch (err) {
       set({ migrating: false });

@@ -472,6 +472,32 @@ describe('Migration screen', () => {
     await waitFor(() => expect(migrate.getAttribute('aria-disabled')).toBeNull());
   });
 
+  it('another file dropped while a migration runs: its plan is shown alone, never under the other file\'s result, whose Remove would have acted on the new file', async () => {
+    const { api, user, show } = withFakeApi();
+    withPlan(api);
+    const first = api.plan!;
+    const dropped = parseJsonSource('/dropped/.env.json', JSON.stringify({ hf_token: HF }));
+    const second = { source: { handle: 'd'.repeat(32), path: '/dropped/.env.json', origin: 'dropped' as const }, plan: planMigration(dropped, () => 'absent') };
+    const realPlan = api.migrationPlan;
+    api.migrationPlan = (r) => (r.source === second.source.handle ? Promise.resolve({ ...second, reviewed: 'second-tag' }) : realPlan(r));
+    api.migrationDrop = async () => second.source;
+    show(<Migration />);
+    await screen.findByRole('table', { name: 'Migration plan' });
+    const release = api.hold('migrationApply');
+    await user.click(screen.getByRole('button', { name: /Migrate 1 credential/ }));
+    await screen.findByRole('button', { name: 'Migrating…' });
+    fireEvent.drop(document.querySelector('.dropzone')!, { dataTransfer: { files: [{ name: '.env.json' }] } });
+    await screen.findByText('/dropped/.env.json');
+    release();
+    await waitFor(() => expect(useVault.getState().migrating).toBe(false));
+    await screen.findByRole('button', { name: /Migrate 1 credential/ });
+    // The plan shown is the dropped file's; the first file's result (and its plaintext) is not said over it.
+    expect(useVault.getState().source?.handle).toBe(second.source.handle);
+    expect(screen.queryByRole('heading', { name: /Migrated/ })).toBeNull();
+    expect(screen.queryByText(/Plaintext is still on disk/)).toBeNull();
+    expect(screen.queryByText(first.source.path, { exact: false })).toBeNull();
+  });
+
   it('plan by handle, overwrite, migrate, the plan refreshed (no stale "will be replaced"), then remove the plaintext after main asks', async () => {
     const { api, user, show } = withFakeApi();
     withPlan(api);
