@@ -8,11 +8,13 @@
 import { resolve } from 'node:path';
 import { VaultError, toVaultError } from '../../shared/core/errors';
 import { redactDeep } from '../../shared/core/redact';
-import type { IpcResult, MainArgs, Page, VaultApi, VaultMethod } from '../../shared/core/ipc-contract';
+import type { IpcResult, MainArgs, Page, VaultApi, VaultMethod, VerifyOutcome } from '../../shared/core/ipc-contract';
 import { ARG_SCHEMAS } from '../../shared/core/ipc-schemas';
 import { fieldErrors } from '../../shared/core/profile-parse';
 import { runDoctor } from '../../shared/node/doctor';
-import { verifyWithVault } from '../../shared/node/verify/with-vault';
+import { verifyWithVault, type VerifyTarget } from '../../shared/node/verify/with-vault';
+import { isVerifiable } from '../../shared/node/verify/providers';
+import { credentialId } from '../../shared/core/credential';
 import { LEGACY_SECRETS_PATH } from '../../shared/node/profile/paths';
 import type { RunHistory } from '../../shared/node/records/run-history';
 import type { Vault } from '../../shared/node/vault/vault';
@@ -88,10 +90,19 @@ function credentialHandlers(deps: MainDeps) {
  * link to are in url-policy's allowlist (FIX_PAGES), so openExternal opens them.
  */
 function verifyHandlers(deps: MainDeps) {
+  const ask = async (target: VerifyTarget) => redactDeep(await verifyWithVault(deps.vault, target, { env: deps.env }));
+  // Per target, one run at a time, and the calls that arrive meanwhile share the run after it: a page firing the
+  // channel in a loop made main send the user's keys to the providers once per call (300 calls of "Verify all": over
+  // 1,000 requests and 1,200 audit events). Only "all" and the verifiable credentials get a run of their own (at most
+  // 9); any other asks nobody and is refused at once.
+  const runs = new Map<string, () => Promise<VerifyOutcome>>();
   return {
     credentialsVerify: async (request: Parameters<VaultApi['credentialsVerify']>[0]) => {
       const target = request.kind === 'all' ? ({ kind: 'all' } as const) : ({ kind: 'credential', service: request.service, key: request.key } as const);
-      return redactDeep(await verifyWithVault(deps.vault, target, { env: deps.env }));
+      const id = target.kind === 'all' ? 'all' : credentialId(target.service, target.key);
+      if (id !== 'all' && !isVerifiable(id)) return ask(target);
+      if (!runs.has(id)) runs.set(id, oneRunAndOneNext(() => ask(target)));
+      return runs.get(id)!();
     },
   };
 }

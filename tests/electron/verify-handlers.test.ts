@@ -117,6 +117,21 @@ describe('credentialsVerify: the app asks the providers through main', () => {
     expect((await s.value<CredentialView[]>('credentialsList')).find((c) => c.id === 'huggingface.token')?.meta?.last_validation).toBeUndefined();
   });
 
+  it('a page firing Test and "Verify all" 100 times at once: the calls that arrive while one runs share the next run, so the keys go to each provider twice at most, not once per call; every call gets the answer', async () => {
+    const s = await setupMain({ env });
+    await s.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF });
+    await s.value('credentialsSet', { service: 'openai', key: 'api_key', value: OPENAI });
+    // What one Test and one "Verify all" ask the providers.
+    await s.value('credentialsVerify', HF_REF);
+    await s.value('credentialsVerify', { kind: 'all' });
+    const once = fake.seen.splice(0).length;
+    const calls = Array.from({ length: 100 }, (_, i) => s.call('credentialsVerify', i % 2 ? { kind: 'all' } : HF_REF));
+    const out = await Promise.all(calls);
+    expect(out.every((r) => r.ok && (r.value as VerifyOutcome).results.every((x) => x.result === 'valid'))).toBe(true);
+    // Each twice at most: the run under way, then the one the calls that came meanwhile share.
+    expect(fake.seen.length).toBeLessThanOrEqual(2 * once);
+  });
+
   it('refuses a call from another frame with IPC_FORBIDDEN, and asks nobody', async () => {
     const s = await setupMain({ env });
     await s.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF });
