@@ -314,6 +314,16 @@ def test_a_name_cpw_vault_would_read_as_an_option_or_popen_cannot_pass_is_a_usag
     assert cpw_vault.get("huggingface", "token") == HF
 
 
+def test_no_value_from_the_stages_environment_in_a_traceback_with_locals(monkeypatch):
+    # run() kept dict(os.environ) in a local: with HF_TOKEN in the stage's environment (under `exec`, a CI secret), a
+    # CliNotFound printed with every frame's locals (pytest -l, rich, Sentry) showed the token.
+    monkeypatch.setenv("HF_TOKEN", HF)
+    monkeypatch.setenv("CPW_VAULT_BIN", "/nonexistent/cpw-vault")
+    with pytest.raises(cpw_vault.CliNotFound) as info:
+        cpw_vault.get("huggingface", "token")
+    assert HF not in full_traceback(info.value)
+
+
 def test_ctrl_c_while_cpw_vault_runs_stops_it_and_no_traceback_shows_what_it_printed(tmp_path, monkeypatch):
     # A CLI that has printed the value but not yet exited. The KeyboardInterrupt came out of communicate(), whose
     # frames' locals held the bytes read so far: a traceback with locals printed the value, and the CLI ran on.
@@ -324,6 +334,7 @@ def test_ctrl_c_while_cpw_vault_runs_stops_it_and_no_traceback_shows_what_it_pri
                       "open(%r + '.tmp', 'w').write(str(os.getpid()))\nos.rename(%r + '.tmp', %r)\ntime.sleep(300)\n"
                       % (HF, str(started), str(started), str(started)))
     monkeypatch.setenv("CPW_VAULT_BIN", "%s %s" % (sys.executable, script))
+    monkeypatch.setenv("TMDB_API_KEY", TMDB)  # the stage's own environment: no frame's locals show it either
     cpw_vault._secret._KNOWN.discard(HF)  # not read in this process before: nothing to scrub it with
 
     def interrupt():
@@ -336,7 +347,7 @@ def test_ctrl_c_while_cpw_vault_runs_stops_it_and_no_traceback_shows_what_it_pri
         cpw_vault.get("huggingface", "token")
     pid = int(started.read_text())
     try:
-        assert HF not in full_traceback(info.value)
+        assert HF not in full_traceback(info.value) and TMDB not in full_traceback(info.value)
         # Nor held by an object of its frames: the stopped Popen kept what communicate() had read (the value).
         holding = sum(HF.encode() in b for b in reachable_bytes(info.value))  # a count: a failure never prints the value
         assert holding == 0

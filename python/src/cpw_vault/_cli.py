@@ -58,9 +58,11 @@ def command():
 
 def run(args):
     """Runs `cpw-vault args...` with no terminal and no colour; never raises for a non-zero exit."""
-    env = dict(os.environ, NO_COLOR="1")
-    proc = subprocess.Popen(command() + list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env)
+    argv = command() + list(args)
+    # The environment is built in the call, never held in a local: the stage's own (HF_TOKEN under `exec`, a CI
+    # secret) is in it, and a traceback with locals (pytest -l, rich, Sentry) printed this frame's, values and all.
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(os.environ, NO_COLOR="1"))
     stopped = None
     try:
         out, err = proc.communicate()
