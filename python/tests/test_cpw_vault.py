@@ -374,6 +374,24 @@ def test_cpw_vault_bin_a_folder_or_a_file_not_executable_says_which_not_a_split_
         assert "node '/path/to/cpw-vault.cjs'" in info.value.fix
 
 
+def test_a_cli_that_cannot_be_started_is_cli_not_found_not_an_oserror(tmp_path, monkeypatch):
+    # A wrapper without its "#!" line (the shell runs it, execve does not) or whose interpreter is not there (a CRLF
+    # "#!/bin/sh\r") raised Popen's OSError past a stage's `except VaultError`, Popen's frames holding the environment.
+    monkeypatch.setenv("HF_TOKEN", HF)
+    for name, text, why in (("no-shebang", "exec cpw-vault \"$@\"\n", "exec format error"),
+                            ("crlf", "#!/bin/sh\r\nexec cpw-vault \"$@\"\r\n", "the interpreter its #! line names was not found")):
+        wrapper = tmp_path / name
+        wrapper.write_text(text)
+        wrapper.chmod(0o755)
+        monkeypatch.setenv("CPW_VAULT_BIN", str(wrapper))
+        with pytest.raises(cpw_vault.VaultError) as info:
+            cpw_vault.get("huggingface", "token")
+        e = info.value
+        assert isinstance(e, cpw_vault.CliNotFound) and (e.code, e.exit_code) == ("CLI_NOT_FOUND", 1)
+        assert e.message == "%s could not be started: %s." % (wrapper, why) and "CPW_VAULT_BIN" in e.fix
+        assert e.__context__ is None and e.__cause__ is None and HF not in full_traceback(e)
+
+
 def test_a_cli_killed_by_a_signal_is_said_so_with_exit_code_1(tmp_path, monkeypatch):
     # It was "cpw-vault exited with -9: no message", and exit_code -9: SystemExit(err.exit_code) exited 247.
     killed = tmp_path / "killed"

@@ -1,5 +1,6 @@
 """Runs the cpw-vault command. Values travel only on its stdout (a pipe), never on a command line."""
 
+import errno
 import json
 import os
 import re
@@ -59,10 +60,23 @@ def command():
 def run(args):
     """Runs `cpw-vault args...` with no terminal and no colour; never raises for a non-zero exit."""
     argv = command() + list(args)
-    # The environment is built in the call, never held in a local: the stage's own (HF_TOKEN under `exec`, a CI
-    # secret) is in it, and a traceback with locals (pytest -l, rich, Sentry) printed this frame's, values and all.
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=dict(os.environ, NO_COLOR="1"))
+    unstartable = None
+    try:
+        # The environment is built in the call, never held in a local: the stage's own (HF_TOKEN under `exec`, a CI
+        # secret) is in it, and a traceback with locals (pytest -l, rich, Sentry) printed this frame's, values and all.
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=dict(os.environ, NO_COLOR="1"))
+    except OSError as err:
+        # execve refused it: a script without its "#!" line (the shell runs it, execve does not), or whose interpreter
+        # is not there (the "#!/bin/sh\r" of a CRLF file: ENOENT for a file that exists).
+        unstartable = "the interpreter its #! line names was not found" if err.errno == errno.ENOENT and os.path.isfile(argv[0]) \
+            else (err.strerror or str(err)).lower()
+    if unstartable is not None:
+        # Raised here, outside the except: the OSError's traceback holds Popen's frames, whose locals hold the environment.
+        raise CliNotFound("CLI_NOT_FOUND", "%s could not be started: %s." % (argv[0], unstartable),
+                          "Point CPW_VAULT_BIN (or cpw-vault on PATH) at the cpw-vault launcher; a script of yours needs "
+                          "a first line such as #!/bin/sh with Unix line ends, or set CPW_VAULT_BIN to a command line: "
+                          "\"node '/path/to/cpw-vault.cjs'\".")
     stopped = None
     try:
         out, err = proc.communicate()
