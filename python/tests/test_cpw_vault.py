@@ -98,6 +98,20 @@ def test_require_workflow_missing_two_prints_each_run_line_once_under_fix(vault)
     assert [str(e).count("cpw-vault set " + c) for c in ("huggingface token", "tmdb api_key")] == [1, 1]
 
 
+def test_cpw_vaults_warnings_reach_the_stages_stderr_once_each(vault, capsys):
+    # They were captured with the rest of the CLI's stderr and dropped: a stage read its keys from a profile other users
+    # can read (or from a plaintext config/secrets.json) and nobody was told, where the CLI and the Node library say so.
+    vault("huggingface", "token", HF)
+    profile = vault.home / ".cp-whisperx" / "user.profile"
+    profile.chmod(0o644)
+    capsys.readouterr()
+    assert cpw_vault.get("huggingface", "token") == HF
+    assert cpw_vault.workflow_env("transcribe")["HF_TOKEN"] == HF
+    err = capsys.readouterr().err
+    assert err.count("cpw-vault: warning: %s is readable by other users (mode 0644)." % profile) == 1
+    assert HF not in err
+
+
 def test_an_unknown_workflow_is_a_usage_error(vault):
     with pytest.raises(cpw_vault.UsageError) as info:
         cpw_vault.require_workflow("transcode")

@@ -8,8 +8,9 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 
-from ._secret import Sensitive
+from ._secret import Sensitive, scrub
 from .errors import CliNotFound, VaultError, error_for
 
 _ERROR_LINE = re.compile(r"^error \[([A-Z_]+)\] (.*)$")
@@ -89,7 +90,21 @@ def run(args):
         # frame is in the traceback, and communicate() keeps what it read on the Popen (to resume after a timeout).
         del proc
         raise stopped.with_traceback(None)
-    return Result(proc.returncode, Sensitive(out), err.decode("utf-8", "replace"))
+    talk = err.decode("utf-8", "replace")
+    _pass_on_warnings(talk)
+    return Result(proc.returncode, Sensitive(out), talk)
+
+
+_WARNED = set()
+
+
+def _pass_on_warnings(talk):
+    """cpw-vault's warnings (a profile other users can read, a plaintext config/secrets.json in use) on the stage's
+    stderr, each once per process, as the Node library gives them: captured with the rest of stderr, they were lost."""
+    for line in talk.splitlines():
+        if line.startswith("warning: ") and line not in _WARNED:
+            _WARNED.add(line)
+            sys.stderr.write("cpw-vault: %s\n" % scrub(line))
 
 
 def _stop(proc):
