@@ -8,7 +8,8 @@ try {
   const [service] = status.uses[0].split('.');
   const { value, source } = await getCredential(service, 'api_key');
   for (const w of status.warnings) console.error(`[summarize.mjs] warning: ${w}`);
-  console.log(`[summarize.mjs] ${service} API key loaded: ${value ? 'yes' : 'no'} (from ${source.kind})`);
+  const from = source.kind === 'keychain' && source.store === 'file' ? 'vault file' : source.kind; // a host with no keychain
+  console.log(`[summarize.mjs] ${service} API key loaded: ${value ? 'yes' : 'no'} (from ${from})`);
 } catch (err) {
   if (!isVaultError(err)) throw err;
   console.error(`[summarize.mjs] cannot run: [${err.code}] ${err.message}\nfix: ${err.fix}`);

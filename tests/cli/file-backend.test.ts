@@ -8,6 +8,7 @@ import { collect } from '../helpers/children';
 import { agentSockets, fileCli, fileEnv, makeFileVaultHome, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
 import { makeTempHome } from '../helpers/temp';
 
+const LIBRARY = resolve(import.meta.dirname, '../../dist/index.mjs');
 const HF = `hf_${'PiPeLiNe'.repeat(5)}`;
 const TMDB = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 
@@ -108,6 +109,12 @@ describe('the file backend through the CLI, on a host with no D-Bus session', ()
     expect(listed.source).toEqual({ kind: 'keychain', store: 'file' });
     // Its metadata names the backend too (the profile's index says "keychain" for any secret store), as export does.
     expect(listed.meta.storage).toBe('file');
+    // So does a read's source, in get --json and in the Node library (examples/node/summarize.mjs said "from keychain").
+    expect(JSON.parse((await fileCli(h, ['get', 'tmdb', 'api_key', '--json'])).stdout).source).toEqual({ kind: 'keychain', store: 'file' });
+    const read = `import { getCredential } from ${JSON.stringify(LIBRARY)}; console.log(JSON.stringify((await getCredential('tmdb', 'api_key')).source));`;
+    const library = spawnSync(process.execPath, ['--input-type=module', '-e', read], { cwd: h.cwd, env: fileEnv(h), encoding: 'utf8' });
+    expect(library.stderr).toBe('');
+    expect(JSON.parse(library.stdout)).toEqual({ kind: 'keychain', store: 'file' });
     const env = await fileCli(h, ['env', '--workflow', 'subtitle', '--format', 'dotenv']);
     expect(env.stdout).toContain(`TMDB_API_KEY='${TMDB}'`);
     // A stage that checks its keys by shape (no value on any command line) and says so, like the examples do.

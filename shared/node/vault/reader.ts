@@ -64,7 +64,12 @@ export class VaultReader extends ReadSources {
     }
     if (this.othersValue(id, view)) return undefined;
     const value = await this.secretStore(view).get(id);
-    return value === undefined ? undefined : { value, source: { kind: 'keychain' } };
+    return value === undefined ? undefined : { value, source: this.storeSource(view) };
+  }
+
+  /** The source of a value read from the secret store: the vault file says so (a host with no keychain was told "keychain"). */
+  private storeSource(view: ReadView | undefined): CredentialSource {
+    return this.backend(view) === 'file' ? { kind: 'keychain', store: 'file' } : { kind: 'keychain' };
   }
 
   /**
@@ -126,7 +131,7 @@ export class VaultReader extends ReadSources {
     if (asked.length) {
       const store = this.secretStore(view);
       const batch = store.getMany ? await store.getMany(asked) : new Map(await Promise.all(asked.map(async (id) => [id, await store.get(id)] as const)));
-      for (const [id, value] of batch) if (value !== undefined) out.set(id, { value, source: { kind: 'keychain' } });
+      for (const [id, value] of batch) if (value !== undefined) out.set(id, { value, source: this.storeSource(view) });
     }
     for (const id of ids) if (!out.has(id) && !fromStore.includes(id)) out.set(id, await this.fromStorage(id, view));
     for (const v of out.values()) if (v) registerSecret(v.value);
