@@ -59,6 +59,17 @@ describe('the cpw_vault Python package', () => {
     // The suite starts the CLI a few dozen times: 85 s on a loaded 2-core machine. The guard is spawnSync's 120 s, not vitest's 60 s default.
   }, 150_000);
 
+  it("run as a plain pytest outside npm test's throwaway session, it stops at once, naming the command (never the desktop's keyring)", () => {
+    // It stored its test tokens in the session's own keyring and left them there (or failed with KeyError: 'CPW_VAULT_BIN').
+    const { CPW_TEST_ROOT: _root, ...outside } = process.env;
+    const r = spawnSync(PY, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', join(SRC, 'tests')], {
+      cwd: makeTempHome().cwd, encoding: 'utf8', timeout: 60_000, env: { ...outside, ...QUIET, PYTHONPATH: site },
+    });
+    expect(r.stderr).toContain("these tests run inside npm test's throwaway HOME and keyring: npm test -- tests/python/python-package.test.ts");
+    expect(r.status).toBe(2);
+    expect(r.stdout + r.stderr).not.toMatch(/passed|failed/);
+  });
+
   // Nothing stored yet (a fresh user whose keyring is locked): check reports readiness unknown, which must still be KeychainLocked.
   it.each([['a token stored before the lock', true], ['nothing stored yet', false]])('in a session whose keychain is locked (%s): KeychainLocked with the fix', async (_name, stored) => {
     const t = makeTempHome();
