@@ -221,6 +221,22 @@ def test_no_value_ever_goes_on_a_command_line(vault, monkeypatch):
     assert len(seen) == 3 and all(HF not in " ".join(a) for a in seen)
 
 
+def test_a_key_passed_where_a_name_goes_is_refused_before_the_cli_runs(monkeypatch):
+    # get("tmdb", tmdb_key): the CLI refused it, but only once the key was in its argv, where ps shows it.
+    seen = []
+    monkeypatch.setattr(_cli.subprocess, "Popen", lambda args, *rest, **kwargs: seen.append(list(args)))
+    tmdb = "0123456789abcdef0123456789abcdef"
+    for call in (lambda: cpw_vault.get("tmdb", tmdb), lambda: cpw_vault.get(HF, "token"),
+                 lambda: cpw_vault.verify("openai", "sk-proj-" + "a1b2c3d4e5" * 3)):
+        with pytest.raises(cpw_vault.UsageError) as info:
+            call()
+        assert "has the shape of a secret value" in str(info.value)
+        # Not repeated by the error (the caller's own frames hold it: its argument, not the vault's value).
+        said = "%s %r %s" % (info.value, info.value, info.value.fix)
+        assert tmdb not in said and HF not in said and "a1b2c3d4e5" not in said
+    assert seen == []
+
+
 def test_no_value_in_a_traceback_with_locals_while_a_stage_holds_it(vault):
     vault("huggingface", "token", HF)
 

@@ -3,26 +3,7 @@
 // ordinary names with a version or a year in them (WHISPERLARGEV3MODEL_PATH, openaiApiKey2024) hidden and not migrated.
 import { describe, expect, it } from 'vitest';
 import { looksLikeKey, SHORTEST_KEY } from '../../shared/core/credential';
-
-const KEYS = [
-  `AIzaSy${'D3xAmPlE'.repeat(4)}01`,
-  `ghp_${'a1B2c3D4e5'.repeat(4)}`,
-  `github_pat_11ABCDEFG0${'a1B2c3'.repeat(5)}`,
-  `xoxb-1234567890-${'AbCdEf'.repeat(4)}`,
-  'glpat-x9Yz8Wv7Ut6Sr5Qp4On3',
-  'AKIAIOSFODNN7EXAMPLE',
-  `hf_${'AbCdEfGhIj'.repeat(3)}xyz1`,
-  '0123456789abcdef0123456789abcdef',
-  'sk-proj-abcdefghij0123456789klmnop',
-  'Zk3x9QvL2mN8pR4tY7wB1cD',
-  'q7w8e9r0t1y2u3i4o5p6',
-];
-
-const NAMES = [
-  'CUSTOM_SERVICE_1999_API_KEY', 'STRIPESECRETKEYV2PROD', 'WHISPERLARGEV3MODEL_PATH', 'AZURE_OPENAI_GPT4DEPLOYMENTNAME',
-  'openaiApiKey2024', 'stripeSecretKeyV2', 'azureopenaigpt4o', 'whisperlargev3model', 'hf_token_readonly_team_2024',
-  'hf_readonly', 'huggingface', 'api_key', 'deepl_api_key', 'HF_TOKEN', 'sk-learn', 'svc9999_api_key', 'gpt4o_mini_2024_07_18',
-];
+import { KEYS, NAMES } from '../fixtures/key-shaped-names';
 
 describe('looksLikeKey', () => {
   it.each(KEYS)('%s is a key', (key) => expect(looksLikeKey(key)).toBe(true));

@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { looksLikeKey } from '../../shared/core/credential';
+import { KEYS, NAMES } from '../fixtures/key-shaped-names';
 import { BIN } from '../helpers/cli';
 import { inPrivateSession } from '../helpers/private-session';
 import { makeTempHome } from '../helpers/temp';
@@ -31,7 +33,7 @@ beforeAll(() => {
 
 describe('the cpw_vault Python package', () => {
   it("installs offline with Debian's python3 (pip --no-build-isolation), with no third-party dependency", () => {
-    expect(readdirSync(join(site, 'cpw_vault')).sort()).toEqual(['__init__.py', '_cli.py', '_secret.py', 'errors.py', 'py.typed']);
+    expect(readdirSync(join(site, 'cpw_vault')).sort()).toEqual(['__init__.py', '_cli.py', '_names.py', '_secret.py', 'errors.py', 'py.typed']);
     expect(readdirSync(site).filter((d) => !d.startsWith('cpw_vault'))).toEqual([]);
     expect(existsSync(join(SRC, 'build'))).toBe(false);
   });
@@ -48,6 +50,27 @@ describe('the cpw_vault Python package', () => {
     expect(r.stdout).toContain(join(dir, '.venv'));
   }, 150_000);
 
+  it('refuses a key passed as a name exactly as the CLI would: its check answers as looksLikeKey, on the cases and 6,000 made-up names', () => {
+    // The package asks before the CLI runs (the CLI refused such a name only once it was on its command line): the two
+    // checks must not drift apart. Made-up names of each shape's alphabet and near each rule's length, from a fixed seed.
+    let seed = 20261205;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const pick = (chars: string, length: number) => Array.from({ length }, () => chars[rand(chars.length)]).join('');
+    const alphabets = ['0123456789abcdef', 'abcdefghijklmnopqrstuvwxyz0123456789_-', 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.', 'abc123', 'ab12_'];
+    const prefixes = ['', '', 'hf_', 'sk-', 'sk_', 'AIza', 'ghp_', 'github_pat_', 'xoxb-12-', 'glpat-', 'AKIA', 'api_'];
+    const made = Array.from({ length: 6000 }, () => `${prefixes[rand(prefixes.length)]}${pick(alphabets[rand(alphabets.length)]!, 8 + rand(34))}`);
+    const names = [...KEYS, ...NAMES, ...made];
+    const r = spawnSync(PY, ['-c', 'import json, sys; from cpw_vault._names import looks_like_key; print(json.dumps([bool(looks_like_key(n)) for n in json.load(sys.stdin)]))'], {
+      input: JSON.stringify(names), encoding: 'utf8', env: { ...process.env, ...QUIET, PYTHONPATH: site },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const python = JSON.parse(r.stdout) as boolean[];
+    const differ = names.filter((n, i) => python[i] !== looksLikeKey(n));
+    expect(differ).toEqual([]);
+    // Both sides of each rule are in the sample, not only names.
+    expect(names.filter(looksLikeKey).length).toBeGreaterThan(500);
+  });
+
   it('passes its pytest suite against the installed copy, on the throwaway keychain', () => {
     const r = spawnSync(PY, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', join(SRC, 'tests')], {
       cwd: makeTempHome().cwd, encoding: 'utf8', timeout: 120_000,
@@ -55,7 +78,7 @@ describe('the cpw_vault Python package', () => {
     });
     expect(r.stdout).not.toMatch(/Traceback|FAILED/);
     expect(r.status).toBe(0);
-    expect(counts(r.stdout)).toEqual({ passed: 22, skipped: 1 });
+    expect(counts(r.stdout)).toEqual({ passed: 23, skipped: 1 });
     // The suite starts the CLI a few dozen times: 85 s on a loaded 2-core machine. The guard is spawnSync's 120 s, not vitest's 60 s default.
   }, 150_000);
 

@@ -11,6 +11,7 @@ CredentialRejected (3, verify), UsageError (2), all VaultError.
 """
 
 from . import _cli
+from ._names import looks_like_key
 from ._secret import Secret, secret
 from .errors import (CliNotFound, CredentialMissing, CredentialRejected, KeychainLocked, KeychainUnavailable,
                      ProviderUnreachable, UsageError, VaultError, WorkflowNotReady, error_for)
@@ -42,6 +43,10 @@ def _name(what, value, example):
         why = 'starts with "-", which cpw-vault would read as an option'
     elif "\0" in value or len(value) > 1000:
         why = "is no name (%s)" % ("it holds a NUL character" if "\0" in value else "%d characters long" % len(value))
+    elif looks_like_key(value):
+        # Before the CLI runs: on its command line, `ps` showed it (the CLI refuses it only once it is in its argv).
+        why = ("has the shape of a secret value (an API key or token), so it is refused and not shown: a value never "
+               "goes in a name")
     else:
         try:
             value.encode("utf-8", "surrogateescape")
