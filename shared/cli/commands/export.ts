@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
-import { buildExport, type ExportedCredential } from '../../core/vault-export';
+import { buildExport } from '../../core/vault-export';
 import { MIN_PASSPHRASE_LENGTH } from '../../node/secrets/vault-crypto';
-import type { Vault } from '../../node/vault/vault';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
@@ -9,26 +8,9 @@ import { shellWord } from '../../core/control-chars';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
 import { echoOffDuring } from '../echo-off';
 import { cancelledIfInterrupted } from '../signals';
-import { storedIn } from '../../core/secret-store';
 
 export interface ExportArgs extends PassphraseSource {
   to: string;
-}
-
-/** Every stored credential with its value (from the keychain, the vault file or the profile slot) and its metadata. */
-async function collect(vault: Vault, warn: (m: string) => void): Promise<ExportedCredential[]> {
-  const out: ExportedCredential[] = [];
-  for (const c of vault.listCredentials()) {
-    if (!c.meta) continue;
-    const value = await vault.storedValue(c.id);
-    if (value === undefined) {
-      warn(`${c.id} is listed but has no stored value; it is not in the export.`);
-      continue;
-    }
-    // The export names the backend ("file"), where the profile's index says "keychain" for the secret store.
-    out.push({ id: c.id, value, meta: { ...c.meta, storage: storedIn(c.meta.storage, vault.backend()) } });
-  }
-  return out;
 }
 
 /**
@@ -40,14 +22,14 @@ async function collect(vault: Vault, warn: (m: string) => void): Promise<Exporte
  */
 export async function exportVault(args: ExportArgs, ctx: CliContext): Promise<ExitCode> {
   const target = resolve(ctx.io.cwd, args.to);
-  const { assertExportTarget, exportElsewhere, writeExportFile } = await import('../../node/secrets/export-file');
+  const { assertExportTarget, exportElsewhere, exportedCredentials, writeExportFile } = await import('../../node/secrets/export-file');
   // A file or a link (dangling too) there, another user's folder or their link to one: refused before any question.
   const elsewhere = exportElsewhere('--to FILE');
   assertExportTarget(target, elsewhere);
   const vault = await ctx.vault();
   // The terminal's echo stays off from the vault's passphrase (asked when the vault file is locked) to the export's.
   const { credentials, passphrase } = await echoOffDuring(async () => {
-    const credentials = await collect(vault, (m) => ctx.io.err(`warning: ${m}\n`));
+    const credentials = await exportedCredentials(vault, (m) => ctx.io.err(`warning: ${m}\n`));
     const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');
     return { credentials, passphrase: await readPassphrase(args, ctx.io, { message: `Passphrase for the export file (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) }) };
   });

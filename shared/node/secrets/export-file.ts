@@ -2,7 +2,9 @@ import { lstatSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { armor } from 'age-encryption';
 import { isVaultError, VaultError } from '../../core/errors';
-import { MAX_EXPORT_CREDENTIALS, parseExport, type ExportDocument } from '../../core/vault-export';
+import { MAX_EXPORT_CREDENTIALS, parseExport, type ExportDocument, type ExportedCredential } from '../../core/vault-export';
+import { storedIn } from '../../core/secret-store';
+import type { Vault } from '../vault/vault';
 import { assertWritableTarget, readRegularFile, writeFileDurably } from './durable-file';
 import { SCRYPT_LOG_N, openWithPassphrase, sealWithPassphrase } from './vault-crypto';
 import { WRONG_PASSPHRASE_DELAY_MS } from './vault-admin';
@@ -42,6 +44,30 @@ export function exportElsewhere(option?: string): string {
 export function assertExportTarget(path: string, elsewhere = exportElsewhere()): void {
   assertWritableTarget(path, { exclusive: true }); // a missing folder is said first: ensurePrivateDir would create it
   ensurePrivateDir(dirname(path), false, elsewhere);
+}
+
+/**
+ * Every stored credential with its value (from the keychain, the vault file
+ * or the profile slot) and its metadata, for an export. The values are read
+ * in one batch: one at a time, the vault file was decrypted whole for each
+ * (an export of 4,000 credentials took 3 minutes, of 10,000 about 20), and
+ * the keychain answered one D-Bus round trip per value. `warn` hears of a
+ * credential listed without a stored value (left out).
+ */
+export async function exportedCredentials(vault: Pick<Vault, 'listCredentials' | 'storedValues' | 'backend'>, warn: (message: string) => void): Promise<ExportedCredential[]> {
+  const listed = vault.listCredentials().filter((c) => c.meta);
+  const values = await vault.storedValues(listed.map((c) => c.id));
+  const out: ExportedCredential[] = [];
+  for (const c of listed) {
+    const value = values.get(c.id);
+    if (value === undefined) {
+      warn(`${c.id} is listed but has no stored value; it is not in the export.`);
+      continue;
+    }
+    // The export names the backend ("file"), where the profile's index says "keychain" for the secret store.
+    out.push({ id: c.id, value, meta: { ...c.meta!, storage: storedIn(c.meta!.storage, vault.backend()) } });
+  }
+  return out;
 }
 
 /**
