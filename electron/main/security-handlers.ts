@@ -9,11 +9,11 @@
 import { VaultError, isVaultError } from '../../shared/core/errors';
 import type { MigrationRequest, SecurityStatus, VaultApi } from '../../shared/core/ipc-contract';
 import { registerPassphrase } from '../../shared/core/redact';
-import { buildExport, type ExportDocument, type ExportedCredential } from '../../shared/core/vault-export';
+import { buildExport, type ExportDocument } from '../../shared/core/vault-export';
 import { AgentClient } from '../../shared/node/agent/client';
 import { agentSocketFor } from '../../shared/node/agent/socket-dir';
 import { startAgent } from '../../shared/node/agent/start';
-import { readExportFile, writeExportFile } from '../../shared/node/secrets/export-file';
+import { exportedCredentials, readExportFile, writeExportFile } from '../../shared/node/secrets/export-file';
 import { changePassphrase, checkNewPassphrase, openIdentity } from '../../shared/node/secrets/vault-admin';
 import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
 import type { Vault } from '../../shared/node/vault/vault';
@@ -127,12 +127,9 @@ export function securityHandlers(deps: SecurityDeps): Api {
       checkNewPassphrase(passphrase);
       const target = await deps.dialog.chooseExportTarget();
       if (!target) return null;
-      const credentials: ExportedCredential[] = [];
-      for (const c of vault.listCredentials()) {
-        if (!c.meta) continue;
-        const value = await vault.storedValue(c.id);
-        if (value !== undefined) credentials.push({ id: c.id, value, meta: { ...c.meta } });
-      }
+      // As the CLI's export: storage names the backend ("file"), and the values come in one batch (one at a time, the
+      // vault file was decrypted whole for each). One listed without a value is left out, as it was.
+      const credentials = await exportedCredentials(vault, () => {});
       await writeExportFile(target, buildExport(credentials, new Date()), passphrase, deps.logN ? { logN: deps.logN } : {});
       await vault.recordEvent({ event: 'credentials_exported', details: { count: credentials.length, file: target } });
       return { file: target, count: credentials.length };

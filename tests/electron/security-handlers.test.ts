@@ -72,7 +72,9 @@ describe('Security section handlers (real vault, real agent, main-owned dialogs)
     const target = join(m.t.root, 'desktop-export.age');
     m.answers.exportTarget = target;
     expect(await m.value('securityExport', { passphrase: EXPORT_PASS })).toEqual({ file: target, count: 1 });
-    expect((await readExportFile(target, EXPORT_PASS)).credentials.map((c) => c.id)).toEqual(['huggingface.token']);
+    // storage names where the value was (this vault keeps it in the vault file), as the CLI's export says: the app's
+    // wrote the profile index's "keychain" for any secret store.
+    expect((await readExportFile(target, EXPORT_PASS)).credentials).toEqual([{ id: 'huggingface.token', value: HF, meta: expect.objectContaining({ storage: 'file' }) }]);
     expect(readFileSync(target).includes(HF)).toBe(false);
     m.answers.exportFile = target;
     const picked = await m.value<{ handle: string }>('securityImportPick');
