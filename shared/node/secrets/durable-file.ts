@@ -111,8 +111,7 @@ export function writeFileDurably(path: string, bytes: Uint8Array, options: { exc
     fd = -1;
     if (options.exclusive) {
       // link() never replaces: a file that appeared meanwhile is kept and reported.
-      linkSync(temp, path);
-      unlinkSync(temp);
+      if (linkedInPlace(temp, path)) unlinkSync(temp);
     } else {
       renameSync(temp, path);
     }
@@ -127,6 +126,29 @@ export function writeFileDurably(path: string, bytes: Uint8Array, options: { exc
     throw err instanceof VaultError ? err : ioError(err, path);
   }
   fsyncDir(dirname(path));
+}
+
+/** What link() answers on a file system without hard links (FAT32 and exFAT: a USB stick; macOS says ENOTSUP). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/**
+ * Puts `temp` at `path` without replacing a file there: a hard link (true:
+ * `temp` is left to remove). Where the file system has none (an export to a
+ * USB stick failed there with "Permission denied ... check the owner and
+ * mode", after its passphrase and scrypt), the name is taken first
+ * (O_CREAT|O_EXCL|O_NOFOLLOW: EEXIST when a file appeared) and `temp`
+ * renamed over that empty file of ours (false: `temp` is gone).
+ */
+function linkedInPlace(temp: string, path: string): boolean {
+  try {
+    linkSync(temp, path);
+    return true;
+  } catch (err) {
+    if (!NO_HARD_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  }
+  closeSync(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
+  renameSync(temp, path);
+  return false;
 }
 
 /**
