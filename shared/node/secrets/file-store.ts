@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { isVaultError } from '../../core/errors';
+import { isVaultError, VaultError } from '../../core/errors';
 import { VAULT_FILE_REASONS, type KeychainStatus, type SecretStore, type VaultFileReason } from '../../core/secret-store';
 import { parseVaultContent, serializeVaultContent, type VaultEntries } from '../../core/vault-content';
 import { AgentClient } from '../agent/client';
 import { agentSocketFor, noAgentError, sameIdentity } from '../agent/socket-dir';
 import { withFileLock } from '../profile/file-lock';
-import { readPrivateFile, removeTempsOf, writeFileDurably } from './durable-file';
+import { MAX_VAULT_FILE_BYTES, readPrivateFile, removeTempsOf, writeFileDurably } from './durable-file';
 import { keyMismatch, vaultNotFound } from './vault-errors';
 import { vaultFilesFor, type VaultFiles } from './vault-files';
 
@@ -225,6 +225,11 @@ export class FileSecretStore implements SecretStore {
   private async sealOpenable(key: Unlocked, text: string): Promise<Uint8Array> {
     const { sealToRecipient } = await import('./vault-crypto');
     const sealed = await sealToRecipient(key.recipient, text);
+    // Its reader refuses a file past this bound: written, every value in it (old ones too) could no longer be read, nor
+    // the write undone (an import of a large export, which may hold 64 MiB, did that).
+    if (sealed.length > MAX_VAULT_FILE_BYTES) {
+      throw new VaultError('PROFILE_TOO_LARGE', `The vault file would be ${sealed.length} bytes, over the ${MAX_VAULT_FILE_BYTES} it can be read back at; nothing was written.`, 'Delete the credentials you no longer use (cpw-vault delete), or store fewer or shorter values at once.');
+    }
     const opened = await key.decrypt(sealed).catch((err: unknown) => {
       if (isVaultError(err, 'VAULT_CORRUPT')) return undefined;
       throw err;
