@@ -82,7 +82,9 @@ function nativeDialogs(): DialogPort {
     confirmSource: (path) => ask('Migrate the secrets in this file?', `${path}\n\ncpw-vault will read it and show the plan first; nothing changes until you press Migrate.`, 'Read this file'),
     confirmRemovePlaintext: (paths) => ask('Delete these plaintext files?', `Every entry is in the vault. These files will be deleted:\n\n${paths.join('\n')}`, 'Delete them'),
     chooseExportTarget: async () => {
-      const options = { title: 'Export the vault to an encrypted file', defaultPath: 'cpw-vault-export.age', properties: ['showOverwriteConfirmation' as const, 'createDirectory' as const] };
+      // No overwrite confirmation: an export never replaces a file (its handler refuses one that is there), and a dialog
+      // that asked "Replace?" and then refused said two things.
+      const options = { title: 'Export the vault to an encrypted file', defaultPath: 'cpw-vault-export.age', properties: ['createDirectory' as const] };
       const r = mainWindow ? await dialog.showSaveDialog(mainWindow, options) : await dialog.showSaveDialog(options);
       return r.canceled || !r.filePath ? null : r.filePath;
     },

@@ -13,7 +13,7 @@ import { buildExport, type ExportDocument } from '../../shared/core/vault-export
 import { AgentClient } from '../../shared/node/agent/client';
 import { agentSocketFor } from '../../shared/node/agent/socket-dir';
 import { startAgent } from '../../shared/node/agent/start';
-import { exportedCredentials, readExportFile, writeExportFile } from '../../shared/node/secrets/export-file';
+import { assertExportTarget, exportedCredentials, readExportFile, writeExportFile } from '../../shared/node/secrets/export-file';
 import { changePassphrase, checkNewPassphrase, openIdentity } from '../../shared/node/secrets/vault-admin';
 import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
 import type { Vault } from '../../shared/node/vault/vault';
@@ -127,6 +127,9 @@ export function securityHandlers(deps: SecurityDeps): Api {
       checkNewPassphrase(passphrase);
       const target = await deps.dialog.chooseExportTarget();
       if (!target) return null;
+      // A file there (an export never replaces one), a link, another user's folder: said before the values are read and
+      // the seconds of scrypt, as the CLI says it before its questions.
+      assertExportTarget(target);
       // As the CLI's export: storage names the backend ("file"), and the values come in one batch (one at a time, the
       // vault file was decrypted whole for each). One listed without a value is left out, as it was.
       const credentials = await exportedCredentials(vault, () => {});

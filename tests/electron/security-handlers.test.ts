@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, existsSync, chmodSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, chmodSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { buildExport } from '../../shared/core/vault-export';
 import { readExportFile, writeExportFile } from '../../shared/node/secrets/export-file';
 import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
@@ -85,6 +85,21 @@ describe('Security section handlers (real vault, real agent, main-owned dialogs)
     expect(await m.value('securityImportApply', { source: picked.handle })).toEqual({ imported: [] });
     m.answers.exportFile = m.vault.profilePath;
     expect(await code('securityImportPick')).toBe('INVALID_ARGUMENT');
+  });
+
+  it('an export to a file that is there (the save dialog picked it): refused before any value is read, the file as it was', async () => {
+    const target = join(m.t.root, 'already-here.age');
+    writeFileSync(target, 'an older export\n', { mode: 0o600 });
+    m.answers.exportTarget = target;
+    const reads = vi.spyOn(m.vault, 'storedValues');
+    try {
+      const r = await m.call('securityExport', { passphrase: EXPORT_PASS });
+      expect(r).toMatchObject({ ok: false, error: { code: 'IO_ERROR', message: `${target} already exists; refusing to replace it.` } });
+      expect(reads).not.toHaveBeenCalled();
+    } finally {
+      reads.mockRestore();
+    }
+    expect(readFileSync(target, 'utf8')).toBe('an older export\n');
   });
 
   it('an export carrying someone\'s team identity: the app\'s import plan refuses that row, and Overwrite all does not write it', async () => {
