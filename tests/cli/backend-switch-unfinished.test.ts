@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, keychainValues } from '../helpers/cli';
 import { collect, fixture, type ChildResult } from '../helpers/children';
 import { fileCli, makeFileVaultHome, type FileVaultHome } from '../helpers/file-vault';
+import { inPrivateSession } from '../helpers/private-session';
+import { makeTempHome } from '../helpers/temp';
 
 const HF = `hf_${'UnFiNiSh'.repeat(5)}`;
 const TMDB = '5e4f30211203f4e5d6c7b8a99a8b7c6d';
@@ -103,5 +105,42 @@ describe('a backend switch left unfinished', () => {
     expect(await keychainValues(h)).toEqual({});
     expect((await fileCli(h, ['get', 'huggingface', 'token'])).stdout.trim()).toBe(HF);
     expect((await fileCli(h, ['lock'])).code).toBe(0);
+  }, BUDGET);
+
+  it('a keychain that stops answering once the profile is switched (kill -STOP while its copies are removed): the switch is said done, exit 0, with the copies left and the fix', async () => {
+    const t = makeTempHome();
+    const passFile = join(t.home, 'pass');
+    writeFileSync(passFile, 'passphrase of the stopped cleanup\n', { mode: 0o600 });
+    const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+    const cpwIn = `${q(process.execPath)} ${q(BIN)}`;
+    // In its own session: the keyring daemon (the one owning org.freedesktop.secrets) is stopped once the secrets were
+    // read (the writing phase goes to the new vault file alone), so the first keychain call after the commit hangs.
+    const script = `${cpwIn} set huggingface token <<< ${q(HF)} 2>/dev/null || exit 9
+daemon=$(gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.GetConnectionUnixProcessID org.freedesktop.secrets | grep -o '[0-9]\\+' | tail -1)
+${cpwIn} backend use file --passphrase-file ${q(passFile)} 2>switch.err & pid=$!
+for i in $(seq 1 3000); do grep -q 'Writing them' switch.err && break; sleep 0.01; done
+kill -STOP "$daemon"
+wait $pid; code=$?
+kill -CONT "$daemon"
+echo "switch exit $code"; cat switch.err
+echo "--- copies left: $(secret-tool search --all service cp-whisperx-test 2>/dev/null | grep -c '^secret')"
+${cpwIn} doctor --repair >/dev/null 2>repair.err; echo "--- repair exit $?"; cat repair.err
+echo "--- copies after: $(secret-tool search --all service cp-whisperx-test 2>/dev/null | grep -c '^secret')"
+`;
+    const r = await inPrivateSession('unlocked', ['bash', '-c', script], { home: t });
+    expect(r.code, r.stderr).toBe(0);
+    const [switched, after] = r.stdout.split('--- repair exit');
+    // The switch is done: the profile names the vault file, which holds the value.
+    expect((JSON.parse(readFileSync(t.profile, 'utf8')) as { storage?: { backend?: string } }).storage?.backend).toBe('file');
+    expect(switched).toContain('switch exit 0');
+    expect(switched).toContain('✓ Moved 1 credential(s) from the OS keychain to the age vault file: huggingface.token.');
+    expect(switched).toMatch(/! The copies in the OS keychain could not be removed yet \(KEYCHAIN_TIMEOUT\): .*\n {4}fix: Once it answers, run: cpw-vault doctor --repair/);
+    expect(switched).not.toContain('Nothing was left in the keychain');
+    expect(switched).not.toContain('error');
+    expect(switched).toContain('--- copies left: 1');
+    // Once the keychain answers again, doctor --repair finishes it: no copy left there.
+    expect(after).toContain('warning: finished a switch from the keychain to the file backend that was interrupted.');
+    expect(after).toContain('--- copies after: 0');
+    expect(r.stdout).not.toContain(HF);
   }, BUDGET);
 });

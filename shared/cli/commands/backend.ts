@@ -129,6 +129,11 @@ async function moveTo(args: BackendUseArgs, ctx: CliContext, signal: AbortSignal
   const list = result.moved.length ? `: ${result.moved.join(', ')}` : '';
   ctx.io.err(`${p.green('✓')} Moved ${result.moved.length} credential(s) from ${NAMES[from]} to ${NAMES[args.backend]}${list}. Each was read back before the switch.\n`);
   for (const id of result.missing) ctx.io.err(`${p.yellow('!')} ${id} is listed but had no stored value; nothing to move.\n`);
+  // Switched, but the old backend kept its copies (it stopped answering while they were removed): said, never "nothing was left".
+  const left = result.source_left;
+  if (left) {
+    ctx.io.err(`${p.yellow('!')} The copies in ${NAMES[from]} could not be removed yet (${left.code}): ${left.message}\n    fix: Once it answers, run: cpw-vault doctor --repair   (it removes them; until then ${NAMES[from]} holds them too)\n`);
+  }
   if (args.backend === 'file') {
     // No "Next: unlock" where no agent may listen (TMPDIR or XDG_RUNTIME_DIR others can change): that unlock can only
     // refuse; the refusal's fix is the next step. Only a hint after a switch that is done: a folder it cannot even look
@@ -140,9 +145,9 @@ async function moveTo(args: BackendUseArgs, ctx: CliContext, signal: AbortSignal
       refusal = undefined;
     }
     const next = refusal ? `No unlock agent may run here (without one, pipelines cannot read the vault file; a terminal asks the passphrase): ${refusal.message}\nfix: ${refusal.fix}` : 'Next: cpw-vault unlock   (once per session; pipelines then read without asking)';
-    ctx.io.err(`The profile now uses ${files.vault} (0600). Nothing was left in the keychain.\n${next}\n`);
+    ctx.io.err(`The profile now uses ${files.vault} (0600).${left ? '' : ' Nothing was left in the keychain.'}\n${next}\n`);
   } else {
-    ctx.io.err(`The profile now uses the keychain; the vault files were removed.${agentStopped ? ' The unlock agent was stopped.' : ''}\n`);
+    ctx.io.err(`The profile now uses the keychain${left ? '' : '; the vault files were removed'}.${agentStopped ? ' The unlock agent was stopped.' : ''}\n`);
   }
   return EXIT.ok;
 }

@@ -68,6 +68,11 @@ export interface MoveResult {
   moved: CredentialId[];
   /** Listed in the index but without a value in the source: nothing to move. */
   missing: CredentialId[];
+  /**
+   * The switch is done, but the source could not be emptied (a keychain that stopped answering): its copies stay
+   * until the next full start finishes the move (its record is kept). Why, in the source's words; never a value.
+   */
+  source_left?: { code: string; message: string };
 }
 
 /** What a move needs from its caller (the Vault). */
@@ -192,10 +197,16 @@ export async function moveBackend(deps: MoveDeps, from: MoveSide, to: MoveSide, 
     if (!committed) await rollBack(deps, created ? record : { ...record, target_files: [] }, to.store).catch(() => {});
     throw err;
   }
-  // 4. Empty the source; a failure here is finished by the next start (the record stays).
+  // 4. Empty the source; a failure here is finished by the next start (the record stays). The switch stands either way:
+  // thrown, it read as a failed switch (exit 4, "retry"), and the retry as "already keeps its secrets there".
   options.onPhase?.('cleaning', moving.length);
-  await rollForward(deps, record, from.store, options.step);
-  return { from: from.backend, to: to.backend, moved: moving, missing };
+  const result: MoveResult = { from: from.backend, to: to.backend, moved: moving, missing };
+  try {
+    await rollForward(deps, record, from.store, options.step);
+  } catch (err) {
+    return { ...result, source_left: { code: isVaultError(err) ? err.code : 'IO_ERROR', message: err instanceof Error ? err.message : String(err) } };
+  }
+  return result;
 }
 
 /**
