@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { orphanTemps } from '../../shared/node/profile/temp-files';
 import { ProfileStore } from '../../shared/node/profile/store';
@@ -39,4 +40,16 @@ describe('atomic writes under SIGKILL', () => {
     expect(orphanTemps(t.profile)).toEqual([]);
     expect(store.read().profile.version).toBe('2.0');
   }, 180_000);
+
+  it('the temp files of the journal and of a backend switch\'s record (their writer killed mid-write) go at the next start too', async () => {
+    const t = makeTempHome();
+    const store = new ProfileStore({ homeDir: t.home, cwd: t.cwd, env: {}, warn: () => {} });
+    await store.update((p) => p);
+    const dir = dirname(t.profile);
+    // What a `set` or a `backend use` killed inside its journal's or record's atomic write leaves: seen after kill -9
+    // of `backend use file`, and never removed by any later command.
+    for (const name of ['journal', 'backend-move']) writeFileSync(join(dir, `${name}.tmp-${'ab12'.repeat(6)}`), '{\n "id": "', { mode: 0o600 });
+    await store.recover();
+    expect(readdirSync(dir).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  });
 });

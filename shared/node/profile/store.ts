@@ -113,9 +113,13 @@ export class ProfileStore {
     return withFileLock(this.paths.profile, async () => removeOrphanTemps(this.paths.profile, true, this.sidecars()), this.lockWaitMs);
   }
 
-  /** The files written beside the profile under its lock (the overlay, the lookup copy, the validated mark): their temp files are the profile's to clean up. */
+  /**
+   * The files written beside the profile under its lock (the overlay, the lookup copy, the validated mark, the
+   * credential journal, a backend switch's record): their temp files are the profile's to clean up.
+   */
   private sidecars(): string[] {
-    return [this.reader.overlayFile.path, this.reader.lookupFile.path, sidecarPath(this.paths, 'profile.checked')];
+    const own = ['profile.checked', 'journal', 'backend-move'].map((name) => sidecarPath(this.paths, name));
+    return [this.reader.overlayFile.path, this.reader.lookupFile.path, ...own];
   }
 
   /**
