@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect } from '../helpers/children';
 import { BIN, cli } from '../helpers/cli';
+import { fileCli, fileEnv, makeFileVaultHome, vaultBytes } from '../helpers/file-vault';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
 const HF = `hf_${'Full'.repeat(9)}`;
@@ -62,4 +63,23 @@ describe('an audit line that cannot be written whole', () => {
     const last = JSON.parse(readFileSync(log, 'utf8').trimEnd().split('\n').pop()!) as { event: string; credential: string };
     expect(last).toMatchObject({ event: 'credential_read', credential: 'huggingface.token' });
   });
+});
+
+describe('a vault file that cannot be rewritten (a full disk, a file size limit)', () => {
+  it('a set over an existing key changes nothing and says so plainly: never "may keep the change", nor "once the keychain answers"', async () => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    expect((await fileCli(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    const old = `old-${'o'.repeat(5000)}`;
+    expect((await fileCli(h, ['set', 'custom', 'big'], { input: old })).code).toBe(0);
+    const before = vaultBytes(h);
+    // The new vault is over 5 KB: its temp file cannot be written under a 4 KB limit (EFBIG, as ENOSPC on a full disk).
+    const r = await collect(spawn('prlimit', ['--fsize=4096', '--', process.execPath, BIN, 'set', 'custom', 'big'], { cwd: h.cwd, env: fileEnv(h), stdio: ['pipe', 'pipe', 'pipe'] }), `new-${'n'.repeat(5000)}`);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('(EFBIG)');
+    expect(r.stderr).not.toMatch(/may keep the change|undo did not finish|keychain answers/);
+    expect(vaultBytes(h)).toEqual(before);
+    const get = await fileCli(h, ['get', 'custom', 'big']);
+    expect(get.stdout).toBe(old);
+    expect((await fileCli(h, ['lock'])).code).toBe(0);
+  }, 120_000);
 });

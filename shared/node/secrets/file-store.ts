@@ -89,9 +89,17 @@ export class FileSecretStore implements SecretStore {
     return new Map(accounts.map((a) => [a, entries.get(a)]));
   }
 
-  /** Stores `value` under `account` (re-encrypts the file; no scrypt). */
+  /**
+   * Stores `value` under `account` (re-encrypts the file; no scrypt). A value the vault already holds writes nothing:
+   * the undo of a set whose write failed (a full disk, `ulimit -f`) puts the old value "back" and failed the same
+   * way, so a set that changed nothing was reported as one that "may keep the change".
+   */
   async set(account: string, value: string): Promise<void> {
-    await this.modify((entries) => (entries.set(account, value), true));
+    await this.modify((entries) => {
+      if (entries.get(account) === value) return false;
+      entries.set(account, value);
+      return true;
+    });
   }
 
   /** Stores every entry in one rewrite of the file: one decrypt, one encrypt, one durable write (all or none land). */
