@@ -87,6 +87,17 @@ describe('the file backend in a real terminal, and with Debian age', () => {
     expect(during.screen).toContain('cancelled: nothing changed');
     expect(during.screen).not.toContain('verified');
     expect(vaultBytes(h)).toEqual(before);
+    // Ctrl-C while the new passphrase is sealed (scrypt again, ~2 s): the change went through and said ✓.
+    const sealing = await inPty(h.cwd, env, cpw('passphrase', 'change'), [
+      { expect: 'Current passphrase \\(input hidden\\)', send: `${h.passphrase}\r` },
+      { expect: 'New passphrase \\(at least 12 characters\\)', send: `${NEW_PASS}\r` },
+      { expect: 'Type it again', send: `${NEW_PASS}\r` },
+      { expect: 'Re-encrypting the identity file', cooked: true, send: '\u0003' },
+    ]);
+    expect(sealing.code, sealing.screen).toBe(130);
+    expect(sealing.screen).toContain('cancelled: nothing changed');
+    expect(sealing.screen).not.toContain('Passphrase changed');
+    expect(vaultBytes(h)).toEqual(before);
   });
 
   it('Ctrl-C while unlock checks the passphrase: cancelled, exit 130, no agent (it started one for the whole time to live)', async () => {

@@ -45,7 +45,7 @@ async function changeWith(signal: AbortSignal, ctx: CliContext): Promise<ExitCod
   const agent = await AgentClient.connect(socket).catch(() => undefined);
   ctx.io.err('Re-encrypting the identity file...\n');
   try {
-    await changePassphrase(files, opened, next);
+    await changePassphrase(files, opened, next, { signal });
   } catch (err) {
     agent?.close();
     throw err;

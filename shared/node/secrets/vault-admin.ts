@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hasLoneSurrogate } from '../../core/credential';
-import { VaultError, isVaultError } from '../../core/errors';
+import { VaultError, cancelledError, isVaultError } from '../../core/errors';
+import { afterPendingSignals } from '../builtins';
 import { serializeVaultContent } from '../../core/vault-content';
 import { withFileLock } from '../profile/file-lock';
 import { ensurePrivateDir } from '../profile/trusted-folder';
@@ -108,7 +109,7 @@ export async function createFileVault(files: VaultFiles, passphrase: string, opt
  * exactly one of the two passphrases. The vault file is not touched (its
  * key does not change). Refuses a short `next`, or one equal to the current.
  */
-export async function changePassphrase(files: VaultFiles, opened: OpenedIdentity, next: string, options: PassphraseOptions = {}): Promise<void> {
+export async function changePassphrase(files: VaultFiles, opened: OpenedIdentity, next: string, options: PassphraseOptions & { signal?: AbortSignal } = {}): Promise<void> {
   checkNewPassphrase(next, opened.passphrase);
   await withFileLock(files.profile, async (lock) => {
     removeTempsOf(files.identity);
@@ -117,6 +118,10 @@ export async function changePassphrase(files: VaultFiles, opened: OpenedIdentity
       throw new VaultError('VAULT_CORRUPT', `${files.identity} changed while the passphrase was being changed; nothing was written.`, 'Run cpw-vault passphrase change again.');
     }
     const sealed = await sealWithPassphrase(opened.text, next, options.logN ?? SCRYPT_LOG_N);
+    // A Ctrl-C during the seconds of scrypt (it holds the thread: the signal waits in the event loop) is heard before
+    // the file is replaced, not after: the change went through and said ✓ to a user who had asked to stop.
+    await afterPendingSignals();
+    if (options.signal?.aborted) throw cancelledError(options.signal.reason);
     lock.assertHeld();
     writeFileDurably(files.identity, sealed);
     const back = readPrivateFile(files.identity);
