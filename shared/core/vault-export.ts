@@ -127,8 +127,9 @@ export function exportAsSource(doc: ExportDocument, path: string): ParsedSource 
 
 /** The label an exported credential carried, when it is one `set --label` accepts (one line, no escape sequences, not blank, not a catalog credential's). */
 export function exportedLabel(c: ExportedCredential | undefined): string | undefined {
-  const label = printable(c?.meta?.['label'], 80);
-  return label !== undefined && c && !labelProblem(c.id, label) ? label : undefined;
+  // labelProblem alone: it counts the 80 in characters (code points) as set --label does, and refuses control characters.
+  const label = c?.meta?.['label'];
+  return typeof label === 'string' && c && !labelProblem(c.id, label) ? label : undefined;
 }
 
 /** The env var an imported custom credential carries (its exported one, else SERVICE_KEY); undefined for a catalog credential. */

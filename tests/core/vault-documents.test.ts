@@ -67,6 +67,15 @@ describe('labels coming in with an import', () => {
     expect(label('huggingface.token', 'HuggingFace token')).toBe('HuggingFace token');
     expect(label('foo.bar', 'Foo (work)')).toBe('Foo (work)');
   });
+
+  it('a label `set --label` takes comes in whole when counted in characters: 41 emoji (82 UTF-16 units) kept, 81 dropped', () => {
+    const label = (l: unknown) => exportedLabel({ id: 'foo.bar', value: 'v', meta: { label: l } });
+    // Exported from a vault that stored it, then dropped on the way in: the credential came back under its bare id.
+    expect(label('🎬'.repeat(41))).toBe('🎬'.repeat(41));
+    expect(label('🎬'.repeat(80))).toBe('🎬'.repeat(80));
+    expect(label('🎬'.repeat(81))).toBeUndefined();
+    expect(label('a'.repeat(81))).toBeUndefined();
+  });
 });
 
 describe('durations', () => {
