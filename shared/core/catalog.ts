@@ -177,9 +177,12 @@ function asRead(label: string): string {
 /** The longest label, in characters (code points: an emoji is one, though JavaScript counts two). */
 export const LABEL_MAX = 80;
 
-/** Whether `label` is at most {@link LABEL_MAX} characters (counted only when its UTF-16 length could be over). */
+/**
+ * Whether `label` is at most {@link LABEL_MAX} characters (counted only when its UTF-16 length could be over). A
+ * character is at most two UTF-16 units, so one past twice that is over uncounted: a page's 32 MB label held main.
+ */
 export function labelFits(label: string): boolean {
-  return label.length <= LABEL_MAX || [...label].length <= LABEL_MAX;
+  return label.length <= LABEL_MAX || (label.length <= 2 * LABEL_MAX && [...label].length <= LABEL_MAX);
 }
 
 /**

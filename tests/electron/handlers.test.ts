@@ -67,6 +67,18 @@ describe('IPC handlers over the real vault and keychain', () => {
     expect(await s.call('credentialsSet', { service: 'deepl', key: 'api_key', value: 'dk-1', label: 'DeepL \ud83d\ude00' })).toMatchObject({ ok: true });
   });
 
+  it('a label of 32 MB a page sends is refused at once, main never spreading it into characters; nothing is stored', async () => {
+    const s = await setupMain();
+    // 80 characters are at most 160 UTF-16 units: counting a longer one held main for seconds and a gigabyte (it was .max(80)).
+    const label = '\u{1F3AC}'.repeat(8_000_000);
+    const started = performance.now();
+    const r = await s.call('credentialsSet', { service: 'deepl', key: 'api_key', value: 'dk-1', label, envVar: 'DEEPL_API_KEY' });
+    const took = performance.now() - started;
+    expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', fields: [{ path: '0.label' }] } });
+    expect(took).toBeLessThan(500);
+    expect((await s.value<Array<{ id: string }>>('credentialsList')).map((c) => c.id)).not.toContain('deepl.api_key');
+  });
+
   it('a new custom credential named one edit from a catalog one is refused, naming the one meant (the app stored huggingfce.token); with an env var of its own it is stored', async () => {
     const s = await setupMain();
     expect(await s.call('credentialsSet', { service: 'huggingfce', key: 'token', value: HF })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: 'huggingfce.token is not a known credential: did you mean huggingface.token? Nothing was stored.' } });
