@@ -1,4 +1,4 @@
-import { createReadStream, fstatSync, readdirSync } from 'node:fs';
+import { createReadStream, existsSync, fstatSync, readdirSync } from 'node:fs';
 import { VaultError } from '../core/errors';
 import { registerPassphrase } from '../core/redact';
 import { readPrivateInputFile } from '../node/private-input-file';
@@ -36,6 +36,11 @@ function remember(value: string): void {
 
 /** Reads a passphrase file: see readPrivateInputFile (a link is followed, the file it leads to checked). */
 export function readPassphraseFile(path: string): string {
+  if (!existsSync(path)) {
+    // Not repeated: `--passphrase-file "$PASS"` is the passphrase where its file's path goes, and the message printed it
+    // into the job's log (the identity file's key is caught by its shape; a passphrase has none).
+    throw new VaultError('INVALID_ARGUMENT', 'There is no file at the path given to --passphrase-file (not repeated here: it may be the passphrase itself); nothing was used.', 'Give the path of a 0600 file that holds the passphrase, or the passphrase on --passphrase-fd N. A passphrase on a command line stays in your shell history and can be seen in ps.');
+  }
   const bytes = readPrivateInputFile(path, { what: 'passphrase file', maxBytes: MAX_PASSPHRASE_BYTES, notRegularFix: 'Use a plain file, or --passphrase-fd for a pipe.', tooLargeFix: 'Put only the passphrase in it.' });
   return finish(bytes.toString('utf8'), `The passphrase file ${path}`);
 }

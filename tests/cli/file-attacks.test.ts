@@ -142,6 +142,17 @@ describe('--passphrase-file and --identity-file mounted as Kubernetes mounts a S
     expect(refused.stderr).not.toContain(h.passphrase);
   });
 
+  it('the passphrase itself given where its file\'s path goes (--passphrase-file "$PASS" in CI) is not printed, and said to be no file', async () => {
+    // "Cannot open the passphrase file <the passphrase> (ENOENT)" put the vault's passphrase in the job's log.
+    for (const args of [['unlock', '--passphrase-file', h.passphrase], ['export', '--to', join(h.root, 'never.age'), '--passphrase-file', EXPORT_PASS]]) {
+      const r = await run(h, args);
+      expect(r.stderr).toContain('There is no file at the path given to --passphrase-file');
+      expect(r.stderr).not.toContain(h.passphrase);
+      expect(r.stderr).not.toContain(EXPORT_PASS);
+      expect(r.code).toBe(2);
+    }
+  });
+
   it('a CI deploy key behind the links is read (its public key shown), one others can read is refused, and the key is never printed', async () => {
     const keyFile = join(h.root, 'made.key');
     execFileSync('age-keygen', ['-o', keyFile], { stdio: 'ignore' });
