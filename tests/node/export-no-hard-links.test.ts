@@ -9,7 +9,7 @@ import { buildExport } from '../../shared/core/vault-export';
 import { readExportFile, writeExportFile } from '../../shared/node/secrets/export-file';
 import { makeTempHome } from '../helpers/temp';
 
-const hook = vi.hoisted(() => ({ noLinksIn: '' }));
+const hook = vi.hoisted(() => ({ noLinksIn: '', renameFails: false }));
 
 vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs')>();
@@ -17,7 +17,11 @@ vi.mock('node:fs', async (importOriginal) => {
     if (hook.noLinksIn && String(path).startsWith(hook.noLinksIn)) throw Object.assign(new Error(`EPERM: operation not permitted, link '${existing}' -> '${path}'`), { code: 'EPERM', errno: -1, syscall: 'link' });
     return fs.linkSync(existing, path);
   }) as typeof fs.linkSync;
-  return { ...fs, linkSync, default: { ...fs, linkSync } };
+  const renameSync = ((from: string, to: string) => {
+    if (hook.renameFails && hook.noLinksIn && String(to).startsWith(hook.noLinksIn)) throw Object.assign(new Error(`EIO: i/o error, rename '${from}' -> '${to}'`), { code: 'EIO', errno: -5, syscall: 'rename' });
+    return fs.renameSync(from, to);
+  }) as typeof fs.renameSync;
+  return { ...fs, linkSync, renameSync, default: { ...fs, linkSync, renameSync } };
 });
 
 const PASS = 'an export passphrase';
@@ -37,5 +41,20 @@ describe('an export to a file system without hard links (FAT32, exFAT: a USB sti
     writeFileSync(taken, 'not ours');
     await expect(writeExportFile(taken, doc(), PASS, { logN: 10 })).rejects.toMatchObject({ code: 'IO_ERROR', message: expect.stringContaining('already exists') });
     expect(readdirSync(usb).sort()).toEqual(['taken.age', 'vault.age']);
+  });
+
+  it('a rename that fails after the name was taken (the stick pulled: EIO) leaves no empty file there for the next export to refuse', async () => {
+    const usb = join(makeTempHome().root, 'usb');
+    mkdirSync(usb, { mode: 0o755 });
+    hook.noLinksIn = `${usb}/`;
+    hook.renameFails = true;
+    try {
+      await expect(writeExportFile(join(usb, 'vault.age'), doc(), PASS, { logN: 10 })).rejects.toMatchObject({ message: expect.stringContaining('EIO') });
+      expect(readdirSync(usb)).toEqual([]);
+    } finally {
+      hook.renameFails = false;
+    }
+    await writeExportFile(join(usb, 'vault.age'), doc(), PASS, { logN: 10 });
+    expect(readdirSync(usb)).toEqual(['vault.age']);
   });
 });

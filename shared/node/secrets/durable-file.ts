@@ -147,7 +147,14 @@ function linkedInPlace(temp: string, path: string): boolean {
     if (!NO_HARD_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
   }
   closeSync(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
-  renameSync(temp, path);
+  try {
+    renameSync(temp, path);
+  } catch (err) {
+    // The name taken above is ours and empty: left, the next export refused it as a file already there (a stick
+    // pulled mid-write, EIO). (A kill -9 between the two steps still leaves it: nothing runs then.)
+    unlinkSync(path);
+    throw err;
+  }
   return false;
 }
 
