@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, keychainValues } from '../helpers/cli';
 import { collect, fixture, type ChildResult } from '../helpers/children';
 import { fileCli, makeFileVaultHome, type FileVaultHome } from '../helpers/file-vault';
 import { inPrivateSession } from '../helpers/private-session';
+import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
 import { makeTempHome } from '../helpers/temp';
 
 const HF = `hf_${'UnFiNiSh'.repeat(5)}`;
@@ -18,10 +19,10 @@ const backendOf = (h: FileVaultHome) => (JSON.parse(readFileSync(h.profile, 'utf
 const vaultFilesLeft = (h: FileVaultHome) => existsSync(h.files.vault) || existsSync(h.files.identity);
 
 /** cpw-vault on `h` with the test keyring (the file backend's helper runs it without D-Bus: `noDbus`). */
-function cpw(h: FileVaultHome, args: string[], options: { noDbus?: boolean } = {}): Promise<ChildResult> {
-  if (options.noDbus) return fileCli(h, args);
+function cpw(h: FileVaultHome, args: string[], options: { noDbus?: boolean } = {}, input = ''): Promise<ChildResult> {
+  if (options.noDbus) return fileCli(h, args, { input });
   const env = { ...process.env, HOME: h.home, XDG_RUNTIME_DIR: h.runtime, CPW_KEYCHAIN_SERVICE: h.service };
-  return collect(spawn(process.execPath, [BIN, ...args], { cwd: h.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] }), '');
+  return collect(spawn(process.execPath, [BIN, ...args], { cwd: h.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] }), input);
 }
 
 /** Starts a switch of `h` to the other backend that stops at step `at`: killed there, or held there (alive) until the caller kills it. */
@@ -80,6 +81,25 @@ describe('a backend switch left unfinished', () => {
     expect(JSON.parse(back.stdout)).not.toHaveProperty('backend_switch');
     expect(recordLeft(h) || vaultFilesLeft(h)).toBe(false);
     expect(await keychainValues(h)).toEqual({ 'huggingface.token': HF, 'tmdb.api_key': TMDB });
+  }, BUDGET);
+
+  it('a first switch to the vault file killed before any profile existed (setup on a fresh host) is rolled back by the next start, not left blocking every command', async () => {
+    const t = makeTempHome();
+    const runtime = join(t.root, 'run');
+    mkdirSync(runtime, { mode: 0o700 });
+    chmodSync(runtime, 0o700);
+    const h: FileVaultHome = { ...t, runtime, files: vaultFilesFor(t.profile), passphrase: 'correct horse battery staple 42', passFile: join(t.root, 'unused') };
+    // Killed once the new vault files exist, before the profile (which does not exist yet) names the file backend.
+    await switchStoppedAt(h, 'created', 'kill');
+    expect(existsSync(h.profile)).toBe(false);
+    expect(recordLeft(h) && vaultFilesLeft(h)).toBe(true);
+    // The next command that looks for it (setup again, set ...) rolls it back: the profile never named the file.
+    const next = await cpw(h, ['set', 'huggingface', 'token'], {}, HF);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).not.toContain('could not be finished');
+    expect(recordLeft(h) || vaultFilesLeft(h)).toBe(false);
+    expect(backendOf(h)).toBe('keychain');
+    expect(await keychainValues(h)).toEqual({ 'huggingface.token': HF });
   }, BUDGET);
 
   it('doctor reports one it could not finish (the old backend cannot be asked), exit 1, and doctor --repair finishes it once it can', async () => {

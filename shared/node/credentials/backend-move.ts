@@ -219,7 +219,9 @@ export async function recoverBackendMove(deps: MoveDeps): Promise<MoveRecord | u
   const record = readMoveRecord(deps.recordPath);
   if (!record) return undefined;
   if (isCurrentProcess(record.owner) || !ownerIsGone(record.owner, Date.parse(record.started_at), ABANDONED_AFTER_MS)) return undefined;
-  const loaded = deps.profile.read();
+  // No profile yet: a first switch (setup on a fresh host) killed before it wrote one, so it never committed. Reading
+  // the profile threw PROFILE_NOT_FOUND here, and every later start (setup, doctor --repair) failed on it for good.
+  const loaded = deps.profile.readOrTemplate();
   const backend = loaded.kind === 'profile' ? (loaded.profile.storage?.backend ?? 'keychain') : 'keychain';
   if (backend === record.to) await rollForward(deps, record, () => deps.openStore(record.from));
   else await rollBack(deps, record, () => deps.openStore(record.to));
