@@ -97,6 +97,8 @@ describe('a backend switch left unfinished', () => {
     const next = await cpw(h, ['set', 'huggingface', 'token'], {}, HF);
     expect(next.code, next.stderr).toBe(0);
     expect(next.stderr).not.toContain('could not be finished');
+    // Said as what it was: undone, the keychain still in use (not "finished a switch ... to the file backend").
+    expect(next.stderr).toContain('warning: undid a switch from the keychain to the file backend that was interrupted before it took effect; the keychain backend stays in use.');
     expect(recordLeft(h) || vaultFilesLeft(h)).toBe(false);
     expect(backendOf(h)).toBe('keychain');
     expect(await keychainValues(h)).toEqual({ 'huggingface.token': HF });

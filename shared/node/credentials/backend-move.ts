@@ -212,10 +212,11 @@ export async function moveBackend(deps: MoveDeps, from: MoveSide, to: MoveSide, 
 /**
  * Finishes a move a crashed (or failed) process left: forward when the
  * profile names its target, back otherwise. Idempotent. Returns the record
- * it finished, or undefined when there was none due (none, or its owner is
- * still running).
+ * it finished and whether it was undone (rolled back: the source stays in
+ * use), or undefined when there was none due (none, or its owner is still
+ * running).
  */
-export async function recoverBackendMove(deps: MoveDeps): Promise<MoveRecord | undefined> {
+export async function recoverBackendMove(deps: MoveDeps): Promise<{ record: MoveRecord; undone: boolean } | undefined> {
   const record = readMoveRecord(deps.recordPath);
   if (!record) return undefined;
   if (isCurrentProcess(record.owner) || !ownerIsGone(record.owner, Date.parse(record.started_at), ABANDONED_AFTER_MS)) return undefined;
@@ -223,9 +224,10 @@ export async function recoverBackendMove(deps: MoveDeps): Promise<MoveRecord | u
   // the profile threw PROFILE_NOT_FOUND here, and every later start (setup, doctor --repair) failed on it for good.
   const loaded = deps.profile.readOrTemplate();
   const backend = loaded.kind === 'profile' ? (loaded.profile.storage?.backend ?? 'keychain') : 'keychain';
-  if (backend === record.to) await rollForward(deps, record, () => deps.openStore(record.from));
-  else await rollBack(deps, record, () => deps.openStore(record.to));
-  return record;
+  const undone = backend !== record.to;
+  if (undone) await rollBack(deps, record, () => deps.openStore(record.to));
+  else await rollForward(deps, record, () => deps.openStore(record.from));
+  return { record, undone };
 }
 
 /** Removes what a move put in its target (the target is not in use). */

@@ -85,7 +85,9 @@ export class Vault extends VaultWrites {
     if (moveRecorded(moveDepsOf(this.backendDeps()).recordPath)) {
       try {
         const done = await recoverBackendMove(moveDepsOf(this.backendDeps()));
-        if (done) this.warn(`finished a switch from the ${done.from} to the ${done.to} backend that was interrupted.`);
+        // A switch undone is said as such: "finished a switch ... to the file backend" read as the file now in use.
+        if (done?.undone) this.warn(`undid a switch from the ${done.record.from} to the ${done.record.to} backend that was interrupted before it took effect; the ${done.record.from} backend stays in use.`);
+        else if (done) this.warn(`finished a switch from the ${done.record.from} to the ${done.record.to} backend that was interrupted.`);
       } catch (err) {
         // A backend that cannot answer now: the record stays, and the next start (or doctor) finishes it.
         if (!isVaultError(err)) throw err;
