@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { againIfKeyringRestarted } from '../helpers/keyring-restarts';
@@ -7,6 +7,7 @@ import { BIN, cli } from '../helpers/cli';
 import { collect } from '../helpers/children';
 import { filesContaining } from '../helpers/canary';
 import { makeTempHome, type TempHome } from '../helpers/temp';
+import { NOBODY } from '../helpers/planted';
 import { summary } from '../../shared/cli/commands/migrate';
 
 const HF = `hf_${'Setu'.repeat(9)}`;
@@ -181,6 +182,29 @@ describe('cpw-vault setup in a real terminal', () => {
     expect(r.screen).not.toContain(HF);
     expect(lookup(t, 'tmdb.api_key')).toBe(TMDB);
     expect(r.code).toBe(0);
+  });
+
+  it('a secrets.json another user planted in the folder (a shared one) is passed over, not offered, and does not stop the wizard', async () => {
+    const t = makeTempHome();
+    const planted = secretsJson(t, { hf_token: `hf_${'Plnt'.repeat(9)}` });
+    chownSync(dirname(planted), NOBODY, NOBODY);
+    chownSync(planted, NOBODY, NOBODY);
+    const r = await inPty(t, ['setup'], [
+      { expect: 'Your name', send: 'Ada\r' },
+      { expect: 'Email', send: '\r' },
+      { expect: 'Time zone', send: 'UTC\r' },
+      { expect: 'Default workflow', send: '\r' },
+      { expect: 'HuggingFace token \\(input hidden\\)', send: `${HF}\r` },
+      { expect: 'TMDB API key \\(input hidden\\)', send: '\r' },
+      { expect: 'OpenAI API key \\(input hidden\\)', send: '\r' },
+      { expect: 'Anthropic API key \\(input hidden\\)', send: '\r' },
+      { expect: 'Google \\(Gemini\\) API key \\(input hidden\\)', send: '\r' },
+    ]);
+    expect(r.stuck_at, r.screen).toBeUndefined();
+    expect(r.code, r.screen).toBe(0);
+    expect(r.screen).toContain(`Ignoring ${planted}: it belongs to another user (uid ${NOBODY})`);
+    expect(r.screen).not.toContain('Found plaintext credentials');
+    expect(lookup(t, 'huggingface.token')).toBe(HF);
   });
 
   it('with a profile: shows its readiness and offers to add what is missing', async () => {

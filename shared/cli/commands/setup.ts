@@ -122,7 +122,16 @@ async function basics(prompts: Prompts): Promise<{ user: { name: string; email: 
 async function offerMigration(ctx: CliContext, prompts: Prompts, vault: Vault, done: string[]): Promise<void> {
   const path = findDefaultSource(vault.profilePath, ctx.io.cwd, ctx.io.env, ctx.io.env['HOME'] ?? homedir());
   if (!path) return;
-  const source = readSource(path, ctx.io.env);
+  let source: ReturnType<typeof readSource>;
+  try {
+    source = readSource(path, ctx.io.env);
+  } catch (err) {
+    // A file found, not given, that migration refuses (another user's config/secrets.json in a shared folder, which the
+    // profile reader passes over too; a link): said and passed over. It stopped the wizard before its first question.
+    if (!isVaultError(err, 'INVALID_ARGUMENT')) throw err;
+    ctx.io.err(`${paint(ctx.io).yellow('!')} Not offering to migrate it: ${err.message}\n  ${err.fix}\n`);
+    return;
+  }
   const plan = await vault.planMigration(source);
   if (!plan.counts.apply) return;
   ctx.io.err(`\nFound plaintext credentials in ${path}. This is what migration would do:\n${planTable(plan)}`);
