@@ -204,6 +204,8 @@ describe('cpw-vault setup in a real terminal', () => {
     expect(r.code, r.screen).toBe(0);
     expect(r.screen).toContain(`Ignoring ${planted}: it belongs to another user (uid ${NOBODY})`);
     expect(r.screen).not.toContain('Found plaintext credentials');
+    // Nor, once the profile is made, named as the user's own plaintext to move into the keychain.
+    expect(r.screen).not.toContain('Move them into the keychain: cpw-vault migrate');
     expect(lookup(t, 'huggingface.token')).toBe(HF);
   });
 

@@ -27,6 +27,13 @@ export interface RawProfile {
   overlay?: OverlayEntries;
 }
 
+/** Why a `config/secrets.json` is not this user's to read (a link, another user's file), or undefined when it is (or is gone). */
+export function legacyNotMine(path: string): string | undefined {
+  const s = lstatSync(path, { throwIfNoEntry: false });
+  const uid = process.getuid?.();
+  return s?.isSymbolicLink() ? 'it is a symbolic link' : s && uid !== undefined && s.uid !== uid ? `it belongs to another user (uid ${s.uid})` : undefined;
+}
+
 export function defaultWarn(message: string): void {
   process.stderr.write(`cpw-vault: warning: ${message}\n`);
 }
@@ -94,9 +101,7 @@ export class ProfileReader {
       // Another user's file (a shared folder, a colleague's checkout) or a link is not this user's secrets: it is
       // passed over, said, and the command goes on as without it (keys from the environment still serve). A file of
       // the user's own that is unsafe otherwise (others can modify it) is still an error, with its fix.
-      const s = lstatSync(legacy, { throwIfNoEntry: false });
-      const uid = process.getuid?.();
-      const notMine = s?.isSymbolicLink() ? 'it is a symbolic link' : s && uid !== undefined && s.uid !== uid ? `it belongs to another user (uid ${s.uid})` : undefined;
+      const notMine = legacyNotMine(legacy);
       if (notMine) this.warn(`Ignoring ${legacy}: ${notMine}; its keys are not read as yours.`);
       const read = notMine ? undefined : this.load('legacy', legacy, legacyStamp);
       if (read) {

@@ -10,7 +10,7 @@ import { encode, parseDocument, systemTimeZone, withoutPlaintext } from './docum
 import { agrees, foldOverlay, OVERLAY_LIMITS, overlayFix, type Overlay, type OverlayEntries, type OverlayLimits } from './index-overlay';
 import { sidecarPath, type PathInputs, type ProfilePaths } from './paths';
 import { removeOwnFile } from './file-access';
-import { ProfileReader, readSecureUtf8, refuseOverDeep, UNPARSED, type RawProfile } from './reader';
+import { legacyNotMine, ProfileReader, readSecureUtf8, refuseOverDeep, UNPARSED, type RawProfile } from './reader';
 import { ValidatedText } from './validated-text';
 import { ensurePrivateDir } from './trusted-folder';
 import { PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT, stampOf, writeSecureFile } from './secure-fs';
@@ -219,7 +219,8 @@ export class ProfileStore {
 
   /** True while the deprecated secrets.json is the only source (no profile yet): the first write creates the profile. */
   private legacyOnly(): boolean {
-    return !this.exists() && !!this.paths.legacySecrets && !!stampOf(this.paths.legacySecrets);
+    // A link or another user's file (a shared folder) was never read as this user's: it is not theirs to migrate.
+    return !this.exists() && !!this.paths.legacySecrets && !!stampOf(this.paths.legacySecrets) && !legacyNotMine(this.paths.legacySecrets);
   }
 
   private locked<T>(fn: (path: string, lock: HeldLock) => Promise<T>): Promise<T> {
