@@ -32,9 +32,9 @@ export const userSchema = z.looseObject({
 
 /** Notification toggles. */
 export const notificationsSchema = z.looseObject({
-  run_finished: z._default(z.boolean(), true),
-  run_failed: z._default(z.boolean(), true),
-  credential_missing: z._default(z.boolean(), true),
+  run_finished: z._default(z.boolean({ error: 'must be true or false' }), true),
+  run_failed: z._default(z.boolean({ error: 'must be true or false' }), true),
+  credential_missing: z._default(z.boolean({ error: 'must be true or false' }), true),
 });
 
 /** Preferences; updates merge into the stored object (see mergePreferences). */

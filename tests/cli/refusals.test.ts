@@ -175,6 +175,8 @@ describe('prefs set validates every preference', () => {
       ['timezone=', 'preferences.timezone: is not a preference (the time zone is a profile field'],
       ['notifications=false', 'preferences.notifications: is a group of toggles'],
       ['enable_cost_tracking=yes', 'preferences.enable_cost_tracking: must be true or false'],
+      // It said only "Invalid input" (the terminal pass): the toggles say what they take, as the other switch does.
+      ['notifications.run_failed=maybe', 'preferences.notifications.run_failed: must be true or false'],
       ['history_max_runs=lots', 'preferences.history_max_runs: must be a whole number'],
     ] as const) {
       const r = await prefs(t, pair);
