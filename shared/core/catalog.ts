@@ -185,6 +185,11 @@ export function labelFits(label: string): boolean {
   return label.length <= LABEL_MAX || (label.length <= 2 * LABEL_MAX && [...label].length <= LABEL_MAX);
 }
 
+/** How many characters a label that does not fit has, for the message: counted up to 10,000 UTF-16 units (a hostile export's 60 MB label is "over 5,000", not spread into characters). */
+export function labelLength(label: string): string {
+  return label.length <= 10_000 ? String([...label].length) : 'over 5,000';
+}
+
 /**
  * Why `label` cannot name credential `id` in `list` and the app, or
  * undefined: text of 1-80 characters on one line without control characters
@@ -196,7 +201,7 @@ export function labelFits(label: string): boolean {
  */
 export function labelProblem(id: CredentialId, label: unknown): { message: string; fix: string } | undefined {
   if (typeof label !== 'string') return { message: `The label must be text of at most ${LABEL_MAX} characters.`, fix: 'Shorten the label.' };
-  if (!labelFits(label)) return { message: `The label must be at most ${LABEL_MAX} characters: this one has ${[...label].length}.`, fix: 'Shorten the label.' };
+  if (!labelFits(label)) return { message: `The label must be at most ${LABEL_MAX} characters: this one has ${labelLength(label)}.`, fix: 'Shorten the label.' };
   if (hasControlChars(label)) {
     return { message: 'The label must be one line without control characters (line breaks, tabs, escape sequences, text-direction overrides).', fix: 'Type the label again without them.' };
   }

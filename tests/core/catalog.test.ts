@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CATALOG, catalogEntry, checkFormat, legacyKeyToCredential, plainSlotProblem } from '../../shared/core/catalog';
+import { CATALOG, catalogEntry, checkFormat, labelProblem, legacyKeyToCredential, plainSlotProblem } from '../../shared/core/catalog';
 
 describe('catalog', () => {
   it('holds the nine credentials of the design with their sections and env vars', () => {
@@ -74,5 +74,13 @@ describe('catalog', () => {
     expect(legacyKeyToCredential('gemini_api_key')).toBe('google.api_key');
     expect(legacyKeyToCredential('vimeo_access_token')).toBe('vimeo.access_token');
     expect(legacyKeyToCredential('something_else')).toBeUndefined();
+  });
+});
+
+describe('a label over 80 characters', () => {
+  it('is said with its count in characters; one of a megabyte (a hostile export, a page) is not spread into characters to count', () => {
+    expect(labelProblem('deepl.api_key', '🎬'.repeat(80))).toBeUndefined();
+    expect(labelProblem('deepl.api_key', '🎬'.repeat(81))?.message).toBe('The label must be at most 80 characters: this one has 81.');
+    expect(labelProblem('deepl.api_key', '🎬'.repeat(2 ** 19))?.message).toBe('The label must be at most 80 characters: this one has over 5,000.');
   });
 });
