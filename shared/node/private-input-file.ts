@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
-import { shellWord } from '../core/control-chars';
+import { shellWord, withoutControlChars } from '../core/control-chars';
 import { VaultError } from '../core/errors';
 import { modeString } from './profile/file-access';
 import { readAllBytes } from './profile/secure-fs';
@@ -27,20 +27,22 @@ export interface PrivateInputFile {
  */
 export function readPrivateInputFile(path: string, file: PrivateInputFile): Buffer {
   const { what, maxBytes } = file;
+  // Shown with "?" for a line break or an escape sequence (`--identity-file "$(cat key.txt)"` put the file's lines in).
+  const shown = withoutControlChars(path);
   let fd: number;
   try {
     // O_NONBLOCK: a FIFO with no writer fails the regular-file check below instead of hanging the open.
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
-    throw new VaultError('INVALID_ARGUMENT', `Cannot open the ${what} ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, 'Check the path.');
+    throw new VaultError('INVALID_ARGUMENT', `Cannot open the ${what} ${shown} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, 'Check the path.');
   }
   try {
     const s = fstatSync(fd);
-    if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `The ${what} ${path} is not a regular file.`, file.notRegularFix);
-    if (s.mode & 0o077) throw new VaultError('PROFILE_PERMISSIONS', `The ${what} ${path} can be read or changed by other users (mode ${modeString(s.mode)}); refusing it.`, `Run: chmod 600 ${shellWord(path)}`);
+    if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `The ${what} ${shown} is not a regular file.`, file.notRegularFix);
+    if (s.mode & 0o077) throw new VaultError('PROFILE_PERMISSIONS', `The ${what} ${shown} can be read or changed by other users (mode ${modeString(s.mode)}); refusing it.`, `Run: chmod 600 ${shellWord(path)}`);
     const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
-    if (uid !== undefined && s.uid !== uid) throw new VaultError('PROFILE_PERMISSIONS', `The ${what} ${path} belongs to another user (uid ${s.uid}); refusing it.`, 'Use a file of your own.');
-    if (s.size > maxBytes) throw new VaultError('INVALID_ARGUMENT', `The ${what} ${path} is over ${maxBytes} bytes.`, file.tooLargeFix);
+    if (uid !== undefined && s.uid !== uid) throw new VaultError('PROFILE_PERMISSIONS', `The ${what} ${shown} belongs to another user (uid ${s.uid}); refusing it.`, 'Use a file of your own.');
+    if (s.size > maxBytes) throw new VaultError('INVALID_ARGUMENT', `The ${what} ${shown} is over ${maxBytes} bytes.`, file.tooLargeFix);
     return readAllBytes(fd, s.size);
   } finally {
     closeSync(fd);
