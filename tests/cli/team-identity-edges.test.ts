@@ -32,14 +32,17 @@ describe('team identity, used the way people get it wrong', () => {
   });
 
   it('--import given the key itself instead of its file: refused without printing the key, and told to use stdin', async () => {
-    for (const key of [KEY, KEY.toLowerCase()]) {
+    // Also the whole file, as `--import "$(cat key.txt)"` gives it: its comment lines (creation date, public key) first.
+    const file = `# created: 2026-12-05T10:00:00Z\n# public key: age1${'q'.repeat(58)}\n${KEY}`;
+    for (const key of [KEY, KEY.toLowerCase(), file]) {
       const r = await cli(t, ['team', 'identity', '--import', key]);
       expect(r.code).toBe(2);
-      expect(r.stdout + r.stderr).not.toContain(key.slice(16));
+      expect(r.stdout + r.stderr).not.toContain(key.slice(-40));
+      expect(r.stdout + r.stderr).not.toContain('# created');
       expect(r.stderr).toContain('That is an age secret key, not the path of an identity file');
       expect(r.stderr).toContain('--import -');
       const j = await cli(t, ['team', 'identity', '--import', key, '--json']);
-      expect(j.stdout + j.stderr).not.toContain(key.slice(16));
+      expect(j.stdout + j.stderr).not.toContain(key.slice(-40));
     }
   });
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { dirname } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { isVaultError, VaultError } from '../../core/errors';
 import { registerSecret } from '../../core/redact';
@@ -62,8 +62,9 @@ export async function parseIdentityText(text: string, from: string): Promise<Tea
  * 64 KiB refused). The key itself given where its path goes is said so, without the key.
  */
 export async function readIdentityFile(path: string): Promise<TeamKey> {
-  if (/^AGE-SECRET-KEY-1/i.test(basename(path)) && !existsSync(path)) {
-    // The key itself where its file's path goes: said without the key (redacted), and how to give it instead.
+  if (/AGE-SECRET-KEY-1[0-9A-Z]{20}/i.test(path) && !existsSync(path)) {
+    // The key itself where its file's path goes, alone or as the whole file (`"$(cat key.txt)"`, its comment lines
+    // first): said without the key or those lines, and how to give it instead.
     throw new VaultError('INVALID_ARGUMENT', 'That is an age secret key, not the path of an identity file; it was not used.', 'Give the key on stdin instead (cpw-vault team identity --import -, then paste it and press Ctrl-D), or the path of a 0600 file that holds it. A key on a command line stays in your shell history and can be seen in ps: make a new one if others share this machine.');
   }
   const bytes = readPrivateInputFile(path, { what: 'identity file', maxBytes: MAX_IDENTITY_FILE_BYTES, notRegularFix: 'Give a file written by age-keygen.', tooLargeFix: 'Give a file written by age-keygen.' });
