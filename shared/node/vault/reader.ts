@@ -131,7 +131,8 @@ export class VaultReader extends ReadSources {
     if (asked.length) {
       const store = this.secretStore(view);
       const batch = store.getMany ? await store.getMany(asked) : new Map(await Promise.all(asked.map(async (id) => [id, await store.get(id)] as const)));
-      for (const [id, value] of batch) if (value !== undefined) out.set(id, { value, source: this.storeSource(view) });
+      const source = Object.freeze(this.storeSource(view)); // one per batch (a profile lookup), shared by its values
+      for (const [id, value] of batch) if (value !== undefined) out.set(id, { value, source });
     }
     for (const id of ids) if (!out.has(id) && !fromStore.includes(id)) out.set(id, await this.fromStorage(id, view));
     for (const v of out.values()) if (v) registerSecret(v.value);
