@@ -158,6 +158,39 @@ describe('the unlock agent', () => {
     }
   });
 
+  it('a large vault is given time in proportion to its size: 5 s was too short for 16 MiB on a loaded machine', async () => {
+    const h = await makeFileVaultHome({ logN: LOG_N });
+    const socket = agentSocketFor(h.files.identity, { XDG_RUNTIME_DIR: h.runtime });
+    mkdirSync(socket.dir, { mode: 0o700 });
+    // An agent that answers hello at once and a decrypt only when the whole request is in, after `lag` ms more (as
+    // a real one decrypting megabytes under load would).
+    const lag = 1200;
+    const slow = createServer((c) => {
+      let chunks: Buffer[] = [];
+      c.on('data', (d: Buffer) => {
+        chunks.push(d);
+        if (!d.includes(10)) return; // one request at a time: a line is whole when its chunk holds the line end
+        const line = Buffer.concat(chunks).toString().trim();
+        chunks = [];
+        const req = JSON.parse(line) as { op: string };
+        if (req.op === 'hello') c.write(`${JSON.stringify({ ok: true, pid: 1, recipient: 'age1x', expires_at: new Date(Date.now() + 60_000).toISOString(), identity: h.files.identity })}\n`);
+        else setTimeout(() => c.write(`${JSON.stringify({ ok: true, text: 'opened' })}\n`), lag);
+      });
+    });
+    await new Promise<void>((r) => slow.listen(socket.path, r));
+    try {
+      const client = await AgentClient.connect(socket, 1000);
+      // 4 MiB: its own second for each MiB on top of the 1 s a small request gets.
+      expect(await client!.decrypt(new Uint8Array(4 * 1024 * 1024), h.files.vault)).toBe('opened');
+      // A small one still gets only its 1 s.
+      const err = await rejected(client!.decrypt(new Uint8Array(100), h.files.vault));
+      expect(err.message).toContain('did not answer within 1 s');
+      client!.close();
+    } finally {
+      slow.close();
+    }
+  });
+
   it('an agent that did not answer is not waited on again at once, but a new one (a new unlock) is asked straight away', async () => {
     const h = await makeFileVaultHome({ logN: LOG_N });
     const { key } = await openIdentity(h.files, h.passphrase);

@@ -8,6 +8,11 @@ import { checkSocketDir, type AgentSocket } from './socket-dir';
 
 /** Longest wait for one answer of the agent (it answers in milliseconds; a stopped agent must not hang a pipeline). */
 export const AGENT_TIMEOUT_MS = 5_000;
+/**
+ * Added to that wait for each MiB a decrypt sends: the agent decrypts the whole vault file, and one near its 16 MiB
+ * limit took ~4.5 s (decrypt, base64 and JSON) on a loaded 2-core machine; 5 s flat failed it as "did not answer".
+ */
+export const AGENT_MS_PER_MIB = 1_000;
 
 /**
  * An agent that answered that it is stopping (its time to live reached, its identity file changed or gone): the
@@ -85,7 +90,8 @@ export class AgentClient {
 
   /** Decrypts an age file encrypted to the vault identity. Throws VAULT_CORRUPT (about `file`) or VAULT_LOCKED. */
   async decrypt(bytes: Uint8Array, file: string): Promise<string> {
-    const reply = await this.request({ op: 'decrypt', data: Buffer.from(bytes).toString('base64') });
+    const limitMs = this.timeoutMs + Math.round((bytes.length / 2 ** 20) * AGENT_MS_PER_MIB);
+    const reply = await this.request({ op: 'decrypt', data: Buffer.from(bytes).toString('base64') }, limitMs);
     if (reply.ok && 'text' in reply) return reply.text;
     if (!reply.ok && reply.code === 'VAULT_CORRUPT') throw corruptFile(file, reply.why);
     throw vaultLocked(!reply.ok ? reply.why : 'the unlock agent gave an unexpected answer');
@@ -103,17 +109,17 @@ export class AgentClient {
     this.socket.destroy();
   }
 
-  /** One request, one answer, in order; at most `timeoutMs` each. */
-  request(req: AgentRequest): Promise<AgentReply> {
+  /** One request, one answer, in order; at most `limitMs` each (`timeoutMs` by default). */
+  request(req: AgentRequest, limitMs = this.timeoutMs): Promise<AgentReply> {
     const run = () =>
       new Promise<AgentReply>((resolve, reject) => {
         if (this.dead) return reject(this.dead);
         const timer = setTimeout(() => {
-          const why = `the unlock agent did not answer within ${Math.round(this.timeoutMs / 1000)} s`;
+          const why = `the unlock agent did not answer within ${Math.round(limitMs / 1000)} s`;
           rememberSilent(this.at.path, this.at.file, why, this.timeoutMs);
           this.fail(vaultLocked(why));
           this.socket.destroy();
-        }, this.timeoutMs);
+        }, limitMs);
         const done = () => {
           clearTimeout(timer);
           this.waiter = undefined;
