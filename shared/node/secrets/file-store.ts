@@ -1,13 +1,14 @@
 import { existsSync } from 'node:fs';
-import { isVaultError, VaultError } from '../../core/errors';
+import { isVaultError } from '../../core/errors';
 import { VAULT_FILE_REASONS, type KeychainStatus, type SecretStore, type VaultFileReason } from '../../core/secret-store';
 import { parseVaultContent, serializeVaultContent, type VaultEntries } from '../../core/vault-content';
 import { AgentClient } from '../agent/client';
 import { agentSocketFor, noAgentError, sameIdentity } from '../agent/socket-dir';
 import { withFileLock } from '../profile/file-lock';
-import { MAX_VAULT_FILE_BYTES, readPrivateFile, removeTempsOf, writeFileDurably } from './durable-file';
-import { keyMismatch, vaultNotFound } from './vault-errors';
+import { readPrivateFile, removeTempsOf, writeFileDurably } from './durable-file';
+import { vaultNotFound } from './vault-errors';
 import { vaultFilesFor, type VaultFiles } from './vault-files';
+import { sealOpenable, type Unlocked } from './vault-seal';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -38,13 +39,6 @@ export interface FileStoreOptions {
  * decides what a Ctrl-C during the opening means (the CLI: cancelled).
  */
 export type PassphraseAsker = <T>(open: (passphrase: string) => Promise<T>) => Promise<T>;
-
-/** A way to decrypt the vault and the recipient to encrypt it to: the agent, or a key unlocked in this process. */
-interface Unlocked {
-  decrypt(bytes: Uint8Array): Promise<string>;
-  recipient: string;
-  viaAgent: boolean;
-}
 
 /**
  * The age vault file backend. Every value lives in one file beside the
@@ -218,32 +212,11 @@ export class FileSecretStore implements SecretStore {
       const entries = await this.readEntries();
       if (!change(entries)) return false;
       const text = serializeVaultContent(entries);
-      const bytes = await this.withKey((key) => this.sealOpenable(key, text));
+      const bytes = await this.withKey((key) => sealOpenable(key, text, this.files.vault));
       lock.assertHeld();
       writeFileDurably(this.files.vault, bytes);
       return true;
     }, this.options.lockWaitMs);
-  }
-
-  /**
-   * `text` sealed to the key's recipient, once the key has opened it again. The recipient is the agent's word
-   * (its hello): one that is not its key's (an agent of another version, a bug) would replace the vault with a
-   * file no key opens, every value lost. Checked before anything is written; costs one decrypt.
-   */
-  private async sealOpenable(key: Unlocked, text: string): Promise<Uint8Array> {
-    const { sealToRecipient } = await import('./vault-crypto');
-    const sealed = await sealToRecipient(key.recipient, text);
-    // Its reader refuses a file past this bound: written, every value in it (old ones too) could no longer be read, nor
-    // the write undone (an import of a large export, which may hold 64 MiB, did that).
-    if (sealed.length > MAX_VAULT_FILE_BYTES) {
-      throw new VaultError('PROFILE_TOO_LARGE', `The vault file would be ${sealed.length} bytes, over the ${MAX_VAULT_FILE_BYTES} it can be read back at; nothing was written.`, 'Delete the credentials you no longer use (cpw-vault delete), or store fewer or shorter values at once.');
-    }
-    const opened = await key.decrypt(sealed).catch((err: unknown) => {
-      if (isVaultError(err, 'VAULT_CORRUPT')) return undefined;
-      throw err;
-    });
-    if (opened !== text) throw keyMismatch(key.recipient, this.files.vault, key.viaAgent);
-    return sealed;
   }
 
   /** Runs `fn` with the key; an agent that went away meanwhile is dropped and the key found again, once. */
