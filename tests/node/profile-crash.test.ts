@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { orphanTemps } from '../../shared/node/profile/temp-files';
@@ -51,5 +51,22 @@ describe('atomic writes under SIGKILL', () => {
     for (const name of ['journal', 'backend-move']) writeFileSync(join(dir, `${name}.tmp-${'ab12'.repeat(6)}`), '{\n "id": "', { mode: 0o600 });
     await store.recover();
     expect(readdirSync(dir).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('the temp files of an age vault and identity write killed mid-write go at the next start; a copy of the user\'s or another user\'s file stays', async () => {
+    const t = makeTempHome();
+    const store = new ProfileStore({ homeDir: t.home, cwd: t.cwd, env: {}, warn: () => {} });
+    await store.update((p) => p);
+    const tail = 'ab12'.repeat(6);
+    const orphans = [`${t.profile}.vault.age.tmp-${tail}`, `${t.profile}.identity.age.tmp-${tail}`];
+    for (const file of orphans) writeFileSync(file, 'age-encryption.org/v1 (cut short)', { mode: 0o600 });
+    const kept = `${t.profile}.vault.age.2`;
+    writeFileSync(kept, 'a copy the user keeps', { mode: 0o600 });
+    const foreign = `${t.profile}.vault.age.tmp-${'cd34'.repeat(6)}`;
+    writeFileSync(foreign, 'not ours', { mode: 0o600 });
+    if (process.getuid?.() === 0) chownSync(foreign, 65534, 65534);
+    await store.recover();
+    expect(orphans.map((f) => existsSync(f))).toEqual([false, false]);
+    expect([existsSync(kept), existsSync(foreign)]).toEqual([true, process.getuid?.() === 0]);
   });
 });
