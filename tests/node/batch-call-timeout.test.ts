@@ -16,4 +16,15 @@ describe('a batch whose call times out first', () => {
     expect(out.getMany).toMatch(/^KEYCHAIN_TIMEOUT: .*reading 3 values of "cp-whisperx-batch": 0 of 3 read in [\d.]+ s; the keychain has not answered since \(stopped or hung, or a dialog is waiting\?\): no answer to org\.freedesktop\.[\w.]+ within 0\.4 s/);
     expect(out.list).toMatch(/^KEYCHAIN_TIMEOUT: .*listing the items of "cp-whisperx-batch" \(none read yet\) in [\d.]+ s; .*: no answer to org\.freedesktop\.[\w.]+ within 0\.4 s/);
   }, 60_000);
+
+  // The library and the app have no command deadline: their earlier reads count against nothing. "after 0.4 s of
+  // earlier keychain reads in this command" told a library user of a command that does not exist, and of a budget
+  // their call never had.
+  it('with no command deadline (the library, the app), says no "earlier keychain reads in this command"', async () => {
+    const r = await inPrivateSession('unlocked', [process.execPath, fixture('library-batch-timeout')]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop()!) as { getMany: string };
+    expect(out.getMany).toMatch(/^KEYCHAIN_TIMEOUT: .*reading 3 values of "cp-whisperx-library": 0 of 3 read in [\d.]+ s; the keychain has not answered/);
+    expect(out.getMany).not.toMatch(/command|earlier/);
+  }, 60_000);
 });

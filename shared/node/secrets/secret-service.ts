@@ -213,7 +213,9 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
    */
   private tooSlow(started: number, progress: string, earlierMs: number, unanswered?: string): VaultError {
     const s = (ms: number) => `${Math.round(ms / 100) / 10} s`;
-    const after = earlierMs >= 100 ? `, after ${s(earlierMs)} of earlier keychain reads in this command` : '';
+    // Only a command's reads share a deadline (read-clock.ts): the library's and the app's earlier reads count against
+    // nothing, and "in this command" told a library user of a command there is not.
+    const after = this.options.deadlineAt !== undefined && earlierMs >= 100 ? `, after ${s(earlierMs)} of earlier keychain reads in this command` : '';
     // Not one answer since the batch began is a keychain that stopped (a stopped or hung daemon, a dialog nobody sees),
     // not one busy with another change: "answers too slowly" sent the user waiting for it. So is one silent for most
     // of the batch after some answers (a daemon stopped mid-batch): a slow keychain answers all along, in bursts.
