@@ -131,11 +131,13 @@ export function securityHandlers(deps: SecurityDeps): Api {
       // the seconds of scrypt, as the CLI says it before its questions.
       assertExportTarget(target);
       // As the CLI's export: storage names the backend ("file"), and the values come in one batch (one at a time, the
-      // vault file was decrypted whole for each). One listed without a value is left out, as it was.
-      const credentials = await exportedCredentials(vault, () => {});
+      // vault file was decrypted whole for each). One listed without a value is left out, and said, as the CLI says it:
+      // dropped here, the user was told "Exported 2 credential(s)" and never learnt the third was not in their backup.
+      const warnings: string[] = [];
+      const credentials = await exportedCredentials(vault, (m) => warnings.push(m));
       await writeExportFile(target, buildExport(credentials, new Date()), passphrase, deps.logN ? { logN: deps.logN } : {});
       await vault.recordEvent({ event: 'credentials_exported', details: { count: credentials.length, file: target } });
-      return { file: target, count: credentials.length };
+      return { file: target, count: credentials.length, warnings };
     },
     securityImportPick: async () => {
       const path = await deps.dialog.chooseExportFile();

@@ -186,16 +186,21 @@ function BackendChoice({ status, onChanged }: { status: SecurityStatus; onChange
 function ExportCard() {
   const [pass, setPass] = useState('');
   const [confirm, setConfirm] = useState('');
+  /** Credentials the last export left out (listed without a value): said until the next export, not in a passing toast. */
+  const [leftOut, setLeftOut] = useState<string[]>([]);
   const { busy, error, onSubmit } = useBusy();
   const toast = useVault((s) => s.toast);
   const errors = newPassphraseErrors(pass, confirm);
   const ready = !!pass && pass === confirm && !errors.next && !errors.confirm;
   const submit = onSubmit(async () => {
+    setLeftOut([]);
     const r = await getApi().securityExport({ passphrase: pass });
     if (!r) return; // the save dialog was cancelled
     setPass('');
     setConfirm('');
-    toast('success', `Exported ${r.count} credential(s) to ${r.file} (age; read it with: age -d).`);
+    setLeftOut(r.warnings);
+    const left = r.warnings.length ? ` ${r.warnings.length} credential(s) were left out: see Export.` : '';
+    toast(left ? 'info' : 'success', `Exported ${r.count} credential(s) to ${r.file} (age; read it with: age -d).${left}`);
   });
   return (
     <form className="card" aria-label="Export" onSubmit={submit}>
@@ -207,6 +212,11 @@ function ExportCard() {
       <Field label="Confirm the export passphrase" error={errors.confirm}>
         {(ids) => <SecretInput id={ids.id} value={confirm} onChange={setConfirm} describedBy={ids.describedBy} invalid={ids.invalid} />}
       </Field>
+      {leftOut.length > 0 && (
+        <div className="warning" role="alert" aria-label="Left out of the export">
+          <ul>{leftOut.map((w) => <li key={w}>{w}</li>)}</ul>
+        </div>
+      )}
       {error && <ErrorNote error={error} />}
       <SoftButton type="submit" off={busy || !ready}>{busy ? 'Encrypting…' : 'Export…'}</SoftButton>
     </form>

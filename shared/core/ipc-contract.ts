@@ -179,8 +179,11 @@ export interface VaultApi {
   securityChangePassphrase(request: { current: string; next: string }): Promise<SecurityStatus>;
   /** Moves every secret to the other backend, all or nothing (to the file: the new vault's passphrase). */
   securityUseBackend(request: { backend: 'keychain' | 'file'; passphrase?: string }): Promise<{ moved: string[]; status: SecurityStatus }>;
-  /** Writes every secret to an age file main's save dialog names, encrypted with `passphrase`; null when the dialog was cancelled. */
-  securityExport(request: { passphrase: string }): Promise<{ file: string; count: number } | null>;
+  /**
+   * Writes every secret to an age file main's save dialog names, encrypted with `passphrase`; null when the dialog was
+   * cancelled. `warnings`: each credential left out (listed without a value), as the CLI warns of it.
+   */
+  securityExport(request: { passphrase: string }): Promise<{ file: string; count: number; warnings: string[] } | null>;
   /** Main's open dialog for an export file; null when cancelled. */
   securityImportPick(): Promise<MigrationSource | null>;
   /** Decrypts the chosen export (kept in main's memory) and plans it like a migration. */

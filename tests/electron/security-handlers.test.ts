@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, existsSync, chmodSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { buildExport } from '../../shared/core/vault-export';
@@ -71,7 +71,7 @@ describe('Security section handlers (real vault, real agent, main-owned dialogs)
     expect(await m.value('securityExport', { passphrase: EXPORT_PASS })).toBeNull();
     const target = join(m.t.root, 'desktop-export.age');
     m.answers.exportTarget = target;
-    expect(await m.value('securityExport', { passphrase: EXPORT_PASS })).toEqual({ file: target, count: 1 });
+    expect(await m.value('securityExport', { passphrase: EXPORT_PASS })).toEqual({ file: target, count: 1, warnings: [] });
     // storage names where the value was (this vault keeps it in the vault file), as the CLI's export says: the app's
     // wrote the profile index's "keychain" for any secret store.
     expect((await readExportFile(target, EXPORT_PASS)).credentials).toEqual([{ id: 'huggingface.token', value: HF, meta: expect.objectContaining({ storage: 'file' }) }]);
@@ -177,4 +177,20 @@ describe('a Save while the app switches the backend', () => {
       expect(listed).toEqual(set.ok ? ['huggingface.token', 'tmdb.api_key'] : ['huggingface.token']);
     }
   }, 120_000);
+});
+
+describe('the app\'s export of a vault with a credential listed without a value', async () => {
+  const m = await setupMain({ logN: 10 });
+
+  // Its value gone from the keychain (another tool, a keyring reset): the export leaves it out. The CLI warns of it;
+  // the app said only "Exported 1 credential(s)", and the user trusted a backup that lacked it.
+  it('says which credential was left out, as the CLI does', async () => {
+    await m.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF });
+    await m.value('credentialsSet', { service: 'tmdb', key: 'api_key', value: '0123456789abcdef0123456789abcdef' });
+    expect(spawnSync('secret-tool', ['clear', 'service', m.t.service, 'account', 'tmdb.api_key']).status).toBe(0);
+    const target = join(m.t.root, 'partial-export.age');
+    m.answers.exportTarget = target;
+    expect(await m.value('securityExport', { passphrase: EXPORT_PASS })).toEqual({ file: target, count: 1, warnings: ['tmdb.api_key is listed but has no stored value; it is not in the export.'] });
+    expect((await readExportFile(target, EXPORT_PASS)).credentials.map((c) => c.id)).toEqual(['huggingface.token']);
+  });
 });

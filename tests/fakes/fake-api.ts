@@ -169,7 +169,9 @@ export class FakeApi implements VaultApi {
     this.security = { ...this.security, backend: r.backend, unlocked: r.backend === 'file' && !!r.passphrase, offerFile: false, ...(r.passphrase ? { passphrase: r.passphrase } : {}) };
     return { moved: [...this.values.keys()].sort(), status: this.securityStatusNow() };
   });
-  securityExport: VaultApi['securityExport'] = (r) => this.run('securityExport', [r], () => (this.exportTarget ? { file: this.exportTarget, count: this.values.size } : null));
+  /** What main warns of an export (credentials listed without a value, left out). */
+  exportWarnings: string[] = [];
+  securityExport: VaultApi['securityExport'] = (r) => this.run('securityExport', [r], () => (this.exportTarget ? { file: this.exportTarget, count: this.values.size, warnings: this.exportWarnings } : null));
   securityImportPick = () => this.run('securityImportPick', [], () => ({ handle: 'e'.repeat(32), path: '/home/u/move.age', origin: 'picked' as const }));
   securityImportPlan: VaultApi['securityImportPlan'] = (r) => this.run('securityImportPlan', [r], () => {
     if (!this.plan) throw new ApiError({ code: 'EXPORT_INVALID', message: 'No export.', fix: '' });

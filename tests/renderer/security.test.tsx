@@ -107,6 +107,7 @@ describe('Security section', () => {
     await user.type(within(exp).getByLabelText('Confirm the export passphrase', { selector: 'input' }), NEXT);
     await user.click(within(exp).getByRole('button', { name: 'Export…' }));
     await waitFor(() => expect(useVault.getState().toasts.at(-1)?.text).toContain('Exported 1 credential(s) to /home/u/cpw-vault-export.age'));
+    expect(within(exp).queryByRole('alert', { name: 'Left out of the export' })).toBeNull();
     const imp = screen.getByRole('region', { name: 'Import' });
     await user.click(within(imp).getByRole('button', { name: 'Choose an export file…' }));
     await user.type(within(imp).getByLabelText('Passphrase of the export file', { selector: 'input' }), 'export passphrase');
@@ -135,5 +136,19 @@ describe('Security section', () => {
     await user.click(within(form).getByRole('button', { name: 'Unlock' }));
     await waitFor(() => expect(screen.queryByRole('form', { name: 'Unlock the vault file' })).toBeNull());
     expect(within(screen.getByRole('navigation', { name: 'Main' })).getByRole('button', { name: 'Security' })).toBeTruthy();
+  });
+
+  it('an export that left a credential out (listed without a value) says which, in the card, until the next export', async () => {
+    const { api, user, show } = withFakeApi();
+    api.values.set('huggingface.token', 'hf_x');
+    api.exportWarnings = ['tmdb.api_key is listed but has no stored value; it is not in the export.'];
+    show(<Security />);
+    const exp = await screen.findByRole('form', { name: 'Export' });
+    await user.type(within(exp).getByLabelText('Export passphrase', { selector: 'input' }), NEXT);
+    await user.type(within(exp).getByLabelText('Confirm the export passphrase', { selector: 'input' }), NEXT);
+    await user.click(within(exp).getByRole('button', { name: 'Export…' }));
+    const left = await within(exp).findByRole('alert', { name: 'Left out of the export' });
+    expect(left.textContent).toBe('tmdb.api_key is listed but has no stored value; it is not in the export.');
+    expect(useVault.getState().toasts.at(-1)).toMatchObject({ kind: 'info', text: expect.stringContaining('1 credential(s) were left out') });
   });
 });
