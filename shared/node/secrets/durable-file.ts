@@ -1,10 +1,10 @@
-import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, fsyncSync, linkSync, lstatSync, openSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 import { ioError, modeString, otherOwnerFix, readError } from '../profile/file-access';
 import { readAllBytes, replaceLinkFix } from '../profile/secure-fs';
-import { createTempBeside, missingFolder, removeOrphanTemps } from '../profile/temp-files';
+import { createTempBeside, missingFolder, orphanTemps, removeOrphanTemps } from '../profile/temp-files';
 
 /** Largest vault, identity or export file read (values are at most 8 KiB each). */
 export const MAX_VAULT_FILE_BYTES = 16 * 1024 * 1024;
@@ -84,6 +84,7 @@ export function assertWritableTarget(path: string, options: { exclusive?: boolea
     throw missingFolder(path) ?? ioError(err, path);
   }
   if (existing?.isSymbolicLink()) throw new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to write through it.`, replaceLinkFix(path));
+  if (existing && options.exclusive && removedTakenName(path, existing)) existing = undefined;
   if (existing && options.exclusive) throw new VaultError('IO_ERROR', `${path} already exists; refusing to replace it.`, 'Choose another file name, or move the old file away first.');
   // A new file the user named (an export): a mistyped folder is said before the questions and the seconds of scrypt.
   const noFolder = existing ? undefined : missingFolder(path);
@@ -128,6 +129,34 @@ export function writeFileDurably(path: string, bytes: Uint8Array, options: { exc
   fsyncDir(dirname(path));
 }
 
+/**
+ * How long ago a name taken by {@link linkedInPlace} must have been taken to be judged left by a killed writer: a live
+ * one renames over it at once, and FAT keeps a file's time to 2 s.
+ */
+const TAKEN_NAME_STALE_MS = 5_000;
+
+/**
+ * Removes what a writer killed between the two steps of {@link linkedInPlace} left: the empty file it took `path`
+ * with (else the next export refused it as a file already there, for good) and its temp file beside it. Only with
+ * both there, ours (an empty file of this user's, our temp names, regular files of this user) and stale: an empty
+ * file with no temp of ours beside it is the user's, and stays. True when `path` was removed.
+ */
+function removedTakenName(path: string, existing: Stats): boolean {
+  const stale = (s: Stats) => Date.now() - s.mtimeMs >= TAKEN_NAME_STALE_MS;
+  if (!existing.isFile() || existing.size !== 0 || (currentUid !== undefined && existing.uid !== currentUid) || !stale(existing)) return false;
+  const temps = orphanTemps(path, false).filter((temp) => {
+    const s = lstatSync(temp, { throwIfNoEntry: false });
+    return !!s && stale(s);
+  });
+  if (!temps.length) return false;
+  try {
+    for (const file of [path, ...temps]) unlinkSync(file);
+  } catch {
+    return !existsSync(path);
+  }
+  return true;
+}
+
 /** What link() answers on a file system without hard links (FAT32 and exFAT: a USB stick; macOS says ENOTSUP). */
 const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
@@ -151,7 +180,7 @@ function linkedInPlace(temp: string, path: string): boolean {
     renameSync(temp, path);
   } catch (err) {
     // The name taken above is ours and empty: left, the next export refused it as a file already there (a stick
-    // pulled mid-write, EIO). (A kill -9 between the two steps still leaves it: nothing runs then.)
+    // pulled mid-write, EIO). (A kill -9 between the two steps still leaves it: the next exclusive write removes it.)
     unlinkSync(path);
     throw err;
   }
