@@ -8,6 +8,7 @@ import { collect } from '../helpers/children';
 import { filesContaining } from '../helpers/canary';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 import { NOBODY } from '../helpers/planted';
+import { inPrivateSession } from '../helpers/private-session';
 import { summary } from '../../shared/cli/commands/migrate';
 
 const HF = `hf_${'Setu'.repeat(9)}`;
@@ -309,6 +310,21 @@ describe('cpw-vault setup --non-interactive', () => {
     const r = await cli(makeTempHome(), ['setup', '--non-interactive']);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/HF_TOKEN/);
+  });
+
+  // A failed setup wrote the profile (with the details given) first: the next setup, the app and `doctor` took it for
+  // one done, "Profile found" and no question, while no key was stored.
+  it('a setup that fails (no key in the environment, a keychain that stores nothing) leaves no profile behind', async () => {
+    const t = makeTempHome();
+    const none = await cli(t, ['setup', '--non-interactive', '--name', 'CI runner', '--timezone', 'UTC']);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toContain('No credential found in the environment');
+    expect(existsSync(t.profile)).toBe(false);
+    const locked = await inPrivateSession('locked', [process.execPath, BIN, 'setup', '--non-interactive', '--name', 'CI runner'], { home: t, env: { HF_TOKEN: HF } });
+    expect(locked.code, locked.stderr).not.toBe(0);
+    expect(locked.stderr).toContain('KEYCHAIN_LOCKED');
+    expect(locked.stderr + locked.stdout).not.toContain(HF);
+    expect(existsSync(t.profile)).toBe(false);
   });
 
   it('without a terminal and without --non-interactive: exit 2 and how to provision', async () => {

@@ -4,6 +4,7 @@ import { checkedValue, splitCredentialId, type CredentialId } from '../../core/c
 import { VaultError, isVaultError } from '../../core/errors';
 import { storeName } from '../../core/secret-store';
 import { isTimeZone, userSchema } from '../../core/profile-schema';
+import { applyProfileUpdate } from '../../core/profile-parse';
 import { offeredCredentials, WORKFLOW_NAMES, WORKFLOWS, type WorkflowName } from '../../core/workflows';
 import { findDefaultSource, readSource } from '../../node/migration/sources';
 import { systemTimeZone } from '../../node/profile/documents';
@@ -207,7 +208,13 @@ async function nonInteractive(args: SetupArgs, ctx: CliContext, vault: Vault): P
   if (refused.length) {
     throw new VaultError('CREDENTIAL_FORMAT', `Nothing was stored:\n  ${refused.join('\n  ')}`, 'Correct those variables (a value the expected format does not fit can be stored anyway with --force).');
   }
-  if (Object.keys(user).length || preferences || vault.getProfile().kind !== 'profile') await vault.updateProfile({ user, ...(preferences ? { preferences } : {}) });
+  if (!given.length && !(await vault.findCredential('huggingface', 'token'))) {
+    throw new VaultError('CREDENTIAL_MISSING', 'No credential found in the environment: setup --non-interactive reads HF_TOKEN, TMDB_API_KEY, OPENAI_API_KEY, ... (the catalog env vars).', 'Export at least HF_TOKEN, then run: cpw-vault setup --non-interactive');
+  }
+  // The details are written after the values, and checked before them: written first, a setup whose values could not
+  // be stored (a locked keychain, none given) left a profile that the next setup, the app and doctor took for one done.
+  const details = { user, ...(preferences ? { preferences } : {}) };
+  applyProfileUpdate(vault.getProfile().profile, details, new Date());
   // A different value already stored is kept unless --overwrite: a stale HF_TOKEN in a shell's rc file replaced the
   // stored token for good, with only a "✓" to say so. The same value again is left as it is.
   const stored = given.length ? await vault.storedValues(given.map((g) => g.entry.id)) : new Map<CredentialId, string | undefined>();
@@ -226,9 +233,7 @@ async function nonInteractive(args: SetupArgs, ctx: CliContext, vault: Vault): P
     const { warning } = await vault.setCredential(entry.service, entry.key, value, { acceptFormatWarning: !!args.force });
     ctx.io.err(`${paint(ctx.io).green('✓')} ${entry.id} from ${name}${before !== undefined ? ' (replaced the stored value)' : ''}${warning ? ` (warning: ${warning})` : ''}\n`);
   }
-  if (!given.length && !(await vault.findCredential('huggingface', 'token'))) {
-    throw new VaultError('CREDENTIAL_MISSING', 'No credential found in the environment: setup --non-interactive reads HF_TOKEN, TMDB_API_KEY, OPENAI_API_KEY, ... (the catalog env vars).', 'Export at least HF_TOKEN, then run: cpw-vault setup --non-interactive');
-  }
+  if (Object.keys(user).length || preferences || vault.getProfile().kind !== 'profile') await vault.updateProfile(details);
   const code = await finish(ctx, vault);
   return kept && code === EXIT.ok ? EXIT.failure : code;
 }
