@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import type { CredentialId } from '../../core/credential';
 import { isSecretCredential } from '../../core/credential-index';
 import { cancelledError, VaultError, isVaultError } from '../../core/errors';
-import type { TxOwner } from '../../core/journal';
+import type { Transaction, TxOwner } from '../../core/journal';
 import { parseJson } from '../../core/json';
 import type { Profile } from '../../core/profile-schema';
 import type { SecretStore } from '../../core/secret-store';
@@ -14,6 +14,7 @@ import { ensurePrivateDir } from '../profile/trusted-folder';
 import { readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
 import type { ProfileStore } from '../profile/store';
 import { readMany } from './credential-store';
+import { liveTransaction } from './live-transactions';
 
 /**
  * Moving every secret of a profile from one backend to the other
@@ -86,6 +87,8 @@ export interface MoveDeps {
   withBackend: (p: Profile, backend: string) => Profile;
   /** Opens the store of a backend without a key (recovery: the keychain; the file backend is only ever removed whole). */
   openStore: (backend: string) => SecretStore;
+  /** The credential journal's transactions: the switch does not commit while a writer is between its value and its index entry. */
+  journal: () => readonly Transaction[];
 }
 
 /** Progress of a move, for a terminal. */
@@ -185,8 +188,12 @@ export async function moveBackend(deps: MoveDeps, from: MoveSide, to: MoveSide, 
     // 3. The commit: one atomic profile write, refused if a writer changed the index meanwhile (its value would be left behind).
     options.onPhase?.('switching', moving.length);
     await deps.profile.update((p) => {
-      if (JSON.stringify(p.credential_metadata ?? {}) !== metaBefore) {
-        throw new VaultError('PROFILE_LOCKED', 'A credential changed while the backend was being switched; nothing was moved.', 'Run the command again.');
+      // A set (another cpw-vault) that stored its value in the source after it was read, its index entry not yet
+      // written: committed over it, the switch emptied the source under it, and that set's undo (refused against the new
+      // backend) put a value back into a backend no longer in use. Checked under the lock its journal entry is made under.
+      const busy = deps.journal().some(liveTransaction);
+      if (busy || JSON.stringify(p.credential_metadata ?? {}) !== metaBefore) {
+        throw new VaultError('PROFILE_LOCKED', `A credential ${busy ? 'was being changed' : 'changed'} while the backend was being switched; nothing was moved.`, 'Run the command again.');
       }
       return deps.withBackend(p, to.backend);
     });

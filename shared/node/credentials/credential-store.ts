@@ -91,6 +91,9 @@ export class CredentialStore {
     // while it ran, and reported the row "imported".
     const claim = async () => {
       await this.journal.add(tx, liveTransaction);
+      // A switch committed before this transaction was in the journal (a switch refuses to commit while one is): its
+      // values went to the new backend, and this one's write to the old store could outlive the switch emptying it.
+      if (this.backend !== undefined) this.assertSameBackend(this.profile.readOrTemplate().profile, secret);
       const now = await readMany(this.secrets, secret.map((c) => c.id));
       const known = options.known;
       const changed = known ? secret.filter((c) => known.has(c.id) && known.get(c.id) !== now.get(c.id)).map((c) => c.id) : [];
@@ -209,18 +212,23 @@ export class CredentialStore {
 
   /** The index after `changes`. */
   private toIndex(profile: Profile, changes: readonly CredentialChange[], existed: Map<CredentialId, boolean>, facts?: IndexFacts): Profile {
-    const now = profile.storage?.backend ?? 'keychain';
-    if (this.backend !== undefined && now !== this.backend && changes.some((c) => isSecretCredential(c.id))) {
-      // Another cpw-vault switched the backend after this one opened its store: its values went to the old backend,
-      // and an index committed now would name values the new one does not hold (or drop one it still holds).
-      throw new VaultError('PROFILE_LOCKED', `The vault's backend was switched from ${this.backend} to ${now} while this change ran (another cpw-vault); nothing was changed.`, 'Run the command again: it will use the new backend.');
-    }
+    this.assertSameBackend(profile, changes);
     const base = this.stamp(profile);
     if (changes.some((c) => c.kind === 'set' && c.envVar)) assertDistinctEnvVars(changes, facts?.envVarOwners ?? customEnvVars(base), base.credential_metadata);
     for (const c of changes) {
       if (c.kind === 'delete') existed.set(c.id, !!existed.get(c.id) || c.id in base.credential_metadata || (!isSecretCredential(c.id) && slotValue(base, c.id) !== ''));
     }
     return withIndexChanges(base, changes, this.now());
+  }
+
+  /** Refuses `changes` to secrets once `profile` names a backend other than the one this store was opened for. */
+  private assertSameBackend(profile: Profile, changes: readonly CredentialChange[]): void {
+    const now = profile.storage?.backend ?? 'keychain';
+    if (this.backend !== undefined && now !== this.backend && changes.some((c) => isSecretCredential(c.id))) {
+      // Another cpw-vault switched the backend after this one opened its store: its values went to the old backend,
+      // and an index committed now would name values the new one does not hold (or drop one it still holds).
+      throw new VaultError('PROFILE_LOCKED', `The vault's backend was switched from ${this.backend} to ${now} while this change ran (another cpw-vault); nothing was changed.`, 'Run the command again: it will use the new backend.');
+    }
   }
 
   /**

@@ -4,6 +4,7 @@ import { registerSecret } from '../../core/redact';
 import type { KeychainStatus, SecretStore } from '../../core/secret-store';
 import type { Caller } from '../../core/views';
 import { moveBackend, moveRecorded, recoverBackendMove, type MoveDeps, type MoveOptions, type MoveResult, type MoveSide } from '../credentials/backend-move';
+import type { JournalFile } from '../credentials/journal-file';
 import { sidecarPath } from '../profile/paths';
 import type { ProfileStore } from '../profile/store';
 import { vaultFilesFor } from '../secrets/vault-files';
@@ -30,6 +31,8 @@ export interface BackendDeps {
   /** Records the profile's namespace on its first write (Vault's stampStorage). */
   stamp: (p: Profile) => Profile;
   caller: Caller;
+  /** The credential journal: a switch does not commit while a writer's transaction is live in it. */
+  journal: Pick<JournalFile, 'read'>;
 }
 
 /** What credentials/backend-move.ts needs: the profile, the move record's path, and the stores. */
@@ -44,6 +47,7 @@ export function moveDepsOf(d: BackendDeps): MoveDeps {
       return { ...stamped, storage: { ...stamped.storage, backend } };
     },
     openStore: (backend) => d.reader.openBackend(backend),
+    journal: () => d.journal.read(),
   };
 }
 

@@ -128,7 +128,7 @@ export class Vault extends VaultWrites {
   }
 
   private backendDeps(): BackendDeps {
-    return { reader: this.reader, profile: this.profile, now: this.now, stamp: (p) => this.stampStorage(p), caller: this.caller };
+    return { reader: this.reader, profile: this.profile, now: this.now, stamp: (p) => this.stampStorage(p), caller: this.caller, journal: this.journal };
   }
 
   private repairDeps() {
