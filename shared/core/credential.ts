@@ -5,6 +5,7 @@
  * shows a hint calls this file, so the rules exist once.
  */
 import { VaultError } from './errors';
+import { withoutControlChars } from './control-chars';
 
 /** A credential's identifier, `<service>.<key>`, e.g. `huggingface.token`. */
 export type CredentialId = string;
@@ -142,9 +143,11 @@ export function checkedValue(id: CredentialId, value: unknown): string {
 /**
  * A masked hint safe to store and show: the last 4 characters of long values,
  * nothing of short ones (where 4 characters would be too much of the secret).
+ * A C1 control or text-direction override among them (a value may hold one)
+ * is "?": the hint is printed as it is, by list --json's consumers too.
  */
 export function maskedHint(value: string): string {
-  return value.length >= 16 ? `••••${value.slice(-4)}` : '••••';
+  return value.length >= 16 ? `••••${withoutControlChars(value.slice(-4))}` : '••••';
 }
 
 /** True when `text` holds half of a UTF-16 surrogate pair (no character at all: UTF-8 cannot hold it). */

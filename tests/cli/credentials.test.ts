@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
 import { filesContaining } from '../helpers/canary';
@@ -276,5 +277,33 @@ describe('a typo of a catalog name', () => {
     // One already stored (made by the app's form, or with --env-var) is set again, never taken for a typo.
     expect((await cli(t, ['set', 'huggingfce', 'token'], { input: `${HF}2` })).code).toBe(0);
     expect(lookup(t, 'huggingfce.token')).toBe(`${HF}2`);
+  });
+});
+
+describe('control characters and text-direction overrides in what list --json prints', () => {
+  // A JSON consumer prints fields as they are (jq -r, a dashboard): the table showed "?" where list --json, and set's
+  // "✓ Stored", gave a value's last characters raw (U+202E turned the text around it; a C1 CSI drove the terminal),
+  // and a label hand-edited into the profile was cleaned in `label` but raw in `meta.label`.
+  it('a value ending in U+202E and a C1 CSI: its hint shows "?" in set, list and list --json; so does a hand-edited meta label', async () => {
+    const t = makeTempHome();
+    const pass = join(t.root, 'pass');
+    writeFileSync(pass, 'export passphrase 1234567890\n', { mode: 0o600 });
+    const set = await cli(t, ['set', 'deepl', 'api_key', '--env-var', 'DEEPL_AUTH_KEY', '--label', 'DeepL'], { input: 'dk-0123456789abcdef\u009b31m\u202Exyz' });
+    expect(set.code).toBe(0);
+    expect(set.stderr).toContain('(••••?xyz)');
+    expect((await cli(t, ['export', '--to', 'all.age', '--passphrase-file', pass])).code).toBe(0);
+    const other = makeTempHome();
+    const imported = await cli(other, ['import', join(t.cwd, 'all.age'), '--passphrase-file', pass, '--yes']);
+    expect(imported.code).toBe(0);
+    for (const home of [t, other]) {
+      const profile = JSON.parse(readFileSync(home.profile, 'utf8'));
+      profile.credential_metadata['deepl.api_key'].label = 'Saved \u202Egnp.exe\u0085';
+      writeFileSync(home.profile, `${JSON.stringify(profile, null, 2)}\n`, { mode: 0o600 });
+      const json = (await cli(home, ['list', '--json'])).stdout;
+      expect(json).not.toMatch(/[\u0080-\u009f\u202e]/);
+      const deepl = (JSON.parse(json) as { credentials: Array<{ id: string; label: string; meta: { hint: string; label: string } }> }).credentials.find((c) => c.id === 'deepl.api_key')!;
+      expect([deepl.label, deepl.meta.label, deepl.meta.hint]).toEqual(['Saved ?gnp.exe?', 'Saved ?gnp.exe?', '••••?xyz']);
+      expect((await cli(home, ['list'])).stdout).toContain('••••?xyz');
+    }
   });
 });

@@ -217,6 +217,10 @@ export class VaultReader extends ReadSources {
       const entry = catalogEntry(id);
       const indexed = metas[id];
       const meta = indexed ? ({ ...indexed, last_used_at: laterOf(indexed.last_used_at, markSince(used.get(id), indexed.created_at)) ?? null } as CredentialMeta) : undefined;
+      // Its hint and label as shown (list --json prints them; a consumer prints them as they are): a hint stored before
+      // maskedHint cleaned it, a label saved before control characters were refused or hand-edited, with "?" in their place.
+      if (meta && hasControlChars(meta.hint)) meta.hint = withoutControlChars(meta.hint);
+      if (meta?.label !== undefined && hasControlChars(meta.label)) meta.label = withoutControlChars(meta.label);
       const { service, key } = splitCredentialId(id);
       const envVars = this.envVarsFor(id, view);
       // Fields in the order callers (and `list --json`) have always seen them.
