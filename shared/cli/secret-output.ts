@@ -53,7 +53,7 @@ export function protectSecretOutput(fd = 1, example: () => string = () => 'cpw-v
   // A FIFO of the user's that others can open: the open for writing returned once a reader was there, maybe theirs
   // (a chmod now comes too late). Refused; made private before any reader opens it, it is fine.
   if (fifo && mode & 0o077) {
-    throw new VaultError('INVALID_ARGUMENT', `Refusing to write secret values to ${fileName(fd)}: it is a FIFO other users can open (mode ${mode.toString(8).padStart(4, '0')}), so its reader may be theirs.`, `Make it private before any reader opens it (mkfifo -m 600, or chmod 600 ${fileName(fd)}), or use a pipe.`);
+    throw new VaultError('INVALID_ARGUMENT', `Refusing to write secret values to ${fileName(fd)}: it is a FIFO other users can open (mode ${mode.toString(8).padStart(4, '0')}), so its reader may be theirs.`, `Make it private before any reader opens it (mkfifo -m 600, or chmod 600 ${shellWord(descriptorTarget(fd) ?? 'stdout')}), or use a pipe.`);
   }
   const path = filePath(fd);
   const folder = path === undefined ? undefined : statSync(dirname(path), { throwIfNoEntry: false });

@@ -278,3 +278,21 @@ describe('secret values written to a file others can read', () => {
     expect(dev.stderr).toContain(`Refusing to write secret values to ${device}: it is a device of another user (uid 65534).`);
   });
 });
+
+describe('the fix line of a refused FIFO, pasted', () => {
+  // Its chmod named the FIFO unquoted: "chmod 600 /x/my fifo $(touch PWNED)" pasted chmod'ed other files and ran the $(...).
+  it("the user's own FIFO others can open, named with a space, a quote and $(...): the chmod printed, run by sh, makes it 0600 and runs nothing", async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const own = join(t.cwd, "it's my fifo $(touch PWNED)");
+    expect(spawnSync('mkfifo', ['-m', '644', own]).status).toBe(0);
+    const r = spawnSync('bash', ['-c', 'cat -- "$1" > /dev/null & "$2" "$3" env --workflow transcribe > "$1"; echo "exit=$?" >&2; wait', '_', own, process.execPath, BIN], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toContain('exit=2');
+    const chmod = /or (chmod 600 .*)\), or use a pipe\./.exec(r.stderr)?.[1];
+    expect(chmod).toBeDefined();
+    const pasted = spawnSync('sh', ['-c', chmod!], { cwd: t.cwd, encoding: 'utf8' });
+    expect(pasted.status, pasted.stderr).toBe(0);
+    expect(mode(own)).toBe('600');
+    expect(existsSync(join(t.cwd, 'PWNED'))).toBe(false);
+  });
+});
