@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CATALOG, catalogEntry, plainSlotProblem } from '../core/catalog';
 import { slotValue } from '../core/credential-index';
@@ -24,6 +24,15 @@ import type { Vault } from './vault/vault';
 function modeOf(path: string, bits = 0o777): string | null {
   const s = statSync(path, { throwIfNoEntry: false });
   return s ? (s.mode & bits).toString(8).padStart(4, '0') : null;
+}
+
+/**
+ * The profile's own mode: none for a link or anything but a regular file, which a read refuses (said on its own). The
+ * mode of a link's target was checked, and its fix (chmod, which follows the link) changed the target's mode.
+ */
+function fileModeOf(path: string): string | null {
+  const s = lstatSync(path, { throwIfNoEntry: false });
+  return s?.isFile() ? (s.mode & 0o777).toString(8).padStart(4, '0') : null;
 }
 
 /** The profile's folder as a write would find it: a problem (others can write it, no sticky bit; another user's), or a warning for a shared sticky folder. */
@@ -59,7 +68,7 @@ export async function runDoctor(vault: DoctorSubject, options: { repair?: boolea
     const r = await vault.repair({ dropStale: true });
     repair = { recovered: r.recovered, added: r.added, stale: r.stale, dropped: r.dropped, orphans: r.orphans, shared: r.shared };
   }
-  const profile: ProfileReport = { path, kind: 'none', mode: modeOf(path), dir_mode: modeOf(dirname(path), 0o1777), version: null, problems: [] };
+  const profile: ProfileReport = { path, kind: 'none', mode: fileModeOf(path), dir_mode: modeOf(dirname(path), 0o1777), version: null, problems: [] };
   checkFolder(profile);
   try {
     const view = vault.getProfile();

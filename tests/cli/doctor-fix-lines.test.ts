@@ -1,7 +1,7 @@
 // A careful user's pass on `cpw-vault doctor`: every finding about the profile it runs on, every fix line one that
 // works when pasted, nothing changed unasked.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect } from '../helpers/children';
@@ -166,5 +166,36 @@ describe('doctor and cpw-vault\'s own folder left open to other users', () => {
     const line = warning!.slice(warning!.lastIndexOf('Run: ') + 5);
     expect(spawnSync('sh', ['-c', line]).status).toBe(0);
     expect((await cli(t, ['doctor'])).stderr).not.toContain('other users can list');
+  }, 120_000);
+});
+
+describe('doctor on a profile or folder that is a symbolic link', () => {
+  // Its mode check followed the link: a profile linked to /etc/shadow got "has mode 0640; it should be 0600. fix: Run:
+  // chmod 600 <the link>", and a ~/.cp-whisperx linked to a 0755 folder "fix: Run: chmod 700 <the link>": pasted, each
+  // changed the target's mode (as root, /etc/shadow's), beside the refusal that says the target is never changed.
+  it('names the link with its own fix, and no chmod that would change the target', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: `hf_${hex(34)}` })).code).toBe(0);
+    const dir = join(t.home, '.cp-whisperx');
+    const target = join(t.root, 'target.profile');
+    writeFileSync(target, readFileSync(t.profile));
+    chmodSync(target, 0o640);
+    rmSync(t.profile);
+    symlinkSync(target, t.profile);
+    const linked = await cli(t, ['doctor']);
+    expect(linked.code).toBe(1);
+    expect(linked.stderr).toContain(`PROFILE_SYMLINK ${t.profile} is a symbolic link`);
+    expect(linked.stderr).not.toContain('chmod 600');
+    const report = JSON.parse((await cli(t, ['doctor', '--json'])).stdout) as { profile: { problems: Array<{ code: string }> } };
+    expect(report.profile.problems.map((p) => p.code)).toEqual(['PROFILE_SYMLINK']);
+    const folder = join(t.root, 'folder');
+    renameSync(dir, folder);
+    chmodSync(folder, 0o755);
+    symlinkSync(folder, dir);
+    const r = await cli(t, ['doctor']);
+    expect(r.stderr).toContain(`PROFILE_SYMLINK ${dir} is a symbolic link`);
+    expect(r.stderr).not.toContain('chmod 700');
+    expect(statSync(target).mode & 0o777).toBe(0o640);
+    expect(statSync(folder).mode & 0o777).toBe(0o755);
   }, 120_000);
 });

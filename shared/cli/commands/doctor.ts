@@ -1,3 +1,4 @@
+import { lstatSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { splitCredentialId } from '../../core/credential';
 import type { RepairSummary, UnfinishedChange, UnfinishedSwitch } from '../../core/views';
@@ -226,8 +227,9 @@ function repairLines(r: RepairSummary, store: string): string {
 function openFolderWarning(ctx: CliContext, dirMode: string | null): string | undefined {
   const paths = profilePathsOf(ctx);
   const mode = dirMode ? parseInt(dirMode, 8) : 0;
-  if (!paths.dedicatedDir || !(mode & 0o055) || mode & 0o022) return undefined;
   const dir = dirname(paths.profile);
+  // A link in its place is refused (PROFILE_SYMLINK, with its fix): a chmod of it would change its target's mode.
+  if (!paths.dedicatedDir || !(mode & 0o055) || mode & 0o022 || lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) return undefined;
   return `${dir} has mode ${dirMode}: other users can list the files it holds (cpw-vault keeps it 0700, and makes it so at its next write).\n    fix: Run: chmod 700 ${shellWord(dir)}`;
 }
 
