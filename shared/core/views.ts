@@ -78,6 +78,8 @@ export interface RepairSummary {
   orphans: string[];
   /** Catalog credentials not indexed, left alone: the namespace is the default profile's too (a profile the first versions made). */
   shared: string[];
+  /** Why the repair compared nothing (a profile that cannot be read), when it did not: absent when it ran. */
+  skipped?: string;
 }
 
 /** A change to credentials another cpw-vault started and has not finished (a journal transaction): names only. */

@@ -66,7 +66,7 @@ export async function runDoctor(vault: DoctorSubject, options: { repair?: boolea
   if (options.repair) {
     if (!vault.repair) throw new Error('doctor --repair needs the full vault');
     const r = await vault.repair({ dropStale: true });
-    repair = { recovered: r.recovered, added: r.added, stale: r.stale, dropped: r.dropped, orphans: r.orphans, shared: r.shared };
+    repair = { recovered: r.recovered, added: r.added, stale: r.stale, dropped: r.dropped, orphans: r.orphans, shared: r.shared, ...(r.skipped ? { skipped: r.skipped } : {}) };
   }
   const profile: ProfileReport = { path, kind: 'none', mode: fileModeOf(path), dir_mode: modeOf(dirname(path), 0o1777), version: null, problems: [] };
   checkFolder(profile);

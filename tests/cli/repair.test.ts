@@ -107,3 +107,23 @@ describe('doctor checks what reads only shape-check', () => {
     expect(JSON.parse(r.stdout).profile.problems).toContainEqual(expect.objectContaining({ code: 'PROFILE_INVALID', message: expect.stringMatching(/user\.timezone is not a time zone/), fix: expect.stringContaining('profile set timezone=') }));
   });
 });
+
+describe('doctor --repair on a profile it cannot read', () => {
+  // It said "repair: nothing to do: the index and the keychain agree" for a profile cut mid-write: nothing had been
+  // compared (a profile that does not parse is never rewritten), and the keychain held values the index could not name.
+  it('says the repair was not done and why, changes nothing, and exits 1', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const whole = readFileSync(t.profile, 'utf8');
+    writeFileSync(t.profile, whole.slice(0, whole.length / 2));
+    const r = await cli(t, ['doctor', '--repair']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toContain('agree');
+    expect(r.stderr).toContain('repair: not done: the profile could not be read (see below); nothing was changed');
+    expect(r.stderr).toContain(`PROFILE_INVALID ${t.profile} is not valid JSON`);
+    const json = JSON.parse((await cli(t, ['doctor', '--repair', '--json'])).stdout) as { repair: { skipped?: string } };
+    expect(json.repair.skipped).toBe('the profile could not be read (see below); nothing was changed');
+    expect(readFileSync(t.profile, 'utf8')).toBe(whole.slice(0, whole.length / 2));
+    expect((await cli(t, ['get', 'huggingface', 'token'])).code).toBe(1);
+  });
+});

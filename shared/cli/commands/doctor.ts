@@ -209,6 +209,7 @@ function switchLine(s: UnfinishedSwitch): string {
 
 /** What a repair did, one line per kind of change (names only). */
 function repairLines(r: RepairSummary, store: string): string {
+  if (r.skipped) return `repair: not done: ${r.skipped}\n`;
   const lines = [
     r.recovered ? `finished ${r.recovered} change(s) a crashed cpw-vault had started` : '',
     r.added.length ? `re-indexed from ${store}: ${r.added.join(', ')}` : '',

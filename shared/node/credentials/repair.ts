@@ -24,6 +24,8 @@ export interface RepairReport {
   orphans: string[];
   /** Catalog credentials not indexed, left alone because the namespace is shared with the default profile (they may be its). */
   shared: CredentialId[];
+  /** Why nothing was compared, when nothing was (a profile that cannot be read): never "the index and the store agree". */
+  skipped?: string;
 }
 
 /** What a repair works with. */
@@ -62,9 +64,11 @@ export async function repairIndex(deps: RepairDeps, options: { quick?: boolean; 
   const counted = lookup ? await deps.secrets.count!() : undefined;
   if (lookup && counted === lookup.keychainCount) return report;
   const read = deps.profile.reader.readIfAny();
-  if (read?.kind === 'legacy') return report; // secrets.json stands in for the profile: creating one would hide it
+  // secrets.json stands in for the profile: creating one would hide it
+  if (read?.kind === 'legacy') return { ...report, skipped: 'the profile is the deprecated secrets.json (see below); nothing was changed' };
   const profile = read ? currentProfile(deps.profile) : undefined;
-  if (read && !profile) return report; // a profile that does not parse (or holds plaintext) is reported by reads, never rewritten here
+  // A profile that does not parse (or holds plaintext) is reported by reads, never rewritten here
+  if (read && !profile) return { ...report, skipped: 'the profile could not be read (see below); nothing was changed' };
   const journal = deps.journal.read();
   if (journal.length) {
     // Named before recovery deletes their backups (the journal is all that knows of them), said once it is done.
