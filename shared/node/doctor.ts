@@ -1,5 +1,5 @@
 import { lstatSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { CATALOG, catalogEntry, plainSlotProblem } from '../core/catalog';
 import { slotValue } from '../core/credential-index';
 import { splitCredentialId, type CredentialId } from '../core/credential';
@@ -14,6 +14,7 @@ import { readMoveRecord } from './credentials/backend-move';
 import { unfinishedSwitch } from './credentials/unfinished';
 import { folderCheck } from './profile/trusted-folder';
 import { knownTimeZone } from './profile/time-zone';
+import { PROFILE_DIR_NAME } from './profile/paths';
 import type { ProfileReader } from './profile/reader';
 import { ProfileStore } from './profile/store';
 import { profileView } from './profile/profile-view';
@@ -39,10 +40,14 @@ function fileModeOf(path: string): string | null {
 function checkFolder(profile: ProfileReport): void {
   const dir = dirname(profile.path);
   const { problem, shared } = folderCheck(dir);
-  if (problem) profile.problems.push(problem.toJSON());
+  // cpw-vault's own folder (~/.cp-whisperx) of this user's, left writable by others: it is kept 0700, so that is the
+  // fix (the shared folder's said to use ~/.cp-whisperx, which it was; the other's offered chmod +t, still open to all).
+  const s = basename(dir) === PROFILE_DIR_NAME ? lstatSync(dir, { throwIfNoEntry: false }) : undefined;
+  const own = s?.isDirectory() && s.uid === process.getuid?.() && s.mode & 0o022 ? `Run: chmod 700 ${shellWord(dir)}` : undefined;
+  if (problem) profile.problems.push(own && problem.code === 'PROFILE_PERMISSIONS' ? { ...problem.toJSON(), fix: own } : problem.toJSON());
   if (shared) {
     profile.warnings = [
-      `${dir} (mode ${profile.dir_mode}) can be written by other users. The sticky bit keeps them from changing the vault's files, but a file they create first under a name the vault uses beside the profile (its lock, history or audit log) makes cpw-vault refuse it.\n    fix: Keep the profile in a folder only you can write: cpw-vault uses ~/.cp-whisperx when no --profile is given.`,
+      `${dir} (mode ${profile.dir_mode}) can be written by other users. The sticky bit keeps them from changing the vault's files, but a file they create first under a name the vault uses beside the profile (its lock, history or audit log) makes cpw-vault refuse it.\n    fix: ${own ?? 'Keep the profile in a folder only you can write: cpw-vault uses ~/.cp-whisperx when no --profile is given.'}`,
     ];
   }
 }

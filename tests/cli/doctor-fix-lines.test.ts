@@ -199,3 +199,26 @@ describe('doctor on a profile or folder that is a symbolic link', () => {
     expect(statSync(folder).mode & 0o777).toBe(0o755);
   }, 120_000);
 });
+
+describe("doctor and cpw-vault's own folder left writable by other users", () => {
+  // For ~/.cp-whisperx itself at 1777 the fix said "Keep the profile in a folder only you can write: cpw-vault uses
+  // ~/.cp-whisperx when no --profile is given" (it was that folder, with no --profile), and at 0777 "chmod +t" (still
+  // writable by all). cpw-vault keeps its own folder 0700: that is the line to paste.
+  it('1777 and 0777: the fix is chmod 700 of that folder, which, pasted, ends the finding', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: `hf_${hex(34)}` })).code).toBe(0);
+    const dir = join(t.home, '.cp-whisperx');
+    for (const mode of [0o1777, 0o777]) {
+      chmodSync(dir, mode);
+      const r = await cli(t, ['doctor']);
+      expect(r.stderr).not.toContain('when no --profile is given');
+      expect(r.stderr).not.toContain('chmod +t');
+      const line = /fix: (?:.*)Run: (chmod 700 .*)/.exec(r.stderr)?.[1];
+      expect(line, r.stderr).toBe(`chmod 700 ${dir}`);
+      expect(spawnSync('sh', ['-c', line!]).status).toBe(0);
+      const after = await cli(t, ['doctor']);
+      expect(after.code, after.stderr).toBe(0);
+      expect(after.stderr).not.toContain('other users');
+    }
+  }, 120_000);
+});
