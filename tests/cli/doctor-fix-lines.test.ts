@@ -222,3 +222,28 @@ describe("doctor and cpw-vault's own folder left writable by other users", () =>
     }
   }, 120_000);
 });
+
+describe('doctor and a journal that every write would refuse', () => {
+  // A folder (or a link) at the journal's name made every set fail ("is a folder, where a file belongs"), while doctor
+  // said all was well, exit 0: the journal's damage is said where it cannot be read as empty.
+  it('a folder at its name: named, exit 1, and the fix, pasted, lets set work again; a link: named too', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: `hf_${hex(34)}` })).code).toBe(0);
+    const journal = join(t.home, '.cp-whisperx', 'journal');
+    mkdirSync(journal);
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: hex(32) })).code).toBe(1);
+    const r = await cli(t, ['doctor']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${journal} is not a regular file.`);
+    const line = /fix: Move it aside: (mv .*)/.exec(r.stderr)?.[1];
+    expect(spawnSync('sh', ['-c', line!], { cwd: t.cwd }).status).toBe(0);
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: hex(32) })).code).toBe(0);
+    expect((await cli(t, ['doctor'])).stderr).not.toContain(journal);
+    const target = join(t.root, 'elsewhere');
+    writeFileSync(target, '{}\n', { mode: 0o600 });
+    symlinkSync(target, journal);
+    const linked = await cli(t, ['doctor', '--json']);
+    expect(linked.code).toBe(1);
+    expect((JSON.parse(linked.stdout) as { profile: { problems: Array<{ code: string; message: string }> } }).profile.problems).toEqual([expect.objectContaining({ code: 'PROFILE_SYMLINK', message: `${journal} is a symbolic link; refusing to follow it.` })]);
+  }, 120_000);
+});

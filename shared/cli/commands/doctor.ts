@@ -10,6 +10,8 @@ import { isPlainFile, leftoverBackups } from '../../node/migration/backups';
 import { AuditLog } from '../../node/records/audit-log';
 import { FINISHED_MIGRATION, interruptedMigrationNotes, interruptedMigrations } from '../../node/migration/interrupted';
 import { JournalFile } from '../../node/credentials/journal-file';
+import { readSecureFile } from '../../node/profile/secure-fs';
+import { toVaultError, type VaultErrorJSON } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 import { dirname, resolve } from 'node:path';
 import { gitConfigLine, leakFix } from './git-credential';
@@ -42,6 +44,11 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
   const full = args.repair ? await ctx.vault() : undefined;
   const report = await runDoctor(full ?? (await ctx.doctorSubject()), { repair: !!args.repair, switchRecord: switchRecordOf(ctx) });
   const { profile, keychain, workflows } = report;
+  const journal = journalProblem(journalOf(ctx).path);
+  if (journal) {
+    profile.problems.push(journal);
+    report.ok = false;
+  }
   const looseFolder = openFolderWarning(ctx, profile.dir_mode);
   if (looseFolder) profile.warnings = [...(profile.warnings ?? []), looseFolder];
   // The vault's HF token, asked only when git's store or the Hub's token file holds one (and never failing the report: a --profile that does
@@ -178,6 +185,19 @@ function leakMessage(leaks: GitHelper[]): string {
 function journalOf(ctx: CliContext): JournalFile {
   const paths = profilePathsOf(ctx);
   return new JournalFile(sidecarPath(paths, 'journal'), paths.profile, paths.dedicatedDir, undefined);
+}
+
+/**
+ * The journal beside the profile when every write would refuse it (a folder, a link, another user's file, one others
+ * can write): every set and delete failed while doctor said all was well. A damaged one reads as empty (JournalFile).
+ */
+function journalProblem(path: string): VaultErrorJSON | undefined {
+  try {
+    readSecureFile(path, { warn: () => {} });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return toVaultError(err).toJSON();
+  }
+  return undefined;
 }
 
 /** Where a backend switch of this profile keeps its record (credentials/backend-move.ts). */

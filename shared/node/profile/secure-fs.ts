@@ -107,7 +107,7 @@ export function readSecureBytes(path: string, options: SecureReadOptions): { byt
  * others can read it).
  */
 export function assertPrivateFile(s: Stats, path: string, options: SecureReadOptions): void {
-  if (!s.isFile()) throw new VaultError('PROFILE_INVALID', `${path} is not a regular file.`, `Move it aside; cpw-vault only reads regular files.`);
+  if (!s.isFile()) throw new VaultError('PROFILE_INVALID', `${path} is not a regular file.`, `Move it aside: mv ${shellWord(path)} ${shellWord(`${path}.aside`)}`);
   if (currentUid !== undefined && s.uid !== currentUid) {
     throw new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${s.uid}); refusing to trust it.`, otherOwnerFix(path, 'profile'));
   }
