@@ -2,7 +2,7 @@
 // stage that dies of a signal, Ctrl-C with stdin redirected. Each case here
 // once went wrong (see each test).
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect } from '../helpers/children';
@@ -74,6 +74,28 @@ describe('exec: a program that cannot start', () => {
     const runs = await cli(t, ['runs', '--json']);
     expect(runs.stdout).not.toMatch(/\\u001b|\\u0007/);
     expect(JSON.parse(runs.stdout).runs[0].program).toBe('no?[2J?]0;PWN?such');
+  });
+
+  // The shell's habit, `exec --workflow W HF_TOKEN=... ./stage`: the assignment is taken as the program, which is not
+  // found. Its name, value and all, was said on stderr and kept in plain text in runs.jsonl, `runs` and the app.
+  it('a name holding a key (an env assignment typed as the shell takes it) is redacted on stderr and in the history', async () => {
+    const t = await ready();
+    const openai = `sk-proj-${'Zq9'.repeat(12)}`;
+    for (const program of [`HF_TOKEN=${HF}`, `OPENAI_API_KEY=${openai}`]) {
+      const r = await cli(t, ['exec', '--workflow', 'transcribe', '--', program, 'true']);
+      expect(r.code).toBe(127);
+      expect(r.stderr).toMatch(/^error: cannot start \w+=\[REDACTED\]: command not found\n/);
+    }
+    const list = await cli(t, ['runs', '--json']);
+    expect(JSON.parse(list.stdout).runs.map((run: { program: string }) => run.program)).toEqual(['OPENAI_API_KEY=[REDACTED]', 'HF_TOKEN=[REDACTED]']);
+    const folder = join(t.home, '.cp-whisperx');
+    for (const name of readdirSync(folder)) {
+      const path = join(folder, name);
+      if (!statSync(path).isFile()) continue;
+      const text = readFileSync(path, 'utf8');
+      expect(text, name).not.toContain(HF);
+      expect(text, name).not.toContain(openai);
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { basename } from 'node:path';
 import { withoutControlChars } from '../../core/control-chars';
+import { redact } from '../../core/redact';
 import { afterPendingSignals } from '../../node/builtins';
 import { removeLeftoverPipes, settled } from '../../node/exec/pipe-leftovers';
 import { isDevNull, sameFile, stagePipes, type StagePipe, type StagePipes } from '../../node/exec/stage-pipes';
@@ -246,7 +247,11 @@ function afterStage({ code, signal }: { code: number; signal: NodeJS.Signals | n
   });
 }
 
-/** The stage's program as messages and the history name it: its base name, control characters (a terminal's escape sequences) shown as `?`. */
+/**
+ * The stage's program as messages and the history name it: its base name, control characters (a terminal's escape
+ * sequences) shown as `?`, a key in it redacted. An env assignment typed as the shell takes it (`exec --workflow W
+ * HF_TOKEN=hf_... ./stage`) is the program here: not found, it was said and kept in runs.jsonl with its value.
+ */
 function stageName(program: string): string {
-  return withoutControlChars(basename(program));
+  return redact(withoutControlChars(basename(program)));
 }
