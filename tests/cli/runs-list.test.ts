@@ -2,9 +2,11 @@
 // late file an exec wrote while another process held the history's lock), every field shown as something sensible
 // (a hand-written or damaged line: never "undefined" or "NaN"), and a late file it cannot trust named by `runs`, with
 // the file to remove, while exec, at every stage of a pipeline, stays quiet about it.
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { currentOwner } from '../../shared/node/profile/owner';
 import { cli } from '../helpers/cli';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
@@ -144,5 +146,29 @@ describe('cpw-vault runs', () => {
     expect(r.code, r.stderr).toBe(0);
     for (const id of ['hand02', 'upd003', 'num004']) expect(r.stdout).toMatch(new RegExp(`^${id}\\s+transcribe\\s+stage\\s+succeeded\\s+0\\s+-\\s+1\\.5s$`, 'm'));
     expect((await cli(t, ['runs', 'show', 'upd003'])).stdout).toMatch(/^started_at\s+yesterday-ish$/m);
+  });
+
+  // The delete's line could not be appended (the lock held by another process throughout, a full or read-only disk):
+  // the warning exec gives ("could not record the run") came first, then "✓ Deleted run ...", exit 0, the run still there.
+  it('runs delete that cannot write the history says so and fails: never "Deleted" with the run still listed', async () => {
+    const t = makeTempHome();
+    const dir = historyDir(t);
+    writeFileSync(join(dir, 'runs.jsonl'), start({ id: 'keep01', started_at: at(5), ...ended }), { mode: 0o600 });
+    const holder = spawn('sleep', ['600'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(dir, 'runs.jsonl.lock'), JSON.stringify({ ...currentOwner(), pid: holder.pid, nonce: 'planted', since: new Date().toISOString() }), { mode: 0o600 });
+      const del = await cli(t, ['runs', 'delete', 'keep01']);
+      expect(del.code).not.toBe(0);
+      expect(del.stderr).not.toContain('Deleted');
+      expect(del.stderr).not.toContain('could not record the run');
+      expect(del.stderr).toContain('runs.jsonl');
+      expect((JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs as Array<{ id: string }>).map((r) => r.id)).toEqual(['keep01']);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    await new Promise((resolve) => holder.once('exit', resolve));
+    const del = await cli(t, ['runs', 'delete', 'keep01']);
+    expect([del.code, del.stderr]).toEqual([0, '✓ Deleted run keep01.\n']);
+    expect(JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs).toEqual([]);
   });
 });

@@ -148,7 +148,7 @@ export class RunHistory {
     }
   }
 
-  /** Removes a run. Throws INVALID_ARGUMENT when unknown. */
+  /** Removes a run. Throws INVALID_ARGUMENT when unknown, and what the append throws when the history cannot be written. */
   async delete(id: string): Promise<boolean> {
     const target = this.find(id);
     await this.append({ op: 'delete', id: target.id }, { late: false });
@@ -203,7 +203,7 @@ export class RunHistory {
    * `compact` false. With `late` (a run's events), a lock held past
    * LATE_WAIT_MS sends the event to a late file. A history that cannot be
    * written (a foreign lock, a full disk) or compacted is said, never thrown:
-   * the stage runs anyway. Returns where the line went: runs.jsonl (`{}`), a
+   * the stage runs anyway; a delete that cannot be written throws. Returns where the line went: runs.jsonl (`{}`), a
    * late file, or nowhere (undefined).
    */
   private async append(event: RunEvent, options: { compact?: boolean; late?: boolean } = {}): Promise<{ late?: string } | undefined> {
@@ -222,6 +222,8 @@ export class RunHistory {
       if ('late' in result) return { late: result.late };
       size = result.done;
     } catch (err) {
+      // A delete the user asked for fails with why: said as a run not recorded, it was followed by "Deleted", exit 0.
+      if (event.op === 'delete') throw err;
       // Said once: a run's start and its end would otherwise say the same twice.
       if (!this.warnedAppend) this.options.warn(`could not record the run in ${this.path}: ${messageOf(err)}`);
       this.warnedAppend = true;
