@@ -4,8 +4,8 @@
 // cut line swallowed the next event appended after it. A file size limit (`prlimit --fsize`, bytes) cuts a write at
 // an exact offset, as a full disk does, without a disk to fill: Node ignores SIGXFSZ, so the write is short, then
 // fails with EFBIG.
-import { spawn } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect } from '../helpers/children';
@@ -82,4 +82,36 @@ describe('a vault file that cannot be rewritten (a full disk, a file size limit)
     expect(get.stdout).toBe(old);
     expect((await fileCli(h, ['lock'])).code).toBe(0);
   }, 120_000);
+});
+
+/** A 64 KiB tmpfs mounted over `dir` (as root), its files copied in, or undefined where that cannot be done. */
+function smallDisk(dir: string): (() => void) | undefined {
+  const aside = `${dir}.aside`;
+  cpSync(dir, aside, { recursive: true });
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', dir], { stdio: 'ignore' }).status !== 0) return undefined;
+  cpSync(aside, dir, { recursive: true });
+  return () => void spawnSync('umount', [dir], { stdio: 'ignore' });
+}
+
+describe('a lock that cannot be created on a full disk', () => {
+  // Every command takes a lock before it writes: on a full disk it said "Check that <lock>'s folder exists and is
+  // writable", sending the user after a folder that was fine (the exec's history warning, a set, a profile change).
+  it('says the disk is full, with the fix for it, in exec\'s history warning and in a command\'s error', async (ctx) => {
+    const t = await ready();
+    const dir = join(t.home, '.cp-whisperx');
+    const unmount = smallDisk(dir);
+    if (!unmount) return ctx.skip();
+    try {
+      spawnSync('sh', ['-c', 'head -c 1048576 /dev/zero > "$0/filler"', dir], { stdio: 'ignore' });
+      const exec = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'echo', 'stage ran']);
+      expect([exec.code, exec.stdout], exec.stderr).toEqual([0, 'stage ran\n']);
+      expect(exec.stderr).toContain(`warning: could not record the run in ${join(dir, 'runs.jsonl')}: Cannot write ${join(dir, 'runs.jsonl.lock')}: the disk is full (ENOSPC). Fix: Free some space on that disk (df -h ${dir}), then run the command again.`);
+      const set = await cli(t, ['profile', 'set', 'name=Ada']);
+      expect(set.code).toBe(1);
+      expect(set.stderr).toContain('the disk is full (ENOSPC)');
+      expect(set.stderr).not.toContain('exists and is writable');
+    } finally {
+      unmount();
+    }
+  });
 });

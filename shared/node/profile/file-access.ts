@@ -39,8 +39,8 @@ export function ioError(err: unknown, path: string): VaultError {
     return new VaultError('PROFILE_PERMISSIONS', `Permission denied for ${path} (${code}).`, `Check the owner and mode of ${path}: ls -l ${shellWord(path)}`, { cause: err });
   }
   if (code === 'EISDIR') return new VaultError('IO_ERROR', `${path} is a folder, where a file belongs (${code}); nothing was written there.`, 'Move that folder out of the way, or choose another path.', { cause: err });
-  const full = FULL[code];
-  if (full) return new VaultError('IO_ERROR', `Cannot write ${path}: ${full.why} (${code}).`, full.fix(shellWord(dirname(path))), { cause: err });
+  const room = roomError(err, path);
+  if (room) return room;
   return new VaultError('IO_ERROR', `Cannot access ${path} (${code}).`, `Check that ${path} exists and the disk is writable.`, { cause: err });
 }
 
@@ -58,6 +58,13 @@ export function readError(err: unknown, path: string): VaultError {
     return new VaultError('PROFILE_PERMISSIONS', `Permission denied reading ${path}${whose} (${code}); nothing was read.`, `Check the owner and mode of it and of the folders above it: ls -ld ${shellWord(path)} ${shellWord(dirname(path))}`, { cause: err });
   }
   return new VaultError('IO_ERROR', `Cannot read ${path} (${code}); nothing was read.`, `Check that ${path} exists and can be read: ls -l ${shellWord(path)}`, { cause: err });
+}
+
+/** {@link ioError} for a write refused for room (a full disk, a used-up quota, a file size limit); undefined for any other error. */
+export function roomError(err: unknown, path: string): VaultError | undefined {
+  const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+  const full = FULL[code];
+  return full && new VaultError('IO_ERROR', `Cannot write ${path}: ${full.why} (${code}).`, full.fix(shellWord(dirname(path))), { cause: err });
 }
 
 /** A write refused for room: what "Cannot access ... Check that it exists" would have sent the user looking for in vain. */

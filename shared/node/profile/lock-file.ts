@@ -7,6 +7,7 @@ import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readFil
 import { randomHex } from '../builtins';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
+import { roomError } from './file-access';
 import { ownerIsGone } from './owner';
 import type { LockOwner } from './file-lock';
 
@@ -99,6 +100,9 @@ export function peek(lockPath: string, foreignFix?: string): Peek {
 
 function lockIoError(err: unknown, lockPath: string): VaultError {
   const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+  // A full disk said as one: "check that its folder exists and is writable" sent the user after a folder that was fine.
+  const room = roomError(err, lockPath);
+  if (room) return room;
   return new VaultError('IO_ERROR', `Cannot create the lock ${lockPath} (${code}).`, `Check that ${lockPath}'s folder exists and is writable.`, { cause: err });
 }
 
