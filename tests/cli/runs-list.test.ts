@@ -171,4 +171,18 @@ describe('cpw-vault runs', () => {
     expect([del.code, del.stderr]).toEqual([0, '✓ Deleted run keep01.\n']);
     expect(JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs).toEqual([]);
   });
+
+  // `--status weird` was refused (exit 2) while a misspelt workflow listed nothing, exit 0: "no transcibe runs".
+  it('runs --workflow with a name that is no workflow is refused with the names, never an empty list', async () => {
+    const t = makeTempHome();
+    writeFileSync(join(historyDir(t), 'runs.jsonl'), start({ id: 'tran01', started_at: at(5), ...ended }), { mode: 0o600 });
+    const r = await cli(t, ['runs', '--workflow', 'transcibe']);
+    expect([r.code, r.stdout], r.stderr).toEqual([2, '']);
+    expect(r.stderr).toContain('Unknown workflow name.');
+    expect(r.stderr).toContain('transcribe, translate, subtitle, diarize, summarize');
+    const json = await cli(t, ['runs', '--workflow', 'transcibe', '--json']);
+    expect([json.code, JSON.parse(json.stdout).error?.code]).toEqual([2, 'WORKFLOW_UNKNOWN']);
+    const ok = await cli(t, ['runs', '--workflow', 'transcribe', '--json']);
+    expect((JSON.parse(ok.stdout).runs as Array<{ id: string }>).map((r) => r.id)).toEqual(['tran01']);
+  });
 });

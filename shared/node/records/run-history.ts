@@ -13,6 +13,7 @@ import { LegacyHistory } from './legacy-history';
 import { LATE_WAIT_MS, lateEvents, removeLate, TAKE_IN_MAX, takeInLate, withLockOrLate, withLockOrLateNow } from './late-events';
 import { ensurePrivateDir } from '../profile/trusted-folder';
 import { isoString } from '../../core/iso-time';
+import { isWorkflowName, WORKFLOW_NAMES } from '../../core/workflows';
 import { byStart } from './run-order';
 
 export { RUN_STATUSES, type RunRecord, type RunStats, type RunStatus } from '../../core/records';
@@ -69,10 +70,14 @@ export class RunHistory {
     this.legacy = new LegacyHistory(options.legacyPath, !!options.legacyMayBeForeign, options.warn, messageOf);
   }
 
-  /** All runs, newest first. */
+  /** All runs, newest first. Throws INVALID_ARGUMENT for an unknown status, WORKFLOW_UNKNOWN for an unknown workflow. */
   list(filter: { status?: string; workflow?: string } = {}): RunRecord[] {
     if (filter.status !== undefined && !(RUN_STATUSES as readonly string[]).includes(filter.status)) {
       throw new VaultError('INVALID_ARGUMENT', 'Unknown run status.', `Use one of: ${RUN_STATUSES.join(', ')}.`);
+    }
+    // A misspelt workflow listed nothing, as if it had no runs (exec records only these names).
+    if (filter.workflow !== undefined && !isWorkflowName(filter.workflow)) {
+      throw new VaultError('WORKFLOW_UNKNOWN', 'Unknown workflow name.', `Use one of: ${WORKFLOW_NAMES.join(', ')}.`);
     }
     return this.read()
       .filter((r) => (!filter.status || r.status === filter.status) && (!filter.workflow || r.workflow === filter.workflow))
