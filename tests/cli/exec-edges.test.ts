@@ -76,6 +76,19 @@ describe('exec: a program that cannot start', () => {
     expect(JSON.parse(runs.stdout).runs[0].program).toBe('no?[2J?]0;PWN?such');
   });
 
+  // Node throws at once, instead of emitting 'error' as for ENOENT and EACCES, where the program cannot even be looked
+  // up: exec said "error [INTERNAL] Unexpected error: spawn ENOTDIR ... This is a bug", exit 1, the run left interrupted.
+  it('a path through a file (ENOTDIR) or a link loop (ELOOP) is a program that cannot start: said, 126, recorded failed', async () => {
+    const t = await ready();
+    symlinkSync('loop', join(t.root, 'loop'));
+    for (const [program, code] of [[join(t.root, 'loop'), 'ELOOP'], ['/etc/passwd/stage', 'ENOTDIR']] as const) {
+      const r = await cli(t, ['exec', '--workflow', 'transcribe', '--', program]);
+      expect([r.code, r.stderr]).toEqual([126, `error: cannot start ${program.split('/').pop()}: ${code}\n`]);
+    }
+    const runs = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
+    expect(runs.map((run: { program: string; status: string; exit_code: number }) => [run.program, run.status, run.exit_code])).toEqual([['stage', 'failed', 126], ['loop', 'failed', 126]]);
+  });
+
   // The shell's habit, `exec --workflow W HF_TOKEN=... ./stage`: the assignment is taken as the program, which is not
   // found. Its name, value and all, was said on stderr and kept in plain text in runs.jsonl, `runs` and the app.
   it('a name holding a key (an env assignment typed as the shell takes it) is redacted on stderr and in the history', async () => {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { basename } from 'node:path';
 import { withoutControlChars } from '../../core/control-chars';
@@ -196,7 +196,16 @@ type DrainFailures = ReadonlyArray<NodeJS.ErrnoException | null | undefined>;
 function forkStage(program: string, rest: string[], env: Record<string, string>, masking: Masking): ChildProcess {
   const { pipes } = masking;
   const end = (masked: boolean, pipe: StagePipe | undefined) => (pipe ? pipe.child : masked ? 'pipe' : 'inherit');
-  const child = spawn(program, rest, { stdio: ['inherit', end(masking.out, pipes?.out), end(masking.err, pipes?.err)], env });
+  let child: ChildProcess;
+  try {
+    child = spawn(program, rest, { stdio: ['inherit', end(masking.out, pipes?.out), end(masking.err, pipes?.err)], env });
+  } catch (err) {
+    // Node throws at once, instead of emitting 'error' as for ENOENT or EACCES, where the program cannot even be looked
+    // up (a path through a file: ENOTDIR; a link loop: ELOOP; a name too long; E2BIG): exec ended on an INTERNAL
+    // error ("a bug"), exit 1, its run left interrupted. A child that never ran, and its 'error', as Node gives for ENOENT.
+    child = new ChildProcess();
+    process.nextTick(() => child.emit('error', err));
+  }
   // The child has its copies of the write ends now: with ours closed, its exit (and its children's) ends the streams.
   pipes?.release();
   return child;
