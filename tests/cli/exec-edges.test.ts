@@ -130,6 +130,17 @@ describe('exec: a stage that dies of a signal', () => {
     expect(runs[1]).toMatchObject({ status: 'failed', exit_code: 141, signal: 'SIGPIPE' });
   });
 
+  // `timeout -s ALRM`, a supervisor's alarm: exec died of it (Node's default action), the stage ran on with its keys,
+  // no one to wait for it, and the run showed as interrupted.
+  it('a SIGALRM sent to exec is passed on to the stage: exec ends as the stage does, and the run records that end', async () => {
+    const t = await ready();
+    const child = spawn(process.execPath, [BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'trap "echo got-alarm; exit 7" ALRM; echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done'], { cwd: t.cwd, env: envOf(t), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.once('data', () => child.kill('SIGALRM'));
+    const r = await collect(child);
+    expect([r.code, r.signal, r.stdout], r.stderr).toEqual([7, null, 'ready\ngot-alarm\n']);
+    expect(JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs[0]).toMatchObject({ program: 'sh', status: 'failed', exit_code: 7 });
+  });
+
   it('Ctrl-C (SIGINT to the process group) stops a bash loop of execs, as it stops a loop of the stage alone', async () => {
     const t = await ready();
     for (const wrapped of [false, true]) {
