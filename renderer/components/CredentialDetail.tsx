@@ -107,7 +107,7 @@ function ConfirmDelete({ c, busy, onCancel, onConfirm }: { c: CredentialView; bu
  * unreachable, the actions that need it are disabled and say why. Focus
  * returns to the button that opened a form or dialog when it closes.
  */
-export function CredentialDetail({ c, startEditing, onEditStarted, onDeleted }: { c: CredentialView; startEditing: boolean; onEditStarted?: () => void; onDeleted: (c: CredentialView) => void }) {
+export function CredentialDetail({ c, startEditing, onEditStarted, onEditing, onDeleted }: { c: CredentialView; startEditing: boolean; onEditStarted?: () => void; onEditing?: (id: string, open: boolean | null) => void; onDeleted: (c: CredentialView) => void }) {
   const copyCredential = useVault((s) => s.copyCredential);
   const deleteCredential = useVault((s) => s.deleteCredential);
   const verifyCredential = useVault((s) => s.verifyCredential);
@@ -135,6 +135,11 @@ export function CredentialDetail({ c, startEditing, onEditStarted, onDeleted }: 
     if (started) onEditStarted?.();
     // Only on mount: the form opened because the caller asked, once.
   }, []);
+  // The caller keeps this credential on screen while its form is open (a search typed meanwhile must not replace it):
+  // told when the form opens and closes, and when this credential leaves the pane (null).
+  const editingOpen = mode === 'edit';
+  useEffect(() => onEditing?.(c.id, editingOpen), [c.id, editingOpen, onEditing]);
+  useEffect(() => () => onEditing?.(c.id, null), [c.id, onEditing]);
   // A layout effect: the focus moves in the same commit that removed the form or box holding it, never via <body>.
   useLayoutEffect(() => {
     if (returnFocus === 'edit') editRef.current?.focus();

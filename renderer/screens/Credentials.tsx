@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type RefObject } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type RefObject } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { CredentialView } from '../../shared/core/views';
 import { CredentialDetail } from '../components/CredentialDetail';
@@ -99,7 +99,13 @@ export function Credentials() {
   }, [focusCredential, select, setView]);
   useSearchShortcut(search);
   const visible = useMemo(() => visibleCredentials(s.credentials, s.query, s.filter, s.sort), [s.credentials, s.query, s.filter, s.sort]);
-  const current = visible.find((c) => c.id === s.selected) ?? visible[0];
+  // The credential whose form is open stays in the pane (and keeps its row) when a search, filter or sort hides it:
+  // replacing the pane dropped the key half typed into its form. Once the form closes (saved, Escape) it stays until
+  // the search changes again, so the focus goes back to its Edit button, not to <body> with a pane gone.
+  const [pinned, setPinned] = useState<{ id: string; open: boolean } | null>(null);
+  const onEditing = useCallback((id: string, open: boolean | null) => setPinned((was) => (open ? { id, open } : was?.id !== id ? was : open === false ? { id, open } : null)), []);
+  useEffect(() => setPinned((was) => (was && !was.open ? null : was)), [s.query, s.filter, s.sort]);
+  const current = visible.find((c) => c.id === s.selected) ?? (pinned ? s.credentials.find((c) => c.id === pinned.id) : undefined) ?? visible[0];
   const rows = useMemo(() => {
     const first = visible.slice(0, LIST_ROWS);
     // The selected credential always has its row: it is the list's one Tab stop.
@@ -161,7 +167,7 @@ export function Credentials() {
               <CredentialForm onDone={(saved, id) => (setAdding(false), saved && id ? (select(id), setFocusItem(id)) : setFocusItem(ADD_BUTTON))} />
             </section>
           ) : current ? (
-            <CredentialDetail key={current.id} c={current} startEditing={current.id === editFor} onEditStarted={() => setEditFor(null)} onDeleted={afterDelete} />
+            <CredentialDetail key={current.id} c={current} startEditing={current.id === editFor} onEditStarted={() => setEditFor(null)} onEditing={onEditing} onDeleted={afterDelete} />
           ) : (
             <p>{s.credentials.length ? 'No credential matches the search.' : 'No credentials yet.'}</p>
           )}

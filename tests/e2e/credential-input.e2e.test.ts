@@ -99,6 +99,46 @@ describe('a credential typed key by key is stored as confirmed, once', { timeout
     await close();
   });
 
+  it('a search typed while a key is half typed into a form: the form, its credential and the typed key stay (its row too); Enter stores the whole key there', async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Typist']);
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Credentials');
+    await page.getByRole('button', { name: /^TMDB API key/ }).click();
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    const field = page.getByLabel('TMDB API key (hidden)');
+    await typeInto(field, '0123456789abcdef');
+    // A search that hides TMDB's row, then one that matches nothing at all, then Escape out of the search.
+    await page.keyboard.press('Control+f');
+    await page.keyboard.type('hugg');
+    await page.getByText('1 of', { exact: false }).waitFor(WAIT);
+    expect(await page.locator('.credential-form').count()).toBe(1);
+    expect(await field.inputValue()).toBe('0123456789abcdef');
+    await page.keyboard.type('zzz');
+    await page.getByText('0 of', { exact: false }).waitFor(WAIT);
+    expect(await field.inputValue()).toBe('0123456789abcdef');
+    expect(await page.locator('[data-credential="tmdb.api_key"]').count()).toBe(1);
+    await field.click();
+    await field.press('End');
+    await field.pressSequentially('0123456789abcdef');
+    await field.press('Enter');
+    await page.getByText('Saved tmdb.api_key to the keychain.').first().waitFor(WAIT);
+    expect(lookup(t, 'tmdb.api_key')).toBe('0123456789abcdef0123456789abcdef');
+    // Saved: the pane keeps TMDB (no jump to another credential) and its Edit button has the focus, not <body>.
+    const detail = page.getByRole('region', { name: 'TMDB API key' });
+    await expect.poll(async () => (await focused(page)).text, WAIT).toBe('Edit');
+    expect(await detail.count()).toBe(1);
+    // Edit again and Escape: the same. The next key typed in Search lets the pane follow the search again.
+    await page.keyboard.press('Enter');
+    await page.getByLabel('TMDB API key (hidden)').press('Escape');
+    await expect.poll(async () => (await focused(page)).text, WAIT).toBe('Edit');
+    await page.keyboard.press('Control+f');
+    await page.keyboard.type('hugg');
+    await page.getByRole('region', { name: 'HuggingFace token' }).waitFor(WAIT);
+    expect(await detail.count()).toBe(0);
+    await close();
+  });
+
   it('a value pasted just under the limit, then typed past it key by key: said to be over the limit as it happens, Save off, Enter sends nothing; Backspace brings Save back', async () => {
     const t = makeTempHome();
     await cli(t, ['profile', 'set', 'name=Typist']);
