@@ -45,7 +45,7 @@ export interface ProfileActions {
    */
   saveProfile(update: ProfileUpdate, options?: { quiet?: boolean; labels?: Readonly<Record<string, string>> }): Promise<boolean>;
   loadAvatar(): Promise<void>;
-  /** The unsaved form (null: discarded or saved). */
+  /** The unsaved form (null: discarded or saved). Drops the field errors of a refused save for the fields it changes. */
   setProfileDraft(draft: Partial<ProfileDraft> | null): void;
 }
 
@@ -111,7 +111,16 @@ export const createProfileSlice: StateCreator<VaultState, [], [], ProfileSlice> 
     }
     if (newest()) set({ avatar });
   },
-  setProfileDraft: (draft) => set({ profileDraft: draft }),
+  setProfileDraft: (draft) => {
+    // A refused save's field error describes the value it refused: once that field changes (or the draft is
+    // discarded) it is dropped, not left saying "must be at most 160 characters" under a name that is not.
+    const before = get().profileDraft ?? {};
+    const changed = (path: string) => {
+      const field = path.split('.').at(-1) as keyof ProfileDraft;
+      return !draft || draft[field] !== before[field];
+    };
+    set({ profileDraft: draft, profileFieldErrors: get().profileFieldErrors.filter((f) => !changed(f.path)) });
+  },
 });
 
 // Selectors

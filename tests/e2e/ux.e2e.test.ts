@@ -81,6 +81,38 @@ describe('what a new user types is never lost or changed unseen', { timeout: E2E
     await close();
   });
 
+  it('Profile: a refused field\'s error leaves the form once that field is changed (the other refused field keeps its own), and all leave on Discard', async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Ada Lovelace']);
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Profile');
+    const form = page.getByRole('form', { name: 'Profile' });
+    const name = page.getByRole('textbox', { name: 'Name' });
+    await name.click();
+    await name.press('End');
+    await name.pressSequentially('y'.repeat(161));
+    await typeInto(page.getByRole('textbox', { name: 'Avatar URL' }), 'https://127.0.0.1/a.png');
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    const tooLong = form.getByText('must be at most 160 characters');
+    const host = form.getByText('must be at a host name', { exact: false });
+    await tooLong.waitFor(WAIT);
+    await host.waitFor(WAIT);
+    // The name shortened key by key: its refusal no longer describes it (it said "at most 160" under "Ada Lovelace").
+    await name.click();
+    await name.press('End');
+    for (let i = 0; i < 161; i++) await page.keyboard.press('Backspace');
+    expect(await name.inputValue()).toBe('Ada Lovelace');
+    await expect.poll(() => tooLong.count(), WAIT).toBe(0);
+    expect(await host.count()).toBe(1);
+    await page.getByRole('button', { name: 'Discard changes' }).click();
+    expect(await page.getByRole('textbox', { name: 'Avatar URL' }).inputValue()).toBe('');
+    await expect.poll(() => host.count(), WAIT).toBe(0);
+    await goTo(page, 'Workflows');
+    await goTo(page, 'Profile');
+    expect(await form.getByText('must be', { exact: false }).count()).toBe(0);
+    await close();
+  });
+
   it('Profile on a narrow window: the error toast of a refused save leaves Save profile and Discard changes in sight and clickable', async () => {
     const t = makeTempHome();
     await cli(t, ['profile', 'set', 'name=Ada Lovelace']);
