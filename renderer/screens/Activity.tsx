@@ -26,7 +26,8 @@ function Pager({ page, what, onPage }: { page: Page<unknown>; what: string; onPa
 /**
  * A record's text field as shown: the history keeps any start line with an id, a workflow and a start time, and the
  * audit log any line with a time and a known event, so a hand edit can leave an object where the program, status,
- * caller or credential goes, and React rendering one threw (a blank window).
+ * caller or credential goes, and React rendering one threw (a blank window). The workflow too: a later update line's
+ * patch replaces it with whatever it holds.
  */
 const text = (v: unknown): string => (typeof v === 'string' && v ? v : '—');
 
@@ -52,7 +53,7 @@ function Runs() {
             <thead><tr><th scope="col">Started{a.zone ? ` (${a.zone})` : ''}</th><th scope="col">Workflow</th><th scope="col">Program</th><th scope="col">Status</th><th scope="col">Exit</th><th scope="col">Duration</th></tr></thead>
             <tbody>
               {a.runs.items.map((r) => (
-                <tr key={r.id}><td><When iso={r.started_at} seconds /></td><td>{r.workflow}</td><td><code>{text(r.program)}</code></td><td>{text(r.status)}</td><td>{runExit(r) ?? '—'}</td><td>{r.duration_ms === null ? '—' : formatDuration(r.duration_ms)}</td></tr>
+                <tr key={r.id}><td><When iso={r.started_at} seconds /></td><td>{text(r.workflow)}</td><td><code>{text(r.program)}</code></td><td>{text(r.status)}</td><td>{runExit(r) ?? '—'}</td><td>{r.duration_ms === null ? '—' : formatDuration(r.duration_ms)}</td></tr>
               ))}
             </tbody>
           </table>

@@ -5,7 +5,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
-import { launchChromium } from './harness';
+import { errorsOf, launchChromium } from './harness';
 import { E2E_TIMEOUT, WAIT, focused, goTo, printTimings, session, tabTo } from './steps';
 
 const HF = `hf_${'Actv'.repeat(9)}`;
@@ -82,6 +82,24 @@ describe('Activity in real Chromium, over the real handlers', { timeout: E2E_TIM
     await page.keyboard.press('Enter');
     await page.getByText('1–100 of 150 runs').waitFor();
     await expect.poll(async () => (await focused(page)).tag, WAIT).not.toBe('BODY');
+    await close();
+  });
+
+  it('a hand-edited history whose update line gives a run an object for its workflow: the run is listed with "—", the window stays (it went blank)', async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Editor']);
+    const started = new Date().toISOString();
+    const lines = [
+      { op: 'start', run: { id: 'aaaaaaaaaaaa', workflow: 'transcribe', program: 'hand-edited', credentials: [], status: 'running', started_at: started } },
+      { op: 'update', id: 'aaaaaaaaaaaa', patch: { workflow: { nested: 1 }, status: 'succeeded', exit_code: 0, duration_ms: 1000 } },
+    ];
+    writeFileSync(join(dirname(t.profile), 'runs.jsonl'), lines.map((l) => `${JSON.stringify(l)}\n`).join(''), { mode: 0o600 });
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Activity');
+    const row = page.getByRole('table', { name: 'Runs' }).getByRole('row').filter({ hasText: 'hand-edited' });
+    await row.waitFor(WAIT);
+    expect(await row.getByRole('cell').nth(1).innerText()).toBe('—');
+    expect(errorsOf(page)).toEqual([]);
     await close();
   });
 });
