@@ -65,11 +65,14 @@ function Runs() {
 
 function Audit() {
   const a = useVault(useShallow((s) => ({ audit: s.audit, event: s.auditFilter, credential: s.auditCredentialFilter, setFilters: s.setAuditFilters, load: s.loadAudit, credentials: s.credentials, zone: s.profile?.profile.user.timezone })));
+  // The credential filtered on keeps its option once it is no longer listed (deleted, e.g. by the CLI): without one, the
+  // select showed "All" over that credential's events, and picking All (already shown) changed nothing.
+  const gone = !!a.credential && !a.credentials.some((c) => c.id === a.credential);
   return (
     <>
       <div className="row filters">
         <Field label="Event">{(f) => <select id={f.id} value={a.event} onChange={(e) => void a.setFilters({ auditFilter: e.target.value as AuditEventName | '' })}><option value="">All</option>{AUDIT_EVENTS.map((x) => <option key={x}>{x}</option>)}</select>}</Field>
-        <Field label="Credential">{(f) => <select id={f.id} value={a.credential} onChange={(e) => void a.setFilters({ auditCredentialFilter: e.target.value })}><option value="">All</option>{a.credentials.map((c) => <option key={c.id} value={c.id}>{c.id}</option>)}</select>}</Field>
+        <Field label="Credential">{(f) => <select id={f.id} value={a.credential} onChange={(e) => void a.setFilters({ auditCredentialFilter: e.target.value })}><option value="">All</option>{a.credentials.map((c) => <option key={c.id} value={c.id}>{c.id}</option>)}{gone && <option value={a.credential}>{a.credential} (not stored now)</option>}</select>}</Field>
       </div>
       {a.audit && (a.audit.total === 0 ? <p>No events{a.event || a.credential ? ' match these filters' : ' yet'}.</p> : (
         <>

@@ -102,4 +102,26 @@ describe('Activity in real Chromium, over the real handlers', { timeout: E2E_TIM
     expect(errorsOf(page)).toEqual([]);
     await close();
   });
+
+  it('the audit log filtered to a custom credential the CLI then deletes: the filter still names it (it showed "All" over that one credential\'s events), and All lists every event again', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'deepl', 'api_key'], { input: 'deepl-value-123456' });
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Activity');
+    await page.getByRole('tab', { name: 'Audit log' }).click();
+    const filter = page.getByLabel('Credential', { exact: true });
+    await filter.selectOption('deepl.api_key');
+    await page.getByText('1–1 of 1 events').waitFor(WAIT);
+    expect((await cli(t, ['delete', 'deepl', 'api_key', '--yes'])).code).toBe(0);
+    await page.getByText('1–2 of 2 events').waitFor(WAIT);
+    await page.locator('option[value="tmdb.api_key"]').waitFor({ ...WAIT, state: 'attached' });
+    await expect.poll(() => page.locator('option[value="deepl.api_key"]').count(), WAIT).toBe(1);
+    const shown = () => filter.evaluate((s: HTMLSelectElement) => s.options[s.selectedIndex]?.text ?? '');
+    expect(await shown()).toContain('deepl.api_key');
+    await filter.selectOption('');
+    await page.getByText('1–3 of 3 events').waitFor(WAIT);
+    expect(await shown()).toBe('All');
+    await close();
+  });
 });
