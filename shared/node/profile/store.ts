@@ -15,7 +15,7 @@ import { ValidatedText } from './validated-text';
 import { ensurePrivateDir } from './trusted-folder';
 import { PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT, stampOf, writeSecureFile } from './secure-fs';
 import { orphanTemps, removeOrphanTemps } from './temp-files';
-import { vaultFilesFor } from '../secrets/vault-files';
+import { lockedSidecars } from './sidecars';
 import { updateThroughOverlay, type IndexFacts } from './index-update';
 import { roomFor, SETTLE_BYTES, tooLarge } from './profile-size';
 
@@ -114,17 +114,9 @@ export class ProfileStore {
     return withFileLock(this.paths.profile, async () => removeOrphanTemps(this.paths.profile, true, this.sidecars()), this.lockWaitMs);
   }
 
-  /**
-   * The files written beside the profile under its lock (the overlay, the lookup copy, the validated mark, the
-   * credential journal, a backend switch's record, the age vault and its identity): their temp files are the
-   * profile's to clean up.
-   */
+  /** Whose temp files are the profile's to clean up (see lockedSidecars). */
   private sidecars(): string[] {
-    const own = ['profile.checked', 'journal', 'backend-move'].map((name) => sidecarPath(this.paths, name));
-    // A vault-file write killed mid-write left `<profile>.vault.age.tmp-<hex>` (a copy of every secret, sealed) until
-    // the next write of the vault, which may never come on a host that only reads.
-    const { vault, identity } = vaultFilesFor(this.paths.profile);
-    return [this.reader.overlayFile.path, this.reader.lookupFile.path, ...own, vault, identity];
+    return lockedSidecars(this.paths, [this.reader.overlayFile.path, this.reader.lookupFile.path]);
   }
 
   /**
