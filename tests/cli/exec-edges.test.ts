@@ -110,6 +110,26 @@ describe('exec: a program that cannot start', () => {
       expect(text, name).not.toContain(openai);
     }
   });
+
+  // Only a key of a known shape, or one this exec had read, was redacted: a custom credential's stored value (or a new
+  // key being tried) typed as the assignment stayed whole, on stderr and in runs.jsonl, and so did the stored one in a
+  // run refused as not ready (no value read then).
+  it('an env assignment taken as the program keeps its name, never its value, whatever the value\'s shape', async () => {
+    const t = await ready();
+    const stored = 'deepl-Secret-Value-42xyz';
+    expect((await cli(t, ['set', 'deepl', 'api_key'], { input: stored })).code).toBe(0);
+    const tried = 'MyNewDeeplKey/zzz99';
+    const ran = await cli(t, ['exec', '--workflow', 'transcribe', '--with', 'deepl.api_key', '--', `DEEPL_API_KEY=${tried}`, 'true']);
+    expect([ran.code, ran.stderr]).toEqual([127, 'error: cannot start DEEPL_API_KEY=[REDACTED]: command not found\n']);
+    const refused = await cli(t, ['exec', '--workflow', 'summarize', '--', `DEEPL_API_KEY=${stored}`, 'true']);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).not.toContain(stored);
+    const list = await cli(t, ['runs', '--json']);
+    expect(JSON.parse(list.stdout).runs.map((run: { program: string }) => run.program)).toEqual(['DEEPL_API_KEY=[REDACTED]', 'DEEPL_API_KEY=[REDACTED]']);
+    const history = readFileSync(join(t.home, '.cp-whisperx', 'runs.jsonl'), 'utf8');
+    expect(history).not.toContain(stored);
+    expect(history).not.toContain(tried);
+  });
 });
 
 describe('exec: a stage that dies of a signal', () => {
