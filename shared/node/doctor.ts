@@ -39,10 +39,14 @@ function fileModeOf(path: string): string | null {
 /** The profile's folder as a write would find it: a problem (others can write it, no sticky bit; another user's), or a warning for a shared sticky folder. */
 function checkFolder(profile: ProfileReport): void {
   const dir = dirname(profile.path);
-  const { problem, shared } = folderCheck(dir);
+  // cpw-vault's own folder linked elsewhere: every write refuses it (PROFILE_SYMLINK). Only the profile's read said so:
+  // with none in it doctor said "Create one with: cpw-vault setup", which the link refused; linked to a 0777 folder,
+  // "chmod o-w,g-w <the link>", which changes the target.
+  const dedicated = basename(dir) === PROFILE_DIR_NAME;
+  const { problem, shared } = folderCheck(dir, dedicated);
   // cpw-vault's own folder (~/.cp-whisperx) of this user's, left writable by others: it is kept 0700, so that is the
   // fix (the shared folder's said to use ~/.cp-whisperx, which it was; the other's offered chmod +t, still open to all).
-  const s = basename(dir) === PROFILE_DIR_NAME ? lstatSync(dir, { throwIfNoEntry: false }) : undefined;
+  const s = dedicated ? lstatSync(dir, { throwIfNoEntry: false }) : undefined;
   const own = s?.isDirectory() && s.uid === process.getuid?.() && s.mode & 0o022 ? `Run: chmod 700 ${shellWord(dir)}` : undefined;
   if (problem) profile.problems.push(own && problem.code === 'PROFILE_PERMISSIONS' ? { ...problem.toJSON(), fix: own } : problem.toJSON());
   if (shared) {
@@ -75,12 +79,15 @@ export async function runDoctor(vault: DoctorSubject, options: { repair?: boolea
   }
   const profile: ProfileReport = { path, kind: 'none', mode: fileModeOf(path), dir_mode: modeOf(dirname(path), 0o1777), version: null, problems: [] };
   checkFolder(profile);
+  // A linked ~/.cp-whisperx (said above) holding no profile: "Create one with: cpw-vault setup" sent the user to a
+  // command the link refuses; holding one, its read meets the same refusal, said once.
+  const linkedFolder = profile.problems.some((p) => p.code === 'PROFILE_SYMLINK');
   try {
     const view = vault.getProfile();
     profile.kind = view.kind;
     profile.version = view.kind === 'profile' ? PROFILE_VERSION : null;
     if (view.kind === 'profile') inUse = view.profile.storage?.backend ?? 'keychain';
-    if (view.kind === 'none') profile.problems.push({ code: 'PROFILE_NOT_FOUND', message: `No profile at ${path}.`, fix: 'Create one with: cpw-vault setup (or the app\'s onboarding)' });
+    if (view.kind === 'none' && !linkedFolder) profile.problems.push({ code: 'PROFILE_NOT_FOUND', message: `No profile at ${path}.`, fix: 'Create one with: cpw-vault setup (or the app\'s onboarding)' });
     if (view.kind === 'legacy') profile.problems.push({ code: 'PROFILE_READ_ONLY', message: `Reading the deprecated ${view.path}.`, fix: 'Move it into the keychain: cpw-vault migrate' });
     // Reads check only a zone's shape; doctor checks the zone itself (in the system's tzdata, else ICU).
     const zone = view.profile.user.timezone;
@@ -91,7 +98,8 @@ export async function runDoctor(vault: DoctorSubject, options: { repair?: boolea
       if (carriers.length) profile.warnings = [...(profile.warnings ?? []), ...carriers];
     }
   } catch (err) {
-    profile.problems.push(toVaultError(err).toJSON());
+    const e = toVaultError(err);
+    if (!profile.problems.some((p) => p.code === e.code && p.message === e.message)) profile.problems.push(e.toJSON());
   }
   if (profile.mode && parseInt(profile.mode, 8) & 0o077) profile.problems.push({ code: 'PROFILE_PERMISSIONS', message: `${path} has mode ${profile.mode}; it should be 0600.`, fix: `Run: chmod 600 ${shellWord(path)}` });
   const keychain = await vault.keychainStatus();

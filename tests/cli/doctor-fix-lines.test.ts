@@ -198,6 +198,35 @@ describe('doctor on a profile or folder that is a symbolic link', () => {
     expect(statSync(target).mode & 0o777).toBe(0o640);
     expect(statSync(folder).mode & 0o777).toBe(0o755);
   }, 120_000);
+
+  // The link was refused only where the profile was read: a ~/.cp-whisperx linked to a folder with no profile in it
+  // got "No profile ... Create one with: cpw-vault setup" (exit 0 on the warning alone: setup then refused the link),
+  // and one linked to a 0777 folder "chmod o-w,g-w <the link>", which, pasted, changed the target.
+  it('a linked ~/.cp-whisperx is named as the refusal every write meets, empty or open to all, with no chmod of the link', async () => {
+    const t = makeTempHome();
+    const dir = join(t.home, '.cp-whisperx');
+    const folder = join(t.root, 'folder');
+    mkdirSync(folder, { mode: 0o700 });
+    symlinkSync(folder, dir);
+    const empty = await cli(t, ['doctor']);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain(`PROFILE_SYMLINK ${dir} is a symbolic link`);
+    expect(empty.stderr).not.toContain('Create one with');
+    expect((JSON.parse((await cli(t, ['doctor', '--json'])).stdout) as { profile: { problems: Array<{ code: string }> } }).profile.problems.map((p) => p.code)).toEqual(['PROFILE_SYMLINK']);
+    expect((await cli(t, ['setup', '--non-interactive'], { env: { HF_TOKEN: `hf_${hex(34)}` } })).stderr).toContain(`PROFILE_SYMLINK`);
+    rmSync(dir);
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: `hf_${hex(34)}` })).code).toBe(0);
+    rmSync(folder, { recursive: true });
+    renameSync(dir, folder);
+    chmodSync(folder, 0o777);
+    symlinkSync(folder, dir);
+    const open = await cli(t, ['doctor']);
+    expect(open.code).toBe(1);
+    expect(open.stderr).not.toContain('chmod');
+    const report = JSON.parse((await cli(t, ['doctor', '--json'])).stdout) as { profile: { problems: Array<{ code: string }> } };
+    expect(report.profile.problems.map((p) => p.code)).toEqual(['PROFILE_SYMLINK']);
+    expect(statSync(folder).mode & 0o777).toBe(0o777);
+  }, 120_000);
 });
 
 describe("doctor and cpw-vault's own folder left writable by other users", () => {

@@ -64,12 +64,13 @@ function assertTrustedFolder(dir: string, dedicated: boolean, elsewhere?: string
  * folder others can write that carries the sticky bit (like /tmp). There
  * they cannot touch the vault's files, but a name they take first (the lock,
  * the history, the audit log) makes cpw-vault refuse that file. Nothing when
- * the folder does not exist yet.
+ * the folder does not exist yet. `dedicated` (cpw-vault's own folder): a link
+ * there is the PROFILE_SYMLINK every write meets.
  */
-export function folderCheck(dir: string): { problem?: VaultError; shared?: boolean } {
+export function folderCheck(dir: string, dedicated = false): { problem?: VaultError; shared?: boolean } {
   if (!lstatSync(dir, { throwIfNoEntry: false })) return {};
   try {
-    const s = assertTrustedFolder(dir, false);
+    const s = assertTrustedFolder(dir, dedicated);
     return { shared: currentUid !== undefined && (s.mode & 0o022) !== 0 && (s.mode & 0o1000) !== 0 };
   } catch (err) {
     return { problem: toFolderError(err, dir) };
