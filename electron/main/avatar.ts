@@ -1,11 +1,16 @@
 /**
  * The profile's avatar, fetched by main so the page's CSP can refuse every
  * remote image (img-src has no https:). https only, no credentials, no
- * literal IP or localhost, redirects followed by hand (each hop checked, at
- * most 3), 10 s, at most 512 KiB, and only PNG, JPEG, GIF or WebP whose
- * bytes match the type the server declared. SVG (which can carry script) is
- * never accepted. The result is a data: URL the page shows as it is.
+ * literal IP or localhost, no name resolving to a loopback, private,
+ * link-local (cloud metadata) or other internal address (checked on the
+ * address the socket connects to, every hop), redirects followed by hand
+ * (each hop checked, at most 3), 10 s, at most 512 KiB, and only PNG, JPEG,
+ * GIF or WebP whose bytes match the type the server declared. SVG (which
+ * can carry script) is never accepted. The result is a data: URL the page shows as it is.
  */
+import { lookup as systemLookup } from 'node:dns';
+import { BlockList, type LookupFunction } from 'node:net';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { fetchableAvatar } from '../../shared/core/avatar-url';
 import type { FetchPort } from './ports';
 
@@ -30,6 +35,34 @@ export function avatarUrl(raw: string, base?: URL): URL | undefined {
     return undefined;
   }
   return fetchableAvatar(url) ? url : undefined;
+}
+
+/** Addresses an avatar is never fetched from: this machine, private networks, link-local (cloud metadata), multicast, reserved. */
+const INTERNAL = new BlockList();
+for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 3]] as const) INTERNAL.addSubnet(net, bits, 'ipv4');
+// IPv4-mapped (::ffff:a.b.c.d) is checked against the IPv4 ranges by BlockList itself; ::/96 holds ::, ::1 and the old
+// IPv4-compatible form; NAT64 prefixes carry an IPv4 address too.
+for (const [net, bits] of [['::', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8]] as const) INTERNAL.addSubnet(net, bits, 'ipv6');
+
+/**
+ * `lookup`, failing (CPW_AVATAR_ADDRESS) when the name resolves to any internal address: the check is on the
+ * address the socket is about to use, so a DNS answer that changes after the profile's host-name check (a name
+ * pointed at 169.254.169.254, 127.0.0.1, 10.x) does not reach it.
+ */
+export function publicAddressesOnly(lookup: LookupFunction): LookupFunction {
+  return (hostname, options, callback) =>
+    lookup(hostname, options, (err, address, family) => {
+      const found = typeof address === 'string' ? [{ address, family: family ?? 4 }] : address ?? [];
+      const internal = err ? undefined : found.find((a) => INTERNAL.check(a.address, a.family === 6 || a.address.includes(':') ? 'ipv6' : 'ipv4'));
+      if (!internal) return callback(err, address, family);
+      callback(Object.assign(new Error(`${hostname} resolved to an internal address`), { code: 'CPW_AVATAR_ADDRESS' }), '');
+    });
+}
+
+/** The avatar's HTTP: undici's fetch (no cookie jar), connecting only to public addresses ({@link publicAddressesOnly}). */
+export function avatarFetchPort(lookup: LookupFunction = systemLookup): FetchPort {
+  const dispatcher = new Agent({ connect: { lookup: publicAddressesOnly(lookup) } });
+  return async (url, init) => (await undiciFetch(url, { ...init, dispatcher, cache: 'no-store' })) as unknown as Response;
 }
 
 async function readCapped(body: ReadableStream<Uint8Array> | null, max: number): Promise<Uint8Array | undefined> {

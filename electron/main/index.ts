@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { CHANNELS, EVENTS, type VaultMethod } from '../../shared/core/ipc-contract';
 import { openServices } from '../../shared/node/open';
+import { avatarFetchPort } from './avatar';
 import { createCopyGuard } from './copy-guard';
 import { createHandlers, guardHandlers } from './handlers';
 import { watchVaultFiles } from './file-watches';
@@ -121,8 +122,9 @@ async function start(): Promise<void> {
     external: { open: async (url: string) => void (isAllowedExternal(url) && (await shell.openExternal(url))) },
     scheduler,
     events,
-    // Node's fetch, not net.fetch: no cookie jar, and redirect: 'manual' hands back the 3xx so avatar.ts checks every hop itself.
-    fetch: (url: string, init: RequestInit) => fetch(url, { ...init, cache: 'no-store' }),
+    // undici's fetch, not net.fetch: no cookie jar, redirect: 'manual' hands back the 3xx so avatar.ts checks every hop
+    // itself, and every connection's resolved address is checked (no loopback, private or metadata address).
+    fetch: avatarFetchPort(),
     cwd: process.cwd(),
     env: process.env,
     // The CLI's unlock agent (dist/agent.cjs, beside dist/app/): the app and the CLI share one unlock.

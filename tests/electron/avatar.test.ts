@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AVATAR_MAX_BYTES } from '../../electron/main/avatar';
+import type { LookupFunction } from 'node:net';
+import { AVATAR_MAX_BYTES, avatarFetchPort, publicAddressesOnly } from '../../electron/main/avatar';
 import { AVATAR_MEMO } from '../../electron/main/handlers';
 import type { FetchPort } from '../../electron/main/ports';
 import { setupMain } from './main-setup';
@@ -114,5 +115,58 @@ describe('the avatar is fetched by main and handed to the page as a data: URL', 
     expect(await s.call('profileAvatar')).toEqual({ ok: true, value: null });
     expect(await s.call('profileAvatar', 'https://evil.example/?k=secret')).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
     expect(w.requested).toEqual([]);
+  });
+});
+
+describe('main connects only to a public address for the avatar, whatever the name resolves to', () => {
+  type Answer = { address: string; family: number };
+  /** A resolver that answers `addresses` for every name (no network) and records the names asked. */
+  function resolver(...addresses: string[]) {
+    const asked: string[] = [];
+    const answers: Answer[] = addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+    const lookup = ((hostname: string, options: { all?: boolean }, callback: (err: Error | null, address: string | Answer[], family?: number) => void) => {
+      asked.push(hostname);
+      if (options.all) callback(null, answers);
+      else callback(null, answers[0]!.address, answers[0]!.family);
+    }) as unknown as LookupFunction;
+    return { lookup, asked };
+  }
+  const refusal = async (promise: Promise<unknown>) => {
+    const err = await promise.then(() => undefined, (e: unknown) => e);
+    const chain: unknown[] = [];
+    for (let e = err; e; e = (e as { cause?: unknown }).cause) chain.push((e as { code?: unknown }).code);
+    return chain;
+  };
+  const init = () => ({ redirect: 'manual' as const, signal: AbortSignal.timeout(5000), headers: {} });
+
+  it.each([
+    ['127.0.0.1'], ['127.8.9.10'], ['10.1.2.3'], ['172.16.0.1'], ['172.31.255.254'], ['192.168.1.1'], ['169.254.169.254'], ['100.100.100.200'], ['0.0.0.0'],
+    ['::1'], ['::'], ['fd00:ec2::254'], ['fc00::1'], ['fe80::1'], ['::ffff:127.0.0.1'], ['::ffff:a9fe:a9fe'], ['224.0.0.1'], ['255.255.255.255'],
+  ])('a name resolving to %s is refused before a connection is made', async (address) => {
+    const dns = resolver(address);
+    const fetch = avatarFetchPort(dns.lookup);
+    expect(await refusal(fetch('https://metadata.google.internal/computeMetadata/v1/a.png', init()))).toContain('CPW_AVATAR_ADDRESS');
+    expect(dns.asked).toEqual(['metadata.google.internal']);
+  });
+
+  it('one internal address among public ones is enough to refuse (the socket may pick it)', async () => {
+    const dns = resolver('93.184.215.14', '169.254.169.254');
+    expect(await refusal(avatarFetchPort(dns.lookup)('https://img.example/a.png', init()))).toContain('CPW_AVATAR_ADDRESS');
+  });
+
+  it('the profile avatar at a name resolving to the metadata address: null, and the name was checked at connect time', async () => {
+    const dns = resolver('169.254.169.254');
+    const s = await setupMain({ fetch: avatarFetchPort(dns.lookup) });
+    await s.value('profileUpdate', { user: { avatar_url: 'https://metadata.google.internal/a.png' } });
+    expect(await s.call('profileAvatar')).toEqual({ ok: true, value: null });
+    expect(dns.asked).toEqual(['metadata.google.internal']);
+  });
+
+  it('public addresses are handed to the socket unchanged', async () => {
+    for (const all of [false, true]) {
+      const dns = resolver('93.184.215.14', '2606:2800:21f:cb07:6820:80da:af6b:8b2c');
+      const got = await new Promise<unknown[]>((done) => publicAddressesOnly(dns.lookup)('img.example', { all }, (...args: unknown[]) => done(args)));
+      expect(got.slice(0, all ? 2 : 3)).toEqual(all ? [null, [{ address: '93.184.215.14', family: 4 }, { address: '2606:2800:21f:cb07:6820:80da:af6b:8b2c', family: 6 }]] : [null, '93.184.215.14', 4]);
+    }
   });
 });
