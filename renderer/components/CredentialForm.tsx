@@ -68,7 +68,7 @@ function CustomFields(p: { service: string; keyName: string; label: string; envV
  * refuses (too long, a line break) is said before anything is sent. Escape
  * cancels. `onDone(saved)` lets the caller put focus back where it belongs.
  */
-export function CredentialForm(props: { service?: string; key_?: string; onDone: (saved: boolean, id?: string) => void; autoFocus?: boolean }) {
+export function CredentialForm(props: { service?: string; key_?: string; onDone: (saved: boolean, id?: string) => void; autoFocus?: boolean; onTyped?: (typed: boolean) => void }) {
   const saveCredential = useVault((s) => s.saveCredential);
   const toastError = useVault((s) => s.toastError);
   const backend = useVault(selectBackend);
@@ -89,6 +89,11 @@ export function CredentialForm(props: { service?: string; key_?: string; onDone:
   const plain = entry?.secret === false ? entry : undefined;
   const badNames = custom && (!SERVICE_NAME.test(names.service) || !KEY_NAME.test(names.key) || (!!names.envVar && !ENV_VAR_NAME.test(names.envVar)) || !!labelError(names.label));
   const tooBad = valueError(id, value);
+  // Whether closing the form now would lose something typed (the caller asks first before putting another pane in its place).
+  const typed = !!value || names.service !== (props.service ?? '') || names.key !== (props.key_ ?? '') || !!names.label || !!names.envVar;
+  const { onTyped } = props;
+  useEffect(() => onTyped?.(typed), [typed, onTyped]);
+  useEffect(() => () => onTyped?.(false), [onTyped]);
 
   // "Save anyway" accepts the value the warning was about: typed on (or another credential named), it would have
   // stored a value no one checked under that warning. Save checks the new one, and warns again if it must.

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type RefObject } from 'react';
+import { useCallback, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent, type RefObject } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { CredentialView } from '../../shared/core/views';
 import { CredentialDetail } from '../components/CredentialDetail';
@@ -71,6 +71,21 @@ function Toolbar({ search, addButton, onAdd }: { search: RefObject<HTMLInputElem
   );
 }
 
+/** The question asked before another credential's pane replaces the add form and what was typed in it. Escape keeps editing. */
+function ConfirmDiscard({ onKeep, onDiscard }: { onKeep: () => void; onDiscard: () => void }) {
+  const id = useId();
+  return (
+    <div role="alertdialog" aria-labelledby={`${id}-t`} aria-describedby={`${id}-d`} className="confirm" onKeyDown={(e) => e.key === 'Escape' && (e.stopPropagation(), onKeep())}>
+      <p id={`${id}-t`}><strong>Discard the custom credential you were adding?</strong></p>
+      <p id={`${id}-d`}>What you typed in this form is not saved.</p>
+      <div className="actions">
+        <button type="button" onClick={onKeep} autoFocus>Keep editing</button>
+        <button type="button" className="danger" onClick={onDiscard}>Discard</button>
+      </div>
+    </div>
+  );
+}
+
 /**
  * Credentials as a searchable list and a detail pane: usable at 50 and at
  * 500. The list is one Tab stop (arrow keys, Home and End move within
@@ -87,6 +102,10 @@ export function Credentials() {
   const search = useRef<HTMLInputElement>(null);
   const addButton = useRef<HTMLButtonElement>(null);
   const [adding, setAdding] = useState(false);
+  // The add form has something typed in it, and the credential clicked meanwhile (asked before the typing is dropped).
+  const [addTyped, setAddTyped] = useState(false);
+  const [leaveFor, setLeaveFor] = useState<string | null>(null);
+  const addSection = useRef<HTMLElement>(null);
   const [focusItem, setFocusItem] = useState<string | null>(null);
   // A Fix from the workflows opens that credential's form once, not every time it is selected again.
   const [editFor, setEditFor] = useState(s.focusCredential);
@@ -132,6 +151,22 @@ export function Credentials() {
       void s.copy({ service: c.service, key: c.key });
     }
   };
+  // A credential clicked while the add form holds typing: asked first (that pane would replace the form and what was typed).
+  const pick = (id: string) => {
+    if (adding && addTyped) return setLeaveFor(id);
+    select(id);
+    setAdding(false);
+  };
+  const keepAdding = () => {
+    setLeaveFor(null);
+    addSection.current?.querySelector<HTMLElement>('input')?.focus();
+  };
+  const discardAdding = (id: string) => {
+    setLeaveFor(null);
+    setAdding(false);
+    select(id);
+    setFocusItem(id);
+  };
   const afterDelete = (c: CredentialView) => {
     const i = visible.findIndex((x) => x.id === c.id);
     const stays = !c.custom; // a catalog credential stays listed, now missing
@@ -149,7 +184,7 @@ export function Credentials() {
         <ul className="credential-list" aria-label="Credentials">
           {rows.map((c) => (
             <li key={c.id}>
-              <button type="button" data-credential={c.id} aria-current={c.id === current?.id ? 'true' : undefined} tabIndex={c.id === current?.id ? 0 : -1} onClick={() => (select(c.id), setAdding(false))} onKeyDown={(e) => move(e, c)}>
+              <button type="button" data-credential={c.id} aria-current={c.id === current?.id ? 'true' : undefined} tabIndex={c.id === current?.id ? 0 : -1} onClick={() => pick(c.id)} onKeyDown={(e) => move(e, c)}>
                 <span className="item-label">{c.label}</span> <span className={`badge ${c.source ? 'ok' : 'bad'}`}>{status(c)}</span>
                 <span className="item-id">{c.id}</span>
               </button>
@@ -161,10 +196,11 @@ export function Credentials() {
             read under "Last used") no longer puts another credential in its place, and the form with the typed key with it. */}
         <div className="detail-pane" onFocus={() => !adding && current && current.id !== s.selected && select(current.id)}>
           {adding ? (
-            <section aria-label="Add a custom credential">
+            <section aria-label="Add a custom credential" ref={addSection}>
               <h3>Add a custom credential</h3>
+              {leaveFor && <ConfirmDiscard onKeep={keepAdding} onDiscard={() => discardAdding(leaveFor)} />}
               {/* Saved: focus goes to the new credential's row; cancelled: back to the button that opened the form. */}
-              <CredentialForm onDone={(saved, id) => (setAdding(false), saved && id ? (select(id), setFocusItem(id)) : setFocusItem(ADD_BUTTON))} />
+              <CredentialForm onTyped={setAddTyped} onDone={(saved, id) => (setAdding(false), setLeaveFor(null), saved && id ? (select(id), setFocusItem(id)) : setFocusItem(ADD_BUTTON))} />
             </section>
           ) : current ? (
             <CredentialDetail key={current.id} c={current} startEditing={current.id === editFor} onEditStarted={() => setEditFor(null)} onEditing={onEditing} onDeleted={afterDelete} />

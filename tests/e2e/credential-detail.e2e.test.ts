@@ -200,6 +200,48 @@ describe('the custom credential form never drops what was typed without a word',
     await close();
   });
 
+  it('another credential clicked with the form typed in: asked first; Keep editing keeps every key typed (saved whole), Discard shows that credential; an untouched form just gives way', async () => {
+    const { t, page, close, form } = await customForm();
+    const value = form.getByLabel('Value (hidden)');
+    await typeInto(value, 'dk-1234');
+    const hfRow = page.getByRole('list', { name: 'Credentials' }).getByRole('button', { name: /^HuggingFace token/ });
+    await hfRow.click();
+    const box = page.getByRole('alertdialog', { name: 'Discard the custom credential you were adding?' });
+    await box.waitFor(WAIT);
+    await expect.poll(async () => (await focused(page)).text, WAIT).toBe('Keep editing');
+    expect(await page.getByRole('region', { name: 'HuggingFace token' }).count()).toBe(0);
+    await box.getByRole('button', { name: 'Keep editing' }).click();
+    await expect.poll(() => box.count(), WAIT).toBe(0);
+    expect([await form.getByLabel('Service').inputValue(), await form.getByLabel('Key', { exact: true }).inputValue(), await value.inputValue()]).toEqual(['deepl', 'api_key', 'dk-1234']);
+    await value.click();
+    await value.press('End');
+    await value.pressSequentially('56789');
+    // Asked again, Escape: the same as Keep editing.
+    await hfRow.click();
+    await box.waitFor(WAIT);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => box.count(), WAIT).toBe(0);
+    expect(await value.inputValue()).toBe('dk-123456789');
+    await form.getByRole('button', { name: 'Save to keychain' }).click();
+    await page.getByText('Saved deepl.api_key to the keychain.').first().waitFor(WAIT);
+    expect(lookup(t, 'deepl.api_key')).toBe('dk-123456789');
+    // Typed again, then Discard: the clicked credential is shown; nothing was stored, and the form opens empty.
+    await page.getByRole('button', { name: 'Add a custom credential' }).click();
+    await typeInto(form.getByLabel('Service'), 'lingva');
+    await hfRow.click();
+    await box.getByRole('button', { name: 'Discard' }).click();
+    await page.getByRole('region', { name: 'HuggingFace token' }).waitFor(WAIT);
+    expect(await form.count()).toBe(0);
+    expect(lookup(t, 'lingva.api_key')).toBe('');
+    await page.getByRole('button', { name: 'Add a custom credential' }).click();
+    expect(await form.getByLabel('Service').inputValue()).toBe('');
+    // Nothing typed: no question.
+    await page.getByRole('list', { name: 'Credentials' }).getByRole('button', { name: /^TMDB API key/ }).click();
+    await page.getByRole('region', { name: 'TMDB API key' }).waitFor(WAIT);
+    expect(await box.count()).toBe(0);
+    await close();
+  });
+
   it('a label of 41 emoji is 41 characters, not 82: no error, saved whole (main counts as the form does)', async () => {
     const { t, page, close, form } = await customForm();
     const emoji = '🎬'.repeat(41);
