@@ -147,7 +147,11 @@ export function createHandlers(given: MainDeps): Handlers {
     ...teamHandlers(deps),
     runsList: async ({ status, workflow, ...page }) => pageOf(runsRead.list({ ...(status ? { status } : {}), ...(workflow ? { workflow } : {}) }), page),
     runsStats: async () => runsRead.stats(),
-    auditList: async ({ event, credential, ...page }) => pageOf(auditMemo(`list:${event}:${credential}`, () => vault.auditEvents({ ...(event ? { event } : {}), ...(credential ? { credential } : {}) })), page),
+    auditList: async ({ event, credential, ...page }) => {
+      const filter = { ...(event ? { event } : {}), ...(credential ? { credential } : {}) };
+      // Keyed by the filter read (JSON): `list:${event}:${credential}` was the same for no credential and one spelled "undefined".
+      return pageOf(auditMemo(`list:${JSON.stringify(filter)}`, () => vault.auditEvents(filter)), page);
+    },
     // One at a time: the banner asks again every 10 s, and a probe of a hung keychain takes up to 9 s; two
     // overlapping would close each other's fresh connection. Calls arriving meanwhile share the next run.
     doctor: oneRunAndOneNext(async () => {

@@ -50,8 +50,10 @@ export function runsReader(runs: MainDeps['runs']) {
   return {
     stats,
     list: (filter: { status?: RunStatus; workflow?: string }): RunRecord[] => {
-      const read = () => runs.list({ ...(filter.status ? { status: filter.status } : {}), ...(filter.workflow ? { workflow: filter.workflow } : {}) });
-      return settled(stats()) ? memo(`list:${filter.status}:${filter.workflow}`, read) : read();
+      const used = { ...(filter.status ? { status: filter.status } : {}), ...(filter.workflow ? { workflow: filter.workflow } : {}) };
+      const read = () => runs.list(used);
+      // Keyed by the filter read (JSON): `list:${status}:${workflow}` was the same for no workflow and one spelled "undefined".
+      return settled(stats()) ? memo(`list:${JSON.stringify(used)}`, read) : read();
     },
   };
 }
