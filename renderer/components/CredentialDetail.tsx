@@ -107,7 +107,7 @@ function ConfirmDelete({ c, busy, onCancel, onConfirm }: { c: CredentialView; bu
  * unreachable, the actions that need it are disabled and say why. Focus
  * returns to the button that opened a form or dialog when it closes.
  */
-export function CredentialDetail({ c, startEditing, onEditStarted, onEditing, onDeleted }: { c: CredentialView; startEditing: boolean; onEditStarted?: () => void; onEditing?: (id: string, open: boolean | null) => void; onDeleted: (c: CredentialView) => void }) {
+export function CredentialDetail({ c, startEditing, onEditStarted, onEditing, onTyped, onDeleted }: { c: CredentialView; startEditing: boolean; onEditStarted?: () => void; onEditing?: (id: string, open: boolean | null) => void; onTyped?: (typed: boolean) => void; onDeleted: (c: CredentialView) => void }) {
   const copyCredential = useVault((s) => s.copyCredential);
   const deleteCredential = useVault((s) => s.deleteCredential);
   const verifyCredential = useVault((s) => s.verifyCredential);
@@ -185,7 +185,7 @@ export function CredentialDetail({ c, startEditing, onEditStarted, onEditing, on
         </div>
       )}
       {mode === 'confirm' && <ConfirmDelete c={c} busy={busy} onCancel={() => (setMode('view'), setReturnFocus('delete'))} onConfirm={() => void remove()} />}
-      {mode === 'edit' && <CredentialForm service={c.service} key_={c.key} onDone={(saved) => (saved && setRevealed(false), setMode('view'), setReturnFocus('edit'))} />}
+      {mode === 'edit' && <CredentialForm service={c.service} key_={c.key} onTyped={onTyped} onDone={(saved) => (saved && setRevealed(false), setMode('view'), setReturnFocus('edit'))} />}
     </section>
   );
 }

@@ -71,12 +71,12 @@ function Toolbar({ search, addButton, onAdd }: { search: RefObject<HTMLInputElem
   );
 }
 
-/** The question asked before another credential's pane replaces the add form and what was typed in it. Escape keeps editing. */
-function ConfirmDiscard({ onKeep, onDiscard }: { onKeep: () => void; onDiscard: () => void }) {
+/** The question asked before another pane replaces the open form and what was typed in it. Escape keeps editing. */
+function ConfirmDiscard({ title, onKeep, onDiscard }: { title: string; onKeep: () => void; onDiscard: () => void }) {
   const id = useId();
   return (
     <div role="alertdialog" aria-labelledby={`${id}-t`} aria-describedby={`${id}-d`} className="confirm" onKeyDown={(e) => e.key === 'Escape' && (e.stopPropagation(), onKeep())}>
-      <p id={`${id}-t`}><strong>Discard the custom credential you were adding?</strong></p>
+      <p id={`${id}-t`}><strong>{title}</strong></p>
       <p id={`${id}-d`}>What you typed in this form is not saved.</p>
       <div className="actions">
         <button type="button" onClick={onKeep} autoFocus>Keep editing</button>
@@ -102,10 +102,12 @@ export function Credentials() {
   const search = useRef<HTMLInputElement>(null);
   const addButton = useRef<HTMLButtonElement>(null);
   const [adding, setAdding] = useState(false);
-  // The add form has something typed in it, and the credential clicked meanwhile (asked before the typing is dropped).
-  const [addTyped, setAddTyped] = useState(false);
+  // The pane's form (add, or a credential's) has something typed in it, and where a click meanwhile would go instead
+  // (a credential, or ADD_BUTTON): asked first, since that pane would replace the form and the typing with it.
+  const [formTyped, setFormTyped] = useState(false);
   const [leaveFor, setLeaveFor] = useState<string | null>(null);
-  const addSection = useRef<HTMLElement>(null);
+  const pane = useRef<HTMLDivElement>(null);
+  useEffect(() => void (formTyped || setLeaveFor(null)), [formTyped]);
   const [focusItem, setFocusItem] = useState<string | null>(null);
   // A Fix from the workflows opens that credential's form once, not every time it is selected again.
   const [editFor, setEditFor] = useState(s.focusCredential);
@@ -144,6 +146,8 @@ export function Credentials() {
     const next = e.key === 'ArrowDown' ? rows[i + 1] : e.key === 'ArrowUp' ? rows[i - 1] : e.key === 'Home' ? rows[0] : e.key === 'End' ? rows.at(-1) : undefined;
     if (next) {
       e.preventDefault();
+      // A credential's form with typing would be replaced (the add form stays: it is not the selected credential's).
+      if (formTyped && !adding && next.id !== current?.id) return setLeaveFor(next.id);
       select(next.id);
       setFocusItem(next.id);
     } else if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'c' && c.source && !window.getSelection()?.toString()) {
@@ -151,21 +155,22 @@ export function Credentials() {
       void s.copy({ service: c.service, key: c.key });
     }
   };
-  // A credential clicked while the add form holds typing: asked first (that pane would replace the form and what was typed).
   const pick = (id: string) => {
-    if (adding && addTyped) return setLeaveFor(id);
+    if (formTyped && (adding || id !== current?.id)) return setLeaveFor(id);
     select(id);
     setAdding(false);
   };
-  const keepAdding = () => {
+  const add = () => (formTyped && !adding ? setLeaveFor(ADD_BUTTON) : setAdding(true));
+  const keepEditing = () => {
     setLeaveFor(null);
-    addSection.current?.querySelector<HTMLElement>('input')?.focus();
+    pane.current?.querySelector<HTMLElement>('form input')?.focus();
   };
-  const discardAdding = (id: string) => {
+  const discard = (to: string) => {
     setLeaveFor(null);
+    if (to === ADD_BUTTON) return setAdding(true);
     setAdding(false);
-    select(id);
-    setFocusItem(id);
+    select(to);
+    setFocusItem(to);
   };
   const afterDelete = (c: CredentialView) => {
     const i = visible.findIndex((x) => x.id === c.id);
@@ -176,7 +181,7 @@ export function Credentials() {
   };
   return (
     <div className="credentials">
-      <Toolbar search={search} addButton={addButton} onAdd={() => setAdding(true)} />
+      <Toolbar search={search} addButton={addButton} onAdd={add} />
       <p className="muted shortcuts">{visible.length} of {s.credentials.length} shown · ↑ ↓ move · Ctrl+C copies the selected credential</p>
       {visible.length > LIST_ROWS && <p className="muted" role="status">The list holds the first {LIST_ROWS} of {visible.length}: type in Search to find the others.</p>}
       <ClipboardStatus />
@@ -194,16 +199,16 @@ export function Credentials() {
         {/* The pane shows the first credential until one is picked: once the user works in it (Edit, typing a key), that
             one is picked, so a list that changes meanwhile (the CLI adding a credential that sorts first, a pipeline's
             read under "Last used") no longer puts another credential in its place, and the form with the typed key with it. */}
-        <div className="detail-pane" onFocus={() => !adding && current && current.id !== s.selected && select(current.id)}>
+        <div className="detail-pane" ref={pane} onFocus={() => !adding && current && current.id !== s.selected && select(current.id)}>
+          {leaveFor && <ConfirmDiscard title={adding || !current ? 'Discard the custom credential you were adding?' : `Discard the value typed for ${current.label}?`} onKeep={keepEditing} onDiscard={() => discard(leaveFor)} />}
           {adding ? (
-            <section aria-label="Add a custom credential" ref={addSection}>
+            <section aria-label="Add a custom credential">
               <h3>Add a custom credential</h3>
-              {leaveFor && <ConfirmDiscard onKeep={keepAdding} onDiscard={() => discardAdding(leaveFor)} />}
               {/* Saved: focus goes to the new credential's row; cancelled: back to the button that opened the form. */}
-              <CredentialForm onTyped={setAddTyped} onDone={(saved, id) => (setAdding(false), setLeaveFor(null), saved && id ? (select(id), setFocusItem(id)) : setFocusItem(ADD_BUTTON))} />
+              <CredentialForm onTyped={setFormTyped} onDone={(saved, id) => (setAdding(false), saved && id ? (select(id), setFocusItem(id)) : setFocusItem(ADD_BUTTON))} />
             </section>
           ) : current ? (
-            <CredentialDetail key={current.id} c={current} startEditing={current.id === editFor} onEditStarted={() => setEditFor(null)} onEditing={onEditing} onDeleted={afterDelete} />
+            <CredentialDetail key={current.id} c={current} startEditing={current.id === editFor} onEditStarted={() => setEditFor(null)} onEditing={onEditing} onTyped={setFormTyped} onDeleted={afterDelete} />
           ) : (
             <p>{s.credentials.length ? 'No credential matches the search.' : 'No credentials yet.'}</p>
           )}

@@ -242,6 +242,41 @@ describe('the custom credential form never drops what was typed without a word',
     await close();
   });
 
+  it("a credential's value half typed, then another credential clicked, Add a custom credential pressed or Home pressed in the list: asked first; Keep editing keeps the key typed, Discard moves on", async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Typist']);
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Credentials');
+    const list = page.getByRole('list', { name: 'Credentials' });
+    await list.getByRole('button', { name: /^TMDB API key/ }).click();
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    const field = page.getByLabel('TMDB API key (hidden)');
+    await typeInto(field, '0123456789abcdef');
+    const box = page.getByRole('alertdialog', { name: 'Discard the value typed for TMDB API key?' });
+    const home = async () => (await list.locator('[data-credential="tmdb.api_key"]').focus(), await page.keyboard.press('Home'));
+    for (const leave of [() => list.getByRole('button', { name: /^HuggingFace token/ }).click(), () => page.getByRole('button', { name: 'Add a custom credential' }).click(), home]) {
+      await leave();
+      await box.waitFor(WAIT);
+      await box.getByRole('button', { name: 'Keep editing' }).click();
+      await expect.poll(() => box.count(), WAIT).toBe(0);
+      expect(await field.inputValue()).toBe('0123456789abcdef');
+    }
+    await field.click();
+    await field.press('End');
+    await field.pressSequentially('0123456789abcdef');
+    await field.press('Enter');
+    await page.getByText('Saved tmdb.api_key to the keychain.').first().waitFor(WAIT);
+    expect(lookup(t, 'tmdb.api_key')).toBe('0123456789abcdef0123456789abcdef');
+    // Typed again, Discard: the custom credential form opens; nothing more was stored.
+    await page.getByRole('region', { name: 'TMDB API key' }).getByRole('button', { name: 'Edit' }).click();
+    await typeInto(page.getByLabel('TMDB API key (hidden)'), 'ffff');
+    await page.getByRole('button', { name: 'Add a custom credential' }).click();
+    await box.getByRole('button', { name: 'Discard' }).click();
+    await page.getByRole('form', { name: 'Set a custom credential' }).waitFor(WAIT);
+    expect(lookup(t, 'tmdb.api_key')).toBe('0123456789abcdef0123456789abcdef');
+    await close();
+  });
+
   it('a label of 41 emoji is 41 characters, not 82: no error, saved whole (main counts as the form does)', async () => {
     const { t, page, close, form } = await customForm();
     const emoji = '🎬'.repeat(41);
