@@ -42,7 +42,7 @@ export interface EventPort {
   send<E extends VaultEvent>(event: E, payload: EventPayloads[E]): void;
 }
 
-/** HTTP for the avatar (Electron's `net.fetch`, or Node's fetch). */
+/** HTTP for the avatar (avatar.ts's avatarFetchPort: undici, connecting only to public addresses; tests give their own). */
 export type FetchPort = (url: string, init: { redirect: 'manual'; signal: AbortSignal; headers: Record<string, string> }) => Promise<Response>;
 
 /** Desktop notifications (Electron's `Notification`). */
