@@ -158,7 +158,7 @@ describe('the file backend through the CLI, on a host with no D-Bus session', ()
   });
 
   it('a FIFO or a folder at the vault file\'s name: doctor names that file\'s problem, locked or not (it said VAULT_LOCKED, or crashed)', async () => {
-    const aside = `${h.files.vault}.aside`;
+    const aside = `${h.files.vault}.kept`;
     renameSync(h.files.vault, aside);
     const noAgent = { XDG_RUNTIME_DIR: mkdtempSync(join(h.root, 'no-agent-')) };
     try {
@@ -171,8 +171,14 @@ describe('the file backend through the CLI, on a host with no D-Bus session', ()
           expect(report.keychain).toMatchObject({ ok: false, code: 'PROFILE_INVALID', message: `${h.files.vault} is not a regular file.` });
           expect(report.workflows.map((w: { unknown?: string }) => w.unknown)).toEqual(report.workflows.map(() => 'vault file unreadable'));
           const text = await fileCli(h, ['doctor'], { env });
-          expect(text.stderr).toContain('fix: Move it aside; cpw-vault only reads regular files.');
           expect(text.stderr).not.toMatch(/VAULT_LOCKED|internal error/);
+          // The fix is the mv to paste (it said 'Move it aside; cpw-vault only reads regular files.', no command).
+          const line = /fix: Move it aside: (mv .*)/.exec(text.stderr)?.[1];
+          expect(line).toBeDefined();
+          expect(spawnSync('sh', ['-c', line!], { cwd: h.cwd }).status).toBe(0);
+          expect(existsSync(h.files.vault)).toBe(false);
+          rmSync(`${h.files.vault}.aside`, { recursive: true });
+          plant();
         }
         rmSync(h.files.vault, { recursive: true });
       }

@@ -44,6 +44,11 @@ export function stampOf(path: string): FileStamp | undefined {
   }
 }
 
+/** Something other than a regular file at a name cpw-vault reads or writes (a folder, a FIFO), with the mv to paste. */
+export function notRegularFile(path: string): VaultError {
+  return new VaultError('PROFILE_INVALID', `${path} is not a regular file.`, `Move it aside: mv ${shellWord(path)} ${shellWord(`${path}.aside`)}`);
+}
+
 /**
  * Checks an opened sidecar (audit log, run history) before anything is
  * written to it: a regular file of this user. Throws PROFILE_PERMISSIONS for
@@ -52,7 +57,7 @@ export function stampOf(path: string): FileStamp | undefined {
  */
 export function assertOwnFile(fd: number, path: string): Stats {
   const s = fstatSync(fd);
-  if (!s.isFile()) throw new VaultError('PROFILE_INVALID', `${path} is not a regular file.`, `Move it aside: mv ${shellWord(path)} ${shellWord(`${path}.aside`)}`);
+  if (!s.isFile()) throw notRegularFile(path);
   if (currentUid !== undefined && s.uid !== currentUid) {
     throw new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${s.uid}); refusing to write to it.`, `Use a profile in a folder only you can write (--profile PATH), or as its owner remove it: rm ${shellWord(path)}`);
   }
@@ -107,7 +112,7 @@ export function readSecureBytes(path: string, options: SecureReadOptions): { byt
  * others can read it).
  */
 export function assertPrivateFile(s: Stats, path: string, options: SecureReadOptions): void {
-  if (!s.isFile()) throw new VaultError('PROFILE_INVALID', `${path} is not a regular file.`, `Move it aside: mv ${shellWord(path)} ${shellWord(`${path}.aside`)}`);
+  if (!s.isFile()) throw notRegularFile(path);
   if (currentUid !== undefined && s.uid !== currentUid) {
     throw new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${s.uid}); refusing to trust it.`, otherOwnerFix(path, 'profile'));
   }

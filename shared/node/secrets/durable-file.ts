@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 import { ioError, modeString, otherOwnerFix, readError } from '../profile/file-access';
-import { readAllBytes, replaceLinkFix } from '../profile/secure-fs';
+import { notRegularFile, readAllBytes, replaceLinkFix } from '../profile/secure-fs';
 import { createTempBeside, missingFolder, orphanTemps, removeOrphanTemps } from '../profile/temp-files';
 
 /** Largest vault, identity or export file read (values are at most 8 KiB each). */
@@ -45,7 +45,7 @@ export function readRegularFile(path: string, options: { what?: string; maxBytes
     if (!s.isFile()) {
       throw what
         ? new VaultError('INVALID_ARGUMENT', `${path} is not a regular file.`, `Give the path of ${what}.`)
-        : new VaultError('PROFILE_INVALID', `${path} is not a regular file.`, 'Move it aside; cpw-vault only reads regular files.');
+        : notRegularFile(path);
     }
     options.opened?.(s);
     if (!what && currentUid !== undefined && s.uid !== currentUid) throw new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${s.uid}); refusing to trust it.`, otherOwnerFix(path, 'vault'));
