@@ -27,7 +27,14 @@ export function snapshotOf(runs: readonly RunRecord[]): RunSnapshot {
   return new Map(runs.map((r) => [r.id, r.status]));
 }
 
-function describe(run: RunRecord): { toggle: keyof NotificationPrefs; title: string; body: string } {
+/**
+ * A run's workflow or program as the Activity screen shows it: a hand-edited history's update line can make either an
+ * object (or a number, an empty string), which said '[object Object]: run finished'.
+ */
+const named = (v: unknown): string => (typeof v === 'string' && v ? v : '—');
+
+function describe(record: RunRecord): { toggle: keyof NotificationPrefs; title: string; body: string } {
+  const run = { ...record, workflow: named(record.workflow), program: named(record.program) };
   const took = run.duration_ms === null ? '' : ` in ${formatDuration(run.duration_ms)}`;
   if (run.status === 'succeeded') return { toggle: 'run_finished', title: `${run.workflow}: run finished`, body: `${run.program} finished${took}.` };
   if (run.status === 'failed') {

@@ -50,6 +50,16 @@ describe('which runs raise a desktop notification', () => {
   });
 });
 
+describe('a hand-edited history', () => {
+  it('a run whose workflow or program an update line made an object is announced with "—" for it, as Activity lists it', () => {
+    const odd = { workflow: { nested: 1 }, program: ['x'] } as unknown as Partial<RunRecord>;
+    expect(runNotifications(snapshotOf([]), [run('a', 'succeeded', odd), run('b', 'failed', { workflow: '' as RunRecord['workflow'] })], ALL)).toEqual([
+      { runId: 'a', title: '—: run finished', body: '— finished in 9 min 16 s.' },
+      { runId: 'b', title: '—: run failed', body: 'stage02 failed with exit code 2 in 9 min 16 s.' },
+    ]);
+  });
+});
+
 describe('the run watcher', () => {
   afterEach(() => void vi.useRealTimers());
 
