@@ -181,4 +181,15 @@ describe('names shown from the history', () => {
     expect(plain).toMatchObject({ workflow: 'transcribe', program: 'whisperx', credentials: ['huggingface.token'] });
     expect(runs.get('r1').workflow).toBe('?evil');
   });
+
+  // `exec --workflow W HF_TOKEN=hf_... ./stage` made the assignment the program; exec redacts it since, but a run
+  // recorded before kept the key in runs.jsonl, and `runs`, `runs show` and the app's Activity showed it.
+  it('a key in a run\'s program name recorded before exec redacted it is shown redacted (list and get)', () => {
+    const { path, runs } = history();
+    const key = `hf_${'Ab3'.repeat(12)}`;
+    appendFileSync(path, `${JSON.stringify({ op: 'start', run: { id: 'oldrun', workflow: 'transcribe', program: `HF_TOKEN=${key}`, credentials: [], status: 'failed', exit_code: 127, signal: null, started_at: new Date().toISOString(), finished_at: null, duration_ms: 1 } })}\n`);
+    expect(runs.list().map((r) => r.program)).toEqual(['HF_TOKEN=[REDACTED]']);
+    expect(runs.get('oldrun').program).toBe('HF_TOKEN=[REDACTED]');
+    expect(JSON.stringify(runs.list())).not.toContain(key);
+  });
 });

@@ -1,6 +1,7 @@
 import { uniqueHex } from '../builtins';
 import { dirname } from 'node:path';
 import { withoutControlChars, withoutControlCharsDeep } from '../../core/control-chars';
+import { redact } from '../../core/redact';
 import { VaultError } from '../../core/errors';
 import { RUN_STATUSES, runStats, type RunRecord, type RunStats } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
@@ -86,7 +87,7 @@ export class RunHistory {
 
   /** One run by id (or unique id prefix). Throws INVALID_ARGUMENT when unknown. */
   get(id: string): RunRecord {
-    return withoutControlCharsDeep(this.find(id));
+    return shown(this.find(id));
   }
 
   /**
@@ -255,7 +256,7 @@ export class RunHistory {
    * started later; a list in that order read as out of time.
    */
   private read(): RunRecord[] {
-    return this.readAsRecorded().map(withoutControlCharsDeep);
+    return this.readAsRecorded().map(shown);
   }
 
   /** Every run as {@link read} lists them, its strings as recorded. */
@@ -272,6 +273,16 @@ export class RunHistory {
     }
     return folded;
   }
+}
+
+/**
+ * A run as the CLI and the app show it: control characters as "?" (see RunHistory.read) and a key in its program name
+ * redacted, as exec now records it (stageName): a run recorded before kept `HF_TOKEN=hf_...` there, typed as the shell
+ * takes it, and `runs`, `runs show` and Activity showed the key.
+ */
+function shown(run: RunRecord): RunRecord {
+  const clean = withoutControlCharsDeep(run);
+  return typeof clean.program === 'string' ? { ...clean, program: redact(clean.program) } : clean;
 }
 
 /** An error as a warning says it: with its fix line when it has one (a lock that is no lock file: the rm to run). */
