@@ -276,3 +276,67 @@ describe('doctor and a journal that every write would refuse', () => {
     expect((JSON.parse(linked.stdout) as { profile: { problems: Array<{ code: string; message: string }> } }).profile.problems).toEqual([expect.objectContaining({ code: 'PROFILE_SYMLINK', message: `${journal} is a symbolic link; refusing to follow it.` })]);
   }, 120_000);
 });
+
+describe('doctor and what every write refuses at the profile lock\'s name and the run history\'s', () => {
+  /** Doctor's finding about `path`: exit 1, named, and its fix's command, which pasted ends the finding. */
+  async function namedAndFixed(t: ReturnType<typeof makeTempHome>, path: string, what: string): Promise<void> {
+    const r = await cli(t, ['doctor']);
+    expect(r.code, what).toBe(1);
+    const found = r.stderr.split('\n').findIndex((l) => l.includes(path));
+    expect(found, `${what}: ${r.stderr}`).toBeGreaterThan(-1);
+    const fix = r.stderr.split('\n').slice(found).find((l) => l.trim().startsWith('fix:'));
+    const command = /.*\b((?:rm|mv|chmod|chown|cp) .*)$/.exec(fix ?? '')?.[1]; // its last command (a link's: the cp that keeps its target; as root, chown without sudo)
+    expect(command, `${what}: ${fix}`).toBeDefined();
+    expect(spawnSync('sh', ['-c', command!], { cwd: t.cwd }).status, what).toBe(0);
+    const after = await cli(t, ['doctor']);
+    expect(after.stderr, what).not.toContain(path);
+  }
+
+  // A fifo, a link (to /etc/shadow), another user's file or a folder with something in it at user.profile.lock made
+  // every set fail (a folder after waiting for it first) while doctor said nothing, exit 0.
+  it('user.profile.lock: a fifo, a link, another user\'s file, a folder: set refuses at once, doctor names it with a fix that works pasted', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: `hf_${hex(34)}` })).code).toBe(0);
+    const lock = `${t.profile}.lock`;
+    const plants: Array<[string, () => void]> = [
+      ['fifo', () => expect(spawnSync('mkfifo', ['-m', '600', lock]).status).toBe(0)],
+      ['link', () => symlinkSync('/etc/shadow', lock)],
+      ['another user\'s file', () => (writeFileSync(lock, '', { mode: 0o600 }), chownSync(lock, 4242, 4242))],
+      ['folder', () => mkdirSync(join(lock, 'inside'), { recursive: true })],
+    ];
+    for (const [what, plant] of plants) {
+      plant();
+      const started = Date.now();
+      const set = await cli(t, ['set', 'tmdb', 'api_key'], { input: hex(32) });
+      expect(set.code, what).toBe(1);
+      expect(set.stderr, what).not.toContain('waiting for');
+      expect(Date.now() - started, what).toBeLessThan(8_000);
+      await namedAndFixed(t, lock, what);
+    }
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: hex(32) })).code).toBe(0);
+  }, 180_000);
+
+  it('runs.jsonl: a link, a folder, a fifo, one others can write, another user\'s: doctor names it with a fix that works pasted', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: `hf_${hex(34)}` })).code).toBe(0);
+    expect((await cli(t, ['exec', '--workflow', 'transcribe', '--', 'true'])).code).toBe(0);
+    const history = join(t.home, '.cp-whisperx', 'runs.jsonl');
+    const kept = readFileSync(history);
+    rmSync(history);
+    const target = join(t.root, 'elsewhere-runs');
+    writeFileSync(target, kept, { mode: 0o600 });
+    const plants: Array<[string, () => void]> = [
+      ['link', () => symlinkSync(target, history)],
+      ['folder', () => mkdirSync(history)],
+      ['fifo', () => expect(spawnSync('mkfifo', ['-m', '600', history]).status).toBe(0)],
+      ['0666', () => (writeFileSync(history, kept), chmodSync(history, 0o666))],
+      ['another user\'s', () => (writeFileSync(history, kept, { mode: 0o600 }), chownSync(history, 4242, 4242))],
+    ];
+    for (const [what, plant] of plants) {
+      plant();
+      await namedAndFixed(t, history, what);
+      rmSync(history, { recursive: true, force: true });
+      for (const aside of readdirSync(join(t.home, '.cp-whisperx')).filter((n) => n.startsWith('runs.jsonl.aside'))) rmSync(join(t.home, '.cp-whisperx', aside), { recursive: true });
+    }
+  }, 180_000);
+});

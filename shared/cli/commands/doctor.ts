@@ -10,7 +10,7 @@ import { isPlainFile, leftoverBackups } from '../../node/migration/backups';
 import { AuditLog } from '../../node/records/audit-log';
 import { FINISHED_MIGRATION, interruptedMigrationNotes, interruptedMigrations } from '../../node/migration/interrupted';
 import { JournalFile } from '../../node/credentials/journal-file';
-import { readSecureFile } from '../../node/profile/secure-fs';
+import { readSecureBytes } from '../../node/profile/secure-fs';
 import { toVaultError, type VaultErrorJSON } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 import { dirname, resolve } from 'node:path';
@@ -44,9 +44,12 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
   const full = args.repair ? await ctx.vault() : undefined;
   const report = await runDoctor(full ?? (await ctx.doctorSubject()), { repair: !!args.repair, switchRecord: switchRecordOf(ctx) });
   const { profile, keychain, workflows } = report;
-  const journal = journalProblem(journalOf(ctx).path);
-  if (journal) {
-    profile.problems.push(journal);
+  const paths = profilePathsOf(ctx);
+  // The profile's lock and the run history: a fifo, a link, a folder or another user's file there was refused by
+  // every set (exec: 'could not record the run') while doctor said all was well, exit 0.
+  for (const problem of [fileProblem(journalOf(ctx).path), lockProblem(paths.profile), fileProblem(sidecarPath(paths, 'runs.jsonl'), Infinity)]) {
+    if (!problem) continue;
+    profile.problems.push(problem);
     report.ok = false;
   }
   const looseFolder = openFolderWarning(ctx, profile.dir_mode);
@@ -188,14 +191,25 @@ function journalOf(ctx: CliContext): JournalFile {
 }
 
 /**
- * The journal beside the profile when every write would refuse it (a folder, a link, another user's file, one others
- * can write): every set and delete failed while doctor said all was well. A damaged one reads as empty (JournalFile).
+ * A file beside the profile (the journal, the run history) when every write would refuse it (a folder, a link, another
+ * user's file, one others can write): every set and delete failed while doctor said all was well. A damaged one reads
+ * as empty (JournalFile, the history's fold). `maxBytes`: the history has no limit of its own (its bounds keep it).
  */
-function journalProblem(path: string): VaultErrorJSON | undefined {
+function fileProblem(path: string, maxBytes?: number): VaultErrorJSON | undefined {
   try {
-    readSecureFile(path, { warn: () => {} });
+    readSecureBytes(path, { warn: () => {}, maxBytes });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return toVaultError(err).toJSON();
+  }
+  return undefined;
+}
+
+/** What at the lock's name of `target` every writer refuses (a fifo, a link, another user's file, a folder that is no lock). */
+function lockProblem(target: string): VaultErrorJSON | undefined {
+  try {
+    lockHolder(target);
+  } catch (err) {
+    return toVaultError(err).toJSON();
   }
   return undefined;
 }

@@ -3,7 +3,7 @@
  * what is at its name (never following a link, opening a fifo or device),
  * creating it naming us, taking over a gone holder's, removing our own.
  */
-import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { randomHex } from '../builtins';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
@@ -81,7 +81,12 @@ export function peek(lockPath: string, foreignFix?: string): Peek {
     const s = lstatSync(lockPath, { throwIfNoEntry: false });
     if (!s) return { kind: 'free' };
     refuseForeign(lockPath, s, foreignFix);
-    if (s.isDirectory()) return { kind: 'legacy-dir', mtimeMs: s.mtimeMs };
+    if (s.isDirectory()) {
+      // The lock folder of an older cpw-vault is always empty: one with anything in it is no lock, refused at once
+      // (set waited 10 s for it to go stale first, doctor said nothing of it).
+      if (hasEntries(lockPath)) throw lockFolderError(lockPath, 'ENOTEMPTY');
+      return { kind: 'legacy-dir', mtimeMs: s.mtimeMs };
+    }
     found = readRegular(lockPath);
   } catch (err) {
     throw err instanceof VaultError ? err : lockIoError(err, lockPath);
@@ -96,6 +101,20 @@ export function peek(lockPath: string, foreignFix?: string): Peek {
     // half-written by a holder killed between create and write
   }
   return { kind: 'unreadable', mtimeMs: stat.mtimeMs, raw };
+}
+
+/** A folder at a lock's name that is not the empty lock folder an older cpw-vault left. */
+function lockFolderError(lockPath: string, code: string): VaultError {
+  return new VaultError('PROFILE_INVALID', `The lock ${lockPath} is a folder cpw-vault cannot remove (${code}), not the empty lock folder an older cpw-vault left.`, `If nothing of yours uses it, look inside, then remove it and retry: rm -r ${shellWord(lockPath)}`);
+}
+
+/** Whether the folder holds anything (false when it cannot be listed: then judged as the lock folder it may be). */
+function hasEntries(dir: string): boolean {
+  try {
+    return readdirSync(dir).length > 0;
+  } catch {
+    return false;
+  }
 }
 
 function lockIoError(err: unknown, lockPath: string): VaultError {
@@ -148,7 +167,7 @@ function takeOver(lockPath: string, seen: Exclude<Peek, { kind: 'free' }>): void
       const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
       if (code === 'ENOENT') return; // another waiter removed it
       // Not that empty folder (the waiters would otherwise retry it for ever, at full speed).
-      throw new VaultError('PROFILE_INVALID', `The lock ${lockPath} is a folder cpw-vault cannot remove (${code}), not the empty lock folder an older cpw-vault left.`, `If nothing of yours uses it, look inside, then remove it and retry: rm -r ${shellWord(lockPath)}`);
+      throw lockFolderError(lockPath, code);
     }
     return;
   }
