@@ -238,6 +238,25 @@ describe('the file backend through the CLI, on a host with no D-Bus session', ()
     for (const line of reads) expect(JSON.parse(line).details).toEqual({ source: 'file' });
     for (const v of [HF, TMDB, h.passphrase]) expect(audit).not.toContain(v);
   });
+
+  it('a truncated identity file, locked: doctor names that file and its restore (it said VAULT_LOCKED: run unlock, which then failed on it)', async () => {
+    const identity = readFileSync(h.files.identity);
+    const noAgent = { XDG_RUNTIME_DIR: mkdtempSync(join(h.root, 'no-agent-')) };
+    try {
+      for (const length of [0, 30, 120, Math.floor(identity.length / 2)]) {
+        writeFileSync(h.files.identity, identity.subarray(0, length), { mode: 0o600 });
+        const doctor = await fileCli(h, ['doctor'], { env: noAgent });
+        expect(doctor.code, `cut at ${length}`).toBe(4);
+        expect(doctor.stderr).toMatch(new RegExp(`VAULT_CORRUPT ${h.files.identity.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} cannot be read`));
+        expect(doctor.stderr).toContain(`fix: Restore ${h.files.identity} from a backup`);
+        expect(doctor.stderr).not.toMatch(/VAULT_LOCKED|cpw-vault unlock/);
+      }
+    } finally {
+      writeFileSync(h.files.identity, identity, { mode: 0o600 });
+    }
+    // Whole, it is locked as before.
+    expect((await fileCli(h, ['doctor'], { env: noAgent })).stderr).toContain('VAULT_LOCKED');
+  });
 });
 
 describe('a vault file restored from a backup that lacks a value the index lists', () => {

@@ -154,7 +154,8 @@ export class FileSecretStore implements SecretStore {
       // either name is that file's problem (PROFILE_INVALID ...), which no unlock would fix, not VAULT_LOCKED.
       const bytes = readPrivateFile(this.files.vault);
       if (!bytes) throw vaultNotFound(this.files.vault, this.files.identity);
-      if (!readPrivateFile(this.files.identity)) throw vaultNotFound(this.files.identity, this.files.vault);
+      const identity = readPrivateFile(this.files.identity);
+      if (!identity) throw vaultNotFound(this.files.identity, this.files.vault);
       // Unlocked is not enough to say "reachable": the vault must open with that key (a truncated file, or one sealed
       // to another key, is VAULT_CORRUPT here as it is for get). Never a prompt, and the agent as it is now (a fresh
       // connection: one kept from earlier may be to an agent stopped since).
@@ -174,6 +175,8 @@ export class FileSecretStore implements SecretStore {
         }
         return { ok: true, backend: `${backend} (unlocked by agent pid ${agent.hello.pid} until ${agent.hello.expires_at})` };
       }
+      // Locked: an identity file no unlock can open is that file's problem (unlock failed on it after doctor sent the user there).
+      (await import('./vault-crypto')).assertIdentityWhole(identity, this.files.identity);
       const e = noAgentError(this.files.identity, this.env);
       return { ok: false, backend, code: e.code as VaultFileReason, message: e.message, fix: e.fix };
     } catch (err) {

@@ -97,6 +97,23 @@ export function stanzaType(bytes: Uint8Array): string | undefined {
   return /^-> (\S+)/.exec(head.slice(MAGIC.length))?.[1];
 }
 
+/** The fewest bytes of an identity file's text: its AGE-SECRET-KEY-1 line (74 characters). */
+const IDENTITY_MIN_TEXT = 74;
+
+/**
+ * Throws VAULT_CORRUPT for an identity file cut short, as far as it can be told without the passphrase: no age
+ * header, or none whole (its `---` line), or after it less than an identity's text could be sealed in (a 16-byte
+ * nonce, the text, a 16-byte tag). A locked vault's doctor said VAULT_LOCKED and sent the user to unlock, which then
+ * failed on it. A cut within the rest shows at unlock only (the tags check out only with the passphrase).
+ */
+export function assertIdentityWhole(bytes: Uint8Array, file: string): void {
+  if (stanzaType(bytes) === undefined) throw corruptFile(file, CORRUPT_WHY.notAge);
+  const text = Buffer.from(bytes).toString('latin1');
+  const mac = text.indexOf('\n--- ');
+  const end = mac < 0 ? -1 : text.indexOf('\n', mac + 5);
+  if (end < 0 || bytes.length - (end + 1) < 16 + IDENTITY_MIN_TEXT + 16) throw corruptFile(file, CORRUPT_WHY.altered);
+}
+
 /**
  * Decrypts a passphrase-encrypted age file. Throws VAULT_PASSPHRASE_WRONG
  * when the passphrase does not open it, VAULT_CORRUPT when it is no
