@@ -76,6 +76,16 @@ export function redact(text: string, extra: readonly string[] = []): string {
 }
 
 /**
+ * A program name as exec's messages and the run history show it: an env assignment typed where the program goes
+ * (`exec --workflow W HF_TOKEN=hf_... ./stage`, as a shell takes it) keeps its name, never its value, whatever the
+ * value's shape (a custom key, a new one being tried); then {@link redact}. Exec applies it before taking the base name
+ * (a `/` in the value would leave its tail), the history's reader to runs recorded before exec did.
+ */
+export function redactProgram(program: string): string {
+  return redact(program.replace(/^([A-Za-z_][A-Za-z0-9_]*=).+$/s, `$1${REDACTED}`));
+}
+
+/**
  * Deep-copies a JSON-like value with every string passed through {@link redact}.
  * Use it on anything structured that is about to be logged or serialised.
  */

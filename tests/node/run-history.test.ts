@@ -191,5 +191,10 @@ describe('names shown from the history', () => {
     expect(runs.list().map((r) => r.program)).toEqual(['HF_TOKEN=[REDACTED]']);
     expect(runs.get('oldrun').program).toBe('HF_TOKEN=[REDACTED]');
     expect(JSON.stringify(runs.list())).not.toContain(key);
+    // A value of no known shape (a custom key) in such an assignment: its name kept, never its value, as exec now records it.
+    const custom = 'deepl-Secret-Value-42xyz';
+    appendFileSync(path, `${JSON.stringify({ op: 'start', run: { id: 'oldcustom', workflow: 'transcribe', program: `DEEPL_API_KEY=${custom}`, credentials: [], status: 'failed', exit_code: 127, signal: null, started_at: new Date().toISOString(), finished_at: null, duration_ms: 1 } })}\n`);
+    expect(runs.get('oldcustom').program).toBe('DEEPL_API_KEY=[REDACTED]');
+    expect(JSON.stringify(runs.list())).not.toContain(custom);
   });
 });

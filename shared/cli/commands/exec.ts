@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { basename } from 'node:path';
 import { withoutControlChars } from '../../core/control-chars';
-import { redact, REDACTED } from '../../core/redact';
+import { redactProgram } from '../../core/redact';
 import { afterPendingSignals } from '../../node/builtins';
 import { removeLeftoverPipes, settled } from '../../node/exec/pipe-leftovers';
 import { isDevNull, sameFile, stagePipes, type StagePipe, type StagePipes } from '../../node/exec/stage-pipes';
@@ -263,6 +263,7 @@ function afterStage({ code, signal }: { code: number; signal: NodeJS.Signals | n
  */
 function stageName(program: string): string {
   // Whatever follows the `=` of an assignment is a value (a `/` in it included): one of no known shape that exec had
-  // not read (a custom key, a new one being tried, any in a run refused as not ready) was kept whole.
-  return redact(withoutControlChars(basename(program.replace(/^([A-Za-z_][A-Za-z0-9_]*=).+$/s, `$1${REDACTED}`))));
+  // not read (a custom key, a new one being tried, any in a run refused as not ready) was kept whole. Hidden before the
+  // base name is taken, and again after it (a key in the base name).
+  return redactProgram(withoutControlChars(basename(redactProgram(program))));
 }

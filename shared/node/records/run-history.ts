@@ -1,7 +1,7 @@
 import { uniqueHex } from '../builtins';
 import { dirname } from 'node:path';
 import { withoutControlChars, withoutControlCharsDeep } from '../../core/control-chars';
-import { redact } from '../../core/redact';
+import { redactProgram } from '../../core/redact';
 import { VaultError } from '../../core/errors';
 import { RUN_STATUSES, runStats, type RunRecord, type RunStats } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
@@ -282,7 +282,7 @@ export class RunHistory {
  */
 function shown(run: RunRecord): RunRecord {
   const clean = withoutControlCharsDeep(run);
-  return typeof clean.program === 'string' ? { ...clean, program: redact(clean.program) } : clean;
+  return typeof clean.program === 'string' ? { ...clean, program: redactProgram(clean.program) } : clean;
 }
 
 /** An error as a warning says it: with its fix line when it has one (a lock that is no lock file: the rm to run). */
