@@ -93,9 +93,8 @@ export class CredentialStore {
       await this.journal.add(tx, liveTransaction);
       // A switch committed before this transaction was in the journal (a switch refuses to commit while one is): its
       // values went to the new backend, and this one's write to the old store could outlive the switch emptying it.
-      // (A migration in place reads a profile holding plaintext keys, which a plain read refuses: its index write,
-      // under the lock, checks the backend as every commit's does.)
-      if (this.backend !== undefined && !options.stripPlaintext) this.assertSameBackend(this.profile.readOrTemplate().profile, secret);
+      const current = this.backend !== undefined ? this.profileIfReadable() : undefined;
+      if (current) this.assertSameBackend(current, secret);
       const now = await readMany(this.secrets, secret.map((c) => c.id));
       const known = options.known;
       const changed = known ? secret.filter((c) => known.has(c.id) && known.get(c.id) !== now.get(c.id)).map((c) => c.id) : [];
@@ -221,6 +220,19 @@ export class CredentialStore {
       if (c.kind === 'delete') existed.set(c.id, !!existed.get(c.id) || c.id in base.credential_metadata || (!isSecretCredential(c.id) && slotValue(base, c.id) !== ''));
     }
     return withIndexChanges(base, changes, this.now());
+  }
+
+  /**
+   * The profile as a plain read takes it, or undefined when it cannot (plaintext keys a migration in place is about to
+   * take out, an overlay entry the schema refuses): the commit's own read, under the lock, says why, naming the right
+   * file (this read named the profile for an overlay's bad entry), and checks the backend as every commit's does.
+   */
+  private profileIfReadable(): Profile | undefined {
+    try {
+      return this.profile.readOrTemplate().profile;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Refuses `changes` to secrets once `profile` names a backend other than the one this store was opened for. */
