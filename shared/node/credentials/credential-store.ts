@@ -18,6 +18,7 @@ import type { CommitOptions, CommitResult, CredentialChange } from './credential
 import { changedSincePlan, undoIncomplete } from './commit-errors';
 import { assertDistinctEnvVars } from './distinct-env-vars';
 import { ACTIVE, liveTransaction } from './live-transactions';
+import { assertSameBackend, profileIfReadable } from './backend-check';
 import { removeCreated } from './created-files';
 
 export { readMany };
@@ -93,8 +94,8 @@ export class CredentialStore {
       await this.journal.add(tx, liveTransaction);
       // A switch committed before this transaction was in the journal (a switch refuses to commit while one is): its
       // values went to the new backend, and this one's write to the old store could outlive the switch emptying it.
-      const current = this.backend !== undefined ? this.profileIfReadable() : undefined;
-      if (current) this.assertSameBackend(current, secret);
+      const current = this.backend !== undefined ? profileIfReadable(this.profile) : undefined;
+      if (current) assertSameBackend(this.backend, current, secret);
       const now = await readMany(this.secrets, secret.map((c) => c.id));
       const known = options.known;
       const changed = known ? secret.filter((c) => known.has(c.id) && known.get(c.id) !== now.get(c.id)).map((c) => c.id) : [];
@@ -213,36 +214,13 @@ export class CredentialStore {
 
   /** The index after `changes`. */
   private toIndex(profile: Profile, changes: readonly CredentialChange[], existed: Map<CredentialId, boolean>, facts?: IndexFacts): Profile {
-    this.assertSameBackend(profile, changes);
+    assertSameBackend(this.backend, profile, changes);
     const base = this.stamp(profile);
     if (changes.some((c) => c.kind === 'set' && c.envVar)) assertDistinctEnvVars(changes, facts?.envVarOwners ?? customEnvVars(base), base.credential_metadata);
     for (const c of changes) {
       if (c.kind === 'delete') existed.set(c.id, !!existed.get(c.id) || c.id in base.credential_metadata || (!isSecretCredential(c.id) && slotValue(base, c.id) !== ''));
     }
     return withIndexChanges(base, changes, this.now());
-  }
-
-  /**
-   * The profile as a plain read takes it, or undefined when it cannot (plaintext keys a migration in place is about to
-   * take out, an overlay entry the schema refuses): the commit's own read, under the lock, says why, naming the right
-   * file (this read named the profile for an overlay's bad entry), and checks the backend as every commit's does.
-   */
-  private profileIfReadable(): Profile | undefined {
-    try {
-      return this.profile.readOrTemplate().profile;
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** Refuses `changes` to secrets once `profile` names a backend other than the one this store was opened for. */
-  private assertSameBackend(profile: Profile, changes: readonly CredentialChange[]): void {
-    const now = profile.storage?.backend ?? 'keychain';
-    if (this.backend !== undefined && now !== this.backend && changes.some((c) => isSecretCredential(c.id))) {
-      // Another cpw-vault switched the backend after this one opened its store: its values went to the old backend,
-      // and an index committed now would name values the new one does not hold (or drop one it still holds).
-      throw new VaultError('PROFILE_LOCKED', `The vault's backend was switched from ${this.backend} to ${now} while this change ran (another cpw-vault); nothing was changed.`, 'Run the command again: it will use the new backend.');
-    }
   }
 
   /**
