@@ -167,7 +167,7 @@ describe('exec with a full history folder', () => {
       try {
         const r = await done;
         expect([r.signal, r.stdout], r.stderr).toEqual(['SIGTERM', 'out ****\n']);
-        expect(r.stderr).toContain('runs.jsonl.lock (ENOSPC)');
+        expect(r.stderr).toContain('runs.jsonl.lock: the disk is full (ENOSPC)');
         expect(r.stderr).not.toContain(HF);
       } finally {
         clearTimeout(bound);
