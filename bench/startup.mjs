@@ -1,6 +1,6 @@
 // P1-P3 of the performance issue: what a pipeline stage pays per command.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, DEBIAN_PYTHON, HF, TMDB, cpw, interleaved, root, row, section } from './lib.mjs';
 
@@ -63,15 +63,25 @@ export async function startup() {
   // exec's own floor: what Node itself pays to read one item and run a child, with nothing of cpw-vault.
   const execFloorScript = join(h.dir, 'keytar-exec-floor.cjs');
   writeFileSync(execFloorScript, `require(${JSON.stringify(join(root, 'node_modules/keytar'))}).getPassword(${JSON.stringify(process.env.CPW_KEYCHAIN_SERVICE)}, 'huggingface.token').then((v) => require('node:child_process').spawn('true', [], { stdio: ['inherit', 'pipe', 'pipe'], env: { ...process.env, HF_TOKEN: v } }).on('exit', (c) => process.exit(c)))`);
-  const [get2, execFloor, ...execs] = interleaved([
+  // The same with the stage started as exec starts it on Linux: posix_spawn, by the addon (native/spawn).
+  const addon = join(root, 'native/spawn/build/Release/cpw_spawn.node');
+  const nativeFloorScript = join(h.dir, 'keytar-exec-floor-native.cjs');
+  writeFileSync(nativeFloorScript, `const m = { exports: {} }; process.dlopen(m, ${JSON.stringify(addon)}); require(${JSON.stringify(join(root, 'node_modules/keytar'))}).getPassword(${JSON.stringify(process.env.CPW_KEYCHAIN_SERVICE)}, 'huggingface.token').then((v) => { const env = Object.entries({ ...process.env, HF_TOKEN: v }).map(([k, x]) => k + '=' + x); const pid = m.exports.spawn('true', ['true'], env, [0, 1, 2], () => process.exit(m.exports.reap(pid))); })`);
+  const native = existsSync(addon);
+  const [get2, execFloor, ...rest] = interleaved([
     cpw(['get', 'huggingface', 'token'], { env: h.env }),
     { argv: [process.execPath, execFloorScript] },
+    ...(native ? [{ argv: [process.execPath, nativeFloorScript] }] : []),
     ...homes.map((hh) => cpw(['exec', '--workflow', 'transcribe', '--', 'true'], { env: hh.env })),
   ]);
+  const nativeFloor = native ? rest.shift() : undefined;
+  const execs = rest;
   row('cpw-vault get huggingface token', get2, 1);
   row('bare node + keytar getPassword + spawn true (exec\'s floor)', execFloor, execFloor / get2);
+  if (nativeFloor !== undefined) row('the same, true started by posix_spawn (the addon exec uses)', nativeFloor, nativeFloor / get2);
+  else console.log('  (native/spawn not built: exec starts its stages with Node\'s spawn; npm run build:native)');
   [0, 500, 50_000].forEach((n, i) => row(`cpw-vault exec -- true, ${n.toLocaleString('en')} runs recorded`, execs[i], execs[i] / get2, 1.15));
-  console.log(`  exec (0 runs) / its floor: ${(execs[0] / execFloor).toFixed(2)}x`);
+  console.log(`  exec (0 runs) / its floor: ${(execs[0] / execFloor).toFixed(2)}x${nativeFloor === undefined ? '' : `; / the posix_spawn floor: ${(execs[0] / nativeFloor).toFixed(2)}x`}`);
   const flat = Math.max(...execs) / Math.min(...execs);
   console.log(`  exec at 50,000 runs / at 0: ${(execs[2] / execs[0]).toFixed(2)}x; largest / smallest: ${flat.toFixed(2)}x (flat when <= 1.10: ${flat <= 1.1 ? 'meets' : 'MISSES'})`);
 

@@ -9,14 +9,14 @@ import { describe, expect, it } from 'vitest';
 import { collect } from '../helpers/children';
 import { BIN, cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
-import { heldInFork, tracedCliUnderShell } from '../helpers/traced';
+import { heldInFork, STAGE_SPAWNS, tracedCliUnderShell } from '../helpers/traced';
 
 const HF = `hf_${'Late'.repeat(9)}`;
 
 describe('exec: a signal passed on as the stage started, the stage then ending with success', () => {
-  it('ends exec by the signal only once the stage\'s output is all written, to a reader that comes late', async () => {
+  it.each(STAGE_SPAWNS)('ends exec by the signal only once the stage\'s output is all written, to a reader that comes late: $how', async ({ env: spawnEnv, traced: held, hold }) => {
     const t = makeTempHome();
-    const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, TMPDIR: mkdtempSync(join(t.root, 'tmp-')) };
+    const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, TMPDIR: mkdtempSync(join(t.root, 'tmp-')), ...spawnEnv };
     expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
     const ended = join(t.root, 'stage-pid');
     // The stage ignores the SIGTERM (its trap notes it), waits for it, then writes ~106 KiB: more than the reader's pipe
@@ -26,7 +26,7 @@ describe('exec: a signal passed on as the stage started, the stage then ending w
     const reader = `until [ -s "$0" ] && ! [ -e "/proc/$(cat "$0")" ]; do sleep 0.02; done; cat`;
     // strace holds exec's second fork (mkfifo is the first: masked, its own TMPDIR, so no spare pipes) while the
     // SIGTERM comes, then exec's first kill (the SIGTERM passed on) a second, so the stage has its trap by then.
-    const traced = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=clone,kill', '-e', 'inject=clone:delay_enter=1500000:when=2', '-e', 'inject=kill:delay_enter=1000000:when=1', process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', stage, ended];
+    const traced = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', `trace=${held},kill`, '-e', hold(2), '-e', 'inject=kill:delay_enter=1000000:when=1', process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', stage, ended];
     const line = `"$@" | sh -c '${reader}' "${ended}"; echo "exec=\${PIPESTATUS[0]}" >&2`;
     const shell = spawn('bash', ['-c', line, 'bash', ...traced], { cwd: t.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const done = collect(shell);

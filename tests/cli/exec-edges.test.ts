@@ -9,7 +9,7 @@ import { collect } from '../helpers/children';
 import { mkfifoAtWork, noPool, onlySpares, POOL, poolEntries } from '../helpers/pipe-pool';
 import { BIN, cli } from '../helpers/cli';
 import { makeTempHome, type TempHome } from '../helpers/temp';
-import { heldInFork, theTracedCli, tracedCli } from '../helpers/traced';
+import { childStartHook, heldInFork, STAGE_SPAWNS, theTracedCli, tracedCli } from '../helpers/traced';
 
 const HF = `hf_${'Edge'.repeat(9)}`;
 const PTY = resolve(import.meta.dirname, '../helpers/pty_drive.py');
@@ -232,7 +232,8 @@ def traced():
         except OSError: pass
     return 0
 def in_fork(p):
-    try: return open(f"/proc/{p}/syscall").read().split(" ")[0] == ("220" if os.uname().machine == "aarch64" else "56")
+    # clone (Node's fork) or clone3 (the native spawn's vfork, waiting for the stage's held execve)
+    try: return open(f"/proc/{p}/syscall").read().split(" ")[0] in (("220", "435") if os.uname().machine == "aarch64" else ("56", "435"))
     except OSError: return False
 exec_pid, was, end = 0, False, time.time() + 60
 while time.time() < end:
@@ -253,12 +254,12 @@ while True:
 _, status = os.waitpid(pid, 0)
 print(json.dumps({"signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None, "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None, "screen": screen.decode("utf-8", "replace")}))
 `;
-  it('the stage gets it (it never started on its own): exec ends by SIGINT, the stage does not run to the end', async () => {
+  it.each(STAGE_SPAWNS)('the stage gets it (it never started on its own): exec ends by SIGINT, the stage does not run to the end: $how', async ({ env, traced, hold }) => {
     const t = await ready();
     const marker = join(t.root, 'stage-ran');
     const log = join(t.root, 'strace.log');
-    const argv = ['strace', '-f', '-qq', '-o', log, '-e', 'trace=clone', '-e', 'inject=clone:delay_enter=1500000:when=1', process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', `sleep 2; touch "${marker}"`];
-    const r = spawnSync('python3', ['-c', driver, BIN, ...argv], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
+    const argv = ['strace', '-f', '-qq', '-o', log, '-e', `trace=${traced}`, '-e', hold(1), process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', `sleep 2; touch "${marker}"`];
+    const r = spawnSync('python3', ['-c', driver, BIN, ...argv], { cwd: t.cwd, env: { ...envOf(t), ...env }, encoding: 'utf8', timeout: 60_000 });
     const out = JSON.parse(r.stdout) as { signal: number | null; code: number | null; screen: string };
     // strace ends as its tracee did: by SIGINT (2).
     expect([out.signal ?? out.code, existsSync(marker)], out.screen).toEqual([2, false]);
@@ -485,11 +486,9 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
     const t = await ready();
     const preload = join(t.root, 'gap.cjs');
     writeFileSync(preload, `
-      const cp = require('node:child_process');
       const fs = require('node:fs');
       let staged = false;
-      const spawn = cp.spawn;
-      cp.spawn = function (file, ...rest) { if (!String(file).endsWith('mkfifo')) staged = true; return spawn.call(this, file, ...rest); };
+      ${childStartHook("(file) => { if (!file.endsWith('mkfifo')) staged = true; }")}
       for (const name of ['off', 'removeListener']) {
         const original = process[name];
         process[name] = function (event, fn) {
@@ -542,16 +541,18 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
     }
   });
 
-  it('a signal that comes while the stage is being forked ends exec by it: the stage quick to end, or not found (exit 127)', async () => {
+  it.each(STAGE_SPAWNS)('a signal that comes while the stage is being forked ends exec by it: the stage quick to end, or not found (exit 127): $how', async ({ how, env, traced, hold }) => {
     // Handled after the fork, it went to a stage that had already exited (exec exited 0), or was dropped with the
     // listener when the stage could not start (exec exited 127). The fork is held by strace; /proc says when.
     const t = await ready();
     const marker = join(t.root, 'stage-ran');
-    // --no-mask: the stage is exec's first fork; masked (stderr is a pipe here), mkfifo is.
-    for (const [args, nth] of [[['--no-mask', '--', 'sh', '-c', `touch "${marker}"`], 1], [['--', 'sh', '-c', `touch "${marker}"`], 2], [['--no-mask', '--', 'no-such-stage-program'], 1]] as const) {
+    // --no-mask: the stage is exec's first child; masked (stderr is a pipe here), mkfifo is. A program not found is
+    // never forked by the native spawn (it looks the PATH up first): nothing to hold there.
+    const cases = [[['--no-mask', '--', 'sh', '-c', `touch "${marker}"`], 1], [['--', 'sh', '-c', `touch "${marker}"`], 2], ...(how === 'native spawn' ? [] : [[['--no-mask', '--', 'no-such-stage-program'], 1]] as const)] as const;
+    for (const [args, nth] of cases) {
       // A TMPDIR of its own: its pool empty, so mkfifo is forked (with spares ready, only the stage is).
       const tmp = mkdtempSync(join(t.root, 'tmp-'));
-      const child = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=clone', '-e', `inject=clone:delay_enter=1500000:when=${nth}`, process.execPath, BIN, 'exec', '--workflow', 'transcribe', ...args], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', `trace=${traced}`, '-e', hold(nth), process.execPath, BIN, 'exec', '--workflow', 'transcribe', ...args], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       const done = collect(child, '');
       let exited = false;
       void done.then(() => (exited = true));

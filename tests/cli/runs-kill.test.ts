@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
 import { againIfKeyringRestarted } from '../helpers/keyring-restarts';
+import { childStartHook, STAGE_SPAWNS } from '../helpers/traced';
 
 describe('execs killed at random instants', () => {
   it('64 execs, 8 at a time, about half killed: none left running, every finished one recorded, no owner, no value', async () => {
@@ -67,16 +68,15 @@ describe('execs killed at random instants', () => {
 });
 
 describe('an exec killed the instant after the fork', () => {
-  it('leaves its run, which shows as interrupted (its start is appended before the fork, never after it)', async () => {
+  it.each(STAGE_SPAWNS)('leaves its run, which shows as interrupted (its start is appended before the fork, never after it): $how', async ({ env: spawnEnv }) => {
     const t = makeTempHome();
     await cli(t, ['set', 'huggingface', 'token'], { input: `hf_${'Abcd1'.repeat(7)}` });
-    // kill -9 of exec as spawn() returns the stage, before exec's event loop turns again: no timing to win or lose.
+    // kill -9 of exec as its spawn returns the stage, before exec's event loop turns again: no timing to win or lose.
     const stagePid = join(t.root, 'stage.pid');
     const preload = join(t.root, 'kill-after-fork.cjs');
-    writeFileSync(preload, `const cp = require('node:child_process'); const spawn = cp.spawn;
-cp.spawn = function (file, ...rest) { const child = spawn.call(this, file, ...rest); if (file === 'sleep') { require('node:fs').writeFileSync(${JSON.stringify(stagePid)}, String(child.pid)); process.kill(process.pid, 'SIGKILL'); } return child; };`);
+    writeFileSync(preload, childStartHook(`(file, pid) => { if (file === 'sleep') { require('node:fs').writeFileSync(${JSON.stringify(stagePid)}, String(pid)); process.kill(process.pid, 'SIGKILL'); } }`));
     const r = spawnSync(process.execPath, [BIN, 'exec', '--workflow', 'transcribe', '--', 'sleep', '30'], {
-      cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, NODE_OPTIONS: `--require=${preload}` }, stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, NODE_OPTIONS: `--require=${preload}`, ...spawnEnv }, stdio: ['ignore', 'ignore', 'pipe'],
     });
     process.kill(Number(readFileSync(stagePid, 'utf8')), 'SIGKILL'); // the orphaned stage
     expect(r.signal).toBe('SIGKILL');

@@ -34,12 +34,13 @@ export function tracedCliUnderShell(pid: number): number {
   return strace ? tracedCli(strace) : 0;
 }
 
-const CLONE = process.arch === 'arm64' ? '220' : '56';
+/** clone (Node's fork) and clone3 (glibc's posix_spawn, exec's native spawn: its vfork waits there for the execve). */
+const CLONES = process.arch === 'arm64' ? ['220', '435'] : ['56', '435'];
 
-/** `pid` is in a fork (clone) now. */
+/** `pid` is in a fork (clone, clone3) now. */
 function inFork(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ')[0] === CLONE;
+    return CLONES.includes(readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ')[0]!);
   } catch {
     return false;
   }
@@ -68,3 +69,38 @@ export function theTracedCli(pid: number): number {
   if (!found) throw new Error('no cpw-vault process under strace');
   return found;
 }
+
+/**
+ * Preload source (for `node --require`) that calls `onStart(file, pid)` as exec starts a child, the instant its start
+ * returns, whichever way it starts it: Node's child_process.spawn (mkfifo; a stage under CPW_VAULT_SPAWN=node) or
+ * the native addon's spawn (a stage on Linux: shared/node/exec/native-spawn.ts). `onStart` is JavaScript source of a
+ * function; `pid` is undefined (Node) or negative (the addon) when the child could not start.
+ */
+export function childStartHook(onStart: string): string {
+  return `
+    const onStart = ${onStart};
+    const cp = require('node:child_process');
+    const spawn = cp.spawn;
+    cp.spawn = function (file, ...rest) { const child = spawn.call(this, file, ...rest); onStart(String(file), child.pid); return child; };
+    const dlopen = process.dlopen;
+    process.dlopen = function (module, path, ...rest) {
+      const r = dlopen.call(this, module, path, ...rest);
+      if (String(path).endsWith('cpw_spawn.node')) {
+        const native = module.exports.spawn;
+        module.exports.spawn = (file, ...a) => { const pid = native(file, ...a); onStart(String(file), pid); return pid; };
+      }
+      return r;
+    };`;
+}
+
+/**
+ * Each way exec can start its stage: the native addon (the default on Linux), and Node's spawn. `hold(n)`: strace's
+ * injection that holds the stage's start, the n-th child exec starts (mkfifo first, when it runs), while /proc shows
+ * exec in a fork ({@link heldInFork}): Node's fork itself (clone: the parent is held there), or, for the addon, the
+ * stage's execve (its vfork parent waits in clone3 meanwhile). strace counts per process: every child's execve is its
+ * first (mkfifo's is held too, with exec in a read, not a fork: heldInFork waits past it).
+ */
+export const STAGE_SPAWNS = [
+  { how: 'native spawn', env: {}, traced: 'execve', hold: (_n: number) => 'inject=execve:delay_enter=1500000:when=1' },
+  { how: "Node's spawn", env: { CPW_VAULT_SPAWN: 'node' }, traced: 'clone', hold: (n: number) => `inject=clone:delay_enter=1500000:when=${n}` },
+] as const;

@@ -2,7 +2,7 @@
  * The parts of exec's run of a stage that outlive the fork: its lines in the run history, and the signals exec passes
  * on to it (exec.ts runChild puts them together).
  */
-import type { ChildProcess } from 'node:child_process';
+import type { StageProcess } from '../../node/exec/native-spawn';
 import { ENDING, exitedAlready, type StageSignals } from '../../node/exec/stage-signals';
 import { inTerminalForeground } from '../../node/exec/terminal-group';
 import type { RunHistory, RunRecord } from '../../node/records/run-history';
@@ -102,7 +102,7 @@ export function endedBy(end: Partial<RunRecord>, signal: NodeJS.Signals): Partia
  * Passes the signals exec gets on to the stage `child()` from now until `stop`; a terminating one the stage could no
  * longer get (it had exited, its exit not yet handled) ends exec at `stop`, the run's end recorded first.
  */
-export function forwardSignals(signals: StageSignals, ctx: CliContext, child: () => ChildProcess) {
+export function forwardSignals(signals: StageSignals, ctx: CliContext, child: () => StageProcess) {
   let unheard: NodeJS.Signals | undefined;
   // A Ctrl-C, SIGTERM or SIGHUP the stage got while it ran (passed on, or a terminal's Ctrl-C that reached it
   // directly): one after the stage exited is then the second asked of exec, and ends it without waiting for held

@@ -1,10 +1,9 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { constants } from 'node:os';
 import { basename } from 'node:path';
 import { withoutControlChars } from '../../core/control-chars';
 import { redactProgram } from '../../core/redact';
-import { afterPendingSignals } from '../../node/builtins';
+import { afterPendingSignals, childProcess, nodeOs } from '../../node/builtins';
 import { removeLeftoverPipes, settled } from '../../node/exec/pipe-leftovers';
+import { spawnNative, type StageProcess } from '../../node/exec/native-spawn';
 import { isDevNull, sameFile, stagePipes, type StagePipe, type StagePipes } from '../../node/exec/stage-pipes';
 import { dieOf, StageSignals } from '../../node/exec/stage-signals';
 import { mayMask, valuesToMask } from '../../node/masking/mask-values';
@@ -185,7 +184,7 @@ async function runChild(program: string, rest: string[], env: Record<string, str
       ctx.io.err(`error: cannot start ${stageName(program)}: ${err.code === 'ENOENT' ? 'command not found' : withoutControlChars(err.code ?? err.message)}\n`);
       finish(err.code === 'ENOENT' ? 127 : 126, null, Promise.resolve([]));
     });
-    child.once('exit', (code, signal) => finish(code ?? 128 + (signal ? constants.signals[signal] : 0), signal, output.flows));
+    child.once('exit', (code, signal) => finish(code ?? 128 + (signal ? nodeOs().constants.signals[signal] : 0), signal, output.flows));
   });
 }
 
@@ -193,18 +192,23 @@ async function runChild(program: string, rest: string[], env: Record<string, str
 type DrainFailures = ReadonlyArray<NodeJS.ErrnoException | null | undefined>;
 
 /** Forks the stage: stdin inherited, each stream to its masking pipe, Node's pipe (masked) or exec's own. */
-function forkStage(program: string, rest: string[], env: Record<string, string>, masking: Masking): ChildProcess {
+function forkStage(program: string, rest: string[], env: Record<string, string>, masking: Masking): StageProcess {
   const { pipes } = masking;
   const end = (masked: boolean, pipe: StagePipe | undefined) => (pipe ? pipe.child : masked ? 'pipe' : 'inherit');
-  let child: ChildProcess;
+  const stdio = ['inherit', end(masking.out, pipes?.out), end(masking.err, pipes?.err)] as const;
+  let child: StageProcess;
   try {
-    child = spawn(program, rest, { stdio: ['inherit', end(masking.out, pipes?.out), end(masking.err, pipes?.err)], env });
+    // Streams that are file descriptors (exec's own, or FIFOs), as they are on Linux: posix_spawn, where the addon is
+    // built (a fork of this process costs ~20 ms); Node's spawn otherwise, and for pipes of its own.
+    const fds = stdio.map((s, i) => (s === 'inherit' ? i : s));
+    child = (fds.every((fd) => typeof fd === 'number') && spawnNative(program, rest, env, fds as [number, number, number])) || childProcess().spawn(program, rest, { stdio: [...stdio], env });
   } catch (err) {
     // Node throws at once, instead of emitting 'error' as for ENOENT or EACCES, where the program cannot even be looked
     // up (a path through a file: ENOTDIR; a link loop: ELOOP; a name too long; E2BIG): exec ended on an INTERNAL
     // error ("a bug"), exit 1, its run left interrupted. A child that never ran, and its 'error', as Node gives for ENOENT.
-    child = new ChildProcess();
-    process.nextTick(() => child.emit('error', err));
+    const never = new (childProcess().ChildProcess)();
+    process.nextTick(() => never.emit('error', err));
+    child = never;
   }
   // The child has its copies of the write ends now: with ours closed, its exit (and its children's) ends the streams.
   pipes?.release();
@@ -212,7 +216,7 @@ function forkStage(program: string, rest: string[], env: Record<string, string>,
 }
 
 /** The stage's masked streams copied to exec's own (`flows`, settled once written), and the SIGPIPE a gone reader means. */
-function maskedOutput(child: ChildProcess, masking: Masking) {
+function maskedOutput(child: StageProcess, masking: Masking) {
   const { pipes } = masking;
   // A reader gone from a masked stream: the stage gets the SIGPIPE a direct pipe would have given it.
   const sigpipe = sigpipeOnReaderGone(child, !!pipes);

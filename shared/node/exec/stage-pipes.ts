@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from '../builtins';
 import { pipesFolderPrefix, pipesTmpdir } from './pipe-leftovers';
 import { fromPool, type FifoPlace } from './pipe-pool';
 import type { StageSignals } from './stage-signals';
@@ -108,7 +109,7 @@ async function makePipes(want: { out: boolean; err: boolean; merged: boolean }, 
       // pool's folder is its fd 3; it goes on past a name it cannot make (a spare another exec made meanwhile): its
       // exit code says nothing of ours, which the opens below check.
       const made = await new Promise<boolean>((resolve) => {
-        const p = spawn(mkfifo, ['-m', '600', '--', ...place!.make], { stdio: ['ignore', 'ignore', 'ignore', ...(place!.fd === undefined ? [] : [place!.fd])], env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
+        const p = childProcess().spawn(mkfifo, ['-m', '600', '--', ...place!.make], { stdio: ['ignore', 'ignore', 'ignore', ...(place!.fd === undefined ? [] : [place!.fd])], env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
         started(p);
         p.once('error', () => resolve(false));
         p.once('exit', (code) => resolve(code === 0 || place!.fd !== undefined));

@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import type { StageProcess } from './native-spawn';
 import { procStatFields } from '../builtins';
 
 /**
@@ -159,7 +159,7 @@ export class StageSignals {
  * True when `child` has exited, even if its exit has not been handled yet (a
  * zombie, from /proc): a signal sent to it now reaches nobody.
  */
-export function exitedAlready(child: ChildProcess): boolean {
+export function exitedAlready(child: Pick<StageProcess, 'exitCode' | 'signalCode' | 'pid'>): boolean {
   if (child.exitCode !== null || child.signalCode !== null) return true;
   return child.pid !== undefined && procStatFields(child.pid)?.[0] === 'Z';
 }

@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import type { StageProcess } from '../exec/native-spawn';
 import { readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { procStatFields } from '../builtins';
@@ -77,7 +77,7 @@ export interface StageEnd {
  * own ending: a wrapper's child may have written, and a direct pipe would
  * have killed only that child.
  */
-export function sigpipeOnReaderGone(child: ChildProcess, realPipes: boolean): { gone: () => void; end: (ended: StageEnd) => StageEnd } {
+export function sigpipeOnReaderGone(child: StageProcess, realPipes: boolean): { gone: () => void; end: (ended: StageEnd) => StageEnd } {
   let gone = false;
   // What /proc said when the reader went: the stage had exited by then (and whether SIGPIPE would have killed it).
   let before: { handles: boolean | undefined } | undefined;

@@ -1,0 +1,146 @@
+// exec's stages started by posix_spawn (native/spawn) instead of Node's spawn: the stage must not be able to tell.
+// Each case starts the same program both ways and compares what it saw (argv, environment, fds and their flags,
+// signal dispositions and mask, working folder) and how it ended (exit code, signal, start errors).
+import { spawn } from 'node:child_process';
+import { chmodSync, closeSync, constants as fs, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { nativeSpawnAvailable, spawnNative, type StageProcess } from '../../shared/node/exec/native-spawn';
+import { cli } from '../helpers/cli';
+import { makeTempHome } from '../helpers/temp';
+
+interface Ended {
+  out: string;
+  err: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  error?: string;
+}
+
+/** Starts `file` both ways (stdout and stderr to files of their own, opened with `flags`), and waits for each end. */
+async function both(file: string, args: string[], env: Record<string, string>, flags = 0): Promise<{ native: Ended; node: Ended }> {
+  const run = async (how: 'native' | 'node'): Promise<Ended> => {
+    const dir = makeTempHome().root;
+    const [outPath, errPath] = [join(dir, 'out'), join(dir, 'err')];
+    const out = openSync(outPath, fs.O_WRONLY | fs.O_CREAT | fs.O_TRUNC | flags, 0o600);
+    const err = openSync(errPath, fs.O_WRONLY | fs.O_CREAT | fs.O_TRUNC | flags, 0o600);
+    const ended = await new Promise<Omit<Ended, 'out' | 'err'>>((resolve) => {
+      let child: StageProcess | undefined;
+      try {
+        child = how === 'native' ? spawnNative(file, args, env, [0, out, err]) : spawn(file, args, { stdio: ['inherit', out, err], env });
+      } catch (e) {
+        // Node throws where the program cannot even be looked up (ENAMETOOLONG...): exec takes that as its 'error'.
+        resolve({ code: null, signal: null, error: (e as NodeJS.ErrnoException).code });
+        return;
+      }
+      if (!child) throw new Error('no native spawn');
+      child.once('error', (e) => resolve({ code: null, signal: null, error: e.code }));
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    closeSync(out);
+    closeSync(err);
+    return { ...ended, out: readFileSync(outPath, 'utf8'), err: readFileSync(errPath, 'utf8') };
+  };
+  return { native: await run('native'), node: await run('node') };
+}
+
+/** What a stage sees of itself: argv, its environment (sorted), open fds with their flags, signals, working folder. */
+const PROBE = [
+  'for a in "$0" "$@"; do printf "arg[%s]\\n" "$a"; done',
+  'env -0 | sort -z | tr "\\0" "\\n"',
+  'for fd in /proc/self/fd/*; do n=${fd##*/}; printf "fd %s flags %s\\n" "$n" "$(sed -n "s/^flags:[[:space:]]*//p" /proc/self/fdinfo/$n 2>/dev/null)"; done',
+  'grep -E "^(SigBlk|SigIgn|SigCgt)" /proc/self/status',
+  'pwd',
+].join('\n');
+
+describe.runIf(process.platform === 'linux')('native spawn (exec on Linux)', () => {
+  it('is built and loads here: `npm ci` built it (CI fails when it could not)', () => {
+    expect(nativeSpawnAvailable()).toBe(true);
+  });
+
+  it('gives the stage what Node gave it: argv, environment, fds and their flags, signals, working folder', async () => {
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HF_TOKEN: 'hf_x y\nz', EMPTY: '', 'ODD=NAME': 'v', UNICODE: 'é☃\u202e' };
+    const args = ['-c', PROBE, 'sh0', 'a b', '', "it's", '$(touch PWNED)', 'é☃', '\\n'];
+    const { native, node } = await both('/bin/sh', args, env);
+    expect(native.error ?? native.err).toBe('');
+    expect(native).toEqual(node);
+    expect(native.out).toContain('arg[a b]\narg[]\n');
+    expect(native.out).toContain('HF_TOKEN=hf_x y\nz\n');
+    // Node ignores SIGPIPE; the stage gets it at its default action, and nothing blocked (glibc's own 32 and 33 too).
+    expect(native.out).toMatch(/SigBlk:\s+0+\nSigIgn:\s+0+\n/);
+  });
+
+  it('makes a non-blocking stdout blocking for the stage, as libuv does', async () => {
+    const { native, node } = await both('/bin/sh', ['-c', 'sed -n "s/^flags:[[:space:]]*//p" /proc/self/fdinfo/1'], { PATH: '/usr/bin:/bin' }, fs.O_NONBLOCK);
+    expect(native).toEqual(node);
+    expect(Number.parseInt(native.out, 8) & fs.O_NONBLOCK).toBe(0);
+  });
+
+  it('looks the program up in the stage environment PATH, with execvp rules (denied files skipped, empty entry = here)', async () => {
+    const dir = makeTempHome().root;
+    const [denied, found] = [join(dir, 'denied'), join(dir, 'found')];
+    mkdirSync(denied);
+    mkdirSync(found);
+    writeFileSync(join(denied, 'probe'), '#!/bin/sh\necho denied\n', { mode: 0o644 });
+    writeFileSync(join(found, 'probe'), '#!/bin/sh\necho "found $1"\n', { mode: 0o755 });
+    // A script with no #! line: execvp, and so Node, run it with /bin/sh.
+    writeFileSync(join(found, 'plain'), 'echo "plain $1"\n', { mode: 0o755 });
+    for (const [file, path] of [
+      ['probe', `${denied}:${found}:/usr/bin:/bin`],
+      ['plain', `${found}:/usr/bin:/bin`],
+      ['probe', `${denied}:/usr/bin:/bin`], // only a file that cannot be run: EACCES
+      ['nosuch', `${found}:/usr/bin:/bin`], // ENOENT
+      ['probe', `/nonexistent:${found}/probe:${found}`], // a file as a PATH entry (ENOTDIR): skipped
+      [join(found, 'probe', 'x'), '/usr/bin'], // ENOTDIR itself
+      [join(denied, 'probe'), '/usr/bin'], // a path not executable: EACCES
+      ['x'.repeat(300), '/usr/bin'], // a name too long for a file
+    ] as const) {
+      const { native, node } = await both(file, ['arg'], { PATH: path });
+      expect({ file: file.slice(0, 40), path, ...native }).toEqual({ file: file.slice(0, 40), path, ...node });
+    }
+    // An empty name: Node's own refusal, as before (the addon is not asked).
+    expect(spawnNative('', [], { PATH: '/usr/bin' }, [0, 1, 2])).toBeUndefined();
+    chmodSync(join(denied, 'probe'), 0o755);
+    expect((await both('probe', ['arg'], { PATH: `${denied}:${found}` })).native.out).toBe('denied\n');
+    // An empty PATH entry is the working folder (the test's: the repository), as for execvp.
+    const here = await both('package.json', [], { PATH: ':/usr/bin' });
+    expect(here.native).toEqual(here.node);
+  });
+
+  it('ends as the stage ended: exit codes, signals; kill reaches it while it runs, never once it is reaped', async () => {
+    for (const script of ['exit 0', 'exit 7', 'exit 255', 'kill -TERM $$', 'kill -KILL $$', 'kill -SEGV $$', 'trap "" TERM; kill -TERM $$; exit 3']) {
+      const { native, node } = await both('/bin/sh', ['-c', script], { PATH: '/usr/bin:/bin' });
+      expect({ script, ...native }).toEqual({ script, ...node });
+    }
+    const child = spawnNative('/bin/sh', ['-c', 'echo up; exec sleep 30'], { PATH: '/usr/bin:/bin' }, [0, 1, 2])!;
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
+    expect(child.pid).toBeGreaterThan(1);
+    expect(child.kill('SIGTERM')).toBe(true);
+    expect(await exited).toEqual([null, 'SIGTERM']);
+    expect([child.exitCode, child.signalCode]).toEqual([null, 'SIGTERM']);
+    expect(child.kill('SIGTERM')).toBe(false);
+  });
+
+  it('leaves to Node what the addon would cut short: a NUL in the program, an argument or the environment', () => {
+    expect(spawnNative('/bin/true', ['a\0b'], {}, [0, 1, 2])).toBeUndefined();
+    expect(spawnNative('/bin/true\0x', [], {}, [0, 1, 2])).toBeUndefined();
+    expect(spawnNative('/bin/true', [], { A: 'x\0y' }, [0, 1, 2])).toBeUndefined();
+  });
+
+  it('cpw-vault exec uses it, and CPW_VAULT_SPAWN=node goes back to Node spawn: the stage sees the same', async () => {
+    const t = makeTempHome();
+    const HF = `hf_${'NativeSpawn1'.repeat(3)}`;
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    // The addon mapped in exec (the stage's parent) or not; the stage's environment; its masked output.
+    const stage = ['sh', '-c', 'grep -c cpw_spawn.node /proc/$PPID/maps; env -0 | sort -z | tr "\\0" "\\n" | grep -v "^CPW_VAULT_SPAWN="; echo "$HF_TOKEN" >&2; exit 4'];
+    const native = await cli(t, ['exec', '--workflow', 'transcribe', '--', ...stage]);
+    const node = await cli(t, ['exec', '--workflow', 'transcribe', '--', ...stage], { env: { CPW_VAULT_SPAWN: 'node' } });
+    expect([native.code, native.stderr]).toEqual([4, '****\n']);
+    expect([node.code, node.stderr]).toEqual([4, '****\n']);
+    const [nativeMaps, ...nativeEnv] = native.stdout.split('\n');
+    const [nodeMaps, ...nodeEnv] = node.stdout.split('\n');
+    expect([Number(nativeMaps) > 0, nodeMaps]).toEqual([true, '0']);
+    expect(nativeEnv).toEqual(nodeEnv);
+    expect(nativeEnv).toContain('HF_TOKEN=****'); // given, and masked in its output
+  });
+});
