@@ -340,3 +340,26 @@ describe('doctor and what every write refuses at the profile lock\'s name and th
     }
   }, 180_000);
 });
+
+describe('a fix line that moves a file aside, pasted twice', () => {
+  // `mv X X.aside` overwrote the X.aside an earlier paste made (the history or journal set aside then, lost), or moved
+  // X into it when that was a folder.
+  it('moves each to a name of its own: what was set aside before is kept', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: `hf_${hex(34)}` })).code).toBe(0);
+    const dir = join(t.home, '.cp-whisperx');
+    const history = join(dir, 'runs.jsonl');
+    for (const round of ['first', 'second']) {
+      mkdirSync(history);
+      writeFileSync(join(history, round), round);
+      const r = await cli(t, ['doctor']);
+      const fix = r.stderr.split('\n').find((l) => l.includes('fix:') && l.includes(`mv ${history}`));
+      const command = /\b(mv .*)$/.exec(fix ?? '')?.[1];
+      expect(command, r.stderr).toBeDefined();
+      expect(spawnSync('sh', ['-c', command!], { cwd: t.cwd }).status).toBe(0);
+      expect(existsSync(history)).toBe(false);
+    }
+    const asides = readdirSync(dir).filter((n) => n.startsWith('runs.jsonl.aside-'));
+    expect(asides.map((n) => readdirSync(join(dir, n))).sort()).toEqual([['first'], ['second']]);
+  }, 120_000);
+});

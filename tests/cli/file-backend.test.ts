@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readExportFile } from '../../shared/node/secrets/export-file';
@@ -177,7 +177,10 @@ describe('the file backend through the CLI, on a host with no D-Bus session', ()
           expect(line).toBeDefined();
           expect(spawnSync('sh', ['-c', line!], { cwd: h.cwd }).status).toBe(0);
           expect(existsSync(h.files.vault)).toBe(false);
-          rmSync(`${h.files.vault}.aside`, { recursive: true });
+          // Moved to a name of its own (`.aside-<time>`): an earlier one moved aside is never overwritten.
+          const [aside, ...more] = readdirSync(dirname(h.files.vault)).filter((n) => n.startsWith(`${basename(h.files.vault)}.aside-`));
+          expect(more).toEqual([]);
+          rmSync(join(dirname(h.files.vault), aside!), { recursive: true });
           plant();
         }
         rmSync(h.files.vault, { recursive: true });

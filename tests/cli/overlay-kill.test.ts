@@ -104,7 +104,7 @@ describe('doctor beside a damaged index overlay', () => {
     expect(doctor.code, report).toBe(1);
     expect(report).toMatch(/✗ profile /);
     expect(report).toContain(`PROFILE_INVALID ${overlay} is damaged (it is not valid JSON)`);
-    expect(report).toContain(`mv ${overlay} ${overlay}.aside`);
+    expect(report).toContain(`mv ${overlay} ${overlay}.aside-`);
     expect(report).toMatch(/✓ keychain /);
     const json = await cli(t, ['doctor', '--json']);
     expect(json.code).toBe(1);

@@ -321,7 +321,7 @@ describe('an overlay that is not ours, or is damaged', () => {
     for (const err of [fromReader, fromVault]) {
       expect(err.code).toBe('PROFILE_INVALID');
       expect(err.message).toContain(v.overlay);
-      expect(err.fix).toContain(`mv ${v.overlay} ${v.overlay}.aside`);
+      expect(err.fix).toContain(`mv ${v.overlay} ${v.overlay}.aside-`);
     }
     expect([sha(v.t.profile), sha(v.overlay)]).toEqual([profile, overlay]);
     expect(await v.secrets.get('tmdb.api_key')).toBeUndefined();
@@ -339,7 +339,7 @@ describe('an overlay that is not ours, or is damaged', () => {
     const err = await rejected(v.fresh().setCredential('tmdb', 'api_key', TMDB));
     expect(err.code).toBe('PROFILE_INVALID');
     expect(err.message).toContain(`${v.overlay} is not valid: credential_metadata.huggingface.token.created_at`);
-    expect(err.fix).toContain(`mv ${v.overlay} ${v.overlay}.aside`);
+    expect(err.fix).toContain(`mv ${v.overlay} ${v.overlay}.aside-`);
     expect(sha(v.t.profile)).toBe(profile);
     expect(await v.secrets.get('tmdb.api_key')).toBeUndefined();
   });

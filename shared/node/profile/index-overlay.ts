@@ -9,7 +9,7 @@ import { shellWord } from '../../core/control-chars';
 import { nestsDeeper } from '../../core/json-depth';
 import { indexedMeta, type IndexedMeta } from '../../core/profile-index';
 import type { Profile } from '../../core/profile-schema';
-import { fsyncDir, readSecureBytes, sameStamp, stampOf, type FileStamp, type writeSecureFile } from './secure-fs';
+import { asideName, fsyncDir, readSecureBytes, sameStamp, stampOf, type FileStamp, type writeSecureFile } from './secure-fs';
 import { ioError } from './file-access';
 
 /**
@@ -183,7 +183,7 @@ function damaged(path: string, why: string): VaultError {
 
 /** What to do about an overlay that cannot be read. */
 export function overlayFix(path: string): string {
-  return `Put back the file cpw-vault wrote there, or move it aside (mv ${shellWord(path)} ${shellWord(`${path}.aside`)}): the credentials set or deleted since the profile was last rewritten then show as before, and \`cpw-vault doctor\` lists keychain values the index does not name.`;
+  return `Put back the file cpw-vault wrote there, or move it aside (mv ${shellWord(path)} ${shellWord(asideName(path))}): the credentials set or deleted since the profile was last rewritten then show as before, and \`cpw-vault doctor\` lists keychain values the index does not name.`;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -2,6 +2,7 @@ import { closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, readSy
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
+import { isoNow } from '../../core/iso-time';
 import { createTempBeside } from './temp-files';
 import { currentUid, ioError, modeString, otherOwnerFix, readError } from './file-access';
 import { ensurePrivateDir } from './trusted-folder';
@@ -44,9 +45,18 @@ export function stampOf(path: string): FileStamp | undefined {
   }
 }
 
+/**
+ * The name a fix line moves `path` aside to: `<path>.aside-<UTC time to the millisecond>`. A fixed `<path>.aside`
+ * was overwritten by the next such fix pasted (the journal or history set aside the time before, lost), or took
+ * `path` into it when it was a folder.
+ */
+export function asideName(path: string): string {
+  return `${path}.aside-${isoNow().replace(/[-:.]/g, '')}`;
+}
+
 /** Something other than a regular file at a name cpw-vault reads or writes (a folder, a FIFO), with the mv to paste. */
 export function notRegularFile(path: string): VaultError {
-  return new VaultError('PROFILE_INVALID', `${path} is not a regular file.`, `Move it aside: mv ${shellWord(path)} ${shellWord(`${path}.aside`)}`);
+  return new VaultError('PROFILE_INVALID', `${path} is not a regular file.`, `Move it aside: mv ${shellWord(path)} ${shellWord(asideName(path))}`);
 }
 
 /**
