@@ -2,11 +2,12 @@
 // Each case starts the same program both ways and compares what it saw (argv, environment, fds and their flags,
 // signal dispositions and mask, working folder) and how it ended (exit code, signal, start errors).
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, constants as fs, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, closeSync, copyFileSync, cpSync, constants as fs, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nativeSpawnAvailable, spawnNative, type StageProcess } from '../../shared/node/exec/native-spawn';
-import { cli } from '../helpers/cli';
+import { BIN, cli } from '../helpers/cli';
+import { collect } from '../helpers/children';
 import { makeTempHome } from '../helpers/temp';
 
 interface Ended {
@@ -142,5 +143,26 @@ describe.runIf(process.platform === 'linux')('native spawn (exec on Linux)', () 
     expect([Number(nativeMaps) > 0, nodeMaps]).toEqual([true, '0']);
     expect(nativeEnv).toEqual(nodeEnv);
     expect(nativeEnv).toContain('HF_TOKEN=****'); // given, and masked in its output
+  });
+
+  it('never loads an addon from a folder above the package (another user\'s, in /tmp): only its own, or Node spawn', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: `hf_${'NativeSpawn2'.repeat(3)}` })).code).toBe(0);
+    // The package installed where its addon could not be built (no compiler), two folders below one other users can
+    // write (a clone in /tmp: /tmp/pkg/dist/cli.cjs): they plant a .node where exec looked next (the real addon here,
+    // standing for theirs: it runs its code as the user, with the keychain open).
+    const outer = join(makeTempHome().root, 'shared');
+    const root = resolve(dirname(BIN), '..');
+    const pkg = join(outer, 'pkg');
+    mkdirSync(pkg, { recursive: true });
+    for (const dir of ['bin', 'dist']) cpSync(join(root, dir), join(pkg, dir), { recursive: true });
+    symlinkSync(join(root, 'node_modules'), join(pkg, 'node_modules'));
+    const planted = join(outer, 'native', 'spawn', 'build', 'Release');
+    mkdirSync(planted, { recursive: true });
+    copyFileSync(join(root, 'native', 'spawn', 'build', 'Release', 'cpw_spawn.node'), join(planted, 'cpw_spawn.node'));
+    const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service };
+    const child = spawn(process.execPath, [join(pkg, 'bin', 'cpw-vault.cjs'), 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'grep -c cpw_spawn.node /proc/$PPID/maps'], { cwd: t.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const r = await collect(child, '');
+    expect([r.code, r.stdout, r.stderr]).toEqual([1, '0\n', '']);
   });
 });

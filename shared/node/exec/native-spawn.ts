@@ -2,7 +2,7 @@
 // machine that fork and Node's child set-up cost a `cpw-vault exec -- true` ~20 ms of its ~120, posix_spawn ~1 ms.
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { nodeOs } from '../builtins';
@@ -39,11 +39,12 @@ function loadAddon(env: NodeJS.ProcessEnv): NativeSpawn | undefined {
   if (addon === undefined) {
     addon = null;
     if (process.platform === 'linux' && env[SPAWN_SWITCH] !== 'node') {
-      // dist/*.cjs sits one folder below the root, shared/node/exec/ three.
-      let dir = dirname(fileURLToPath(import.meta.url));
-      for (let up = 0; up < 4 && !addon; up++, dir = dirname(dir)) {
-        const path = join(dir, ADDON);
-        if (!existsSync(path)) continue;
+      // The package's own, and only it: dist/*.cjs sits one folder below the root, shared/node/exec/ three. Never one
+      // in a folder above the package (one not built there was looked for up to two folders above it: in /tmp, say,
+      // where any user could plant a .node that exec then ran as this user).
+      const here = dirname(fileURLToPath(import.meta.url));
+      const path = join(basename(here) === 'dist' ? dirname(here) : join(here, '..', '..', '..'), ADDON);
+      if (existsSync(path)) {
         try {
           // process.dlopen, as require does for a .node file, without loading node:module (~0.5 ms of each exec).
           const module = { exports: {} };
