@@ -80,6 +80,12 @@ static int spawn_lookup(pid_t *pid, const char *file, char *const argv[], char *
   for (const char *p = path;; p++) {
     const char *end = strchrnul(p, ':');
     size_t dlen = (size_t)(end - p);
+    // An entry no path can be under (PATH_MAX or longer): skipped, as execvp does, never the end of the lookup.
+    if (dlen >= PATH_MAX) {
+      if (!*end) break;
+      p = end;
+      continue;
+    }
     char *full = malloc(dlen + flen + 2);
     if (!full) return ENOMEM;
     // An empty entry is the working folder: the bare name.
