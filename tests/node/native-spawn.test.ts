@@ -124,6 +124,15 @@ describe.runIf(process.platform === 'linux')('native spawn (exec on Linux)', () 
     expect(child.kill('SIGTERM')).toBe(false);
   });
 
+  it('ends as a shell says a stage killed by a signal Node has no name for ended: 128 + its number, never 128', async () => {
+    const child = spawnNative('/bin/sh', ['-c', 'kill -40 $$'], { PATH: '/usr/bin:/bin' }, [0, 1, 2])!;
+    expect(await new Promise((resolve) => child.once('exit', (code, signal) => resolve([code, signal])))).toEqual([168, null]);
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: `hf_${'NativeSpawn3'.repeat(3)}` })).code).toBe(0);
+    const r = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'kill -40 $$']);
+    expect([r.code, r.stderr]).toEqual([168, '']);
+  });
+
   it('leaves to Node what the addon would cut short: a NUL in the program, an argument or the environment', () => {
     expect(spawnNative('/bin/true', ['a\0b'], {}, [0, 1, 2])).toBeUndefined();
     expect(spawnNative('/bin/true\0x', [], {}, [0, 1, 2])).toBeUndefined();

@@ -107,8 +107,11 @@ export class NativeChild extends EventEmitter {
       status = 1;
     }
     this.reaped = true;
-    if (status < 0) this.signalCode = signalName(-status);
-    else this.exitCode = status;
+    // A signal Node has no name for (a real-time one, SIGRTMIN+6): 128 + its number, as a shell says (exit 128 said
+    // only that some signal ended it).
+    const signal = status < 0 ? signalName(-status) : null;
+    if (signal) this.signalCode = signal;
+    else this.exitCode = status < 0 ? 128 - status : status;
     this.emit('exit', this.exitCode, this.signalCode);
   }
 
