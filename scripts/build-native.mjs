@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds native/spawn, exec's posix_spawn (shared/node/exec/native-spawn.ts), on `npm install` / `npm ci` (the
-// package's install script) and on `npm run build:native`. Linux only. Never fails the install: without the addon,
-// exec starts its stages with Node's spawn, as before (the same behaviour, a few milliseconds slower each).
+// package's install script) and on `npm run build:native` (exit 1 when it could not). Linux only. Never fails the
+// install: without the addon, exec starts its stages with Node's spawn, as before (the same behaviour, a few
+// milliseconds slower each).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -29,6 +30,10 @@ if (process.platform === 'linux') {
   const r = gyp ? spawnSync(process.execPath, [gyp, 'rebuild', ...(nodedir ? [`--nodedir=${nodedir}`] : [])], { cwd: folder, encoding: 'utf8' }) : undefined;
   if (!r || r.status !== 0) {
     const why = !gyp ? 'node-gyp not found' : r.error ? r.error.message : `node-gyp exited ${r.status}`;
-    process.stderr.write(`${(r?.stdout ?? '') + (r?.stderr ?? '')}\ncpw-vault: native/spawn was not built (${why}): exec starts stages with Node's spawn, a few milliseconds slower each. Once a C compiler and Node's headers are there: npm run build:native\n`);
+    // What went wrong (the compiler's errors, node-gyp's ERR lines), without node-gyp's progress and its stack trace.
+    const said = `${r?.stdout ?? ''}${r?.stderr ?? ''}`.split('\n').filter((line) => line.trim() && !/^gyp (info|http|verb|sill)|^gyp ERR! (stack|System|command|cwd|node -v|node-gyp -v|not ok)/.test(line));
+    process.stderr.write(`${said.map((line) => `${line}\n`).join('')}\ncpw-vault: native/spawn was not built (${why}): exec starts stages with Node's spawn, a few milliseconds slower each. Once a C compiler, make, Python and Node's headers are there: npm run build:native\n`);
+    // The install goes on; asked for by hand (npm run build:native), a build that did not happen is a failure.
+    if (process.env.npm_lifecycle_event !== 'install') process.exitCode = 1;
   }
 }
