@@ -30,7 +30,7 @@ interface NativeSpawn {
 /** Where the addon is built (scripts/build-native.mjs), from the package's root. */
 const ADDON = join('native', 'spawn', 'build', 'Release', 'cpw_spawn.node');
 /** `CPW_VAULT_SPAWN=node`: Node's own spawn, as before the addon (a system where it misbehaves; the tests of both). */
-export const SPAWN_SWITCH = 'CPW_VAULT_SPAWN';
+const SPAWN_SWITCH = 'CPW_VAULT_SPAWN';
 
 let addon: NativeSpawn | null | undefined;
 
@@ -59,7 +59,7 @@ function loadAddon(env: NodeJS.ProcessEnv): NativeSpawn | undefined {
   return addon ?? undefined;
 }
 
-/** True when {@link spawnStage} starts stages with the addon here (for `doctor`, the tests and the benchmark). */
+/** True when {@link spawnNative} starts stages with the addon here (the tests ask: a build that failed fails them). */
 export function nativeSpawnAvailable(env: NodeJS.ProcessEnv = process.env): boolean {
   return loadAddon(env) !== undefined;
 }
