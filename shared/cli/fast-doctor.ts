@@ -1,5 +1,5 @@
 import { readSideSubject } from '../node/doctor';
-import { moveRecorded } from '../node/credentials/backend-move';
+import { moveRecorded } from '../node/credentials/move-record';
 import { isVaultError } from '../core/errors';
 import { NeedsFullVault } from '../node/vault/reader';
 import { doctor, muteModeWarning, switchRecordOf } from './commands/doctor';

@@ -10,7 +10,7 @@ import { shellWord } from '../core/control-chars';
 import { PROFILE_VERSION } from '../core/profile-version';
 import type { DoctorReport, ProfileReport, RepairSummary, UnfinishedSwitch } from '../core/views';
 import { unknownStatus, type WorkflowStatus } from '../core/workflows';
-import { readMoveRecord } from './credentials/backend-move';
+import { readMoveRecord } from './credentials/move-record';
 import { unfinishedSwitch } from './credentials/unfinished';
 import { folderCheck } from './profile/trusted-folder';
 import { knownTimeZone } from './profile/time-zone';

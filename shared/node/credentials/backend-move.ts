@@ -4,17 +4,17 @@ import { dirname } from 'node:path';
 import type { CredentialId } from '../../core/credential';
 import { isSecretCredential } from '../../core/credential-index';
 import { cancelledError, VaultError, isVaultError } from '../../core/errors';
-import type { Transaction, TxOwner } from '../../core/journal';
-import { parseJson } from '../../core/json';
+import type { Transaction } from '../../core/journal';
 import type { Profile } from '../../core/profile-schema';
 import type { SecretStore } from '../../core/secret-store';
 import { withFileLock } from '../profile/file-lock';
 import { ABANDONED_AFTER_MS, currentOwner, isCurrentProcess, ownerIsGone } from '../profile/owner';
 import { ensurePrivateDir } from '../profile/trusted-folder';
-import { readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
+import { stampOf, writeSecureFile } from '../profile/secure-fs';
 import type { ProfileStore } from '../profile/store';
 import { readMany } from './credential-store';
 import { liveTransaction } from './live-transactions';
+import { readMoveRecord, type MoveRecord } from './move-record';
 
 /**
  * Moving every secret of a profile from one backend to the other
@@ -36,23 +36,6 @@ import { liveTransaction } from './live-transactions';
  *   4. empty the source (delete its values, or remove the vault files)
  *   5. drop the record
  */
-
-/** The record of a move in progress (a sidecar of the profile; no value ever). */
-export interface MoveRecord {
-  id: string;
-  owner: TxOwner;
-  started_at: string;
-  from: string;
-  to: string;
-  /** Every credential moved. */
-  ids: CredentialId[];
-  /** Those the target did not hold before: what a rollback deletes from it. */
-  written: CredentialId[];
-  /** Files the move created for the target (a new vault file): removed on rollback. */
-  target_files: string[];
-  /** Files of the source (the vault files left behind): removed on roll forward. */
-  source_files: string[];
-}
 
 /** One side of a move: a backend name, its store, and the files it lives in (the vault file backend). */
 export interface MoveSide {
@@ -264,22 +247,6 @@ async function rollForward(deps: MoveDeps, record: MoveRecord, source: () => Sec
   await removeRecord(deps);
 }
 
-/** The move record at `path`, or undefined when there is none or it does not parse (recovery ignores it then). */
-export function readMoveRecord(path: string): MoveRecord | undefined {
-  if (!stampOf(path)) return undefined;
-  try {
-    const parsed = parseJson(readSecureFile(path, { warn: () => {} }).text);
-    if (!parsed.ok) return undefined;
-    const r = parsed.value as Partial<MoveRecord> | null;
-    const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
-    if (!r || typeof r !== 'object' || typeof r.from !== 'string' || typeof r.to !== 'string' || !r.owner || !strings(r.ids) || !strings(r.written) || !strings(r.target_files) || !strings(r.source_files)) return undefined;
-    return r as MoveRecord;
-  } catch (err) {
-    if (isVaultError(err)) return undefined;
-    throw err;
-  }
-}
-
 async function writeRecord(deps: MoveDeps, record: MoveRecord): Promise<void> {
   ensurePrivateDir(dirname(deps.recordPath), deps.dedicatedDir);
   await withFileLock(deps.profile.paths.profile, async (lock) => {
@@ -290,11 +257,6 @@ async function writeRecord(deps: MoveDeps, record: MoveRecord): Promise<void> {
 
 async function removeRecord(deps: MoveDeps): Promise<void> {
   rmSync(deps.recordPath, { force: true });
-}
-
-/** True when a move record exists (one stat): what start-up checks before doing anything. */
-export function moveRecorded(path: string): boolean {
-  return !!stampOf(path);
 }
 
 function cancelled(signal: AbortSignal | undefined): void {

@@ -1,6 +1,6 @@
 import type { Transaction } from '../../core/journal';
 import type { UnfinishedChange, UnfinishedSwitch } from '../../core/views';
-import type { MoveRecord } from './backend-move';
+import type { MoveRecord } from './move-record';
 import { ABANDONED_AFTER_MS, isCurrentProcess, ownerIsGone, ownerName, ownerPlace, shown } from '../profile/owner';
 
 /**
