@@ -6,6 +6,7 @@
 //     args: the whole argv (args[0] included); env: "NAME=value" strings; fds: the child's fds 0, 1 and 2
 //     onExit(): called on the main thread once the child has exited; the child is left a zombie until reap()
 //   reap(pid) -> exit code (>= 0), or -signal number
+//   pipe() -> [read end, write end] of a new pipe, both close-on-exec, or -errno
 //
 // The child: signals 1-31 at their default action and none blocked (Node ignores SIGPIPE; libuv resets both), fds 0-2
 // from `fds` in blocking mode (libuv clears O_NONBLOCK on them), every other fd closed on exec (Node opens them all
@@ -254,11 +255,25 @@ static napi_value Reap(napi_env env, napi_callback_info info) {
   return number(env, WIFSIGNALED(status) ? -(int64_t)WTERMSIG(status) : WEXITSTATUS(status));
 }
 
+/** A pipe for a masked stream: a real one, which a stage can open again by name (/dev/stdout), unlike Node's socket pairs. */
+static napi_value Pipe(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC)) return number(env, -(int64_t)errno);
+  napi_value out;
+  napi_create_array_with_length(env, 2, &out);
+  napi_set_element(env, out, 0, number(env, fds[0]));
+  napi_set_element(env, out, 1, number(env, fds[1]));
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_value f;
   napi_create_function(env, "spawn", NAPI_AUTO_LENGTH, Spawn, NULL, &f);
   napi_set_named_property(env, exports, "spawn", f);
   napi_create_function(env, "reap", NAPI_AUTO_LENGTH, Reap, NULL, &f);
   napi_set_named_property(env, exports, "reap", f);
+  napi_create_function(env, "pipe", NAPI_AUTO_LENGTH, Pipe, NULL, &f);
+  napi_set_named_property(env, exports, "pipe", f);
   return exports;
 }

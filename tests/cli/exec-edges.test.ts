@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect } from '../helpers/children';
-import { mkfifoAtWork, noPool, onlySpares, POOL, poolEntries } from '../helpers/pipe-pool';
+import { FIFO_EXEC, mkfifoAtWork, noPool, onlySpares, POOL, poolEntries } from '../helpers/pipe-pool';
 import { BIN, cli } from '../helpers/cli';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 import { childStartHook, heldInFork, STAGE_SPAWNS, theTracedCli, tracedCli } from '../helpers/traced';
@@ -382,19 +382,24 @@ describe('exec: stdout and stderr into one file', () => {
     expect(readFileSync(log, 'utf8')).toBe(want);
     const piped = spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c '${stage}' 2>&1 | cat`, process.execPath, BIN], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 60_000 });
     expect(piped.stdout).toBe(want);
-    // A TMPDIR others can write without the sticky bit (they could swap the pipe's folder): Node's two pipes (socket
-    // pairs), nothing left in it, every line there.
+    // The stage's fds 1 and 2: one real pipe (the addon's, anonymous), whatever TMPDIR is: nothing is made there.
     const open = join(t.root, 'open-tmp');
     mkdirSync(open);
     chmodSync(open, 0o777);
     const own = join(t.root, 'own-tmp');
     mkdirSync(own, { mode: 0o700 });
     const fds = 'stat -L -c "%F %i" /proc/$$/fd/1 /proc/$$/fd/2';
-    const ends = (tmp: string) => spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c '${fds}' 2>&1 | cat`, process.execPath, BIN], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp }, encoding: 'utf8', timeout: 60_000 }).stdout.trim().split('\n');
-    const [one, two] = ends(own);
+    const ends = (tmp: string, env: Record<string, string> = {}) => spawnSync('sh', ['-c', `"$0" "$1" exec --workflow transcribe -- sh -c '${fds}' 2>&1 | cat`, process.execPath, BIN], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp, ...env }, encoding: 'utf8', timeout: 60_000 }).stdout.trim().split('\n');
+    for (const tmp of [own, open]) {
+      const [one, two] = ends(tmp);
+      expect([one, one === two, readdirSync(tmp)], tmp).toEqual([expect.stringMatching(/^fifo /), true, []]);
+    }
+    // With FIFOs (Node's spawn): one FIFO in a TMPDIR of ours (the pool's); in one others can write without the sticky
+    // bit (they could swap the pipe's folder), Node's two pipes (socket pairs), nothing left in it.
+    const [one, two] = ends(own, FIFO_EXEC);
     expect([one, one === two]).toEqual([expect.stringMatching(/^fifo /), true]);
     expect(onlySpares(own)).toBe(true);
-    const [outFd, errFd] = ends(open);
+    const [outFd, errFd] = ends(open, FIFO_EXEC);
     expect([outFd, outFd === errFd]).toEqual([expect.stringMatching(/^socket /), false]);
     expect(readdirSync(open)).toEqual([]);
     // Two files stay two streams.
@@ -408,15 +413,18 @@ describe('exec: stdout and stderr into one file', () => {
 describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
   // Masked, the stage's streams were Node's pipes, which are sockets, and a socket cannot be opened by name:
   // `echo warning > /dev/stderr`, `tee /dev/stdout` and Python's open("/dev/stdout") failed with "No such device or
-  // address" under exec, and only there. Real pipes (FIFOs, gone from disk before the stage starts) now.
+  // address" under exec, and only there. Real pipes now: anonymous ones by the addon, FIFOs (gone from disk before the
+  // stage starts) with Node's spawn.
   const stage = 'echo "a $HF_TOKEN" > /dev/stdout; echo "b $HF_TOKEN" > /dev/stderr; echo "c $HF_TOKEN" | tee /dev/stdout; echo "d $HF_TOKEN" | tee /dev/stderr >/dev/null';
   const py = 'import os; t = os.environ["HF_TOKEN"]; open("/dev/stdout", "w").write("e " + t + "\\n"); open("/dev/stderr", "w").write("f " + t + "\\n")';
 
-  it('works in bash, dash and Python, to a pipe, to files and to one file (> log 2>&1), masked, leaving nothing in TMPDIR', async () => {
+  it.each(STAGE_SPAWNS)('works in bash, dash and Python, to a pipe, to files and to one file (> log 2>&1), masked, leaving nothing in TMPDIR: $how', async ({ how, env: spawnEnv }) => {
     const t = await ready();
     const tmp = join(t.root, 'tmp');
     mkdirSync(tmp, { mode: 0o700 });
-    const env = { ...envOf(t), TMPDIR: tmp };
+    const env = { ...envOf(t), TMPDIR: tmp, ...spawnEnv };
+    // Nothing at all (anonymous pipes), or nothing but the pool of spare FIFOs (empty, in a private folder).
+    const nothingLeft = () => (how === 'native spawn' ? readdirSync(tmp).length === 0 : onlySpares(tmp));
     const run = (cmd: string) => spawnSync('bash', ['-c', cmd, process.execPath, BIN], { cwd: t.cwd, env, encoding: 'utf8', timeout: 60_000 });
     const log = join(t.root, 'stage.log');
     const err = join(t.root, 'err.log');
@@ -428,34 +436,33 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
     }
     const python = run(`"$0" "$1" exec --workflow transcribe -- python3 -c '${py}' 2> "${err}" | cat`);
     expect([python.status, python.stdout, readFileSync(err, 'utf8')]).toEqual([0, 'e ****\n', 'f ****\n']);
-    // Nothing but the pool of spare FIFOs (empty, in a private folder).
-    expect(onlySpares(tmp)).toBe(true);
+    expect(nothingLeft()).toBe(true);
     // TMPDIR a symlink to a private folder: the folder it names is used.
     const link = join(t.root, 'tmp-link');
     symlinkSync(tmp, link);
     const linked = spawnSync('bash', ['-c', `"$0" "$1" exec --workflow transcribe -- dash -c '${stage}' 2> "${err}" | cat`, process.execPath, BIN], { cwd: t.cwd, env: { ...env, TMPDIR: link }, encoding: 'utf8', timeout: 60_000 });
     expect([linked.status, linked.stdout, readFileSync(err, 'utf8')]).toEqual([0, 'a ****\nc ****\nc ****\n', 'b ****\nd ****\n']);
-    expect(onlySpares(tmp)).toBe(true);
+    expect(nothingLeft()).toBe(true);
     // Unmasked, it is the caller's own pipe (as before).
     const plain = run(`"$0" "$1" exec --workflow transcribe --no-mask -- dash -c 'echo "a $HF_TOKEN" > /dev/stdout' | cat`);
     expect(plain.stdout).toBe(`a ${HF}\n`);
   });
 
-  it('a stage that opens /dev/stdout again after its reader went away (| head -1) gets the error a pipe gives, never waits for ever', async () => {
-    // Opening a FIFO to write waits for a reader (an anonymous pipe's open does not): with exec's read end closed,
-    // such a loop (Python ignores SIGPIPE) sat in open() for ever, and exec with it (the loop outlives `head`).
+  it.each(STAGE_SPAWNS)('a stage that opens /dev/stdout again after its reader went away (| head -1) gets the error a pipe gives, never waits for ever: $how', async ({ env: spawnEnv }) => {
+    // Opening a FIFO to write waits for a reader (an anonymous pipe's open, the addon's, does not): with exec's read end
+    // closed, such a loop (Python ignores SIGPIPE) sat in open() for ever, and exec with it (the loop outlives `head`).
     const t = await ready();
     const loop = 'import sys\nfor i in range(1000):\n    try:\n        with open("/dev/stdout", "w") as f: f.write("line %d\\n" % i)\n    except OSError: pass\nsys.stderr.write("done\\n")';
     const shloop = 'trap "" PIPE; i=0; while [ $i -lt 1000 ]; do i=$((i+1)); echo "x $HF_TOKEN" > /dev/stdout; done 2>/dev/null; echo done >&2';
     for (const stage of [['python3', '-c', loop], ['sh', '-c', shloop]]) {
-      const r = spawnSync('bash', ['-c', `"$0" "$1" exec --workflow transcribe -- "\${@:2}" | head -1`, process.execPath, BIN, ...stage], { cwd: t.cwd, env: envOf(t), encoding: 'utf8', timeout: 30_000 });
+      const r = spawnSync('bash', ['-c', `"$0" "$1" exec --workflow transcribe -- "\${@:2}" | head -1`, process.execPath, BIN, ...stage], { cwd: t.cwd, env: { ...envOf(t), ...spawnEnv }, encoding: 'utf8', timeout: 30_000 });
       expect(r.error, 'exec hung').toBeUndefined();
       expect([r.stdout, r.stderr]).toEqual([expect.stringMatching(/^(line 0|x \*\*\*\*)\n$/), 'done\n']);
     }
   });
 
-  it('Ctrl-C, SIGTERM or SIGHUP while the pipes are made leaves nothing in TMPDIR, and ends exec by that signal', async () => {
-    // mkfifo made slow with strace's fault injection, so the folder surely exists when the signal is sent. (Watched
+  it('Ctrl-C, SIGTERM or SIGHUP while the FIFOs are made leaves nothing in TMPDIR, and ends exec by that signal', async () => {
+    // FIFOs: exec starting its stages with Node's spawn (FIFO_EXEC). mkfifo made slow with strace's fault injection, so the folder surely exists when the signal is sent. (Watched
     // for in its few milliseconds of life, a loaded machine's test sometimes saw it only after exec had ended.)
     const t = await ready();
     const marker = join(t.root, 'stage-ran');
@@ -465,7 +472,7 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
       const tmp = join(t.root, `tmp-${signal}-${pooled}`);
       mkdirSync(tmp, { mode: 0o700 });
       if (!pooled) noPool(tmp);
-      const child = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=mknod,mknodat', '-e', 'inject=mknod,mknodat:delay_enter=1000000', process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', `touch "${marker}"`], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=mknod,mknodat', '-e', 'inject=mknod,mknodat:delay_enter=1000000', process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', `touch "${marker}"`], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp, ...FIFO_EXEC }, stdio: ['ignore', 'pipe', 'pipe'] });
       const done = collect(child, '');
       let exited = false;
       void done.then(() => (exited = true));
@@ -514,7 +521,8 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
   it('a signal while mkfifo is still making the pipes stops it, then removes the folder: no crash, nothing left', async () => {
     // Removed at once by the signal's listener while mkfifo went on (its first FIFO made, its second to come), the
     // folder got the second FIFO between the removal's unlink and its rmdir: ENOTEMPTY thrown from the listener (a
-    // stack trace, exit 1), the folder left. mkfifo's first mknod and exec's last rmdir are held by strace.
+    // stack trace, exit 1), the folder left. mkfifo's first mknod and exec's last rmdir are held by strace. (FIFOs:
+    // exec starting its stages with Node's spawn.)
     const t = await ready();
     const marker = join(t.root, 'stage-ran');
     // In a folder of exec's own (the pool unusable), and in the pool (pipe-pool.ts), empty: mkfifo makes exec's FIFOs.
@@ -523,7 +531,7 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
       mkdirSync(tmp, { mode: 0o700 });
       if (!pooled) noPool(tmp);
       // stdout and stderr masked into two pipes: two FIFOs.
-      const child = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=mknod,mknodat,rmdir', '-e', 'inject=mknod,mknodat:delay_exit=1000000:when=1', '-e', 'inject=rmdir:delay_enter=2000000:when=2', process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', `touch "${marker}"`], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=mknod,mknodat,rmdir', '-e', 'inject=mknod,mknodat:delay_exit=1000000:when=1', '-e', 'inject=rmdir:delay_enter=2000000:when=2', process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', `touch "${marker}"`], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp, ...FIFO_EXEC }, stdio: ['ignore', 'pipe', 'pipe'] });
       const done = collect(child, '');
       let exited = false;
       void done.then(() => (exited = true));
@@ -564,8 +572,8 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
     }
   });
 
-  it('a signal that arrives while the pipes\' folder is being removed is acted on, never lost (the stage does not run)', async () => {
-    // The removal made slow with strace's fault injection: a signal caught in that synchronous stretch waited in the
+  it('a signal that arrives while the FIFOs\' folder is being removed is acted on, never lost (the stage does not run)', async () => {
+    // FIFOs: exec starting its stages with Node's spawn. The removal made slow with strace's fault injection: a signal caught in that synchronous stretch waited in the
     // event loop, and dropping the listener dropped it with it: exec went on and ran the stage to the end, exit 0.
     const t = await ready();
     const tmp = join(t.root, 'tmp-slow');
@@ -573,7 +581,7 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
     // The folder of exec's own: the pool (pipe-pool.ts) unusable here.
     noPool(tmp);
     const marker = join(t.root, 'stage-ran');
-    const child = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=rmdir', '-e', 'inject=rmdir:delay_enter=1500000', process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', `touch "${marker}"`], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=rmdir', '-e', 'inject=rmdir:delay_enter=1500000', process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', `touch "${marker}"`], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp, ...FIFO_EXEC }, stdio: ['ignore', 'pipe', 'pipe'] });
     const done = collect(child, '');
     // The folder there and already empty: its FIFOs are unlinked, its rmdir is being delayed.
     const emptied = async () => {

@@ -1,13 +1,13 @@
 // The pipes' folders of an exec killed -9 in the few milliseconds they exist:
 // nothing removed them (3 of 40 random kill -9s left one, some with a FIFO).
-// A later exec removes them, and only them.
+// A later exec removes them, and only them. (FIFOs: exec starting its stages with Node's spawn, FIFO_EXEC.)
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pipesFolderPrefix } from '../../shared/node/exec/pipe-leftovers';
 import { collect } from '../helpers/children';
-import { mkfifoAtWork, noPool, POOL } from '../helpers/pipe-pool';
+import { FIFO_EXEC, mkfifoAtWork, noPool, POOL } from '../helpers/pipe-pool';
 import { BIN, cli } from '../helpers/cli';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 import { theTracedCli } from '../helpers/traced';
@@ -21,7 +21,7 @@ async function ready(): Promise<{ t: TempHome; tmp: string; exec: (env?: Record<
   mkdirSync(tmp, { mode: 0o700 });
   // stdout and stderr are pipes here: masked, so exec makes its FIFOs (and removes leftovers).
   const exec = async () => {
-    const r = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'echo "$HF_TOKEN"'], { env: { TMPDIR: tmp } });
+    const r = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'echo "$HF_TOKEN"'], { env: { TMPDIR: tmp, ...FIFO_EXEC } });
     expect([r.code, r.stdout, r.stderr]).toEqual([0, '****\n', '']);
   };
   return { t, tmp, exec };
@@ -95,7 +95,7 @@ describe('exec: pipes folders left by a killed exec', () => {
     const { t, tmp, exec } = await ready();
     // The private folders of exec's own (its pool unusable here): the pool's leftovers are exec-pipe-pool.test.ts's.
     noPool(tmp);
-    const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, TMPDIR: tmp };
+    const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, TMPDIR: tmp, ...FIFO_EXEC };
     const args = [BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'echo "$HF_TOKEN"'];
     // At random instants, as the tester did; each may or may not land in the window.
     for (let i = 0; i < 8; i++) {

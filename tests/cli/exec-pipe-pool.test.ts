@@ -1,6 +1,7 @@
 // exec's masked streams come from a pool of spare FIFOs (shared/node/exec/pipe-pool.ts): the `mkfifo` child every
 // exec forked cost it ~2.5 ms of ~45 (spawn blocks the event loop, the keychain's replies wait). Most execs now fork
 // nothing but their stage; the pool is bounded, private, and never trusted when it is not exactly ours.
+// FIFOs are what exec uses where it starts stages with Node's spawn (FIFO_EXEC); with the addon, anonymous pipes.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { againIfKeyringRestarted } from '../helpers/keyring-restarts';
 import { collect } from '../helpers/children';
 import { BIN, cli } from '../helpers/cli';
-import { mkfifoAtWork, noPool, onlySpares, POOL, poolEntries } from '../helpers/pipe-pool';
+import { FIFO_EXEC, mkfifoAtWork, noPool, onlySpares, POOL, poolEntries } from '../helpers/pipe-pool';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
 const HF = `hf_${'Pool'.repeat(9)}`;
@@ -23,7 +24,7 @@ async function ready(mode = 0o700): Promise<{ t: TempHome; tmp: string; env: Nod
   const tmp = join(t.root, 'tmp');
   mkdirSync(tmp);
   chmodSync(tmp, mode);
-  return { t, tmp, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, TMPDIR: tmp } };
+  return { t, tmp, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, TMPDIR: tmp, ...FIFO_EXEC } };
 }
 
 /** exec of {@link STAGE} named `name`, stdout and stderr pipes (both masked, two FIFOs), under `trace` (argv prefix) if given. */

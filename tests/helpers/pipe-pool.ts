@@ -2,6 +2,12 @@
 import { lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/**
+ * What makes exec use FIFOs: it starts its stages with Node's spawn (no addon, or switched off so); with the addon
+ * (native/spawn, built here) its masked streams are anonymous pipes and it makes no FIFO at all.
+ */
+export const FIFO_EXEC = { CPW_VAULT_SPAWN: 'node' } as const;
+
 /** The pool's folder name (one per user). */
 export const POOL = `cpw-vault-pipes-${process.getuid!()}`;
 

@@ -2,10 +2,11 @@
 // Each case starts the same program both ways and compares what it saw (argv, environment, fds and their flags,
 // signal dispositions and mask, working folder) and how it ended (exit code, signal, start errors).
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, cpSync, constants as fs, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, cpSync, constants as fs, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nativeSpawnAvailable, spawnNative, type StageProcess } from '../../shared/node/exec/native-spawn';
+import { nativePipe, nativeSpawnAvailable, spawnNative, type StageProcess } from '../../shared/node/exec/native-spawn';
+import { FIFO_EXEC, POOL } from '../helpers/pipe-pool';
 import { BIN, cli } from '../helpers/cli';
 import { collect } from '../helpers/children';
 import { makeTempHome } from '../helpers/temp';
@@ -154,6 +155,51 @@ describe.runIf(process.platform === 'linux')('native spawn (exec on Linux)', () 
     expect([Number(nativeMaps) > 0, nodeMaps]).toEqual([true, '0']);
     expect(nativeEnv).toEqual(nodeEnv);
     expect(nativeEnv).toContain('HF_TOKEN=****'); // given, and masked in its output
+  });
+
+  it('makes real pipes, both ends closed on exec: a stage gets only the end it is given', () => {
+    const ends = nativePipe();
+    expect(ends).toEqual([expect.any(Number), expect.any(Number)]);
+    try {
+      for (const fd of ends!) {
+        expect(fstatSync(fd).isFIFO()).toBe(true);
+        // O_CLOEXEC (02000000) in the fd's flags.
+        const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!;
+        expect(parseInt(flags, 8) & 0o2000000, `fd ${fd}`).toBe(0o2000000);
+      }
+      expect(readlinkSync(`/proc/self/fd/${ends![0]}`)).toBe(readlinkSync(`/proc/self/fd/${ends![1]}`));
+    } finally {
+      for (const fd of ends ?? []) closeSync(fd);
+    }
+  });
+
+  it("masks through the addon's anonymous pipes: nothing made or opened in TMPDIR (1777, a link planted at the pool's name), /dev/stdout and /dev/stderr open by name", async () => {
+    const t = makeTempHome();
+    const HF = `hf_${'NativePipes'.repeat(3)}`;
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const tmp = join(t.root, 'tmp');
+    mkdirSync(tmp);
+    chmodSync(tmp, 0o1777);
+    // Another user's trap: the pool's name a link to a folder of theirs. Never followed, never changed.
+    const theirs = join(t.root, 'theirs');
+    mkdirSync(theirs);
+    symlinkSync(theirs, join(tmp, POOL));
+    const stage = 'readlink /proc/$$/fd/1 /proc/$$/fd/2 | sed "s/[0-9]//g"; echo "a $HF_TOKEN" > /dev/stdout; echo "b $HF_TOKEN" > /dev/stderr';
+    const run = async (env: Record<string, string>) => {
+      const log = join(t.root, `strace-${Object.keys(env).length}.log`);
+      const argv = ['-f', '-qq', '-e', 'trace=openat,mknodat,mkdir,mkdirat,rename,unlink,unlinkat', '-o', log, process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', stage];
+      const r = await collect(spawn('strace', argv, { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, TMPDIR: tmp, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }), undefined);
+      return { ...r, inTmp: readFileSync(log, 'utf8').split('\n').filter((l) => l.includes(tmp)) };
+    };
+    const native = await run({});
+    expect([native.code, native.stdout, native.stderr]).toEqual([0, 'pipe:[]\npipe:[]\na ****\n', 'b ****\n']);
+    expect(native.inTmp).toEqual([]);
+    expect([readdirSync(tmp), lstatSync(join(tmp, POOL)).isSymbolicLink(), readdirSync(theirs)]).toEqual([[POOL], true, []]);
+    // With Node's spawn, exec makes FIFOs (this TMPDIR's pool refused: a folder of its own there): the trace sees them.
+    const fifos = await run(FIFO_EXEC);
+    expect([fifos.code, fifos.stderr]).toEqual([0, 'b ****\n']);
+    expect(fifos.inTmp.some((l) => l.startsWith('mknodat(') || / mknodat\(/.test(l))).toBe(true);
+    expect([readdirSync(tmp), readdirSync(theirs)]).toEqual([[POOL], []]);
   });
 
   it('never loads an addon from a folder above the package (another user\'s, in /tmp): only its own, or Node spawn', async () => {

@@ -64,7 +64,7 @@ export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
   await new Promise((resolve) => setImmediate(resolve));
   const history = args.history === false ? undefined : await ctx.runs();
   const streams = maskedStreams(args.mask);
-  // Started before the workflow is read, so mkfifo runs while the keychain answers (its fork still costs ~5-8 ms here).
+  // Made before the workflow is read: FIFOs (no addon: see stagePipes) have mkfifo run while the keychain answers.
   const signals = new StageSignals();
   const pipesMade = stagePipes({ ...streams, merged: streams.out && streams.err && sameFile(1, 2) }, signals);
   try {

@@ -25,6 +25,8 @@ interface NativeSpawn {
   spawn(file: string, args: readonly string[], env: readonly string[], fds: readonly [number, number, number], onExit: () => void): number;
   /** The exited child's exit code, or -(its signal's number). */
   reap(pid: number): number;
+  /** A new pipe's [read end, write end], both close-on-exec, or -errno. (Absent from an addon built before it.) */
+  pipe?(): [number, number] | number;
 }
 
 /** Where the addon is built (scripts/build-native.mjs), from the package's root. */
@@ -42,7 +44,9 @@ function loadAddon(env: NodeJS.ProcessEnv): NativeSpawn | undefined {
       // The package's own, and only it: dist/*.cjs sits one folder below the root, shared/node/exec/ three. Never one
       // in a folder above the package (one not built there was looked for up to two folders above it: in /tmp, say,
       // where any user could plant a .node that exec then ran as this user).
-      const here = dirname(fileURLToPath(import.meta.url));
+      // Its own file: __filename in a CommonJS bundle, where import.meta.url would cost node:url's pathToFileURL (~0.7
+      // ms of each exec); the URL in the ESM library.
+      const here = dirname(typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url));
       const path = join(basename(here) === 'dist' ? dirname(here) : join(here, '..', '..', '..'), ADDON);
       if (existsSync(path)) {
         try {
@@ -62,6 +66,15 @@ function loadAddon(env: NodeJS.ProcessEnv): NativeSpawn | undefined {
 /** True when {@link spawnNative} starts stages with the addon here (the tests ask: a build that failed fails them). */
 export function nativeSpawnAvailable(env: NodeJS.ProcessEnv = process.env): boolean {
   return loadAddon(env) !== undefined;
+}
+
+/**
+ * A real pipe's [read end, write end] (both close-on-exec) by the addon, for a masked stream; undefined where exec
+ * starts its stages with Node's spawn (no addon, or switched off) or the pipe could not be made.
+ */
+export function nativePipe(): [number, number] | undefined {
+  const made = loadAddon(process.env)?.pipe?.();
+  return Array.isArray(made) ? made : undefined;
 }
 
 /** The name of signal number `n` (SIGTERM for 15). */

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { childProcess } from '../builtins';
 import { pipesFolderPrefix, pipesTmpdir } from './pipe-leftovers';
+import { nativePipe } from './native-spawn';
 import { fromPool, type FifoPlace } from './pipe-pool';
 import type { StageSignals } from './stage-signals';
 import { closeSync, constants as fs, existsSync, fstatSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
@@ -27,6 +28,9 @@ export function isDevNull(fd: number): boolean {
     return false;
   }
 }
+
+/** Which streams get a pipe; `merged`: stdout and stderr are one file, read through one pipe. */
+type Wanted = { out: boolean; err: boolean; merged: boolean };
 
 /** One real pipe: `child` is the write end a stage gets as its stdout or stderr, `ours` reads what it writes. */
 export interface StagePipe {
@@ -62,7 +66,7 @@ const OPENERS_FAST_FOR_MS = 10_000;
 const OPENERS_LAST_MS = 500;
 
 /**
- * Real pipes (FIFOs) for the streams exec masks, on Linux. Node's own child
+ * Real pipes for the streams exec masks, on Linux. Node's own child
  * pipes are socket pairs, and Linux cannot open a socket by name: a stage
  * writing to `/dev/stdout` or `/dev/stderr` (`echo warning > /dev/stderr`,
  * `tee /dev/stdout`, Python's `open("/dev/stdout", "w")`) failed with "No such
@@ -71,7 +75,10 @@ const OPENERS_LAST_MS = 500;
  * With `merged` (stdout and stderr are one file: `> log 2>&1`) both streams
  * share one pipe, so they are read back in the order the stage wrote them.
  *
- * Each FIFO is claimed from the pool of spares (pipe-pool.ts), or made mode
+ * Where the addon that starts stages is built (native-spawn.ts), they are
+ * anonymous pipes it makes (pipe2): nothing on disk. Otherwise (no addon,
+ * `CPW_VAULT_SPAWN=node`), FIFOs: Node cannot make an anonymous pipe for a
+ * child's fd. Each FIFO is claimed from the pool of spares (pipe-pool.ts), or made mode
  * 0600 by `mkfifo` there (with the spares, when too few are left), or, the
  * pool unusable, in a fresh private folder (mkdtemp: 0700, a random name),
  * in a TMPDIR others cannot rename it in (theirs, or sticky like /tmp);
@@ -87,14 +94,77 @@ const OPENERS_LAST_MS = 500;
  * Undefined when that cannot be done (no `mkfifo`, an unwritable or unsafe
  * TMPDIR): the caller uses Node's pipes.
  */
-export async function stagePipes(want: { out: boolean; err: boolean; merged: boolean }, signals: Pick<StageSignals, 'holding'>): Promise<StagePipes | undefined> {
+export async function stagePipes(want: Wanted, signals: Pick<StageSignals, 'holding'>): Promise<StagePipes | undefined> {
   if ((!want.out && !want.err) || process.platform !== 'linux') return undefined;
+  const names = want.merged ? ['both'] : [...(want.out ? ['out'] : []), ...(want.err ? ['err'] : [])];
+  const anonymous = anonymousPipes(want, names.length);
+  if (anonymous) return anonymous;
   let maker: ChildProcess | undefined;
-  return signals.holding(() => makePipes(want, (p) => (maker = p)), () => maker?.kill('SIGKILL'));
+  return signals.holding(() => makeFifos(want, names, (p) => (maker = p)), () => maker?.kill('SIGKILL'));
 }
 
-async function makePipes(want: { out: boolean; err: boolean; merged: boolean }, started: (mkfifo: ChildProcess) => void): Promise<StagePipes | undefined> {
-  const names = want.merged ? ['both'] : [...(want.out ? ['out'] : []), ...(want.err ? ['err'] : [])];
+/** The ends of one pipe: ours to read, the stage's to write, and, for a FIFO, one that is neither (see {@link letOpenersThrough}). */
+interface PipeEnds {
+  read: number;
+  write: number;
+  named?: number;
+}
+
+/**
+ * The stage's pipes, `count` anonymous ones made by the addon that starts stages (native-spawn.ts): real pipes, as
+ * FIFOs are, with no name on disk, so nothing to claim, open by name, check or remove (~2.5 ms of each exec), and
+ * nothing another user's TMPDIR could hold up. Undefined where there is no addon (or it is switched off): FIFOs then.
+ */
+function anonymousPipes(want: Wanted, count: number): StagePipes | undefined {
+  const opened: number[] = [];
+  try {
+    const ends: PipeEnds[] = [];
+    for (let i = 0; i < count; i++) {
+      const made = nativePipe();
+      if (!made) return undefined;
+      const [read, write] = made;
+      opened.push(read, write);
+      // No neither-end: opening an anonymous pipe by name (/dev/stdout) never waits for a reader (a FIFO's open does).
+      ends.push({ read, write });
+    }
+    const pipes = pipesOf(want, ends, false);
+    opened.length = 0;
+    return pipes;
+  } catch {
+    return undefined;
+  } finally {
+    for (const fd of opened) closeSync(fd);
+  }
+}
+
+/** The stage's pipes over `ends` (one per name: `both`, or `out` and/or `err`); `made`: see {@link StagePipes.made}. */
+function pipesOf(want: Wanted, ends: readonly PipeEnds[], made: boolean): StagePipes {
+  const pipes = ends.map(({ read, write }): StagePipe => ({ ours: new Socket({ fd: read, readable: true, writable: false }), child: write }));
+  const first = pipes[0]!;
+  const out = want.merged || want.out ? first : undefined;
+  const err = want.merged ? first : want.err ? pipes[pipes.length - 1] : undefined;
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    for (const p of pipes) closeSync(p.child);
+  };
+  const named = ends.flatMap((e) => (e.named === undefined ? [] : [e.named]));
+  const stopOpeners = named.length ? letOpenersThrough(pipes, named) : () => {};
+  return {
+    ...(out ? { out } : {}),
+    ...(err ? { err } : {}),
+    made,
+    release,
+    discard: () => {
+      release();
+      stopOpeners();
+      for (const p of pipes) p.ours.destroy();
+    },
+  };
+}
+
+async function makeFifos(want: Wanted, names: readonly string[], started: (mkfifo: ChildProcess) => void): Promise<StagePipes | undefined> {
   const mkfifo = ['/usr/bin/mkfifo', '/bin/mkfifo'].find((p) => existsSync(p));
   let place: FifoPlace | undefined;
   const opened: number[] = [];
@@ -117,7 +187,7 @@ async function makePipes(want: { out: boolean; err: boolean; merged: boolean }, 
       if (!made) return undefined;
     }
     const { paths } = place;
-    const ends = paths.map((path) => {
+    const ends = paths.map((path): PipeEnds => {
       // The read end first, not blocking (no writer yet); then the write end, which a reader lets open at once.
       const read = openSync(path, fs.O_RDONLY | fs.O_NONBLOCK | fs.O_NOFOLLOW);
       opened.push(read);
@@ -130,29 +200,9 @@ async function makePipes(want: { out: boolean; err: boolean; merged: boolean }, 
       if (!ours || r.dev !== w.dev || r.ino !== w.ino || r.dev !== n.dev || r.ino !== n.ino) throw new Error('not our FIFO');
       return { read, write, named };
     });
-    const pipes = ends.map(({ read, write }): StagePipe => ({ ours: new Socket({ fd: read, readable: true, writable: false }), child: write }));
+    const pipes = pipesOf(want, ends, place.make.length > 0);
     opened.length = 0;
-    const first = pipes[0]!;
-    const out = want.merged || want.out ? first : undefined;
-    const err = want.merged ? first : want.err ? pipes[pipes.length - 1] : undefined;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      for (const p of pipes) closeSync(p.child);
-    };
-    const stopOpeners = letOpenersThrough(pipes, ends.map((e) => e.named));
-    return {
-      ...(out ? { out } : {}),
-      ...(err ? { err } : {}),
-      made: place.make.length > 0,
-      release,
-      discard: () => {
-        release();
-        stopOpeners();
-        for (const p of pipes) p.ours.destroy();
-      },
-    };
+    return pipes;
   } catch {
     return undefined;
   } finally {
