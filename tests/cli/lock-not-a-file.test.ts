@@ -38,7 +38,7 @@ function mkfifo(path: string): void {
 const rmOf = (path: string) => `rm ${shellWord(path)}`;
 
 describe('a lock path that is not a lock file', () => {
-  it('a fifo at runs.jsonl.lock: exec runs the stage and ends at once, saying why the run was not recorded; after rm it is', async () => {
+  it('a fifo at runs.jsonl.lock: exec runs the stage and ends at once, saying why the run was not recorded; doctor says it too; after rm it is', async () => {
     const t = makeTempHome();
     expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
     const lock = join(dirname(t.profile), 'runs.jsonl.lock');
@@ -51,7 +51,13 @@ describe('a lock path that is not a lock file', () => {
     expect(r.stderr).toContain(rmOf(lock)); // the fix, not only the message
     expect(statSync(lock).isFIFO()).toBe(true); // not ours to remove
     expect(goneLeft(t)).toEqual([]);
+    // doctor said all was well (exit 0) while no run could be recorded: a problem now, with the same rm.
+    const doctor = await cli(t, ['doctor']);
+    expect([doctor.code, doctor.stderr]).toEqual([1, expect.stringContaining(`The lock ${lock} is a named pipe (FIFO)`)]);
+    expect(doctor.stderr).toContain(rmOf(lock));
+    expect(statSync(lock).isFIFO()).toBe(true);
     spawnSync('rm', [lock]);
+    expect((await cli(t, ['doctor'])).code).toBe(0);
     expect((await cli(t, ['exec', '--workflow', 'transcribe', '--', 'true'])).code).toBe(0);
     expect(JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs).toHaveLength(1);
   });

@@ -10,7 +10,7 @@ import { isPlainFile, leftoverBackups } from '../../node/migration/backups';
 import { AuditLog } from '../../node/records/audit-log';
 import { FINISHED_MIGRATION, interruptedMigrationNotes, interruptedMigrations } from '../../node/migration/interrupted';
 import { JournalFile } from '../../node/credentials/journal-file';
-import { readSecureBytes } from '../../node/profile/secure-fs';
+import { checkSecureFile } from '../../node/profile/secure-fs';
 import { toVaultError, type VaultErrorJSON } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 import { dirname, resolve } from 'node:path';
@@ -45,9 +45,10 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
   const report = await runDoctor(full ?? (await ctx.doctorSubject()), { repair: !!args.repair, switchRecord: switchRecordOf(ctx) });
   const { profile, keychain, workflows } = report;
   const paths = profilePathsOf(ctx);
-  // The profile's lock and the run history: a fifo, a link, a folder or another user's file there was refused by
-  // every set (exec: 'could not record the run') while doctor said all was well, exit 0.
-  for (const problem of [fileProblem(journalOf(ctx).path), lockProblem(paths.profile), fileProblem(sidecarPath(paths, 'runs.jsonl'), Infinity)]) {
+  // The profile's lock, the run history and its lock: a fifo, a link, a folder or another user's file there was refused
+  // by every set (exec: 'could not record the run') while doctor said all was well, exit 0.
+  const history = sidecarPath(paths, 'runs.jsonl');
+  for (const problem of [fileProblem(journalOf(ctx).path), lockProblem(paths.profile), fileProblem(history, Infinity), lockProblem(history)]) {
     if (!problem) continue;
     profile.problems.push(problem);
     report.ok = false;
@@ -193,11 +194,12 @@ function journalOf(ctx: CliContext): JournalFile {
 /**
  * A file beside the profile (the journal, the run history) when every write would refuse it (a folder, a link, another
  * user's file, one others can write): every set and delete failed while doctor said all was well. A damaged one reads
- * as empty (JournalFile, the history's fold). `maxBytes`: the history has no limit of its own (its bounds keep it).
+ * as empty (JournalFile, the history's fold), so only what its reader checks first is looked at, never its content
+ * (a history of 50,000 runs is megabytes). `maxBytes`: the history has no limit of its own (its bounds keep it).
  */
 function fileProblem(path: string, maxBytes?: number): VaultErrorJSON | undefined {
   try {
-    readSecureBytes(path, { warn: () => {}, maxBytes });
+    checkSecureFile(path, { warn: () => {}, maxBytes });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return toVaultError(err).toJSON();
   }

@@ -96,6 +96,16 @@ export function readSecureFile(path: string, options: SecureReadOptions): { text
 
 /** {@link readSecureFile}, as bytes (for a caller that decodes only the part it needs). */
 export function readSecureBytes(path: string, options: SecureReadOptions): { bytes: Buffer; stamp: FileStamp } {
+  return withSecureFile(path, options, (fd, s) => ({ bytes: readAllBytes(fd, s.size), stamp: { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs } }));
+}
+
+/** What {@link readSecureBytes} would refuse, thrown the same way, without reading the file (doctor, of a large one). */
+export function checkSecureFile(path: string, options: SecureReadOptions): void {
+  withSecureFile(path, options, () => undefined);
+}
+
+/** `use(fd, stat)` of `path` opened and checked as {@link readSecureFile} does; ENOENT thrown as it is. */
+function withSecureFile<T>(path: string, options: SecureReadOptions, use: (fd: number, s: Stats) => T): T {
   let fd: number;
   try {
     // O_NONBLOCK: a fifo (another user's, planted at a sidecar's name in a shared folder) must not hang the open;
@@ -110,7 +120,7 @@ export function readSecureBytes(path: string, options: SecureReadOptions): { byt
   try {
     const s = fstatSync(fd);
     assertPrivateFile(s, path, options);
-    return { bytes: readAllBytes(fd, s.size), stamp: { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs } };
+    return use(fd, s);
   } finally {
     closeSync(fd);
   }
