@@ -70,6 +70,30 @@ describe('a FIFO where cpw-vault expects a file never hangs a command', () => {
     }
   });
 
+  it.each(['a symbolic link', 'a FIFO', 'writable by others'] as const)('the vault file %s: unlock refuses it before the passphrase is read, as every read would, and starts no agent', async (what) => {
+    // It checked only that the vault file existed: "✓ Unlocked", an agent running, and every get then refused the file.
+    const path = h.files.vault;
+    renameSync(path, `${path}.real`);
+    if (what === 'a symbolic link') symlinkSync(`${path}.real`, path);
+    else if (what === 'a FIFO') execFileSync('mkfifo', ['-m', '600', path]);
+    else {
+      writeFileSync(path, readFileSync(`${path}.real`), { mode: 0o600 });
+      chmodSync(path, 0o666);
+    }
+    try {
+      const r = await run(h, ['unlock', '--passphrase-file', h.passFile]);
+      expect([r.hung, r.code, r.stderr]).toEqual([false, 1, expect.stringContaining(path)]);
+      expect(r.stderr).toMatch(what === 'a symbolic link' ? /is a symbolic link/ : what === 'a FIFO' ? /is not a regular file/ : /can be modified by other users/);
+      expect(r.stderr).not.toContain('Unlocked');
+      expect(agentSockets(h)).toEqual([]);
+    } finally {
+      rmSync(path);
+      renameSync(`${path}.real`, path);
+    }
+    expect((await run(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    expect((await run(h, ['lock'])).code).toBe(0);
+  });
+
   it('--passphrase-fd on a FIFO opened read-write (3<>fifo): a clear refusal, no hang (it waited for ever, deaf to Ctrl-C and SIGTERM)', async () => {
     const fifo = join(h.root, 'fd.fifo');
     execFileSync('mkfifo', ['-m', '600', fifo]);

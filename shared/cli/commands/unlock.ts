@@ -3,6 +3,7 @@ import { cancelledError } from '../../core/errors';
 import { echoOffDuring } from '../echo-off';
 import { abortedAfterPending, interruptible } from '../signals';
 import { socketDirRefusal } from '../../node/agent/socket-dir';
+import { readPrivateFile } from '../../node/secrets/durable-file';
 import { startAgent } from '../../node/agent/start';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
@@ -44,6 +45,9 @@ async function unlockWith(signal: AbortSignal, args: UnlockArgs, ctx: CliContext
     return EXIT.ok;
   }
   assertVaultExists(files);
+  // The vault file as every read will check it (a link, a FIFO, one others can write: refused with the fix), before the
+  // passphrase: only its existence was checked, and "✓ Unlocked" started an agent through which every read then failed.
+  readPrivateFile(files.vault);
   // The folder the agent would listen in, before the passphrase: refused after it, the user had typed it (or a
   // pipeline's descriptor was read) and waited out scrypt for nothing, and a wrong one hid the real trouble.
   const refusal = socketDirRefusal(socket.dir);
