@@ -116,25 +116,20 @@ interface PipeEnds {
  * nothing another user's TMPDIR could hold up. Undefined where there is no addon (or it is switched off): FIFOs then.
  */
 function anonymousPipes(want: Wanted, count: number): StagePipes | undefined {
-  const opened: number[] = [];
-  try {
-    const ends: PipeEnds[] = [];
-    for (let i = 0; i < count; i++) {
-      const made = nativePipe();
-      if (!made) return undefined;
-      const [read, write] = made;
-      opened.push(read, write);
-      // No neither-end: opening an anonymous pipe by name (/dev/stdout) never waits for a reader (a FIFO's open does).
-      ends.push({ read, write });
-    }
-    const pipes = pipesOf(want, ends, false);
-    opened.length = 0;
-    return pipes;
-  } catch {
-    return undefined;
-  } finally {
-    for (const fd of opened) closeSync(fd);
+  // No neither-end: opening an anonymous pipe by name (/dev/stdout) never waits for a reader (a FIFO's open does).
+  const ends: PipeEnds[] = [];
+  while (ends.length < count) {
+    const made = nativePipe();
+    if (!made) break;
+    ends.push({ read: made[0], write: made[1] });
   }
+  try {
+    if (ends.length === count) return pipesOf(want, ends, false);
+  } catch {
+    // a socket Node could not make over a read end: FIFOs then, as without the addon
+  }
+  for (const { read, write } of ends) [read, write].forEach((fd) => closeSync(fd));
+  return undefined;
 }
 
 /** The stage's pipes over `ends` (one per name: `both`, or `out` and/or `err`); `made`: see {@link StagePipes.made}. */
