@@ -49,6 +49,8 @@ export interface VerificationResult {
   durationMs: number;
   /** Where the verified value came from (filled by the caller that read it). */
   source?: 'env' | 'keychain' | 'profile' | 'legacy';
+  /** `'file'` when `source` is the secret store and that is the age vault file (as a CredentialSource says it). */
+  store?: 'file';
 }
 
 /** What is stored in the credential's metadata: the outcome, never a value or a body. */

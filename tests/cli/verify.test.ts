@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
 import { collect } from '../helpers/children';
+import { fileCli, makeFileVaultHome } from '../helpers/file-vault';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 import { makeTestPki } from '../helpers/tls';
 import { ConnectProxy } from '../fakes/connect-proxy';
@@ -99,6 +100,25 @@ describe('cpw-vault verify', () => {
     const audit = readFileSync(join(t.home, '.cp-whisperx', 'audit.log'), 'utf8');
     expect(JSON.parse(audit.trim().split('\n').at(-1)!)).toMatchObject({ event: 'credential_verified', caller: 'cli', credential: 'huggingface.token', details: { result: 'valid', checks: ['whoami'], source: 'keychain' } });
     for (const text of [profileText, audit, r.stdout]) expect(text).not.toContain(HF);
+  });
+
+  it('a key in the age vault file (no keychain on the host): the result names the vault file, not "[keychain]"', async () => {
+    // A GPU server with no Secret Service read "[keychain]" (and "source": "keychain" alone in --json) for a key the vault
+    // file held, where list, which and the library say "vault file".
+    const h = await makeFileVaultHome({ logN: 10 });
+    try {
+      expect((await fileCli(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+      expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+      const r = await fileCli(h, ['verify', 'huggingface', 'token'], { env: endpoints });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe('✓ huggingface.token: valid (valid: account ada-lovelace, read token)  [vault file]\n');
+      const json = await fileCli(h, ['verify', '--workflow', 'transcribe', '--json'], { env: endpoints });
+      expect(json.code, json.stderr).toBe(0);
+      expect(JSON.parse(json.stdout).results[0]).toMatchObject({ credential: 'huggingface.token', source: 'keychain', store: 'file' });
+      expect(r.stdout + json.stdout).not.toContain(HF);
+    } finally {
+      await fileCli(h, ['lock']);
+    }
   });
 
   it('--workflow diarize: gated terms not accepted is exit 3 with the model page; --json is one document', async () => {

@@ -26,7 +26,7 @@ export function verifyExitCode(results: readonly VerificationResult[]): ExitCode
 export function describeVerification(io: CliIO, r: VerificationResult): string {
   const p = paint(io);
   const mark = r.result === 'valid' ? p.green('✓') : isRejected(r.result) ? p.red('✗') : p.yellow('!');
-  const lines = [`${mark} ${r.credential}: ${r.result}${r.result === 'valid' ? '' : ' —'} ${r.result === 'valid' ? `(${r.message})` : r.message}${r.source ? `  [${r.source}]` : ''}`];
+  const lines = [`${mark} ${r.credential}: ${r.result}${r.result === 'valid' ? '' : ' —'} ${r.result === 'valid' ? `(${r.message})` : r.message}${r.source ? `  [${r.store === 'file' ? 'vault file' : r.source}]` : ''}`];
   if (r.fix) lines.push(`    fix: ${r.fix}`);
   for (const n of r.notes) lines.push(`    note: ${n}`);
   return `${lines.join('\n')}\n`;

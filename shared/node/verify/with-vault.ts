@@ -19,7 +19,7 @@ export interface VerifyReport {
 }
 
 interface Planned {
-  items: Array<VerifyItem & { source: CredentialSource['kind']; envName?: string; storedAt: string | null }>;
+  items: Array<VerifyItem & { source: CredentialSource['kind']; store?: 'file'; envName?: string; storedAt: string | null }>;
   skipped: VerifyReport['skipped'];
 }
 
@@ -29,7 +29,7 @@ async function read(vault: Vault, id: CredentialId, gated: boolean): Promise<Pla
   // if no other value was stored while it was being verified (see Vault.recordVerification).
   const storedAt = vault.storedAt(id);
   const { value, source } = await vault.getCredential(service, key);
-  return { id, value, gated, source: source.kind, ...(source.kind === 'env' ? { envName: source.name } : {}), storedAt };
+  return { id, value, gated, source: source.kind, ...(source.kind === 'keychain' && source.store ? { store: source.store } : {}), ...(source.kind === 'env' ? { envName: source.name } : {}), storedAt };
 }
 
 /** Which credentials a target means, read through the vault (audited reads; CREDENTIAL_MISSING / WORKFLOW_NOT_READY / KEYCHAIN_* as usual). */
@@ -78,6 +78,7 @@ export async function verifyWithVault(vault: Vault, target: VerifyTarget, option
   const results = await untilAborted(verifyMany(items, { ...verifyOptions, ...(related ? { related } : {}) }), signal);
   for (const [i, result] of results.entries()) {
     result.source = items[i]!.source;
+    if (items[i]!.store) result.store = items[i]!.store;
     const envName = items[i]!.envName;
     // The value came from the environment, which is read before the vault: storing a new key would change nothing.
     if (envName && result.result === 'invalid') {
