@@ -222,6 +222,24 @@ describe('backend use between the keychain and the vault file', () => {
     expect((await keychainHolds(h)).length).toBe(3);
   }, BUDGET);
 
+  // A profile carried to a GPU server from a laptop: its keys are in the laptop's keychain. The move failed after the
+  // passphrase with KEYCHAIN_UNAVAILABLE, whose fix offered `cpw-vault backend use file`, the command that had just failed.
+  it('a profile whose keys are in a keychain this host cannot reach: refused before anything is made, with the way on, not the same command', async () => {
+    const h = await keychainHome();
+    const before = readFileSync(h.profile, 'utf8');
+    const use = await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: PASS, noDbus: true });
+    expect(use.code).toBe(4);
+    expect(use.stderr).toContain('[KEYCHAIN_UNAVAILABLE]');
+    expect(use.stderr).not.toContain('Or keep the secrets in an age-encrypted file beside the profile');
+    expect(use.stderr).not.toContain('Reading the secrets');
+    expect(use.stderr).toContain('This profile lists 3 secret(s) kept in the OS keychain');
+    expect(use.stderr).toContain('cpw-vault export --to vault.age');
+    expect(readFileSync(h.profile, 'utf8')).toBe(before);
+    const files = vaultFilesFor(h.profile);
+    expect(existsSync(files.vault) || existsSync(files.identity)).toBe(false);
+    expect((await keychainHolds(h)).length).toBe(3);
+  }, BUDGET);
+
   // It ended with "Next: cpw-vault unlock" where that unlock can only refuse the folder (an outside pass, headless).
   it('switching where no unlock agent may listen ends with that refusal and its fix, never "Next: cpw-vault unlock"', async () => {
     const h = home();

@@ -12,6 +12,7 @@ import { readPassphrase, type PassphraseSource } from '../passphrase-input';
 import { echoOffDuring } from '../echo-off';
 import { interruptible } from '../signals';
 import { vaultFilesOf } from '../vault-file';
+import { USE_FILE, offersFileBackend } from '../file-offer';
 
 const NAMES: Record<string, string> = { keychain: 'the OS keychain', file: 'the age vault file' };
 
@@ -92,6 +93,16 @@ async function moveTo(args: BackendUseArgs, ctx: CliContext, signal: AbortSignal
   if (args.backend === 'file') {
     for (const f of [files.identity, files.vault]) {
       if (existsSync(f)) throw new VaultError('IO_ERROR', `${f} already exists; refusing to create a new vault over it. Nothing was moved.`, 'Move the old vault files away first (they may hold secrets: keep them until you know), then run the command again.');
+    }
+    // Secrets the keychain cannot give now (a profile carried to a host with none, a locked keychain): said before the
+    // passphrase is asked, and never with the offer of this very command (reportError adds it to a "no keychain" fix).
+    const listed = from === 'keychain' ? vault.listCredentials().filter((c) => c.secret && c.stored).length : 0;
+    const status = listed ? await vault.keychainStatus() : undefined;
+    if (status && !status.ok) {
+      const elsewhere = offersFileBackend(status)
+        ? `\nThis profile lists ${listed} secret(s) kept in the OS keychain, which ${USE_FILE} must read first. On the machine whose keychain holds them: cpw-vault export --to vault.age; then here, with a profile of its own (--profile, or this one moved aside): ${USE_FILE}, cpw-vault unlock, cpw-vault import vault.age`
+        : '';
+      throw new VaultError(status.code, `${status.message} Nothing was moved.`, `${status.fix}${elsewhere}`);
     }
     const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');
     if (ctx.io.stdinIsTTY && args.passphraseFd === undefined && args.passphraseFile === undefined) {
