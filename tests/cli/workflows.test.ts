@@ -367,4 +367,18 @@ describe('exec --with', () => {
     expect(existsSync(marker)).toBe(false);
     expect((await cli(t, ['exec', '--workflow', 'transcribe', '--with', 'deepl', '--', 'true'])).code).toBe(2);
   });
+
+  // A typo of a catalog name: the fix was `cpw-vault set tmdb apikey`, which set refuses (a name one edit from a catalog
+  // one), where get names the credential meant.
+  it('a typo of a catalog credential (tmdb.apikey) is said to be one, with the name meant, as get says it', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    const marker = join(t.root, 'ran');
+    const typo = await cli(t, ['exec', '--workflow', 'transcribe', '--with', 'tmdb.apikey', '--', 'touch', marker]);
+    expect(typo.code).toBe(3);
+    expect(typo.stderr).toContain('tmdb.apikey (--with) is not set; the stage was not started.');
+    expect(typo.stderr).toContain('fix: Did you mean tmdb.api_key? Use: --with tmdb.api_key');
+    expect(typo.stderr).not.toContain('cpw-vault set tmdb apikey');
+    expect(existsSync(marker)).toBe(false);
+  });
 });

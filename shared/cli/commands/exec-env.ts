@@ -6,6 +6,7 @@ import { catalogEntry } from '../../core/catalog';
 import { checkedCredentialId, splitCredentialId, type CredentialId } from '../../core/credential';
 import { envVarClashFix, envVarClashText } from '../../core/env-var-names';
 import { VaultError } from '../../core/errors';
+import { nearCatalogId } from '../../core/near-names';
 import type { CredentialView } from '../../core/views';
 import { fixLine } from '../../core/workflows';
 import { childEnv, selfCommand, type ChildEnv } from '../../node/exec/child-env';
@@ -105,7 +106,9 @@ async function withCredentials(withs: readonly string[] | undefined, vault: Read
     const found = await vault.findCredential(service, key);
     if (!found) {
       await refused([id]);
-      throw new VaultError('CREDENTIAL_MISSING', `${id} (--with) is not set; the stage was not started.`, fixLine(id));
+      // A typo of a catalog name (`--with tmdb.apikey`) is said to be one, as get says it: `set tmdb apikey` is refused.
+      const near = nearCatalogId(id);
+      throw new VaultError('CREDENTIAL_MISSING', `${id} (--with) is not set; the stage was not started.`, near ? `Did you mean ${near}? Use: --with ${near}` : fixLine(id));
     }
     for (const name of vault.envVarsFor(id)) {
       carrier.set(name, id);
