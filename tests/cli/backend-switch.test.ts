@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lchownSync, mkdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildExport } from '../../shared/core/vault-export';
@@ -238,6 +238,31 @@ describe('backend use between the keychain and the vault file', () => {
     const files = vaultFilesFor(h.profile);
     expect(existsSync(files.vault) || existsSync(files.identity)).toBe(false);
     expect((await keychainHolds(h)).length).toBe(3);
+  }, BUDGET);
+
+  // A profile in a folder others can write (/tmp): another user's link at the vault's name was "the old vault files ...
+  // they may hold secrets: keep them", and the fix was to move them away, which the sticky bit forbids.
+  it('another user\'s link planted at a vault file\'s name in a shared folder: refused as theirs, dangling or not, before the passphrase', async (ctx) => {
+    if (process.getuid?.() !== 0) return ctx.skip();
+    const h = home();
+    const shared = join(h.root, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    const profile = join(shared, 'p.profile');
+    const files = vaultFilesFor(profile);
+    writeFileSync(join(h.root, 'target'), 'theirs');
+    for (const [f, target] of [[files.identity, join(h.root, 'nowhere')], [files.vault, join(h.root, 'target')]] as const) {
+      symlinkSync(target, f);
+      lchownSync(f, 65534, 65534);
+      const use = await run(h, ['--profile', profile, 'backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: PASS, noDbus: true });
+      expect(use.code).toBe(1);
+      expect(use.stderr).toContain(`${f} already exists; refusing to create a new vault over it. Nothing was moved.`);
+      expect(use.stderr).toContain('It belongs to another user (uid 65534), who may have planted it');
+      expect(use.stderr).not.toContain('Move the old vault files away');
+      expect(use.stderr).not.toContain('Switching the profile');
+      unlinkSync(f);
+    }
+    expect(readFileSync(join(h.root, 'target'), 'utf8')).toBe('theirs');
   }, BUDGET);
 
   // It ended with "Next: cpw-vault unlock" where that unlock can only refuse the folder (an outside pass, headless).

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { VaultError } from '../../core/errors';
 import { AgentClient } from '../../node/agent/client';
 import { socketDirRefusal } from '../../node/agent/socket-dir';
-import type { MovePhase } from '../../node/credentials/backend-move';
+import { refuseExistingVaultFile, type MovePhase } from '../../node/credentials/backend-move';
 import { MIN_PASSPHRASE_LENGTH } from '../../node/secrets/vault-crypto';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
@@ -91,9 +91,8 @@ async function moveTo(args: BackendUseArgs, ctx: CliContext, signal: AbortSignal
   let passphrase: string | undefined;
   let sourceKey: { identity: string; recipient: string } | undefined;
   if (args.backend === 'file') {
-    for (const f of [files.identity, files.vault]) {
-      if (existsSync(f)) throw new VaultError('IO_ERROR', `${f} already exists; refusing to create a new vault over it. Nothing was moved.`, 'Move the old vault files away first (they may hold secrets: keep them until you know), then run the command again.');
-    }
+    // Before the passphrase is asked (a link too, dangling or not); the move checks again under the lock.
+    for (const f of [files.identity, files.vault]) refuseExistingVaultFile(f);
     // Secrets the keychain cannot give now (a profile carried to a host with none, a locked keychain): said before the
     // passphrase is asked, and never with the offer of this very command (reportError adds it to a "no keychain" fix).
     const listed = from === 'keychain' ? vault.listCredentials().filter((c) => c.secret && c.stored).length : 0;

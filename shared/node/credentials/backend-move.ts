@@ -1,5 +1,5 @@
 import { afterPendingSignals, randomHex } from '../builtins';
-import { rmSync } from 'node:fs';
+import { lstatSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CredentialId } from '../../core/credential';
 import { isSecretCredential } from '../../core/credential-index';
@@ -8,9 +8,10 @@ import type { Transaction } from '../../core/journal';
 import type { Profile } from '../../core/profile-schema';
 import type { SecretStore } from '../../core/secret-store';
 import { withFileLock } from '../profile/file-lock';
+import { currentUid } from '../profile/file-access';
 import { ABANDONED_AFTER_MS, currentOwner, isCurrentProcess, ownerIsGone } from '../profile/owner';
 import { ensurePrivateDir } from '../profile/trusted-folder';
-import { stampOf, writeSecureFile } from '../profile/secure-fs';
+import { writeSecureFile } from '../profile/secure-fs';
 import type { ProfileStore } from '../profile/store';
 import { readMany } from './credential-store';
 import { liveTransaction } from './live-transactions';
@@ -88,6 +89,24 @@ export interface MoveOptions {
 }
 
 /**
+ * Refuses a new vault where `path` already is (a link too, dangling or not): an old vault may hold secrets. Another
+ * user's (a link planted in a folder others can write, /tmp) is said to be theirs: "move the old vault files away"
+ * asked for what the sticky bit forbids, and called their file a vault that may hold secrets.
+ */
+export function refuseExistingVaultFile(path: string): void {
+  const found = lstatSync(path, { throwIfNoEntry: false });
+  if (!found) return;
+  const foreign = currentUid !== undefined && found.uid !== currentUid && found.uid !== 0;
+  throw new VaultError(
+    'IO_ERROR',
+    `${path} already exists; refusing to create a new vault over it. Nothing was moved.`,
+    foreign
+      ? `It belongs to another user (uid ${found.uid}), who may have planted it: do not use this folder. Keep the profile in a folder only you can write (the default, ~/.cp-whisperx, is one).`
+      : 'Move the old vault files away first (they may hold secrets: keep them until you know), then run the command again.',
+  );
+}
+
+/**
  * Moves every secret of the profile from `from` to `to` (see the file's
  * comment). Throws (after rolling back) the first failure, CANCELLED on a
  * signal before the commit, CREDENTIAL_CONFLICT-like INVALID_ARGUMENT when
@@ -99,9 +118,7 @@ export async function moveBackend(deps: MoveDeps, from: MoveSide, to: MoveSide, 
   const before = deps.profile.readOrTemplate();
   if (before.kind !== 'profile') throw new VaultError('PROFILE_READ_ONLY', `The only credentials source is the deprecated ${before.path}.`, 'Move it into the vault first: cpw-vault migrate');
   const metaBefore = JSON.stringify(before.profile.credential_metadata);
-  for (const f of options.createTarget ? (to.files ?? []) : []) {
-    if (stampOf(f)) throw new VaultError('IO_ERROR', `${f} already exists; refusing to create a new vault over it. Nothing was moved.`, 'Move the old vault files away first (they may hold secrets: keep them until you know), then run the command again.');
-  }
+  for (const f of options.createTarget ? (to.files ?? []) : []) refuseExistingVaultFile(f);
   const indexed = Object.entries(before.profile.credential_metadata).filter(([id, m]) => m.storage === 'keychain' && isSecretCredential(id)).map(([id]) => id);
 
   // 1. What the source holds. A source that cannot answer with nothing indexed (no keychain on this host, nothing stored) moves nothing.
