@@ -93,15 +93,14 @@ async function moveTo(args: BackendUseArgs, ctx: CliContext, signal: AbortSignal
   if (args.backend === 'file') {
     // Before the passphrase is asked (a link too, dangling or not); the move checks again under the lock.
     for (const f of [files.identity, files.vault]) refuseExistingVaultFile(f);
-    // Secrets the keychain cannot give now (a profile carried to a host with none, a locked keychain): said before the
-    // passphrase is asked, and never with the offer of this very command (reportError adds it to a "no keychain" fix).
+    // Secrets in a keychain this host has none of (a profile carried to a GPU server): said before the passphrase is
+    // asked, and never with the offer of this very command (reportError adds it to a "no keychain" fix). A keychain
+    // that is there but locked is left to the reads below, which show its unlock dialog where there is a display.
     const listed = from === 'keychain' ? vault.listCredentials().filter((c) => c.secret && c.stored).length : 0;
     const status = listed ? await vault.keychainStatus() : undefined;
-    if (status && !status.ok) {
-      const elsewhere = offersFileBackend(status)
-        ? `\nThis profile lists ${listed} secret(s) kept in the OS keychain, which ${USE_FILE} must read first. On the machine whose keychain holds them: cpw-vault export --to vault.age; then here, with a profile of its own (--profile, or this one moved aside): ${USE_FILE}, cpw-vault unlock, cpw-vault import vault.age`
-        : '';
-      throw new VaultError(status.code, `${status.message} Nothing was moved.`, `${status.fix}${elsewhere}`);
+    if (status && !status.ok && offersFileBackend(status)) {
+      const elsewhere = `This profile lists ${listed} secret(s) kept in the OS keychain, which ${USE_FILE} must read first. On the machine whose keychain holds them: cpw-vault export --to vault.age; then here, with a profile of its own (--profile, or this one moved aside): ${USE_FILE}, cpw-vault unlock, cpw-vault import vault.age`;
+      throw new VaultError(status.code, `${status.message} Nothing was moved.`, `${status.fix}\n${elsewhere}`);
     }
     const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');
     if (ctx.io.stdinIsTTY && args.passphraseFd === undefined && args.passphraseFile === undefined) {
