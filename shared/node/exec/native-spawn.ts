@@ -44,8 +44,8 @@ function loadAddon(env: NodeJS.ProcessEnv): NativeSpawn | undefined {
       // The package's own, and only it: dist/*.cjs sits one folder below the root, shared/node/exec/ three. Never one
       // in a folder above the package (one not built there was looked for up to two folders above it: in /tmp, say,
       // where any user could plant a .node that exec then ran as this user).
-      // Its own file: __filename in a CommonJS bundle, where import.meta.url would cost node:url's pathToFileURL (~0.7
-      // ms of each exec); the URL in the ESM library.
+      // Its own file: __filename where the bundle has one (CommonJS, and the ESM library's banner), where import.meta.url
+      // would cost the CommonJS bundle node:url's pathToFileURL (~0.7 ms of each exec); the URL otherwise.
       const here = dirname(typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url));
       const path = join(basename(here) === 'dist' ? dirname(here) : join(here, '..', '..', '..'), ADDON);
       if (existsSync(path)) {
