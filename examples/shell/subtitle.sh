@@ -5,7 +5,11 @@ set -eu
 CPW_VAULT=${CPW_VAULT:-cpw-vault}
 status=0
 "$CPW_VAULT" check subtitle || status=$?
-if [ "$status" -ne 0 ]; then
+if [ "$status" -eq 127 ] || [ "$status" -eq 126 ]; then
+  # The shell's "not found" (or "permission denied"), not cpw-vault's words: say where it was looked for.
+  echo "[subtitle.sh] cannot run: $CPW_VAULT could not be started. Put cpw-vault on PATH, or set CPW_VAULT to its path (one word: node_modules/.bin/cpw-vault, not \"npx cpw-vault\")." >&2
+  exit "$status"
+elif [ "$status" -ne 0 ]; then
   echo "[subtitle.sh] cannot run (cpw-vault said why above)" >&2
   exit "$status"
 fi

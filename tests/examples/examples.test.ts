@@ -97,6 +97,23 @@ describe('shell/subtitle.sh when env fails after check passed (a keychain locked
   });
 });
 
+describe('shell/subtitle.sh with no cpw-vault to start (not on PATH, CPW_VAULT a path that is not there)', () => {
+  it('says it could not start it and how to point at it, in bash and dash; never "cpw-vault said why above"', async () => {
+    const t = makeTempHome();
+    for (const shell of ['bash', 'dash']) {
+      for (const cpwVault of [undefined, join(t.root, 'no-such-cpw-vault')]) {
+        const env: NodeJS.ProcessEnv = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, PATH: '/usr/bin:/bin' };
+        if (cpwVault) env['CPW_VAULT'] = cpwVault;
+        else delete env['CPW_VAULT'];
+        const r = await collect(spawn(shell, [join(EX, 'shell/subtitle.sh')], { cwd: t.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+        expect(r.code, `${shell} ${cpwVault}`).toBe(127);
+        expect(r.stderr).toContain(`[subtitle.sh] cannot run: ${cpwVault ?? 'cpw-vault'} could not be started. Put cpw-vault on PATH, or set CPW_VAULT to its path`);
+        expect(r.stderr).not.toContain('said why above');
+      }
+    }
+  });
+});
+
 describe('a Python stage under exec, with no cpw-vault on PATH (npx, node bin/cpw-vault.cjs)', () => {
   it('the package calls the cpw-vault running it (exec sets CPW_VAULT_BIN, unless the stage already has one)', async () => {
     const t = makeTempHome();
