@@ -462,8 +462,9 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
   });
 
   it('Ctrl-C, SIGTERM or SIGHUP while the FIFOs are made leaves nothing in TMPDIR, and ends exec by that signal', async () => {
-    // FIFOs: exec starting its stages with Node's spawn (FIFO_EXEC). mkfifo made slow with strace's fault injection, so the folder surely exists when the signal is sent. (Watched
-    // for in its few milliseconds of life, a loaded machine's test sometimes saw it only after exec had ended.)
+    // FIFOs: exec starting its stages with Node's spawn (FIFO_EXEC). mkfifo made slow with strace's fault injection, so
+    // the folder surely exists when the signal is sent. (Watched for in its few milliseconds of life, a loaded machine's
+    // test sometimes saw it only after exec had ended.)
     const t = await ready();
     const marker = join(t.root, 'stage-ran');
     // In the pool (pipe-pool.ts: empty here, as every exec below is stopped before it makes spares), and in a folder of
@@ -573,8 +574,9 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
   });
 
   it('a signal that arrives while the FIFOs\' folder is being removed is acted on, never lost (the stage does not run)', async () => {
-    // FIFOs: exec starting its stages with Node's spawn. The removal made slow with strace's fault injection: a signal caught in that synchronous stretch waited in the
-    // event loop, and dropping the listener dropped it with it: exec went on and ran the stage to the end, exit 0.
+    // FIFOs: exec starting its stages with Node's spawn. The removal made slow with strace's fault injection: a signal
+    // caught in that synchronous stretch waited in the event loop, and dropping the listener dropped it with it: exec
+    // went on and ran the stage to the end, exit 0.
     const t = await ready();
     const tmp = join(t.root, 'tmp-slow');
     mkdirSync(tmp, { mode: 0o700 });
