@@ -103,11 +103,10 @@ export async function stagePipes(want: Wanted, signals: Pick<StageSignals, 'hold
   return signals.holding(() => makeFifos(want, names, (p) => (maker = p)), () => maker?.kill('SIGKILL'));
 }
 
-/** The ends of one pipe: ours to read, the stage's to write, and, for a FIFO, one that is neither (see {@link letOpenersThrough}). */
+/** The ends of one pipe: ours to read, the stage's to write. */
 interface PipeEnds {
   read: number;
   write: number;
-  named?: number;
 }
 
 /**
@@ -116,7 +115,6 @@ interface PipeEnds {
  * nothing another user's TMPDIR could hold up. Undefined where there is no addon (or it is switched off): FIFOs then.
  */
 function anonymousPipes(want: Wanted, count: number): StagePipes | undefined {
-  // No neither-end: opening an anonymous pipe by name (/dev/stdout) never waits for a reader (a FIFO's open does).
   const ends: PipeEnds[] = [];
   while (ends.length < count) {
     const made = nativePipe();
@@ -124,16 +122,23 @@ function anonymousPipes(want: Wanted, count: number): StagePipes | undefined {
     ends.push({ read: made[0], write: made[1] });
   }
   try {
-    if (ends.length === count) return pipesOf(want, ends, false);
+    // No neither-ends: opening an anonymous pipe by name (/dev/stdout) never waits for a reader (a FIFO's open does).
+    if (ends.length === count) return pipesOf(want, ends, [], false);
   } catch {
     // a socket Node could not make over a read end: FIFOs then, as without the addon
   }
-  for (const { read, write } of ends) [read, write].forEach((fd) => closeSync(fd));
+  for (const { read, write } of ends) {
+    closeSync(read);
+    closeSync(write);
+  }
   return undefined;
 }
 
-/** The stage's pipes over `ends` (one per name: `both`, or `out` and/or `err`); `made`: see {@link StagePipes.made}. */
-function pipesOf(want: Wanted, ends: readonly PipeEnds[], made: boolean): StagePipes {
+/**
+ * The stage's pipes over `ends` (one per name: `both`, or `out` and/or `err`); `named`: each FIFO's neither-end (see
+ * {@link letOpenersThrough}), none for anonymous pipes; `made`: see {@link StagePipes.made}.
+ */
+function pipesOf(want: Wanted, ends: readonly PipeEnds[], named: readonly number[], made: boolean): StagePipes {
   const pipes = ends.map(({ read, write }): StagePipe => ({ ours: new Socket({ fd: read, readable: true, writable: false }), child: write }));
   const first = pipes[0]!;
   const out = want.merged || want.out ? first : undefined;
@@ -144,7 +149,6 @@ function pipesOf(want: Wanted, ends: readonly PipeEnds[], made: boolean): StageP
     released = true;
     for (const p of pipes) closeSync(p.child);
   };
-  const named = ends.flatMap((e) => (e.named === undefined ? [] : [e.named]));
   const stopOpeners = named.length ? letOpenersThrough(pipes, named) : () => {};
   return {
     ...(out ? { out } : {}),
@@ -182,7 +186,7 @@ async function makeFifos(want: Wanted, names: readonly string[], started: (mkfif
       if (!made) return undefined;
     }
     const { paths } = place;
-    const ends = paths.map((path): PipeEnds => {
+    const ends = paths.map((path) => {
       // The read end first, not blocking (no writer yet); then the write end, which a reader lets open at once.
       const read = openSync(path, fs.O_RDONLY | fs.O_NONBLOCK | fs.O_NOFOLLOW);
       opened.push(read);
@@ -195,7 +199,7 @@ async function makeFifos(want: Wanted, names: readonly string[], started: (mkfif
       if (!ours || r.dev !== w.dev || r.ino !== w.ino || r.dev !== n.dev || r.ino !== n.ino) throw new Error('not our FIFO');
       return { read, write, named };
     });
-    const pipes = pipesOf(want, ends, place.make.length > 0);
+    const pipes = pipesOf(want, ends, ends.map((e) => e.named), place.make.length > 0);
     opened.length = 0;
     return pipes;
   } catch {
