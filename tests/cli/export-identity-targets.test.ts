@@ -96,7 +96,7 @@ describe('import into a locked vault file with no terminal', () => {
     const before = readFileSync(h.files.vault);
     const r = await fileCli(h, ['import', file, '--passphrase-fd', '3', '--yes'], { fd3: EXPORT_PASS });
     expect(r.code, r.stderr).toBe(4);
-    expect(r.stderr).toContain('The vault file is locked: no unlock agent is running and there is no terminal to ask for the passphrase.');
+    expect(r.stderr).toContain('The vault file is locked: no unlock agent is running. Only a cpw-vault command run from a terminal asks for the passphrase;');
     expect(r.stderr).toContain('cpw-vault unlock');
     expect(r.stderr).not.toContain('Decrypting the export');
     expect(readFileSync(h.files.vault).equals(before)).toBe(true);

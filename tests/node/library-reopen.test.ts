@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
 import { collect } from '../helpers/children';
+import { fileEnv, inPty, makeFileVaultHome } from '../helpers/file-vault';
 import { makeTempHome } from '../helpers/temp';
 
 const LIBRARY = resolve(import.meta.dirname, '../../dist/index.mjs');
@@ -35,5 +36,21 @@ describe('the Node library', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('PROFILE_SYMLINK\n32\n');
     expect(readFileSync(victim, 'utf8')).toBe('untouched');
+  });
+
+  // On a terminal, a locked vault file's error said "there is no terminal to ask for the passphrase": the library never
+  // asks, on a terminal too, and the user looked for the prompt that never came.
+  it('a locked vault file, the library run on a terminal: VAULT_LOCKED saying the library never asks, not that there is no terminal', async () => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    const script = `
+      import { getCredential } from ${JSON.stringify(LIBRARY)};
+      try { await getCredential('tmdb', 'api_key'); console.log('READ'); } catch (e) { console.log(\`\${e.code}|\${process.stdin.isTTY}|\${e.message}\`); }
+    `;
+    const r = await inPty(h.cwd, fileEnv(h), [process.execPath, '--input-type=module', '-e', script], []);
+    expect(r.code, r.screen).toBe(0);
+    const line = r.screen.replace(/\r?\n/g, ' ');
+    expect(line).toContain('VAULT_LOCKED|true|The vault file is locked: no unlock agent is running.');
+    expect(line).toContain('the Node library and commands with no terminal (a stage, cron, CI) never do.');
+    expect(line).not.toMatch(/no terminal to ask/);
   });
 });

@@ -151,7 +151,7 @@ describe('the unlock agent', () => {
     try {
       const err = await rejected(AgentClient.connect(socket, 1000));
       expect(err.code).toBe('VAULT_LOCKED');
-      expect(err.message).toBe('The vault file cannot be read: the unlock agent did not answer within 1 s, and there is no terminal to ask for the passphrase.');
+      expect(err.message).toBe('The vault file cannot be read: the unlock agent did not answer within 1 s. Only a cpw-vault command run from a terminal asks for the passphrase; the Node library and commands with no terminal (a stage, cron, CI) never do.');
       expect(err.fix).toContain('cpw-vault lock, then cpw-vault unlock');
     } finally {
       silent.close();

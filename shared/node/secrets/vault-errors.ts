@@ -7,15 +7,21 @@ import { shellWord } from '../../core/control-chars';
  * the first line of whatever file it was handed).
  */
 
+/**
+ * Who asks for the passphrase, said after every locked vault: the error reaches a command with no terminal and the Node
+ * library alike, and the library never asks, on a terminal too ("there is no terminal to ask" was untrue there).
+ */
+const NOBODY_ASKS = 'Only a cpw-vault command run from a terminal asks for the passphrase; the Node library and commands with no terminal (a stage, cron, CI) never do.';
+
 /** No agent runs and nobody can be asked: exit 4, fix `cpw-vault unlock`. */
 export function vaultLocked(detail?: string): VaultError {
   // With a detail, an agent was there but failed (it did not answer, went away): "no agent is running" would be untrue.
   if (detail) {
-    return new VaultError('VAULT_LOCKED', `The vault file cannot be read: ${detail}, and there is no terminal to ask for the passphrase.`, 'Start the unlock again: cpw-vault lock, then cpw-vault unlock   (in scripts: cpw-vault unlock --passphrase-file PATH)');
+    return new VaultError('VAULT_LOCKED', `The vault file cannot be read: ${detail}. ${NOBODY_ASKS}`, 'Start the unlock again: cpw-vault lock, then cpw-vault unlock   (in scripts: cpw-vault unlock --passphrase-file PATH)');
   }
   return new VaultError(
     'VAULT_LOCKED',
-    'The vault file is locked: no unlock agent is running and there is no terminal to ask for the passphrase.',
+    `The vault file is locked: no unlock agent is running. ${NOBODY_ASKS}`,
     'Unlock it once for this session: cpw-vault unlock   (add --ttl 8h to choose how long; in scripts: cpw-vault unlock --passphrase-file PATH)',
   );
 }
@@ -27,7 +33,7 @@ export function vaultLocked(detail?: string): VaultError {
 export function vaultAgentElsewhere(where: string, here: string): VaultError {
   return new VaultError(
     'VAULT_LOCKED',
-    `The vault file is locked for this shell: an unlock agent of this vault runs, but it listens in ${where}, not in ${here} (this shell's XDG_RUNTIME_DIR or TMPDIR differs), and there is no terminal to ask for the passphrase.`,
+    `The vault file is locked for this shell: an unlock agent of this vault runs, but it listens in ${where}, not in ${here} (this shell's XDG_RUNTIME_DIR or TMPDIR differs). ${NOBODY_ASKS}`,
     `Run it with the same XDG_RUNTIME_DIR and TMPDIR as the shell that unlocked it (its agent listens in ${shellWord(where)}), or unlock here too: cpw-vault unlock`,
   );
 }
