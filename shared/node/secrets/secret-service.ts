@@ -54,7 +54,7 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
   async getMany(accounts: readonly string[]): Promise<Map<string, string | undefined>> {
     const started = Date.now();
     const out = new Map<string, string | undefined>();
-    const late = (earlierMs = 0, unanswered?: string) => this.tooSlow(started, `reading ${accounts.length} values of "${this.options.service}": ${out.size} of ${accounts.length} read`, earlierMs, unanswered);
+    const late = (earlierMs = 0, unanswered?: string) => this.tooSlow(started, `reading ${accounts.length} value${accounts.length === 1 ? '' : 's'} of "${this.options.service}": ${out.size} of ${accounts.length} read`, earlierMs, unanswered);
     return this.batch(late, async () => {
       this.prefetchSession();
       await this.defaultCollection(started);
@@ -126,7 +126,7 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
     const started = Date.now();
     let items: string[] | undefined;
     let read = 0;
-    const late = (earlierMs = 0, unanswered?: string) => this.tooSlow(started, items ? `listing the ${items.length} items of "${this.options.service}": ${read} of ${items.length} read` : `listing the items of "${this.options.service}" (none read yet)`, earlierMs, unanswered);
+    const late = (earlierMs = 0, unanswered?: string) => this.tooSlow(started, items ? `listing the ${items.length === 1 ? '1 item' : `${items.length} items`} of "${this.options.service}": ${read} of ${items.length} read` : `listing the items of "${this.options.service}" (none read yet)`, earlierMs, unanswered);
     return this.batch(late, async () => {
       await this.defaultCollection(started);
       const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'SearchItems', signature: 'a{ss}', body: [[['xdg:schema', SCHEMA], ['service', this.options.service]]] });
