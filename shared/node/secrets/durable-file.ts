@@ -113,6 +113,9 @@ export function writeFileDurably(path: string, bytes: Uint8Array, options: { exc
     if (options.exclusive) {
       // link() never replaces: a file that appeared meanwhile is kept and reported.
       if (linkedInPlace(temp, path)) unlinkSync(temp);
+      // An export to this name killed before its link left its temp (the whole export, encrypted) beside it, for good:
+      // the name is ours now, so any other writer of it fails at its link, and a stale temp is a killed one's.
+      removeStale(staleTemps(path));
     } else {
       renameSync(temp, path);
     }
@@ -142,12 +145,8 @@ const TAKEN_NAME_STALE_MS = 5_000;
  * file with no temp of ours beside it is the user's, and stays. True when `path` was removed.
  */
 function removedTakenName(path: string, existing: Stats): boolean {
-  const stale = (s: Stats) => Date.now() - s.mtimeMs >= TAKEN_NAME_STALE_MS;
-  if (!existing.isFile() || existing.size !== 0 || (currentUid !== undefined && existing.uid !== currentUid) || !stale(existing)) return false;
-  const temps = orphanTemps(path, false).filter((temp) => {
-    const s = lstatSync(temp, { throwIfNoEntry: false });
-    return !!s && stale(s);
-  });
+  if (!existing.isFile() || existing.size !== 0 || (currentUid !== undefined && existing.uid !== currentUid) || !isStale(existing)) return false;
+  const temps = staleTemps(path);
   if (!temps.length) return false;
   try {
     for (const file of [path, ...temps]) unlinkSync(file);
@@ -155,6 +154,30 @@ function removedTakenName(path: string, existing: Stats): boolean {
     return !existsSync(path);
   }
   return true;
+}
+
+/** Whether a file was last written long enough ago to be a killed writer's (see TAKEN_NAME_STALE_MS). */
+function isStale(s: Stats): boolean {
+  return Date.now() - s.mtimeMs >= TAKEN_NAME_STALE_MS;
+}
+
+/** Our temp files beside `path` (this user's regular files: see orphanTemps) that no live writer is writing. */
+function staleTemps(path: string): string[] {
+  return orphanTemps(path, false).filter((temp) => {
+    const s = lstatSync(temp, { throwIfNoEntry: false });
+    return !!s && isStale(s);
+  });
+}
+
+/** Removes `files`, each one already gone (another process cleaned it) or that cannot be removed left as it is. */
+function removeStale(files: readonly string[]): void {
+  for (const file of files) {
+    try {
+      unlinkSync(file);
+    } catch {
+      // gone already, or not ours to remove: left
+    }
+  }
 }
 
 /** What link() answers on a file system without hard links (FAT32 and exFAT: a USB stick; macOS says ENOTSUP). */
