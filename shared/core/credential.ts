@@ -5,7 +5,7 @@
  * shows a hint calls this file, so the rules exist once.
  */
 import { VaultError } from './errors';
-import { withoutControlChars } from './control-chars';
+import { hasControlChars, withoutControlChars } from './control-chars';
 
 /** A credential's identifier, `<service>.<key>`, e.g. `huggingface.token`. */
 export type CredentialId = string;
@@ -117,7 +117,10 @@ export function valueProblem(value: unknown): ValueProblem | undefined {
   const v = value.trim();
   if (v === '') return { rule: 'empty', text: 'empty' };
   if (v.length > MAX_SECRET_LENGTH) return { rule: 'too-long', text: `${v.length} characters, over the ${MAX_SECRET_LENGTH} limit` };
-  if (/[\u0000-\u001f\u007f]/.test(v)) return { rule: 'control', text: 'contains a line break or control character' };
+  // C1 controls and text-direction marks too (CONTROL_CHARS): no key holds one, and `get` and `env` print a value as it
+  // is: U+009B starts an escape sequence on a terminal as ESC [ does, and a value pasted with --force, or read from a
+  // teammate's team file or an export, ran it there.
+  if (hasControlChars(v)) return { rule: 'control', text: 'contains a line break, a control character or a text-direction mark' };
   if (hasLoneSurrogate(v)) return { rule: 'broken', text: 'contains a broken character (half of an emoji or other UTF-16 pair)' };
   return undefined;
 }

@@ -284,13 +284,14 @@ describe('control characters and text-direction overrides in what list --json pr
   // A JSON consumer prints fields as they are (jq -r, a dashboard): the table showed "?" where list --json, and set's
   // "✓ Stored", gave a value's last characters raw (U+202E turned the text around it; a C1 CSI drove the terminal),
   // and a label hand-edited into the profile was cleaned in `label` but raw in `meta.label`.
-  it('a value ending in U+202E and a C1 CSI: its hint shows "?" in set, list and list --json; so does a hand-edited meta label', async () => {
+  // A value holding them is refused now (tests/cli/value-control-chars.test.ts); one stored before, from an older
+  // version, keeps its hint in the profile: hand-edited here into that state.
+  it('a hint (a value stored before such values were refused) ending in U+202E and a C1 CSI shows "?" in list and list --json; so does a hand-edited meta label', async () => {
     const t = makeTempHome();
     const pass = join(t.root, 'pass');
     writeFileSync(pass, 'export passphrase 1234567890\n', { mode: 0o600 });
-    const set = await cli(t, ['set', 'deepl', 'api_key', '--env-var', 'DEEPL_AUTH_KEY', '--label', 'DeepL'], { input: 'dk-0123456789abcdef\u009b31m\u202Exyz' });
-    expect(set.code).toBe(0);
-    expect(set.stderr).toContain('(••••?xyz)');
+    const set = await cli(t, ['set', 'deepl', 'api_key', '--env-var', 'DEEPL_AUTH_KEY', '--label', 'DeepL'], { input: 'dk-0123456789abcdefxyz' });
+    expect(set.code, set.stderr).toBe(0);
     expect((await cli(t, ['export', '--to', 'all.age', '--passphrase-file', pass])).code).toBe(0);
     const other = makeTempHome();
     const imported = await cli(other, ['import', join(t.cwd, 'all.age'), '--passphrase-file', pass, '--yes']);
@@ -298,12 +299,13 @@ describe('control characters and text-direction overrides in what list --json pr
     for (const home of [t, other]) {
       const profile = JSON.parse(readFileSync(home.profile, 'utf8'));
       profile.credential_metadata['deepl.api_key'].label = 'Saved \u202Egnp.exe\u0085';
+      profile.credential_metadata['deepl.api_key'].hint = '••••\u009b\u202Exyz';
       writeFileSync(home.profile, `${JSON.stringify(profile, null, 2)}\n`, { mode: 0o600 });
       const json = (await cli(home, ['list', '--json'])).stdout;
       expect(json).not.toMatch(/[\u0080-\u009f\u202e]/);
       const deepl = (JSON.parse(json) as { credentials: Array<{ id: string; label: string; meta: { hint: string; label: string } }> }).credentials.find((c) => c.id === 'deepl.api_key')!;
-      expect([deepl.label, deepl.meta.label, deepl.meta.hint]).toEqual(['Saved ?gnp.exe?', 'Saved ?gnp.exe?', '••••?xyz']);
-      expect((await cli(home, ['list'])).stdout).toContain('••••?xyz');
+      expect([deepl.label, deepl.meta.label, deepl.meta.hint]).toEqual(['Saved ?gnp.exe?', 'Saved ?gnp.exe?', '••••??xyz']);
+      expect((await cli(home, ['list'])).stdout).toContain('••••??xyz');
     }
   });
 });
