@@ -156,7 +156,7 @@ export function Onboarding() {
         </div>
       )}
       {step === 'basics' && <BasicsForm heading={heading('About you')} basics={basics} setBasics={setBasics} chosen={others} setChosen={setChosen} onSaved={() => go('keys')} back={back(prev)} />}
-      {step === 'keys' && <KeysStep main={basics.default_workflow} chosen={others} provider={provider} heading={heading('Your keys')} nav={(ok) => <div className="actions">{back('basics')}<button type="button" className="primary" disabled={!ok} onClick={() => go('review')}>Continue</button></div>} />}
+      {step === 'keys' && <KeysStep main={basics.default_workflow} chosen={others} provider={provider} heading={heading('Your keys')} nav={(ok, canLeave) => <div className="actions"><button type="button" onClick={() => go('basics')} disabled={!canLeave}>Back</button><button type="button" className="primary" disabled={!ok} onClick={() => go('review')}>Continue</button></div>} />}
       {step === 'review' && (
         <div>
           {heading('Review')}

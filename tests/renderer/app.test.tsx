@@ -457,6 +457,29 @@ describe('the app shell', () => {
     expect(useVault.getState().toasts.map((t) => t.text)).not.toContain('Profile saved.');
   });
 
+  it('onboarding: a key half typed in the keys step is not dropped by opening another key\'s form, nor by Continue or Back', async () => {
+    const { api, user, show } = withFakeApi();
+    api.profileKind = 'none';
+    api.values.set('huggingface.token', HF);
+    show(<App />);
+    await user.click(await screen.findByRole('button', { name: 'Get started' }));
+    await user.click(screen.getByRole('checkbox', { name: /Subtitle/ }));
+    await user.click(screen.getByRole('button', { name: 'Continue' }));
+    await user.click(await screen.findByRole('button', { name: 'Add TMDB API key' }));
+    await user.type(screen.getByLabelText('TMDB API key (hidden)'), 'half-typed');
+    // Another key's form opens beside it: the one typed into stays, with what was typed.
+    await user.click(screen.getByRole('button', { name: 'Replace HuggingFace token' }));
+    expect(screen.getByLabelText('HuggingFace token (hidden)')).toBeTruthy();
+    expect((screen.getByLabelText('TMDB API key (hidden)') as HTMLInputElement).value).toBe('half-typed');
+    // Leaving the step would drop it: Continue and Back wait for Save or Cancel, and say so.
+    expect(screen.getByRole('button', { name: 'Continue' }).hasAttribute('disabled')).toBe(true);
+    expect(screen.getByRole('button', { name: 'Back' }).hasAttribute('disabled')).toBe(true);
+    expect(screen.getByText(/Save or cancel the key you typed \(TMDB API key\) first/)).toBeTruthy();
+    await user.type(screen.getByLabelText('TMDB API key (hidden)'), '{Escape}');
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Continue' }).hasAttribute('disabled')).toBe(false));
+    expect(api.values.has('tmdb.api_key')).toBe(false);
+  });
+
   it('onboarding: a failure in the last step is shown, and Finish can be tried again', async () => {
     const { api, user, show } = withFakeApi();
     api.profileKind = 'none';
