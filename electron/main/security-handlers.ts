@@ -74,6 +74,7 @@ export function securityHandlers(deps: SecurityDeps): Api {
   const unlock = async (passphrase: string) => {
     const running = await agent();
     if (running) return running.close();
+    registerPassphrase(passphrase);
     const opened = await openIdentity(files(), passphrase);
     await startAgent({ key: opened.key, files: files(), socket: socket(), ttlMs: APP_UNLOCK_TTL_MS, ...(deps.agentScript ? { agentScript: deps.agentScript } : {}) });
     await vault.recordEvent({ event: 'vault_unlocked', details: { ttl_s: APP_UNLOCK_TTL_MS / 1000 } });
@@ -82,9 +83,11 @@ export function securityHandlers(deps: SecurityDeps): Api {
   return {
     securityStatus: status,
     // One at a time: a second Unlock pressed while the first starts the agent finds it running (not "already running").
+    // A passphrase is kept for redaction (registerPassphrase: for the rest of the process) only once the call is about
+    // to use it: kept first, every one a page made up (a handle main never minted, a vault already unlocked, a
+    // cancelled dialog) grew main's memory without end, and each is looked for in every message after.
     securityUnlock: oneAtATime(async ({ passphrase }: { passphrase: string }) => {
       assertFile();
-      registerPassphrase(passphrase);
       await unlock(passphrase);
       return status();
     }),
@@ -96,12 +99,13 @@ export function securityHandlers(deps: SecurityDeps): Api {
       }
       return status();
     },
-    securityChangePassphrase: async ({ current, next }) => {
+    // One at a time: each call keeps its passphrases, then spends seconds of scrypt on them.
+    securityChangePassphrase: oneAtATime(async ({ current, next }: { current: string; next: string }) => {
       assertFile();
-      registerPassphrase(current);
-      registerPassphrase(next);
       // Checked before scrypt: a too-short or unchanged passphrase answers at once.
       checkNewPassphrase(next, current);
+      registerPassphrase(current);
+      registerPassphrase(next);
       const opened = await openIdentity(files(), current);
       const running = await agent();
       try {
@@ -111,9 +115,9 @@ export function securityHandlers(deps: SecurityDeps): Api {
       }
       await vault.recordEvent({ event: 'passphrase_changed', details: { agent_locked: !!running } });
       return status();
-    },
+    }),
+    // The vault keeps the passphrase of a new vault file once its checks pass (backends.ts), before using it.
     securityUseBackend: async ({ backend, passphrase }) => {
-      if (passphrase !== undefined) registerPassphrase(passphrase);
       const from = vault.backend();
       const result = await vault.useBackend(backend, { ...(passphrase !== undefined ? { passphrase } : {}), ...(deps.logN ? { logN: deps.logN } : {}) });
       if (from === 'file') await stopAgent();
@@ -123,10 +127,10 @@ export function securityHandlers(deps: SecurityDeps): Api {
       return { moved: result.moved, status: await status() };
     },
     securityExport: async ({ passphrase }) => {
-      registerPassphrase(passphrase);
       checkNewPassphrase(passphrase);
       const target = await deps.dialog.chooseExportTarget();
       if (!target) return null;
+      registerPassphrase(passphrase);
       // A file there (an export never replaces one), a link, another user's folder: said before the values are read and
       // the seconds of scrypt, as the CLI says it before its questions.
       assertExportTarget(target);
@@ -146,9 +150,10 @@ export function securityHandlers(deps: SecurityDeps): Api {
       if (path === own.profile || path.startsWith(`${own.profile}.`)) throw new VaultError('INVALID_ARGUMENT', `${path} is one of cpw-vault's own files, not an export.`, 'Choose a file written by cpw-vault export.');
       return imports.grant(path, 'picked');
     },
-    securityImportPlan: async ({ source, passphrase, overwrite: o }) => {
-      registerPassphrase(passphrase);
+    // One at a time: each call keeps its passphrase, then spends seconds of scrypt on it.
+    securityImportPlan: oneAtATime(async ({ source, passphrase, overwrite: o }: { source: string; passphrase: string; overwrite?: MigrationRequest['overwrite'] }) => {
       const picked = imports.resolve(source);
+      registerPassphrase(passphrase);
       let doc: ExportDocument;
       try {
         doc = await readExportFile(picked.path, passphrase);
@@ -158,7 +163,7 @@ export function securityHandlers(deps: SecurityDeps): Api {
       }
       decrypted.set(source, doc);
       return { source: picked, plan: await vault.planImport(doc, picked.path, { overwrite: overwrite(o) }) };
-    },
+    }),
     securityImportApply: async ({ source, overwrite: o }) => {
       const picked = imports.resolve(source);
       const doc = decrypted.get(source);

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, existsSync, chmodSync, writeFileSync } from 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { redact } from '../../shared/core/redact';
 import { buildExport } from '../../shared/core/vault-export';
 import { readExportFile, writeExportFile } from '../../shared/node/secrets/export-file';
 import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
@@ -192,5 +193,39 @@ describe('the app\'s export of a vault with a credential listed without a value'
     m.answers.exportTarget = target;
     expect(await m.value('securityExport', { passphrase: EXPORT_PASS })).toEqual({ file: target, count: 1, warnings: ['tmdb.api_key is listed but has no stored value; it is not in the export.'] });
     expect((await readExportFile(target, EXPORT_PASS)).credentials.map((c) => c.id)).toEqual(['huggingface.token']);
+  });
+});
+
+// Main kept every passphrase a call carried for the rest of the process (to redact it from any message), before
+// looking at anything else: a page calling in a loop with made-up ones (a handle main never minted, a vault already
+// unlocked, an export whose dialog is cancelled) grew main's memory without end, and each of those strings is then
+// searched for in every message after (20,000 calls: each refused call took 18 ms, up from 1). A passphrase is kept
+// once the call is about to use it.
+describe('passphrases a page makes up are not kept by main unless the call uses them', async () => {
+  const runtime = mkdtempSync(join(process.env['CPW_TEST_ROOT'] ?? '/tmp', 'run-'));
+  chmodSync(runtime, 0o700);
+  const m = await setupMain({ env: { XDG_RUNTIME_DIR: runtime }, logN: 10 });
+  afterAll(async () => {
+    await m.call('securityLock');
+  });
+  const madeUp = (n: number) => `made-up passphrase number ${n} ${'x'.repeat(40)}`;
+  const kept = (p: string) => redact(`[${p}]`) !== `[${p}]`;
+
+  it('a handle main never minted, a cancelled export, the backend it already has, a vault already unlocked, a refused new passphrase', async () => {
+    await m.value('securityImportPlan', { source: 'a'.repeat(32), passphrase: madeUp(1) }).catch(() => {});
+    m.answers.exportTarget = null;
+    expect(await m.value('securityExport', { passphrase: madeUp(2) })).toBeNull();
+    await m.value('securityUseBackend', { backend: 'keychain', passphrase: madeUp(3) }).catch(() => {});
+    await m.value('securityUseBackend', { backend: 'file', passphrase: PASS });
+    expect(await m.value('securityUnlock', { passphrase: madeUp(4) })).toMatchObject({ backend: 'file', ok: true });
+    const same = await m.call('securityChangePassphrase', { current: madeUp(5), next: madeUp(5) });
+    expect(same.ok ? '' : same.error.message).toBe('The new passphrase is the same as the current one.');
+    for (const n of [1, 2, 3, 4, 5]) expect(kept(madeUp(n)), `made-up passphrase ${n}`).toBe(false);
+    // The ones used are kept: the vault's, and a wrong one tried on the locked vault file.
+    expect(kept(PASS)).toBe(true);
+    await m.value('securityLock');
+    const wrong = await m.call('securityUnlock', { passphrase: madeUp(6) });
+    expect(wrong.ok ? '' : wrong.error.code).toBe('VAULT_PASSPHRASE_WRONG');
+    expect(kept(madeUp(6))).toBe(true);
   });
 });
