@@ -60,6 +60,7 @@ function useFocusAfterUnlock(locked: boolean) {
 /** The app: boots from `doctor`, follows main's events, shows one screen at a time under its title. */
 export function App() {
   const a = useVault(useShallow((s) => ({ screen: s.screen, booted: s.booted, bootError: s.bootError, boot: s.boot })));
+  const held = useVault((s) => s.heldScreen);
   const { boot } = a;
   useEffect(() => void boot(), [boot]);
   useMainEvents();
@@ -67,13 +68,15 @@ export function App() {
   const locked = useVault((s) => s.doctor?.keychain.ok === false && s.doctor.keychain.code === 'VAULT_LOCKED');
   useFocusAfterUnlock(locked);
   const covered = locked && a.screen !== 'security' && a.screen !== 'onboarding' && a.screen !== 'problem';
-  const Current = SCREENS[a.screen];
   // The screen a lock came over stays, hidden, under the unlock form: a key half typed into one of its forms (the
   // Save that found the vault locked) is there again after the unlock. Unmounted, it was lost. Not at start: a screen
   // never shown is mounted only once the vault is open.
   const kept = useRef<Screen | null>(null);
   if (a.booted && !covered) kept.current = a.screen;
   const withNav = a.booted && !a.bootError && a.screen !== 'onboarding' && a.screen !== 'problem';
+  // The screen shown, and one whose form holds typing (heldScreen) kept hidden beside it: each under its own key, so
+  // React keeps the held one's form, and the key half typed into it, as the user goes elsewhere and back.
+  const shown = [...(held && held !== a.screen && SCREENS[held] ? [held] : []), ...(!covered || kept.current === a.screen ? [a.screen] : [])];
   return (
     <>
       <header>
@@ -86,7 +89,10 @@ export function App() {
         {!a.booted && <Loading what="cpw-vault" />}
         {a.bootError && <ErrorNote error={a.bootError} onRetry={() => void a.boot()} />}
         {a.booted && !a.bootError && covered && <Unlock />}
-        {a.booted && !a.bootError && (!covered || kept.current === a.screen) && <div className="screen" hidden={covered}><Current /></div>}
+        {a.booted && !a.bootError && shown.map((name) => {
+          const Shown = SCREENS[name];
+          return <div key={name} className="screen" hidden={covered || name !== a.screen}><Shown /></div>;
+        })}
       </main>
       <Toasts />
     </>

@@ -74,6 +74,7 @@ export function CredentialForm(props: { service?: string; key_?: string; onDone:
   const backend = useVault(selectBackend);
   // Whether the form is still on screen: a save that fails after the user went elsewhere has no form to show it in.
   const shown = useRef(true);
+  const form = useRef<HTMLFormElement>(null);
   useEffect(() => {
     shown.current = true;
     return () => void (shown.current = false);
@@ -123,7 +124,9 @@ export function CredentialForm(props: { service?: string; key_?: string; onDone:
     } catch (err) {
       const apiError = asApiError(err);
       // Gone from the screen (the user navigated away mid-save): an error toast, which stays until dismissed, says it.
-      if (!shown.current) return toastError(apiError, `Not saved: ${entry?.label ?? id}: `);
+      // So for a form kept hidden with its screen (its typing held it: see heldScreen), which says it again on return.
+      if (!shown.current || form.current?.closest('[hidden]')) toastError(apiError, `Not saved: ${entry?.label ?? id}: `);
+      if (!shown.current) return;
       if (apiError.code === 'CREDENTIAL_FORMAT') setFormatWarning(apiError.message);
       else setError(apiError);
     } finally {
@@ -133,6 +136,7 @@ export function CredentialForm(props: { service?: string; key_?: string; onDone:
 
   return (
     <form
+      ref={form}
       className="credential-form"
       onSubmit={(e) => void submit(e)}
       onKeyDown={(e) => e.key === 'Escape' && !saving && (e.stopPropagation(), close(false))}

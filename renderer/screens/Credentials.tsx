@@ -39,6 +39,8 @@ function useSearchShortcut(search: RefObject<HTMLInputElement | null>) {
   useEffect(() => {
     const onKey = (e: globalThis.KeyboardEvent) => {
       const typing = e.target instanceof HTMLElement && /^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName);
+      // Kept hidden while another screen is shown (its form holds typing: see heldScreen), it takes no shortcut there.
+      if (useVault.getState().screen !== 'credentials') return;
       if (((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'f') || (e.key === '/' && !typing && !e.ctrlKey && !e.metaKey)) {
         e.preventDefault();
         search.current?.focus();
@@ -97,7 +99,7 @@ export function Credentials() {
   const s = useVault(useShallow((st) => ({
     credentials: st.credentials, loading: st.credentialsLoading, error: st.credentialsError, load: st.loadCredentials,
     query: st.credentialQuery, filter: st.credentialFilter, sort: st.credentialSort, selected: st.selectedCredential, select: st.selectCredential,
-    focusCredential: st.focusCredential, copy: st.copyCredential, setView: st.setCredentialView,
+    focusCredential: st.focusCredential, copy: st.copyCredential, setView: st.setCredentialView, holdScreen: st.holdScreen,
   })));
   const search = useRef<HTMLInputElement>(null);
   const addButton = useRef<HTMLButtonElement>(null);
@@ -108,6 +110,12 @@ export function Credentials() {
   const [leaveFor, setLeaveFor] = useState<string | null>(null);
   const pane = useRef<HTMLDivElement>(null);
   useEffect(() => void (formTyped || setLeaveFor(null)), [formTyped]);
+  // A form with typing keeps this screen mounted (hidden) while the user goes to another one, and back.
+  const { holdScreen } = s;
+  useEffect(() => holdScreen('credentials', formTyped), [formTyped, holdScreen]);
+  useEffect(() => () => holdScreen('credentials', false), [holdScreen]);
+  // What the Fix below must not replace without asking: read when it comes, not a reason to run it again.
+  const latest = useRef<{ formTyped: boolean; adding: boolean; current: string | undefined }>({ formTyped: false, adding: false, current: undefined });
   const [focusItem, setFocusItem] = useState<string | null>(null);
   // A Fix from the workflows opens that credential's form once, not every time it is selected again.
   const [editFor, setEditFor] = useState(s.focusCredential);
@@ -116,6 +124,11 @@ export function Credentials() {
   useEffect(() => {
     if (!focusCredential) return;
     setView({ credentialQuery: '', credentialFilter: 'all' });
+    setEditFor(focusCredential);
+    // A Fix that comes while the screen was kept with typing in a form (another credential's, or the add form): asked
+    // first, as a click on another credential is; Discard then opens the one the Fix named.
+    const now = latest.current;
+    if (now.formTyped && (now.adding || now.current !== focusCredential)) return setLeaveFor(focusCredential);
     select(focusCredential);
   }, [focusCredential, select, setView]);
   useSearchShortcut(search);
@@ -127,6 +140,7 @@ export function Credentials() {
   const onEditing = useCallback((id: string, open: boolean | null) => setPinned((was) => (open ? { id, open } : was?.id !== id ? was : open === false ? { id, open } : null)), []);
   useEffect(() => setPinned((was) => (was && !was.open ? null : was)), [s.query, s.filter, s.sort]);
   const current = visible.find((c) => c.id === s.selected) ?? (pinned ? s.credentials.find((c) => c.id === pinned.id) : undefined) ?? visible[0];
+  latest.current = { formTyped, adding, current: current?.id };
   const rows = useMemo(() => {
     const first = visible.slice(0, LIST_ROWS);
     // The selected credential always has its row: it is the list's one Tab stop.

@@ -31,11 +31,18 @@ export interface AppState {
   /** The credential a "Fix" action asked the Credentials screen to open. */
   focusCredential: string | null;
   fixingProfile: boolean;
+  /**
+   * A screen whose form holds typing not yet saved (Credentials: a key half typed): kept mounted, hidden, while
+   * another screen is shown, so going to another screen and back loses nothing (unmounted, the form and the key went).
+   */
+  heldScreen: Screen | null;
 }
 
 // Actions
 export interface AppActions {
   go(screen: Screen, focusCredential?: string | null): void;
+  /** `screen`'s form holds typing (`held`), or no longer does: see heldScreen. */
+  holdScreen(screen: Screen, held: boolean): void;
   /** First load: doctor decides between onboarding, the problem screen and the workflows. */
   boot(): Promise<void>;
   refreshDoctor(): Promise<void>;
@@ -52,7 +59,7 @@ export interface AppActions {
 
 export type AppSlice = AppState & AppActions;
 
-export const getInitialAppState = (): AppState => ({ screen: 'workflows', start: null, booted: false, bootError: null, doctor: null, toasts: [], focusCredential: null, fixingProfile: false });
+export const getInitialAppState = (): AppState => ({ screen: 'workflows', start: null, booted: false, bootError: null, doctor: null, toasts: [], focusCredential: null, fixingProfile: false, heldScreen: null });
 
 /** Doctor codes that mean "no usable profile yet": the onboarding handles them (migration first when there is plaintext). */
 const FIRST_RUN_CODES = new Set(['PROFILE_NOT_FOUND', 'PROFILE_READ_ONLY', 'PROFILE_PLAINTEXT']);
@@ -84,6 +91,10 @@ export const createAppSlice: StateCreator<VaultState, [], [], AppSlice> = (set, 
     const left = get().screen;
     if (left !== screen && (left === 'migration' || left === 'onboarding')) get().resetMigration();
     set({ screen, focusCredential });
+  },
+  holdScreen: (screen, held) => {
+    const was = get().heldScreen;
+    if (held ? was !== screen : was === screen) set({ heldScreen: held ? screen : null });
   },
   boot: async () => {
     doctorLoads.start();

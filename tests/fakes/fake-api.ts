@@ -40,6 +40,11 @@ export class FakeApi implements VaultApi {
     this.failures.set(method, { code: 'IO_ERROR', message: `${method} failed`, fix: 'Try again later.', ...error });
   }
 
+  /** Clears what {@link fail} made `method` do: it answers again. */
+  recover(method: VaultMethod): void {
+    this.failures.delete(method);
+  }
+
   /** Holds `method` pending until the returned function is called. */
   hold(method: VaultMethod): () => void {
     let release!: () => void;

@@ -47,6 +47,38 @@ describe('credential forms', () => {
     await waitFor(() => expect(api.values.get('tmdb.api_key')).toBe(key));
   });
 
+  // Another screen chosen in the navigation unmounted Credentials, and the form with the key half typed into it went
+  // without a word (the screen asks before a pane replaces it; the Profile screen keeps its draft across screens).
+  it('a key half typed, another screen and back: the key is still there and saves as typed; a Fix meanwhile asks first', async () => {
+    const { api, user } = await openAddForm(/^TMDB API key/);
+    const key = 'fedcba9876543210fedcba9876543210';
+    await user.type(screen.getByLabelText('TMDB API key (hidden)'), key.slice(0, 12));
+    await user.click(screen.getByRole('button', { name: 'Profile' }));
+    await screen.findByRole('heading', { name: 'Profile', level: 2 });
+    // Hidden meanwhile: no shortcut of the Credentials screen takes the keys typed on this one.
+    expect(screen.queryByRole('button', { name: 'Save to keychain' })).toBeNull();
+    (document.activeElement as HTMLElement | null)?.blur();
+    await user.keyboard('/');
+    expect(document.activeElement?.getAttribute('type')).not.toBe('search');
+    await user.click(screen.getByRole('button', { name: 'Credentials' }));
+    const field = screen.getByLabelText('TMDB API key (hidden)') as HTMLInputElement;
+    expect(field.value).toBe(key.slice(0, 12));
+    // A Fix of another credential from the Workflows screen would put that one's form in place of this one: asked first.
+    await user.click(screen.getByRole('button', { name: 'Workflows' }));
+    await user.click(await screen.findByRole('button', { name: /^Fix Transcribe: add / }));
+    const ask = await screen.findByRole('alertdialog', { name: 'Discard the value typed for TMDB API key?' });
+    await user.click(within(ask).getByRole('button', { name: 'Keep editing' }));
+    expect((screen.getByLabelText('TMDB API key (hidden)') as HTMLInputElement).value).toBe(key.slice(0, 12));
+    await user.type(screen.getByLabelText('TMDB API key (hidden)'), key.slice(12));
+    await user.click(screen.getByRole('button', { name: 'Save to keychain' }));
+    await waitFor(() => expect(api.values.get('tmdb.api_key')).toBe(key));
+    // Saved: nothing holds the screen any more; another screen unmounts it as before.
+    await user.click(screen.getByRole('button', { name: 'Profile' }));
+    await screen.findByRole('heading', { name: 'Profile', level: 2 });
+    expect(screen.queryByLabelText('TMDB API key (hidden)')).toBeNull();
+    expect(useVault.getState().heldScreen).toBeNull();
+  });
+
   it('the OpenAI organization ID (not a secret) is a plain field saved to the profile, and the toast says so', async () => {
     const { user } = await openAddForm(/^OpenAI organization ID/);
     expect(screen.queryByLabelText('OpenAI organization ID (hidden)')).toBeNull();
@@ -113,6 +145,14 @@ describe('leaving a screen mid-save', () => {
     release();
     await waitFor(() => expect(useVault.getState().toasts).toMatchObject([{ kind: 'error', text: 'Not saved: TMDB API key: The keychain did not answer in time.', fix: 'Answer the dialog on screen and retry.' }]));
     expect(document.body.textContent).not.toContain('0123456789abcdef0123456789abcdef');
+    // Back on Credentials, the form still holds the key (its screen was kept), and says why it was not saved: once the
+    // keychain answers again, Save is all it takes.
+    await user.click(screen.getByRole('button', { name: 'Credentials' }));
+    expect(screen.getByText(/The keychain did not answer in time\./, { selector: '.credential-form *' })).toBeTruthy();
+    api.recover('credentialsSet');
+    expect((screen.getByLabelText('TMDB API key (hidden)') as HTMLInputElement).value).toBe('0123456789abcdef0123456789abcdef');
+    await user.click(screen.getByRole('button', { name: 'Save to keychain' }));
+    await waitFor(() => expect(api.values.get('tmdb.api_key')).toBe('0123456789abcdef0123456789abcdef'));
   });
 
   it('a passphrase change that fails after the user went to another screen is said in an error toast with its fix', async () => {
