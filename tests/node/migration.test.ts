@@ -269,6 +269,28 @@ describe('other sources', () => {
     expect(secrets.items.get('huggingface.token')).toBe(HF);
   });
 
+  it('a seed profile migrated in place with an unknown or invalid entry the run does not store: refused with nothing changed, never its value only in a backup', async () => {
+    const { t, vault, secrets } = setup();
+    mkdirSync(dirname(t.profile), { recursive: true });
+    const DEEPL = `dl-${'d'.repeat(30)}`;
+    const seed = { version: '1.0', user: { name: 'Seed User' }, credentials: { huggingface: { token: HF }, deepl: { api_key: DEEPL }, tmdb: { api_key: ` ${TMDB} ` } } };
+    const text = JSON.stringify(seed);
+    writeFileSync(t.profile, text, { mode: 0o600 });
+    const source = readSource(t.profile);
+    const plan = await vault.planMigration(source);
+    expect(plan.rows.map((r) => [r.target, r.action, r.apply])).toEqual([['huggingface.token', 'import', true], ['deepl.api_key', 'unknown', false], ['tmdb.api_key', 'invalid', false]]);
+    await expect(vault.applyMigration(source, plan)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/deepl\.api_key.*tmdb\.api_key[^]*Nothing was changed/), fix: expect.stringContaining('--include-unknown') });
+    expect(readFileSync(t.profile, 'utf8')).toBe(text);
+    expect(secrets.items.get('huggingface.token')).toBeUndefined();
+    expect(readdirSync(dirname(t.profile)).filter((f) => f.includes('backup'))).toEqual([]);
+    // The invalid value corrected by hand and the unknown one taken: the profile migrates in place, every value stored.
+    writeFileSync(t.profile, JSON.stringify({ ...seed, credentials: { ...seed.credentials, tmdb: { api_key: TMDB } } }), { mode: 0o600 });
+    const again = readSource(t.profile);
+    const taken = await vault.applyMigration(again, await vault.planMigration(again, { includeUnknown: true }));
+    expect(taken.ok).toBe(true);
+    expect(['huggingface.token', 'deepl.api_key', 'tmdb.api_key'].map((id) => secrets.items.get(id))).toEqual([HF, DEEPL, TMDB]);
+  });
+
   it('a .env file and the HuggingFace token file (HF_HOME)', async () => {
     const { t, vault, secrets } = setup();
     const env = join(t.cwd, '.env');

@@ -1,6 +1,7 @@
 import { randomHex } from '../builtins';
 import { closeSync, constants, fchmodSync, fstatSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { catalogEntry } from '../../core/catalog';
 import type { CredentialId } from '../../core/credential';
 import { VaultError, isVaultError } from '../../core/errors';
 import { planMigration, type ApplyResult, type MigrationPlan, type PlanChoices, type RowResult, type StoredComparison } from '../../core/migration-plan';
@@ -105,6 +106,33 @@ function writeBackup(source: string, target: string, backupDir: string): void {
 }
 
 /**
+ * Whether migrating a seed profile in place empties this entry's slot: a
+ * non-empty string anywhere but the one slot that is no secret (the
+ * organization ID), as withoutPlaintext does.
+ */
+function emptiedInPlace(entry: ParsedSource['entries'][number]): boolean {
+  return typeof entry.value === 'string' && entry.value.trim() !== '' && catalogEntry(entry.sourceKey)?.secret !== false;
+}
+
+/** The refusal of an in-place migration that would leave `rows`' values (not stored by this run) only in the backup. */
+function droppedInPlace(path: string, rows: MigrationPlan['rows']): VaultError {
+  const names = (action: string) => rows.filter((r) => r.action === action).map((r) => r.target ?? r.sourceKey);
+  const [conflicts, unknown, invalid] = [names('conflict'), names('unknown'), names('invalid')];
+  const why = [
+    conflicts.length ? `${conflicts.join(', ')}: a different value is in the keychain, and the plan keeps that one` : '',
+    unknown.length ? `${unknown.join(', ')}: not a known credential, not imported` : '',
+    invalid.length ? `${invalid.join(', ')}: invalid, the plan's note says why` : '',
+  ].filter(Boolean);
+  const ways = [
+    conflicts.length ? `To take the profile's value: add --overwrite ${conflicts.join(' --overwrite ')}.` : '',
+    unknown.length ? 'To store an unknown key the plan offers to import: add --include-unknown.' : '',
+    // Not `cpw-vault set`: it refuses a profile that still holds plaintext.
+    `Otherwise correct or empty each slot in ${path} yourself (keeping or dropping its value is your call), then migrate again.`,
+  ].filter(Boolean);
+  return new VaultError('INVALID_ARGUMENT', `Migrating ${path} in place would empty the profile's own slots of values this run does not store (${why.join('; ')}): they would be left only in the backup. Nothing was changed.`, ways.join(' '));
+}
+
+/**
  * Applies a plan all or nothing, as one credential-store transaction: a 0600
  * backup of the source (created after the intent is journaled, removed on
  * rollback), each chosen secret written and read back, then the metadata in
@@ -127,16 +155,10 @@ export async function applyMigration(
     status: r.action === 'identical' ? 'identical' : r.action === 'invalid' ? 'invalid' : 'skipped',
   }));
   const inPlace = isTheProfile(source.path, options.profilePath);
-  const kept = plan.rows.filter((r) => r.action === 'conflict' && !r.apply && r.target);
-  if (inPlace && kept.length) {
-    // In place, the commit empties every plaintext slot: a skipped conflict's value would then live only in the backup.
-    const ids = kept.map((r) => r.target!);
-    throw new VaultError(
-      'INVALID_ARGUMENT',
-      `Migrating ${source.path} in place would drop the profile's own value of ${ids.join(', ')} (a different value is in the keychain, and the plan keeps that one). Nothing was changed.`,
-      `To take the profile's value: add --overwrite ${ids.join(' --overwrite ')}. To keep the keychain's: empty that slot in ${source.path} yourself (keeping or dropping its value is your call), then migrate again.`,
-    );
-  }
+  // In place, the commit empties every plaintext slot: a value this run does not store (a skipped conflict, an unknown
+  // or invalid entry) would then live only in the backup.
+  const dropped = inPlace ? plan.rows.filter((r) => !r.apply && r.action !== 'identical' && emptiedInPlace(source.entries[r.index]!)) : [];
+  if (dropped.length) throw droppedInPlace(source.path, dropped);
   const backupDir = options.backupDir ?? dirname(source.path);
   if (!chosen.length && !inPlace) {
     // Nothing to write (a re-run): the plaintext left is the source and the backups earlier runs made of it.
