@@ -8,6 +8,7 @@ import type { ApplyResult } from '../../node/migration/apply';
 import { isOwnFile } from '../../node/migration/backups';
 import { isTheProfile, refuseOwnFiles } from '../../node/migration/own-files';
 import { findDefaultSource, readSource } from '../../node/migration/sources';
+import { untilAborted } from '../../node/until-aborted';
 import { paint, type CliIO } from '../io';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
@@ -114,7 +115,9 @@ async function migrateWith(signal: AbortSignal, args: MigrateArgs, ctx: CliConte
   if (!path) throw new VaultError('INVALID_ARGUMENT', 'Nothing to migrate: no config/secrets.json here, no seed profile with plaintext, no HuggingFace token file.', nothingFoundFix(ctx.io.cwd));
   refuseOwnFiles(path, vault.ownFiles, { allowProfile: true }); // a seed profile in place, never its sidecars or an alias's
   const source = readSource(path, ctx.io.env);
-  const plan = await vault.planMigration(source, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []), includeUnknown: !!args.includeUnknown });
+  // A Ctrl-C while the keychain is read (one that stopped answering, 20,000 keys) ends the run now: it was held until
+  // the keychain's deadline, then said KEYCHAIN_TIMEOUT, and a --dry-run printed its plan after it.
+  const plan = await untilAborted(vault.planMigration(source, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []), includeUnknown: !!args.includeUnknown }), signal);
   checkOverwrite(plan, args.overwrite ?? [], 'cpw-vault migrate --dry-run');
   if (ctx.globals.json && args.dryRun) {
     printJson(ctx.io, { plan });

@@ -1,6 +1,7 @@
 import { catalogEntry } from '../../core/catalog';
 import { splitCredentialId, type CredentialId } from '../../core/credential';
-import { VaultError, cancelledError } from '../../core/errors';
+import { VaultError } from '../../core/errors';
+import { untilAborted } from '../until-aborted';
 import type { VerificationResult } from '../../core/verification';
 import type { CredentialSource } from '../../core/views';
 import { checkedCredentialId as checkedId } from '../../core/credential';
@@ -88,20 +89,4 @@ export async function verifyWithVault(vault: Vault, target: VerifyTarget, option
     await vault.recordVerification(result.credential, result, items[i]!.storedAt);
   }
   return { results, skipped };
-}
-
-/**
- * `work`'s outcome, or CANCELLED as soon as `signal` aborts: a provider that takes its time (up to the deadline, 10 s
- * by default, for each of 8) held a Ctrl-C until then, or the process ended by the signal with no word. The calls left
- * running end with the process; nothing was recorded yet.
- */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return work;
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(cancelledError(signal.reason));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    const settle = () => signal.removeEventListener('abort', onAbort);
-    work.then((v) => (settle(), resolve(v)), (err: unknown) => (settle(), reject(err)));
-  });
 }
