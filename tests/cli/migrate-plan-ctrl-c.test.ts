@@ -32,8 +32,9 @@ describe('Ctrl-C while migrate reads the keychain for its plan', () => {
     for (const run of runs) {
       expect({ args: run.args, code: run.code, stderr: run.stderr }).toEqual({ args: run.args, code: 130, stderr: expect.stringContaining('cancelled: nothing changed') });
       expect(run.stderr).not.toMatch(/KEYCHAIN_TIMEOUT|Plan for/);
-      // Opening the vault still waits for its own keychain call (up to the 9 s deadline); the plan's read no longer does.
-      expect(run.ms, run.args).toBeLessThan(11_000);
+      // Opening the vault still waits for its own keychain call (up to the 9.3 s deadline, from the process's start); the
+      // plan's read no longer does. Bounded with room for a loaded machine's exit: not the keychain's deadline twice.
+      expect(run.ms, run.args).toBeLessThan(14_000);
     }
     expect(readdirSync(r.home.cwd).filter((f) => f.includes('backup'))).toEqual([]);
     expect(existsSync(join(r.home.cwd, '.env'))).toBe(true);
