@@ -172,13 +172,29 @@ describe.each(['memory', 'keychain'])('credential store on the %s backend (opene
     const e = await rejected(vault.applyMigration(source, plan));
     expect(e.code).toBe('PROFILE_LOCKED');
     expect(e.message).toBe('tmdb.api_key changed since the plan was made (stored meanwhile by the app or another cpw-vault); nothing was changed.');
+    expect(e.fix).toContain('the new plan compares each with what is stored now');
     expect(await contents(raw)).toEqual(before.store);
     expect(bytes(t)).toBe(before.profile);
     // Planned again, it is a conflict, kept.
+    expect((await vault.planMigration(source, { includeUnknown: true })).rows.find((r) => r.target === 'tmdb.api_key')?.action).toBe('conflict');
     const again = await vault.applyMigration(source, await vault.planMigration(source, { includeUnknown: true }));
     expect(again.ok).toBe(true);
     expect((await contents(raw))['tmdb.api_key']).toBe(saved);
     expect((await contents(raw))['huggingface.token']).toBe(HF2);
+  });
+
+  // Two migrations of one file at once: the second's fix said "the new plan shows each as a conflict", and its new plan
+  // showed them identical (the first had stored the same values).
+  it('the same value stored between a plan and its apply: refused as changed, and the new plan shows it identical, as the fix says', async () => {
+    const { t, vault, open } = setup(backend);
+    const source = threeEntrySource(t);
+    const plan = await vault.planMigration(source, { includeUnknown: true });
+    await open().setCredential('tmdb', 'api_key', TMDB); // another migration of the same file, in the meantime
+    const e = await rejected(vault.applyMigration(source, plan));
+    expect(e.code).toBe('PROFILE_LOCKED');
+    expect(e.fix).not.toMatch(/shows each as a conflict/);
+    expect(e.fix).toContain('the same value: identical, nothing to write');
+    expect((await vault.planMigration(source, { includeUnknown: true })).rows.find((r) => r.target === 'tmdb.api_key')?.action).toBe('identical');
   });
 
   it('an abort (a signal) mid-way rolls back and says CANCELLED', async () => {

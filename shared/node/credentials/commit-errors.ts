@@ -4,7 +4,7 @@ import { markNotUndone } from '../../core/journal';
 
 /** PROFILE_LOCKED: credentials another writer changed between a plan and its apply (nothing written yet). */
 export function changedSincePlan(ids: readonly CredentialId[]): VaultError {
-  return new VaultError('PROFILE_LOCKED', `${listedNames(ids, (id) => id, ', ', 5)} changed since the plan was made (stored meanwhile by the app or another cpw-vault); nothing was changed.`, 'Run it again: the new plan shows each as a conflict, kept unless you choose to overwrite it.');
+  return new VaultError('PROFILE_LOCKED', `${listedNames(ids, (id) => id, ', ', 5)} changed since the plan was made (stored meanwhile by the app or another cpw-vault); nothing was changed.`, 'Run it again: the new plan compares each with what is stored now (the same value: identical, nothing to write; another: a conflict, kept unless you choose to overwrite it).');
 }
 
 /**
