@@ -47,6 +47,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** Whether `value` in the seed slot `id` is a secret in plaintext: text, not blank, and not a non-secret catalog slot's. */
+export function isPlaintextSecret(id: CredentialId, value: unknown): boolean {
+  return typeof value === 'string' && value.trim() !== '' && catalogEntry(id)?.secret !== false;
+}
+
 /**
  * Secret values sitting in plaintext in the seed slots (`credentials` /
  * `online_services`). A profile holding any is a migration source, never kept.
@@ -61,7 +66,7 @@ export function findPlaintextSecrets(data: Record<string, unknown>): CredentialI
       if (!isObject(slots)) continue;
       for (const [key, value] of Object.entries(slots)) {
         const id = credentialId(service, key);
-        if (typeof value === 'string' && value.trim() !== '' && catalogEntry(id)?.secret !== false) found.push(id);
+        if (isPlaintextSecret(id, value)) found.push(id);
       }
     }
   }

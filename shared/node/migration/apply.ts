@@ -1,8 +1,8 @@
 import { randomHex } from '../builtins';
 import { closeSync, constants, fchmodSync, fstatSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { catalogEntry } from '../../core/catalog';
 import type { CredentialId } from '../../core/credential';
+import { isPlaintextSecret } from '../../core/profile-index';
 import { VaultError, isVaultError } from '../../core/errors';
 import { planMigration, type ApplyResult, type MigrationPlan, type PlanChoices, type RowResult, type StoredComparison } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
@@ -105,15 +105,6 @@ function writeBackup(source: string, target: string, backupDir: string): void {
   }
 }
 
-/**
- * Whether migrating a seed profile in place empties this entry's slot: a
- * non-empty string anywhere but the one slot that is no secret (the
- * organization ID), as withoutPlaintext does.
- */
-function emptiedInPlace(entry: ParsedSource['entries'][number]): boolean {
-  return typeof entry.value === 'string' && entry.value.trim() !== '' && catalogEntry(entry.sourceKey)?.secret !== false;
-}
-
 /** The refusal of an in-place migration that would leave `rows`' values (not stored by this run) only in the backup. */
 function droppedInPlace(path: string, rows: MigrationPlan['rows']): VaultError {
   const names = (action: string) => rows.filter((r) => r.action === action).map((r) => r.target ?? r.sourceKey);
@@ -155,9 +146,10 @@ export async function applyMigration(
     status: r.action === 'identical' ? 'identical' : r.action === 'invalid' ? 'invalid' : 'skipped',
   }));
   const inPlace = isTheProfile(source.path, options.profilePath);
-  // In place, the commit empties every plaintext slot: a value this run does not store (a skipped conflict, an unknown
-  // or invalid entry) would then live only in the backup.
-  const dropped = inPlace ? plan.rows.filter((r) => !r.apply && r.action !== 'identical' && emptiedInPlace(source.entries[r.index]!)) : [];
+  // In place, the commit empties every plaintext slot (what isPlaintextSecret says: a seed entry's sourceKey is its
+  // slot's id): a value this run does not store (a skipped conflict, an unknown or invalid entry) would then live only
+  // in the backup.
+  const dropped = inPlace ? plan.rows.filter((r) => !r.apply && r.action !== 'identical' && isPlaintextSecret(source.entries[r.index]!.sourceKey, source.entries[r.index]!.value)) : [];
   if (dropped.length) throw droppedInPlace(source.path, dropped);
   const backupDir = options.backupDir ?? dirname(source.path);
   if (!chosen.length && !inPlace) {
