@@ -39,7 +39,7 @@ export function ioError(err: unknown, path: string): VaultError {
     return new VaultError('PROFILE_PERMISSIONS', `Permission denied for ${path} (${code}).`, `Check the owner and mode of ${path}: ls -l ${shellWord(path)}`, { cause: err });
   }
   if (code === 'EISDIR') return new VaultError('IO_ERROR', `${path} is a folder, where a file belongs (${code}); nothing was written there.`, 'Move that folder out of the way, or choose another path.', { cause: err });
-  const room = roomError(err, path);
+  const room = roomError(err, path) ?? descriptorError(err, `Cannot access ${path}`);
   if (room) return room;
   return new VaultError('IO_ERROR', `Cannot access ${path} (${code}).`, `Check that ${path} exists and the disk is writable.`, { cause: err });
 }
@@ -57,7 +57,19 @@ export function readError(err: unknown, path: string): VaultError {
     const whose = owner !== undefined && currentUid !== undefined && owner !== currentUid ? `, a file of another user (uid ${owner})` : '';
     return new VaultError('PROFILE_PERMISSIONS', `Permission denied reading ${path}${whose} (${code}); nothing was read.`, `Check the owner and mode of it and of the folders above it: ls -ld ${shellWord(path)} ${shellWord(dirname(path))}`, { cause: err });
   }
-  return new VaultError('IO_ERROR', `Cannot read ${path} (${code}); nothing was read.`, `Check that ${path} exists and can be read: ls -l ${shellWord(path)}`, { cause: err });
+  return descriptorError(err, `Cannot read ${path}`, '; nothing was read')
+    ?? new VaultError('IO_ERROR', `Cannot read ${path} (${code}); nothing was read.`, `Check that ${path} exists and can be read: ls -l ${shellWord(path)}`, { cause: err });
+}
+
+/**
+ * A file that could not be opened because no descriptor was left (the process's limit, `ulimit -n`, or the system's
+ * table): "check that it exists" sent the user after a file that was there all along. Undefined for any other error.
+ */
+function descriptorError(err: unknown, what: string, after = ''): VaultError | undefined {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EMFILE') return new VaultError('IO_ERROR', `${what}: this process has as many files open as its limit allows (${code})${after}.`, 'Raise the limit (ulimit -n 1024 in the shell that runs it), then run the command again.', { cause: err });
+  if (code === 'ENFILE') return new VaultError('IO_ERROR', `${what}: the system has as many files open as it allows (${code})${after}.`, 'Close some programs (or raise the system\'s limit, fs.file-max), then run the command again.', { cause: err });
+  return undefined;
 }
 
 /** {@link ioError} for a write refused for room (a full disk, a used-up quota, a file size limit); undefined for any other error. */
