@@ -1,4 +1,5 @@
 import type { KeychainStatus } from '../core/secret-store';
+import { isDescriptorFix } from '../node/profile/file-access';
 
 /** Keychain states that mean "no Secret Service here" (SSH, containers, WSL, CI), not "a keychain with a problem". */
 const NO_KEYCHAIN = new Set(['KEYCHAIN_UNAVAILABLE', 'KEYCHAIN_NO_PROVIDER', 'KEYCHAIN_NO_COLLECTION']);
@@ -13,12 +14,12 @@ export const USE_FILE = 'cpw-vault backend use file';
  */
 export function offersFileBackend(status: KeychainStatus): boolean {
   // KEYCHAIN_* reasons come from the keychain backend only (the vault file reports VAULT_*).
-  return !status.ok && NO_KEYCHAIN.has(status.code);
+  return !status.ok && NO_KEYCHAIN.has(status.code) && !isDescriptorFix(status.fix);
 }
 
 /** The error's fix with the vault file offered too, when its code means "no keychain here" and it does not offer it yet. */
 export function fixWithFileOffer(code: string, fix: string): string {
-  return NO_KEYCHAIN.has(code) && !fix.includes(USE_FILE) ? `${fix}\nOr keep the secrets in an age-encrypted file beside the profile: ${USE_FILE}` : fix;
+  return NO_KEYCHAIN.has(code) && !fix.includes(USE_FILE) && !isDescriptorFix(fix) ? `${fix}\nOr keep the secrets in an age-encrypted file beside the profile: ${USE_FILE}` : fix;
 }
 
 /**

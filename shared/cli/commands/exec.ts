@@ -10,6 +10,7 @@ import { mayMask, valuesToMask } from '../../node/masking/mask-values';
 import { pipeMasked } from '../../node/masking/pipe-masked';
 import { sigpipeOnReaderGone } from '../../node/masking/reader-gone';
 import type { RunHistory, RunRecord } from '../../node/records/run-history';
+import { descriptorShortage } from '../../node/profile/file-access';
 import { notReady } from '../../node/vault/reader';
 import type { CliContext } from '../context';
 import { EXIT } from '../exit-codes';
@@ -181,7 +182,9 @@ async function runChild(program: string, rest: string[], env: Record<string, str
       void drained.then((failures) => resolve(afterStage(output.sigpipe.end({ code, signal }), failures, { program, ctx, onFailure, recorder, ended, missed })));
     };
     child.once('error', (err: NodeJS.ErrnoException) => {
-      ctx.io.err(`error: cannot start ${stageName(program)}: ${err.code === 'ENOENT' ? 'command not found' : withoutControlChars(err.code ?? err.message)}\n`);
+      const short = descriptorShortage(err);
+      const why = err.code === 'ENOENT' ? 'command not found' : short ? `${short.why}\nfix: ${short.fix}` : withoutControlChars(err.code ?? err.message);
+      ctx.io.err(`error: cannot start ${stageName(program)}: ${why}\n`);
       finish(err.code === 'ENOENT' ? 127 : 126, null, Promise.resolve([]));
     });
     child.once('exit', (code, signal) => finish(code ?? 128 + (signal ? nodeOs().constants.signals[signal] : 0), signal, output.flows));

@@ -62,14 +62,29 @@ export function readError(err: unknown, path: string): VaultError {
 }
 
 /**
- * A file that could not be opened because no descriptor was left (the process's limit, `ulimit -n`, or the system's
- * table): "check that it exists" sent the user after a file that was there all along. Undefined for any other error.
+ * Why a file, pipe or socket could not be opened for want of a descriptor (the process's limit, `ulimit -n`, or the
+ * system's table), and the fix; undefined for any other error. "Check that it exists", or "there is no D-Bus session
+ * bus", sent the user after something that was there all along.
  */
+export function descriptorShortage(err: unknown): { why: string; fix: string } | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EMFILE' || code === 'ENFILE' ? SHORTAGE[code] : undefined;
+}
+
+const SHORTAGE = {
+  EMFILE: { why: 'this process has as many files open as its limit allows (EMFILE)', fix: 'Raise the limit (ulimit -n 1024 in the shell that runs it), then run the command again.' },
+  ENFILE: { why: 'the system has as many files open as it allows (ENFILE)', fix: "Close some programs (or raise the system's limit, fs.file-max), then run the command again." },
+};
+
+/** Whether `fix` is {@link descriptorShortage}'s: the keychain is there, so "keep the secrets in a file instead" would mislead. */
+export function isDescriptorFix(fix: string): boolean {
+  return fix === SHORTAGE.EMFILE.fix || fix === SHORTAGE.ENFILE.fix;
+}
+
+/** {@link descriptorShortage} as the error of `what` (`Cannot read PATH`), with `after` (`; nothing was read`) before its period. */
 function descriptorError(err: unknown, what: string, after = ''): VaultError | undefined {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EMFILE') return new VaultError('IO_ERROR', `${what}: this process has as many files open as its limit allows (${code})${after}.`, 'Raise the limit (ulimit -n 1024 in the shell that runs it), then run the command again.', { cause: err });
-  if (code === 'ENFILE') return new VaultError('IO_ERROR', `${what}: the system has as many files open as it allows (${code})${after}.`, 'Close some programs (or raise the system\'s limit, fs.file-max), then run the command again.', { cause: err });
-  return undefined;
+  const short = descriptorShortage(err);
+  return short && new VaultError('IO_ERROR', `${what}: ${short.why}${after}.`, short.fix, { cause: err });
 }
 
 /** {@link ioError} for a write refused for room (a full disk, a used-up quota, a file size limit); undefined for any other error. */

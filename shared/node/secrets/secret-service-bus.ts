@@ -3,6 +3,7 @@ import { DbusConnection, DbusDisconnected, DbusError, DbusTimeout, sessionBusPat
 import type { KeychainDialogs } from './dialogs';
 import { describeProvider, type ProviderInfo } from './provider';
 import { ReadClock } from './read-clock';
+import { descriptorShortage } from '../profile/file-access';
 import { keychainError } from './reasons';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -163,6 +164,9 @@ export abstract class SecretServiceBus {
       if (this.broken) return this.broken;
       this.conn = undefined;
       this.session = undefined;
+      // No descriptor left for the socket: the bus is there, "no D-Bus session bus" would send the user looking for it.
+      const short = descriptorShortage(err);
+      if (short) return new VaultError('KEYCHAIN_UNAVAILABLE', `The keychain cannot be reached: ${short.why}.`, short.fix, { cause: err });
       return keychainError('KEYCHAIN_UNAVAILABLE', err.message, err);
     }
     if (err instanceof DbusError) {

@@ -182,7 +182,7 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
     }
     const extra = warnings.length ? { warnings } : {};
     if (!failure) return { ok: true, backend, ...extra };
-    return { ...keychainStatus(backend, failure.code as KeychainReason), message: failure.message, ...extra } as KeychainStatus;
+    return { ...keychainStatus(backend, failure.code as KeychainReason), message: failure.message, fix: failure.fix, ...extra } as KeychainStatus;
   }
 
   /**

@@ -42,7 +42,15 @@ export class DbusTimeout extends Error {
 }
 
 /** The connection failed or closed before an answer. */
-export class DbusDisconnected extends Error {}
+export class DbusDisconnected extends Error {
+  /** The socket's errno code (ECONNREFUSED, EMFILE), when the connection failed with one. */
+  readonly code: string | undefined;
+
+  constructor(message: string, code?: string) {
+    super(message);
+    this.code = code;
+  }
+}
 
 /** A call awaiting its answer, and its deadline's timer. */
 interface Waiter {
@@ -80,7 +88,7 @@ export class DbusConnection {
 
   private constructor(private readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('error', (err) => this.fail(new DbusDisconnected(`D-Bus connection failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
+    socket.on('error', (err: NodeJS.ErrnoException) => this.fail(new DbusDisconnected(`D-Bus connection failed: ${err.code ?? err.message}`, err.code)));
     socket.on('close', () => this.fail(new DbusDisconnected('the D-Bus connection closed')));
     socket.unref();
   }
