@@ -106,7 +106,7 @@ describe('a careless path for export, import and the identity backup', () => {
     const long = `${'a'.repeat(300)}.age`;
     for (const args of [['import', long], ['export', '--to', long, '--passphrase-file', pass]]) {
       const r = await cli(t, args);
-      expect(r.stderr, args.join(' ')).toContain(`error [IO_ERROR] Cannot access ${join(t.cwd, long)} (ENAMETOOLONG).`);
+      expect(r.stderr, args.join(' ')).toContain(`error [IO_ERROR] Cannot access ${join(t.cwd, long)}: its name, or a folder's on its way, is longer than the system allows (ENAMETOOLONG).\nfix: Use a shorter path: at most 255 bytes a name, 4095 in all.\n`);
     }
   }, 60_000);
 });

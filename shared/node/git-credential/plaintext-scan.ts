@@ -19,11 +19,11 @@ const HF_HOSTS = new Set(['huggingface.co', 'hf.co']);
 const q = (path: string) => (/^[\w./~-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`);
 const MAX_BYTES = 1024 * 1024;
 
+/** The file's text; undefined for none there or one that cannot be read (a path through a file, a link loop, not ours to read). */
 function readSmall(path: string): string | undefined {
-  const s = statSync(path, { throwIfNoEntry: false });
-  if (!s?.isFile() || s.size > MAX_BYTES) return undefined;
   try {
-    return readFileSync(path, 'utf8');
+    const s = statSync(path, { throwIfNoEntry: false });
+    return s?.isFile() && s.size <= MAX_BYTES ? readFileSync(path, 'utf8') : undefined;
   } catch {
     return undefined;
   }

@@ -1,4 +1,4 @@
-import { lstatSync, unlinkSync, type Stats } from 'node:fs';
+import { lstatSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
@@ -39,7 +39,7 @@ export function ioError(err: unknown, path: string): VaultError {
     return new VaultError('PROFILE_PERMISSIONS', `Permission denied for ${path} (${code}).`, `Check the owner and mode of ${path}: ls -l ${shellWord(path)}`, { cause: err });
   }
   if (code === 'EISDIR') return new VaultError('IO_ERROR', `${path} is a folder, where a file belongs (${code}); nothing was written there.`, 'Move that folder out of the way, or choose another path.', { cause: err });
-  const room = roomError(err, path) ?? descriptorError(err, `Cannot access ${path}`);
+  const room = roomError(err, path) ?? explainedError(err, path, `Cannot access ${path}`);
   if (room) return room;
   return new VaultError('IO_ERROR', `Cannot access ${path} (${code}).`, `Check that ${path} exists and the disk is writable.`, { cause: err });
 }
@@ -57,7 +57,7 @@ export function readError(err: unknown, path: string): VaultError {
     const whose = owner !== undefined && currentUid !== undefined && owner !== currentUid ? `, a file of another user (uid ${owner})` : '';
     return new VaultError('PROFILE_PERMISSIONS', `Permission denied reading ${path}${whose} (${code}); nothing was read.`, `Check the owner and mode of it and of the folders above it: ls -ld ${shellWord(path)} ${shellWord(dirname(path))}`, { cause: err });
   }
-  return descriptorError(err, `Cannot read ${path}`, '; nothing was read')
+  return explainedError(err, path, `Cannot read ${path}`, '; nothing was read')
     ?? new VaultError('IO_ERROR', `Cannot read ${path} (${code}); nothing was read.`, `Check that ${path} exists and can be read: ls -l ${shellWord(path)}`, { cause: err });
 }
 
@@ -81,10 +81,49 @@ export function isDescriptorFix(fix: string): boolean {
   return fix === SHORTAGE.EMFILE.fix || fix === SHORTAGE.ENFILE.fix;
 }
 
-/** {@link descriptorShortage} as the error of `what` (`Cannot read PATH`), with `after` (`; nothing was read`) before its period. */
-function descriptorError(err: unknown, what: string, after = ''): VaultError | undefined {
-  const short = descriptorShortage(err);
-  return short && new VaultError('IO_ERROR', `${what}: ${short.why}${after}.`, short.fix, { cause: err });
+/**
+ * Why `path` could not be used where its errno alone sends the user after the wrong thing ("check that it exists" for
+ * a path through a file, a link loop or a name too long), and the fix; undefined for any other error.
+ */
+function pathProblem(err: unknown, path: string): { why: string; fix: string } | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOTDIR') {
+    const file = fileOnTheWay(path);
+    return file
+      ? { why: `${file}, on its way, is a file, not a folder (${code})`, fix: `Check the path: ${file} is a file where a folder belongs (ls -ld ${shellWord(file)}).` }
+      : { why: `a part of its path is not a folder (${code})`, fix: `Check each part of the path: namei -l ${shellWord(path)}` };
+  }
+  if (code === 'ELOOP') {
+    let link = false;
+    try {
+      link = lstatSync(path).isSymbolicLink();
+    } catch {
+      // the loop is on the way to it
+    }
+    return link
+      ? { why: `it is a symbolic link, which cpw-vault does not follow there (${code})`, fix: `Put the file itself at ${path}, not a link.` }
+      : { why: `a symbolic link on its way leads round in a loop (${code})`, fix: `Check the links on the way (namei -l ${shellWord(path)}), then point the looping one at a real folder.` };
+  }
+  if (code === 'ENAMETOOLONG') return { why: `its name, or a folder's on its way, is longer than the system allows (${code})`, fix: 'Use a shorter path: at most 255 bytes a name, 4095 in all.' };
+  return undefined;
+}
+
+/** The nearest folder above `path` that exists and is not a folder (a file, or a link to one); undefined if none is. */
+function fileOnTheWay(path: string): string | undefined {
+  for (let dir = dirname(path); dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      return statSync(dir).isDirectory() ? undefined : dir;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ENOTDIR') return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** {@link descriptorShortage} or {@link pathProblem} as the error of `what` (`Cannot read PATH`), with `after` (`; nothing was read`) before its period. */
+function explainedError(err: unknown, path: string, what: string, after = ''): VaultError | undefined {
+  const known = descriptorShortage(err) ?? pathProblem(err, path);
+  return known && new VaultError('IO_ERROR', `${what}: ${known.why}${after}.`, known.fix, { cause: err });
 }
 
 /** {@link ioError} for a write refused for room (a full disk, a used-up quota, a file size limit); undefined for any other error. */
