@@ -6,6 +6,7 @@ import { paint } from '../io';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
 import { echoOffDuring } from '../echo-off';
 import { abortedAfterPending, interruptible } from '../signals';
+import { untilAborted } from '../../node/until-aborted';
 import { checkOverwrite, planTable } from './migrate';
 import type { Vault } from '../../node/vault/vault';
 
@@ -39,7 +40,9 @@ export async function importVault(args: ImportArgs, ctx: CliContext): Promise<Ex
     const doc = await readExportFile(path, passphrase);
     // A Ctrl-C during the scrypt waits in the event loop: the plan was printed and its question asked after it.
     if (await abortedAfterPending(signal)) throw cancelledError(signal.reason);
-    const plan = await vault.planImport(doc, path, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []) });
+    // A Ctrl-C while the plan reads the keychain (one that stopped answering, thousands of keys) ends the run now, as
+    // migrate's: it was held until the keychain's deadline, then said KEYCHAIN_TIMEOUT (exit 4), or a plan was printed.
+    const plan = await untilAborted(vault.planImport(doc, path, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []) }), signal);
     checkOverwrite(plan, args.overwrite ?? [], `cpw-vault import ${args.file} --dry-run`);
     if (ctx.globals.json && args.dryRun) {
       printJson(ctx.io, { plan });
