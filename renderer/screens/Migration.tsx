@@ -98,7 +98,7 @@ function Result() {
     <section aria-label="Result" className={r.ok ? 'result ok' : 'result failed'} role="status">
       <h3 tabIndex={-1} ref={heading}>{r.ok ? `Migrated ${r.imported} credential(s)` : `Migration failed — ${undoOutcome(r)}`}</h3>
       {r.rows.filter((x) => x.error !== undefined).map((x) => <p key={x.sourceKey} className="field-error">{x.sourceKey} → {x.target}: {x.code ? `${x.code} ` : ''}{x.error}{x.fix && <><br />Fix: {x.fix}</>}</p>)}
-      {r.backup && <p>Backup: <code>{r.backup}</code></p>}
+      {r.backup && <p>Backup: <code>{r.backup}</code>{!r.ok && ': a plaintext copy of the source that the unfinished undo left. The app\'s next start, once the keychain answers, finishes the undo and deletes it.'}</p>}
     </section>
   );
 }

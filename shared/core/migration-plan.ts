@@ -143,7 +143,7 @@ export interface ApplyResult {
   ok: boolean;
   rows: RowResult[];
   imported: number;
-  /** The backup of the source (absent when nothing needed importing, or after --remove-plaintext). */
+  /** The backup of the source (absent when nothing needed importing, or after --remove-plaintext); on a failed run, the one its unfinished undo left. */
   backup?: string;
   /** Plaintext files still on disk after the run. */
   plaintextLeft: string[];

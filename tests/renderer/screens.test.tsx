@@ -407,7 +407,7 @@ describe('Migration screen', () => {
   it('a failure whose undo the keychain cut short: the heading names what may keep the new value, never "nothing was changed"', async () => {
     const { api, user, show } = withFakeApi();
     withPlan(api);
-    api.migrationApply = async () => ({ ok: false, rows: [{ sourceKey: 'hf_token', target: 'huggingface.token', status: 'not_undone', error: 'The keychain did not answer in time.', code: 'KEYCHAIN_TIMEOUT', fix: 'Restart it.' }], imported: 0, plaintextLeft: ['/x/secrets.json'], removed: [], notUndone: ['huggingface.token'] });
+    api.migrationApply = async () => ({ ok: false, rows: [{ sourceKey: 'hf_token', target: 'huggingface.token', status: 'not_undone', error: 'The keychain did not answer in time.', code: 'KEYCHAIN_TIMEOUT', fix: 'Restart it.' }], imported: 0, plaintextLeft: ['/x/secrets.json'], removed: [], notUndone: ['huggingface.token'], backup: '/x/secrets.json.backup-20261205T000000Z-abcdef' });
     show(<Migration />);
     await screen.findByRole('table', { name: 'Migration plan' });
     await user.click(screen.getByRole('button', { name: /Migrate 1 credential/ }));
@@ -415,6 +415,8 @@ describe('Migration screen', () => {
     expect(heading.textContent).toContain('huggingface.token may keep the new value');
     expect(heading.textContent).not.toContain('nothing was changed');
     expect((await screen.findByText(/hf_token → huggingface\.token: KEYCHAIN_TIMEOUT/)).textContent).toContain('Fix: Restart it.');
+    // The backup that undo left is named with what becomes of it (a bare "Backup:" read as one to keep).
+    expect(screen.getByText(/^Backup:/).textContent).toBe("Backup: /x/secrets.json.backup-20261205T000000Z-abcdef: a plaintext copy of the source that the unfinished undo left. The app's next start, once the keychain answers, finishes the undo and deletes it.");
   });
 
   it.each([['onboarding', 0], ['migration', 2]] as const)('on the %s screen a migration and its plaintext removal raise %i toasts (none mid-wizard: the step shows the result)', async (where, toasts) => {

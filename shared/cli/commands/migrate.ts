@@ -43,7 +43,9 @@ export function summary(io: CliIO, result: ApplyResult, backend: string): string
     lines.push(`  ${r.sourceKey} -> ${r.target}: ${r.code ? `${r.code} ` : ''}${r.error}`);
     if (r.fix) lines.push(`    fix: ${r.fix}`);
   }
-  if (result.backup) lines.push(`Backup: ${result.backup} (0600)`);
+  if (result.backup && result.ok) lines.push(`Backup: ${result.backup} (0600)`);
+  // A failed run's backup is there only because its undo did not finish, and that undo's end deletes it: not one to keep.
+  else if (result.backup) lines.push(`Backup: ${result.backup} (0600) holds every key of ${result.plaintextLeft.join(' and ')} in plaintext until the undo is finished: once ${storeName(backend)} answers, cpw-vault list or doctor (or the next command that changes credentials) finishes it and deletes this backup.`);
   // Entries left out (unknown, invalid, a kept conflict) live only in those files: no rm line then, or it loses them.
   const left = result.ok ? result.rows.filter((r) => r.status !== 'imported' && r.status !== 'identical') : [];
   if (!result.ok) {

@@ -184,7 +184,8 @@ export async function applyMigration(
     const why = isVaultError(err) ? { error: err.message, code: err.code, fix: err.fix } : { error: err instanceof Error ? err.message : String(err) };
     // The row whose write failed may have landed all the same (a keychain that stopped answering after taking it).
     rows[failed.index] = { ...rows[failed.index]!, status: left.has(failed.target!) ? 'not_undone' : 'failed', ...why };
-    return { ok: false, rows, imported: 0, plaintextLeft: [source.path], removed: [], ...(left.size ? { notUndone: [...left] } : {}) };
+    // An undo that did not finish leaves the backup (the next full start removes it): it is named, not left unsaid.
+    return { ok: false, rows, imported: 0, plaintextLeft: [source.path], removed: [], ...(left.size ? { notUndone: [...left], backup } : {}) };
   }
   for (const row of chosen) rows[row.index]!.status = 'imported';
   const result: ApplyResult = { ok: true, rows, imported: chosen.length, backup, plaintextLeft: inPlace ? [backup] : [source.path, backup], removed: [] };
