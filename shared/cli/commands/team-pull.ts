@@ -6,6 +6,7 @@ import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { pullPlan, sharedByPull } from '../../node/team/team-service';
 import { interruptible } from '../signals';
+import { untilAborted } from '../../node/until-aborted';
 import { NEVER_SHARED_ID } from '../../core/team-document';
 import { undoOutcome, type MigrationPlan } from '../../core/migration-plan';
 import { checkOverwrite, planTable } from './migrate';
@@ -33,7 +34,9 @@ export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCod
   return interruptible(async (signal) => {
     const { doc, files, key, notes } = await openTeam(ctx, args, { usesVault: true });
     const vault = await ctx.vault();
-    const { source, plan } = await pullPlan(vault, files.file, doc, key.identity, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []) });
+    // A Ctrl-C while the plan reads the keychain (one that stopped answering) ends the run now, as import's and migrate's:
+    // it was held until the keychain's deadline, then said KEYCHAIN_TIMEOUT (exit 4).
+    const { source, plan } = await untilAborted(pullPlan(vault, files.file, doc, key.identity, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []) }), signal);
     checkOverwrite(plan, args.overwrite ?? [], 'cpw-vault team pull --dry-run');
     const refused = refusedText(plan);
     if (ctx.globals.json && args.dryRun) {
