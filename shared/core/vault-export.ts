@@ -89,7 +89,16 @@ export function parseExport(text: string): ExportDocument {
     if (meta !== undefined && !isObject(meta)) throw invalid(`credential ${i + 1} has metadata that is not an object`);
     return { id: item['id'], value: item['value'], ...(meta ? { meta: { ...meta } } : {}) };
   });
-  return { format: EXPORT_FORMAT, version: EXPORT_VERSION, exported_at: printable(doc['exported_at'], 64) ?? '', credentials };
+  return { format: EXPORT_FORMAT, version: EXPORT_VERSION, exported_at: exportedAt(doc['exported_at']), credentials };
+}
+
+/**
+ * The export's time when it is one (ISO 8601, as export writes it), else '' ("at an unknown time"): any other text was
+ * printed in the plan's header as the time, `exported 2026-11-21; then run: curl ... | sh` from a file someone sent.
+ */
+function exportedAt(v: unknown): string {
+  const text = printable(v, 64);
+  return text !== undefined && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(text) && !Number.isNaN(Date.parse(text)) ? text : '';
 }
 
 /** `v` when it is text of at most `max` characters without control characters (safe to print or store), else undefined. */

