@@ -432,3 +432,29 @@ def test_a_cli_killed_by_a_signal_is_said_so_with_exit_code_1(tmp_path, monkeypa
         cpw_vault.get("huggingface", "token")
     e = info.value
     assert (e.code, e.exit_code, e.message) == ("CLI_FAILED", 1, "cpw-vault was killed by SIGKILL before it answered.")
+
+
+def _get_in_a_worker(names):
+    return cpw_vault.get(*names)
+
+
+def _require_in_a_worker(name):
+    return cpw_vault.require_workflow(name)
+
+
+def test_an_error_raised_in_a_multiprocessing_worker_reaches_the_parent_as_itself(vault):
+    # A stage that reads its key in Pool workers (one per GPU, one per file): the worker's CredentialMissing was pickled
+    # back with only str(e), unpickling it called CredentialMissing(str(e)) (TypeError: code and message needed) in the
+    # Pool's result thread, which died, and map() waited for ever instead of raising.
+    import multiprocessing
+    vault("huggingface", "token", HF)
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        assert pool.apply_async(_get_in_a_worker, (("huggingface", "token"),)).get(timeout=60) == HF
+        with pytest.raises(cpw_vault.CredentialMissing) as info:
+            pool.apply_async(_get_in_a_worker, (("tmdb", "api_key"),)).get(timeout=60)
+        e = info.value
+        assert (e.code, e.exit_code) == ("CREDENTIAL_MISSING", 3) and "cpw-vault set tmdb api_key" in e.fix
+        with pytest.raises(cpw_vault.WorkflowNotReady) as info:
+            pool.apply_async(_require_in_a_worker, ("subtitle",)).get(timeout=60)
+        assert [m["credentials"] for m in info.value.missing] == [["tmdb.api_key"]]
+        assert str(info.value).count("cpw-vault set tmdb api_key") == 1 and HF not in str(info.value)

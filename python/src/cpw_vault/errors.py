@@ -21,6 +21,12 @@ class VaultError(Exception):
     def __repr__(self):
         return "%s(code=%r, exit_code=%r)" % (type(self).__name__, self.code, self.exit_code)
 
+    def __reduce__(self):
+        # Pickled by multiprocessing (a Pool worker's exception goes back to the parent): Exception's own reduce passes
+        # only str(e) to __init__, which needs code and message, so the parent's unpickling raised TypeError in the
+        # Pool's result thread and map() waited for ever. The attributes (missing, results) come back as state.
+        return (type(self), (self.code, self.message, self.fix, self.exit_code), self.__dict__)
+
 
 class UsageError(VaultError):
     """Bad arguments (exit 2): an unknown workflow, a credential name that is not one."""
