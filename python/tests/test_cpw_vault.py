@@ -458,3 +458,29 @@ def test_an_error_raised_in_a_multiprocessing_worker_reaches_the_parent_as_itsel
             pool.apply_async(_require_in_a_worker, ("subtitle",)).get(timeout=60)
         assert [m["credentials"] for m in info.value.missing] == [["tmdb.api_key"]]
         assert str(info.value).count("cpw-vault set tmdb api_key") == 1 and HF not in str(info.value)
+
+
+def test_a_warning_with_nowhere_to_go_does_not_fail_the_read(vault, monkeypatch):
+    # A stage with no stderr (pythonw, a daemon that closed it, a service started with 2>&-): passing on cpw-vault's
+    # warning raised AttributeError (sys.stderr None), ValueError (closed) or OSError EBADF past `except VaultError`,
+    # and the key, read fine, was lost.
+    vault("huggingface", "token", HF)
+    (vault.home / ".cp-whisperx" / "user.profile").chmod(0o644)
+    closed = open(os.devnull, "w")
+    closed.close()
+    r, w = os.pipe()
+    os.close(r)
+    gone = open(w, "w", buffering=1)
+    os.close(w)  # EBADF on write, as fd 2 closed under the stage
+    try:
+        for stderr in (None, closed, gone):
+            monkeypatch.setattr(sys, "stderr", stderr)
+            _cli._WARNED.clear()
+            assert cpw_vault.get("huggingface", "token") == HF
+            assert cpw_vault.workflow_env("transcribe")["HF_TOKEN"] == HF
+    finally:
+        monkeypatch.undo()
+        try:
+            gone.close()
+        except OSError:
+            pass

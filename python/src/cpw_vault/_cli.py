@@ -104,7 +104,12 @@ def _pass_on_warnings(talk):
     for line in talk.splitlines():
         if line.startswith("warning: ") and line not in _WARNED:
             _WARNED.add(line)
-            sys.stderr.write("cpw-vault: %s\n" % scrub(line))
+            try:
+                sys.stderr.write("cpw-vault: %s\n" % scrub(line))
+            except (AttributeError, OSError, ValueError):
+                # No stderr to write to (None under pythonw, closed, or fd 2 closed under the stage): the warning has
+                # nowhere to go, and the read it came with must still answer.
+                pass
 
 
 def _stop(proc):
