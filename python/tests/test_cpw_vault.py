@@ -484,3 +484,22 @@ def test_a_warning_with_nowhere_to_go_does_not_fail_the_read(vault, monkeypatch)
             gone.close()
         except OSError:
             pass
+
+
+def test_a_file_planted_in_the_working_directory_under_the_command_lines_name_is_never_run(vault, tmp_path):
+    # CPW_VAULT_BIN as `exec` hands it to its stage ("'/usr/bin/node' '/x/bin/cpw-vault.cjs'") was first tried whole as
+    # a path, and a path with no leading "/" is looked up from the working directory: another user who can write there
+    # (/tmp, a shared scratch folder) planted an executable under that name ("'" / "usr" / ... folders) and it ran in
+    # cpw-vault's place, with the stage's environment (its keys), and its "value" was handed to the stage as the key.
+    vault("huggingface", "token", HF)
+    ran = tmp_path / "planted-ran"
+    line = os.environ["CPW_VAULT_BIN"]
+    assert not line.startswith("/")  # the command line exec hands its stage: each word quoted
+    planted = tmp_path / line
+    planted.parent.mkdir(parents=True)
+    planted.write_text("#!/bin/sh\ntouch %s\nprintf %%s hf_PlantedPlantedPlantedPlanted1234\n" % shlex.quote(str(ran)))
+    planted.chmod(0o755)
+    assert os.getcwd() == str(tmp_path)
+    assert cpw_vault.get("huggingface", "token") == HF
+    assert cpw_vault.workflow_env("transcribe")["HF_TOKEN"] == HF
+    assert not ran.exists()

@@ -33,11 +33,14 @@ class Result:
 def command():
     """The cpw-vault command: CPW_VAULT_BIN (a path, or a command line such as "node /x/cpw-vault.cjs"), else cpw-vault on PATH."""
     raw = os.environ.get("CPW_VAULT_BIN", "").strip() or "cpw-vault"
-    # A path as it is first (it may hold spaces: "/Applications/My Tools/cpw-vault"), else a command line.
-    whole = shutil.which(raw)
+    # An absolute path as it is first (it may hold spaces: "/Applications/My Tools/cpw-vault"), else a command line.
+    # Never a relative one whole: it is looked up from the working directory, where another user who can write there
+    # (/tmp, a shared scratch folder) could plant an executable named like the whole command line ("'/usr/bin/node'
+    # '/x/cpw-vault.cjs'", as `exec` hands it) to be run in cpw-vault's place, with the stage's keys in its environment.
+    whole = shutil.which(raw) if os.path.isabs(raw) else None
     if whole:
         return [whole]
-    if os.sep in raw and os.path.exists(raw):
+    if os.path.isabs(raw) and os.path.exists(raw):
         # Split as a command line it was "/x/my tools was not found": name what is wrong with the path itself.
         what = "is a folder" if os.path.isdir(raw) else "is not executable"
         raise CliNotFound("CLI_NOT_FOUND", "CPW_VAULT_BIN (%s) %s." % (raw, what),
