@@ -38,6 +38,30 @@ describe('the Node library', () => {
     expect(readFileSync(victim, 'utf8')).toBe('untouched');
   });
 
+  // A stage whose working directory was removed under it (a job folder a cleanup step deleted): opening the vault asked
+  // process.cwd() for the seed's ./config/secrets.json, which the default profile never needs, and its raw ENOENT
+  // (uv_cwd) came out of getCredential: no VaultError, a stack trace, no key, though the profile is in HOME.
+  it('a working directory removed under the stage: its keys are read from the profile in HOME as before', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: TMDB })).code).toBe(0);
+    const gone = join(t.root, 'job');
+    mkdirSync(gone);
+    const stage = join(t.root, 'stage.mjs');
+    writeFileSync(stage, `
+      import { getCredential, requireWorkflow, workflowEnv } from ${JSON.stringify(LIBRARY)};
+      const attempt = async (f) => { try { return await f(); } catch (e) { return e.code ?? e.message; } };
+      console.log(await attempt(async () => (await getCredential('tmdb', 'api_key')).value.length));
+      console.log(await attempt(async () => (await workflowEnv('subtitle')).TMDB_API_KEY?.length));
+      console.log(await attempt(async () => (await requireWorkflow('subtitle')).ready));
+    `);
+    // Removed before node starts, as when the cleanup ran between the stage's cd and its start (Node keeps the
+    // working directory it read once, so a removal after that does not show).
+    const r = await collect(spawn('sh', ['-c', 'rmdir "$PWD" && exec "$0" "$1"', process.execPath, stage], { cwd: gone, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    expect(r.stderr).not.toMatch(/uv_cwd|ENOENT/);
+    expect(r.stdout).toBe('32\nWORKFLOW_NOT_READY\nWORKFLOW_NOT_READY\n');
+    expect(r.code).toBe(0);
+  });
+
   // On a terminal, a locked vault file's error said "there is no terminal to ask for the passphrase": the library never
   // asks, on a terminal too, and the user looked for the prompt that never came.
   it('a locked vault file, the library run on a terminal: VAULT_LOCKED saying the library never asks, not that there is no terminal', async () => {

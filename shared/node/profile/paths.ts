@@ -1,4 +1,5 @@
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { VaultError } from '../../core/errors';
 import { nodeOs } from '../builtins';
 
 /** Folder and file name of the default profile: ~/.cp-whisperx/user.profile. */
@@ -38,22 +39,44 @@ function homeFolder(): string {
 }
 
 /**
+ * The working directory, or undefined when it was removed under the process (a job folder a cleanup step deleted):
+ * process.cwd() throws ENOENT then, and a stage reading its keys from the profile in HOME needs no working directory.
+ */
+function workingDir(): string | undefined {
+  try {
+    return process.cwd();
+  } catch {
+    return undefined;
+  }
+}
+
+/** A relative profile path (`--profile`, `CPW_PROFILE`) with no working directory to resolve it from. */
+function noWorkingDir(path: string, via: string): VaultError {
+  return new VaultError('PROFILE_NOT_FOUND', `The profile path ${path} (from ${via}) is relative, and the working directory it is relative to no longer exists.`, 'Give the profile as an absolute path, or run from a folder that exists.');
+}
+
+/**
  * Resolves the profile path in the documented load order: explicit path,
  * then `CPW_PROFILE`, then ~/.cp-whisperx/user.profile, then (reads only)
- * config/secrets.json in the working directory.
+ * config/secrets.json in the working directory (none when that was removed).
+ * Throws PROFILE_NOT_FOUND for a relative profile path with no working directory.
  */
 export function resolveProfilePaths(inputs: PathInputs = {}): ProfilePaths {
   const env = inputs.env ?? process.env;
-  const cwd = inputs.cwd ?? process.cwd();
+  const cwd = inputs.cwd ?? workingDir();
+  const from = (path: string, via: string): string => {
+    if (cwd === undefined && !isAbsolute(path)) throw noWorkingDir(path, via);
+    return cwd === undefined ? resolve(path) : resolve(cwd, path);
+  };
   const home = inputs.homeDir ?? homeFolder();
   const fromEnv = env['CPW_PROFILE'];
   let profile: string;
   let origin: ProfileOrigin;
   if (inputs.profilePath) {
-    profile = resolve(cwd, inputs.profilePath);
+    profile = from(inputs.profilePath, '--profile');
     origin = 'explicit';
   } else if (fromEnv) {
-    profile = resolve(cwd, fromEnv);
+    profile = from(fromEnv, 'CPW_PROFILE');
     origin = 'env';
   } else {
     profile = join(home, PROFILE_DIR_NAME, PROFILE_FILE_NAME);
@@ -63,7 +86,7 @@ export function resolveProfilePaths(inputs: PathInputs = {}): ProfilePaths {
     profile,
     origin,
     isDefault: profile === join(home, PROFILE_DIR_NAME, PROFILE_FILE_NAME),
-    legacySecrets: origin === 'default' ? resolve(cwd, LEGACY_SECRETS_PATH) : undefined,
+    legacySecrets: origin === 'default' && cwd !== undefined ? resolve(cwd, LEGACY_SECRETS_PATH) : undefined,
     dedicatedDir: origin === 'default' || basename(dirname(profile)) === PROFILE_DIR_NAME,
   };
 }
