@@ -503,3 +503,24 @@ def test_a_file_planted_in_the_working_directory_under_the_command_lines_name_is
     assert cpw_vault.get("huggingface", "token") == HF
     assert cpw_vault.workflow_env("transcribe")["HF_TOKEN"] == HF
     assert not ran.exists()
+
+
+def test_ctrl_c_while_a_warning_is_passed_on_shows_no_value_in_the_traceback(vault, monkeypatch):
+    # Once cpw-vault had answered, its raw output (the value) sat in a local of run() while its warnings were written
+    # to the stage's stderr, which blocks on a full pipe (a slow log reader): a Ctrl-C or a SIGTERM handler landing
+    # there raised through that frame, and a traceback with locals (pytest -l, rich, Sentry) printed the value.
+    vault("huggingface", "token", HF)
+    (vault.home / ".cp-whisperx" / "user.profile").chmod(0o644)
+    cpw_vault._secret._KNOWN.discard(HF)  # not read in this process before: nothing to scrub it with
+
+    class Interrupted:
+        def write(self, text):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(sys, "stderr", Interrupted())
+    _cli._WARNED.clear()
+    with pytest.raises(KeyboardInterrupt) as info:
+        cpw_vault.get("huggingface", "token")
+    monkeypatch.undo()
+    text = full_traceback(info.value)
+    assert "_pass_on_warnings" in text and HF not in text

@@ -84,6 +84,9 @@ def run(args):
     stopped = None
     try:
         out, err = proc.communicate()
+        # Hidden at once: the warnings are written to the stage's stderr before run() returns (a write that blocks on a
+        # full pipe), and a Ctrl-C landing there printed this frame's locals, the raw value among them.
+        out = Sensitive(out)
     except BaseException as exc:  # Ctrl-C, or a SIGTERM handler's SystemExit, while cpw-vault runs
         stopped = exc
     if stopped is not None:
@@ -95,7 +98,7 @@ def run(args):
         raise stopped.with_traceback(None)
     talk = err.decode("utf-8", "replace")
     _pass_on_warnings(talk)
-    return Result(proc.returncode, Sensitive(out), talk)
+    return Result(proc.returncode, out, talk)
 
 
 _WARNED = set()
