@@ -1,6 +1,7 @@
 import { isVaultError } from '../core/errors';
 import type { WorkflowName, WorkflowStatus } from '../core/workflows';
 import { openVault, type OpenOptions } from './open';
+import { assertNamedProfileExists } from './profile/named-profile';
 import { notReady, type CredentialValue, type Vault } from './vault/vault';
 
 export { openVault } from './open';
@@ -36,6 +37,9 @@ function defaultVault(): Promise<Vault> {
  * value once the keychain answers again.
  */
 async function withDefaultVault<T>(use: (vault: Vault) => Promise<T>): Promise<T> {
+  // A $CPW_PROFILE naming no file is a typo, as the CLI's reads say: it read as an empty vault, "not set ... run
+  // cpw-vault set", which a shell without that variable stores in the default profile, and the stage failed again.
+  assertNamedProfileExists({});
   const vault = await defaultVault();
   try {
     return await use(vault);
@@ -49,7 +53,7 @@ async function withDefaultVault<T>(use: (vault: Vault) => Promise<T>): Promise<T
  * The value of a credential and where it came from (env var first, then the
  * keychain). Throws VaultError CREDENTIAL_MISSING (with a fix line) when it is
  * nowhere, KEYCHAIN_LOCKED / KEYCHAIN_UNAVAILABLE / ... when the keychain
- * cannot answer.
+ * cannot answer, PROFILE_NOT_FOUND when $CPW_PROFILE names no file.
  */
 export async function getCredential(service: string, key: string): Promise<CredentialValue> {
   return withDefaultVault((vault) => vault.getCredential(service, key));

@@ -1,6 +1,6 @@
 // The Node library as a long-running pipeline process uses it: one process, many calls, and a failure in between.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
@@ -60,6 +60,28 @@ describe('the Node library', () => {
     expect(r.stderr).not.toMatch(/uv_cwd|ENOENT/);
     expect(r.stdout).toBe('32\nWORKFLOW_NOT_READY\nWORKFLOW_NOT_READY\n');
     expect(r.code).toBe(0);
+  });
+
+  // A $CPW_PROFILE naming no file (a typo in the pipeline's environment) read as an empty vault: "tmdb.api_key is not
+  // set ... Run: cpw-vault set tmdb api_key", which the user's shell, without that variable, stored in the default
+  // profile, and the stage failed again. The CLI's reads say the profile does not exist; the library's helpers too.
+  it('a CPW_PROFILE naming no file: PROFILE_NOT_FOUND naming it, not "not set, run cpw-vault set", and nothing created there', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: TMDB })).code).toBe(0);
+    const typo = join(t.home, '.cp-whisperx', 'user.profil');
+    const script = `
+      import { getCredential, requireWorkflow, workflowEnv } from ${JSON.stringify(LIBRARY)};
+      const attempt = async (f) => { try { await f(); return 'READ'; } catch (e) { return e.code + '|' + e.message + '|' + e.fix; } };
+      console.log(await attempt(() => getCredential('tmdb', 'api_key')));
+      console.log(await attempt(() => workflowEnv('subtitle')));
+      console.log(await attempt(() => requireWorkflow('subtitle')));
+    `;
+    const r = await collect(spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, CPW_PROFILE: typo }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    for (const line of lines) expect(line).toBe(`PROFILE_NOT_FOUND|The profile ${typo} ($CPW_PROFILE) does not exist.|Check the path. To create a profile there: cpw-vault --profile ${typo} setup`.replace('($CPW_PROFILE)', '(from $CPW_PROFILE)'));
+    expect(existsSync(typo)).toBe(false);
   });
 
   // On a terminal, a locked vault file's error said "there is no terminal to ask for the passphrase": the library never
