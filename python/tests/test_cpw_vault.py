@@ -524,3 +524,16 @@ def test_ctrl_c_while_a_warning_is_passed_on_shows_no_value_in_the_traceback(vau
     monkeypatch.undo()
     text = full_traceback(info.value)
     assert "_pass_on_warnings" in text and HF not in text
+
+
+def test_a_verify_timeout_popen_cannot_pass_is_a_usage_error_and_nothing_runs(monkeypatch):
+    # timeout went on the command line as str(timeout): one with a NUL raised Popen's ValueError past a stage's
+    # `except VaultError`, and a long one (a config value read whole) was "CliNotFound: could not be started: argument
+    # list too long", sending the user after a CLI that was fine.
+    seen = []
+    monkeypatch.setattr(_cli.subprocess, "Popen", lambda args, *rest, **kwargs: seen.append(list(args)))
+    for timeout in ("20\0", "2" * 200000, "twenty", True, [20], float("nan")):
+        with pytest.raises(cpw_vault.UsageError) as info:
+            cpw_vault.verify("huggingface", "token", timeout=timeout)
+        assert (info.value.code, info.value.exit_code) == ("INVALID_ARGUMENT", 2) and "timeout" in str(info.value)
+    assert seen == []

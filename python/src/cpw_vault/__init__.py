@@ -10,6 +10,8 @@ WorkflowNotReady (3), KeychainUnavailable / KeychainLocked (4), ProviderUnreacha
 CredentialRejected (3, verify), UsageError (2), all VaultError.
 """
 
+import math
+
 from . import _cli
 from ._names import looks_like_key
 from ._secret import Secret, secret
@@ -140,8 +142,22 @@ def verify(service=None, key=None, workflow=None, all=False, timeout=None, check
     if all:
         args.append("--all")
     if timeout is not None:
-        args += ["--timeout", str(timeout)]
+        args += ["--timeout", _seconds(timeout)]
     return _verified(args, check)
+
+
+def _seconds(value):
+    """verify's timeout as one argument of cpw-vault's command line, or UsageError: a finite number, or a str of one
+    (cpw-vault checks its range). Anything else went on the command line as str(value): one with a NUL raised Popen's
+    ValueError past `except VaultError`, a long one was CliNotFound ("argument list too long")."""
+    try:
+        ok = not isinstance(value, bool) and math.isfinite(float(value))
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise UsageError("INVALID_ARGUMENT", "The timeout given to cpw_vault.verify is not a number of seconds.",
+                         "Pass a number, e.g. timeout=20.", 2)
+    return str(value).strip()
 
 
 def _verified(args, check):
