@@ -674,3 +674,28 @@ describe('Ctrl-C while unlock checks the passphrase', () => {
     expect(agentSockets(h)).toEqual([]);
   }, 60_000);
 });
+
+describe('a locked vault file and a workflow the index finds not ready', () => {
+  // Found by a new-user pass: check said "unknown: vault file locked" (exit 4) while env and exec said "missing: run
+  // cpw-vault set" (exit 3), and the library's workflowEnv rejected WORKFLOW_NOT_READY: only a keychain's codes made
+  // readiness unknown there, and the index alone proves nothing (a profile restored from an older backup).
+  it('env, exec and the library say VAULT_LOCKED (exit 4) with the env vars the workflow lacks, as check does, never "missing"', async () => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    const check = await fileCli(h, ['check', 'transcribe']);
+    expect(check.code, check.stderr).toBe(4);
+    expect(check.stderr).toMatch(/\? transcribe: unknown: vault file locked/);
+    for (const args of [['env', '--workflow', 'transcribe'], ['exec', '--workflow', 'transcribe', '--', 'true']]) {
+      const r = await fileCli(h, args);
+      expect(r.code, `${args[0]}\n${r.stderr}`).toBe(4);
+      expect(r.stderr, args[0]).toMatch(/\[VAULT_LOCKED\]/);
+      expect(r.stderr, args[0]).toMatch(/keys are not all in the environment either: .*\(HF_TOKEN or HUGGING_FACE_HUB_TOKEN\)/);
+      expect(r.stderr, args[0]).toContain('fix: Unlock it once for this session: cpw-vault unlock');
+      expect(r.stderr, args[0]).not.toMatch(/WORKFLOW_NOT_READY|missing:/);
+    }
+    const json = await fileCli(h, ['env', '--workflow', 'transcribe', '--json']);
+    expect(JSON.parse(json.stdout).error.code).toBe('VAULT_LOCKED');
+    const lib = `import { workflowEnv } from ${JSON.stringify(LIBRARY)}; workflowEnv('transcribe').then(() => console.log('ok'), (e) => console.log(e.code));`;
+    const stage = spawnSync(process.execPath, ['--input-type=module', '-e', lib], { cwd: h.cwd, env: fileEnv(h), encoding: 'utf8', timeout: 30_000 });
+    expect(stage.stdout.trim(), stage.stderr).toBe('VAULT_LOCKED');
+  }, 60_000);
+});

@@ -18,7 +18,7 @@ export interface ResolvedWorkflow {
  * A credential the index lists but the store lacks is missing; an
  * alternative the workflow then falls back to (diarize: pyannote, else
  * HuggingFace) is read in turn; one the store holds but the index lacks
- * counts, as getCredential finds it (see foundUnindexed). A locked keychain throws KEYCHAIN_LOCKED, also
+ * counts, as getCredential finds it (see foundUnindexed). A locked store throws its own code (KEYCHAIN_LOCKED, VAULT_LOCKED), also
  * when nothing the workflow uses is indexed (see storeAnswers).
  * Unknown names throw WORKFLOW_UNKNOWN (the name is not echoed: it may be a
  * key pasted in the wrong place).
@@ -55,16 +55,18 @@ export async function resolveWorkflow(reader: VaultReader, name: string, options
 }
 
 /**
- * A workflow found not ready is "missing" only when the keychain could have
- * been asked: one it cannot ask (locked, unreachable, hung) throws its own
- * error (exit 4, readiness unknown), since the index alone proves nothing.
- * Without this a locked keychain with an empty or lost index read as
- * "missing: run cpw-vault set" in env, exec and the library, as get never does.
+ * A workflow found not ready is "missing" only when the secret store could
+ * have been asked: one it cannot ask (a keychain locked, unreachable or hung;
+ * a vault file locked, or one it cannot open) throws its own error (exit 4
+ * for a locked one, readiness unknown, as check says), since the index alone
+ * proves nothing. Without this a locked keychain with an empty or lost index
+ * read as "missing: run cpw-vault set" in env, exec and the library, as get
+ * never does; so did a locked vault file until its codes counted too.
  */
 async function storeAnswers(reader: VaultReader, view: ReadView | undefined, workflow: WorkflowStatus): Promise<void> {
   if (view?.kind === 'legacy') return; // secrets.json: the keychain is not read at all
   const status = await reader.keychainStatus();
-  if (status.ok || !status.code.startsWith('KEYCHAIN_')) return;
+  if (status.ok) return;
   // What the environment lacks too (a CI run that exports its keys learns which one to add).
   const lacking = workflow.missing.map((m) => `${m.description} (${m.credentials.flatMap((id) => reader.envVarsFor(id, view)).join(' or ')})`);
   throw new VaultError(status.code, `${status.message} The ${workflow.workflow} workflow's keys are not all in the environment either: ${lacking.join('; ')}.`, status.fix);
