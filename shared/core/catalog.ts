@@ -61,7 +61,7 @@ export const CATALOG: readonly CatalogEntry[] = [
   {
     id: 'openai.organization_id', service: 'openai', key: 'organization_id', label: 'OpenAI organization ID',
     section: 'credentials', envVars: ['OPENAI_ORG_ID'], secret: false,
-    format: { pattern: /^org-[A-Za-z0-9]{8,}$/, hint: '"org-" followed by letters and digits' },
+    format: { pattern: /^org-[A-Za-z0-9]{8,}$/, hint: '"org-" followed by 8 or more letters and digits' },
   },
   {
     id: 'anthropic.api_key', service: 'anthropic', key: 'api_key', label: 'Anthropic API key', section: 'credentials',

@@ -113,8 +113,13 @@ describe('cpw-vault set / get / delete on the real keychain', () => {
     // A value too short for an ID is refused with the format's hint intact: it is no secret, so nothing redacts it.
     const short = await cli(t, ['set', 'openai', 'organization_id'], { input: 'org-' });
     expect(short.code).toBe(2);
-    expect(short.stderr).toContain('expected "org-" followed by letters and digits');
+    expect(short.stderr).toContain('expected "org-" followed by 8 or more letters and digits');
     expect(short.stderr).not.toContain('REDACTED');
+    // One of letters and digits, but too few: the hint says how many (it said "followed by letters and digits", which
+    // org-abc123 is, and a new user could not tell what was wrong).
+    const few = await cli(t, ['set', 'openai', 'organization_id'], { input: 'org-abc123' });
+    expect(few.code).toBe(2);
+    expect(few.stderr).toContain('expected "org-" followed by 8 or more letters and digits');
     // A real organization ID is kept as before.
     expect((await cli(t, ['set', 'openai', 'organization_id'], { input: 'org-AbC123dEf456GhI789jKl0' })).code).toBe(0);
     // list shows it in full (its hint is cut to 16 characters).
