@@ -186,6 +186,17 @@ describe('prefs set validates every preference', () => {
     expect(readFileSync(t.profile, 'utf8')).toBe(before);
   });
 
+  it('a preference without =value: the example is one of prefs set (it showed profile set name=... timezone=..., not preferences)', async () => {
+    const t = makeTempHome();
+    const r = await prefs(t, 'ai_provider');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Each field is given as key=value.');
+    expect(r.stderr).toContain('fix: Example: cpw-vault profile prefs set ai_provider=anthropic');
+    expect(r.stderr).not.toContain('name=');
+    // profile set keeps its own example.
+    expect((await cli(t, ['profile', 'set', 'name'])).stderr).toContain('fix: Example: cpw-vault profile set name="Ada Lovelace"');
+  });
+
   it('stores numbers and booleans as their types, a good language tag as given, and says when nothing changed', async () => {
     const t = makeTempHome();
     await cli(t, ['profile', 'set', 'name=Ada']);

@@ -27,13 +27,14 @@ export async function profileShow(_args: object, ctx: CliContext): Promise<ExitC
  * Parses `key=value` pairs (dotted keys nest). `typeOf` gives the type a
  * field has in the schema: a number or boolean field gets a number or
  * boolean ("5", "true"), never the string (anything else stays text, for the
- * schema to refuse with its own message).
+ * schema to refuse with its own message). `example` is the command line a
+ * pair without `=` is shown (prefs set's, not profile set's user fields).
  */
-export function parseAssignments(pairs: string[], typeOf: (path: string[]) => string = () => 'string'): Record<string, unknown> {
+export function parseAssignments(pairs: string[], typeOf: (path: string[]) => string = () => 'string', example = 'cpw-vault profile set name="Ada Lovelace" timezone=Europe/London'): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new VaultError('INVALID_ARGUMENT', 'Each field is given as key=value.', 'Example: cpw-vault profile set name="Ada Lovelace" timezone=Europe/London');
+    if (eq <= 0) throw new VaultError('INVALID_ARGUMENT', 'Each field is given as key=value.', `Example: ${example}`);
     const key = pair.slice(0, eq);
     const raw = pair.slice(eq + 1);
     const parts = key.split('.');
@@ -92,5 +93,5 @@ export async function profileSet(args: { pairs: string[] }, ctx: CliContext): Pr
 export async function prefsSet(args: { pairs: string[] }, ctx: CliContext): Promise<ExitCode> {
   const defaults = preferencesSchema.parse({}) as Record<string, unknown>;
   const typeOf = (path: string[]) => typeof path.reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), defaults);
-  return save('preferences', parseAssignments(args.pairs, typeOf), ctx);
+  return save('preferences', parseAssignments(args.pairs, typeOf, 'cpw-vault profile prefs set ai_provider=anthropic enable_cost_tracking=false'), ctx);
 }
