@@ -66,7 +66,7 @@ export async function guardedPrompt<T>(opts: GuardOptions, ends: AbortSignal | u
     refusal = err;
     abort.abort();
   };
-  const check = answerCheck(opts);
+  let check = answerCheck(opts);
   const forward = (chunk: Buffer) => {
     if (refusal || interrupted) return;
     if (answered && chunk.includes(CTRL_C)) return ((interrupted = true), abort.abort());
@@ -86,8 +86,14 @@ export async function guardedPrompt<T>(opts: GuardOptions, ends: AbortSignal | u
     tty.setRawMode(false); // a stop by `kill -TSTP` left it raw: back to the settings the prompt started from first
     reassertEchoOff();
     tty.setRawMode(true);
+    // A hidden answer begun before Ctrl-Z cannot be seen: it stayed in front of what was typed after `fg`, and a user
+    // who typed the whole key again stored it behind the first keys. It is dropped (readline's Ctrl-E, Ctrl-U), and said.
+    if (opts.hidden) {
+      guard.write(Buffer.from([0x05, 0x15]));
+      check = answerCheck(opts);
+    }
     // The prompt redraws only at the next key: the screen otherwise shows nothing to answer.
-    process.stderr.write(`\n(continued) ${opts.message}\n`);
+    process.stderr.write(`\n(continued${opts.hidden ? ': what was typed before Ctrl-Z was dropped; type it again' : ''}) ${opts.message}\n`);
   };
   tty.on('data', forward);
   process.on('SIGCONT', resume);

@@ -43,7 +43,7 @@ describe('Ctrl-Z at a prompt, fg, then Ctrl-D (job control in an interactive bas
       { expect: 'bash-[0-9.]+[#$] ', send: `${line}\n` },
       { expect: question, send: '\u001a' },
       { expect: 'Stopped', send: 'fg\n' },
-      { expect: `\\(continued\\) ${question}`, send: '\u0004' },
+      { expect: `\\(continued[^)]*\\) ${question}`, send: '\u0004' },
       { expect: 'bash-[0-9.]+[#$] ', send: 'echo "status=$?"\n' },
       { expect: 'status=\\d+', send: 'exit\n' },
     ]), 'bash', '--norc', '--noprofile', '-i']);

@@ -182,7 +182,7 @@ describe('Ctrl-Z at a prompt, then fg (job control in an interactive bash)', () 
       { expect: question, send: '\u001a' },
       { expect: 'Stopped', send: 'fg\n' },
       // Said once the prompt is back, its terminal in raw mode again (the hidden answer is not echoed).
-      { expect: `\\(continued\\) ${question}`, send: answer },
+      { expect: `\\(continued[^)]*\\) ${question}`, send: answer },
       { expect: 'bash-[0-9.]+[#$] ', send: 'echo "status=$?"\n' },
       { expect: 'status=\\d+', send: 'exit\n' },
     ];
@@ -199,5 +199,31 @@ describe('Ctrl-Z at a prompt, then fg (job control in an interactive bash)', () 
       expect(screen).not.toContain(TMDB); // hidden again after fg
       expect(lookup(t, 'tmdb.api_key')).toBe(TMDB);
     } else expect(lookup(t, 'tmdb.api_key')).toBe('');
+  });
+
+  // Found by a new-user pass: what was typed before Ctrl-Z stayed, unseen, in front of what was typed after fg, so a
+  // user who typed the whole key again under "(continued)" stored `XYZ<key>` (a custom key has no format to catch it).
+  it('a hidden answer begun before Ctrl-Z: dropped, and the continued prompt says to type it again; the value is stored exactly', async () => {
+    const t = makeTempHome();
+    const value = 'deepl-secret-value-123';
+    const question = 'deepl\\.api_key \\(input hidden\\)';
+    const line = [process.execPath, BIN, 'set', 'deepl', 'api_key', '--env-var', 'DEEPL_API_KEY'].map((a) => `'${a}'`).join(' ');
+    const steps = [
+      { expect: 'bash-[0-9.]+[#$] ', send: `${line}\n` },
+      { expect: question, send: 'XYZ\u001a' },
+      { expect: 'Stopped', send: 'fg\n' },
+      { expect: `\\(continued: what was typed before Ctrl-Z was dropped; type it again\\) ${question}`, send: `${value}\r` },
+      { expect: 'bash-[0-9.]+[#$] ', send: 'echo "status=$?"\n' },
+      { expect: 'status=\\d+', send: 'exit\n' },
+    ];
+    const child = spawn('python3', [resolve(import.meta.dirname, '../helpers/pty_drive.py'), JSON.stringify(steps), 'bash', '--norc', '--noprofile', '-i'], {
+      cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, TERM: 'xterm', HISTFILE: '/dev/null' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const r = JSON.parse((await collect(child)).stdout) as { screen: string; code: number | null; stuck_at?: string };
+    const screen = r.screen.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+    expect(r.stuck_at, screen.slice(-600)).toBeUndefined();
+    expect(screen).toContain('status=0');
+    expect(screen).not.toContain(value);
+    expect(lookup(t, 'deepl.api_key')).toBe(value);
   });
 });
