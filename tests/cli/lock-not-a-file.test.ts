@@ -110,4 +110,17 @@ describe('a lock path that is not a lock file', () => {
     expect((await cli(t, ['profile', 'prefs', 'set', 'history_max_runs=100'])).code).toBe(0);
     expect(readdirSync(dirname(t.profile))).not.toContain('user.profile.lock');
   });
+
+  it('the empty lock folder of an older cpw-vault, still fresh: doctor\'s fix removes it with rmdir (its `rm` refused a folder)', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['profile', 'set', 'name=Piper'])).code).toBe(0);
+    const lock = join(dirname(t.profile), 'runs.jsonl.lock');
+    mkdirSync(lock);
+    const r = await bounded(t, ['doctor']);
+    const fix = /fix: If no cpw-vault process is running, remove the lock: (.*)$/m.exec(r.stderr)?.[1];
+    expect(fix, r.stderr).toBe(`rmdir ${shellWord(lock)}`);
+    // Pasted, it does what it says.
+    expect(spawnSync('sh', ['-c', fix!], { encoding: 'utf8' }).status).toBe(0);
+    expect(readdirSync(dirname(t.profile))).not.toContain('runs.jsonl.lock');
+  });
 });

@@ -136,7 +136,8 @@ function lockedError(lockPath: string, seen: Peek, waitMs: number): VaultError {
 /** What to do about a holder of `lockPath` that is stuck: see it and stop it where it runs (a lock of no holder named: rm it). */
 function stuckFix(lockPath: string, seen: Peek): string {
   const holder = seen.kind === 'owner' ? seen.owner : undefined;
-  if (!holder) return `If no cpw-vault process is running, remove the lock: rm ${shellWord(lockPath)}`;
+  // An older cpw-vault's lock is an empty folder, which `rm` refuses.
+  if (!holder) return `If no cpw-vault process is running, remove the lock: ${seen.kind === 'legacy-dir' ? 'rmdir' : 'rm'} ${shellWord(lockPath)}`;
   if (ownerPlace(holder) === 'here') return `see what it is with: ps -p ${holder.pid} -o pid,etime,args. If it is stuck, stop it (kill ${holder.pid}); cpw-vault takes over the lock of a process that is gone.`;
   return `it cannot be seen from here, so its lock is taken over once it stops refreshing it (${STALE_MS / 1000} s). If it is stuck, stop it where it runs${stopWhere(holder)}; never by its pid here, which names another process or none.`;
 }
