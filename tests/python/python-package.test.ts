@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { looksLikeKey } from '../../shared/core/credential';
@@ -15,6 +15,14 @@ const CPW_VAULT_BIN = `'${process.execPath}' '${BIN}'`;
 const QUIET = { PYTHONDONTWRITEBYTECODE: '1', NO_COLOR: '1' };
 
 let site: string;
+/** Every path under the package's sources with its mtime, before and after the install: what it wrote there. */
+let sourcesBefore: string[];
+let sourcesAfter: string[];
+
+/** The paths under `dir` (recursively) with their mtimes; bytecode caches left out (an import elsewhere writes them). */
+function tree(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((p) => !p.includes('__pycache__')).sort().map((p) => `${p} ${statSync(join(dir, p)).mtimeMs}`);
+}
 
 /** pytest's summary line counts, e.g. { passed: 12, skipped: 1 }. */
 function counts(output: string): Record<string, number> {
@@ -24,18 +32,22 @@ function counts(output: string): Record<string, number> {
 
 beforeAll(() => {
   // Build from a copy: setuptools writes build/ and *.egg-info beside the sources.
+  sourcesBefore = tree(SRC);
   const root = mkdtempSync(join(process.env['CPW_TEST_ROOT']!, 'py-'));
   cpSync(SRC, join(root, 'src'), { recursive: true, filter: (p) => !/__pycache__|\.egg-info|\/build$/.test(p) });
   site = join(root, 'site');
   const pip = spawnSync(PY, ['-m', 'pip', 'install', '--no-build-isolation', '--no-deps', '--no-index', '--no-compile', '--quiet', '--target', site, join(root, 'src')], { encoding: 'utf8', env: { ...process.env, ...QUIET } });
   if (pip.status !== 0) throw new Error(`pip install failed:\n${pip.stdout}\n${pip.stderr}`);
+  sourcesAfter = tree(SRC);
 });
 
 describe('the cpw_vault Python package', () => {
   it("installs offline with Debian's python3 (pip --no-build-isolation), with no third-party dependency", () => {
     expect(readdirSync(join(site, 'cpw_vault')).sort()).toEqual(['__init__.py', '_cli.py', '_names.py', '_secret.py', 'errors.py', 'py.typed']);
     expect(readdirSync(site).filter((d) => !d.startsWith('cpw_vault'))).toEqual([]);
-    expect(existsSync(join(SRC, 'build'))).toBe(false);
+    // Nothing written beside the sources. Not "python/build does not exist": the README's quick start installs the
+    // package from ./python itself (pip leaves build/ there, git ignores it), and the suite then failed here.
+    expect(sourcesAfter).toEqual(sourcesBefore);
   });
 
   it("installs as the README says, into a venv of Debian's python3 (a plain pip install is refused there: PEP 668)", () => {
