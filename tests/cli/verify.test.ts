@@ -244,6 +244,22 @@ describe('check --verify and exec --verify', () => {
     expect(ok.code).toBe(0);
     expect(existsSync(marker)).toBe(true);
   });
+
+  it('exec --verify checks the keys --with adds too: a revoked one given to the stage is refused, the stage not started', async () => {
+    const t = makeTempHome();
+    const marker = join(t.root, 'started');
+    await run(t, ['set', 'huggingface', 'token'], {}, HF);
+    await run(t, ['set', 'openai', 'api_key'], {}, `sk-proj-${'r'.repeat(40)}`);
+    const rejected = await run(t, ['exec', '--workflow', 'transcribe', '--with', 'openai.api_key', '--verify', '--', 'touch', marker]);
+    expect(rejected.stderr).toMatch(/✗ openai\.api_key: invalid/);
+    expect(rejected.code).toBe(3);
+    expect(existsSync(marker)).toBe(false);
+    await run(t, ['set', 'openai', 'api_key'], {}, OPENAI);
+    const ok = await run(t, ['exec', '--workflow', 'transcribe', '--with', 'openai.api_key', '--verify', '--', 'touch', marker]);
+    expect(ok.stderr).toMatch(/✓ openai\.api_key: valid/);
+    expect(ok.code).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+  });
 });
 
 describe('verify with the documented hosts, through HTTPS_PROXY', () => {
