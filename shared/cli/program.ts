@@ -140,7 +140,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
       invoke(cmd, async (ctx) => {
         if (o.team) return (await import('./commands/team-read')).teamExec({ command, ...o, file: o.team }, ctx);
         // --verify asks the providers first (readiness included), then the stage runs as without it.
-        if (o.verify) await (await import('./commands/exec-verify')).verifyFirst(await ctx.vault(), o, ctx);
+        if (o.verify) await (await import('./commands/exec-verify')).verifyFirst(await ctx.vault(), o, ctx, async (ids) => (await import('./commands/exec')).recordVerifyRefusal({ command, ...o }, ctx, ids));
         return (await import('./commands/exec')).exec({ command, ...o }, ctx);
       }));
 

@@ -245,6 +245,23 @@ describe('check --verify and exec --verify', () => {
     expect(existsSync(marker)).toBe(true);
   });
 
+  it('exec --verify that keeps the stage from starting records the run as refused, as exec does without --verify', async () => {
+    const t = makeTempHome();
+    const marker = join(t.root, 'started');
+    const runs = async () => JSON.parse((await run(t, ['runs', '--json'])).stdout).runs as Array<Record<string, unknown>>;
+    const missing = await run(t, ['exec', '--workflow', 'transcribe', '--verify', '--', 'touch', marker]);
+    expect(missing.code).toBe(3);
+    expect(await runs()).toMatchObject([{ status: 'refused', workflow: 'transcribe', program: 'touch', credentials: ['huggingface.token'] }]);
+    await run(t, ['set', 'huggingface', 'token'], {}, REVOKED);
+    const rejected = await run(t, ['exec', '--workflow', 'transcribe', '--verify', '--', 'touch', marker]);
+    expect(rejected.code).toBe(3);
+    expect(await runs()).toHaveLength(2);
+    expect((await runs()).map((r) => r['status'])).toEqual(['refused', 'refused']);
+    await run(t, ['exec', '--workflow', 'transcribe', '--verify', '--no-history', '--', 'touch', marker]);
+    expect(await runs()).toHaveLength(2);
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('exec --verify checks the keys --with adds too: a revoked one given to the stage is refused, the stage not started', async () => {
     const t = makeTempHome();
     const marker = join(t.root, 'started');

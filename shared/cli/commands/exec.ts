@@ -133,6 +133,11 @@ async function recordRefused(history: RunHistory | undefined, args: ExecArgs, cr
   await history?.start({ workflow: args.workflow, program: stageName(args.command[0]!), credentials, status: 'refused' }, new Date());
 }
 
+/** A stage `exec --verify` kept from starting (not ready, a key rejected, a provider unreachable): recorded as exec records its own refusals. */
+export async function recordVerifyRefusal(args: ExecArgs, ctx: CliContext, credentials: RunRecord['credentials']): Promise<void> {
+  await recordRefused(args.history === false ? undefined : await ctx.runs(), args, credentials);
+}
+
 /** Writes to stderr, ignoring a stderr that cannot be written (the disk it goes to is full, say). */
 function writeQuietly(ctx: CliContext, text: string): void {
   try {
