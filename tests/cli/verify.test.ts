@@ -172,6 +172,11 @@ describe('cpw-vault verify', () => {
     expect((await run(t, ['verify', 'huggingface', 'token', '--all'])).code).toBe(2);
     expect((await run(t, ['verify', 'deepl', 'api_key'])).stderr).toMatch(/cannot verify deepl\.api_key/);
     expect((await run(t, ['verify', '--all', '--timeout', 'soon'])).code).toBe(2);
+    // One that rounded to 0 ms was taken for none given: the default 10 s, without a word.
+    for (const tiny of ['0.0001', '0.04']) {
+      const r = await run(t, ['verify', '--all', '--timeout', tiny]);
+      expect([r.code, r.stderr]).toEqual([2, 'error [INVALID_ARGUMENT] --timeout takes a number of seconds from 0.1 to 300.\nfix: Example: --timeout 20\n']);
+    }
     const missing = await run(t, ['verify', 'tmdb', 'api_key']);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toContain('cpw-vault set tmdb api_key');

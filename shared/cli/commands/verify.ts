@@ -36,7 +36,8 @@ export function describeVerification(io: CliIO, r: VerificationResult): string {
 export function timeoutMs(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const s = Number(text);
-  if (!Number.isFinite(s) || s <= 0 || s > 300) throw new VaultError('INVALID_ARGUMENT', '--timeout takes a number of seconds above 0, at most 300.', 'Example: --timeout 20');
+  // Under 0.1 s it rounded to 0 ms, which the callers took for "no --timeout": the default 10 s, without a word.
+  if (!Number.isFinite(s) || s < 0.1 || s > 300) throw new VaultError('INVALID_ARGUMENT', '--timeout takes a number of seconds from 0.1 to 300.', 'Example: --timeout 20');
   return Math.round(s * 1000);
 }
 
