@@ -27,6 +27,15 @@ const workflowOnce = (fix: string) => (value: string, previous: string | undefin
   return value;
 };
 
+/**
+ * An option that means something only beside another: given alone it was ignored (`exec --timeout 5 -- job` set no
+ * limit on the stage; `get --identity-file F` without --team read nothing from F). Refused (INVALID_ARGUMENT, exit 2,
+ * nothing done), naming the option it needs.
+ */
+const onlyWith = (given: unknown, option: string, needed: unknown, neededOption: string): void => {
+  if (given !== undefined && !needed) throw new VaultError('INVALID_ARGUMENT', `${option} works only with ${neededOption}: given without it, it would be ignored.`, `Add ${neededOption}, or leave ${option} out.`);
+};
+
 /** Every long option some cpw-vault command takes: set names one given to it (any other dash word may be a value). */
 const longOptions = (cmd: Command): string[] => [...cmd.options.flatMap((o) => (o.long ? [o.long] : [])), ...cmd.commands.flatMap(longOptions)];
 
@@ -59,8 +68,10 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .option('--team <file>', 'when neither env nor your vault has it, read it from this team file (cpw-team.age)')
     .option('--identity-file <path>', 'with --team: an age identity file (CI) instead of your stored identity')
     .addHelpText('after', examples(['cpw-vault get huggingface token', 'HF_TOKEN=$(cpw-vault get huggingface token)', 'cpw-vault get tmdb api_key --json', 'cpw-vault get tmdb api_key --team cpw-team.age']))
-    .action((service: string, key: string, o: { team?: string; identityFile?: string }, cmd: Command) =>
-      invoke(cmd, async (ctx) => (o.team ? (await import('./commands/team-read')).teamGet({ service, key, file: o.team, ...(o.identityFile ? { identityFile: o.identityFile } : {}) }, ctx) : (await import('./commands/get')).get({ service, key }, ctx))));
+    .action((service: string, key: string, o: { team?: string; identityFile?: string }, cmd: Command) => {
+      onlyWith(o.identityFile, '--identity-file', o.team, '--team');
+      invoke(cmd, async (ctx) => (o.team ? (await import('./commands/team-read')).teamGet({ service, key, file: o.team, ...(o.identityFile ? { identityFile: o.identityFile } : {}) }, ctx) : (await import('./commands/get')).get({ service, key }, ctx)));
+    });
 
   sub('set', 'store a credential, read from stdin or a hidden prompt (never from argv)', false)
     .argument('<service>').argument('<key>').argument('[refused...]')
@@ -89,20 +100,24 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .argument('[service]').argument('[key]').option('--all', 'every credential')
     .option('--team <file>', 'also say what this team file gives').option('--identity-file <path>', 'with --team: an age identity file (CI)')
     .addHelpText('after', examples(['cpw-vault which huggingface token', 'cpw-vault which --all', 'cpw-vault which --all --team cpw-team.age']))
-    .action((service: string | undefined, key: string | undefined, o: { all?: boolean; team?: string; identityFile?: string }, cmd: Command) =>
+    .action((service: string | undefined, key: string | undefined, o: { all?: boolean; team?: string; identityFile?: string }, cmd: Command) => {
+      onlyWith(o.identityFile, '--identity-file', o.team, '--team');
       invoke(cmd, async (ctx) => {
         const named = { ...(service ? { service } : {}), ...(key ? { key } : {}), ...(o.all ? { all: true } : {}) };
         if (o.team) return (await import('./commands/team-read')).teamWhich({ ...named, file: o.team, ...(o.identityFile ? { identityFile: o.identityFile } : {}) }, ctx);
         return (await import('./commands/which')).which(named, ctx);
-      }));
+      });
+    });
 
   sub('check', 'is a workflow ready? exit 0 when ready, 3 when not')
     .argument('[workflow]', `${WORKFLOW_NAMES.join(' | ')} (default: your default workflow)`)
     .option('--verify', 'also ask each provider whether the keys work (exit 3 rejected, 5 unreachable)')
     .option('--timeout <seconds>', 'with --verify: deadline of each provider call (default 10)')
     .addHelpText('after', examples(['cpw-vault check subtitle', 'cpw-vault check summarize --json', 'cpw-vault check diarize --verify']))
-    .action((workflow: string | undefined, o: { verify?: boolean; timeout?: string }, cmd: Command) =>
-      invoke(cmd, async (ctx) => (o.verify ? (await import('./commands/check-verify')).checkVerify({ workflow, ...o }, ctx) : (await import('./commands/check')).check({ workflow }, ctx))));
+    .action((workflow: string | undefined, o: { verify?: boolean; timeout?: string }, cmd: Command) => {
+      onlyWith(o.timeout, '--timeout', o.verify, '--verify');
+      invoke(cmd, async (ctx) => (o.verify ? (await import('./commands/check-verify')).checkVerify({ workflow, ...o }, ctx) : (await import('./commands/check')).check({ workflow }, ctx)));
+    });
 
   sub('verify', 'ask each provider whether a key works (one cheap read-only call); exit 0 valid, 3 rejected, 5 unreachable')
     .argument('[service]').argument('[key]')
@@ -119,6 +134,8 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .addHelpText('after', examples(['cpw-vault env --workflow subtitle', 'exports=$(cpw-vault env --workflow subtitle) && eval "$exports"', '(umask 077; cpw-vault env --workflow transcribe --format dotenv > .env.local)']))
     .action((o: { workflow: string; format: string }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/env')).env(o, ctx)));
 
+  // --mask and --no-mask set one value (the last one given wins): both given, which the user meant is unknown.
+  const masks = new Set<string>();
   sub('exec', "run a command with a workflow's credentials (and no others) in its environment", false)
     .requiredOption('--workflow <name>', WORKFLOW_NAMES.join(' | '), workflowOnce('For more credentials, add them with --with SERVICE.KEY (repeatable).'))
     .option('--no-history', 'do not record this run')
@@ -135,14 +152,20 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     // `sh -c '...'` was refused as an unknown option -c. What follows the command's first word is the stage's, as for
     // `env`, `sudo` or `time`.
     .passThroughOptions()
+    .on('option:mask', () => masks.add('--mask'))
+    .on('option:no-mask', () => masks.add('--no-mask'))
     .addHelpText('after', examples(['cpw-vault exec --workflow subtitle -- python3 02_tmdb_enrichment.py --job j1', 'cpw-vault exec --workflow diarize --verify -- python3 05_pyannote_vad.py > vad.log', 'cpw-vault exec --workflow transcribe --mask -- python3 06_whisperx_asr.py', 'cpw-vault exec --workflow diarize --no-history -- ./05_pyannote_vad.sh']))
-    .action((command: string[], o: { workflow: string; history: boolean; inheritSecrets?: boolean; mask?: boolean; verify?: boolean; timeout?: string; team?: string; identityFile?: string; with?: string[] }, cmd: Command) =>
+    .action((command: string[], o: { workflow: string; history: boolean; inheritSecrets?: boolean; mask?: boolean; verify?: boolean; timeout?: string; team?: string; identityFile?: string; with?: string[] }, cmd: Command) => {
+      if (masks.size > 1) throw new VaultError('INVALID_ARGUMENT', '--mask and --no-mask are both given: they say opposite things.', 'Give one of them (or neither: masked when the output goes to a file or pipe).');
+      onlyWith(o.timeout, '--timeout', o.verify, '--verify');
+      onlyWith(o.identityFile, '--identity-file', o.team, '--team');
       invoke(cmd, async (ctx) => {
         if (o.team) return (await import('./commands/team-read')).teamExec({ command, ...o, file: o.team }, ctx);
         // --verify asks the providers first (readiness included), then the stage runs as without it.
         if (o.verify) await (await import('./commands/exec-verify')).verifyFirst(await ctx.vault(), o, ctx, async (ids) => (await import('./commands/exec')).recordVerifyRefusal({ command, ...o }, ctx, ids));
         return (await import('./commands/exec')).exec({ command, ...o }, ctx);
-      }));
+      });
+    });
 
   sub('git-credential', "git's credential helper for https://huggingface.co (the HF token from the vault; writes nothing)", false)
     .argument('<operation>', 'get | store | erase (called by git), or: config (prints the git config commands that install it)')
