@@ -243,6 +243,16 @@ describe('a value with spaces around it', () => {
   });
 });
 
+describe('a non-secret credential not set', () => {
+  it('get names the profile, where it would be, not the keychain (it is never stored there)', async () => {
+    const t = makeTempHome();
+    const r = await cli(t, ['get', 'openai', 'organization_id'], { env: { OPENAI_ORG_ID: undefined } });
+    expect([r.code, r.stdout]).toEqual([3, '']);
+    expect(r.stderr).toContain('openai.organization_id is not set: not in OPENAI_ORG_ID, not in your profile.\n');
+    expect(r.stderr).not.toContain('keychain');
+  });
+});
+
 describe("a custom credential's env var", () => {
   it('get of one not stored never reads the env var another credential carries ($HF_TOKEN is huggingface.token\'s), as set refuses it', async () => {
     const t = makeTempHome();

@@ -1,6 +1,7 @@
 import { hasControlChars, withoutControlChars } from '../../core/control-chars';
 import { CATALOG, catalogEntry } from '../../core/catalog';
 import { checkedCredentialId, credentialId, splitCredentialId, type CredentialId } from '../../core/credential';
+import { isSecretCredential } from '../../core/credential-index';
 import { VaultError } from '../../core/errors';
 import type { EnvVarClash } from '../../core/env-var-names';
 import { defaultWorkflow, pipelinePreferences, type PipelinePreferences } from '../../core/preferences';
@@ -106,7 +107,9 @@ export class VaultReader extends ReadSources {
     // A typo of a catalog name (`get huggingface tokn`) is said to be one, with the name meant.
     const near = nearCatalogId(id);
     const fix = near ? `Did you mean ${near}? Run: cpw-vault get ${near.replace('.', ' ')}` : fixLine(id);
-    throw new VaultError('CREDENTIAL_MISSING', `${id} is not set: ${names.length ? `not in ${names.join(' or ')}, ` : ''}not in ${storeName(this.backend())}.`, fix);
+    // A non-secret (openai.organization_id) is kept in the profile, never in the secret store: named where it would be.
+    const store = isSecretCredential(id) ? storeName(this.backend()) : 'your profile';
+    throw new VaultError('CREDENTIAL_MISSING', `${id} is not set: ${names.length ? `not in ${names.join(' or ')}, ` : ''}not in ${store}.`, fix);
   }
 
   /** The stored value of `id` (secret store, profile slot or secrets.json), ignoring env vars; not audited. */
