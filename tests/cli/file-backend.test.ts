@@ -699,3 +699,19 @@ describe('a locked vault file and a workflow the index finds not ready', () => {
     expect(stage.stdout.trim(), stage.stderr).toBe('VAULT_LOCKED');
   }, 60_000);
 });
+
+describe('a locked vault file and check --verify', () => {
+  // check said `? diarize: unknown: vault file locked` (exit 4) and its --json the workflow document with the store's
+  // status; check --verify printed an error of its own (same exit): two shapes of one answer for a script to parse.
+  it('says readiness is unknown as plain check does, in its lines and its --json document (exit 4), asking no provider', async () => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    const plain = await fileCli(h, ['check', 'diarize']);
+    const verify = await fileCli(h, ['check', 'diarize', '--verify']);
+    expect(plain.code, plain.stderr).toBe(4);
+    expect([verify.code, verify.stderr]).toEqual([4, plain.stderr]);
+    expect(verify.stderr).toMatch(/^\? diarize: unknown: vault file locked\n/);
+    const json = await fileCli(h, ['check', 'diarize', '--verify', '--json']);
+    expect(json.code).toBe(4);
+    expect(JSON.parse(json.stdout)).toMatchObject({ workflow: 'diarize', ready: false, unknown: 'vault file locked', keychain: { code: 'VAULT_LOCKED' } });
+  }, 60_000);
+});

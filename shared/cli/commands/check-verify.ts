@@ -1,4 +1,5 @@
-import { EXIT, type ExitCode } from '../exit-codes';
+import { isVaultError } from '../../core/errors';
+import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes';
 import { printJson, type CliContext } from '../context';
 import { interruptible } from '../signals';
 import { check, describeStatus, namedDefault } from './check';
@@ -12,8 +13,13 @@ import { check, describeStatus, namedDefault } from './check';
 export async function checkVerify(given: { workflow?: string | undefined; timeout?: string | undefined }, ctx: CliContext): Promise<ExitCode> {
   const vault = await ctx.vault();
   const args = { ...given, workflow: given.workflow ?? namedDefault(ctx, vault.defaultWorkflow()) };
-  const status = await vault.validateWorkflow(args.workflow, { verify: true });
-  if (!status.ready) return check(args, ctx);
+  // A store that cannot be read (a locked vault file, a locked or hung keychain): check says readiness is unknown (exit 4,
+  // `? W: unknown: ...`, the store in the --json document), as without --verify, not an error of its own.
+  const status = await vault.validateWorkflow(args.workflow, { verify: true }).catch((err: unknown) => {
+    if (isVaultError(err) && exitCodeFor(err) === EXIT.keychain) return undefined;
+    throw err;
+  });
+  if (!status?.ready) return check(args, ctx);
   const [{ verifyWithVault }, { describeVerification, timeoutMs, verifyExitCode }] = await Promise.all([import('../../node/verify/with-vault'), import('./verify')]);
   const ms = timeoutMs(args.timeout);
   // Ctrl-C while the providers are asked: "cancelled: nothing changed" (exit 130), as `verify` says it.
