@@ -92,6 +92,12 @@ describe('backend use on a host with no D-Bus session at all', () => {
     const named = await run(h, ['setup', '--non-interactive', '--name', 'Grace Hopper'], { noDbus: true });
     expect(named.code).toBe(4);
     expect(existsSync(h.profile)).toBe(false);
+    // A bad argument is the command line's fault: said first (exit 2), not hidden behind the keychain's error.
+    const badWorkflow = await run(h, ['setup', '--non-interactive', '--default-workflow', 'bogus'], { noDbus: true, env: { HF_TOKEN: HF } });
+    expect(badWorkflow.code, badWorkflow.stderr).toBe(2);
+    expect(badWorkflow.stderr).toMatch(/default_workflow/);
+    expect(badWorkflow.stderr).not.toContain('KEYCHAIN_UNAVAILABLE');
+    expect(existsSync(h.profile)).toBe(false);
     const use = await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: `${PASS}\n`, noDbus: true });
     expect(use.stderr).toMatch(/Moved 0 credential\(s\) from the OS keychain to the age vault file/);
     expect(use.stderr).toContain('Next: cpw-vault unlock');

@@ -189,7 +189,12 @@ async function offerFileBackend(ctx: CliContext, prompts: Prompts, vault: Vault,
 async function nonInteractive(args: SetupArgs, ctx: CliContext, vault: Vault): Promise<ExitCode> {
   const user = Object.fromEntries(Object.entries({ name: args.name, email: args.email, timezone: args.timezone }).filter(([, v]) => v !== undefined));
   const preferences = args.defaultWorkflow ? { default_workflow: args.defaultWorkflow } : undefined;
-  // Asked first, with nothing in the environment too: a host with no keychain gets the offer of the vault file, and
+  // The details are checked first (a bad --default-workflow is the command line's fault, said before the keychain's),
+  // and written after the values: written first, a setup whose values could not be stored (a locked keychain, none
+  // given) left a profile that the next setup, the app and doctor took for one done.
+  const details = { user, ...(preferences ? { preferences } : {}) };
+  applyProfileUpdate(vault.getProfile().profile, details, new Date());
+  // Then the keychain, with nothing in the environment too: a host with no keychain gets the offer of the vault file, and
   // nothing is written before it (a profile half set up would look done).
   const status = await vault.keychainStatus();
   if (!status.ok && offersFileBackend(status)) {
@@ -211,10 +216,6 @@ async function nonInteractive(args: SetupArgs, ctx: CliContext, vault: Vault): P
   if (!given.length && !(await vault.findCredential('huggingface', 'token'))) {
     throw new VaultError('CREDENTIAL_MISSING', 'No credential found in the environment: setup --non-interactive reads HF_TOKEN, TMDB_API_KEY, OPENAI_API_KEY, ... (the catalog env vars).', 'Export at least HF_TOKEN, then run: cpw-vault setup --non-interactive');
   }
-  // The details are written after the values, and checked before them: written first, a setup whose values could not
-  // be stored (a locked keychain, none given) left a profile that the next setup, the app and doctor took for one done.
-  const details = { user, ...(preferences ? { preferences } : {}) };
-  applyProfileUpdate(vault.getProfile().profile, details, new Date());
   // A different value already stored is kept unless --overwrite: a stale HF_TOKEN in a shell's rc file replaced the
   // stored token for good, with only a "✓" to say so. The same value again is left as it is.
   const stored = given.length ? await vault.storedValues(given.map((g) => g.entry.id)) : new Map<CredentialId, string | undefined>();
