@@ -255,6 +255,17 @@ describe('cpw-vault profile', () => {
     expect((await cli(t, ['profile', 'prefs', 'set', 'enable_cost_tracking=maybe'])).stderr).toMatch(/preferences\.enable_cost_tracking: must be true or false/);
   });
 
+  it('a field given twice is refused (exit 2), nothing saved: the last one was kept silently', async () => {
+    const t = makeTempHome();
+    const user = await cli(t, ['profile', 'set', 'email=ada@example.com', 'email=bob@example.com']);
+    expect(user.code).toBe(2);
+    expect(user.stderr).toMatch(/^error \[INVALID_ARGUMENT\] email is given twice: nothing was saved\.\nfix: Give email= once\.\n$/);
+    const prefs = await cli(t, ['profile', 'prefs', 'set', 'history_max_runs=5', 'notifications.run_failed=false', 'history_max_runs=7']);
+    expect(prefs.code).toBe(2);
+    expect(prefs.stderr).toContain('history_max_runs is given twice');
+    expect(existsSync(t.profile)).toBe(false);
+  });
+
   it('profile set timezone=us/pacific stores the alias as IANA spells it (US/Pacific), not as typed nor renamed', async () => {
     const t = makeTempHome();
     const r = await cli(t, ['profile', 'set', 'timezone=us/pacific']);

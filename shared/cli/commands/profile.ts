@@ -32,10 +32,14 @@ export async function profileShow(_args: object, ctx: CliContext): Promise<ExitC
  */
 export function parseAssignments(pairs: string[], typeOf: (path: string[]) => string = () => 'string', example = 'cpw-vault profile set name="Ada Lovelace" timezone=Europe/London'): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  const seen = new Set<string>();
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new VaultError('INVALID_ARGUMENT', 'Each field is given as key=value.', `Example: ${example}`);
     const key = pair.slice(0, eq);
+    // A field given twice kept the last value, with "✓ saved": which one its user meant is unknown.
+    if (seen.has(key)) throw new VaultError('INVALID_ARGUMENT', `${key} is given twice: nothing was saved.`, `Give ${key}= once.`);
+    seen.add(key);
     const raw = pair.slice(eq + 1);
     const parts = key.split('.');
     if (parts.some((p) => !/^[a-z][a-z0-9_]*$/.test(p)) || parts.length > 2) throw new VaultError('INVALID_ARGUMENT', 'Field names are lower_case words, optionally one level dotted (notifications.run_failed).', 'Check the field name.');
