@@ -185,6 +185,13 @@ describe('cpw-vault runs', () => {
     expect((await cli(t, ['runs', 'delete', all[1].id])).code).toBe(0);
     expect(JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs).toHaveLength(2);
     expect((await cli(t, ['runs', 'show', 'ffffffffffff'])).code).toBe(2);
+    // A prefix too short to be taken is said to be one, not "No run with that id" for a run listed above.
+    for (const command of ['show', 'delete']) {
+      const short = await cli(t, ['runs', command, all[0].id.slice(0, 3)]);
+      expect(short.code).toBe(2);
+      expect(short.stderr).toContain('A run id prefix needs at least 4 characters.');
+    }
+    expect((await cli(t, ['runs', 'show', all[0].id.slice(0, 4)])).code).toBe(0);
     expect((await cli(t, ['runs', '--status', 'weird'])).code).toBe(2);
   });
 

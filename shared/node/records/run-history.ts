@@ -97,7 +97,10 @@ export class RunHistory {
   private find(id: string): RunRecord {
     const named = (runId: string) => runId === id || (id.length >= 4 && runId.startsWith(id));
     const matches = this.readAsRecorded().filter((r) => named(r.id) || named(withoutControlChars(r.id)));
-    if (matches.length !== 1) throw new VaultError('INVALID_ARGUMENT', matches.length ? 'That run id prefix matches several runs.' : 'No run with that id.', 'List runs with: cpw-vault runs');
+    // A prefix under 4 characters that some run starts with is too short, not the id of no run (which it said).
+    const short = !matches.length && id.length > 0 && id.length < 4 && this.readAsRecorded().some((r) => withoutControlChars(r.id).startsWith(id));
+    const message = matches.length ? 'That run id prefix matches several runs.' : short ? 'A run id prefix needs at least 4 characters.' : 'No run with that id.';
+    if (matches.length !== 1) throw new VaultError('INVALID_ARGUMENT', message, 'List runs with: cpw-vault runs');
     return matches[0]!;
   }
 
