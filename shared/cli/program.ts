@@ -177,15 +177,21 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .option('--workflow <name>', 'only this workflow', workflowOnce('Leave it out to list every run.'))
     .addHelpText('after', examples(['cpw-vault runs --status failed', 'cpw-vault runs show 3f2a9c', 'cpw-vault runs stats --json']))
     .action((o: { status?: string; workflow?: string }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/runs')).runsList(o, ctx)));
+  // `runs --workflow W stats` counted every workflow's runs, `runs --status failed delete ID` deleted whatever ID named:
+  // the list's filters, given before a subcommand, were ignored. Refused (exit 2, nothing done).
+  const listOnly = (sub: string) => {
+    const given = ['status', 'workflow'].find((k) => runs.opts()[k] !== undefined);
+    if (given) throw new VaultError('INVALID_ARGUMENT', `--${given} filters the run list (cpw-vault runs); runs ${sub} takes no --${given}: given, it would be ignored.`, `Leave --${given} out, or list with: cpw-vault runs --${given} ...`);
+  };
   runs.command('show').argument('<id>').option('--json').option('--profile <path>').description('one run')
     .addHelpText('after', examples(['cpw-vault runs show 3f2a9c', 'cpw-vault runs show 3f2a9c --json']))
-    .action((id: string, _o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/runs')).runsShow({ id }, ctx)));
+    .action((id: string, _o, cmd: Command) => (listOnly('show'), invoke(cmd, async (ctx) => (await import('./commands/runs')).runsShow({ id }, ctx))));
   runs.command('delete').argument('<id>').option('--profile <path>').description('delete one run')
     .addHelpText('after', examples(['cpw-vault runs delete 3f2a9c']))
-    .action((id: string, _o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/runs')).runsDelete({ id }, ctx)));
+    .action((id: string, _o, cmd: Command) => (listOnly('delete'), invoke(cmd, async (ctx) => (await import('./commands/runs')).runsDelete({ id }, ctx))));
   runs.command('stats').option('--json').option('--profile <path>').description('counts by status and workflow, success rate')
     .addHelpText('after', examples(['cpw-vault runs stats', 'cpw-vault runs stats --json']))
-    .action((_o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/runs')).runsStats({}, ctx)));
+    .action((_o, cmd: Command) => (listOnly('stats'), invoke(cmd, async (ctx) => (await import('./commands/runs')).runsStats({}, ctx))));
 
   const profile = program.command('profile').description('show or edit your profile')
     .addHelpText('after', examples(['cpw-vault profile show', 'cpw-vault profile set name="Ada Lovelace" email=ada@example.com', 'cpw-vault profile prefs set ai_provider=anthropic']));

@@ -193,6 +193,15 @@ describe('cpw-vault runs', () => {
     }
     expect((await cli(t, ['runs', 'show', all[0].id.slice(0, 4)])).code).toBe(0);
     expect((await cli(t, ['runs', '--status', 'weird'])).code).toBe(2);
+    // The list's filters before a subcommand were ignored: stats counted every run, delete deleted the run named.
+    const kept = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs;
+    for (const args of [['runs', '--workflow', 'translate', 'stats'], ['runs', '--status', 'failed', 'delete', kept[0].id], ['runs', '--status', 'failed', 'show', kept[0].id]]) {
+      const r = await cli(t, args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/^error \[INVALID_ARGUMENT\] --(status|workflow) filters the run list \(cpw-vault runs\); runs (stats|delete|show) takes no/);
+      expect(r.stdout).toBe('');
+    }
+    expect(JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs).toHaveLength(kept.length);
   });
 
   it('an exec killed with -9 while its stage runs: the run shows as interrupted, never running forever, and stays so; the open app announces it', async () => {
