@@ -136,7 +136,13 @@ export async function lightMain(argv: string[], given?: CliIO, extensions: Recor
   if (!args || notUtf8Argument(argv)) return handOver(); // the full CLI says which argument
   const io = namingProfile(given ?? processIO(), args.globals.profile);
   let warn = (m: string) => io.err(`warning: ${defused(m)}\n`);
-  const parts = openReader({ profilePath: args.globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn: (m) => warn(m), keychainTimeoutMs: commandKeychainDeadline(), ...keychainDialogsFor(io) });
+  let parts: ReturnType<typeof openReader>;
+  try {
+    parts = openReader({ profilePath: args.globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn: (m) => warn(m), keychainTimeoutMs: commandKeychainDeadline(), ...keychainDialogsFor(io) });
+  } catch {
+    // A profile path it cannot resolve (relative, with the working directory removed): the full CLI says so.
+    return handOver();
+  }
   const { reader, history } = parts;
   let repairCheck: Promise<boolean> | undefined;
   const checkRepair = () => (repairCheck ??= reader.needsRepair().catch((err) => err instanceof NeedsFullVault)); // other failures: the reads report them

@@ -1,5 +1,7 @@
 import { VaultError } from '../core/errors';
 import { fstatSync, writeSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { workingDir } from '../node/profile/paths';
 import { processEnv } from './process-env';
 
 /**
@@ -13,7 +15,8 @@ export interface CliIO {
   /** Messages, warnings, progress. */
   err(text: string): void;
   env: Readonly<Record<string, string | undefined>>;
-  cwd: string;
+  /** Undefined when the working directory was removed under the process (a job folder a cleanup step deleted): see fromWorkingDir. */
+  cwd: string | undefined;
   stdinIsTTY: boolean;
   stdoutIsTTY: boolean;
   /** stderr is a terminal: a person may be watching (keychain dialogs wait longer for them). */
@@ -49,7 +52,7 @@ export function processIO(prompts: () => Promise<Prompts> = noPrompts): CliIO {
     out: writeStdout,
     err: (text) => void process.stderr.write(text),
     env,
-    cwd: process.cwd(),
+    cwd: workingDir(),
     // Not process.stdin.isTTY: touching process.stdin/stdout builds streams (and loads the
     // net and tty modules, milliseconds of start-up) that `get` never needs.
     stdinIsTTY: isTerminal(0),
@@ -60,6 +63,16 @@ export function processIO(prompts: () => Promise<Prompts> = noPrompts): CliIO {
     readStdinBytes: stdinBytes,
     prompts,
   };
+}
+
+/**
+ * `path` (a file argument) made absolute. A relative one needs the working directory: when that was removed,
+ * a clear INVALID_ARGUMENT naming what was given (`what`: "--to", "the team file"), never an internal error.
+ */
+export function fromWorkingDir(io: Pick<CliIO, 'cwd'>, path: string, what: string): string {
+  if (isAbsolute(path)) return resolve(path);
+  if (io.cwd === undefined) throw new VaultError('INVALID_ARGUMENT', `${what} ${path} is a relative path, and the working directory it is relative to no longer exists.`, 'Give it as an absolute path, or run from a folder that exists.');
+  return resolve(io.cwd, path);
 }
 
 /** stdin to its end; bytes past `keep` are read and dropped (a writer is never cut off, and memory stays bounded). */

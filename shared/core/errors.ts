@@ -125,6 +125,11 @@ export function cancelledError(cause: unknown = 'SIGINT'): VaultError {
  */
 export function toVaultError(err: unknown): VaultError {
   if (err instanceof VaultError) return err;
+  // process.cwd() (and path.resolve of a relative path) with the working directory removed under the process: a job
+  // folder a cleanup step deleted. Said as that, not as a bug.
+  if (err instanceof Error && (err as { syscall?: unknown }).syscall === 'uv_cwd') {
+    return new VaultError('INVALID_ARGUMENT', 'The working directory no longer exists, and this command needs it (a relative path given is relative to it).', 'Give paths as absolute paths, or run from a folder that exists.', { cause: err });
+  }
   const text = err instanceof Error ? err.message : String(err);
   return new VaultError('INTERNAL', `Unexpected error: ${text}`, 'This is a bug in cpw-vault; please report it with the steps that led here.', { cause: err });
 }

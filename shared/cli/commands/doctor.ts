@@ -67,7 +67,8 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
   };
   // Helpers git would hand the token to besides ours: then the fix for a token in git's store is the one that stops
   // them (the plain install line left the token going back there).
-  const leaks = hfHelperLeaks(ctx.io.cwd, ctx.io.env);
+  // With the working directory removed git runs in HOME (it refuses to run in no folder): the system and global helpers.
+  const leaks = hfHelperLeaks(ctx.io.cwd ?? (ctx.io.env['HOME'] || homedir()), ctx.io.env);
   const helperFix = leaks.length ? leakFix(ctx, leaks) : gitConfigLine(ctx);
   const gitHelpers = leaks.length ? [{ helpers: leaks, message: leakMessage(leaks), fix: helperFix }] : [];
   const plaintext = [...(await findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), helperFix, vaultToken)), ...legacySecretsLeft(ctx, profile.kind), ...backupsLeft(ctx, interrupted.map((m) => m.backup))];
@@ -133,7 +134,8 @@ function backupsLeft(ctx: CliContext, journalNamed: readonly string[]): Plaintex
   // Beside the sources doctor knows (./config/secrets.json, the profile) and here, whatever the source (.env, a
   // JSON file); and wherever the audit log says a migration put one: a migrate killed after its commit, before its
   // summary, named its backup nowhere else.
-  const dirs = [ctx.io.cwd, dirname(resolve(ctx.io.cwd, LEGACY_SECRETS_PATH)), dirname(paths.profile)];
+  const here = ctx.io.cwd === undefined ? [] : [ctx.io.cwd, dirname(resolve(ctx.io.cwd, LEGACY_SECRETS_PATH))];
+  const dirs = [...here, dirname(paths.profile)];
   const named = backupsNamed(paths, (m) => ctx.io.err(`warning: ${m}\n`));
   // With --profile (or $CPW_PROFILE), a backup found here that the default profile's migrations recorded (and this
   // profile's did not) is the default profile's: its check (`--profile THIS migrate --from ... --dry-run`) compared

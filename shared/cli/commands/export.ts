@@ -1,9 +1,8 @@
-import { resolve } from 'node:path';
 import { buildExport } from '../../core/vault-export';
 import { MIN_PASSPHRASE_LENGTH } from '../../node/secrets/vault-crypto';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
-import { paint } from '../io';
+import { fromWorkingDir, paint } from '../io';
 import { shellWord } from '../../core/control-chars';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
 import { echoOffDuring } from '../echo-off';
@@ -21,7 +20,7 @@ export interface ExportArgs extends PassphraseSource {
  * opens it; `cpw-vault import` reads it.
  */
 export async function exportVault(args: ExportArgs, ctx: CliContext): Promise<ExitCode> {
-  const target = resolve(ctx.io.cwd, args.to);
+  const target = fromWorkingDir(ctx.io, args.to, '--to');
   const { assertExportTarget, exportElsewhere, exportedCredentials, writeExportFile } = await import('../../node/secrets/export-file');
   // A file or a link (dangling too) there, another user's folder or their link to one: refused before any question.
   const elsewhere = exportElsewhere('--to FILE');

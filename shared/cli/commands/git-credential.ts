@@ -1,11 +1,13 @@
 import { realpathSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { VaultError, isVaultError } from '../../core/errors';
 import { MAX_REQUEST_BYTES, formatAnswer, isHuggingFaceRequest, parseRequest } from '../../node/git-credential/protocol';
 import type { Vault } from '../../node/vault/vault';
 import type { CliContext } from '../context';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes';
 import { shQuote } from './env';
+import { fromWorkingDir } from '../io';
 import { shellWord } from '../../core/control-chars';
 import { protectSecretOutput } from '../secret-output';
 import type { GitHelper } from '../../node/git-credential/helper-chain';
@@ -47,7 +49,7 @@ function helperCommand(env: Readonly<Record<string, string | undefined>>, profil
 export function gitConfigLine(ctx: Pick<CliContext, 'io' | 'globals'>, git = 'git config --global'): string {
   // --profile, else CPW_PROFILE: git runs the helper from shells that do not export it.
   const named = ctx.globals.profile ?? (ctx.io.env['CPW_PROFILE'] || undefined);
-  const profile = named === undefined ? undefined : resolve(ctx.io.cwd, named);
+  const profile = named === undefined ? undefined : fromWorkingDir(ctx.io, named, '--profile');
   const section = 'credential.https://huggingface.co';
   return [
     `${git} --remove-section ${section} 2>/dev/null || :`,
@@ -62,7 +64,7 @@ export function gitConfigLine(ctx: Pick<CliContext, 'io' | 'globals'>, git = 'gi
  * git's command line or in GIT_CONFIG_*, what to drop.
  */
 export function leakFix(ctx: Pick<CliContext, 'io' | 'globals'>, leaks: GitHelper[]): string {
-  const repo = shellWord(ctx.io.cwd);
+  const repo = shellWord(ctx.io.cwd ?? (ctx.io.env['HOME'] || homedir())); // where doctor ran git (see hfHelperLeaks there)
   const where = { system: 'git config --global', global: 'git config --global', local: `git -C ${repo} config --local`, worktree: `git -C ${repo} config --worktree` } as Record<string, string>;
   const files = [...new Set(leaks.map((l) => where[l.scope]).filter((g): g is string => g !== undefined))];
   const fromCommand = leaks.some((l) => where[l.scope] === undefined);

@@ -1,8 +1,7 @@
-import { resolve } from 'node:path';
 import { cancelledError, VaultError } from '../../core/errors';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
-import { paint } from '../io';
+import { fromWorkingDir, paint } from '../io';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
 import { echoOffDuring } from '../echo-off';
 import { abortedAfterPending, interruptible } from '../signals';
@@ -30,7 +29,7 @@ export interface ImportArgs extends PassphraseSource {
 export async function importVault(args: ImportArgs, ctx: CliContext): Promise<ExitCode> {
   // The terminal's echo stays off from the export's passphrase to the vault's (asked when the vault file is locked).
   return interruptible((signal) => echoOffDuring(async () => {
-    const path = resolve(ctx.io.cwd, args.file);
+    const path = fromWorkingDir(ctx.io, args.file, 'The export file');
     const { assertExportFile, readExportFile } = await import('../../node/secrets/export-file');
     assertExportFile(path); // a mistyped path is said before its passphrase is asked, not after
     const vault = await ctx.vault();

@@ -9,7 +9,7 @@ import { isOwnFile } from '../../node/migration/backups';
 import { isTheProfile, refuseOwnFiles } from '../../node/migration/own-files';
 import { findDefaultSource, readSource } from '../../node/migration/sources';
 import { untilAborted } from '../../node/until-aborted';
-import { paint, type CliIO } from '../io';
+import { fromWorkingDir, paint, type CliIO } from '../io';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { interruptible } from '../signals';
@@ -113,8 +113,12 @@ function nothingFoundFix(cwd: string): string {
 async function migrateWith(signal: AbortSignal, args: MigrateArgs, ctx: CliContext): Promise<ExitCode> {
   if (args.backupDir !== undefined) checkBackupDir(args.backupDir);
   const vault = await ctx.vault();
+  // The source looked for first is ./config/secrets.json: with the working directory removed, another found instead
+  // (the HuggingFace token file) would not be the one meant.
+  if (args.from === undefined && ctx.io.cwd === undefined) throw new VaultError('INVALID_ARGUMENT', 'Nothing to migrate from: migrate with no --from looks in the working directory first (config/secrets.json), and the working directory no longer exists.', 'Give the file: cpw-vault migrate --from /absolute/path/secrets.json, or run from a folder that exists.');
+  if (args.from !== undefined) fromWorkingDir(ctx.io, args.from, '--from'); // a relative one with no working directory: said
   const path = args.from ?? findDefaultSource(vault.profilePath, ctx.io.cwd, ctx.io.env, ctx.io.env['HOME'] ?? homedir());
-  if (!path) throw new VaultError('INVALID_ARGUMENT', 'Nothing to migrate: no config/secrets.json here, no seed profile with plaintext, no HuggingFace token file.', nothingFoundFix(ctx.io.cwd));
+  if (!path) throw new VaultError('INVALID_ARGUMENT', 'Nothing to migrate: no config/secrets.json here, no seed profile with plaintext, no HuggingFace token file.', nothingFoundFix(ctx.io.cwd!));
   refuseOwnFiles(path, vault.ownFiles, { allowProfile: true }); // a seed profile in place, never its sidecars or an alias's
   const source = readSource(path, ctx.io.env);
   // A Ctrl-C while the keychain is read (one that stopped answering, 20,000 keys) ends the run now: it was held until

@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { fromWorkingDir } from '../io';
 import { VaultError } from '../../core/errors';
 import { isCredentialId, type TeamDocument } from '../../core/team-document';
 import { TEAM_IDENTITY, teamIdentity, type TeamKey } from '../../node/team/identity';
@@ -20,12 +20,12 @@ export const DEFAULT_TEAM_FILE = 'cpw-team.age';
 
 /** The team files a command works on. */
 export function filesOf(ctx: CliContext, args: TeamTarget): TeamFiles {
-  return teamFilesFor(resolve(ctx.io.cwd, args.file ?? DEFAULT_TEAM_FILE));
+  return teamFilesFor(fromWorkingDir(ctx.io, args.file ?? DEFAULT_TEAM_FILE, 'The team file'));
 }
 
 /** The identity of this run: --identity-file, else the one in the user's vault (read side only). */
 export function identityOf(ctx: CliContext, args: TeamTarget, usesVault = false): Promise<TeamKey> {
-  return teamIdentity(() => ctx.reader(), args.identityFile ? resolve(ctx.io.cwd, args.identityFile) : undefined, { fileHint: !usesVault });
+  return teamIdentity(() => ctx.reader(), args.identityFile ? fromWorkingDir(ctx.io, args.identityFile, '--identity-file') : undefined, { fileHint: !usesVault });
 }
 
 /**

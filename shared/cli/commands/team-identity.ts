@@ -1,11 +1,10 @@
-import { resolve } from 'node:path';
 import { VaultError, cancelledError } from '../../core/errors';
 import { writeFileDurably } from '../../node/secrets/durable-file';
 import { MIN_PASSPHRASE_LENGTH, sealWithPassphrase } from '../../node/secrets/vault-crypto';
 import { TEAM_IDENTITY, ensureIdentity, identityFileText, parseIdentityText, readIdentityFile, storedIdentity, withIdentityLock, type TeamKey } from '../../node/team/identity';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
-import { paint } from '../io';
+import { fromWorkingDir, paint } from '../io';
 import { shellWord } from '../../core/control-chars';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
 import { abortedAfterPending, cancelledIfInterrupted, interruptible } from '../signals';
@@ -44,9 +43,9 @@ export async function teamIdentityCmd(args: IdentityArgs, ctx: CliContext): Prom
       throw new VaultError('INVALID_ARGUMENT', 'Give one of --identity-file, --import and --from-export (and --export-identity apart from --from-export: each has its own passphrase).', 'Run them one at a time.');
     }
     // A backup that cannot be written is said before an identity is created or stored for it.
-    if (args.exportIdentity) await assertBackupTarget(resolve(ctx.io.cwd, args.exportIdentity));
+    if (args.exportIdentity) await assertBackupTarget(fromWorkingDir(ctx.io, args.exportIdentity, '--export-identity'));
     if (args.identityFile) {
-      key = await readIdentityFile(resolve(ctx.io.cwd, args.identityFile));
+      key = await readIdentityFile(fromWorkingDir(ctx.io, args.identityFile, '--identity-file'));
       note = `Identity from ${args.identityFile}.`;
     } else if (args.import !== undefined) {
       key = await storeIdentity(await identityToImport(args.import, ctx), args, ctx, signal);
@@ -64,7 +63,7 @@ export async function teamIdentityCmd(args: IdentityArgs, ctx: CliContext): Prom
       try {
         await exportIdentity(args, key, ctx, signal);
       } catch (err) {
-        throw created ? createdThenFailed(err, key, resolve(ctx.io.cwd, args.exportIdentity)) : err;
+        throw created ? createdThenFailed(err, key, fromWorkingDir(ctx.io, args.exportIdentity, '--export-identity')) : err;
       }
     }
     if (ctx.globals.json) printJson(ctx.io, { recipient: key.recipient });
@@ -112,7 +111,7 @@ async function memberStep(args: IdentityArgs, key: TeamKey, ctx: CliContext): Pr
 
 /** The age-keygen identity of `--import FILE|-`. */
 async function identityToImport(from: string, ctx: CliContext): Promise<TeamKey> {
-  if (from !== '-') return readIdentityFile(resolve(ctx.io.cwd, from));
+  if (from !== '-') return readIdentityFile(fromWorkingDir(ctx.io, from, '--import'));
   const text = await ctx.io.readStdin();
   if (text.length > 64 * 1024) throw new VaultError('INVALID_ARGUMENT', 'stdin is over 64 KiB; an identity file is a few lines.', 'Pipe the file written by age-keygen.');
   return parseIdentityText(text, 'stdin');
@@ -123,7 +122,7 @@ async function identityToImport(from: string, ctx: CliContext): Promise<TeamKey>
  * --passphrase-fd). Warns first: whoever wrote the export knows that key, so it must be one the user made.
  */
 async function identityOfExport(args: IdentityArgs, ctx: CliContext): Promise<TeamKey> {
-  const path = resolve(ctx.io.cwd, args.fromExport!);
+  const path = fromWorkingDir(ctx.io, args.fromExport!, '--from-export');
   const { assertExportFile, readExportFile } = await import('../../node/secrets/export-file');
   assertExportFile(path); // a mistyped path is said before its passphrase is asked, not after
   const passphrase = await readPassphrase(args, ctx.io, { message: `Passphrase of the export file ${path}` });
@@ -158,7 +157,7 @@ async function assertBackupTarget(target: string): Promise<void> {
 }
 
 async function exportIdentity(args: IdentityArgs, key: TeamKey, ctx: CliContext, signal: AbortSignal): Promise<void> {
-  const target = resolve(ctx.io.cwd, args.exportIdentity!);
+  const target = fromWorkingDir(ctx.io, args.exportIdentity!, '--export-identity');
   await assertBackupTarget(target); // before the passphrase is asked and scrypt runs
   const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');
   const passphrase = await readPassphrase(args, ctx.io, { message: `Passphrase for the identity backup (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) });

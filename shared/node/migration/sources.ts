@@ -86,12 +86,13 @@ export function readSource(path: string, env: Readonly<Record<string, string | u
 
 /**
  * The source to migrate when none is given: config/secrets.json in the
- * working directory, else a seed profile holding plaintext, else the
- * HuggingFace token file. Undefined when there is nothing.
+ * working directory (none when that was removed), else a seed profile
+ * holding plaintext, else the HuggingFace token file. Undefined when there
+ * is nothing.
  */
-export function findDefaultSource(profilePath: string, cwd: string, env: Readonly<Record<string, string | undefined>>, home = homedir()): string | undefined {
-  const secrets = resolve(cwd, LEGACY_SECRETS_PATH);
-  if (existsSync(secrets)) return secrets;
+export function findDefaultSource(profilePath: string, cwd: string | undefined, env: Readonly<Record<string, string | undefined>>, home = homedir()): string | undefined {
+  const secrets = cwd === undefined ? undefined : resolve(cwd, LEGACY_SECRETS_PATH);
+  if (secrets !== undefined && existsSync(secrets)) return secrets;
   const profile = profilePath;
   try {
     const parsed = existsSync(profile) ? readSource(profile, env) : undefined;

@@ -42,7 +42,7 @@ function homeFolder(): string {
  * The working directory, or undefined when it was removed under the process (a job folder a cleanup step deleted):
  * process.cwd() throws ENOENT then, and a stage reading its keys from the profile in HOME needs no working directory.
  */
-function workingDir(): string | undefined {
+export function workingDir(): string | undefined {
   try {
     return process.cwd();
   } catch {
