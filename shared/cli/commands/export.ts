@@ -6,7 +6,8 @@ import { fromWorkingDir, paint } from '../io';
 import { shellWord } from '../../core/control-chars';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
 import { echoOffDuring } from '../echo-off';
-import { cancelledIfInterrupted } from '../signals';
+import { cancelledIfInterrupted, interruptible } from '../signals';
+import { untilAborted } from '../../node/until-aborted';
 
 export interface ExportArgs extends PassphraseSource {
   to: string;
@@ -25,12 +26,17 @@ export async function exportVault(args: ExportArgs, ctx: CliContext): Promise<Ex
   // A file or a link (dangling too) there, another user's folder or their link to one: refused before any question.
   const elsewhere = exportElsewhere('--to FILE');
   assertExportTarget(target, elsewhere);
-  const vault = await ctx.vault();
-  // The terminal's echo stays off from the vault's passphrase (asked when the vault file is locked) to the export's.
-  const { credentials, passphrase } = await echoOffDuring(async () => {
-    const credentials = await exportedCredentials(vault, (m) => ctx.io.err(`warning: ${m}\n`));
-    const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');
-    return { credentials, passphrase: await readPassphrase(args, ctx.io, { message: `Passphrase for the export file (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) }) };
+  // A Ctrl-C while the keychain is opened or read (one that stopped answering) ends the export now, said as cancelled:
+  // with no listener it ended the process by the signal (exit 130) with no word of what became of the export. Both
+  // only read; as before, the calls left running end with the process.
+  const { vault, credentials, passphrase } = await interruptible(async (signal) => {
+    const vault = await untilAborted(ctx.vault(), signal);
+    // The terminal's echo stays off from the vault's passphrase (asked when the vault file is locked) to the export's.
+    return echoOffDuring(async () => {
+      const credentials = await untilAborted(exportedCredentials(vault, (m) => ctx.io.err(`warning: ${m}\n`)), signal);
+      const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');
+      return { vault, credentials, passphrase: await readPassphrase(args, ctx.io, { message: `Passphrase for the export file (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) }) };
+    });
   });
   ctx.io.err('Encrypting the export...\n');
   // Ctrl-C during the scrypt (~2 s) was acted on only after the file was written: an export the user had cancelled
