@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
 import { collect } from '../helpers/children';
+import { inPty as inPtyCommand } from '../helpers/file-vault';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
 const HF = `hf_${'Canc'.repeat(9)}`;
@@ -11,6 +12,11 @@ const TMDB = 'abcdefabcdefabcdefabcdefabcdef12';
 const KEYS = { 'Ctrl-C': '\u0003', 'Ctrl-D': '\u0004' } as const;
 
 const lookup = (t: TempHome, account: string) => spawnSync('secret-tool', ['lookup', 'service', t.service, 'account', account], { encoding: 'utf8' }).stdout;
+
+/** An interactive bash in a real pseudo-terminal (job control: Ctrl-Z, fg), driven by `steps`; colours stripped. */
+function bashInPty(t: TempHome, steps: Parameters<typeof inPtyCommand>[3]) {
+  return inPtyCommand(t.cwd, { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, HISTFILE: '/dev/null' }, ['bash', '--norc', '--noprofile', '-i'], steps);
+}
 
 /** Runs the CLI in a real pseudo-terminal (tests/helpers/pty_drive.py), answering prompts as they appear. */
 function inPty(t: TempHome, args: string[], steps: Array<{ expect: string; send?: string; signal?: 'TERM' | 'HUP' }>) {
@@ -186,11 +192,8 @@ describe('Ctrl-Z at a prompt, then fg (job control in an interactive bash)', () 
       { expect: 'bash-[0-9.]+[#$] ', send: 'echo "status=$?"\n' },
       { expect: 'status=\\d+', send: 'exit\n' },
     ];
-    const child = spawn('python3', [resolve(import.meta.dirname, '../helpers/pty_drive.py'), JSON.stringify(steps), 'bash', '--norc', '--noprofile', '-i'], {
-      cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, TERM: 'xterm', HISTFILE: '/dev/null' }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const r = JSON.parse((await collect(child)).stdout) as { screen: string; code: number | null; stuck_at?: string };
-    const screen = r.screen.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+    const r = await bashInPty(t, steps);
+    const { screen } = r;
     expect(r.stuck_at, screen.slice(-600)).toBeUndefined();
     expect(screen).toContain('status=0');
     expect(screen).not.toContain('cancelled');
@@ -216,11 +219,8 @@ describe('Ctrl-Z at a prompt, then fg (job control in an interactive bash)', () 
       { expect: 'bash-[0-9.]+[#$] ', send: 'echo "status=$?"\n' },
       { expect: 'status=\\d+', send: 'exit\n' },
     ];
-    const child = spawn('python3', [resolve(import.meta.dirname, '../helpers/pty_drive.py'), JSON.stringify(steps), 'bash', '--norc', '--noprofile', '-i'], {
-      cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, TERM: 'xterm', HISTFILE: '/dev/null' }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const r = JSON.parse((await collect(child)).stdout) as { screen: string; code: number | null; stuck_at?: string };
-    const screen = r.screen.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+    const r = await bashInPty(t, steps);
+    const { screen } = r;
     expect(r.stuck_at, screen.slice(-600)).toBeUndefined();
     expect(screen).toContain('status=0');
     expect(screen).not.toContain(value);
