@@ -4,6 +4,7 @@ import { envVarOf } from '../../core/env-var-names';
 import { VaultError } from '../../core/errors';
 import { MAX_JSON_DEPTH, nestsDeeper, overDeepAt } from '../../core/json-depth';
 import { lstatSync } from 'node:fs';
+import { defaultWarn } from './default-warn';
 import { foldOverlay, IndexOverlayFile, type Overlay, type OverlayEntries } from './index-overlay';
 import { LookupIndexFile, type LookupIndex } from './lookup-index';
 import { resolveProfilePaths, sidecarPath, type PathInputs, type ProfilePaths } from './paths';
@@ -32,28 +33,6 @@ export function legacyNotMine(path: string): string | undefined {
   const s = lstatSync(path, { throwIfNoEntry: false });
   const uid = process.getuid?.();
   return s?.isSymbolicLink() ? 'it is a symbolic link' : s && uid !== undefined && s.uid !== uid ? `it belongs to another user (uid ${s.uid})` : undefined;
-}
-
-/**
- * Writes a warning to stderr, as console.error would: a stderr nobody reads any more (`stage 2>&1 | head -1`, a log
- * collector that went away) drops it. The bare write's EPIPE was an unhandled 'error' event that ended the
- * library's host process over a warning.
- */
-export function defaultWarn(message: string): void {
-  const stderr = process.stderr;
-  const ignore = (): void => undefined;
-  // A synchronous error is caught by the listener held during the write; one reported later (a pipe) is announced to
-  // the callback first, which holds a listener for it.
-  stderr.once('error', ignore);
-  try {
-    stderr.write(`cpw-vault: warning: ${message}\n`, (err) => {
-      if (err) stderr.once('error', ignore);
-    });
-  } catch {
-    // No stderr to write to: the warning has nowhere to go.
-  } finally {
-    stderr.removeListener('error', ignore);
-  }
 }
 
 /**

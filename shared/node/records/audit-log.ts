@@ -2,7 +2,7 @@ import { lstatSync, renameSync, rmSync } from 'node:fs';
 import { redactDeep } from '../../core/redact';
 import { AUDIT_EVENTS, type AuditEvent, type AuditEventName } from '../../core/records';
 import { withFileLock } from '../profile/file-lock';
-import { defaultWarn } from '../profile/reader';
+import { defaultWarn } from '../profile/default-warn';
 import { isPrivateFile, readSecureFile } from '../profile/secure-fs';
 import { ioError } from '../profile/file-access';
 import { isoString } from '../../core/iso-time';
