@@ -11,6 +11,7 @@ import { assertNamedProfileExists } from './missing-profile';
 import type { CliIO } from './io';
 import { defused } from './exit-codes';
 import { withProfileOptionIn } from './profile-hint';
+import { resolveProfilePaths, type ProfilePaths } from '../node/profile/paths';
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -91,4 +92,12 @@ function saidFinishedMigrations(warn: (m: string) => void) {
 /** Prints `data` as the one JSON document of a --json command, its messages naming the --profile given (namingProfile). */
 export function printJson(io: CliIO, data: unknown): void {
   io.out(`${JSON.stringify(withProfileOptionIn(data, io.profileOption), null, 2)}\n`);
+}
+
+/**
+ * The paths of the profile a command runs on (--profile, else CPW_PROFILE, else the default), resolved as the vault
+ * resolves them: a relative one with the working directory removed is the same PROFILE_NOT_FOUND everywhere.
+ */
+export function profilePathsOf(ctx: Pick<CliContext, 'io' | 'globals'>): ProfilePaths {
+  return resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd });
 }

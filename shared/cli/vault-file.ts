@@ -5,15 +5,15 @@ import type { AuditEvent } from '../core/records';
 import { AGENT_TITLE } from '../node/agent/protocol';
 import { endSilentAgent, endStoppingAgent } from '../node/agent/silent-agent';
 import { agentSocketFor, type AgentSocket } from '../node/agent/socket-dir';
-import { resolveProfilePaths, sidecarPath } from '../node/profile/paths';
+import { sidecarPath } from '../node/profile/paths';
 import { AuditLog } from '../node/records/audit-log';
 import { vaultNotFound } from '../node/secrets/vault-errors';
 import { vaultFilesFor, type VaultFiles } from '../node/secrets/vault-files';
-import type { CliContext } from './context';
+import { profilePathsOf, type CliContext } from './context';
 
 /** The vault files and agent socket of the profile a command runs on (same resolution as the vault itself). */
 export function vaultFilesOf(ctx: CliContext): { files: VaultFiles; socket: AgentSocket; audit: AuditLog } {
-  const paths = resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd });
+  const paths = profilePathsOf(ctx);
   const files = vaultFilesFor(paths.profile);
   return { files, socket: agentSocketFor(files.identity, ctx.io.env), audit: new AuditLog(sidecarPath(paths, 'audit.log')) };
 }

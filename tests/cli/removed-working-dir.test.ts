@@ -55,6 +55,12 @@ describe('a working directory removed under the process', () => {
     expect([profile.code, profile.stdout]).toEqual([1, '']);
     expect(profile.stderr).toMatch(/^error \[PROFILE_NOT_FOUND\] The profile path rel\.profile \(from --profile\) is relative, and the working directory it is relative to no longer exists\./);
     expect(inRemovedDir(t, ['--profile', 'rel.profile', 'doctor']).stderr).toContain('[PROFILE_NOT_FOUND]');
+    // git-credential config names the profile as every other command does, whether --profile or CPW_PROFILE gave it
+    // (it said "[INVALID_ARGUMENT] --profile rel.profile is a relative path" for both).
+    const helper = inRemovedDir(t, ['git-credential', 'config'], '', { CPW_PROFILE: 'rel.profile' });
+    expect([helper.code, helper.stdout]).toEqual([1, '']);
+    expect(helper.stderr).toMatch(/^error \[PROFILE_NOT_FOUND\] The profile path rel\.profile \(from CPW_PROFILE\) is relative/);
+    expect(inRemovedDir(t, ['--profile', 'rel.profile', 'git-credential', 'config']).stderr).toMatch(/^error \[PROFILE_NOT_FOUND\] The profile path rel\.profile \(from --profile\)/);
     const from = inRemovedDir(t, ['migrate', '--dry-run', '--from', 'config/secrets.json']);
     expect(from.code).toBe(2);
     expect(from.stderr).toMatch(/^error \[INVALID_ARGUMENT\] --from config\/secrets\.json is a relative path, and the working directory it is relative to no longer exists\./);

@@ -21,7 +21,7 @@ import { lockHolder } from '../../node/profile/file-lock';
 import { LATE_WAIT_MS } from '../../node/records/late-events';
 import { describeStatus } from './check';
 import { USE_FILE, fileOfferText, offersFileBackend } from '../file-offer';
-import { printJson, type CliContext } from '../context';
+import { printJson, profilePathsOf, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 
 /**
@@ -275,9 +275,4 @@ function openFolderWarning(ctx: CliContext, dirMode: string | null): string | un
 /** The paths of the default profile (~/.cp-whisperx/user.profile), whichever profile doctor runs on. */
 function defaultPathsOf(ctx: CliContext): ReturnType<typeof resolveProfilePaths> {
   return resolveProfilePaths({ env: { ...ctx.io.env, CPW_PROFILE: undefined }, cwd: ctx.io.cwd });
-}
-
-/** The paths of the profile doctor runs on (resolved as the vault resolves them). */
-function profilePathsOf(ctx: CliContext): ReturnType<typeof resolveProfilePaths> {
-  return resolveProfilePaths({ profilePath: ctx.globals.profile, env: ctx.io.env, cwd: ctx.io.cwd });
 }

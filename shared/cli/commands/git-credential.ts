@@ -4,10 +4,9 @@ import { delimiter, join } from 'node:path';
 import { VaultError, isVaultError } from '../../core/errors';
 import { MAX_REQUEST_BYTES, formatAnswer, isHuggingFaceRequest, parseRequest } from '../../node/git-credential/protocol';
 import type { Vault } from '../../node/vault/vault';
-import type { CliContext } from '../context';
+import { profilePathsOf, type CliContext } from '../context';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes';
 import { shQuote } from './env';
-import { fromWorkingDir } from '../io';
 import { shellWord } from '../../core/control-chars';
 import { protectSecretOutput } from '../secret-output';
 import type { GitHelper } from '../../node/git-credential/helper-chain';
@@ -48,8 +47,8 @@ function helperCommand(env: Readonly<Record<string, string | undefined>>, profil
  */
 export function gitConfigLine(ctx: Pick<CliContext, 'io' | 'globals'>, git = 'git config --global'): string {
   // --profile, else CPW_PROFILE: git runs the helper from shells that do not export it.
-  const named = ctx.globals.profile ?? (ctx.io.env['CPW_PROFILE'] || undefined);
-  const profile = named === undefined ? undefined : fromWorkingDir(ctx.io, named, '--profile');
+  const paths = profilePathsOf(ctx);
+  const profile = paths.origin === 'default' ? undefined : paths.profile;
   const section = 'credential.https://huggingface.co';
   return [
     `${git} --remove-section ${section} 2>/dev/null || :`,
