@@ -11,6 +11,8 @@ import { assertNamedProfileExists } from './missing-profile';
 import type { CliIO } from './io';
 import { defused } from './exit-codes';
 import { withProfileOptionIn } from './profile-hint';
+import { interruptible } from './signals';
+import { untilAborted } from '../node/until-aborted';
 import { resolveProfilePaths, type ProfilePaths } from '../node/profile/paths';
 
 /** Options every command accepts. */
@@ -69,7 +71,10 @@ export function createContext(io: CliIO, globals: GlobalOptions): CliContext {
       assertNamedProfileExists(globals.profile, io);
       return (await once()).vault;
     },
-    vault: async () => (await once()).vault,
+    // Ctrl-C while the vault opens (a keychain that stopped answering, an unlock prompt left hanging) ends set, delete
+    // and the other changes cancelled, before they changed anything; with no listener the signal's default action
+    // ended the process with no word of what became of the change. The opening left running ends with the process.
+    vault: async () => (await interruptible((signal) => untilAborted(once(), signal))).vault,
     doctorSubject: async () => (await once()).vault,
     runs: async () => (await settingsOnce()).history,
     settings: async () => (await settingsOnce()).vault,
