@@ -13,7 +13,7 @@ import { buildExport, type ExportDocument } from '../../shared/core/vault-export
 import { AgentClient } from '../../shared/node/agent/client';
 import { agentSocketFor } from '../../shared/node/agent/socket-dir';
 import { startAgent } from '../../shared/node/agent/start';
-import { assertExportTarget, exportedCredentials, readExportFile, writeExportFile } from '../../shared/node/secrets/export-file';
+import { assertExportFile, assertExportTarget, exportedCredentials, readExportFile, writeExportFile } from '../../shared/node/secrets/export-file';
 import { changePassphrase, checkNewPassphrase, openIdentity } from '../../shared/node/secrets/vault-admin';
 import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
 import type { Vault } from '../../shared/node/vault/vault';
@@ -148,6 +148,9 @@ export function securityHandlers(deps: SecurityDeps): Api {
       if (!path) return null;
       const own = vault.ownFiles;
       if (path === own.profile || path.startsWith(`${own.profile}.`)) throw new VaultError('INVALID_ARGUMENT', `${path} is one of cpw-vault's own files, not an export.`, 'Choose a file written by cpw-vault export.');
+      // A link, a folder, a FIFO or a file over the limit is said now, as the CLI's import says it: not after the
+      // passphrase was typed and "Show the plan" pressed.
+      assertExportFile(path);
       return imports.grant(path, 'picked');
     },
     // One at a time: each call keeps its passphrase, then spends seconds of scrypt on it.

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, existsSync, chmodSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, chmodSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { redact } from '../../shared/core/redact';
 import { buildExport } from '../../shared/core/vault-export';
-import { readExportFile, writeExportFile } from '../../shared/node/secrets/export-file';
+import { MAX_EXPORT_BYTES, readExportFile, writeExportFile } from '../../shared/node/secrets/export-file';
 import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
 import { APP, setupMain } from './main-setup';
 
@@ -227,5 +227,39 @@ describe('passphrases a page makes up are not kept by main unless the call uses 
     const wrong = await m.call('securityUnlock', { passphrase: madeUp(6) });
     expect(wrong.ok ? '' : wrong.error.code).toBe('VAULT_PASSPHRASE_WRONG');
     expect(kept(madeUp(6))).toBe(true);
+  });
+});
+
+// The CLI's import says a path that is no export (a folder, a link, a FIFO, one over the size limit) before it asks for
+// the passphrase. The app minted a handle for whatever its open dialog returned, showed the passphrase field, and said
+// what was wrong only after the passphrase had been typed and "Show the plan" pressed.
+describe('an export file chosen in main\'s open dialog that cannot be one', async () => {
+  const m = await setupMain({ logN: 10 });
+
+  it('a link, a folder, a FIFO and a file over the limit are refused as they are chosen, before a passphrase is asked; no handle', async () => {
+    const real = join(m.t.root, 'real-export.age');
+    await writeExportFile(real, buildExport([{ id: 'huggingface.token', value: HF }], new Date()), EXPORT_PASS, { logN: 10 });
+    const link = join(m.t.root, 'latest.age');
+    symlinkSync(real, link);
+    const folder = mkdtempSync(join(m.t.root, 'exports-'));
+    const fifo = join(m.t.root, 'pipe.age');
+    execFileSync('mkfifo', [fifo]);
+    const huge = join(m.t.root, 'huge.age');
+    writeFileSync(huge, '');
+    truncateSync(huge, MAX_EXPORT_BYTES + 1);
+    const cases: Array<[string, string, RegExp]> = [
+      [link, 'PROFILE_SYMLINK', /is a symbolic link; refusing to follow it/],
+      [folder, 'INVALID_ARGUMENT', /is not a regular file/],
+      [fifo, 'INVALID_ARGUMENT', /is not a regular file/],
+      [huge, 'PROFILE_TOO_LARGE', /over the 67108864-byte limit/],
+    ];
+    for (const [path, code, message] of cases) {
+      m.answers.exportFile = path;
+      expect(await m.call('securityImportPick'), path).toMatchObject({ ok: false, error: { code, message: expect.stringMatching(message) } });
+    }
+    // The export itself is still chosen, planned and imported.
+    m.answers.exportFile = real;
+    const picked = await m.value<{ handle: string }>('securityImportPick');
+    expect(await m.value('securityImportPlan', { source: picked.handle, passphrase: EXPORT_PASS })).toMatchObject({ plan: { counts: { apply: 1 } } });
   });
 });
