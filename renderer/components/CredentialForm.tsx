@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { catalogEntry, LABEL_MAX, labelFits, labelLength } from '../../shared/core/catalog';
+import { catalogEntry, LABEL_MAX, labelFits, labelHoldsKey, labelLength } from '../../shared/core/catalog';
 import { checkedValue, credentialId, ENV_VAR_NAME, KEY_NAME, SERVICE_NAME } from '../../shared/core/credential';
 import { asApiError, getApi, type ApiError } from '../api';
 import { useVault } from '../store';
@@ -20,7 +20,9 @@ export function valueError(id: string, value: string): string | undefined {
 /** What is wrong with a custom label, if anything: said, never cut (a maxLength input dropped typing past 80 without a word). In characters as main counts them (an emoji is one). */
 export function labelError(label: string): string | undefined {
   const trimmed = label.trim();
-  return labelFits(trimmed) ? undefined : `At most ${LABEL_MAX} characters: this one has ${labelLength(trimmed)}. Shorten it to save.`;
+  if (!labelFits(trimmed)) return `At most ${LABEL_MAX} characters: this one has ${labelLength(trimmed)}. Shorten it to save.`;
+  // Main refuses it too: the label is kept in plaintext in the profile.
+  return labelHoldsKey(trimmed) ? 'This looks like a key, not a label: a label is kept in plaintext. Put the key in the value field below.' : undefined;
 }
 
 /** The longest service or key name (SERVICE_NAME, KEY_NAME). */

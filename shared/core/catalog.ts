@@ -210,9 +210,19 @@ export function labelProblem(id: CredentialId, label: unknown): { message: strin
   if (hasLoneSurrogate(label)) return { message: 'The label holds a broken character (half of an emoji or other UTF-16 pair).', fix: 'Type the label again.' };
   const read = asRead(label);
   if (read === '') return { message: 'The label is blank: the credential would show as an empty row.', fix: 'Type a label, or leave it out to show the credential by its name.' };
+  // A key pasted one field too early (the form's Label sits just before its value) would be stored in plaintext in the
+  // profile and shown in every list, as a key typed where a name goes is not (checkedCredentialId): refused, never echoed.
+  if (labelHoldsKey(label)) {
+    return { message: 'The label has the shape of a secret value (an API key or token), so it is refused and not shown: a value never goes in a label.', fix: 'Type a label that names the credential (e.g. "DeepL (work)"), and give the value in its own hidden field or prompt. If you typed it in a shell, remove it from the shell history.' };
+  }
   const taken = CATALOG.find((e) => e.id !== id && e.label.toLowerCase() === read);
   if (taken) return { message: `"${taken.label}" is the label of ${taken.id}: two rows would read the same.`, fix: `Choose a label of its own (e.g. "${taken.label} (2)").` };
   return undefined;
+}
+
+/** Whether a label holds a word with a key's shape ({@link looksLikeKey}): a value pasted where the label goes. */
+export function labelHoldsKey(label: string): boolean {
+  return label.split(/[\s"'`,;:()<>[\]{}|]+/).some(looksLikeKey);
 }
 
 /** Throws INVALID_ARGUMENT with {@link labelProblem}'s words. */

@@ -67,6 +67,22 @@ describe('IPC handlers over the real vault and keychain', () => {
     expect(await s.call('credentialsSet', { service: 'deepl', key: 'api_key', value: 'dk-1', label: 'DeepL \ud83d\ude00' })).toMatchObject({ ok: true });
   });
 
+  // The custom form's Label sits just before its value field: a key pasted one field too early was stored as the label,
+  // in plaintext in the profile, shown in the list and in `cpw-vault list`, as a key typed where a name goes is not.
+  it.each([`sk-proj-${'Ab3dE6gH9jK2mN5pQ8sT1vW4'.repeat(2)}`, `DeepL ${'0123456789abcdef'.repeat(2)}`, `hf_${'Lbl1'.repeat(9)}`])('a key pasted into the label (%s) is refused without echoing it; nothing is stored, the profile never holds it', async (label) => {
+    const s = await setupMain();
+    await s.value('profileUpdate', { user: { name: 'Ada' } });
+    const r = await s.call('credentialsSet', { service: 'deepl', key: 'api_key', value: 'dk-1', label });
+    expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('shape of a secret value') } });
+    expect(JSON.stringify(r)).not.toContain(label.split(' ').at(-1));
+    expect((await s.value<Array<{ id: string }>>('credentialsList')).map((c) => c.id)).not.toContain('deepl.api_key');
+    expect(readFileSync(s.vault.profilePath, 'utf8')).not.toContain(label.split(' ').at(-1));
+    // Labels with a version, a year or a model name are labels.
+    for (const ok of ['DeepL (work, 2024)', 'Azure OpenAI gpt4o eastus2', 'CUSTOM_SERVICE_1999_API_KEY']) {
+      expect(await s.call('credentialsSet', { service: 'deepl', key: 'api_key', value: 'dk-1', label: ok }), ok).toMatchObject({ ok: true });
+    }
+  });
+
   it('a label of 32 MB a page sends is refused at once, main never spreading it into characters; nothing is stored', async () => {
     const s = await setupMain();
     // 80 characters are at most 160 UTF-16 units: counting a longer one held main for seconds and a gigabyte (it was .max(80)).

@@ -305,6 +305,27 @@ describe('a custom credential\'s names', () => {
   });
 });
 
+describe('a key pasted into the custom form\'s Label', () => {
+  it('is said under Label (not echoed), Save stays off and Enter sends nothing; a label with a year or a model name is fine', async () => {
+    const key = `sk-proj-${'Ab3dE6gH9jK2mN5pQ8sT1vW4'.repeat(2)}`;
+    const { user, show, api } = withFakeApi();
+    show(<Credentials />);
+    await user.click(await screen.findByRole('button', { name: 'Add a custom credential' }));
+    await user.type(screen.getByLabelText('Service'), 'deepl');
+    await user.type(screen.getByLabelText('Key'), 'api_key');
+    await user.type(screen.getByLabelText('Label'), key);
+    await user.type(screen.getByLabelText('Value (hidden)'), `${key}{Enter}`);
+    const said = document.getElementById(screen.getByLabelText('Label').getAttribute('aria-describedby')!.split(' ').at(-1)!)?.textContent;
+    expect(said).toBe('This looks like a key, not a label: a label is kept in plaintext. Put the key in the value field below.');
+    expect(screen.getByRole('button', { name: 'Save to keychain' }).hasAttribute('disabled')).toBe(true);
+    expect(api.calls.filter((c) => c.method === 'credentialsSet')).toEqual([]);
+    await user.clear(screen.getByLabelText('Label'));
+    await user.type(screen.getByLabelText('Label'), 'DeepL gpt4o (work, 2024)');
+    expect(screen.getByLabelText('Label').getAttribute('aria-invalid')).toBeNull();
+    expect(screen.getByRole('button', { name: 'Save to keychain' }).hasAttribute('disabled')).toBe(false);
+  });
+});
+
 describe('finding credentials', () => {
   const cred = (id: string, extra: Partial<CredentialView> = {}): CredentialView => ({
     id, service: id.split('.')[0]!, key: id.split('.')[1]!, label: id, secret: true, custom: false, envVars: [id.toUpperCase().replace('.', '_')], stored: false, source: null, ...extra,
