@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState, type ButtonHTMLAttributes, type ClipboardEvent, type MouseEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState, type ButtonHTMLAttributes, type ClipboardEvent, type MouseEvent, type ReactNode, type Ref } from 'react';
 import type { ApiError } from '../api';
 import { describeError } from '../errors';
 import { formatWhen } from '../format';
@@ -116,7 +116,7 @@ export function useSecondsLeft(until: number | null): number {
  * sends it to <body>, so a keyboard user pressing Save, Remove or Finish
  * would land nowhere).
  */
-export function SoftButton({ off, onClick, ...rest }: ButtonHTMLAttributes<HTMLButtonElement> & { off: boolean }) {
+export function SoftButton({ off, onClick, ...rest }: ButtonHTMLAttributes<HTMLButtonElement> & { off: boolean; ref?: Ref<HTMLButtonElement> }) {
   const press = (e: MouseEvent<HTMLButtonElement>) => {
     if (off) e.preventDefault();
     else onClick?.(e);

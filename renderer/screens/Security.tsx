@@ -230,6 +230,12 @@ function ImportCard() {
   const [overwrite, setOverwrite] = useState<string[]>([]);
   const { busy, error, run, onSubmit } = useBusy();
   const toast = useVault((s) => s.toast);
+  // The plan takes the place of the passphrase form, and Import goes with the plan: the focus in either fell to <body>.
+  const chooser = useRef<HTMLButtonElement>(null);
+  const planBox = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (plan) planBox.current?.focus();
+  }, [plan]);
   const pick = () => run(async () => {
     const s = await getApi().securityImportPick();
     if (!s) return;
@@ -247,6 +253,7 @@ function ImportCard() {
     setPicked(null);
     setPlan(null);
     setOverwrite([]);
+    chooser.current?.focus();
     await reloadAll();
   });
   const toggle = (id: string) => setOverwrite((o) => (o.includes(id) ? o.filter((x) => x !== id) : [...o, id]));
@@ -255,7 +262,7 @@ function ImportCard() {
     <section className="card" aria-label="Import">
       <h3>Import an export file</h3>
       <p className="muted">The plan is shown first; nothing changes until you press Import, and then everything is written or nothing.</p>
-      <SoftButton type="button" onClick={() => void pick()} off={busy}>Choose an export file…</SoftButton>
+      <SoftButton type="button" ref={chooser} onClick={() => void pick()} off={busy}>Choose an export file…</SoftButton>
       {picked && !plan && (
         <form onSubmit={showPlan}>
           <p>File: <code>{picked.path}</code></p>
@@ -266,10 +273,10 @@ function ImportCard() {
         </form>
       )}
       {plan && (
-        <>
+        <div ref={planBox} tabIndex={-1} role="group" aria-label="Import plan">
           <PlanTable rows={plan.plan.rows} overwrite={overwrite} onToggle={toggle} disabled={busy} />
           <SoftButton type="button" onClick={() => void apply()} off={busy || !willWrite}>{busy ? 'Importing…' : `Import ${willWrite} credential(s)`}</SoftButton>
-        </>
+        </div>
       )}
       {error && <ErrorNote error={error} />}
     </section>

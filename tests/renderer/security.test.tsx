@@ -121,6 +121,27 @@ describe('Security section', () => {
     expect(api.calls.find((c) => c.method === 'securityImportApply')?.args).toEqual([{ source: 'e'.repeat(32), overwrite: ['tmdb.api_key'] }]);
   });
 
+  it('import from the keyboard: the focus goes to the plan when it replaces the passphrase form, and back to "Choose an export file…" after Import (it fell to <body> both times)', async () => {
+    const { api, user, show } = withFakeApi();
+    const source = parseJsonSource('/home/u/move.age', JSON.stringify({ hf_token: 'hf_abcdefghijklmnopqrstuvwxyzABCDEFGH' }));
+    api.plan = { source: { handle: 'e'.repeat(32), path: '/home/u/move.age', origin: 'picked' }, plan: planMigration(source, () => 'absent') };
+    show(<Security />);
+    const imp = await screen.findByRole('region', { name: 'Import' });
+    within(imp).getByRole('button', { name: 'Choose an export file…' }).focus();
+    await user.keyboard('{Enter}');
+    const field = await within(imp).findByLabelText('Passphrase of the export file', { selector: 'input' });
+    await user.click(field);
+    await user.keyboard('export passphrase{Enter}');
+    await within(imp).findByRole('table');
+    expect(document.activeElement).not.toBe(document.body);
+    expect(imp.contains(document.activeElement)).toBe(true);
+    await user.tab();
+    expect(document.activeElement?.textContent).toBe('Import 1 credential(s)');
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(useVault.getState().toasts.at(-1)?.text).toMatch(/^Imported 1 credential\(s\)/));
+    await waitFor(() => expect(document.activeElement?.textContent).toBe('Choose an export file…'));
+  });
+
   it('the whole app shows the unlock screen while the vault file is locked, and the screens once it opens', async () => {
     const { api, user, show } = withFakeApi();
     api.security = { backend: 'file', unlocked: false, passphrase: CURRENT, offerFile: false };
