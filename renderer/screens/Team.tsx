@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { ErrorNote, Loading, SoftButton } from '../components/common';
 import { useVault } from '../store';
@@ -20,6 +20,16 @@ export function Team() {
   useEffect(() => void load(), [load]);
   // A plan stays only while the screen does: the next visit reviews the team file as it is then.
   useEffect(() => leave, [leave]);
+  // The plan takes the place of Pull… and Push, and goes again on Cancel or Pull: the focus on what went fell to <body>.
+  const planRegion = useRef<HTMLDivElement>(null);
+  const pullButton = useRef<HTMLButtonElement>(null);
+  const hadPlan = useRef(false);
+  useEffect(() => {
+    const lost = document.activeElement === document.body || !document.activeElement;
+    if (s.plan && !hadPlan.current && lost) planRegion.current?.focus();
+    if (!s.plan && hadPlan.current && lost) pullButton.current?.focus();
+    hadPlan.current = !!s.plan;
+  }, [s.plan]);
   const opener = <SoftButton type="button" onClick={() => void s.open()} off={s.busy}>{s.file ? 'Open another team file…' : 'Open a team file…'}</SoftButton>;
   if (!s.file) {
     return (
@@ -58,12 +68,12 @@ export function Team() {
           {v.rotate.length > 0 && <p className="warning">To rotate (seen by removed members): {v.rotate.map((r) => `${r.ids.join(', ')} (${r.name})`).join('; ')}</p>}
           {!s.plan && (
             <div className="actions">
-              <SoftButton type="button" className="primary" onClick={() => void s.showPlan()} off={s.busy}>Pull…</SoftButton>
+              <SoftButton type="button" className="primary" ref={pullButton} onClick={() => void s.showPlan()} off={s.busy}>Pull…</SoftButton>
               <SoftButton type="button" onClick={() => void s.push()} off={s.busy}>Push my values</SoftButton>
             </div>
           )}
           {s.plan && (
-            <div role="region" aria-label="Pull plan">
+            <div role="region" aria-label="Pull plan" tabIndex={-1} ref={planRegion}>
               <table aria-label="Plan">
                 <thead><tr><th>Credential</th><th>Action</th><th>Note</th></tr></thead>
                 <tbody>{s.plan.rows.map((r) => <tr key={r.index}><td>{r.target ?? r.sourceKey}</td><td>{r.action}</td><td>{planRowNote(r)}</td></tr>)}</tbody>

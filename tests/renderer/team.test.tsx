@@ -74,6 +74,26 @@ describe('Team screen', () => {
     expect(useVault.getState().toasts.at(-1)?.text).toContain('Your team key is ready');
   });
 
+  it('keyboard only: Pull… hands the focus to the plan that replaces it, and Cancel and Pull hand it back to Pull… (it fell to <body> each time)', async () => {
+    const { api, user, show } = withFakeApi();
+    api.team = view();
+    api.teamPlanResult = planMigration({ kind: 'team-file', path: '/repo/cpw-team.age', entries: [{ sourceKey: 'tmdb.api_key', target: 'tmdb.api_key', value: '0123456789abcdef0123456789abcdef' }], duplicateKeys: [] }, () => 'absent');
+    show(<Team />);
+    await user.click(screen.getByRole('button', { name: 'Open a team file…' }));
+    (await screen.findByRole('button', { name: 'Pull…' })).focus();
+    await user.keyboard('{Enter}');
+    const region = await screen.findByRole('region', { name: 'Pull plan' });
+    await waitFor(() => expect(document.activeElement).toBe(region));
+    screen.getByRole('button', { name: 'Cancel' }).focus();
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(document.activeElement?.textContent).toBe('Pull…'));
+    await user.keyboard('{Enter}');
+    (await screen.findByRole('button', { name: 'Pull 1 credential(s)' })).focus();
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(useVault.getState().toasts.at(-1)?.text).toBe('Pulled 1 credential(s) into your vault.'));
+    await waitFor(() => expect(document.activeElement?.textContent).toBe('Pull…'));
+  });
+
   it('pull shows the plan first; Cancel writes nothing; Pull writes and refreshes', async () => {
     const { api, user, show } = withFakeApi();
     api.team = view();
