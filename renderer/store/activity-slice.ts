@@ -48,6 +48,16 @@ export const getInitialActivityState = (): ActivityState => ({
   audit: null, auditFilter: '', auditCredentialFilter: '', runsLoading: false, runsError: null, auditLoading: false, auditError: null,
 });
 
+/**
+ * The page at `offset`, or the last page there is now when the list shrank under it (runs or events deleted from a
+ * terminal while a later page was shown): it said "201–200 of 150 runs" over an empty table.
+ */
+async function pageAt<T>(offset: number, read: (offset: number) => Promise<Page<T>>): Promise<Page<T>> {
+  const page = await read(offset);
+  if (page.items.length || !page.offset || !page.total) return page;
+  return read(Math.floor((page.total - 1) / ACTIVITY_PAGE) * ACTIVITY_PAGE);
+}
+
 export const createActivitySlice: StateCreator<VaultState, [], [], ActivitySlice> = (set, get) => {
   // The newest load of each list. Filters change with every arrow key on a <select>, and an older answer that
   // arrived after a newer one put the older filter's rows under the newer filter; it is dropped instead.
@@ -71,14 +81,14 @@ export const createActivitySlice: StateCreator<VaultState, [], [], ActivitySlice
       load('runs', async () => {
         const s = get();
         const filter = { ...(s.runStatusFilter ? { status: s.runStatusFilter } : {}), ...(s.runWorkflowFilter ? { workflow: s.runWorkflowFilter } : {}) };
-        const [runs, runStats] = await Promise.all([getApi().runsList({ ...filter, offset: offset ?? s.runs?.offset ?? 0, limit: ACTIVITY_PAGE }), getApi().runsStats()]);
+        const [runs, runStats] = await Promise.all([pageAt(offset ?? s.runs?.offset ?? 0, (at) => getApi().runsList({ ...filter, offset: at, limit: ACTIVITY_PAGE })), getApi().runsStats()]);
         return { runs, runStats };
       }),
     loadAudit: (offset) =>
       load('audit', async () => {
         const s = get();
         const filter = { ...(s.auditFilter ? { event: s.auditFilter } : {}), ...(s.auditCredentialFilter ? { credential: s.auditCredentialFilter } : {}) };
-        return { audit: await getApi().auditList({ ...filter, offset: offset ?? s.audit?.offset ?? 0, limit: ACTIVITY_PAGE }) };
+        return { audit: await pageAt(offset ?? s.audit?.offset ?? 0, (at) => getApi().auditList({ ...filter, offset: at, limit: ACTIVITY_PAGE })) };
       }),
     setRunFilters: async (filters) => {
       set(filters);

@@ -310,6 +310,20 @@ describe('Activity screen', () => {
     expect(screen.getByRole('button', { name: 'Next' }).getAttribute('aria-disabled')).toBe('true');
   });
 
+  it('on the last page when runs are deleted elsewhere (cpw-vault runs delete): the last page there is now is shown, never "201–200 of 150" over an empty table', async () => {
+    const { api, user, show } = withFakeApi();
+    api.runs = runs(250);
+    show(<Activity />);
+    await screen.findByText('1–100 of 250 runs');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    await user.click(await screen.findByRole('button', { name: 'Next' }));
+    expect(await screen.findByText('201–250 of 250 runs')).toBeTruthy();
+    api.runs = runs(150);
+    await useVault.getState().loadRuns(); // what main's runsChanged event does
+    expect(await screen.findByText('101–150 of 150 runs')).toBeTruthy();
+    expect(screen.getAllByText('9 min 16 s').length).toBe(50);
+  });
+
   it('interrupted runs (their exec gone before it recorded the end) are counted and filterable, apart from failed', async () => {
     const { api, show } = withFakeApi();
     api.runs = [...runs(4), { ...runs(1)[0]!, id: 'gone', status: 'interrupted' }];
