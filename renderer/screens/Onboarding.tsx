@@ -55,10 +55,17 @@ function BasicsForm({ heading, basics, setBasics, chosen, setChosen, onSaved, ba
   heading: ReactNode; basics: Basics; setBasics: (b: Basics) => void; chosen: WorkflowName[]; setChosen: (c: WorkflowName[]) => void; onSaved: () => void; back: ReactNode;
 }) {
   const o = useVault(useShallow((s) => ({ save: s.saveProfile, saving: s.profileSaving, fieldErrors: s.profileFieldErrors, saveError: s.profileSaveError })));
-  const fieldError = (path: string) => o.fieldErrors.find((f) => f.path === path)?.message;
+  // What the last Continue sent: a refused field's error describes that value, and leaves once the field is changed
+  // (as on the Profile screen); it stayed under the corrected email, saying it was wrong.
+  const [sent, setSent] = useState<Basics | null>(null);
+  const fieldError = (path: string) => {
+    const field = path.split('.').at(-1) as keyof Basics;
+    return sent && Object.hasOwn(sent, field) && sent[field] !== basics[field] ? undefined : o.fieldErrors.find((f) => f.path === path)?.message;
+  };
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (o.saving) return;
+    setSent(basics);
     const ok = await o.save({ user: { name: basics.name, email: basics.email, timezone: basics.timezone }, preferences: { default_workflow: basics.default_workflow } }, { quiet: true });
     if (ok) onSaved();
   };

@@ -511,6 +511,25 @@ describe('the app shell', () => {
     expect(useVault.getState().toasts.map((t) => t.text)).not.toContain('Profile saved.');
   });
 
+  it('onboarding: a refused email\'s error leaves the field once the email is changed, as on the Profile screen (it stayed, saying the corrected address was wrong)', async () => {
+    const { api, user, show } = withFakeApi();
+    api.profileKind = 'none';
+    show(<App />);
+    await user.click(await screen.findByRole('button', { name: 'Get started' }));
+    await user.type(screen.getByLabelText('Name'), 'Grace');
+    await user.type(screen.getByLabelText('Email (optional)'), 'grace@example');
+    api.fail('profileUpdate', { code: 'INVALID_ARGUMENT', message: 'user.email must be an email address', fix: 'Correct the fields named above and save again.', fields: [{ path: 'user.email', message: 'must be an email address' }] });
+    await user.click(screen.getByRole('button', { name: 'Continue' }));
+    await screen.findByText('must be an email address');
+    expect(screen.getByLabelText('Email (optional)').getAttribute('aria-invalid')).toBe('true');
+    await user.type(screen.getByLabelText('Email (optional)'), '.com');
+    expect(screen.queryByText('must be an email address')).toBeNull();
+    expect(screen.getByLabelText('Email (optional)').getAttribute('aria-invalid')).toBeNull();
+    // Typed back to what was refused, it is said again.
+    await user.type(screen.getByLabelText('Email (optional)'), '{Backspace}{Backspace}{Backspace}{Backspace}');
+    expect(screen.getByText('must be an email address')).toBeTruthy();
+  });
+
   it('onboarding: a key half typed in the keys step is not dropped by opening another key\'s form, nor by Continue or Back', async () => {
     const { api, user, show } = withFakeApi();
     api.profileKind = 'none';
