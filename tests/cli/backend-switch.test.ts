@@ -307,6 +307,29 @@ describe('backend use between the keychain and the vault file', () => {
     expect(profileOf(h).storage?.backend ?? 'keychain').toBe('keychain');
     expect((await run(h, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
   }, BUDGET);
+
+  // Two shells switching at once: the second waited for the lock, overwrote the first's move record, then said the
+  // vault files the first had just made "already exist" with the fix "Move the old vault files away first", which,
+  // followed, takes away the only copy of every secret.
+  it('a second switch while one runs is refused as such, never "move the vault files away"; the first completes', async () => {
+    const h = await keychainHome();
+    const record = join(h.home, '.cp-whisperx', 'backend-move');
+    const first = run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: PASS });
+    const started = Date.now();
+    while (!existsSync(record) && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 20));
+    const second = await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: PASS });
+    const done = await first;
+    expect(done.code, done.stderr).toBe(0);
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).not.toMatch(/move (?:the old|both) vault files away/i);
+    expect(second.stderr).toMatch(/Another cpw-vault \(process \d+\) is switching this profile's backend|already keeps its secrets in the age vault file/);
+    expect(profileOf(h).storage?.backend).toBe('file');
+    expect(existsSync(record)).toBe(false);
+    expect((await run(h, ['unlock', '--passphrase-fd', '3'], { fd3: PASS })).code).toBe(0);
+    expect((await run(h, ['get', 'deepl', 'api_key'])).stdout).toBe(CUSTOM);
+    expect((await run(h, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
+    expect((await run(h, ['lock'])).code).toBe(0);
+  }, BUDGET);
 });
 
 describe('import of an encrypted export', () => {

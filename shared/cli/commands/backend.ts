@@ -86,6 +86,8 @@ async function moveTo(args: BackendUseArgs, ctx: CliContext, signal: AbortSignal
   const vault = await ctx.vault();
   const from = vault.backend();
   if (from === args.backend) throw new VaultError('INVALID_ARGUMENT', `This profile already keeps its secrets in ${NAMES[from]}; nothing changed.`, 'See where they are with: cpw-vault backend');
+  // Another shell's switch under way: said before any question, never as vault files "already there" to move away.
+  vault.assertNoSwitchRunning();
   const { files, socket } = vaultFilesOf(ctx);
   const p = paint(ctx.io);
   let passphrase: string | undefined;

@@ -9,7 +9,7 @@ import type { Profile } from '../../core/profile-schema';
 import type { SecretStore } from '../../core/secret-store';
 import { withFileLock } from '../profile/file-lock';
 import { currentUid } from '../profile/file-access';
-import { ABANDONED_AFTER_MS, currentOwner, isCurrentProcess, ownerIsGone } from '../profile/owner';
+import { ABANDONED_AFTER_MS, currentOwner, isCurrentProcess, ownerIsGone, ownerName } from '../profile/owner';
 import { ensurePrivateDir } from '../profile/trusted-folder';
 import { writeSecureFile } from '../profile/secure-fs';
 import type { ProfileStore } from '../profile/store';
@@ -107,6 +107,21 @@ export function refuseExistingVaultFile(path: string): void {
 }
 
 /**
+ * Refuses a switch from `from` while another process switches this profile (its record is there) or once one has.
+ * Checked again under the lock before the record is written: two at once overwrote each other's record, and the second
+ * called the vault files the first had just made "already there", to be moved away (the only copy of every secret).
+ */
+export function refuseConcurrentMove(deps: Pick<MoveDeps, 'recordPath' | 'profile'>, from: string): void {
+  const other = readMoveRecord(deps.recordPath);
+  if (other && !isCurrentProcess(other.owner)) {
+    throw new VaultError('PROFILE_LOCKED', `Another cpw-vault (${ownerName(other.owner)}) is switching this profile's backend from ${other.from} to ${other.to}; nothing changed.`, 'Let it finish, then see where the secrets are: cpw-vault backend');
+  }
+  const loaded = deps.profile.readOrTemplate();
+  const now = loaded.kind === 'profile' ? (loaded.profile.storage?.backend ?? 'keychain') : 'keychain';
+  if (now !== from) throw new VaultError('INVALID_ARGUMENT', `This profile already keeps its secrets in the ${now === 'file' ? 'age vault file' : 'OS keychain'} (switched meanwhile); nothing changed.`, 'See where they are with: cpw-vault backend');
+}
+
+/**
  * Moves every secret of the profile from `from` to `to` (see the file's
  * comment). Throws (after rolling back) the first failure, CANCELLED on a
  * signal before the commit, CREDENTIAL_CONFLICT-like INVALID_ARGUMENT when
@@ -118,6 +133,7 @@ export async function moveBackend(deps: MoveDeps, from: MoveSide, to: MoveSide, 
   const before = deps.profile.readOrTemplate();
   if (before.kind !== 'profile') throw new VaultError('PROFILE_READ_ONLY', `The only credentials source is the deprecated ${before.path}.`, 'Move it into the vault first: cpw-vault migrate');
   const metaBefore = JSON.stringify(before.profile.credential_metadata);
+  refuseConcurrentMove(deps, from.backend);
   for (const f of options.createTarget ? (to.files ?? []) : []) refuseExistingVaultFile(f);
   const indexed = Object.entries(before.profile.credential_metadata).filter(([id, m]) => m.storage === 'keychain' && isSecretCredential(id)).map(([id]) => id);
 
@@ -146,7 +162,7 @@ export async function moveBackend(deps: MoveDeps, from: MoveSide, to: MoveSide, 
     target_files: options.createTarget ? (to.files ?? []) : [],
     source_files: from.files ?? [],
   };
-  await writeRecord(deps, record);
+  await writeRecord(deps, record, from.backend);
   options.step?.('recorded');
   let committed = false;
   let created = !options.createTarget;
@@ -264,10 +280,12 @@ async function rollForward(deps: MoveDeps, record: MoveRecord, source: () => Sec
   await removeRecord(deps);
 }
 
-async function writeRecord(deps: MoveDeps, record: MoveRecord): Promise<void> {
+/** Writes the move's record under the profile's lock; its first write (`from` given) checks that no other switch runs. */
+async function writeRecord(deps: MoveDeps, record: MoveRecord, from?: string): Promise<void> {
   ensurePrivateDir(dirname(deps.recordPath), deps.dedicatedDir);
   await withFileLock(deps.profile.paths.profile, async (lock) => {
     lock.assertHeld();
+    if (from !== undefined) refuseConcurrentMove(deps, from);
     await writeSecureFile(deps.recordPath, `${JSON.stringify(record, null, 1)}\n`, deps.dedicatedDir);
   }, deps.lockWaitMs);
 }

@@ -1,7 +1,7 @@
 import { isVaultError } from '../../core/errors';
 import type { Profile } from '../../core/profile-schema';
 import type { AuditEvent, AuditEventName } from '../../core/records';
-import { recoverBackendMove, type MoveResult } from '../credentials/backend-move';
+import { recoverBackendMove, refuseConcurrentMove, type MoveResult } from '../credentials/backend-move';
 import { moveRecorded } from '../credentials/move-record';
 import { repairIndex, type RepairReport } from '../credentials/repair';
 import type { InterruptedMigration } from '../migration/interrupted';
@@ -116,6 +116,11 @@ export class Vault extends VaultWrites {
   /** Throws the keychain's problem when a move to it could not be made now (see {@link assertKeychainUsable}). */
   assertKeychainUsable(): Promise<void> {
     return assertKeychainUsable(this.backendDeps());
+  }
+
+  /** Throws when another process is switching this profile's backend now, or has switched it (see refuseConcurrentMove). */
+  assertNoSwitchRunning(): void {
+    refuseConcurrentMove(moveDepsOf(this.backendDeps()), this.backend());
   }
 
   /** Moves every secret to the `to` backend, all or nothing: see {@link useBackend} in backends.ts. */
