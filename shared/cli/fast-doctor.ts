@@ -22,7 +22,8 @@ const DOCTOR: LightExtension = {
     // So does a switch's record (one stat): its start finishes a killed switch, whose old backend still held every
     // secret while doctor said all was well; doctor reports one it could not finish.
     // An index it cannot read (a damaged profile.changes beside the profile): the full doctor reports it in its report.
-    const repair = reader.needsRepair().catch((err: unknown) => isVaultError(err) || err instanceof NeedsFullVault);
+    // By name, not only by count: doctor is where a value removed in Seahorse is named (one census, as the full doctor's).
+    const repair = reader.needsRepair({ census: true }).catch((err: unknown) => isVaultError(err) || err instanceof NeedsFullVault);
     if (moveRecorded(switchRecordOf(ctx)) || (await repair)) throw new NeedsFullVault();
     return doctor({}, { ...ctx, doctorSubject: async () => readSideSubject(reader, profile) });
   },

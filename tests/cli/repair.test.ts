@@ -73,6 +73,32 @@ describe('repair of the profile index', () => {
     expect(again.code).toBe(0);
   });
 
+  // The plain doctor compared only how many items the keychain holds with how many the index lists: one value removed
+  // in Seahorse and another item there that the index does not list (an old version's, another tool's) made the counts
+  // agree, and doctor said "✓ subtitle: ready", exit 0, while check and exec said missing.
+  it('doctor names a value removed behind the vault\'s back even when another unlisted item makes the counts agree', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: '0123456789abcdef0123456789abcdef' })).code).toBe(0);
+    const { spawnSync } = await import('node:child_process');
+    spawnSync('secret-tool', ['clear', 'service', t.service, 'account', 'tmdb.api_key']);
+    expect((await cli(t, ['doctor'])).code).toBe(1); // the counts differ: the full doctor names it
+    expect((await cli(t, ['get', 'tmdb', 'api_key'])).code).toBe(3);
+    const stored = spawnSync('secret-tool', ['store', '--label', `${t.service}/mytool.api_key`, 'service', t.service, 'account', 'mytool.api_key'], { input: 'some-other-value-0123' });
+    expect(stored.status).toBe(0);
+    expect((await cli(t, ['check', 'subtitle'])).code).toBe(3);
+    const plain = await cli(t, ['doctor']);
+    expect(plain.stderr).toContain('✗ tmdb.api_key is listed in the profile, but the keychain does not hold its value');
+    expect(plain.stderr).toMatch(/✗ subtitle: not ready/);
+    expect(plain.code).toBe(1);
+    expect(JSON.parse((await cli(t, ['doctor', '--json'])).stdout)).toMatchObject({ ok: false, stale: ['tmdb.api_key'] });
+    // Its fix, as printed: then doctor has nothing left to say about tmdb.
+    expect((await cli(t, ['doctor', '--repair'])).code).toBe(0);
+    const after = await cli(t, ['doctor']);
+    expect(after.stderr).not.toContain('tmdb.api_key is listed');
+    expect(after.code).toBe(0);
+  });
+
   it('a value set through --profile a is not readable through --profile b, and the default profile still uses cp-whisperx names', async () => {
     const t = makeTempHome();
     const a = join(t.cwd, 'a.profile');

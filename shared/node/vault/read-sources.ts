@@ -144,9 +144,11 @@ export abstract class ReadSources {
    * True when the index cannot be trusted as it is: a journal left by a writer
    * (a crash or a running change), or a count of the secret store's namespace
    * that differs from the index (a value the index lost). One cheap call;
-   * a store that cannot answer now is left to the reads to report.
+   * a store that cannot answer now is left to the reads to report. With
+   * `census` (doctor), the keychain is listed by name too: a value removed
+   * outside cpw-vault and an unlisted item beside it leave the count as it was.
    */
-  async needsRepair(): Promise<boolean> {
+  async needsRepair(options: { census?: boolean } = {}): Promise<boolean> {
     const view = this.view();
     if (view?.kind === 'legacy') return false;
     if (this.deps.journal.read().length) return true;
@@ -154,7 +156,7 @@ export abstract class ReadSources {
     if (!store.count) return false;
     const indexed = view?.index.keychainCount ?? 0;
     try {
-      const held = store.names ? await store.names() : undefined;
+      const held = store.names ? await store.names() : options.census ? await store.list() : undefined;
       if (!held) return (await store.count()) !== indexed;
       // By name where the store has them at hand: a vault file restored from a backup may hold as many values as
       // the index lists, but not the same ones.
