@@ -1,3 +1,4 @@
+import { MAX_SECRET_LENGTH } from '../core/credential';
 import { VaultError } from '../core/errors';
 import { fstatSync, writeSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
@@ -24,7 +25,8 @@ export interface CliIO {
   /** Colour on stderr/stdout is allowed (a TTY and no NO_COLOR). */
   color: boolean;
   /** All of stdin, as text. */
-  readStdin(): Promise<string>;
+  /** All of stdin as UTF-8 text; past `maxBytes`, reading stops and the rest is refused (an endless stdin: `< /dev/zero`). */
+  readStdin(maxBytes?: number): Promise<string>;
   /** All of stdin, as bytes (a protocol whose fields need not be UTF-8: git's credential requests); past `keep` bytes, read and dropped. */
   readStdinBytes?(keep?: number): Promise<Buffer>;
   prompts(): Promise<Prompts>;
@@ -59,7 +61,7 @@ export function processIO(prompts: () => Promise<Prompts> = noPrompts): CliIO {
     stdoutIsTTY: isTerminal(1),
     stderrIsTTY: isTerminal(2),
     color: colorEnabled(isTerminal(2), env),
-    readStdin: async () => decodeStdin(await stdinBytes()),
+    readStdin: async (maxBytes) => decodeStdin(await stdinBytes(Infinity, maxBytes)),
     readStdinBytes: stdinBytes,
     prompts,
   };
@@ -75,12 +77,19 @@ export function fromWorkingDir(io: Pick<CliIO, 'cwd'>, path: string, what: strin
   return resolve(io.cwd, path);
 }
 
-/** stdin to its end; bytes past `keep` are read and dropped (a writer is never cut off, and memory stays bounded). */
-async function stdinBytes(keep = Infinity): Promise<Buffer> {
+/**
+ * stdin to its end; bytes past `keep` are read and dropped (a writer is never cut off, and memory stays bounded).
+ * Past `refuseOver` bytes it stops reading and throws: what only a value is read for never holds that much, and
+ * reading to the end of `< /dev/zero` or `yes |` would never end.
+ */
+async function stdinBytes(keep = Infinity, refuseOver = Infinity): Promise<Buffer> {
   assertNotFolder();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of process.stdin) {
+    if (size + (chunk as Buffer).length > refuseOver) {
+      throw new VaultError('CREDENTIAL_INVALID', `stdin holds more than ${refuseOver} bytes, over the ${MAX_SECRET_LENGTH}-character limit of a value; nothing was stored.`, 'Check that you piped only the key.');
+    }
     if (size >= keep) continue;
     chunks.push(chunk as Buffer);
     size += (chunk as Buffer).length;

@@ -319,6 +319,19 @@ describe('a folder as stdin', () => {
   });
 });
 
+describe('an endless stdin', () => {
+  // From an outside pass: `set tmdb api_key < /dev/zero` (or `yes | cpw-vault set ...`) read stdin whole before the
+  // 8192-character check: ~270 MB more memory each second, until the machine's OOM killer or Node's buffer limit ended it.
+  it('set < /dev/zero is refused at once, past what any value may hold; nothing stored', async () => {
+    const t = makeTempHome();
+    const r = spawnSync('sh', ['-c', '"$0" "$1" set tmdb api_key --force < /dev/zero', process.execPath, BIN], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8', timeout: 20_000 });
+    expect(r.signal, 'still reading /dev/zero after 20 s').toBe(null);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toBe('error [CREDENTIAL_INVALID] stdin holds more than 65536 bytes, over the 8192-character limit of a value; nothing was stored.\nfix: Check that you piped only the key.\n');
+    expect(existsSync(t.profile)).toBe(false);
+  });
+});
+
 describe('a key typed where another name goes', () => {
   // From an outside pass: `--env-var AKIA...` was stored as the env var's name (in the profile and every listing), and
   // `team init --name AIzaSy...` printed it and wrote it to the recipients list. `--env-var` on a known credential

@@ -1,5 +1,5 @@
 import { catalogEntry, checkFormat } from '../../core/catalog';
-import { credentialId, isSecretShapedName, KEY_NAME, SERVICE_NAME, type CredentialId } from '../../core/credential';
+import { credentialId, isSecretShapedName, KEY_NAME, MAX_SECRET_LENGTH, SERVICE_NAME, type CredentialId } from '../../core/credential';
 import { withoutControlChars } from '../../core/control-chars';
 import { envVarClashFix, envVarClashText, movedEnvVarText, type MovedEnvVar } from '../../core/env-var-names';
 import { distance, nearMissError } from '../../core/near-names';
@@ -20,9 +20,12 @@ export interface SetArgs {
   envVar?: string;
 }
 
+/** The most piped stdin read for a value: 4 bytes a character, and as much again for spaces around it (trimmed). */
+const MAX_PIPED_BYTES = 8 * MAX_SECRET_LENGTH;
+
 /** Reads the value: all of stdin when piped (one trailing newline dropped), else a hidden prompt. */
 async function readValue(args: SetArgs, ctx: CliContext): Promise<string> {
-  if (!ctx.io.stdinIsTTY) return (await ctx.io.readStdin()).replace(/\r?\n$/, '');
+  if (!ctx.io.stdinIsTTY) return (await ctx.io.readStdin(MAX_PIPED_BYTES)).replace(/\r?\n$/, '');
   const entry = catalogEntry(credentialId(args.service, args.key));
   if (entry?.url) ctx.io.err(`Get one at ${entry.url}\n`);
   const prompts = await ctx.io.prompts();
