@@ -1,10 +1,11 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
-import type { MigrationPlanResult, SecurityStatus } from '../../shared/core/ipc-contract';
+import { useCallback, useEffect, useState } from 'react';
+import type { SecurityStatus } from '../../shared/core/ipc-contract';
 import { asApiError, getApi, type ApiError } from '../api';
 import { ErrorNote, Field, Loading, SecretInput, SoftButton, When } from '../components/common';
 import { appFix, describeError } from '../errors';
 import { useVault } from '../store';
-import { PlanTable } from './Migration';
+import { reloadAll, useBusy } from './security-busy';
+import { ImportCard } from './SecurityImport';
 
 /** Shortest passphrase main accepts for a vault file, a new passphrase or an export (the CLI's rule). */
 export const MIN_PASSPHRASE = 12;
@@ -38,50 +39,11 @@ function useStatus() {
   return { status, setStatus, error, load };
 }
 
-/**
- * One action at a time in a form: busy while it runs, and its error (cleared when the next one starts).
- * An error that comes back after the user left the screen becomes an error toast: the form that would show it is gone.
- */
-function useBusy() {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-  const toastError = useVault((s) => s.toastError);
-  const shown = useRef(true);
-  useEffect(() => {
-    shown.current = true;
-    return () => void (shown.current = false);
-  }, []);
-  const run = async (fn: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await fn();
-    } catch (err) {
-      if (shown.current) setError(asApiError(err));
-      else toastError(err, 'Security: ');
-    } finally {
-      setBusy(false);
-    }
-  };
-  /** A form's submit handler running `fn`. */
-  const onSubmit = (fn: () => Promise<void>) => (e: FormEvent) => {
-    e.preventDefault();
-    if (!busy) void run(fn);
-  };
-  return { busy, error, run, onSubmit };
-}
-
 /** An error as the line under a field: what happened, then the fix. */
 function fieldError(error: ApiError | null): string | undefined {
   if (!error) return undefined;
   const { message, fix } = describeError(error);
   return `${message} ${fix}`;
-}
-
-/** After the vault opened or closed: every screen reads again. */
-async function reloadAll(): Promise<void> {
-  const s = useVault.getState();
-  await Promise.all([s.refreshDoctor(), s.loadCredentials(), s.loadWorkflows()]);
 }
 
 /** The unlock form: shown as the whole screen while the vault file is locked, and in the Security section. */
@@ -220,66 +182,6 @@ function ExportCard() {
       {error && <ErrorNote error={error} />}
       <SoftButton type="submit" off={busy || !ready}>{busy ? 'Encrypting…' : 'Export…'}</SoftButton>
     </form>
-  );
-}
-
-function ImportCard() {
-  const [picked, setPicked] = useState<{ handle: string; path: string } | null>(null);
-  const [pass, setPass] = useState('');
-  const [plan, setPlan] = useState<MigrationPlanResult | null>(null);
-  const [overwrite, setOverwrite] = useState<string[]>([]);
-  const { busy, error, run, onSubmit } = useBusy();
-  const toast = useVault((s) => s.toast);
-  // The plan takes the place of the passphrase form, and Import goes with the plan: the focus in either fell to <body>.
-  const chooser = useRef<HTMLButtonElement>(null);
-  const planBox = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (plan) planBox.current?.focus();
-  }, [plan]);
-  const pick = () => run(async () => {
-    const s = await getApi().securityImportPick();
-    if (!s) return;
-    setPicked(s);
-    setPlan(null);
-    setOverwrite([]);
-  });
-  const showPlan = onSubmit(async () => {
-    setPlan(await getApi().securityImportPlan({ source: picked!.handle, passphrase: pass, overwrite }));
-    setPass('');
-  });
-  const apply = () => run(async () => {
-    const r = await getApi().securityImportApply({ source: picked!.handle, overwrite });
-    toast('success', `Imported ${r.imported.length} credential(s); each was read back.`);
-    setPicked(null);
-    setPlan(null);
-    setOverwrite([]);
-    chooser.current?.focus();
-    await reloadAll();
-  });
-  const toggle = (id: string) => setOverwrite((o) => (o.includes(id) ? o.filter((x) => x !== id) : [...o, id]));
-  const willWrite = plan ? plan.plan.rows.filter((r) => r.apply || (r.action === 'conflict' && r.target && overwrite.includes(r.target))).length : 0;
-  return (
-    <section className="card" aria-label="Import">
-      <h3>Import an export file</h3>
-      <p className="muted">The plan is shown first; nothing changes until you press Import, and then everything is written or nothing.</p>
-      <SoftButton type="button" ref={chooser} onClick={() => void pick()} off={busy}>Choose an export file…</SoftButton>
-      {picked && !plan && (
-        <form onSubmit={showPlan}>
-          <p>File: <code>{picked.path}</code></p>
-          <Field label="Passphrase of the export file">
-            {(ids) => <SecretInput id={ids.id} value={pass} onChange={setPass} describedBy={ids.describedBy} />}
-          </Field>
-          <SoftButton type="submit" off={busy || !pass}>{busy ? 'Decrypting…' : 'Show the plan'}</SoftButton>
-        </form>
-      )}
-      {plan && (
-        <div ref={planBox} tabIndex={-1} role="group" aria-label="Import plan">
-          <PlanTable rows={plan.plan.rows} overwrite={overwrite} onToggle={toggle} disabled={busy} />
-          <SoftButton type="button" onClick={() => void apply()} off={busy || !willWrite}>{busy ? 'Importing…' : `Import ${willWrite} credential(s)`}</SoftButton>
-        </div>
-      )}
-      {error && <ErrorNote error={error} />}
-    </section>
   );
 }
 
