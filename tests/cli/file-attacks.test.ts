@@ -1,5 +1,5 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Encrypter } from 'age-encryption';
@@ -124,6 +124,36 @@ describe('a FIFO where cpw-vault expects a file never hangs a command', () => {
     expect(team.stderr).toContain(`The identity file ${fifo} is not a regular file`);
     expect(vaultBytes(h)).toEqual(before);
   });
+});
+
+describe('the identity file readable by other users', () => {
+  it('chmod 644: unlock refuses it before any scrypt, doctor names it with a chmod that works pasted, then all is well (it was never said)', async () => {
+    // A copy of the identity is open to offline guessing of its passphrase; the vault file at 0666 was refused, this at 0644 was not.
+    const h = await makeFileVaultHome({ logN: 10 });
+    try {
+      chmodSync(h.files.identity, 0o644);
+      const unlock = await run(h, ['unlock', '--passphrase-file', h.passFile]);
+      expect([unlock.hung, unlock.code]).toEqual([false, 1]);
+      expect(unlock.stderr).toContain(`${h.files.identity} can be read by other users (mode 0644); refusing to use it.`);
+      expect(unlock.stderr).not.toContain('Unlocked');
+      expect(agentSockets(h)).toEqual([]);
+      const json = await run(h, ['doctor', '--json']);
+      expect(json.code).not.toBe(0);
+      expect(JSON.parse(json.stdout).keychain).toMatchObject({ ok: false, code: 'PROFILE_PERMISSIONS' });
+      const doctor = await run(h, ['doctor']);
+      expect(doctor.stderr).toContain(`${h.files.identity} can be read by other users`);
+      const line = /fix: Run: (chmod 600 .*)/.exec(doctor.stderr)?.[1];
+      expect(line, doctor.stderr).toBeDefined();
+      expect(spawnSync('sh', ['-c', line!], { cwd: h.cwd }).status).toBe(0);
+      expect(statSync(h.files.identity).mode & 0o777).toBe(0o600);
+      expect((await run(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+      const healthy = await run(h, ['doctor']);
+      expect(healthy.code, healthy.stderr).toBe(0);
+    } finally {
+      await run(h, ['lock']);
+      rmSync(h.root, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 /**

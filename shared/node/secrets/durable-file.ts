@@ -22,13 +22,23 @@ export function readPrivateFile(path: string, maxBytes = MAX_VAULT_FILE_BYTES): 
 }
 
 /**
+ * The bytes of the vault's identity file, like {@link readPrivateFile}, and
+ * also refused when group or others can read it: a copy of it is open to
+ * offline guessing of its passphrase (the vault file is sealed to it).
+ */
+export function readIdentityFile(path: string): Buffer | undefined {
+  return readRegularFile(path, { ownOnly: true });
+}
+
+/**
  * The bytes of a regular file opened without following a link, at most
  * `maxBytes`; undefined when it does not exist (unless `mustExist`). With
  * `what` ("the team file"), a file the user hands in, in any mode; without,
- * a private file of the vault's own (owner and mode checked). `opened` checks
- * the opened file further before it is read (throws to refuse it).
+ * a private file of the vault's own (owner and mode checked; with `ownOnly`,
+ * one group or others can read is refused too). `opened` checks the opened
+ * file further before it is read (throws to refuse it).
  */
-export function readRegularFile(path: string, options: { what?: string; maxBytes?: number; mustExist?: boolean; opened?: (s: Stats) => void } = {}): Buffer | undefined {
+export function readRegularFile(path: string, options: { what?: string; maxBytes?: number; mustExist?: boolean; ownOnly?: boolean; opened?: (s: Stats) => void } = {}): Buffer | undefined {
   const { what, maxBytes = MAX_VAULT_FILE_BYTES } = options;
   let fd: number;
   try {
@@ -50,6 +60,7 @@ export function readRegularFile(path: string, options: { what?: string; maxBytes
     options.opened?.(s);
     if (!what && currentUid !== undefined && s.uid !== currentUid) throw new VaultError('PROFILE_PERMISSIONS', `${path} belongs to another user (uid ${s.uid}); refusing to trust it.`, otherOwnerFix(path, 'vault'));
     if (!what && s.mode & 0o022) throw new VaultError('PROFILE_PERMISSIONS', `${path} can be modified by other users (mode ${modeString(s.mode)}); refusing to trust it.`, `Run: chmod 600 ${shellWord(path)}`);
+    if (!what && options.ownOnly && s.mode & 0o044) throw new VaultError('PROFILE_PERMISSIONS', `${path} can be read by other users (mode ${modeString(s.mode)}); refusing to use it.`, `Run: chmod 600 ${shellWord(path)}`);
     if (s.size > maxBytes) throw new VaultError('PROFILE_TOO_LARGE', `${path} is ${s.size} bytes, over the ${maxBytes}-byte limit.`, `Check that this is ${what ?? 'the right file'}.`);
     return readAllBytes(fd, s.size);
   } finally {
