@@ -46,6 +46,8 @@ export function securityHandlers(deps: SecurityDeps): Api {
   const imports = new SourceRegistry();
   /** Export documents decrypted for a plan, by handle: in main's memory only, until applied. */
   const decrypted = new Map<string, ExportDocument>();
+  /** Handles whose import was applied (and not planned again since): a second apply of one is said to be that. */
+  const applied = new Set<string>();
   const overwrite = (o: MigrationRequest['overwrite']) => (o === 'all' ? ('all' as const) : new Set(o ?? []));
 
   const agent = async () => AgentClient.connect(socket()).catch(() => undefined);
@@ -165,16 +167,21 @@ export function securityHandlers(deps: SecurityDeps): Api {
         throw err;
       }
       decrypted.set(source, doc);
+      applied.delete(source);
       return { source: picked, plan: await vault.planImport(doc, picked.path, { overwrite: overwrite(o) }) };
     }),
-    securityImportApply: async ({ source, overwrite: o }) => {
+    // One at a time: the same reviewed import fired twice at once (a hostile page) was planned by both before either
+    // wrote, so both wrote it, both answered "imported" and both were audited; queued, the later one is refused.
+    securityImportApply: oneAtATime(async ({ source, overwrite: o }: { source: string; overwrite?: MigrationRequest['overwrite'] }) => {
       const picked = imports.resolve(source);
       const doc = decrypted.get(source);
+      if (!doc && applied.has(source)) throw new VaultError('INVALID_ARGUMENT', `The import of ${picked.path} was already applied; nothing more was changed.`, 'Choose the file again to review a new plan.');
       if (!doc) throw new VaultError('INVALID_ARGUMENT', 'Open the export file first: its plan has not been shown.', 'Choose the file, type its passphrase, and review the plan.');
       const plan = await vault.planImport(doc, picked.path, { overwrite: overwrite(o) });
       const result = await vault.applyImport(doc, plan);
       decrypted.delete(source);
+      applied.add(source);
       return result;
-    },
+    }),
   };
 }

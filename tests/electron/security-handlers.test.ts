@@ -196,6 +196,36 @@ describe('the app\'s export of a vault with a credential listed without a value'
   });
 });
 
+// Two applies of one reviewed import fired at once (a hostile page): each planned before either wrote, so both wrote
+// the values, both answered "imported" and both left a credentials_imported event. One at a time, as migrationApply is.
+describe('the same import applied twice at once', async () => {
+  const m = await setupMain({ logN: 10 });
+
+  it('one applies it (one audit event); the other is refused with a clear code and message', async () => {
+    await m.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF });
+    const target = join(m.t.root, 'twice-export.age');
+    m.answers.exportTarget = target;
+    expect(await m.value('securityExport', { passphrase: EXPORT_PASS })).toMatchObject({ count: 1 });
+    expect(await m.value('credentialsDelete', { service: 'huggingface', key: 'token' })).toBe(true);
+    m.answers.exportFile = target;
+    const picked = await m.value<{ handle: string }>('securityImportPick');
+    const plan = await m.value<{ plan: { counts: Record<string, number> } }>('securityImportPlan', { source: picked.handle, passphrase: EXPORT_PASS });
+    expect(plan.plan.counts).toMatchObject({ apply: 1 });
+    const both = await Promise.all([1, 2].map(() => m.call('securityImportApply', { source: picked.handle })));
+    expect(both.filter((r) => r.ok).map((r) => r.ok && r.value)).toEqual([{ imported: ['huggingface.token'] }]);
+    const refused = both.filter((r) => !r.ok).map((r) => !r.ok && { code: r.error.code, message: r.error.message });
+    expect(refused).toEqual([{ code: 'INVALID_ARGUMENT', message: `The import of ${target} was already applied; nothing more was changed.` }]);
+    const events = readFileSync(m.vault.auditLogPath, 'utf8').split('\n').filter((l) => l.includes('"event":"credentials_imported"'));
+    expect(events).toHaveLength(1);
+    expect(await m.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
+    // Planned again, all identical now: before, both applies answered "imported" (nothing) and both were audited.
+    expect((await m.value<{ plan: { counts: Record<string, number> } }>('securityImportPlan', { source: picked.handle, passphrase: EXPORT_PASS })).plan.counts).toMatchObject({ identical: 1, apply: 0 });
+    const again = await Promise.all([1, 2].map(() => m.call('securityImportApply', { source: picked.handle })));
+    expect(again.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(['ok', 'INVALID_ARGUMENT']);
+    expect(readFileSync(m.vault.auditLogPath, 'utf8').split('\n').filter((l) => l.includes('"event":"credentials_imported"'))).toHaveLength(2);
+  });
+});
+
 // Main kept every passphrase a call carried for the rest of the process (to redact it from any message), before
 // looking at anything else: a page calling in a loop with made-up ones (a handle main never minted, a vault already
 // unlocked, an export whose dialog is cancelled) grew main's memory without end, and each of those strings is then
