@@ -26,7 +26,7 @@ export function readPrivateFile(path: string, maxBytes = MAX_VAULT_FILE_BYTES): 
  * also refused when group or others can read it: a copy of it is open to
  * offline guessing of its passphrase (the vault file is sealed to it).
  */
-export function readIdentityFile(path: string): Buffer | undefined {
+export function readVaultIdentity(path: string): Buffer | undefined {
   return readRegularFile(path, { ownOnly: true });
 }
 

@@ -5,7 +5,7 @@ import { parseVaultContent, serializeVaultContent, type VaultEntries } from '../
 import { AgentClient } from '../agent/client';
 import { agentSocketFor, noAgentError, sameIdentity } from '../agent/socket-dir';
 import { withFileLock } from '../profile/file-lock';
-import { readIdentityFile, readPrivateFile, removeTempsOf, writeFileDurably } from './durable-file';
+import { readVaultIdentity, readPrivateFile, removeTempsOf, writeFileDurably } from './durable-file';
 import { vaultNotFound } from './vault-errors';
 import { vaultFilesFor, type VaultFiles } from './vault-files';
 import { sealOpenable, type Unlocked } from './vault-seal';
@@ -154,7 +154,7 @@ export class FileSecretStore implements SecretStore {
       // either name is that file's problem (PROFILE_INVALID ...), which no unlock would fix, not VAULT_LOCKED.
       const bytes = readPrivateFile(this.files.vault);
       if (!bytes) throw vaultNotFound(this.files.vault, this.files.identity);
-      const identity = readIdentityFile(this.files.identity);
+      const identity = readVaultIdentity(this.files.identity);
       if (!identity) throw vaultNotFound(this.files.identity, this.files.vault);
       // Unlocked is not enough to say "reachable": the vault must open with that key (a truncated file, or one sealed
       // to another key, is VAULT_CORRUPT here as it is for get). Never a prompt, and the agent as it is now (a fresh

@@ -6,7 +6,7 @@ import { afterPendingSignals } from '../builtins';
 import { serializeVaultContent } from '../../core/vault-content';
 import { withFileLock } from '../profile/file-lock';
 import { ensurePrivateDir } from '../profile/trusted-folder';
-import { readIdentityFile, readPrivateFile, removeTempsOf, writeFileDurably } from './durable-file';
+import { readVaultIdentity, readPrivateFile, removeTempsOf, writeFileDurably } from './durable-file';
 import { MIN_PASSPHRASE_LENGTH, SCRYPT_LOG_N, identityFileText, newVaultKey, openWithPassphrase, parseIdentityFile, sealToRecipient, sealWithPassphrase, type VaultKey } from './vault-crypto';
 import { vaultNotFound } from './vault-errors';
 import type { VaultFiles } from './vault-files';
@@ -64,7 +64,7 @@ export function checkNewPassphrase(next: string, current?: string): void {
  * a truncated or altered file throws VAULT_CORRUPT; a missing one VAULT_NOT_FOUND.
  */
 export async function openIdentity(files: VaultFiles, passphrase: string, options: PassphraseOptions = {}): Promise<OpenedIdentity> {
-  const bytes = readIdentityFile(files.identity);
+  const bytes = readVaultIdentity(files.identity);
   if (!bytes) throw vaultNotFound(files.identity, existsSync(files.vault) ? files.vault : undefined);
   try {
     const text = await openWithPassphrase(bytes, passphrase, files.identity);
@@ -113,7 +113,7 @@ export async function changePassphrase(files: VaultFiles, opened: OpenedIdentity
   checkNewPassphrase(next, opened.passphrase);
   await withFileLock(files.profile, async (lock) => {
     removeTempsOf(files.identity);
-    const now = readIdentityFile(files.identity);
+    const now = readVaultIdentity(files.identity);
     if (!now || !now.equals(opened.bytes)) {
       throw new VaultError('VAULT_CORRUPT', `${files.identity} changed while the passphrase was being changed; nothing was written.`, 'Run cpw-vault passphrase change again.');
     }
