@@ -3,6 +3,7 @@ import { VaultError } from '../core/errors';
 import { fstatSync, writeSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { workingDir } from '../node/profile/paths';
+import { descriptorFlags, descriptorTarget } from './descriptors';
 import { processEnv } from './process-env';
 
 /**
@@ -61,7 +62,10 @@ export function processIO(prompts: () => Promise<Prompts> = noPrompts): CliIO {
     stdoutIsTTY: isTerminal(1),
     stderrIsTTY: isTerminal(2),
     color: colorEnabled(isTerminal(2), env),
-    readStdin: async (maxBytes) => decodeStdin(await stdinBytes(Infinity, maxBytes)),
+    readStdin: async (maxBytes) => {
+      assertStdinOpen();
+      return decodeStdin(await stdinBytes(Infinity, maxBytes));
+    },
     readStdinBytes: stdinBytes,
     prompts,
   };
@@ -97,6 +101,9 @@ async function stdinBytes(keep = Infinity, refuseOver = Infinity): Promise<Buffe
   return Buffer.concat(chunks);
 }
 
+/** How to give stdin something to read, when what it is gives nothing. */
+const STDIN_FIX = 'Redirect a file (< key.txt), pipe the value (printf %s "$KEY" | cpw-vault ...), or run on a terminal to type it at a hidden prompt.';
+
 /** A folder as stdin (`set tmdb api_key < ~/keys`) reads as nothing: said as what it is, not as an empty value. */
 function assertNotFolder(): void {
   let folder = false;
@@ -105,7 +112,18 @@ function assertNotFolder(): void {
   } catch {
     // no stdin at all: reading it says so
   }
-  if (folder) throw new VaultError('INVALID_ARGUMENT', 'stdin is a folder, not a value (a `< DIR` redirect?).', 'Redirect a file (< key.txt), pipe the value (printf %s "$KEY" | cpw-vault ...), or run on a terminal to type it at a hidden prompt.');
+  if (folder) throw new VaultError('INVALID_ARGUMENT', 'stdin is a folder, not a value (a `< DIR` redirect?).', STDIN_FIX);
+}
+
+/**
+ * A closed stdin (`set tmdb api_key <&-`, a caller that gave none) is said as such, not as an empty value: Node puts
+ * /dev/null opened read-write in place of a closed fd 0 (a `< /dev/null` is read-only: an empty stdin, left to the
+ * command). Only where a value is read: git's protocol (readStdinBytes) keeps answering an empty request with nothing.
+ */
+function assertStdinOpen(): void {
+  if (descriptorTarget(0) === '/dev/null' && ((descriptorFlags(0) ?? 0) & 3) === 2) {
+    throw new VaultError('INVALID_ARGUMENT', 'stdin is closed (a `<&-` redirect, or a caller that gave none): there is nothing to read the value from.', STDIN_FIX);
+  }
 }
 
 /**

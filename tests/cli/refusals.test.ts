@@ -319,6 +319,25 @@ describe('a folder as stdin', () => {
   });
 });
 
+describe('a closed stdin', () => {
+  // From an outside pass: `set tmdb api_key <&-` said "The value for tmdb.api_key is empty", as if an empty value had
+  // been piped. Node puts /dev/null, opened read-write, in place of a closed stdin; a `< /dev/null` is read-only.
+  it('set <&- says stdin is closed and how to give the value; nothing stored', async () => {
+    const t = makeTempHome();
+    const r = spawnSync('sh', ['-c', '"$0" "$1" set tmdb api_key <&-', process.execPath, BIN], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toBe('error [INVALID_ARGUMENT] stdin is closed (a `<&-` redirect, or a caller that gave none): there is nothing to read the value from.\nfix: Redirect a file (< key.txt), pipe the value (printf %s "$KEY" | cpw-vault ...), or run on a terminal to type it at a hidden prompt.\n');
+    expect(existsSync(t.profile)).toBe(false);
+  });
+
+  it('set < /dev/null is still an empty value (stdin is open; it holds nothing)', async () => {
+    const t = makeTempHome();
+    const r = spawnSync('sh', ['-c', '"$0" "$1" set tmdb api_key < /dev/null', process.execPath, BIN], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain('The value for tmdb.api_key is empty.');
+  });
+});
+
 describe('an endless stdin', () => {
   // From an outside pass: `set tmdb api_key < /dev/zero` (or `yes | cpw-vault set ...`) read stdin whole before the
   // 8192-character check: ~270 MB more memory each second, until the machine's OOM killer or Node's buffer limit ended it.
