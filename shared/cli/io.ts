@@ -28,8 +28,11 @@ export interface CliIO {
   /** All of stdin, as text. */
   /** All of stdin as UTF-8 text; past `maxBytes`, reading stops and the rest is refused (an endless stdin: `< /dev/zero`). */
   readStdin(maxBytes?: number): Promise<string>;
-  /** All of stdin, as bytes (a protocol whose fields need not be UTF-8: git's credential requests); past `keep` bytes, read and dropped. */
-  readStdinBytes?(keep?: number): Promise<Buffer>;
+  /**
+   * stdin as bytes (a protocol whose fields need not be UTF-8: git's credential requests); past `keep` bytes, read and
+   * dropped. To its end, or, with `endsAt`, until the chunk it says ends the message (git's blank line).
+   */
+  readStdinBytes?(keep?: number, endsAt?: (chunk: Uint8Array) => boolean): Promise<Buffer>;
   prompts(): Promise<Prompts>;
   /** The --profile given, named in the cpw-vault commands a --json document (stdout) suggests (see namingProfile). */
   profileOption?: string;
@@ -64,7 +67,7 @@ export function processIO(prompts: () => Promise<Prompts> = noPrompts): CliIO {
     color: colorEnabled(isTerminal(2), env),
     readStdin: async (maxBytes) => {
       assertStdinOpen();
-      return decodeStdin(await stdinBytes(Infinity, maxBytes));
+      return decodeStdin(await stdinBytes(Infinity, undefined, maxBytes));
     },
     readStdinBytes: stdinBytes,
     prompts,
@@ -82,21 +85,25 @@ export function fromWorkingDir(io: Pick<CliIO, 'cwd'>, path: string, what: strin
 }
 
 /**
- * stdin to its end; bytes past `keep` are read and dropped (a writer is never cut off, and memory stays bounded).
+ * stdin to its end (or to the chunk `endsAt` says ends the message); bytes past `keep` are read and dropped (a writer
+ * is never cut off, and memory stays bounded).
  * Past `refuseOver` bytes it stops reading and throws: what only a value is read for never holds that much, and
  * reading to the end of `< /dev/zero` or `yes |` would never end.
  */
-async function stdinBytes(keep = Infinity, refuseOver = Infinity): Promise<Buffer> {
+async function stdinBytes(keep = Infinity, endsAt?: (chunk: Uint8Array) => boolean, refuseOver = Infinity): Promise<Buffer> {
   assertNotFolder();
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of process.stdin) {
+  // Stopped at a message's end, stdin is left open: on a terminal, a prompt may read it next (the vault file's passphrase).
+  for await (const chunk of process.stdin.iterator({ destroyOnReturn: !endsAt })) {
     if (size + (chunk as Buffer).length > refuseOver) {
       throw new VaultError('CREDENTIAL_INVALID', `stdin holds more than ${refuseOver} bytes, over the ${MAX_SECRET_LENGTH}-character limit of a value; nothing was stored.`, 'Check that you piped only the key.');
     }
-    if (size >= keep) continue;
-    chunks.push(chunk as Buffer);
-    size += (chunk as Buffer).length;
+    if (size < keep) {
+      chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+    if (endsAt?.(chunk as Buffer)) break; // the rest is not this message's: left unread
   }
   return Buffer.concat(chunks);
 }

@@ -1,16 +1,18 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
 import { collect } from '../helpers/children';
 import { inPrivateSession } from '../helpers/private-session';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 import { FakeProviders } from '../fakes/fake-providers';
+import { fileCli, fileEnv, inPty, makeFileVaultHome } from '../helpers/file-vault';
 import { GitHttpServer } from '../fakes/git-http-server';
 
 const HF = `hf_${'Gitc'.repeat(9)}`;
 const HELPER = `!'${process.execPath}' '${BIN}' git-credential`;
+const PTY = resolve(import.meta.dirname, '../helpers/pty_drive.py');
 const ASK = (host: string, protocol = 'https') => `protocol=${protocol}\nhost=${host}\n\n`;
 
 /** Runs git with a throwaway HOME, no system config, no prompts, and cpw-vault as the only credential helper. */
@@ -107,6 +109,47 @@ describe('cpw-vault git-credential', () => {
       expect(Number(/maxrss=(\d+)/.exec(r.stderr)![1]) / 1024, operation).toBeLessThan(150); // MiB: it held all of it
     }
     expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
+  });
+
+  // From an outside pass: the helper read stdin to its end, so a caller that keeps it open after the blank line (a
+  // script, a credential manager, a person typing the request) got nothing until it closed it: git's own helpers answer
+  // at the blank line, as the protocol ends a request there.
+  it('answers at the blank line: a writer that keeps stdin open gets the answer, and the helper exits 0 at once', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    for (const [operation, request] of [['get', ASK('huggingface.co')], ['get', 'protocol=https\r\nhost=huggingface.co\r\n\r\n'], ['store', `protocol=https\nhost=huggingface.co\nusername=x\npassword=${HF}\n\n`], ['erase', ASK('huggingface.co')], ['get', '\n']] as const) {
+      const child = spawn(process.execPath, [BIN, 'git-credential', operation], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, stdio: ['pipe', 'pipe', 'pipe'] });
+      const done = collect(child);
+      for (const part of request.match(/[^]{1,7}/g)!) child.stdin.write(part); // in pieces, as a slow writer sends it
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000); // stdin stays open: only the answer ends it
+      const r = await done;
+      clearTimeout(timer);
+      child.stdin.destroy();
+      expect([operation, r.signal, r.code], r.stderr).toEqual([operation, null, 0]);
+      expect(r.stdout).toBe(operation === 'get' && request !== '\n' ? `username=hf_user\npassword=${HF}\n` : '');
+    }
+  });
+
+  it('typed by hand on a terminal, key by key, the answer comes at the blank line (no Ctrl-D)', async () => {
+    const t = makeTempHome();
+    await cli(t, ['set', 'huggingface', 'token'], { input: HF });
+    const steps = [...'protocol=https\nhost=huggingface.co\n\n'].map((key) => ({ expect: '', send: key, delay: 0.02 }));
+    const r = spawnSync('python3', [PTY, JSON.stringify([...steps, { expect: `password=${HF}`, send: '' }]), process.execPath, BIN, 'git-credential', 'get'], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, encoding: 'utf8', timeout: 60_000 });
+    const out = JSON.parse(r.stdout) as { screen: string; code: number | null; stuck_at?: string };
+    expect(out.stuck_at, out.screen).toBeUndefined();
+    expect(out.code, out.screen).toBe(0);
+    expect(out.screen).toContain(`username=hf_user\r\npassword=${HF}\r\n`);
+  });
+
+  it('typed by hand with the vault file locked: after the blank line, the passphrase prompt reads the terminal', async () => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    expect((await fileCli(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
+    expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    expect((await fileCli(h, ['lock'])).code).toBe(0);
+    const steps = [...'protocol=https\nhost=huggingface.co\n\n'].map((key) => ({ expect: '', send: key, delay: 0.02 }));
+    const r = await inPty(h.cwd, fileEnv(h), [process.execPath, BIN, 'git-credential', 'get'], [...steps, { expect: 'Passphrase', send: `${h.passphrase}\r` }, { expect: `password=${HF}`, send: '' }]);
+    expect(r.stuck_at, r.screen).toBeUndefined();
+    expect(r.code, r.screen).toBe(0);
   });
 
   // The fields git passes on need not be UTF-8 (a user name from the URL, a `path`, the server's `wwwauth[]` headers

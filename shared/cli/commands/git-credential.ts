@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { VaultError, isVaultError } from '../../core/errors';
-import { MAX_REQUEST_BYTES, formatAnswer, isHuggingFaceRequest, parseRequest } from '../../node/git-credential/protocol';
+import { MAX_REQUEST_BYTES, formatAnswer, isHuggingFaceRequest, parseRequest, requestEnd } from '../../node/git-credential/protocol';
 import type { Vault } from '../../node/vault/vault';
 import { profilePathsOf, type CliContext } from '../context';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes';
@@ -78,7 +78,7 @@ function usernameFor(vault: Vault, requested: string | undefined, fromKeychain: 
 }
 
 /**
- * git's request as text. Its fields need not be UTF-8 (a `wwwauth[]` header
+ * git's request as text, read up to its blank line (see discardRequest). Its fields need not be UTF-8 (a `wwwauth[]` header
  * the server sent, a `path`, a user name from the URL): bytes that are not
  * become U+FFFD, so a field this helper does not use never stops it from
  * answering, and one it uses (protocol, host, user name) no longer matches
@@ -86,17 +86,23 @@ function usernameFor(vault: Vault, requested: string | undefined, fromKeychain: 
  */
 async function readRequest(ctx: CliContext): Promise<string> {
   if (!ctx.io.readStdinBytes) return ctx.io.readStdin();
-  // Read to its end (git is never cut off), but no more than a request can hold is kept: 100 MB took 349 MB.
-  return new TextDecoder('utf-8').decode(await ctx.io.readStdinBytes(MAX_REQUEST_BYTES + 1));
+  // Read to its blank line (all git sends), but no more than a request can hold is kept: 100 MB took 349 MB.
+  return new TextDecoder('utf-8').decode(await ctx.io.readStdinBytes(MAX_REQUEST_BYTES + 1, requestEnd()));
 }
 
 /**
- * Reads git's request to its end and drops it (store, erase, an operation a later git adds): git is never cut off
- * (a helper that exits first gives it SIGPIPE), and past what a request can hold nothing is kept, as for get: all of
- * stdin held took 353 MB for a 100 MB request.
+ * Reads git's request to its blank line and drops it (store, erase, an operation a later git adds): git is never cut
+ * off (a helper that exits first gives it SIGPIPE), and past what a request can hold nothing is kept, as for get: all
+ * of stdin held took 353 MB for a 100 MB request.
+ *
+ * Not to the end of stdin: the protocol ends a request at its blank line, and git writes nothing after it (it then
+ * closes the pipe), so stopping there cuts no git off. A caller that keeps stdin open after it (a script, a credential
+ * manager, a person typing the request) waited for ever, or for Ctrl-D, as git's own helpers never make it wait;
+ * draining on after answering would keep it waiting for this process to end. Bytes after the blank line are no
+ * request's: left unread, as git-credential-store leaves them.
  */
 async function discardRequest(ctx: CliContext): Promise<void> {
-  await (ctx.io.readStdinBytes ? ctx.io.readStdinBytes(MAX_REQUEST_BYTES + 1) : ctx.io.readStdin()).catch(() => undefined);
+  await (ctx.io.readStdinBytes ? ctx.io.readStdinBytes(MAX_REQUEST_BYTES + 1, requestEnd()) : ctx.io.readStdin()).catch(() => undefined);
 }
 
 /** git's protocol carries one line per field: a NUL or line break would end or split it (a lone CR too: git 2.39.5+ dies on one). */

@@ -21,6 +21,23 @@ export function parseRequest(text: string): CredentialRequest {
   return fields;
 }
 
+/**
+ * Watches git's request as it comes, chunk by chunk: true once its blank line has come, where the protocol ends a
+ * request (a line holding only a CR counts, as parseRequest reads it). Nothing after it is part of the request.
+ */
+export function requestEnd(): (chunk: Uint8Array) => boolean {
+  let line: 'empty' | 'cr' | 'text' = 'empty'; // what the current line holds so far
+  return (chunk) => {
+    for (const byte of chunk) {
+      if (byte === 0x0a) {
+        if (line !== 'text') return true;
+        line = 'empty';
+      } else line = byte === 0x0d && line === 'empty' ? 'cr' : 'text';
+    }
+    return false;
+  };
+}
+
 /** Formats an answer for git: `key=value` lines. Refuses a value with a line break (CR too) or NUL (git would misread it). */
 export function formatAnswer(fields: Readonly<Record<string, string>>): string {
   return Object.entries(fields)
