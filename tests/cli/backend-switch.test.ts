@@ -10,6 +10,7 @@ import { BIN } from '../helpers/cli';
 import { collect, type ChildResult } from '../helpers/children';
 import { inPty } from '../helpers/file-vault';
 import { makeTempHome, type TempHome } from '../helpers/temp';
+import { currentOwner } from '../../shared/node/profile/owner';
 
 const HF = `hf_${'SwItCh'.repeat(6)}`;
 const TMDB = '9a8b7c6d5e4f30211203f4e5d6c7b8a9';
@@ -329,6 +330,26 @@ describe('backend use between the keychain and the vault file', () => {
     expect((await run(h, ['get', 'deepl', 'api_key'])).stdout).toBe(CUSTOM);
     expect((await run(h, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
     expect((await run(h, ['lock'])).code).toBe(0);
+  }, BUDGET);
+
+  // A switch killed with kill -9 whose finishing at the next start failed (the keychain did not answer there): its
+  // record stays, its process is gone. The next 'backend use' said "Another cpw-vault (process N) is switching",
+  // to be waited for, when none was running.
+  it('a killed switch left unfinished is never called "another cpw-vault is switching"', async () => {
+    const h = await keychainHome();
+    expect((await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: PASS })).code).toBe(0);
+    const gone = spawn(process.execPath, ['-e', '']);
+    await new Promise((r) => gone.on('exit', r));
+    const record = join(h.home, '.cp-whisperx', 'backend-move');
+    const files = vaultFilesFor(h.profile);
+    const ids = ['huggingface.token', 'tmdb.api_key', 'deepl.api_key'];
+    writeFileSync(record, JSON.stringify({ id: 'killed000001', owner: { ...currentOwner(), pid: gone.pid }, started_at: new Date().toISOString(), from: 'file', to: 'keychain', ids, written: ids, target_files: [], source_files: [files.identity, files.vault] }), { mode: 0o600 });
+    const use = await run(h, ['backend', 'use', 'keychain'], { noDbus: true });
+    expect(use.code).not.toBe(0);
+    expect(use.stderr).not.toMatch(/Another cpw-vault .* is switching/);
+    expect(use.stderr).toContain(`was interrupted (process ${gone.pid} is gone) and could not be finished yet; nothing changed`);
+    expect(profileOf(h).storage?.backend).toBe('file');
+    expect(existsSync(record)).toBe(true);
   }, BUDGET);
 });
 

@@ -114,6 +114,10 @@ export function refuseExistingVaultFile(path: string): void {
 export function refuseConcurrentMove(deps: Pick<MoveDeps, 'recordPath' | 'profile'>, from: string): void {
   const other = readMoveRecord(deps.recordPath);
   if (other && !isCurrentProcess(other.owner)) {
+    // A killed switch whose finishing failed at start-up (a backend that did not answer): no one is switching.
+    if (ownerIsGone(other.owner, Date.parse(other.started_at), ABANDONED_AFTER_MS)) {
+      throw new VaultError('PROFILE_LOCKED', `A switch of this profile's backend from ${other.from} to ${other.to} was interrupted (${ownerName(other.owner)} is gone) and could not be finished yet; nothing changed.`, 'Once both backends answer, finish it with: cpw-vault doctor --repair; then see where the secrets are: cpw-vault backend');
+    }
     throw new VaultError('PROFILE_LOCKED', `Another cpw-vault (${ownerName(other.owner)}) is switching this profile's backend from ${other.from} to ${other.to}; nothing changed.`, 'Let it finish, then see where the secrets are: cpw-vault backend');
   }
   const loaded = deps.profile.readOrTemplate();
