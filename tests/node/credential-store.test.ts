@@ -19,6 +19,7 @@ import { openSecretStore, registerSecretBackend } from '../../shared/node/secret
 import { FailingStore } from '../fakes/failing-store';
 import { MemorySecretStore } from '../fakes/memory-secret-store';
 import { rejected } from '../helpers/errors';
+import { keychainError } from '../../shared/node/secrets/reasons';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
 const HF = `hf_${'Cstore1'.repeat(5)}`;
@@ -208,6 +209,28 @@ describe.each(['memory', 'keychain'])('credential store on the %s backend (opene
     expect(e.message).toBe('cancelled: nothing changed');
     expect(await contents(raw)).toEqual(before.store);
     expect(bytes(t)).toBe(before.profile);
+  });
+
+  // Seen with a SIGSTOPped keyring daemon: Ctrl-C while set read the value it replaces (to put it back on a failure)
+  // was held until the keychain's deadline, then the command ended KEYCHAIN_TIMEOUT (exit 4), not cancelled (exit 130).
+  it('an abort while the value before is read says CANCELLED at once, not the timeout that comes later; nothing changed', async () => {
+    const { t, vault, raw, wrapper } = setup(backend);
+    await vault.setCredential('tmdb', 'api_key', TMDB);
+    const before = { store: await contents(raw), profile: bytes(t) };
+    const controller = new AbortController();
+    const w = wrapper() as unknown as { get: (account: string) => Promise<string | undefined> };
+    // The keychain hangs; Ctrl-C comes while it does, its deadline later.
+    w.get = () => {
+      setTimeout(() => controller.abort('SIGINT'), 20);
+      return new Promise((_resolve, reject) => setTimeout(() => reject(keychainError('KEYCHAIN_TIMEOUT', 'injected: the keychain stopped answering')), 300));
+    };
+    const e = await rejected(vault.setCredential('tmdb', 'api_key', 'fedcba9876543210fedcba9876543210', { signal: controller.signal }));
+    delete (w as { get?: unknown }).get;
+    expect(e.code).toBe('CANCELLED');
+    expect(e.message).toBe('cancelled: nothing changed');
+    expect(await contents(raw)).toEqual(before.store);
+    expect(bytes(t)).toBe(before.profile);
+    expect(existsSync(journalOf(t))).toBe(false);
   });
 
   it('a keychain that stops answering mid-way leaves the journal; the next start rolls it forward: value and index agree', async () => {

@@ -14,6 +14,7 @@ import { isoString } from '../../core/iso-time';
 import { customEnvVars, envVarProblem, freeEnvVar } from '../../core/env-var-names';
 import { growthBound, indexGrowth } from './index-growth';
 import { readMany, setAndReadBack } from './store-batch';
+import { untilAborted } from '../until-aborted';
 import type { CommitOptions, CommitResult, CredentialChange } from './credential-change';
 import { changedSincePlan, undoIncomplete } from './commit-errors';
 import { assertDistinctEnvVars } from './distinct-env-vars';
@@ -96,7 +97,9 @@ export class CredentialStore {
       // values went to the new backend, and this one's write to the old store could outlive the switch emptying it.
       const current = this.backend !== undefined ? profileIfReadable(this.profile) : undefined;
       if (current) assertSameBackend(this.backend, current, secret);
-      const now = await readMany(this.secrets, secret.map((c) => c.id));
+      // Ctrl-C while a keychain that stopped answering is read: cancelled at once (nothing written yet), not held until
+      // its deadline and then said as KEYCHAIN_TIMEOUT. The read left running changes nothing.
+      const now = await untilAborted(readMany(this.secrets, secret.map((c) => c.id)), options.signal);
       const known = options.known;
       const changed = known ? secret.filter((c) => known.has(c.id) && known.get(c.id) !== now.get(c.id)).map((c) => c.id) : [];
       if (changed.length) throw changedSincePlan(changed);
