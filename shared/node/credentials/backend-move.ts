@@ -9,12 +9,13 @@ import type { Profile } from '../../core/profile-schema';
 import type { SecretStore } from '../../core/secret-store';
 import { withFileLock } from '../profile/file-lock';
 import { currentUid } from '../profile/file-access';
-import { ABANDONED_AFTER_MS, currentOwner, isCurrentProcess, ownerIsGone, ownerName } from '../profile/owner';
+import { ABANDONED_AFTER_MS, currentOwner, isCurrentProcess, ownerIsGone } from '../profile/owner';
 import { ensurePrivateDir } from '../profile/trusted-folder';
 import { writeSecureFile } from '../profile/secure-fs';
 import type { ProfileStore } from '../profile/store';
 import { readMany } from './credential-store';
 import { liveTransaction } from './live-transactions';
+import { refuseConcurrentMove } from './concurrent-move';
 import { readMoveRecord, type MoveRecord } from './move-record';
 
 /**
@@ -104,25 +105,6 @@ export function refuseExistingVaultFile(path: string): void {
       ? `It belongs to another user (uid ${found.uid}), who may have planted it: do not use this folder. Keep the profile in a folder only you can write (the default, ~/.cp-whisperx, is one).`
       : 'Move the old vault files away first (they may hold secrets: keep them until you know), then run the command again.',
   );
-}
-
-/**
- * Refuses a switch from `from` while another process switches this profile (its record is there) or once one has.
- * Checked again under the lock before the record is written: two at once overwrote each other's record, and the second
- * called the vault files the first had just made "already there", to be moved away (the only copy of every secret).
- */
-export function refuseConcurrentMove(deps: Pick<MoveDeps, 'recordPath' | 'profile'>, from: string): void {
-  const other = readMoveRecord(deps.recordPath);
-  if (other && !isCurrentProcess(other.owner)) {
-    // A killed switch whose finishing failed at start-up (a backend that did not answer): no one is switching.
-    if (ownerIsGone(other.owner, Date.parse(other.started_at), ABANDONED_AFTER_MS)) {
-      throw new VaultError('PROFILE_LOCKED', `A switch of this profile's backend from ${other.from} to ${other.to} was interrupted (${ownerName(other.owner)} is gone) and could not be finished yet; nothing changed.`, 'Once both backends answer, finish it with: cpw-vault doctor --repair; then see where the secrets are: cpw-vault backend');
-    }
-    throw new VaultError('PROFILE_LOCKED', `Another cpw-vault (${ownerName(other.owner)}) is switching this profile's backend from ${other.from} to ${other.to}; nothing changed.`, 'Let it finish, then see where the secrets are: cpw-vault backend');
-  }
-  const loaded = deps.profile.readOrTemplate();
-  const now = loaded.kind === 'profile' ? (loaded.profile.storage?.backend ?? 'keychain') : 'keychain';
-  if (now !== from) throw new VaultError('INVALID_ARGUMENT', `This profile already keeps its secrets in the ${now === 'file' ? 'age vault file' : 'OS keychain'} (switched meanwhile); nothing changed.`, 'See where they are with: cpw-vault backend');
 }
 
 /**

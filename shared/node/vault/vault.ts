@@ -1,7 +1,8 @@
 import { isVaultError } from '../../core/errors';
 import type { Profile } from '../../core/profile-schema';
 import type { AuditEvent, AuditEventName } from '../../core/records';
-import { recoverBackendMove, refuseConcurrentMove, type MoveResult } from '../credentials/backend-move';
+import { recoverBackendMove, type MoveResult } from '../credentials/backend-move';
+import { refuseConcurrentMove } from '../credentials/concurrent-move';
 import { moveRecorded } from '../credentials/move-record';
 import { repairIndex, type RepairReport } from '../credentials/repair';
 import type { InterruptedMigration } from '../migration/interrupted';
