@@ -10,9 +10,11 @@ export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefine
   if (!signal) return work;
   return new Promise((resolve, reject) => {
     const onAbort = () => reject(cancelledError(signal.reason));
+    const settle = () => signal.removeEventListener('abort', onAbort);
+    // Watched even when the abort wins (a signal already aborted): work left running that fails later was an unhandled
+    // rejection, which ends Node with a stack trace on stderr instead of the command's "cancelled".
+    work.then((v) => (settle(), resolve(v)), (err: unknown) => (settle(), reject(err)));
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
-    const settle = () => signal.removeEventListener('abort', onAbort);
-    work.then((v) => (settle(), resolve(v)), (err: unknown) => (settle(), reject(err)));
   });
 }
