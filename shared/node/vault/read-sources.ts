@@ -156,8 +156,14 @@ export abstract class ReadSources {
     if (!store.count) return false;
     const indexed = view?.index.keychainCount ?? 0;
     try {
-      const held = store.names ? await store.names() : options.census ? await store.list() : undefined;
-      if (!held) return (await store.count()) !== indexed;
+      let held = store.names ? await store.names() : undefined;
+      if (!held) {
+        const count = await store.count();
+        // The census only once the count agrees: a locked KeePassXC refuses the count at once, where listing its
+        // items opened its unlock dialog and held doctor until the deadline.
+        if (count !== indexed || !options.census) return count !== indexed;
+        held = await store.list();
+      }
       // By name where the store has them at hand: a vault file restored from a backup may hold as many values as
       // the index lists, but not the same ones.
       const metadata = view?.index.metadata ?? {};
