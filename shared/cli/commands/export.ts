@@ -26,11 +26,11 @@ export async function exportVault(args: ExportArgs, ctx: CliContext): Promise<Ex
   // A file or a link (dangling too) there, another user's folder or their link to one: refused before any question.
   const elsewhere = exportElsewhere('--to FILE');
   assertExportTarget(target, elsewhere);
-  // A Ctrl-C while the keychain is opened or read (one that stopped answering) ends the export now, said as cancelled:
-  // with no listener it ended the process by the signal (exit 130) with no word of what became of the export. Both
-  // only read; as before, the calls left running end with the process.
+  // A Ctrl-C while the keychain is read (one that stopped answering) ends the export now, said as cancelled: with no
+  // listener it ended the process by the signal (exit 130) with no word of what became of the export. It only reads;
+  // as before, the calls left running end with the process. (Opening the vault says so itself: ctx.vault.)
   const { vault, credentials, passphrase } = await interruptible(async (signal) => {
-    const vault = await untilAborted(ctx.vault(), signal);
+    const vault = await ctx.vault();
     // The terminal's echo stays off from the vault's passphrase (asked when the vault file is locked) to the export's.
     return echoOffDuring(async () => {
       const credentials = await untilAborted(exportedCredentials(vault, (m) => ctx.io.err(`warning: ${m}\n`)), signal);
