@@ -15,7 +15,10 @@ export const SERVICE_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
 export const KEY_NAME = /^[a-z][a-z0-9_]{0,39}$/;
 export const ENV_VAR_NAME = /^[A-Z_][A-Z0-9_]{0,63}$/;
 
-/** Longest secret value accepted (keychain items are small; anything longer is a paste accident). */
+/**
+ * Longest secret value accepted, in characters as a person counts them (code points: an emoji is one, though
+ * JavaScript's length counts two). Keychain items are small; anything longer is a paste accident.
+ */
 export const MAX_SECRET_LENGTH = 8192;
 
 /** `<service>.<key>` for a service and key (no check: see {@link checkedCredentialId}). */
@@ -116,7 +119,11 @@ export function valueProblem(value: unknown): ValueProblem | undefined {
   }
   const v = value.trim();
   if (v === '') return { rule: 'empty', text: 'empty' };
-  if (v.length > MAX_SECRET_LENGTH) return { rule: 'too-long', text: `${v.length} characters, over the ${MAX_SECRET_LENGTH} limit` };
+  // In code points: 8,192 emoji were "16384 characters, over the 8192 limit" (UTF-16 units), and refused.
+  if (v.length > MAX_SECRET_LENGTH) {
+    const characters = codePoints(v);
+    if (characters > MAX_SECRET_LENGTH) return { rule: 'too-long', text: `${characters} characters, over the ${MAX_SECRET_LENGTH} limit` };
+  }
   // C1 controls and text-direction marks too (CONTROL_CHARS): no key holds one, and `get` and `env` print a value as it
   // is: U+009B starts an escape sequence on a terminal as ESC [ does, and a value pasted with --force, or read from a
   // teammate's team file or an export, ran it there.
@@ -151,6 +158,22 @@ export function checkedValue(id: CredentialId, value: unknown): string {
  */
 export function maskedHint(value: string): string {
   return value.length >= 16 ? `••••${withoutControlChars(value.slice(-4))}` : '••••';
+}
+
+/**
+ * How many characters (code points) `text` has, as `[...text].length` counts them (half of a pair is one), without
+ * building that array: a value a page sends main may be tens of megabytes.
+ */
+export function codePoints(text: string): number {
+  let pairs = 0;
+  for (let i = 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff) {
+      const h = text.charCodeAt(i - 1);
+      if (h >= 0xd800 && h <= 0xdbff) pairs++;
+    }
+  }
+  return text.length - pairs;
 }
 
 /** True when `text` holds half of a UTF-16 surrogate pair (no character at all: UTF-8 cannot hold it). */

@@ -231,6 +231,21 @@ describe('a label is counted in characters, as a person counts them', () => {
   });
 });
 
+describe('a value is counted in characters, as a person counts them', () => {
+  // 8,192 emoji piped to set were refused as "16384 characters, over the 8192 limit": the limit counted UTF-16 units.
+  it('8,192 emoji are stored; 8,193 are refused saying 8193 characters, nothing stored', async () => {
+    const t = makeTempHome();
+    const fits = '🔑'.repeat(8192);
+    const set = await cli(t, ['set', 'mytool', 'api_key'], { input: fits });
+    expect(set.code, set.stderr).toBe(0);
+    expect(lookup(t, 'mytool.api_key')).toBe(fits);
+    const over = await cli(t, ['set', 'mytool', 'other_key'], { input: '🔑'.repeat(8193) });
+    expect(over.stderr).toContain('The value for mytool.other_key is 8193 characters, over the 8192 limit.');
+    expect(over.code).toBe(2);
+    expect(lookup(t, 'mytool.other_key')).toBe('');
+  });
+});
+
 describe('a value with spaces around it', () => {
   it('is stored trimmed, and set says so; a piped final newline alone is dropped silently', async () => {
     const t = makeTempHome();
