@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { catalogEntry, LABEL_MAX, labelFits, labelHoldsKey, labelLength } from '../../shared/core/catalog';
+import { catalogEntry, LABEL_MAX, labelFits, labelLength } from '../../shared/core/catalog';
+import { labelHoldsKey } from '../../shared/core/label-keys';
 import { checkedValue, credentialId, ENV_VAR_NAME, KEY_NAME, SERVICE_NAME } from '../../shared/core/credential';
 import { asApiError, getApi, type ApiError } from '../api';
 import { useVault } from '../store';

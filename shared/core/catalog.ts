@@ -6,6 +6,7 @@
 import { hasControlChars } from './control-chars';
 import { hasLoneSurrogate, looksLikeKey, type CredentialId } from './credential';
 import { VaultError } from './errors';
+import { labelHoldsKey } from './label-keys';
 
 /** Section of the seed profile schema a credential's slot lives in. */
 export type ProfileSection = 'credentials' | 'online_services';
@@ -218,11 +219,6 @@ export function labelProblem(id: CredentialId, label: unknown): { message: strin
   const taken = CATALOG.find((e) => e.id !== id && e.label.toLowerCase() === read);
   if (taken) return { message: `"${taken.label}" is the label of ${taken.id}: two rows would read the same.`, fix: `Choose a label of its own (e.g. "${taken.label} (2)").` };
   return undefined;
-}
-
-/** Whether a label holds a word with a key's shape ({@link looksLikeKey}): a value pasted where the label goes. */
-export function labelHoldsKey(label: string): boolean {
-  return label.split(/[\s"'`,;:()<>[\]{}|]+/).some(looksLikeKey);
 }
 
 /** Throws INVALID_ARGUMENT with {@link labelProblem}'s words. */

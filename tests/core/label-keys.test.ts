@@ -1,0 +1,38 @@
+// A label is free text: it names accounts, projects and regions, whose ids look random. An outside pass found
+// `Stripe acct_1NnQx2LkdIwHu7ix` refused as a key.
+import { describe, expect, it } from 'vitest';
+import { labelHoldsKey } from '../../shared/core/label-keys';
+
+describe('labels that name accounts, projects, orgs, regions and models stay labels', () => {
+  it.each([
+    'Stripe acct_1NnQx2LkdIwHu7ix', 'acct_1NnQx2LkdIwHu7ix', 'Stripe price_1MoBy5LkdIwHu7ixZhnattbh', 'OpenAI org-AbC123dEf456GhI789jKl0',
+    'OpenAI proj_AbC123dEf456GhI789jKl0', 'Vercel team_a1B2c3D4e5F6g7H8i9J0k1L2', 'us-east-1/prod', 'AWS 123456789012 eu-west-2',
+    'arn:aws:iam::123456789012:role/x', 'arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-20240101T123456',
+    'Azure tenant 72f988bf-86f1-41af-91ab-2d7cd011db47', 'claude-3-5-sonnet-20241022', 'gpt-4o-mini-2024-07-18', 'GCP my-project-123456',
+    'projects/MyProject/secrets/DatabasePassword2024', 'CloudStorage/MediaPipeline/Bucket2024/Uploads', 'HuggingFaceWhisperLargeTurboModelWeights',
+    'sites/MySharePointSite/Shared+Documents/Folder1', 'DeepL (work, 2024)', 'Azure OpenAI gpt4o eastus2', 'CUSTOM_SERVICE_1999_API_KEY',
+  ])('%s', (label) => expect(labelHoldsKey(label)).toBe(false));
+});
+
+describe('a key pasted into a label is refused', () => {
+  // Letters and digits in one run each: the random-token rule of names (digits and letters interleaving) missed these.
+  it.each([
+    `gsk_${'abcdefghijklmnopqrstuvwxyz'}0123456789${'ABCDEFGHIJKLMNOP'}`, `r8_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789`,
+    `sk-ant-api03-${'AbCdEfGhIj'.repeat(6)}-0123456789AA`, `sk_live_${'AbCdEfGhIjKlMnOpQrStUvWx'}01`, 'eyJhbGciOiJIUzI1NiJ9.e30.ZRrHA1JJJW8opsbCGfG_HACGpVUMN_a9IV7pAx_Zmeo',
+    `Groq gsk_${'abcdefghijklmnopqrstuvwxyz'}0123456789`, `hf_${'AbCdEfGhIjKlMnOpQrSt'}0123456789xyz`,
+  ])('by its provider\'s prefix: %s', (label) => expect(labelHoldsKey(label)).toBe(true));
+
+  it.each([
+    'sk-proj-abcdefghij0123456789klmnop', `AIzaSy${'D3xAmPlE'.repeat(4)}01`, `ghp_${'a1B2c3D4e5'.repeat(4)}`, `xoxb-1234567890-${'AbCdEf'.repeat(4)}`,
+    'AKIAIOSFODNN7EXAMPLE', 'Zk3x9QvL2mN8pR4tY7wB1cD', '0123456789abcdef0123456789abcdef',
+  ])('as a name refuses it: %s', (key) => {
+    expect(labelHoldsKey(key)).toBe(true);
+    expect(labelHoldsKey(`My tool (${key})`)).toBe(true);
+  });
+
+  it('a public id\'s prefix does not shelter a key: a Stripe client secret, a key after "acct_", an org- of a key\'s length', () => {
+    for (const label of ['pi_3MtwBwLkdIwHu7ix28a3tqPa_secret_YrKJUKribcBjcG8HVhfZluoGH', `org-${'a1B2c3D4e5'.repeat(4)}`]) {
+      expect(labelHoldsKey(label), label).toBe(true);
+    }
+  });
+});
