@@ -2,7 +2,7 @@
  * Whether a credential's label holds a key: a value pasted one field too early (the app's Label sits just above the
  * value; `set --label`) would be kept in plain text in the profile and shown in every list. A label is free text, so
  * its rule is not a name's ({@link looksLikeKey}): it also names accounts, projects and regions, whose ids look random
- * (`Stripe acct_1NnQx2LkdIwHu7ix`).
+ * (`Stripe acct_1NnQx2LkdIwHu7ix`), and it can hold characters no name holds (an AWS secret key's "/" and "+").
  */
 import { looksLikeKey } from './credential';
 
@@ -25,10 +25,25 @@ const PUBLIC_ID = /^(?:acct|cus|prod|price|sub|evt|org|proj|user|team|prj)[-_][A
  */
 const KEY_PREFIX = /^(?:sk-|[sr]k_(?:live|test)_|hf_|AIza|gh[opsu]_|github_pat_|xox[abeoprs]-|AKIA|ASIA|gsk_|r8_|glpat-|eyJ)(?=[\w+/=.-]*\d)(?=[\w+/=.-]*[A-Za-z])[\w+/=.-]{16,}$/;
 
-/** Whether one word of a label is a key: not a public id, and a key by its prefix or a name's rule. */
+/**
+ * A run of 40 or more characters of base64's alphabet, with upper and lower case, in which
+ * less than 60% of the characters sit in runs of 3 or more lower-case letters: an AWS secret access key (40 such
+ * characters) or another base64 secret. Its "/" and "+" hid it from the random-token rule (which takes letters and
+ * digits only) about 2 times in 3. A path or a CamelCase name of that length is made of words (60% or more in
+ * lower-case runs: `projects/MyProject/secrets/DatabasePassword2024`); about 1 AWS key in 3,000 is not refused.
+ */
+function holdsBase64Key(word: string): boolean {
+  return (word.match(/[A-Za-z0-9/+]{40,}/g) ?? []).some((run) => {
+    if (!/[A-Z]/.test(run) || !/[a-z]/.test(run)) return false;
+    const inWords = (run.match(/[a-z]{3,}/g) ?? []).reduce((n, w) => n + w.length, 0);
+    return inWords < 0.6 * run.length;
+  });
+}
+
+/** Whether one word of a label is a key: not a public id, and a key by its prefix, a name's rule or base64's shape. */
 function wordIsKey(word: string): boolean {
   if (PUBLIC_ID.test(word)) return false;
-  return KEY_PREFIX.test(word) || looksLikeKey(word);
+  return KEY_PREFIX.test(word) || looksLikeKey(word) || holdsBase64Key(word);
 }
 
 /** Whether a label holds a word with a key's shape: a value pasted where the label goes (see the file's comment). */
