@@ -151,13 +151,17 @@ export function checkedValue(id: CredentialId, value: unknown): string {
 }
 
 /**
- * A masked hint safe to store and show: the last 4 characters of long values,
- * nothing of short ones (where 4 characters would be too much of the secret).
- * A C1 control or text-direction override among them (a value may hold one)
- * is "?": the hint is printed as it is, by list --json's consumers too.
+ * A masked hint safe to store and show: the last 4 characters of values of 16
+ * or more, nothing of shorter ones (where 4 characters would be too much of the
+ * secret), both counted in characters: the last 4 UTF-16 units cut an emoji in
+ * half ("••••\ude00bcd" in the profile, "••••�bcd" in list). A C1 control or
+ * text-direction override among them (a value may hold one) is "?": the hint
+ * is printed as it is, by list --json's consumers too.
  */
 export function maskedHint(value: string): string {
-  return value.length >= 16 ? `••••${withoutControlChars(value.slice(-4))}` : '••••';
+  if (value.length < 16 || codePoints(value) < 16) return '••••';
+  // The last 8 units hold the last 4 characters whole (each is at most 2), without spreading the whole value.
+  return `••••${withoutControlChars([...value.slice(-8)].slice(-4).join(''))}`;
 }
 
 /**
