@@ -185,6 +185,24 @@ function ExportCard() {
   );
 }
 
+/**
+ * "Lock now": a lock that fails (the unlock agent unreachable, the vault file gone) says why under the button, which
+ * keeps the focus and stays pressable for another try; it did nothing at all before.
+ */
+function LockNow({ onLocked }: { onLocked: (s: SecurityStatus) => void }) {
+  const { busy, error, run } = useBusy();
+  const lock = () => run(async () => {
+    onLocked(await getApi().securityLock());
+    await reloadAll();
+  });
+  return (
+    <div>
+      <p><SoftButton type="button" className="ghost" onClick={() => void lock()} off={busy}>{busy ? 'Locking…' : 'Lock now'}</SoftButton></p>
+      {error && <ErrorNote error={error} />}
+    </div>
+  );
+}
+
 /** Security: where the secrets live (and switching), unlock, passphrase change, encrypted export and import. */
 export function Security() {
   const { status, setStatus, error, load } = useStatus();
@@ -195,11 +213,7 @@ export function Security() {
     <div className="security">
       {locked && <Unlock onUnlocked={setStatus} />}
       <BackendChoice status={status} onChanged={setStatus} />
-      {status.backend === 'file' && !locked && (
-        <p>
-          <button type="button" className="ghost" onClick={() => void getApi().securityLock().then(async (s) => (setStatus(s), await reloadAll()))}>Lock now</button>
-        </p>
-      )}
+      {status.backend === 'file' && !locked && <LockNow onLocked={setStatus} />}
       {status.backend === 'file' && <ChangePassphrase onDone={setStatus} />}
       {status.ok && <ExportCard />}
       {status.ok && <ImportCard />}

@@ -58,6 +58,29 @@ describe('Security section', () => {
     expect(status.textContent).toContain('Fix: Unlock the vault file on the Security screen: its passphrase, then Unlock.');
   });
 
+  it('Lock now that fails (the unlock agent did not answer) says why under the button, keeps the focus there, and a second press locks', async () => {
+    const { api, user, show } = withFakeApi();
+    api.security = { backend: 'file', unlocked: true, passphrase: CURRENT, offerFile: false };
+    api.fail('securityLock', { code: 'VAULT_LOCKED', message: 'The unlock agent did not answer within 5 s.', fix: 'Run cpw-vault lock in a terminal.' });
+    show(<Security />);
+    const lock = await screen.findByRole('button', { name: 'Lock now' });
+    lock.focus();
+    await user.keyboard('{Enter}');
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('The unlock agent did not answer within 5 s.');
+    expect(alert.textContent).toContain('VAULT_LOCKED');
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Lock now' }));
+    expect(screen.queryByRole('form', { name: 'Unlock the vault file' })).toBeNull();
+    api.recover('securityLock');
+    await user.click(screen.getByRole('button', { name: 'Lock now' }));
+    await screen.findByRole('form', { name: 'Unlock the vault file' });
+    expect(screen.queryByText('The unlock agent did not answer within 5 s.')).toBeNull();
+    expect(api.calls.filter((c) => c.method === 'securityLock')).toHaveLength(2);
+    // reloadAll ran after the lock: the credentials were read again.
+    const methods = api.calls.map((c) => c.method);
+    expect(methods.lastIndexOf('credentialsList')).toBeGreaterThan(methods.lastIndexOf('securityLock'));
+  });
+
   it('passphrase change: inline validation, save disabled while working, a wrong current passphrase keeps the fields, success clears them', async () => {
     const { api, user, show } = withFakeApi();
     api.security = { backend: 'file', unlocked: true, passphrase: CURRENT, offerFile: false };
