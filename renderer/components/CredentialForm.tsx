@@ -2,10 +2,11 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { catalogEntry, LABEL_MAX, labelFits, labelLength } from '../../shared/core/catalog';
 import { labelHoldsKey } from '../../shared/core/label-keys';
 import { checkedValue, credentialId, ENV_VAR_NAME, KEY_NAME, SERVICE_NAME } from '../../shared/core/credential';
-import { asApiError, getApi, type ApiError } from '../api';
+import { asApiError, type ApiError } from '../api';
 import { useVault } from '../store';
 import { selectBackend } from '../store/app-slice';
 import { ErrorNote, Field, SecretInput, SoftButton } from './common';
+import { ExternalLink } from './ExternalLink';
 
 /** The value rule's message for a value (the same words main uses, at every size), or undefined when it may be saved. */
 export function valueError(id: string, value: string): string | undefined {
@@ -157,9 +158,9 @@ export function CredentialForm(props: { service?: string; key_?: string; onDone:
         </Field>
       )}
       {entry?.url && (
-        <p>
-          <button type="button" className="link" onClick={() => void getApi().openExternal(entry.url!).catch(() => {})}>Get a key at {new URL(entry.url).hostname} ↗</button>
-        </p>
+        <div className="get-key">
+          <ExternalLink url={entry.url}>Get a key at {new URL(entry.url).hostname} ↗</ExternalLink>
+        </div>
       )}
       {formatWarning && (
         <div className="warning" role="alert">

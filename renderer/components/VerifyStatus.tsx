@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'react';
 import { VERIFIABLE_CREDENTIALS, type VerifyResult } from '../../shared/core/verification';
 import type { CredentialView } from '../../shared/core/views';
-import { getApi } from '../api';
 import { useVault } from '../store';
 import { shownVerification, type ShownVerification } from '../store/verify-slice';
+import { ExternalLink } from './ExternalLink';
 
 const WORDS: Record<VerifyResult, string> = { valid: 'valid', invalid: 'invalid', 'no-access': 'no access', 'rate-limited': 'rate-limited', unreachable: 'unreachable' };
 const TONE: Record<VerifyResult, 'ok' | 'bad' | 'warn'> = { valid: 'ok', invalid: 'bad', 'no-access': 'bad', 'rate-limited': 'warn', unreachable: 'warn' };
@@ -50,7 +50,7 @@ export function VerifySummary({ shown }: { shown: ShownVerification }) {
       {shown.stale && <p className="warning">The value changed since this test. Test it again.</p>}
       {shown.message && shown.result !== 'valid' && <p>{shown.message}</p>}
       {shown.fix && <p className="muted">Fix: {shown.fix}</p>}
-      {shown.fixUrl && <button type="button" className="link" onClick={() => void getApi().openExternal(shown.fixUrl!).catch(() => {})}>Open {shown.fixUrl.replace(/^https:\/\//, '')} ↗</button>}
+      {shown.fixUrl && <ExternalLink url={shown.fixUrl}>Open {shown.fixUrl.replace(/^https:\/\//, '')} ↗</ExternalLink>}
       {shown.notes.map((n) => <p key={n} className="muted">{n}</p>)}
     </>
   );

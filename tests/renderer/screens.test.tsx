@@ -127,6 +127,25 @@ describe('Credentials screen', () => {
     expect(document.body.textContent).not.toContain('not-a-key');
   });
 
+  it('"Get a key at" that main cannot open says so with the address to copy, keeps what was typed, and a second press tries again', async () => {
+    const { api, user, show } = withFakeApi();
+    api.fail('openExternal', { code: 'IO_ERROR', message: 'The system browser did not open (xdg-open: no method available for opening the address).', fix: 'Copy the address into a browser.' });
+    show(<Credentials />);
+    await user.click(await screen.findByRole('button', { name: /^TMDB API key/ }));
+    await user.click(screen.getByRole('button', { name: 'Add' }));
+    await user.type(screen.getByLabelText('TMDB API key (hidden)'), '0123456789abcdef');
+    const link = screen.getByRole('button', { name: 'Get a key at www.themoviedb.org ↗' });
+    await user.click(link);
+    const alert = await within(screen.getByRole('form')).findByRole('alert');
+    expect(alert.textContent).toBe('Could not open the browser: The system browser did not open (xdg-open: no method available for opening the address). The address is https://www.themoviedb.org/settings/api: copy it into a browser.');
+    expect(link.getAttribute('aria-describedby')).toBe(alert.id);
+    expect((screen.getByLabelText('TMDB API key (hidden)') as HTMLInputElement).value).toBe('0123456789abcdef');
+    api.recover('openExternal');
+    await user.click(link);
+    await waitFor(() => expect(within(screen.getByRole('form')).queryByRole('alert')).toBeNull());
+    expect(api.calls.filter((c) => c.method === 'openExternal').map((c) => c.args)).toEqual([['https://www.themoviedb.org/settings/api'], ['https://www.themoviedb.org/settings/api']]);
+  });
+
   it('a format warning is about the value it was given: typing on takes "Save anyway" away, and Save checks the new value', async () => {
     const { api, user, show } = withFakeApi();
     show(<Credentials />);

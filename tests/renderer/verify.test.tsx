@@ -72,6 +72,17 @@ describe('Test button', () => {
     expect(api.calls.filter((c) => c.method === 'openExternal').map((c) => c.args)).toEqual([[GATED_PAGE]]);
   });
 
+  it('a fix page main refuses to open is said under its link, with the address to copy (the refusal was dropped without a word)', async () => {
+    const { api, user, detail } = await openHf();
+    api.verdicts.set('huggingface.token', { result: 'no-access', message: 'the token\'s account has not accepted the conditions of the gated model pyannote/speaker-diarization-3.1', fix: `Open ${GATED_PAGE}, log in and accept the conditions.`, fixUrl: GATED_PAGE });
+    api.fail('openExternal', { code: 'INVALID_ARGUMENT', message: 'Only the credential providers\' own key pages (and the fix pages of a verification) can be opened from the app.', fix: 'Open the page yourself in a browser.' });
+    await user.click(within(detail).getByRole('button', { name: 'Test' }));
+    await within(detail).findByText('✗ no access, just now');
+    await user.click(within(detail).getByRole('button', { name: 'Open huggingface.co/pyannote/speaker-diarization-3.1 ↗' }));
+    const alert = await within(detail).findByRole('alert');
+    expect(alert.textContent).toBe(`Could not open the browser: Only the credential providers' own key pages (and the fix pages of a verification) can be opened from the app. The address is ${GATED_PAGE}: copy it into a browser.`);
+  });
+
   it.each([
     ['unreachable', '! unreachable, just now'],
     ['rate-limited', '! rate-limited, just now'],
