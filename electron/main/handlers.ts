@@ -166,7 +166,10 @@ export function createHandlers(given: MainDeps): Handlers {
     ...securityHandlers({ vault, dialog: deps.dialog, env: deps.env, agentScript: deps.agentScript, logN: deps.logN }),
     openExternal: async (url) => {
       if (!isAllowedExternal(url)) throw new VaultError('INVALID_ARGUMENT', 'Only the credential providers\' own key pages (and the fix pages of a verification) can be opened from the app.', 'Open the page yourself in a browser.');
-      await deps.external.open(url);
+      // Electron's own words ("Failed to open") became INTERNAL, "a bug in cpw-vault": said as the desktop's refusal.
+      await deps.external.open(url).catch((err: unknown) => {
+        throw new VaultError('IO_ERROR', `The system browser did not open the page (${err instanceof Error ? err.message : String(err)}).`, 'Set a default web browser for your desktop, or copy the address into a browser.', { cause: err });
+      });
     },
   } satisfies Handlers;
 }

@@ -260,6 +260,14 @@ describe('openExternal: only the catalog\'s exact pages', () => {
     await s.value('openExternal', 'https://huggingface.co/settings/tokens');
     expect(s.opened).toEqual(['https://huggingface.co/settings/tokens']);
   });
+
+  it('a desktop that does not open it (shell.openExternal rejects) is said as that, not as a bug in cpw-vault', async () => {
+    const s = await setupMain({ external: { open: async () => Promise.reject(new Error('Failed to open')) } });
+    expect(await s.call('openExternal', 'https://huggingface.co/settings/tokens')).toEqual({
+      ok: false,
+      error: { code: 'IO_ERROR', message: 'The system browser did not open the page (Failed to open).', fix: 'Set a default web browser for your desktop, or copy the address into a browser.' },
+    });
+  });
 });
 
 describe('the guard', () => {

@@ -3,14 +3,14 @@
 import type { EventPayloads, VaultEvent, VaultMethod } from '../../shared/core/ipc-contract';
 import { openServices } from '../../shared/node/open';
 import { createHandlers, guardHandlers, type SenderEvent } from '../../electron/main/handlers';
-import type { FetchPort } from '../../electron/main/ports';
+import type { ExternalPort, FetchPort } from '../../electron/main/ports';
 import { resolve } from 'node:path';
 import { makeTempHome } from '../helpers/temp';
 
 export const APP: SenderEvent = { senderFrame: { url: 'app://vault/index.html' } };
 
 /** A fresh vault and the guarded handlers; the ports record what main asked of the desktop. */
-export async function setupMain(options: { fetch?: FetchPort; env?: Record<string, string | undefined>; logN?: number } = {}) {
+export async function setupMain(options: { fetch?: FetchPort; external?: ExternalPort; env?: Record<string, string | undefined>; logN?: number } = {}) {
   const t = makeTempHome();
   const env: Record<string, string | undefined> = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, ...options.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
@@ -36,7 +36,7 @@ export async function setupMain(options: { fetch?: FetchPort; env?: Record<strin
       chooseExportTarget: async () => (dialogs.push({ kind: 'chooseExportTarget', paths: [] }), answers.exportTarget),
       chooseExportFile: async () => (dialogs.push({ kind: 'chooseExportFile', paths: [] }), answers.exportFile),
     },
-    external: { open: async (url) => void opened.push(url) },
+    external: options.external ?? { open: async (url) => void opened.push(url) },
     scheduler: { setTimeout: (fn) => timers.push(fn) },
     events: { send: <E extends VaultEvent>(event: E, payload: EventPayloads[E]) => void events.push({ event, payload }) },
     fetch: options.fetch ?? (async (url) => (fetched.push(url), new Response(null, { status: 404 }))),
