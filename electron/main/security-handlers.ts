@@ -6,11 +6,11 @@
  * arguments arrive validated (ipc-schemas.ts), no call takes a path, and an
  * import file is an opaque handle main minted for the file the user chose.
  */
-import { VaultError, isVaultError } from '../../shared/core/errors';
+import { VaultError, isVaultError, toVaultError } from '../../shared/core/errors';
 import type { MigrationRequest, SecurityStatus, VaultApi } from '../../shared/core/ipc-contract';
 import { registerPassphrase } from '../../shared/core/redact';
 import { buildExport, type ExportDocument } from '../../shared/core/vault-export';
-import { AgentClient } from '../../shared/node/agent/client';
+import { AgentClient, AgentStopping } from '../../shared/node/agent/client';
 import { agentSocketFor } from '../../shared/node/agent/socket-dir';
 import { startAgent } from '../../shared/node/agent/start';
 import { assertExportFile, assertExportTarget, exportedCredentials, readExportFile, writeExportFile } from '../../shared/node/secrets/export-file';
@@ -20,6 +20,12 @@ import type { Vault } from '../../shared/node/vault/vault';
 import type { DialogPort } from './ports';
 import { SourceRegistry } from './source-registry';
 import { oneAtATime } from './one-at-a-time';
+
+/** Why Lock did not lock: an agent that did not answer is said as that (not as "cannot be read"); others keep their words. */
+function notLocked(err: unknown): VaultError {
+  if (!isVaultError(err, 'VAULT_LOCKED')) return toVaultError(err);
+  return new VaultError('IO_ERROR', 'The vault file was not locked: its unlock agent did not answer the request to stop (stopped, hung or refusing), and may still hold it open.', 'Run cpw-vault lock in a terminal: it ends an unlock agent that does not answer.', { cause: err });
+}
 
 /** How long an unlock from the app lasts (the CLI's default). */
 export const APP_UNLOCK_TTL_MS = 8 * 3_600_000;
@@ -93,10 +99,19 @@ export function securityHandlers(deps: SecurityDeps): Api {
       await unlock(passphrase);
       return status();
     }),
+    // An agent that does not answer, or a folder not safe to talk through, was taken for no agent: the screen said
+    // locked while the agent kept the key (and served reads again once it answered). Said instead; one that is stopping
+    // by itself (its time to live) or goes away as it is asked is locked.
     securityLock: async () => {
-      const a = await agent();
+      const a = await AgentClient.connect(socket()).catch((err: unknown) => {
+        if (err instanceof AgentStopping) return undefined;
+        throw notLocked(err);
+      });
       if (a) {
-        await a.lock().catch(() => a.close());
+        await a.lock().catch((err: unknown) => {
+          a.close();
+          if (!isVaultError(err, 'VAULT_LOCKED') || !/went away/.test(err.message)) throw notLocked(err);
+        });
         await vault.recordEvent({ event: 'vault_locked' });
       }
       return status();
