@@ -1,6 +1,8 @@
+import { chmodSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentSocketFor } from '../../shared/node/agent/socket-dir';
 import { fileCli, makeFileVaultHome } from '../helpers/file-vault';
 import { launchChromium } from './harness';
 import { WAIT, check, focused, goTo, printTimings, session, typeInto } from './steps';
@@ -90,6 +92,39 @@ describe('the Security section in real Chromium, on the vault file backend', () 
       await page.getByText('Saved tmdb.api_key to the vault file.').first().waitFor(SLOW);
       expect((await fileCli(h, ['get', 'tmdb', 'api_key'])).stdout.trim()).toBe(KEY);
     } finally {
+      await fileCli(h, ['lock']);
+      await s.close();
+    }
+  }, 400_000);
+
+  it('Lock now refused (the agent\'s folder made reachable by other users) says why under the button, which keeps the focus; Enter again locks once the folder is private', async () => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    const s = await session(browser, h, { env: { CPW_E2E_AGENT: resolve(import.meta.dirname, '../../dist/agent.cjs'), XDG_RUNTIME_DIR: h.runtime } });
+    const { page } = s;
+    const folder = agentSocketFor(h.files.identity, { XDG_RUNTIME_DIR: h.runtime }).dir;
+    try {
+      await goTo(page, 'Security');
+      const unlock = page.getByRole('form', { name: 'Unlock the vault file' });
+      await unlock.waitFor(SLOW);
+      await typeInto(unlock.getByLabel('Vault passphrase', { exact: true }), h.passphrase);
+      await page.keyboard.press('Enter');
+      await unlock.waitFor({ state: 'detached', ...SLOW });
+      const lock = page.getByRole('button', { name: 'Lock now' });
+      chmodSync(folder, 0o755);
+      await lock.click();
+      const alert = page.getByRole('alert').filter({ hasText: 'Refusing the unlock agent folder' });
+      await alert.waitFor(WAIT);
+      expect(await alert.textContent()).toContain('other users can reach it');
+      expect(await alert.textContent()).toContain('VAULT_AGENT_UNSAFE');
+      expect((await focused(page)).text).toBe('Lock now');
+      await check(page);
+      chmodSync(folder, 0o700);
+      await page.keyboard.press('Enter');
+      await unlock.waitFor(SLOW);
+      await alert.waitFor({ state: 'detached', ...WAIT });
+      expect((await fileCli(h, ['get', 'huggingface', 'token'])).code).toBe(4);
+    } finally {
+      chmodSync(folder, 0o700);
       await fileCli(h, ['lock']);
       await s.close();
     }
