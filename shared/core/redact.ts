@@ -2,7 +2,7 @@
  * The one redaction helper. Every error message, log line and audit event
  * passes through here before it leaves the process or touches a file.
  *
- * Two layers: values the caller knows are secret (exact match, any shape), and
+ * Two layers: values the caller knows are secret (any shape; in any case and URL-encoded too, see MIN_FOLDED_LENGTH), and
  * the shapes of the catalog's credential formats (a key pasted into the wrong
  * field is still a key).
  */
@@ -30,6 +30,67 @@ const SECRET_SHAPES: ReadonlyArray<readonly [RegExp, (text: string) => boolean]>
 
 /** Values shorter than this are not redacted by value: they would shred ordinary text. */
 const MIN_KNOWN_LENGTH = 4;
+
+/**
+ * Values this long are redacted in any case: a broken or hostile provider mirror echoed a key upper-cased in its
+ * answer (`HF_...` as the account name, `SK-PROJ-...` as an error code), which an exact match let through. A shorter
+ * value is word-sized ("Test", "data"): its other cases are ordinary words, so only its exact form is cut.
+ */
+const MIN_FOLDED_LENGTH = 8;
+
+/** `value`, and its URL-encoded form where that differs (`/`, `+`, `=` of a base64 key echoed from the query it rode in). */
+function withUrlEncoded(value: string): string[] {
+  try {
+    const encoded = encodeURIComponent(value);
+    return encoded === value ? [value] : [value, encoded];
+  } catch {
+    return [value]; // a lone surrogate has no URL form
+  }
+}
+
+/** ASCII letters lower-cased, every other character kept: one code unit for one, so positions stay those of `text`. */
+function asciiLower(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    out += c >= 65 && c <= 90 ? String.fromCharCode(c + 32) : text[i];
+  }
+  return out;
+}
+
+/**
+ * `text` with every copy of each of `values` (longest first) replaced by {@link REDACTED}: in any case from
+ * {@link MIN_FOLDED_LENGTH} characters, else as it is. No pattern (see SECRET_SHAPES); the text is folded once, and
+ * again only after a cut (a vault moving 1,000 values registers them all).
+ */
+function cutValues(text: string, values: readonly string[]): string {
+  let out = text;
+  let hay: string | undefined; // out folded, each position that of out
+  let ascii = false;
+  for (const value of values) {
+    if (value.length < MIN_FOLDED_LENGTH) {
+      if (out.includes(value)) [out, hay] = [out.split(value).join(REDACTED), undefined];
+      continue;
+    }
+    if (hay === undefined) {
+      const lower = out.toLowerCase();
+      // toLowerCase may lengthen a character (U+0130 becomes two): then positions are found in an ASCII-only fold.
+      ascii = lower.length !== out.length;
+      hay = ascii ? asciiLower(out) : lower;
+    }
+    const needle = ascii ? asciiLower(value) : value.toLowerCase();
+    let at = hay.indexOf(needle);
+    if (at < 0) continue;
+    let cut = '';
+    let from = 0;
+    for (; at >= 0; at = hay.indexOf(needle, from)) {
+      cut += out.slice(from, at) + REDACTED;
+      from = at + needle.length;
+    }
+    [out, hay] = [cut + out.slice(from), undefined];
+  }
+  return out;
+}
 
 const known = new Set<string>();
 
@@ -65,10 +126,10 @@ export function clearRegisteredSecrets(): void {
  */
 export function redact(text: string, extra: readonly string[] = []): string {
   let out = text;
-  const values = [...extra.filter((v) => v.length >= MIN_KNOWN_LENGTH), ...known];
+  const values = [...extra.filter((v) => v.length >= MIN_KNOWN_LENGTH), ...known].flatMap(withUrlEncoded);
   // Longest first, so a value that contains another is removed whole.
   values.sort((a, b) => b.length - a.length);
-  for (const value of values) out = out.split(value).join(REDACTED);
+  out = cutValues(out, values);
   for (const [shape, may] of SECRET_SHAPES) {
     if (may(out)) out = out.replace(shape, (_m, prefix: unknown) => (typeof prefix === 'string' ? prefix + REDACTED : REDACTED));
   }

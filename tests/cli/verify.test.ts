@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import http from 'node:http';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -180,42 +179,6 @@ describe('cpw-vault verify', () => {
     const missing = await run(t, ['verify', 'tmdb', 'api_key']);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toContain('cpw-vault set tmdb api_key');
-  });
-});
-
-describe('a provider that echoes the key back', () => {
-  it('the key is never printed, in --json, the profile metadata or the audit log, whatever field of the answer holds it', async () => {
-    // A broken gateway or a hostile mirror: the token comes back as the account, the role, an error code, and the host
-    // of a redirect (lower-cased there, as a URL's host is).
-    const echo = http.createServer((req, res) => {
-      const key = String(req.headers['authorization'] ?? '').replace(/^Bearer /, '');
-      if (req.url?.includes('whoami')) return res.end(JSON.stringify({ name: key, auth: { accessToken: { role: key } } }));
-      if (req.url?.includes('/resolve/')) return res.end(); // the gated models: access granted
-      if (req.url?.includes('/v1/models')) return res.writeHead(401).end(JSON.stringify({ error: { code: key } }));
-      res.writeHead(302, { location: `https://${key.toLowerCase()}.evil.example/?key=${key}` }).end();
-    });
-    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
-    const origin = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
-    const vimeo = 'fedcba9876543210fedcba9876543210';
-    try {
-      const t = makeTempHome();
-      await run(t, ['set', 'huggingface', 'token'], {}, HF);
-      await run(t, ['set', 'openai', 'api_key'], {}, OPENAI);
-      await run(t, ['set', 'vimeo', 'access_token'], {}, vimeo.toUpperCase());
-      const env = { CPW_VAULT_ENDPOINT_HUGGINGFACE: origin, OPENAI_BASE_URL: `${origin}/v1`, CPW_VAULT_ENDPOINT_VIMEO: origin };
-      const human = await run(t, ['verify', '--all'], env);
-      const json = await run(t, ['verify', '--all', '--json'], env);
-      expect(JSON.parse(json.stdout).results.map((x: { result: string }) => x.result)).toEqual(['valid', 'invalid', 'unreachable']);
-      expect(human.stdout).toMatch(/✓ huggingface\.token: valid/);
-      expect(human.stdout).toMatch(/! vimeo\.access_token: unreachable — 127\.0\.0\.1:\d+ answered with a redirect to \S+\.evil\.example, which was not followed/);
-      const profile = readFileSync(t.profile, 'utf8');
-      const audit = readFileSync(join(t.home, '.cp-whisperx', 'audit.log'), 'utf8');
-      for (const text of [human.stdout, human.stderr, json.stdout, json.stderr, profile, audit]) {
-        for (const k of [HF, OPENAI, vimeo]) expect(text.toLowerCase()).not.toContain(k.toLowerCase());
-      }
-    } finally {
-      await new Promise((r) => echo.close(r));
-    }
   });
 });
 

@@ -11,6 +11,17 @@ describe('redaction', () => {
     expect(redact('a zebra-canary-42 b my-other-value', ['my-other-value'])).toBe(`a ${REDACTED} b ${REDACTED}`);
   });
 
+  // A provider mirror echoed a key upper-cased (an error code, an account name): an exact match let it through.
+  it('removes a known value in any case and URL-encoded, and leaves ordinary words and env var names alone', () => {
+    const key = 'Zq7+mKp/wX3==';
+    registerSecret(key);
+    registerSecret('Data');
+    expect(redact(`a ${key.toUpperCase()} b ${key.toLowerCase()} c zQ7+MkP/Wx3== d ${encodeURIComponent(key)} e ${encodeURIComponent(key).toLowerCase()}`)).toBe(`a ${REDACTED} b ${REDACTED} c ${REDACTED} d ${REDACTED} e ${REDACTED}`);
+    expect(redact(`x ${'İ'}${key.toUpperCase()} y`)).toBe(`x İ${REDACTED} y`);
+    // A word-sized value is cut only as it is; the shapes keep their case (HF_ENDPOINT is no token).
+    expect(redact('Data data DATA HF_ENDPOINT=https://hf-mirror.example HF_TOKEN')).toBe(`${REDACTED} data DATA HF_ENDPOINT=https://hf-mirror.example HF_TOKEN`);
+  });
+
   it('removes credential-shaped tokens even when unknown', () => {
     const text = `hf_${'a'.repeat(34)} sk-ant-${'b'.repeat(30)} AIza${'c'.repeat(35)} ${'d'.repeat(32)} Bearer abcdefghijk`;
     const out = redact(text);

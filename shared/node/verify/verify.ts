@@ -43,12 +43,14 @@ function placeKey(call: ProviderCall, value: string, url: URL, headers: Record<s
 /**
  * What a provider said, with every copy of the key cut out. A broken gateway or a hostile mirror that echoes the key
  * (as the account name, the role, an error code, or the host of a redirect, which a URL lower-cases) would otherwise
- * have it printed, put in --json and recorded in the profile metadata. As sent and lower-cased (a URL's host), through
- * the one redaction helper.
+ * have it printed, put in --json and recorded in the profile metadata. In any case: a mirror echoed it upper-cased,
+ * which an exact match let through. The one redaction helper folds case for a value of a key's length; the lower- and
+ * upper-cased forms go along for a shorter one.
  */
 function withoutKey(got: Interpreted, value: string): Interpreted {
-  const forms = [value, value.toLowerCase()];
-  const holds = (v: unknown) => typeof v === 'string' && forms.some((f) => v.includes(f));
+  const forms = [value, value.toLowerCase(), value.toUpperCase()];
+  const folded = value.toLowerCase();
+  const holds = (v: unknown) => typeof v === 'string' && v.toLowerCase().includes(folded);
   if (!holds(got.account) && !holds(got.role) && !Object.values(got.check).some(holds)) return got;
   const check = redactDeep(got.check, forms);
   // A code or a name that was the key is no code or name: dropped, not kept as "[REDACTED]".
