@@ -1,4 +1,3 @@
-import { MAX_SECRET_LENGTH } from '../core/credential';
 import { VaultError } from '../core/errors';
 import { fstatSync, writeSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
@@ -25,17 +24,38 @@ export interface CliIO {
   stderrIsTTY?: boolean;
   /** Colour on stderr/stdout is allowed (a TTY and no NO_COLOR). */
   color: boolean;
-  /** All of stdin, as text. */
-  /** All of stdin as UTF-8 text; past `maxBytes`, reading stops and the rest is refused (an endless stdin: `< /dev/zero`). */
-  readStdin(maxBytes?: number): Promise<string>;
+  /** All of stdin as UTF-8 text, up to `use.maxBytes`; what stops it is refused in the words of `use` (see StdinUse). */
+  readStdin(use: StdinUse): Promise<string>;
   /**
    * stdin as bytes (a protocol whose fields need not be UTF-8: git's credential requests); past `keep` bytes, read and
-   * dropped. To its end, or, with `endsAt`, until the chunk it says ends the message (git's blank line).
+   * dropped. Until the chunk `endsAt` says ends the message (git's blank line); past `use.maxBytes` read without it,
+   * refused in the words of `use`.
    */
-  readStdinBytes?(keep?: number, endsAt?: (chunk: Uint8Array) => boolean): Promise<Buffer>;
+  readStdinBytes?(keep: number, endsAt: (chunk: Uint8Array) => boolean, use: StdinUse): Promise<Buffer>;
   prompts(): Promise<Prompts>;
   /** The --profile given, named in the cpw-vault commands a --json document (stdout) suggests (see namingProfile). */
   profileOption?: string;
+}
+
+/** Why stdin was not read: the fact, which the command reading it puts in its own words (see StdinUse). */
+export type StdinRefusal =
+  | { kind: 'closed' } // `<&-`, or a caller that gave none
+  | { kind: 'folder' } // `< DIR`
+  | { kind: 'too-large'; maxBytes: number } // more than maxBytes: reading stopped there
+  | { kind: 'not-utf8' };
+
+/**
+ * What a command reads stdin for. The reader reports the fact; the command says what it means and what it left
+ * unchanged: "nothing was stored" of a value, never of an identity file being imported.
+ */
+export interface StdinUse {
+  /**
+   * The most bytes read: past it reading stops and the rest is refused, so an endless stdin (`< /dev/zero`, `yes |`)
+   * is refused at once, never read until memory runs out. Required: no command reads stdin without a bound.
+   */
+  maxBytes: number;
+  /** The command's error for each refusal. */
+  refuse(why: StdinRefusal): VaultError;
 }
 
 /** Interactive prompts (on the TTY; never used when stdin is piped). */
@@ -65,10 +85,7 @@ export function processIO(prompts: () => Promise<Prompts> = noPrompts): CliIO {
     stdoutIsTTY: isTerminal(1),
     stderrIsTTY: isTerminal(2),
     color: colorEnabled(isTerminal(2), env),
-    readStdin: async (maxBytes) => {
-      assertStdinOpen();
-      return decodeStdin(await stdinBytes(Infinity, undefined, maxBytes));
-    },
+    readStdin: stdinText,
     readStdinBytes: stdinBytes,
     prompts,
   };
@@ -85,65 +102,66 @@ export function fromWorkingDir(io: Pick<CliIO, 'cwd'>, path: string, what: strin
 }
 
 /**
- * stdin to its end (or to the chunk `endsAt` says ends the message); bytes past `keep` are read and dropped (a writer
- * is never cut off, and memory stays bounded).
- * Past `refuseOver` bytes it stops reading and throws: what only a value is read for never holds that much, and
- * reading to the end of `< /dev/zero` or `yes |` would never end.
+ * stdin to its end or to the chunk `endsAt` says ends the message (git's requests: readStdinBytes); bytes past `keep`
+ * are read and dropped (a writer is never cut off, and memory stays bounded). Past `use.maxBytes` read without that
+ * end, refused: `cat /dev/zero |` has none, and was read for ever.
  */
-async function stdinBytes(keep = Infinity, endsAt?: (chunk: Uint8Array) => boolean, refuseOver = Infinity): Promise<Buffer> {
-  assertNotFolder();
+async function stdinBytes(keep: number, endsAt: (chunk: Uint8Array) => boolean, use: StdinUse): Promise<Buffer> {
+  if (stdinIsFolder()) throw use.refuse({ kind: 'folder' });
   const chunks: Buffer[] = [];
-  let size = 0;
+  let kept = 0;
+  let read = 0;
   // Stopped at a message's end, stdin is left open: on a terminal, a prompt may read it next (the vault file's passphrase).
-  for await (const chunk of process.stdin.iterator({ destroyOnReturn: !endsAt })) {
-    if (size + (chunk as Buffer).length > refuseOver) {
-      throw new VaultError('CREDENTIAL_INVALID', `stdin holds more than ${refuseOver} bytes, over the ${MAX_SECRET_LENGTH}-character limit of a value; nothing was stored.`, 'Check that you piped only the key.');
-    }
-    if (size < keep) {
+  for await (const chunk of process.stdin.iterator({ destroyOnReturn: false })) {
+    read += (chunk as Buffer).length;
+    if (kept < keep) {
       chunks.push(chunk as Buffer);
-      size += (chunk as Buffer).length;
+      kept += (chunk as Buffer).length;
     }
-    if (endsAt?.(chunk as Buffer)) break; // the rest is not this message's: left unread
+    if (endsAt(chunk as Buffer)) break; // the rest is not this message's: left unread
+    if (read > use.maxBytes) throw use.refuse({ kind: 'too-large', maxBytes: use.maxBytes });
   }
   return Buffer.concat(chunks);
 }
 
-/** How to give stdin something to read, when what it is gives nothing. */
-const STDIN_FIX = 'Redirect a file (< key.txt), pipe the value (printf %s "$KEY" | cpw-vault ...), or run on a terminal to type it at a hidden prompt.';
+/**
+ * All of stdin as text, for a command that reads it whole (see StdinUse): past `use.maxBytes` it stops reading and
+ * refuses, since reading to the end of `< /dev/zero` or `yes |` would never end. Invalid UTF-8 is refused, never
+ * turned into U+FFFD: a value stored that way would not be the bytes given, and `get` would print something else.
+ */
+async function stdinText(use: StdinUse): Promise<string> {
+  if (stdinClosed()) throw use.refuse({ kind: 'closed' });
+  if (stdinIsFolder()) throw use.refuse({ kind: 'folder' });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size > use.maxBytes) throw use.refuse({ kind: 'too-large', maxBytes: use.maxBytes });
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw use.refuse({ kind: 'not-utf8' });
+  }
+}
 
 /** A folder as stdin (`set tmdb api_key < ~/keys`) reads as nothing: said as what it is, not as an empty value. */
-function assertNotFolder(): void {
-  let folder = false;
+function stdinIsFolder(): boolean {
   try {
-    folder = fstatSync(0).isDirectory();
+    return fstatSync(0).isDirectory();
   } catch {
-    // no stdin at all: reading it says so
+    return false; // no stdin at all: reading it says so
   }
-  if (folder) throw new VaultError('INVALID_ARGUMENT', 'stdin is a folder, not a value (a `< DIR` redirect?).', STDIN_FIX);
 }
 
 /**
  * A closed stdin (`set tmdb api_key <&-`, a caller that gave none) is said as such, not as an empty value: Node puts
  * /dev/null opened read-write in place of a closed fd 0 (a `< /dev/null` is read-only: an empty stdin, left to the
- * command). Only where a value is read: git's protocol (readStdinBytes) keeps answering an empty request with nothing.
+ * command). Only where stdin is read whole: git's protocol (readStdinBytes) keeps answering an empty request with nothing.
  */
-function assertStdinOpen(): void {
-  if (descriptorTarget(0) === '/dev/null' && ((descriptorFlags(0) ?? 0) & 3) === 2) {
-    throw new VaultError('INVALID_ARGUMENT', 'stdin is closed (a `<&-` redirect, or a caller that gave none): there is nothing to read the value from.', STDIN_FIX);
-  }
-}
-
-/**
- * stdin's bytes as text. Invalid UTF-8 is refused (INVALID_ARGUMENT), never
- * turned into U+FFFD: a value stored that way would not be the bytes given,
- * and `get` would print something else. The error never quotes the input.
- */
-export function decodeStdin(bytes: Uint8Array): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    throw new VaultError('INVALID_ARGUMENT', 'stdin is not valid UTF-8; nothing was stored.', 'Give the value as UTF-8 text, e.g. convert it: iconv -f LATIN1 -t UTF-8');
-  }
+function stdinClosed(): boolean {
+  return descriptorTarget(0) === '/dev/null' && ((descriptorFlags(0) ?? 0) & 3) === 2;
 }
 
 /** Minimal ANSI styling that honours NO_COLOR (through `io.color`). */

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { openSecretStore } from '../../shared/node/secrets/open-secret-store';
 import { collect, type ChildResult } from './children';
@@ -43,3 +44,43 @@ export async function keychainValues(home: TempHome): Promise<Record<string, str
 
 /** `n` random lowercase hex digits (test values). */
 export const hex = (n: number) => Array.from({ length: n }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
+
+/** Most memory (resident, MiB) a command reading an endless stdin may reach before {@link cliFromEndlessPipe} stops it. */
+const ENDLESS_STDIN_RSS_MIB = 300;
+/** Most of an endless stdin a command may read (bounded memory, but never ending) before it is stopped. */
+const ENDLESS_STDIN_READ_GIB = 2;
+
+/** A number field of a /proc file of `pid` (`VmRSS` of status, kB; `rchar` of io, bytes), 0 once it is gone. */
+function procField(pid: number | undefined, file: string, field: string): number {
+  try {
+    return Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(readFileSync(`/proc/${pid}/${file}`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0; // exited between two looks
+  }
+}
+
+/**
+ * Runs `cpw-vault ...args` as `cat /dev/zero | cpw-vault ...args` would: stdin a pipe that never ends. A command that
+ * reads it without a bound grows without end (~270 MB a second), one that drops what it reads never ends: it is killed
+ * once past {@link ENDLESS_STDIN_RSS_MIB} MiB or {@link ENDLESS_STDIN_READ_GIB} GiB read, and `stopped` says which
+ * (conditions, not a timeout: the machine's other work is never starved waiting for one).
+ */
+export async function cliFromEndlessPipe(home: TempHome, args: string[]): Promise<ChildResult & { stopped?: string }> {
+  const zeros = spawn('cat', ['/dev/zero'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const env = { ...process.env, HOME: home.home, CPW_KEYCHAIN_SERVICE: home.service };
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: home.cwd, env, stdio: [zeros.stdout, 'pipe', 'pipe'] });
+  let stopped: string | undefined;
+  const watch = setInterval(() => {
+    const mib = procField(child.pid, 'status', 'VmRSS') / 1024;
+    const gib = procField(child.pid, 'io', 'rchar') / 1024 ** 3;
+    if (mib > ENDLESS_STDIN_RSS_MIB) stopped = `grown to ${Math.round(mib)} MiB`;
+    else if (gib > ENDLESS_STDIN_READ_GIB) stopped = `still reading after ${gib.toFixed(1)} GiB`;
+    if (stopped) child.kill('SIGKILL');
+  }, 50);
+  try {
+    return { ...(await collect(child)), ...(stopped !== undefined ? { stopped } : {}) };
+  } finally {
+    clearInterval(watch);
+    zeros.kill();
+  }
+}

@@ -5,6 +5,7 @@ import { VaultError, isVaultError } from '../../core/errors';
 import { MAX_REQUEST_BYTES, formatAnswer, isHuggingFaceRequest, parseRequest, requestEnd } from '../../node/git-credential/protocol';
 import type { Vault } from '../../node/vault/vault';
 import { profilePathsOf, type CliContext } from '../context';
+import type { StdinUse } from '../io';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes';
 import { shQuote } from './env';
 import { shellWord } from '../../core/control-chars';
@@ -85,10 +86,25 @@ function usernameFor(vault: Vault, requested: string | undefined, fromKeychain: 
  * or is not echoed.
  */
 async function readRequest(ctx: CliContext): Promise<string> {
-  if (!ctx.io.readStdinBytes) return ctx.io.readStdin();
+  if (!ctx.io.readStdinBytes) return ''; // an IO without stdin's bytes (a test's) has no request: nothing is answered
   // Read to its blank line (all git sends), but no more than a request can hold is kept: 100 MB took 349 MB.
-  return new TextDecoder('utf-8').decode(await ctx.io.readStdinBytes(MAX_REQUEST_BYTES + 1, requestEnd()));
+  return new TextDecoder('utf-8').decode(await ctx.io.readStdinBytes(MAX_REQUEST_BYTES + 1, requestEnd(), REQUEST_FROM_STDIN));
 }
+
+/** How git gives this helper a request, for a stdin that holds none. */
+const REQUEST_FIX = 'git runs this helper itself (install it with: cpw-vault git-credential config); by hand, type the request (protocol=https, host=huggingface.co) and end it with a blank line.';
+
+/**
+ * stdin read for git's request. A request of 100 MB is still read to its end (git is never cut off), but past 256 MiB
+ * without the blank line that ends one it is no request: `cat /dev/zero |` was read for ever, at full speed.
+ */
+const REQUEST_FROM_STDIN: StdinUse = {
+  maxBytes: 256 * 1024 * 1024,
+  refuse: (why) =>
+    why.kind === 'folder'
+      ? new VaultError('INVALID_ARGUMENT', 'stdin is a folder (a `< DIR` redirect?), not a credential request from git; nothing was answered or changed.', REQUEST_FIX)
+      : new VaultError('INVALID_ARGUMENT', `stdin ran on past ${why.kind === 'too-large' ? why.maxBytes : 0} bytes without the blank line that ends a credential request: it is not one from git; nothing was answered or changed.`, REQUEST_FIX),
+};
 
 /**
  * Reads git's request to its blank line and drops it (store, erase, an operation a later git adds): git is never cut
@@ -102,7 +118,9 @@ async function readRequest(ctx: CliContext): Promise<string> {
  * request's: left unread, as git-credential-store leaves them.
  */
 async function discardRequest(ctx: CliContext): Promise<void> {
-  await (ctx.io.readStdinBytes ? ctx.io.readStdinBytes(MAX_REQUEST_BYTES + 1, requestEnd()) : ctx.io.readStdin()).catch(() => undefined);
+  await ctx.io.readStdinBytes?.(MAX_REQUEST_BYTES + 1, requestEnd(), REQUEST_FROM_STDIN).catch((err: unknown) => {
+    if (isVaultError(err)) throw err; // no request (an endless stdin, a folder): said, as for get
+  });
 }
 
 /** git's protocol carries one line per field: a NUL or line break would end or split it (a lone CR too: git 2.39.5+ dies on one). */

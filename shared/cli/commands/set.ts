@@ -7,7 +7,7 @@ import { VaultError } from '../../core/errors';
 import { storeName } from '../../core/secret-store';
 import type { CredentialMeta } from '../../core/profile-schema';
 import type { Vault } from '../../node/vault/vault';
-import { paint } from '../io';
+import { paint, type StdinUse } from '../io';
 import type { CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { interruptible } from '../signals';
@@ -20,12 +20,29 @@ export interface SetArgs {
   envVar?: string;
 }
 
-/** The most piped stdin read for a value: 4 bytes a character, and as much again for spaces around it (trimmed). */
-const MAX_PIPED_BYTES = 8 * MAX_SECRET_LENGTH;
+/** How to give stdin a value, when what it is gives none. */
+const STDIN_FIX = 'Redirect a file (< key.txt), pipe the value (printf %s "$KEY" | cpw-vault ...), or run on a terminal to type it at a hidden prompt.';
+
+/** Piped stdin, read for a value: at most 4 bytes a character, and as much again for spaces around it (trimmed). */
+const VALUE_FROM_STDIN: StdinUse = {
+  maxBytes: 8 * MAX_SECRET_LENGTH,
+  refuse: (why) => {
+    switch (why.kind) {
+      case 'closed':
+        return new VaultError('INVALID_ARGUMENT', 'stdin is closed (a `<&-` redirect, or a caller that gave none): there is nothing to read the value from.', STDIN_FIX);
+      case 'folder':
+        return new VaultError('INVALID_ARGUMENT', 'stdin is a folder, not a value (a `< DIR` redirect?).', STDIN_FIX);
+      case 'too-large':
+        return new VaultError('CREDENTIAL_INVALID', `stdin holds more than ${why.maxBytes} bytes, over the ${MAX_SECRET_LENGTH}-character limit of a value; nothing was stored.`, 'Check that you piped only the key.');
+      case 'not-utf8':
+        return new VaultError('INVALID_ARGUMENT', 'stdin is not valid UTF-8; nothing was stored.', 'Give the value as UTF-8 text, e.g. convert it: iconv -f LATIN1 -t UTF-8');
+    }
+  },
+};
 
 /** Reads the value: all of stdin when piped (one trailing newline dropped), else a hidden prompt. */
 async function readValue(args: SetArgs, ctx: CliContext): Promise<string> {
-  if (!ctx.io.stdinIsTTY) return (await ctx.io.readStdin(MAX_PIPED_BYTES)).replace(/\r?\n$/, '');
+  if (!ctx.io.stdinIsTTY) return (await ctx.io.readStdin(VALUE_FROM_STDIN)).replace(/\r?\n$/, '');
   const entry = catalogEntry(credentialId(args.service, args.key));
   if (entry?.url) ctx.io.err(`Get one at ${entry.url}\n`);
   const prompts = await ctx.io.prompts();

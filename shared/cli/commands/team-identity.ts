@@ -4,7 +4,7 @@ import { MIN_PASSPHRASE_LENGTH, sealWithPassphrase } from '../../node/secrets/va
 import { TEAM_IDENTITY, ensureIdentity, identityFileText, parseIdentityText, readIdentityFile, storedIdentity, withIdentityLock, type TeamKey } from '../../node/team/identity';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
-import { fromWorkingDir, paint } from '../io';
+import { fromWorkingDir, paint, type StdinUse } from '../io';
 import { shellWord } from '../../core/control-chars';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
 import { abortedAfterPending, cancelledIfInterrupted, interruptible } from '../signals';
@@ -109,12 +109,33 @@ async function memberStep(args: IdentityArgs, key: TeamKey, ctx: CliContext): Pr
   return `You are already a member of ${files.file} (as ${names.join(', ')}): nothing to send; take its keys with: cpw-vault team pull${given}`;
 }
 
+/** How to give `--import -` an identity file, when what stdin is gives none. */
+const IMPORT_FIX = 'Pipe the file written by age-keygen (cpw-vault team identity --import - < key.txt), or give its path: --import key.txt';
+
+/**
+ * stdin read for `--import -`: an identity file is a few lines, so past 64 KiB it is not one (`< /dev/zero` was read
+ * until memory ran out, the size checked only after). "Nothing was imported", never set's "the value".
+ */
+const IDENTITY_FROM_STDIN: StdinUse = {
+  maxBytes: 64 * 1024,
+  refuse: (why) => {
+    switch (why.kind) {
+      case 'closed':
+        return new VaultError('INVALID_ARGUMENT', 'stdin is closed (a `<&-` redirect, or a caller that gave none): there is no identity file to import from it; nothing was imported.', IMPORT_FIX);
+      case 'folder':
+        return new VaultError('INVALID_ARGUMENT', 'stdin is a folder, not an identity file (a `< DIR` redirect?); nothing was imported.', IMPORT_FIX);
+      case 'too-large':
+        return new VaultError('INVALID_ARGUMENT', `stdin holds more than ${why.maxBytes} bytes: an identity file is a few lines, so this is not one; nothing was imported.`, IMPORT_FIX);
+      case 'not-utf8':
+        return new VaultError('INVALID_ARGUMENT', 'stdin is not valid UTF-8, so it is not an identity file (age-keygen writes plain text); nothing was imported.', IMPORT_FIX);
+    }
+  },
+};
+
 /** The age-keygen identity of `--import FILE|-`. */
 async function identityToImport(from: string, ctx: CliContext): Promise<TeamKey> {
   if (from !== '-') return readIdentityFile(fromWorkingDir(ctx.io, from, '--import'));
-  const text = await ctx.io.readStdin();
-  if (text.length > 64 * 1024) throw new VaultError('INVALID_ARGUMENT', 'stdin is over 64 KiB; an identity file is a few lines.', 'Pipe the file written by age-keygen.');
-  return parseIdentityText(text, 'stdin');
+  return parseIdentityText(await ctx.io.readStdin(IDENTITY_FROM_STDIN), 'stdin');
 }
 
 /**
