@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cli, cliFromEndlessPipe, keychainValues } from '../helpers/cli';
 import { makeTempHome, type TempHome } from '../helpers/temp';
@@ -72,5 +73,16 @@ describe('git-credential from an endless pipe', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe('error [INVALID_ARGUMENT] stdin ran on past 268435456 bytes without the blank line that ends a credential request: it is not one from git; nothing was answered or changed.\nfix: git runs this helper itself (install it with: cpw-vault git-credential config); by hand, type the request (protocol=https, host=huggingface.co) and end it with a blank line.\n');
     expect(await keychainValues(t)).toEqual({});
+  });
+});
+
+// Started by `unlock` with one JSON line; run by hand with a stdin that has no line end, it read until memory ran out.
+describe('the unlock agent from an endless pipe', () => {
+  it('node dist/agent.cjs < an endless pipe: refused, ready false, its memory bounded', async () => {
+    const t = makeTempHome();
+    const r = await cliFromEndlessPipe(t, [], resolve(dirname(BIN), '..', 'dist', 'agent.cjs'));
+    expect(r.stopped, 'reading /dev/zero').toBeUndefined();
+    expect(r.code, r.stderr).toBe(1);
+    expect(JSON.parse(r.stdout)).toEqual({ ready: false, code: 'INVALID_ARGUMENT', message: "The unlock agent's stdin ran on past 1048576 bytes without the end of its configuration line: it was not started by cpw-vault unlock.", fix: 'Start it with: cpw-vault unlock' });
   });
 });

@@ -60,15 +60,16 @@ function procField(pid: number | undefined, file: string, field: string): number
 }
 
 /**
- * Runs `cpw-vault ...args` as `cat /dev/zero | cpw-vault ...args` would: stdin a pipe that never ends. A command that
+ * Runs `cpw-vault ...args` (or another of the bundles, `script`) as `cat /dev/zero | cpw-vault ...args` would: stdin a
+ * pipe that never ends. A command that
  * reads it without a bound grows without end (~270 MB a second), one that drops what it reads never ends: it is killed
  * once past {@link ENDLESS_STDIN_RSS_MIB} MiB or {@link ENDLESS_STDIN_READ_GIB} GiB read, and `stopped` says which
  * (conditions, not a timeout: the machine's other work is never starved waiting for one).
  */
-export async function cliFromEndlessPipe(home: TempHome, args: string[]): Promise<ChildResult & { stopped?: string }> {
+export async function cliFromEndlessPipe(home: TempHome, args: string[], script = BIN): Promise<ChildResult & { stopped?: string }> {
   const zeros = spawn('cat', ['/dev/zero'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const env = { ...process.env, HOME: home.home, CPW_KEYCHAIN_SERVICE: home.service };
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: home.cwd, env, stdio: [zeros.stdout, 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, ...args], { cwd: home.cwd, env, stdio: [zeros.stdout, 'pipe', 'pipe'] });
   let stopped: string | undefined;
   const watch = setInterval(() => {
     const mib = procField(child.pid, 'status', 'VmRSS') / 1024;

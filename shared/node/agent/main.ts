@@ -42,11 +42,16 @@ function closeInherited(): void {
   }
 }
 
+/** Most of stdin read for the configuration line: an identity and three paths, far under it. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
 async function readConfig(): Promise<AgentConfig> {
   let text = '';
   for await (const chunk of process.stdin) {
     text += (chunk as Buffer).toString('utf8');
     if (text.includes('\n')) break;
+    // A stdin without the line's end (`node dist/agent.cjs < /dev/zero`) was read until memory ran out.
+    if (text.length > MAX_CONFIG_BYTES) throw new VaultError('INVALID_ARGUMENT', `The unlock agent's stdin ran on past ${MAX_CONFIG_BYTES} bytes without the end of its configuration line: it was not started by cpw-vault unlock.`, 'Start it with: cpw-vault unlock');
   }
   return JSON.parse(text.slice(0, text.indexOf('\n'))) as AgentConfig;
 }
