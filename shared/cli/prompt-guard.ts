@@ -4,19 +4,28 @@ import { VaultError } from '../core/errors';
 import { reassertEchoOff } from './echo-off';
 
 /**
- * Most bytes a hidden answer may take (a value is at most 8192 characters, a
- * passphrase 4 KiB). readline redraws the whole line at each key, so a
- * pasted megabyte took hours of CPU, and a Ctrl-C typed after it waited its
- * turn behind every byte: input past this is never handed to the prompt.
+ * Most characters a hidden answer may take (a value is at most 8192 characters, a passphrase 4 KiB). readline redraws
+ * the whole line at each key (each character), so a pasted megabyte took hours of CPU, and a Ctrl-C typed after it
+ * waited its turn behind every key: input past this is never handed to the prompt. Counted in characters, not bytes:
+ * 8,192 CJK characters (3 bytes each) or emoji (4) at the prompt were refused as "over 8208 bytes", piped they were
+ * stored; the keys readline handles, and so its cost, are the same.
  */
-export const MAX_SECRET_INPUT_BYTES = 8 * 1024 + 16;
+export const MAX_SECRET_INPUT_CHARS = 8 * 1024 + 16;
 
 /**
- * Most bytes a visible answer (a name, an e-mail, a time zone, a yes/no) may
- * take. The prompt redraws the whole answer at each key: a pasted 20 KB wrote
- * 86 MB and held the process for minutes, deaf to Ctrl-C and SIGTERM.
+ * Most characters a visible answer (a name, an e-mail, a time zone, a yes/no) may take. The prompt redraws the whole
+ * answer at each key: a pasted 20 KB wrote 86 MB and held the process for minutes, deaf to Ctrl-C and SIGTERM.
  */
-export const MAX_VISIBLE_INPUT_BYTES = 1024;
+export const MAX_VISIBLE_INPUT_CHARS = 1024;
+
+/**
+ * A UTF-8 character is at most 4 bytes: past 4 bytes a character, what came is not text (a run of continuation bytes,
+ * which counted no character, each a U+FFFD key to readline) and is refused in bytes.
+ */
+const BYTES_PER_CHAR = 4;
+
+/** True for a byte that starts a character in UTF-8 (not a continuation byte 10xxxxxx). */
+const startsChar = (b: number) => (b & 0xc0) !== 0x80;
 
 /** What the guard checks: hidden answers are also checked as `set` checks a piped value (UTF-8, one line, no control sequences). */
 export interface GuardOptions {
@@ -38,7 +47,7 @@ const isLineBreak = (b: number) => b === 0x0d || b === 0x0a;
 
 /**
  * Runs a prompt on the terminal through a guard that sees its bytes before
- * readline does. Past the byte limit, or (hidden) at an answer that is not
+ * readline does. Past the character limit, or (hidden) at an answer that is not
  * UTF-8, holds an escape sequence or is followed by more lines (also lines
  * arriving within {@link PASTE_SETTLE_MS} after it), the prompt is aborted and
  * INVALID_ARGUMENT thrown, what was typed discarded (the rest of a paste read
@@ -137,15 +146,19 @@ function stopAt(tty: NodeJS.ReadStream): void {
   process.kill(process.pid, 'SIGTSTP');
 }
 
-/** The check of each chunk for a prompt: the byte limit, and for a hidden answer the checks a piped value gets. */
+/** The check of each chunk for a prompt: the character limit, and for a hidden answer the checks a piped value gets. */
 function answerCheck(opts: GuardOptions): (chunk: Buffer) => VaultError | undefined {
-  const limit = opts.hidden ? MAX_SECRET_INPUT_BYTES : MAX_VISIBLE_INPUT_BYTES;
+  const limit = opts.hidden ? MAX_SECRET_INPUT_CHARS : MAX_VISIBLE_INPUT_CHARS;
+  const shorter = opts.hidden ? 'Type or paste only the passphrase or value (a file: --passphrase-file PATH, or a value on stdin).' : 'Type a shorter answer.';
   const typed: Buffer[] = [];
-  let total = 0;
+  let bytes = 0;
+  let chars = 0;
   let entered = false;
   return (chunk) => {
-    total += chunk.length;
-    if (total > limit) return refusal(`The answer is over ${limit} bytes; nothing was kept.`, opts.hidden ? 'Type or paste only the passphrase or value (a file: --passphrase-file PATH, or a value on stdin).' : 'Type a shorter answer.');
+    bytes += chunk.length;
+    for (const b of chunk) if (startsChar(b)) chars++;
+    if (chars > limit) return refusal(`The answer is over ${limit} characters; nothing was kept.`, shorter);
+    if (bytes > limit * BYTES_PER_CHAR) return refusal(`The answer is over ${limit * BYTES_PER_CHAR} bytes; nothing was kept.`, shorter);
     if (!opts.hidden) return undefined;
     if (entered) return chunk.some((b) => !isLineBreak(b)) ? moreLines() : undefined;
     const end = chunk.findIndex(isLineBreak);

@@ -3,7 +3,7 @@ import type { Prompts } from './io';
 import { guardedPrompt } from './prompt-guard';
 import { interruptible, runningInterrupt } from './signals';
 
-export { MAX_SECRET_INPUT_BYTES } from './prompt-guard';
+export { MAX_SECRET_INPUT_CHARS } from './prompt-guard';
 
 /** What a prompt answers when the user presses Ctrl-C or Ctrl-D (or a signal ends the command): it stops, having changed nothing. */
 function cancelled(err: unknown): never {
@@ -26,7 +26,7 @@ function interrupting<T>(ask: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Runs one prompt on the terminal through {@link guardedPrompt} (byte limit, Ctrl-Z and `fg`, a hidden answer checked
+ * Runs one prompt on the terminal through {@link guardedPrompt} (character limit, Ctrl-Z and `fg`, a hidden answer checked
  * as a piped value is), on stderr, ended by the running command's interrupt (SIGTERM, SIGHUP, Ctrl-C outside raw mode).
  */
 function guarded<T>(message: string, hidden: boolean, ask: (context: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream; signal: AbortSignal }) => Promise<T>): Promise<T> {

@@ -526,12 +526,12 @@ describe('a megabyte pasted at a hidden prompt', () => {
   });
   afterAll(() => rmSync(h.root, { recursive: true, force: true }));
 
-  it('unlock: refused within bounded time (exit 2, "over ... bytes"), nothing echoed, no agent, the vault unchanged', async () => {
+  it('unlock: refused within bounded time (exit 2, "over ... characters"), nothing echoed, no agent, the vault unchanged', async () => {
     const before = vaultBytes(h);
     const child = spawn('/usr/bin/python3', [resolve(import.meta.dirname, '../helpers/pty_paste.py'), 'input hidden', String(1024 * 1024), process.execPath, BIN, 'unlock'], { cwd: h.cwd, env: { ...fileEnv(h), TERM: 'xterm' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const r = JSON.parse((await collect(child)).stdout) as { screen: string; code: number | null; seconds: number };
     expect(r.code, `still running after ${r.seconds} s`).toBe(2);
-    expect(r.screen).toMatch(/over \d+ bytes; nothing was kept/);
+    expect(r.screen).toMatch(/over \d+ characters; nothing was kept/);
     expect(r.screen).not.toContain('x'.repeat(64));
     expect(agentSockets(h)).toEqual([]);
     expect(vaultBytes(h)).toEqual(before);

@@ -60,10 +60,32 @@ describe('a large paste into a visible prompt', () => {
     const t = makeTempHome();
     const r = await drive(t, PASTE, ['Your name', '20000', process.execPath, BIN, 'setup']);
     expect(r.code, r.screen.slice(-400)).toBe(2);
-    expect(r.screen).toContain('The answer is over 1024 bytes; nothing was kept.');
+    expect(r.screen).toContain('The answer is over 1024 characters; nothing was kept.');
     // Redrawn at each key, the screen grew as the square of the answer (86 MB for 20 KB).
     expect(r.screen.length).toBeLessThan(100_000);
     expect(lookup(t, 'huggingface.token')).toBe('');
+  }, 200_000);
+});
+
+describe('a value of 8,192 characters that are not ASCII, pasted at the hidden prompt', () => {
+  // Piped, 8,192 CJK characters or emoji were stored; pasted at the prompt they were refused as "over 8208 bytes": the
+  // prompt's cap counted bytes (3 and 4 a character) where the value rule counts characters.
+  it.each([
+    ['CJK (3 bytes each)', '字'],
+    ['emoji (4 bytes each)', '🔑'],
+  ])('%s: stored as pasted, byte for byte', async (_name, char) => {
+    const t = makeTempHome();
+    const r = await drive(t, PASTE, ['input hidden', `8192:${char}`, process.execPath, BIN, 'set', 'myapp5', 'token']);
+    expect(r.code, r.screen.slice(-400)).toBe(0);
+    expect(lookup(t, 'myapp5.token')).toBe(char.repeat(8192));
+  }, 200_000);
+
+  it('8,300 ASCII characters are still refused by the prompt, in characters, nothing stored', async () => {
+    const t = makeTempHome();
+    const r = await drive(t, PASTE, ['input hidden', '8300', process.execPath, BIN, 'set', 'myapp5', 'token']);
+    expect(r.code, r.screen.slice(-400)).toBe(2);
+    expect(r.screen).toContain('The answer is over 8208 characters; nothing was kept.');
+    expect(lookup(t, 'myapp5.token')).toBe('');
   }, 200_000);
 });
 

@@ -1,6 +1,7 @@
 """Paste a large answer at a hidden prompt in a real pseudo-terminal, as a terminal emulator does.
 
-argv[1]: regex of the prompt, argv[2]: number of bytes to paste ("x" repeated, then Enter), argv[3:]: the command.
+argv[1]: regex of the prompt, argv[2]: how much to paste, then Enter: N ("x" N times) or N:TEXT (TEXT N times, as
+UTF-8), argv[3:]: the command.
 Writes without blocking while reading the screen, then reads until the command exits (at most 150 s).
 Prints JSON {"screen": ..., "code": ..., "seconds": ...}; "code" is null when it did not end.
 """
@@ -14,7 +15,8 @@ import sys
 import time
 
 prompt = re.compile(sys.argv[1].encode())
-size = int(sys.argv[2])
+count, _, unit = sys.argv[2].partition(":")
+size = int(count)
 pid, fd = pty.fork()
 if pid == 0:
     os.execvp(sys.argv[3], sys.argv[3:])
@@ -44,7 +46,7 @@ deadline = time.time() + 150
 while alive and not prompt.search(screen) and time.time() < deadline:
     pump(0.1)
 start = time.time()
-data = b"x" * size + b"\r"
+data = (unit or "x").encode() * size + b"\r"
 sent = 0
 while alive and sent < len(data) and time.time() < deadline:
     _, writable, _ = select.select([], [fd], [], 0.1)
