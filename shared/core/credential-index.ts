@@ -4,7 +4,7 @@
  * from profile to profile; the credential store decides when they run.
  */
 import { catalogEntry } from './catalog';
-import { maskedHint, type CredentialId } from './credential';
+import { maskedHint, plainHint, type CredentialId } from './credential';
 import type { CredentialMeta, Profile } from './profile-schema';
 import { isoString } from './iso-time';
 
@@ -44,7 +44,7 @@ export function withIndexChanges(profile: Profile, changes: readonly IndexChange
       ...(c.label !== undefined ? { label: c.label } : {}),
       created_at: old?.created_at ?? stamp,
       updated_at: stamp,
-      hint: secret ? maskedHint(c.value) : c.value.slice(0, 16),
+      hint: secret ? maskedHint(c.value) : plainHint(c.value),
       storage: secret ? 'keychain' : 'profile',
       ...(c.envVar ? { custom: true, env_var: c.envVar } : {}),
     };

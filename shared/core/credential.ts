@@ -165,6 +165,15 @@ export function maskedHint(value: string): string {
 }
 
 /**
+ * The hint of a value that is not a secret (kept in the profile as it is): its first 16 characters whole. The first
+ * 16 UTF-16 units cut an emoji in half: "org-abcdefghijk🔑xyz" (stored with --force) was shown as "org-abcdefghijk�".
+ */
+export function plainHint(value: string): string {
+  // The first 32 units hold the first 16 characters whole (each is at most 2), without spreading the whole value.
+  return [...value.slice(0, 32)].slice(0, 16).join('');
+}
+
+/**
  * How many characters (code points) `text` has, as `[...text].length` counts them (half of a pair is one), without
  * building that array: a value a page sends main may be tens of megabytes.
  */
