@@ -1,6 +1,7 @@
 import { hasControlChars, withoutControlChars } from '../core/control-chars';
+import { displayWidth, padToWidth } from './text-width';
 
-/** A plain text table: columns padded to their widest cell. */
+/** A plain text table: columns padded to their widest cell, in terminal columns (a CJK character takes 2, a combining mark none). */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h) => h.length);
   // A cell never carries a control character to the terminal: a run's program name, a hand-edited or planted record,
@@ -9,12 +10,12 @@ export function table(header: string[], rows: string[][]): string {
   // must not hit the argument limit of Math.max(...), and its temporaries cost more than the rows (list at scale).
   const shown = rows.map((r) => {
     const cells = hasControlChars(r.join(' ')) ? r.map(withoutControlChars) : r;
-    for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (cells[i] ?? '').length);
+    for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, displayWidth(cells[i] ?? ''));
     return cells;
   });
   const line = (cells: string[]) => {
     let text = '';
-    for (let i = 0; i < cells.length - 1; i++) text += `${cells[i]!.padEnd(widths[i]!)}  `;
+    for (let i = 0; i < cells.length - 1; i++) text += `${padToWidth(cells[i]!, widths[i]!)}  `;
     return `${text}${cells[cells.length - 1] ?? ''}`.trimEnd();
   };
   let out = `${line(header)}\n`;

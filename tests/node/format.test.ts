@@ -30,3 +30,22 @@ describe('table cells never reach the terminal with a control character', () => 
     expect(out.split('\n')).toEqual(['ID  PROGRAM', 'a   python3 ?[31mRED?]0;pwned? x', 'b   two?lines?and?C1', 'c   plain — ünïcode', '']);
   });
 });
+
+describe('table columns line up in a terminal whatever the script', () => {
+  // Padded by UTF-16 length, the column after a CJK hint ('••••字字字字', 8 units, 12 columns) started 4 columns right of
+  // the others, and after an NFD 'é' (e + U+0301, 2 units, 1 column) or a zero-width space one column left.
+  it('wide characters take 2 columns, combining marks and zero-width characters none', () => {
+    const rows = [['••••字字字字', 'x'], ['••••abcd', 'x'], ['••••e\u0301e\u0301', 'x'], ['a\u200bb', 'x'], ['🔑🔑', 'x'], ['ｈｉ', 'x'], ['שלום', 'x']];
+    const out = table(['HINT', 'NEXT'], rows).split('\n');
+    expect(out.slice(0, 8)).toEqual([
+      'HINT          NEXT',
+      '••••字字字字  x',
+      '••••abcd      x',
+      '••••e\u0301e\u0301        x',
+      'a\u200bb            x',
+      '🔑🔑          x',
+      'ｈｉ          x',
+      'שלום          x',
+    ]);
+  });
+});
