@@ -77,3 +77,23 @@ describe('an argument that is not UTF-8', () => {
     expect(real.stdout.toString()).toBe('hf_abc\uFFFDdefghijklmnopqrstuvwxyz0123');
   });
 });
+
+describe('a profile path from the environment that is not UTF-8', () => {
+  // HOME=/home/café in Latin-1: Node read it as /home/caf\uFFFD, and set wrote the profile under that new folder beside
+  // the user's own, where no later run with a UTF-8 HOME (or the app) found it; the user's home kept no profile.
+  it.each([
+    ['HOME', (home: string) => `HOME=$'${home}/caf\\xe9'`],
+    ['CPW_PROFILE', (home: string) => `CPW_PROFILE=$'${home}/caf\\xe9/p.profile'`],
+  ])('%s: set is refused naming the variable, nothing stored or created; a UTF-8 one is used as it is', (name, assign) => {
+    const t = makeTempHome();
+    const run = (env: string, args: string) => spawnSync('bash', ['-c', `mkdir -p $'${t.home}/caf\\xe9' && ${env} exec "${process.execPath}" "${BIN}" ${args}`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, input: HF, encoding: 'utf8' });
+    const bad = run(assign(t.home), 'set huggingface token');
+    expect(bad.stderr).toContain(`error [INVALID_ARGUMENT] ${name} is not valid UTF-8 text: the profile would be read and written under another folder`);
+    expect(bad.status).toBe(2);
+    expect(existsSync(join(t.home, 'caf\uFFFD'))).toBe(false);
+    expect(run(assign(t.home), 'get huggingface token').status).toBe(2);
+    const good = run(assign(t.home).replace('\\xe9', '\\xc3\\xa9'), 'set huggingface token');
+    expect(good.status, good.stderr).toBe(0);
+    expect(existsSync(join(t.home, 'café', name === 'HOME' ? '.cp-whisperx/user.profile' : 'p.profile'))).toBe(true);
+  });
+});

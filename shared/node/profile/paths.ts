@@ -1,6 +1,7 @@
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { nodeOs } from '../builtins';
+import { alteredEnvVars } from '../exec/env-bytes';
 
 /** Folder and file name of the default profile: ~/.cp-whisperx/user.profile. */
 export const PROFILE_DIR_NAME = '.cp-whisperx';
@@ -56,6 +57,17 @@ function noWorkingDir(path: string, via: string): VaultError {
 }
 
 /**
+ * Refuses the variable the profile path comes from when, as this process received it, it is not UTF-8: Node reads it
+ * with U+FFFD in place of the invalid bytes, and a HOME of /home/café in Latin-1 had the profile written under a new
+ * folder, /home/caf\uFFFD/.cp-whisperx, beside the user's own (whose keys were then "missing").
+ */
+function notUtf8(from: Readonly<Record<string, string>>): void {
+  const [name] = alteredEnvVars(from);
+  if (!name) return;
+  throw new VaultError('INVALID_ARGUMENT', `${name} is not valid UTF-8 text: the profile would be read and written under another folder, its invalid bytes replaced by U+FFFD; nothing was read or written.`, `Rename the folder to UTF-8 (convmv -f LATIN1 -t UTF-8) and set ${name} to the new name, or give the profile in a folder whose path is UTF-8: --profile PATH.`);
+}
+
+/**
  * Resolves the profile path in the documented load order: explicit path,
  * then `CPW_PROFILE`, then ~/.cp-whisperx/user.profile, then (reads only)
  * config/secrets.json in the working directory (none when that was removed).
@@ -70,6 +82,7 @@ export function resolveProfilePaths(inputs: PathInputs = {}): ProfilePaths {
   };
   const home = inputs.homeDir ?? homeFolder();
   const fromEnv = env['CPW_PROFILE'];
+  if (!inputs.profilePath) notUtf8(fromEnv ? { CPW_PROFILE: fromEnv } : inputs.homeDir === undefined && process.env['HOME'] ? { HOME: process.env['HOME'] } : {});
   let profile: string;
   let origin: ProfileOrigin;
   if (inputs.profilePath) {
