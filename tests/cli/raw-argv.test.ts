@@ -97,3 +97,28 @@ describe('a profile path from the environment that is not UTF-8', () => {
     expect(existsSync(join(t.home, 'café', name === 'HOME' ? '.cp-whisperx/user.profile' : 'p.profile'))).toBe(true);
   });
 });
+
+describe('a value piped to set in UTF-16 (Notepad\'s "Unicode", PowerShell\'s > and Out-File)', () => {
+  // With a byte-order mark it was refused as "not valid UTF-8" with the fix `iconv -f LATIN1`, which made it worse;
+  // without one (its NULs are valid UTF-8) as "contains a line break, a control character or a text-direction mark".
+  it.each([
+    ['UTF-16LE with its mark', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${HF}\r\n`, 'utf16le')])],
+    ['UTF-16LE without a mark', Buffer.from(HF, 'utf16le')],
+    ['UTF-16BE with its mark', Buffer.from(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(HF, 'utf16le')]).swap16())],
+  ])('%s: refused as UTF-16 with the conversion that fixes it, nothing stored', (_name, input) => {
+    const t = makeTempHome();
+    const r = spawnSync(process.execPath, [BIN, 'set', 'huggingface', 'token'], { cwd: t.cwd, input, encoding: 'utf8', env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service } });
+    expect(r.stderr).toContain('error [INVALID_ARGUMENT] stdin is UTF-16 text');
+    expect(r.stderr).toContain('iconv -f UTF-16 -t UTF-8');
+    expect(r.status).toBe(2);
+    expect(existsSync(t.profile) && readFileSync(t.profile, 'utf8')).not.toContain('huggingface.token');
+  });
+
+  it('UTF-8 with its mark is stored without it; Latin-1 is still "not valid UTF-8"', () => {
+    const t = makeTempHome();
+    const run = (input: Buffer, key: string) => spawnSync(process.execPath, [BIN, 'set', 'myapp', key], { cwd: t.cwd, input, encoding: 'utf8', env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service } });
+    expect(run(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('字🔑é')]), 'bom').status).toBe(0);
+    expect(spawnSync(process.execPath, [BIN, 'get', 'myapp', 'bom'], { cwd: t.cwd, encoding: 'utf8', env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service } }).stdout).toBe('字🔑é');
+    expect(run(Buffer.from('caf\xe9', 'latin1'), 'latin').stderr).toContain('stdin is not valid UTF-8; nothing was stored.');
+  });
+});

@@ -34,6 +34,8 @@ const VALUE_FROM_STDIN: StdinUse = {
         return new VaultError('INVALID_ARGUMENT', 'stdin is a folder, not a value (a `< DIR` redirect?).', STDIN_FIX);
       case 'too-large':
         return new VaultError('CREDENTIAL_INVALID', `stdin holds more than ${why.maxBytes} bytes, over the ${MAX_SECRET_LENGTH}-character limit of a value; nothing was stored.`, 'Check that you piped only the key.');
+      case 'utf16':
+        return new VaultError('INVALID_ARGUMENT', 'stdin is UTF-16 text (a file saved as "Unicode" by Notepad, or written by PowerShell\'s > or Out-File), not UTF-8; nothing was stored.', 'Convert it: iconv -f UTF-16 -t UTF-8 FILE | cpw-vault ...');
       case 'not-utf8':
         return new VaultError('INVALID_ARGUMENT', 'stdin is not valid UTF-8; nothing was stored.', 'Give the value as UTF-8 text, e.g. convert it: iconv -f LATIN1 -t UTF-8');
     }

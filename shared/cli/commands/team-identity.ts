@@ -126,6 +126,8 @@ const IDENTITY_FROM_STDIN: StdinUse = {
         return new VaultError('INVALID_ARGUMENT', 'stdin is a folder, not an identity file (a `< DIR` redirect?); nothing was imported.', IMPORT_FIX);
       case 'too-large':
         return new VaultError('INVALID_ARGUMENT', `stdin holds more than ${why.maxBytes} bytes: an identity file is a few lines, so this is not one; nothing was imported.`, IMPORT_FIX);
+      case 'utf16':
+        return new VaultError('INVALID_ARGUMENT', 'stdin is UTF-16 text (saved as "Unicode" by Notepad, or written by PowerShell\'s >), not the plain text age-keygen writes; nothing was imported.', 'Convert it first: iconv -f UTF-16 -t UTF-8 key.txt | cpw-vault team identity --import -');
       case 'not-utf8':
         return new VaultError('INVALID_ARGUMENT', 'stdin is not valid UTF-8, so it is not an identity file (age-keygen writes plain text); nothing was imported.', IMPORT_FIX);
     }
