@@ -137,31 +137,38 @@ function jsonAscii(v: string): string {
  * json.dumps does by default, non-ASCII as \uXXXX) and URL-encoded (as
  * encodeURIComponent, Python's quote, quote(safe=""), quote_plus / urlencode
  * (what requests puts in a query string), and URLSearchParams write it).
+ * Non-ASCII text also in its composed and decomposed forms (NFC, NFD): a stage that normalizes what it prints (Python's
+ * unicodedata, a macOS file name) printed a value stored with "e" + U+0301 as "é", unmasked.
  * For a token of letters, digits, `-` and `_` these are all the value itself.
  */
 export function maskPatterns(values: Iterable<string>): Uint8Array[] {
   const out = new Map<string, Uint8Array>();
-  for (const v of values) {
+  for (const value of values) {
     // Letters, digits, "_", "." and "-" (every catalog key) read the same in every shape: one pattern, no encoding work.
-    if (PLAIN.test(v)) {
-      out.set(v, Buffer.from(v, 'utf8'));
+    if (PLAIN.test(value)) {
+      out.set(value, Buffer.from(value, 'utf8'));
       continue;
     }
-    const uri = encodeURIComponent(v); // keeps letters, digits and -_.!~*'()
-    const quoted = uri.replace(/[!'()*]/g, pct); // Python's quote(v, safe=""): keeps letters, digits and _.-~
-    const forms = [
-      v,
-      JSON.stringify(v).slice(1, -1),
-      jsonAscii(v),
-      uri,
-      quoted,
-      quoted.replace(/%2F/g, '/'), // quote(v): "/" is safe by default
-      quoted.replace(/%20/g, '+'), // quote_plus(v), urlencode
-      uri.replace(/[!'()~]/g, pct).replace(/%20/g, '+'), // URLSearchParams: keeps letters, digits and *-._
-    ];
-    for (const form of forms) out.set(form, Buffer.from(form, 'utf8'));
+    for (const v of new Set([value, value.normalize('NFC'), value.normalize('NFD')])) addForms(out, v);
   }
   return [...out.values()];
+}
+
+/** The shapes of `v` (see {@link maskPatterns}) added to `out`. */
+function addForms(out: Map<string, Uint8Array>, v: string): void {
+  const uri = encodeURIComponent(v); // keeps letters, digits and -_.!~*'()
+  const quoted = uri.replace(/[!'()*]/g, pct); // Python's quote(v, safe=""): keeps letters, digits and _.-~
+  const forms = [
+    v,
+    JSON.stringify(v).slice(1, -1),
+    jsonAscii(v),
+    uri,
+    quoted,
+    quoted.replace(/%2F/g, '/'), // quote(v): "/" is safe by default
+    quoted.replace(/%20/g, '+'), // quote_plus(v), urlencode
+    uri.replace(/[!'()~]/g, pct).replace(/%20/g, '+'), // URLSearchParams: keeps letters, digits and *-._
+  ];
+  for (const form of forms) out.set(form, Buffer.from(form, 'utf8'));
 }
 
 /** What a stream is masked for: the values, or how to get them (asked at the stream's first byte, once). */

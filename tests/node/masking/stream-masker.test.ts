@@ -89,7 +89,17 @@ describe('StreamMasker', () => {
     // Python's quote keeps the "/" (its default safe character); encodeURIComponent and the others encode it.
     expect(forms).toEqual(['a/b"c', 'a/b\\"c', 'a%2Fb%22c', 'a/b%22c']);
     // A space and non-ASCII letters: Python's json.dumps (\\u escapes), quote_plus / urlencode (+), URLSearchParams (+, ~ encoded).
-    expect(maskPatterns(['é ~']).map((p) => Buffer.from(p).toString())).toEqual(['é ~', '\\u00e9 ~', '%C3%A9%20~', '%C3%A9+~', '%C3%A9+%7E']);
+    // Then the same of its decomposed form (NFD: e + U+0301).
+    expect(maskPatterns(['é ~']).map((p) => Buffer.from(p).toString())).toEqual(['é ~', '\\u00e9 ~', '%C3%A9%20~', '%C3%A9+~', '%C3%A9+%7E', 'e\u0301 ~', 'e\\u0301 ~', 'e%CC%81%20~', 'e%CC%81+~', 'e%CC%81+%7E']);
+  });
+
+  it('maskPatterns masks non-ASCII text in its composed and decomposed forms too (NFC, NFD)', () => {
+    // A value stored with "e" + U+0301 came out unmasked from a stage that printed it normalized (NFC "é").
+    const nfd = 'cle\u0301-字-\u1100\u1161';
+    const masker = new StreamMasker(buildAutomaton(maskPatterns([nfd])));
+    const printed = Buffer.from(`a ${nfd} b ${nfd.normalize('NFC')} c ${JSON.stringify(nfd.normalize('NFC'))}\n`);
+    expect(Buffer.concat([masker.push(printed), masker.end()]).toString()).toBe('a **** b **** c "****"\n');
+    expect(maskPatterns(['sk-plain_1.2']).length).toBe(1);
   });
 
   it('as a Transform stream: 4 MiB in odd chunk sizes, every occurrence masked, length otherwise kept', async () => {
