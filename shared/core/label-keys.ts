@@ -6,8 +6,17 @@
  */
 import { looksLikeKey } from './credential';
 
-/** What a label is split into words at: spaces, quotes, brackets, and ":" (ARNs, `uuid:fx`, `1:123:web:abc`). */
-const LABEL_WORD_BREAK = /[\s"'`,;:()<>[\]{}|]+/;
+/**
+ * What a label is split into words at: spaces, quotes, brackets, ":" (ARNs, `1:123:web:abc`), and an address's query or
+ * an assignment ("=", "?", "&", "#"): `?key=AIza...` and `OPENAI_API_KEY=sk_live_...` were one word no rule saw a key in.
+ */
+const LABEL_WORD_BREAK = /[\s"'`,;:()<>[\]{}|=?&#]+/;
+
+/** A DeepL key: a UUID and ":fx" (its free plan). A UUID alone names a tenant or a subscription, and stays a label. */
+const DEEPL_KEY = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:fx\b/i;
+
+/** A HuggingFace token, letters only as they are issued: {@link KEY_PREFIX} asks for a digit, which `hf_transfer` lacks too. */
+const HF_TOKEN = /^hf_[A-Za-z0-9]{30,}$/;
 
 /**
  * Ids their providers document as public, which name an account and so belong in a label: Stripe objects (acct_,
@@ -40,13 +49,22 @@ function holdsBase64Key(word: string): boolean {
   });
 }
 
+/**
+ * A key as the last part of a path or an address (`https://hooks.example/services/xoxb-...`), by its provider's prefix
+ * only: the other rules stay on the whole word, since a path's parts may be ids (a commit's or an object's hex).
+ */
+function pathHoldsKey(word: string): boolean {
+  return word.includes('/') && word.split('/').some((part) => KEY_PREFIX.test(part) || HF_TOKEN.test(part));
+}
+
 /** Whether one word of a label is a key: not a public id, and a key by its prefix, a name's rule or base64's shape. */
-function wordIsKey(word: string): boolean {
+function wordIsKey(pasted: string): boolean {
+  const word = pasted.replace(/\.+$/, ''); // a sentence's end: "the key is hf_...." (the name rule's hf_ form ends there)
   if (PUBLIC_ID.test(word)) return false;
-  return KEY_PREFIX.test(word) || looksLikeKey(word) || holdsBase64Key(word);
+  return KEY_PREFIX.test(word) || looksLikeKey(word) || holdsBase64Key(word) || pathHoldsKey(word);
 }
 
 /** Whether a label holds a word with a key's shape: a value pasted where the label goes (see the file's comment). */
 export function labelHoldsKey(label: string): boolean {
-  return label.split(LABEL_WORD_BREAK).some(wordIsKey);
+  return DEEPL_KEY.test(label) || label.split(LABEL_WORD_BREAK).some(wordIsKey);
 }

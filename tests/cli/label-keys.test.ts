@@ -30,4 +30,15 @@ describe('set --label', () => {
     expect(lookup(t, 'aws.secret_access_key')).toBe('');
     expect(existsSync(t.profile) ? readFileSync(t.profile, 'utf8') : '').not.toContain('K7MDENG');
   });
+
+  it('refuses a Google key pasted with the address it rode in (?key=...): exit 2, never shown, nothing stored', async () => {
+    const t = makeTempHome();
+    const label = 'https://gemini.example/v1?key=AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe';
+    const r = await cli(t, ['set', 'mytool', 'api_key', '--label', label], { input: 'mytool-value-1234' });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('The label has the shape of a secret value (an API key or token), so it is refused and not shown');
+    expect(r.stdout + r.stderr).not.toContain('HjGw7ISLn');
+    expect(lookup(t, 'mytool.api_key')).toBe('');
+    expect(existsSync(t.profile) ? readFileSync(t.profile, 'utf8') : '').not.toContain('HjGw7ISLn');
+  });
 });

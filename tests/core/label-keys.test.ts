@@ -27,6 +27,10 @@ describe('labels that name accounts, projects, orgs, regions and models stay lab
     'Azure tenant 72f988bf-86f1-41af-91ab-2d7cd011db47', 'claude-3-5-sonnet-20241022', 'gpt-4o-mini-2024-07-18', 'GCP my-project-123456',
     'projects/MyProject/secrets/DatabasePassword2024', 'CloudStorage/MediaPipeline/Bucket2024/Uploads', 'HuggingFaceWhisperLargeTurboModelWeights',
     'sites/MySharePointSite/Shared+Documents/Folder1', 'DeepL (work, 2024)', 'Azure OpenAI gpt4o eastus2', 'CUSTOM_SERVICE_1999_API_KEY',
+    // Addresses, queries and sentences: split at "=", "?", "&", "#" and "/" they stay labels.
+    'https://console.cloud.google.com/apis/credentials?project=my-project-123456', 'https://github.com/org/repo?tab=readme&ref=main#setup',
+    'https://huggingface.co/settings/tokens?new=1', 'meta-llama/Llama-3.1-8B-Instruct', 'hf_transfer mirror.', 'HF_HOME=/data/hf_cache',
+    'Azure sub 0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e', 'DeepL free (fx)', 'ghcr.io/org/image:1.2.3', 'key-management team, 2024-06-01.',
   ])('%s', (label) => expect(labelHoldsKey(label)).toBe(false));
 });
 
@@ -44,6 +48,20 @@ describe('a key pasted into a label is refused', () => {
   ])('as a name refuses it: %s', (key) => {
     expect(labelHoldsKey(key)).toBe(true);
     expect(labelHoldsKey(`My tool (${key})`)).toBe(true);
+  });
+
+  // As a user pastes it: in a query or an assignment ("=", "?", "&"), at the end of a path or a sentence. Each was stored.
+  it.each([
+    `key=AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe`, `https://api.example.com/v1?key=AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe`,
+    'OPENAI_API_KEY=rk_live_51H8xYzAbCdEfGhIjKlMnOpQrStUvWx', 'https://x.io/a?x=1&token=glpat-xZ8yR_abcDEF-12GhIjK', 'export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE',
+    'AZURE_OPENAI_API_KEY=8f3b2c1d9e7a4f6b8c0d2e4f6a8b0c1d', 'TWILIO_API_KEY=SK2a0747eba6abf96b7e3c3ff0b4530f6e', 'secret=c2VjcmV0LXRva2VuLTEyMzQ1Njc4OTA=',
+    'https://x.io/hooks/hf_AbCdEfGhIjKlMnOpQrStUvWxYzabcdefgh', 'the key is hf_AbCdEfGhIjKlMnOpQrStUvWxYzabcdefgh.', 'https://x.io/hooks/xoxb-2534567890123-AbCdEfGhIjKlMnOp',
+  ])('in a query, an assignment, a path or a sentence: %s', (label) => expect(labelHoldsKey(label)).toBe(true));
+
+  it('a DeepL key (a UUID and ":fx"), bare, quoted or after "key:", where a UUID alone is an id', () => {
+    const deepl = '279a2e9d-83b3-c416-7e2d-f721593e42a0:fx';
+    for (const label of [deepl, `"${deepl}"`, `key: ${deepl}`, `DEEPL_AUTH_KEY=${deepl}`, `the key is ${deepl}.`]) expect(labelHoldsKey(label), label).toBe(true);
+    expect(labelHoldsKey('279a2e9d-83b3-c416-7e2d-f721593e42a0')).toBe(false);
   });
 
   it('an AWS secret access key, "/" and "+" and all: the documentation\'s example, and 3,000 made up, all but at most one in a thousand', () => {
