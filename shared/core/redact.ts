@@ -48,14 +48,40 @@ function withUrlEncoded(value: string): string[] {
   }
 }
 
-/** ASCII letters lower-cased, every other character kept: one code unit for one, so positions stay those of `text`. */
-function asciiLower(text: string): string {
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    out += c >= 65 && c <= 90 ? String.fromCharCode(c + 32) : text[i];
+/**
+ * `text` lower-cased one code unit for one, so positions stay those of `text`: a character whose lower case is longer
+ * (U+0130, "İ", becomes two) is kept as it is, and a final sigma is read as any sigma (its lower case depends on what
+ * follows it, which a cut changes). One "İ" anywhere used to fold the whole text in ASCII letters only.
+ */
+function fold(text: string): string {
+  const lower = text.toLowerCase();
+  const same = lower.length === text.length ? lower : Array.from(text, (c) => {
+    const l = c.toLowerCase();
+    return l.length === c.length ? l : c;
+  }).join('');
+  return same.replace(/ς/g, 'σ');
+}
+
+/**
+ * The folded forms `value` may be echoed in: as it is, and for a value with other than ASCII letters also its lower
+ * and upper case as a whole ("İ" lower-cased is "i̇", "ß" upper-cased is "SS"), each folded as the text is.
+ */
+function foldedForms(value: string): string[] {
+  if (/^[\u0000-\u007f]*$/.test(value)) return [fold(value)];
+  return [...new Set([fold(value), fold(value.toLowerCase()), fold(value.toUpperCase())])];
+}
+
+/** `out` with each copy of `needle` in `hay` (out folded, see fold) replaced by {@link REDACTED}, or undefined if none. */
+function cutFolded(out: string, hay: string, needle: string): string | undefined {
+  let at = hay.indexOf(needle);
+  if (at < 0) return undefined;
+  let cut = '';
+  let from = 0;
+  for (; at >= 0; at = hay.indexOf(needle, from)) {
+    cut += out.slice(from, at) + REDACTED;
+    from = at + needle.length;
   }
-  return out;
+  return cut + out.slice(from);
 }
 
 /**
@@ -66,28 +92,16 @@ function asciiLower(text: string): string {
 function cutValues(text: string, values: readonly string[]): string {
   let out = text;
   let hay: string | undefined; // out folded, each position that of out
-  let ascii = false;
   for (const value of values) {
     if (value.length < MIN_FOLDED_LENGTH) {
       if (out.includes(value)) [out, hay] = [out.split(value).join(REDACTED), undefined];
       continue;
     }
-    if (hay === undefined) {
-      const lower = out.toLowerCase();
-      // toLowerCase may lengthen a character (U+0130 becomes two): then positions are found in an ASCII-only fold.
-      ascii = lower.length !== out.length;
-      hay = ascii ? asciiLower(out) : lower;
+    for (const needle of foldedForms(value)) {
+      hay ??= fold(out);
+      const cut = cutFolded(out, hay, needle);
+      if (cut !== undefined) [out, hay] = [cut, undefined];
     }
-    const needle = ascii ? asciiLower(value) : value.toLowerCase();
-    let at = hay.indexOf(needle);
-    if (at < 0) continue;
-    let cut = '';
-    let from = 0;
-    for (; at >= 0; at = hay.indexOf(needle, from)) {
-      cut += out.slice(from, at) + REDACTED;
-      from = at + needle.length;
-    }
-    [out, hay] = [cut + out.slice(from), undefined];
   }
   return out;
 }

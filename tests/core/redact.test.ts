@@ -22,6 +22,18 @@ describe('redaction', () => {
     expect(redact('Data data DATA HF_ENDPOINT=https://hf-mirror.example HF_TOKEN')).toBe(`${REDACTED} data DATA HF_ENDPOINT=https://hf-mirror.example HF_TOKEN`);
   });
 
+  // Upper-casing is not always one letter for one: "ß" becomes "SS", and one "İ" anywhere in the text made the search
+  // fold ASCII letters only, so a Greek passphrase echoed lower-cased beside a Turkish name came back whole.
+  it('removes a non-ASCII value in any case: ß upper-cased as SS, a final sigma, beside an İ', () => {
+    registerSecret('straße-geheim-1');
+    registerSecret('ΣΕΚΡΕΤ-ΚΛΕΙΔΙ-12');
+    registerSecret('σοφίας-κλειδί-9');
+    registerSecret('İstanbul-2024-key');
+    expect(redact('a STRASSE-GEHEIM-1 b Straße-Geheim-1 c')).toBe(`a ${REDACTED} b ${REDACTED} c`);
+    expect(redact('user İlker: σεκρετ-κλειδι-12 / ΣΟΦΊΑΣ-ΚΛΕΙΔΊ-9')).toBe(`user İlker: ${REDACTED} / ${REDACTED}`);
+    expect(redact('x İSTANBUL-2024-KEY y i̇stanbul-2024-key z')).toBe(`x ${REDACTED} y ${REDACTED} z`);
+  });
+
   it('removes credential-shaped tokens even when unknown', () => {
     const text = `hf_${'a'.repeat(34)} sk-ant-${'b'.repeat(30)} AIza${'c'.repeat(35)} ${'d'.repeat(32)} Bearer abcdefghijk`;
     const out = redact(text);
