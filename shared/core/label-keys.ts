@@ -7,10 +7,12 @@
 import { looksLikeKey } from './credential';
 
 /**
- * What a label is split into words at: spaces, quotes, brackets, ":" (ARNs, `1:123:web:abc`), and an address's query or
- * an assignment ("=", "?", "&", "#"): `?key=AIza...` and `OPENAI_API_KEY=sk_live_...` were one word no rule saw a key in.
+ * What a label is split into words at: anything no key is made of, so a word is a run of letters, digits and
+ * "_", "-", ".", "/", "+" (a key's characters, a path's). A list of breaks missed what it did not name: a key after
+ * "=", "?" or "&" (`?key=AIza...`, `OPENAI_API_KEY=sk_live_...`), in typographic quotes (“...”, «...»), after "key：",
+ * a zero-width space, "@", "\\" or "—", or before "!" or "…" was one word no rule saw a key in.
  */
-const LABEL_WORD_BREAK = /[\s"'`,;:()<>[\]{}|=?&#]+/;
+const LABEL_WORD_BREAK = /[^A-Za-z0-9_./+-]+/;
 
 /** A DeepL key: a UUID and ":fx" (its free plan). A UUID alone names a tenant or a subscription, and stays a label. */
 const DEEPL_KEY = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:fx\b/i;

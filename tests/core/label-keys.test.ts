@@ -58,6 +58,16 @@ describe('a key pasted into a label is refused', () => {
     'https://x.io/hooks/hf_AbCdEfGhIjKlMnOpQrStUvWxYzabcdefgh', 'the key is hf_AbCdEfGhIjKlMnOpQrStUvWxYzabcdefgh.', 'https://x.io/hooks/xoxb-2534567890123-AbCdEfGhIjKlMnOp',
   ])('in a query, an assignment, a path or a sentence: %s', (label) => expect(labelHoldsKey(label)).toBe(true));
 
+  // Copied from a chat or a document, or typed after a word: punctuation no list of breaks named hid each of these.
+  it.each([
+    '“sk_live_51H8xYzAbCdEfGhIjKlMnOpQrStUvWx”', '‘AKIAIOSFODNN7EXAMPLE’', '«gsk_abcdefghijklmnopqrstuvwxyz0123456789»', 'key：hf_AbCdEfGhIjKlMnOpQrStUvWxYzabcdefgh',
+    'key\u200bglpat-xZ8yR_abcDEF-12GhIjK', 'AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe!', 'prod—AKIAIOSFODNN7EXAMPLE', '*sk_live_51H8xYzAbCdEfGhIjKlMnOpQrStUvWx*',
+    'C:\\keys\\hf_AbCdEfGhIjKlMnOpQrStUvWxYzabcdefgh', 'ci@gsk_abcdefghijklmnopqrstuvwxyz0123456789', 'AKIAIOSFODNN7EXAMPLE…',
+  ])('in quotes or after punctuation of any kind: %s', (label) => expect(labelHoldsKey(label)).toBe(true));
+
+  it.each(['Zürich prod 2024', 'Проект: ключ для CI', '東京-1 チーム', 'José’s key (staging)', 'me@example.com — work', '~/keys/deepl.txt', 'C:\\Users\\me\\keys'])(
+    'a label in other scripts and punctuation stays one: %s', (label) => expect(labelHoldsKey(label)).toBe(false));
+
   it('a DeepL key (a UUID and ":fx"), bare, quoted or after "key:", where a UUID alone is an id', () => {
     const deepl = '279a2e9d-83b3-c416-7e2d-f721593e42a0:fx';
     for (const label of [deepl, `"${deepl}"`, `key: ${deepl}`, `DEEPL_AUTH_KEY=${deepl}`, `the key is ${deepl}.`]) expect(labelHoldsKey(label), label).toBe(true);
