@@ -17,6 +17,9 @@ const LABEL_WORD_BREAK = /[^A-Za-z0-9_./+-]+/;
 /** A DeepL key: a UUID and ":fx" (its free plan). A UUID alone names a tenant or a subscription, and stays a label. */
 const DEEPL_KEY = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:fx\b/i;
 
+/** A Firebase app id (`1:<project number>:web|android|ios:<hex>`), public by Firebase's word: its hex part looks random. */
+const FIREBASE_APP_ID = /\b\d:\d{6,15}:(?:web|android|ios):[0-9a-f]{8,24}\b/g; // no longer: a 32-hex key after "1:1:web:" is no app id
+
 /** A HuggingFace token, letters only as they are issued: {@link KEY_PREFIX} asks for a digit, which `hf_transfer` lacks too. */
 const HF_TOKEN = /^hf_[A-Za-z0-9]{30,}$/;
 
@@ -68,5 +71,5 @@ function wordIsKey(pasted: string): boolean {
 
 /** Whether a label holds a word with a key's shape: a value pasted where the label goes (see the file's comment). */
 export function labelHoldsKey(label: string): boolean {
-  return DEEPL_KEY.test(label) || label.split(LABEL_WORD_BREAK).some(wordIsKey);
+  return DEEPL_KEY.test(label) || label.replace(FIREBASE_APP_ID, ' ').split(LABEL_WORD_BREAK).some(wordIsKey);
 }

@@ -24,7 +24,8 @@ describe('labels that name accounts, projects, orgs, regions and models stay lab
     'Stripe acct_1NnQx2LkdIwHu7ix', 'acct_1NnQx2LkdIwHu7ix', 'Stripe price_1MoBy5LkdIwHu7ixZhnattbh', 'OpenAI org-AbC123dEf456GhI789jKl0',
     'OpenAI proj_AbC123dEf456GhI789jKl0', 'Vercel team_a1B2c3D4e5F6g7H8i9J0k1L2', 'us-east-1/prod', 'AWS 123456789012 eu-west-2',
     'arn:aws:iam::123456789012:role/x', 'arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-20240101T123456',
-    'Azure tenant 72f988bf-86f1-41af-91ab-2d7cd011db47', 'claude-3-5-sonnet-20241022', 'gpt-4o-mini-2024-07-18', 'GCP my-project-123456',
+    'Azure tenant 72f988bf-86f1-41af-91ab-2d7cd011db47', 'Firebase 1:123456789012:android:3f1a2b4c5d6e7f80', 'app 1:123456789012:web:3f1a2b4c5d6e7f8091a2b3',
+    'claude-3-5-sonnet-20241022', 'gpt-4o-mini-2024-07-18', 'GCP my-project-123456',
     'projects/MyProject/secrets/DatabasePassword2024', 'CloudStorage/MediaPipeline/Bucket2024/Uploads', 'HuggingFaceWhisperLargeTurboModelWeights',
     'sites/MySharePointSite/Shared+Documents/Folder1', 'DeepL (work, 2024)', 'Azure OpenAI gpt4o eastus2', 'CUSTOM_SERVICE_1999_API_KEY',
     // Addresses, queries and sentences: split at "=", "?", "&", "#" and "/" they stay labels.
@@ -82,8 +83,8 @@ describe('a key pasted into a label is refused', () => {
     expect(keys.filter((k) => !labelHoldsKey(`AWS prod ${k}`)).length).toBeLessThanOrEqual(3);
   });
 
-  it('a public id\'s prefix does not shelter a key: a Stripe client secret, a key after "acct_", an org- of a key\'s length', () => {
-    for (const label of ['pi_3MtwBwLkdIwHu7ix28a3tqPa_secret_YrKJUKribcBjcG8HVhfZluoGH', `acct_${AWS_EXAMPLE}`, `org-${'a1B2c3D4e5'.repeat(4)}`]) {
+  it('a public id\'s prefix does not shelter a key: a Stripe client secret, a key after "acct_", an org- of a key\'s length, a 32-hex key as a Firebase app id', () => {
+    for (const label of ['pi_3MtwBwLkdIwHu7ix28a3tqPa_secret_YrKJUKribcBjcG8HVhfZluoGH', `acct_${AWS_EXAMPLE}`, `org-${'a1B2c3D4e5'.repeat(4)}`, '1:123456789012:web:8f3b2c1d9e7a4f6b8c0d2e4f6a8b0c1d']) {
       expect(labelHoldsKey(label), label).toBe(true);
     }
   });
