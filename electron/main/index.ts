@@ -17,7 +17,7 @@ import { aboutPanel, menuTemplate } from './menu';
 import type { DialogPort } from './ports';
 import { appKeychainDialogs } from './keychain-dialogs';
 import { APP_HOST, APP_SCHEME, isAllowedExternal } from './url-policy';
-import { CONTENT_SECURITY_POLICY, START_URL, denyAllPermissions, hardenContents, windowOptions } from './window';
+import { CONTENT_SECURITY_POLICY, START_URL, denyAllPermissions, hardenContents, openAllowedExternal, windowOptions } from './window';
 
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: false, corsEnabled: false } }]);
 
@@ -106,8 +106,8 @@ async function start(): Promise<void> {
   const desktopNotifier = { notify: (n: { title: string; body: string }) => void (Notification.isSupported() && new Notification({ title: n.title, body: n.body, silent: false }).show()) };
   const { vault, history: runs } = await openServices({ caller: 'app', keychainDialogs: appKeychainDialogs(process.env, desktopNotifier) });
   const send = (channel: string, payload?: unknown) => mainWindow?.webContents.send(channel, payload);
-  // Every shell.openExternal call checks the allowlist on the same line (tests/electron/security.test.ts holds us to it).
-  const openExternal = (url: string) => void (isAllowedExternal(url) && shell.openExternal(url));
+  // A link the browser could not be opened for is said on main's stderr (the URL is an allowlisted public page).
+  const openExternal = (url: string) => openAllowedExternal(shell, url, (err) => console.error(`Could not open ${url} in the browser: ${err instanceof Error ? err.message : String(err)}`));
   const scheduler = { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms) };
   const events = { send: (event: keyof typeof EVENTS, payload: unknown) => send(EVENTS[event], payload) };
   const copies = createCopyGuard({ clipboard, scheduler, events });

@@ -1,4 +1,4 @@
-import type { BrowserWindowConstructorOptions, Session, WebContents } from 'electron';
+import type { BrowserWindowConstructorOptions, Session, Shell, WebContents } from 'electron';
 import { APP_ORIGIN, isAllowedExternal, isAppUrl } from './url-policy';
 
 /** The Content-Security-Policy of every app page (also sent as a header by the app:// handler). */
@@ -74,4 +74,13 @@ export function hardenContents(contents: Pick<WebContents, 'on' | 'setWindowOpen
     if (isAllowedExternal(url)) openExternal(url);
     return { action: 'deny' };
   });
+}
+
+/**
+ * Opens `url` in the user's browser when the allowlist has it (a link the window asked to open). Nothing awaits it,
+ * so a failure (no browser, xdg-open missing or failing) goes to `onError`: left alone it was an unhandled rejection
+ * in main. Every shell.openExternal call checks the allowlist on the same line (tests/electron/security.test.ts).
+ */
+export function openAllowedExternal(shell: Pick<Shell, 'openExternal'>, url: string, onError: (err: unknown) => void): void {
+  void (isAllowedExternal(url) && shell.openExternal(url).catch(onError));
 }

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { CONTENT_SECURITY_POLICY, START_URL, denyAllPermissions, hardenContents, windowOptions } from '../../electron/main/window';
+import { CONTENT_SECURITY_POLICY, START_URL, denyAllPermissions, hardenContents, openAllowedExternal, windowOptions } from '../../electron/main/window';
 import { EXTERNAL_PAGES, isAllowedExternal, isAppUrl } from '../../electron/main/url-policy';
 import { FIX_PAGES } from '../../shared/node/verify/providers';
 import { CATALOG } from '../../shared/core/catalog';
@@ -86,6 +86,26 @@ describe('webContents hardening', () => {
     expect(f.open('https://huggingface.co/settings/tokens?x')).toEqual({ action: 'deny' });
     expect(f.open('https://evil.example/')).toEqual({ action: 'deny' });
     expect(opened).toEqual(['https://huggingface.co/settings/tokens']);
+  });
+
+  it('a link the browser cannot be opened for (shell.openExternal rejects) is reported, not an unhandled rejection in main', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const errors: unknown[] = [];
+      const failing = { openExternal: vi.fn(() => Promise.reject(new Error('xdg-open: no method available'))) };
+      openAllowedExternal(failing, 'https://huggingface.co/settings/tokens', (err) => errors.push(err));
+      openAllowedExternal(failing, 'https://evil.example/', (err) => errors.push(err));
+      await vi.waitFor(() => expect(errors).toHaveLength(1));
+      expect(failing.openExternal.mock.calls).toEqual([['https://huggingface.co/settings/tokens']]);
+      expect(String(errors[0])).toContain('xdg-open: no method available');
+      // An unhandled rejection is reported after the microtask queue drains: one macrotask later it would be here.
+      await new Promise((r) => setImmediate(r));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   it('denies every permission request and check', () => {
