@@ -1,14 +1,9 @@
-import { dirname } from 'node:path';
 import { removeDeadSocket } from '../../node/agent/dead-socket';
-import { agentSocketsElsewhere } from '../../node/agent/silent-agent';
-import { agentSocketNames, type AgentSocket } from '../../node/agent/socket-dir';
+import { lockAgents } from '../../node/agent/lock-agents';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
-import { answeringAgent, isCutOff, auditCli, vaultFilesOf } from '../vault-file';
-
-/** What lock did to one agent of the vault: stopped it (it answered), or ended it (it did not; its pids when found), or saw it end (it was stopping: why). */
-type Stopped = { pids: number[]; answered: boolean; where: string; stopping?: string };
+import { auditCli, vaultFilesOf } from '../vault-file';
 
 /**
  * `cpw-vault lock`: stops the unlock agent of this profile's vault, so the
@@ -19,22 +14,7 @@ type Stopped = { pids: number[]; answered: boolean; where: string; stopping?: st
  */
 export async function lock(_args: object, ctx: CliContext): Promise<ExitCode> {
   const { files, socket, audit } = vaultFilesOf(ctx);
-  const sockets: AgentSocket[] = [socket, ...agentSocketsElsewhere(agentSocketNames(files.identity), socket.path).map((path) => ({ dir: dirname(path), path }))];
-  const stopped: Stopped[] = [];
-  for (const s of sockets) {
-    const agent = await answeringAgent(ctx, s).catch((err: unknown) => {
-      if (s === socket) throw err;
-      return undefined; // a folder elsewhere that is not safe to talk through is left alone (the agent ends at its TTL)
-    });
-    if (!agent) continue;
-    if (isCutOff(agent)) {
-      // One that did not answer was ended and its socket removed (answeringAgent warned).
-      stopped.push({ pids: agent.ended, answered: false, where: s.dir, ...(agent.stopping ? { stopping: agent.stopping } : {}) });
-      continue;
-    }
-    stopped.push({ pids: [agent.hello.pid], answered: true, where: s.dir });
-    await agent.lock();
-  }
+  const stopped = await lockAgents(files.identity, socket, (line) => ctx.io.err(line));
   // Only in this shell's own folder: a dead agent's socket elsewhere is not found (no process holds it to tell it is ours).
   const removed = !stopped.some((a) => a.where === socket.dir) && (await removeDeadSocket(socket)) ? socket.path : undefined;
   if (stopped.length) await auditCli(ctx, audit, { event: 'vault_locked' });
