@@ -10,7 +10,9 @@ import { VaultError, isVaultError, toVaultError } from '../../shared/core/errors
 import type { MigrationRequest, SecurityStatus, VaultApi } from '../../shared/core/ipc-contract';
 import { registerPassphrase } from '../../shared/core/redact';
 import { buildExport, type ExportDocument } from '../../shared/core/vault-export';
-import { AgentClient, AgentStopping } from '../../shared/node/agent/client';
+import { AgentClient } from '../../shared/node/agent/client';
+import { lockAgents, notEnded, type StoppedAgent } from '../../shared/node/agent/lock-agents';
+import { AGENT_TITLE } from '../../shared/node/agent/protocol';
 import { agentSocketFor } from '../../shared/node/agent/socket-dir';
 import { startAgent } from '../../shared/node/agent/start';
 import { assertExportFile, assertExportTarget, exportedCredentials, readExportFile, writeExportFile } from '../../shared/node/secrets/export-file';
@@ -21,10 +23,21 @@ import type { DialogPort } from './ports';
 import { SourceRegistry } from './source-registry';
 import { oneAtATime } from './one-at-a-time';
 
-/** Why Lock did not lock: an agent that did not answer is said as that (not as "cannot be read"); others keep their words. */
-function notLocked(err: unknown): VaultError {
-  if (!isVaultError(err, 'VAULT_LOCKED')) return toVaultError(err);
-  return new VaultError('IO_ERROR', 'The vault file was not locked: its unlock agent did not answer the request to stop (stopped, hung or refusing), and may still hold it open.', 'Run cpw-vault lock in a terminal: it ends an unlock agent that does not answer.', { cause: err });
+/**
+ * Why the agent was not stopped: one that did not answer the request to stop is said as that (not as "cannot be
+ * read"); others keep their words. `done`: what did happen first (a passphrase changed), said before.
+ */
+function notLocked(err: unknown, done?: string): VaultError {
+  const e = isVaultError(err, 'VAULT_LOCKED')
+    ? new VaultError('IO_ERROR', 'The vault file was not locked: its unlock agent did not answer the request to stop (stopped, hung or refusing), and may still hold it open.', 'Run cpw-vault lock in a terminal: it ends an unlock agent that does not answer.', { cause: err })
+    : toVaultError(err);
+  return done ? new VaultError(e.code, `${done} ${e.message}`, e.fix, { cause: err }) : e;
+}
+
+/** An agent that did not answer and could not be ended (no /proc, another PID namespace): cut off, not gone. */
+function agentLeft(done?: string): VaultError {
+  const what = 'The vault file\'s unlock agent did not answer and could not be ended: nothing reads through it any more (its socket was removed), but it may hold the key in memory until its time to live.';
+  return new VaultError('IO_ERROR', done ? `${done} ${what}` : what, `End it in a terminal: pgrep -a ${AGENT_TITLE}, then kill -9 that pid.`);
 }
 
 /** How long an unlock from the app lasts (the CLI's default). */
@@ -73,9 +86,21 @@ export function securityHandlers(deps: SecurityDeps): Api {
   const assertFile = () => {
     if (vault.backend() !== 'file') throw new VaultError('INVALID_ARGUMENT', 'This profile keeps its secrets in the keychain, not in a vault file.', 'Switch to the vault file first (Security → Where your secrets live).');
   };
-  const stopAgent = async () => {
-    const a = await agent();
-    if (a) await a.lock().catch(() => a.close());
+  /**
+   * Stops every unlock agent of the vault file as `cpw-vault lock` does (lock-agents.ts): one that does not answer
+   * (kill -STOP, hung) is ended, its key with it. True when one ran. Throws when one could not be stopped or ended,
+   * `done` (what did happen first) said before why.
+   */
+  const endAgents = async (done?: string): Promise<boolean> => {
+    let stopped: StoppedAgent[];
+    try {
+      stopped = await lockAgents(files().identity, socket(), () => undefined);
+    } catch (err) {
+      if (isVaultError(err, 'VAULT_LOCKED') && /went away/.test(err.message)) return true; // it stopped as it was asked
+      throw notLocked(err, done);
+    }
+    if (stopped.some(notEnded)) throw agentLeft(done);
+    return stopped.length > 0;
   };
 
   /** Starts the unlock agent with `passphrase` (for the app's time to live), unless one runs already. */
@@ -99,21 +124,12 @@ export function securityHandlers(deps: SecurityDeps): Api {
       await unlock(passphrase);
       return status();
     }),
-    // An agent that does not answer, or a folder not safe to talk through, was taken for no agent: the screen said
-    // locked while the agent kept the key (and served reads again once it answered). Said instead; one that is stopping
-    // by itself (its time to live) or goes away as it is asked is locked.
+    // An agent that does not answer (kill -STOP, hung) is ended, as cpw-vault lock ends it: the app said "not locked,
+    // run cpw-vault lock" while it kept the key. A folder not safe to talk through, or an agent that could not be
+    // ended, is said, not shown as locked; one that is stopping by itself (its time to live) or goes away as it is
+    // asked is locked.
     securityLock: async () => {
-      const a = await AgentClient.connect(socket()).catch((err: unknown) => {
-        if (err instanceof AgentStopping) return undefined;
-        throw notLocked(err);
-      });
-      if (a) {
-        await a.lock().catch((err: unknown) => {
-          a.close();
-          if (!isVaultError(err, 'VAULT_LOCKED') || !/went away/.test(err.message)) throw notLocked(err);
-        });
-        await vault.recordEvent({ event: 'vault_locked' });
-      }
+      if (await endAgents()) await vault.recordEvent({ event: 'vault_locked' });
       return status();
     },
     // One at a time: each call keeps its passphrases, then spends seconds of scrypt on them.
@@ -124,20 +140,23 @@ export function securityHandlers(deps: SecurityDeps): Api {
       registerPassphrase(current);
       registerPassphrase(next);
       const opened = await openIdentity(files(), current);
-      const running = await agent();
+      // The agent stops itself once it sees the identity file change, but one stopped (kill -STOP) or hung kept the
+      // key in memory, and its socket made the next Unlock fail as "already running": ended here, or said.
       try {
         await changePassphrase(files(), opened, next, deps.logN ? { logN: deps.logN } : {});
-      } finally {
-        if (running) await running.lock().catch(() => running.close());
+      } catch (err) {
+        await endAgents().catch(() => undefined);
+        throw err;
       }
-      await vault.recordEvent({ event: 'passphrase_changed', details: { agent_locked: !!running } });
+      const stoppedAgent = await endAgents('The passphrase was changed, but its unlock agent was not stopped.');
+      await vault.recordEvent({ event: 'passphrase_changed', details: { agent_locked: stoppedAgent } });
       return status();
     }),
     // The vault keeps the passphrase of a new vault file once its checks pass (backends.ts), before using it.
     securityUseBackend: async ({ backend, passphrase }) => {
       const from = vault.backend();
       const result = await vault.useBackend(backend, { ...(passphrase !== undefined ? { passphrase } : {}), ...(deps.logN ? { logN: deps.logN } : {}) });
-      if (from === 'file') await stopAgent();
+      if (from === 'file') await endAgents(`Your secrets were moved to the ${backend}, but the vault file's unlock agent was not stopped.`);
       // The passphrase just typed (twice) unlocks the vault file for the app's time, as Unlock would: it was left
       // locked, and its card asked for the passphrase a third time with a CLI step (cpw-vault unlock).
       if (backend === 'file' && passphrase !== undefined) await unlock(passphrase);

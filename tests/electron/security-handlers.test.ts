@@ -1,12 +1,10 @@
 import { mkdtempSync, readFileSync, existsSync, chmodSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { afterAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { redact } from '../../shared/core/redact';
 import { buildExport } from '../../shared/core/vault-export';
 import { MAX_EXPORT_BYTES, readExportFile, writeExportFile } from '../../shared/node/secrets/export-file';
-import { AgentClient } from '../../shared/node/agent/client';
-import { agentSocketFor } from '../../shared/node/agent/socket-dir';
 import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
 import { APP, setupMain } from './main-setup';
 
@@ -294,36 +292,4 @@ describe('an export file chosen in main\'s open dialog that cannot be one', asyn
     const picked = await m.value<{ handle: string }>('securityImportPick');
     expect(await m.value('securityImportPlan', { source: picked.handle, passphrase: EXPORT_PASS })).toMatchObject({ plan: { counts: { apply: 1 } } });
   });
-});
-
-describe('Lock from the app when the unlock agent cannot be stopped', () => {
-  it('an agent that does not answer (SIGSTOP) or a folder other users can reach is said, not shown as locked; once it answers again, Lock locks', async () => {
-    const runtime = mkdtempSync(join(process.env['CPW_TEST_ROOT'] ?? '/tmp', 'run-'));
-    chmodSync(runtime, 0o700);
-    const m = await setupMain({ env: { XDG_RUNTIME_DIR: runtime }, logN: 10 });
-    await m.value('securityUseBackend', { backend: 'file', passphrase: PASS });
-    const sock = agentSocketFor(vaultFilesFor(m.vault.profilePath).identity, { XDG_RUNTIME_DIR: runtime });
-    const hello = await AgentClient.connect(sock);
-    const pid = hello!.hello.pid;
-    hello!.close();
-    // This test's own agent, ended if an assertion failed before Lock did (it would live out its 8 hours).
-    onTestFinished(() => void (existsSync(`/proc/${pid}`) && process.kill(pid, 'SIGKILL')));
-    process.kill(pid, 'SIGSTOP');
-    try {
-      expect(await m.call('securityLock')).toEqual({ ok: false, error: { code: 'IO_ERROR', message: 'The vault file was not locked: its unlock agent did not answer the request to stop (stopped, hung or refusing), and may still hold it open.', fix: 'Run cpw-vault lock in a terminal: it ends an unlock agent that does not answer.' } });
-    } finally {
-      process.kill(pid, 'SIGCONT');
-    }
-    chmodSync(sock.dir, 0o755);
-    try {
-      expect(await m.call('securityLock')).toMatchObject({ ok: false, error: { code: 'VAULT_AGENT_UNSAFE', message: expect.stringContaining('other users can reach it') } });
-    } finally {
-      chmodSync(sock.dir, 0o700);
-    }
-    expect(existsSync(`/proc/${pid}`)).toBe(true);
-    // main remembers the silent agent for 5 s (silent-memory): Lock works again once that has passed.
-    await expect.poll(async () => (await m.call('securityLock')).ok, { timeout: 30_000, interval: 500 }).toBe(true);
-    expect(await m.value('securityStatus')).toMatchObject({ ok: false, code: 'VAULT_LOCKED', unlockedUntil: null });
-    await expect.poll(() => existsSync(`/proc/${pid}`), { timeout: 10_000 }).toBe(false);
-  }, 60_000);
 });
