@@ -11,7 +11,7 @@ import type { MigrationRequest, SecurityStatus, VaultApi } from '../../shared/co
 import { registerPassphrase } from '../../shared/core/redact';
 import { buildExport, type ExportDocument } from '../../shared/core/vault-export';
 import { AgentClient } from '../../shared/node/agent/client';
-import { lockAgents, notEnded, type StoppedAgent } from '../../shared/node/agent/lock-agents';
+import { answeringAgent, isCutOff, lockAgents, notEnded, type StoppedAgent } from '../../shared/node/agent/lock-agents';
 import { AGENT_TITLE } from '../../shared/node/agent/protocol';
 import { agentSocketFor } from '../../shared/node/agent/socket-dir';
 import { startAgent } from '../../shared/node/agent/start';
@@ -105,8 +105,10 @@ export function securityHandlers(deps: SecurityDeps): Api {
 
   /** Starts the unlock agent with `passphrase` (for the app's time to live), unless one runs already. */
   const unlock = async (passphrase: string) => {
-    const running = await agent();
-    if (running) return running.close();
+    // One that does not answer is ended and its socket removed (as cpw-vault unlock does): taken for none, its socket
+    // made the new agent fail as "already running", and Unlock could not unlock until it was killed by hand.
+    const running = await answeringAgent(socket(), () => undefined);
+    if (running && !isCutOff(running)) return running.close();
     registerPassphrase(passphrase);
     const opened = await openIdentity(files(), passphrase);
     await startAgent({ key: opened.key, files: files(), socket: socket(), ttlMs: APP_UNLOCK_TTL_MS, ...(deps.agentScript ? { agentScript: deps.agentScript } : {}) });

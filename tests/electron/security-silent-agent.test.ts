@@ -83,6 +83,14 @@ describe('the app and an unlock agent that does not answer (kill -STOP), as cpw-
     expect(await m.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
   }, 60_000);
 
+  it('Unlock ends it and starts a new agent (its socket did not make Unlock fail as "already running")', async () => {
+    const { m, stopAgent } = await unlockedApp();
+    const pid = await stopAgent();
+    expect(await m.value('securityUnlock', { passphrase: PASS })).toMatchObject({ ok: true, unlockedUntil: expect.any(String) });
+    await gone(pid);
+    expect(await m.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
+  }, 60_000);
+
   it('(the agent itself) stopped during a passphrase change and resumed: the read it was sent while stopped is refused, not served', async () => {
     const { m, sock, stopAgent } = await unlockedApp();
     const pid = await stopAgent();
