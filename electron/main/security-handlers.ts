@@ -150,8 +150,11 @@ export function securityHandlers(deps: SecurityDeps): Api {
         await endAgents().catch(() => undefined);
         throw err;
       }
-      const stoppedAgent = await endAgents('The passphrase was changed, but its unlock agent was not stopped.');
+      // The change is audited whether or not its agent could be stopped: it happened, and the error says the rest.
+      const stopping = endAgents('The passphrase was changed, but its unlock agent was not stopped.');
+      const stoppedAgent = await stopping.catch(() => false);
       await vault.recordEvent({ event: 'passphrase_changed', details: { agent_locked: stoppedAgent } });
+      await stopping;
       return status();
     }),
     // The vault keeps the passphrase of a new vault file once its checks pass (backends.ts), before using it.

@@ -60,6 +60,21 @@ describe('the app and an unlock agent that does not answer (kill -STOP), as cpw-
     expect(await m.value('securityLock')).toMatchObject({ ok: false, code: 'VAULT_LOCKED', unlockedUntil: null });
   }, 60_000);
 
+  it('a passphrase change whose agent cannot be stopped (its folder other users can reach) is said after what happened, and audited', async () => {
+    const { m, sock } = await unlockedApp();
+    chmodSync(sock.dir, 0o755);
+    try {
+      expect(await m.call('securityChangePassphrase', { current: PASS, next: NEXT })).toMatchObject({ ok: false, error: { code: 'VAULT_AGENT_UNSAFE', message: expect.stringMatching(/^The passphrase was changed, but its unlock agent was not stopped\. /) } });
+    } finally {
+      chmodSync(sock.dir, 0o700);
+    }
+    // It happened: only the new passphrase opens, and the change is in the audit log (it was not when the stop failed).
+    expect(readFileSync(m.vault.auditLogPath, 'utf8')).toContain('"event":"passphrase_changed"');
+    await m.value('securityLock');
+    expect(await m.call('securityUnlock', { passphrase: PASS })).toMatchObject({ ok: false, error: { code: 'VAULT_PASSPHRASE_WRONG' } });
+    expect(await m.value('securityUnlock', { passphrase: NEXT })).toMatchObject({ ok: true, unlockedUntil: expect.any(String) });
+  }, 60_000);
+
   it('a passphrase change ends it: no key left in a stopped process, and Unlock with the new passphrase starts a new agent', async () => {
     const { m, stopAgent } = await unlockedApp();
     const pid = await stopAgent();
