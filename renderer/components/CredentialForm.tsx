@@ -159,7 +159,7 @@ export function CredentialForm(props: { service?: string; key_?: string; onDone:
       )}
       {entry?.url && (
         <div className="get-key">
-          <ExternalLink url={entry.url}>Get a key at {new URL(entry.url).hostname} ↗</ExternalLink>
+          <ExternalLink url={entry.url}>Get a key at {new URL(entry.url).hostname}</ExternalLink>
         </div>
       )}
       {formatWarning && (

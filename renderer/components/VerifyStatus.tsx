@@ -50,7 +50,7 @@ export function VerifySummary({ shown }: { shown: ShownVerification }) {
       {shown.stale && <p className="warning">The value changed since this test. Test it again.</p>}
       {shown.message && shown.result !== 'valid' && <p>{shown.message}</p>}
       {shown.fix && <p className="muted">Fix: {shown.fix}</p>}
-      {shown.fixUrl && <ExternalLink url={shown.fixUrl}>Open {shown.fixUrl.replace(/^https:\/\//, '')} ↗</ExternalLink>}
+      {shown.fixUrl && <ExternalLink url={shown.fixUrl}>Open {shown.fixUrl.replace(/^https:\/\//, '')}</ExternalLink>}
       {shown.notes.map((n) => <p key={n} className="muted">{n}</p>)}
     </>
   );

@@ -74,7 +74,7 @@ describe('asking the providers from the app, in real Chromium, over the real han
       await row('Anthropic API key').getByText('! unreachable, just now').waitFor();
       await row('Anthropic API key').getByText(/127\.0\.0\.1:9 refused the connection/).waitFor();
       await check(page, '2-workflows-verified');
-      await row('HuggingFace token').getByRole('button', { name: 'Open huggingface.co/pyannote/speaker-diarization-3.1 ↗' }).click();
+      await row('HuggingFace token').getByRole('button', { name: 'Open huggingface.co/pyannote/speaker-diarization-3.1' }).click();
       await expect.poll(() => main.opened, WAIT).toEqual([GATED_PAGE]);
 
       // The keys went only to their providers' hosts, inside TLS tunnels; the loopback endpoint was not proxied.

@@ -68,7 +68,7 @@ describe('Test button', () => {
     await user.click(within(detail).getByRole('button', { name: 'Test' }));
     await within(detail).findByText('✗ no access, just now');
     expect(within(detail).getByText(/has not accepted the conditions of the gated model/)).toBeTruthy();
-    await user.click(within(detail).getByRole('button', { name: 'Open huggingface.co/pyannote/speaker-diarization-3.1 ↗' }));
+    await user.click(within(detail).getByRole('button', { name: 'Open huggingface.co/pyannote/speaker-diarization-3.1' }));
     expect(api.calls.filter((c) => c.method === 'openExternal').map((c) => c.args)).toEqual([[GATED_PAGE]]);
   });
 
@@ -78,9 +78,36 @@ describe('Test button', () => {
     api.fail('openExternal', { code: 'INVALID_ARGUMENT', message: 'Only the credential providers\' own key pages (and the fix pages of a verification) can be opened from the app.', fix: 'Open the page yourself in a browser.' });
     await user.click(within(detail).getByRole('button', { name: 'Test' }));
     await within(detail).findByText('✗ no access, just now');
-    await user.click(within(detail).getByRole('button', { name: 'Open huggingface.co/pyannote/speaker-diarization-3.1 ↗' }));
+    await user.click(within(detail).getByRole('button', { name: 'Open huggingface.co/pyannote/speaker-diarization-3.1' }));
     const alert = await within(detail).findByRole('alert');
     expect(alert.textContent).toBe(`Could not open the browser: Only the credential providers' own key pages (and the fix pages of a verification) can be opened from the app. The address is ${GATED_PAGE}: copy it into a browser.`);
+  });
+
+  it('a double press or Enter held on the link opens one browser tab; once main answered (even with a failure), a press opens it again', async () => {
+    const { api, user, detail } = await openHf();
+    api.verdicts.set('huggingface.token', { result: 'no-access', message: 'the token\'s account has not accepted the conditions of the gated model pyannote/speaker-diarization-3.1', fix: `Open ${GATED_PAGE}, log in and accept the conditions.`, fixUrl: GATED_PAGE });
+    await user.click(within(detail).getByRole('button', { name: 'Test' }));
+    await within(detail).findByText('✗ no access, just now');
+    // Its name has no arrow: the "↗" is drawn, not read out as "north east arrow".
+    const link = within(detail).getByRole('button', { name: 'Open huggingface.co/pyannote/speaker-diarization-3.1' });
+    const opens = () => api.calls.filter((c) => c.method === 'openExternal').length;
+    api.fail('openExternal', { code: 'IO_ERROR', message: 'The system browser did not open (xdg-open: no method available for opening the address).', fix: 'Copy the address into a browser.' });
+    let release = api.hold('openExternal');
+    await user.dblClick(link);
+    link.focus();
+    await user.keyboard('{Enter>4}{/Enter}');
+    expect(opens()).toBe(1);
+    release();
+    await within(detail).findByRole('alert');
+    api.recover('openExternal');
+    release = api.hold('openExternal');
+    await user.dblClick(link);
+    expect(opens()).toBe(2);
+    release();
+    await waitFor(() => expect(within(detail).queryByRole('alert')).toBeNull());
+    expect(document.activeElement).toBe(link);
+    await user.click(link);
+    expect(opens()).toBe(3);
   });
 
   it.each([
