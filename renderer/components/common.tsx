@@ -70,11 +70,11 @@ export function SecretInput(props: { id: string; value: string; onChange: (v: st
   );
 }
 
-/** An error from main: what happened and the fix, with an optional retry. */
-export function ErrorNote({ error, onRetry }: { error: ApiError; onRetry?: () => void }) {
+/** An error from main: what happened and the fix, with an optional retry; `id` for the button it is about (aria-describedby). */
+export function ErrorNote({ error, onRetry, id }: { error: ApiError; onRetry?: () => void; id?: string }) {
   const { message, fix } = describeError(error);
   return (
-    <div className="error-note" role="alert">
+    <div className="error-note" role="alert" id={id}>
       <p>
         <strong>{message}</strong> <code>{error.code}</code>
       </p>

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useId, useState } from 'react';
 import type { SecurityStatus } from '../../shared/core/ipc-contract';
 import { asApiError, getApi, type ApiError } from '../api';
 import { ErrorNote, Field, Loading, SecretInput, SoftButton, When } from '../components/common';
@@ -187,18 +187,20 @@ function ExportCard() {
 
 /**
  * "Lock now": a lock that fails (the unlock agent unreachable, the vault file gone) says why under the button, which
- * keeps the focus and stays pressable for another try; it did nothing at all before.
+ * keeps the focus and stays pressable for another try; it did nothing at all before. The button is described by that
+ * error (aria-describedby), as ExternalLink's is: a screen reader on the button heard nothing of it.
  */
 function LockNow({ onLocked }: { onLocked: (s: SecurityStatus) => void }) {
   const { busy, error, run } = useBusy();
+  const errorId = useId();
   const lock = () => run(async () => {
     onLocked(await getApi().securityLock());
     await reloadAll();
   });
   return (
     <div>
-      <p><SoftButton type="button" className="ghost" onClick={() => void lock()} off={busy}>{busy ? 'Locking…' : 'Lock now'}</SoftButton></p>
-      {error && <ErrorNote error={error} />}
+      <p><SoftButton type="button" className="ghost" onClick={() => void lock()} off={busy} aria-describedby={error ? errorId : undefined}>{busy ? 'Locking…' : 'Lock now'}</SoftButton></p>
+      {error && <ErrorNote error={error} id={errorId} />}
     </div>
   );
 }

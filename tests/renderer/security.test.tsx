@@ -70,6 +70,9 @@ describe('Security section', () => {
     expect(alert.textContent).toContain('The unlock agent did not answer within 5 s.');
     expect(alert.textContent).toContain('VAULT_LOCKED');
     expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Lock now' }));
+    // Tied to the button: a screen reader on it hears why it failed.
+    expect(lock.getAttribute('aria-describedby')).toBe(alert.id);
+    expect(screen.getByRole('button', { name: 'Lock now', description: /The unlock agent did not answer within 5 s\./ })).toBe(lock);
     expect(screen.queryByRole('form', { name: 'Unlock the vault file' })).toBeNull();
     api.recover('securityLock');
     await user.click(screen.getByRole('button', { name: 'Lock now' }));
