@@ -96,6 +96,23 @@ describe('a profile path from the environment that is not UTF-8', () => {
     expect(good.status, good.stderr).toBe(0);
     expect(existsSync(join(t.home, 'café', name === 'HOME' ? '.cp-whisperx/user.profile' : 'p.profile'))).toBe(true);
   });
+
+  // doctor --profile looked for the default profile's migration backups too, under HOME: that refused the whole report.
+  it.each([
+    ['--profile', (p: string) => `--profile "${p}"`, (_p: string) => ''],
+    ['CPW_PROFILE', (_p: string) => '', (p: string) => `CPW_PROFILE="${p}" `],
+  ])('HOME not UTF-8 with the profile given by %s: doctor, set and get run on that profile', (_via, flag, assign) => {
+    const t = makeTempHome();
+    const run = (args: string) => spawnSync('bash', ['-c', `mkdir -p $'${t.home}/caf\\xe9' && ${assign(t.profile)}HOME=$'${t.home}/caf\\xe9' exec "${process.execPath}" "${BIN}" ${flag(t.profile)} ${args}`], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, input: HF, encoding: 'utf8' });
+    const set = run('set huggingface token');
+    expect(set.status, set.stderr).toBe(0);
+    const doctor = run('doctor');
+    expect(doctor.stderr).not.toContain('not valid UTF-8');
+    expect(doctor.stderr).toContain(`profile ${t.profile}`);
+    expect(doctor.status, doctor.stderr).toBe(0);
+    expect(run('get huggingface token').stdout).toBe(HF);
+    expect(existsSync(join(t.home, 'caf\uFFFD'))).toBe(false);
+  });
 });
 
 describe('a value piped to set in UTF-16 (Notepad\'s "Unicode", PowerShell\'s > and Out-File)', () => {

@@ -11,7 +11,7 @@ import { AuditLog } from '../../node/records/audit-log';
 import { FINISHED_MIGRATION, interruptedMigrationNotes, interruptedMigrations } from '../../node/migration/interrupted';
 import { JournalFile } from '../../node/credentials/journal-file';
 import { checkSecureFile } from '../../node/profile/secure-fs';
-import { toVaultError, type VaultErrorJSON } from '../../core/errors';
+import { VaultError, toVaultError, type VaultErrorJSON } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 import { dirname, resolve } from 'node:path';
 import { gitConfigLine, leakFix } from './git-credential';
@@ -140,7 +140,8 @@ function backupsLeft(ctx: CliContext, journalNamed: readonly string[]): Plaintex
   // With --profile (or $CPW_PROFILE), a backup found here that the default profile's migrations recorded (and this
   // profile's did not) is the default profile's: its check (`--profile THIS migrate --from ... --dry-run`) compared
   // it with a vault that never held those keys, and said every row was new. The default profile's doctor names it.
-  const others = paths.isDefault ? [] : backupsNamed(defaultPathsOf(ctx), () => {}).filter((path) => !named.includes(path));
+  const defaults = paths.isDefault ? undefined : defaultPathsOf(ctx);
+  const others = defaults ? backupsNamed(defaults, () => {}).filter((path) => !named.includes(path)) : [];
   // A backup the journal still names is a change not finished: reported above with its own fix (not rm).
   return leftoverBackups(dirs, named).filter((path) => !journalNamed.includes(path) && !others.includes(path)).map((path) => ({
     path,
@@ -272,7 +273,16 @@ function openFolderWarning(ctx: CliContext, dirMode: string | null): string | un
   return `${dir} has mode ${dirMode}: other users can list the files it holds (cpw-vault keeps it 0700, and makes it so at its next write).\n    fix: Run: chmod 700 ${shellWord(dir)}`;
 }
 
-/** The paths of the default profile (~/.cp-whisperx/user.profile), whichever profile doctor runs on. */
-function defaultPathsOf(ctx: CliContext): ReturnType<typeof resolveProfilePaths> {
-  return resolveProfilePaths({ env: { ...ctx.io.env, CPW_PROFILE: undefined }, cwd: ctx.io.cwd });
+/**
+ * The paths of the default profile (~/.cp-whisperx/user.profile), whichever profile doctor runs on; undefined when
+ * HOME is not UTF-8 (its folder cannot be named): doctor on the profile given with --profile or CPW_PROFILE was
+ * refused whole for it.
+ */
+function defaultPathsOf(ctx: CliContext): ReturnType<typeof resolveProfilePaths> | undefined {
+  try {
+    return resolveProfilePaths({ env: { ...ctx.io.env, CPW_PROFILE: undefined }, cwd: ctx.io.cwd });
+  } catch (err) {
+    if (err instanceof VaultError && err.code === 'INVALID_ARGUMENT') return undefined;
+    throw err;
+  }
 }
