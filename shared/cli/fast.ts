@@ -8,6 +8,7 @@ import { defused, reportError } from './exit-codes';
 import { assertNamedProfileExists } from './missing-profile';
 import { processIO, type CliIO } from './io';
 import { namingProfile } from './profile-hint';
+import { showingPaths } from './shown-paths';
 import { notUtf8Argument } from './raw-argv';
 
 /**
@@ -134,7 +135,7 @@ export async function lightMain(argv: string[], given?: CliIO, extensions: Recor
   const extension = (command: string) => (Object.hasOwn(extensions, command) ? extensions[command] : undefined);
   const args = parseLight(argv, { ...COMMANDS, ...Object.fromEntries(Object.entries(extensions).map(([name, e]) => [name, e.spec])) });
   if (!args || notUtf8Argument(argv)) return handOver(); // the full CLI says which argument
-  const io = namingProfile(given ?? processIO(), args.globals.profile);
+  const io = namingProfile(showingPaths(given ?? processIO(), args.globals.profile), args.globals.profile);
   let warn = (m: string) => io.err(`warning: ${defused(m)}\n`);
   let parts: ReturnType<typeof openReader>;
   try {

@@ -1,3 +1,4 @@
+import { withoutControlChars } from '../../core/control-chars';
 import { cancelledError, VaultError } from '../../core/errors';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
@@ -47,7 +48,7 @@ export async function importVault(args: ImportArgs, ctx: CliContext): Promise<Ex
       printJson(ctx.io, { plan });
       return EXIT.ok;
     }
-    if (!ctx.globals.json) ctx.io.out(`Plan for ${path} (exported ${doc.exported_at || 'at an unknown time'}, into the ${vault.backend()} backend):\n${planTable(plan)}`);
+    if (!ctx.globals.json) ctx.io.out(`Plan for ${withoutControlChars(path)} (exported ${doc.exported_at || 'at an unknown time'}, into the ${vault.backend()} backend):\n${planTable(plan)}`);
     if (args.dryRun) {
       ctx.io.err('Dry run: nothing was changed.\n');
       return EXIT.ok;

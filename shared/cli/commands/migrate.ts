@@ -14,7 +14,7 @@ import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { interruptible } from '../signals';
 import { table } from '../format';
-import { shellWord } from '../../core/control-chars';
+import { shellWord, withoutControlChars } from '../../core/control-chars';
 
 export interface MigrateArgs {
   from?: string;
@@ -129,7 +129,7 @@ async function migrateWith(signal: AbortSignal, args: MigrateArgs, ctx: CliConte
     printJson(ctx.io, { plan });
     return EXIT.ok;
   }
-  if (!ctx.globals.json) ctx.io.out(`Plan for ${source.path} (${source.kind}):\n${planTable(plan)}`);
+  if (!ctx.globals.json) ctx.io.out(`Plan for ${withoutControlChars(source.path)} (${source.kind}):\n${planTable(plan)}`);
   if (args.dryRun) {
     ctx.io.err('Dry run: nothing was changed.\n');
     return EXIT.ok;

@@ -1,3 +1,4 @@
+import { withoutControlChars } from '../../core/control-chars';
 import { VaultError } from '../../core/errors';
 import { applyProfileUpdate, EDITABLE_USER_FIELDS } from '../../core/profile-parse';
 import { preferencesSchema } from '../../core/profile-schema';
@@ -14,7 +15,8 @@ export async function profileShow(_args: object, ctx: CliContext): Promise<ExitC
     return EXIT.ok;
   }
   const { user, preferences } = view.profile;
-  ctx.io.out(`profile: ${view.path}${view.kind === 'none' ? ' (not created yet)' : view.kind === 'legacy' ? ' (deprecated secrets.json)' : ''}\n`);
+  // A folder named with a line break or an escape sequence: shown with '?' (--json above keeps the path exact).
+  ctx.io.out(`profile: ${withoutControlChars(view.path)}${view.kind === 'none' ? ' (not created yet)' : view.kind === 'legacy' ? ' (deprecated secrets.json)' : ''}\n`);
   ctx.io.out(table(['FIELD', 'VALUE'], EDITABLE_USER_FIELDS.map((f) => [f, String(user[f] || '-')])));
   const prefs = Object.entries(preferences).flatMap(([k, v]) =>
     v !== null && typeof v === 'object' ? Object.entries(v as object).map(([k2, v2]) => [`${k}.${k2}`, String(v2)]) : [[k, String(v)]],

@@ -1,3 +1,4 @@
+import { withoutControlChars } from '../../core/control-chars';
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cancelledError, VaultError } from '../../core/errors';
@@ -44,7 +45,7 @@ export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCod
       printJson(ctx.io, { plan, ...notes });
       return EXIT.ok;
     }
-    if (!ctx.globals.json) ctx.io.out(`Plan for ${files.file} (team file):\n${planTable(plan)}`);
+    if (!ctx.globals.json) ctx.io.out(`Plan for ${withoutControlChars(files.file)} (team file):\n${planTable(plan)}`);
     if (refused) ctx.io.err(refused);
     if (args.dryRun) {
       ctx.io.err('Dry run: nothing was changed.\n');

@@ -6,7 +6,7 @@ import { canEncryptTo, readRepoFile, readRecipientsFile, updateTeamFile, writeRe
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
-import { shellWord } from '../../core/control-chars';
+import { shellWord, withoutControlChars } from '../../core/control-chars';
 import { table } from '../format';
 import { interruptible } from '../signals';
 import { filesOf, idsOf, identityOf, membersOf, openTeam, selfName, type TeamTarget } from './team-common';
@@ -190,7 +190,7 @@ export async function teamStatus(args: TeamTarget, ctx: CliContext): Promise<Exi
     if (!(err instanceof VaultError) || err.code !== 'TEAM_NOT_RECIPIENT') throw err;
     const listed = readRecipientsFile(files) ?? [];
     if (ctx.globals.json) printJson(ctx.io, { file: files.file, recipient: false, you: key.recipient, members: listed.map((m) => ({ name: m.name, recipient: m.recipient })) });
-    else ctx.io.out(`${files.file}: you are NOT a recipient (your key ${key.recipient}).\nMembers listed in ${files.recipients}: ${listed.map((m) => m.name).join(', ') || 'none'}\n`);
+    else ctx.io.out(`${withoutControlChars(files.file)}: you are NOT a recipient (your key ${key.recipient}).\nMembers listed in ${withoutControlChars(files.recipients)}: ${listed.map((m) => m.name).join(', ') || 'none'}\n`);
     ctx.io.err(`fix: ${err.fix}\n`);
     return EXIT.failure;
   }
@@ -208,7 +208,7 @@ export async function teamStatus(args: TeamTarget, ctx: CliContext): Promise<Exi
     printJson(ctx.io, { file: files.file, recipient: true, you: me[0] ?? null, your_names: me, members: doc.members.map((m) => ({ name: m.name, recipient: m.recipient })), credentials: rows, rotate: doc.rotate, planted: planted.map((r) => ({ ...r, reason: plantedIdentityReason(files.file, r.row, r.own) })), ...notes });
     return EXIT.ok;
   }
-  ctx.io.out(`${files.file}: you are a recipient (${me.length ? `as ${namesText(me)}` : 'under no member name of it'}). Last change ${doc.updated_at}.\n\n`);
+  ctx.io.out(`${withoutControlChars(files.file)}: you are a recipient (${me.length ? `as ${namesText(me)}` : 'under no member name of it'}). Last change ${doc.updated_at}.\n\n`);
   ctx.io.out(table(['MEMBER', 'AGE KEY'], doc.members.map((m) => [m.name + (me.includes(m.name) ? ' (you)' : ''), m.recipient])));
   ctx.io.out('\n');
   ctx.io.out(table(['KEY', 'YOUR VAULT', 'UPDATED', 'BY'], rows.map((r) => [r.id, r.local, r.updated_at.slice(0, 16).replace('T', ' '), r.updated_by ?? '-'])));

@@ -1,0 +1,31 @@
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { hasControlChars, withoutControlChars } from '../core/control-chars';
+import { defused } from './exit-codes';
+import type { CliIO } from './io';
+
+/**
+ * The paths this run's messages name that hold a control character, longest first: the profile (from --profile or
+ * CPW_PROFILE) and its folder, the working directory and HOME, under which the files a message names lie.
+ */
+function pathsWithControlChars(io: Pick<CliIO, 'env' | 'cwd'>, profile: string | undefined): string[] {
+  const given = profile ?? io.env['CPW_PROFILE'];
+  const full = !given ? undefined : isAbsolute(given) ? given : io.cwd === undefined ? undefined : resolve(io.cwd, given);
+  const paths = [full, full === undefined ? undefined : dirname(full), io.cwd, io.env['HOME']];
+  return [...new Set(paths.filter((p): p is string => !!p && hasControlChars(p)))].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * `io` whose stderr shows those paths with '?' for each control character, line breaks included: a folder named with
+ * a line break split doctor's lines, errors and warnings (which keep their own line breaks), and one holding an escape
+ * sequence ran it in the terminal. Fix lines quote a path with shellWord already. stdout (data, --json) is left as it is.
+ */
+export function showingPaths(io: CliIO, profile: string | undefined): CliIO {
+  // Looked at on the first message only: a get that says nothing runs no control-character pattern (hot-paths test).
+  let forms: Array<readonly [string, string]> | undefined;
+  const shown = (text: string) => {
+    // As it is, and as an error or a warning has it already (defused: its escape sequences as '?', its line breaks kept).
+    forms ??= pathsWithControlChars(io, profile).flatMap((path) => [path, defused(path)].map((form) => [form, withoutControlChars(path)] as const));
+    return forms.reduce((out, [form, clean]) => out.replaceAll(form, clean), text);
+  };
+  return { ...io, err: (text: string) => io.err(shown(text)) };
+}

@@ -1,0 +1,70 @@
+// A folder name may hold any byte but / and NUL: a line break splits the line a path is shown on, and an escape
+// sequence (ESC [ 31 m, or one that retitles the window or moves the cursor) runs in the terminal. A path the CLI
+// shows is cleaned ('?'); a fix line keeps it one shell word; --json keeps the path exact (JSON escapes it).
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CONTROL_CHARS } from '../../shared/core/control-chars';
+import { cli } from '../helpers/cli';
+import { makeTempHome } from '../helpers/temp';
+
+const HF = `hf_${'CtrlPath1'.repeat(5)}`;
+
+describe('a profile under a folder whose name holds a control character', () => {
+  it.each([
+    ['a line break', 'two\nlines'],
+    ['an escape sequence', 'red\u001b[31mX\u001b]0;title\u0007'],
+  ])('%s: doctor, profile show, a warning and an error show no raw control character; --json keeps the path', async (_what, name) => {
+    const t = makeTempHome();
+    const dir = join(t.home, name);
+    mkdirSync(dir);
+    const profile = join(dir, 'p.profile');
+    const run = (args: string[]) => cli(t, ['--profile', profile, ...args], { input: HF });
+    expect((await run(['set', 'huggingface', 'token'])).code).toBe(0);
+    chmodSync(profile, 0o644);
+    const source = join(dir, 'old.env');
+    writeFileSync(source, `HF_TOKEN=${HF}\n`, { mode: 0o600 });
+    const outputs = [
+      await run(['migrate', '--from', source, '--dry-run']), // its plan names the source (stdout)
+      await run(['doctor']),
+      await run(['profile', 'show']),
+      await run(['get', 'huggingface', 'token']), // the warning: readable by other users
+      await cli(t, ['--profile', join(dir, 'none.profile'), 'list']), // the error: no such profile
+    ];
+    for (const r of outputs) {
+      // A line break is the output's own only at a line's end: none inside the path.
+      expect(r.stderr).not.toMatch(/two\s*\nlines/);
+      expect(r.stdout.replace(HF, '')).not.toMatch(/two\s*\nlines/);
+      expect(r.stderr.replace(/\n/g, '')).not.toMatch(CONTROL_CHARS);
+      expect(r.stdout.replace(/\n/g, '')).not.toMatch(CONTROL_CHARS);
+    }
+    const shown = join(t.home, name.replace(CONTROL_CHARS_G, '?'));
+    expect(outputs[0]!.stdout).toContain(`Plan for ${shown}/old.env`);
+    expect(outputs[1]!.stderr).toContain(`profile ${shown}/p.profile`);
+    expect(outputs[2]!.stdout).toContain(`profile: ${shown}/p.profile`);
+    expect(outputs[3]!.stderr).toContain(`warning: ${shown}/p.profile is readable by other users`);
+    expect(outputs[4]!.stderr).toContain(`The profile ${shown}/none.profile (from --profile) does not exist`);
+    // --json: the path exactly as it is.
+    expect(JSON.parse((await run(['doctor', '--json'])).stdout).profile.path).toBe(profile);
+    expect(JSON.parse((await run(['profile', 'show', '--json'])).stdout).path).toBe(profile);
+  });
+
+  it.each([
+    ['CPW_PROFILE', (dir: string) => ({ CPW_PROFILE: join(dir, 'p.profile') })],
+    ['HOME', (dir: string) => ({ HOME: dir })],
+  ])('from %s: doctor and an error show it with "?"', async (_via, env) => {
+    const t = makeTempHome();
+    const dir = join(t.home, 'two\nlines\u001b[31m');
+    mkdirSync(dir);
+    const run = (args: string[]) => cli(t, args, { input: HF, env: env(dir) });
+    expect((await run(['set', 'huggingface', 'token'])).code).toBe(0);
+    const doctor = await run(['doctor']);
+    expect(doctor.stderr).toContain(`profile ${t.home}/two?lines?[31m/`);
+    for (const r of [doctor, await run(['get', 'huggingface', 'token', '--profile', join(dir, 'none')])]) {
+      expect(r.stderr.replace(/\n/g, '')).not.toMatch(CONTROL_CHARS);
+      expect(r.stderr).not.toMatch(/two\s*\nlines/);
+    }
+  });
+});
+
+const CONTROL_CHARS_G = new RegExp(CONTROL_CHARS.source, 'g');
