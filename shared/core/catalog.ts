@@ -4,7 +4,7 @@
  * shape a valid value has, and where a user gets one. Pure data.
  */
 import { hasControlChars } from './control-chars';
-import { hasLoneSurrogate, looksLikeKey, type CredentialId } from './credential';
+import { codePoints, hasLoneSurrogate, looksLikeKey, type CredentialId } from './credential';
 import { VaultError } from './errors';
 import { labelHoldsKey } from './label-keys';
 
@@ -183,12 +183,12 @@ export const LABEL_MAX = 80;
  * character is at most two UTF-16 units, so one past twice that is over uncounted: a page's 32 MB label held main.
  */
 export function labelFits(label: string): boolean {
-  return label.length <= LABEL_MAX || (label.length <= 2 * LABEL_MAX && [...label].length <= LABEL_MAX);
+  return label.length <= LABEL_MAX || (label.length <= 2 * LABEL_MAX && codePoints(label) <= LABEL_MAX);
 }
 
 /** How many characters a label that does not fit has, for the message: counted up to 10,000 UTF-16 units (a hostile export's 60 MB label is "over 5,000", not spread into characters). */
 export function labelLength(label: string): string {
-  return label.length <= 10_000 ? String([...label].length) : 'over 5,000';
+  return label.length <= 10_000 ? String(codePoints(label)) : 'over 5,000';
 }
 
 /**
