@@ -33,6 +33,11 @@ export interface SecretStore {
   /** How many items the namespace holds, locked ones included, when the backend can count cheaply (start-up census). */
   count?(): Promise<number>;
   /**
+   * {@link count}, then {@link list} when the count is `expected` (undefined, nothing listed, when it is not), in
+   * fewer calls than the two (doctor's census), where the backend can.
+   */
+  census?(expected: number): Promise<string[] | undefined>;
+  /**
    * The accounts held, when the backend reads them all to count anyway (the vault file: one decrypt), so the
    * start-up census compares names, not only how many (a restored vault holding one value fewer and one more
    * counted the same). Undefined where only a count is cheap.

@@ -89,6 +89,14 @@ export abstract class SecretServiceAccess extends SecretServiceBus {
     return pending;
   }
 
+  /**
+   * What {@link defaultCollection} would find, from a check of the collection just made (`state`): an unlocked
+   * collection is not asked again. A locked one is left to it (its dialog).
+   */
+  protected knownCollection(state: { path: string; locked: boolean }): void {
+    if (!state.locked) this.collection ??= Promise.resolve(state.path);
+  }
+
   /** The default collection's path once it exists and is unlocked: a locked one is unlocked through the provider's dialog. */
   protected defaultCollection(started: number): Promise<string> {
     this.collection ??= (async () => {

@@ -117,12 +117,14 @@ export abstract class SecretServiceBus {
   protected providerInfo(): Promise<ProviderInfo | undefined> {
     this.provider ??= (async () => {
       const pidOf = async (name: string) => (await this.call({ ...BUS, member: 'GetConnectionUnixProcessID', signature: 's', body: [name] })).body[0] as number;
-      const pid = await pidOf(SS);
       // The bus answers with pids of its own pid namespace: from a container using the host's bus (its socket shared), the
       // provider's pid names another process in our /proc, or none (doctor said "provider: sleep", and ran a keepassxc
-      // found there with --version). The bus must see us under our own pid for its pids to be ours.
-      const me = this.conn?.uniqueName;
-      if (me && (await pidOf(me)) !== process.pid) return undefined;
+      // found there with --version). The bus must see us under our own pid for its pids to be ours. Both asked at once.
+      // Our name is known once the bus has answered our Hello: before that (no call made yet), after the provider's pid.
+      const name = this.conn?.uniqueName;
+      const [pid, ours] = await Promise.all([pidOf(SS), name && pidOf(name)]);
+      const me = name ?? this.conn?.uniqueName;
+      if (me && (ours ?? (await pidOf(me))) !== process.pid) return undefined;
       return describeProvider(pid);
     })().catch(() => undefined); // not running yet, or another user's process: the name is only a courtesy
     return this.provider;

@@ -123,15 +123,60 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
    * each) with nothing said.
    */
   async list(): Promise<string[]> {
+    const listed = await this.accountsOf(async (started) => {
+      await this.defaultCollection(started);
+      return this.searchAll();
+    });
+    return listed ?? [];
+  }
+
+  /**
+   * {@link count} and, when it is `expected`, {@link list} from the count's own search and collection check: doctor's
+   * census, two round trips fewer than a count then a list (which asked both again). Undefined, with nothing listed,
+   * when the namespace holds another number of items.
+   */
+  census(expected: number): Promise<string[] | undefined> {
+    return this.accountsOf(async (started) => {
+      const { state, items } = await this.countedItems();
+      if (items.length !== expected) return undefined;
+      // A locked collection is unlocked as list() would (its dialog, where one can be shown); an unlocked one is not asked again.
+      this.knownCollection(state);
+      await this.defaultCollection(started);
+      return items;
+    });
+  }
+
+  /**
+   * Items in this namespace, locked ones included: one search, no secret
+   * read, no dialog. KeePassXC neither searches a locked database nor
+   * answers a search while none is unlocked (it shows its unlock dialog
+   * first), so there a locked default collection is KEYCHAIN_LOCKED.
+   */
+  async count(): Promise<number> {
+    return (await this.countedItems()).items.length;
+  }
+
+  private async countedItems(): Promise<{ state: { path: string; locked: boolean }; items: string[] }> {
+    const state = await this.collectionState();
+    if (state.locked && (await this.providerInfo())?.label === 'KeePassXC') throw keychainError('KEYCHAIN_LOCKED');
+    return { state, items: await this.searchAll() };
+  }
+
+  private async searchAll(): Promise<string[]> {
+    const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'SearchItems', signature: 'a{ss}', body: [[['xdg:schema', SCHEMA], ['service', this.options.service]]] });
+    const [unlocked, locked] = reply.body as [string[], string[]];
+    return [...unlocked, ...locked];
+  }
+
+  /** The accounts of the items `find` finds (undefined: none asked), read within the command's deadline (see list()). */
+  private accountsOf(find: (started: number) => Promise<string[] | undefined>): Promise<string[] | undefined> {
     const started = Date.now();
     let items: string[] | undefined;
     let read = 0;
     const late = (earlierMs = 0, unanswered?: string) => this.tooSlow(started, items ? `listing the ${items.length === 1 ? '1 item' : `${items.length} items`} of "${this.options.service}": ${read} of ${items.length} read` : `listing the items of "${this.options.service}" (none read yet)`, earlierMs, unanswered);
     return this.batch(late, async () => {
-      await this.defaultCollection(started);
-      const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'SearchItems', signature: 'a{ss}', body: [[['xdg:schema', SCHEMA], ['service', this.options.service]]] });
-      const [unlocked, locked] = reply.body as [string[], string[]];
-      const found = (items = [...unlocked, ...locked]);
+      const found = (items = await find(started));
+      if (!found) return undefined;
       const accounts: string[] = [];
       const budget = this.options.timeoutMs * Math.max(1, Math.ceil(found.length / CENSUS_ITEMS));
       return bounded(() => started + budget - Date.now(), () => this.broken ?? this.giveUp(late()), async () => {
@@ -148,25 +193,13 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
     });
   }
 
-  /**
-   * Items in this namespace, locked ones included: one search, no secret
-   * read, no dialog. KeePassXC neither searches a locked database nor
-   * answers a search while none is unlocked (it shows its unlock dialog
-   * first), so there a locked default collection is KEYCHAIN_LOCKED.
-   */
-  async count(): Promise<number> {
-    const state = await this.collectionState();
-    if (state.locked && (await this.providerInfo())?.label === 'KeePassXC') throw keychainError('KEYCHAIN_LOCKED');
-    const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'SearchItems', signature: 'a{ss}', body: [[['xdg:schema', SCHEMA], ['service', this.options.service]]] });
-    const [unlocked, locked] = reply.body as [string[], string[]];
-    return unlocked.length + locked.length;
-  }
-
   /** Reachable, a default collection, unlocked; names the provider (its version, whether the bus started it). Never shows a dialog. */
   async status(): Promise<KeychainStatus> {
     let failure: VaultError | undefined;
+    // A provider that answered already is named while its collection is asked (one round trip, not three: doctor).
+    // One that has not may be started by that call (D-Bus activation): named after it.
+    const early = this.answeredAt ? this.providerInfo() : undefined;
     try {
-      // First: this call is what starts an activatable provider, which can then be named.
       if ((await this.defaultCollectionState()).locked) failure = keychainError('KEYCHAIN_LOCKED');
     } catch (err) {
       if (!(err instanceof VaultError && err.code.startsWith('KEYCHAIN_'))) throw err;
@@ -174,7 +207,7 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
     }
     let backend = this.description;
     let warnings: string[] = [];
-    const info = await this.providerInfo();
+    const info = await (early ?? this.providerInfo());
     if (info) {
       const version = providerVersion(info);
       backend += ` — provider: ${info.label}${version ? ` ${version}` : ''}${info.activated ? ' (started by D-Bus activation)' : ''}`;

@@ -157,6 +157,10 @@ export abstract class ReadSources {
     const indexed = view?.index.keychainCount ?? 0;
     try {
       let held = store.names ? await store.names() : undefined;
+      if (!held && options.census && store.census) {
+        held = await store.census(indexed);
+        if (!held) return true;
+      }
       if (!held) {
         const count = await store.count();
         // The census only once the count agrees: a locked KeePassXC refuses the count at once, where listing its
