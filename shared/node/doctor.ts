@@ -77,6 +77,8 @@ export async function runDoctor(vault: DoctorSubject, options: { repair?: boolea
     const r = await vault.repair({ dropStale: true });
     repair = { recovered: r.recovered, added: r.added, stale: r.stale, dropped: r.dropped, orphans: r.orphans, shared: r.shared, ...(r.skipped ? { skipped: r.skipped } : {}) };
   }
+  // Asked first, answered while the profile is read and checked below (its parse is CPU, the status a round trip).
+  const keychainAsked = vault.keychainStatus();
   const profile: ProfileReport = { path, kind: 'none', mode: fileModeOf(path), dir_mode: modeOf(dirname(path), 0o1777), version: null, problems: [] };
   checkFolder(profile);
   // A linked ~/.cp-whisperx (said above) holding no profile: "Create one with: cpw-vault setup" sent the user to a
@@ -102,7 +104,7 @@ export async function runDoctor(vault: DoctorSubject, options: { repair?: boolea
     if (!profile.problems.some((p) => p.code === e.code && p.message === e.message)) profile.problems.push(e.toJSON());
   }
   if (profile.mode && parseInt(profile.mode, 8) & 0o077) profile.problems.push({ code: 'PROFILE_PERMISSIONS', message: `${path} has mode ${profile.mode}; it should be 0600.`, fix: `Run: chmod 600 ${shellWord(path)}` });
-  const keychain = await vault.keychainStatus();
+  const keychain = await keychainAsked;
   let workflows: WorkflowStatus[] = [];
   try {
     workflows = await vault.validateAll();

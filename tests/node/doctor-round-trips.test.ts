@@ -3,6 +3,8 @@
 // status then asked the collection, the provider's pid and our own pid one after another: nine round trips in a row
 // where five do. Each round trip is ~0.5 ms of an idle machine, ~2 ms of a loaded one.
 import { describe, expect, it } from 'vitest';
+import { runDoctor, type DoctorSubject } from '../../shared/node/doctor';
+import { createProfileTemplate } from '../../shared/core/profile-schema';
 import { SecretServiceStore } from '../../shared/node/secrets/secret-service';
 import type { DbusCall, DbusMessage } from '../../shared/node/secrets/dbus/connection';
 import { makeTempHome } from '../helpers/temp';
@@ -90,5 +92,20 @@ describe("doctor's keychain round trips", () => {
     } finally {
       store.close();
     }
+  });
+
+  it("asks the status before it reads and checks the profile: the status's round trip is answered while the profile is parsed", async () => {
+    const t = makeTempHome();
+    const order: string[] = [];
+    const subject = {
+      profilePath: t.profile,
+      getProfile: () => (order.push('profile read'), { kind: 'none', path: t.profile, profile: createProfileTemplate(new Date()) }),
+      keychainStatus: async () => (order.push('status asked'), { ok: true, backend: 'test' }),
+      validateAll: async () => [],
+      unfinishedChanges: () => [],
+    } as unknown as DoctorSubject;
+    const report = await runDoctor(subject);
+    expect(report.keychain.ok).toBe(true);
+    expect(order).toEqual(['status asked', 'profile read']);
   });
 });
