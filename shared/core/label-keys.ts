@@ -55,21 +55,31 @@ function holdsBase64Key(word: string): boolean {
 }
 
 /**
- * A key as the last part of a path or an address (`https://hooks.example/services/xoxb-...`), by its provider's prefix
- * only: the other rules stay on the whole word, since a path's parts may be ids (a commit's or an object's hex).
+ * A key as a part of a path or an address (`https://hooks.example/services/xoxb-...`), or after a "+" (a query's
+ * space: `?q=x+sk_live_...`), by its provider's prefix only: the other rules stay on the whole word, since a path's
+ * parts may be ids (a commit's or an object's hex).
  */
-function pathHoldsKey(word: string): boolean {
-  return word.includes('/') && word.split('/').some((part) => KEY_PREFIX.test(part) || HF_TOKEN.test(part));
+function partHoldsKey(word: string): boolean {
+  return /[/+]/.test(word) && word.split(/[/+]/).some((part) => KEY_PREFIX.test(part) || HF_TOKEN.test(part));
+}
+
+/**
+ * A label as its words are read: an address's escapes of a key's own characters ("/", "+", "=") put back, so a key
+ * URL-encoded whole is one word again; every other escape (`%22`, a quote) is a break, where it glued its hex to the key
+ * after it ("22sk_live_...", no key's prefix).
+ */
+function unescaped(label: string): string {
+  return label.replace(/%(2[FfBb]|3[Dd])/g, (escape) => decodeURIComponent(escape)).replace(/%[0-9A-Fa-f]{2}/g, ' ');
 }
 
 /** Whether one word of a label is a key: not a public id, and a key by its prefix, a name's rule or base64's shape. */
 function wordIsKey(pasted: string): boolean {
   const word = pasted.replace(/\.+$/, ''); // a sentence's end: "the key is hf_...." (the name rule's hf_ form ends there)
   if (PUBLIC_ID.test(word)) return false;
-  return KEY_PREFIX.test(word) || looksLikeKey(word) || holdsBase64Key(word) || pathHoldsKey(word);
+  return KEY_PREFIX.test(word) || looksLikeKey(word) || holdsBase64Key(word) || partHoldsKey(word);
 }
 
 /** Whether a label holds a word with a key's shape: a value pasted where the label goes (see the file's comment). */
 export function labelHoldsKey(label: string): boolean {
-  return DEEPL_KEY.test(label) || label.replace(FIREBASE_APP_ID, ' ').split(LABEL_WORD_BREAK).some(wordIsKey);
+  return DEEPL_KEY.test(label) || unescaped(label).replace(FIREBASE_APP_ID, ' ').split(LABEL_WORD_BREAK).some(wordIsKey);
 }

@@ -32,6 +32,8 @@ describe('labels that name accounts, projects, orgs, regions and models stay lab
     'https://console.cloud.google.com/apis/credentials?project=my-project-123456', 'https://github.com/org/repo?tab=readme&ref=main#setup',
     'https://huggingface.co/settings/tokens?new=1', 'meta-llama/Llama-3.1-8B-Instruct', 'hf_transfer mirror.', 'HF_HOME=/data/hf_cache',
     'Azure sub 0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e', 'DeepL free (fx)', 'ghcr.io/org/image:1.2.3', 'key-management team, 2024-06-01.',
+    // Escapes and "+" of addresses: split there, their parts stay labels.
+    'sites/MySharePointSite/Shared%20Documents/Folder1', 'https://x.io/search?q=media+pipeline+keys%3A+prod', 'C++ build 2024', 'projects%2FMyProject%2Fsecrets%2FDatabasePassword2024',
   ])('%s', (label) => expect(labelHoldsKey(label)).toBe(false));
 });
 
@@ -58,6 +60,13 @@ describe('a key pasted into a label is refused', () => {
     'AZURE_OPENAI_API_KEY=8f3b2c1d9e7a4f6b8c0d2e4f6a8b0c1d', 'TWILIO_API_KEY=SK2a0747eba6abf96b7e3c3ff0b4530f6e', 'secret=c2VjcmV0LXRva2VuLTEyMzQ1Njc4OTA=',
     'https://x.io/hooks/hf_AbCdEfGhIjKlMnOpQrStUvWxYzabcdefgh', 'the key is hf_AbCdEfGhIjKlMnOpQrStUvWxYzabcdefgh.', 'https://x.io/hooks/xoxb-2534567890123-AbCdEfGhIjKlMnOp',
   ])('in a query, an assignment, a path or a sentence: %s', (label) => expect(labelHoldsKey(label)).toBe(true));
+
+  // URL-encoded (copied from an address bar or a log): a quote's escape glued its hex to the key ("22sk_live_..."), a
+  // "+" (a query's space) was one word with it, and an AWS key's "/" as %2F cut it in pieces too short to see. Each was stored.
+  it.each([
+    '%22sk_live_51H8xYzAbCdEfGhIjKlMnOpQrStUvWx%22', 'x+sk_live_51H8xYzAbCdEfGhIjKlMnOpQrStUvWx', 'https://x.io/?q=my+key+hf_AbCdEfGhIjKlMnOpQrStUvWxYzabcdefgh',
+    'https://x.io/?q=token%3Dghp_a1B2c3D4e5a1B2c3D4e5a1B2c3D4e5a1B2c3D4e5', 'wJalrXUtnFEMI%2FK7MDENG%2FbPxRfiCYEXAMPLEKEY', 'key%3AAKIAIOSFODNN7EXAMPLE',
+  ])('URL-encoded: %s', (label) => expect(labelHoldsKey(label)).toBe(true));
 
   // Copied from a chat or a document, or typed after a word: punctuation no list of breaks named hid each of these.
   it.each([
