@@ -11,7 +11,7 @@ import type { MigrationRequest, SecurityStatus, VaultApi } from '../../shared/co
 import { registerPassphrase } from '../../shared/core/redact';
 import { buildExport, type ExportDocument } from '../../shared/core/vault-export';
 import { AgentClient } from '../../shared/node/agent/client';
-import { answeringAgent, isCutOff, lockAgents, notEnded, type StoppedAgent } from '../../shared/node/agent/lock-agents';
+import { answeringAgent, isCutOff, lockAgents, notAnswering, notEnded, type StoppedAgent } from '../../shared/node/agent/lock-agents';
 import { AGENT_TITLE } from '../../shared/node/agent/protocol';
 import { agentSocketFor } from '../../shared/node/agent/socket-dir';
 import { startAgent } from '../../shared/node/agent/start';
@@ -69,17 +69,27 @@ export function securityHandlers(deps: SecurityDeps): Api {
   const applied = new Set<string>();
   const overwrite = (o: MigrationRequest['overwrite']) => (o === 'all' ? ('all' as const) : new Set(o ?? []));
 
-  const agent = async () => AgentClient.connect(socket()).catch(() => undefined);
+  /**
+   * The unlock agent as the status card shows it: until when it keeps the vault open, or null (locked); one that is
+   * there but did not answer (stopped, hung) is said as that, with its pids: "locked" told the user the key was gone
+   * while a stopped process held it. Display only: the same one connect as before (an answering agent, or none, costs
+   * no more), nothing ended or remembered here; the wait on a silent one is the store status's, just before (5 s).
+   */
+  const agentView = async (): Promise<Pick<SecurityStatus, 'unlockedUntil' | 'agentNotAnswering'>> => {
+    const sock = socket();
+    try {
+      const a = await AgentClient.connect(sock);
+      a?.close();
+      return { unlockedUntil: a ? a.hello.expires_at : null };
+    } catch (err) {
+      const silent = notAnswering(err, sock);
+      return { unlockedUntil: null, ...(silent ? { agentNotAnswering: silent } : {}) };
+    }
+  };
   const status = async (): Promise<SecurityStatus> => {
     const backend = vault.backend();
     const s = await vault.keychainStatus();
-    let unlockedUntil: string | null | undefined;
-    if (backend === 'file') {
-      const a = await agent();
-      unlockedUntil = a ? a.hello.expires_at : null;
-      a?.close();
-    }
-    const base = { backend, ...(unlockedUntil !== undefined ? { unlockedUntil } : {}) };
+    const base = { backend, ...(backend === 'file' ? await agentView() : {}) };
     if (s.ok) return { ...base, ok: true, offerFile: false };
     return { ...base, ok: false, code: s.code, message: s.message, fix: s.fix, offerFile: backend === 'keychain' && NO_KEYCHAIN.has(s.code) };
   };

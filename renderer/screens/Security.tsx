@@ -104,6 +104,16 @@ function ChangePassphrase({ onDone }: { onDone: (s: SecurityStatus) => void }) {
   );
 }
 
+/**
+ * The status of a vault file whose unlock agent is there but did not answer (main's agentNotAnswering: stopped with
+ * kill -STOP, hung), worded as cpw-vault lock words it. Shown as "locked", it told the user the key was gone while a
+ * stopped process held it, and hid Lock now, which ends it.
+ */
+function NotAnswering({ pids }: { pids: number[] }) {
+  const which = pids.length ? ` (pid ${pids.join(', ')})` : '';
+  return <p role="status"><strong>Not answering</strong>: the vault file&apos;s unlock agent{which} did not answer (stopped or hung). It may still hold the key in memory. <span className="fix">Fix: Lock now ends it, its key with it; then unlock again.</span></p>;
+}
+
 function BackendChoice({ status, onChanged }: { status: SecurityStatus; onChanged: (s: SecurityStatus) => void }) {
   const [next, setNext] = useState('');
   const [confirm, setConfirm] = useState('');
@@ -124,7 +134,7 @@ function BackendChoice({ status, onChanged }: { status: SecurityStatus; onChange
     <form className="card" aria-label="Where your secrets live" onSubmit={submit}>
       <h3>Where your secrets live</h3>
       <p><strong>{status.backend === 'file' ? 'Vault file' : 'Keychain'}</strong>: {BACKEND_TEXT[status.backend] ?? status.backend}</p>
-      {status.ok ? <p className="muted">Available now{status.unlockedUntil ? <>, unlocked until <When iso={status.unlockedUntil} /></> : ''}.</p> : <p role="status"><code>{status.code}</code> {status.message} <span className="fix">Fix: {appFix(status.code, status.fix)}</span></p>}
+      {status.agentNotAnswering ? <NotAnswering pids={status.agentNotAnswering.pids} /> : status.ok ? <p className="muted">Available now{status.unlockedUntil ? <>, unlocked until <When iso={status.unlockedUntil} /></> : ''}.</p> : <p role="status"><code>{status.code}</code> {status.message} <span className="fix">Fix: {appFix(status.code, status.fix)}</span></p>}
       {status.offerFile && <p>No keychain on this computer? Keep the secrets in an age-encrypted vault file instead. Nothing switches by itself, and nothing is ever stored in plaintext.</p>}
       {toFile ? (
         <>
@@ -210,7 +220,8 @@ export function Security() {
   const { status, setStatus, error, load } = useStatus();
   if (error) return <ErrorNote error={error} onRetry={() => void load()} />;
   if (!status) return <Loading what="security" />;
-  const locked = status.backend === 'file' && status.code === 'VAULT_LOCKED';
+  // An agent that does not answer is not "locked": Lock now (which ends it) is offered, not the unlock form.
+  const locked = status.backend === 'file' && status.code === 'VAULT_LOCKED' && !status.agentNotAnswering;
   return (
     <div className="security">
       {locked && <Unlock onUnlocked={setStatus} />}

@@ -106,6 +106,22 @@ describe('the app and an unlock agent that does not answer (kill -STOP), as cpw-
     expect(await m.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
   }, 60_000);
 
+  it('the status says "not answering" (its pid), not locked, while it is stopped: display only, the agent is left as it is and, resumed, unlocked again', async () => {
+    const { m, stopAgent } = await unlockedApp();
+    const pid = await stopAgent();
+    // Before: { ok: false, code: VAULT_LOCKED, unlockedUntil: null } and nothing else, the card's "The vault file is locked".
+    expect(await m.value('securityStatus')).toMatchObject({ backend: 'file', ok: false, code: 'VAULT_LOCKED', unlockedUntil: null, agentNotAnswering: { pids: [pid] } });
+    // The status ended nothing: the stopped process and its socket are still there, and resumed it serves reads again.
+    expect(existsSync(`/proc/${pid}`)).toBe(true);
+    process.kill(pid, 'SIGCONT');
+    await expect.poll(async () => (await m.value<{ unlockedUntil?: string | null }>('securityStatus')).unlockedUntil ?? null, { timeout: 15_000 }).toEqual(expect.any(String));
+    expect(await m.value('securityStatus')).not.toHaveProperty('agentNotAnswering');
+    expect(await m.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
+    // With no agent at all: locked, said as locked.
+    expect(await m.value('securityLock')).toMatchObject({ ok: false, code: 'VAULT_LOCKED', unlockedUntil: null });
+    expect(await m.value('securityStatus')).not.toHaveProperty('agentNotAnswering');
+  }, 60_000);
+
   it('(the agent itself) stopped during a passphrase change and resumed: the read it was sent while stopped is refused, not served', async () => {
     const { m, sock, stopAgent } = await unlockedApp();
     const pid = await stopAgent();

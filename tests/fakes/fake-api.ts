@@ -141,7 +141,8 @@ export class FakeApi implements VaultApi {
   }
   doctor = () => this.run('doctor', [], () => this.report());
   /** The Security section's state: which backend, whether the vault file is open, its passphrase. */
-  security = { backend: 'keychain', unlocked: false, passphrase: 'the current vault passphrase', offerFile: false };
+  /** `notAnswering`: the pids of an unlock agent that is there but does not answer (kill -STOP), as main's status finds it. */
+  security: { backend: string; unlocked: boolean; passphrase: string; offerFile: boolean; notAnswering?: number[] } = { backend: 'keychain', unlocked: false, passphrase: 'the current vault passphrase', offerFile: false };
   /** The store's description, as main's status words it: never the backend's bare name. */
   private backendWords(): string {
     return this.security.backend === 'file' ? 'age vault file /home/u/.cp-whisperx/vault.age (unlocked by agent pid 4242 until 2026-01-01T08:00:00.000Z)' : 'Secret Service (gnome-keyring)';
@@ -149,6 +150,7 @@ export class FakeApi implements VaultApi {
   exportTarget: string | null = '/home/u/cpw-vault-export.age';
   private securityStatusNow(): SecurityStatus {
     const s = this.security;
+    if (s.backend === 'file' && s.notAnswering) return { backend: 'file', ok: false, code: 'VAULT_LOCKED', message: 'The vault file cannot be read: the unlock agent did not answer within 5 s.', fix: 'Start the unlock again: cpw-vault lock, then cpw-vault unlock', unlockedUntil: null, agentNotAnswering: { pids: s.notAnswering }, offerFile: false };
     if (s.backend === 'file' && !s.unlocked) return { backend: 'file', ok: false, code: 'VAULT_LOCKED', message: 'The vault file is locked.', fix: 'Unlock it.', unlockedUntil: null, offerFile: false };
     if (s.backend === 'keychain' && s.offerFile) return { backend: 'keychain', ok: false, code: 'KEYCHAIN_UNAVAILABLE', message: 'The keychain cannot be reached.', fix: 'Start a keyring.', offerFile: true };
     return { backend: s.backend, ok: true, offerFile: false, ...(s.backend === 'file' ? { unlockedUntil: '2026-01-01T08:00:00.000Z' } : {}) };
@@ -162,7 +164,7 @@ export class FakeApi implements VaultApi {
     this.security.unlocked = true;
     return this.securityStatusNow();
   });
-  securityLock = () => this.run('securityLock', [], () => ((this.security.unlocked = false), this.securityStatusNow()));
+  securityLock = () => this.run('securityLock', [], () => ((this.security = { ...this.security, unlocked: false, notAnswering: undefined }), this.securityStatusNow()));
   securityChangePassphrase: VaultApi['securityChangePassphrase'] = (r) => this.run('securityChangePassphrase', [r], () => {
     if (r.current !== this.security.passphrase) throw this.wrongPassphrase();
     this.security.passphrase = r.next;

@@ -58,6 +58,24 @@ describe('Security section', () => {
     expect(status.textContent).toContain('Fix: Unlock the vault file on the Security screen: its passphrase, then Unlock.');
   });
 
+  it('an unlock agent that does not answer (stopped, hung): the status says "not answering" with its pid and Lock now as the fix, not "locked"; Lock now ends it', async () => {
+    const { api, user, show } = withFakeApi();
+    api.security = { backend: 'file', unlocked: true, passphrase: CURRENT, offerFile: false, notAnswering: [4242] };
+    show(<Security />);
+    const form = await screen.findByRole('form', { name: 'Where your secrets live' });
+    const status = within(form).getByRole('status');
+    expect(status.textContent).toContain("Not answering: the vault file's unlock agent (pid 4242) did not answer (stopped or hung). It may still hold the key in memory.");
+    expect(status.textContent).toContain('Fix: Lock now ends it, its key with it; then unlock again.');
+    // Not shown as locked (before: the "The vault file is locked" form, its fix "Unlock", and no Lock now button).
+    expect(screen.queryByRole('form', { name: 'Unlock the vault file' })).toBeNull();
+    expect(form.textContent).not.toContain('Unlock the vault file on the Security screen');
+    const lock = screen.getByRole('button', { name: 'Lock now' });
+    await user.click(lock);
+    await screen.findByRole('form', { name: 'Unlock the vault file' });
+    expect(screen.queryByText(/Not answering/)).toBeNull();
+    expect(api.calls.filter((c) => c.method === 'securityLock')).toHaveLength(1);
+  });
+
   it('Lock now that fails (the unlock agent did not answer) says why under the button, keeps the focus there, and a second press locks', async () => {
     const { api, user, show } = withFakeApi();
     api.security = { backend: 'file', unlocked: true, passphrase: CURRENT, offerFile: false };

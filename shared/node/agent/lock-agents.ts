@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { isVaultError } from '../../core/errors';
 import { AgentClient, AgentStopping } from './client';
 import { AGENT_TITLE } from './protocol';
-import { agentSocketsElsewhere, endSilentAgent, endStoppingAgent } from './silent-agent';
+import { agentSocketsElsewhere, agentsListeningOn, endSilentAgent, endStoppingAgent } from './silent-agent';
 import { agentSocketNames, type AgentSocket } from './socket-dir';
 
 /** What {@link answeringAgent} gives for an agent that did not answer: its socket removed, the process ended (its pid) if it could be. */
@@ -18,6 +18,23 @@ export interface CutOff {
 /** True for {@link answeringAgent}'s answer about an agent that did not answer. */
 export function isCutOff(found: AgentClient | CutOff | undefined): found is CutOff {
   return !!found && 'cutOff' in found;
+}
+
+/** True for what {@link AgentClient.connect} throws when an agent is there but did not answer in time (or did not, this process, less than that ago). */
+function didNotAnswer(err: unknown): boolean {
+  return isVaultError(err, 'VAULT_LOCKED') && /did not answer/.test(err.message);
+}
+
+/**
+ * For an error {@link AgentClient.connect} threw on `socket`: the agent that did not answer (stopped with kill -STOP,
+ * hung) while its process is still there, its pids (none where that cannot be told: no /proc). Undefined for any
+ * other error, or when no agent of this user listens there any more (it went away since). Looks only: nothing is
+ * sent to it, ended or remembered. For a status that says "not answering" rather than "locked".
+ */
+export function notAnswering(err: unknown, socket: AgentSocket): { pids: number[] } | undefined {
+  if (!didNotAnswer(err)) return undefined;
+  const pids = agentsListeningOn(socket.path);
+  return pids?.length === 0 ? undefined : { pids: pids ?? [] };
 }
 
 /**
@@ -36,7 +53,7 @@ export async function answeringAgent(socket: AgentSocket, warn: (line: string) =
   } catch (err) {
     // One stopping already (its time to live, its identity file changed or gone): waited for, ended if it lingers.
     if (err instanceof AgentStopping) return { cutOff: true, ended: err.pid !== undefined && (await endStoppingAgent(err.pid)) ? [err.pid] : [], stopping: err.why };
-    if (!isVaultError(err, 'VAULT_LOCKED') || !/did not answer/.test(err.message)) throw err;
+    if (!didNotAnswer(err)) throw err;
     const ended = endSilentAgent(socket.path);
     if (lstatSync(socket.path, { throwIfNoEntry: false })?.isSocket()) unlinkSync(socket.path);
     warn(

@@ -120,18 +120,28 @@ function holds(pid: string, inode: string): boolean {
  * when none is found (no /proc, another PID namespace) or could be ended.
  */
 export function endSilentAgent(socketPath: string): number[] {
-  // Every socket bound to that name, not the first: an agent stopped earlier, whose file was removed and then taken by
-  // a new one, still lists the same path (first). It can never be reached again and holds the same key: it goes too.
-  const inodes = listeningSockets().filter((s) => samePlace(s.path, socketPath)).map((s) => s.inode);
-  if (!inodes.length) return [];
-  return ownAgents().filter((p) => inodes.some((inode) => holds(p, inode))).filter((p) => {
+  return (agentsListeningOn(socketPath) ?? []).filter((p) => {
     try {
-      process.kill(Number(p), 'SIGKILL');
+      process.kill(p, 'SIGKILL');
       return true;
     } catch {
       return false;
     }
-  }).map(Number);
+  });
+}
+
+/**
+ * The pids of this user's unlock agents that listen on `socketPath` (alive, stopped or not), found as
+ * {@link endSilentAgent} finds them; nothing is sent to them. Undefined where that cannot be told (no /proc).
+ */
+export function agentsListeningOn(socketPath: string): number[] | undefined {
+  const table = unixTable();
+  if (table === undefined) return undefined;
+  // Every socket bound to that name, not the first: an agent stopped earlier, whose file was removed and then taken by
+  // a new one, still lists the same path (first). It can never be reached again and holds the same key: it counts too.
+  const inodes = listeningIn(table).filter((s) => samePlace(s.path, socketPath)).map((s) => s.inode);
+  if (!inodes.length) return [];
+  return ownAgents().filter((p) => inodes.some((inode) => holds(p, inode))).map(Number);
 }
 
 /**
