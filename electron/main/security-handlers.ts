@@ -10,8 +10,7 @@ import { VaultError, isVaultError, toVaultError } from '../../shared/core/errors
 import type { MigrationRequest, SecurityStatus, VaultApi } from '../../shared/core/ipc-contract';
 import { registerPassphrase } from '../../shared/core/redact';
 import { buildExport, type ExportDocument } from '../../shared/core/vault-export';
-import { AgentClient } from '../../shared/node/agent/client';
-import { answeringAgent, isCutOff, lockAgents, notAnswering, notEnded, type StoppedAgent } from '../../shared/node/agent/lock-agents';
+import { agentForStatus, answeringAgent, isCutOff, lockAgents, notEnded, type StoppedAgent } from '../../shared/node/agent/lock-agents';
 import { AGENT_TITLE } from '../../shared/node/agent/protocol';
 import { agentSocketFor } from '../../shared/node/agent/socket-dir';
 import { startAgent } from '../../shared/node/agent/start';
@@ -76,15 +75,8 @@ export function securityHandlers(deps: SecurityDeps): Api {
    * no more), nothing ended or remembered here; the wait on a silent one is the store status's, just before (5 s).
    */
   const agentView = async (): Promise<Pick<SecurityStatus, 'unlockedUntil' | 'agentNotAnswering'>> => {
-    const sock = socket();
-    try {
-      const a = await AgentClient.connect(sock);
-      a?.close();
-      return { unlockedUntil: a ? a.hello.expires_at : null };
-    } catch (err) {
-      const silent = notAnswering(err, sock);
-      return { unlockedUntil: null, ...(silent ? { agentNotAnswering: silent } : {}) };
-    }
+    const a = await agentForStatus(socket());
+    return a && 'hello' in a ? { unlockedUntil: a.hello.expires_at } : { unlockedUntil: null, ...(a ? { agentNotAnswering: a.notAnswering } : {}) };
   };
   const status = async (): Promise<SecurityStatus> => {
     const backend = vault.backend();

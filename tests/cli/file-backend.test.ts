@@ -470,6 +470,28 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
     expect((await fileCli(h, ['get', 'huggingface', 'token'])).code).toBe(4);
   }, 120_000);
 
+  it('backend says it is not answering (its pid; cpw-vault lock ends it), not "locked: no unlock agent runs", and ends nothing', async (ctx) => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    const up = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
+    expect(up.code, up.stderr).toBe(0);
+    const pid = (JSON.parse(up.stdout) as { pid: number }).pid;
+    expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    process.kill(pid, 'SIGSTOP');
+    ctx.onTestFinished(() => killIfRunning(pid));
+    const shown = await fileCli(h, ['backend']);
+    expect(shown.code, shown.stderr).toBe(4);
+    expect(shown.stdout).toContain(`not answering: the unlock agent (pid ${pid}) did not answer (stopped or hung) and may still hold the key in memory; cpw-vault lock ends it, its key with it`);
+    expect(shown.stdout).not.toContain('no unlock agent runs');
+    const json = await fileCli(h, ['backend', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ agent: null, agent_not_answering: { pids: [pid] } });
+    // Only looked at: still there, and resumed it serves reads (a status never ends or cuts off an agent).
+    process.kill(pid, 'SIGCONT');
+    expect((await fileCli(h, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
+    expect(JSON.parse((await fileCli(h, ['backend', '--json'])).stdout)).toMatchObject({ agent: { pid } });
+    expect((await fileCli(h, ['lock'])).code).toBe(0);
+    expect((await fileCli(h, ['backend'])).stdout).toContain('locked: no unlock agent runs (cpw-vault unlock)');
+  }, 60_000);
+
   it('list and which on a locked vault file (no agent) say the sources are the index\'s, unchecked; with an agent, nothing', async () => {
     const h = await makeFileVaultHome({ logN: 10 });
     expect((await fileCli(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);

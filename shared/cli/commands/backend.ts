@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { VaultError } from '../../core/errors';
 import { AgentClient } from '../../node/agent/client';
+import { agentForStatus } from '../../node/agent/lock-agents';
 import { socketDirRefusal } from '../../node/agent/socket-dir';
 import { refuseExistingVaultFile, type MovePhase } from '../../node/credentials/backend-move';
 import { MIN_PASSPHRASE_LENGTH } from '../../node/secrets/vault-crypto';
@@ -25,16 +26,13 @@ export async function backendShow(_args: object, ctx: CliContext): Promise<ExitC
   const backend = vault.backend();
   const status = await vault.keychainStatus();
   const { files, socket } = vaultFilesOf(ctx);
-  let agent: { pid: number; expires_at: string } | undefined;
-  if (backend === 'file') {
-    const c = await AgentClient.connect(socket).catch(() => undefined);
-    if (c) {
-      agent = { pid: c.hello.pid, expires_at: c.hello.expires_at };
-      c.close();
-    }
-  }
+  // An agent there that did not answer (stopped, hung) is said as that: "locked: no unlock agent runs" hid that a
+  // stopped process may still hold the key, and that cpw-vault lock ends it.
+  const found = backend === 'file' ? await agentForStatus(socket) : undefined;
+  const agent = found && 'hello' in found ? { pid: found.hello.pid, expires_at: found.hello.expires_at } : undefined;
+  const silent = found && 'notAnswering' in found ? found.notAnswering : undefined;
   if (ctx.globals.json) {
-    printJson(ctx.io, { backend, status, ...(backend === 'file' ? { files: { vault: files.vault, identity: files.identity }, agent: agent ?? null } : {}) });
+    printJson(ctx.io, { backend, status, ...(backend === 'file' ? { files: { vault: files.vault, identity: files.identity }, agent: agent ?? null, ...(silent ? { agent_not_answering: silent } : {}) } : {}) });
     return status.ok ? EXIT.ok : EXIT.keychain;
   }
   const p = paint(ctx.io);
@@ -44,7 +42,8 @@ export async function backendShow(_args: object, ctx: CliContext): Promise<ExitC
   say(`${status.ok ? p.green('✓') : p.red('✗')} ${status.backend}${status.ok ? '' : `\n    ${status.code} ${status.message}\n    fix: ${status.fix}`}\n`);
   if (backend === 'file') {
     say(`vault file: ${files.vault}${existsSync(files.vault) ? '' : ' (missing)'}\nidentity:   ${files.identity}${existsSync(files.identity) ? '' : ' (missing)'}\n`);
-    say(agent ? `unlocked by agent pid ${agent.pid} until ${agent.expires_at}\n` : 'locked: no unlock agent runs (cpw-vault unlock)\n');
+    if (silent) say(`not answering: the unlock agent${silent.pids.length ? ` (pid ${silent.pids.join(', ')})` : ''} did not answer (stopped or hung) and may still hold the key in memory; cpw-vault lock ends it, its key with it\n`);
+    else say(agent ? `unlocked by agent pid ${agent.pid} until ${agent.expires_at}\n` : 'locked: no unlock agent runs (cpw-vault unlock)\n');
     say('Switch back with: cpw-vault backend use keychain\n');
   } else {
     say('On a host without a keychain (SSH, containers, CI): cpw-vault backend use file\n');

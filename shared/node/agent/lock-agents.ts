@@ -2,7 +2,7 @@ import { lstatSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isVaultError } from '../../core/errors';
 import { AgentClient, AgentStopping } from './client';
-import { AGENT_TITLE } from './protocol';
+import { AGENT_TITLE, type AgentHello } from './protocol';
 import { agentSocketsElsewhere, agentsListeningOn, endSilentAgent, endStoppingAgent } from './silent-agent';
 import { agentSocketNames, type AgentSocket } from './socket-dir';
 
@@ -35,6 +35,23 @@ export function notAnswering(err: unknown, socket: AgentSocket): { pids: number[
   if (!didNotAnswer(err)) return undefined;
   const pids = agentsListeningOn(socket.path);
   return pids?.length === 0 ? undefined : { pids: pids ?? [] };
+}
+
+/**
+ * The unlock agent on `socket` as a status shows it: its hello when it answered; `notAnswering` when it is there (its
+ * process alive) but did not answer, see {@link notAnswering}; undefined when none runs or it cannot be asked (any
+ * other error). One connect, closed at once: nothing is ended, and nothing remembered beyond what connect remembers
+ * of an agent that did not answer. Used by the app's Security status and `cpw-vault backend`.
+ */
+export async function agentForStatus(socket: AgentSocket): Promise<{ hello: AgentHello } | { notAnswering: { pids: number[] } } | undefined> {
+  try {
+    const a = await AgentClient.connect(socket);
+    a?.close();
+    return a && { hello: a.hello };
+  } catch (err) {
+    const silent = notAnswering(err, socket);
+    return silent && { notAnswering: silent };
+  }
 }
 
 /**
