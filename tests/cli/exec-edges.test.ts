@@ -150,15 +150,24 @@ describe('exec: a stage that dies of a signal', () => {
     expect(runs[1]).toMatchObject({ status: 'failed', exit_code: 141, signal: 'SIGPIPE' });
   });
 
-  // `timeout -s ALRM`, a supervisor's alarm: exec died of it (Node's default action), the stage ran on with its keys,
-  // no one to wait for it, and the run showed as interrupted.
-  it('a SIGALRM sent to exec is passed on to the stage: exec ends as the stage does, and the run records that end', async () => {
+  // `timeout -s ALRM`, a supervisor's alarm, or a SIGVTALRM: exec died of it (Node's default action), the stage ran on
+  // with its keys, no one to wait for it, and the run showed as interrupted (SIGVTALRM until it was made one of those
+  // exec passes on, as SIGTERM or SIGUSR2).
+  it('a SIGALRM or SIGVTALRM sent to exec is passed on to the stage: exec ends as the stage does, and the run records that end', async () => {
     const t = await ready();
-    const child = spawn(process.execPath, [BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'trap "echo got-alarm; exit 7" ALRM; echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done'], { cwd: t.cwd, env: envOf(t), stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.once('data', () => child.kill('SIGALRM'));
-    const r = await collect(child);
-    expect([r.code, r.signal, r.stdout], r.stderr).toEqual([7, null, 'ready\ngot-alarm\n']);
-    expect(JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs[0]).toMatchObject({ program: 'sh', status: 'failed', exit_code: 7 });
+    const wait = 'echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done';
+    for (const signal of ['SIGALRM', 'SIGVTALRM'] as const) {
+      for (const trapped of [true, false]) {
+        const stage = `${trapped ? `trap "echo got-it; exit 7" ${signal.slice(3)}; ` : ''}${wait}`;
+        const child = spawn(process.execPath, [BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', stage], { cwd: t.cwd, env: envOf(t), stdio: ['ignore', 'pipe', 'pipe'] });
+        child.stdout.once('data', () => child.kill(signal));
+        const r = await collect(child);
+        const run = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs[0];
+        const seen = { code: r.code, signal: r.signal, stdout: r.stdout, run: { status: run.status, exit_code: run.exit_code, signal: run.signal } };
+        const dead = { code: null, signal, stdout: 'ready\n', run: { status: 'failed', exit_code: 128 + (signal === 'SIGALRM' ? 14 : 26), signal } };
+        expect(seen, `${signal} ${trapped}: ${r.stderr}`).toEqual(trapped ? { code: 7, signal: null, stdout: 'ready\ngot-it\n', run: { status: 'failed', exit_code: 7, signal: null } } : dead);
+      }
+    }
   });
 
   it('Ctrl-C (SIGINT to the process group) stops a bash loop of execs, as it stops a loop of the stage alone', async () => {
@@ -468,8 +477,9 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
     const t = await ready();
     const marker = join(t.root, 'stage-ran');
     // In the pool (pipe-pool.ts: empty here, as every exec below is stopped before it makes spares), and in a folder of
-    // exec's own (the pool unusable). SIGUSR1 and SIGUSR2 too: their default action ends exec, and left the folder.
-    for (const [signal, pooled] of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'].flatMap((s) => [[s, true], [s, false]] as const)) {
+    // exec's own (the pool unusable). SIGUSR1, SIGUSR2, SIGALRM and SIGVTALRM too: their default action ends exec, and
+    // left the folder.
+    for (const [signal, pooled] of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM'].flatMap((s) => [[s, true], [s, false]] as const)) {
       const tmp = join(t.root, `tmp-${signal}-${pooled}`);
       mkdirSync(tmp, { mode: 0o700 });
       if (!pooled) noPool(tmp);

@@ -10,10 +10,9 @@ import type { CliContext } from '../context';
 
 /**
  * Signals passed on to the stage besides those {@link StageSignals} hands over (SIGQUIT, before the stage, dumps a core
- * as by default). SIGALRM (`timeout -s ALRM`, a supervisor's alarm) killed exec by default while its stage ran on with
- * its keys, unwaited for, and the run showed as interrupted.
+ * as by default). SIGALRM and SIGVTALRM are among those (ENDING): before and after the stage too.
  */
-const ALSO_FORWARDED: NodeJS.Signals[] = ['SIGQUIT', 'SIGALRM'];
+const ALSO_FORWARDED: NodeJS.Signals[] = ['SIGQUIT'];
 
 /** Signals a person or a supervisor sends to end a run (see forwardSignals: one the stage got). */
 const ASKED_TO_END: ReadonlySet<string> = new Set(['SIGINT', 'SIGTERM', 'SIGHUP']);

@@ -4,9 +4,12 @@ import { procStatFields } from '../builtins';
 /**
  * Signals that end exec before its stage runs (their default action), and are
  * passed on to the stage once it runs. SIGUSR1 too: the launcher gave it its
- * default action back (Node's is its inspector).
+ * default action back (Node's is its inspector). SIGALRM (`timeout -s ALRM`, a
+ * supervisor's alarm) and SIGVTALRM: left to their default action, one killed
+ * exec while its stage ran on with its keys, unwaited for, the run left
+ * running; one before the stage left the pipes' folder behind.
  */
-export const ENDING: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
+export const ENDING: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM'];
 
 /**
  * Signals whose default action ends a process without a core dump. A stage
@@ -36,7 +39,7 @@ export function dieOf(signal: NodeJS.Signals): void {
 export type Forward = (signal: NodeJS.Signals, justStarted: boolean) => void;
 
 /**
- * exec's {@link ENDING} signals (Ctrl-C, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2),
+ * exec's {@link ENDING} signals (Ctrl-C, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM),
  * through one listener from before the stage's pipes are made until exec ends:
  * - before the stage runs, one ends exec as it would by default; while
  *   something that must not be left behind is being made ({@link holding}:
