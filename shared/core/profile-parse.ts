@@ -6,7 +6,7 @@ import { isFetchableAvatarUrl } from './avatar-url';
 import { canonicalTimeZone, isTimeZone } from './timezone';
 import { findPlaintextSecrets } from './profile-index';
 import { upgradeProfileData } from './profile-upgrade';
-import { credentialMetaSchema, notificationsSchema, preferencesSchema, profileSchema, userSchema, type CredentialMeta, type Preferences, type Profile, type UserDetails } from './profile-schema';
+import { credentialMetaSchema, preferencesSchema, profileSchema, schemas, userSchema, type CredentialMeta, type Preferences, type Profile, type UserDetails } from './profile-schema';
 
 /** Converts zod issues to field errors (path + message; zod never quotes the input here). */
 export function fieldErrors(issues: readonly z.core.$ZodIssue[], prefix = ''): FieldError[] {
@@ -157,8 +157,8 @@ export function applyProfileUpdate(profile: Profile, update: { user?: unknown; p
   return { ...profile, user, preferences };
 }
 
-const PREFERENCE_KEYS = Object.keys(preferencesSchema.shape);
-const NOTIFICATION_KEYS = Object.keys(notificationsSchema.shape);
+/** The keys preferences and notifications know, from their schemas (made when first asked: see schemas()). */
+const knownKeys = (): { preferences: string[]; notifications: string[] } => ({ preferences: Object.keys(schemas().preferencesSchema.shape), notifications: Object.keys(schemas().notificationsSchema.shape) });
 
 /**
  * What the schema alone lets through in a preferences update: keys no
@@ -168,6 +168,7 @@ const NOTIFICATION_KEYS = Object.keys(notificationsSchema.shape);
  */
 function preferenceProblems(patch: Record<string, unknown>): FieldError[] {
   const out: FieldError[] = [];
+  const { preferences: PREFERENCE_KEYS, notifications: NOTIFICATION_KEYS } = knownKeys();
   for (const k of unknownKeys(patch, PREFERENCE_KEYS)) {
     out.push({ path: `preferences.${k}`, message: k === 'timezone' ? 'is not a preference (the time zone is a profile field: cpw-vault profile set timezone=Europe/Paris)' : `is not a preference; known: ${PREFERENCE_KEYS.join(', ')}` });
   }

@@ -3,7 +3,7 @@ import { CATALOG, catalogEntry, checkFormat, plainSlotProblem } from '../../core
 import { checkedValue, splitCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError, isVaultError } from '../../core/errors';
 import { storeName } from '../../core/secret-store';
-import { isTimeZone, userSchema } from '../../core/profile-schema';
+import { isTimeZone, schemas } from '../../core/profile-schema';
 import { applyProfileUpdate } from '../../core/profile-parse';
 import { offeredCredentials, WORKFLOW_NAMES, WORKFLOWS, type WorkflowName } from '../../core/workflows';
 import { findDefaultSource, readSource } from '../../node/migration/sources';
@@ -109,7 +109,7 @@ async function sayingWhatStays<T>(run: (done: string[]) => Promise<T>): Promise<
 /** Profile basics, asked; nothing is written here. */
 async function basics(prompts: Prompts): Promise<{ user: { name: string; email: string; timezone: string }; preferences: { default_workflow: WorkflowName } }> {
   const field = (name: 'name' | 'email' | 'timezone') => (v: string) => {
-    const r = userSchema.shape[name].safeParse(v);
+    const r = schemas().userSchema.shape[name].safeParse(v);
     if (r.success && name === 'timezone' && v !== '' && !isTimeZone(v)) return 'must be an IANA time zone such as Europe/Paris or UTC';
     return r.success ? true : r.error.issues[0]?.message ?? 'invalid';
   };
