@@ -18,7 +18,10 @@ const COMMAND = new RegExp(`(?<![\\w/.~-])cpw-vault (?=(?:${COMMAND_NAMES.join('
  * the default profile and left this one as it was. A profile from $CPW_PROFILE needs nothing: the shell keeps it.
  */
 export function withProfileOption(text: string, profile: string | undefined): string {
-  return profile === undefined ? text : text.replace(COMMAND, `cpw-vault --profile ${shellWord(profile)} `);
+  if (profile === undefined) return text;
+  // A function, not a replacement string: in one, the $'...' of a path holding a control character read as "the text after the match".
+  const option = `cpw-vault --profile ${shellWord(profile)} `;
+  return text.replace(COMMAND, () => option);
 }
 
 /**

@@ -22,12 +22,40 @@ export function withoutControlChars(text: string): string {
 }
 
 /**
- * A path as one POSIX shell word: bare when nothing in it is special, else single-quoted. A control character (an
- * escape sequence, a carriage return that would redraw the line) shows as '?': the word is for a person to paste.
+ * A path as one POSIX shell word: bare when nothing in it is special, else single-quoted; one holding a control
+ * character as `$'...'`, whose escapes name its exact bytes while the word itself is printable ASCII (a line break
+ * would split the fix line, an escape sequence run in the terminal). '?' in its place named another file: a glob,
+ * or a literal '?'. `$'...'` is read by bash, zsh and ksh; Debian's dash 0.5.12 reads it as `$` and a quoted word,
+ * a file that does not exist, and runs nothing either.
  */
 export function shellWord(path: string): string {
-  const safe = withoutControlChars(path);
-  return /^[\w@%+=:,./-]+$/.test(safe) ? safe : `'${safe.replace(/'/g, `'\\''`)}'`;
+  if (hasControlChars(path)) return `$'${Array.from(path, dollarQuoted).join('')}'`;
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
+}
+
+const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r', '\\': '\\\\' };
+
+/**
+ * One character inside `$'...'`: printable ASCII as it is, else its UTF-8 bytes as three-digit octal escapes (ESC is
+ * \033): three digits end an octal escape in every shell that reads `$'...'`, so a digit after it stays its own.
+ * So are "'" (\047: a dash that reads no `$'...'` ended its quote at \' and ran the rest of the path as commands)
+ * and "!", which bash's history expansion may see in a pasted line.
+ */
+function dollarQuoted(char: string): string {
+  const named = NAMED_ESCAPES[char];
+  if (named) return named;
+  const code = char.codePointAt(0)!;
+  if (code >= 0x20 && code < 0x7f && char !== "'" && char !== '!') return char;
+  return utf8Bytes(code).map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
+}
+
+/** The UTF-8 bytes of a code point; a lone surrogate's are U+FFFD's, as Node writes it in a path. */
+function utf8Bytes(code: number): number[] {
+  if (code < 0x80) return [code];
+  if (code < 0x800) return [0xc0 | (code >> 6), 0x80 | (code & 63)];
+  if (code >= 0xd800 && code <= 0xdfff) return [0xef, 0xbf, 0xbd];
+  if (code < 0x10000) return [0xe0 | (code >> 12), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63)];
+  return [0xf0 | (code >> 18), 0x80 | ((code >> 12) & 63), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63)];
 }
 
 /**

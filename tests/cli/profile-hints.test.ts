@@ -25,7 +25,9 @@ describe('fix lines name the profile given with --profile', () => {
     expect(withProfileOption('Run: cpw-vault set tmdb api_key', undefined)).toBe('Run: cpw-vault set tmdb api_key');
     // Found by an attack pass: text inside a path was rewritten, and the path's control characters reached the terminal.
     expect(withProfileOption('The profile /tmp/cpw-vault set y.profile is gone; run cpw-vault setup', '/tmp/cpw-vault set y.profile')).toBe("The profile /tmp/cpw-vault set y.profile is gone; run cpw-vault --profile '/tmp/cpw-vault set y.profile' setup");
-    expect(withProfileOption('run cpw-vault setup', '/tmp/p\u001b[31mRED\u0007\r.profile')).toBe("run cpw-vault --profile '/tmp/p?[31mRED??.profile' setup");
+    expect(withProfileOption('run cpw-vault setup', '/tmp/p\u001b[31mRED\u0007\r.profile')).toBe("run cpw-vault --profile $'/tmp/p\\033[31mRED\\007\\r.profile' setup");
+    // The path exactly, as a $'...' word: not '?', a glob that named another file.
+    expect(withProfileOption('run cpw-vault setup; then cpw-vault list', "/tmp/a\nb$'$&.profile")).toBe("run cpw-vault --profile $'/tmp/a\\nb$\\047$&.profile' setup; then cpw-vault --profile $'/tmp/a\\nb$\\047$&.profile' list");
   });
 
   it("a command another member runs (team add <you> ...) keeps no --profile: it is run on their machine, with their profile", () => {

@@ -1,0 +1,60 @@
+// A fix line is for pasting. A path holding a control character (a folder named with a line break, unpacked from an
+// archive) was quoted with '?' in its place: one shell word, but it named another file (a glob, or a literal '?'), so
+// `chmod 600 ...` left the profile readable by others. The fix line, run as printed, acts on the exact file, and
+// nothing written into the folder's name (a command substitution, backquotes, a quote) runs.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
+import { makeTempHome } from '../helpers/temp';
+
+const HF = `hf_${'FixLine12'.repeat(5)}`;
+const FOLDER = "a\nb$(touch pwned1)`touch pwned2`'; touch pwned3; 'c\u001b[31m";
+const mode = (path: string) => statSync(path).mode & 0o777;
+
+/** Runs `line` in `sh` in a folder of its own; returns what else appeared there (what a word of the path ran). */
+function runIn(sh: string, line: string, root: string): string[] {
+  const dir = join(root, `run-${sh}`);
+  mkdirSync(dir);
+  spawnSync(sh, ['-c', line], { cwd: dir });
+  return readdirSync(dir);
+}
+
+/** The one fix line on stderr that starts with `command`, as printed: printable ASCII only. */
+function fixLine(stderr: string, command: string): string {
+  const line = new RegExp(`(?:^|[ (])(${command} .*?)(?:, and |\\)?$)`, 'm').exec(stderr)?.[1];
+  expect(line, stderr).toBeDefined();
+  expect(line).toMatch(/^[\x20-\x7e]+$/);
+  return line!;
+}
+
+const dashReadsDollarQuotes = spawnSync('dash', ['-c', "printf %s $'a\\nb'"], { encoding: 'utf8' }).stdout === 'a\nb';
+
+describe('fix lines naming a path that holds a control character', () => {
+  it("doctor's chmod 600, run in bash, makes that 0644 profile 0600; dash and bash run nothing else", async () => {
+    const t = makeTempHome();
+    const profile = join(t.home, FOLDER, 'p.profile');
+    mkdirSync(join(t.home, FOLDER));
+    expect((await cli(t, ['--profile', profile, 'set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    chmodSync(profile, 0o644);
+    const line = fixLine((await cli(t, ['--profile', profile, 'doctor'])).stderr, 'chmod 600');
+    expect(runIn('dash', line, t.root)).toEqual([]);
+    expect(mode(profile)).toBe(dashReadsDollarQuotes ? 0o600 : 0o644); // Debian's dash 0.5.12 reads no $'...': no such file
+    expect(runIn('bash', line, t.root)).toEqual([]);
+    expect(mode(profile)).toBe(0o600);
+  });
+
+  it("an error's fix line (migrate --from a file others can write: chmod go-w) acts on that file in bash", async () => {
+    const t = makeTempHome();
+    mkdirSync(join(t.root, FOLDER));
+    const source = join(t.root, FOLDER, 'old.env');
+    writeFileSync(source, `HF_TOKEN=${HF}\n`);
+    chmodSync(source, 0o666);
+    const r = await cli(t, ['migrate', '--from', source, '--dry-run']);
+    expect(r.code).toBe(2);
+    const line = fixLine(r.stderr, 'chmod go-w');
+    expect(runIn('bash', line, t.root)).toEqual([]);
+    expect(mode(source)).toBe(0o644);
+  });
+});
