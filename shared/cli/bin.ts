@@ -49,7 +49,7 @@ export async function main(argv: string[], io: CliIO = processIO(terminalPrompts
     return EXIT.usage;
   }
   // Every command a message suggests names the profile given with --profile: pasted, it acts on the same one.
-  io = namingProfile(showingPaths(io, invocation.globals.profile), invocation.globals.profile);
+  io = namingProfile(showingPaths(io, invocation.globals.profile, invocation.paths), invocation.globals.profile);
   const ctx = createContext(io, invocation.globals);
   // A command that waits for another cpw-vault's lock says so after a second instead of looking hung.
   onLockWait((message) => io.err(`cpw-vault: ${message}\n`));

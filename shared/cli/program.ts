@@ -12,6 +12,8 @@ import { version } from '../../package.json';
 export interface Invocation {
   run: (ctx: CliContext) => Promise<number>;
   globals: GlobalOptions;
+  /** The paths the command's own options and arguments give (`--from <path>`, `import <file>`): messages name them. */
+  paths: string[];
 }
 
 const examples = (lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
@@ -35,6 +37,19 @@ const workflowOnce = (fix: string) => (value: string, previous: string | undefin
 const onlyWith = (given: unknown, option: string, needed: unknown, neededOption: string): void => {
   if (given !== undefined && !needed) throw new VaultError('INVALID_ARGUMENT', `${option} works only with ${neededOption}: given without it, it would be ignored.`, `Add ${neededOption}, or leave ${option} out.`);
 };
+
+const PATH_VALUE = /<(?:path|file|dir)>/;
+
+/**
+ * The values of `cmd`'s options and arguments that name a file or folder (`<path>`, `<file>`, `<dir>`): a folder
+ * unpacked from an archive may hold a line break or an escape sequence, and stderr shows them as it shows the profile's
+ * (showingPaths). One rule for every command, so a new path option is covered as it is declared.
+ */
+function pathsOf(cmd: Command): string[] {
+  const options = cmd.options.filter((o) => PATH_VALUE.test(o.flags)).map((o) => cmd.getOptionValue(o.attributeName()) as unknown);
+  const args = cmd.registeredArguments.flatMap((a, i) => (PATH_VALUE.test(`<${a.name()}>`) ? [cmd.processedArgs[i] as unknown] : []));
+  return [...options, ...args].flat().filter((v): v is string => typeof v === 'string');
+}
 
 /** Every long option some cpw-vault command takes: set names one given to it (any other dash word may be a value). */
 const longOptions = (cmd: Command): string[] => [...cmd.options.flatMap((o) => (o.long ? [o.long] : [])), ...cmd.commands.flatMap(longOptions)];
@@ -61,7 +76,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     if (json) cmd.option('--json', 'print one JSON document on stdout');
     return cmd;
   };
-  const invoke = (cmd: Command, run: (ctx: CliContext) => Promise<number>) => onInvoke({ run, globals: cmd.optsWithGlobals() as GlobalOptions });
+  const invoke = (cmd: Command, run: (ctx: CliContext) => Promise<number>) => onInvoke({ run, globals: cmd.optsWithGlobals() as GlobalOptions, paths: pathsOf(cmd) });
 
   sub('get', 'print a credential value (and nothing else) on stdout')
     .argument('<service>').argument('<key>')

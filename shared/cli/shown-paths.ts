@@ -5,12 +5,17 @@ import type { CliIO } from './io';
 
 /**
  * The paths this run's messages name that hold a control character, longest first: the profile (from --profile or
- * CPW_PROFILE) and its folder, the working directory and HOME, under which the files a message names lie.
+ * CPW_PROFILE), the paths the command's arguments give (migrate --from, import's file, a team --file: see
+ * Invocation.paths), each as given, resolved and its folder, then the working directory and HOME, under which the
+ * files a message names lie.
  */
-function pathsWithControlChars(io: Pick<CliIO, 'env' | 'cwd'>, profile: string | undefined): string[] {
-  const given = profile ?? io.env['CPW_PROFILE'];
-  const full = !given ? undefined : isAbsolute(given) ? given : io.cwd === undefined ? undefined : resolve(io.cwd, given);
-  const paths = [full, full === undefined ? undefined : dirname(full), io.cwd, io.env['HOME']];
+function pathsWithControlChars(io: Pick<CliIO, 'env' | 'cwd'>, profile: string | undefined, given: readonly string[]): string[] {
+  const full = (path: string) => (isAbsolute(path) ? path : io.cwd === undefined ? undefined : resolve(io.cwd, path));
+  const named = [profile ?? io.env['CPW_PROFILE'], ...given].flatMap((path) => {
+    const at = path ? full(path) : undefined;
+    return [path, at, at === undefined ? undefined : dirname(at)];
+  });
+  const paths = [...named, io.cwd, io.env['HOME']];
   return [...new Set(paths.filter((p): p is string => !!p && hasControlChars(p)))].sort((a, b) => b.length - a.length);
 }
 
@@ -19,12 +24,12 @@ function pathsWithControlChars(io: Pick<CliIO, 'env' | 'cwd'>, profile: string |
  * a line break split doctor's lines, errors and warnings (which keep their own line breaks), and one holding an escape
  * sequence ran it in the terminal. Fix lines quote a path with shellWord already. stdout (data, --json) is left as it is.
  */
-export function showingPaths(io: CliIO, profile: string | undefined): CliIO {
+export function showingPaths(io: CliIO, profile: string | undefined, given: readonly string[] = []): CliIO {
   // Looked at on the first message only: a get that says nothing runs no control-character pattern (hot-paths test).
   let forms: Array<readonly [string, string]> | undefined;
   const shown = (text: string) => {
     // As it is, and as an error or a warning has it already (defused: its escape sequences as '?', its line breaks kept).
-    forms ??= pathsWithControlChars(io, profile).flatMap((path) => [path, defused(path)].map((form) => [form, withoutControlChars(path)] as const));
+    forms ??= pathsWithControlChars(io, profile, given).flatMap((path) => [path, defused(path)].map((form) => [form, withoutControlChars(path)] as const));
     return forms.reduce((out, [form, clean]) => out.replaceAll(form, clean), text);
   };
   return { ...io, err: (text: string) => io.err(shown(text)) };

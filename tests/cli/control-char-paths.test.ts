@@ -68,3 +68,53 @@ describe('a profile under a folder whose name holds a control character', () => 
 });
 
 const CONTROL_CHARS_G = new RegExp(CONTROL_CHARS.source, 'g');
+
+// Not the profile, the working directory or HOME: a path only an argument gives (migrate --from, import's file, a
+// team --file) was named raw in errors and notes (a line break split them, an ESC sequence ran); shown as those are.
+describe('a path an argument gives, in a folder whose name holds a control character', () => {
+  const NAME = 'x\ny\u001b[31m';
+  const clean = (r: { stderr: string; stdout: string }) => {
+    for (const text of [r.stderr, r.stdout.replace(HF, '')]) {
+      expect(text).not.toMatch(/x\s*\ny/);
+      expect(text.replace(/\n/g, '')).not.toMatch(CONTROL_CHARS);
+    }
+  };
+  const outside = () => {
+    const t = makeTempHome();
+    const dir = join(t.root, NAME); // beside HOME and the working directory, under neither
+    mkdirSync(dir);
+    return { t, dir, shown: join(t.root, 'x?y?[31m') };
+  };
+
+  it('migrate --from: its error, and the backup and plaintext notes of a migration', async () => {
+    const { t, dir, shown } = outside();
+    const missing = await cli(t, ['migrate', '--from', join(dir, 'none.env')]);
+    expect(missing.stderr).toContain(`${shown}/none.env does not exist`);
+    writeFileSync(join(dir, 'old.env'), `HF_TOKEN=${HF}\n`, { mode: 0o600 });
+    const done = await cli(t, ['migrate', '--from', join(dir, 'old.env'), '--yes']);
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).toContain(`Backup: ${shown}/old.env.backup-`);
+    expect(done.stderr).toContain(`Plaintext is still on disk: ${shown}/old.env and ${shown}/old.env.backup-`);
+    for (const r of [missing, done]) clean(r);
+  });
+
+  it('import: the export file it cannot find', async () => {
+    const { t, dir, shown } = outside();
+    const r = await cli(t, ['import', join(dir, 'e.age'), '--dry-run']);
+    expect(r.stderr).toContain(`There is no export file at ${shown}/e.age; nothing was changed.`);
+    clean(r);
+  });
+
+  it('team --file: init names the file and its recipients, pull one that is not there', async () => {
+    const { t, dir, shown } = outside();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    expect((await cli(t, ['team', 'identity'])).code).toBe(0);
+    const init = await cli(t, ['team', 'init', '--add', 'huggingface.token', '--file', join(dir, 't.age')]);
+    expect(init.code, init.stderr).toBe(0);
+    expect(init.stderr).toContain(`Created ${shown}/t.age (1 key(s)`);
+    expect(init.stderr).toContain(`and ${shown}/t.age.recipients.`);
+    const pull = await cli(t, ['team', 'pull', '--file', join(dir, 'none.age')]);
+    expect(pull.stderr).toContain(`There is no team file at ${shown}/none.age.`);
+    for (const r of [init, pull]) clean(r);
+  });
+});
