@@ -3,7 +3,7 @@
 // `chmod 600 ...` left the profile readable by others. The fix line, run as printed, acts on the exact file, and
 // nothing written into the folder's name (a command substitution, backquotes, a quote) runs.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
@@ -14,10 +14,10 @@ const FOLDER = "a\nb$(touch pwned1)`touch pwned2`'; touch pwned3; 'c\u001b[31m";
 const mode = (path: string) => statSync(path).mode & 0o777;
 
 /** Runs `line` in `sh` in a folder of its own; returns what else appeared there (what a word of the path ran). */
-function runIn(sh: string, line: string, root: string): string[] {
+function runIn(sh: string, line: string, root: string, env: NodeJS.ProcessEnv = process.env): string[] {
   const dir = join(root, `run-${sh}`);
   mkdirSync(dir);
-  spawnSync(sh, ['-c', line], { cwd: dir });
+  spawnSync(sh, ['-c', line], { cwd: dir, env });
   return readdirSync(dir);
 }
 
@@ -56,5 +56,21 @@ describe('fix lines naming a path that holds a control character', () => {
     const line = fixLine(r.stderr, 'chmod go-w');
     expect(runIn('bash', line, t.root)).toEqual([]);
     expect(mode(source)).toBe(0o644);
+  });
+
+  // Its own copy of the quoting kept the raw line break inside quotes, and doctor indented the fix line's next line:
+  // pasted, the path had nine spaces in it.
+  it("doctor's line that erases git's stored HF token, run in bash, erases it from ~/.git-credentials under that HOME", async () => {
+    const t = makeTempHome();
+    const home = join(t.home, FOLDER);
+    mkdirSync(home);
+    const store = join(home, '.git-credentials');
+    writeFileSync(store, `https://user:${HF}@huggingface.co\n`, { mode: 0o600 });
+    const env = { HOME: home };
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF, env })).code).toBe(0);
+    const line = fixLine((await cli(t, ['doctor'], { env })).stderr, 'printf'); // the vault holds the same token: erase it
+    expect(line).toMatch(/git credential-store --file .* erase$/);
+    expect(runIn('bash', line, t.root, { ...process.env, ...env })).toEqual([]);
+    expect(readFileSync(store, 'utf8')).not.toContain(HF);
   });
 });

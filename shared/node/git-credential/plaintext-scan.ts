@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { shellWord } from '../../core/control-chars';
 import { maskedHint } from '../../core/credential';
 import { hfTokenPath } from '../migration/sources';
 
@@ -15,8 +16,6 @@ export interface PlaintextToken {
 
 const HF_HOSTS = new Set(['huggingface.co', 'hf.co']);
 
-/** POSIX shell quoting for a path in a fix line. */
-const q = (path: string) => (/^[\w./~-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`);
 const MAX_BYTES = 1024 * 1024;
 
 /** The file's text; undefined for none there or one that cannot be read (a path through a file, a link loop, not ours to read). */
@@ -65,8 +64,8 @@ function versusVault(token: string, vault: VaultToken): Versus {
  */
 function gitStoreFix(path: string, helperLine: string, versus: Versus): string {
   const req = "printf 'protocol=https\\nhost=huggingface.co\\n\\n'";
-  const take = `${req} | git credential-store --file ${q(path)} get | sed -n 's/^password=//p' | cpw-vault set huggingface token`;
-  const erase = `${req} | git credential-store --file ${q(path)} erase`;
+  const take = `${req} | git credential-store --file ${shellWord(path)} get | sed -n 's/^password=//p' | cpw-vault set huggingface token`;
+  const erase = `${req} | git credential-store --file ${shellWord(path)} erase`;
   if (versus === 'same') return [erase, helperLine].join('\n');
   // The choice rides on verify's exit and the other way is a comment: pasted as a whole into a terminal, the prose
   // line `verify ... (to keep ...)` was a syntax error and the next line erased git's token all the same.
@@ -83,8 +82,8 @@ function gitStoreFix(path: string, helperLine: string, versus: Versus): string {
  */
 function tokenFileFix(path: string, standard: boolean, versus: Versus): string {
   // migrate recognises the Hub's standard token file; another path goes in through stdin.
-  const take = (overwrite: boolean) => (standard ? `cpw-vault migrate --from ${q(path)}${overwrite ? ' --overwrite huggingface.token' : ''} --remove-plaintext --yes` : `cpw-vault set huggingface token < ${q(path)} && rm ${q(path)}`);
-  if (versus === 'other') return `cpw-vault verify huggingface token && rm ${q(path)}   # removes the file only if your vault's token works; if it does not, take the file's instead: ${take(true)}`;
+  const take = (overwrite: boolean) => (standard ? `cpw-vault migrate --from ${shellWord(path)}${overwrite ? ' --overwrite huggingface.token' : ''} --remove-plaintext --yes` : `cpw-vault set huggingface token < ${shellWord(path)} && rm ${shellWord(path)}`);
+  if (versus === 'other') return `cpw-vault verify huggingface token && rm ${shellWord(path)}   # removes the file only if your vault's token works; if it does not, take the file's instead: ${take(true)}`;
   return `${take(false)}   (then run stages under cpw-vault exec, which gives them HF_TOKEN)`;
 }
 
