@@ -30,7 +30,8 @@ export function showingPaths(io: CliIO, profile: string | undefined, given: read
   const shown = (text: string) => {
     // As it is, and as an error or a warning has it already (defused: its escape sequences as '?', its line breaks kept).
     forms ??= pathsWithControlChars(io, profile, given).flatMap((path) => [path, defused(path)].map((form) => [form, withoutControlChars(path)] as const));
-    return forms.reduce((out, [form, clean]) => out.replaceAll(form, clean), text);
+    // A function, not a replacement string: a path's own '$&' or "$'" put the raw path (or what follows it) back.
+    return forms.reduce((out, [form, clean]) => out.replaceAll(form, () => clean), text);
   };
   return { ...io, err: (text: string) => io.err(shown(text)) };
 }

@@ -49,6 +49,20 @@ describe('a profile under a folder whose name holds a control character', () => 
     expect(JSON.parse((await run(['profile', 'show', '--json'])).stdout).path).toBe(profile);
   });
 
+  // The cleaned path went in as a replacement string: its '$&' put the path back, raw, and its "$'" the text after it.
+  it("a name holding $& or $' as well: doctor and an error show it with '?', nothing else", async () => {
+    const t = makeTempHome();
+    const dir = join(t.home, "a$&\nb$'c\u001b[31m");
+    mkdirSync(dir);
+    const run = (args: string[]) => cli(t, ['--profile', join(dir, 'p.profile'), ...args], { input: HF });
+    expect((await run(['set', 'huggingface', 'token'])).code).toBe(0);
+    const doctor = await run(['doctor']);
+    expect(doctor.stderr).toContain(`profile ${t.home}/a$&?b$'c?[31m/p.profile\n`);
+    const missing = await cli(t, ['--profile', join(dir, 'none.profile'), 'list']);
+    expect(missing.stderr).toContain(`The profile ${t.home}/a$&?b$'c?[31m/none.profile (from --profile) does not exist`);
+    for (const r of [doctor, missing]) expect(r.stderr.replace(/\n/g, '')).not.toMatch(CONTROL_CHARS);
+  });
+
   it.each([
     ['CPW_PROFILE', (dir: string) => ({ CPW_PROFILE: join(dir, 'p.profile') })],
     ['HOME', (dir: string) => ({ HOME: dir })],
