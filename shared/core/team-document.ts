@@ -16,7 +16,7 @@
  */
 import { KEY_NAME, looksLikeKey, SERVICE_NAME, splitCredentialId, type CredentialId } from './credential';
 import { VaultError } from './errors';
-import { hasControlChars } from './control-chars';
+import { hasControlChars, shellWord } from './control-chars';
 import { AGE_RECIPIENT, isAgeRecipient } from './age-recipient';
 
 /** The `format` marker of a team document. */
@@ -77,7 +77,7 @@ export interface TeamDocument {
  */
 export function plantedIdentityReason(file: string, row: number, own: boolean): string {
   if (own) return `your own team identity is in the team file (credential ${row}), where every member can read it: not taken; make a new one (age-keygen -o NEW; cpw-vault team identity --import NEW --force) and ask a member to remove you and add you with its key`;
-  return `a team identity planted in the team file (credential ${row}; cpw-vault never puts one there): not taken, since whoever wrote it knows it and could read every team file encrypted to you; see who changed it: git log -- ${file}`;
+  return `a team identity planted in the team file (credential ${row}; cpw-vault never puts one there): not taken, since whoever wrote it knows it and could read every team file encrypted to you; see who changed it: git log -- ${shellWord(file)}`;
 }
 
 /** Throws INVALID_ARGUMENT unless `name` can be a member name. */
@@ -255,5 +255,5 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function invalid(file: string, why: string): VaultError {
-  return new VaultError('TEAM_INVALID', `${file} decrypts, but ${why}.`, `Restore it from git (git log -- ${file}), or ask the member who wrote it to push again.`);
+  return new VaultError('TEAM_INVALID', `${file} decrypts, but ${why}.`, `Restore it from git (git log -- ${shellWord(file)}), or ask the member who wrote it to push again.`);
 }

@@ -1,3 +1,4 @@
+import { shellWord } from './control-chars';
 import { NEVER_SHARED_ID, plantedIdentityReason, type TeamDocument } from './team-document';
 
 /**
@@ -31,7 +32,7 @@ export function plantedWarnings(file: string, rows: readonly PlantedRow[]): stri
 /** Why a rewrite removed planted row `r` of `file` (its --json `reason`). */
 export function removedReason(file: string, r: PlantedRow): string {
   if (r.own) return 'it was your own team identity, which every member could read (git history keeps it): make a new one (age-keygen -o NEW; cpw-vault team identity --import NEW --force) and ask a member to remove you and add you with its key';
-  return `cpw-vault never writes one; see who added it: git log -- ${file}`;
+  return `cpw-vault never writes one; see who added it: git log -- ${shellWord(file)}`;
 }
 
 /** The one stderr line of a rewrite of `file` that removed `rows` ('' when none): which rows, and why. */

@@ -73,4 +73,39 @@ describe('fix lines naming a path that holds a control character', () => {
     expect(runIn('bash', line, t.root, { ...process.env, ...env })).toEqual([]);
     expect(readFileSync(store, 'utf8')).not.toContain(HF);
   });
+
+  // These named the path bare, unquoted: split by its line break (and by a space), pasted they named other files.
+  it("migrate's iconv line for a Latin-1 file, run in bash, writes the UTF-8 copy beside it", async () => {
+    const t = makeTempHome();
+    const dir = join(t.root, `my ${FOLDER}`);
+    mkdirSync(dir);
+    const source = join(dir, 'old.env');
+    writeFileSync(source, Buffer.from(`USER=caf\xe9\nHF_TOKEN=${HF}\n`, 'latin1'), { mode: 0o600 });
+    const r = await cli(t, ['migrate', '--from', source, '--dry-run']);
+    expect(r.stderr).toContain('is not UTF-8 text');
+    const line = fixLine(r.stderr, 'iconv').replace(/, then --from .*$/, '');
+    expect(runIn('bash', line, t.root)).toEqual([]);
+    expect(readFileSync(`${source}.utf8`, 'utf8')).toBe(`USER=café\nHF_TOKEN=${HF}\n`);
+  });
+
+  it("a damaged team file's git checkout line, run in bash in its repository, puts back the committed file", async () => {
+    const t = makeTempHome();
+    const repo = join(t.root, FOLDER);
+    mkdirSync(repo);
+    const file = join(repo, 'cpw-team.age');
+    const git = (...args: string[]) => expect(spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: repo }).status).toBe(0);
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    expect((await cli(t, ['team', 'identity'])).code).toBe(0);
+    expect((await cli(t, ['team', 'init', '--add', 'huggingface.token', '--file', file])).code).toBe(0);
+    git('init', '-q');
+    git('add', '.');
+    git('commit', '-q', '-m', 'team');
+    const committed = readFileSync(file, 'utf8');
+    writeFileSync(file, committed.slice(0, committed.length / 2));
+    const r = await cli(t, ['team', 'status', '--file', file]);
+    expect(r.stderr).toContain('[TEAM_INVALID]');
+    const line = fixLine(r.stderr, 'git checkout --').replace(/ {3}\(or git log .*$/, '');
+    expect(spawnSync('bash', ['-c', line], { cwd: repo }).status).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(committed);
+  });
 });

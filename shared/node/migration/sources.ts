@@ -20,7 +20,7 @@ function strictUtf8(bytes: Uint8Array, path: string): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new VaultError('INVALID_ARGUMENT', `${path} is not UTF-8 text (a file saved in another encoding, or not text); nothing was changed.`, `Convert it first, e.g.: iconv -f LATIN1 -t UTF-8 ${path} > ${path}.utf8, then --from ${path}.utf8`);
+    throw new VaultError('INVALID_ARGUMENT', `${path} is not UTF-8 text (a file saved in another encoding, or not text); nothing was changed.`, `Convert it first, e.g.: iconv -f LATIN1 -t UTF-8 ${shellWord(path)} > ${shellWord(`${path}.utf8`)}, then --from ${shellWord(`${path}.utf8`)}`);
   }
 }
 

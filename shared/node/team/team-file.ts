@@ -1,6 +1,7 @@
 import { lstatSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Decrypter, Encrypter, armor } from 'age-encryption';
+import { shellWord } from '../../core/control-chars';
 import { VaultError } from '../../core/errors';
 import { registerSecret } from '../../core/redact';
 import { MAX_TEAM_MEMBERS, hasConflictMarkers, parseRecipients, parseTeamDocument, recipientsText, sortMembers, teamConflict, type TeamDocument } from '../../core/team-document';
@@ -251,5 +252,5 @@ export function notRecipient(file: string, recipient: string): VaultError {
 }
 
 function damaged(file: string, why: string): VaultError {
-  return new VaultError('TEAM_INVALID', `${file} cannot be read: ${why}. Nothing was changed.`, `Restore it from git: git checkout -- ${file}   (or git log -- ${file} for an older version), then ask its last writer to push again.`);
+  return new VaultError('TEAM_INVALID', `${file} cannot be read: ${why}. Nothing was changed.`, `Restore it from git: git checkout -- ${shellWord(file)}   (or git log -- ${shellWord(file)} for an older version), then ask its last writer to push again.`);
 }
