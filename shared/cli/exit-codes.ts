@@ -74,7 +74,9 @@ export function reportError(io: CliIO, thrown: unknown, json: boolean): ExitCode
   if (fields.length > LISTED_NAMES) io.err(`  and ${fields.length - LISTED_NAMES} more\n`);
   // A host with no keychain (SSH, a container, CI): the vault file is the way on, whatever command found out.
   const fix = err.fix && fixWithFileOffer(err.code, err.fix);
-  if (fix) io.err(`${p.dim('fix:')} ${fix.split('\n').map(withoutControlChars).join('\n     ')}\n`);
+  // Its lines indented under 'fix:': a named path's line break first shown as '?' (PROFILE_INVALID's 'Fix the JSON ... of PATH').
+  const lines = fix && (io.showingPaths?.(fix) ?? fix).split('\n');
+  if (lines) io.err(`${p.dim('fix:')} ${lines.map(withoutControlChars).join('\n     ')}\n`);
   if (json) jsonOut(`${JSON.stringify(withProfileOptionIn({ error: err.toJSON() }, io.profileOption))}\n`);
   return exitCodeFor(err);
 }

@@ -33,5 +33,5 @@ export function showingPaths(io: CliIO, profile: string | undefined, given: read
     // A function, not a replacement string: a path's own '$&' or "$'" put the raw path (or what follows it) back.
     return forms.reduce((out, [form, clean]) => out.replaceAll(form, () => clean), text);
   };
-  return { ...io, err: (text: string) => io.err(shown(text)) };
+  return { ...io, err: (text: string) => io.err(shown(text)), showingPaths: shown };
 }

@@ -49,6 +49,17 @@ describe('a profile under a folder whose name holds a control character', () => 
     expect(JSON.parse((await run(['profile', 'show', '--json'])).stdout).path).toBe(profile);
   });
 
+  // An error's fix is indented under 'fix:' line by line: the path's line break was indented too, and no longer found.
+  it("an error's fix naming the profile in its text (PROFILE_INVALID: 'Fix the JSON ... of PATH') shows it on one line", async () => {
+    const t = makeTempHome();
+    const dir = join(t.home, 'two\nlines');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'p.profile'), '{"version": ', { mode: 0o600 });
+    const r = await cli(t, ['--profile', join(dir, 'p.profile'), 'list']);
+    expect(r.stderr).toContain(`fix: Fix the JSON at line 1, column 13 of ${t.home}/two?lines/p.profile.\n`);
+    expect(r.stderr).not.toMatch(/two\s*\nlines/);
+  });
+
   // The cleaned path went in as a replacement string: its '$&' put the path back, raw, and its "$'" the text after it.
   it("a name holding $& or $' as well: doctor and an error show it with '?', nothing else", async () => {
     const t = makeTempHome();
