@@ -108,4 +108,21 @@ describe('fix lines naming a path that holds a control character', () => {
     expect(spawnSync('bash', ['-c', line], { cwd: repo }).status).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe(committed);
   });
+
+  it("migrate --remove-plaintext's rm line for an earlier run's backup, run in bash, removes that backup", async () => {
+    const t = makeTempHome();
+    const dir = join(t.root, FOLDER);
+    mkdirSync(dir);
+    const source = join(dir, 'old.env');
+    writeFileSync(source, `HF_TOKEN=${HF}\n`, { mode: 0o600 });
+    expect((await cli(t, ['migrate', '--from', source, '--yes'])).code).toBe(0);
+    const [backup] = readdirSync(dir).filter((f) => f.includes('.backup-'));
+    const r = await cli(t, ['migrate', '--from', source, '--yes', '--remove-plaintext']);
+    expect(r.code).toBe(1);
+    const line = /\(rm -- (.*)\)\.$/m.exec(r.stderr)?.[1];
+    expect(line, r.stderr).toMatch(/^[\x20-\x7e]+$/);
+    expect(r.stderr).toContain(`Not removed: ${join(t.root, 'a?b$(touch pwned1)')}`);
+    expect(runIn('bash', `rm -- ${line}`, t.root)).toEqual([]);
+    expect(readdirSync(dir)).not.toContain(backup);
+  });
 });

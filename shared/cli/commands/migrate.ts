@@ -59,7 +59,8 @@ export function summary(io: CliIO, result: ApplyResult, backend: string): string
   } else if (result.plaintextLeft.length && !result.kept && result.keepWhy) {
     lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Keep ${result.plaintextLeft.length === 1 ? 'it' : 'them'}: ${result.keepWhy}`);
   } else if (result.plaintextLeft.length && !result.kept) lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Delete them once your pipelines work: rm -- ${result.plaintextLeft.map(shellWord).join(' ')}`);
-  if (result.kept) lines.push(`${p.yellow('Not removed:')} ${result.kept.split('\n').join('\n  ')}`);
+  // Indented line by line: a path's own line break shown as '?' first (io.showingPaths), or it was indented too.
+  if (result.kept) lines.push(`${p.yellow('Not removed:')} ${(io.showingPaths?.(result.kept) ?? result.kept).split('\n').join('\n  ')}`);
   if (result.removed.length) lines.push(`Removed plaintext: ${result.removed.join(', ')}`);
   return `${lines.join('\n')}\n`;
 }

@@ -117,7 +117,7 @@ export function removeIfAllMigrated(result: ApplyResult, plan: MigrationPlan, wh
   }
   for (const [file, why] of which.keep) keep(file, why);
   for (const file of result.plaintextLeft) {
-    if (!which.files.includes(file) && !which.keep.has(file)) keep(file, 'an earlier run made this backup; cpw-vault deletes only the files this run created or was given. Check it, then: rm -- ' + file);
+    if (!which.files.includes(file) && !which.keep.has(file)) keep(file, `an earlier run made this backup; cpw-vault deletes only the files this run created or was given. Check it, then remove it yourself (rm -- ${shellWord(file)})`);
   }
   const odd = which.files.filter((f) => !isPlainFile(f));
   const changed = odd.length ? [] : which.files.filter((f) => !stillAsRead(f, which.source));
