@@ -4,10 +4,16 @@ import { defused } from './exit-codes';
 import type { CliIO } from './io';
 
 /**
+ * The folders the environment gives, under which lie files messages name: HOME (~/.git-credentials), git's config
+ * folder, the Hub's token file and its folder (doctor's plaintext findings), the unlock agent's folders.
+ */
+const PATH_VARIABLES = ['HOME', 'XDG_CONFIG_HOME', 'HF_HOME', 'HF_TOKEN_PATH', 'XDG_RUNTIME_DIR', 'TMPDIR'] as const;
+
+/**
  * The paths this run's messages name that hold a control character, longest first: the profile (from --profile or
  * CPW_PROFILE), the paths the command's arguments give (migrate --from, import's file, a team --file: see
- * Invocation.paths), each as given, resolved and its folder, then the working directory and HOME, under which the
- * files a message names lie.
+ * Invocation.paths), each as given, resolved and its folder, then the working directory and the folders the
+ * environment gives (PATH_VARIABLES).
  */
 function pathsWithControlChars(io: Pick<CliIO, 'env' | 'cwd'>, profile: string | undefined, given: readonly string[]): string[] {
   const full = (path: string) => (isAbsolute(path) ? path : io.cwd === undefined ? undefined : resolve(io.cwd, path));
@@ -15,7 +21,7 @@ function pathsWithControlChars(io: Pick<CliIO, 'env' | 'cwd'>, profile: string |
     const at = path ? full(path) : undefined;
     return [path, at, at === undefined ? undefined : dirname(at)];
   });
-  const paths = [...named, io.cwd, io.env['HOME']];
+  const paths = [...named, io.cwd, ...PATH_VARIABLES.map((name) => io.env[name])];
   return [...new Set(paths.filter((p): p is string => !!p && hasControlChars(p)))].sort((a, b) => b.length - a.length);
 }
 

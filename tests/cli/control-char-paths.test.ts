@@ -143,3 +143,17 @@ describe('a path an argument gives, in a folder whose name holds a control chara
     for (const r of [init, pull]) clean(r);
   });
 });
+
+// A folder only the environment gives (HF_HOME, where the Hub keeps its token): doctor's finding named it raw.
+describe('a folder the environment gives', () => {
+  it("doctor's finding of the Hub's token file under an HF_HOME whose name holds a line break shows it with '?'", async () => {
+    const t = makeTempHome();
+    const hfHome = join(t.root, 'hf\nhome\u001b[31m');
+    mkdirSync(hfHome);
+    writeFileSync(join(hfHome, 'token'), HF, { mode: 0o600 });
+    const r = await cli(t, ['doctor'], { env: { HF_HOME: hfHome } });
+    expect(r.stderr).toContain(`! ${t.root}/hf?home?[31m/token holds a HuggingFace token in plaintext`);
+    expect(r.stderr).not.toMatch(/hf\s*\nhome/);
+    expect(r.stderr.replace(/\n/g, '')).not.toMatch(CONTROL_CHARS);
+  });
+});
