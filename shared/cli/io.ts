@@ -36,10 +36,11 @@ export interface CliIO {
   /** The --profile given, named in the cpw-vault commands a --json document (stdout) suggests (see namingProfile). */
   profileOption?: string;
   /**
-   * `text` with the paths this run names shown as stderr shows them (see showingPaths), for a writer that indents a
-   * text's line breaks before it reaches `err`: then a path's own line break would be indented, and no longer found.
+   * `text` with the paths this run names, and those it `found` (a backup the audit log named), shown as stderr shows
+   * them (see showingPaths): for a path found on the way, and for a writer that indents a text's line breaks before
+   * it reaches `err` (then a path's own line break would be indented, and no longer found).
    */
-  showingPaths?: (text: string) => string;
+  showingPaths?: (text: string, found?: readonly string[]) => string;
 }
 
 /** Why stdin was not read: the fact, which the command reading it puts in its own words (see StdinUse). */

@@ -25,19 +25,25 @@ function pathsWithControlChars(io: Pick<CliIO, 'env' | 'cwd'>, profile: string |
   return [...new Set(paths.filter((p): p is string => !!p && hasControlChars(p)))].sort((a, b) => b.length - a.length);
 }
 
+/** Each path as it is, and as an error or a warning has it already (defused: its escape sequences as '?', its line breaks kept), with how it shows. */
+function formsOf(paths: readonly string[]): Array<readonly [string, string]> {
+  return paths.flatMap((path) => [path, defused(path)].map((form) => [form, withoutControlChars(path)] as const));
+}
+
 /**
  * `io` whose stderr shows those paths with '?' for each control character, line breaks included: a folder named with
  * a line break split doctor's lines, errors and warnings (which keep their own line breaks), and one holding an escape
  * sequence ran it in the terminal. Fix lines quote a path with shellWord already. stdout (data, --json) is left as it is.
+ * Its `showingPaths` does the same to a text, and to the paths a run found (`found`: a backup the audit log named).
  */
 export function showingPaths(io: CliIO, profile: string | undefined, given: readonly string[] = []): CliIO {
   // Looked at on the first message only: a get that says nothing runs no control-character pattern (hot-paths test).
   let forms: Array<readonly [string, string]> | undefined;
-  const shown = (text: string) => {
-    // As it is, and as an error or a warning has it already (defused: its escape sequences as '?', its line breaks kept).
-    forms ??= pathsWithControlChars(io, profile, given).flatMap((path) => [path, defused(path)].map((form) => [form, withoutControlChars(path)] as const));
+  const shown = (text: string, found: readonly string[] = []) => {
+    forms ??= formsOf(pathsWithControlChars(io, profile, given));
+    const more = found.filter(hasControlChars);
     // A function, not a replacement string: a path's own '$&' or "$'" put the raw path (or what follows it) back.
-    return forms.reduce((out, [form, clean]) => out.replaceAll(form, () => clean), text);
+    return [...(more.length ? formsOf(more) : []), ...forms].reduce((out, [form, clean]) => out.replaceAll(form, () => clean), text);
   };
   return { ...io, err: (text: string) => io.err(shown(text)), showingPaths: shown };
 }

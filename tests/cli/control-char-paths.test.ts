@@ -156,4 +156,19 @@ describe('a folder the environment gives', () => {
     expect(r.stderr).not.toMatch(/hf\s*\nhome/);
     expect(r.stderr.replace(/\n/g, '')).not.toMatch(CONTROL_CHARS);
   });
+
+  // A path only a record names (the audit log: a migration's backup beside its source, in a folder this doctor run
+  // does not name): doctor's finding named it raw.
+  it("doctor's finding of a migration's backup in such a folder, which only the audit log names, shows it with '?'", async () => {
+    const t = makeTempHome();
+    const dir = join(t.root, 'x\ny\u001b[31m');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'old.env'), `HF_TOKEN=${HF}\n`, { mode: 0o600 });
+    expect((await cli(t, ['migrate', '--from', join(dir, 'old.env'), '--yes'])).code).toBe(0);
+    const r = await cli(t, ['doctor']);
+    expect(r.stderr).toContain(`! ${t.root}/x?y?[31m/old.env.backup-`);
+    expect(r.stderr).toMatch(/old\.env\.backup-\S+ is a backup a migration made/);
+    expect(r.stderr).not.toMatch(/x\s*\ny/);
+    expect(r.stderr.replace(/\n/g, '')).not.toMatch(CONTROL_CHARS);
+  });
 });

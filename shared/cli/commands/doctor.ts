@@ -96,9 +96,11 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
     for (const w of workflows) ctx.io.err(describeStatus(ctx.io, w));
     for (const u of report.unfinished ?? []) ctx.io.err(`${p.yellow('!')} ${unfinishedLine(u)}\n`);
     if (report.backend_switch) ctx.io.err(`${p.red('✗')} ${switchLine(report.backend_switch)}\n`);
-    for (const m of migrations) ctx.io.err(`${m.backup_left ? p.red('✗') : p.yellow('!')} ${m.message}\n    fix: ${m.fix}\n`);
+    // Paths found on the way (a backup the audit log or the journal named, in a folder this run does not name) shown as named ones.
+    const shown = (text: string, found: Array<string | null>) => ctx.io.showingPaths?.(text, found.filter((f) => f !== null)) ?? text;
+    for (const m of migrations) ctx.io.err(shown(`${m.backup_left ? p.red('✗') : p.yellow('!')} ${m.message}\n    fix: ${m.fix}\n`, [m.backup, m.source]));
     if (historyLock) ctx.io.err(`${p.yellow('!')} ${historyLock.message}\n    fix: ${historyLock.fix}\n`);
-    for (const t of [...gitHelpers, ...plaintext]) ctx.io.err(`${p.yellow('!')} ${t.message}\n    fix: ${t.fix.split('\n').join('\n         ')}\n`);
+    for (const t of [...gitHelpers, ...plaintext]) ctx.io.err(`${p.yellow('!')} ${shown(t.message, ['path' in t ? t.path : null])}\n    fix: ${t.fix.split('\n').join('\n         ')}\n`);
   }
   if (!keychain.ok) return EXIT.keychain;
   // A backup still there is an unfinished change holding plaintext: a problem, as an unfinished backend switch is.
