@@ -10,6 +10,15 @@ import type { CliIO } from './io';
 const PATH_VARIABLES = ['HOME', 'XDG_CONFIG_HOME', 'HF_HOME', 'HF_TOKEN_PATH', 'XDG_RUNTIME_DIR', 'TMPDIR'] as const;
 
 /**
+ * A path as given, when relative (messages may name it so: 'x?y/none.env does not exist'), unless a control character
+ * starts or ends it: `--from $'\n'` made every line break on stderr a '?', and `a<LF>` would join any line ending in 'a'.
+ */
+function relativeForm(path: string | undefined): string | undefined {
+  if (!path || isAbsolute(path)) return path;
+  return hasControlChars(path.charAt(0)) || hasControlChars(path.charAt(path.length - 1)) ? undefined : path;
+}
+
+/**
  * The paths this run's messages name that hold a control character, longest first: the profile (from --profile or
  * CPW_PROFILE), the paths the command's arguments give (migrate --from, import's file, a team --file: see
  * Invocation.paths), each as given, resolved and its folder, then the working directory and the folders the
@@ -19,7 +28,7 @@ function pathsWithControlChars(io: Pick<CliIO, 'env' | 'cwd'>, profile: string |
   const full = (path: string) => (isAbsolute(path) ? path : io.cwd === undefined ? undefined : resolve(io.cwd, path));
   const named = [profile ?? io.env['CPW_PROFILE'], ...given].flatMap((path) => {
     const at = path ? full(path) : undefined;
-    return [path, at, at === undefined ? undefined : dirname(at)];
+    return [relativeForm(path), at, at === undefined ? undefined : dirname(at)];
   });
   const paths = [...named, io.cwd, ...PATH_VARIABLES.map((name) => io.env[name])];
   return [...new Set(paths.filter((p): p is string => !!p && hasControlChars(p)))].sort((a, b) => b.length - a.length);

@@ -123,6 +123,14 @@ describe('a path an argument gives, in a folder whose name holds a control chara
     for (const r of [missing, done]) clean(r);
   });
 
+  // Taken as it was given, '\n' alone made every line break of stderr a '?': all its lines one.
+  it("a path given as a line break alone (migrate --from $'\\n') leaves stderr's own lines as they are", async () => {
+    const t = makeTempHome();
+    const r = await cli(t, ['migrate', '--from', '\n']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/ does not exist\.\nfix: Give the file to migrate with --from PATH\.\n$/);
+  });
+
   it('import: the export file it cannot find', async () => {
     const { t, dir, shown } = outside();
     const r = await cli(t, ['import', join(dir, 'e.age'), '--dry-run']);
