@@ -10,10 +10,11 @@ import type { CliIO } from './io';
 const PATH_VARIABLES = ['HOME', 'XDG_CONFIG_HOME', 'HF_HOME', 'HF_TOKEN_PATH', 'XDG_RUNTIME_DIR', 'TMPDIR'] as const;
 
 /**
- * A path as given, when relative (messages may name it so: 'x?y/none.env does not exist'), unless a control character
- * starts or ends it: `--from $'\n'` made every line break on stderr a '?', and `a<LF>` would join any line ending in 'a'.
+ * A path as given (an argument, or a variable of the environment), when relative (messages may name it so: 'x?y/none.env
+ * does not exist'), unless a control character starts or ends it: `--from $'\n'` (or TMPDIR=$'\n') made every line
+ * break on stderr a '?', and `a<LF>` would join any line ending in 'a'.
  */
-function relativeForm(path: string | undefined): string | undefined {
+function asGiven(path: string | undefined): string | undefined {
   if (!path || isAbsolute(path)) return path;
   return hasControlChars(path.charAt(0)) || hasControlChars(path.charAt(path.length - 1)) ? undefined : path;
 }
@@ -28,9 +29,9 @@ function pathsWithControlChars(io: Pick<CliIO, 'env' | 'cwd'>, profile: string |
   const full = (path: string) => (isAbsolute(path) ? path : io.cwd === undefined ? undefined : resolve(io.cwd, path));
   const named = [profile ?? io.env['CPW_PROFILE'], ...given].flatMap((path) => {
     const at = path ? full(path) : undefined;
-    return [relativeForm(path), at, at === undefined ? undefined : dirname(at)];
+    return [asGiven(path), at, at === undefined ? undefined : dirname(at)];
   });
-  const paths = [...named, io.cwd, ...PATH_VARIABLES.map((name) => io.env[name])];
+  const paths = [...named, io.cwd, ...PATH_VARIABLES.map((name) => asGiven(io.env[name]))];
   return [...new Set(paths.filter((p): p is string => !!p && hasControlChars(p)))].sort((a, b) => b.length - a.length);
 }
 

@@ -124,11 +124,12 @@ describe('a path an argument gives, in a folder whose name holds a control chara
   });
 
   // Taken as it was given, '\n' alone made every line break of stderr a '?': all its lines one.
-  it("a path given as a line break alone (migrate --from $'\\n') leaves stderr's own lines as they are", async () => {
+  it("a path given as a line break alone (migrate --from $'\\n', TMPDIR=$'\\n') leaves stderr's own lines as they are", async () => {
     const t = makeTempHome();
-    const r = await cli(t, ['migrate', '--from', '\n']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/ does not exist\.\nfix: Give the file to migrate with --from PATH\.\n$/);
+    for (const r of [await cli(t, ['migrate', '--from', '\n']), await cli(t, ['migrate', '--from', 'none.env'], { env: { TMPDIR: '\n', HF_HOME: '\n' } })]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/ does not exist\.\nfix: Give the file to migrate with --from PATH\.\n$/);
+    }
   });
 
   it('import: the export file it cannot find', async () => {
