@@ -125,11 +125,7 @@ export interface SecurityStatus {
   fix?: string;
   /** The vault file backend: until when the unlock agent keeps it open, or null when locked. */
   unlockedUntil?: string | null;
-  /**
-   * The vault file backend: its unlock agent is there (its process alive) but did not answer within the agent's wait
-   * (stopped with kill -STOP, hung): not "locked", it may still hold the key in memory; Lock now ends it. `pids`: its
-   * processes, when they can be told (Linux). Absent otherwise.
-   */
+  /** The vault file backend: its unlock agent is alive but did not answer (stopped, hung), so it may still hold the key; Lock now ends it. `pids` where /proc tells them. */
   agentNotAnswering?: { pids: number[] };
   /** No Secret Service is reachable: the app offers the vault file (nothing switches by itself). */
   offerFile: boolean;
