@@ -97,6 +97,22 @@ describe('the validated-text record', () => {
     const e = await rejected(Promise.resolve().then(() => open(t).getProfile()));
     expect(e.code).toBe('PROFILE_INVALID');
   });
+  it('a text over the digest size in UTF-8 bytes but not in UTF-16 units (labels in CJK) is known again by its digest', async () => {
+    // remember() sizes the written bytes, matches() sized the string: a profile of many multi-byte characters just
+    // past 64 KiB was recorded by its digest and never known again, so every read made and ran the schemas.
+    const t = makeTempHome();
+    const dir = join(t.root, 'unit');
+    mkdirSync(dir);
+    const text = `{"label": "${'認証キー'.repeat(8)}"}`;
+    const fromBytes = 64;
+    expect(text.length).toBeLessThan(fromBytes);
+    expect(Buffer.byteLength(text)).toBeGreaterThanOrEqual(fromBytes);
+    await new ValidatedText(join(dir, 'record'), false, writeSecureFile, fromBytes).remember(Buffer.from(text));
+    expect(Object.keys(JSON.parse(readFileSync(join(dir, 'record'), 'utf8'))).sort()).toEqual(['revision', 'sha256']);
+    expect(new ValidatedText(join(dir, 'record'), false, writeSecureFile, fromBytes).matches(text)).toBe(true);
+    expect(new ValidatedText(join(dir, 'record'), false, writeSecureFile, fromBytes).matches(text.replace('認', '忍'))).toBe(false);
+  });
+
   it('a file renamed over the profile by another program just after the vault\'s write is not named by the record: it is validated, refused', async () => {
     const t = makeTempHome();
     await open(t).setCredential('huggingface', 'token', HF);

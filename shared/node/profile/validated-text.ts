@@ -45,8 +45,9 @@ export class ValidatedText {
   /** True when `text` is exactly what the last validated write produced. */
   matches(text: string): boolean {
     let digest: string | undefined;
-    // A small text is never digested (node:crypto is not loaded for it); a large one only against a digest.
-    const names = (k: Known | undefined) => !!k && ('text' in k ? k.text === text : text.length >= this.fromBytes && k.sha256 === (digest ??= sha256Hex(text)));
+    // A small text is never digested (node:crypto is not loaded for it); a large one only against a digest. Large in
+    // UTF-8 bytes, as remember() decides: a text of multi-byte characters has fewer UTF-16 units than bytes.
+    const names = (k: Known | undefined) => !!k && ('text' in k ? k.text === text : Buffer.byteLength(text) >= this.fromBytes && k.sha256 === (digest ??= sha256Hex(text)));
     if (names(this.known)) return true;
     this.known = this.record();
     return names(this.known);
