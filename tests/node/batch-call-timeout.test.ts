@@ -12,7 +12,7 @@ describe('a batch whose call times out first', () => {
   it('says how far the batch got, and which call went unanswered', async () => {
     const r = await inPrivateSession('unlocked', [process.execPath, fixture('batch-call-timeout')]);
     expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop()!) as { getMany: string; getOne: string; afterCount: string; list: string };
+    const out = JSON.parse(r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop()!) as { getMany: string; getOne: string; afterCount: string; list: string; census: string };
     expect(out.getMany).toMatch(/^KEYCHAIN_TIMEOUT: .*reading 3 values of "cp-whisperx-batch": 0 of 3 read in [\d.]+ s; the keychain has not answered since \(stopped or hung, or a dialog is waiting\?\): no answer to org\.freedesktop\.[\w.]+ within 0\.4 s/);
     // One value (a stage's `env --workflow transcribe`): "reading 1 values" read as a typo in a message users paste.
     expect(out.getOne).toMatch(/^KEYCHAIN_TIMEOUT: .*reading 1 value of "cp-whisperx-batch": 0 of 1 read in [\d.]+ s; /);
@@ -20,6 +20,9 @@ describe('a batch whose call times out first', () => {
     // (the library's count at its start had timed out) told of a read that never waited.
     expect(out.afterCount).toMatch(/^KEYCHAIN_TIMEOUT: The keychain did not answer in time\. \(no answer to org\.freedesktop\.[\w.]+ within 0\.4 s\)$/);
     expect(out.list).toMatch(/^KEYCHAIN_TIMEOUT: .*listing the items of "cp-whisperx-batch" \(none read yet\) in [\d.]+ s; .*: no answer to org\.freedesktop\.[\w.]+ within 0\.4 s/);
+    // doctor's census of a stopped keychain: its count went unanswered, as before the census listed from it (the
+    // call, as a count says it), not a listing that never began ("listing the items (none read yet)", since f5594a5).
+    expect(out.census).toMatch(/^KEYCHAIN_TIMEOUT: The keychain did not answer in time\. \(no answer to org\.freedesktop\.[\w.]+ within 0\.4 s\)$/);
   }, 60_000);
 
   // The library and the app have no command deadline: their earlier reads count against nothing. "after 0.4 s of

@@ -133,14 +133,16 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
   /**
    * {@link count} and, when it is `expected`, {@link list} from the count's own search and collection check: doctor's
    * census, two round trips fewer than a count then a list (which asked both again). Undefined, with nothing listed,
-   * when the namespace holds another number of items.
+   * when the namespace holds another number of items. The count is asked as {@link count} is, before the listing's
+   * batch: a keychain that does not answer it is said as a count's call ("no answer to ReadAlias"), not as a listing
+   * that never began ("listing the items (none read yet)", what doctor said of a stopped daemon once inside the batch).
    */
-  census(expected: number): Promise<string[] | undefined> {
+  async census(expected: number): Promise<string[] | undefined> {
+    const { state, items } = await this.countedItems();
+    if (items.length !== expected) return undefined;
+    // A locked collection is unlocked as list() would (its dialog, where one can be shown); an unlocked one is not asked again.
+    this.knownCollection(state);
     return this.accountsOf(async (started) => {
-      const { state, items } = await this.countedItems();
-      if (items.length !== expected) return undefined;
-      // A locked collection is unlocked as list() would (its dialog, where one can be shown); an unlocked one is not asked again.
-      this.knownCollection(state);
       await this.defaultCollection(started);
       return items;
     });
