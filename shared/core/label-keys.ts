@@ -66,10 +66,15 @@ function partHoldsKey(word: string): boolean {
 /**
  * A label as its words are read: an address's escapes of a key's own characters ("/", "+", "=") put back, so a key
  * URL-encoded whole is one word again; every other escape (`%22`, a quote) is a break, where it glued its hex to the key
- * after it ("22sk_live_...", no key's prefix).
+ * after it ("22sk_live_...", no key's prefix). An escape encoded again (`%2522`, `%252F`: a URL in a query, as AWS's
+ * console writes a parameter's name) is read as the escape it encodes: else its "%25" broke the word and left the hex
+ * glued to the key as before.
  */
 function unescaped(label: string): string {
-  return label.replace(/%(2[FfBb]|3[Dd])/g, (escape) => decodeURIComponent(escape)).replace(/%[0-9A-Fa-f]{2}/g, ' ');
+  let text = label;
+  // A label is at most 80 characters: a few rounds at most.
+  while (/%25[0-9A-Fa-f]{2}/.test(text)) text = text.replace(/%25(?=[0-9A-Fa-f]{2})/g, '%');
+  return text.replace(/%(2[FfBb]|3[Dd])/g, (escape) => decodeURIComponent(escape)).replace(/%[0-9A-Fa-f]{2}/g, ' ');
 }
 
 /** Whether one word of a label is a key: not a public id, and a key by its prefix, a name's rule or base64's shape. */

@@ -34,6 +34,8 @@ describe('labels that name accounts, projects, orgs, regions and models stay lab
     'Azure sub 0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e', 'DeepL free (fx)', 'ghcr.io/org/image:1.2.3', 'key-management team, 2024-06-01.',
     // Escapes and "+" of addresses: split there, their parts stay labels.
     'sites/MySharePointSite/Shared%20Documents/Folder1', 'https://x.io/search?q=media+pipeline+keys%3A+prod', 'C++ build 2024', 'projects%2FMyProject%2Fsecrets%2FDatabasePassword2024',
+    // Encoded twice (AWS's console names a parameter so), and percent signs of prose: labels still.
+    'https://eu-west-1.console.aws.amazon.com/systems-manager/parameters/%252Fprod%252Fopenai%252Fkey/description?region=eu-west-1', '100% of the budget', '50%OFF', '100%25 of the budget',
   ])('%s', (label) => expect(labelHoldsKey(label)).toBe(false));
 });
 
@@ -67,6 +69,13 @@ describe('a key pasted into a label is refused', () => {
     '%22sk_live_51H8xYzAbCdEfGhIjKlMnOpQrStUvWx%22', 'x+sk_live_51H8xYzAbCdEfGhIjKlMnOpQrStUvWx', 'https://x.io/?q=my+key+hf_AbCdEfGhIjKlMnOpQrStUvWxYzabcdefgh',
     'https://x.io/?q=token%3Dghp_a1B2c3D4e5a1B2c3D4e5a1B2c3D4e5a1B2c3D4e5', 'wJalrXUtnFEMI%2FK7MDENG%2FbPxRfiCYEXAMPLEKEY', 'key%3AAKIAIOSFODNN7EXAMPLE',
   ])('URL-encoded: %s', (label) => expect(labelHoldsKey(label)).toBe(true));
+
+  // Encoded twice (an address inside a query, a log of a redirect): the "%25" broke the word and left the escape's hex
+  // glued to the key ("22sk_live_..."), or the "2F" inside an AWS key's pieces. Each was stored.
+  it.each(['%2522sk_live_51H8xYzAbCdEfGhIjKlMnOpQrStUvWx%2522', 'wJalrXUtnFEMI%252FK7MDENG%252FbPxRfiCYEXAMPLEKEY', 'q%3D%252522hf_AbCdEfGhIjKlMnOpQrStUvWxYzabcdefgh'])(
+    'URL-encoded twice or more: %s',
+    (label) => expect(labelHoldsKey(label)).toBe(true),
+  );
 
   // Copied from a chat or a document, or typed after a word: punctuation no list of breaks named hid each of these.
   it.each([
