@@ -74,7 +74,8 @@ function unescaped(label: string): string {
   let text = label;
   // A label is at most 80 characters: a few rounds at most.
   while (/%25[0-9A-Fa-f]{2}/.test(text)) text = text.replace(/%25(?=[0-9A-Fa-f]{2})/g, '%');
-  return text.replace(/%(2[FfBb]|3[Dd])/g, (escape) => decodeURIComponent(escape)).replace(/%[0-9A-Fa-f]{2}/g, ' ');
+  // A JSON or shell escape (`\u0022`, `\x22`: a quote in a log line or a `$'...'` word) is a break as a URL's is.
+  return text.replace(/%(2[FfBb]|3[Dd])/g, (escape) => decodeURIComponent(escape)).replace(/%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}/g, ' ');
 }
 
 /** Whether one word of a label is a key: not a public id, and a key by its prefix, a name's rule or base64's shape. */

@@ -36,6 +36,7 @@ describe('labels that name accounts, projects, orgs, regions and models stay lab
     'sites/MySharePointSite/Shared%20Documents/Folder1', 'https://x.io/search?q=media+pipeline+keys%3A+prod', 'C++ build 2024', 'projects%2FMyProject%2Fsecrets%2FDatabasePassword2024',
     // Encoded twice (AWS's console names a parameter so), and percent signs of prose: labels still.
     'https://eu-west-1.console.aws.amazon.com/systems-manager/parameters/%252Fprod%252Fopenai%252Fkey/description?region=eu-west-1', '100% of the budget', '50%OFF', '100%25 of the budget',
+    'C:\\x64\\Release\\cpw', 'D:\\users\\ada\\keys',
   ])('%s', (label) => expect(labelHoldsKey(label)).toBe(false));
 });
 
@@ -76,6 +77,9 @@ describe('a key pasted into a label is refused', () => {
     'URL-encoded twice or more: %s',
     (label) => expect(labelHoldsKey(label)).toBe(true),
   );
+
+  // A JSON or shell escape of a quote (a log line's {\u0022key\u0022:...}, bash's $'\x22...'): its hex glued to the key.
+  it.each(['{\\u0022key\\u0022:\\u0022sk_live_51H8xYzAbCdEfGhIjKlMnOpQrStUvWx\\u0022}', "$'\\x27AKIAIOSFODNN7EXAMPLE\\x27'"])('escaped as in JSON or a shell: %s', (label) => expect(labelHoldsKey(label)).toBe(true));
 
   // Copied from a chat or a document, or typed after a word: punctuation no list of breaks named hid each of these.
   it.each([
