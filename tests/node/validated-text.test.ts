@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { version } from '../../package.json';
 import { parseProfile } from '../../shared/core/profile-parse';
 import { createVault } from '../../shared/node/open';
 import { stampOf, writeSecureFile } from '../../shared/node/profile/secure-fs';
@@ -60,6 +61,27 @@ describe('the validated-text record', () => {
     expect((await rejected(Promise.resolve().then(() => open(t).getProfile()))).code).toBe('PROFILE_INVALID');
   });
 
+  it("another cpw-vault's record is not trusted, whatever its revision: its text is validated (never read unchecked)", async () => {
+    // The revision is bumped by hand, and schema changes went by without it: a record another build wrote (a text it
+    // took, missing a field this one fills in) read unchecked failed later with INTERNAL errors.
+    const t = makeTempHome();
+    const vault = createVault({ homeDir: t.home, cwd: t.cwd, env: {}, secrets: new MemorySecretStore(), caller: 'cli', warn: () => {} });
+    await vault.setCredential('huggingface', 'token', HF);
+    const record = join(dirname(t.profile), 'profile.checked');
+    const written = JSON.parse(readFileSync(record, 'utf8'));
+    expect(written.build).toBe(version);
+    const doc = JSON.parse(readFileSync(t.profile, 'utf8'));
+    delete doc.credential_metadata['huggingface.token'].storage;
+    doc.user.email = 'not-an-email';
+    const text = `${JSON.stringify(doc, null, 2)}\n`;
+    writeFileSync(t.profile, text);
+    const fresh = () => createVault({ homeDir: t.home, cwd: t.cwd, env: {}, secrets: new MemorySecretStore(), caller: 'cli', warn: () => {} }).getProfile();
+    for (const build of ['0.0.1', undefined]) {
+      writeFileSync(record, JSON.stringify({ ...written, build, text }), { mode: 0o600 });
+      expect((await rejected(Promise.resolve().then(fresh))).code, String(build)).toBe('PROFILE_INVALID');
+    }
+  });
+
   it('a change to one credential among many validates that entry, and a bad one is still refused', async () => {
     const t = makeTempHome();
     const vault = open(t);
@@ -73,7 +95,7 @@ describe('the validated-text record', () => {
     const t = makeTempHome();
     await open(t).setCredential('huggingface', 'token', HF);
     const record = JSON.parse(readFileSync(join(dirname(t.profile), 'profile.checked'), 'utf8'));
-    expect(Object.keys(record).sort()).toEqual(['revision', 'sha256']);
+    expect(Object.keys(record).sort()).toEqual(['build', 'revision', 'sha256']);
     // Unit: the digest alone decides.
     const dir = join(t.root, 'unit');
     const v = new ValidatedText(join(dir, 'record'), false, writeSecureFile, 0);
@@ -108,7 +130,7 @@ describe('the validated-text record', () => {
     expect(text.length).toBeLessThan(fromBytes);
     expect(Buffer.byteLength(text)).toBeGreaterThanOrEqual(fromBytes);
     await new ValidatedText(join(dir, 'record'), false, writeSecureFile, fromBytes).remember(Buffer.from(text));
-    expect(Object.keys(JSON.parse(readFileSync(join(dir, 'record'), 'utf8'))).sort()).toEqual(['revision', 'sha256']);
+    expect(Object.keys(JSON.parse(readFileSync(join(dir, 'record'), 'utf8'))).sort()).toEqual(['build', 'revision', 'sha256']);
     expect(new ValidatedText(join(dir, 'record'), false, writeSecureFile, fromBytes).matches(text)).toBe(true);
     expect(new ValidatedText(join(dir, 'record'), false, writeSecureFile, fromBytes).matches(text.replace('認', '忍'))).toBe(false);
   });
@@ -149,7 +171,7 @@ describe('the validated-text record', () => {
     const vault = createVault({ homeDir: t.home, cwd: t.cwd, env: {}, secrets: new MemorySecretStore(), caller: 'cli', warn: () => {} });
     await vault.setCredential('huggingface', 'token', HF);
     const record = JSON.parse(readFileSync(join(dirname(t.profile), 'profile.checked'), 'utf8'));
-    expect(record).toEqual({ revision: expect.any(Number), text: readFileSync(t.profile, 'utf8') });
+    expect(record).toEqual({ revision: expect.any(Number), build: version, text: readFileSync(t.profile, 'utf8') });
     // Another process reads it back: the same profile, and no schema made (~3.5 ms of a plain doctor's start).
     vi.resetModules();
     const fresh = await import('../../shared/node/open');

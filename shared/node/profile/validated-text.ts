@@ -1,3 +1,4 @@
+import { version } from '../../../package.json';
 import { sha256Hex } from '../builtins';
 import { PROFILE_SCHEMA_REVISION } from '../../core/profile-version';
 import { readSecureFile, type writeSecureFile } from './secure-fs';
@@ -29,7 +30,11 @@ type Known = { text: string } | { sha256: string };
  * no secret (a text holding one is refused, never recorded), and the record
  * is written as the profile is (0600, in its folder).
  * Only ever a shortcut: a missing, foreign, damaged or stale record means
- * "validate", never an error.
+ * "validate", never an error. Stale includes another build's: the record
+ * names the cpw-vault version that validated the text besides the schema's
+ * revision, since a revision bumped by hand was missed by schema changes
+ * (and a text another build took, with a field this one fills in, read
+ * unchecked, failed later with INTERNAL errors).
  */
 export class ValidatedText {
   private known: Known | undefined;
@@ -62,21 +67,21 @@ export class ValidatedText {
   async remember(text: string | Uint8Array): Promise<void> {
     const known: Known = text.length < this.fromBytes ? { text: typeof text === 'string' ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('utf8') } : { sha256: sha256Hex(text) };
     try {
-      await this.write(this.path, `${JSON.stringify({ revision: PROFILE_SCHEMA_REVISION, ...known })}\n`, this.dedicatedDir);
+      await this.write(this.path, `${JSON.stringify({ revision: PROFILE_SCHEMA_REVISION, build: version, ...known })}\n`, this.dedicatedDir);
       this.known = known;
     } catch {
       this.known = undefined;
     }
   }
 
-  /** The record as this schema revision wrote it; undefined for none, a damaged or foreign one, or one too large to be ours. */
+  /** The record as this build wrote it; undefined for none, another build's, a damaged or foreign one, or one too large to be ours. */
   private record(): Known | undefined {
     try {
       // A text below fromBytes, escaped in JSON (\u00XX at worst), and the rest of the line.
       const record = JSON.parse(readSecureFile(this.path, { warn: () => {}, maxBytes: 6 * this.fromBytes + 1024 }).text) as unknown;
       if (record === null || typeof record !== 'object') return undefined;
-      const { revision, text, sha256 } = record as { revision?: unknown; text?: unknown; sha256?: unknown };
-      if (revision !== PROFILE_SCHEMA_REVISION) return undefined;
+      const { revision, build, text, sha256 } = record as { revision?: unknown; build?: unknown; text?: unknown; sha256?: unknown };
+      if (revision !== PROFILE_SCHEMA_REVISION || build !== version) return undefined;
       return typeof text === 'string' ? { text } : typeof sha256 === 'string' ? { sha256 } : undefined;
     } catch {
       return undefined;
