@@ -122,12 +122,11 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
    * 10,000 items of a keychain busy with a migration took minutes (0.02-1.2 s
    * each) with nothing said.
    */
-  async list(): Promise<string[]> {
-    const listed = await this.accountsOf(async (started) => {
+  list(): Promise<string[]> {
+    return this.accountsOf(async (started) => {
       await this.defaultCollection(started);
       return this.searchAll();
     });
-    return listed ?? [];
   }
 
   /**
@@ -170,15 +169,14 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
     return [...unlocked, ...locked];
   }
 
-  /** The accounts of the items `find` finds (undefined: none asked), read within the command's deadline (see list()). */
-  private accountsOf(find: (started: number) => Promise<string[] | undefined>): Promise<string[] | undefined> {
+  /** The accounts of the items `find` finds, read within the command's deadline (see list()). */
+  private accountsOf(find: (started: number) => Promise<string[]>): Promise<string[]> {
     const started = Date.now();
     let items: string[] | undefined;
     let read = 0;
     const late = (earlierMs = 0, unanswered?: string) => this.tooSlow(started, items ? `listing the ${items.length === 1 ? '1 item' : `${items.length} items`} of "${this.options.service}": ${read} of ${items.length} read` : `listing the items of "${this.options.service}" (none read yet)`, earlierMs, unanswered);
     return this.batch(late, async () => {
       const found = (items = await find(started));
-      if (!found) return undefined;
       const accounts: string[] = [];
       const budget = this.options.timeoutMs * Math.max(1, Math.ceil(found.length / CENSUS_ITEMS));
       return bounded(() => started + budget - Date.now(), () => this.broken ?? this.giveUp(late()), async () => {
