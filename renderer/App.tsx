@@ -9,7 +9,7 @@ import { Credentials } from './screens/Credentials';
 import { Migration } from './screens/Migration';
 import { Onboarding } from './screens/Onboarding';
 import { Profile } from './screens/Profile';
-import { Security, Unlock } from './screens/Security';
+import { AgentNotAnsweringCard, Security, Unlock } from './screens/Security';
 import { ProfileProblem } from './screens/ProfileProblem';
 import { Team } from './screens/Team';
 import { Workflows } from './screens/Workflows';
@@ -64,10 +64,15 @@ export function App() {
   const { boot } = a;
   useEffect(() => void boot(), [boot]);
   useMainEvents();
-  // The vault file is locked: the unlock screen stands in for every screen but Security (which has the same form).
-  const locked = useVault((s) => s.doctor?.keychain.ok === false && s.doctor.keychain.code === 'VAULT_LOCKED');
+  // The vault file is locked: the unlock screen stands in for every screen but Security (which has the same form). Its
+  // unlock agent there but not answering (stopped, busy, hung) is not locked: what Security says, and Lock now, instead.
+  const { locked, silent } = useVault(useShallow((s) => {
+    const k = s.doctor?.keychain;
+    const shut = k?.ok === false && k.code === 'VAULT_LOCKED';
+    return { locked: shut && !k.agentNotAnswering, silent: shut ? k.agentNotAnswering : undefined };
+  }));
   useFocusAfterUnlock(locked);
-  const covered = locked && a.screen !== 'security' && a.screen !== 'onboarding' && a.screen !== 'problem';
+  const covered = (locked || !!silent) && a.screen !== 'security' && a.screen !== 'onboarding' && a.screen !== 'problem';
   // The screen a lock came over stays, hidden, under the unlock form: a key half typed into one of its forms (the
   // Save that found the vault locked) is there again after the unlock. Unmounted, it was lost. Not at start: a screen
   // never shown is mounted only once the vault is open.
@@ -88,7 +93,7 @@ export function App() {
         {a.booted && !a.bootError && <ScreenTitle />}
         {!a.booted && <Loading what="cpw-vault" />}
         {a.bootError && <ErrorNote error={a.bootError} onRetry={() => void a.boot()} />}
-        {a.booted && !a.bootError && covered && <Unlock />}
+        {a.booted && !a.bootError && covered && (silent ? <AgentNotAnsweringCard agent={silent} /> : <Unlock />)}
         {a.booted && !a.bootError && shown.map((name) => {
           const Shown = SCREENS[name];
           return <div key={name} className="screen" hidden={covered || name !== a.screen}><Shown /></div>;

@@ -9,6 +9,7 @@
 import { VaultError, isVaultError, toVaultError } from '../../shared/core/errors';
 import type { MigrationRequest, SecurityStatus, VaultApi } from '../../shared/core/ipc-contract';
 import { registerPassphrase } from '../../shared/core/redact';
+import type { KeychainStatus } from '../../shared/core/secret-store';
 import { buildExport, type ExportDocument } from '../../shared/core/vault-export';
 import { agentForStatus, answeringAgent, isCutOff, lockAgents, notEnded, type StoppedAgent } from '../../shared/node/agent/lock-agents';
 import { AGENT_TITLE } from '../../shared/node/agent/protocol';
@@ -73,15 +74,17 @@ export function securityHandlers(deps: SecurityDeps): Api {
    * there but did not answer (stopped, hung) is said as that, with its pids: "locked" told the user the key was gone
    * while a stopped process held it. Display only: the same one connect as before (an answering agent, or none, costs
    * no more), nothing ended or remembered here; the wait on a silent one is the store status's, just before (5 s).
+   * One the store status found silent is taken as it found it (doctor says the same: one source for every screen).
    */
-  const agentView = async (): Promise<Pick<SecurityStatus, 'unlockedUntil' | 'agentNotAnswering'>> => {
+  const agentView = async (s: KeychainStatus): Promise<Pick<SecurityStatus, 'unlockedUntil' | 'agentNotAnswering'>> => {
+    if (s.agentNotAnswering) return { unlockedUntil: null, agentNotAnswering: s.agentNotAnswering };
     const a = await agentForStatus(socket());
     return a && 'hello' in a ? { unlockedUntil: a.hello.expires_at } : { unlockedUntil: null, ...(a ? { agentNotAnswering: a.notAnswering } : {}) };
   };
   const status = async (): Promise<SecurityStatus> => {
     const backend = vault.backend();
     const s = await vault.keychainStatus();
-    const base = { backend, ...(backend === 'file' ? await agentView() : {}) };
+    const base = { backend, ...(backend === 'file' ? await agentView(s) : {}) };
     if (s.ok) return { ...base, ok: true, offerFile: false };
     return { ...base, ok: false, code: s.code, message: s.message, fix: s.fix, offerFile: backend === 'keychain' && NO_KEYCHAIN.has(s.code) };
   };

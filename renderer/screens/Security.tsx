@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useId, useState } from 'react';
 import type { SecurityStatus } from '../../shared/core/ipc-contract';
+import type { AgentNotAnswering } from '../../shared/core/secret-store';
 import { asApiError, getApi, type ApiError } from '../api';
 import { ErrorNote, Field, Loading, SecretInput, SoftButton, When } from '../components/common';
 import { appFix, describeError } from '../errors';
@@ -109,9 +110,23 @@ function ChangePassphrase({ onDone }: { onDone: (s: SecurityStatus) => void }) {
  * kill -STOP, hung), worded as cpw-vault lock words it. Shown as "locked", it told the user the key was gone while a
  * stopped process held it, and hid Lock now, which ends it.
  */
-function NotAnswering({ pids }: { pids: number[] }) {
-  const which = pids.length ? ` (pid ${pids.join(', ')})` : '';
+function NotAnswering({ agent }: { agent: AgentNotAnswering }) {
+  const which = agent.pids.length ? ` (pid ${agent.pids.join(', ')})` : '';
   return <p role="status"><strong>Not answering</strong>: the vault file&apos;s unlock agent{which} did not answer (stopped or hung). It may still hold the key in memory. <span className="fix">Fix: Lock now ends it, its key with it; then unlock again.</span></p>;
+}
+
+/**
+ * Stands in for every screen but Security while doctor finds the vault file's unlock agent there but not answering,
+ * as the unlock form does for a locked vault: the form asked for a passphrase while that process held the key.
+ */
+export function AgentNotAnsweringCard({ agent }: { agent: AgentNotAnswering }) {
+  return (
+    <section className="card" aria-label="The unlock agent is not answering">
+      <h3>The vault file&apos;s unlock agent is not answering</h3>
+      <NotAnswering agent={agent} />
+      <LockNow onLocked={() => undefined} />
+    </section>
+  );
 }
 
 function BackendChoice({ status, onChanged }: { status: SecurityStatus; onChanged: (s: SecurityStatus) => void }) {
@@ -134,7 +149,7 @@ function BackendChoice({ status, onChanged }: { status: SecurityStatus; onChange
     <form className="card" aria-label="Where your secrets live" onSubmit={submit}>
       <h3>Where your secrets live</h3>
       <p><strong>{status.backend === 'file' ? 'Vault file' : 'Keychain'}</strong>: {BACKEND_TEXT[status.backend] ?? status.backend}</p>
-      {status.agentNotAnswering ? <NotAnswering pids={status.agentNotAnswering.pids} /> : status.ok ? <p className="muted">Available now{status.unlockedUntil ? <>, unlocked until <When iso={status.unlockedUntil} /></> : ''}.</p> : <p role="status"><code>{status.code}</code> {status.message} <span className="fix">Fix: {appFix(status.code, status.fix)}</span></p>}
+      {status.agentNotAnswering ? <NotAnswering agent={status.agentNotAnswering} /> : status.ok ? <p className="muted">Available now{status.unlockedUntil ? <>, unlocked until <When iso={status.unlockedUntil} /></> : ''}.</p> : <p role="status"><code>{status.code}</code> {status.message} <span className="fix">Fix: {appFix(status.code, status.fix)}</span></p>}
       {status.offerFile && <p>No keychain on this computer? Keep the secrets in an age-encrypted vault file instead. Nothing switches by itself, and nothing is ever stored in plaintext.</p>}
       {toFile ? (
         <>

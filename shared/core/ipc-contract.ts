@@ -18,6 +18,7 @@ import type { CredentialView, DoctorReport, ProfileView } from './views';
 import type { WorkflowStatus } from './workflows';
 import type { TeamView } from './team-view';
 import type { PlantedRow } from './team-planted';
+import type { AgentNotAnswering } from './secret-store';
 
 /** A credential by name. */
 export interface CredentialRef {
@@ -125,8 +126,8 @@ export interface SecurityStatus {
   fix?: string;
   /** The vault file backend: until when the unlock agent keeps it open, or null when locked. */
   unlockedUntil?: string | null;
-  /** The vault file backend: its unlock agent is alive but did not answer (stopped, hung), so it may still hold the key; Lock now ends it. `pids` where /proc tells them. */
-  agentNotAnswering?: { pids: number[] };
+  /** The vault file backend: its unlock agent is alive but did not answer (stopped, hung), so it may still hold the key; Lock now ends it. */
+  agentNotAnswering?: AgentNotAnswering;
   /** No Secret Service is reachable: the app offers the vault file (nothing switches by itself). */
   offerFile: boolean;
 }

@@ -77,8 +77,18 @@ export type KeychainReason = 'KEYCHAIN_UNAVAILABLE' | 'KEYCHAIN_NO_PROVIDER' | '
 export const VAULT_FILE_REASONS = ['VAULT_LOCKED', 'VAULT_NOT_FOUND', 'VAULT_CORRUPT', 'VAULT_AGENT_UNSAFE', 'PROFILE_INVALID', 'PROFILE_PERMISSIONS', 'PROFILE_SYMLINK', 'PROFILE_TOO_LARGE', 'IO_ERROR'] as const;
 export type VaultFileReason = (typeof VAULT_FILE_REASONS)[number];
 
+/**
+ * The vault file's unlock agent is alive but did not answer in time (stopped, hung), so it may still hold the key
+ * (ending it ends that: `cpw-vault lock`, the app's Lock now). `pids` where /proc tells them.
+ */
+export interface AgentNotAnswering {
+  pids: number[];
+}
+
 /** Secret store health: usable, or a reason code with a message and a fix. */
 export type KeychainStatus = ({ ok: true; backend: string } | { ok: false; backend: string; code: KeychainReason | VaultFileReason; message: string; fix: string }) & {
   /** Things doctor should say about the backend even when it works (a provider version with a known defect, a provider the bus started by itself). */
   warnings?: string[];
+  /** The vault file backend, VAULT_LOCKED: its unlock agent is there but did not answer (not "locked": it may hold the key). */
+  agentNotAnswering?: AgentNotAnswering;
 };

@@ -1,4 +1,4 @@
-import { chmodSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -125,6 +125,42 @@ describe('the Security section in real Chromium, on the vault file backend', () 
       expect((await fileCli(h, ['get', 'huggingface', 'token'])).code).toBe(4);
     } finally {
       chmodSync(folder, 0o700);
+      await fileCli(h, ['lock']);
+      await s.close();
+    }
+  }, 400_000);
+
+  it('an unlock agent stopped (kill -STOP) while the app starts: every screen but Security says it is not answering (its pid) and offers Lock now, not the unlock form; Lock now ends it, then the unlock form opens the vault', async (ctx) => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    const up = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
+    expect(up.code, up.stderr).toBe(0);
+    const pid = (JSON.parse(up.stdout) as { pid: number }).pid;
+    process.kill(pid, 'SIGSTOP');
+    ctx.onTestFinished(() => {
+      if (!existsSync(`/proc/${pid}`)) return;
+      process.kill(pid, 'SIGCONT');
+      process.kill(pid, 'SIGKILL');
+    });
+    const s = await session(browser, h, { env: { CPW_E2E_AGENT: resolve(import.meta.dirname, '../../dist/agent.cjs'), XDG_RUNTIME_DIR: h.runtime } });
+    const { page } = s;
+    try {
+      const card = page.getByRole('region', { name: 'The unlock agent is not answering' });
+      await card.waitFor(SLOW);
+      expect(await card.textContent()).toContain(`Not answering: the vault file's unlock agent (pid ${pid})`);
+      expect(await card.textContent()).toContain('Fix: Lock now ends it, its key with it; then unlock again.');
+      // Before: "The vault file is locked" and its passphrase field, while the stopped process held the key.
+      const unlock = page.getByRole('form', { name: 'Unlock the vault file' });
+      expect(await unlock.count()).toBe(0);
+      await check(page, '9-agent-not-answering');
+      await card.getByRole('button', { name: 'Lock now' }).focus();
+      await page.keyboard.press('Enter');
+      await unlock.waitFor(SLOW);
+      await expect.poll(() => existsSync(`/proc/${pid}`), { timeout: 10_000 }).toBe(false);
+      expect(await card.count()).toBe(0);
+      await typeInto(unlock.getByLabel('Vault passphrase', { exact: true }), h.passphrase);
+      await page.keyboard.press('Enter');
+      await unlock.waitFor({ state: 'detached', ...SLOW });
+    } finally {
       await fileCli(h, ['lock']);
       await s.close();
     }

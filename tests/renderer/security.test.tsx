@@ -203,6 +203,29 @@ describe('Security section', () => {
     expect(within(screen.getByRole('navigation', { name: 'Main' })).getByRole('button', { name: 'Security' })).toBeTruthy();
   });
 
+  it('an unlock agent that does not answer, on every other screen: what Security says (its pid) and Lock now stand in, not the unlock form; Lock now ends it, then the unlock form', async () => {
+    const { api, user, show } = withFakeApi();
+    api.security = { backend: 'file', unlocked: true, passphrase: CURRENT, offerFile: false, notAnswering: [4242] };
+    const doctor = api.doctor;
+    // As main's doctor says it since the store's status carries what it found: VAULT_LOCKED, and the agent not answering.
+    const silent = { ok: false as const, backend: 'age vault file', code: 'VAULT_LOCKED' as const, message: 'The vault file cannot be read: the unlock agent did not answer within 5 s.', fix: 'Start the unlock again: cpw-vault lock, then cpw-vault unlock', agentNotAnswering: { pids: [4242] } };
+    const locked = { ok: false as const, backend: 'age vault file', code: 'VAULT_LOCKED' as const, message: 'The vault file is locked.', fix: 'Unlock it.' };
+    api.doctor = () => doctor().then((d) => ({ ...d, ok: false, keychain: api.security.notAnswering ? silent : locked }));
+    show(<App />);
+    const card = await screen.findByRole('region', { name: 'The unlock agent is not answering' });
+    expect(card.textContent).toContain("Not answering: the vault file's unlock agent (pid 4242) did not answer (stopped or hung). It may still hold the key in memory.");
+    expect(card.textContent).toContain('Fix: Lock now ends it, its key with it; then unlock again.');
+    // Before: "The vault file is locked" and a passphrase field, while the stopped process held the key.
+    expect(screen.queryByRole('form', { name: 'Unlock the vault file' })).toBeNull();
+    await user.click(within(screen.getByRole('navigation', { name: 'Main' })).getByRole('button', { name: 'Credentials' }));
+    expect(screen.getByRole('region', { name: 'The unlock agent is not answering' })).toBeTruthy();
+    within(card).getByRole('button', { name: 'Lock now' }).focus();
+    await user.keyboard('{Enter}');
+    await screen.findByRole('form', { name: 'Unlock the vault file' });
+    expect(screen.queryByRole('region', { name: 'The unlock agent is not answering' })).toBeNull();
+    expect(api.calls.filter((c) => c.method === 'securityLock')).toHaveLength(1);
+  });
+
   it('an export that left a credential out (listed without a value) says which, in the card, until the next export', async () => {
     const { api, user, show } = withFakeApi();
     api.values.set('huggingface.token', 'hf_x');

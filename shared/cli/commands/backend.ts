@@ -28,7 +28,8 @@ export async function backendShow(_args: object, ctx: CliContext): Promise<ExitC
   const { files, socket } = vaultFilesOf(ctx);
   // An agent there that did not answer (stopped, hung) is said as that: "locked: no unlock agent runs" hid that a
   // stopped process may still hold the key, and that cpw-vault lock ends it.
-  const found = backend === 'file' ? await agentForStatus(socket) : undefined;
+  // The store's status found it first (one attempt, its state): taken as found, as the app's doctor and Security take it.
+  const found = backend === 'file' ? (status.agentNotAnswering ? { notAnswering: status.agentNotAnswering } : await agentForStatus(socket)) : undefined;
   const agent = found && 'hello' in found ? { pid: found.hello.pid, expires_at: found.hello.expires_at } : undefined;
   const silent = found && 'notAnswering' in found ? found.notAnswering : undefined;
   if (ctx.globals.json) {

@@ -1,6 +1,7 @@
 import { lstatSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isVaultError } from '../../core/errors';
+import type { AgentNotAnswering } from '../../core/secret-store';
 import { AgentClient, AgentStopping } from './client';
 import { AGENT_TITLE, type AgentHello } from './protocol';
 import { agentSocketsElsewhere, agentsListeningOn, endSilentAgent, endStoppingAgent } from './silent-agent';
@@ -31,7 +32,7 @@ function didNotAnswer(err: unknown): boolean {
  * other error, or when no agent of this user listens there any more (it went away since). Looks only: nothing is
  * sent to it, ended or remembered. For a status that says "not answering" rather than "locked".
  */
-export function notAnswering(err: unknown, socket: AgentSocket): { pids: number[] } | undefined {
+export function notAnswering(err: unknown, socket: AgentSocket): AgentNotAnswering | undefined {
   if (!didNotAnswer(err)) return undefined;
   const pids = agentsListeningOn(socket.path);
   return pids?.length === 0 ? undefined : { pids: pids ?? [] };
@@ -43,7 +44,7 @@ export function notAnswering(err: unknown, socket: AgentSocket): { pids: number[
  * other error). One connect, closed at once: nothing is ended, and nothing remembered beyond what connect remembers
  * of an agent that did not answer. Used by the app's Security status and `cpw-vault backend`.
  */
-export async function agentForStatus(socket: AgentSocket): Promise<{ hello: AgentHello } | { notAnswering: { pids: number[] } } | undefined> {
+export async function agentForStatus(socket: AgentSocket): Promise<{ hello: AgentHello } | { notAnswering: AgentNotAnswering } | undefined> {
   try {
     const a = await AgentClient.connect(socket);
     a?.close();

@@ -3,6 +3,7 @@ import { isVaultError } from '../../core/errors';
 import { VAULT_FILE_REASONS, type KeychainStatus, type SecretStore, type VaultFileReason } from '../../core/secret-store';
 import { parseVaultContent, serializeVaultContent, type VaultEntries } from '../../core/vault-content';
 import { AgentClient } from '../agent/client';
+import { notAnswering } from '../agent/lock-agents';
 import { agentSocketFor, noAgentError, sameIdentity } from '../agent/socket-dir';
 import { withFileLock } from '../profile/file-lock';
 import { readVaultIdentity, readPrivateFile, removeTempsOf, writeFileDurably } from './durable-file';
@@ -181,7 +182,10 @@ export class FileSecretStore implements SecretStore {
       return { ok: false, backend, code: e.code as VaultFileReason, message: e.message, fix: e.fix };
     } catch (err) {
       if (!isVaultError(err, ...VAULT_FILE_REASONS)) throw err;
-      return { ok: false, backend, code: err.code as VaultFileReason, message: err.message, fix: err.fix };
+      // An agent there that did not answer (stopped, busy, hung) is said as that, from this one attempt (no second
+      // probe): doctor's VAULT_LOCKED alone brought the app's unlock form, a passphrase asked while it held the key.
+      const silent = notAnswering(err, agentSocketFor(this.files.identity, this.env));
+      return { ok: false, backend, code: err.code as VaultFileReason, message: err.message, fix: err.fix, ...(silent ? { agentNotAnswering: silent } : {}) };
     }
   }
 
