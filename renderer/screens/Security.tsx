@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useId, useState } from 'react';
 import type { SecurityStatus } from '../../shared/core/ipc-contract';
-import type { AgentNotAnswering } from '../../shared/core/secret-store';
+import { notAnsweringWhy, type AgentNotAnswering } from '../../shared/core/secret-store';
 import { asApiError, getApi, type ApiError } from '../api';
 import { ErrorNote, Field, Loading, SecretInput, SoftButton, When } from '../components/common';
 import { appFix, describeError } from '../errors';
@@ -107,12 +107,12 @@ function ChangePassphrase({ onDone }: { onDone: (s: SecurityStatus) => void }) {
 
 /**
  * The status of a vault file whose unlock agent is there but did not answer (main's agentNotAnswering: stopped with
- * kill -STOP, hung), worded as cpw-vault lock words it. Shown as "locked", it told the user the key was gone while a
- * stopped process held it, and hid Lock now, which ends it.
+ * kill -STOP, busy or hung, as far as main could tell), worded as cpw-vault backend words it. Shown as "locked", it
+ * told the user the key was gone while a stopped process held it, and hid Lock now, which ends it.
  */
 function NotAnswering({ agent }: { agent: AgentNotAnswering }) {
   const which = agent.pids.length ? ` (pid ${agent.pids.join(', ')})` : '';
-  return <p role="status"><strong>Not answering</strong>: the vault file&apos;s unlock agent{which} did not answer (stopped or hung). It may still hold the key in memory. <span className="fix">Fix: Lock now ends it, its key with it; then unlock again.</span></p>;
+  return <p role="status"><strong>Not answering</strong>: the vault file&apos;s unlock agent{which} {notAnsweringWhy(agent)}. It may still hold the key in memory. <span className="fix">Fix: Lock now ends it, its key with it; then unlock again.</span></p>;
 }
 
 /**

@@ -126,7 +126,7 @@ export interface SecurityStatus {
   fix?: string;
   /** The vault file backend: until when the unlock agent keeps it open, or null when locked. */
   unlockedUntil?: string | null;
-  /** The vault file backend: its unlock agent is alive but did not answer (stopped, hung), so it may still hold the key; Lock now ends it. */
+  /** The vault file backend: its unlock agent is alive but did not answer (stopped, busy, hung), so it may still hold the key; Lock now ends it. */
   agentNotAnswering?: AgentNotAnswering;
   /** No Secret Service is reachable: the app offers the vault file (nothing switches by itself). */
   offerFile: boolean;

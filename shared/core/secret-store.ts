@@ -78,11 +78,23 @@ export const VAULT_FILE_REASONS = ['VAULT_LOCKED', 'VAULT_NOT_FOUND', 'VAULT_COR
 export type VaultFileReason = (typeof VAULT_FILE_REASONS)[number];
 
 /**
- * The vault file's unlock agent is alive but did not answer in time (stopped, hung), so it may still hold the key
- * (ending it ends that: `cpw-vault lock`, the app's Lock now). `pids` where /proc tells them.
+ * The vault file's unlock agent is alive but did not answer in time, so it may still hold the key (ending it ends
+ * that: `cpw-vault lock`, the app's Lock now). `pids` where /proc tells them; `state` where /proc tells it: `stopped`
+ * (kill -STOP, a suspended session), `running` (not stopped: busy, e.g. decrypting a large vault file, or hung).
  */
 export interface AgentNotAnswering {
   pids: number[];
+  state?: 'stopped' | 'running';
+}
+
+/**
+ * Why an agent that did not answer did not, as far as is known (see {@link AgentNotAnswering}): for "the unlock agent
+ * (pid N) <this>". A busy agent was said to be "stopped or hung" (a vault file near 16 MiB decrypting for > 5 s).
+ */
+export function notAnsweringWhy(a: AgentNotAnswering): string {
+  if (a.state === 'stopped') return 'is stopped (kill -STOP, a suspended session) and did not answer';
+  if (a.state === 'running') return 'runs but did not answer in time: busy (a large vault file being decrypted) or hung';
+  return 'did not answer (stopped, busy or hung)';
 }
 
 /** Secret store health: usable, or a reason code with a message and a fix. */

@@ -59,11 +59,12 @@ function stoppedAfterHello(pid: number, log: string): void {
 describe('an unlock agent stopped between its hello and the first read of a command', () => {
   it('doctor, get, list, which and check wait on it once (5 s, not 10 s), say it did not answer, exit 4', async (ctx) => {
     const h = await makeFileVaultHome({ logN: 10 });
-    const cases: Array<{ args: string[]; says: string }> = [
+    const cases: Array<{ args: string[]; says: string | ((pid: number) => string) }> = [
       { args: ['doctor'], says: 'VAULT_LOCKED The vault file cannot be read: the unlock agent did not answer within 5 s' },
       { args: ['get', 'huggingface', 'token'], says: 'error [VAULT_LOCKED] The vault file cannot be read: the unlock agent did not answer within 5 s' },
-      { args: ['list'], says: "? sources unknown: vault file's unlock agent not answering (shown from the index, not checked)" },
-      { args: ['which', 'huggingface', 'token'], says: "? sources unknown: vault file's unlock agent not answering (shown from the index, not checked)" },
+      // Stopped (by strace: state t), and said so with its pid: not "busy or hung", nor a bare "not answering".
+      { args: ['list'], says: (pid) => `? sources unknown: vault file's unlock agent not answering (pid ${pid}: stopped) (shown from the index, not checked)` },
+      { args: ['which', 'huggingface', 'token'], says: (pid) => `? sources unknown: vault file's unlock agent not answering (pid ${pid}: stopped) (shown from the index, not checked)` },
       { args: ['check', 'transcribe'], says: 'the unlock agent did not answer within 5 s' },
     ];
     for (const [i, { args, says }] of cases.entries()) {
@@ -78,7 +79,7 @@ describe('an unlock agent stopped between its hello and the first read of a comm
       stoppedAfterHello(pid, log);
       expect(took, args.join(' ')).toBeLessThan(BOUND_MS);
       expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(4);
-      expect(r.stderr, args.join(' ')).toContain(says);
+      expect(r.stderr, args.join(' ')).toContain(typeof says === 'string' ? says : says(pid));
       expect(r.stdout).not.toContain(HF);
       killIfRunning(pid);
     }

@@ -122,12 +122,12 @@ describe('the app and an unlock agent that does not answer (kill -STOP), as cpw-
     expect(await m.value('securityStatus')).not.toHaveProperty('agentNotAnswering');
   }, 60_000);
 
-  it('doctor, which every screen but Security follows, says it too: VAULT_LOCKED with the agent not answering (its pid), not a bare "locked"', async () => {
+  it('doctor, which every screen but Security follows, says it too: VAULT_LOCKED with the agent not answering (its pid, stopped), not a bare "locked"', async () => {
     const { m, stopAgent } = await unlockedApp();
     const pid = await stopAgent();
     // Before: keychain { ok: false, code: VAULT_LOCKED } and nothing else, and the app's whole-screen unlock form asked a passphrase.
-    expect(await m.value('doctor')).toMatchObject({ keychain: { ok: false, code: 'VAULT_LOCKED', agentNotAnswering: { pids: [pid] } } });
-    expect(await m.value('securityStatus')).toMatchObject({ code: 'VAULT_LOCKED', unlockedUntil: null, agentNotAnswering: { pids: [pid] } });
+    expect(await m.value('doctor')).toMatchObject({ keychain: { ok: false, code: 'VAULT_LOCKED', agentNotAnswering: { pids: [pid], state: 'stopped' } } });
+    expect(await m.value('securityStatus')).toMatchObject({ code: 'VAULT_LOCKED', unlockedUntil: null, agentNotAnswering: { pids: [pid], state: 'stopped' } });
     expect(existsSync(`/proc/${pid}`)).toBe(true);
   }, 60_000);
 

@@ -64,7 +64,8 @@ describe('Security section', () => {
     show(<Security />);
     const form = await screen.findByRole('form', { name: 'Where your secrets live' });
     const status = within(form).getByRole('status');
-    expect(status.textContent).toContain("Not answering: the vault file's unlock agent (pid 4242) did not answer (stopped or hung). It may still hold the key in memory.");
+    // Main could not tell stopped from busy here (no state): it claims neither (it said "stopped or hung" of a busy one).
+    expect(status.textContent).toContain("Not answering: the vault file's unlock agent (pid 4242) did not answer (stopped, busy or hung). It may still hold the key in memory.");
     expect(status.textContent).toContain('Fix: Lock now ends it, its key with it; then unlock again.');
     // Not shown as locked (before: the "The vault file is locked" form, its fix "Unlock", and no Lock now button).
     expect(screen.queryByRole('form', { name: 'Unlock the vault file' })).toBeNull();
@@ -203,17 +204,17 @@ describe('Security section', () => {
     expect(within(screen.getByRole('navigation', { name: 'Main' })).getByRole('button', { name: 'Security' })).toBeTruthy();
   });
 
-  it('an unlock agent that does not answer, on every other screen: what Security says (its pid) and Lock now stand in, not the unlock form; Lock now ends it, then the unlock form', async () => {
+  it('an unlock agent that does not answer, on every other screen: what Security says (its pid, stopped) and Lock now stand in, not the unlock form; Lock now ends it, then the unlock form', async () => {
     const { api, user, show } = withFakeApi();
     api.security = { backend: 'file', unlocked: true, passphrase: CURRENT, offerFile: false, notAnswering: [4242] };
     const doctor = api.doctor;
     // As main's doctor says it since the store's status carries what it found: VAULT_LOCKED, and the agent not answering.
-    const silent = { ok: false as const, backend: 'age vault file', code: 'VAULT_LOCKED' as const, message: 'The vault file cannot be read: the unlock agent did not answer within 5 s.', fix: 'Start the unlock again: cpw-vault lock, then cpw-vault unlock', agentNotAnswering: { pids: [4242] } };
+    const silent = { ok: false as const, backend: 'age vault file', code: 'VAULT_LOCKED' as const, message: 'The vault file cannot be read: the unlock agent did not answer within 5 s.', fix: 'Start the unlock again: cpw-vault lock, then cpw-vault unlock', agentNotAnswering: { pids: [4242], state: 'stopped' as const } };
     const locked = { ok: false as const, backend: 'age vault file', code: 'VAULT_LOCKED' as const, message: 'The vault file is locked.', fix: 'Unlock it.' };
     api.doctor = () => doctor().then((d) => ({ ...d, ok: false, keychain: api.security.notAnswering ? silent : locked }));
     show(<App />);
     const card = await screen.findByRole('region', { name: 'The unlock agent is not answering' });
-    expect(card.textContent).toContain("Not answering: the vault file's unlock agent (pid 4242) did not answer (stopped or hung). It may still hold the key in memory.");
+    expect(card.textContent).toContain("Not answering: the vault file's unlock agent (pid 4242) is stopped (kill -STOP, a suspended session) and did not answer. It may still hold the key in memory.");
     expect(card.textContent).toContain('Fix: Lock now ends it, its key with it; then unlock again.');
     // Before: "The vault file is locked" and a passphrase field, while the stopped process held the key.
     expect(screen.queryByRole('form', { name: 'Unlock the vault file' })).toBeNull();

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { VaultError } from '../../core/errors';
+import { notAnsweringWhy } from '../../core/secret-store';
 import { AgentClient } from '../../node/agent/client';
 import { agentForStatus } from '../../node/agent/lock-agents';
 import { socketDirRefusal } from '../../node/agent/socket-dir';
@@ -43,7 +44,7 @@ export async function backendShow(_args: object, ctx: CliContext): Promise<ExitC
   say(`${status.ok ? p.green('✓') : p.red('✗')} ${status.backend}${status.ok ? '' : `\n    ${status.code} ${status.message}\n    fix: ${status.fix}`}\n`);
   if (backend === 'file') {
     say(`vault file: ${files.vault}${existsSync(files.vault) ? '' : ' (missing)'}\nidentity:   ${files.identity}${existsSync(files.identity) ? '' : ' (missing)'}\n`);
-    if (silent) say(`not answering: the unlock agent${silent.pids.length ? ` (pid ${silent.pids.join(', ')})` : ''} did not answer (stopped or hung) and may still hold the key in memory; cpw-vault lock ends it, its key with it\n`);
+    if (silent) say(`not answering: the unlock agent${silent.pids.length ? ` (pid ${silent.pids.join(', ')})` : ''} ${notAnsweringWhy(silent)}; it may still hold the key in memory: cpw-vault lock ends it, its key with it\n`);
     else say(agent ? `unlocked by agent pid ${agent.pid} until ${agent.expires_at}\n` : 'locked: no unlock agent runs (cpw-vault unlock)\n');
     say('Switch back with: cpw-vault backend use keychain\n');
   } else {

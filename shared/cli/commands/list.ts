@@ -143,10 +143,19 @@ export function uncheckedJson(reader: ReadVault, ctx: CliContext, keychain: Extr
   return { keychain: { ok: false, backend: `age vault file ${vaultFilesFor(reader.profilePath).vault}`, code: e.code as VaultFileReason, message: e.message, fix: e.fix } };
 }
 
+/**
+ * What the store's status found of the agent that did not answer, as far as /proc tells it: " (pid N: stopped)" or
+ * " (pid N: busy or hung)"; nothing where it cannot be told (a busy agent was not to be called stopped, nor the reverse).
+ */
+function agentState(a: KeychainStatus['agentNotAnswering']): string {
+  if (!a?.state) return '';
+  return ` (pid ${a.pids.join(', ')}: ${a.state === 'stopped' ? 'stopped' : 'busy or hung'})`;
+}
+
 /** Says once that the sources shown come from the index, unchecked, and why; exit 4 (as get and check). */
 export function sourcesUnknown(ctx: CliContext, keychain: Extract<KeychainStatus, { ok: false }>): ExitCode {
   // A vault file comes here only with an agent listening: VAULT_LOCKED is that agent not answering (or refusing).
-  const reason = keychain.code === 'VAULT_LOCKED' ? "vault file's unlock agent not answering" : unknownReason(keychain.code);
+  const reason = keychain.code === 'VAULT_LOCKED' ? `vault file's unlock agent not answering${agentState(keychain.agentNotAnswering)}` : unknownReason(keychain.code);
   ctx.io.err(`? sources unknown: ${reason} (shown from the index, not checked)\n    ${keychain.code} ${keychain.message}\n    fix: ${indentedStatusFix(keychain.code, keychain.fix)}\n`);
   return EXIT.keychain;
 }

@@ -4,7 +4,7 @@ import { isVaultError } from '../../core/errors';
 import type { AgentNotAnswering } from '../../core/secret-store';
 import { AgentClient, AgentStopping } from './client';
 import { AGENT_TITLE, type AgentHello } from './protocol';
-import { agentSocketsElsewhere, agentsListeningOn, endSilentAgent, endStoppingAgent } from './silent-agent';
+import { agentSocketsElsewhere, agentsListeningOn, agentStopped, endSilentAgent, endStoppingAgent } from './silent-agent';
 import { agentSocketNames, type AgentSocket } from './socket-dir';
 
 /** What {@link answeringAgent} gives for an agent that did not answer: its socket removed, the process ended (its pid) if it could be. */
@@ -27,15 +27,19 @@ function didNotAnswer(err: unknown): boolean {
 }
 
 /**
- * For an error {@link AgentClient.connect} threw on `socket`: the agent that did not answer (stopped with kill -STOP,
- * hung) while its process is still there, its pids (none where that cannot be told: no /proc). Undefined for any
- * other error, or when no agent of this user listens there any more (it went away since). Looks only: nothing is
- * sent to it, ended or remembered. For a status that says "not answering" rather than "locked".
+ * For an error {@link AgentClient.connect} (or a request) threw on `socket`: the agent that did not answer while its
+ * process is still there, its pids (none where that cannot be told: no /proc), and whether it is stopped (kill -STOP)
+ * or runs (busy: a vault file near 16 MiB being decrypted for another client; or hung), where /proc tells it.
+ * Undefined for any other error, or when no agent of this user listens there any more (it went away since). Looks
+ * only: nothing is sent to it, ended or remembered. For a status that says "not answering" rather than "locked".
  */
 export function notAnswering(err: unknown, socket: AgentSocket): AgentNotAnswering | undefined {
   if (!didNotAnswer(err)) return undefined;
   const pids = agentsListeningOn(socket.path);
-  return pids?.length === 0 ? undefined : { pids: pids ?? [] };
+  if (pids?.length === 0) return undefined;
+  const stopped = (pids ?? []).map(agentStopped);
+  if (!stopped.length || stopped.includes(undefined)) return { pids: pids ?? [] };
+  return { pids: pids!, state: stopped.every(Boolean) ? 'stopped' : 'running' };
 }
 
 /**

@@ -145,6 +145,22 @@ export function agentsListeningOn(socketPath: string): number[] | undefined {
 }
 
 /**
+ * Whether this user's unlock agent `pid` is stopped (kill -STOP, a suspended session: /proc/<pid>/stat state T, or t
+ * under a debugger), looking only. Undefined where that cannot be told (no /proc, gone). A process that is not
+ * stopped (running, sleeping) but did not answer is busy or hung: nothing in /proc tells those apart.
+ */
+export function agentStopped(pid: number): boolean | undefined {
+  try {
+    // The state follows the command name in parentheses, which may itself hold ') ': read after the last one.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === '' ? undefined : state === 'T' || state === 't';
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Waits (at most `ms`) for this user's unlock agent `pid`, which said it is stopping, to end, and ends it (SIGKILL)
  * if it is still there then: `lock` confirms that no key stays in memory. True once it is gone; false where that
  * cannot be told (no /proc) or it could not be ended.
