@@ -79,6 +79,8 @@ export function securityHandlers(deps: SecurityDeps): Api {
   const agentView = async (s: KeychainStatus): Promise<Pick<SecurityStatus, 'unlockedUntil' | 'agentNotAnswering'>> => {
     if (s.agentNotAnswering) return { unlockedUntil: null, agentNotAnswering: s.agentNotAnswering };
     const a = await agentForStatus(socket());
+    // One that cannot be asked (an unsafe folder: the store status says why) is neither open nor locked: not said.
+    if (a && 'unknown' in a) return {};
     return a && 'hello' in a ? { unlockedUntil: a.hello.expires_at } : { unlockedUntil: null, ...(a ? { agentNotAnswering: a.notAnswering } : {}) };
   };
   const status = async (): Promise<SecurityStatus> => {

@@ -124,7 +124,7 @@ export interface SecurityStatus {
   code?: string;
   message?: string;
   fix?: string;
-  /** The vault file backend: until when the unlock agent keeps it open, or null when locked. */
+  /** The vault file backend: until when the unlock agent keeps it open, null when locked; absent when its agent cannot be asked (code says why). */
   unlockedUntil?: string | null;
   /** The vault file backend: its unlock agent is alive but did not answer (stopped, busy, hung), so it may still hold the key; Lock now ends it. */
   agentNotAnswering?: AgentNotAnswering;

@@ -516,6 +516,28 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
     expect(busy.exitCode).toBe(null);
   }, 60_000);
 
+  it('backend with the agent\'s folder reachable by other users says the agent cannot be asked, not "locked: no unlock agent runs" under its own refusal', async () => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    const up = await fileCli(h, ['unlock', '--passphrase-file', h.passFile]);
+    expect(up.code, up.stderr).toBe(0);
+    const dir = agentSocketFor(h.files.identity, { XDG_RUNTIME_DIR: h.runtime }).dir;
+    chmodSync(dir, 0o777);
+    try {
+      const shown = await fileCli(h, ['backend']);
+      expect(shown.code, shown.stderr).toBe(4);
+      expect(shown.stdout).toContain('VAULT_AGENT_UNSAFE Refusing the unlock agent folder');
+      // Before: "locked: no unlock agent runs (cpw-vault unlock)", while the agent it had just started served the key.
+      expect(shown.stdout).toContain('unlock agent: not known, it cannot be asked (VAULT_AGENT_UNSAFE, above)');
+      expect(shown.stdout).not.toContain('no unlock agent runs');
+      const json = JSON.parse((await fileCli(h, ['backend', '--json'])).stdout) as Record<string, unknown>;
+      expect(json).toMatchObject({ status: { code: 'VAULT_AGENT_UNSAFE' }, agent_unknown: { code: 'VAULT_AGENT_UNSAFE' } });
+      expect(json).not.toHaveProperty('agent');
+    } finally {
+      chmodSync(dir, 0o700);
+    }
+    expect((await fileCli(h, ['lock'])).code).toBe(0);
+  }, 60_000);
+
   it('list and which on a locked vault file (no agent) say the sources are the index\'s, unchecked; with an agent, nothing', async () => {
     const h = await makeFileVaultHome({ logN: 10 });
     expect((await fileCli(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);

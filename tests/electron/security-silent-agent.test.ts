@@ -131,6 +131,22 @@ describe('the app and an unlock agent that does not answer (kill -STOP), as cpw-
     expect(existsSync(`/proc/${pid}`)).toBe(true);
   }, 60_000);
 
+  it('with the agent\'s folder reachable by other users the status says that refusal, and not "locked" (unlockedUntil null) while the agent may serve the key', async () => {
+    const { m, sock } = await unlockedApp();
+    chmodSync(sock.dir, 0o777);
+    try {
+      const status = await m.value('securityStatus');
+      expect(status).toMatchObject({ backend: 'file', ok: false, code: 'VAULT_AGENT_UNSAFE', message: expect.stringContaining('other users can reach it (mode 0777)') });
+      // Before: unlockedUntil: null, the contract's "locked", with an agent of this vault running in that folder.
+      expect(status).not.toHaveProperty('unlockedUntil');
+      expect(status).not.toHaveProperty('agentNotAnswering');
+      expect(await m.value('doctor')).toMatchObject({ keychain: { ok: false, code: 'VAULT_AGENT_UNSAFE' } });
+    } finally {
+      chmodSync(sock.dir, 0o700);
+    }
+    expect(await m.value('securityStatus')).toMatchObject({ ok: true, unlockedUntil: expect.any(String) });
+  }, 60_000);
+
   it('(the agent itself) stopped during a passphrase change and resumed: the read it was sent while stopped is refused, not served', async () => {
     const { m, sock, stopAgent } = await unlockedApp();
     const pid = await stopAgent();

@@ -33,8 +33,12 @@ export async function backendShow(_args: object, ctx: CliContext): Promise<ExitC
   const found = backend === 'file' ? (status.agentNotAnswering ? { notAnswering: status.agentNotAnswering } : await agentForStatus(socket)) : undefined;
   const agent = found && 'hello' in found ? { pid: found.hello.pid, expires_at: found.hello.expires_at } : undefined;
   const silent = found && 'notAnswering' in found ? found.notAnswering : undefined;
+  // An agent that cannot be asked (its folder not safe to talk through) is not "none": "locked: no unlock agent runs"
+  // stood under the status's own refusal, while an agent may serve the key there.
+  const unknown = found && 'unknown' in found ? found.unknown : undefined;
   if (ctx.globals.json) {
-    printJson(ctx.io, { backend, status, ...(backend === 'file' ? { files: { vault: files.vault, identity: files.identity }, agent: agent ?? null, ...(silent ? { agent_not_answering: silent } : {}) } : {}) });
+    const agentJson = unknown ? { agent_unknown: { code: unknown.code, message: unknown.message } } : { agent: agent ?? null, ...(silent ? { agent_not_answering: silent } : {}) };
+    printJson(ctx.io, { backend, status, ...(backend === 'file' ? { files: { vault: files.vault, identity: files.identity }, ...agentJson } : {}) });
     return status.ok ? EXIT.ok : EXIT.keychain;
   }
   const p = paint(ctx.io);
@@ -44,7 +48,8 @@ export async function backendShow(_args: object, ctx: CliContext): Promise<ExitC
   say(`${status.ok ? p.green('✓') : p.red('✗')} ${status.backend}${status.ok ? '' : `\n    ${status.code} ${status.message}\n    fix: ${status.fix}`}\n`);
   if (backend === 'file') {
     say(`vault file: ${files.vault}${existsSync(files.vault) ? '' : ' (missing)'}\nidentity:   ${files.identity}${existsSync(files.identity) ? '' : ' (missing)'}\n`);
-    if (silent) say(`not answering: the unlock agent${silent.pids.length ? ` (pid ${silent.pids.join(', ')})` : ''} ${notAnsweringWhy(silent)}; it may still hold the key in memory: cpw-vault lock ends it, its key with it\n`);
+    if (unknown) say(`unlock agent: not known, it cannot be asked (${unknown.code}${!status.ok && status.code === unknown.code ? ', above' : `: ${unknown.message}`})\n`);
+    else if (silent) say(`not answering: the unlock agent${silent.pids.length ? ` (pid ${silent.pids.join(', ')})` : ''} ${notAnsweringWhy(silent)}; it may still hold the key in memory: cpw-vault lock ends it, its key with it\n`);
     else say(agent ? `unlocked by agent pid ${agent.pid} until ${agent.expires_at}\n` : 'locked: no unlock agent runs (cpw-vault unlock)\n');
     say('Switch back with: cpw-vault backend use keychain\n');
   } else {

@@ -1,6 +1,6 @@
 import { lstatSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { isVaultError } from '../../core/errors';
+import { isVaultError, toVaultError, type VaultError } from '../../core/errors';
 import type { AgentNotAnswering } from '../../core/secret-store';
 import { AgentClient, AgentStopping } from './client';
 import { AGENT_TITLE, type AgentHello } from './protocol';
@@ -44,18 +44,21 @@ export function notAnswering(err: unknown, socket: AgentSocket): AgentNotAnsweri
 
 /**
  * The unlock agent on `socket` as a status shows it: its hello when it answered; `notAnswering` when it is there (its
- * process alive) but did not answer, see {@link notAnswering}; undefined when none runs or it cannot be asked (any
- * other error). One connect, closed at once: nothing is ended, and nothing remembered beyond what connect remembers
- * of an agent that did not answer. Used by the app's Security status and `cpw-vault backend`.
+ * process alive) but did not answer, see {@link notAnswering}; undefined when none runs (or one is stopping); `unknown`
+ * (why) when it cannot be asked: a folder not safe to talk through (VAULT_AGENT_UNSAFE), an agent that refused. Taken
+ * for none, that said "locked" (the app's unlockedUntil null, backend's "no unlock agent runs") where an agent may run.
+ * One connect, closed at once: nothing is ended, and nothing remembered beyond what connect remembers of an agent that
+ * did not answer. Used by the app's Security status and `cpw-vault backend`.
  */
-export async function agentForStatus(socket: AgentSocket): Promise<{ hello: AgentHello } | { notAnswering: AgentNotAnswering } | undefined> {
+export async function agentForStatus(socket: AgentSocket): Promise<{ hello: AgentHello } | { notAnswering: AgentNotAnswering } | { unknown: VaultError } | undefined> {
   try {
     const a = await AgentClient.connect(socket);
     a?.close();
     return a && { hello: a.hello };
   } catch (err) {
+    if (err instanceof AgentStopping) return undefined;
     const silent = notAnswering(err, socket);
-    return silent && { notAnswering: silent };
+    return silent ? { notAnswering: silent } : { unknown: toVaultError(err) };
   }
 }
 
