@@ -22,14 +22,22 @@ const APP_FIXES: Partial<Record<ErrorCode, string>> = {
   VAULT_LOCKED: 'Unlock the vault file on the Security screen: its passphrase, then Unlock.',
 };
 
-/** A fix as the app says it (see APP_FIXES), for a status that carries a code and a fix. */
-export function appFix(code: string | undefined, fix: string | undefined): string | undefined {
+/**
+ * VAULT_LOCKED because the unlock agent is there but did not answer (main's words for it, client.ts): it may hold the
+ * key, and Lock now ends it. APP_FIXES' unlock form asked for a passphrase past it (and Unlock waited on it again).
+ */
+const NOT_ANSWERING = /\bunlock agent did not answer\b/;
+const NOT_ANSWERING_FIX = 'Lock now (on the Security screen, or on the card shown in place of this screen) ends the unlock agent that did not answer, its key with it; then unlock again.';
+
+/** A fix as the app says it (see APP_FIXES), for a status that carries a code and a fix (and its message: see NOT_ANSWERING). */
+export function appFix(code: string | undefined, fix: string | undefined, message = ''): string | undefined {
+  if (code === 'VAULT_LOCKED' && NOT_ANSWERING.test(message)) return NOT_ANSWERING_FIX;
   return (code !== undefined && Object.hasOwn(APP_FIXES, code) ? APP_FIXES[code as ErrorCode] : undefined) ?? fix;
 }
 
 /** What to show for an error: its message and fix, or the plain-language version for codes whose raw text is internal. */
 export function describeError(error: Pick<ApiError, 'code' | 'message' | 'fix'>): { message: string; fix: string } {
-  return OVERRIDES[error.code] ?? { message: error.message, fix: APP_FIXES[error.code] ?? error.fix };
+  return OVERRIDES[error.code] ?? { message: error.message, fix: appFix(error.code, error.fix, error.message) ?? error.fix };
 }
 
 /**

@@ -149,7 +149,7 @@ function BackendChoice({ status, onChanged }: { status: SecurityStatus; onChange
     <form className="card" aria-label="Where your secrets live" onSubmit={submit}>
       <h3>Where your secrets live</h3>
       <p><strong>{status.backend === 'file' ? 'Vault file' : 'Keychain'}</strong>: {BACKEND_TEXT[status.backend] ?? status.backend}</p>
-      {status.agentNotAnswering ? <NotAnswering agent={status.agentNotAnswering} /> : status.ok ? <p className="muted">Available now{status.unlockedUntil ? <>, unlocked until <When iso={status.unlockedUntil} /></> : ''}.</p> : <p role="status"><code>{status.code}</code> {status.message} <span className="fix">Fix: {appFix(status.code, status.fix)}</span></p>}
+      {status.agentNotAnswering ? <NotAnswering agent={status.agentNotAnswering} /> : status.ok ? <p className="muted">Available now{status.unlockedUntil ? <>, unlocked until <When iso={status.unlockedUntil} /></> : ''}.</p> : <p role="status"><code>{status.code}</code> {status.message} <span className="fix">Fix: {appFix(status.code, status.fix, status.message)}</span></p>}
       {status.offerFile && <p>No keychain on this computer? Keep the secrets in an age-encrypted vault file instead. Nothing switches by itself, and nothing is ever stored in plaintext.</p>}
       {toFile ? (
         <>

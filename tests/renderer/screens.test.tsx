@@ -199,6 +199,21 @@ describe('Credentials screen', () => {
     expect(alert.textContent).toContain('Fix: Answer the dialog waiting on screen, or restart the keyring daemon, and retry.');
   });
 
+  it('a Reveal that met an unlock agent that did not answer (stopped, busy, hung): its fix is Lock now, not the unlock form\'s passphrase', async () => {
+    const { api, show } = withFakeApi();
+    api.values.set('huggingface.token', HF);
+    show(<Credentials />);
+    fireEvent.click(await screen.findByRole('button', { name: /^HuggingFace token/ }));
+    // Main's words for it (client.ts, vault-errors.ts).
+    api.fail('credentialsReveal', { code: 'VAULT_LOCKED', message: 'The vault file cannot be read: the unlock agent did not answer within 5 s. Only a cpw-vault command run from a terminal asks for the passphrase; the Node library and commands with no terminal (a stage, cron, CI) never do.', fix: 'Start the unlock again: cpw-vault lock, then cpw-vault unlock' });
+    fireEvent.click(screen.getByRole('button', { name: 'Reveal' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('the unlock agent did not answer within 5 s');
+    // Before: "Fix: Unlock the vault file on the Security screen: its passphrase, then Unlock.", past the agent holding the key.
+    expect(alert.textContent).toContain('Fix: Lock now (on the Security screen, or on the card shown in place of this screen) ends the unlock agent that did not answer, its key with it; then unlock again.');
+    expect(alert.textContent).not.toContain('its passphrase, then Unlock');
+  });
+
   it('one keychain read per Reveal, a visible 30 s countdown, then hidden', async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     const { api, show } = withFakeApi();
