@@ -1,4 +1,4 @@
-import { withoutControlChars } from '../../core/control-chars';
+import { shellWord, withoutControlChars } from '../../core/control-chars';
 import { cancelledError, VaultError } from '../../core/errors';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
@@ -43,7 +43,7 @@ export async function importVault(args: ImportArgs, ctx: CliContext): Promise<Ex
     // A Ctrl-C while the plan reads the keychain (one that stopped answering, thousands of keys) ends the run now, as
     // migrate's: it was held until the keychain's deadline, then said KEYCHAIN_TIMEOUT (exit 4), or a plan was printed.
     const plan = await untilAborted(vault.planImport(doc, path, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []) }), signal);
-    checkOverwrite(plan, args.overwrite ?? [], `cpw-vault import ${args.file} --dry-run`);
+    checkOverwrite(plan, args.overwrite ?? [], `cpw-vault import ${shellWord(args.file)} --dry-run`);
     if (ctx.globals.json && args.dryRun) {
       printJson(ctx.io, { plan });
       return EXIT.ok;

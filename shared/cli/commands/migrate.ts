@@ -125,7 +125,8 @@ async function migrateWith(signal: AbortSignal, args: MigrateArgs, ctx: CliConte
   // A Ctrl-C while the keychain is read (one that stopped answering, 20,000 keys) ends the run now: it was held until
   // the keychain's deadline, then said KEYCHAIN_TIMEOUT, and a --dry-run printed its plan after it.
   const plan = await untilAborted(vault.planMigration(source, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []), includeUnknown: !!args.includeUnknown }), signal);
-  checkOverwrite(plan, args.overwrite ?? [], 'cpw-vault migrate --dry-run');
+  // The source as given (quoted): without it, pasted, the line showed the default source's plan, or none.
+  checkOverwrite(plan, args.overwrite ?? [], `cpw-vault migrate${args.from === undefined ? '' : ` --from ${shellWord(args.from)}`} --dry-run`);
   if (ctx.globals.json && args.dryRun) {
     printJson(ctx.io, { plan });
     return EXIT.ok;

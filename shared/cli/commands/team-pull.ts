@@ -1,4 +1,4 @@
-import { withoutControlChars } from '../../core/control-chars';
+import { shellWord, withoutControlChars } from '../../core/control-chars';
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cancelledError, VaultError } from '../../core/errors';
@@ -20,6 +20,11 @@ export interface PullArgs extends TeamTarget {
   overwriteAll?: boolean;
 }
 
+/** --file and --identity-file as given, quoted: a line without them pulls ./cpw-team.age with the stored identity. */
+function targetWords(args: TeamTarget): string {
+  return (args.file === undefined ? '' : ` --file ${shellWord(args.file)}`) + (args.identityFile === undefined ? '' : ` --identity-file ${shellWord(args.identityFile)}`);
+}
+
 /**
  * `cpw-vault team pull`: the team's values into the user's vault, planned as
  * migration plans (import / identical / conflict / invalid), asked on a
@@ -38,7 +43,7 @@ export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCod
     // A Ctrl-C while the plan reads the keychain (one that stopped answering) ends the run now, as import's and migrate's:
     // it was held until the keychain's deadline, then said KEYCHAIN_TIMEOUT (exit 4).
     const { source, plan } = await untilAborted(pullPlan(vault, files.file, doc, key.identity, { overwrite: args.overwriteAll ? 'all' : new Set(args.overwrite ?? []) }), signal);
-    checkOverwrite(plan, args.overwrite ?? [], 'cpw-vault team pull --dry-run');
+    checkOverwrite(plan, args.overwrite ?? [], `cpw-vault team pull${targetWords(args)} --dry-run`);
     const refused = refusedText(plan);
     if (ctx.globals.json && args.dryRun) {
       if (refused) ctx.io.err(refused);
