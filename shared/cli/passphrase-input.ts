@@ -54,12 +54,17 @@ function ownPipe(fd: number, target: string): boolean {
   }
 }
 
-/** Reads a passphrase from an open file descriptor (a pipe from the caller), up to its end. */
-export async function readPassphraseFd(text: string): Promise<string> {
-  if (!/^\d{1,4}$/.test(text)) throw new VaultError('INVALID_ARGUMENT', 'The --passphrase-fd value must be a file descriptor number, e.g. 3.', 'Example: cpw-vault unlock --passphrase-fd 3 3< pass.txt');
+/**
+ * Reads a passphrase from an open file descriptor (a pipe from the caller), up to its end. `command`: the command as
+ * typed before its options (`cpw-vault import vault.age`), for the fix lines: they said `cpw-vault unlock ...` to every
+ * command, so pasted under import or export they started the unlock agent (or failed on the keychain backend).
+ */
+export async function readPassphraseFd(text: string, command = 'cpw-vault unlock'): Promise<string> {
+  const example = (fd: number, from = 'pass.txt') => `${command} --passphrase-fd ${fd} ${fd}< ${from}`;
+  if (!/^\d{1,4}$/.test(text)) throw new VaultError('INVALID_ARGUMENT', 'The --passphrase-fd value must be a file descriptor number, e.g. 3.', `Example: ${example(3)}`);
   const fd = Number(text);
-  const notOpen = new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is not open for cpw-vault to read.`, `Open it for cpw-vault, e.g.: cpw-vault unlock --passphrase-fd ${fd} ${fd}< pass.txt`);
-  if (fd === 1 || fd === 2) throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is ${fd === 1 ? 'stdout' : 'stderr'}, where cpw-vault writes.`, `Give the passphrase on another one, e.g.: cpw-vault unlock --passphrase-fd 3 3< pass.txt (or 0 for stdin)`);
+  const notOpen = new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is not open for cpw-vault to read.`, `Open it for cpw-vault, e.g.: ${example(fd)}`);
+  if (fd === 1 || fd === 2) throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is ${fd === 1 ? 'stdout' : 'stderr'}, where cpw-vault writes.`, `Give the passphrase on another one, e.g.: ${example(3)} (or 0 for stdin)`);
   let isPipe: boolean;
   try {
     isPipe = fstatSync(fd).isFIFO();
@@ -76,7 +81,7 @@ export async function readPassphraseFd(text: string): Promise<string> {
   // write end itself, so the end of the passphrase never comes. The read waited for ever, and neither Ctrl-C nor
   // SIGTERM could end it (Node cannot exit while a pool thread is blocked in that read): only kill -9 did.
   if (isPipe && flags !== undefined && (flags & 3) === 2) {
-    throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is a pipe opened for reading and writing (${fd}<>): the passphrase is read to its end, which never comes while cpw-vault holds a write end itself.`, `Open it for reading only, e.g.: cpw-vault unlock --passphrase-fd ${fd} ${fd}< FIFO (or ${fd}< pass.txt)`);
+    throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is a pipe opened for reading and writing (${fd}<>): the passphrase is read to its end, which never comes while cpw-vault holds a write end itself.`, `Open it for reading only, e.g.: ${example(fd, 'FIFO')} (or ${fd}< pass.txt)`);
   }
   if (target?.startsWith('anon_inode:') || (target?.startsWith('pipe:') && ownPipe(fd, target))) throw notOpen;
   const chunks: Buffer[] = [];
@@ -89,7 +94,7 @@ export async function readPassphraseFd(text: string): Promise<string> {
     }
   } catch (err) {
     if (err instanceof VaultError) throw err;
-    throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'read error'}).`, `Open it for reading, e.g.: cpw-vault unlock --passphrase-fd ${fd} ${fd}< pass.txt`);
+    throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'read error'}).`, `Open it for reading, e.g.: ${example(fd)}`);
   }
   return finish(Buffer.concat(chunks).toString('utf8'), `File descriptor ${fd}`);
 }
@@ -136,7 +141,7 @@ export async function readPassphrase(source: PassphraseSource, io: CliIO, prompt
     throw new VaultError('INVALID_ARGUMENT', 'Give --passphrase-fd or --passphrase-file, not both.', 'Keep one of them.');
   }
   if (source.passphraseFd !== undefined || source.passphraseFile !== undefined) {
-    const value = source.passphraseFd !== undefined ? await readPassphraseFd(source.passphraseFd) : readPassphraseFile(source.passphraseFile!);
+    const value = source.passphraseFd !== undefined ? await readPassphraseFd(source.passphraseFd, prompt.command) : readPassphraseFile(source.passphraseFile!);
     prompt.validate?.(value);
     return value;
   }
@@ -151,6 +156,8 @@ export interface PassphrasePrompt {
   message: string;
   /** A new passphrase: asked twice. */
   confirm?: boolean;
+  /** The command as typed before its options (`cpw-vault export --to FILE`), for the fix lines of --passphrase-fd. */
+  command?: string;
   /** Throws a VaultError for an unacceptable passphrase; on the terminal its message is shown and the question asked again. */
   validate?: (value: string) => void;
 }

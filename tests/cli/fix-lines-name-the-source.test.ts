@@ -2,8 +2,9 @@
 // dropped the source it was refusing: `migrate --from old.env --overwrite x` said `cpw-vault migrate --dry-run` (the
 // default source, or "Nothing to migrate"), `team pull --file F` said `cpw-vault team pull --dry-run` (./cpw-team.age),
 // and `import 'my exports/v.age'` named the file unquoted (two words). Run as printed, each shows the plan refused.
+// The same for --passphrase-fd's example: `cpw-vault unlock --passphrase-fd 9 9< pass.txt` under every command.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
@@ -65,5 +66,41 @@ describe("the --overwrite refusal's dry-run line names the source that was refus
     const shown = paste(t, seeLine(r.stderr), `--passphrase-file ${JSON.stringify(pass)}`);
     expect(shown.stderr).toContain('Dry run: nothing was changed.');
     expect(shown.stdout).toContain(`Plan for ${join(t.cwd, file)} (exported`);
+  });
+});
+
+describe("--passphrase-fd's example names the command that was run, not unlock", () => {
+  /** The example line (`e.g.: cpw-vault ...`) of a refused --passphrase-fd. */
+  const example = (stderr: string) => {
+    const line = /(?:e\.g\.:|Example:) (cpw-vault .*)$/m.exec(stderr)?.[1];
+    expect(line, stderr).toBeDefined();
+    return line!;
+  };
+
+  it('export --to a new file with a descriptor not open: the line, pasted beside pass.txt, writes that export', async () => {
+    const t = makeTempHome();
+    writeFileSync(join(t.cwd, 'pass.txt'), 'correct horse battery staple\n', { mode: 0o600 });
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const file = `${DIR}.age`;
+    const r = await cli(t, ['export', '--to', file, '--passphrase-fd', '9']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('File descriptor 9 is not open for cpw-vault to read.');
+    expect(existsSync(join(t.cwd, file))).toBe(false);
+    const pasted = paste(t, example(r.stderr));
+    expect(pasted.status, pasted.stderr).toBe(0);
+    expect(existsSync(join(t.cwd, file))).toBe(true);
+  });
+
+  it('import with a descriptor that is no number: the example is an import of that file', async () => {
+    const t = makeTempHome();
+    writeFileSync(join(t.cwd, 'pass.txt'), 'correct horse battery staple\n', { mode: 0o600 });
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const file = `${DIR}.age`;
+    expect((await cli(t, ['export', '--to', file, '--passphrase-file', join(t.cwd, 'pass.txt')])).code).toBe(0);
+    const r = await cli(t, ['import', file, '--passphrase-fd', 'pass.txt', '--dry-run']);
+    expect(r.code).toBe(2);
+    const pasted = paste(t, example(r.stderr), '--dry-run');
+    expect(pasted.stderr).toContain('Dry run: nothing was changed.');
+    expect(pasted.stdout).toContain(`Plan for ${join(t.cwd, file)} (exported`);
   });
 });

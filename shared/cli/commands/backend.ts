@@ -114,14 +114,14 @@ async function moveTo(args: BackendUseArgs, ctx: CliContext, signal: AbortSignal
     if (ctx.io.stdinIsTTY && args.passphraseFd === undefined && args.passphraseFile === undefined) {
       ctx.io.err(`The vault file ${files.vault} will be encrypted with a passphrase of your choice.\nWithout it nobody (you included) can read the secrets: keep it somewhere safe.\n`);
     }
-    passphrase = await readPassphrase(args, ctx.io, { message: `New vault passphrase (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) });
+    passphrase = await readPassphrase(args, ctx.io, { message: `New vault passphrase (at least ${MIN_PASSPHRASE_LENGTH} characters)`, command: 'cpw-vault backend use file', confirm: true, validate: (v) => checkNewPassphrase(v) });
   } else {
     // No passphrase asked for a move that cannot be made: a keychain this host lacks, or one locked or hung.
     await vault.assertKeychainUsable();
   }
   if (args.backend === 'keychain' && (args.passphraseFd !== undefined || args.passphraseFile !== undefined)) {
     const { openIdentity } = await import('../../node/secrets/vault-admin');
-    sourceKey = (await openIdentity(files, await readPassphrase(args, ctx.io, { message: 'Passphrase of the vault file' }))).key;
+    sourceKey = (await openIdentity(files, await readPassphrase(args, ctx.io, { message: 'Passphrase of the vault file', command: 'cpw-vault backend use keychain' }))).key;
   }
   // Connected before the move: the agent stops by itself once the vault files go, maybe before we could ask.
   const agent = from === 'file' ? await AgentClient.connect(socket).catch(() => undefined) : undefined;

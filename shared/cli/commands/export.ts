@@ -35,7 +35,7 @@ export async function exportVault(args: ExportArgs, ctx: CliContext): Promise<Ex
     return echoOffDuring(async () => {
       const credentials = await untilAborted(exportedCredentials(vault, (m) => ctx.io.err(`warning: ${m}\n`)), signal);
       const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');
-      return { vault, credentials, passphrase: await readPassphrase(args, ctx.io, { message: `Passphrase for the export file (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) }) };
+      return { vault, credentials, passphrase: await readPassphrase(args, ctx.io, { message: `Passphrase for the export file (at least ${MIN_PASSPHRASE_LENGTH} characters)`, command: `cpw-vault export --to ${shellWord(args.to)}`, confirm: true, validate: (v) => checkNewPassphrase(v) }) };
     });
   });
   ctx.io.err('Encrypting the export...\n');

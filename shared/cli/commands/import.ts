@@ -35,7 +35,7 @@ export async function importVault(args: ImportArgs, ctx: CliContext): Promise<Ex
     assertExportFile(path); // a mistyped path is said before its passphrase is asked, not after
     const vault = await ctx.vault();
     await assertVaultOpens(vault, ctx);
-    const passphrase = await readPassphrase(args, ctx.io, { message: `Passphrase of the export file ${path}` });
+    const passphrase = await readPassphrase(args, ctx.io, { message: `Passphrase of the export file ${path}`, command: `cpw-vault import ${shellWord(args.file)}` });
     if (!ctx.globals.json) ctx.io.err('Decrypting the export...\n');
     const doc = await readExportFile(path, passphrase);
     // A Ctrl-C during the scrypt waits in the event loop: the plan was printed and its question asked after it.

@@ -148,7 +148,7 @@ async function identityOfExport(args: IdentityArgs, ctx: CliContext): Promise<Te
   const path = fromWorkingDir(ctx.io, args.fromExport!, '--from-export');
   const { assertExportFile, readExportFile } = await import('../../node/secrets/export-file');
   assertExportFile(path); // a mistyped path is said before its passphrase is asked, not after
-  const passphrase = await readPassphrase(args, ctx.io, { message: `Passphrase of the export file ${path}` });
+  const passphrase = await readPassphrase(args, ctx.io, { message: `Passphrase of the export file ${path}`, command: `cpw-vault team identity --from-export ${shellWord(args.fromExport!)}` });
   ctx.io.err('Decrypting the export...\n');
   const found = (await readExportFile(path, passphrase)).credentials.find((c) => c.id === TEAM_IDENTITY.id);
   if (typeof found?.value !== 'string') throw new VaultError('INVALID_ARGUMENT', `${path} holds no team identity (${TEAM_IDENTITY.id}).`, 'Export again from the vault that has it (cpw-vault export --to FILE), or make one here: cpw-vault team identity');
@@ -183,7 +183,7 @@ async function exportIdentity(args: IdentityArgs, key: TeamKey, ctx: CliContext,
   const target = fromWorkingDir(ctx.io, args.exportIdentity!, '--export-identity');
   await assertBackupTarget(target); // before the passphrase is asked and scrypt runs
   const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');
-  const passphrase = await readPassphrase(args, ctx.io, { message: `Passphrase for the identity backup (at least ${MIN_PASSPHRASE_LENGTH} characters)`, confirm: true, validate: (v) => checkNewPassphrase(v) });
+  const passphrase = await readPassphrase(args, ctx.io, { message: `Passphrase for the identity backup (at least ${MIN_PASSPHRASE_LENGTH} characters)`, command: `cpw-vault team identity --export-identity ${shellWord(args.exportIdentity!)}`, confirm: true, validate: (v) => checkNewPassphrase(v) });
   ctx.io.err('Encrypting the identity backup...\n');
   // The seconds of scrypt hold the main thread: a Ctrl-C then was never acted on, and the backup the user had
   // cancelled was written anyway (✓, exit 0). Held and acted on before anything is written, as export does.
