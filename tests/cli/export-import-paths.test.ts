@@ -48,6 +48,27 @@ describe('export and import with a mistyped path', () => {
     await cli(t, ['delete', 'cpw-vault', 'team_identity', '--yes']);
   });
 
+  // "already exists; refusing to replace it. fix: ... move the old file away" (export), and team init's "there is no team
+  // identity here to open it with ... ask a member to add you": neither says that --to / --file names the file itself.
+  it('export --to, --export-identity and team init --file naming a folder: said to be one, exit 2, the file path in it given', async () => {
+    mkdirSync(join(t.cwd, 'dest'));
+    const dest = join(t.cwd, 'dest');
+    for (const args of [['export', '--to', 'dest', '--passphrase-file', pass], ['team', 'identity', '--export-identity', 'dest', '--passphrase-file', pass]]) {
+      const r = await cli(t, args);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`${dest} is a folder; nothing was written.`);
+      expect(r.stderr).toContain(`${join(dest, 'NAME.age')}`);
+      expect(r.stderr).not.toContain('move the old file away');
+    }
+    const init = await cli(t, ['team', 'init', '--add', 'tmdb.api_key', '--file', 'dest']);
+    expect(init.code, init.stderr).toBe(2);
+    expect(init.stderr).toContain(`${dest} is a folder: --file names the team file itself`);
+    expect(init.stderr).toContain(`--file ${join(dest, 'cpw-team.age')}`);
+    expect(init.stderr).not.toContain('ask a member');
+    expect(readdirSync(dest)).toEqual([]);
+    await cli(t, ['delete', 'cpw-vault', 'team_identity', '--yes']);
+  });
+
   it('import of a path with nothing there, a folder or a FIFO: said before any passphrase is asked, exit 2', async () => {
     mkdirSync(join(t.cwd, 'a-folder'));
     execFileSync('mkfifo', [join(t.cwd, 'a-fifo')]);

@@ -1,5 +1,6 @@
 import { sha256Hex } from '../../node/builtins';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { cancelledError, VaultError } from '../../core/errors';
 import { checkMemberName, checkRecipient, NEVER_SHARED_ID, nextDocument, plantedIdentityReason, type TeamCredential, type TeamDocument } from '../../core/team-document';
 import { canEncryptTo, readRepoFile, readRecipientsFile, updateTeamFile, writeRecipientsFile } from '../../node/team/team-file';
@@ -9,7 +10,7 @@ import { paint } from '../io';
 import { shellWord, withoutControlChars } from '../../core/control-chars';
 import { table } from '../format';
 import { interruptible } from '../signals';
-import { filesOf, idsOf, identityOf, membersOf, openTeam, selfName, type TeamTarget } from './team-common';
+import { DEFAULT_TEAM_FILE, filesOf, idsOf, identityOf, membersOf, openTeam, selfName, type TeamTarget } from './team-common';
 import { pushedDocument, withheldText, type PushReport } from '../../node/team/team-service';
 import type { TeamKey } from '../../node/team/identity';
 import { plantedRows, plantedWarnings, removedReason, removedText } from '../../core/team-planted';
@@ -56,6 +57,8 @@ async function personalValues(ctx: CliContext, ids: string[]): Promise<Map<strin
 export async function teamInit(args: TeamTarget & { add?: string[]; name?: string }, ctx: CliContext): Promise<ExitCode> {
   const files = filesOf(ctx, args);
   const ids = idsOf(args.add);
+  // A folder was taken for a team file there: "no team identity here to open it with ... ask a member to add you".
+  if (statSync(files.file, { throwIfNoEntry: false })?.isDirectory()) throw new VaultError('INVALID_ARGUMENT', `${files.file} is a folder: --file names the team file itself.`, `Give the file's path: --file ${shellWord(join(files.file, DEFAULT_TEAM_FILE))}`);
   // Not only "already exists": an init killed between its two writes is finished by the same init (team-init-again.ts).
   if (existsSync(files.file)) return (await import('./team-init-again')).initAgain(args, ctx, files, ids);
   const name = checkMemberName(selfName(ctx, args.name));

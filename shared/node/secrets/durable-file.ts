@@ -1,5 +1,5 @@
 import { closeSync, constants, existsSync, fstatSync, fsyncSync, linkSync, lstatSync, openSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 import { ioError, modeString, otherOwnerFix, readError } from '../profile/file-access';
@@ -95,6 +95,8 @@ export function assertWritableTarget(path: string, options: { exclusive?: boolea
     throw missingFolder(path) ?? ioError(err, path);
   }
   if (existing?.isSymbolicLink()) throw new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to write through it.`, replaceLinkFix(path));
+  // A folder where a new file goes (`export --to backups`) was "already exists ... move the old file away first".
+  if (existing?.isDirectory() && options.exclusive) throw new VaultError('INVALID_ARGUMENT', `${path} is a folder; nothing was written.`, `Give the path of the new file, in that folder or another: ${shellWord(join(path, 'NAME.age'))}`);
   if (existing && options.exclusive && removedTakenName(path, existing)) existing = undefined;
   if (existing && options.exclusive) throw new VaultError('IO_ERROR', `${path} already exists; refusing to replace it.`, 'Choose another file name, or move the old file away first.');
   // A new file the user named (an export): a mistyped folder is said before the questions and the seconds of scrypt.
