@@ -42,6 +42,25 @@ describe('a --profile that cannot be used', () => {
     }
   });
 
+  // `--profile ~/.cp-whisperx` (the folder, not user.profile in it) was "not a regular file. fix: Move it aside: mv
+  // ~/.cp-whisperx ~/.cp-whisperx.aside-...": pasted, the whole folder went (profile, index, history, vault file), and the
+  // next command began a new, empty profile. Said as a folder now, with the profile file in it to give.
+  it('the profile folder itself: said to be a folder, the file in it named, and no mv of the folder offered', async () => {
+    const { t } = await withPaths();
+    const dir = join(t.home, '.cp-whisperx');
+    for (const args of [['get', 'huggingface', 'token'], ['list'], ['doctor'], ['profile', 'set', 'name=Ada']]) {
+      for (const [how, env] of [['--profile', {}], ['CPW_PROFILE', { CPW_PROFILE: dir }]] as const) {
+        const r = await cli(t, [...(how === '--profile' ? ['--profile', dir] : []), ...args], { env });
+        expect([args[0], how, r.code]).toEqual([args[0], how, 1]);
+        expect(r.stderr).toContain(`${dir} is a folder, not a profile file.`);
+        expect(r.stderr).toContain(`Give the profile file in it: ${how === '--profile' ? '--profile ' : 'CPW_PROFILE='}${join(dir, 'user.profile')}`);
+        expect(r.stderr).not.toContain('mv ');
+      }
+    }
+    const r = await cli(t, ['--profile', join(dir, 'user.profile'), 'get', 'huggingface', 'token']);
+    expect(r.stdout).toBe(HF);
+  });
+
   it('a HOME under a file: the same, for the default profile', async () => {
     const { t, file } = await withPaths();
     for (const args of [['get', 'huggingface', 'token'], ['list'], ['doctor'], ['set', 'tmdb', 'api_key']]) {

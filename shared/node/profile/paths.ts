@@ -1,5 +1,6 @@
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { VaultError } from '../../core/errors';
+import { shellWord } from '../../core/control-chars';
 import { nodeOs } from '../builtins';
 import { alteredEnvVars } from '../exec/env-bytes';
 
@@ -102,6 +103,18 @@ export function resolveProfilePaths(inputs: PathInputs = {}): ProfilePaths {
     legacySecrets: origin === 'default' && cwd !== undefined ? resolve(cwd, LEGACY_SECRETS_PATH) : undefined,
     dedicatedDir: origin === 'default' || basename(dirname(profile)) === PROFILE_DIR_NAME,
   };
+}
+
+/**
+ * A folder named as the profile (`--profile ~/.cp-whisperx`: the folder, for the file in it). The generic "not a
+ * regular file" offered `mv` of it aside: pasted, that moved the profile, its index, history and vault file, and the
+ * next command began an empty profile. Only for a profile named by --profile or CPW_PROFILE (undefined otherwise):
+ * the default's name is the file's own.
+ */
+export function folderAsProfile(paths: ProfilePaths): VaultError | undefined {
+  if (paths.origin === 'default') return undefined;
+  const inside = shellWord(join(paths.profile, PROFILE_FILE_NAME));
+  return new VaultError('PROFILE_INVALID', `${paths.profile} is a folder, not a profile file.`, `Give the profile file in it: ${paths.origin === 'env' ? `CPW_PROFILE=${inside}` : `--profile ${inside}`}`);
 }
 
 /**

@@ -7,7 +7,7 @@ import { lstatSync } from 'node:fs';
 import { defaultWarn } from './default-warn';
 import { foldOverlay, IndexOverlayFile, type Overlay, type OverlayEntries } from './index-overlay';
 import { LookupIndexFile, type LookupIndex } from './lookup-index';
-import { resolveProfilePaths, sidecarPath, type PathInputs, type ProfilePaths } from './paths';
+import { folderAsProfile, resolveProfilePaths, sidecarPath, type PathInputs, type ProfilePaths } from './paths';
 import { assertPrivateFile, ioError, refuseLinkedFolder, PROFILE_READ_LIMIT, readSecureBytes, sameStamp, stampOf, writeSecureFile, type FileStamp, type SecureReadOptions } from './secure-fs';
 
 /** Marks a document that JSON.parse refused (the full parser reports where). */
@@ -147,6 +147,7 @@ export class ProfileReader {
     if (this.lookupCache && sameStamp(this.lookupCache.stamp, stamp)) return this.lookupCache.index;
     // A link, another user's file, a loose mode: not used here; the full read refuses it with its reason.
     if (s.isSymbolicLink()) return undefined;
+    if (s.isDirectory()) this.refuseFolder();
     if (this.paths.dedicatedDir) refuseLinkedFolder(dirname(path));
     assertPrivateFile(s, path, { warn: this.warn, maxBytes: PROFILE_READ_LIMIT });
     this.lookupCache = { stamp, index: this.lookupFile.read(stamp) };
@@ -167,6 +168,7 @@ export class ProfileReader {
     if (this.cache && this.cache.read.path === path && sameStamp(this.cache.stamp, stamp)) return this.cache.read;
     // ~/.cp-whisperx as a link is refused like a linked profile: what it points to is not ours to trust (or chmod).
     if (kind === 'profile' && this.paths.dedicatedDir) refuseLinkedFolder(dirname(path));
+    if (kind === 'profile' && lstatSync(path).isDirectory()) this.refuseFolder();
     const { bytes, stamp: readStamp } = readSecureBytes(path, { warn: this.warn, ...(kind === 'profile' ? { maxBytes: PROFILE_READ_LIMIT } : {}) });
     const notUtf8Line = firstLineNotUtf8(bytes);
     const text = bytes.toString('utf8');
@@ -180,6 +182,12 @@ export class ProfileReader {
     const read: RawProfile = { kind, path, raw, text, stamp: readStamp, ...(notUtf8Line !== undefined ? { notUtf8Line } : {}) };
     this.cache = { stamp: readStamp, read };
     return read;
+  }
+
+  /** A folder where the profile is named: said as one (folderAsProfile), else as any non-file (readSecureBytes). */
+  private refuseFolder(): void {
+    const err = folderAsProfile(this.paths);
+    if (err) throw err;
   }
 
   /** Forgets what lookup() found (after this process wrote the lookup copy). */
