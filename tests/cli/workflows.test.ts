@@ -282,6 +282,24 @@ describe('cpw-vault profile', () => {
     expect(existsSync(t.profile)).toBe(false);
   });
 
+  // The errors name each field with its section (user.email, preferences.ai_provider): typed back as named, the field
+  // was refused as "user.user is not an editable field" (preferences.preferences ...), nothing saved.
+  it('a field typed as the errors name it (user.email=, preferences.ai_provider=) is that field', async () => {
+    const t = makeTempHome();
+    const bad = await cli(t, ['profile', 'set', 'email=nope']);
+    expect(bad.stderr).toContain('user.email: must be an email address');
+    const user = await cli(t, ['profile', 'set', 'user.email=ada@example.com', 'name=Ada']);
+    expect(user.code, user.stderr).toBe(0);
+    const prefs = await cli(t, ['profile', 'prefs', 'set', 'preferences.ai_provider=anthropic', 'preferences.notifications.run_failed=false']);
+    expect(prefs.code, prefs.stderr).toBe(0);
+    const { user: u, preferences: p } = JSON.parse((await cli(t, ['profile', 'show', '--json'])).stdout).profile;
+    expect([u.email, u.name, p.ai_provider, p.notifications.run_failed]).toEqual(['ada@example.com', 'Ada', 'anthropic', false]);
+    // Still one field under its two names.
+    const twice = await cli(t, ['profile', 'set', 'user.name=Bob', 'name=Eve']);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('name is given twice');
+  });
+
   it('profile set timezone=us/pacific stores the alias as IANA spells it (US/Pacific), not as typed nor renamed', async () => {
     const t = makeTempHome();
     const r = await cli(t, ['profile', 'set', 'timezone=us/pacific']);

@@ -31,14 +31,16 @@ export async function profileShow(_args: object, ctx: CliContext): Promise<ExitC
  * boolean ("5", "true"), never the string (anything else stays text, for the
  * schema to refuse with its own message). `example` is the command line a
  * pair without `=` is shown (prefs set's, not profile set's user fields).
+ * A key may start with its `section` (`user.email`, as the errors name it).
  */
-export function parseAssignments(pairs: string[], typeOf: (path: string[]) => string = () => 'string', example = 'cpw-vault profile set name="Ada Lovelace" timezone=Europe/London'): Record<string, unknown> {
+export function parseAssignments(pairs: string[], typeOf: (path: string[]) => string = () => 'string', example = 'cpw-vault profile set name="Ada Lovelace" timezone=Europe/London', section = 'user'): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const seen = new Set<string>();
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new VaultError('INVALID_ARGUMENT', 'Each field is given as key=value.', `Example: ${example}`);
-    const key = pair.slice(0, eq);
+    // Typed back as an error named it ("user.email: must be ..."), it was refused as "user.user is not an editable field".
+    const key = pair.startsWith(`${section}.`) ? pair.slice(section.length + 1, eq) : pair.slice(0, eq);
     // A field given twice kept the last value, with "✓ saved": which one its user meant is unknown.
     if (seen.has(key)) throw new VaultError('INVALID_ARGUMENT', `${key} is given twice: nothing was saved.`, `Give ${key}= once.`);
     seen.add(key);
@@ -99,5 +101,5 @@ export async function profileSet(args: { pairs: string[] }, ctx: CliContext): Pr
 export async function prefsSet(args: { pairs: string[] }, ctx: CliContext): Promise<ExitCode> {
   const defaults = preferencesSchema.parse({}) as Record<string, unknown>;
   const typeOf = (path: string[]) => typeof path.reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), defaults);
-  return save('preferences', parseAssignments(args.pairs, typeOf, 'cpw-vault profile prefs set ai_provider=anthropic enable_cost_tracking=false'), ctx);
+  return save('preferences', parseAssignments(args.pairs, typeOf, 'cpw-vault profile prefs set ai_provider=anthropic enable_cost_tracking=false', 'preferences'), ctx);
 }
