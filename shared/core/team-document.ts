@@ -108,14 +108,18 @@ export function sortMembers<T extends { name: string; recipient: string }>(membe
 /**
  * Builds the next document: `members` and `credentials` as given (sorted),
  * every member's `seen` grown by the ids now in the file, and reminders of
- * removed members cut to the keys whose value did not change.
+ * removed members cut to the keys whose value changed since. `storedAt`: when
+ * a pushed value was stored in the pusher's vault (ISO time); one stored
+ * before a member's removal is no rotation for them (they may have seen it:
+ * pulled, or in the file then), and their reminder keeps it.
  */
-export function nextDocument(previous: TeamDocument | undefined, members: readonly { name: string; recipient: string }[], credentials: readonly TeamCredential[], now: Date, removed: readonly string[] = []): TeamDocument {
+export function nextDocument(previous: TeamDocument | undefined, members: readonly { name: string; recipient: string }[], credentials: readonly TeamCredential[], now: Date, removed: readonly string[] = [], storedAt: ReadonlyMap<string, string> = new Map()): TeamDocument {
   const ids = credentials.map((c) => c.id).sort();
   const before = new Map(previous?.credentials.map((c) => [c.id, c.value]));
   const unchanged = new Set(credentials.filter((c) => before.get(c.id) === c.value).map((c) => c.id));
   const oldSeen = new Map(previous?.members.map((m) => [m.name, m.seen]));
-  const rotate = (previous?.rotate ?? []).map((r) => ({ ...r, ids: r.ids.filter((id) => unchanged.has(id)) })).filter((r) => r.ids.length);
+  const stale = (id: string, removedAt: string) => unchanged.has(id) || (storedAt.get(id) ?? '\uffff') <= removedAt;
+  const rotate = (previous?.rotate ?? []).map((r) => ({ ...r, ids: r.ids.filter((id) => stale(id, r.removed_at)) })).filter((r) => r.ids.length);
   for (const name of removed) {
     const seen = (oldSeen.get(name) ?? []).filter((id) => unchanged.has(id));
     if (seen.length) rotate.push({ name, removed_at: now.toISOString(), ids: seen });

@@ -88,7 +88,7 @@ describe('team channels in main', () => {
     expect((await m.vault.getCredential('tmdb', 'api_key')).value).toBe(TMDB);
 
     await m.vault.setCredential('tmdb', 'api_key', 'fedcbafedcbafedcbafedcbafedcba98');
-    expect(await m.value('teamPush', { handle: ref.handle })).toEqual({ updated: ['tmdb.api_key'], unchanged: [], kept: [], withheld: [], planted: [] });
+    expect(await m.value('teamPush', { handle: ref.handle })).toEqual({ updated: ['tmdb.api_key'], unchanged: [], kept: [], withheld: [], to_rotate: [], planted: [] });
     expect((await readTeamFile(file, alice, aliceR)).credentials[0]).toMatchObject({ value: 'fedcbafedcbafedcbafedcbafedcba98', meta: { updated_by: 'me' } });
     // A recipients list edited by hand: shown as a warning, and push refuses.
     writeFileSync(`${file}.recipients`, readFileSync(`${file}.recipients`, 'utf8').replace(/# me\nage1\S+\n/, ''));
@@ -162,7 +162,7 @@ describe('team channels in main', () => {
     expect((await readTeamFile(file, alice, aliceR)).planted).toHaveLength(1);
     await m.vault.setCredential('tmdb', 'api_key', 'fedcbafedcbafedcbafedcbafedcba98');
     const pushed = await m.value<Record<string, unknown>>('teamPush', { handle: ref.handle });
-    expect(pushed).toEqual({ updated: ['tmdb.api_key'], unchanged: [], kept: [], withheld: [], planted: [{ id: 'cpw-vault.team_identity', row: 1, own: false }] });
+    expect(pushed).toEqual({ updated: ['tmdb.api_key'], unchanged: [], kept: [], withheld: [], to_rotate: [], planted: [{ id: 'cpw-vault.team_identity', row: 1, own: false }] });
     expect(JSON.stringify(pushed)).not.toContain(planted);
     const after = await readTeamFile(file, alice, aliceR);
     expect(after.planted).toBeUndefined();

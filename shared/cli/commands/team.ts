@@ -164,7 +164,7 @@ function removeDoneText(tick: string, how: RemoveOutcome, name: string, also: st
 /** `team push [--add ID]`: the team file's values (the keys this vault shares, and the added ones) from the user's vault. */
 export async function teamPush(args: TeamTarget & { add?: string[] }, ctx: CliContext): Promise<ExitCode> {
   const added = idsOf(args.add);
-  const report: PushReport = { updated: [], unchanged: [], kept: [], withheld: [] };
+  const report: PushReport = { updated: [], unchanged: [], kept: [], withheld: [], to_rotate: [] };
   const vault = await ctx.vault();
   let read: Awaited<ReturnType<typeof openTeam>> | undefined;
   const written = await change(ctx, args, async () => {
@@ -177,6 +177,8 @@ export async function teamPush(args: TeamTarget & { add?: string[] }, ctx: CliCo
   if (report.kept.length) ctx.io.err(`warning: not in your vault, the team's value kept: ${report.kept.join(', ')}\n`);
   if (report.withheld.length) ctx.io.err(`warning: ${withheldText(report.withheld)}\n`);
   ctx.io.err(written ? `${paint(ctx.io).green('✓')} Pushed ${report.updated.join(', ')} to ${files.file}. Commit and push it.\n` : `Nothing to push: ${files.file} already has your values.\n`);
+  const left = report.to_rotate;
+  if (left.length) ctx.io.err(`warning: ${left.join(', ')} ${left.length === 1 ? 'is' : 'are'} still to rotate: the value pushed was in your vault before a member was removed, who may have seen it. Issue a new key at the provider, cpw-vault set it, then cpw-vault team push (cpw-vault team rotate-reminder lists what is left).\n`);
   const planted = removedPlanted(ctx, files.file, read, !!written);
   if (ctx.globals.json) printJson(ctx.io, { ...report, planted_removed: planted, ...read?.notes });
   return EXIT.ok;

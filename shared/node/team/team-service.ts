@@ -140,6 +140,8 @@ export interface PushReport {
   unchanged: string[];
   kept: string[];
   withheld: string[];
+  /** Pushed, but stored in this vault before a member's removal: still on their rotate reminder. */
+  to_rotate: string[];
 }
 
 /**
@@ -168,7 +170,12 @@ export async function pushedDocument(vault: Vault, doc: TeamDocument, recipient:
     report.updated.push(id);
     return { id, value: mine, meta: { ...old?.meta, updated_at: now, ...(by ? { updated_by: by } : {}) } };
   });
-  return report.updated.length ? nextDocument(doc, doc.members, credentials, new Date()) : undefined;
+  if (!report.updated.length) return undefined;
+  // A value stored before a member's removal may be one they saw (re-pushed after theirs replaced it): not a rotation.
+  const storedAt = new Map(vault.listCredentials().flatMap((c) => (report.updated.includes(c.id) && c.meta?.updated_at ? [[c.id, c.meta.updated_at] as const] : [])));
+  const next = nextDocument(doc, doc.members, credentials, new Date(), [], storedAt);
+  report.to_rotate.push(...report.updated.filter((id) => next.rotate.some((r) => r.ids.includes(id))));
+  return next;
 }
 
 /** Why a push withheld keys, and how to send them when they are the team's (one line). */
@@ -187,7 +194,7 @@ export interface AppPushReport extends PushReport {
  * `team push` says it (row places only, never a value).
  */
 export async function teamPush(vault: Vault, file: string): Promise<AppPushReport> {
-  const report: PushReport = { updated: [], unchanged: [], kept: [], withheld: [] };
+  const report: PushReport = { updated: [], unchanged: [], kept: [], withheld: [], to_rotate: [] };
   let planted: PlantedRow[] = [];
   const written = await updateTeamFile(teamFilesFor(file), async () => {
     const { doc, key } = await opened(vault, file);
