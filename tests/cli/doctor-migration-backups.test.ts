@@ -44,3 +44,22 @@ describe('doctor and the backups migrate left of any source', () => {
     expect(values.some((v) => (d.stdout + d.stderr + text.stdout + text.stderr).includes(v))).toBe(false);
   }, 120_000);
 });
+
+describe("doctor and the seed's config/secrets.json left on disk", () => {
+  // Its fix said "(kept if a key differs from the vault's)": with a setting in the file (PORT), the line pasted exits 1
+  // and keeps the file every time, a case the fix never named, so it read as a line that does not work.
+  it('its fix says the line keeps the file while it holds what the vault does not, a setting included, and that is what it does', async () => {
+    const t = makeTempHome();
+    const secrets = join(t.cwd, 'config', 'secrets.json');
+    mkdirSync(join(t.cwd, 'config'));
+    writeFileSync(secrets, JSON.stringify({ hf_token: `hf_${hex(34)}`, PORT: '3000' }), { mode: 0o600 });
+    expect((await cli(t, ['migrate', '--yes'])).code).toBe(0);
+    const found = (JSON.parse((await cli(t, ['doctor', '--json'])).stdout) as { plaintext_tokens: Found[] }).plaintext_tokens.find((p) => p.kind === 'secrets-json')!;
+    expect(found.path).toBe(secrets);
+    expect(found.fix).toContain(`cpw-vault migrate --from ${shellWord(secrets)} --remove-plaintext --yes`);
+    expect(found.fix).toContain('kept, saying why, while it holds what the vault does not: a different value, an entry it does not know, a setting');
+    const pasted = await cli(t, ['migrate', '--from', secrets, '--remove-plaintext', '--yes']);
+    expect(pasted.code).toBe(1);
+    expect(pasted.stderr).toContain('1 entry was not migrated (PORT)');
+  });
+});

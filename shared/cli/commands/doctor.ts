@@ -120,7 +120,8 @@ function legacySecretsLeft(ctx: CliContext, kind: string): PlaintextToken[] {
     path,
     kind: 'secrets-json',
     message: `${path} still holds secrets in plaintext (the seed's secrets file; cpw-vault no longer reads it).`,
-    fix: `Move what it holds into the vault, then delete it (kept if a key differs from the vault's): cpw-vault migrate --from ${shellWord(path)} --remove-plaintext --yes`,
+    // Not "kept if a key differs": a setting (PORT) or an unknown entry keeps it too, each time the line is pasted.
+    fix: `Move what it holds into the vault, then delete it: cpw-vault migrate --from ${shellWord(path)} --remove-plaintext --yes   (kept, saying why, while it holds what the vault does not: a different value, an entry it does not know, a setting to copy elsewhere first)`,
   }];
 }
 
