@@ -3,6 +3,7 @@
 // once went wrong (see each test).
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect } from '../helpers/children';
@@ -150,21 +151,25 @@ describe('exec: a stage that dies of a signal', () => {
     expect(runs[1]).toMatchObject({ status: 'failed', exit_code: 141, signal: 'SIGPIPE' });
   });
 
-  // `timeout -s ALRM`, a supervisor's alarm, or a SIGVTALRM: exec died of it (Node's default action), the stage ran on
-  // with its keys, no one to wait for it, and the run showed as interrupted (SIGVTALRM until it was made one of those
-  // exec passes on, as SIGTERM or SIGUSR2).
-  it('a SIGALRM or SIGVTALRM sent to exec is passed on to the stage: exec ends as the stage does, and the run records that end', async () => {
+  // `timeout -s ALRM`, a supervisor's alarm, a SIGVTALRM, a SIGIO, a UPS daemon's SIGPWR, a SIGSTKFLT, a batch
+  // scheduler's SIGXCPU: exec died of it (its default action), the stage ran on with its keys, no one to wait for it,
+  // and the run showed as interrupted (until each was made one of those exec passes on, as SIGTERM or SIGUSR2).
+  it('a SIGALRM, SIGVTALRM, SIGIO, SIGPWR, SIGSTKFLT or SIGXCPU sent to exec is passed on to the stage: exec ends as the stage does, and the run records that end', async () => {
     const t = await ready();
-    const wait = 'echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done';
-    for (const signal of ['SIGALRM', 'SIGVTALRM'] as const) {
+    // No core of the stage for SIGXCPU: its death is a core dump's (exec then gives 128+n, as for SIGQUIT).
+    const wait = 'ulimit -c 0; echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done';
+    for (const signal of ['SIGALRM', 'SIGVTALRM', 'SIGIO', 'SIGPWR', 'SIGSTKFLT', 'SIGXCPU'] as const) {
+      const n = constants.signals[signal];
       for (const trapped of [true, false]) {
-        const stage = `${trapped ? `trap "echo got-it; exit 7" ${signal.slice(3)}; ` : ''}${wait}`;
+        // By number: dash knows no STKFLT.
+        const stage = `${trapped ? `trap "echo got-it; exit 7" ${n}; ` : ''}${wait}`;
         const child = spawn(process.execPath, [BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', stage], { cwd: t.cwd, env: envOf(t), stdio: ['ignore', 'pipe', 'pipe'] });
         child.stdout.once('data', () => child.kill(signal));
         const r = await collect(child);
         const run = JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs[0];
         const seen = { code: r.code, signal: r.signal, stdout: r.stdout, run: { status: run.status, exit_code: run.exit_code, signal: run.signal } };
-        const dead = { code: null, signal, stdout: 'ready\n', run: { status: 'failed', exit_code: 128 + (signal === 'SIGALRM' ? 14 : 26), signal } };
+        const cored = signal === 'SIGXCPU';
+        const dead = { code: cored ? 128 + n : null, signal: cored ? null : signal, stdout: 'ready\n', run: { status: 'failed', exit_code: 128 + n, signal } };
         expect(seen, `${signal} ${trapped}: ${r.stderr}`).toEqual(trapped ? { code: 7, signal: null, stdout: 'ready\ngot-it\n', run: { status: 'failed', exit_code: 7, signal: null } } : dead);
       }
     }
@@ -477,9 +482,9 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
     const t = await ready();
     const marker = join(t.root, 'stage-ran');
     // In the pool (pipe-pool.ts: empty here, as every exec below is stopped before it makes spares), and in a folder of
-    // exec's own (the pool unusable). SIGUSR1, SIGUSR2, SIGALRM and SIGVTALRM too: their default action ends exec, and
-    // left the folder.
-    for (const [signal, pooled] of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM'].flatMap((s) => [[s, true], [s, false]] as const)) {
+    // exec's own (the pool unusable). SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGIO, SIGPWR and SIGSTKFLT too: their
+    // default action ends exec, and left the folder.
+    for (const [signal, pooled] of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGIO', 'SIGPWR', 'SIGSTKFLT'].flatMap((s) => [[s, true], [s, false]] as const)) {
       const tmp = join(t.root, `tmp-${signal}-${pooled}`);
       mkdirSync(tmp, { mode: 0o700 });
       if (!pooled) noPool(tmp);

@@ -9,10 +9,12 @@ import type { RunHistory, RunRecord } from '../../node/records/run-history';
 import type { CliContext } from '../context';
 
 /**
- * Signals passed on to the stage besides those {@link StageSignals} hands over (SIGQUIT, before the stage, dumps a core
- * as by default). SIGALRM and SIGVTALRM are among those (ENDING): before and after the stage too.
+ * Signals passed on to the stage besides those {@link StageSignals} hands over (before the stage, they dump a core as by
+ * default). SIGXCPU (a batch scheduler's CPU-time limit: SGE, LSF), as SIGQUIT: left to its default action, it killed
+ * exec while its stage ran on with its keys, the run left interrupted. Not SIGTRAP nor SIGSYS: V8 ends on a trap of its
+ * own (int3), and seccomp's SIGSYS stands for a system call refused; handled, either would run on past it.
  */
-const ALSO_FORWARDED: NodeJS.Signals[] = ['SIGQUIT'];
+const ALSO_FORWARDED: NodeJS.Signals[] = ['SIGQUIT', 'SIGXCPU'];
 
 /** Signals a person or a supervisor sends to end a run (see forwardSignals: one the stage got). */
 const ASKED_TO_END: ReadonlySet<string> = new Set(['SIGINT', 'SIGTERM', 'SIGHUP']);

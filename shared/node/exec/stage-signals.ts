@@ -5,11 +5,15 @@ import { procStatFields } from '../builtins';
  * Signals that end exec before its stage runs (their default action), and are
  * passed on to the stage once it runs. SIGUSR1 too: the launcher gave it its
  * default action back (Node's is its inspector). SIGALRM (`timeout -s ALRM`, a
- * supervisor's alarm) and SIGVTALRM: left to their default action, one killed
- * exec while its stage ran on with its keys, unwaited for, the run left
- * running; one before the stage left the pipes' folder behind.
+ * supervisor's alarm), SIGVTALRM, SIGIO, SIGPWR (a UPS daemon's) and SIGSTKFLT:
+ * left to their default action, one killed exec while its stage ran on with its
+ * keys, unwaited for, the run left interrupted; one before the stage left the
+ * pipes' folder behind. SIGIO is SIGPOLL: one name only, or each signal came
+ * twice. Not SIGPROF: V8's CPU profiler (`--cpu-prof`, `--prof`) samples on it,
+ * and a listener took every sample (no profile written, the process killed by
+ * SIGPROF as it ended; exec would pass ~1,000 a second to its stage).
  */
-export const ENDING: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM'];
+export const ENDING: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGIO', 'SIGPWR', 'SIGSTKFLT'];
 
 /**
  * Signals whose default action ends a process without a core dump. A stage
@@ -39,7 +43,7 @@ export function dieOf(signal: NodeJS.Signals): void {
 export type Forward = (signal: NodeJS.Signals, justStarted: boolean) => void;
 
 /**
- * exec's {@link ENDING} signals (Ctrl-C, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM),
+ * exec's {@link ENDING} signals (Ctrl-C, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGIO, SIGPWR, SIGSTKFLT),
  * through one listener from before the stage's pipes are made until exec ends:
  * - before the stage runs, one ends exec as it would by default; while
  *   something that must not be left behind is being made ({@link holding}:
