@@ -33,12 +33,14 @@ afterEach(() => {
 const held = () => Promise.resolve();
 
 describe('a signal passed on as the stage starts', () => {
-  it('ends exec by it when the stage then ends with success (it never acted on it), once its output is written', async () => {
+  // SIGALRM too: `timeout -s ALRM`'s (or a supervisor's) way to end a run, as SIGTERM is `timeout`'s. exec exited 0 for
+  // one that came before its stage could act.
+  it.each(['SIGTERM', 'SIGALRM'] as const)('ends exec by it (%s) when the stage then ends with success (it never acted on it), once its output is written', async (signal) => {
     const h = harness();
-    h.forward('SIGTERM', true);
+    h.forward(signal, true);
     await once(h.child, 'exit'); // the stand-in stage got it; the real one, on its way out, did not
     // Returned for exec to end by after the output (exec-early-signal-output.test.ts), not one that ends it at once.
-    expect(h.forwarding.stop(undefined, held, { code: 0, died: null })).toBe('SIGTERM');
+    expect(h.forwarding.stop(undefined, held, { code: 0, died: null })).toBe(signal);
     // Passed on, it counts as one the stage got: a second signal is the user's second ask and waits for nothing held
     // (exec-signal-after-exit.test.ts); exec's own end by the first waits for the drain.
     expect(h.ended).toEqual([{ unheard: undefined, waitsForHeld: false }]);
@@ -63,9 +65,11 @@ describe('a signal passed on as the stage starts', () => {
     expect(h.ended).toEqual([{ unheard: undefined, waitsForHeld: false }]);
   });
 
-  it('a SIGUSR1 passed on as it starts, the stage then ending with success, leaves the success (dd prints its progress on one)', async () => {
+  // A request, not an end: dd prints its progress on SIGUSR1; node --heapsnapshot-signal=SIGUSR2 writes a snapshot,
+  // gunicorn and PHP-FPM reload on SIGUSR2, and run on.
+  it.each(['SIGUSR1', 'SIGUSR2'] as const)('a %s passed on as it starts, the stage then ending with success, leaves the success', async (signal) => {
     const h = harness();
-    h.forward('SIGUSR1', true);
+    h.forward(signal, true);
     expect(h.forwarding.stop(undefined, held, { code: 0, died: null })).toBeUndefined();
     expect(h.ended).toEqual([{ unheard: undefined, waitsForHeld: true }]);
   });

@@ -16,8 +16,14 @@ import type { CliContext } from '../context';
  */
 const ALSO_FORWARDED: NodeJS.Signals[] = ['SIGQUIT', 'SIGXCPU'];
 
-/** Signals a person or a supervisor sends to end a run (see forwardSignals: one the stage got). */
-const ASKED_TO_END: ReadonlySet<string> = new Set(['SIGINT', 'SIGTERM', 'SIGHUP']);
+/**
+ * Signals a person or a supervisor sends to end a run (see forwardSignals: one the stage got). SIGALRM too: sent from
+ * outside, it is `timeout -s ALRM`'s (or a supervisor's) way to end one, as SIGTERM is `timeout`'s; a stage's own
+ * alarm (alarm(), setitimer) is its own timer's, never exec's to pass on. Not SIGUSR1/2: asks to run on (dd's
+ * progress, node's --heapsnapshot-signal, gunicorn's or PHP-FPM's reload). Nor the other ENDING ones (SIGVTALRM,
+ * SIGIO, ...): no tool sends them to end a run.
+ */
+const ASKED_TO_END: ReadonlySet<string> = new Set(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGALRM']);
 
 /** The history a run is recorded in, and what is recorded of it. */
 export interface Recording {
@@ -105,12 +111,12 @@ export function endedBy(end: Partial<RunRecord>, signal: NodeJS.Signals): Partia
  */
 export function forwardSignals(signals: StageSignals, ctx: CliContext, child: () => StageProcess) {
   let unheard: NodeJS.Signals | undefined;
-  // A Ctrl-C, SIGTERM or SIGHUP the stage got while it ran (passed on, or a terminal's Ctrl-C that reached it
-  // directly): one after the stage exited is then the second asked of exec, and ends it without waiting for held
-  // output. (Not SIGUSR1/2: `dd` prints its progress on one and runs on.)
+  // A Ctrl-C, SIGTERM, SIGHUP or SIGALRM (ASKED_TO_END) the stage got while it ran (passed on, or a terminal's Ctrl-C
+  // that reached it directly): one after the stage exited is then the second asked of exec, and ends it without
+  // waiting for held output. (Not SIGUSR1/2: `dd` prints its progress on one and runs on.)
   let heard = false;
-  // A Ctrl-C, SIGTERM or SIGHUP passed on as the stage was being started (it may have come before the fork: exec's own
-  // to die of). Not SIGUSR1/2: a `dd` that printed its progress on one and then ended well ended well.
+  // A Ctrl-C, SIGTERM, SIGHUP or SIGALRM passed on as the stage was being started (it may have come before the fork:
+  // exec's own to die of). Not SIGUSR1/2: a `dd` that printed its progress on one and then ended well ended well.
   let early: NodeJS.Signals | undefined;
   const forward = (signal: NodeJS.Signals, justStarted = false) => {
     const gone = exitedAlready(child());
