@@ -3,7 +3,7 @@
 // 30 s it may wait, and never gives up while the holder lives.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { constants, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
@@ -19,7 +19,8 @@ function startSet(t: TempHome) {
   let stderr = '';
   const told = new Promise<void>((resolve) => set.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), stderr.includes('waiting for') && resolve())));
   const code = new Promise<number | null>((resolve) => set.on('close', resolve));
-  return { told, code, stderr: () => stderr };
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => set.on('close', (code, signal) => resolve({ code, signal })));
+  return { told, code, ended, stderr: () => stderr, kill: (signal: NodeJS.Signals) => set.kill(signal) };
 }
 
 describe('a command waiting for the profile lock', () => {
@@ -40,6 +41,30 @@ describe('a command waiting for the profile lock', () => {
     expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
     expect(existsSync(`${t.profile}.lock`)).toBe(false);
     expect(readFileSync(t.profile, 'utf8')).toContain('huggingface.token');
+  });
+
+  // A SIGTERM while it waited was held for the 30 s wait, then set failed PROFILE_LOCKED (exit 1) after 30 s more (it
+  // waited again to take back a claim it never made).
+  it('a SIGTERM while set waits is "cancelled: nothing changed" at once, exit 143, and the holder\'s lock is kept', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['profile', 'set', 'name=Waiter'])).code).toBe(0);
+    const holder = spawn(process.execPath, [fixture('lock-holder'), t.profile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((held) => holder.stdout!.once('data', held));
+    onTestFinished(() => void holder.kill('SIGKILL'));
+    const profile = readFileSync(t.profile, 'utf8');
+    for (const signal of ['SIGTERM'] as const) {
+      const set = startSet(t);
+      await set.told;
+      set.kill(signal);
+      expect(await set.ended, `${signal}: ${set.stderr()}`).toEqual({ code: 128 + constants.signals[signal], signal: null });
+      expect(set.stderr()).toContain('cancelled: nothing changed');
+      expect(set.stderr()).not.toContain(HF);
+      expect(existsSync(`${t.profile}.lock`), signal).toBe(true);
+    }
+    holder.kill('SIGKILL');
+    expect(readFileSync(t.profile, 'utf8')).toBe(profile);
+    expect((await cli(t, ['get', 'huggingface', 'token'])).code).toBe(3);
+    expect((await cli(t, ['doctor'])).stdout).not.toMatch(/✗/);
   });
 
   it('set says so while another live cpw-vault is changing the same credential, then stores the value once it is gone', async () => {

@@ -91,8 +91,12 @@ export class CredentialStore {
     // must still be there: one stored since (the app, another cpw-vault; that write was acknowledged) is never
     // overwritten by a plan that did not see it. Found by an outside pass: the app's migration wrote over a key saved
     // while it ran, and reported the row "imported".
+    // Whether the transaction is in the journal: one never added (a signal or PROFILE_LOCKED while waiting for the
+    // lock) is not removed, which waited for that lock again (30 s more) before the command could end.
+    let claimed = false;
     const claim = async () => {
-      await this.journal.add(tx, liveTransaction);
+      await this.journal.add(tx, liveTransaction, options.signal);
+      claimed = true;
       // A switch committed before this transaction was in the journal (a switch refuses to commit while one is): its
       // values went to the new backend, and this one's write to the old store could outlive the switch emptying it.
       const current = this.backend !== undefined ? profileIfReadable(this.profile) : undefined;
@@ -112,7 +116,7 @@ export class CredentialStore {
         previous = await claim();
         cancelled(options.signal);
       } catch (err) {
-        await this.journal.remove(tx.id).catch(() => {});
+        if (claimed) await this.journal.remove(tx.id).catch(() => {});
         throw err;
       }
       let profile: Profile;

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { journalOf, type Transaction } from '../../core/journal';
 import { parseOwnJson } from '../../core/json-depth';
-import { VaultError } from '../../core/errors';
+import { cancelledError, VaultError } from '../../core/errors';
 import { backoff, DEFAULT_LOCK_WAIT_MS, withFileLock } from '../profile/file-lock';
 import { waitTeller } from '../profile/lock-wait-notice';
 import { ownerName, shown } from '../profile/owner';
@@ -43,9 +43,10 @@ export class JournalFile {
    * other's acknowledged one). A conflicting transaction whose owner is gone
    * is left to recovery (which re-syncs the entry to what the store holds).
    * Resolves true when it had to wait (what the caller read before is stale);
-   * throws PROFILE_LOCKED past `waitMs`.
+   * throws PROFILE_LOCKED past `waitMs`, CANCELLED once `signal` aborts a wait
+   * (for the lock or the other transaction): nothing added then.
    */
-  async add(tx: Transaction, live: (other: Transaction) => boolean, waitMs = this.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS): Promise<boolean> {
+  async add(tx: Transaction, live: (other: Transaction) => boolean, signal?: AbortSignal, waitMs = this.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS): Promise<boolean> {
     const ids = new Set(tx.ops.map((op) => op.id));
     const deadline = Date.now() + waitMs;
     const tell = waitTeller();
@@ -55,10 +56,11 @@ export class JournalFile {
       await this.change((all) => {
         busy = all.find((t) => t.id !== tx.id && t.ops.some((op) => ids.has(op.id)) && live(t));
         return busy ? all : [...all, tx];
-      });
+      }, signal);
       if (!busy) return waited;
       // Only the credentials both change (at most 5), each clipped: the journal may be planted.
       const shared = [...new Set(busy.ops.map((op) => op.id).filter((id) => ids.has(id)))].slice(0, 5).map(shown).join(', ');
+      if (signal?.aborted) throw cancelledError(signal.reason);
       if (Date.now() >= deadline) {
         throw new VaultError('PROFILE_LOCKED', `Another cpw-vault (${ownerName(busy.owner)}) has been changing ${shared} for over ${Math.round(waitMs / 1000)} s; nothing was changed.`, 'Wait for it to finish and retry.');
       }
@@ -73,7 +75,7 @@ export class JournalFile {
     return this.change((all) => all.filter((t) => !ids.includes(t.id)));
   }
 
-  private async change(fn: (all: Transaction[]) => Transaction[]): Promise<void> {
+  private async change(fn: (all: Transaction[]) => Transaction[], signal?: AbortSignal): Promise<void> {
     ensurePrivateDir(dirname(this.path), this.dedicatedDir);
     await withFileLock(this.profilePath, async (lock) => {
       const all = this.read();
@@ -82,6 +84,6 @@ export class JournalFile {
       lock.assertHeld();
       if (next.length) await writeSecureFile(this.path, `${JSON.stringify({ transactions: next }, null, 1)}\n`, this.dedicatedDir);
       else rmSync(this.path, { force: true });
-    }, this.lockWaitMs);
+    }, this.lockWaitMs, undefined, signal);
   }
 }

@@ -1,6 +1,6 @@
 import { uniqueHex } from '../builtins';
 import { utimesSync } from 'node:fs';
-import { VaultError } from '../../core/errors';
+import { cancelledError, VaultError } from '../../core/errors';
 import type { TxOwner } from '../../core/journal';
 import { currentOwner, ownerName, ownerLocation, ownerPlace, shown } from './owner';
 import { isoNow } from '../../core/iso-time';
@@ -33,9 +33,10 @@ export interface LockOwner extends TxOwner {
  * for up to `waitMs` (30 s, longer than any stale window), and then
  * PROFILE_LOCKED names its pid. A lock lost while held never crashes the
  * process: `fn` sees it through `assertHeld`. `foreignFix`: the fix when another user's link or file is at the lock's
- * name, for a file that is not the profile (the advice by default is about the profile's folder).
+ * name, for a file that is not the profile (the advice by default is about the profile's folder). `signal`: its abort
+ * ends the wait with CANCELLED (a `set` behind another's lock took a SIGTERM for 30 s, then failed PROFILE_LOCKED).
  */
-export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Promise<T>, waitMs = DEFAULT_LOCK_WAIT_MS, foreignFix?: string): Promise<T> {
+export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Promise<T>, waitMs = DEFAULT_LOCK_WAIT_MS, foreignFix?: string, signal?: AbortSignal): Promise<T> {
   const lockPath = `${target}.lock`;
   const owner: LockOwner = { ...currentOwner(), nonce: uniqueHex(8), since: isoNow() };
   const mine = JSON.stringify(owner);
@@ -45,6 +46,7 @@ export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Pr
   for (;;) {
     const seen = tryTake(lockPath, owner, foreignFix);
     if (!seen) break;
+    if (signal?.aborted) throw cancelledError(signal.reason);
     if (Date.now() >= deadline) throw lockedError(lockPath, seen, waitMs);
     tell(() => `waiting for ${holderText(seen)} to release ${lockPath} (at most ${Math.round((deadline - Date.now()) / 1000)} s more)...`);
     await pause();
