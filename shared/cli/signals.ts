@@ -1,12 +1,16 @@
 import { cancelledError } from '../core/errors';
 import { afterPendingSignals, nodeOs } from '../node/builtins';
+import { ENDING } from '../node/exec/stage-signals';
 
 /**
  * Signals that interrupt a change: Ctrl-C, kill, a closed terminal; SIGUSR1
  * too (its default action ends the process: at a hidden prompt, the terminal
- * was left without echo).
+ * was left without echo). The same as exec takes ({@link ENDING}): SIGUSR2,
+ * SIGALRM (`timeout -s ALRM`), SIGVTALRM, SIGIO, SIGPWR and SIGSTKFLT killed a
+ * command by their default action mid-change (a migrate left its plaintext
+ * backup and a change for `doctor --repair`).
  */
-const INTERRUPTS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1'];
+const INTERRUPTS: readonly NodeJS.Signals[] = ENDING;
 
 /**
  * Runs `fn` with the {@link INTERRUPTS} signals turned into an abort of `signal`

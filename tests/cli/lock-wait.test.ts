@@ -44,15 +44,16 @@ describe('a command waiting for the profile lock', () => {
   });
 
   // A SIGTERM while it waited was held for the 30 s wait, then set failed PROFILE_LOCKED (exit 1) after 30 s more (it
-  // waited again to take back a claim it never made).
-  it('a SIGTERM while set waits is "cancelled: nothing changed" at once, exit 143, and the holder\'s lock is kept', async () => {
+  // waited again to take back a claim it never made). A SIGUSR2, SIGALRM (`timeout -s ALRM`) or SIGVTALRM killed it
+  // by its default action: each signal exec takes cancels now, as SIGTERM does.
+  it('a SIGTERM, SIGUSR2, SIGALRM or SIGVTALRM while set waits is "cancelled: nothing changed" at once, exit 128+n, and the holder\'s lock is kept', async () => {
     const t = makeTempHome();
     expect((await cli(t, ['profile', 'set', 'name=Waiter'])).code).toBe(0);
     const holder = spawn(process.execPath, [fixture('lock-holder'), t.profile], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise((held) => holder.stdout!.once('data', held));
     onTestFinished(() => void holder.kill('SIGKILL'));
     const profile = readFileSync(t.profile, 'utf8');
-    for (const signal of ['SIGTERM'] as const) {
+    for (const signal of ['SIGTERM', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM'] as const) {
       const set = startSet(t);
       await set.told;
       set.kill(signal);

@@ -113,7 +113,7 @@ describe('SIGKILL at random instants of set, delete and migrate', () => {
   }, 900_000);
 });
 
-describe('Ctrl-C, SIGTERM and SIGHUP in the middle of a migration', () => {
+describe('Ctrl-C, SIGTERM, SIGHUP, SIGUSR2, SIGALRM and SIGVTALRM in the middle of a migration', () => {
   const N = 12;
 
   /** A home with three stored values (to be overwritten) and a secrets.json of N entries. */
@@ -142,6 +142,10 @@ describe('Ctrl-C, SIGTERM and SIGHUP in the middle of a migration', () => {
     ['SIGINT', N - 1, 130],
     ['SIGTERM', N / 2, 143],
     ['SIGHUP', N / 2, 129],
+    // Their default action killed migrate mid-write: a plaintext backup and a change left for `doctor --repair`.
+    ['SIGUSR2', N / 2, 140],
+    ['SIGALRM', N / 2, 142],
+    ['SIGVTALRM', N / 2, 154],
   ] as const)('%s after %i of 12 writes: keychain, profile and source byte-identical, exit %i', async (signal, k, code) => {
     // Progress "[i/N] id" is printed as write i starts: signalling then means the signal is seen once write i is done
     // (k of N); for k = 0, the signal goes when the plan is printed, before any write. A machine so loaded that the

@@ -3,7 +3,8 @@ import { procStatFields } from '../builtins';
 
 /**
  * Signals that end exec before its stage runs (their default action), and are
- * passed on to the stage once it runs. SIGUSR1 too: the launcher gave it its
+ * passed on to the stage once it runs; every other command takes them as an
+ * interrupt (cli/signals.ts). SIGUSR1 too: the launcher gave it its
  * default action back (Node's is its inspector). SIGALRM (`timeout -s ALRM`, a
  * supervisor's alarm), SIGVTALRM, SIGIO, SIGPWR (a UPS daemon's) and SIGSTKFLT:
  * left to their default action, one killed exec while its stage ran on with its
