@@ -15,6 +15,7 @@ import { runDoctor } from '../../shared/node/doctor';
 import { verifyWithVault, type VerifyTarget } from '../../shared/node/verify/with-vault';
 import { isVerifiable } from '../../shared/node/verify/providers';
 import { credentialId } from '../../shared/core/credential';
+import { holdsBrokenLabel } from '../../shared/core/views';
 import { LEGACY_SECRETS_PATH } from '../../shared/node/profile/paths';
 import type { RunHistory } from '../../shared/node/records/run-history';
 import type { Vault } from '../../shared/node/vault/vault';
@@ -69,7 +70,11 @@ function credentialHandlers(deps: MainDeps) {
   const { vault } = deps;
   const copies = deps.copies ?? createCopyGuard(deps);
   return {
-    credentialsList: async () => vault.listCredentials(),
+    credentialsList: async () => {
+      const creds = vault.listCredentials();
+      if (holdsBrokenLabel(creds)) vault.getProfile(); // PROFILE_INVALID naming the label, never sent to the window
+      return creds;
+    },
     credentialsSet: ({ service, key, value, acceptFormatWarning, label, envVar }: Parameters<VaultApi['credentialsSet']>[0]) =>
       vault.setCredential(service, key, value, { acceptFormatWarning: !!acceptFormatWarning, ...(label !== undefined ? { label } : {}), ...(envVar !== undefined ? { envVar } : {}) }),
     credentialsDelete: ({ service, key }: Parameters<VaultApi['credentialsDelete']>[0]) => vault.deleteCredential(service, key),

@@ -6,7 +6,7 @@ import { isFetchableAvatarUrl } from './avatar-url';
 import { canonicalTimeZone, isTimeZone } from './timezone';
 import { findPlaintextSecrets } from './profile-index';
 import { upgradeProfileData } from './profile-upgrade';
-import { credentialMetaSchema, preferencesSchema, profileSchema, schemas, userSchema, type CredentialMeta, type Preferences, type Profile, type UserDetails } from './profile-schema';
+import { BROKEN_CHARACTER, credentialMetaSchema, preferencesSchema, profileSchema, schemas, userSchema, type CredentialMeta, type Preferences, type Profile, type UserDetails } from './profile-schema';
 
 /** Converts zod issues to field errors (path + message; zod never quotes the input here). */
 export function fieldErrors(issues: readonly z.core.$ZodIssue[], prefix = ''): FieldError[] {
@@ -138,7 +138,7 @@ export function applyProfileUpdate(profile: Profile, update: { user?: unknown; p
     // escape sequence would drive the terminal). Checked on write only: a file holding one still reads.
     // A lone UTF-16 half (a renderer can send one) is no character at all: written as U+FFFD, it would not read back.
     const controls = Object.entries(editable).filter(([k, v]) => typeof v === 'string' && v !== (profile.user as Record<string, unknown>)[k] && (hasControlChars(v) || hasLoneSurrogate(v)));
-    fields.push(...controls.map(([k, v]) => ({ path: `user.${k}`, message: !hasLoneSurrogate(v as string) ? 'must not contain control characters (line breaks, tabs, escape sequences, text-direction overrides)' : 'holds a broken character (half of a UTF-16 pair)' })));
+    fields.push(...controls.map(([k, v]) => ({ path: `user.${k}`, message: !hasLoneSurrogate(v as string) ? 'must not contain control characters (line breaks, tabs, escape sequences, text-direction overrides)' : BROKEN_CHARACTER })));
     if (!parsed.success) fields.push(...fieldErrors(parsed.error.issues, 'user').filter((f) => !controls.some(([k]) => f.path === `user.${k}`)));
     else if (!badZone && !controls.length) user = { ...parsed.data, updated_at: now.toISOString() };
   }

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { CATALOG, LABEL_MAX, labelFits } from './catalog';
-import { ENV_VAR_NAME, isCredentialId } from './credential';
+import { ENV_VAR_NAME, hasLoneSurrogate, isCredentialId } from './credential';
 import { AI_PROVIDERS, WORKFLOW_NAMES } from './workflows';
 
 import { HISTORY_LIMITS, PREFERENCE_DEFAULTS } from './preferences';
@@ -12,6 +12,9 @@ export { isTimeZone } from './timezone';
 
 export { PROFILE_VERSION } from './profile-version';
 
+/** Why a text holding half of a UTF-16 pair is refused, as a field's message (read and write say it alike). */
+export const BROKEN_CHARACTER = 'holds a broken character (half of a UTF-16 pair)';
+
 /**
  * The profile's schemas, made on first use: ~110 zod schemas cost ~3.5 ms to make (a third of what `doctor` adds to a
  * `get`), and a read of a profile the vault wrote itself never runs them (see ValidatedText).
@@ -19,7 +22,13 @@ export { PROFILE_VERSION } from './profile-version';
 function build() {
   const timestamp = z.string().check(z.refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time'));
   const optionalTimestamp = z.optional(z.nullable(timestamp));
-  const text160 = z.string().check(z.trim(), z.maxLength(160, 'must be at most 160 characters'));
+  /**
+   * Text a person sees (a name, a label, a verify record's words) is whole characters. Half of a UTF-16 pair, written
+   * as \ud800 by a hand in the file, is none: `set --label` and `profile set` refuse it, while a read took it, to be
+   * printed as U+FFFD by `list`, `profile show` and the app, and never read back as it was.
+   */
+  const whole = () => z.refine<string>((s) => !hasLoneSurrogate(s), BROKEN_CHARACTER);
+  const text160 = z.string().check(z.trim(), z.maxLength(160, 'must be at most 160 characters'), whole());
   /**
    * An address as a person writes it (RFC 6531): letters and marks of any script in the local part and the domain
    * (josé@bücher.de, 用户@例子.广告), and an IDN top-level domain in its ASCII form (xn--p1ai, .рф). z.email() took
@@ -39,7 +48,7 @@ function build() {
     job_title: z._default(text160, ''),
     // The shape only: the zone itself is checked when a user sets it (applyProfileUpdate), not on every read.
     timezone: z._default(z.string().check(z.refine((v) => v === '' || isTimeZoneShape(v), 'must be an IANA time zone such as Europe/Paris or UTC')), ''),
-    avatar_url: z._default(z.union([z.literal(''), z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).check(z.maxLength(2048, 'must be at most 2048 characters'))]), ''),
+    avatar_url: z._default(z.union([z.literal(''), z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).check(z.maxLength(2048, 'must be at most 2048 characters'), whole())]), ''),
     created_at: optionalTimestamp,
     updated_at: optionalTimestamp,
     last_opened_at: optionalTimestamp,
@@ -71,7 +80,7 @@ function build() {
   /** A credential identifier `<service>.<key>`. */
   const credentialIdSchema = z.string().check(z.refine(isCredentialId, 'must be <service>.<key> in lower case, e.g. huggingface.token'));
 
-  const shortText = (max: number) => z.string().check(z.maxLength(max));
+  const shortText = (max: number) => z.string().check(z.maxLength(max), whole());
 
   /** The outcome of the last `cpw-vault verify` of a credential (no value, no response body). */
   const validationRecordSchema = z.looseObject({
@@ -85,7 +94,7 @@ function build() {
 
   /** Metadata about one stored credential. Never its value: only a masked hint. */
   const credentialMetaSchema = z.looseObject({
-    label: z.optional(z.string().check(z.refine(labelFits, `must be at most ${LABEL_MAX} characters`))),
+    label: z.optional(z.string().check(z.refine(labelFits, `must be at most ${LABEL_MAX} characters`), whole())),
     created_at: timestamp,
     updated_at: timestamp,
     last_used_at: optionalTimestamp,

@@ -1,4 +1,4 @@
-import type { CredentialId } from './credential';
+import { hasLoneSurrogate, type CredentialId } from './credential';
 import type { CredentialMeta, Profile } from './profile-schema';
 import type { KeychainStatus } from './secret-store';
 import type { WorkflowStatus } from './workflows';
@@ -129,4 +129,15 @@ export interface DoctorReport {
   backend_switch?: UnfinishedSwitch;
   /** Credentials the index lists whose value the secret store no longer holds (removed outside cpw-vault); absent when none. */
   stale?: CredentialId[];
+}
+
+/**
+ * True when a label of `creds` holds half of a UTF-16 pair (a hand wrote \ud800 in the profile): a listing that shows
+ * labels (`list`, the app's list) then gives the full read's PROFILE_INVALID, naming the field, instead of sending it
+ * on: `list --json` printed it as "\ud800", which no UTF-8 reader can hold (Python's print fails on it), the app as
+ * U+FFFD. The read side itself reads on without the schema, as for any field only the full read checks: `get`,
+ * `env` and `exec` print no label, and a pipeline keeps its keys.
+ */
+export function holdsBrokenLabel(creds: readonly CredentialView[]): boolean {
+  return creds.some((c) => hasLoneSurrogate(c.label));
 }

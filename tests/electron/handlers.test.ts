@@ -67,6 +67,18 @@ describe('IPC handlers over the real vault and keychain', () => {
     expect(await s.call('credentialsSet', { service: 'deepl', key: 'api_key', value: 'dk-1', label: 'DeepL \ud83d\ude00' })).toMatchObject({ ok: true });
   });
 
+  it('a profile a hand gave half of a UTF-16 pair (\\ud800 in a label, \\udc00 in the name) is refused on read, naming the fields: never sent to the window', async () => {
+    const s = await setupMain();
+    await s.value('credentialsSet', { service: 'deepl', key: 'api_key', value: 'dk-1', label: 'DeepL (work)', envVar: 'DEEPL_API_KEY' });
+    await s.value('profileUpdate', { user: { name: 'Ada' } });
+    const path = s.vault.profilePath;
+    writeFileSync(path, readFileSync(path, 'utf8').replace('"DeepL (work)"', '"DeepL \\ud800"').replace('"Ada"', '"Ada \\udc00"'));
+    const fields = [{ path: 'user.name', message: 'holds a broken character (half of a UTF-16 pair)' }, { path: 'credential_metadata.deepl.api_key.label', message: 'holds a broken character (half of a UTF-16 pair)' }];
+    expect(await s.call('profileGet')).toMatchObject({ ok: false, error: { code: 'PROFILE_INVALID', fields } });
+    expect(await s.call('credentialsList')).toMatchObject({ ok: false, error: { code: 'PROFILE_INVALID', fields } });
+    expect(await s.value('doctor')).toMatchObject({ ok: false, profile: { problems: [expect.objectContaining({ code: 'PROFILE_INVALID', message: expect.stringContaining('user.name holds a broken character') })] } });
+  });
+
   // The custom form's Label sits just before its value field: a key pasted one field too early was stored as the label,
   // in plaintext in the profile, shown in the list and in `cpw-vault list`, as a key typed where a name goes is not.
   it.each([`sk-proj-${'Ab3dE6gH9jK2mN5pQ8sT1vW4'.repeat(2)}`, `DeepL ${'0123456789abcdef'.repeat(2)}`, `hf_${'Lbl1'.repeat(9)}`])('a key pasted into the label (%s) is refused without echoing it; nothing is stored, the profile never holds it', async (label) => {

@@ -1,6 +1,6 @@
 import { plainSlotProblem } from '../../core/catalog';
 import { maskedHint, type CredentialId } from '../../core/credential';
-import { sourceLabel } from '../../core/views';
+import { holdsBrokenLabel, sourceLabel } from '../../core/views';
 import { noAgentError, vaultAgentListening } from '../../node/agent/socket-dir';
 import { vaultFilesFor } from '../../node/secrets/vault-files';
 import { vaultLocked } from '../../node/secrets/vault-errors';
@@ -33,6 +33,7 @@ export async function list(_args: object, ctx: CliContext): Promise<ExitCode> {
   let keychain: Awaited<ReturnType<typeof uncheckedKeychain>>;
   if (ctx.globals.json) {
     const creds = reader.listCredentials();
+    await refuseBrokenLabels(ctx, creds);
     keychain = await uncheckedKeychain(reader, ctx.io.env);
     // meta.storage names the backend ("file" for the age vault file), as export and which do: the profile's index
     // says "keychain" for whichever secret store holds the value.
@@ -44,7 +45,7 @@ export async function list(_args: object, ctx: CliContext): Promise<ExitCode> {
     const state = reader.listingState();
     const kept = state && readListing(state, ctx.io.env);
     keychain = await uncheckedKeychain(reader, ctx.io.env);
-    const shown = kept ?? (await listing(reader, state));
+    const shown = kept ?? (await listing(reader, state, ctx));
     ctx.io.out(shown.table);
     printEnvVarClashes(ctx, shown.clashes);
   }
@@ -53,8 +54,9 @@ export async function list(_args: object, ctx: CliContext): Promise<ExitCode> {
 }
 
 /** The table and warnings of every credential, made from the index; kept for the next list when `state` still holds. */
-async function listing(reader: ReadVault, state: ListingState | undefined): Promise<Listing & { table: string }> {
+async function listing(reader: ReadVault, state: ListingState | undefined, ctx: CliContext): Promise<Listing & { table: string }> {
   const creds = reader.listCredentials();
+  await refuseBrokenLabels(ctx, creds);
   // A value that is no secret (the OpenAI organization ID) is shown in full (its hint is cut to 16 characters),
   // unless it has a secret's shape (a key pasted there by an older version): then masked, as a secret's hint.
   const plain = async (id: CredentialId, hint: string) => {
@@ -67,6 +69,11 @@ async function listing(reader: ReadVault, state: ListingState | undefined): Prom
   const made = { table: table(['SERVICE', 'KEY', 'SOURCE', 'HINT', 'CREATED', 'LAST USED'], rows), clashes: envVarClashes(reader, creds) };
   if (state) await keepListing(state, reader.listingState(), made, creds);
   return made;
+}
+
+/** The full read's PROFILE_INVALID, naming the field, for a label holding half of a UTF-16 pair (see holdsBrokenLabel); in the light bundle, the full CLI's. */
+async function refuseBrokenLabels(ctx: CliContext, creds: readonly CredentialView[]): Promise<void> {
+  if (holdsBrokenLabel(creds)) (await ctx.vault()).getProfile();
 }
 
 /**
