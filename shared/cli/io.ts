@@ -1,4 +1,5 @@
 import { VaultError } from '../core/errors';
+import { utf16Form } from '../core/utf16';
 import { fstatSync, writeSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { workingDir } from '../node/profile/paths';
@@ -48,7 +49,7 @@ export type StdinRefusal =
   | { kind: 'closed' } // `<&-`, or a caller that gave none
   | { kind: 'folder' } // `< DIR`
   | { kind: 'too-large'; maxBytes: number } // more than maxBytes: reading stopped there
-  | { kind: 'utf16' } // a byte-order mark, or ASCII with a NUL in every other byte: Notepad's "Unicode", PowerShell's >
+  | { kind: 'utf16' } // Notepad's "Unicode", PowerShell's >: a byte-order mark, or ASCII with a NUL in every other byte (see utf16Form)
   | { kind: 'not-utf8' };
 
 /**
@@ -149,19 +150,12 @@ async function stdinText(use: StdinUse): Promise<string> {
   const bytes = Buffer.concat(chunks);
   // Before decoding: UTF-16 with a mark was "not valid UTF-8" (the fix offered, a Latin-1 conversion, made it worse), and
   // without one its NULs decode as UTF-8, to be refused later as "a control character".
-  if (looksUtf16(bytes)) throw use.refuse({ kind: 'utf16' });
+  if (utf16Form(bytes)) throw use.refuse({ kind: 'utf16' });
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     throw use.refuse({ kind: 'not-utf8' });
   }
-}
-
-/** True for UTF-16: its byte-order mark, or a NUL in every other byte of the first 2 characters (ASCII letters, no mark). */
-function looksUtf16(b: Uint8Array): boolean {
-  if (b.length < 2) return false;
-  if ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff)) return true;
-  return b.length >= 4 && ((b[0] !== 0 && b[1] === 0 && b[2] !== 0 && b[3] === 0) || (b[0] === 0 && b[1] !== 0 && b[2] === 0 && b[3] !== 0));
 }
 
 /** A folder as stdin (`set tmdb api_key < ~/keys`) reads as nothing: said as what it is, not as an empty value. */

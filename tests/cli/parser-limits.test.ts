@@ -1,11 +1,15 @@
 // Issue 12, "Parsers", as a user meets them: a profile or a source nested
 // 100,000 deep is a clear PROFILE_INVALID / invalid-source error, never
 // INTERNAL "this is a bug"; a .env with a repeated name imports the last value.
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
 import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const ENV_LINE = `HF_TOKEN=hf_${'Utf16Src'.repeat(5)}\n`;
+const TMDB_KEY = '0123456789abcdef0123456789abcdef';
 
 function profileText(t: TempHome, text: string) {
   mkdirSync(dirname(t.profile), { recursive: true, mode: 0o700 });
@@ -80,6 +84,30 @@ describe('migrate', () => {
     expect(readdirSync(t.cwd).filter((f) => f.includes('.backup-'))).toEqual([]);
     expect(existsSync(t.profile)).toBe(false);
     for (const [service, key] of [['huggingface', 'token'], ['tmdb', 'api_key']]) expect((await cli(t, ['get', service!, key!])).code).toBe(3);
+  });
+
+  // Notepad's "Unicode", PowerShell's > and Out-File, Python's utf-16-le: with a mark it was "not UTF-8 text" with a
+  // Latin-1 conversion for the fix (which made it worse); without one, ASCII first, "not a NAME=value line" or the JSON
+  // "invalid symbol at line 1, column 2"; without one and a first line that is not ASCII, "not UTF-8 text" again.
+  it.each([
+    ['.env', 'UTF-16LE with its mark', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`# Clé API\r\n${ENV_LINE}`, 'utf16le')]), 'UTF-16'],
+    ['.env', 'UTF-16LE without a mark, first line "# Clé API"', Buffer.from(`# Clé API\n${ENV_LINE}`, 'utf16le'), 'UTF-16LE'],
+    ['.env', 'UTF-16LE without a mark, first line "# 密钥"', Buffer.from(`# 密钥\n${ENV_LINE}`, 'utf16le'), 'UTF-16LE'],
+    ['secrets.json', 'UTF-16BE without a mark, first character "é"', Buffer.from(`{"é": 1, "tmdb_api_key": "${TMDB_KEY}"}`, 'utf16le').swap16(), 'UTF-16BE'],
+  ])('a %s in %s is refused as UTF-16 with the conversion that reads it (exit 2): nothing stored', async (name, _form, bytes, encoding) => {
+    const t = makeTempHome();
+    const source = join(t.cwd, name);
+    writeFileSync(source, bytes, { mode: 0o600 });
+    const r = await cli(t, ['migrate', '--from', source, '--yes']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`${source} is UTF-16 text (`);
+    expect(r.stderr).toContain(`fix: Convert it first: iconv -f ${encoding} -t UTF-8 ${source} > ${source}.utf8, then --from ${source}.utf8`);
+    expect(existsSync(t.profile)).toBe(false);
+    // The fix does what it says: the converted file migrates.
+    writeFileSync(`${source}.utf8`, spawnSync('iconv', ['-f', encoding, '-t', 'UTF-8', source]).stdout, { mode: 0o600 });
+    const converted = await cli(t, ['migrate', '--from', `${source}.utf8`, '--dry-run']);
+    expect(converted.code, converted.stderr).toBe(0);
+    expect(converted.stdout).toMatch(/(huggingface\.token|tmdb\.api_key) +import +yes/);
   });
 
   it('a .env naming a key twice imports the last value, and the plan says the last one counts', async () => {

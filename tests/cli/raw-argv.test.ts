@@ -122,6 +122,9 @@ describe('a value piped to set in UTF-16 (Notepad\'s "Unicode", PowerShell\'s > 
     ['UTF-16LE with its mark', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${HF}\r\n`, 'utf16le')])],
     ['UTF-16LE without a mark', Buffer.from(HF, 'utf16le')],
     ['UTF-16BE with its mark', Buffer.from(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(HF, 'utf16le')]).swap16())],
+    // Found by its ASCII characters wherever they are: a first character that is not ASCII was "not valid UTF-8".
+    ['UTF-16LE without a mark, starting with a character that is not ASCII', Buffer.from(`🔑 ${HF}`, 'utf16le')],
+    ['UTF-16BE without a mark, starting with a character that is not ASCII', Buffer.from(`Ж${HF}`, 'utf16le').swap16()],
   ])('%s: refused as UTF-16 with the conversion that fixes it, nothing stored', (_name, input) => {
     const t = makeTempHome();
     const r = spawnSync(process.execPath, [BIN, 'set', 'huggingface', 'token'], { cwd: t.cwd, input, encoding: 'utf8', env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service } });
