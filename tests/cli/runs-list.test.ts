@@ -128,6 +128,18 @@ describe('cpw-vault runs', () => {
     expect(JSON.parse((await cli(t, ['runs', 'show', 'miss03', '--json'])).stdout)).toMatchObject({ status: 'failed', exit_code: 0, signal: 'SIGINT' });
   });
 
+  // A stage named with an emoji sequence (a ZWJ one, a flag) was padded as 4 columns of its 2: the STATUS column of its
+  // row started 2 columns right of the others'.
+  it('lines up its columns when a program name holds an emoji sequence, a wide character or a combining mark', async () => {
+    const t = makeTempHome();
+    const programs = { zwj001: '👩‍💻.sh', flag02: '🇫🇷.sh', cjk003: '字幕.sh', nfd004: 'cafe\u0301.sh', ascii5: 'stage.sh' };
+    writeFileSync(join(historyDir(t), 'runs.jsonl'), Object.entries(programs).map(([id, program], i) => start({ id, program, started_at: at(10 - i), ...ended })).join(''), { mode: 0o600 });
+    const r = await cli(t, ['runs']);
+    expect(r.code, r.stderr).toBe(0);
+    // Each program's cell padded to 8 columns (stage.sh), then two spaces: STATUS starts at one column in every row.
+    expect(r.stdout.split('\n').slice(1, 6).map((l) => l.split('  succeeded')[0]!.slice(l.indexOf('transcribe') + 12))).toEqual(['stage.sh', 'cafe\u0301.sh ', '字幕.sh ', '🇫🇷.sh   ', '👩‍💻.sh   ']);
+  });
+
   it('lists a run whose start is no date (hand-written, or set so by an update) as the oldest, with "-" as its start', async () => {
     const t = makeTempHome();
     const path = join(historyDir(t), 'runs.jsonl');

@@ -48,4 +48,23 @@ describe('table columns line up in a terminal whatever the script', () => {
       'שלום          x',
     ]);
   });
+
+  // Counted by code point, 👩‍💻 (woman, ZWJ, laptop) took 4 columns, a family of four 8, a flag 4 and ❤️ (U+2764 and
+  // the emoji selector) 1: the next column started up to 6 columns off. A terminal draws each as one emoji, 2 columns.
+  it('an emoji sequence takes the 2 columns of the one emoji it shows: ZWJ, flags, skin tones, the emoji selector, keycaps', () => {
+    const rows = [['Ada 👩‍💻', 'x'], ['Ada 12', 'x'], ['👨‍👩‍👧‍👦 home', 'x'], ['🇫🇷 Paris', 'x'], ['👍🏽 ok', 'x'], ['❤️ love', 'x'], ['1️⃣ one', 'x'], ['🏳️‍🌈 flag', 'x'], ['字e\u0301 👩‍💻', 'x']];
+    const out = table(['LABEL', 'NEXT'], rows).split('\n');
+    expect(out.slice(0, 10)).toEqual([
+      'LABEL     NEXT',
+      'Ada 👩‍💻    x',
+      'Ada 12    x',
+      '👨‍👩‍👧‍👦 home   x',
+      '🇫🇷 Paris  x',
+      '👍🏽 ok     x',
+      '❤️ love   x',
+      '1️⃣ one    x',
+      '🏳️‍🌈 flag   x',
+      '字e\u0301 👩‍💻    x',
+    ]);
+  });
 });
