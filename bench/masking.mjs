@@ -30,8 +30,18 @@ function timeShell(line, runs) {
   return median(Array.from({ length: runs }, once));
 }
 
-/** The streaming masker alone, in this process: 100 MiB of the stage's output in 64 KiB chunks. */
-async function maskerAlone(runs) {
+/** 64 KiB of Japanese subtitle text (a subtitle stage's output), for the NFKC comparison. */
+const JAPANESE = (() => {
+  const line = Buffer.from(`${'字幕 000123: 今日はいい天気ですね、（注）ではない文章。'.repeat(4).slice(0, 60)}\n`);
+  return Buffer.concat(Array(Math.ceil(65536 / line.length)).fill(line)).subarray(0, 65536);
+})();
+
+/**
+ * The streaming masker alone, in this process: 100 MiB of the stage's output in 64 KiB chunks; with `nfkc`, of
+ * Japanese text, against decoding that text and normalizing it to NFKC alone (what masking a key printed in another
+ * Unicode form, fullwidth ｈｆ＿..., would add per byte: see README, masking).
+ */
+async function maskerAlone(runs, nfkc = false) {
   const { build } = await import('esbuild');
   const out = join(process.env.HOME, 'masker.mjs');
   const contents = "export { StreamMasker, maskPatterns } from './shared/node/masking/stream-masker'; export { buildAutomaton } from './shared/node/masking/automaton';";
@@ -39,20 +49,29 @@ async function maskerAlone(runs) {
   const { StreamMasker, maskPatterns, buildAutomaton } = await import(pathToFileURL(out).href);
   const line = Buffer.from(`${'frame 000123 transcribed: the quick brown fox jumps over the lazy dog, segment ok '.repeat(2).slice(0, 127)}\n`);
   const chunk = Buffer.concat([...Array(511).fill(line), Buffer.from(`${`token ${HF}${' '.repeat(128)}`.slice(0, 127)}\n`)]);
-  const once = () => {
-    const masker = new StreamMasker(buildAutomaton(maskPatterns([HF, TMDB])));
+  const timed = (fn) => () => {
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < 1600; i++) masker.push(chunk);
-    masker.end();
+    fn();
     return Number(process.hrtime.bigint() - t0) / 1e6;
   };
-  once();
-  return median(Array.from({ length: runs }, once));
+  const masked = (input) => timed(() => {
+    const masker = new StreamMasker(buildAutomaton(maskPatterns([HF, TMDB])));
+    for (let i = 0; i < 1600; i++) masker.push(input);
+    masker.end();
+  });
+  const normalized = timed(() => {
+    for (let i = 0; i < 1600; i++) JAPANESE.toString('utf8').normalize('NFKC');
+  });
+  const medianOf = (once) => (once(), median(Array.from({ length: runs }, once)));
+  if (!nfkc) return medianOf(masked(chunk));
+  return { masker: medianOf(masked(JAPANESE)), nfkc: medianOf(normalized) };
 }
 
 /** Masking throughput: the 100 MiB stage alone, under exec --no-mask, and under exec with masking. */
 export async function masking() {
   const runs = Number(process.env.BENCH_MASK_RUNS ?? 5);
+  // Stored here too: with BENCH_ONLY=masking no section before this one stored them, and every exec refused (exit 3).
+  for (const [args, value] of [[['huggingface', 'token'], HF], [['tmdb', 'api_key'], TMDB]]) spawnSync(process.execPath, [BIN, 'set', ...args], { input: value, stdio: ['pipe', 'ignore', 'ignore'] });
   const exec = `"${process.execPath}" "${BIN}" exec --workflow transcribe --no-history`;
   const stage = `${DEBIAN_PYTHON} -c "$STAGE"`;
   const r = {
@@ -69,5 +88,9 @@ export async function masking() {
   row('cpw-vault exec (masked)', r.masked);
   row('the masker alone, in-process (no pipes)', r.masker);
   console.log(`masking overhead on 100 MiB: ${(r.masked - r.unmasked).toFixed(0)} ms (${(r.masked / r.unmasked).toFixed(2)}x exec --no-mask)`);
+  const j = await maskerAlone(runs, true);
+  row('the masker alone, 100 MiB of Japanese text', j.masker);
+  row('decoding it and normalizing to NFKC alone', j.nfkc);
+  console.log(`NFKC of the output would add ${(j.nfkc / j.masker).toFixed(1)}x the masker's own time, before mapping matches back to the bytes printed`);
 }
 
