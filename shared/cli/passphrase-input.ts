@@ -1,5 +1,6 @@
 import { createReadStream, existsSync, fstatSync, readdirSync } from 'node:fs';
 import { VaultError } from '../core/errors';
+import { utf16Form } from '../core/utf16';
 import { registerPassphrase } from '../core/redact';
 import { readPrivateInputFile } from '../node/private-input-file';
 import { descriptorFlags, descriptorTarget } from './descriptors';
@@ -17,8 +18,12 @@ export interface PassphraseSource {
 const MAX_PASSPHRASE_BYTES = 4096;
 
 /** Drops one trailing line break (what `echo` and editors add), refuses empty input. */
-function finish(text: string, from: string): string {
-  const value = text.replace(/\r?\n$/, '');
+function finish(bytes: Buffer, from: string): string {
+  // Notepad's "Unicode" and PowerShell's > write UTF-16: read as UTF-8 it was "more than one line" or, with no line
+  // break, another passphrase, "does not open" after the wrong passphrase's pause.
+  const utf16 = utf16Form(bytes);
+  if (utf16) throw new VaultError('INVALID_ARGUMENT', `${from} is UTF-16 text (a file saved as "Unicode" by Notepad, or written by PowerShell's > or Out-File), not UTF-8; nothing was used.`, `Save it as UTF-8, or convert it: iconv -f ${utf16.marked ? 'UTF-16' : `UTF-16${utf16.order}`} -t UTF-8 FILE > FILE.utf8 (then chmod 600 FILE.utf8).`);
+  const value = bytes.toString('utf8').replace(/\r?\n$/, '');
   if (value === '') throw new VaultError('INVALID_ARGUMENT', `${from} holds no passphrase.`, 'Put the passphrase on its first line.');
   if (/[\r\n]/.test(value)) throw new VaultError('INVALID_ARGUMENT', `${from} holds more than one line.`, 'Put only the passphrase in it, on one line.');
   remember(value);
@@ -42,7 +47,7 @@ export function readPassphraseFile(path: string): string {
     throw new VaultError('INVALID_ARGUMENT', 'There is no file at the path given to --passphrase-file (not repeated here: it may be the passphrase itself); nothing was used.', 'Give the path of a 0600 file that holds the passphrase, or the passphrase on --passphrase-fd N. A passphrase on a command line stays in your shell history and can be seen in ps.');
   }
   const bytes = readPrivateInputFile(path, { what: 'passphrase file', maxBytes: MAX_PASSPHRASE_BYTES, notRegularFix: 'Use a plain file, or --passphrase-fd for a pipe.', tooLargeFix: 'Put only the passphrase in it.' });
-  return finish(bytes.toString('utf8'), `The passphrase file ${path}`);
+  return finish(bytes, `The passphrase file ${path}`);
 }
 
 /** Whether this process holds the write end of the pipe `fd` reads (a pipe of its own; a second read end, like bash's for `3< <(...)`, is not). */
@@ -96,7 +101,7 @@ export async function readPassphraseFd(text: string, command = 'cpw-vault unlock
     if (err instanceof VaultError) throw err;
     throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'read error'}).`, `Open it for reading, e.g.: ${example(fd)}`);
   }
-  return finish(Buffer.concat(chunks).toString('utf8'), `File descriptor ${fd}`);
+  return finish(Buffer.concat(chunks), `File descriptor ${fd}`);
 }
 
 /** A hidden prompt; Ctrl-C (or a closed terminal) becomes CANCELLED (exit 130, "nothing changed"). */

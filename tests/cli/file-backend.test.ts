@@ -88,6 +88,26 @@ describe('the file backend through the CLI, on a host with no D-Bus session', ()
     expect(agentSockets(h)).toEqual([]);
   });
 
+  // Notepad's "Unicode" (UTF-16LE, a mark, CRLF): read as UTF-8 it was "holds more than one line"; without a line break,
+  // another passphrase, said as the wrong one after its pause.
+  it('a passphrase file in UTF-16 is said as such, with the conversion, before any pause: no agent, files byte-identical', async () => {
+    const before = vaultBytes(h);
+    for (const [name, bytes, from] of [
+      ['notepad.txt', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${h.passphrase}\r\n`, 'utf16le')]), 'UTF-16'],
+      ['utf16le.txt', Buffer.from(h.passphrase, 'utf16le'), 'UTF-16LE'],
+    ] as const) {
+      const file = join(h.root, name);
+      writeFileSync(file, bytes, { mode: 0o600 });
+      const r = await fileCli(h, ['unlock', '--passphrase-file', file]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`The passphrase file ${file} is UTF-16 text`);
+      expect(r.stderr).toContain(`iconv -f ${from} -t UTF-8 FILE > FILE.utf8`);
+      expect(r.stderr).not.toContain(h.passphrase);
+    }
+    expect(vaultBytes(h)).toEqual(before);
+    expect(agentSockets(h)).toEqual([]);
+  });
+
   it('one unlock (passphrase on a descriptor), then a 13-stage pipeline reads without a terminal and asks nothing', async () => {
     const unlock = await fileCli(h, ['unlock', '--ttl', '10m', '--passphrase-fd', '3'], { fd3: `${h.passphrase}\n` });
     expect(unlock.stderr).toMatch(/Unlocked for 10m \(until .*\), agent pid \d+/);
