@@ -89,11 +89,8 @@ export class CredentialStore {
     // The values before, read once this transaction holds its credentials (a writer of one of them that went first
     // may have changed it): what a rollback puts back. Values the caller's plan read (a migration, an import, a pull)
     // must still be there: one stored since (the app, another cpw-vault; that write was acknowledged) is never
-    // overwritten by a plan that did not see it. Found by an outside pass: the app's migration wrote over a key saved
-    // while it ran, and reported the row "imported".
-    // Whether the transaction is in the journal: one never added (a signal or PROFILE_LOCKED while waiting for the
-    // lock) is not removed, which waited for that lock again (30 s more) before the command could end.
-    let claimed = false;
+    // overwritten by a plan that did not see it (the app's migration wrote over a key saved while it ran).
+    let claimed = false; // in the journal: one never added (a signal, PROFILE_LOCKED) is not removed (30 s more wait)
     const claim = async () => {
       await this.journal.add(tx, liveTransaction, options.signal);
       claimed = true;
