@@ -117,6 +117,10 @@ export const createTeamSlice: StateCreator<VaultState, [], [], TeamSlice> = (set
       if (!file) return;
       const r = await getApi().teamPush({ handle: file.handle });
       get().toast('success', r.updated.length ? `Pushed ${r.updated.join(', ')}. Commit and push the team file.` : 'Nothing to push: the team file already has your values.');
+      // Pushed, but the value was in this vault before a member was removed (they may have pulled it): not a rotation,
+      // as `team push` warns. Without it the app said only "Pushed", and the reminder stayed with no word why.
+      const left = r.to_rotate ?? [];
+      if (left.length) get().toast('error', `Still to rotate: ${left.join(', ')}. The value pushed was in your vault before a member was removed, who may have seen it. Issue a new key at the provider, save it here, then push again.`);
       if (r.withheld.length) get().toast('error', `Not sent: ${r.withheld.join(', ')}. These keys were never shared from this vault (a teammate may have named a key of yours in the file). If one is the team's, send it with: cpw-vault team push --add ${r.withheld[0]}`);
       // The rewrite left out the team identity rows planted in the file: said once, in team push's words (never a value).
       const removed = removedText(file.path, r.planted).trim();

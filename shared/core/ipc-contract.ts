@@ -209,7 +209,7 @@ export interface VaultApi {
    * `withheld`: keys the file names that this vault never shared (a teammate may have named a personal key): not sent.
    * `planted`: the team identity rows planted in the file that the rewrite removed (their places, never a value).
    */
-  teamPush(request: { handle: string }): Promise<{ updated: string[]; withheld: string[]; planted: PlantedRow[] }>;
+  teamPush(request: { handle: string }): Promise<{ updated: string[]; withheld: string[]; to_rotate?: string[]; planted: PlantedRow[] }>;
 }
 
 /** The name of a renderer -> main call. */

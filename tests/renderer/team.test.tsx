@@ -166,6 +166,17 @@ describe('Team screen', () => {
     expect(useVault.getState().toasts.map((t) => t.text)).toContain('Pushed tmdb.api_key. Commit and push the team file.');
   });
 
+  it('a push of a value a removed member may have seen says it is still to rotate, naming it', async () => {
+    const { api, user, show } = withFakeApi();
+    api.team = view();
+    api.teamPush = async () => ({ updated: ['tmdb.api_key'], withheld: [], to_rotate: ['tmdb.api_key'], planted: [] });
+    show(<Team />);
+    await user.click(screen.getByRole('button', { name: 'Open a team file…' }));
+    await user.click(await screen.findByRole('button', { name: 'Push my values' }));
+    await waitFor(() => expect(useVault.getState().toasts.map((t) => t.text)).toContain('Pushed tmdb.api_key. Commit and push the team file.'));
+    expect(useVault.getState().toasts.find((t) => t.text.startsWith('Still to rotate'))).toMatchObject({ kind: 'error', text: expect.stringContaining('Still to rotate: tmdb.api_key. The value pushed was in your vault before a member was removed') });
+  });
+
   it('a push that removed planted team identity rows says which, in team push\'s words, and stays until dismissed', async () => {
     const { api, user, show } = withFakeApi();
     api.team = view();
