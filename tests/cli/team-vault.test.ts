@@ -226,6 +226,18 @@ describe('a team file that is not there', () => {
   });
 });
 
+describe('team init with a key that is not in the vault', () => {
+  it('is refused before anything is made: no team file, no team identity in the vault', async () => {
+    const t = makeTempHome();
+    const r = await cli(t, ['team', 'init', '--add', 'tmdb.api_key']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('Not in your vault: tmdb.api_key.');
+    expect(readdirSync(t.cwd)).toEqual([]);
+    const listed = await cli(t, ['list', '--json']);
+    expect(listed.stdout).not.toContain('team_identity');
+  });
+});
+
 describe('team init that cannot write its recipients list', () => {
   it('leaves no team file behind (the next init said "already exists"), says the folder is in the way, and works once it is gone', async () => {
     const t = makeTempHome();

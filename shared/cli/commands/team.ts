@@ -62,10 +62,11 @@ export async function teamInit(args: TeamTarget & { add?: string[]; name?: strin
   // Not only "already exists": an init killed between its two writes is finished by the same init (team-init-again.ts).
   if (existsSync(files.file)) return (await import('./team-init-again')).initAgain(args, ctx, files, ids);
   const name = checkMemberName(selfName(ctx, args.name));
-  const key = args.identityFile ? await identityOf(ctx, args) : await (await import('../../node/team/identity')).ensureIdentity(await ctx.vault());
+  // Checked before a first team identity is made: a refused init made one (stored in the vault, shown by list) anyway.
   const values = await personalValues(ctx, ids);
   const missing = ids.filter((id) => values.get(id) === undefined);
   if (missing.length) throw new VaultError('CREDENTIAL_MISSING', `Not in your vault: ${missing.join(', ')}.`, `Store them first (cpw-vault set ${missing[0]!.replace('.', ' ')}), or leave them out.`);
+  const key = args.identityFile ? await identityOf(ctx, args) : await (await import('../../node/team/identity')).ensureIdentity(await ctx.vault());
   const now = new Date();
   const credentials = ids.map((id): TeamCredential => ({ id, value: values.get(id)!, meta: { updated_at: now.toISOString(), updated_by: name } }));
   await change(ctx, args, async () => {
