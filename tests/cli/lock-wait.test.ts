@@ -14,8 +14,13 @@ const HF = `hf_${'LockWait'.repeat(5)}`;
 
 /** `cpw-vault set huggingface token` (value on stdin), with `told` once it says it is waiting. */
 function startSet(t: TempHome) {
-  const set = spawn(process.execPath, [BIN, 'set', 'huggingface', 'token'], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, stdio: ['pipe', 'pipe', 'pipe'] });
-  set.stdin.end(HF);
+  return startWaiting(t, ['set', 'huggingface', 'token'], HF);
+}
+
+/** `cpw-vault ARGS` (`input` on stdin), with `told` once it says it is waiting. */
+function startWaiting(t: TempHome, args: string[], input = '') {
+  const set = spawn(process.execPath, [BIN, ...args], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, stdio: ['pipe', 'pipe', 'pipe'] });
+  set.stdin.end(input);
   let stderr = '';
   const told = new Promise<void>((resolve) => set.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), stderr.includes('waiting for') && resolve())));
   const code = new Promise<number | null>((resolve) => set.on('close', resolve));
@@ -65,6 +70,31 @@ describe('a command waiting for the profile lock', () => {
     holder.kill('SIGKILL');
     expect(readFileSync(t.profile, 'utf8')).toBe(profile);
     expect((await cli(t, ['get', 'huggingface', 'token'])).code).toBe(3);
+    expect((await cli(t, ['doctor'])).stdout).not.toMatch(/✗/);
+  });
+
+  // backend use waited out the 30 s with the signal held, then failed PROFILE_LOCKED (exit 1): its record of the move
+  // is written under the profile's lock, and that wait did not take the command's abort as set's does.
+  it('a SIGTERM while `backend use file` waits is "cancelled: nothing changed" at once, exit 143, no vault file made', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const pass = join(t.home, 'pass');
+    writeFileSync(pass, 'correct horse battery staple 42\n', { mode: 0o600 });
+    const holder = spawn(process.execPath, [fixture('lock-holder'), t.profile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((held) => holder.stdout!.once('data', held));
+    onTestFinished(() => void holder.kill('SIGKILL'));
+    const profile = readFileSync(t.profile, 'utf8');
+    const use = startWaiting(t, ['backend', 'use', 'file', '--passphrase-file', pass]);
+    await use.told;
+    use.kill('SIGTERM');
+    expect(await use.ended, use.stderr()).toEqual({ code: 143, signal: null });
+    expect(use.stderr()).toContain('cancelled: nothing changed');
+    expect(use.stderr()).not.toContain('PROFILE_LOCKED');
+    expect(existsSync(`${t.profile}.lock`)).toBe(true);
+    holder.kill('SIGKILL');
+    expect(readFileSync(t.profile, 'utf8')).toBe(profile);
+    expect(existsSync(`${t.profile}.vault.age`)).toBe(false);
+    expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
     expect((await cli(t, ['doctor'])).stdout).not.toMatch(/✗/);
   });
 

@@ -148,7 +148,7 @@ export async function moveBackend(deps: MoveDeps, from: MoveSide, to: MoveSide, 
     target_files: options.createTarget ? (to.files ?? []) : [],
     source_files: from.files ?? [],
   };
-  await writeRecord(deps, record, from.backend);
+  await writeRecord(deps, record, signal, from.backend);
   options.step?.('recorded');
   let committed = false;
   let created = !options.createTarget;
@@ -166,7 +166,7 @@ export async function moveBackend(deps: MoveDeps, from: MoveSide, to: MoveSide, 
       throw new VaultError('INVALID_ARGUMENT', `The ${to.store().description} already holds a different value for ${conflicts.join(', ')}; nothing was moved.`, `Remove those from the ${to.backend} backend first, or keep using the ${from.backend} backend.`);
     }
     record.written = moving.filter((id) => present.get(id) === undefined);
-    await writeRecord(deps, record);
+    await writeRecord(deps, record, signal);
     options.onPhase?.('writing', record.written.length);
     const target = to.store();
     if (target.setMany) {
@@ -266,14 +266,17 @@ async function rollForward(deps: MoveDeps, record: MoveRecord, source: () => Sec
   await removeRecord(deps);
 }
 
-/** Writes the move's record under the profile's lock; its first write (`from` given) checks that no other switch runs. */
-async function writeRecord(deps: MoveDeps, record: MoveRecord, from?: string): Promise<void> {
+/**
+ * Writes the move's record under the profile's lock; its first write (`from` given) checks that no other switch runs.
+ * `signal` ends a wait for the lock with CANCELLED (a SIGTERM was held for the 30 s, then PROFILE_LOCKED, exit 1).
+ */
+async function writeRecord(deps: MoveDeps, record: MoveRecord, signal: AbortSignal | undefined, from?: string): Promise<void> {
   ensurePrivateDir(dirname(deps.recordPath), deps.dedicatedDir);
   await withFileLock(deps.profile.paths.profile, async (lock) => {
     lock.assertHeld();
     if (from !== undefined) refuseConcurrentMove(deps, from);
     await writeSecureFile(deps.recordPath, `${JSON.stringify(record, null, 1)}\n`, deps.dedicatedDir);
-  }, deps.lockWaitMs);
+  }, deps.lockWaitMs, undefined, signal);
 }
 
 async function removeRecord(deps: MoveDeps): Promise<void> {
