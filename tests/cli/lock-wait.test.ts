@@ -98,6 +98,30 @@ describe('a command waiting for the profile lock', () => {
     expect((await cli(t, ['doctor'])).stdout).not.toMatch(/✗/);
   });
 
+  // team push (add, remove, init) waited out the 30 s for another's lock of the team file with the signal held, then
+  // failed PROFILE_LOCKED (exit 1).
+  it('a SIGTERM while `team push` waits for the team file\'s lock is "cancelled: nothing changed" at once, exit 143', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const file = join(t.home, 'team.age');
+    const init = await cli(t, ['team', 'init', '--file', file, '--add', 'huggingface.token', '--name', 'me']);
+    expect(init.code, init.stderr).toBe(0);
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: `${HF}2` })).code).toBe(0);
+    const team = readFileSync(file);
+    const holder = spawn(process.execPath, [fixture('lock-holder'), file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((held) => holder.stdout!.once('data', held));
+    onTestFinished(() => void holder.kill('SIGKILL'));
+    const push = startWaiting(t, ['team', 'push', '--file', file]);
+    await push.told;
+    push.kill('SIGTERM');
+    expect(await push.ended, push.stderr()).toEqual({ code: 143, signal: null });
+    expect(push.stderr()).toContain('cancelled: nothing changed');
+    expect(push.stderr()).not.toContain('PROFILE_LOCKED');
+    expect(existsSync(`${file}.lock`)).toBe(true);
+    holder.kill('SIGKILL');
+    expect(readFileSync(file).equals(team)).toBe(true);
+  });
+
   it('set says so while another live cpw-vault is changing the same credential, then stores the value once it is gone', async () => {
     const t = makeTempHome();
     expect((await cli(t, ['profile', 'set', 'name=Waiter'])).code).toBe(0);

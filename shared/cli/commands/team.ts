@@ -25,10 +25,14 @@ import { addMissingFromList, listedUnderOtherName, removeLeftInList, seenByRemov
  * in team-pull.ts, the read-through of get/exec/which in team-read.ts.
  */
 
-/** Runs a team file change so that Ctrl-C / SIGTERM before the rename cancels it cleanly (the old file stays). */
+/**
+ * Runs a team file change so that Ctrl-C / SIGTERM before the rename cancels it cleanly (the old file stays); also
+ * while it waits for another's lock of the team file (held for the 30 s, it then failed PROFILE_LOCKED, exit 1).
+ */
 function change(ctx: CliContext, args: TeamTarget, make: (signal: AbortSignal) => Promise<TeamDocument | undefined>): Promise<TeamDocument | undefined> {
   return interruptible((signal) =>
     updateTeamFile(filesOf(ctx, args), () => make(signal), {
+      signal,
       beforeRename: () => {
         if (signal.aborted) throw cancelledError(signal.reason);
       },

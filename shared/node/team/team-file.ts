@@ -181,9 +181,9 @@ export async function sealTeamDocument(doc: TeamDocument): Promise<string> {
  * `change` gets the current document (undefined for a new file) and returns
  * the next one, or undefined for "nothing to write". The team file is
  * replaced first, then the recipients list, each atomically; temp files a
- * killed writer left are removed first.
+ * killed writer left are removed first. `signal` ends a wait for the lock with CANCELLED.
  */
-export async function updateTeamFile(files: TeamFiles, change: () => Promise<TeamDocument | undefined>, options: { lockWaitMs?: number; beforeRename?: () => void } = {}): Promise<TeamDocument | undefined> {
+export async function updateTeamFile(files: TeamFiles, change: () => Promise<TeamDocument | undefined>, options: { lockWaitMs?: number; beforeRename?: () => void; signal?: AbortSignal } = {}): Promise<TeamDocument | undefined> {
   return withFileLock(files.file, async (lock) => {
     removeTempsOf(files.file);
     removeTempsOf(files.recipients);
@@ -223,7 +223,7 @@ export async function updateTeamFile(files: TeamFiles, change: () => Promise<Tea
       throw err;
     }
     return next;
-  }, options.lockWaitMs, foreignLockFix(files));
+  }, options.lockWaitMs, foreignLockFix(files), options.signal);
 }
 
 /** Writes only the recipients list (from the team file's members). */
