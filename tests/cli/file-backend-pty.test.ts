@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli';
+import { fixture } from '../helpers/children';
 import { agentSockets, fileCli, fileEnv, inPty, makeFileVaultHome, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
 
 const HF = `hf_${'TeRmInAl'.repeat(5)}`;
@@ -99,6 +101,28 @@ describe('the file backend in a real terminal, and with Debian age', () => {
     expect(sealing.screen).not.toContain('Passphrase changed');
     expect(vaultBytes(h)).toEqual(before);
   });
+
+  // The identity file is re-encrypted under the profile's lock: a Ctrl-C while another process held it was held for
+  // the whole 30 s wait, then the change failed PROFILE_LOCKED (exit 1).
+  it('Ctrl-C while passphrase change waits for another\'s profile lock: cancelled at once, exit 130, the file byte-identical', async () => {
+    const before = vaultBytes(h);
+    const holder = spawn(process.execPath, [fixture('lock-holder'), h.profile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((held) => holder.stdout!.once('data', held));
+      const r = await inPty(h.cwd, env, cpw('passphrase', 'change'), [
+        { expect: 'Current passphrase \\(input hidden\\)', send: `${h.passphrase}\r` },
+        { expect: 'New passphrase \\(at least 12 characters\\)', send: `${NEW_PASS}\r` },
+        { expect: 'Type it again', send: `${NEW_PASS}\r` },
+        { expect: 'waiting for', cooked: true, send: '\u0003' },
+      ]);
+      expect(r.code, r.screen).toBe(130);
+      expect(r.screen).toContain('cancelled: nothing changed');
+      expect(r.screen).not.toContain('PROFILE_LOCKED');
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    expect(vaultBytes(h)).toEqual(before);
+  }, 60_000);
 
   it('Ctrl-C while unlock checks the passphrase: cancelled, exit 130, no agent (it started one for the whole time to live)', async () => {
     const r = await inPty(h.cwd, env, cpw('unlock', '--ttl', '10m'), [{ expect: 'Passphrase of the vault file \\(input hidden\\)', send: `${h.passphrase}\r` }, { expect: '', cooked: true, send: '\u0003' }]);

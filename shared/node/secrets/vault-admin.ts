@@ -108,6 +108,7 @@ export async function createFileVault(files: VaultFiles, passphrase: string, opt
  * meanwhile"). Atomic: a crash at any instant leaves the file opening with
  * exactly one of the two passphrases. The vault file is not touched (its
  * key does not change). Refuses a short `next`, or one equal to the current.
+ * `signal` ends a wait for the lock with CANCELLED (a Ctrl-C was held for the 30 s, then PROFILE_LOCKED, exit 1).
  */
 export async function changePassphrase(files: VaultFiles, opened: OpenedIdentity, next: string, options: PassphraseOptions & { signal?: AbortSignal } = {}): Promise<void> {
   checkNewPassphrase(next, opened.passphrase);
@@ -126,5 +127,5 @@ export async function changePassphrase(files: VaultFiles, opened: OpenedIdentity
     writeFileDurably(files.identity, sealed);
     const back = readPrivateFile(files.identity);
     if (!back || !back.equals(Buffer.from(sealed))) throw new VaultError('IO_ERROR', `${files.identity} did not read back as written.`, 'Check the disk, then open the vault with the new passphrase (or the old one if it still works).');
-  }, options.lockWaitMs);
+  }, options.lockWaitMs, undefined, options.signal);
 }
