@@ -122,6 +122,23 @@ describe('a command waiting for the profile lock', () => {
     expect(readFileSync(file).equals(team)).toBe(true);
   });
 
+  // A first `team identity` waits for another's identity lock (a first use in another terminal): a SIGTERM was held
+  // for the 30 s, then PROFILE_LOCKED (exit 1).
+  it('a SIGTERM while `team identity` waits for the identity lock is "cancelled: nothing changed" at once, exit 143', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['profile', 'set', 'name=Waiter'])).code).toBe(0);
+    const holder = spawn(process.execPath, [fixture('lock-holder'), `${t.profile}.team-identity`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((held) => holder.stdout!.once('data', held));
+    onTestFinished(() => void holder.kill('SIGKILL'));
+    const identity = startWaiting(t, ['team', 'identity']);
+    await identity.told;
+    identity.kill('SIGTERM');
+    expect(await identity.ended, identity.stderr()).toEqual({ code: 143, signal: null });
+    expect(identity.stderr()).toContain('cancelled: nothing changed');
+    holder.kill('SIGKILL');
+    expect((await cli(t, ['get', 'cpw-vault', 'team_identity'])).code).toBe(3);
+  });
+
   it('set says so while another live cpw-vault is changing the same credential, then stores the value once it is gone', async () => {
     const t = makeTempHome();
     expect((await cli(t, ['profile', 'set', 'name=Waiter'])).code).toBe(0);

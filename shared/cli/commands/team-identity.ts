@@ -170,7 +170,7 @@ async function storeIdentity(key: TeamKey, args: IdentityArgs, ctx: CliContext, 
     }
     await vault.setCredential(TEAM_IDENTITY.service, TEAM_IDENTITY.key, key.identity, { label: TEAM_IDENTITY.label, envVar: TEAM_IDENTITY.envVar, signal });
     return key;
-  });
+  }, signal);
 }
 
 /** The checks an export makes of its file (see assertExportTarget), with a fix that names --export-identity. */

@@ -90,7 +90,7 @@ export async function ensureIdentity(vault: IdentityVault & Required<Pick<Identi
     await vault.setCredential(TEAM_IDENTITY.service, TEAM_IDENTITY.key, identity, { label: TEAM_IDENTITY.label, envVar: TEAM_IDENTITY.envVar, ...(signal ? { signal } : {}) });
     return { identity, recipient: await identityToRecipient(identity), created: true };
   };
-  return withIdentityLock(vault, create);
+  return withIdentityLock(vault, create, signal);
 }
 
 /**
@@ -100,13 +100,14 @@ export async function ensureIdentity(vault: IdentityVault & Required<Pick<Identi
  * each made a key, and the last one stored won; an import beside a first
  * use overwrote the key the first use had just printed. Either way a
  * recipient was handed out whose private half was gone, and a team file
- * encrypted to it could never be opened.
+ * encrypted to it could never be opened. `signal` ends the wait for it with
+ * CANCELLED (a SIGTERM was held for the 30 s, then PROFILE_LOCKED, exit 1).
  */
-export async function withIdentityLock<T>(vault: IdentityVault, fn: () => Promise<T>): Promise<T> {
+export async function withIdentityLock<T>(vault: IdentityVault, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
   const own = vault.ownFiles;
   if (!own) return fn();
   ensurePrivateDir(dirname(own.profile), own.dedicatedDir);
-  return withFileLock(`${own.profile}.team-identity`, fn);
+  return withFileLock(`${own.profile}.team-identity`, fn, undefined, undefined, signal);
 }
 
 /** The identity a team command uses: `--identity-file`, else the stored one. Throws CREDENTIAL_MISSING when there is none. */
