@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -113,5 +113,36 @@ describe('lock after the agent was killed with -9', () => {
     expect(again.stderr).toMatch(/✓ Locked: the unlock agent \(pid \d+\) has stopped/);
     expect(again.stderr).not.toContain("removed");
     expect(agentSockets(h)).toEqual([]);
+  }, 60_000);
+});
+
+/** Whether `pid` is still a live process (a zombie counts as ended: its parent, unlock, has exited). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return false;
+  }
+}
+
+describe('the agent sent a signal other than SIGTERM', () => {
+  // Its stop list was SIGTERM, SIGINT, SIGHUP and SIGUSR1: a SIGUSR2, SIGALRM or SIGPWR (every command takes them as an
+  // interrupt) killed it by default, its socket left behind for the next lock to remove ("killed?").
+  it.each(['SIGUSR2', 'SIGALRM', 'SIGPWR'] as const)('%s stops it as SIGTERM does: its socket removed, nothing left to lock', async (signal) => {
+    const h = await home();
+    const unlock = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
+    expect(unlock.code, unlock.stderr).toBe(0);
+    const pid = (JSON.parse(unlock.stdout) as { pid: number }).pid;
+    const [name] = agentSockets(h);
+    const socket = join(h.runtime, 'cpw-vault', name!);
+    process.kill(pid, signal);
+    // Until the agent has ended (a condition, never a fixed sleep): by then a clean stop has removed its socket.
+    for (const until = Date.now() + 20_000; alive(pid) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+    expect(alive(pid)).toBe(false);
+    expect(agentSockets(h)).toEqual([]);
+    const lock = await fileCli(h, ['lock', '--json']);
+    expect(lock.code, lock.stderr).toBe(0);
+    expect(lock.stderr).not.toContain('removed');
+    expect(existsSync(socket)).toBe(false);
   }, 60_000);
 });

@@ -10,6 +10,7 @@
 import { closeSync, readdirSync, readFileSync } from 'node:fs';
 import inspector from 'node:inspector';
 import { toVaultError, VaultError } from '../../core/errors';
+import { ENDING } from '../exec/stage-signals';
 import { AGENT_TITLE } from './protocol';
 import { serveAgent, type AgentConfig } from './server';
 
@@ -57,11 +58,12 @@ async function readConfig(): Promise<AgentConfig> {
 }
 
 /**
- * Signals that stop the agent (its key leaves memory). SIGUSR1 too: Node would
- * start its inspector, a debugger on 127.0.0.1:9229 without authentication that
- * any local user could attach to and read the key with, for the agent's hours.
+ * Signals that stop the agent (its key leaves memory, its socket removed): those every command takes as an interrupt
+ * ({@link ENDING}). SIGUSR1 too: Node would start its inspector, a debugger on 127.0.0.1:9229 without authentication
+ * that any local user could attach to and read the key with, for the agent's hours. SIGUSR2, SIGALRM, SIGPWR and the
+ * others killed it by their default action: the key gone too, but its socket left for the next lock to remove.
  */
-const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1'] as const;
+const STOP_SIGNALS = ENDING;
 
 /**
  * A SIGUSR1 in the milliseconds before {@link run} took it started Node's
