@@ -104,11 +104,29 @@ export type FormatCheck = { ok: true } | { ok: false; warning: string };
  */
 export function checkFormat(id: CredentialId, value: string): FormatCheck {
   const entry = BY_ID.get(id);
-  if (!entry || entry.format.pattern.test(value)) return { ok: true };
+  if (!entry) return { ok: true };
+  // Another provider's key in this field was told only what this one looks like (an OpenAI key in TMDB's), or taken
+  // without a word (an Anthropic key in OpenAI's, whose "sk-" it fits): the provider it looks like is said by name.
+  const like = entry.secret ? lookalikes(value) : [];
+  const fits = entry.format.pattern.test(value);
+  if (fits && (!like.length || like.includes(entry))) return { ok: true };
+  const labels = like.map((e) => e.label).join(' or ');
+  const instead = `if it is one, store it as ${labels} instead.`;
+  const where = like.length ? ` It has the format of ${like.map((e) => article(e.label)).join(' or ')}: ${instead}` : '';
   return {
     ok: false,
-    warning: `This does not look like ${article(entry.label)}: expected ${entry.format.hint}.`,
+    warning: fits ? `This looks like ${article(labels)}, not ${article(entry.label)}: ${instead}` : `This does not look like ${article(entry.label)}: expected ${entry.format.hint}.${where}`,
   };
+}
+
+/**
+ * The secret credentials whose format `value` fits, in catalog order, without those another one's longer prefix
+ * narrows (an Anthropic key fits OpenAI's "sk-" too: it is Anthropic's). A Google key fits Gemini's and YouTube's alike.
+ */
+function lookalikes(value: string): CatalogEntry[] {
+  const prefix = (e: CatalogEntry) => /^\^([\w-]*)/.exec(e.format.pattern.source)?.[1] ?? '';
+  const fits = CATALOG.filter((e) => e.secret && e.format.pattern.test(value));
+  return fits.filter((e) => !fits.some((f) => prefix(f).length > prefix(e).length && prefix(f).startsWith(prefix(e))));
 }
 
 /**
@@ -120,8 +138,7 @@ export function checkFormat(id: CredentialId, value: string): FormatCheck {
 export function plainSlotProblem(id: CredentialId, value: string): { reason: string; fix: string; shape: string; like: CatalogEntry | undefined } | undefined {
   const entry = BY_ID.get(id);
   if (!entry || entry.secret || entry.format.pattern.test(value)) return undefined;
-  // The most specific format it fits (an Anthropic key fits OpenAI's "sk-" too).
-  const like = CATALOG.filter((e) => e.secret && e.format.pattern.test(value)).sort((a, b) => b.format.pattern.source.length - a.format.pattern.source.length)[0];
+  const like = lookalikes(value)[0];
   if (!like && !looksLikeKey(value)) return undefined;
   const shape = like ? `the format of ${article(like.label)}` : 'the shape of a key';
   return {

@@ -61,6 +61,21 @@ describe('catalog', () => {
     expect(plainSlotProblem('openai.organization_id', value)).toBeUndefined();
   });
 
+  it.each([
+    ['tmdb.api_key', 'sk-proj-' + 'w'.repeat(40), 'This does not look like a TMDB API key: expected 32 hexadecimal characters (v3 API key) or a v4 read access token (JWT, starts with "eyJ"). It has the format of an OpenAI API key: if it is one, store it as OpenAI API key instead.'],
+    ['openai.api_key', 'sk-ant-api03-' + 'y'.repeat(40), 'This looks like an Anthropic API key, not an OpenAI API key: if it is one, store it as Anthropic API key instead.'],
+    ['huggingface.token', 'AIza' + 'B'.repeat(35), 'It has the format of a Google (Gemini) API key or a YouTube Data API key: if it is one, store it as Google (Gemini) API key or YouTube Data API key instead.'],
+    ['openai.api_key', 'nope', 'This does not look like an OpenAI API key: expected "sk-" followed by 20 or more characters.'],
+  ])('a key in another provider\'s slot is said to be that provider\'s (%s)', (id, value, said) => {
+    const r = checkFormat(id, value);
+    expect(r.ok ? '' : r.warning).toContain(said);
+    if (!r.ok) expect(r.warning).not.toContain(value);
+  });
+
+  it.each([['pyannote.token', 'hf_' + 'a1'.repeat(16)], ['vimeo.access_token', 'f'.repeat(32)], ['youtube.api_key', 'AIza' + 'C'.repeat(35)]])('a slot sharing its format with another takes that format: %s', (id, value) => {
+    expect(checkFormat(id, value).ok).toBe(true);
+  });
+
   it('a secret credential or a custom one is never judged a plain slot', () => {
     expect(plainSlotProblem('openai.api_key', 'sk-proj-' + 'a1'.repeat(20))).toBeUndefined();
     expect(plainSlotProblem('custom.thing', 'sk-proj-' + 'a1'.repeat(20))).toBeUndefined();

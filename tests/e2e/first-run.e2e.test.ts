@@ -1,0 +1,65 @@
+// A first-time user's pass (h202): what the screen says when a key goes into the wrong provider's field.
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
+import { makeTempHome } from '../helpers/temp';
+import { launchChromium } from './harness';
+import { E2E_TIMEOUT, WAIT, focused, goTo, lookup, printTimings, session, typeInto } from './steps';
+
+const HF = `hf_${'E2e1'.repeat(9)}`;
+const OPENAI = `sk-proj-${'w'.repeat(40)}`;
+const ANTHROPIC = `sk-ant-api03-${'y'.repeat(40)}`;
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  printTimings('first-run');
+});
+
+describe('a key typed into another provider\'s field', { timeout: E2E_TIMEOUT }, () => {
+  it('onboarding: an OpenAI key in the TMDB field is said to be an OpenAI key (it was only "does not look like a TMDB API key"), and Escape stores nothing', async () => {
+    const t = makeTempHome();
+    const { page, close } = await session(browser, t);
+    await page.getByRole('button', { name: 'Get started' }).click();
+    await typeInto(page.getByLabel('Name'), 'Grace Hopper');
+    await page.getByLabel(/Subtitle/).check();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { name: 'Your keys' }).waitFor();
+    await page.getByRole('button', { name: 'Add HuggingFace token' }).click();
+    await typeInto(page.getByLabel('HuggingFace token (hidden)'), HF);
+    await page.getByRole('button', { name: 'Save to keychain' }).click();
+    await page.getByText(/HuggingFace token \(required\) — .* — ✓ stored/).waitFor(WAIT);
+    await page.getByRole('button', { name: 'Add TMDB API key' }).click();
+    await typeInto(page.getByLabel('TMDB API key (hidden)'), OPENAI);
+    await page.getByRole('button', { name: 'Save to keychain' }).click();
+    const warning = page.getByRole('form', { name: 'Set TMDB API key' }).getByRole('alert');
+    await warning.getByText(/does not look like a TMDB API key/).waitFor(WAIT);
+    expect(await warning.innerText()).toContain('It has the format of an OpenAI API key: if it is one, store it as OpenAI API key instead.');
+    expect(await warning.innerText()).not.toContain(OPENAI);
+    await page.keyboard.press('Escape');
+    await expect.poll(async () => (await focused(page)).text, WAIT).toBe('Add TMDB API key');
+    expect(lookup(t, 'tmdb.api_key')).toBe('');
+    await close();
+  });
+
+  it('Credentials: an Anthropic key in the OpenAI field is not saved as OpenAI\'s without a word (it fits "sk-"): the warning names Anthropic', async () => {
+    const t = makeTempHome();
+    await cli(t, ['profile', 'set', 'name=Ada']);
+    const { page, close } = await session(browser, t);
+    await goTo(page, 'Credentials');
+    await page.getByRole('button', { name: /^OpenAI API key/ }).click();
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await typeInto(page.getByLabel('OpenAI API key (hidden)'), ANTHROPIC);
+    await page.getByRole('button', { name: 'Save to keychain' }).click();
+    const warning = page.getByRole('form', { name: 'Set OpenAI API key' }).getByRole('alert');
+    await warning.getByText('This looks like an Anthropic API key, not an OpenAI API key: if it is one, store it as Anthropic API key instead.').waitFor(WAIT);
+    expect(lookup(t, 'openai.api_key')).toBe('');
+    // Still the user's call: Save anyway stores it.
+    await warning.getByRole('button', { name: 'Save anyway' }).click();
+    await expect.poll(() => lookup(t, 'openai.api_key'), WAIT).toBe(ANTHROPIC);
+    await close();
+  });
+});
