@@ -58,6 +58,11 @@ function BasicsForm({ heading, basics, setBasics, chosen, setChosen, onSaved, ba
   // What the last Continue sent: a refused field's error describes that value, and leaves once the field is changed
   // (as on the Profile screen); it stayed under the corrected email, saying it was wrong.
   const [sent, setSent] = useState<Basics | null>(null);
+  // A refused Continue moves the focus to the first refused field: it stayed on Continue, and its error (not an alert:
+  // a quiet save) went unannounced, so to a keyboard or screen-reader user Continue did nothing.
+  const form = useRef<HTMLFormElement>(null);
+  const [refused, setRefused] = useState(0);
+  useEffect(() => void (refused && form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus()), [refused]);
   const fieldError = (path: string) => {
     const field = path.split('.').at(-1) as keyof Basics;
     return sent && Object.hasOwn(sent, field) && sent[field] !== basics[field] ? undefined : o.fieldErrors.find((f) => f.path === path)?.message;
@@ -68,12 +73,13 @@ function BasicsForm({ heading, basics, setBasics, chosen, setChosen, onSaved, ba
     setSent(basics);
     const ok = await o.save({ user: { name: basics.name, email: basics.email, timezone: basics.timezone }, preferences: { default_workflow: basics.default_workflow } }, { quiet: true });
     if (ok) onSaved();
+    else if (useVault.getState().profileFieldErrors.length) setRefused((n) => n + 1);
   };
   const toggle = (w: WorkflowName, on: boolean) => setChosen(on ? [...chosen, w] : chosen.filter((x) => x !== w));
   return (
-    <form onSubmit={(e) => void submit(e)} noValidate>
+    <form ref={form} onSubmit={(e) => void submit(e)} noValidate>
       {heading}
-      <Field label="Name" error={fieldError('user.name')}>{(f) => <input id={f.id} value={basics.name} onChange={(e) => setBasics({ ...basics, name: e.target.value })} aria-describedby={f.describedBy} autoComplete="name" />}</Field>
+      <Field label="Name" error={fieldError('user.name')}>{(f) => <input id={f.id} value={basics.name} onChange={(e) => setBasics({ ...basics, name: e.target.value })} aria-describedby={f.describedBy} aria-invalid={f.invalid || undefined} autoComplete="name" />}</Field>
       <Field label="Email (optional)" error={fieldError('user.email')}>{(f) => <input id={f.id} type="email" value={basics.email} onChange={(e) => setBasics({ ...basics, email: e.target.value })} aria-describedby={f.describedBy} aria-invalid={f.invalid || undefined} autoComplete="email" />}</Field>
       <TimeZoneField value={basics.timezone} onChange={(z) => setBasics({ ...basics, timezone: z })} error={fieldError('user.timezone')} />
       <Field label="Default workflow">

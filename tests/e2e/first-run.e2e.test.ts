@@ -1,4 +1,5 @@
-// A first-time user's pass (h202): what the screen says when a key goes into the wrong provider's field.
+// A first-time user's pass (h202): where the focus goes when onboarding refuses a field, and what the screen says
+// when a key goes into the wrong provider's field.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
@@ -17,6 +18,35 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   printTimings('first-run');
+});
+
+describe('onboarding\'s About you, refused by main', { timeout: E2E_TIMEOUT }, () => {
+  it('a refused Continue takes the focus to the first refused field (it stayed on Continue, the error unannounced), and typing there fixes it', async () => {
+    const t = makeTempHome();
+    const { page, close } = await session(browser, t);
+    await page.getByRole('button', { name: 'Get started' }).click();
+    const name = page.getByRole('textbox', { name: 'Name' });
+    await typeInto(name, `Grace ${'y'.repeat(160)}`); // past the schema's 160
+    await typeInto(page.getByLabel('Email (optional)'), 'grace@example');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByText('must be at most 160 characters').waitFor(WAIT);
+    await page.getByText('must be an email address', { exact: false }).waitFor(WAIT);
+    // The first refused field has the focus, marked invalid, its error read with it.
+    await expect.poll(async () => (await focused(page)).label, WAIT).toBe('Name');
+    expect(await name.getAttribute('aria-invalid')).toBe('true');
+    expect(await name.evaluate((el) => el.getAttribute('aria-describedby')?.split(' ').map((id) => document.getElementById(id)?.textContent).join(' '))).toContain('must be at most 160 characters');
+    // Fixed where the focus is, with the keyboard only.
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.type('Grace Hopper');
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await focused(page)).label, WAIT).toBe('Email (optional)');
+    await page.keyboard.press('End');
+    await page.keyboard.type('.com');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Your keys' }).waitFor(WAIT);
+    expect((await cli(t, ['profile', 'show', '--json'])).stdout).toContain('"email": "grace@example.com"');
+    await close();
+  });
 });
 
 describe('a key typed into another provider\'s field', { timeout: E2E_TIMEOUT }, () => {
