@@ -5,7 +5,7 @@
  * shows a hint calls this file, so the rules exist once.
  */
 import { VaultError } from './errors';
-import { hasControlChars, withoutControlChars } from './control-chars';
+import { CONTROL_CHARS, hasControlChars, withoutControlChars } from './control-chars';
 
 /** A credential's identifier, `<service>.<key>`, e.g. `huggingface.token`. */
 export type CredentialId = string;
@@ -127,9 +127,20 @@ export function valueProblem(value: unknown): ValueProblem | undefined {
   // C1 controls and text-direction marks too (CONTROL_CHARS): no key holds one, and `get` and `env` print a value as it
   // is: U+009B starts an escape sequence on a terminal as ESC [ does, and a value pasted with --force, or read from a
   // teammate's team file or an export, ran it there.
-  if (hasControlChars(v)) return { rule: 'control', text: 'contains a line break, a control character or a text-direction mark' };
+  if (hasControlChars(v)) return { rule: 'control', text: controlText(v) };
   if (hasLoneSurrogate(v)) return { rule: 'broken', text: 'contains a broken character (half of an emoji or other UTF-16 pair)' };
   return undefined;
+}
+
+/**
+ * Which control character `v` holds first, and where: "contains a line break, a control character or a text-direction
+ * mark" left the user to search a file for an invisible one of three kinds. Its code point names no part of the key.
+ */
+function controlText(v: string): string {
+  const at = v.search(CONTROL_CHARS);
+  const code = v.codePointAt(at)!;
+  const kind = /[\n\r\u0085\u2028\u2029]/.test(v[at]!) ? 'a line break' : /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(v[at]!) ? 'a text-direction mark' : 'a control character';
+  return `contains ${kind} (U+${code.toString(16).toUpperCase().padStart(4, '0')}) at character ${codePoints(v.slice(0, at)) + 1}`;
 }
 
 const VALUE_FIX: Record<ValueProblem['rule'], string> = {

@@ -1,5 +1,7 @@
 // A first-time user's pass (h202): where the focus goes when onboarding refuses a field, and what the screen says
 // when a key goes into the wrong provider's field.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
@@ -90,6 +92,20 @@ describe('a key typed into another provider\'s field', { timeout: E2E_TIMEOUT },
     // Still the user's call: Save anyway stores it.
     await warning.getByRole('button', { name: 'Save anyway' }).click();
     await expect.poll(() => lookup(t, 'openai.api_key'), WAIT).toBe(ANTHROPIC);
+    await close();
+  });
+});
+
+describe('the one-click migration of a secrets.json', { timeout: E2E_TIMEOUT }, () => {
+  it('an entry with a control character in its value is said with which character and where (it was "a line break, a control character or a text-direction mark")', async () => {
+    const t = makeTempHome();
+    mkdirSync(join(t.cwd, 'config'));
+    writeFileSync(join(t.cwd, 'config', 'secrets.json'), JSON.stringify({ hf_token: HF, tmdb_api_key: '0123456789abcdef\u00070123456789abcdef' }));
+    const { page, close } = await session(browser, t);
+    await page.getByRole('button', { name: 'Move them into the keychain' }).click();
+    const plan = page.getByRole('table', { name: 'Migration plan' });
+    await plan.getByRole('row', { name: /tmdb_api_key tmdb.api_key Invalid No contains a control character \(U\+0007\) at character 17/ }).waitFor(WAIT);
+    expect(await page.content()).not.toContain('0123456789abcdef');
     await close();
   });
 });
