@@ -168,7 +168,7 @@ export class ProfileReader {
     if (this.cache && this.cache.read.path === path && sameStamp(this.cache.stamp, stamp)) return this.cache.read;
     // ~/.cp-whisperx as a link is refused like a linked profile: what it points to is not ours to trust (or chmod).
     if (kind === 'profile' && this.paths.dedicatedDir) refuseLinkedFolder(dirname(path));
-    if (kind === 'profile' && lstatSync(path).isDirectory()) this.refuseFolder();
+    if (kind === 'profile' && lstatSync(path, { throwIfNoEntry: false })?.isDirectory()) this.refuseFolder();
     const { bytes, stamp: readStamp } = readSecureBytes(path, { warn: this.warn, ...(kind === 'profile' ? { maxBytes: PROFILE_READ_LIMIT } : {}) });
     const notUtf8Line = firstLineNotUtf8(bytes);
     const text = bytes.toString('utf8');
