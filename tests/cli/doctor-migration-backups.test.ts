@@ -56,8 +56,9 @@ describe("doctor and the seed's config/secrets.json left on disk", () => {
     expect((await cli(t, ['migrate', '--yes'])).code).toBe(0);
     const found = (JSON.parse((await cli(t, ['doctor', '--json'])).stdout) as { plaintext_tokens: Found[] }).plaintext_tokens.find((p) => p.kind === 'secrets-json')!;
     expect(found.path).toBe(secrets);
-    expect(found.fix).toContain(`cpw-vault migrate --from ${shellWord(secrets)} --remove-plaintext --yes`);
-    expect(found.fix).toContain('kept, saying why, while it holds what the vault does not: a different value, an entry it does not know, a setting');
+    // The command last, to be pasted as it is: the words about it came after it, and pasted with it were a syntax error.
+    expect(found.fix.endsWith(`: cpw-vault migrate --from ${shellWord(secrets)} --remove-plaintext --yes`), found.fix).toBe(true);
+    expect(found.fix).toContain('kept, saying why, while it holds what the vault does not have: a different value, an entry it does not know, a setting');
     const pasted = await cli(t, ['migrate', '--from', secrets, '--remove-plaintext', '--yes']);
     expect(pasted.code).toBe(1);
     expect(pasted.stderr).toContain('1 entry was not migrated (PORT)');

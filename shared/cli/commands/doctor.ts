@@ -120,8 +120,9 @@ function legacySecretsLeft(ctx: CliContext, kind: string): PlaintextToken[] {
     path,
     kind: 'secrets-json',
     message: `${path} still holds secrets in plaintext (the seed's secrets file; cpw-vault no longer reads it).`,
-    // Not "kept if a key differs": a setting (PORT) or an unknown entry keeps it too, each time the line is pasted.
-    fix: `Move what it holds into the vault, then delete it: cpw-vault migrate --from ${shellWord(path)} --remove-plaintext --yes   (kept, saying why, while it holds what the vault does not: a different value, an entry it does not know, a setting to copy elsewhere first)`,
+    // Not "kept if a key differs": a setting (PORT) or an unknown entry keeps it too, each time the line is pasted. The
+    // command last, as in every fix line: after it, the words in parentheses were pasted too (a shell syntax error).
+    fix: `Move what it holds into the vault, then delete it (kept, saying why, while it holds what the vault does not have: a different value, an entry it does not know, a setting to copy elsewhere first): cpw-vault migrate --from ${shellWord(path)} --remove-plaintext --yes`,
   }];
 }
 
