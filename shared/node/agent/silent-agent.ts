@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { procStatFields } from '../builtins';
 import { AGENT_TITLE } from './protocol';
 
 /** Linux's __SO_ACCEPTCON in /proc/net/unix: a listening socket. */
@@ -150,14 +151,8 @@ export function agentsListeningOn(socketPath: string): number[] | undefined {
  * stopped (running, sleeping) but did not answer is busy or hung: nothing in /proc tells those apart.
  */
 export function agentStopped(pid: number): boolean | undefined {
-  try {
-    // The state follows the command name in parentheses, which may itself hold ') ': read after the last one.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state === '' ? undefined : state === 'T' || state === 't';
-  } catch {
-    return undefined;
-  }
+  const state = procStatFields(pid)?.[0];
+  return state ? state === 'T' || state === 't' : undefined;
 }
 
 /**
