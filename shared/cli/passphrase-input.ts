@@ -1,6 +1,6 @@
 import { createReadStream, existsSync, fstatSync, readdirSync } from 'node:fs';
 import { VaultError } from '../core/errors';
-import { utf16Form } from '../core/utf16';
+import { iconvName, utf16Form } from '../core/utf16';
 import { registerPassphrase } from '../core/redact';
 import { readPrivateInputFile } from '../node/private-input-file';
 import { descriptorFlags, descriptorTarget } from './descriptors';
@@ -22,7 +22,7 @@ function finish(bytes: Buffer, from: string): string {
   // Notepad's "Unicode" and PowerShell's > write UTF-16: read as UTF-8 it was "more than one line" or, with no line
   // break, another passphrase, "does not open" after the wrong passphrase's pause.
   const utf16 = utf16Form(bytes);
-  if (utf16) throw new VaultError('INVALID_ARGUMENT', `${from} is UTF-16 text (a file saved as "Unicode" by Notepad, or written by PowerShell's > or Out-File), not UTF-8; nothing was used.`, `Save it as UTF-8, or convert it: iconv -f ${utf16.marked ? 'UTF-16' : `UTF-16${utf16.order}`} -t UTF-8 FILE > FILE.utf8 (then chmod 600 FILE.utf8).`);
+  if (utf16) throw new VaultError('INVALID_ARGUMENT', `${from} is UTF-16 text (a file saved as "Unicode" by Notepad, or written by PowerShell's > or Out-File), not UTF-8; nothing was used.`, `Save it as UTF-8, or convert it: iconv -f ${iconvName(utf16)} -t UTF-8 FILE > FILE.utf8 (then chmod 600 FILE.utf8).`);
   const value = bytes.toString('utf8').replace(/\r?\n$/, '');
   if (value === '') throw new VaultError('INVALID_ARGUMENT', `${from} holds no passphrase.`, 'Put the passphrase on its first line.');
   if (/[\r\n]/.test(value)) throw new VaultError('INVALID_ARGUMENT', `${from} holds more than one line.`, 'Put only the passphrase in it, on one line.');

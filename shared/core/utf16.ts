@@ -39,6 +39,14 @@ export function utf16Form(bytes: Uint8Array): Utf16Form | undefined {
   return wellFormed(bytes, order) ? { order, marked: false } : undefined;
 }
 
+/**
+ * The name `iconv -f` reads `form` by: with a mark, plain UTF-16 (iconv finds the order in it); without one, the order
+ * named, since glibc's and macOS's iconv guess an unmarked file's order differently.
+ */
+export function iconvName(form: Utf16Form): string {
+  return form.marked ? 'UTF-16' : `UTF-16${form.order}`;
+}
+
 /** True when every surrogate of `bytes` read as UTF-16 in `order` is half of a whole pair. */
 function wellFormed(bytes: Uint8Array, order: 'LE' | 'BE'): boolean {
   const unit = (i: number) => (order === 'LE' ? bytes[i]! | (bytes[i + 1]! << 8) : (bytes[i]! << 8) | bytes[i + 1]!);

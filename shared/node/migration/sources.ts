@@ -5,7 +5,7 @@ import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 import { MAX_SOURCE_BYTES, parseHfTokenFile, parseJsonSource, type ParsedSource } from '../../core/migration-sources';
 import { parseDotenv } from '../../core/dotenv-source';
-import { utf16Form } from '../../core/utf16';
+import { iconvName, utf16Form } from '../../core/utf16';
 import { LEGACY_SECRETS_PATH } from '../profile/paths';
 import { modeString, othersCanWrite, readError } from '../profile/file-access';
 import { readAllBytes } from '../profile/secure-fs';
@@ -26,7 +26,7 @@ function strictUtf8(bytes: Uint8Array, path: string): string {
   const utf16 = utf16Form(bytes);
   if (utf16) {
     // iconv reads a marked file by its mark; an unmarked one needs its order named (glibc and macOS guess differently).
-    const from = utf16.marked ? 'UTF-16' : `UTF-16${utf16.order}`;
+    const from = iconvName(utf16);
     throw new VaultError('INVALID_ARGUMENT', `${path} is UTF-16 text (${utf16.marked ? '' : `${utf16.order === 'LE' ? 'little' : 'big'}-endian, no byte-order mark; `}a file saved as "Unicode" by Notepad, or written by PowerShell's > or Out-File), not UTF-8; nothing was changed.`, `Convert it first: iconv -f ${from} -t UTF-8 ${shellWord(path)} > ${shellWord(`${path}.utf8`)}, then --from ${shellWord(`${path}.utf8`)}`);
   }
   try {
