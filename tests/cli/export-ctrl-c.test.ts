@@ -3,7 +3,7 @@
 // signal's default action ended the process: exit 130 and not a word of what became of the export.
 import { describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli';
-import { inPrivateSession } from '../helpers/private-session';
+import { inPrivateSession, UNTIL_ON_BUS } from '../helpers/private-session';
 
 // The daemon that owns org.freedesktop.secrets on this private session's bus: its own, never another test's.
 const SCRIPT = `set -u
@@ -11,8 +11,8 @@ printf 'hf_%s' "$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \\n')" | "$NOD
 printf 'export file passphrase\\n' > pass && chmod 600 pass
 daemon=$(gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.GetConnectionUnixProcessID org.freedesktop.secrets | sed 's/.* \\([0-9]*\\),)$/\\1/')
 kill -STOP "$daemon"
-start=$(date +%s%N)
 "$NODE" "$CLI" export --to out.age --passphrase-file pass >out.txt 2>err.txt & pid=$!
+${UNTIL_ON_BUS}
 sleep 1.5
 kill -INT $pid
 wait $pid; code=$?

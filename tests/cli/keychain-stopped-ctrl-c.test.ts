@@ -4,7 +4,7 @@
 // not a word of whether the key was stored or deleted.
 import { describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli';
-import { inPrivateSession } from '../helpers/private-session';
+import { inPrivateSession, UNTIL_ON_BUS } from '../helpers/private-session';
 
 // The daemon that owns org.freedesktop.secrets on this private session's bus: its own, never another test's. Each
 // command runs with it stopped, gets Ctrl-C 1.5 s in; then the daemon goes on and the vault is read back.
@@ -14,8 +14,8 @@ printf '%s' "$old" | "$NODE" "$CLI" set huggingface token 2>/dev/null || exit 11
 daemon=$(gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.GetConnectionUnixProcessID org.freedesktop.secrets | sed 's/.* \\([0-9]*\\),)$/\\1/')
 interrupted() {
   kill -STOP "$daemon"
-  start=$(date +%s%N)
   printf 'sk-%s' "$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \\n')" | "$NODE" "$CLI" "$@" >out.txt 2>err.txt & pid=$!
+  ${UNTIL_ON_BUS}
   sleep 1.5
   kill -INT $pid
   wait $pid; code=$?

@@ -5,7 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli';
-import { inPrivateSession } from '../helpers/private-session';
+import { inPrivateSession, UNTIL_ON_BUS } from '../helpers/private-session';
 
 // The daemon that owns org.freedesktop.secrets on this private session's bus: its own, never another test's.
 const SCRIPT = `set -u
@@ -13,8 +13,8 @@ printf 'OPENAI_API_KEY=sk-%s\\n' "$(head -c 24 /dev/urandom | od -An -tx1 | tr -
 daemon=$(gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.GetConnectionUnixProcessID org.freedesktop.secrets | sed 's/.* \\([0-9]*\\),)$/\\1/')
 kill -STOP "$daemon"
 for args in "--dry-run" "--yes"; do
-  start=$(date +%s%N)
   "$NODE" "$CLI" migrate --from .env $args >/dev/null 2>err.txt & pid=$!
+  ${UNTIL_ON_BUS}
   sleep 1.5
   kill -INT $pid
   wait $pid; code=$?

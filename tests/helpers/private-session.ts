@@ -20,6 +20,12 @@ export function noServiceConfig(dir: string): string {
 export const START_KEYRING = `printf 'private-pw' | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
 for i in $(seq 1 200); do gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.NameHasOwner org.freedesktop.secrets 2>/dev/null | grep -q true && break; sleep 0.05; done
 for i in $(seq 1 100); do printf ok | secret-tool store --label=probe service cpw-probe account probe 2>/dev/null && break; sleep 0.1; done`;
+/**
+ * Waits (in a test's bash script) until the command started as `$pid` has connected to the session bus (its first
+ * keychain request: its signal listeners are on by then), or has ended. A Ctrl-C timed from the command's start met a
+ * loaded machine's slow start-up instead. Then `start` is set, for the time from there.
+ */
+export const UNTIL_ON_BUS = `until ! kill -0 $pid 2>/dev/null || ls -l /proc/$pid/fd 2>/dev/null | grep -q socket; do sleep 0.01; done; start=$(date +%s%N)`;
 /** Locks the session's default collection (gnome-keyring's login). */
 export const LOCK_KEYCHAIN = `gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets --method org.freedesktop.Secret.Service.Lock "['/org/freedesktop/secrets/aliases/default']" >/dev/null`;
 
