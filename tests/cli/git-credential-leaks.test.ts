@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
 import { makeTempHome, type TempHome } from '../helpers/temp';
@@ -153,5 +153,21 @@ describe('doctor asks git about helpers only when its config may run ours', () =
     writeFileSync(join(t.home, '.gitconfig'), "[credential \"https://huggingface.co\"]\n\thelper =\n\thelper = !cpw-vault git-credential\n");
     run();
     expect(readFileSync(asked, 'utf8')).toContain('config --list');
+  });
+
+  it.each([
+    ['a FIFO', (path: string) => expect(spawnSync('mkfifo', [path]).status).toBe(0)],
+    ['a link to /dev/zero', (path: string) => symlinkSync('/dev/zero', path)],
+  ])('~/.gitconfig that is %s (planted in a home others can write, or a mistake) does not hold doctor: it ends, and reports', async (_what, plant) => {
+    const { t, env } = await setUp();
+    delete env['GIT_CONFIG_NOSYSTEM']; // else git's config is left to git, and doctor reads none of it
+    for (const file of [join(t.home, '.gitconfig'), join(t.root, 'xdg', 'git', 'config')]) {
+      mkdirSync(dirname(file), { recursive: true });
+      plant(file);
+    }
+    // The limit only ends a doctor that never would: before, it waited for a writer (FIFO) or read without end (/dev/zero).
+    const r = spawnSync(process.execPath, [BIN, 'doctor', '--json'], { env: { ...env, XDG_CONFIG_HOME: join(t.root, 'xdg') }, cwd: t.cwd, encoding: 'utf8', timeout: 50_000, killSignal: 'SIGKILL' });
+    expect(r.signal, 'doctor still reading ~/.gitconfig').toBeNull();
+    expect(JSON.parse(r.stdout)).toMatchObject({ git_helpers: [], plaintext_tokens: [] });
   });
 });

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { readConfigText, TOO_LARGE } from './config-text';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -93,6 +93,9 @@ export function hfHelperLeaks(cwd: string, env: Env): GitHelper[] {
   return [...leaks].map((h) => ({ name: h.value.trim().split(/\s/)[0]!.slice(0, 80), scope: h.scope, origin: h.origin }));
 }
 
+/** Largest git config file read to look for the helper; a larger one is left to git to read. */
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
 /**
  * Whether git may run cpw-vault's helper at all, without starting git (asking it costs doctor two processes, ~15 ms,
  * 1.37x `get` where issue 16 allows 1.3x): `git-credential config` installs it in the global config, so it is there
@@ -104,12 +107,9 @@ function mayRunOurHelper(env: Env): boolean {
   const home = env['HOME'] || homedir();
   const files = [env['GIT_CONFIG_SYSTEM'] ?? '/etc/gitconfig', join(home, '.gitconfig'), join(env['XDG_CONFIG_HOME'] || join(home, '.config'), 'git', 'config')];
   return files.some((file) => {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      return false;
-    }
-    return text.includes('git-credential') || /\[\s*include/i.test(text);
+    // Not a regular file (a FIFO, a device): nothing to find in it.
+    const text = readConfigText(file, MAX_CONFIG_BYTES);
+    if (text === TOO_LARGE) return true; // left to git
+    return text !== undefined && (text.includes('git-credential') || /\[\s*include/i.test(text));
   });
 }

@@ -1,8 +1,8 @@
-import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { shellWord } from '../../core/control-chars';
 import { maskedHint } from '../../core/credential';
 import { hfTokenPath } from '../migration/sources';
+import { readConfigText, TOO_LARGE } from './config-text';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -18,14 +18,10 @@ const HF_HOSTS = new Set(['huggingface.co', 'hf.co']);
 
 const MAX_BYTES = 1024 * 1024;
 
-/** The file's text; undefined for none there or one that cannot be read (a path through a file, a link loop, not ours to read). */
+/** The file's text; undefined for none there, one over MAX_BYTES, or one that cannot be read or is no regular file (see readConfigText). */
 function readSmall(path: string): string | undefined {
-  try {
-    const s = statSync(path, { throwIfNoEntry: false });
-    return s?.isFile() && s.size <= MAX_BYTES ? readFileSync(path, 'utf8') : undefined;
-  } catch {
-    return undefined;
-  }
+  const text = readConfigText(path, MAX_BYTES);
+  return text === TOO_LARGE ? undefined : text;
 }
 
 /** The token of a git-credential-store file's first entry for a HuggingFace host, if any (git answers with that one). */
