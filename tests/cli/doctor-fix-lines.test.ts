@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect } from '../helpers/children';
 import { BIN, cli, hex } from '../helpers/cli';
-import { homeOf } from '../helpers/planted';
+import { NOBODY, homeOf } from '../helpers/planted';
 import { makeTempHome } from '../helpers/temp';
 
 type Found = { kind: string; path: string; fix: string };
@@ -121,6 +121,35 @@ describe("doctor and a HuggingFace token in git's store that differs from the va
   }, 120_000);
 });
 
+
+describe("doctor and another user's file where it looks for a plaintext HuggingFace token", () => {
+  // In a home other users can write (mode 1777), or a shared HF_HOME, that file is theirs: its token is theirs, and
+  // doctor's fix took it into the user's vault (git credential-store ... | cpw-vault set huggingface token), so the
+  // user's stages would upload to their account. migrate --from refuses another user's file for that very reason.
+  it("a ~/.git-credentials, git's credentials file (a planted link) or the Hub's token file of another user's is not read, and no fix takes its token", async () => {
+    const t = makeTempHome();
+    const theirs = (path: string, text: string) => {
+      writeFileSync(path, text, { mode: 0o644 });
+      chownSync(path, NOBODY, NOBODY);
+    };
+    const token = `hf_${hex(34)}`;
+    theirs(join(t.home, '.git-credentials'), `https://mallory:${token}@huggingface.co\n`);
+    mkdirSync(join(t.home, '.config', 'git'), { recursive: true });
+    theirs(join(t.root, 'their-credentials'), `https://mallory:${token}@huggingface.co\n`);
+    symlinkSync(join(t.root, 'their-credentials'), join(t.home, '.config', 'git', 'credentials'));
+    const hfHome = join(t.root, 'shared-hf');
+    mkdirSync(hfHome, { mode: 0o1777 });
+    chmodSync(hfHome, 0o1777);
+    theirs(join(hfHome, 'token'), `${token}\n`);
+    const r = await cli(t, ['doctor', '--json'], { env: { HF_HOME: hfHome, XDG_CONFIG_HOME: undefined, GIT_CONFIG_NOSYSTEM: '1' } });
+    const found = (JSON.parse(r.stdout) as { plaintext_tokens: Found[] }).plaintext_tokens;
+    expect(found.map((p) => [p.kind, p.path])).toEqual([]);
+    // The user's own file, beside them, is still found.
+    writeFileSync(join(hfHome, 'token.mine'), `${token}\n`, { mode: 0o600 });
+    const own = await cli(t, ['doctor', '--json'], { env: { HF_HOME: hfHome, HF_TOKEN_PATH: join(hfHome, 'token.mine'), XDG_CONFIG_HOME: undefined, GIT_CONFIG_NOSYSTEM: '1' } });
+    expect((JSON.parse(own.stdout) as { plaintext_tokens: Found[] }).plaintext_tokens.map((p) => [p.kind, p.path])).toEqual([['hf-token-file', join(hfHome, 'token.mine')]]);
+  }, 120_000);
+});
 
 describe('doctor and the seed\'s config/secrets.json left beside a profile', () => {
   it('names it (it named only its backup) with a fix that, pasted, deletes it once the vault holds every key it holds', async () => {

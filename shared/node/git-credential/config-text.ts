@@ -1,4 +1,5 @@
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { currentUid } from '../profile/file-access';
 import { readAllBytes } from '../profile/secure-fs';
 
 /** What {@link readConfigText} answers for a regular file over its size limit. */
@@ -9,9 +10,11 @@ export const TOO_LARGE = Symbol('too large');
  * links as git follows them: undefined when there is none, it cannot be read or it is not a regular file;
  * {@link TOO_LARGE} over `maxBytes`. Opened without blocking and checked on the descriptor: a FIFO at ~/.gitconfig
  * (planted in a home others can write, or a mistake) held doctor for ever in its open, waiting for a writer, and a
- * link to /dev/zero was read without end; a file swapped after a look is not read past the check either.
+ * link to /dev/zero was read without end; a file swapped after a look is not read past the check either. `ownOnly`:
+ * another user's file (theirs, or their link to it, planted in a home others can write; a shared HF_HOME) is not read
+ * either, as migrate --from refuses it: a token found there is theirs, never one to take into the user's vault.
  */
-export function readConfigText(path: string, maxBytes: number): string | typeof TOO_LARGE | undefined {
+export function readConfigText(path: string, maxBytes: number, options: { ownOnly?: boolean } = {}): string | typeof TOO_LARGE | undefined {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -20,7 +23,7 @@ export function readConfigText(path: string, maxBytes: number): string | typeof 
   }
   try {
     const s = fstatSync(fd);
-    if (!s.isFile()) return undefined;
+    if (!s.isFile() || (options.ownOnly && currentUid !== undefined && s.uid !== currentUid)) return undefined;
     if (s.size > maxBytes) return TOO_LARGE;
     return readAllBytes(fd, s.size).toString('utf8');
   } catch {

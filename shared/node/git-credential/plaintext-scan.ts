@@ -18,9 +18,12 @@ const HF_HOSTS = new Set(['huggingface.co', 'hf.co']);
 
 const MAX_BYTES = 1024 * 1024;
 
-/** The file's text; undefined for none there, one over MAX_BYTES, or one that cannot be read or is no regular file (see readConfigText). */
+/**
+ * The file's text; undefined for none there, one over MAX_BYTES, one that cannot be read or is no regular file, and
+ * another user's (see readConfigText): its token was named with a fix that took it into the user's vault.
+ */
 function readSmall(path: string): string | undefined {
-  const text = readConfigText(path, MAX_BYTES);
+  const text = readConfigText(path, MAX_BYTES, { ownOnly: true });
   return text === TOO_LARGE ? undefined : text;
 }
 
