@@ -53,7 +53,9 @@ describe('canary on the file backend', () => {
     const wrong = join(h.root, 'wrong');
     writeFileSync(wrong, `wrong ${h.passphrase}\n`, { mode: 0o600 });
     await run(['unlock', '--passphrase-file', wrong]);
-    const unlocked = await run(['unlock', '--ttl', '5m', '--passphrase-file', h.passFile, '--json']);
+    // Not in a CI job here (a runner's tracking id is all of its environment the agent takes: agent-ci-cleanup.test.ts).
+    const noJob = { RUNNER_TRACKING_ID: undefined, VSTS_PROCESS_LOOKUP_ID: undefined, JENKINS_NODE_COOKIE: undefined, BUILD_ID: undefined };
+    const unlocked = await run(['unlock', '--ttl', '5m', '--passphrase-file', h.passFile, '--json'], { env: noJob });
     expect(unlocked.code).toBe(0);
     const agentPid = JSON.parse(unlocked.stdout).pid as number;
     expect(readFileSync(`/proc/${agentPid}/cmdline`, 'utf8')).toMatch(/^cpw-vault-agent/);

@@ -28,6 +28,29 @@ function agentCommand(script: string): [string, string[]] {
   return ['/bin/sh', ['-c', 'ulimit -c 0 && unset PWD OLDPWD SHLVL && exec "$0" "$@"', process.execPath, script]];
 }
 
+/**
+ * The variables CI runners find a job's processes by, to end them when the job ends or is cancelled: GitHub Actions'
+ * runner (RUNNER_TRACKING_ID) and Azure Pipelines' (VSTS_PROCESS_LOOKUP_ID) kill every process whose environment holds
+ * the job's id, Jenkins' ProcessTreeKiller its JENKINS_NODE_COOKIE or BUILD_ID. The agent runs in a session of its own,
+ * so a cancel's signals to the job's process group never reach it: started with none of them, it outlived the job on a
+ * self-hosted runner, the vault open to every later job until its TTL (8 h by default). Ids the runner made up, no
+ * secret; they are all of the job's environment the agent gets.
+ */
+const CI_JOB_TRACKING = ['RUNNER_TRACKING_ID', 'VSTS_PROCESS_LOOKUP_ID', 'JENKINS_NODE_COOKIE', 'BUILD_ID'] as const;
+
+/** The agent's environment: the CI job's tracking ids ({@link CI_JOB_TRACKING}), and ELECTRON_RUN_AS_NODE from the app. */
+function agentEnv(from: NodeJS.ProcessEnv): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of CI_JOB_TRACKING) {
+    const value = from[name];
+    // An id: printable ASCII, short. Anything else is not a runner's and stays out.
+    if (value && value.length <= 200 && /^[\x21-\x7e]+$/.test(value)) env[name] = value;
+  }
+  // From the desktop app, process.execPath is Electron: run it as plain node.
+  if (process.versions['electron']) env['ELECTRON_RUN_AS_NODE'] = '1';
+  return env;
+}
+
 /** Options of {@link startAgent}. */
 export interface StartAgentOptions {
   key: VaultKey;
@@ -40,7 +63,7 @@ export interface StartAgentOptions {
 
 /**
  * Starts the unlock agent for an unlocked key: a detached node process (own
- * session, cwd /, empty environment) that receives the key over a pipe —
+ * session, cwd /, an environment of a CI job's tracking ids alone) that receives the key over a pipe —
  * never argv, never an env var, never a file — and listens on `socket`.
  * Resolves when it listens. Throws VAULT_AGENT_UNSAFE for an unsafe socket
  * folder, VAULT_LOCKED when an agent already runs, INTERNAL when it could
@@ -58,9 +81,7 @@ export async function startAgent(options: StartAgentOptions): Promise<{ pid: num
     socketPath: options.socket.path,
     ttlMs: options.ttlMs,
   };
-  // From the desktop app, process.execPath is Electron: run it as plain node (the only variable the agent gets).
-  const env = process.versions['electron'] ? { ELECTRON_RUN_AS_NODE: '1' } : {};
-  const child = spawn(...agentCommand(script), { detached: true, cwd: '/', env, stdio: ['pipe', 'pipe', 'ignore'] });
+  const child = spawn(...agentCommand(script), { detached: true, cwd: '/', env: agentEnv(process.env), stdio: ['pipe', 'pipe', 'ignore'] });
   child.stdin.end(`${JSON.stringify(config)}\n`);
   const answer = await new Promise<string>((resolve) => {
     let text = '';
