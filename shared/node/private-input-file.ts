@@ -1,8 +1,26 @@
-import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { shellWord, withoutControlChars } from '../core/control-chars';
 import { VaultError } from '../core/errors';
 import { modeString } from './profile/file-access';
 import { readAllBytes } from './profile/secure-fs';
+
+/**
+ * The fix for a passphrase or key file on a read-only mount: a secret mounted into a container (Docker's /run/secrets,
+ * 0444 by default; a Kubernetes Secret volume, 0644), whose mode is set where it is mounted, since chmod cannot change
+ * it there (EROFS). Kubernetes cannot give such a file a uid: a container not run as root reads it through its group,
+ * which is refused whatever the mode.
+ */
+const READ_ONLY_FIX = 'It is on a read-only mount (a Docker or Kubernetes secret?), where chmod cannot change it: mount it readable by you alone, mode 0400 (Docker: the secret\'s mode: 0400, and its uid: yours; Kubernetes: defaultMode: 0400, in a container run as root).';
+
+/** Whether `path` is on a read-only file system (EROFS comes before any permission check), where chmod fails. */
+function onReadOnlyMount(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EROFS';
+  }
+}
 
 /** How {@link readPrivateInputFile} names the file and what it tells the user for one that is not a plain file. */
 export interface PrivateInputFile {
@@ -39,9 +57,10 @@ export function readPrivateInputFile(path: string, file: PrivateInputFile): Buff
   try {
     const s = fstatSync(fd);
     if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `The ${what} ${shown} is not a regular file.`, file.notRegularFix);
-    if (s.mode & 0o077) throw new VaultError('PROFILE_PERMISSIONS', `The ${what} ${shown} can be read or changed by other users (mode ${modeString(s.mode)}); refusing it.`, `Run: chmod 600 ${shellWord(path)}`);
     const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
-    if (uid !== undefined && s.uid !== uid) throw new VaultError('PROFILE_PERMISSIONS', `The ${what} ${shown} belongs to another user (uid ${s.uid}); refusing it.`, 'Use a file of your own.');
+    // Its owner first: another user's file cannot be given a mode by this one (chmod: EPERM), so "Run: chmod 600" was no fix.
+    if (uid !== undefined && s.uid !== uid) throw new VaultError('PROFILE_PERMISSIONS', `The ${what} ${shown} belongs to another user (uid ${s.uid}); refusing it.`, onReadOnlyMount(path) ? READ_ONLY_FIX : 'Use a file of your own.');
+    if (s.mode & 0o077) throw new VaultError('PROFILE_PERMISSIONS', `The ${what} ${shown} can be read or changed by other users (mode ${modeString(s.mode)}); refusing it.`, onReadOnlyMount(path) ? READ_ONLY_FIX : `Run: chmod 600 ${shellWord(path)}`);
     if (s.size > maxBytes) throw new VaultError('INVALID_ARGUMENT', `The ${what} ${shown} is over ${maxBytes} bytes.`, file.tooLargeFix);
     return readAllBytes(fd, s.size);
   } finally {
