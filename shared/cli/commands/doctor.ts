@@ -86,7 +86,8 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
     for (const w of profile.warnings ?? []) ctx.io.err(`    ${p.yellow('!')} ${w}\n`);
     // The vault file's description names itself ("age vault file ..."): "keychain" only before the keychain's.
     ctx.io.err(`${mark(keychain.ok)} ${keychain.backend.startsWith('age vault file') ? '' : 'keychain '}${keychain.backend}${keychain.ok ? ': reachable and unlocked' : `\n    ${p.red(keychain.code)} ${keychain.message}\n    fix: ${keychain.fix}`}\n`);
-    if (offer) ctx.io.err(`    ${fileOfferText().split('\n').join('\n    ')}\n`);
+    // A fix that is the vault file already (a host where no keychain can be started) is not offered it twice.
+    if (offer && (keychain.ok || !keychain.fix.includes(USE_FILE))) ctx.io.err(`    ${fileOfferText().split('\n').join('\n    ')}\n`);
     for (const w of keychain.warnings ?? []) ctx.io.err(`    ${p.yellow('!')} ${w}\n`);
     const store = keychain.backend.startsWith('age vault file') ? 'vault file' : 'keychain';
     for (const id of report.stale ?? []) {

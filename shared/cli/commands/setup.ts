@@ -198,7 +198,9 @@ async function nonInteractive(args: SetupArgs, ctx: CliContext, vault: Vault): P
   // nothing is written before it (a profile half set up would look done).
   const status = await vault.keychainStatus();
   if (!status.ok && offersFileBackend(status)) {
-    throw new VaultError(status.code, status.message, `${status.fix}\nOr keep the secrets in an age-encrypted file: ${USE_FILE} --passphrase-file PATH, then cpw-vault unlock --passphrase-file PATH, then run setup again.`);
+    const useFile = `the secrets in an age-encrypted file: ${USE_FILE} --passphrase-file PATH, then cpw-vault unlock --passphrase-file PATH, then run setup again.`;
+    // A fix that is the vault file already (no keychain can be started here) is replaced by setup's own steps, not doubled.
+    throw new VaultError(status.code, status.message, status.fix.includes(USE_FILE) ? `Keep ${useFile}` : `${status.fix}\nOr keep ${useFile}`);
   }
   const given = CATALOG.flatMap((entry) => {
     const name = entry.envVars.find((v) => ctx.io.env[v]?.trim());

@@ -1,3 +1,5 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { VaultError, type ErrorCode } from '../../core/errors';
 import type { KeychainReason, KeychainStatus } from '../../core/secret-store';
 
@@ -47,4 +49,35 @@ export function keychainError(code: KeychainReason, detail?: string, cause?: unk
 export function keychainStatus(backend: string, code: KeychainReason, detail?: string): KeychainStatus {
   const e = keychainError(code, detail);
   return { ok: false, backend, code, message: e.message, fix: e.fix };
+}
+
+/** The tools KEYCHAIN_UNAVAILABLE's fix has the user run to start a keychain for a shell. */
+const KEYCHAIN_STARTERS = ['dbus-run-session', 'gnome-keyring-daemon'];
+
+/** Whether `name` is an executable in a folder of `path` (PATH). */
+function onPath(name: string, path: string | undefined): boolean {
+  return (path ?? '').split(delimiter).filter(Boolean).some((dir) => {
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * KEYCHAIN_UNAVAILABLE for a shell with no session bus, its fix fitting the host. Where dbus-run-session or
+ * gnome-keyring-daemon is not installed (a GPU server, a container, a CI image), "start one for this shell:
+ * dbus-run-session -- $SHELL, then: gnome-keyring-daemon --unlock" named commands that are not there, a keychain that
+ * cannot be: the fix there is the age vault file, the one way such a host keeps secrets.
+ */
+export function noSessionBusError(env: Readonly<Record<string, string | undefined>>): VaultError {
+  const missing = KEYCHAIN_STARTERS.filter((name) => !onPath(name, env['PATH']));
+  if (missing.length === 0) return keychainError('KEYCHAIN_UNAVAILABLE');
+  return new VaultError(
+    'KEYCHAIN_UNAVAILABLE',
+    `${TEXT.KEYCHAIN_UNAVAILABLE.message.slice(0, -1)}, and none can be started here: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not installed (a server, a container or CI).`,
+    'Keep the secrets in an age-encrypted file beside the profile: cpw-vault backend use file, then cpw-vault unlock once per session (with no terminal: --passphrase-file PATH on both).',
+  );
 }

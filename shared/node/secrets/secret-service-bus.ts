@@ -4,7 +4,7 @@ import type { KeychainDialogs } from './dialogs';
 import { describeProvider, type ProviderInfo } from './provider';
 import { ReadClock } from './read-clock';
 import { descriptorShortage } from '../profile/file-access';
-import { keychainError } from './reasons';
+import { keychainError, noSessionBusError } from './reasons';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -139,7 +139,7 @@ export abstract class SecretServiceBus {
     if (this.broken) throw this.broken;
     if (!this.conn) {
       const path = sessionBusPath(this.options.env);
-      if (!path) throw keychainError('KEYCHAIN_UNAVAILABLE');
+      if (!path) throw noSessionBusError(this.options.env);
       this.conn = DbusConnection.open(path);
     }
     this.clock.call(true);
