@@ -78,7 +78,7 @@ export function handedOnFrom<T extends CredentialValue | undefined>(env: Env, fo
   const name = found.source.name;
   const raw = env[name] ?? '';
   if (raw.includes('\uFFFD') && alteredEnvVars({ [name]: raw }).length) {
-    throw new VaultError('CREDENTIAL_INVALID', `${name} is not valid UTF-8: it cannot be given on without changing it (its invalid bytes would become U+FFFD).`, `Set ${name} to the key as text (UTF-8), or unset it to use the stored value.`);
+    throw new VaultError('CREDENTIAL_INVALID', `${name} is not valid UTF-8: it cannot be passed on unchanged (its invalid bytes would become U+FFFD).`, `Set ${name} to the key as text (UTF-8), or unset it to use the stored value.`);
   }
   return found;
 }
