@@ -65,7 +65,7 @@ describe('owner records that cannot be probed', () => {
     mkdirSync(dirname(t.profile), { recursive: true, mode: 0o700 });
     const lock = `${t.profile}.lock`;
     writeFileSync(lock, text({ ...owner, nonce: 'n1', since: '\u001b[31mred\u001b[0m'.repeat(40) }), { mode: 0o600 });
-    const e = await rejected(withFileLock(t.profile, async () => 'got', 300));
+    const e = await rejected(withFileLock(t.profile, async () => 'got', { waitMs: 300 }));
     expect(e.code).toBe('PROFILE_LOCKED');
     expect(e.fix).not.toMatch(/ps -p|kill \d|kill -/);
     expect(e.fix).toContain('stop it where it runs');
@@ -73,7 +73,7 @@ describe('owner records that cannot be probed', () => {
     expect(e.message.length).toBeLessThan(400);
     const then = new Date(Date.now() - 20_000);
     utimesSync(lock, then, then);
-    await expect(withFileLock(t.profile, async () => 'got', 300)).resolves.toBe('got');
+    await expect(withFileLock(t.profile, async () => 'got', { waitMs: 300 })).resolves.toBe('got');
   });
 });
 

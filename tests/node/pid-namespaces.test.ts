@@ -61,14 +61,14 @@ describe('owners in another pid namespace (a container on this host)', () => {
     mkdirSync(dirname(t.profile), { recursive: true, mode: 0o700 });
     const owner = { pid: deadPid(), host: hostname(), boot: bootId(), pidns: 'pid:[1]', nonce: 'n1', since: new Date().toISOString() };
     writeFileSync(`${t.profile}.lock`, JSON.stringify(owner), { mode: 0o600 });
-    const e = await rejected(withFileLock(t.profile, async () => 'got', 300));
+    const e = await rejected(withFileLock(t.profile, async () => 'got', { waitMs: 300 }));
     expect(e.code).toBe('PROFILE_LOCKED');
     expect(e.message).toContain(`process ${owner.pid} in another pid namespace`);
     expect(e.fix).not.toContain('ps -p'); // a pid of another namespace means nothing here
     expect(e.fix).toContain('stop it where it runs (inside its container');
     // Not refreshed for longer than the stale window: taken over.
     age(t.profile, 20_000);
-    await expect(withFileLock(t.profile, async () => 'got', 300)).resolves.toBe('got');
+    await expect(withFileLock(t.profile, async () => 'got', { waitMs: 300 })).resolves.toBe('got');
   });
 
   it('a lock held from another host (a home shared over NFS): the fix says to stop it on that host, its name clipped and without control characters', async () => {
@@ -76,7 +76,7 @@ describe('owners in another pid namespace (a container on this host)', () => {
     mkdirSync(dirname(t.profile), { recursive: true, mode: 0o700 });
     const owner = { pid: 4242, host: `gpu-01\u001b[2J${'x'.repeat(100)}`, boot: 'another-boot', nonce: 'n1', since: new Date().toISOString() };
     writeFileSync(`${t.profile}.lock`, JSON.stringify(owner), { mode: 0o600 });
-    const e = await rejected(withFileLock(t.profile, async () => 'got', 300));
+    const e = await rejected(withFileLock(t.profile, async () => 'got', { waitMs: 300 }));
     expect(e.message).toContain('process 4242 on gpu-01?[2J');
     expect(e.fix).toMatch(/stop it where it runs \(on gpu-01\?\[2Jx+…\); never by its pid here/);
     expect(e.fix).not.toMatch(/container|ps -p|[\u0000-\u001f]/);
@@ -101,7 +101,7 @@ describe('owners in another pid namespace (a container on this host)', () => {
     // The container holds; the host waits and names it.
     h = await holder(t.profile, true);
     try {
-      const e = await rejected(withFileLock(t.profile, async () => 'got', 1500));
+      const e = await rejected(withFileLock(t.profile, async () => 'got', { waitMs: 1500 }));
       expect(e.code).toBe('PROFILE_LOCKED');
       expect(e.message).toMatch(/in another pid namespace/);
     } finally {

@@ -276,7 +276,7 @@ async function writeRecord(deps: MoveDeps, record: MoveRecord, signal: AbortSign
     lock.assertHeld();
     if (from !== undefined) refuseConcurrentMove(deps, from);
     await writeSecureFile(deps.recordPath, `${JSON.stringify(record, null, 1)}\n`, deps.dedicatedDir);
-  }, deps.lockWaitMs, undefined, signal);
+  }, { waitMs: deps.lockWaitMs, signal });
 }
 
 async function removeRecord(deps: MoveDeps): Promise<void> {

@@ -84,6 +84,6 @@ export class JournalFile {
       lock.assertHeld();
       if (next.length) await writeSecureFile(this.path, `${JSON.stringify({ transactions: next }, null, 1)}\n`, this.dedicatedDir);
       else rmSync(this.path, { force: true });
-    }, this.lockWaitMs, undefined, signal);
+    }, { waitMs: this.lockWaitMs, signal });
   }
 }

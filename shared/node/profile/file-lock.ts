@@ -17,6 +17,16 @@ export interface HeldLock {
   assertHeld(): void;
 }
 
+/** How withFileLock waits. */
+export interface FileLockOptions {
+  /** Longest wait for a live holder (DEFAULT_LOCK_WAIT_MS); 0: one try. */
+  waitMs?: number;
+  /** The fix when another user's link or file is at the lock's name, for a file that is not the profile (the advice by default is about the profile's folder). */
+  foreignFix?: string;
+  /** Its abort ends the wait with CANCELLED (a `set` behind another's lock took a SIGTERM for 30 s, then failed PROFILE_LOCKED). */
+  signal?: AbortSignal;
+}
+
 /** Who holds a lock, as written in the lock file. */
 export interface LockOwner extends TxOwner {
   nonce: string;
@@ -32,11 +42,11 @@ export interface LockOwner extends TxOwner {
  * (dead pid, earlier boot) is taken over at once; a live holder is waited
  * for up to `waitMs` (30 s, longer than any stale window), and then
  * PROFILE_LOCKED names its pid. A lock lost while held never crashes the
- * process: `fn` sees it through `assertHeld`. `foreignFix`: the fix when another user's link or file is at the lock's
- * name, for a file that is not the profile (the advice by default is about the profile's folder). `signal`: its abort
- * ends the wait with CANCELLED (a `set` behind another's lock took a SIGTERM for 30 s, then failed PROFILE_LOCKED).
+ * process: `fn` sees it through `assertHeld`. Throws PROFILE_LOCKED (held past the wait), CANCELLED (the signal's
+ * abort), what tryTake throws for what is no lock, and what `fn` throws.
  */
-export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Promise<T>, waitMs = DEFAULT_LOCK_WAIT_MS, foreignFix?: string, signal?: AbortSignal): Promise<T> {
+export async function withFileLock<T>(target: string, fn: (lock: HeldLock) => Promise<T>, options: FileLockOptions = {}): Promise<T> {
+  const { waitMs = DEFAULT_LOCK_WAIT_MS, foreignFix, signal } = options;
   const lockPath = `${target}.lock`;
   const owner: LockOwner = { ...currentOwner(), nonce: uniqueHex(8), since: isoNow() };
   const mine = JSON.stringify(owner);

@@ -111,7 +111,7 @@ export class ProfileStore {
    */
   async recover(): Promise<number> {
     if (!orphanTemps(this.paths.profile, true, this.sidecars()).length) return 0;
-    return withFileLock(this.paths.profile, async () => removeOrphanTemps(this.paths.profile, true, this.sidecars()), this.lockWaitMs);
+    return withFileLock(this.paths.profile, async () => removeOrphanTemps(this.paths.profile, true, this.sidecars()), { waitMs: this.lockWaitMs });
   }
 
   /** Whose temp files are the profile's to clean up (see lockedSidecars). */
@@ -226,7 +226,7 @@ export class ProfileStore {
     return withFileLock(path, async (lock) => {
       removeOrphanTemps(path, true, this.sidecars());
       return fn(path, lock);
-    }, this.lockWaitMs);
+    }, { waitMs: this.lockWaitMs });
   }
 
   private async write(path: string, bytes: Buffer, doc: Profile): Promise<void> {

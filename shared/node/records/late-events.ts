@@ -61,7 +61,7 @@ export async function withLockOrLate<T>(path: string, fn: () => T, line: string,
   for (;;) {
     let entered = false;
     try {
-      return { done: await withFileLock(path, async () => ((entered = true), fn()), 0) };
+      return { done: await withFileLock(path, async () => ((entered = true), fn()), { waitMs: 0 }) };
     } catch (err) {
       if (entered || !(err instanceof VaultError) || err.code !== 'PROFILE_LOCKED') throw err;
       if (Date.now() >= deadline) return { late: writeLate(path, line) };

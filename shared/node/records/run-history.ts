@@ -201,7 +201,7 @@ export class RunHistory {
           return swapped;
         }), newer,
       );
-    }, waitMs).catch((err: unknown) => {
+    }, { waitMs }).catch((err: unknown) => {
       if (!(waitMs === 0 && !began && err instanceof VaultError && err.code === 'PROFILE_LOCKED')) throw err;
     });
   }
@@ -226,7 +226,7 @@ export class RunHistory {
     let size: number;
     try {
       ensurePrivateDir(dirname(this.path), this.options.dedicatedDir);
-      const result = late ? await withLockOrLate(this.path, write, line, this.wentLate ? 0 : LATE_WAIT_MS) : { done: await withFileLock(this.path, async () => write(), APPEND_WAIT_MS) };
+      const result = late ? await withLockOrLate(this.path, write, line, this.wentLate ? 0 : LATE_WAIT_MS) : { done: await withFileLock(this.path, async () => write(), { waitMs: APPEND_WAIT_MS }) };
       this.wentLate = 'late' in result;
       if ('late' in result) return { late: result.late };
       size = result.done;

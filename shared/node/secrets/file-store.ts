@@ -223,7 +223,7 @@ export class FileSecretStore implements SecretStore {
       lock.assertHeld();
       writeFileDurably(this.files.vault, bytes);
       return true;
-    }, this.options.lockWaitMs);
+    }, { waitMs: this.options.lockWaitMs });
   }
 
   /** Runs `fn` with the key; an agent that went away meanwhile is dropped and the key found again, once. */

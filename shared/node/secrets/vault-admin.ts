@@ -98,7 +98,7 @@ export async function createFileVault(files: VaultFiles, passphrase: string, opt
     writeFileDurably(files.identity, identity, { exclusive: true });
     writeFileDurably(files.vault, vault, { exclusive: true });
     return { key };
-  }, options.lockWaitMs);
+  }, { waitMs: options.lockWaitMs });
 }
 
 /**
@@ -127,5 +127,5 @@ export async function changePassphrase(files: VaultFiles, opened: OpenedIdentity
     writeFileDurably(files.identity, sealed);
     const back = readPrivateFile(files.identity);
     if (!back || !back.equals(Buffer.from(sealed))) throw new VaultError('IO_ERROR', `${files.identity} did not read back as written.`, 'Check the disk, then open the vault with the new passphrase (or the old one if it still works).');
-  }, options.lockWaitMs, undefined, options.signal);
+  }, { waitMs: options.lockWaitMs, signal: options.signal });
 }

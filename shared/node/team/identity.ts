@@ -107,7 +107,7 @@ export async function withIdentityLock<T>(vault: IdentityVault, fn: () => Promis
   const own = vault.ownFiles;
   if (!own) return fn();
   ensurePrivateDir(dirname(own.profile), own.dedicatedDir);
-  return withFileLock(`${own.profile}.team-identity`, fn, undefined, undefined, signal);
+  return withFileLock(`${own.profile}.team-identity`, fn, { signal });
 }
 
 /** The identity a team command uses: `--identity-file`, else the stored one. Throws CREDENTIAL_MISSING when there is none. */

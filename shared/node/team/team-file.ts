@@ -223,7 +223,7 @@ export async function updateTeamFile(files: TeamFiles, change: () => Promise<Tea
       throw err;
     }
     return next;
-  }, options.lockWaitMs, foreignLockFix(files), options.signal);
+  }, { waitMs: options.lockWaitMs, foreignFix: foreignLockFix(files), signal: options.signal });
 }
 
 /** Writes only the recipients list (from the team file's members). */
@@ -231,7 +231,7 @@ export async function writeRecipientsFile(files: TeamFiles, doc: TeamDocument): 
   await withFileLock(files.file, async () => {
     removeTempsOf(files.recipients);
     writeFileDurably(files.recipients, Buffer.from(recipientsText(doc.members), 'utf8'));
-  }, undefined, foreignLockFix(files));
+  }, { foreignFix: foreignLockFix(files) });
 }
 
 /**
