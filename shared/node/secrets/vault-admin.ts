@@ -82,9 +82,10 @@ export async function openIdentity(files: VaultFiles, passphrase: string, option
  * (INVALID_ARGUMENT) a short passphrase, (IO_ERROR) when either file exists:
  * a vault is never silently replaced. Returns the new key, so the caller can
  * fill the vault at once (`createFileSecretStore({ key })`) without paying
- * scrypt again; keep it in memory only.
+ * scrypt again; keep it in memory only. `signal` ends a wait for the lock with CANCELLED (`backend use file` behind
+ * another's lock, past its move's record, held a SIGTERM for the 30 s, then failed PROFILE_LOCKED, exit 1).
  */
-export async function createFileVault(files: VaultFiles, passphrase: string, options: PassphraseOptions & { dedicatedDir?: boolean } = {}): Promise<{ key: VaultKey }> {
+export async function createFileVault(files: VaultFiles, passphrase: string, options: PassphraseOptions & { dedicatedDir?: boolean; signal?: AbortSignal | undefined } = {}): Promise<{ key: VaultKey }> {
   checkNewPassphrase(passphrase);
   ensurePrivateDir(dirname(files.profile), !!options.dedicatedDir);
   return withFileLock(files.profile, async (lock) => {
@@ -98,7 +99,7 @@ export async function createFileVault(files: VaultFiles, passphrase: string, opt
     writeFileDurably(files.identity, identity, { exclusive: true });
     writeFileDurably(files.vault, vault, { exclusive: true });
     return { key };
-  }, { waitMs: options.lockWaitMs });
+  }, { waitMs: options.lockWaitMs, signal: options.signal });
 }
 
 /**

@@ -113,7 +113,7 @@ export async function useBackend(d: BackendDeps, to: string, options: UseBackend
     registerSecret(options.passphrase);
     const passphrase = options.passphrase;
     createTarget = async () => {
-      newKey = (await createFileVault(files, passphrase, { dedicatedDir: d.profile.paths.dedicatedDir, ...(options.logN ? { logN: options.logN } : {}) })).key;
+      newKey = (await createFileVault(files, passphrase, { dedicatedDir: d.profile.paths.dedicatedDir, signal: options.signal, ...(options.logN ? { logN: options.logN } : {}) })).key;
     };
   }
   try {
