@@ -1,4 +1,13 @@
 /**
+ * What a wait looks at of an AbortSignal (shared/core has neither DOM nor Node types): once `aborted`, the wait ends
+ * with CANCELLED, whose cause is `reason` (the signal's name).
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+}
+
+/**
  * The port every secret goes through. A store is opened for one namespace
  * (the keychain service name of one profile) and holds one account per
  * credential (`<service>.<key>`), plus the journal's stash accounts while a
@@ -19,8 +28,9 @@ export interface SecretStore {
   /**
    * Stores several values as one write, when the backend can do better than one `set` after another (the vault file
    * rewrites itself whole on each set: a move or migration of n values wrote it n times). All or none of them land.
+   * `signal` ends a wait (the vault file's lock, another process's) with CANCELLED, nothing written.
    */
-  setMany?(entries: ReadonlyArray<readonly [account: string, value: string]>): Promise<void>;
+  setMany?(entries: ReadonlyArray<readonly [account: string, value: string]>, options?: { signal?: CancelSignal | undefined }): Promise<void>;
   /**
    * Puts several accounts back as one write, all or none: each to its value, or removed (undefined). Only where the
    * backend writes a batch so (the vault file): an undo of a move, migration or import of n values rewrote it n times.

@@ -74,6 +74,7 @@ async function waitingAfterWrite(t: TempHome, args: string[], written: string, w
 describe('a SIGTERM while `backend use file` waits for another\'s lock past its record', () => {
   it.each([
     ['the new vault (after its record)', 'backend-move', 1],
+    ['the vault file\'s write (after the record of what it writes)', 'backend-move', 2],
   ])('before %s: "cancelled: nothing changed" at once, exit 143, no vault file, the record gone', async (_where, file, when) => {
     const t = makeTempHome();
     expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);

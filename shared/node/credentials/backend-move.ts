@@ -172,7 +172,7 @@ export async function moveBackend(deps: MoveDeps, from: MoveSide, to: MoveSide, 
     if (target.setMany) {
       // One write for all (the vault file rewrites itself whole on each set: n sets made a move quadratic). The record
       // naming them was written first, as for single writes, so a crash after it still rolls back.
-      await target.setMany(record.written.map((id) => [id, values.get(id)!] as const));
+      await target.setMany(record.written.map((id) => [id, values.get(id)!] as const), { signal });
       for (const id of record.written) options.step?.(`wrote ${id}`);
       cancelled(signal);
     } else {

@@ -2,6 +2,7 @@ import { uniqueHex } from '../builtins';
 import { utimesSync } from 'node:fs';
 import { cancelledError, VaultError } from '../../core/errors';
 import type { TxOwner } from '../../core/journal';
+import type { CancelSignal } from '../../core/secret-store';
 import { currentOwner, ownerName, ownerLocation, ownerPlace, shown } from './owner';
 import { isoNow } from '../../core/iso-time';
 import { shellWord } from '../../core/control-chars';
@@ -24,7 +25,7 @@ export interface FileLockOptions {
   /** The fix when another user's link or file is at the lock's name, for a file that is not the profile (the advice by default is about the profile's folder). */
   foreignFix?: string;
   /** Its abort ends the wait with CANCELLED (a `set` behind another's lock took a SIGTERM for 30 s, then failed PROFILE_LOCKED). */
-  signal?: AbortSignal;
+  signal?: CancelSignal | undefined;
 }
 
 /** Who holds a lock, as written in the lock file. */

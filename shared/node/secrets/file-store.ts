@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isVaultError } from '../../core/errors';
-import { VAULT_FILE_REASONS, type KeychainStatus, type SecretStore, type VaultFileReason } from '../../core/secret-store';
+import { VAULT_FILE_REASONS, type CancelSignal, type KeychainStatus, type SecretStore, type VaultFileReason } from '../../core/secret-store';
 import { parseVaultContent, serializeVaultContent, type VaultEntries } from '../../core/vault-content';
 import { AgentClient } from '../agent/client';
 import { notAnswering } from '../agent/lock-agents';
@@ -97,13 +97,17 @@ export class FileSecretStore implements SecretStore {
     });
   }
 
-  /** Stores every entry in one rewrite of the file: one decrypt, one encrypt, one durable write (all or none land). */
-  async setMany(values: ReadonlyArray<readonly [account: string, value: string]>): Promise<void> {
+  /**
+   * Stores every entry in one rewrite of the file: one decrypt, one encrypt, one durable write (all or none land).
+   * `signal` ends a wait for the lock with CANCELLED, nothing written (`backend use file` behind another's lock held a
+   * SIGTERM for the 30 s, then failed PROFILE_LOCKED, exit 1).
+   */
+  async setMany(values: ReadonlyArray<readonly [account: string, value: string]>, options: { signal?: CancelSignal | undefined } = {}): Promise<void> {
     if (!values.length) return;
     await this.modify((entries) => {
       for (const [account, value] of values) entries.set(account, value);
       return true;
-    });
+    }, options.signal);
   }
 
   /** Puts every entry back in one rewrite of the file: its value, or removed (undefined). All or none land. */
@@ -212,8 +216,8 @@ export class FileSecretStore implements SecretStore {
     return parseVaultContent(text, this.files.vault);
   }
 
-  /** Read-modify-write under the profile lock. `change` returns false for "nothing to write". */
-  private async modify(change: (entries: VaultEntries) => boolean): Promise<boolean> {
+  /** Read-modify-write under the profile lock. `change` returns false for "nothing to write". `signal`: see withFileLock. */
+  private async modify(change: (entries: VaultEntries) => boolean, signal?: CancelSignal): Promise<boolean> {
     return withFileLock(this.files.profile, async (lock) => {
       removeTempsOf(this.files.vault);
       const entries = await this.readEntries();
@@ -223,7 +227,7 @@ export class FileSecretStore implements SecretStore {
       lock.assertHeld();
       writeFileDurably(this.files.vault, bytes);
       return true;
-    }, { waitMs: this.options.lockWaitMs });
+    }, { waitMs: this.options.lockWaitMs, signal });
   }
 
   /** Runs `fn` with the key; an agent that went away meanwhile is dropped and the key found again, once. */

@@ -79,9 +79,9 @@ function lazyStore(backend: string, description: string, build: () => Promise<Se
     },
     set: async (a, v) => (await store()).set(a, v),
     // Offered before the store is built, so one without a batch gets the sets one after another.
-    setMany: async (entries) => {
+    setMany: async (entries, options) => {
       const s = await store();
-      if (s.setMany) return s.setMany(entries);
+      if (s.setMany) return s.setMany(entries, options);
       for (const [a, v] of entries) await s.set(a, v);
     },
     // Offered before the store is built: one without a batch puts each back in turn, as an undo does without it.
