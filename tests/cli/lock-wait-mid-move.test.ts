@@ -44,9 +44,9 @@ async function stopAt(t: TempHome, pid: number, syscalls: string, when: number, 
 }
 
 /**
- * `cpw-vault ARGS`, stopped by strace right after it lets go of the profile's lock following its `when`-th rename onto
- * `written` (the file it wrote under the lock); then another process (lock-holder) holds the lock and the command
- * goes on. Resolves once the command says it waits for that holder (or ended).
+ * `cpw-vault ARGS`, stopped by strace right after it lets go of the profile's lock following its `when`-th rename (of
+ * any file), which must be onto `written` (the file it wrote under the lock); then another process (lock-holder)
+ * holds the lock and the command goes on. Resolves once the command says it waits for that holder (or ended).
  */
 async function waitingAfterWrite(t: TempHome, args: string[], written: string, when: number) {
   const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service };
@@ -75,6 +75,7 @@ describe('a SIGTERM while `backend use file` waits for another\'s lock past its 
   it.each([
     ['the new vault (after its record)', 'backend-move', 1],
     ['the vault file\'s write (after the record of what it writes)', 'backend-move', 2],
+    ['the switch (after the vault file\'s write)', 'user.profile.vault.age', 3],
   ])('before %s: "cancelled: nothing changed" at once, exit 143, no vault file, the record gone', async (_where, file, when) => {
     const t = makeTempHome();
     expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);

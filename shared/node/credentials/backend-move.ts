@@ -198,7 +198,7 @@ export async function moveBackend(deps: MoveDeps, from: MoveSide, to: MoveSide, 
         throw new VaultError('PROFILE_LOCKED', `A credential ${busy ? 'was being changed' : 'changed'} while the backend was being switched; nothing was moved.`, 'Run the command again.');
       }
       return deps.withBackend(p, to.backend);
-    });
+    }, { signal });
     committed = true;
     options.step?.('switched');
   } catch (err) {

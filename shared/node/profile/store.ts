@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { dirname } from 'node:path';
 import type { CredentialId } from '../../core/credential';
+import type { CancelSignal } from '../../core/secret-store';
 import { VaultError } from '../../core/errors';
 import { legacyValues } from '../../core/legacy-secrets';
 import { parseMetaEntries, parseProfile, parseProfileChange } from '../../core/profile-parse';
@@ -127,11 +128,11 @@ export class ProfileStore {
    * the only source (a read fallback, never written), the first write
    * creates the profile and warns that secrets.json is no longer read and
    * how to move it in (cpw-vault migrate); `allowOverLegacy` (migration
-   * itself) skips the warning.
+   * itself) skips the warning. `signal` ends a wait for the lock with CANCELLED, nothing written.
    */
-  async update(mutate: (profile: Profile) => Profile, options: { allowOverLegacy?: boolean; stripPlaintext?: boolean } = {}): Promise<Profile> {
+  async update(mutate: (profile: Profile) => Profile, options: { allowOverLegacy?: boolean; stripPlaintext?: boolean; signal?: CancelSignal | undefined } = {}): Promise<Profile> {
     const overLegacy = !options.allowOverLegacy && this.legacyOnly();
-    const written = await this.locked(async (path, lock) => {
+    const written = await this.locked(options.signal, async (path, lock) => {
       const before = stampOf(path);
       // The index changes beside a profile that is there. One left beside a profile since removed describes nothing
       // now: it goes before the profile is made, so one that cannot be removed (a folder, another user's file in a
@@ -186,7 +187,7 @@ export class ProfileStore {
     const { fromBytes } = this.overlayLimits;
     if ((stampOf(this.paths.profile)?.size ?? 0) < fromBytes) return this.update(mutate, options);
     const target = { reader: this.reader, path: this.paths.profile, limits: this.overlayLimits, checkOverlay: (entries: OverlayEntries) => this.checkOverlay(entries), forget: () => this.forget() };
-    const done = await this.locked(async (_path, lock) => updateThroughOverlay(target, ids, mutate, lock));
+    const done = await this.locked(undefined, async (_path, lock) => updateThroughOverlay(target, ids, mutate, lock));
     return done ?? this.update(mutate, options);
   }
 
@@ -197,7 +198,7 @@ export class ProfileStore {
    */
   async refreshLookup(): Promise<void> {
     if (!this.exists() || this.reader.lookup()) return;
-    await this.locked(async () => {
+    await this.locked(undefined, async () => {
       const loaded = this.read();
       const read = this.parsed?.loaded === loaded ? this.parsed.read : undefined;
       // Beside an overlay, the profile as read has its entries folded in: a copy made from it would index them as the
@@ -220,13 +221,13 @@ export class ProfileStore {
     return !this.exists() && !!this.paths.legacySecrets && !!stampOf(this.paths.legacySecrets) && !legacyNotMine(this.paths.legacySecrets);
   }
 
-  private locked<T>(fn: (path: string, lock: HeldLock) => Promise<T>): Promise<T> {
+  private locked<T>(signal: CancelSignal | undefined, fn: (path: string, lock: HeldLock) => Promise<T>): Promise<T> {
     const path = this.paths.profile;
     ensurePrivateDir(dirname(path), this.paths.dedicatedDir);
     return withFileLock(path, async (lock) => {
       removeOrphanTemps(path, true, this.sidecars());
       return fn(path, lock);
-    }, { waitMs: this.lockWaitMs });
+    }, { waitMs: this.lockWaitMs, signal });
   }
 
   private async write(path: string, bytes: Buffer, doc: Profile): Promise<void> {
