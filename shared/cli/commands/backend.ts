@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
 import { VaultError } from '../../core/errors';
-import { notAnsweringWhy } from '../../core/secret-store';
 import { AgentClient } from '../../node/agent/client';
-import { agentForStatus } from '../../node/agent/lock-agents';
 import { socketDirRefusal } from '../../node/agent/socket-dir';
 import { refuseExistingVaultFile, type MovePhase } from '../../node/credentials/backend-move';
 import { MIN_PASSPHRASE_LENGTH } from '../../node/secrets/vault-crypto';
@@ -15,6 +13,7 @@ import { echoOffDuring } from '../echo-off';
 import { interruptible } from '../signals';
 import { vaultFilesOf } from '../vault-file';
 import { USE_FILE, offersFileBackend } from '../file-offer';
+import { agentOfStatus, agentTrouble } from '../agent-state';
 
 const NAMES: Record<string, string> = { keychain: 'the OS keychain', file: 'the age vault file' };
 
@@ -30,7 +29,7 @@ export async function backendShow(_args: object, ctx: CliContext): Promise<ExitC
   // An agent there that did not answer (stopped, hung) is said as that: "locked: no unlock agent runs" hid that a
   // stopped process may still hold the key, and that cpw-vault lock ends it.
   // The store's status found it first (one attempt, its state): taken as found, as the app's doctor and Security take it.
-  const found = backend === 'file' ? (status.agentNotAnswering ? { notAnswering: status.agentNotAnswering } : await agentForStatus(socket)) : undefined;
+  const found = backend === 'file' ? await agentOfStatus(status, socket) : undefined;
   const agent = found && 'hello' in found ? { pid: found.hello.pid, expires_at: found.hello.expires_at } : undefined;
   const silent = found && 'notAnswering' in found ? found.notAnswering : undefined;
   // An agent that cannot be asked (its folder not safe to talk through) is not "none": "locked: no unlock agent runs"
@@ -48,9 +47,8 @@ export async function backendShow(_args: object, ctx: CliContext): Promise<ExitC
   say(`${status.ok ? p.green('✓') : p.red('✗')} ${status.backend}${status.ok ? '' : `\n    ${status.code} ${status.message}\n    fix: ${status.fix}`}\n`);
   if (backend === 'file') {
     say(`vault file: ${files.vault}${existsSync(files.vault) ? '' : ' (missing)'}\nidentity:   ${files.identity}${existsSync(files.identity) ? '' : ' (missing)'}\n`);
-    if (unknown) say(`unlock agent: not known, it cannot be asked (${unknown.code}${!status.ok && status.code === unknown.code ? ', above' : `: ${unknown.message}`})\n`);
-    else if (silent) say(`not answering: the unlock agent${silent.pids.length ? ` (pid ${silent.pids.join(', ')})` : ''} ${notAnsweringWhy(silent)}; it may still hold the key in memory: cpw-vault lock ends it, its key with it\n`);
-    else say(agent ? `unlocked by agent pid ${agent.pid} until ${agent.expires_at}\n` : 'locked: no unlock agent runs (cpw-vault unlock)\n');
+    const trouble = agentTrouble(found, status);
+    say(`${trouble ?? (agent ? `unlocked by agent pid ${agent.pid} until ${agent.expires_at}` : 'locked: no unlock agent runs (cpw-vault unlock)')}\n`);
     say('Switch back with: cpw-vault backend use keychain\n');
   } else {
     say('On a host without a keychain (SSH, containers, CI): cpw-vault backend use file\n');
