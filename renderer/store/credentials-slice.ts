@@ -74,7 +74,8 @@ export const createCredentialsSlice: StateCreator<VaultState, [], [], Credential
   saveCredential: async (request) => {
     const { warning } = await get().withLockRetry(() => getApi().credentialsSet(request));
     const plain = catalogEntry(credentialId(request.service, request.key))?.secret === false;
-    get().toast('success', `Saved ${request.label ?? `${request.service}.${request.key}`} ${plain ? 'to your profile (not a secret)' : `to ${storeName(selectBackend(get()))}`}.`);
+    // Named as the list and the form name it (its label), not by its id: "Saved huggingface.token" under "HuggingFace token".
+    get().toast('success', `Saved ${request.label ?? shownName(get().credentials, request)} ${plain ? 'to your profile (not a secret)' : `to ${storeName(selectBackend(get()))}`}.`);
     await Promise.all([get().loadCredentials(), get().loadWorkflows()]);
     return warning;
   },
@@ -93,7 +94,7 @@ export const createCredentialsSlice: StateCreator<VaultState, [], [], Credential
   },
   revealCredential: (ref) => getApi().credentialsReveal(ref),
   copyCredential: async (ref) => {
-    const label = get().credentials.find((c) => c.service === ref.service && c.key === ref.key)?.label ?? `${ref.service}.${ref.key}`;
+    const label = shownName(get().credentials, ref);
     try {
       const { clearsAfterMs } = await getApi().credentialsCopy(ref);
       set({ clipboard: { label, clearsAt: Date.now() + clearsAfterMs, outcome: 'pending' } });
@@ -135,4 +136,10 @@ export function visibleCredentials(credentials: readonly CredentialView[], query
   if (sort === 'name') return list.sort(byName);
   const stamp = (c: CredentialView) => time(sort === 'last-used' ? c.meta?.last_used_at : c.meta?.updated_at);
   return list.sort((a, b) => stamp(b) - stamp(a) || byName(a, b));
+}
+
+/** A credential's name as the screen shows it: its label in the list, else its catalog label, else its id (a new custom one). */
+function shownName(credentials: readonly CredentialView[], ref: { service: string; key: string }): string {
+  const id = credentialId(ref.service, ref.key);
+  return credentials.find((c) => c.id === id)?.label ?? catalogEntry(id)?.label ?? id;
 }

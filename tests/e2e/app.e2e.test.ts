@@ -98,7 +98,7 @@ describe('the desktop UI in real Chromium, over the real handlers, vault and key
     await form.getByText(/does not look like a TMDB API key/).waitFor();
     await retype(field, TMDB);
     await form.getByRole('button', { name: 'Save to keychain' }).click();
-    await page.getByText('Saved tmdb.api_key to the keychain.').waitFor();
+    await page.getByText('Saved TMDB API key to the keychain.').waitFor();
     await expect.poll(async () => (await focused(page)).text, WAIT).toBe('Edit');
     expect(lookup(t, 'tmdb.api_key')).toBe(TMDB);
     await page.getByRole('button', { name: /HuggingFace token/ }).click();

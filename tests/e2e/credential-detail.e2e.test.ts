@@ -54,7 +54,7 @@ describe('a revealed value never outlives the value it showed', { timeout: E2E_T
     await expect.poll(() => onPage(page, HF), WAIT).toBe(false);
     await typeInto(page.getByLabel('HuggingFace token (hidden)'), HF2);
     await page.getByRole('button', { name: 'Save to keychain' }).click();
-    await page.getByText('Saved huggingface.token to the keychain.').waitFor();
+    await page.getByText('Saved HuggingFace token to the keychain.').waitFor();
     expect(lookup(t, 'huggingface.token')).toBe(HF2);
     await detail.getByRole('button', { name: 'Reveal' }).waitFor();
     expect(await onPage(page, HF)).toBe(false);
@@ -265,7 +265,7 @@ describe('the custom credential form never drops what was typed without a word',
     await field.press('End');
     await field.pressSequentially('0123456789abcdef');
     await field.press('Enter');
-    await page.getByText('Saved tmdb.api_key to the keychain.').first().waitFor(WAIT);
+    await page.getByText('Saved TMDB API key to the keychain.').first().waitFor(WAIT);
     expect(lookup(t, 'tmdb.api_key')).toBe('0123456789abcdef0123456789abcdef');
     // Typed again, Discard: the custom credential form opens; nothing more was stored.
     await page.getByRole('region', { name: 'TMDB API key' }).getByRole('button', { name: 'Edit' }).click();
@@ -304,7 +304,7 @@ describe('the OpenAI organization ID is not a secret, and the pane says so', { t
     await detail.getByRole('button', { name: 'Add' }).click();
     await typeInto(page.getByRole('textbox', { name: 'OpenAI organization ID', exact: true }), ORG);
     await page.getByRole('button', { name: 'Save to profile' }).click();
-    await page.getByText('Saved openai.organization_id to your profile (not a secret).').waitFor();
+    await page.getByText('Saved OpenAI organization ID to your profile (not a secret).').waitFor();
     await detail.getByRole('definition').filter({ hasText: ORG }).waitFor();
     expect(await detail.getByText('org-abcdefghijkl', { exact: true }).count()).toBe(0);
     // Changed by the CLI: the pane follows.

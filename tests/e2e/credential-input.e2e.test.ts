@@ -94,7 +94,7 @@ describe('a credential typed key by key is stored as confirmed, once', { timeout
     expect((await focused(page)).label).toBe('Anthropic API key (hidden)');
     await page.keyboard.type(key.slice(12));
     await page.keyboard.press('Enter');
-    await page.getByText('Saved anthropic.api_key to the keychain.').first().waitFor(WAIT);
+    await page.getByText('Saved Anthropic API key to the keychain.').first().waitFor(WAIT);
     expect(lookup(t, 'anthropic.api_key')).toBe(key);
     await close();
   });
@@ -122,7 +122,7 @@ describe('a credential typed key by key is stored as confirmed, once', { timeout
     await field.press('End');
     await field.pressSequentially('0123456789abcdef');
     await field.press('Enter');
-    await page.getByText('Saved tmdb.api_key to the keychain.').first().waitFor(WAIT);
+    await page.getByText('Saved TMDB API key to the keychain.').first().waitFor(WAIT);
     expect(lookup(t, 'tmdb.api_key')).toBe('0123456789abcdef0123456789abcdef');
     // Saved: the pane keeps TMDB (no jump to another credential) and its Edit button has the focus, not <body>.
     const detail = page.getByRole('region', { name: 'TMDB API key' });
@@ -183,7 +183,7 @@ describe('a credential typed key by key is stored as confirmed, once', { timeout
     } finally {
       process.kill(daemon, 'SIGCONT');
     }
-    await page.getByText('Saved tmdb.api_key to the keychain.').first().waitFor({ timeout: 60_000 });
+    await page.getByText('Saved TMDB API key to the keychain.').first().waitFor({ timeout: 60_000 });
     // In the session's own keyring, which only main reaches.
     expect(await main.call('credentialsReveal', [{ service: 'tmdb', key: 'api_key' }])).toEqual({ ok: true, value: KEY });
     expect(await saves()).toBe(1);

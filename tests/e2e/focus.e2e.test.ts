@@ -66,7 +66,7 @@ describe('focus never falls to <body> when the button pressed goes away or turns
     await tabTo(page, (f) => f.text === 'Save anyway', 40, 'Shift+Tab');
     const places = await recordFocus(page);
     await page.keyboard.press('Enter');
-    await page.getByText('Saved huggingface.token to the keychain.').waitFor();
+    await page.getByText('Saved HuggingFace token to the keychain.').waitFor();
     await expectFocus(page, { text: 'Edit' });
     expect(await places()).toEqual(['BUTTON:Save anyway', 'BUTTON:Edit']);
     await close();

@@ -89,7 +89,7 @@ describe('the Security section in real Chromium, on the vault file backend', () 
       await field.waitFor(WAIT);
       expect(await field.inputValue()).toBe(KEY);
       await field.press('Enter');
-      await page.getByText('Saved tmdb.api_key to the vault file.').first().waitFor(SLOW);
+      await page.getByText('Saved TMDB API key to the vault file.').first().waitFor(SLOW);
       expect((await fileCli(h, ['get', 'tmdb', 'api_key'])).stdout.trim()).toBe(KEY);
     } finally {
       await fileCli(h, ['lock']);

@@ -51,7 +51,7 @@ describe('asking the providers from the app, in real Chromium, over the real han
       await typeInto(field, GATED);
       expect(await field.inputValue()).toBe(GATED);
       await page.getByRole('button', { name: 'Save to keychain' }).click();
-      await page.getByText('Saved huggingface.token to the keychain.').waitFor();
+      await page.getByText('Saved HuggingFace token to the keychain.').waitFor();
       await detail.getByText('Not tested with its provider yet.').waitFor();
       let started = performance.now();
       await detail.getByRole('button', { name: 'Test', exact: true }).click();

@@ -87,7 +87,15 @@ describe('credential forms', () => {
     expect(screen.getByText(/Not a secret: kept in your profile and shown in full; a key typed here is refused\./)).toBeTruthy();
     await user.type(field, 'org-AbC123dEf456');
     await user.click(screen.getByRole('button', { name: 'Save to profile' }));
-    await waitFor(() => expect(useVault.getState().toasts).toMatchObject([{ kind: 'success', text: 'Saved openai.organization_id to your profile (not a secret).' }]));
+    await waitFor(() => expect(useVault.getState().toasts).toMatchObject([{ kind: 'success', text: 'Saved OpenAI organization ID to your profile (not a secret).' }]));
+  });
+
+  it('the toast after a save names the credential by its label, as the list and the form do, never by its id', async () => {
+    const { user } = await openAddForm(/^HuggingFace token/);
+    await user.type(screen.getByLabelText('HuggingFace token (hidden)'), HF);
+    await user.click(screen.getByRole('button', { name: 'Save to keychain' }));
+    // It said "Saved huggingface.token to the keychain." under a list that reads "HuggingFace token".
+    await waitFor(() => expect(useVault.getState().toasts).toMatchObject([{ kind: 'success', text: 'Saved HuggingFace token to the keychain.' }]));
   });
 });
 
@@ -109,7 +117,7 @@ describe('credential forms on the age vault file', () => {
     await user.type(screen.getByLabelText('TMDB API key (hidden)'), 'fedcba9876543210fedcba9876543210');
     expect(screen.queryByRole('button', { name: 'Save to keychain' })).toBeNull();
     await user.click(screen.getByRole('button', { name: 'Save to vault file' }));
-    await waitFor(() => expect(useVault.getState().toasts).toMatchObject([{ kind: 'success', text: 'Saved tmdb.api_key to the vault file.' }]));
+    await waitFor(() => expect(useVault.getState().toasts).toMatchObject([{ kind: 'success', text: 'Saved TMDB API key to the vault file.' }]));
     expect(document.body.textContent).not.toMatch(/keychain/i);
     // The Security section moves the values back: the form follows (doctor is read again).
     await user.click(screen.getByRole('button', { name: 'Security' }));
