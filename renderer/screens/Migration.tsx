@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type DragEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { planRowNote, undoOutcome, type PlanRow } from '../../shared/core/migration-plan';
+import { counted } from '../../shared/core/plural';
 import { ErrorNote, Loading, SoftButton } from '../components/common';
 import { useVault } from '../store';
 
@@ -96,7 +97,7 @@ function Result() {
   const r = result;
   return (
     <section aria-label="Result" className={r.ok ? 'result ok' : 'result failed'} role="status">
-      <h3 tabIndex={-1} ref={heading}>{r.ok ? `Migrated ${r.imported} credential(s)` : `Migration failed — ${undoOutcome(r)}`}</h3>
+      <h3 tabIndex={-1} ref={heading}>{r.ok ? `Migrated ${counted(r.imported, 'credential')}` : `Migration failed — ${undoOutcome(r)}`}</h3>
       {r.rows.filter((x) => x.error !== undefined).map((x) => <p key={x.sourceKey} className="field-error">{x.sourceKey} → {x.target}: {x.code ? `${x.code} ` : ''}{x.error}{x.fix && <><br />Fix: {x.fix}</>}</p>)}
       {r.backup && <p>Backup: <code>{r.backup}</code>{!r.ok && ': a plaintext copy of the source that the unfinished undo left. The app\'s next start, once the keychain answers, finishes the undo and deletes it.'}</p>}
     </section>
@@ -176,9 +177,9 @@ export function Migration() {
             <label className="check"><input type="checkbox" checked={m.includeUnknown} onChange={(e) => void m.setUnknown(e.target.checked)} disabled={m.migrating} /> Import unknown keys as custom credentials</label>
           )}
           {plan.duplicateKeys.length > 0 && <p className="warning">Duplicate keys in the file (the last one counts): {plan.duplicateKeys.join(', ')}</p>}
-          <p>{plan.counts.apply} to write · {plan.counts.identical} already stored · {plan.counts.conflict} conflict · {plan.counts.invalid} invalid</p>
+          <p>{plan.counts.apply} to write · {plan.counts.identical} already stored · {counted(plan.counts.conflict, 'conflict')} · {plan.counts.invalid} invalid</p>
           {plan.counts.apply > 0 ? (
-            <SoftButton type="button" className="primary" off={m.migrating || m.loading} onClick={() => void m.apply()}>{m.migrating ? 'Migrating…' : `Migrate ${plan.counts.apply} credential(s)`}</SoftButton>
+            <SoftButton type="button" className="primary" off={m.migrating || m.loading} onClick={() => void m.apply()}>{m.migrating ? 'Migrating…' : `Migrate ${counted(plan.counts.apply, 'credential')}`}</SoftButton>
           ) : (
             <p>{plan.counts.conflict > 0 ? 'Nothing to write yet: tick Overwrite on a conflict to replace the stored value.' : 'Nothing to write: every usable entry is already in the vault.'}</p>
           )}

@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { DroppedFile, MigrationSource, RemovePlaintextResult, ReviewedPlan } from '../../shared/core/ipc-contract';
 import { undoOutcome, type ApplyResult } from '../../shared/core/migration-plan';
+import { counted } from '../../shared/core/plural';
 import { asApiError, getApi, type ApiError } from '../api';
 import type { VaultState } from './index';
 import { newestLoad } from './newest-load';
@@ -144,7 +145,7 @@ export const createMigrationSlice: StateCreator<VaultState, [], [], MigrationSli
       set({ migrating: false, ...(same ? { migrationResult: result, overwrite: [], includeUnknown: false } : {}) });
       // In the onboarding the step shows the result itself (no toast mid-wizard: it outlived the step it was about),
       // unless another file is shown there now.
-      if (get().screen !== 'onboarding' || !same) get().toast(result.ok ? 'success' : 'error', result.ok ? `Migrated ${result.imported} credential(s).` : `Migration failed; ${undoOutcome(result)}.`);
+      if (get().screen !== 'onboarding' || !same) get().toast(result.ok ? 'success' : 'error', result.ok ? `Migrated ${counted(result.imported, 'credential')}.` : `Migration failed; ${undoOutcome(result)}.`);
       await Promise.all([get().loadPlan(), get().loadCredentials(), get().loadWorkflows(), get().refreshDoctor()]);
     } catch (err) {
       set({ migrating: false });
@@ -161,7 +162,7 @@ export const createMigrationSlice: StateCreator<VaultState, [], [], MigrationSli
       const removal = await getApi().migrationRemovePlaintext({ source: s.source.handle });
       set({ removing: false, removal });
       if (removal.removed.length) {
-        if (get().screen !== 'onboarding') get().toast('success', `Removed ${removal.removed.length} plaintext file(s).`);
+        if (get().screen !== 'onboarding') get().toast('success', `Removed ${counted(removal.removed.length, 'plaintext file')}.`);
         // The removed file is no source any more: what is on disk now is listed (and the next one planned), not the old list.
         set({ source: null, plan: null, migrationResult: null });
         await Promise.all([get().loadSources(), get().refreshDoctor()]);

@@ -156,11 +156,11 @@ describe('the desktop UI in real Chromium, over the real handlers, vault and key
     expect(await page.content()).not.toContain(HF);
     await overwrite.check();
     await page.getByLabel('Import unknown keys as custom credentials').check();
-    await page.getByRole('button', { name: 'Migrate 4 credential(s)' }).waitFor();
+    await page.getByRole('button', { name: 'Migrate 4 credentials' }).waitFor();
     await check(page, '4-migration-plan');
-    await page.getByRole('button', { name: 'Migrate 4 credential(s)' }).click();
-    await page.getByRole('heading', { name: 'Migrated 4 credential(s)' }).waitFor();
-    await expect.poll(async () => (await focused(page)).text, WAIT).toBe('Migrated 4 credential(s)'); // not <body>: the Migrate button is gone
+    await page.getByRole('button', { name: 'Migrate 4 credentials' }).click();
+    await page.getByRole('heading', { name: 'Migrated 4 credentials' }).waitFor();
+    await expect.poll(async () => (await focused(page)).text, WAIT).toBe('Migrated 4 credentials'); // not <body>: the Migrate button is gone
     await plan.getByRole('row', { name: /tmdb_api_key tmdb.api_key Already stored No/ }).waitFor();
     await page.getByText('Nothing to write: every usable entry is already in the vault.').waitFor();
     expect(await page.getByRole('button', { name: /^Migrate/ }).count()).toBe(0);

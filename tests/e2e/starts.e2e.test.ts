@@ -36,8 +36,8 @@ describe('the states the app can start in, over the real handlers', { timeout: E
     expect(await cont.isDisabled()).toBe(true);
     await page.getByRole('table', { name: 'Migration plan' }).getByRole('row', { name: /hf_token huggingface.token Import Yes/ }).waitFor();
     await check(page);
-    await page.getByRole('button', { name: 'Migrate 1 credential(s)' }).click();
-    await page.getByRole('heading', { name: 'Migrated 1 credential(s)' }).waitFor();
+    await page.getByRole('button', { name: 'Migrate 1 credential' }).click();
+    await page.getByRole('heading', { name: 'Migrated 1 credential' }).waitFor();
     expect(lookup(t, 'huggingface.token')).toBe(HF);
     await cont.click();
     await typeInto(page.getByLabel('Name'), 'Linus');

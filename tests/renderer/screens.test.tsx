@@ -393,6 +393,32 @@ describe('Migration screen', () => {
     api.plan = { source: { handle: 'a'.repeat(32), path: '/x/secrets.json', origin: 'found' }, plan: planMigration(source, (id) => (id === 'tmdb.api_key' ? 'different' : 'absent')) };
   };
 
+  // It said "Migrate 1 credential(s)", "Migrated 1 credential(s)", "Removed 2 plaintext file(s)" and "2 conflict".
+  it('counts and results read in real singular and plural, never "(s)": Migrate 1 credential, Removed 2 plaintext files', async () => {
+    const { api, user, show } = withFakeApi();
+    withPlan(api);
+    useVault.setState({ screen: 'migration' });
+    show(<Migration />);
+    await screen.findByRole('table', { name: 'Migration plan' });
+    expect(screen.getByText(/to write ·/).textContent).toBe('1 to write · 0 already stored · 1 conflict · 0 invalid');
+    await user.click(screen.getByRole('button', { name: 'Migrate 1 credential' }));
+    expect(await screen.findByRole('heading', { name: 'Migrated 1 credential' })).toBeTruthy();
+    api.removeAnswer = true;
+    await user.click(screen.getByRole('button', { name: 'Remove the plaintext files…' }));
+    await screen.findByText(/Removed: \/x\/secrets.json/);
+    expect(useVault.getState().toasts.map((t) => t.text)).toEqual(['Migrated 1 credential.', 'Removed 2 plaintext files.']);
+    expect(document.body.textContent).not.toContain('(s)');
+  });
+
+  it('two conflicts are "2 conflicts"', async () => {
+    const { api, show } = withFakeApi();
+    const source = parseJsonSource('/x/secrets.json', JSON.stringify({ hf_token: HF, tmdb_api_key: '0123456789abcdef0123456789abcdef' }));
+    api.plan = { source: { handle: 'a'.repeat(32), path: '/x/secrets.json', origin: 'found' }, plan: planMigration(source, () => 'different') };
+    show(<Migration />);
+    await screen.findByRole('table', { name: 'Migration plan' });
+    expect(screen.getByText(/to write ·/).textContent).toBe('0 to write · 0 already stored · 2 conflicts · 0 invalid');
+  });
+
   it('a 10,000-key file: the first 250 rows, then more on request; the counts and the Migrate button cover the whole plan', async () => {
     for (const keys of [10_000, 1_300]) {
       const { api, user, show } = withFakeApi();
@@ -404,7 +430,7 @@ describe('Migration screen', () => {
       const bodyRows = () => within(table).getAllByRole('row').length - 1;
       expect(bodyRows()).toBe(250);
       expect(screen.getByText(`Rows 1 to 250 of ${keys + 1} shown`, { exact: false })).toBeTruthy();
-      expect(screen.getByRole('button', { name: `Migrate ${keys + 1} credential(s)` })).toBeTruthy();
+      expect(screen.getByRole('button', { name: `Migrate ${keys + 1} credentials` })).toBeTruthy();
       if (keys === 1_300) {
         await user.click(screen.getByRole('button', { name: 'Show 1000 more' }));
         expect(bodyRows()).toBe(1250);
@@ -481,7 +507,7 @@ describe('Migration screen', () => {
     show(<Migration />);
     await screen.findByRole('table', { name: 'Migration plan' });
     await user.click(screen.getByRole('button', { name: /Migrate 1 credential/ }));
-    expect(await screen.findByRole('heading', { name: 'Migrated 1 credential(s)' })).toBeTruthy();
+    expect(await screen.findByRole('heading', { name: 'Migrated 1 credential' })).toBeTruthy();
     api.removeAnswer = true;
     await user.click(screen.getByRole('button', { name: 'Remove the plaintext files…' }));
     expect(await screen.findByText(/Removed: \/x\/secrets.json/)).toBeTruthy();
@@ -565,7 +591,7 @@ describe('Migration screen', () => {
     await user.click(within(table).getByRole('checkbox', { name: 'Overwrite tmdb.api_key' }));
     await waitFor(() => expect(api.calls.at(-1)).toMatchObject({ method: 'migrationPlan', args: [{ source: 'a'.repeat(32), overwrite: ['tmdb.api_key'] }] }));
     await user.click(screen.getByRole('button', { name: /Migrate 1 credential/ }));
-    expect(await screen.findByRole('heading', { name: 'Migrated 1 credential(s)' })).toBeTruthy();
+    expect(await screen.findByRole('heading', { name: 'Migrated 1 credential' })).toBeTruthy();
     await screen.findByText(/Nothing to write yet|Nothing to write:/);
     expect(screen.queryByRole('button', { name: /^Migrate/ })).toBeNull();
     expect(screen.getByText(/Backup:/).textContent).toContain('/x/secrets.json.backup-1');
