@@ -3,7 +3,7 @@ import { existsSync, lstatSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { splitCredentialId, valueProblem } from '../../shared/core/credential';
-import type { PlanRow } from '../../shared/core/migration-plan';
+import type { PlanRow, RowAction } from '../../shared/core/migration-plan';
 import { sourceContent, type ParsedSource } from '../../shared/core/migration-sources';
 import { VaultError, isVaultError, listedNames } from '../../shared/core/errors';
 import type { MigrationRequest, MigrationSource } from '../../shared/core/ipc-contract';
@@ -13,7 +13,7 @@ import { hfTokenPath, readSource } from '../../shared/node/migration/sources';
 import { LEGACY_SECRETS_PATH } from '../../shared/node/profile/paths';
 import type { MainDeps } from './handlers';
 import { oneAtATime } from './one-at-a-time';
-import { KEPT_FIX, SourceRegistry, backupsOf, checkDroppedPath, inAppTerms, refuseOwnFiles } from './source-registry';
+import { keptFix, SourceRegistry, backupsOf, checkDroppedPath, inAppTerms, refuseOwnFiles } from './source-registry';
 
 /** Migration: sources as handles (found by main, picked in main's dialog, dropped and confirmed), plan, apply, remove plaintext. */
 export function migrationHandlers(deps: MainDeps) {
@@ -91,6 +91,7 @@ export function migrationHandlers(deps: MainDeps) {
       if (!files.length) return { cancelled: false, removed: [], left: [] };
       // Every file to delete is checked against the vault now (each backup too: an older one may hold other keys).
       const lost = new Set<string>();
+      const lostActions = new Set<RowAction>();
       const outside: string[] = [];
       const checked = new Map<string, string>();
       if (!inPlace) refuseOwnFiles(source.path, own);
@@ -100,11 +101,15 @@ export function migrationHandlers(deps: MainDeps) {
         const why = outsideRowsKept(p);
         if (why && !outside.includes(why)) outside.push(why);
         const plan = await vault.planMigration(p);
-        for (const r of plan.rows) if (!(await heldInVault(r, p.entries[r.index]?.value))) lost.add(r.sourceKey);
+        for (const r of plan.rows) {
+          if (await heldInVault(r, p.entries[r.index]?.value)) continue;
+          lost.add(r.sourceKey);
+          lostActions.add(r.action);
+        }
       }
       if (lost.size) {
         const kept = `${lost.size} entr${lost.size === 1 ? 'y is' : 'ies are'} not in the vault (${listedNames([...lost], String)}); the plaintext files were kept so nothing is lost.`;
-        return { cancelled: false, removed: [], left: files, kept, fix: KEPT_FIX };
+        return { cancelled: false, removed: [], left: files, kept, fix: keptFix(lostActions) };
       }
       if (outside.length) return { cancelled: false, removed: [], left: files, kept: outside.join('\n') };
       // Deleting one name of a file with several frees nothing: a snapshot's hard link (cp -al) keeps the plaintext.

@@ -14,6 +14,7 @@ import { hasControlChars } from '../../shared/core/control-chars';
 import { hasLoneSurrogate } from '../../shared/core/credential';
 import { VaultError, isVaultError } from '../../shared/core/errors';
 import type { MigrationSource } from '../../shared/core/ipc-contract';
+import type { RowAction } from '../../shared/core/migration-plan';
 import { MAX_SOURCE_BYTES } from '../../shared/core/migration-sources';
 
 const unknownHandle = () =>
@@ -69,8 +70,20 @@ export function checkDroppedPath(path: string, own: OwnFiles): string {
   return full;
 }
 
-/** What to do in the app when entries are not in the vault yet (the CLI says it with flags). */
-export const KEPT_FIX = 'Store each of them first: Migrate them (tick Overwrite on a conflict, or "Import unknown keys as custom credentials"), or add one on the Credentials screen; or take out of the file what you do not need. Then remove the files again.';
+/**
+ * What to do in the app when entries are not in the vault yet (the CLI says it with flags), by what kept them out
+ * (`actions`: their plan rows'). An invalid entry (a key's shape for a name, a value no credential takes) is one
+ * migration cannot take: "Migrate them" sent the user back to a plan that offered nothing to migrate.
+ */
+export function keptFix(actions: ReadonlySet<RowAction>): string {
+  const invalid = actions.has('invalid');
+  const migratable = [...actions].some((a) => a !== 'invalid');
+  const ways = [
+    migratable ? `Store each of ${invalid ? 'the others' : 'them'} first: Migrate them (tick Overwrite on a conflict, or "Import unknown keys as custom credentials"), or add one on the Credentials screen` : '',
+    invalid ? `${migratable ? 'An invalid entry' : 'Invalid entries'} cannot be migrated (the plan's note on each says why): correct it in the file and look at the plan again, or store its key on the Credentials screen under a name of its own` : '',
+  ].filter(Boolean);
+  return `${ways.join('. ')}; or take out of the file what you do not need. Then remove the files again.`;
+}
 
 /** What the app says instead of a command-line step: the Migration screen's own ways to give a file. */
 export const APP_SOURCE_FIX = 'Choose another file with "Choose a file…", or drop one on this window.';

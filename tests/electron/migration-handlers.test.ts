@@ -319,6 +319,20 @@ describe('removing the plaintext asks in main\'s own dialog, and only once nothi
     expect(JSON.stringify(r)).not.toMatch(/--[a-z]/);
   });
 
+  // It said "Migrate them" for an entry migration cannot take: the plan the user went back to offered nothing to migrate.
+  it('an invalid entry left: the fix says migration cannot take it and what can be done, not "Migrate them"', async () => {
+    const { s, handle } = await migrated({ openai_api_key: 'sk-bad\u0007value-0123456789abcdef' });
+    const r = await s.value<{ kept: string; fix: string; removed: string[] }>('migrationRemovePlaintext', { source: handle });
+    expect(r.removed).toEqual([]);
+    expect(r.kept).toMatch(/1 entry is not in the vault \(openai_api_key\)/);
+    expect(r.fix).toBe("Invalid entries cannot be migrated (the plan's note on each says why): correct it in the file and look at the plan again, or store its key on the Credentials screen under a name of its own; or take out of the file what you do not need. Then remove the files again.");
+    expect(r.fix).not.toContain('Migrate them');
+    // With a conflict beside it, both ways, each for its own entries.
+    await s.value('credentialsSet', { service: 'tmdb', key: 'api_key', value: 'fedcba9876543210fedcba9876543210' });
+    const both = await s.value<{ fix: string }>('migrationRemovePlaintext', { source: handle });
+    expect(both.fix).toMatch(/^Store each of the others first: Migrate them \(tick Overwrite on a conflict.*\. An invalid entry cannot be migrated/);
+  });
+
   it('after the removal the file is no longer listed; its handle then says it is gone, with a fix in the app\'s terms (never a CLI flag)', async () => {
     const { s, secrets, handle } = await migrated();
     const token = join(s.t.home, '.cache', 'huggingface', 'token');
