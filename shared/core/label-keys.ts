@@ -14,8 +14,26 @@ import { looksLikeKey } from './credential';
  */
 const LABEL_WORD_BREAK = /[^A-Za-z0-9_./+-]+/;
 
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+
 /** A DeepL key: a UUID and ":fx" (its free plan). A UUID alone names a tenant or a subscription, and stays a label. */
-const DEEPL_KEY = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:fx\b/i;
+const DEEPL_KEY = new RegExp(`\\b${UUID}:fx\\b`, 'i');
+
+/**
+ * A UUID that is a key by what stands before it: the value of a name that says key, token or secret
+ * (`DEEPL_AUTH_KEY=<uuid>`, `api_key: <uuid>`, `HEROKU_API_KEY=<uuid>`), or in a label that names DeepL, whose Pro keys
+ * are bare UUIDs and which shows its users no other. Elsewhere a UUID names a tenant, a subscription or an object
+ * (`Azure tenant <uuid>`, `AZURE_TENANT_ID=<uuid>`), and a DeepL Pro key pasted alone cannot be told from one: kept.
+ */
+const UUID_AS_KEY = new RegExp(`(?:(?:key|token|secret)["']?\\s*[=:]\\s*["']?${UUID}(?![0-9a-f])|\\bdeepl\\b.*\\b${UUID}\\b)`, 'i');
+
+/**
+ * Twilio's Account SID ("AC" and 32 hex digits), an account's id as Stripe's acct_ is (its secret is the auth token,
+ * 32 hex digits alone, refused as any of that shape): its letters and digits interleave as a key's, and in an API
+ * path (`/Accounts/<sid>/Messages.json`) it made the path base64-like, which refused both. Read as a break, as a
+ * Firebase app id is.
+ */
+const TWILIO_ACCOUNT_SID = /\bAC[0-9a-f]{32}\b/g;
 
 /** A Firebase app id (`1:<project number>:web|android|ios:<hex>`), public by Firebase's word: its hex part looks random. */
 const FIREBASE_APP_ID = /\b\d:\d{6,15}:(?:web|android|ios):[0-9a-f]{8,24}\b/g; // no longer: a 32-hex key after "1:1:web:" is no app id
@@ -55,12 +73,20 @@ function holdsBase64Key(word: string): boolean {
 }
 
 /**
+ * 32 hex digits, a TMDB or Vimeo key's shape (an Infura project's, a Twilio auth token's), as the last part of a path:
+ * where a key in an address goes (`https://api.example.com/v1/<key>`). Not inside one, where an id names what follows
+ * (`accounts/<id>/workers`), nor 40 hex digits (a commit's) or 24 (an object's); alone, the word is refused anyway.
+ */
+const HEX_KEY = /^[0-9a-fA-F]{32}$/;
+
+/**
  * A key as a part of a path or an address (`https://hooks.example/services/xoxb-...`), or after a "+" (a query's
- * space: `?q=x+sk_live_...`), by its provider's prefix only: the other rules stay on the whole word, since a path's
- * parts may be ids (a commit's or an object's hex).
+ * space: `?q=x+sk_live_...`), by its provider's prefix only, or 32 hex digits ending a path ({@link HEX_KEY}): the other
+ * rules stay on the whole word, since a path's parts may be ids (a commit's or an object's hex).
  */
 function partHoldsKey(word: string): boolean {
-  return /[/+]/.test(word) && word.split(/[/+]/).some((part) => KEY_PREFIX.test(part) || HF_TOKEN.test(part));
+  if (!/[/+]/.test(word)) return false;
+  return word.split(/[/+]/).some((part) => KEY_PREFIX.test(part) || HF_TOKEN.test(part)) || HEX_KEY.test(word.split('/').filter(Boolean).at(-1) ?? '');
 }
 
 /**
@@ -87,5 +113,5 @@ function wordIsKey(pasted: string): boolean {
 
 /** Whether a label holds a word with a key's shape: a value pasted where the label goes (see the file's comment). */
 export function labelHoldsKey(label: string): boolean {
-  return DEEPL_KEY.test(label) || unescaped(label).replace(FIREBASE_APP_ID, ' ').split(LABEL_WORD_BREAK).some(wordIsKey);
+  return DEEPL_KEY.test(label) || UUID_AS_KEY.test(label) || unescaped(label).replace(FIREBASE_APP_ID, ' ').replace(TWILIO_ACCOUNT_SID, ' ').split(LABEL_WORD_BREAK).some(wordIsKey);
 }

@@ -5,6 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { labelHoldsKey } from '../../shared/core/label-keys';
 
 const AWS_EXAMPLE = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+const HEX = '8f3b2c1d9e7a4f6b8c0d2e4f6a8b0c1d';
+const UUID = '279a2e9d-83b3-c416-7e2d-f721593e42a0';
+const TWILIO_SID = 'AC0123456789abcdef0123456789abcdef';
 
 /** `count` AWS-shaped secret keys (40 of base64's alphabet), the same every run. */
 function awsSecretKeys(count: number): string[] {
@@ -96,6 +99,21 @@ describe('a key pasted into a label is refused', () => {
     for (const label of [deepl, `"${deepl}"`, `key: ${deepl}`, `DEEPL_AUTH_KEY=${deepl}`, `the key is ${deepl}.`]) expect(labelHoldsKey(label), label).toBe(true);
     expect(labelHoldsKey('279a2e9d-83b3-c416-7e2d-f721593e42a0')).toBe(false);
   });
+
+  // Each was stored in plain text: a 32-hex key where an address puts its key, a DeepL Pro key (a bare UUID) named as
+  // a key or beside DeepL's name, a Twilio auth token in a URL's user part.
+  it.each([
+    `https://api.x.com/v1/${HEX}`, `https://mainnet.infura.io/v3/${HEX}`, `api.x.com/v1/${HEX}/`, `https://x.io/v1/${HEX}?format=json`,
+    `DEEPL_AUTH_KEY=${UUID}`, `api_key: "${UUID}"`, `DeepL Pro ${UUID}`, `deepl (work) – ${UUID}`, `HEROKU_API_KEY=${UUID}`,
+    `https://${TWILIO_SID}:${HEX}@api.twilio.com/2010-04-01/Accounts`, `Twilio ${TWILIO_SID} ${HEX}`,
+  ])('a 32-hex key at a path\'s end, a UUID named as a key or DeepL\'s, a Twilio auth token: %s', (label) => expect(labelHoldsKey(label)).toBe(true));
+
+  // Ids, not keys: Twilio's Account SID names the account (as Stripe's acct_ does; it was refused for its interleaving
+  // letters and digits), a UUID named as an id, a 32-hex id inside a path, a commit's 40 hex digits at a path's end.
+  it.each([
+    TWILIO_SID, `Twilio ${TWILIO_SID}`, `https://api.twilio.com/2010-04-01/Accounts/${TWILIO_SID}/Messages.json`, `AZURE_TENANT_ID=${UUID}`,
+    `https://dash.cloudflare.com/${HEX}/workers`, 'https://github.com/org/repo/commit/1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d', `tenant ${UUID}`,
+  ])('stays a label: %s', (label) => expect(labelHoldsKey(label)).toBe(false));
 
   it('an AWS secret access key, "/" and "+" and all: the documentation\'s example, and 3,000 made up, all but at most one in a thousand', () => {
     expect(labelHoldsKey(AWS_EXAMPLE)).toBe(true);
