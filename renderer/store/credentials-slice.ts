@@ -82,9 +82,10 @@ export const createCredentialsSlice: StateCreator<VaultState, [], [], Credential
   deleteCredential: async (ref) => {
     try {
       // false: nothing was stored under it (it said "Deleted" all the same, for a credential already gone).
+      const name = shownName(get().credentials, ref);
       const removed = await get().withLockRetry(() => getApi().credentialsDelete(ref));
-      if (removed) get().toast('success', `Deleted ${ref.service}.${ref.key}.`);
-      else get().toast('info', `Nothing deleted: ${ref.service}.${ref.key} was not stored (removed meanwhile, perhaps by the CLI).`);
+      if (removed) get().toast('success', `Deleted ${name}.`);
+      else get().toast('info', `Nothing deleted: ${name} was not stored (removed meanwhile, perhaps by the CLI).`);
       await Promise.all([get().loadCredentials(), get().loadWorkflows()]);
       return removed ? 'deleted' : 'absent';
     } catch (err) {

@@ -64,7 +64,7 @@ describe('a revealed value never outlives the value it showed', { timeout: E2E_T
     await reveal(detail, 'HuggingFace token', HF2);
     await detail.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
-    await page.getByText('Deleted huggingface.token.').waitFor();
+    await page.getByText('Deleted HuggingFace token.').waitFor();
     await page.getByRole('list', { name: 'Credentials' }).getByRole('button', { name: /^HuggingFace token.*missing/ }).waitFor();
     await expect.poll(() => onPage(page, HF2), WAIT).toBe(false);
     expect(await detail.getByText(/Hides in/).count()).toBe(0);
@@ -116,7 +116,7 @@ describe('the delete confirmation asks once and is answered once', { timeout: E2
     await page.keyboard.press('Tab');
     expect((await focused(page)).text).toBe('Delete');
     await page.keyboard.press('Enter');
-    await page.getByText('Deleted openai.api_key.').waitFor();
+    await page.getByText('Deleted OpenAI API key.').waitFor();
     await expect.poll(() => page.getByRole('alertdialog').count(), WAIT).toBe(0);
     await expect.poll(async () => (await focused(page)).credential, WAIT).toBe('openai.api_key');
     await page.getByRole('list', { name: 'Credentials' }).getByRole('button', { name: /^OpenAI API key.*missing/ }).waitFor();
@@ -156,10 +156,10 @@ describe('the delete confirmation asks once and is answered once', { timeout: E2
     expect((await cli(t, ['delete', 'openai', 'api_key', '--yes'])).code).toBe(0);
     await page.getByRole('list', { name: 'Credentials' }).getByRole('button', { name: /^OpenAI API key.*missing/ }).waitFor();
     await box.getByRole('button', { name: 'Delete' }).click();
-    await page.getByText('Nothing deleted: openai.api_key was not stored (removed meanwhile, perhaps by the CLI).').waitFor();
+    await page.getByText('Nothing deleted: OpenAI API key was not stored (removed meanwhile, perhaps by the CLI).').waitFor();
     await expect.poll(() => box.count(), WAIT).toBe(0);
     await expect.poll(async () => (await focused(page)).credential, WAIT).toBe('openai.api_key');
-    expect(await page.getByText('Deleted openai.api_key.').count()).toBe(0);
+    expect(await page.getByText('Deleted OpenAI API key.').count()).toBe(0);
     await close();
   });
 });

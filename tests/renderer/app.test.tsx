@@ -97,6 +97,15 @@ describe('credential forms', () => {
     // It said "Saved huggingface.token to the keychain." under a list that reads "HuggingFace token".
     await waitFor(() => expect(useVault.getState().toasts).toMatchObject([{ kind: 'success', text: 'Saved HuggingFace token to the keychain.' }]));
   });
+
+  it('the delete toasts name it by its label too ("Deleted huggingface.token." under "Delete HuggingFace token?")', async () => {
+    const { api } = withFakeApi();
+    api.values.set('huggingface.token', HF);
+    await useVault.getState().loadCredentials();
+    expect(await useVault.getState().deleteCredential({ service: 'huggingface', key: 'token' })).toBe('deleted');
+    expect(await useVault.getState().deleteCredential({ service: 'huggingface', key: 'token' })).toBe('absent');
+    expect(useVault.getState().toasts.map((t) => t.text)).toEqual(['Deleted HuggingFace token.', 'Nothing deleted: HuggingFace token was not stored (removed meanwhile, perhaps by the CLI).']);
+  });
 });
 
 describe('credential forms on the age vault file', () => {
