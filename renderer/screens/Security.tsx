@@ -7,6 +7,7 @@ import { appFix, describeError } from '../errors';
 import { useVault } from '../store';
 import { reloadAll, useBusy } from './security-busy';
 import { ImportCard } from './SecurityImport';
+import { counted } from '../../shared/core/plural';
 
 /** Shortest passphrase main accepts for a vault file, a new passphrase or an export (the CLI's rule). */
 export const MIN_PASSPHRASE = 12;
@@ -141,7 +142,7 @@ function BackendChoice({ status, onChanged }: { status: SecurityStatus; onChange
     const r = await getApi().securityUseBackend(toFile ? { backend: 'file', passphrase: next } : { backend: 'keychain' });
     setNext('');
     setConfirm('');
-    toast('success', `Moved ${r.moved.length} credential(s) to the ${toFile ? 'vault file' : 'keychain'}; each was read back first.`);
+    toast('success', `Moved ${counted(r.moved.length, 'credential')} to the ${toFile ? 'vault file' : 'keychain'}; each was read back first.`);
     onChanged(r.status);
     await reloadAll();
   });
@@ -186,8 +187,8 @@ function ExportCard() {
     setPass('');
     setConfirm('');
     setLeftOut(r.warnings);
-    const left = r.warnings.length ? ` ${r.warnings.length} credential(s) were left out: see Export.` : '';
-    toast(left ? 'info' : 'success', `Exported ${r.count} credential(s) to ${r.file} (age; read it with: age -d).${left}`);
+    const left = r.warnings.length ? ` ${counted(r.warnings.length, 'credential')} ${r.warnings.length === 1 ? 'was' : 'were'} left out: see Export.` : '';
+    toast(left ? 'info' : 'success', `Exported ${counted(r.count, 'credential')} to ${r.file} (age; read it with: age -d).${left}`);
   });
   return (
     <form className="card" aria-label="Export" onSubmit={submit}>

@@ -5,6 +5,7 @@ import { ErrorNote, Field, SecretInput, SoftButton } from '../components/common'
 import { useVault } from '../store';
 import { PlanTable } from './Migration';
 import { reloadAll, useBusy } from './security-busy';
+import { counted } from '../../shared/core/plural';
 
 /** Import of an export file: pick it, its passphrase, the plan, then Import (all or nothing). */
 export function ImportCard() {
@@ -33,7 +34,7 @@ export function ImportCard() {
   });
   const apply = () => run(async () => {
     const r = await getApi().securityImportApply({ source: picked!.handle, overwrite });
-    toast('success', `Imported ${r.imported.length} credential(s); each was read back.`);
+    toast('success', `Imported ${counted(r.imported.length, 'credential')}; each was read back.`);
     setPicked(null);
     setPlan(null);
     setOverwrite([]);
@@ -59,7 +60,7 @@ export function ImportCard() {
       {plan && (
         <div ref={planBox} tabIndex={-1} role="group" aria-label="Import plan">
           <PlanTable rows={plan.plan.rows} overwrite={overwrite} onToggle={toggle} disabled={busy} />
-          <SoftButton type="button" onClick={() => void apply()} off={busy || !willWrite}>{busy ? 'Importing…' : `Import ${willWrite} credential(s)`}</SoftButton>
+          <SoftButton type="button" onClick={() => void apply()} off={busy || !willWrite}>{busy ? 'Importing…' : `Import ${counted(willWrite, 'credential')}`}</SoftButton>
         </div>
       )}
       {error && <ErrorNote error={error} />}

@@ -3,6 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { ErrorNote, Loading, SoftButton } from '../components/common';
 import { useVault } from '../store';
 import { planRowNote } from '../../shared/core/migration-plan';
+import { counted } from '../../shared/core/plural';
 
 const LOCAL_TEXT = { same: 'same as yours', differs: 'differs from yours', absent: 'not in your vault' } as const;
 
@@ -80,7 +81,7 @@ export function Team() {
               </table>
               <p>{s.plan.counts.apply} to write; {s.plan.counts.identical} identical, {s.plan.counts.conflict} conflict (your value kept), {s.plan.counts.invalid} invalid.</p>
               <div className="actions">
-                <SoftButton type="button" className="primary" onClick={() => void s.pull()} off={s.busy || !s.plan.counts.apply}>Pull {s.plan.counts.apply} credential(s)</SoftButton>
+                <SoftButton type="button" className="primary" onClick={() => void s.pull()} off={s.busy || !s.plan.counts.apply}>Pull {counted(s.plan.counts.apply, 'credential')}</SoftButton>
                 <SoftButton type="button" onClick={s.cancel} off={s.busy}>Cancel</SoftButton>
               </div>
             </div>

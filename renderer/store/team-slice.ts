@@ -6,6 +6,7 @@ import type { TeamView } from '../../shared/core/team-view';
 import { asApiError, getApi, type ApiError } from '../api';
 import type { VaultState } from './index';
 import { newestLoad } from './newest-load';
+import { counted } from '../../shared/core/plural';
 
 // State
 export interface TeamState {
@@ -109,7 +110,7 @@ export const createTeamSlice: StateCreator<VaultState, [], [], TeamSlice> = (set
         throw err;
       }
       set({ teamPlan: null, teamReviewed: null });
-      get().toast(r.ok ? 'success' : 'error', r.ok ? `Pulled ${r.imported} credential(s) into your vault.` : `Pull failed; ${undoOutcome(r)}.`);
+      get().toast(r.ok ? 'success' : 'error', r.ok ? `Pulled ${counted(r.imported, 'credential')} into your vault.` : `Pull failed; ${undoOutcome(r)}.`);
       await Promise.all([get().loadTeam(), get().loadCredentials()]);
     }),
     pushTeam: () => busy('Push failed; the team file was not changed', async () => {

@@ -65,8 +65,8 @@ describe('the Team section in a real browser', () => {
       expect(await page.content()).not.toContain(TMDB);
       await check(page, 'team-pull-plan');
       expect(lookup(t, 'tmdb.api_key')).toBe('');
-      await page.getByRole('button', { name: 'Pull 2 credential(s)' }).click();
-      await page.getByText('Pulled 2 credential(s) into your vault.').waitFor(WAIT);
+      await page.getByRole('button', { name: 'Pull 2 credentials' }).click();
+      await page.getByText('Pulled 2 credentials into your vault.').waitFor(WAIT);
       expect(lookup(t, 'tmdb.api_key')).toBe(TMDB);
       const meta = (JSON.parse(readFileSync(t.profile, 'utf8')) as { credential_metadata: Record<string, { env_var?: string }> }).credential_metadata;
       expect([meta['mine.token']?.env_var, meta['team.token']?.env_var]).toEqual(['MY_TOKEN', 'CUSTOM_TEAM_TOKEN']);

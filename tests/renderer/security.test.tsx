@@ -46,7 +46,7 @@ describe('Security section', () => {
     expect(await screen.findByText(/Available now, unlocked until/)).toBeTruthy();
     expect(screen.queryByRole('form', { name: 'Unlock the vault file' })).toBeNull();
     expect(api.calls.find((c) => c.method === 'securityUseBackend')?.args).toEqual([{ backend: 'file', passphrase: NEXT }]);
-    expect(useVault.getState().toasts.at(-1)?.text).toContain('Moved 1 credential(s) to the vault file');
+    expect(useVault.getState().toasts.at(-1)?.text).toContain('Moved 1 credential to the vault file');
   });
 
   it('a locked vault file: the status says the way out in the app (its Unlock form), not a CLI step', async () => {
@@ -151,7 +151,7 @@ describe('Security section', () => {
     await user.type(within(exp).getByLabelText('Export passphrase', { selector: 'input' }), NEXT);
     await user.type(within(exp).getByLabelText('Confirm the export passphrase', { selector: 'input' }), NEXT);
     await user.click(within(exp).getByRole('button', { name: 'Export…' }));
-    await waitFor(() => expect(useVault.getState().toasts.at(-1)?.text).toContain('Exported 1 credential(s) to /home/u/cpw-vault-export.age'));
+    await waitFor(() => expect(useVault.getState().toasts.at(-1)?.text).toContain('Exported 1 credential to /home/u/cpw-vault-export.age'));
     expect(within(exp).queryByRole('alert', { name: 'Left out of the export' })).toBeNull();
     const imp = screen.getByRole('region', { name: 'Import' });
     await user.click(within(imp).getByRole('button', { name: 'Choose an export file…' }));
@@ -161,8 +161,8 @@ describe('Security section', () => {
     expect(within(table).getAllByRole('row')).toHaveLength(3);
     expect(api.calls.some((c) => c.method === 'securityImportApply')).toBe(false);
     await user.click(within(table).getByRole('checkbox', { name: 'Overwrite tmdb.api_key' }));
-    await user.click(within(imp).getByRole('button', { name: 'Import 2 credential(s)' }));
-    await waitFor(() => expect(useVault.getState().toasts.at(-1)?.text).toMatch(/^Imported \d credential\(s\)/));
+    await user.click(within(imp).getByRole('button', { name: 'Import 2 credentials' }));
+    await waitFor(() => expect(useVault.getState().toasts.at(-1)?.text).toMatch(/^Imported \d credentials?;/));
     expect(api.calls.find((c) => c.method === 'securityImportApply')?.args).toEqual([{ source: 'e'.repeat(32), overwrite: ['tmdb.api_key'] }]);
   });
 
@@ -181,9 +181,9 @@ describe('Security section', () => {
     expect(document.activeElement).not.toBe(document.body);
     expect(imp.contains(document.activeElement)).toBe(true);
     await user.tab();
-    expect(document.activeElement?.textContent).toBe('Import 1 credential(s)');
+    expect(document.activeElement?.textContent).toBe('Import 1 credential');
     await user.keyboard('{Enter}');
-    await waitFor(() => expect(useVault.getState().toasts.at(-1)?.text).toMatch(/^Imported 1 credential\(s\)/));
+    await waitFor(() => expect(useVault.getState().toasts.at(-1)?.text).toMatch(/^Imported 1 credential;/));
     await waitFor(() => expect(document.activeElement?.textContent).toBe('Choose an export file…'));
   });
 
@@ -238,6 +238,6 @@ describe('Security section', () => {
     await user.click(within(exp).getByRole('button', { name: 'Export…' }));
     const left = await within(exp).findByRole('alert', { name: 'Left out of the export' });
     expect(left.textContent).toBe('tmdb.api_key is listed but has no stored value; it is not in the export.');
-    expect(useVault.getState().toasts.at(-1)).toMatchObject({ kind: 'info', text: expect.stringContaining('1 credential(s) were left out') });
+    expect(useVault.getState().toasts.at(-1)).toMatchObject({ kind: 'info', text: expect.stringContaining('1 credential was left out') });
   });
 });

@@ -88,9 +88,9 @@ describe('Team screen', () => {
     await user.keyboard('{Enter}');
     await waitFor(() => expect(document.activeElement?.textContent).toBe('Pull…'));
     await user.keyboard('{Enter}');
-    (await screen.findByRole('button', { name: 'Pull 1 credential(s)' })).focus();
+    (await screen.findByRole('button', { name: 'Pull 1 credential' })).focus();
     await user.keyboard('{Enter}');
-    await waitFor(() => expect(useVault.getState().toasts.at(-1)?.text).toBe('Pulled 1 credential(s) into your vault.'));
+    await waitFor(() => expect(useVault.getState().toasts.at(-1)?.text).toBe('Pulled 1 credential into your vault.'));
     await waitFor(() => expect(document.activeElement?.textContent).toBe('Pull…'));
   });
 
@@ -109,8 +109,8 @@ describe('Team screen', () => {
     expect(screen.queryByRole('table', { name: 'Plan' })).toBeNull();
     expect(api.calls.some((c) => c.method === 'teamPull')).toBe(false);
     await user.click(screen.getByRole('button', { name: 'Pull…' }));
-    await user.click(await screen.findByRole('button', { name: 'Pull 1 credential(s)' }));
-    await waitFor(() => expect(useVault.getState().toasts.at(-1)?.text).toBe('Pulled 1 credential(s) into your vault.'));
+    await user.click(await screen.findByRole('button', { name: 'Pull 1 credential' }));
+    await waitFor(() => expect(useVault.getState().toasts.at(-1)?.text).toBe('Pulled 1 credential into your vault.'));
     expect(api.calls.filter((c) => c.method === 'teamPull').map((c) => c.args)).toEqual([[{ handle: 'e'.repeat(32), reviewed: 'tag-of-the-plan' }]]);
   });
 
@@ -124,7 +124,7 @@ describe('Team screen', () => {
     await screen.findByRole('table', { name: 'Plan' });
     api.fail('teamPull', { code: 'INVALID_ARGUMENT', message: '/repo/cpw-team.age changed since its plan was shown; nothing was pulled.', fix: 'Review the plan shown now, then pull again.' });
     api.teamPlanResult = planMigration({ kind: 'team-file', path: '/repo/cpw-team.age', entries: [{ sourceKey: 'tmdb.api_key', target: 'tmdb.api_key', value: '0123456789abcdef0123456789abcdef' }, { sourceKey: 'evil.thing', target: 'evil.thing', value: 'x'.repeat(20) }], duplicateKeys: [] }, () => 'absent', { includeUnknown: true });
-    await user.click(screen.getByRole('button', { name: 'Pull 1 credential(s)' }));
+    await user.click(screen.getByRole('button', { name: 'Pull 1 credential' }));
     await waitFor(() => expect(useVault.getState().toasts.at(-1)).toMatchObject({ kind: 'error' }));
     expect(useVault.getState().toasts.at(-1)?.text).toContain('changed since its plan was shown');
     expect((await screen.findByRole('table', { name: 'Plan' })).textContent).toContain('evil.thing');
