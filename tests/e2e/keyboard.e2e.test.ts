@@ -92,7 +92,7 @@ describe('keyboard only, and a renderer that lies', { timeout: E2E_TIMEOUT }, ()
     await page.keyboard.press('Tab');
     await expectFocus(page, { text: 'Delete' });
     await page.keyboard.press('Enter');
-    await page.getByText('Deleted deepl.api_key.').waitFor();
+    await page.getByText('Deleted DeepL.').waitFor();
     await expectFocus(page, { credential: 'google.api_key' }); // the next one in the list
     expect(lookup(t, 'deepl.api_key')).toBe('');
     await close();
