@@ -52,7 +52,9 @@ export function teamHandlers(deps: { vault: Vault; dialog: DialogPort }) {
       const { plan, content } = await teamPullPlan(vault, files.path(handle));
       return { plan, reviewed: tag(content) };
     },
-    teamPull: async ({ handle, reviewed }: { handle: string; reviewed: string }) => teamPull(vault, files.path(handle), (content) => tag(content) === reviewed),
+    // One at a time, as migrationApply: two pulls of one reviewed plan at once (a double click) were both planned before
+    // either wrote, and the second was refused "changed since the plan was made"; queued, it finds the keys stored.
+    teamPull: oneAtATime(async ({ handle, reviewed }: { handle: string; reviewed: string }) => teamPull(vault, files.path(handle), (content) => tag(content) === reviewed)),
     teamPush: async ({ handle }: { handle: string }) => teamPush(vault, files.path(handle)),
   };
 }

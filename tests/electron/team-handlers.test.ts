@@ -45,6 +45,24 @@ describe('team channels in main', () => {
     expect(answers.map((a) => a.recipient)).toEqual([stored.recipient, stored.recipient, stored.recipient]);
   });
 
+  // Two pulls of one reviewed plan at once (a double click): both planned against the vault before either wrote, so the
+  // second was refused "changed since the plan was made" for a pull that worked. Queued, it finds the keys stored.
+  it('one reviewed pull pressed twice at once (a double click): one run imports, the other finds it stored, no error', async () => {
+    const m = await setupMain();
+    closers.push(() => m.vault.close());
+    const file = join(m.t.cwd, 'cpw-team.age');
+    const { recipient } = await m.value<{ recipient: string }>('teamIdentity');
+    const members = [{ name: 'alice', recipient: await identityToRecipient(await generateX25519Identity()) }, { name: 'me', recipient }];
+    const credentials = [{ id: 'tmdb.api_key', value: TMDB }, { id: 'huggingface.token', value: `hf_${'a'.repeat(34)}` }];
+    await updateTeamFile(teamFilesFor(file), async () => nextDocument(undefined, members, credentials.map((c) => ({ ...c, meta: { updated_at: '', updated_by: 'alice' } })), new Date()));
+    m.answers.team = file;
+    const ref = await m.value<TeamFileRef>('teamPickFile');
+    const { reviewed } = await m.value<{ reviewed: string }>('teamPullPlan', { handle: ref.handle });
+    const both = await Promise.all([1, 2].map(() => m.call('teamPull', { handle: ref.handle, reviewed })));
+    expect(both.map((r) => (r.ok ? r.value : `${r.error.code} ${r.error.message}`))).toEqual([{ ok: true, imported: 2 }, { ok: true, imported: 0 }]);
+    expect((await m.vault.getCredential('tmdb', 'api_key')).value).toBe(TMDB);
+  });
+
   it('a file chosen in main\'s dialog: not a recipient until added (names shown, never values); then pull with the plan first, and push', async () => {
     const m = await setupMain();
     closers.push(() => m.vault.close());
