@@ -167,11 +167,12 @@ export function securityHandlers(deps: SecurityDeps): Api {
     // The vault keeps the passphrase of a new vault file once its checks pass (backends.ts), before using it.
     securityUseBackend: async ({ backend, passphrase }) => {
       const from = vault.backend();
-      const result = await vault.useBackend(backend, { ...(passphrase !== undefined ? { passphrase } : {}), ...(deps.logN ? { logN: deps.logN } : {}) });
-      if (from === 'file') await endAgents(`Your secrets were moved to the ${backend}, but the vault file's unlock agent was not stopped.`);
       // The passphrase just typed (twice) unlocks the vault file for the app's time, as Unlock would: it was left
-      // locked, and its card asked for the passphrase a third time with a CLI step (cpw-vault unlock).
-      if (backend === 'file' && passphrase !== undefined) await unlock(passphrase);
+      // locked, and its card asked for the passphrase a third time with a CLI step (cpw-vault unlock). Unlocked within
+      // the switch: the calls that arrive meanwhile wait for both, and are not answered "locked" in between.
+      const unlocked = backend === 'file' && passphrase !== undefined ? () => unlock(passphrase) : undefined;
+      const result = await vault.useBackend(backend, { ...(passphrase !== undefined ? { passphrase } : {}), ...(deps.logN ? { logN: deps.logN } : {}) }, unlocked);
+      if (from === 'file') await endAgents(`Your secrets were moved to the ${backend}, but the vault file's unlock agent was not stopped.`);
       return { moved: result.moved, status: await status() };
     },
     securityExport: async ({ passphrase }) => {

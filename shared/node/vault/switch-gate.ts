@@ -1,22 +1,31 @@
+import { VaultError } from '../../core/errors';
+import { DEFAULT_LOCK_WAIT_MS } from '../profile/file-lock';
+
 /**
- * Keeps a backend switch apart from the credential writes of the same
- * process (the app: a Save pressed while "Where your secrets live" moves
- * everything). A switch waits for the writes running to settle, and writes
- * that start meanwhile wait for the switch: a set that ran across one wrote
- * into the store the switch closed, could not undo, left its value in the old
- * backend (unindexed) and a journal entry blocking every other cpw-vault for
- * as long as the app ran. Writes among themselves still run side by side
- * (the credential store orders them); other processes are kept apart by the
- * profile's lock and the journal, as before.
+ * Keeps a backend switch apart from the credential reads and writes of the
+ * same process (the app: a Save pressed while "Where your secrets live" moves
+ * everything). A switch waits for the calls running to settle, and calls that
+ * start meanwhile wait for the switch, for at most `waitMs` (the profile
+ * lock's wait): a set that ran across one wrote into the store the switch
+ * closed, could not undo, left its value in the old backend (unindexed) and a
+ * journal entry blocking every other cpw-vault for as long as the app ran; a
+ * read or write between the app's switch to the vault file and the start of
+ * its unlock agent was answered "the vault file is locked". Calls among
+ * themselves still run side by side (the credential store orders them); other
+ * processes are kept apart by the profile's lock and the journal, as before.
  */
 export class SwitchGate {
   private running = 0;
   private switching: Promise<void> | undefined;
   private settled: (() => void) | undefined;
 
-  /** Runs a credential write, after any switch in progress. */
-  async write<T>(fn: () => Promise<T>): Promise<T> {
-    while (this.switching) await this.switching;
+  constructor(private readonly waitMs = DEFAULT_LOCK_WAIT_MS) {}
+
+  /** Runs a credential read or write, after any switch in progress; throws PROFILE_LOCKED when the switch outlasts the wait. */
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    // Checked again right before counting itself in (no await between): a switch that began meanwhile is waited for too.
+    const deadline = Date.now() + this.waitMs;
+    while (this.switching) await this.held(deadline);
     this.running++;
     try {
       return await fn();
@@ -25,9 +34,10 @@ export class SwitchGate {
     }
   }
 
-  /** Runs a backend switch alone: once the writes running have settled, with new ones held until it ends. */
+  /** Runs a backend switch alone: once the calls running have settled, with new ones held until it ends. */
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    while (this.switching) await this.switching;
+    const deadline = Date.now() + this.waitMs;
+    while (this.switching) await this.held(deadline);
     let done!: () => void;
     this.switching = new Promise<void>((resolve) => (done = resolve));
     try {
@@ -38,5 +48,16 @@ export class SwitchGate {
       this.switching = undefined;
       done();
     }
+  }
+
+  /** Waits for the switch in progress to end, or until `deadline` (then throws PROFILE_LOCKED). */
+  private async held(deadline: number): Promise<void> {
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      throw new VaultError('PROFILE_LOCKED', `A switch of where this profile's secrets live (keychain or vault file) is under way and has not finished after ${Math.round(this.waitMs / 1000)} s; nothing was done.`, 'Wait for the switch to finish, then try again.');
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.switching, new Promise<void>((resolve) => (timer = setTimeout(resolve, left)))]);
+    clearTimeout(timer);
   }
 }

@@ -12,6 +12,7 @@ import type { AuditLog } from '../records/audit-log';
 import type { CredentialValue, VaultReader } from './reader';
 import type { ListingState } from './read-sources';
 import type { ResolvedWorkflow } from './workflow-reads';
+import { SwitchGate } from './switch-gate';
 
 /** The parts a Vault is made of; built once by the composition root (shared/node/open.ts). */
 export interface VaultParts {
@@ -31,6 +32,8 @@ export abstract class VaultReads {
   protected readonly reader: VaultReader;
   protected readonly profile: ProfileStore;
   protected readonly audit: AuditLog;
+  /** Keeps a backend switch apart from this process's reads and writes of the secret store (see SwitchGate). */
+  protected readonly gate = new SwitchGate();
 
   constructor(parts: VaultParts) {
     this.reader = parts.reader;
@@ -65,22 +68,22 @@ export abstract class VaultReads {
 
   /** See {@link VaultReader.findCredential}. */
   findCredential(service: string, key: string): Promise<CredentialValue | undefined> {
-    return this.reader.findCredential(service, key);
+    return this.gate.run(() => this.reader.findCredential(service, key));
   }
 
   /** See {@link VaultReader.getCredential}: throws CREDENTIAL_MISSING with a fix. */
   getCredential(service: string, key: string): Promise<CredentialValue> {
-    return this.reader.getCredential(service, key);
+    return this.gate.run(() => this.reader.getCredential(service, key));
   }
 
   /** The stored value of `id`, ignoring env vars; not audited. */
   storedValue(id: CredentialId): Promise<string | undefined> {
-    return this.reader.storedValue(id);
+    return this.gate.run(() => this.reader.storedValue(id));
   }
 
   /** The stored values of `ids` (one batch from the secret store), ignoring env vars; not audited. */
   storedValues(ids: readonly CredentialId[]): Promise<Map<CredentialId, string | undefined>> {
-    return this.reader.storedValues(ids);
+    return this.gate.run(() => this.reader.storedValues(ids));
   }
 
   /** The pipeline preferences a stage gets. */
@@ -110,7 +113,7 @@ export abstract class VaultReads {
 
   /** Readiness of a workflow (see {@link VaultReader.validateWorkflow}). */
   validateWorkflow(name: string, options: { verify?: boolean } = {}): Promise<WorkflowStatus> {
-    return this.reader.validateWorkflow(name, options);
+    return this.gate.run(() => this.reader.validateWorkflow(name, options));
   }
 
   /** Changes other cpw-vaults started and have not finished (a running writer, or one in a container not yet judged abandoned). */
@@ -120,22 +123,22 @@ export abstract class VaultReads {
 
   /** Readiness of every workflow. */
   validateAll(options: { verify?: boolean } = {}): Promise<WorkflowStatus[]> {
-    return this.reader.validateAll(options);
+    return this.gate.run(() => this.reader.validateAll(options));
   }
 
   /** A workflow's readiness proven by its reads, with the values (see {@link VaultReader.resolveWorkflow}). */
   resolveWorkflow(name: string, options: { verify?: boolean } = {}): Promise<ResolvedWorkflow> {
-    return this.reader.resolveWorkflow(name, options);
+    return this.gate.run(() => this.reader.resolveWorkflow(name, options));
   }
 
   /** The environment of a resolved, ready workflow (see {@link VaultReader.environmentOf}). */
   environmentOf(resolved: ResolvedWorkflow): Promise<Record<string, string>> {
-    return this.reader.environmentOf(resolved);
+    return this.gate.run(() => this.reader.environmentOf(resolved));
   }
 
   /** The env vars of a workflow, with values; throws WORKFLOW_NOT_READY. */
   workflowEnv(name: WorkflowName | string): Promise<Record<string, string>> {
-    return this.reader.workflowEnv(name);
+    return this.gate.run(() => this.reader.workflowEnv(name));
   }
 
   /** The profile as it is now; a missing profile reads as a fresh template (kind "none"). */
@@ -160,6 +163,6 @@ export abstract class VaultReads {
 
   /** Whether the secret store is usable, with the reason and fix when not. */
   keychainStatus(): Promise<KeychainStatus> {
-    return this.reader.secretStore().status();
+    return this.gate.run(() => this.reader.secretStore().status());
   }
 }

@@ -17,7 +17,6 @@ import type { JournalFile } from '../credentials/journal-file';
 import type { ApplyOptions } from '../migration/apply';
 import { namespaceSuffix } from '../secrets/open-secret-store';
 import { VaultImports } from './imports';
-import { SwitchGate } from './switch-gate';
 import { VaultReads, type VaultParts } from './vault-reads';
 
 /** Options of {@link Vault.setCredential}. */
@@ -42,8 +41,6 @@ export abstract class VaultWrites extends VaultReads {
   protected readonly warn: (message: string) => void;
   private credentialStore: { secrets: SecretStore; store: CredentialStore } | undefined;
   private readonly imports: VaultImports;
-  /** Keeps a backend switch apart from this process's credential writes (see SwitchGate). */
-  protected readonly gate = new SwitchGate();
 
   constructor(parts: VaultParts) {
     super(parts);
@@ -99,7 +96,7 @@ export abstract class VaultWrites extends VaultReads {
       if (from) movedEnvVar = { id, wanted: from, owner: catalogEnvVarOwner(from), got: envVar };
     }
     if (options.label !== undefined) assertLabel(id, options.label);
-    const { entries, replaced } = await this.gate.write(() => this.credentials().commit([{ kind: 'set', id, value: clean, label: options.label, envVar }], { signal: options.signal }));
+    const { entries, replaced } = await this.gate.run(() => this.credentials().commit([{ kind: 'set', id, value: clean, label: options.label, envVar }], { signal: options.signal }));
     await this.reader.record({ event: 'credential_set', caller: this.caller, credential: id, details: { format_warning_accepted: !format.ok } });
     const meta = entries.get(id)!;
     const was = replaced?.get(id);
@@ -110,7 +107,7 @@ export abstract class VaultWrites extends VaultReads {
   async deleteCredential(service: string, key: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     const id = checkedCredentialId(service, key, { allowSecretShape: true }); // the way out for one an older version stored
     if (this.reader.othersValue(id)) return false; // not this profile's, though its value sits under the name it shares
-    const { existed } = await this.gate.write(() => this.credentials().commit([{ kind: 'delete', id }], { signal: options.signal }));
+    const { existed } = await this.gate.run(() => this.credentials().commit([{ kind: 'delete', id }], { signal: options.signal }));
     const had = !!existed.get(id);
     if (had) await this.reader.record({ event: 'credential_deleted', caller: this.caller, credential: id });
     return had;
@@ -130,22 +127,22 @@ export abstract class VaultWrites extends VaultReads {
 
   /** See {@link VaultImports.planMigration}. */
   planMigration(source: ParsedSource, choices: PlanChoices = {}, fileEnvVar?: (row: PlanRow) => unknown): Promise<MigrationPlan> {
-    return this.imports.planMigration(source, choices, fileEnvVar);
+    return this.gate.run(() => this.imports.planMigration(source, choices, fileEnvVar));
   }
 
   /** See {@link VaultImports.applyMigration}. */
   applyMigration(source: ParsedSource, plan: MigrationPlan, options: ApplyOptions = {}): Promise<ApplyResult> {
-    return this.gate.write(() => this.imports.applyMigration(source, plan, options));
+    return this.gate.run(() => this.imports.applyMigration(source, plan, options));
   }
 
   /** See {@link VaultImports.planImport}. */
   planImport(doc: ExportDocument, path: string, choices: Pick<PlanChoices, 'overwrite'> = {}): Promise<MigrationPlan> {
-    return this.imports.planImport(doc, path, choices);
+    return this.gate.run(() => this.imports.planImport(doc, path, choices));
   }
 
   /** See {@link VaultImports.applyImport}. */
   applyImport(doc: ExportDocument, plan: MigrationPlan, options: Parameters<VaultImports['applyImport']>[2] = {}): Promise<{ imported: CredentialId[] }> {
-    return this.gate.write(() => this.imports.applyImport(doc, plan, options));
+    return this.gate.run(() => this.imports.applyImport(doc, plan, options));
   }
 
   /** Whether this vault shares `id` through team files (see {@link markTeamShared}). */

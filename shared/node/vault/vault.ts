@@ -124,9 +124,17 @@ export class Vault extends VaultWrites {
     refuseConcurrentMove(moveDepsOf(this.backendDeps()), this.backend());
   }
 
-  /** Moves every secret to the `to` backend, all or nothing: see {@link useBackend} in backends.ts. */
-  useBackend(to: string, options: UseBackendOptions = {}): Promise<MoveResult> {
-    return this.gate.exclusive(() => useBackend(this.backendDeps(), to, options));
+  /**
+   * Moves every secret to the `to` backend, all or nothing: see {@link useBackend} in backends.ts. `afterMove` runs
+   * once it is done, before this process's reads and writes held by the switch go on: the app starts the vault file's
+   * unlock agent there (they were answered "the vault file is locked" in between).
+   */
+  useBackend(to: string, options: UseBackendOptions = {}, afterMove?: () => Promise<void>): Promise<MoveResult> {
+    return this.gate.exclusive(async () => {
+      const result = await useBackend(this.backendDeps(), to, options);
+      await afterMove?.();
+      return result;
+    });
   }
 
   /** Releases the secret store's connection (the process can exit at once). */
