@@ -1,4 +1,4 @@
-import { chownSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -464,15 +464,33 @@ describe('what a migration writes and removes is what the user reviewed, and onl
     expect(await s.call('migrationPlan', { source: source!.handle })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('not a regular file') } });
   }, 10_000);
 
-  it.runIf(process.getuid?.() === 0)('another user\'s secrets file is refused, not taken as the user\'s keys', async () => {
-    const s = await setupMain();
-    mkdirSync(join(s.t.cwd, 'config'));
-    const planted = join(s.t.cwd, 'config', 'secrets.json');
+  // Found sources are the user's own files only, as doctor reads them: another user's config/secrets.json, their token
+  // in a shared HF_HOME, or a link to it planted at the Hub's default place were listed as found, then refused at the
+  // plan ("belongs to another user"). Chosen in the dialog, one is still refused, not taken as the user's keys.
+  it.runIf(process.getuid?.() === 0)('another user\'s files are not offered as found sources (a shared HF_HOME, a planted link); chosen, one is refused', async () => {
+    const hfHome = join(mkdtempSync(join(process.env['CPW_TEST_ROOT'] ?? '/tmp', 'hf-')), 'shared');
+    mkdirSync(hfHome, { mode: 0o1777 });
+    const theirs = join(hfHome, 'token');
+    writeFileSync(theirs, `${HF}\n`);
+    chownSync(theirs, 65534, 65534);
+    const shared = await setupMain({ env: { HF_HOME: hfHome } });
+    mkdirSync(join(shared.t.cwd, 'config'));
+    const planted = join(shared.t.cwd, 'config', 'secrets.json');
     writeFileSync(planted, JSON.stringify({ hf_token: HF }));
     chownSync(planted, 65534, 65534);
-    const [source] = await s.value<MigrationSource[]>('migrationSources');
-    expect(await s.call('migrationPlan', { source: source!.handle })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('belongs to another user (uid 65534)') } });
-    expect(await s.call('credentialsReveal', { service: 'huggingface', key: 'token' })).toMatchObject({ ok: false });
+    expect(await shared.value('migrationSources')).toEqual([]);
+    shared.answers.pick = planted;
+    const picked = await shared.value<MigrationSource>('migrationPickFile');
+    expect(await shared.call('migrationPlan', { source: picked.handle })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('belongs to another user (uid 65534)') } });
+    expect(await shared.call('credentialsReveal', { service: 'huggingface', key: 'token' })).toMatchObject({ ok: false });
+
+    const linked = await setupMain({ env: { HF_HOME: undefined } });
+    mkdirSync(join(linked.t.home, '.cache', 'huggingface'), { recursive: true });
+    symlinkSync(theirs, join(linked.t.home, '.cache', 'huggingface', 'token'));
+    expect(await linked.value('migrationSources')).toEqual([]);
+    // The user's own token there is offered.
+    chownSync(theirs, 0, 0);
+    expect((await shared.value<MigrationSource[]>('migrationSources')).map((x) => x.path)).toEqual([theirs]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
-import { currentUid } from '../profile/file-access';
+import { othersFile } from '../profile/file-access';
 import { readAllBytes } from '../profile/secure-fs';
 
 /** What {@link readConfigText} answers for a regular file over its size limit. */
@@ -23,7 +23,7 @@ export function readConfigText(path: string, maxBytes: number, options: { ownOnl
   }
   try {
     const s = fstatSync(fd);
-    if (!s.isFile() || (options.ownOnly && currentUid !== undefined && s.uid !== currentUid)) return undefined;
+    if (!s.isFile() || (options.ownOnly && othersFile(s))) return undefined;
     if (s.size > maxBytes) return TOO_LARGE;
     return readAllBytes(fd, s.size).toString('utf8');
   } catch {

@@ -7,7 +7,7 @@ import { MAX_SOURCE_BYTES, parseHfTokenFile, parseJsonSource, type ParsedSource 
 import { parseDotenv } from '../../core/dotenv-source';
 import { iconvName, utf16Form } from '../../core/utf16';
 import { LEGACY_SECRETS_PATH } from '../profile/paths';
-import { modeString, othersCanWrite, readError } from '../profile/file-access';
+import { currentUid, modeString, othersCanWrite, othersFile, readError } from '../profile/file-access';
 import { readAllBytes } from '../profile/secure-fs';
 import { refuseKernelFiles } from './system-files';
 
@@ -60,13 +60,12 @@ function readSourceText(path: string): string {
     if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `${path} is not a regular file.`, 'Point --from at a secrets file.');
     // Checked here too, for --from and a file chosen in the app's dialog: their sizes lie (0 for /proc/self/environ).
     refuseKernelFiles(path, 'Point --from at a secrets file.');
-    const uid = process.getuid?.();
-    if (uid !== undefined && s.uid !== uid) {
+    if (othersFile(s)) {
       throw new VaultError('INVALID_ARGUMENT', `${path} belongs to another user (uid ${s.uid}); refusing to take its keys as yours. Nothing was changed.`, `If you trust it, check it, then copy it to a file of your own and migrate that: ${ownCopy(path)}`);
     }
     // Others who can write the file chose its keys as much as its owner did (a line appended to a 0666 .env
     // outvotes the real one: the last one counts). Group-writable for the user's own group is fine (umask 002).
-    if (uid !== undefined && othersCanWrite(s)) {
+    if (currentUid !== undefined && othersCanWrite(s)) {
       throw new VaultError('INVALID_ARGUMENT', `${path} can be modified by other users (mode ${modeString(s.mode)}); refusing to take its keys as yours. Nothing was changed.`, `Check that every entry in it is yours, then: chmod go-w ${shellWord(path)}, and migrate again (where chmod has no effect, a Windows drive under WSL say, copy it to a file of your own and migrate that: ${ownCopy(path)}).`);
     }
     if (s.size > MAX_SOURCE_BYTES) throw new VaultError('INVALID_ARGUMENT', `${path} is ${s.size} bytes; migration sources are at most ${MAX_SOURCE_BYTES} bytes.`, 'Check that this is the right file.');

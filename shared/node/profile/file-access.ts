@@ -6,6 +6,25 @@ import { shellWord } from '../../core/control-chars';
 /** This process's uid; undefined on Windows (no POSIX owners there: the owner checks are skipped). */
 export const currentUid = typeof process.getuid === 'function' ? process.getuid() : undefined;
 
+/**
+ * Whether `s` is another user's file (never so on Windows): the one rule for a file found rather than given (doctor's
+ * look at the Hub's token file, the app's found migration sources) and for a source's keys (migrate refuses it). A
+ * token there is theirs (a shared HF_HOME, a link planted in a home others can write), never one for the user's vault.
+ */
+export function othersFile(s: Pick<Stats, 'uid'>): boolean {
+  return currentUid !== undefined && s.uid !== currentUid;
+}
+
+/** Whether `path` leads (through links, as a reader follows them) to another user's file; false for none there. */
+export function leadsToOthersFile(path: string): boolean {
+  try {
+    const s = statSync(path, { throwIfNoEntry: false });
+    return !!s && othersFile(s);
+  } catch {
+    return false; // a link loop, a path through a file: the read says why
+  }
+}
+
 /** The uid owning `path` itself (not followed), when it can be seen. */
 function ownerOf(path: string): number | undefined {
   try {
