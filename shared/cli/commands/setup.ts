@@ -194,12 +194,11 @@ async function nonInteractive(args: SetupArgs, ctx: CliContext, vault: Vault): P
   // given) left a profile that the next setup, the app and doctor took for one done.
   const details = { user, ...(preferences ? { preferences } : {}) };
   applyProfileUpdate(vault.getProfile().profile, details, new Date());
-  // Then the keychain, with nothing in the environment too: a host with no keychain gets the offer of the vault file, and
-  // nothing is written before it (a profile half set up would look done).
+  // Then the keychain, with nothing in the environment too: a host with no keychain gets the offer of the vault file (a
+  // fix that is the vault file already is not doubled), and nothing is written before it (a half set-up profile looks done).
   const status = await vault.keychainStatus();
   if (!status.ok && offersFileBackend(status)) {
     const useFile = `the secrets in an age-encrypted file: ${USE_FILE} --passphrase-file PATH, then cpw-vault unlock --passphrase-file PATH, then run setup again.`;
-    // A fix that is the vault file already (no keychain can be started here) is replaced by setup's own steps, not doubled.
     throw new VaultError(status.code, status.message, status.fix.includes(USE_FILE) ? `Keep ${useFile}` : `${status.fix}\nOr keep ${useFile}`);
   }
   const given = CATALOG.flatMap((entry) => {
