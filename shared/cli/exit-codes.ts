@@ -72,8 +72,9 @@ export function reportError(io: CliIO, thrown: unknown, json: boolean): ExitCode
   const fields = err.fields ?? [];
   for (const field of fields.slice(0, LISTED_NAMES)) io.err(`  ${defused(field.path)}: ${defused(field.message)}\n`);
   if (fields.length > LISTED_NAMES) io.err(`  and ${fields.length - LISTED_NAMES} more\n`);
-  // A host with no keychain (SSH, a container, CI): the vault file is the way on, whatever command found out.
-  const fix = err.fix && fixWithFileOffer(err.code, err.fix);
+  // A host with no keychain (SSH, a container, CI): the vault file is the way on, whatever command found out; its steps
+  // as they work with no terminal (CI) too.
+  const fix = err.fix && fixWithFileOffer(err.code, err.fix, io.stdinIsTTY);
   // Its lines indented under 'fix:': a named path's line break first shown as '?' (PROFILE_INVALID's 'Fix the JSON ... of PATH').
   const lines = fix && (io.showingPaths?.(fix) ?? fix).split('\n');
   if (lines) io.err(`${p.dim('fix:')} ${lines.map(withoutControlChars).join('\n     ')}\n`);

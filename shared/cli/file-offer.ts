@@ -1,11 +1,11 @@
 import type { KeychainStatus } from '../core/secret-store';
 import { isDescriptorFix } from '../node/profile/file-access';
+import { USE_FILE, stepsFitting, useFileSteps } from '../core/vault-file-steps';
+
+export { USE_FILE, stepsFitting, useFileSteps };
 
 /** Keychain states that mean "no Secret Service here" (SSH, containers, WSL, CI), not "a keychain with a problem". */
 const NO_KEYCHAIN = new Set(['KEYCHAIN_UNAVAILABLE', 'KEYCHAIN_NO_PROVIDER', 'KEYCHAIN_NO_COLLECTION']);
-
-/** The command that switches a profile to the age vault file. */
-export const USE_FILE = 'cpw-vault backend use file';
 
 /**
  * Whether to offer the age vault file: the profile uses the keychain and
@@ -17,9 +17,13 @@ export function offersFileBackend(status: KeychainStatus): boolean {
   return !status.ok && NO_KEYCHAIN.has(status.code) && !isDescriptorFix(status.fix);
 }
 
-/** The error's fix with the vault file offered too, when its code means "no keychain here" and it does not offer it yet. */
-export function fixWithFileOffer(code: string, fix: string): string {
-  return NO_KEYCHAIN.has(code) && !fix.includes(USE_FILE) && !isDescriptorFix(fix) ? `${fix}\nOr keep the secrets in an age-encrypted file beside the profile: ${USE_FILE}` : fix;
+/**
+ * The error's fix with the vault file offered too, when its code means "no keychain here" and it does not offer it
+ * yet; its steps, offered or already there, as they work with a terminal or without one (see useFileSteps).
+ */
+export function fixWithFileOffer(code: string, fix: string, terminal: boolean): string {
+  const fitting = stepsFitting(fix, terminal);
+  return NO_KEYCHAIN.has(code) && !fitting.includes(USE_FILE) && !isDescriptorFix(fitting) ? `${fitting}\nOr keep the secrets in an age-encrypted file beside the profile: ${useFileSteps(terminal)}` : fitting;
 }
 
 /**
@@ -29,11 +33,12 @@ export function fixWithFileOffer(code: string, fix: string): string {
  * reportError; these commands print the status themselves, and without it a
  * user on a host with no keychain was only told to start a desktop session.
  */
-export function indentedStatusFix(code: string, fix: string): string {
-  return fixWithFileOffer(code, fix).split('\n').join('\n         ');
+export function indentedStatusFix(code: string, fix: string, terminal: boolean): string {
+  return fixWithFileOffer(code, fix, terminal).split('\n').join('\n         ');
 }
 
-/** The offer, as doctor and setup print it. */
-export function fileOfferText(): string {
-  return `No keychain on this host (SSH, container, WSL, CI)? Keep the secrets in an age-encrypted file beside the profile instead, unlocked once per session:\n    ${USE_FILE}   (asks a passphrase twice; nothing switches by itself)`;
+/** The offer, as doctor and setup print it; with no terminal, the steps that give the passphrase (see useFileSteps). */
+export function fileOfferText(terminal: boolean): string {
+  const how = terminal ? `${USE_FILE}   (asks a passphrase twice; nothing switches by itself)` : `${useFileSteps(false)}   (PATH: a 0600 file holding the passphrase; nothing switches by itself)`;
+  return `No keychain on this host (SSH, container, WSL, CI)? Keep the secrets in an age-encrypted file beside the profile instead, unlocked once per session:\n    ${how}`;
 }

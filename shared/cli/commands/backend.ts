@@ -12,7 +12,7 @@ import { readPassphrase, type PassphraseSource } from '../passphrase-input';
 import { echoOffDuring } from '../echo-off';
 import { interruptible } from '../signals';
 import { vaultFilesOf } from '../vault-file';
-import { USE_FILE, offersFileBackend } from '../file-offer';
+import { USE_FILE, offersFileBackend, stepsFitting, useFileSteps } from '../file-offer';
 import { agentOfStatus, agentTrouble } from '../agent-state';
 
 const NAMES: Record<string, string> = { keychain: 'the OS keychain', file: 'the age vault file' };
@@ -44,14 +44,14 @@ export async function backendShow(_args: object, ctx: CliContext): Promise<ExitC
   // Human lines on stdout that suggest commands: they name the --profile given, as stderr's do.
   const say = (text: string) => ctx.io.out(withProfileOption(text, ctx.globals.profile));
   say(`backend: ${backend} (${NAMES[backend] ?? backend})\n`);
-  say(`${status.ok ? p.green('✓') : p.red('✗')} ${status.backend}${status.ok ? '' : `\n    ${status.code} ${status.message}\n    fix: ${status.fix}`}\n`);
+  say(`${status.ok ? p.green('✓') : p.red('✗')} ${status.backend}${status.ok ? '' : `\n    ${status.code} ${status.message}\n    fix: ${stepsFitting(status.fix, ctx.io.stdinIsTTY)}`}\n`);
   if (backend === 'file') {
     say(`vault file: ${files.vault}${existsSync(files.vault) ? '' : ' (missing)'}\nidentity:   ${files.identity}${existsSync(files.identity) ? '' : ' (missing)'}\n`);
     const trouble = agentTrouble(found, status);
     say(`${trouble ?? (agent ? `unlocked by agent pid ${agent.pid} until ${agent.expires_at}` : 'locked: no unlock agent runs (cpw-vault unlock)')}\n`);
     say('Switch back with: cpw-vault backend use keychain\n');
   } else {
-    say('On a host without a keychain (SSH, containers, CI): cpw-vault backend use file\n');
+    say(`On a host without a keychain (SSH, containers, CI): ${useFileSteps(ctx.io.stdinIsTTY)}\n`);
   }
   // As doctor: the backend in use cannot be used right now (a locked or unreachable keychain, a locked vault file): exit 4, so a script can tell.
   return status.ok ? EXIT.ok : EXIT.keychain;

@@ -52,7 +52,7 @@ export async function check(given: { workflow?: string | undefined }, ctx: CliCo
   // The human lines go to stderr either way: a script that reads --json still shows its user the fix.
   ctx.io.err(describeStatus(ctx.io, status));
   if (keychain && !keychain.ok) {
-    ctx.io.err(`    ${keychain.code} ${keychain.message}\n    fix: ${indentedStatusFix(keychain.code, keychain.fix)}\n`);
+    ctx.io.err(`    ${keychain.code} ${keychain.message}\n    fix: ${indentedStatusFix(keychain.code, keychain.fix, ctx.io.stdinIsTTY)}\n`);
     return EXIT.keychain;
   }
   return status.ready ? EXIT.ok : EXIT.missing;

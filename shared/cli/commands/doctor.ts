@@ -20,7 +20,7 @@ import { paint } from '../io';
 import { lockHolder } from '../../node/profile/file-lock';
 import { LATE_WAIT_MS } from '../../node/records/late-events';
 import { describeStatus } from './check';
-import { USE_FILE, fileOfferText, offersFileBackend } from '../file-offer';
+import { USE_FILE, fileOfferText, offersFileBackend, stepsFitting } from '../file-offer';
 import { agentOfStatus, agentTrouble } from '../agent-state';
 import { vaultFilesOf } from '../vault-file';
 import { printJson, profilePathsOf, type CliContext } from '../context';
@@ -90,9 +90,9 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
     // A command hung on the vault file's agent: doctor said VAULT_LOCKED and "lock, then unlock", not that the agent is
     // stopped (kill -CONT resumes it), busy or hung, or cannot be asked, as backend and list say.
     const trouble = !keychain.ok && keychain.backend.startsWith('age vault file') ? agentTrouble(await agentOfStatus(keychain, vaultFilesOf(ctx).socket), keychain) : undefined;
-    ctx.io.err(`${mark(keychain.ok)} ${keychain.backend.startsWith('age vault file') ? '' : 'keychain '}${keychain.backend}${keychain.ok ? ': reachable and unlocked' : `\n    ${p.red(keychain.code)} ${keychain.message}${trouble ? `\n    ${p.yellow('!')} ${trouble}` : ''}\n    fix: ${keychain.fix}`}\n`);
+    ctx.io.err(`${mark(keychain.ok)} ${keychain.backend.startsWith('age vault file') ? '' : 'keychain '}${keychain.backend}${keychain.ok ? ': reachable and unlocked' : `\n    ${p.red(keychain.code)} ${keychain.message}${trouble ? `\n    ${p.yellow('!')} ${trouble}` : ''}\n    fix: ${stepsFitting(keychain.fix, ctx.io.stdinIsTTY)}`}\n`);
     // A fix that is the vault file already (a host where no keychain can be started) is not offered it twice.
-    if (offer && (keychain.ok || !keychain.fix.includes(USE_FILE))) ctx.io.err(`    ${fileOfferText().split('\n').join('\n    ')}\n`);
+    if (offer && (keychain.ok || !keychain.fix.includes(USE_FILE))) ctx.io.err(`    ${fileOfferText(ctx.io.stdinIsTTY).split('\n').join('\n    ')}\n`);
     for (const w of keychain.warnings ?? []) ctx.io.err(`    ${p.yellow('!')} ${w}\n`);
     const store = keychain.backend.startsWith('age vault file') ? 'vault file' : 'keychain';
     for (const id of report.stale ?? []) {

@@ -163,6 +163,6 @@ function agentState(a: KeychainStatus['agentNotAnswering']): string {
 export function sourcesUnknown(ctx: CliContext, keychain: Extract<KeychainStatus, { ok: false }>): ExitCode {
   // A vault file comes here only with an agent listening: VAULT_LOCKED is that agent not answering (or refusing).
   const reason = keychain.code === 'VAULT_LOCKED' ? `vault file's unlock agent not answering${agentState(keychain.agentNotAnswering)}` : unknownReason(keychain.code);
-  ctx.io.err(`? sources unknown: ${reason} (shown from the index, not checked)\n    ${keychain.code} ${keychain.message}\n    fix: ${indentedStatusFix(keychain.code, keychain.fix)}\n`);
+  ctx.io.err(`? sources unknown: ${reason} (shown from the index, not checked)\n    ${keychain.code} ${keychain.message}\n    fix: ${indentedStatusFix(keychain.code, keychain.fix, ctx.io.stdinIsTTY)}\n`);
   return EXIT.keychain;
 }

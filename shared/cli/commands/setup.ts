@@ -17,7 +17,7 @@ import { interruptible } from '../signals';
 import { planTable, summary } from './migrate';
 import { storedLine } from './set';
 import { vaultAgentListening } from '../../node/agent/socket-dir';
-import { USE_FILE, fileOfferText, offersFileBackend } from '../file-offer';
+import { USE_FILE, fileOfferText, offersFileBackend, useFileSteps } from '../file-offer';
 import { askNewOrCurrent } from '../passphrase-input';
 import { echoOffDuring } from '../echo-off';
 import { MIN_PASSPHRASE_LENGTH } from '../../node/secrets/vault-crypto';
@@ -168,7 +168,7 @@ async function offerFileBackend(ctx: CliContext, prompts: Prompts, vault: Vault,
   const status = await vault.keychainStatus();
   if (!offersFileBackend(status) || status.ok) return true;
   const p = paint(ctx.io);
-  ctx.io.err(`${p.yellow('!')} ${status.message}\n  ${fileOfferText().split('\n').join('\n  ')}\n`);
+  ctx.io.err(`${p.yellow('!')} ${status.message}\n  ${fileOfferText(ctx.io.stdinIsTTY).split('\n').join('\n  ')}\n`);
   if (!(await prompts.confirm('Keep the secrets in an age-encrypted vault file?', true))) {
     ctx.io.err(`Nothing was changed. To use the keychain: ${status.fix}\nOr later: ${USE_FILE}\n`);
     return false;
@@ -198,7 +198,7 @@ async function nonInteractive(args: SetupArgs, ctx: CliContext, vault: Vault): P
   // fix that is the vault file already is not doubled), and nothing is written before it (a half set-up profile looks done).
   const status = await vault.keychainStatus();
   if (!status.ok && offersFileBackend(status)) {
-    const useFile = `the secrets in an age-encrypted file: ${USE_FILE} --passphrase-file PATH, then cpw-vault unlock --passphrase-file PATH, then run setup again.`;
+    const useFile = `the secrets in an age-encrypted file: ${useFileSteps(ctx.io.stdinIsTTY)}, then run setup again.`;
     throw new VaultError(status.code, status.message, status.fix.includes(USE_FILE) ? `Keep ${useFile}` : `${status.fix}\nOr keep ${useFile}`);
   }
   const given = CATALOG.flatMap((entry) => {

@@ -2,6 +2,7 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { VaultError, type ErrorCode } from '../../core/errors';
 import type { KeychainReason, KeychainStatus } from '../../core/secret-store';
+import { useFileSteps } from '../../core/vault-file-steps';
 
 /**
  * What each keychain reason means to a user, and how to fix it. Lives with
@@ -78,6 +79,7 @@ export function noSessionBusError(env: Readonly<Record<string, string | undefine
   return new VaultError(
     'KEYCHAIN_UNAVAILABLE',
     `${TEXT.KEYCHAIN_UNAVAILABLE.message.slice(0, -1)}, and none can be started here: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not installed (a server, a container or CI).`,
-    'Keep the secrets in an age-encrypted file beside the profile: cpw-vault backend use file, then cpw-vault unlock once per session (with no terminal: --passphrase-file PATH on both).',
+    // Both cases said: the CLI, which knows whether there is a terminal, keeps the one that works (stepsFitting).
+    `Keep the secrets in an age-encrypted file beside the profile: ${useFileSteps()}.`,
   );
 }

@@ -1,0 +1,19 @@
+/** The command that switches a profile to the age vault file. */
+export const USE_FILE = 'cpw-vault backend use file';
+
+/**
+ * The vault file's two steps as a fix line gives them: the one rule for every line that offers it. `terminal`: stdin
+ * is a terminal, where each step asks its passphrase. With none (a CI job, `setsid ... < /dev/null`) each needs it
+ * given: a line without --passphrase-file, pasted there, failed, and only then said to add it. Undefined where the
+ * text is made without knowing (the keychain's errors, made in the Node layer): both cases said, and the CLI, which
+ * knows, puts the line that works in its place ({@link stepsFitting}).
+ */
+export function useFileSteps(terminal?: boolean): string {
+  if (terminal === undefined) return `${USE_FILE}, then cpw-vault unlock once per session (with no terminal: --passphrase-file PATH on both)`;
+  return terminal ? `${USE_FILE}, then cpw-vault unlock once per session` : `${USE_FILE} --passphrase-file PATH, then cpw-vault unlock --passphrase-file PATH`;
+}
+
+/** `fix` with the steps said for both cases ({@link useFileSteps} without `terminal`) as those that work here. */
+export function stepsFitting(fix: string, terminal: boolean): string {
+  return fix.replace(useFileSteps(), useFileSteps(terminal));
+}

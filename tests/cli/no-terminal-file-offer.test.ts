@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli';
+import { collect, type ChildResult } from '../helpers/children';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+/**
+ * A CI job (`setsid ... < /dev/null`: no terminal) on a host where dbus-run-session and gnome-keyring-daemon are
+ * installed but no keychain answers. check, list and doctor offered the vault file as `cpw-vault backend use file`
+ * (doctor: "asks a passphrase twice"): pasted into the job, it failed with "There is no terminal to ask the passphrase
+ * on", and only then said to add --passphrase-file. Each line is pasted here as a CI job runs it.
+ */
+
+const PASSPHRASE = 'ci passphrase of the vault 42';
+
+/** `cpw-vault ...args` as a CI job runs it: a session of its own, stdin /dev/null, no D-Bus session bus. */
+function inCi(t: TempHome, command: string[]): Promise<ChildResult> {
+  const bin = join(t.root, 'bin');
+  mkdirSync(bin, { recursive: true });
+  if (!existsSync(join(bin, 'cpw-vault'))) symlinkSync(BIN, join(bin, 'cpw-vault'));
+  const run = join(t.root, 'run');
+  mkdirSync(run, { recursive: true, mode: 0o700 });
+  const env: Record<string, string | undefined> = { ...process.env, PATH: `${bin}:${process.env['PATH']}`, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, XDG_RUNTIME_DIR: run };
+  for (const name of ['DBUS_SESSION_BUS_ADDRESS', 'DISPLAY', 'WAYLAND_DISPLAY']) delete env[name];
+  const [program, ...args] = command[0] === 'cpw-vault' ? ['sh', '-ec', command.slice(1).join(' ')] : [process.execPath, BIN, ...command];
+  return collect(spawn('setsid', ['-w', program!, ...args], { cwd: t.cwd, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/** The steps of the line that offers the vault file, as a user copies them: from `cpw-vault backend use file` to the line's end, its note in brackets and final full stop left out. */
+function offeredSteps(stderr: string): string[] {
+  const line = /cpw-vault backend use file.*$/m.exec(stderr)?.[0] ?? '';
+  return line.replace(/ {3}\(.*$/, '').replace(/\.$/, '').split(', then ');
+}
+
+describe('no terminal, keychain tools installed but no keychain: the vault file offered in steps that work there', () => {
+  for (const args of [['check', 'transcribe'], ['list'], ['doctor']]) {
+    it(`${args[0]}: its line, pasted into the job with the passphrase file, switches to the vault file and unlocks it`, async () => {
+      const t = makeTempHome();
+      const found = await inCi(t, args);
+      expect(found.code, found.stderr).toBe(4);
+      expect(found.stderr).toContain('KEYCHAIN_UNAVAILABLE');
+      const steps = offeredSteps(found.stderr);
+      expect(steps, found.stderr).toEqual(['cpw-vault backend use file --passphrase-file PATH', 'cpw-vault unlock --passphrase-file PATH']);
+      const pass = join(t.root, 'pass.txt');
+      writeFileSync(pass, `${PASSPHRASE}\n`, { mode: 0o600 });
+      for (const step of steps) {
+        const r = await inCi(t, ['cpw-vault', step.replaceAll('PATH', pass)]);
+        expect(r.code, `${step}\n${r.stderr}`).toBe(0);
+      }
+      const backend = await inCi(t, ['backend']);
+      expect(backend.code, backend.stderr).toBe(0);
+      expect(backend.stdout).toMatch(/backend: file[\s\S]*unlocked by agent pid \d+/);
+      await inCi(t, ['lock']);
+    }, 120_000);
+  }
+});
