@@ -39,14 +39,17 @@ function remember(value: string): void {
   registerPassphrase(value);
 }
 
-/** Reads a passphrase file: see readPrivateInputFile (a link is followed, the file it leads to checked). */
-export function readPassphraseFile(path: string): string {
+/**
+ * Reads a passphrase file: see readPrivateInputFile (a link is followed, the file it leads to checked). `command`: the
+ * command as typed before its options, for the descriptor route of another user's file on a read-only mount.
+ */
+export function readPassphraseFile(path: string, command = 'cpw-vault unlock'): string {
   if (!existsSync(path)) {
     // Not repeated: `--passphrase-file "$PASS"` is the passphrase where its file's path goes, and the message printed it
     // into the job's log (the identity file's key is caught by its shape; a passphrase has none).
     throw new VaultError('INVALID_ARGUMENT', 'There is no file at the path given to --passphrase-file (not repeated here: it may be the passphrase itself); nothing was used.', 'Give the path of a 0600 file that holds the passphrase, or the passphrase on --passphrase-fd N. A passphrase on a command line stays in your shell history and can be seen in ps.');
   }
-  const bytes = readPrivateInputFile(path, { what: 'passphrase file', maxBytes: MAX_PASSPHRASE_BYTES, notRegularFix: 'Use a plain file, or --passphrase-fd for a pipe.', tooLargeFix: 'Put only the passphrase in it.' });
+  const bytes = readPrivateInputFile(path, { what: 'passphrase file', maxBytes: MAX_PASSPHRASE_BYTES, notRegularFix: 'Use a plain file, or --passphrase-fd for a pipe.', tooLargeFix: 'Put only the passphrase in it.', unownedFix: (shown) => `open it in the shell and give cpw-vault the descriptor instead of its path: ${command} --passphrase-fd 3 3< ${shown}` });
   return finish(bytes, `The passphrase file ${path}`);
 }
 
@@ -146,7 +149,7 @@ export async function readPassphrase(source: PassphraseSource, io: CliIO, prompt
     throw new VaultError('INVALID_ARGUMENT', 'Give --passphrase-fd or --passphrase-file, not both.', 'Keep one of them.');
   }
   if (source.passphraseFd !== undefined || source.passphraseFile !== undefined) {
-    const value = source.passphraseFd !== undefined ? await readPassphraseFd(source.passphraseFd, prompt.command) : readPassphraseFile(source.passphraseFile!);
+    const value = source.passphraseFd !== undefined ? await readPassphraseFd(source.passphraseFd, prompt.command) : readPassphraseFile(source.passphraseFile!, prompt.command);
     prompt.validate?.(value);
     return value;
   }

@@ -4,13 +4,25 @@ import { VaultError } from '../core/errors';
 import { modeString } from './profile/file-access';
 import { readAllBytes } from './profile/secure-fs';
 
+/** How to mount a secret so that it is accepted by its path: readable by its reader alone. */
+const MOUNT_0400 = 'mount it readable by you alone, mode 0400 (Docker: the secret\'s mode: 0400, and its uid: yours; Kubernetes: defaultMode: 0400, in a container run as root)';
+
 /**
  * The fix for a passphrase or key file on a read-only mount: a secret mounted into a container (Docker's /run/secrets,
  * 0444 by default; a Kubernetes Secret volume, 0644), whose mode is set where it is mounted, since chmod cannot change
- * it there (EROFS). Kubernetes cannot give such a file a uid: a container not run as root reads it through its group,
- * which is refused whatever the mode.
+ * it there (EROFS).
  */
-const READ_ONLY_FIX = 'It is on a read-only mount (a Docker or Kubernetes secret?), where chmod cannot change it: mount it readable by you alone, mode 0400 (Docker: the secret\'s mode: 0400, and its uid: yours; Kubernetes: defaultMode: 0400, in a container run as root).';
+const READ_ONLY_FIX = `It is on a read-only mount (a Docker or Kubernetes secret?), where chmod cannot change it: ${MOUNT_0400}.`;
+
+/**
+ * The fix for another user's file on a read-only mount. Kubernetes cannot give a Secret's files a uid: a container not
+ * run as root reads them (root's) through the pod's group (fsGroup, 0440), which stays refused (a file another user
+ * can change is not trusted by its path), and "mount it 0400 in a container run as root" was a fix such a pod cannot
+ * follow. What it can do is open the file itself and hand cpw-vault the descriptor: `unowned` says how, for this file.
+ */
+function unownedOnReadOnlyFix(unowned: string): string {
+  return `It is another user's file on a read-only mount (a Docker or Kubernetes secret?), where neither chmod nor chown can change it, and another user's file is not trusted by its path. In a container not run as root (a Kubernetes Secret read through the pod's fsGroup), ${unowned}. Or ${MOUNT_0400}.`;
+}
 
 /** Whether `path` is on a read-only file system (EROFS comes before any permission check), where chmod fails. */
 function onReadOnlyMount(path: string): boolean {
@@ -31,6 +43,12 @@ export interface PrivateInputFile {
   notRegularFix: string;
   /** The fix line for a file over `maxBytes`. */
   tooLargeFix: string;
+  /**
+   * For another user's file on a read-only mount: how to give its content without its path, which the file's reader
+   * may do for a file it could open (e.g. "open it yourself and give the descriptor: cpw-vault unlock --passphrase-fd 3
+   * 3< PATH"), `shown` being the path as a shell word.
+   */
+  unownedFix(shown: string): string;
 }
 
 /**
@@ -59,7 +77,7 @@ export function readPrivateInputFile(path: string, file: PrivateInputFile): Buff
     if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `The ${what} ${shown} is not a regular file.`, file.notRegularFix);
     const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
     // Its owner first: another user's file cannot be given a mode by this one (chmod: EPERM), so "Run: chmod 600" was no fix.
-    if (uid !== undefined && s.uid !== uid) throw new VaultError('PROFILE_PERMISSIONS', `The ${what} ${shown} belongs to another user (uid ${s.uid}); refusing it.`, onReadOnlyMount(path) ? READ_ONLY_FIX : 'Use a file of your own.');
+    if (uid !== undefined && s.uid !== uid) throw new VaultError('PROFILE_PERMISSIONS', `The ${what} ${shown} belongs to another user (uid ${s.uid}); refusing it.`, onReadOnlyMount(path) ? unownedOnReadOnlyFix(file.unownedFix(shellWord(path))) : 'Use a file of your own.');
     if (s.mode & 0o077) throw new VaultError('PROFILE_PERMISSIONS', `The ${what} ${shown} can be read or changed by other users (mode ${modeString(s.mode)}); refusing it.`, onReadOnlyMount(path) ? READ_ONLY_FIX : `Run: chmod 600 ${shellWord(path)}`);
     if (s.size > maxBytes) throw new VaultError('INVALID_ARGUMENT', `The ${what} ${shown} is over ${maxBytes} bytes.`, file.tooLargeFix);
     return readAllBytes(fd, s.size);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { readPrivateInputFile } from '../../shared/node/private-input-file';
 
-const FILE = { what: 'identity file', maxBytes: 65536, notRegularFix: 'Give a file written by age-keygen.', tooLargeFix: 'Give a file written by age-keygen.' };
+const FILE = { what: 'identity file', maxBytes: 65536, notRegularFix: 'Give a file written by age-keygen.', tooLargeFix: 'Give a file written by age-keygen.', unownedFix: () => 'Give a file of your own.' };
 
 describe('readPrivateInputFile', () => {
   it('a path holding line breaks or an escape sequence (`--identity-file "$(cat key.txt)"`) is named on one line, "?" in their place', () => {

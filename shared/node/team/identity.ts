@@ -57,6 +57,11 @@ export async function parseIdentityText(text: string, from: string): Promise<Tea
   }
 }
 
+/** How a container not run as root gives an identity file another user owns (there is no descriptor option for it). */
+function copyOfYourOwn(shown: string): string {
+  return `copy it to a file of your own, readable by you alone, and give that: (umask 077; cp ${shown} "$HOME/cpw-team.key"), then --identity-file "$HOME/cpw-team.key"`;
+}
+
 /**
  * Reads a CI deploy identity file (see readPrivateInputFile: a link is followed, the file it leads to checked; over
  * 64 KiB refused). The key itself given where its path goes is said so, without the key.
@@ -67,7 +72,7 @@ export async function readIdentityFile(path: string): Promise<TeamKey> {
     // first): said without the key or those lines, and how to give it instead.
     throw new VaultError('INVALID_ARGUMENT', 'That is an age secret key, not the path of an identity file; it was not used.', 'Give the key on stdin instead (cpw-vault team identity --import -, then paste it and press Ctrl-D), or the path of a 0600 file that holds it. A key on a command line stays in your shell history and can be seen in ps: make a new one if others share this machine.');
   }
-  const bytes = readPrivateInputFile(path, { what: 'identity file', maxBytes: MAX_IDENTITY_FILE_BYTES, notRegularFix: 'Give a file written by age-keygen.', tooLargeFix: 'Give a file written by age-keygen.' });
+  const bytes = readPrivateInputFile(path, { what: 'identity file', maxBytes: MAX_IDENTITY_FILE_BYTES, notRegularFix: 'Give a file written by age-keygen.', tooLargeFix: 'Give a file written by age-keygen.', unownedFix: copyOfYourOwn });
   return parseIdentityText(bytes.toString('utf8'), `The identity file ${path}`);
 }
 
