@@ -7,7 +7,7 @@ import { appFix, describeError } from '../errors';
 import { useVault } from '../store';
 import { reloadAll, useBusy } from './security-busy';
 import { ImportCard } from './SecurityImport';
-import { counted } from '../../shared/core/plural';
+import { agreeing, counted } from '../../shared/core/plural';
 
 /** Shortest passphrase main accepts for a vault file, a new passphrase or an export (the CLI's rule). */
 export const MIN_PASSPHRASE = 12;
@@ -187,7 +187,7 @@ function ExportCard() {
     setPass('');
     setConfirm('');
     setLeftOut(r.warnings);
-    const left = r.warnings.length ? ` ${counted(r.warnings.length, 'credential')} ${r.warnings.length === 1 ? 'was' : 'were'} left out: see Export.` : '';
+    const left = r.warnings.length ? ` ${counted(r.warnings.length, 'credential')} ${agreeing(r.warnings.length, 'was', 'were')} left out: see Export.` : '';
     toast(left ? 'info' : 'success', `Exported ${counted(r.count, 'credential')} to ${r.file} (age; read it with: age -d).${left}`);
   });
   return (

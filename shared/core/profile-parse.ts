@@ -6,6 +6,7 @@ import { isFetchableAvatarUrl } from './avatar-url';
 import { canonicalTimeZone, isTimeZone } from './timezone';
 import { findPlaintextSecrets } from './profile-index';
 import { upgradeProfileData } from './profile-upgrade';
+import { agreeing, counted } from './plural';
 import { BROKEN_CHARACTER, credentialMetaSchema, preferencesSchema, profileSchema, schemas, userSchema, type CredentialMeta, type Preferences, type Profile, type UserDetails } from './profile-schema';
 
 /** Converts zod issues to field errors (path + message; zod never quotes the input here). */
@@ -34,7 +35,7 @@ export function parseProfile(raw: unknown, where = 'the profile'): Profile {
   const missing: FieldError[] = [];
   if (!('version' in data)) missing.push({ path: 'version', message: 'required field is missing' });
   if (!('credentials' in data)) missing.push({ path: 'credentials', message: 'required field is missing' });
-  if (missing.length) throw invalid(`${where} is missing required field(s): ${listedNames(missing, (m) => m.path)}.`, missing);
+  if (missing.length) throw invalid(`${where} is missing ${agreeing(missing.length, 'a required field', 'required fields')}: ${listedNames(missing, (m) => m.path)}.`, missing);
   if (typeof data['version'] !== 'string' || !/^\d+\.\d+$/.test(data['version'])) {
     throw invalid(`${where} has an invalid version: expected "N.N", e.g. "2.0".`, [{ path: 'version', message: 'must be a string such as "2.0"' }]);
   }
@@ -42,8 +43,8 @@ export function parseProfile(raw: unknown, where = 'the profile'): Profile {
   if (plaintext.length) {
     throw new VaultError(
       'PROFILE_PLAINTEXT',
-      `${where} holds ${plaintext.length} secret value(s) in plaintext (${listedNames(plaintext, (p) => p)}). cpw-vault keeps secrets only in the OS keychain.`,
-      `Move them into the keychain with: cpw-vault migrate --from ${where === 'the profile' ? 'PROFILE' : shellWord(where)}`,
+      `${where} holds ${counted(plaintext.length, 'secret value')} in plaintext (${listedNames(plaintext, (p) => p)}). cpw-vault keeps secrets only in the OS keychain.`,
+      `Move ${agreeing(plaintext.length, 'it', 'them')} into the keychain with: cpw-vault migrate --from ${where === 'the profile' ? 'PROFILE' : shellWord(where)}`,
     );
   }
   const result = profileSchema.safeParse(upgradeProfileData(data));

@@ -28,7 +28,7 @@ describe('migrate without --remove-plaintext offers no rm line for files --remov
   it('a key given twice, or a commented-out key: the files are named as kept, and why, never with rm', async () => {
     for (const [name, text, why] of [
       ['twice.env', `HF_TOKEN=${OLD}\nHF_TOKEN=${HF}\n`, 'HF_TOKEN appears more than once'],
-      ['commented.env', `# OPENAI_API_KEY=${OPENAI}\nHF_TOKEN=${HF}\n`, 'comment(s) hold a value or what looks like a key (OPENAI_API_KEY)'],
+      ['commented.env', `# OPENAI_API_KEY=${OPENAI}\nHF_TOKEN=${HF}\n`, '1 comment holds a value or what looks like a key (OPENAI_API_KEY)'],
     ] as const) {
       const t = makeTempHome();
       const env = join(t.cwd, name);

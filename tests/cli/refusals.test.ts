@@ -406,7 +406,7 @@ describe('a seed profile still holding a plaintext key', () => {
     const d = await cli(t, ['doctor']);
     expect(d.code).toBe(1);
     expect(d.stderr.match(/PROFILE_PLAINTEXT/g)).toHaveLength(1);
-    expect(d.stderr).toContain(`fix: Move them into the keychain with: cpw-vault migrate --from ${t.profile}`);
+    expect(d.stderr).toContain(`fix: Move it into the keychain with: cpw-vault migrate --from ${t.profile}`);
     expect(d.stderr + d.stdout).not.toContain(HF);
     const migrate = await cli(t, ['migrate', '--from', t.profile, '--yes']);
     expect(migrate.code, migrate.stderr).toBe(0);

@@ -250,7 +250,7 @@ describe('cpw-vault runs', () => {
     const all = JSON.parse(runs.stdout).runs;
     expect(all).toHaveLength(2);
     expect(all[0]).toMatchObject({ program: 'sh', status: 'failed', exit_code: 5 });
-    expect(runs.stderr).toContain('1 damaged line(s)');
+    expect(runs.stderr).toContain('1 damaged line in');
   });
 });
 

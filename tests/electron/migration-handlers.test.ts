@@ -439,7 +439,7 @@ describe('what a migration writes and removes is what the user reviewed, and onl
   });
 
   it.each([
-    ['whose commented-out lines hold a value', `HF_TOKEN=${HF}\n# OPENAI_API_KEY=${CANARY}\n# a plain comment\n`, '1 comment(s) hold a value or what looks like a key (OPENAI_API_KEY)'],
+    ['whose commented-out lines hold a value', `HF_TOKEN=${HF}\n# OPENAI_API_KEY=${CANARY}\n# a plain comment\n`, '1 comment holds a value or what looks like a key (OPENAI_API_KEY)'],
     // The empty last value counted as nothing to lose: the real key before it, in no vault, went with the files.
     ['that gives a key twice, its last value empty', `HF_TOKEN=${HF}\nOPENAI_API_KEY=${CANARY}\nOPENAI_API_KEY=\n`, 'OPENAI_API_KEY appears more than once'],
   ])('a .env %s is kept, naming why', async (_what, text, why) => {

@@ -141,7 +141,7 @@ describe('a profile the first versions made beside the default one (one keychain
       const suffix = JSON.parse(readFileSync(studio, 'utf8')).storage.namespace as string;
       expect(suffix).toMatch(/^[0-9a-f]{12}$/);
       expect(await keytar.getPassword(`${service}:${suffix}`, 'tmdb.api_key')).toBe(TMDB);
-      expect(warnings.join('\n')).toContain('now keeps its 1 value(s) under a keychain name of its own');
+      expect(warnings.join('\n')).toContain('now keeps its 1 value under a keychain name of its own; the first versions of cpw-vault kept it under');
       expect((await other.getCredential('tmdb', 'api_key')).value).toBe(TMDB);
       expect(await other.findCredential('openai', 'api_key')).toBeUndefined();
       expect(other.listCredentials().filter((c) => c.stored).map((c) => c.id)).toEqual(['tmdb.api_key']);

@@ -79,7 +79,7 @@ describe('runs whose exec never recorded the end', () => {
     expect(runs.list().map((r) => r.id)).toEqual(['ok0001']);
     expect(JSON.parse(JSON.stringify(runs.list()))).toMatchObject([{ id: 'ok0001', status: 'running' }]);
     expect(runs.stats()).toMatchObject({ total: 1 });
-    expect(warnings.join('\n')).toContain('3 damaged line(s)');
+    expect(warnings.join('\n')).toContain('3 damaged lines in');
     await runs.compact();
     expect(readFileSync(path, 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
     expect(runs.list().map((r) => r.id)).toEqual(['ok0001']);

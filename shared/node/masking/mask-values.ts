@@ -1,5 +1,6 @@
 import type { CredentialId } from '../../core/credential';
 import type { CredentialView } from '../../core/views';
+import { agreeing, counted } from '../../core/plural';
 
 /** What masking needs of a vault: its credentials and their stored values (one batch). */
 export interface MaskSource {
@@ -50,6 +51,6 @@ export async function valuesToMask(vault: MaskSource, injected: Readonly<Record<
     warn(`could not read the stored values to mask them in the output: ${err instanceof Error ? err.message : String(err)}`);
   }
   const short = [...values].filter((v) => v.length < MIN_MASK_LENGTH);
-  if (short.length) warn(`${short.length} value(s) shorter than ${MIN_MASK_LENGTH} characters cannot be masked without shredding the output; they are not masked.`);
+  if (short.length) warn(`${counted(short.length, 'value')} shorter than ${MIN_MASK_LENGTH} characters cannot be masked without shredding the output; ${agreeing(short.length, 'it is', 'they are')} not masked.`);
   return [...values].filter((v) => v.length >= MIN_MASK_LENGTH);
 }

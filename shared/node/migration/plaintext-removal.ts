@@ -1,6 +1,7 @@
 import { lstatSync, unlinkSync } from 'node:fs';
 import type { ApplyResult, MigrationPlan } from '../../core/migration-plan';
 import { listedNames } from '../../core/errors';
+import { agreeing, counted } from '../../core/plural';
 import { sourceContent, type ParsedSource } from '../../core/migration-sources';
 import { shellWord } from '../../core/control-chars';
 import type { ApplyOptions } from './apply';
@@ -64,10 +65,11 @@ function stillAsRead(file: string, source: ParsedSource): boolean {
 export function outsideRowsKept(source: Pick<ParsedSource, 'commentedKeys' | 'duplicateKeys'>): string | undefined {
   const commented = source.commentedKeys ?? [];
   const reasons: string[] = [];
-  if (commented.length) reasons.push(`${commented.length} comment(s) hold a value or what looks like a key (${listedNames(commented, String)}): comments are not migrated`);
-  if (source.duplicateKeys.length) reasons.push(`${listedNames(source.duplicateKeys, String)} appear${source.duplicateKeys.length === 1 ? 's' : ''} more than once: only the last value was migrated, and an earlier one was not checked against the vault`);
+  if (commented.length) reasons.push(`${counted(commented.length, 'comment')} ${agreeing(commented.length, 'holds', 'hold')} a value or what looks like a key (${listedNames(commented, String)}): comments are not migrated`);
+  if (source.duplicateKeys.length) reasons.push(`${listedNames(source.duplicateKeys, String)} ${agreeing(source.duplicateKeys.length, 'appears', 'appear')} more than once: only the last value was migrated, and an earlier one was not checked against the vault`);
   if (!reasons.length) return undefined;
-  return `${reasons.join('; ')}. They would be lost with the file, so the plaintext files were kept. Check them, then delete the files yourself.`;
+  const lost = commented.length + source.duplicateKeys.length;
+  return `${reasons.join('; ')}. ${agreeing(lost, 'It', 'They')} would be lost with the file, so the plaintext files were kept. Check ${agreeing(lost, 'it', 'them')}, then delete the files yourself.`;
 }
 
 /**

@@ -14,6 +14,7 @@ import { LegacyHistory } from './legacy-history';
 import { LATE_WAIT_MS, lateEvents, removeLate, TAKE_IN_MAX, takeInLate, withLockOrLate, withLockOrLateNow } from './late-events';
 import { ensurePrivateDir } from '../profile/trusted-folder';
 import { isoString } from '../../core/iso-time';
+import { counted } from '../../core/plural';
 import { isWorkflowName, WORKFLOW_NAMES } from '../../core/workflows';
 import { byStart } from './run-order';
 
@@ -272,7 +273,7 @@ export class RunHistory {
     const folded = foldHistory(this.path, { legacy: this.legacy, bounds: this.options.bounds(), warn: this.options.warn, mine: this.mine, now: this.options.now }, unended);
     if (folded.damaged && !this.warnedDamage) {
       this.warnedDamage = true;
-      this.options.warn(`${folded.damaged} damaged line(s) in ${this.path} skipped (a write cut short); the rest of the history is intact.`);
+      this.options.warn(`${counted(folded.damaged, 'damaged line')} in ${this.path} skipped (a write cut short); the rest of the history is intact.`);
     }
     return folded;
   }

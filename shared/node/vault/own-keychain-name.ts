@@ -1,5 +1,6 @@
 import { isVaultError } from '../../core/errors';
 import type { Profile } from '../../core/profile-schema';
+import { agreeing, counted } from '../../core/plural';
 import { readMany } from '../credentials/credential-store';
 import type { JournalFile } from '../credentials/journal-file';
 import type { ProfileStore } from '../profile/store';
@@ -49,7 +50,7 @@ export async function moveToOwnKeychainName(deps: OwnNameDeps): Promise<void> {
       moved = true;
       return { ...p, storage: { backend: 'keychain', ...p.storage, namespace: suffix } };
     });
-    if (moved) deps.warn(`${deps.reader.profilePath} now keeps its ${copied} value(s) under a keychain name of its own; the first versions of cpw-vault kept them under the default profile's, with its values.`);
+    if (moved) deps.warn(`${deps.reader.profilePath} now keeps its ${counted(copied, 'value')} under a keychain name of its own; the first versions of cpw-vault kept ${agreeing(copied, 'it', 'them')} under the default profile's, with its values.`);
   } catch (err) {
     if (!isVaultError(err)) throw err; // a keychain or profile that cannot answer now: the next start
   } finally {
