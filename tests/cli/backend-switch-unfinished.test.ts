@@ -155,7 +155,7 @@ echo "--- copies after: $(secret-tool search --all service cp-whisperx-test 2>/d
     // The switch is done: the profile names the vault file, which holds the value.
     expect((JSON.parse(readFileSync(t.profile, 'utf8')) as { storage?: { backend?: string } }).storage?.backend).toBe('file');
     expect(switched).toContain('switch exit 0');
-    expect(switched).toContain('✓ Moved 1 credential(s) from the OS keychain to the age vault file: huggingface.token.');
+    expect(switched).toContain('✓ Moved 1 credential from the OS keychain to the age vault file: huggingface.token. It was read back before the switch.');
     expect(switched).toMatch(/! The copies in the OS keychain could not be removed yet \(KEYCHAIN_TIMEOUT\): .*\n {4}fix: Once it answers, run: cpw-vault doctor --repair/);
     expect(switched).not.toContain('Nothing was left in the keychain');
     expect(switched).not.toContain('error');

@@ -100,7 +100,7 @@ describe('backend use on a host with no D-Bus session at all', () => {
     expect(badWorkflow.stderr).not.toContain('KEYCHAIN_UNAVAILABLE');
     expect(existsSync(h.profile)).toBe(false);
     const use = await run(h, ['backend', 'use', 'file', '--passphrase-fd', '3'], { fd3: `${PASS}\n`, noDbus: true });
-    expect(use.stderr).toMatch(/Moved 0 credential\(s\) from the OS keychain to the age vault file/);
+    expect(use.stderr).toMatch(/Moved 0 credentials from the OS keychain to the age vault file\.\n/);
     expect(use.stderr).toContain('Next: cpw-vault unlock');
     expect(use.code).toBe(0);
     expect(profileOf(h).storage?.backend).toBe('file');
@@ -123,7 +123,7 @@ describe('backend use on a host with no D-Bus session at all', () => {
     mkdirSync(join(h.cwd, 'config'));
     writeFileSync(join(h.cwd, 'config', 'secrets.json'), JSON.stringify({ openai_api_key: OPENAI }));
     const migrated = await run(h, ['migrate', '--yes', '--remove-plaintext'], { noDbus: true });
-    expect(migrated.stderr, migrated.stderr).toContain('Migrated 1 credential(s) into the vault file.');
+    expect(migrated.stderr, migrated.stderr).toContain('Migrated 1 credential into the vault file.');
     expect((await run(h, ['doctor', '--repair'], { noDbus: true })).stderr).toContain('repair: nothing to do: the index and the vault file agree');
     expect((await run(h, ['which', 'huggingface', 'token'], { noDbus: true, env: { HF_TOKEN: `${HF}x` } })).stderr).toContain('HF_TOKEN shadows a different value stored in the vault file.');
     const shadowed = await run(h, ['which', 'huggingface', 'token', '--json'], { noDbus: true, env: { HF_TOKEN: `${HF}x` } });
@@ -239,7 +239,7 @@ describe('backend use between the keychain and the vault file', () => {
     expect(use.stderr).toContain('[KEYCHAIN_UNAVAILABLE]');
     expect(use.stderr).not.toContain('Or keep the secrets in an age-encrypted file beside the profile');
     expect(use.stderr).not.toContain('Reading the secrets');
-    expect(use.stderr).toContain('This profile lists 3 secret(s) kept in the OS keychain');
+    expect(use.stderr).toContain('This profile lists 3 secrets kept in the OS keychain');
     expect(use.stderr).toContain('cpw-vault export --to vault.age');
     expect(readFileSync(h.profile, 'utf8')).toBe(before);
     const files = vaultFilesFor(h.profile);
@@ -399,7 +399,7 @@ describe('import of an encrypted export', () => {
     expect(typo.stderr).toContain('--overwrite tmdb.apikey: not in the plan; nothing was changed.');
     expect(typo.stderr).toContain('The conflicts are: tmdb.api_key');
     const over = await run(dst, ['import', fast, '--passphrase-fd', '3', '--yes', '--overwrite', 'tmdb.api_key'], { fd3: EXPORT_PASS, noDbus: true });
-    expect(over.stderr).toContain('Imported 1 credential(s)');
+    expect(over.stderr).toContain('Imported 1 credential, read back');
     expect((await run(dst, ['get', 'tmdb', 'api_key'], { noDbus: true })).stdout).toBe(TMDB);
     const again = await run(dst, ['import', fast, '--passphrase-fd', '3', '--yes'], { fd3: EXPORT_PASS, noDbus: true });
     expect(again.stderr).toContain('Nothing to import');

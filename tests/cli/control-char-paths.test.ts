@@ -145,7 +145,7 @@ describe('a path an argument gives, in a folder whose name holds a control chara
     expect((await cli(t, ['team', 'identity'])).code).toBe(0);
     const init = await cli(t, ['team', 'init', '--add', 'huggingface.token', '--file', join(dir, 't.age')]);
     expect(init.code, init.stderr).toBe(0);
-    expect(init.stderr).toContain(`Created ${shown}/t.age (1 key(s)`);
+    expect(init.stderr).toContain(`Created ${shown}/t.age (1 key, encrypted to you as`);
     expect(init.stderr).toContain(`and ${shown}/t.age.recipients.`);
     const pull = await cli(t, ['team', 'pull', '--file', join(dir, 'none.age')]);
     expect(pull.stderr).toContain(`There is no team file at ${shown}/none.age.`);

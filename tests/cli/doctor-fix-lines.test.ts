@@ -39,7 +39,7 @@ describe('doctor --profile OTHER', () => {
     const check = await cli(t, ['migrate', '--from', defaults[0]!, '--dry-run']);
     expect(check.code, check.stderr).toBe(0);
     const theirs = await cli(t, ['--profile', other, 'migrate', '--from', others[0]!, '--dry-run']);
-    for (const pasted of [check, theirs]) expect(pasted.stdout).toContain('0 to write; 1 identical, 0 conflict');
+    for (const pasted of [check, theirs]) expect(pasted.stdout).toContain('0 to write; 1 identical, 0 conflicts,');
     expect(values.some((v) => (json.stdout + text.stderr + mine.stdout).includes(v))).toBe(false);
   }, 120_000);
 

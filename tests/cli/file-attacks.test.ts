@@ -268,7 +268,7 @@ describe('a file from someone else (an export, a teammate\'s team file) cannot g
     const file = join(h.root, 'hostile-env.age');
     await writeExportFile(file, buildExport(rows, new Date()), EXPORT_PASS, { logN: 10 });
     const r = await run(h, ['import', file, '--passphrase-fd', '0', '--yes'], { input: EXPORT_PASS });
-    expect(r.stderr).toContain('Imported 6 credential(s)');
+    expect(r.stderr).toContain('Imported 6 credentials, each read back');
     expect(r.code).toBe(0);
     const meta = storedMeta(h);
     expect(meta['evil.preload']?.env_var).toBe('EVIL_PRELOAD');
@@ -295,7 +295,7 @@ describe('a file from someone else (an export, a teammate\'s team file) cannot g
       rotate: [],
     });
     const r = await run(h, ['team', 'pull', '--yes', '--file', file]);
-    expect(r.stderr).toContain('Pulled 3 credential(s)');
+    expect(r.stderr).toContain('Pulled 3 credentials from');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('team.py is stored with the env var TEAM_PY: the file\'s PYTHONSTARTUP is not a name a credential may carry.');
     // Not a printable name: said without it (it could hold escape sequences).
@@ -476,7 +476,7 @@ describe('a teammate cannot plant a team_identity row in the team file', () => {
     // The planted row is refused and named (exit 1: someone tampered with the file); the rest is pulled.
     const pull = await run(h, ['team', 'pull', '--yes', '--overwrite-all', '--file', file]);
     expect(pull.code, pull.stderr).toBe(1);
-    expect(pull.stderr).toContain('refused 1 row(s) of the team file, nothing of them stored: cpw-vault.team_identity');
+    expect(pull.stderr).toContain('refused 1 row of the team file, nothing of it stored: cpw-vault.team_identity');
     expect(await myIdentity(h)).toBe(mine);
     expect((await run(h, ['team', 'identity'])).stdout.trim()).toBe(me);
   });

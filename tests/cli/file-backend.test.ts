@@ -219,7 +219,7 @@ describe('the file backend through the CLI, on a host with no D-Bus session', ()
     writeFileSync(exportPass, 'passphrase of the export file\n', { mode: 0o600 });
     const out = join(h.cwd, 'vault-export.age');
     const r = await fileCli(h, ['export', '--to', 'vault-export.age', '--passphrase-file', exportPass]);
-    expect(r.stderr).toMatch(/Exported 2 credential\(s\) to .*vault-export\.age/);
+    expect(r.stderr).toMatch(/Exported 2 credentials to .*vault-export\.age/);
     expect(r.code).toBe(0);
     expect(statSync(out).mode & 0o777).toBe(0o600);
     expect(readFileSync(out).includes(HF)).toBe(false);

@@ -92,7 +92,7 @@ describe('files from someone else', () => {
     expect(readFileSync(file, 'latin1')).toMatch(/^-----BEGIN AGE ENCRYPTED FILE-----/);
     const r = await run(h, ['import', file, '--passphrase-file', passFile, '--yes']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain('Imported 1 credential(s)');
+    expect(r.stderr).toContain('Imported 1 credential, read back');
     expect((await run(h, ['get', 'armored', 'key'])).stdout.trim()).toBe('armored-value-0001');
   });
 

@@ -35,7 +35,7 @@ describe('migrate without --remove-plaintext offers no rm line for files --remov
       writeFileSync(env, text, { mode: 0o600 });
       const r = await cli(t, ['migrate', '--from', env, '--yes']);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toContain('Migrated 1 credential(s)');
+      expect(r.stderr).toContain('Migrated 1 credential into');
       expect(r.stderr).not.toContain('rm --');
       expect(r.stderr).toContain(why);
       expect(r.stderr).toMatch(/Plaintext is still on disk: .*Keep them/);
@@ -56,7 +56,7 @@ describe('migrate without --remove-plaintext offers no rm line for files --remov
     ]);
     expect(r.stuck_at).toBeUndefined();
     expect(r.code, r.screen).toBe(0);
-    expect(r.screen).toContain('Migrated 1 credential(s)');
+    expect(r.screen).toContain('Migrated 1 credential into');
     expect(r.screen).not.toContain('rm --');
     expect(r.screen).toContain('changed since it was read for the plan');
     expect(r.screen).not.toContain(OPENAI);
@@ -74,7 +74,7 @@ describe('migrate without --remove-plaintext offers no rm line for files --remov
     linkSync(env, join(t.cwd, 'snapshot.env'));
     const r = await cli(t, ['migrate', '--from', env, '--yes', '--remove-plaintext']);
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toContain('Migrated 1 credential(s)');
+    expect(r.stderr).toContain('Migrated 1 credential into');
     expect(r.stderr).not.toContain('Removed plaintext');
     expect(r.stderr).toContain('another hard link');
     expect(r.stderr).toContain('-samefile');

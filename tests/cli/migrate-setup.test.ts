@@ -57,7 +57,7 @@ describe('cpw-vault migrate', () => {
     expect(r.code).toBe(0);
     expect(lookup(t, 'huggingface.token')).toBe(HF);
     expect(lookup(t, 'tmdb.api_key')).toBe(TMDB);
-    expect(r.stderr).toMatch(/Migrated 3 credential\(s\)/);
+    expect(r.stderr).toMatch(/Migrated 3 credentials into/);
     expect(r.stderr).toMatch(new RegExp(`Plaintext is still on disk: ${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} and .*secrets\\.json\\.backup-`));
     expect(readFileSync(t.profile, 'utf8')).not.toContain(HF);
     expect(statSync(t.profile).mode & 0o777).toBe(0o600);

@@ -212,7 +212,7 @@ describe('team init killed between its two writes, then run again', () => {
     const again = await cli(s.t, [...s.init, '--identity-file', join(s.t.root, 'alice.key')]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).not.toContain('already exists');
-    expect(again.stderr).toContain(`✓ Finished an init that was interrupted: ${s.file} was already written (encrypted to you alone as alice, 1 key(s): tmdb.api_key); ${s.file}.recipients now lists you.`);
+    expect(again.stderr).toContain(`✓ Finished an init that was interrupted: ${s.file} was already written (encrypted to you alone as alice, 1 key: tmdb.api_key); ${s.file}.recipients now lists you.`);
     expect(readFileSync(s.file, 'utf8')).toBe(left);
     expect(s.listed()).toEqual(['alice']);
     const status = await cli(s.t, ['team', 'status', '--json', '--identity-file', join(s.t.root, 'alice.key')]);
@@ -235,7 +235,7 @@ describe('team init killed between its two writes, then run again', () => {
     const before = readFileSync(s.file);
     const r = await s.run(['team', 'init', '--add', 'tmdb.api_key']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${s.file} already exists, a team file of 2 member(s) (alice, carol)`);
+    expect(r.stderr).toContain(`${s.file} already exists, a team file of 2 members (alice, carol)`);
     expect(r.stderr).toContain('fix: Update it with cpw-vault team push --add SERVICE.KEY');
     const other = keygen(join(s.t.root, 'mallory.key'));
     const theirs = await cli(s.t, ['team', 'init', '--add', 'tmdb.api_key', '--identity-file', join(s.t.root, 'mallory.key')]);

@@ -81,8 +81,8 @@ describe('team pull of a team file with planted rows', () => {
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/cpw-vault\.team_identity\s+cpw-vault\.team_identity\s+invalid\s+no\s+a team identity planted in the team file \(credential 2;/);
     expect(dry.stdout).toMatch(/other\.token\s+other\.token\s+import\s+yes/);
-    expect(dry.stdout).toContain('1 to write; 1 identical, 0 conflict, 0 unknown, 1 invalid.');
-    expect(dry.stderr).toContain('refused 1 row(s) of the team file, nothing of them stored: cpw-vault.team_identity');
+    expect(dry.stdout).toContain('1 to write; 1 identical, 0 conflicts, 0 unknown, 1 invalid.');
+    expect(dry.stderr).toContain('refused 1 row of the team file, nothing of it stored: cpw-vault.team_identity');
 
     const json = await run(['team', 'pull', '--dry-run', '--json', '--file', target]);
     const plan = (JSON.parse(json.stdout) as { plan: { rows: { target: string; action: string; apply: boolean; reason: string }[]; counts: { invalid: number } } }).plan;
@@ -91,8 +91,8 @@ describe('team pull of a team file with planted rows', () => {
 
     const pull = await run(['team', 'pull', '--yes', '--file', target]);
     expect(pull.code).toBe(1);
-    expect(pull.stderr).toContain('Pulled 1 credential(s)');
-    expect(pull.stderr).toContain('the refused rows above were not');
+    expect(pull.stderr).toContain('Pulled 1 credential from');
+    expect(pull.stderr).toContain('the refused row above was not');
     expect((await run(['get', 'other', 'token'])).stdout).toBe(OTHER);
     expect((await run(['team', 'identity'])).stdout).toBe(identity);
     const again = await run(['team', 'pull', '--yes', '--json', '--file', target]);
@@ -108,7 +108,7 @@ describe('team pull of a team file with planted rows', () => {
   it('another refused row (a value the vault cannot keep) is named too, but the pull exits 0, as import and migrate do', async () => {
     const target = planted('spaced', (doc) => doc.credentials.push({ id: 'spaced.token', value: ` ${OTHER} `, meta: { updated_at: '' } }));
     const pull = await run(['team', 'pull', '--yes', '--file', target]);
-    expect(pull.stderr).toContain('refused 1 row(s) of the team file, nothing of them stored: spaced.token');
+    expect(pull.stderr).toContain('refused 1 row of the team file, nothing of it stored: spaced.token');
     expect(pull.code, pull.stderr).toBe(0);
     expect((await run(['get', 'spaced', 'token'])).code).not.toBe(0);
   });
@@ -125,7 +125,7 @@ describe('team pull of a team file with planted rows', () => {
     expect(json.stdout + json.stderr).not.toContain(mine);
     const pull = await run(['team', 'pull', '--yes', '--file', target]);
     expect(pull.code).toBe(1);
-    expect(pull.stderr).toContain(`refused 3 row(s) of the team file, nothing of them stored: ${ID}, ${ID}, ${ID}`);
+    expect(pull.stderr).toContain(`refused 3 rows of the team file, nothing of them stored: ${ID}, ${ID}, ${ID}`);
     expect(pull.stdout + pull.stderr).not.toContain(mine);
   });
 

@@ -95,14 +95,14 @@ describe('a team vault shared through a real git repository', () => {
     expect(refused.stdout).toMatch(/tmdb\.api_key\s+tmdb\.api_key\s+import/);
     // On a terminal the plan is shown and a question asked; Ctrl-C there changes nothing.
     const before = vaultBytes(bob).vault;
-    const pty = await inPty(bob.cwd, fileEnv(bob), [process.execPath, BIN, 'team', 'pull', '--file', bobFile()], [{ expect: 'Write 2 credential\\(s\\) into your vault', send: '\u0003' }]);
+    const pty = await inPty(bob.cwd, fileEnv(bob), [process.execPath, BIN, 'team', 'pull', '--file', bobFile()], [{ expect: 'Write 2 credentials into your vault', send: '\u0003' }]);
     expect(pty.stuck_at).toBeUndefined();
     expect(pty.screen).toMatch(/tmdb\.api_key\s+tmdb\.api_key\s+import/);
     expect(pty.screen).toContain('cancelled: nothing changed');
     expect(pty.code).toBe(130);
     expect(vaultBytes(bob).vault).toBe(before);
     const pull = await b(['team', 'pull', '--yes', '--file', bobFile()]);
-    expect(pull.stderr).toContain('Pulled 2 credential(s)');
+    expect(pull.stderr).toContain('Pulled 2 credentials from');
     expect(pull.code).toBe(0);
     expect((await b(['get', 'tmdb', 'api_key'])).stdout).toBe(TMDB);
     const again = await b(['team', 'pull', '--yes', '--file', bobFile()]);

@@ -73,7 +73,7 @@ describe('export reads the vault in one batch', () => {
     const read = await readExportFile(join(t.cwd, 'backup.age'), PASS);
     expect(read.credentials).toHaveLength(3_000);
     expect(read.credentials.find((c) => c.id === 'svc2999.api_key')).toMatchObject({ value: `value-2999-${'x'.repeat(24)}`, meta: { storage: 'keychain' } });
-    expect(errors.join('')).toContain('Exported 3000 credential(s)');
+    expect(errors.join('')).toContain('Exported 3000 credentials to');
   }, 60_000);
 });
 

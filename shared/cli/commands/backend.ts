@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { VaultError } from '../../core/errors';
+import { agreeing, counted } from '../../core/plural';
 import { AgentClient } from '../../node/agent/client';
 import { socketDirRefusal } from '../../node/agent/socket-dir';
 import { refuseExistingVaultFile, type MovePhase } from '../../node/credentials/backend-move';
@@ -105,7 +106,7 @@ async function moveTo(args: BackendUseArgs, ctx: CliContext, signal: AbortSignal
     const listed = from === 'keychain' ? vault.listCredentials().filter((c) => c.secret && c.stored).length : 0;
     const status = listed ? await vault.keychainStatus() : undefined;
     if (status && !status.ok && offersFileBackend(status)) {
-      const elsewhere = `This profile lists ${listed} secret(s) kept in the OS keychain, which ${USE_FILE} must read first. On the machine whose keychain holds them: cpw-vault export --to vault.age; then here, with a profile of its own (--profile, or this one moved aside): ${USE_FILE}, cpw-vault unlock, cpw-vault import vault.age`;
+      const elsewhere = `This profile lists ${counted(listed, 'secret')} kept in the OS keychain, which ${USE_FILE} must read first. On the machine whose keychain holds ${agreeing(listed, 'it', 'them')}: cpw-vault export --to vault.age; then here, with a profile of its own (--profile, or this one moved aside): ${USE_FILE}, cpw-vault unlock, cpw-vault import vault.age`;
       throw new VaultError(status.code, `${status.message} Nothing was moved.`, `${status.fix}\n${elsewhere}`);
     }
     const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');
@@ -142,7 +143,7 @@ async function moveTo(args: BackendUseArgs, ctx: CliContext, signal: AbortSignal
     return EXIT.ok;
   }
   const list = result.moved.length ? `: ${result.moved.join(', ')}` : '';
-  ctx.io.err(`${p.green('✓')} Moved ${result.moved.length} credential(s) from ${NAMES[from]} to ${NAMES[args.backend]}${list}. Each was read back before the switch.\n`);
+  ctx.io.err(`${p.green('✓')} Moved ${counted(result.moved.length, 'credential')} from ${NAMES[from]} to ${NAMES[args.backend]}${list}.${result.moved.length ? ` ${agreeing(result.moved.length, 'It', 'Each')} was read back before the switch.` : ''}\n`);
   for (const id of result.missing) ctx.io.err(`${p.yellow('!')} ${id} is listed but had no stored value; nothing to move.\n`);
   // Switched, but the old backend kept its copies (it stopped answering while they were removed): said, never "nothing was left".
   const left = result.source_left;

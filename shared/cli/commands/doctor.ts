@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { splitCredentialId } from '../../core/credential';
 import type { RepairSummary, UnfinishedChange, UnfinishedSwitch } from '../../core/views';
 import { storeName } from '../../core/secret-store';
+import { counted } from '../../core/plural';
 import { runDoctor } from '../../node/doctor';
 import { LEGACY_SECRETS_PATH, firstVersionSidecar, resolveProfilePaths, sidecarPath } from '../../node/profile/paths';
 import { findPlaintextHfTokens, type PlaintextToken } from '../../node/git-credential/plaintext-scan';
@@ -260,7 +261,7 @@ function switchLine(s: UnfinishedSwitch): string {
 function repairLines(r: RepairSummary, store: string): string {
   if (r.skipped) return `repair: not done: ${r.skipped}\n`;
   const lines = [
-    r.recovered ? `finished ${r.recovered} change(s) a crashed cpw-vault had started` : '',
+    r.recovered ? `finished ${counted(r.recovered, 'change')} a crashed cpw-vault had started` : '',
     r.added.length ? `re-indexed from ${store}: ${r.added.join(', ')}` : '',
     r.dropped.length ? `removed from the index (no value in ${store}): ${r.dropped.join(', ')}` : '',
     r.orphans.length ? `left alone (in ${store}, not in the index, not a known credential): ${r.orphans.join(', ')}; add one with: cpw-vault set <service> <key> --env-var NAME` : '',

@@ -4,6 +4,7 @@ import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { fromWorkingDir, paint } from '../io';
 import { shellWord } from '../../core/control-chars';
+import { counted } from '../../core/plural';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
 import { echoOffDuring } from '../echo-off';
 import { cancelledIfInterrupted, interruptible } from '../signals';
@@ -47,6 +48,6 @@ export async function exportVault(args: ExportArgs, ctx: CliContext): Promise<Ex
   await vault.recordEvent({ event: 'credentials_exported', details: { count: credentials.length, file: target } });
   if (!credentials.length) ctx.io.err('note: nothing is stored in this vault, so the export holds no credential (values only in environment variables are never exported).\n');
   if (ctx.globals.json) printJson(ctx.io, { file: target, count: credentials.length, credentials: credentials.map((c) => c.id) });
-  ctx.io.err(`${paint(ctx.io).green('✓')} Exported ${credentials.length} credential(s) to ${target} (age, passphrase-encrypted, 0600). Read it with: age -d ${shellWord(target)}\n`);
+  ctx.io.err(`${paint(ctx.io).green('✓')} Exported ${counted(credentials.length, 'credential')} to ${target} (age, passphrase-encrypted, 0600). Read it with: age -d ${shellWord(target)}\n`);
   return EXIT.ok;
 }

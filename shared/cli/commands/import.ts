@@ -1,5 +1,6 @@
 import { shellWord, withoutControlChars } from '../../core/control-chars';
 import { cancelledError, VaultError } from '../../core/errors';
+import { agreeing, counted } from '../../core/plural';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { fromWorkingDir, paint } from '../io';
@@ -60,7 +61,7 @@ export async function importVault(args: ImportArgs, ctx: CliContext): Promise<Ex
     }
     if (!args.yes) {
       if (!ctx.io.stdinIsTTY) throw new VaultError('INVALID_ARGUMENT', 'Refusing to import without confirmation.', 'Review the plan (--dry-run), then run again with --yes.');
-      if (!(await (await ctx.io.prompts()).confirm(`Write ${plan.counts.apply} credential(s)?`, true))) {
+      if (!(await (await ctx.io.prompts()).confirm(`Write ${counted(plan.counts.apply, 'credential')}?`, true))) {
         ctx.io.err('Nothing was changed.\n');
         return EXIT.ok;
       }
@@ -71,7 +72,7 @@ export async function importVault(args: ImportArgs, ctx: CliContext): Promise<Ex
     });
     if (ctx.globals.json) printJson(ctx.io, { plan, imported });
     const kept = plan.rows.filter((r) => r.action === 'conflict' && !r.apply).length;
-    ctx.io.err(`${paint(ctx.io).green('✓')} Imported ${imported.length} credential(s), each read back${kept ? `; ${kept} conflict(s) kept as stored (--overwrite ID to replace)` : ''}.\n`);
+    ctx.io.err(`${paint(ctx.io).green('✓')} Imported ${counted(imported.length, 'credential')}, ${agreeing(imported.length, 'read back', 'each read back')}${kept ? `; ${counted(kept, 'conflict')} kept as stored (--overwrite ID to replace)` : ''}.\n`);
     return EXIT.ok;
   }));
 }

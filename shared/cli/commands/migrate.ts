@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { VaultError, listedNames } from '../../core/errors';
 import { storeName } from '../../core/secret-store';
+import { counted } from '../../core/plural';
 import { planRowNote, undoOutcome, type MigrationPlan } from '../../core/migration-plan';
 import type { ApplyResult } from '../../node/migration/apply';
 import { isOwnFile } from '../../node/migration/backups';
@@ -32,13 +33,13 @@ export function planTable(plan: MigrationPlan): string {
   const rows = plan.rows.map((r) => [r.sourceKey, r.target ?? '-', r.action, r.apply ? 'yes' : 'no', planRowNote(r)]);
   const dup = plan.duplicateKeys.length ? `duplicate keys in the source (the last one counts): ${plan.duplicateKeys.join(', ')}\n` : '';
   const c = plan.counts;
-  return `${table(['SOURCE KEY', 'CREDENTIAL', 'ACTION', 'APPLY', 'NOTE'], rows)}${dup}${c.apply} to write; ${c.identical} identical, ${c.conflict} conflict, ${c.unknown} unknown, ${c.invalid} invalid.\n`;
+  return `${table(['SOURCE KEY', 'CREDENTIAL', 'ACTION', 'APPLY', 'NOTE'], rows)}${dup}${c.apply} to write; ${c.identical} identical, ${counted(c.conflict, 'conflict')}, ${c.unknown} unknown, ${c.invalid} invalid.\n`;
 }
 
 /** The closing summary: counts, where they went (`backend`), backup, and where plaintext is still on disk. */
 export function summary(io: CliIO, result: ApplyResult, backend: string): string {
   const p = paint(io);
-  const lines = [result.ok ? `${p.green('✓')} Migrated ${result.imported} credential(s) into ${storeName(backend)}.` : `${p.red('✗')} Migration failed; the source is untouched and ${undoOutcome(result)}.`];
+  const lines = [result.ok ? `${p.green('✓')} Migrated ${counted(result.imported, 'credential')} into ${storeName(backend)}.` : `${p.red('✗')} Migration failed; the source is untouched and ${undoOutcome(result)}.`];
   for (const r of result.rows.filter((x) => x.error !== undefined)) {
     lines.push(`  ${r.sourceKey} -> ${r.target}: ${r.code ? `${r.code} ` : ''}${r.error}`);
     if (r.fix) lines.push(`    fix: ${r.fix}`);
@@ -140,7 +141,7 @@ async function migrateWith(signal: AbortSignal, args: MigrateArgs, ctx: CliConte
   const changesNothing = plan.counts.apply === 0 && !args.removePlaintext && !isTheProfile(source.path, vault.profilePath);
   if (!args.yes && !changesNothing) {
     if (!ctx.io.stdinIsTTY) throw new VaultError('INVALID_ARGUMENT', 'Refusing to migrate without confirmation.', 'Review the plan (--dry-run), then run again with --yes.');
-    const question = plan.counts.apply ? `Write ${plan.counts.apply} credential(s) to ${storeName(vault.backend())}?` : `Nothing to write (${storeName(vault.backend())} has every key already). ${args.removePlaintext ? `Remove the plaintext (${source.path})` : `Empty the plaintext slots of ${source.path}`}?`;
+    const question = plan.counts.apply ? `Write ${counted(plan.counts.apply, 'credential')} to ${storeName(vault.backend())}?` : `Nothing to write (${storeName(vault.backend())} has every key already). ${args.removePlaintext ? `Remove the plaintext (${source.path})` : `Empty the plaintext slots of ${source.path}`}?`;
     if (!(await (await ctx.io.prompts()).confirm(question, true))) {
       ctx.io.err('Nothing was changed.\n');
       return EXIT.ok;

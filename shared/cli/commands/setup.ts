@@ -3,6 +3,7 @@ import { CATALOG, catalogEntry, checkFormat, plainSlotProblem } from '../../core
 import { checkedValue, splitCredentialId, type CredentialId } from '../../core/credential';
 import { VaultError, isVaultError } from '../../core/errors';
 import { storeName } from '../../core/secret-store';
+import { counted } from '../../core/plural';
 import { isTimeZone, schemas } from '../../core/profile-schema';
 import { applyProfileUpdate } from '../../core/profile-parse';
 import { offeredCredentials, WORKFLOW_NAMES, WORKFLOWS, type WorkflowName } from '../../core/workflows';
@@ -138,7 +139,7 @@ async function offerMigration(ctx: CliContext, prompts: Prompts, vault: Vault, d
   ctx.io.err(`\nFound plaintext credentials in ${path}. This is what migration would do:\n${planTable(plan)}`);
   if (!(await prompts.confirm(`Move them into ${storeName(vault.backend())} now?`, true))) return;
   const result = await vault.applyMigration(source, plan);
-  if (result.ok && result.imported) done.push(`${result.imported} credential(s) migrated from ${path}`);
+  if (result.ok && result.imported) done.push(`${counted(result.imported, 'credential')} migrated from ${path}`);
   ctx.io.err(summary(ctx.io, result, vault.backend()));
 }
 
@@ -286,7 +287,7 @@ async function wizard(ctx: CliContext, prompts: Prompts, vault: Vault, done: str
     const missing = OFFERED.filter((o) => !vault.listCredentials().find((c) => c.id === o.id)?.source);
     // The same requirements as a first run (the HuggingFace token is required): a re-run after an interrupted one resumes it.
     // Every answer first, then the writes, as in a first run.
-    if (missing.length && (await prompts.confirm(`Add the ${missing.length} missing credential(s) now?`, true))) await askAndStore(ctx, prompts, vault, missing, done);
+    if (missing.length && (await prompts.confirm(`Add the ${counted(missing.length, 'missing credential')} now?`, true))) await askAndStore(ctx, prompts, vault, missing, done);
     if (details) await vault.updateProfile(details);
     return finish(ctx, vault);
   }

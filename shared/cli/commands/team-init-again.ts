@@ -1,5 +1,6 @@
 import { isVaultError, VaultError } from '../../core/errors';
 import type { TeamDocument } from '../../core/team-document';
+import { counted } from '../../core/plural';
 import { readRecipientsFile, readTeamFile, recipientsDiffer, writeRecipientsFile, type TeamFiles } from '../../node/team/team-file';
 import type { CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
@@ -24,7 +25,7 @@ export async function initAgain(args: TeamTarget, ctx: CliContext, files: TeamFi
   const [me] = doc.members;
   if (doc.members.length !== 1 || me?.recipient !== key.recipient || doc.rotate.length) {
     const names = doc.members.map((m) => m.name).join(', ');
-    throw exists(files, `a team file of ${doc.members.length} member(s) (${names})`, 'Update it with cpw-vault team push --add SERVICE.KEY, or choose another --file.');
+    throw exists(files, `a team file of ${counted(doc.members.length, 'member')} (${names})`, 'Update it with cpw-vault team push --add SERVICE.KEY, or choose another --file.');
   }
   const listed = readRecipientsFile(files);
   const finished = !!recipientsDiffer(doc, listed);
@@ -32,7 +33,7 @@ export async function initAgain(args: TeamTarget, ctx: CliContext, files: TeamFi
   if (finished) await writeRecipientsFile(files, doc);
   const same = await sameKeys(ctx, doc, ids);
   const keys = doc.credentials.map((c) => c.id).join(', ');
-  const what = `encrypted to you alone as ${me.name}, ${doc.credentials.length} key(s)${keys ? `: ${keys}` : ''}`;
+  const what = `encrypted to you alone as ${me.name}, ${counted(doc.credentials.length, 'key')}${keys ? `: ${keys}` : ''}`;
   const listNow = finished ? `; ${files.recipients} now lists you` : '';
   if (!same) {
     throw new VaultError('INVALID_ARGUMENT', `${files.file} already exists (${what}), but not with the keys asked for (${ids.join(', ') || 'none'}) and your values${listNow}. The team file was not changed.`, 'Put keys in it with cpw-vault team push --add SERVICE.KEY (it replaces their values with yours).');

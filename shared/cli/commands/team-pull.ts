@@ -10,6 +10,7 @@ import { interruptible } from '../signals';
 import { untilAborted } from '../../node/until-aborted';
 import { NEVER_SHARED_ID } from '../../core/team-document';
 import { undoOutcome, type MigrationPlan } from '../../core/migration-plan';
+import { agreeing, counted } from '../../core/plural';
 import { checkOverwrite, planTable } from './migrate';
 import { openTeam, type TeamTarget } from './team-common';
 
@@ -64,13 +65,13 @@ export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCod
       await vault.markTeamShared(sharedByPull(plan, true));
       const kept = plan.rows.filter((r) => r.action === 'conflict').map((r) => r.target);
       // "already has the team's values" was said over conflicts too, where the vault holds a different value.
-      ctx.io.err(kept.length ? `Nothing to pull: ${kept.join(', ')} differ${kept.length === 1 ? 's' : ''} from the team's and ${kept.length === 1 ? 'is' : 'are'} kept (--overwrite ID takes the team's); the rest is already in your vault.\n` : refused ? 'Nothing to pull: your vault already has the team\'s other values.\n' : 'Nothing to pull: your vault already has the team\'s values.\n');
+      ctx.io.err(kept.length ? `Nothing to pull: ${kept.join(', ')} ${agreeing(kept.length, 'differs', 'differ')} from the team's and ${agreeing(kept.length, 'is', 'are')} kept (--overwrite ID takes the team's); the rest is already in your vault.\n` : refused ? 'Nothing to pull: your vault already has the team\'s other values.\n' : 'Nothing to pull: your vault already has the team\'s values.\n');
       if (ctx.globals.json) printJson(ctx.io, { plan, imported: 0, ...notes });
       return done;
     }
     if (!args.yes) {
       if (!ctx.io.stdinIsTTY) throw new VaultError('INVALID_ARGUMENT', 'Refusing to pull without confirmation.', 'Review the plan (--dry-run), then run again with --yes.');
-      if (!(await (await ctx.io.prompts()).confirm(`Write ${plan.counts.apply} credential(s) into your vault?`, true))) {
+      if (!(await (await ctx.io.prompts()).confirm(`Write ${counted(plan.counts.apply, 'credential')} into your vault?`, true))) {
         ctx.io.err('cancelled: nothing changed\n');
         return EXIT.ok;
       }
@@ -87,7 +88,7 @@ export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCod
       ctx.io.err(`${p.red('✗')} Pull failed; ${undoOutcome(result)}.\n`);
       return EXIT.failure;
     }
-    ctx.io.err(`${p.green('✓')} Pulled ${result.imported} credential(s) from ${files.file} into your vault${refused ? '; the refused rows above were not' : ''}.\n`);
+    ctx.io.err(`${p.green('✓')} Pulled ${counted(result.imported, 'credential')} from ${files.file} into your vault${refused ? `; the refused ${agreeing(plan.counts.invalid, 'row above was', 'rows above were')} not` : ''}.\n`);
     return done;
   });
 }
@@ -95,5 +96,5 @@ export async function teamPull(args: PullArgs, ctx: CliContext): Promise<ExitCod
 /** The rows of the team file a pull will not take (invalid: nothing of them is stored), as one line for stderr; '' when none. */
 function refusedText(plan: MigrationPlan): string {
   const rows = plan.rows.filter((r) => r.action === 'invalid');
-  return rows.length ? `refused ${rows.length} row(s) of the team file, nothing of them stored: ${rows.map((r) => r.target ?? r.sourceKey).join(', ')} (the plan says why)\n` : '';
+  return rows.length ? `refused ${counted(rows.length, 'row')} of the team file, nothing of ${agreeing(rows.length, 'it', 'them')} stored: ${rows.map((r) => r.target ?? r.sourceKey).join(', ')} (the plan says why)\n` : '';
 }

@@ -8,6 +8,7 @@ import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { shellWord, withoutControlChars } from '../../core/control-chars';
+import { counted } from '../../core/plural';
 import { table } from '../format';
 import { interruptible } from '../signals';
 import { DEFAULT_TEAM_FILE, filesOf, idsOf, identityOf, membersOf, openTeam, selfName, type TeamTarget } from './team-common';
@@ -78,7 +79,7 @@ export async function teamInit(args: TeamTarget & { add?: string[]; name?: strin
     return nextDocument(undefined, [{ name, recipient: key.recipient }], credentials, now);
   });
   await (await ctx.vault()).markTeamShared(ids);
-  ctx.io.err(`${paint(ctx.io).green('✓')} Created ${files.file} (${ids.length} key(s), encrypted to you as ${name}) and ${files.recipients}.\n`);
+  ctx.io.err(`${paint(ctx.io).green('✓')} Created ${files.file} (${counted(ids.length, 'key')}, encrypted to you as ${name}) and ${files.recipients}.\n`);
   ctx.io.err(`Next: git add ${shellWord(files.file)} ${shellWord(files.recipients)} && git commit; add members with cpw-vault team add NAME age1...\n`);
   if (ctx.globals.json) printJson(ctx.io, { file: files.file, recipients: files.recipients, member: name, recipient: key.recipient, credentials: ids });
   return EXIT.ok;
@@ -250,7 +251,7 @@ export async function teamRecipients(args: TeamTarget & { write?: boolean }, ctx
   const { doc, files, notes } = await openTeam(ctx, args, args.write ? { tolerate: () => true } : {});
   if (args.write) {
     await writeRecipientsFile(files, doc);
-    ctx.io.err(`${paint(ctx.io).green('✓')} Rewrote ${files.recipients} from ${files.file} (${doc.members.length} member(s)).\n`);
+    ctx.io.err(`${paint(ctx.io).green('✓')} Rewrote ${files.recipients} from ${files.file} (${counted(doc.members.length, 'member')}).\n`);
   }
   if (ctx.globals.json) printJson(ctx.io, { members: doc.members.map((m) => ({ name: m.name, recipient: m.recipient })), ...notes });
   else ctx.io.out(doc.members.map((m) => `# ${m.name}\n${m.recipient}\n`).join(''));
