@@ -285,8 +285,7 @@ async function wizard(ctx: CliContext, prompts: Prompts, vault: Vault, done: str
     // questions, or by `set`. The re-run used to skip them for good (and a team file then named its member "me").
     const details = vault.getProfile().profile.user.name === '' && (await prompts.confirm('Your details (name, time zone...) are not set. Set them now?', true)) ? await basics(prompts) : undefined;
     const missing = OFFERED.filter((o) => !vault.listCredentials().find((c) => c.id === o.id)?.source);
-    // The same requirements as a first run (the HuggingFace token is required): a re-run after an interrupted one resumes it.
-    // Every answer first, then the writes, as in a first run.
+    // As a first run (the HuggingFace token required; every answer first, then the writes): a re-run after an interrupted one resumes it.
     if (missing.length && (await prompts.confirm(`Add the ${counted(missing.length, 'missing credential')} now?`, true))) await askAndStore(ctx, prompts, vault, missing, done);
     if (details) await vault.updateProfile(details);
     return finish(ctx, vault);
