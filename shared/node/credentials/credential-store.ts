@@ -1,6 +1,6 @@
 import { randomHex } from '../builtins';
 import { assertPlainSlot } from '../../core/catalog';
-import { cancelledError, isVaultError, VaultError } from '../../core/errors';
+import { cancelledError, isVaultError } from '../../core/errors';
 import { isSecretCredential, slotValue, withIndexChanges, type IndexChange } from '../../core/credential-index';
 import { maskedHint, type CredentialId } from '../../core/credential';
 import type { JournalOp, Transaction } from '../../core/journal';
@@ -13,7 +13,7 @@ import type { JournalFile } from './journal-file';
 import { isoString } from '../../core/iso-time';
 import { customEnvVars, envVarProblem, freeEnvVar } from '../../core/env-var-names';
 import { growthBound, indexGrowth } from './index-growth';
-import { readMany, setAndReadBack } from './store-batch';
+import { readMany, writeAll } from './store-batch';
 import { untilAborted } from '../until-aborted';
 import type { CommitOptions, CommitResult, CredentialChange } from './credential-change';
 import { changedSincePlan, undoIncomplete } from './commit-errors';
@@ -119,7 +119,7 @@ export class CredentialStore {
       let profile: Profile;
       try {
         for (const f of options.files ?? []) f.create();
-        await this.writeAll(secret, written, existed, previous, options);
+        await writeAll(this.secrets, secret, written, existed, previous, options);
         profile = await this.writeIndex(changes, existed, options);
       } catch (thrown) {
         // Ctrl-C pressed while a keychain call hung: the user asked to stop, and is told so (exit 130), not the timeout
@@ -166,42 +166,6 @@ export class CredentialStore {
     removeCreated(due.flatMap((tx) => tx.files ?? []));
     await this.journal.remove(...due.map((tx) => tx.id));
     return due.length;
-  }
-
-  /**
-   * Writes the new values one at a time, each read back at once. One after
-   * another on purpose: the keychain's own write is the cost (milliseconds,
-   * growing with its size), a read-back is a fraction of it, and a signal is
-   * honoured between two writes, never with a batch still in flight. A store
-   * that writes a batch at once (the vault file: each set rewrote it whole)
-   * gets each run of sets as one `setMany`, all counted as written first (an
-   * undo puts every one back, as after any failure).
-   */
-  private async writeAll(secret: readonly CredentialChange[], written: CredentialChange[], existed: Map<CredentialId, boolean>, previous: ReadonlyMap<CredentialId, string | undefined>, options: CommitOptions): Promise<void> {
-    for (let i = 0; i < secret.length; i++) {
-      const c = secret[i]!;
-      options.onProgress?.(i, secret.length, c.id);
-      written.push(c);
-      if (c.kind === 'set' && this.secrets.setMany) {
-        const run: Array<readonly [CredentialId, string]> = [[c.id, c.value]];
-        for (let n = secret[i + 1]; n?.kind === 'set'; n = secret[i + 1]) {
-          i++; // not inside `onProgress?.(...)`: skipped with it when there is none
-          options.onProgress?.(i, secret.length, n.id);
-          written.push(n);
-          run.push([n.id, n.value]);
-        }
-        await setAndReadBack(this.secrets, run);
-      } else if (c.kind === 'set') {
-        await this.secrets.set(c.id, c.value);
-        if ((await this.secrets.get(c.id)) !== c.value) {
-          throw new VaultError('KEYCHAIN_ERROR', `Reading ${c.id} back from the ${this.secrets.description} did not return what was written.`, 'Check the keychain (Seahorse) and retry; nothing was changed.');
-        }
-      } else {
-        await this.secrets.delete(c.id);
-        existed.set(c.id, previous.get(c.id) !== undefined);
-      }
-      cancelled(options.signal);
-    }
   }
 
   /**

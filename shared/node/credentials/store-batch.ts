@@ -1,20 +1,52 @@
-import { VaultError } from '../../core/errors';
+import { cancelledError, VaultError } from '../../core/errors';
 import type { CredentialId } from '../../core/credential';
 import type { SecretStore } from '../../core/secret-store';
+import type { CommitOptions, CredentialChange } from './credential-change';
 
 /**
- * Writes `values` in one `setMany` where the store has it (the vault file: one rewrite for all, where a set each
- * rewrote it n times), then reads them back in one batch. Throws KEYCHAIN_ERROR naming those that did not read
- * back as written.
+ * Writes the new values of a commit one at a time, each read back at once. One after another on purpose: the
+ * keychain's own write is the cost (milliseconds, growing with its size), a read-back is a fraction of it, and a
+ * signal is honoured between two writes, never with a batch still in flight. A store that writes a batch at once (the
+ * vault file: each set rewrote it whole) gets each run of sets as one `setMany`, all counted in `written` first (an
+ * undo puts every one back, as after any failure). `existed` gets whether each deleted credential had a value.
+ * Throws CANCELLED once the signal fired, and what the store throws.
  */
-export async function setAndReadBack(store: SecretStore, values: ReadonlyArray<readonly [CredentialId, string]>): Promise<void> {
-  if (store.setMany) await store.setMany(values);
-  else for (const [id, value] of values) await store.set(id, value);
+export async function writeAll(store: SecretStore, secret: readonly CredentialChange[], written: CredentialChange[], existed: Map<CredentialId, boolean>, previous: ReadonlyMap<CredentialId, string | undefined>, options: Pick<CommitOptions, 'signal' | 'onProgress'>): Promise<void> {
+  const { signal } = options;
+  for (let i = 0; i < secret.length; i++) {
+    const c = secret[i]!;
+    options.onProgress?.(i, secret.length, c.id);
+    written.push(c);
+    if (c.kind === 'set' && store.setMany) {
+      const run: Array<readonly [CredentialId, string]> = [[c.id, c.value]];
+      for (let n = secret[i + 1]; n?.kind === 'set'; n = secret[i + 1]) {
+        i++; // not inside `onProgress?.(...)`: skipped with it when there is none
+        options.onProgress?.(i, secret.length, n.id);
+        written.push(n);
+        run.push([n.id, n.value]);
+      }
+      await store.setMany(run);
+      await readBack(store, run);
+    } else if (c.kind === 'set') {
+      await store.set(c.id, c.value);
+      if ((await store.get(c.id)) !== c.value) throw notReadBack(store, [c.id]);
+    } else {
+      await store.delete(c.id);
+      existed.set(c.id, previous.get(c.id) !== undefined);
+    }
+    if (signal?.aborted) throw cancelledError(signal.reason);
+  }
+}
+
+/** Reads `values` back in one batch. Throws KEYCHAIN_ERROR naming those that did not read back as written. */
+async function readBack(store: SecretStore, values: ReadonlyArray<readonly [CredentialId, string]>): Promise<void> {
   const back = await readMany(store, values.map(([id]) => id));
   const wrong = values.filter(([id, value]) => back.get(id) !== value).map(([id]) => id);
-  if (wrong.length) {
-    throw new VaultError('KEYCHAIN_ERROR', `Reading ${wrong.join(', ')} back from the ${store.description} did not return what was written.`, 'Check the keychain (Seahorse) and retry; nothing was changed.');
-  }
+  if (wrong.length) throw notReadBack(store, wrong);
+}
+
+function notReadBack(store: SecretStore, ids: readonly CredentialId[]): VaultError {
+  return new VaultError('KEYCHAIN_ERROR', `Reading ${ids.join(', ')} back from the ${store.description} did not return what was written.`, 'Check the keychain (Seahorse) and retry; nothing was changed.');
 }
 
 /** Several values from a store: in one batch when it can, else one after another. */
