@@ -73,7 +73,7 @@ export class CredentialStore {
     });
     const secret = changes.filter((c) => isSecretCredential(c.id));
     const existed = new Map<CredentialId, boolean>();
-    const writeOptions = { stripPlaintext: options.stripPlaintext, allowOverLegacy: options.allowOverLegacy };
+    const writeOptions = { stripPlaintext: options.stripPlaintext, allowOverLegacy: options.allowOverLegacy, signal: options.signal };
     if (!secret.length && !options.files?.length) {
       const profile = await this.profile.update((p) => this.toIndex(p, changes, existed), writeOptions);
       return { entries: entriesOf(profile, changes), existed };
@@ -113,7 +113,7 @@ export class CredentialStore {
         previous = await claim();
         cancelled(options.signal);
       } catch (err) {
-        if (claimed) await this.journal.remove(tx.id).catch(() => {});
+        if (claimed) await this.journal.remove([tx.id], options.signal).catch(() => {});
         throw err;
       }
       let profile: Profile;
@@ -125,10 +125,10 @@ export class CredentialStore {
         // Ctrl-C pressed while a keychain call hung: the user asked to stop, and is told so (exit 130), not the timeout
         // that came later (exit 1 after the deadline, once).
         const err = options.signal?.aborted && !isVaultError(thrown, 'CANCELLED') ? cancelledError(options.signal.reason) : thrown;
-        const left = await this.rollback(tx, written, previous);
+        const left = await this.rollback(tx, written, previous, options.signal);
         throw left.length ? undoIncomplete(err, left) : err;
       }
-      await this.journal.remove(tx.id).catch(() => {
+      await this.journal.remove([tx.id], options.signal).catch(() => {
         // The commit stands; the next start finds the entry and re-syncs it, which changes nothing.
       });
       const replaced = new Map<CredentialId, string>();
@@ -164,7 +164,7 @@ export class CredentialStore {
       return withIndexChanges(base, distinctNames(base, ops.flatMap((op) => resynced(base, op, actual.get(op.id)))), this.now());
     }, { allowOverLegacy: true });
     removeCreated(due.flatMap((tx) => tx.files ?? []));
-    await this.journal.remove(...due.map((tx) => tx.id));
+    await this.journal.remove(due.map((tx) => tx.id));
     return due.length;
   }
 
@@ -174,7 +174,7 @@ export class CredentialStore {
    * then reads their own entries and asks who carries an env var name.
    */
   private writeIndex(changes: readonly CredentialChange[], existed: Map<CredentialId, boolean>, options: CommitOptions): Promise<Profile> {
-    const writeOptions = { stripPlaintext: options.stripPlaintext, allowOverLegacy: options.allowOverLegacy };
+    const writeOptions = { stripPlaintext: options.stripPlaintext, allowOverLegacy: options.allowOverLegacy, signal: options.signal };
     const mutate = (p: Profile, facts?: IndexFacts) => this.toIndex(p, changes, existed, facts);
     const ownEntriesOnly = !options.stripPlaintext && changes.every((c) => isSecretCredential(c.id));
     return ownEntriesOnly ? this.profile.updateIndex(changes.map((c) => c.id), mutate, writeOptions) : this.profile.update(mutate, writeOptions);
@@ -196,11 +196,15 @@ export class CredentialStore {
    * it touched gets its previous value back (or none), created files are
    * removed, the journal entry dropped. The profile was never written. If the
    * secret store fails now (a keychain that stopped answering), the journal
-   * stays and the next start rolls the transaction forward instead. Returns
+   * stays and the next start rolls the transaction forward instead. The undo
+   * itself never takes `signal` (the vault file's waits for its lock go on):
+   * only the entry's removal does, so after a cancel it is left when another
+   * holds the lock, and the next start rolls it forward to what the store
+   * holds, the previous values (the index already describes them). Returns
    * the credentials it could not put back (they may keep the change): empty
    * when the undo is complete.
    */
-  private async rollback(tx: Transaction, written: readonly CredentialChange[], previous: ReadonlyMap<CredentialId, string | undefined>): Promise<CredentialId[]> {
+  private async rollback(tx: Transaction, written: readonly CredentialChange[], previous: ReadonlyMap<CredentialId, string | undefined>, signal: AbortSignal | undefined): Promise<CredentialId[]> {
     const left = [...written].reverse().map((c) => c.id);
     try {
       // A store that writes a batch at once (the vault file) gets every value back in one write, all or none: one by
@@ -221,7 +225,7 @@ export class CredentialStore {
       return [...new Set(left)];
     }
     removeCreated(tx.files ?? []);
-    await this.journal.remove(tx.id).catch(() => {
+    await this.journal.remove([tx.id], signal).catch(() => {
       // The undo is complete; the next start finds the entry and re-syncs it, which changes nothing.
     });
     return [];

@@ -8,6 +8,7 @@ import { waitTeller } from '../profile/lock-wait-notice';
 import { ownerName, shown } from '../profile/owner';
 import { ensurePrivateDir } from '../profile/trusted-folder';
 import { readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
+import type { CancelSignal } from '../../core/secret-store';
 
 /**
  * The journal file beside the profile (shared/core/journal.ts): names of
@@ -70,12 +71,16 @@ export class JournalFile {
     }
   }
 
-  /** Drops transactions by id. */
-  remove(...ids: string[]): Promise<void> {
-    return this.change((all) => all.filter((t) => !ids.includes(t.id)));
+  /**
+   * Drops transactions by id. `signal` ends a wait for the lock with CANCELLED, the entries left (once it is aborted:
+   * one try): a transaction's end after a Ctrl-C held it 30 s more behind another's lock, then said nothing of it. An
+   * entry left is the next start's to finish (CredentialStore.recover), as after a kill.
+   */
+  remove(ids: readonly string[], signal?: CancelSignal): Promise<void> {
+    return this.change((all) => all.filter((t) => !ids.includes(t.id)), signal);
   }
 
-  private async change(fn: (all: Transaction[]) => Transaction[], signal?: AbortSignal): Promise<void> {
+  private async change(fn: (all: Transaction[]) => Transaction[], signal?: CancelSignal): Promise<void> {
     ensurePrivateDir(dirname(this.path), this.dedicatedDir);
     await withFileLock(this.profilePath, async (lock) => {
       const all = this.read();

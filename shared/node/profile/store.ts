@@ -181,13 +181,13 @@ export class ProfileStore {
    * anything else, an overlay that would pass
    * OverlayLimits.maxBytes, or any doubt: a full {@link update}, which takes the
    * overlay in. Returns the profile `mutate` made (with the overlay: only
-   * the entries of `ids`).
+   * the entries of `ids`). `signal`: as for {@link update}.
    */
-  async updateIndex(ids: readonly CredentialId[], mutate: (profile: Profile, facts?: IndexFacts) => Profile, options: { allowOverLegacy?: boolean } = {}): Promise<Profile> {
+  async updateIndex(ids: readonly CredentialId[], mutate: (profile: Profile, facts?: IndexFacts) => Profile, options: { allowOverLegacy?: boolean; signal?: CancelSignal | undefined } = {}): Promise<Profile> {
     const { fromBytes } = this.overlayLimits;
     if ((stampOf(this.paths.profile)?.size ?? 0) < fromBytes) return this.update(mutate, options);
     const target = { reader: this.reader, path: this.paths.profile, limits: this.overlayLimits, checkOverlay: (entries: OverlayEntries) => this.checkOverlay(entries), forget: () => this.forget() };
-    const done = await this.locked(undefined, async (_path, lock) => updateThroughOverlay(target, ids, mutate, lock));
+    const done = await this.locked(options.signal, async (_path, lock) => updateThroughOverlay(target, ids, mutate, lock));
     return done ?? this.update(mutate, options);
   }
 
