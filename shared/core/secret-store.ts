@@ -28,7 +28,8 @@ export interface SecretStore {
   /**
    * Stores several values as one write, when the backend can do better than one `set` after another (the vault file
    * rewrites itself whole on each set: a move or migration of n values wrote it n times). All or none of them land.
-   * `signal` ends a wait (the vault file's lock, another process's) with CANCELLED, nothing written.
+   * `signal` ends a wait (the vault file's lock, another process's) with CANCELLED, nothing written. A CANCELLED from
+   * it (or from {@link delete}) always means nothing was written: a commit's undo then skips those values.
    */
   setMany?(entries: ReadonlyArray<readonly [account: string, value: string]>, options?: { signal?: CancelSignal | undefined }): Promise<void>;
   /**
@@ -36,8 +37,11 @@ export interface SecretStore {
    * backend writes a batch so (the vault file): an undo of a move, migration or import of n values rewrote it n times.
    */
   restoreMany?(entries: ReadonlyArray<readonly [account: string, value: string | undefined]>): Promise<void>;
-  /** Removes the value; false when there was none. Throws VaultError(KEYCHAIN_*). */
-  delete(account: string): Promise<boolean>;
+  /**
+   * Removes the value; false when there was none. Throws VaultError(KEYCHAIN_*). `signal` ends a wait (the vault
+   * file's lock) with CANCELLED, nothing removed.
+   */
+  delete(account: string, options?: { signal?: CancelSignal | undefined }): Promise<boolean>;
   /** Every account in this namespace (repair). Throws KEYCHAIN_LOCKED rather than returning a partial list. */
   list(): Promise<string[]>;
   /** How many items the namespace holds, locked ones included, when the backend can count cheaply (start-up census). */

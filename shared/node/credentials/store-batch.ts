@@ -1,4 +1,4 @@
-import { cancelledError, VaultError } from '../../core/errors';
+import { cancelledError, isVaultError, VaultError } from '../../core/errors';
 import type { CredentialId } from '../../core/credential';
 import type { SecretStore } from '../../core/secret-store';
 import type { CommitOptions, CredentialChange } from './credential-change';
@@ -8,7 +8,9 @@ import type { CommitOptions, CredentialChange } from './credential-change';
  * keychain's own write is the cost (milliseconds, growing with its size), a read-back is a fraction of it, and a
  * signal is honoured between two writes, never with a batch still in flight. A store that writes a batch at once (the
  * vault file: each set rewrote it whole) gets each run of sets as one `setMany`, all counted in `written` first (an
- * undo puts every one back, as after any failure). `existed` gets whether each deleted credential had a value.
+ * undo puts every one back, as after any failure), except when the write ends in CANCELLED: its wait for the vault
+ * file's lock was ended by the signal, nothing written, so there is nothing of it to undo (the undo waited for that
+ * lock with no signal: a Ctrl-C held for 30 s more). `existed` gets whether each deleted credential had a value.
  * Throws CANCELLED once the signal fired, and what the store throws.
  */
 export async function writeAll(store: SecretStore, secret: readonly CredentialChange[], written: CredentialChange[], existed: Map<CredentialId, boolean>, previous: ReadonlyMap<CredentialId, string | undefined>, options: Pick<CommitOptions, 'signal' | 'onProgress'>): Promise<void> {
@@ -16,6 +18,7 @@ export async function writeAll(store: SecretStore, secret: readonly CredentialCh
   for (let i = 0; i < secret.length; i++) {
     const c = secret[i]!;
     options.onProgress?.(i, secret.length, c.id);
+    const counted = written.length;
     written.push(c);
     if (c.kind === 'set' && store.setMany) {
       const run: Array<readonly [CredentialId, string]> = [[c.id, c.value]];
@@ -25,16 +28,26 @@ export async function writeAll(store: SecretStore, secret: readonly CredentialCh
         written.push(n);
         run.push([n.id, n.value]);
       }
-      await store.setMany(run);
+      await unlessCancelled(written, counted, () => store.setMany!(run, { signal }));
       await readBack(store, run);
     } else if (c.kind === 'set') {
       await store.set(c.id, c.value);
       if ((await store.get(c.id)) !== c.value) throw notReadBack(store, [c.id]);
     } else {
-      await store.delete(c.id);
+      await unlessCancelled(written, counted, () => store.delete(c.id, { signal }));
       existed.set(c.id, previous.get(c.id) !== undefined);
     }
     if (signal?.aborted) throw cancelledError(signal.reason);
+  }
+}
+
+/** Runs `write`; when it ends in CANCELLED (nothing written: see SecretStore.setMany), its values are taken off `written` (back to `counted` entries). */
+async function unlessCancelled(written: CredentialChange[], counted: number, write: () => Promise<unknown>): Promise<void> {
+  try {
+    await write();
+  } catch (err) {
+    if (isVaultError(err, 'CANCELLED')) written.length = counted;
+    throw err;
   }
 }
 

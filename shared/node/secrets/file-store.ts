@@ -125,9 +125,12 @@ export class FileSecretStore implements SecretStore {
     });
   }
 
-  /** Removes `account`; false when it was not there (the file is then left as it was). */
-  async delete(account: string): Promise<boolean> {
-    return this.modify((entries) => entries.delete(account));
+  /**
+   * Removes `account`; false when it was not there (the file is then left as it was). `signal` ends a wait for the
+   * lock with CANCELLED, nothing removed (a `delete` behind another's lock held a Ctrl-C for 30 s).
+   */
+  async delete(account: string, options: { signal?: CancelSignal | undefined } = {}): Promise<boolean> {
+    return this.modify((entries) => entries.delete(account), options.signal);
   }
 
   /** Every account name in the vault, sorted. */

@@ -90,7 +90,7 @@ function lazyStore(backend: string, description: string, build: () => Promise<Se
       if (s.restoreMany) return s.restoreMany(entries);
       for (const [a, v] of entries) await (v === undefined ? s.delete(a) : s.set(a, v));
     },
-    delete: async (a) => (await store()).delete(a),
+    delete: async (a, options) => (await store()).delete(a, options),
     list: async () => (await store()).list(),
     count: async () => {
       const s = await store();
