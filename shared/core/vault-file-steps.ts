@@ -10,7 +10,16 @@ export const USE_FILE = 'cpw-vault backend use file';
  */
 export function useFileSteps(terminal?: boolean): string {
   if (terminal === undefined) return `${USE_FILE}, then cpw-vault unlock once per session (with no terminal: --passphrase-file PATH on both)`;
-  return terminal ? `${USE_FILE}, then cpw-vault unlock once per session` : `${USE_FILE} --passphrase-file PATH, then cpw-vault unlock --passphrase-file PATH`;
+  return terminal ? `${USE_FILE}, then ${unlockStep(true)} once per session` : `${USE_FILE} --passphrase-file PATH, then ${unlockStep(false)}`;
+}
+
+/**
+ * The unlock a line names as the next step (after a switch to the vault file, setup's last line), by the same rule:
+ * with no terminal it needs the passphrase given. "Next: cpw-vault unlock", pasted into a CI job, failed "There is no
+ * terminal to ask the passphrase on".
+ */
+export function unlockStep(terminal: boolean): string {
+  return terminal ? 'cpw-vault unlock' : 'cpw-vault unlock --passphrase-file PATH';
 }
 
 /** `fix` with the steps said for both cases ({@link useFileSteps} without `terminal`) as those that work here. */

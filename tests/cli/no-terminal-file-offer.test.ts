@@ -56,3 +56,21 @@ describe('no terminal, keychain tools installed but no keychain: the vault file 
     }, 120_000);
   }
 });
+
+// After the switch, backend use file named the unlock as a terminal takes it ("Next: cpw-vault unlock"): pasted into
+// the job, it failed "There is no terminal to ask the passphrase on".
+describe('no terminal: the unlock named next after a switch to the vault file is one that works there', () => {
+  it('backend use file --passphrase-file: its "Next:" unlock, pasted into the job, unlocks', async () => {
+    const t = makeTempHome();
+    const pass = join(t.root, 'pass.txt');
+    writeFileSync(pass, `${PASSPHRASE}\n`, { mode: 0o600 });
+    const use = await inCi(t, ['backend', 'use', 'file', '--passphrase-file', pass]);
+    expect(use.code, use.stderr).toBe(0);
+    const step = /Next: (cpw-vault unlock[^(]*?)\s*\(/.exec(use.stderr)?.[1];
+    expect(step, use.stderr).toBe('cpw-vault unlock --passphrase-file PATH');
+    const r = await inCi(t, ['cpw-vault', step!.replaceAll('PATH', pass)]);
+    expect(r.code, `${step}\n${r.stderr}`).toBe(0);
+    expect((await inCi(t, ['backend'])).stdout).toMatch(/unlocked by agent pid \d+/);
+    await inCi(t, ['lock']);
+  }, 120_000);
+});

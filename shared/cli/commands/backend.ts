@@ -13,7 +13,7 @@ import { readPassphrase, type PassphraseSource } from '../passphrase-input';
 import { echoOffDuring } from '../echo-off';
 import { interruptible } from '../signals';
 import { vaultFilesOf } from '../vault-file';
-import { USE_FILE, offersFileBackend, stepsFitting, useFileSteps } from '../file-offer';
+import { USE_FILE, offersFileBackend, stepsFitting, unlockStep, useFileSteps } from '../file-offer';
 import { agentOfStatus, agentTrouble } from '../agent-state';
 
 const NAMES: Record<string, string> = { keychain: 'the OS keychain', file: 'the age vault file' };
@@ -160,7 +160,7 @@ async function moveTo(args: BackendUseArgs, ctx: CliContext, signal: AbortSignal
     } catch {
       refusal = undefined;
     }
-    const next = refusal ? `No unlock agent may run here (without one, pipelines cannot read the vault file; a terminal asks the passphrase): ${refusal.message}\nfix: ${refusal.fix}` : 'Next: cpw-vault unlock   (once per session; pipelines then read without asking)';
+    const next = refusal ? `No unlock agent may run here (without one, pipelines cannot read the vault file; a terminal asks the passphrase): ${refusal.message}\nfix: ${refusal.fix}` : `Next: ${unlockStep(ctx.io.stdinIsTTY)}   (once per session; pipelines then read without asking)`;
     ctx.io.err(`The profile now uses ${files.vault} (0600).${left ? '' : ' Nothing was left in the keychain.'}\n${next}\n`);
   } else {
     ctx.io.err(`The profile now uses the keychain${left ? '' : '; the vault files were removed'}.${agentStopped ? ' The unlock agent was stopped.' : ''}\n`);
