@@ -20,12 +20,19 @@ const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 const DEEPL_KEY = new RegExp(`\\b${UUID}:fx\\b`, 'i');
 
 /**
+ * A name that says key, token or secret: the word itself, after a non-letter (`DEEPL_AUTH_KEY`, `api_key`) or joined to
+ * a key's usual prefix (`apiKey`, `accessToken`, `clientSecret`); not the end of another word ("Turkey", "Monkey",
+ * "Hotkey: <uuid>" were refused as keys).
+ */
+const KEY_NAME = '(?<![a-z])(?:api|auth|access|client|private|secret|subscription|license|app)?(?:key|token|secret)';
+
+/**
  * A UUID that is a key by what stands before it: the value of a name that says key, token or secret
  * (`DEEPL_AUTH_KEY=<uuid>`, `api_key: <uuid>`, `HEROKU_API_KEY=<uuid>`), or in a label that names DeepL, whose Pro keys
  * are bare UUIDs and which shows its users no other. Elsewhere a UUID names a tenant, a subscription or an object
  * (`Azure tenant <uuid>`, `AZURE_TENANT_ID=<uuid>`), and a DeepL Pro key pasted alone cannot be told from one: kept.
  */
-const UUID_AS_KEY = new RegExp(`(?:(?:key|token|secret)["']?\\s*[=:]\\s*["']?${UUID}(?![0-9a-f])|\\bdeepl\\b.*\\b${UUID}\\b)`, 'i');
+const UUID_AS_KEY = new RegExp(`(?:${KEY_NAME}["']?\\s*[=:]\\s*["']?${UUID}(?![0-9a-f])|\\bdeepl\\b.*\\b${UUID}\\b)`, 'i');
 
 /**
  * Twilio's Account SID ("AC" and 32 hex digits), an account's id as Stripe's acct_ is (its secret is the auth token,

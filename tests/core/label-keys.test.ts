@@ -104,7 +104,7 @@ describe('a key pasted into a label is refused', () => {
   // a key or beside DeepL's name, a Twilio auth token in a URL's user part.
   it.each([
     `https://api.x.com/v1/${HEX}`, `https://mainnet.infura.io/v3/${HEX}`, `api.x.com/v1/${HEX}/`, `https://x.io/v1/${HEX}?format=json`,
-    `DEEPL_AUTH_KEY=${UUID}`, `api_key: "${UUID}"`, `DeepL Pro ${UUID}`, `deepl (work) – ${UUID}`, `HEROKU_API_KEY=${UUID}`,
+    `DEEPL_AUTH_KEY=${UUID}`, `api_key: "${UUID}"`, `APIKEY=${UUID}`, `accessToken: ${UUID}`, `clientSecret=${UUID}`, `DeepL Pro ${UUID}`, `deepl (work) – ${UUID}`, `HEROKU_API_KEY=${UUID}`,
     `https://${TWILIO_SID}:${HEX}@api.twilio.com/2010-04-01/Accounts`, `Twilio ${TWILIO_SID} ${HEX}`,
   ])('a 32-hex key at a path\'s end, a UUID named as a key or DeepL\'s, a Twilio auth token: %s', (label) => expect(labelHoldsKey(label)).toBe(true));
 
@@ -113,6 +113,7 @@ describe('a key pasted into a label is refused', () => {
   it.each([
     TWILIO_SID, `Twilio ${TWILIO_SID}`, `https://api.twilio.com/2010-04-01/Accounts/${TWILIO_SID}/Messages.json`, `AZURE_TENANT_ID=${UUID}`,
     `https://dash.cloudflare.com/${HEX}/workers`, 'https://github.com/org/repo/commit/1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d', `tenant ${UUID}`,
+    `Turkey: ${UUID}`, `Monkey=${UUID}`, `Hotkey: ${UUID}`,
   ])('stays a label: %s', (label) => expect(labelHoldsKey(label)).toBe(false));
 
   it('an AWS secret access key, "/" and "+" and all: the documentation\'s example, and 3,000 made up, all but at most one in a thousand', () => {
