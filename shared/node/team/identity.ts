@@ -59,7 +59,7 @@ export async function parseIdentityText(text: string, from: string): Promise<Tea
 
 /** How a container not run as root gives an identity file another user owns (there is no descriptor option for it). */
 function copyOfYourOwn(shown: string): string {
-  return `copy it to a file of your own, readable by you alone, and give that: (umask 077; cp ${shown} "$HOME/cpw-team.key"), then --identity-file "$HOME/cpw-team.key"`;
+  return `copy it to a file of your own, readable by you alone, and give that: (umask 077; cp -- ${shown} "$HOME/cpw-team.key"), then --identity-file "$HOME/cpw-team.key"`;
 }
 
 /**
