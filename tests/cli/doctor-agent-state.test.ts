@@ -1,22 +1,13 @@
 // A user runs doctor because a command hung on the vault file. doctor said only VAULT_LOCKED "did not answer within 5 s"
 // and "lock, then unlock": not whether the unlock agent is stopped (kill -CONT resumes it, unlocked), busy or hung, or
 // cannot be asked at all, which backend and list said (and doctor --json carried).
-import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AGENT_TITLE } from '../../shared/node/agent/protocol';
 import { agentSocketFor } from '../../shared/node/agent/socket-dir';
-import { fileCli, makeFileVaultHome } from '../helpers/file-vault';
+import { fileCli, killIfRunning, makeFileVaultHome, startSilentAgent } from '../helpers/file-vault';
 
 const HF = `hf_${'DoCtOrAgEnT'.repeat(3)}`;
 
-function killIfRunning(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // gone already
-  }
-}
 
 describe('doctor on a vault file whose unlock agent does not answer', () => {
   it('a stopped one: doctor says it is stopped, with its pid and kill -CONT; resumed so, doctor finds the vault unlocked', async (ctx) => {
@@ -43,12 +34,7 @@ describe('doctor on a vault file whose unlock agent does not answer', () => {
   it('one that runs but does not answer: busy or hung, never "stopped" nor kill -CONT; it is left running', async (ctx) => {
     const h = await makeFileVaultHome({ logN: 10 });
     // Stands in for an agent busy decrypting a large vault file (or hung): titled as the agent, listening, answering nothing.
-    const sock = agentSocketFor(h.files.identity, { XDG_RUNTIME_DIR: h.runtime });
-    mkdirSync(sock.dir, { mode: 0o700 });
-    const script = `process.title = ${JSON.stringify(AGENT_TITLE)}; const s = require('node:net').createServer((c) => c.on('data', () => {})); s.listen(process.argv[1], () => { require('node:fs').chmodSync(process.argv[1], 0o600); console.log('ready'); });`;
-    const busy = spawn(process.execPath, ['-e', script, sock.path], { stdio: ['ignore', 'pipe', 'inherit'] });
-    ctx.onTestFinished(() => killIfRunning(busy.pid!));
-    await new Promise((r) => busy.stdout!.once('data', r));
+    const busy = await startSilentAgent(h, (fn) => ctx.onTestFinished(fn));
     const r = await fileCli(h, ['doctor']);
     expect(r.code, r.stderr).toBe(4);
     expect(r.stderr).toContain(`! not answering: the unlock agent (pid ${busy.pid}) runs but did not answer in time: busy (a large vault file being decrypted) or hung; it may still hold the key in memory: cpw-vault lock ends it, its key with it`);

@@ -2,12 +2,11 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_TITLE } from '../../shared/node/agent/protocol';
 import { agentSocketFor } from '../../shared/node/agent/socket-dir';
 import { readExportFile } from '../../shared/node/secrets/export-file';
 import { BIN, cli } from '../helpers/cli';
 import { collect } from '../helpers/children';
-import { agentSockets, fileCli, fileEnv, makeFileVaultHome, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
+import { agentSockets, fileCli, fileEnv, killIfRunning, makeFileVaultHome, startSilentAgent, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
 import { makeTempHome } from '../helpers/temp';
 
 const LIBRARY = resolve(import.meta.dirname, '../../dist/index.mjs');
@@ -373,14 +372,6 @@ describe('an XDG_RUNTIME_DIR this user cannot look into (kept from another user 
   });
 });
 
-/** SIGKILL to `pid`, if it still runs (an agent the test stopped). */
-function killIfRunning(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // gone already
-  }
-}
 
 /** True once process `pid` has ended (gone, or a zombie left to its parent), waiting up to 5 s. */
 async function ended(pid: number): Promise<boolean> {
@@ -518,12 +509,7 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
     const h = await makeFileVaultHome({ logN: 10 });
     // An agent busy past the 5 s of a hello (a vault file near 16 MiB decrypting for another client, on a loaded
     // machine), stood in for by a process titled as the agent that listens on its socket, reads, and answers nothing.
-    const sock = agentSocketFor(h.files.identity, { XDG_RUNTIME_DIR: h.runtime });
-    mkdirSync(sock.dir, { mode: 0o700 });
-    const script = `process.title = ${JSON.stringify(AGENT_TITLE)}; const s = require('node:net').createServer((c) => c.on('data', () => {})); s.listen(process.argv[1], () => { require('node:fs').chmodSync(process.argv[1], 0o600); console.log('ready'); });`;
-    const busy = spawn(process.execPath, ['-e', script, sock.path], { stdio: ['ignore', 'pipe', 'inherit'] });
-    ctx.onTestFinished(() => killIfRunning(busy.pid!));
-    await new Promise((r) => busy.stdout!.once('data', r));
+    const busy = await startSilentAgent(h, (fn) => ctx.onTestFinished(fn));
     const shown = await fileCli(h, ['backend']);
     expect(shown.code, shown.stderr).toBe(4);
     // Before: "did not answer (stopped or hung)", of a process that was neither stopped nor, as far as anyone knew, hung.

@@ -1,6 +1,8 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { AGENT_TITLE } from '../../shared/node/agent/protocol';
+import { agentSocketFor } from '../../shared/node/agent/socket-dir';
 import { createFileVault } from '../../shared/node/secrets/vault-admin';
 import { vaultFilesFor, type VaultFiles } from '../../shared/node/secrets/vault-files';
 import { BIN } from './cli';
@@ -81,4 +83,28 @@ export function inPty(cwd: string, env: NodeJS.ProcessEnv, command: string[], st
     const out = JSON.parse(r.stdout) as { screen: string; code: number | null; stuck_at?: string };
     return { ...out, screen: out.screen.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '') };
   });
+}
+
+/** SIGKILL to `pid`, if it still runs (an agent the test stopped or stood in for). */
+export function killIfRunning(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}
+
+/**
+ * Stands in for an unlock agent busy past a hello's 5 s (a vault file near 16 MiB decrypting for another client, on a
+ * loaded machine) or hung: a process titled as the agent that listens on `h`'s agent socket, reads, and answers
+ * nothing. Resolves once it listens; `onFinished` gets its kill (vitest's `ctx.onTestFinished`).
+ */
+export async function startSilentAgent(h: FileVaultHome, onFinished: (fn: () => void) => void): Promise<ChildProcess> {
+  const sock = agentSocketFor(h.files.identity, { XDG_RUNTIME_DIR: h.runtime });
+  mkdirSync(sock.dir, { mode: 0o700 });
+  const script = `process.title = ${JSON.stringify(AGENT_TITLE)}; const s = require('node:net').createServer((c) => c.on('data', () => {})); s.listen(process.argv[1], () => { require('node:fs').chmodSync(process.argv[1], 0o600); console.log('ready'); });`;
+  const agent = spawn(process.execPath, ['-e', script, sock.path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  onFinished(() => killIfRunning(agent.pid!));
+  await new Promise((r) => agent.stdout!.once('data', r));
+  return agent;
 }
