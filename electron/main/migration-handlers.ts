@@ -3,6 +3,7 @@ import { existsSync, lstatSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { splitCredentialId, valueProblem } from '../../shared/core/credential';
+import { agreeing, counted } from '../../shared/core/plural';
 import type { PlanRow, RowAction } from '../../shared/core/migration-plan';
 import { sourceContent, type ParsedSource } from '../../shared/core/migration-sources';
 import { VaultError, isVaultError, listedNames } from '../../shared/core/errors';
@@ -111,7 +112,7 @@ export function migrationHandlers(deps: MainDeps) {
         }
       }
       if (lost.size) {
-        const kept = `${lost.size} entr${lost.size === 1 ? 'y is' : 'ies are'} not in the vault (${listedNames([...lost], String)}); the plaintext files were kept so nothing is lost.`;
+        const kept = `${counted(lost.size, 'entry', 'entries')} ${agreeing(lost.size, 'is', 'are')} not in the vault (${listedNames([...lost], String)}); the plaintext files were kept so nothing is lost.`;
         return { cancelled: false, removed: [], left: files, kept, fix: keptFix(lostActions) };
       }
       if (outside.length) return { cancelled: false, removed: [], left: files, kept: outside.join('\n') };

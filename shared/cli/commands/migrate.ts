@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { VaultError, listedNames } from '../../core/errors';
 import { storeName } from '../../core/secret-store';
-import { counted } from '../../core/plural';
+import { agreeing, counted } from '../../core/plural';
 import { planRowNote, undoOutcome, type MigrationPlan } from '../../core/migration-plan';
 import type { ApplyResult } from '../../node/migration/apply';
 import { isOwnFile } from '../../node/migration/backups';
@@ -54,11 +54,11 @@ export function summary(io: CliIO, result: ApplyResult, backend: string): string
     // after "may keep the new value", with 222 of 300 values in that file alone).
     lines.push(`${p.yellow('Keep')} ${result.plaintextLeft.join(' and ')}: the migration did not complete, so the vault may not hold its values. Run the command again once the problem above is fixed.`);
   } else if (result.plaintextLeft.length && !result.kept && left.length) {
-    const files = result.plaintextLeft.length === 1 ? 'it' : 'them';
-    const entries = left.length === 1 ? 'it' : 'them';
-    lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Keep ${files}: ${left.length} entr${left.length === 1 ? 'y was' : 'ies were'} not migrated (${listedNames(left, (r) => r.sourceKey)}) and would be lost with ${files}. Migrate ${entries} as the plan's rows say (--include-unknown, --overwrite ID, or cpw-vault set for a setting or a key-shaped name), or copy ${entries} elsewhere before deleting ${files}.`);
+    const files = agreeing(result.plaintextLeft.length, 'it', 'them');
+    const entries = agreeing(left.length, 'it', 'them');
+    lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Keep ${files}: ${counted(left.length, 'entry', 'entries')} ${agreeing(left.length, 'was', 'were')} not migrated (${listedNames(left, (r) => r.sourceKey)}) and would be lost with ${files}. Migrate ${entries} as the plan's rows say (--include-unknown, --overwrite ID, or cpw-vault set for a setting or a key-shaped name), or copy ${entries} elsewhere before deleting ${files}.`);
   } else if (result.plaintextLeft.length && !result.kept && result.keepWhy) {
-    lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Keep ${result.plaintextLeft.length === 1 ? 'it' : 'them'}: ${result.keepWhy}`);
+    lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Keep ${agreeing(result.plaintextLeft.length, 'it', 'them')}: ${result.keepWhy}`);
   } else if (result.plaintextLeft.length && !result.kept) lines.push(`${p.yellow('Plaintext is still on disk:')} ${result.plaintextLeft.join(' and ')}. Delete them once your pipelines work: rm -- ${result.plaintextLeft.map(shellWord).join(' ')}`);
   // Indented line by line: a path's own line break shown as '?' first (io.showingPaths), or it was indented too.
   if (result.kept) lines.push(`${p.yellow('Not removed:')} ${(io.showingPaths?.(result.kept) ?? result.kept).split('\n').join('\n  ')}`);

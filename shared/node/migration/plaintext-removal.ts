@@ -107,7 +107,7 @@ export function removeIfAllMigrated(result: ApplyResult, plan: MigrationPlan, wh
   const left = leftAt.map((i) => result.rows[i]!);
   if (left.length) {
     const way = leftOutWays(leftAt.map((i) => plan.rows[i]!));
-    result.kept = `${left.length} entr${left.length === 1 ? 'y was' : 'ies were'} not migrated (${listedNames(left, (r) => r.sourceKey)}); the plaintext files were kept so nothing is lost: ${result.plaintextLeft.join(', ')}.${way}`;
+    result.kept = `${counted(left.length, 'entry', 'entries')} ${agreeing(left.length, 'was', 'were')} not migrated (${listedNames(left, (r) => r.sourceKey)}); the plaintext files were kept so nothing is lost: ${result.plaintextLeft.join(', ')}.${way}`;
     result.keptFiles = [...result.plaintextLeft];
     return result;
   }
