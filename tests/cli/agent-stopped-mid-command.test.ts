@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli';
-import { fileCli, fileEnv, inPty, makeFileVaultHome, type FileVaultHome } from '../helpers/file-vault';
+import { fileCli, fileEnv, inPty, makeFileVaultHome, unlockAgent, type FileVaultHome } from '../helpers/file-vault';
 
 const HF = `hf_${'PiPeLiNe'.repeat(5)}`;
 /** The fixed path waits 5 s once; twice is 10 s. */
@@ -29,10 +29,9 @@ function stateOf(pid: number): string {
 
 /** A fresh unlock agent of `h` serving a stored value; its pid. */
 async function freshAgent(h: FileVaultHome): Promise<number> {
-  const up = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
-  expect(up.code, up.stderr).toBe(0);
+  const pid = await unlockAgent(h);
   expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
-  return (JSON.parse(up.stdout) as { pid: number }).pid;
+  return pid;
 }
 
 /**

@@ -4,7 +4,7 @@
 import { chmodSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { agentSocketFor } from '../../shared/node/agent/socket-dir';
-import { fileCli, killIfRunning, makeFileVaultHome, startSilentAgent } from '../helpers/file-vault';
+import { fileCli, makeFileVaultHome, startSilentAgent, unlockAgent } from '../helpers/file-vault';
 
 const HF = `hf_${'DoCtOrAgEnT'.repeat(3)}`;
 
@@ -12,12 +12,9 @@ const HF = `hf_${'DoCtOrAgEnT'.repeat(3)}`;
 describe('doctor on a vault file whose unlock agent does not answer', () => {
   it('a stopped one: doctor says it is stopped, with its pid and kill -CONT; resumed so, doctor finds the vault unlocked', async (ctx) => {
     const h = await makeFileVaultHome({ logN: 10 });
-    const up = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
-    expect(up.code, up.stderr).toBe(0);
-    const pid = (JSON.parse(up.stdout) as { pid: number }).pid;
+    const pid = await unlockAgent(h, (fn) => ctx.onTestFinished(fn));
     expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
     process.kill(pid, 'SIGSTOP');
-    ctx.onTestFinished(() => killIfRunning(pid));
     const r = await fileCli(h, ['doctor']);
     expect(r.code, r.stderr).toBe(4);
     expect(r.stderr).toContain(`! not answering: the unlock agent (pid ${pid}) is stopped (kill -STOP, a suspended session) and did not answer; it may still hold the key in memory: cpw-vault lock ends it, its key with it; or resume it, unlocked as it was: kill -CONT ${pid}`);

@@ -6,7 +6,7 @@ import { agentSocketFor } from '../../shared/node/agent/socket-dir';
 import { readExportFile } from '../../shared/node/secrets/export-file';
 import { BIN, cli } from '../helpers/cli';
 import { collect } from '../helpers/children';
-import { agentSockets, fileCli, fileEnv, killIfRunning, makeFileVaultHome, startSilentAgent, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
+import { agentSockets, fileCli, fileEnv, killIfRunning, makeFileVaultHome, startSilentAgent, unlockAgent, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
 import { makeTempHome } from '../helpers/temp';
 
 const LIBRARY = resolve(import.meta.dirname, '../../dist/index.mjs');
@@ -430,11 +430,8 @@ describe('SIGUSR1', () => {
 describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
   it('lock and unlock are not stuck behind it: it is ended (its key with it) and its socket removed, with a warning; a new unlock serves reads', async (ctx) => {
     const h = await makeFileVaultHome({ logN: 10 });
-    const first = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
-    expect(first.code, first.stderr).toBe(0);
-    const stopped = (JSON.parse(first.stdout) as { pid: number }).pid;
+    const stopped = await unlockAgent(h, (fn) => ctx.onTestFinished(fn));
     process.kill(stopped, 'SIGSTOP');
-    ctx.onTestFinished(() => killIfRunning(stopped));
     // list and which say the sources are unknown, exit 4, as for a keychain that does not answer, within the agent's
     // 5 s, with what to do (they said "vault file", exit 0, taking the index's word while the agent held the key).
     for (const args of [['list'], ['which', 'huggingface', 'token'], ['which', '--all'], ['list', '--json']]) {
@@ -485,12 +482,9 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
 
   it('backend says it is not answering (its pid; cpw-vault lock ends it), not "locked: no unlock agent runs", and ends nothing', async (ctx) => {
     const h = await makeFileVaultHome({ logN: 10 });
-    const up = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
-    expect(up.code, up.stderr).toBe(0);
-    const pid = (JSON.parse(up.stdout) as { pid: number }).pid;
+    const pid = await unlockAgent(h, (fn) => ctx.onTestFinished(fn));
     expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
     process.kill(pid, 'SIGSTOP');
-    ctx.onTestFinished(() => killIfRunning(pid));
     const shown = await fileCli(h, ['backend']);
     expect(shown.code, shown.stderr).toBe(4);
     expect(shown.stdout).toContain(`not answering: the unlock agent (pid ${pid}) is stopped (kill -STOP, a suspended session) and did not answer; it may still hold the key in memory: cpw-vault lock ends it, its key with it`);
@@ -605,14 +599,11 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
 
   it('two silent agents bound to one socket name (the first one\'s file replaced): lock ends both, not only the stale one', async (ctx) => {
     const h = await makeFileVaultHome({ logN: 10 });
-    const pidOf = (r: { stdout: string }) => (JSON.parse(r.stdout) as { pid: number }).pid;
-    const a = pidOf(await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']));
+    const a = await unlockAgent(h, (fn) => ctx.onTestFinished(fn));
     process.kill(a, 'SIGSTOP');
-    ctx.onTestFinished(() => killIfRunning(a));
     unlinkSync(join(h.runtime, 'cpw-vault', agentSockets(h)[0]!));
-    const b = pidOf(await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']));
+    const b = await unlockAgent(h, (fn) => ctx.onTestFinished(fn));
     process.kill(b, 'SIGSTOP');
-    ctx.onTestFinished(() => killIfRunning(b));
     const lock = await fileCli(h, ['lock']);
     expect(lock.code, lock.stderr).toBe(0);
     // It ended the first listed (a) and left b, the one holding the file, stopped with the key.
@@ -680,9 +671,7 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
     // /proc/net/unix lists the socket as its agent bound it: compared as a string, list said "locked" beside a running
     // agent, and a stopped one could not be ended (its key stayed in memory until its time to live).
     const h = await makeFileVaultHome({ logN: 10 });
-    const up = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
-    const pid = (JSON.parse(up.stdout) as { pid: number }).pid;
-    ctx.onTestFinished(() => killIfRunning(pid));
+    const pid = await unlockAgent(h, (fn) => ctx.onTestFinished(fn));
     expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
     const link = join(h.root, 'run-link');
     symlinkSync(h.runtime, link);
@@ -702,10 +691,8 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
 
   it('one whose socket went while it was stopped (it could not be ended) leaves the new agent\'s socket alone when it resumes', async (ctx) => {
     const h = await makeFileVaultHome({ logN: 10 });
-    const first = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
-    const old = (JSON.parse(first.stdout) as { pid: number }).pid;
+    const old = await unlockAgent(h, (fn) => ctx.onTestFinished(fn));
     process.kill(old, 'SIGSTOP');
-    ctx.onTestFinished(() => killIfRunning(old));
     unlinkSync(join(h.runtime, 'cpw-vault', agentSockets(h)[0]!));
     const again = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
     expect(again.code, again.stderr).toBe(0);

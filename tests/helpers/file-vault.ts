@@ -95,6 +95,18 @@ export function killIfRunning(pid: number): void {
 }
 
 /**
+ * `cpw-vault unlock --passphrase-file` of `h`'s vault file: the unlock agent's pid. Throws when the unlock fails.
+ * `onFinished` (vitest's `ctx.onTestFinished`) gets its kill, so a test that stops it (kill -STOP) leaves nothing running.
+ */
+export async function unlockAgent(h: FileVaultHome, onFinished?: (fn: () => void) => void, env?: Record<string, string | undefined>): Promise<number> {
+  const up = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json'], env ? { env } : {});
+  if (up.code !== 0) throw new Error(`unlock exited ${up.code}: ${up.stderr}`);
+  const { pid } = JSON.parse(up.stdout) as { pid: number };
+  onFinished?.(() => killIfRunning(pid));
+  return pid;
+}
+
+/**
  * Stands in for an unlock agent busy past a hello's 5 s (a vault file near 16 MiB decrypting for another client, on a
  * loaded machine) or hung: a process titled as the agent that listens on `h`'s agent socket, reads, and answers
  * nothing. Resolves once it listens; `onFinished` gets its kill (vitest's `ctx.onTestFinished`).
