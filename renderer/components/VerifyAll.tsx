@@ -1,4 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
+import { counted } from '../../shared/core/plural';
 import { useVault } from '../store';
 import { SoftButton } from './common';
 import { selectKeychainProblem } from '../store/app-slice';
@@ -32,8 +33,8 @@ export function VerifyAll() {
       </p>
       {v.error && <p role="alert" className="field-error">Not verified: {v.error.message} {v.error.fix}</p>}
       <div role="status" aria-live="polite">
-        {v.busy ? <p className="muted">Asking {testable.length} provider{testable.length === 1 ? '' : 's'}…</p>
-          : v.outcome && <p className="muted">{v.outcome.checked} key{v.outcome.checked === 1 ? '' : 's'} checked.{v.outcome.skipped.length ? ` Not verifiable: ${v.outcome.skipped.map((x) => x.credential).join(', ')}.` : ''}</p>}
+        {v.busy ? <p className="muted">Asking {counted(testable.length, 'provider')}…</p>
+          : v.outcome && <p className="muted">{counted(v.outcome.checked, 'key')} checked.{v.outcome.skipped.length ? ` Not verifiable: ${v.outcome.skipped.map((x) => x.credential).join(', ')}.` : ''}</p>}
       </div>
       {testable.length > 0 && (
         <ul className="verify-results" aria-label="Provider check results">

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { counted } from '../../shared/core/plural';
 import { VERIFIABLE_CREDENTIALS, type VerifyResult } from '../../shared/core/verification';
 import type { CredentialView } from '../../shared/core/views';
 import { useVault } from '../store';
@@ -21,7 +22,7 @@ export function ago(iso: string, now: number): string {
   if (s < 3600) return `${Math.max(1, Math.round(s / 60))} min ago`;
   if (s < 86_400) return `${Math.round(s / 3600)} h ago`;
   const days = Math.round(s / 86_400);
-  return `${days} day${days === 1 ? '' : 's'} ago`;
+  return `${counted(days, 'day')} ago`;
 }
 
 /** The current time, again every 30 s, so "3 min ago" keeps up. */

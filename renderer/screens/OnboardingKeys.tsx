@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { catalogEntry } from '../../shared/core/catalog';
+import { agreeing } from '../../shared/core/plural';
 import type { AiProvider, OfferedCredential, WorkflowName } from '../../shared/core/workflows';
 import { WORKFLOWS, offeredCredentials, validateWorkflow } from '../../shared/core/workflows';
 import { CredentialForm } from '../components/CredentialForm';
@@ -60,7 +61,7 @@ export function KeysStep({ main, chosen, provider, heading, nav }: { main: Workf
         })}
       </ul>
       {!ready.ready && <p className="hint">{WORKFLOWS[main].title} needs {ready.missing.map((m) => m.description).join(' and ')} before you continue.</p>}
-      {unsaved.length > 0 && <p className="hint">Save or cancel the {unsaved.length === 1 ? 'key' : 'keys'} you typed ({unsaved.join(', ')}) first: {unsaved.length === 1 ? 'it is' : 'they are'} not saved yet.</p>}
+      {unsaved.length > 0 && <p className="hint">Save or cancel the {agreeing(unsaved.length, 'key', 'keys')} you typed ({unsaved.join(', ')}) first: {agreeing(unsaved.length, 'it is', 'they are')} not saved yet.</p>}
       {nav(ready.ready && !unsaved.length, !unsaved.length)}
     </div>
   );

@@ -1,3 +1,4 @@
+import { agreeing } from './plural';
 import { shellWord } from './control-chars';
 import { NEVER_SHARED_ID, plantedIdentityReason, type TeamDocument } from './team-document';
 
@@ -38,11 +39,11 @@ export function removedReason(file: string, r: PlantedRow): string {
 /** The one stderr line of a rewrite of `file` that removed `rows` ('' when none): which rows, and why. */
 export function removedText(file: string, rows: readonly PlantedRow[]): string {
   if (!rows.length) return '';
-  const places = (rs: readonly PlantedRow[]) => `credential${rs.length === 1 ? '' : 's'} ${rs.map((r) => r.row).join(', ')}`;
+  const places = (rs: readonly PlantedRow[]) => `${agreeing(rs.length, 'credential', 'credentials')} ${rs.map((r) => r.row).join(', ')}`;
   const foreign = rows.filter((r) => !r.own);
   const own = rows.filter((r) => r.own);
   const parts = [
-    foreign.length ? `removed ${foreign.length} planted ${NEVER_SHARED_ID} row${foreign.length === 1 ? '' : 's'} (${places(foreign)}) from the team file: ${removedReason(file, foreign[0]!)}` : '',
+    foreign.length ? `removed ${foreign.length} planted ${NEVER_SHARED_ID} ${agreeing(foreign.length, 'row', 'rows')} (${places(foreign)}) from the team file: ${removedReason(file, foreign[0]!)}` : '',
     own.length ? `removed your own team identity from the team file (${places(own)}): ${removedReason(file, own[0]!)}` : '',
   ];
   return `${parts.filter(Boolean).join('; ')}\n`;

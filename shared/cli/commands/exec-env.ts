@@ -2,6 +2,7 @@
  * The stage's environment for `cpw-vault exec`: the workflow's credentials, those `--with` adds (each checked to
  * carry an env var of its own), and which of the shell's credential variables it keeps. exec.ts runs the stage in it.
  */
+import { agreeing, counted } from '../../core/plural';
 import { catalogEntry } from '../../core/catalog';
 import { checkedCredentialId, splitCredentialId, type CredentialId } from '../../core/credential';
 import { envVarClashFix, envVarClashText } from '../../core/env-var-names';
@@ -80,9 +81,9 @@ function notUtf8Warning(unnamed: readonly Buffer[], altered: readonly string[]):
   };
   const parts = [
     unnamed.length ? `does not get ${unnamed.length} whose name is not UTF-8 (${list(unnamed)})` : '',
-    altered.length ? `gets ${altered.length} with U+FFFD in place of the invalid bytes of ${altered.length === 1 ? 'its value' : 'their values'} (${list(altered)})` : '',
+    altered.length ? `gets ${altered.length} with U+FFFD in place of the invalid bytes of ${agreeing(altered.length, 'its value', 'their values')} (${list(altered)})` : '',
   ].filter(Boolean);
-  return `warning: ${count} variable${count === 1 ? '' : 's'} of the environment ${count === 1 ? 'is' : 'are'} not valid UTF-8, and Node passes only text: the stage ${parts.join(', and ')}. Set ${count === 1 ? 'it' : 'them'} in UTF-8, or have the stage read ${count === 1 ? 'it' : 'them'} from a file.\n`;
+  return `warning: ${counted(count, 'variable')} of the environment ${agreeing(count, 'is', 'are')} not valid UTF-8, and Node passes only text: the stage ${parts.join(', and ')}. Set ${agreeing(count, 'it', 'them')} in UTF-8, or have the stage read ${agreeing(count, 'it', 'them')} from a file.\n`;
 }
 
 /**

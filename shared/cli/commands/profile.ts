@@ -1,3 +1,4 @@
+import { agreeing } from '../../core/plural';
 import { withoutControlChars } from '../../core/control-chars';
 import { VaultError } from '../../core/errors';
 import { applyProfileUpdate, EDITABLE_USER_FIELDS } from '../../core/profile-parse';
@@ -82,7 +83,7 @@ async function save(section: 'user' | 'preferences', update: Record<string, unkn
     const stored = section === 'user' ? Object.fromEntries(Object.keys(update).map((k) => [k, (after.user as Record<string, unknown>)[k]])) : update;
     if (!changedBy(before.profile[section], stored, section).length) {
       if (ctx.globals.json) printJson(ctx.io, before);
-      ctx.io.err(`Nothing changed: ${Object.keys(update).length === 1 ? 'that is' : 'those are'} already the ${section === 'user' ? 'profile' : 'preference'} value${Object.keys(update).length === 1 ? '' : 's'}.\n`);
+      ctx.io.err(`Nothing changed: ${agreeing(Object.keys(update).length, 'that is', 'those are')} already the ${section === 'user' ? 'profile' : 'preference'} ${agreeing(Object.keys(update).length, 'value', 'values')}.\n`);
       return EXIT.ok;
     }
   }

@@ -1,3 +1,4 @@
+import { agreeing } from '../../core/plural';
 import { sha256Hex } from '../../node/builtins';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -184,7 +185,7 @@ export async function teamPush(args: TeamTarget & { add?: string[] }, ctx: CliCo
   if (report.withheld.length) ctx.io.err(`warning: ${withheldText(report.withheld)}\n`);
   ctx.io.err(written ? `${paint(ctx.io).green('✓')} Pushed ${report.updated.join(', ')} to ${files.file}. Commit and push it.\n` : `Nothing to push: ${files.file} already has your values.\n`);
   const left = report.to_rotate;
-  if (left.length) ctx.io.err(`warning: ${left.join(', ')} ${left.length === 1 ? 'is' : 'are'} still to rotate: the value pushed was in your vault before a member was removed, who may have seen it. Issue a new key at the provider, cpw-vault set it, then cpw-vault team push (cpw-vault team rotate-reminder lists what is left).\n`);
+  if (left.length) ctx.io.err(`warning: ${left.join(', ')} ${agreeing(left.length, 'is', 'are')} still to rotate: the value pushed was in your vault before a member was removed, who may have seen it. Issue a new key at the provider, cpw-vault set it, then cpw-vault team push (cpw-vault team rotate-reminder lists what is left).\n`);
   const planted = removedPlanted(ctx, files.file, read, !!written);
   if (ctx.globals.json) printJson(ctx.io, { ...report, planted_removed: planted, ...read?.notes });
   return EXIT.ok;

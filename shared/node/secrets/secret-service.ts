@@ -1,3 +1,4 @@
+import { counted } from '../../core/plural';
 import type { KeychainReason, KeychainStatus, SecretStore } from '../../core/secret-store';
 import { VaultError } from '../../core/errors';
 import { providerVersion, providerWarnings } from './provider';
@@ -54,7 +55,7 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
   async getMany(accounts: readonly string[]): Promise<Map<string, string | undefined>> {
     const started = Date.now();
     const out = new Map<string, string | undefined>();
-    const late = (earlierMs = 0, unanswered?: string) => this.tooSlow(started, `reading ${accounts.length} value${accounts.length === 1 ? '' : 's'} of "${this.options.service}": ${out.size} of ${accounts.length} read`, earlierMs, unanswered);
+    const late = (earlierMs = 0, unanswered?: string) => this.tooSlow(started, `reading ${counted(accounts.length, 'value')} of "${this.options.service}": ${out.size} of ${accounts.length} read`, earlierMs, unanswered);
     return this.batch(late, async () => {
       this.prefetchSession();
       await this.defaultCollection(started);
