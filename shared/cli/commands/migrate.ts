@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { VaultError, listedNames } from '../../core/errors';
 import { storeName } from '../../core/secret-store';
 import { agreeing, counted } from '../../core/plural';
@@ -9,6 +9,7 @@ import type { ApplyResult } from '../../node/migration/apply';
 import { isOwnFile } from '../../node/migration/backups';
 import { isTheProfile, refuseOwnFiles } from '../../node/migration/own-files';
 import { findDefaultSource, readSource } from '../../node/migration/sources';
+import { LEGACY_SECRETS_PATH } from '../../node/profile/paths';
 import { untilAborted } from '../../node/until-aborted';
 import { fromWorkingDir, paint, type CliIO } from '../io';
 import { printJson, type CliContext } from '../context';
@@ -114,12 +115,17 @@ function nothingFoundFix(cwd: string): string {
 
 async function migrateWith(signal: AbortSignal, args: MigrateArgs, ctx: CliContext): Promise<ExitCode> {
   if (args.backupDir !== undefined) checkBackupDir(args.backupDir);
+  // With no profile yet, the reader says "Ignoring config/secrets.json" of another user's: the pass-over below says it.
+  if (args.from === undefined && ctx.io.cwd !== undefined) ctx.muteWarning?.(`Ignoring ${resolve(ctx.io.cwd, LEGACY_SECRETS_PATH)}:`);
   const vault = await ctx.vault();
   // The source looked for first is ./config/secrets.json: with the working directory removed, another found instead
   // (the HuggingFace token file) would not be the one meant.
   if (args.from === undefined && ctx.io.cwd === undefined) throw new VaultError('INVALID_ARGUMENT', 'Nothing to migrate from: migrate with no --from looks in the working directory first (config/secrets.json), and the working directory no longer exists.', 'Give the file: cpw-vault migrate --from /absolute/path/secrets.json, or run from a folder that exists.');
   if (args.from !== undefined) fromWorkingDir(ctx.io, args.from, '--from'); // a relative one with no working directory: said
-  const path = args.from ?? findDefaultSource(vault.profilePath, ctx.io.cwd, ctx.io.env, ctx.io.env['HOME'] ?? homedir());
+  // A place passed over (another user's file, a FIFO) is said, and the next looked at: it was picked, then refused, and
+  // the user's own sources after it (a seed profile, their HuggingFace token file) were never reached.
+  const passedOver = (f: { path: string; passedOver: string }) => ctx.io.err(`${paint(ctx.io).yellow('!')} Passed over ${withoutControlChars(f.path)}: ${f.passedOver}.\n`);
+  const path = args.from ?? findDefaultSource(vault.profilePath, ctx.io.cwd, ctx.io.env, ctx.io.env['HOME'] ?? homedir(), passedOver);
   if (!path) throw new VaultError('INVALID_ARGUMENT', 'Nothing to migrate: no config/secrets.json here, no seed profile with plaintext, no HuggingFace token file.', nothingFoundFix(ctx.io.cwd!));
   refuseOwnFiles(path, vault.ownFiles, { allowProfile: true }); // a seed profile in place, never its sidecars or an alias's
   const source = readSource(path, ctx.io.env);

@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fstatSync, openSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, statSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { VaultError } from '../../core/errors';
@@ -7,7 +7,7 @@ import { MAX_SOURCE_BYTES, parseHfTokenFile, parseJsonSource, type ParsedSource 
 import { parseDotenv } from '../../core/dotenv-source';
 import { iconvName, utf16Form } from '../../core/utf16';
 import { LEGACY_SECRETS_PATH } from '../profile/paths';
-import { currentUid, modeString, othersCanWrite, othersFile, readError } from '../profile/file-access';
+import { currentUid, kindOf, modeString, othersCanWrite, othersFile, readError } from '../profile/file-access';
 import { readAllBytes } from '../profile/secure-fs';
 import { refuseKernelFiles } from './system-files';
 
@@ -95,15 +95,49 @@ export function readSource(path: string, env: Readonly<Record<string, string | u
   return parsed;
 }
 
+/** A place a source is looked for, and what is there: `passedOver` says why it is not read (see {@link foundAt}). */
+export interface FoundSource {
+  path: string;
+  passedOver?: string;
+}
+
+/**
+ * What is at `path`, found rather than given (migrate with no --from, setup, the app's Migration screen): undefined
+ * when nothing is (a dangling link too), else the path, with why it is passed over when it is no source of the
+ * user's: another user's (the name itself, a link planted in a shared folder, or the file a link leads to: their
+ * keys are never taken as the user's), or not a regular file (a FIFO there was picked first and refused, so the user's
+ * own sources after it were never reached). `--from` naming one still reads it, and refuses it with its fix.
+ */
+export function foundAt(path: string): FoundSource | undefined {
+  let to: Stats | undefined;
+  try {
+    const at = lstatSync(path, { throwIfNoEntry: false });
+    // Judged before it is followed: a link another user planted in a sticky folder may not be followable at all.
+    if (at?.isSymbolicLink() && othersFile(at)) return { path, passedOver: `it is a link another user (uid ${at.uid}) made; what it leads to is not taken as yours` };
+    if (at && othersFile(at)) return { path, passedOver: `it belongs to another user (uid ${at.uid}), whose keys are not taken as yours` };
+    to = at && statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined; // a link loop, a path through a file: nothing there to read
+  }
+  if (!to) return undefined;
+  if (othersFile(to)) return { path, passedOver: `it leads to another user's file (uid ${to.uid}), whose keys are not taken as yours` };
+  return to.isFile() ? { path } : { path, passedOver: `it is ${kindOf(to)}, not a file to read keys from` };
+}
+
 /**
  * The source to migrate when none is given: config/secrets.json in the
  * working directory (none when that was removed), else a seed profile
  * holding plaintext, else the HuggingFace token file. Undefined when there
- * is nothing.
+ * is nothing. Each place {@link foundAt} passes over is handed to
+ * `passedOver` and the next is looked at.
  */
-export function findDefaultSource(profilePath: string, cwd: string | undefined, env: Readonly<Record<string, string | undefined>>, home = homedir()): string | undefined {
-  const secrets = cwd === undefined ? undefined : resolve(cwd, LEGACY_SECRETS_PATH);
-  if (secrets !== undefined && existsSync(secrets)) return secrets;
+export function findDefaultSource(profilePath: string, cwd: string | undefined, env: Readonly<Record<string, string | undefined>>, home = homedir(), passedOver: (found: Required<FoundSource>) => void = () => {}): string | undefined {
+  const usable = (path: string) => {
+    const found = foundAt(path);
+    if (found?.passedOver !== undefined) passedOver({ path, passedOver: found.passedOver });
+    return found !== undefined && found.passedOver === undefined;
+  };
+  if (cwd !== undefined && usable(resolve(cwd, LEGACY_SECRETS_PATH))) return resolve(cwd, LEGACY_SECRETS_PATH);
   const profile = profilePath;
   try {
     const parsed = existsSync(profile) ? readSource(profile, env) : undefined;
@@ -112,7 +146,7 @@ export function findDefaultSource(profilePath: string, cwd: string | undefined, 
     // not a readable seed profile: nothing to migrate there
   }
   const hf = hfTokenPath(env, home);
-  return existsSync(hf) ? hf : undefined;
+  return usable(hf) ? hf : undefined;
 }
 
 /**

@@ -25,6 +25,11 @@ export function leadsToOthersFile(path: string): boolean {
   }
 }
 
+/** What `s` is when it is not a regular file, in a user's words: `a named pipe (FIFO)`, `a socket`, `a device`, `a folder`. */
+export function kindOf(s: Stats): string {
+  return s.isFIFO() ? 'a named pipe (FIFO)' : s.isSocket() ? 'a socket' : s.isBlockDevice() || s.isCharacterDevice() ? 'a device' : s.isDirectory() ? 'a folder' : 'not a regular file';
+}
+
 /** The uid owning `path` itself (not followed), when it can be seen. */
 function ownerOf(path: string): number | undefined {
   try {

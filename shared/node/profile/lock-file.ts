@@ -7,7 +7,7 @@ import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readdir
 import { randomHex } from '../builtins';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
-import { roomError } from './file-access';
+import { kindOf, roomError } from './file-access';
 import { ownerIsGone } from './owner';
 import type { LockOwner } from './file-lock';
 
@@ -48,8 +48,7 @@ function refuseForeign(lockPath: string, s: Stats, foreignFix?: string): void {
     throw new VaultError('PROFILE_PERMISSIONS', `The lock ${lockPath} belongs to another user (uid ${s.uid}); refusing to share it.`, foreignFix ?? `Use a profile in a folder only you can write, or as its owner remove it: rm ${shellWord(lockPath)}`);
   }
   if (s.isFile() || s.isDirectory()) return;
-  const what = s.isFIFO() ? 'a named pipe (FIFO)' : s.isSocket() ? 'a socket' : s.isBlockDevice() || s.isCharacterDevice() ? 'a device' : 'not a regular file';
-  throw new VaultError('PROFILE_INVALID', `The lock ${lockPath} is ${what}, not a lock file cpw-vault made; refusing to wait on it or remove it.`, `If nothing of yours uses it, remove it and retry: rm ${shellWord(lockPath)}`);
+  throw new VaultError('PROFILE_INVALID', `The lock ${lockPath} is ${kindOf(s)}, not a lock file cpw-vault made; refusing to wait on it or remove it.`, `If nothing of yours uses it, remove it and retry: rm ${shellWord(lockPath)}`);
 }
 
 /**
