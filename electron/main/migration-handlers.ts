@@ -10,8 +10,7 @@ import { VaultError, isVaultError, listedNames } from '../../shared/core/errors'
 import type { MigrationRequest, MigrationSource } from '../../shared/core/ipc-contract';
 import { outsideRowsKept } from '../../shared/node/migration/plaintext-removal';
 import { isTheProfile } from '../../shared/node/migration/own-files';
-import { hfTokenPath, readSource } from '../../shared/node/migration/sources';
-import { leadsToOthersFile } from '../../shared/node/profile/file-access';
+import { foundAt, hfTokenPath, readSource } from '../../shared/node/migration/sources';
 import { LEGACY_SECRETS_PATH } from '../../shared/node/profile/paths';
 import type { MainDeps } from './handlers';
 import { oneAtATime } from './one-at-a-time';
@@ -38,8 +37,12 @@ export function migrationHandlers(deps: MainDeps) {
   const discover = (): MigrationSource[] => {
     const found = [resolve(deps.cwd, LEGACY_SECRETS_PATH), ...(seedProfile() ? [vault.profilePath] : []), hfTokenPath(deps.env, deps.env['HOME'] ?? homedir())];
     // Only the user's own files, as doctor reads them: another user's (a shared HF_HOME, a link planted in a home others
-    // can write) was listed as found, and planning it was then refused as "belongs to another user".
-    return found.filter((p) => existsSync(p) && !leadsToOthersFile(p)).map((p) => registry.grant(p, 'found'));
+    // can write) was listed as found, and planning it was then refused as "belongs to another user"; a FIFO there was
+    // listed too, then refused as "not a regular file". migrate with no --from passes over the same ones (foundAt).
+    return found.flatMap((p) => {
+      const f = foundAt(p);
+      return f && f.passedOver === undefined ? [registry.grant(p, 'found')] : [];
+    });
   };
   /** True when deleting this entry's file loses nothing: it is stored with the same value (an unknown key as its custom credential), or it was empty. */
   const heldInVault = async (row: PlanRow, value: unknown): Promise<boolean> => {

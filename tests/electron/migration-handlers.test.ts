@@ -1,6 +1,6 @@
 import { chownSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { MigrationSource } from '../../shared/core/ipc-contract';
 import { setupMain } from './main-setup';
@@ -456,12 +456,20 @@ describe('what a migration writes and removes is what the user reviewed, and onl
     expect(readFileSync(env, 'utf8')).toContain(CANARY);
   });
 
-  it('a FIFO found as config/secrets.json is refused at once, never waited on', async () => {
-    const s = await setupMain();
+  // A FIFO of the user's own at config/secrets.json was listed as a found source, and planning it then said "not a
+  // regular file": it is no source, as migrate with no --from passes it over. Chosen in the dialog, it is still refused.
+  it('a FIFO at config/secrets.json is not offered as a found source (the token file is); chosen, it is refused at once, never waited on', async () => {
+    const s = await setupMain({ env: { HF_HOME: undefined } });
     mkdirSync(join(s.t.cwd, 'config'));
-    execFileSync('mkfifo', [join(s.t.cwd, 'config', 'secrets.json')]);
-    const [source] = await s.value<MigrationSource[]>('migrationSources');
-    expect(await s.call('migrationPlan', { source: source!.handle })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('not a regular file') } });
+    const fifo = join(s.t.cwd, 'config', 'secrets.json');
+    execFileSync('mkfifo', ['-m', '600', fifo]);
+    const token = join(s.t.home, '.cache', 'huggingface', 'token');
+    mkdirSync(dirname(token), { recursive: true });
+    writeFileSync(token, HF, { mode: 0o600 });
+    expect((await s.value<MigrationSource[]>('migrationSources')).map((x) => x.path)).toEqual([token]);
+    s.answers.pick = fifo;
+    const picked = await s.value<MigrationSource>('migrationPickFile');
+    expect(await s.call('migrationPlan', { source: picked.handle })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('not a regular file') } });
   }, 10_000);
 
   // Found sources are the user's own files only, as doctor reads them: another user's config/secrets.json, their token

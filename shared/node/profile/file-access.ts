@@ -15,16 +15,6 @@ export function othersFile(s: Pick<Stats, 'uid'>): boolean {
   return currentUid !== undefined && s.uid !== currentUid;
 }
 
-/** Whether `path` leads (through links, as a reader follows them) to another user's file; false for none there. */
-export function leadsToOthersFile(path: string): boolean {
-  try {
-    const s = statSync(path, { throwIfNoEntry: false });
-    return !!s && othersFile(s);
-  } catch {
-    return false; // a link loop, a path through a file: the read says why
-  }
-}
-
 /** What `s` is when it is not a regular file, in a user's words: `a named pipe (FIFO)`, `a socket`, `a device`, `a folder`. */
 export function kindOf(s: Stats): string {
   return s.isFIFO() ? 'a named pipe (FIFO)' : s.isSocket() ? 'a socket' : s.isBlockDevice() || s.isCharacterDevice() ? 'a device' : s.isDirectory() ? 'a folder' : 'not a regular file';
