@@ -1,7 +1,7 @@
 import { accessSync, closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { shellWord, withoutControlChars } from '../core/control-chars';
 import { VaultError } from '../core/errors';
-import { modeString } from './profile/file-access';
+import { modeString, READ_DATA } from './profile/file-access';
 import { readAllBytes } from './profile/secure-fs';
 
 /** How to mount a secret so that it is accepted by its path: readable by its reader alone. */
@@ -68,7 +68,7 @@ export function readPrivateInputFile(path: string, file: PrivateInputFile): Buff
   let fd: number;
   try {
     // O_NONBLOCK: a FIFO with no writer fails the regular-file check below instead of hanging the open.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openSync(path, READ_DATA);
   } catch (err) {
     throw new VaultError('INVALID_ARGUMENT', `Cannot open the ${what} ${shown} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, 'Check the path.');
   }

@@ -1,5 +1,5 @@
-import { closeSync, constants, fstatSync, openSync } from 'node:fs';
-import { othersFile } from '../profile/file-access';
+import { closeSync, fstatSync, openSync } from 'node:fs';
+import { othersFile, READ_DATA } from '../profile/file-access';
 import { readAllBytes } from '../profile/secure-fs';
 
 /** What {@link readConfigText} answers for a regular file over its size limit. */
@@ -17,7 +17,7 @@ export const TOO_LARGE = Symbol('too large');
 export function readConfigText(path: string, maxBytes: number, options: { ownOnly?: boolean } = {}): string | typeof TOO_LARGE | undefined {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openSync(path, READ_DATA);
   } catch {
     return undefined; // none there, a path through a file, a link loop, not ours to read
   }

@@ -10,6 +10,7 @@ import { registerSecret } from '../../core/redact';
 import type { CredentialStore } from '../credentials/credential-store';
 import type { CredentialChange } from '../credentials/credential-change';
 import { ensurePrivateDir } from '../profile/trusted-folder';
+import { READ_DATA_NOFOLLOW } from '../profile/file-access';
 import { readAllBytes } from '../profile/secure-fs';
 import { notUndone } from '../../core/journal';
 import { isTheProfile } from './own-files';
@@ -82,7 +83,7 @@ function writeBackup(source: string, target: string, backupDir: string): void {
   let output: number | undefined;
   let bytes: Buffer;
   try {
-    input = openSync(source, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    input = openSync(source, READ_DATA_NOFOLLOW);
     const s = fstatSync(input);
     if (!s.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EINVAL' });
     bytes = readAllBytes(input, s.size);

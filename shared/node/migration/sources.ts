@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, statSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, openSync, statSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { VaultError } from '../../core/errors';
@@ -7,7 +7,7 @@ import { MAX_SOURCE_BYTES, parseHfTokenFile, parseJsonSource, type ParsedSource 
 import { parseDotenv } from '../../core/dotenv-source';
 import { iconvName, utf16Form } from '../../core/utf16';
 import { LEGACY_SECRETS_PATH } from '../profile/paths';
-import { currentUid, kindOf, modeString, othersCanWrite, othersFile, readError } from '../profile/file-access';
+import { currentUid, kindOf, modeString, othersCanWrite, othersFile, READ_DATA_NOFOLLOW, readError } from '../profile/file-access';
 import { readAllBytes } from '../profile/secure-fs';
 import { refuseKernelFiles } from './system-files';
 
@@ -48,7 +48,7 @@ function strictUtf8(bytes: Uint8Array, path: string): string {
 function readSourceText(path: string): string {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openSync(path, READ_DATA_NOFOLLOW);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new VaultError('INVALID_ARGUMENT', `${path} does not exist.`, 'Give the file to migrate with --from PATH.');

@@ -1,4 +1,4 @@
-import { lstatSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import { constants, lstatSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
@@ -14,6 +14,16 @@ export const currentUid = typeof process.getuid === 'function' ? process.getuid(
 export function othersFile(s: Pick<Stats, 'uid'>): boolean {
   return currentUid !== undefined && s.uid !== currentUid;
 }
+
+/**
+ * How a file read only as data is opened: never blocking (a FIFO at the name fails the regular-file check on the
+ * descriptor instead of hanging the open) and never made the controlling terminal (O_NOCTTY: run as a session leader
+ * with none, a CI job's `setsid cpw-vault ...`, a link from a path read to a terminal no session holds made it
+ * cpw-vault's, its Ctrl-C and hangup then reaching cpw-vault). READ_DATA follows a last link (git's files, a passphrase
+ * file: links as their readers follow them); READ_DATA_NOFOLLOW refuses one (ELOOP).
+ */
+export const READ_DATA = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
+export const READ_DATA_NOFOLLOW = READ_DATA | constants.O_NOFOLLOW;
 
 /** What `s` is when it is not a regular file, in a user's words: `a named pipe (FIFO)`, `a socket`, `a device`, `a folder`. */
 export function kindOf(s: Stats): string {

@@ -7,7 +7,7 @@ import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readdir
 import { randomHex } from '../builtins';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
-import { kindOf, roomError } from './file-access';
+import { kindOf, READ_DATA_NOFOLLOW, roomError } from './file-access';
 import { ownerIsGone } from './owner';
 import type { LockOwner } from './file-lock';
 
@@ -58,7 +58,7 @@ function refuseForeign(lockPath: string, s: Stats, foreignFix?: string): void {
 export function readRegular(path: string): { raw: string; stat: Stats } | undefined {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
+    fd = openSync(path, READ_DATA_NOFOLLOW);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENXIO') return undefined; // ENXIO: a socket

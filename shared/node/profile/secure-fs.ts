@@ -4,7 +4,7 @@ import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 import { isoNow } from '../../core/iso-time';
 import { createTempBeside } from './temp-files';
-import { currentUid, ioError, modeString, otherOwnerFix, readError } from './file-access';
+import { currentUid, ioError, modeString, otherOwnerFix, READ_DATA_NOFOLLOW, readError } from './file-access';
 import { ensurePrivateDir } from './trusted-folder';
 
 // Still importable from here for reader.ts, which takes them with the rest of this file.
@@ -110,7 +110,7 @@ function withSecureFile<T>(path: string, options: SecureReadOptions, use: (fd: n
   try {
     // O_NONBLOCK: a fifo (another user's, planted at a sidecar's name in a shared folder) must not hang the open;
     // the checks below then refuse it as not a regular file.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openSync(path, READ_DATA_NOFOLLOW);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw err;

@@ -1,9 +1,9 @@
 // When runs.jsonl is compacted, how much it keeps, and the swap of the new
 // file for the old one without holding up the appends made meanwhile.
-import { closeSync, constants, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import type { HeldLock } from '../profile/file-lock';
 import { assertOwnFile } from '../profile/secure-fs';
-import { ioError } from '../profile/file-access';
+import { ioError, READ_DATA_NOFOLLOW } from '../profile/file-access';
 import { createTempBeside } from '../profile/temp-files';
 import type { RunRecord } from '../../core/records';
 import type { ReadEnd } from './run-events';
@@ -123,7 +123,7 @@ export async function replaceHistory(path: string, lines: Iterable<string>, read
 function copyAppended(path: string, read: ReadEnd | undefined, fd: number): boolean {
   let src: number;
   try {
-    src = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    src = openSync(path, READ_DATA_NOFOLLOW);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return !read;
     throw err;

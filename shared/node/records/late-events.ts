@@ -14,7 +14,7 @@ import { VaultError } from '../../core/errors';
 import { uniqueHex } from '../builtins';
 import { withFileLock, withFileLockNow } from '../profile/file-lock';
 import { assertOwnFile, assertPrivateFile, readAllText } from '../profile/secure-fs';
-import { ioError } from '../profile/file-access';
+import { ioError, READ_DATA_NOFOLLOW } from '../profile/file-access';
 import { appendLine, parseEvent } from './run-events';
 
 /**
@@ -153,7 +153,7 @@ function lateFiles(path: string): Array<{ file: string; mtimeMs: number }> {
 function readLate(file: string, warn: (message: string) => void): { text?: string; cutShort?: boolean; skipped?: string } {
   let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openSync(file, READ_DATA_NOFOLLOW);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return code === 'ENOENT' ? {} : { skipped: `it cannot be opened (${code ?? 'unreadable'}).` };

@@ -2,11 +2,11 @@
 // folded into runs in bounded memory. A history of any size (past the 256
 // MiB a whole read allowed, a hand-copied one) can be listed and compacted,
 // instead of refused for ever.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { parseOwnJson } from '../../core/json-depth';
 import type { RunRecord } from '../../core/records';
 import { assertPrivateFile, readSecureBytes } from '../profile/secure-fs';
-import { readError } from '../profile/file-access';
+import { READ_DATA_NOFOLLOW, readError } from '../profile/file-access';
 import { isLive } from './run-liveness';
 import { appendOwnLine } from './whole-line';
 import { MAX_SPARED, MAX_SPARED_BYTES } from './history-compaction';
@@ -33,7 +33,7 @@ export interface ReadEnd {
 export function readLines(path: string, from: number, onLine: (line: string) => void, warn: (message: string) => void, unended = true): ReadEnd | undefined {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openSync(path, READ_DATA_NOFOLLOW);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;

@@ -2,7 +2,7 @@ import { closeSync, constants, existsSync, fstatSync, fsyncSync, linkSync, lstat
 import { dirname, join } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
-import { ioError, modeString, otherOwnerFix, readError } from '../profile/file-access';
+import { ioError, modeString, otherOwnerFix, READ_DATA_NOFOLLOW, readError } from '../profile/file-access';
 import { notRegularFile, readAllBytes, replaceLinkFix } from '../profile/secure-fs';
 import { createTempBeside, missingFolder, orphanTemps, removeOrphanTemps } from '../profile/temp-files';
 
@@ -43,7 +43,7 @@ export function readRegularFile(path: string, options: { what?: string; maxBytes
   let fd: number;
   try {
     // O_NONBLOCK: a fifo at this name (planted, or a mistake) must fail the regular-file check below, not hang the open.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openSync(path, READ_DATA_NOFOLLOW);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !options.mustExist) return undefined;
