@@ -7,6 +7,8 @@ export const ERROR_CODES = [
   'PROFILE_PERMISSIONS',
   'PROFILE_SYMLINK',
   'PROFILE_LOCKED',
+  // This process's backend switch outlasted a call's wait on it (SwitchGate): not another process's lock.
+  'BACKEND_SWITCHING',
   'PROFILE_READ_ONLY',
   'PROFILE_PLAINTEXT',
   'PROFILE_VERSION_UNSUPPORTED',

@@ -10,7 +10,7 @@ describe('a backend switch and the calls of the same process', () => {
     const held = gate.run(async () => {
       ran = true;
     });
-    await expect(held).rejects.toMatchObject({ code: 'PROFILE_LOCKED', message: expect.stringContaining('is under way and has not finished') });
+    await expect(held).rejects.toMatchObject({ code: 'BACKEND_SWITCHING', message: expect.stringContaining('is under way and has not finished') });
     expect(ran).toBe(false);
     end();
     await switching;

@@ -21,7 +21,7 @@ export class SwitchGate {
 
   constructor(private readonly waitMs = DEFAULT_LOCK_WAIT_MS) {}
 
-  /** Runs a credential read or write, after any switch in progress; throws PROFILE_LOCKED when the switch outlasts the wait. */
+  /** Runs a credential read or write, after any switch in progress; throws BACKEND_SWITCHING when the switch outlasts the wait. */
   async run<T>(fn: () => Promise<T>): Promise<T> {
     // Checked again right before counting itself in (no await between): a switch that began meanwhile is waited for too.
     const deadline = Date.now() + this.waitMs;
@@ -50,11 +50,11 @@ export class SwitchGate {
     }
   }
 
-  /** Waits for the switch in progress to end, or until `deadline` (then throws PROFILE_LOCKED). */
+  /** Waits for the switch in progress to end, or until `deadline` (then throws BACKEND_SWITCHING: the app said PROFILE_LOCKED's "another cpw-vault kept the profile busy" and retried it as one). */
   private async held(deadline: number): Promise<void> {
     const left = deadline - Date.now();
     if (left <= 0) {
-      throw new VaultError('PROFILE_LOCKED', `A switch of where this profile's secrets live (keychain or vault file) is under way and has not finished after ${Math.round(this.waitMs / 1000)} s; nothing was done.`, 'Wait for the switch to finish, then try again.');
+      throw new VaultError('BACKEND_SWITCHING', `A switch of where this profile's secrets live (keychain or vault file) is under way and has not finished after ${Math.round(this.waitMs / 1000)} s; nothing was done.`, 'Wait for the switch to finish, then try again.');
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([this.switching, new Promise<void>((resolve) => (timer = setTimeout(resolve, left)))]);
