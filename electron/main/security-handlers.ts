@@ -136,9 +136,10 @@ export function securityHandlers(deps: SecurityDeps): Api {
     // An agent that does not answer (kill -STOP, hung) is ended, as cpw-vault lock ends it: the app said "not locked,
     // run cpw-vault lock" while it kept the key. A folder not safe to talk through, or an agent that could not be
     // ended, is said, not shown as locked; one that is stopping by itself (its time to live) or goes away as it is
-    // asked is locked.
+    // asked is locked. After a backend switch of this app in progress (its agent started within it), as reads and
+    // writes wait; the status after, outside the wait (it waits on the switch itself).
     securityLock: async () => {
-      if (await endAgents()) await vault.recordEvent({ event: 'vault_locked' });
+      if (await vault.afterSwitch(() => endAgents())) await vault.recordEvent({ event: 'vault_locked' });
       return status();
     },
     // One at a time: each call keeps its passphrases, then spends seconds of scrypt on them.
@@ -170,9 +171,11 @@ export function securityHandlers(deps: SecurityDeps): Api {
       // The passphrase just typed (twice) unlocks the vault file for the app's time, as Unlock would: it was left
       // locked, and its card asked for the passphrase a third time with a CLI step (cpw-vault unlock). Unlocked within
       // the switch: the calls that arrive meanwhile wait for both, and are not answered "locked" in between.
+      // Away from it, its agents are ended within the switch too: a Lock pressed meanwhile (which waits for the switch)
+      // ended them at the same time, and either could fail on the agent the other was stopping.
       const unlocked = backend === 'file' && passphrase !== undefined ? () => unlock(passphrase) : undefined;
-      const result = await vault.useBackend(backend, { ...(passphrase !== undefined ? { passphrase } : {}), ...(deps.logN ? { logN: deps.logN } : {}) }, unlocked);
-      if (from === 'file') await endAgents(`Your secrets were moved to the ${backend}, but the vault file's unlock agent was not stopped.`);
+      const ended = from === 'file' ? async () => void (await endAgents(`Your secrets were moved to the ${backend}, but the vault file's unlock agent was not stopped.`)) : undefined;
+      const result = await vault.useBackend(backend, { ...(passphrase !== undefined ? { passphrase } : {}), ...(deps.logN ? { logN: deps.logN } : {}) }, unlocked ?? ended);
       return { moved: result.moved, status: await status() };
     },
     securityExport: async ({ passphrase }) => {

@@ -10,7 +10,7 @@ import { makeTempHome } from '../helpers/temp';
 export const APP: SenderEvent = { senderFrame: { url: 'app://vault/index.html' } };
 
 /** A fresh vault and the guarded handlers; the ports record what main asked of the desktop. */
-export async function setupMain(options: { fetch?: FetchPort; external?: ExternalPort; env?: Record<string, string | undefined>; logN?: number } = {}) {
+export async function setupMain(options: { fetch?: FetchPort; external?: ExternalPort; env?: Record<string, string | undefined>; logN?: number; agentScript?: string } = {}) {
   const t = makeTempHome();
   const env: Record<string, string | undefined> = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, ...options.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
@@ -25,7 +25,7 @@ export async function setupMain(options: { fetch?: FetchPort; external?: Externa
   const fetched: string[] = [];
   const handlers = createHandlers({
     vault, runs, cwd: t.cwd, env,
-    agentScript: resolve(import.meta.dirname, '../../dist/agent.cjs'),
+    agentScript: options.agentScript ?? resolve(import.meta.dirname, '../../dist/agent.cjs'),
     ...(options.logN ? { logN: options.logN } : {}),
     clipboard: { readText: () => board, writeText: (s) => void (board = s), clear: () => void (board = '') },
     dialog: {

@@ -1,0 +1,101 @@
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { AgentClient } from '../../shared/node/agent/client';
+import { agentSocketFor } from '../../shared/node/agent/socket-dir';
+import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
+import { SwitchGate } from '../../shared/node/vault/switch-gate';
+import { setupMain } from './main-setup';
+
+const HF = `hf_${'LoCkMiDsWiTcH'.repeat(3)}`;
+const PASS = 'lock during switch passphrase';
+const AGENT = resolve(import.meta.dirname, '../../dist/agent.cjs');
+const temp = (name: string) => {
+  const dir = mkdtempSync(join(process.env['CPW_TEST_ROOT'] ?? '/tmp', name));
+  chmodSync(dir, 0o700);
+  return dir;
+};
+
+/**
+ * The unlock agent program, held at its start until released: the switch's new agent is then a process not yet
+ * listening, as it is for the instant node takes to load it. Its pid is the agent's (sh execs node, which loads it).
+ */
+function heldAgent() {
+  const dir = temp('held-agent-');
+  const started = join(dir, 'started');
+  const release = join(dir, 'release');
+  const script = join(dir, 'held-agent.cjs');
+  writeFileSync(script, [
+    "const fs = require('node:fs');",
+    `fs.writeFileSync(${JSON.stringify(started)}, String(process.pid));`,
+    `const go = () => (fs.existsSync(${JSON.stringify(release)}) ? require(${JSON.stringify(AGENT)}) : setTimeout(go, 10));`,
+    'go();',
+  ].join('\n'));
+  const pid = () => Number(readFileSync(started, 'utf8'));
+  onTestFinished(() => {
+    if (existsSync(started) && existsSync(`/proc/${pid()}`)) process.kill(pid(), 'SIGKILL');
+  });
+  return { script, started: () => existsSync(started), pid, release: () => writeFileSync(release, '') };
+}
+
+/** Resolves once a call first waits on a backend switch of this process (SwitchGate): only to order the test's steps. */
+function waitedOnSwitch(): Promise<void> {
+  const proto = SwitchGate.prototype as unknown as { held: (deadline: number) => Promise<void> };
+  const held = proto.held;
+  return new Promise((resolve) => {
+    vi.spyOn(proto, 'held').mockImplementation(function (this: unknown, deadline: number) {
+      resolve();
+      return held.call(this, deadline);
+    });
+  });
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('Lock now pressed while the app switches to the vault file', () => {
+  // Lock did not wait for the switch, as reads and writes do: pressed between the switch's commit and the start of its
+  // unlock agent, it found no agent, answered "locked", and the agent the switch then started kept the vault open.
+  it('waits for the switch and its unlock, then locks: no agent left running with the key, nothing lost', async () => {
+    const agent = heldAgent();
+    const m = await setupMain({ env: { XDG_RUNTIME_DIR: temp('run-') }, logN: 10, agentScript: agent.script });
+    await m.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF });
+    const waited = waitedOnSwitch();
+    const switched = m.call('securityUseBackend', { backend: 'file', passphrase: PASS });
+    // The switch has committed and is starting its agent.
+    await expect.poll(agent.started, { timeout: 60_000 }).toBe(true);
+    const lock = m.call('securityLock');
+    // The agent goes on once the Lock has done what it does at once (or waits on the switch).
+    await Promise.race([lock, waited]);
+    agent.release();
+    const [moved, locked] = await Promise.all([switched, lock]);
+    expect(moved).toMatchObject({ ok: true, value: { moved: ['huggingface.token'] } });
+    expect(locked).toMatchObject({ ok: true, value: { backend: 'file', ok: false, code: 'VAULT_LOCKED', unlockedUntil: null } });
+    await expect.poll(() => existsSync(`/proc/${agent.pid()}`), { timeout: 10_000 }).toBe(false);
+    expect(await m.value('securityStatus')).toMatchObject({ backend: 'file', ok: false, code: 'VAULT_LOCKED', unlockedUntil: null });
+    expect(await m.call('credentialsReveal', { service: 'huggingface', key: 'token' })).toMatchObject({ ok: false, error: { code: 'VAULT_LOCKED' } });
+    expect(readFileSync(m.vault.auditLogPath, 'utf8')).toContain('"event":"vault_locked"');
+    // Nothing lost: unlocked again (a fresh agent, not held), the value is there.
+    agent.release();
+    expect(await m.value('securityUnlock', { passphrase: PASS })).toMatchObject({ ok: true, unlockedUntil: expect.any(String) });
+    expect(await m.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
+    await m.value('securityLock');
+  }, 120_000);
+
+  // Pressed as the switch back to the keychain began, it ended the agent the switch reads the vault file through.
+  it('away from the vault file: Lock waits for the switch, which moves every secret; no agent is left', async () => {
+    const runtime = temp('run-');
+    const m = await setupMain({ env: { XDG_RUNTIME_DIR: runtime }, logN: 10 });
+    await m.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF });
+    await m.value('securityUseBackend', { backend: 'file', passphrase: PASS });
+    const hello = await AgentClient.connect(agentSocketFor(vaultFilesFor(m.vault.profilePath).identity, { XDG_RUNTIME_DIR: runtime }));
+    const pid = hello!.hello.pid;
+    hello!.close();
+    const [moved, locked] = await Promise.all([m.call('securityUseBackend', { backend: 'keychain' }), m.call('securityLock')]);
+    expect(moved).toMatchObject({ ok: true, value: { moved: ['huggingface.token'], status: { backend: 'keychain', ok: true } } });
+    expect(locked).toMatchObject({ ok: true, value: { backend: 'keychain', ok: true } });
+    expect(await m.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
+    await expect.poll(() => existsSync(`/proc/${pid}`), { timeout: 10_000 }).toBe(false);
+  }, 120_000);
+});
