@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useId, useState } from 'react';
 import type { SecurityStatus } from '../../shared/core/ipc-contract';
-import { notAnsweringWhy, type AgentNotAnswering } from '../../shared/core/secret-store';
+import { notAnsweringWhy, resumeStopped, type AgentNotAnswering } from '../../shared/core/secret-store';
 import { asApiError, getApi, type ApiError } from '../api';
 import { ErrorNote, Field, Loading, SecretInput, SoftButton, When } from '../components/common';
 import { appFix, describeError } from '../errors';
@@ -109,11 +109,13 @@ function ChangePassphrase({ onDone }: { onDone: (s: SecurityStatus) => void }) {
 /**
  * The status of a vault file whose unlock agent is there but did not answer (main's agentNotAnswering: stopped with
  * kill -STOP, busy or hung, as far as main could tell), worded as cpw-vault backend words it. Shown as "locked", it
- * told the user the key was gone while a stopped process held it, and hid Lock now, which ends it.
+ * told the user the key was gone while a stopped process held it, and hid Lock now, which ends it. A stopped one can
+ * also be resumed, as doctor says (resumeStopped): the app said only Lock now, which ends it and its key.
  */
 function NotAnswering({ agent }: { agent: AgentNotAnswering }) {
   const which = agent.pids.length ? ` (pid ${agent.pids.join(', ')})` : '';
-  return <p role="status"><strong>Not answering</strong>: the vault file&apos;s unlock agent{which} {notAnsweringWhy(agent)}. It may still hold the key in memory. <span className="fix">Fix: Lock now ends it, its key with it; then unlock again.</span></p>;
+  const resume = resumeStopped(agent);
+  return <p role="status"><strong>Not answering</strong>: the vault file&apos;s unlock agent{which} {notAnsweringWhy(agent)}. It may still hold the key in memory. <span className="fix">Fix: Lock now ends it, its key with it; then unlock again.{resume && ` Or, in a terminal, ${resume}.`}</span></p>;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { notAnsweringWhy, type AgentNotAnswering, type KeychainStatus } from '../core/secret-store';
+import { notAnsweringWhy, resumeStopped, type AgentNotAnswering, type KeychainStatus } from '../core/secret-store';
 import { agentForStatus } from '../node/agent/lock-agents';
 import type { AgentSocket } from '../node/agent/socket-dir';
 
@@ -28,7 +28,6 @@ export function agentTrouble(found: AgentFound, status: KeychainStatus): string 
 }
 
 function notAnsweringLine(silent: AgentNotAnswering): string {
-  const pids = silent.pids.join(' ');
-  const resume = silent.state === 'stopped' && pids ? `; or resume it, unlocked as it was: kill -CONT ${pids}` : '';
-  return `not answering: the unlock agent${pids ? ` (pid ${silent.pids.join(', ')})` : ''} ${notAnsweringWhy(silent)}; it may still hold the key in memory: cpw-vault lock ends it, its key with it${resume}`;
+  const resume = resumeStopped(silent);
+  return `not answering: the unlock agent${silent.pids.length ? ` (pid ${silent.pids.join(', ')})` : ''} ${notAnsweringWhy(silent)}; it may still hold the key in memory: cpw-vault lock ends it, its key with it${resume ? `; or ${resume}` : ''}`;
 }

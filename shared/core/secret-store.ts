@@ -111,6 +111,15 @@ export function notAnsweringWhy(a: AgentNotAnswering): string {
   return 'did not answer (stopped, busy or hung)';
 }
 
+/**
+ * How to resume an agent stopped with kill -STOP (a suspended session): SIGCONT, and it serves the vault again, unlocked
+ * as it was. Undefined unless /proc told it stopped and its pids. The one wording of it: `doctor` and `backend` add
+ * it after `cpw-vault lock`, the app after Lock now (its card on every screen, and Security).
+ */
+export function resumeStopped(a: AgentNotAnswering): string | undefined {
+  return a.state === 'stopped' && a.pids.length ? `resume it, unlocked as it was: kill -CONT ${a.pids.join(' ')}` : undefined;
+}
+
 /** Secret store health: usable, or a reason code with a message and a fix. */
 export type KeychainStatus = ({ ok: true; backend: string } | { ok: false; backend: string; code: KeychainReason | VaultFileReason; message: string; fix: string }) & {
   /** Things doctor should say about the backend even when it works (a provider version with a known defect, a provider the bus started by itself). */

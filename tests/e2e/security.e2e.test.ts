@@ -166,6 +166,44 @@ describe('the Security section in real Chromium, on the vault file backend', () 
     }
   }, 400_000);
 
+  it('an unlock agent stopped (kill -STOP): the card also says how to resume it, as doctor says it (kill -CONT, its pid); resumed so, the card goes by itself and the screens are back, nothing asked', async (ctx) => {
+    const h = await makeFileVaultHome({ logN: 10 });
+    const up = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
+    expect(up.code, up.stderr).toBe(0);
+    const pid = (JSON.parse(up.stdout) as { pid: number }).pid;
+    process.kill(pid, 'SIGSTOP');
+    ctx.onTestFinished(() => {
+      if (!existsSync(`/proc/${pid}`)) return;
+      process.kill(pid, 'SIGCONT');
+      process.kill(pid, 'SIGKILL');
+    });
+    const resume = `resume it, unlocked as it was: kill -CONT ${pid}`;
+    // The CLI's words for it, the same clause the app shows (one helper: resumeStopped).
+    expect((await fileCli(h, ['doctor'])).stderr).toContain(`its key with it; or ${resume}`);
+    const s = await session(browser, h, { env: { CPW_E2E_AGENT: resolve(import.meta.dirname, '../../dist/agent.cjs'), XDG_RUNTIME_DIR: h.runtime } });
+    const { page } = s;
+    try {
+      const card = page.getByRole('region', { name: 'The unlock agent is not answering' });
+      await card.waitFor(SLOW);
+      // Before: only "Lock now ends it, its key with it; then unlock again." (ending it and its key, a passphrase after).
+      expect(await card.textContent()).toContain(`Fix: Lock now ends it, its key with it; then unlock again. Or, in a terminal, ${resume}.`);
+      await goTo(page, 'Security');
+      const where = page.getByRole('form', { name: 'Where your secrets live' });
+      await where.waitFor(SLOW);
+      expect(await where.textContent()).toContain(`Or, in a terminal, ${resume}.`);
+      // Done as it says: the agent goes on, unlocked; the app sees it open again by itself (its 10 s re-check).
+      process.kill(pid, 'SIGCONT');
+      await goTo(page, 'Credentials');
+      await page.getByRole('list', { name: 'Credentials' }).waitFor(SLOW);
+      expect(await card.count()).toBe(0);
+      expect(await page.getByRole('form', { name: 'Unlock the vault file' }).count()).toBe(0);
+      expect(existsSync(`/proc/${pid}`)).toBe(true);
+    } finally {
+      await fileCli(h, ['lock']);
+      await s.close();
+    }
+  }, 400_000);
+
   it('Enter in the unlock screen\'s passphrase field: once open, the focus goes to the title of the screen now shown (it fell to <body>)', async () => {
     const h = await makeFileVaultHome({ logN: 10 });
     const s = await session(browser, h, { env: { CPW_E2E_AGENT: resolve(import.meta.dirname, '../../dist/agent.cjs'), XDG_RUNTIME_DIR: h.runtime } });
