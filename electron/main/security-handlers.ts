@@ -128,9 +128,13 @@ export function securityHandlers(deps: SecurityDeps): Api {
     // A passphrase is kept for redaction (registerPassphrase: for the rest of the process) only once the call is about
     // to use it: kept first, every one a page made up (a handle main never minted, a vault already unlocked, a
     // cancelled dialog) grew main's memory without end, and each is looked for in every message after.
+    // After a backend switch of this app in progress, as Lock: pressed while a switch to the vault file started its
+    // agent, it started a second one and failed "already running". The status after, outside the wait.
     securityUnlock: oneAtATime(async ({ passphrase }: { passphrase: string }) => {
-      assertFile();
-      await unlock(passphrase);
+      await vault.afterSwitch(async () => {
+        assertFile();
+        await unlock(passphrase);
+      });
       return status();
     }),
     // An agent that does not answer (kill -STOP, hung) is ended, as cpw-vault lock ends it: the app said "not locked,

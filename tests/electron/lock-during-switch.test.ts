@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { AgentClient } from '../../shared/node/agent/client';
@@ -27,15 +27,21 @@ function heldAgent() {
   const script = join(dir, 'held-agent.cjs');
   writeFileSync(script, [
     "const fs = require('node:fs');",
-    `fs.writeFileSync(${JSON.stringify(started)}, String(process.pid));`,
+    `if (!fs.existsSync(${JSON.stringify(started)})) fs.writeFileSync(${JSON.stringify(started)}, String(process.pid));`,
+    `fs.writeFileSync(${JSON.stringify(started)} + '-' + process.pid, '');`,
     `const go = () => (fs.existsSync(${JSON.stringify(release)}) ? require(${JSON.stringify(AGENT)}) : setTimeout(go, 10));`,
     'go();',
   ].join('\n'));
   const pid = () => Number(readFileSync(started, 'utf8'));
+  /** How many agent processes were started (the switch's, and any other). */
+  const count = () => readdirSync(dir).filter((f) => f.startsWith('started-')).length;
   onTestFinished(() => {
-    if (existsSync(started) && existsSync(`/proc/${pid()}`)) process.kill(pid(), 'SIGKILL');
+    for (const f of readdirSync(dir).filter((name) => name.startsWith('started-'))) {
+      const p = Number(f.slice('started-'.length));
+      if (existsSync(`/proc/${p}`)) process.kill(p, 'SIGKILL');
+    }
   });
-  return { script, started: () => existsSync(started), pid, release: () => writeFileSync(release, '') };
+  return { script, started: () => existsSync(started), pid, count, release: () => writeFileSync(release, '') };
 }
 
 /** Resolves once a call first waits on a backend switch of this process (SwitchGate): only to order the test's steps. */
@@ -54,7 +60,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe('Lock now pressed while the app switches to the vault file', () => {
+describe('Lock now and Unlock pressed while the app switches the backend', () => {
   // Lock did not wait for the switch, as reads and writes do: pressed between the switch's commit and the start of its
   // unlock agent, it found no agent, answered "locked", and the agent the switch then started kept the vault open.
   it('waits for the switch and its unlock, then locks: no agent left running with the key, nothing lost', async () => {
@@ -97,5 +103,31 @@ describe('Lock now pressed while the app switches to the vault file', () => {
     expect(locked).toMatchObject({ ok: true, value: { backend: 'keychain', ok: true } });
     expect(await m.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
     await expect.poll(() => existsSync(`/proc/${pid}`), { timeout: 10_000 }).toBe(false);
+  }, 120_000);
+
+  // Unlock (the unlock screen doctor shows once the profile names the vault file) pressed while the switch started its
+  // agent: it found none listening and started a second one, and one of the two failed on the other's socket.
+  it('Unlock pressed meanwhile waits for the switch and finds its agent: both answer ok, one agent runs', async () => {
+    const agent = heldAgent();
+    const m = await setupMain({ env: { XDG_RUNTIME_DIR: temp('run-') }, logN: 10, agentScript: agent.script });
+    await m.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF });
+    const waited = waitedOnSwitch();
+    const switched = m.call('securityUseBackend', { backend: 'file', passphrase: PASS });
+    await expect.poll(agent.started, { timeout: 60_000 }).toBe(true);
+    const unlocked = m.call('securityUnlock', { passphrase: PASS });
+    // The agent goes on once the Unlock waits on the switch, answered, or started an agent of its own.
+    let raced = false;
+    const second = (async () => {
+      while (!raced && agent.count() < 2) await new Promise((r) => setTimeout(r, 10));
+    })();
+    await Promise.race([unlocked, waited, second]);
+    raced = true;
+    agent.release();
+    const [moved, unlock] = await Promise.all([switched, unlocked]);
+    expect(moved).toMatchObject({ ok: true, value: { moved: ['huggingface.token'], status: { backend: 'file', ok: true, unlockedUntil: expect.any(String) } } });
+    expect(unlock).toMatchObject({ ok: true, value: { backend: 'file', ok: true, unlockedUntil: expect.any(String) } });
+    expect(agent.count()).toBe(1);
+    expect(await m.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
+    await m.value('securityLock');
   }, 120_000);
 });
