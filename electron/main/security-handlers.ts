@@ -147,26 +147,30 @@ export function securityHandlers(deps: SecurityDeps): Api {
       return status();
     },
     // One at a time: each call keeps its passphrases, then spends seconds of scrypt on them.
+    // After a backend switch in progress, as Lock: pressed while a switch to the vault file started its agent, it ended
+    // none, answered locked, and that agent kept the vault open. The status after, outside the wait.
     securityChangePassphrase: oneAtATime(async ({ current, next }: { current: string; next: string }) => {
-      assertFile();
-      // Checked before scrypt: a too-short or unchanged passphrase answers at once.
-      checkNewPassphrase(next, current);
-      registerPassphrase(current);
-      registerPassphrase(next);
-      const opened = await openIdentity(files(), current);
-      // The agent stops itself once it sees the identity file change, but one stopped (kill -STOP) or hung kept the
-      // key in memory, and its socket made the next Unlock fail as "already running": ended here, or said.
-      try {
-        await changePassphrase(files(), opened, next, deps.logN ? { logN: deps.logN } : {});
-      } catch (err) {
-        await endAgents().catch(() => undefined);
-        throw err;
-      }
-      // The change is audited whether or not its agent could be stopped: it happened, and the error says the rest.
-      const stopping = endAgents('The passphrase was changed, but its unlock agent was not stopped.');
-      const stoppedAgent = await stopping.catch(() => false);
-      await vault.recordEvent({ event: 'passphrase_changed', details: { agent_locked: stoppedAgent } });
-      await stopping;
+      await vault.afterSwitch(async () => {
+        assertFile();
+        // Checked before scrypt: a too-short or unchanged passphrase answers at once.
+        checkNewPassphrase(next, current);
+        registerPassphrase(current);
+        registerPassphrase(next);
+        const opened = await openIdentity(files(), current);
+        // The agent stops itself once it sees the identity file change, but one stopped (kill -STOP) or hung kept the
+        // key in memory, and its socket made the next Unlock fail as "already running": ended here, or said.
+        try {
+          await changePassphrase(files(), opened, next, deps.logN ? { logN: deps.logN } : {});
+        } catch (err) {
+          await endAgents().catch(() => undefined);
+          throw err;
+        }
+        // The change is audited whether or not its agent could be stopped: it happened, and the error says the rest.
+        const stopping = endAgents('The passphrase was changed, but its unlock agent was not stopped.');
+        const stoppedAgent = await stopping.catch(() => false);
+        await vault.recordEvent({ event: 'passphrase_changed', details: { agent_locked: stoppedAgent } });
+        await stopping;
+      });
       return status();
     }),
     // The vault keeps the passphrase of a new vault file once its checks pass (backends.ts), before using it.

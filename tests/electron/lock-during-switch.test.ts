@@ -9,6 +9,7 @@ import { setupMain } from './main-setup';
 
 const HF = `hf_${'LoCkMiDsWiTcH'.repeat(3)}`;
 const PASS = 'lock during switch passphrase';
+const NEXT = 'lock during switch passphrase two';
 const AGENT = resolve(import.meta.dirname, '../../dist/agent.cjs');
 const temp = (name: string) => {
   const dir = mkdtempSync(join(process.env['CPW_TEST_ROOT'] ?? '/tmp', name));
@@ -60,7 +61,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe('Lock now and Unlock pressed while the app switches the backend', () => {
+describe('Lock now, Unlock and a passphrase change pressed while the app switches the backend', () => {
   // Lock did not wait for the switch, as reads and writes do: pressed between the switch's commit and the start of its
   // unlock agent, it found no agent, answered "locked", and the agent the switch then started kept the vault open.
   it('waits for the switch and its unlock, then locks: no agent left running with the key, nothing lost', async () => {
@@ -127,6 +128,29 @@ describe('Lock now and Unlock pressed while the app switches the backend', () =>
     expect(moved).toMatchObject({ ok: true, value: { moved: ['huggingface.token'], status: { backend: 'file', ok: true, unlockedUntil: expect.any(String) } } });
     expect(unlock).toMatchObject({ ok: true, value: { backend: 'file', ok: true, unlockedUntil: expect.any(String) } });
     expect(agent.count()).toBe(1);
+    expect(await m.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
+    await m.value('securityLock');
+  }, 120_000);
+
+  // A passphrase change pressed meanwhile (the vault file named, its agent not yet listening) ended no agent, answered
+  // "locked: unlock again with the new passphrase", and the agent the switch then started kept the vault open.
+  it('a passphrase change pressed meanwhile waits for the switch, then ends its agent: locked, and only the new passphrase opens', async () => {
+    const agent = heldAgent();
+    const m = await setupMain({ env: { XDG_RUNTIME_DIR: temp('run-') }, logN: 10, agentScript: agent.script });
+    await m.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF });
+    const waited = waitedOnSwitch();
+    const switched = m.call('securityUseBackend', { backend: 'file', passphrase: PASS });
+    await expect.poll(agent.started, { timeout: 60_000 }).toBe(true);
+    const changed = m.call('securityChangePassphrase', { current: PASS, next: NEXT });
+    await Promise.race([changed, waited]);
+    agent.release();
+    const [moved, change] = await Promise.all([switched, changed]);
+    expect(moved).toMatchObject({ ok: true, value: { moved: ['huggingface.token'] } });
+    expect(change).toMatchObject({ ok: true, value: { backend: 'file', ok: false, code: 'VAULT_LOCKED', unlockedUntil: null } });
+    await expect.poll(() => existsSync(`/proc/${agent.pid()}`), { timeout: 10_000 }).toBe(false);
+    expect(await m.call('credentialsReveal', { service: 'huggingface', key: 'token' })).toMatchObject({ ok: false, error: { code: 'VAULT_LOCKED' } });
+    expect(await m.call('securityUnlock', { passphrase: PASS })).toMatchObject({ ok: false, error: { code: 'VAULT_PASSPHRASE_WRONG' } });
+    expect(await m.value('securityUnlock', { passphrase: NEXT })).toMatchObject({ ok: true, unlockedUntil: expect.any(String) });
     expect(await m.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
     await m.value('securityLock');
   }, 120_000);

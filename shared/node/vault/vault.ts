@@ -139,10 +139,10 @@ export class Vault extends VaultWrites {
 
   /**
    * Runs `fn` after any backend switch of this process in progress, as its reads and writes run (see SwitchGate): the
-   * app's Lock and Unlock, which end and start the vault file's unlock agents. Run across a switch to the vault file,
-   * Lock ended nothing before the switch's own agent started, then answered "locked" while that agent kept the vault
-   * open, and Unlock started a second agent ("already running"); across one away from it, Lock ended the agent the
-   * switch was reading through. Throws BACKEND_SWITCHING when the switch
+   * app's Lock, Unlock and passphrase change, which end or start the vault file's unlock agents. Run across a switch
+   * to the vault file, Lock and a passphrase change ended nothing before the switch's own agent started, then answered
+   * "locked" while that agent kept the vault open, and Unlock started a second agent ("already running"); across one
+   * away from it, Lock ended the agent the switch was reading through. Throws BACKEND_SWITCHING when the switch
    * outlasts the wait. `fn` must not call the gated verbs itself: a switch that began meanwhile waits for `fn`.
    */
   afterSwitch<T>(fn: () => Promise<T>): Promise<T> {
