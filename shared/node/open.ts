@@ -30,12 +30,13 @@ export async function openVault(options: OpenOptions = {}): Promise<Vault> {
  * and the app use. `settingsOnly`: for commands that touch no secret (the
  * profile's fields, the run history): only the profile's start-up work, not
  * the secret store's (a stopped keychain held `profile show` and `runs` for
- * its whole deadline, 9 s).
+ * its whole deadline, 9 s). `signal`: the start-up's waits for another's
+ * profile lock end with CANCELLED (see Vault.open).
  */
-export async function openServices(options: OpenOptions & { settingsOnly?: boolean } = {}): Promise<{ vault: Vault; history: RunHistory }> {
+export async function openServices(options: OpenOptions & { settingsOnly?: boolean; signal?: AbortSignal | undefined } = {}): Promise<{ vault: Vault; history: RunHistory }> {
   const built = buildVault(options);
-  if (options.settingsOnly) await built.vault.openSettings();
-  else await built.vault.open();
+  if (options.settingsOnly) await built.vault.openSettings(options.signal);
+  else await built.vault.open(options.signal);
   return { vault: built.vault, history: await built.history() };
 }
 

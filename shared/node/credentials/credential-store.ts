@@ -5,7 +5,7 @@ import { isSecretCredential, slotValue, withIndexChanges, type IndexChange } fro
 import { maskedHint, type CredentialId } from '../../core/credential';
 import type { JournalOp, Transaction } from '../../core/journal';
 import type { CredentialMeta, Profile } from '../../core/profile-schema';
-import type { SecretStore } from '../../core/secret-store';
+import type { CancelSignal, SecretStore } from '../../core/secret-store';
 import { ABANDONED_AFTER_MS, currentOwner, isCurrentProcess, ownerIsGone } from '../profile/owner';
 import type { ProfileStore } from '../profile/store';
 import type { IndexFacts } from '../profile/index-update';
@@ -148,9 +148,10 @@ export class CredentialStore {
    * the index entry that describes what the secret store holds now (old
    * value or new, never a mix), files it created are removed, the journal
    * entry dropped. Idempotent, so a crash during recovery is recovered next
-   * time. Returns how many transactions it finished.
+   * time. Returns how many transactions it finished. `signal` ends its waits
+   * for the lock with CANCELLED: the entries stay for the next start.
    */
-  async recover(journal: readonly Transaction[]): Promise<number> {
+  async recover(journal: readonly Transaction[], signal?: CancelSignal): Promise<number> {
     const due = journal.filter((tx) => {
       if (ACTIVE.has(tx.id)) return false;
       // Another host's (or container's) writer cannot be seen: its transaction is left for an hour before it counts as abandoned.
@@ -162,9 +163,9 @@ export class CredentialStore {
     await this.profile.update((p) => {
       const base = this.stamp(p);
       return withIndexChanges(base, distinctNames(base, ops.flatMap((op) => resynced(base, op, actual.get(op.id)))), this.now());
-    }, { allowOverLegacy: true });
+    }, { allowOverLegacy: true, signal });
     removeCreated(due.flatMap((tx) => tx.files ?? []));
-    await this.journal.remove(due.map((tx) => tx.id));
+    await this.journal.remove(due.map((tx) => tx.id), signal);
     return due.length;
   }
 

@@ -3,7 +3,7 @@ import { withIndexChanges } from '../../core/credential-index';
 import type { CredentialId } from '../../core/credential';
 import type { Profile } from '../../core/profile-schema';
 import { registerSecret } from '../../core/redact';
-import type { SecretStore } from '../../core/secret-store';
+import type { CancelSignal, SecretStore } from '../../core/secret-store';
 import type { ProfileStore } from '../profile/store';
 import { readMany, type CredentialStore } from './credential-store';
 import type { JournalFile } from './journal-file';
@@ -54,9 +54,10 @@ export interface RepairDeps {
  * (removed with `dropStale`). Never indexes over the deprecated secrets.json
  * fallback or rewrites a profile that does not parse, and never lists a
  * locked store: the backend throws KEYCHAIN_LOCKED instead of answering
- * partially.
+ * partially. `signal` ends a wait for the profile's lock with CANCELLED
+ * (a journal entry left stays for the next start).
  */
-export async function repairIndex(deps: RepairDeps, options: { quick?: boolean; dropStale?: boolean } = {}): Promise<RepairReport> {
+export async function repairIndex(deps: RepairDeps, options: { quick?: boolean; dropStale?: boolean; signal?: CancelSignal | undefined } = {}): Promise<RepairReport> {
   const report: RepairReport = { recovered: 0, added: [], stale: [], dropped: [], orphans: [], shared: [] };
   // The usual start: no journal, and the lookup copy of the index (made from the profile as it is) has the count
   // to compare, so the profile is not parsed for it (2.4 MB at 10,000 credentials).
@@ -73,7 +74,7 @@ export async function repairIndex(deps: RepairDeps, options: { quick?: boolean; 
   if (journal.length) {
     // Named before recovery deletes their backups (the journal is all that knows of them), said once it is done.
     const migrations = interruptedMigrations(journal);
-    report.recovered = await deps.credentials.recover(journal);
+    report.recovered = await deps.credentials.recover(journal, options.signal);
     if (report.recovered && migrations.length) report.migrations = migrations;
   }
   if (options.quick && deps.sharedNamespace) return report;
@@ -104,7 +105,7 @@ export async function repairIndex(deps: RepairDeps, options: { quick?: boolean; 
   await deps.profile.update((p) => withIndexChanges(deps.stamp(p), [
     ...[...found].map(([id, value]) => ({ kind: 'set' as const, id, value })),
     ...(options.dropStale ? report.stale.map((id) => ({ kind: 'delete' as const, id })) : []),
-  ], deps.now()));
+  ], deps.now()), { signal: options.signal });
   report.added = [...found.keys()];
   if (options.dropStale) report.dropped = [...report.stale];
   return report;

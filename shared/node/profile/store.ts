@@ -108,11 +108,11 @@ export class ProfileStore {
   /**
    * Start-up recovery: removes temp files left by a writer that was killed
    * mid-write, under the lock (a live writer's temp file is never touched).
-   * Costs one readdir when there is nothing to clean. Returns how many went.
+   * Costs one readdir when there is nothing to clean. Returns how many went. `signal`: CANCELLED ends its wait, none gone.
    */
-  async recover(): Promise<number> {
+  async recover(signal?: CancelSignal): Promise<number> {
     if (!orphanTemps(this.paths.profile, true, this.sidecars()).length) return 0;
-    return withFileLock(this.paths.profile, async () => removeOrphanTemps(this.paths.profile, true, this.sidecars()), { waitMs: this.lockWaitMs });
+    return withFileLock(this.paths.profile, async () => removeOrphanTemps(this.paths.profile, true, this.sidecars()), { waitMs: this.lockWaitMs, signal });
   }
 
   /** Whose temp files are the profile's to clean up (see lockedSidecars). */
@@ -194,11 +194,11 @@ export class ProfileStore {
   /**
    * Makes the lookup copy of the index again when it does not match the
    * profile (a profile from before the copy existed, a hand edit, a chmod):
-   * under the lock, from the validated profile. Never the profile itself.
+   * under the lock, from the validated profile. Never the profile itself. `signal`: as for {@link update}.
    */
-  async refreshLookup(): Promise<void> {
+  async refreshLookup(signal?: CancelSignal): Promise<void> {
     if (!this.exists() || this.reader.lookup()) return;
-    await this.locked(undefined, async () => {
+    await this.locked(signal, async () => {
       const loaded = this.read();
       const read = this.parsed?.loaded === loaded ? this.parsed.read : undefined;
       // Beside an overlay, the profile as read has its entries folded in: a copy made from it would index them as the

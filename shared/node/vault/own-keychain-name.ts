@@ -13,6 +13,8 @@ export interface OwnNameDeps {
   journal: Pick<JournalFile, 'read'>;
   warn: (message: string) => void;
   current: () => Profile | undefined;
+  /** Ends a wait for the profile's lock (it stays on the shared name: the next start). */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -49,7 +51,7 @@ export async function moveToOwnKeychainName(deps: OwnNameDeps): Promise<void> {
       if (now !== seen || (p.storage?.namespace ?? '') !== '' || deps.journal.read().length) return p;
       moved = true;
       return { ...p, storage: { backend: 'keychain', ...p.storage, namespace: suffix } };
-    });
+    }, { signal: deps.signal });
     if (moved) deps.warn(`${deps.reader.profilePath} now keeps its ${counted(copied, 'value')} under a keychain name of its own; the first versions of cpw-vault kept ${agreeing(copied, 'it', 'them')} under the default profile's, with its values.`);
   } catch (err) {
     if (!isVaultError(err)) throw err; // a keychain or profile that cannot answer now: the next start

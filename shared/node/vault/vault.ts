@@ -1,4 +1,4 @@
-import { isVaultError } from '../../core/errors';
+import { cancelledError, isVaultError } from '../../core/errors';
 import type { Profile } from '../../core/profile-schema';
 import type { AuditEvent, AuditEventName } from '../../core/records';
 import { recoverBackendMove, type MoveResult } from '../credentials/backend-move';
@@ -53,11 +53,12 @@ export class Vault extends VaultWrites {
    * crashed writer's transaction, and re-indexes catalog credentials the
    * secret store holds but the index lost (one count of the namespace; a
    * full listing only when the counts differ). A secret store that cannot
-   * answer now is left alone: reads report it in their own words.
+   * answer now is left alone: reads report it in their own words. `signal`
+   * ends a wait for the profile's lock with CANCELLED (the journal stays).
    */
-  async ensureConsistent(): Promise<void> {
+  async ensureConsistent(signal?: AbortSignal): Promise<void> {
     try {
-      const report = await repairIndex(this.repairDeps(), { quick: true });
+      const report = await repairIndex(this.repairDeps(), { quick: true, signal });
       this.migrationsFinished = report.migrations ?? [];
       if (report.added.length) this.warn(`re-indexed ${report.added.join(', ')}: found in the ${this.reader.secretStore().description} but missing from ${this.profilePath}.`);
     } catch (err) {
@@ -76,14 +77,19 @@ export class Vault extends VaultWrites {
     tightenProfile(this.profilePath, this.profile.paths.dedicatedDir);
   }
 
-  /** Start-up for what touches no secret (the profile's fields, the run history): the profile's temp files only. */
-  async openSettings(): Promise<void> {
-    await this.profile.recover();
+  /** Start-up for what touches no secret (the profile's fields, the run history): the profile's temp files only. `signal`: as for {@link open}. */
+  async openSettings(signal?: AbortSignal): Promise<void> {
+    await this.profile.recover(signal);
   }
 
-  /** Start-up: removes temp files a killed writer left, finishes a backend switch a crash left, then {@link ensureConsistent}. Called once by the composition root. */
-  async open(): Promise<void> {
-    await this.profile.recover();
+  /**
+   * Start-up: removes temp files a killed writer left, finishes a backend switch a crash left, then {@link ensureConsistent}.
+   * Called once by the composition root. `signal` (the CLI's Ctrl-C) ends each wait for another's profile lock with
+   * CANCELLED: a command held the signal 30 s behind it, then went on without the repair. What is left (a journal
+   * entry, a temp file) is the next start's: each step is safe to run again.
+   */
+  async open(signal?: AbortSignal): Promise<void> {
+    await this.profile.recover(signal);
     if (moveRecorded(moveDepsOf(this.backendDeps()).recordPath)) {
       try {
         const done = await recoverBackendMove(moveDepsOf(this.backendDeps()));
@@ -96,10 +102,12 @@ export class Vault extends VaultWrites {
         this.warn(`an interrupted backend switch could not be finished yet: ${err.message}`);
       }
     }
-    await moveToOwnKeychainName({ reader: this.reader, profile: this.profile, journal: this.journal, warn: this.warn, current: () => this.currentProfile() });
-    await this.ensureConsistent();
+    await moveToOwnKeychainName({ reader: this.reader, profile: this.profile, journal: this.journal, warn: this.warn, current: () => this.currentProfile(), signal });
+    cancelled(signal); // the step above keeps the shared name on any failure, a cancel too
+    await this.ensureConsistent(signal);
     // The lookup copy of the index, made again if it went stale: reads after this one find credentials in it.
-    await this.profile.refreshLookup().catch(() => {});
+    await this.profile.refreshLookup(signal).catch(() => {});
+    cancelled(signal);
   }
 
   // Backends ------------------------------------------------------------
@@ -161,4 +169,8 @@ export class Vault extends VaultWrites {
   private repairDeps() {
     return { secrets: this.reader.secretStore(), credentials: this.credentials(), journal: this.journal, profile: this.profile, now: this.now, stamp: (p: Profile) => this.stampStorage(p), sharedNamespace: this.reader.sharesDefaultNamespace() };
   }
+}
+
+function cancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw cancelledError(signal.reason);
 }
