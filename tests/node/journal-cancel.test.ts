@@ -1,13 +1,19 @@
 // A journal entry and the waits for the profile's lock around it, under a signal. A start's recovery of a killed
-// writer's entry waited the lock's 30 s for another cpw-vault whatever the signal said, then went on without it.
+// writer's entry waited the lock's 30 s for another cpw-vault whatever the signal said, then went on without it. A
+// change that ended (cancelled, or its lock wait past) while another held the lock left its entry: in a process that
+// goes on (the app, a script using the library) it stayed live to every other cpw-vault until that process ended.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import type { SecretStore } from '../../shared/core/secret-store';
 import { createVault } from '../../shared/node/open';
+import { openSecretStore } from '../../shared/node/secrets/open-secret-store';
 import { onLockWait } from '../../shared/node/profile/lock-wait-notice';
+import { FailingStore } from '../fakes/failing-store';
 import { MemorySecretStore } from '../fakes/memory-secret-store';
+import { cli, keychainValues } from '../helpers/cli';
 import { fixture } from '../helpers/children';
 import { rejected } from '../helpers/errors';
 import { makeTempHome, type TempHome } from '../helpers/temp';
@@ -15,6 +21,21 @@ import { makeTempHome, type TempHome } from '../helpers/temp';
 const HF = `hf_${'JournalCancel'.repeat(3)}`;
 
 afterEach(() => onLockWait(undefined));
+
+/** The keychain (as the CLI opens it for `t`), with `afterWrite` awaited after each credential write. */
+class PausingStore extends FailingStore {
+  afterWrite: (() => Promise<void>) | undefined;
+
+  override async set(account: string, value: string): Promise<void> {
+    await super.set(account, value);
+    if (!account.includes('#')) await this.afterWrite?.();
+  }
+}
+
+function keychainOf(t: TempHome): PausingStore {
+  const env = { CPW_KEYCHAIN_SERVICE: t.service, DBUS_SESSION_BUS_ADDRESS: process.env['DBUS_SESSION_BUS_ADDRESS'] };
+  return new PausingStore(openSecretStore({ backend: 'keychain', namespace: t.service, env, timeoutMs: 10_000, profilePath: t.profile }) as SecretStore);
+}
 
 const journalOf = (t: TempHome) => join(dirname(t.profile), 'journal');
 
@@ -57,4 +78,35 @@ describe('a journal entry and a signal', () => {
     expect(existsSync(journalOf(t))).toBe(false);
     expect(JSON.parse(readFileSync(t.profile, 'utf8')).credential_metadata['huggingface.token'].hint).toBe(`••••${HF.slice(-3)}2`);
   });
+
+  // The app passes no signal, but its change ends the same way when another holds the lock past its wait (30 s; here 1.5).
+  it.each([['a signal (a script using the library)', true], ['no signal (the app): another holds the lock past the wait', false]] as const)(
+    'a change of a process that goes on, ended by %s between its value and its index: the entry it leaves does not hold up another cpw-vault once the lock is free',
+    async (_name, withSignal) => {
+      const t = makeTempHome();
+      expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+      const keychain = keychainOf(t);
+      const vault = createVault({ homeDir: t.home, cwd: t.cwd, env: { CPW_KEYCHAIN_SERVICE: t.service }, secrets: keychain, caller: 'app', warn: () => {}, lockWaitMs: 1_500 });
+      const controller = new AbortController();
+      let release: (() => void) | undefined;
+      // Another cpw-vault takes the lock as the new value lands; then Ctrl-C (or, without a signal, the wait runs out).
+      keychain.afterWrite = async () => {
+        keychain.afterWrite = undefined;
+        release = await holdLock(t.profile);
+        if (withSignal) controller.abort('SIGINT');
+      };
+      const e = await rejected(vault.setCredential('huggingface', 'token', `${HF}2`, withSignal ? { signal: controller.signal } : {}));
+      expect(e.code).toBe(withSignal ? 'CANCELLED' : 'PROFILE_LOCKED');
+      expect(await keychainValues(t)).toEqual({ 'huggingface.token': HF }); // the undo put it back
+      expect(existsSync(journalOf(t)), 'left: the lock was held').toBe(true);
+      release!();
+      // This process goes on. Another cpw-vault's set of the same credential waited 30 s for the entry, then failed
+      // PROFILE_LOCKED ("Another cpw-vault (process N) has been changing huggingface.token"), as long as it lived.
+      const other = await cli(t, ['set', 'huggingface', 'token'], { input: `${HF}3` });
+      expect(other.code, other.stderr).toBe(0);
+      expect(existsSync(journalOf(t))).toBe(false);
+      expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(`${HF}3`);
+      expect((await cli(t, ['doctor'])).stdout).not.toMatch(/✗/);
+    },
+  );
 });

@@ -18,6 +18,10 @@ import type { CancelSignal } from '../../core/secret-store';
  * and the start-up census re-indexes what the secret store holds anyway.
  */
 export class JournalFile {
+  /** Entries whose removal failed (another held the lock past the wait, or a signal ended it): see {@link remove}. */
+  private readonly left = new Set<string>();
+  private retry: ReturnType<typeof setTimeout> | undefined;
+
   constructor(
     readonly path: string,
     private readonly profilePath: string,
@@ -73,22 +77,50 @@ export class JournalFile {
 
   /**
    * Drops transactions by id. `signal` ends a wait for the lock with CANCELLED, the entries left (once it is aborted:
-   * one try): a transaction's end after a Ctrl-C held it 30 s more behind another's lock, then said nothing of it. An
-   * entry left is the next start's to finish (CredentialStore.recover), as after a kill.
+   * one try): a transaction's end after a Ctrl-C held it 30 s more behind another's lock, then said nothing of it.
+   * An entry left names a transaction that has ended, but its owner runs: to every other cpw-vault it stayed live
+   * until this process ended (the app, a script: a `set` of the same credential waited 30 s, then PROFILE_LOCKED, and
+   * no start finished it). So this process drops it with its next change of the journal, or at its next try at the
+   * free lock (every second at most, without holding the process up); once it has ended, the next start finishes it
+   * (CredentialStore.recover), as after a kill. Dropping it later is right: the index describes what the store holds
+   * (a commit, an undo complete, a recovery's roll forward), so finishing it changes nothing.
    */
-  remove(ids: readonly string[], signal?: CancelSignal): Promise<void> {
-    return this.change((all) => all.filter((t) => !ids.includes(t.id)), signal);
+  async remove(ids: readonly string[], signal?: CancelSignal): Promise<void> {
+    try {
+      await this.change((all) => all.filter((t) => !ids.includes(t.id)), signal);
+    } catch (err) {
+      for (const id of ids) this.left.add(id);
+      this.retryLeft();
+      throw err;
+    }
   }
 
-  private async change(fn: (all: Transaction[]) => Transaction[], signal?: CancelSignal): Promise<void> {
+  /** One try at the lock (no wait) to drop the entries left, again later while it fails. */
+  private retryLeft(delay = 20): void {
+    if (this.retry || !this.left.size) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.change((kept) => kept, AbortSignal.abort()).catch(() => this.retryLeft(Math.min(delay * 2, 1_000)));
+    }, delay);
+    this.retry.unref();
+  }
+
+  private async change(fn: (kept: Transaction[]) => Transaction[], signal?: CancelSignal): Promise<void> {
     ensurePrivateDir(dirname(this.path), this.dedicatedDir);
     await withFileLock(this.profilePath, async (lock) => {
       const all = this.read();
-      const next = fn(all);
-      if (next === all) return; // nothing to write
+      const dropped = [...this.left];
+      const kept = dropped.length ? all.filter((t) => !this.left.has(t.id)) : all;
+      const next = fn(kept);
+      if (next === all || (next === kept && kept.length === all.length)) return this.forget(dropped); // nothing to write
       lock.assertHeld();
       if (next.length) await writeSecureFile(this.path, `${JSON.stringify({ transactions: next }, null, 1)}\n`, this.dedicatedDir);
       else rmSync(this.path, { force: true });
+      this.forget(dropped);
     }, { waitMs: this.lockWaitMs, signal });
+  }
+
+  private forget(dropped: readonly string[]): void {
+    for (const id of dropped) this.left.delete(id);
   }
 }
