@@ -47,6 +47,11 @@ export interface Transaction {
   ops: JournalOp[];
   /** Files this transaction created (a migration's backup of plaintext): removed when it does not complete. */
   files?: string[];
+  /**
+   * Its owner has ended it with its undo incomplete (a keychain that stopped answering): no longer live, though its
+   * owner runs (the app), so any cpw-vault's next start rolls it forward.
+   */
+  ended?: true;
 }
 
 /**

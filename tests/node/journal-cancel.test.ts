@@ -109,4 +109,28 @@ describe('a journal entry and a signal', () => {
       expect((await cli(t, ['doctor'])).stdout).not.toMatch(/✗/);
     },
   );
+
+  // After a cancel whose undo met a silent keychain the entry is kept on purpose (its credential may hold the new
+  // value): the next start rolls it forward. Its owner going on, no other start did, and their sets waited 30 s.
+  it('a change of a process that goes on, cancelled with its undo failing: the entry is left ended, and another cpw-vault\'s start rolls it forward', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const keychain = keychainOf(t);
+    const vault = createVault({ homeDir: t.home, cwd: t.cwd, env: { CPW_KEYCHAIN_SERVICE: t.service }, secrets: keychain, caller: 'app', warn: () => {} });
+    const controller = new AbortController();
+    keychain.onWrite = () => {
+      keychain.onWrite = undefined;
+      controller.abort('SIGINT');
+      keychain.breakAfter(0); // this process's keychain stops answering: the undo cannot put the value back
+    };
+    const e = await rejected(vault.setCredential('huggingface', 'token', `${HF}2`, { signal: controller.signal }));
+    expect(e.code).toBe('CANCELLED');
+    expect(e.message).toContain('huggingface.token');
+    expect(existsSync(journalOf(t)), 'kept for recovery').toBe(true);
+    const other = await cli(t, ['set', 'huggingface', 'token'], { input: `${HF}3` });
+    expect(other.code, other.stderr).toBe(0);
+    expect(existsSync(journalOf(t))).toBe(false);
+    expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(`${HF}3`);
+    expect((await cli(t, ['doctor'])).stdout).not.toMatch(/✗/);
+  });
 });

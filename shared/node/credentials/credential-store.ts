@@ -155,7 +155,7 @@ export class CredentialStore {
     const due = journal.filter((tx) => {
       if (ACTIVE.has(tx.id)) return false;
       // Another host's (or container's) writer cannot be seen: its transaction is left for an hour before it counts as abandoned.
-      return isCurrentProcess(tx.owner) || ownerIsGone(tx.owner, Date.parse(tx.started_at), ABANDONED_AFTER_MS);
+      return isCurrentProcess(tx.owner) || tx.ended === true || ownerIsGone(tx.owner, Date.parse(tx.started_at), ABANDONED_AFTER_MS);
     });
     if (!due.length) return 0;
     const ops = due.flatMap((tx) => tx.ops);
@@ -197,7 +197,7 @@ export class CredentialStore {
    * it touched gets its previous value back (or none), created files are
    * removed, the journal entry dropped. The profile was never written. If the
    * secret store fails now (a keychain that stopped answering), the journal
-   * stays and the next start rolls the transaction forward instead. The undo
+   * stays, marked ended, and the next start of any cpw-vault rolls the transaction forward instead. The undo
    * itself never takes `signal` (the vault file's waits for its lock go on):
    * only the entry's removal does, so after a cancel it is left when another
    * holds the lock, and the next start rolls it forward to what the store
@@ -223,6 +223,8 @@ export class CredentialStore {
       }
     } catch {
       // Left for recovery: the journal still names every credential involved, and the caller says which may have changed.
+      // Marked ended: this process (the app goes on) will not finish it, so the next start of any cpw-vault does.
+      await this.journal.end(tx.id, signal).catch(() => {});
       return [...new Set(left)];
     }
     removeCreated(tx.files ?? []);

@@ -95,6 +95,15 @@ export class JournalFile {
     }
   }
 
+  /**
+   * Marks a transaction this process has ended with its entry kept (its undo failed) as ended: live to nobody, so
+   * another cpw-vault's change of its credentials goes on, and any next start rolls it forward (it waited for this
+   * process to end). `signal`: as for {@link remove}.
+   */
+  end(id: string, signal?: CancelSignal): Promise<void> {
+    return this.change((kept) => kept.map((t) => (t.id === id ? { ...t, ended: true as const } : t)), signal);
+  }
+
   /** One try at the lock (no wait) to drop the entries left, again later while it fails. */
   private retryLeft(delay = 20): void {
     if (this.retry || !this.left.size) return;

@@ -14,6 +14,7 @@ const UNSEEN_TURN_MS = 10_000;
 
 /** A transaction someone still runs, for a writer of the same credential: this process's (ACTIVE), a live pid here, or one that cannot be seen and started under UNSEEN_TURN_MS ago. */
 export function liveTransaction(t: Transaction): boolean {
+  if (t.ended === true) return false;
   if (isCurrentProcess(t.owner)) return ACTIVE.has(t.id);
   const seen = ownerPlace(t.owner) === 'here';
   return !ownerIsGone(t.owner, Date.parse(t.started_at), seen ? ABANDONED_AFTER_MS : UNSEEN_TURN_MS);

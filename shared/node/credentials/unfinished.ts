@@ -14,7 +14,7 @@ import { ABANDONED_AFTER_MS, isCurrentProcess, ownerIsGone, ownerName, ownerPlac
 export function unfinishedChanges(journal: readonly Transaction[], now = Date.now()): UnfinishedChange[] {
   return journal.flatMap((tx) => {
     const started = Date.parse(tx.started_at);
-    if (isCurrentProcess(tx.owner) || ownerIsGone(tx.owner, started, ABANDONED_AFTER_MS, now)) return [];
+    if (isCurrentProcess(tx.owner) || tx.ended === true || ownerIsGone(tx.owner, started, ABANDONED_AFTER_MS, now)) return [];
     const seen = ownerPlace(tx.owner) === 'here';
     return [{
       credentials: tx.ops.map((op) => shown(op.id)),
