@@ -112,25 +112,31 @@ describe('a journal entry and a signal', () => {
 
   // After a cancel whose undo met a silent keychain the entry is kept on purpose (its credential may hold the new
   // value): the next start rolls it forward. Its owner going on, no other start did, and their sets waited 30 s.
-  it('a change of a process that goes on, cancelled with its undo failing: the entry is left ended, and another cpw-vault\'s start rolls it forward', async () => {
-    const t = makeTempHome();
-    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
-    const keychain = keychainOf(t);
-    const vault = createVault({ homeDir: t.home, cwd: t.cwd, env: { CPW_KEYCHAIN_SERVICE: t.service }, secrets: keychain, caller: 'app', warn: () => {} });
-    const controller = new AbortController();
-    keychain.onWrite = () => {
-      keychain.onWrite = undefined;
-      controller.abort('SIGINT');
-      keychain.breakAfter(0); // this process's keychain stops answering: the undo cannot put the value back
-    };
-    const e = await rejected(vault.setCredential('huggingface', 'token', `${HF}2`, { signal: controller.signal }));
-    expect(e.code).toBe('CANCELLED');
-    expect(e.message).toContain('huggingface.token');
-    expect(existsSync(journalOf(t)), 'kept for recovery').toBe(true);
-    const other = await cli(t, ['set', 'huggingface', 'token'], { input: `${HF}3` });
-    expect(other.code, other.stderr).toBe(0);
-    expect(existsSync(journalOf(t))).toBe(false);
-    expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(`${HF}3`);
-    expect((await cli(t, ['doctor'])).stdout).not.toMatch(/✗/);
-  });
+  it.each([['the lock free', false], ['another holding the lock then', true]] as const)(
+    'a change of a process that goes on, cancelled with its undo failing, %s: the entry is left ended, and another cpw-vault\'s start rolls it forward',
+    async (_name, held) => {
+      const t = makeTempHome();
+      expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+      const keychain = keychainOf(t);
+      const vault = createVault({ homeDir: t.home, cwd: t.cwd, env: { CPW_KEYCHAIN_SERVICE: t.service }, secrets: keychain, caller: 'app', warn: () => {} });
+      const controller = new AbortController();
+      let release: (() => void) | undefined;
+      keychain.afterWrite = async () => {
+        keychain.afterWrite = undefined;
+        if (held) release = await holdLock(t.profile);
+        controller.abort('SIGINT');
+        keychain.breakAfter(0); // this process's keychain stops answering: the undo cannot put the value back
+      };
+      const e = await rejected(vault.setCredential('huggingface', 'token', `${HF}2`, { signal: controller.signal }));
+      expect(e.code).toBe('CANCELLED');
+      expect(e.message).toContain('huggingface.token');
+      expect(existsSync(journalOf(t)), 'kept for recovery').toBe(true);
+      release?.();
+      const other = await cli(t, ['set', 'huggingface', 'token'], { input: `${HF}3` });
+      expect(other.code, other.stderr).toBe(0);
+      expect(existsSync(journalOf(t))).toBe(false);
+      expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(`${HF}3`);
+      expect((await cli(t, ['doctor'])).stdout).not.toMatch(/✗/);
+    },
+  );
 });

@@ -18,8 +18,8 @@ import type { CancelSignal } from '../../core/secret-store';
  * and the start-up census re-indexes what the secret store holds anyway.
  */
 export class JournalFile {
-  /** Entries whose removal failed (another held the lock past the wait, or a signal ended it): see {@link remove}. */
-  private readonly left = new Set<string>();
+  /** Entries of ended transactions whose removal (or mark) failed (another held the lock past the wait, or a signal ended it): see {@link remove}. */
+  private readonly left = new Map<string, 'drop' | 'end'>();
   private retry: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -85,26 +85,30 @@ export class JournalFile {
    * (CredentialStore.recover), as after a kill. Dropping it later is right: the index describes what the store holds
    * (a commit, an undo complete, a recovery's roll forward), so finishing it changes nothing.
    */
-  async remove(ids: readonly string[], signal?: CancelSignal): Promise<void> {
-    try {
-      await this.change((all) => all.filter((t) => !ids.includes(t.id)), signal);
-    } catch (err) {
-      for (const id of ids) this.left.add(id);
-      this.retryLeft();
-      throw err;
-    }
+  remove(ids: readonly string[], signal?: CancelSignal): Promise<void> {
+    return this.settle(ids, 'drop', (kept) => kept.filter((t) => !ids.includes(t.id)), signal);
   }
 
   /**
    * Marks a transaction this process has ended with its entry kept (its undo failed) as ended: live to nobody, so
    * another cpw-vault's change of its credentials goes on, and any next start rolls it forward (it waited for this
-   * process to end). `signal`: as for {@link remove}.
+   * process to end). `signal`, and a mark that could not be written: as for {@link remove}.
    */
   end(id: string, signal?: CancelSignal): Promise<void> {
-    return this.change((kept) => kept.map((t) => (t.id === id ? { ...t, ended: true as const } : t)), signal);
+    return this.settle([id], 'end', (kept) => kept.map((t) => (t.id === id ? { ...t, ended: true as const } : t)), signal);
   }
 
-  /** One try at the lock (no wait) to drop the entries left, again later while it fails. */
+  private async settle(ids: readonly string[], how: 'drop' | 'end', fn: (kept: Transaction[]) => Transaction[], signal: CancelSignal | undefined): Promise<void> {
+    try {
+      await this.change(fn, signal);
+    } catch (err) {
+      for (const id of ids) if (this.left.get(id) !== 'drop') this.left.set(id, how);
+      this.retryLeft();
+      throw err;
+    }
+  }
+
+  /** One try at the lock (no wait) to settle the entries left, again later while it fails. */
   private retryLeft(delay = 20): void {
     if (this.retry || !this.left.size) return;
     this.retry = setTimeout(() => {
@@ -114,22 +118,23 @@ export class JournalFile {
     this.retry.unref();
   }
 
+  /** Applies `fn` to the journal, under the lock, with the entries left settled first (see {@link remove}). */
   private async change(fn: (kept: Transaction[]) => Transaction[], signal?: CancelSignal): Promise<void> {
     ensurePrivateDir(dirname(this.path), this.dedicatedDir);
     await withFileLock(this.profilePath, async (lock) => {
       const all = this.read();
-      const dropped = [...this.left];
-      const kept = dropped.length ? all.filter((t) => !this.left.has(t.id)) : all;
+      const settled = [...this.left];
+      const left = (t: Transaction) => this.left.get(t.id);
+      const kept = all.some((t) => left(t) === 'drop' || (left(t) === 'end' && t.ended !== true))
+        ? all.flatMap((t) => (left(t) === 'drop' ? [] : left(t) === 'end' ? [{ ...t, ended: true as const }] : [t]))
+        : all;
       const next = fn(kept);
-      if (next === all || (next === kept && kept.length === all.length)) return this.forget(dropped); // nothing to write
-      lock.assertHeld();
-      if (next.length) await writeSecureFile(this.path, `${JSON.stringify({ transactions: next }, null, 1)}\n`, this.dedicatedDir);
-      else rmSync(this.path, { force: true });
-      this.forget(dropped);
+      if (next !== all) {
+        lock.assertHeld();
+        if (next.length) await writeSecureFile(this.path, `${JSON.stringify({ transactions: next }, null, 1)}\n`, this.dedicatedDir);
+        else rmSync(this.path, { force: true });
+      }
+      for (const [id] of settled) this.left.delete(id);
     }, { waitMs: this.lockWaitMs, signal });
-  }
-
-  private forget(dropped: readonly string[]): void {
-    for (const id of dropped) this.left.delete(id);
   }
 }
