@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli';
 import { collect, type ChildResult } from '../helpers/children';
+import { isStopped, stopAt, until } from '../helpers/lock-stop';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
 /**
@@ -14,18 +15,28 @@ import { makeTempHome, type TempHome } from '../helpers/temp';
  */
 
 const PASSPHRASE = 'ci passphrase of the vault 42';
+const TOKEN = 'hf_abcdefghijklmnopqrstuvwxyz0123456789';
 
 /** `cpw-vault ...args` as a CI job runs it: a session of its own, stdin /dev/null, no D-Bus session bus. */
 function inCi(t: TempHome, command: string[]): Promise<ChildResult> {
+  return collect(ciJob(t, command));
+}
+
+/**
+ * {@link inCi}'s job, started: with `stopped`, it stops itself before cpw-vault starts (for {@link stopAt}); `env`
+ * adds to the job's environment.
+ */
+function ciJob(t: TempHome, command: string[], options: { stopped?: boolean; env?: Record<string, string> } = {}): ChildProcess {
   const bin = join(t.root, 'bin');
   mkdirSync(bin, { recursive: true });
   if (!existsSync(join(bin, 'cpw-vault'))) symlinkSync(BIN, join(bin, 'cpw-vault'));
   const run = join(t.root, 'run');
   mkdirSync(run, { recursive: true, mode: 0o700 });
-  const env: Record<string, string | undefined> = { ...process.env, PATH: `${bin}:${process.env['PATH']}`, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, XDG_RUNTIME_DIR: run };
+  const env: Record<string, string | undefined> = { ...process.env, PATH: `${bin}:${process.env['PATH']}`, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, XDG_RUNTIME_DIR: run, ...options.env };
   for (const name of ['DBUS_SESSION_BUS_ADDRESS', 'DISPLAY', 'WAYLAND_DISPLAY']) delete env[name];
-  const [program, ...args] = command[0] === 'cpw-vault' ? ['sh', '-ec', command.slice(1).join(' ')] : [process.execPath, BIN, ...command];
-  return collect(spawn('setsid', ['-w', program!, ...args], { cwd: t.cwd, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const cli = command[0] === 'cpw-vault' ? ['sh', '-ec', command.slice(1).join(' ')] : [process.execPath, BIN, ...command];
+  const job = options.stopped ? ['bash', '-c', 'kill -STOP $$; exec "$@"', 'bash', ...cli] : cli;
+  return spawn('setsid', ['-w', ...job], { cwd: t.cwd, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** The steps of the line that offers the vault file, as a user copies them: from `cpw-vault backend use file` to the line's end, its note in brackets and final full stop left out. */
@@ -71,6 +82,34 @@ describe('no terminal: the unlock named next after a switch to the vault file is
     const r = await inCi(t, ['cpw-vault', step!.replaceAll('PATH', pass)]);
     expect(r.code, `${step}\n${r.stderr}`).toBe(0);
     expect((await inCi(t, ['backend'])).stdout).toMatch(/unlocked by agent pid \d+/);
+    await inCi(t, ['lock']);
+  }, 120_000);
+});
+
+// setup's last line named the unlock as a terminal takes it too ("Next: cpw-vault unlock (once per session), then ...").
+// With no terminal it is printed when the vault file's agent ended while setup ran (its TTL, a lock from another job):
+// pasted into the job, that unlock failed "There is no terminal to ask the passphrase on".
+describe('no terminal: the unlock setup names next is one that works there', () => {
+  it('setup --non-interactive, its agent ended before its last line: that line\'s unlock, pasted into the job, unlocks', async () => {
+    const t = makeTempHome();
+    const pass = join(t.root, 'pass.txt');
+    writeFileSync(pass, `${PASSPHRASE}\n`, { mode: 0o600 });
+    for (const step of [['backend', 'use', 'file'], ['unlock']]) expect((await inCi(t, [...step, '--passphrase-file', pass])).code).toBe(0);
+    const setup = ciJob(t, ['setup', '--non-interactive'], { stopped: true, env: { HF_TOKEN: TOKEN } });
+    const done = collect(setup);
+    await until(() => isStopped(setup.pid!));
+    // Stopped where its last line asks whether an agent listens (the one read of /proc/net/unix); the agent ends there.
+    await stopAt(t, setup.pid!, 'openat', 1, '/proc/net/unix');
+    expect((await inCi(t, ['lock'])).code).toBe(0);
+    process.kill(setup.pid!, 'SIGCONT');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(0);
+    const step = /Next: (cpw-vault unlock[^(]*?)\s*\(/.exec(r.stderr)?.[1];
+    expect(step, r.stderr).toBe('cpw-vault unlock --passphrase-file PATH');
+    const unlock = await inCi(t, ['cpw-vault', step!.replace('PATH', pass)]);
+    expect(unlock.code, `${step}\n${unlock.stderr}`).toBe(0);
+    expect((await inCi(t, ['backend'])).stdout).toMatch(/unlocked by agent pid \d+/);
+    expect((await inCi(t, ['get', 'huggingface', 'token'])).stdout).toBe(TOKEN);
     await inCi(t, ['lock']);
   }, 120_000);
 });

@@ -22,11 +22,14 @@ function status(pid: number): string {
   }
 }
 
+/** Whether `pid` is stopped (/proc state T): one started as `bash -c 'kill -STOP $$; exec ...'`, before {@link stopAt}. */
+export const isStopped = (pid: number): boolean => /^State:\s+T/m.test(status(pid));
+
 /**
- * Runs strace on `pid` until it has stopped it (SIGSTOP) at the `when`-th call of `syscalls` (a regex of names; with
- * `path`, only calls on it); then detaches, leaving it stopped. Returns what strace saw.
+ * Runs strace on `pid` (stopped: State T) until it has stopped it (SIGSTOP) at the `when`-th call of `syscalls` (a regex
+ * of names; with `path`, only calls on it); then detaches, leaving it stopped. Returns what strace saw.
  */
-async function stopAt(t: TempHome, pid: number, syscalls: string, when: number, path?: string): Promise<string> {
+export async function stopAt(t: TempHome, pid: number, syscalls: string, when: number, path?: string): Promise<string> {
   const log = join(t.root, `strace-${when}-${Date.now()}.log`);
   const tracer = spawn('strace', ['-qq', '-o', log, '-p', String(pid), ...(path ? ['-P', path] : []), '-e', `trace=${syscalls}`, '-e', `inject=${syscalls}:signal=SIGSTOP:when=${when}`], { stdio: 'ignore' });
   onTestFinished(() => void tracer.kill('SIGKILL'));
@@ -62,7 +65,7 @@ export async function waitingAfterWrite(t: TempHome, args: string[], written: st
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => cmd.on('close', (code, signal) => resolve({ code, signal })));
   const pid = cmd.pid!;
   onTestFinished(() => void cmd.kill('SIGKILL'));
-  await until(() => /^State:\s+T/m.test(status(pid)));
+  await until(() => isStopped(pid));
   // By count: strace's -P did not see a rename onto a file that was not there yet. The last one must be onto `written`.
   const renames = (await stopAt(t, pid, '/^rename', when)).split('\n').filter((l) => l.startsWith('rename'));
   expect(renames.at(-1), 'the write the command was stopped after').toContain(`${written}")`);

@@ -18,7 +18,7 @@ import { interruptible } from '../signals';
 import { planTable, summary } from './migrate';
 import { storedLine } from './set';
 import { vaultAgentListening } from '../../node/agent/socket-dir';
-import { USE_FILE, fileOfferText, offersFileBackend, useFileSteps } from '../file-offer';
+import { USE_FILE, fileOfferText, offersFileBackend, unlockStep, useFileSteps } from '../file-offer';
 import { askNewOrCurrent } from '../passphrase-input';
 import { echoOffDuring } from '../echo-off';
 import { MIN_PASSPHRASE_LENGTH } from '../../node/secrets/vault-crypto';
@@ -148,11 +148,11 @@ async function finish(ctx: CliContext, vault: Vault): Promise<ExitCode> {
   ctx.io.err('\nWorkflow readiness:\n');
   for (const s of statuses) ctx.io.err(describeStatus(ctx.io, s));
   // The workflow the user chose as their default: run it when ready, else store what it still needs (it suggested
-  // running another workflow, saying nothing of the one chosen). On a vault file, unlock it first for the stages.
+  // running another workflow, saying nothing of the one chosen). On a vault file, unlock it first, as it works here.
   const chosen = statuses.find((s) => s.workflow === vault.defaultWorkflow());
   const needs = chosen?.missing[0];
   const next = chosen?.ready ? `cpw-vault exec --workflow ${chosen.workflow} -- <your stage command>` : needs ? `cpw-vault set ${needs.credentials[0]!.replace('.', ' ')}   (${chosen!.workflow} still needs ${needs.description})` : 'cpw-vault set huggingface token';
-  const unlock = vault.backend() === 'file' && !vaultAgentListening(vault.profilePath, ctx.io.env) ? 'cpw-vault unlock (once per session), then ' : '';
+  const unlock = vault.backend() === 'file' && !vaultAgentListening(vault.profilePath, ctx.io.env) ? `${unlockStep(ctx.io.stdinIsTTY)} (once per session), then ` : '';
   ctx.io.err(`\nNext: ${unlock}${next}   (or: cpw-vault doctor)\n`);
   return statuses.some((s) => s.workflow === 'transcribe' && s.ready) ? EXIT.ok : EXIT.missing;
 }
