@@ -1,8 +1,8 @@
 import type { KeychainStatus } from '../core/secret-store';
 import { isDescriptorFix } from '../node/profile/file-access';
-import { USE_FILE, stepsFitting, unlockStep, useFileSteps } from '../core/vault-file-steps';
+import { USE_FILE, fileSteps, stepsFitting, unlockStep, useFileSteps } from '../core/vault-file-steps';
 
-export { USE_FILE, stepsFitting, unlockStep, useFileSteps };
+export { USE_FILE, fileSteps, stepsFitting, unlockStep, useFileSteps };
 
 /** Keychain states that mean "no Secret Service here" (SSH, containers, WSL, CI), not "a keychain with a problem". */
 const NO_KEYCHAIN = new Set(['KEYCHAIN_UNAVAILABLE', 'KEYCHAIN_NO_PROVIDER', 'KEYCHAIN_NO_COLLECTION']);

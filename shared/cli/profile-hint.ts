@@ -35,19 +35,20 @@ export function namingProfile(io: CliIO, profile: string | undefined): CliIO {
 }
 
 /** The keys of a `--json` document whose text is a message to the user (never data): the ones that suggest commands. */
-const MESSAGE_KEYS = new Set(['fix', 'message', 'command']);
+const MESSAGE_KEYS = new Set(['fix', 'message', 'command', 'steps']);
 
 /**
  * `doc` (a `--json` document) with `--profile PATH` in every cpw-vault command its messages suggest, as on stderr
  * ({@link withProfileOption}): doctor --profile OTHER --json said `cpw-vault set huggingface token`, which, pasted,
- * stored the token in the default profile (and so did check's, and every command's error document). Only the values of `fix`, `message` and `command` are rewritten; paths,
+ * stored the token in the default profile (and so did check's, and every command's error document). Only the values of `fix`, `message`, `command` and `steps` are rewritten; paths,
  * names and every other value are data and stay as they are.
  */
 export function withProfileOptionIn<T>(doc: T, profile: string | undefined): T {
   if (profile === undefined) return doc;
   const walk = (value: unknown, key?: string): unknown => {
     if (typeof value === 'string') return key !== undefined && MESSAGE_KEYS.has(key) ? withProfileOption(value, profile) : value;
-    if (Array.isArray(value)) return value.map((v) => walk(v));
+    // The lines of a message (`steps`) are messages; an array under any other key stays data.
+    if (Array.isArray(value)) return value.map((v) => walk(v, key));
     if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
     return value;
   };

@@ -10,7 +10,16 @@ export const USE_FILE = 'cpw-vault backend use file';
  */
 export function useFileSteps(terminal?: boolean): string {
   if (terminal === undefined) return `${USE_FILE}, then cpw-vault unlock once per session (with no terminal: --passphrase-file PATH on both)`;
-  return terminal ? `${USE_FILE}, then ${unlockStep(true)} once per session` : `${USE_FILE} --passphrase-file PATH, then ${unlockStep(false)}`;
+  const [use, unlock] = fileSteps(terminal);
+  return terminal ? `${use}, then ${unlock} once per session` : `${use}, then ${unlock}`;
+}
+
+/**
+ * The vault file's steps as the lines to run, by the rule of {@link useFileSteps}: the switch, then the unlock (doctor
+ * --json's `offer.steps`; its `command` is the first). PATH: a 0600 file holding the passphrase.
+ */
+export function fileSteps(terminal: boolean): [use: string, unlock: string] {
+  return [terminal ? USE_FILE : `${USE_FILE} --passphrase-file PATH`, unlockStep(terminal)];
 }
 
 /**

@@ -41,7 +41,7 @@ function ciJob(t: TempHome, command: string[], options: { stopped?: boolean; env
 
 /** The steps of the line that offers the vault file, as a user copies them: from `cpw-vault backend use file` to the line's end, its note in brackets and final full stop left out. */
 function offeredSteps(stderr: string): string[] {
-  const line = /cpw-vault backend use file.*$/m.exec(stderr)?.[0] ?? '';
+  const line = /cpw-vault (?:--profile \S+ )?backend use file.*$/m.exec(stderr)?.[0] ?? '';
   return line.replace(/ {3}\(.*$/, '').replace(/\.$/, '').split(', then ');
 }
 
@@ -66,6 +66,30 @@ describe('no terminal, keychain tools installed but no keychain: the vault file 
       await inCi(t, ['lock']);
     }, 120_000);
   }
+});
+
+// Scripts read doctor --json: its offer.command was the bare `cpw-vault backend use file` while its text gave the steps
+// that work with no terminal, and the unlock that must follow was not in the document at all.
+describe('no terminal: doctor --json offers the vault file in the lines that work there', () => {
+  it('offer.steps, and offer.command its first, are the text\'s steps (with --profile, naming it); pasted into the job, they switch and unlock', async () => {
+    const t = makeTempHome();
+    const profile = ['--profile', join(t.cwd, 'team.profile')];
+    const text = await inCi(t, [...profile, 'doctor']);
+    const found = await inCi(t, [...profile, 'doctor', '--json']);
+    expect(found.code, found.stderr).toBe(4);
+    const { offer } = JSON.parse(found.stdout);
+    const named = `cpw-vault ${profile.join(' ')}`;
+    expect(offer).toEqual({ backend: 'file', command: `${named} backend use file --passphrase-file PATH`, steps: [`${named} backend use file --passphrase-file PATH`, `${named} unlock --passphrase-file PATH`] });
+    expect(offer.steps).toEqual(offeredSteps(text.stderr));
+    const pass = join(t.root, 'pass.txt');
+    writeFileSync(pass, `${PASSPHRASE}\n`, { mode: 0o600 });
+    for (const step of offer.steps as string[]) {
+      const r = await inCi(t, ['cpw-vault', step.replace('--passphrase-file PATH', `--passphrase-file ${pass}`)]);
+      expect(r.code, `${step}\n${r.stderr}`).toBe(0);
+    }
+    expect((await inCi(t, [...profile, 'backend'])).stdout).toMatch(/backend: file[\s\S]*unlocked by agent pid \d+/);
+    await inCi(t, [...profile, 'lock']);
+  }, 120_000);
 });
 
 // After the switch, backend use file named the unlock as a terminal takes it ("Next: cpw-vault unlock"): pasted into
