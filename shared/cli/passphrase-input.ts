@@ -1,9 +1,9 @@
-import { createReadStream, existsSync, fstatSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { VaultError } from '../core/errors';
 import { iconvName, utf16Form } from '../core/utf16';
 import { registerPassphrase } from '../core/redact';
 import { readPrivateInputFile } from '../node/private-input-file';
-import { descriptorFlags, descriptorTarget } from './descriptors';
+import { readDescriptor } from './descriptor-input';
 import { echoOffDuring } from './echo-off';
 import { cancelledIfInterrupted } from './signals';
 import type { CliIO } from './io';
@@ -53,58 +53,15 @@ export function readPassphraseFile(path: string, command = 'cpw-vault unlock'): 
   return finish(bytes, `The passphrase file ${path}`);
 }
 
-/** Whether this process holds the write end of the pipe `fd` reads (a pipe of its own; a second read end, like bash's for `3< <(...)`, is not). */
-function ownPipe(fd: number, target: string): boolean {
-  try {
-    return readdirSync('/proc/self/fd').some((other) => Number(other) !== fd && descriptorTarget(Number(other)) === target && ((descriptorFlags(Number(other)) ?? 0) & 3) === 1);
-  } catch {
-    return false;
-  }
-}
-
 /**
- * Reads a passphrase from an open file descriptor (a pipe from the caller), up to its end. `command`: the command as
- * typed before its options (`cpw-vault import vault.age`), for the fix lines: they said `cpw-vault unlock ...` to every
- * command, so pasted under import or export they started the unlock agent (or failed on the keychain backend).
+ * Reads a passphrase from an open file descriptor (a pipe from the caller), up to its end (see readDescriptor).
+ * `command`: the command as typed before its options (`cpw-vault import vault.age`), for the fix lines: they said
+ * `cpw-vault unlock ...` to every command, so pasted under import or export they started the unlock agent (or failed
+ * on the keychain backend).
  */
 export async function readPassphraseFd(text: string, command = 'cpw-vault unlock'): Promise<string> {
-  const example = (fd: number, from = 'pass.txt') => `${command} --passphrase-fd ${fd} ${fd}< ${from}`;
-  if (!/^\d{1,4}$/.test(text)) throw new VaultError('INVALID_ARGUMENT', 'The --passphrase-fd value must be a file descriptor number, e.g. 3.', `Example: ${example(3)}`);
-  const fd = Number(text);
-  const notOpen = new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is not open for cpw-vault to read.`, `Open it for cpw-vault, e.g.: ${example(fd)}`);
-  if (fd === 1 || fd === 2) throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is ${fd === 1 ? 'stdout' : 'stderr'}, where cpw-vault writes.`, `Give the passphrase on another one, e.g.: ${example(3)} (or 0 for stdin)`);
-  let isPipe: boolean;
-  try {
-    isPipe = fstatSync(fd).isFIFO();
-  } catch {
-    throw notOpen;
-  }
-  // Not given by the caller: Node's own descriptors (its event loop's epoll and eventfds, its wake-up pipes) fill
-  // the low numbers a caller did not open; reading one failed with an internal EBADF, or waited for ever on a pipe
-  // of Node's. Node holds both ends of its pipes; a caller's (`3< <(pass show vault)`) has its writer elsewhere.
-  const flags = descriptorFlags(fd);
-  const target = descriptorTarget(fd);
-  if (flags !== undefined && (flags & 3) === 1) throw notOpen; // write-only
-  // `3<>fifo` (read-write, the shell's way to open a FIFO without waiting for a writer): this process then holds a
-  // write end itself, so the end of the passphrase never comes. The read waited for ever, and neither Ctrl-C nor
-  // SIGTERM could end it (Node cannot exit while a pool thread is blocked in that read): only kill -9 did.
-  if (isPipe && flags !== undefined && (flags & 3) === 2) {
-    throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is a pipe opened for reading and writing (${fd}<>): the passphrase is read to its end, which never comes while cpw-vault holds a write end itself.`, `Open it for reading only, e.g.: ${example(fd, 'FIFO')} (or ${fd}< pass.txt)`);
-  }
-  if (target?.startsWith('anon_inode:') || (target?.startsWith('pipe:') && ownPipe(fd, target))) throw notOpen;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of createReadStream('', { fd, autoClose: fd > 2 })) {
-      chunks.push(chunk as Buffer);
-      size += (chunk as Buffer).length;
-      if (size > MAX_PASSPHRASE_BYTES) throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} gave over ${MAX_PASSPHRASE_BYTES} bytes.`, 'Send only the passphrase.');
-    }
-  } catch (err) {
-    if (err instanceof VaultError) throw err;
-    throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'read error'}).`, `Open it for reading, e.g.: ${example(fd)}`);
-  }
-  return finish(Buffer.concat(chunks), `File descriptor ${fd}`);
+  const bytes = await readDescriptor(text, { option: '--passphrase-fd', what: 'the passphrase', command, sample: 'pass.txt', maxBytes: MAX_PASSPHRASE_BYTES, tooLargeFix: 'Send only the passphrase.' });
+  return finish(bytes, `File descriptor ${Number(text)}`);
 }
 
 /** A hidden prompt; Ctrl-C (or a closed terminal) becomes CANCELLED (exit 130, "nothing changed"). */

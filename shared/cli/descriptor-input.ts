@@ -1,0 +1,81 @@
+import { createReadStream, fstatSync, readdirSync } from 'node:fs';
+import { VaultError } from '../core/errors';
+import { descriptorFlags, descriptorTarget } from './descriptors';
+
+/** What a descriptor option (`--passphrase-fd`, `--identity-fd`) reads, as its messages name it. */
+export interface DescriptorInput {
+  /** The option: `--passphrase-fd`. */
+  option: string;
+  /** What it gives: `the passphrase`. */
+  what: string;
+  /** The command as typed before its options, for the fix lines' examples (`cpw-vault import vault.age`); '' for none. */
+  command: string;
+  /** The file the examples open on the descriptor: `pass.txt`. */
+  sample: string;
+  /** Most bytes read; past them, refused with `tooLargeFix`. */
+  maxBytes: number;
+  tooLargeFix: string;
+}
+
+/** The file each descriptor read was open on (for a line that gives it again: `3< /run/secrets/x`), where it was a path. */
+const sources = new Map<number, string>();
+
+/** The file descriptor `fd` was open on when {@link readDescriptor} read it, where that was a path. */
+export function descriptorSource(fd: number): string | undefined {
+  return sources.get(fd);
+}
+
+/** Whether this process holds the write end of the pipe `fd` reads (a pipe of its own; a second read end, like bash's for `3< <(...)`, is not). */
+function ownPipe(fd: number, target: string): boolean {
+  try {
+    return readdirSync('/proc/self/fd').some((other) => Number(other) !== fd && descriptorTarget(Number(other)) === target && ((descriptorFlags(Number(other)) ?? 0) & 3) === 1);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads an open file descriptor the caller gave (`3< file`, a pipe from the caller) up to its end, at most
+ * `input.maxBytes`; closes it (but stdin). Throws INVALID_ARGUMENT, naming `input.option` and an example, for a value
+ * that is no descriptor number, stdout or stderr, one not open for reading (Node's own included), a pipe opened read-write.
+ */
+export async function readDescriptor(text: string, input: DescriptorInput): Promise<Buffer> {
+  const example = (fd: number, from = input.sample) => `${input.command ? `${input.command} ` : ''}${input.option} ${fd} ${fd}< ${from}`;
+  if (!/^\d{1,4}$/.test(text)) throw new VaultError('INVALID_ARGUMENT', `The ${input.option} value must be a file descriptor number, e.g. 3.`, `Example: ${example(3)}`);
+  const fd = Number(text);
+  const notOpen = new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is not open for cpw-vault to read.`, `Open it for cpw-vault, e.g.: ${example(fd)}`);
+  if (fd === 1 || fd === 2) throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is ${fd === 1 ? 'stdout' : 'stderr'}, where cpw-vault writes.`, `Give ${input.what} on another one, e.g.: ${example(3)} (or 0 for stdin)`);
+  let isPipe: boolean;
+  try {
+    isPipe = fstatSync(fd).isFIFO();
+  } catch {
+    throw notOpen;
+  }
+  // Not given by the caller: Node's own descriptors (its event loop's epoll and eventfds, its wake-up pipes) fill
+  // the low numbers a caller did not open; reading one failed with an internal EBADF, or waited for ever on a pipe
+  // of Node's. Node holds both ends of its pipes; a caller's (`3< <(pass show vault)`) has its writer elsewhere.
+  const flags = descriptorFlags(fd);
+  const target = descriptorTarget(fd);
+  if (flags !== undefined && (flags & 3) === 1) throw notOpen; // write-only
+  // `3<>fifo` (read-write, the shell's way to open a FIFO without waiting for a writer): this process then holds a
+  // write end itself, so the end of the input never comes. The read waited for ever, and neither Ctrl-C nor
+  // SIGTERM could end it (Node cannot exit while a pool thread is blocked in that read): only kill -9 did.
+  if (isPipe && flags !== undefined && (flags & 3) === 2) {
+    throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is a pipe opened for reading and writing (${fd}<>): ${input.what} is read to its end, which never comes while cpw-vault holds a write end itself.`, `Open it for reading only, e.g.: ${example(fd, 'FIFO')} (or ${fd}< ${input.sample})`);
+  }
+  if (target?.startsWith('anon_inode:') || (target?.startsWith('pipe:') && ownPipe(fd, target))) throw notOpen;
+  if (target?.startsWith('/')) sources.set(fd, target);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of createReadStream('', { fd, autoClose: fd > 2 })) {
+      chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      if (size > input.maxBytes) throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} gave over ${input.maxBytes} bytes.`, input.tooLargeFix);
+    }
+  } catch (err) {
+    if (err instanceof VaultError) throw err;
+    throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'read error'}).`, `Open it for reading, e.g.: ${example(fd)}`);
+  }
+  return Buffer.concat(chunks);
+}
