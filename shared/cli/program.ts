@@ -5,7 +5,7 @@ import { RUN_STATUSES } from '../core/records';
 import { WORKFLOW_NAMES } from '../core/workflows';
 import type { CliContext, GlobalOptions } from './context';
 import type { CliIO } from './io';
-import { addTeamCommands } from './team-program';
+import { addTeamCommands, withTeamIdentity, type TeamIdentityOptions } from './team-program';
 import { version } from '../../package.json';
 
 /** A parsed command line: which command function to run, with which arguments. */
@@ -36,6 +36,12 @@ const workflowOnce = (fix: string) => (value: string, previous: string | undefin
  */
 const onlyWith = (given: unknown, option: string, needed: unknown, neededOption: string): void => {
   if (given !== undefined && !needed) throw new VaultError('INVALID_ARGUMENT', `${option} works only with ${neededOption}: given without it, it would be ignored.`, `Add ${neededOption}, or leave ${option} out.`);
+};
+
+/** The team identity options given (see withTeamIdentity), as a team command's arguments; refused without --team. */
+const teamIdentityOf = ({ team, identityFile, identityFd }: TeamIdentityOptions): { identityFile?: string; identityFd?: string } => {
+  for (const [given, option] of [[identityFile, '--identity-file'], [identityFd, '--identity-fd']] as const) onlyWith(given, option, team, '--team');
+  return { ...(identityFile !== undefined ? { identityFile } : {}), ...(identityFd !== undefined ? { identityFd } : {}) };
 };
 
 const PATH_VALUE = /<(?:path|file|dir)>/;
@@ -78,14 +84,13 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
   };
   const invoke = (cmd: Command, run: (ctx: CliContext) => Promise<number>) => onInvoke({ run, globals: cmd.optsWithGlobals() as GlobalOptions, paths: pathsOf(cmd) });
 
-  sub('get', 'print a credential value (and nothing else) on stdout')
+  withTeamIdentity(sub('get', 'print a credential value (and nothing else) on stdout')
     .argument('<service>').argument('<key>')
-    .option('--team <file>', 'when neither env nor your vault has it, read it from this team file (cpw-team.age)')
-    .option('--identity-file <path>', 'with --team: an age identity file (CI) instead of your stored identity')
+    .option('--team <file>', 'when neither env nor your vault has it, read it from this team file (cpw-team.age)'))
     .addHelpText('after', examples(['cpw-vault get huggingface token', 'HF_TOKEN=$(cpw-vault get huggingface token)', 'cpw-vault get tmdb api_key --json', 'cpw-vault get tmdb api_key --team cpw-team.age']))
-    .action((service: string, key: string, o: { team?: string; identityFile?: string }, cmd: Command) => {
-      onlyWith(o.identityFile, '--identity-file', o.team, '--team');
-      invoke(cmd, async (ctx) => (o.team ? (await import('./commands/team-read')).teamGet({ service, key, file: o.team, ...(o.identityFile ? { identityFile: o.identityFile } : {}) }, ctx) : (await import('./commands/get')).get({ service, key }, ctx)));
+    .action((service: string, key: string, o: TeamIdentityOptions, cmd: Command) => {
+      const identity = teamIdentityOf(o);
+      invoke(cmd, async (ctx) => (o.team ? (await import('./commands/team-read')).teamGet({ service, key, file: o.team, ...identity }, ctx) : (await import('./commands/get')).get({ service, key }, ctx)));
     });
 
   sub('set', 'store a credential, read from stdin or a hidden prompt (never from argv)', false)
@@ -111,15 +116,14 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .addHelpText('after', examples(['cpw-vault list', 'cpw-vault list --json']))
     .action((_o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/list')).list({}, ctx)));
 
-  sub('which', 'show where a value comes from (env var or keychain)')
-    .argument('[service]').argument('[key]').option('--all', 'every credential')
-    .option('--team <file>', 'also say what this team file gives').option('--identity-file <path>', 'with --team: an age identity file (CI)')
+  withTeamIdentity(sub('which', 'show where a value comes from (env var or keychain)')
+    .argument('[service]').argument('[key]').option('--all', 'every credential').option('--team <file>', 'also say what this team file gives'))
     .addHelpText('after', examples(['cpw-vault which huggingface token', 'cpw-vault which --all', 'cpw-vault which --all --team cpw-team.age']))
-    .action((service: string | undefined, key: string | undefined, o: { all?: boolean; team?: string; identityFile?: string }, cmd: Command) => {
-      onlyWith(o.identityFile, '--identity-file', o.team, '--team');
+    .action((service: string | undefined, key: string | undefined, o: TeamIdentityOptions & { all?: boolean }, cmd: Command) => {
+      const identity = teamIdentityOf(o);
       invoke(cmd, async (ctx) => {
         const named = { ...(service ? { service } : {}), ...(key ? { key } : {}), ...(o.all ? { all: true } : {}) };
-        if (o.team) return (await import('./commands/team-read')).teamWhich({ ...named, file: o.team, ...(o.identityFile ? { identityFile: o.identityFile } : {}) }, ctx);
+        if (o.team) return (await import('./commands/team-read')).teamWhich({ ...named, file: o.team, ...identity }, ctx);
         return (await import('./commands/which')).which(named, ctx);
       });
     });
@@ -151,7 +155,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
 
   // --mask and --no-mask set one value (the last one given wins): both given, which the user meant is unknown.
   const masks = new Set<string>();
-  sub('exec', "run a command with a workflow's credentials (and no others) in its environment", false)
+  withTeamIdentity(sub('exec', "run a command with a workflow's credentials (and no others) in its environment", false)
     .requiredOption('--workflow <name>', WORKFLOW_NAMES.join(' | '), workflowOnce('For more credentials, add them with --with SERVICE.KEY (repeatable).'))
     .option('--no-history', 'do not record this run')
     .option('--inherit-secrets', "keep other credentials' env vars inherited from this shell (removed by default)")
@@ -160,8 +164,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .option('--no-mask', "never mask the child's output (default: masked when it goes to a file or pipe)")
     .option('--verify', 'ask the providers first; refuse to start when a key is rejected (3) or cannot be checked (5)')
     .option('--timeout <seconds>', 'with --verify: deadline of each provider call (default 10)')
-    .option('--team <file>', "the team file's values for what neither env nor your vault has (precedence: env, your vault, team)")
-    .option('--identity-file <path>', 'with --team: an age identity file (CI) instead of your stored identity')
+    .option('--team <file>', "the team file's values for what neither env nor your vault has (precedence: env, your vault, team)"))
     .argument('<command...>', 'the command (after --, or after its first word: what follows is all the stage\'s)')
     // `exec --workflow W echo x --no-history` gave the stage `x` and took --no-history as exec's (no run recorded);
     // `sh -c '...'` was refused as an unknown option -c. What follows the command's first word is the stage's, as for
@@ -170,10 +173,10 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .on('option:mask', () => masks.add('--mask'))
     .on('option:no-mask', () => masks.add('--no-mask'))
     .addHelpText('after', examples(['cpw-vault exec --workflow subtitle -- python3 02_tmdb_enrichment.py --job j1', 'cpw-vault exec --workflow diarize --verify -- python3 05_pyannote_vad.py > vad.log', 'cpw-vault exec --workflow transcribe --mask -- python3 06_whisperx_asr.py', 'cpw-vault exec --workflow diarize --no-history -- ./05_pyannote_vad.sh']))
-    .action((command: string[], o: { workflow: string; history: boolean; inheritSecrets?: boolean; mask?: boolean; verify?: boolean; timeout?: string; team?: string; identityFile?: string; with?: string[] }, cmd: Command) => {
+    .action((command: string[], o: { workflow: string; history: boolean; inheritSecrets?: boolean; mask?: boolean; verify?: boolean; timeout?: string; team?: string; identityFile?: string; identityFd?: string; with?: string[] }, cmd: Command) => {
       if (masks.size > 1) throw new VaultError('INVALID_ARGUMENT', '--mask and --no-mask are both given: they say opposite things.', 'Give one of them (or neither: masked when the output goes to a file or pipe).');
       onlyWith(o.timeout, '--timeout', o.verify, '--verify');
-      onlyWith(o.identityFile, '--identity-file', o.team, '--team');
+      teamIdentityOf(o);
       invoke(cmd, async (ctx) => {
         if (o.team) return (await import('./commands/team-read')).teamExec({ command, ...o, file: o.team }, ctx);
         // --verify asks the providers first (readiness included), then the stage runs as without it.

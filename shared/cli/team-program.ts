@@ -6,14 +6,21 @@ type Invoke = (cmd: Command, run: (ctx: CliContext) => Promise<number>) => void;
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-/** `--file` and `--identity-file`, on every team subcommand. */
+/** `--file`, `--identity-file` and `--identity-fd`, on every team subcommand. */
 function target(cmd: Command): Command {
   return cmd
     .option('--file <path>', 'the team file (default: cpw-team.age in this folder)')
     .option('--identity-file <path>', 'an age identity file (age-keygen; CI deploy key) instead of your stored identity; refused when others can read it')
+    .option('--identity-fd <n>', "the same identity read from this open descriptor (3< FILE: a secret another user owns that the shell can open)")
     .option('--profile <path>', 'profile file')
     .option('--json', 'print one JSON document on stdout');
 }
+
+/** The team identity options of get, which and exec, beside their --team. */
+export interface TeamIdentityOptions { team?: string; identityFile?: string; identityFd?: string }
+
+/** get's, which's and exec's --identity-file and --identity-fd, refused without --team (program.ts); the team subcommands': {@link target}. */
+export const withTeamIdentity = (cmd: Command): Command => cmd.option('--identity-file <path>', 'with --team: an age identity file (CI) instead of your stored identity').option('--identity-fd <n>', 'with --team: the same identity read from this open descriptor (3< FILE)');
 
 /**
  * Registers `cpw-vault team ...` (the team vault, issue 17). Kept out of

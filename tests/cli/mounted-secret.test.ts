@@ -115,19 +115,25 @@ describe.runIf(process.getuid?.() === 0 && canUnshare)('a Kubernetes Secret read
     expect((await inNonRootPod(pod, source, 'cpw-vault lock')).code).toBe(0);
   }, 60_000);
 
-  it('--identity-file stays refused, its fix a private copy of the pod user\'s own (no descriptor option there); pasted, it reads the key', async () => {
+  // There was no descriptor option for the identity: the fix was a private copy of the key, one more file holding it.
+  it('--identity-file stays refused, its fix the descriptor route (--identity-fd) such a pod can take; pasted, it reads the key', async () => {
     const key = join(pod.base, 'deploy.key');
     expect(spawnSync('age-keygen', ['-o', key]).status).toBe(0);
     const recipient = spawnSync('age-keygen', ['-y', key], { encoding: 'utf8' }).stdout.trim();
-    const refused = await inNonRootPod(pod, key, 'exec cpw-vault team identity --identity-file "$SECRET"');
+    const typed = 'cpw-vault team identity --identity-file "$SECRET"';
+    const refused = await inNonRootPod(pod, key, `exec ${typed}`);
     expect(refused.code, refused.stderr).toBe(1);
     expect(refused.stderr).toContain(`The identity file ${pod.base}/secrets/x belongs to another user (uid 0); refusing it.`);
     expect(refused.stderr).not.toContain('AGE-SECRET-KEY-1');
-    const route = /In a container not run as root \(a Kubernetes Secret read through the pod's fsGroup\), copy it to a file of your own, readable by you alone, and give that: (\(.*?\)), then (--identity-file \S+)\. Or mount it/.exec(refused.stderr);
+    const route = /In a container not run as root \(a Kubernetes Secret read through the pod's fsGroup\), open it in the shell and give cpw-vault the descriptor instead of its path: the same command with (--identity-fd 3 3< \S+) in place of (--identity-file \S+)\. Or mount it/.exec(refused.stderr);
     expect(route, refused.stderr).not.toBeNull();
-    const copied = await inNonRootPod(pod, key, `${route![1]!} && cpw-vault team identity ${route![2]!} && stat -c %a:%U "$HOME/cpw-team.key"`);
-    expect(copied.code, copied.stderr).toBe(0);
-    // The copy is the pod user's, neither group nor others can read it (cp keeps the secret's 0440 less the umask: 0400).
-    expect(copied.stdout).toMatch(new RegExp(`^${recipient}\\n[46]00:nobody\\n$`));
+    expect(route![1]).toBe(`--identity-fd 3 3< ${pod.base}/secrets/x`);
+    expect(route![2]).toBe(`--identity-file ${pod.base}/secrets/x`);
+    // What the fix says, as the pod's user: the same command, --identity-file PATH swapped for the descriptor.
+    const read = await inNonRootPod(pod, key, typed.replace('--identity-file "$SECRET"', route![1]!));
+    expect(read.code, read.stderr).toBe(0);
+    expect(read.stdout).toBe(`${recipient}\n`);
+    expect(read.stderr).toContain('Identity from file descriptor 3.');
+    expect(read.stdout + read.stderr).not.toContain('AGE-SECRET-KEY-1');
   }, 60_000);
 });

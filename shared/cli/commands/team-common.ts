@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import { fromWorkingDir } from '../io';
 import { VaultError } from '../../core/errors';
 import { isCredentialId, type TeamDocument } from '../../core/team-document';
-import { TEAM_IDENTITY, teamIdentity, type TeamKey } from '../../node/team/identity';
+import { MAX_IDENTITY_FILE_BYTES, TEAM_IDENTITY, parseIdentityText, teamIdentity, type TeamKey } from '../../node/team/identity';
 import { mismatch, readRecipientsFile, readTeamFile, recipientsDiffer, teamFilesFor, type TeamFiles } from '../../node/team/team-file';
 import { listSharedKeys, listSharedKeyText, namesOfKey, sharedKeyText, sharedKeys, type SharedKey } from '../../core/team-shared-keys';
 import type { CliContext } from '../context';
@@ -13,6 +13,8 @@ export interface TeamTarget {
   file?: string;
   /** A CI deploy identity (an age-keygen file only its owner can read) instead of the stored one. */
   identityFile?: string;
+  /** The same identity read from this open descriptor (`3< /run/secrets/key`: a file the shell could open, a pipe). */
+  identityFd?: string;
 }
 
 /** The default team file name. */
@@ -23,9 +25,32 @@ export function filesOf(ctx: CliContext, args: TeamTarget): TeamFiles {
   return teamFilesFor(fromWorkingDir(ctx.io, args.file ?? DEFAULT_TEAM_FILE, 'The team file'));
 }
 
-/** The identity of this run: --identity-file, else the one in the user's vault (read side only). */
-export function identityOf(ctx: CliContext, args: TeamTarget, usesVault = false): Promise<TeamKey> {
+/** The identity of this run: --identity-file or --identity-fd, else the one in the user's vault (read side only). */
+export async function identityOf(ctx: CliContext, args: TeamTarget, usesVault = false): Promise<TeamKey> {
+  if (args.identityFd !== undefined) return identityOfFd(args);
   return teamIdentity(() => ctx.reader(), args.identityFile ? fromWorkingDir(ctx.io, args.identityFile, '--identity-file') : undefined, { fileHint: !usesVault });
+}
+
+/**
+ * --identity-fd: the identity read from the descriptor, checked as --passphrase-fd's (see readDescriptor), at most as
+ * much as an identity file. A Kubernetes Secret is root's, 0440, read through the pod's group: refused by its path (not
+ * trusted), the pod's shell can open it, as it does for the passphrase (`--passphrase-fd 3 3< FILE`).
+ */
+export function identityOfFd(args: TeamTarget): Promise<TeamKey> {
+  if (args.identityFile !== undefined) throw new VaultError('INVALID_ARGUMENT', 'Give --identity-file or --identity-fd, not both.', 'Keep one of them.');
+  const fd = args.identityFd!;
+  // Read once: it is read to its end and closed, and a command may ask twice (team status: its key, then the file).
+  let key = fromFd.get(fd);
+  if (!key) fromFd.set(fd, (key = readIdentityFd(fd)));
+  return key;
+}
+
+const fromFd = new Map<string, Promise<TeamKey>>();
+
+async function readIdentityFd(fd: string): Promise<TeamKey> {
+  const { readDescriptor } = await import('../descriptor-input');
+  const bytes = await readDescriptor(fd, { option: '--identity-fd', what: 'the identity', command: '', sample: 'key.txt', maxBytes: MAX_IDENTITY_FILE_BYTES, tooLargeFix: 'Give a file written by age-keygen.' });
+  return parseIdentityText(bytes.toString('utf8'), `File descriptor ${Number(fd)}`);
 }
 
 /**

@@ -9,7 +9,7 @@ import { shellWord } from '../../core/control-chars';
 import { readPassphrase, type PassphraseSource } from '../passphrase-input';
 import { abortedAfterPending, cancelledIfInterrupted, interruptible } from '../signals';
 import { readTeamFile } from '../../node/team/team-file';
-import { filesOf, membersOf } from './team-common';
+import { filesOf, identityOfFd, membersOf } from './team-common';
 
 export interface IdentityArgs extends PassphraseSource {
   /** The team file a restored identity may already be a member of (default cpw-team.age in this folder). */
@@ -23,6 +23,8 @@ export interface IdentityArgs extends PassphraseSource {
   /** Write the identity, age-encrypted with a passphrase, to this new file (backup). */
   exportIdentity?: string;
   identityFile?: string;
+  /** Print the key of the identity read from this descriptor (see identityOfFd). */
+  identityFd?: string;
 }
 
 /**
@@ -32,19 +34,22 @@ export interface IdentityArgs extends PassphraseSource {
  * `--from-export FILE` the one in an export you made (moving to a new
  * machine: `import` never takes it, since the file's writer knows it);
  * `--export-identity FILE` writes a passphrase-encrypted copy (`age -d FILE`
- * gives back the identity file); `--identity-file PATH` prints that file's key.
+ * gives back the identity file); `--identity-file PATH` (or `--identity-fd N`) prints that file's key.
  */
 export async function teamIdentityCmd(args: IdentityArgs, ctx: CliContext): Promise<ExitCode> {
   return interruptible(async (signal) => {
     let key: TeamKey;
     let note: string;
     let created = false;
-    if ([args.identityFile, args.import, args.fromExport].filter((a) => a !== undefined).length > 1 || (args.fromExport !== undefined && args.exportIdentity)) {
-      throw new VaultError('INVALID_ARGUMENT', 'Give one of --identity-file, --import and --from-export (and --export-identity apart from --from-export: each has its own passphrase).', 'Run them one at a time.');
+    if ([args.identityFile ?? args.identityFd, args.import, args.fromExport].filter((a) => a !== undefined).length > 1 || (args.fromExport !== undefined && args.exportIdentity)) {
+      throw new VaultError('INVALID_ARGUMENT', 'Give one of --identity-file (or --identity-fd), --import and --from-export (and --export-identity apart from --from-export: each has its own passphrase).', 'Run them one at a time.');
     }
     // A backup that cannot be written is said before an identity is created or stored for it.
     if (args.exportIdentity) await assertBackupTarget(fromWorkingDir(ctx.io, args.exportIdentity, '--export-identity'));
-    if (args.identityFile) {
+    if (args.identityFd !== undefined) {
+      key = await identityOfFd(args);
+      note = `Identity from file descriptor ${Number(args.identityFd)}.`;
+    } else if (args.identityFile) {
       key = await readIdentityFile(fromWorkingDir(ctx.io, args.identityFile, '--identity-file'));
       note = `Identity from ${args.identityFile}.`;
     } else if (args.import !== undefined) {

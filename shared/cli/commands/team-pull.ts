@@ -5,6 +5,7 @@ import { cancelledError, VaultError } from '../../core/errors';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
+import { descriptorSource } from '../descriptor-input';
 import { pullPlan, sharedByPull } from '../../node/team/team-service';
 import { interruptible } from '../signals';
 import { untilAborted } from '../../node/until-aborted';
@@ -21,9 +22,14 @@ export interface PullArgs extends TeamTarget {
   overwriteAll?: boolean;
 }
 
-/** --file and --identity-file as given, quoted: a line without them pulls ./cpw-team.age with the stored identity. */
+/**
+ * --file and --identity-file (or --identity-fd, with the file it was open on) as given, quoted: a line without them
+ * pulls ./cpw-team.age with the stored identity.
+ */
 function targetWords(args: TeamTarget): string {
-  return (args.file === undefined ? '' : ` --file ${shellWord(args.file)}`) + (args.identityFile === undefined ? '' : ` --identity-file ${shellWord(args.identityFile)}`);
+  const fd = Number(args.identityFd);
+  const identity = args.identityFd !== undefined ? ` --identity-fd ${fd} ${fd}< ${shellWord(descriptorSource(fd) ?? 'KEY_FILE')}` : args.identityFile === undefined ? '' : ` --identity-file ${shellWord(args.identityFile)}`;
+  return (args.file === undefined ? '' : ` --file ${shellWord(args.file)}`) + identity;
 }
 
 /**

@@ -72,7 +72,7 @@ export async function teamInit(args: TeamTarget & { add?: string[]; name?: strin
   const values = await personalValues(ctx, ids);
   const missing = ids.filter((id) => values.get(id) === undefined);
   if (missing.length) throw new VaultError('CREDENTIAL_MISSING', `Not in your vault: ${missing.join(', ')}.`, `Store them first (cpw-vault set ${missing[0]!.replace('.', ' ')}), or leave them out.`);
-  const key = args.identityFile ? await identityOf(ctx, args) : await (await import('../../node/team/identity')).ensureIdentity(await ctx.vault());
+  const key = args.identityFile || args.identityFd !== undefined ? await identityOf(ctx, args) : await (await import('../../node/team/identity')).ensureIdentity(await ctx.vault());
   const now = new Date();
   const credentials = ids.map((id): TeamCredential => ({ id, value: values.get(id)!, meta: { updated_at: now.toISOString(), updated_by: name } }));
   await change(ctx, args, async () => {

@@ -37,7 +37,8 @@ export interface IdentityVault {
   readonly ownFiles?: { profile: string; dedicatedDir: boolean };
 }
 
-const MAX_IDENTITY_FILE_BYTES = 64 * 1024;
+/** Longest identity file (or descriptor) read. */
+export const MAX_IDENTITY_FILE_BYTES = 64 * 1024;
 
 /**
  * The one identity in an age identity file's text (`# comments`, blank
@@ -57,9 +58,12 @@ export async function parseIdentityText(text: string, from: string): Promise<Tea
   }
 }
 
-/** How a container not run as root gives an identity file another user owns (there is no descriptor option for it). */
-function copyOfYourOwn(shown: string): string {
-  return `copy it to a file of your own, readable by you alone, and give that: (umask 077; cp -- ${shown} "$HOME/cpw-team.key"), then --identity-file "$HOME/cpw-team.key"`;
+/**
+ * How a container not run as root gives an identity file another user owns: the shell opens it (through the pod's
+ * group), cpw-vault reads the descriptor, as for --passphrase-fd (a private copy of the key was the way before).
+ */
+function descriptorRoute(shown: string): string {
+  return `open it in the shell and give cpw-vault the descriptor instead of its path: the same command with --identity-fd 3 3< ${shown} in place of --identity-file ${shown}`;
 }
 
 /**
@@ -72,7 +76,7 @@ export async function readIdentityFile(path: string): Promise<TeamKey> {
     // first): said without the key or those lines, and how to give it instead.
     throw new VaultError('INVALID_ARGUMENT', 'That is an age secret key, not the path of an identity file; it was not used.', 'Give the key on stdin instead (cpw-vault team identity --import -, then paste it and press Ctrl-D), or the path of a 0600 file that holds it. A key on a command line stays in your shell history and can be seen in ps: make a new one if others share this machine.');
   }
-  const bytes = readPrivateInputFile(path, { what: 'identity file', maxBytes: MAX_IDENTITY_FILE_BYTES, notRegularFix: 'Give a file written by age-keygen.', tooLargeFix: 'Give a file written by age-keygen.', unownedFix: copyOfYourOwn });
+  const bytes = readPrivateInputFile(path, { what: 'identity file', maxBytes: MAX_IDENTITY_FILE_BYTES, notRegularFix: 'Give a file written by age-keygen, or a pipe on --identity-fd N.', tooLargeFix: 'Give a file written by age-keygen.', unownedFix: descriptorRoute });
   return parseIdentityText(bytes.toString('utf8'), `The identity file ${path}`);
 }
 
