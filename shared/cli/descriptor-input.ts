@@ -1,4 +1,5 @@
 import { createReadStream, fstatSync, readdirSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { VaultError } from '../core/errors';
 import { descriptorFlags, descriptorTarget } from './descriptors';
 
@@ -15,6 +16,8 @@ export interface DescriptorInput {
   /** Most bytes read; past them, refused with `tooLargeFix`. */
   maxBytes: number;
   tooLargeFix: string;
+  /** On a terminal, the command asks for it with the input hidden: the fix for a descriptor that is one says so. */
+  prompted?: boolean;
 }
 
 /** The file each descriptor read was open on (for a line that gives it again: `3< /run/secrets/x`), where it was a path. */
@@ -62,6 +65,12 @@ export async function readDescriptor(text: string, input: DescriptorInput): Prom
   // SIGTERM could end it (Node cannot exit while a pool thread is blocked in that read): only kill -9 did.
   if (isPipe && flags !== undefined && (flags & 3) === 2) {
     throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is a pipe opened for reading and writing (${fd}<>): ${input.what} is read to its end, which never comes while cpw-vault holds a write end itself.`, `Open it for reading only, e.g.: ${example(fd, 'FIFO')} (or ${fd}< ${input.sample})`);
+  }
+  // A terminal: what is typed or pasted there shows on the screen and stays in its scrollback (`--identity-fd 0` echoed
+  // the whole AGE-SECRET-KEY as it was pasted), and it is read up to a Ctrl-D few would think of.
+  if (isatty(fd)) {
+    const fromFile = `give it from a file, e.g.: ${example(fd === 0 ? 3 : fd)}`;
+    throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is a terminal: ${input.what} typed or pasted there would show on the screen.`, input.prompted ? `Leave out ${input.option}: on a terminal cpw-vault asks for ${input.what} with the input hidden. Or ${fromFile}` : `${fromFile[0]!.toUpperCase()}${fromFile.slice(1)}`);
   }
   if (target?.startsWith('anon_inode:') || (target?.startsWith('pipe:') && ownPipe(fd, target))) throw notOpen;
   if (target?.startsWith('/')) sources.set(fd, target);

@@ -60,7 +60,7 @@ export function readPassphraseFile(path: string, command = 'cpw-vault unlock'): 
  * on the keychain backend).
  */
 export async function readPassphraseFd(text: string, command = 'cpw-vault unlock'): Promise<string> {
-  const bytes = await readDescriptor(text, { option: '--passphrase-fd', what: 'the passphrase', command, sample: 'pass.txt', maxBytes: MAX_PASSPHRASE_BYTES, tooLargeFix: 'Send only the passphrase.' });
+  const bytes = await readDescriptor(text, { option: '--passphrase-fd', what: 'the passphrase', command, sample: 'pass.txt', maxBytes: MAX_PASSPHRASE_BYTES, tooLargeFix: 'Send only the passphrase.', prompted: true });
   return finish(bytes, `File descriptor ${Number(text)}`);
 }
 
