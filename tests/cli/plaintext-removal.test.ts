@@ -86,10 +86,14 @@ describe('migrate --remove-plaintext deletes exactly what this run created or wa
     const folder = join(t.cwd, 'config', 'secrets.json');
     mkdirSync(folder, { recursive: true });
     writeFileSync(join(folder, 'inside'), HF);
+    // Looked for (no --from): passed over, said, and nothing else found; named with --from: refused.
     const r = await cli(t, ['migrate', '--yes', '--remove-plaintext']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${folder} is not a regular file`);
-    expect(r.stderr).not.toContain('INTERNAL');
+    expect(r.stderr).toContain(`! Passed over ${folder}: it is a folder, not a file to read keys from.`);
+    const named = await cli(t, ['migrate', '--from', folder, '--yes', '--remove-plaintext']);
+    expect(named.code).toBe(2);
+    expect(named.stderr).toContain(`${folder} is not a regular file`);
+    for (const out of [r.stderr, named.stderr]) expect(out).not.toContain('INTERNAL');
     expect(readdirSync(folder)).toEqual(['inside']);
   });
 
