@@ -90,6 +90,8 @@ describe('migrate --remove-plaintext deletes exactly what this run created or wa
     const r = await cli(t, ['migrate', '--yes', '--remove-plaintext']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`! Passed over ${folder}: it is a folder, not a file to read keys from.`);
+    // Not "no config/secrets.json here", right under the line that named it.
+    expect(r.stderr).toContain('Nothing to migrate: nothing of yours to read keys from besides what was passed over above, no seed profile with plaintext, no HuggingFace token file.');
     const named = await cli(t, ['migrate', '--from', folder, '--yes', '--remove-plaintext']);
     expect(named.code).toBe(2);
     expect(named.stderr).toContain(`${folder} is not a regular file`);

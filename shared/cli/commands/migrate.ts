@@ -124,9 +124,11 @@ async function migrateWith(signal: AbortSignal, args: MigrateArgs, ctx: CliConte
   if (args.from !== undefined) fromWorkingDir(ctx.io, args.from, '--from'); // a relative one with no working directory: said
   // A place passed over (another user's file, a FIFO) is said, and the next looked at: it was picked, then refused, and
   // the user's own sources after it (a seed profile, their HuggingFace token file) were never reached.
-  const passedOver = (f: { path: string; passedOver: string }) => ctx.io.err(`${paint(ctx.io).yellow('!')} Passed over ${withoutControlChars(f.path)}: ${f.passedOver}.\n`);
+  let passed = 0;
+  const passedOver = (f: { path: string; passedOver: string }) => (passed++, ctx.io.err(`${paint(ctx.io).yellow('!')} Passed over ${withoutControlChars(f.path)}: ${f.passedOver}.\n`));
   const path = args.from ?? findDefaultSource(vault.profilePath, ctx.io.cwd, ctx.io.env, ctx.io.env['HOME'] ?? homedir(), passedOver);
-  if (!path) throw new VaultError('INVALID_ARGUMENT', 'Nothing to migrate: no config/secrets.json here, no seed profile with plaintext, no HuggingFace token file.', nothingFoundFix(ctx.io.cwd!));
+  // After a pass-over, "no config/secrets.json here" read as a contradiction of the line above it.
+  if (!path) throw new VaultError('INVALID_ARGUMENT', `Nothing to migrate: ${passed ? `nothing of yours to read keys from besides what was passed over above` : 'no config/secrets.json here'}, no seed profile with plaintext, no HuggingFace token file.`, nothingFoundFix(ctx.io.cwd!));
   refuseOwnFiles(path, vault.ownFiles, { allowProfile: true }); // a seed profile in place, never its sidecars or an alias's
   const source = readSource(path, ctx.io.env);
   // A Ctrl-C while the keychain is read (one that stopped answering, 20,000 keys) ends the run now: it was held until
