@@ -1,9 +1,9 @@
-import { closeSync, constants, fchmodSync, fstatSync, lstatSync, chmodSync, openSync } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, lstatSync, chmodSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 import { replaceLinkFix } from './secure-fs';
-import { otherOwnerFix } from './file-access';
+import { otherOwnerFix, READ_DATA_NOFOLLOW } from './file-access';
 
 function ownedByMe(uid: number): boolean {
   return typeof process.getuid !== 'function' || uid === process.getuid();
@@ -18,7 +18,9 @@ function ownedByMe(uid: number): boolean {
 export function tightenProfile(profile: string, dedicatedDir: boolean): void {
   let fd: number;
   try {
-    fd = openSync(profile, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // As every data open: a FIFO swapped in at the name is refused below instead of holding the app's main process
+    // in this open until a writer comes, and a terminal there never becomes the controlling one.
+    fd = openSync(profile, READ_DATA_NOFOLLOW);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ELOOP') throw new VaultError('PROFILE_SYMLINK', `${profile} is a symbolic link; cpw-vault will not change its target.`, replaceLinkFix(profile));
