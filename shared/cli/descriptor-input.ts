@@ -1,4 +1,4 @@
-import { createReadStream, fstatSync, readdirSync } from 'node:fs';
+import { createReadStream, fstatSync, readdirSync, statSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { VaultError } from '../core/errors';
 import { descriptorFlags, descriptorTarget } from './descriptors';
@@ -28,6 +28,16 @@ export function descriptorSource(fd: number): string | undefined {
   return sources.get(fd);
 }
 
+/** Whether `path` names the file `opened` is (its device and inode). */
+function sameFile(path: string, opened: { dev: number; ino: number }): boolean {
+  try {
+    const now = statSync(path);
+    return now.dev === opened.dev && now.ino === opened.ino;
+  } catch {
+    return false; // gone, or not reachable by its path (a folder on the way this user cannot search)
+  }
+}
+
 /** Whether this process holds the write end of the pipe `fd` reads (a pipe of its own; a second read end, like bash's for `3< <(...)`, is not). */
 function ownPipe(fd: number, target: string): boolean {
   try {
@@ -49,8 +59,10 @@ export async function readDescriptor(text: string, input: DescriptorInput): Prom
   const notOpen = new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is not open for cpw-vault to read.`, `Open it for cpw-vault, e.g.: ${example(fd)}`);
   if (fd === 1 || fd === 2) throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is ${fd === 1 ? 'stdout' : 'stderr'}, where cpw-vault writes.`, `Give ${input.what} on another one, e.g.: ${example(3)} (or 0 for stdin)`);
   let isPipe: boolean;
+  let opened: ReturnType<typeof fstatSync>;
   try {
-    isPipe = fstatSync(fd).isFIFO();
+    opened = fstatSync(fd);
+    isPipe = opened.isFIFO();
   } catch {
     throw notOpen;
   }
@@ -73,7 +85,9 @@ export async function readDescriptor(text: string, input: DescriptorInput): Prom
     throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is a terminal: ${input.what} typed or pasted there would show on the screen.`, input.prompted ? `Leave out ${input.option}: on a terminal cpw-vault asks for ${input.what} with the input hidden. Or ${fromFile}` : `${fromFile[0]!.toUpperCase()}${fromFile.slice(1)}`);
   }
   if (target?.startsWith('anon_inode:') || (target?.startsWith('pipe:') && ownPipe(fd, target))) throw notOpen;
-  if (target?.startsWith('/')) sources.set(fd, target);
+  // Only while the path still names the file read: one removed since the shell opened it reads '/x (deleted)' here, and
+  // a line giving that path failed as it was pasted (a line without a path gives KEY_FILE to fill in).
+  if (target?.startsWith('/') && sameFile(target, opened)) sources.set(fd, target);
   const chunks: Buffer[] = [];
   let size = 0;
   try {

@@ -102,4 +102,15 @@ describe('--identity-fd N: the team identity from a descriptor', () => {
     expect(again, typo.stderr).toBe(`cpw-vault team pull --file ${join(t.cwd, 'cpw-team.age')} --identity-fd 3 3< ${join(t.cwd, 'key.txt')} --dry-run`);
     expect((await shell(ci, again!)).code).toBe(0);
   }, 60_000);
+
+  it("a descriptor on a file removed since it was opened: pull's line to run again names KEY_FILE, not the gone path", async () => {
+    const { t } = withKey();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: TOKEN })).code).toBe(0);
+    expect((await shell(t, 'cpw-vault team init --add huggingface.token --identity-fd 3 3< key.txt')).code).toBe(0);
+    // Opened, then removed before the command (a copy shredded once the shell held it): /proc names it '... (deleted)'.
+    const typo = await shell(t, 'cp key.txt once.txt && exec 3< once.txt && rm once.txt && cpw-vault team pull --identity-fd 3 --overwrite huggingface.tokn --yes');
+    expect(typo.code, typo.stderr).toBe(2);
+    expect(typo.stderr).toContain('(see: cpw-vault team pull --identity-fd 3 3< KEY_FILE --dry-run)');
+    expect(typo.stderr).not.toContain('deleted');
+  }, 60_000);
 });
