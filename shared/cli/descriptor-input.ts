@@ -1,7 +1,9 @@
 import { createReadStream, fstatSync, readdirSync, statSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { isatty } from 'node:tty';
-import { VaultError } from '../core/errors';
+import { cancelledError, VaultError } from '../core/errors';
 import { descriptorFlags, descriptorTarget } from './descriptors';
+import { runningInterrupt } from './signals';
 
 /** What a descriptor option (`--passphrase-fd`, `--identity-fd`) reads, as its messages name it. */
 export interface DescriptorInput {
@@ -88,10 +90,19 @@ export async function readDescriptor(text: string, input: DescriptorInput): Prom
   // Only while the path still names the file read: one removed since the shell opened it reads '/x (deleted)' here, and
   // a line giving that path failed as it was pasted (a line without a path gives KEY_FILE to fill in).
   if (target?.startsWith('/') && sameFile(target, opened)) sources.set(fd, target);
+  // A pipe or socket is read through the event loop, so a Ctrl-C (or SIGTERM) of the command running ends the read: read
+  // in the thread pool, `team pull --identity-fd 3 3< <(pass show key)` with its writer stuck held the signal until the
+  // writer ended, for ever if it never did (the pool's blocked read kept even the exit waiting). stdin is left as it
+  // was: destroying its socket would close descriptor 0, free for the next file opened (a stage's stdin).
+  const stream = fd > 2 && (isPipe || opened.isSocket()) ? new Socket({ fd, readable: true, writable: false }) : createReadStream('', { fd, autoClose: fd > 2 });
+  const interrupt = runningInterrupt();
+  const cancel = () => void stream.destroy(cancelledError(interrupt?.reason));
+  if (interrupt?.aborted) cancel();
+  else interrupt?.addEventListener('abort', cancel, { once: true });
   const chunks: Buffer[] = [];
   let size = 0;
   try {
-    for await (const chunk of createReadStream('', { fd, autoClose: fd > 2 })) {
+    for await (const chunk of stream) {
       chunks.push(chunk as Buffer);
       size += (chunk as Buffer).length;
       if (size > input.maxBytes) throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} gave over ${input.maxBytes} bytes.`, input.tooLargeFix);
@@ -99,6 +110,8 @@ export async function readDescriptor(text: string, input: DescriptorInput): Prom
   } catch (err) {
     if (err instanceof VaultError) throw err;
     throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'read error'}).`, `Open it for reading, e.g.: ${example(fd)}`);
+  } finally {
+    interrupt?.removeEventListener('abort', cancel);
   }
   return Buffer.concat(chunks);
 }

@@ -1,9 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
 import { collect, type ChildResult } from '../helpers/children';
+import { until } from '../helpers/lock-stop';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
 /**
@@ -113,4 +114,30 @@ describe('--identity-fd N: the team identity from a descriptor', () => {
     expect(typo.stderr).toContain('(see: cpw-vault team pull --identity-fd 3 3< KEY_FILE --dry-run)');
     expect(typo.stderr).not.toContain('deleted');
   }, 60_000);
+
+  it('Ctrl-C while team pull waits for a descriptor whose writer never ends (3< <(pass show ...) stuck) cancels at once, exit 130', async () => {
+    const { t } = withKey();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: TOKEN })).code).toBe(0);
+    expect((await shell(t, 'cpw-vault team init --add huggingface.token --identity-fd 3 3< key.txt')).code).toBe(0);
+    const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service };
+    const child = spawn(process.execPath, [BIN, 'team', 'pull', '--identity-fd', '3', '--yes'], { cwd: t.cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    const writer = child.stdio[3] as NodeJS.WritableStream; // held open: the input's end never comes
+    writer.on('error', () => {});
+    onTestFinished(() => void writer.end());
+    const done = collect(child);
+    // Once it turns Ctrl-C into a cancel (SIGHUP caught with SIGINT and SIGTERM; Node catches SIGINT from its start).
+    await until(() => (BigInt(`0x${/^SigCgt:\s*([0-9a-f]+)/m.exec(procStatus(child.pid!))?.[1] ?? '0'}`) & 1n) !== 0n);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toContain('cancelled: nothing changed');
+  }, 60_000);
 });
+
+function procStatus(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return '';
+  }
+}
