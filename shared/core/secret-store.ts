@@ -120,10 +120,39 @@ export function resumeStopped(a: AgentNotAnswering): string | undefined {
   return a.state === 'stopped' && a.pids.length ? `resume it, unlocked as it was: kill -CONT ${a.pids.join(' ')}` : undefined;
 }
 
+/**
+ * The process owning the Secret Service (gnome-keyring, KeePassXC) when it did not answer (KEYCHAIN_TIMEOUT), as the
+ * session bus named it and /proc tells it: `stopped` (kill -STOP, a suspended session), `traced` (held by a debugger),
+ * `running` (not stopped: a dialog waiting, busy or hung). `otherUser`: not this user's (a system keyring), so not
+ * this user's to resume.
+ */
+export interface ProviderNotAnswering {
+  pid: number;
+  label: string;
+  state?: 'stopped' | 'traced' | 'running';
+  otherUser?: boolean;
+}
+
+/**
+ * What doctor, `check` and the app say of a provider that did not answer: `why` follows the timeout's message, `fix`
+ * (when /proc told more than the standard fix knows) replaces its fix. A stopped one resumes with SIGCONT, from its
+ * own user only: the keychain said only "did not answer within N s", with no word that it is stopped nor how to go on.
+ */
+export function providerNotAnsweringText(p: ProviderNotAnswering): { why: string; fix?: string } {
+  const who = `${p.label} (pid ${p.pid}${p.otherUser ? ", another user's process" : ''})`;
+  if (p.state === 'traced') return { why: `${who} is stopped by a debugger (tracing stop).`, fix: 'Let it go on in its debugger (or detach the debugger), and retry.' };
+  if (p.state !== 'stopped') return { why: p.state === 'running' ? `${who} is running but did not answer: a dialog waiting, busy or hung.` : `${who} did not answer.` };
+  const why = `${who} is stopped (kill -STOP, a suspended session).`;
+  if (p.otherUser) return { why, fix: `Only its user (or root) can resume it, as that user: kill -CONT ${p.pid}` };
+  return { why, fix: `Resume it, then retry: kill -CONT ${p.pid}` };
+}
+
 /** Secret store health: usable, or a reason code with a message and a fix. */
 export type KeychainStatus = ({ ok: true; backend: string } | { ok: false; backend: string; code: KeychainReason | VaultFileReason; message: string; fix: string }) & {
   /** Things doctor should say about the backend even when it works (a provider version with a known defect, a provider the bus started by itself). */
   warnings?: string[];
   /** The vault file backend, VAULT_LOCKED: its unlock agent is there but did not answer (not "locked": it may hold the key). */
   agentNotAnswering?: AgentNotAnswering;
+  /** The keychain, KEYCHAIN_TIMEOUT: the process owning the Secret Service, found stopped or not ({@link providerNotAnsweringText}). */
+  providerNotAnswering?: ProviderNotAnswering;
 };

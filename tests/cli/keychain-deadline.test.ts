@@ -11,11 +11,13 @@ import { inPrivateSession } from '../helpers/private-session';
 const LIBRARY = resolve(import.meta.dirname, '../../dist/index.mjs');
 
 describe('a keychain that stops answering (SIGSTOP on gnome-keyring-daemon)', () => {
-  it('get, set, exec, migrate and check exit 4 within 11 s; the library rejects within 10 s and its process exits at once', async () => {
+  it('get, set, exec, migrate and check exit 4 within 11 s, doctor names the stopped daemon and its kill -CONT; the library rejects within 10 s and its process exits at once', async () => {
     const r = await inPrivateSession('unlocked', [process.execPath, fixture('stopped-keychain'), BIN, LIBRARY]);
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop()!) as {
+      daemon: number;
       commands: Array<{ args: string; code: number; ms: number; stderr: string }>;
+      doctors: [{ code: number; ms: number; stderr: string }, { code: number; ms: number; stdout: string; stderr: string }];
       settings: Array<{ args: string; code: number; ms: number; stderr: string }>;
       library: { rejected: boolean; code: string; ms: number; exitMs: number; stderr: string; again: unknown };
     };
@@ -26,6 +28,16 @@ describe('a keychain that stops answering (SIGSTOP on gnome-keyring-daemon)', ()
       expect(c.stderr).toMatch(/KEYCHAIN_TIMEOUT/);
       expect(c.ms).toBeLessThanOrEqual(11_000);
     }
+    // doctor names the stopped daemon, its pid and the resume, not only "did not answer within 9 s"; in its deadline.
+    const [text, json] = result.doctors;
+    expect(text.code, text.stderr).toBe(4);
+    expect(text.stderr).toContain(`gnome-keyring (pid ${result.daemon}) is stopped (kill -STOP, a suspended session).`);
+    expect(text.stderr).toContain(`fix: Resume it, then retry: kill -CONT ${result.daemon}\n`);
+    expect(json.code, json.stderr).toBe(4);
+    const keychain = (JSON.parse(json.stdout) as { keychain: Record<string, unknown> }).keychain;
+    expect(keychain).toMatchObject({ code: 'KEYCHAIN_TIMEOUT', fix: `Resume it, then retry: kill -CONT ${result.daemon}`, providerNotAnswering: { pid: result.daemon, label: 'gnome-keyring', state: 'stopped' } });
+    expect(keychain['message']).toMatch(/is stopped \(kill -STOP/);
+    for (const d of result.doctors) expect(d.ms).toBeLessThanOrEqual(11_000);
     // profile show / set and runs touch no secret: they answer, without waiting for the keychain's deadline (9 s).
     for (const c of result.settings) {
       expect(c.code, `${c.args}: ${c.stderr}`).toBe(0);

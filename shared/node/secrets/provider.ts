@@ -1,5 +1,6 @@
 import { childProcess, procStatFields } from '../builtins';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import type { ProviderNotAnswering } from '../../core/secret-store';
 import { basename } from 'node:path';
 
 /** The process that owns `org.freedesktop.secrets` on the session bus, as far as it can be told. */
@@ -30,6 +31,24 @@ export function describeProvider(pid: number): ProviderInfo | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The provider of `pid` that did not answer, as /proc tells it (looking only): stopped (state T), held by a debugger
+ * (t), or not; and whose it is. Undefined when /proc does not tell (gone, no /proc).
+ */
+export function silentProvider(pid: number): ProviderNotAnswering | undefined {
+  const state = procStatFields(pid)?.[0];
+  if (!state) return undefined;
+  let uid: number | undefined;
+  try {
+    uid = statSync(`/proc/${pid}`).uid;
+  } catch {
+    return undefined;
+  }
+  const label = describeProvider(pid)?.label ?? 'the keychain provider';
+  const other = typeof process.getuid === 'function' && uid !== process.getuid();
+  return { pid, label, state: state === 'T' ? 'stopped' : state === 't' ? 'traced' : 'running', ...(other ? { otherUser: true } : {}) };
 }
 
 /**

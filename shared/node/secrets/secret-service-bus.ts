@@ -50,6 +50,14 @@ export abstract class SecretServiceBus {
    * after its own 25 s: rarely before a call's deadline). The bus's answers to calls to the bus do not count.
    */
   protected answeredAt = 0;
+  /**
+   * The pid of the provider, asked of the bus (which answers: it is not the provider) once calls to the provider went
+   * unanswered for half a call's deadline: a store given up on it can still say whether it is stopped (status()).
+   * Asked then, within that deadline, on the connection the timeout closes; never when the provider answers.
+   */
+  protected silentOwner: Promise<number | undefined> | undefined;
+  private silenceTimer: NodeJS.Timeout | undefined;
+  private pendingCalls = 0;
 
   constructor(protected readonly options: SecretServiceOptions) {
     this.clock = new ReadClock(options.deadlineAt);
@@ -57,6 +65,8 @@ export abstract class SecretServiceBus {
 
   /** Drops the connection and what it learnt, a timeout included: a store used after close() starts afresh (the app's "Check again"). */
   close(): void {
+    clearTimeout(this.silenceTimer);
+    this.silenceTimer = undefined;
     this.conn?.close();
     this.conn = undefined;
     this.session = undefined;
@@ -143,16 +153,41 @@ export abstract class SecretServiceBus {
       this.conn = DbusConnection.open(path);
     }
     this.clock.call(true);
+    const toProvider = call.destination === SS;
+    if (toProvider) this.watchSilence(this.conn, 1);
     try {
       const reply = await this.conn.call(call, this.options.timeoutMs);
-      if (call.destination === SS) this.answeredAt = Date.now();
+      if (toProvider) this.answered();
       return reply;
     } catch (err) {
-      if (err instanceof DbusError && call.destination === SS) this.answeredAt = Date.now();
+      if (err instanceof DbusError && toProvider) this.answered();
       throw this.reason(err, call);
     } finally {
       this.clock.call(false);
+      if (toProvider) this.pendingCalls--;
     }
+  }
+
+  private answered(): void {
+    this.answeredAt = Date.now();
+    this.silentOwner = undefined;
+    clearTimeout(this.silenceTimer);
+    this.silenceTimer = undefined;
+    // Others still wait: a new half deadline from this answer.
+    if (this.conn && this.pendingCalls > 1) this.watchSilence(this.conn, 0);
+  }
+
+  /** Counts a call to the provider sent on `conn` (`sent`: 1), and asks the bus for its pid if none is answered for half a deadline. */
+  private watchSilence(conn: DbusConnection, sent: number): void {
+    this.pendingCalls += sent;
+    if (this.silenceTimer) return;
+    const half = this.options.timeoutMs / 2;
+    this.silenceTimer = setTimeout(() => {
+      this.silenceTimer = undefined;
+      const path = sessionBusPath(this.options.env);
+      if (this.conn === conn && path) this.silentOwner = ownerPid(path, half);
+    }, half);
+    this.silenceTimer.unref();
   }
 
   private reason(err: unknown, call: DbusCall): VaultError {
@@ -181,5 +216,24 @@ export abstract class SecretServiceBus {
     }
     if (err instanceof VaultError) return err;
     return keychainError('KEYCHAIN_ERROR', `${what} failed: ${err instanceof Error ? err.message : String(err)}`, err);
+  }
+}
+
+/**
+ * The pid of the process owning org.freedesktop.secrets, asked of the bus at `path` within `ms`; undefined when none
+ * owns it or the bus's pids are not ours (another pid namespace: see providerInfo). On a connection of its own: the
+ * bus's answers on the store's would count as the provider's progress there, and push its calls' deadline back.
+ */
+async function ownerPid(path: string, ms: number): Promise<number | undefined> {
+  const conn = DbusConnection.open(path);
+  const pidOf = async (name: string) => (await conn.call({ ...BUS, member: 'GetConnectionUnixProcessID', signature: 's', body: [name] }, ms)).body[0] as number;
+  try {
+    const pid = await pidOf(SS);
+    // Our name is known once that is answered: Hello was sent first.
+    return conn.uniqueName && (await pidOf(conn.uniqueName)) === process.pid ? pid : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    conn.close();
   }
 }

@@ -1,7 +1,7 @@
 import { counted } from '../../core/plural';
-import type { KeychainReason, KeychainStatus, SecretStore } from '../../core/secret-store';
+import { providerNotAnsweringText, type KeychainReason, type KeychainStatus, type SecretStore } from '../../core/secret-store';
 import { VaultError } from '../../core/errors';
-import { providerVersion, providerWarnings } from './provider';
+import { providerVersion, providerWarnings, silentProvider } from './provider';
 import { bounded } from './read-clock';
 import { DbusTimeout } from './dbus/connection';
 import { keychainError, keychainStatus } from './reasons';
@@ -216,7 +216,12 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
     }
     const extra = warnings.length ? { warnings } : {};
     if (!failure) return { ok: true, backend, ...extra };
-    return { ...keychainStatus(backend, failure.code as KeychainReason), message: failure.message, fix: failure.fix, ...extra } as KeychainStatus;
+    // A provider that did not answer: stopped (kill -CONT resumes it) or not, as the bus and /proc tell it.
+    const pid = failure.code === 'KEYCHAIN_TIMEOUT' ? await this.silentOwner : undefined;
+    const silent = pid === undefined ? undefined : silentProvider(pid);
+    const text = silent && providerNotAnsweringText(silent);
+    const said = { message: text ? `${failure.message} ${text.why}` : failure.message, fix: text?.fix ?? failure.fix, ...(silent ? { providerNotAnswering: silent } : {}) };
+    return { ...keychainStatus(backend, failure.code as KeychainReason), ...said, ...extra } as KeychainStatus;
   }
 
   /**
