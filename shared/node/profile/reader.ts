@@ -5,6 +5,7 @@ import { VaultError } from '../../core/errors';
 import { MAX_JSON_DEPTH, nestsDeeper, overDeepAt } from '../../core/json-depth';
 import { lstatSync } from 'node:fs';
 import { defaultWarn } from './default-warn';
+import { legacyAt } from './legacy-file';
 import { foldOverlay, IndexOverlayFile, type Overlay, type OverlayEntries } from './index-overlay';
 import { LookupIndexFile, type LookupIndex } from './lookup-index';
 import { folderAsProfile, resolveProfilePaths, sidecarPath, type PathInputs, type ProfilePaths } from './paths';
@@ -26,13 +27,6 @@ export interface RawProfile {
   notUtf8Line?: number;
   /** The index changes beside the profile (see index-overlay.ts), already folded into `raw`; `text` is the profile's alone. */
   overlay?: OverlayEntries;
-}
-
-/** Why a `config/secrets.json` is not this user's to read (a link, another user's file), or undefined when it is (or is gone). */
-export function legacyNotMine(path: string): string | undefined {
-  const s = lstatSync(path, { throwIfNoEntry: false });
-  const uid = process.getuid?.();
-  return s?.isSymbolicLink() ? 'it is a symbolic link' : s && uid !== undefined && s.uid !== uid ? `it belongs to another user (uid ${s.uid})` : undefined;
 }
 
 /**
@@ -93,14 +87,13 @@ export class ProfileReader {
       return this.withOverlay(base, overlay);
     }
     const legacy = this.paths.legacySecrets;
-    const legacyStamp = legacy ? stampOf(legacy) : undefined;
-    if (legacy && legacyStamp) {
-      // Another user's file (a shared folder, a colleague's checkout) or a link is not this user's secrets: it is
-      // passed over, said, and the command goes on as without it (keys from the environment still serve). A file of
-      // the user's own that is unsafe otherwise (others can modify it) is still an error, with its fix.
-      const notMine = legacyNotMine(legacy);
-      if (notMine) this.warn(`Ignoring ${legacy}: ${notMine}; its keys are not read as yours.`);
-      const read = notMine ? undefined : this.load('legacy', legacy, legacyStamp);
+    const at = legacy ? legacyAt(legacy) : undefined;
+    if (legacy && at) {
+      // Not the user's secrets (a link, another user's file), or no secrets file at all (a FIFO, a folder): passed over,
+      // said, and the command goes on as without it (keys from the environment still serve). A file of the user's own
+      // that is unsafe otherwise (others can modify it) is still an error, with its fix.
+      if (at.passedOver) this.warn(`Ignoring ${legacy}: ${at.passedOver}.`);
+      const read = at.passedOver ? undefined : this.load('legacy', legacy, at.stamp);
       if (read) {
         this.warn(`Using deprecated ${legacy} (plaintext secrets). Move them into the keychain: cpw-vault migrate`);
         return read;

@@ -11,7 +11,8 @@ import { encode, parseDocument, systemTimeZone, withoutPlaintext } from './docum
 import { agrees, foldOverlay, OVERLAY_LIMITS, overlayFix, type Overlay, type OverlayEntries, type OverlayLimits } from './index-overlay';
 import { sidecarPath, type PathInputs, type ProfilePaths } from './paths';
 import { removeOwnFile } from './file-access';
-import { legacyNotMine, ProfileReader, readSecureUtf8, refuseOverDeep, UNPARSED, type RawProfile } from './reader';
+import { legacyLeftBehind, readAsLegacy } from './legacy-file';
+import { ProfileReader, readSecureUtf8, refuseOverDeep, UNPARSED, type RawProfile } from './reader';
 import { ValidatedText } from './validated-text';
 import { ensurePrivateDir } from './trusted-folder';
 import { PROFILE_READ_LIMIT, PROFILE_WRITE_LIMIT, stampOf, writeSecureFile } from './secure-fs';
@@ -131,7 +132,8 @@ export class ProfileStore {
    * itself) skips the warning. `signal` ends a wait for the lock with CANCELLED, nothing written.
    */
   async update(mutate: (profile: Profile) => Profile, options: { allowOverLegacy?: boolean; stripPlaintext?: boolean; signal?: CancelSignal | undefined } = {}): Promise<Profile> {
-    const overLegacy = !options.allowOverLegacy && this.legacyOnly();
+    // Only while secrets.json is read in place of a profile (never a link, another user's file, a FIFO: see legacyAt).
+    const overLegacy = !options.allowOverLegacy && !this.exists() && readAsLegacy(this.paths.legacySecrets);
     const written = await this.locked(options.signal, async (path, lock) => {
       const before = stampOf(path);
       // The index changes beside a profile that is there. One left beside a profile since removed describes nothing
@@ -163,9 +165,7 @@ export class ProfileStore {
       this.forget();
       return next;
     });
-    if (overLegacy) {
-      this.reader.warn(`Created ${this.paths.profile}; from now on it is read instead of the deprecated ${this.paths.legacySecrets}, whose credentials are not read any more. Move them into the keychain: cpw-vault migrate`);
-    }
+    if (overLegacy) this.reader.warn(legacyLeftBehind(this.paths));
     return written;
   }
 
@@ -213,12 +213,6 @@ export class ProfileStore {
   /** See {@link roomFor}: PROFILE_TOO_LARGE, before anything is stored anywhere, for a change the profile cannot take. */
   assertRoomFor(bound: number, exact?: () => number): void {
     roomFor(this.paths.profile, this.reader.overlayFile.path, bound, exact);
-  }
-
-  /** True while the deprecated secrets.json is the only source (no profile yet): the first write creates the profile. */
-  private legacyOnly(): boolean {
-    // A link or another user's file (a shared folder) was never read as this user's: it is not theirs to migrate.
-    return !this.exists() && !!this.paths.legacySecrets && !!stampOf(this.paths.legacySecrets) && !legacyNotMine(this.paths.legacySecrets);
   }
 
   private locked<T>(signal: CancelSignal | undefined, fn: (path: string, lock: HeldLock) => Promise<T>): Promise<T> {

@@ -1,0 +1,51 @@
+import { lstatSync } from 'node:fs';
+import { ioError, kindOf, othersFile } from './file-access';
+import type { FileStamp } from './secure-fs';
+import type { ProfilePaths } from './paths';
+
+/** What is at the deprecated `config/secrets.json`: its stamp, and why it is not read as the user's secrets file, if so. */
+export interface LegacyAt {
+  stamp: FileStamp;
+  /** The clause after "Ignoring PATH: " (a link, another user's file, a FIFO or folder); undefined when it is read. */
+  passedOver?: string;
+}
+
+/**
+ * What is at `path` (the working directory's config/secrets.json), judged from
+ * its lstat alone, never opened (a FIFO there must not block): undefined when
+ * nothing is, a path through a file included (a `config` file of the project's:
+ * there is no secrets file under it). A link or another user's file (a shared
+ * folder, a colleague's checkout) is not this user's secrets; what is not a
+ * regular file (a FIFO, a socket, a folder) is no secrets file at all, as
+ * migrate's foundAt passes it over: each is `passedOver`, and the command goes
+ * on as without it. Throws IO_ERROR when the name cannot be looked at.
+ */
+export function legacyAt(path: string): LegacyAt | undefined {
+  let s;
+  try {
+    s = lstatSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw ioError(err, path);
+  }
+  const stamp: FileStamp = { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
+  const mine = 'its keys are not read as yours';
+  if (s.isSymbolicLink()) return { stamp, passedOver: `it is a symbolic link; ${mine}` };
+  if (othersFile(s)) return { stamp, passedOver: `it belongs to another user (uid ${s.uid}); ${mine}` };
+  return s.isFile() ? { stamp } : { stamp, passedOver: `it is ${kindOf(s)}, not a file to read keys from` };
+}
+
+/**
+ * True when `path` holds a secrets file the profile reader reads in place of a
+ * profile (see {@link legacyAt}): the first profile written makes it unread.
+ */
+export function readAsLegacy(path: string | undefined): boolean {
+  const at = path === undefined ? undefined : legacyAt(path);
+  return !!at && at.passedOver === undefined;
+}
+
+/** The warning when the first profile is written over a secrets file read until then: it is not read any more. */
+export function legacyLeftBehind(paths: ProfilePaths): string {
+  return `Created ${paths.profile}; from now on it is read instead of the deprecated ${paths.legacySecrets}, whose credentials are not read any more. Move them into the keychain: cpw-vault migrate`;
+}

@@ -1,0 +1,63 @@
+// With no profile yet, the reader falls back to ./config/secrets.json. A FIFO, a socket or a folder of the user's own
+// there was read as that file: list and get failed (exit 1) "not a regular file; Move it aside", and the first set
+// warned that its credentials "are not read any more. Move them into the keychain: cpw-vault migrate", which migrate
+// then passes over. It is no secrets file: passed over now, said in one line, never opened (a FIFO must not block), and
+// the command goes on as without it. A `config` file of the project's (no folder there) is nothing there, said nowhere.
+import { execFileSync } from 'node:child_process';
+import { lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
+import { makeTempHome } from '../helpers/temp';
+
+const MINE = `hf_${'Fifo'.repeat(9)}`;
+const ENV = `hf_${'Envy'.repeat(9)}`;
+
+/** What is made at config/secrets.json, by its name in the warning. */
+const made: Record<string, (at: string) => void> = {
+  'a named pipe (FIFO)': (at) => execFileSync('mkfifo', ['-m', '600', at]),
+  // A process that exits while listening leaves its socket's name behind.
+  'a socket': (at) => execFileSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(at)}, () => process.exit(0))`]),
+  'a folder': (at) => mkdirSync(at),
+};
+
+describe('no profile yet, and something of the user\'s own at config/secrets.json that is not a file', () => {
+  it.each(Object.keys(made))('%s: list, get and set go on as without it, one line saying why; set does not send to migrate', async (what) => {
+    const t = makeTempHome();
+    mkdirSync(join(t.cwd, 'config'));
+    const at = join(t.cwd, 'config', 'secrets.json');
+    made[what]!(at);
+    const kind = lstatSync(at).mode;
+    const said = `warning: Ignoring ${at}: it is ${what}, not a file to read keys from.\n`;
+    const list = await cli(t, ['list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stderr).toBe(said);
+    expect(list.stdout).toMatch(/huggingface\s+token\s+missing/);
+    const get = await cli(t, ['get', 'huggingface', 'token'], { env: { HF_TOKEN: ENV } });
+    expect(get.code, get.stderr).toBe(0);
+    expect(get.stdout).toBe(ENV);
+    expect(get.stderr).toBe(said);
+    const set = await cli(t, ['set', 'huggingface', 'token'], { input: MINE });
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stderr.split('\n').filter((l) => l.includes(at))).toEqual([said.trimEnd()]);
+    expect(set.stderr).not.toMatch(/deprecated|migrate/);
+    expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(MINE);
+    // Left as it was: not the vault's to move.
+    expect(lstatSync(at).mode).toBe(kind);
+    for (const r of [list, get, set]) expect(r.stdout + r.stderr).not.toContain(MINE);
+  });
+
+  it('a `config` file in the working directory (no folder there) is nothing there: list, get and set say nothing of it', async () => {
+    const t = makeTempHome();
+    writeFileSync(join(t.cwd, 'config'), 'port = 8080\n');
+    const list = await cli(t, ['list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stderr).toBe('');
+    const get = await cli(t, ['get', 'huggingface', 'token'], { env: { HF_TOKEN: ENV } });
+    expect(get.code, get.stderr).toBe(0);
+    expect(get.stdout).toBe(ENV);
+    const set = await cli(t, ['set', 'huggingface', 'token'], { input: MINE });
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stderr).not.toContain('config');
+  });
+});
