@@ -3,18 +3,21 @@
 // change that ended (cancelled, or its lock wait past) while another held the lock left its entry: in a process that
 // goes on (the app, a script using the library) it stayed live to every other cpw-vault until that process ended.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { SecretStore } from '../../shared/core/secret-store';
 import { createVault } from '../../shared/node/open';
+import { JournalFile } from '../../shared/node/credentials/journal-file';
+import { currentOwner } from '../../shared/node/profile/owner';
 import { openSecretStore } from '../../shared/node/secrets/open-secret-store';
 import { onLockWait } from '../../shared/node/profile/lock-wait-notice';
 import { FailingStore } from '../fakes/failing-store';
 import { MemorySecretStore } from '../fakes/memory-secret-store';
 import { cli, keychainValues } from '../helpers/cli';
 import { fixture } from '../helpers/children';
+import { NOBODY } from '../helpers/planted';
 import { rejected } from '../helpers/errors';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
@@ -39,12 +42,13 @@ function keychainOf(t: TempHome): PausingStore {
 
 const journalOf = (t: TempHome) => join(dirname(t.profile), 'journal');
 
-/** Takes `profile`'s lock in another process until the test ends. */
-async function holdLock(profile: string): Promise<() => void> {
+/** Takes `profile`'s lock in another process until the test ends, or the call it returns ends it (resolved once it has). */
+async function holdLock(profile: string): Promise<() => Promise<void>> {
   const holder = spawn(process.execPath, [fixture('lock-holder'), profile], { stdio: ['ignore', 'pipe', 'inherit'] });
   onTestFinished(() => void holder.kill('SIGKILL'));
   await new Promise((held) => holder.stdout!.once('data', held));
-  return () => holder.kill('SIGKILL');
+  const gone = new Promise<void>((ended) => holder.once('exit', () => ended()));
+  return () => (holder.kill('SIGKILL'), gone);
 }
 
 /** A writer of `id` killed between its value and its index: its journal entry, its process gone. */
@@ -73,7 +77,7 @@ describe('a journal entry and a signal', () => {
     expect(e.code).toBe('CANCELLED');
     expect(readFileSync(t.profile, 'utf8')).toBe(profile);
     expect(existsSync(journalOf(t))).toBe(true);
-    release();
+    await release();
     await open().open();
     expect(existsSync(journalOf(t))).toBe(false);
     expect(JSON.parse(readFileSync(t.profile, 'utf8')).credential_metadata['huggingface.token'].hint).toBe(`••••${HF.slice(-3)}2`);
@@ -88,7 +92,7 @@ describe('a journal entry and a signal', () => {
       const keychain = keychainOf(t);
       const vault = createVault({ homeDir: t.home, cwd: t.cwd, env: { CPW_KEYCHAIN_SERVICE: t.service }, secrets: keychain, caller: 'app', warn: () => {}, lockWaitMs: 1_500 });
       const controller = new AbortController();
-      let release: (() => void) | undefined;
+      let release: (() => Promise<void>) | undefined;
       // Another cpw-vault takes the lock as the new value lands; then Ctrl-C (or, without a signal, the wait runs out).
       keychain.afterWrite = async () => {
         keychain.afterWrite = undefined;
@@ -99,7 +103,7 @@ describe('a journal entry and a signal', () => {
       expect(e.code).toBe(withSignal ? 'CANCELLED' : 'PROFILE_LOCKED');
       expect(await keychainValues(t)).toEqual({ 'huggingface.token': HF }); // the undo put it back
       expect(existsSync(journalOf(t)), 'left: the lock was held').toBe(true);
-      release!();
+      await release!();
       // This process goes on. Another cpw-vault's set of the same credential waited 30 s for the entry, then failed
       // PROFILE_LOCKED ("Another cpw-vault (process N) has been changing huggingface.token"), as long as it lived.
       const other = await cli(t, ['set', 'huggingface', 'token'], { input: `${HF}3` });
@@ -120,7 +124,7 @@ describe('a journal entry and a signal', () => {
       const keychain = keychainOf(t);
       const vault = createVault({ homeDir: t.home, cwd: t.cwd, env: { CPW_KEYCHAIN_SERVICE: t.service }, secrets: keychain, caller: 'app', warn: () => {} });
       const controller = new AbortController();
-      let release: (() => void) | undefined;
+      let release: (() => Promise<void>) | undefined;
       keychain.afterWrite = async () => {
         keychain.afterWrite = undefined;
         if (held) release = await holdLock(t.profile);
@@ -131,7 +135,7 @@ describe('a journal entry and a signal', () => {
       expect(e.code).toBe('CANCELLED');
       expect(e.message).toContain('huggingface.token');
       expect(existsSync(journalOf(t)), 'kept for recovery').toBe(true);
-      release?.();
+      await release?.();
       const other = await cli(t, ['set', 'huggingface', 'token'], { input: `${HF}3` });
       expect(other.code, other.stderr).toBe(0);
       expect(existsSync(journalOf(t))).toBe(false);
@@ -139,4 +143,34 @@ describe('a journal entry and a signal', () => {
       expect((await cli(t, ['doctor'])).stdout).not.toMatch(/✗/);
     },
   );
+
+  // Its folder made another user's (as root; a read-only folder, for a user): each try at the entry left failed, and
+  // the next came a second later for as long as the process lived.
+  it.runIf(process.getuid?.() === 0)('an entry left that can never be written: its tries end, and this process\'s next change of the journal drops it', async () => {
+    const t = makeTempHome();
+    const dir = dirname(t.profile);
+    mkdirSync(dir, { mode: 0o700 });
+    const journal = new JournalFile(journalOf(t), t.profile, true, 1_000);
+    const tx = (id: string) => ({ id, owner: currentOwner(), started_at: new Date().toISOString(), ops: [{ id: 'huggingface.token', kind: 'set' as const }] });
+    await journal.add(tx('tx-left'), () => true);
+    const release = await holdLock(t.profile);
+    vi.useFakeTimers();
+    onTestFinished(() => void vi.useRealTimers());
+    const tries = vi.spyOn(journal as unknown as { change: () => Promise<void> }, 'change');
+    expect((await rejected(journal.remove(['tx-left'], AbortSignal.abort()))).code).toBe('CANCELLED');
+    // Another holds the lock: tried again and again, it lets go.
+    await vi.advanceTimersByTimeAsync(10 * 60_000);
+    expect(vi.getTimerCount(), 'still trying').toBe(1);
+    chownSync(dir, NOBODY, NOBODY);
+    await release();
+    tries.mockClear();
+    await vi.advanceTimersByTimeAsync(24 * 3_600_000);
+    expect(vi.getTimerCount(), 'no try left scheduled').toBe(0);
+    expect(tries.mock.calls.length).toBeLessThanOrEqual(8);
+    vi.useRealTimers();
+    chownSync(dir, 0, 0);
+    expect(journal.read().map((x) => x.id)).toEqual(['tx-left']);
+    await journal.add(tx('tx-next'), () => true);
+    expect(journal.read().map((x) => x.id)).toEqual(['tx-next']);
+  });
 });

@@ -2,13 +2,16 @@ import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { journalOf, type Transaction } from '../../core/journal';
 import { parseOwnJson } from '../../core/json-depth';
-import { cancelledError, VaultError } from '../../core/errors';
+import { cancelledError, isVaultError, VaultError } from '../../core/errors';
 import { backoff, DEFAULT_LOCK_WAIT_MS, withFileLock } from '../profile/file-lock';
 import { waitTeller } from '../profile/lock-wait-notice';
 import { ownerName, shown } from '../profile/owner';
 import { ensurePrivateDir } from '../profile/trusted-folder';
 import { readSecureFile, stampOf, writeSecureFile } from '../profile/secure-fs';
 import type { CancelSignal } from '../../core/secret-store';
+
+/** Tries at settling the entries left in a journal that cannot be written, the intervals doubling from 2 s (~2 min in all): see retryLeft. */
+const UNWRITABLE_TRIES = 7;
 
 /**
  * The journal file beside the profile (shared/core/journal.ts): names of
@@ -108,12 +111,22 @@ export class JournalFile {
     }
   }
 
-  /** One try at the lock (no wait) to settle the entries left, again later while it fails. */
-  private retryLeft(delay = 20): void {
-    if (this.retry || !this.left.size) return;
+  /**
+   * One try at the lock (no wait) to settle the entries left, again later while it fails: every second at most while
+   * another holds the lock (it lets go). A journal that cannot be written (its folder made read-only or another
+   * user's, a full disk) was tried every second for as long as the process lived: it is tried at doubling intervals,
+   * UNWRITABLE_TRIES times (a disk that fills up for a while), then no more. The entries stay this process's to settle
+   * with its next change of the journal, and once it has ended the next start's (as after a kill).
+   */
+  private retryLeft(delay = 20, unwritable = 0): void {
+    if (this.retry || !this.left.size || unwritable >= UNWRITABLE_TRIES) return;
     this.retry = setTimeout(() => {
       this.retry = undefined;
-      this.change((kept) => kept, AbortSignal.abort()).catch(() => this.retryLeft(Math.min(delay * 2, 1_000)));
+      this.change((kept) => kept, AbortSignal.abort()).catch((err: unknown) => {
+        // CANCELLED: the one try met another's lock (the signal given is aborted); anything else is this journal.
+        if (isVaultError(err, 'CANCELLED')) this.retryLeft(Math.min(delay * 2, 1_000), unwritable);
+        else this.retryLeft(Math.max(delay, 1_000) * 2, unwritable + 1);
+      });
     }, delay);
     this.retry.unref();
   }
