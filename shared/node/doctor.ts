@@ -5,6 +5,7 @@ import { slotValue } from '../core/credential-index';
 import { splitCredentialId, type CredentialId } from '../core/credential';
 import { envVarClashFix, envVarClashIn, envVarClashText, isReservedEnvVar } from '../core/env-var-names';
 import type { Profile } from '../core/profile-schema';
+import type { CancelSignal } from '../core/secret-store';
 import { isVaultError, toVaultError } from '../core/errors';
 import { shellWord } from '../core/control-chars';
 import { PROFILE_VERSION } from '../core/profile-version';
@@ -56,6 +57,9 @@ function checkFolder(profile: ProfileReport): void {
   }
 }
 
+/** Runs `fn` with a signal that the user's Ctrl-C (or kill) aborts instead of ending the process (the CLI's signals.ts). */
+export type Interruptible = <T>(fn: (signal: CancelSignal | undefined) => Promise<T>) => Promise<T>;
+
 /** What doctor examines: the full vault, or (for a plain `doctor` on the light path) its read side with a validating profile reader. */
 export type DoctorSubject = Pick<Vault, 'profilePath' | 'getProfile' | 'keychainStatus' | 'validateAll' | 'unfinishedChanges'> & Partial<Pick<Vault, 'repair'>>;
 
@@ -66,15 +70,18 @@ export type DoctorSubject = Pick<Vault, 'profilePath' | 'getProfile' | 'keychain
  * With `repair`, first makes the index and the keychain agree (Vault.repair).
  * `switchRecord`: the path of the profile's backend-switch record; one still
  * there (the start did not finish its switch) is reported. `ok` is false when
- * something is broken; unready workflows are not broken.
+ * something is broken; unready workflows are not broken. `interruptible`
+ * (the CLI's) runs the repair alone, with the signal a Ctrl-C aborts: it ends
+ * its wait for another's profile lock with CANCELLED, nothing changed.
  */
-export async function runDoctor(vault: DoctorSubject, options: { repair?: boolean; switchRecord?: string } = {}): Promise<DoctorReport> {
+export async function runDoctor(vault: DoctorSubject, options: { repair?: boolean; switchRecord?: string; interruptible?: Interruptible } = {}): Promise<DoctorReport> {
   const path = vault.profilePath;
   let repair: RepairSummary | undefined;
   let inUse = 'keychain';
   if (options.repair) {
     if (!vault.repair) throw new Error('doctor --repair needs the full vault');
-    const r = await vault.repair({ dropStale: true });
+    const run = vault.repair.bind(vault);
+    const r = await (options.interruptible ?? ((fn) => fn(undefined)))((signal) => run({ dropStale: true, signal }));
     repair = { recovered: r.recovered, added: r.added, stale: r.stale, dropped: r.dropped, orphans: r.orphans, shared: r.shared, ...(r.skipped ? { skipped: r.skipped } : {}) };
   }
   // Asked first, answered while the profile is read and checked below (its parse is CPU, the status a round trip).

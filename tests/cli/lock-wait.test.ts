@@ -1,7 +1,7 @@
 // A command behind another cpw-vault's lock says it is waiting (after a
 // second), then goes on once the lock is free: it never looks hung for the
 // 30 s it may wait, and never gives up while the holder lives.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { constants, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -137,6 +137,32 @@ describe('a command waiting for the profile lock', () => {
     expect(identity.stderr()).toContain('cancelled: nothing changed');
     holder.kill('SIGKILL');
     expect((await cli(t, ['get', 'cpw-vault', 'team_identity'])).code).toBe(3);
+  });
+
+  // doctor --repair's own change (the index's stale entries dropped) waited for another's lock with no signal taken:
+  // a Ctrl-C there was held up to the 30 s, then the repair went on.
+  it('a Ctrl-C while `doctor --repair` waits to drop a stale entry is "cancelled: nothing changed" at once, exit 130; the next repair drops it', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    // Its value removed outside cpw-vault: the index lists it, the keychain does not hold it.
+    execFileSync('secret-tool', ['clear', 'service', t.service, 'account', 'huggingface.token']);
+    const profile = readFileSync(t.profile, 'utf8');
+    const holder = spawn(process.execPath, [fixture('lock-holder'), t.profile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((held) => holder.stdout!.once('data', held));
+    onTestFinished(() => void holder.kill('SIGKILL'));
+    const repair = startWaiting(t, ['doctor', '--repair']);
+    await repair.told;
+    repair.kill('SIGINT');
+    // The holder never lets go meanwhile: the repair ends on its own, and never says it waits again.
+    expect(await repair.ended, repair.stderr()).toEqual({ code: 130, signal: null });
+    expect(repair.stderr()).toContain('cancelled: nothing changed');
+    expect(repair.stderr().match(/waiting for/g)).toHaveLength(1);
+    expect(existsSync(`${t.profile}.lock`), 'the holder\'s lock is kept').toBe(true);
+    expect(readFileSync(t.profile, 'utf8')).toBe(profile);
+    holder.kill('SIGKILL');
+    const again = await cli(t, ['doctor', '--repair']);
+    expect(again.stderr).toContain('huggingface.token');
+    expect(JSON.parse(readFileSync(t.profile, 'utf8')).credential_metadata['huggingface.token']).toBeUndefined();
   });
 
   it('set says so while another live cpw-vault is changing the same credential, then stores the value once it is gone', async () => {

@@ -18,6 +18,7 @@ import { dirname, resolve } from 'node:path';
 import { gitConfigLine, leakFix } from './git-credential';
 import { HF_URL, hfHelperLeaks, type GitHelper } from '../../node/git-credential/helper-chain';
 import { paint } from '../io';
+import { interruptible } from '../signals';
 import { lockHolder } from '../../node/profile/file-lock';
 import { LATE_WAIT_MS } from '../../node/records/late-events';
 import { describeStatus } from './check';
@@ -45,7 +46,7 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
   // Before the vault opens: its start rolls a killed migration forward and deletes its backup, saying nothing.
   const interrupted = interruptedMigrations(journalOf(ctx).read());
   const full = args.repair ? await ctx.vault() : undefined;
-  const report = await runDoctor(full ?? (await ctx.doctorSubject()), { repair: !!args.repair, switchRecord: switchRecordOf(ctx) });
+  const report = await runDoctor(full ?? (await ctx.doctorSubject()), { repair: !!args.repair, switchRecord: switchRecordOf(ctx), interruptible });
   const { profile, keychain, workflows } = report;
   const paths = profilePathsOf(ctx);
   // The profile's lock, the run history and its lock: a fifo, a link, a folder or another user's file there was refused

@@ -1,4 +1,5 @@
 import { catalogEntry } from '../../core/catalog';
+import { cancelledError } from '../../core/errors';
 import { withIndexChanges } from '../../core/credential-index';
 import type { CredentialId } from '../../core/credential';
 import type { Profile } from '../../core/profile-schema';
@@ -102,6 +103,8 @@ export async function repairIndex(deps: RepairDeps, options: { quick?: boolean; 
   const found = new Map([...(await readMany(deps.secrets, missing))].filter((e): e is [string, string] => e[1] !== undefined));
   for (const value of found.values()) registerSecret(value);
   if (!found.size && !(options.dropStale && report.stale.length)) return report;
+  // A Ctrl-C during the census (the lock free then, so never checked by its wait) writes nothing either.
+  if (options.signal?.aborted) throw cancelledError(options.signal.reason);
   await deps.profile.update((p) => withIndexChanges(deps.stamp(p), [
     ...[...found].map(([id, value]) => ({ kind: 'set' as const, id, value })),
     ...(options.dropStale ? report.stale.map((id) => ({ kind: 'delete' as const, id })) : []),

@@ -1,5 +1,6 @@
 import { cancelledError, isVaultError } from '../../core/errors';
 import type { Profile } from '../../core/profile-schema';
+import type { CancelSignal } from '../../core/secret-store';
 import type { AuditEvent, AuditEventName } from '../../core/records';
 import { recoverBackendMove, type MoveResult } from '../credentials/backend-move';
 import { refuseConcurrentMove } from '../credentials/concurrent-move';
@@ -42,9 +43,10 @@ export class Vault extends VaultWrites {
    * transactions left by a crash, indexes catalog credentials found in the
    * secret store but missing from the index, and (with `dropStale`) removes
    * index entries whose value is gone. What `doctor --repair` runs, and, in
-   * its cheap form, every start (see {@link ensureConsistent}).
+   * its cheap form, every start (see {@link ensureConsistent}). `signal` ends it with CANCELLED, nothing written, while
+   * it waits for another's profile lock or before its write (doctor --repair's Ctrl-C).
    */
-  async repair(options: { dropStale?: boolean } = {}): Promise<RepairReport> {
+  async repair(options: { dropStale?: boolean; signal?: CancelSignal | undefined } = {}): Promise<RepairReport> {
     return repairIndex(this.repairDeps(), options);
   }
 
