@@ -197,12 +197,23 @@ describe('a team command on a host with no keychain', () => {
     ['team status', ['team', 'status', '--file', 'cpw-team.age']],
     ['exec --team', ['exec', '--workflow', 'subtitle', '--team', 'cpw-team.age', '--', 'true']],
     ['get --team', ['get', 'tmdb', 'api_key', '--team', 'cpw-team.age']],
-  ])('%s: exit 4, and the fix names --identity-file before the keychain advice', async (_name, args) => {
+  ])('%s: exit 4, and the fix names --identity-file, and --identity-fd for a key file not the user\'s, before the keychain advice', async (_name, args) => {
     const t = makeTempHome();
     const r = await cli(t, args, { env: { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' } });
     expect(r.code, r.stderr).toBe(4);
     expect(r.stderr).toMatch(/^error \[KEYCHAIN_UNAVAILABLE\]/);
     expect(r.stderr).toMatch(/fix: Your team identity is kept in the vault, which cannot be read now\. On a host with no keychain \(CI, a container\), give the team key as a file instead: --identity-file PATH .*Or: Run from a desktop session/);
+    // A Secret mounted into a pod is root's file: --identity-file refuses it, the descriptor reads it.
+    expect(r.stderr).toContain('or through a descriptor where that file is not yours (a Secret mounted into a container): --identity-fd 3 3< PATH. Or:');
+  });
+
+  // The same in CI with a keychain but no identity stored: its fix named only the file route.
+  it('with no team identity yet, the fix names --identity-fd beside --identity-file for CI', async () => {
+    const t = makeTempHome();
+    const r = await cli(t, ['get', 'tmdb', 'api_key', '--team', 'cpw-team.age']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('[CREDENTIAL_MISSING] You have no team identity yet.');
+    expect(r.stderr).toContain('(CI: --identity-file PATH with an age-keygen file, or --identity-fd 3 3< PATH where that file is not yours)');
   });
 
   it('team pull, which writes into the vault anyway, gets the keychain\'s own fix (an identity file would not help it)', async () => {

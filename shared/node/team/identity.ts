@@ -128,10 +128,10 @@ export async function teamIdentity(vault: () => Promise<IdentityVault>, identity
   } catch (err) {
     // No keychain here (CI, a container, SSH): the team key can come as a file instead, which the keychain's own fix never said.
     if (options.fileHint === false || !isVaultError(err) || !/^(KEYCHAIN_|VAULT_LOCKED$|VAULT_NOT_FOUND$)/.test(err.code)) throw err;
-    const fix = `Your team identity is kept in the vault, which cannot be read now. On a host with no keychain (CI, a container), give the team key as a file instead: --identity-file PATH (an age-keygen identity, 0600). Or: ${err.fix}`;
+    const fix = `Your team identity is kept in the vault, which cannot be read now. On a host with no keychain (CI, a container), give the team key as a file instead: --identity-file PATH (an age-keygen identity, 0600), or through a descriptor where that file is not yours (a Secret mounted into a container): --identity-fd 3 3< PATH. Or: ${err.fix}`;
     throw new VaultError(err.code, err.message, fix, { cause: err });
   }
-  if (!found) throw new VaultError('CREDENTIAL_MISSING', 'You have no team identity yet.', 'Create one and send the age1... line it prints to a member: cpw-vault team identity   (CI: --identity-file PATH with an age-keygen file)');
+  if (!found) throw new VaultError('CREDENTIAL_MISSING', 'You have no team identity yet.', 'Create one and send the age1... line it prints to a member: cpw-vault team identity   (CI: --identity-file PATH with an age-keygen file, or --identity-fd 3 3< PATH where that file is not yours)');
   return found;
 }
 
