@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentSocketFor } from '../../shared/node/agent/socket-dir';
-import { fileCli, makeFileVaultHome } from '../helpers/file-vault';
+import { fileCli, makeFileVaultHome, unlockAgent } from '../helpers/file-vault';
 import { launchChromium } from './harness';
 import { WAIT, check, focused, goTo, printTimings, session, typeInto } from './steps';
 
@@ -132,15 +132,8 @@ describe('the Security section in real Chromium, on the vault file backend', () 
 
   it('an unlock agent stopped (kill -STOP) while the app starts: every screen but Security says it is not answering (its pid) and offers Lock now, not the unlock form; Lock now ends it, then the unlock form opens the vault', async (ctx) => {
     const h = await makeFileVaultHome({ logN: 10 });
-    const up = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
-    expect(up.code, up.stderr).toBe(0);
-    const pid = (JSON.parse(up.stdout) as { pid: number }).pid;
+    const pid = await unlockAgent(h, (fn) => ctx.onTestFinished(fn));
     process.kill(pid, 'SIGSTOP');
-    ctx.onTestFinished(() => {
-      if (!existsSync(`/proc/${pid}`)) return;
-      process.kill(pid, 'SIGCONT');
-      process.kill(pid, 'SIGKILL');
-    });
     const s = await session(browser, h, { env: { CPW_E2E_AGENT: resolve(import.meta.dirname, '../../dist/agent.cjs'), XDG_RUNTIME_DIR: h.runtime } });
     const { page } = s;
     try {
@@ -168,15 +161,8 @@ describe('the Security section in real Chromium, on the vault file backend', () 
 
   it('an unlock agent stopped (kill -STOP): the card also says how to resume it, as doctor says it (kill -CONT, its pid); resumed so, the card goes by itself and the screens are back, nothing asked', async (ctx) => {
     const h = await makeFileVaultHome({ logN: 10 });
-    const up = await fileCli(h, ['unlock', '--passphrase-file', h.passFile, '--json']);
-    expect(up.code, up.stderr).toBe(0);
-    const pid = (JSON.parse(up.stdout) as { pid: number }).pid;
+    const pid = await unlockAgent(h, (fn) => ctx.onTestFinished(fn));
     process.kill(pid, 'SIGSTOP');
-    ctx.onTestFinished(() => {
-      if (!existsSync(`/proc/${pid}`)) return;
-      process.kill(pid, 'SIGCONT');
-      process.kill(pid, 'SIGKILL');
-    });
     const resume = `resume it, unlocked as it was: kill -CONT ${pid}`;
     // The CLI's words for it, the same clause the app shows (one helper: resumeStopped).
     expect((await fileCli(h, ['doctor'])).stderr).toContain(`its key with it; or ${resume}`);

@@ -57,6 +57,20 @@ function waitedOnSwitch(): Promise<void> {
   });
 }
 
+/**
+ * A main process with a stored key, switching it to the vault file, held where the switch has committed and is
+ * starting its unlock agent (heldAgent: released by the test). `waited` resolves once a call waits on the switch.
+ */
+async function switchingToFile() {
+  const agent = heldAgent();
+  const m = await setupMain({ env: { XDG_RUNTIME_DIR: temp('run-') }, logN: 10, agentScript: agent.script });
+  await m.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF });
+  const waited = waitedOnSwitch();
+  const switched = m.call('securityUseBackend', { backend: 'file', passphrase: PASS });
+  await expect.poll(agent.started, { timeout: 60_000 }).toBe(true);
+  return { agent, m, waited, switched };
+}
+
 afterEach(() => {
   vi.restoreAllMocks();
 });
@@ -65,13 +79,7 @@ describe('Lock now, Unlock and a passphrase change pressed while the app switche
   // Lock did not wait for the switch, as reads and writes do: pressed between the switch's commit and the start of its
   // unlock agent, it found no agent, answered "locked", and the agent the switch then started kept the vault open.
   it('waits for the switch and its unlock, then locks: no agent left running with the key, nothing lost', async () => {
-    const agent = heldAgent();
-    const m = await setupMain({ env: { XDG_RUNTIME_DIR: temp('run-') }, logN: 10, agentScript: agent.script });
-    await m.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF });
-    const waited = waitedOnSwitch();
-    const switched = m.call('securityUseBackend', { backend: 'file', passphrase: PASS });
-    // The switch has committed and is starting its agent.
-    await expect.poll(agent.started, { timeout: 60_000 }).toBe(true);
+    const { agent, m, waited, switched } = await switchingToFile();
     const lock = m.call('securityLock');
     // The agent goes on once the Lock has done what it does at once (or waits on the switch).
     await Promise.race([lock, waited]);
@@ -109,12 +117,7 @@ describe('Lock now, Unlock and a passphrase change pressed while the app switche
   // Unlock (the unlock screen doctor shows once the profile names the vault file) pressed while the switch started its
   // agent: it found none listening and started a second one, and one of the two failed on the other's socket.
   it('Unlock pressed meanwhile waits for the switch and finds its agent: both answer ok, one agent runs', async () => {
-    const agent = heldAgent();
-    const m = await setupMain({ env: { XDG_RUNTIME_DIR: temp('run-') }, logN: 10, agentScript: agent.script });
-    await m.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF });
-    const waited = waitedOnSwitch();
-    const switched = m.call('securityUseBackend', { backend: 'file', passphrase: PASS });
-    await expect.poll(agent.started, { timeout: 60_000 }).toBe(true);
+    const { agent, m, waited, switched } = await switchingToFile();
     const unlocked = m.call('securityUnlock', { passphrase: PASS });
     // The agent goes on once the Unlock waits on the switch, answered, or started an agent of its own.
     let raced = false;
@@ -135,12 +138,7 @@ describe('Lock now, Unlock and a passphrase change pressed while the app switche
   // A passphrase change pressed meanwhile (the vault file named, its agent not yet listening) ended no agent, answered
   // "locked: unlock again with the new passphrase", and the agent the switch then started kept the vault open.
   it('a passphrase change pressed meanwhile waits for the switch, then ends its agent: locked, and only the new passphrase opens', async () => {
-    const agent = heldAgent();
-    const m = await setupMain({ env: { XDG_RUNTIME_DIR: temp('run-') }, logN: 10, agentScript: agent.script });
-    await m.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF });
-    const waited = waitedOnSwitch();
-    const switched = m.call('securityUseBackend', { backend: 'file', passphrase: PASS });
-    await expect.poll(agent.started, { timeout: 60_000 }).toBe(true);
+    const { agent, m, waited, switched } = await switchingToFile();
     const changed = m.call('securityChangePassphrase', { current: PASS, next: NEXT });
     await Promise.race([changed, waited]);
     agent.release();
