@@ -7,7 +7,7 @@ import { MAX_SOURCE_BYTES, parseHfTokenFile, parseJsonSource, type ParsedSource 
 import { parseDotenv } from '../../core/dotenv-source';
 import { iconvName, utf16Form } from '../../core/utf16';
 import { LEGACY_SECRETS_PATH } from '../profile/paths';
-import { currentUid, kindOf, modeString, othersCanWrite, othersFile, READ_DATA_NOFOLLOW, readError } from '../profile/file-access';
+import { currentUid, modeString, notAKeysFile, othersCanWrite, othersFile, READ_DATA_NOFOLLOW, readError } from '../profile/file-access';
 import { readAllBytes } from '../profile/secure-fs';
 import { refuseKernelFiles } from './system-files';
 
@@ -121,7 +121,7 @@ export function foundAt(path: string): FoundSource | undefined {
   }
   if (!to) return undefined;
   if (othersFile(to)) return { path, passedOver: `it leads to another user's file (uid ${to.uid}), whose keys are not taken as yours` };
-  return to.isFile() ? { path } : { path, passedOver: `it is ${kindOf(to)}, not a file to read keys from` };
+  return to.isFile() ? { path } : { path, passedOver: notAKeysFile(to) };
 }
 
 /**

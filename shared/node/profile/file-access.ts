@@ -30,6 +30,11 @@ export function kindOf(s: Stats): string {
   return s.isFIFO() ? 'a named pipe (FIFO)' : s.isSocket() ? 'a socket' : s.isBlockDevice() || s.isCharacterDevice() ? 'a device' : s.isDirectory() ? 'a folder' : 'not a regular file';
 }
 
+/** Why what is found at a place secrets are looked for (config/secrets.json, the token file) is passed over when it is no regular file. */
+export function notAKeysFile(s: Stats): string {
+  return `it is ${kindOf(s)}, not a file to read keys from`;
+}
+
 /** The uid owning `path` itself (not followed), when it can be seen. */
 function ownerOf(path: string): number | undefined {
   try {

@@ -1,5 +1,5 @@
 import { lstatSync } from 'node:fs';
-import { ioError, kindOf, othersFile } from './file-access';
+import { ioError, notAKeysFile, othersFile } from './file-access';
 import type { FileStamp } from './secure-fs';
 import type { ProfilePaths } from './paths';
 
@@ -33,7 +33,7 @@ export function legacyAt(path: string): LegacyAt | undefined {
   const mine = 'its keys are not read as yours';
   if (s.isSymbolicLink()) return { stamp, passedOver: `it is a symbolic link; ${mine}` };
   if (othersFile(s)) return { stamp, passedOver: `it belongs to another user (uid ${s.uid}); ${mine}` };
-  return s.isFile() ? { stamp } : { stamp, passedOver: `it is ${kindOf(s)}, not a file to read keys from` };
+  return s.isFile() ? { stamp } : { stamp, passedOver: notAKeysFile(s) };
 }
 
 /**
