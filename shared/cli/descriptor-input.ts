@@ -1,7 +1,8 @@
-import { createReadStream, fstatSync, readdirSync, statSync } from 'node:fs';
+import { createReadStream, fstatSync, readdirSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { isatty } from 'node:tty';
 import { cancelledError, VaultError } from '../core/errors';
+import { isSameFile } from '../node/migration/own-files';
 import { descriptorFlags, descriptorTarget } from './descriptors';
 import { runningInterrupt } from './signals';
 
@@ -28,16 +29,6 @@ const sources = new Map<number, string>();
 /** The file descriptor `fd` was open on when {@link readDescriptor} read it, where that was a path. */
 export function descriptorSource(fd: number): string | undefined {
   return sources.get(fd);
-}
-
-/** Whether `path` names the file `opened` is (its device and inode). */
-function sameFile(path: string, opened: { dev: number; ino: number }): boolean {
-  try {
-    const now = statSync(path);
-    return now.dev === opened.dev && now.ino === opened.ino;
-  } catch {
-    return false; // gone, or not reachable by its path (a folder on the way this user cannot search)
-  }
 }
 
 /** Whether this process holds the write end of the pipe `fd` reads (a pipe of its own; a second read end, like bash's for `3< <(...)`, is not). */
@@ -89,7 +80,7 @@ export async function readDescriptor(text: string, input: DescriptorInput): Prom
   if (target?.startsWith('anon_inode:') || (target?.startsWith('pipe:') && ownPipe(fd, target))) throw notOpen;
   // Only while the path still names the file read: one removed since the shell opened it reads '/x (deleted)' here, and
   // a line giving that path failed as it was pasted (a line without a path gives KEY_FILE to fill in).
-  if (target?.startsWith('/') && sameFile(target, opened)) sources.set(fd, target);
+  if (target?.startsWith('/') && isSameFile(target, `/proc/self/fd/${fd}`)) sources.set(fd, target);
   // A pipe or socket is read through the event loop, so a Ctrl-C (or SIGTERM) of the command running ends the read: read
   // in the thread pool, `team pull --identity-fd 3 3< <(pass show key)` with its writer stuck held the signal until the
   // writer ended, for ever if it never did (the pool's blocked read kept even the exit waiting). stdin is left as it
