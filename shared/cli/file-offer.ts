@@ -37,6 +37,12 @@ export function indentedStatusFix(code: string, fix: string, terminal: boolean):
   return fixWithFileOffer(code, fix, terminal).split('\n').join('\n         ');
 }
 
+/** doctor --json's offer: the lines that switch to the vault file here, in order (see fileSteps), its first as `command`. */
+export function fileOfferJson(terminal: boolean): { backend: 'file'; command: string; steps: string[] } {
+  const steps = fileSteps(terminal);
+  return { backend: 'file', command: steps[0], steps };
+}
+
 /** The offer, as doctor and setup print it; with no terminal, the steps that give the passphrase (see useFileSteps). */
 export function fileOfferText(terminal: boolean): string {
   const how = terminal ? `${USE_FILE}   (asks a passphrase twice; nothing switches by itself)` : `${useFileSteps(false)}   (PATH: a 0600 file holding the passphrase; nothing switches by itself)`;

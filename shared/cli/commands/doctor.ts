@@ -22,7 +22,7 @@ import { interruptible } from '../signals';
 import { lockHolder } from '../../node/profile/file-lock';
 import { LATE_WAIT_MS } from '../../node/records/late-events';
 import { describeStatus } from './check';
-import { USE_FILE, fileOfferText, fileSteps, offersFileBackend, stepsFitting } from '../file-offer';
+import { USE_FILE, fileOfferJson, fileOfferText, offersFileBackend, stepsFitting } from '../file-offer';
 import { agentOfStatus, agentTrouble } from '../agent-state';
 import { vaultFilesOf } from '../vault-file';
 import { printJson, profilePathsOf, type CliContext } from '../context';
@@ -76,7 +76,7 @@ export async function doctor(args: { repair?: boolean }, ctx: CliContext): Promi
   const helperFix = leaks.length ? leakFix(ctx, leaks) : gitConfigLine(ctx);
   const gitHelpers = leaks.length ? [{ helpers: leaks, message: leakMessage(leaks), fix: helperFix }] : [];
   const plaintext = [...(await findPlaintextHfTokens(ctx.io.env, ctx.io.env['HOME'] || homedir(), helperFix, vaultToken)), ...legacySecretsLeft(ctx, profile.kind), ...backupsLeft(ctx, interrupted.map((m) => m.backup))];
-  const offer = offersFileBackend(keychain) ? { backend: 'file', command: fileSteps(ctx.io.stdinIsTTY)[0], steps: fileSteps(ctx.io.stdinIsTTY) } : undefined;
+  const offer = offersFileBackend(keychain) ? fileOfferJson(ctx.io.stdinIsTTY) : undefined;
   const historyLock = await heldHistoryLock(ctx);
   const migrations = interruptedMigrationNotes(interrupted, keychain.ok);
   // Its fix lines are pasted from the JSON too: printJson names the profile given with --profile in them, as stderr's do.
