@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "cpw_spawn",
-      "sources": ["spawn.c"],
+      "sources": ["spawn.c", "socket.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
     }
   ]

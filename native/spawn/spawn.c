@@ -267,6 +267,9 @@ static napi_value Pipe(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/** socket.c: the keychain's D-Bus socket. */
+void cpw_socket_init(napi_env env, napi_value exports);
+
 NAPI_MODULE_INIT() {
   napi_value f;
   napi_create_function(env, "spawn", NAPI_AUTO_LENGTH, Spawn, NULL, &f);
@@ -275,5 +278,6 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "reap", f);
   napi_create_function(env, "pipe", NAPI_AUTO_LENGTH, Pipe, NULL, &f);
   napi_set_named_property(env, exports, "pipe", f);
+  cpw_socket_init(env, exports);
   return exports;
 }

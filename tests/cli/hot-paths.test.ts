@@ -27,12 +27,12 @@ function traced(t: TempHome, args: string[]): { code: number | null; calls: stri
 }
 
 /** Runs the CLI with `args` in `t` (stdout `out`), and lists the Node modules it loaded (process.moduleLoadList at exit). */
-function modulesLoaded(t: TempHome, args: string[], out: 'pipe' | 'ignore') {
+function modulesLoaded(t: TempHome, args: string[], out: 'pipe' | 'ignore', env: Record<string, string> = {}) {
   const loaded = join(t.root, 'modules');
   const preload = join(t.root, 'modules.cjs');
   writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, process.moduleLoadList.join('\\n')));`);
   const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, NODE_OPTIONS: `--require=${preload}` }, stdio: ['pipe', out, 'pipe'], encoding: 'utf8',
+    cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, NODE_OPTIONS: `--require=${preload}`, ...env }, stdio: ['pipe', out, 'pipe'], encoding: 'utf8',
   });
   return { r, modules: readFileSync(loaded, 'utf8').split('\n') };
 }
@@ -110,14 +110,20 @@ describe('each command loads only what it runs', () => {
     expect(readFileSync(join(dist, 'light-doctor.cjs'), 'utf8')).toMatch(/\$Zod/);
   });
 
-  it('get with its output to /dev/null, from a pipe, loads neither node:tty nor node:crypto (nothing there is a terminal)', async () => {
+  // node:net's load and first Socket cost ~4 ms of a ~50 ms get: the keychain's socket is the addon's
+  // (secrets/dbus/bus-socket.ts); CPW_VAULT_DBUS=net goes back to node:net.
+  it('get with its output to /dev/null, from a pipe, loads neither node:tty nor node:crypto (nothing there is a terminal), nor node:net', async () => {
     const t = makeTempHome();
     await ready(t);
     const { r, modules } = modulesLoaded(t, ['get', 'huggingface', 'token'], 'ignore');
     expect(r.status, r.stderr).toBe(0);
-    expect(modules).toContain('NativeModule net');
+    expect(modules).toContain('NativeModule fs');
     expect(modules).not.toContain('NativeModule tty');
     expect(modules).not.toContain('NativeModule crypto');
+    expect(modules).not.toContain('NativeModule net');
+    const net = modulesLoaded(t, ['get', 'huggingface', 'token'], 'ignore', { CPW_VAULT_DBUS: 'net' });
+    expect(net.r.status, net.r.stderr).toBe(0);
+    expect(net.modules).toContain('NativeModule net');
   });
 
   // node:os (a home folder found in $HOME, a lock holder's host name, signal numbers) and node:module (the launcher
@@ -129,7 +135,7 @@ describe('each command loads only what it runs', () => {
       const { r, modules } = modulesLoaded(t, args, 'pipe');
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toContain(HF);
-      expect(modules).toContain('NativeModule net');
+      expect(modules).toContain('NativeModule fs');
       expect([args[0], modules.filter((m) => /^NativeModule (os|module)$/.test(m))]).toEqual([args[0], []]);
     }
   });

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DbusConnection, DbusDisconnected, DbusTimeout, type DbusCall } from '../../shared/node/secrets/dbus/connection';
 import { Writer, marshal, parseSignature } from '../../shared/node/secrets/dbus/wire';
 
@@ -40,6 +40,7 @@ afterEach(() => {
     rmSync(dir, { recursive: true, force: true });
   }
   vi.restoreAllMocks();
+  vi.unstubAllEnvs();
 });
 
 /** A fake bus: accepts EXTERNAL auth, then hands each method call's serial (2, 3, ...) to `onCall`. */
@@ -86,7 +87,13 @@ function watchTimers(): { running: () => number } {
 
 const outcome = (p: Promise<unknown>) => p.then(() => 'answered', (e: Error) => e);
 
-describe('the D-Bus client against a hostile or broken bus', () => {
+// Over both sockets a connection may use (dbus/bus-socket.ts): the addon's, and node:net's where it is not built.
+describe.each([
+  ["the addon's socket", ''],
+  ["node:net's socket", 'net'],
+])('the D-Bus client against a hostile or broken bus, over %s', (_, transport) => {
+  beforeEach(() => void vi.stubEnv('CPW_VAULT_DBUS', transport));
+
   it('a bus that never answers: each call times out at its deadline and no timer is left', async () => {
     const timers = watchTimers();
     const conn = DbusConnection.open(await fakeBus(() => {}));

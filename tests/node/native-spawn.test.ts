@@ -144,10 +144,11 @@ describe.runIf(process.platform === 'linux')('native spawn (exec on Linux)', () 
     const t = makeTempHome();
     const HF = `hf_${'NativeSpawn1'.repeat(3)}`;
     expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
-    // The addon mapped in exec (the stage's parent) or not; the stage's environment; its masked output.
-    const stage = ['sh', '-c', 'grep -c cpw_spawn.node /proc/$PPID/maps; env -0 | sort -z | tr "\\0" "\\n" | grep -v "^CPW_VAULT_SPAWN="; echo "$HF_TOKEN" >&2; exit 4'];
+    // The addon mapped in exec (the stage's parent) or not (its keychain socket switched off too: bus-socket.ts); the
+    // stage's environment; its masked output.
+    const stage = ['sh', '-c', 'grep -c cpw_spawn.node /proc/$PPID/maps; env -0 | sort -z | tr "\\0" "\\n" | grep -v "^CPW_VAULT_\\(SPAWN\\|DBUS\\)="; echo "$HF_TOKEN" >&2; exit 4'];
     const native = await cli(t, ['exec', '--workflow', 'transcribe', '--', ...stage]);
-    const node = await cli(t, ['exec', '--workflow', 'transcribe', '--', ...stage], { env: { CPW_VAULT_SPAWN: 'node' } });
+    const node = await cli(t, ['exec', '--workflow', 'transcribe', '--', ...stage], { env: { CPW_VAULT_SPAWN: 'node', CPW_VAULT_DBUS: 'net' } });
     expect([native.code, native.stderr]).toEqual([4, '****\n']);
     expect([node.code, node.stderr]).toEqual([4, '****\n']);
     const [nativeMaps, ...nativeEnv] = native.stdout.split('\n');

@@ -1,11 +1,9 @@
 // exec's stage started by posix_spawn (native/spawn), where Node's spawn forks this whole process: on a 2-core
 // machine that fork and Node's child set-up cost a `cpw-vault exec -- true` ~20 ms of its ~120, posix_spawn ~1 ms.
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { nodeOs } from '../builtins';
+import { nativeAddon, type NativeAddon } from '../native-addon';
 
 /** What exec uses of a started stage: Node's ChildProcess has it, and so has {@link NativeChild}. */
 export interface StageProcess {
@@ -20,47 +18,12 @@ export interface StageProcess {
   once(event: 'error', listener: (err: NodeJS.ErrnoException) => void): unknown;
 }
 
-interface NativeSpawn {
-  /** The child's pid, or -errno when it could not be started. */
-  spawn(file: string, args: readonly string[], env: readonly string[], fds: readonly [number, number, number], onExit: () => void): number;
-  /** The exited child's exit code, or -(its signal's number). */
-  reap(pid: number): number;
-  /** A new pipe's [read end, write end], both close-on-exec, or -errno. (Absent from an addon built before it.) */
-  pipe?(): [number, number] | number;
-}
-
-/** Where the addon is built (scripts/build-native.mjs), from the package's root. */
-const ADDON = join('native', 'spawn', 'build', 'Release', 'cpw_spawn.node');
 /** `CPW_VAULT_SPAWN=node`: Node's own spawn, as before the addon (a system where it misbehaves; the tests of both). */
 const SPAWN_SWITCH = 'CPW_VAULT_SPAWN';
 
-let addon: NativeSpawn | null | undefined;
-
-/** The addon, on Linux, when built and not switched off; undefined otherwise (exec then uses Node's spawn). */
-function loadAddon(env: NodeJS.ProcessEnv): NativeSpawn | undefined {
-  if (addon === undefined) {
-    addon = null;
-    if (process.platform === 'linux' && env[SPAWN_SWITCH] !== 'node') {
-      // The package's own, and only it: dist/*.cjs sits one folder below the root, shared/node/exec/ three. Never one
-      // in a folder above the package (one not built there was looked for up to two folders above it: in /tmp, say,
-      // where any user could plant a .node that exec then ran as this user).
-      // Its own file: __filename where the bundle has one (CommonJS, and the ESM library's banner), where import.meta.url
-      // would cost the CommonJS bundle node:url's pathToFileURL (~0.7 ms of each exec); the URL otherwise.
-      const here = dirname(typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url));
-      const path = join(basename(here) === 'dist' ? dirname(here) : join(here, '..', '..', '..'), ADDON);
-      if (existsSync(path)) {
-        try {
-          // process.dlopen, as require does for a .node file, without loading node:module (~0.5 ms of each exec).
-          const module = { exports: {} };
-          process.dlopen(module, path);
-          addon = module.exports as NativeSpawn;
-        } catch {
-          // built for another Node or system: Node's spawn
-        }
-      }
-    }
-  }
-  return addon ?? undefined;
+/** The addon (shared/node/native-addon.ts) when built and not switched off; undefined otherwise (exec then uses Node's spawn). */
+function loadAddon(env: NodeJS.ProcessEnv): NativeAddon | undefined {
+  return env[SPAWN_SWITCH] === 'node' ? undefined : nativeAddon();
 }
 
 /** True when {@link spawnNative} starts stages with the addon here (the tests ask: a build that failed fails them). */
@@ -97,7 +60,7 @@ export class NativeChild extends EventEmitter {
   /** Reaped: its pid may be another process's now, never to be signalled. */
   private reaped = false;
 
-  constructor(native: NativeSpawn, file: string, args: readonly string[], env: readonly string[], fds: readonly [number, number, number]) {
+  constructor(native: NativeAddon, file: string, args: readonly string[], env: readonly string[], fds: readonly [number, number, number]) {
     super();
     const result = native.spawn(file, [file, ...args], env, fds, () => this.exited(native));
     if (result > 0) {
@@ -110,7 +73,7 @@ export class NativeChild extends EventEmitter {
     process.nextTick(() => this.emit('error', err));
   }
 
-  private exited(native: NativeSpawn): void {
+  private exited(native: NativeAddon): void {
     if (this.pid === undefined || this.reaped) return;
     let status: number;
     try {

@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { connectBus, type BusSocket } from './bus-socket';
 import { Reader, Writer, marshal, parseSignature } from './wire';
 
 export { sessionBusPath } from './bus-address';
@@ -86,7 +86,7 @@ export class DbusConnection {
   /** Our unique bus name, once Hello answered. */
   uniqueName: string | undefined;
 
-  private constructor(private readonly socket: Socket) {
+  private constructor(private readonly socket: BusSocket) {
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => this.fail(new DbusDisconnected(`D-Bus connection failed: ${err.code ?? err.message}`, err.code)));
     socket.on('close', () => this.fail(new DbusDisconnected('the D-Bus connection closed')));
@@ -99,7 +99,7 @@ export class DbusConnection {
    * no extra round trip; the first reply proves the handshake worked.
    */
   static open(path: string): DbusConnection {
-    const socket = connect({ path });
+    const socket = connectBus(path);
     const conn = new DbusConnection(socket);
     const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
     const hexUid = Buffer.from(String(uid), 'ascii').toString('hex');

@@ -1,0 +1,143 @@
+// The socket a D-Bus connection talks over (shared/node/secrets/dbus/bus-socket.ts): the addon's (native/spawn/socket.c)
+// must behave as node:net's does where connection.ts relies on it — every byte in order both ways (a peer that reads
+// or writes more than the socket holds at once), one 'close' after the peer hangs up or a failed connect, nothing
+// after destroy. (That `cpw-vault get` loads no node:net, the point of it, is in tests/cli/hot-paths.test.ts.)
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connectBus, type BusSocket } from '../../shared/node/secrets/dbus/bus-socket';
+import { DbusConnection, sessionBusPath } from '../../shared/node/secrets/dbus/connection';
+import { nativeAddon } from '../../shared/node/native-addon';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+
+/** A Unix socket server at a fresh path; `onSocket` gets each connection. */
+async function server(onSocket: (s: Socket) => void, name = 'sock'): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'cpw-bus-socket-'));
+  const path = join(dir, name);
+  const srv: Server = createServer((s) => {
+    s.on('error', () => {});
+    onSocket(s);
+  });
+  cleanups.push(() => {
+    srv.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await new Promise<void>((resolve) => srv.listen(path, resolve));
+  return path;
+}
+
+/** What a socket emitted: its data joined, its errors' codes and its 'close' count, once it has closed. */
+function events(socket: BusSocket) {
+  const chunks: Buffer[] = [];
+  const errors: string[] = [];
+  let closes = 0;
+  socket.on('data', (d: Buffer) => void chunks.push(d));
+  socket.on('error', (e: NodeJS.ErrnoException) => void errors.push(e.code ?? e.message));
+  const closed = new Promise<void>((resolve) => socket.on('close', () => ((closes += 1), resolve())));
+  return { data: () => Buffer.concat(chunks), errors, closes: () => closes, closed };
+}
+
+/** Bytes whose every position differs from its neighbours', so a chunk dropped, doubled or reordered shows. */
+const pattern = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + (i >> 8)) & 0xff));
+
+describe.runIf(process.platform === 'linux')("the keychain connection's socket (the addon's)", () => {
+  it('is built here and is the one connections use, unless CPW_VAULT_DBUS=net', async () => {
+    expect(nativeAddon()?.socketConnect).toBeTypeOf('function');
+    const path = await server((s) => s.end());
+    const native = connectBus(path, {});
+    const net = connectBus(path, { CPW_VAULT_DBUS: 'net' });
+    expect(native.constructor.name).not.toBe('Socket');
+    expect(net.constructor.name).toBe('Socket');
+    await Promise.all([events(native).closed, events(net).closed]);
+  });
+
+  it('carries 8 MiB each way in order, to a peer that reads only once its own 8 MiB are written, and the reverse', async () => {
+    const size = 8 * 1024 * 1024;
+    const sent = pattern(size);
+    let received: Promise<Buffer> | undefined;
+    const path = await server((s) => {
+      s.pause(); // reads nothing yet: the client's writes fill the socket and wait in the addon
+      s.write(sent, () => {
+        const got: Buffer[] = [];
+        received = new Promise((resolve) => {
+          s.on('data', (d: Buffer) => {
+            got.push(d);
+            if (Buffer.concat(got).length >= size) {
+              resolve(Buffer.concat(got));
+              s.end();
+            }
+          });
+        });
+        s.resume();
+      });
+    });
+    const socket = connectBus(path, {});
+    const seen = events(socket);
+    socket.ref();
+    socket.write(sent.subarray(0, 1000));
+    socket.cork();
+    socket.write(sent.subarray(1000, 5000));
+    socket.write(sent.subarray(5000));
+    socket.uncork();
+    await seen.closed;
+    expect(seen.errors).toEqual([]);
+    expect(seen.data().equals(sent)).toBe(true);
+    expect((await received!).equals(sent)).toBe(true);
+    expect(seen.closes()).toBe(1);
+  });
+
+  it.each([
+    ['a path with nothing listening', (dir: string) => join(dir, 'none'), 'ENOENT'],
+    ['a path with a NUL byte inside', (dir: string) => join(dir, 'a\0b'), 'EINVAL'],
+    ['a path longer than a socket address holds', (dir: string) => join(dir, 'x'.repeat(200)), 'EINVAL'],
+  ])('%s: one error (%s), then one close, and writes after it go nowhere', async (_, at, code) => {
+    const dir = mkdtempSync(join(tmpdir(), 'cpw-bus-socket-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const socket = connectBus(at(dir), {});
+    const seen = events(socket);
+    socket.write('after');
+    await seen.closed;
+    socket.write('after close');
+    socket.destroy();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen.errors).toEqual([code]);
+    expect(seen.closes()).toBe(1);
+  });
+
+  // dbus-launch and some dbus-run-session builds give `unix:abstract=...`. Node 20's node:net pads an abstract name to
+  // the whole address (its own servers bind so) and never reached such a bus: ECONNREFUSED, "no keychain".
+  it('a session bus at a Linux abstract address (unix:abstract=): the connection reaches it and calls', async () => {
+    const daemon = spawn('dbus-daemon', ['--session', `--address=unix:abstract=/tmp/cpw-bus-socket-${process.pid}`, '--print-address=1', '--nofork'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    cleanups.push(() => daemon.kill());
+    const address = await new Promise<string>((resolve) => daemon.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
+    expect(address).toMatch(/^unix:abstract=/);
+    const conn = DbusConnection.open(sessionBusPath({ DBUS_SESSION_BUS_ADDRESS: address })!);
+    try {
+      const id = await conn.call({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'GetId' }, 10_000);
+      expect(id.body[0]).toMatch(/^[0-9a-f]{32}$/);
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('after destroy: no data, no second close, though the peer goes on writing', async () => {
+    let peer: Socket | undefined;
+    const path = await server((s) => (peer = s));
+    const socket = connectBus(path, {});
+    const seen = events(socket);
+    socket.ref();
+    socket.write('x');
+    while (!peer) await new Promise((resolve) => setTimeout(resolve, 5));
+    socket.destroy();
+    await seen.closed;
+    peer.write('late');
+    await new Promise((resolve) => peer!.on('close', resolve));
+    expect(seen.data().length).toBe(0);
+    expect(seen.closes()).toBe(1);
+  });
+});
