@@ -3,6 +3,7 @@
     {
       "target_name": "cpw_spawn",
       "sources": ["spawn.c", "socket.c"],
+      "libraries": ["-ldl"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
     }
   ]

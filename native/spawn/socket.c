@@ -10,6 +10,7 @@
 //   socketRef(handle, keep): whether the socket keeps the event loop (and the process) alive
 //   socketClose(handle): closes it; no onEvent after this call
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <node_api.h>
 #include <stddef.h>
@@ -55,14 +56,30 @@ static void on_collected(napi_env env, void *data, void *hint) {
   release(data);
 }
 
-static void close_conn(Conn *c) {
-  if (c->closed) return;
+/** Stops watching the socket and closes it; the memory goes once libuv is done with the handle (and JS with its own). */
+static void close_handle(Conn *c) {
   c->closed = 1;
   uv_poll_stop(&c->poll);
-  napi_delete_reference(c->env, c->on_event);
-  napi_async_destroy(c->env, c->context);
   close(c->fd);
   uv_close((uv_handle_t *)&c->poll, on_closed);
+}
+
+/**
+ * The environment ends with the socket open (a worker thread that stops): closed, as Node closes its own handles (an
+ * open one aborted the process: "uv_loop_close() while having open handles"). Its JS references go with the
+ * environment.
+ */
+static void on_env_end(void *data) {
+  Conn *c = data;
+  if (!c->closed) close_handle(c);
+}
+
+static void close_conn(Conn *c) {
+  if (c->closed) return;
+  napi_remove_env_cleanup_hook(c->env, on_env_end, c);
+  napi_delete_reference(c->env, c->on_event);
+  napi_async_destroy(c->env, c->context);
+  close_handle(c);
 }
 
 /** Calls onEvent(kind, value) as Node calls a socket's listeners: in a callback scope (then its microtasks run). */
@@ -208,6 +225,7 @@ static napi_value SocketConnect(napi_env env, napi_callback_info info) {
   napi_create_reference(env, args[1], 1, &c->on_event);
   napi_create_string_utf8(env, "cpw-vault:dbus-socket", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, NULL, name, &c->context);
+  napi_add_env_cleanup_hook(env, on_env_end, c);
   watch(c);
   napi_create_external(env, c, on_collected, NULL, &handle);
   return handle;
@@ -271,6 +289,11 @@ static napi_value SocketClose(napi_env env, napi_callback_info info) {
 }
 
 void cpw_socket_init(napi_env env, napi_value exports) {
+  // A worker thread's addons are unloaded as it ends, before its loop runs the close callbacks of the handles closed
+  // last (on_closed here: a jump into unmapped code, the process killed by SIGSEGV). Loaded again with RTLD_NODELETE,
+  // this file stays mapped for the life of the process.
+  Dl_info self;
+  if (dladdr((void *)on_closed, &self) && self.dli_fname) dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
   napi_value f;
   napi_create_function(env, "socketConnect", NAPI_AUTO_LENGTH, SocketConnect, NULL, &f);
   napi_set_named_property(env, exports, "socketConnect", f);

@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectBus, type BusSocket } from '../../shared/node/secrets/dbus/bus-socket';
 import { DbusConnection, sessionBusPath } from '../../shared/node/secrets/dbus/connection';
@@ -139,5 +140,29 @@ describe.runIf(process.platform === 'linux')("the keychain connection's socket (
     await new Promise((resolve) => peer!.on('close', resolve));
     expect(seen.data().length).toBe(0);
     expect(seen.closes()).toBe(1);
+  });
+
+  // A library user's worker thread that ends with its keychain socket open, or closed the moment before: an open one
+  // aborted the process ("uv_loop_close() while having open handles"), and the addon, unloaded with the worker before
+  // libuv ran its close callback, crashed it (SIGSEGV).
+  it.each([
+    ['ends with the socket open', ''],
+    ['closes it and ends at once', 'm.exports.socketClose(h);'],
+  ])('a worker thread that %s: the process goes on', async (_, last) => {
+    const path = await server(() => {});
+    const addon = resolve(import.meta.dirname, '../../native/spawn/build/Release/cpw_spawn.node');
+    for (let i = 0; i < 5; i++) {
+      const worker = new Worker(`
+        const m = { exports: {} };
+        process.dlopen(m, ${JSON.stringify(addon)});
+        const h = m.exports.socketConnect(Buffer.from(${JSON.stringify(path)}), () => {});
+        m.exports.socketRef(h, true);
+        m.exports.socketWrite(h, Buffer.from('x'));
+        ${last}
+        require('node:worker_threads').parentPort.postMessage('connected');
+      `, { eval: true });
+      await new Promise((resolve) => worker.once('message', resolve));
+      expect(await worker.terminate()).toBe(1);
+    }
   });
 });
