@@ -31,7 +31,7 @@ let addon: NativeAddon | null | undefined;
  * app's main process) or shared/node/ (the sources, under test). Undefined anywhere else: never a folder above the
  * package (an addon looked for there, in /tmp say, could be one any user planted, then run as this user).
  */
-function packageRoot(here: string): string | undefined {
+export function packageRoot(here: string): string | undefined {
   if (basename(here) === 'dist') return dirname(here);
   if (basename(here) === 'app' && basename(dirname(here)) === 'dist') return dirname(dirname(here));
   if (basename(here) === 'node' && basename(dirname(here)) === 'shared') return dirname(dirname(here));

@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectBus, type BusSocket } from '../../shared/node/secrets/dbus/bus-socket';
 import { DbusConnection, sessionBusPath } from '../../shared/node/secrets/dbus/connection';
-import { nativeAddon } from '../../shared/node/native-addon';
+import { nativeAddon, packageRoot } from '../../shared/node/native-addon';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -164,5 +164,20 @@ describe.runIf(process.platform === 'linux')("the keychain connection's socket (
       await new Promise((resolve) => worker.once('message', resolve));
       expect(await worker.terminate()).toBe(1);
     }
+  });
+});
+
+// The addon is looked for in the package only: the app's main (dist/app/) looked for it in the folder above the
+// package, where (in /tmp, say) any user could have planted a .node that ran as this user.
+describe('where the addon is looked for', () => {
+  it.each([
+    ['/opt/cpw-vault/dist', '/opt/cpw-vault'],
+    ['/opt/cpw-vault/dist/app', '/opt/cpw-vault'],
+    ['/opt/cpw-vault/shared/node', '/opt/cpw-vault'],
+    ['/tmp/cpw-vault/app', undefined],
+    ['/tmp/lib', undefined],
+    ['/', undefined],
+  ])('code in %s: the package at %s', (here, root) => {
+    expect(packageRoot(here)).toBe(root);
   });
 });
