@@ -110,6 +110,29 @@ export function securityHandlers(deps: SecurityDeps): Api {
     return stopped.length > 0;
   };
 
+  /** Locks pressed while a backend switch was under way: a switch away from the vault file that then finds it locked says why. */
+  let locksDuringSwitch = 0;
+  /** Lock, again, once the switch it was pressed during ends: its failure is told by the status after the switch. */
+  const lockAfterSwitch = async () => {
+    if (await endAgents()) await vault.recordEvent({ event: 'vault_locked' });
+  };
+  /**
+   * Lock's answer while a switch is under way: the agents were ended, and the switch is not waited for (the store's
+   * status waits for it). The profile's backend as it is now: a switch to the vault file may have committed already.
+   */
+  const lockedWhileSwitching = (): SecurityStatus => {
+    const backend = vault.backend();
+    return {
+      backend,
+      ok: false,
+      code: 'BACKEND_SWITCHING',
+      message: 'Locked: every unlock agent of the vault file that listened was stopped. A switch of where your secrets live is still under way, and finds the vault file locked: an unlock agent it starts is ended as it ends, and a switch away from the vault file that has not read it yet stops, nothing moved.',
+      fix: 'Wait for the switch to end, then unlock the vault file to use it again.',
+      ...(backend === 'file' ? { unlockedUntil: null } : {}),
+      offerFile: false,
+    };
+  };
+
   /** Starts the unlock agent with `passphrase` (for the app's time to live), unless one runs already. */
   const unlock = async (passphrase: string) => {
     // One that does not answer is ended and its socket removed (as cpw-vault unlock does): taken for none, its socket
@@ -140,9 +163,17 @@ export function securityHandlers(deps: SecurityDeps): Api {
     // An agent that does not answer (kill -STOP, hung) is ended, as cpw-vault lock ends it: the app said "not locked,
     // run cpw-vault lock" while it kept the key. A folder not safe to talk through, or an agent that could not be
     // ended, is said, not shown as locked; one that is stopping by itself (its time to live) or goes away as it is
-    // asked is locked. After a backend switch of this app in progress (its agent started within it), as reads and
-    // writes wait; the status after, outside the wait (it waits on the switch itself).
+    // asked is locked. A backend switch of this app under way (a keychain prompt nobody answers, its agent slow to
+    // start) is not waited for: Lock waited the gate's 30 s, then failed BACKEND_SWITCHING with the agent still running
+    // and the vault file open. Every agent listening is ended at once, and again once the switch ends (the agent a
+    // switch to the vault file starts: ended first, Lock missed it); the answer says so (lockedWhileSwitching).
+    // Otherwise after any switch that begins meanwhile, as reads and writes; the status after, outside the wait.
     securityLock: async () => {
+      if (vault.whenSwitchEnds(lockAfterSwitch)) {
+        locksDuringSwitch++;
+        if (await endAgents()) await vault.recordEvent({ event: 'vault_locked' });
+        return lockedWhileSwitching();
+      }
       if (await vault.afterSwitch(() => endAgents())) await vault.recordEvent({ event: 'vault_locked' });
       return status();
     },
@@ -183,8 +214,15 @@ export function securityHandlers(deps: SecurityDeps): Api {
       // ended them at the same time, and either could fail on the agent the other was stopping.
       const unlocked = backend === 'file' && passphrase !== undefined ? () => unlock(passphrase) : undefined;
       const ended = from === 'file' ? async () => void (await endAgents(`Your secrets were moved to the ${backend}, but the vault file's unlock agent was not stopped.`)) : undefined;
-      const result = await vault.useBackend(backend, { ...(passphrase !== undefined ? { passphrase } : {}), ...(deps.logN ? { logN: deps.logN } : {}) }, unlocked ?? ended);
-      return { moved: result.moved, status: await status() };
+      const locks = locksDuringSwitch;
+      try {
+        const result = await vault.useBackend(backend, { ...(passphrase !== undefined ? { passphrase } : {}), ...(deps.logN ? { logN: deps.logN } : {}) }, unlocked ?? ended);
+        return { moved: result.moved, status: await status() };
+      } catch (err) {
+        // Locked meanwhile (Lock now) before the switch away from it had read it: the move stopped before writing.
+        if (from !== 'file' || locks === locksDuringSwitch || !isVaultError(err, 'VAULT_LOCKED')) throw err;
+        throw new VaultError('VAULT_LOCKED', `The switch to the ${backend} stopped: the vault file was locked (Lock now) before the switch had read your secrets from it. Nothing was moved: they stay in the vault file.`, 'Unlock the vault file, then switch again.', { cause: err });
+      }
     },
     securityExport: async ({ passphrase }) => {
       checkNewPassphrase(passphrase);

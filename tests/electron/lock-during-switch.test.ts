@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { AgentClient } from '../../shared/node/agent/client';
@@ -57,18 +58,42 @@ function waitedOnSwitch(): Promise<void> {
   });
 }
 
+/** Resolves once a backend switch of this process begins (SwitchGate): only to order the test's steps. */
+function switchBegan(): Promise<void> {
+  const proto = SwitchGate.prototype as unknown as { exclusive: <T>(fn: () => Promise<T>) => Promise<T> };
+  const exclusive = proto.exclusive;
+  return new Promise((resolve) => {
+    vi.spyOn(proto, 'exclusive').mockImplementation(function (this: unknown, fn: () => Promise<unknown>) {
+      const running = exclusive.call(this, fn);
+      resolve();
+      return running;
+    });
+  });
+}
+
+/** True when nothing accepts a connection on the agent's socket (removed, or no process listening on it). */
+function refuses(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = createConnection(path);
+    c.once('connect', () => (c.destroy(), resolve(false)));
+    c.once('error', () => resolve(true));
+  });
+}
+
 /**
  * A main process with a stored key, switching it to the vault file, held where the switch has committed and is
  * starting its unlock agent (heldAgent: released by the test). `waited` resolves once a call waits on the switch.
  */
 async function switchingToFile() {
   const agent = heldAgent();
-  const m = await setupMain({ env: { XDG_RUNTIME_DIR: temp('run-') }, logN: 10, agentScript: agent.script });
+  const runtime = temp('run-');
+  const m = await setupMain({ env: { XDG_RUNTIME_DIR: runtime }, logN: 10, agentScript: agent.script });
   await m.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF });
   const waited = waitedOnSwitch();
   const switched = m.call('securityUseBackend', { backend: 'file', passphrase: PASS });
   await expect.poll(agent.started, { timeout: 60_000 }).toBe(true);
-  return { agent, m, waited, switched };
+  const socket = agentSocketFor(vaultFilesFor(m.vault.profilePath).identity, { XDG_RUNTIME_DIR: runtime });
+  return { agent, m, socket, waited, switched };
 }
 
 afterEach(() => {
@@ -76,42 +101,72 @@ afterEach(() => {
 });
 
 describe('Lock now, Unlock and a passphrase change pressed while the app switches the backend', () => {
-  // Lock did not wait for the switch, as reads and writes do: pressed between the switch's commit and the start of its
-  // unlock agent, it found no agent, answered "locked", and the agent the switch then started kept the vault open.
-  it('waits for the switch and its unlock, then locks: no agent left running with the key, nothing lost', async () => {
-    const { agent, m, waited, switched } = await switchingToFile();
-    const lock = m.call('securityLock');
-    // The agent goes on once the Lock has done what it does at once (or waits on the switch).
-    await Promise.race([lock, waited]);
+  // Lock waited for the switch (the gate's 30 s), then failed BACKEND_SWITCHING with the vault file open: pressed while
+  // the switch starts its agent (a process not yet listening), it now answers at once and ends that agent once it starts.
+  it('answers at once while the switch starts its agent, and ends that agent as the switch ends: nothing left open, nothing lost', async () => {
+    const { agent, m, socket, switched } = await switchingToFile();
+    let switchEnded = false;
+    void switched.then(() => (switchEnded = true));
+    // The agent is held: the switch cannot end before it is released.
+    const locked = await m.call('securityLock');
+    expect(switchEnded).toBe(false);
+    expect(locked).toMatchObject({ ok: true, value: { backend: 'file', ok: false, code: 'BACKEND_SWITCHING', unlockedUntil: null, message: expect.stringMatching(/^Locked: .* still under way/) } });
     agent.release();
-    const [moved, locked] = await Promise.all([switched, lock]);
-    expect(moved).toMatchObject({ ok: true, value: { moved: ['huggingface.token'] } });
-    expect(locked).toMatchObject({ ok: true, value: { backend: 'file', ok: false, code: 'VAULT_LOCKED', unlockedUntil: null } });
+    expect(await switched).toMatchObject({ ok: true, value: { moved: ['huggingface.token'], status: { backend: 'file', ok: false, code: 'VAULT_LOCKED', unlockedUntil: null } } });
     await expect.poll(() => existsSync(`/proc/${agent.pid()}`), { timeout: 10_000 }).toBe(false);
+    expect(await refuses(socket.path)).toBe(true);
     expect(await m.value('securityStatus')).toMatchObject({ backend: 'file', ok: false, code: 'VAULT_LOCKED', unlockedUntil: null });
     expect(await m.call('credentialsReveal', { service: 'huggingface', key: 'token' })).toMatchObject({ ok: false, error: { code: 'VAULT_LOCKED' } });
     expect(readFileSync(m.vault.auditLogPath, 'utf8')).toContain('"event":"vault_locked"');
     // Nothing lost: unlocked again (a fresh agent, not held), the value is there.
-    agent.release();
     expect(await m.value('securityUnlock', { passphrase: PASS })).toMatchObject({ ok: true, unlockedUntil: expect.any(String) });
     expect(await m.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
     await m.value('securityLock');
   }, 120_000);
 
-  // Pressed as the switch back to the keychain began, it ended the agent the switch reads the vault file through.
-  it('away from the vault file: Lock waits for the switch, which moves every secret; no agent is left', async () => {
+  // Lock pressed while the switch back to the keychain waited (a call in flight before it) waited with it, 30 s, then
+  // failed BACKEND_SWITCHING with the agent running. Now it locks at once; the switch, which had not read the vault
+  // file yet, stops with its own error, and nothing is lost.
+  it('away from the vault file: locks at once, and the switch that then finds the vault file locked stops, nothing moved', async () => {
     const runtime = temp('run-');
     const m = await setupMain({ env: { XDG_RUNTIME_DIR: runtime }, logN: 10 });
     await m.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF });
     await m.value('securityUseBackend', { backend: 'file', passphrase: PASS });
-    const hello = await AgentClient.connect(agentSocketFor(vaultFilesFor(m.vault.profilePath).identity, { XDG_RUNTIME_DIR: runtime }));
+    const socket = agentSocketFor(vaultFilesFor(m.vault.profilePath).identity, { XDG_RUNTIME_DIR: runtime });
+    const hello = await AgentClient.connect(socket);
     const pid = hello!.hello.pid;
     hello!.close();
-    const [moved, locked] = await Promise.all([m.call('securityUseBackend', { backend: 'keychain' }), m.call('securityLock')]);
-    expect(moved).toMatchObject({ ok: true, value: { moved: ['huggingface.token'], status: { backend: 'keychain', ok: true } } });
-    expect(locked).toMatchObject({ ok: true, value: { backend: 'keychain', ok: true } });
-    expect(await m.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
+    // A call in flight that the switch waits for (as for a write a keychain prompt holds), until the test releases it.
+    let release!: () => void;
+    const inFlight = m.vault.afterSwitch(() => new Promise<void>((r) => (release = r)));
+    onTestFinished(() => release());
+    const began = switchBegan();
+    const switched = m.call('securityUseBackend', { backend: 'keychain' });
+    await began;
+    expect(await m.call('securityLock')).toMatchObject({ ok: true, value: { backend: 'file', ok: false, code: 'BACKEND_SWITCHING', unlockedUntil: null } });
     await expect.poll(() => existsSync(`/proc/${pid}`), { timeout: 10_000 }).toBe(false);
+    expect(await refuses(socket.path)).toBe(true);
+    release();
+    await inFlight;
+    expect(await switched).toMatchObject({ ok: false, error: { code: 'VAULT_LOCKED', message: expect.stringContaining('the vault file was locked (Lock now) before the switch had read your secrets from it. Nothing was moved') } });
+    // Nothing lost: still the vault file, which opens and holds the value; doctor finds the index and the store agreeing.
+    expect(await m.value('securityUnlock', { passphrase: PASS })).toMatchObject({ backend: 'file', ok: true });
+    expect(await m.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
+    const report = await m.value<{ ok: boolean; storage: string; stale?: unknown; backend_switch?: unknown; unfinished?: unknown }>('doctor');
+    expect(report).toMatchObject({ ok: true, storage: 'file' });
+    expect([report.stale, report.backend_switch, report.unfinished]).toEqual([undefined, undefined, undefined]);
+    await m.value('securityLock');
+  }, 120_000);
+
+  // Without a switch, as before: the agent is stopped and the answer is the status after.
+  it('with no switch under way: locks, and answers the status (locked)', async () => {
+    const runtime = temp('run-');
+    const m = await setupMain({ env: { XDG_RUNTIME_DIR: runtime }, logN: 10 });
+    await m.value('securityUseBackend', { backend: 'file', passphrase: PASS });
+    const socket = agentSocketFor(vaultFilesFor(m.vault.profilePath).identity, { XDG_RUNTIME_DIR: runtime });
+    expect(await refuses(socket.path)).toBe(false);
+    expect(await m.value('securityLock')).toMatchObject({ backend: 'file', ok: false, code: 'VAULT_LOCKED', unlockedUntil: null });
+    expect(await refuses(socket.path)).toBe(true);
   }, 120_000);
 
   // Unlock (the unlock screen doctor shows once the profile names the vault file) pressed while the switch started its

@@ -30,4 +30,27 @@ describe('a backend switch and the calls of the same process', () => {
     await Promise.all([read, switched, write]);
     expect(order).toEqual(['read', 'switch', 'write']);
   });
+
+  // The app's Lock pressed while a switch hangs: it locks at once, and again as the switch ends (the agent a switch to
+  // the vault file starts), before the calls the switch held go on (an Unlock pressed after the Lock is not undone).
+  it('what is queued during a switch runs once as it ends, done or failed, before the calls it held; nothing is queued without a switch', async () => {
+    const gate = new SwitchGate();
+    const order: string[] = [];
+    const relock = async () => void order.push('relock');
+    expect(gate.whenSwitchEnds(relock)).toBe(false);
+    let fail!: (err: Error) => void;
+    const switched = gate.exclusive(() => new Promise<void>((_, reject) => (fail = reject)).finally(() => void order.push('switch')));
+    expect(gate.whenSwitchEnds(relock)).toBe(true);
+    expect(gate.whenSwitchEnds(relock)).toBe(true);
+    expect(gate.whenSwitchEnds(async () => { throw new Error('not ended'); })).toBe(true);
+    const unlock = gate.run(async () => void order.push('unlock'));
+    fail(new Error('the switch failed'));
+    // The switch's own failure is its answer, not the queued one's.
+    await expect(switched).rejects.toThrow('the switch failed');
+    await unlock;
+    expect(order).toEqual(['switch', 'relock', 'unlock']);
+    expect(gate.whenSwitchEnds(relock)).toBe(false);
+    await gate.exclusive(async () => void order.push('next switch'));
+    expect(order).toEqual(['switch', 'relock', 'unlock', 'next switch']);
+  });
 });

@@ -18,6 +18,8 @@ export class SwitchGate {
   private running = 0;
   private switching: Promise<void> | undefined;
   private settled: (() => void) | undefined;
+  /** What runs once the switch in progress ends, before the calls it holds go on (see {@link whenSwitchEnds}). */
+  private readonly ending = new Set<() => Promise<void>>();
 
   constructor(private readonly waitMs = DEFAULT_LOCK_WAIT_MS) {}
 
@@ -34,6 +36,17 @@ export class SwitchGate {
     }
   }
 
+  /**
+   * Queues `fn` to run once the switch in progress ends (done or failed), before the calls it holds go on; the same
+   * `fn` queued twice runs once. False, nothing queued, when no switch is under way. `fn`'s failure is its own: it
+   * never changes the switch's result.
+   */
+  whenSwitchEnds(fn: () => Promise<void>): boolean {
+    if (!this.switching) return false;
+    this.ending.add(fn);
+    return true;
+  }
+
   /** Runs a backend switch alone: once the calls running have settled, with new ones held until it ends. */
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.waitMs;
@@ -44,6 +57,11 @@ export class SwitchGate {
       while (this.running) await new Promise<void>((resolve) => (this.settled = resolve));
       return await fn();
     } finally {
+      // Queued until the last one has run (one may be queued while another runs): none is left for a later switch.
+      for (const end of this.ending) {
+        this.ending.delete(end);
+        await end().catch(() => undefined);
+      }
       this.settled = undefined;
       this.switching = undefined;
       done();

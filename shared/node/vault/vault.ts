@@ -159,6 +159,16 @@ export class Vault extends VaultWrites {
     return this.gate.run(fn);
   }
 
+  /**
+   * Runs `fn` right after the backend switch of this process in progress ends (done or failed), before the calls it
+   * holds go on; false, nothing run, when none is under way. The app's Lock pressed while a switch hangs (a keychain
+   * prompt nobody answers) locks at once and, through this, again once the switch ends: the agent a switch to the
+   * vault file starts is ended too. `fn`'s failure is its own: the switch's result stands.
+   */
+  whenSwitchEnds(fn: () => Promise<void>): boolean {
+    return this.gate.whenSwitchEnds(fn);
+  }
+
   /** Releases the secret store's connection (the process can exit at once). */
   close(): void {
     this.reader.close();
