@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useId, useState } from 'react';
-import type { SecurityStatus } from '../../shared/core/ipc-contract';
+import type { SecurityStatus, VaultApi } from '../../shared/core/ipc-contract';
 import { notAnsweringWhy, resumeStopped, type AgentNotAnswering } from '../../shared/core/secret-store';
 import { asApiError, getApi, type ApiError } from '../api';
 import { ErrorNote, Field, Loading, SecretInput, SoftButton, When } from '../components/common';
@@ -141,7 +141,14 @@ function BackendChoice({ status, onChanged }: { status: SecurityStatus; onChange
   const errors = newPassphraseErrors(next, confirm);
   const ready = !toFile || (!!next && next === confirm && !errors.next && !errors.confirm);
   const submit = onSubmit(async () => {
-    const r = await getApi().securityUseBackend(toFile ? { backend: 'file', passphrase: next } : { backend: 'keychain' });
+    let r: Awaited<ReturnType<VaultApi['securityUseBackend']>>;
+    try {
+      r = await getApi().securityUseBackend(toFile ? { backend: 'file', passphrase: next } : { backend: 'keychain' });
+    } catch (err) {
+      // A Lock now pressed meanwhile left its answer, "a switch is still under way", on the card: said as it is now.
+      await getApi().securityStatus().then(onChanged, () => undefined);
+      throw err;
+    }
     setNext('');
     setConfirm('');
     toast('success', `Moved ${counted(r.moved.length, 'credential')} to the ${toFile ? 'vault file' : 'keychain'}; each was read back first.`);
@@ -222,8 +229,11 @@ function LockNow({ onLocked }: { onLocked: (s: SecurityStatus) => void }) {
   const { busy, error, run } = useBusy();
   const errorId = useId();
   const lock = () => run(async () => {
-    onLocked(await getApi().securityLock());
-    await reloadAll();
+    const s = await getApi().securityLock();
+    onLocked(s);
+    // Locked while a backend switch is under way: the screens' reads wait for it (the button said "Locking…" the
+    // while, up to 30 s), and the switch reloads them as it ends.
+    if (s.code !== 'BACKEND_SWITCHING') await reloadAll();
   });
   return (
     <div>

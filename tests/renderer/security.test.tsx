@@ -77,6 +77,37 @@ describe('Security section', () => {
     expect(api.calls.filter((c) => c.method === 'securityLock')).toHaveLength(1);
   });
 
+  // Lock now pressed while a switch back to the keychain ran: main answers at once, but the button said "Locking…" until
+  // the screens' reloads, which wait for the switch (30 s, then BACKEND_SWITCHING), had answered.
+  it('Lock now pressed while a switch runs: says at once that it locked and that the switch goes on; the card says what is once the switch ends', async () => {
+    const { api, user, show } = withFakeApi();
+    api.security = { backend: 'file', unlocked: true, passphrase: CURRENT, offerFile: false };
+    api.values.set('huggingface.token', 'hf_x');
+    show(<Security />);
+    const form = await screen.findByRole('form', { name: 'Where your secrets live' });
+    const moving = api.hold('securityUseBackend');
+    api.fail('securityUseBackend', { code: 'VAULT_LOCKED', message: 'The switch to the keychain stopped: the vault file was locked (Lock now) before the switch had read your secrets from it. Nothing was moved: they stay in the vault file.', fix: 'Unlock the vault file, then switch again.' });
+    await user.click(within(form).getByRole('button', { name: 'Use the keychain' }));
+    await within(form).findByRole('button', { name: 'Moving…' });
+    // Main's answer while a switch runs (security-handlers.ts, lockedWhileSwitching); the screens' reads wait for the switch.
+    api.hold('credentialsList');
+    api.hold('doctor');
+    api.securityLock = async () => {
+      api.security = { ...api.security, unlocked: false };
+      return { backend: 'file', ok: false, code: 'BACKEND_SWITCHING', message: 'Locked: every unlock agent of the vault file that listened was stopped. A switch of where your secrets live is still under way.', fix: 'Wait for the switch to end, then unlock the vault file to use it again.', unlockedUntil: null, offerFile: false };
+    };
+    await user.click(screen.getByRole('button', { name: 'Lock now' }));
+    expect(await screen.findByRole('button', { name: 'Lock now' })).toBeTruthy();
+    const status = within(form).getByRole('status');
+    expect(status.textContent).toContain('Locked: every unlock agent of the vault file that listened was stopped. A switch of where your secrets live is still under way.');
+    expect(status.textContent).toContain('Fix: Wait for the switch to end, then unlock the vault file to use it again.');
+    // The switch stops (it found the vault file locked): its error is said, and the card no longer says it runs.
+    moving();
+    expect(await within(form).findByText(/The switch to the keychain stopped/)).toBeTruthy();
+    await screen.findByRole('form', { name: 'Unlock the vault file' });
+    expect(document.body.textContent).not.toContain('still under way');
+  });
+
   it('Lock now that fails (the unlock agent did not answer) says why under the button, keeps the focus there, and a second press locks', async () => {
     const { api, user, show } = withFakeApi();
     api.security = { backend: 'file', unlocked: true, passphrase: CURRENT, offerFile: false };
