@@ -209,12 +209,14 @@ export function securityHandlers(deps: SecurityDeps): Api {
       const from = vault.backend();
       // The passphrase just typed (twice) unlocks the vault file for the app's time, as Unlock would: it was left
       // locked, and its card asked for the passphrase a third time with a CLI step (cpw-vault unlock). Unlocked within
-      // the switch: the calls that arrive meanwhile wait for both, and are not answered "locked" in between.
-      // Away from it, its agents are ended within the switch too: a Lock pressed meanwhile (which waits for the switch)
-      // ended them at the same time, and either could fail on the agent the other was stopping.
-      const unlocked = backend === 'file' && passphrase !== undefined ? () => unlock(passphrase) : undefined;
-      const ended = from === 'file' ? async () => void (await endAgents(`Your secrets were moved to the ${backend}, but the vault file's unlock agent was not stopped.`)) : undefined;
+      // the switch: the calls that arrive meanwhile wait for both, and are not answered "locked" in between. Not when
+      // Lock now was pressed meanwhile: the switch leaves the vault file locked, as Lock answered (an agent already
+      // starting is ended by Lock's second round, as the switch ends). Away from it, its agents are ended within it too.
       const locks = locksDuringSwitch;
+      const unlocked = backend === 'file' && passphrase !== undefined ? async () => {
+        if (locks === locksDuringSwitch) await unlock(passphrase);
+      } : undefined;
+      const ended = from === 'file' ? async () => void (await endAgents(`Your secrets were moved to the ${backend}, but the vault file's unlock agent was not stopped.`)) : undefined;
       try {
         const result = await vault.useBackend(backend, { ...(passphrase !== undefined ? { passphrase } : {}), ...(deps.logN ? { logN: deps.logN } : {}) }, unlocked ?? ended);
         return { moved: result.moved, status: await status() };

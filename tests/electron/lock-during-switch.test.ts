@@ -158,6 +158,31 @@ describe('Lock now, Unlock and a passphrase change pressed while the app switche
     await m.value('securityLock');
   }, 120_000);
 
+  // Lock pressed before the switch to the vault file had moved anything waited for it (30 s), then failed; the switch
+  // then unlocked the vault file with the passphrase just chosen. Now Lock answers at once and the switch leaves it locked.
+  it('to the vault file: Lock pressed before the switch moved anything answers at once; the switch moves every secret and starts no agent', async () => {
+    const runtime = temp('run-');
+    const m = await setupMain({ env: { XDG_RUNTIME_DIR: runtime }, logN: 10 });
+    await m.value('credentialsSet', { service: 'huggingface', key: 'token', value: HF });
+    // A call in flight that the switch waits for (as for a write a keychain prompt holds), until the test releases it.
+    let release!: () => void;
+    const inFlight = m.vault.afterSwitch(() => new Promise<void>((r) => (release = r)));
+    onTestFinished(() => release());
+    const began = switchBegan();
+    const switched = m.call('securityUseBackend', { backend: 'file', passphrase: PASS });
+    await began;
+    expect(await m.call('securityLock')).toMatchObject({ ok: true, value: { backend: 'keychain', ok: false, code: 'BACKEND_SWITCHING' } });
+    release();
+    await inFlight;
+    expect(await switched).toMatchObject({ ok: true, value: { moved: ['huggingface.token'], status: { backend: 'file', ok: false, code: 'VAULT_LOCKED', unlockedUntil: null } } });
+    expect(readFileSync(m.vault.auditLogPath, 'utf8')).not.toContain('"event":"vault_unlocked"');
+    expect(await refuses(agentSocketFor(vaultFilesFor(m.vault.profilePath).identity, { XDG_RUNTIME_DIR: runtime }).path)).toBe(true);
+    // Nothing lost: the passphrase chosen opens it, and the value is there.
+    expect(await m.value('securityUnlock', { passphrase: PASS })).toMatchObject({ ok: true, unlockedUntil: expect.any(String) });
+    expect(await m.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
+    await m.value('securityLock');
+  }, 120_000);
+
   // Without a switch, as before: the agent is stopped and the answer is the status after.
   it('with no switch under way: locks, and answers the status (locked)', async () => {
     const runtime = temp('run-');
