@@ -11,7 +11,7 @@ import { assertNamedProfileExists } from './missing-profile';
 import type { CliIO } from './io';
 import { defused } from './exit-codes';
 import { withProfileOptionIn } from './profile-hint';
-import { interruptible, runningInterrupt } from './signals';
+import { interruptible } from './signals';
 import { untilAborted } from '../node/until-aborted';
 import { resolveProfilePaths, type ProfilePaths } from '../node/profile/paths';
 
@@ -55,31 +55,34 @@ export function createContext(io: CliIO, globals: GlobalOptions): CliContext {
   let services: ReturnType<typeof open> | undefined;
   // The vault file backend asks its passphrase (once) when no unlock agent runs — only on a terminal.
   const askPassphrase: PassphraseAsker | undefined = io.stdinIsTTY ? async (openWith) => (await import('./passphrase-input')).promptAndOpen(io, 'Passphrase of the vault file (input hidden):', openWith) : undefined;
-  // `signal`: the command's, when one takes its signals (interruptible): a start-up repair waiting for another's
-  // profile lock ends with it (`team add` held a Ctrl-C 30 s there). Without one, a signal's default action ends it.
-  const open = (settingsOnly: boolean, signal = runningInterrupt()) =>
+  // `signal`: the command's (interruptible): a start-up repair waiting for another's profile lock ends with it (`team
+  // add` held a Ctrl-C 30 s there).
+  const open = (settingsOnly: boolean, signal: AbortSignal) =>
     import('../node/open').then(({ openServices }) =>
       openServices({ profilePath: globals.profile, env: io.env, cwd: io.cwd, caller: 'cli', warn, keychainTimeoutMs: commandKeychainDeadline(), ...keychainDialogsFor(io), ...(askPassphrase ? { askPassphrase } : {}), settingsOnly, signal }),
     );
   // A start that rolled a killed migrate forward says so here, once: the CLI's warn channel only (not the app's, the library's).
-  const once = (signal?: AbortSignal) => (services ??= open(false, signal).then(saidFinishedMigrations(warn)));
+  const once = (signal: AbortSignal) => (services ??= open(false, signal).then(saidFinishedMigrations(warn)));
   // For commands that touch no secret: the full services when a command opened them already (exec's history).
   let settings: ReturnType<typeof open> | undefined;
-  const settingsOnce = () => services ?? (settings ??= open(true));
+  const settingsOnce = (signal: AbortSignal) => services ?? (settings ??= open(true, signal));
+  // Ctrl-C while the vault opens (a keychain that stopped answering, an unlock prompt left hanging, a start-up repair
+  // waiting for another's lock) ends every command cancelled (exit 130; 143 for SIGTERM), before it changed or printed
+  // anything; with no listener the signal's default action ended get, list, exec, doctor and profile show with no word
+  // (a user could not tell a cancel from a crash). Listening only while the vault opens: the light path (fast.ts) opens
+  // none of this. The opening left running ends with the process.
+  const opened = <T>(opening: (signal: AbortSignal) => Promise<T>) => interruptible((signal) => untilAborted(opening(signal), signal));
   return {
     io,
     globals,
     reader: async () => {
       assertNamedProfileExists(globals.profile, io);
-      return (await once()).vault;
+      return (await opened(once)).vault;
     },
-    // Ctrl-C while the vault opens (a keychain that stopped answering, an unlock prompt left hanging) ends set, delete
-    // and the other changes cancelled, before they changed anything; with no listener the signal's default action
-    // ended the process with no word of what became of the change. The opening left running ends with the process.
-    vault: async () => (await interruptible((signal) => untilAborted(once(signal), signal))).vault,
-    doctorSubject: async () => (await once()).vault,
-    runs: async () => (await settingsOnce()).history,
-    settings: async () => (await settingsOnce()).vault,
+    vault: async () => (await opened(once)).vault,
+    doctorSubject: async () => (await opened(once)).vault,
+    runs: async () => (await opened(settingsOnce)).history,
+    settings: async () => (await opened(settingsOnce)).vault,
     muteWarning: (prefix) => void muted.push(prefix),
   };
 }

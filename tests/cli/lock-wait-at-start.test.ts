@@ -33,12 +33,22 @@ async function killedWritersTemp(t: TempHome): Promise<string> {
 
 /** `cpw-vault ARGS`, with `told` once it says it is waiting for the lock. */
 function startWaiting(t: TempHome, args: string[]) {
-  const cmd = spawn(process.execPath, [BIN, ...args], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const cmd = spawn(process.execPath, [BIN, ...args], { cwd: t.cwd, env: { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, stdio: ['ignore', 'pipe', 'pipe'] });
   onTestFinished(() => void cmd.kill('SIGKILL'));
   let stderr = '';
+  let stdout = '';
+  cmd.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   const told = new Promise<void>((resolve) => cmd.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), stderr.includes('waiting for') && resolve())));
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => cmd.on('close', (code, signal) => resolve({ code, signal })));
-  return { told, ended, stderr: () => stderr, kill: (signal: NodeJS.Signals) => cmd.kill(signal) };
+  return { told, ended, stderr: () => stderr, stdout: () => stdout, kill: (signal: NodeJS.Signals) => cmd.kill(signal) };
+}
+
+/** The lock of `t`'s profile, held by another process until the test ends (or it is killed). */
+async function lockHeld(t: TempHome) {
+  const holder = spawn(process.execPath, [fixture('lock-holder'), t.profile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  onTestFinished(() => void holder.kill('SIGKILL'));
+  await new Promise((held) => holder.stdout!.once('data', held));
+  return holder;
 }
 
 const LEFT = [
@@ -59,9 +69,7 @@ describe('a Ctrl-C or SIGTERM while a command\'s start waits for another\'s lock
     const team = readFileSync(file);
     const recipients = readFileSync(`${file}.recipients`, 'utf8');
     const left = await leave(t);
-    const holder = spawn(process.execPath, [fixture('lock-holder'), t.profile], { stdio: ['ignore', 'pipe', 'inherit'] });
-    onTestFinished(() => void holder.kill('SIGKILL'));
-    await new Promise((held) => holder.stdout!.once('data', held));
+    const holder = await lockHeld(t);
 
     const add = startWaiting(t, ['team', 'add', 'bob', bob, '--file', file]);
     await add.told;
@@ -83,5 +91,46 @@ describe('a Ctrl-C or SIGTERM while a command\'s start waits for another\'s lock
     expect(existsSync(left), 'finished by the next start').toBe(false);
     expect(await keychainValues(t)).toMatchObject({ 'huggingface.token': HF });
     expect((await cli(t, ['doctor'])).stdout).not.toMatch(/✗/);
+  });
+});
+
+// The commands that read (get, list, exec, doctor, profile show...) took no signal there: the signal's default action
+// ended them, safely (the journal covers it) but with no "cancelled" and no exit 130, unlike every other command.
+const READERS = [
+  ['get', 'SIGINT', 130, ['get', 'huggingface', 'token']],
+  ['get', 'SIGTERM', 143, ['get', 'huggingface', 'token']],
+  ['list', 'SIGINT', 130, ['list']],
+  ['env', 'SIGINT', 130, ['env', '--workflow', 'transcribe']],
+  ['which', 'SIGINT', 130, ['which', 'huggingface', 'token']],
+  ['check', 'SIGINT', 130, ['check', 'transcribe']],
+  ['exec', 'SIGINT', 130, ['exec', '--workflow', 'transcribe', '--', 'sh', '-c', 'echo ran > stage-ran']],
+  ['doctor', 'SIGINT', 130, ['doctor']],
+  ['profile show', 'SIGINT', 130, ['profile', 'show']],
+  ['runs', 'SIGINT', 130, ['runs']],
+] as const;
+
+describe('a signal while a read command\'s start waits for another\'s lock to finish what killed writers left', () => {
+  it.each(READERS)('%s, %s: "cancelled: nothing changed" at once, nothing printed or run; the next start finishes it', async (_name, signal, code, args) => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const left = [await deadWritersEntry(t), await killedWritersTemp(t)];
+    const holder = await lockHeld(t);
+
+    const cmd = startWaiting(t, [...args]);
+    await cmd.told;
+    cmd.kill(signal);
+    expect(await cmd.ended, cmd.stderr()).toEqual({ code, signal: null });
+    expect(cmd.stderr()).toContain('cancelled: nothing changed');
+    expect(cmd.stderr().match(/waiting for/g)).toHaveLength(1);
+    expect(cmd.stdout()).toBe('');
+    expect(existsSync(join(t.cwd, 'stage-ran')), 'no stage started').toBe(false);
+    for (const path of left) expect(existsSync(path), `${path} left for the next start`).toBe(true);
+
+    holder.kill('SIGKILL');
+    const doctor = await cli(t, ['doctor']);
+    expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
+    for (const path of left) expect(existsSync(path), `${path} finished by the next start`).toBe(false);
+    expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
+    expect(await keychainValues(t)).toMatchObject({ 'huggingface.token': HF });
   });
 });
