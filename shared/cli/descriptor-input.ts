@@ -1,10 +1,12 @@
 import { createReadStream, fstatSync, readdirSync } from 'node:fs';
 import { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { isatty } from 'node:tty';
 import { cancelledError, VaultError } from '../core/errors';
 import { isSameFile } from '../node/migration/own-files';
 import { descriptorFlags, descriptorTarget } from './descriptors';
 import { runningInterrupt } from './signals';
+import { untilAborted } from '../node/until-aborted';
 
 /** What a descriptor option (`--passphrase-fd`, `--identity-fd`) reads, as its messages name it. */
 export interface DescriptorInput {
@@ -83,26 +85,37 @@ export async function readDescriptor(text: string, input: DescriptorInput): Prom
   if (target?.startsWith('/') && isSameFile(target, `/proc/self/fd/${fd}`)) sources.set(fd, target);
   // A pipe or socket is read through the event loop, so a Ctrl-C (or SIGTERM) of the command running ends the read: read
   // in the thread pool, `team pull --identity-fd 3 3< <(pass show key)` with its writer stuck held the signal until the
-  // writer ended, for ever if it never did (the pool's blocked read kept even the exit waiting). stdin is left as it
-  // was: destroying its socket would close descriptor 0, free for the next file opened (a stage's stdin).
-  const stream = fd > 2 && (isPipe || opened.isSocket()) ? new Socket({ fd, readable: true, writable: false }) : createReadStream('', { fd, autoClose: fd > 2 });
+  // writer ended, for ever if it never did (the pool's blocked read kept even the exit waiting). stdin too, through
+  // process.stdin: read in the pool, `--passphrase-fd 0 < <(pass show vault)` failed EAGAIN before a writer that takes
+  // its time (gpg asking) wrote, as the command had asked process.stdin.isTTY (echo-off), which made descriptor 0
+  // non-blocking, or else held a Ctrl-C for as long as the writer. stdin is never destroyed: a cancel stops waiting
+  // for it and the command ends, descriptor 0 left as it was (not free for the next file opened: a stage's stdin).
+  const viaLoop = isPipe || opened.isSocket();
+  const stream = fd === 0 && viaLoop ? process.stdin : viaLoop ? new Socket({ fd, readable: true, writable: false }) : createReadStream('', { fd, autoClose: fd > 2 });
   const interrupt = runningInterrupt();
-  const cancel = () => void stream.destroy(cancelledError(interrupt?.reason));
+  const cancel = () => void (stream === process.stdin ? stream.pause() : stream.destroy(cancelledError(interrupt?.reason)));
   if (interrupt?.aborted) cancel();
   else interrupt?.addEventListener('abort', cancel, { once: true });
+  try {
+    return await untilAborted(readAll(stream, fd, input, example(fd)), interrupt);
+  } finally {
+    interrupt?.removeEventListener('abort', cancel);
+  }
+}
+
+/** `stream` (descriptor `fd`) to its end, at most `input.maxBytes`; stdin left open (see {@link readDescriptor}). */
+async function readAll(stream: NodeJS.ReadableStream & Readable, fd: number, input: DescriptorInput, example: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
-    for await (const chunk of stream) {
+    for await (const chunk of stream.iterator({ destroyOnReturn: stream !== process.stdin })) {
       chunks.push(chunk as Buffer);
       size += (chunk as Buffer).length;
       if (size > input.maxBytes) throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} gave over ${input.maxBytes} bytes.`, input.tooLargeFix);
     }
   } catch (err) {
     if (err instanceof VaultError) throw err;
-    throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'read error'}).`, `Open it for reading, e.g.: ${example(fd)}`);
-  } finally {
-    interrupt?.removeEventListener('abort', cancel);
+    throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'read error'}).`, `Open it for reading, e.g.: ${example}`);
   }
   return Buffer.concat(chunks);
 }
