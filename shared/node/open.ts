@@ -7,6 +7,7 @@
 import { indexProfile } from '../core/profile-index';
 import { PROFILE_MAJOR } from '../core/profile-version';
 import { readerParts, type OpenOptions } from './open-read';
+import { checkOpenOptions } from './open-options';
 import { ProfileStore } from './profile/store';
 import type { RunHistory } from './records/run-history';
 import { VaultReader, type ReadView } from './vault/reader';
@@ -18,9 +19,10 @@ export { openReader, type OpenOptions } from './open-read';
  * Opens the vault: resolves the profile path, removes temp files a killed
  * writer left, recovers a crashed transaction and re-indexes what the index
  * lost (cheap when there is nothing to do), and returns a ready Vault.
+ * Throws VaultError INVALID_ARGUMENT for options it does not have or of the wrong type (see checkOpenOptions).
  */
 export async function openVault(options: OpenOptions = {}): Promise<Vault> {
-  const vault = buildVault(options).vault;
+  const vault = buildVault(checkOpenOptions(options)).vault;
   await vault.open();
   return vault;
 }

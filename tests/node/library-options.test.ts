@@ -1,0 +1,57 @@
+// openVault called from JavaScript as a stage's author writes it: no compiler checks the options object.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openVault } from '../../shared/node/open';
+import { makeTempHome } from '../helpers/temp';
+
+const TMDB = '0123456789abcdef0123456789abcdef';
+
+/** openVault's answer: the VaultError's code and message, or 'opened'. */
+async function attempt(options: unknown): Promise<{ code: string; message: string } | 'opened'> {
+  try {
+    (await openVault(options as Parameters<typeof openVault>[0])).close();
+    return 'opened';
+  } catch (err) {
+    const e = err as { code?: string; message: string };
+    return { code: e.code ?? (err as Error).constructor.name, message: e.message };
+  }
+}
+
+describe('openVault options', () => {
+  it('a misspelt option is refused by name: the default profile is never opened in place of the one named', async () => {
+    const t = makeTempHome();
+    const env = { ...process.env, CPW_KEYCHAIN_SERVICE: t.service };
+    const named = join(t.root, 'team', 'user.profile');
+    const own = await openVault({ profilePath: named, homeDir: t.home, cwd: t.cwd, env, warn: () => {} });
+    await own.setCredential('tmdb', 'api_key', TMDB);
+    own.close();
+    // `profile` for profilePath: the default profile in HOME was opened, where tmdb is not set.
+    expect(await attempt({ profile: named, homeDir: t.home, cwd: t.cwd, env, warn: () => {} })).toEqual({
+      code: 'INVALID_ARGUMENT',
+      message: 'openVault has no option "profile".',
+    });
+    expect(existsSync(t.profile)).toBe(false);
+  });
+
+  it('options of the wrong type are refused, naming the option, never its value, before anything is opened', async () => {
+    const t = makeTempHome();
+    const base = { homeDir: t.home, cwd: t.cwd, env: { ...process.env, CPW_KEYCHAIN_SERVICE: t.service }, warn: () => {} };
+    const cases: [unknown, string][] = [
+      [null, 'openVault takes an options object; it was given null.'],
+      ['/tmp/x.profile', 'openVault takes an options object; it was given a string.'],
+      [{ ...base, keychainTimeoutMs: Number(undefined) }, "openVault's option keychainTimeoutMs must be a finite number above 0."],
+      [{ ...base, profilePath: '' }, "openVault's option profilePath must be a path: a non-empty string, no NUL, at most 4096 characters."],
+      [{ ...base, profilePath: `/tmp/${'a'.repeat(1 << 20)}` }, "openVault's option profilePath must be a path: a non-empty string, no NUL, at most 4096 characters."],
+      [{ ...base, profilePath: join(t.root, 'a\0b') }, "openVault's option profilePath must be a path: a non-empty string, no NUL, at most 4096 characters."],
+      [{ ...base, warn: 'console' }, "openVault's option warn must be a function."],
+      [{ ...base, env: { HF_TOKEN: 5 } }, "openVault's option env must map names to strings, as process.env does."],
+      [{ ...base, caller: 'constructor' }, "openVault's option caller must be one of: cli, app, library."],
+      [JSON.parse('{"__proto__": {"profilePath": "/tmp/elsewhere.profile"}}'), 'openVault has no option "__proto__".'],
+      [{ ...base, [`x${'y'.repeat(1 << 20)}`]: 1 }, 'openVault was given a property that is none of its options (its name is not shown).'],
+    ];
+    for (const [options, message] of cases) expect(await attempt(options)).toEqual({ code: 'INVALID_ARGUMENT', message });
+    // An option left undefined is no option set: the defaults, as before.
+    expect(await attempt({ ...base, profilePath: undefined })).toBe('opened');
+  });
+});
