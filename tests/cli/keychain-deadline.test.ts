@@ -11,15 +11,16 @@ import { inPrivateSession } from '../helpers/private-session';
 const LIBRARY = resolve(import.meta.dirname, '../../dist/index.mjs');
 
 describe('a keychain that stops answering (SIGSTOP on gnome-keyring-daemon)', () => {
-  it('get, set, exec, migrate and check exit 4 within 11 s, doctor names the stopped daemon and its kill -CONT; the library rejects within 10 s and its process exits at once', async () => {
+  it('get, set, exec, migrate and check exit 4 within 11 s; they, doctor, git\'s credential helper and the library name the stopped daemon and its kill -CONT; the library rejects within 10 s and its process exits at once', async () => {
     const r = await inPrivateSession('unlocked', [process.execPath, fixture('stopped-keychain'), BIN, LIBRARY]);
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop()!) as {
       daemon: number;
       commands: Array<{ args: string; code: number; ms: number; stderr: string }>;
+      helper: { code: number; stdout: string; stderr: string };
       doctors: [{ code: number; ms: number; stderr: string }, { code: number; ms: number; stdout: string; stderr: string }];
       settings: Array<{ args: string; code: number; ms: number; stderr: string }>;
-      library: { rejected: boolean; code: string; ms: number; exitMs: number; stderr: string; again: unknown };
+      library: { rejected: boolean; code: string; message: string; fix: string; ms: number; exitMs: number; stderr: string; again: unknown };
     };
     for (const c of result.commands) console.log(`stopped keychain: cpw-vault ${c.args}: exit ${c.code} after ${(c.ms / 1000).toFixed(2)} s`);
     console.log(`stopped keychain: library getCredential rejected ${result.library.code} after ${(result.library.ms / 1000).toFixed(2)} s; its process exited after ${(result.library.exitMs / 1000).toFixed(2)} s`);
@@ -28,6 +29,18 @@ describe('a keychain that stops answering (SIGSTOP on gnome-keyring-daemon)', ()
       expect(c.stderr).toMatch(/KEYCHAIN_TIMEOUT/);
       expect(c.ms).toBeLessThanOrEqual(11_000);
     }
+    // Each says what doctor says: the daemon is stopped, and kill -CONT resumes it (they said "a dialog may be waiting
+    // on screen ... restart the keyring daemon or log out"); so do git's credential helper and the library.
+    const stopped = `gnome-keyring (pid ${result.daemon}) is stopped (kill -STOP, a suspended session).`;
+    const resume = `Resume it, then retry: kill -CONT ${result.daemon}`;
+    for (const c of result.commands) {
+      expect(c.stderr, c.args).toContain(stopped);
+      expect(c.stderr, c.args).toContain(`fix: ${resume}\n`);
+    }
+    expect(result.helper).toMatchObject({ code: 4, stdout: '' });
+    expect(result.helper.stderr).toContain(`${stopped} fix: ${resume}\n`);
+    expect(result.library.message).toContain(stopped);
+    expect(result.library.fix).toBe(resume);
     // doctor names the stopped daemon, its pid and the resume, not only "did not answer within 9 s"; in its deadline.
     const [text, json] = result.doctors;
     expect(text.code, text.stderr).toBe(4);

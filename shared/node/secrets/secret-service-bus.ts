@@ -1,7 +1,8 @@
 import { VaultError } from '../../core/errors';
 import { DbusConnection, DbusDisconnected, DbusError, DbusTimeout, sessionBusPath, type DbusCall, type DbusMessage } from './dbus/connection';
 import type { KeychainDialogs } from './dialogs';
-import { describeProvider, type ProviderInfo } from './provider';
+import { describeProvider, silentProvider, type ProviderInfo } from './provider';
+import { providerNotAnsweringText } from '../../core/secret-store';
 import { ReadClock } from './read-clock';
 import { descriptorShortage } from '../profile/file-access';
 import { keychainError, noSessionBusError } from './reasons';
@@ -56,6 +57,8 @@ export abstract class SecretServiceBus {
    * Asked then, within that deadline, on the connection the timeout closes; never when the provider answers.
    */
   protected silentOwner: Promise<number | undefined> | undefined;
+  /** silentOwner's answer once it came: giveUp names that provider in the timeout itself (see there). */
+  private silentPid: number | undefined;
   private silenceTimer: NodeJS.Timeout | undefined;
   private pendingCalls = 0;
 
@@ -78,9 +81,22 @@ export abstract class SecretServiceBus {
    * calls fail at once with it. In that order: close() forgets a timeout (a store used again starts afresh).
    */
   protected giveUp(reason: VaultError): VaultError {
+    const told = this.namingSilentProvider(reason);
     this.close();
-    this.broken = reason;
-    return reason;
+    this.broken = told;
+    return told;
+  }
+
+  /**
+   * A KEYCHAIN_TIMEOUT with what /proc tells of the provider that went silent, as status() says it: a stopped one and
+   * its kill -CONT. Only doctor and check said so; get, env, exec, git's credential helper and the library said
+   * "a dialog may be waiting on screen ... restart the keyring daemon or log out", for a daemon SIGCONT resumes.
+   */
+  private namingSilentProvider(reason: VaultError): VaultError {
+    const silent = reason.code === 'KEYCHAIN_TIMEOUT' && this.silentPid !== undefined ? silentProvider(this.silentPid) : undefined;
+    if (!silent) return reason;
+    const text = providerNotAnsweringText(silent);
+    return new VaultError(reason.code, `${reason.message} ${text.why}`, text.fix ?? reason.fix, { cause: reason.cause });
   }
 
   /**
@@ -171,6 +187,7 @@ export abstract class SecretServiceBus {
   private answered(): void {
     this.answeredAt = Date.now();
     this.silentOwner = undefined;
+    this.silentPid = undefined;
     clearTimeout(this.silenceTimer);
     this.silenceTimer = undefined;
     // Others still wait: a new half deadline from this answer.
@@ -185,7 +202,12 @@ export abstract class SecretServiceBus {
     this.silenceTimer = setTimeout(() => {
       this.silenceTimer = undefined;
       const path = sessionBusPath(this.options.env);
-      if (this.conn === conn && path) this.silentOwner = ownerPid(path, half);
+      if (!(this.conn === conn && path)) return;
+      const asked = ownerPid(path, half);
+      this.silentOwner = asked;
+      void asked.then((pid) => {
+        if (this.silentOwner === asked) this.silentPid = pid;
+      });
     }, half);
     this.silenceTimer.unref();
   }

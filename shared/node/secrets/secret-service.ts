@@ -220,7 +220,8 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
     const pid = failure.code === 'KEYCHAIN_TIMEOUT' ? await this.silentOwner : undefined;
     const silent = pid === undefined ? undefined : silentProvider(pid);
     const text = silent && providerNotAnsweringText(silent);
-    const said = { message: text ? `${failure.message} ${text.why}` : failure.message, fix: text?.fix ?? failure.fix, ...(silent ? { providerNotAnswering: silent } : {}) };
+    // A timeout given up on a provider already known silent says so itself (giveUp): not twice.
+    const said = { message: text && !failure.message.includes(text.why) ? `${failure.message} ${text.why}` : failure.message, fix: text?.fix ?? failure.fix, ...(silent ? { providerNotAnswering: silent } : {}) };
     return { ...keychainStatus(backend, failure.code as KeychainReason), ...said, ...extra } as KeychainStatus;
   }
 
