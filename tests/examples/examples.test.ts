@@ -131,6 +131,23 @@ describe('a Python stage under exec, with no cpw-vault on PATH (npx, node bin/cp
   });
 });
 
+describe('shell/subtitle.sh under exec, with no cpw-vault on PATH (npx, node bin/cpw-vault.cjs)', () => {
+  it('runs the cpw-vault running it (CPW_VAULT_BIN, as the Python package does), in bash and dash; it exited 127 "could not be started"', async () => {
+    const t = makeTempHome();
+    await store(t, ['hf', 'tmdb']);
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, PATH: '/usr/bin:/bin' };
+    delete env['CPW_VAULT'];
+    delete env['CPW_VAULT_BIN'];
+    for (const shell of ['bash', 'dash']) {
+      const argv = [BIN, 'exec', '--workflow', 'subtitle', '--', shell, join(EX, 'shell/subtitle.sh')];
+      const r = await collect(spawn(process.execPath, argv, { cwd: t.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+      expect(r.code, `${shell}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toContain('[subtitle.sh] TMDB API key loaded: yes\n[subtitle.sh] HuggingFace token loaded: yes\n');
+      for (const secret of [HF, TMDB]) expect(r.stdout + r.stderr).not.toContain(secret);
+    }
+  });
+});
+
 describe('the Node example on a locked vault file (a headless server before unlock)', () => {
   it('exits 4 with VAULT_LOCKED, as the CLI does (it exited 1: only KEYCHAIN_* mapped to 4)', async () => {
     const { fileCli, fileEnv, makeFileVaultHome } = await import('../helpers/file-vault');
