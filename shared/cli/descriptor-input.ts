@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { isatty } from 'node:tty';
 import { cancelledError, VaultError } from '../core/errors';
 import { isSameFile } from '../node/migration/own-files';
-import { descriptorFlags, descriptorTarget } from './descriptors';
+import { descriptorFlags, descriptorTarget, openFilesLimit } from './descriptors';
 import { runningInterrupt } from './signals';
 import { untilAborted } from '../node/until-aborted';
 
@@ -49,8 +49,14 @@ function ownPipe(fd: number, target: string): boolean {
  */
 export async function readDescriptor(text: string, input: DescriptorInput): Promise<Buffer> {
   const example = (fd: number, from = input.sample) => `${input.command ? `${input.command} ` : ''}${input.option} ${fd} ${fd}< ${from}`;
-  if (!/^\d{1,4}$/.test(text)) throw new VaultError('INVALID_ARGUMENT', `The ${input.option} value must be a file descriptor number, e.g. 3.`, `Example: ${example(3)}`);
+  if (!/^\d+$/.test(text)) throw new VaultError('INVALID_ARGUMENT', `The ${input.option} value must be a file descriptor number, e.g. 3.`, `Example: ${example(3)}`);
   const fd = Number(text);
+  // A number past the limit is a descriptor number all the same (`--identity-fd 99999` was told it was none): what is
+  // wrong with it is that no shell could have opened it for this process.
+  const limit = openFilesLimit();
+  if (limit !== undefined && fd >= limit) {
+    throw new VaultError('INVALID_ARGUMENT', `File descriptor ${text} is past this process's limit of ${limit} open files (ulimit -n): it cannot be open for cpw-vault to read.`, `Open it on a lower number, e.g.: ${example(3)}`);
+  }
   const notOpen = new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is not open for cpw-vault to read.`, `Open it for cpw-vault, e.g.: ${example(fd)}`);
   if (fd === 1 || fd === 2) throw new VaultError('INVALID_ARGUMENT', `File descriptor ${fd} is ${fd === 1 ? 'stdout' : 'stderr'}, where cpw-vault writes.`, `Give ${input.what} on another one, e.g.: ${example(3)} (or 0 for stdin)`);
   let isPipe: boolean;

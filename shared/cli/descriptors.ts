@@ -18,3 +18,16 @@ export function descriptorFlags(fd: number): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * This process's limit on open descriptors (the soft `Max open files` of /proc/self/limits, `ulimit -n`): no
+ * descriptor at or past it can be open. Undefined where it cannot be seen or is unlimited.
+ */
+export function openFilesLimit(): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+)\s/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -48,12 +48,16 @@ describe('--identity-fd N: the team identity from a descriptor', () => {
     }
   });
 
-  it('refuses what --passphrase-fd refuses, each with a clear error and exit 2: no number, stdout, a descriptor not open, write-only, over 64 KiB, no identity, beside --identity-file, without --team', async () => {
+  it('refuses what --passphrase-fd refuses, each with a clear error and exit 2: no number, stdout, a descriptor not open or past the limit, write-only, over 64 KiB, no identity, beside --identity-file, without --team', async () => {
     const { t } = withKey();
     const refusals: Array<[string, string]> = [
       ['cpw-vault team identity --identity-fd x', 'The --identity-fd value must be a file descriptor number, e.g. 3.'],
       ['cpw-vault team identity --identity-fd 1', 'File descriptor 1 is stdout, where cpw-vault writes.'],
       ['cpw-vault team identity --identity-fd 9', 'File descriptor 9 is not open for cpw-vault to read.'],
+      // A number past the process's limit (ulimit -n) is a descriptor number: said so, not 'must be a file descriptor number'.
+      ['ulimit -n 1024; cpw-vault team identity --identity-fd 99999', "File descriptor 99999 is past this process's limit of 1024 open files (ulimit -n): it cannot be open for cpw-vault to read."],
+      ['ulimit -n 1024; cpw-vault team identity --identity-fd 12345678901234567890', "File descriptor 12345678901234567890 is past this process's limit of 1024 open files"],
+      ['ulimit -n 1024; cpw-vault team identity --identity-fd 1000', 'File descriptor 1000 is not open for cpw-vault to read.'],
       ['cpw-vault team identity --identity-fd 5 5>/dev/null', 'File descriptor 5 is not open for cpw-vault to read.'],
       ['cpw-vault team identity --identity-fd 3 3< <(head -c 70000 /dev/zero)', 'File descriptor 3 gave over 65536 bytes.'],
       ['cpw-vault team identity --identity-fd 3 3< <(echo not a key)', 'File descriptor 3 does not hold exactly one age X25519 identity'],
