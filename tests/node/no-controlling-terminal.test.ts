@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(() => void holder.stdin!.end());
 
 describe.runIf(process.platform === 'linux')('a terminal at a path read as data never becomes the controlling terminal', () => {
-  it.each(['config text', 'private input file', 'migration source', 'secure file', 'profile mode fix'])('%s: opened by a session leader with none, it stays without one', async (reader) => {
+  it.each(['config text', 'private input file', 'migration source', 'secure file', 'profile mode fix', 'folder fsync'])('%s: opened by a session leader with none, it stays without one', async (reader) => {
     const t = makeTempHome();
     // A link where the reader follows links (git's files, a passphrase file); the terminal itself where it does not.
     const link = join(t.home, '.gitconfig');

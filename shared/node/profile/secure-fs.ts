@@ -180,11 +180,17 @@ export function symlinkError(path: string): VaultError {
   return new VaultError('PROFILE_SYMLINK', `${path} is a symbolic link; refusing to follow it.`, replaceLinkFix(path));
 }
 
-/** fsync of a folder, so a rename or unlink in it is on disk (a file system that refuses it is left as is). */
+/**
+ * fsync of a folder, so a rename or unlink in it is on disk (a file system that refuses it is left as is); the one
+ * for every writer (profile, index overlay, vault and export files). Opened O_DIRECTORY: anything else at that name
+ * (a FIFO, whose open waited for a writer for ever; a terminal, which a session leader's open made its controlling
+ * one) is not opened at all. A link to a folder is followed (no O_NOFOLLOW): the rename went through it into its
+ * target, and that folder is the one to make durable. Throws nothing.
+ */
 export function fsyncDir(dir: string): void {
   let fd: number | undefined;
   try {
-    fd = openSync(dir, constants.O_RDONLY);
+    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
     fsyncSync(fd);
   } catch {
     // Some file systems refuse fsync on a directory; the rename itself is still atomic.

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 import { ioError, modeString, otherOwnerFix, READ_DATA_NOFOLLOW, readError } from '../profile/file-access';
-import { notRegularFile, readAllBytes, replaceLinkFix } from '../profile/secure-fs';
+import { fsyncDir, notRegularFile, readAllBytes, replaceLinkFix } from '../profile/secure-fs';
 import { createTempBeside, missingFolder, orphanTemps, removeOrphanTemps } from '../profile/temp-files';
 
 /** Largest vault, identity or export file read (values are at most 8 KiB each). */
@@ -65,18 +65,6 @@ export function readRegularFile(path: string, options: { what?: string; maxBytes
     return readAllBytes(fd, s.size);
   } finally {
     closeSync(fd);
-  }
-}
-
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, constants.O_RDONLY);
-    fsyncSync(fd);
-  } catch {
-    // Some file systems refuse fsync on a directory; the rename itself is still atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 
