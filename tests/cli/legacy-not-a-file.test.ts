@@ -3,12 +3,14 @@
 // warned that its credentials "are not read any more. Move them into the keychain: cpw-vault migrate", which migrate
 // then passes over. It is no secrets file: passed over now, said in one line, never opened (a FIFO must not block), and
 // the command goes on as without it. A `config` file of the project's (no folder there) is nothing there, said nowhere.
-import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, chownSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli';
-import { makeTempHome } from '../helpers/temp';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { BIN, cli } from '../helpers/cli';
+import { collect, type ChildResult } from '../helpers/children';
+import { NOBODY } from '../helpers/planted';
+import { makeTempHome, type TempHome } from '../helpers/temp';
 
 const MINE = `hf_${'Fifo'.repeat(9)}`;
 const ENV = `hf_${'Envy'.repeat(9)}`;
@@ -59,5 +61,49 @@ describe('no profile yet, and something of the user\'s own at config/secrets.jso
     const set = await cli(t, ['set', 'huggingface', 'token'], { input: MINE });
     expect(set.code, set.stderr).toBe(0);
     expect(set.stderr).not.toContain('config');
+  });
+});
+
+/** Without the powers that let root look into any folder: root then is refused a folder as any user is (EACCES). */
+const NO_DAC = '-dac_override,-dac_read_search';
+
+/** `cpw-vault ...args` as {@link cli} runs it, but without root's powers over folders it may not enter. */
+function cliNoDac(t: TempHome, args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<ChildResult> {
+  const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, ...options.env };
+  const child = spawn('setpriv', [`--bounding-set=${NO_DAC}`, `--inh-caps=${NO_DAC}`, process.execPath, BIN, ...args], { cwd: t.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  return collect(child, options.input ?? '');
+}
+
+/** A `config` folder in the working directory this user may not look into. */
+const unreadable: Record<string, (dir: string) => void> = {
+  "another user's folder (nobody's, 0700)": (dir) => chownSync(dir, NOBODY, NOBODY),
+  'a folder of mode 000': (dir) => chmodSync(dir, 0),
+};
+
+// A `config` folder the user may not look into (a colleague's checkout, a folder made 000) failed list and get, and
+// every stage run from there ('Permission denied for .../config/secrets.json'), for a file that may not even be there.
+describe.runIf(process.getuid?.() === 0)('no profile yet, and a `config` folder in the working directory that cannot be looked into', () => {
+  it.each(Object.keys(unreadable))('%s: list, get and set go on as without it, one line naming the folder', async (what) => {
+    const t = makeTempHome();
+    const dir = join(t.cwd, 'config');
+    mkdirSync(dir, { mode: 0o700 });
+    unreadable[what]!(dir);
+    onTestFinished(() => chmodSync(dir, 0o700));
+    const said = `warning: Ignoring ${join(dir, 'secrets.json')}: its folder ${dir} cannot be looked into (permission denied); no keys are read from it.\n`;
+    const list = await cliNoDac(t, ['list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stderr).toBe(said);
+    expect(list.stdout).toMatch(/huggingface\s+token\s+missing/);
+    const get = await cliNoDac(t, ['get', 'huggingface', 'token'], { env: { HF_TOKEN: ENV } });
+    expect(get.code, get.stderr).toBe(0);
+    expect(get.stdout).toBe(ENV);
+    expect(get.stderr).toBe(said);
+    const set = await cliNoDac(t, ['set', 'huggingface', 'token'], { input: MINE });
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stderr.split('\n').filter((l) => l.includes(dir))).toEqual([said.trimEnd()]);
+    const stage = await cliNoDac(t, ['exec', '--workflow', 'transcribe', '--no-mask', '--', 'sh', '-c', 'echo "${HF_TOKEN:+given}"']);
+    expect(stage.code, stage.stderr).toBe(0);
+    expect(stage.stdout).toBe('given\n');
+    for (const r of [list, get, set, stage]) expect(r.stdout + r.stderr).not.toContain(MINE);
   });
 });

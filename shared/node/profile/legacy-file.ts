@@ -1,14 +1,14 @@
 import { lstatSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ioError, notAKeysFile, othersFile } from './file-access';
 import type { FileStamp } from './secure-fs';
 import type { ProfilePaths } from './paths';
 
-/** What is at the deprecated `config/secrets.json`: its stamp, and why it is not read as the user's secrets file, if so. */
-export interface LegacyAt {
-  stamp: FileStamp;
-  /** The clause after "Ignoring PATH: " (a link, another user's file, a FIFO or folder); undefined when it is read. */
-  passedOver?: string;
-}
+/**
+ * What is at the deprecated `config/secrets.json`: its stamp when it is read as the user's secrets file, else the
+ * clause after "Ignoring PATH: " (a link, another user's file, a FIFO or folder, a folder that cannot be looked into).
+ */
+export type LegacyAt = { stamp: FileStamp; passedOver?: undefined } | { passedOver: string };
 
 /**
  * What is at `path` (the working directory's config/secrets.json), judged from
@@ -17,8 +17,9 @@ export interface LegacyAt {
  * there is no secrets file under it). A link or another user's file (a shared
  * folder, a colleague's checkout) is not this user's secrets; what is not a
  * regular file (a FIFO, a socket, a folder) is no secrets file at all, as
- * migrate's foundAt passes it over: each is `passedOver`, and the command goes
- * on as without it. Throws IO_ERROR when the name cannot be looked at.
+ * migrate's foundAt passes it over; so is a folder on the way this user may
+ * not look into (EACCES): each is `passedOver`, and the command goes on as
+ * without it. Throws IO_ERROR when the name cannot be looked at otherwise.
  */
 export function legacyAt(path: string): LegacyAt | undefined {
   let s;
@@ -27,13 +28,17 @@ export function legacyAt(path: string): LegacyAt | undefined {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    // A `config` folder of the working directory's that this user may not look into (mode 000, another user's 0700):
+    // every stage run from there failed, refused its key, for a file that may not even be there. It is no secrets file
+    // of the user's: passed over, its folder named. A profile named by --profile or CPW_PROFILE is not looked for here.
+    if (code === 'EACCES') return { passedOver: `its folder ${dirname(path)} cannot be looked into (permission denied); no keys are read from it` };
     throw ioError(err, path);
   }
   const stamp: FileStamp = { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
   const mine = 'its keys are not read as yours';
-  if (s.isSymbolicLink()) return { stamp, passedOver: `it is a symbolic link; ${mine}` };
-  if (othersFile(s)) return { stamp, passedOver: `it belongs to another user (uid ${s.uid}); ${mine}` };
-  return s.isFile() ? { stamp } : { stamp, passedOver: notAKeysFile(s) };
+  if (s.isSymbolicLink()) return { passedOver: `it is a symbolic link; ${mine}` };
+  if (othersFile(s)) return { passedOver: `it belongs to another user (uid ${s.uid}); ${mine}` };
+  return s.isFile() ? { stamp } : { passedOver: notAKeysFile(s) };
 }
 
 /**

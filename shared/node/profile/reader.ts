@@ -92,8 +92,8 @@ export class ProfileReader {
       // Not the user's secrets (a link, another user's file), or no secrets file at all (a FIFO, a folder): passed over,
       // said, and the command goes on as without it (keys from the environment still serve). A file of the user's own
       // that is unsafe otherwise (others can modify it) is still an error, with its fix.
-      if (at.passedOver) this.warn(`Ignoring ${legacy}: ${at.passedOver}.`);
-      const read = at.passedOver ? undefined : this.load('legacy', legacy, at.stamp);
+      if (at.passedOver !== undefined) this.warn(`Ignoring ${legacy}: ${at.passedOver}.`);
+      const read = at.passedOver !== undefined ? undefined : this.load('legacy', legacy, at.stamp);
       if (read) {
         this.warn(`Using deprecated ${legacy} (plaintext secrets). Move them into the keychain: cpw-vault migrate`);
         return read;
