@@ -57,7 +57,8 @@ export function readerParts(options: OpenOptions) {
   const env = options.env ?? process.env;
   const warn = options.warn ?? defaultWarn;
   const now = options.now ?? (() => new Date());
-  const profile = new ProfileReader(options, warn, options.writeFile);
+  // A CLI command is one short run: config/secrets.json is looked for once (see ProfileReader).
+  const profile = new ProfileReader({ ...options, legacyOnce: options.caller === 'cli' }, warn, options.writeFile);
   const audit = new AuditLog(sidecarPath(profile.paths, 'audit.log'), { ...(options.auditMaxBytes ? { maxBytes: options.auditMaxBytes } : {}), older: firstVersionSidecar(profile.paths, 'audit.log'), warn });
   const usage = new UsageMarks(sidecarPath(profile.paths, 'usage'), warn);
   const journal = new JournalFile(sidecarPath(profile.paths, 'journal'), profile.paths.profile, profile.paths.dedicatedDir, options.lockWaitMs);
