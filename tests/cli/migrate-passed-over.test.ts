@@ -90,3 +90,28 @@ describe('migrate with no --from and a FIFO of the user\'s own at config/secrets
     expect(none.stderr).toContain('Nothing to migrate');
   });
 });
+
+// A link of the user's own at config/secrets.json to a file of theirs was taken as found, then refused when read ("is a
+// symbolic link; refusing to follow it. Point --from at the real file"), so the token file after it was never reached.
+describe('migrate with no --from and a link of the user\'s own at config/secrets.json', () => {
+  it('passes over it, naming the file it leads to for --from, and migrates the token file; --from that file migrates it', async () => {
+    const t = makeTempHome();
+    mkdirSync(join(t.cwd, 'config'));
+    mkdirSync(join(t.cwd, 'keys'));
+    const real = join(t.cwd, 'keys', 'secrets.json');
+    writeFileSync(real, JSON.stringify({ tmdb_api_key: '0123456789abcdef0123456789abcdef' }), { mode: 0o600 });
+    const at = join(t.cwd, 'config', 'secrets.json');
+    symlinkSync(join('..', 'keys', 'secrets.json'), at);
+    const token = join(t.home, '.cache', 'huggingface', 'token');
+    mkdirSync(dirname(token), { recursive: true });
+    writeFileSync(token, MINE, { mode: 0o600 });
+    const dry = await cli(t, ['migrate', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toContain(`Passed over ${at}: it is a symbolic link to ${real}, which migrate does not follow; pass the file it leads to with --from to migrate it.\n`);
+    expect(dry.stdout).toContain(`Plan for ${token} (hf-token-file)`);
+    const r = await cli(t, ['migrate', '--from', real, '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await cli(t, ['get', 'tmdb', 'api_key'])).stdout).toBe('0123456789abcdef0123456789abcdef');
+    for (const out of [dry, r]) expect(out.stdout + out.stderr).not.toMatch(new RegExp(`${MINE}|0123456789abcdef0123456789abcdef`));
+  });
+});

@@ -472,6 +472,23 @@ describe('what a migration writes and removes is what the user reviewed, and onl
     expect(await s.call('migrationPlan', { source: picked.handle })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('not a regular file') } });
   }, 10_000);
 
+  // A link of the user's own at config/secrets.json was offered as found, then its plan refused it as a link: it is passed
+  // over, as migrate with no --from passes it over (naming the file it leads to). Chosen in the dialog, that file is read.
+  it('a link of the user\'s own at config/secrets.json is not offered as a found source (the token file is); the file it leads to, chosen, is planned', async () => {
+    const s = await setupMain({ env: { HF_HOME: undefined } });
+    mkdirSync(join(s.t.cwd, 'config'));
+    const real = join(s.t.cwd, 'keys.json');
+    writeFileSync(real, JSON.stringify({ hf_token: HF }), { mode: 0o600 });
+    symlinkSync(real, join(s.t.cwd, 'config', 'secrets.json'));
+    const token = join(s.t.home, '.cache', 'huggingface', 'token');
+    mkdirSync(dirname(token), { recursive: true });
+    writeFileSync(token, HF, { mode: 0o600 });
+    expect((await s.value<MigrationSource[]>('migrationSources')).map((x) => x.path)).toEqual([token]);
+    s.answers.pick = real;
+    const picked = await s.value<MigrationSource>('migrationPickFile');
+    expect(await s.call('migrationPlan', { source: picked.handle })).toMatchObject({ ok: true });
+  });
+
   // Found sources are the user's own files only, as doctor reads them: another user's config/secrets.json, their token
   // in a shared HF_HOME, or a link to it planted at the Hub's default place were listed as found, then refused at the
   // plan ("belongs to another user"). Chosen in the dialog, one is still refused, not taken as the user's keys.

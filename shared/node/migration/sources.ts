@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, lstatSync, openSync, statSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, openSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { VaultError } from '../../core/errors';
@@ -106,12 +106,14 @@ export interface FoundSource {
  * when nothing is (a dangling link too), else the path, with why it is passed over when it is no source of the
  * user's: another user's (the name itself, a link planted in a shared folder, or the file a link leads to: their
  * keys are never taken as the user's), or not a regular file (a FIFO there was picked first and refused, so the user's
- * own sources after it were never reached). `--from` naming one still reads it, and refuses it with its fix.
+ * own sources after it were never reached), or a link of the user's own (never read through: named by its target
+ * with --from instead). `--from` naming one still reads it, and refuses it with its fix.
  */
 export function foundAt(path: string): FoundSource | undefined {
+  let at: Stats | undefined;
   let to: Stats | undefined;
   try {
-    const at = lstatSync(path, { throwIfNoEntry: false });
+    at = lstatSync(path, { throwIfNoEntry: false });
     // Judged before it is followed: a link another user planted in a sticky folder may not be followable at all.
     if (at?.isSymbolicLink() && othersFile(at)) return { path, passedOver: `it is a link another user (uid ${at.uid}) made; what it leads to is not taken as yours` };
     if (at && othersFile(at)) return { path, passedOver: `it belongs to another user (uid ${at.uid}), whose keys are not taken as yours` };
@@ -121,7 +123,22 @@ export function foundAt(path: string): FoundSource | undefined {
   }
   if (!to) return undefined;
   if (othersFile(to)) return { path, passedOver: `it leads to another user's file (uid ${to.uid}), whose keys are not taken as yours` };
-  return to.isFile() ? { path } : { path, passedOver: notAKeysFile(to) };
+  if (!to.isFile()) return { path, passedOver: notAKeysFile(to) };
+  // A link of the user's own to a file of theirs was listed as found, then refused as a link when read (readSourceText
+  // never reads through one: what it leads to could change between the plan and the read). Said here, with the file to
+  // name instead, so the list and the read agree; the user chooses that file knowingly.
+  return at?.isSymbolicLink() ? { path, passedOver: linkedSource(path) } : { path };
+}
+
+/** Why a link of the user's own at a place migrate looks is passed over, naming the file it leads to for --from. */
+function linkedSource(path: string): string {
+  let target: string | undefined;
+  try {
+    target = realpathSync(path);
+  } catch {
+    // gone or changed since it was looked at: said without its target
+  }
+  return `it is a symbolic link${target ? ` to ${shellWord(target)}` : ''}, which migrate does not follow; pass the file it leads to with --from to migrate it`;
 }
 
 /**
