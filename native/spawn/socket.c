@@ -23,6 +23,12 @@
 
 /** Bytes read per read(2): the size of Node's own socket reads. */
 #define CHUNK 65536
+/**
+ * Reads per wake-up at most, as libuv's own streams (uv__read): a peer that writes as fast as it is read (a hostile or
+ * runaway bus) kept this loop reading until it paused, and no timer, signal or other socket was served meanwhile (a
+ * call's deadline seconds late, Ctrl-C unanswered). The poll is level-triggered: what is left wakes it again at once.
+ */
+#define READS_PER_WAKE 32
 
 typedef struct {
   uv_poll_t poll;
@@ -139,8 +145,8 @@ static void on_poll(uv_poll_t *h, int status, int events) {
       if (err) emit_error(c, -err);
       else watch(c);
     }
-    // Everything the socket holds, a chunk at a time, until it would block (or onEvent closed it meanwhile).
-    while (!c->closed && (events & UV_READABLE)) {
+    // What the socket holds, a chunk at a time, until it would block (or onEvent closed it meanwhile), then the loop's turn.
+    for (int reads = 0; !c->closed && (events & UV_READABLE) && reads < READS_PER_WAKE; reads++) {
       char buf[CHUNK];
       ssize_t n = read(c->fd, buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;

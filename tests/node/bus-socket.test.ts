@@ -142,6 +142,33 @@ describe.runIf(process.platform === 'linux')("the keychain connection's socket (
     expect(seen.closes()).toBe(1);
   });
 
+  // A bus that writes as fast as it is read (hostile, or a runaway signal storm): the addon read on until the socket was
+  // empty, which it never was, and nothing else ran meanwhile: a call's deadline seconds late, Ctrl-C unanswered.
+  // Here the peer writes its next chunk the moment one arrives, so the socket is never empty, as node:net's would see.
+  it('a peer that never stops writing: the event loop still turns between its chunks', async () => {
+    let peer: Socket | undefined;
+    const path = await server((s) => (peer = s));
+    const socket = connectBus(path, {});
+    socket.ref();
+    socket.write('x');
+    while (!peer) await new Promise((resolve) => setTimeout(resolve, 5));
+    const chunk = Buffer.alloc(4096, 0x6c);
+    const CAP = 10_000;
+    let chunks = 0;
+    let turned = false;
+    const before = new Promise<number>((resolve) => {
+      socket.on('data', () => {
+        if (++chunks === 1) setImmediate(() => (turned = true));
+        if (turned || chunks >= CAP) {
+          socket.destroy();
+          resolve(chunks);
+        } else peer!.write(chunk);
+      });
+    });
+    peer.write(chunk);
+    expect(await before).toBeLessThan(CAP);
+  });
+
   // A library user's worker thread that ends with its keychain socket open, or closed the moment before: an open one
   // aborted the process ("uv_loop_close() while having open handles"), and the addon, unloaded with the worker before
   // libuv ran its close callback, crashed it (SIGSEGV).
