@@ -56,11 +56,17 @@ function refuse(message: string): VaultError {
 /**
  * The options, checked, in an object of their own (the caller's own properties only). Throws VaultError INVALID_ARGUMENT naming
  * the option and what it must be, never its value: no options object, an option openVault does not have, or one of
- * the wrong type (a path that is empty, holds a NUL or is longer than any path; a time that is no finite number).
+ * the wrong type (a path that is empty, holds a NUL or is longer than any path; a time that is no finite number), or
+ * one the object only inherits (read, it would let a polluted Object.prototype choose the profile; dropped, it opened
+ * the default profile in place of the one a class getter or Object.create(defaults) named).
  */
 export function checkOpenOptions(options: unknown): OpenOptions {
   if (options === undefined) return {};
   if (object(options) || typeof options !== 'object' || options === null) throw refuse(`openVault takes an options object; it was given ${options === null ? 'null' : Array.isArray(options) ? 'an array' : `a ${typeof options}`}.`);
+  const inherited = Object.keys(CHECKS).find((name) => !Object.hasOwn(options, name) && name in options);
+  if (inherited) {
+    throw refuse(`openVault's option ${inherited} is inherited (a getter of its class, or its prototype's), not the options object's own, and openVault reads only its own: copy it into a plain object, e.g. { ${inherited}: options.${inherited} }.`);
+  }
   const checked: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(options)) {
     const check = Object.hasOwn(CHECKS, name) ? CHECKS[name as keyof OpenOptions] : undefined;

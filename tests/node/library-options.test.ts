@@ -54,4 +54,23 @@ describe('openVault options', () => {
     // An option left undefined is no option set: the defaults, as before.
     expect(await attempt({ ...base, profilePath: undefined })).toBe('opened');
   });
+
+  // Only the object's own properties are read (a polluted Object.prototype must not choose the profile), so an option
+  // it inherits, from a class's getter or Object.create(defaults), was dropped without a word: the default profile
+  // opened in place of the one named, as with a misspelt option.
+  it('an option the object inherits (a class getter, Object.create) is refused by name, never dropped', async () => {
+    const t = makeTempHome();
+    const base = { homeDir: t.home, cwd: t.cwd, env: { ...process.env, CPW_KEYCHAIN_SERVICE: t.service }, warn: () => {} };
+    const named = join(t.root, 'team', 'user.profile');
+    class StageOptions {
+      get profilePath(): string {
+        return named;
+      }
+    }
+    const message = "openVault's option profilePath is inherited (a getter of its class, or its prototype's), not the options object's own, and openVault reads only its own: copy it into a plain object, e.g. { profilePath: options.profilePath }.";
+    for (const options of [Object.assign(new StageOptions(), base), Object.assign(Object.create({ profilePath: named }) as object, base)]) {
+      expect(await attempt(options)).toEqual({ code: 'INVALID_ARGUMENT', message });
+    }
+    expect(existsSync(t.profile)).toBe(false);
+  });
 });
