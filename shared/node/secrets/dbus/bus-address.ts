@@ -4,6 +4,18 @@ import { join } from 'node:path';
 type Env = Readonly<Record<string, string | undefined>>;
 
 /**
+ * A value of the address with its %-escapes decoded; '' (no usable value: the entry is skipped, as one of another
+ * transport is) for a malformed escape, which threw URIError out of the keychain's first call ("[INTERNAL] ... a bug").
+ */
+function decoded(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return '';
+  }
+}
+
+/**
  * The session bus socket: DBUS_SESSION_BUS_ADDRESS (unix:path / unix:abstract,
  * the first usable of a ';' list), else the systemd user bus at
  * $XDG_RUNTIME_DIR/bus. Undefined when there is none (no desktop session).
@@ -16,7 +28,7 @@ export function sessionBusPath(env: Env): string | undefined {
       if (entry.slice(0, colon) !== 'unix') continue;
       const params = new Map(entry.slice(colon + 1).split(',').map((kv) => {
         const eq = kv.indexOf('=');
-        return [kv.slice(0, eq), decodeURIComponent(kv.slice(eq + 1))] as const;
+        return [kv.slice(0, eq), decoded(kv.slice(eq + 1))] as const;
       }));
       if (params.get('path')) return params.get('path');
       // Linux abstract socket namespace: Node connects to it with a leading NUL.
