@@ -147,7 +147,9 @@ describe('list prints its kept table only while it holds', () => {
     expect(out).not.toContain(MARK);
     expect(out).toMatch(/huggingface +token +keychain/);
     expect(out).toBe(await fresh(t));
-  });
+    // 300 keychain writes (the migrate): ~10 s on a quiet machine, over the default minute on a loaded one (CI with
+    // other work: 60 s cap hit). A cap, not a wait: the test ends as soon as its commands do.
+  }, 240_000);
 
   it('a change to the profile removes the kept table: a deleted or replaced value shown in full is not left in it', async () => {
     const t = await vault();
