@@ -112,6 +112,21 @@ def test_cpw_vaults_warnings_reach_the_stages_stderr_once_each(vault, capsys):
     assert HF not in err
 
 
+def test_a_cpw_profile_of_spaces_only_is_a_usage_error_naming_it_and_an_empty_one_is_unset(vault, monkeypatch, tmp_path):
+    # Read as a path, " " was a profile named by its spaces in the stage's working directory (a write made it there).
+    vault("huggingface", "token", HF)
+    monkeypatch.setenv("CPW_PROFILE", " ")
+    with pytest.raises(cpw_vault.UsageError) as info:
+        cpw_vault.get("huggingface", "token")
+    assert (info.value.code, info.value.exit_code) == ("INVALID_ARGUMENT", 2)
+    assert str(info.value).startswith("CPW_PROFILE is only spaces: it names no profile file, so nothing was read or written")
+    assert "unset CPW_PROFILE" in info.value.fix
+    assert sorted(os.listdir(tmp_path)) == ["home"]
+    # Empty is unset, as the README says of every variable cpw-vault reads: the default profile answers.
+    monkeypatch.setenv("CPW_PROFILE", "")
+    assert cpw_vault.get("huggingface", "token") == HF
+
+
 def test_an_unknown_workflow_is_a_usage_error(vault):
     with pytest.raises(cpw_vault.UsageError) as info:
         cpw_vault.require_workflow("transcode")

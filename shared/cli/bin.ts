@@ -5,6 +5,7 @@ import { createContext } from './context';
 import { EXIT, reportError } from './exit-codes';
 import { processIO, type CliIO } from './io';
 import { onLockWait } from '../node/profile/lock-wait-notice';
+import { assertProfileNamed } from '../node/profile/paths';
 import { namingProfile } from './profile-hint';
 import { showingPaths } from './shown-paths';
 import { buildProgram, type Invocation } from './program';
@@ -47,6 +48,12 @@ export async function main(argv: string[], io: CliIO = processIO(terminalPrompts
   if (!invocation) {
     io.err(program.helpInformation());
     return EXIT.usage;
+  }
+  // Before the command reads anything (set's hidden prompt, a stdin): a profile given as nothing is refused.
+  try {
+    assertProfileNamed(invocation.globals.profile, io.env);
+  } catch (err) {
+    return reportError(io, err, !!invocation.globals.json);
   }
   // Every command a message suggests names the profile given with --profile: pasted, it acts on the same one.
   io = namingProfile(showingPaths(io, invocation.globals.profile, invocation.paths), invocation.globals.profile);

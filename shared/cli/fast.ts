@@ -74,7 +74,8 @@ export function parseLight(argv: string[], commands: Record<string, CommandSpec>
   }
   const [command, ...all] = args;
   const spec = command && Object.hasOwn(commands, command) ? commands[command] : undefined;
-  if (!command || !spec) return undefined;
+  // A profile given as nothing (`--profile ''`): the full CLI refuses it (assertProfileNamed), naming --profile.
+  if (!command || !spec || globals.profile?.trim() === '') return undefined;
   // exec runs what follows `--`; only that form is served here.
   const dashes = command === 'exec' ? all.indexOf('--') : -1;
   if (command === 'exec' && (dashes < 0 || dashes === all.length - 1)) return undefined;
@@ -82,7 +83,7 @@ export function parseLight(argv: string[], commands: Record<string, CommandSpec>
   const out: LightArgs = { command, positional: [], rest: dashes < 0 ? [] : all.slice(dashes + 1), options: {}, globals };
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i]!;
-    if (a === '--profile' && rest[i + 1] !== undefined && globals.profile === undefined) globals.profile = rest[++i];
+    if (a === '--profile' && rest[i + 1] !== undefined && globals.profile === undefined && rest[i + 1]!.trim() !== '') globals.profile = rest[++i];
     else if (spec.options[a] === 'flag' && !(a in out.options)) out.options[a] = true;
     else if (spec.options[a] === 'value' && rest[i + 1] !== undefined && !(a in out.options) && !rest[i + 1]!.startsWith('-')) out.options[a] = rest[++i]!;
     else if (a.startsWith('-')) return undefined;

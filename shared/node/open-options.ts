@@ -13,7 +13,7 @@ type Check = (value: unknown) => string | undefined; // what is wrong with a val
 const PATH_MAX = 4096;
 
 const path: Check = (v) =>
-  typeof v !== 'string' || v === '' || v.includes('\0') || v.length > PATH_MAX ? `must be a path: a non-empty string, no NUL, at most ${PATH_MAX} characters` : undefined;
+  typeof v !== 'string' || v.trim() === '' || v.includes('\0') || v.length > PATH_MAX ? `must be a path: a non-blank string (not empty, not only spaces), no NUL, at most ${PATH_MAX} characters` : undefined;
 const fn: Check = (v) => (typeof v === 'function' ? undefined : 'must be a function');
 const object: Check = (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? undefined : 'must be an object');
 const count = (min: number): Check => (v) => (typeof v === 'number' && Number.isFinite(v) && v >= min ? undefined : `must be a finite number${min > 0 ? ' above 0' : ', 0 or more'}`);
@@ -56,7 +56,7 @@ function refuse(message: string): VaultError {
 /**
  * The options, checked, in an object of their own (the caller's own properties only). Throws VaultError INVALID_ARGUMENT naming
  * the option and what it must be, never its value: no options object, an option openVault does not have, or one of
- * the wrong type (a path that is empty, holds a NUL or is longer than any path; a time that is no finite number), or
+ * the wrong type (a path that is empty or only spaces, holds a NUL or is longer than any path; a time that is no finite number), or
  * one the object only inherits (read, it would let a polluted Object.prototype choose the profile; dropped, it opened
  * the default profile in place of the one a class getter or Object.create(defaults) named).
  */

@@ -1,5 +1,5 @@
 // openVault called from JavaScript as a stage's author writes it: no compiler checks the options object.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openVault } from '../../shared/node/open';
@@ -41,9 +41,10 @@ describe('openVault options', () => {
       [null, 'openVault takes an options object; it was given null.'],
       ['/tmp/x.profile', 'openVault takes an options object; it was given a string.'],
       [{ ...base, keychainTimeoutMs: Number(undefined) }, "openVault's option keychainTimeoutMs must be a finite number above 0."],
-      [{ ...base, profilePath: '' }, "openVault's option profilePath must be a path: a non-empty string, no NUL, at most 4096 characters."],
-      [{ ...base, profilePath: `/tmp/${'a'.repeat(1 << 20)}` }, "openVault's option profilePath must be a path: a non-empty string, no NUL, at most 4096 characters."],
-      [{ ...base, profilePath: join(t.root, 'a\0b') }, "openVault's option profilePath must be a path: a non-empty string, no NUL, at most 4096 characters."],
+      [{ ...base, profilePath: '' }, "openVault's option profilePath must be a path: a non-blank string (not empty, not only spaces), no NUL, at most 4096 characters."],
+      [{ ...base, profilePath: '  ' }, "openVault's option profilePath must be a path: a non-blank string (not empty, not only spaces), no NUL, at most 4096 characters."],
+      [{ ...base, profilePath: `/tmp/${'a'.repeat(1 << 20)}` }, "openVault's option profilePath must be a path: a non-blank string (not empty, not only spaces), no NUL, at most 4096 characters."],
+      [{ ...base, profilePath: join(t.root, 'a\0b') }, "openVault's option profilePath must be a path: a non-blank string (not empty, not only spaces), no NUL, at most 4096 characters."],
       [{ ...base, warn: 'console' }, "openVault's option warn must be a function."],
       [{ ...base, env: { HF_TOKEN: 5 } }, "openVault's option env must map names to strings, as process.env does."],
       [{ ...base, caller: 'constructor' }, "openVault's option caller must be one of: cli, app, library."],
@@ -72,5 +73,24 @@ describe('openVault options', () => {
       expect(await attempt(options)).toEqual({ code: 'INVALID_ARGUMENT', message });
     }
     expect(existsSync(t.profile)).toBe(false);
+  });
+
+  it('a CPW_PROFILE of spaces only is refused naming it, nothing written; CPW_PROFILE= (empty) is unset: the default profile', async () => {
+    const t = makeTempHome();
+    const base = { homeDir: t.home, cwd: t.cwd, warn: () => {} };
+    const env = { ...process.env, CPW_KEYCHAIN_SERVICE: t.service };
+    const own = await openVault({ ...base, env });
+    await own.setCredential('tmdb', 'api_key', TMDB);
+    own.close();
+    // Resolved as a path, ' ' was a profile named by its spaces in the working directory.
+    expect(await attempt({ ...base, env: { ...env, CPW_PROFILE: ' ' } })).toEqual({
+      code: 'INVALID_ARGUMENT',
+      message: 'CPW_PROFILE is only spaces: it names no profile file, so nothing was read or written (the default profile is not used in its place).',
+    });
+    expect(readdirSync(t.cwd)).toEqual([]);
+    // Empty is unset, as every variable cpw-vault reads (README): the default profile, where tmdb is set.
+    const vault = await openVault({ ...base, env: { ...env, CPW_PROFILE: '' } });
+    expect((await vault.getCredential('tmdb', 'api_key')).value === TMDB, "the default profile's value").toBe(true);
+    vault.close();
   });
 });

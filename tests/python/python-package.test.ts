@@ -90,7 +90,7 @@ describe('the cpw_vault Python package', () => {
     });
     expect(r.stdout).not.toMatch(/Traceback|FAILED/);
     expect(r.status).toBe(0);
-    expect(counts(r.stdout)).toEqual({ passed: 28, skipped: 1 });
+    expect(counts(r.stdout)).toEqual({ passed: 29, skipped: 1 });
     // The suite starts the CLI a few dozen times: 85 s on a loaded 2-core machine. The guard is spawnSync's 120 s, not vitest's 60 s default.
   }, 150_000);
 

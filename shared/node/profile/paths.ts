@@ -69,13 +69,30 @@ function notUtf8(from: Readonly<Record<string, string>>): void {
 }
 
 /**
+ * Refuses a profile path given as nothing: `--profile ''` (a script's `--profile "$UNSET_VAR"`) read and wrote the
+ * default profile, the user's main vault, in its place; one of spaces only (from --profile or CPW_PROFILE) a profile
+ * named by its spaces in the working directory. CPW_PROFILE= (empty) stays unset, as every variable cpw-vault reads
+ * exported empty is (README: `CPW_VAULT_BIN=`, `HF_TOKEN=`): `CPW_PROFILE= cpw-vault ...` is how a shell that exports
+ * one runs a command on the default profile. A CPW_PROFILE beside --profile is not read, so not refused.
+ * Throws INVALID_ARGUMENT naming --profile or CPW_PROFILE.
+ */
+export function assertProfileNamed(profilePath: string | undefined, env: Readonly<Record<string, string | undefined>>): void {
+  const [via, given] = profilePath !== undefined ? ['--profile', profilePath] : ['CPW_PROFILE', env['CPW_PROFILE']];
+  if (given === undefined || given.trim() !== '' || (via === 'CPW_PROFILE' && given === '')) return;
+  const what = given === '' ? 'is empty' : 'is only spaces';
+  throw new VaultError('INVALID_ARGUMENT', `${via} ${what}: it names no profile file, so nothing was read or written (the default profile is not used in its place).`, via === '--profile' ? "Give the profile file's path (--profile ./team.profile), or leave --profile out for the default profile." : "Set CPW_PROFILE to the profile file's path, or unset it (unset CPW_PROFILE) for the default profile.");
+}
+
+/**
  * Resolves the profile path in the documented load order: explicit path,
  * then `CPW_PROFILE`, then ~/.cp-whisperx/user.profile, then (reads only)
  * config/secrets.json in the working directory (none when that was removed).
- * Throws PROFILE_NOT_FOUND for a relative profile path with no working directory.
+ * Throws PROFILE_NOT_FOUND for a relative profile path with no working directory, INVALID_ARGUMENT for a path given as
+ * nothing ({@link assertProfileNamed}).
  */
 export function resolveProfilePaths(inputs: PathInputs = {}): ProfilePaths {
   const env = inputs.env ?? process.env;
+  assertProfileNamed(inputs.profilePath, env);
   const cwd = inputs.cwd ?? workingDir();
   const from = (path: string, via: string): string => {
     if (cwd === undefined && !isAbsolute(path)) throw noWorkingDir(path, via);
