@@ -5,6 +5,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { workingDir } from '../node/profile/paths';
 import { descriptorFlags, descriptorTarget } from './descriptors';
 import { processEnv } from './process-env';
+import { interruptible } from './signals';
+import { untilAborted } from '../node/until-aborted';
 
 /**
  * Everything a CLI command touches outside itself, so commands are plain
@@ -120,16 +122,33 @@ async function stdinBytes(keep: number, endsAt: (chunk: Uint8Array) => boolean, 
   let kept = 0;
   let read = 0;
   // Stopped at a message's end, stdin is left open: on a terminal, a prompt may read it next (the vault file's passphrase).
-  for await (const chunk of process.stdin.iterator({ destroyOnReturn: false })) {
-    read += (chunk as Buffer).length;
-    if (kept < keep) {
-      chunks.push(chunk as Buffer);
-      kept += (chunk as Buffer).length;
+  await cancellable(async () => {
+    for await (const chunk of process.stdin.iterator({ destroyOnReturn: false })) {
+      read += (chunk as Buffer).length;
+      if (kept < keep) {
+        chunks.push(chunk as Buffer);
+        kept += (chunk as Buffer).length;
+      }
+      if (endsAt(chunk as Buffer)) break; // the rest is not this message's: left unread
+      if (read > use.maxBytes) throw use.refuse({ kind: 'too-large', maxBytes: use.maxBytes });
     }
-    if (endsAt(chunk as Buffer)) break; // the rest is not this message's: left unread
-    if (read > use.maxBytes) throw use.refuse({ kind: 'too-large', maxBytes: use.maxBytes });
-  }
+  });
   return Buffer.concat(chunks);
+}
+
+/**
+ * `read` (of process.stdin), ended CANCELLED by Ctrl-C, SIGTERM or any signal that interrupts a change ("cancelled:
+ * nothing changed", 130/143): a stdin whose writer never writes nor closes (`set ... < <(sleep 1000)`, a pipe a script
+ * left open) held the read, and the signal's default action ended `set`, `team identity --import -` and git-credential
+ * with no word, unlike every other command. stdin is paused, never destroyed (see readDescriptor: descriptor 0 stays as
+ * it was); the read left waiting ends with the process.
+ */
+function cancellable<T>(read: () => Promise<T>): Promise<T> {
+  return interruptible((signal) => {
+    const pause = () => void process.stdin.pause();
+    signal.addEventListener('abort', pause, { once: true });
+    return untilAborted(read(), signal).finally(() => signal.removeEventListener('abort', pause));
+  });
 }
 
 /**
@@ -142,11 +161,13 @@ async function stdinText(use: StdinUse): Promise<string> {
   if (stdinIsFolder()) throw use.refuse({ kind: 'folder' });
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of process.stdin) {
-    size += (chunk as Buffer).length;
-    if (size > use.maxBytes) throw use.refuse({ kind: 'too-large', maxBytes: use.maxBytes });
-    chunks.push(chunk as Buffer);
-  }
+  await cancellable(async () => {
+    for await (const chunk of process.stdin) {
+      size += (chunk as Buffer).length;
+      if (size > use.maxBytes) throw use.refuse({ kind: 'too-large', maxBytes: use.maxBytes });
+      chunks.push(chunk as Buffer);
+    }
+  });
   const bytes = Buffer.concat(chunks);
   // Before decoding: UTF-16 with a mark was "not valid UTF-8" (the fix offered, a Latin-1 conversion, made it worse), and
   // without one its NULs decode as UTF-8, to be refused later as "a control character".

@@ -3,55 +3,26 @@
 // the read failed "cannot be read (EAGAIN)", exit 2, before a writer that takes its time (gpg asking) wrote; a writer
 // that never wrote or never closed held a Ctrl-C. Now it is read through the event loop: it waits for the writer, and a
 // Ctrl-C ends the command at once, "cancelled", exit 130, with nothing changed (and descriptor 0 never closed).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { BIN, cli } from '../helpers/cli';
-import { collect } from '../helpers/children';
+import { describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
 import { agentSockets, fileEnv, makeFileVaultHome } from '../helpers/file-vault';
-import { until } from '../helpers/lock-stop';
+import { withStdinHeld } from '../helpers/stdin-held';
 import { makeTempHome } from '../helpers/temp';
 
 const HF = `hf_${'StdinFd'.repeat(6)}`;
 const PASSPHRASE = 'correct horse battery staple 42';
 
-/** The number of read(2) in /proc/PID/task/TID/syscall. */
-const READ_SYSCALL = process.arch === 'arm64' ? '63' : '0';
-
-/**
- * Whether `pid` waits for its stdin: through its event loop (descriptor 0 in one of its epoll sets), or in a thread
- * blocked in read(0, ...) (the thread pool's read of before, which held a Ctrl-C).
- */
-function waitsOnStdin(pid: number): boolean {
-  try {
-    const polled = readdirSync(`/proc/${pid}/fd`).some((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`) === 'anon_inode:[eventpoll]' && /^tfd:\s+0 /m.test(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8')));
-    return polled || readdirSync(`/proc/${pid}/task`).some((tid) => readFileSync(`/proc/${pid}/task/${tid}/syscall`, 'utf8').startsWith(`${READ_SYSCALL} 0x0 `));
-  } catch {
-    return false; // gone between two looks
-  }
-}
-
-/**
- * `cpw-vault ARGS --passphrase-fd 0`, stdin a pipe this test holds open (its writer never ends unless told), with `done`
- * once it ended and `waiting` once it waits for that stdin or has ended (without waiting: the EAGAIN it failed with).
- */
-function withStdinHeld(cwd: string, env: NodeJS.ProcessEnv, args: string[]) {
-  const child: ChildProcess = spawn(process.execPath, [BIN, ...args, '--passphrase-fd', '0'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdin!.on('error', () => {}); // the command may stop reading it once cancelled
-  onTestFinished(() => void (child.kill('SIGKILL'), child.stdin!.destroy()));
-  let ended = false;
-  const done = collect(child).finally(() => (ended = true));
-  const waiting = until(() => ended || waitsOnStdin(child.pid!));
-  return { child, done, waiting };
-}
+/** `cpw-vault ARGS --passphrase-fd 0`, stdin a pipe this test holds open (see withStdinHeld). */
+const withPassphraseHeld = (cwd: string, env: NodeJS.ProcessEnv, args: string[]) => withStdinHeld(cwd, env, [...args, '--passphrase-fd', '0']);
 
 describe('--passphrase-fd 0 from a pipe', () => {
   it('waits for a writer that writes only once the command reads (export): exported, exit 0 (it failed EAGAIN, exit 2)', async () => {
     const t = makeTempHome();
     expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
     const out = join(t.home, 'out.age');
-    const run = withStdinHeld(t.cwd, { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, ['export', '--to', out]);
+    const run = withPassphraseHeld(t.cwd, { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, ['export', '--to', out]);
     await run.waiting;
     run.child.stdin!.end(PASSPHRASE);
     const r = await run.done;
@@ -64,7 +35,7 @@ describe('--passphrase-fd 0 from a pipe', () => {
     const t = makeTempHome();
     expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
     const out = join(t.home, 'out.age');
-    const run = withStdinHeld(t.cwd, { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, ['export', '--to', out]);
+    const run = withPassphraseHeld(t.cwd, { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, ['export', '--to', out]);
     await run.waiting;
     run.child.kill('SIGINT');
     const r = await run.done;
@@ -77,7 +48,7 @@ describe('--passphrase-fd 0 from a pipe', () => {
     const t = makeTempHome();
     expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
     const profile = readFileSync(t.profile, 'utf8');
-    const run = withStdinHeld(t.cwd, { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, ['backend', 'use', 'file']);
+    const run = withPassphraseHeld(t.cwd, { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service }, ['backend', 'use', 'file']);
     await run.waiting;
     run.child.kill('SIGTERM');
     const r = await run.done;
@@ -90,7 +61,7 @@ describe('--passphrase-fd 0 from a pipe', () => {
 
   it('unlock, Ctrl-C while its writer never ends: cancelled at once, exit 130, no agent', async () => {
     const h = await makeFileVaultHome({ logN: 10 });
-    const run = withStdinHeld(h.cwd, fileEnv(h), ['unlock']);
+    const run = withPassphraseHeld(h.cwd, fileEnv(h), ['unlock']);
     await run.waiting;
     run.child.kill('SIGINT');
     const r = await run.done;
@@ -105,7 +76,7 @@ describe('--passphrase-fd 0 from a pipe', () => {
     const identity = await cli(t, ['team', 'identity']);
     expect(identity.code, identity.stderr).toBe(0);
     const backup = join(t.home, 'id.age');
-    const run = withStdinHeld(t.cwd, env, ['team', 'identity', '--export-identity', backup]);
+    const run = withPassphraseHeld(t.cwd, env, ['team', 'identity', '--export-identity', backup]);
     await run.waiting;
     run.child.kill('SIGINT');
     const r = await run.done;
