@@ -90,6 +90,24 @@ describe('exec: least privilege', () => {
     const set = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'sh', '-c', stage], { env: { CPW_VAULT_BIN: wrapper, CPW_AI_PROVIDER: 'openai', CPW_SOURCE_LANGUAGE: 'fr', CPW_COST_TRACKING: '0' } });
     expect(set.stdout).toBe(`CPW_VAULT_BIN=[${wrapper}]\nCPW_AI_PROVIDER=[openai]\nCPW_SOURCE_LANGUAGE=[fr]\nCPW_COST_TRACKING=[0]\nHF_TOKEN=[****]\nran\n`);
   });
+
+  // Under --profile, a stage's own cpw-vault calls (as the Python package makes them, through CPW_VAULT_BIN) read the
+  // default profile, the user's main vault: exec gave no CPW_PROFILE, and CPW_VAULT_BIN carries no --profile.
+  it('under --profile, the stage gets that profile (absolute) as CPW_PROFILE, over one the shell exported: its own reads read it', async () => {
+    const t = makeTempHome();
+    expect((await cli(t, ['set', 'tmdb', 'api_key'], { input: '0123456789abcdef0123456789abcdef' })).code).toBe(0);
+    const team = join(t.cwd, 'team.profile');
+    expect((await cli(t, ['--profile', 'team.profile', 'set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    expect((await cli(t, ['--profile', 'team.profile', 'set', 'tmdb', 'api_key'], { input: 'fedcba9876543210fedcba9876543210' })).code).toBe(0);
+    const stage = 'printf "%s\\n" "$CPW_PROFILE"; cd / && eval "$CPW_VAULT_BIN get tmdb api_key" | cut -c1-6';
+    const r = await cli(t, ['--profile', 'team.profile', 'exec', '--workflow', 'transcribe', '--no-mask', '--', 'sh', '-c', stage], { env: { CPW_PROFILE: join(t.root, 'other.profile') } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`${team}\nfedcba\n`);
+    // Without --profile, the shell's CPW_PROFILE (or none) is the stage's, as before.
+    const plain = await cli(t, ['exec', '--workflow', 'transcribe', '--no-mask', '--', 'sh', '-c', 'printf "[%s]\\n" "${CPW_PROFILE-unset}"'], { env: { HF_TOKEN: HF } });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toBe('[unset]\n');
+  });
 });
 
 /** A stage's wait, in sh: until the reader has gone (the file "$0" names exists). */

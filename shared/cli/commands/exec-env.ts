@@ -56,7 +56,7 @@ export async function stageEnv(input: StageEnvInput): Promise<StageEnv> {
   // none, but its shell's variable is still a secret the workflow does not use (unless a catalog credential's: that
   // one's own carrier decides).
   const carriers = new Map(credentials.map((c) => [c.id, c.envVars.length || !c.custom ? c.envVars : clashedName(vault, c.id)]));
-  const child = childEnv({ parent: ctx.io.env, injected: vars, uses, carriers, inheritSecrets: !!args.inheritSecrets, preferences: vault.pipelinePreferences(), self: selfCommand() });
+  const child = childEnv({ parent: ctx.io.env, injected: vars, uses, carriers, inheritSecrets: !!args.inheritSecrets, preferences: vault.pipelinePreferences(), self: selfCommand(), profile: ctx.globals.profile ? vault.profilePath : undefined });
   const warning = notUtf8Warning(unnamedEnvVars(), alteredEnvVars(child.env).filter((name) => !Object.hasOwn(vars, name)));
   if (warning) ctx.io.err(warning);
   return { vars, uses, carriers, child };

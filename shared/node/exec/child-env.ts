@@ -30,6 +30,8 @@ export interface ChildEnvInput {
   preferences: PipelinePreferences;
   /** The command line of the cpw-vault running exec (`'node' '/x/bin/cpw-vault.cjs'`): the stage's CPW_VAULT_BIN unless it has one. */
   self?: string | undefined;
+  /** The profile exec reads when `--profile` named it (an absolute path): the stage's CPW_PROFILE. */
+  profile?: string | undefined;
 }
 
 /** A command line that runs this very cpw-vault (Node, then the launcher), each word single-quoted (sh and Python's shlex). */
@@ -85,5 +87,8 @@ export function childEnv(input: ChildEnvInput): ChildEnv {
   env['CPW_VAULT_STAGE'] = '1';
   // The stage's own cpw-vault calls (the Python package, a shell step) reach this one even when it is not on PATH (npx, node bin/...).
   if (input.self && unset(env['CPW_VAULT_BIN'])) env['CPW_VAULT_BIN'] = input.self;
+  // And read the profile exec reads: under `cpw-vault --profile team.profile exec`, a stage's own cpw-vault calls (a
+  // --with it forgot, the Python package) read the default profile, the user's main vault, in its place.
+  if (input.profile) env['CPW_PROFILE'] = input.profile;
   return { env, stripped, inherited };
 }
