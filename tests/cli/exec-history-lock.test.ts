@@ -36,6 +36,9 @@ async function runs(t: TempHome): Promise<Run[]> {
   return JSON.parse(r.stdout).runs as Run[];
 }
 
+/** Whether the killed holder is gone: until Node reaps it, a killed child is a zombie, and its pid still shows (kill -0) as the live holder of the lock. */
+const gone = (holder: ChildProcess) => () => spawnSync('kill', ['-0', String(holder.pid)]).status !== 0;
+
 const lateFiles = (dir: string) => readdirSync(dir).filter((n) => n.startsWith('runs.jsonl.late-'));
 const historyLines = (dir: string) => (existsSync(join(dir, 'runs.jsonl')) ? readFileSync(join(dir, 'runs.jsonl'), 'utf8').trim().split('\n').filter(Boolean) : []);
 
@@ -70,6 +73,7 @@ describe('exec while another process holds the history lock throughout', () => {
     } finally {
       holder.kill('SIGKILL');
     }
+    await until(gone(holder), 'the holder gone');
     // The holder gone: the same, and the next run recorded takes it into runs.jsonl.
     const [first] = await runs(t);
     expect(first).toMatchObject({ status: 'failed', exit_code: 3 });
@@ -98,7 +102,7 @@ describe('exec while another process holds the history lock throughout', () => {
     } finally {
       holder.kill('SIGKILL');
     }
-    await until(() => spawnSync('kill', ['-0', String(holder.pid)]).status !== 0, 'the holder gone');
+    await until(gone(holder), 'the holder gone');
     const after = await cli(t, ['doctor']);
     expect(after.stderr).not.toMatch(/history's lock/);
     // Only looked: the lock of the gone holder is left for the next writer to take over.
@@ -128,6 +132,8 @@ describe('exec while another process holds the history lock throughout', () => {
     } finally {
       holder.kill('SIGKILL');
     }
+    // A mid-CI run on a loaded machine started the next exec while the holder was still a zombie: the lock looked held.
+    await until(gone(holder), 'the holder gone');
     for (let i = 0; i < 2; i++) {
       const r = await collect(exec(t, ['true']));
       expect(r.code, r.stderr).toBe(0);
