@@ -1,7 +1,7 @@
 import { randomHex } from '../builtins';
 import { closeSync, constants, fchmodSync, fstatSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import type { CredentialId } from '../../core/credential';
+import { valueProblem, type CredentialId } from '../../core/credential';
 import { isPlaintextSecret } from '../../core/profile-index';
 import { VaultError, isVaultError } from '../../core/errors';
 import { planMigration, type ApplyResult, type MigrationPlan, type PlanChoices, type RowResult, type StoredComparison } from '../../core/migration-plan';
@@ -28,7 +28,10 @@ export async function planMigrationFor(source: ParsedSource, choices: PlanChoice
   const ids = new Set<CredentialId>();
   for (const entry of source.entries) {
     const id = entry.target ?? entry.customTarget?.id;
-    if (id && typeof entry.value === 'string') ids.add(id);
+    // Only what the plan compares: an entry it refuses for its value (empty, too long, not text) is never stored, and
+    // reading its target anyway made a .env of 5,000 empty lines read 5,000 keychain values (over the command's
+    // deadline on a loaded machine: KEYCHAIN_TIMEOUT, nothing migrated).
+    if (id && !entry.problem && !valueProblem(entry.value)) ids.add(id);
     // A value that may become a credential is a secret from here on; an unknown key's only when unknown keys are
     // imported (a `"project": "cp-whisperx"` was redacted out of every later message and audit path otherwise).
     const mayBeStored = entry.target !== undefined || (!!entry.customTarget && !!choices.includeUnknown);
