@@ -5,7 +5,7 @@ import { VaultError } from '../../core/errors';
 import { MAX_JSON_DEPTH, nestsDeeper, overDeepAt } from '../../core/json-depth';
 import { lstatSync } from 'node:fs';
 import { defaultWarn } from './default-warn';
-import { legacyAt, type LegacyAt } from './legacy-file';
+import { legacyLooker } from './legacy-look';
 import { foldOverlay, IndexOverlayFile, type Overlay, type OverlayEntries } from './index-overlay';
 import { LookupIndexFile, type LookupIndex } from './lookup-index';
 import { folderAsProfile, resolveProfilePaths, sidecarPath, type PathInputs, type ProfilePaths } from './paths';
@@ -48,16 +48,11 @@ export class ProfileReader {
   /** The credential index changes a large profile has not taken in yet (see index-overlay.ts); the profile writer keeps it. */
   readonly overlayFile: IndexOverlayFile;
 
-  /** With `legacyOnce`, what {@link legacyAt} found where none or none to read is (see {@link legacyLook}). */
-  private legacyHeld: { at: LegacyAt | undefined } | undefined;
-  private readonly legacyOnce: boolean;
+  /** What is at config/secrets.json; with `legacyOnce` (one CLI command) looked at once (see legacy-look.ts). */
+  private readonly legacyLook: ReturnType<typeof legacyLooker>;
 
-  /**
-   * `legacyOnce` (one CLI command, which a file appearing mid-run need not reach): config/secrets.json found missing
-   * or passed over is not looked at again by this reader. A long-lived one (the app, the library) looks at every read.
-   */
   constructor(inputs: PathInputs & { legacyOnce?: boolean }, private readonly warnSink: (message: string) => void = defaultWarn, writeFile: typeof writeSecureFile = writeSecureFile) {
-    this.legacyOnce = inputs.legacyOnce ?? false;
+    this.legacyLook = legacyLooker(inputs.legacyOnce ?? false);
     this.paths = resolveProfilePaths(inputs);
     this.lookupFile = new LookupIndexFile(sidecarPath(this.paths, 'profile.index'), this.paths.dedicatedDir, writeFile);
     this.overlayFile = new IndexOverlayFile(sidecarPath(this.paths, 'profile.changes'), this.paths.dedicatedDir, writeFile);
@@ -154,18 +149,6 @@ export class ProfileReader {
     assertPrivateFile(s, path, { warn: this.warn, maxBytes: PROFILE_READ_LIMIT });
     this.lookupCache = { stamp, index: this.lookupFile.read(stamp) };
     return this.lookupCache.index;
-  }
-
-  /**
-   * What is at config/secrets.json (legacyAt). doctor reads the profile per credential and workflow, and with none
-   * each read looked there again: ~57 lstats a run. Held for the reader's life with `legacyOnce`, but for a file read
-   * in place of a profile: its stamp is looked at every read, so a change to it (or its removal) is still seen.
-   */
-  private legacyLook(path: string): LegacyAt | undefined {
-    if (this.legacyHeld) return this.legacyHeld.at;
-    const at = legacyAt(path);
-    if (this.legacyOnce && (at === undefined || at.passedOver !== undefined)) this.legacyHeld = { at };
-    return at;
   }
 
   /** Like read(), but undefined instead of PROFILE_NOT_FOUND. */
