@@ -19,6 +19,10 @@ export interface NativeAddon {
   socketWrite?(handle: object, data: Buffer): number;
   socketRef?(handle: object, keep: boolean): void;
   socketClose?(handle: object): void;
+  /** A handle as socketConnect's over `fd` (a pipe's read end), which it then owns; throws, the fd still the caller's, when it cannot. */
+  socketAdopt?(fd: number, onEvent: (kind: number, value: Buffer | string | undefined) => void): object;
+  /** Stops reading the handle (true) or reads again (false). */
+  socketPause?(handle: object, paused: boolean): void;
 }
 
 /** Where the addon is built, from the package's root. */

@@ -22,13 +22,13 @@ export interface StageProcess {
 const SPAWN_SWITCH = 'CPW_VAULT_SPAWN';
 
 /** The addon (shared/node/native-addon.ts) when built and not switched off; undefined otherwise (exec then uses Node's spawn). */
-function loadAddon(env: NodeJS.ProcessEnv): NativeAddon | undefined {
+export function execAddon(env: NodeJS.ProcessEnv): NativeAddon | undefined {
   return env[SPAWN_SWITCH] === 'node' ? undefined : nativeAddon();
 }
 
 /** True when {@link spawnNative} starts stages with the addon here (the tests ask: a build that failed fails them). */
 export function nativeSpawnAvailable(env: NodeJS.ProcessEnv = process.env): boolean {
-  return loadAddon(env) !== undefined;
+  return execAddon(env) !== undefined;
 }
 
 /**
@@ -36,7 +36,7 @@ export function nativeSpawnAvailable(env: NodeJS.ProcessEnv = process.env): bool
  * starts its stages with Node's spawn (no addon, or switched off) or the pipe could not be made.
  */
 export function nativePipe(): [number, number] | undefined {
-  const made = loadAddon(process.env)?.pipe?.();
+  const made = execAddon(process.env)?.pipe?.();
   return Array.isArray(made) ? made : undefined;
 }
 
@@ -109,7 +109,7 @@ export class NativeChild extends EventEmitter {
  * (Node refuses those with its own error; the addon would cut a NUL's string short).
  */
 export function spawnNative(file: string, args: readonly string[], env: Readonly<Record<string, string>>, fds: readonly [number, number, number]): StageProcess | undefined {
-  const native = loadAddon(process.env);
+  const native = execAddon(process.env);
   if (!native) return undefined;
   // As Node builds it: every own key whose value is defined, `NAME=value`.
   const pairs: string[] = [];

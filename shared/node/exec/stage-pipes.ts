@@ -2,11 +2,12 @@ import type { ChildProcess } from 'node:child_process';
 import { childProcess } from '../builtins';
 import { pipesFolderPrefix, pipesTmpdir } from './pipe-leftovers';
 import { nativePipe } from './native-spawn';
+import { pipeReader } from './pipe-reader';
 import { fromPool, type FifoPlace } from './pipe-pool';
 import type { StageSignals } from './stage-signals';
 import { closeSync, constants as fs, existsSync, fstatSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 
 /** True when file descriptors `a` and `b` are one file: `> log 2>&1`, `2>&1 | tee`, one terminal. */
 export function sameFile(a: number, b: number): boolean {
@@ -34,7 +35,7 @@ type Wanted = { out: boolean; err: boolean; merged: boolean };
 
 /** One real pipe: `child` is the write end a stage gets as its stdout or stderr, `ours` reads what it writes. */
 export interface StagePipe {
-  ours: Socket;
+  ours: Readable;
   child: number;
 }
 
@@ -121,11 +122,13 @@ function anonymousPipes(want: Wanted, count: number): StagePipes | undefined {
     if (!made) break;
     ends.push({ read: made[0], write: made[1] });
   }
-  try {
-    // No neither-ends: opening an anonymous pipe by name (/dev/stdout) never waits for a reader (a FIFO's open does).
-    if (ends.length === count) return pipesOf(want, ends, [], false);
-  } catch {
-    // a socket Node could not make over a read end: FIFOs then, as without the addon
+  if (ends.length === count) {
+    try {
+      // No neither-ends: opening an anonymous pipe by name (/dev/stdout) never waits for a reader (a FIFO's open does).
+      return pipesOf(want, ends, [], false);
+    } catch {
+      return undefined; // a read end that could not be watched (pipesOf closed them all): FIFOs then, as without the addon
+    }
   }
   for (const { read, write } of ends) {
     closeSync(read);
@@ -136,10 +139,19 @@ function anonymousPipes(want: Wanted, count: number): StagePipes | undefined {
 
 /**
  * The stage's pipes over `ends` (one per name: `both`, or `out` and/or `err`); `named`: each FIFO's neither-end (see
- * {@link letOpenersThrough}), none for anonymous pipes; `made`: see {@link StagePipes.made}.
+ * {@link letOpenersThrough}), none for anonymous pipes; `made`: see {@link StagePipes.made}. Owns every descriptor
+ * given: when a read end cannot be watched, it closes them all and throws.
  */
 function pipesOf(want: Wanted, ends: readonly PipeEnds[], named: readonly number[], made: boolean): StagePipes {
-  const pipes = ends.map(({ read, write }): StagePipe => ({ ours: new Socket({ fd: read, readable: true, writable: false }), child: write }));
+  const readers: Readable[] = [];
+  try {
+    for (const { read } of ends) readers.push(pipeReader(read));
+  } catch (err) {
+    for (const r of readers) r.destroy();
+    for (const fd of [...ends.slice(readers.length).map((e) => e.read), ...ends.map((e) => e.write), ...named]) closeSync(fd);
+    throw err;
+  }
+  const pipes = ends.map(({ write }, i): StagePipe => ({ ours: readers[i]!, child: write }));
   const first = pipes[0]!;
   const out = want.merged || want.out ? first : undefined;
   const err = want.merged ? first : want.err ? pipes[pipes.length - 1] : undefined;
@@ -199,9 +211,9 @@ async function makeFifos(want: Wanted, names: readonly string[], started: (mkfif
       if (!ours || r.dev !== w.dev || r.ino !== w.ino || r.dev !== n.dev || r.ino !== n.ino) throw new Error('not our FIFO');
       return { read, write, named };
     });
-    const pipes = pipesOf(want, ends, ends.map((e) => e.named), place.make.length > 0);
+    // Theirs now, closed by pipesOf if it fails.
     opened.length = 0;
-    return pipes;
+    return pipesOf(want, ends, ends.map((e) => e.named), place.make.length > 0);
   } catch {
     return undefined;
   } finally {

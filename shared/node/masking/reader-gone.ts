@@ -1,7 +1,6 @@
 import type { StageProcess } from '../exec/native-spawn';
 import { readdirSync, readFileSync } from 'node:fs';
-import { constants } from 'node:os';
-import { procStatFields } from '../builtins';
+import { nodeOs, procStatFields } from '../builtins';
 
 /** SIGPIPE's bit in /proc's signal masks (signal 13: bit 12). */
 const SIGPIPE_BIT = 1n << 12n;
@@ -92,7 +91,7 @@ export function sigpipeOnReaderGone(child: StageProcess, realPipes: boolean): { 
     },
     end: (ended) => {
       const killed = !!before && ended.signal === null && (before.handles === false || (before.handles === undefined && ended.code === 0));
-      return killed ? { code: 128 + constants.signals.SIGPIPE, signal: 'SIGPIPE' } : ended;
+      return killed ? { code: 128 + nodeOs().constants.signals.SIGPIPE, signal: 'SIGPIPE' } : ended;
     },
   };
 }
