@@ -27,6 +27,24 @@ import { maskingStream, type MaskValues } from './stream-masker';
  * by peer", which `yes` or a shell prints before exiting 1.)
  */
 export function pipeMasked(source: Readable, dest: () => Writable, values: MaskValues, onReaderGone?: () => void): Promise<NodeJS.ErrnoException | undefined> {
+  // Nothing is built before the stream's first byte: a stage silent on it (`exec -- true`, most stages on one of the
+  // two) ended before exec got back to its event loop from building the masker and its pipe (~1 ms), and its end
+  // waited for that. The first chunk stops the flow at once (paused, nothing more is read or dropped) and goes first.
+  return new Promise((resolve) => {
+    const empty = () => resolve(undefined);
+    source.once('data', (first: Buffer) => {
+      source.pause();
+      source.off('end', empty);
+      source.off('error', empty);
+      resolve(copyMasked(source, first, dest, values, onReaderGone));
+    });
+    source.once('end', empty);
+    source.once('error', empty);
+  });
+}
+
+/** {@link pipeMasked} from the stream's first chunk `first` on (taken from `source`, paused). */
+function copyMasked(source: Readable, first: Buffer, dest: () => Writable, values: MaskValues, onReaderGone?: () => void): Promise<NodeJS.ErrnoException | undefined> {
   return new Promise((resolve) => {
     let stopped = false;
     const stop = (err?: NodeJS.ErrnoException) => {
@@ -58,6 +76,7 @@ export function pipeMasked(source: Readable, dest: () => Writable, values: MaskV
     masker.on('end', () => setImmediate(() => resolve(undefined)));
     // Nothing came: nothing to write, and nothing reads the masker to its end.
     masker.on('finish', () => piped || resolve(undefined));
+    masker.write(first);
     source.pipe(masker, { end: false });
   });
 }
