@@ -163,9 +163,16 @@ napi_value conn_adopt(napi_env env, int fd, napi_value on_event, const char *res
   Conn *c = calloc(1, sizeof *c);
   uv_loop_t *loop;
   napi_value name, handle;
-  if (!c || napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, &c->poll, fd)) {
+  if (!c || napi_get_uv_event_loop(env, &loop) != napi_ok) {
     free(c);
     return throw_errno(env, ENOMEM);
+  }
+  // libuv checks the descriptor can be polled (EPERM for a regular file, EEXIST for one it watches already) before it
+  // makes it non-blocking: a refused one is left as it was.
+  int err = uv_poll_init(loop, &c->poll, fd);
+  if (err) {
+    free(c);
+    return throw_errno(env, -err);
   }
   c->fd = fd;
   c->env = env;

@@ -113,8 +113,8 @@ static napi_value SocketAdopt(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "socketAdopt(fd, onEvent)");
     return NULL;
   }
-  int flags = fd < 0 ? -1 : fcntl(fd, F_GETFL);
-  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return throw_errno(env, fd < 0 ? EBADF : errno);
+  // Made non-blocking by libuv's poll handle (uv_poll_init), once it has checked the descriptor can be polled.
+  if (fd < 0 || fcntl(fd, F_GETFD) < 0) return throw_errno(env, EBADF);
   return conn_adopt(env, fd, args[1], "cpw-vault:stage-pipe");
 }
 

@@ -4,7 +4,7 @@
 // destroy, and a descriptor it cannot watch refused without closing it. (That exec loads no node:net, the point of
 // it, is in tests/cli/hot-paths.test.ts.)
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -102,12 +102,18 @@ describe.runIf(nativeSpawnAvailable())('the addon\'s pipe reader', () => {
     expect(seen).toEqual([]);
   });
 
-  it('refuses a descriptor that is not open (EBADF), and leaves one it could not take to its caller', () => {
+  it('refuses a descriptor that is not open (EBADF) or cannot be polled (EPERM), and leaves one it could not take to its caller as it was', () => {
     const [read, write] = pipe();
     closeSync(read);
     expect(() => pipeReader(read)).toThrow(expect.objectContaining({ code: 'EBADF' }));
     expect(() => pipeReader(-1)).toThrow(expect.objectContaining({ code: 'EBADF' }));
     expect(isOpen(write)).toBe(true);
     closeSync(write);
+    // A file that cannot be polled: libuv's own error (it said ENOMEM), the descriptor left open and as it was.
+    const file = openSync(process.execPath, 'r');
+    const flags = readFileSync(`/proc/self/fdinfo/${file}`, 'utf8');
+    expect(() => pipeReader(file)).toThrow(expect.objectContaining({ code: 'EPERM' }));
+    expect(readFileSync(`/proc/self/fdinfo/${file}`, 'utf8').match(/^flags:.*$/m)?.[0]).toBe(flags.match(/^flags:.*$/m)?.[0]);
+    closeSync(file);
   });
 });
