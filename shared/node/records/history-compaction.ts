@@ -1,8 +1,9 @@
 // When runs.jsonl is compacted, how much it keeps, and the swap of the new
 // file for the old one without holding up the appends made meanwhile.
 import { closeSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { HeldLock } from '../profile/file-lock';
-import { assertOwnFile } from '../profile/secure-fs';
+import { assertOwnFile, fsyncDir } from '../profile/secure-fs';
 import { ioError, READ_DATA_NOFOLLOW } from '../profile/file-access';
 import { createTempBeside } from '../profile/temp-files';
 import type { RunRecord } from '../../core/records';
@@ -105,8 +106,14 @@ export async function replaceHistory(path: string, lines: Iterable<string>, read
       renameSync(temp, path);
       return true;
     });
-    if (!swapped) unlinkSync(temp);
-    return swapped;
+    if (!swapped) {
+      unlinkSync(temp);
+      return false;
+    }
+    // The rename is on disk only once its folder is: a crash before could bring back the old file. Once the lock is let
+    // go, the file's own bytes being flushed already: the appends waiting for it need not wait for this fsync too.
+    fsyncDir(dirname(path));
+    return true;
   } catch (err) {
     try {
       unlinkSync(temp);
