@@ -4,7 +4,7 @@
 // then passes over. It is no secrets file: passed over now, said in one line, never opened (a FIFO must not block), and
 // the command goes on as without it. A `config` file of the project's (no folder there) is nothing there, said nowhere.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { BIN, cli } from '../helpers/cli';
@@ -105,5 +105,36 @@ describe.runIf(process.getuid?.() === 0)('no profile yet, and a `config` folder 
     expect(stage.code, stage.stderr).toBe(0);
     expect(stage.stdout).toBe('given\n');
     for (const r of [list, get, set, stage]) expect(r.stdout + r.stderr).not.toContain(MINE);
+  });
+});
+
+// A `config` link that leads round in a loop (config -> config), planted in a working folder others can write (1777):
+// list, get, set and doctor failed IO_ERROR "a symbolic link on its way leads round in a loop", for a file that cannot
+// be there, where a folder that cannot be looked into was passed over; migrate said nothing of it.
+describe('no profile yet, and a `config` link in the working directory that loops', () => {
+  it('list, get, set and doctor go on as without it, one line saying why; migrate passes it over, saying so', async () => {
+    const t = makeTempHome();
+    chmodSync(t.cwd, 0o1777);
+    symlinkSync('config', join(t.cwd, 'config'));
+    const at = join(t.cwd, 'config', 'secrets.json');
+    const said = `warning: Ignoring ${at}: a symbolic link on its way leads round in a loop (namei -l ${at}); no keys are read from it.\n`;
+    const list = await cli(t, ['list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stderr).toBe(said);
+    const get = await cli(t, ['get', 'huggingface', 'token'], { env: { HF_TOKEN: ENV } });
+    expect(get.code, get.stderr).toBe(0);
+    expect(get.stdout).toBe(ENV);
+    expect(get.stderr).toBe(said);
+    const set = await cli(t, ['set', 'huggingface', 'token'], { input: MINE });
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stderr.split('\n').filter((l) => l.includes(at))).toEqual([said.trimEnd()]);
+    const doctor = await cli(t, ['doctor']);
+    expect(doctor.code, doctor.stderr).toBe(0);
+    expect(doctor.stdout + doctor.stderr).not.toMatch(/IO_ERROR|ELOOP/);
+    const migrate = await cli(t, ['migrate', '--yes']);
+    expect(migrate.stderr).toContain(`Passed over ${at}: a symbolic link on its way leads round in a loop`);
+    expect(migrate.stderr).not.toMatch(/IO_ERROR|ELOOP/);
+    expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(MINE);
+    for (const r of [list, get, set, doctor, migrate]) expect(r.stdout + r.stderr).not.toContain(MINE);
   });
 });

@@ -7,6 +7,7 @@ import { MAX_SOURCE_BYTES, parseHfTokenFile, parseJsonSource, type ParsedSource 
 import { parseDotenv } from '../../core/dotenv-source';
 import { iconvName, utf16Form } from '../../core/utf16';
 import { LEGACY_SECRETS_PATH } from '../profile/paths';
+import { loopOnTheWay } from '../profile/legacy-file';
 import { currentUid, modeString, notAKeysFile, othersCanWrite, othersFile, READ_DATA_NOFOLLOW, readError } from '../profile/file-access';
 import { readAllBytes } from '../profile/secure-fs';
 import { refuseKernelFiles } from './system-files';
@@ -118,8 +119,10 @@ export function foundAt(path: string): FoundSource | undefined {
     if (at?.isSymbolicLink() && othersFile(at)) return { path, passedOver: `it is a link another user (uid ${at.uid}) made; what it leads to is not taken as yours` };
     if (at && othersFile(at)) return { path, passedOver: `it belongs to another user (uid ${at.uid}), whose keys are not taken as yours` };
     to = at && statSync(path, { throwIfNoEntry: false });
-  } catch {
-    return undefined; // a link loop, a path through a file: nothing there to read
+  } catch (err) {
+    // A link on the way that loops (config -> config, planted in a shared folder): passed over as list and get say it.
+    if (!at && (err as NodeJS.ErrnoException).code === 'ELOOP') return { path, passedOver: loopOnTheWay(path) };
+    return undefined; // a link of the user's own that loops, a path through a file: nothing there to read
   }
   if (!to) return undefined;
   if (othersFile(to)) return { path, passedOver: `it leads to another user's file (uid ${to.uid}), whose keys are not taken as yours` };

@@ -1,5 +1,6 @@
 import { lstatSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { shellWord } from '../../core/control-chars';
 import { ioError, notAKeysFile, othersFile } from './file-access';
 import type { FileStamp } from './secure-fs';
 import type { ProfilePaths } from './paths';
@@ -18,7 +19,7 @@ export type LegacyAt = { stamp: FileStamp; passedOver?: undefined } | { passedOv
  * folder, a colleague's checkout) is not this user's secrets; what is not a
  * regular file (a FIFO, a socket, a folder) is no secrets file at all, as
  * migrate's foundAt passes it over; so is a folder on the way this user may
- * not look into (EACCES): each is `passedOver`, and the command goes on as
+ * not look into (EACCES) or a link on the way that loops (ELOOP): each is `passedOver`, and the command goes on as
  * without it. Throws IO_ERROR when the name cannot be looked at otherwise.
  */
 export function legacyAt(path: string): LegacyAt | undefined {
@@ -32,6 +33,9 @@ export function legacyAt(path: string): LegacyAt | undefined {
     // every stage run from there failed, refused its key, for a file that may not even be there. It is no secrets file
     // of the user's: passed over, its folder named. A profile named by --profile or CPW_PROFILE is not looked for here.
     if (code === 'EACCES') return { passedOver: `its folder ${dirname(path)} cannot be looked into (permission denied); no keys are read from it` };
+    // A link on the way that leads round in a loop (`config -> config`, planted in a folder others can write: /tmp) is
+    // no secrets file of the user's either: every command run from there failed IO_ERROR for it.
+    if (code === 'ELOOP') return { passedOver: loopOnTheWay(path) };
     throw ioError(err, path);
   }
   const stamp: FileStamp = { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
@@ -39,6 +43,11 @@ export function legacyAt(path: string): LegacyAt | undefined {
   if (s.isSymbolicLink()) return { passedOver: `it is a symbolic link; ${mine}` };
   if (othersFile(s)) return { passedOver: `it belongs to another user (uid ${s.uid}); ${mine}` };
   return s.isFile() ? { stamp } : { passedOver: notAKeysFile(s) };
+}
+
+/** Why a secrets file whose path loops (ELOOP from its lstat: a link on the way) is passed over, here and by migrate. */
+export function loopOnTheWay(path: string): string {
+  return `a symbolic link on its way leads round in a loop (namei -l ${shellWord(path)}); no keys are read from it`;
 }
 
 /**
