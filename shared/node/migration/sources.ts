@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, lstatSync, openSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, openSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { VaultError } from '../../core/errors';
@@ -53,7 +53,7 @@ function readSourceText(path: string): string {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new VaultError('INVALID_ARGUMENT', `${path} does not exist.`, 'Give the file to migrate with --from PATH.');
-    if (code === 'ELOOP') throw new VaultError('INVALID_ARGUMENT', `${path} is a symbolic link; refusing to follow it.`, 'Point --from at the real file.');
+    if (code === 'ELOOP' && isLink(path)) throw new VaultError('INVALID_ARGUMENT', `${path} is a symbolic link; refusing to follow it.`, realFileFix(path));
     throw readError(err, path);
   }
   try {
@@ -77,6 +77,33 @@ function readSourceText(path: string): string {
   } finally {
     closeSync(fd);
   }
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false; // a loop on the way to it: said as a read error says it
+  }
+}
+
+/**
+ * The fix for --from naming a link: the file it leads to, named (as a shell word: a control character in it escaped),
+ * the user choosing it knowingly; "Point --from at the real file" left them to find it.
+ */
+function realFileFix(path: string): string {
+  try {
+    return `Point --from at the file it leads to, if that is the one to migrate: --from ${shellWord(realpathSync(path))}`;
+  } catch {
+    // dangling, a loop, or changed since: its own target, as the link holds it
+  }
+  let target: string | undefined;
+  try {
+    target = readlinkSync(path);
+  } catch {
+    // removed since
+  }
+  return target === undefined ? 'Point --from at the real file.' : `It leads to ${shellWord(target)}, which cannot be reached (missing, or a loop of links). Point --from at the real file.`;
 }
 
 /** Parses a source, recognising its kind by name (`namedAs`'s: a backup is read as the file it copies) and content. */
