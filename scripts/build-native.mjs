@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Builds native/spawn, exec's posix_spawn (shared/node/exec/native-spawn.ts), on `npm install` / `npm ci` (the
-// package's install script) and on `npm run build:native` (exit 1 when it could not). Linux only. Never fails the
-// install: without the addon, exec starts its stages with Node's spawn, as before (the same behaviour, a few
-// milliseconds slower each).
+// Builds native/spawn (shared/node/native-addon.ts: exec's posix_spawn and masked-output reader, the keychain's D-Bus
+// socket), on `npm install` / `npm ci` (the package's install script) and on `npm run build:native` (exit 1 when it
+// could not). Linux only. Never fails the install: without the addon, exec starts its stages with Node's spawn and
+// both sockets are node:net's, as before (the same behaviour, a few milliseconds slower each).
 // Built in a folder of its own and moved into place only once built: node-gyp's `rebuild` first deletes build/, so a
 // rebuild that failed (no compiler any more, a broken one) took the addon built before with it, and exec went on
 // silently with Node's spawn. A failed build now keeps it, and says so.
@@ -26,17 +26,23 @@ function nodeGyp() {
   }
 }
 
-/** What the addon built before (if any) is to exec now that no new one was built: said in one sentence. */
+/**
+ * What each part the addon serves falls back to without it: the line named only exec's start (Node's spawn), yet the
+ * keychain's D-Bus socket and exec's masked-output reader go without it too (node:net).
+ */
+const WITHOUT = "exec starts stages with Node's spawn and reads their masked output through node:net, and the keychain's D-Bus socket is node:net's: the same behaviour, a few milliseconds slower each.";
+
+/** What the addon built before (if any) is to exec and the keychain now that no new one was built: said in one sentence. */
 function keptOrNot() {
   const kept = join(folder, ADDON);
-  if (!existsSync(kept)) return "exec starts stages with Node's spawn, a few milliseconds slower each.";
+  if (!existsSync(kept)) return WITHOUT;
   const built = statSync(kept).mtime.toISOString();
   try {
     process.dlopen({ exports: {} }, kept);
-    return `the addon built before is kept (native/spawn/${ADDON}, built ${built}): exec goes on starting stages with it.`;
+    return `the addon built before is kept (native/spawn/${ADDON}, built ${built}): exec and the keychain go on using it.`;
   } catch (err) {
     const why = String(err?.message ?? err).split('\n')[0];
-    return `the addon built before is kept (native/spawn/${ADDON}, built ${built}), but it does not load in this Node.js (${why}): exec starts stages with Node's spawn, a few milliseconds slower each.`;
+    return `the addon built before is kept (native/spawn/${ADDON}, built ${built}), but it does not load in this Node.js (${why}): ${WITHOUT}`;
   }
 }
 
