@@ -205,6 +205,25 @@ describe('the keytar adapter (macOS and Windows)', () => {
     expect(Date.now() - again).toBeLessThan(100);
   });
 
+  // It said "The keychain did not answer in time. (no answer to a write within 0 s)", and the fix named gnome-keyring
+  // and KeePassXC, on a Mac or Windows: not what was asked, nor of which keychain, nor what to do there.
+  it.each([
+    ['darwin', 'macOS Keychain', /Keychain dialog .*security unlock-keychain/],
+    ['win32', 'Windows Credential Manager', /Windows Security prompt .* restart the Credential Manager service/],
+  ] as const)('on %s, a timeout names the keychain, what was asked and after how long, and the fix there; never the value', async (platform, name, fix) => {
+    const never = new Promise<never>(() => {});
+    const hung = { getPassword: () => never, setPassword: () => never, deletePassword: () => never } as unknown as typeof import('keytar');
+    const s = new KeytarSecretStore({ service: SERVICE, timeoutMs: 300, loadKeytar: () => hung, platform });
+    const value = 'hf_NeverInAnyMessage0123456789abcdef';
+    const err = await s.set('huggingface.token', value).then(() => undefined, (e: unknown) => e as { code: string; message: string; fix: string });
+    expect(err).toMatchObject({ code: 'KEYCHAIN_TIMEOUT', message: `The keychain did not answer in time. (no answer from the ${name} to a write of huggingface.token within 0.3 s)` });
+    expect(err!.fix).toMatch(fix);
+    expect(err!.fix).not.toMatch(/gnome-keyring|KeePassXC/);
+    expect(JSON.stringify(err) + err!.message + err!.fix).not.toContain(value);
+    const status = await new KeytarSecretStore({ service: SERVICE, timeoutMs: 300, loadKeytar: () => hung, platform }).status();
+    expect(status).toMatchObject({ ok: false, code: 'KEYCHAIN_TIMEOUT', message: expect.stringContaining(`no answer from the ${name} to a status check within 0.3 s`) });
+  });
+
   it('reads and writes through keytar on the real keychain', async () => {
     const service = `${SERVICE}-keytar-${Date.now()}`;
     const s = new KeytarSecretStore({ service, timeoutMs: 10_000 });

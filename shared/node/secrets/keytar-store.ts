@@ -12,7 +12,12 @@ export interface KeytarStoreOptions {
   timeoutMs: number;
   /** Injected for tests: how to load keytar. */
   loadKeytar?: () => Keytar;
+  /** Injected for tests: the OS whose keychain keytar speaks to (its name and fix in messages). */
+  platform?: NodeJS.Platform;
 }
+
+/** The account status() reads: its answer, not its value, tells whether the keychain works. */
+const PROBE = 'cpw-vault.status-probe';
 
 let keytarModule: Keytar | undefined;
 function loadKeytarOnce(): Keytar {
@@ -44,20 +49,19 @@ export class KeytarSecretStore implements SecretStore {
   }
 
   get description(): string {
-    const os = process.platform === 'darwin' ? 'macOS Keychain' : process.platform === 'win32' ? 'Windows Credential Manager' : 'OS keychain (keytar)';
-    return `${os} (service "${this.options.service}")`;
+    return `${keychainName(this.options.platform ?? process.platform)} (service "${this.options.service}")`;
   }
 
   async get(account: string): Promise<string | undefined> {
-    return (await this.call('read', (k) => k.getPassword(this.options.service, account))) ?? undefined;
+    return (await this.call('read', (k) => k.getPassword(this.options.service, account), account)) ?? undefined;
   }
 
   async set(account: string, value: string): Promise<void> {
-    await this.call('write', (k) => k.setPassword(this.options.service, account, value));
+    await this.call('write', (k) => k.setPassword(this.options.service, account, value), account);
   }
 
   async delete(account: string): Promise<boolean> {
-    return this.call('delete', (k) => k.deletePassword(this.options.service, account));
+    return this.call('delete', (k) => k.deletePassword(this.options.service, account), account);
   }
 
   async list(): Promise<string[]> {
@@ -67,7 +71,7 @@ export class KeytarSecretStore implements SecretStore {
 
   async status(): Promise<KeychainStatus> {
     try {
-      await this.get('cpw-vault.status-probe');
+      await this.get(PROBE);
       return { ok: true, backend: this.description };
     } catch (err) {
       const e = err as VaultError;
@@ -79,13 +83,13 @@ export class KeytarSecretStore implements SecretStore {
     // keytar holds no connection of ours.
   }
 
-  /** Runs one keytar call with the deadline, and turns every failure into a reasoned VaultError. */
-  private async call<T>(what: string, fn: (k: Keytar) => Promise<T>): Promise<T> {
+  /** Runs one keytar call (on `account`, if one) with the deadline, and turns every failure into a reasoned VaultError. */
+  private async call<T>(what: string, fn: (k: Keytar) => Promise<T>, account?: string): Promise<T> {
     if (this.broken) throw this.broken;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        this.broken = keychainError('KEYCHAIN_TIMEOUT', `no answer to a ${what} within ${Math.round(this.options.timeoutMs / 1000)} s`);
+        this.broken = this.timedOut(what, account);
         reject(this.broken);
       }, this.options.timeoutMs);
     });
@@ -99,4 +103,28 @@ export class KeytarSecretStore implements SecretStore {
       clearTimeout(timer);
     }
   }
+
+  /**
+   * KEYCHAIN_TIMEOUT naming what was asked (the account, never a value), of which keychain, after how long, and the fix
+   * for that OS: it said "no answer to a read within 9 s" with gnome-keyring's fix, on a Mac or Windows.
+   */
+  private timedOut(what: string, account: string | undefined): VaultError {
+    const platform = this.options.platform ?? process.platform;
+    const asked = account === undefined ? `a ${what} of its entries` : account === PROBE ? 'a status check' : `a ${what} of ${account}`;
+    const detail = `no answer from the ${keychainName(platform)} to ${asked} within ${Math.round(this.options.timeoutMs / 100) / 10} s`;
+    const e = keychainError('KEYCHAIN_TIMEOUT', detail);
+    const fix = TIMEOUT_FIX[platform];
+    return fix ? new VaultError(e.code, e.message, fix) : e;
+  }
 }
+
+/** The keychain keytar speaks to on `platform`. */
+function keychainName(platform: NodeJS.Platform): string {
+  return platform === 'darwin' ? 'macOS Keychain' : platform === 'win32' ? 'Windows Credential Manager' : 'OS keychain (keytar)';
+}
+
+/** What to do when the keychain of each OS keytar serves did not answer (elsewhere: the Secret Service's standard fix). */
+const TIMEOUT_FIX: Partial<Record<NodeJS.Platform, string>> = {
+  darwin: 'A Keychain dialog (unlock, or allow access) may be waiting, perhaps behind other windows: answer it and retry. If none is, unlock the login keychain (security unlock-keychain) and retry; if it still does not answer, log out and in.',
+  win32: 'A Windows Security prompt may be waiting, perhaps behind other windows: answer it and retry. If none is, restart the Credential Manager service (services.msc → Credential Manager → Restart), or sign out and in, and retry.',
+};
