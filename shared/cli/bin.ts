@@ -49,9 +49,9 @@ export async function main(argv: string[], io: CliIO = processIO(terminalPrompts
     io.err(program.helpInformation());
     return EXIT.usage;
   }
-  // Before the command reads anything (set's hidden prompt, a stdin): a profile given as nothing is refused.
+  // Before the command reads anything (set's hidden prompt, a stdin): a profile given as nothing, or at /, is refused.
   try {
-    assertProfileNamed(invocation.globals.profile, io.env);
+    assertProfileNamed(invocation.globals.profile, io.env, io.cwd);
   } catch (err) {
     return reportError(io, err, !!invocation.globals.json);
   }

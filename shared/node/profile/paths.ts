@@ -1,4 +1,4 @@
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, parse, resolve } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 import { nodeOs } from '../builtins';
@@ -73,14 +73,35 @@ function notUtf8(from: Readonly<Record<string, string>>): void {
  * default profile, the user's main vault, in its place; one of spaces only (from --profile or CPW_PROFILE) a profile
  * named by its spaces in the working directory. CPW_PROFILE= (empty) stays unset, as every variable cpw-vault reads
  * exported empty is (README: `CPW_VAULT_BIN=`, `HF_TOKEN=`): `CPW_PROFILE= cpw-vault ...` is how a shell that exports
- * one runs a command on the default profile. A CPW_PROFILE beside --profile is not read, so not refused.
+ * one runs a command on the default profile. A CPW_PROFILE beside --profile is not read, so not refused. Nor is one
+ * directly in the root folder taken ({@link assertNotAtRoot}; a relative one judged from `cwd`, when given).
  * Throws INVALID_ARGUMENT naming --profile or CPW_PROFILE.
  */
-export function assertProfileNamed(profilePath: string | undefined, env: Readonly<Record<string, string | undefined>>): void {
+export function assertProfileNamed(profilePath: string | undefined, env: Readonly<Record<string, string | undefined>>, cwd?: string): void {
   const [via, given] = profilePath !== undefined ? ['--profile', profilePath] : ['CPW_PROFILE', env['CPW_PROFILE']];
-  if (given === undefined || given.trim() !== '' || (via === 'CPW_PROFILE' && given === '')) return;
+  if (given === undefined || (via === 'CPW_PROFILE' && given === '')) return;
+  if (given.trim() !== '') return assertNotAtRoot(via, given, cwd);
   const what = given === '' ? 'is empty' : 'is only spaces';
   throw new VaultError('INVALID_ARGUMENT', `${via} ${what}: it names no profile file, so nothing was read or written (the default profile is not used in its place).`, via === '--profile' ? "Give the profile file's path (--profile ./team.profile), or leave --profile out for the default profile." : "Set CPW_PROFILE to the profile file's path, or unset it (unset CPW_PROFILE) for the default profile.");
+}
+
+/**
+ * Refuses a profile directly in the root folder: `--profile "$DIR/user.profile"` with DIR unset is /user.profile, which
+ * a user almost never means. A get said "does not exist ... to create a profile there: cpw-vault --profile
+ * /user.profile setup"; as root, set created it there, its index, audit log and lock beside it in /. A relative path
+ * is judged from `cwd` (none given: not judged). Throws INVALID_ARGUMENT naming what was given.
+ */
+function assertNotAtRoot(via: string, given: string, cwd: string | undefined): void {
+  if (cwd === undefined && !isAbsolute(given)) return;
+  const path = cwd === undefined ? resolve(given) : resolve(cwd, given);
+  const { root, dir } = parse(path);
+  if (dir !== root) return;
+  const where = path === given ? '' : ` (${shellWord(path)})`;
+  throw new VaultError(
+    'INVALID_ARGUMENT',
+    `${via} ${shellWord(given)}${where} is a file directly in the root folder ${root}: most often a path built from a variable that is not set ("$DIR/user.profile" with DIR unset). Nothing was read or written.`,
+    via === '--profile' ? 'Check the variable the path is built from, or give a profile in a folder of its own: --profile ~/.cp-whisperx/team.profile' : 'Set CPW_PROFILE to a profile in a folder of its own (CPW_PROFILE=~/.cp-whisperx/team.profile), or unset it for the default profile.',
+  );
 }
 
 /**
@@ -92,8 +113,8 @@ export function assertProfileNamed(profilePath: string | undefined, env: Readonl
  */
 export function resolveProfilePaths(inputs: PathInputs = {}): ProfilePaths {
   const env = inputs.env ?? process.env;
-  assertProfileNamed(inputs.profilePath, env);
   const cwd = inputs.cwd ?? workingDir();
+  assertProfileNamed(inputs.profilePath, env, cwd);
   const from = (path: string, via: string): string => {
     if (cwd === undefined && !isAbsolute(path)) throw noWorkingDir(path, via);
     return cwd === undefined ? resolve(path) : resolve(cwd, path);
