@@ -44,7 +44,7 @@ afterEach(() => {
 });
 
 /** A fake bus: accepts EXTERNAL auth, then hands each method call's serial (2, 3, ...) to `onCall`. */
-async function fakeBus(onCall: (socket: Socket, serial: number) => void): Promise<string> {
+async function fakeBus(onCall: (socket: Socket, serial: number) => void, greeting = 'OK 0123456789abcdef\r\n'): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'cpw-fake-bus-'));
   const path = join(dir, 'bus');
   const server = createServer((socket) => {
@@ -54,7 +54,7 @@ async function fakeBus(onCall: (socket: Socket, serial: number) => void): Promis
     socket.on('data', (d: Buffer) => {
       if (!authed) {
         authed = true;
-        socket.write('OK 0123456789abcdef\r\n');
+        socket.write(greeting);
       }
       // Each call starts 'l', 1 (method call), 0, 1; the client's calls here carry no such bytes in their bodies.
       for (let at = d.indexOf('6c010001', 0, 'hex'); at >= 0; at = d.indexOf('6c010001', at + 1, 'hex')) onCall(socket, ++serial);
@@ -157,6 +157,33 @@ describe.each([
     expect(await outcome(conn.call(CALL, 300))).toBeInstanceOf(DbusTimeout);
     expect(timers.running()).toBe(0);
     conn.close();
+  });
+
+  it('a 64 MiB reply in 64 KiB chunks is joined once: the bytes copied stay within twice its size (it was ~32 GiB)', async () => {
+    const body = Buffer.alloc(64 * 1024 * 1024, 0x61);
+    const big = reply(2, 'ay', [body]);
+    const conn = DbusConnection.open(await fakeBus((socket, serial) => {
+      if (serial === 1) return void socket.write(HELLO);
+      for (let at = 0; at < big.length; at += 65536) socket.write(big.subarray(at, at + 65536));
+    }));
+    const concat = Buffer.concat.bind(Buffer);
+    let copied = 0;
+    vi.spyOn(Buffer, 'concat').mockImplementation((list, total) => {
+      const joined = concat(list, total);
+      copied += joined.length;
+      return joined;
+    });
+    const answer = await conn.call(CALL, 30_000);
+    expect((answer.body[0] as Buffer).equals(body)).toBe(true);
+    expect(copied).toBeLessThanOrEqual(2 * body.length);
+    conn.close();
+  });
+
+  it('a peer that answers AUTH with 1 MiB and no line end: the call fails at once as no authentication reply', async () => {
+    const conn = DbusConnection.open(await fakeBus(() => {}, 'OK '.padEnd(1024 * 1024, 'x')));
+    const e = await outcome(conn.call(CALL, 9_000));
+    expect(e).toBeInstanceOf(DbusDisconnected);
+    expect((e as Error).message).toBe('the D-Bus bus sent no authentication reply in its first 16384 bytes');
   });
 
   it('unknown header fields are skipped; a 255-character variant signature and 1,000 distinct ones are read', async () => {

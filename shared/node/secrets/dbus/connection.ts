@@ -1,4 +1,5 @@
 import { connectBus, type BusSocket } from './bus-socket';
+import { Inbox } from './inbox';
 import { Reader, Writer, marshal, parseSignature } from './wire';
 
 export { sessionBusPath } from './bus-address';
@@ -62,9 +63,10 @@ interface Waiter {
 const TYPE = { call: 1, reply: 2, error: 3, signal: 4 } as const;
 const FIELD = { path: 1, interface: 2, member: 3, errorName: 4, replySerial: 5, destination: 6, sender: 7, signature: 8 } as const;
 const HEADER_FIELDS = parseSignature('a(yv)')[0]!;
-const EMPTY = Buffer.alloc(0);
 /** The largest message the D-Bus specification allows (128 MiB). */
 const MAX_MESSAGE = 2 ** 27;
+/** The longest authentication reply line awaited (a bus answers in ~40 bytes): a peer sending bytes without one is not a bus. */
+const MAX_AUTH_LINE = 16384;
 
 /**
  * One connection to a D-Bus bus: EXTERNAL authentication, Hello, method
@@ -80,7 +82,7 @@ export class DbusConnection {
   private lastAnswerAt = 0;
   private readonly pending = new Map<number, Waiter>();
   private readonly signalHandlers = new Set<(m: DbusMessage) => void>();
-  private inbox: Buffer = EMPTY;
+  private readonly inbox = new Inbox();
   private authenticated = false;
   private closedWith: Error | undefined;
   /** Our unique bus name, once Hello answered. */
@@ -202,19 +204,8 @@ export class DbusConnection {
   }
 
   private receive(chunk: Buffer): void {
-    this.inbox = this.inbox.length ? Buffer.concat([this.inbox, chunk]) : chunk;
-    if (!this.authenticated) {
-      const end = this.inbox.indexOf('\r\n');
-      if (end < 0) return;
-      const line = this.inbox.toString('ascii', 0, end);
-      this.inbox = this.inbox.subarray(end + 2);
-      if (!line.startsWith('OK ')) {
-        this.fail(new DbusDisconnected(`the D-Bus bus refused authentication (${line.split(' ')[0]})`));
-        this.socket.destroy();
-        return;
-      }
-      this.authenticated = true;
-    }
+    this.inbox.push(chunk);
+    if (!this.authenticated && !this.authenticate()) return;
     for (;;) {
       let message: DbusMessage | undefined;
       try {
@@ -230,10 +221,30 @@ export class DbusConnection {
     }
   }
 
+  /** Reads the bus's answer to AUTH (its line): true once it accepted, false while more bytes are needed or it refused. */
+  private authenticate(): boolean {
+    const head = this.inbox.peek(Math.min(this.inbox.length, MAX_AUTH_LINE));
+    const end = head.indexOf('\r\n');
+    if (end < 0 || end >= MAX_AUTH_LINE) {
+      if (this.inbox.length < MAX_AUTH_LINE) return false;
+      this.fail(new DbusDisconnected(`the D-Bus bus sent no authentication reply in its first ${MAX_AUTH_LINE} bytes`));
+      this.socket.destroy();
+      return false;
+    }
+    const line = this.inbox.take(end + 2).toString('ascii', 0, end);
+    if (!line.startsWith('OK ')) {
+      this.fail(new DbusDisconnected(`the D-Bus bus refused authentication (${line.split(' ')[0]})`));
+      this.socket.destroy();
+      return false;
+    }
+    this.authenticated = true;
+    return true;
+  }
+
   /** Parses one complete message off the inbox, or undefined when more bytes are needed. */
   private takeMessage(): DbusMessage | undefined {
-    const buf = this.inbox;
-    if (buf.length < 16) return undefined;
+    if (this.inbox.length < 16) return undefined;
+    const buf = this.inbox.peek(16);
     // 'l' little-endian, 'B' big-endian: anything else is a stream out of step.
     if (buf[0] !== 0x6c && buf[0] !== 0x42) throw new Error(`unknown byte order ${buf[0]}`);
     const little = buf[0] === 0x6c;
@@ -245,10 +256,9 @@ export class DbusConnection {
     const total = headerEnd + bodyLength;
     // Past the specification's largest message: refused now, not buffered until the call's deadline.
     if (total > MAX_MESSAGE) throw new Error(`a message of ${total} bytes`);
-    if (buf.length < total) return undefined;
+    if (this.inbox.length < total) return undefined;
     // Allocation-light (no Map of the fields, no closures): a `get` parses ~6 replies, and their heap made it pay a collection.
-    const message = total === buf.length ? buf : buf.subarray(0, total);
-    this.inbox = total === buf.length ? EMPTY : buf.subarray(total);
+    const message = this.inbox.take(total);
     const r = new Reader(message, little, 12);
     const m: DbusMessage = { type: message[1]!, serial, signature: '', body: [] };
     const fields = r.read(HEADER_FIELDS) as Array<[number, [string, unknown]]>;
