@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectBus, type BusSocket } from '../../shared/node/secrets/dbus/bus-socket';
 import { DbusConnection, sessionBusPath } from '../../shared/node/secrets/dbus/connection';
+import { busPathOverflow } from '../../shared/node/secrets/dbus/bus-address';
 import { nativeAddon, packageRoot } from '../../shared/node/native-addon';
 
 const cleanups: Array<() => void> = [];
@@ -220,5 +221,16 @@ describe('the session bus address', () => {
     ['unix:path=/tmp/a%20b', '/tmp/a b'],
   ])('%s: the bus at %s', (address, path) => {
     expect(sessionBusPath({ DBUS_SESSION_BUS_ADDRESS: address })).toBe(path);
+  });
+
+  // sockaddr_un holds 108 bytes, a path's ending NUL among them: node:net cut a longer path to 107 and looked there.
+  it.each([
+    ['/'.padEnd(107, 'a'), undefined],
+    ['/'.padEnd(108, 'a'), { bytes: 108, room: 107 }],
+    [`/${'é'.repeat(54)}`, { bytes: 109, room: 107 }],
+    [`\0${'a'.repeat(107)}`, undefined],
+    [`\0${'a'.repeat(108)}`, { bytes: 109, room: 108 }],
+  ])('socket address %# (its bytes, a leading NUL: abstract): overflow %o', (path, overflow) => {
+    expect(busPathOverflow(path)).toEqual(overflow);
   });
 });

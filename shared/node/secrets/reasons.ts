@@ -3,6 +3,7 @@ import { delimiter, join } from 'node:path';
 import { VaultError, type ErrorCode } from '../../core/errors';
 import type { KeychainReason, KeychainStatus } from '../../core/secret-store';
 import { useFileSteps } from '../../core/vault-file-steps';
+import { shellWord, withoutControlChars } from '../../core/control-chars';
 
 /**
  * What each keychain reason means to a user, and how to fix it. Lives with
@@ -81,5 +82,23 @@ export function noSessionBusError(env: Readonly<Record<string, string | undefine
     `${TEXT.KEYCHAIN_UNAVAILABLE.message.slice(0, -1)}, and none can be started here: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not installed (a server, a container or CI).`,
     // Both cases said: the CLI, which knows whether there is a terminal, keeps the one that works (stepsFitting).
     `Keep the secrets in an age-encrypted file beside the profile: ${useFileSteps()}.`,
+  );
+}
+
+/**
+ * KEYCHAIN_UNAVAILABLE for a session bus whose socket path is longer than a Unix socket's address holds (see
+ * busPathOverflow): "there is no D-Bus session bus (EINVAL)" sent the user looking for a bus that is there.
+ */
+export function busPathTooLongError(path: string, size: { bytes: number; room: number }, env: Readonly<Record<string, string | undefined>>): VaultError {
+  const from = env['DBUS_SESSION_BUS_ADDRESS'] ? 'DBUS_SESSION_BUS_ADDRESS' : 'XDG_RUNTIME_DIR';
+  if (path.startsWith('\0')) {
+    const name = withoutControlChars(path.slice(1));
+    return new VaultError('KEYCHAIN_UNAVAILABLE', `The keychain cannot be reached: the session bus's abstract socket name (${from}) is ${size.bytes - 1} bytes long, and a Unix socket's address holds at most ${size.room - 1}: ${name}.`, 'Start the session bus with a shorter address (dbus-run-session picks one that fits), and retry.');
+  }
+  return new VaultError(
+    'KEYCHAIN_UNAVAILABLE',
+    `The keychain cannot be reached: the session bus's socket path (${from}) is ${size.bytes} bytes long, and a Unix socket's address holds at most ${size.room}: ${shellWord(path)}.`,
+    // connect(2) follows a symbolic link: one at a short path reaches the same bus.
+    `Reach the bus by a shorter path: a symbolic link to it in a folder only you can write, e.g. ln -s ${shellWord(path)} ~/.cpw-bus && export DBUS_SESSION_BUS_ADDRESS=unix:path=$HOME/.cpw-bus, then retry.`,
   );
 }

@@ -5,7 +5,8 @@ import { describeProvider, silentProvider, type ProviderInfo } from './provider'
 import { providerNotAnsweringText } from '../../core/secret-store';
 import { ReadClock } from './read-clock';
 import { descriptorShortage } from '../profile/file-access';
-import { keychainError, noSessionBusError } from './reasons';
+import { busPathTooLongError, keychainError, noSessionBusError } from './reasons';
+import { busPathOverflow } from './dbus/bus-address';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -166,6 +167,9 @@ export abstract class SecretServiceBus {
     if (!this.conn) {
       const path = sessionBusPath(this.options.env);
       if (!path) throw noSessionBusError(this.options.env);
+      // Refused before either socket tries it: node:net connected to the path cut to 107 bytes (another file).
+      const overflow = busPathOverflow(path);
+      if (overflow) throw busPathTooLongError(path, overflow, this.options.env);
       this.conn = DbusConnection.open(path);
     }
     this.clock.call(true);

@@ -40,3 +40,17 @@ export function sessionBusPath(env: Env): string | undefined {
   if (runtime && existsSync(join(runtime, 'bus'))) return join(runtime, 'bus');
   return undefined;
 }
+
+/**
+ * sockaddr_un's sun_path on Linux: 108 bytes. A path needs its ending NUL among them (node:net cut a longer one to 107
+ * bytes and connected to whatever file those name; the addon's socket refused it, EINVAL); an abstract name (its
+ * leading NUL counted here) has none.
+ */
+const SUN_PATH = 108;
+
+/** The bytes the socket `path` (see {@link sessionBusPath}) takes and the most a Unix socket's address holds, when it does not fit. */
+export function busPathOverflow(path: string): { bytes: number; room: number } | undefined {
+  const bytes = Buffer.byteLength(path, 'utf8');
+  const room = path.startsWith('\0') ? SUN_PATH : SUN_PATH - 1;
+  return bytes > room ? { bytes, room } : undefined;
+}
