@@ -24,6 +24,16 @@ function realpath(path: string): string | undefined {
 }
 
 /**
+ * `path` as one POSIX sh word: bare when nothing in it is special, else single-quoted with every byte as it is (a line
+ * break or a tab too; a path holds no NUL). Not shellWord's `$'...'` for a path holding a control character: git runs
+ * the helper with `sh -c`, dash on Debian, which reads `$'...'` as `$` and a quoted word, and asked another profile
+ * (`$/home/a\nb/team.profile`) for the token.
+ */
+function shWord(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : shQuote(path);
+}
+
+/**
  * How git should start this helper: `!cpw-vault git-credential` when the
  * `cpw-vault` on PATH is this very launcher, else by absolute paths. With
  * `profile` (--profile), its absolute path goes along: without it git asked
@@ -33,7 +43,7 @@ function realpath(path: string): string | undefined {
 function helperCommand(env: Readonly<Record<string, string | undefined>>, profile: string | undefined): string {
   const self = process.argv[1] ? realpath(process.argv[1]) : undefined;
   const onPath = (env['PATH'] ?? '').split(delimiter).filter(Boolean).map((dir) => realpath(join(dir, 'cpw-vault'))).find(Boolean);
-  const named = profile === undefined ? '' : ` --profile ${shellWord(profile)}`;
+  const named = profile === undefined ? '' : ` --profile ${shWord(profile)}`;
   if (self && onPath === self) return `!cpw-vault${named} git-credential`;
   return `!${shQuote(process.execPath)} ${shQuote(self ?? 'cpw-vault')}${named} git-credential`;
 }

@@ -1,0 +1,50 @@
+// `cpw-vault git-credential config` under a --profile whose path holds a control character (a folder unpacked from
+// an archive, named with a line break): the helper's --profile was written as $'...', which bash reads and dash does
+// not. git runs the helper with `sh -c` (dash on Debian), and dash read `$'/x/a\nb/p.profile'` as the path
+// `$/x/a\nb/p.profile`: another profile, no token ("no HuggingFace token in the vault"), git asked the user.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
+import { makeTempHome, type TempHome } from '../helpers/temp';
+
+const HF = `hf_${'Quoting'.repeat(5)}`;
+const SECTION = 'credential.https://huggingface.co';
+const ASK = 'protocol=https\nhost=huggingface.co\n\n';
+/** A line break, a tab, quotes, a command substitution and a backslash: each read differently by some quoting. */
+const FOLDER = "we\nird\t'q\" $(touch pwned) `touch pwned2` \\back";
+
+const homes: TempHome[] = [];
+afterEach(() => {
+  for (const t of homes.splice(0)) rmSync(t.root, { recursive: true, force: true });
+});
+
+describe.each(['bash', 'dash'])('git-credential config under a --profile with control characters, run in %s', (shell) => {
+  it('installs a helper that git (its sh is dash) and the shell itself run with that exact profile: the token is given, nothing else runs', async () => {
+    const t = makeTempHome();
+    homes.push(t);
+    const profile = join(t.cwd, FOLDER, 'team.profile');
+    mkdirSync(join(t.cwd, FOLDER));
+    expect((await cli(t, ['--profile', profile, 'set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
+    const config = await cli(t, ['--profile', profile, 'git-credential', 'config']);
+    expect(config.code).toBe(0);
+    const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' };
+
+    const install = spawnSync(shell, ['-c', config.stdout], { cwd: t.cwd, env, encoding: 'utf8' });
+    expect(install.stderr).toBe('');
+    expect(install.status).toBe(0);
+    const helpers = spawnSync('git', ['config', '--global', '--get-all', `${SECTION}.helper`], { env, encoding: 'utf8' }).stdout;
+    const helper = helpers.slice(helpers.indexOf('\n!') + 2, -1); // the second value, after the empty one
+    expect(helper).toMatch(/ git-credential$/);
+
+    // The helper as git runs it (its sh: dash on Debian), then by the shell under test.
+    const fill = spawnSync('git', ['credential', 'fill'], { cwd: t.root, env, input: ASK, encoding: 'utf8' });
+    expect(fill.stderr).toBe('');
+    expect(fill.stdout).toContain(`password=${HF}\n`);
+    const direct = spawnSync(shell, ['-c', `${helper} get`], { cwd: t.root, env, input: ASK, encoding: 'utf8' });
+    expect(direct.stderr).toBe('');
+    expect(direct.stdout).toContain(`password=${HF}\n`);
+    for (const dir of [t.root, t.cwd]) for (const name of ['pwned', 'pwned2']) expect(existsSync(join(dir, name))).toBe(false);
+  });
+});
