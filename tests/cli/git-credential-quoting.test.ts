@@ -48,3 +48,14 @@ describe.each(['bash', 'dash'])('git-credential config under a --profile with co
     for (const dir of [t.root, t.cwd]) for (const name of ['pwned', 'pwned2']) expect(existsSync(join(dir, name))).toBe(false);
   });
 });
+
+it('a profile path holding an escape or a bell is printed escaped ($\'...\'), never as the raw byte a terminal would act on', async () => {
+  const t = makeTempHome();
+  homes.push(t);
+  const profile = join(t.cwd, 'e\x1b[31mred\x07', 'team.profile');
+  mkdirSync(join(t.cwd, 'e\x1b[31mred\x07'));
+  const config = await cli(t, ['--profile', profile, 'git-credential', 'config']);
+  expect(config.code).toBe(0);
+  expect(config.stdout).not.toMatch(/[\x07\x1b]/);
+  expect(config.stdout).toContain("--profile $'");
+});

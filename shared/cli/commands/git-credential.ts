@@ -25,11 +25,13 @@ function realpath(path: string): string | undefined {
 
 /**
  * `path` as one POSIX sh word: bare when nothing in it is special, else single-quoted with every byte as it is (a line
- * break or a tab too; a path holds no NUL). Not shellWord's `$'...'` for a path holding a control character: git runs
+ * break or a tab too; a path holds no NUL). Not shellWord's `$'...'` for a path holding a line break or a tab: git runs
  * the helper with `sh -c`, dash on Debian, which reads `$'...'` as `$` and a quoted word, and asked another profile
- * (`$/home/a\nb/team.profile`) for the token.
+ * (`$/home/a\nb/team.profile`) for the token. Any other control character (an escape, a bell) keeps shellWord's
+ * `$'...'`: these lines are printed to a terminal (config, doctor's fix), where it would act, not show.
  */
 function shWord(path: string): string {
+  if (/[\x00-\x08\x0b-\x1f\x7f-\x9f]/.test(path)) return shellWord(path);
   return /^[\w@%+=:,./-]+$/.test(path) ? path : shQuote(path);
 }
 
