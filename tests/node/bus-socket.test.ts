@@ -189,8 +189,11 @@ describe.runIf(process.platform === 'linux')("the keychain connection's socket (
         ${last}
         require('node:worker_threads').parentPort.postMessage('connected');
       `, { eval: true });
+      const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
       await new Promise((resolve) => worker.once('message', resolve));
-      expect(await worker.terminate()).toBe(1);
+      await worker.terminate();
+      // 1: terminated; 0: a worker left with no handle (its socket closed) may end on its own first, on a loaded machine.
+      expect([0, 1]).toContain(await exited);
     }
   });
 });
