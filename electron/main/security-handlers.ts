@@ -21,6 +21,7 @@ import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
 import type { Vault } from '../../shared/node/vault/vault';
 import type { DialogPort } from './ports';
 import { SourceRegistry } from './source-registry';
+import { lockDuringSwitch } from './lock-during-switch';
 import { oneAtATime } from './one-at-a-time';
 
 /**
@@ -110,28 +111,8 @@ export function securityHandlers(deps: SecurityDeps): Api {
     return stopped.length > 0;
   };
 
-  /** Locks pressed while a backend switch was under way: a switch away from the vault file that then finds it locked says why. */
-  let locksDuringSwitch = 0;
-  /** Lock, again, once the switch it was pressed during ends: its failure is told by the status after the switch. */
-  const lockAfterSwitch = async () => {
-    if (await endAgents()) await vault.recordEvent({ event: 'vault_locked' });
-  };
-  /**
-   * Lock's answer while a switch is under way: the agents were ended, and the switch is not waited for (the store's
-   * status waits for it). The profile's backend as it is now: a switch to the vault file may have committed already.
-   */
-  const lockedWhileSwitching = (): SecurityStatus => {
-    const backend = vault.backend();
-    return {
-      backend,
-      ok: false,
-      code: 'BACKEND_SWITCHING',
-      message: 'Locked: every unlock agent of the vault file that listened was stopped. A switch of where your secrets live is still under way, and finds the vault file locked: an unlock agent it starts is ended as it ends, and a switch away from the vault file that has not read it yet stops, nothing moved.',
-      fix: 'Wait for the switch to end, then unlock the vault file to use it again.',
-      ...(backend === 'file' ? { unlockedUntil: null } : {}),
-      offerFile: false,
-    };
-  };
+  /** Lock now pressed during a backend switch: its answer, and its second round as the switch ends. */
+  const duringSwitch = lockDuringSwitch({ vault, endAgents: () => endAgents(), status: () => status() });
 
   /** Starts the unlock agent with `passphrase` (for the app's time to live), unless one runs already. */
   const unlock = async (passphrase: string) => {
@@ -166,14 +147,11 @@ export function securityHandlers(deps: SecurityDeps): Api {
     // asked is locked. A backend switch of this app under way (a keychain prompt nobody answers, its agent slow to
     // start) is not waited for: Lock waited the gate's 30 s, then failed BACKEND_SWITCHING with the agent still running
     // and the vault file open. Every agent listening is ended at once, and again once the switch ends (the agent a
-    // switch to the vault file starts: ended first, Lock missed it); the answer says so (lockedWhileSwitching).
+    // switch to the vault file starts: ended first, Lock missed it); the answer says so (lock-during-switch.ts).
     // Otherwise after any switch that begins meanwhile, as reads and writes; the status after, outside the wait.
     securityLock: async () => {
-      if (vault.whenSwitchEnds(lockAfterSwitch)) {
-        locksDuringSwitch++;
-        if (await endAgents()) await vault.recordEvent({ event: 'vault_locked' });
-        return lockedWhileSwitching();
-      }
+      const answer = await duringSwitch.lock();
+      if (answer) return answer;
       if (await vault.afterSwitch(() => endAgents())) await vault.recordEvent({ event: 'vault_locked' });
       return status();
     },
@@ -212,9 +190,9 @@ export function securityHandlers(deps: SecurityDeps): Api {
       // the switch: the calls that arrive meanwhile wait for both, and are not answered "locked" in between. Not when
       // Lock now was pressed meanwhile: the switch leaves the vault file locked, as Lock answered (an agent already
       // starting is ended by Lock's second round, as the switch ends). Away from it, its agents are ended within it too.
-      const locks = locksDuringSwitch;
+      const locks = duringSwitch.pressed();
       const unlocked = backend === 'file' && passphrase !== undefined ? async () => {
-        if (locks === locksDuringSwitch) await unlock(passphrase);
+        if (locks === duringSwitch.pressed()) await unlock(passphrase);
       } : undefined;
       const ended = from === 'file' ? async () => void (await endAgents(`Your secrets were moved to the ${backend}, but the vault file's unlock agent was not stopped.`)) : undefined;
       try {
@@ -222,7 +200,7 @@ export function securityHandlers(deps: SecurityDeps): Api {
         return { moved: result.moved, status: await status() };
       } catch (err) {
         // Locked meanwhile (Lock now) before the switch away from it had read it: the move stopped before writing.
-        if (from !== 'file' || locks === locksDuringSwitch || !isVaultError(err, 'VAULT_LOCKED')) throw err;
+        if (from !== 'file' || locks === duringSwitch.pressed() || !isVaultError(err, 'VAULT_LOCKED')) throw err;
         throw new VaultError('VAULT_LOCKED', `The switch to the ${backend} stopped: the vault file was locked (Lock now) before the switch had read your secrets from it. Nothing was moved: they stay in the vault file.`, 'Unlock the vault file, then switch again.', { cause: err });
       }
     },

@@ -1,0 +1,65 @@
+/**
+ * Lock now pressed while a backend switch of this app is under way (security-handlers.ts): it ends every unlock agent
+ * listening at once, answers at once, and locks again once the switch ends (the agent a switch to the vault file
+ * starts). Kept here: what those Locks leave for the switch and for their answer.
+ */
+import type { SecurityStatus } from '../../shared/core/ipc-contract';
+import type { Vault } from '../../shared/node/vault/vault';
+
+/** What Lock during a switch needs from the Security handlers. */
+export interface LockDuringSwitchDeps {
+  vault: Vault;
+  /** Stops every unlock agent of the vault file; true when one ran (security-handlers.ts endAgents). */
+  endAgents: () => Promise<boolean>;
+  /** The Security status as it is now. */
+  status: () => Promise<SecurityStatus>;
+}
+
+/** Locks pressed during a switch: the count a switch compares, and the answer while one runs. */
+export function lockDuringSwitch(deps: LockDuringSwitchDeps) {
+  const { vault } = deps;
+  /** Locks pressed while a switch was under way: a switch to the vault file then starts no agent, one away says why it stopped. */
+  let pressed = 0;
+  /** Switches whose end ran Lock's second round: a Lock answered after one says what is. */
+  let ends = 0;
+
+  /** Lock, again, once the switch it was pressed during ends: its failure is told by the status after the switch. */
+  const again = async () => {
+    ends++;
+    if (await deps.endAgents()) await vault.recordEvent({ event: 'vault_locked' });
+  };
+  /**
+   * Lock's answer while a switch is under way: the agents were ended, and the switch is not waited for (the store's
+   * status waits for it). The profile's backend as it is now: a switch to the vault file may have committed already.
+   */
+  const whileSwitching = (): SecurityStatus => {
+    const backend = vault.backend();
+    return {
+      backend,
+      ok: false,
+      code: 'BACKEND_SWITCHING',
+      message: 'Locked: every unlock agent of the vault file that listened was stopped. A switch of where your secrets live is still under way, and finds the vault file locked: an unlock agent it starts is ended as it ends, and a switch away from the vault file that has not read it yet stops, nothing moved.',
+      fix: 'Wait for the switch to end, then unlock the vault file to use it again.',
+      ...(backend === 'file' ? { unlockedUntil: null } : {}),
+      offerFile: false,
+    };
+  };
+
+  return {
+    /** How many Locks were pressed during a switch so far. */
+    pressed: () => pressed,
+    /**
+     * Lock pressed: when a switch is under way, locks now and again as it ends, and gives the answer; undefined, nothing
+     * done, when none is. Throws when an agent could not be stopped now (endAgents' error).
+     */
+    async lock(): Promise<SecurityStatus | undefined> {
+      const seen = ends;
+      if (!vault.whenSwitchEnds(again)) return undefined;
+      pressed++;
+      if (await deps.endAgents()) await vault.recordEvent({ event: 'vault_locked' });
+      // The switch ended while the agents were ended (one that did not answer is waited for): its own answer came
+      // first and said what is; "still under way", after it, stayed on the card with nothing left to correct it.
+      return ends === seen ? whileSwitching() : deps.status();
+    },
+  };
+}
