@@ -132,7 +132,8 @@ export function AgentNotAnsweringCard({ agent }: { agent: AgentNotAnswering }) {
   );
 }
 
-function BackendChoice({ status, onChanged }: { status: SecurityStatus; onChanged: (s: SecurityStatus) => void }) {
+/** `onSwitching`: the backend a switch under way goes to, then null once it ended (done or failed). */
+function BackendChoice({ status, onChanged, onSwitching }: { status: SecurityStatus; onChanged: (s: SecurityStatus) => void; onSwitching: (to: string | null) => void }) {
   const [next, setNext] = useState('');
   const [confirm, setConfirm] = useState('');
   const { busy, error, onSubmit } = useBusy();
@@ -142,12 +143,15 @@ function BackendChoice({ status, onChanged }: { status: SecurityStatus; onChange
   const ready = !toFile || (!!next && next === confirm && !errors.next && !errors.confirm);
   const submit = onSubmit(async () => {
     let r: Awaited<ReturnType<VaultApi['securityUseBackend']>>;
+    onSwitching(toFile ? 'file' : 'keychain');
     try {
       r = await getApi().securityUseBackend(toFile ? { backend: 'file', passphrase: next } : { backend: 'keychain' });
     } catch (err) {
       // A Lock now pressed meanwhile left its answer, "a switch is still under way", on the card: said as it is now.
       await getApi().securityStatus().then(onChanged, () => undefined);
       throw err;
+    } finally {
+      onSwitching(null);
     }
     setNext('');
     setConfirm('');
@@ -246,15 +250,19 @@ function LockNow({ onLocked }: { onLocked: (s: SecurityStatus) => void }) {
 /** Security: where the secrets live (and switching), unlock, passphrase change, encrypted export and import. */
 export function Security() {
   const { status, setStatus, error, load } = useStatus();
+  const [switchingTo, setSwitchingTo] = useState<string | null>(null);
   if (error) return <ErrorNote error={error} onRetry={() => void load()} />;
   if (!status) return <Loading what="security" />;
   // An agent that does not answer is not "locked": Lock now (which ends it) is offered, not the unlock form.
   const locked = status.backend === 'file' && status.code === 'VAULT_LOCKED' && !status.agentNotAnswering;
+  // During a switch to the vault file the profile still says keychain, and Lock now was reachable only through IPC:
+  // main takes it then (the switch leaves the vault file locked).
+  const lockNow = (status.backend === 'file' && !locked) || switchingTo === 'file';
   return (
     <div className="security">
       {locked && <Unlock onUnlocked={setStatus} />}
-      <BackendChoice status={status} onChanged={setStatus} />
-      {status.backend === 'file' && !locked && <LockNow onLocked={setStatus} />}
+      <BackendChoice status={status} onChanged={setStatus} onSwitching={setSwitchingTo} />
+      {lockNow && <LockNow onLocked={setStatus} />}
       {status.backend === 'file' && <ChangePassphrase onDone={setStatus} />}
       {status.ok && <ExportCard />}
       {status.ok && <ImportCard />}
