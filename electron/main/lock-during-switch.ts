@@ -1,8 +1,9 @@
 /**
  * Lock now pressed while a backend switch of this app is under way (security-handlers.ts): it ends every unlock agent
  * listening at once, answers at once, and locks again once the switch ends (the agent a switch to the vault file
- * starts). Kept here: what those Locks leave for the switch and for their answer.
+ * starts). Kept here: what those Locks leave for the switch and for the status after it.
  */
+import { VaultError, toVaultError, type VaultErrorJSON } from '../../shared/core/errors';
 import type { SecurityStatus } from '../../shared/core/ipc-contract';
 import type { Vault } from '../../shared/node/vault/vault';
 
@@ -15,18 +16,30 @@ export interface LockDuringSwitchDeps {
   status: () => Promise<SecurityStatus>;
 }
 
-/** Locks pressed during a switch: the count a switch compares, and the answer while one runs. */
+/** Lock's second round failed: said as what the user pressed, then why (a new VaultError: redacted as every one is). */
+function secondRoundFailed(err: unknown): VaultErrorJSON {
+  const e = toVaultError(err);
+  return new VaultError(e.code, `Lock now, pressed during the switch of where your secrets live, was done again as the switch ended, and that failed: ${e.message}`, e.fix).toJSON();
+}
+
+/** Locks pressed during a switch: the count a switch compares, the answer while one runs, and a second round's failure. */
 export function lockDuringSwitch(deps: LockDuringSwitchDeps) {
   const { vault } = deps;
   /** Locks pressed while a switch was under way: a switch to the vault file then starts no agent, one away says why it stopped. */
   let pressed = 0;
   /** Switches whose end ran Lock's second round: a Lock answered after one says what is. */
   let ends = 0;
+  /** Why the last second round failed, until Lock or Unlock is pressed again: it was said only by the status (an agent still there). */
+  let failed: VaultErrorJSON | undefined;
 
-  /** Lock, again, once the switch it was pressed during ends: its failure is told by the status after the switch. */
+  /** Lock, again, once the switch it was pressed during ends: the gate drops its failure, so it is kept for the status. */
   const again = async () => {
     ends++;
-    if (await deps.endAgents()) await vault.recordEvent({ event: 'vault_locked' });
+    try {
+      if (await deps.endAgents()) await vault.recordEvent({ event: 'vault_locked' });
+    } catch (err) {
+      failed = secondRoundFailed(err);
+    }
   };
   /**
    * Lock's answer while a switch is under way: the agents were ended, and the switch is not waited for (the store's
@@ -48,6 +61,10 @@ export function lockDuringSwitch(deps: LockDuringSwitchDeps) {
   return {
     /** How many Locks were pressed during a switch so far. */
     pressed: () => pressed,
+    /** Why Lock's last second round failed, if it did and neither Lock nor Unlock was pressed since. */
+    failure: () => failed,
+    /** Lock or Unlock pressed: an earlier second round's failure is no longer what the user is told. */
+    settle: () => void (failed = undefined),
     /**
      * Lock pressed: when a switch is under way, locks now and again as it ends, and gives the answer; undefined, nothing
      * done, when none is. Throws when an agent could not be stopped now (endAgents' error).

@@ -87,7 +87,8 @@ export function securityHandlers(deps: SecurityDeps): Api {
   const status = async (): Promise<SecurityStatus> => {
     const backend = vault.backend();
     const s = await vault.keychainStatus();
-    const base = { backend, ...(backend === 'file' ? await agentView(s) : {}) };
+    const failed = duringSwitch.failure();
+    const base = { backend, ...(backend === 'file' ? await agentView(s) : {}), ...(failed ? { lockFailed: failed } : {}) };
     if (s.ok) return { ...base, ok: true, offerFile: false };
     return { ...base, ok: false, code: s.code, message: s.message, fix: s.fix, offerFile: backend === 'keychain' && NO_KEYCHAIN.has(s.code) };
   };
@@ -111,7 +112,7 @@ export function securityHandlers(deps: SecurityDeps): Api {
     return stopped.length > 0;
   };
 
-  /** Lock now pressed during a backend switch: its answer, and its second round as the switch ends. */
+  /** Lock now pressed during a backend switch: its answer, its second round as the switch ends, that round's failure. */
   const duringSwitch = lockDuringSwitch({ vault, endAgents: () => endAgents(), status: () => status() });
 
   /** Starts the unlock agent with `passphrase` (for the app's time to live), unless one runs already. */
@@ -139,6 +140,7 @@ export function securityHandlers(deps: SecurityDeps): Api {
         assertFile();
         await unlock(passphrase);
       });
+      duringSwitch.settle();
       return status();
     }),
     // An agent that does not answer (kill -STOP, hung) is ended, as cpw-vault lock ends it: the app said "not locked,
@@ -150,6 +152,7 @@ export function securityHandlers(deps: SecurityDeps): Api {
     // switch to the vault file starts: ended first, Lock missed it); the answer says so (lock-during-switch.ts).
     // Otherwise after any switch that begins meanwhile, as reads and writes; the status after, outside the wait.
     securityLock: async () => {
+      duringSwitch.settle();
       const answer = await duringSwitch.lock();
       if (answer) return answer;
       if (await vault.afterSwitch(() => endAgents())) await vault.recordEvent({ event: 'vault_locked' });

@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useId, useState } from 'react';
+import type { VaultErrorJSON } from '../../shared/core/errors';
 import type { SecurityStatus, VaultApi } from '../../shared/core/ipc-contract';
 import { notAnsweringWhy, resumeStopped, type AgentNotAnswering } from '../../shared/core/secret-store';
-import { asApiError, getApi, type ApiError } from '../api';
+import { ApiError, asApiError, getApi } from '../api';
 import { ErrorNote, Field, Loading, SecretInput, SoftButton, When } from '../components/common';
 import { appFix, describeError } from '../errors';
 import { useVault } from '../store';
@@ -227,10 +228,13 @@ function ExportCard() {
 /**
  * "Lock now": a lock that fails (the unlock agent unreachable, the vault file gone) says why under the button, which
  * keeps the focus and stays pressable for another try; it did nothing at all before. The button is described by that
- * error (aria-describedby), as ExternalLink's is: a screen reader on the button heard nothing of it.
+ * error (aria-describedby), as ExternalLink's is: a screen reader on the button heard nothing of it. `failed`: main's
+ * second lock, run as a switch ended, failed (status.lockFailed): said in the same place, as the Lock pressed failing;
+ * the card alone said "unlocked until ..." with no word that the Lock asked for did not happen.
  */
-function LockNow({ onLocked }: { onLocked: (s: SecurityStatus) => void }) {
-  const { busy, error, run } = useBusy();
+function LockNow({ onLocked, failed }: { onLocked: (s: SecurityStatus) => void; failed?: VaultErrorJSON | undefined }) {
+  const { busy, error: own, run } = useBusy();
+  const error = own ?? (failed && !busy ? new ApiError(failed) : null);
   const errorId = useId();
   const lock = () => run(async () => {
     const s = await getApi().securityLock();
@@ -256,13 +260,14 @@ export function Security() {
   // An agent that does not answer is not "locked": Lock now (which ends it) is offered, not the unlock form.
   const locked = status.backend === 'file' && status.code === 'VAULT_LOCKED' && !status.agentNotAnswering;
   // During a switch to the vault file the profile still says keychain, and Lock now was reachable only through IPC:
-  // main takes it then (the switch leaves the vault file locked).
-  const lockNow = (status.backend === 'file' && !locked) || switchingTo === 'file';
+  // main takes it then (the switch leaves the vault file locked). After a Lock whose second round failed, Lock now
+  // stays to say so and to try again, whichever backend the switch left.
+  const lockNow = (status.backend === 'file' && !locked) || switchingTo === 'file' || !!status.lockFailed;
   return (
     <div className="security">
       {locked && <Unlock onUnlocked={setStatus} />}
       <BackendChoice status={status} onChanged={setStatus} onSwitching={setSwitchingTo} />
-      {lockNow && <LockNow onLocked={setStatus} />}
+      {lockNow && <LockNow onLocked={setStatus} failed={status.lockFailed} />}
       {status.backend === 'file' && <ChangePassphrase onDone={setStatus} />}
       {status.ok && <ExportCard />}
       {status.ok && <ImportCard />}

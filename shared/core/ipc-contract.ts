@@ -130,6 +130,11 @@ export interface SecurityStatus {
   agentNotAnswering?: AgentNotAnswering;
   /** No Secret Service is reachable: the app offers the vault file (nothing switches by itself). */
   offerFile: boolean;
+  /**
+   * Lock now pressed during a backend switch locks again as the switch ends: why that failed (an agent may still hold
+   * the key), until Lock now or Unlock is pressed again. The Security screen says it where Lock now's own errors go.
+   */
+  lockFailed?: VaultErrorJSON;
 }
 
 /** What the app asks the providers about: one credential (its Test button), or every credential that has a value ("Verify all"). */

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { VaultError } from '../../shared/core/errors';
 import { AgentClient } from '../../shared/node/agent/client';
 import { agentSocketFor } from '../../shared/node/agent/socket-dir';
 import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
@@ -122,6 +123,28 @@ describe('Lock now, Unlock and a passphrase change pressed while the app switche
     expect(await m.value('securityUnlock', { passphrase: PASS })).toMatchObject({ ok: true, unlockedUntil: expect.any(String) });
     expect(await m.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
     await m.value('securityLock');
+  }, 120_000);
+
+  // Lock's second round (as the switch ends) that failed was told only by the status after the switch ("unlocked until",
+  // the agent it could not stop still running): the user who pressed Lock was not told it failed. Now the status says
+  // why (lockFailed) until Lock or Unlock is pressed again, and a second Lock locks.
+  it('its second round failing as the switch ends (an unsafe socket folder): the status says Lock failed and why, until Lock is pressed again', async () => {
+    const { agent, m, socket, switched } = await switchingToFile();
+    expect(await m.call('securityLock')).toMatchObject({ ok: true, value: { code: 'BACKEND_SWITCHING' } });
+    // The next connect, the second round's, finds the folder not safe to talk through (as after a chmod 777 of it).
+    const connect = AgentClient.connect.bind(AgentClient);
+    vi.spyOn(AgentClient, 'connect').mockImplementationOnce(async () => {
+      throw new VaultError('VAULT_AGENT_UNSAFE', `The unlock agent's folder ${socket.dir} is writable by other users.`, 'Fix its mode: chmod 700 it.');
+    }).mockImplementation(connect);
+    agent.release();
+    const lockFailed = { code: 'VAULT_AGENT_UNSAFE', message: expect.stringMatching(/^Lock now, pressed during the switch .* failed: The unlock agent's folder .* writable by other users\.$/), fix: 'Fix its mode: chmod 700 it.' };
+    expect(await switched).toMatchObject({ ok: true, value: { status: { backend: 'file', ok: true, unlockedUntil: expect.any(String), lockFailed } } });
+    expect(await m.value('securityStatus')).toMatchObject({ lockFailed });
+    // Pressed again: locked, and the failure is no longer said.
+    const again = await m.value<Record<string, unknown>>('securityLock');
+    expect(again).toMatchObject({ backend: 'file', ok: false, code: 'VAULT_LOCKED', unlockedUntil: null });
+    expect(again['lockFailed']).toBeUndefined();
+    await expect.poll(() => existsSync(`/proc/${agent.pid()}`), { timeout: 10_000 }).toBe(false);
   }, 120_000);
 
   // Lock pressed while the switch back to the keychain waited (a call in flight before it) waited with it, 30 s, then

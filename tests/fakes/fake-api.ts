@@ -142,13 +142,18 @@ export class FakeApi implements VaultApi {
   doctor = () => this.run('doctor', [], () => this.report());
   /** The Security section's state: which backend, whether the vault file is open, its passphrase. */
   /** `notAnswering`: the pids of an unlock agent that is there but does not answer (kill -STOP), as main's status finds it. */
-  security: { backend: string; unlocked: boolean; passphrase: string; offerFile: boolean; notAnswering?: number[] } = { backend: 'keychain', unlocked: false, passphrase: 'the current vault passphrase', offerFile: false };
+  /** `lockFailed`: a Lock's second round, as a switch ended, failed: in every status until Lock or Unlock, as main says it. */
+  security: { backend: string; unlocked: boolean; passphrase: string; offerFile: boolean; notAnswering?: number[]; lockFailed?: VaultErrorJSON } = { backend: 'keychain', unlocked: false, passphrase: 'the current vault passphrase', offerFile: false };
   /** The store's description, as main's status words it: never the backend's bare name. */
   private backendWords(): string {
     return this.security.backend === 'file' ? 'age vault file /home/u/.cp-whisperx/vault.age (unlocked by agent pid 4242 until 2026-01-01T08:00:00.000Z)' : 'Secret Service (gnome-keyring)';
   }
   exportTarget: string | null = '/home/u/cpw-vault-export.age';
   private securityStatusNow(): SecurityStatus {
+    const { lockFailed } = this.security;
+    return { ...this.securityStatusBare(), ...(lockFailed ? { lockFailed } : {}) };
+  }
+  private securityStatusBare(): SecurityStatus {
     const s = this.security;
     if (s.backend === 'file' && s.notAnswering) return { backend: 'file', ok: false, code: 'VAULT_LOCKED', message: 'The vault file cannot be read: the unlock agent did not answer within 5 s.', fix: 'Start the unlock again: cpw-vault lock, then cpw-vault unlock', unlockedUntil: null, agentNotAnswering: { pids: s.notAnswering }, offerFile: false };
     if (s.backend === 'file' && !s.unlocked) return { backend: 'file', ok: false, code: 'VAULT_LOCKED', message: 'The vault file is locked.', fix: 'Unlock it.', unlockedUntil: null, offerFile: false };
@@ -161,10 +166,10 @@ export class FakeApi implements VaultApi {
   securityStatus = () => this.run('securityStatus', [], () => this.securityStatusNow());
   securityUnlock: VaultApi['securityUnlock'] = (r) => this.run('securityUnlock', [r], () => {
     if (r.passphrase !== this.security.passphrase) throw this.wrongPassphrase();
-    this.security.unlocked = true;
+    this.security = { ...this.security, unlocked: true, lockFailed: undefined };
     return this.securityStatusNow();
   });
-  securityLock = () => this.run('securityLock', [], () => ((this.security = { ...this.security, unlocked: false, notAnswering: undefined }), this.securityStatusNow()));
+  securityLock = () => this.run('securityLock', [], () => ((this.security = { ...this.security, unlocked: false, notAnswering: undefined, lockFailed: undefined }), this.securityStatusNow()));
   securityChangePassphrase: VaultApi['securityChangePassphrase'] = (r) => this.run('securityChangePassphrase', [r], () => {
     if (r.current !== this.security.passphrase) throw this.wrongPassphrase();
     this.security.passphrase = r.next;

@@ -9,6 +9,8 @@ import { withFakeApi } from './setup';
 const NEXT = 'a brand new vault passphrase';
 /** Main's answer to Lock now while a switch runs (lock-during-switch.ts), the profile still on the keychain. */
 const LOCKED_WHILE_SWITCHING = { backend: 'keychain', ok: false, code: 'BACKEND_SWITCHING', message: 'Locked: every unlock agent of the vault file that listened was stopped. A switch of where your secrets live is still under way.', fix: 'Wait for the switch to end, then unlock the vault file to use it again.', offerFile: false };
+/** Main's words when Lock's second round, as the switch ended, could not stop the agent the switch started. */
+const SECOND_ROUND_FAILED = { code: 'VAULT_AGENT_UNSAFE' as const, message: "Lock now, pressed during the switch of where your secrets live, was done again as the switch ended, and that failed: The unlock agent's folder /run/user/1000/cpw-vault is writable by other users.", fix: 'Fix its mode: chmod 700 /run/user/1000/cpw-vault' };
 
 afterEach(() => {
   cleanup();
@@ -56,6 +58,30 @@ describe('Security screen: Lock now during a switch to the vault file', () => {
     // Locked as the switch ends: the unlock form, no Lock now (nothing to lock), no error.
     await screen.findByRole('form', { name: 'Unlock the vault file' });
     expect(screen.queryByRole('button', { name: 'Lock now' })).toBeNull();
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  // Lock's second round (main, as the switch ended) failing was said only by the card: "unlocked until ...", the
+  // agent still there, and not a word that the Lock the user pressed did not happen.
+  it('its second round failing as the switch ends: said under Lock now, as Lock\'s own errors are; pressed again, it locks and the note goes', async () => {
+    const { api, user, show } = withFakeApi();
+    show(<Security />);
+    const { moving } = await switchingToFile(api, user, () => void (api.security = { ...api.security, unlocked: true, lockFailed: SECOND_ROUND_FAILED }));
+    const lock = api.securityLock;
+    api.securityLock = async () => LOCKED_WHILE_SWITCHING;
+    await user.click(await screen.findByRole('button', { name: 'Lock now' }));
+    moving();
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain("Lock now, pressed during the switch of where your secrets live, was done again as the switch ended, and that failed: The unlock agent's folder");
+    expect(alert.textContent).toContain('VAULT_AGENT_UNSAFE');
+    expect(alert.textContent).toContain('Fix: Fix its mode: chmod 700 /run/user/1000/cpw-vault');
+    const button = screen.getByRole('button', { name: 'Lock now' });
+    expect(button.getAttribute('aria-describedby')).toBe(alert.id);
+    // The user presses Lock now again (the keyboard, as the focus is there): locked, and the failure is no longer said.
+    api.securityLock = lock;
+    button.focus();
+    await user.keyboard('{Enter}');
+    await screen.findByRole('form', { name: 'Unlock the vault file' });
     expect(screen.queryByRole('alert')).toBeNull();
   });
 });
