@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withFileLock } from '../../shared/node/profile/file-lock';
-import { bootId, isCurrentProcess, ownerIsGone, ownerPlace, pidNamespace } from '../../shared/node/profile/owner';
+import { bootId, currentOwner, isCurrentProcess, ownerIsGone, ownerPlace, pidNamespace } from '../../shared/node/profile/owner';
 import type { TxOwner } from '../../shared/core/journal';
 import { collect, fixture } from '../helpers/children';
 import { rejected } from '../helpers/errors';
@@ -96,5 +96,15 @@ describe('a pid namespace that kept the host\'s /proc (`unshare --pid --fork` wi
     } finally {
       host.kill('SIGKILL');
     }
+  });
+});
+
+describe('this process as an owner', () => {
+  // The host name comes from /proc (node:os cost exec ~0.3 ms to load): it must be the very string node:os gives, which
+  // records written before, and by processes without /proc, hold; a record of this host judged another's is never probed.
+  it('names this host exactly as node:os does, and a record of it is judged here', () => {
+    const me = currentOwner();
+    expect(me.host).toBe(hostname());
+    expect(ownerPlace({ ...me })).toBe('here');
   });
 });

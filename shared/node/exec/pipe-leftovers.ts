@@ -1,9 +1,8 @@
 // The private folders exec makes its pipes in, named after the exec that made
 // them, and the removal of those a killed exec left in TMPDIR.
 import { closeSync, constants as fs, fstatSync, lstatSync, openSync, readdir, readdirSync, realpathSync, rmdirSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { procStatFields } from '../builtins';
+import { nodeOs, procStatFields } from '../builtins';
 import { ABANDONED_AFTER_MS, bootId, pidNamespace, procIsOurs } from '../profile/owner';
 
 const PREFIX = 'cpw-vault-exec-';
@@ -32,7 +31,7 @@ const WAIT_MS = 250;
  */
 export function pipesTmpdir(): string | undefined {
   try {
-    const base = realpathSync(tmpdir());
+    const base = realpathSync(nodeOs().tmpdir());
     const st = lstatSync(base);
     const owner = process.getuid === undefined || st.uid === 0 || st.uid === process.getuid();
     return st.isDirectory() && owner && !(st.mode & 0o022 && !(st.mode & 0o1000)) ? base : undefined;
