@@ -23,6 +23,21 @@ const made: Record<string, (at: string) => void> = {
   'a folder': (at) => mkdirSync(at),
 };
 
+/** list, get (from HF_TOKEN) and set (MINE) go on past what is at `at`, each saying `said` once. */
+async function goOnPast(t: TempHome, at: string, said: string) {
+  const list = await cli(t, ['list']);
+  expect(list.code, list.stderr).toBe(0);
+  expect(list.stderr).toBe(said);
+  const get = await cli(t, ['get', 'huggingface', 'token'], { env: { HF_TOKEN: ENV } });
+  expect(get.code, get.stderr).toBe(0);
+  expect(get.stdout).toBe(ENV);
+  expect(get.stderr).toBe(said);
+  const set = await cli(t, ['set', 'huggingface', 'token'], { input: MINE });
+  expect(set.code, set.stderr).toBe(0);
+  expect(set.stderr.split('\n').filter((l) => l.includes(at))).toEqual([said.trimEnd()]);
+  return { list, get, set };
+}
+
 describe('no profile yet, and something of the user\'s own at config/secrets.json that is not a file', () => {
   it.each(Object.keys(made))('%s: list, get and set go on as without it, one line saying why; set does not send to migrate', async (what) => {
     const t = makeTempHome();
@@ -31,17 +46,8 @@ describe('no profile yet, and something of the user\'s own at config/secrets.jso
     made[what]!(at);
     const kind = lstatSync(at).mode;
     const said = `warning: Ignoring ${at}: it is ${what}, not a file to read keys from.\n`;
-    const list = await cli(t, ['list']);
-    expect(list.code, list.stderr).toBe(0);
-    expect(list.stderr).toBe(said);
+    const { list, get, set } = await goOnPast(t, at, said);
     expect(list.stdout).toMatch(/huggingface\s+token\s+missing/);
-    const get = await cli(t, ['get', 'huggingface', 'token'], { env: { HF_TOKEN: ENV } });
-    expect(get.code, get.stderr).toBe(0);
-    expect(get.stdout).toBe(ENV);
-    expect(get.stderr).toBe(said);
-    const set = await cli(t, ['set', 'huggingface', 'token'], { input: MINE });
-    expect(set.code, set.stderr).toBe(0);
-    expect(set.stderr.split('\n').filter((l) => l.includes(at))).toEqual([said.trimEnd()]);
     expect(set.stderr).not.toMatch(/deprecated|migrate/);
     expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(MINE);
     // Left as it was: not the vault's to move.
@@ -118,16 +124,7 @@ describe('no profile yet, and a `config` link in the working directory that loop
     symlinkSync('config', join(t.cwd, 'config'));
     const at = join(t.cwd, 'config', 'secrets.json');
     const said = `warning: Ignoring ${at}: a symbolic link on its way leads round in a loop (namei -l ${at}); no keys are read from it.\n`;
-    const list = await cli(t, ['list']);
-    expect(list.code, list.stderr).toBe(0);
-    expect(list.stderr).toBe(said);
-    const get = await cli(t, ['get', 'huggingface', 'token'], { env: { HF_TOKEN: ENV } });
-    expect(get.code, get.stderr).toBe(0);
-    expect(get.stdout).toBe(ENV);
-    expect(get.stderr).toBe(said);
-    const set = await cli(t, ['set', 'huggingface', 'token'], { input: MINE });
-    expect(set.code, set.stderr).toBe(0);
-    expect(set.stderr.split('\n').filter((l) => l.includes(at))).toEqual([said.trimEnd()]);
+    const { list, get, set } = await goOnPast(t, at, said);
     const doctor = await cli(t, ['doctor']);
     expect(doctor.code, doctor.stderr).toBe(0);
     expect(doctor.stdout + doctor.stderr).not.toMatch(/IO_ERROR|ELOOP/);

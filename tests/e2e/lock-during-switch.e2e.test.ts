@@ -7,12 +7,10 @@ import { fixture } from '../helpers/children';
 import { cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
 import { launchChromium } from './harness';
-import { WAIT, goTo, printTimings, session, typeInto } from './steps';
+import { SLOW, WAIT, goTo, printTimings, session, typeInto } from './steps';
 
 const HF = `hf_${'E2eLoCkSwItCh'.repeat(3)}`;
 const PASS = 'lock during the switch passphrase';
-/** Waits that include scrypt or starting the agent (a node process): generous, as the machine may be loaded. */
-const SLOW = { timeout: 60_000 };
 
 let browser: Browser;
 beforeAll(async () => {

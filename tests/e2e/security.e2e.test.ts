@@ -5,11 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentSocketFor } from '../../shared/node/agent/socket-dir';
 import { fileCli, makeFileVaultHome, unlockAgent } from '../helpers/file-vault';
 import { launchChromium } from './harness';
-import { WAIT, check, focused, goTo, printTimings, session, typeInto } from './steps';
+import { SLOW, WAIT, check, focused, goTo, printTimings, session, typeInto } from './steps';
 
 const NEXT = 'a new desktop vault passphrase';
-/** Waits that include scrypt or starting the agent (a node process): generous, as the machine may be loaded. */
-const SLOW = { timeout: 60_000 };
 
 let browser: Browser;
 beforeAll(async () => {

@@ -11,6 +11,8 @@ import { LARGE, SCREENSHOTS, SMALL, axeViolations, errorsOf, firstScreenMs, keyr
 
 /** How long a poll waits for a condition: generous, because CI is a loaded 2-core machine (a pass returns as soon as it holds). */
 export const WAIT = { timeout: 15_000, interval: 50 };
+/** Waits that include scrypt or starting the agent (a node process): generous, as the machine may be loaded. */
+export const SLOW = { timeout: 60_000 };
 
 /**
  * How long one scenario may take: a whole user journey with axe in four modes per screen. At load 19 on
