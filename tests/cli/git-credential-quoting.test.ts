@@ -12,8 +12,11 @@ import { makeTempHome, type TempHome } from '../helpers/temp';
 const HF = `hf_${'Quoting'.repeat(5)}`;
 const SECTION = 'credential.https://huggingface.co';
 const ASK = 'protocol=https\nhost=huggingface.co\n\n';
-/** A line break, a tab, quotes, a command substitution and a backslash: each read differently by some quoting. */
-const FOLDER = "we\nird\t'q\" $(touch pwned) `touch pwned2` \\back";
+/**
+ * A line break, a tab, quotes, a command substitution, a backslash, an escape sequence and a text-direction override:
+ * each read differently by some quoting, or acted on by a terminal shown it raw.
+ */
+const FOLDER = "we\nird\t'q\" $(touch pwned) `touch pwned2` \\back \x1b[31mred\u202Eevil";
 
 const homes: TempHome[] = [];
 afterEach(() => {
@@ -49,13 +52,25 @@ describe.each(['bash', 'dash'])('git-credential config under a --profile with co
   });
 });
 
-it('a profile path holding an escape or a bell is printed escaped ($\'...\'), never as the raw byte a terminal would act on', async () => {
+it('a profile path holding an escape, a bell or a text-direction override is printed in printable ASCII, never as the raw character a terminal would act on', async () => {
   const t = makeTempHome();
   homes.push(t);
-  const profile = join(t.cwd, 'e\x1b[31mred\x07', 'team.profile');
-  mkdirSync(join(t.cwd, 'e\x1b[31mred\x07'));
+  const profile = join(t.cwd, 'e\x1b[31mred\x07\u202E', 'team.profile');
+  mkdirSync(join(t.cwd, 'e\x1b[31mred\x07\u202E'));
   const config = await cli(t, ['--profile', profile, 'git-credential', 'config']);
   expect(config.code).toBe(0);
-  expect(config.stdout).not.toMatch(/[\x07\x1b]/);
-  expect(config.stdout).toContain("--profile $'");
+  expect(config.stdout).toMatch(/^[\x20-\x7e\n]*$/);
+  // Inside the helper's own quoting: the bytes as printf's octal escapes.
+  expect(config.stdout).toContain('\\033');
+  expect(config.stdout).toContain('\\007\\342\\200\\256');
+});
+
+it('git-credential get under a --profile that names no file says so (as get does), not "no token in the vault" with a set that would make it', async () => {
+  const t = makeTempHome();
+  homes.push(t);
+  const r = await cli(t, ['--profile', join(t.cwd, 'typo', 'team.profile'), 'git-credential', 'get'], { input: ASK });
+  expect(r.stdout).toBe('');
+  expect(r.stderr).toContain('(from --profile) does not exist');
+  expect(r.stderr).not.toContain('set huggingface token');
+  expect(r.code).toBe(1);
 });

@@ -10,6 +10,7 @@ import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes';
 import { shQuote } from './env';
 import { shellWord } from '../../core/control-chars';
 import { protectSecretOutput } from '../secret-output';
+import { assertNamedProfileExists } from '../missing-profile';
 import type { GitHelper } from '../../node/git-credential/helper-chain';
 
 /** HuggingFace's own default user name for git (huggingface_hub's set_git_credential). */
@@ -24,15 +25,33 @@ function realpath(path: string): string | undefined {
 }
 
 /**
- * `path` as one POSIX sh word: bare when nothing in it is special, else single-quoted with every byte as it is (a line
- * break or a tab too; a path holds no NUL). Not shellWord's `$'...'` for a path holding a line break or a tab: git runs
- * the helper with `sh -c`, dash on Debian, which reads `$'...'` as `$` and a quoted word, and asked another profile
- * (`$/home/a\nb/team.profile`) for the token. Any other control character (an escape, a bell) keeps shellWord's
- * `$'...'`: these lines are printed to a terminal (config, doctor's fix), where it would act, not show.
+ * `path` as one POSIX sh word that dash reads as bash does, shown in printable ASCII: git runs the helper with
+ * `sh -c` (dash on Debian), which reads shellWord's `$'...'` as `$` and a quoted word (it asked another profile,
+ * `$/home/a\nb/team.profile`, for the token), and these lines are printed to a terminal (config, doctor's fix),
+ * where an escape or a text-direction mark would act, not show. Bare when nothing in it is special; else its
+ * printable ASCII single-quoted, a line break as it is (harmless on screen; a command substitution would drop it),
+ * and every other byte (a control character, any non-ASCII) by `"$(printf '\ooo')"`.
  */
 function shWord(path: string): string {
-  if (/[\x00-\x08\x0b-\x1f\x7f-\x9f]/.test(path)) return shellWord(path);
-  return /^[\w@%+=:,./-]+$/.test(path) ? path : shQuote(path);
+  if (/^[\w@%+=:,./-]+$/.test(path)) return path;
+  const parts: string[] = [];
+  let plain = '';
+  let bytes: number[] = [];
+  const flush = () => {
+    if (plain) parts.push(shQuote(plain));
+    if (bytes.length) parts.push(`"$(printf '${bytes.map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('')}')"`);
+    plain = '';
+    bytes = [];
+  };
+  for (const ch of path) {
+    const printable = (ch >= ' ' && ch <= '~') || ch === '\n';
+    if (printable && bytes.length) flush();
+    if (!printable && plain) flush();
+    if (printable) plain += ch;
+    else bytes.push(...Buffer.from(ch, 'utf8'));
+  }
+  flush();
+  return parts.join('');
 }
 
 /**
@@ -142,6 +161,9 @@ async function answerGet(ctx: CliContext): Promise<ExitCode> {
   const request = parseRequest(await readRequest(ctx));
   if (!isHuggingFaceRequest(request, ctx.io.env)) return EXIT.ok; // another host: answer nothing, git asks elsewhere
   try {
+    // A --profile (or CPW_PROFILE) that names no file is said as such, as `get` says it: "no token in the vault", with
+    // its `set` fix, would have made a new profile at the mistyped path.
+    assertNamedProfileExists(ctx.globals.profile, ctx.io);
     const vault = await ctx.vault();
     const found = await vault.findCredential('huggingface', 'token');
     if (!found) {
