@@ -7,6 +7,7 @@ import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sessionBusPath } from '../../shared/node/secrets/dbus/bus-address';
+import { busPathTooLongError } from '../../shared/node/secrets/reasons';
 import { BIN, cli } from '../helpers/cli';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 
@@ -39,12 +40,25 @@ describe.each([
     expect(r.stderr).not.toMatch(/no D-Bus session bus|EINVAL|ENOENT/);
 
     // The fix's commands, as printed, then the same get.
-    const fix = /e\.g\. (ln -s .*), then retry\./.exec(r.stderr)?.[1];
-    expect(fix).toBeDefined();
+    const fix = /e\.g\. (ln -sfn .*), then retry\./.exec(r.stderr)?.[1];
+    expect(fix, r.stderr).toBeDefined();
+    // A link left at ~/.cpw-bus by an earlier session (to a bus long gone) is replaced, not a failed ln (h229).
+    symlinkSync('/nonexistent/old-bus', join(t.home, '.cpw-bus'));
     const retried = spawnSync('sh', ['-c', `${fix} && exec "$0" "$1" get huggingface token`, process.execPath, BIN], {
       cwd: t.cwd, encoding: 'utf8', env: { ...process.env, ...env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service },
     });
     expect(retried.stderr).toBe('');
     expect(retried.stdout).toBe(HF);
+  });
+});
+
+describe('the fix of a too-long bus path, under a home folder that is long itself', () => {
+  it('names no ~/.cpw-bus that would be too long as well: a link of at most 107 bytes, said so', () => {
+    const long = `/tmp/${'b'.repeat(120)}/bus`;
+    const home = `/tmp/${'h'.repeat(100)}`;
+    const err = busPathTooLongError(long, { bytes: Buffer.byteLength(long), room: 107 }, { HOME: home });
+    expect(err.fix).not.toContain('~/.cpw-bus');
+    expect(err.fix).toContain('at a path of at most 107 bytes');
+    expect(busPathTooLongError(long, { bytes: Buffer.byteLength(long), room: 107 }, { HOME: '/home/me' }).fix).toContain('~/.cpw-bus');
   });
 });

@@ -98,7 +98,16 @@ export function busPathTooLongError(path: string, size: { bytes: number; room: n
   return new VaultError(
     'KEYCHAIN_UNAVAILABLE',
     `The keychain cannot be reached: the session bus's socket path (${from}) is ${size.bytes} bytes long, and a Unix socket's address holds at most ${size.room}: ${shellWord(path)}.`,
-    // connect(2) follows a symbolic link: one at a short path reaches the same bus.
-    `Reach the bus by a shorter path: a symbolic link to it in a folder only you can write, e.g. ln -s ${shellWord(path)} ~/.cpw-bus && export DBUS_SESSION_BUS_ADDRESS=unix:path=$HOME/.cpw-bus, then retry.`,
+    // connect(2) follows a symbolic link: one at a short path reaches the same bus. ~/.cpw-bus only where it is short
+    // enough itself (a long home folder made the fix fail the same way); -f -n: one left by an earlier session is replaced.
+    shortLinkFits(env, size.room)
+      ? `Reach the bus by a shorter path: a symbolic link to it in a folder only you can write, e.g. ln -sfn ${shellWord(path)} ~/.cpw-bus && export DBUS_SESSION_BUS_ADDRESS=unix:path=$HOME/.cpw-bus, then retry.`
+      : `Reach the bus by a shorter path: a symbolic link to it, at a path of at most ${size.room} bytes in a folder only you can write (ln -sfn ${shellWord(path)} LINK), then export DBUS_SESSION_BUS_ADDRESS=unix:path=LINK and retry.`,
   );
+}
+
+/** Whether ~/.cpw-bus, the link busPathTooLongError's fix makes, is itself short enough for a Unix socket's address. */
+function shortLinkFits(env: Readonly<Record<string, string | undefined>>, room: number): boolean {
+  const home = env['HOME'];
+  return !!home && Buffer.byteLength(`${home.replace(/\/+$/, '')}/.cpw-bus`, 'utf8') <= room;
 }
