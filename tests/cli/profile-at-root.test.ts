@@ -21,7 +21,7 @@ function atRoot(): string {
 }
 
 const said = (via: string, given: string, path = given) =>
-  `${via} ${given}${path === given ? '' : ` (${path})`} is a file directly in the root folder /: most often a path built from a variable that is not set ("$DIR/user.profile" with DIR unset). Nothing was read or written.`;
+  `${via} ${given}${path === given ? '' : ` (${path})`} is directly in the root folder /: ${given.startsWith('/') ? 'most often a path built from a variable that is not set ("$DIR/user.profile" with DIR unset)' : 'a relative path, taken from the working folder / (where cron, systemd and containers often start)'}. Nothing was read or written.`;
 
 describe.runIf(process.platform !== 'win32')('a profile directly in the root folder is refused, naming what was given', () => {
   it.each([
@@ -53,6 +53,7 @@ describe.runIf(process.platform !== 'win32')('a profile directly in the root fol
     expect(() => resolveProfilePaths({ profilePath: '/user.profile' })).toThrow(said('--profile', '/user.profile'));
     expect(() => resolveProfilePaths({ profilePath: 'user.profile', cwd: '/' })).toThrow(said('--profile', 'user.profile', '/user.profile'));
     expect(() => resolveProfilePaths({ profilePath: '/tmp/../user.profile' })).toThrow(said('--profile', '/tmp/../user.profile', '/user.profile'));
+    expect(() => resolveProfilePaths({ profilePath: '/' })).toThrow("--profile / is the root folder itself: most often");
     expect(resolveProfilePaths({ profilePath: '/srv/team.profile' }).profile).toBe('/srv/team.profile');
     expect(resolveProfilePaths({ profilePath: 'team.profile', cwd: '/srv' }).profile).toBe('/srv/team.profile');
   });

@@ -99,7 +99,7 @@ function assertNotAtRoot(via: string, given: string, cwd: string | undefined): v
   const where = path === given ? '' : ` (${shellWord(path)})`;
   throw new VaultError(
     'INVALID_ARGUMENT',
-    `${via} ${shellWord(given)}${where} is a file directly in the root folder ${root}: most often a path built from a variable that is not set ("$DIR/user.profile" with DIR unset). Nothing was read or written.`,
+    `${via} ${shellWord(given)}${where} is ${path === root ? 'the root folder itself' : `directly in the root folder ${root}`}: ${isAbsolute(given) ? 'most often a path built from a variable that is not set ("$DIR/user.profile" with DIR unset)' : `a relative path, taken from the working folder ${root} (where cron, systemd and containers often start)`}. Nothing was read or written.`,
     via === '--profile' ? 'Check the variable the path is built from, or give a profile in a folder of its own: --profile ~/.cp-whisperx/team.profile' : 'Set CPW_PROFILE to a profile in a folder of its own (CPW_PROFILE=~/.cp-whisperx/team.profile), or unset it for the default profile.',
   );
 }
