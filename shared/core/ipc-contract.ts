@@ -130,10 +130,7 @@ export interface SecurityStatus {
   agentNotAnswering?: AgentNotAnswering;
   /** No Secret Service is reachable: the app offers the vault file (nothing switches by itself). */
   offerFile: boolean;
-  /**
-   * Lock now pressed during a backend switch locks again as the switch ends: why that failed (an agent may still hold
-   * the key), until Lock now or Unlock is pressed again. The Security screen says it where Lock now's own errors go.
-   */
+  /** Why Lock now's second round, as a backend switch ended, failed (shown where Lock now's errors go, until pressed again). */
   lockFailed?: VaultErrorJSON;
 }
 
