@@ -1,5 +1,6 @@
 import type { KeychainStatus } from '../core/secret-store';
 import { isDescriptorFix } from '../node/profile/file-access';
+import { BUS_PATH_FIX } from '../node/secrets/reasons';
 import { USE_FILE, fileSteps, stepsFitting, unlockStep, useFileSteps } from '../core/vault-file-steps';
 
 export { USE_FILE, fileSteps, stepsFitting, unlockStep, useFileSteps };
@@ -8,13 +9,21 @@ export { USE_FILE, fileSteps, stepsFitting, unlockStep, useFileSteps };
 const NO_KEYCHAIN = new Set(['KEYCHAIN_UNAVAILABLE', 'KEYCHAIN_NO_PROVIDER', 'KEYCHAIN_NO_COLLECTION']);
 
 /**
+ * Whether `fix` is one of a keychain that runs but cannot be reached from here as things are (no file descriptor
+ * left, a bus path too long for a socket's address): "keep the secrets in a file instead" would mislead.
+ */
+function keychainThere(fix: string): boolean {
+  return isDescriptorFix(fix) || fix.startsWith(BUS_PATH_FIX);
+}
+
+/**
  * Whether to offer the age vault file: the profile uses the keychain and
  * no Secret Service can be reached. Only an offer: nothing ever switches
  * by itself, and there is no plaintext fallback.
  */
 export function offersFileBackend(status: KeychainStatus): boolean {
   // KEYCHAIN_* reasons come from the keychain backend only (the vault file reports VAULT_*).
-  return !status.ok && NO_KEYCHAIN.has(status.code) && !isDescriptorFix(status.fix);
+  return !status.ok && NO_KEYCHAIN.has(status.code) && !keychainThere(status.fix);
 }
 
 /**
@@ -23,7 +32,7 @@ export function offersFileBackend(status: KeychainStatus): boolean {
  */
 export function fixWithFileOffer(code: string, fix: string, terminal: boolean): string {
   const fitting = stepsFitting(fix, terminal);
-  return NO_KEYCHAIN.has(code) && !fitting.includes(USE_FILE) && !isDescriptorFix(fitting) ? `${fitting}\nOr keep the secrets in an age-encrypted file beside the profile: ${useFileSteps(terminal)}` : fitting;
+  return NO_KEYCHAIN.has(code) && !fitting.includes(USE_FILE) && !keychainThere(fitting) ? `${fitting}\nOr keep the secrets in an age-encrypted file beside the profile: ${useFileSteps(terminal)}` : fitting;
 }
 
 /**

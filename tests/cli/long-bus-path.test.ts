@@ -38,6 +38,8 @@ describe.each([
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(`the session bus's socket path (DBUS_SESSION_BUS_ADDRESS) is ${Buffer.byteLength(long)} bytes long, and a Unix socket's address holds at most 107: ${long}.`);
     expect(r.stderr).not.toMatch(/no D-Bus session bus|EINVAL|ENOENT/);
+    // The keychain runs: no vault file offered in its place (h227, h229).
+    expect(r.stderr).not.toContain('age-encrypted file');
 
     // The fix's commands, as printed, then the same get.
     const fix = /e\.g\. (ln -sfn .*), then retry\./.exec(r.stderr)?.[1];

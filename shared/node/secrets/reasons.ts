@@ -85,6 +85,9 @@ export function noSessionBusError(env: Readonly<Record<string, string | undefine
   );
 }
 
+/** How busPathTooLongError's fix starts: the keychain runs, so the CLI offers no vault file in its place (file-offer.ts). */
+export const BUS_PATH_FIX = 'Reach the bus by a shorter path:';
+
 /**
  * KEYCHAIN_UNAVAILABLE for a session bus whose socket path is longer than a Unix socket's address holds (see
  * busPathOverflow): "there is no D-Bus session bus (EINVAL)" sent the user looking for a bus that is there.
@@ -93,7 +96,7 @@ export function busPathTooLongError(path: string, size: { bytes: number; room: n
   const from = env['DBUS_SESSION_BUS_ADDRESS'] ? 'DBUS_SESSION_BUS_ADDRESS' : 'XDG_RUNTIME_DIR';
   if (path.startsWith('\0')) {
     const name = withoutControlChars(path.slice(1));
-    return new VaultError('KEYCHAIN_UNAVAILABLE', `The keychain cannot be reached: the session bus's abstract socket name (${from}) is ${size.bytes - 1} bytes long, and a Unix socket's address holds at most ${size.room - 1}: ${name}.`, 'Start the session bus with a shorter address (dbus-run-session picks one that fits), and retry.');
+    return new VaultError('KEYCHAIN_UNAVAILABLE', `The keychain cannot be reached: the session bus's abstract socket name (${from}) is ${size.bytes - 1} bytes long, and a Unix socket's address holds at most ${size.room - 1}: ${name}.`, `${BUS_PATH_FIX} start the session bus with a shorter address (dbus-run-session picks one that fits), and retry.`);
   }
   return new VaultError(
     'KEYCHAIN_UNAVAILABLE',
@@ -101,8 +104,8 @@ export function busPathTooLongError(path: string, size: { bytes: number; room: n
     // connect(2) follows a symbolic link: one at a short path reaches the same bus. ~/.cpw-bus only where it is short
     // enough itself (a long home folder made the fix fail the same way); -f -n: one left by an earlier session is replaced.
     shortLinkFits(env, size.room)
-      ? `Reach the bus by a shorter path: a symbolic link to it in a folder only you can write, e.g. ln -sfn ${shellWord(path)} ~/.cpw-bus && export DBUS_SESSION_BUS_ADDRESS=unix:path=$HOME/.cpw-bus, then retry.`
-      : `Reach the bus by a shorter path: a symbolic link to it, at a path of at most ${size.room} bytes in a folder only you can write (ln -sfn ${shellWord(path)} LINK), then export DBUS_SESSION_BUS_ADDRESS=unix:path=LINK and retry.`,
+      ? `${BUS_PATH_FIX} a symbolic link to it in a folder only you can write, e.g. ln -sfn ${shellWord(path)} ~/.cpw-bus && export DBUS_SESSION_BUS_ADDRESS=unix:path=$HOME/.cpw-bus, then retry.`
+      : `${BUS_PATH_FIX} a symbolic link to it, at a path of at most ${size.room} bytes in a folder only you can write (ln -sfn ${shellWord(path)} LINK), then export DBUS_SESSION_BUS_ADDRESS=unix:path=LINK and retry.`,
   );
 }
 
