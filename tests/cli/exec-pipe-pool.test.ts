@@ -33,7 +33,20 @@ function run(t: TempHome, env: NodeJS.ProcessEnv, name: string, trace: string[] 
   return collect(spawn(argv[0]!, argv.slice(1), { cwd: t.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }), undefined);
 }
 
-const execves = (log: string) => readFileSync(log, 'utf8').split('\n').filter((l) => /execve\("[^"]*", .*= 0$/.test(l));
+/**
+ * The execve calls that succeeded, by strace's log. A call another traced one interrupts (exec's own unlink of its
+ * history lock, right after the fork, while the stage's execve runs) is split in two lines, `PID execve("sh", ...
+ * <unfinished ...>` and later `PID <... execve resumed>) = 0`: one CI run missed the stage's so.
+ */
+function execves(log: string): string[] {
+  const lines = readFileSync(log, 'utf8').split('\n');
+  return lines.filter((l, i) => {
+    if (/execve\("[^"]*", .*= 0$/.test(l)) return true;
+    const pid = /^(\d+)\s+execve\("[^"]*".*<unfinished \.\.\.>$/.exec(l)?.[1];
+    const resumed = pid === undefined ? undefined : lines.slice(i + 1).find((r) => r.startsWith(`${pid} `) && r.includes('<... execve resumed>'));
+    return !!resumed && / = 0$/.test(resumed);
+  });
+}
 const forkedMkfifo = (log: string) => execves(log).some((l) => /execve\("[^"]*mkfifo"/.test(l));
 
 async function waitFor(what: () => boolean, ms = 60_000): Promise<boolean> {
