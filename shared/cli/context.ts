@@ -5,7 +5,7 @@ import type { Vault } from '../node/vault/vault';
 import type { PassphraseAsker } from '../node/secrets/file-store';
 
 /** What the read commands use: both the Vault and the light VaultReader offer it. */
-export type ReadVault = Pick<VaultReader & Vault, 'getCredential' | 'findCredential' | 'storedValue' | 'storedValues' | 'envValue' | 'envVarsFor' | 'envVarClash' | 'validateWorkflow' | 'resolveWorkflow' | 'environmentOf' | 'workflowEnv' | 'listCredentials' | 'listingState' | 'pipelinePreferences' | 'defaultWorkflow' | 'backend' | 'keychainStatus' | 'profilePath'>;
+export type ReadVault = Pick<VaultReader & Vault, 'getCredential' | 'findCredential' | 'storedValue' | 'storedValues' | 'envValue' | 'envVarsFor' | 'envVarClash' | 'validateWorkflow' | 'resolveWorkflow' | 'environmentOf' | 'workflowEnv' | 'listCredentials' | 'credentialCarriers' | 'listingState' | 'pipelinePreferences' | 'defaultWorkflow' | 'backend' | 'keychainStatus' | 'profilePath'>;
 import { commandKeychainDeadline, keychainDialogsFor } from './deadline';
 import { assertNamedProfileExists } from './missing-profile';
 import type { CliIO } from './io';

@@ -32,6 +32,13 @@ export interface CredentialView {
   meta?: CredentialMeta;
 }
 
+/**
+ * What exec needs of each credential: the env vars that carry it (stripped from a stage that does not use it) and
+ * whether a value is stored as a secret (masked in its output). A {@link CredentialView} is one; exec builds these
+ * alone, without the last use, label and source a list shows.
+ */
+export type CredentialCarrier = Pick<CredentialView, 'id' | 'secret' | 'custom' | 'envVars' | 'stored'> & { meta?: Pick<CredentialMeta, 'storage'> };
+
 /** The profile as shown to a caller: where it lives and what it holds (no secrets, ever). */
 export interface ProfileView {
   path: string;

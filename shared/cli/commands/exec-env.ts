@@ -8,7 +8,7 @@ import { checkedCredentialId, splitCredentialId, type CredentialId } from '../..
 import { envVarClashFix, envVarClashText } from '../../core/env-var-names';
 import { VaultError } from '../../core/errors';
 import { nearCatalogId } from '../../core/near-names';
-import type { CredentialView } from '../../core/views';
+import type { CredentialCarrier } from '../../core/views';
 import { fixLine } from '../../core/workflows';
 import { childEnv, selfCommand, type ChildEnv } from '../../node/exec/child-env';
 import { alteredEnvVars, shownEnvName, unnamedEnvVars } from '../../node/exec/env-bytes';
@@ -24,7 +24,7 @@ export interface StageEnvInput {
   /** The workflow, resolved and ready. */
   resolved: ResolvedWorkflow;
   /** Every credential the vault lists (their env vars: what the shell's variables carry). */
-  credentials: readonly CredentialView[];
+  credentials: readonly CredentialCarrier[];
   /** Records the run as refused, with the credentials that refused it (a `--with` one missing or shared). */
   refused: (ids: CredentialId[]) => Promise<void>;
 }

@@ -87,7 +87,7 @@ export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
 
 async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<ReturnType<CliContext['reader']>>, history: RunHistory | undefined, streams: { out: boolean; err: boolean }, pipesMade: Promise<StagePipes | undefined>, signals: StageSignals): Promise<number> {
   const [program, ...rest] = args.command as [string, ...string[]];
-  const credentials = vault.listCredentials();
+  const credentials = vault.credentialCarriers();
   // One batch of the secret store: the workflow's credentials. The other stored secrets masking needs are read once
   // the stage first writes to a masked stream (below): the stage does not wait for them, nor pays for them when silent.
   const resolved = await vault.resolveWorkflow(args.workflow, { verify: true });

@@ -1,10 +1,10 @@
 import type { CredentialId } from '../../core/credential';
-import type { CredentialView } from '../../core/views';
+import type { CredentialCarrier } from '../../core/views';
 import { agreeing, counted } from '../../core/plural';
 
 /** What masking needs of a vault: its credentials and their stored values (one batch). */
 export interface MaskSource {
-  listCredentials(): CredentialView[];
+  listCredentials(): readonly CredentialCarrier[];
   storedValues(ids: readonly CredentialId[]): Promise<Map<CredentialId, string | undefined>>;
 }
 
@@ -14,7 +14,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 export const MIN_MASK_LENGTH = 4;
 
 /** The credentials whose stored values a child's output is masked for: every stored secret (not the profile-slot ones). */
-export function maskedIds(credentials: readonly CredentialView[]): CredentialId[] {
+export function maskedIds(credentials: readonly CredentialCarrier[]): CredentialId[] {
   return credentials.filter((c) => c.stored && c.secret && c.meta?.storage !== 'profile').map((c) => c.id);
 }
 
@@ -24,7 +24,7 @@ export function maskedIds(credentials: readonly CredentialView[]): CredentialId[
  * parent long enough to mask, or a stored secret (whose value is read only
  * once a child prints something: see exec's masking).
  */
-export function mayMask(credentials: readonly CredentialView[], injected: Readonly<Record<string, string>>, parent: Env): boolean {
+export function mayMask(credentials: readonly CredentialCarrier[], injected: Readonly<Record<string, string>>, parent: Env): boolean {
   const maskable = (v: string | undefined) => !!v?.trim() && v.length >= MIN_MASK_LENGTH;
   return maskedIds(credentials).length > 0 || Object.values(injected).some(maskable) || credentials.some((c) => c.envVars.some((name) => maskable(parent[name])));
 }

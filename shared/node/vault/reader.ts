@@ -8,7 +8,7 @@ import { defaultWorkflow, pipelinePreferences, type PipelinePreferences } from '
 import { registerSecret } from '../../core/redact';
 import { storeName } from '../../core/secret-store';
 import type { CredentialMeta } from '../../core/profile-schema';
-import type { CredentialSource, CredentialView } from '../../core/views';
+import type { CredentialCarrier, CredentialSource, CredentialView } from '../../core/views';
 import { fixLine, type WorkflowName, type WorkflowStatus } from '../../core/workflows';
 import type { AuditLog } from '../records/audit-log';
 import { nearCatalogId } from '../../core/near-names';
@@ -234,6 +234,21 @@ export class VaultReader extends ReadSources {
       if (entry) out.formatHint = entry.format.hint;
       out.stored = !!meta;
       out.source = this.sourceOf(id, view, envVars.some((name) => set.has(name)) ? envVars : []);
+      if (meta) out.meta = meta;
+      return out;
+    });
+  }
+
+  /**
+   * Every catalog and custom credential, as {@link listCredentials} lists them, with only what exec needs (its env
+   * vars, whether a secret is stored): no usage marks read, no environment scanned, no metadata copied.
+   */
+  credentialCarriers(view: ReadView | undefined = this.view()): CredentialCarrier[] {
+    const metas = view?.kind === 'profile' ? view.index.metadata : {};
+    return this.allIds(view).map((id) => {
+      const entry = catalogEntry(id);
+      const meta = metas[id];
+      const out: CredentialCarrier = { id, secret: entry?.secret ?? true, custom: !entry, envVars: this.envVarsFor(id, view), stored: !!meta };
       if (meta) out.meta = meta;
       return out;
     });

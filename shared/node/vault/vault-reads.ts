@@ -3,7 +3,7 @@ import type { PipelinePreferences } from '../../core/preferences';
 import type { CredentialId } from '../../core/credential';
 import type { AuditEvent, AuditEventName } from '../../core/records';
 import type { KeychainStatus } from '../../core/secret-store';
-import type { CredentialView, ProfileView, UnfinishedChange } from '../../core/views';
+import type { CredentialCarrier, CredentialView, ProfileView, UnfinishedChange } from '../../core/views';
 import type { WorkflowName, WorkflowStatus } from '../../core/workflows';
 import type { JournalFile } from '../credentials/journal-file';
 import type { ProfileStore } from '../profile/store';
@@ -149,6 +149,11 @@ export abstract class VaultReads {
   /** Every known and custom credential with metadata and source. Never a value; never touches the secret store. */
   listCredentials(): CredentialView[] {
     return this.reader.listCredentials();
+  }
+
+  /** Every credential with only what exec needs (see VaultReader.credentialCarriers). */
+  credentialCarriers(): CredentialCarrier[] {
+    return this.reader.credentialCarriers();
   }
 
   /** The files the list is made of, for list's cache (see ReadSources.listingState). */
