@@ -77,6 +77,20 @@ describe('exec: a program that cannot start', () => {
     expect(JSON.parse(runs.stdout).runs[0].program).toBe('no?[2J?]0;PWN?such');
   });
 
+  // `exec -- "$STAGE"` with STAGE unset: "error: cannot start : ERR_INVALID_ARG_VALUE" (Node's code, no name), exit 126,
+  // a run recorded; and `/` (a folder, no base name) was "cannot start : EACCES".
+  it('an empty program is a usage error, nothing started or recorded; a program with no base name is named as typed', async () => {
+    const t = await ready();
+    for (const args of [['--', ''], [''], ['--', '', 'arg']]) {
+      const r = await cli(t, ['exec', '--workflow', 'transcribe', ...args]);
+      expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/^error \[INVALID_ARGUMENT\] The command to run is empty: exec started nothing\.\nfix: Give the stage after --/)]);
+    }
+    expect(JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs).toEqual([]);
+    const root = await cli(t, ['exec', '--workflow', 'transcribe', '--', '/']);
+    expect([root.code, root.stderr]).toEqual([126, 'error: cannot start /: EACCES\n']);
+    expect(JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs.map((run: { program: string }) => run.program)).toEqual(['/']);
+  });
+
   // Node throws at once, instead of emitting 'error' as for ENOENT and EACCES, where the program cannot even be looked
   // up: exec said "error [INTERNAL] Unexpected error: spawn ENOTDIR ... This is a bug", exit 1, the run left interrupted.
   it('a path through a file (ENOTDIR) or a link loop (ELOOP) is a program that cannot start: said, 126, recorded failed', async () => {

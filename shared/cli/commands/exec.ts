@@ -16,7 +16,7 @@ import type { CliContext } from '../context';
 import { EXIT } from '../exit-codes';
 import { isTerminal } from '../io';
 import { isoNow } from '../../core/iso-time';
-import { isVaultError } from '../../core/errors';
+import { isVaultError, VaultError } from '../../core/errors';
 import { stageEnv } from './exec-env';
 import { endedBy, forwardSignals, runRecorder, type Recording } from './exec-stage';
 
@@ -58,6 +58,8 @@ function maskedStreams(mask: boolean | undefined): { out: boolean; err: boolean 
  * and records the run unless --no-history.
  */
 export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
+  // An empty program (`exec -- "$STAGE"` with STAGE unset) said "cannot start : ERR_INVALID_ARG_VALUE", exit 126, and was recorded.
+  if (!args.command[0]) throw new VaultError('INVALID_ARGUMENT', 'The command to run is empty: exec started nothing.', 'Give the stage after --, e.g. cpw-vault exec --workflow transcribe -- python3 06_whisperx_asr.py (a shell variable in its place may be unset).');
   // Only the read side is needed (the light bundle runs exec too), unless --verify asks the providers.
   const vault = await ctx.reader();
   // The reader has started its keychain connection: one turn of the event loop sends the handshake and the first
@@ -277,5 +279,7 @@ function stageName(program: string): string {
   // Whatever follows the `=` of an assignment is a value (a `/` in it included): one of no known shape that exec had
   // not read (a custom key, a new one being tried, any in a run refused as not ready) was kept whole. Hidden before the
   // base name is taken, and again after it (a key in the base name).
-  return redactProgram(withoutControlChars(basename(redactProgram(program))));
+  const shown = redactProgram(program);
+  // `/` has no base name: "cannot start : EACCES" named nothing.
+  return redactProgram(withoutControlChars(basename(shown) || shown));
 }
