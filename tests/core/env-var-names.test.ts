@@ -8,6 +8,13 @@ describe('env var names a custom credential may not take', () => {
     expect(envVarProblem(name, 'mysvc.token')).toBe(`${name} is read as configuration by the system, a shell, a language runtime or a tool a stage runs; exec would put a secret there.`);
   });
 
+  // Found by h233: a teammate's file (team pull keeps a name `set --env-var` accepts) gave a custom credential
+  // TAR_OPTIONS = '--checkpoint=1 --checkpoint-action=exec=...', and `exec --with` it ran that command inside any tar the
+  // stage ran; the other names run a command too, or load plugins (.so) from a path (a folder in the shared repository).
+  it.each(['TAR_OPTIONS', 'ZIPOPT', 'MANOPT', 'RSYNC_RSH', 'RSYNC_CONNECT_PROG', 'CVS_RSH', 'SVN_SSH', 'RUSTC_WRAPPER', 'GIT_TEMPLATE_DIR', 'NODE_REPL_EXTERNAL_MODULE', 'MPLBACKEND', 'GST_PLUGIN_PATH', 'LIBVA_DRIVERS_PATH', 'VK_ICD_FILENAMES', 'HDF5_PLUGIN_PATH', 'QT_PLUGIN_PATH', 'GIO_EXTRA_MODULES', 'R_LIBS_USER'])('%s, which runs a command or loads code, is configuration too', (name) => {
+    expect(envVarProblem(name, 'mysvc.token')).toBe(`${name} is read as configuration by the system, a shell, a language runtime or a tool a stage runs; exec would put a secret there.`);
+  });
+
   it("cpw-vault's own names are said to be its own, not the system's", () => {
     expect(envVarProblem('CPW_PROFILE', 'mysvc.token')).toBe("CPW_PROFILE is one of cpw-vault's own variables (exec sets them for stages); a secret cannot take it.");
   });
