@@ -178,10 +178,11 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
       onlyWith(o.timeout, '--timeout', o.verify, '--verify');
       teamIdentityOf(o);
       invoke(cmd, async (ctx) => {
+        const stage = await import('./commands/exec');
+        stage.assertCommand(command); // before --team reads or --verify asks the providers (readiness included) anything
         if (o.team) return (await import('./commands/team-read')).teamExec({ command, ...o, file: o.team }, ctx);
-        // --verify asks the providers first (readiness included), then the stage runs as without it.
-        if (o.verify) await (await import('./commands/exec-verify')).verifyFirst(await ctx.vault(), o, ctx, async (ids) => (await import('./commands/exec')).recordVerifyRefusal({ command, ...o }, ctx, ids));
-        return (await import('./commands/exec')).exec({ command, ...o }, ctx);
+        if (o.verify) await (await import('./commands/exec-verify')).verifyFirst(await ctx.vault(), o, ctx, (ids) => stage.recordVerifyRefusal({ command, ...o }, ctx, ids));
+        return stage.exec({ command, ...o }, ctx);
       });
     });
 

@@ -85,6 +85,12 @@ describe('exec: a program that cannot start', () => {
       const r = await cli(t, ['exec', '--workflow', 'transcribe', ...args]);
       expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/^error \[INVALID_ARGUMENT\] The command to run is empty: exec started nothing\.\nfix: Give the stage after --/)]);
     }
+    // Before --verify asks a provider (one that cannot be reached said "unreachable", exit 5) or --team reads its file.
+    const env = { CPW_VAULT_ENDPOINT_HUGGINGFACE: 'http://127.0.0.1:9' };
+    for (const extra of [['--verify'], ['--team', join(t.root, 'no-such-team.vault')]]) {
+      const r = await cli(t, ['exec', '--workflow', 'transcribe', ...extra, '--', ''], { env });
+      expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/^error \[INVALID_ARGUMENT\] The command to run is empty/)]);
+    }
     expect(JSON.parse((await cli(t, ['runs', '--json'])).stdout).runs).toEqual([]);
     const root = await cli(t, ['exec', '--workflow', 'transcribe', '--', '/']);
     expect([root.code, root.stderr]).toEqual([126, 'error: cannot start /: EACCES\n']);

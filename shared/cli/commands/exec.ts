@@ -58,8 +58,7 @@ function maskedStreams(mask: boolean | undefined): { out: boolean; err: boolean 
  * and records the run unless --no-history.
  */
 export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
-  // An empty program (`exec -- "$STAGE"` with STAGE unset) said "cannot start : ERR_INVALID_ARG_VALUE", exit 126, and was recorded.
-  if (!args.command[0]) throw new VaultError('INVALID_ARGUMENT', 'The command to run is empty: exec started nothing.', 'Give the stage after --, e.g. cpw-vault exec --workflow transcribe -- python3 06_whisperx_asr.py (a shell variable in its place may be unset).');
+  assertCommand(args.command);
   // Only the read side is needed (the light bundle runs exec too), unless --verify asks the providers.
   const vault = await ctx.reader();
   // The reader has started its keychain connection: one turn of the event loop sends the handshake and the first
@@ -85,6 +84,11 @@ export async function exec(args: ExecArgs, ctx: CliContext): Promise<number> {
     (await pipesMade)?.discard();
     signals.stop();
   }
+}
+
+/** An empty program (`exec -- "$STAGE"` with STAGE unset) said "cannot start : ERR_INVALID_ARG_VALUE", exit 126, and was recorded. */
+export function assertCommand(command: readonly string[]): void {
+  if (!command[0]) throw new VaultError('INVALID_ARGUMENT', 'The command to run is empty: exec started nothing.', 'Give the stage after --, e.g. cpw-vault exec --workflow transcribe -- python3 06_whisperx_asr.py (a shell variable in its place may be unset).');
 }
 
 async function prepareAndRun(args: ExecArgs, ctx: CliContext, vault: Awaited<ReturnType<CliContext['reader']>>, history: RunHistory | undefined, streams: { out: boolean; err: boolean }, pipesMade: Promise<StagePipes | undefined>, signals: StageSignals): Promise<number> {
