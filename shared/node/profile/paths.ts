@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, parse, resolve } from 'node:path';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
@@ -89,18 +90,44 @@ export function assertProfileNamed(profilePath: string | undefined, env: Readonl
  * Refuses a profile directly in the root folder: `--profile "$DIR/user.profile"` with DIR unset is /user.profile, which
  * a user almost never means. A get said "does not exist ... to create a profile there: cpw-vault --profile
  * /user.profile setup"; as root, set created it there, its index, audit log and lock beside it in /. A relative path
- * is judged from `cwd` (none given: not judged). Throws INVALID_ARGUMENT naming what was given.
+ * is judged from `cwd` (none given: not judged). The folder is judged where it really is: one reached through a link to
+ * / (~/rootlink/user.profile) wrote all of these in / as well. Throws INVALID_ARGUMENT naming what was given.
  */
 function assertNotAtRoot(via: string, given: string, cwd: string | undefined): void {
   if (cwd === undefined && !isAbsolute(given)) return;
   const path = cwd === undefined ? resolve(given) : resolve(cwd, given);
   const { root, dir } = parse(path);
-  if (dir !== root) return;
+  if (dir !== root) return assertNotLinkedToRoot(via, given, path);
   const where = path === given ? '' : ` (${shellWord(path)})`;
   throw new VaultError(
     'INVALID_ARGUMENT',
     `${via} ${shellWord(given)}${where} is ${path === root ? 'the root folder itself' : `directly in the root folder ${root}`}: ${isAbsolute(given) ? 'most often a path built from a variable that is not set ("$DIR/user.profile" with DIR unset)' : `a relative path, taken from the working folder ${root} (where cron, systemd and containers often start)`}. Nothing was read or written.`,
-    via === '--profile' ? 'Check the variable the path is built from, or give a profile in a folder of its own: --profile ~/.cp-whisperx/team.profile' : 'Set CPW_PROFILE to a profile in a folder of its own (CPW_PROFILE=~/.cp-whisperx/team.profile), or unset it for the default profile.',
+    ownFolderFix(via, 'Check the variable the path is built from, or give'),
+  );
+}
+
+/** The fix line of a profile refused at the root folder: a profile in a folder of its own, in the way it was named. */
+function ownFolderFix(via: string, lead: string): string {
+  return via === '--profile' ? `${lead} a profile in a folder of its own: --profile ~/.cp-whisperx/team.profile` : 'Set CPW_PROFILE to a profile in a folder of its own (CPW_PROFILE=~/.cp-whisperx/team.profile), or unset it for the default profile.';
+}
+
+/**
+ * {@link assertNotAtRoot} for the folder `path` is in as the file system resolves it (symbolic links followed): one
+ * that does not exist, or cannot be resolved, is not the root folder (what opens the profile then says why).
+ */
+function assertNotLinkedToRoot(via: string, given: string, path: string): void {
+  let real: string;
+  try {
+    real = realpathSync.native(dirname(path));
+  } catch {
+    return;
+  }
+  if (real !== parse(real).root) return;
+  const where = path === given ? '' : ` (${shellWord(path)})`;
+  throw new VaultError(
+    'INVALID_ARGUMENT',
+    `${via} ${shellWord(given)}${where} leads to ${shellWord(join(real, basename(path)))}, directly in the root folder ${real}: its folder ${shellWord(dirname(path))} leads to ${real} through a symbolic link. Nothing was read or written.`,
+    ownFolderFix(via, 'Give'),
   );
 }
 
