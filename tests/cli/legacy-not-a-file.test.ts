@@ -135,3 +135,29 @@ describe('no profile yet, and a `config` link in the working directory that loop
     for (const r of [list, get, set, doctor, migrate]) expect(r.stdout + r.stderr).not.toContain(MINE);
   });
 });
+
+/** Links at config/secrets.json that lead round in a loop, by how they are made. */
+const loops: Record<string, (dir: string) => void> = {
+  'a link to itself': (dir) => symlinkSync('secrets.json', join(dir, 'secrets.json')),
+  'two links to each other': (dir) => (symlinkSync('other.json', join(dir, 'secrets.json')), symlinkSync('secrets.json', join(dir, 'other.json'))),
+};
+const LOOP = 'a symbolic link that leads round in a loop (to itself, or through other links back to it), to no file';
+
+// A config/secrets.json link that leads round in a loop was said to be "a symbolic link" (read as one to a file, kept
+// from the user), and migrate then said "no config/secrets.json here". It is said as a loop, alike, with its fix.
+describe('no profile yet, and config/secrets.json a link that leads round in a loop', () => {
+  it.each(Object.keys(loops))('%s: list, get and set go on, saying it is a loop and how to remove it; migrate passes it over saying the same', async (what) => {
+    const t = makeTempHome();
+    mkdirSync(join(t.cwd, 'config'));
+    loops[what]!(join(t.cwd, 'config'));
+    const at = join(t.cwd, 'config', 'secrets.json');
+    const clause = `it is ${LOOP}; no keys are read from it (remove the link: rm -- ${at}).`;
+    await goOnPast(t, at, `warning: Ignoring ${at}: ${clause}\n`);
+    const migrate = await cli(t, ['migrate', '--yes']);
+    expect(migrate.code, migrate.stderr).toBe(2);
+    expect(migrate.stderr).toContain(`! Passed over ${at}: ${clause}\n`);
+    expect(migrate.stderr).not.toContain('no config/secrets.json here');
+    const from = await cli(t, ['migrate', '--from', 'config/secrets.json', '--yes']);
+    expect(from.stderr).toContain(`error [INVALID_ARGUMENT] config/secrets.json is ${LOOP}; nothing was changed.\nfix: Remove the link (rm -- config/secrets.json), and give the file to migrate with --from PATH.\n`);
+  });
+});

@@ -7,7 +7,7 @@ import { MAX_SOURCE_BYTES, parseHfTokenFile, parseJsonSource, type ParsedSource 
 import { parseDotenv } from '../../core/dotenv-source';
 import { iconvName, utf16Form } from '../../core/utf16';
 import { LEGACY_SECRETS_PATH } from '../profile/paths';
-import { loopOnTheWay } from '../profile/legacy-file';
+import { LINK_LOOP, linkLoop, linkLoopFix, loopingLink, loopOnTheWay } from '../profile/legacy-file';
 import { currentUid, modeString, notAKeysFile, othersCanWrite, othersFile, READ_DATA_NOFOLLOW, readError } from '../profile/file-access';
 import { readAllBytes } from '../profile/secure-fs';
 import { refuseKernelFiles } from './system-files';
@@ -53,6 +53,7 @@ function readSourceText(path: string): string {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new VaultError('INVALID_ARGUMENT', `${path} does not exist.`, 'Give the file to migrate with --from PATH.');
+    if (code === 'ELOOP' && isLink(path) && loopingLink(path)) throw new VaultError('INVALID_ARGUMENT', `${path} is ${LINK_LOOP}; nothing was changed.`, `Remove the link (${linkLoopFix(path)}), and give the file to migrate with --from PATH.`);
     if (code === 'ELOOP' && isLink(path)) throw new VaultError('INVALID_ARGUMENT', `${path} is a symbolic link; refusing to follow it.`, realFileFix(path));
     throw readError(err, path);
   }
@@ -147,9 +148,10 @@ export function foundAt(path: string): FoundSource | undefined {
     if (at && othersFile(at)) return { path, passedOver: `it belongs to another user (uid ${at.uid}), whose keys are not taken as yours` };
     to = at && statSync(path, { throwIfNoEntry: false });
   } catch (err) {
-    // A link on the way that loops (config -> config, planted in a shared folder): passed over as list and get say it.
-    if (!at && (err as NodeJS.ErrnoException).code === 'ELOOP') return { path, passedOver: loopOnTheWay(path) };
-    return undefined; // a link of the user's own that loops, a path through a file: nothing there to read
+    // A link on the way that loops (config -> config, planted in a shared folder), or the name itself a link that loops
+    // (secrets.json -> secrets.json): passed over as list and get say it. "no config/secrets.json here" hid it.
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') return { path, passedOver: at ? linkLoop(path) : loopOnTheWay(path) };
+    return undefined; // a path through a file: nothing there to read
   }
   if (!to) return undefined;
   if (othersFile(to)) return { path, passedOver: `it leads to another user's file (uid ${to.uid}), whose keys are not taken as yours` };

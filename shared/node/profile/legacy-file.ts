@@ -1,4 +1,4 @@
-import { lstatSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { shellWord } from '../../core/control-chars';
 import { ioError, notAKeysFile, othersFile } from './file-access';
@@ -40,7 +40,8 @@ export function legacyAt(path: string): LegacyAt | undefined {
   }
   const stamp: FileStamp = { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
   const mine = 'its keys are not read as yours';
-  if (s.isSymbolicLink()) return { passedOver: `it is a symbolic link; ${mine}` };
+  // A link that leads round in a loop leads to no file: "a symbolic link" read as one to a file kept from the user.
+  if (s.isSymbolicLink()) return { passedOver: !othersFile(s) && loopingLink(path) ? linkLoop(path) : `it is a symbolic link; ${mine}` };
   if (othersFile(s)) return { passedOver: `it belongs to another user (uid ${s.uid}); ${mine}` };
   return s.isFile() ? { stamp } : { passedOver: notAKeysFile(s) };
 }
@@ -48,6 +49,29 @@ export function legacyAt(path: string): LegacyAt | undefined {
 /** Why a secrets file whose path loops (ELOOP from its lstat: a link on the way) is passed over, here and by migrate. */
 export function loopOnTheWay(path: string): string {
   return `a symbolic link on its way leads round in a loop (namei -l ${shellWord(path)}); no keys are read from it`;
+}
+
+/** A link that leads round in a loop, said alike wherever one is passed over or refused (`${path} is ${LINK_LOOP}`). */
+export const LINK_LOOP = 'a symbolic link that leads round in a loop (to itself, or through other links back to it), to no file';
+
+/** The command that fixes a link that leads round in a loop: it leads nowhere, so removing it loses nothing. */
+export function linkLoopFix(path: string): string {
+  return `rm -- ${shellWord(path)}`;
+}
+
+/** Why a secrets file that is a link leading round in a loop is passed over, here and by migrate. */
+export function linkLoop(path: string): string {
+  return `it is ${LINK_LOOP}; no keys are read from it (remove the link: ${linkLoopFix(path)})`;
+}
+
+/** True when `path` is a link that leads round in a loop (`secrets.json -> secrets.json`, or two links to each other). */
+export function loopingLink(path: string): boolean {
+  try {
+    statSync(path);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ELOOP';
+  }
 }
 
 /**
