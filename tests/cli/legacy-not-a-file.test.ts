@@ -161,3 +161,26 @@ describe('no profile yet, and config/secrets.json a link that leads round in a l
     expect(from.stderr).toContain(`error [INVALID_ARGUMENT] config/secrets.json is ${LOOP}; nothing was changed.\nfix: Remove the link (rm -- config/secrets.json), and give the file to migrate with --from PATH.\n`);
   });
 });
+
+/** What migrate --from config/secrets.json finds there, each passed over by the reader too, and its one error. */
+const passedOver: Record<string, { make: (dir: string) => void; error: RegExp }> = {
+  ...Object.fromEntries(Object.entries(loops).map(([what, make]) => [what, { make, error: new RegExp(`^error \\[INVALID_ARGUMENT\\] config/secrets\\.json is ${LOOP.replace(/[()]/g, '\\$&')}; nothing was changed\\.\\nfix: Remove the link \\(rm -- config/secrets\\.json\\), and give the file to migrate with --from PATH\\.\\n$`) }])),
+  'a link to a file of the user\'s': { make: (dir) => (writeFileSync(join(dir, 'real.json'), '{}', { mode: 0o600 }), symlinkSync('real.json', join(dir, 'secrets.json'))), error: /^error \[INVALID_ARGUMENT\] config\/secrets\.json is a symbolic link; refusing to follow it\.\nfix: Point --from at the file it leads to/ },
+  ...Object.fromEntries(Object.entries(made).map(([what, make]) => [what, { make: (dir: string) => make(join(dir, 'secrets.json')), error: /^error \[INVALID_ARGUMENT\] config\/secrets\.json is not a regular file\.\n/ }])),
+  ...(process.getuid?.() === 0 ? { "another user's file": { make: (dir: string) => (writeFileSync(join(dir, 'secrets.json'), '{}', { mode: 0o600 }), chownSync(join(dir, 'secrets.json'), NOBODY, NOBODY)), error: /^error \[INVALID_ARGUMENT\] config\/secrets\.json belongs to another user \(uid 65534\)/ } } : {}),
+};
+
+// migrate --from naming the config/secrets.json the reader passes over printed the reader's warning, then an error for
+// the same file: read as two problems. One error now, the one that says what to do with --from.
+describe('migrate --from config/secrets.json, where the reader passes over what is there', () => {
+  it.each(Object.keys(passedOver))('%s: one error, no warning before it; nothing stored', async (what) => {
+    const t = makeTempHome();
+    mkdirSync(join(t.cwd, 'config'));
+    passedOver[what]!.make(join(t.cwd, 'config'));
+    const r = await cli(t, ['migrate', '--from', 'config/secrets.json', '--yes']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(passedOver[what]!.error);
+    expect(r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('fix: '))).toHaveLength(1);
+    expect(r.stderr).not.toContain('warning');
+  });
+});

@@ -115,8 +115,11 @@ function nothingFoundFix(cwd: string): string {
 
 async function migrateWith(signal: AbortSignal, args: MigrateArgs, ctx: CliContext): Promise<ExitCode> {
   if (args.backupDir !== undefined) checkBackupDir(args.backupDir);
-  // With no profile yet, the reader says "Ignoring config/secrets.json" of another user's: the pass-over below says it.
-  if (args.from === undefined && ctx.io.cwd !== undefined) ctx.muteWarning?.(`Ignoring ${resolve(ctx.io.cwd, LEGACY_SECRETS_PATH)}:`);
+  // With no profile yet, the reader says "Ignoring config/secrets.json" of a file it passes over (another user's, a link,
+  // a loop): the pass-over below says it, and so does --from's error when it names that file (a warning, then an error
+  // for the same file, read as two problems).
+  const legacy = ctx.io.cwd === undefined ? undefined : resolve(ctx.io.cwd, LEGACY_SECRETS_PATH);
+  if (legacy !== undefined && (args.from === undefined || resolve(ctx.io.cwd!, args.from) === legacy)) ctx.muteWarning?.(`Ignoring ${legacy}:`);
   const vault = await ctx.vault();
   // The source looked for first is ./config/secrets.json: with the working directory removed, another found instead
   // (the HuggingFace token file) would not be the one meant.

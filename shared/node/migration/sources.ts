@@ -55,11 +55,13 @@ function readSourceText(path: string): string {
     if (code === 'ENOENT') throw new VaultError('INVALID_ARGUMENT', `${path} does not exist.`, 'Give the file to migrate with --from PATH.');
     if (code === 'ELOOP' && isLink(path) && loopingLink(path)) throw new VaultError('INVALID_ARGUMENT', `${path} is ${LINK_LOOP}; nothing was changed.`, `Remove the link (${linkLoopFix(path)}), and give the file to migrate with --from PATH.`);
     if (code === 'ELOOP' && isLink(path)) throw new VaultError('INVALID_ARGUMENT', `${path} is a symbolic link; refusing to follow it.`, realFileFix(path));
+    // A socket cannot be opened (ENXIO): it is no file, as a FIFO or folder is ("Cannot read ... (ENXIO)", exit 1).
+    if (code === 'ENXIO' && isSocket(path)) throw notARegularFile(path);
     throw readError(err, path);
   }
   try {
     const s = fstatSync(fd);
-    if (!s.isFile()) throw new VaultError('INVALID_ARGUMENT', `${path} is not a regular file.`, 'Point --from at a secrets file.');
+    if (!s.isFile()) throw notARegularFile(path);
     // Checked here too, for --from and a file chosen in the app's dialog: their sizes lie (0 for /proc/self/environ).
     refuseKernelFiles(path, 'Point --from at a secrets file.');
     if (othersFile(s)) {
@@ -77,6 +79,18 @@ function readSourceText(path: string): string {
     throw readError(err, path);
   } finally {
     closeSync(fd);
+  }
+}
+
+function notARegularFile(path: string): VaultError {
+  return new VaultError('INVALID_ARGUMENT', `${path} is not a regular file.`, 'Point --from at a secrets file.');
+}
+
+function isSocket(path: string): boolean {
+  try {
+    return !!lstatSync(path, { throwIfNoEntry: false })?.isSocket();
+  } catch {
+    return false;
   }
 }
 
