@@ -122,6 +122,26 @@ describe('the git credential helper beside a helper that stores', () => {
     expect(stored(t).includes(HF), 'the token is in ~/.git-credentials').toBe(false);
   });
 
+  // The fix named the repository as shellWord does, `git -C $'.../m\to\033[31mdel'`: dash reads `$'...'` as `$` and a
+  // quoted word, and its git said "cannot change to '$/...'", leaving the store helper in place.
+  it.each(['dash', 'bash'])("a repository whose folder's name holds a tab, an escape and an é: doctor's fix is printable ASCII and stops the leak in %s", async (shell) => {
+    const { t, env } = await setUp();
+    const name = 'm\to\u001b[31mdél';
+    const repo = join(t.cwd, name);
+    mkdirSync(repo);
+    sh('sh', 'eval "$(cpw-vault git-credential config)" && git init -q . && git config credential.helper store', env, repo);
+    const report = await doctor(t, env, repo);
+    expect(report.git_helpers[0]!.helpers).toEqual([{ name: 'store', scope: 'local', origin: 'file:.git/config' }]);
+    const fix = report.git_helpers[0]!.fix;
+    expect(fix).toMatch(/^[\x20-\x7e\n]*$/);
+    expect(fix).not.toContain("$'");
+    expect(fix.split('\n')).toHaveLength(3);
+    sh(shell, fix, env, t.root);
+    cloneAndApprove(env, repo);
+    expect(stored(t).includes(HF), 'the token is in ~/.git-credentials').toBe(false);
+    expect((await doctor(t, env, repo)).git_helpers).toEqual([]);
+  });
+
   it("doctor's fix for a token already in ~/.git-credentials stops it coming back", async () => {
     const { t, env } = await setUp();
     sh('sh', 'eval "$(cpw-vault git-credential config)" && git config --global credential.helper store', env, t.cwd);

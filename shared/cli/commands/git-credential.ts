@@ -8,7 +8,6 @@ import { profilePathsOf, type CliContext } from '../context';
 import type { StdinUse } from '../io';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes';
 import { shQuote } from './env';
-import { shellWord } from '../../core/control-chars';
 import { protectSecretOutput } from '../secret-output';
 import { assertNamedProfileExists } from '../missing-profile';
 import type { GitHelper } from '../../node/git-credential/helper-chain';
@@ -27,10 +26,11 @@ function realpath(path: string): string | undefined {
 /**
  * `path` as one POSIX sh word that dash reads as bash does, shown in printable ASCII: git runs the helper with
  * `sh -c` (dash on Debian), which reads shellWord's `$'...'` as `$` and a quoted word (it asked another profile,
- * `$/home/a\nb/team.profile`, for the token), and these lines are printed to a terminal (config, doctor's fix),
- * where an escape or a text-direction mark would act, not show. Bare when nothing in it is special; else its
- * printable ASCII single-quoted, a line break as it is (harmless on screen; a command substitution would drop it),
- * and every other byte (a control character, any non-ASCII) by `"$(printf '\ooo')"`.
+ * `$/home/a\nb/team.profile`, for the token; doctor's `git -C` for a repository so named failed), and these lines are
+ * printed to a terminal (config, doctor's fix), where an escape or a text-direction mark would act, not show. Bare
+ * when nothing in it is special; else its printable ASCII single-quoted, a line break as it is (harmless on screen; a
+ * command substitution would drop it), and every other byte (a control character, any non-ASCII) by
+ * `"$(printf '\ooo')"`.
  */
 function shWord(path: string): string {
   if (/^[\w@%+=:,./-]+$/.test(path)) return path;
@@ -95,7 +95,9 @@ export function gitConfigLine(ctx: Pick<CliContext, 'io' | 'globals'>, git = 'gi
  * git's command line or in GIT_CONFIG_*, what to drop.
  */
 export function leakFix(ctx: Pick<CliContext, 'io' | 'globals'>, leaks: GitHelper[]): string {
-  const repo = shellWord(ctx.io.cwd ?? (ctx.io.env['HOME'] || homedir())); // where doctor ran git (see hfHelperLeaks there)
+  // Where doctor ran git (see hfHelperLeaks there). As shWord, not shellWord: a tab or an escape in the folder's name
+  // was `git -C $'...'`, which dash reads as `$` and a quoted word (git: "cannot change to '$/...'").
+  const repo = shWord(ctx.io.cwd ?? (ctx.io.env['HOME'] || homedir()));
   const where = { system: 'git config --global', global: 'git config --global', local: `git -C ${repo} config --local`, worktree: `git -C ${repo} config --worktree` } as Record<string, string>;
   const files = [...new Set(leaks.map((l) => where[l.scope]).filter((g): g is string => g !== undefined))];
   const fromCommand = leaks.some((l) => where[l.scope] === undefined);
