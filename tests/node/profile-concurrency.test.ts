@@ -46,6 +46,30 @@ describe('cross-process lock', () => {
     expect(store.read().profile.user.name).toBe('after the crash');
   });
 
+  // A pipeline's subprocess.Popen that never waits: the holder killed by kill -9 stays a zombie, which answers
+  // kill(pid, 0). Its lock was waited on for the whole 30 s, then PROFILE_LOCKED named a process that runs nothing.
+  it('a lock whose killed holder is a zombie its parent never reaps is taken over at the first try', async (ctx) => {
+    if (process.platform !== 'linux') return ctx.skip();
+    const t = makeTempHome();
+    const store = new ProfileStore({ profilePath: t.profile, lockWaitMs: 0, warn: () => {} });
+    await store.update((p) => p);
+    // sh starts the holder, then becomes `sleep`, which never waits for it.
+    const parent = spawn('sh', ['-c', '"$0" "$1" "$2" & exec sleep 600', process.execPath, fixture('lock-holder'), t.profile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((r) => parent.stdout.once('data', r));
+      const pid = JSON.parse(readFileSync(`${t.profile}.lock`, 'utf8')).pid as number;
+      process.kill(pid, 'SIGKILL');
+      const state = () => readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ').pop()![0];
+      while (state() !== 'Z') await new Promise((r) => setTimeout(r, 20));
+      expect(lockHolder(t.profile)).toBeUndefined(); // what `runs`/reports show: no holder
+      await store.update((p) => ({ ...p, user: { ...p.user, name: 'after the zombie' } }));
+      expect(store.read().profile.user.name).toBe('after the zombie');
+      expect(state()).toBe('Z'); // still unreaped: it was taken over as a zombie, not once reaped
+    } finally {
+      parent.kill('SIGKILL');
+    }
+  });
+
   it('a lock from an earlier boot, or an empty one left by a holder killed mid-create, is taken over', async () => {
     const t = makeTempHome();
     mkdirSync(dirname(t.profile), { recursive: true });

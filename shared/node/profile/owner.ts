@@ -1,5 +1,5 @@
 import { readlinkSync } from 'node:fs';
-import { nodeOs, readProcFile } from '../builtins';
+import { nodeOs, procStatFields, readProcFile } from '../builtins';
 import type { TxOwner } from '../../core/journal';
 import { withoutControlChars } from '../../core/control-chars';
 
@@ -151,9 +151,9 @@ export function isCurrentProcess(owner: TxOwner): boolean {
 
 /**
  * True when the recorded process is certainly gone: a dead pid on this host,
- * boot and pid namespace, or any pid of an earlier boot. A process that
- * cannot be seen from here (another host, another pid namespace) counts as
- * gone only when `lastSignOfLifeMs` is older than `staleMs`.
+ * boot and pid namespace (a zombie included), or any pid of an earlier boot.
+ * A process that cannot be seen from here (another host, another pid
+ * namespace) counts as gone only when `lastSignOfLifeMs` is older than `staleMs`.
  */
 export function ownerIsGone(owner: TxOwner, lastSignOfLifeMs: number, staleMs = 10_000, now = Date.now()): boolean {
   const place = ownerPlace(owner);
@@ -162,8 +162,22 @@ export function ownerIsGone(owner: TxOwner, lastSignOfLifeMs: number, staleMs = 
   if (place === 'earlier-boot') return true;
   try {
     process.kill(owner.pid, 0);
-    return false; // alive (EPERM also means alive: someone else's process)
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
+  return isZombie(owner.pid); // else alive (EPERM also means alive: someone else's process)
+}
+
+/**
+ * Whether `pid` has ended but is not yet reaped (Linux: state Z, or X while being reaped): it still answers
+ * kill(pid, 0), yet runs no code and holds nothing. A cpw-vault killed by `kill -9` whose parent never waits (a
+ * pipeline's subprocess.Popen) stays so until that parent exits, and its lock was waited on for the full 30 s, then
+ * PROFILE_LOCKED. The pid is still its own (not reused while a zombie), so boot and pid namespace checks stand. Only
+ * where /proc is this pid namespace's (elsewhere /proc/<pid> is another process); false where /proc cannot tell.
+ * (A thread-group leader that ended alone while its threads run also shows Z: Node and Electron never do that.)
+ */
+function isZombie(pid: number): boolean {
+  if (!procIsOurs()) return false;
+  const state = procStatFields(pid)?.[0];
+  return state === 'Z' || state === 'X';
 }
