@@ -1,5 +1,6 @@
-// exec's stage start without Node's fork: posix_spawn (glibc: clone(CLONE_VM | CLONE_VFORK), no copy of this
-// process's page tables), with the child set up as libuv sets up Node's (see README "Why a native spawn").
+// exec's stage start without Node's fork: as glibc's posix_spawn (clone(CLONE_VM | CLONE_VFORK), no copy of this
+// process's page tables; child.c, which also gives the stage a parent-death signal), with the child set up as libuv
+// sets up Node's (see README "Why a native spawn").
 //
 //   spawn(file, args, env, fds, onExit) -> pid, or -errno when the program could not be started
 //     file: looked up in the PATH of `env` when it has no '/' (as execvp, and so libuv, do); ENOEXEC: run by /bin/sh
@@ -10,7 +11,7 @@
 //
 // The child: signals 1-31 at their default action and none blocked (Node ignores SIGPIPE; libuv resets both), fds 0-2
 // from `fds` in blocking mode (libuv clears O_NONBLOCK on them), every other fd closed on exec (Node opens them all
-// O_CLOEXEC), this process's group, session and working folder.
+// O_CLOEXEC), this process's group, session and working folder; SIGTERM when exec dies (kill -9) before it ends.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +20,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
-#include <spawn.h>
+#include "child.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -52,8 +53,8 @@ static char **utf8_all(napi_env env, napi_value arr) {
   return out;
 }
 
-static int spawn_file(pid_t *pid, const char *path, char *const argv[], char *const envp[], const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *at) {
-  int rc = posix_spawn(pid, path, fa, at, argv, envp);
+static int spawn_file(pid_t *pid, const char *path, char *const argv[], char *const envp[], const int fds[3]) {
+  int rc = cpw_spawn_child(pid, path, argv, envp, fds);
   if (rc != ENOEXEC) return rc;
   // A file the kernel cannot run (a script without #!): execvp runs it with /bin/sh, and so did Node's spawn.
   size_t n = 0;
@@ -63,15 +64,15 @@ static int spawn_file(pid_t *pid, const char *path, char *const argv[], char *co
   sh[0] = "/bin/sh";
   sh[1] = (char *)path;
   for (size_t i = 1; i < n; i++) sh[i + 1] = argv[i];
-  rc = posix_spawn(pid, "/bin/sh", fa, at, sh, envp);
+  rc = cpw_spawn_child(pid, "/bin/sh", sh, envp, fds);
   free(sh);
   return rc;
 }
 
 /** execvp's lookup (glibc's rules), in the PATH of the child's environment. */
-static int spawn_lookup(pid_t *pid, const char *file, char *const argv[], char *const envp[], const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *at) {
+static int spawn_lookup(pid_t *pid, const char *file, char *const argv[], char *const envp[], const int fds[3]) {
   if (!*file) return ENOENT;
-  if (strchr(file, '/')) return spawn_file(pid, file, argv, envp, fa, at);
+  if (strchr(file, '/')) return spawn_file(pid, file, argv, envp, fds);
   size_t flen = strnlen(file, NAME_MAX + 1);
   if (flen > NAME_MAX) return ENAMETOOLONG;
   const char *path = NULL;
@@ -93,7 +94,7 @@ static int spawn_lookup(pid_t *pid, const char *file, char *const argv[], char *
     if (dlen) { memcpy(full, p, dlen); full[dlen] = '/'; memcpy(full + dlen + 1, file, flen + 1); }
     else memcpy(full, file, flen + 1);
     // Looked at before it is tried: each try is a clone of this process (cheap, but ~10 of them for a PATH's misses).
-    int rc = access(full, F_OK) ? errno : spawn_file(pid, full, argv, envp, fa, at);
+    int rc = access(full, F_OK) ? errno : spawn_file(pid, full, argv, envp, fds);
     free(full);
     switch (rc) {
       case 0: return 0;
@@ -201,33 +202,12 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
   }
   pid_t pid = 0;
   if (w) {
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&at);
-    sigset_t defaults, none;
-    sigemptyset(&defaults);
-    sigemptyset(&none);
-    for (int n = 1; n < 32; n++) if (n != SIGKILL && n != SIGSTOP) sigaddset(&defaults, n);
-    // glibc's own signals below SIGRTMIN (32, 33): its posix_spawn leaves them ignored in the child, which the stage then
-    // inherits, unless they are in this set (where Node's fork, then execve, leaves them at their default action).
-    // sigaddset refuses them; the set's bits are set directly.
-    for (int n = 32; n < SIGRTMIN; n++) {
-      unsigned long *words = (unsigned long *)&defaults;
-      words[(n - 1) / (8 * sizeof *words)] |= 1UL << ((n - 1) % (8 * sizeof *words));
-    }
-    posix_spawnattr_setsigdefault(&at, &defaults);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    // Blocking, as libuv makes them (the same open file: ours too); dup2 onto itself clears FD_CLOEXEC (glibc >= 2.29).
+    // Blocking, as libuv makes them (the same open file: ours too).
     for (int i = 0; i < 3; i++) {
       int flags = fcntl(fds[i], F_GETFL);
       if (flags >= 0 && (flags & O_NONBLOCK)) fcntl(fds[i], F_SETFL, flags & ~O_NONBLOCK);
-      posix_spawn_file_actions_adddup2(&fa, fds[i], i);
     }
-    rc = spawn_lookup(&pid, file, argv, envp, &fa, &at);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
+    rc = spawn_lookup(&pid, file, argv, envp, fds);
     w->pid = rc ? 0 : pid;
     sem_post(&w->started);
   }
