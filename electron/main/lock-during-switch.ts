@@ -14,6 +14,8 @@ export interface LockDuringSwitchDeps {
   endAgents: () => Promise<boolean>;
   /** The Security status as it is now. */
   status: () => Promise<SecurityStatus>;
+  /** Whether the vault file may be open now, as its status would show it: an agent answered, did not, or cannot be asked. */
+  mayBeOpen: () => Promise<boolean>;
 }
 
 /** Lock's second round failed: said as what the user pressed, then why (a new VaultError: redacted as every one is). */
@@ -29,8 +31,13 @@ export function lockDuringSwitch(deps: LockDuringSwitchDeps) {
   let pressed = 0;
   /** Switches whose end ran Lock's second round: a Lock answered after one says what is. */
   let ends = 0;
-  /** Why the last second round failed, until Lock or Unlock is pressed again: it was said only by the status (an agent still there). */
-  let failed: VaultErrorJSON | undefined;
+  /**
+   * Why the last second round failed (it was said only by the status: an agent still there), and whether the vault file
+   * looked open then. Kept until Lock or Unlock is pressed, or a status finds locked what looked open: it stayed after a
+   * `cpw-vault lock` or the agent's time to live had locked it. One that looked locked already (an agent cut off from
+   * its socket that could not be ended) is kept until pressed: no status can tell when that process is gone.
+   */
+  let failed: { error: VaultErrorJSON; open: boolean } | undefined;
 
   /** Lock, again, once the switch it was pressed during ends: the gate drops its failure, so it is kept for the status. */
   const again = async () => {
@@ -38,7 +45,10 @@ export function lockDuringSwitch(deps: LockDuringSwitchDeps) {
     try {
       if (await deps.endAgents()) await vault.recordEvent({ event: 'vault_locked' });
     } catch (err) {
-      failed = secondRoundFailed(err);
+      // Kept (as locked-looking) at once: a status asked meanwhile neither misses it nor drops it.
+      const f = { error: secondRoundFailed(err), open: false };
+      failed = f;
+      f.open = await deps.mayBeOpen().catch(() => true);
     }
   };
   /**
@@ -61,8 +71,15 @@ export function lockDuringSwitch(deps: LockDuringSwitchDeps) {
   return {
     /** How many Locks were pressed during a switch so far. */
     pressed: () => pressed,
-    /** Why Lock's last second round failed, if it did and neither Lock nor Unlock was pressed since. */
-    failure: () => failed,
+    /**
+     * Why Lock's last second round failed, if it did, neither Lock nor Unlock was pressed since, and the vault file that
+     * looked open then does not look locked now (`mayBeOpen`, the status's own look at it: asked only when needed).
+     */
+    async failure(mayBeOpen: () => Promise<boolean>): Promise<VaultErrorJSON | undefined> {
+      const f = failed;
+      if (f?.open && !(await mayBeOpen()) && failed === f) failed = undefined;
+      return failed?.error;
+    },
     /** Lock or Unlock pressed: an earlier second round's failure is no longer what the user is told. */
     settle: () => void (failed = undefined),
     /**

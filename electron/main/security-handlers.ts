@@ -84,11 +84,15 @@ export function securityHandlers(deps: SecurityDeps): Api {
     if (a && 'unknown' in a) return {};
     return a && 'hello' in a ? { unlockedUntil: a.hello.expires_at } : { unlockedUntil: null, ...(a ? { agentNotAnswering: a.notAnswering } : {}) };
   };
+  /** Whether the vault file may be open: an agent answered, did not, or cannot be asked. Not gated: run as a switch ends. */
+  const mayBeOpen = async () => (await agentForStatus(socket())) !== undefined;
   const status = async (): Promise<SecurityStatus> => {
     const backend = vault.backend();
     const s = await vault.keychainStatus();
-    const failed = duringSwitch.failure();
-    const base = { backend, ...(backend === 'file' ? await agentView(s) : {}), ...(failed ? { lockFailed: failed } : {}) };
+    const view = backend === 'file' ? await agentView(s) : {};
+    // Lock's failed second round is said until the vault file it left open is found locked (the CLI, its time to live).
+    const failed = await duringSwitch.failure(async () => (backend === 'file' ? view.unlockedUntil !== null || !!view.agentNotAnswering : mayBeOpen()));
+    const base = { backend, ...view, ...(failed ? { lockFailed: failed } : {}) };
     if (s.ok) return { ...base, ok: true, offerFile: false };
     return { ...base, ok: false, code: s.code, message: s.message, fix: s.fix, offerFile: backend === 'keychain' && NO_KEYCHAIN.has(s.code) };
   };
@@ -113,7 +117,7 @@ export function securityHandlers(deps: SecurityDeps): Api {
   };
 
   /** Lock now pressed during a backend switch: its answer, its second round as the switch ends, that round's failure. */
-  const duringSwitch = lockDuringSwitch({ vault, endAgents: () => endAgents(), status: () => status() });
+  const duringSwitch = lockDuringSwitch({ vault, endAgents: () => endAgents(), status: () => status(), mayBeOpen });
 
   /** Starts the unlock agent with `passphrase` (for the app's time to live), unless one runs already. */
   const unlock = async (passphrase: string) => {

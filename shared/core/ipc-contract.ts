@@ -130,7 +130,7 @@ export interface SecurityStatus {
   agentNotAnswering?: AgentNotAnswering;
   /** No Secret Service is reachable: the app offers the vault file (nothing switches by itself). */
   offerFile: boolean;
-  /** Why Lock now's second round, as a backend switch ended, failed (shown where Lock now's errors go, until pressed again). */
+  /** Why Lock now's second round, as a backend switch ended, failed (shown where Lock now's errors go, until pressed or locked). */
   lockFailed?: VaultErrorJSON;
 }
 

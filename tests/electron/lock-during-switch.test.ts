@@ -1,12 +1,13 @@
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { VaultError } from '../../shared/core/errors';
 import { AgentClient } from '../../shared/node/agent/client';
 import { agentSocketFor } from '../../shared/node/agent/socket-dir';
 import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
 import { SwitchGate } from '../../shared/node/vault/switch-gate';
+import { cli } from '../helpers/cli';
 import { setupMain } from './main-setup';
 
 const HF = `hf_${'LoCkMiDsWiTcH'.repeat(3)}`;
@@ -145,6 +146,29 @@ describe('Lock now, Unlock and a passphrase change pressed while the app switche
     expect(again).toMatchObject({ backend: 'file', ok: false, code: 'VAULT_LOCKED', unlockedUntil: null });
     expect(again['lockFailed']).toBeUndefined();
     await expect.poll(() => existsSync(`/proc/${agent.pid()}`), { timeout: 10_000 }).toBe(false);
+  }, 120_000);
+
+  // The failure stayed in every status until Lock or Unlock was pressed, even once the vault file was locked by other
+  // means (cpw-vault lock, the agent's time to live): Lock now kept saying the Lock had failed over a locked vault file.
+  it('its second round\'s failure is said while the vault file stays open, and goes once cpw-vault lock has locked it', async () => {
+    const { agent, m, socket, switched } = await switchingToFile();
+    expect(await m.call('securityLock')).toMatchObject({ ok: true, value: { code: 'BACKEND_SWITCHING' } });
+    const connect = AgentClient.connect.bind(AgentClient);
+    vi.spyOn(AgentClient, 'connect').mockImplementationOnce(async () => {
+      throw new VaultError('VAULT_AGENT_UNSAFE', `The unlock agent's folder ${socket.dir} is writable by other users.`, 'Fix its mode: chmod 700 it.');
+    }).mockImplementation(connect);
+    agent.release();
+    const lockFailed = { code: 'VAULT_AGENT_UNSAFE', message: expect.stringMatching(/^Lock now, pressed during the switch .* failed: /) };
+    expect(await switched).toMatchObject({ ok: true, value: { status: { backend: 'file', unlockedUntil: expect.any(String), lockFailed } } });
+    // Still open: still said, however often the status is asked.
+    expect(await m.value('securityStatus')).toMatchObject({ unlockedUntil: expect.any(String), lockFailed });
+    expect(await m.value('securityStatus')).toMatchObject({ lockFailed });
+    // Locked by another cpw-vault, as a user in a terminal does: the next status says locked, and no failure.
+    expect((await cli(m.t, ['lock'], { env: { XDG_RUNTIME_DIR: dirname(socket.dir) } })).code).toBe(0);
+    await expect.poll(() => existsSync(`/proc/${agent.pid()}`), { timeout: 10_000 }).toBe(false);
+    const after = await m.value<Record<string, unknown>>('securityStatus');
+    expect(after).toMatchObject({ backend: 'file', ok: false, code: 'VAULT_LOCKED', unlockedUntil: null });
+    expect(after['lockFailed']).toBeUndefined();
   }, 120_000);
 
   // Lock pressed while the switch back to the keychain waited (a call in flight before it) waited with it, 30 s, then

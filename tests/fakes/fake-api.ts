@@ -142,7 +142,7 @@ export class FakeApi implements VaultApi {
   doctor = () => this.run('doctor', [], () => this.report());
   /** The Security section's state: which backend, whether the vault file is open, its passphrase. */
   /** `notAnswering`: the pids of an unlock agent that is there but does not answer (kill -STOP), as main's status finds it. */
-  /** `lockFailed`: a Lock's second round, as a switch ended, failed: in every status until Lock or Unlock, as main says it. */
+  /** `lockFailed`: a Lock's second round, as a switch ended, failed: in every status until Lock or Unlock (or the test drops it, as main does once locked). */
   security: { backend: string; unlocked: boolean; passphrase: string; offerFile: boolean; notAnswering?: number[]; lockFailed?: VaultErrorJSON } = { backend: 'keychain', unlocked: false, passphrase: 'the current vault passphrase', offerFile: false };
   /** The store's description, as main's status words it: never the backend's bare name. */
   private backendWords(): string {
