@@ -38,12 +38,18 @@ export function lockDuringSwitch(deps: LockDuringSwitchDeps) {
    * its socket that could not be ended) is kept until pressed: no status can tell when that process is gone.
    */
   let failed: { error: VaultErrorJSON; open: boolean } | undefined;
+  /** vault_locked events written: a switch away from the vault file writes its own only when no Lock did meanwhile. */
+  let recorded = 0;
+  const recordLocked = async () => {
+    recorded++;
+    await vault.recordEvent({ event: 'vault_locked' });
+  };
 
   /** Lock, again, once the switch it was pressed during ends: the gate drops its failure, so it is kept for the status. */
   const again = async () => {
     ends++;
     try {
-      if (await deps.endAgents()) await vault.recordEvent({ event: 'vault_locked' });
+      if (await deps.endAgents()) await recordLocked();
     } catch (err) {
       // Kept (as locked-looking) at once: a status asked meanwhile neither misses it nor drops it.
       const f = { error: secondRoundFailed(err), open: false };
@@ -80,6 +86,20 @@ export function lockDuringSwitch(deps: LockDuringSwitchDeps) {
       if (f?.open && !(await mayBeOpen()) && failed === f) failed = undefined;
       return failed?.error;
     },
+    /** Lock pressed with no switch under way ended an agent: audited. */
+    recordLocked,
+    /**
+     * A switch away from the vault file begins (`open`: its agent answered). Returns what the switch calls once it has
+     * ended its agents (`stopped`: it found one): its lock is audited, as a Lock's is, unless a Lock pressed meanwhile
+     * wrote one. The agent may have stopped by itself already (its files gone), and a Lock pressed then found none:
+     * neither wrote vault_locked, and the log showed the vault file never locked.
+     */
+    switchingAway(open: boolean) {
+      const seen = recorded;
+      return async (stopped: boolean) => {
+        if ((open || stopped) && recorded === seen) await recordLocked();
+      };
+    },
     /** Lock or Unlock pressed: an earlier second round's failure is no longer what the user is told. */
     settle: () => void (failed = undefined),
     /**
@@ -90,7 +110,7 @@ export function lockDuringSwitch(deps: LockDuringSwitchDeps) {
       const seen = ends;
       if (!vault.whenSwitchEnds(again)) return undefined;
       pressed++;
-      if (await deps.endAgents()) await vault.recordEvent({ event: 'vault_locked' });
+      if (await deps.endAgents()) await recordLocked();
       // The switch ended while the agents were ended (one that did not answer is waited for): its own answer came
       // first and said what is; "still under way", after it, stayed on the card with nothing left to correct it.
       return ends === seen ? whileSwitching() : deps.status();

@@ -159,7 +159,7 @@ export function securityHandlers(deps: SecurityDeps): Api {
       duringSwitch.settle();
       const answer = await duringSwitch.lock();
       if (answer) return answer;
-      if (await vault.afterSwitch(() => endAgents())) await vault.recordEvent({ event: 'vault_locked' });
+      if (await vault.afterSwitch(() => endAgents())) await duringSwitch.recordLocked();
       return status();
     },
     // One at a time: each call keeps its passphrases, then spends seconds of scrypt on them.
@@ -201,7 +201,9 @@ export function securityHandlers(deps: SecurityDeps): Api {
       const unlocked = backend === 'file' && passphrase !== undefined ? async () => {
         if (locks === duringSwitch.pressed()) await unlock(passphrase);
       } : undefined;
-      const ended = from === 'file' ? async () => void (await endAgents(`Your secrets were moved to the ${backend}, but the vault file's unlock agent was not stopped.`)) : undefined;
+      // Its lock is audited, as Lock's (lock-during-switch.ts): the agent it read through, open as it began, ends with it.
+      const locked = from === 'file' ? duringSwitch.switchingAway(!!(await agentForStatus(socket()).then((a) => a && 'hello' in a))) : undefined;
+      const ended = locked && (async () => locked(await endAgents(`Your secrets were moved to the ${backend}, but the vault file's unlock agent was not stopped.`)));
       try {
         const result = await vault.useBackend(backend, { ...(passphrase !== undefined ? { passphrase } : {}), ...(deps.logN ? { logN: deps.logN } : {}) }, unlocked ?? ended);
         return { moved: result.moved, status: await status() };

@@ -202,6 +202,8 @@ describe('backend use between the keychain and the vault file', () => {
     expect((await run(h, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
     const audit = readFileSync(join(h.home, '.cp-whisperx', 'audit.log'), 'utf8');
     expect(audit.match(/"event":"backend_switched"/g)).toHaveLength(2);
+    // Its agent stopped with the switch away: that lock is in the log, after the switch (it showed none at all).
+    expect(audit.slice(audit.lastIndexOf('"event":"backend_switched"')).match(/"event":"vault_locked"/g)).toHaveLength(1);
     for (const v of [HF, TMDB, CUSTOM, PASS]) expect(audit).not.toContain(v);
   }, BUDGET);
 

@@ -79,6 +79,13 @@ async function unlockedFileVault() {
   return { m, files, socket, pid };
 }
 
+/** The audit log's switches, unlocks and locks, in order, from the switch away from the vault file (to the keychain) on. */
+function eventsFromSwitchAway(m: Awaited<ReturnType<typeof setupMain>>): string[] {
+  const events = readFileSync(m.vault.auditLogPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; details?: { to?: string } });
+  const from = events.findIndex((e) => e.event === 'backend_switched' && e.details?.to === 'keychain');
+  return events.slice(from).map((e) => e.event).filter((e) => ['backend_switched', 'vault_unlocked', 'vault_locked'].includes(e));
+}
+
 afterEach(() => {
   vi.restoreAllMocks();
 });
@@ -96,7 +103,8 @@ describe('Lock now pressed while a switch away from the vault file ends its unlo
     hold.release(0);
     expect(await switched).toMatchObject({ ok: true, value: { moved: ['huggingface.token'], status: { backend: 'keychain', ok: true } } });
     await expectAllLocked(m, { files, socket, pid, stores });
-    expect(readFileSync(m.vault.auditLogPath, 'utf8')).toContain('"event":"vault_locked"');
+    // Lock ended the agent: its lock, once (the switch's shutdown, which found it gone, writes none of its own).
+    expect(eventsFromSwitchAway(m)).toEqual(['backend_switched', 'vault_locked']);
   }, 120_000);
 
   it('Lock held at its own connect while the switch\'s shutdown and its end run: both end done, and the same state', async () => {
@@ -113,6 +121,9 @@ describe('Lock now pressed while a switch away from the vault file ends its unlo
     // The switch has ended: Lock's answer says what is, not "a switch is still under way" (the card kept that).
     expect(await locked).toEqual({ ok: true, value: { backend: 'keychain', ok: true, offerFile: false } });
     await expectAllLocked(m, { files, socket, pid, stores });
+    // The switch's shutdown ended the agent and Lock then found none: the log showed no lock at all, as if the vault
+    // file had stayed open. The switch's own lock is written, once.
+    expect(eventsFromSwitchAway(m)).toEqual(['backend_switched', 'vault_locked']);
   }, 120_000);
 
   it('the switch\'s shutdown held once connected to its agent (two clients at once), Lock pressed: the same state', async () => {
@@ -125,6 +136,17 @@ describe('Lock now pressed while a switch away from the vault file ends its unlo
     hold.release(0);
     expect(await switched).toMatchObject({ ok: true, value: { moved: ['huggingface.token'], status: { backend: 'keychain', ok: true } } });
     await expectAllLocked(m, { files, socket, pid, stores });
+    expect(eventsFromSwitchAway(m)).toEqual(['backend_switched', 'vault_locked']);
+  }, 120_000);
+
+  // With no Lock pressed, the switch away from the vault file ended its agent and wrote no lock: the audit log showed the
+  // vault file unlocked (vault_unlocked) and never locked, as a `cpw-vault lock` or Lock now would say.
+  it('with no Lock pressed, the switch\'s own shutdown of its agent is audited as the lock it is', async () => {
+    const { m, files, socket, pid } = await unlockedFileVault();
+    const stores = trackFileStores();
+    expect(await m.call('securityUseBackend', { backend: 'keychain' })).toMatchObject({ ok: true, value: { moved: ['huggingface.token'] } });
+    await expectAllLocked(m, { files, socket, pid, stores });
+    expect(eventsFromSwitchAway(m)).toEqual(['backend_switched', 'vault_locked']);
   }, 120_000);
 });
 

@@ -136,7 +136,8 @@ async function moveTo(args: BackendUseArgs, ctx: CliContext, signal: AbortSignal
     throw err;
   });
   // The vault file is gone: an agent still holding its key has nothing left to serve (whatever it answers, it ends here).
-  if (agent) await agent.lock().catch(() => agent.close());
+  // Audited as the lock it is, as `lock` and the app's switch audit theirs: the log showed the vault file never locked.
+  if (agent) await agent.lock().catch(() => agent.close()).then(() => vault.recordEvent({ event: 'vault_locked' }));
   const agentStopped = agent !== undefined;
   if (ctx.globals.json) {
     printJson(ctx.io, { ...result, agent_stopped: agentStopped });
