@@ -1,6 +1,7 @@
-import { accessSync, closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, lstatSync, openSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { shellWord, withoutControlChars } from '../core/control-chars';
 import { VaultError } from '../core/errors';
+import { plantedWhy } from './planted-place';
 import { modeString, READ_DATA } from './profile/file-access';
 import { readAllBytes } from './profile/secure-fs';
 
@@ -59,12 +60,17 @@ export interface PrivateInputFile {
  * A symbolic link is followed, and the file it leads to is what is checked (fstat of the opened descriptor: a link
  * swapped after a look cannot slip another file past it). Kubernetes mounts every secret as a link into a hidden
  * folder, and a link to a file of the user's own that only the user can read gives nobody anything; a link to
- * someone else's file, or to one others can read, is refused as that file would be.
+ * someone else's file, or to one others can read, is refused as that file would be. But a path another user could
+ * have put there (see {@link plantedWhy}: a link or file of theirs in /tmp, a folder of theirs above it) is refused
+ * before it is opened: their link in /tmp to a private file of the user's made that file the passphrase, and to
+ * /etc/shadow, the fix "chmod 600 <the link>" changed /etc/shadow's mode. The place is looked at again once the file
+ * is open, and the path must still lead to the file opened (a link planted between the look and the open).
  */
 export function readPrivateInputFile(path: string, file: PrivateInputFile): Buffer {
   const { what, maxBytes } = file;
   // Shown with "?" for a line break or an escape sequence (`--identity-file "$(cat key.txt)"` put the file's lines in).
   const shown = withoutControlChars(path);
+  assertOwnPlace(path, what);
   let fd: number;
   try {
     // O_NONBLOCK: a FIFO with no writer fails the regular-file check below instead of hanging the open.
@@ -78,10 +84,64 @@ export function readPrivateInputFile(path: string, file: PrivateInputFile): Buff
     const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
     // Its owner first: another user's file cannot be given a mode by this one (chmod: EPERM), so "Run: chmod 600" was no fix.
     if (uid !== undefined && s.uid !== uid) throw new VaultError('PROFILE_PERMISSIONS', `The ${what} ${shown} belongs to another user (uid ${s.uid}); refusing it.`, onReadOnlyMount(path) ? unownedOnReadOnlyFix(file.unownedFix(shellWord(path))) : 'Use a file of your own.');
-    if (s.mode & 0o077) throw new VaultError('PROFILE_PERMISSIONS', `The ${what} ${shown} can be read or changed by other users (mode ${modeString(s.mode)}); refusing it.`, onReadOnlyMount(path) ? READ_ONLY_FIX : `Run: chmod 600 ${shellWord(path)}`);
+    if (s.mode & 0o077) throw new VaultError('PROFILE_PERMISSIONS', `The ${what} ${shown} can be read or changed by other users (mode ${modeString(s.mode)}); refusing it.`, onReadOnlyMount(path) ? READ_ONLY_FIX : modeFix(path, s));
     if (s.size > maxBytes) throw new VaultError('INVALID_ARGUMENT', `The ${what} ${shown} is over ${maxBytes} bytes.`, file.tooLargeFix);
+    assertOwnPlace(path, what, s);
     return readAllBytes(fd, s.size);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Throws PROFILE_PERMISSIONS when another user could have put `path` where it is (plantedWhy), or, `opened` given,
+ * when the path no longer leads to that opened file (a link planted, or the file removed, since the look before the
+ * open). Names the path and who owns what, never suggests a chmod: the entry may be a link to any file.
+ */
+function assertOwnPlace(path: string, what: string, opened?: Stats): void {
+  const why = plantedWhy(path, true);
+  const moved = opened && !sameFile(path, opened) ? 'the path no longer leads to the file opened (a link was planted on it, or the file replaced, as it was opened)' : undefined;
+  const reason = why ?? moved;
+  if (reason === undefined) return;
+  const link = isLink(path) ? ', a link' : '';
+  throw new VaultError(
+    'PROFILE_PERMISSIONS',
+    `Refusing the ${what} ${withoutControlChars(path)}${link}: ${withoutControlChars(reason)}; nothing of it was read.`,
+    `Keep the ${what} in a folder only you can write (your home, say) and give that path. To see who put it there: ls -l ${shellWord(path)}`,
+  );
+}
+
+/**
+ * The fix for a file of the user's that others can read: its chmod, of the file itself. chmod follows a link, so a
+ * link is never named: the file it leads to is (as it really is, when that is the file opened), else it is replaced.
+ */
+function modeFix(path: string, opened: Stats): string {
+  if (!isLink(path)) return `Run: chmod 600 ${shellWord(path)}`;
+  let target: string | undefined;
+  try {
+    target = realpathSync(path);
+  } catch {
+    target = undefined;
+  }
+  if (target !== undefined && sameFile(target, opened)) return `${shellWord(path)} is a link to ${shellWord(target)}: Run: chmod 600 ${shellWord(target)}`;
+  return `${shellWord(path)} is a link: put a 0600 file of your own in its place (rm ${shellWord(path)}, then write the file there), or give the file it leads to.`;
+}
+
+/** Whether `path` (followed) is the file `opened` is (device and inode); false when it cannot be seen. */
+function sameFile(path: string, opened: Stats): boolean {
+  try {
+    const s = statSync(path);
+    return s.dev === opened.dev && s.ino === opened.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `path` itself is a symbolic link (not followed); false when it cannot be seen. */
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
   }
 }

@@ -1,53 +1,9 @@
-import { lstatSync, realpathSync, type Stats } from 'node:fs';
-import { dirname } from 'node:path';
+import { lstatSync, type Stats } from 'node:fs';
 import { VaultError } from '../../core/errors';
 import { shellWord } from '../../core/control-chars';
 import { currentUid, modeString, othersCanWrite } from '../profile/file-access';
+import { plantedWhy } from '../planted-place';
 import { readRegularFile } from '../secrets/durable-file';
-
-// Whether another user could have put a team file where it is. A team file is encrypted to its members' public keys,
-// which are public by design: anyone can make a valid one naming the user, holding values of their choosing (their
-// own token in place of the user's, so the user's pipelines upload to their account). Where only the user (or root)
-// could have put it, its being encrypted to the user's key means a member wrote it; elsewhere it means nothing.
-// Like git's "dubious ownership", that includes a colleague's own checkout (0755): only they can write it, and so
-// whatever is in it is theirs.
-
-/**
- * Why another user could have put or replaced `file`, or undefined when none could (or it cannot be seen: the read
- * says why). Each step of the path, as given and as resolved, is looked at without following it: in a folder others
- * can write without the sticky bit anyone can replace any entry; with the sticky bit (/tmp), an entry another user
- * made (the file, or a folder above it) is theirs; and an entry another user (not root) owns anywhere is theirs to
- * write, or, a folder, to replace anything in. The same rule as a write's folder (trusted-folder.ts), plus the owner.
- */
-export function plantedWhy(file: string): string | undefined {
-  if (currentUid === undefined) return undefined; // Windows: no POSIX owner or mode bits to go by
-  let resolved: string | undefined;
-  try {
-    resolved = realpathSync(file);
-  } catch {
-    resolved = undefined; // absent or unreadable: the read says so
-  }
-  return pathWhy(file) ?? (resolved !== undefined && resolved !== file ? pathWhy(resolved) : undefined);
-}
-
-function pathWhy(path: string): string | undefined {
-  try {
-    for (let entry = path, dir = dirname(path); entry !== dir; entry = dir, dir = dirname(dir)) {
-      const folder = lstatSync(dir);
-      const shared = othersCanWrite(folder) && !folder.isSymbolicLink(); // a link's own mode says nothing; its target is walked as resolved
-      const mode = `mode ${(folder.mode & 0o7777).toString(8).padStart(4, '0')}`; // with the sticky bit: 1777
-      if (shared && !(folder.mode & 0o1000)) return `${dir} can be written by other users and has no sticky bit (${mode}), so any of them can replace ${entry === path ? 'it' : entry}`;
-      const own = lstatSync(entry, { throwIfNoEntry: false });
-      // Only the owner of a link's folder can change a link (its own owner cannot): outside a shared folder, its owner says nothing.
-      if (!own || own.uid === currentUid || own.uid === 0 || (!shared && own.isSymbolicLink())) continue;
-      const name = entry === path ? 'it' : entry;
-      return shared ? `${name} belongs to another user (uid ${own.uid}), in ${dir}, which other users can write (${mode})` : `${name} belongs to another user (uid ${own.uid}), who can ${entry === path ? 'put any values in it' : 'replace anything in it'}`;
-    }
-  } catch {
-    return undefined; // absent or unreadable: the read says so
-  }
-  return undefined;
-}
 
 /**
  * The refusal of a team file another user could have put, replaced or written: nothing of it was read. `listOf`:
