@@ -20,8 +20,12 @@ async function until(cond: () => boolean): Promise<void> {
   while (!cond()) await new Promise((r) => setTimeout(r, 20));
 }
 
-/** A stage that writes its pid, then each of its traps' names (TERM goes on; WINCH ends it), to files in `dir`. */
-const STAGE = 'echo $$ > "$D/pid.tmp" && mv "$D/pid.tmp" "$D/pid"; trap "echo TERM >> \\"$D/got\\"" TERM; trap "echo WINCH >> \\"$D/got\\"; exit 0" WINCH; while :; do sleep 1 & wait $!; done';
+/**
+ * A stage that sets its traps (TERM goes on; WINCH ends it), then writes its pid, then each trap's name as it runs, to
+ * files in `dir`. Its pid written only once the traps are set: a SIGTERM sent as soon as the pid is seen (on a loaded
+ * machine, before `trap` had run) ended the shell by default, and the test waited for a TERM line for ever.
+ */
+const STAGE = 'trap "echo TERM >> \\"$D/got\\"" TERM; trap "echo WINCH >> \\"$D/got\\"; exit 0" WINCH; echo $$ > "$D/pid.tmp" && mv "$D/pid.tmp" "$D/pid"; while :; do sleep 1 & wait $!; done';
 
 function startExec(t: TempHome, dir: string, extra: Record<string, string> = {}) {
   const env = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, D: dir, ...extra };
