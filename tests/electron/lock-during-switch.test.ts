@@ -126,18 +126,23 @@ describe('Lock now, Unlock and a passphrase change pressed while the app switche
     await m.value('securityLock');
   }, 120_000);
 
+  /** Lock pressed during a switch to the vault file, whose second round (as the switch ends) finds the agent's folder not safe to talk through (as after a chmod 777 of it). */
+  async function lockFailingAtSwitchEnd() {
+    const s = await switchingToFile();
+    expect(await s.m.call('securityLock')).toMatchObject({ ok: true, value: { code: 'BACKEND_SWITCHING' } });
+    const connect = AgentClient.connect.bind(AgentClient);
+    vi.spyOn(AgentClient, 'connect').mockImplementationOnce(async () => {
+      throw new VaultError('VAULT_AGENT_UNSAFE', `The unlock agent's folder ${s.socket.dir} is writable by other users.`, 'Fix its mode: chmod 700 it.');
+    }).mockImplementation(connect);
+    s.agent.release();
+    return s;
+  }
+
   // Lock's second round (as the switch ends) that failed was told only by the status after the switch ("unlocked until",
   // the agent it could not stop still running): the user who pressed Lock was not told it failed. Now the status says
   // why (lockFailed) until Lock or Unlock is pressed again, and a second Lock locks.
   it('its second round failing as the switch ends (an unsafe socket folder): the status says Lock failed and why, until Lock is pressed again', async () => {
-    const { agent, m, socket, switched } = await switchingToFile();
-    expect(await m.call('securityLock')).toMatchObject({ ok: true, value: { code: 'BACKEND_SWITCHING' } });
-    // The next connect, the second round's, finds the folder not safe to talk through (as after a chmod 777 of it).
-    const connect = AgentClient.connect.bind(AgentClient);
-    vi.spyOn(AgentClient, 'connect').mockImplementationOnce(async () => {
-      throw new VaultError('VAULT_AGENT_UNSAFE', `The unlock agent's folder ${socket.dir} is writable by other users.`, 'Fix its mode: chmod 700 it.');
-    }).mockImplementation(connect);
-    agent.release();
+    const { agent, m, switched } = await lockFailingAtSwitchEnd();
     const lockFailed = { code: 'VAULT_AGENT_UNSAFE', message: expect.stringMatching(/^Lock now, pressed during the switch .* failed: The unlock agent's folder .* writable by other users\.$/), fix: 'Fix its mode: chmod 700 it.' };
     expect(await switched).toMatchObject({ ok: true, value: { status: { backend: 'file', ok: true, unlockedUntil: expect.any(String), lockFailed } } });
     expect(await m.value('securityStatus')).toMatchObject({ lockFailed });
@@ -151,13 +156,7 @@ describe('Lock now, Unlock and a passphrase change pressed while the app switche
   // The failure stayed in every status until Lock or Unlock was pressed, even once the vault file was locked by other
   // means (cpw-vault lock, the agent's time to live): Lock now kept saying the Lock had failed over a locked vault file.
   it('its second round\'s failure is said while the vault file stays open, and goes once cpw-vault lock has locked it', async () => {
-    const { agent, m, socket, switched } = await switchingToFile();
-    expect(await m.call('securityLock')).toMatchObject({ ok: true, value: { code: 'BACKEND_SWITCHING' } });
-    const connect = AgentClient.connect.bind(AgentClient);
-    vi.spyOn(AgentClient, 'connect').mockImplementationOnce(async () => {
-      throw new VaultError('VAULT_AGENT_UNSAFE', `The unlock agent's folder ${socket.dir} is writable by other users.`, 'Fix its mode: chmod 700 it.');
-    }).mockImplementation(connect);
-    agent.release();
+    const { agent, m, socket, switched } = await lockFailingAtSwitchEnd();
     const lockFailed = { code: 'VAULT_AGENT_UNSAFE', message: expect.stringMatching(/^Lock now, pressed during the switch .* failed: /) };
     expect(await switched).toMatchObject({ ok: true, value: { status: { backend: 'file', unlockedUntil: expect.any(String), lockFailed } } });
     // Still open: still said, however often the status is asked.
