@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ProfileStore } from '../../shared/node/profile/store';
 import { lockHolder, withFileLock } from '../../shared/node/profile/file-lock';
-import { bootId } from '../../shared/node/profile/owner';
+import { bootId, currentOwner } from '../../shared/node/profile/owner';
 import { fixture, runFixture } from '../helpers/children';
 import { makeTempHome } from '../helpers/temp';
 import { rejected } from '../helpers/errors';
@@ -60,13 +60,42 @@ describe('cross-process lock', () => {
       const pid = JSON.parse(readFileSync(`${t.profile}.lock`, 'utf8')).pid as number;
       process.kill(pid, 'SIGKILL');
       const state = () => readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ').pop()![0];
-      while (state() !== 'Z') await new Promise((r) => setTimeout(r, 20));
+      // Z, and its last thread ended too (num_threads 1): Z alone comes while its other threads are still ending.
+      const threads = () => readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ').pop()!.split(' ')[17];
+      while (state() !== 'Z' || threads() !== '1') await new Promise((r) => setTimeout(r, 20));
       expect(lockHolder(t.profile)).toBeUndefined(); // what `runs`/reports show: no holder
       await store.update((p) => ({ ...p, user: { ...p.user, name: 'after the zombie' } }));
       expect(store.read().profile.user.name).toBe('after the zombie');
       expect(state()).toBe('Z'); // still unreaped: it was taken over as a zombie, not once reaped
     } finally {
       parent.kill('SIGKILL');
+    }
+  });
+
+  // /proc/<pid>/stat says Z as soon as a process's first thread has ended, while its other threads still run: the
+  // thread left to end alone, or those of a process being killed that finish the system call (a write, a rename) they
+  // are in. Taken over then, two writers ran at once.
+  it('a holder whose first thread has ended while another of its threads still runs is waited for, not taken over', async (ctx) => {
+    if (process.platform !== 'linux') return ctx.skip();
+    const t = makeTempHome();
+    const store = new ProfileStore({ profilePath: t.profile, lockWaitMs: 0, warn: () => {} });
+    await store.update((p) => p);
+    // A thread that runs until its stdin closes; the first thread then ends alone (exit(2), not exit_group: its
+    // number on x86-64 and arm64).
+    const exit = "{'x86_64': 60, 'aarch64': 93}[os.uname().machine]";
+    const script = `import ctypes,os,sys,threading\nthreading.Thread(target=sys.stdin.read).start()\nprint(os.getpid(),flush=True)\nctypes.CDLL(None).syscall(${exit},0)`;
+    const held = spawn('python3', ['-c', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      const pid = Number(await new Promise<string>((r) => held.stdout.once('data', (d: Buffer) => r(d.toString()))));
+      const stat = () => readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ').pop()!.split(' ');
+      while (stat()[0] !== 'Z') await new Promise((r) => setTimeout(r, 20));
+      expect(Number(stat()[17])).toBe(2); // num_threads: it still runs
+      writeFileSync(`${t.profile}.lock`, JSON.stringify({ ...currentOwner(), pid, nonce: 'x', since: '' }));
+      expect((await rejected(store.update((p) => p))).code).toBe('PROFILE_LOCKED');
+      expect(JSON.parse(readFileSync(`${t.profile}.lock`, 'utf8')).pid).toBe(pid); // its lock left in place
+      expect(lockHolder(t.profile)?.holder).toContain(`process ${pid}`); // what `runs`/reports show
+    } finally {
+      held.kill('SIGKILL');
     }
   });
 

@@ -174,10 +174,12 @@ export function ownerIsGone(owner: TxOwner, lastSignOfLifeMs: number, staleMs = 
  * pipeline's subprocess.Popen) stays so until that parent exits, and its lock was waited on for the full 30 s, then
  * PROFILE_LOCKED. The pid is still its own (not reused while a zombie), so boot and pid namespace checks stand. Only
  * where /proc is this pid namespace's (elsewhere /proc/<pid> is another process); false where /proc cannot tell.
- * (A thread-group leader that ended alone while its threads run also shows Z: Node and Electron never do that.)
+ * Its thread count must be 1 too: the state is its first thread's, Z as soon as that one has ended while others still
+ * run (one left to end alone, or, as a kill -9 lands, those finishing the write or rename they are in), and a holder
+ * taken over then made two writers at once.
  */
 function isZombie(pid: number): boolean {
   if (!procIsOurs()) return false;
-  const state = procStatFields(pid)?.[0];
-  return state === 'Z' || state === 'X';
+  const fields = procStatFields(pid); // from the state: num_threads is the 18th
+  return (fields?.[0] === 'Z' || fields?.[0] === 'X') && fields[17] === '1';
 }
