@@ -42,6 +42,14 @@ const RESERVED = new Set([
   'JULIA_LOAD_PATH', 'GST_PLUGIN_PATH', 'GST_PLUGIN_PATH_1_0', 'GST_PLUGIN_SYSTEM_PATH', 'GST_PLUGIN_SYSTEM_PATH_1_0', 'LIBVA_DRIVERS_PATH',
   'VDPAU_DRIVER_PATH', 'GIO_EXTRA_MODULES', 'GTK_PATH', 'QT_PLUGIN_PATH', 'VK_ICD_FILENAMES', 'VK_DRIVER_FILES', 'VK_LAYER_PATH',
   'OCL_ICD_VENDORS', 'OCL_ICD_FILENAMES', '__EGL_VENDOR_LIBRARY_FILENAMES', 'LIBGL_DRIVERS_PATH', 'HDF5_PLUGIN_PATH', 'MAGICK_CODER_MODULE_PATH',
+  // editors and diff programs tools run (git rebase -i, kubectl edit/diff, bash's fc, svn, cvs, hg); code a runtime runs
+  // or loads at start (Lua's init chunk, the perl debugger, .NET hooks and profilers, PHP's ini: auto_prepend_file,
+  // IPython's startup folder, GTK modules); options that name a program (go's -toolexec, rustc's -C linker, the JVM's
+  // -XX:OnOutOfMemoryError and -javaagent: in JAVA_OPTS, MAVEN_OPTS, GRADLE_OPTS), and the compiler cargo runs
+  'GIT_SEQUENCE_EDITOR', 'KUBE_EDITOR', 'KUBECTL_EXTERNAL_DIFF', 'FCEDIT', 'SVN_EDITOR', 'CVSEDITOR', 'HGEDITOR',
+  'LUA_INIT', 'LUA_INIT_5_2', 'LUA_INIT_5_3', 'LUA_INIT_5_4', 'PERL5DB', 'DOTNET_STARTUP_HOOKS', 'CORECLR_PROFILER_PATH', 'PHPRC',
+  'PHP_INI_SCAN_DIR', 'IPYTHONDIR', 'GTK_MODULES', 'GTK3_MODULES', 'GOFLAGS', 'RUSTC', 'RUSTFLAGS', 'RUSTC_WORKSPACE_WRAPPER',
+  'JAVA_OPTS', 'MAVEN_OPTS', 'GRADLE_OPTS',
 ]);
 
 /**

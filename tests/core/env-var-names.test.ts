@@ -15,6 +15,12 @@ describe('env var names a custom credential may not take', () => {
     expect(envVarProblem(name, 'mysvc.token')).toBe(`${name} is read as configuration by the system, a shell, a language runtime or a tool a stage runs; exec would put a secret there.`);
   });
 
+  // Found by h235: names that run a program (an editor, a diff, a compiler or linker named in options) or code at a
+  // runtime's start were still accepted, so a teammate's file could set them as h233's TAR_OPTIONS did.
+  it.each(['GIT_SEQUENCE_EDITOR', 'KUBE_EDITOR', 'KUBECTL_EXTERNAL_DIFF', 'FCEDIT', 'LUA_INIT', 'PERL5DB', 'DOTNET_STARTUP_HOOKS', 'CORECLR_PROFILER_PATH', 'PHPRC', 'IPYTHONDIR', 'GTK_MODULES', 'GOFLAGS', 'RUSTC', 'RUSTFLAGS', 'JAVA_OPTS', 'GRADLE_OPTS'])('%s, which runs a program or code it names, is configuration too', (name) => {
+    expect(envVarProblem(name, 'mysvc.token')).toBe(`${name} is read as configuration by the system, a shell, a language runtime or a tool a stage runs; exec would put a secret there.`);
+  });
+
   it("cpw-vault's own names are said to be its own, not the system's", () => {
     expect(envVarProblem('CPW_PROFILE', 'mysvc.token')).toBe("CPW_PROFILE is one of cpw-vault's own variables (exec sets them for stages); a secret cannot take it.");
   });
