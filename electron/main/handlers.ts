@@ -21,7 +21,7 @@ import type { RunHistory } from '../../shared/node/records/run-history';
 import type { Vault } from '../../shared/node/vault/vault';
 import { fetchAvatar } from './avatar';
 import { oneDialogAtATime } from './dialog-gate';
-import { oneRunAndOneNext } from './one-at-a-time';
+import { oneRunAndOneNext } from '../../shared/core/one-run-and-one-next';
 import type { ClipboardPort, DialogPort, EventPort, ExternalPort, FetchPort, SchedulerPort } from './ports';
 import { runsReader, stampMemo } from './history-reads';
 import { securityHandlers } from './security-handlers';

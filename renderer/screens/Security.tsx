@@ -1,13 +1,14 @@
-import { useCallback, useEffect, useId, useState } from 'react';
+import { useId, useLayoutEffect, useRef, useState } from 'react';
 import type { VaultErrorJSON } from '../../shared/core/errors';
 import type { SecurityStatus, VaultApi } from '../../shared/core/ipc-contract';
 import { notAnsweringWhy, resumeStopped, type AgentNotAnswering } from '../../shared/core/secret-store';
-import { ApiError, asApiError, getApi } from '../api';
+import { ApiError, getApi } from '../api';
 import { ErrorNote, Field, Loading, SecretInput, SoftButton, When } from '../components/common';
 import { appFix, describeError } from '../errors';
 import { useVault } from '../store';
 import { reloadAll, useBusy } from './security-busy';
 import { ImportCard } from './SecurityImport';
+import { useSecurityStatus } from './security-status';
 import { agreeing, counted } from '../../shared/core/plural';
 
 /** Shortest passphrase main accepts for a vault file, a new passphrase or an export (the CLI's rule). */
@@ -27,21 +28,6 @@ function newPassphraseErrors(next: string, confirm: string, current?: string): {
   return out;
 }
 
-function useStatus() {
-  const [status, setStatus] = useState<SecurityStatus | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-  const load = useCallback(async () => {
-    try {
-      setStatus(await getApi().securityStatus());
-      setError(null);
-    } catch (err) {
-      setError(asApiError(err));
-    }
-  }, []);
-  useEffect(() => void load(), [load]);
-  return { status, setStatus, error, load };
-}
-
 /** An error as the line under a field: what happened, then the fix. */
 function fieldError(error: ApiError | null): string | undefined {
   if (!error) return undefined;
@@ -49,9 +35,18 @@ function fieldError(error: ApiError | null): string | undefined {
   return `${message} ${fix}`;
 }
 
-/** The unlock form: shown as the whole screen while the vault file is locked, and in the Security section. */
-export function Unlock({ onUnlocked }: { onUnlocked?: (s: SecurityStatus) => void }) {
+/**
+ * The unlock form: shown as the whole screen while the vault file is locked, and in the Security section. `ifFocusLost`
+ * (Security): its field takes the focus only when the focus was lost (the Lock now pressed went), not from a field the
+ * user is typing in when a status read again finds the vault file locked.
+ */
+export function Unlock({ onUnlocked, ifFocusLost = false }: { onUnlocked?: (s: SecurityStatus) => void; ifFocusLost?: boolean }) {
   const [passphrase, setPassphrase] = useState('');
+  const form = useRef<HTMLFormElement>(null);
+  useLayoutEffect(() => {
+    const at = document.activeElement;
+    if (ifFocusLost && (!at || at === document.body)) form.current?.querySelector('input')?.focus();
+  }, [ifFocusLost]);
   const { busy, error, onSubmit } = useBusy();
   const toast = useVault((s) => s.toast);
   const submit = onSubmit(async () => {
@@ -62,11 +57,11 @@ export function Unlock({ onUnlocked }: { onUnlocked?: (s: SecurityStatus) => voi
     await reloadAll();
   });
   return (
-    <form className="card" aria-label="Unlock the vault file" onSubmit={submit}>
+    <form className="card" aria-label="Unlock the vault file" onSubmit={submit} ref={form}>
       <h3>The vault file is locked</h3>
       <p>Your secrets are in an age-encrypted file. Type its passphrase to open it for 8 hours (pipelines started from a terminal use the same unlock).</p>
       <Field label="Vault passphrase" error={fieldError(error)}>
-        {(ids) => <SecretInput id={ids.id} value={passphrase} onChange={setPassphrase} describedBy={ids.describedBy} invalid={ids.invalid} required autoFocus />}
+        {(ids) => <SecretInput id={ids.id} value={passphrase} onChange={setPassphrase} describedBy={ids.describedBy} invalid={ids.invalid} required autoFocus={!ifFocusLost} />}
       </Field>
       <SoftButton type="submit" off={busy || !passphrase}>{busy ? 'Unlocking…' : 'Unlock'}</SoftButton>
     </form>
@@ -253,10 +248,11 @@ function LockNow({ onLocked, failed }: { onLocked: (s: SecurityStatus) => void; 
 
 /** Security: where the secrets live (and switching), unlock, passphrase change, encrypted export and import. */
 export function Security() {
-  const { status, setStatus, error, load } = useStatus();
+  const { status, setStatus, error, load } = useSecurityStatus();
   const [switchingTo, setSwitchingTo] = useState<string | null>(null);
-  if (error) return <ErrorNote error={error} onRetry={() => void load()} />;
-  if (!status) return <Loading what="security" />;
+  // A read again that failed leaves the status shown, and the forms with what is typed in them, under its error.
+  const failed = error && <ErrorNote error={error} onRetry={load} />;
+  if (!status) return failed || <Loading what="security" />;
   // An agent that does not answer is not "locked": Lock now (which ends it) is offered, not the unlock form.
   const locked = status.backend === 'file' && status.code === 'VAULT_LOCKED' && !status.agentNotAnswering;
   // During a switch to the vault file the profile still says keychain, and Lock now was reachable only through IPC:
@@ -265,7 +261,8 @@ export function Security() {
   const lockNow = (status.backend === 'file' && !locked) || switchingTo === 'file' || !!status.lockFailed;
   return (
     <div className="security">
-      {locked && <Unlock onUnlocked={setStatus} />}
+      {failed}
+      {locked && <Unlock onUnlocked={setStatus} ifFocusLost />}
       <BackendChoice status={status} onChanged={setStatus} onSwitching={setSwitchingTo} />
       {lockNow && <LockNow onLocked={setStatus} failed={status.lockFailed} />}
       {status.backend === 'file' && <ChangePassphrase onDone={setStatus} />}
