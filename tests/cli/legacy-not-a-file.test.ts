@@ -162,6 +162,38 @@ describe('no profile yet, and config/secrets.json a link that leads round in a l
   });
 });
 
+/** Links at config/secrets.json to a file that does not exist: their target as a message names it (one shell word). */
+const dangling: Record<string, { target: string; shown: string }> = {
+  'a file gone': { target: 'gone.json', shown: 'gone.json' },
+  'a path through a file (ENOTDIR)': { target: '../config-file/secrets.json', shown: '../config-file/secrets.json' },
+  'a name with a tab, an escape and an é': { target: 'go\tne\x1b[31m\u00e9.json', shown: "$'go\\tne\\033[31m\\303\\251.json'" },
+};
+
+// A config/secrets.json link to a file that does not exist was said to be "a symbolic link; its keys are not read as
+// yours" (a file kept from the user, when there is none), and migrate then said "Nothing to migrate: no
+// config/secrets.json here", contradicting it. Both say what it is now, naming its target, and --from says the same.
+describe('no profile yet, and config/secrets.json a link to a file that does not exist', () => {
+  it.each(Object.keys(dangling))('to %s: list, get and set go on, naming its target; migrate passes it over saying the same; --from says it too', async (what) => {
+    const t = makeTempHome();
+    mkdirSync(join(t.cwd, 'config'));
+    writeFileSync(join(t.cwd, 'config-file'), 'not a folder\n');
+    const { target, shown } = dangling[what]!;
+    const at = join(t.cwd, 'config', 'secrets.json');
+    symlinkSync(target, at);
+    const clause = `it is a symbolic link to ${shown}, a file that does not exist; no keys are read from it.`;
+    const { list, get, set } = await goOnPast(t, at, `warning: Ignoring ${at}: ${clause}\n`);
+    const migrate = await cli(t, ['migrate', '--yes']);
+    expect(migrate.code, migrate.stderr).toBe(2);
+    expect(migrate.stderr).toContain(`! Passed over ${at}: ${clause}\n`);
+    expect(migrate.stderr).not.toContain('no config/secrets.json here');
+    const from = await cli(t, ['migrate', '--from', 'config/secrets.json', '--yes']);
+    expect(from.code, from.stderr).toBe(2);
+    expect(from.stderr).toBe(`error [INVALID_ARGUMENT] config/secrets.json is a symbolic link to ${shown}, a file that does not exist; nothing was changed.\nfix: Give the file to migrate with --from PATH.\n`);
+    for (const r of [list, get, set, migrate, from]) expect(r.stdout + r.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/); // no raw tab or escape
+    expect(lstatSync(at).isSymbolicLink()).toBe(true); // left as it was
+  });
+});
+
 /** What migrate --from config/secrets.json finds there, each passed over by the reader too, and its one error. */
 const passedOver: Record<string, { make: (dir: string) => void; error: RegExp }> = {
   ...Object.fromEntries(Object.entries(loops).map(([what, make]) => [what, { make, error: new RegExp(`^error \\[INVALID_ARGUMENT\\] config/secrets\\.json is ${LOOP.replace(/[()]/g, '\\$&')}; nothing was changed\\.\\nfix: Remove the link \\(rm -- config/secrets\\.json\\), and give the file to migrate with --from PATH\\.\\n$`) }])),

@@ -25,12 +25,12 @@ describe('migrate --from a symbolic link', () => {
     expect((await cli(t, ['get', 'huggingface', 'token'])).code).toBe(3);
   });
 
-  it('one that leads nowhere names what it holds, and says it cannot be reached', async () => {
+  it('one to a file that does not exist names what it holds, and says there is no file, as list and migrate\'s pass-over say it', async () => {
     const t = makeTempHome();
     symlinkSync('gone.json', join(t.cwd, 'link.json'));
     const r = await cli(t, ['migrate', '--from', 'link.json', '--yes']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('fix: It leads to gone.json, which cannot be reached (missing, or a loop of links). Point --from at the real file.\n');
+    expect(r.stderr).toBe('error [INVALID_ARGUMENT] link.json is a symbolic link to gone.json, a file that does not exist; nothing was changed.\nfix: Give the file to migrate with --from PATH.\n');
   });
 
   it('a loop on the way to the file is said as a loop, not as a link at its name', async () => {

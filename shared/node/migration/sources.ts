@@ -7,7 +7,7 @@ import { MAX_SOURCE_BYTES, parseHfTokenFile, parseJsonSource, type ParsedSource 
 import { parseDotenv } from '../../core/dotenv-source';
 import { iconvName, utf16Form } from '../../core/utf16';
 import { LEGACY_SECRETS_PATH } from '../profile/paths';
-import { LINK_LOOP, linkLoop, linkLoopFix, loopingLink, loopOnTheWay } from '../profile/legacy-file';
+import { danglingLink, danglingTarget, LINK_LOOP, linkLoop, linkLoopFix, linkToNoFile, loopingLink, loopOnTheWay } from '../profile/legacy-file';
 import { currentUid, modeString, notAKeysFile, othersCanWrite, othersFile, READ_DATA_NOFOLLOW, readError } from '../profile/file-access';
 import { readAllBytes } from '../profile/secure-fs';
 import { refuseKernelFiles } from './system-files';
@@ -54,6 +54,10 @@ function readSourceText(path: string): string {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new VaultError('INVALID_ARGUMENT', `${path} does not exist.`, 'Give the file to migrate with --from PATH.');
     if (code === 'ELOOP' && isLink(path) && loopingLink(path)) throw new VaultError('INVALID_ARGUMENT', `${path} is ${LINK_LOOP}; nothing was changed.`, `Remove the link (${linkLoopFix(path)}), and give the file to migrate with --from PATH.`);
+    // A link to a file that does not exist is said as one, as the reader and migrate's pass-over say it: "refusing to
+    // follow it" read as a link to a file kept from the user.
+    const dangling = code === 'ELOOP' && isLink(path) ? danglingTarget(path) : undefined;
+    if (dangling !== undefined) throw new VaultError('INVALID_ARGUMENT', `${path} is ${danglingLink(dangling)}; nothing was changed.`, 'Give the file to migrate with --from PATH.');
     if (code === 'ELOOP' && isLink(path)) throw new VaultError('INVALID_ARGUMENT', `${path} is a symbolic link; refusing to follow it.`, realFileFix(path));
     // A socket cannot be opened (ENXIO): it is no file, as a FIFO or folder is ("Cannot read ... (ENXIO)", exit 1).
     if (code === 'ENXIO' && isSocket(path)) throw notARegularFile(path);
@@ -118,7 +122,7 @@ function realFileFix(path: string): string {
   } catch {
     // removed since
   }
-  return target === undefined ? 'Point --from at the real file.' : `It leads to ${shellWord(target)}, which cannot be reached (missing, or a loop of links). Point --from at the real file.`;
+  return target === undefined ? 'Point --from at the real file.' : `It leads to ${shellWord(target)}, which cannot be reached. Point --from at the real file.`;
 }
 
 /** Parses a source, recognising its kind by name (`namedAs`'s: a backup is read as the file it copies) and content. */
@@ -146,11 +150,11 @@ export interface FoundSource {
 
 /**
  * What is at `path`, found rather than given (migrate with no --from, setup, the app's Migration screen): undefined
- * when nothing is (a dangling link too), else the path, with why it is passed over when it is no source of the
+ * when nothing is, else the path, with why it is passed over when it is no source of the
  * user's: another user's (the name itself, a link planted in a shared folder, or the file a link leads to: their
  * keys are never taken as the user's), or not a regular file (a FIFO there was picked first and refused, so the user's
  * own sources after it were never reached), or a link of the user's own (never read through: named by its target
- * with --from instead). `--from` naming one still reads it, and refuses it with its fix.
+ * with --from instead; one to no file, a loop or a file that does not exist, said as such). `--from` naming one still reads it, and refuses it with its fix.
  */
 export function foundAt(path: string): FoundSource | undefined {
   let at: Stats | undefined;
@@ -165,8 +169,13 @@ export function foundAt(path: string): FoundSource | undefined {
     // A link on the way that loops (config -> config, planted in a shared folder), or the name itself a link that loops
     // (secrets.json -> secrets.json): passed over as list and get say it. "no config/secrets.json here" hid it.
     if ((err as NodeJS.ErrnoException).code === 'ELOOP') return { path, passedOver: at ? linkLoop(path) : loopOnTheWay(path) };
-    return undefined; // a path through a file: nothing there to read
+    // A path through a file: nothing there to read. A link of the user's own to one: a link to no file, below.
+    if (!at?.isSymbolicLink()) return undefined;
   }
+  // A link of the user's own to a file that does not exist: "no config/secrets.json here" hid it, where list said "it is
+  // a symbolic link"; both say what it leads to now.
+  const noFile = !to && at?.isSymbolicLink() ? linkToNoFile(path) : undefined;
+  if (noFile !== undefined) return { path, passedOver: noFile };
   if (!to) return undefined;
   if (othersFile(to)) return { path, passedOver: `it leads to another user's file (uid ${to.uid}), whose keys are not taken as yours` };
   if (!to.isFile()) return { path, passedOver: notAKeysFile(to) };

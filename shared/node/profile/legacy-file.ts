@@ -1,4 +1,4 @@
-import { lstatSync, statSync } from 'node:fs';
+import { lstatSync, readlinkSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { shellWord } from '../../core/control-chars';
 import { ioError, notAKeysFile, othersFile } from './file-access';
@@ -40,8 +40,9 @@ export function legacyAt(path: string): LegacyAt | undefined {
   }
   const stamp: FileStamp = { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
   const mine = 'its keys are not read as yours';
-  // A link that leads round in a loop leads to no file: "a symbolic link" read as one to a file kept from the user.
-  if (s.isSymbolicLink()) return { passedOver: !othersFile(s) && loopingLink(path) ? linkLoop(path) : `it is a symbolic link; ${mine}` };
+  // A link that leads round in a loop, or to a file that does not exist, leads to no file: "a symbolic link" read as
+  // one to a file kept from the user. Another user's is said as a link (its target, and the rm, are not the user's).
+  if (s.isSymbolicLink()) return { passedOver: (!othersFile(s) && linkToNoFile(path)) || `it is a symbolic link; ${mine}` };
   if (othersFile(s)) return { passedOver: `it belongs to another user (uid ${s.uid}); ${mine}` };
   return s.isFile() ? { stamp } : { passedOver: notAKeysFile(s) };
 }
@@ -62,6 +63,40 @@ export function linkLoopFix(path: string): string {
 /** Why a secrets file that is a link leading round in a loop is passed over, here and by migrate. */
 export function linkLoop(path: string): string {
   return `it is ${LINK_LOOP}; no keys are read from it (remove the link: ${linkLoopFix(path)})`;
+}
+
+/** A link to a file that does not exist, said alike wherever one is passed over or refused (`${path} is ${...}`). */
+export function danglingLink(target: string): string {
+  return `a symbolic link to ${shellWord(target)}, a file that does not exist`;
+}
+
+/**
+ * What the link at `path` leads to as the link holds it (its folder's relative path, as `ls -l` shows it), when that
+ * is no file (nothing there, or a file on the way: ENOENT, ENOTDIR); undefined for a link to a file, and for no link.
+ */
+export function danglingTarget(path: string): string | undefined {
+  try {
+    statSync(path);
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') return undefined;
+  }
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined; // removed since, or no link
+  }
+}
+
+/**
+ * Why a secrets file of the user's that is a link to no file (one that loops, one to a file that does not exist) is
+ * passed over, here and by migrate; undefined for a link to a file.
+ */
+export function linkToNoFile(path: string): string | undefined {
+  if (loopingLink(path)) return linkLoop(path);
+  const target = danglingTarget(path);
+  return target === undefined ? undefined : `it is ${danglingLink(target)}; no keys are read from it`;
 }
 
 /** True when `path` is a link that leads round in a loop (`secrets.json -> secrets.json`, or two links to each other). */
