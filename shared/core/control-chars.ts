@@ -33,6 +33,41 @@ export function shellWord(path: string): string {
   return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * `path` as one POSIX sh word that dash reads as bash does, on one line of printable ASCII: for a line a shell runs
+ * (git's helper, run with `sh -c`, dash on Debian) or one printed for pasting into whatever shell the user has.
+ * shellWord's `$'...'` is read by dash as `$` and a quoted word: another file, or none. Bare when nothing in it is
+ * special; else its printable ASCII single-quoted, and every other byte (a control character, an escape or a
+ * text-direction mark that would act on the terminal, any non-ASCII) by `"$(printf '\ooo')"`. A line break goes
+ * there too, with the character after it (a command substitution drops only trailing ones): a raw one split the line
+ * where doctor indents its fix lines' next lines. Only at the very end of the path is it kept as it is, in quotes.
+ */
+export function shWord(path: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(path)) return path;
+  const parts: string[] = [];
+  let plain = '';
+  let bytes: number[] = [];
+  const flush = () => {
+    if (plain) parts.push(`'${plain.replace(/'/g, `'\\''`)}'`);
+    if (bytes.length) parts.push(`"$(printf '${bytes.map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('')}')"`);
+    plain = '';
+    bytes = [];
+  };
+  for (const ch of path) {
+    // After a line break, the next character goes in the printf too, whatever it is.
+    const printable = ch >= ' ' && ch <= '~' && bytes.at(-1) !== 0x0a;
+    if (printable && bytes.length) flush();
+    if (!printable && plain) flush();
+    if (printable) plain += ch;
+    else bytes.push(...utf8Bytes(ch.codePointAt(0)!));
+  }
+  let trailing = 0;
+  for (; bytes.at(-1) === 0x0a; trailing++) bytes.pop();
+  flush();
+  if (trailing) parts.push(`'${'\n'.repeat(trailing)}'`);
+  return parts.join('');
+}
+
 const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r', '\\': '\\\\' };
 
 /**

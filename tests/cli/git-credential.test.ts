@@ -314,7 +314,7 @@ describe('doctor and plaintext HuggingFace tokens', () => {
     const r = await cli(t, ['doctor']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/! .*\.git-credentials holds a HuggingFace token in plaintext.*\n\s+fix: printf 'protocol=https\\nhost=huggingface\.co\\n\\n' \| git credential-store --file \S+ get \| sed -n 's\/\^password=\/\/p' \| cpw-vault set huggingface token/);
-    expect(r.stderr).toMatch(/huggingface\/token holds a HuggingFace token in plaintext.*\n\s+fix: cpw-vault migrate --from \S+ --remove-plaintext --yes/);
+    expect(r.stderr).toMatch(/huggingface\/token holds a HuggingFace token in plaintext.*\n\s+fix: Move it into the vault, then run stages under cpw-vault exec, which gives them HF_TOKEN: cpw-vault migrate --from \S+ --remove-plaintext --yes\n/);
     expect(r.stdout + r.stderr).not.toContain(old);
     const json = JSON.parse((await cli(t, ['doctor', '--json'])).stdout);
     expect(json.plaintext_tokens.map((p: { kind: string }) => p.kind)).toEqual(['git-credentials', 'hf-token-file']);
@@ -324,7 +324,7 @@ describe('doctor and plaintext HuggingFace tokens', () => {
     symlinkSync(BIN, join(bin, 'cpw-vault'));
     const env = { ...process.env, PATH: `${bin}:${process.env['PATH']}`, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, GIT_CONFIG_NOSYSTEM: '1' };
     for (const p of json.plaintext_tokens as Array<{ fix: string }>) {
-      const fix = p.fix.replace(/ {3}\(then .*$/m, '');
+      const fix = p.fix.replace(/^Move it into the vault, .*?HF_TOKEN: /, '');
       const done = spawnSync('sh', ['-ec', fix], { cwd: t.cwd, env, encoding: 'utf8' });
       expect(done.status).toBe(0);
     }

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { shellWord } from '../../shared/core/control-chars';
+import { shellWord, shWord } from '../../shared/core/control-chars';
 
 /** What `sh` makes of `word`: the arguments it passes on (their bytes), and the files anything in it made. */
 function readBack(sh: string, word: string) {
@@ -49,5 +49,27 @@ describe('shellWord', () => {
     expect(shellWord('/home/u/.cp-whisperx/user.profile')).toBe('/home/u/.cp-whisperx/user.profile');
     expect(shellWord("/tmp/it's here")).toBe(`'/tmp/it'\\''s here'`);
     expect(shellWord('/tmp/café $(x)')).toBe(`'/tmp/café $(x)'`);
+  });
+});
+
+// shWord is for a line a shell runs or a user pastes: dash reads it as bash does (no $'...'), and it is one line of
+// printable ASCII, a line break too (a raw one split the line where doctor indents its fix lines' next lines).
+describe('shWord', () => {
+  const names = [...NAMES, '/tmp/h\tome\u001b[31m\u00e9', '\n\n\nx', 'a\n%s\n\\', '/tmp/\ud800lone', "it's"];
+
+  it.each(names.flatMap((name) => ['dash', 'bash'].map((sh) => [sh, name])))('%s reads it back exactly, and nothing in it runs (%j)', (sh, name) => {
+    const word = shWord(name);
+    const { args, created } = readBack(sh, word);
+    expect(args).toEqual([Buffer.from(name, 'utf8').toString('latin1')]);
+    expect(created).toEqual([]);
+  });
+
+  it.each(names.filter((name) => !name.endsWith('\n')))('is one line of printable ASCII (%j)', (name) => {
+    expect(shWord(name)).toMatch(/^[\x20-\x7e]+$/);
+  });
+
+  it('keeps a plain path bare; a line break at the very end only is kept as it is, in quotes (a command substitution drops it)', () => {
+    expect(shWord('/home/u/.cp-whisperx/user.profile')).toBe('/home/u/.cp-whisperx/user.profile');
+    expect(shWord('/tmp/trailing\n')).toBe("'/tmp/trailing''\n'");
   });
 });

@@ -13,7 +13,7 @@ import { FINISHED_MIGRATION, interruptedMigrationNotes, interruptedMigrations } 
 import { JournalFile } from '../../node/credentials/journal-file';
 import { checkSecureFile } from '../../node/profile/secure-fs';
 import { VaultError, toVaultError, type VaultErrorJSON } from '../../core/errors';
-import { shellWord } from '../../core/control-chars';
+import { shWord } from '../../core/control-chars';
 import { dirname, resolve } from 'node:path';
 import { gitConfigLine, leakFix } from './git-credential';
 import { HF_URL, hfHelperLeaks, type GitHelper } from '../../node/git-credential/helper-chain';
@@ -130,7 +130,7 @@ function legacySecretsLeft(ctx: CliContext, kind: string): PlaintextToken[] {
     message: `${path} still holds secrets in plaintext (the seed's secrets file; cpw-vault no longer reads it).`,
     // Not "kept if a key differs": a setting (PORT) or an unknown entry keeps it too, each time the line is pasted. The
     // command last, as in every fix line: after it, the words in parentheses were pasted too (a shell syntax error).
-    fix: `Move what it holds into the vault, then delete it (kept, saying why, while it holds what the vault does not have: a different value, an entry it does not know, a setting to copy elsewhere first): cpw-vault migrate --from ${shellWord(path)} --remove-plaintext --yes`,
+    fix: `Move what it holds into the vault, then delete it (kept, saying why, while it holds what the vault does not have: a different value, an entry it does not know, a setting to copy elsewhere first): cpw-vault migrate --from ${shWord(path)} --remove-plaintext --yes`,
   }];
 }
 
@@ -159,7 +159,7 @@ function backupsLeft(ctx: CliContext, journalNamed: readonly string[]): Plaintex
     path,
     kind: 'migration-backup' as const,
     message: `${path} is a backup a migration made: it holds in plaintext what it copied.`,
-    fix: `Check that its keys are in the vault (cpw-vault migrate --from ${shellWord(path)} --dry-run: every row identical), then delete it: rm -- ${shellWord(path)}`,
+    fix: `Check that its keys are in the vault (cpw-vault migrate --from ${shWord(path)} --dry-run: every row identical), then delete it: rm -- ${shWord(path)}`,
   }));
 }
 
@@ -282,7 +282,7 @@ function openFolderWarning(ctx: CliContext, dirMode: string | null): string | un
   const dir = dirname(paths.profile);
   // A link in its place is refused (PROFILE_SYMLINK, with its fix): a chmod of it would change its target's mode.
   if (!paths.dedicatedDir || !(mode & 0o055) || mode & 0o022 || lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) return undefined;
-  return `${dir} has mode ${dirMode}: other users can list the files it holds (cpw-vault keeps it 0700, and makes it so at its next write).\n    fix: Run: chmod 700 ${shellWord(dir)}`;
+  return `${dir} has mode ${dirMode}: other users can list the files it holds (cpw-vault keeps it 0700, and makes it so at its next write).\n    fix: Run: chmod 700 ${shWord(dir)}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { shWord } from '../../core/control-chars';
 import { VaultError, isVaultError } from '../../core/errors';
 import { MAX_REQUEST_BYTES, formatAnswer, isHuggingFaceRequest, parseRequest, requestEnd } from '../../node/git-credential/protocol';
 import type { Vault } from '../../node/vault/vault';
@@ -21,37 +22,6 @@ function realpath(path: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * `path` as one POSIX sh word that dash reads as bash does, shown in printable ASCII: git runs the helper with
- * `sh -c` (dash on Debian), which reads shellWord's `$'...'` as `$` and a quoted word (it asked another profile,
- * `$/home/a\nb/team.profile`, for the token; doctor's `git -C` for a repository so named failed), and these lines are
- * printed to a terminal (config, doctor's fix), where an escape or a text-direction mark would act, not show. Bare
- * when nothing in it is special; else its printable ASCII single-quoted, a line break as it is (harmless on screen; a
- * command substitution would drop it), and every other byte (a control character, any non-ASCII) by
- * `"$(printf '\ooo')"`.
- */
-function shWord(path: string): string {
-  if (/^[\w@%+=:,./-]+$/.test(path)) return path;
-  const parts: string[] = [];
-  let plain = '';
-  let bytes: number[] = [];
-  const flush = () => {
-    if (plain) parts.push(shQuote(plain));
-    if (bytes.length) parts.push(`"$(printf '${bytes.map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('')}')"`);
-    plain = '';
-    bytes = [];
-  };
-  for (const ch of path) {
-    const printable = (ch >= ' ' && ch <= '~') || ch === '\n';
-    if (printable && bytes.length) flush();
-    if (!printable && plain) flush();
-    if (printable) plain += ch;
-    else bytes.push(...Buffer.from(ch, 'utf8'));
-  }
-  flush();
-  return parts.join('');
 }
 
 /**

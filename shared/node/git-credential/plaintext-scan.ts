@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { shellWord } from '../../core/control-chars';
+import { shWord } from '../../core/control-chars';
 import { maskedHint } from '../../core/credential';
 import { hfTokenPath } from '../migration/sources';
 import { readConfigText, TOO_LARGE } from './config-text';
@@ -63,8 +63,8 @@ function versusVault(token: string, vault: VaultToken): Versus {
  */
 function gitStoreFix(path: string, helperLine: string, versus: Versus): string {
   const req = "printf 'protocol=https\\nhost=huggingface.co\\n\\n'";
-  const take = `${req} | git credential-store --file ${shellWord(path)} get | sed -n 's/^password=//p' | cpw-vault set huggingface token`;
-  const erase = `${req} | git credential-store --file ${shellWord(path)} erase`;
+  const take = `${req} | git credential-store --file ${shWord(path)} get | sed -n 's/^password=//p' | cpw-vault set huggingface token`;
+  const erase = `${req} | git credential-store --file ${shWord(path)} erase`;
   if (versus === 'same') return [erase, helperLine].join('\n');
   // The choice rides on verify's exit and the other way is a comment: pasted as a whole into a terminal, the prose
   // line `verify ... (to keep ...)` was a syntax error and the next line erased git's token all the same.
@@ -81,9 +81,10 @@ function gitStoreFix(path: string, helperLine: string, versus: Versus): string {
  */
 function tokenFileFix(path: string, standard: boolean, versus: Versus): string {
   // migrate recognises the Hub's standard token file; another path goes in through stdin.
-  const take = (overwrite: boolean) => (standard ? `cpw-vault migrate --from ${shellWord(path)}${overwrite ? ' --overwrite huggingface.token' : ''} --remove-plaintext --yes` : `cpw-vault set huggingface token < ${shellWord(path)} && rm ${shellWord(path)}`);
-  if (versus === 'other') return `cpw-vault verify huggingface token && rm ${shellWord(path)}   # removes the file only if your vault's token works; if it does not, take the file's instead: ${take(true)}`;
-  return `${take(false)}   (then run stages under cpw-vault exec, which gives them HF_TOKEN)`;
+  const take = (overwrite: boolean) => (standard ? `cpw-vault migrate --from ${shWord(path)}${overwrite ? ' --overwrite huggingface.token' : ''} --remove-plaintext --yes` : `cpw-vault set huggingface token < ${shWord(path)} && rm ${shWord(path)}`);
+  if (versus === 'other') return `cpw-vault verify huggingface token && rm ${shWord(path)}   # removes the file only if your vault's token works; if it does not, take the file's instead: ${take(true)}`;
+  // The command last, as in every fix line: the words in parentheses after it were pasted too, a shell syntax error.
+  return `Move it into the vault, then run stages under cpw-vault exec, which gives them HF_TOKEN: ${take(false)}`;
 }
 
 /** How a plaintext token stands against the vault's, for the message (hints only). */
