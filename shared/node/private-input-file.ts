@@ -1,8 +1,8 @@
-import { accessSync, closeSync, constants, fstatSync, lstatSync, openSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, openSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { shellWord, withoutControlChars } from '../core/control-chars';
 import { VaultError } from '../core/errors';
 import { plantedWhy } from './planted-place';
-import { modeString, READ_DATA } from './profile/file-access';
+import { isLink, modeString, READ_DATA } from './profile/file-access';
 import { readAllBytes } from './profile/secure-fs';
 
 /** How to mount a secret so that it is accepted by its path: readable by its reader alone. */
@@ -132,15 +132,6 @@ function sameFile(path: string, opened: Stats): boolean {
   try {
     const s = statSync(path);
     return s.dev === opened.dev && s.ino === opened.ino;
-  } catch {
-    return false;
-  }
-}
-
-/** Whether `path` itself is a symbolic link (not followed); false when it cannot be seen. */
-function isLink(path: string): boolean {
-  try {
-    return lstatSync(path).isSymbolicLink();
   } catch {
     return false;
   }

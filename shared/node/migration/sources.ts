@@ -8,7 +8,7 @@ import { parseDotenv } from '../../core/dotenv-source';
 import { iconvName, utf16Form } from '../../core/utf16';
 import { LEGACY_SECRETS_PATH } from '../profile/paths';
 import { danglingLink, danglingTarget, LINK_LOOP, linkLoop, linkLoopFix, linkToNoFile, loopingLink, loopOnTheWay } from '../profile/legacy-file';
-import { currentUid, modeString, notAKeysFile, othersCanWrite, othersFile, READ_DATA_NOFOLLOW, readError } from '../profile/file-access';
+import { currentUid, isLink, modeString, notAKeysFile, othersCanWrite, othersFile, READ_DATA_NOFOLLOW, readError } from '../profile/file-access';
 import { readAllBytes } from '../profile/secure-fs';
 import { refuseKernelFiles } from './system-files';
 
@@ -95,14 +95,6 @@ function isSocket(path: string): boolean {
     return !!lstatSync(path, { throwIfNoEntry: false })?.isSocket();
   } catch {
     return false;
-  }
-}
-
-function isLink(path: string): boolean {
-  try {
-    return lstatSync(path).isSymbolicLink();
-  } catch {
-    return false; // a loop on the way to it: said as a read error says it
   }
 }
 

@@ -177,6 +177,15 @@ export function othersCanWrite(s: Stats): boolean {
   return (s.mode & 0o002) !== 0 || ((s.mode & 0o020) !== 0 && s.gid !== process.getgid?.());
 }
 
+/** Whether `path` itself is a symbolic link (not followed); false when it cannot be seen (gone, or a loop on the way to it). */
+export function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 export function modeString(mode: number): string {
   return (mode & 0o777).toString(8).padStart(4, '0');
 }
