@@ -58,7 +58,7 @@ describe('cpw-vault runs', () => {
     expect(r.stdout).toMatch(/^bare01\s+transcribe\s+-\s+unknown\s+-\s+\d{4}-\d\d-\d\d \d\d:\d\dZ\s+-$/m);
     expect(r.stdout).toMatch(/^odd002\s+transcribe\s+-\s+unknown\s+-\s+\d{4}-\d\d-\d\d \d\d:\d\dZ\s+-$/m);
     expect(r.stdout).toMatch(/^huge03\s+transcribe\s+-\s+unknown\s+-\s+\d{4}-\d\d-\d\d \d\d:\d\dZ\s+-$/m);
-    expect(r.stderr).toMatch(/1 damaged line in .*runs\.jsonl skipped/);
+    expect(r.stderr).toMatch(/1 line in .*runs\.jsonl skipped: JSON that is no run event/);
     const show = await cli(t, ['runs', 'show', 'odd002']);
     expect(show.code, show.stderr).toBe(0);
     expect(show.stdout).not.toMatch(/undefined|NaN|\[object/);

@@ -6,7 +6,8 @@ import type { RunRecord } from '../../core/records';
 import { keptBytes, lineBytes, sparedWithin, withinBytes, type HistoryBounds } from './history-compaction';
 import { lateEvents } from './late-events';
 import type { LegacyHistory } from './legacy-history';
-import { EventFold, readLines, type ReadEnd } from './run-events';
+import { counted } from '../../core/plural';
+import { EventFold, readLines, type LineDamage, type ReadEnd } from './run-events';
 import { isInterrupted, isLive } from './run-liveness';
 import { byStart, startTime } from './run-order';
 
@@ -21,12 +22,27 @@ export interface FoldSources {
   now?: (() => Date) | undefined;
 }
 
-/** The runs folded, where the read of runs.jsonl stopped, the late files read, and how many lines were damaged. */
+/** The runs folded, where the read of runs.jsonl stopped, the late files read, and how many lines were no event, by kind. */
 export interface Folded {
   runs: RunRecord[];
   read: ReadEnd | undefined;
   late: string[];
-  damaged: number;
+  damaged: Readonly<Record<LineDamage, number>>;
+}
+
+/**
+ * The warning for each kind of line skipped in the history at `path`, none of it quoted. A line not UTF-8 or JSON that
+ * is no run event (hand-edited, planted, another program's) was said to be "damaged (a write cut short)", sending the
+ * user to look for a crash that never was.
+ */
+export function damageWarnings(damaged: Folded['damaged'], path: string): Array<[LineDamage, string]> {
+  const said: Record<LineDamage, (n: number) => string> = {
+    'cut-short': (n) => `${counted(n, 'damaged line')} in ${path} skipped (a write cut short)`,
+    'not-utf8': (n) => `${counted(n, 'line')} in ${path} skipped: not UTF-8 text, so not written by cpw-vault (edited in another encoding, or written by another program)`,
+    'not-an-event': (n) => `${counted(n, 'line')} in ${path} skipped: JSON that is no run event cpw-vault writes (a field missing or of another type, or nested too deep: edited by hand, or written by another program)`,
+  };
+  const kinds = (Object.keys(said) as LineDamage[]).filter((kind) => damaged[kind] > 0);
+  return kinds.map((kind) => [kind, `${said[kind](damaged[kind])}; the rest of the history is intact.`]);
 }
 
 /**
@@ -46,7 +62,7 @@ export function foldHistory(path: string, sources: FoldSources, unended: boolean
   const fold = new EventFold(maxRuns, 2 * keptBytes(bounds));
   const legacy = sources.legacy.read();
   for (const run of legacy) fold.addRun(run, lineBytes(run));
-  const read = readLines(path, 0, (line) => fold.apply(line), warn, unended);
+  const read = readLines(path, 0, (line, utf8) => fold.apply(line, utf8), warn, unended);
   // Skipped late files are said by the reads a user asked for (unended: runs, the app), not by exec's compaction.
   const late = lateEvents(path, warn, { saySkipped: unended });
   for (const line of late.text.split('\n')) if (line) fold.apply(line);

@@ -2,8 +2,9 @@
 // folded into runs in bounded memory. A history of any size (past the 256
 // MiB a whole read allowed, a hand-copied one) can be listed and compacted,
 // instead of refused for ever.
+import { isUtf8 } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { parseOwnJson } from '../../core/json-depth';
+import { overDeepAt, parseOwnJson } from '../../core/json-depth';
 import type { RunRecord } from '../../core/records';
 import { assertPrivateFile, readSecureBytes } from '../profile/secure-fs';
 import { READ_DATA_NOFOLLOW, readError } from '../profile/file-access';
@@ -28,9 +29,10 @@ export interface ReadEnd {
  * user's, never through a link; a missing file has none), and returns where
  * it stopped: after the last newline. A last line without one (a write cut
  * short, an append landing as we read, a hand edit) is read too with
- * `unended`; otherwise it is left for the next read.
+ * `unended`; otherwise it is left for the next read. `utf8` is false for a line whose bytes are not UTF-8 text (its
+ * text then holds U+FFFD in their place).
  */
-export function readLines(path: string, from: number, onLine: (line: string) => void, warn: (message: string) => void, unended = true): ReadEnd | undefined {
+export function readLines(path: string, from: number, onLine: (line: string, utf8: boolean) => void, warn: (message: string) => void, unended = true): ReadEnd | undefined {
   let fd: number;
   try {
     fd = openSync(path, READ_DATA_NOFOLLOW);
@@ -56,15 +58,15 @@ export function readLines(path: string, from: number, onLine: (line: string) => 
       pos += n;
       let start = 0;
       for (let nl = buf.indexOf(0x0a); nl !== -1; nl = buf.indexOf(0x0a, start)) {
-        if (carry.bytes) onLine(carry.take(buf.subarray(start, nl)));
-        else if (nl > start) onLine(buf.toString('utf8', start, nl));
+        if (carry.bytes) onLine(...lineText(carry.take(buf.subarray(start, nl))));
+        else if (nl > start) onLine(...lineText(buf.subarray(start, nl)));
         start = nl + 1;
       }
       // Copied: the chunk is read into again.
       if (start < n) carry.add(Buffer.from(buf.subarray(start)));
     }
     const rest = carry.bytes;
-    if (unended && rest) onLine(carry.take(Buffer.alloc(0)));
+    if (unended && rest) onLine(...lineText(carry.take(Buffer.alloc(0))));
     return { ino: s.ino, end: pos - rest };
   } finally {
     closeSync(fd);
@@ -81,12 +83,50 @@ class LineParts {
     this.bytes += part.length;
   }
 
-  /** The whole line (these pieces, then `last`) as text; empties the pieces. */
-  take(last: Buffer): string {
-    const line = Buffer.concat([...this.parts, last]).toString('utf8');
+  /** The whole line (these pieces, then `last`); empties the pieces. */
+  take(last: Buffer): Buffer {
+    const line = Buffer.concat([...this.parts, last]);
     this.parts = [];
     this.bytes = 0;
     return line;
+  }
+}
+
+/**
+ * A line's text, and whether its bytes are UTF-8 (checked only when the text holds U+FFFD: a clean line costs no second
+ * pass). One cut short in the middle of a character (a full disk) counts as UTF-8: it is said as a line cut short.
+ */
+function lineText(bytes: Buffer): [string, boolean] {
+  const text = bytes.toString('utf8');
+  return [text, !text.includes('\uFFFD') || isUtf8(bytes) || cutInACharacter(bytes)];
+}
+
+/** True when `bytes` are UTF-8 but for their last character, which is the start of one, cut short. */
+function cutInACharacter(bytes: Buffer): boolean {
+  let at = bytes.length - 1;
+  while (at > 0 && bytes.length - at < 4 && (bytes[at]! & 0xc0) === 0x80) at--;
+  const lead = bytes[at] ?? 0;
+  const length = lead >= 0xf5 ? 0 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc2 ? 2 : 0;
+  return length > bytes.length - at && isUtf8(bytes.subarray(0, at));
+}
+
+/**
+ * What a line that is no event is, each said in a warning of its own: cut short (a crash, a full disk: not JSON), not
+ * UTF-8 text, or JSON that is no run event (a field missing or of another type, or nested deeper than MAX_JSON_DEPTH):
+ * the last two never written by cpw-vault (JSON.stringify writes UTF-8), but by hand or by another program.
+ */
+export type LineDamage = 'cut-short' | 'not-utf8' | 'not-an-event';
+
+/** What the line `line` (which {@link parseEvent} refused) is; `utf8` as {@link readLines} says it. */
+function damageOf(line: string, utf8: boolean): LineDamage {
+  if (!utf8) return 'not-utf8';
+  // Not parsed when too deep: JSON.parse of 5 million `[` takes half a minute.
+  if (overDeepAt(line) >= 0) return 'not-an-event';
+  try {
+    JSON.parse(line.charCodeAt(0) === 0xfeff ? line.slice(1) : line);
+    return 'not-an-event';
+  } catch {
+    return 'cut-short';
   }
 }
 
@@ -119,7 +159,8 @@ interface Folded {
  */
 export class EventFold {
   readonly runs = new Map<string, Folded>();
-  damaged = 0;
+  /** The lines that were no event, by what each is. */
+  readonly damaged: Record<LineDamage, number> = { 'cut-short': 0, 'not-utf8': 0, 'not-an-event': 0 };
   private bytes = 0;
   /** Runs set aside, oldest first: their exec alive when they were, or not (dropped first when over the caps). */
   private readonly aside = { live: new Map<string, Folded>(), gone: new Map<string, Folded>() };
@@ -137,11 +178,11 @@ export class EventFold {
     this.set(run.id, { run, bytes });
   }
 
-  /** Applies one line of runs.jsonl. */
-  apply(line: string): void {
+  /** Applies one line of runs.jsonl (`utf8`: see {@link readLines}). */
+  apply(line: string, utf8 = true): void {
     const event = parseEvent(line);
     if (!event) {
-      this.damaged++;
+      this.damaged[damageOf(line, utf8)]++;
       return;
     }
     const bytes = Buffer.byteLength(line) + 1;

@@ -8,13 +8,12 @@ import { withFileLock } from '../profile/file-lock';
 import { currentOwner } from '../profile/owner';
 import { removeOrphanTemps } from '../profile/temp-files';
 import { compactAt, replaceHistory, type HistoryBounds } from './history-compaction';
-import { foldHistory, type Folded } from './history-fold';
-import { appendLine, type RunEvent } from './run-events';
+import { damageWarnings, foldHistory, type Folded } from './history-fold';
+import { appendLine, type LineDamage, type RunEvent } from './run-events';
 import { LegacyHistory } from './legacy-history';
 import { LATE_WAIT_MS, lateEvents, removeLate, TAKE_IN_MAX, takeInLate, withLockOrLate, withLockOrLateNow } from './late-events';
 import { ensurePrivateDir } from '../profile/trusted-folder';
 import { isoString } from '../../core/iso-time';
-import { counted } from '../../core/plural';
 import { isWorkflowName, WORKFLOW_NAMES } from '../../core/workflows';
 import { byStart } from './run-order';
 
@@ -54,7 +53,7 @@ const APPEND_WAIT_MS = 2_000;
  * skipped; none ever stops a stage.
  */
 export class RunHistory {
-  private warnedDamage = false;
+  private readonly warnedDamage = new Set<LineDamage>();
   private warnedAppend = false;
   private warnedCompaction = false;
   /** The last event of this process went late: its lock's holder is stuck, so the next tries the lock once, not wait again. */
@@ -268,12 +267,12 @@ export class RunHistory {
     return byStart(this.fold(true).runs, (r) => r.started_at).map(({ owner: _owner, ...run }) => run);
   }
 
-  /** Every run within the bounds, folded (see foldHistory); a damaged line is said once per process. */
+  /** Every run within the bounds, folded (see foldHistory); each kind of damaged line is said once per process. */
   private fold(unended: boolean): Folded {
     const folded = foldHistory(this.path, { legacy: this.legacy, bounds: this.options.bounds(), warn: this.options.warn, mine: this.mine, now: this.options.now }, unended);
-    if (folded.damaged && !this.warnedDamage) {
-      this.warnedDamage = true;
-      this.options.warn(`${counted(folded.damaged, 'damaged line')} in ${this.path} skipped (a write cut short); the rest of the history is intact.`);
+    for (const [kind, message] of damageWarnings(folded.damaged, this.path)) {
+      if (!this.warnedDamage.has(kind)) this.options.warn(message);
+      this.warnedDamage.add(kind);
     }
     return folded;
   }

@@ -1,0 +1,52 @@
+// A line of runs.jsonl that is no run event was said to be "damaged (a write cut short)" whatever it was: a line that
+// is not UTF-8 text (edited in another encoding, binary bytes planted) or valid JSON that is no run event (a hand edit,
+// another program's line) sent the user looking for a crash that never was. Each kind is said now, in one warning of
+// its own, with no content of the lines.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
+import { makeTempHome } from '../helpers/temp';
+
+const now = new Date().toISOString();
+const good = `${JSON.stringify({ op: 'start', run: { id: 'good01', workflow: 'transcribe', program: 'stage', credentials: [], status: 'succeeded', exit_code: 0, signal: null, started_at: now, finished_at: now, duration_ms: 1500 } })}\n`;
+
+/** Lines that are no run event, by what each is; their content is never shown. */
+const lines = {
+  cut: [
+    '{"op":"start","run":{"id":"cut01","workflow":"transcri\n', // a write cut short (a full disk), then a newline before the next append
+    Buffer.concat([Buffer.from('{"op":"start","run":{"id":"cut02","program":"caf'), Buffer.from([0xc3]), Buffer.from('\n')]), // cut in the middle of an é
+  ],
+  notUtf8: [
+    Buffer.concat([Buffer.from('{"op":"note","text":"SECRETLATIN caf'), Buffer.from([0xe9]), Buffer.from('"}\n')]), // Latin-1, valid JSON once decoded
+    Buffer.concat([Buffer.from([0xff, 0xfe, 0x1b]), Buffer.from('[31mSECRETBINARY\n')]),
+  ],
+  notAnEvent: [
+    '{"op":"note","text":"SECRETNOTE"}\n',
+    '[1,2,3]\n',
+    '"\\u001b[31mSECRETESCAPE"\n',
+    `${JSON.stringify({ op: 'start', run: { id: 'nostart', workflow: 'transcribe' } })}\n`, // no started_at
+    `{"op":"start","run":${'['.repeat(100)}${']'.repeat(100)}}\n`, // nested too deep
+  ],
+};
+
+it('runs says each kind of skipped line once, for what it is (cut short, not UTF-8, JSON that is no run event), quoting none', async () => {
+  const t = makeTempHome();
+  const dir = join(t.home, '.cp-whisperx');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, 'runs.jsonl');
+  writeFileSync(path, Buffer.concat([good, ...lines.cut, ...lines.notUtf8, ...lines.notAnEvent, good.replace('good01', 'good02')].map((l) => Buffer.from(l))), { mode: 0o600 });
+  for (const args of [['runs'], ['runs', '--json'], ['runs', 'stats']]) {
+    const r = await cli(t, args);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe([
+      `warning: 2 damaged lines in ${path} skipped (a write cut short); the rest of the history is intact.`,
+      `warning: 2 lines in ${path} skipped: not UTF-8 text, so not written by cpw-vault (edited in another encoding, or written by another program); the rest of the history is intact.`,
+      `warning: 5 lines in ${path} skipped: JSON that is no run event cpw-vault writes (a field missing or of another type, or nested too deep: edited by hand, or written by another program); the rest of the history is intact.`,
+      '',
+    ].join('\n'));
+    expect(r.stdout + r.stderr).not.toMatch(/SECRET|caf|\x1b|\ufffd/);
+  }
+  const listed = JSON.parse((await cli(t, ['runs', '--json'])).stdout) as { runs: Array<{ id: string }> };
+  expect(listed.runs.map((r) => r.id)).toEqual(['good02', 'good01']);
+});
