@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileCli, makeFileVaultHome, type FileVaultHome } from '../helpers/file-vault';
 import { launchChromium } from './harness';
-import { SLOW, WAIT, focused, goTo, printTimings, session, typeInto } from './steps';
+import { SLOW, WAIT, focused, goTo, printTimings, session, typeInto, unlockWith } from './steps';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -43,9 +43,7 @@ describe('the Security screen says what is true when the user looks again', () =
       await goTo(page, 'Security');
       const unlock = page.getByRole('form', { name: 'Unlock the vault file' });
       await unlock.waitFor(SLOW);
-      await typeInto(unlock.getByLabel('Vault passphrase', { exact: true }), h.passphrase);
-      await page.keyboard.press('Enter');
-      await unlock.waitFor({ state: 'detached', ...SLOW });
+      await unlockWith(page, unlock, h.passphrase);
       const open = page.getByText(/Available now, unlocked until/);
       await open.waitFor(WAIT);
       const field = page.getByRole('form', { name: 'Change the vault passphrase' }).getByLabel('New passphrase', { exact: true });

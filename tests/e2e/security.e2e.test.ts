@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentSocketFor } from '../../shared/node/agent/socket-dir';
 import { fileCli, makeFileVaultHome, unlockAgent } from '../helpers/file-vault';
 import { launchChromium } from './harness';
-import { SLOW, WAIT, check, focused, goTo, printTimings, session, typeInto } from './steps';
+import { SLOW, WAIT, check, focused, goTo, printTimings, session, typeInto, unlockWith } from './steps';
 
 const NEXT = 'a new desktop vault passphrase';
 
@@ -70,9 +70,7 @@ describe('the Security section in real Chromium, on the vault file backend', () 
     try {
       const unlock = page.getByRole('form', { name: 'Unlock the vault file' });
       await unlock.waitFor(SLOW);
-      await typeInto(unlock.getByLabel('Vault passphrase', { exact: true }), h.passphrase);
-      await page.keyboard.press('Enter');
-      await unlock.waitFor({ state: 'detached', ...SLOW });
+      await unlockWith(page, unlock, h.passphrase);
       await goTo(page, 'Credentials');
       await page.getByRole('button', { name: /^TMDB API key/ }).click();
       await page.getByRole('button', { name: 'Add', exact: true }).click();
@@ -80,9 +78,7 @@ describe('the Security section in real Chromium, on the vault file backend', () 
       expect((await fileCli(h, ['lock'])).code).toBe(0);
       await page.keyboard.press('Enter');
       await unlock.waitFor(SLOW);
-      await typeInto(unlock.getByLabel('Vault passphrase', { exact: true }), h.passphrase);
-      await page.keyboard.press('Enter');
-      await unlock.waitFor({ state: 'detached', ...SLOW });
+      await unlockWith(page, unlock, h.passphrase);
       const field = page.getByLabel('TMDB API key (hidden)');
       await field.waitFor(WAIT);
       expect(await field.inputValue()).toBe(KEY);
@@ -104,9 +100,7 @@ describe('the Security section in real Chromium, on the vault file backend', () 
       await goTo(page, 'Security');
       const unlock = page.getByRole('form', { name: 'Unlock the vault file' });
       await unlock.waitFor(SLOW);
-      await typeInto(unlock.getByLabel('Vault passphrase', { exact: true }), h.passphrase);
-      await page.keyboard.press('Enter');
-      await unlock.waitFor({ state: 'detached', ...SLOW });
+      await unlockWith(page, unlock, h.passphrase);
       const lock = page.getByRole('button', { name: 'Lock now' });
       chmodSync(folder, 0o755);
       await lock.click();
@@ -148,9 +142,7 @@ describe('the Security section in real Chromium, on the vault file backend', () 
       await unlock.waitFor(SLOW);
       await expect.poll(() => existsSync(`/proc/${pid}`), { timeout: 10_000 }).toBe(false);
       expect(await card.count()).toBe(0);
-      await typeInto(unlock.getByLabel('Vault passphrase', { exact: true }), h.passphrase);
-      await page.keyboard.press('Enter');
-      await unlock.waitFor({ state: 'detached', ...SLOW });
+      await unlockWith(page, unlock, h.passphrase);
     } finally {
       await fileCli(h, ['lock']);
       await s.close();
@@ -196,9 +188,7 @@ describe('the Security section in real Chromium, on the vault file backend', () 
       await goTo(page, 'Credentials');
       const unlock = page.getByRole('form', { name: 'Unlock the vault file' });
       await unlock.waitFor(SLOW);
-      await typeInto(unlock.getByLabel('Vault passphrase', { exact: true }), h.passphrase);
-      await page.keyboard.press('Enter');
-      await unlock.waitFor({ state: 'detached', ...SLOW });
+      await unlockWith(page, unlock, h.passphrase);
       await page.getByRole('list', { name: 'Credentials' }).waitFor(WAIT);
       await expect.poll(async () => (await focused(page)).id, WAIT).toBe('screen-title');
       expect((await focused(page)).text).toBe('Credentials');

@@ -139,3 +139,10 @@ export function printTimings(file: string): void {
 export function lookup(t: TempHome, account: string): string {
   return spawnSync('secret-tool', ['lookup', 'service', t.service, 'account', account], { encoding: 'utf8' }).stdout;
 }
+
+/** Types the vault file's passphrase key by key into the unlock form `unlock`, presses Enter, and waits until the form is gone (unlocked). */
+export async function unlockWith(page: Page, unlock: Locator, passphrase: string): Promise<void> {
+  await typeInto(unlock.getByLabel('Vault passphrase', { exact: true }), passphrase);
+  await page.keyboard.press('Enter');
+  await unlock.waitFor({ state: 'detached', ...SLOW });
+}
