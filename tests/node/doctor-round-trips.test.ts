@@ -94,6 +94,26 @@ describe("doctor's keychain round trips", () => {
     }
   });
 
+  it("exec's repair count then its values: the collection is asked once (the read does not check it again)", async () => {
+    const t = makeTempHome();
+    const seed = new SecretServiceStore({ service: t.service, env: process.env, timeoutMs: 10_000 });
+    await seed.set('huggingface.token', `hf_${'RoundTrip2'.repeat(4)}`);
+    seed.close();
+    const { store, events } = watched(t.service);
+    try {
+      // As exec asks them: the count first (its repair check), the values once the index is read.
+      expect(await store.count()).toBe(1);
+      const values = await store.getMany(['huggingface.token', 'tmdb.api_key']);
+      expect(values.get('huggingface.token')).toBe(`hf_${'RoundTrip2'.repeat(4)}`);
+      expect(values.get('tmdb.api_key')).toBeUndefined();
+      const sent = events.filter((e) => e.at === 'sent').map((e) => e.member);
+      expect(sent.filter((m) => m === 'ReadAlias')).toHaveLength(1);
+      expect(sent.filter((m) => m === 'Get')).toHaveLength(1);
+    } finally {
+      store.close();
+    }
+  });
+
   it("asks the status before it reads and checks the profile: the status's round trip is answered while the profile is parsed", async () => {
     const t = makeTempHome();
     const order: string[] = [];

@@ -155,7 +155,11 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
    * first), so there a locked default collection is KEYCHAIN_LOCKED.
    */
   async count(): Promise<number> {
-    return (await this.countedItems()).items.length;
+    const { state, items } = await this.countedItems();
+    // An unlocked collection just checked is not asked again by the reads that follow: exec counts the namespace (its
+    // repair check) and then reads its workflow's values, and asked the collection twice (two calls more per exec).
+    this.knownCollection(state);
+    return items.length;
   }
 
   private async countedItems(): Promise<{ state: { path: string; locked: boolean }; items: string[] }> {
