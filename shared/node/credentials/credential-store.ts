@@ -19,7 +19,7 @@ import type { CommitOptions, CommitResult, CredentialChange } from './credential
 import { changedSincePlan, undoIncomplete } from './commit-errors';
 import { assertDistinctEnvVars } from './distinct-env-vars';
 import { ACTIVE, liveTransaction } from './live-transactions';
-import { assertSameBackend, profileIfReadable } from './backend-check';
+import { assertSameBackend, backendOf, storedBackend } from './backend-check';
 import { removeCreated } from './created-files';
 
 export { readMany };
@@ -96,8 +96,8 @@ export class CredentialStore {
       claimed = true;
       // A switch committed before this transaction was in the journal (a switch refuses to commit while one is): its
       // values went to the new backend, and this one's write to the old store could outlive the switch emptying it.
-      const current = this.backend !== undefined ? profileIfReadable(this.profile) : undefined;
-      if (current) assertSameBackend(this.backend, current, secret);
+      const current = this.backend !== undefined ? storedBackend(this.profile) : undefined;
+      if (current !== undefined) assertSameBackend(this.backend, current, secret);
       // Ctrl-C while a keychain that stopped answering is read: cancelled at once (nothing written yet), not held until
       // its deadline and then said as KEYCHAIN_TIMEOUT. The read left running changes nothing.
       const now = await untilAborted(readMany(this.secrets, secret.map((c) => c.id)), options.signal);
@@ -183,7 +183,7 @@ export class CredentialStore {
 
   /** The index after `changes`. */
   private toIndex(profile: Profile, changes: readonly CredentialChange[], existed: Map<CredentialId, boolean>, facts?: IndexFacts): Profile {
-    assertSameBackend(this.backend, profile, changes);
+    assertSameBackend(this.backend, backendOf(profile), changes);
     const base = this.stamp(profile);
     if (changes.some((c) => c.kind === 'set' && c.envVar)) assertDistinctEnvVars(changes, facts?.envVarOwners ?? customEnvVars(base), base.credential_metadata);
     for (const c of changes) {
