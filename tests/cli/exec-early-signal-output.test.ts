@@ -21,12 +21,16 @@ describe('exec: a signal passed on as the stage started, the stage then ending w
     const ended = join(t.root, 'stage-pid');
     // The stage ignores the SIGTERM (its trap notes it), waits for it, then writes ~106 KiB: more than the reader's pipe
     // holds (64 KiB), less than that and the stage's pipe to exec together, so it exits with part of it still in exec.
-    const stage = `trap 'got=1' TERM; until [ -n "$got" ]; do sleep 0.01; done; seq 1 20000; echo $$ > "$0.tmp"; mv "$0.tmp" "$0"; exit 0`;
+    // It waits 20 s at most: a TERM that never came (the test missed the held fork) ends the test on its assertion
+    // ("exec ended before its fork"), not on vitest's timeout with the stage still waiting.
+    const stage = `trap 'got=1' TERM; end=$(($(date +%s) + 20)); until [ -n "$got" ] || [ "$(date +%s)" -ge "$end" ]; do sleep 0.01; done; seq 1 20000; echo $$ > "$0.tmp"; mv "$0.tmp" "$0"; exit 0`;
     // The reader starts once the stage is gone (its pid reaped by exec: its exit handled).
     const reader = `until [ -s "$0" ] && ! [ -e "/proc/$(cat "$0")" ]; do sleep 0.02; done; cat`;
     // strace holds exec's second fork (mkfifo is the first: masked, its own TMPDIR, so no spare pipes) while the
-    // SIGTERM comes, then exec's first kill (the SIGTERM passed on) a second, so the stage has its trap by then.
-    const traced = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', `trace=${held},kill`, '-e', hold(2), '-e', 'inject=kill:delay_enter=1000000:when=1', process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', stage, ended];
+    // SIGTERM comes, then exec's first kill (the SIGTERM passed on) 3 s, so the stage has its trap by then. Both longer
+    // than the other tests' (1.5 s and 1 s): a loaded CI machine (2 cores, a full run beside) missed the held fork once
+    // or had the stage, forked by Node under strace -f, not at its trap yet.
+    const traced = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', `trace=${held},kill`, '-e', hold(2, 4_000_000), '-e', 'inject=kill:delay_enter=3000000:when=1', process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', stage, ended];
     const line = `"$@" | sh -c '${reader}' "${ended}"; echo "exec=\${PIPESTATUS[0]}" >&2`;
     const shell = spawn('bash', ['-c', line, 'bash', ...traced], { cwd: t.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const done = collect(shell);

@@ -94,13 +94,13 @@ export function childStartHook(onStart: string): string {
 }
 
 /**
- * Each way exec can start its stage: the native addon (the default on Linux), and Node's spawn. `hold(n)`: strace's
- * injection that holds the stage's start, the n-th child exec starts (mkfifo first, when it runs), while /proc shows
+ * Each way exec can start its stage: the native addon (the default on Linux), and Node's spawn. `hold(n, us)`: strace's
+ * injection that holds the stage's start (`us` microseconds, 1.5 s unless said), the n-th child exec starts (mkfifo first, when it runs), while /proc shows
  * exec in a fork ({@link heldInFork}): Node's fork itself (clone: the parent is held there), or, for the addon, the
  * stage's execve (its vfork parent waits in clone3 meanwhile). strace counts per process: every child's execve is its
  * first (mkfifo's is held too, with exec in a read, not a fork: heldInFork waits past it).
  */
 export const STAGE_SPAWNS = [
-  { how: 'native spawn', env: {}, traced: 'execve', hold: (_n: number) => 'inject=execve:delay_enter=1500000:when=1' },
-  { how: "Node's spawn", env: { CPW_VAULT_SPAWN: 'node' }, traced: 'clone', hold: (n: number) => `inject=clone:delay_enter=1500000:when=${n}` },
+  { how: 'native spawn', env: {}, traced: 'execve', hold: (_n: number, us = 1_500_000) => `inject=execve:delay_enter=${us}:when=1` },
+  { how: "Node's spawn", env: { CPW_VAULT_SPAWN: 'node' }, traced: 'clone', hold: (n: number, us = 1_500_000) => `inject=clone:delay_enter=${us}:when=${n}` },
 ] as const;
