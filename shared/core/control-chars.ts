@@ -21,29 +21,41 @@ export function withoutControlChars(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '?');
 }
 
+/** A word any shell reads as it is: nothing in it quoted. */
+const BARE = /^[\w@%+=:,./-]+$/;
+
 /**
- * A path as one POSIX shell word: bare when nothing in it is special, else single-quoted; one holding a control
- * character as `$'...'`, whose escapes name its exact bytes while the word itself is printable ASCII (a line break
- * would split the fix line, an escape sequence run in the terminal). '?' in its place named another file: a glob,
- * or a literal '?'. `$'...'` is read by bash, zsh and ksh; Debian's dash 0.5.12 reads it as `$` and a quoted word,
- * a file that does not exist, and runs nothing either.
+ * A path as one shell word that bash, zsh and dash read alike, for a fix line or a command printed for pasting: bare
+ * when nothing in it is special, else single-quoted, readable (a quote, a '!', an é or 日本 as they are). A control
+ * character (a line break would split the line, an escape sequence run in the terminal, a text-direction mark turn
+ * it around) goes in as `"$(printf '\ooo')"`, its exact bytes in printable ASCII: '?' in its place named another
+ * file (a glob, or a literal '?'), and the `$'...'` that followed is read by dash (Debian's sh, what `sh -c` runs) as
+ * `$` and a quoted word, so `chmod 600 $'...'` changed nothing. Only line breaks that end the path are `$'\n'`: a
+ * command substitution drops them, POSIX sh has no other one-line form, and a raw one in quotes broke the fix line
+ * where its next line is indented. Dash reads that `$\n`, a file that is not there, and runs nothing.
  */
 export function shellWord(path: string): string {
-  if (hasControlChars(path)) return `$'${Array.from(path, dollarQuoted).join('')}'`;
-  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
+  return posixWord(path, hasControlChars, (breaks) => `$'${'\\n'.repeat(breaks)}'`);
 }
 
 /**
  * `path` as one POSIX sh word that dash reads as bash does, on one line of printable ASCII: for a line a shell runs
- * (git's helper, run with `sh -c`, dash on Debian) or one printed for pasting into whatever shell the user has.
- * shellWord's `$'...'` is read by dash as `$` and a quoted word: another file, or none. Bare when nothing in it is
- * special; else its printable ASCII single-quoted, and every other byte (a control character, an escape or a
- * text-direction mark that would act on the terminal, any non-ASCII) by `"$(printf '\ooo')"`. A line break goes
- * there too, with the character after it (a command substitution drops only trailing ones): a raw one split the line
- * where doctor indents its fix lines' next lines. Only at the very end of the path is it kept as it is, in quotes.
+ * (git's helper, run with `sh -c`, dash on Debian) or one printed for pasting into whatever shell the user has. As
+ * shellWord, but every byte that is not printable ASCII (any non-ASCII too) goes in by printf, and line breaks that end
+ * the path are kept as they are, in quotes: a shell reads them exactly, though the word then takes two lines.
  */
 export function shWord(path: string): string {
-  if (/^[\w@%+=:,./-]+$/.test(path)) return path;
+  return posixWord(path, (ch) => ch < ' ' || ch > '~', (breaks) => `'${'\n'.repeat(breaks)}'`);
+}
+
+/**
+ * `path` bare, or its characters single-quoted but those `viaPrintf` picks, which go in as `"$(printf '\ooo')"`; a
+ * line break there takes the character after it along (a command substitution drops only trailing ones). Line breaks
+ * that end the path are `trailing(count)`.
+ */
+function posixWord(path: string, viaPrintf: (ch: string) => boolean, trailing: (breaks: number) => string): string {
+  if (BARE.test(path)) return path;
+  const body = path.replace(/\n+$/, '');
   const parts: string[] = [];
   let plain = '';
   let bytes: number[] = [];
@@ -53,35 +65,15 @@ export function shWord(path: string): string {
     plain = '';
     bytes = [];
   };
-  for (const ch of path) {
-    // After a line break, the next character goes in the printf too, whatever it is.
-    const printable = ch >= ' ' && ch <= '~' && bytes.at(-1) !== 0x0a;
-    if (printable && bytes.length) flush();
-    if (!printable && plain) flush();
-    if (printable) plain += ch;
+  for (const ch of body) {
+    const quoted = !viaPrintf(ch) && bytes.at(-1) !== 0x0a;
+    if ((quoted && bytes.length) || (!quoted && plain)) flush();
+    if (quoted) plain += ch;
     else bytes.push(...utf8Bytes(ch.codePointAt(0)!));
   }
-  let trailing = 0;
-  for (; bytes.at(-1) === 0x0a; trailing++) bytes.pop();
   flush();
-  if (trailing) parts.push(`'${'\n'.repeat(trailing)}'`);
-  return parts.join('');
-}
-
-const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r', '\\': '\\\\' };
-
-/**
- * One character inside `$'...'`: printable ASCII as it is, else its UTF-8 bytes as three-digit octal escapes (ESC is
- * \033): three digits end an octal escape in every shell that reads `$'...'`, so a digit after it stays its own.
- * So are "'" (\047: a dash that reads no `$'...'` ended its quote at \' and ran the rest of the path as commands)
- * and "!", which bash's history expansion may see in a pasted line.
- */
-function dollarQuoted(char: string): string {
-  const named = NAMED_ESCAPES[char];
-  if (named) return named;
-  const code = char.codePointAt(0)!;
-  if (code >= 0x20 && code < 0x7f && char !== "'" && char !== '!') return char;
-  return utf8Bytes(code).map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
+  if (body.length < path.length) parts.push(trailing(path.length - body.length));
+  return parts.join('') || "''";
 }
 
 /** The UTF-8 bytes of a code point; a lone surrogate's are U+FFFD's, as Node writes it in a path. */

@@ -1,13 +1,15 @@
 // A fix line names a path as one shell word (shellWord). A path holding a control character (a folder unpacked from
 // an archive, named with a line break or an escape sequence) showed it as '?': one word, but a glob, so pasted it
-// named another file or none. Now it is $'...': the shell reads back the exact bytes, the terminal sees printable
-// ASCII only, and nothing in the path (a command substitution, backquotes, a quote) ever runs.
+// named another file or none. Then as $'...': bash read it, but dash (Debian's sh, what `sh -c` runs) read `$` and a
+// quoted word, another file, so `chmod 600 $'...'` changed nothing. Now its control characters go in as
+// "$(printf '\ooo')": bash and dash read back the exact bytes, the terminal sees printable text only, and nothing in
+// the path (a command substitution, backquotes, a quote) ever runs.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { shellWord, shWord } from '../../shared/core/control-chars';
+import { CONTROL_CHARS, shellWord, shWord } from '../../shared/core/control-chars';
 
 /** What `sh` makes of `word`: the arguments it passes on (their bytes), and the files anything in it made. */
 function readBack(sh: string, word: string) {
@@ -18,49 +20,78 @@ function readBack(sh: string, word: string) {
   return { args, created: readdirSync(dir) };
 }
 
-const dashReadsDollarQuotes = spawnSync('dash', ['-c', "printf %s $'a\\nb'"], { encoding: 'utf8' }).stdout === 'a\nb';
+const bytesOf = (name: string) => Buffer.from(name, 'utf8').toString('latin1');
 
-const NAMES = [
+/** Every control character CONTROL_CHARS names (NUL aside: no path holds one), alone and between letters. */
+const EACH_CONTROL = Array.from({ length: 0x206a }, (_, code) => String.fromCharCode(code)).filter((ch) => ch !== '\0' && CONTROL_CHARS.test(ch));
+
+const HOSTILE = [
+  '\nfirst',
   '/home/u/two\nlines/p.profile',
+  'a\n\n\nb',
+  '\n\n\nx',
+  'a\n%s\n\\',
   '/tmp/red\u001b[31mX\u001b]0;title\u0007/p.profile',
+  '/tmp/\u202eexe.txt',
+  '/tmp/line\u2028sep\u2029para',
   "/tmp/a\nb$(touch pwned1)`touch pwned2`'; touch pwned3; '/p.profile",
   '/tmp/\u0001\u00012345\tcafé\u202eexe.txt\r!\\x41\\n',
-  '/tmp/trailing\n',
+  "/tmp/it's here",
+  '/tmp/back\\slash\u0007',
+  '/tmp/bang!!\u001b',
+  '/tmp/$HOME${x}$(id)`id`\u0085',
+  '/tmp/café/日本/\u001b[0m',
+  '-rf \u001b',
+  '/tmp/h\tome\u001b[31m\u00e9',
+  '/tmp/\ud800lone\u0007',
 ];
+const TRAILING = ['/tmp/trailing\n', '/tmp/several\u001b[31m\n\n\n', '\n'];
 
 describe('shellWord', () => {
-  it.each(NAMES)('a path holding a control character is one $\'...\' word of printable ASCII that bash reads back exactly (%j)', (name) => {
+  const names = [...HOSTILE, ...EACH_CONTROL.flatMap((ch) => (ch === '\n' ? [`a${ch}b`] : [ch, `a${ch}b`]))];
+
+  it.each(names.flatMap((name) => ['dash', 'bash'].map((sh) => [sh, name])))('%s reads it back exactly, and nothing in it runs (%j)', (sh, name) => {
+    const { args, created } = readBack(sh, shellWord(name));
+    expect(args).toEqual([bytesOf(name)]);
+    expect(created).toEqual([]);
+  });
+
+  it.each(names)('is one line of printable text, no control character in it (%j)', (name) => {
     const word = shellWord(name);
-    expect(word).toMatch(/^\$'[\x20-\x7e]*'$/);
-    const { args, created } = readBack('bash', word);
-    expect(args).toEqual([Buffer.from(name, 'utf8').toString('latin1')]);
-    expect(created).toEqual([]);
+    expect(word).not.toMatch(CONTROL_CHARS);
+    expect(word).not.toContain("$'");
   });
 
-  it.each(NAMES)('dash runs nothing of it either, and reads it exactly when it knows $\'...\' (%j)', (name) => {
-    const { args, created } = readBack('dash', shellWord(name));
-    expect(created).toEqual([]);
-    expect(args).toHaveLength(1);
-    if (dashReadsDollarQuotes) expect(args).toEqual([Buffer.from(name, 'utf8').toString('latin1')]);
-    else expect(args[0]).toMatch(/^\$\//); // Debian's dash 0.5.12: '$' and the quoted text, a file that is not there
+  // POSIX sh has no one-line word for a line break that ends a path (a command substitution drops it): $'\n', which
+  // bash reads; dash reads `$\n`, a file that is not there, and runs nothing.
+  it.each(TRAILING)('a line break at the very end is $\'\\n\': one line, read exactly by bash, nothing run by dash (%j)', (name) => {
+    const word = shellWord(name);
+    expect(word).not.toMatch(CONTROL_CHARS);
+    expect(word).toMatch(/\$'(?:\\n)+'$/);
+    expect(readBack('bash', word).args).toEqual([bytesOf(name)]);
+    const dash = readBack('dash', word);
+    expect(dash.args).toHaveLength(1);
+    expect(dash.created).toEqual([]);
   });
 
-  it('keeps a plain path bare and any other quoted as before', () => {
+  it('keeps a plain path bare, any other quoted as before, and printable text as it is', () => {
     expect(shellWord('/home/u/.cp-whisperx/user.profile')).toBe('/home/u/.cp-whisperx/user.profile');
     expect(shellWord("/tmp/it's here")).toBe(`'/tmp/it'\\''s here'`);
     expect(shellWord('/tmp/café $(x)')).toBe(`'/tmp/café $(x)'`);
+    expect(shellWord('')).toBe("''");
+    expect(shellWord('/tmp/café\u001b[31m日本')).toBe(`'/tmp/café'"$(printf '\\033')"'[31m日本'`);
+    expect(shellWord('/tmp/a\nb')).toBe(`'/tmp/a'"$(printf '\\012\\142')"`);
   });
 });
 
-// shWord is for a line a shell runs or a user pastes: dash reads it as bash does (no $'...'), and it is one line of
-// printable ASCII, a line break too (a raw one split the line where doctor indents its fix lines' next lines).
+// shWord is for a line a shell runs or a user pastes: dash reads it as bash does, and it is one line of printable
+// ASCII, a line break too (a raw one split the line where doctor indents its fix lines' next lines).
 describe('shWord', () => {
-  const names = [...NAMES, '/tmp/h\tome\u001b[31m\u00e9', '\n\n\nx', 'a\n%s\n\\', '/tmp/\ud800lone', "it's"];
+  const names = [...HOSTILE, ...TRAILING];
 
   it.each(names.flatMap((name) => ['dash', 'bash'].map((sh) => [sh, name])))('%s reads it back exactly, and nothing in it runs (%j)', (sh, name) => {
-    const word = shWord(name);
-    const { args, created } = readBack(sh, word);
-    expect(args).toEqual([Buffer.from(name, 'utf8').toString('latin1')]);
+    const { args, created } = readBack(sh, shWord(name));
+    expect(args).toEqual([bytesOf(name)]);
     expect(created).toEqual([]);
   });
 
@@ -71,5 +102,6 @@ describe('shWord', () => {
   it('keeps a plain path bare; a line break at the very end only is kept as it is, in quotes (a command substitution drops it)', () => {
     expect(shWord('/home/u/.cp-whisperx/user.profile')).toBe('/home/u/.cp-whisperx/user.profile');
     expect(shWord('/tmp/trailing\n')).toBe("'/tmp/trailing''\n'");
+    expect(shWord('')).toBe("''");
   });
 });
