@@ -19,7 +19,7 @@ const COMMAND = new RegExp(`(?<![\\w/.~-])cpw-vault (?=(?:${COMMAND_NAMES.join('
  */
 export function withProfileOption(text: string, profile: string | undefined): string {
   if (profile === undefined) return text;
-  // A function, not a replacement string: in one, the $'...' of a path holding a control character read as "the text after the match".
+  // A function, not a replacement string: in one, a path's own $' read as "the text after the match", and its $& as the match.
   const option = `cpw-vault --profile ${shellWord(profile)} `;
   return text.replace(COMMAND, () => option);
 }

@@ -1,7 +1,8 @@
 // A fix line is for pasting. A path holding a control character (a folder named with a line break, unpacked from an
 // archive) was quoted with '?' in its place: one shell word, but it named another file (a glob, or a literal '?'), so
-// `chmod 600 ...` left the profile readable by others. The fix line, run as printed, acts on the exact file, and
-// nothing written into the folder's name (a command substitution, backquotes, a quote) runs.
+// `chmod 600 ...` left the profile readable by others. Then as $'...', which dash (Debian's sh) reads as `$` and a
+// quoted word: the same chmod, run by dash, changed nothing. The fix line, run as printed in dash or bash, acts on the
+// exact file, and nothing written into the folder's name (a command substitution, backquotes, a quote) runs.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,23 +30,19 @@ function fixLine(stderr: string, command: string): string {
   return line!;
 }
 
-const dashReadsDollarQuotes = spawnSync('dash', ['-c', "printf %s $'a\\nb'"], { encoding: 'utf8' }).stdout === 'a\nb';
-
-describe('fix lines naming a path that holds a control character', () => {
-  it("doctor's chmod 600, run in bash, makes that 0644 profile 0600; dash and bash run nothing else", async () => {
+describe.each(['dash', 'bash'])('fix lines naming a path that holds a control character, run in %s', (sh) => {
+  it("doctor's chmod 600 makes that 0644 profile 0600, and runs nothing else", async () => {
     const t = makeTempHome();
     const profile = join(t.home, FOLDER, 'p.profile');
     mkdirSync(join(t.home, FOLDER));
     expect((await cli(t, ['--profile', profile, 'set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
     chmodSync(profile, 0o644);
     const line = fixLine((await cli(t, ['--profile', profile, 'doctor'])).stderr, 'chmod 600');
-    expect(runIn('dash', line, t.root)).toEqual([]);
-    expect(mode(profile)).toBe(dashReadsDollarQuotes ? 0o600 : 0o644); // Debian's dash 0.5.12 reads no $'...': no such file
-    expect(runIn('bash', line, t.root)).toEqual([]);
+    expect(runIn(sh, line, t.root)).toEqual([]);
     expect(mode(profile)).toBe(0o600);
   });
 
-  it("an error's fix line (migrate --from a file others can write: chmod go-w) acts on that file in bash", async () => {
+  it("an error's fix line (migrate --from a file others can write: chmod go-w) acts on that file", async () => {
     const t = makeTempHome();
     mkdirSync(join(t.root, FOLDER));
     const source = join(t.root, FOLDER, 'old.env');
@@ -54,13 +51,13 @@ describe('fix lines naming a path that holds a control character', () => {
     const r = await cli(t, ['migrate', '--from', source, '--dry-run']);
     expect(r.code).toBe(2);
     const line = fixLine(r.stderr, 'chmod go-w');
-    expect(runIn('bash', line, t.root)).toEqual([]);
+    expect(runIn(sh, line, t.root)).toEqual([]);
     expect(mode(source)).toBe(0o644);
   });
 
   // Its own copy of the quoting kept the raw line break inside quotes, and doctor indented the fix line's next line:
   // pasted, the path had nine spaces in it.
-  it("doctor's line that erases git's stored HF token, run in bash, erases it from ~/.git-credentials under that HOME", async () => {
+  it("doctor's line that erases git's stored HF token erases it from ~/.git-credentials under that HOME", async () => {
     const t = makeTempHome();
     const home = join(t.home, FOLDER);
     mkdirSync(home);
@@ -70,12 +67,12 @@ describe('fix lines naming a path that holds a control character', () => {
     expect((await cli(t, ['set', 'huggingface', 'token'], { input: HF, env })).code).toBe(0);
     const line = fixLine((await cli(t, ['doctor'], { env })).stderr, 'printf'); // the vault holds the same token: erase it
     expect(line).toMatch(/git credential-store --file .* erase$/);
-    expect(runIn('bash', line, t.root, { ...process.env, ...env })).toEqual([]);
+    expect(runIn(sh, line, t.root, { ...process.env, ...env })).toEqual([]);
     expect(readFileSync(store, 'utf8')).not.toContain(HF);
   });
 
   // These named the path bare, unquoted: split by its line break (and by a space), pasted they named other files.
-  it("migrate's iconv line for a Latin-1 file, run in bash, writes the UTF-8 copy beside it", async () => {
+  it("migrate's iconv line for a Latin-1 file writes the UTF-8 copy beside it", async () => {
     const t = makeTempHome();
     const dir = join(t.root, `my ${FOLDER}`);
     mkdirSync(dir);
@@ -84,11 +81,11 @@ describe('fix lines naming a path that holds a control character', () => {
     const r = await cli(t, ['migrate', '--from', source, '--dry-run']);
     expect(r.stderr).toContain('is not UTF-8 text');
     const line = fixLine(r.stderr, 'iconv').replace(/, then --from .*$/, '');
-    expect(runIn('bash', line, t.root)).toEqual([]);
+    expect(runIn(sh, line, t.root)).toEqual([]);
     expect(readFileSync(`${source}.utf8`, 'utf8')).toBe(`USER=café\nHF_TOKEN=${HF}\n`);
   });
 
-  it("a damaged team file's git checkout line, run in bash in its repository, puts back the committed file", async () => {
+  it("a damaged team file's git checkout line, run in its repository, puts back the committed file", async () => {
     const t = makeTempHome();
     const repo = join(t.root, FOLDER);
     mkdirSync(repo);
@@ -105,11 +102,11 @@ describe('fix lines naming a path that holds a control character', () => {
     const r = await cli(t, ['team', 'status', '--file', file]);
     expect(r.stderr).toContain('[TEAM_INVALID]');
     const line = fixLine(r.stderr, 'git checkout --').replace(/ {3}\(or git log .*$/, '');
-    expect(spawnSync('bash', ['-c', line], { cwd: repo }).status).toBe(0);
+    expect(spawnSync(sh, ['-c', line], { cwd: repo }).status).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe(committed);
   });
 
-  it("migrate --remove-plaintext's rm line for an earlier run's backup, run in bash, removes that backup", async () => {
+  it("migrate --remove-plaintext's rm line for an earlier run's backup removes that backup", async () => {
     const t = makeTempHome();
     const dir = join(t.root, FOLDER);
     mkdirSync(dir);
@@ -122,7 +119,7 @@ describe('fix lines naming a path that holds a control character', () => {
     const line = /\(rm -- (.*)\)\.$/m.exec(r.stderr)?.[1];
     expect(line, r.stderr).toMatch(/^[\x20-\x7e]+$/);
     expect(r.stderr).toContain(`Not removed: ${join(t.root, 'a?b$(touch pwned1)')}`);
-    expect(runIn('bash', `rm -- ${line}`, t.root)).toEqual([]);
+    expect(runIn(sh, `rm -- ${line}`, t.root)).toEqual([]);
     expect(readdirSync(dir)).not.toContain(backup);
   });
 });

@@ -122,7 +122,7 @@ describe('the git credential helper beside a helper that stores', () => {
     expect(stored(t).includes(HF), 'the token is in ~/.git-credentials').toBe(false);
   });
 
-  // The fix named the repository as shellWord does, `git -C $'.../m\to\033[31mdel'`: dash reads `$'...'` as `$` and a
+  // The fix named the repository as shellWord then did, `git -C $'.../m\to\033[31mdel'`: dash reads `$'...'` as `$` and a
   // quoted word, and its git said "cannot change to '$/...'", leaving the store helper in place.
   it.each(['dash', 'bash'])("a repository whose folder's name holds a tab, an escape and an é: doctor's fix is printable ASCII and stops the leak in %s", async (shell) => {
     const { t, env } = await setUp();

@@ -166,7 +166,7 @@ describe('no profile yet, and config/secrets.json a link that leads round in a l
 const dangling: Record<string, { target: string; shown: string }> = {
   'a file gone': { target: 'gone.json', shown: 'gone.json' },
   'a path through a file (ENOTDIR)': { target: '../config-file/secrets.json', shown: '../config-file/secrets.json' },
-  'a name with a tab, an escape and an é': { target: 'go\tne\x1b[31m\u00e9.json', shown: "$'go\\tne\\033[31m\\303\\251.json'" },
+  'a name with a tab, an escape and an é': { target: 'go\tne\x1b[31m\u00e9.json', shown: String.raw`'go'"$(printf '\011')"'ne'"$(printf '\033')"'[31mé.json'` },
 };
 
 // A config/secrets.json link to a file that does not exist was said to be "a symbolic link; its keys are not read as

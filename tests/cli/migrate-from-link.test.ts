@@ -6,6 +6,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
+import { expectReadAs } from '../helpers/shell-words';
 import { makeTempHome } from '../helpers/temp';
 
 const HF = `hf_${'Linked'.repeat(6)}`;
@@ -19,7 +20,9 @@ describe('migrate --from a symbolic link', () => {
     const r = await cli(t, ['migrate', '--from', 'link.json', '--yes']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('error [INVALID_ARGUMENT] link.json is a symbolic link; refusing to follow it.');
-    expect(r.stderr).toContain(`fix: Point --from at the file it leads to, if that is the one to migrate: --from $'${t.cwd}/keys/real\\033[31m.json'\n`);
+    const word = `'${t.cwd}/keys/real'"$(printf '\\033')"'[31m.json'`;
+    expect(r.stderr).toContain(`fix: Point --from at the file it leads to, if that is the one to migrate: --from ${word}\n`);
+    expectReadAs(word, join(t.cwd, 'keys', 'real\u001b[31m.json')); // in dash too: a $'...' word was another file there
     expect(r.stderr).not.toContain('\u001b');
     expect(r.stdout + r.stderr).not.toContain(HF);
     expect((await cli(t, ['get', 'huggingface', 'token'])).code).toBe(3);

@@ -10,6 +10,7 @@ import { buildProgram } from '../../shared/cli/program';
 import { COMMAND_NAMES, withProfileOption } from '../../shared/cli/profile-hint';
 import { BIN, cli } from '../helpers/cli';
 import { collect } from '../helpers/children';
+import { expectReadAs } from '../helpers/shell-words';
 import { makeTempHome } from '../helpers/temp';
 
 const HF = `hf_${'Hint'.repeat(9)}`;
@@ -25,9 +26,15 @@ describe('fix lines name the profile given with --profile', () => {
     expect(withProfileOption('Run: cpw-vault set tmdb api_key', undefined)).toBe('Run: cpw-vault set tmdb api_key');
     // Found by an attack pass: text inside a path was rewritten, and the path's control characters reached the terminal.
     expect(withProfileOption('The profile /tmp/cpw-vault set y.profile is gone; run cpw-vault setup', '/tmp/cpw-vault set y.profile')).toBe("The profile /tmp/cpw-vault set y.profile is gone; run cpw-vault --profile '/tmp/cpw-vault set y.profile' setup");
-    expect(withProfileOption('run cpw-vault setup', '/tmp/p\u001b[31mRED\u0007\r.profile')).toBe("run cpw-vault --profile $'/tmp/p\\033[31mRED\\007\\r.profile' setup");
-    // The path exactly, as a $'...' word: not '?', a glob that named another file.
-    expect(withProfileOption('run cpw-vault setup; then cpw-vault list', "/tmp/a\nb$'$&.profile")).toBe("run cpw-vault --profile $'/tmp/a\\nb$\\047$&.profile' setup; then cpw-vault --profile $'/tmp/a\\nb$\\047$&.profile' list");
+    const escape = '/tmp/p\u001b[31mRED\u0007\r.profile';
+    expect(withProfileOption('run cpw-vault setup', escape)).toBe(String.raw`run cpw-vault --profile '/tmp/p'"$(printf '\033')"'[31mRED'"$(printf '\007\015')"'.profile' setup`);
+    // The path exactly, its control characters by printf (dash, Debian's sh, read a $'...' word as another file): not
+    // '?', a glob that named another file. A function, not a replacement string: this one's $' and $& stay as they are.
+    const odd = "/tmp/a\nb$'$&.profile";
+    const word = String.raw`'/tmp/a'"$(printf '\012\142')"'$'\''$&.profile'`;
+    expect(withProfileOption('run cpw-vault setup; then cpw-vault list', odd)).toBe(`run cpw-vault --profile ${word} setup; then cpw-vault --profile ${word} list`);
+    expectReadAs(word, odd);
+    expectReadAs(/--profile (.*) setup$/.exec(withProfileOption('run cpw-vault setup', escape))![1]!, escape);
   });
 
   it("a command another member runs (team add <you> ...) keeps no --profile: it is run on their machine, with their profile", () => {

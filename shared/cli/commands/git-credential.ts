@@ -65,8 +65,8 @@ export function gitConfigLine(ctx: Pick<CliContext, 'io' | 'globals'>, git = 'gi
  * git's command line or in GIT_CONFIG_*, what to drop.
  */
 export function leakFix(ctx: Pick<CliContext, 'io' | 'globals'>, leaks: GitHelper[]): string {
-  // Where doctor ran git (see hfHelperLeaks there). As shWord, not shellWord: a tab or an escape in the folder's name
-  // was `git -C $'...'`, which dash reads as `$` and a quoted word (git: "cannot change to '$/...'").
+  // Where doctor ran git (see hfHelperLeaks there). As shWord: a tab or an escape in the folder's name was once
+  // `git -C $'...'`, which dash reads as `$` and a quoted word (git: "cannot change to '$/...'"); printable ASCII too.
   const repo = shWord(ctx.io.cwd ?? (ctx.io.env['HOME'] || homedir()));
   const where = { system: 'git config --global', global: 'git config --global', local: `git -C ${repo} config --local`, worktree: `git -C ${repo} config --worktree` } as Record<string, string>;
   const files = [...new Set(leaks.map((l) => where[l.scope]).filter((g): g is string => g !== undefined))];
