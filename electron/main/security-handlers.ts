@@ -15,6 +15,7 @@ import { agentForStatus, answeringAgent, isCutOff, lockAgents, notEnded, type St
 import { AGENT_TITLE } from '../../shared/node/agent/protocol';
 import { agentSocketFor } from '../../shared/node/agent/socket-dir';
 import { startAgent } from '../../shared/node/agent/start';
+import { unlockRunning } from '../../shared/node/agent/unlock-running';
 import { assertExportFile, assertExportTarget, exportedCredentials, readExportFile, writeExportFile } from '../../shared/node/secrets/export-file';
 import { changePassphrase, checkNewPassphrase, openIdentity } from '../../shared/node/secrets/vault-admin';
 import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
@@ -119,13 +120,20 @@ export function securityHandlers(deps: SecurityDeps): Api {
   /** Lock now pressed during a backend switch: its answer, its second round as the switch ends, that round's failure. */
   const duringSwitch = lockDuringSwitch({ vault, endAgents: () => endAgents(), status: () => status(), mayBeOpen });
 
-  /** Starts the unlock agent with `passphrase` (for the app's time to live), unless one runs already. */
+  /**
+   * Starts the unlock agent with `passphrase` (for the app's time to live); one that runs already is kept, once the
+   * passphrase opens the identity file all the same (unlock-running.ts). A wrong one throws VAULT_PASSPHRASE_WRONG,
+   * an agent running or not.
+   */
   const unlock = async (passphrase: string) => {
     // One that does not answer is ended and its socket removed (as cpw-vault unlock does): taken for none, its socket
     // made the new agent fail as "already running", and Unlock could not unlock until it was killed by hand.
     const running = await answeringAgent(socket(), () => undefined);
-    if (running && !isCutOff(running)) return running.close();
     registerPassphrase(passphrase);
+    if (running && !isCutOff(running)) {
+      await unlockRunning(running, files(), passphrase);
+      return;
+    }
     const opened = await openIdentity(files(), passphrase);
     await startAgent({ key: opened.key, files: files(), socket: socket(), ttlMs: APP_UNLOCK_TTL_MS, ...(deps.agentScript ? { agentScript: deps.agentScript } : {}) });
     await vault.recordEvent({ event: 'vault_unlocked', details: { ttl_s: APP_UNLOCK_TTL_MS / 1000 } });
@@ -135,8 +143,9 @@ export function securityHandlers(deps: SecurityDeps): Api {
     securityStatus: status,
     // One at a time: a second Unlock pressed while the first starts the agent finds it running (not "already running").
     // A passphrase is kept for redaction (registerPassphrase: for the rest of the process) only once the call is about
-    // to use it: kept first, every one a page made up (a handle main never minted, a vault already unlocked, a
-    // cancelled dialog) grew main's memory without end, and each is looked for in every message after.
+    // to use it: kept first, every one a page made up (a handle main never minted, a cancelled dialog) grew main's
+    // memory without end, and each is looked for in every message after. One checked against a vault already unlocked
+    // is used (and, wrong, paid for with scrypt and its pause, as on a locked vault).
     // After a backend switch of this app in progress, as Lock: pressed while a switch to the vault file started its
     // agent, it started a second one and failed "already running". The status after, outside the wait.
     securityUnlock: oneAtATime(async ({ passphrase }: { passphrase: string }) => {
