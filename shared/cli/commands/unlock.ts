@@ -4,7 +4,9 @@ import { echoOffDuring } from '../echo-off';
 import { abortedAfterPending, interruptible } from '../signals';
 import { socketDirRefusal } from '../../node/agent/socket-dir';
 import { readPrivateFile } from '../../node/secrets/durable-file';
+import type { AgentClient } from '../../node/agent/client';
 import { startAgent } from '../../node/agent/start';
+import type { VaultFiles } from '../../node/secrets/vault-files';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
@@ -23,7 +25,8 @@ export const DEFAULT_TTL = '8h';
  * or --passphrase-fd / --passphrase-file), opens the identity file (the one
  * scrypt), and starts the unlock agent that serves it until the TTL,
  * `cpw-vault lock`, or a passphrase change. An agent already running is
- * reported and left alone (nothing is asked).
+ * reported and left alone: nothing is asked, but a passphrase given on a
+ * descriptor or in a file is checked (a wrong one: VAULT_PASSPHRASE_WRONG).
  */
 export async function unlock(args: UnlockArgs, ctx: CliContext): Promise<ExitCode> {
   // Ctrl-C during the seconds the passphrase is checked (scrypt) ended the command by the signal, with no word:
@@ -38,12 +41,7 @@ async function unlockWith(signal: AbortSignal, args: UnlockArgs, ctx: CliContext
   const p = paint(ctx.io);
   const found = await answeringAgent(ctx, socket);
   const running = isCutOff(found) ? undefined : found;
-  if (running) {
-    running.close();
-    if (ctx.globals.json) printJson(ctx.io, { unlocked: true, already: true, pid: running.hello.pid, expires_at: running.hello.expires_at });
-    ctx.io.err(`Already unlocked: agent pid ${running.hello.pid}, until ${running.hello.expires_at}. To change its time to live: cpw-vault lock, then unlock again.\n`);
-    return EXIT.ok;
-  }
+  if (running) return alreadyUnlocked(signal, running, files, args, ctx);
   assertVaultExists(files);
   // The vault file as every read will check it (a link, a FIFO, one others can write: refused with the fix), before the
   // passphrase: only its existence was checked, and "✓ Unlocked" started an agent through which every read then failed.
@@ -61,5 +59,24 @@ async function unlockWith(signal: AbortSignal, args: UnlockArgs, ctx: CliContext
   await auditCli(ctx, audit, { event: 'vault_unlocked', details: { ttl_s: Math.round(ttlMs / 1000) } });
   if (ctx.globals.json) printJson(ctx.io, { unlocked: true, already: false, pid, expires_at: expiresAt.toISOString() });
   ctx.io.err(`${p.green('✓')} Unlocked for ${formatDuration(ttlMs)} (until ${expiresAt.toISOString()}), agent pid ${pid}. Lock it again with: cpw-vault lock\n`);
+  return EXIT.ok;
+}
+
+/**
+ * An agent serves the vault file already: it is kept as it is. A passphrase given (--passphrase-fd, --passphrase-file)
+ * is checked first, as a locked vault checks it (unlock-running.ts): unread, a pipeline with the wrong passphrase file
+ * passed its unlock step ("Already unlocked", exit 0). On a terminal nothing is asked: there is no passphrase to judge.
+ */
+async function alreadyUnlocked(signal: AbortSignal, running: AgentClient, files: VaultFiles, args: UnlockArgs, ctx: CliContext): Promise<ExitCode> {
+  if (args.passphraseFd === undefined && args.passphraseFile === undefined) running.close();
+  else {
+    const passphrase = await readPassphrase(args, ctx.io, { message: 'Passphrase of the vault file' });
+    const { unlockRunning } = await import('../../node/agent/unlock-running');
+    await unlockRunning(running, files, passphrase);
+    if (await abortedAfterPending(signal)) throw cancelledError(signal.reason);
+  }
+  const { pid, expires_at } = running.hello;
+  if (ctx.globals.json) printJson(ctx.io, { unlocked: true, already: true, pid, expires_at });
+  ctx.io.err(`Already unlocked: agent pid ${pid}, until ${expires_at}. To change its time to live: cpw-vault lock, then unlock again.\n`);
   return EXIT.ok;
 }
