@@ -56,6 +56,16 @@ describe('the app\'s Unlock while the vault file is already unlocked by the CLI\
     expect(await m.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
   });
 
+  it('calls at once, wrong and right mixed (a page in a loop, a double click): each judged on its own passphrase, each wrong one paused', async () => {
+    const until = await unlockedUntil();
+    const started = Date.now();
+    const codes = await Promise.all([WRONG, PASS, WRONG, PASS, WRONG].map((passphrase) => code('securityUnlock', { passphrase })));
+    expect(codes).toEqual(['VAULT_PASSPHRASE_WRONG', 'ok', 'VAULT_PASSPHRASE_WRONG', 'ok', 'VAULT_PASSPHRASE_WRONG']);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3_000);
+    expect(await unlockedUntil()).toBe(until);
+    expect(await m.value('credentialsReveal', { service: 'huggingface', key: 'token' })).toBe(HF);
+  });
+
   it('hostile arguments: not a string, 1 MiB, bytes, text that is not UTF-8: a clear error, the vault still unlocked', async () => {
     const until = await unlockedUntil();
     const before = readFileSync(files.identity);
