@@ -104,8 +104,12 @@ describe('the Security section in real Chromium, on the vault file backend', () 
       const lock = page.getByRole('button', { name: 'Lock now' });
       chmodSync(folder, 0o755);
       await lock.click();
-      const alert = page.getByRole('alert').filter({ hasText: 'Refusing the unlock agent folder' });
+      // The note the button is described by: the app's banner may say the same at once (a status read between the chmod
+      // and the click finds the folder too: a CI run saw both alerts, and a locator by text alone matched two).
+      await page.waitForFunction(() => [...document.querySelectorAll('button')].some((b) => b.textContent === 'Lock now' && b.getAttribute('aria-describedby')), undefined, WAIT);
+      const alert = page.locator(`[id="${await lock.getAttribute('aria-describedby')}"]`).filter({ hasText: 'Refusing the unlock agent folder' });
       await alert.waitFor(WAIT);
+      expect(await alert.getAttribute('role')).toBe('alert');
       expect(await alert.textContent()).toContain('other users can reach it');
       expect(await alert.textContent()).toContain('VAULT_AGENT_UNSAFE');
       expect((await focused(page)).text).toBe('Lock now');
