@@ -14,6 +14,11 @@ export interface PassphraseSource {
   passphraseFile?: string;
 }
 
+/** Whether the passphrase comes from `--passphrase-fd` or `--passphrase-file` (else a terminal prompt, or none). */
+export function passphraseGiven(source: PassphraseSource): boolean {
+  return source.passphraseFd !== undefined || source.passphraseFile !== undefined;
+}
+
 /** Longest passphrase read from a file or a descriptor. */
 const MAX_PASSPHRASE_BYTES = 4096;
 
@@ -105,7 +110,7 @@ export async function readPassphrase(source: PassphraseSource, io: CliIO, prompt
   if (source.passphraseFd !== undefined && source.passphraseFile !== undefined) {
     throw new VaultError('INVALID_ARGUMENT', 'Give --passphrase-fd or --passphrase-file, not both.', 'Keep one of them.');
   }
-  if (source.passphraseFd !== undefined || source.passphraseFile !== undefined) {
+  if (passphraseGiven(source)) {
     const value = source.passphraseFd !== undefined ? await readPassphraseFd(source.passphraseFd, prompt.command) : readPassphraseFile(source.passphraseFile!, prompt.command);
     prompt.validate?.(value);
     return value;

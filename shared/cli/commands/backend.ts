@@ -9,7 +9,7 @@ import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
 import { withProfileOption } from '../profile-hint';
-import { readPassphrase, type PassphraseSource } from '../passphrase-input';
+import { passphraseGiven, readPassphrase, type PassphraseSource } from '../passphrase-input';
 import { echoOffDuring } from '../echo-off';
 import { interruptible } from '../signals';
 import { vaultFilesOf } from '../vault-file';
@@ -110,7 +110,7 @@ async function moveTo(args: BackendUseArgs, ctx: CliContext, signal: AbortSignal
       throw new VaultError(status.code, `${status.message} Nothing was moved.`, `${status.fix}\n${elsewhere}`);
     }
     const { checkNewPassphrase } = await import('../../node/secrets/vault-admin');
-    if (ctx.io.stdinIsTTY && args.passphraseFd === undefined && args.passphraseFile === undefined) {
+    if (ctx.io.stdinIsTTY && !passphraseGiven(args)) {
       ctx.io.err(`The vault file ${files.vault} will be encrypted with a passphrase of your choice.\nWithout it nobody (you included) can read the secrets: keep it somewhere safe.\n`);
     }
     passphrase = await readPassphrase(args, ctx.io, { message: `New vault passphrase (at least ${MIN_PASSPHRASE_LENGTH} characters)`, command: 'cpw-vault backend use file', confirm: true, validate: (v) => checkNewPassphrase(v) });
@@ -118,7 +118,7 @@ async function moveTo(args: BackendUseArgs, ctx: CliContext, signal: AbortSignal
     // No passphrase asked for a move that cannot be made: a keychain this host lacks, or one locked or hung.
     await vault.assertKeychainUsable();
   }
-  if (args.backend === 'keychain' && (args.passphraseFd !== undefined || args.passphraseFile !== undefined)) {
+  if (args.backend === 'keychain' && passphraseGiven(args)) {
     const { openIdentity } = await import('../../node/secrets/vault-admin');
     sourceKey = (await openIdentity(files, await readPassphrase(args, ctx.io, { message: 'Passphrase of the vault file', command: 'cpw-vault backend use keychain' }))).key;
   }

@@ -10,7 +10,7 @@ import type { VaultFiles } from '../../node/secrets/vault-files';
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
-import { readPassphrase, type PassphraseSource } from '../passphrase-input';
+import { passphraseGiven, readPassphrase, type PassphraseSource } from '../passphrase-input';
 import { answeringAgent, isCutOff, assertVaultExists, auditCli, vaultFilesOf } from '../vault-file';
 
 export interface UnlockArgs extends PassphraseSource {
@@ -50,7 +50,7 @@ async function unlockWith(signal: AbortSignal, args: UnlockArgs, ctx: CliContext
   // pipeline's descriptor was read) and waited out scrypt for nothing, and a wrong one hid the real trouble.
   const refusal = socketDirRefusal(socket.dir);
   if (refusal) throw refusal;
-  if (ctx.io.stdinIsTTY && args.passphraseFd === undefined && args.passphraseFile === undefined) ctx.io.err(`Unlocking ${files.vault}\n`);
+  if (ctx.io.stdinIsTTY && !passphraseGiven(args)) ctx.io.err(`Unlocking ${files.vault}\n`);
   const passphrase = await readPassphrase(args, ctx.io, { message: 'Passphrase of the vault file' });
   const { openIdentity } = await import('../../node/secrets/vault-admin');
   const opened = await openIdentity(files, passphrase);
@@ -68,7 +68,7 @@ async function unlockWith(signal: AbortSignal, args: UnlockArgs, ctx: CliContext
  * passed its unlock step ("Already unlocked", exit 0). On a terminal nothing is asked: there is no passphrase to judge.
  */
 async function alreadyUnlocked(signal: AbortSignal, running: AgentClient, files: VaultFiles, args: UnlockArgs, ctx: CliContext): Promise<ExitCode> {
-  if (args.passphraseFd === undefined && args.passphraseFile === undefined) running.close();
+  if (!passphraseGiven(args)) running.close();
   else {
     const passphrase = await readPassphrase(args, ctx.io, { message: 'Passphrase of the vault file' });
     const { unlockRunning } = await import('../../node/agent/unlock-running');
