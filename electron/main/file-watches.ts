@@ -1,13 +1,15 @@
 /**
  * Main's watches on the files other processes write while the app is open:
  * the profile (the CLI editing it), the audit log (every read, write and
- * delete wherever it was made: a CLI `get`, a pipeline stage, this app) and
- * the run history (with its desktop notifications). Each change reaches the
+ * delete wherever it was made: a CLI `get`, a pipeline stage, this app), the
+ * run history (with its desktop notifications) and the vault file's unlock
+ * agent (`cpw-vault unlock` or `lock` in a terminal). Each change reaches the
  * window as one event; one stop function ends every watch.
  */
 import { watchProfile } from '../../shared/node/profile/watch';
 import type { MainDeps } from './handlers';
 import { notificationFeed } from './history-reads';
+import { watchVaultLock } from './lock-watch';
 import type { NotifierPort } from './ports';
 import { watchRuns } from './run-notifications';
 
@@ -21,9 +23,12 @@ const DEBOUNCE_MS = 150;
 export const AUDIT_MAX_WAIT_MS = 1000;
 
 /** What the watches read and whom they tell. */
-export type FileWatchDeps = Pick<MainDeps, 'vault' | 'runs' | 'events'> & { notifier: NotifierPort };
+export type FileWatchDeps = Pick<MainDeps, 'vault' | 'runs' | 'events' | 'env'> & { notifier: NotifierPort };
 
-/** Starts watching the profile (and its index changes), the audit log and the run history; returns the function that stops them all. */
+/**
+ * Starts watching the profile (and its index changes), the audit log, the run history and the vault file's unlock
+ * agent; returns the function that stops them all.
+ */
 export function watchVaultFiles(deps: FileWatchDeps): () => void {
   const { vault, runs, events } = deps;
   const stops = [
@@ -37,6 +42,7 @@ export function watchVaultFiles(deps: FileWatchDeps): () => void {
       notifier: deps.notifier,
       onChange: () => events.send('runsChanged', undefined),
     }),
+    watchVaultLock(deps, () => events.send('vaultLockChanged', undefined)),
   ];
   return () => stops.forEach((stop) => stop());
 }

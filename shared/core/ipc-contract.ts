@@ -273,6 +273,11 @@ export const EVENTS = {
   runsChanged: 'vault:runs.changed',
   /** The audit log changed (an event appended, by this app or another process: a CLI `get`, a pipeline stage). */
   auditChanged: 'vault:audit.changed',
+  /**
+   * An unlock agent of the vault file started or stopped, wherever it was done (`cpw-vault unlock` or `lock` in a
+   * terminal, its time to live, a kill): the window reads the lock state again. Carries nothing: the window asks.
+   */
+  vaultLockChanged: 'vault:lock.changed',
   /** The clipboard timer fired: `cleared` is false when the clipboard held something else by then (left alone). */
   clipboardCleared: 'vault:clipboard.cleared',
 } as const;
@@ -285,6 +290,7 @@ export interface EventPayloads {
   profileChanged: undefined;
   runsChanged: undefined;
   auditChanged: undefined;
+  vaultLockChanged: undefined;
   clipboardCleared: { cleared: boolean };
 }
 

@@ -25,7 +25,7 @@ async function watched(before?: (t: TempHome, auditLog: string) => void) {
   const { vault, history: runs } = await openServices({ homeDir: t.home, cwd: t.cwd, env, caller: 'app', warn: () => {} });
   before?.(t, vault.auditLogPath);
   const sent: VaultEvent[] = [];
-  const stop = watchVaultFiles({ vault, runs, events: { send: (event) => void sent.push(event) }, notifier: { notify: () => {} } });
+  const stop = watchVaultFiles({ vault, runs, env, events: { send: (event) => void sent.push(event) }, notifier: { notify: () => {} } });
   stops.push(stop, () => vault.close());
   const count = (event: VaultEvent) => sent.filter((e) => e === event).length;
   return { t, auditLog: vault.auditLogPath, sent, count, stop };

@@ -5,13 +5,13 @@ import { openServices } from '../../shared/node/open';
 import { createHandlers, guardHandlers, type SenderEvent } from '../../electron/main/handlers';
 import type { ExternalPort, FetchPort } from '../../electron/main/ports';
 import { resolve } from 'node:path';
-import { makeTempHome } from '../helpers/temp';
+import { makeTempHome, type TempHome } from '../helpers/temp';
 
 export const APP: SenderEvent = { senderFrame: { url: 'app://vault/index.html' } };
 
-/** A fresh vault and the guarded handlers; the ports record what main asked of the desktop. */
-export async function setupMain(options: { fetch?: FetchPort; external?: ExternalPort; env?: Record<string, string | undefined>; logN?: number; agentScript?: string } = {}) {
-  const t = makeTempHome();
+/** A fresh vault (or `home`'s) and the guarded handlers; the ports record what main asked of the desktop. */
+export async function setupMain(options: { fetch?: FetchPort; external?: ExternalPort; env?: Record<string, string | undefined>; logN?: number; agentScript?: string; home?: TempHome } = {}) {
+  const t = options.home ?? makeTempHome();
   const env: Record<string, string | undefined> = { ...process.env, HOME: t.home, CPW_KEYCHAIN_SERVICE: t.service, ...options.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   const { vault, history: runs } = await openServices({ homeDir: t.home, cwd: t.cwd, env, caller: 'app', warn: () => {} });
@@ -49,7 +49,7 @@ export async function setupMain(options: { fetch?: FetchPort; external?: Externa
     return r.value as T;
   };
   return {
-    t, vault, runs, ipc, call, value, timers, opened, events, dialogs, answers, fetched,
+    t, vault, runs, env, ipc, call, value, timers, opened, events, dialogs, answers, fetched,
     board: () => board, setBoard: (s: string) => (board = s),
   };
 }
