@@ -11,6 +11,7 @@ import { Onboarding } from './screens/Onboarding';
 import { Profile } from './screens/Profile';
 import { AgentNotAnsweringCard, Security, Unlock } from './screens/Security';
 import { ProfileProblem } from './screens/ProfileProblem';
+import { reloadAll } from './screens/security-busy';
 import { Team } from './screens/Team';
 import { Workflows } from './screens/Workflows';
 import { useVault } from './store';
@@ -18,7 +19,7 @@ import type { Screen } from './store/app-slice';
 
 const SCREENS: Record<Screen, () => ReactElement | null> = { onboarding: Onboarding, problem: ProfileProblem, workflows: Workflows, credentials: Credentials, migration: Migration, security: Security, team: Team, profile: Profile, activity: Activity };
 
-/** Keeps the screens in step with main: the CLI editing the profile, a run starting or ending, an audit event, the clipboard being cleared. */
+/** Keeps the screens in step with main: the CLI editing the profile, a run starting or ending, an audit event, the vault file locked or unlocked elsewhere, the clipboard being cleared. */
 function useMainEvents() {
   useEffect(() => {
     const offs = [
@@ -36,9 +37,13 @@ function useMainEvents() {
         if (s.screen === 'activity' && s.activityTab === 'audit') void s.loadAudit();
       }),
       onEvent('clipboardCleared', (p) => useVault.getState().clipboardCleared(p.cleared)),
+      // The vault file locked or unlocked elsewhere (`cpw-vault lock` or `unlock` in a terminal, its time to live): main
+      // watches its unlock agent. Without it the screens showed it open until an action failed, and the unlock form
+      // stayed (asking for the passphrase again) after an unlock in a terminal.
+      onEvent('vaultLockChanged', () => void reloadAll()),
     ];
     // A call that meets a locked keychain updates the banner, readiness and the disabled actions at once.
-    // The vault file too: its unlock ends (8 hours, `cpw-vault lock`) with no word to the app; a call that finds it locked brings the unlock form.
+    // The vault file too: a call that finds it locked before main's lock watch said so brings the unlock form at once.
     onApiError((e) => void ((KEYCHAIN_CODES.has(e.code) || e.code === 'VAULT_LOCKED') && useVault.getState().refreshDoctor()));
     return () => offs.forEach((off) => off());
   }, []);

@@ -18,12 +18,12 @@ function useOnLookedAt(read: () => void) {
     const onVisible = () => void (document.visibilityState === 'visible' && read());
     window.addEventListener('focus', onFocus);
     document.addEventListener('visibilitychange', onVisible);
-    // A backend switch, or any profile change, made by the CLI.
-    const off = onEvent('profileChanged', read);
+    // A backend switch, or any profile change, made by the CLI; the vault file locked or unlocked elsewhere.
+    const offs = [onEvent('profileChanged', read), onEvent('vaultLockChanged', read)];
     return () => {
       window.removeEventListener('focus', onFocus);
       document.removeEventListener('visibilitychange', onVisible);
-      off();
+      offs.forEach((off) => off());
     };
   }, [read]);
 }
@@ -42,8 +42,8 @@ function useOnExpiry(status: SecurityStatus | null, read: () => void) {
 
 /**
  * The Security screen's status, true when the user looks: read when the screen opens, after its own actions, and
- * again when the window regains the focus or becomes visible, when the profile changes and when "unlocked until" has
- * passed. It was read only on opening and after the screen's own actions: left open, it said "unlocked until ..." (and
+ * again when the window regains the focus or becomes visible, when the profile changes, when main sees the vault file
+ * locked or unlocked elsewhere and when "unlocked until" has passed. It was read only on opening and after the screen's own actions: left open, it said "unlocked until ..." (and
  * kept a "Lock failed" alert) after `cpw-vault lock` in a terminal, the unlock agent's time to live, or a backend switch
  * by the CLI. Reads run one at a time (oneRunAndOneNext: those asked meanwhile share one run after it) and the status
  * shown stays until an answer replaces it (no "Loading" flicker, forms and what is typed in them kept). A read's answer
