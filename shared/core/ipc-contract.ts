@@ -1,12 +1,9 @@
 /**
- * The one IPC contract: every renderer -> main call, with its argument and
- * result types. Main registers one handler object typed from it (a missing
- * handler does not compile), the preload exposes one method per channel, and
- * renderer/api.ts calls them. Arguments are re-validated in main with the
- * schemas of ipc-schemas.ts: the renderer is untrusted input. No call takes a
- * file path: migration sources are opaque handles main mints for files it
- * found, or that the user chose in main's dialog or dropped (resolved by the
- * preload, confirmed in main's dialog).
+ * The one IPC contract: every renderer -> main call, with its argument and result types. Main registers one handler
+ * object typed from it (a missing handler does not compile), the preload exposes one method per channel, and
+ * renderer/api.ts calls them. Arguments are re-validated in main with the schemas of ipc-schemas.ts: the renderer is
+ * untrusted input. No call takes a file path: migration sources are opaque handles main mints for files it found, or
+ * that the user chose in main's dialog or dropped (resolved by the preload, confirmed in main's dialog).
  */
 import type { VaultErrorJSON } from './errors';
 import type { ApplyResult, MigrationPlan } from './migration-plan';
@@ -273,10 +270,7 @@ export const EVENTS = {
   runsChanged: 'vault:runs.changed',
   /** The audit log changed (an event appended, by this app or another process: a CLI `get`, a pipeline stage). */
   auditChanged: 'vault:audit.changed',
-  /**
-   * An unlock agent of the vault file started or stopped, wherever it was done (`cpw-vault unlock` or `lock` in a
-   * terminal, its time to live, a kill): the window reads the lock state again. Carries nothing: the window asks.
-   */
+  /** The vault file's unlock agent started or stopped anywhere (a terminal's unlock or lock, its time to live, a kill): no payload, the window asks. */
   vaultLockChanged: 'vault:lock.changed',
   /** The clipboard timer fired: `cleared` is false when the clipboard held something else by then (left alone). */
   clipboardCleared: 'vault:clipboard.cleared',
