@@ -19,8 +19,9 @@
 #   keepassxc, xdotool                         a second Secret Service provider for the keychain contract suite
 #                                              (headless under xvfb; xdotool answers its dialogs)
 #   time                                       /usr/bin/time: peak memory of a command (tests, the benchmark's RSS)
+#   zsh                                        tests read printed fix lines back in zsh (macOS's shell), besides bash and dash
 set -euo pipefail
-PACKAGES=(libsecret-1-dev pkg-config python3 g++ make gnome-keyring dbus dbus-x11 libsecret-tools libglib2.0-bin chromium xvfb xauth python3-keyring python3-setuptools python3-wheel python3-pip python3-venv python3-pytest git openssl age strace python3-dotenv keepassxc xdotool time)
+PACKAGES=(libsecret-1-dev pkg-config python3 g++ make gnome-keyring dbus dbus-x11 libsecret-tools libglib2.0-bin chromium xvfb xauth python3-keyring python3-setuptools python3-wheel python3-pip python3-venv python3-pytest git openssl age strace python3-dotenv keepassxc xdotool time zsh)
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive

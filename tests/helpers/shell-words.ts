@@ -1,10 +1,10 @@
-// Fix lines name paths as shell words a user pastes into whatever shell they have: bash, or dash (Debian's sh, what
-// `sh -c` runs). A test reads a printed word back through both, rather than matching its quoting.
+// Fix lines name paths as shell words a user pastes into whatever shell they have: bash, dash (Debian's sh, what
+// `sh -c` runs) or zsh (macOS's). A test reads a printed word back through each, rather than matching its quoting.
 import { spawnSync } from 'node:child_process';
 import { expect } from 'vitest';
 
 /** The shells a printed word must read the same in. */
-export const SHELLS = ['dash', 'bash'] as const;
+export const SHELLS = ['dash', 'bash', 'zsh'] as const;
 
 /** What each of SHELLS makes of `words` (as printed on a line), each argument's bytes as UTF-8 text; nothing else run. */
 export function readBack(words: string): string[][] {
@@ -15,7 +15,7 @@ export function readBack(words: string): string[][] {
   });
 }
 
-/** Asserts that dash and bash both read `word` as the one argument `path`. */
+/** Asserts that each of SHELLS reads `word` as the one argument `path`. */
 export function expectReadAs(word: string, path: string): void {
   expect(readBack(word), word).toEqual(SHELLS.map(() => [path]));
 }
