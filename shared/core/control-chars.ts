@@ -21,8 +21,25 @@ export function withoutControlChars(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '?');
 }
 
-/** A word any shell reads as it is: nothing in it quoted. */
-const BARE = /^[\w@%+=:,./-]+$/;
+/**
+ * A word any shell reads as it is: nothing in it quoted. Not '=' first: zsh (macOS's shell) reads `=ls` as the path
+ * of the command ls, and `=foo` as an error, "foo not found". '~', '[', '*', '?', '{' and '#' are never in it (a home
+ * folder, a glob, a brace expansion, a comment).
+ */
+const BARE = /^(?!=)[\w@%+=:,./-]+$/;
+
+/**
+ * The most command substitutions one word has: dash (Debian's sh) crashed (SIGSEGV) on a word of about 1,665, a path
+ * of 3,300 bytes alternating control characters and letters, and ran nothing. A word that would have more is one
+ * printf of the whole path.
+ */
+const MAX_SUBSTITUTIONS = 64;
+
+/**
+ * The bytes a merged printf (see MAX_SUBSTITUTIONS) writes as they are; any other is `\ooo`: a '%' or a backslash is
+ * printf's own, a quote would end the format, a '-' first an option, a '!' bash's history expansion when pasted.
+ */
+const AS_IS = /^[\w ./,:@+=]$/;
 
 /**
  * A path as one shell word that bash, zsh and dash read alike, for a fix line or a command printed for pasting: bare
@@ -32,48 +49,83 @@ const BARE = /^[\w@%+=:,./-]+$/;
  * file (a glob, or a literal '?'), and the `$'...'` that followed is read by dash (Debian's sh, what `sh -c` runs) as
  * `$` and a quoted word, so `chmod 600 $'...'` changed nothing. Only line breaks that end the path are `$'\n'`: a
  * command substitution drops them, POSIX sh has no other one-line form, and a raw one in quotes broke the fix line
- * where its next line is indented. Dash reads that `$\n`, a file that is not there, and runs nothing.
+ * where its next line is indented. Dash reads that `$\n`, a file that is not there, and runs nothing. A relative path
+ * that starts with '-' is `./-x`: bare, `rm -x` read it as an option, and failed or did something else.
  */
 export function shellWord(path: string): string {
-  return posixWord(path, hasControlChars, (breaks) => `$'${'\\n'.repeat(breaks)}'`);
+  return shellArgument(notAnOption(path));
 }
 
 /**
- * `path` as one POSIX sh word that dash reads as bash does, on one line of printable ASCII: for a line a shell runs
- * (git's helper, run with `sh -c`, dash on Debian) or one printed for pasting into whatever shell the user has. As
- * shellWord, but every byte that is not printable ASCII (any non-ASCII too) goes in by printf, and line breaks that end
- * the path are kept as they are, in quotes: a shell reads them exactly, though the word then takes two lines.
+ * Any text (a service or key name, not a path) as one shell word, quoted as shellWord quotes a path; one that starts
+ * with '-' stays so, since `./` in front would name something else.
+ */
+export function shellArgument(text: string): string {
+  return posixWord(text, hasControlChars, (breaks) => `$'${'\\n'.repeat(breaks)}'`);
+}
+
+/**
+ * `path` as one POSIX sh word that dash reads as bash does, on one line of printable ASCII: for a line printed for
+ * pasting into whatever shell the user has. As shellWord, but every byte that is not printable ASCII (any non-ASCII
+ * too) goes in by printf. Line breaks that end the path are `$'\n'` too: kept raw, in quotes, the word took two lines,
+ * and doctor, which indents a fix line's next lines, put spaces into the path.
  */
 export function shWord(path: string): string {
-  return posixWord(path, (ch) => ch < ' ' || ch > '~', (breaks) => `'${'\n'.repeat(breaks)}'`);
+  return posixWord(notAnOption(path), notPrintableAscii, (breaks) => `$'${'\\n'.repeat(breaks)}'`);
 }
 
 /**
- * `path` bare, or its characters single-quoted but those `viaPrintf` picks, which go in as `"$(printf '\ooo')"`; a
- * line break there takes the character after it along (a command substitution drops only trailing ones). Line breaks
- * that end the path are `trailing(count)`.
+ * `path` as shWord has it, but for a line a shell runs and nobody indents (git's helper, run with `sh -c`, dash on
+ * Debian): line breaks that end the path are kept as they are, in quotes, which every shell reads exactly.
  */
-function posixWord(path: string, viaPrintf: (ch: string) => boolean, trailing: (breaks: number) => string): string {
-  if (BARE.test(path)) return path;
-  const body = path.replace(/\n+$/, '');
-  const parts: string[] = [];
-  let plain = '';
-  let bytes: number[] = [];
-  const flush = () => {
-    if (plain) parts.push(`'${plain.replace(/'/g, `'\\''`)}'`);
-    if (bytes.length) parts.push(`"$(printf '${bytes.map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('')}')"`);
-    plain = '';
-    bytes = [];
-  };
+export function shScriptWord(path: string): string {
+  return posixWord(notAnOption(path), notPrintableAscii, (breaks) => `'${'\n'.repeat(breaks)}'`);
+}
+
+/** True for a character that is not printable ASCII. */
+function notPrintableAscii(ch: string): boolean {
+  return ch < ' ' || ch > '~';
+}
+
+/** `path`, as `./-x` when it starts with '-' (a relative path, then): read as is, a command took it for an option. */
+function notAnOption(path: string): string {
+  return path.startsWith('-') ? `./${path}` : path;
+}
+
+/**
+ * `text` bare, or its characters single-quoted but those `viaPrintf` picks, which go in as `"$(printf '\ooo')"`; a
+ * line break there takes the character after it along (a command substitution drops only trailing ones). Line breaks
+ * that end the text are `trailing(count)`. Past MAX_SUBSTITUTIONS pieces, the whole text is one printf.
+ */
+function posixWord(text: string, viaPrintf: (ch: string) => boolean, trailing: (breaks: number) => string): string {
+  if (BARE.test(text)) return text;
+  const body = text.replace(/\n+$/, '');
+  const pieces = piecesOf(body, viaPrintf);
+  const substitutions = pieces.filter((piece) => typeof piece !== 'string').length;
+  const word = substitutions > MAX_SUBSTITUTIONS
+    ? printfPiece([...body].flatMap((ch) => utf8Bytes(ch.codePointAt(0)!)), true)
+    : pieces.map((piece) => (typeof piece === 'string' ? `'${piece.replace(/'/g, `'\\''`)}'` : printfPiece(piece, false))).join('');
+  return (word + (body.length < text.length ? trailing(text.length - body.length) : '')) || "''";
+}
+
+/** `body` cut into runs to single-quote (strings) and runs of bytes to write with printf (see posixWord). */
+function piecesOf(body: string, viaPrintf: (ch: string) => boolean): Array<string | number[]> {
+  const pieces: Array<string | number[]> = [];
   for (const ch of body) {
-    const quoted = !viaPrintf(ch) && bytes.at(-1) !== 0x0a;
-    if ((quoted && bytes.length) || (!quoted && plain)) flush();
-    if (quoted) plain += ch;
-    else bytes.push(...utf8Bytes(ch.codePointAt(0)!));
+    const last = pieces.at(-1);
+    const quoted = !viaPrintf(ch) && !(Array.isArray(last) && last.at(-1) === 0x0a);
+    if (quoted && typeof last === 'string') pieces[pieces.length - 1] = last + ch;
+    else if (quoted) pieces.push(ch);
+    else if (Array.isArray(last)) last.push(...utf8Bytes(ch.codePointAt(0)!));
+    else pieces.push(utf8Bytes(ch.codePointAt(0)!));
   }
-  flush();
-  if (body.length < path.length) parts.push(trailing(path.length - body.length));
-  return parts.join('') || "''";
+  return pieces;
+}
+
+/** `"$(printf '...')"` writing `bytes`: each as `\ooo`, or (`readable`) those AS_IS allows as they are. */
+function printfPiece(bytes: number[], readable: boolean): string {
+  const format = bytes.map((b) => (readable && AS_IS.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `\\${b.toString(8).padStart(3, '0')}`));
+  return `"$(printf '${format.join('')}')"`;
 }
 
 /** The UTF-8 bytes of a code point; a lone surrogate's are U+FFFD's, as Node writes it in a path. */

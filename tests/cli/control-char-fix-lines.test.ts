@@ -123,3 +123,20 @@ describe.each(['dash', 'bash'])('fix lines naming a path that holds a control ch
     expect(readdirSync(dir)).not.toContain(backup);
   });
 });
+
+// A relative path that starts with '-' was printed bare: `chmod go-w -x.env` took it for an option, and the file stayed
+// writable by others. It is ./-x.env now.
+describe.each(['dash', 'bash', 'zsh'])('fix lines naming a relative path that starts with "-", run in %s', (sh) => {
+  it("migrate --from -x.env (a file others can write): its chmod go-w line, run in that folder, acts on that file", async () => {
+    const t = makeTempHome();
+    const source = join(t.cwd, '-x.env');
+    writeFileSync(source, `HF_TOKEN=${HF}\n`);
+    chmodSync(source, 0o666);
+    const r = await cli(t, ['migrate', '--from', '-x.env', '--dry-run']);
+    expect(r.code, r.stderr).toBe(2);
+    const line = fixLine(r.stderr, 'chmod go-w');
+    const run = spawnSync(sh, ['-c', line], { cwd: t.cwd, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(mode(source)).toBe(0o644);
+  });
+});

@@ -89,3 +89,41 @@ describe.each(['dash', 'bash'])("doctor's fix lines for a plaintext HuggingFace 
     expect((await cli(t, ['get', 'huggingface', 'token'], { env })).stdout).toBe(token);
   });
 });
+
+// A line break that ends the path was kept raw in its quotes, and doctor indents a fix's next lines: pasted as printed,
+// the path had nine spaces in it, a file that is not there, so the token stayed in plaintext. It is $'\n' now, one line.
+describe("doctor's fix line for a token file whose name ends in a line break, pasted as printed", () => {
+  /** The fix as printed under the finding, next lines with their indent, from its command on. */
+  const printedFix = (stderr: string) => {
+    const lines = stderr.split('\n');
+    const at = lines.findIndex((l) => l.includes(': cpw-vault set huggingface token < '));
+    expect(at, stderr).toBeGreaterThanOrEqual(0);
+    const fix = [lines[at]!.slice(lines[at]!.indexOf('cpw-vault set'))];
+    for (let i = at + 1; lines[i]?.startsWith(' '.repeat(9)); i++) fix.push(lines[i]!);
+    return fix.join('\n');
+  };
+
+  it.each(['bash', 'zsh'])('%s stores the token and removes the file', async (sh) => {
+    const t = makeTempHome();
+    const token = `hf_${hex(34)}`;
+    const file = join(t.root, 'my token\n');
+    writeFileSync(file, token, { mode: 0o600 });
+    const env = { HF_TOKEN_PATH: file };
+    const fix = printedFix((await cli(t, ['doctor'], { env })).stderr);
+    const pasted = paste(sh, fix, t, env);
+    expect(pasted.status, pasted.stderr).toBe(0);
+    expect(existsSync(file)).toBe(false);
+    expect((await cli(t, ['get', 'huggingface', 'token'], { env })).stdout).toBe(token);
+    expect(fix).toMatch(/^[\x20-\x7e]+$/);
+  });
+
+  it('dash (which has no one-line word for it) reads another file, and removes nothing', async () => {
+    const t = makeTempHome();
+    const file = join(t.root, 'my token\n');
+    writeFileSync(file, `hf_${hex(34)}`, { mode: 0o600 });
+    const env = { HF_TOKEN_PATH: file };
+    const pasted = paste('dash', printedFix((await cli(t, ['doctor'], { env })).stderr), t, env);
+    expect(pasted.status).not.toBe(0);
+    expect(existsSync(file)).toBe(true);
+  });
+});

@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { shWord } from '../../core/control-chars';
+import { shScriptWord, shWord } from '../../core/control-chars';
 import { VaultError, isVaultError } from '../../core/errors';
 import { MAX_REQUEST_BYTES, formatAnswer, isHuggingFaceRequest, parseRequest, requestEnd } from '../../node/git-credential/protocol';
 import type { Vault } from '../../node/vault/vault';
@@ -34,7 +34,7 @@ function realpath(path: string): string | undefined {
 function helperCommand(env: Readonly<Record<string, string | undefined>>, profile: string | undefined): string {
   const self = process.argv[1] ? realpath(process.argv[1]) : undefined;
   const onPath = (env['PATH'] ?? '').split(delimiter).filter(Boolean).map((dir) => realpath(join(dir, 'cpw-vault'))).find(Boolean);
-  const named = profile === undefined ? '' : ` --profile ${shWord(profile)}`;
+  const named = profile === undefined ? '' : ` --profile ${shScriptWord(profile)}`;
   if (self && onPath === self) return `!cpw-vault${named} git-credential`;
   return `!${shQuote(process.execPath)} ${shQuote(self ?? 'cpw-vault')}${named} git-credential`;
 }

@@ -2,7 +2,7 @@ import { closeSync, existsSync, fstatSync, lstatSync, openSync, readlinkSync, re
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { VaultError } from '../../core/errors';
-import { shellWord } from '../../core/control-chars';
+import { shellArgument, shellWord } from '../../core/control-chars';
 import { MAX_SOURCE_BYTES, parseHfTokenFile, parseJsonSource, type ParsedSource } from '../../core/migration-sources';
 import { parseDotenv } from '../../core/dotenv-source';
 import { iconvName, utf16Form } from '../../core/utf16';
@@ -219,6 +219,7 @@ export function findDefaultSource(profilePath: string, cwd: string | undefined, 
  * named otherwise could read differently.
  */
 function ownCopy(path: string): string {
-  const copy = `~/cpw-migrate/${shellWord(basename(path))}`;
+  // The name after a folder, not a word of its own: a '-' first is no option there (shellWord's ./-x).
+  const copy = `~/cpw-migrate/${shellArgument(basename(path))}`;
   return `mkdir -p -m 700 ~/cpw-migrate && cp ${shellWord(path)} ${copy} && chmod 600 ${copy} && cpw-vault migrate --from ${copy}`;
 }
