@@ -47,6 +47,27 @@ export function keychainError(code: KeychainReason, detail?: string, cause?: unk
   return new VaultError(code as ErrorCode, detail ? `${t.message} (${detail})` : t.message, t.fix, { cause });
 }
 
+/**
+ * KEYCHAIN_LOCKED for a collection locked after this program found it unlocked (Seahorse, `secret-tool lock`, the
+ * screen lock), where no unlock dialog can show. Its items come back locked then, as KeePassXC's do when it wants each
+ * access confirmed, and the store said that ("wants the access confirmed in a dialog"): a gnome-keyring user looked for
+ * a dialog that never shows, where the keyring had to be unlocked. A plain `gnome-keyring-daemon --unlock` does not
+ * unlock the keyring of a daemon already running (it ends at once, the keyring still locked): --replace does.
+ */
+export function collectionLockedError(provider: string, label: string): VaultError {
+  // The provider names its collection: a label of control characters must not reach the terminal as they are.
+  const collection = withoutControlChars(label.slice(0, 80));
+  if (provider === 'KeePassXC') {
+    return new VaultError('KEYCHAIN_LOCKED', "The keychain is locked: KeePassXC's database was locked after it was opened, and there is no display here for its unlock dialog.", "Unlock the database in KeePassXC's window, then retry.");
+  }
+  const of = provider === 'the keychain' ? '' : ` of ${provider}`;
+  return new VaultError(
+    'KEYCHAIN_LOCKED',
+    `The keychain is locked: the "${collection}" keyring${of} was locked after it was opened (Seahorse, secret-tool lock or the screen lock), and there is no display here for its unlock dialog.`,
+    `Unlock the "${collection}" keyring, then retry: in "Passwords and Keys" (Seahorse) select it and click Unlock, or from a shell run: gnome-keyring-daemon --replace --unlock (type its password, then Ctrl-D).`,
+  );
+}
+
 /** The status object for a reason. */
 export function keychainStatus(backend: string, code: KeychainReason, detail?: string): KeychainStatus {
   const e = keychainError(code, detail);

@@ -1,6 +1,6 @@
 import { VaultError } from '../../core/errors';
 import { BUS, COLLECTION_IFACE, DEFAULT_ALIAS_PATH, PROMPT_IFACE, PROPS, SecretServiceBus, SERVICE_IFACE, SERVICE_PATH, SS } from './secret-service-bus';
-import { keychainError } from './reasons';
+import { collectionLockedError, keychainError } from './reasons';
 
 /** A prompt still open after this long is a dialog on screen (KeePassXC answers every CreateItem with a prompt, most of them complete at once). */
 const NOTICE_AFTER_MS = 400;
@@ -119,15 +119,28 @@ export abstract class SecretServiceAccess extends SecretServiceBus {
     return pending;
   }
 
-  /** Unlocks items the provider lists as locked in an unlocked collection (KeePassXC: access not yet confirmed), through one dialog. */
+  /**
+   * Unlocks items the provider lists as locked, through one dialog: in an unlocked collection, items whose access
+   * KeePassXC wants confirmed; in a collection locked since it was found unlocked (Seahorse, `secret-tool lock`, the
+   * screen lock lock it under a long-lived store, the app's), every item, and the dialog is the collection's unlock.
+   * That case was said as KeePassXC's ("wants the access confirmed in a dialog"), which sent a gnome-keyring user
+   * looking for a dialog that never shows, where the login keyring had to be unlocked.
+   */
   protected async unlockItems(items: string[], started: number): Promise<string[]> {
-    if (!this.canShowDialog()) throw keychainError('KEYCHAIN_LOCKED', `${await this.label()} wants the access confirmed in a dialog, and there is no display here to show it`);
+    const collection = collectionOf(items[0]!);
+    const locked = await this.isLocked(collection);
+    // Found unlocked before, locked now: the next call checks it again (its unlock dialog, or KEYCHAIN_LOCKED at once).
+    if (locked) this.collection = undefined;
+    if (!this.canShowDialog()) {
+      if (locked) throw collectionLockedError(await this.label(), await this.collectionName(collection));
+      throw keychainError('KEYCHAIN_LOCKED', `${await this.label()} wants the access confirmed in a dialog, and there is no display here to show it`);
+    }
     this.assertNotRefused();
     const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'Unlock', signature: 'ao', body: [items] });
     const [done, prompt] = reply.body as [string[], string];
     const unlocked = new Set(done);
     if (prompt !== '/') {
-      const outcome = await this.prompt(prompt, started, 'access');
+      const outcome = await this.prompt(prompt, started, locked ? 'unlock' : 'access');
       if (!outcome.dismissed) for (const p of outcome.result as string[]) unlocked.add(p);
     }
     const refused = items.find((p) => !unlocked.has(p));
@@ -137,10 +150,20 @@ export abstract class SecretServiceAccess extends SecretServiceBus {
 
   /** Why `item` stayed locked: its collection is locked (KEYCHAIN_LOCKED) or the access was refused (KEYCHAIN_DENIED). */
   protected async refusal(item: string, purpose: PromptPurpose): Promise<VaultError> {
-    const collection = item.slice(0, item.lastIndexOf('/'));
-    const locked = (await this.call({ destination: SS, path: collection, interface: PROPS, member: 'Get', signature: 'ss', body: [COLLECTION_IFACE, 'Locked'] }).catch(() => undefined))?.body[0] as [string, boolean] | undefined;
-    if (locked?.[1]) return keychainError('KEYCHAIN_LOCKED', `the unlock dialog of ${await this.label()} was dismissed`);
+    if (await this.isLocked(collectionOf(item))) return keychainError('KEYCHAIN_LOCKED', `the unlock dialog of ${await this.label()} was dismissed`);
     return this.denied(purpose);
+  }
+
+  /** Whether the collection at `path` says it is locked (one that does not answer: not known to be). */
+  private async isLocked(path: string): Promise<boolean> {
+    const locked = (await this.call({ destination: SS, path, interface: PROPS, member: 'Get', signature: 'ss', body: [COLLECTION_IFACE, 'Locked'] }).catch(() => undefined))?.body[0] as [string, boolean] | undefined;
+    return locked?.[1] === true;
+  }
+
+  /** The collection's label as Seahorse shows it ("Login"), else the last part of its path ("login"). */
+  private async collectionName(path: string): Promise<string> {
+    const label = (await this.call({ destination: SS, path, interface: PROPS, member: 'Get', signature: 'ss', body: [COLLECTION_IFACE, 'Label'] }).catch(() => undefined))?.body[0] as [string, unknown] | undefined;
+    return typeof label?.[1] === 'string' && label[1] !== '' ? label[1] : path.slice(path.lastIndexOf('/') + 1);
   }
 
   protected async denied(purpose: PromptPurpose): Promise<VaultError> {
@@ -224,4 +247,9 @@ export abstract class SecretServiceAccess extends SecretServiceBus {
 /** "KeePassXC's", "the keychain's". */
 function possessive(label: string): string {
   return `${label}'s`;
+}
+
+/** The collection an item's object path lies in ("/org/freedesktop/secrets/collection/login/3" → ".../login"). */
+function collectionOf(item: string): string {
+  return item.slice(0, item.lastIndexOf('/'));
 }
