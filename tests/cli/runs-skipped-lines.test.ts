@@ -50,3 +50,28 @@ it('runs says each kind of skipped line once, for what it is (cut short, not UTF
   const listed = JSON.parse((await cli(t, ['runs', '--json'])).stdout) as { runs: Array<{ id: string }> };
   expect(listed.runs.map((r) => r.id)).toEqual(['good02', 'good01']);
 });
+
+// A whole line that is not JSON (typed into the file by hand, a note, another program's log line) was said to be "a
+// write cut short", which sent the user looking for a crash mid-append. Only the start of JSON that ends early is
+// that: the last line without its newline, or one the next append gave its newline.
+it('runs says a line typed by hand is not a run event, and keeps "cut short" for the start of an event that ends early', async () => {
+  const t = makeTempHome();
+  const dir = join(t.home, '.cp-whisperx');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, 'runs.jsonl');
+  const typed = ['SECRETNOTE: this run was mine, do not delete\n', '# SECRETCOMMENT\n', 'hf_SECRETTOKEN\n'];
+  writeFileSync(path, `${good}${typed.join('')}${good.replace('good01', 'good02')}{"op":"start","run":{"id":"cut03","workflow":"tra`, { mode: 0o600 });
+  for (const args of [['runs'], ['runs', '--json'], ['runs', 'stats']]) {
+    const r = await cli(t, args);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe([
+      `warning: 1 damaged line in ${path} skipped (a write cut short); the rest of the history is intact.`,
+      `warning: 3 lines in ${path} skipped: not a run event (not JSON, nor the start of one cut short: edited by hand, or written by another program); the rest of the history is intact.`,
+      '',
+    ].join('\n'));
+    expect(r.stdout + r.stderr).not.toMatch(/SECRET/);
+  }
+  const listed = JSON.parse((await cli(t, ['runs', '--json'])).stdout) as { runs: Array<{ id: string }> };
+  expect(listed.runs.map((r) => r.id)).toEqual(['good02', 'good01']);
+});
+

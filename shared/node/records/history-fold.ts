@@ -22,7 +22,7 @@ export interface FoldSources {
   now?: (() => Date) | undefined;
 }
 
-/** The runs folded, where the read of runs.jsonl stopped, the late files read, and how many lines were no event, by kind. */
+/** The runs folded, where the read of runs.jsonl stopped, the late files read, and how many lines were damaged, by kind (see LineDamage). */
 export interface Folded {
   runs: RunRecord[];
   read: ReadEnd | undefined;
@@ -31,13 +31,13 @@ export interface Folded {
 }
 
 /**
- * The warning for each kind of line skipped in the history at `path`, none of it quoted. A line not UTF-8 or JSON that
- * is no run event (hand-edited, planted, another program's) was said to be "damaged (a write cut short)", sending the
- * user to look for a crash that never was.
+ * The warning for each kind of line skipped in the history at `path`, none of it quoted. A line not UTF-8, not JSON, or JSON that is no run event (hand-edited, planted, another program's) was
+ * said to be "damaged (a write cut short)", sending the user to look for a crash that never was.
  */
 export function damageWarnings(damaged: Folded['damaged'], path: string): Array<[LineDamage, string]> {
   const said: Record<LineDamage, (n: number) => string> = {
     'cut-short': (n) => `${counted(n, 'damaged line')} in ${path} skipped (a write cut short)`,
+    'not-json': (n) => `${counted(n, 'line')} in ${path} skipped: not a run event (not JSON, nor the start of one cut short: edited by hand, or written by another program)`,
     'not-utf8': (n) => `${counted(n, 'line')} in ${path} skipped: not UTF-8 text, so not written by cpw-vault (edited in another encoding, or written by another program)`,
     'not-an-event': (n) => `${counted(n, 'line')} in ${path} skipped: JSON that is no run event cpw-vault writes (a field missing or of another type, or nested too deep: edited by hand, or written by another program)`,
   };

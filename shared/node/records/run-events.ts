@@ -5,6 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { overDeepAt, parseOwnJson } from '../../core/json-depth';
+import { isCutShortJson } from '../../core/json-cut';
 import type { RunRecord } from '../../core/records';
 import { assertPrivateFile, readSecureBytes } from '../profile/secure-fs';
 import { READ_DATA_NOFOLLOW, readError } from '../profile/file-access';
@@ -111,11 +112,12 @@ function cutInACharacter(bytes: Buffer): boolean {
 }
 
 /**
- * What a line that is no event is, each said in a warning of its own: cut short (a crash, a full disk: not JSON), not
- * UTF-8 text, or JSON that is no run event (a field missing or of another type, or nested deeper than MAX_JSON_DEPTH):
- * the last two never written by cpw-vault (JSON.stringify writes UTF-8), but by hand or by another program.
+ * What a line is that is not read as cpw-vault wrote it, each said in a warning of its own: cut short (a crash, a
+ * full disk: the start of JSON, its newline maybe added by the next append), not JSON at all, not UTF-8 text, or JSON
+ * that is no run event (a field missing or of another type, or nested deeper than MAX_JSON_DEPTH). All but the first
+ * are never written by cpw-vault (JSON.stringify writes UTF-8 JSON), but by hand or by another program.
  */
-export type LineDamage = 'cut-short' | 'not-utf8' | 'not-an-event';
+export type LineDamage = 'cut-short' | 'not-json' | 'not-utf8' | 'not-an-event';
 
 /** What the line `line` (which {@link parseEvent} refused) is; `utf8` as {@link readLines} says it. */
 function damageOf(line: string, utf8: boolean): LineDamage {
@@ -126,7 +128,8 @@ function damageOf(line: string, utf8: boolean): LineDamage {
     JSON.parse(line.charCodeAt(0) === 0xfeff ? line.slice(1) : line);
     return 'not-an-event';
   } catch {
-    return 'cut-short';
+    // Every line that did not parse was "a write cut short": a line typed by hand sent the user looking for a crash.
+    return isCutShortJson(line) ? 'cut-short' : 'not-json';
   }
 }
 
@@ -160,7 +163,7 @@ interface Folded {
 export class EventFold {
   readonly runs = new Map<string, Folded>();
   /** The lines that were no event, by what each is. */
-  readonly damaged: Record<LineDamage, number> = { 'cut-short': 0, 'not-utf8': 0, 'not-an-event': 0 };
+  readonly damaged: Record<LineDamage, number> = { 'cut-short': 0, 'not-json': 0, 'not-utf8': 0, 'not-an-event': 0 };
   private bytes = 0;
   /** Runs set aside, oldest first: their exec alive when they were, or not (dropped first when over the caps). */
   private readonly aside = { live: new Map<string, Folded>(), gone: new Map<string, Folded>() };
