@@ -75,3 +75,20 @@ it('runs says a line typed by hand is not a run event, and keeps "cut short" for
   expect(listed.runs.map((r) => r.id)).toEqual(['good02', 'good01']);
 });
 
+// A run event whose strings hold bytes that are not UTF-8 (a program name edited in Latin-1) is whole JSON once
+// decoded: it was listed, with U+FFFD in the bad bytes' place, and nothing said the history holds text it cannot read.
+it('runs lists a run event holding bytes that are not UTF-8, and says once how many such lines the history holds', async () => {
+  const t = makeTempHome();
+  const dir = join(t.home, '.cp-whisperx');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, 'runs.jsonl');
+  const latin1 = (id: string) => Buffer.from(good.replace('good01', id).replace('"stage"', '"caf\u00e9"'), 'latin1');
+  writeFileSync(path, Buffer.concat([Buffer.from(good), latin1('latin01'), latin1('latin02')]), { mode: 0o600 });
+  for (const args of [['runs'], ['runs', '--json'], ['runs', 'stats']]) {
+    const r = await cli(t, args);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe(`warning: 2 run events in ${path} hold bytes that are not UTF-8 text, so not written by cpw-vault (edited in another encoding, or written by another program): listed, those bytes shown as U+FFFD; the rest of the history is intact.\n`);
+  }
+  const listed = JSON.parse((await cli(t, ['runs', '--json'])).stdout) as { runs: Array<{ id: string; program: string }> };
+  expect(listed.runs.map((r) => [r.id, r.program])).toEqual([['latin02', 'caf\ufffd'], ['latin01', 'caf\ufffd'], ['good01', 'stage']]);
+});

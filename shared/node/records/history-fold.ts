@@ -31,7 +31,8 @@ export interface Folded {
 }
 
 /**
- * The warning for each kind of line skipped in the history at `path`, none of it quoted. A line not UTF-8, not JSON, or JSON that is no run event (hand-edited, planted, another program's) was
+ * The warning for each kind of line skipped (or read with bytes that are not UTF-8) in the history at `path`, none of
+ * it quoted. A line not UTF-8, not JSON, or JSON that is no run event (hand-edited, planted, another program's) was
  * said to be "damaged (a write cut short)", sending the user to look for a crash that never was.
  */
 export function damageWarnings(damaged: Folded['damaged'], path: string): Array<[LineDamage, string]> {
@@ -39,6 +40,7 @@ export function damageWarnings(damaged: Folded['damaged'], path: string): Array<
     'cut-short': (n) => `${counted(n, 'damaged line')} in ${path} skipped (a write cut short)`,
     'not-json': (n) => `${counted(n, 'line')} in ${path} skipped: not a run event (not JSON, nor the start of one cut short: edited by hand, or written by another program)`,
     'not-utf8': (n) => `${counted(n, 'line')} in ${path} skipped: not UTF-8 text, so not written by cpw-vault (edited in another encoding, or written by another program)`,
+    'not-utf8-read': (n) => `${counted(n, 'run event')} in ${path} ${n === 1 ? 'holds' : 'hold'} bytes that are not UTF-8 text, so not written by cpw-vault (edited in another encoding, or written by another program): listed, those bytes shown as U+FFFD`,
     'not-an-event': (n) => `${counted(n, 'line')} in ${path} skipped: JSON that is no run event cpw-vault writes (a field missing or of another type, or nested too deep: edited by hand, or written by another program)`,
   };
   const kinds = (Object.keys(said) as LineDamage[]).filter((kind) => damaged[kind] > 0);

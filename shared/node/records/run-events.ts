@@ -113,11 +113,12 @@ function cutInACharacter(bytes: Buffer): boolean {
 
 /**
  * What a line is that is not read as cpw-vault wrote it, each said in a warning of its own: cut short (a crash, a
- * full disk: the start of JSON, its newline maybe added by the next append), not JSON at all, not UTF-8 text, or JSON
- * that is no run event (a field missing or of another type, or nested deeper than MAX_JSON_DEPTH). All but the first
- * are never written by cpw-vault (JSON.stringify writes UTF-8 JSON), but by hand or by another program.
+ * full disk: the start of JSON, its newline maybe added by the next append), not JSON at all, not UTF-8 text, JSON that
+ * is no run event (a field missing or of another type, or nested deeper than MAX_JSON_DEPTH), or a run event read
+ * whose strings hold bytes that are not UTF-8 (listed, those bytes as U+FFFD). All but the first are never written by
+ * cpw-vault (JSON.stringify writes UTF-8 JSON), but by hand or by another program.
  */
-export type LineDamage = 'cut-short' | 'not-json' | 'not-utf8' | 'not-an-event';
+export type LineDamage = 'cut-short' | 'not-json' | 'not-utf8' | 'not-utf8-read' | 'not-an-event';
 
 /** What the line `line` (which {@link parseEvent} refused) is; `utf8` as {@link readLines} says it. */
 function damageOf(line: string, utf8: boolean): LineDamage {
@@ -162,8 +163,8 @@ interface Folded {
  */
 export class EventFold {
   readonly runs = new Map<string, Folded>();
-  /** The lines that were no event, by what each is. */
-  readonly damaged: Record<LineDamage, number> = { 'cut-short': 0, 'not-json': 0, 'not-utf8': 0, 'not-an-event': 0 };
+  /** The lines damaged, by what each is (all skipped but the events read with bytes that are not UTF-8). */
+  readonly damaged: Record<LineDamage, number> = { 'cut-short': 0, 'not-json': 0, 'not-utf8': 0, 'not-utf8-read': 0, 'not-an-event': 0 };
   private bytes = 0;
   /** Runs set aside, oldest first: their exec alive when they were, or not (dropped first when over the caps). */
   private readonly aside = { live: new Map<string, Folded>(), gone: new Map<string, Folded>() };
@@ -188,6 +189,9 @@ export class EventFold {
       this.damaged[damageOf(line, utf8)]++;
       return;
     }
+    // Read (its run listed, those bytes as U+FFFD) and counted: it was listed without a word that the history holds
+    // text cpw-vault never wrote.
+    if (!utf8) this.damaged['not-utf8-read']++;
     const bytes = Buffer.byteLength(line) + 1;
     if (event.op === 'start') {
       // A start of a run already ended is one read again (a late file taken in, then read before its removal): it
