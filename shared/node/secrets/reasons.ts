@@ -21,7 +21,8 @@ const TEXT: Record<KeychainReason, { message: string; fix: string }> = {
   },
   KEYCHAIN_LOCKED: {
     message: 'The keychain is locked: its values cannot be read or written until it is unlocked.',
-    fix: 'Unlock it: open "Passwords and Keys" (Seahorse) and unlock the Login keyring, or run: gnome-keyring-daemon --unlock --components=secrets (type the password, then Ctrl-D); KeePassXC: unlock the database in its window. On macOS: security unlock-keychain.',
+    // --replace: a plain --unlock ends at once when the daemon runs (it does whenever its keyring is locked), the keyring still locked.
+    fix: 'Unlock it: open "Passwords and Keys" (Seahorse) and unlock the Login keyring, or run: gnome-keyring-daemon --replace --unlock (type the password, then Ctrl-D); KeePassXC: unlock the database in its window. On macOS: security unlock-keychain.',
   },
   KEYCHAIN_TIMEOUT: {
     message: 'The keychain did not answer in time.',
