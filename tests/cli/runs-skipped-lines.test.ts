@@ -59,14 +59,15 @@ it('runs says a line typed by hand is not a run event, and keeps "cut short" for
   const dir = join(t.home, '.cp-whisperx');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, 'runs.jsonl');
-  const typed = ['SECRETNOTE: this run was mine, do not delete\n', '# SECRETCOMMENT\n', 'hf_SECRETTOKEN\n'];
-  writeFileSync(path, `${good}${typed.join('')}${good.replace('good01', 'good02')}{"op":"start","run":{"id":"cut03","workflow":"tra`, { mode: 0o600 });
+  const typed = ['SECRETNOTE: this run was mine, do not delete\n', '# SECRETCOMMENT\n', 'hf_SECRETTOKEN\n', '{"note": "SECRET, typed as JSON\n'];
+  // Cut short after its first bytes, its newline added by the next append: the start of an event line all the same.
+  writeFileSync(path, `${good}${typed.join('')}{"o\n${good.replace('good01', 'good02')}{"op":"start","run":{"id":"cut03","workflow":"tra`, { mode: 0o600 });
   for (const args of [['runs'], ['runs', '--json'], ['runs', 'stats']]) {
     const r = await cli(t, args);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe([
-      `warning: 1 damaged line in ${path} skipped (a write cut short); the rest of the history is intact.`,
-      `warning: 3 lines in ${path} skipped: not a run event (not JSON, nor the start of one cut short: edited by hand, or written by another program); the rest of the history is intact.`,
+      `warning: 2 damaged lines in ${path} skipped (a write cut short); the rest of the history is intact.`,
+      `warning: 4 lines in ${path} skipped: not a run event (not JSON, nor the start of a line cpw-vault wrote, cut short: edited by hand, or written by another program); the rest of the history is intact.`,
       '',
     ].join('\n'));
     expect(r.stdout + r.stderr).not.toMatch(/SECRET/);

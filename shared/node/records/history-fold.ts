@@ -38,7 +38,7 @@ export interface Folded {
 export function damageWarnings(damaged: Folded['damaged'], path: string): Array<[LineDamage, string]> {
   const said: Record<LineDamage, (n: number) => string> = {
     'cut-short': (n) => `${counted(n, 'damaged line')} in ${path} skipped (a write cut short)`,
-    'not-json': (n) => `${counted(n, 'line')} in ${path} skipped: not a run event (not JSON, nor the start of one cut short: edited by hand, or written by another program)`,
+    'not-json': (n) => `${counted(n, 'line')} in ${path} skipped: not a run event (not JSON, nor the start of a line cpw-vault wrote, cut short: edited by hand, or written by another program)`,
     'not-utf8': (n) => `${counted(n, 'line')} in ${path} skipped: not UTF-8 text, so not written by cpw-vault (edited in another encoding, or written by another program)`,
     'not-utf8-read': (n) => `${counted(n, 'run event')} in ${path} ${n === 1 ? 'holds' : 'hold'} bytes that are not UTF-8 text, so not written by cpw-vault (edited in another encoding, or written by another program): listed, those bytes shown as U+FFFD`,
     'not-an-event': (n) => `${counted(n, 'line')} in ${path} skipped: JSON that is no run event cpw-vault writes (a field missing or of another type, or nested too deep: edited by hand, or written by another program)`,

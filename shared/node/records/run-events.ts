@@ -5,7 +5,6 @@
 import { isUtf8 } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { overDeepAt, parseOwnJson } from '../../core/json-depth';
-import { isCutShortJson } from '../../core/json-cut';
 import type { RunRecord } from '../../core/records';
 import { assertPrivateFile, readSecureBytes } from '../profile/secure-fs';
 import { READ_DATA_NOFOLLOW, readError } from '../profile/file-access';
@@ -130,8 +129,19 @@ function damageOf(line: string, utf8: boolean): LineDamage {
     return 'not-an-event';
   } catch {
     // Every line that did not parse was "a write cut short": a line typed by hand sent the user looking for a crash.
-    return isCutShortJson(line) ? 'cut-short' : 'not-json';
+    return cutShort(line) ? 'cut-short' : 'not-json';
   }
+}
+
+/** How every line cpw-vault appends starts: JSON.stringify of a RunEvent, `op` its first field. */
+const EVENT_START = '{"op":"';
+
+/**
+ * Whether a line that is not JSON is one of cpw-vault's appends cut short (a crash, a full disk: its newline maybe added
+ * by the next append): the start of an event line, however short. Anything else was never written by cpw-vault.
+ */
+function cutShort(line: string): boolean {
+  return line.startsWith(EVENT_START) || (line !== '' && EVENT_START.startsWith(line));
 }
 
 /**
