@@ -27,4 +27,17 @@ describe('a keyring locked after the store found it unlocked', () => {
     // plain `gnome-keyring-daemon --unlock` ends at once with the keyring of the running daemon still locked.
     expect(out.afterFix).toBe('read');
   }, 60_000);
+
+  // The daemon stopped (kill -STOP, a hung keyring) just as the store asks whether the collection is locked: that
+  // question's timeout was taken for "not locked", and the read said "gnome-keyring wants the access confirmed in a
+  // dialog": KEYCHAIN_LOCKED, sending the user to a dialog, where the keychain had stopped answering.
+  it("stopped as the store asks whether it is locked: said as the keychain not answering, within the store's timeout", async () => {
+    const r = await inPrivateSession('unlocked', [process.execPath, fixture('locked-then-stopped')]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop()!) as Said & { stopped: boolean; ms: number; timeoutMs: number };
+    expect(out.stopped).toBe(true);
+    expect(out.code, out.message).toBe('KEYCHAIN_TIMEOUT');
+    expect(out.message).not.toMatch(/confirmed in a dialog/);
+    expect(out.ms).toBeLessThan(out.timeoutMs + 1_500);
+  }, 60_000);
 });

@@ -1,6 +1,9 @@
-import { VaultError } from '../../core/errors';
+import { isVaultError, VaultError, type ErrorCode } from '../../core/errors';
 import { BUS, COLLECTION_IFACE, DEFAULT_ALIAS_PATH, PROMPT_IFACE, PROPS, SecretServiceBus, SERVICE_IFACE, SERVICE_PATH, SS } from './secret-service-bus';
 import { collectionLockedError, keychainError } from './reasons';
+
+/** What a call that never reached the provider's answer fails with: no answer in time, the connection lost, no provider. */
+const UNREACHED: ErrorCode[] = ['KEYCHAIN_TIMEOUT', 'KEYCHAIN_UNAVAILABLE', 'KEYCHAIN_NO_PROVIDER'];
 
 /** A prompt still open after this long is a dialog on screen (KeePassXC answers every CreateItem with a prompt, most of them complete at once). */
 const NOTICE_AFTER_MS = 400;
@@ -154,10 +157,17 @@ export abstract class SecretServiceAccess extends SecretServiceBus {
     return this.denied(purpose);
   }
 
-  /** Whether the collection at `path` says it is locked (one that does not answer: not known to be). */
+  /**
+   * Whether the collection at `path` says it is locked (one that answers with an error: not known to be). A provider
+   * that does not answer (stopped, hung) or is gone is the reason itself: its timeout was taken for "not locked", and
+   * the read said gnome-keyring "wants the access confirmed in a dialog" where it had stopped answering.
+   */
   private async isLocked(path: string): Promise<boolean> {
-    const locked = (await this.call({ destination: SS, path, interface: PROPS, member: 'Get', signature: 'ss', body: [COLLECTION_IFACE, 'Locked'] }).catch(() => undefined))?.body[0] as [string, boolean] | undefined;
-    return locked?.[1] === true;
+    const reply = await this.call({ destination: SS, path, interface: PROPS, member: 'Get', signature: 'ss', body: [COLLECTION_IFACE, 'Locked'] }).catch((err: unknown) => {
+      if (isVaultError(err, ...UNREACHED)) throw err;
+      return undefined;
+    });
+    return (reply?.body[0] as [string, boolean] | undefined)?.[1] === true;
   }
 
   /** The collection's label as Seahorse shows it ("Login"), else the last part of its path ("login"). */
