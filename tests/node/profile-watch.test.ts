@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { watchProfile } from '../../shared/node/profile/watch';
 import { cli } from '../helpers/cli';
@@ -36,6 +36,35 @@ describe('watching the profile for changes made elsewhere', () => {
       expect(await waitFor(() => changes === 1, 10_000)).toBe(true);
       await cli(t, ['profile', 'set', 'name=Second']);
       expect(await waitFor(() => changes === 2, 10_000)).toBe(true);
+    } finally {
+      stop();
+    }
+  });
+
+  // The watch was on the folder as it was: once removed (or moved away) and made again, nothing in the new one was
+  // reported while the app stayed open (a profile folder restored from a backup, the unlock agent's socket folder
+  // cleaned away and made again by the next unlock: the window kept showing the vault locked).
+  it.each([
+    ['removed', (dir: string) => rmSync(dir, { recursive: true })],
+    ['moved away', (dir: string) => renameSync(dir, `${dir}.old`)],
+  ])('a folder %s and made again is watched again: a file written in the new one is reported', async (_how, away) => {
+    const t = makeTempHome();
+    const dir = join(t.root, 'watched');
+    const file = join(dir, 'runs.jsonl');
+    mkdirSync(dir);
+    writeFileSync(file, 'first\n');
+    let changes = 0;
+    const stop = watchProfile(file, () => changes++);
+    try {
+      away(dir);
+      expect(await waitFor(() => changes === 1)).toBe(true);
+      mkdirSync(dir);
+      // The new folder looked for, as a folder not there yet is: given that time before the write.
+      await new Promise((r) => setTimeout(r, 1_500));
+      writeFileSync(file, 'second\n');
+      expect(await waitFor(() => changes === 2)).toBe(true);
+      writeFileSync(file, 'second\nthird\n');
+      expect(await waitFor(() => changes === 3)).toBe(true);
     } finally {
       stop();
     }

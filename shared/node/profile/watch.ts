@@ -33,23 +33,29 @@ export function watchProfile(path: string, onChange: () => void, debounceMs = 15
   const start = (): boolean => {
     try {
       watcher = watch(dirname(path), { persistent: false }, (_event, name) => {
+        // The folder itself removed or moved away (its own name): the watch was on the folder as it was, and nothing
+        // written in one made again was reported while the app stayed open. Watched anew (its inode may be reused).
+        if (name === basename(dirname(path))) return lookAgain();
         if (name && name !== basename(path)) return;
         const at = Date.now();
         burstStart ??= at;
         if (timer) clearTimeout(timer);
         timer = setTimeout(check, Math.max(0, Math.min(debounceMs, burstStart + maxWaitMs - at)));
       });
+      // Looked for again (a second later, not at once: a watch that fails again is not restarted in a loop).
       watcher.on('error', () => {
-        // The folder went away; nothing more to watch.
+        watcher?.close();
+        watcher = undefined;
+        lookFor();
       });
       return true;
     } catch {
       return false;
     }
   };
-  if (!start()) {
-    // No folder yet: a first run, whose onboarding makes it while the app is open. Looked for (one stat) until it
-    // is there, then watched; what was written into it meanwhile is reported at once.
+  // No folder yet: a first run, whose onboarding makes it while the app is open, or one removed while watched. Looked
+  // for (one stat) until it is there, then watched; what was written into it meanwhile is reported at once.
+  const lookFor = () => {
     search = setInterval(() => {
       if (!start()) return;
       clearInterval(search);
@@ -57,7 +63,14 @@ export function watchProfile(path: string, onChange: () => void, debounceMs = 15
       check();
     }, FOLDER_SEARCH_MS);
     search.unref();
-  }
+  };
+  const lookAgain = () => {
+    watcher?.close();
+    watcher = undefined;
+    if (!start()) lookFor();
+    check();
+  };
+  if (!start()) lookFor();
   return () => {
     if (timer) clearTimeout(timer);
     if (search) clearInterval(search);
