@@ -13,9 +13,8 @@
  *
  * The window is told only that something changed, never what: it asks main again through its usual calls.
  */
-import { join } from 'node:path';
-import { agentSocketFor, agentSocketNames } from '../../shared/node/agent/socket-dir';
-import { socketListening } from '../../shared/node/agent/silent-agent';
+import { agentSocketPaths } from '../../shared/node/agent/socket-dir';
+import { socketsListening } from '../../shared/node/agent/silent-agent';
 import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
 import { watchProfile } from '../../shared/node/profile/watch';
 
@@ -36,15 +35,17 @@ export interface LockWatchDeps {
  * really is, and as spelled (an agent an older cpw-vault started through a linked folder), in the agent folder.
  */
 function agentSockets(deps: LockWatchDeps): string[] {
-  const identity = vaultFilesFor(deps.vault.profilePath).identity;
-  const { dir } = agentSocketFor(identity, deps.env);
-  return agentSocketNames(identity).map((name) => join(dir, name));
+  return agentSocketPaths(vaultFilesFor(deps.vault.profilePath).identity, deps.env);
 }
 
-/** Which of the sockets are listened on, as one comparable string; never a throw (this runs in main's timers). */
+/**
+ * Which of the sockets are listened on, as one comparable string; never a throw (this runs in main's timers). One
+ * read of the socket table: a check read it once per socket and twice more, ~4 reads every 5 s for a profile reached
+ * through a linked folder, each holding main's event loop (8 ms for 5,000 sockets, 34 ms for 19,000).
+ */
 function listening(deps: LockWatchDeps): string {
   try {
-    return agentSockets(deps).map((path) => (socketListening(path) ? '1' : '0')).join('');
+    return socketsListening(agentSockets(deps)).map((on) => (on ? '1' : '0')).join('');
   } catch {
     return 'unknown';
   }

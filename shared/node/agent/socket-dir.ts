@@ -71,6 +71,14 @@ export function agentSocketFor(identityPath: string, env: Env): AgentSocket {
   return spelled.path !== socket.path && !socketListening(socket.path) && socketListening(spelled.path) ? spelled : socket;
 }
 
+/**
+ * Every socket path an unlock agent of `identityPath` may listen on (see {@link agentSocketNames}), in the folder
+ * {@link agentSocketFor} picks (both names are of one length, so one folder), without asking which one listens.
+ */
+export function agentSocketPaths(identityPath: string, env: Env): string[] {
+  return agentSocketNames(identityPath).map((name) => socketNamed(name, env).path);
+}
+
 /** The socket called `name` in the first folder that fits (see {@link agentSocketFor}). */
 function socketNamed(name: string, env: Env): AgentSocket {
   const runtime = env['XDG_RUNTIME_DIR'];
