@@ -32,7 +32,7 @@ export function watchProfile(path: string, onChange: () => void, debounceMs = 15
   };
   const start = (): boolean => {
     try {
-      watcher = watch(dirname(path), { persistent: false }, (_event, name) => {
+      const current = watch(dirname(path), { persistent: false }, (_event, name) => {
         // The folder itself removed or moved away (its own name): the watch was on the folder as it was, and nothing
         // written in one made again was reported while the app stayed open. Watched anew (its inode may be reused).
         if (name === basename(dirname(path))) return lookAgain();
@@ -42,12 +42,15 @@ export function watchProfile(path: string, onChange: () => void, debounceMs = 15
         if (timer) clearTimeout(timer);
         timer = setTimeout(check, Math.max(0, Math.min(debounceMs, burstStart + maxWaitMs - at)));
       });
-      // Looked for again (a second later, not at once: a watch that fails again is not restarted in a loop).
-      watcher.on('error', () => {
-        watcher?.close();
+      // Looked for again (a second later, not at once: a watch that fails again is not restarted in a loop). Only the
+      // watch in use: one closed already (restarted after its folder went) must not close its successor.
+      current.on('error', () => {
+        if (watcher !== current) return;
+        current.close();
         watcher = undefined;
         lookFor();
       });
+      watcher = current;
       return true;
     } catch {
       return false;
@@ -56,6 +59,7 @@ export function watchProfile(path: string, onChange: () => void, debounceMs = 15
   // No folder yet: a first run, whose onboarding makes it while the app is open, or one removed while watched. Looked
   // for (one stat) until it is there, then watched; what was written into it meanwhile is reported at once.
   const lookFor = () => {
+    if (search) return; // one search at a time: a second would never be cleared
     search = setInterval(() => {
       if (!start()) return;
       clearInterval(search);
