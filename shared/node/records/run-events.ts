@@ -112,7 +112,7 @@ function cutInACharacter(bytes: Buffer): boolean {
 
 /**
  * What a line is that is not read as cpw-vault wrote it, each said in a warning of its own: cut short (a crash, a
- * full disk: the start of JSON, its newline maybe added by the next append), not JSON at all, not UTF-8 text, JSON that
+ * full disk: the start of an event line, its newline maybe added by the next append), not JSON at all, not UTF-8 text, JSON that
  * is no run event (a field missing or of another type, or nested deeper than MAX_JSON_DEPTH), or a run event read
  * whose strings hold bytes that are not UTF-8 (listed, those bytes as U+FFFD). All but the first are never written by
  * cpw-vault (JSON.stringify writes UTF-8 JSON), but by hand or by another program.
