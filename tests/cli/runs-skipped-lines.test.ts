@@ -93,3 +93,18 @@ it('runs lists a run event holding bytes that are not UTF-8, and says once how m
   const listed = JSON.parse((await cli(t, ['runs', '--json'])).stdout) as { runs: Array<{ id: string; program: string }> };
   expect(listed.runs.map((r) => [r.id, r.program])).toEqual([['latin02', 'caf\ufffd'], ['latin01', 'caf\ufffd'], ['good01', 'stage']]);
 });
+
+// Edited on Windows and saved back: a blank line left as a lone `\r` was "1 line ... not a run event", and an editor's
+// BOM in front of an event cut short made it "not JSON". A blank line is skipped as an empty one is.
+it('runs skips a blank CRLF line silently and still calls a cut-short event behind a BOM cut short', async () => {
+  const t = makeTempHome();
+  const dir = join(t.home, '.cp-whisperx');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, 'runs.jsonl');
+  writeFileSync(path, `\ufeff{"op":"start","run":{"id":"cut01"\r\n\r\n \t\r\n${good.replace('\n', '\r\n')}`, { mode: 0o600 });
+  const r = await cli(t, ['runs']);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stderr).toBe(`warning: 1 damaged line in ${path} skipped (a write cut short); the rest of the history is intact.\n`);
+  const listed = JSON.parse((await cli(t, ['runs', '--json'])).stdout) as { runs: Array<{ id: string }> };
+  expect(listed.runs.map((x) => x.id)).toEqual(['good01']);
+});

@@ -111,9 +111,9 @@ function cutInACharacter(bytes: Buffer): boolean {
 }
 
 /**
- * What a line is that is not read as cpw-vault wrote it, each said in a warning of its own: cut short (a crash, a
- * full disk: the start of an event line, its newline maybe added by the next append), not JSON at all, not UTF-8 text, JSON that
- * is no run event (a field missing or of another type, or nested deeper than MAX_JSON_DEPTH), or a run event read
+ * What a line is that is not read as cpw-vault wrote it, each said in a warning of its own: cut short (a crash, a full
+ * disk: the start of an event line, its newline maybe added by the next append), not JSON at all, not UTF-8 text, JSON
+ * that is no run event (a field missing or of another type, or nested deeper than MAX_JSON_DEPTH), or a run event read
  * whose strings hold bytes that are not UTF-8 (listed, those bytes as U+FFFD). All but the first are never written by
  * cpw-vault (JSON.stringify writes UTF-8 JSON), but by hand or by another program.
  */
@@ -136,13 +136,12 @@ function damageOf(line: string, utf8: boolean): LineDamage {
 /** How every line cpw-vault appends starts: JSON.stringify of a RunEvent, `op` its first field. */
 const EVENT_START = '{"op":"';
 
-/**
- * Whether a line that is not JSON is one of cpw-vault's appends cut short (a crash, a full disk: its newline maybe added
- * by the next append): the start of an event line, however short. Anything else was never written by cpw-vault.
- */
+/** Whether a line that is not JSON is one of cpw-vault's appends cut short (a crash, a full disk): an event line's start. */
 function cutShort(line: string): boolean {
-  return line.startsWith(EVENT_START) || (line !== '' && EVENT_START.startsWith(line));
+  const text = line.charCodeAt(0) === 0xfeff ? line.slice(1) : line; // a BOM an editor put first, as JSON.parse is given
+  return text.startsWith(EVENT_START) || (text !== '' && EVENT_START.startsWith(text));
 }
+
 
 /**
  * Appends `line` (O_APPEND, never following a link, 0600); returns the file's size after. Called under the
@@ -196,6 +195,8 @@ export class EventFold {
   apply(line: string, utf8 = true): void {
     const event = parseEvent(line);
     if (!event) {
+      // A blank line (a `\r` left by an editor that wrote CRLF) is skipped as an empty one is: no run, no damage.
+      if (/^[ \t\r]*$/.test(line)) return;
       this.damaged[damageOf(line, utf8)]++;
       return;
     }
