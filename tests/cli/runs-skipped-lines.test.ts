@@ -11,6 +11,14 @@ import { makeTempHome } from '../helpers/temp';
 const now = new Date().toISOString();
 const good = `${JSON.stringify({ op: 'start', run: { id: 'good01', workflow: 'transcribe', program: 'stage', credentials: [], status: 'succeeded', exit_code: 0, signal: null, started_at: now, finished_at: now, duration_ms: 1500 } })}\n`;
 
+/** A temp home with its profile folder, and where its run history goes. */
+function historyHome() {
+  const t = makeTempHome();
+  const dir = join(t.home, '.cp-whisperx');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return { t, path: join(dir, 'runs.jsonl') };
+}
+
 /** Lines that are no run event, by what each is; their content is never shown. */
 const lines = {
   cut: [
@@ -31,10 +39,7 @@ const lines = {
 };
 
 it('runs says each kind of skipped line once, for what it is (cut short, not UTF-8, JSON that is no run event), quoting none', async () => {
-  const t = makeTempHome();
-  const dir = join(t.home, '.cp-whisperx');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, 'runs.jsonl');
+  const { t, path } = historyHome();
   writeFileSync(path, Buffer.concat([good, ...lines.cut, ...lines.notUtf8, ...lines.notAnEvent, good.replace('good01', 'good02')].map((l) => Buffer.from(l))), { mode: 0o600 });
   for (const args of [['runs'], ['runs', '--json'], ['runs', 'stats']]) {
     const r = await cli(t, args);
@@ -55,10 +60,7 @@ it('runs says each kind of skipped line once, for what it is (cut short, not UTF
 // write cut short", which sent the user looking for a crash mid-append. Only the start of JSON that ends early is
 // that: the last line without its newline, or one the next append gave its newline.
 it('runs says a line typed by hand is not a run event, and keeps "cut short" for the start of an event that ends early', async () => {
-  const t = makeTempHome();
-  const dir = join(t.home, '.cp-whisperx');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, 'runs.jsonl');
+  const { t, path } = historyHome();
   const typed = ['SECRETNOTE: this run was mine, do not delete\n', '# SECRETCOMMENT\n', 'hf_SECRETTOKEN\n', '{"note": "SECRET, typed as JSON\n'];
   // Cut short after its first bytes, its newline added by the next append: the start of an event line all the same.
   writeFileSync(path, `${good}${typed.join('')}{"o\n${good.replace('good01', 'good02')}{"op":"start","run":{"id":"cut03","workflow":"tra`, { mode: 0o600 });
@@ -79,10 +81,7 @@ it('runs says a line typed by hand is not a run event, and keeps "cut short" for
 // A run event whose strings hold bytes that are not UTF-8 (a program name edited in Latin-1) is whole JSON once
 // decoded: it was listed, with U+FFFD in the bad bytes' place, and nothing said the history holds text it cannot read.
 it('runs lists a run event holding bytes that are not UTF-8, and says once how many such lines the history holds', async () => {
-  const t = makeTempHome();
-  const dir = join(t.home, '.cp-whisperx');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, 'runs.jsonl');
+  const { t, path } = historyHome();
   const latin1 = (id: string) => Buffer.from(good.replace('good01', id).replace('"stage"', '"caf\u00e9"'), 'latin1');
   writeFileSync(path, Buffer.concat([Buffer.from(good), latin1('latin01'), latin1('latin02')]), { mode: 0o600 });
   for (const args of [['runs'], ['runs', '--json'], ['runs', 'stats']]) {
@@ -97,10 +96,7 @@ it('runs lists a run event holding bytes that are not UTF-8, and says once how m
 // Edited on Windows and saved back: a blank line left as a lone `\r` was "1 line ... not a run event", and an editor's
 // BOM in front of an event cut short made it "not JSON". A blank line is skipped as an empty one is.
 it('runs skips a blank CRLF line silently and still calls a cut-short event behind a BOM cut short', async () => {
-  const t = makeTempHome();
-  const dir = join(t.home, '.cp-whisperx');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, 'runs.jsonl');
+  const { t, path } = historyHome();
   writeFileSync(path, `\ufeff{"op":"start","run":{"id":"cut01"\r\n\r\n \t\r\n${good.replace('\n', '\r\n')}`, { mode: 0o600 });
   const r = await cli(t, ['runs']);
   expect(r.code, r.stderr).toBe(0);
