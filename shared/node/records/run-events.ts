@@ -124,24 +124,23 @@ function damageOf(line: string, utf8: boolean): LineDamage {
   if (!utf8) return 'not-utf8';
   // Not parsed when too deep: JSON.parse of 5 million `[` takes half a minute.
   if (overDeepAt(line) >= 0) return 'not-an-event';
+  const text = line.charCodeAt(0) === 0xfeff ? line.slice(1) : line; // a BOM an editor put first
   try {
-    JSON.parse(line.charCodeAt(0) === 0xfeff ? line.slice(1) : line);
+    JSON.parse(text);
     return 'not-an-event';
   } catch {
     // Every line that did not parse was "a write cut short": a line typed by hand sent the user looking for a crash.
-    return cutShort(line) ? 'cut-short' : 'not-json';
+    return cutShort(text) ? 'cut-short' : 'not-json';
   }
 }
 
 /** How every line cpw-vault appends starts: JSON.stringify of a RunEvent, `op` its first field. */
 const EVENT_START = '{"op":"';
 
-/** Whether a line that is not JSON is one of cpw-vault's appends cut short (a crash, a full disk): an event line's start. */
-function cutShort(line: string): boolean {
-  const text = line.charCodeAt(0) === 0xfeff ? line.slice(1) : line; // a BOM an editor put first, as JSON.parse is given
+/** Whether a line (its BOM off) that is not JSON is one of cpw-vault's appends cut short (a crash, a full disk): an event line's start. */
+function cutShort(text: string): boolean {
   return text.startsWith(EVENT_START) || (text !== '' && EVENT_START.startsWith(text));
 }
-
 
 /**
  * Appends `line` (O_APPEND, never following a link, 0600); returns the file's size after. Called under the
