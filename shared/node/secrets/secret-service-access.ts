@@ -57,7 +57,7 @@ export abstract class SecretServiceAccess extends SecretServiceBus {
     // KeePassXC export it); a provider that does not is asked by the collection's path next.
     const [path, viaAlias] = await Promise.all([
       this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'ReadAlias', signature: 's', body: ['default'] }).then((r) => r.body[0] as string),
-      this.call({ destination: SS, path: DEFAULT_ALIAS_PATH, interface: PROPS, member: 'Get', signature: 'ss', body: [COLLECTION_IFACE, 'Locked'] }).then((r) => (r.body[0] as [string, unknown] | undefined)?.[1], () => undefined),
+      this.collectionProperty(DEFAULT_ALIAS_PATH, 'Locked').catch(() => undefined),
     ]);
     if (path === '/') {
       const all = (await this.call({ destination: SS, path: SERVICE_PATH, interface: PROPS, member: 'Get', signature: 'ss', body: [SERVICE_IFACE, 'Collections'] }).catch(() => undefined))?.body[0] as [string, string[]] | undefined;
@@ -71,8 +71,7 @@ export abstract class SecretServiceAccess extends SecretServiceBus {
       throw keychainError('KEYCHAIN_NO_COLLECTION', all && !all[1].length ? `${label} exposes no collection at all` : `${label} has collections, none of them behind the "default" alias`);
     }
     if (typeof viaAlias === 'boolean') return { path, locked: viaAlias };
-    const locked = (await this.call({ destination: SS, path, interface: PROPS, member: 'Get', signature: 'ss', body: [COLLECTION_IFACE, 'Locked'] })).body[0] as [string, boolean];
-    return { path, locked: locked[1] };
+    return { path, locked: (await this.collectionProperty(path, 'Locked')) as boolean };
   }
 
   /**
@@ -163,17 +162,23 @@ export abstract class SecretServiceAccess extends SecretServiceBus {
    * the read said gnome-keyring "wants the access confirmed in a dialog" where it had stopped answering.
    */
   private async isLocked(path: string): Promise<boolean> {
-    const reply = await this.call({ destination: SS, path, interface: PROPS, member: 'Get', signature: 'ss', body: [COLLECTION_IFACE, 'Locked'] }).catch((err: unknown) => {
+    const locked = await this.collectionProperty(path, 'Locked').catch((err: unknown) => {
       if (isVaultError(err, ...UNREACHED)) throw err;
       return undefined;
     });
-    return (reply?.body[0] as [string, boolean] | undefined)?.[1] === true;
+    return locked === true;
   }
 
   /** The collection's label as Seahorse shows it ("Login"), else the last part of its path ("login"). */
   private async collectionName(path: string): Promise<string> {
-    const label = (await this.call({ destination: SS, path, interface: PROPS, member: 'Get', signature: 'ss', body: [COLLECTION_IFACE, 'Label'] }).catch(() => undefined))?.body[0] as [string, unknown] | undefined;
-    return typeof label?.[1] === 'string' && label[1] !== '' ? label[1] : path.slice(path.lastIndexOf('/') + 1);
+    const label = await this.collectionProperty(path, 'Label').catch(() => undefined);
+    return typeof label === 'string' && label !== '' ? label : path.slice(path.lastIndexOf('/') + 1);
+  }
+
+  /** A property of the collection at `path`, as its reply's variant holds it (a reply without one: a TypeError). */
+  private async collectionProperty(path: string, name: 'Locked' | 'Label'): Promise<unknown> {
+    const reply = await this.call({ destination: SS, path, interface: PROPS, member: 'Get', signature: 'ss', body: [COLLECTION_IFACE, name] });
+    return (reply.body[0] as [string, unknown])[1];
   }
 
   protected async denied(purpose: PromptPurpose): Promise<VaultError> {
