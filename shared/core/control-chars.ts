@@ -61,7 +61,7 @@ export function shellWord(path: string): string {
  * with '-' stays so, since `./` in front would name something else.
  */
 export function shellArgument(text: string): string {
-  return posixWord(text, hasControlChars, (breaks) => `$'${'\\n'.repeat(breaks)}'`);
+  return posixWord(text, hasControlChars, dollarBreaks);
 }
 
 /**
@@ -71,7 +71,7 @@ export function shellArgument(text: string): string {
  * and doctor, which indents a fix line's next lines, put spaces into the path.
  */
 export function shWord(path: string): string {
-  return posixWord(notAnOption(path), notPrintableAscii, (breaks) => `$'${'\\n'.repeat(breaks)}'`);
+  return posixWord(notAnOption(path), notPrintableAscii, dollarBreaks);
 }
 
 /**
@@ -80,6 +80,11 @@ export function shWord(path: string): string {
  */
 export function shScriptWord(path: string): string {
   return posixWord(notAnOption(path), notPrintableAscii, (breaks) => `'${'\n'.repeat(breaks)}'`);
+}
+
+/** Trailing line breaks as `$'\n...'`: one line, read exactly by bash and zsh (see shellWord for dash). */
+function dollarBreaks(breaks: number): string {
+  return `$'${'\\n'.repeat(breaks)}'`;
 }
 
 /** True for a character that is not printable ASCII. */
