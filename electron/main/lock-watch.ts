@@ -13,7 +13,8 @@
  *
  * The window is told only that something changed, never what: it asks main again through its usual calls.
  */
-import { agentSocketPaths } from '../../shared/node/agent/socket-dir';
+import { dirname } from 'node:path';
+import { agentSocketPaths, socketDirRefusal } from '../../shared/node/agent/socket-dir';
 import { socketsListening } from '../../shared/node/agent/silent-agent';
 import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
 import { watchProfile } from '../../shared/node/profile/watch';
@@ -52,6 +53,20 @@ function listening(deps: LockWatchDeps): string {
 }
 
 /**
+ * Whether socket folder `dir` may hold an agent of ours (see socketDirRefusal): under a world-writable
+ * XDG_RUNTIME_DIR, another user can put a link to a folder of theirs in its place, where no agent of ours ever
+ * listens; the watch followed it, and each file they touched there made the window read everything again (~7 times a
+ * second, for as long as they liked).
+ */
+function ownFolder(dir: string): boolean {
+  try {
+    return !socketDirRefusal(dir);
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Calls `onChange` when an unlock agent of the vault file starts or stops, by any process. Returns the function that
  * stops watching (the window closed). `recheckMs`: the periodic check's interval (tests shorten it).
  */
@@ -73,7 +88,7 @@ export function watchVaultLock(deps: LockWatchDeps, onChange: () => void, rechec
   } catch {
     // No socket folder can be named (an unsafe XDG_RUNTIME_DIR): the periodic check still runs.
   }
-  const watches = sockets.map((path) => watchProfile(path, () => check(true), DEBOUNCE_MS));
+  const watches = sockets.map((path) => watchProfile(path, () => ownFolder(dirname(path)) && check(true), DEBOUNCE_MS));
   const timer = setInterval(() => check(false), recheckMs);
   timer.unref();
   return () => {

@@ -1,12 +1,16 @@
 // Main's watch on the vault file's unlock agent (lock-watch.ts, started with main's file watches): the real CLI locks
 // and unlocks the vault file while the app is open, and the app's handlers (doctor, what the screens read) follow,
 // without the window doing anything.
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { agentSocketPaths } from '../../shared/node/agent/socket-dir';
+import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { VaultEvent } from '../../shared/core/ipc-contract';
 import type { DoctorReport } from '../../shared/core/views';
 import { watchVaultFiles } from '../../electron/main/file-watches';
-import { LOCK_RECHECK_MS } from '../../electron/main/lock-watch';
+import { LOCK_RECHECK_MS, watchVaultLock } from '../../electron/main/lock-watch';
+import { theirFolder } from '../helpers/planted';
 import { agentSockets, fileCli, killIfRunning, makeFileVaultHome, unlockAgent, type FileVaultHome } from '../helpers/file-vault';
 import { setupMain } from './main-setup';
 
@@ -85,5 +89,39 @@ describe('the app follows a lock or unlock of the vault file made from the CLI',
     process.kill(pid, 'SIGKILL');
     await expect.poll(probe.told, RECHECK).toBeGreaterThan(seen);
     expect(app.sent).toEqual([]);
+  });
+});
+
+describe('a socket folder another user put in place', () => {
+  it('under a world-writable XDG_RUNTIME_DIR, cpw-vault/ linked to their folder: what they touch there never reaches the window; our own folder still does', async () => {
+    const root = mkdtempSync(join(process.env['CPW_TEST_ROOT']!, 'lock-watch-'));
+    const watched = (name: string, plant: (runtime: string) => string) => {
+      const runtime = join(root, name);
+      mkdirSync(runtime);
+      chmodSync(runtime, 0o1777);
+      const folder = plant(runtime);
+      const deps = { vault: { profilePath: join(root, name, 'user.profile') }, env: { XDG_RUNTIME_DIR: runtime } };
+      let told = 0;
+      stops.push(watchVaultLock(deps, () => told++, 60_000));
+      // The name an agent of this vault file listens under, in the folder as spelled.
+      const socket = join(folder, basename(agentSocketPaths(vaultFilesFor(deps.vault.profilePath).identity, deps.env)[0]!));
+      return { socket, told: () => told };
+    };
+    const planted = watched('shared', (runtime) => {
+      const theirs = theirFolder(root);
+      symlinkSync(theirs, join(runtime, 'cpw-vault'));
+      return theirs;
+    });
+    const own = watched('own', (runtime) => {
+      mkdirSync(join(runtime, 'cpw-vault'), { mode: 0o700 });
+      return join(runtime, 'cpw-vault');
+    });
+    // Their file first, ours after: the watches share one event queue and one quiet time, so once ours is told, a
+    // change in theirs would have been told first.
+    writeFileSync(planted.socket, '');
+    writeFileSync(own.socket, '');
+    await expect.poll(own.told, SOON).toBeGreaterThanOrEqual(1);
+    // Before: told as often as ours (the window read everything again each time).
+    expect(planted.told()).toBe(0);
   });
 });
