@@ -22,6 +22,17 @@ export function withoutControlChars(text: string): string {
 }
 
 /**
+ * `text` as a message shows it: no control character, at most `max` characters, `…` where it was cut. Cut between
+ * whole characters: a cut through a surrogate pair (an emoji in a keyring's label) printed U+FFFD in its place.
+ */
+export function shownText(text: string, max: number): string {
+  const clean = withoutControlChars(text);
+  if (clean.length <= max) return clean;
+  const high = clean.charCodeAt(max - 1);
+  return `${clean.slice(0, high >= 0xd800 && high <= 0xdbff ? max - 1 : max)}…`;
+}
+
+/**
  * A word any shell reads as it is: nothing in it quoted. Not '=' first: zsh (macOS's shell) reads `=ls` as the path
  * of the command ls, and `=foo` as an error, "foo not found". '~', '[', '*', '?', '{' and '#' are never in it (a home
  * folder, a glob, a brace expansion, a comment).

@@ -15,6 +15,7 @@ import { interruptible } from '../signals';
 import { vaultFilesOf } from '../vault-file';
 import { USE_FILE, offersFileBackend, stepsFitting, unlockStep, useFileSteps } from '../file-offer';
 import { agentOfStatus, agentTrouble } from '../agent-state';
+import { shownText } from '../../core/control-chars';
 
 const NAMES: Record<string, string> = { keychain: 'the OS keychain', file: 'the age vault file' };
 
@@ -81,7 +82,7 @@ const PHASES: Record<MovePhase, string> = {
  */
 export async function backendUse(args: BackendUseArgs, ctx: CliContext): Promise<ExitCode> {
   if (args.backend !== 'file' && args.backend !== 'keychain') {
-    throw new VaultError('INVALID_ARGUMENT', `"${args.backend.slice(0, 40)}" is not a backend.`, 'Choose one of: cpw-vault backend use keychain, cpw-vault backend use file');
+    throw new VaultError('INVALID_ARGUMENT', `"${shownText(args.backend, 40)}" is not a backend.`, 'Choose one of: cpw-vault backend use keychain, cpw-vault backend use file');
   }
   // The terminal's echo off throughout: nothing typed while a passphrase is checked or the secrets move is shown.
   return interruptible((signal) => echoOffDuring(() => moveTo(args, ctx, signal)));

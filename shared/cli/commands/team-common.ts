@@ -6,6 +6,7 @@ import { MAX_IDENTITY_FILE_BYTES, TEAM_IDENTITY, parseIdentityText, teamIdentity
 import { mismatch, readRecipientsFile, readTeamFile, recipientsDiffer, teamFilesFor, type TeamFiles } from '../../node/team/team-file';
 import { listSharedKeys, listSharedKeyText, namesOfKey, sharedKeyText, sharedKeys, type SharedKey } from '../../core/team-shared-keys';
 import type { CliContext } from '../context';
+import { shownText } from '../../core/control-chars';
 
 /** Options every team command takes. */
 export interface TeamTarget {
@@ -95,7 +96,7 @@ export function idsOf(list: string[] | undefined): string[] {
   const out: string[] = [];
   for (const raw of list ?? []) {
     const id = raw.replace('/', '.');
-    if (!isCredentialId(id)) throw new VaultError('INVALID_ARGUMENT', `"${raw.slice(0, 80)}" is not a credential name.`, 'Name credentials service.key, e.g. --add tmdb.api_key --add huggingface.token');
+    if (!isCredentialId(id)) throw new VaultError('INVALID_ARGUMENT', `"${shownText(raw, 80)}" is not a credential name.`, 'Name credentials service.key, e.g. --add tmdb.api_key --add huggingface.token');
     if (id === TEAM_IDENTITY.id) throw new VaultError('INVALID_ARGUMENT', 'Your team identity is yours alone; it never goes into a team file.', 'Share your public key instead: cpw-vault team identity');
     if (!out.includes(id)) out.push(id);
   }

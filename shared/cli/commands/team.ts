@@ -8,7 +8,7 @@ import { canEncryptTo, readRepoFile, readRecipientsFile, updateTeamFile, writeRe
 import { printJson, type CliContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { paint } from '../io';
-import { shellWord, withoutControlChars } from '../../core/control-chars';
+import { shellWord, shownText, withoutControlChars } from '../../core/control-chars';
 import { counted } from '../../core/plural';
 import { table } from '../format';
 import { interruptible } from '../signals';
@@ -133,8 +133,8 @@ export async function teamRemove(args: TeamTarget & { name: string }, ctx: CliCo
       if (left) return ((how = 'finished'), (also = left.filter((n) => n !== args.name)), nextDocument(doc, doc.members, doc.credentials, new Date()));
       // Not "nor in the list" when the list names them: by hand, with a member's key (which removing that member revokes).
       const owner = listedUnderOtherName(doc, readRecipientsFile(files), args.name);
-      if (owner) throw new VaultError('INVALID_ARGUMENT', `${args.name.slice(0, 64)} is not a member of this team file: ${files.recipients} names them by hand, with the key of member ${owner.name} (${owner.recipient}); nothing was changed.`, `To revoke that key: cpw-vault team remove ${owner.name}. To rewrite the list from the team file: cpw-vault team recipients --write`);
-      if (!doc.rotate.some((r) => r.name === args.name)) throw new VaultError('INVALID_ARGUMENT', `${args.name.slice(0, 64)} is not a member of this team file, nor in ${files.recipients}; nothing was changed.`, 'See the members: cpw-vault team status   (re-running a remove of them that was interrupted? It had finished: nothing is left to do.)');
+      if (owner) throw new VaultError('INVALID_ARGUMENT', `${shownText(args.name, 64)} is not a member of this team file: ${files.recipients} names them by hand, with the key of member ${owner.name} (${owner.recipient}); nothing was changed.`, `To revoke that key: cpw-vault team remove ${owner.name}. To rewrite the list from the team file: cpw-vault team recipients --write`);
+      if (!doc.rotate.some((r) => r.name === args.name)) throw new VaultError('INVALID_ARGUMENT', `${shownText(args.name, 64)} is not a member of this team file, nor in ${files.recipients}; nothing was changed.`, 'See the members: cpw-vault team status   (re-running a remove of them that was interrupted? It had finished: nothing is left to do.)');
       return void (how = 'already');
     }
     // Removing is revoking a key: every name the key has goes (a file team add did not write may give it several),

@@ -1,7 +1,7 @@
 import { readlinkSync } from 'node:fs';
 import { nodeOs, procStatFields, readProcFile } from '../builtins';
 import type { TxOwner } from '../../core/journal';
-import { withoutControlChars } from '../../core/control-chars';
+import { shownText } from '../../core/control-chars';
 
 let bootIdCache: string | undefined;
 let pidNamespaceCache: string | undefined;
@@ -140,8 +140,7 @@ export function ownerName(owner: TxOwner): string {
 /** A field of an owner record as a message shows it: no control character, at most 64 characters. */
 export function shown(value: unknown): string {
   const text = typeof value === 'string' || typeof value === 'number' ? String(value) : '?';
-  const clean = withoutControlChars(text);
-  return clean.length > 64 ? `${clean.slice(0, 64)}…` : clean;
+  return shownText(text, 64);
 }
 
 /** True when `owner` names this very process (pid 1 in a container included). */

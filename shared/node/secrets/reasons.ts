@@ -3,7 +3,7 @@ import { delimiter, join } from 'node:path';
 import { VaultError, type ErrorCode } from '../../core/errors';
 import type { KeychainReason, KeychainStatus } from '../../core/secret-store';
 import { useFileSteps } from '../../core/vault-file-steps';
-import { shellWord, withoutControlChars } from '../../core/control-chars';
+import { shellWord, shownText, withoutControlChars } from '../../core/control-chars';
 
 /**
  * What each keychain reason means to a user, and how to fix it. Lives with
@@ -57,7 +57,7 @@ export function keychainError(code: KeychainReason, detail?: string, cause?: unk
  */
 export function collectionLockedError(provider: string, label: string): VaultError {
   // The provider names its collection: a label of control characters must not reach the terminal as they are.
-  const collection = withoutControlChars(label.slice(0, 80));
+  const collection = shownText(label, 80);
   if (provider === 'KeePassXC') {
     return new VaultError('KEYCHAIN_LOCKED', "The keychain is locked: KeePassXC's database was locked after it was opened, and there is no display here for its unlock dialog.", "Unlock the database in KeePassXC's window, then retry.");
   }

@@ -10,6 +10,7 @@ import { sidecarPath } from '../profile/paths';
 import type { ProfileStore } from '../profile/store';
 import { vaultFilesFor } from '../secrets/vault-files';
 import type { VaultReader } from './reader';
+import { shownText } from '../../core/control-chars';
 
 /** The backends a profile can switch between. */
 export const BACKEND_NAMES = ['keychain', 'file'] as const;
@@ -89,7 +90,7 @@ export async function assertKeychainUsable(d: Pick<BackendDeps, 'reader'>): Prom
  * Audited `backend_switched` (names and counts only).
  */
 export async function useBackend(d: BackendDeps, to: string, options: UseBackendOptions = {}): Promise<MoveResult> {
-  if (!(BACKEND_NAMES as readonly string[]).includes(to)) throw new VaultError('INVALID_ARGUMENT', `"${to.slice(0, 40)}" is not a backend.`, 'Choose one of: cpw-vault backend use keychain, cpw-vault backend use file');
+  if (!(BACKEND_NAMES as readonly string[]).includes(to)) throw new VaultError('INVALID_ARGUMENT', `"${shownText(to, 40)}" is not a backend.`, 'Choose one of: cpw-vault backend use keychain, cpw-vault backend use file');
   const from = d.reader.backend();
   if (from === to) throw new VaultError('INVALID_ARGUMENT', `This profile already keeps its secrets in the ${to} backend; nothing changed.`, 'See where they are with: cpw-vault backend');
   if (to === 'keychain') await assertKeychainUsable(d);
