@@ -9,6 +9,8 @@ const UNREACHED: ErrorCode[] = ['KEYCHAIN_TIMEOUT', 'KEYCHAIN_UNAVAILABLE', 'KEY
 const NOTICE_AFTER_MS = 400;
 /** A dismissed dialog is not shown again for this long: the rest of the same command (a rollback, a read-back) gets the refusal at once. */
 const REFUSAL_MEMORY_MS = 2_000;
+/** How long a collection found unlocked is believed without asking again: one command's count and then reads (see defaultCollection). */
+export const COLLECTION_TRUST_MS = 2_000;
 
 /** What the prompt was for: says which refusal a dismissed one is. */
 export type PromptPurpose = 'unlock' | 'access' | 'store' | 'delete';
@@ -33,7 +35,10 @@ const PURPOSE_TEXT: Record<PromptPurpose, string> = {
  * "absent"; no answer in time is KEYCHAIN_TIMEOUT.
  */
 export abstract class SecretServiceAccess extends SecretServiceBus {
-  private collection: Promise<string> | undefined;
+  /** The default collection found unlocked (when it was checked, once known), or being checked. */
+  private collection: { path: Promise<string>; checkedAt?: number } | undefined;
+  /** The collection this store last found unlocked: found locked after that, it was locked since (collectionLockedError). */
+  private unlockedPath: string | undefined;
   private state: Promise<{ path: string; locked: boolean }> | undefined;
   private refused: { error: VaultError; at: number } | undefined;
 
@@ -41,6 +46,7 @@ export abstract class SecretServiceAccess extends SecretServiceBus {
   override close(): void {
     super.close();
     this.collection = undefined;
+    this.unlockedPath = undefined;
     this.state = undefined;
     this.refused = undefined;
   }
@@ -70,8 +76,9 @@ export abstract class SecretServiceAccess extends SecretServiceBus {
       const label = (await this.providerInfo())?.label ?? 'The provider';
       throw keychainError('KEYCHAIN_NO_COLLECTION', all && !all[1].length ? `${label} exposes no collection at all` : `${label} has collections, none of them behind the "default" alias`);
     }
-    if (typeof viaAlias === 'boolean') return { path, locked: viaAlias };
-    return { path, locked: (await this.collectionProperty(path, 'Locked')) as boolean };
+    const locked = typeof viaAlias === 'boolean' ? viaAlias : ((await this.collectionProperty(path, 'Locked')) as boolean);
+    if (!locked) this.unlockedPath = path;
+    return { path, locked };
   }
 
   /**
@@ -96,29 +103,45 @@ export abstract class SecretServiceAccess extends SecretServiceBus {
    * collection is not asked again. A locked one is left to it (its dialog).
    */
   protected knownCollection(state: { path: string; locked: boolean }): void {
-    if (!state.locked) this.collection ??= Promise.resolve(state.path);
+    if (!state.locked) this.collection ??= { path: Promise.resolve(state.path), checkedAt: Date.now() };
   }
 
-  /** The default collection's path once it exists and is unlocked: a locked one is unlocked through the provider's dialog. */
+  /**
+   * The default collection's path once it exists and is unlocked: a locked one is unlocked through the provider's dialog.
+   * One found unlocked is believed for COLLECTION_TRUST_MS, then asked again: the app keeps its store for hours, and
+   * KeePassXC answers a search of a database locked since with its unlock dialog and no answer (the read hung to its
+   * deadline, KEYCHAIN_TIMEOUT, the dialog on KeePassXC's screen, and the store broken until the app was restarted).
+   */
   protected defaultCollection(started: number): Promise<string> {
-    this.collection ??= (async () => {
-      const { path, locked } = await this.collectionState();
-      if (!locked) return path;
-      if (!this.canShowDialog()) throw keychainError('KEYCHAIN_LOCKED', 'no display here for its unlock dialog');
-      this.assertNotRefused();
-      const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'Unlock', signature: 'ao', body: [[path]] });
-      const [done, prompt] = reply.body as [string[], string];
-      if (done.includes(path)) return path;
-      const outcome = prompt === '/' ? { dismissed: true, result: [] } : await this.prompt(prompt, started, 'unlock');
-      if (outcome.dismissed || !(outcome.result as string[]).includes(path)) throw this.refuse(keychainError('KEYCHAIN_LOCKED', `the unlock dialog of ${await this.label()} was dismissed`));
-      return path;
-    })();
-    const pending = this.collection;
+    const checkedAt = this.collection?.checkedAt;
+    if (checkedAt !== undefined && Date.now() - checkedAt > COLLECTION_TRUST_MS) this.collection = undefined;
+    if (this.collection) return this.collection.path;
+    const memory: { path: Promise<string>; checkedAt?: number } = { path: this.checkedCollection(started) };
+    this.collection = memory;
     // A failed check is not remembered: the next call asks again (the user may have unlocked meanwhile).
-    pending.catch(() => {
-      if (this.collection === pending) this.collection = undefined;
-    });
-    return pending;
+    const forget = () => void (this.collection === memory && (this.collection = undefined));
+    memory.path.then(() => (memory.checkedAt = Date.now()), forget);
+    return memory.path;
+  }
+
+  /** {@link defaultCollection}'s check: the collection asked, and unlocked through its dialog where one can show. */
+  private async checkedCollection(started: number): Promise<string> {
+    const { path, locked } = await this.collectionState();
+    if (!locked) return path;
+    if (!this.canShowDialog()) throw await this.lockedHere(path);
+    this.assertNotRefused();
+    const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'Unlock', signature: 'ao', body: [[path]] });
+    const [done, prompt] = reply.body as [string[], string];
+    if (done.includes(path)) return path;
+    const outcome = prompt === '/' ? { dismissed: true, result: [] } : await this.prompt(prompt, started, 'unlock');
+    if (outcome.dismissed || !(outcome.result as string[]).includes(path)) throw this.refuse(keychainError('KEYCHAIN_LOCKED', `the unlock dialog of ${await this.label()} was dismissed`));
+    return path;
+  }
+
+  /** KEYCHAIN_LOCKED for the collection at `path` where no unlock dialog can show: said as locked since when this store found it unlocked. */
+  protected async lockedHere(path: string): Promise<VaultError> {
+    if (path !== this.unlockedPath) return keychainError('KEYCHAIN_LOCKED', 'no display here for its unlock dialog');
+    return collectionLockedError(await this.label(), await this.collectionName(path));
   }
 
   /**
@@ -190,7 +213,7 @@ export abstract class SecretServiceAccess extends SecretServiceBus {
    * DISPLAY / WAYLAND_DISPLAY (ssh, a CI box, a test's private session) none
    * is opened and the locked state is reported at once.
    */
-  private canShowDialog(): boolean {
+  protected canShowDialog(): boolean {
     return !!(this.options.env['DISPLAY'] || this.options.env['WAYLAND_DISPLAY']);
   }
 

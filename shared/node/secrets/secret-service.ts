@@ -126,7 +126,8 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
   list(): Promise<string[]> {
     return this.accountsOf(async (started) => {
       await this.defaultCollection(started);
-      return this.searchAll();
+      const { unlocked, locked } = await this.search();
+      return [...unlocked, ...locked];
     });
   }
 
@@ -138,10 +139,9 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
    * that never began ("listing the items (none read yet)", what doctor said of a stopped daemon once inside the batch).
    */
   async census(expected: number): Promise<string[] | undefined> {
-    const { state, items } = await this.countedItems();
+    const items = await this.countedItems();
     if (items.length !== expected) return undefined;
     // A locked collection is unlocked as list() would (its dialog, where one can be shown); an unlocked one is not asked again.
-    this.knownCollection(state);
     return this.accountsOf(async (started) => {
       await this.defaultCollection(started);
       return items;
@@ -155,22 +155,16 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
    * first), so there a locked default collection is KEYCHAIN_LOCKED.
    */
   async count(): Promise<number> {
-    const { state, items } = await this.countedItems();
+    return (await this.countedItems()).length;
+  }
+
+  private async countedItems(): Promise<string[]> {
+    const state = await this.collectionState();
     // An unlocked collection just checked is not asked again by the reads that follow: exec counts the namespace (its
     // repair check) and then reads its workflow's values, and asked the collection twice (two calls more per exec).
     this.knownCollection(state);
-    return items.length;
-  }
-
-  private async countedItems(): Promise<{ state: { path: string; locked: boolean }; items: string[] }> {
-    const state = await this.collectionState();
-    if (state.locked && (await this.providerInfo())?.label === 'KeePassXC') throw keychainError('KEYCHAIN_LOCKED');
-    return { state, items: await this.searchAll() };
-  }
-
-  private async searchAll(): Promise<string[]> {
-    const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'SearchItems', signature: 'a{ss}', body: [[['xdg:schema', SCHEMA], ['service', this.options.service]]] });
-    const [unlocked, locked] = reply.body as [string[], string[]];
+    if (state.locked && (await this.providerInfo())?.label === 'KeePassXC') throw this.canShowDialog() ? keychainError('KEYCHAIN_LOCKED') : await this.lockedHere(state.path);
+    const { unlocked, locked } = await this.search();
     return [...unlocked, ...locked];
   }
 
@@ -278,11 +272,14 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
     return keychainError('KEYCHAIN_TIMEOUT', `${progress} in ${s(now - started)}${after}; ${why}${unanswered ? `: ${unanswered}` : ''}`);
   }
 
-  private attributes(account: string): Array<[string, string]> {
-    return [['xdg:schema', SCHEMA], ['service', this.options.service], ['account', account]];
+  /** keytar's attributes of `account`'s item, or of every item in the namespace. */
+  private attributes(account?: string): Array<[string, string]> {
+    const namespace: Array<[string, string]> = [['xdg:schema', SCHEMA], ['service', this.options.service]];
+    return account === undefined ? namespace : [...namespace, ['account', account]];
   }
 
-  private async search(account: string): Promise<{ unlocked: string[]; locked: string[] }> {
+  /** The items of `account`, or of the whole namespace. */
+  private async search(account?: string): Promise<{ unlocked: string[]; locked: string[] }> {
     const reply = await this.call({ destination: SS, path: SERVICE_PATH, interface: SERVICE_IFACE, member: 'SearchItems', signature: 'a{ss}', body: [this.attributes(account)] });
     const [unlocked, locked] = reply.body as [string[], string[]];
     return { unlocked, locked };
