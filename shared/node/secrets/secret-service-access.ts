@@ -100,10 +100,13 @@ export abstract class SecretServiceAccess extends SecretServiceBus {
 
   /**
    * What {@link defaultCollection} would find, from a check of the collection just made (`state`): an unlocked
-   * collection is not asked again. A locked one is left to it (its dialog).
+   * collection is not asked again. A locked one is left to it (its dialog), and one remembered unlocked is forgotten:
+   * doctor's census of a keyring locked since read its attributes, hashed by a restarted gnome-keyring, as no values.
    */
   protected knownCollection(state: { path: string; locked: boolean }): void {
-    if (!state.locked) this.collection ??= { path: Promise.resolve(state.path), checkedAt: Date.now() };
+    // A check still under way (its unlock dialog) is left to finish.
+    if (this.collection && this.collection.checkedAt === undefined) return;
+    this.collection = state.locked ? undefined : { path: Promise.resolve(state.path), checkedAt: Date.now() };
   }
 
   /**
@@ -142,6 +145,17 @@ export abstract class SecretServiceAccess extends SecretServiceBus {
   protected async lockedHere(path: string): Promise<VaultError> {
     if (path !== this.unlockedPath) return keychainError('KEYCHAIN_LOCKED', 'no display here for its unlock dialog');
     return collectionLockedError(await this.label(), await this.collectionName(path));
+  }
+
+  /**
+   * The items a search found, their attributes to be read: locked ones in a locked collection (locked since this store
+   * found it unlocked) are unlocked first, as {@link unlockItems} does. A gnome-keyring restarted with its keyring
+   * locked hashes their attributes: list() and the census read no account in them, and said the namespace was empty.
+   * Locked ones in an unlocked collection (KeePassXC's to confirm) are not: their attributes read without a dialog.
+   */
+  protected async listable(found: { unlocked: string[]; locked: string[] }, started: number): Promise<string[]> {
+    if (found.locked.length && (await this.isLocked(collectionOf(found.locked[0]!)))) await this.unlockItems(found.locked, started);
+    return [...found.unlocked, ...found.locked];
   }
 
   /**

@@ -126,8 +126,7 @@ export class SecretServiceStore extends SecretServiceAccess implements SecretSto
   list(): Promise<string[]> {
     return this.accountsOf(async (started) => {
       await this.defaultCollection(started);
-      const { unlocked, locked } = await this.search();
-      return [...unlocked, ...locked];
+      return this.listable(await this.search(), started);
     });
   }
 
