@@ -279,7 +279,7 @@ export abstract class SecretServiceAccess extends SecretServiceBus {
       // both providers drop the prompt of a client that left, and with it whatever the prompt would have done.
       const broken = new VaultError(
         'KEYCHAIN_TIMEOUT',
-        `${keychainError('KEYCHAIN_TIMEOUT').message} (nobody answered ${possessive(label)} ${PURPOSE_TEXT[purpose]} within ${Math.round(waitMs / 1000)} s)`,
+        `${keychainError('KEYCHAIN_TIMEOUT').message} (nobody answered ${label}'s ${PURPOSE_TEXT[purpose]} within ${Math.round(waitMs / 1000)} s)`,
         dialogs
           ? `Answer ${label}'s dialog when it shows, then retry (the wait is CPW_KEYCHAIN_DIALOG_TIMEOUT seconds, default 60).`
           : `Nobody can answer ${label}'s dialog here (no terminal, a stage under exec, or CI). Run the command once from a terminal and answer it, or unlock ${label} first; KeePassXC: turn off "Confirm when passwords are retrieved by clients" (Settings → Secret Service Integration).`,
@@ -289,16 +289,9 @@ export abstract class SecretServiceAccess extends SecretServiceBus {
       clearTimeout(notice);
       clearTimeout(deadline);
       off();
-      if (shown) {
-        this.clock.dialog(false);
-      }
+      if (shown) this.clock.dialog(false);
     }
   }
-}
-
-/** "KeePassXC's", "the keychain's". */
-function possessive(label: string): string {
-  return `${label}'s`;
 }
 
 /** The collection an item's object path lies in ("/org/freedesktop/secrets/collection/login/3" → ".../login"). */
