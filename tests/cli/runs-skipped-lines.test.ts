@@ -104,3 +104,22 @@ it('runs skips a blank CRLF line silently and still calls a cut-short event behi
   const listed = JSON.parse((await cli(t, ['runs', '--json'])).stdout) as { runs: Array<{ id: string }> };
   expect(listed.runs.map((x) => x.id)).toEqual(['good01']);
 });
+
+// A run recorded late (in a runs.jsonl.late-<hex> file of its own, while another process held the history's lock) was
+// decoded without the check runs.jsonl's lines get: its bytes that are not UTF-8 were listed as U+FFFD with no word.
+it('runs says once how many run events recorded late hold bytes that are not UTF-8, quoting none', async () => {
+  const { t, path } = historyHome();
+  const latin1 = (id: string) => Buffer.from(good.replace('good01', id).replace('"stage"', '"SECRETcaf\u00e9"'), 'latin1');
+  writeFileSync(path, good, { mode: 0o600 });
+  writeFileSync(`${path}.late-${'1'.repeat(24)}`, latin1('late01'), { mode: 0o600 });
+  writeFileSync(`${path}.late-${'2'.repeat(24)}`, latin1('late02'), { mode: 0o600 });
+  writeFileSync(`${path}.late-${'3'.repeat(24)}`, good.replace('good01', 'late03'), { mode: 0o600 });
+  for (const args of [['runs'], ['runs', '--json'], ['runs', 'stats']]) {
+    const r = await cli(t, args);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe(`warning: 2 run events recorded late beside ${path} (in its .late- files) hold bytes that are not UTF-8 text, so not written by cpw-vault (edited in another encoding, or written by another program): listed, those bytes shown as U+FFFD; the rest of the history is intact.\n`);
+    expect(r.stderr).not.toMatch(/SECRET|caf|\ufffd/);
+  }
+  const listed = JSON.parse((await cli(t, ['runs', '--json'])).stdout) as { runs: Array<{ id: string; program: string }> };
+  expect(listed.runs.map((r) => [r.id, r.program]).sort()).toEqual([['good01', 'stage'], ['late01', 'SECRETcaf\ufffd'], ['late02', 'SECRETcaf\ufffd'], ['late03', 'stage']]);
+});

@@ -22,12 +22,18 @@ export interface FoldSources {
   now?: (() => Date) | undefined;
 }
 
-/** The runs folded, where the read of runs.jsonl stopped, the late files read, and how many lines were damaged, by kind (see LineDamage). */
+/**
+ * What a line of the history is that is not read as cpw-vault wrote it (see LineDamage), and 'not-utf8-late': a run
+ * event of a late file (see late-events.ts) holding bytes that are not UTF-8, read as runs.jsonl's 'not-utf8-read' is.
+ */
+export type HistoryDamage = LineDamage | 'not-utf8-late';
+
+/** The runs folded, where the read of runs.jsonl stopped, the late files read, and how many lines were damaged, by kind. */
 export interface Folded {
   runs: RunRecord[];
   read: ReadEnd | undefined;
   late: string[];
-  damaged: Readonly<Record<LineDamage, number>>;
+  damaged: Readonly<Record<HistoryDamage, number>>;
 }
 
 /**
@@ -35,15 +41,18 @@ export interface Folded {
  * it quoted. A line not UTF-8, not JSON, or JSON that is no run event (hand-edited, planted, another program's) was
  * said to be "damaged (a write cut short)", sending the user to look for a crash that never was.
  */
-export function damageWarnings(damaged: Folded['damaged'], path: string): Array<[LineDamage, string]> {
-  const said: Record<LineDamage, (n: number) => string> = {
+export function damageWarnings(damaged: Folded['damaged'], path: string): Array<[HistoryDamage, string]> {
+  const notUtf8 = (n: number) => `${n === 1 ? 'holds' : 'hold'} bytes that are not UTF-8 text, so not written by cpw-vault (edited in another encoding, or written by another program): listed, those bytes shown as U+FFFD`;
+  const said: Record<HistoryDamage, (n: number) => string> = {
     'cut-short': (n) => `${counted(n, 'damaged line')} in ${path} skipped (a write cut short)`,
     'not-json': (n) => `${counted(n, 'line')} in ${path} skipped: not a run event (not JSON, nor the start of a line cpw-vault wrote, cut short: edited by hand, or written by another program)`,
     'not-utf8': (n) => `${counted(n, 'line')} in ${path} skipped: not UTF-8 text, so not written by cpw-vault (edited in another encoding, or written by another program)`,
-    'not-utf8-read': (n) => `${counted(n, 'run event')} in ${path} ${n === 1 ? 'holds' : 'hold'} bytes that are not UTF-8 text, so not written by cpw-vault (edited in another encoding, or written by another program): listed, those bytes shown as U+FFFD`,
+    'not-utf8-read': (n) => `${counted(n, 'run event')} in ${path} ${notUtf8(n)}`,
+    // A late file was decoded without the check: its run listed with U+FFFD, and no word.
+    'not-utf8-late': (n) => `${counted(n, 'run event')} recorded late beside ${path} (in its .late- files) ${notUtf8(n)}`,
     'not-an-event': (n) => `${counted(n, 'line')} in ${path} skipped: JSON that is no run event cpw-vault writes (a field missing or of another type, or nested too deep: edited by hand, or written by another program)`,
   };
-  const kinds = (Object.keys(said) as LineDamage[]).filter((kind) => damaged[kind] > 0);
+  const kinds = (Object.keys(said) as HistoryDamage[]).filter((kind) => damaged[kind] > 0);
   return kinds.map((kind) => [kind, `${said[kind](damaged[kind])}; the rest of the history is intact.`]);
 }
 
@@ -80,7 +89,7 @@ export function foldHistory(path: string, sources: FoldSources, unended: boolean
   const within = new Set(kept);
   const spared = sparedWithin([...fold.spared, ...folded.filter((f) => !within.has(f) && isLive(f.run))]);
   const runs = [...spared, ...kept].map(({ run: r }) => (isInterrupted(r) ? { ...r, status: 'interrupted' as const } : r));
-  return { runs, read, late: late.read, damaged: fold.damaged };
+  return { runs, read, late: late.read, damaged: { ...fold.damaged, 'not-utf8-late': late.notUtf8 } };
 }
 
 /**

@@ -7,13 +7,14 @@
 // appends them to it, then removes them. One taken in twice (a process killed
 // between the append and the removal) changes nothing: an update applied again
 // is the same update, and a start never takes an ended run back (EventFold).
+import { isUtf8 } from 'node:buffer';
 import { closeSync, constants, fstatSync, futimesSync, lstatSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { shellWord } from '../../core/control-chars';
 import { VaultError } from '../../core/errors';
 import { uniqueHex } from '../builtins';
 import { withFileLock, withFileLockNow } from '../profile/file-lock';
-import { assertOwnFile, assertPrivateFile, readAllText } from '../profile/secure-fs';
+import { assertOwnFile, assertPrivateFile, readAllBytes } from '../profile/secure-fs';
 import { ioError, READ_DATA_NOFOLLOW } from '../profile/file-access';
 import { appendLine, parseEvent } from './run-events';
 
@@ -148,9 +149,10 @@ function lateFiles(path: string): Array<{ file: string; mtimeMs: number }> {
  * The text of a late file when whole (ends with its newline), else undefined:
  * being written, or cut short by a kill (then `cutShort`). One that cannot be
  * trusted (writable by others, too large) or is none of ours is skipped (`skipped`: why), never removed: it would
- * be appended to runs.jsonl, then unlinked.
+ * be appended to runs.jsonl, then unlinked. `notUtf8` when its bytes are not UTF-8 text (its text then holds U+FFFD in
+ * their place), as readLines says of a line of runs.jsonl.
  */
-function readLate(file: string, warn: (message: string) => void): { text?: string; cutShort?: boolean; skipped?: string } {
+function readLate(file: string, warn: (message: string) => void): { text?: string; notUtf8?: boolean; cutShort?: boolean; skipped?: string } {
   let fd: number;
   try {
     fd = openSync(file, READ_DATA_NOFOLLOW);
@@ -163,8 +165,9 @@ function readLate(file: string, warn: (message: string) => void): { text?: strin
     assertPrivateFile(s, file, { warn, maxBytes: MAX_LATE_BYTES });
     // A second name: another file of the user's (a secret) linked here, whose text the take-in would copy into runs.jsonl.
     if (s.nlink !== 1) throw new Error(`it has ${s.nlink} links (a late file has one): it may be another file of yours.`);
-    const text = readAllText(fd, s.size);
-    if (text.endsWith('\n')) return { text: ownEvent(text) };
+    const bytes = readAllBytes(fd, s.size);
+    const text = bytes.toString('utf8');
+    if (text.endsWith('\n')) return { text: ownEvent(text), notUtf8: text.includes('\uFFFD') && !isUtf8(bytes) };
     return { cutShort: Date.now() - s.mtimeMs > CUT_SHORT_MS };
   } catch (err) {
     return { skipped: err instanceof Error ? err.message : String(err) };
@@ -192,6 +195,8 @@ export interface LateEvents {
   files: string[];
   /** Of `files`, those read whole. */
   read: string[];
+  /** Of `read`, how many hold bytes that are not UTF-8 text (each one event, listed with U+FFFD in their place). */
+  notUtf8: number;
 }
 
 /**
@@ -204,7 +209,7 @@ export interface LateEvents {
  */
 export function lateEvents(path: string, warn: (message: string) => void, options: { max?: number; except?: readonly string[]; saySkipped?: boolean } = {}): LateEvents {
   const { max = Infinity, except = [], saySkipped = false } = options;
-  const found: LateEvents = { text: '', files: [], read: [] };
+  const found: LateEvents = { text: '', files: [], read: [], notUtf8: 0 };
   for (const { file } of lateFiles(path)) {
     if (found.files.length >= max) break;
     if (except.includes(file)) continue;
@@ -213,6 +218,7 @@ export function lateEvents(path: string, warn: (message: string) => void, option
     if (late.text !== undefined) {
       found.text += late.text;
       found.read.push(file);
+      if (late.notUtf8) found.notUtf8++;
     }
     if (late.text !== undefined || late.cutShort) found.files.push(file);
   }

@@ -8,8 +8,8 @@ import { withFileLock } from '../profile/file-lock';
 import { currentOwner } from '../profile/owner';
 import { removeOrphanTemps } from '../profile/temp-files';
 import { compactAt, replaceHistory, type HistoryBounds } from './history-compaction';
-import { damageWarnings, foldHistory, type Folded } from './history-fold';
-import { appendLine, type LineDamage, type RunEvent } from './run-events';
+import { damageWarnings, foldHistory, type Folded, type HistoryDamage } from './history-fold';
+import { appendLine, type RunEvent } from './run-events';
 import { LegacyHistory } from './legacy-history';
 import { LATE_WAIT_MS, lateEvents, removeLate, TAKE_IN_MAX, takeInLate, withLockOrLate, withLockOrLateNow } from './late-events';
 import { ensurePrivateDir } from '../profile/trusted-folder';
@@ -53,7 +53,7 @@ const APPEND_WAIT_MS = 2_000;
  * skipped; none ever stops a stage.
  */
 export class RunHistory {
-  private readonly warnedDamage = new Set<LineDamage>();
+  private readonly warnedDamage = new Set<HistoryDamage>();
   private warnedAppend = false;
   private warnedCompaction = false;
   /** The last event of this process went late: its lock's holder is stuck, so the next tries the lock once, not wait again. */
