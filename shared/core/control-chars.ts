@@ -86,6 +86,16 @@ export function shWord(path: string): string {
 }
 
 /**
+ * Any text (not a path: a '-' first stays) as one POSIX sh word on one line of printable ASCII, as shWord quotes a
+ * path: a line break inside it goes in by printf, with the character after it. For a command that is itself the value
+ * of a printed line, git's helper with a shScriptWord in it: quoted as it was, that word's raw trailing line break
+ * took the line to two, and doctor's indent went into the profile's path.
+ */
+export function shArgument(text: string): string {
+  return posixWord(text, notPrintableAscii, dollarBreaks);
+}
+
+/**
  * `path` as shWord has it, but for a line a shell runs and nobody indents (git's helper, run with `sh -c`, dash on
  * Debian): line breaks that end the path are kept as they are, in quotes, which every shell reads exactly.
  */

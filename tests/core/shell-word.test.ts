@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONTROL_CHARS, shellArgument, shellWord, shScriptWord, shWord } from '../../shared/core/control-chars';
+import { CONTROL_CHARS, shArgument, shellArgument, shellWord, shScriptWord, shWord } from '../../shared/core/control-chars';
 
 /** What `sh` makes of `word`: the arguments it passes on (their bytes), and the files anything in it made. */
 function readBack(sh: string, word: string) {
@@ -173,5 +173,25 @@ describe('shScriptWord', () => {
 
   it('keeps a line break at the very end as it is, in quotes (a command substitution drops it)', () => {
     expect(shScriptWord('/tmp/trailing\n')).toBe("'/tmp/trailing''\n'");
+  });
+});
+
+// shArgument quotes a command that holds a shScriptWord (git's helper, the value of a printed `git config` line): the
+// word's raw trailing line break comes out as printf's (the quote after it along), one line every shell reads back
+// exactly; '-' first stays (it is no path).
+describe('shArgument', () => {
+  const helpers = [...HOSTILE, ...TRAILING].map((name) => `!cpw-vault --profile ${shScriptWord(name)} git-credential`);
+  it.each([...helpers, '-x'].flatMap((text) => SHELLS.map((sh) => [sh, text])))('%s reads it back exactly, and nothing in it runs (%j)', (sh, text) => {
+    const { args, created } = readBack(sh, shArgument(text));
+    expect(args).toEqual([bytesOf(text)]);
+    expect(created).toEqual([]);
+  });
+
+  it.each(helpers)('is one line of printable ASCII (%j)', (text) => {
+    expect(shArgument(text)).toMatch(/^[\x20-\x7e]+$/);
+  });
+
+  it('quotes a plain helper as it always did', () => {
+    expect(shArgument('!cpw-vault git-credential')).toBe("'!cpw-vault git-credential'");
   });
 });

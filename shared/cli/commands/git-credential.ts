@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { shScriptWord, shWord } from '../../core/control-chars';
+import { shArgument, shScriptWord, shWord } from '../../core/control-chars';
 import { VaultError, isVaultError } from '../../core/errors';
 import { MAX_REQUEST_BYTES, formatAnswer, isHuggingFaceRequest, parseRequest, requestEnd } from '../../node/git-credential/protocol';
 import type { Vault } from '../../node/vault/vault';
@@ -55,7 +55,8 @@ export function gitConfigLine(ctx: Pick<CliContext, 'io' | 'globals'>, git = 'gi
   return [
     `${git} --remove-section ${section} 2>/dev/null || :`,
     `${git} --add ${section}.helper '' &&`,
-    `${git} --add ${section}.helper ${shQuote(helperCommand(ctx.io.env, profile))}`,
+    // One line, whatever the profile's path: see shArgument.
+    `${git} --add ${section}.helper ${shArgument(helperCommand(ctx.io.env, profile))}`,
   ].join('\n');
 }
 
