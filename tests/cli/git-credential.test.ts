@@ -354,7 +354,8 @@ describe('doctor and plaintext HuggingFace tokens', () => {
     const differs = JSON.parse((await cli(t, ['doctor', '--json'])).stdout).plaintext_tokens[0] as { message: string; fix: string };
     expect(differs.message).toContain('••••1234, not the token your vault holds (••••2345)');
     // Pasted as a whole, the fix checks first and replaces nothing (it replaced the vault's token without a word).
-    expect(differs.fix.split('\n')[0]).toMatch(/^cpw-vault verify huggingface token && printf .* erase {3}# erases git's copy only if your vault's token works; if it does not, take git's instead: .*\| cpw-vault set huggingface token$/);
+    expect(differs.fix.split('\n')[0]).toMatch(/^cpw-vault verify huggingface token && printf .* erase$/);
+    expect(differs.message).toMatch(/ The fix erases git's copy only if your vault's token works; if it does not, take git's instead: .*\| cpw-vault set huggingface token$/);
     writeFileSync(creds, `https://ada:${stored}@huggingface.co\n`, { mode: 0o600 });
     // Another token that ends alike is not "the same": compared by value, never by hint (its erase lost git's only copy).
     writeFileSync(creds, `https://ada:hf_${'Else'.repeat(9)}2345@huggingface.co\n`, { mode: 0o600 });

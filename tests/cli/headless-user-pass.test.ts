@@ -171,9 +171,10 @@ describe('doctor: the Hub\'s token file holding another token than the vault', (
   it('says so (hints only) and its fix checks first, then takes the file\'s token with --overwrite: the plain migrate line kept the file, exit 1', async () => {
     const { t, file, json, found } = await tokenFileFinding(LOGIN);
     expect(found.message).toContain('••••gin2, not the token your vault holds (••••ult1)');
-    expect(found.fix).toMatch(/^cpw-vault verify huggingface token && rm \S+ {3}# removes the file only if your vault's token works; if it does not, take the file's instead: cpw-vault migrate --from \S+ --overwrite huggingface\.token --remove-plaintext --yes$/);
+    expect(found.fix).toMatch(/^cpw-vault verify huggingface token && rm \S+$/);
+    expect(found.message).toMatch(/ The fix removes the file only if your vault's token works; if it does not, take the file's instead: cpw-vault migrate --from \S+ --overwrite huggingface\.token --remove-plaintext --yes$/);
     expect(JSON.stringify(json)).not.toContain(LOGIN);
-    const take = found.fix.replace(/^.*take the file's instead: (.*)$/, '$1');
+    const take = found.message.replace(/^.*take the file's instead: (.*)$/, '$1');
     expect(paste(t, take)).toBe(0);
     expect(existsSync(file)).toBe(false);
     expect((await cli(t, ['get', 'huggingface', 'token'])).stdout).toBe(LOGIN);

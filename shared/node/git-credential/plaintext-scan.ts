@@ -49,6 +49,21 @@ export interface VaultToken {
 /** How git's token compares with the vault's: none in the vault, the same value, or another one (or one that could not be read). */
 type Versus = 'none' | 'same' | 'other';
 
+/**
+ * A fix, and what the message says of it (then the other way, a command of its own). Never a `   # ...` comment after
+ * the fix's command: an interactive zsh (macOS's shell) reads `#` as a word, without `setopt interactive_comments`, so
+ * `rm` was handed the comment's words as files to remove, and a quote in "vault's" swallowed the lines after it.
+ */
+interface FixAndNote {
+  fix: string;
+  note?: string;
+}
+
+/** A finding's message: what `path` holds, how it stands against the vault's token, then the fix's note. */
+function messageOf(said: string, versusSaid: string, { note }: FixAndNote): string {
+  return `${said}${versusSaid}.${note ? ` ${note}` : ''}`;
+}
+
 function versusVault(token: string, vault: VaultToken): Versus {
   if (!vault.hint && vault.value === undefined) return 'none';
   return vault.value === token ? 'same' : 'other';
@@ -61,15 +76,15 @@ function versusVault(token: string, vault: VaultToken): Versus {
  * erased; another one is never replaced by a line pasted from here without a
  * word: the user checks which works first.
  */
-function gitStoreFix(path: string, helperLine: string, versus: Versus): string {
+function gitStoreFix(path: string, helperLine: string, versus: Versus): FixAndNote {
   const req = "printf 'protocol=https\\nhost=huggingface.co\\n\\n'";
   const take = `${req} | git credential-store --file ${shWord(path)} get | sed -n 's/^password=//p' | cpw-vault set huggingface token`;
   const erase = `${req} | git credential-store --file ${shWord(path)} erase`;
-  if (versus === 'same') return [erase, helperLine].join('\n');
-  // The choice rides on verify's exit and the other way is a comment: pasted as a whole into a terminal, the prose
-  // line `verify ... (to keep ...)` was a syntax error and the next line erased git's token all the same.
-  if (versus === 'other') return [`cpw-vault verify huggingface token && ${erase}   # erases git's copy only if your vault's token works; if it does not, take git's instead: ${take}`, helperLine].join('\n');
-  return [take, erase, helperLine].join('\n');
+  if (versus === 'same') return { fix: [erase, helperLine].join('\n') };
+  // The choice rides on verify's exit; the other way is in the message (see FixAndNote): pasted as a whole into a
+  // terminal, the prose line `verify ... (to keep ...)` was a syntax error and the next line erased git's token all the same.
+  if (versus === 'other') return { fix: [`cpw-vault verify huggingface token && ${erase}`, helperLine].join('\n'), note: `The fix erases git's copy only if your vault's token works; if it does not, take git's instead: ${take}` };
+  return { fix: [take, erase, helperLine].join('\n') };
 }
 
 /**
@@ -79,12 +94,12 @@ function gitStoreFix(path: string, helperLine: string, versus: Versus): string {
  * the file (exit 1), and `set` would replace the vault's. The user checks
  * which works, then keeps one.
  */
-function tokenFileFix(path: string, standard: boolean, versus: Versus): string {
+function tokenFileFix(path: string, standard: boolean, versus: Versus): FixAndNote {
   // migrate recognises the Hub's standard token file; another path goes in through stdin.
   const take = (overwrite: boolean) => (standard ? `cpw-vault migrate --from ${shWord(path)}${overwrite ? ' --overwrite huggingface.token' : ''} --remove-plaintext --yes` : `cpw-vault set huggingface token < ${shWord(path)} && rm ${shWord(path)}`);
-  if (versus === 'other') return `cpw-vault verify huggingface token && rm ${shWord(path)}   # removes the file only if your vault's token works; if it does not, take the file's instead: ${take(true)}`;
+  if (versus === 'other') return { fix: `cpw-vault verify huggingface token && rm ${shWord(path)}`, note: `The fix removes the file only if your vault's token works; if it does not, take the file's instead: ${take(true)}` };
   // The command last, as in every fix line: the words in parentheses after it were pasted too, a shell syntax error.
-  return `Move it into the vault, then run stages under cpw-vault exec, which gives them HF_TOKEN: ${take(false)}`;
+  return { fix: `Move it into the vault, then run stages under cpw-vault exec, which gives them HF_TOKEN: ${take(false)}` };
 }
 
 /** How a plaintext token stands against the vault's, for the message (hints only). */
@@ -113,7 +128,8 @@ export async function findPlaintextHfTokens(env: Env, home: string, helperLine: 
     if (!token) continue;
     const vault = await vaultToken();
     const versus = versusVault(token, vault);
-    found.push({ path, kind: 'git-credentials', message: `${path} holds a HuggingFace token in plaintext (git's "store" helper)${versusText(token, vault, versus)}.`, fix: gitStoreFix(path, helperLine, versus) });
+    const fix = gitStoreFix(path, helperLine, versus);
+    found.push({ path, kind: 'git-credentials', message: messageOf(`${path} holds a HuggingFace token in plaintext (git's "store" helper)`, versusText(token, vault, versus), fix), fix: fix.fix });
   }
   const standard = hfTokenPath(env, home);
   const tokenFiles = new Set([env['HF_TOKEN_PATH'], standard].filter((p): p is string => !!p));
@@ -122,7 +138,8 @@ export async function findPlaintextHfTokens(env: Env, home: string, helperLine: 
     if (!token) continue;
     const vault = await vaultToken();
     const versus = versusVault(token, vault);
-    found.push({ path, kind: 'hf-token-file', message: `${path} holds a HuggingFace token in plaintext (written by huggingface-cli login)${versusText(token, vault, versus)}.`, fix: tokenFileFix(path, path === standard, versus) });
+    const fix = tokenFileFix(path, path === standard, versus);
+    found.push({ path, kind: 'hf-token-file', message: messageOf(`${path} holds a HuggingFace token in plaintext (written by huggingface-cli login)`, versusText(token, vault, versus), fix), fix: fix.fix });
   }
   return found;
 }
