@@ -16,7 +16,9 @@ export interface Invocation {
   paths: string[];
 }
 
-const examples = (lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+/** An example, or one with a note for the line under it: as `   # note` after it, an interactive zsh passed the note's words on. */
+export type Example = string | readonly [command: string, note: string];
+const examples = (lines: Example[]) => `\nExamples:\n${lines.map((l) => (typeof l === 'string' ? `  $ ${l}` : `  $ ${l[0]}\n    (${l[1]})`)).join('\n')}\n`;
 
 /**
  * `--workflow` given once: commander keeps the last of a repeated option, so `exec --workflow subtitle --workflow
@@ -99,7 +101,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .option('--force', 'store even if the value does not match the expected format')
     .option('--label <text>', 'a label shown in lists')
     .option('--env-var <NAME>', 'custom credentials: the env var that carries it')
-    .addHelpText('after', examples(['cpw-vault set huggingface token            # hidden prompt', 'printf %s "$KEY" | cpw-vault set tmdb api_key', 'cpw-vault set deepl api_key --env-var DEEPL_API_KEY < key.txt']))
+    .addHelpText('after', examples([['cpw-vault set huggingface token', 'hidden prompt'], 'printf %s "$KEY" | cpw-vault set tmdb api_key', 'cpw-vault set deepl api_key --env-var DEEPL_API_KEY < key.txt']))
     .action((service: string, key: string, refused: string[], o: { force?: boolean; label?: string; envVar?: string }, cmd: Command) =>
       invoke(cmd, async (ctx) => {
         const m = await import('./commands/set');
@@ -188,7 +190,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
 
   sub('git-credential', "git's credential helper for https://huggingface.co (the HF token from the vault; writes nothing)", false)
     .argument('<operation>', 'get | store | erase (called by git), or: config (prints the git config commands that install it)')
-    .addHelpText('after', examples(['cpw-vault git-credential config', 'eval "$(cpw-vault git-credential config)"   # installs it: resets the helpers git runs for huggingface.co, then adds this one', "printf 'protocol=https\\nhost=huggingface.co\\n\\n' | git credential fill"]))
+    .addHelpText('after', examples(['cpw-vault git-credential config', ['eval "$(cpw-vault git-credential config)"', 'installs it: resets the helpers git runs for huggingface.co, then adds this one'], "printf 'protocol=https\\nhost=huggingface.co\\n\\n' | git credential fill"]))
     .action((operation: string, _o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/git-credential')).gitCredential({ operation }, ctx)));
 
   const runs = sub('runs', 'recorded exec runs: list, show, delete, stats')
@@ -253,7 +255,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
 
   passphraseFrom(sub('unlock', 'vault file backend: ask the passphrase once and start the unlock agent for this session'))
     .option('--ttl <duration>', 'how long the agent keeps the vault open: 90s, 30m, 8h, 1d (at most 30d)', '8h')
-    .addHelpText('after', examples(['cpw-vault unlock', 'cpw-vault unlock --ttl 30m', 'cpw-vault unlock --passphrase-file ~/.config/cpw-vault/pass   # a 0600 file', 'cpw-vault unlock --passphrase-fd 3 3< <(pass show cpw-vault)']))
+    .addHelpText('after', examples(['cpw-vault unlock', 'cpw-vault unlock --ttl 30m', ['cpw-vault unlock --passphrase-file ~/.config/cpw-vault/pass', 'a 0600 file'], 'cpw-vault unlock --passphrase-fd 3 3< <(pass show cpw-vault)']))
     .action((o: { ttl: string; passphraseFd?: string; passphraseFile?: string }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/unlock')).unlock(o, ctx)));
 
   sub('lock', 'vault file backend: stop the unlock agent (the next read needs the passphrase again)')
@@ -268,7 +270,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
 
   passphraseFrom(sub('export', 'write every secret and its metadata to an age file with a passphrase of its own'))
     .requiredOption('--to <file>', 'the export file to create (never replaced)')
-    .addHelpText('after', examples(['cpw-vault export --to vault-export.age', 'age -d vault-export.age   # read it without cpw-vault']))
+    .addHelpText('after', examples(['cpw-vault export --to vault-export.age', ['age -d vault-export.age', 'read it without cpw-vault']]))
     .action((o: { to: string; passphraseFd?: string; passphraseFile?: string }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/export')).exportVault(o, ctx)));
 
   passphraseFrom(sub('import', 'read an export file (cpw-vault export) into this vault: the plan first, then all or nothing'))
@@ -277,7 +279,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .option('--overwrite <credential>', 'replace this conflicting credential (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--overwrite-all', 'replace every conflicting credential')
     .option('-y, --yes', 'do not ask')
-    .addHelpText('after', examples(['cpw-vault import vault-export.age --dry-run', 'cpw-vault import vault-export.age', 'cpw-vault import vault-export.age --yes --passphrase-file ~/export-pass   # a 0600 file']))
+    .addHelpText('after', examples(['cpw-vault import vault-export.age --dry-run', 'cpw-vault import vault-export.age', ['cpw-vault import vault-export.age --yes --passphrase-file ~/export-pass', 'a 0600 file']]))
     .action((file: string, o: { dryRun?: boolean; overwrite?: string[]; overwriteAll?: boolean; yes?: boolean; passphraseFd?: string; passphraseFile?: string }, cmd: Command) =>
       invoke(cmd, async (ctx) => (await import('./commands/import')).importVault({ file, ...o }, ctx)));
 
@@ -286,7 +288,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
     .action((_o, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/backend')).backendShow({}, ctx)));
   passphraseFrom(backend.command('use').argument('<backend>', 'keychain | file').option('--json').option('--profile <path>'))
     .description('move every secret to that backend (read back, all or nothing) and use it from now on')
-    .addHelpText('after', examples(['cpw-vault backend use file            # asks the new vault passphrase twice', 'cpw-vault backend use file --passphrase-file ~/vault-pass   # a 0600 file', 'cpw-vault backend use keychain']))
+    .addHelpText('after', examples([['cpw-vault backend use file', 'asks the new vault passphrase twice'], ['cpw-vault backend use file --passphrase-file ~/vault-pass', 'a 0600 file'], 'cpw-vault backend use keychain']))
     .action((name: string, o: { passphraseFd?: string; passphraseFile?: string }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/backend')).backendUse({ backend: name, ...o }, ctx)));
 
   addTeamCommands(program, sub, invoke, examples);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context';
+import type { Example } from './program';
 
 type Sub = (name: string, description: string, json?: boolean) => Command;
 type Invoke = (cmd: Command, run: (ctx: CliContext) => Promise<number>) => void;
@@ -27,7 +28,7 @@ export const withTeamIdentity = (cmd: Command): Command => cmd.option('--identit
  * program.ts so the team commands are one file to read; each command module
  * is imported only when chosen.
  */
-export function addTeamCommands(program: Command, _sub: Sub, invoke: Invoke, examples: (lines: string[]) => string): void {
+export function addTeamCommands(program: Command, _sub: Sub, invoke: Invoke, examples: (lines: Example[]) => string): void {
   const team = program.command('team').description('share keys with the people and CI that run a pipeline: an age file in the repo, one recipient per member')
     .addHelpText('after', examples(['cpw-vault team identity', 'cpw-vault team init --add tmdb.api_key --add huggingface.token', 'cpw-vault team add bob age1...', 'cpw-vault team pull', 'cpw-vault exec --team cpw-team.age --workflow subtitle -- python3 02_tmdb_enrichment.py']));
   const run = (cmd: Command, load: (o: Record<string, unknown>, ...rest: string[]) => (ctx: CliContext) => Promise<number>) =>
@@ -45,7 +46,7 @@ export function addTeamCommands(program: Command, _sub: Sub, invoke: Invoke, exa
     .option('--export-identity <file>', 'also write your identity, age-encrypted with a passphrase, to this new file (backup)')
     .option('--passphrase-fd <n>', "with --export-identity or --from-export: read that file's passphrase from this descriptor")
     .option('--passphrase-file <path>', "with --export-identity or --from-export: read that file's passphrase from this 0600 file")
-    .addHelpText('after', examples(['cpw-vault team identity', 'age-keygen | cpw-vault team identity --import -', 'cpw-vault team identity --export-identity team-key.age', 'cpw-vault team identity --from-export vault.age   # your own export, on a new machine'])),
+    .addHelpText('after', examples(['cpw-vault team identity', 'age-keygen | cpw-vault team identity --import -', 'cpw-vault team identity --export-identity team-key.age', ['cpw-vault team identity --from-export vault.age', 'your own export, on a new machine']])),
   (o) => async (ctx) => (await import('./commands/team-identity')).teamIdentityCmd(o, ctx));
 
   run(target(team.command('init')).description('create the team file and its recipients list, encrypted to you, with the keys you --add')
@@ -55,11 +56,11 @@ export function addTeamCommands(program: Command, _sub: Sub, invoke: Invoke, exa
   (o) => async (ctx) => (await m()).teamInit(o, ctx));
 
   run(target(team.command('add')).argument('<name>').argument('<age-recipient>').description('add a member and re-encrypt the team file to the new list (all or nothing)')
-    .addHelpText('after', examples(['cpw-vault team add bob age1...   # the key bob printed with: cpw-vault team identity', 'cpw-vault team add ci age1... --file pipelines/cpw-team.age'])),
+    .addHelpText('after', examples([['cpw-vault team add bob age1...', 'the key bob printed with: cpw-vault team identity'], 'cpw-vault team add ci age1... --file pipelines/cpw-team.age'])),
     (o, name, recipient) => async (ctx) => (await m()).teamAdd({ ...o, name: name!, recipient: recipient! }, ctx));
 
   run(target(team.command('remove')).argument('<name>').description('remove a member (every name of their key), re-encrypt, and list the keys they have seen (rotate them)')
-    .addHelpText('after', examples(['cpw-vault team remove bob', 'cpw-vault team rotate-reminder   # then: what bob saw and is not rotated yet'])),
+    .addHelpText('after', examples(['cpw-vault team remove bob', ['cpw-vault team rotate-reminder', 'then: what bob saw and is not rotated yet']])),
     (o, name) => async (ctx) => (await m()).teamRemove({ ...o, name: name! }, ctx));
 
   run(target(team.command('push')).description("update the team file's values from your vault (the keys it holds, plus any --add)")
@@ -72,7 +73,7 @@ export function addTeamCommands(program: Command, _sub: Sub, invoke: Invoke, exa
     .option('--overwrite <service.key>', 'take the team value for this conflicting credential (repeatable)', collect)
     .option('--overwrite-all', 'take the team value for every conflict')
     .option('-y, --yes', 'do not ask')
-    .addHelpText('after', examples(['cpw-vault team pull --dry-run', 'cpw-vault team pull --yes', 'cpw-vault team pull --identity-file "$CPW_TEAM_KEY_FILE" --yes   # CI'])),
+    .addHelpText('after', examples(['cpw-vault team pull --dry-run', 'cpw-vault team pull --yes', ['cpw-vault team pull --identity-file "$CPW_TEAM_KEY_FILE" --yes', 'CI']])),
   (o) => async (ctx) => (await import('./commands/team-pull')).teamPull(o, ctx));
 
   run(target(team.command('status')).description('members, keys (names only), whether you are a recipient, which of your values differ')
