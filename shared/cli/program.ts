@@ -71,8 +71,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
   const program = new Command('cpw-vault')
     .description('Credentials for CP-WhisperX pipelines, kept in the OS keychain.')
     .option('--profile <path>', 'profile file (default: $CPW_PROFILE, then ~/.cp-whisperx/user.profile)')
-    .version(`cpw-vault ${version}`, '-V, --version', 'print the version')
-    .exitOverride()
+    .version(`cpw-vault ${version}`, '-V, --version', 'print the version').exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(redact(s)) })
     .showHelpAfterError('(run with --help for usage)')
     // Options are the command's where they stand: what follows exec's stage command is the stage's (below).
@@ -98,8 +97,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
   sub('set', 'store a credential, read from stdin or a hidden prompt (never from argv)', false)
     .argument('<service>').argument('<key>').argument('[refused...]')
     .allowUnknownOption()
-    .option('--force', 'store even if the value does not match the expected format')
-    .option('--label <text>', 'a label shown in lists')
+    .option('--force', 'store even if the value does not match the expected format').option('--label <text>', 'a label shown in lists')
     .option('--env-var <NAME>', 'custom credentials: the env var that carries it')
     .addHelpText('after', examples([['cpw-vault set huggingface token', 'hidden prompt'], 'printf %s "$KEY" | cpw-vault set tmdb api_key', 'cpw-vault set deepl api_key --env-var DEEPL_API_KEY < key.txt']))
     .action((service: string, key: string, refused: string[], o: { force?: boolean; label?: string; envVar?: string }, cmd: Command) =>
