@@ -42,11 +42,14 @@ function agentSockets(deps: LockWatchDeps): string[] {
 /**
  * Which of the sockets are listened on, as one comparable string; never a throw (this runs in main's timers). One
  * read of the socket table: a check read it once per socket and twice more, ~4 reads every 5 s for a profile reached
- * through a linked folder, each holding main's event loop (8 ms for 5,000 sockets, 34 ms for 19,000).
+ * through a linked folder, each holding main's event loop (8 ms for 5,000 sockets, 34 ms for 19,000). A socket in a
+ * folder not the user's own is none (see ownFolder): /proc/net/unix lists theirs too, and one they listened on and
+ * closed in turn made the window read everything again at each check.
  */
 function listening(deps: LockWatchDeps): string {
   try {
-    return socketsListening(agentSockets(deps)).map((on) => (on ? '1' : '0')).join('');
+    const sockets = agentSockets(deps);
+    return socketsListening(sockets).map((on, i) => (on && ownFolder(dirname(sockets[i]!)) ? '1' : '0')).join('');
   } catch {
     return 'unknown';
   }

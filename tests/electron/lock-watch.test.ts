@@ -2,6 +2,7 @@
 // and unlocks the vault file while the app is open, and the app's handlers (doctor, what the screens read) follow,
 // without the window doing anything.
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { basename, join } from 'node:path';
 import { agentSocketPaths } from '../../shared/node/agent/socket-dir';
 import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
@@ -93,29 +94,33 @@ describe('the app follows a lock or unlock of the vault file made from the CLI',
 });
 
 describe('a socket folder another user put in place', () => {
+  /** A lock watch on a profile under a world-writable XDG_RUNTIME_DIR `name`, whose cpw-vault/ folder `plant` makes. */
+  const watched = (root: string, name: string, plant: (runtime: string) => string, recheckMs = 60_000) => {
+    const runtime = join(root, name);
+    mkdirSync(runtime);
+    chmodSync(runtime, 0o1777);
+    const folder = plant(runtime);
+    const deps = { vault: { profilePath: join(root, name, 'user.profile') }, env: { XDG_RUNTIME_DIR: runtime } };
+    let told = 0;
+    stops.push(watchVaultLock(deps, () => told++, recheckMs));
+    // The name an agent of this vault file listens under, in the folder as spelled.
+    const socket = join(folder, basename(agentSocketPaths(vaultFilesFor(deps.vault.profilePath).identity, deps.env)[0]!));
+    return { socket, told: () => told };
+  };
+  const linkedToTheirs = (root: string) => (runtime: string) => {
+    const theirs = theirFolder(root);
+    symlinkSync(theirs, join(runtime, 'cpw-vault'));
+    return theirs;
+  };
+  const ownFolder = (runtime: string) => {
+    mkdirSync(join(runtime, 'cpw-vault'), { mode: 0o700 });
+    return join(runtime, 'cpw-vault');
+  };
+
   it('under a world-writable XDG_RUNTIME_DIR, cpw-vault/ linked to their folder: what they touch there never reaches the window; our own folder still does', async () => {
     const root = mkdtempSync(join(process.env['CPW_TEST_ROOT']!, 'lock-watch-'));
-    const watched = (name: string, plant: (runtime: string) => string) => {
-      const runtime = join(root, name);
-      mkdirSync(runtime);
-      chmodSync(runtime, 0o1777);
-      const folder = plant(runtime);
-      const deps = { vault: { profilePath: join(root, name, 'user.profile') }, env: { XDG_RUNTIME_DIR: runtime } };
-      let told = 0;
-      stops.push(watchVaultLock(deps, () => told++, 60_000));
-      // The name an agent of this vault file listens under, in the folder as spelled.
-      const socket = join(folder, basename(agentSocketPaths(vaultFilesFor(deps.vault.profilePath).identity, deps.env)[0]!));
-      return { socket, told: () => told };
-    };
-    const planted = watched('shared', (runtime) => {
-      const theirs = theirFolder(root);
-      symlinkSync(theirs, join(runtime, 'cpw-vault'));
-      return theirs;
-    });
-    const own = watched('own', (runtime) => {
-      mkdirSync(join(runtime, 'cpw-vault'), { mode: 0o700 });
-      return join(runtime, 'cpw-vault');
-    });
+    const planted = watched(root, 'shared', linkedToTheirs(root));
+    const own = watched(root, 'own', ownFolder);
     // Their file first, ours after: the watches share one event queue and one quiet time, so once ours is told, a
     // change in theirs would have been told first.
     writeFileSync(planted.socket, '');
@@ -124,4 +129,28 @@ describe('a socket folder another user put in place', () => {
     // Before: told as often as ours (the window read everything again each time).
     expect(planted.told()).toBe(0);
   });
+
+  // The periodic check read /proc/net/unix, where a socket of theirs in the linked folder was one "of ours": listening
+  // and closing it in turn made the window read everything again at each check, for as long as they liked.
+  it('a socket they listen on and close in turn in their linked folder never reaches the window through the periodic check; ours does', async () => {
+    const root = mkdtempSync(join(process.env['CPW_TEST_ROOT']!, 'lock-watch-'));
+    const planted = watched(root, 'shared', linkedToTheirs(root), 40);
+    const own = watched(root, 'own', ownFolder, 40);
+    for (let i = 0; i < 4; i++) {
+      const servers = await Promise.all([planted.socket, own.socket].map(listenOn));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    expect(own.told()).toBeGreaterThanOrEqual(4);
+    expect(planted.told()).toBe(0);
+  });
 });
+
+/** A Unix socket listening at `path`. */
+function listenOn(path: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject).listen(path, () => resolve(server));
+  });
+}
