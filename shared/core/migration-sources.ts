@@ -2,7 +2,7 @@ import { customEnvVar, envVarProblem } from './env-var-names';
 import { catalogEntry, plainSlotProblem } from './catalog';
 import { credentialId, ENV_VAR_NAME, isSecretShapedName, KEY_NAME, looksLikeKey, SERVICE_NAME, type CredentialId } from './credential';
 import { VaultError } from './errors';
-import { withoutControlChars } from './control-chars';
+import { shownText, withoutControlChars } from './control-chars';
 import { parseJson } from './json';
 import { legacyEntries } from './legacy-secrets';
 
@@ -99,7 +99,8 @@ export function shownKey(key: string): string {
     .split('.')
     .map((part) => (looksLikeKey(part) ? `${part.slice(0, 4)}…(${KEY_SHAPED_NAME})` : part))
     .join('.');
-  return safe.length > 80 ? `${safe.slice(0, 79)}…` : safe;
+  // Cut between whole characters (shownText): a key of emoji cut through a pair showed U+FFFD in the plan.
+  return safe.length > 80 ? shownText(safe, 79) : safe;
 }
 
 /** What a key-shaped part of a source key shows in its place (the plan says why it is not imported). */

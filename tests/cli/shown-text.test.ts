@@ -1,6 +1,8 @@
 // Names a user or a provider gave, shown cut short in a message (a keyring's label, a backend or member name typed on
 // the command line, a lock owner's field): each was cut with .slice at a fixed length, which can cut between the two
 // halves of a character outside the BMP (an emoji), and the terminal then showed U+FFFD where the name ended.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { shownText } from '../../shared/core/control-chars';
 import { shown } from '../../shared/node/profile/owner';
@@ -34,5 +36,19 @@ describe('a name cut short for a message keeps whole characters', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`"${'k'.repeat(39)}…" is not a backend.`);
     expect(r.stderr).not.toContain('\uFFFD');
+  });
+
+  // A migration source's key longer than 80 characters is shown cut (shownKey): a secrets.json key of emoji was cut
+  // through a pair, and the plan showed U+FFFD (--json: a lone surrogate escaped, "\ud83d").
+  it('cpw-vault migrate --dry-run of a secrets.json whose long key ends in emoji: the plan shows it cut before them, no U+FFFD', async () => {
+    const t = makeTempHome();
+    const from = join(t.cwd, 'secrets.json');
+    writeFileSync(from, JSON.stringify({ [`${'k'.repeat(78)}${KEY.repeat(3)}`]: 'some-value' }), { mode: 0o600 });
+    for (const json of [[], ['--json']]) {
+      const r = await cli(t, ['migrate', '--from', from, '--dry-run', ...json]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout + r.stderr).toContain(`${'k'.repeat(78)}…`);
+      expect(r.stdout + r.stderr).not.toMatch(/\uFFFD|\\ud83d/);
+    }
   });
 });

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { readConfigText, TOO_LARGE } from './config-text';
+import { shownText } from '../../core/control-chars';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -90,7 +91,8 @@ export function hfHelperLeaks(cwd: string, env: Env): GitHelper[] {
     if (!chain.some((h) => isCpwVaultHelper(h.value))) continue;
     for (const h of chain) if (!isCpwVaultHelper(h.value)) leaks.add(h);
   }
-  return [...leaks].map((h) => ({ name: h.value.trim().split(/\s/)[0]!.slice(0, 80), scope: h.scope, origin: h.origin }));
+  // The first word as doctor shows it (shownText): cut through an emoji's pair, it printed U+FFFD.
+  return [...leaks].map((h) => ({ name: shownText(h.value.trim().split(/\s/)[0]!, 80), scope: h.scope, origin: h.origin }));
 }
 
 /** Largest git config file read to look for the helper; a larger one is left to git to read. */
