@@ -136,13 +136,16 @@ describe('a socket folder another user put in place', () => {
     const root = mkdtempSync(join(process.env['CPW_TEST_ROOT']!, 'lock-watch-'));
     const planted = watched(root, 'shared', linkedToTheirs(root), 40);
     const own = watched(root, 'own', ownFolder, 40);
+    // Each change waited for until ours is told (its file watch or its check, every 40 ms): theirs, checked as often,
+    // would have been told as many times.
     for (let i = 0; i < 4; i++) {
+      const before = own.told();
       const servers = await Promise.all([planted.socket, own.socket].map(listenOn));
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await expect.poll(own.told, SOON).toBeGreaterThan(before);
+      const listening = own.told();
       await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await expect.poll(own.told, SOON).toBeGreaterThan(listening);
     }
-    expect(own.told()).toBeGreaterThanOrEqual(4);
     expect(planted.told()).toBe(0);
   });
 });
