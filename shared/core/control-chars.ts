@@ -82,7 +82,7 @@ export function shellArgument(text: string): string {
  * and doctor, which indents a fix line's next lines, put spaces into the path.
  */
 export function shWord(path: string): string {
-  return posixWord(notAnOption(path), notPrintableAscii, dollarBreaks);
+  return shArgument(notAnOption(path));
 }
 
 /**
