@@ -288,7 +288,7 @@ export function envVarClashText(c: EnvVarClash): string {
 /** The fix of an {@link EnvVarClash}: a name of its own. */
 export function envVarClashFix(c: EnvVarClash): string {
   const { service, key } = splitCredentialId(c.id);
-  return `Give it a name of its own: cpw-vault set ${service} ${key} --env-var NAME (the value is asked again).`;
+  return `Give it a name of its own (the value is asked again): cpw-vault set ${service} ${key} --env-var NAME`;
 }
 
 /** The env var credential `id` with metadata `meta` takes in {@link customEnvVars}: its own, else SERVICE_KEY for a custom one. */

@@ -77,6 +77,5 @@ export function nearMissError(id: CredentialId, ownEnvVar: boolean): VaultError 
   const near = ownEnvVar ? undefined : nearCatalogId(id);
   if (!near) return undefined;
   const meant = splitCredentialId(near);
-  const typed = splitCredentialId(id);
-  return new VaultError('INVALID_ARGUMENT', `${id} is not a known credential: did you mean ${near}? Nothing was stored.`, `Run: cpw-vault set ${meant.service} ${meant.key}   (a custom credential of that name: cpw-vault set ${typed.service} ${typed.key} --env-var NAME, or its Environment variable in the app)`);
+  return new VaultError('INVALID_ARGUMENT', `${id} is not a known credential: did you mean ${near}? Nothing was stored.`, `For a custom credential of that very name, add --env-var NAME (or give it its Environment variable in the app). For ${near}, run: cpw-vault set ${meant.service} ${meant.key}`);
 }

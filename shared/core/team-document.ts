@@ -95,7 +95,7 @@ export function checkRecipient(recipient: string): string {
   }
   if (!AGE_RECIPIENT.test(recipient)) {
     const ssh = /^ssh-(ed25519|rsa) /.test(recipient);
-    throw new VaultError('INVALID_ARGUMENT', ssh ? 'SSH public keys are not supported as team recipients (the age library cpw-vault uses reads only age X25519 keys).' : 'That is not an age public key (age1 followed by 58 characters).', 'Ask the member to run: cpw-vault team identity   (or age-keygen -y KEYFILE) and send you the age1... line.');
+    throw new VaultError('INVALID_ARGUMENT', ssh ? 'SSH public keys are not supported as team recipients (the age library cpw-vault uses reads only age X25519 keys).' : 'That is not an age public key (age1 followed by 58 characters).', 'Ask the member for the age1... line of their identity (age-keygen -y KEYFILE prints it too). They print it with: cpw-vault team identity');
   }
   return recipient;
 }
@@ -175,7 +175,7 @@ export function teamConflict(file: string): VaultError {
   return new VaultError(
     'TEAM_CONFLICT',
     `${file} holds a git merge conflict (two members changed the team file at the same time); an encrypted file cannot be merged line by line.`,
-    `Take one side, then apply your change again:\n  git checkout --theirs -- ${file} ${file.endsWith('.recipients') ? '' : `${file}.recipients `}  (or --ours)\n  cpw-vault team push   (and team add / team remove again if you changed members)`,
+    `Take one side (--theirs as below, or --ours), then push, and run your team add or team remove again if you changed members:\n  git checkout --theirs -- ${file}${file.endsWith('.recipients') ? '' : ` ${file}.recipients`}\n  cpw-vault team push`,
   );
 }
 

@@ -92,8 +92,9 @@ export function unknownStatus(status: WorkflowStatus, code: string): WorkflowSta
 export function fixLine(id: CredentialId): string {
   const entry = catalogEntry(id);
   const { service, key } = splitCredentialId(id);
-  const where = entry?.url ? ` Get one at ${entry.url}.` : '';
-  return `Run: cpw-vault set ${service} ${key}  (or in the app: Credentials → ${entry?.label ?? id}).${where}`;
+  // The command ends the line: pasted whole, prose after it was a syntax error in bash and dash, a glob in zsh.
+  const add = `in the app (Credentials → ${entry?.label ?? id}) or run: cpw-vault set ${service} ${key}`;
+  return entry?.url ? `Get one at ${entry.url}; add it ${add}` : `Add it ${add}`;
 }
 
 function orderFor(req: Requirement, provider: AiProvider | undefined): CredentialId[] {

@@ -96,11 +96,11 @@ export async function runDoctor(vault: DoctorSubject, options: { repair?: boolea
     profile.kind = view.kind;
     profile.version = view.kind === 'profile' ? PROFILE_VERSION : null;
     if (view.kind === 'profile') inUse = view.profile.storage?.backend ?? 'keychain';
-    if (view.kind === 'none' && !linkedFolder) profile.problems.push({ code: 'PROFILE_NOT_FOUND', message: `No profile at ${path}.`, fix: 'Create one with: cpw-vault setup (or the app\'s onboarding)' });
+    if (view.kind === 'none' && !linkedFolder) profile.problems.push({ code: 'PROFILE_NOT_FOUND', message: `No profile at ${path}.`, fix: 'Open the app (its onboarding makes one), or create one with: cpw-vault setup' });
     if (view.kind === 'legacy') profile.problems.push({ code: 'PROFILE_READ_ONLY', message: `Reading the deprecated ${view.path}.`, fix: 'Move it into the keychain: cpw-vault migrate' });
     // Reads check only a zone's shape; doctor checks the zone itself (in the system's tzdata, else ICU).
     const zone = view.profile.user.timezone;
-    if (view.kind === 'profile' && zone && !knownTimeZone(zone)) profile.problems.push({ code: 'PROFILE_INVALID', message: `${path}: user.timezone is not a time zone this system knows.`, fix: 'Set one: cpw-vault profile set timezone=Europe/Paris (any IANA zone, or UTC)' });
+    if (view.kind === 'profile' && zone && !knownTimeZone(zone)) profile.problems.push({ code: 'PROFILE_INVALID', message: `${path}: user.timezone is not a time zone this system knows.`, fix: 'Set one (any IANA zone, or UTC), e.g.: cpw-vault profile set timezone=Europe/Paris' });
     if (view.kind === 'profile') {
       profile.problems.push(...keysInPlainSlots(view.profile, path));
       const carriers = [...reservedCarriers(view.profile), ...sharedCarriers(view.profile)];
@@ -192,7 +192,7 @@ function sharedCarriers(p: Profile): string[] {
 function nameOfItsOwn(id: string): string {
   const { service, key } = splitCredentialId(id);
   const word = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, '_');
-  return `Give it a name of its own: cpw-vault set ${service} ${key} --env-var MY_${word(service)}_${word(key)} (the value is asked again)`;
+  return `Give it a name of its own (the value is asked again): cpw-vault set ${service} ${key} --env-var MY_${word(service)}_${word(key)}`;
 }
 
 /** The index's entries without a value in the store (what `--repair` would drop), found by a repair that drops nothing. */

@@ -291,7 +291,7 @@ describe('a typo of a catalog name', () => {
     const typo = await cli(t, ['set', 'huggingfce', 'token'], { input: HF });
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain('huggingfce.token is not a known credential: did you mean huggingface.token? Nothing was stored.');
-    expect(typo.stderr).toContain('fix: Run: cpw-vault set huggingface token');
+    expect(typo.stderr).toContain('For huggingface.token, run: cpw-vault set huggingface token\n');
     expect(lookup(t, 'huggingfce.token')).toBe('');
     expect(existsSync(t.profile)).toBe(false);
     expect((await cli(t, ['set', 'huggingfce', 'token', '--env-var', 'MY_HF'], { input: HF })).code).toBe(0);

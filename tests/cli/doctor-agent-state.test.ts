@@ -18,7 +18,7 @@ describe('doctor on a vault file whose unlock agent does not answer', () => {
     const r = await fileCli(h, ['doctor']);
     expect(r.code, r.stderr).toBe(4);
     expect(r.stderr).toContain(`! not answering: the unlock agent (pid ${pid}) is stopped (kill -STOP, a suspended session) and did not answer; it may still hold the key in memory: cpw-vault lock ends it, its key with it; or resume it, unlocked as it was: kill -CONT ${pid}`);
-    expect(r.stderr).toContain('fix: Start the unlock again: cpw-vault lock, then cpw-vault unlock');
+    expect(r.stderr).toContain('fix: Start the unlock again (in scripts, unlock with --passphrase-file PATH): cpw-vault lock; cpw-vault unlock\n');
     expect(r.stderr).not.toContain(HF);
     // The advice holds: resumed, it serves again (doctor only looked: it ended nothing).
     process.kill(pid, 'SIGCONT');

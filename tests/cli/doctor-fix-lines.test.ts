@@ -55,7 +55,7 @@ describe('doctor --profile OTHER', () => {
     expect(fixes.length).toBeGreaterThan(0);
     for (const fix of fixes) expect(fix).not.toMatch(/cpw-vault set/); // each names the profile: `cpw-vault --profile ... set`
     const fix = report.workflows.find((w) => w.workflow === 'transcribe')!.missing[0]!.fix;
-    const line = /Run: (cpw-vault .+ set huggingface token) /.exec(fix)?.[1];
+    const line = /run: (cpw-vault .+ set huggingface token)$/.exec(fix)?.[1];
     expect(line, fix).toBe(`cpw-vault --profile '${other.replace(/'/g, `'\\''`)}' set huggingface token`);
     // Pasted as printed into sh, with `cpw-vault` on PATH (as npm link installs it).
     const bin = join(t.root, 'bin');

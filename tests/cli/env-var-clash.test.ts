@@ -42,7 +42,7 @@ describe('custom credentials whose SERVICE_KEY names fold to one', () => {
       expect(existsSync(join(t.cwd, 'seen'))).toBe(false);
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(/my[-_]svc\.api_key has no env var of its own, and MY_SVC_API_KEY, the one it would take, is my[-_]svc\.api_key's too/);
-      expect(r.stderr).toMatch(/fix: Give it a name of its own: cpw-vault set my[-_]svc api_key --env-var NAME/);
+      expect(r.stderr).toMatch(/fix: Give it a name of its own \(the value is asked again\): cpw-vault set my[-_]svc api_key --env-var NAME/);
       expect(r.stderr).not.toContain(FIRST);
       expect(r.stderr).not.toContain(SECOND);
     }
@@ -67,13 +67,13 @@ describe('custom credentials whose SERVICE_KEY names fold to one', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toContain("my-svc.api_key has no env var of its own, and MY_SVC_API_KEY, the one it would take, is my_svc.api_key's too");
       if (args[1] !== 'my-svc') expect(r.stderr).toContain("my_svc.api_key has no env var of its own, and MY_SVC_API_KEY, the one it would take, is my-svc.api_key's too");
-      expect(r.stderr).toContain('fix: Give it a name of its own: cpw-vault set my-svc api_key --env-var NAME (the value is asked again).');
+      expect(r.stderr).toContain('fix: Give it a name of its own (the value is asked again): cpw-vault set my-svc api_key --env-var NAME');
       expect(r.stderr).not.toMatch(/shadows/);
     }
     const doctor = await cli(t, ['doctor']);
     expect(doctor.stderr).toContain("my-svc.api_key has no env var of its own, and MY_SVC_API_KEY, the one it would take, is my_svc.api_key's too");
     expect(doctor.stderr).toContain("my_svc.api_key has no env var of its own, and MY_SVC_API_KEY, the one it would take, is my-svc.api_key's too");
-    expect(doctor.stderr).toContain('fix: Give it a name of its own: cpw-vault set my_svc api_key --env-var NAME');
+    expect(doctor.stderr).toContain('fix: Give it a name of its own (the value is asked again): cpw-vault set my_svc api_key --env-var NAME');
   }, 60_000);
 
   it('the fix it names works: with a name of its own, each value reaches the stage under its own variable', async () => {
@@ -94,7 +94,7 @@ describe('custom credentials whose SERVICE_KEY names fold to one', () => {
     expect(r.code, r.stderr).toBe(2);
     expect(existsSync(join(t.cwd, 'seen'))).toBe(false);
     expect(r.stderr).toContain('my-svc.api_key and my_svc.api_key each name BOTH_KEY as their own env var: so that neither value stands in for the other, get does not read BOTH_KEY for my-svc.api_key and exec --with refuses it. The stage was not started.');
-    expect(r.stderr).toContain('fix: Give it a name of its own: cpw-vault set my-svc api_key --env-var NAME');
+    expect(r.stderr).toContain('fix: Give it a name of its own (the value is asked again): cpw-vault set my-svc api_key --env-var NAME');
   }, 60_000);
 });
 
@@ -143,7 +143,7 @@ describe('two custom credentials naming one env var as their own', () => {
       expect(r.code, r.stderr).toBe(2);
       expect(existsSync(join(t.cwd, 'seen'))).toBe(false);
       expect(r.stderr).toContain(`${said(id, other)} The stage was not started.`);
-      expect(r.stderr).toContain(`fix: Give it a name of its own: cpw-vault set ${id.replace('.', ' ')} --env-var NAME`);
+      expect(r.stderr).toContain(`fix: Give it a name of its own (the value is asked again): cpw-vault set ${id.replace('.', ' ')} --env-var NAME`);
     }
     const r = await cli(t, ['exec', '--workflow', 'transcribe', '--no-mask', '--', 'sh', '-c', 'echo "[$SHARED_TOKEN]" > seen'], shell);
     expect(r.code, r.stderr).toBe(0);
@@ -155,7 +155,7 @@ describe('two custom credentials naming one env var as their own', () => {
       const r = await cli(t, args, shell);
       expect(r.stderr).toContain(said('alpha.token', 'beta.token'));
       expect(r.stderr).toContain(said('beta.token', 'alpha.token'));
-      expect(r.stderr).toContain('fix: Give it a name of its own: cpw-vault set beta token --env-var NAME (the value is asked again).');
+      expect(r.stderr).toContain('fix: Give it a name of its own (the value is asked again): cpw-vault set beta token --env-var NAME');
     }
     const listed = JSON.parse((await cli(t, ['list', '--json'], shell)).stdout).credentials as Array<{ id: string; envVars: string[]; source: { kind: string } | null }>;
     for (const id of ['alpha.token', 'beta.token']) expect(listed.find((c) => c.id === id)).toMatchObject({ envVars: [], source: { kind: 'keychain' } });
@@ -170,7 +170,7 @@ describe('two custom credentials naming one env var as their own', () => {
       const metadata = JSON.parse(readFileSync(t.profile, 'utf8')).credential_metadata;
       expect([metadata['alpha.token'].env_var, metadata['beta.token'].env_var]).toEqual(['SHARED_TOKEN', 'SHARED_TOKEN']);
       expect(r.stderr).toContain(`note: ${said(`${service}.token`, other)}`);
-      expect(r.stderr).toContain(`fix: Give it a name of its own: cpw-vault set ${service} token --env-var NAME`);
+      expect(r.stderr).toContain(`fix: Give it a name of its own (the value is asked again): cpw-vault set ${service} token --env-var NAME`);
       expect((await cli(t, ['get', service, 'token'], shell)).stdout).toBe(value);
     }
   }, 60_000);

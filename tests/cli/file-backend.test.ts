@@ -31,7 +31,7 @@ describe('the file backend through the CLI, on a host with no D-Bus session', ()
     const before = vaultBytes(h);
     const set = await fileCli(h, ['set', 'huggingface', 'token'], { input: HF });
     expect(set.code).toBe(4);
-    expect(set.stderr).toMatch(/\[VAULT_LOCKED\][\s\S]*fix: Unlock it once for this session: cpw-vault unlock/);
+    expect(set.stderr).toMatch(/\[VAULT_LOCKED\][\s\S]*fix: Unlock it once for this session \(add --ttl 8h to choose how long; in scripts: --passphrase-file PATH\): cpw-vault unlock\n/);
     const get = await fileCli(h, ['get', 'huggingface', 'token', '--json']);
     expect(get.code).toBe(4);
     expect(JSON.parse(get.stdout).error.code).toBe('VAULT_LOCKED');
@@ -447,7 +447,7 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
       }
       expect(r.stderr).toContain(`? sources unknown: vault file's unlock agent not answering (pid ${stopped}: stopped) (shown from the index, not checked)`);
       expect(r.stderr).toContain('did not answer within 5 s');
-      expect(r.stderr).toContain('fix: Start the unlock again: cpw-vault lock, then cpw-vault unlock');
+      expect(r.stderr).toContain('fix: Start the unlock again (in scripts, unlock with --passphrase-file PATH): cpw-vault lock; cpw-vault unlock\n');
       expect(r.stderr).not.toContain('note: the vault file is locked');
     }
     // check waits for it once, not once for its read and again for the status that explains it (10 s for "5 s").
@@ -752,7 +752,7 @@ describe('a locked vault file and a workflow the index finds not ready', () => {
       expect(r.code, `${args[0]}\n${r.stderr}`).toBe(4);
       expect(r.stderr, args[0]).toMatch(/\[VAULT_LOCKED\]/);
       expect(r.stderr, args[0]).toMatch(/keys are not all in the environment either: .*\(HF_TOKEN or HUGGING_FACE_HUB_TOKEN\)/);
-      expect(r.stderr, args[0]).toContain('fix: Unlock it once for this session: cpw-vault unlock');
+      expect(r.stderr, args[0]).toContain('fix: Unlock it once for this session (add --ttl 8h to choose how long; in scripts: --passphrase-file PATH): cpw-vault unlock\n');
       expect(r.stderr, args[0]).not.toMatch(/WORKFLOW_NOT_READY|missing:/);
     }
     const json = await fileCli(h, ['env', '--workflow', 'transcribe', '--json']);

@@ -117,7 +117,7 @@ describe('files from someone else', () => {
       const r = await run(h, ['import', file, '--passphrase-file', passFile, '--yes']);
       expect(r.code).toBe(4);
       expect(r.stderr).toContain('[VAULT_LOCKED]');
-      expect(r.stderr).toContain('in scripts: cpw-vault unlock --passphrase-file PATH');
+      expect(r.stderr).toContain('in scripts: --passphrase-file PATH');
     } finally {
       expect((await run(h, ['unlock', '--passphrase-file', h.passFile])).code).toBe(0);
     }

@@ -71,7 +71,7 @@ describe('fix lines name the profile given with --profile', () => {
       expect(r.stderr).not.toMatch(/cpw-vault set/); // every suggestion carries the profile
     }
     const r = await cli(t, ['--profile', profile, 'check', 'transcribe']);
-    const line = /Run: (cpw-vault --profile .+ set huggingface token) /.exec(r.stderr)?.[1];
+    const line = /run: (cpw-vault --profile .+ set huggingface token)\n/.exec(r.stderr)?.[1];
     expect(line, r.stderr).toBe(`cpw-vault --profile '${profile.replace(/'/g, `'\\''`)}' set huggingface token`);
     // Pasted as printed into sh, with `cpw-vault` on PATH (as npm link installs it).
     const bin = join(t.root, 'bin');
@@ -127,10 +127,10 @@ describe('fix lines name the profile given with --profile', () => {
   it('without --profile, or with $CPW_PROFILE (the shell keeps it), the lines are as before', async () => {
     const t = makeTempHome();
     const r = await cli(t, ['get', 'huggingface', 'token']);
-    expect(r.stderr).toContain('Run: cpw-vault set huggingface token');
+    expect(r.stderr).toContain('run: cpw-vault set huggingface token\n');
     const env = { CPW_PROFILE: join(t.root, 'env.profile') };
     expect((await cli(t, ['profile', 'set', 'name=Env Test'], { env })).code).toBe(0);
     const viaEnv = await cli(t, ['get', 'huggingface', 'token'], { env });
-    expect(viaEnv.stderr).toContain('Run: cpw-vault set huggingface token');
+    expect(viaEnv.stderr).toContain('run: cpw-vault set huggingface token\n');
   });
 });

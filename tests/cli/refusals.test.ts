@@ -49,7 +49,7 @@ describe('a custom credential stored under such a name before they were refused'
     const path = '/usr/local/bin:/usr/bin:/bin';
     // doctor says so (nothing did: list and which showed it as usual).
     const doctor = await cli(t, ['doctor']);
-    expect(doctor.stderr).toContain('! mysvc.token: its env var PATH is one a secret may no longer take (read as configuration), so exec does not set it and get does not read it.\n    fix: Give it a name of its own: cpw-vault set mysvc token --env-var MY_MYSVC_TOKEN (the value is asked again)');
+    expect(doctor.stderr).toContain('! mysvc.token: its env var PATH is one a secret may no longer take (read as configuration), so exec does not set it and get does not read it.\n    fix: Give it a name of its own (the value is asked again): cpw-vault set mysvc token --env-var MY_MYSVC_TOKEN');
     const get = await cli(t, ['get', 'mysvc', 'token'], { env: { PATH: path } });
     expect(get.code, get.stderr).toBe(0);
     expect(get.stdout.trim()).toBe('old-vault-value-1234');
@@ -80,10 +80,10 @@ describe('two credentials under one env var, stored by an older version before t
     writeFileSync(t.profile, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
     const doctor = await cli(t, ['doctor']);
     // Two naming one name as their own carry it neither (get does not read it for either): both are named.
-    expect(doctor.stderr).toContain('! othersvc.token and mysvc.token each name MY_TOKEN as their own env var: so that neither value stands in for the other, get does not read MY_TOKEN for othersvc.token and exec --with refuses it.\n    fix: Give it a name of its own: cpw-vault set othersvc token --env-var NAME (the value is asked again)');
+    expect(doctor.stderr).toContain('! othersvc.token and mysvc.token each name MY_TOKEN as their own env var: so that neither value stands in for the other, get does not read MY_TOKEN for othersvc.token and exec --with refuses it.\n    fix: Give it a name of its own (the value is asked again): cpw-vault set othersvc token --env-var NAME');
     expect(doctor.stderr).toContain('! mysvc.token and othersvc.token each name MY_TOKEN as their own env var');
     // One naming a catalog credential's as its own carries it not: the name stays the catalog one's.
-    expect(doctor.stderr).toContain("! thirdsvc.token names HF_TOKEN as its own env var, and HF_TOKEN is huggingface.token's: so that neither value stands in for the other, get does not read HF_TOKEN for thirdsvc.token and exec --with refuses it.\n    fix: Give it a name of its own: cpw-vault set thirdsvc token --env-var NAME");
+    expect(doctor.stderr).toContain("! thirdsvc.token names HF_TOKEN as its own env var, and HF_TOKEN is huggingface.token's: so that neither value stands in for the other, get does not read HF_TOKEN for thirdsvc.token and exec --with refuses it.\n    fix: Give it a name of its own (the value is asked again): cpw-vault set thirdsvc token --env-var NAME");
     // get of it read the Hugging Face token from the shell: now its own stored value; huggingface.token keeps HF_TOKEN.
     const shell = { HF_TOKEN: 'hf_fromTheShellNotThirdsvc' };
     expect((await cli(t, ['get', 'thirdsvc', 'token'], { env: shell })).stdout).toBe('value-three-9012');

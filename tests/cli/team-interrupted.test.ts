@@ -98,7 +98,7 @@ describe('team add / remove killed, then run again (the README\'s recovery)', ()
     const typo = await s.run(['team', 'remove', 'bobb']);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain('bobb is not a member of this team file, nor in');
-    expect(typo.stderr).toContain('re-running a remove of them that was interrupted? It had finished');
+    expect(typo.stderr).toContain('Re-running a remove of them that was interrupted? It had finished');
   }, 120_000);
 
   it('an add SIGKILLed as it replaces the recipients list is finished by the same add: dave listed, and the file opens for him', async () => {

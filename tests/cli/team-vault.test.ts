@@ -213,7 +213,7 @@ describe('a team command on a host with no keychain', () => {
     const r = await cli(t, ['get', 'tmdb', 'api_key', '--team', 'cpw-team.age']);
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toContain('[CREDENTIAL_MISSING] You have no team identity yet.');
-    expect(r.stderr).toContain('(CI: --identity-file PATH with an age-keygen file, or --identity-fd 3 3< PATH where that file is not yours)');
+    expect(r.stderr).toContain('(in CI: --identity-file PATH with an age-keygen file, or --identity-fd 3 3< PATH where that file is not yours): cpw-vault team identity');
   });
 
   it('team pull, which writes into the vault anyway, gets the keychain\'s own fix (an identity file would not help it)', async () => {

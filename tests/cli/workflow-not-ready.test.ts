@@ -8,8 +8,8 @@ import { notReady } from '../../shared/node/vault/workflow-reads';
 import { cli } from '../helpers/cli';
 import { makeTempHome } from '../helpers/temp';
 
-const HF_RUN = 'Run: cpw-vault set huggingface token';
-const TMDB_RUN = 'Run: cpw-vault set tmdb api_key';
+const HF_RUN = 'run: cpw-vault set huggingface token';
+const TMDB_RUN = 'run: cpw-vault set tmdb api_key';
 const times = (text: string, part: string) => text.split(part).length - 1;
 
 describe('a workflow that is not ready', () => {
@@ -18,7 +18,7 @@ describe('a workflow that is not ready', () => {
     const r = await cli(t, ['exec', '--workflow', 'transcribe', '--', 'true']);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('error [WORKFLOW_NOT_READY] The transcribe workflow is not ready; missing: HuggingFace token (WhisperX ASR models) (huggingface.token).\n');
-    expect(r.stderr).toContain(`\nfix: ${HF_RUN}`);
+    expect(r.stderr).toMatch(/\nfix: Get one at \S+; add it in the app \(Credentials → HuggingFace token\) or run: cpw-vault set huggingface token\n/);
     expect(times(r.stderr, HF_RUN)).toBe(1);
   });
 
@@ -27,7 +27,7 @@ describe('a workflow that is not ready', () => {
     const r = await cli(t, ['env', '--workflow', 'subtitle']);
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/missing:\n {2}- HuggingFace token .*\(huggingface\.token\)\n {2}- TMDB API key .*\(tmdb\.api_key\)\nfix: Run: cpw-vault set huggingface token .*\n {5}Run: cpw-vault set tmdb api_key /);
+    expect(r.stderr).toMatch(/missing:\n {2}- HuggingFace token .*\(huggingface\.token\)\n {2}- TMDB API key .*\(tmdb\.api_key\)\nfix: .* or run: cpw-vault set huggingface token\n {5}.* or run: cpw-vault set tmdb api_key\n/);
     expect([times(r.stderr, HF_RUN), times(r.stderr, TMDB_RUN)]).toEqual([1, 1]);
   });
 
@@ -39,13 +39,14 @@ describe('a workflow that is not ready', () => {
     expect(error.code).toBe('WORKFLOW_NOT_READY');
     expect(error.message).toMatch(/huggingface\.token[^]*tmdb\.api_key/);
     expect(error.message).not.toContain('Run:');
-    expect(error.fix.split('\n').map((l) => l.slice(0, l.indexOf('  ')))).toEqual([HF_RUN, TMDB_RUN]);
+    // Each line ends with its command, so a line pasted whole runs only it.
+    expect(error.fix.split('\n').map((l) => l.slice(l.lastIndexOf('run: ')))).toEqual([HF_RUN, TMDB_RUN]);
   });
 
   it('the error a Node stage catches carries both: what is missing (message) and what to run (fix)', () => {
     const err = notReady(validateWorkflow('summarize', () => false));
     expect(err.message).toBe('The summarize workflow is not ready; missing: an AI provider API key (OpenAI, Anthropic or Google) (openai.api_key or anthropic.api_key or google.api_key).');
-    expect(err.fix).toMatch(/^Run: cpw-vault set openai api_key .*platform\.openai\.com/);
+    expect(err.fix).toMatch(/^Get one at https:\/\/platform\.openai\.com\S*; add it in the app \(Credentials → .*\) or run: cpw-vault set openai api_key$/);
   });
 });
 

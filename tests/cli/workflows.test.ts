@@ -22,7 +22,7 @@ describe('cpw-vault check', () => {
     await ready(t, 'hf');
     const no = await cli(t, ['check', 'subtitle']);
     expect(no.code).toBe(3);
-    expect(no.stderr).toMatch(/✗ subtitle: not ready\n\s+missing: TMDB API key.*\n\s+fix: Run: cpw-vault set tmdb api_key/);
+    expect(no.stderr).toMatch(/✗ subtitle: not ready\n\s+missing: TMDB API key.*\n\s+fix: .* or run: cpw-vault set tmdb api_key\n/);
     await ready(t, 'tmdb');
     const yes = await cli(t, ['check', 'subtitle', '--json']);
     expect(yes.code).toBe(0);

@@ -37,7 +37,7 @@ describe('envVarClashIn', () => {
     expect(envVarClashIn(metadata, 'deepl.api-key')).toEqual({ id: 'deepl.api-key', name: 'DEEPL_API_KEY', others: ['deepl.api_key'] });
     expect(envVarClashIn(metadata, 'deepl.api_key')).toEqual({ id: 'deepl.api_key', name: 'DEEPL_API_KEY', others: ['deepl.api-key'] });
     expect(envVarClashText(envVarClashIn(metadata, 'deepl.api_key')!)).toContain("DEEPL_API_KEY, the one it would take, is deepl.api-key's too");
-    expect(envVarClashFix(envVarClashIn(metadata, 'deepl.api_key')!)).toBe('Give it a name of its own: cpw-vault set deepl api_key --env-var NAME (the value is asked again).');
+    expect(envVarClashFix(envVarClashIn(metadata, 'deepl.api_key')!)).toBe('Give it a name of its own (the value is asked again): cpw-vault set deepl api_key --env-var NAME');
   });
 
   it('names the credential whose own name (or the catalog credential whose name) it would take, and none for one alone or named', () => {

@@ -68,7 +68,7 @@ describe.each(Object.entries(STAGES))('example %s', (_name, stage) => {
     expect(r.stderr).toMatch(/cpw-vault set|not ready|missing/i);
     expect(r.stderr).not.toMatch(/Traceback/);
     // Each way out said once (the not-ready message used to repeat the fix's Run lines).
-    const runs = r.stderr.match(/Run: cpw-vault set \S+ \S+/g) ?? [];
+    const runs = r.stderr.match(/run: cpw-vault set \S+ \S+/g) ?? [];
     expect(runs, r.stderr).toEqual([...new Set(runs)]);
   });
 

@@ -84,7 +84,7 @@ describe('the unlock agent', () => {
     const err = await rejected(store.set('tmdb.api_key', '00112233445566778899aabbccddeeff'));
     expect(err.code).toBe('VAULT_LOCKED');
     expect(err.message).toBe(`The unlock agent's key does not open a file sealed to the recipient it reported (${other}): ${h.files.vault} was not written, and nothing was changed.`);
-    expect(err.fix).toContain('cpw-vault lock, then cpw-vault unlock');
+    expect(err.fix).toContain('cpw-vault lock; cpw-vault unlock');
     expect(readFileSync(h.files.vault).equals(before)).toBe(true);
     await store.close();
     // The vault still opens with its own key, its values intact.
@@ -152,7 +152,7 @@ describe('the unlock agent', () => {
       const err = await rejected(AgentClient.connect(socket, 1000));
       expect(err.code).toBe('VAULT_LOCKED');
       expect(err.message).toBe('The vault file cannot be read: the unlock agent did not answer within 1 s. Only a cpw-vault command run from a terminal asks for the passphrase; the Node library and commands with no terminal (a stage, cron, CI) never do.');
-      expect(err.fix).toContain('cpw-vault lock, then cpw-vault unlock');
+      expect(err.fix).toContain('cpw-vault lock; cpw-vault unlock');
     } finally {
       silent.close();
     }

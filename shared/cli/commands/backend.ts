@@ -150,7 +150,7 @@ async function moveTo(args: BackendUseArgs, ctx: CliContext, signal: AbortSignal
   // Switched, but the old backend kept its copies (it stopped answering while they were removed): said, never "nothing was left".
   const left = result.source_left;
   if (left) {
-    ctx.io.err(`${p.yellow('!')} The copies in ${NAMES[from]} could not be removed yet (${left.code}): ${left.message}\n    fix: Once it answers, run: cpw-vault doctor --repair   (it removes them; until then ${NAMES[from]} holds them too)\n`);
+    ctx.io.err(`${p.yellow('!')} The copies in ${NAMES[from]} could not be removed yet (${left.code}): ${left.message}\n    fix: Until then ${NAMES[from]} holds them too. Once it answers, remove them: cpw-vault doctor --repair\n`);
   }
   if (args.backend === 'file') {
     // No "Next: unlock" where no agent may listen (TMPDIR or XDG_RUNTIME_DIR others can change): that unlock can only

@@ -245,7 +245,7 @@ export function muteModeWarning(ctx: CliContext): void {
 function unfinishedLine(u: UnfinishedChange): string {
   const what = `a change to ${u.credentials.join(', ') || 'credentials'} started at ${u.started_at} by ${u.owner} has not finished`;
   if (!u.abandoned_at) return `${what}: it is still running.\n    fix: Let it finish; if it is stuck, stop it, and the next cpw-vault command finishes its change.`;
-  return `${what}; that process cannot be seen from here, so its change is not finished from here before ${u.abandoned_at}.\n    fix: If it still runs, let it finish. If it was stopped, run cpw-vault doctor --repair after ${u.abandoned_at} (any cpw-vault command finishes it then); until then the keychain may hold values the index does not list yet.`;
+  return `${what}; that process cannot be seen from here, so its change is not finished from here before ${u.abandoned_at}.\n    fix: If it still runs, let it finish. Until ${u.abandoned_at} the keychain may hold values the index does not list yet; if it was stopped, any cpw-vault command finishes it after then, or run: cpw-vault doctor --repair`;
 }
 
 /** A backend switch left unfinished, with what finishes it. */

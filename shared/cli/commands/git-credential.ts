@@ -96,7 +96,7 @@ async function readRequest(ctx: CliContext): Promise<string> {
 }
 
 /** How git gives this helper a request, for a stdin that holds none. */
-const REQUEST_FIX = 'git runs this helper itself (install it with: cpw-vault git-credential config); by hand, type the request (protocol=https, host=huggingface.co) and end it with a blank line.';
+const REQUEST_FIX = 'git runs this helper itself; by hand, type the request (protocol=https, host=huggingface.co) and end it with a blank line. To install it for git: cpw-vault git-credential config';
 
 /**
  * stdin read for git's request. A request of 100 MB is still read to its end (git is never cut off), but past 256 MiB
@@ -187,7 +187,7 @@ export async function gitCredential(args: { operation: string }, ctx: CliContext
       return EXIT.ok;
     default:
       // git's protocol: a helper silently ignores operations it does not know (a later git may add some).
-      if (ctx.io.stdinIsTTY) throw new VaultError('INVALID_ARGUMENT', 'Unknown git-credential operation.', 'Use: cpw-vault git-credential config   (git itself calls get, store and erase).');
+      if (ctx.io.stdinIsTTY) throw new VaultError('INVALID_ARGUMENT', 'Unknown git-credential operation.', 'git itself calls get, store and erase. To set cpw-vault up as its helper: cpw-vault git-credential config');
       await discardRequest(ctx);
       return EXIT.ok;
   }

@@ -110,7 +110,7 @@ const ENV_FILES = ['.env', 'config/.env'];
  */
 function nothingFoundFix(cwd: string): string {
   const env = ENV_FILES.find((f) => isOwnFile(join(cwd, f)));
-  return env ? `There is a ${env} here: cpw-vault migrate --from ${shellWord(env)}   (or point at another file: --from PATH)` : 'Point at the file: cpw-vault migrate --from PATH';
+  return env ? `There is a ${env} here (or point at another file with --from PATH): cpw-vault migrate --from ${shellWord(env)}` : 'Point at the file: cpw-vault migrate --from PATH';
 }
 
 async function migrateWith(signal: AbortSignal, args: MigrateArgs, ctx: CliContext): Promise<ExitCode> {

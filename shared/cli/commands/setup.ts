@@ -266,7 +266,7 @@ export async function setup(args: SetupArgs, ctx: CliContext): Promise<ExitCode>
   const vault = await ctx.vault();
   if (args.timezone !== undefined && !isTimeZone(args.timezone)) throw new VaultError('INVALID_ARGUMENT', 'The time zone is not an IANA zone.', 'Use a zone such as Europe/Paris or UTC.');
   if (args.nonInteractive) return nonInteractive(args, ctx, vault);
-  if (!ctx.io.stdinIsTTY) throw new VaultError('INVALID_ARGUMENT', 'setup asks questions and needs a terminal.', 'For provisioning scripts: cpw-vault setup --non-interactive (values from HF_TOKEN, TMDB_API_KEY, ...).');
+  if (!ctx.io.stdinIsTTY) throw new VaultError('INVALID_ARGUMENT', 'setup asks questions and needs a terminal.', 'For provisioning scripts (values from HF_TOKEN, TMDB_API_KEY, ...): cpw-vault setup --non-interactive');
   const prompts = await ctx.io.prompts();
   return sayingWhatStays((done) => wizard(ctx, prompts, vault, done));
 }

@@ -134,7 +134,7 @@ export async function teamRemove(args: TeamTarget & { name: string }, ctx: CliCo
       // Not "nor in the list" when the list names them: by hand, with a member's key (which removing that member revokes).
       const owner = listedUnderOtherName(doc, readRecipientsFile(files), args.name);
       if (owner) throw new VaultError('INVALID_ARGUMENT', `${shownText(args.name, 64)} is not a member of this team file: ${files.recipients} names them by hand, with the key of member ${owner.name} (${owner.recipient}); nothing was changed.`, `To revoke that key: cpw-vault team remove ${owner.name}. To rewrite the list from the team file: cpw-vault team recipients --write`);
-      if (!doc.rotate.some((r) => r.name === args.name)) throw new VaultError('INVALID_ARGUMENT', `${shownText(args.name, 64)} is not a member of this team file, nor in ${files.recipients}; nothing was changed.`, 'See the members: cpw-vault team status   (re-running a remove of them that was interrupted? It had finished: nothing is left to do.)');
+      if (!doc.rotate.some((r) => r.name === args.name)) throw new VaultError('INVALID_ARGUMENT', `${shownText(args.name, 64)} is not a member of this team file, nor in ${files.recipients}; nothing was changed.`, 'Re-running a remove of them that was interrupted? It had finished: nothing is left to do. See the members: cpw-vault team status');
       return void (how = 'already');
     }
     // Removing is revoking a key: every name the key has goes (a file team add did not write may give it several),

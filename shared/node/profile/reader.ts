@@ -107,7 +107,7 @@ export class ProfileReader {
     throw new VaultError(
       'PROFILE_NOT_FOUND',
       `No profile found at ${this.paths.profile}${this.paths.origin === 'default' ? ' (and no config/secrets.json in the working directory)' : ''}.`,
-      'Create one with: cpw-vault setup   (or open the cpw-vault app)',
+      'Open the cpw-vault app, or create one with: cpw-vault setup',
     );
   }
 

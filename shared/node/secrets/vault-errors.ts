@@ -17,12 +17,12 @@ const NOBODY_ASKS = 'Only a cpw-vault command run from a terminal asks for the p
 export function vaultLocked(detail?: string): VaultError {
   // With a detail, an agent was there but failed (it did not answer, went away): "no agent is running" would be untrue.
   if (detail) {
-    return new VaultError('VAULT_LOCKED', `The vault file cannot be read: ${detail}. ${NOBODY_ASKS}`, 'Start the unlock again: cpw-vault lock, then cpw-vault unlock   (in scripts: cpw-vault unlock --passphrase-file PATH)');
+    return new VaultError('VAULT_LOCKED', `The vault file cannot be read: ${detail}. ${NOBODY_ASKS}`, 'Start the unlock again (in scripts, unlock with --passphrase-file PATH): cpw-vault lock; cpw-vault unlock');
   }
   return new VaultError(
     'VAULT_LOCKED',
     `The vault file is locked: no unlock agent is running. ${NOBODY_ASKS}`,
-    'Unlock it once for this session: cpw-vault unlock   (add --ttl 8h to choose how long; in scripts: cpw-vault unlock --passphrase-file PATH)',
+    'Unlock it once for this session (add --ttl 8h to choose how long; in scripts: --passphrase-file PATH): cpw-vault unlock',
   );
 }
 
@@ -43,7 +43,7 @@ export function keyMismatch(recipient: string, file: string, viaAgent: boolean):
   return new VaultError(
     'VAULT_LOCKED',
     `${viaAgent ? "The unlock agent's key does not open a file sealed to the recipient it reported" : 'The unlocked key does not open a file sealed to its own recipient'} (${recipient}): ${file} was not written, and nothing was changed.`,
-    'Start the unlock again: cpw-vault lock, then cpw-vault unlock',
+    'Start the unlock again: cpw-vault lock; cpw-vault unlock',
   );
 }
 

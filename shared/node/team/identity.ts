@@ -131,7 +131,7 @@ export async function teamIdentity(vault: () => Promise<IdentityVault>, identity
     const fix = `Your team identity is kept in the vault, which cannot be read now. On a host with no keychain (CI, a container), give the team key as a file instead: --identity-file PATH (an age-keygen identity, 0600), or through a descriptor where that file is not yours (a Secret mounted into a container): --identity-fd 3 3< PATH. Or: ${err.fix}`;
     throw new VaultError(err.code, err.message, fix, { cause: err });
   }
-  if (!found) throw new VaultError('CREDENTIAL_MISSING', 'You have no team identity yet.', 'Create one and send the age1... line it prints to a member: cpw-vault team identity   (CI: --identity-file PATH with an age-keygen file, or --identity-fd 3 3< PATH where that file is not yours)');
+  if (!found) throw new VaultError('CREDENTIAL_MISSING', 'You have no team identity yet.', 'Create one and send the age1... line it prints to a member (in CI: --identity-file PATH with an age-keygen file, or --identity-fd 3 3< PATH where that file is not yours): cpw-vault team identity');
   return found;
 }
 

@@ -247,7 +247,7 @@ export function notRecipient(file: string, recipient: string): VaultError {
   return new VaultError(
     'TEAM_NOT_RECIPIENT',
     `You are not a recipient of ${file}: it was not encrypted to your age key ${recipient}. Nothing was changed.`,
-    `Ask a member to run: cpw-vault team add <you> ${recipient}   (then git push; you git pull)`,
+    `Ask a member to add you (your name in place of <you>), git push, and then git pull here. They run: cpw-vault team add <you> ${recipient}`,
   );
 }
 

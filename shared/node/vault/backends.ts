@@ -109,7 +109,7 @@ export async function useBackend(d: BackendDeps, to: string, options: UseBackend
   let createTarget: (() => Promise<void>) | undefined;
   if (to === 'file') {
     const { checkNewPassphrase, createFileVault } = await import('../secrets/vault-admin');
-    if (options.passphrase === undefined) throw new VaultError('INVALID_ARGUMENT', 'The file backend needs a passphrase for the new vault.', 'Run: cpw-vault backend use file (it asks twice)');
+    if (options.passphrase === undefined) throw new VaultError('INVALID_ARGUMENT', 'The file backend needs a passphrase for the new vault.', 'Run it on a terminal, where it asks for a passphrase twice: cpw-vault backend use file');
     checkNewPassphrase(options.passphrase);
     registerSecret(options.passphrase);
     const passphrase = options.passphrase;

@@ -66,7 +66,7 @@ export abstract class VaultWrites extends VaultReads {
     assertPlainSlot(id, clean); // before the format warning: --force must not be offered for it
     const format = checkFormat(id, clean);
     if (!format.ok && !options.acceptFormatWarning) {
-      throw new VaultError('CREDENTIAL_FORMAT', format.warning, `Check that you pasted the right value. To store it anyway: cpw-vault set ${service} ${key} --force (in the app: "Save anyway").`);
+      throw new VaultError('CREDENTIAL_FORMAT', format.warning, `Check that you pasted the right value. To store it anyway (in the app: "Save anyway"): cpw-vault set ${service} ${key} --force`);
     }
     const known = catalogEntry(id);
     if (known && options.envVar !== undefined && !known.envVars.includes(options.envVar as string)) {

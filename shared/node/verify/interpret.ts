@@ -108,7 +108,7 @@ function refine(id: CredentialId, call: ProviderCall, answer: Answer, kind: Veri
   if (call.reader === 'openai-error' && kind !== 'valid') {
     const code = plainCode(obj(parseJson(answer.body)?.['error'])['code']);
     if (code === 'insufficient_quota') return { check: { ...base, result: 'rate-limited', reason: code, message: 'the key works but the account has no credit left (insufficient_quota)', fix: 'Add credit or raise the budget at https://platform.openai.com/settings/organization/billing' } };
-    if (code && /organization/.test(code)) return { check: { ...base, result: 'no-access', reason: code, message: 'the key does not belong to the organization in openai.organization_id', fix: 'Fix or remove it: cpw-vault set openai organization_id (or cpw-vault delete openai organization_id)' } };
+    if (code && /organization/.test(code)) return { check: { ...base, result: 'no-access', reason: code, message: 'the key does not belong to the organization in openai.organization_id', fix: 'Set the right one with cpw-vault set openai organization_id, or remove it: cpw-vault delete openai organization_id' } };
     if (code) return { check: { ...base, ...describe(id, call, answer, kind), reason: code } };
   }
   return undefined;
