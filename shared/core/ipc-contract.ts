@@ -203,7 +203,7 @@ export interface VaultApi {
   /** The pull plan, shown before anything is written, and the tag of what it was made from (no value in it). */
   teamPullPlan(request: { handle: string }): Promise<{ plan: MigrationPlan; reviewed: string }>;
   /** Pulls only what the plan tagged `reviewed` showed: a team file changed since is refused, nothing written. */
-  teamPull(request: { handle: string; reviewed: string }): Promise<{ ok: boolean; imported: number; notUndone?: string[] }>;
+  teamPull(request: { handle: string; reviewed: string }): Promise<{ ok: boolean; imported: number; notUndone?: string[]; failedCode?: string }>;
   /**
    * `withheld`: keys the file names that this vault never shared (a teammate may have named a personal key): not sent.
    * `planted`: the team identity rows planted in the file that the rewrite removed (their places, never a value).

@@ -159,11 +159,27 @@ export interface ApplyResult {
 }
 
 /** What a failed apply left behind, for its one-line summary: every change undone, or the credentials the undo could not put back. */
-export function undoOutcome(result: Pick<ApplyResult, 'notUndone'>): string {
+export function undoOutcome(result: { notUndone?: readonly string[]; rows?: ApplyResult['rows']; failedCode?: string }): string {
   const left = result.notUndone ?? [];
   if (!left.length) return 'every change was undone';
-  return `the undo did not finish (the keychain stopped answering): ${left.join(', ')} may keep the new value. The next command, once the keychain answers, makes the index describe what it holds`;
+  // Said as the failed write's error said it: a keyring locked mid-run was "stopped answering" here, KEYCHAIN_LOCKED below.
+  const code = result.failedCode ?? failedCode(result.rows ?? []);
+  const [why, until] = UNDO_STOPPED[code ?? ''] ?? [`the keychain failed${code ? `: ${code}` : ''}`, 'works again'];
+  return `the undo did not finish (${why}): ${left.join(', ')} may keep the new value. The next command, once the keychain ${until}, makes the index describe what it holds`;
 }
+
+/** The error code of a failed apply's failed write (its rows carry it), if it had one. */
+export function failedCode(rows: ApplyResult['rows']): string | undefined {
+  return rows.find((r) => r.code !== undefined)?.code;
+}
+
+/** Why an undo stopped, and when the next command can finish it, by the failed write's error code. */
+const UNDO_STOPPED: Readonly<Record<string, readonly [string, string]>> = {
+  KEYCHAIN_TIMEOUT: ['the keychain stopped answering', 'answers'],
+  KEYCHAIN_LOCKED: ['the keychain was locked', 'is unlocked'],
+  KEYCHAIN_DENIED: ['access to the keychain was refused', 'allows it'],
+  KEYCHAIN_UNAVAILABLE: ['the keychain could not be reached', 'can be reached'],
+};
 
 /**
  * `plan` with `envVarOf`'s names on its custom rows (import, team pull) and

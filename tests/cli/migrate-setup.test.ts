@@ -10,6 +10,7 @@ import { makeTempHome, type TempHome } from '../helpers/temp';
 import { NOBODY } from '../helpers/planted';
 import { inPrivateSession } from '../helpers/private-session';
 import { summary } from '../../shared/cli/commands/migrate';
+import { undoOutcome } from '../../shared/core/migration-plan';
 
 const HF = `hf_${'Setu'.repeat(9)}`;
 const TMDB = 'abcdefabcdefabcdefabcdefabcdef12';
@@ -339,10 +340,22 @@ describe('the summary of a migration that failed', () => {
   // while that file held the only copy of 222 of the 300 values.
   it('never suggests deleting the source, and says to keep it', () => {
     const io = { out: () => {}, err: () => {}, env: {}, cwd: '/', stdinIsTTY: false, stdoutIsTTY: false, color: false, readStdin: async () => '', prompts: () => Promise.reject(new Error('no prompts')) };
-    const failed = { ok: false, rows: [{ sourceKey: 'A_KEY', target: 'a.key', status: 'not_undone' as const }, { sourceKey: 'B_KEY', target: 'b.key', status: 'failed' as const, error: 'The keychain did not answer in time.' }], imported: 0, plaintextLeft: ['cur.env'], removed: [], notUndone: ['a.key', 'b.key'] };
+    const failed = { ok: false, rows: [{ sourceKey: 'A_KEY', target: 'a.key', status: 'not_undone' as const }, { sourceKey: 'B_KEY', target: 'b.key', status: 'failed' as const, code: 'KEYCHAIN_TIMEOUT', error: 'The keychain did not answer in time.' }], imported: 0, plaintextLeft: ['cur.env'], removed: [], notUndone: ['a.key', 'b.key'] };
     const text = summary(io, failed, 'keychain');
     expect(text).not.toMatch(/\brm\b|Delete them/);
     expect(text).toContain('Keep cur.env: the migration did not complete, so the vault may not hold its values.');
-    expect(text).toContain('the undo did not finish (the keychain stopped answering): a.key, b.key may keep the new value');
+    expect(text).toContain('the undo did not finish (the keychain stopped answering): a.key, b.key may keep the new value. The next command, once the keychain answers,');
+  });
+
+  // A keyring locked mid-run was said as "the keychain stopped answering", under a row that said KEYCHAIN_LOCKED.
+  it('says why the undo stopped as the failed write said it: locked, refused, or an error it names', () => {
+    const io = { out: () => {}, err: () => {}, env: {}, cwd: '/', stdinIsTTY: false, stdoutIsTTY: false, color: false, readStdin: async () => '', prompts: () => Promise.reject(new Error('no prompts')) };
+    const failedWith = (code: string | undefined) => ({ ok: false, rows: [{ sourceKey: 'A_KEY', target: 'a.key', status: 'not_undone' as const }, { sourceKey: 'B_KEY', target: 'b.key', status: 'failed' as const, ...(code ? { code } : {}), error: 'It failed.' }], imported: 0, plaintextLeft: ['cur.env'], removed: [], notUndone: ['a.key'] });
+    expect(summary(io, failedWith('KEYCHAIN_LOCKED'), 'keychain')).toContain('the undo did not finish (the keychain was locked): a.key may keep the new value. The next command, once the keychain is unlocked,');
+    expect(summary(io, failedWith('KEYCHAIN_DENIED'), 'keychain')).toContain('(access to the keychain was refused): a.key may keep the new value. The next command, once the keychain allows it,');
+    expect(summary(io, failedWith('KEYCHAIN_ERROR'), 'keychain')).toContain('(the keychain failed: KEYCHAIN_ERROR)');
+    expect(summary(io, failedWith(undefined), 'keychain')).toContain('(the keychain failed): a.key');
+    // The app's team pull gets the code alone (its result has no rows).
+    expect(undoOutcome({ notUndone: ['a.key'], failedCode: 'KEYCHAIN_LOCKED' })).toContain('(the keychain was locked): a.key may keep the new value');
   });
 });

@@ -2,7 +2,7 @@ import { dirname, join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { VaultError, isVaultError } from '../../core/errors';
 import type { CredentialId } from '../../core/credential';
-import type { MigrationPlan, PlanChoices, PlanRow } from '../../core/migration-plan';
+import { failedCode, type MigrationPlan, type PlanChoices, type PlanRow } from '../../core/migration-plan';
 import type { ParsedSource } from '../../core/migration-sources';
 import { NEVER_SHARED_ID, nextDocument, plantedIdentityReason, type TeamCredential, type TeamDocument } from '../../core/team-document';
 import { plantedRows, type PlantedRow } from '../../core/team-planted';
@@ -118,7 +118,7 @@ export function sharedByPull(plan: MigrationPlan, ok: boolean): CredentialId[] {
  * `reviewed` says the file still holds what the plan the user saw was made
  * from (a file replaced meanwhile may bring other keys, values or env vars).
  */
-export async function teamPull(vault: Vault, file: string, reviewed: (content: string) => boolean): Promise<{ ok: boolean; imported: number; notUndone?: string[] }> {
+export async function teamPull(vault: Vault, file: string, reviewed: (content: string) => boolean): Promise<{ ok: boolean; imported: number; notUndone?: string[]; failedCode?: string }> {
   const { doc, key } = await opened(vault, file);
   if (!reviewed(pullContent(doc))) {
     throw new VaultError('INVALID_ARGUMENT', `${file} changed since its plan was shown (or no plan was shown); nothing was pulled.`, 'Review the plan shown now, then pull again.');
@@ -131,7 +131,8 @@ export async function teamPull(vault: Vault, file: string, reviewed: (content: s
   const result = await vault.applyMigration(source, plan, { backupDir: join(dirname(vault.profilePath), 'team-pulls') });
   if (result.backup) rmSync(result.backup, { force: true });
   await vault.markTeamShared(sharedByPull(plan, result.ok));
-  return { ok: result.ok, imported: result.imported, ...(result.notUndone ? { notUndone: result.notUndone } : {}) };
+  const code = failedCode(result.rows);
+  return { ok: result.ok, imported: result.imported, ...(result.notUndone ? { notUndone: result.notUndone, ...(code ? { failedCode: code } : {}) } : {}) };
 }
 
 /** What a push did with each key: sent, already the same, not in this vault (the team's kept), withheld (never shared from here). */
