@@ -253,7 +253,7 @@ export function buildProgram(io: CliIO, onInvoke: (inv: Invocation) => void): Co
 
   passphraseFrom(sub('unlock', 'vault file backend: ask the passphrase once and start the unlock agent for this session'))
     .option('--ttl <duration>', 'how long the agent keeps the vault open: 90s, 30m, 8h, 1d (at most 30d)', '8h')
-    .addHelpText('after', examples(['cpw-vault unlock', 'cpw-vault unlock --ttl 30m', ['cpw-vault unlock --passphrase-file ~/.config/cpw-vault/pass', 'a 0600 file'], 'cpw-vault unlock --passphrase-fd 3 3< <(pass show cpw-vault)']))
+    .addHelpText('after', examples(['cpw-vault unlock', 'cpw-vault unlock --ttl 30m', ['cpw-vault unlock --passphrase-file ~/.config/cpw-vault/pass', 'a 0600 file'], 'pass show cpw-vault | cpw-vault unlock --passphrase-fd 0']))
     .action((o: { ttl: string; passphraseFd?: string; passphraseFile?: string }, cmd: Command) => invoke(cmd, async (ctx) => (await import('./commands/unlock')).unlock(o, ctx)));
 
   sub('lock', 'vault file backend: stop the unlock agent (the next read needs the passphrase again)')

@@ -51,6 +51,11 @@ describe('--help', () => {
     const calls = readFileSync(log, 'utf8').split('\n').filter(Boolean);
     expect(calls.length).toBeGreaterThan(lines.length / 2);
     expect(calls.filter((c) => c.includes('|#|') || c.startsWith(join(dir, '#')))).toEqual([]);
+    // And in the shells of Linux hosts and scripts: `--passphrase-fd 3 3< <(pass show ...)` was bash and zsh only (dash,
+    // Debian's sh: "Syntax error: redirection unexpected").
+    for (const shell of ['bash', 'dash']) {
+      expect(lines.filter((line) => spawnSync(shell, ['-n', '-c', line]).status !== 0).map((line) => `${shell}: ${line}`)).toEqual([]);
+    }
   });
 });
 

@@ -59,6 +59,19 @@ describe("the README's shell blocks paste as they are into zsh, bash and dash", 
     expect(lines.length).toBeGreaterThanOrEqual(40);
   });
 
+  // A block with no language is neither checked here as a shell block nor shown as one: two held output and a tree.
+  it('every block names its language, so none is passed over as not a shell block', () => {
+    let inFence = false;
+    const bare: number[] = [];
+    README.split('\n').forEach((line, i) => {
+      const fence = /^```(\S*)\s*$/.exec(line);
+      if (!fence) return;
+      if (!inFence && !fence[1]) bare.push(i + 1);
+      inFence = !inFence;
+    });
+    expect(bare.map((n) => `README.md:${n}`)).toEqual([]);
+  });
+
   it('no line holds a `#` comment (an interactive zsh passes its words to the command) or is empty', () => {
     const bad = lines.filter((l) => commentAt(l.text) >= 0 || l.text.trim() === '').map((l) => `README.md:${l.at}: ${l.text}`);
     expect(bad).toEqual([]);
