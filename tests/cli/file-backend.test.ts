@@ -6,7 +6,8 @@ import { agentSocketFor } from '../../shared/node/agent/socket-dir';
 import { readExportFile } from '../../shared/node/secrets/export-file';
 import { BIN, cli } from '../helpers/cli';
 import { collect } from '../helpers/children';
-import { agentSockets, fileCli, fileEnv, killIfRunning, makeFileVaultHome, startSilentAgent, unlockAgent, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
+import { agentSockets, fileCli, fileEnv, fileStart, killIfRunning, makeFileVaultHome, startSilentAgent, unlockAgent, vaultBytes, type FileVaultHome } from '../helpers/file-vault';
+import { inTurn } from '../helpers/in-turn';
 import { makeTempHome } from '../helpers/temp';
 
 const LIBRARY = resolve(import.meta.dirname, '../../dist/index.mjs');
@@ -436,10 +437,15 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
     process.kill(stopped, 'SIGSTOP');
     // list and which say the sources are unknown, exit 4, as for a keychain that does not answer, within the agent's
     // 5 s, with what to do (they said "vault file", exit 0, taking the index's word while the agent held the key).
-    for (const args of [['list'], ['which', 'huggingface', 'token'], ['which', '--all'], ['list', '--json']]) {
-      const started = Date.now();
-      const r = await fileCli(h, args);
-      expect(Date.now() - started, args.join(' ')).toBeLessThan(9_000);
+    // Each waits on the stopped agent while the next starts (in-turn.ts); each is timed from its own start.
+    const reads = [['list'], ['which', 'huggingface', 'token'], ['which', '--all'], ['list', '--json']];
+    // check waits for it once, not once for its read and again for the status that explains it (10 s for "5 s").
+    const log = join(h.root, 'check-connects.log');
+    const traced = () => spawn('strace', ['-f', '-qq', '-o', log, '-e', 'trace=connect', process.execPath, BIN, 'check', 'transcribe'], { cwd: h.cwd, env: fileEnv(h), stdio: ['pipe', 'pipe', 'pipe'] });
+    const results = await inTurn([...reads.map((args) => ({ start: () => fileStart(h, args) })), { start: traced }]);
+    for (const [i, args] of reads.entries()) {
+      const r = results[i]!;
+      expect(r.ms, args.join(' ')).toBeLessThan(9_000);
       expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(4);
       if (args.includes('--json')) {
         expect(JSON.parse(r.stdout)).toMatchObject({ keychain: { code: 'VAULT_LOCKED' } });
@@ -450,10 +456,8 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
       expect(r.stderr).toContain('fix: Start the unlock again (in scripts, unlock with --passphrase-file PATH): cpw-vault lock; cpw-vault unlock\n');
       expect(r.stderr).not.toContain('note: the vault file is locked');
     }
-    // check waits for it once, not once for its read and again for the status that explains it (10 s for "5 s").
-    const log = join(h.root, 'check-connects.log');
-    const check = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=connect', process.execPath, BIN, 'check', 'transcribe'], { cwd: h.cwd, env: fileEnv(h), encoding: 'utf8' });
-    expect(check.status, check.stderr).toBe(4);
+    const check = results[reads.length]!;
+    expect(check.code, check.stderr).toBe(4);
     expect(check.stderr).toContain('did not answer within 5 s');
     expect(readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('agent-')).length).toBe(1);
     expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(4);
@@ -487,12 +491,12 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
     const pid = await unlockAgent(h, (fn) => ctx.onTestFinished(fn));
     expect((await fileCli(h, ['set', 'huggingface', 'token'], { input: HF })).code).toBe(0);
     process.kill(pid, 'SIGSTOP');
-    const shown = await fileCli(h, ['backend']);
-    expect(shown.code, shown.stderr).toBe(4);
-    expect(shown.stdout).toContain(`not answering: the unlock agent (pid ${pid}) is stopped (kill -STOP, a suspended session) and did not answer; it may still hold the key in memory: cpw-vault lock ends it, its key with it`);
-    expect(shown.stdout).not.toContain('no unlock agent runs');
-    const json = await fileCli(h, ['backend', '--json']);
-    expect(JSON.parse(json.stdout)).toMatchObject({ agent: null, agent_not_answering: { pids: [pid], state: 'stopped' } });
+    // Both wait on the stopped agent at once (in-turn.ts).
+    const [shown, json] = await inTurn([{ start: () => fileStart(h, ['backend']) }, { start: () => fileStart(h, ['backend', '--json']) }]);
+    expect(shown!.code, shown!.stderr).toBe(4);
+    expect(shown!.stdout).toContain(`not answering: the unlock agent (pid ${pid}) is stopped (kill -STOP, a suspended session) and did not answer; it may still hold the key in memory: cpw-vault lock ends it, its key with it`);
+    expect(shown!.stdout).not.toContain('no unlock agent runs');
+    expect(JSON.parse(json!.stdout)).toMatchObject({ agent: null, agent_not_answering: { pids: [pid], state: 'stopped' } });
     // Only looked at: still there, and resumed it serves reads (a status never ends or cuts off an agent).
     process.kill(pid, 'SIGCONT');
     expect((await fileCli(h, ['get', 'huggingface', 'token'])).stdout).toBe(HF);
@@ -506,15 +510,15 @@ describe('an unlock agent that does not answer (kill -STOP, hung)', () => {
     // An agent busy past the 5 s of a hello (a vault file near 16 MiB decrypting for another client, on a loaded
     // machine), stood in for by a process titled as the agent that listens on its socket, reads, and answers nothing.
     const busy = await startSilentAgent(h, (fn) => ctx.onTestFinished(fn));
-    const shown = await fileCli(h, ['backend']);
-    expect(shown.code, shown.stderr).toBe(4);
+    // The three wait on it at once (in-turn.ts).
+    const [shown, json, list] = await inTurn([['backend'], ['backend', '--json'], ['list']].map((args) => ({ start: () => fileStart(h, args) })));
+    expect(shown!.code, shown!.stderr).toBe(4);
     // Before: "did not answer (stopped or hung)", of a process that was neither stopped nor, as far as anyone knew, hung.
-    expect(shown.stdout).toContain(`not answering: the unlock agent (pid ${busy.pid}) runs but did not answer in time: busy (a large vault file being decrypted) or hung; it may still hold the key in memory`);
-    expect(shown.stdout).not.toContain('stopped');
-    expect(JSON.parse((await fileCli(h, ['backend', '--json'])).stdout)).toMatchObject({ agent_not_answering: { pids: [busy.pid], state: 'running' } });
-    const list = await fileCli(h, ['list']);
-    expect(list.code, list.stderr).toBe(4);
-    expect(list.stderr).toContain(`? sources unknown: vault file's unlock agent not answering (pid ${busy.pid}: busy or hung) (shown from the index, not checked)`);
+    expect(shown!.stdout).toContain(`not answering: the unlock agent (pid ${busy.pid}) runs but did not answer in time: busy (a large vault file being decrypted) or hung; it may still hold the key in memory`);
+    expect(shown!.stdout).not.toContain('stopped');
+    expect(JSON.parse(json!.stdout)).toMatchObject({ agent_not_answering: { pids: [busy.pid], state: 'running' } });
+    expect(list!.code, list!.stderr).toBe(4);
+    expect(list!.stderr).toContain(`? sources unknown: vault file's unlock agent not answering (pid ${busy.pid}: busy or hung) (shown from the index, not checked)`);
     expect(busy.exitCode).toBe(null);
   }, 60_000);
 

@@ -50,6 +50,11 @@ export function fileEnv(h: FileVaultHome, extra: Record<string, string | undefin
   return env as NodeJS.ProcessEnv;
 }
 
+/** Starts `cpw-vault ...args` on a file-backend home, no terminal, and returns the child (for inTurn, tests/helpers/in-turn.ts). */
+export function fileStart(h: FileVaultHome, args: string[], env?: Record<string, string | undefined>): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], { cwd: h.cwd, env: fileEnv(h, env), stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
 /** Runs `cpw-vault ...args` on a file-backend home, no terminal; `fd3` is written to file descriptor 3 when given. */
 export function fileCli(h: FileVaultHome, args: string[], options: { input?: string; fd3?: string; env?: Record<string, string | undefined> } = {}): Promise<ChildResult> {
   const stdio: Array<'pipe'> = options.fd3 !== undefined ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'];
