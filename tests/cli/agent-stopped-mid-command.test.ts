@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli';
-import { fileCli, fileEnv, inPty, makeFileVaultHome, unlockAgent, type FileVaultHome } from '../helpers/file-vault';
+import { fileCli, fileEnv, fileStart, inPty, makeFileVaultHome, unlockAgent, type FileVaultHome } from '../helpers/file-vault';
+import { inTurn } from '../helpers/in-turn';
 
 const HF = `hf_${'PiPeLiNe'.repeat(5)}`;
 /** The fixed path waits 5 s once; twice is 10 s. */
@@ -57,7 +58,6 @@ function stoppedAfterHello(pid: number, log: string): void {
 
 describe('an unlock agent stopped between its hello and the first read of a command', () => {
   it('doctor, get, list, which and check wait on it once (5 s, not 10 s), say it did not answer, exit 4', async (ctx) => {
-    const h = await makeFileVaultHome({ logN: 10 });
     const cases: Array<{ args: string[]; says: string | ((pid: number) => string) }> = [
       { args: ['doctor'], says: 'VAULT_LOCKED The vault file cannot be read: the unlock agent did not answer within 5 s' },
       { args: ['get', 'huggingface', 'token'], says: 'error [VAULT_LOCKED] The vault file cannot be read: the unlock agent did not answer within 5 s' },
@@ -66,21 +66,28 @@ describe('an unlock agent stopped between its hello and the first read of a comm
       { args: ['which', 'huggingface', 'token'], says: (pid) => `? sources unknown: vault file's unlock agent not answering (pid ${pid}: stopped) (shown from the index, not checked)` },
       { args: ['check', 'transcribe'], says: 'the unlock agent did not answer within 5 s' },
     ];
+    // A vault and agent of its own for each command (one agent per vault), made at once; then each command waits on its
+    // stopped agent while the next starts (in-turn.ts), each timed from its own start.
+    const stops = await Promise.all(
+      cases.map(async (_, i) => {
+        const h = await makeFileVaultHome({ logN: 10 });
+        const pid = await freshAgent(h);
+        ctx.onTestFinished(() => killIfRunning(pid));
+        const log = join(h.root, `agent-${i}.strace`);
+        const strace = await stopAfterNextAnswer(pid, log);
+        ctx.onTestFinished(() => void strace.kill());
+        return { h, pid, log };
+      }),
+    );
+    const results = await inTurn(cases.map(({ args }, i) => ({ start: () => fileStart(stops[i]!.h, args) })));
     for (const [i, { args, says }] of cases.entries()) {
-      const pid = await freshAgent(h);
-      ctx.onTestFinished(() => killIfRunning(pid));
-      const log = join(h.root, `agent-${i}.strace`);
-      const strace = await stopAfterNextAnswer(pid, log);
-      ctx.onTestFinished(() => void strace.kill());
-      const started = Date.now();
-      const r = await fileCli(h, args);
-      const took = Date.now() - started;
+      const { pid, log } = stops[i]!;
+      const r = results[i]!;
       stoppedAfterHello(pid, log);
-      expect(took, args.join(' ')).toBeLessThan(BOUND_MS);
+      expect(r.ms, args.join(' ')).toBeLessThan(BOUND_MS);
       expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(4);
       expect(r.stderr, args.join(' ')).toContain(typeof says === 'string' ? says : says(pid));
       expect(r.stdout).not.toContain(HF);
-      killIfRunning(pid);
     }
   }, 120_000);
 
