@@ -7,7 +7,7 @@ import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect } from '../helpers/children';
-import { FIFO_EXEC, mkfifoAtWork, noPool, onlySpares, POOL, poolEntries } from '../helpers/pipe-pool';
+import { FIFO_EXEC, mkfifosAtWork, noPool, onlySpares, POOL, poolEntries } from '../helpers/pipe-pool';
 import { BIN, cli } from '../helpers/cli';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 import { childStartHook, heldInFork, STAGE_SPAWNS, theTracedCli, tracedCli } from '../helpers/traced';
@@ -500,25 +500,33 @@ describe('exec: a stage that opens /dev/stdout or /dev/stderr by name', () => {
     // the folder surely exists when the signal is sent. (Watched for in its few milliseconds of life, a loaded machine's
     // test sometimes saw it only after exec had ended.)
     const t = await ready();
-    const marker = join(t.root, 'stage-ran');
     // In the pool (pipe-pool.ts: empty here, as every exec below is stopped before it makes spares), and in a folder of
     // exec's own (the pool unusable). SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGIO, SIGPWR and SIGSTKFLT too: their
-    // default action ends exec, and left the folder.
-    for (const [signal, pooled] of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGIO', 'SIGPWR', 'SIGSTKFLT'].flatMap((s) => [[s, true], [s, false]] as const)) {
+    // default action ends exec, and left the folder. Each case has its TMPDIR and marker: all 20 run at once (one after
+    // another, the test waited out 20 held mkfifos), and one look through /proc a turn finds each one's mkfifo at work.
+    const cases = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGIO', 'SIGPWR', 'SIGSTKFLT'].flatMap((s) => [[s, true], [s, false]] as const).map(([signal, pooled]) => {
       const tmp = join(t.root, `tmp-${signal}-${pooled}`);
+      const marker = join(t.root, `stage-ran-${signal}-${pooled}`);
       mkdirSync(tmp, { mode: 0o700 });
       if (!pooled) noPool(tmp);
       const child = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=mknod,mknodat', '-e', 'inject=mknod,mknodat:delay_enter=1000000', process.execPath, BIN, 'exec', '--workflow', 'transcribe', '--', 'sh', '-c', `touch "${marker}"`], { cwd: t.cwd, env: { ...envOf(t), TMPDIR: tmp, ...FIFO_EXEC }, stdio: ['ignore', 'pipe', 'pipe'] });
-      const done = collect(child, '');
-      let exited = false;
-      void done.then(() => (exited = true));
-      while (!exited && !mkfifoAtWork(tmp)) await new Promise((r) => setTimeout(r, 5));
-      expect(exited, 'exec ended before its pipes were made').toBe(false);
-      const exec = theTracedCli(child.pid!);
-      process.kill(exec, signal);
-      const r = await done;
-      expect([r.signal ?? r.code, existsSync(marker)], `${signal}: ${r.stderr}`).toEqual([signal, false]);
-      expect(onlySpares(tmp), signal).toBe(true);
+      const c = { signal, tmp, marker, child, done: collect(child, ''), exited: false, signalled: false };
+      void c.done.then(() => (c.exited = true));
+      return c;
+    });
+    for (let waiting = cases; waiting.length; await new Promise((r) => setTimeout(r, 5))) {
+      const at = mkfifosAtWork(waiting.map((c) => c.tmp));
+      for (const c of waiting.filter((w) => !w.exited && at.has(w.tmp))) {
+        process.kill(theTracedCli(c.child.pid!), c.signal);
+        c.signalled = true;
+      }
+      waiting = waiting.filter((w) => !w.exited && !w.signalled);
+    }
+    for (const c of cases) {
+      expect(c.signalled, `${c.signal}: exec ended before its pipes were made`).toBe(true);
+      const r = await c.done;
+      expect([r.signal ?? r.code, existsSync(c.marker)], `${c.signal}: ${r.stderr}`).toEqual([c.signal, false]);
+      expect(onlySpares(c.tmp), c.signal).toBe(true);
     }
   });
 

@@ -38,13 +38,29 @@ export function noPool(tmp: string): void {
 
 /** Whether a `mkfifo` is at work in `tmp`: its arguments name it, or (the pool's) its fd 3 is a folder there. */
 export function mkfifoAtWork(tmp: string): boolean {
-  return readdirSync('/proc').some((p) => {
+  return mkfifosAtWork([tmp]).has(tmp);
+}
+
+function linkOrEmpty(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '';
+  }
+}
+
+/** Which of the folders `tmps` a `mkfifo` is at work in ({@link mkfifoAtWork}), from one look through /proc. */
+export function mkfifosAtWork(tmps: readonly string[]): Set<string> {
+  const at = new Set<string>();
+  for (const p of readdirSync('/proc')) {
     try {
       const argv = readFileSync(`/proc/${p}/cmdline`, 'latin1').split('\0');
-      if (!argv[0]!.endsWith('mkfifo')) return false;
-      return argv.some((a) => a.startsWith(`${tmp}/`)) || readlinkSync(`/proc/${p}/fd/3`).startsWith(`${tmp}/`);
+      if (!argv[0]!.endsWith('mkfifo')) continue;
+      const fd3 = linkOrEmpty(`/proc/${p}/fd/3`);
+      for (const tmp of tmps) if (argv.some((a) => a.startsWith(`${tmp}/`)) || fd3.startsWith(`${tmp}/`)) at.add(tmp);
     } catch {
-      return false;
+      // gone between two looks
     }
-  });
+  }
+  return at;
 }
