@@ -2,21 +2,12 @@
 // stand-in that answers nothing): run one after another, a test waited 5 s per command. Started in turn instead, each
 // once the one before it waits on the peer, their waits overlap and their start-ups do not, so each command's own
 // time, measured from its own start, is what it was alone.
-import { readdirSync, readlinkSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { collect, type ChildResult } from './children';
+import { connectedOrGone } from './socket-held';
 
 /** A finished command and how long it took from its own start. */
 export type TimedResult = ChildResult & { ms: number };
-
-/** Whether process `pid` holds a socket past its stdio (its connection to the peer), or is gone. */
-function connectedOrGone(pid: number): boolean {
-  try {
-    return readdirSync(`/proc/${pid}/fd`).some((fd) => Number(fd) > 2 && readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:'));
-  } catch {
-    return true;
-  }
-}
 
 /**
  * Starts each of `starts` (a spawn of one command, its stdin `input` when given) once the one before it has connected
