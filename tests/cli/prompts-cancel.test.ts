@@ -53,9 +53,12 @@ function expectCancelled(r: { screen: string; code: number | null; stuck_at?: st
 describe('Ctrl-C and Ctrl-D at every prompt: cancelled, exit 130, nothing changed', () => {
   for (const [name, key] of Object.entries(KEYS)) {
     it(`setup (first run), ${name} at each question: no profile, no keychain item`, async () => {
-      for (let i = 0; i < 7; i++) {
+      // The seven runs share nothing (a home and a keychain namespace each): they run together, each checked as before.
+      const runs = await Promise.all([0, 1, 2, 3, 4, 5, 6].map(async (i) => {
         const t = makeTempHome();
-        const r = await inPty(t, ['setup'], [...WIZARD.slice(0, i), { expect: WIZARD[i]!.expect, send: key }]);
+        return { i, t, r: await inPty(t, ['setup'], [...WIZARD.slice(0, i), { expect: WIZARD[i]!.expect, send: key }]) };
+      }));
+      for (const { i, t, r } of runs) {
         expectCancelled(r);
         expect(existsSync(dirname(t.profile)), `at ${WIZARD[i]!.expect}`).toBe(false);
         expect(lookup(t, 'huggingface.token')).toBe('');
