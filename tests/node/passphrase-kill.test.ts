@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +5,7 @@ import { isVaultError } from '../../shared/core/errors';
 import { createFileSecretStore } from '../../shared/node/secrets/file-store';
 import { changePassphrase, openIdentity, type OpenedIdentity } from '../../shared/node/secrets/vault-admin';
 import { openWithIdentity } from '../../shared/node/secrets/vault-crypto';
-import { fixture } from '../helpers/children';
+import { LoopKiller } from '../helpers/kill-loop';
 import { makeFileVaultHome, type FileVaultHome } from '../helpers/file-vault';
 
 // Not an interop test: a low scrypt work factor lets 200 kills fit the budget (each change is two scrypts).
@@ -33,52 +32,41 @@ async function opens(h: FileVaultHome): Promise<{ which: string[]; opened: Opene
   return { which, opened };
 }
 
-/** How long one change takes here (ms), learnt from the loop's own reports. */
-let changeMs = 50;
+type Opens = Awaited<ReturnType<typeof opens>>;
+type Stats = { a: number; b: number; temps: number; locks: number };
 
-/**
- * Starts the change loop, lets 0 or 1 change complete, then SIGKILLs it at
- * a random instant of the next one (uniform over one change's duration).
- */
-async function killMidChange(h: FileVaultHome, current: string): Promise<void> {
-  const child = spawn(process.execPath, [fixture('passphrase-loop')], { stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdin.end(JSON.stringify({ profile: h.profile, current, other: current === A ? B : A, logN: LOG_N }));
-  const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_c, s) => r(s)));
-  const completions = Math.floor(Math.random() * 2);
-  let seen = -1; // "ready" counts as the start
-  await new Promise<void>((resolve) => {
-    child.stdout.on('data', (d: Buffer) => {
-      for (const line of d.toString().split('\n').filter(Boolean)) {
-        const ms = /^changed (\d+)/.exec(line)?.[1];
-        if (ms) changeMs = 0.8 * changeMs + 0.2 * Number(ms);
-        if (++seen === completions) resolve();
-      }
-    });
-  });
-  await new Promise((r) => setTimeout(r, Math.random() * changeMs));
-  child.kill('SIGKILL');
-  expect(await exited).toBe('SIGKILL');
+/** The checks after kill `i`: exactly one passphrase opens, the same key as `before`, every secret intact. */
+async function checkKill(h: FileVaultHome, i: number, before: Opens, stats: Stats): Promise<Opens> {
+  const after = await opens(h);
+  expect(after.which, `after kill ${i + 1}`).toHaveLength(1);
+  expect(after.opened!.key).toEqual(before.opened!.key);
+  const vault = JSON.parse(await openWithIdentity(readFileSync(h.files.vault), after.opened!.key.identity, 'vault'));
+  expect(vault).toEqual({ version: 1, entries: SECRETS });
+  if (after.which[0] === A) stats.a++;
+  else stats.b++;
+  if (readdirSync(dirname(h.profile)).some((n) => n.includes('.identity.age.tmp-'))) stats.temps++;
+  // A killed holder's lock: the storage core takes over a dead holder's lock at once (issue 11);
+  // until then proper-lockfile frees it after 10 s, so the test removes it to fit 200 kills in the budget.
+  if (existsSync(`${h.profile}.lock`)) {
+    stats.locks++;
+    rmSync(`${h.profile}.lock`, { recursive: true, force: true });
+  }
+  return after;
 }
 
-async function lane(h: FileVaultHome, kills: number, stats: { a: number; b: number; temps: number; locks: number }): Promise<void> {
+/** `kills` times: the change loop started, SIGKILLed at a random instant of its first or second change, checked. */
+async function lane(h: FileVaultHome, kills: number, stats: Stats): Promise<void> {
   let before = await opens(h);
-  for (let i = 0; i < kills; i++) {
-    await killMidChange(h, before.which[0]!);
-    const after = await opens(h);
-    expect(after.which, `after kill ${i + 1}`).toHaveLength(1);
-    expect(after.opened!.key).toEqual(before.opened!.key);
-    const vault = JSON.parse(await openWithIdentity(readFileSync(h.files.vault), after.opened!.key.identity, 'vault'));
-    expect(vault).toEqual({ version: 1, entries: SECRETS });
-    if (after.which[0] === A) stats.a++;
-    else stats.b++;
-    if (readdirSync(dirname(h.profile)).some((n) => n.includes('.identity.age.tmp-'))) stats.temps++;
-    // A killed holder's lock: the storage core takes over a dead holder's lock at once (issue 11);
-    // until then proper-lockfile frees it after 10 s, so the test removes it to fit 200 kills in the budget.
-    if (existsSync(`${h.profile}.lock`)) {
-      stats.locks++;
-      rmSync(`${h.profile}.lock`, { recursive: true, force: true });
+  // One change takes ~50 ms here: a first guess, then learnt from the loops' own reports.
+  const loops = new LoopKiller('passphrase-loop', 50);
+  try {
+    for (let i = 0; i < kills; i++) {
+      const current = before.which[0]!;
+      await loops.killMidRound({ profile: h.profile, current, other: current === A ? B : A, logN: LOG_N });
+      before = await checkKill(h, i, before, stats);
     }
-    before = after;
+  } finally {
+    loops.close();
   }
 }
 

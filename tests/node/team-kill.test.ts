@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Decrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { nextDocument, parseRecipients } from '../../shared/core/team-document';
 import { ageBytesOf, readTeamFile, stanzaCount, teamFilesFor, updateTeamFile } from '../../shared/node/team/team-file';
 import { cli } from '../helpers/cli';
-import { fixture } from '../helpers/children';
+import { LoopKiller } from '../helpers/kill-loop';
 import { makeTempHome } from '../helpers/temp';
 
 // Each kill spawns a bundled child (about 1 s of start-up on a busy machine): 60 keep the file within its budget.
@@ -25,29 +25,6 @@ async function opensFor(file: string, identity: string): Promise<boolean> {
   }
 }
 
-let changeMs = 60;
-
-/** Starts the add/remove loop, lets 0 or 1 change complete, then SIGKILLs it at a random instant of the next one. */
-async function killMidChange(file: string, identity: string, member: { name: string; recipient: string }): Promise<void> {
-  const child = spawn(process.execPath, [fixture('team-loop')], { stdio: ['pipe', 'pipe', 'inherit'] });
-  child.stdin.end(JSON.stringify({ file, identity, member }));
-  const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_c, s) => r(s)));
-  const completions = Math.floor(Math.random() * 2);
-  let seen = -1;
-  await new Promise<void>((resolve) => {
-    child.stdout.on('data', (d: Buffer) => {
-      for (const line of d.toString().split('\n').filter(Boolean)) {
-        const ms = /^changed (\d+)/.exec(line)?.[1];
-        if (ms) changeMs = 0.8 * changeMs + 0.2 * Number(ms);
-        if (++seen === completions) resolve();
-      }
-    });
-  });
-  await new Promise((r) => setTimeout(r, Math.random() * changeMs));
-  child.kill('SIGKILL');
-  expect(await exited).toBe('SIGKILL');
-}
-
 describe('team add / remove under SIGKILL and Ctrl-C', () => {
   it(`${KILLS} SIGKILLs at random instants: the team file always opens for exactly the old or the new member set`, async () => {
     const t = makeTempHome();
@@ -60,8 +37,11 @@ describe('team add / remove under SIGKILL and Ctrl-C', () => {
     await updateTeamFile(files, async () => nextDocument(undefined, [{ name: 'alice', recipient: aliceR }], [{ id: 'tmdb.api_key', value: TMDB, meta: { updated_at: '' } }], new Date()));
     const stats = { withCarol: 0, without: 0, temps: 0, listLagging: 0 };
     let before = false;
+    // One change takes ~60 ms here: a first guess, then learnt from the loops' own reports.
+    const loops = new LoopKiller('team-loop', 60);
+    onTestFinished(() => loops.close());
     for (let i = 0; i < KILLS; i++) {
-      await killMidChange(file, alice, member);
+      await loops.killMidRound({ file, identity: alice, member });
       const doc = await readTeamFile(file, alice, aliceR);
       const has = doc.members.some((m) => m.name === 'carol');
       // Exactly the set the document names: carol opens it iff she is listed, and one stanza per member.
