@@ -1,13 +1,12 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openVault } from '../../shared/node/open';
 import { createFileSecretStore } from '../../shared/node/secrets/file-store';
 import { SecretServiceStore } from '../../shared/node/secrets/secret-service';
-import { openIdentity } from '../../shared/node/secrets/vault-admin';
+import { openIdentity, type OpenedIdentity } from '../../shared/node/secrets/vault-admin';
 import { vaultFilesFor } from '../../shared/node/secrets/vault-files';
-import { fixture } from '../helpers/children';
+import { LoopKiller } from '../helpers/kill-loop';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 import { againIfKeyringRestarted } from '../helpers/keyring-restarts';
 
@@ -25,52 +24,56 @@ function storageOf(profile: string): { backend: string; namespace: string } {
   return { backend: s?.backend ?? 'keychain', namespace: s?.namespace ?? '' };
 }
 
+/**
+ * What the checks keep from one kill to the next: one Secret Service connection per namespace (closed at the test's
+ * end), and the identity file's key, opened again only when the file's bytes changed (a switch to the file makes a
+ * new one): scrypt twice per kill was a fifth of the checks' time.
+ */
+interface Reads {
+  keychains: Map<string, SecretServiceStore>;
+  identity?: { bytes: Buffer; key: OpenedIdentity['key'] };
+}
+
 /** What each backend holds of SECRETS right now (read directly, no recovery). */
-async function holdings(t: TempHome): Promise<{ keychain: Record<string, string>; file: Record<string, string> | undefined }> {
+async function holdings(t: TempHome, reads: Reads): Promise<{ keychain: Record<string, string>; file: Record<string, string> | undefined }> {
   const ns = storageOf(t.profile).namespace;
-  const kc = new SecretServiceStore({ service: ns ? `${t.service}:${ns}` : t.service, env: process.env, timeoutMs: 10_000 });
+  const service = ns ? `${t.service}:${ns}` : t.service;
+  if (!reads.keychains.has(service)) reads.keychains.set(service, new SecretServiceStore({ service, env: process.env, timeoutMs: 10_000 }));
   const keychain: Record<string, string> = {};
-  try {
-    for (const id of Object.keys(SECRETS)) {
-      const v = await kc.get(id);
-      if (v !== undefined) keychain[id] = v;
-    }
-  } finally {
-    kc.close();
-  }
+  for (const [id, v] of await reads.keychains.get(service)!.getMany(Object.keys(SECRETS))) if (v !== undefined) keychain[id] = v;
   const files = vaultFilesFor(t.profile);
   if (!existsSync(files.vault) || !existsSync(files.identity)) return { keychain, file: undefined };
-  const { key } = await openIdentity(files, PASS, { wrongDelayMs: 0 });
-  const store = createFileSecretStore({ profilePath: t.profile, key });
+  const bytes = readFileSync(files.identity);
+  if (!reads.identity?.bytes.equals(bytes)) reads.identity = { bytes, key: (await openIdentity(files, PASS, { wrongDelayMs: 0 })).key };
+  const store = createFileSecretStore({ profilePath: t.profile, key: reads.identity.key });
   const file: Record<string, string> = {};
-  for (const id of await store.list()) file[id] = (await store.get(id))!;
+  for (const [id, v] of await store.getMany(await store.list())) file[id] = v!;
   return { keychain, file };
 }
 
-let switchMs = 400;
-
-/** Starts the switch loop, lets 0 or 1 switch complete, then SIGKILLs it at a random instant of the next one. */
-async function killMidSwitch(t: TempHome): Promise<void> {
-  const child = spawn(process.execPath, [fixture('backend-loop')], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, CPW_KEYCHAIN_SERVICE: t.service } });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdin.end(JSON.stringify({ profile: t.profile, passphrase: PASS, logN: LOG_N }));
-  const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_c, s) => r(s)));
-  const completions = Math.floor(Math.random() * 2);
-  let seen = -1;
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', () => reject(new Error(`the switch loop exited: ${stderr}`)));
-    child.stdout.on('data', (d: Buffer) => {
-      for (const line of d.toString().split('\n').filter(Boolean)) {
-        const ms = /^switched \w+ (\d+)/.exec(line)?.[1];
-        if (ms) switchMs = 0.8 * switchMs + 0.2 * Number(ms);
-        if (++seen === completions) resolve();
-      }
-    });
-  });
-  await new Promise((r) => setTimeout(r, Math.random() * switchMs));
-  child.kill('SIGKILL');
-  expect(await exited).toBe('SIGKILL');
+/** The checks after kill `i`: the backend the profile names holds every secret; after the next start, only it does. */
+async function checkKill(i: number, t: TempHome, env: NodeJS.ProcessEnv, reads: Reads, seen: Record<'keychain' | 'file' | 'recovered', number>): Promise<void> {
+  // A killed holder's lock: removed so 200 kills fit the budget (the storage core also takes over a dead holder's lock).
+  rmSync(`${t.profile}.lock`, { recursive: true, force: true });
+  const named = storageOf(t.profile).backend;
+  const before = await holdings(t, reads);
+  // Before any recovery: the backend in use holds every secret.
+  expect(named === 'file' ? before.file : before.keychain, `kill ${i + 1}: ${named} in use`).toEqual(SECRETS);
+  if (recordLeft(t)) seen.recovered++;
+  // The next start finishes the switch: then only that backend holds them.
+  const reopened = await openVault({ profilePath: t.profile, env, warn: () => {} });
+  reopened.close();
+  const after = await holdings(t, reads);
+  expect(recordLeft(t), `kill ${i + 1}: record left`).toBe(false);
+  if (named === 'file') {
+    expect(after.file).toEqual(SECRETS);
+    expect(after.keychain, `kill ${i + 1}: keychain emptied`).toEqual({});
+  } else {
+    expect(after.keychain).toEqual(SECRETS);
+    expect(after.file, `kill ${i + 1}: vault files removed`).toBeUndefined();
+    expect(existsSync(vaultFilesFor(t.profile).identity)).toBe(false);
+  }
+  seen[named as 'keychain' | 'file']++;
 }
 
 describe('backend use under SIGKILL', () => {
@@ -86,29 +89,16 @@ describe('backend use under SIGKILL', () => {
       }
       vault.close();
       const seen = { keychain: 0, file: 0, recovered: 0 };
-      for (let i = 0; i < KILLS; i++) {
-        await killMidSwitch(t);
-        // A killed holder's lock: removed so 200 kills fit the budget (the storage core also takes over a dead holder's lock).
-        rmSync(`${t.profile}.lock`, { recursive: true, force: true });
-        const named = storageOf(t.profile).backend;
-        const before = await holdings(t);
-        // Before any recovery: the backend in use holds every secret.
-        expect(named === 'file' ? before.file : before.keychain, `kill ${i + 1}: ${named} in use`).toEqual(SECRETS);
-        if (recordLeft(t)) seen.recovered++;
-        // The next start finishes the switch: then only that backend holds them.
-        const reopened = await openVault({ profilePath: t.profile, env, warn: () => {} });
-        reopened.close();
-        const after = await holdings(t);
-        expect(recordLeft(t), `kill ${i + 1}: record left`).toBe(false);
-        if (named === 'file') {
-          expect(after.file).toEqual(SECRETS);
-          expect(after.keychain, `kill ${i + 1}: keychain emptied`).toEqual({});
-        } else {
-          expect(after.keychain).toEqual(SECRETS);
-          expect(after.file, `kill ${i + 1}: vault files removed`).toBeUndefined();
-          expect(existsSync(vaultFilesFor(t.profile).identity)).toBe(false);
+      const loops = new LoopKiller('backend-loop', 400, env);
+      const reads: Reads = { keychains: new Map() };
+      try {
+        for (let i = 0; i < KILLS; i++) {
+          await loops.killMidRound({ profile: t.profile, passphrase: PASS, logN: LOG_N });
+          await checkKill(i, t, env, reads, seen);
         }
-        seen[named as 'keychain' | 'file']++;
+      } finally {
+        loops.close();
+        for (const kc of reads.keychains.values()) kc.close();
       }
       // The kills landed on both sides, and some mid-switch (a record to finish).
       expect(seen.keychain).toBeGreaterThan(0);
