@@ -1,20 +1,29 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { chownSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import type { Readable, Writable } from 'node:stream';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { orphanTemps } from '../../shared/node/profile/temp-files';
 import { ProfileStore } from '../../shared/node/profile/store';
 import { fixture } from '../helpers/children';
 import { makeTempHome } from '../helpers/temp';
 
-/** Starts the writer, waits until it is writing, kills it with SIGKILL after `ms`. */
-function killWriterAfter(path: string, ms: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fixture('profile-writer'), path], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** A writer started, node and its bundle loaded, that waits for the end of its stdin before it writes. */
+function startWriter(path: string): { child: ChildProcessByStdio<Writable, Readable, null>; closed: Promise<void> } {
+  const child = spawn(process.execPath, [fixture('profile-writer'), path], { stdio: ['pipe', 'pipe', 'inherit'] });
+  child.stdin.on('error', () => {}); // one that died early: its close says so
+  const closed = new Promise<void>((resolve, reject) => {
     child.on('error', reject);
-    child.stdout.once('data', () => setTimeout(() => child.kill('SIGKILL'), ms));
     child.on('close', () => resolve());
   });
+  return { child, closed };
+}
+
+/** Lets a started writer go, waits until it is writing, kills it with SIGKILL after `ms`. */
+async function killWriterAfter(writer: ReturnType<typeof startWriter>, ms: number): Promise<void> {
+  writer.child.stdout.once('data', () => setTimeout(() => writer.child.kill('SIGKILL'), ms));
+  writer.child.stdin.end();
+  await writer.closed;
 }
 
 describe('atomic writes under SIGKILL', () => {
@@ -22,8 +31,14 @@ describe('atomic writes under SIGKILL', () => {
     const t = makeTempHome();
     let lastGeneration = 0;
     let sawOrphans = 0;
+    // The next writer starts while this one runs and its leftovers are checked: its start-up (node and its bundle),
+    // most of each kill's time, overlaps them, and it writes nothing until it is let go.
+    let next = startWriter(t.profile);
+    onTestFinished(() => void next.child.kill('SIGKILL'));
     for (let i = 0; i < 200; i++) {
-      await killWriterAfter(t.profile, Math.floor(Math.random() * 25));
+      const writer = next;
+      next = startWriter(t.profile);
+      await killWriterAfter(writer, Math.floor(Math.random() * 25));
       if (!existsSync(t.profile)) continue; // killed before its first rename
       const doc = JSON.parse(readFileSync(t.profile, 'utf8'));
       expect(doc.version).toBe('2.0');
