@@ -42,8 +42,9 @@ describe('SIGKILL at random instants of set, delete and migrate', () => {
       // the commands finish first where they take ~40 ms, and the run failed its count of kills.)
       let span = Date.now() - t0;
       const stats = { kills: 0, completed: 0, disagreements: 0, lost: 0, followUpMs: [] as number[] };
+      // What the keychain holds before each command: what it held after the last one's checks (nothing runs between).
+      let before = await keychainValues(t);
       for (let i = 0; i < 200; i++) {
-        const before = await keychainValues(t);
         const backups = () => (existsSync(join(t.cwd, 'config')) ? readdirSync(join(t.cwd, 'config')).filter((f) => f.includes('.backup-')).sort() : []);
         const backupsBefore = backups();
         const kind = ['set', 'delete', 'migrate'][i % 3]!;
@@ -99,6 +100,7 @@ describe('SIGKILL at random instants of set, delete and migrate', () => {
         // A migration that did not commit leaves no backup behind.
         const committed = kind === 'migrate' && IDS.every((m) => after[m] === next[m]);
         if (kind === 'migrate' && !committed) expect(backups()).toEqual(backupsBefore);
+        before = after;
       }
       const sorted = [...stats.followUpMs].sort((a, b) => a - b);
       console.log(`kill test: ${stats.kills} killed, ${stats.completed} finished before the kill; disagreements ${stats.disagreements}, lost ${stats.lost}; next command median ${sorted[100]} ms, max ${sorted[199]} ms`);
