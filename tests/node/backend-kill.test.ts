@@ -10,8 +10,10 @@ import { LoopKiller } from '../helpers/kill-loop';
 import { makeTempHome, type TempHome } from '../helpers/temp';
 import { againIfKeyringRestarted } from '../helpers/keyring-restarts';
 
-// Not an interop test: a low scrypt work factor lets 200 kills fit the budget (each switch to the file creates a vault).
-const LOG_N = 10;
+// Not an interop test: a low scrypt work factor lets 200 kills fit the budget (each switch to the file creates a vault,
+// each switch back opens it). At 2^10 each of those was tens of ms of JavaScript scrypt (a sixth of a switch's CPU),
+// a stretch in which a kill finds nothing half-written; at 2^4 a switch's time is its writes and keychain calls.
+const LOG_N = 4;
 const PASS = 'passphrase of the backend kill test';
 const SECRETS: Record<string, string> = { 'huggingface.token': `hf_${'MoVe'.repeat(9)}`, 'tmdb.api_key': '11112222333344445555666677778888', 'openai.api_key': `sk-proj-${'m'.repeat(40)}` };
 const KILLS = Number(process.env['CPW_BACKEND_KILLS'] ?? 200);
@@ -27,7 +29,7 @@ function storageOf(profile: string): { backend: string; namespace: string } {
 /**
  * What the checks keep from one kill to the next: one Secret Service connection per namespace (closed at the test's
  * end), and the identity file's key, opened again only when the file's bytes changed (a switch to the file makes a
- * new one): scrypt twice per kill was a fifth of the checks' time.
+ * new one): scrypt twice per kill was a quarter of the checks' time.
  */
 interface Reads {
   keychains: Map<string, SecretServiceStore>;
