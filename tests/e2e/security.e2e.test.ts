@@ -126,9 +126,11 @@ describe('the Security section in real Chromium, on the vault file backend', () 
     }
   }, 400_000);
 
-  it('an unlock agent stopped (kill -STOP) while the app starts: every screen but Security says it is not answering (its pid) and offers Lock now, not the unlock form; Lock now ends it, then the unlock form opens the vault', async (ctx) => {
+  // This test and the next run at once (it.concurrent): each has its own home, runtime folder, stopped agent, handler
+  // process and page, and mostly waits (the agent's 5 s, the app's 10 s re-check); one after the other they took ~36 s on CI.
+  it.concurrent('an unlock agent stopped (kill -STOP) while the app starts: every screen but Security says it is not answering (its pid) and offers Lock now, not the unlock form; Lock now ends it, then the unlock form opens the vault', async ({ expect, onTestFinished }) => {
     const h = await makeFileVaultHome({ logN: 10 });
-    const pid = await unlockAgent(h, (fn) => ctx.onTestFinished(fn));
+    const pid = await unlockAgent(h, onTestFinished);
     process.kill(pid, 'SIGSTOP');
     const s = await session(browser, h, { env: { CPW_E2E_AGENT: resolve(import.meta.dirname, '../../dist/agent.cjs'), XDG_RUNTIME_DIR: h.runtime } });
     const { page } = s;
@@ -153,16 +155,18 @@ describe('the Security section in real Chromium, on the vault file backend', () 
     }
   }, 400_000);
 
-  it('an unlock agent stopped (kill -STOP): the card also says how to resume it, as doctor says it (kill -CONT, its pid); resumed so, the card goes by itself and the screens are back, nothing asked', async (ctx) => {
+  it.concurrent('an unlock agent stopped (kill -STOP): the card also says how to resume it, as doctor says it (kill -CONT, its pid); resumed so, the card goes by itself and the screens are back, nothing asked', async ({ expect, onTestFinished }) => {
     const h = await makeFileVaultHome({ logN: 10 });
-    const pid = await unlockAgent(h, (fn) => ctx.onTestFinished(fn));
+    const pid = await unlockAgent(h, onTestFinished);
     process.kill(pid, 'SIGSTOP');
     const resume = `resume it, unlocked as it was: kill -CONT ${pid}`;
-    // The CLI's words for it, the same clause the app shows (one helper: resumeStopped).
-    expect((await fileCli(h, ['doctor'])).stderr).toContain(`its key with it; or ${resume}`);
+    // doctor waits out the stopped agent's 5 s while the app starts (which waits on it too), not before it.
+    const doctor = fileCli(h, ['doctor']);
     const s = await session(browser, h, { env: { CPW_E2E_AGENT: resolve(import.meta.dirname, '../../dist/agent.cjs'), XDG_RUNTIME_DIR: h.runtime } });
     const { page } = s;
     try {
+      // The CLI's words for it, the same clause the app shows (one helper: resumeStopped).
+      expect((await doctor).stderr).toContain(`its key with it; or ${resume}`);
       const card = page.getByRole('region', { name: 'The unlock agent is not answering' });
       await card.waitFor(SLOW);
       // Before: only "Lock now ends it, its key with it; then unlock again." (ending it and its key, a passphrase after).
