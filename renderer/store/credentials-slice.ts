@@ -58,18 +58,29 @@ export const getInitialCredentialsState = (): CredentialsState => ({
 
 // A save or delete reloads while the screen's own load may still be on its way: only the newest answer lands.
 const credentialLoads = newestLoad();
+/**
+ * The newest credentials load. A dropped load resolves once that one has landed: a save awaits its reload before its
+ * form closes, and when the screen's load (main's profileChanged) had started after it, the form closed on a list
+ * that still said "not stored", and focus went to that row's Add button until the newer answer came.
+ */
+let landing: Promise<void> = Promise.resolve();
 
 export const createCredentialsSlice: StateCreator<VaultState, [], [], CredentialsSlice> = (set, get) => ({
   ...getInitialCredentialsState(),
-  loadCredentials: async () => {
+  loadCredentials: () => {
     const newest = credentialLoads.start();
     set({ credentialsLoading: true, credentialsError: null });
-    try {
-      const credentials = await getApi().credentialsList();
-      if (newest()) set({ credentials, credentialsLoading: false });
-    } catch (err) {
-      if (newest()) set({ credentialsError: asApiError(err), credentialsLoading: false });
-    }
+    const mine = (async () => {
+      try {
+        const credentials = await getApi().credentialsList();
+        if (newest()) return void set({ credentials, credentialsLoading: false });
+      } catch (err) {
+        if (newest()) return void set({ credentialsError: asApiError(err), credentialsLoading: false });
+      }
+      await landing; // dropped: a newer load started after this one, and set `landing`
+    })();
+    landing = mine;
+    return mine;
   },
   saveCredential: async (request) => {
     const { warning } = await get().withLockRetry(() => getApi().credentialsSet(request));

@@ -60,6 +60,26 @@ describe('only the newest load of a list lands', () => {
     expect(useVault.getState().credentialsLoading).toBe(false);
   });
 
+  // Found by a concurrent e2e run: main's profileChanged started the screen's load after the save's; the save's answer,
+  // dropped, still let the save resolve, and its form closed on a list that said "not stored" (focus went to Add).
+  it('credentials: a save whose reload was overtaken by a newer load resolves only once that newer answer has landed', async () => {
+    const { api } = withFakeApi();
+    const list = holdAnswers(api, 'credentialsList');
+    let resolved = false;
+    const saved = useVault.getState().saveCredential({ service: 'huggingface', key: 'token', value: HF }).then(() => (resolved = true));
+    await list.waiting(1);
+    const screen = useVault.getState().loadCredentials(); // main's event: a newer load of the same list
+    await list.waiting(2);
+    list.letIn(0); // the save's own answer arrives first, and is dropped
+    await new Promise((r) => setTimeout(r, 20));
+    expect(resolved).toBe(false);
+    list.letIn(1);
+    await saved;
+    expect(useVault.getState().credentials.find((c) => c.id === 'huggingface.token')?.stored).toBe(true);
+    await screen;
+    expect(useVault.getState().credentialsLoading).toBe(false);
+  });
+
   it('workflows: the readiness of the newer load stays when an older load\'s answer (before the key was stored) arrives last', async () => {
     const { api } = withFakeApi();
     const validate = holdAnswers(api, 'workflowsValidate');
