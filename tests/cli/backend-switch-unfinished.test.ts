@@ -156,7 +156,7 @@ echo "--- copies after: $(secret-tool search --all service cp-whisperx-test 2>/d
     expect((JSON.parse(readFileSync(t.profile, 'utf8')) as { storage?: { backend?: string } }).storage?.backend).toBe('file');
     expect(switched).toContain('switch exit 0');
     expect(switched).toContain('✓ Moved 1 credential from the OS keychain to the age vault file: huggingface.token. It was read back before the switch.');
-    expect(switched).toMatch(/! The copies in the OS keychain could not be removed yet \(KEYCHAIN_TIMEOUT\): .*\n {4}fix: Once it answers, run: cpw-vault doctor --repair/);
+    expect(switched).toMatch(/! The copies in the OS keychain could not be removed yet \(KEYCHAIN_TIMEOUT\): .*\n {4}fix: Until then the OS keychain holds them too\. Once it answers, remove them: cpw-vault doctor --repair\n/);
     expect(switched).not.toContain('Nothing was left in the keychain');
     expect(switched).not.toContain('error');
     expect(switched).toContain('--- copies left: 1');

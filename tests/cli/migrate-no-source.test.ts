@@ -21,12 +21,12 @@ describe('migrate with no source found', () => {
     writeFileSync(join(t.cwd, 'config', '.env'), `HF_TOKEN=${HF}\n`, { mode: 0o600 });
     const inConfig = await cli(t, ['migrate', '--dry-run']);
     expect(inConfig.code).toBe(2);
-    expect(inConfig.stderr).toContain('There is a config/.env here: cpw-vault migrate --from config/.env');
+    expect(inConfig.stderr).toContain('There is a config/.env here (or point at another file with --from PATH): cpw-vault migrate --from config/.env\n');
 
     writeFileSync(join(t.cwd, '.env'), `HF_TOKEN=${HF}\n`, { mode: 0o600 });
     const r = await cli(t, ['migrate']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('There is a .env here: cpw-vault migrate --from .env');
+    expect(r.stderr).toContain('There is a .env here (or point at another file with --from PATH): cpw-vault migrate --from .env\n');
     expect(r.stdout + r.stderr).not.toContain(HF);
     expect((await cli(t, ['get', 'huggingface', 'token'])).code).not.toBe(0);
   });

@@ -71,7 +71,7 @@ describe('git-credential from an endless pipe', () => {
     expect(r.stopped, 'reading /dev/zero').toBeUndefined();
     expect(r.code, r.stderr).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('error [INVALID_ARGUMENT] stdin ran on past 268435456 bytes without the blank line that ends a credential request: it is not one from git; nothing was answered or changed.\nfix: git runs this helper itself (install it with: cpw-vault git-credential config); by hand, type the request (protocol=https, host=huggingface.co) and end it with a blank line.\n');
+    expect(r.stderr).toBe('error [INVALID_ARGUMENT] stdin ran on past 268435456 bytes without the blank line that ends a credential request: it is not one from git; nothing was answered or changed.\nfix: git runs this helper itself; by hand, type the request (protocol=https, host=huggingface.co) and end it with a blank line. To install it for git: cpw-vault git-credential config\n');
     expect(await keychainValues(t)).toEqual({});
   });
 });
